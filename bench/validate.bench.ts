@@ -1,0 +1,49 @@
+/**
+ * `waves validate` end to end (a new Node process, bundle load, read, schema, checks, JSON
+ * out) on generated plans of 100, 1,000 and 3,000 packages: three dependencies and one
+ * write glob each ("compact"). Goal: 3,000 packages under one second. The "full" rows give
+ * every package all the fields of a real plan (about 4× the YAML), to show how parse cost
+ * grows with text size.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generatePlan } from './generate';
+
+const root = path.resolve(__dirname, '..');
+const bin = path.join(root, 'bin', 'waves.js');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-bench-'));
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const rows: string[] = [];
+const cases = [
+  ...[100, 1000, 3000].map((count) => ({ count, compact: true })),
+  ...[1000, 3000].map((count) => ({ count, compact: false })),
+];
+for (const { count, compact } of cases) {
+  const file = path.join(dir, `plan-${count}-${compact ? 'compact' : 'full'}.yaml`);
+  fs.writeFileSync(file, generatePlan(count, { compact }));
+  const times: number[] = [];
+  let packages = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [bin, 'validate', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 0) throw new Error(`waves validate exited ${r.status}: ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
+    packages = JSON.parse(r.stdout).plans[0].packages.length;
+  }
+  if (packages !== count) throw new Error(`expected ${count} packages, got ${packages}`);
+  const size = (fs.statSync(file).size / 1024).toFixed(0);
+  rows.push(`| ${count} | ${compact ? 'compact' : 'full'} | ${size} KiB | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms |`);
+}
+fs.rmSync(dir, { recursive: true, force: true });
+console.log(`### waves validate, end to end (median of ${runs} runs)\n`);
+console.log('| packages | fields | plan size | median | range |');
+console.log('|---:|---|---:|---:|---:|');
+for (const r of rows) console.log(r);

@@ -1,0 +1,3 @@
+export function notes(): { id: number; text: string }[] {
+  return [{ id: 1, text: 'Remember the milk' }];
+}

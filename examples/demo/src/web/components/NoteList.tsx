@@ -1,0 +1,3 @@
+export function NoteList({ notes }: { notes: { id: number; text: string }[] }) {
+  return <ul>{notes.map((n) => <li key={n.id}>{n.text}</li>)}</ul>;
+}

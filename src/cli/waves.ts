@@ -1,0 +1,228 @@
+/**
+ * `waves` — the plan engine on the command line.
+ *
+ *   waves validate [--json] [--max-parallel N] <plan>...
+ *   waves overlap [--json] [<globA> <globB>]     (no patterns: tab-separated pairs on stdin)
+ *   waves graph --format mermaid|dot <plan>
+ *
+ * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or
+ * unreadable file.
+ */
+import * as fs from 'fs';
+import * as readline from 'readline';
+import { analyzePlan } from '../core/engine';
+import { overlap } from '../core/glob';
+import { toDot, toMermaid, toReport, type PlanReport } from '../core/report';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readFile(path: string): string;
+  stdin(): AsyncIterable<string>;
+}
+
+const USAGE = `Usage:
+  waves validate [--json] [--max-parallel N] <plan>...
+      Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors
+      or unreadable files.
+  waves overlap [--json] <globA> <globB>
+      Print a path both patterns cover, or "disjoint". With no patterns, read
+      tab-separated pairs from stdin and answer one line each.
+  waves graph --format mermaid|dot <plan>
+      Print the dependency graph, one cluster per wave.
+  waves --help | --version`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  flags: Map<string, string | true>;
+  args: string[];
+}
+
+/** Parse `--flag`, `--flag value`, `--flag=value`; `valued` lists flags that take a value. */
+function parseArgs(argv: readonly string[], known: readonly string[], valued: readonly string[]): Parsed {
+  const flags = new Map<string, string | true>();
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--') || a === '--') {
+      args.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
+    if (!known.includes(name)) throw new UsageError(`unknown option --${name}`);
+    if (valued.includes(name)) {
+      const value = eq === -1 ? argv[++i] : a.slice(eq + 1);
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      flags.set(name, value);
+    } else {
+      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, true);
+    }
+  }
+  return { flags, args };
+}
+
+function readPlanFile(io: Io, file: string): { text: string } | { error: string } {
+  try {
+    const text = io.readFile(file);
+    return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(err);
+    return { error: `cannot read ${file}: ${why}` };
+  }
+}
+
+function validate(argv: readonly string[], io: Io): number {
+  const { flags, args } = parseArgs(argv, ['json', 'max-parallel'], ['max-parallel']);
+  if (args.length === 0) throw new UsageError('validate needs at least one plan file');
+  let maxParallel: number | undefined;
+  if (flags.has('max-parallel')) {
+    const raw = String(flags.get('max-parallel'));
+    maxParallel = Number(raw);
+    if (!/^\d+$/.test(raw) || maxParallel < 1) throw new UsageError(`--max-parallel must be a whole number ≥ 1, not "${raw}"`);
+  }
+  const json = flags.has('json');
+  const reports: PlanReport[] = [];
+  let unreadable = false;
+  for (const file of args) {
+    const read = readPlanFile(io, file);
+    if ('error' in read) {
+      unreadable = true;
+      io.err(`waves: ${read.error}\n`);
+      reports.push({
+        file,
+        valid: false,
+        diagnostics: [
+          { severity: 'error', code: 'file-unreadable', message: read.error, line: 1, column: 1, endLine: 1, endColumn: 1, packageId: null },
+        ],
+        packages: [],
+        waves: [],
+        criticalPath: [],
+      });
+      continue;
+    }
+    const report = toReport(file, analyzePlan(read.text, { maxParallel }));
+    reports.push(report);
+    if (!json) io.out(humanReport(report));
+  }
+  if (json) io.out(JSON.stringify({ plans: reports }) + '\n');
+  if (unreadable) return 2;
+  return reports.every((r) => r.valid) ? 0 : 1;
+}
+
+function humanReport(r: PlanReport): string {
+  const lines = r.diagnostics.map((d) => `${r.file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}`);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = r.diagnostics.filter((d) => d.severity === 'warning').length;
+  const noWave = r.packages.filter((p) => p.wave === null).map((p) => p.id);
+  lines.push(
+    `${r.file}: ${r.valid ? 'valid' : 'invalid'} — ${r.packages.length} packages in ${r.waves.length} waves, ` +
+      `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`,
+  );
+  r.waves.forEach((w, k) => lines.push(`  wave ${k + 1}: ${w.join(', ')}`));
+  if (noWave.length) lines.push(`  no wave (dependency cycle): ${noWave.join(', ')}`);
+  if (r.criticalPath.length) lines.push(`  critical path: ${r.criticalPath.join(' → ')}`);
+  return lines.join('\n') + '\n';
+}
+
+function overlapAnswer(a: string, b: string, json: boolean): string {
+  const witness = overlap(a, b);
+  if (json) return JSON.stringify({ overlap: witness !== null, witness });
+  return witness ?? 'disjoint';
+}
+
+async function overlapCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['json'], []);
+  const json = flags.has('json');
+  if (args.length === 2) {
+    io.out(overlapAnswer(args[0], args[1], json) + '\n');
+    return 0;
+  }
+  if (args.length !== 0) throw new UsageError('overlap takes two patterns, or none to read pairs from stdin');
+  for await (const raw of io.stdin()) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const tab = line.indexOf('\t');
+    if (tab === -1) {
+      const message = 'expected two patterns separated by a tab';
+      io.out((json ? JSON.stringify({ error: message }) : `error: ${message}`) + '\n');
+      continue;
+    }
+    io.out(overlapAnswer(line.slice(0, tab), line.slice(tab + 1), json) + '\n');
+  }
+  return 0;
+}
+
+function graphCommand(argv: readonly string[], io: Io): number {
+  const { flags, args } = parseArgs(argv, ['format'], ['format']);
+  const format = flags.get('format') ?? 'mermaid';
+  if (format !== 'mermaid' && format !== 'dot') throw new UsageError(`--format must be mermaid or dot, not "${String(format)}"`);
+  if (args.length !== 1) throw new UsageError('graph takes exactly one plan file');
+  const read = readPlanFile(io, args[0]);
+  if ('error' in read) {
+    io.err(`waves: ${read.error}\n`);
+    return 2;
+  }
+  const analysis = analyzePlan(read.text);
+  io.out(format === 'dot' ? toDot(analysis) : toMermaid(analysis));
+  return 0;
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'validate':
+        return validate(rest, io);
+      case 'overlap':
+        return await overlapCommand(rest, io);
+      case 'graph':
+        return graphCommand(rest, io);
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(USAGE + '\n');
+        return 0;
+      case '--version':
+        io.out(`${VERSION}\n`);
+        return 0;
+      default:
+        throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`waves: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+declare const WAVES_VERSION: string | undefined;
+const VERSION = typeof WAVES_VERSION === 'string' ? WAVES_VERSION : 'dev';
+
+export const nodeIo: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  readFile: (file) => fs.readFileSync(file, 'utf8'),
+  stdin: () => readline.createInterface({ input: process.stdin, crlfDelay: Infinity }),
+};
+
+/** Run as the `waves` command (bin/waves.js calls this). */
+export function run(): void {
+  main(process.argv.slice(2), nodeIo).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`waves: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

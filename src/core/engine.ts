@@ -1,0 +1,70 @@
+/**
+ * The plan engine's one entry point: text in, model + diagnostics + graph out.
+ * Never throws: whatever the text, the result is a (possibly empty) plan and diagnostics.
+ */
+import { semanticChecks, type CheckOptions } from './checks';
+import { buildGraph, type DependencyGraph } from './graph';
+import type { Diagnostic, Plan } from './model';
+import { readPlan } from './reader';
+import { schemaDiagnostics } from './schema';
+import { LineIndex } from './text';
+
+export interface PlanAnalysis {
+  text: string;
+  plan: Plan;
+  /** Every diagnostic, in text order. */
+  diagnostics: Diagnostic[];
+  graph: DependencyGraph;
+  lines: LineIndex;
+  /** True when no diagnostic is an error. */
+  valid: boolean;
+}
+
+export type AnalyzeOptions = CheckOptions;
+
+export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAnalysis {
+  const lines = new LineIndex(text);
+  const read = readPlan(text);
+  const diagnostics = [...read.diagnostics];
+  const guard = (stage: string, run: () => Diagnostic[]) => {
+    try {
+      diagnostics.push(...run());
+    } catch (err) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'internal-error',
+        message: `Internal error in the ${stage} (please report it): ${err instanceof Error ? err.message : String(err)}`,
+        range: { start: 0, end: 0 },
+        packageId: null,
+      });
+    }
+  };
+  guard('schema validation', () => schemaDiagnostics(read));
+  const graph = buildGraph(
+    read.plan.packages.map((p) => ({ id: p.id, dependsOn: p.dependsOn.map((d) => d.value), weight: p.timeoutMinutes })),
+  );
+  guard('semantic checks', () => semanticChecks(text, read.plan, graph, lines, options));
+  dropSupersededPatterns(diagnostics);
+  diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  return {
+    text,
+    plan: read.plan,
+    diagnostics,
+    graph,
+    lines,
+    valid: !diagnostics.some((d) => d.severity === 'error'),
+  };
+}
+
+/**
+ * A semantic check that says precisely what is wrong with a value (`lock-key-namespace`,
+ * `glob-absolute`, …) supersedes the schema's generic `schema-pattern` on the same value.
+ */
+function dropSupersededPatterns(diagnostics: Diagnostic[]): void {
+  const key = (d: Diagnostic) => `${d.range.start}:${d.range.end}`;
+  const semanticAt = new Set(diagnostics.filter((d) => !d.code.startsWith('schema-') && d.severity === 'error').map(key));
+  for (let i = diagnostics.length - 1; i >= 0; i--) {
+    const d = diagnostics[i];
+    if (d.code === 'schema-pattern' && semanticAt.has(key(d))) diagnostics.splice(i, 1);
+  }
+}

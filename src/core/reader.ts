@@ -1,0 +1,1040 @@
+/**
+ * The plan reader: `work-packages.yaml` text → the plan model, with the source range of every
+ * package and field, plus the document as plain data in canonical form for the schema.
+ *
+ * Three stages, each pure:
+ *  1. parse — the `yaml` document API (node ranges are UTF-16 offsets, errors are positioned);
+ *  2. walk  — YAML nodes → canonical plain data. Known dialects (`id` for `package_id`,
+ *     `verification: tier_b`, …; see `docs/diagnostics.md`) are read as their canonical form and
+ *     reported with a warning and, when the mend is obvious, a fix. Where every member of the
+ *     data was written is recorded, so `locate` maps a canonical path back to the text;
+ *  3. model — canonical data → `Plan`, every range found through `locate`.
+ *
+ * It never throws: whatever the text, the result is a (possibly empty) plan and positioned
+ * diagnostics; a bug becomes an `internal-error` diagnostic.
+ */
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  visit,
+  type Alias,
+  type Document,
+  type Pair,
+  type Scalar,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
+import type {
+  Diagnostic,
+  Fix,
+  Located,
+  Plan,
+  PlanDefaults,
+  PlanPackage,
+  Severity,
+  TextEdit,
+  TextRange,
+  Verification,
+  VerificationStep,
+  VerificationTier,
+  WorktreeMode,
+} from './model';
+
+export type DataPath = ReadonlyArray<string | number>;
+
+export interface ReadResult {
+  plan: Plan;
+  /** Reader and dialect diagnostics (YAML syntax, drift from the format); not semantic checks. */
+  diagnostics: Diagnostic[];
+  /** The document as plain JS, canonicalised (dialects renamed and converted), for the schema. */
+  data: unknown;
+  /**
+   * Range in the original text of the node at `path` in `data` (a canonical name maps back to
+   * where its dialect was written). `key` asks for the key of a mapping member (a list item or
+   * the root has none: its value is given). A path that does not exist falls back to its
+   * nearest existing ancestor, preferring that ancestor's key.
+   */
+  locate(path: DataPath, part?: 'key' | 'value'): TextRange;
+  /** The text that was read; every range refers to it. */
+  text: string;
+}
+
+export interface ReadOptions {
+  /** How many aliases may be expanded in all (billion-laughs guard). Negative: no limit. Default 100. */
+  maxAliasCount?: number;
+}
+
+export const DEFAULT_MAX_ALIAS_COUNT = 100;
+/** Nodes copied through alias expansions, in all: guards against one huge anchor aliased many times. */
+const MAX_EXPANDED_NODES = 100_000;
+/** YAML syntax errors reported at most; a binary or badly broken file would give thousands. */
+const MAX_SYNTAX_DIAGNOSTICS = 100;
+/** A NUL byte this early means a binary file (git's heuristic). */
+const BINARY_PROBE_LENGTH = 8000;
+
+// ---------------------------------------------------------------------------------------------
+// Entry point
+
+export function readPlan(text: string, options: ReadOptions = {}): ReadResult {
+  const source = typeof text === 'string' ? text : '';
+  const out: Diagnostic[] = [];
+  let sites: Sites | undefined;
+  let data: unknown = null;
+  try {
+    const { doc, binary } = parse(source, out);
+    const walker = new Walker(source, doc, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, out);
+    data = binary ? null : walker.root();
+    sites = walker.sites;
+    const plan = new ModelBuilder(sites, walker.rootRange).plan(data);
+    assignPackages(out, plan.packages);
+    return { plan, diagnostics: out, data, locate: bindLocate(data, sites, walker.rootRange), text: source };
+  } catch (err) {
+    const documentRange = { start: 0, end: source.length };
+    out.push(
+      diagnostic(
+        'error',
+        'internal-error',
+        `Internal error in the plan reader (please report it): ${err instanceof Error ? err.message : String(err)}`,
+        { start: 0, end: 0 },
+      ),
+    );
+    return {
+      plan: emptyPlan(documentRange),
+      diagnostics: out,
+      data: sites ? data : null,
+      locate: bindLocate(sites ? data : null, sites ?? new Map(), documentRange),
+      text: source,
+    };
+  }
+}
+
+function diagnostic(severity: Severity, code: string, message: string, range: TextRange, fixes?: Fix[]): Diagnostic {
+  const d: Diagnostic = { severity, code, message, range, packageId: null };
+  if (fixes && fixes.length > 0) d.fixes = fixes;
+  return d;
+}
+
+function emptyPlan(packagesRange: TextRange): Plan {
+  return { contractFiles: [], defaults: {}, packages: [], packagesRange };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 1: parse
+
+/** Parses the text: its first document, if any, unless the text is binary. */
+function parse(text: string, out: Diagnostic[]): { doc?: Document; binary: boolean } {
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    let end = nul;
+    while (text.charCodeAt(end) === 0) end++;
+    const binary = nul < BINARY_PROBE_LENGTH;
+    out.push(
+      diagnostic(
+        'error',
+        'yaml-binary',
+        binary
+          ? 'This is a binary file, not YAML text (it contains NUL bytes); it is not read'
+          : 'NUL bytes in the text: a plan is plain text; the file may be corrupt',
+        { start: nul, end },
+      ),
+    );
+    if (binary) return { binary };
+  }
+
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const doc = docs[0];
+  if (!doc) return { binary: false };
+
+  const problems = [
+    ...doc.errors.map((e) => ({ severity: 'error' as const, e })),
+    ...doc.warnings.map((e) => ({ severity: 'warning' as const, e })),
+  ];
+  problems.slice(0, MAX_SYNTAX_DIAGNOSTICS).forEach(({ severity, e }, k) => {
+    const more =
+      k === MAX_SYNTAX_DIAGNOSTICS - 1 && problems.length > MAX_SYNTAX_DIAGNOSTICS
+        ? ` (and ${problems.length - MAX_SYNTAX_DIAGNOSTICS} more YAML problems not shown)`
+        : '';
+    const [start, end] = e.pos ?? [0, 0];
+    out.push(diagnostic(severity, 'yaml-syntax', `YAML: ${firstLine(e.message)}${more}`, clampRange(text, start, end)));
+  });
+
+  if (docs.length > 1) {
+    const start = docs[1].range?.[0] ?? text.length;
+    out.push(
+      diagnostic(
+        'warning',
+        'yaml-multi-document',
+        `This file holds ${docs.length} YAML documents; only the first is read as the plan`,
+        clampRange(text, start, lineEnd(text, start)),
+      ),
+    );
+  }
+  return { doc, binary: false };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 2: walk — the shapes of the format that the walker needs, and its dialects
+
+/** What the walker knows about the value at some place of the format. */
+interface Shape {
+  /** Shapes of the values of known keys of a mapping. */
+  fields?: Record<string, Shape>;
+  /** Dialect keys of a mapping, by the key as written. */
+  dialects?: Record<string, FieldDialect>;
+  /** A list: an empty value (`key:` alone, `~`) reads as `[]`. */
+  list?: boolean;
+  /** Shape of each item of a list. */
+  items?: Shape;
+  /** A dialect form of the value itself (e.g. `verification: tier_b`). */
+  value?: (value: unknown) => ValueDialect | undefined;
+}
+
+/** A key written under another name or place than the canonical one. */
+interface FieldDialect {
+  /** Canonical place, relative to the mapping holding the dialect key. */
+  to: readonly string[];
+  /** What to write, for the message (default: write the canonical path). */
+  advice?: string;
+  /** Converts the (walked) value to the canonical form. */
+  convert?: (value: unknown, walker: Walker) => unknown;
+  /**
+   * The mend, when obvious (never asked for entries reached through an alias). `created`: the
+   * canonical parent did not exist and was made up.
+   */
+  fix?: (entry: Entry, text: string, created: boolean) => Fix | undefined;
+}
+
+interface ValueDialect {
+  value: unknown;
+  message: string;
+  /** Text replacing the value as written, when the mend is obvious. */
+  replacement?: string;
+}
+
+const TIER_PATTERN = /^(?:tier[\s_-]*)?([abc])$/i;
+
+/** `tier_b`, `Tier B`, `b` → `B`; undefined when not a tier. */
+function parseTier(value: unknown): VerificationTier | undefined {
+  const m = typeof value === 'string' ? TIER_PATTERN.exec(value.trim()) : null;
+  return m ? (m[1].toUpperCase() as VerificationTier) : undefined;
+}
+
+/** A tier written otherwise than `A`, `B` or `C`. */
+function tierValue(value: unknown): ValueDialect | undefined {
+  const tier = parseTier(value);
+  if (!tier || value === tier) return undefined;
+  return { value: tier, message: `\`${String(value)}\` is a dialect of the tier \`${tier}\`; write \`${tier}\``, replacement: tier };
+}
+
+/** `verification: tier_b` → `verification: {tier_required: B}`. */
+function verificationShorthand(value: unknown): ValueDialect | undefined {
+  const tier = parseTier(value);
+  if (!tier) return undefined;
+  const canonical = `{ tier_required: ${tier} }`;
+  return {
+    value: { tier_required: tier },
+    message: `\`verification: ${String(value)}\` is a dialect of \`verification: ${canonical}\`; write that`,
+    replacement: canonical,
+  };
+}
+
+/** `schema_version: "1.0"` → `1`. */
+function schemaVersionValue(value: unknown): ValueDialect | undefined {
+  if (typeof value !== 'string' || !/^\s*v?1(\.0+)?\s*$/i.test(value)) return undefined;
+  return {
+    value: 1,
+    message: `\`schema_version: ${JSON.stringify(value)}\` is a dialect of \`schema_version: 1\` (an integer); write \`1\``,
+    replacement: '1',
+  };
+}
+
+function rename(to: string): FieldDialect {
+  return {
+    to: [to],
+    fix: (entry) => ({ title: `Rename \`${entry.key}\` to \`${to}\``, edits: [{ range: entry.keyRange, newText: to }], preferred: true }),
+  };
+}
+
+/** A package-level key that belongs under `scope`. */
+function underScope(to: string): FieldDialect {
+  return { to: ['scope', to], advice: `move it under \`scope\` as \`scope.${to}\`` };
+}
+
+/** `commands: [cmd, …]` → `steps: [{name: command-1, kind: command, command: cmd}, …]`. */
+function commandStep(command: unknown, k: number): Record<string, unknown> {
+  return { name: `command-${k + 1}`, kind: 'command', command };
+}
+
+const COMMANDS_DIALECT: FieldDialect = {
+  to: ['steps'],
+  advice: 'write `steps`, each command a step with `kind: command`',
+  convert: (value, walker) => (Array.isArray(value) ? walker.mapItems(value, commandStep) : value === null ? [] : [commandStep(value, 0)]),
+  fix: commandsFix,
+};
+
+const TEST_COMMAND_DIALECT: FieldDialect = {
+  to: ['verification', 'steps'],
+  advice: 'write it as a `verification.steps` entry with `kind: command`',
+  convert: (value) => [{ name: 'test', kind: 'command', command: value }],
+};
+
+const CHANGE_ID_DIALECT: FieldDialect = {
+  to: ['feature', 'id'],
+  advice: 'write `feature:` with `id:` under it',
+  fix: changeIdFix,
+};
+
+const LIST: Shape = { list: true };
+
+const VERIFICATION: Shape = {
+  fields: { tier_required: { value: tierValue }, steps: LIST },
+  dialects: { tier: rename('tier_required'), commands: COMMANDS_DIALECT },
+  value: verificationShorthand,
+};
+
+const PACKAGE: Shape = {
+  fields: {
+    depends_on: LIST,
+    scope: { fields: { write_allow: LIST, read_allow: LIST, deny: LIST } },
+    locks: { fields: { files: LIST, keys: LIST } },
+    outputs: { fields: { result_keys: LIST, artifacts: LIST } },
+    verification: VERIFICATION,
+  },
+  dialects: {
+    id: rename('package_id'),
+    dependencies: rename('depends_on'),
+    name: rename('title'),
+    write_allow: underScope('write_allow'),
+    read_allow: underScope('read_allow'),
+    deny: underScope('deny'),
+    write_deny: underScope('deny'),
+    test_command: TEST_COMMAND_DIALECT,
+  },
+};
+
+const ROOT: Shape = {
+  fields: {
+    schema_version: { value: schemaVersionValue },
+    packages: { list: true, items: PACKAGE },
+    defaults: { fields: { verification_tier_required: { value: tierValue } } },
+    contracts: { fields: { openapi: { fields: { files: LIST } } } },
+  },
+  dialects: { version: rename('schema_version'), change_id: CHANGE_ID_DIALECT },
+};
+
+function fieldShape(shape: Shape | undefined, key: string): Shape | undefined {
+  return shape?.fields && own(shape.fields, key) ? shape.fields[key] : undefined;
+}
+
+function shapeAt(shape: Shape | undefined, path: readonly string[]): Shape | undefined {
+  return path.reduce<Shape | undefined>(fieldShape, shape);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 2: walk — YAML nodes → canonical data, recording where each member was written
+
+/** Where a member of a mapping (key and value) or of a list (value) was written. */
+interface Site {
+  keyRange?: TextRange;
+  valueRange: TextRange;
+}
+
+/**
+ * For each container of the data: its members' sites, by key (mapping) or index (list). A Map,
+ * not a WeakMap: the data holds its containers for as long anyway, and ephemeron tables make
+ * garbage collection of a large plan markedly slower.
+ */
+type Sites = Map<object, Map<string | number, Site>>;
+
+/** One `key: value` of a mapping, as written (or as reached through an alias); its own site. */
+interface Entry extends Site {
+  key: string;
+  keyRange: TextRange;
+  node: unknown;
+  /** Reached through an alias or merge: every range is the alias', and no fix is offered. */
+  inAlias?: TextRange;
+}
+
+class Walker {
+  readonly sites: Sites = new Map();
+  readonly rootRange: TextRange;
+  /** Anchor each alias refers to, computed on the first alias met. */
+  private aliasTargets?: Map<Alias, unknown>;
+  /** Anchored nodes being walked: an alias to one of them is recursive. */
+  private readonly open = new Set<unknown>();
+  private aliasCount = 0;
+  private expandedNodes = 0;
+  private aliasesExhausted = false;
+
+  constructor(
+    private readonly text: string,
+    private readonly doc: Document | undefined,
+    private readonly maxAliasCount: number,
+    private readonly out: Diagnostic[],
+  ) {
+    const contents = doc?.contents ? this.rangeOf(doc.contents) : undefined;
+    this.rootRange = contents && contents.end > contents.start ? contents : { start: 0, end: text.length };
+  }
+
+  /** The whole document as canonical data; reports a root that is not a mapping. */
+  root(): unknown {
+    const contents = this.doc?.contents;
+    if (isMap(contents)) return this.value(contents, ROOT, undefined);
+    const data = this.value(contents, undefined, undefined);
+    const message =
+      data === null
+        ? 'The plan is empty: a plan is a YAML mapping with a `packages` list'
+        : `A plan is a YAML mapping with a \`packages\` list; this document is ${describeKind(data)}`;
+    this.out.push(
+      diagnostic('error', 'yaml-not-mapping', message, data === null ? { start: 0, end: lineEnd(this.text, 0) } : this.rootRange),
+    );
+    return data;
+  }
+
+  value(node: unknown, shape: Shape | undefined, inAlias: TextRange | undefined): unknown {
+    if (inAlias && ++this.expandedNodes > MAX_EXPANDED_NODES) {
+      this.exhaustAliases(inAlias, `aliases expand to more than ${MAX_EXPANDED_NODES} nodes`);
+      return null;
+    }
+    if (isScalar(node)) {
+      const v = scalarValue(node);
+      return v === null && shape?.list ? [] : v;
+    }
+    if (isMap(node)) return this.withOpen(node, () => this.mapping(node, shape, inAlias));
+    if (isSeq(node)) return this.withOpen(node, () => this.sequence(node, shape, inAlias));
+    if (isAlias(node)) {
+      // Anchored collections are marked open while walked: a recursive alias is caught there.
+      const at = inAlias ?? this.rangeOf(node)!;
+      const target = this.deref(node, at);
+      return target === undefined ? null : this.value(target, shape, at);
+    }
+    if (isPair(node)) return this.pairs([this.entry(node, inAlias)], shape); // `[a: 1]` in a flow list
+    return shape?.list ? [] : null;
+  }
+
+  /** A new list whose items are `convert`ed from `list`'s, each keeping the place of its source. */
+  mapItems(list: unknown[], convert: (item: unknown, k: number) => unknown): unknown[] {
+    const from = this.sites.get(list);
+    const result: unknown[] = [];
+    const members = this.membersOf(result);
+    list.forEach((item, k) => {
+      const site = from?.get(k) ?? { valueRange: this.rootRange };
+      result.push(this.synthesize(convert(item, k), site.valueRange));
+      members.set(k, site);
+    });
+    return result;
+  }
+
+  /** Registers every member of a value made up by the reader at the one range it came from. */
+  synthesize<T>(value: T, range: TextRange): T {
+    if (value === null || typeof value !== 'object' || this.sites.has(value)) return value;
+    const members = this.membersOf(value);
+    for (const [key, member] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+      members.set(key, { keyRange: range, valueRange: range });
+      this.synthesize(member, range);
+    }
+    return value;
+  }
+
+  private membersOf(container: object): Map<string | number, Site> {
+    let members = this.sites.get(container);
+    if (!members) this.sites.set(container, (members = new Map()));
+    return members;
+  }
+
+  private withOpen<T>(node: unknown, walk: () => T): T {
+    const anchored = (node as { anchor?: string }).anchor !== undefined;
+    if (!anchored) return walk();
+    this.open.add(node);
+    try {
+      return walk();
+    } finally {
+      this.open.delete(node);
+    }
+  }
+
+  private sequence(seq: YAMLSeq<unknown>, shape: Shape | undefined, inAlias: TextRange | undefined): unknown[] {
+    const list: unknown[] = [];
+    const members = this.membersOf(list);
+    const fallback = this.rangeOf(seq) ?? this.rootRange;
+    seq.items.forEach((item, k) => {
+      members.set(k, { valueRange: inAlias ?? this.rangeOf(item) ?? fallback });
+      list.push(this.value(item, shape?.items, inAlias));
+    });
+    return list;
+  }
+
+  private mapping(map: YAMLMap<unknown, unknown>, shape: Shape | undefined, inAlias: TextRange | undefined) {
+    return this.pairs(this.entries(map, inAlias), shape);
+  }
+
+  /**
+   * Canonical keys first (the first of duplicates wins; YAML already reported them), then the
+   * dialects: a dialect whose canonical place is taken is ignored, with a warning.
+   */
+  private pairs(entries: Entry[], shape: Shape | undefined): Record<string, unknown> {
+    const obj: Record<string, unknown> = {};
+    this.membersOf(obj);
+    const dialects: Entry[] = [];
+    for (const e of entries) {
+      if (shape?.dialects && own(shape.dialects, e.key)) dialects.push(e);
+      else if (!own(obj, e.key)) this.put(obj, e.key, this.field(e, fieldShape(shape, e.key)), e);
+    }
+    for (const e of dialects) this.dialect(obj, shape!, e);
+    return obj;
+  }
+
+  /** The entries of a mapping, `<<` merge keys expanded after the mapping's own keys. */
+  private entries(map: YAMLMap<unknown, unknown>, inAlias: TextRange | undefined): Entry[] {
+    const explicit: Entry[] = [];
+    const merged: Entry[] = [];
+    for (const pair of map.items) {
+      if (!isMergeKey(pair.key) || !this.merge(pair.value, inAlias, merged)) explicit.push(this.entry(pair, inAlias));
+    }
+    return merged.length > 0 ? explicit.concat(merged) : explicit;
+  }
+
+  /** Adds the entries of the mapping(s) a `<<` merges; false when the value is not mergeable. */
+  private merge(value: unknown, inAlias: TextRange | undefined, into: Entry[]): boolean {
+    const sources = isSeq(value) ? value.items : [value];
+    if (!sources.every((s) => isMap(s) || isAlias(s))) return false;
+    for (const source of sources) {
+      let node: unknown = source;
+      let at = inAlias;
+      if (isAlias(source)) {
+        at = inAlias ?? this.rangeOf(source)!;
+        node = this.deref(source, at);
+      }
+      if (isMap(node)) this.withOpen(node, () => into.push(...this.entries(node, at)));
+    }
+    return true;
+  }
+
+  private entry(pair: Pair<unknown, unknown>, inAlias: TextRange | undefined): Entry {
+    const keyRange = inAlias ?? this.rangeOf(pair.key) ?? this.rangeOf(pair.value) ?? this.rootRange;
+    const valueRange = this.rangeOf(pair.value);
+    return {
+      key: this.keyText(pair.key),
+      keyRange,
+      node: pair.value,
+      // An empty value (`key:` alone) has an empty range: point at the key instead.
+      valueRange: inAlias ?? (valueRange && valueRange.end > valueRange.start ? valueRange : keyRange),
+      inAlias,
+    };
+  }
+
+  /** The value of an entry, its value dialect (if any) read as canonical and reported. */
+  private field(e: Entry, shape: Shape | undefined): unknown {
+    const value = this.value(e.node, shape, e.inAlias);
+    const dialect = shape?.value?.(value);
+    if (!dialect) return value;
+    const fix: Fix | undefined =
+      dialect.replacement !== undefined && !e.inAlias
+        ? { title: `Write \`${dialect.replacement}\``, edits: [{ range: e.valueRange, newText: dialect.replacement }], preferred: true }
+        : undefined;
+    this.out.push(diagnostic('warning', 'dialect-value', dialect.message, e.valueRange, fix && [fix]));
+    return this.synthesize(dialect.value, e.valueRange);
+  }
+
+  /** Places a dialect entry at its canonical place in `obj`, or reports it ignored. */
+  private dialect(obj: Record<string, unknown>, shape: Shape, e: Entry): void {
+    const rule = shape.dialects![e.key];
+    const canonical = rule.to.join('.');
+    const pairRange = { start: e.keyRange.start, end: Math.max(e.keyRange.end, e.valueRange.end) };
+    let container = obj;
+    let created = false;
+    for (const key of rule.to.slice(0, -1)) {
+      if (!own(container, key)) {
+        const child = this.synthesize({}, e.keyRange);
+        this.put(container, key, child, { keyRange: e.keyRange, valueRange: pairRange });
+        container = child;
+        created = true;
+      } else if (isRecord(container[key])) {
+        container = container[key];
+      } else {
+        return this.ignoredDialect(e, canonical);
+      }
+    }
+    const last = rule.to[rule.to.length - 1];
+    if (own(container, last)) return this.ignoredDialect(e, canonical);
+
+    let value = this.field(e, shapeAt(shape, rule.to));
+    if (rule.convert) value = this.synthesize(rule.convert(value, this), e.valueRange);
+    this.put(container, last, value, e);
+    const fix = e.inAlias ? undefined : rule.fix?.(e, this.text, created);
+    const message = `\`${e.key}\` is a dialect of \`${canonical}\`; ${rule.advice ?? `write \`${canonical}\``}`;
+    this.out.push(diagnostic('warning', 'dialect-field', message, e.keyRange, fix && [fix]));
+  }
+
+  private ignoredDialect(e: Entry, canonical: string): void {
+    const edit = e.inAlias ? undefined : removePairEdit(this.text, e.keyRange, e.valueRange);
+    const fix: Fix | undefined = edit && { title: `Remove \`${e.key}\``, edits: [edit], preferred: true };
+    this.out.push(
+      diagnostic(
+        'warning',
+        'dialect-field',
+        `\`${e.key}\` is a dialect of \`${canonical}\`, which is also given; \`${e.key}\` is ignored`,
+        e.keyRange,
+        fix && [fix],
+      ),
+    );
+  }
+
+  private put(obj: Record<string, unknown>, key: string, value: unknown, site: Site): void {
+    setOwn(obj, key, value);
+    this.membersOf(obj).set(key, site);
+  }
+
+  // --- aliases -------------------------------------------------------------------------------
+
+  /** The node an alias refers to, or undefined (reported) when it cannot or may not be expanded. */
+  private deref(alias: Alias, at: TextRange): unknown {
+    if (this.aliasesExhausted) return undefined;
+    if (this.maxAliasCount >= 0 && ++this.aliasCount > this.maxAliasCount) {
+      this.exhaustAliases(at, `more than ${this.maxAliasCount} aliases are expanded`);
+      return undefined;
+    }
+    const target = this.targets().get(alias);
+    if (target === undefined) {
+      this.out.push(
+        diagnostic('error', 'yaml-syntax', `YAML: unknown alias \`*${alias.source}\`: no anchor \`&${alias.source}\` comes before it`, at),
+      );
+      return undefined;
+    }
+    if (this.open.has(target)) {
+      this.out.push(
+        diagnostic('error', 'yaml-alias-limit', `Alias \`*${alias.source}\` refers to a node that contains it; it reads as empty`, at),
+      );
+      return undefined;
+    }
+    return target;
+  }
+
+  /** Reports the alias limit once; every alias after it reads as empty. */
+  private exhaustAliases(at: TextRange, why: string): void {
+    if (this.aliasesExhausted) return;
+    this.aliasesExhausted = true;
+    this.out.push(
+      diagnostic(
+        'error',
+        'yaml-alias-limit',
+        `Too many aliases: ${why} (a "billion laughs" document?); this alias and every later one read as empty`,
+        at,
+      ),
+    );
+  }
+
+  /** Each alias' anchor: the last node with that anchor before the alias, in document order. */
+  private targets(): Map<Alias, unknown> {
+    if (!this.aliasTargets) {
+      const targets = new Map<Alias, unknown>();
+      const anchors = new Map<string, unknown>();
+      if (this.doc) {
+        visit(this.doc, {
+          Node: (_key, node) => {
+            if (isAlias(node)) targets.set(node, anchors.get(node.source));
+            else if (node.anchor) anchors.set(node.anchor, node);
+          },
+        });
+      }
+      this.aliasTargets = targets;
+    }
+    return this.aliasTargets;
+  }
+
+  // --- text ----------------------------------------------------------------------------------
+
+  private keyText(key: unknown): string {
+    if (isScalar(key)) return typeof key.value === 'string' ? key.value : (key.source ?? String(key.value));
+    if (isAlias(key)) return `*${key.source}`;
+    const range = this.rangeOf(key);
+    return range ? this.text.slice(range.start, range.end) : '';
+  }
+
+  /** A node's range without trailing whitespace (a block collection's includes the line break). */
+  private rangeOf(node: unknown): TextRange | undefined {
+    const r = (node as { range?: readonly number[] | null } | null)?.range;
+    if (!r) return undefined;
+    const start = r[0];
+    let end = r[1];
+    while (end > start && isSpace(this.text.charCodeAt(end - 1))) end--;
+    return clampRange(this.text, start, end);
+  }
+}
+
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && key.value === '<<' && key.type === 'PLAIN';
+}
+
+/** A scalar as plain JSON-able data: strings, numbers, booleans, null; other tags as written. */
+function scalarValue(node: Scalar): unknown {
+  const v = node.value;
+  switch (typeof v) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return v;
+    case 'bigint':
+      return Number(v);
+    default:
+      return v === null || v === undefined ? null : (node.source ?? String(v));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixes that need more than a rename
+
+/**
+ * The edit removing a `key: value` entry with its lines, when that is trivial: the entry starts
+ * its line and nothing but a comment follows it. Undefined otherwise (e.g. the first key of a
+ * `- ` list item, or an entry of a one-line flow mapping).
+ */
+export function removePairEdit(text: string, key: TextRange, value: TextRange): TextEdit | undefined {
+  const start = lineStart(text, key.start);
+  if (text.slice(start, key.start).trim() !== '') return undefined;
+  const end = Math.max(key.end, value.end);
+  if (!onlyCommentFollows(text, end)) return undefined;
+  const newline = text.indexOf('\n', end);
+  return { range: { start, end: newline === -1 ? text.length : newline + 1 }, newText: '' };
+}
+
+/** True when nothing but blanks and a comment follow `offset` on its line. */
+function onlyCommentFollows(text: string, offset: number): boolean {
+  return /^[ \t]*(#.*)?$/.test(text.slice(offset, lineEnd(text, offset)));
+}
+
+/** The line break the text uses, for fixes that add lines. */
+function eolOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
+/** Column of a key that starts its line, else undefined. */
+function keyColumn(text: string, key: TextRange): number | undefined {
+  const start = lineStart(text, key.start);
+  return /^[ ]*$/.test(text.slice(start, key.start)) ? key.start - start : undefined;
+}
+
+/** `change_id: x` → `feature:\n  id: x`, when there is no `feature` yet and the value is one line. */
+function changeIdFix(e: Entry, text: string, created: boolean): Fix | undefined {
+  const column = keyColumn(text, e.keyRange);
+  const value = text.slice(e.valueRange.start, e.valueRange.end);
+  if (!created || column === undefined || !isScalar(e.node) || /[\r\n]/.test(value)) return undefined;
+  if (!onlyCommentFollows(text, e.valueRange.end)) return undefined;
+  const indent = ' '.repeat(column);
+  return {
+    title: 'Write `change_id` as `feature.id`',
+    edits: [{ range: { start: e.keyRange.start, end: e.valueRange.end }, newText: `feature:${eolOf(text)}${indent}  id: ${value}` }],
+    preferred: true,
+  };
+}
+
+/** `commands: [a, b]` → a block of `steps`, when every command is a one-line scalar. */
+function commandsFix(e: Entry, text: string): Fix | undefined {
+  const column = keyColumn(text, e.keyRange);
+  if (column === undefined || !isSeq(e.node) || e.node.items.length === 0) return undefined;
+  const commands: string[] = [];
+  for (const item of e.node.items) {
+    const r = isScalar(item) ? item.range : undefined;
+    const source = r ? text.slice(r[0], r[1]) : '';
+    if (!r || !source || /[\r\n]/.test(source)) return undefined;
+    commands.push(source);
+  }
+  if (!onlyCommentFollows(text, e.valueRange.end)) return undefined;
+  const [nl, indent] = [eolOf(text), ' '.repeat(column)];
+  const steps = commands.map(
+    (command, k) => `${nl}${indent}  - name: command-${k + 1}${nl}${indent}    kind: command${nl}${indent}    command: ${command}`,
+  );
+  return {
+    title: 'Write `commands` as `steps`',
+    edits: [{ range: { start: e.keyRange.start, end: e.valueRange.end }, newText: `steps:${steps.join('')}` }],
+    preferred: true,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// locate
+
+class Locator {
+  constructor(
+    private readonly data: unknown,
+    private readonly sites: Sites,
+    private readonly rootRange: TextRange,
+  ) {}
+
+  locate(path: DataPath, part: 'key' | 'value' = 'value'): TextRange {
+    let container = this.data;
+    let site: Site = { valueRange: this.rootRange };
+    for (let i = 0; i < path.length; i++) {
+      const members = isObject(container) ? this.sites.get(container) : undefined;
+      const key = Array.isArray(container) ? Number(path[i]) : String(path[i]);
+      const next = members?.get(key);
+      if (!next) return site.keyRange ?? site.valueRange; // the nearest existing ancestor
+      site = next;
+      container = (container as Record<string | number, unknown>)[key];
+    }
+    return part === 'key' ? (site.keyRange ?? site.valueRange) : site.valueRange;
+  }
+}
+
+function bindLocate(data: unknown, sites: Sites, rootRange: TextRange): ReadResult['locate'] {
+  const locator = new Locator(data, sites, rootRange);
+  return (path, part) => {
+    try {
+      return locator.locate(path, part);
+    } catch {
+      return rootRange;
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 3: the model, from canonical data
+
+type Obj = Record<string, unknown>;
+
+/** A scalar as text: strings as is, numbers and booleans written out (ids may be numbers). */
+function asText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function tierOf(value: unknown): VerificationTier | undefined {
+  return value === 'A' || value === 'B' || value === 'C' ? value : undefined;
+}
+
+/** Builds the model from the canonical data, finding ranges through the sites of its containers. */
+class ModelBuilder {
+  constructor(
+    private readonly sites: Sites,
+    private readonly rootRange: TextRange,
+  ) {}
+
+  plan(data: unknown): Plan {
+    const root = isRecord(data) ? data : {};
+    const plan: Plan = {
+      contractFiles: this.contractFiles(root),
+      defaults: defaults(root.defaults),
+      packages: [],
+      packagesRange: this.range(root, 'packages', this.rootRange),
+    };
+    if (root.schema_version !== undefined) plan.schemaVersion = root.schema_version;
+    if (isRecord(root.feature)) {
+      const f = root.feature;
+      plan.feature = { range: this.range(root, 'feature', this.rootRange) };
+      assignDefined(plan.feature, { id: asText(f.id), title: asText(f.title), planRevision: num(f.plan_revision) });
+    }
+    if (Array.isArray(root.packages)) {
+      root.packages.forEach((p, index) => {
+        if (isRecord(p)) plan.packages.push(this.package(p, index, this.range(root.packages, index, plan.packagesRange)));
+      });
+    }
+    return plan;
+  }
+
+  /** Where member `key` of `container` was written, else `fallback`. */
+  private range(container: unknown, key: string | number, fallback: TextRange, part: 'key' | 'value' = 'value'): TextRange {
+    const site = isObject(container) ? this.sites.get(container)?.get(key) : undefined;
+    if (!site) return fallback;
+    return part === 'key' ? (site.keyRange ?? site.valueRange) : site.valueRange;
+  }
+
+  /** The strings of the list `owner[key]` with their ranges; a lone scalar reads as a one-item list. */
+  private strings(owner: Obj, key: string, fallback: TextRange): Located<string>[] {
+    const value = owner[key];
+    const at = this.range(owner, key, fallback);
+    if (!Array.isArray(value)) {
+      const one = asText(value);
+      return one === undefined ? [] : [{ value: one, range: at }];
+    }
+    const out: Located<string>[] = [];
+    value.forEach((item, k) => {
+      const s = asText(item);
+      if (s !== undefined) out.push({ value: s, range: this.range(value, k, at) });
+    });
+    return out;
+  }
+
+  private contractFiles(root: Obj): Located<string>[] {
+    const contracts = isRecord(root.contracts) ? root.contracts : {};
+    const openapi = isRecord(contracts.openapi) ? contracts.openapi : {};
+    const at = this.range(contracts, 'openapi', this.range(root, 'contracts', this.rootRange));
+    const all = [...this.strings(openapi, 'primary', at), ...this.strings(openapi, 'files', at)];
+    const seen = new Set<string>();
+    return all.filter((f) => !seen.has(f.value) && seen.add(f.value));
+  }
+
+  private package(p: Obj, index: number, range: TextRange): PlanPackage {
+    const scope = isRecord(p.scope) ? p.scope : {};
+    const locks = isRecord(p.locks) ? p.locks : {};
+    const scopeRange = this.range(p, 'scope', range);
+    const locksRange = this.range(p, 'locks', range);
+    const keyRanges: Record<string, TextRange> = {};
+    for (const [key, site] of this.sites.get(p) ?? []) keyRanges[String(key)] = site.keyRange ?? site.valueRange;
+
+    const pkg: PlanPackage = {
+      id: asText(p.package_id) ?? '',
+      idRange: this.range(p, 'package_id', range),
+      range,
+      index,
+      dependsOn: this.strings(p, 'depends_on', range),
+      scope: {
+        writeAllow: this.strings(scope, 'write_allow', scopeRange),
+        readAllow: this.strings(scope, 'read_allow', scopeRange),
+        deny: this.strings(scope, 'deny', scopeRange),
+      },
+      locks: {
+        files: this.strings(locks, 'files', locksRange),
+        keys: this.strings(locks, 'keys', locksRange),
+      },
+      keyRanges,
+    };
+    assignDefined(pkg.locks, { ttlMinutes: num(locks.ttl_minutes), reason: asText(locks.reason) });
+    assignDefined(pkg, {
+      title: asText(p.title),
+      description: asText(p.description),
+      taskType: asText(p.task_type),
+      priority: num(p.priority),
+      timeoutMinutes: num(p.timeout_minutes),
+      retryBudget: num(p.retry_budget),
+      worktree: worktree(p.worktree),
+      verification: this.verification(p.verification, this.range(p, 'verification', range)),
+      outputs: outputs(p.outputs),
+    });
+    return pkg;
+  }
+
+  private verification(value: unknown, range: TextRange): Verification | undefined {
+    if (!isRecord(value)) return undefined;
+    const steps = Array.isArray(value.steps) ? value.steps : [];
+    const stepsRange = this.range(value, 'steps', range);
+    const out: Verification = {
+      steps: steps.flatMap((step, k) =>
+        isRecord(step)
+          ? [
+              assignDefined<VerificationStep>(
+                { name: asText(step.name) ?? '', kind: asText(step.kind) ?? '', range: this.range(steps, k, stepsRange) },
+                { command: asText(step.command) },
+              ),
+            ]
+          : [],
+      ),
+    };
+    return assignDefined(out, { tier: tierOf(value.tier_required) });
+  }
+}
+
+function defaults(value: unknown): PlanDefaults {
+  const d = isRecord(value) ? value : {};
+  return assignDefined<PlanDefaults>(
+    {},
+    {
+      priority: num(d.priority),
+      lockTtlMinutes: num(d.lock_ttl_minutes),
+      timeoutMinutes: num(d.timeout_minutes),
+      retryBudget: num(d.retry_budget),
+      verificationTierRequired: tierOf(d.verification_tier_required),
+      minTrustLevel: num(d.min_trust_level),
+    },
+  );
+}
+
+function worktree(value: unknown): PlanPackage['worktree'] {
+  if (!isRecord(value)) return undefined;
+  const mode = value.mode === 'isolated' || value.mode === 'shared' ? (value.mode as WorktreeMode) : undefined;
+  return assignDefined<NonNullable<PlanPackage['worktree']>>({}, { name: asText(value.name), mode });
+}
+
+function outputs(value: unknown): PlanPackage['outputs'] {
+  if (!isRecord(value)) return undefined;
+  const list = (v: unknown) => (Array.isArray(v) ? v : []).map(asText).filter((s): s is string => s !== undefined);
+  return { resultKeys: list(value.result_keys), artifacts: list(value.artifacts) };
+}
+
+/** Sets the reader's diagnostics' `packageId`: the package whose range holds the diagnostic. */
+function assignPackages(diagnostics: Diagnostic[], packages: readonly PlanPackage[]): void {
+  const sorted = packages.filter((p) => p.id).sort((a, b) => a.range.start - b.range.start);
+  for (const d of diagnostics) {
+    let lo = 0;
+    let hi = sorted.length - 1;
+    let found: PlanPackage | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid].range.start <= d.range.start) {
+        found = sorted[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found && d.range.start <= found.range.end) d.packageId = found.id;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function isRecord(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function own(obj: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+}
+
+/** `obj[key] = value`, safe for keys such as `__proto__`. */
+function setOwn(obj: Obj, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** Copies the defined values of `values` onto `target`, so optional fields stay absent. */
+function assignDefined<T extends object>(target: T, values: Partial<T>): T {
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
+  return target;
+}
+
+/** `a string`, `a list`, … for messages. */
+export function describeKind(value: unknown): string {
+  if (value === null || value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
+  return `a ${typeof value}`;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return (i === -1 ? s : s.slice(0, i)).trim();
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+function lineEnd(text: string, offset: number): number {
+  const i = text.indexOf('\n', offset);
+  const end = i === -1 ? text.length : i;
+  return end > offset && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+}
+
+function clampRange(text: string, start: number, end: number): TextRange {
+  const s = Math.max(0, Math.min(Number.isFinite(start) ? start : 0, text.length));
+  const e = Math.max(s, Math.min(Number.isFinite(end) ? end : s, text.length));
+  return { start: s, end: e };
+}

@@ -1,0 +1,189 @@
+/**
+ * The `waves` command as a user runs it: the built bin in a real process.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = path.join(root, 'bin', 'waves.js');
+const demo = path.join(root, 'examples', 'demo', 'work-packages.yaml');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-cli-'));
+
+function waves(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input, cwd: tmp });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function write(name: string, text: string): string {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+const broken = `schema_version: 1
+feature: { id: broken, plan_revision: 1 }
+contracts: { revision: 1, openapi: { primary: c.yaml, files: [c.yaml] } }
+packages:
+  - package_id: a
+    depends_on: [ghost]
+    scope: { write_allow: ["src/**"], read_allow: ["**"] }
+  - package_id: b
+    depends_on: []
+    scope: { write_allow: ["src/b/*.ts"], read_allow: ["**"] }
+`;
+
+before(() => {
+  const r = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+describe('waves validate', () => {
+  it('accepts the demo plan: exit 0, a waves summary', () => {
+    const r = waves(['validate', demo]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /valid — 6 packages in 4 waves, 0 errors, 0 warnings/);
+    assert.match(r.out, /wave 2: wp-db, wp-api, wp-web/);
+    assert.match(r.out, /critical path: wp-contracts → wp-api → wp-docs → wp-integration/);
+  });
+
+  it('exits 1 on errors and prints file:line:col severity code message', () => {
+    const file = write('broken.yaml', broken);
+    const r = waves(['validate', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.out, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:18 error dependency-unknown `, 'm'));
+    assert.match(r.out, /:7:\d+ error write-overlap .*`src\/b\/[^`]*\.ts`/);
+  });
+
+  it('--json prints exactly one JSON document of the documented shape', () => {
+    const file = write('broken2.yaml', broken);
+    const r = waves(['validate', '--json', demo, file]);
+    assert.equal(r.code, 1);
+    const doc = JSON.parse(r.out);
+    assert.equal(doc.plans.length, 2);
+    const [good, bad] = doc.plans;
+    assert.equal(good.valid, true);
+    assert.deepEqual(good.waves, [['wp-contracts'], ['wp-db', 'wp-api', 'wp-web'], ['wp-docs'], ['wp-integration']]);
+    assert.deepEqual(good.criticalPath, ['wp-contracts', 'wp-api', 'wp-docs', 'wp-integration']);
+    assert.deepEqual(good.packages[1], { id: 'wp-db', wave: 2, dependsOn: ['wp-contracts'] });
+    assert.equal(bad.valid, false);
+    const unknown = bad.diagnostics.find((d: { code: string }) => d.code === 'dependency-unknown');
+    assert.deepEqual(unknown, {
+      severity: 'error',
+      code: 'dependency-unknown',
+      message: unknown.message,
+      line: 6,
+      column: 18,
+      endLine: 6,
+      endColumn: 23,
+      packageId: 'a',
+    });
+  });
+
+  it('lists packages recovered under a dialect by their id', () => {
+    const file = write('dialect.yaml', 'packages:\n  - id: a\n  - id: b\n    dependencies: [a]\n');
+    const r = waves(['validate', '--json', file]);
+    const [p] = JSON.parse(r.out).plans;
+    assert.deepEqual(p.packages, [
+      { id: 'a', wave: 1, dependsOn: [] },
+      { id: 'b', wave: 2, dependsOn: ['a'] },
+    ]);
+    assert.ok(p.diagnostics.some((d: { code: string; severity: string }) => d.code === 'dialect-field' && d.severity === 'warning'));
+  });
+
+  it('--max-parallel turns a wide wave into a warning, still exit 0', () => {
+    const r = waves(['validate', '--max-parallel', '2', demo]);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /warning wave-too-wide Wave 2 has 3 packages/);
+  });
+
+  it('exits 2 for unreadable files, still reporting the readable ones', () => {
+    const r = waves(['validate', '--json', demo, path.join(tmp, 'missing.yaml')]);
+    assert.equal(r.code, 2);
+    const doc = JSON.parse(r.out);
+    assert.equal(doc.plans[0].valid, true);
+    assert.equal(doc.plans[1].diagnostics[0].code, 'file-unreadable');
+    assert.match(r.err, /no such file/);
+    assert.equal(waves(['validate', tmp]).code, 2, 'a directory is unreadable');
+  });
+
+  it('exits 2 on usage errors', () => {
+    assert.equal(waves([]).code, 2);
+    assert.equal(waves(['validate']).code, 2);
+    assert.equal(waves(['validate', '--max-parallel', 'x', demo]).code, 2);
+    assert.equal(waves(['validate', '--bogus', demo]).code, 2);
+    assert.equal(waves(['frobnicate']).code, 2);
+    assert.match(waves(['frobnicate']).err, /unknown command "frobnicate"/);
+  });
+
+  it('never crashes on garbage: binary, empty, alias bombs', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill('*' + String.fromCharCode(96 + i)).join(', ')}]`);
+    for (const [name, text] of [
+      ['empty.yaml', ''],
+      ['binary.yaml', '\u0000\u0001\u0002PNG\u0000'],
+      ['bomb.yaml', bomb.join('\n') + '\npackages: *j\n'],
+      ['list.yaml', '- a\n- b\n'],
+      ['syntax.yaml', 'packages:\n  - package_id: a\n   depends_on: [\n'],
+    ]) {
+      const r = waves(['validate', '--json', write(name, text)]);
+      assert.equal(r.code, 1, `${name}: ${r.err}`);
+      const [p] = JSON.parse(r.out).plans;
+      assert.ok(p.diagnostics.length > 0, name);
+      assert.equal(r.err, '', name);
+    }
+  });
+});
+
+describe('waves overlap', () => {
+  it('prints a witness or disjoint', () => {
+    assert.deepEqual(waves(['overlap', 'src/api/*.py', 'src/**/users.py']), { code: 0, out: 'src/api/users.py\n', err: '' });
+    assert.equal(waves(['overlap', '*.md', 'docs/*.md']).out, 'disjoint\n');
+  });
+
+  it('--json', () => {
+    assert.deepEqual(JSON.parse(waves(['overlap', '--json', 'docs', 'docs/**/a.md']).out), { overlap: true, witness: 'docs/a.md' });
+    assert.deepEqual(JSON.parse(waves(['overlap', '--json', 'a/*', 'b/*']).out), { overlap: false, witness: null });
+  });
+
+  it('answers tab-separated pairs from stdin, one line each, in order', () => {
+    const r = waves(['overlap'], 'src/api/*.py\tsrc/**/users.py\n*.md\tdocs/*.md\nno tab here\r\ndocs/\tdocs/x\n');
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.out.split('\n'), ['src/api/users.py', 'disjoint', 'error: expected two patterns separated by a tab', 'docs/x', '']);
+    const j = waves(['overlap', '--json'], 'a\tb\n');
+    assert.deepEqual(JSON.parse(j.out), { overlap: false, witness: null });
+  });
+});
+
+describe('waves graph', () => {
+  it('mermaid: one subgraph per wave and every edge', () => {
+    const r = waves(['graph', '--format', 'mermaid', demo]);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^flowchart LR\n/);
+    assert.equal((r.out.match(/subgraph /g) ?? []).length, 4);
+    assert.equal((r.out.match(/ --> /g) ?? []).length, 8);
+    assert.match(r.out, /subgraph c2\["Wave 2"\]\n {4}n1\["wp-db"\]\n {4}n2\["wp-api"\]\n {4}n3\["wp-web"\]\n {2}end/);
+  });
+
+  it('dot: one cluster per wave and every edge', () => {
+    const r = waves(['graph', '--format=dot', demo]);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^digraph plan \{/);
+    assert.equal((r.out.match(/subgraph cluster_/g) ?? []).length, 4);
+    assert.match(r.out, /"wp-contracts" -> "wp-api";/);
+    assert.equal((r.out.match(/ -> /g) ?? []).length, 8);
+  });
+
+  it('puts packages on a cycle in their own cluster', () => {
+    const file = write('cycle.yaml', 'packages:\n  - package_id: a\n    depends_on: [b]\n  - package_id: b\n    depends_on: [a]\n');
+    const r = waves(['graph', '--format', 'dot', file]);
+    assert.match(r.out, /label="No wave \(dependency cycle\)";/);
+  });
+
+  it('rejects an unknown format', () => {
+    assert.equal(waves(['graph', '--format', 'png', demo]).code, 2);
+  });
+});
