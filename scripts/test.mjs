@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// `npm test`: runs the test suites in order and ends with ONE line `N passed, N failed`
+// summing them all. Exits non-zero when a test failed or a suite crashed (a crashed suite
+// counts as at least one failure).
+//   unit     node's test runner (tsx) over test/core/**/*.test.ts and test/cli/**/*.test.ts
+//   webview  the same over test/webview/**/*.test.ts(x), when there are any
+//   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
+//   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
+//            and webview/), one test each
+// Usage: node scripts/test.mjs [static|unit|webview|vscode ...]   (default: all, in that order)
+// Environment: WAVES_TEST_SUITE_TIMEOUT (seconds per suite, default 1800)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SUITE_TIMEOUT_MS = Number(process.env.WAVES_TEST_SUITE_TIMEOUT ?? 1800) * 1000;
+
+/** Test files under the given folders (relative to the repo), sorted. */
+function findTests(dirs, pattern = /\.test\.tsx?$/) {
+  const out = [];
+  const walk = (dir) => {
+    let entries;
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) { if (e.name !== 'node_modules' && !e.name.startsWith('.')) walk(p); }
+      else if (pattern.test(e.name)) out.push(path.relative(REPO, p));
+    }
+  };
+  for (const d of dirs) walk(path.join(REPO, d));
+  return out.sort();
+}
+
+let current = null; // the running child, for signal forwarding
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    console.error(`test: ${sig}; stopping ${current ? `pid ${current.pid}` : 'nothing'}`);
+    if (current) current.kill('SIGTERM');
+    setTimeout(() => process.exit(130), 20_000).unref();
+  });
+}
+
+/** Runs a command with a time limit; streams its output; resolves { code, output }. */
+function run(cmd, args, { capture = false, timeoutMs = SUITE_TIMEOUT_MS, env = process.env } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: REPO, env, stdio: ['ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'] });
+    current = child;
+    let output = '';
+    if (capture) {
+      child.stdout.on('data', (d) => { output += d; process.stdout.write(d); });
+      child.stderr.on('data', (d) => { output += d; process.stderr.write(d); });
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      console.error(`test: ${path.basename(args[0] ?? cmd)} exceeded ${SUITE_TIMEOUT_MS / 1000} s; stopping it`);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+    }, timeoutMs);
+    child.on('error', (e) => { output += String(e); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      current = null;
+      resolve({ code: timedOut ? 'timeout' : code ?? signal, output });
+    });
+  });
+}
+
+/** node --test over files; counts from a TAP report written next to the spec output. */
+async function nodeTestSuite(name, dirs) {
+  const files = findTests(dirs);
+  if (files.length === 0) return { skipped: true, reason: `no *.test.ts under ${dirs.join(', ')}` };
+  const tap = path.join(os.tmpdir(), `waves-${name}-${process.pid}.tap`);
+  fs.rmSync(tap, { force: true });
+  const { code } = await run(process.execPath, [
+    '--import', 'tsx', '--test',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...files,
+  ]);
+  let text = '';
+  try { text = fs.readFileSync(tap, 'utf8'); } catch { /* crashed before writing */ }
+  fs.rmSync(tap, { force: true });
+  const num = (key) => {
+    const m = new RegExp(`^# ${key} (\\d+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  const passed = num('pass');
+  const failed = (num('fail') ?? 0) + (num('cancelled') ?? 0);
+  if (passed === null) return { passed: 0, failed: 1, note: `no TAP summary (exit ${code})` };
+  return { passed, failed: code !== 0 && failed === 0 ? 1 : failed, skippedTests: num('skipped') ?? 0, note: code !== 0 && failed === 0 ? `exit ${code} with no failed test` : undefined };
+}
+
+async function vscodeSuite() {
+  const { code, output } = await run(process.execPath, [path.join(REPO, 'scripts', 'test-vscode.mjs')], { capture: true });
+  const lines = [...output.matchAll(/^vscode: (\d+) passed, (\d+) failed/gm)];
+  const last = lines[lines.length - 1];
+  if (!last) return { passed: 0, failed: 1, note: `no counts line (exit ${code})` };
+  const passed = Number(last[1]);
+  let failed = Number(last[2]);
+  let note;
+  if (code !== 0 && failed === 0) { failed = 1; note = `exit ${code} with no failed test`; }
+  return { passed, failed, note };
+}
+
+/** tsc and ESLint: each a test that passes when the tool exits 0. */
+async function staticSuite() {
+  const bin = (name) => path.join(REPO, 'node_modules', '.bin', name);
+  let passed = 0;
+  const failedTools = [];
+  for (const [name, cmd, args] of [
+    ['tsc', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
+    ['eslint', bin('eslint'), ['.']],
+  ]) {
+    const { code } = await run(cmd, args);
+    if (code === 0) passed++;
+    else failedTools.push(`${name} exit ${code}`);
+  }
+  return { passed, failed: failedTools.length, note: failedTools.join(', ') || undefined };
+}
+
+const SUITES = {
+  static: staticSuite,
+  unit: () => nodeTestSuite('unit', ['test/core', 'test/cli']),
+  webview: () => nodeTestSuite('webview', ['test/webview']),
+  vscode: vscodeSuite,
+};
+
+const wanted = process.argv.slice(2);
+for (const w of wanted) {
+  if (!SUITES[w]) {
+    console.error(`test: unknown suite "${w}" (known: ${Object.keys(SUITES).join(', ')})`);
+    process.exit(2);
+  }
+}
+const order = wanted.length ? Object.keys(SUITES).filter((s) => wanted.includes(s)) : Object.keys(SUITES);
+
+const total = { passed: 0, failed: 0 };
+const rows = [];
+const T0 = Date.now();
+for (const name of order) {
+  const t = Date.now();
+  console.log(`\n=== test suite: ${name} ===`);
+  let r;
+  try {
+    r = await SUITES[name]();
+  } catch (e) {
+    r = { passed: 0, failed: 1, note: `crashed: ${e.stack ?? e}` };
+  }
+  const secs = ((Date.now() - t) / 1000).toFixed(1);
+  if (r.skipped) {
+    rows.push(`  ${name.padEnd(8)} skipped (${r.reason})`);
+    continue;
+  }
+  total.passed += r.passed;
+  total.failed += r.failed;
+  rows.push(`  ${name.padEnd(8)} ${r.passed} passed, ${r.failed} failed${r.skippedTests ? `, ${r.skippedTests} skipped` : ''} in ${secs} s${r.note ? ` (${r.note})` : ''}`);
+}
+console.log(`\n=== summary (${((Date.now() - T0) / 1000).toFixed(1)} s) ===`);
+for (const row of rows) console.log(row);
+console.log(`${total.passed} passed, ${total.failed} failed`);
+process.exitCode = total.failed > 0 ? 1 : 0;

@@ -1,0 +1,40 @@
+/**
+ * The composition root: build each part, give it to the extension's lifetime, nothing else.
+ */
+import * as vscode from 'vscode';
+import { registerPlanCommands } from './plan/commands';
+import { PlanDiagnostics, PlanQuickFixes } from './plan/diagnostics';
+import { PlanNavigation } from './plan/navigation';
+import { PlanRegistry } from './plan/planRegistry';
+import { PlanStatusBar } from './views/statusBar';
+import { WavesTree } from './views/wavesTree';
+
+/** What the extension returns from `activate`: used by its own tests, not a public API. */
+export interface WavesApi {
+  readonly registry: PlanRegistry;
+}
+
+export function activate(context: vscode.ExtensionContext): WavesApi {
+  const started = Date.now();
+  const log = vscode.window.createOutputChannel('Wave Orchestrator', { log: true });
+  const registry = new PlanRegistry(context.workspaceState, log);
+
+  context.subscriptions.push(
+    log,
+    registry,
+    new PlanDiagnostics(registry),
+    new PlanQuickFixes(registry),
+    new PlanNavigation(registry),
+    new WavesTree(registry, log),
+    new PlanStatusBar(registry, log),
+    ...registerPlanCommands({ registry, log }),
+  );
+
+  log.info(`Activated in ${Date.now() - started} ms`);
+  void registry.ready.then(() => log.info(`Plans ready ${Date.now() - started} ms after activation`));
+  return { registry };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

@@ -1,0 +1,74 @@
+import * as vscode from 'vscode';
+import type { Diagnostic as CoreDiagnostic } from '../core/model';
+import { Disposable } from '../util/lifecycle';
+import { toRange, toSeverity } from './convert';
+import { PLAN_SELECTOR, type PlanEntry, type PlanRegistry } from './planRegistry';
+
+export const DIAGNOSTIC_SOURCE = 'waves';
+
+/** Publishes the engine's diagnostics of every plan to the Problems panel. */
+export class PlanDiagnostics extends Disposable {
+  private readonly collection = this.register(vscode.languages.createDiagnosticCollection('waves'));
+
+  constructor(private readonly registry: PlanRegistry) {
+    super();
+    this.register(registry.onDidChange(() => this.publish()));
+    this.publish();
+  }
+
+  private publish(): void {
+    const seen = new Set<string>();
+    for (const entry of this.registry.plans) {
+      seen.add(entry.uri.toString());
+      this.collection.set(entry.uri, entry.analysis.diagnostics.map((d) => toVscodeDiagnostic(entry, d)));
+    }
+    this.collection.forEach((uri) => {
+      if (!seen.has(uri.toString())) this.collection.delete(uri);
+    });
+  }
+}
+
+function toVscodeDiagnostic(entry: PlanEntry, d: CoreDiagnostic): vscode.Diagnostic {
+  const diagnostic = new vscode.Diagnostic(toRange(entry.analysis.lines, d.range), d.message, toSeverity(d.severity));
+  diagnostic.source = DIAGNOSTIC_SOURCE;
+  diagnostic.code = d.code;
+  if (d.code === 'unknown-field') diagnostic.tags = [vscode.DiagnosticTag.Unnecessary];
+  return diagnostic;
+}
+
+/**
+ * Quick fixes: the engine computes each fix as text edits on the text it analysed; they are
+ * offered only while that text is still the document's.
+ */
+export class PlanQuickFixes extends Disposable implements vscode.CodeActionProvider {
+  static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
+
+  constructor(private readonly registry: PlanRegistry) {
+    super();
+    this.register(vscode.languages.registerCodeActionsProvider(PLAN_SELECTOR, this, PlanQuickFixes.metadata));
+  }
+
+  provideCodeActions(
+    document: vscode.TextDocument,
+    _range: vscode.Range | vscode.Selection,
+    context: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
+    const entry = this.registry.get(document.uri);
+    if (!entry || entry.analysis.text !== document.getText()) return [];
+    const { analysis } = entry;
+    const actions: vscode.CodeAction[] = [];
+    for (const shown of context.diagnostics) {
+      if (shown.source !== DIAGNOSTIC_SOURCE) continue;
+      const core = analysis.diagnostics.find((d) => d.code === shown.code && toRange(analysis.lines, d.range).isEqual(shown.range));
+      for (const fix of core?.fixes ?? []) {
+        const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+        action.diagnostics = [shown];
+        action.isPreferred = fix.preferred;
+        action.edit = new vscode.WorkspaceEdit();
+        for (const edit of fix.edits) action.edit.replace(document.uri, toRange(analysis.lines, edit.range), edit.newText);
+        actions.push(action);
+      }
+    }
+    return actions;
+  }
+}

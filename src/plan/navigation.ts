@@ -1,0 +1,155 @@
+import * as vscode from 'vscode';
+import type { PlanAnalysis } from '../core/engine';
+import type { Located, PlanPackage } from '../core/model';
+import { Disposable } from '../util/lifecycle';
+import { toRange } from './convert';
+import { PLAN_SELECTOR, type PlanRegistry } from './planRegistry';
+
+/** What the cursor is on: a package's own id, or an id inside some package's depends_on. */
+interface IdAt {
+  id: string;
+  /** The range under the cursor. */
+  range: Located<string>['range'];
+}
+
+function idAt(analysis: PlanAnalysis, offset: number): IdAt | undefined {
+  for (const p of analysis.plan.packages) {
+    if (offset < p.range.start || offset > p.range.end) continue;
+    if (p.id && offset >= p.idRange.start && offset <= p.idRange.end) return { id: p.id, range: p.idRange };
+    const dep = p.dependsOn.find((d) => offset >= d.range.start && offset <= d.range.end);
+    if (dep) return { id: dep.value, range: dep.range };
+  }
+  return undefined;
+}
+
+function packageById(analysis: PlanAnalysis, id: string): PlanPackage | undefined {
+  return analysis.plan.packages.find((p) => p.id === id);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Markdown summary of a package, shared by hovers. */
+export function describePackage(analysis: PlanAnalysis, p: PlanPackage): vscode.MarkdownString {
+  const i = analysis.graph.indexOf.get(p.id);
+  const wave = i === undefined ? null : analysis.graph.wave[i];
+  const dependents = i === undefined ? [] : analysis.graph.dependents[i].map((j) => analysis.graph.ids[j]);
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**${escape(p.id)}**${p.title ? ` — ${escape(p.title)}` : ''}\n\n`);
+  md.appendMarkdown(`${wave === null ? 'No wave (on or behind a dependency cycle)' : `Wave ${wave}`}`);
+  if (analysis.graph.criticalPath.includes(p.id)) md.appendMarkdown(' · on the critical path');
+  md.appendMarkdown('\n\n');
+  if (p.description) md.appendMarkdown(`${escape(p.description)}\n\n`);
+  const list = (label: string, values: string[]) => {
+    if (values.length) md.appendMarkdown(`${label}: ${values.map((v) => `\`${v.replace(/`/g, "'")}\``).join(', ')}  \n`);
+  };
+  list('Depends on', p.dependsOn.map((d) => d.value));
+  list('Dependents', dependents);
+  list('Writes', p.scope.writeAllow.map((g) => g.value));
+  list('Denied', p.scope.deny.map((g) => g.value));
+  list('Locks', [...p.locks.files, ...p.locks.keys].map((l) => l.value));
+  return md;
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+/** Go to definition, find references and hover on package ids; a CodeLens over each package. */
+export class PlanNavigation
+  extends Disposable
+  implements vscode.DefinitionProvider, vscode.ReferenceProvider, vscode.HoverProvider, vscode.CodeLensProvider
+{
+  private readonly lensesChanged = this.register(new vscode.EventEmitter<void>());
+  readonly onDidChangeCodeLenses = this.lensesChanged.event;
+
+  constructor(private readonly registry: PlanRegistry) {
+    super();
+    this.register(vscode.languages.registerDefinitionProvider(PLAN_SELECTOR, this));
+    this.register(vscode.languages.registerReferenceProvider(PLAN_SELECTOR, this));
+    this.register(vscode.languages.registerHoverProvider(PLAN_SELECTOR, this));
+    this.register(vscode.languages.registerCodeLensProvider(PLAN_SELECTOR, this));
+    this.register(registry.onDidChange(() => this.lensesChanged.fire()));
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('waves.codeLens.enabled')) this.lensesChanged.fire();
+      }),
+    );
+  }
+
+  /** The analysis of exactly this document's text (re-analysed now if the registry lags). */
+  private async analysisOf(document: vscode.TextDocument): Promise<PlanAnalysis | undefined> {
+    const entry = this.registry.get(document.uri);
+    if (entry && entry.analysis.text === document.getText()) return entry.analysis;
+    return (await this.registry.reanalyze(document.uri))?.analysis;
+  }
+
+  async provideDefinition(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Location | undefined> {
+    const analysis = await this.analysisOf(document);
+    if (!analysis) return undefined;
+    const at = idAt(analysis, document.offsetAt(position));
+    const target = at && packageById(analysis, at.id);
+    return target ? new vscode.Location(document.uri, toRange(analysis.lines, target.idRange)) : undefined;
+  }
+
+  async provideReferences(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    context: vscode.ReferenceContext,
+  ): Promise<vscode.Location[]> {
+    const analysis = await this.analysisOf(document);
+    if (!analysis) return [];
+    const at = idAt(analysis, document.offsetAt(position));
+    if (!at) return [];
+    const locations: vscode.Location[] = [];
+    const definition = packageById(analysis, at.id);
+    if (definition && context.includeDeclaration) locations.push(new vscode.Location(document.uri, toRange(analysis.lines, definition.idRange)));
+    for (const p of analysis.plan.packages) {
+      for (const d of p.dependsOn) if (d.value === at.id) locations.push(new vscode.Location(document.uri, toRange(analysis.lines, d.range)));
+    }
+    return locations;
+  }
+
+  async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    const analysis = await this.analysisOf(document);
+    if (!analysis) return undefined;
+    const at = idAt(analysis, document.offsetAt(position));
+    if (!at) return undefined;
+    const p = packageById(analysis, at.id);
+    const range = toRange(analysis.lines, at.range);
+    if (!p) return new vscode.Hover(new vscode.MarkdownString(`\`${at.id}\` is not a package of this plan`), range);
+    return new vscode.Hover(describePackage(analysis, p), range);
+  }
+
+  async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    if (!vscode.workspace.getConfiguration('waves', document.uri).get<boolean>('codeLens.enabled', true)) return [];
+    const analysis = await this.analysisOf(document);
+    if (!analysis) return [];
+    const { graph } = analysis;
+    const lenses: vscode.CodeLens[] = [];
+    const seen = new Set<string>();
+    for (const p of analysis.plan.packages) {
+      const i = graph.indexOf.get(p.id);
+      if (i === undefined || seen.has(p.id)) continue;
+      seen.add(p.id);
+      const wave = graph.wave[i];
+      const dependents = graph.dependents[i];
+      const range = toRange(analysis.lines, p.idRange);
+      const references = dependents.flatMap((j) => {
+        const dependent = packageById(analysis, graph.ids[j]);
+        const edge = dependent?.dependsOn.find((d) => d.value === p.id);
+        return edge ? [new vscode.Location(document.uri, toRange(analysis.lines, edge.range))] : [];
+      });
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: `${wave === null ? 'no wave (cycle)' : `wave ${wave}`} · ${plural(dependents.length, 'dependent')}`,
+          tooltip: dependents.length ? 'Show the packages that depend on this one' : 'No package depends on this one',
+          command: dependents.length ? 'editor.action.showReferences' : '',
+          arguments: dependents.length ? [document.uri, range.start, references] : undefined,
+        }),
+      );
+    }
+    return lenses;
+  }
+}

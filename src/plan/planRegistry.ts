@@ -1,0 +1,194 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { analyzePlan, type PlanAnalysis } from '../core/engine';
+import { Disposable, KeyedDebouncer } from '../util/lifecycle';
+
+/** File names that are plans: `work-packages.yaml` and `<name>.work-packages.yaml`. */
+export const PLAN_GLOB = '**/{work-packages.yaml,*.work-packages.yaml}';
+export const PLAN_SELECTOR: vscode.DocumentSelector = [{ pattern: PLAN_GLOB }];
+const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/.git/**', '**/.waves/**', '**/*.worktrees/**', '**/.worktrees/**'];
+const ACTIVE_KEY = 'waves.activePlan';
+
+const PLAN_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
+
+export function isPlanUri(uri: vscode.Uri): boolean {
+  if (!PLAN_SCHEMES.has(uri.scheme)) return false;
+  const base = path.posix.basename(uri.path);
+  return base === 'work-packages.yaml' || base.endsWith('.work-packages.yaml');
+}
+
+export interface PlanEntry {
+  readonly uri: vscode.Uri;
+  /** Workspace-relative path (with the folder name when there are several folders). */
+  readonly label: string;
+  readonly analysis: PlanAnalysis;
+  /** Version of the open document the analysis was made from; undefined when read from disk. */
+  readonly documentVersion: number | undefined;
+}
+
+/**
+ * Every plan of the workspace, analysed and kept current: found at start, followed on disk
+ * by a file watcher and, while open, on the unsaved text as the user types (debounced).
+ * One plan is active; the choice is remembered per workspace.
+ */
+export class PlanRegistry extends Disposable {
+  private readonly entries = new Map<string, PlanEntry>();
+  private activeKey: string | undefined;
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
+  /** Plans were added, removed or re-analysed, or the active plan changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly fromDocument: KeyedDebouncer<string>;
+  private readonly fromDisk: KeyedDebouncer<string>;
+  /** Resolves when the first scan of the workspace is done. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly state: vscode.Memento,
+    private readonly log: vscode.LogOutputChannel,
+    delays: { typing: number; disk: number } = { typing: 250, disk: 300 },
+  ) {
+    super();
+    this.activeKey = state.get<string>(ACTIVE_KEY);
+    this.fromDocument = this.register(new KeyedDebouncer(delays.typing, (key) => this.reanalyzeDocument(key)));
+    this.fromDisk = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFromDisk(vscode.Uri.parse(key))));
+
+    const watcher = this.register(vscode.workspace.createFileSystemWatcher(PLAN_GLOB));
+    this.register(watcher.onDidCreate((uri) => this.onDiskChange(uri)));
+    this.register(watcher.onDidChange((uri) => this.onDiskChange(uri)));
+    this.register(watcher.onDidDelete((uri) => this.remove(uri)));
+    this.register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (isPlanUri(e.document.uri) && e.contentChanges.length > 0) this.fromDocument.schedule(e.document.uri.toString());
+      }),
+    );
+    this.register(
+      vscode.workspace.onDidOpenTextDocument((doc) => {
+        // An open plan is followed even when the workspace search does not list it.
+        const key = doc.uri.toString();
+        if (isPlanUri(doc.uri) && (doc.isDirty || !this.entries.has(key))) this.fromDocument.schedule(key);
+      }),
+    );
+    this.register(
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        // Unsaved edits are gone with the document: the file on disk is the plan again.
+        if (this.entries.get(doc.uri.toString())?.documentVersion !== undefined) this.fromDisk.schedule(doc.uri.toString());
+      }),
+    );
+    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('waves.maxParallel')) this.reanalyzeAll();
+        if (e.affectsConfiguration('waves.plans.exclude')) void this.refresh();
+      }),
+    );
+    this.ready = this.refresh();
+  }
+
+  get plans(): readonly PlanEntry[] {
+    return [...this.entries.values()].sort((a, b) => a.label.localeCompare(b.label));
+  }
+
+  get active(): PlanEntry | undefined {
+    return (this.activeKey && this.entries.get(this.activeKey)) || this.plans[0];
+  }
+
+  get(uri: vscode.Uri): PlanEntry | undefined {
+    return this.entries.get(uri.toString());
+  }
+
+  async setActive(uri: vscode.Uri): Promise<void> {
+    this.activeKey = uri.toString();
+    await this.state.update(ACTIVE_KEY, this.activeKey);
+    this.changed.fire();
+  }
+
+  /** Find every plan again (start, folders changed, exclusions changed). */
+  async refresh(): Promise<void> {
+    const exclude = [...ALWAYS_EXCLUDED, ...vscode.workspace.getConfiguration('waves').get<string[]>('plans.exclude', [])];
+    let found: vscode.Uri[] = [];
+    try {
+      found = await vscode.workspace.findFiles(PLAN_GLOB, `{${exclude.join(',')}}`);
+    } catch (err) {
+      this.log.error('Could not search the workspace for plans', err);
+    }
+    const keep = new Set(found.map((u) => u.toString()));
+    for (const key of [...this.entries.keys()]) if (!keep.has(key)) this.entries.delete(key);
+    for (const uri of found) {
+      await this.readFromDisk(uri, false);
+      await new Promise((r) => setImmediate(r)); // let the host breathe between plans
+    }
+    this.log.info(`Found ${found.length} plan${found.length === 1 ? '' : 's'}`);
+    this.changed.fire();
+  }
+
+  /** Re-analyse a plan now, from its open document if there is one, else from disk. */
+  async reanalyze(uri: vscode.Uri): Promise<PlanEntry | undefined> {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (doc) this.analyzeDocument(doc);
+    else await this.readFromDisk(uri);
+    return this.get(uri);
+  }
+
+  private maxParallel(uri: vscode.Uri): number {
+    return vscode.workspace.getConfiguration('waves', uri).get<number>('maxParallel', 10);
+  }
+
+  private label(uri: vscode.Uri): string {
+    return vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+  }
+
+  private store(uri: vscode.Uri, text: string, documentVersion: number | undefined, fire = true): void {
+    const started = Date.now();
+    const analysis = analyzePlan(text, { maxParallel: this.maxParallel(uri) });
+    const elapsed = Date.now() - started;
+    if (elapsed > 200) this.log.warn(`Analysing ${this.label(uri)} took ${elapsed} ms`);
+    this.entries.set(uri.toString(), { uri, label: this.label(uri), analysis, documentVersion });
+    if (fire) this.changed.fire();
+  }
+
+  private onDiskChange(uri: vscode.Uri): void {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (doc?.isDirty) return; // the editor's unsaved text is what the user sees
+    this.fromDisk.schedule(uri.toString());
+  }
+
+  private async readFromDisk(uri: vscode.Uri, fire = true): Promise<void> {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (doc?.isDirty) {
+      this.analyzeDocument(doc, fire);
+      return;
+    }
+    let text: string;
+    try {
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      text = new TextDecoder('utf-8').decode(bytes);
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    } catch (err) {
+      if (err instanceof vscode.FileSystemError && err.code === 'FileNotFound') this.remove(uri);
+      else this.log.error(`Could not read ${uri.toString(true)}`, err);
+      return;
+    }
+    if (this.isDisposed) return;
+    this.store(uri, text, undefined, fire);
+  }
+
+  private reanalyzeDocument(key: string): void {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+    if (doc) this.analyzeDocument(doc);
+  }
+
+  private analyzeDocument(doc: vscode.TextDocument, fire = true): void {
+    if (this.entries.get(doc.uri.toString())?.documentVersion === doc.version) return;
+    this.store(doc.uri, doc.getText(), doc.version, fire);
+  }
+
+  private reanalyzeAll(): void {
+    for (const entry of this.entries.values()) void this.reanalyze(entry.uri);
+  }
+
+  private remove(uri: vscode.Uri): void {
+    this.fromDisk.cancel(uri.toString());
+    this.fromDocument.cancel(uri.toString());
+    if (this.entries.delete(uri.toString())) this.changed.fire();
+  }
+}

@@ -1,0 +1,363 @@
+import * as vscode from 'vscode';
+import type { PlanPackage } from '../core/model';
+import {
+  NO_WAVE_WHY,
+  criticalPathStandsOut,
+  isOnCriticalPath,
+  packageName,
+  packageProblems,
+  packageTooltip,
+  placeOf,
+  planTooltip,
+  plural,
+  problemsBySeverity,
+  type AnalysisView,
+  type NoWaveReason,
+  type PackagePlace,
+} from '../core/summary';
+import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
+import { Disposable, KeyedDebouncer } from '../util/lifecycle';
+
+export const VIEW_ID = 'waves.plan';
+
+/** A package of a plan, as `waves.revealPackage` takes it (a package node is one too). */
+export interface PackageRef {
+  uri: vscode.Uri;
+  /** The package id; '' for a package written without one (then `index` finds it). */
+  packageId: string;
+  /** Position in the plan's `packages` list. */
+  index?: number;
+  /** Keep the focus where it is (the tree) while the plan opens. */
+  preserveFocus?: boolean;
+}
+
+/**
+ * The tree: plan → wave → package. With a single plan the plan level is left out and its
+ * waves are the roots (the view's description names the plan).
+ */
+type WavesNode = PlanNode | WaveNode | PackageNode | NoteNode;
+
+interface PlanNode {
+  readonly kind: 'plan';
+  readonly id: string;
+  readonly entry: PlanEntry;
+  readonly active: boolean;
+}
+
+interface WaveNode {
+  readonly kind: 'wave';
+  readonly id: string;
+  readonly parent: PlanNode | undefined;
+  readonly entry: PlanEntry;
+  /** 1-based wave, or null for the group of packages that have none. */
+  readonly wave: number | null;
+  readonly packages: PackageNode[];
+}
+
+interface PackageNode extends PackageRef {
+  readonly kind: 'package';
+  readonly id: string;
+  readonly parent: WaveNode;
+  readonly entry: PlanEntry;
+  readonly pkg: PlanPackage;
+  readonly place: PackagePlace;
+}
+
+/** A line of explanation where a plan has nothing to list. */
+interface NoteNode {
+  readonly kind: 'note';
+  readonly id: string;
+  readonly parent: PlanNode | undefined;
+  readonly entry: PlanEntry;
+  readonly label: string;
+}
+
+const errorColor = new vscode.ThemeColor('problemsErrorIcon.foreground');
+const warningColor = new vscode.ThemeColor('problemsWarningIcon.foreground');
+
+/**
+ * The icon of a package: its worst problem first, then a star when it is on the critical
+ * path (and that path stands out from the rest of the plan). Shared with the `Go to Package` quick pick so both read the same.
+ */
+export function packageIcon(analysis: AnalysisView, p: PlanPackage): vscode.ThemeIcon {
+  const problems = packageProblems(analysis, p);
+  if (problems.errors > 0) return new vscode.ThemeIcon('error', errorColor);
+  if (problems.warnings > 0) return new vscode.ThemeIcon('warning', warningColor);
+  if (criticalPathStandsOut(analysis) && isOnCriticalPath(analysis, p)) return new vscode.ThemeIcon('star-full');
+  return new vscode.ThemeIcon('package');
+}
+
+/** What a screen reader says for a package: the icon's meaning in words. */
+function packageAccessibleLabel(analysis: AnalysisView, p: PlanPackage, place: PackagePlace): string {
+  const problems = packageProblems(analysis, p);
+  return [
+    packageName(p),
+    p.title,
+    place.wave === null ? 'no wave' : `wave ${place.wave}`,
+    isOnCriticalPath(analysis, p) && 'on the critical path',
+    problems.errors + problems.warnings > 0 && problemsBySeverity(problems),
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** Stable ids: the same package keeps its id while the user types, so expansion survives. */
+function planId(entry: PlanEntry): string {
+  return `plan:${entry.uri.toString()}`;
+}
+
+function waveId(entry: PlanEntry, wave: number | null): string {
+  return `${entry.uri.toString()}#wave:${wave ?? 'none'}`;
+}
+
+function packageNodeId(wave: WaveNode, p: PlanPackage, place: PackagePlace): string {
+  if (!p.id) return `${wave.id}/pkg#${p.index}`;
+  return place.reason === 'duplicate-id' ? `${wave.id}/pkg:${p.id}#${p.index}` : `${wave.id}/pkg:${p.id}`;
+}
+
+/** The children of one plan: its waves, then the packages without a wave. */
+function planChildren(entry: PlanEntry, parent: PlanNode | undefined): (WaveNode | NoteNode)[] {
+  const { analysis } = entry;
+  if (analysis.plan.packages.length === 0) {
+    return [{ kind: 'note', id: `${entry.uri.toString()}#empty`, parent, entry, label: 'No packages to show: open the plan to see its problems' }];
+  }
+  const waves: WaveNode[] = analysis.graph.waves.map((_, k) => ({
+    kind: 'wave',
+    id: waveId(entry, k + 1),
+    parent,
+    entry,
+    wave: k + 1,
+    packages: [],
+  }));
+  let noWave: WaveNode | undefined;
+  for (const pkg of analysis.plan.packages) {
+    const place = placeOf(analysis, pkg);
+    let wave: WaveNode;
+    if (place.wave !== null) wave = waves[place.wave - 1];
+    else wave = noWave ??= { kind: 'wave', id: waveId(entry, null), parent, entry, wave: null, packages: [] };
+    wave.packages.push({
+      kind: 'package',
+      id: packageNodeId(wave, pkg, place),
+      parent: wave,
+      entry,
+      pkg,
+      place,
+      uri: entry.uri,
+      packageId: pkg.id,
+      index: pkg.index,
+    });
+  }
+  return noWave ? [...waves, noWave] : waves;
+}
+
+const NO_WAVE_SHORT: Record<NoWaveReason, string> = {
+  cycle: 'dependency cycle',
+  'no-id': 'missing id',
+  'duplicate-id': 'duplicate id',
+};
+
+/** Why the packages of the "No wave" group have none: each reason once, in order. */
+function noWaveReasons(group: WaveNode): NoWaveReason[] {
+  return [...new Set(group.packages.map((n) => n.place.reason).filter((r): r is NoWaveReason => r !== undefined))];
+}
+
+/**
+ * The Waves view: every plan of the workspace, its waves and their packages, with problems
+ * and the critical path marked. Choosing a package shows it in the plan. While the view is
+ * visible it follows the cursor in a plan editor.
+ */
+export class WavesTree extends Disposable implements vscode.TreeDataProvider<WavesNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<WavesNode | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<WavesNode>;
+  private roots: WavesNode[] = [];
+  private readonly childrenOf = new Map<string, (WaveNode | NoteNode)[]>();
+  /** Package nodes of each plan (by uri), to find the one under the cursor. */
+  private readonly packagesOf = new Map<string, PackageNode[]>();
+  private activeKey: string | undefined;
+  private readonly followCursor: KeyedDebouncer<'cursor'>;
+
+  constructor(
+    private readonly registry: PlanRegistry,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    super();
+    this.view = this.register(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
+    this.followCursor = this.register(new KeyedDebouncer(150, () => void this.revealCursor()));
+
+    void vscode.commands.executeCommand('setContext', 'waves.loading', true);
+    registry.ready.then(
+      () => this.setLoaded(),
+      () => this.setLoaded(),
+    );
+    this.register(registry.onDidChange(() => this.rebuild()));
+    this.register(vscode.window.onDidChangeTextEditorSelection(() => this.followCursor.schedule('cursor')));
+    this.register(vscode.window.onDidChangeActiveTextEditor(() => this.followCursor.schedule('cursor')));
+    this.register(
+      this.view.onDidChangeVisibility((e) => {
+        if (e.visible) this.followCursor.schedule('cursor');
+      }),
+    );
+    this.rebuild();
+  }
+
+  private setLoaded(): void {
+    if (!this.isDisposed) void vscode.commands.executeCommand('setContext', 'waves.loading', false);
+  }
+
+  /** Rebuild the model from the registry (cheap: linear in the packages) and redraw. */
+  private rebuild(): void {
+    const plans = this.registry.plans;
+    const active = this.registry.active;
+    this.childrenOf.clear();
+    this.packagesOf.clear();
+
+    /** The children of a plan, remembering its packages for `revealCursor`. */
+    const childrenOfPlan = (entry: PlanEntry, parent: PlanNode | undefined) => {
+      const children = planChildren(entry, parent);
+      this.packagesOf.set(entry.uri.toString(), children.flatMap((c) => (c.kind === 'wave' ? c.packages : [])));
+      return children;
+    };
+    if (plans.length === 1) {
+      this.roots = childrenOfPlan(plans[0], undefined);
+    } else {
+      // The active plan first and expanded; the others after it, in the registry's order.
+      const ordered = active ? [active, ...plans.filter((p) => p !== active)] : [...plans];
+      this.roots = ordered.map((entry) => {
+        const node: PlanNode = { kind: 'plan', id: planId(entry), entry, active: entry === active };
+        this.childrenOf.set(node.id, childrenOfPlan(entry, node));
+        return node;
+      });
+    }
+
+    this.view.description = plans.length === 1 ? plans[0].label : undefined;
+    void vscode.commands.executeCommand('setContext', 'waves.hasPlan', plans.length > 0);
+    void vscode.commands.executeCommand('setContext', 'waves.planCount', plans.length);
+    this.changed.fire(undefined);
+    this.expandNewActivePlan(active);
+  }
+
+  /**
+   * A plan's first expansion state is only a default: the view remembers the user's. So when
+   * another plan becomes active, expand it explicitly.
+   */
+  private expandNewActivePlan(active: PlanEntry | undefined): void {
+    const key = active?.uri.toString();
+    const changed = this.activeKey !== undefined && key !== this.activeKey;
+    this.activeKey = key;
+    if (!changed || !this.view.visible) return;
+    const node = this.roots.find((r): r is PlanNode => r.kind === 'plan' && r.active);
+    if (!node) return;
+    this.view.reveal(node, { expand: true, select: false, focus: false }).then(undefined, (err: unknown) => {
+      this.log.debug('Could not expand the active plan', err);
+    });
+  }
+
+  getChildren(node?: WavesNode): WavesNode[] {
+    if (!node) return this.roots;
+    switch (node.kind) {
+      case 'plan':
+        return this.childrenOf.get(node.id) ?? [];
+      case 'wave':
+        return node.packages;
+      default:
+        return [];
+    }
+  }
+
+  getParent(node: WavesNode): WavesNode | undefined {
+    return node.kind === 'plan' ? undefined : node.parent;
+  }
+
+  getTreeItem(node: WavesNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'plan':
+        return this.planItem(node);
+      case 'wave':
+        return this.waveItem(node);
+      case 'package':
+        return this.packageItem(node);
+      case 'note': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.iconPath = new vscode.ThemeIcon('info');
+        item.command = { command: 'vscode.open', title: 'Open Plan', arguments: [node.entry.uri] };
+        return item;
+      }
+    }
+  }
+
+  private planItem(node: PlanNode): vscode.TreeItem {
+    const { entry } = node;
+    const item = new vscode.TreeItem(
+      entry.label,
+      node.active ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+    );
+    item.id = node.id;
+    // The file icon of the theme, and the Problems decorations of the file on its label.
+    item.resourceUri = entry.uri;
+    item.iconPath = vscode.ThemeIcon.File;
+    item.description = node.active ? 'active' : entry.analysis.plan.feature?.id;
+    item.tooltip = new vscode.MarkdownString(
+      planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length, links: false }),
+    );
+    item.contextValue = node.active ? 'waves.plan.active' : 'waves.plan';
+    return item;
+  }
+
+  private waveItem(node: WaveNode): vscode.TreeItem {
+    const count = plural(node.packages.length, 'package');
+    const reasons = node.wave === null ? noWaveReasons(node) : [];
+    const label = node.wave === null ? `No wave (${reasons.map((r) => NO_WAVE_SHORT[r]).join(', ')})` : `Wave ${node.wave}`;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = node.id;
+    item.contextValue = 'waves.wave';
+    item.description = count;
+    if (node.wave === null) {
+      item.iconPath = new vscode.ThemeIcon('error', errorColor);
+      item.tooltip = `${count} cannot run: ${reasons.map((r) => NO_WAVE_WHY[r]).join('; ')}. The Problems panel says how to fix it.`;
+    } else {
+      item.iconPath = new vscode.ThemeIcon('layers');
+      item.tooltip =
+        node.wave === 1
+          ? `Wave 1 · ${count} with no dependencies: ${node.packages.length === 1 ? 'it starts' : 'they start'} at once.`
+          : `Wave ${node.wave} · ${count}: each starts as soon as its own dependencies have succeeded; packages of a wave may run at the same time.`;
+    }
+    return item;
+  }
+
+  private packageItem(node: PackageNode): vscode.TreeItem {
+    const { analysis } = node.entry;
+    const item = new vscode.TreeItem(packageName(node.pkg), vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.description = node.pkg.title;
+    item.iconPath = packageIcon(analysis, node.pkg);
+    item.tooltip = new vscode.MarkdownString(packageTooltip(analysis, node.pkg));
+    item.accessibilityInformation = { label: packageAccessibleLabel(analysis, node.pkg, node.place) };
+    item.contextValue = 'waves.package';
+    const ref: PackageRef = { uri: node.uri, packageId: node.packageId, index: node.index, preserveFocus: true };
+    item.command = { command: 'waves.revealPackage', title: 'Go to Package', arguments: [ref] };
+    return item;
+  }
+
+  /** When the cursor is inside a package of a plan editor, select that package here. */
+  private async revealCursor(): Promise<void> {
+    if (!this.view.visible) return;
+    const editor = vscode.window.activeTextEditor;
+    const entry = editor && this.registry.get(editor.document.uri);
+    if (!editor || !entry) return;
+    // Only when the analysis is of the text on screen: offsets of older text would mislead.
+    const current = entry.documentVersion === editor.document.version || (entry.documentVersion === undefined && !editor.document.isDirty);
+    if (!current) return;
+    const offset = editor.document.offsetAt(editor.selection.active);
+    const node = this.packagesOf
+      .get(entry.uri.toString())
+      ?.find((n) => offset >= n.pkg.range.start && offset <= n.pkg.range.end);
+    if (!node || this.view.selection[0]?.id === node.id) return;
+    try {
+      await this.view.reveal(node, { select: true, focus: false, expand: false });
+    } catch (err) {
+      this.log.debug(`Could not reveal ${node.id} in the Waves view`, err);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// The packaged extension, installed from its .vsix into a clean VS Code (code-server), as a
+// user gets it. Run by scripts/test-vscode.mjs after the suite; each entry counts as a test.
+// A scenario file exports `tests` ([{ name, run(ctx), timeoutMs? }]) and optionally
+// `workspace` (folder under test/vscode/workspaces, default 'basic'), `trust` (true: workspace
+// trust on, so the workspace opens in restricted mode) and `settings` (extra user settings).
+// ctx: { page, cs, workspace, vsix, installed, manifest, extensionId, screenshot(label), log }
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  closeQuickInput, findInPalette, notificationTexts, runCommand, waitForWorkbench, waitUntil,
+} from './helpers.mjs';
+
+export const workspace = 'basic';
+
+/** remoteexthost.log of the (first) extension host of this code-server. */
+function extHostLog(cs) {
+  const logs = path.join(cs.userDataDir, 'logs');
+  if (!fs.existsSync(logs)) return '';
+  let text = '';
+  for (const session of fs.readdirSync(logs)) {
+    const dir = path.join(logs, session);
+    for (const host of fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => d.startsWith('exthost')) : []) {
+      const f = path.join(dir, host, 'remoteexthost.log');
+      if (fs.existsSync(f)) text += fs.readFileSync(f, 'utf8');
+    }
+  }
+  return text;
+}
+
+/** Commands of the manifest that the palette should list (no commandPalette `when` hides them). */
+function paletteCommands(manifest) {
+  const hidden = new Set(
+    (manifest.contributes?.menus?.commandPalette ?? []).filter((m) => m.when).map((m) => m.command),
+  );
+  return (manifest.contributes?.commands ?? [])
+    .filter((c) => !hidden.has(c.command))
+    .map((c) => ({ id: c.command, title: c.category ? `${c.category}: ${c.title}` : c.title }));
+}
+
+export const tests = [
+  {
+    name: 'the .vsix installs and --list-extensions shows it',
+    run: ({ installed, extensionId, manifest }) => {
+      assert.ok(
+        installed.includes(`${extensionId}@${manifest.version}`),
+        `expected ${extensionId}@${manifest.version} in ${JSON.stringify(installed)}`,
+      );
+    },
+  },
+  {
+    name: 'the workbench opens the workspace and shows work-packages.yaml',
+    run: async ({ page }) => {
+      await waitForWorkbench(page);
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'work-packages.yaml' }).first()
+        .waitFor({ timeout: 15_000 });
+    },
+  },
+  {
+    name: 'the extension activates on the plan without an error',
+    run: async ({ page, cs, extensionId }) => {
+      const activated = `ExtensionService#_doActivateExtension ${extensionId}`;
+      const log = await waitUntil(() => {
+        const text = extHostLog(cs);
+        return text.includes(activated) ? text : '';
+      }, `"${activated}" in the extension host log`, { timeoutMs: 30_000, intervalMs: 250 });
+      const line = log.split('\n').find((l) => l.includes(activated));
+      assert.match(line, /activationEvent: 'workspaceContains:/, `activated, but not by workspaceContains: ${line}`);
+      // activation errors are logged by the host and raised as notifications
+      const errors = log.split('\n').filter((l) => l.includes(extensionId) && /\[error\]|failed/i.test(l));
+      assert.deepEqual(errors, [], 'errors about the extension in remoteexthost.log');
+      const notes = (await notificationTexts(page)).filter((t) => /wave/i.test(t));
+      assert.deepEqual(notes, [], 'notifications about the extension');
+    },
+  },
+  {
+    name: 'its commands are listed in the command palette with their titles',
+    run: async ({ page, manifest }) => {
+      const commands = paletteCommands(manifest);
+      assert.ok(commands.length > 0, 'the manifest contributes commands');
+      for (const { id, title } of commands) {
+        await findInPalette(page, id, title);
+        await closeQuickInput(page);
+      }
+    },
+  },
+  {
+    name: 'the Extensions view lists it as installed (through the palette)',
+    run: async ({ page, manifest, screenshot }) => {
+      await runCommand(page, 'workbench.extensions.action.installedExtensions', 'Extensions: Show Installed Extensions');
+      const item = page.locator('.extensions-viewlet .extension-list-item', { hasText: manifest.displayName }).first();
+      await item.waitFor({ timeout: 20_000 });
+      assert.match(await item.locator('.name').first().textContent(), new RegExp(manifest.displayName));
+      await screenshot('extensions-view');
+    },
+  },
+  {
+    name: 'its view container opens from the activity bar and shows its view',
+    run: async ({ page, manifest, screenshot }) => {
+      const container = manifest.contributes.viewsContainers.activitybar[0];
+      const view = manifest.contributes.views[container.id][0];
+      const icon = page.locator(`.activitybar .action-item a.action-label[aria-label^="${container.title}"]`).first();
+      await icon.waitFor({ timeout: 15_000 });
+      await icon.click();
+      // with a single view the pane header is hidden and the side bar title names container and view
+      const title = page.locator('.sidebar .composite.title');
+      await waitUntil(async () => new RegExp(container.title, 'i').test((await title.textContent()) ?? ''),
+        `side bar title "${container.title}"`);
+      await page.locator(`.sidebar .pane-header[aria-label^="${view.name}"]`).first().waitFor({ state: 'attached', timeout: 15_000 });
+      await page.locator('.sidebar .pane-body').first().waitFor({ timeout: 15_000 });
+      await screenshot('view-container');
+    },
+  },
+];

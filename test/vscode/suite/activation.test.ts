@@ -1,0 +1,48 @@
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+import { EXTENSION_ID, extension, waitFor, workspaceRoot } from '../helpers';
+
+describe('activation', () => {
+  it('the extension under test is loaded', () => {
+    const ext = extension();
+    assert.equal(ext.id, EXTENSION_ID);
+    assert.equal(ext.packageJSON.name, 'wave-orchestrator');
+  });
+
+  it('the test workspace is open and holds a work-packages.yaml', async () => {
+    const root = workspaceRoot();
+    const plans = await vscode.workspace.findFiles('**/work-packages.yaml', '**/node_modules/**');
+    assert.deepEqual(
+      plans.map((u) => vscode.workspace.asRelativePath(u, false)),
+      ['work-packages.yaml'],
+      `plans found under ${root.toString()}`,
+    );
+  });
+
+  it('activates by itself in a workspace with a work-packages.yaml', async function () {
+    this.timeout(30_000);
+    const ext = extension();
+    // No ext.activate() here: the activation event (workspaceContains) must do it.
+    try {
+      await waitFor(() => ext.isActive, 'the extension to activate on its activation events', { timeoutMs: 20_000 });
+    } catch (e) {
+      // Tell an activation error apart from a missing activation event.
+      let detail = 'activate() by hand succeeded, so the activation events did not fire';
+      try {
+        await ext.activate();
+      } catch (err) {
+        detail = `activate() throws: ${(err as Error)?.stack ?? String(err)}`;
+      }
+      throw new Error(`${(e as Error).message}; ${detail}`);
+    }
+  });
+
+  it('registers every command its package.json contributes', async () => {
+    const ext = extension();
+    await ext.activate();
+    const contributed: string[] = (ext.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
+    assert.ok(contributed.length > 0, 'package.json contributes commands');
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(contributed.filter((id) => !registered.has(id)), [], 'contributed but not registered');
+  });
+});

@@ -1,0 +1,3 @@
+export function listItems(): string[] {
+  return [];
+}
