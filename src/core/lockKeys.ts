@@ -11,8 +11,6 @@ export type LockKeyVerdict =
   | { ok: false; kind: 'namespace'; message: string }
   | { ok: false; kind: 'form'; message: string; canonical?: string };
 
-const KNOWN_FEATURE_PURPOSES = new Set(['pause']);
-
 /**
  * Judge one logical lock key. `contractFiles` are the plan's contract paths, against which
  * `contract:` keys are checked when the plan names any.
@@ -91,10 +89,8 @@ export function checkLockKey(key: string, contractFiles: readonly string[] = [])
       return { ok: true, namespace };
     case 'feature': {
       const m = /^([^:]+):([^:]+)$/.exec(rest);
+      // The purpose is free text (`pause` is the one the coordinator itself uses).
       if (!m) return form('write `feature:<id>:<purpose>`, e.g. `feature:FEAT-123:pause`');
-      if (!KNOWN_FEATURE_PURPOSES.has(m[2])) {
-        return form(`\`${m[2]}\` is not a known purpose (${[...KNOWN_FEATURE_PURPOSES].join(', ')})`);
-      }
       return { ok: true, namespace };
     }
   }

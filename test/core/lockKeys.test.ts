@@ -16,6 +16,7 @@ describe('lock keys', () => {
     'env:shared-fixtures',
     'contract:openapi/v1.yaml',
     'feature:FEAT-123:pause',
+    'feature:gen-eval:traceability',
   ];
   for (const key of ok) {
     it(`accepts ${key}`, () => assert.equal(checkLockKey(key).ok, true));
@@ -42,7 +43,6 @@ describe('lock keys', () => {
     ['flag:Billing/New', 'flag:billing/new'],
     ['env:5432', undefined],
     ['feature:FEAT-1', undefined],
-    ['feature:FEAT-1:resume', undefined],
     ['api:', undefined],
     ['event: user.created', 'event:user.created'],
   ];
