@@ -2,7 +2,7 @@
 // the `waves` CLI (node, cjs) and the webview (browser, CSS to its own file).
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -49,6 +49,10 @@ const contexts = await Promise.all([
     define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
   }),
 ]);
+
+// Codicons for the webview (linked with id `vscode-codicon-stylesheet`, as vscode-elements expects).
+fs.mkdirSync('dist/webview', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
 
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

@@ -2,6 +2,7 @@
  * The composition root: build each part, give it to the extension's lifetime, nothing else.
  */
 import * as vscode from 'vscode';
+import { DagPanelManager } from './dag/dagPanel';
 import { registerPlanCommands } from './plan/commands';
 import { PlanDiagnostics, PlanQuickFixes } from './plan/diagnostics';
 import { PlanNavigation } from './plan/navigation';
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     new WavesTree(registry, log),
     new PlanStatusBar(registry, log),
     ...registerPlanCommands({ registry, log }),
+    new DagPanelManager(context.extensionUri, registry, log),
   );
 
   log.info(`Activated in ${Date.now() - started} ms`);

@@ -26,6 +26,22 @@ interface Context {
   /** The defining package of each graph node (first definition of an id). */
   packageAt: PlanPackage[];
   out: Diagnostic[];
+  conflicts: Conflict[];
+}
+
+/** Two packages that may run in parallel but share write scope or a lock. */
+export interface Conflict {
+  /** The package earlier in plan order. */
+  a: string;
+  b: string;
+  kind: 'write-scope' | 'lock';
+  /** A path both cover, or the shared lock key. */
+  witness: string;
+}
+
+export interface CheckResult {
+  diagnostics: Diagnostic[];
+  conflicts: Conflict[];
 }
 
 export function semanticChecks(
@@ -34,13 +50,13 @@ export function semanticChecks(
   graph: DependencyGraph,
   lines: LineIndex,
   options: CheckOptions = {},
-): Diagnostic[] {
+): CheckResult {
   const packageAt: PlanPackage[] = [];
   for (const p of plan.packages) {
     const i = graph.indexOf.get(p.id);
     if (i !== undefined && packageAt[i] === undefined) packageAt[i] = p;
   }
-  const ctx: Context = { text, plan, graph, lines, packageAt, out: [] };
+  const ctx: Context = { text, plan, graph, lines, packageAt, out: [], conflicts: [] };
   checkIds(ctx);
   checkDependencies(ctx);
   checkCycles(ctx);
@@ -49,7 +65,7 @@ export function semanticChecks(
   checkWriteDenied(ctx);
   checkParallelOverlaps(ctx);
   checkWaveWidth(ctx, options.maxParallel ?? DEFAULT_MAX_PARALLEL);
-  return ctx.out;
+  return { diagnostics: ctx.out, conflicts: ctx.conflicts };
 }
 
 function lineOf(ctx: Context, offset: number): number {
@@ -309,10 +325,13 @@ function reportPair(
   code: 'write-overlap' | 'lock-overlap',
   a: Claim,
   b: Claim,
+  witness: string,
   describe: (self: Claim, other: Claim, otherId: string) => string,
 ): void {
   const pa = ctx.packageAt[a.node];
   const pb = ctx.packageAt[b.node];
+  const [first, second] = pa.index <= pb.index ? [pa, pb] : [pb, pa];
+  ctx.conflicts.push({ a: first.id, b: second.id, kind: code === 'write-overlap' ? 'write-scope' : 'lock', witness });
   const fixes = orderFixes(ctx, pa, pb);
   for (const [self, other, otherPkg] of [
     [a, b, pb],
@@ -349,7 +368,7 @@ function checkParallelOverlaps(ctx: Context): void {
       const witness = overlap(a.item.value, b.item.value);
       if (witness === null) continue;
       reported.add(pairKey(a.node, b.node));
-      reportPair(ctx, code, a, b, (self, other, otherId) => describe(self, other, otherId, witness));
+      reportPair(ctx, code, a, b, witness, (self, other, otherId) => describe(self, other, otherId, witness));
     }
   };
   globOverlaps(
@@ -380,7 +399,7 @@ function checkParallelOverlaps(ctx: Context): void {
         const [a, b] = [list[i], list[j]];
         if (!parallel(a, b) || reported.has(pairKey(a.node, b.node))) continue;
         reported.add(pairKey(a.node, b.node));
-        reportPair(ctx, 'lock-overlap', a, b, (_self, _other, otherId) =>
+        reportPair(ctx, 'lock-overlap', a, b, key, (_self, _other, otherId) =>
           `Lock key \`${key}\` is also taken by \`${otherId}\`, which may run at the same time`,
         );
       }

@@ -2,7 +2,7 @@
  * The plan engine's one entry point: text in, model + diagnostics + graph out.
  * Never throws: whatever the text, the result is a (possibly empty) plan and diagnostics.
  */
-import { semanticChecks, type CheckOptions } from './checks';
+import { semanticChecks, type CheckOptions, type Conflict } from './checks';
 import { buildGraph, type DependencyGraph } from './graph';
 import type { Diagnostic, Plan } from './model';
 import { readPlan } from './reader';
@@ -15,6 +15,8 @@ export interface PlanAnalysis {
   /** Every diagnostic, in text order. */
   diagnostics: Diagnostic[];
   graph: DependencyGraph;
+  /** Pairs of packages that may run in parallel but share write scope or a lock. */
+  conflicts: Conflict[];
   lines: LineIndex;
   /** True when no diagnostic is an error. */
   valid: boolean;
@@ -43,7 +45,12 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
   const graph = buildGraph(
     read.plan.packages.map((p) => ({ id: p.id, dependsOn: p.dependsOn.map((d) => d.value), weight: p.timeoutMinutes })),
   );
-  guard('semantic checks', () => semanticChecks(text, read.plan, graph, lines, options));
+  let conflicts: Conflict[] = [];
+  guard('semantic checks', () => {
+    const result = semanticChecks(text, read.plan, graph, lines, options);
+    conflicts = result.conflicts;
+    return result.diagnostics;
+  });
   dropSupersededPatterns(diagnostics);
   diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
   return {
@@ -51,6 +58,7 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
     plan: read.plan,
     diagnostics,
     graph,
+    conflicts,
     lines,
     valid: !diagnostics.some((d) => d.severity === 'error'),
   };

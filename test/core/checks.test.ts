@@ -183,6 +183,7 @@ describe('checks: parallel safety', () => {
     assert.deepEqual(ds.map((d) => d.packageId).sort(), ['api', 'users']);
     assert.match(ds[0].message, /`src\/api\/users\.py`/);
     assert.equal(ds[0].severity, 'error');
+    assert.deepEqual(analyzePlan(text).conflicts, [{ a: 'api', b: 'users', kind: 'write-scope', witness: 'src/api/users.py' }]);
   });
 
   it('write-overlap: not reported when one depends on the other, even transitively', () => {
@@ -233,6 +234,7 @@ describe('checks: parallel safety', () => {
     ]);
     const ds = only(keys, 'lock-overlap');
     assert.equal(ds.length, 2);
+    assert.deepEqual(analyzePlan(keys).conflicts, [{ a: 'a', b: 'b', kind: 'lock', witness: 'db:migration-slot' }]);
     assert.match(ds[0].message, /db:migration-slot/);
     const ordered = plan([
       { id: 'a', lockKeys: ['db:migration-slot'] },

@@ -1,0 +1,2 @@
+// Side-effect CSS imports are bundled by esbuild into main.css.
+declare module '*.css';
