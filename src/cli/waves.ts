@@ -117,14 +117,18 @@ function validate(argv: readonly string[], io: Io): number {
   return reports.every((r) => r.valid) ? 0 : 1;
 }
 
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function humanReport(r: PlanReport): string {
   const lines = r.diagnostics.map((d) => `${r.file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}`);
   const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = r.diagnostics.filter((d) => d.severity === 'warning').length;
   const noWave = r.packages.filter((p) => p.wave === null).map((p) => p.id);
   lines.push(
-    `${r.file}: ${r.valid ? 'valid' : 'invalid'} — ${r.packages.length} packages in ${r.waves.length} waves, ` +
-      `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`,
+    `${r.file}: ${r.valid ? 'valid' : 'invalid'} — ${count(r.packages.length, 'package')} in ${count(r.waves.length, 'wave')}, ` +
+      `${count(errors, 'error')}, ${count(warnings, 'warning')}`,
   );
   r.waves.forEach((w, k) => lines.push(`  wave ${k + 1}: ${w.join(', ')}`));
   if (noWave.length) lines.push(`  no wave (dependency cycle): ${noWave.join(', ')}`);
