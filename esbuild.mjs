@@ -50,6 +50,14 @@ const contexts = await Promise.all([
   }),
 ]);
 
+// A production build writes no source maps: drop the ones an earlier development build left,
+// so dist/ never pairs a bundle with a map of other code.
+if (production) {
+  for (const dir of ['dist', 'dist/webview']) {
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.map')) fs.rmSync(`${dir}/${f}`);
+  }
+}
+
 // Codicons for the webview (linked with id `vscode-codicon-stylesheet`, as vscode-elements expects).
 fs.mkdirSync('dist/webview', { recursive: true });
 for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);

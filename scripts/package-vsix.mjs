@@ -49,7 +49,10 @@ try {
   }
   const tools = ensureTools();
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-  const args = [tools.vsce, 'package', '--no-dependencies', '--allow-missing-repository', '-o', out];
+  // The repository has no public URL yet, so relative links in the README stay relative
+  // (--no-rewrite-relative-links) and the picture it shows ships in the package: VS Code
+  // resolves them against the installed extension's folder.
+  const args = [tools.vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out];
   if (!fs.existsSync(path.join(REPO, 'LICENSE')) && !fs.existsSync(path.join(REPO, 'LICENSE.md'))) args.push('--skip-license');
   if (!fs.existsSync(path.join(REPO, '.vscodeignore')) && !pkg.files) {
     const ignore = path.join(REPO, '.test-state', 'fallback.vscodeignore');
