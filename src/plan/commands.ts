@@ -284,6 +284,7 @@ async function createPlan(registry: PlanRegistry, log: vscode.LogOutputChannel):
   }
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(starterPlan(featureId, titleFromId(featureId))));
   log.info(`Created the plan ${uri.toString(true)}`);
-  await vscode.window.showTextDocument(uri);
+  // A pinned tab, not a preview: the user is about to edit it.
+  await vscode.window.showTextDocument(uri, { preview: false });
   if (await registry.reanalyze(uri)) await registry.setActive(uri);
 }

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { analyzePlan, type PlanAnalysis } from '../core/engine';
+import { covers } from '../core/glob';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 
 /** File names that are plans: `work-packages.yaml` and `<name>.work-packages.yaml`. */
@@ -8,6 +9,8 @@ export const PLAN_GLOB = '**/{work-packages.yaml,*.work-packages.yaml}';
 export const PLAN_SELECTOR: vscode.DocumentSelector = [{ pattern: PLAN_GLOB }];
 const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/.git/**', '**/.waves/**', '**/*.worktrees/**', '**/.worktrees/**'];
 const ACTIVE_KEY = 'waves.activePlan';
+/** More paths created at once than this: search the whole workspace instead of each. */
+const MAX_CREATED_PATHS = 50;
 
 const PLAN_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
 
@@ -39,6 +42,9 @@ export class PlanRegistry extends Disposable {
   readonly onDidChange = this.changed.event;
   private readonly fromDocument: KeyedDebouncer<string>;
   private readonly fromDisk: KeyedDebouncer<string>;
+  /** Paths created since the last search of new folders (see `searchCreated`). */
+  private readonly created = new Set<string>();
+  private readonly fromCreated: KeyedDebouncer<'created'>;
   /** Resolves when the first scan of the workspace is done. */
   readonly ready: Promise<void>;
 
@@ -56,6 +62,19 @@ export class PlanRegistry extends Disposable {
     this.register(watcher.onDidCreate((uri) => this.onDiskChange(uri)));
     this.register(watcher.onDidChange((uri) => this.onDiskChange(uri)));
     this.register(watcher.onDidDelete((uri) => this.remove(uri)));
+    // The watcher reports a deleted or renamed folder, not the plans inside it, and may miss
+    // a file written into a folder just created: so deleted paths drop the plans under them,
+    // and created folders are searched for plans.
+    this.fromCreated = this.register(new KeyedDebouncer(delays.disk, () => void this.searchCreated()));
+    const paths = this.register(vscode.workspace.createFileSystemWatcher('**/*', false, true, false));
+    this.register(paths.onDidDelete((uri) => this.removeUnder(uri)));
+    this.register(
+      paths.onDidCreate((uri) => {
+        if (isPlanUri(uri) || this.isExcluded(uri)) return;
+        this.created.add(uri.toString());
+        this.fromCreated.schedule('created');
+      }),
+    );
     this.register(
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (isPlanUri(e.document.uri) && e.contentChanges.length > 0) this.fromDocument.schedule(e.document.uri.toString());
@@ -88,8 +107,16 @@ export class PlanRegistry extends Disposable {
     return [...this.entries.values()].sort((a, b) => a.label.localeCompare(b.label));
   }
 
+  /**
+   * The plan the user chose, else the default: the one nearest a workspace folder's root
+   * (a root `work-packages.yaml` before `api/work-packages.yaml`), then by label.
+   */
   get active(): PlanEntry | undefined {
-    return (this.activeKey && this.entries.get(this.activeKey)) || this.plans[0];
+    const chosen = this.activeKey && this.entries.get(this.activeKey);
+    if (chosen) return chosen;
+    let best: PlanEntry | undefined;
+    for (const entry of this.plans) if (!best || depth(entry.uri) < depth(best.uri)) best = entry;
+    return best;
   }
 
   get(uri: vscode.Uri): PlanEntry | undefined {
@@ -104,10 +131,9 @@ export class PlanRegistry extends Disposable {
 
   /** Find every plan again (start, folders changed, exclusions changed). */
   async refresh(): Promise<void> {
-    const exclude = [...ALWAYS_EXCLUDED, ...vscode.workspace.getConfiguration('waves').get<string[]>('plans.exclude', [])];
     let found: vscode.Uri[] = [];
     try {
-      found = await vscode.workspace.findFiles(PLAN_GLOB, `{${exclude.join(',')}}`);
+      found = await vscode.workspace.findFiles(PLAN_GLOB, this.exclude());
     } catch (err) {
       this.log.error('Could not search the workspace for plans', err);
     }
@@ -119,6 +145,62 @@ export class PlanRegistry extends Disposable {
     }
     this.log.info(`Found ${found.length} plan${found.length === 1 ? '' : 's'}`);
     this.changed.fire();
+  }
+
+  private excludes(): string[] {
+    return [...ALWAYS_EXCLUDED, ...vscode.workspace.getConfiguration('waves').get<string[]>('plans.exclude', [])];
+  }
+
+  /** The exclusions as one glob for `findFiles`. */
+  private exclude(): string {
+    return `{${this.excludes().join(',')}}`;
+  }
+
+  /** Whether the plan search skips this path (the same globs, relative to its workspace folder). */
+  private isExcluded(uri: vscode.Uri): boolean {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    if (!folder) return false;
+    const relative = path.posix.relative(folder.uri.path, uri.path);
+    return this.excludes().some((glob) => covers(glob, relative));
+  }
+
+  /** Search the folders created since the last time for plans not followed yet. */
+  private async searchCreated(): Promise<void> {
+    const keys = [...this.created];
+    this.created.clear();
+    let found: vscode.Uri[] = [];
+    try {
+      if (keys.length > MAX_CREATED_PATHS) {
+        found = await vscode.workspace.findFiles(PLAN_GLOB, this.exclude());
+      } else {
+        // The top-most paths only: a folder created with its subfolders is searched once.
+        const tops = keys.filter((key) => !keys.some((other) => other !== key && key.startsWith(`${other}/`)));
+        for (const key of tops) {
+          const uri = vscode.Uri.parse(key);
+          const stat = await vscode.workspace.fs.stat(uri).then(
+            (s) => s,
+            () => undefined, // gone again
+          );
+          if (stat && stat.type & vscode.FileType.Directory) {
+            found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(uri, PLAN_GLOB), this.exclude())));
+          }
+        }
+      }
+    } catch (err) {
+      this.log.error('Could not search new folders for plans', err);
+    }
+    for (const plan of found) {
+      if (this.isDisposed) return;
+      if (!this.entries.has(plan.toString())) await this.readFromDisk(plan);
+    }
+  }
+
+  /** Forget the plans at or under a deleted path. */
+  private removeUnder(deleted: vscode.Uri): void {
+    const key = deleted.toString();
+    for (const [entryKey, entry] of [...this.entries]) {
+      if (entryKey === key || entryKey.startsWith(`${key}/`)) this.remove(entry.uri);
+    }
   }
 
   /** Re-analyse a plan now, from its open document if there is one, else from disk. */
@@ -147,6 +229,7 @@ export class PlanRegistry extends Disposable {
   }
 
   private onDiskChange(uri: vscode.Uri): void {
+    if (this.isExcluded(uri) && !this.entries.has(uri.toString())) return; // as the search would
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) return; // the editor's unsaved text is what the user sees
     this.fromDisk.schedule(uri.toString());
@@ -191,4 +274,11 @@ export class PlanRegistry extends Disposable {
     this.fromDocument.cancel(uri.toString());
     if (this.entries.delete(uri.toString())) this.changed.fire();
   }
+}
+
+/** How many folders deep a plan lies in its workspace folder. */
+function depth(uri: vscode.Uri): number {
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  const relative = folder ? path.posix.relative(folder.uri.path, uri.path) : uri.path;
+  return relative.split('/').length;
 }

@@ -218,19 +218,15 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       this.packagesOf.set(entry.uri.toString(), children.flatMap((c) => (c.kind === 'wave' ? c.packages : [])));
       return children;
     };
-    if (plans.length === 1) {
-      this.roots = childrenOfPlan(plans[0], undefined);
-    } else {
-      // The active plan first and expanded; the others after it, in the registry's order.
-      const ordered = active ? [active, ...plans.filter((p) => p !== active)] : [...plans];
-      this.roots = ordered.map((entry) => {
-        const node: PlanNode = { kind: 'plan', id: planId(entry), entry, active: entry === active };
-        this.childrenOf.set(node.id, childrenOfPlan(entry, node));
-        return node;
-      });
-    }
+    // Plan → wave → package, even for a single plan: its row names the file. The active plan
+    // comes first and expanded; the others after it, in the registry's order.
+    const ordered = active ? [active, ...plans.filter((p) => p !== active)] : [...plans];
+    this.roots = ordered.map((entry) => {
+      const node: PlanNode = { kind: 'plan', id: planId(entry), entry, active: entry === active };
+      this.childrenOf.set(node.id, childrenOfPlan(entry, node));
+      return node;
+    });
 
-    this.view.description = plans.length === 1 ? plans[0].label : undefined;
     void vscode.commands.executeCommand('setContext', 'waves.hasPlan', plans.length > 0);
     void vscode.commands.executeCommand('setContext', 'waves.planCount', plans.length);
     this.changed.fire(undefined);
@@ -294,10 +290,12 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       node.active ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
     );
     item.id = node.id;
-    // The file icon of the theme, and the Problems decorations of the file on its label.
+    // A plan codicon (a theme's YAML file icon says nothing here); the resource still brings
+    // the Problems decorations of the file onto the label.
     item.resourceUri = entry.uri;
-    item.iconPath = vscode.ThemeIcon.File;
-    item.description = node.active ? 'active' : entry.analysis.plan.feature?.id;
+    const several = this.roots.length > 1;
+    item.iconPath = new vscode.ThemeIcon(several && node.active ? 'target' : 'checklist');
+    item.description = several && node.active ? 'active' : entry.analysis.plan.feature?.id;
     item.tooltip = new vscode.MarkdownString(
       planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length, links: false }),
     );

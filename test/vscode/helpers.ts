@@ -1,6 +1,8 @@
 // Helpers for the suites in test/vscode/suite (bundled into each suite file).
 // Suites use the mocha BDD globals (describe/it/before...): do not import 'mocha'.
 import * as vscode from 'vscode';
+import type { WavesApi } from '../../src/extension';
+import type { PlanEntry } from '../../src/plan/planRegistry';
 
 export const EXTENSION_ID = 'wave-orchestrator.wave-orchestrator';
 
@@ -40,4 +42,203 @@ export function workspaceRoot(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('no workspace folder is open');
   return folder.uri;
+}
+
+// ---------------------------------------------------------------------------------------
+// Plans, diagnostics and scratch files (used by the suites from issue #3)
+
+/** The extension's API (`activate`'s result), once its first scan of the workspace is done. */
+export async function wavesApi(): Promise<WavesApi> {
+  const api = (await extension().activate()) as WavesApi | undefined;
+  if (!api?.registry) throw new Error('activate() returned no { registry }');
+  await api.registry.ready;
+  return api;
+}
+
+/** A diagnostic as one comparable line: `13:17-13:24 error dependency-unknown` (0-based). */
+export function describeDiagnostic(d: vscode.Diagnostic): string {
+  const severity = ['error', 'warning', 'info', 'hint'][d.severity];
+  const code = typeof d.code === 'object' ? d.code.value : d.code;
+  return `${describeRange(d.range)} ${severity} ${String(code)}`;
+}
+
+export function describeRange(r: vscode.Range): string {
+  return `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
+}
+
+/** The diagnostics of source `waves` on a file, as sorted lines (see describeDiagnostic). */
+export function wavesDiagnostics(uri: vscode.Uri): string[] {
+  return vscode.languages
+    .getDiagnostics(uri)
+    .filter((d) => d.source === 'waves')
+    .map(describeDiagnostic)
+    .sort(compareLines);
+}
+
+/** Sorts `line:col-…` strings by position (numerically), then by the rest. */
+function compareLines(a: string, b: string): number {
+  const key = (s: string) =>
+    s
+      .split(/[:\- ]/)
+      .slice(0, 4)
+      .map(Number);
+  const ka = key(a);
+  const kb = key(b);
+  for (let i = 0; i < 4; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+  return a.localeCompare(b);
+}
+
+/** Waits until the `waves` diagnostics of a file are exactly `expected` (any order). */
+export async function waitForDiagnostics(uri: vscode.Uri, expected: string[], what: string, timeoutMs = 10_000): Promise<void> {
+  const want = [...expected].sort(compareLines);
+  try {
+    await waitFor(() => JSON.stringify(wavesDiagnostics(uri)) === JSON.stringify(want), what, { timeoutMs });
+  } catch (e) {
+    throw new Error(
+      `${(e as Error).message}\n  expected: ${JSON.stringify(want, null, 1)}\n  actual:   ${JSON.stringify(wavesDiagnostics(uri), null, 1)}`,
+    );
+  }
+}
+
+/**
+ * The range of `needle` in `text` (its `occurrence`-th, 0-based), or with `part`, of the first
+ * `part` inside that needle: `rangeOf(text, 'depends_on: [wp-y]', { part: 'wp-y' })`.
+ */
+export function rangeOf(text: string, needle: string, { occurrence = 0, part }: { occurrence?: number; part?: string } = {}): vscode.Range {
+  let at = -1;
+  for (let k = 0; k <= occurrence; k++) {
+    at = text.indexOf(needle, at + 1);
+    if (at < 0) throw new Error(`"${needle}" (occurrence ${occurrence}) is not in the text`);
+  }
+  let length = needle.length;
+  if (part !== undefined) {
+    const inner = needle.indexOf(part);
+    if (inner < 0) throw new Error(`"${part}" is not in "${needle}"`);
+    at += inner;
+    length = part.length;
+  }
+  const position = (offset: number) => {
+    const before = text.slice(0, offset);
+    const line = before.split(/\r\n|\r|\n/).length - 1;
+    const lineStart = Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) + 1;
+    return new vscode.Position(line, offset - lineStart);
+  };
+  return new vscode.Range(position(at), position(at + length));
+}
+
+/**
+ * A fresh folder in the test workspace for one test's files, named so that its plans sort
+ * after the workspace's own `work-packages.yaml` (which stays the active plan). `dispose()`
+ * reverts and closes the editors of its files, deletes the files one by one (so the file
+ * watcher reports each plan as deleted) and then the folder.
+ */
+export class Scratch {
+  readonly root: vscode.Uri;
+  private static count = 0;
+
+  constructor(name: string) {
+    this.root = vscode.Uri.joinPath(workspaceRoot(), `zz-${name}-${process.pid}-${++Scratch.count}`);
+  }
+
+  uri(relative: string): vscode.Uri {
+    return vscode.Uri.joinPath(this.root, relative);
+  }
+
+  async write(relative: string, text: string): Promise<vscode.Uri> {
+    const uri = this.uri(relative);
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    return uri;
+  }
+
+  async read(relative: string): Promise<string> {
+    return new TextDecoder().decode(await vscode.workspace.fs.readFile(this.uri(relative)));
+  }
+
+  async dispose(): Promise<void> {
+    const mine = (u: vscode.Uri) => u.toString().startsWith(this.root.toString() + '/');
+    await closeEditors(mine);
+    let files: [string, vscode.FileType][] = [];
+    try {
+      files = await vscode.workspace.fs.readDirectory(this.root);
+    } catch {
+      return; // never created
+    }
+    for (const [name, type] of files) {
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(this.root, name), { recursive: type === vscode.FileType.Directory });
+    }
+    await vscode.workspace.fs.delete(this.root, { recursive: true });
+  }
+}
+
+/**
+ * For a `describe` block whose tests write plans: autosave off for the block (see
+ * `autoSaveOff`), and a fresh `Scratch` folder for each test, removed after it.
+ * Returns the current test's scratch.
+ */
+export function useScratch(name: string): () => Scratch {
+  before(autoSaveOff.before);
+  after(autoSaveOff.after);
+  let current: Scratch | undefined;
+  beforeEach(() => {
+    current = new Scratch(name);
+  });
+  afterEach(async () => {
+    await current?.dispose();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('useScratch: the scratch folder exists only while a test runs');
+    return current;
+  };
+}
+
+/** Reverts (never saves) and closes every editor whose document matches. */
+export async function closeEditors(match: (uri: vscode.Uri) => boolean = () => true): Promise<void> {
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      const input = tab.input;
+      if (!(input instanceof vscode.TabInputText) || !match(input.uri)) continue;
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === input.uri.toString());
+      if (doc?.isDirty) {
+        await vscode.window.showTextDocument(doc, { viewColumn: group.viewColumn, preview: false });
+        await vscode.commands.executeCommand('workbench.action.files.revert');
+      }
+      await vscode.window.tabGroups.close(tab);
+    }
+  }
+}
+
+/**
+ * Turns `files.autoSave` off for the suite's duration (code-server, like VS Code for the Web,
+ * defaults to `afterDelay`: an edit would be saved after a second, and tests of the unsaved
+ * text would race the save). Use as `before(autoSaveOff.before)` / `after(autoSaveOff.after)`.
+ */
+export const autoSaveOff = {
+  previous: undefined as string | undefined,
+  async before(): Promise<void> {
+    const files = vscode.workspace.getConfiguration('files');
+    autoSaveOff.previous = files.inspect<string>('autoSave')?.globalValue;
+    await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
+  },
+  async after(): Promise<void> {
+    await vscode.workspace.getConfiguration('files').update('autoSave', autoSaveOff.previous, vscode.ConfigurationTarget.Global);
+  },
+};
+
+/** Waits until the registry holds `uri` and `accept(entry)` holds (default: any entry). */
+export async function waitForPlan(
+  api: WavesApi,
+  uri: vscode.Uri,
+  what: string,
+  accept: (entry: PlanEntry) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<PlanEntry> {
+  return waitFor(
+    () => {
+      const entry = api.registry.get(uri);
+      return entry && accept(entry) ? entry : undefined;
+    },
+    what,
+    { timeoutMs },
+  );
 }

@@ -1,6 +1,8 @@
 // Helpers for UI scenarios: drive the code-server workbench in Chromium as a person would.
 // Scenario files (test/vscode/scenario/*.scenario.mjs) get a Playwright `page` already showing
 // the workspace with the packaged extension installed; see scripts/test-vscode.mjs.
+import fs from 'node:fs';
+import path from 'node:path';
 
 /** Waits until the workbench is usable: DOM present and the Explorer lists the workspace files
  * (that needs the remote file system, so the server connection is up). */
@@ -55,8 +57,10 @@ export async function findInPalette(page, id, title, { attempts = 10, perAttempt
 }
 
 /** Runs a command through the palette as a person would: F1, type the title, move the
- * selection to the entry with that command id (arrow keys), Enter. */
-export async function runCommand(page, id, title, opts) {
+ * selection to the entry with that command id (arrow keys), Enter. With
+ * `opensQuickInput: true` (a command that asks with a quick pick or an input box), it
+ * returns once the palette has made way for the command's own quick input. */
+export async function runCommand(page, id, title, opts = {}) {
   const entry = await findInPalette(page, id, title, opts);
   const row = entry.locator('xpath=ancestor-or-self::div[contains(concat(" ", @class, " "), " monaco-list-row ")][1]');
   for (let i = 0; i < 20; i++) {
@@ -67,6 +71,11 @@ export async function runCommand(page, id, title, opts) {
   const cls = (await row.getAttribute('class').catch(() => '')) ?? '';
   if (!/\bfocused\b/.test(cls)) throw new Error(`could not select palette entry ${id}`);
   await page.keyboard.press('Enter');
+  if (opts.opensQuickInput) {
+    await entry.waitFor({ state: 'detached', timeout: 10_000 });
+    await page.locator('.quick-input-widget:not(.quick-input-widget-closing)').waitFor({ state: 'visible', timeout: 10_000 });
+    return;
+  }
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
@@ -94,4 +103,134 @@ export async function waitUntil(cond, what, { timeoutMs = 15_000, intervalMs = 1
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${last.message ?? last})` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+// ---------------------------------------------------------------- Wave Orchestrator's own UI
+
+/** The extension's status-bar item (id `<publisher>.<name>.waves.status`). */
+export function wavesStatus(page) {
+  return page.locator('.statusbar-item[id$=".waves.status"]');
+}
+
+/** Its visible text, e.g. `2 waves · 3 packages · 1 problem` ('' while hidden or absent). */
+export async function wavesStatusText(page) {
+  const item = wavesStatus(page);
+  if ((await item.count()) === 0 || !(await item.first().isVisible())) return '';
+  return ((await item.first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** Waits until the status-bar text matches `expected` (a string: equal; a RegExp: matches). */
+export async function waitForStatus(page, expected, { timeoutMs = 20_000 } = {}) {
+  const ok = (t) => (expected instanceof RegExp ? expected.test(t) : t === expected);
+  let last = '';
+  try {
+    await waitUntil(async () => ok((last = await wavesStatusText(page))), `the Waves status bar to read ${expected}`, { timeoutMs });
+  } catch (e) {
+    throw new Error(`${e.message}; it reads "${last}"`);
+  }
+  return last;
+}
+
+/** Opens the Waves side bar (activity bar icon) unless it is already showing. */
+export async function openWavesView(page, { title = 'Waves' } = {}) {
+  const sidebarTitle = page.locator('.sidebar .composite.title');
+  const showing = async () => (await page.locator('.sidebar').isVisible()) && new RegExp(title).test((await sidebarTitle.textContent().catch(() => '')) ?? '');
+  if (await showing()) return;
+  const icon = page.locator(`.activitybar .action-item a.action-label[aria-label^="${title}"]`).first();
+  await icon.waitFor({ timeout: 15_000 });
+  await icon.click();
+  await waitUntil(showing, `the ${title} side bar`);
+}
+
+/**
+ * The rows of the Waves tree as the DOM shows them: `{ level, label, description, icon }`,
+ * icon being the codicon name (`layers`, `package`, `error`…). Only rendered rows.
+ */
+export async function wavesTreeRows(page) {
+  return page.locator('.sidebar .pane-body .monaco-list-row[role="treeitem"]').evaluateAll((rows) =>
+    rows
+      .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index))
+      .map((row) => {
+        const icon = row.querySelector('.custom-view-tree-node-item-icon');
+        const codicon = icon ? [...icon.classList].find((c) => c.startsWith('codicon-') && c !== 'codicon-colored') : undefined;
+        return {
+          level: Number(row.getAttribute('aria-level')),
+          label: row.querySelector('.label-name')?.textContent?.trim() ?? '',
+          description: row.querySelector('.label-description')?.textContent?.trim() ?? '',
+          icon: codicon ? codicon.slice('codicon-'.length) : row.querySelector('.monaco-icon-label.file-icon') ? 'file' : '',
+        };
+      }),
+  );
+}
+
+/** `Wave 1 (1 package) > wp-contract: API contract` lines, for readable comparisons. */
+export function treeLines(rows) {
+  return rows.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.label}${r.description ? ` — ${r.description}` : ''}`);
+}
+
+/** Waits until the Waves tree shows exactly `expected` (see treeLines). */
+export async function waitForTree(page, expected, { timeoutMs = 20_000 } = {}) {
+  let last = [];
+  try {
+    await waitUntil(async () => {
+      last = treeLines(await wavesTreeRows(page));
+      return JSON.stringify(last) === JSON.stringify(expected);
+    }, 'the Waves tree', { timeoutMs });
+  } catch (e) {
+    throw new Error(`${e.message}\n  expected: ${JSON.stringify(expected, null, 1)}\n  shown:    ${JSON.stringify(last, null, 1)}`);
+  }
+}
+
+/**
+ * In an open quick pick, moves the selection with the arrow keys to the entry whose label is
+ * exactly `label` and presses Enter, as a person would.
+ */
+export async function pickQuickItem(page, label, { timeoutMs = 15_000 } = {}) {
+  const list = page.locator('.quick-input-widget .quick-input-list');
+  await list.locator('.monaco-list-row').first().waitFor({ timeout: timeoutMs });
+  // a row's first .label-name is its label (a detail line has one too)
+  const rowLabels = () => list.locator('.monaco-list-row').evaluateAll((rows) =>
+    rows.map((r) => ({ label: r.querySelector('.label-name')?.textContent?.trim() ?? '', focused: r.classList.contains('focused') })));
+  const focusedLabel = async () => (await rowLabels()).find((r) => r.focused)?.label;
+  const labels = (await rowLabels()).map((r) => r.label);
+  if (!labels.includes(label)) throw new Error(`no quick pick entry "${label}"; entries: ${JSON.stringify(labels)}`);
+  for (let i = 0; i <= labels.length && (await focusedLabel()) !== label; i++) await page.keyboard.press('ArrowDown');
+  if ((await focusedLabel()) !== label) throw new Error(`could not move the selection to "${label}"`);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** The file name of the active editor tab ('' when none). */
+export async function activeTabLabel(page) {
+  const tab = page.locator('.editor-group-container.active .tab.active').first();
+  return (await tab.count()) ? ((await tab.getAttribute('data-resource-name')) ?? '') : '';
+}
+
+/** The `Ln 12, Col 5` item of the status bar, as { line, column, selected }. */
+export async function cursorPosition(page) {
+  const text = (await page.locator('.statusbar-item[id="status.editor.selection"]').first().textContent().catch(() => '')) ?? '';
+  const m = /Ln (\d+), Col (\d+)(?: \((\d+) selected\))?/.exec(text);
+  return m ? { line: Number(m[1]), column: Number(m[2]), selected: Number(m[3] ?? 0) } : null;
+}
+
+/** Error and warning counts of the Problems item of the status bar (`⊗ 1 ⚠ 0`). */
+export async function problemCounts(page) {
+  const text = (await page.locator('.statusbar-item[id="status.problems"]').first().textContent()) ?? '';
+  const [errors = NaN, warnings = NaN] = (text.match(/\d+/g) ?? []).map(Number);
+  return { errors, warnings, text: text.trim() };
+}
+
+/** remoteexthost.log of every extension host this code-server started (reloads included). */
+export function extensionHostLog(cs) {
+  const logs = path.join(cs.userDataDir, 'logs');
+  if (!fs.existsSync(logs)) return '';
+  let text = '';
+  for (const session of fs.readdirSync(logs).sort()) {
+    const dir = path.join(logs, session);
+    for (const host of fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => d.startsWith('exthost')).sort() : []) {
+      const f = path.join(dir, host, 'remoteexthost.log');
+      if (fs.existsSync(f)) text += fs.readFileSync(f, 'utf8');
+    }
+  }
+  return text;
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, extension, waitFor, workspaceRoot } from '../helpers';
+import { EXTENSION_ID, extension, waitFor, wavesApi, wavesDiagnostics, workspaceRoot } from '../helpers';
 
 describe('activation', () => {
   it('the extension under test is loaded', () => {
@@ -43,6 +43,26 @@ describe('activation', () => {
     const contributed: string[] = (ext.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
     assert.ok(contributed.length > 0, 'package.json contributes commands');
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(contributed.filter((id) => !registered.has(id)), [], 'contributed but not registered');
+    assert.deepEqual(
+      contributed.filter((id) => !registered.has(id)),
+      [],
+      'contributed but not registered',
+    );
+  });
+
+  it("reads the workspace's plan: one valid plan, its waves, no diagnostics", async () => {
+    const { registry } = await wavesApi();
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'work-packages.yaml');
+    assert.deepEqual(
+      registry.plans.map((p) => p.label),
+      ['work-packages.yaml'],
+    );
+    assert.equal(registry.active?.uri.toString(), uri.toString(), 'the only plan is the active one');
+    const { analysis } = registry.active!;
+    assert.ok(analysis.valid, `valid; diagnostics: ${JSON.stringify(analysis.diagnostics.map((d) => d.code))}`);
+    assert.equal(analysis.plan.feature?.id, 'demo');
+    assert.deepEqual(analysis.graph.waves, [['wp-contract'], ['wp-api', 'wp-web']]);
+    assert.deepEqual(analysis.diagnostics, []);
+    assert.deepEqual(wavesDiagnostics(uri), [], 'nothing in the Problems panel');
   });
 });

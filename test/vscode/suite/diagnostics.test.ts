@@ -1,0 +1,203 @@
+// Issue #3, "Problems where they are": the engine's diagnostics reach the Problems panel at
+// the exact range, with severity and source, for the file on disk and for the unsaved text.
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+import {
+  closeEditors,
+  describeRange,
+  rangeOf,
+  waitFor,
+  waitForDiagnostics,
+  waitForPlan,
+  useScratch,
+  wavesApi,
+  wavesDiagnostics,
+} from '../helpers';
+
+/** A plan with one problem of each kind the issue names (see docs/diagnostics.md). */
+const BROKEN = `# A plan with known problems.
+schema_version: 1
+feature:
+  id: broken
+packages:
+  - package_id: wp-base
+    title: Base library
+    depends_on: []
+    scope:
+      write_allow: ["lib/**"]
+  - package_id: wp-api
+    title: API
+    depends_on: [wp-bsae]
+    scope:
+      write_allow: ["src/api/**"]
+  - package_id: wp-web
+    title: Web
+    depends_on: [wp-base]
+    scope:
+      write_allow: ["src/**"]
+  - id: wp-docs
+    title: Docs
+    depends_on: [wp-base]
+    scope:
+      write_allow: ["docs/**"]
+  - package_id: wp-x
+    depends_on: [wp-y]
+    scope:
+      write_allow: ["x/**"]
+  - package_id: wp-y
+    depends_on: [wp-x]
+    scope:
+      write_allow: ["y/**"]
+`;
+
+/** `range severity code` lines, ranges found in `text` by what they cover. */
+function expectedFor(text: string, which: ('unknown' | 'overlap' | 'dialect' | 'cycle')[]): string[] {
+  const at = (needle: string, part?: string) => describeRange(rangeOf(text, needle, { part }));
+  const lines: string[] = [];
+  // on the entry of depends_on
+  if (which.includes('unknown')) lines.push(`${at('[wp-bsae]', 'wp-bsae')} error dependency-unknown`);
+  // on the overlapping glob of each package, quotes included
+  if (which.includes('overlap')) lines.push(`${at('"src/api/**"')} error write-overlap`, `${at('"src/**"')} error write-overlap`);
+  // on the dialect key
+  if (which.includes('dialect')) lines.push(`${at('- id: wp-docs', 'id')} warning dialect-field`);
+  // one on each member's edge: wp-x -> wp-y and wp-y -> wp-x
+  if (which.includes('cycle')) {
+    lines.push(`${at('[wp-y]', 'wp-y')} error dependency-cycle`, `${at('[wp-x]', 'wp-x')} error dependency-cycle`);
+  }
+  return lines;
+}
+
+describe('diagnostics', () => {
+  const scratch = useScratch('diagnostics');
+
+  it('reports each problem of a plan on disk at its exact range, severity and source', async () => {
+    const api = await wavesApi();
+    const uri = await scratch().write('broken.work-packages.yaml', BROKEN);
+    await waitForDiagnostics(
+      uri,
+      expectedFor(BROKEN, ['unknown', 'overlap', 'dialect', 'cycle']),
+      'the diagnostics of the new plan (not opened)',
+    );
+
+    // Details the comparable lines leave out: source, code, message and the plan entry
+    const all = vscode.languages.getDiagnostics(uri);
+    assert.ok(
+      all.every((d) => d.source === 'waves'),
+      `sources: ${all.map((d) => d.source).join(', ')}`,
+    );
+    const unknown = all.find((d) => d.code === 'dependency-unknown')!;
+    // the same, written out once: line 13, columns 18-24 of the file (1-based) hold `wp-bsae`
+    assert.equal(describeRange(unknown.range), '12:17-12:24');
+    assert.equal(unknown.severity, vscode.DiagnosticSeverity.Error);
+    assert.match(unknown.message, /`wp-api` depends on `wp-bsae`.*did you mean `wp-base`\?/);
+    const cycle = all.find((d) => d.code === 'dependency-cycle')!;
+    assert.match(cycle.message, /`wp-x` depends on `wp-y`, `wp-y` depends on `wp-x`/);
+    const overlap = all.find((d) => d.code === 'write-overlap')!;
+    assert.match(overlap.message, /both may write `src\/api/);
+    const entry = api.registry.get(uri);
+    assert.ok(entry, 'the registry follows the new plan');
+    assert.equal(entry.documentVersion, undefined, 'read from disk, not from an editor');
+    assert.equal(entry.label, vscode.workspace.asRelativePath(uri, false));
+    assert.deepEqual(entry.analysis.graph.waves, [
+      ['wp-base', 'wp-api'],
+      ['wp-web', 'wp-docs'],
+    ]);
+  });
+
+  it('follows the unsaved text as it is edited, then the saved file, and the disk again after a revert', async function () {
+    this.timeout(45_000);
+    const api = await wavesApi();
+    const uri = await scratch().write('broken.work-packages.yaml', BROKEN);
+    await waitForDiagnostics(uri, expectedFor(BROKEN, ['unknown', 'overlap', 'dialect', 'cycle']), 'the diagnostics of the plan on disk');
+
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    // Fix the unknown dependency and the dialect, and add a line at the top: whatever is left
+    // must move down one line, following the text in the editor, not the file.
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, new vscode.Position(0, 0), '# edited, not saved\n');
+    edit.replace(uri, rangeOf(BROKEN, 'wp-bsae'), 'wp-base');
+    edit.replace(uri, rangeOf(BROKEN, '- id: wp-docs'), '- package_id: wp-docs');
+    assert.ok(await vscode.workspace.applyEdit(edit), 'applyEdit');
+    assert.ok(doc.isDirty, 'the edit is not saved');
+    const edited = doc.getText();
+    assert.equal(await scratch().read('broken.work-packages.yaml'), BROKEN, 'the file on disk is unchanged');
+    await waitForDiagnostics(uri, expectedFor(edited, ['overlap', 'cycle']), 'the diagnostics of the unsaved text');
+    const entry = await waitForPlan(api, uri, 'the analysis of the edited document', (e) => e.documentVersion === doc.version);
+    assert.equal(entry.analysis.text, edited);
+
+    // Save: the file now says what the editor says; nothing moves.
+    assert.ok(await doc.save(), 'save');
+    assert.equal(await scratch().read('broken.work-packages.yaml'), edited);
+    await waitForPlan(
+      api,
+      uri,
+      'the saved file to be read from disk',
+      (e) => e.documentVersion === undefined && e.analysis.text === edited,
+    );
+    await waitForDiagnostics(uri, expectedFor(edited, ['overlap', 'cycle']), 'the diagnostics after saving');
+
+    // A new unsaved edit breaks the cycle (wp-y depends on nothing)...
+    const breakCycle = new vscode.WorkspaceEdit();
+    breakCycle.replace(uri, rangeOf(edited, '[wp-x]'), '[]');
+    assert.ok(await vscode.workspace.applyEdit(breakCycle));
+    await waitForDiagnostics(uri, expectedFor(doc.getText(), ['overlap']), 'the cycle to go with the unsaved edit');
+    // ...and reverting and closing the editor brings back what the file says.
+    await closeEditors((u) => u.toString() === uri.toString());
+    assert.ok(!vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === uri.toString()), 'the editor is closed');
+    await waitForDiagnostics(uri, expectedFor(edited, ['overlap', 'cycle']), 'the saved diagnostics after revert and close');
+    await waitForPlan(api, uri, 'the registry to hold the saved text', (e) => e.analysis.text === edited);
+  });
+
+  it('handles CRLF line ends and non-ASCII text before a problem', async () => {
+    // Columns are UTF-16 code units; a surrogate pair (the emoji) counts two.
+    const text = BROKEN.replace('title: API', 'title: API für 🌊 Wellen').replace(/\n/g, '\r\n');
+    const uri = await scratch().write('crlf.work-packages.yaml', text);
+    await waitForDiagnostics(
+      uri,
+      expectedFor(text, ['unknown', 'overlap', 'dialect', 'cycle']),
+      'the diagnostics of the CRLF plan on disk',
+    );
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.equal(doc.eol, vscode.EndOfLine.CRLF);
+    await vscode.window.showTextDocument(doc);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, new vscode.Position(0, 0), '# 🌊🌊\r\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    await waitForDiagnostics(
+      uri,
+      expectedFor(doc.getText(), ['unknown', 'overlap', 'dialect', 'cycle']),
+      'the diagnostics of the edited CRLF document',
+    );
+  });
+
+  it('clears the diagnostics of a plan when its file is deleted', async () => {
+    const api = await wavesApi();
+    const uri = await scratch().write('gone.work-packages.yaml', BROKEN);
+    await waitForDiagnostics(uri, expectedFor(BROKEN, ['unknown', 'overlap', 'dialect', 'cycle']), 'the diagnostics of the plan');
+    await vscode.workspace.fs.delete(uri);
+    await waitForDiagnostics(uri, [], 'no diagnostics once the file is gone');
+    await waitFor(() => !api.registry.get(uri), 'the registry to forget the deleted plan');
+    assert.deepEqual(wavesDiagnostics(uri), []);
+  });
+
+  it('forgets a plan, and clears its diagnostics, when the folder holding it is deleted', async () => {
+    const api = await wavesApi();
+    const uri = await scratch().write('nested/deeper/work-packages.yaml', BROKEN);
+    await waitForDiagnostics(uri, expectedFor(BROKEN, ['unknown', 'overlap', 'dialect', 'cycle']), 'the diagnostics of the nested plan');
+    await vscode.workspace.fs.delete(scratch().uri('nested'), { recursive: true });
+    await waitFor(() => !api.registry.get(uri), 'the registry to forget the plan of the deleted folder');
+    await waitForDiagnostics(uri, [], 'no diagnostics once its folder is gone');
+  });
+
+  it('follows a plan whose folder is renamed', async () => {
+    const api = await wavesApi();
+    const from = await scratch().write('old-name/work-packages.yaml', BROKEN);
+    await waitForDiagnostics(from, expectedFor(BROKEN, ['unknown', 'overlap', 'dialect', 'cycle']), 'the diagnostics of the plan');
+    await vscode.workspace.fs.rename(scratch().uri('old-name'), scratch().uri('new-name'));
+    const to = scratch().uri('new-name/work-packages.yaml');
+    await waitFor(() => !api.registry.get(from) && api.registry.get(to), 'the registry to follow the plan to its new folder');
+    await waitForDiagnostics(from, [], 'no diagnostics left at the old place');
+    await waitForDiagnostics(to, expectedFor(BROKEN, ['unknown', 'overlap', 'dialect', 'cycle']), 'the diagnostics at the new place');
+  });
+});
