@@ -3,11 +3,15 @@
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
+import { updateValidator } from './scripts/gen-validator.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
+
+// The plan schema, compiled ahead of time into src/core/generated (see scripts/gen-validator.mjs).
+if (updateValidator()) console.log('esbuild: regenerated src/core/generated/workPackagesValidator.js from the schema');
 
 /** @type {esbuild.BuildOptions} */
 const common = {

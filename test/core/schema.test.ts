@@ -2,11 +2,12 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import Ajv2020 from 'ajv/dist/2020';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { parse as parseYaml } from 'yaml';
 import schema from '../../schemas/work-packages.schema.json';
 import type { Diagnostic, TextRange } from '../../src/core/model';
 import { readPlan } from '../../src/core/reader';
+import generated from '../../src/core/generated/workPackagesValidator';
 import { schemaDiagnostics } from '../../src/core/schema';
 import { LineIndex } from '../../src/core/text';
 
@@ -411,5 +412,29 @@ describe('schema: unknown-field', () => {
   it('is not reported for known fields, nor for dialects', () => {
     assert.deepEqual(only(withPackage('title: T', 'role: dev', 'metadata: {complexity: low}'), 'unknown-field'), []);
     assert.deepEqual(only('packages:\n  - id: a\n    dependencies: []\n    name: A\n', 'unknown-field'), []);
+  });
+});
+
+describe('the validator compiled ahead of time', () => {
+  it('is the schema as it is now (a stale src/core/generated file fails here: npm run build)', async () => {
+    const { generateValidator, OUT } = await import('../../scripts/gen-validator.mjs');
+    assert.ok(fs.readFileSync(OUT, 'utf8') === generateValidator(), `${path.relative(process.cwd(), OUT)} differs from a fresh compile of the schema`);
+  });
+
+  it('reports exactly the errors Ajv reports when it compiles the schema at run time, on every real plan', () => {
+    const ajv = new Ajv2020({ allErrors: true, verbose: true, validateFormats: false });
+    ajv.addVocabulary(['patternErrorMessage']);
+    const runtime = ajv.compile(schema);
+    const errors = (v: ValidateFunction, data: unknown) =>
+      v(data) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.schemaPath} ${e.keyword} ${JSON.stringify(e.params)}`);
+    const texts = [...fixtureNames.map(fixture), withPackage('depends_on: wp-b', 'bogus: 1', 'verification: {tier_required: Z}')];
+    let failing = 0;
+    for (const text of texts) {
+      const data = readPlan(text).data;
+      const expected = errors(runtime, data);
+      if (expected.length > 0) failing++;
+      assert.deepEqual(errors(generated, data), expected);
+    }
+    assert.ok(failing > 0, 'some of the plans break the schema, so errors are compared too');
   });
 });

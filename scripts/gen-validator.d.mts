@@ -1,0 +1,4 @@
+// Types of scripts/gen-validator.mjs, for the unit test that keeps the generated validator fresh.
+export const OUT: string;
+export function generateValidator(): string;
+export function updateValidator(): boolean;
