@@ -35,14 +35,21 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
+  const page = await browser.newPage({ viewport: { width: 1800, height: 900 } });
   await page.goto(cs.folderUrl(ws, [['extensionDevelopmentPath', cs.remoteUri(REPO)], ['skipWelcome', 'true']]));
   await waitForWorkbench(page);
   await runCommand(page, 'waves.focusView', 'Waves: Show Waves View');
   await page.locator('.monaco-list-row', { hasText: 'wp-api' }).first().click();
   await page.waitForTimeout(2500); // editor opens, CodeLens and diagnostics settle
+  // The DAG beside the plan: split the editor, then show the DAG in the new group.
+  await runCommand(page, 'workbench.action.splitEditorRight', 'View: Split Editor Right');
+  await runCommand(page, 'waves.showDag', 'Waves: Show DAG');
+  // the graph is wider than the plan's text: give its group more room
+  for (let i = 0; i < 3; i++) await runCommand(page, 'workbench.action.increaseViewWidth', 'View: Increase Current View Width');
+  await page.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('.react-flow__node').first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(1500); // fit view settles
   await page.locator('.monaco-list-row', { hasText: 'wp-api' }).first().hover();
-  await page.waitForTimeout(1500);
+  await page.waitForTimeout(1000);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   await page.screenshot({ path: out });
   console.log(`screenshot: ${out}`);
