@@ -4,6 +4,7 @@
  *
  * Three stages, each pure:
  *  1. parse — the `yaml` document API (node ranges are UTF-16 offsets, errors are positioned);
+ *     large texts first try `fastYaml.ts`, which builds the same nodes faster or gives up;
  *  2. walk  — YAML nodes → canonical plain data. Known dialects (`id` for `package_id`,
  *     `verification: tier_b`, …; see `docs/diagnostics.md`) are read as their canonical form and
  *     reported with a warning and, when the mend is obvious, a fix. Where every member of the
@@ -28,6 +29,7 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
+import { FAST_PARSE_MIN_LENGTH, fastParse } from './fastYaml';
 import type {
   Diagnostic,
   Fix,
@@ -66,6 +68,12 @@ export interface ReadResult {
 export interface ReadOptions {
   /** How many aliases may be expanded in all (billion-laughs guard). Negative: no limit. Default 100. */
   maxAliasCount?: number;
+  /**
+   * The YAML front end. `auto` (default): the fast one (`fastYaml.ts`) for texts of 64 KiB and
+   * more, the `yaml` package's for smaller ones and whenever the fast one gives up. `yaml`:
+   * always the `yaml` package. `fast`: the fast one whenever it can (for tests).
+   */
+  parser?: 'auto' | 'yaml' | 'fast';
 }
 
 export const DEFAULT_MAX_ALIAS_COUNT = 100;
@@ -85,7 +93,7 @@ export function readPlan(text: string, options: ReadOptions = {}): ReadResult {
   let sites: Sites | undefined;
   let data: unknown = null;
   try {
-    const { doc, binary } = parse(source, out);
+    const { doc, binary } = parse(source, out, options.parser ?? 'auto');
     const walker = new Walker(source, doc, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, out);
     data = binary ? null : walker.root();
     sites = walker.sites;
@@ -126,7 +134,7 @@ function emptyPlan(packagesRange: TextRange): Plan {
 // Stage 1: parse
 
 /** Parses the text: its first document, if any, unless the text is binary. */
-function parse(text: string, out: Diagnostic[]): { doc?: Document; binary: boolean } {
+function parse(text: string, out: Diagnostic[], parser: 'auto' | 'yaml' | 'fast'): { doc?: Document; binary: boolean } {
   const nul = text.indexOf('\0');
   if (nul !== -1) {
     let end = nul;
@@ -145,6 +153,10 @@ function parse(text: string, out: Diagnostic[]): { doc?: Document; binary: boole
     if (binary) return { binary };
   }
 
+  if (parser === 'fast' || (parser === 'auto' && text.length >= FAST_PARSE_MIN_LENGTH)) {
+    const doc = fastParse(text);
+    if (doc) return { doc, binary: false };
+  }
   const docs = parseAllDocuments(text, { prettyErrors: false });
   const doc = docs[0];
   if (!doc) return { binary: false };
