@@ -43,6 +43,11 @@ export function fastParse(text: string): Document.Parsed | undefined {
     load(text, {
       schema: FAILSAFE_SCHEMA,
       json: false,
+      // js-yaml goes on after a warning (deficient indentation, U+2028 line breaks…); `yaml`
+      // may call the same text an error. Leave it to `yaml`.
+      onWarning() {
+        throw new GiveUp();
+      },
       listener(event: 'open' | 'close', state: State) {
         // (js-yaml appends a line break to a text that does not end with one.)
         if (event === 'open') {

@@ -119,6 +119,8 @@ describe('fast YAML front end: the same result as the yaml package', () => {
       'comment lines indented into a list': 'a:\n  - x\n\n    # mine?\nb: 1\n',
       'a key that is a list': '[a]: 1\n',
       'a list item that is an empty list': 'a:\n  - -\n',
+      'a quoted scalar indented less than its key': 'a:\n  b: "x\n y"\n',
+      'a U+2028 line separator': 'a: 1\u2028b: 2\n',
     };
     for (const [what, text] of Object.entries(cases)) {
       assert.equal(fastParse(text), undefined, `${what}: gives up`);
