@@ -25,6 +25,21 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** How long `f` takes, in milliseconds, and what it returns. */
+function timed<T>(f: () => T): { ms: number; value: T } {
+  const t0 = process.hrtime.bigint();
+  const value = f();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
+}
+
+/** A markdown section: heading, then a table. */
+function printTable(heading: string, header: string, align: string, rows: string[]): void {
+  console.log(`\n### ${heading}\n`);
+  console.log(header);
+  console.log(align);
+  for (const r of rows) console.log(r);
+}
+
 const rows: string[] = [];
 const cases = [
   ...[100, 1000, 3000].map((count) => ({ count, compact: true })),
@@ -36,9 +51,10 @@ for (const { count, compact } of cases) {
   const times: number[] = [];
   let packages = 0;
   for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [bin, 'validate', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const { ms, value: r } = timed(() =>
+      spawnSync(process.execPath, [bin, 'validate', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 28 }),
+    );
+    times.push(ms);
     if (r.status !== 0) throw new Error(`waves validate exited ${r.status}: ${r.stderr}\n${r.stdout.slice(0, 2000)}`);
     packages = JSON.parse(r.stdout).plans[0].packages.length;
   }
@@ -47,14 +63,11 @@ for (const { count, compact } of cases) {
   rows.push(`| ${count} | ${compact ? 'compact' : 'full'} | ${size} KiB | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms |`);
 }
 fs.rmSync(dir, { recursive: true, force: true });
-console.log(`### waves validate, end to end (median of ${runs} runs)\n`);
-console.log('| packages | fields | plan size | median | range |');
-console.log('|---:|---|---:|---:|---:|');
-for (const r of rows) console.log(r);
+printTable(`waves validate, end to end (median of ${runs} runs)`, '| packages | fields | plan size | median | range |', '|---:|---|---:|---:|---:|', rows);
 
 // Where the time goes, in one process: the parse alone by each YAML front end, the reader
-// (parse and walk; for this size it takes the fast front end), and the whole analysis, on the 3,000-package compact plan. "first" is a stage's first
-// call (for the YAML parse, in a fresh process as the CLI runs it: code not yet optimised; the
+// (parse and walk; for this size it takes the fast front end), and the whole analysis, on the
+// 3,000-package compact plan. "first" is a stage's first call (for the YAML parse, in a fresh process as the CLI runs it: code not yet optimised; the
 // later stages reuse code the earlier ones warmed), "warm" the median of 5 later calls (as in
 // the editor, re-analysing while the user types).
 {
@@ -65,21 +78,13 @@ for (const r of rows) console.log(r);
     ['reader (parse + walk to the model)', () => readPlan(text)],
     ['whole analysis (reader, schema, checks)', () => analyzePlan(text)],
   ];
-  const timeOf = (f: () => unknown) => {
-    const t0 = process.hrtime.bigint();
-    f();
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-  };
   const out: string[] = [];
   for (const [name, f] of stages) {
-    const first = timeOf(f);
-    const warm = median(Array.from({ length: 5 }, () => timeOf(f)));
+    const first = timed(f).ms;
+    const warm = median(Array.from({ length: 5 }, () => timed(f).ms));
     out.push(`| ${name} | ${first.toFixed(0)} ms | ${warm.toFixed(0)} ms |`);
   }
-  console.log('\n### In one process, 3,000 packages (compact)\n');
-  console.log('| stage | first | warm |');
-  console.log('|---|---:|---:|');
-  for (const r of out) console.log(r);
+  printTable('In one process, 3,000 packages (compact)', '| stage | first | warm |', '|---|---:|---:|', out);
 }
 
 // The editor re-analyses the unsaved text of a plan (debounced) as the user types: the warm
@@ -89,15 +94,8 @@ for (const r of rows) console.log(r);
   for (const count of [10, 100, 300]) {
     const text = generatePlan(count, { compact: false });
     for (let i = 0; i < 5; i++) analyzePlan(text);
-    const times = Array.from({ length: 7 }, () => {
-      const t0 = process.hrtime.bigint();
-      analyzePlan(text);
-      return Number(process.hrtime.bigint() - t0) / 1e6;
-    });
+    const times = Array.from({ length: 7 }, () => timed(() => analyzePlan(text)).ms);
     out.push(`| ${count} | ${(text.length / 1024).toFixed(0)} KiB | ${median(times).toFixed(1)} ms |`);
   }
-  console.log('\n### One analysis as the editor runs it (warm, full fields, median of 7)\n');
-  console.log('| packages | plan size | analysis |');
-  console.log('|---:|---:|---:|');
-  for (const r of out) console.log(r);
+  printTable('One analysis as the editor runs it (warm, full fields, median of 7)', '| packages | plan size | analysis |', '|---:|---:|---:|', out);
 }

@@ -35,10 +35,15 @@ export function generateValidator() {
   );
 }
 
+/** Whether the generated module is `text` already. */
+function isCurrent(text) {
+  return fs.existsSync(OUT) && fs.readFileSync(OUT, 'utf8') === text;
+}
+
 /** Writes the generated module when it differs; returns whether it did. */
 export function updateValidator() {
   const text = generateValidator();
-  if (fs.existsSync(OUT) && fs.readFileSync(OUT, 'utf8') === text) return false;
+  if (isCurrent(text)) return false;
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, text);
   return true;
@@ -46,7 +51,7 @@ export function updateValidator() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--check')) {
-    if (!fs.existsSync(OUT) || fs.readFileSync(OUT, 'utf8') !== generateValidator()) {
+    if (!isCurrent(generateValidator())) {
       console.error(`${path.relative(REPO, OUT)} is stale: run npm run build`);
       process.exit(1);
     }

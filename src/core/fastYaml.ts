@@ -13,6 +13,7 @@
  */
 import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
 import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
+import { isSpace } from './text';
 
 /** Texts at least this long take the fast front end (see `readPlan`'s `parser` option). */
 export const FAST_PARSE_MIN_LENGTH = 64 * 1024;
@@ -31,9 +32,9 @@ interface Built {
 
 class GiveUp extends Error {}
 
-const schema = new Document().schema;
-const SCALAR_TAGS = schema.tags.filter((t) => !t.collection);
-const resolveOptions = new Document().options;
+/** The core schema and default options of a `yaml` document: what its composer resolves with. */
+const defaults = new Document();
+const SCALAR_TAGS = defaults.schema.tags.filter((t) => !t.collection);
 
 /** The document `parseAllDocuments(text)[0]` would give, or undefined when this cannot tell. */
 export function fastParse(text: string): Document.Parsed | undefined {
@@ -90,7 +91,7 @@ function build(text: string, frame: Frame, state: State): Built {
       if (children.length > 0 || typeof result !== 'string') throw new GiveUp();
       // Quoted scalars over several lines: js-yaml is more lenient about their indentation.
       if ((ch === '"' || ch === "'") && hasLineBreak(text, start, end)) throw new GiveUp();
-      return { node: scalar(text, start, end, result, false), result, kind };
+      return { node: scalar(text, start, end, result), result, kind };
     }
     case null: {
       if (children.length > 0 || result !== null) throw new GiveUp();
@@ -115,7 +116,6 @@ function build(text: string, frame: Frame, state: State): Built {
         expectGap(text, at, key.range![0], k === 0 ? '' : map.flow ? ',' : '');
         expectGap(text, key.range![1], value.range![0], ':');
         at = value.range![1];
-        if (key.type === 'PLAIN') rekey(key);
         map.items.push(new Pair(key, value));
       }
       if (map.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
@@ -163,8 +163,8 @@ function expectGap(text: string, from: number, to: number, separator: '' | ',' |
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
     if (c === '#') {
       // A comment needs a blank before it (`yaml` reports `"a"#b` as an error).
-      if (i === 0 || !isBlank(text.charCodeAt(i - 1))) throw new GiveUp();
-      while (i < to && text[i] !== '\n' && text[i] !== '\r') i++;
+      if (i === 0 || !isSpace(text.charCodeAt(i - 1))) throw new GiveUp();
+      i = toLineEnd(text, i, to);
       continue;
     }
     const sep = separator === ',?' ? ',' : separator;
@@ -185,20 +185,20 @@ function lastEnd(text: string, children: Built[], fallback: number, start: numbe
   while (text[i] === ' ' || text[i] === '\t') i++;
   let end = last[1];
   if (text[i] === '#' && i > last[1]) {
-    while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+    i = toLineEnd(text, i, text.length);
     end = trimEnd(text, last[1], i);
   }
   // Comment lines after it, indented at least as much as the collection: `yaml` may count them
   // in, depending on the indentation around. Leave that to it.
   const column = start - lineStartOf(text, start);
-  while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+  i = toLineEnd(text, i, text.length);
   while (i < text.length) {
     while (text[i] === '\n' || text[i] === '\r') i++;
     const lineStart = i;
     while (text[i] === ' ' || text[i] === '\t') i++;
     if (text[i] === '#') {
       if (i - lineStart >= column) throw new GiveUp();
-      while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+      i = toLineEnd(text, i, text.length);
       continue;
     }
     if (i < text.length && text[i] !== '\n' && text[i] !== '\r') break;
@@ -206,6 +206,14 @@ function lastEnd(text: string, children: Built[], fallback: number, start: numbe
   return end;
 }
 
+/** The first line break at or after `from` (or `limit`). */
+function toLineEnd(text: string, from: number, limit: number): number {
+  let i = from;
+  while (i < limit && text[i] !== '\n' && text[i] !== '\r') i++;
+  return i;
+}
+
+/** Where the line holding `offset` starts (after an LF or a CR). */
 function lineStartOf(text: string, offset: number): number {
   let i = offset;
   while (i > 0 && text[i - 1] !== '\n' && text[i - 1] !== '\r') i--;
@@ -213,28 +221,26 @@ function lineStartOf(text: string, offset: number): number {
 }
 
 /** A scalar node as `yaml`'s composer makes it: type from its first character, core-schema value. */
-function scalar(text: string, start: number, end: number, value: string, atKey: boolean): Scalar {
+function scalar(text: string, start: number, end: number, value: string): Scalar {
   const ch = text[start];
   const type =
     ch === '"' ? Scalar.QUOTE_DOUBLE : ch === "'" ? Scalar.QUOTE_SINGLE : ch === '|' ? Scalar.BLOCK_LITERAL : ch === '>' ? Scalar.BLOCK_FOLDED : Scalar.PLAIN;
-  const node = new Scalar(type === Scalar.PLAIN ? resolvePlain(value, atKey) : value);
+  const node = new Scalar(type === Scalar.PLAIN ? resolvePlain(value) : value);
   node.type = type;
   node.source = value;
   node.range = [start, end, end];
   return node;
 }
 
-/** Keys resolve as `yaml` resolves them (`default: 'key'` tags count there too). */
-function rekey(key: Scalar): void {
-  key.value = resolvePlain(key.source as string, true);
-}
-
-/** A plain scalar's value by the first core-schema tag whose test matches, as `yaml` does. */
-function resolvePlain(value: string, atKey: boolean): unknown {
-  const tag = SCALAR_TAGS.find((t) => (t.default === true || (atKey && t.default === 'key')) && t.test?.test(value));
+/**
+ * A plain scalar's value by the first core-schema tag whose test matches, as `yaml` does (keys
+ * too: the core schema has no key-only tags).
+ */
+function resolvePlain(value: string): unknown {
+  const tag = SCALAR_TAGS.find((t) => t.default === true && t.test?.test(value));
   if (!tag?.resolve) return value;
   let failed = false;
-  const resolved = tag.resolve(value, () => (failed = true), resolveOptions as never);
+  const resolved = tag.resolve(value, () => (failed = true), defaults.options as never);
   if (failed) throw new GiveUp();
   return resolved instanceof Scalar ? resolved.value : resolved;
 }
@@ -244,10 +250,9 @@ function skipSpace(text: string, from: number, limit: number, comments = true): 
   let i = from;
   while (i < limit) {
     const c = text.charCodeAt(i);
-    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
-    else if (comments && c === 0x23 /* # */ && (i === 0 || isBlank(text.charCodeAt(i - 1)))) {
-      while (i < limit && text.charCodeAt(i) !== 0x0a && text.charCodeAt(i) !== 0x0d) i++;
-    } else break;
+    if (isSpace(c)) i++;
+    else if (comments && c === 0x23 /* # */ && (i === 0 || isSpace(text.charCodeAt(i - 1)))) i = toLineEnd(text, i, limit);
+    else break;
   }
   return i;
 }
@@ -255,7 +260,7 @@ function skipSpace(text: string, from: number, limit: number, comments = true): 
 /** `end` moved back over blanks and line breaks (never before `start`). */
 function trimEnd(text: string, start: number, end: number): number {
   let e = end;
-  while (e > start && isBlank(text.charCodeAt(e - 1))) e--;
+  while (e > start && isSpace(text.charCodeAt(e - 1))) e--;
   return e;
 }
 
@@ -265,8 +270,4 @@ function hasLineBreak(text: string, start: number, end: number): boolean {
     if (c === 0x0a || c === 0x0d) return true;
   }
   return false;
-}
-
-function isBlank(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }

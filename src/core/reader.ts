@@ -30,6 +30,7 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import { FAST_PARSE_MIN_LENGTH, fastParse } from './fastYaml';
+import { isSpace } from './text';
 import type {
   Diagnostic,
   Fix,
@@ -1024,10 +1025,6 @@ export function describeKind(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
   return `a ${typeof value}`;
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 function firstLine(s: string): string {

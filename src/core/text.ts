@@ -1,4 +1,9 @@
-/** Offsets ↔ line/column for a text, computed once per text. */
+/** Offsets ↔ line/column for a text, computed once per text; and the character classes the readers share. */
+
+/** A blank or a line break (space, tab, LF, CR). */
+export function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
 
 export interface LineColumn {
   /** 0-based line. */

@@ -45,6 +45,8 @@ export class PlanRegistry extends Disposable {
   /** Paths created since the last search of new folders (see `searchCreated`). */
   private readonly created = new Set<string>();
   private readonly fromCreated: KeyedDebouncer<'created'>;
+  /** The exclusion globs: read from the settings once, again when they change. */
+  private excludeGlobs = readExcludes();
   /** Resolves when the first scan of the workspace is done. */
   readonly ready: Promise<void>;
 
@@ -97,7 +99,10 @@ export class PlanRegistry extends Disposable {
     this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('waves.maxParallel')) this.reanalyzeAll();
-        if (e.affectsConfiguration('waves.plans.exclude')) void this.refresh();
+        if (e.affectsConfiguration('waves.plans.exclude')) {
+          this.excludeGlobs = readExcludes();
+          void this.refresh();
+        }
       }),
     );
     this.ready = this.refresh();
@@ -147,21 +152,18 @@ export class PlanRegistry extends Disposable {
     this.changed.fire();
   }
 
-  private excludes(): string[] {
-    return [...ALWAYS_EXCLUDED, ...vscode.workspace.getConfiguration('waves').get<string[]>('plans.exclude', [])];
-  }
-
   /** The exclusions as one glob for `findFiles`. */
   private exclude(): string {
-    return `{${this.excludes().join(',')}}`;
+    return `{${this.excludeGlobs.join(',')}}`;
   }
 
-  /** Whether the plan search skips this path (the same globs, relative to its workspace folder). */
+  /**
+   * Whether the plan search skips this path (the same globs, relative to its workspace folder).
+   * Called for every path created in the workspace: no settings read here.
+   */
   private isExcluded(uri: vscode.Uri): boolean {
-    const folder = vscode.workspace.getWorkspaceFolder(uri);
-    if (!folder) return false;
-    const relative = path.posix.relative(folder.uri.path, uri.path);
-    return this.excludes().some((glob) => covers(glob, relative));
+    const relative = folderRelative(uri);
+    return relative !== undefined && this.excludeGlobs.some((glob) => covers(glob, relative));
   }
 
   /** Search the folders created since the last time for plans not followed yet. */
@@ -276,9 +278,17 @@ export class PlanRegistry extends Disposable {
   }
 }
 
+function readExcludes(): string[] {
+  return [...ALWAYS_EXCLUDED, ...vscode.workspace.getConfiguration('waves').get<string[]>('plans.exclude', [])];
+}
+
+/** A path relative to its workspace folder, or undefined outside every folder. */
+function folderRelative(uri: vscode.Uri): string | undefined {
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  return folder ? path.posix.relative(folder.uri.path, uri.path) : undefined;
+}
+
 /** How many folders deep a plan lies in its workspace folder. */
 function depth(uri: vscode.Uri): number {
-  const folder = vscode.workspace.getWorkspaceFolder(uri);
-  const relative = folder ? path.posix.relative(folder.uri.path, uri.path) : uri.path;
-  return relative.split('/').length;
+  return (folderRelative(uri) ?? uri.path).split('/').length;
 }

@@ -150,6 +150,14 @@ export class Scratch {
     return uri;
   }
 
+  /** Writes a file and shows it in an editor, as a person opening it would. */
+  async open(relative: string, text: string): Promise<{ uri: vscode.Uri; doc: vscode.TextDocument }> {
+    const uri = await this.write(relative, text);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    return { uri, doc };
+  }
+
   async read(relative: string): Promise<string> {
     return new TextDecoder().decode(await vscode.workspace.fs.readFile(this.uri(relative)));
   }

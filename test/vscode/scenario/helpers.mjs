@@ -1,6 +1,7 @@
 // Helpers for UI scenarios: drive the code-server workbench in Chromium as a person would.
 // Scenario files (test/vscode/scenario/*.scenario.mjs) get a Playwright `page` already showing
 // the workspace with the packaged extension installed; see scripts/test-vscode.mjs.
+import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -233,4 +234,24 @@ export function extensionHostLog(cs) {
     }
   }
   return text;
+}
+
+/**
+ * Waits until the extension host has activated the extension, then checks that a
+ * `workspaceContains` event did it and that neither the host's log nor a notification reports
+ * an error about it.
+ */
+export async function assertActivatedCleanly(page, cs, extensionId) {
+  const activated = `ExtensionService#_doActivateExtension ${extensionId}`;
+  const log = await waitUntil(() => {
+    const text = extensionHostLog(cs);
+    return text.includes(activated) ? text : '';
+  }, `"${activated}" in the extension host log`, { timeoutMs: 30_000, intervalMs: 250 });
+  const line = log.split('\n').find((l) => l.includes(activated));
+  assert.match(line, /activationEvent: 'workspaceContains:/, `activated, but not by workspaceContains: ${line}`);
+  // activation errors are logged by the host and raised as notifications
+  const errors = log.split('\n').filter((l) => l.includes(extensionId) && /\[error\]|failed/i.test(l));
+  assert.deepEqual(errors, [], 'errors about the extension in remoteexthost.log');
+  const notes = (await notificationTexts(page)).filter((t) => /wave/i.test(t));
+  assert.deepEqual(notes, [], 'notifications about the extension');
 }

@@ -5,28 +5,11 @@
 // trust on, so the workspace opens in restricted mode) and `settings` (extra user settings).
 // ctx: { page, cs, workspace, vsix, installed, manifest, extensionId, screenshot(label), log }
 import { strict as assert } from 'node:assert';
-import fs from 'node:fs';
-import path from 'node:path';
 import {
-  closeQuickInput, findInPalette, notificationTexts, runCommand, waitForWorkbench, waitUntil,
+  assertActivatedCleanly, closeQuickInput, findInPalette, runCommand, waitForWorkbench, waitUntil,
 } from './helpers.mjs';
 
 export const workspace = 'basic';
-
-/** remoteexthost.log of the (first) extension host of this code-server. */
-function extHostLog(cs) {
-  const logs = path.join(cs.userDataDir, 'logs');
-  if (!fs.existsSync(logs)) return '';
-  let text = '';
-  for (const session of fs.readdirSync(logs)) {
-    const dir = path.join(logs, session);
-    for (const host of fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => d.startsWith('exthost')) : []) {
-      const f = path.join(dir, host, 'remoteexthost.log');
-      if (fs.existsSync(f)) text += fs.readFileSync(f, 'utf8');
-    }
-  }
-  return text;
-}
 
 /** Commands of the manifest that the palette should list (no commandPalette `when` hides them). */
 function paletteCommands(manifest) {
@@ -59,18 +42,7 @@ export const tests = [
   {
     name: 'the extension activates on the plan without an error',
     run: async ({ page, cs, extensionId }) => {
-      const activated = `ExtensionService#_doActivateExtension ${extensionId}`;
-      const log = await waitUntil(() => {
-        const text = extHostLog(cs);
-        return text.includes(activated) ? text : '';
-      }, `"${activated}" in the extension host log`, { timeoutMs: 30_000, intervalMs: 250 });
-      const line = log.split('\n').find((l) => l.includes(activated));
-      assert.match(line, /activationEvent: 'workspaceContains:/, `activated, but not by workspaceContains: ${line}`);
-      // activation errors are logged by the host and raised as notifications
-      const errors = log.split('\n').filter((l) => l.includes(extensionId) && /\[error\]|failed/i.test(l));
-      assert.deepEqual(errors, [], 'errors about the extension in remoteexthost.log');
-      const notes = (await notificationTexts(page)).filter((t) => /wave/i.test(t));
-      assert.deepEqual(notes, [], 'notifications about the extension');
+      await assertActivatedCleanly(page, cs, extensionId);
     },
   },
   {

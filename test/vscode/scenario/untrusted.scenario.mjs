@@ -3,7 +3,7 @@
 // waves and its problems, and CodeLens in the editor.
 import { strict as assert } from 'node:assert';
 import {
-  extensionHostLog, notificationTexts, openWavesView, problemCounts, runCommand, waitForStatus, waitForTree,
+  assertActivatedCleanly, openWavesView, problemCounts, runCommand, waitForStatus, waitForTree,
   waitForWorkbench, waitUntil,
 } from './helpers.mjs';
 
@@ -22,17 +22,7 @@ export const tests = [
   {
     name: 'the extension activates there on its plan, without an error',
     run: async ({ page, cs, extensionId }) => {
-      const activated = `ExtensionService#_doActivateExtension ${extensionId}`;
-      const log = await waitUntil(() => {
-        const text = extensionHostLog(cs);
-        return text.includes(activated) ? text : '';
-      }, `"${activated}" in the extension host log`, { timeoutMs: 30_000, intervalMs: 250 });
-      const line = log.split('\n').find((l) => l.includes(activated));
-      assert.match(line, /activationEvent: 'workspaceContains:/, line);
-      const errors = log.split('\n').filter((l) => l.includes(extensionId) && /\[error\]|failed/i.test(l));
-      assert.deepEqual(errors, [], 'errors about the extension in remoteexthost.log');
-      const notes = (await notificationTexts(page)).filter((t) => /wave/i.test(t));
-      assert.deepEqual(notes, [], 'notifications about the extension');
+      await assertActivatedCleanly(page, cs, extensionId);
     },
   },
   {

@@ -59,13 +59,17 @@ function titles(actions: vscode.CodeAction[]): string {
 describe('quick fixes', () => {
   const scratch = useScratch('quickfix');
 
-  it('an unknown dependency: the preferred "Change to" fix writes the id meant and the problem goes', async () => {
-    const api = await wavesApi();
-    const uri = await scratch().write('deps.work-packages.yaml', UNKNOWN);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc);
+  /** The plan with an unknown dependency, open, once its diagnostic is there. */
+  async function openUnknown() {
+    const { uri, doc } = await scratch().open('deps.work-packages.yaml', UNKNOWN);
     const range = rangeOf(UNKNOWN, '[wp-bsae]', { part: 'wp-bsae' });
     await waitForDiagnostics(uri, [`${describeRange(range)} error dependency-unknown`], 'the dependency-unknown diagnostic');
+    return { uri, doc, range };
+  }
+
+  it('an unknown dependency: the preferred "Change to" fix writes the id meant and the problem goes', async () => {
+    const api = await wavesApi();
+    const { uri, doc, range } = await openUnknown();
 
     const actions = await quickFixes(uri, range);
     assert.deepEqual(
@@ -87,11 +91,7 @@ describe('quick fixes', () => {
   });
 
   it('an unknown dependency: "Remove" takes the entry out of the list', async () => {
-    const uri = await scratch().write('deps.work-packages.yaml', UNKNOWN);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc);
-    const range = rangeOf(UNKNOWN, '[wp-bsae]', { part: 'wp-bsae' });
-    await waitForDiagnostics(uri, [`${describeRange(range)} error dependency-unknown`], 'the dependency-unknown diagnostic');
+    const { uri, doc, range } = await openUnknown();
     const remove = (await quickFixes(uri, range)).find((a) => a.title.startsWith('Remove'));
     assert.ok(remove?.edit, 'a Remove fix with an edit');
     assert.ok(await vscode.workspace.applyEdit(remove.edit));
@@ -101,9 +101,7 @@ describe('quick fixes', () => {
 
   it('a write overlap: "Make `wp-b` depend on `wp-a`" orders the two packages into two waves', async () => {
     const api = await wavesApi();
-    const uri = await scratch().write('overlap.work-packages.yaml', OVERLAP);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc);
+    const { uri, doc } = await scratch().open('overlap.work-packages.yaml', OVERLAP);
     const onA = rangeOf(OVERLAP, '"src/**"');
     const onB = rangeOf(OVERLAP, '"src/b/**"');
     await waitForDiagnostics(
@@ -136,11 +134,7 @@ describe('quick fixes', () => {
   });
 
   it('after an unsaved edit moves the problem, the fix edits the moved text', async () => {
-    const uri = await scratch().write('deps.work-packages.yaml', UNKNOWN);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc);
-    const range = rangeOf(UNKNOWN, '[wp-bsae]', { part: 'wp-bsae' });
-    await waitForDiagnostics(uri, [`${describeRange(range)} error dependency-unknown`], 'the dependency-unknown diagnostic');
+    const { uri, doc, range } = await openUnknown();
     const edit = new vscode.WorkspaceEdit();
     edit.insert(uri, new vscode.Position(0, 0), '# one more line\n# and another\n');
     assert.ok(await vscode.workspace.applyEdit(edit));
@@ -156,9 +150,7 @@ describe('quick fixes', () => {
 
   it('a dialect field: "Rename `id` to `package_id`" writes the canonical name and the warning goes', async () => {
     const api = await wavesApi();
-    const uri = await scratch().write('dialect.work-packages.yaml', DIALECT);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc);
+    const { uri, doc } = await scratch().open('dialect.work-packages.yaml', DIALECT);
     const onId = rangeOf(DIALECT, '- id:', { part: 'id' });
     const onDeps = rangeOf(DIALECT, 'dependencies:', { part: 'dependencies' });
     await waitForDiagnostics(
