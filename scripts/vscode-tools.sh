@@ -23,6 +23,17 @@ VSCE_VERSION=${WAVES_VSCE_VERSION:-4.1.0}
 TOOLS=${WAVES_TOOLS_DIR:-${HOME:-/root}/.cache/wave-orchestrator-tools}
 INSTALL_TIMEOUT=${WAVES_TOOLS_INSTALL_TIMEOUT:-1200}   # seconds, per npm install
 
+# A clean npm environment for the nested installs. Run under npm (`npm test`, `npm start`), this
+# script inherits the outer npm's npm_* / npm_config_* variables: the user agent names the outer
+# Node (20), and code-server's postinstall reads the Node version from it and refuses to
+# install. Nothing of the outer npm may reach the installs below (regression test:
+# test/cli/vscodeTools.test.ts).
+for name in $(compgen -e); do
+  case $name in
+    npm_*|NPM_*|INIT_CWD|NODE|NODE_OPTIONS|NODE_PATH) unset "$name" ;;
+  esac
+done
+
 ENV_ONLY=0
 APT_ONLY=0
 case "${1:-}" in
