@@ -89,15 +89,21 @@ async function main() {
     ['skipWelcome', 'true'],
   ]);
   console.log(`\nWave Orchestrator is running in code-server. Open:\n\n  ${url}\n\n(Ctrl-C stops it.)`);
+  // Ctrl-C reaches code-server too (one process group), so it may be gone before stop() runs:
+  // after a stop was asked for, its end is the expected one, not a failure.
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await server.stop();
+    console.log('\ncode-server stopped.');
     process.exit(0);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   setInterval(() => {
-    if (!server.running()) {
-      console.error('code-server exited; see', server.logFile);
+    if (!stopping && !server.running()) {
+      console.error(`code-server stopped by itself; its log: ${server.logFile}`);
       process.exit(1);
     }
   }, 1000);

@@ -70,7 +70,7 @@ function run(cmd, args, { capture = false, timeoutMs = SUITE_TIMEOUT_MS, env = p
 }
 
 /** node --test over files; counts from a TAP report written next to the spec output. */
-async function nodeTestSuite(name, dirs) {
+async function nodeTestSuite(name, dirs, { env = process.env } = {}) {
   const files = findTests(dirs);
   if (files.length === 0) return { skipped: true, reason: `no *.test.ts under ${dirs.join(', ')}` };
   const tap = path.join(os.tmpdir(), `waves-${name}-${process.pid}.tap`);
@@ -80,7 +80,7 @@ async function nodeTestSuite(name, dirs) {
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
-  ]);
+  ], { env });
   let text = '';
   try { text = fs.readFileSync(tap, 'utf8'); } catch { /* crashed before writing */ }
   fs.rmSync(tap, { force: true });
@@ -122,10 +122,26 @@ async function staticSuite() {
   return { passed, failed: failedTools.length, note: failedTools.join(', ') || undefined };
 }
 
+/**
+ * The webview suite needs Chromium. On a fresh machine nothing has installed it yet: the same
+ * installer as the vscode suite's (scripts/vscode-tools.sh, cached) runs first, so `npm test`
+ * alone brings everything it needs.
+ */
+async function webviewSuite() {
+  const { ensureTools } = await import('./code-server.mjs');
+  let tools;
+  try {
+    tools = ensureTools();
+  } catch (e) {
+    return { passed: 0, failed: 1, note: `could not install the browser: ${e.message}` };
+  }
+  return nodeTestSuite('webview', ['test/webview'], { env: { ...process.env, WAVES_CHROMIUM: tools.chromium } });
+}
+
 const SUITES = {
   static: staticSuite,
   unit: () => nodeTestSuite('unit', ['test/core', 'test/cli']),
-  webview: () => nodeTestSuite('webview', ['test/webview']),
+  webview: webviewSuite,
   vscode: vscodeSuite,
 };
 

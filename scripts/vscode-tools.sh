@@ -14,6 +14,7 @@
 #        bash scripts/vscode-tools.sh --env      same, but stdout is only KEY=VALUE lines
 #                                                (machine-readable; progress goes to stderr)
 #        bash scripts/vscode-tools.sh --apt-only only the Debian packages
+#        bash scripts/vscode-tools.sh --print-install-env   the environment the installs get
 set -euo pipefail
 
 NODE_VERSION=${WAVES_NODE_VERSION:-24.21.0}
@@ -39,8 +40,9 @@ APT_ONLY=0
 case "${1:-}" in
   --env) ENV_ONLY=1 ;;
   --apt-only) APT_ONLY=1 ;;
+  --print-install-env) env; exit 0 ;;   # the environment the installs below get (for the regression test)
   "") ;;
-  *) echo "usage: $0 [--env|--apt-only]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--env|--apt-only|--print-install-env]" >&2; exit 2 ;;
 esac
 # progress and diagnostics: stderr with --env, stdout otherwise
 say() { if [ "$ENV_ONLY" = 1 ]; then echo "vscode-tools: $*" >&2; else echo "vscode-tools: $*"; fi; }

@@ -9,6 +9,7 @@ import {
 } from '@xyflow/react';
 import { VscodeBadge } from '@vscode-elements/react-elements';
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { plural } from '../src/core/summary';
 import type { PlanMessage } from '../src/protocol';
 import { layoutByWave } from './layout';
 import { PackageNode, type PackageFlowNode } from './PackageNode';
@@ -60,7 +61,7 @@ export function App({ plan, store, open }: AppProps) {
         <span className="codicon codicon-layers" aria-hidden="true" />
         <strong>{plan.featureId ?? plan.planFile}</strong>
         <span>
-          {plan.waves.length} waves · {plan.nodes.length} packages
+          {plural(plan.waves.length, 'wave')} · {plural(plan.nodes.length, 'package')}
           {unplaced ? ` · ${unplaced} without a wave` : ''}
           {conflicts ? ` · ${conflicts} conflict${conflicts === 1 ? '' : 's'}` : ''}
         </span>

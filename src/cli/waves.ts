@@ -3,7 +3,8 @@
  *
  *   waves validate [--json] [--max-parallel N] <plan>...
  *   waves overlap [--json] [<globA> <globB>]     (no patterns: tab-separated pairs on stdin)
- *   waves graph --format mermaid|dot <plan>
+ *   waves graph [--format mermaid|dot] <plan>
+ *   waves <command> --help
  *
  * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or
  * unreadable file.
@@ -21,16 +22,31 @@ export interface Io {
   stdin(): AsyncIterable<string>;
 }
 
+/** Each command's usage and help text, in the order `waves --help` lists them. */
+const HELP: Record<string, string> = {
+  validate: `waves validate [--json] [--max-parallel N] <plan>...
+    Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors
+    or unreadable files.`,
+  overlap: `waves overlap [--json] <globA> <globB>
+    Print a path both patterns cover, or "disjoint". With no patterns, read
+    tab-separated pairs from stdin and answer one line each.`,
+  graph: `waves graph [--format mermaid|dot] <plan>
+    Print the dependency graph, one cluster per wave (default: mermaid). A plan with
+    errors also prints its problems on stderr and exits 1; one with no packages
+    prints no graph.`,
+};
+
 const USAGE = `Usage:
-  waves validate [--json] [--max-parallel N] <plan>...
-      Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors
-      or unreadable files.
-  waves overlap [--json] <globA> <globB>
-      Print a path both patterns cover, or "disjoint". With no patterns, read
-      tab-separated pairs from stdin and answer one line each.
-  waves graph --format mermaid|dot <plan>
-      Print the dependency graph, one cluster per wave.
+${Object.values(HELP)
+  .map((h) => `  ${h.replace(/\n/g, '\n  ')}`)
+  .join('\n')}
+  waves <command> --help
   waves --help | --version`;
+
+/** `waves <command> --help`: that command's help alone. */
+function commandHelp(command: string): string {
+  return `Usage:\n  ${HELP[command]!.replace(/\n/g, '\n  ')}\n`;
+}
 
 class UsageError extends Error {}
 
@@ -174,13 +190,22 @@ function graphCommand(argv: readonly string[], io: Io): number {
     return 2;
   }
   const analysis = analyzePlan(read.text);
-  io.out(format === 'dot' ? toDot(analysis) : toMermaid(analysis));
-  return 0;
+  // A plan with errors: its problems, positioned, on stderr (as validate prints them) and exit 1;
+  // the graph still goes to stdout when there are packages to draw (it shows where a cycle is),
+  // never an empty chart for an empty or binary file.
+  if (analysis.plan.packages.length > 0) io.out(format === 'dot' ? toDot(analysis) : toMermaid(analysis));
+  if (analysis.valid) return 0;
+  io.err(humanReport(toReport(args[0], analysis)));
+  return 1;
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && Object.hasOwn(HELP, command) && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(commandHelp(command));
+      return 0;
+    }
     switch (command) {
       case 'validate':
         return validate(rest, io);

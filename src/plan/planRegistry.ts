@@ -37,6 +37,12 @@ export interface PlanEntry {
 export class PlanRegistry extends Disposable {
   private readonly entries = new Map<string, PlanEntry>();
   private activeKey: string | undefined;
+  /**
+   * The plan last found active once the first scan is done: without a choice of the user it
+   * stays active until it disappears, so plans added later never take its place by themselves.
+   */
+  private defaultKey: string | undefined;
+  private scanned = false;
   private readonly changed = this.register(new vscode.EventEmitter<void>());
   /** Plans were added, removed or re-analysed, or the active plan changed. */
   readonly onDidChange = this.changed.event;
@@ -114,22 +120,25 @@ export class PlanRegistry extends Disposable {
 
   /**
    * The plan the user chose, else the default: the one nearest a workspace folder's root
-   * (a root `work-packages.yaml` before `api/work-packages.yaml`), then by label.
+   * (a root `work-packages.yaml` before `api/work-packages.yaml`), then by label — chosen once
+   * the first scan is done and kept while it exists.
    */
   get active(): PlanEntry | undefined {
     const chosen = this.activeKey && this.entries.get(this.activeKey);
-    if (chosen) return chosen;
-    let best: PlanEntry | undefined;
-    for (const entry of this.plans) if (!best || depth(entry.uri) < depth(best.uri)) best = entry;
-    return best;
+    const kept = this.defaultKey && this.entries.get(this.defaultKey);
+    let active = chosen || kept || undefined;
+    if (!active) for (const entry of this.plans) if (!active || depth(entry.uri) < depth(active.uri)) active = entry;
+    if (this.scanned) this.defaultKey = active?.uri.toString();
+    return active;
   }
 
   get(uri: vscode.Uri): PlanEntry | undefined {
     return this.entries.get(uri.toString());
   }
 
-  async setActive(uri: vscode.Uri): Promise<void> {
-    this.activeKey = uri.toString();
+  /** Makes `uri` the active plan; `undefined` forgets the user's choice (the default is active). */
+  async setActive(uri: vscode.Uri | undefined): Promise<void> {
+    this.activeKey = uri?.toString();
     await this.state.update(ACTIVE_KEY, this.activeKey);
     this.changed.fire();
   }
@@ -149,6 +158,7 @@ export class PlanRegistry extends Disposable {
       await new Promise((r) => setImmediate(r)); // let the host breathe between plans
     }
     this.log.info(`Found ${found.length} plan${found.length === 1 ? '' : 's'}`);
+    this.scanned = true;
     this.changed.fire();
   }
 

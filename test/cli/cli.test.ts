@@ -181,9 +181,47 @@ describe('waves graph', () => {
     const file = write('cycle.yaml', 'packages:\n  - package_id: a\n    depends_on: [b]\n  - package_id: b\n    depends_on: [a]\n');
     const r = waves(['graph', '--format', 'dot', file]);
     assert.match(r.out, /label="No wave \(dependency cycle\)";/);
+    // a cycle is an error: exit 1 with the problem on stderr, as validate reports it
+    assert.equal(r.code, 1);
+    assert.match(r.err, /cycle\.yaml:\d+:\d+ error dependency-cycle /);
+  });
+
+  it('exits 1 with the problems on stderr and draws nothing for an empty or binary file (#6)', () => {
+    const empty = write('empty.yaml', '');
+    const binary = write('binary.yaml', 'packages:\0\x01\x02');
+    for (const file of [empty, binary]) {
+      for (const format of ['mermaid', 'dot']) {
+        const r = waves(['graph', '--format', format, file]);
+        assert.equal(r.code, 1, `${file} ${format}`);
+        assert.equal(r.out, '', 'no chart on stdout');
+        assert.match(r.err, new RegExp(`${path.basename(file)}:1:\\d+ error yaml-`));
+        assert.match(r.err, /invalid — 0 packages/);
+      }
+    }
   });
 
   it('rejects an unknown format', () => {
     assert.equal(waves(['graph', '--format', 'png', demo]).code, 2);
+  });
+});
+
+describe('waves <command> --help (#6)', () => {
+  it("prints that command's help alone and exits 0", () => {
+    for (const command of ['validate', 'overlap', 'graph']) {
+      for (const flag of ['--help', '-h']) {
+        const r = waves([command, flag]);
+        assert.equal(r.code, 0, `${command} ${flag}: ${r.err}`);
+        assert.equal(r.err, '');
+        assert.match(r.out, new RegExp(`^Usage:\\n  waves ${command} `));
+        assert.equal((r.out.match(/^  waves /gm) ?? []).length, 1, 'only this command');
+      }
+    }
+  });
+
+  it('waves --help lists every command and says how to get one command\'s help', () => {
+    const r = waves(['--help']);
+    assert.equal(r.code, 0);
+    for (const command of ['validate', 'overlap', 'graph']) assert.match(r.out, new RegExp(`^  waves ${command} `, 'm'));
+    assert.match(r.out, /waves <command> --help/);
   });
 });

@@ -148,6 +148,8 @@ describe('DAG webview', () => {
     await page.locator('.react-flow__edge.conflict').waitFor();
     assert.equal(await page.locator('.react-flow__edge.conflict').count(), 1);
     assert.equal(await page.locator('.react-flow__edge-text').first().textContent(), 'src/b/x.ts');
+    // one wave, two packages: singular and plural as the status bar says them (#6)
+    assert.match((await page.locator('.bar').textContent()) ?? '', /\b1 wave · 2 packages/);
   });
 
   it('asks the host to open a package on click and on Enter', async () => {

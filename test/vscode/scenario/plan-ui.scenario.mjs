@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  activeTabLabel, cursorPosition, openWavesView, problemCounts, waitForStatus, waitForTree, waitForWorkbench, waitUntil,
+  activeTabLabel, closeQuickInput, cursorPosition, findInPalette, paletteEntry, openWavesView, problemCounts, waitForStatus, waitForTree, waitForWorkbench, waitUntil,
   wavesStatus, wavesTreeRows,
 } from './helpers.mjs';
 
@@ -32,6 +32,15 @@ function lineOf(file, needle, from = 0) {
 }
 
 export const tests = [
+  {
+    name: 'the palette offers one command that shows the Waves view, not two (#6)',
+    run: async ({ page }) => {
+      await waitForWorkbench(page);
+      await findInPalette(page, 'waves.plan.focus', 'Waves View');
+      assert.equal(await paletteEntry(page, 'waves.focusView').count(), 0, '"Waves: Show Waves View" is not listed');
+      await closeQuickInput(page);
+    },
+  },
   {
     name: 'the status bar reads "2 waves · 3 packages" with the layers icon',
     run: async ({ page }) => {

@@ -132,6 +132,22 @@ describe('plans', () => {
     }
   });
 
+  it('a plan added later never becomes active by itself, even one that sorts first (#6)', async () => {
+    const { registry } = await wavesApi();
+    await registry.setActive(undefined); // no choice of the user: the default plan is active
+    assert.equal(registry.active?.uri.toString(), original.toString());
+    // At the root, like the active plan, and first by name: the default before this fix.
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'aa.work-packages.yaml');
+    try {
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(PLAN('aa')));
+      await waitForPlan({ registry }, uri, 'the copied plan');
+      await waitForQuiet(registry, 400);
+      assert.equal(registry.active?.uri.toString(), original.toString(), 'the active plan stays');
+    } finally {
+      await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
+    }
+  });
+
   it('a plan opened in an editor is followed as typed even before it is saved', async () => {
     const { registry } = await wavesApi();
     const uri = await scratch.write('typed.work-packages.yaml', PLAN('typed'));
