@@ -93,6 +93,8 @@ export interface PlanPackage {
   retryBudget?: number;
   verification?: Verification;
   outputs?: { resultKeys: string[]; artifacts: string[] };
+  /** `inputs`: free-form data handed to the agent, as plain JSON values (a copy). */
+  inputs?: unknown;
   /** Range of each top-level key of the package as written (`depends_on`, `scope`, …). */
   keyRanges: Record<string, TextRange>;
 }

@@ -920,6 +920,7 @@ class ModelBuilder {
       worktree: worktree(p.worktree),
       verification: this.verification(p.verification, this.range(p, 'verification', range)),
       outputs: outputs(p.outputs),
+      inputs: jsonData(p.inputs),
     });
     return pkg;
   }
@@ -969,6 +970,23 @@ function outputs(value: unknown): PlanPackage['outputs'] {
   if (!isRecord(value)) return undefined;
   const list = (v: unknown) => (Array.isArray(v) ? v : []).map(asText).filter((s): s is string => s !== undefined);
   return { resultKeys: list(value.result_keys), artifacts: list(value.artifacts) };
+}
+
+/** A plain-JSON copy of `value` (strings, finite numbers, booleans, null, arrays, objects); other leaves are dropped. */
+function jsonData(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (depth > 64) return undefined;
+  if (Array.isArray(value)) return value.map((v) => jsonData(v, depth + 1)).filter((v) => v !== undefined);
+  if (isRecord(value)) {
+    const out: Obj = {};
+    for (const [k, v] of Object.entries(value)) {
+      const copy = jsonData(v, depth + 1);
+      if (copy !== undefined) setOwn(out, k, copy);
+    }
+    return out;
+  }
+  return undefined;
 }
 
 /** Sets the reader's diagnostics' `packageId`: the package whose range holds the diagnostic. */

@@ -962,3 +962,36 @@ describe('reader: robustness', () => {
     assert.deepEqual(schemaDiagnostics(r), []);
   });
 });
+
+describe('package inputs', () => {
+  it('keeps `inputs` as plain JSON data, in the order written', () => {
+    const text = [
+      'packages:',
+      '  - package_id: a',
+      '    inputs:',
+      '      depends_on_artifacts: [x.json, y.json]',
+      '      note: "read x first"',
+      '      limits: {max: 3, strict: true, none: null}',
+      '  - package_id: b',
+      '    inputs: {}',
+      '  - package_id: c',
+      '',
+    ].join('\n');
+    const [a, b, c] = readPlan(text).plan.packages;
+    assert.deepEqual(a.inputs, {
+      depends_on_artifacts: ['x.json', 'y.json'],
+      note: 'read x first',
+      limits: { max: 3, strict: true, none: null },
+    });
+    assert.deepEqual(Object.keys(a.inputs as object), ['depends_on_artifacts', 'note', 'limits']);
+    assert.deepEqual(b.inputs, {});
+    assert.equal('inputs' in c, false);
+  });
+
+  it('keeps a `__proto__` key as data, never as the prototype', () => {
+    const [a] = readPlan('packages:\n  - package_id: a\n    inputs: {"__proto__": {polluted: 1}}\n').plan.packages;
+    assert.equal(Object.getPrototypeOf(a.inputs), Object.prototype);
+    assert.deepEqual(Object.keys(a.inputs as object), ['__proto__']);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
