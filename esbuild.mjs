@@ -1,5 +1,5 @@
-// One build script, three bundles: the extension host (node, cjs, `vscode` external),
-// the `waves` CLI (node, cjs) and the webview (browser, CSS to its own file).
+// One build script, four bundles: the extension host (node, cjs, `vscode` external),
+// the `waves` CLI and the agent runner (node, cjs) and the webview (browser, CSS to its own file).
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
@@ -36,6 +36,16 @@ const contexts = await Promise.all([
     ...common,
     entryPoints: { cli: 'src/cli/waves.ts' },
     define: { WAVES_VERSION: JSON.stringify(pkg.version) },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  }),
+  // The runner a terminal hosts for one agent attempt (node or ELECTRON_RUN_AS_NODE; built-ins only).
+  esbuild.context({
+    ...common,
+    entryPoints: { runner: 'src/engine/runner.ts' },
+    define: { WAVES_RUNNER_MAIN: 'true' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

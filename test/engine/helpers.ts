@@ -1,0 +1,120 @@
+/**
+ * Shared helpers of the engine's tests: temp folders, real git repositories, waiting on a
+ * condition with a deadline (never a fixed sleep), the runner bundle built once.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SCRIPTED_AGENT = path.join(REPO_ROOT, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
+
+/** A fresh folder under the OS temp folder (real path: macOS /var → /private/var). */
+export function tempDir(prefix = 'waves-engine-'): string {
+  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+}
+
+/** git's environment for tests: no user or system config, fixed identity. */
+export function gitEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig-none'),
+    HOME: home,
+    GIT_AUTHOR_NAME: 'Test',
+    GIT_AUTHOR_EMAIL: 'test@example.invalid',
+    GIT_COMMITTER_NAME: 'Test',
+    GIT_COMMITTER_EMAIL: 'test@example.invalid',
+  };
+}
+
+/** Runs git in `cwd` (argv, no shell); returns stdout. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: gitEnv(cwd), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A new repository `<tmp>/repo` on `main` with `files` committed; returns its path. */
+export function makeRepo(files: Record<string, string> = { 'README.md': '# test\n' }): string {
+  const repo = path.join(tempDir('waves-git-'), 'repo');
+  fs.mkdirSync(repo);
+  git(repo, 'init', '-q', '-b', 'main');
+  writeFiles(repo, files);
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'initial');
+  return repo;
+}
+
+export function writeFiles(root: string, files: Record<string, string>): void {
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  }
+}
+
+/** Resolves when `cond()` is truthy; rejects with `what` after `timeoutMs`. */
+export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Whether a process with this pid exists. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+let runnerBundle: string | null = null;
+
+/** Builds `src/engine/runner.ts` the way esbuild.mjs does (once per test process); returns the bundle's path. */
+export async function buildRunner(): Promise<string> {
+  if (runnerBundle) return runnerBundle;
+  const esbuild = await import('esbuild');
+  const out = path.join(tempDir('waves-runner-bundle-'), 'runner.js');
+  await esbuild.build({
+    entryPoints: [path.join(REPO_ROOT, 'src', 'engine', 'runner.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: out,
+    define: { WAVES_RUNNER_MAIN: 'true' },
+    logLevel: 'error',
+  });
+  runnerBundle = out;
+  return out;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns a real process (argv, no shell) and collects its output. */
+export function spawnProcess(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore' } = {}): Spawned {
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    shell: false,
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
