@@ -67,12 +67,13 @@ export class GlobIndex<T> {
 
   /** Pushes onto `out` the values of every glob covering `path`; returns `out`. */
   collect(path: string, out: T[]): T[] {
-    if (!isValidPath(path)) return out;
     let node: TrieNode<T> | undefined = this.root;
     let start = 0;
+    let valid: boolean | undefined; // decided once, and only when a glob's prefix matches
     for (;;) {
       for (const entry of node.entries) {
-        if (entry.whole || covers(entry.pattern, path)) for (const v of entry.values) out.push(v);
+        // `covers` checks the path itself; a whole-prefix glob needs it checked here.
+        if (entry.whole ? (valid ??= isPath(path)) : covers(entry.pattern, path)) for (const v of entry.values) out.push(v);
       }
       if (!node.children || start > path.length) return out;
       const slash = path.indexOf('/', start);
@@ -87,6 +88,14 @@ export class GlobIndex<T> {
   hasCovering(path: string): boolean {
     return this.collect(path, []).length > 0;
   }
+}
+
+/** A segment that no path has: empty, `.` or `..` (see `isValidPath`). */
+const BAD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
+/** `isValidPath` of `glob.ts`, as one compiled regular expression (the test checks they agree). */
+export function isPath(path: string): boolean {
+  return !BAD_SEGMENT.test(path);
 }
 
 /**
@@ -124,7 +133,9 @@ export interface Ownership {
   readonly conflicts: readonly (readonly [number, number])[];
 }
 
-const NOBODY: Ownership = Object.freeze({ owners: [], deniedTo: [], conflicts: [] });
+const NONE: readonly number[] = Object.freeze([]);
+const EMPTY_PAIRS: [number, number][] = Object.freeze([]) as unknown as [number, number][];
+const NOBODY: Ownership = Object.freeze({ owners: NONE, deniedTo: NONE, conflicts: EMPTY_PAIRS });
 
 /** Kind of glob list of a package. */
 export type ScopeKind = 'write' | 'read' | 'deny';
@@ -140,12 +151,14 @@ export interface OwnerIndexInput {
  */
 export class OwnerIndex {
   readonly packages: readonly IndexedPackage[];
-  private readonly write = new GlobIndex<number>();
-  private readonly deny = new GlobIndex<number>();
+  /** Write and deny globs in one index (one walk per look-up): `2·slot` writes, `2·slot + 1` denies. */
+  private readonly claims = new GlobIndex<number>();
   private readonly read = new GlobIndex<number>();
   private readonly scratch: number[] = [];
-  private readonly denyScratch: number[] = [];
+  /** The answer "owned by this slot alone", shared: the common case allocates nothing. */
+  private readonly soleOwner: Ownership[] = [];
   private readonly mayRunInParallel: (a: number, b: number) => boolean;
+  private readonly globCounts = { write: 0, read: 0, deny: 0 };
 
   constructor(analysis: OwnerIndexInput) {
     const { graph } = analysis;
@@ -156,9 +169,13 @@ export class OwnerIndex {
       // Only the first definition of an id is a node of the graph; the checks report the others.
       if (slot === undefined || packages[slot] !== undefined) continue;
       packages[slot] = { slot, id: pkg.id, wave: graph.wave[slot] ?? null, pkg };
-      for (const g of pkg.scope.writeAllow) this.write.add(g.value, slot);
-      for (const g of pkg.scope.deny) this.deny.add(g.value, slot);
+      for (const g of pkg.scope.writeAllow) this.claims.add(g.value, 2 * slot);
+      for (const g of pkg.scope.deny) this.claims.add(g.value, 2 * slot + 1);
       for (const g of pkg.scope.readAllow) this.read.add(g.value, slot);
+      this.soleOwner[slot] = Object.freeze({ owners: Object.freeze([slot]), deniedTo: NONE, conflicts: EMPTY_PAIRS });
+      this.globCounts.write += pkg.scope.writeAllow.length;
+      this.globCounts.deny += pkg.scope.deny.length;
+      this.globCounts.read += pkg.scope.readAllow.length;
     }
     this.packages = packages;
   }
@@ -170,23 +187,30 @@ export class OwnerIndex {
 
   /** Owners, packages denied the path, and conflicts between owners. */
   lookup(path: string): Ownership {
-    const hits = this.write.collect(path, clear(this.scratch));
+    const hits = this.claims.collect(path, clear(this.scratch));
     if (hits.length === 0) return NOBODY;
-    const writers = uniqueSorted(hits);
-    const denied = uniqueSorted(this.deny.collect(path, clear(this.denyScratch)));
-    let owners = writers;
-    let deniedTo: number[] = [];
+    if (hits.length === 1) return hits[0] & 1 ? NOBODY : this.soleOwner[hits[0] >> 1];
+    const writers: number[] = [];
+    const denied: number[] = [];
+    for (const h of hits) (h & 1 ? denied : writers).push(h >> 1);
+    if (writers.length === 0) return NOBODY;
+    const sortedWriters = uniqueSorted(writers);
+    let owners = sortedWriters;
+    let deniedTo: readonly number[] = NONE;
     if (denied.length > 0) {
-      owners = writers.filter((s) => !denied.includes(s));
-      deniedTo = writers.filter((s) => denied.includes(s));
+      owners = sortedWriters.filter((s) => !denied.includes(s));
+      deniedTo = sortedWriters.filter((s) => denied.includes(s));
     }
-    let conflicts: [number, number][] = [];
+    if (owners.length === 1 && deniedTo.length === 0) return this.soleOwner[owners[0]];
+    let conflicts: [number, number][] = EMPTY_PAIRS;
     for (let i = 0; i < owners.length; i++) {
       for (let j = i + 1; j < owners.length; j++) {
-        if (this.mayRunInParallel(owners[i], owners[j])) conflicts.push([owners[i], owners[j]]);
+        if (this.mayRunInParallel(owners[i], owners[j])) {
+          if (conflicts === EMPTY_PAIRS) conflicts = [];
+          conflicts.push([owners[i], owners[j]]);
+        }
       }
     }
-    if (conflicts.length === 0) conflicts = EMPTY_PAIRS;
     return { owners, deniedTo, conflicts };
   }
 
@@ -194,13 +218,13 @@ export class OwnerIndex {
   readers(path: string): number[] {
     const readers = uniqueSorted(this.read.collect(path, []));
     if (readers.length === 0) return readers;
-    const denied = this.deny.collect(path, []);
+    const denied = this.deniers(path);
     return denied.length === 0 ? readers : readers.filter((s) => !denied.includes(s));
   }
 
   /** Packages whose `deny` covers the path, whatever their write scope; ascending. */
   deniers(path: string): number[] {
-    return uniqueSorted(this.deny.collect(path, []));
+    return uniqueSorted(this.claims.collect(path, []).filter((h) => h & 1).map((h) => h >> 1));
   }
 
   /**
@@ -214,13 +238,12 @@ export class OwnerIndex {
     return list.find((g) => covers(g.value, path));
   }
 
-  /** How many distinct globs the index holds, per kind. */
+  /** How many globs the packages of the index declare, per kind. */
   get sizes(): Record<ScopeKind, number> {
-    return { write: this.write.size, read: this.read.size, deny: this.deny.size };
+    return { ...this.globCounts };
   }
 }
 
-const EMPTY_PAIRS: [number, number][] = [];
 
 function clear<T>(a: T[]): T[] {
   a.length = 0;

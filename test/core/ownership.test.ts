@@ -9,8 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { analyzePlan, type PlanAnalysis } from '../../src/core/engine.js';
-import { covers } from '../../src/core/glob.js';
-import { GlobIndex, OwnerIndex, type Ownership } from '../../src/core/ownership.js';
+import { covers, isValidPath } from '../../src/core/glob.js';
+import { GlobIndex, OwnerIndex, isPath, type Ownership } from '../../src/core/ownership.js';
 
 interface PkgSpec {
   id: string;
@@ -151,6 +151,18 @@ const PATH_SEGMENTS = ['a', 'b', 'ab', 'a.ts', 'b.ts', 'x', 'c', '.env', 'a*'];
 const pathArb = fc.array(fc.constantFrom(...PATH_SEGMENTS), { minLength: 1, maxLength: 5 }).map((s) => s.join('/'));
 
 describe('GlobIndex', () => {
+  it('its path check agrees with isValidPath of glob.ts', () => {
+    for (const p of ['', '.', '..', 'a', '.a', '..a', 'a.', 'a/.', 'a/..', 'a/./b', 'a//b', '/a', 'a/', '...', 'a/.../b'])
+      assert.equal(isPath(p), isValidPath(p), JSON.stringify(p));
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', '.', '..', '', '...', '/', 'b.c'), { maxLength: 6 }), (parts) => {
+        const p = parts.join('');
+        assert.equal(isPath(p), isValidPath(p), JSON.stringify(p));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('collects exactly the globs that cover a path (brute force over every glob)', () => {
     fc.assert(
       fc.property(fc.array(globArb, { minLength: 1, maxLength: 12 }), fc.array(pathArb, { minLength: 1, maxLength: 20 }), (globs, paths) => {
