@@ -4,6 +4,7 @@
  *   waves validate [--json] [--max-parallel N] <plan>...
  *   waves overlap [--json] [<globA> <globB>]     (no patterns: tab-separated pairs on stdin)
  *   waves graph [--format mermaid|dot] <plan>
+ *   waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
  *   waves <command> --help
  *
  * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or
@@ -14,6 +15,7 @@ import * as readline from 'readline';
 import { analyzePlan } from '../core/engine';
 import { overlap } from '../core/glob';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/report';
+import { promptFor } from './promptCommand';
 
 export interface Io {
   out(text: string): void;
@@ -34,6 +36,10 @@ const HELP: Record<string, string> = {
     Print the dependency graph, one cluster per wave (default: mermaid). A plan with
     errors also prints its problems on stderr and exits 1; one with no packages
     prints no graph.`,
+  prompt: `waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
+    Print the prompt the engine would write for one package, with this repository's
+    run paths (the run id of the feature's run state, or "preview"). A plan with
+    errors also prints its problems on stderr and exits 1.`,
 };
 
 const USAGE = `Usage:
@@ -199,6 +205,27 @@ function graphCommand(argv: readonly string[], io: Io): number {
   return 1;
 }
 
+function promptCommand(argv: readonly string[], io: Io): number {
+  const { flags, args } = parseArgs(argv, ['run-id', 'worktree'], ['run-id', 'worktree']);
+  if (args.length !== 2) throw new UsageError('prompt takes a plan file and a package id');
+  const read = readPlanFile(io, args[0]);
+  if ('error' in read) {
+    io.err(`waves: ${read.error}\n`);
+    return 2;
+  }
+  const analysis = analyzePlan(read.text);
+  const result = promptFor(args[0], analysis, args[1], { runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined });
+  if (!result.ok) {
+    io.err(`waves: ${result.error}\n`);
+    return 2;
+  }
+  io.out(result.prompt);
+  for (const note of result.notes) io.err(`waves: ${note}\n`);
+  if (analysis.valid) return 0;
+  io.err(humanReport(toReport(args[0], analysis)));
+  return 1;
+}
+
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -213,6 +240,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await overlapCommand(rest, io);
       case 'graph':
         return graphCommand(rest, io);
+      case 'prompt':
+        return promptCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

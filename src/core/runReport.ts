@@ -275,7 +275,6 @@ export function formatDuration(ms: number | null): string {
 
 /** Text for a Markdown table cell: one line, pipes escaped. */
 function cell(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
 }
 

@@ -225,3 +225,72 @@ describe('waves <command> --help (#6)', () => {
     assert.match(r.out, /waves <command> --help/);
   });
 });
+
+describe('waves prompt', () => {
+  const repo = path.join(tmp, 'prompt-repo');
+  const plan = path.join(repo, 'plans', 'work-packages.yaml');
+  before(() => {
+    fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
+    fs.mkdirSync(path.dirname(plan), { recursive: true });
+    fs.copyFileSync(demo, plan);
+  });
+
+  it('prints the package prompt with this repository\'s paths; no run yet → the "preview" run id', () => {
+    const r = waves(['prompt', plan, 'wp-api']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^# Work package `wp-api`: Profile endpoints\n/);
+    const headings = r.out.split('\n').filter((l) => l.startsWith('## '));
+    assert.deepEqual(headings, ['## Task', '## Upstream contracts', '## Ownership', '## Downstream obligations', '## Verification', '## Result record']);
+    assert.ok(r.out.includes(`Result record: \`${path.join(repo, '.waves', 'runs', 'user-profiles', 'preview', 'wp-contracts', '1', 'result.json')}\``), r.out);
+    assert.ok(r.out.includes(`write this JSON file: \`${path.join(repo, '.waves', 'runs', 'user-profiles', 'preview', 'wp-api', '1', 'result.json')}\``));
+    assert.ok(r.out.includes(`Work in \`${path.join(tmp, 'prompt-repo.worktrees', 'user-profiles', 'wp-api')}\``));
+    assert.match(r.err, /no run yet: paths use the run id "preview"/);
+    assert.equal(waves(['prompt', plan, 'wp-api']).out, r.out, 'deterministic');
+  });
+
+  it('takes the run id and the dependencies\' changes from the feature\'s run state', () => {
+    const runs = path.join(repo, '.waves', 'runs');
+    fs.mkdirSync(runs, { recursive: true });
+    fs.writeFileSync(
+      path.join(runs, 'user-profiles.json'),
+      JSON.stringify({ version: 2, runId: 'r7', packages: { 'wp-contracts': { status: 'succeeded', attempts: 2, resultFile: null, changedFiles: [{ path: 'contracts/openapi.yaml', change: 'M' }] } } }),
+    );
+    try {
+      const r = waves(['prompt', plan, 'wp-api']);
+      assert.equal(r.code, 0, r.err);
+      assert.ok(r.out.includes(path.join(repo, '.waves', 'runs', 'user-profiles', 'r7', 'wp-contracts', '2', 'result.json')), r.out);
+      assert.match(r.out, /Files it changed:\n {2}- `contracts\/openapi\.yaml`/);
+      assert.match(r.err, /run r7 \(from /);
+    } finally {
+      fs.rmSync(path.join(repo, '.waves'), { recursive: true, force: true });
+    }
+  });
+
+  it('--run-id and --worktree; a shared package works in the repository itself', () => {
+    const r = waves(['prompt', '--run-id', 'r9', '--worktree=/elsewhere/wt', plan, 'wp-db']);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(r.out.includes(path.join(repo, '.waves', 'runs', 'user-profiles', 'r9', 'wp-db', '1', 'result.json')));
+    assert.match(r.out, /Work in `\/elsewhere\/wt`/);
+    assert.equal(r.err, '');
+    assert.ok(waves(['prompt', plan, 'wp-integration']).out.includes(`Work in \`${repo}\`: the repository's working tree`));
+  });
+
+  it('refuses an unknown package, a bad run id and wrong arguments, with a clear message', () => {
+    const unknown = waves(['prompt', plan, '$(touch pwned); wp-x']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /has no package "\$\(touch pwned\); wp-x" \(its packages: wp-contracts, wp-db, wp-api, wp-web, wp-docs, wp-integration\)/);
+    assert.equal(fs.existsSync(path.join(tmp, 'pwned')), false);
+    assert.match(waves(['prompt', '--run-id', '../x', plan, 'wp-api']).err, /--run-id "\.\.\/x" cannot name a folder/);
+    assert.equal(waves(['prompt', plan]).code, 2);
+    assert.match(waves(['prompt', path.join(tmp, 'missing.yaml'), 'a']).err, /cannot read .*missing\.yaml: no such file/);
+    assert.match(waves(['prompt', '--help']).out, /waves prompt \[--run-id ID\] \[--worktree DIR\] <plan> <package>/);
+  });
+
+  it('prints the prompt of a plan with errors but reports them and exits 1', () => {
+    const file = write('prompt-broken.yaml', broken);
+    const r = waves(['prompt', file, 'a']);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /^# Work package `a`/);
+    assert.match(r.err, /error dependency-unknown/);
+  });
+});
