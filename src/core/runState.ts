@@ -1,17 +1,22 @@
 /**
- * The run-state model: where each package of one feature's run stands, and which locks
- * are held. Everything here is pure — no I/O, no `vscode`, no clock: callers pass `now`.
+ * The run-state model (format version 2): where each package of one feature's run stands,
+ * how its merge went, and what earlier runs of the feature ended with. Everything here is
+ * pure — no I/O, no `vscode`, no clock: callers pass `now`.
  *
  * - `PackageStatus` and the transition table (`TRANSITIONS`, `canTransition`).
- * - `PackageRunRecord`, `LockTableEntry`, `RunState` — the persisted shape, described
- *   exactly by `schemas/run-state.schema.json` (keep both in step).
+ * - `PackageRunRecord`, `MergeRecord`, `RunState` — the persisted shape, described by
+ *   `schemas/run-state.schema.json` (keep both in step). Locks are not here: they live in
+ *   the repository's lock table (`lockTable.ts`).
  * - `applyEvent(state, event, now)` — the only way package records change. Illegal
  *   events come back as a typed error result; nothing here throws on bad input except
  *   `createRunState`/`ensurePackages` given an invalid `now` (a programming error).
- * - Lock helpers: `acquireLocks`, `releaseLocks`, `expireLocks`, `heldLock`.
+ * - `recordMerge`, `setIntegration`, `setPlanHash`, `withHistoryOf`/`summarizeRun` — the
+ *   other fields, with the same error results.
+ * - `migrateRunState` — a version-1 state read as version 2.
  *
  * All functions return new objects and never mutate their input; when nothing changes
- * they return the very same state object, so callers can skip saving on `===`.
+ * they return the very same state object, so callers can skip saving on `===`. Records are
+ * spread, never rebuilt, so fields written by a newer build survive every change.
  *
  * See `docs/contracts.md` for the tables and examples.
  */
@@ -106,6 +111,17 @@ export interface ScopeViolation {
   change: FileChange;
 }
 
+/** A file the audit found changed: the same shape as a scope violation. */
+export type ChangedFile = ScopeViolation;
+
+/** Set while the agent waits for a person (a permission prompt, a usage limit). */
+export interface NeedsInput {
+  /** When the wait was first reported (ISO 8601). */
+  since: string;
+  /** What it waits for, for a person. */
+  reason: string;
+}
+
 /** Everything known about one package in one run. Unset values are `null`, never absent. */
 export interface PackageRunRecord {
   packageId: string;
@@ -122,15 +138,25 @@ export interface PackageRunRecord {
   signal: string | null;
   /** The runner's process id for the current attempt, to adopt it after a reload. */
   pid: number | null;
+  /** The random token of the current attempt's runner (in its argv): a reused pid is not adopted. */
+  startToken: string | null;
+  /** Set while the running agent waits for a person; cleared when it goes on or stops running. */
+  needsInput: NeedsInput | null;
   /** Absolute path of the worktree (or of the main tree for `mode: shared`). Kept across `reset`. */
   worktree: string | null;
   /** The branch the package works on. Kept across `reset`. */
   branch: string | null;
   /** The commit the worktree was created from. Kept across `reset`. */
   baseSha: string | null;
+  /** The package branch's tip when its last attempt ended; a retry starts from it. Kept across `reset`. */
+  headSha: string | null;
   /** Absolute path of the current (or last) attempt's log. Kept across `reset`. */
   logFile: string | null;
+  /** Absolute path of the current (or last) attempt's result record. Kept across `reset`. */
+  resultFile: string | null;
   verification: VerificationResult[];
+  /** The audit's list of the files the current attempt changed. */
+  changedFiles: ChangedFile[];
   scopeViolations: ScopeViolation[];
   /** Dependencies whose outcome blocks this package (status `blocked`). */
   blockedBy: string[];
@@ -138,30 +164,64 @@ export interface PackageRunRecord {
   lastError: string | null;
 }
 
-/** One held lock: a repo-relative file path or a logical key such as `api:users`. */
-export interface LockTableEntry {
-  key: string;
-  /** The package id that holds it. */
-  holder: string;
-  acquiredAt: string;
-  /** When the lock lapses (ISO 8601); null = held until released. */
-  expiresAt: string | null;
+export const MERGE_STATUSES = ['pending', 'merged', 'conflict', 'skipped'] as const;
+export type MergeStatus = (typeof MERGE_STATUSES)[number];
+
+/** How a package's branch went into the integration branch. */
+export interface MergeRecord {
+  status: MergeStatus;
+  /** `merged`: the files it brought; `conflict`: the conflicting files. Repo-relative. */
+  files: string[];
+  /** The merge commit on the integration branch, when merged. */
+  commit: string | null;
 }
 
+/** The integration branch of the run and its worktree. */
+export interface IntegrationInfo {
+  branch: string;
+  /** Absolute path of its worktree. */
+  worktree: string;
+  /** The commit it was created from. */
+  baseSha: string;
+  /** Its current tip. */
+  tipSha: string;
+}
+
+/** What an earlier run of the feature ended with; its whole state is kept at `archive`. */
+export interface RunHistoryEntry {
+  runId: string;
+  createdAt: string;
+  /** The earlier run's last change (its `updatedAt`). */
+  endedAt: string;
+  planHash: string | null;
+  /** How many packages ended in each status (statuses with none are left out). */
+  counts: Partial<Record<PackageStatus, number>>;
+  /** Where its final state was archived: repo-relative, forward slashes. */
+  archive: string;
+}
+
+export const RUN_STATE_VERSION = 2;
+
 export interface RunState {
-  version: 1;
+  version: 2;
   featureId: string;
   /** The plan file, workspace-relative with forward slashes. */
   planFile: string;
   /** `feature.plan_revision` of the plan the run started from, when it has one. */
   planRevision?: number;
+  /** SHA-256 (hex) of the plan text the run started from; null only in a migrated version-1 state. */
+  planHash: string | null;
   /** Identifies this run (one feature may be run several times). */
   runId: string;
   createdAt: string;
   updatedAt: string;
   /** Keyed by package id; `packages[id].packageId === id`. */
   packages: Record<string, PackageRunRecord>;
-  locks: LockTableEntry[];
+  /** Keyed by package id (a key of `packages`): merge status of packages the engine merged or tried to. */
+  merges: Record<string, MergeRecord>;
+  integration: IntegrationInfo | null;
+  /** Earlier runs of the feature, oldest first. */
+  history: RunHistoryEntry[];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -186,10 +246,14 @@ function requireTimestamp(now: Date): string {
 // ---------------------------------------------------------------------------------------
 // Creating states
 
+const PLAN_HASH = /^[0-9a-f]{64}$/;
+
 export interface RunStateInit {
   featureId: string;
   planFile: string;
   planRevision?: number;
+  /** SHA-256 (hex, lower case) of the plan text. Omitted: null. */
+  planHash?: string | null;
   runId: string;
   /** Package ids of the plan; each gets a `pending` record. Duplicates are ignored. */
   packageIds: readonly string[];
@@ -206,30 +270,43 @@ export function createPackageRecord(packageId: string): PackageRunRecord {
     exitCode: null,
     signal: null,
     pid: null,
+    startToken: null,
+    needsInput: null,
     worktree: null,
     branch: null,
     baseSha: null,
+    headSha: null,
     logFile: null,
+    resultFile: null,
     verification: [],
+    changedFiles: [],
     scopeViolations: [],
     blockedBy: [],
     lastError: null,
   };
 }
 
-/** A fresh run: every package `pending`, no locks. Throws RangeError on an invalid `now`. */
+/**
+ * A fresh run: every package `pending`, no merges, no history. Throws RangeError on an
+ * invalid `now` or a `planHash` that is not 64 lower-case hex digits.
+ */
 export function createRunState(init: RunStateInit): RunState {
   const at = requireTimestamp(init.now);
+  const planHash = init.planHash ?? null;
+  if (planHash !== null && !PLAN_HASH.test(planHash)) throw new RangeError(`Not a SHA-256 hex digest: ${planHash}`);
   const state: RunState = {
-    version: 1,
+    version: 2,
     featureId: init.featureId,
     planFile: init.planFile,
     ...(init.planRevision !== undefined ? { planRevision: init.planRevision } : {}),
+    planHash,
     runId: init.runId,
     createdAt: at,
     updatedAt: at,
     packages: {},
-    locks: [],
+    merges: {},
+    integration: null,
+    history: [],
   };
   return ensurePackages(state, init.packageIds, init.now);
 }
@@ -258,10 +335,13 @@ export type RunEvent =
       type: 'started';
       packageId: string;
       attempt: number;
+      /** The random token passed to this attempt's runner. */
+      startToken: string;
       worktree: string;
       branch?: string | null;
       baseSha?: string | null;
       logFile: string;
+      resultFile?: string | null;
       pid?: number | null;
     }
   /**
@@ -276,7 +356,15 @@ export type RunEvent =
       signal?: string | null;
       /** Why it ended, for a person (e.g. `timed out after 30 min`); becomes `lastError` on failure. */
       reason?: string;
+      /** The package branch's tip after the attempt. */
+      headSha?: string | null;
     }
+  /** While running: the agent waits for a person. Reported again: the reason is updated, `since` kept. */
+  | { type: 'needsInput'; packageId: string; reason: string }
+  /** While running: the agent goes on after waiting. */
+  | { type: 'inputResumed'; packageId: string }
+  /** While verifying: the audit's list of changed files (replaces any earlier list). */
+  | { type: 'audited'; packageId: string; changedFiles: ChangedFile[] }
   /** While verifying: one step's outcome. A step may be reported again (re-run); the last counts. */
   | { type: 'verificationResult'; packageId: string; step: string; ok: boolean; detail?: string }
   /** verifying → succeeded. Rejected while the last result of any step is not ok. */
@@ -294,7 +382,7 @@ export type RunEvent =
   /**
    * ready | queued | any terminal status → pending (retry, resume, or a dependency was
    * reset). Clears the outcome of the last attempt; keeps `attempts`, `worktree`,
-   * `branch`, `baseSha` and `logFile` so a resume can find them.
+   * `branch`, `baseSha`, `headSha`, `logFile` and `resultFile` so a resume can find them.
    */
   | { type: 'reset'; packageId: string };
 
@@ -310,9 +398,7 @@ export type RunStateErrorCode =
   /** `succeeded` while a verification step's last result is a failure. */
   | 'unverified'
   /** The event or argument is malformed (empty reason, non-integer exit code, bad time…). */
-  | 'invalid-event'
-  /** `acquireLocks`: another package holds one of the keys and it has not expired. */
-  | 'lock-held';
+  | 'invalid-event';
 
 export interface RunStateError {
   code: RunStateErrorCode;
@@ -323,8 +409,6 @@ export interface RunStateError {
   event?: RunEventType;
   from?: PackageStatus;
   to?: PackageStatus;
-  /** For `lock-held`: the live entries that stand in the way. */
-  locks?: LockTableEntry[];
 }
 
 export type RunStateResult = { ok: true; state: RunState } | { ok: false; error: RunStateError };
@@ -338,7 +422,10 @@ interface EventRule<E extends RunEvent> {
   annotates?: readonly PackageStatus[];
   /** Payload checks beyond the types; returns the problem, if any. */
   check?: (event: E, record: PackageRunRecord) => Pick<RunStateError, 'code' | 'message'> | undefined;
-  /** The record's new fields. `status` and, for terminal targets, `endedAt` are set by the reducer. */
+  /**
+   * The record's new fields. `status` and, for terminal targets, `endedAt` are set by the
+   * reducer. An annotation that changes nothing returns `record` itself.
+   */
   apply: (record: PackageRunRecord, event: E, at: string, to: PackageStatus) => PackageRunRecord;
 }
 
@@ -355,7 +442,10 @@ function clearOutcome(record: PackageRunRecord): PackageRunRecord {
     exitCode: null,
     signal: null,
     pid: null,
+    startToken: null,
+    needsInput: null,
     verification: [],
+    changedFiles: [],
     scopeViolations: [],
     blockedBy: [],
     lastError: null,
@@ -384,6 +474,11 @@ function latestResults(results: readonly VerificationResult[]): VerificationResu
   return [...new Map(results.map((r) => [r.step, r])).values()];
 }
 
+const isFileList = (list: unknown, minLength: number): list is ChangedFile[] =>
+  Array.isArray(list) &&
+  list.length >= minLength &&
+  list.every((v: Partial<ChangedFile> | null) => isText(v?.path) && FILE_CHANGES.includes(v!.change!));
+
 const withLastError = (record: PackageRunRecord, event: { reason?: string }) => ({
   ...record,
   lastError: event.reason ?? null,
@@ -403,23 +498,24 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
           message: `attempt ${String(event.attempt)} cannot start: ${record.attempts} attempt(s) so far, so the next is ${record.attempts + 1}`,
         };
       }
-      if (!isText(event.worktree) || !isText(event.logFile))
-        return invalid('worktree and logFile must be non-empty strings');
-      if (!isOptionalText(event.branch) || !isOptionalText(event.baseSha))
-        return invalid('branch and baseSha must be non-empty strings when given');
+      if (!isText(event.startToken)) return invalid('startToken must be a non-empty string');
+      if (!isText(event.worktree) || !isText(event.logFile)) return invalid('worktree and logFile must be non-empty strings');
+      if (!isOptionalText(event.branch) || !isOptionalText(event.baseSha) || !isOptionalText(event.resultFile))
+        return invalid('branch, baseSha and resultFile must be non-empty strings when given');
       const pid = event.pid ?? null;
-      if (pid !== null && !(Number.isSafeInteger(pid) && pid > 0))
-        return invalid('pid must be a positive integer when given');
+      if (pid !== null && !(Number.isSafeInteger(pid) && pid > 0)) return invalid('pid must be a positive integer when given');
       return undefined;
     },
     apply: (record, event, at) => ({
       ...clearOutcome(record),
       attempts: event.attempt,
       startedAt: at,
+      startToken: event.startToken,
       worktree: event.worktree,
       branch: event.branch ?? null,
       baseSha: event.baseSha ?? null,
       logFile: event.logFile,
+      resultFile: event.resultFile ?? null,
       pid: event.pid ?? null,
     }),
   },
@@ -427,28 +523,46 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     to: (event) => (isCleanExit(event) ? 'verifying' : 'failed'),
     annotates: ['cancelled', 'interrupted'],
     check: (event, record) => {
-      if (event.exitCode !== null && !Number.isSafeInteger(event.exitCode))
-        return invalid('exitCode must be an integer or null');
+      if (event.exitCode !== null && !Number.isSafeInteger(event.exitCode)) return invalid('exitCode must be an integer or null');
       if (!isOptionalText(event.signal)) return invalid('signal must be a non-empty string when given');
-      if (record.exitCode !== null || record.signal !== null)
-        return invalid(`an exit was already recorded for attempt ${record.attempts}`);
+      if (!isOptionalText(event.headSha)) return invalid('headSha must be a non-empty string when given');
+      if (record.exitCode !== null || record.signal !== null) return invalid(`an exit was already recorded for attempt ${record.attempts}`);
       return checkOptionalReason(event);
     },
     apply: (record, event, _at, to) => ({
       ...record,
       exitCode: event.exitCode,
       signal: event.signal ?? null,
+      ...(isText(event.headSha) ? { headSha: event.headSha } : {}),
       ...(to === 'failed' ? { lastError: describeExit(event) } : {}),
+    }),
+  },
+  needsInput: {
+    annotates: ['running'],
+    check: (event) => (isText(event.reason) ? undefined : invalid('reason must be a non-empty string')),
+    apply: (record, event, at) =>
+      record.needsInput?.reason === event.reason
+        ? record
+        : { ...record, needsInput: { since: record.needsInput?.since ?? at, reason: event.reason } },
+  },
+  inputResumed: {
+    annotates: ['running'],
+    apply: (record) => (record.needsInput === null ? record : { ...record, needsInput: null }),
+  },
+  audited: {
+    annotates: ['verifying'],
+    check: (event) =>
+      isFileList(event.changedFiles, 0) ? undefined : invalid('changedFiles must list {path, change} with change one of A M D R ?'),
+    apply: (record, event) => ({
+      ...record,
+      changedFiles: event.changedFiles.map(({ path, change }) => ({ path, change })),
     }),
   },
   verificationResult: {
     annotates: ['verifying'],
     check: (event) => {
-      if (!isText(event.step) || typeof event.ok !== 'boolean')
-        return invalid('step must be a non-empty string and ok a boolean');
-      return event.detail === undefined || typeof event.detail === 'string'
-        ? undefined
-        : invalid('detail must be a string when given');
+      if (!isText(event.step) || typeof event.ok !== 'boolean') return invalid('step must be a non-empty string and ok a boolean');
+      return event.detail === undefined || typeof event.detail === 'string' ? undefined : invalid('detail must be a string when given');
     },
     apply: (record, event, at) => ({
       ...record,
@@ -474,13 +588,8 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   },
   scopeViolation: {
     to: () => 'scope-violation',
-    check: (event) => {
-      const ok =
-        Array.isArray(event.paths) &&
-        event.paths.length > 0 &&
-        event.paths.every((v) => isText(v?.path) && FILE_CHANGES.includes(v.change));
-      return ok ? undefined : invalid('paths must list at least one {path, change} with change one of A M D R ?');
-    },
+    check: (event) =>
+      isFileList(event.paths, 1) ? undefined : invalid('paths must list at least one {path, change} with change one of A M D R ?'),
     apply: (record, event) => ({
       ...record,
       scopeViolations: event.paths.map(({ path, change }) => ({ path, change })),
@@ -503,7 +612,8 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
 /**
  * Applies one event to one package's record. Returns the new state, or a typed error
  * (and no state) when the event is not allowed in the package's current status or is
- * malformed. Never throws, never mutates `state`.
+ * malformed. An annotation that changes nothing (`needsInput` with the same reason,
+ * `inputResumed` when not waiting) returns `state` itself. Never throws, never mutates `state`.
  */
 export function applyEvent(state: RunState, event: RunEvent, now: Date): RunStateResult {
   const fail = (error: Omit<RunStateError, 'packageId' | 'event'>): RunStateResult => ({
@@ -541,96 +651,173 @@ export function applyEvent(state: RunState, event: RunEvent, now: Date): RunStat
   }
 
   let next = rule.apply(record, event, at, to);
-  if (!annotation) next = { ...next, status: to, endedAt: isTerminal(to) ? at : next.endedAt };
-  return { ok: true, state: { ...state, updatedAt: at, packages: { ...state.packages, [event.packageId]: next } } };
+  if (annotation && next === record) return { ok: true, state };
+  if (!annotation) {
+    // A package that stops running no longer waits for a person.
+    next = { ...next, status: to, endedAt: isTerminal(to) ? at : next.endedAt, needsInput: null };
+  }
+  return { ok: true, state: withRecord(state, next, at) };
+}
+
+function withRecord(state: RunState, record: PackageRunRecord, at: string): RunState {
+  return { ...state, updatedAt: at, packages: { ...state.packages, [record.packageId]: record } };
 }
 
 // ---------------------------------------------------------------------------------------
-// Locks
+// Merges, the integration branch, the plan hash
 
-export interface LockRequest {
-  /** The package that takes the locks. */
-  holder: string;
-  /** File paths (repo-relative, forward slashes) and/or logical keys, compared exactly. */
-  keys: readonly string[];
-  /** Time to live in milliseconds; omitted = held until released. */
-  ttlMs?: number;
+export interface MergeUpdate {
+  status: MergeStatus;
+  files?: readonly string[];
+  commit?: string | null;
 }
 
-function isLive(entry: LockTableEntry, nowMs: number): boolean {
-  return entry.expiresAt === null || Date.parse(entry.expiresAt) > nowMs;
-}
-
-/** The live (unexpired) lock on `key`, if any. */
-export function heldLock(state: RunState, key: string, now: Date): LockTableEntry | undefined {
-  const nowMs = now.getTime();
-  return state.locks.find((entry) => entry.key === key && isLive(entry, nowMs));
+function fieldError(packageId: string | undefined, message: string): RunStateResult {
+  return { ok: false, error: { code: 'invalid-event', message, ...(packageId !== undefined ? { packageId } : {}) } };
 }
 
 /**
- * Takes all `keys` for `holder`, or none: fails with `lock-held` (listing the live
- * entries of other holders) when any key is held and unexpired. Keys the holder already
- * has are renewed (new expiry, same `acquiredAt`); expired entries of others are replaced.
+ * Sets `state.merges[packageId]`. `unknown-package` for a package the state has no record
+ * of, `invalid-event` for a bad status, file list or commit. Returns `state` itself when
+ * the record already says the same.
  */
-export function acquireLocks(state: RunState, request: LockRequest, now: Date): RunStateResult {
-  const fail = (code: RunStateErrorCode, message: string, locks?: LockTableEntry[]): RunStateResult => ({
-    ok: false,
-    error: { code, message, packageId: request.holder, ...(locks ? { locks } : {}) },
-  });
-  if (!Object.hasOwn(state.packages, request.holder)) {
-    return fail('unknown-package', `The run has no package "${request.holder}" to hold locks.`);
+export function recordMerge(state: RunState, packageId: string, update: MergeUpdate, now: Date): RunStateResult {
+  if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
+    return {
+      ok: false,
+      error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}" to merge.`, packageId },
+    };
   }
   const at = timestamp(now);
-  const ttlOk = request.ttlMs === undefined || (Number.isFinite(request.ttlMs) && request.ttlMs > 0);
-  const expiresAt =
-    request.ttlMs === undefined ? null : ttlOk ? timestamp(new Date(now.getTime() + request.ttlMs)) : undefined;
-  if (at === undefined || expiresAt === undefined || !request.keys.every(isText)) {
-    return fail('invalid-event', 'Locks need non-empty keys, a valid time and a positive ttlMs when given.');
-  }
+  const files = update?.files ?? [];
+  const commit = update?.commit ?? null;
+  if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
+  if (!MERGE_STATUSES.includes(update?.status)) return fieldError(packageId, `Merge status must be one of ${MERGE_STATUSES.join(', ')}.`);
+  if (!Array.isArray(files) || !files.every(isText) || !isOptionalText(commit))
+    return fieldError(packageId, 'Merge files must be non-empty strings, and commit a non-empty string or null.');
 
-  const keys = new Set(request.keys);
-  const nowMs = now.getTime();
-  const inTheWay = state.locks.filter((e) => keys.has(e.key) && e.holder !== request.holder && isLive(e, nowMs));
-  if (inTheWay.length > 0) {
-    const list = inTheWay.map((e) => `${e.key} (held by ${e.holder})`).join(', ');
-    return fail('lock-held', `Package "${request.holder}" cannot take ${list}.`, inTheWay);
-  }
+  const current = Object.hasOwn(state.merges, packageId) ? state.merges[packageId] : undefined;
+  if (
+    current &&
+    current.status === update.status &&
+    current.commit === commit &&
+    current.files.length === files.length &&
+    current.files.every((f, i) => f === files[i])
+  )
+    return { ok: true, state };
+  const merge: MergeRecord = { ...current, status: update.status, files: [...files], commit };
+  return { ok: true, state: { ...state, updatedAt: at, merges: { ...state.merges, [packageId]: merge } } };
+}
 
-  // A live lock the holder already has is renewed: it keeps its acquiredAt.
-  const renewed = new Map(
-    state.locks.filter((e) => e.holder === request.holder && isLive(e, nowMs)).map((e) => [e.key, e.acquiredAt]),
-  );
-  const taken = [...keys].map((key) => ({
-    key,
-    holder: request.holder,
-    acquiredAt: renewed.get(key) ?? at,
-    expiresAt,
-  }));
+/** Sets (or clears, with null) the integration branch. Returns `state` itself when unchanged. */
+export function setIntegration(state: RunState, integration: IntegrationInfo | null, now: Date): RunStateResult {
+  const at = timestamp(now);
+  if (at === undefined) return fieldError(undefined, `Invalid time: ${String(now)}.`);
+  if (integration !== null) {
+    const { branch, worktree, baseSha, tipSha } = integration ?? ({} as IntegrationInfo);
+    if (![branch, worktree, baseSha, tipSha].every(isText))
+      return fieldError(undefined, 'The integration needs a non-empty branch, worktree, baseSha and tipSha.');
+  }
+  const current = state.integration;
+  if (
+    current === integration ||
+    (current !== null &&
+      integration !== null &&
+      current.branch === integration.branch &&
+      current.worktree === integration.worktree &&
+      current.baseSha === integration.baseSha &&
+      current.tipSha === integration.tipSha)
+  )
+    return { ok: true, state };
+  const next = integration === null ? null : { ...current, ...integration };
+  return { ok: true, state: { ...state, updatedAt: at, integration: next } };
+}
+
+/** Records the hash of the plan the run now follows (after a reported plan change). */
+export function setPlanHash(state: RunState, planHash: string, now: Date): RunStateResult {
+  const at = timestamp(now);
+  if (at === undefined) return fieldError(undefined, `Invalid time: ${String(now)}.`);
+  if (typeof planHash !== 'string' || !PLAN_HASH.test(planHash))
+    return fieldError(undefined, 'planHash must be 64 lower-case hex digits (SHA-256).');
+  if (state.planHash === planHash) return { ok: true, state };
+  return { ok: true, state: { ...state, updatedAt: at, planHash } };
+}
+
+// ---------------------------------------------------------------------------------------
+// History
+
+/** The summary of a run kept in the next run's `history`; `archive` is where its state went. */
+export function summarizeRun(state: RunState, archive: string): RunHistoryEntry {
+  const counts: Partial<Record<PackageStatus, number>> = {};
+  for (const record of Object.values(state.packages)) counts[record.status] = (counts[record.status] ?? 0) + 1;
   return {
-    ok: true,
-    state: { ...state, updatedAt: at, locks: [...state.locks.filter((e) => !keys.has(e.key)), ...taken] },
+    runId: state.runId,
+    createdAt: state.createdAt,
+    endedAt: state.updatedAt,
+    planHash: state.planHash,
+    counts,
+    archive,
   };
 }
 
-/** Drops `holder`'s locks (only `keys` when given). Returns `state` itself when none were held. */
-export function releaseLocks(
-  state: RunState,
-  release: { holder: string; keys?: readonly string[] },
-  now: Date,
-): RunState {
-  const only = release.keys ? new Set(release.keys) : undefined;
-  const kept = state.locks.filter((e) => e.holder !== release.holder || (only !== undefined && !only.has(e.key)));
-  return kept.length === state.locks.length ? state : { ...state, updatedAt: requireTimestamp(now), locks: kept };
+/** `next` with `previous`'s history and the summary of `previous` (archived at `archive`) after it. */
+export function withHistoryOf(next: RunState, previous: RunState, archive: string): RunState {
+  return { ...next, history: [...previous.history, summarizeRun(previous, archive), ...next.history] };
 }
 
-/** Drops every lock whose `expiresAt` is at or before `now`, and returns them. */
-export function expireLocks(state: RunState, now: Date): { state: RunState; expired: LockTableEntry[] } {
-  const nowMs = now.getTime();
-  const expired = state.locks.filter((e) => !isLive(e, nowMs));
-  if (expired.length === 0) return { state, expired };
+// ---------------------------------------------------------------------------------------
+// Version 1
+
+/** A lock entry of a version-1 state (the lock table lived in the run state). */
+export interface RunStateV1Lock {
+  key: string;
+  holder: string;
+  acquiredAt: string;
+  expiresAt: string | null;
+}
+
+export interface Migration {
+  /** The input as a version-2 state (still to be validated), or the input itself when it is not version 1. */
+  raw: unknown;
+  /** The version migrated from, or null when nothing was migrated. */
+  from: 1 | null;
+  /** The version-1 lock table's entries, as found (unvalidated); for the repository's lock table. */
+  locks: unknown[];
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Reads a version-1 state as version 2: `locks` leaves (returned for the repository's
+ * lock table), `planHash` is null, no merges, no integration, no history, and every record
+ * gains the new fields (null or empty). Everything else is kept as it is. Anything that is
+ * not a version-1 object comes back unchanged. Never throws.
+ */
+export function migrateRunState(raw: unknown): Migration {
+  if (!isPlainObject(raw) || raw.version !== 1) return { raw, from: null, locks: [] };
+  const { locks, ...rest } = raw;
+  const packages = isPlainObject(rest.packages)
+    ? Object.fromEntries(
+        Object.entries(rest.packages).map(([id, record]) => [
+          id,
+          isPlainObject(record)
+            ? {
+                startToken: null,
+                needsInput: null,
+                headSha: null,
+                resultFile: null,
+                changedFiles: [],
+                ...record,
+              }
+            : record,
+        ]),
+      )
+    : rest.packages;
   return {
-    state: { ...state, updatedAt: requireTimestamp(now), locks: state.locks.filter((e) => isLive(e, nowMs)) },
-    expired,
+    raw: { ...rest, version: 2, planHash: null, packages, merges: {}, integration: null, history: [] },
+    from: 1,
+    locks: Array.isArray(locks) ? locks : [],
   };
 }
 
@@ -643,12 +830,8 @@ export function checkRunStateInvariants(state: RunState): string[] {
   for (const [id, record] of Object.entries(state.packages)) {
     if (record.packageId !== id) problems.push(`packages["${id}"].packageId is "${record.packageId}"`);
   }
-  const seen = new Set<string>();
-  for (const lock of state.locks) {
-    if (seen.has(lock.key)) problems.push(`lock "${lock.key}" is listed twice`);
-    seen.add(lock.key);
-    if (!Object.hasOwn(state.packages, lock.holder))
-      problems.push(`lock "${lock.key}" is held by unknown package "${lock.holder}"`);
+  for (const id of Object.keys(state.merges)) {
+    if (!Object.hasOwn(state.packages, id)) problems.push(`merges["${id}"] names a package the run does not have`);
   }
   return problems;
 }

@@ -10,6 +10,7 @@
  *   <name>.json.bak                 the previous good state (rotated on every write)
  *   <name>.json.corrupt-<time>      exact bytes of a file that could not be used
  *   <name>.json.tmp-<pid>-<n>       a write in progress (renamed over its target)
+ * and `.waves/history/<name>/<runId>.json`, an earlier run's final state (`startNewRun`).
  *
  * Guarantees:
  * - Writes are atomic: temp file, fsync, rename (atomic on POSIX), fsync of the folder.
@@ -17,56 +18,30 @@
  *   when good, or copied to `.corrupt-<time>` (and reported) when not.
  * - A file the store cannot decode, parse or validate is copied aside and reported
  *   before anything overwrites it; a file it cannot read at all is never overwritten.
+ * - A file of a newer format version (> 2) is never copied aside or overwritten: the
+ *   store becomes read-only (`readOnly`, problem `newer-version`), `save()` throws
+ *   `ReadOnlyRunStateError`. A version-1 file is migrated on read; its locks go to the
+ *   repository's lock table on the first write.
  * - Saves are serialised and coalesced: `save()` is synchronous and cheap, one write
  *   at a time reaches the disk, and it always carries the latest state.
  */
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
 import runStateSchema from '../../schemas/run-state.schema.json';
+import { writeAtomic } from './atomicWrite';
 import { Emitter, type Disposable, type Event } from './events';
-import { checkRunStateInvariants, type RunState } from './runState';
+import { LockTableStore, LockTableVersionError, canonicalLockKey, isLiveLock, type LockEntry } from './lockTable';
+import { checkLockKey } from './lockKeys';
+import { historyFile, runStateFile } from './runPaths';
+import { RUN_STATE_VERSION, checkRunStateInvariants, migrateRunState, withHistoryOf, type RunState, type RunStateV1Lock } from './runState';
 
 // ---------------------------------------------------------------------------------------
-// File names
+// File names (owned by runPaths.ts; re-exported for existing imports)
 
-/** Where run states live, relative to the workspace root. */
-export const RUNS_FOLDER = '.waves/runs';
-
-/** Ids used as file names unchanged: lower-case, digits, `-`, `_`; at most 100 characters. */
-const SAFE_NAME = /^[a-z0-9][a-z0-9_-]{0,99}$/;
-/** Device names Windows refuses as file names, with any extension. */
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
-
-/**
- * The file name of a feature's run state. Ids that are already safe on every OS
- * (`SAFE_NAME`, not a Windows device name) map to `<id>.json`; any other id maps to
- * `<slug>-<hash>.json`, where the slug keeps the id's letters and digits (lower-cased,
- * other runs turned into `-`, at most 48 characters, `feature` when nothing is left)
- * and the hash is the first 8 hex digits of the SHA-256 of the exact id. So the
- * mapping is deterministic, case-insensitive file systems cannot merge two ids, and
- * `My.Feature` → `my-feature-<hash>.json`.
- */
-export function runStateFileName(featureId: string): string {
-  if (SAFE_NAME.test(featureId) && !WINDOWS_RESERVED.test(featureId)) return `${featureId}.json`;
-  const slug =
-    featureId
-      .normalize('NFKD')
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 48)
-      .replace(/-+$/, '') || 'feature';
-  const hash = createHash('sha256').update(featureId, 'utf8').digest('hex').slice(0, 8);
-  return `${slug}-${hash}.json`;
-}
-
-/** Absolute path of a feature's run-state file. */
-export function runStateFile(workspaceRoot: string, featureId: string): string {
-  return path.join(workspaceRoot, RUNS_FOLDER, runStateFileName(featureId));
-}
+export { RUNS_FOLDER, runStateFile, runStateFileName } from './runPaths';
 
 // ---------------------------------------------------------------------------------------
 // Validation
@@ -76,8 +51,10 @@ export type RunStoreProblemCode =
   | 'corrupt'
   /** JSON, but not a valid run state (schema or invariants). */
   | 'invalid-state'
-  /** A `version` this extension does not know (written by a newer one). */
+  /** A `version` that is no format version at all (not a positive integer). */
   | 'unsupported-version'
+  /** A format version above 2, written by a newer build: read only, never overwritten. */
+  | 'newer-version'
   /** A valid run state of another feature (file-name collision or a copied file). */
   | 'wrong-feature'
   /** The file exists but could not be read (permissions, I/O error). */
@@ -86,8 +63,23 @@ export type RunStoreProblemCode =
   | 'write-failed';
 
 export type RunStateValidation =
-  | { ok: true; state: RunState }
-  | { ok: false; code: 'invalid-state' | 'unsupported-version' | 'wrong-feature'; detail: string };
+  | {
+      ok: true;
+      state: RunState;
+      /** 1 when the input was a version-1 state, migrated. */
+      migratedFrom?: 1;
+      /** The version-1 lock table's usable entries (only when migrated). */
+      v1Locks?: RunStateV1Lock[];
+    }
+  | { ok: false; code: 'invalid-state' | 'unsupported-version' | 'wrong-feature'; detail: string }
+  | {
+      ok: false;
+      code: 'newer-version';
+      detail: string;
+      version: number;
+      /** The state as far as this build understands it (it passes the version-2 checks), if it does. */
+      state?: RunState;
+    };
 
 let schemaValidator: ValidateFunction | undefined;
 
@@ -97,43 +89,71 @@ function schemaValidate(raw: unknown): ValidateFunction['errors'] {
   return schemaValidator(raw) ? null : (schemaValidator.errors ?? []);
 }
 
-/**
- * Checks `raw` against the schema and the invariants the schema cannot express, and,
- * when `expectedFeatureId` is given, that it belongs to that feature.
- */
-export function validateRunState(raw: unknown, expectedFeatureId?: string): RunStateValidation {
-  const version = (raw as { version?: unknown } | null)?.version;
-  if (typeof version === 'number' && version !== 1) {
-    return {
-      ok: false,
-      code: 'unsupported-version',
-      detail: `format version ${version}; this extension reads version 1`,
-    };
-  }
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+function isV1Lock(raw: unknown): raw is RunStateV1Lock {
+  const e = raw as Partial<RunStateV1Lock> | null;
+  return (
+    typeof e?.key === 'string' &&
+    e.key.length > 0 &&
+    typeof e.holder === 'string' &&
+    e.holder.length > 0 &&
+    typeof e.acquiredAt === 'string' &&
+    TIMESTAMP.test(e.acquiredAt) &&
+    (e.expiresAt === null || (typeof e.expiresAt === 'string' && TIMESTAMP.test(e.expiresAt)))
+  );
+}
+
+/** Schema, invariants, feature. */
+function checkState(
+  raw: unknown,
+  expectedFeatureId: string | undefined,
+): { state: RunState } | { code: 'invalid-state' | 'wrong-feature'; detail: string } {
   const errors = schemaValidate(raw);
   if (errors) {
     const detail = errors.map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');
-    return { ok: false, code: 'invalid-state', detail };
+    return { code: 'invalid-state', detail };
   }
   const state = raw as RunState;
   const broken = checkRunStateInvariants(state);
-  if (broken.length > 0) return { ok: false, code: 'invalid-state', detail: broken.join('; ') };
+  if (broken.length > 0) return { code: 'invalid-state', detail: broken.join('; ') };
   if (expectedFeatureId !== undefined && state.featureId !== expectedFeatureId) {
-    return {
-      ok: false,
-      code: 'wrong-feature',
-      detail: `it belongs to feature "${state.featureId}", not "${expectedFeatureId}"`,
-    };
+    return { code: 'wrong-feature', detail: `it belongs to feature "${state.featureId}", not "${expectedFeatureId}"` };
   }
-  return { ok: true, state };
+  return { state };
+}
+
+/**
+ * Checks `raw` against the schema and the invariants the schema cannot express, and,
+ * when `expectedFeatureId` is given, that it belongs to that feature. A version-1 state is
+ * migrated first (`migratedFrom: 1`); a version above 2 is `newer-version`, with the state
+ * when it passes the version-2 checks.
+ */
+export function validateRunState(raw: unknown, expectedFeatureId?: string): RunStateValidation {
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && Number.isInteger(version) && version > RUN_STATE_VERSION) {
+    const detail = `format version ${version}; this build writes version ${RUN_STATE_VERSION}`;
+    const checked = checkState({ ...(raw as object), version: RUN_STATE_VERSION }, expectedFeatureId);
+    const state = 'state' in checked ? ({ ...checked.state, version } as unknown as RunState) : undefined;
+    return { ok: false, code: 'newer-version', detail, version, ...(state ? { state } : {}) };
+  }
+  if (typeof version === 'number' && version !== 1 && version !== RUN_STATE_VERSION) {
+    return { ok: false, code: 'unsupported-version', detail: `format version ${version}, which no build writes` };
+  }
+  const migration = migrateRunState(raw);
+  const checked = checkState(migration.raw, expectedFeatureId);
+  if (!('state' in checked)) return { ok: false, ...checked };
+  if (migration.from === null) return { ok: true, state: checked.state };
+  return { ok: true, state: checked.state, migratedFrom: 1, v1Locks: migration.locks.filter(isV1Lock) };
 }
 
 // ---------------------------------------------------------------------------------------
 // Reading and classifying one file
 
 type Classified =
-  | { kind: 'good'; state: RunState }
-  | { kind: 'bad'; code: Exclude<RunStoreProblemCode, 'unreadable' | 'write-failed'>; detail: string };
+  | { kind: 'good'; state: RunState; v1Locks?: RunStateV1Lock[] }
+  | { kind: 'newer'; detail: string; state?: RunState }
+  | { kind: 'bad'; code: Exclude<RunStoreProblemCode, 'unreadable' | 'write-failed' | 'newer-version'>; detail: string };
 
 type FileRead = { kind: 'missing' } | { kind: 'unreadable'; detail: string } | { kind: 'bytes'; bytes: Buffer };
 
@@ -157,7 +177,9 @@ function classify(bytes: Buffer, featureId: string): Classified {
     return { kind: 'bad', code: 'corrupt', detail };
   }
   const result = validateRunState(raw, featureId);
-  return result.ok ? { kind: 'good', state: result.state } : { kind: 'bad', code: result.code, detail: result.detail };
+  if (result.ok) return { kind: 'good', state: result.state, ...(result.v1Locks ? { v1Locks: result.v1Locks } : {}) };
+  if (result.code === 'newer-version') return { kind: 'newer', detail: result.detail, ...(result.state ? { state: result.state } : {}) };
+  return { kind: 'bad', code: result.code, detail: result.detail };
 }
 
 /** What is wrong with a bad file, as the middle of a sentence about it. */
@@ -168,7 +190,7 @@ function describeBadFile(found: Extract<Classified, { kind: 'bad' }>): string {
     case 'wrong-feature':
       return `is not this feature's run state: ${found.detail}`;
     case 'unsupported-version':
-      return `uses ${found.detail}`;
+      return `has ${found.detail}`;
     case 'invalid-state':
       return `is not a valid run state (${found.detail})`;
   }
@@ -179,58 +201,16 @@ function serialize(state: RunState): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------
-// Atomic file operations
-
-let tempCounter = 0;
-
-/** Replaces `target` with `bytes` atomically: temp file in the same folder, fsync, rename. */
-async function writeAtomic(target: string, bytes: Buffer): Promise<void> {
-  const temp = `${target}.tmp-${process.pid}-${++tempCounter}`;
-  try {
-    const handle = await fs.open(temp, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await renameWithRetry(temp, target);
-  } catch (error) {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw error;
-  }
-  await syncFolder(path.dirname(target));
-}
-
-/** Windows refuses to rename over a file another process has open; such locks are brief. */
-async function renameWithRetry(from: string, to: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fs.rename(from, to);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (attempt >= 4 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    }
-  }
-}
-
-/** Makes a rename durable on POSIX. Folders cannot be opened for sync on Windows: ignored. */
-async function syncFolder(folder: string): Promise<void> {
-  try {
-    const handle = await fs.open(folder, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort.
-  }
-}
-
-// ---------------------------------------------------------------------------------------
 // The store
+
+/** Thrown by `save()` and `startNewRun()` of a read-only store (the file is of a newer format). */
+export class ReadOnlyRunStateError extends Error {
+  readonly code = 'newer-version';
+  constructor(readonly file: string) {
+    super(`The run state ${file} was written by a newer version of Wave Orchestrator; this one only reads it.`);
+    this.name = 'ReadOnlyRunStateError';
+  }
+}
 
 export interface RunStoreProblem {
   code: RunStoreProblemCode;
@@ -255,6 +235,8 @@ export interface RunStoreLoadResult {
   /** `file`: the state file; `backup`: the `.bak` (the file was bad); `initial`: `createInitial()`. */
   source: 'file' | 'backup' | 'initial';
   problems: RunStoreProblem[];
+  /** 1 when the file was a version-1 state, read as version 2. */
+  migratedFrom?: 1;
 }
 
 export interface RunStoreReloadResult {
@@ -262,6 +244,13 @@ export interface RunStoreReloadResult {
   changed: boolean;
   state: RunState | undefined;
   problems: RunStoreProblem[];
+}
+
+export interface RunStoreArchiveResult {
+  /** The new run's state, as saved: `next` with the history of the earlier runs. */
+  state: RunState;
+  /** Where the earlier run's state was archived (absolute); undefined when there was none on disk. */
+  archived?: string;
 }
 
 export interface RunStoreOptions {
@@ -295,6 +284,9 @@ export class RunStore implements Disposable {
   private diskBytes: Buffer | undefined;
   /** The bytes of each file last copied aside, so the same bad file is not copied twice. */
   private readonly quarantined = new Map<string, Buffer>();
+  /** A version-1 file's locks, for the repository's lock table at the next write. */
+  private v1Locks: RunStateV1Lock[] = [];
+  private newer = false;
   private dirty = false;
   private writer: Promise<void> | undefined;
   private lastWriteError: unknown;
@@ -311,9 +303,19 @@ export class RunStore implements Disposable {
   }
 
   /**
+   * True once the store found a file of a newer format version: it then only reads
+   * (`save()` throws `ReadOnlyRunStateError`) and never touches that file.
+   */
+  get readOnly(): boolean {
+    return this.newer;
+  }
+
+  /**
    * Reads the state file, once, before the first `save()`. A missing file gives
    * `createInitial()`. A bad file is copied aside and reported, and the `.bak` (when
    * good) or `createInitial()` is used instead — and written back, so the file heals.
+   * A newer file makes the store read-only: its state is returned when this build can
+   * read it (else `createInitial()`), and nothing is copied or written.
    */
   async load(): Promise<RunStoreLoadResult> {
     this.assertUsable('load');
@@ -321,7 +323,7 @@ export class RunStore implements Disposable {
     const problems: RunStoreProblem[] = [];
 
     const main = await readBytes(this.file);
-    let result: { state: RunState; source: RunStoreLoadResult['source'] } | undefined;
+    let result: { state: RunState; source: RunStoreLoadResult['source']; migratedFrom?: 1 } | undefined;
     if (main.kind === 'missing') {
       result = { state: this.options.createInitial(), source: 'initial' };
     } else if (main.kind === 'bytes') {
@@ -329,6 +331,15 @@ export class RunStore implements Disposable {
       if (found.kind === 'good') {
         this.diskBytes = main.bytes;
         result = { state: found.state, source: 'file' };
+        if (found.v1Locks) {
+          this.v1Locks = found.v1Locks;
+          result.migratedFrom = 1;
+        }
+      } else if (found.kind === 'newer') {
+        this.newer = true;
+        this.diskBytes = main.bytes;
+        problems.push(this.newerProblem(found));
+        result = found.state ? { state: found.state, source: 'file' } : { state: this.options.createInitial(), source: 'initial' };
       } else {
         problems.push(await this.quarantine(this.file, main.bytes, found));
       }
@@ -345,23 +356,28 @@ export class RunStore implements Disposable {
       const found = backup.kind === 'bytes' ? classify(backup.bytes, this.options.featureId) : undefined;
       if (found?.kind === 'good') {
         result = { state: found.state, source: 'backup' };
+        if (found.v1Locks) this.v1Locks = found.v1Locks;
       } else {
-        if (backup.kind === 'bytes' && found?.kind === 'bad')
-          problems.push(await this.quarantine(this.backupFile, backup.bytes, found));
+        if (backup.kind === 'bytes' && found?.kind === 'bad') problems.push(await this.quarantine(this.backupFile, backup.bytes, found));
+        if (found?.kind === 'newer') {
+          // A newer build is at work here: touch nothing.
+          this.newer = true;
+          problems.push(this.newerProblem(found, this.backupFile));
+        }
         result = { state: this.options.createInitial(), source: 'initial' };
       }
       const recovery =
         result.source === 'backup'
           ? `Loaded the previous good state from ${this.relative(this.backupFile)}.`
           : 'No good backup either: started from a fresh run state.';
-      for (const problem of problems) problem.message += ` ${recovery}`;
+      for (const problem of problems) if (problem.code !== 'newer-version') problem.message += ` ${recovery}`;
     }
 
     this.current = result.state;
     for (const problem of problems) this.problemEmitter.fire(problem);
     this.changeEmitter.fire({ state: result.state, origin: 'load' });
     // Heal: write the recovered state over a file that was bad (its bytes are kept aside).
-    if (main.kind === 'bytes' && result.source !== 'file') {
+    if (main.kind === 'bytes' && result.source !== 'file' && !this.newer) {
       this.dirty = true;
       void this.kick();
     }
@@ -373,7 +389,8 @@ export class RunStore implements Disposable {
    * watcher). Adopts the file's state when it is good and differs from what this store
    * wrote; ignores the file while a save of this store is pending (that save wins).
    * A bad file is copied aside and reported; the in-memory state is kept, and the next
-   * save replaces the file. A deleted file is recreated by the next save.
+   * save replaces the file. A deleted file is recreated by the next save. A newer file
+   * makes the store read-only; its state is adopted when this build can read it.
    */
   async reload(): Promise<RunStoreReloadResult> {
     this.assertUsable('reload');
@@ -386,12 +403,9 @@ export class RunStore implements Disposable {
     if (this.generation !== generation || this.dirty || this.disposed) return unchanged();
     if (read.kind === 'missing' || (read.kind === 'bytes' && this.diskBytes?.equals(read.bytes))) return unchanged();
     if (read.kind === 'unreadable') {
-      const problem = this.problem(
-        'unreadable',
-        this.file,
-        `could not be read (${read.detail}); kept the state in memory.`,
-        { detail: read.detail },
-      );
+      const problem = this.problem('unreadable', this.file, `could not be read (${read.detail}); kept the state in memory.`, {
+        detail: read.detail,
+      });
       this.problemEmitter.fire(problem);
       return unchanged([problem]);
     }
@@ -404,19 +418,33 @@ export class RunStore implements Disposable {
       this.problemEmitter.fire(problem);
       return unchanged([problem]);
     }
-    this.current = found.state;
     this.diskBytes = read.bytes;
-    this.changeEmitter.fire({ state: found.state, origin: 'external' });
-    return { changed: true, state: found.state, problems: [] };
+    const problems: RunStoreProblem[] = [];
+    if (found.kind === 'newer') {
+      const first = !this.newer;
+      this.newer = true;
+      if (first) {
+        problems.push(this.newerProblem(found));
+        this.problemEmitter.fire(problems[0]!);
+      }
+      if (!found.state) return unchanged(problems);
+    }
+    const state = found.state!;
+    this.v1Locks = found.kind === 'good' ? (found.v1Locks ?? []) : [];
+    this.current = state;
+    this.changeEmitter.fire({ state, origin: 'external' });
+    return { changed: true, state, problems };
   }
 
   /**
    * Makes `state` the current state at once (and fires `onDidChange`), and schedules a
    * write. Never throws for I/O: write failures are reported on `onDidReportProblem`
-   * and by `flush()`. Saving the current state object again does nothing.
+   * and by `flush()`. Saving the current state object again does nothing. Throws
+   * `ReadOnlyRunStateError` when the store is read-only.
    */
   save(state: RunState): void {
     this.assertUsable('save');
+    if (this.newer) throw new ReadOnlyRunStateError(this.file);
     if (state === this.current) return;
     this.current = state;
     this.generation++;
@@ -432,6 +460,34 @@ export class RunStore implements Disposable {
   async flush(): Promise<void> {
     await this.kick();
     if (this.dirty) throw this.lastWriteError ?? new Error('The run state could not be written.');
+  }
+
+  /**
+   * Starts a new run of the feature: the current state (when one is on disk) is archived
+   * to `.waves/history/<name>/<runId>.json` — created exclusively, never over another
+   * file — and `next` is saved with the earlier runs' history and a summary of the current
+   * one (`withHistoryOf`). Resolves once both are on disk. Nothing of the earlier run is
+   * deleted. Throws `ReadOnlyRunStateError` when read-only, and an Error when `next` has
+   * the current run's id.
+   */
+  async startNewRun(next: RunState): Promise<RunStoreArchiveResult> {
+    this.assertUsable('startNewRun');
+    if (this.newer) throw new ReadOnlyRunStateError(this.file);
+    const previous = this.current;
+    if (previous === undefined) throw new Error('RunStore.startNewRun() needs load() first.');
+    if (next.runId === previous.runId) throw new Error(`The new run needs a new run id; "${next.runId}" is the current one.`);
+    await this.flush();
+    if (this.diskBytes === undefined) {
+      this.save(next);
+      await this.flush();
+      return { state: next };
+    }
+    const archived = await this.archive(previous);
+    const relative = this.relative(archived);
+    const state = withHistoryOf(next, previous, relative);
+    this.save(state);
+    await this.flush();
+    return { state, archived };
   }
 
   /**
@@ -471,9 +527,11 @@ export class RunStore implements Disposable {
           // Keep the state unsaved; the next save() or flush() retries.
           this.dirty = true;
           this.lastWriteError = error;
-          const detail = (error as Error).message;
-          const text = `could not be written (${detail}); the state is kept in memory and the next save retries.`;
-          this.problemEmitter.fire(this.problem('write-failed', this.file, text, { detail }));
+          if (!(error instanceof ReadOnlyRunStateError)) {
+            const detail = (error as Error).message;
+            const text = `could not be written (${detail}); the state is kept in memory and the next save retries.`;
+            this.problemEmitter.fire(this.problem('write-failed', this.file, text, { detail }));
+          }
           break;
         }
       }
@@ -484,32 +542,41 @@ export class RunStore implements Disposable {
 
   /** One write: validate, keep the current file as `.bak` (or aside when bad), replace it atomically. */
   private async write(state: RunState): Promise<void> {
+    if (this.newer) throw new ReadOnlyRunStateError(this.file);
     const valid = validateRunState(state, this.options.featureId);
     if (!valid.ok) throw new Error(`refusing to write an invalid run state: ${valid.detail}`);
+    if (valid.migratedFrom !== undefined) throw new Error('refusing to write a version-1 run state');
     const bytes = serialize(state);
     await fs.mkdir(path.dirname(this.file), { recursive: true });
 
     const existing = await readBytes(this.file);
-    if (existing.kind === 'unreadable')
-      throw new Error(`the existing file could not be read (${existing.detail}), so it was not replaced`);
+    if (existing.kind === 'unreadable') throw new Error(`the existing file could not be read (${existing.detail}), so it was not replaced`);
     if (existing.kind === 'missing') {
       // First write (or the file was deleted): the backup starts as this same state.
+      await this.moveV1Locks();
       await writeAtomic(this.backupFile, bytes);
     } else if (existing.bytes.equals(bytes)) {
       this.diskBytes = bytes;
       return;
     } else if (this.diskBytes?.equals(existing.bytes)) {
+      await this.moveV1Locks();
       await writeAtomic(this.backupFile, existing.bytes);
     } else if (!this.quarantined.get(this.file)?.equals(existing.bytes)) {
-      // Another writer's version: keep it as the backup when good, aside when not.
+      // Another writer's version: keep it as the backup when good, aside when not; never replace a newer one.
       const found = classify(existing.bytes, this.options.featureId);
+      if (found.kind === 'newer') {
+        this.newer = true;
+        this.diskBytes = existing.bytes;
+        this.problemEmitter.fire(this.newerProblem(found));
+        throw new ReadOnlyRunStateError(this.file);
+      }
+      await this.moveV1Locks();
       if (found.kind === 'good') {
         await writeAtomic(this.backupFile, existing.bytes);
       } else {
         const problem = await this.quarantine(this.file, existing.bytes, found);
         this.problemEmitter.fire(problem);
-        if (!problem.backupFile)
-          throw new Error('the existing file is bad and no copy of it could be made, so it was not replaced');
+        if (!problem.backupFile) throw new Error('the existing file is bad and no copy of it could be made, so it was not replaced');
       }
     }
     await writeAtomic(this.file, bytes);
@@ -517,15 +584,85 @@ export class RunStore implements Disposable {
   }
 
   /**
+   * A version-1 file's live locks go to the repository's lock table before the file is
+   * replaced by version 2 (so a crash in between only repeats this; entries already there
+   * are not added twice). A lock table of a newer format is left alone and reported.
+   */
+  private async moveV1Locks(): Promise<void> {
+    if (this.v1Locks.length === 0) return;
+    const state = this.current!;
+    const now = this.options.now?.() ?? new Date();
+    const entries: LockEntry[] = this.v1Locks.map((lock) => {
+      const verdict = checkLockKey(lock.key);
+      const kind = verdict.ok || verdict.kind === 'form' ? 'key' : 'file';
+      return {
+        key: kind === 'key' ? canonicalLockKey(lock.key) : lock.key,
+        kind,
+        featureId: state.featureId,
+        runId: state.runId,
+        holder: lock.holder,
+        acquiredAt: lock.acquiredAt,
+        expiresAt: lock.expiresAt,
+      };
+    });
+    const live = entries.filter((entry) => isLiveLock(entry, now));
+    try {
+      await new LockTableStore(this.options.workspaceRoot).update((table) => {
+        const same = (a: LockEntry, b: LockEntry) =>
+          a.featureId === b.featureId && a.holder === b.holder && a.kind === b.kind && a.key === b.key;
+        const missing = live.filter((entry) => !table.locks.some((e) => same(e, entry)));
+        return missing.length === 0 ? table : { ...table, locks: [...table.locks, ...missing] };
+      });
+    } catch (error) {
+      if (!(error instanceof LockTableVersionError)) throw error;
+      this.problemEmitter.fire(
+        this.problem('write-failed', this.file, `held locks of version 1 that could not be moved: ${error.message}`),
+      );
+    }
+    this.v1Locks = [];
+  }
+
+  /** Writes `state` to the history folder, exclusively; another file of that name gets a numbered sibling. */
+  private async archive(state: RunState): Promise<string> {
+    const bytes = serialize(state);
+    const target = historyFile(this.options.workspaceRoot, this.options.featureId, state.runId);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await writeAtomic(temp, bytes);
+    try {
+      for (let n = 1; n < 1000; n++) {
+        const candidate = n === 1 ? target : target.replace(/\.json$/, `-${n}.json`);
+        try {
+          await fs.link(temp, candidate); // fails when the name exists: nothing is overwritten
+          return candidate;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          const there = await readBytes(candidate);
+          if (there.kind === 'bytes' && there.bytes.equals(bytes)) return candidate; // archived before a crash
+        }
+      }
+      throw new Error(`no free archive name next to ${target}`);
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+
+  private newerProblem(found: Extract<Classified, { kind: 'newer' }>, file = this.file): RunStoreProblem {
+    const shown = found.state ? 'It is shown read-only' : 'This build cannot read it, so a fresh state is shown instead';
+    return this.problem(
+      'newer-version',
+      file,
+      `uses ${found.detail}. ${shown}; it is never overwritten. Update Wave Orchestrator to run this feature.`,
+      { detail: found.detail },
+    );
+  }
+
+  /**
    * Copies a bad file's exact bytes to `<file>.corrupt-<time>` and describes it. When no
    * copy can be made the problem has no `backupFile`, and `write()` refuses to replace
    * the file.
    */
-  private async quarantine(
-    file: string,
-    bytes: Buffer,
-    found: Extract<Classified, { kind: 'bad' }>,
-  ): Promise<RunStoreProblem> {
+  private async quarantine(file: string, bytes: Buffer, found: Extract<Classified, { kind: 'bad' }>): Promise<RunStoreProblem> {
     const stamp = (this.options.now?.() ?? new Date()).toISOString().replace(/[-:.]/g, '');
     let backupFile: string | undefined;
     let failure = '';
@@ -541,12 +678,9 @@ export class RunStore implements Disposable {
     }
     const what = describeBadFile(found);
     if (backupFile === undefined) {
-      return this.problem(
-        found.code,
-        file,
-        `${what}. No copy could be made (${failure}), so it will not be overwritten.`,
-        { detail: found.detail },
-      );
+      return this.problem(found.code, file, `${what}. No copy could be made (${failure}), so it will not be overwritten.`, {
+        detail: found.detail,
+      });
     }
     this.quarantined.set(file, bytes);
     return this.problem(found.code, file, `${what}. A copy was kept at ${this.relative(backupFile)}.`, {
@@ -555,12 +689,7 @@ export class RunStore implements Disposable {
     });
   }
 
-  private problem(
-    code: RunStoreProblemCode,
-    file: string,
-    text: string,
-    extra: Partial<RunStoreProblem> = {},
-  ): RunStoreProblem {
+  private problem(code: RunStoreProblemCode, file: string, text: string, extra: Partial<RunStoreProblem> = {}): RunStoreProblem {
     return { code, file, message: `The run state file ${this.relative(file)} ${text}`, ...extra };
   }
 

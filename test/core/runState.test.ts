@@ -6,20 +6,23 @@ import runStateSchema from '../../schemas/run-state.schema.json';
 import {
   ACTIVE_STATUSES,
   FILE_CHANGES,
+  MERGE_STATUSES,
   PACKAGE_STATUSES,
   TERMINAL_STATUSES,
-  acquireLocks,
   applyEvent,
   canTransition,
   checkRunStateInvariants,
   createRunState,
   ensurePackages,
-  expireLocks,
-  heldLock,
   isActive,
   isPackageStatus,
   isTerminal,
-  releaseLocks,
+  migrateRunState,
+  recordMerge,
+  setIntegration,
+  setPlanHash,
+  summarizeRun,
+  withHistoryOf,
   type PackageStatus,
   type RunEvent,
   type RunEventType,
@@ -29,6 +32,7 @@ import {
 import { validateRunState } from '../../src/core/runStore';
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');
+const HASH = 'a'.repeat(64);
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
 function fresh(ids: string[] = ['a', 'b']): RunState {
@@ -47,11 +51,7 @@ function ok(result: RunStateResult): RunState {
 }
 
 /** A run event for package `a` unless it names another. */
-type EventInput = RunEvent extends infer E
-  ? E extends RunEvent
-    ? Omit<E, 'packageId'> & { packageId?: string }
-    : never
-  : never;
+type EventInput = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'packageId'> & { packageId?: string } : never) : never;
 
 function apply(state: RunState, ...events: EventInput[]): RunState {
   return events.reduce((s, e) => ok(applyEvent(s, { packageId: 'a', ...e } as RunEvent, T0)), state);
@@ -60,6 +60,7 @@ function apply(state: RunState, ...events: EventInput[]): RunState {
 const START = {
   type: 'started',
   attempt: 1,
+  startToken: 'tok-1',
   worktree: '/repo.worktrees/a',
   branch: 'waves/a',
   baseSha: 'abc123',
@@ -79,12 +80,7 @@ const PATH_TO: Record<PackageStatus, EventInput[]> = {
   blocked: [{ type: 'blocked', by: ['b'] }],
   cancelled: [{ type: 'cancelled' }],
   interrupted: [{ type: 'ready' }, { type: 'queued' }, START, { type: 'interrupted' }],
-  'scope-violation': [
-    { type: 'ready' },
-    { type: 'queued' },
-    START,
-    { type: 'scopeViolation', paths: [{ path: 'x.ts', change: 'A' }] },
-  ],
+  'scope-violation': [{ type: 'ready' }, { type: 'queued' }, START, { type: 'scopeViolation', paths: [{ path: 'x.ts', change: 'A' }] }],
 };
 
 function stateIn(status: PackageStatus): RunState {
@@ -108,6 +104,10 @@ function sampleEvent(type: RunEventType, state: RunState, packageId = 'a'): RunE
       return { type, packageId, paths: [{ path: 'src/other.ts', change: 'M' }] };
     case 'blocked':
       return { type, packageId, by: ['b'] };
+    case 'needsInput':
+      return { type, packageId, reason: 'permission prompt' };
+    case 'audited':
+      return { type, packageId, changedFiles: [{ path: 'src/a.ts', change: 'M' }] };
     default:
       return { type, packageId } as RunEvent;
   }
@@ -152,6 +152,9 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   started: 'running',
   exited: 'verifying',
   verificationResult: null,
+  needsInput: null,
+  inputResumed: null,
+  audited: null,
   succeeded: 'succeeded',
   failed: 'failed',
   scopeViolation: 'scope-violation',
@@ -163,6 +166,9 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
 const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
   exited: ['cancelled', 'interrupted'],
   verificationResult: ['verifying'],
+  needsInput: ['running'],
+  inputResumed: ['running'],
+  audited: ['verifying'],
 };
 const EVENT_TYPES = Object.keys(SAMPLE_TARGET) as RunEventType[];
 
@@ -206,7 +212,7 @@ describe('statuses', () => {
 });
 
 describe('applyEvent', () => {
-  it('accepts each event type in exactly the statuses the table allows (all 132 pairs)', () => {
+  it('accepts each event type in exactly the statuses the table allows (all 165 pairs)', () => {
     for (const status of PACKAGE_STATUSES) {
       const state = stateIn(status);
       for (const type of EVENT_TYPES) {
@@ -215,7 +221,9 @@ describe('applyEvent', () => {
         const expectOk = annotation || (target !== null && canTransition(status, target));
         const result = applyEvent(state, sampleEvent(type, state), at(1000));
         assert.equal(result.ok, expectOk, `${type} in ${status}: ${result.ok ? 'ok' : result.error.message}`);
-        if (result.ok) {
+        if (result.ok && type === 'inputResumed') {
+          assert.equal(result.state, state, 'resuming when not waiting changes nothing');
+        } else if (result.ok) {
           assert.equal(result.state.packages.a!.status, annotation ? status : target);
           assert.equal(result.state.updatedAt, at(1000).toISOString());
           assert.ok(validateRunState(result.state).ok);
@@ -246,13 +254,9 @@ describe('applyEvent', () => {
     assert.equal(s.packages.a!.status, 'verifying');
     assert.equal(s.packages.a!.exitCode, 0);
     assert.equal(s.packages.a!.endedAt, null);
-    s = ok(
-      applyEvent(s, { type: 'verificationResult', packageId: 'a', step: 'unit', ok: true, detail: '42 passed' }, at(3)),
-    );
+    s = ok(applyEvent(s, { type: 'verificationResult', packageId: 'a', step: 'unit', ok: true, detail: '42 passed' }, at(3)));
     s = ok(applyEvent(s, { type: 'succeeded', packageId: 'a' }, at(4)));
-    assert.deepEqual(s.packages.a!.verification, [
-      { step: 'unit', ok: true, detail: '42 passed', at: at(3).toISOString() },
-    ]);
+    assert.deepEqual(s.packages.a!.verification, [{ step: 'unit', ok: true, detail: '42 passed', at: at(3).toISOString() }]);
     assert.equal(s.packages.a!.status, 'succeeded');
     assert.equal(s.packages.a!.endedAt, at(4).toISOString());
     assert.equal(s.packages.a!.lastError, null);
@@ -302,8 +306,7 @@ describe('applyEvent', () => {
     assert.equal(reset.attempts, 1);
     assert.equal(reset.worktree, START.worktree);
     assert.equal(reset.logFile, START.logFile);
-    for (const key of ['startedAt', 'endedAt', 'exitCode', 'signal', 'pid', 'lastError'] as const)
-      assert.equal(reset[key], null, key);
+    for (const key of ['startedAt', 'endedAt', 'exitCode', 'signal', 'pid', 'lastError'] as const) assert.equal(reset[key], null, key);
     assert.deepEqual([reset.verification, reset.scopeViolations, reset.blockedBy], [[], [], []]);
 
     const again = apply(failed, { type: 'reset' }, { type: 'ready' }, { type: 'queued' });
@@ -394,7 +397,9 @@ describe('createRunState and ensurePackages', () => {
     assert.ok(Object.values(s.packages).every((r) => r.status === 'pending' && r.attempts === 0));
     assert.equal('planRevision' in s, false);
     assert.equal(createRunState({ ...s, packageIds: [], planRevision: 3, now: T0 }).planRevision, 3);
-    assert.deepEqual(s.locks, []);
+    assert.deepEqual([s.version, s.planHash, s.merges, s.integration, s.history], [2, null, {}, null, []]);
+    assert.equal(createRunState({ ...s, packageIds: [], planHash: HASH, now: T0 }).planHash, HASH);
+    assert.throws(() => createRunState({ ...s, packageIds: [], planHash: 'ABC', now: T0 }), RangeError);
     assert.equal(s.createdAt, T0.toISOString());
     assert.throws(() => createRunState({ ...s, packageIds: [], now: new Date('nope') }), RangeError);
   });
@@ -409,81 +414,164 @@ describe('createRunState and ensurePackages', () => {
   });
 });
 
-describe('locks', () => {
-  const MIN = 60_000;
-
-  it('acquires all keys or none, naming the current holder', () => {
-    let s = ok(acquireLocks(fresh(), { holder: 'a', keys: ['api:users', 'src/db.ts'], ttlMs: 10 * MIN }, T0));
-    assert.deepEqual(
-      s.locks.map((l) => [l.key, l.holder, l.acquiredAt, l.expiresAt]),
-      [
-        ['api:users', 'a', T0.toISOString(), at(10 * MIN).toISOString()],
-        ['src/db.ts', 'a', T0.toISOString(), at(10 * MIN).toISOString()],
-      ],
-    );
-    const denied = acquireLocks(s, { holder: 'b', keys: ['free-key', 'src/db.ts'] }, at(MIN));
-    assert.ok(!denied.ok);
-    assert.equal(denied.error.code, 'lock-held');
-    assert.deepEqual(
-      denied.error.locks?.map((l) => l.holder),
-      ['a'],
-    );
-    assert.match(denied.error.message, /src\/db\.ts \(held by a\)/);
-    assert.equal(heldLock(s, 'free-key', at(MIN)), undefined);
-    s = ok(acquireLocks(s, { holder: 'b', keys: ['free-key'] }, at(MIN)));
-    assert.equal(heldLock(s, 'free-key', at(10_000 * MIN))?.holder, 'b');
-  });
-
-  it("renews a holder's own lock, keeping acquiredAt", () => {
-    let s = ok(acquireLocks(fresh(), { holder: 'a', keys: ['k'], ttlMs: MIN }, T0));
-    s = ok(acquireLocks(s, { holder: 'a', keys: ['k', 'k'], ttlMs: 5 * MIN }, at(30_000)));
-    assert.deepEqual(s.locks, [
-      { key: 'k', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: at(30_000 + 5 * MIN).toISOString() },
-    ]);
-  });
-
-  it('treats a lock as expired from its expiresAt on', () => {
-    const s = ok(acquireLocks(fresh(), { holder: 'a', keys: ['k'], ttlMs: MIN }, T0));
-    assert.equal(heldLock(s, 'k', at(MIN - 1))?.holder, 'a');
-    assert.equal(heldLock(s, 'k', at(MIN)), undefined);
-    assert.ok(!acquireLocks(s, { holder: 'b', keys: ['k'] }, at(MIN - 1)).ok);
-    const taken = ok(acquireLocks(s, { holder: 'b', keys: ['k'] }, at(MIN)));
-    assert.deepEqual(taken.locks, [{ key: 'k', holder: 'b', acquiredAt: at(MIN).toISOString(), expiresAt: null }]);
-
-    assert.equal(expireLocks(s, at(MIN - 1)).state, s);
-    const { state, expired } = expireLocks(s, at(MIN));
-    assert.deepEqual(state.locks, []);
-    assert.deepEqual(expired, s.locks);
-  });
-
-  it("releases a holder's locks, all or some", () => {
-    let s = ok(acquireLocks(fresh(), { holder: 'a', keys: ['k1', 'k2'] }, T0));
-    s = ok(acquireLocks(s, { holder: 'b', keys: ['k3'] }, T0));
-    assert.deepEqual(
-      releaseLocks(s, { holder: 'a', keys: ['k1'] }, at(1)).locks.map((l) => l.key),
-      ['k2', 'k3'],
-    );
-    assert.deepEqual(
-      releaseLocks(s, { holder: 'a' }, at(1)).locks.map((l) => l.key),
-      ['k3'],
-    );
-    assert.equal(releaseLocks(s, { holder: 'a', keys: ['k3'] }, at(1)), s);
-    assert.equal(releaseLocks(s, { holder: 'nobody' }, at(1)), s);
-  });
-
-  it('rejects unknown holders and malformed requests', () => {
-    const s = fresh();
-    const unknown = acquireLocks(s, { holder: 'zzz', keys: ['k'] }, T0);
-    assert.ok(!unknown.ok && unknown.error.code === 'unknown-package');
-    for (const request of [
-      { keys: [''] },
-      { keys: ['k'], ttlMs: 0 },
-      { keys: ['k'], ttlMs: Number.POSITIVE_INFINITY },
-      { keys: ['k'], ttlMs: 1e18 },
-    ]) {
-      const r = acquireLocks(s, { holder: 'a', ...request }, T0);
-      assert.ok(!r.ok && r.error.code === 'invalid-event', JSON.stringify(request));
+describe('version 2 fields', () => {
+  it('records the start token and result file, and keeps headSha for the retry', () => {
+    let s = apply(stateIn('queued'), { ...START, resultFile: '/runs/a/1/result.json' });
+    assert.equal(s.packages.a!.startToken, 'tok-1');
+    assert.equal(s.packages.a!.resultFile, '/runs/a/1/result.json');
+    s = apply(s, { type: 'exited', exitCode: 1, headSha: 'f00d' });
+    assert.equal(s.packages.a!.headSha, 'f00d');
+    s = apply(s, { type: 'reset' });
+    const reset = s.packages.a!;
+    assert.deepEqual([reset.startToken, reset.headSha, reset.resultFile], [null, 'f00d', '/runs/a/1/result.json']);
+    s = apply(s, { type: 'ready' }, { type: 'queued' }, { ...START, attempt: 2, startToken: 'tok-2' });
+    assert.deepEqual([s.packages.a!.startToken, s.packages.a!.headSha, s.packages.a!.resultFile], ['tok-2', 'f00d', null]);
+    s = apply(s, { type: 'exited', exitCode: 0 });
+    assert.equal(s.packages.a!.headSha, 'f00d', 'an exit without headSha keeps the last one');
+    assert.ok(validateRunState(s).ok);
+    for (const startToken of ['', undefined, 7]) {
+      const r = applyEvent(stateIn('queued'), { ...START, packageId: 'a', startToken } as unknown as RunEvent, T0);
+      assert.ok(!r.ok && r.error.code === 'invalid-event', String(startToken));
     }
+    const badHead = applyEvent(stateIn('running'), { type: 'exited', packageId: 'a', exitCode: 0, headSha: '' }, T0);
+    assert.ok(!badHead.ok && badHead.error.code === 'invalid-event');
+  });
+
+  it('marks a running package as waiting for input, and clears it when it goes on or stops', () => {
+    const running = stateIn('running');
+    const waiting = ok(applyEvent(running, { type: 'needsInput', packageId: 'a', reason: 'usage limit' }, at(1)));
+    assert.deepEqual(waiting.packages.a!.needsInput, { since: at(1).toISOString(), reason: 'usage limit' });
+    assert.equal(waiting.packages.a!.status, 'running');
+    assert.equal(ok(applyEvent(waiting, { type: 'needsInput', packageId: 'a', reason: 'usage limit' }, at(2))), waiting);
+    const other = ok(applyEvent(waiting, { type: 'needsInput', packageId: 'a', reason: 'permission' }, at(3)));
+    assert.deepEqual(other.packages.a!.needsInput, { since: at(1).toISOString(), reason: 'permission' });
+    assert.equal(ok(applyEvent(waiting, { type: 'inputResumed', packageId: 'a' }, at(4))).packages.a!.needsInput, null);
+    assert.equal(ok(applyEvent(running, { type: 'inputResumed', packageId: 'a' }, at(4))), running);
+    for (const leave of [{ type: 'exited', exitCode: 0 }, { type: 'cancelled' }, { type: 'interrupted' }] as EventInput[]) {
+      const left = apply(waiting, leave);
+      assert.equal(left.packages.a!.needsInput, null, leave.type);
+      assert.ok(validateRunState(left).ok);
+    }
+    const empty = applyEvent(running, { type: 'needsInput', packageId: 'a', reason: '' }, T0);
+    assert.ok(!empty.ok && empty.error.code === 'invalid-event');
+    const notRunning = applyEvent(stateIn('verifying'), { type: 'needsInput', packageId: 'a', reason: 'x' }, T0);
+    assert.ok(!notRunning.ok && notRunning.error.code === 'illegal-transition');
+  });
+
+  it("records the audit's changed files while verifying; a new attempt or reset clears them", () => {
+    const files = [
+      { path: 'src/a.ts', change: 'M' as const },
+      { path: 'old.ts', change: 'D' as const },
+    ];
+    let s = apply(stateIn('verifying'), { type: 'audited', changedFiles: files });
+    assert.deepEqual(s.packages.a!.changedFiles, files);
+    s = apply(s, { type: 'audited', changedFiles: [] });
+    assert.deepEqual(s.packages.a!.changedFiles, []);
+    s = apply(s, { type: 'audited', changedFiles: files }, { type: 'succeeded' });
+    assert.deepEqual(s.packages.a!.changedFiles, files, 'a succeeded package keeps its list for its dependents');
+    assert.ok(validateRunState(s).ok);
+    assert.deepEqual(apply(s, { type: 'reset' }).packages.a!.changedFiles, []);
+    const bad = applyEvent(stateIn('verifying'), { type: 'audited', packageId: 'a', changedFiles: [{ path: '', change: 'M' }] }, T0);
+    assert.ok(!bad.ok && bad.error.code === 'invalid-event');
+    const early = applyEvent(stateIn('running'), { type: 'audited', packageId: 'a', changedFiles: [] }, T0);
+    assert.ok(!early.ok && early.error.code === 'illegal-transition');
+  });
+
+  it('records merges, the integration branch and the plan hash, returning the same state when unchanged', () => {
+    const s = stateIn('succeeded');
+    const merged = ok(recordMerge(s, 'a', { status: 'merged', files: ['src/a.ts'], commit: 'c0ffee' }, at(1)));
+    assert.deepEqual(merged.merges.a, { status: 'merged', files: ['src/a.ts'], commit: 'c0ffee' });
+    assert.equal(merged.updatedAt, at(1).toISOString());
+    assert.equal(ok(recordMerge(merged, 'a', { status: 'merged', files: ['src/a.ts'], commit: 'c0ffee' }, at(2))), merged);
+    const conflict = ok(recordMerge(merged, 'b', { status: 'conflict', files: ['x.ts'] }, at(2)));
+    assert.deepEqual(conflict.merges.b, { status: 'conflict', files: ['x.ts'], commit: null });
+    assert.ok(validateRunState(conflict).ok);
+    const unknown = recordMerge(s, 'zzz', { status: 'merged' }, T0);
+    assert.ok(!unknown.ok && unknown.error.code === 'unknown-package');
+    for (const update of [{ status: 'done' }, { status: 'merged', files: [''] }, { status: 'merged', commit: '' }]) {
+      const r = recordMerge(s, 'a', update as never, T0);
+      assert.ok(!r.ok && r.error.code === 'invalid-event', JSON.stringify(update));
+    }
+
+    const integration = { branch: 'waves/feat/_integration', worktree: '/wt/_integration', baseSha: 'b1', tipSha: 'b1' };
+    const withBranch = ok(setIntegration(s, integration, at(1)));
+    assert.deepEqual(withBranch.integration, integration);
+    assert.equal(ok(setIntegration(withBranch, { ...integration }, at(2))), withBranch);
+    assert.equal(ok(setIntegration(withBranch, { ...integration, tipSha: 't2' }, at(2))).integration?.tipSha, 't2');
+    assert.equal(ok(setIntegration(withBranch, null, at(2))).integration, null);
+    assert.ok(!setIntegration(s, { ...integration, tipSha: '' }, T0).ok);
+    assert.ok(validateRunState(withBranch).ok);
+
+    const hashed = ok(setPlanHash(s, HASH, at(1)));
+    assert.equal(hashed.planHash, HASH);
+    assert.equal(ok(setPlanHash(hashed, HASH, at(2))), hashed);
+    assert.ok(!setPlanHash(s, 'not-a-hash', T0).ok);
+  });
+
+  it("summarises an earlier run into the next run's history", () => {
+    const first = apply(stateIn('succeeded'), { type: 'blocked', packageId: 'b', by: ['a'] });
+    const summary = summarizeRun(first, '.waves/history/feat/run-1.json');
+    assert.deepEqual(summary, {
+      runId: 'run-1',
+      createdAt: T0.toISOString(),
+      endedAt: first.updatedAt,
+      planHash: null,
+      counts: { succeeded: 1, blocked: 1 },
+      archive: '.waves/history/feat/run-1.json',
+    });
+    const second = createRunState({ featureId: 'feat', planFile: 'p.yaml', runId: 'run-2', packageIds: ['a'], now: at(5) });
+    const third = createRunState({ featureId: 'feat', planFile: 'p.yaml', runId: 'run-3', packageIds: ['a'], now: at(9) });
+    const next = withHistoryOf(second, first, summary.archive);
+    const last = withHistoryOf(third, next, '.waves/history/feat/run-2.json');
+    assert.deepEqual(
+      last.history.map((h) => h.runId),
+      ['run-1', 'run-2'],
+    );
+    assert.ok(validateRunState(last).ok);
+  });
+
+  it('keeps fields it does not know through every change', () => {
+    const s = structuredClone(stateIn('running')) as RunState & { future?: unknown };
+    Object.assign(s, { future: { x: 1 } });
+    Object.assign(s.packages.a!, { cost: 12 });
+    Object.assign(s.packages.b!, { note: 'hi' });
+    assert.ok(validateRunState(s).ok, 'the schema allows them');
+    let next = apply(s, { type: 'exited', exitCode: 0 }, { type: 'verificationResult', step: 'unit', ok: true }, { type: 'succeeded' });
+    next = apply(next, { type: 'reset' }, { type: 'ready' }, { type: 'queued' }, { ...START, attempt: 2 });
+    next = ok(recordMerge(next, 'a', { status: 'pending' }, T0));
+    next = ok(recordMerge({ ...next, merges: { a: { ...next.merges.a!, extra: true } as never } }, 'a', { status: 'merged' }, T0));
+    assert.deepEqual((next as typeof s).future, { x: 1 });
+    assert.equal((next.packages.a as unknown as { cost: number }).cost, 12);
+    assert.equal((next.packages.b as unknown as { note: string }).note, 'hi');
+    assert.equal((next.merges.a as unknown as { extra: boolean }).extra, true);
+  });
+
+  it('migrates a version-1 state: locks leave, new fields are empty', () => {
+    const v2 = stateIn('running');
+    const { merges: _m, integration: _i, history: _h, planHash: _p, ...rest } = v2;
+    const v1 = {
+      ...rest,
+      version: 1,
+      packages: Object.fromEntries(
+        Object.entries(v2.packages).map(([id, r]) => {
+          const { startToken: _t, needsInput: _n, headSha: _s, resultFile: _f, changedFiles: _c, ...old } = r;
+          return [id, old];
+        }),
+      ),
+      locks: [{ key: 'api:users', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: null }],
+    };
+    const migrated = migrateRunState(v1);
+    assert.equal(migrated.from, 1);
+    assert.deepEqual(migrated.locks, v1.locks);
+    const state = migrated.raw as RunState;
+    assert.equal('locks' in state, false);
+    assert.deepEqual([state.version, state.planHash, state.merges, state.integration, state.history], [2, null, {}, null, []]);
+    assert.deepEqual(state.packages.a, { ...v2.packages.a!, startToken: null });
+    const valid = validateRunState(v1);
+    assert.ok(valid.ok && valid.migratedFrom === 1 && valid.v1Locks?.length === 1);
+    assert.equal(migrateRunState(v2).raw, v2);
+    assert.equal(migrateRunState(null).from, null);
+    assert.equal(migrateRunState([1]).from, null);
   });
 });
 
@@ -518,17 +606,17 @@ describe('schema', () => {
   it('rejects states that break the record rules', () => {
     const running = stateIn('running');
     const broken: Array<[string, (s: RunState) => void]> = [
-      ['extra root key', (s) => Object.assign(s, { extra: 1 })],
+      ['needsInput while not running', (s) => Object.assign(s.packages.b!, { needsInput: { since: T0.toISOString(), reason: 'x' } })],
+      ['a plan hash that is no SHA-256', (s) => (s.planHash = 'abc')],
+      ['a merge status that does not exist', (s) => (s.merges = { a: { status: 'done' as never, files: [], commit: null } })],
+      ['version 3 checked as version 2', (s) => Object.assign(s, { version: 3 })],
       ['running without startedAt', (s) => (s.packages.a!.startedAt = null)],
       ['blocked without blockers', (s) => (s.packages.a!.status = 'blocked')],
       ['blockers while not blocked', (s) => (s.packages.a!.blockedBy = ['b'])],
       ['bad timestamp', (s) => (s.updatedAt = 'yesterday')],
       ['bad change letter', (s) => (s.packages.a!.scopeViolations = [{ path: 'x', change: 'X' as never }])],
       ['record under the wrong key', (s) => (s.packages.a!.packageId = 'b')],
-      [
-        'lock held by an unknown package',
-        (s) => (s.locks = [{ key: 'k', holder: 'zzz', acquiredAt: T0.toISOString(), expiresAt: null }]),
-      ],
+      ['a merge of an unknown package', (s) => (s.merges = { zzz: { status: 'merged', files: [], commit: null } })],
     ];
     for (const [what, breakIt] of broken) {
       const copy = structuredClone(running);
@@ -539,17 +627,11 @@ describe('schema', () => {
   });
 });
 
-describe('property: any sequence of events and lock operations', () => {
+describe('property: any sequence of events and merges', () => {
   const IDS = ['a', 'b', 'c'];
-  const KEYS = ['src/a.ts', 'api:users', 'db:schema'];
   const text = fc.oneof(fc.constantFrom('boom', 'SIGTERM', 'unit', 'x'), fc.string({ maxLength: 6 }));
   const step = fc.record({
-    kind: fc.constantFrom<RunEventType | 'acquire' | 'release' | 'expire'>(
-      ...EVENT_TYPES,
-      'acquire',
-      'release',
-      'expire',
-    ),
+    kind: fc.constantFrom<RunEventType | 'merge'>(...EVENT_TYPES, 'merge'),
     /** Half the steps take the happy path's next event, so runs get past `pending`. */
     natural: fc.boolean(),
     pkg: fc.nat({ max: IDS.length - 1 }),
@@ -561,8 +643,7 @@ describe('property: any sequence of events and lock operations', () => {
     optionalText: fc.option(text, { nil: undefined }),
     paths: fc.array(fc.record({ path: text, change: fc.constantFrom(...FILE_CHANGES) }), { maxLength: 3 }),
     by: fc.array(fc.constantFrom(...IDS, ''), { maxLength: 3 }),
-    keys: fc.subarray(KEYS),
-    ttlMs: fc.option(fc.integer({ min: 1, max: 600_000 }), { nil: undefined }),
+    merge: fc.constantFrom(...MERGE_STATUSES, 'bogus'),
     advanceMs: fc.integer({ min: 0, max: 120_000 }),
   });
   type Step = typeof step extends fc.Arbitrary<infer S> ? S : never;
@@ -590,6 +671,7 @@ describe('property: any sequence of events and lock operations', () => {
           type,
           packageId,
           attempt: state.packages[packageId]!.attempts + s.attemptDelta,
+          startToken: s.text,
           worktree: `/wt/${packageId}`,
           branch: s.optionalText,
           logFile: `/logs/${packageId}.log`,
@@ -605,6 +687,10 @@ describe('property: any sequence of events and lock operations', () => {
         return { type, packageId, paths: s.paths };
       case 'blocked':
         return { type, packageId, by: s.by };
+      case 'needsInput':
+        return { type, packageId, reason: s.text };
+      case 'audited':
+        return { type, packageId, changedFiles: s.paths };
       case 'cancelled':
       case 'interrupted':
         return { type, packageId, reason: s.optionalText };
@@ -621,15 +707,11 @@ describe('property: any sequence of events and lock operations', () => {
       return r.ok ? r.state : state; // only `succeeded` after a failed step is refused
     }
     switch (s.kind) {
-      case 'acquire': {
-        const r = acquireLocks(state, { holder, keys: s.keys, ttlMs: s.ttlMs }, now);
-        if (!r.ok) assert.equal(r.error.code, 'lock-held');
+      case 'merge': {
+        const r = recordMerge(state, holder, { status: s.merge as never, files: s.paths.map((p) => p.path) }, now);
+        if (!r.ok) assert.equal(r.error.code, 'invalid-event');
         return r.ok ? r.state : state;
       }
-      case 'release':
-        return releaseLocks(state, { holder, keys: s.ok ? undefined : s.keys }, now);
-      case 'expire':
-        return expireLocks(state, now).state;
       default: {
         const r = applyEvent(state, eventFor(s, s.kind, state), now);
         if (!r.ok) assert.ok(r.error.message.length > 0);
@@ -665,7 +747,7 @@ describe('property: any sequence of events and lock operations', () => {
     );
     // The generator is only useful if it drives packages everywhere.
     assert.deepEqual([...reached].sort(), [...PACKAGE_STATUSES].sort());
-    assert.deepEqual([...applied].sort(), [...EVENT_TYPES, 'acquire', 'release', 'expire'].sort());
+    assert.deepEqual([...applied].sort(), [...EVENT_TYPES, 'merge'].sort());
   });
 });
 

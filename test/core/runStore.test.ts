@@ -5,7 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Emitter, type Disposable } from '../../src/core/events';
 import { applyEvent, createRunState, type RunEvent, type RunState } from '../../src/core/runState';
+import { LockTableStore } from '../../src/core/lockTable';
+import { historyFile } from '../../src/core/runPaths';
 import {
+  ReadOnlyRunStateError,
   RunStore,
   runStateFile,
   runStateFileName,
@@ -67,7 +70,7 @@ function later(n: number): RunState {
   const events: RunEvent[] = [
     { type: 'ready', packageId: 'a' },
     { type: 'queued', packageId: 'a' },
-    { type: 'started', packageId: 'a', attempt: 1, worktree: '/wt/a', logFile: '/logs/a.log' },
+    { type: 'started', packageId: 'a', attempt: 1, startToken: 'tok', worktree: '/wt/a', logFile: '/logs/a.log' },
     { type: 'exited', packageId: 'a', exitCode: 0 },
     { type: 'succeeded', packageId: 'a' },
   ];
@@ -98,19 +101,7 @@ describe('file names', () => {
   });
 
   it('maps other ids to a slug and a hash, deterministically and without collisions', () => {
-    const ids = [
-      'Add-Login',
-      'add-login ',
-      'add.login',
-      'a:b',
-      'con',
-      'NUL',
-      '',
-      '../../etc',
-      'é',
-      'x'.repeat(200),
-      'Ünïcødé feature',
-    ];
+    const ids = ['Add-Login', 'add-login ', 'add.login', 'a:b', 'con', 'NUL', '', '../../etc', 'é', 'x'.repeat(200), 'Ünïcødé feature'];
     const names = ids.map(runStateFileName);
     for (const name of names) {
       assert.match(name, /^[a-z0-9][a-z0-9-]*-[0-9a-f]{8}\.json$/, name);
@@ -244,7 +235,7 @@ describe('recovery from bad files', () => {
     ['a torn (truncated) file', '', 'corrupt'],
     ['garbage bytes', Buffer.from([0xff, 0xfe, 0x00, 0x7b, 0xc3, 0x28, 0x0a]), 'corrupt'],
     ['JSON that is not a run state', '{"version":1,"featureId":"add-login"}', 'invalid-state'],
-    ['a newer format', '{"version":2,"featureId":"add-login","whatever":true}', 'unsupported-version'],
+    ['a version no build writes', '{"version":0,"featureId":"add-login","whatever":true}', 'unsupported-version'],
   ];
 
   for (const [what, content, code] of BAD_FILES) {
@@ -306,9 +297,7 @@ describe('recovery from bad files', () => {
         ['add-login.json.bak', 'corrupt'],
       ],
     );
-    assert.ok(
-      result.problems.every((p) => p.message.endsWith('No good backup either: started from a fresh run state.')),
-    );
+    assert.ok(result.problems.every((p) => p.message.endsWith('No good backup either: started from a fresh run state.')));
     assert.equal(await fs.readFile(`${file}.bak.corrupt-20250301T100000000Z`, 'utf8'), 'garbage');
     await store.flush();
     assert.deepEqual(await readJson(file), initial());
@@ -454,6 +443,210 @@ describe('reload and events', () => {
       ['load', 'save'],
     );
     assert.deepEqual(problems, []);
+  });
+});
+
+describe('format versions', () => {
+  /** `later(n)` as a newer build might write it: version 3 and a field this build does not know. */
+  const newer = (n: number) => ({ ...later(n), version: 3, budget: { tokens: 10 } });
+
+  it('shows a newer file read-only and never copies, rewrites or backs it up', async () => {
+    await seed(later(2), later(1));
+    const bytes = Buffer.from(JSON.stringify(newer(3), null, 2));
+    await fs.writeFile(file, bytes);
+    const backup = await fs.readFile(`${file}.bak`);
+    const { store, problems } = open();
+    const result = await store.load();
+    assert.equal(store.readOnly, true);
+    assert.equal(result.source, 'file');
+    assert.deepEqual(result.state, newer(3));
+    assert.deepEqual(
+      problems.map((p) => p.code),
+      ['newer-version'],
+    );
+    assert.equal(problems[0]!.backupFile, undefined);
+    assert.match(
+      problems[0]!.message,
+      /uses format version 3; this build writes version 2\. It is shown read-only; it is never overwritten\./,
+    );
+    assert.throws(() => store.save(later(4)), ReadOnlyRunStateError);
+    await assert.rejects(store.startNewRun(initial('run-2')), ReadOnlyRunStateError);
+    await store.flush();
+    assert.deepEqual(await fs.readFile(file), bytes);
+    assert.deepEqual(await fs.readFile(`${file}.bak`), backup);
+    assert.deepEqual(await listRuns(), ['add-login.json', 'add-login.json.bak']);
+  });
+
+  it('starts from createInitial when it cannot read a newer file at all, still read-only', async () => {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, '{"version": 7, "featureId": "add-login", "shape": "unknown"}');
+    const { store } = open();
+    const result = await store.load();
+    assert.equal(result.source, 'initial');
+    assert.deepEqual(result.state, initial());
+    assert.equal(result.problems[0]?.code, 'newer-version');
+    assert.match(result.problems[0]!.message, /cannot read it/);
+    assert.equal(store.readOnly, true);
+    await store.flush();
+    assert.deepEqual(await listRuns(), ['add-login.json']);
+  });
+
+  it('turns read-only when reload finds a newer file, adopting what it can read', async () => {
+    const { store, problems, changes } = open();
+    await store.load();
+    store.save(later(1));
+    await store.flush();
+    await fs.writeFile(file, JSON.stringify(newer(2)));
+    const result = await store.reload();
+    assert.equal(result.changed, true);
+    assert.deepEqual(store.state, newer(2));
+    assert.equal(store.readOnly, true);
+    assert.deepEqual((await store.reload()).problems, []);
+    assert.equal(problems.length, 1);
+    assert.deepEqual(
+      changes.map((c) => c.origin),
+      ['load', 'save', 'external'],
+    );
+    assert.throws(() => store.save(later(3)), ReadOnlyRunStateError);
+  });
+
+  it('refuses to write over a newer file that appeared after its load', async () => {
+    const { store, problems } = open();
+    await store.load();
+    store.save(later(1));
+    await store.flush();
+    const bytes = Buffer.from(JSON.stringify(newer(2)));
+    await fs.writeFile(file, bytes);
+    store.save(later(3));
+    await assert.rejects(store.flush(), ReadOnlyRunStateError);
+    assert.equal(store.readOnly, true);
+    assert.deepEqual(await fs.readFile(file), bytes);
+    assert.deepEqual(
+      problems.map((p) => p.code),
+      ['newer-version'],
+    );
+  });
+
+  it('migrates a version-1 file on read and moves its live locks to the repository table on the first write', async () => {
+    const v2 = later(3);
+    const { merges: _m, integration: _i, history: _h, planHash: _p, ...rest } = v2;
+    const v1 = {
+      ...rest,
+      version: 1,
+      packages: Object.fromEntries(
+        Object.entries(v2.packages).map(([id, r]) => {
+          const { startToken: _t, needsInput: _n, headSha: _s, resultFile: _f, changedFiles: _c, ...old } = r;
+          return [id, old];
+        }),
+      ),
+      locks: [
+        { key: 'api:users', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: null },
+        { key: 'src/db.ts', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: '2999-01-01T00:00:00.000Z' },
+        { key: 'src/old.ts', holder: 'b', acquiredAt: T0.toISOString(), expiresAt: '2000-01-01T00:00:00.000Z' },
+      ],
+    };
+    const v1Bytes = Buffer.from(JSON.stringify(v1, null, 2));
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, v1Bytes);
+    // Already in the table (a crash after moving the locks, before writing the state): not added twice.
+    await new LockTableStore(root).update((t) => ({
+      ...t,
+      locks: [
+        { key: 'api:users', kind: 'key', featureId: FEATURE, runId: 'run-1', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: null },
+      ],
+    }));
+
+    const { store } = open();
+    const result = await store.load();
+    assert.equal(result.migratedFrom, 1);
+    assert.equal(result.state.version, 2);
+    assert.equal(result.state.packages.a!.startToken, null);
+    assert.deepEqual(await fs.readFile(file), v1Bytes, 'nothing is written on read');
+    store.save(later(4));
+    await store.flush();
+    assert.deepEqual(await readJson(file), later(4));
+    assert.deepEqual(await fs.readFile(`${file}.bak`), v1Bytes, 'the version-1 bytes are the backup');
+    const table = new LockTableStore(root).read();
+    assert.deepEqual(
+      table.locks.map((l) => [l.key, l.kind, l.featureId, l.runId, l.holder, l.expiresAt]),
+      [
+        ['api:users', 'key', FEATURE, 'run-1', 'a', null],
+        ['src/db.ts', 'file', FEATURE, 'run-1', 'a', '2999-01-01T00:00:00.000Z'],
+      ],
+    );
+  });
+
+  it('keeps fields it does not know across a save and a load', async () => {
+    const state = { ...later(3), fromTheFuture: [1, 2] };
+    state.packages = { ...state.packages, a: { ...state.packages.a!, tokensUsed: 99 } as never };
+    await seed(state);
+    const { store } = open();
+    const { state: loaded } = await store.load();
+    assert.deepEqual(loaded, state);
+    store.save(step(loaded, { type: 'exited', packageId: 'a', exitCode: 0 }, 9000));
+    await store.flush();
+    const written = (await readJson(file)) as RunState & { fromTheFuture?: number[] };
+    assert.deepEqual(written.fromTheFuture, [1, 2]);
+    assert.equal((written.packages.a as unknown as { tokensUsed: number }).tokensUsed, 99);
+  });
+});
+
+describe('startNewRun', () => {
+  it('archives the earlier run and keeps its summary in the history', async () => {
+    const { store } = open();
+    await store.load();
+    const first = later(5);
+    store.save(first);
+    await store.flush();
+
+    const { state, archived } = await store.startNewRun(initial('run-2'));
+    assert.equal(archived, historyFile(root, FEATURE, 'run-1'));
+    assert.deepEqual(await readJson(archived!), first);
+    assert.equal(state.runId, 'run-2');
+    assert.deepEqual(state.history, [
+      {
+        runId: 'run-1',
+        createdAt: T0.toISOString(),
+        endedAt: first.updatedAt,
+        planHash: null,
+        counts: { succeeded: 1, pending: 1 },
+        archive: '.waves/history/add-login/run-1.json',
+      },
+    ]);
+    assert.deepEqual(await readJson(file), state);
+
+    const third = await store.startNewRun(initial('run-3'));
+    assert.deepEqual(
+      third.state.history.map((h) => h.runId),
+      ['run-1', 'run-2'],
+    );
+    assert.deepEqual(await readJson(third.archived!), state);
+    await assert.rejects(store.startNewRun(initial('run-3')), /new run id/);
+  });
+
+  it('never overwrites an archive that is already there', async () => {
+    await seed(later(2));
+    const target = historyFile(root, FEATURE, 'run-1');
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.writeFile(target, 'someone else');
+    const { store } = open();
+    await store.load();
+    const { archived, state } = await store.startNewRun(initial('run-2'));
+    assert.equal(archived, target.replace(/\.json$/, '-2.json'));
+    assert.equal(await fs.readFile(target, 'utf8'), 'someone else');
+    assert.deepEqual(await readJson(archived!), later(2));
+    assert.equal(state.history[0]!.archive, '.waves/history/add-login/run-1-2.json');
+    assert.equal((await fs.readdir(path.dirname(target))).filter((n) => n.includes('.tmp-')).length, 0);
+  });
+
+  it('archives nothing when no state was ever written', async () => {
+    const { store } = open();
+    await store.load();
+    const result = await store.startNewRun(initial('run-2'));
+    assert.equal(result.archived, undefined);
+    assert.deepEqual(result.state.history, []);
+    assert.deepEqual(await readJson(file), initial('run-2'));
+    await assert.rejects(fs.access(path.join(root, '.waves', 'history')));
   });
 });
 

@@ -1,0 +1,215 @@
+/**
+ * Every file, folder and branch name the run engine uses, in one place (see
+ * `docs/run-engine.md`, "Files on disk"). Pure: string work with `path` (and a hash for
+ * unsafe feature ids), no file system.
+ *
+ * Every function takes the feature's id as written in the plan and names it by
+ * `featureSlug(featureId)`; the slug of a slug is the slug itself, so passing a slug works
+ * too. Run ids, package ids and attempt numbers become single path segments and branch
+ * name components: a value that cannot be one (empty, `.`/`..`, a separator, characters git
+ * refuses in a ref) throws a `RangeError` — a valid plan's ids never do (the plan schema
+ * allows `^[a-z][a-z0-9_-]{0,63}$`).
+ */
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+
+/** The engine's folder, relative to the repository root. */
+export const WAVES_FOLDER = '.waves';
+/** Where run states live, relative to the repository root. */
+export const RUNS_FOLDER = '.waves/runs';
+/** Where earlier runs' final states live, relative to the repository root. */
+export const HISTORY_FOLDER = '.waves/history';
+/**
+ * The name of the integration branch's worktree and the last component of its branch.
+ * It starts with `_`, which no package id can (ids start with a letter), so a package
+ * called `integration` never shares its branch or worktree.
+ */
+export const INTEGRATION_NAME = '_integration';
+
+// ---------------------------------------------------------------------------------------
+// Feature names
+
+/** Ids used as file names unchanged: lower-case, digits, `-`, `_`; at most 100 characters. */
+const SAFE_NAME = /^[a-z0-9][a-z0-9_-]{0,99}$/;
+/** Device names Windows refuses as file names, with any extension. */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
+
+/**
+ * The file name of a feature's run state. Ids that are already safe on every OS
+ * (`SAFE_NAME`, not a Windows device name) map to `<id>.json`; any other id maps to
+ * `<slug>-<hash>.json`, where the slug keeps the id's letters and digits (lower-cased,
+ * other runs turned into `-`, at most 48 characters, `feature` when nothing is left)
+ * and the hash is the first 8 hex digits of the SHA-256 of the exact id. So the
+ * mapping is deterministic, case-insensitive file systems cannot merge two ids, and
+ * `My.Feature` → `my-feature-<hash>.json`.
+ */
+export function runStateFileName(featureId: string): string {
+  return `${featureSlug(featureId)}.json`;
+}
+
+/**
+ * The feature's name in paths and branch names: `runStateFileName(featureId)` without
+ * `.json`. Safe as a file name on every OS and as a git ref component; idempotent.
+ */
+export function featureSlug(featureId: string): string {
+  if (SAFE_NAME.test(featureId) && !WINDOWS_RESERVED.test(featureId)) return featureId;
+  const slug =
+    featureId
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 48)
+      .replace(/-+$/, '') || 'feature';
+  const hash = createHash('sha256').update(featureId, 'utf8').digest('hex').slice(0, 8);
+  return `${slug}-${hash}`;
+}
+
+/**
+ * A run id or package id that is safe as one path segment and one git ref component:
+ * letters, digits, `_`, `-`, `.`; not starting with `.` or `-`; no `..`; not ending in
+ * `.` or `.lock`; at most 128 characters.
+ */
+export function isSafeName(value: string): boolean {
+  return (
+    typeof value === 'string' &&
+    /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(value) &&
+    !value.includes('..') &&
+    !value.endsWith('.') &&
+    !value.endsWith('.lock')
+  );
+}
+
+function safe(kind: string, value: string): string {
+  if (!isSafeName(value)) throw new RangeError(`Not a usable ${kind} for a file or branch name: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function packageName(packageId: string): string {
+  safe('package id', packageId);
+  if (packageId === INTEGRATION_NAME) throw new RangeError(`"${INTEGRATION_NAME}" is reserved for the integration branch`);
+  return packageId;
+}
+
+// ---------------------------------------------------------------------------------------
+// Files under <repo>/.waves
+
+export function wavesDir(repo: string): string {
+  return path.join(repo, WAVES_FOLDER);
+}
+
+/** The repository's lock table (every feature's locks). */
+export function lockTableFile(repo: string): string {
+  return path.join(repo, WAVES_FOLDER, 'locks.json');
+}
+
+/** Held (created with O_EXCL) while one writer updates `locks.json`. */
+export function lockTableMutexFile(repo: string): string {
+  return `${lockTableFile(repo)}.lock`;
+}
+
+/** Verification command lists the user approved. */
+export function approvalsFile(repo: string): string {
+  return path.join(repo, WAVES_FOLDER, 'approvals.json');
+}
+
+/** The run state of a feature. */
+export function runStateFile(repo: string, featureId: string): string {
+  return path.join(repo, RUNS_FOLDER, runStateFileName(featureId));
+}
+
+/** The owner lease of a feature's run. */
+export function leaseFile(repo: string, featureId: string): string {
+  return path.join(repo, RUNS_FOLDER, `${featureSlug(featureId)}.lease`);
+}
+
+/** One run's folder: its report and its attempts. */
+export function runDir(repo: string, featureId: string, runId: string): string {
+  return path.join(repo, RUNS_FOLDER, featureSlug(featureId), safe('run id', runId));
+}
+
+/** One attempt (1, 2, …) of one package. */
+export function attemptDir(repo: string, featureId: string, runId: string, packageId: string, attempt: number): string {
+  if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`Not an attempt number: ${String(attempt)}`);
+  return path.join(runDir(repo, featureId, runId), packageName(packageId), String(attempt));
+}
+
+export interface AttemptFiles {
+  /** The package's prompt. */
+  prompt: string;
+  /** What the runner must do; written by the engine before the runner starts. */
+  spec: string;
+  /** Written by the runner at start, exclusive create. */
+  meta: string;
+  /** Headless agents' output (stdout and stderr). */
+  log: string;
+  /** The agent's result record. */
+  result: string;
+  /** Present while the agent waits for a person. */
+  needsInput: string;
+  /** Created to ask the runner to stop the agent. */
+  cancel: string;
+  /** Written atomically by the runner at the end. */
+  exit: string;
+}
+
+export function attemptFiles(dir: string): AttemptFiles {
+  return {
+    prompt: path.join(dir, 'prompt.md'),
+    spec: path.join(dir, 'spec.json'),
+    meta: path.join(dir, 'meta.json'),
+    log: path.join(dir, 'agent.log'),
+    result: path.join(dir, 'result.json'),
+    needsInput: path.join(dir, 'needs-input.json'),
+    cancel: path.join(dir, 'cancel'),
+    exit: path.join(dir, 'exit.json'),
+  };
+}
+
+/** The log of verification step `n` (1, 2, …) of an attempt. */
+export function verifyLogFile(dir: string, n: number): string {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`Not a step number: ${String(n)}`);
+  return path.join(dir, `verify-${n}.log`);
+}
+
+/** The run report's two files. */
+export function reportFiles(repo: string, featureId: string, runId: string): { markdown: string; json: string } {
+  const dir = runDir(repo, featureId, runId);
+  return { markdown: path.join(dir, 'report.md'), json: path.join(dir, 'report.json') };
+}
+
+/** Where the final state of an earlier run of a feature is kept. */
+export function historyFile(repo: string, featureId: string, runId: string): string {
+  return path.join(repo, HISTORY_FOLDER, featureSlug(featureId), `${safe('run id', runId)}.json`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Worktrees (a sibling folder of the repository) and branches
+
+/** `<repo>.worktrees/<feature>`: the folder of a feature's worktrees, beside the repository. */
+export function worktreesRoot(repo: string, featureId: string): string {
+  const normal = path.normalize(repo);
+  const root = path.parse(normal).root;
+  const trimmed = normal.length > root.length ? normal.replace(/[\\/]+$/, '') : normal;
+  return path.join(`${trimmed}.worktrees`, featureSlug(featureId));
+}
+
+/** An isolated package's worktree. */
+export function worktreePath(repo: string, featureId: string, packageId: string): string {
+  return path.join(worktreesRoot(repo, featureId), packageName(packageId));
+}
+
+/** The integration branch's worktree. */
+export function integrationPath(repo: string, featureId: string): string {
+  return path.join(worktreesRoot(repo, featureId), INTEGRATION_NAME);
+}
+
+/** `waves/<feature>/<package>`. */
+export function packageBranch(featureId: string, packageId: string): string {
+  return `waves/${featureSlug(featureId)}/${packageName(packageId)}`;
+}
+
+/** `waves/<feature>/_integration`. */
+export function integrationBranch(featureId: string): string {
+  return `waves/${featureSlug(featureId)}/${INTEGRATION_NAME}`;
+}
