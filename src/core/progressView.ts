@@ -109,20 +109,45 @@ export function modelFromState(state: RunState, packages: readonly ProgressPacka
 }
 
 /**
- * What the progress view folds: the run-state events (with the time they happened) and
- * two of its own — a note for one package (`verifying: npm test`, `merged`) or for the run.
+ * The engine's events (`EngineEvent` of `src/engine/engine.ts`, docs/run-engine.md "Engine
+ * API"), as the progress view reads them: structurally, so `src/core` needs nothing of
+ * the engine. Each package event is a status snapshot.
+ */
+export type EngineProgressEvent =
+  | { type: 'run-started'; runId: string; featureId: string; packages: string[]; maxParallel: number; mode: string; resumed: boolean }
+  | { type: 'package'; packageId: string; status: PackageStatus; attempt: number; detail?: string }
+  | { type: 'needs-input'; packageId: string; reason: string | null }
+  | { type: 'verification'; packageId: string; step: string; ok: boolean; command: string }
+  | { type: 'merge'; packageId: string; ok: boolean; conflicts?: string[] }
+  | { type: 'problem'; message: string; packageId?: string }
+  | { type: 'run-finished'; outcome: string; reportFile: string | null; counts: Partial<Record<PackageStatus, number>>; speedup: number | null };
+
+/**
+ * What the progress view folds, each with the time it happened (`at`, ISO): the engine's
+ * events, the run-state events, and a note for one package or for the run.
  */
 export type ProgressEvent =
+  | (EngineProgressEvent & { at: string })
   | (RunEvent & { at: string })
   | { type: 'note'; at: string; packageId?: string; text: string };
+
+/** The package an event is about, if any. */
+function packageOf(event: ProgressEvent): string | undefined {
+  return 'packageId' in event ? event.packageId : undefined;
+}
 
 const TERMINAL: readonly PackageStatus[] = ['succeeded', 'failed', 'blocked', 'cancelled', 'interrupted', 'scope-violation'];
 
 /** Fold one event into the model. Returns a new model (the input is not changed); unknown packages add a row. */
 export function reduceProgress(model: ProgressModel, event: ProgressEvent): ProgressModel {
   const at = epoch(event.at);
-  if (event.type === 'note' && event.packageId === undefined) return { ...model, note: event.text || null, seq: model.seq + 1 };
-  const id = event.packageId!;
+  if (event.type === 'run-started') return { ...model, note: null, seq: model.seq + 1 };
+  if (event.type === 'run-finished') return { ...model, note: event.outcome, seq: model.seq + 1 };
+  const id = packageOf(event);
+  if (id === undefined) {
+    if (event.type === 'note') return { ...model, note: event.text || null, seq: model.seq + 1 };
+    return model;
+  }
   const seq = model.seq + 1;
   let rows = model.rows;
   let index = rows.findIndex((r) => r.id === id);
@@ -141,6 +166,33 @@ export function reduceProgress(model: ProgressModel, event: ProgressEvent): Prog
   switch (event.type) {
     case 'note':
       row.detail = event.text;
+      break;
+    case 'problem':
+      row.detail = event.message;
+      break;
+    case 'package':
+      if (event.status === 'running' && (before.status !== 'running' || event.attempt !== before.attempt)) {
+        row.startedAt = at;
+        row.endedAt = null;
+      }
+      if (TERMINAL.includes(event.status)) {
+        if (!TERMINAL.includes(before.status)) row.endedAt = before.startedAt === null ? null : at;
+        row.needsInput = null;
+      }
+      if (event.status === 'pending') row.endedAt = null;
+      row.status = event.status;
+      row.attempt = event.attempt;
+      row.detail = event.detail ?? '';
+      break;
+    case 'needs-input':
+      row.needsInput = event.reason;
+      row.detail = event.reason === null ? '' : `needs input: ${event.reason}`;
+      break;
+    case 'verification':
+      row.detail = `${event.ok ? '✓' : '✗'} ${event.step}`;
+      break;
+    case 'merge':
+      row.detail = event.ok ? 'merged' : `merge conflict${event.conflicts?.length ? `: ${event.conflicts.join(', ')}` : ''}`;
       break;
     case 'ready':
     case 'queued':
@@ -459,7 +511,8 @@ export function repaint(previousHeight: number, lines: readonly string[]): strin
 /** `12:01:03 wp-api running (attempt 1)`: the event's own time (or `now`), the package, what happened. */
 export function renderLine(event: ProgressEvent, now: number): string {
   const t = epoch(event.at) ?? now;
-  const who = event.packageId === undefined ? '' : `${sanitize(event.packageId)} `;
+  const id = packageOf(event);
+  const who = id === undefined ? '' : `${sanitize(id)} `;
   return sanitize(`${formatClock(t)} ${who}${eventWords(event)}`);
 }
 
@@ -467,6 +520,28 @@ function eventWords(e: ProgressEvent): string {
   switch (e.type) {
     case 'note':
       return e.text;
+    case 'run-started':
+      return `run ${e.runId} of ${e.featureId} ${e.resumed ? 'resumed' : 'started'}: ${e.packages.length} package${e.packages.length === 1 ? '' : 's'}, at most ${e.maxParallel} at once (${e.mode})`;
+    case 'package': {
+      const words = e.status === 'running' ? `running (attempt ${e.attempt})` : e.status;
+      return e.detail ? `${words}: ${e.detail}` : words;
+    }
+    case 'needs-input':
+      return e.reason === null ? 'goes on (input given)' : `needs input: ${e.reason}`;
+    case 'verification':
+      return `verification ${e.ok ? 'passed' : 'FAILED'}: ${e.step}${e.command && e.command !== e.step ? ` ($ ${e.command})` : ''}`;
+    case 'merge':
+      return e.ok ? 'merged into the integration branch' : `merge conflict${e.conflicts?.length ? ` in ${e.conflicts.join(', ')}` : ''}`;
+    case 'problem':
+      return `problem: ${e.message}`;
+    case 'run-finished': {
+      const counts = Object.entries(e.counts)
+        .filter(([, n]) => n)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', ');
+      const speed = e.speedup === null ? '' : ` · speed-up ${e.speedup.toFixed(1)}×`;
+      return `run ${e.outcome}${counts ? ` (${counts})` : ''}${speed}${e.reportFile ? ` · report: ${e.reportFile}` : ''}`;
+    }
     case 'ready':
       return 'ready';
     case 'queued':

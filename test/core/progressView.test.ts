@@ -337,3 +337,69 @@ describe('one line per event', () => {
     assert.equal(renderLine({ type: 'failed', packageId: 'a', reason: 'x\x1b[2Jy\nz', at: 'x' }, now), '08:00:00 a failed: x\ufffd[2Jy\ufffdz');
   });
 });
+
+describe('engine events', () => {
+  type E = Parameters<typeof reduceProgress>[1];
+  const at = (s: number) => iso(s);
+  const engineFold = (m: ProgressModel, events: [number, Record<string, unknown>][]) =>
+    events.reduce((acc, [s, e]) => reduceProgress(acc, { ...e, at: at(s) } as E), m);
+
+  it('package snapshots set status, attempt, detail and the attempt times', () => {
+    let m = engineFold(createProgressModel(plan), [
+      [0, { type: 'run-started', runId: 'r1', featureId: 'f', packages: plan.map((p) => p.id), maxParallel: 2, mode: 'eager', resumed: false }],
+      [1, { type: 'package', packageId: 'wp-contracts', status: 'queued', attempt: 0 }],
+      [2, { type: 'package', packageId: 'wp-contracts', status: 'running', attempt: 1 }],
+      [5, { type: 'needs-input', packageId: 'wp-contracts', reason: 'usage limit' }],
+    ]);
+    let row = m.rows[0]!;
+    assert.deepEqual([row.status, row.attempt, row.startedAt, row.needsInput], ['running', 1, T0 + 2000, 'usage limit']);
+    assert.match(renderTable(m, 100, T0 + 10_000)[2]!, /^wp-contracts\s+1\s+needs-input\s+1\s+8s\s+needs input: usage limit$/);
+    m = engineFold(m, [
+      [6, { type: 'needs-input', packageId: 'wp-contracts', reason: null }],
+      [9, { type: 'package', packageId: 'wp-contracts', status: 'verifying', attempt: 1 }],
+      [10, { type: 'verification', packageId: 'wp-contracts', step: 'unit tests', ok: true, command: 'npm test' }],
+    ]);
+    row = m.rows[0]!;
+    assert.deepEqual([row.status, row.needsInput, row.detail, row.startedAt], ['verifying', null, '✓ unit tests', T0 + 2000]);
+    m = engineFold(m, [
+      [12, { type: 'package', packageId: 'wp-contracts', status: 'succeeded', attempt: 1 }],
+      [13, { type: 'merge', packageId: 'wp-contracts', ok: true }],
+      [14, { type: 'package', packageId: 'wp-api', status: 'blocked', attempt: 0, detail: 'blocked by wp-contracts' }],
+    ]);
+    row = m.rows[0]!;
+    assert.deepEqual([row.status, row.endedAt, row.detail], ['succeeded', T0 + 12_000, 'merged']);
+    assert.deepEqual([m.rows[2]!.status, m.rows[2]!.endedAt], ['blocked', null]);
+    m = engineFold(m, [[20, { type: 'run-finished', outcome: 'failed', reportFile: null, counts: { succeeded: 1, blocked: 1 }, speedup: null }]]);
+    assert.match(renderHeader(m), / · failed$/);
+  });
+
+  it('a second attempt restarts the clock', () => {
+    const m = engineFold(createProgressModel(plan), [
+      [0, { type: 'package', packageId: 'wp-db', status: 'running', attempt: 1 }],
+      [10, { type: 'package', packageId: 'wp-db', status: 'failed', attempt: 1, detail: 'exited 1' }],
+      [11, { type: 'package', packageId: 'wp-db', status: 'pending', attempt: 1 }],
+      [12, { type: 'package', packageId: 'wp-db', status: 'running', attempt: 2 }],
+    ]);
+    const row = m.rows[1]!;
+    assert.deepEqual([row.attempt, row.startedAt, row.endedAt], [2, T0 + 12_000, null]);
+  });
+
+  it('one line per engine event', () => {
+    const t = new Date(2025, 2, 1, 12, 1, 3).toISOString();
+    const line = (e: Record<string, unknown>) => renderLine({ ...e, at: t } as E, 0);
+    assert.equal(line({ type: 'package', packageId: 'wp-api', status: 'running', attempt: 1 }), '12:01:03 wp-api running (attempt 1)');
+    assert.equal(line({ type: 'package', packageId: 'wp-api', status: 'failed', attempt: 2, detail: 'timed out' }), '12:01:03 wp-api failed: timed out');
+    assert.equal(line({ type: 'needs-input', packageId: 'a', reason: null }), '12:01:03 a goes on (input given)');
+    assert.equal(line({ type: 'verification', packageId: 'a', step: 'unit', ok: false, command: 'npm test' }), '12:01:03 a verification FAILED: unit ($ npm test)');
+    assert.equal(line({ type: 'merge', packageId: 'a', ok: false, conflicts: ['src/x.ts'] }), '12:01:03 a merge conflict in src/x.ts');
+    assert.equal(line({ type: 'problem', message: 'plan changed' }), '12:01:03 problem: plan changed');
+    assert.equal(
+      line({ type: 'run-started', runId: 'r1', featureId: 'f', packages: ['a', 'b'], maxParallel: 3, mode: 'barrier', resumed: true }),
+      '12:01:03 run r1 of f resumed: 2 packages, at most 3 at once (barrier)',
+    );
+    assert.equal(
+      line({ type: 'run-finished', outcome: 'succeeded', reportFile: '/r/report.md', counts: { succeeded: 2, failed: 0 }, speedup: 1.94 }),
+      '12:01:03 run succeeded (2 succeeded) · speed-up 1.9× · report: /r/report.md',
+    );
+  });
+});
