@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, VERDICT_PARSERS, type AgentVerdict, type VerdictParserId } from '../core/agents.js';
 import { attemptFiles, type AttemptFiles } from '../core/runPaths.js';
+import { writeFileAtomic } from './atomicSync.js';
 
 /** spec.json: what the runner must do (written by the engine before the runner starts). */
 export interface RunnerSpec {
@@ -79,30 +80,7 @@ export const EXIT_BAD_ARGS = 2;
 export const EXIT_ALREADY_RAN = 3;
 
 // ---------------------------------------------------------------------------------------
-// Small file helpers
-
-/** Writes `file` atomically: a temporary file beside it, fsync, rename, then fsync the folder. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  try {
-    const dfd = fs.openSync(path.dirname(file), 'r');
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
-  } catch {
-    // folders cannot be fsynced on every platform (Windows): the rename is still atomic
-  }
-}
+// spec.json
 
 /** Validates spec.json's parsed value; returns a problem or null. */
 export function specProblem(x: unknown): string | null {
