@@ -3,6 +3,7 @@
  */
 import * as vscode from 'vscode';
 import { DagPanelManager } from './dag/dagPanel';
+import { RunFileSource } from './dag/runSource';
 import { registerPlanCommands } from './plan/commands';
 import { PlanDiagnostics, PlanQuickFixes } from './plan/diagnostics';
 import { PlanNavigation } from './plan/navigation';
@@ -13,12 +14,16 @@ import { WavesTree } from './views/wavesTree';
 /** What the extension returns from `activate`: used by its own tests, not a public API. */
 export interface WavesApi {
   readonly registry: PlanRegistry;
+  readonly dag: DagPanelManager;
 }
 
 export function activate(context: vscode.ExtensionContext): WavesApi {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Wave Orchestrator', { log: true });
   const registry = new PlanRegistry(context.workspaceState, log);
+  // The DAG panel's run statuses: issue #8's RunWatch replaces RunFileSource here when it lands.
+  const runs = new RunFileSource(log);
+  const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs });
 
   context.subscriptions.push(
     log,
@@ -29,12 +34,13 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     new WavesTree(registry, log),
     new PlanStatusBar(registry, log),
     ...registerPlanCommands({ registry, log }),
-    new DagPanelManager(context.extensionUri, registry, log),
+    runs,
+    dag,
   );
 
   log.info(`Activated in ${Date.now() - started} ms`);
   void registry.ready.then(() => log.info(`Plans ready ${Date.now() - started} ms after activation`));
-  return { registry };
+  return { registry, dag };
 }
 
 export function deactivate(): void {

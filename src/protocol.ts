@@ -13,7 +13,7 @@
 import type { PackageRunRecord, PackageStatus } from './core/runState';
 
 /** Bumped on any incompatible change to the messages below. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------
 // Host → webview
@@ -42,6 +42,19 @@ export interface PlanNode extends PackageLiveStatus {
   writeScope: string[];
   /** The package's lock files and lock keys. */
   locks: string[];
+  /** The plan's diagnostics on this package: counts and their messages (for the tooltip). */
+  problems: NodeProblems;
+  /** Dependencies named in `depends_on` that are not in the plan (drawn as ghost nodes). */
+  unknownDependencies: string[];
+  /** On a dependency cycle. */
+  onCycle: boolean;
+}
+
+export interface NodeProblems {
+  errors: number;
+  warnings: number;
+  /** `severity code: message`, at most 20. */
+  messages: string[];
 }
 
 /** `source` must finish before `target` may start (arrow from dependency to dependent). */
@@ -52,6 +65,8 @@ export interface DependencyEdge {
   target: string;
   /** On the critical path. */
   critical: boolean;
+  /** Both ends are on the same dependency cycle. */
+  cycle: boolean;
 }
 
 /** Two packages that may run in parallel but share write scope or a lock (undirected). */
@@ -76,12 +91,18 @@ export interface PlanMessage {
   featureId: string | null;
   /** The plan file, workspace-relative with forward slashes. */
   planFile: string;
+  /** The plan file's URI (the panel keeps it in its state, so a reload reopens the same plan). */
+  planUri: string;
+  /** Id of the run the statuses come from, or null when the plan has not run. */
+  runId: string | null;
   nodes: PlanNode[];
   edges: PlanEdge[];
   /** `waves[i]` lists the package ids of wave i + 1. */
   waves: string[][];
   /** Package ids along the critical path, first to last. */
   criticalPath: string[];
+  /** Each dependency cycle, in order (cycle[k] depends on cycle[k+1], the last on the first). */
+  cycles: string[][];
   /** How many diagnostics the plan has (the Problems panel lists them). */
   problems: { errors: number; warnings: number };
 }
@@ -146,21 +167,48 @@ export interface OpenPackageRequest {
   requestId: number;
   packageId: string;
 }
-export interface RunPackageRequest {
-  type: 'runPackage';
+/** Everything the details pane shows about one package; the result is `PackageDetails`. */
+export interface PackageDetailsRequest {
+  type: 'packageDetails';
   requestId: number;
   packageId: string;
+}
+
+/** The actions of the details pane, in the order it shows them. */
+export const PACKAGE_ACTIONS = [
+  'reveal',
+  'showPrompt',
+  'run',
+  'retry',
+  'cancel',
+  'openTerminal',
+  'openWorktree',
+  'showChanges',
+] as const;
+export type PackageAction = (typeof PACKAGE_ACTIONS)[number];
+
+/** Do `action` on a package; the host answers with an error reply when it cannot. */
+export interface PackageActionRequest {
+  type: 'packageAction';
+  requestId: number;
+  packageId: string;
+  action: PackageAction;
+}
+
+export const EXPORT_FORMATS = ['svg', 'mermaid'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Export the panel's plan (the host asks where to save); the result is the saved path or null when cancelled. */
+export interface ExportDagRequest {
+  type: 'exportDag';
+  requestId: number;
+  format: ExportFormat;
 }
 export interface RunWaveRequest {
   type: 'runWave';
   requestId: number;
   /** 1-based wave number. */
   wave: number;
-}
-export interface CancelPackageRequest {
-  type: 'cancelPackage';
-  requestId: number;
-  packageId: string;
 }
 /** Open a file of the workspace (e.g. a conflict witness). */
 export interface RevealFileRequest {
@@ -172,17 +220,69 @@ export interface RevealFileRequest {
 
 /** Messages the host answers with a `reply`. */
 export type WebviewRequest =
-  OpenPackageRequest | RunPackageRequest | RunWaveRequest | CancelPackageRequest | RevealFileRequest;
+  | OpenPackageRequest
+  | PackageDetailsRequest
+  | PackageActionRequest
+  | RunWaveRequest
+  | RevealFileRequest
+  | ExportDagRequest;
 
 export type WebviewMessage = ReadyMessage | LogMessage | WebviewRequest;
 
 /** The `result` of a successful reply to each request. */
 export interface WebviewRequestResults {
   openPackage: null;
-  runPackage: null;
+  packageDetails: PackageDetails;
+  packageAction: null;
   runWave: null;
-  cancelPackage: null;
   revealFile: null;
+  exportDag: string | null;
+}
+
+/** Whether an action can act now, and why not when it cannot. */
+export interface ActionState {
+  enabled: boolean;
+  /** Why it is disabled (shown beside the button). */
+  reason?: string;
+}
+
+/** The details pane's content for one package (`packageDetails` result). */
+export interface PackageDetails {
+  id: string;
+  title: string;
+  description: string;
+  taskType: string | null;
+  priority: number | null;
+  wave: number | null;
+  dependencies: string[];
+  dependents: string[];
+  unknownDependencies: string[];
+  scope: { writeAllow: string[]; readAllow: string[]; deny: string[] };
+  locks: { files: string[]; keys: string[] };
+  verification: { tier: string | null; steps: { name: string; kind: string; command: string | null }[] };
+  timeoutMinutes: number | null;
+  retryBudget: number | null;
+  problems: { severity: 'error' | 'warning' | 'info'; code: string; message: string; line: number }[];
+  /** The package's record in the plan's run, or null when it has not run. */
+  run: PackageRunDetails | null;
+  actions: Record<PackageAction, ActionState>;
+}
+
+export interface PackageRunDetails {
+  runId: string;
+  status: PackageStatus;
+  attempts: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  exitCode: number | null;
+  signal: string | null;
+  logFile: string | null;
+  worktree: string | null;
+  branch: string | null;
+  verification: { step: string; ok: boolean; detail: string | null; at: string }[];
+  scopeViolations: { path: string; change: string }[];
+  blockedBy: string[];
+  lastError: string | null;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -248,8 +348,13 @@ const MESSAGE_FIELDS: { [M in WebviewMessage as M['type']]: { [K in Exclude<keyo
     ),
   },
   openPackage: { requestId, packageId },
-  runPackage: { requestId, packageId },
-  cancelPackage: { requestId, packageId },
+  packageDetails: { requestId, packageId },
+  packageAction: {
+    requestId,
+    packageId,
+    action: check((v) => (PACKAGE_ACTIONS as readonly unknown[]).includes(v), PACKAGE_ACTIONS.join(' | ')),
+  },
+  exportDag: { requestId, format: check((v) => (EXPORT_FORMATS as readonly unknown[]).includes(v), EXPORT_FORMATS.join(' | ')) },
   runWave: {
     requestId,
     wave: check(

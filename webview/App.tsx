@@ -1,21 +1,23 @@
 import {
-  Background,
   Controls,
-  MarkerType,
+  MiniMap,
   ReactFlow,
+  ReactFlowProvider,
+  ViewportPortal,
+  useReactFlow,
   type ColorMode,
-  type Edge,
   type NodeMouseHandler,
+  type Viewport,
 } from '@xyflow/react';
-import { VscodeBadge } from '@vscode-elements/react-elements';
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { plural } from '../src/core/summary';
-import type { PlanMessage } from '../src/protocol';
-import { layoutByWave } from './layout';
-import { PackageNode, type PackageFlowNode } from './PackageNode';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { buildDisplayGraph, groupKey, layoutDisplay, type DisplayGraph } from '../src/core/dagLayout/display';
+import type { Layout } from '../src/core/dagLayout/layout';
+import { navigate, neighbours, type Direction } from '../src/core/dagLayout/navigate';
+import { search } from '../src/core/dagLayout/search';
+import type { ExportFormat, PackageAction, PackageDetails, PlanMessage } from '../src/protocol';
+import { Details } from './Details';
+import { nodeTypes, useCounts, type FlowNode } from './PackageNode';
 import type { StatusStore } from './statusStore';
-
-const nodeTypes = { package: PackageNode };
 
 function themeKind(): ColorMode {
   const kind = document.body.dataset.vscodeThemeKind ?? '';
@@ -33,101 +35,457 @@ function useThemeKind(): ColorMode {
   return mode;
 }
 
+/** UI state kept with `vscode.setState` across hide/show and reloads. */
+export interface SavedState {
+  planUri?: string;
+  viewport?: Viewport;
+  selected?: string;
+  expanded?: string[];
+  filter?: string;
+}
+
+export interface Rpc {
+  details(id: string): Promise<PackageDetails>;
+  action(id: string, action: PackageAction): Promise<void>;
+  exportDag(format: ExportFormat): Promise<void>;
+}
+
 export interface AppProps {
   plan: PlanMessage | undefined;
   store: StatusStore;
-  open: (id: string) => void;
+  rpc: Rpc;
+  saved: SavedState;
+  save: (patch: Partial<SavedState>) => void;
 }
 
-export function App({ plan, store, open }: AppProps) {
+export const FILTERS: { value: string; label: string }[] = [
+  { value: '', label: 'All statuses' },
+  { value: 'active', label: 'Running' },
+  { value: 'bad', label: 'Failed or stopped' },
+  { value: 'done', label: 'Succeeded' },
+  { value: 'todo', label: 'Not started' },
+];
+
+export function App(props: AppProps) {
+  if (!props.plan) return <div className="empty">Waiting for the plan…</div>;
+  return (
+    <ReactFlowProvider key={props.plan.planUri}>
+      <Graph {...props} plan={props.plan} />
+    </ReactFlowProvider>
+  );
+}
+
+function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage }) {
   const colorMode = useThemeKind();
-  const { nodes, edges } = useMemo(() => toFlow(plan, store), [plan, store]);
-  const onNodeClick: NodeMouseHandler<PackageFlowNode> = useCallback((_e, node) => open(node.id), [open]);
-  // React Flow focuses the node wrapper: Enter there opens the package.
+  const flow = useReactFlow();
+  const samePlan = saved.planUri === plan.planUri;
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set(samePlan ? (saved.expanded ?? []) : []));
+  const [selected, setSelected] = useState<string | undefined>(samePlan ? saved.selected : undefined);
+  const [focusId, setFocusId] = useState<string | undefined>(undefined);
+  const [query, setQuery] = useState('');
+  const [matchIndex, setMatchIndex] = useState(0);
+  const [filter, setFilter] = useState(samePlan ? (saved.filter ?? '') : '');
+  const [announcement, setAnnouncement] = useState('');
+  const flowRef = useRef<HTMLDivElement>(null);
+
+  const display = useMemo(() => buildDisplayGraph(plan, { expanded }), [plan, expanded]);
+  const layout = useMemo(() => layoutDisplay(display), [display]);
+  const links = useMemo(() => neighbours(display.edges), [display]);
+  const byId = useMemo(() => new Map(plan.nodes.map((n) => [n.id, n])), [plan]);
+  const matches = useMemo(() => search(plan.nodes, query, (id) => store.status(id)), [plan, query, store]);
+  const matchSet = useMemo(() => new Set(matches), [matches]);
+
+  const expand = useCallback(
+    (key: string) => {
+      setExpanded((before) => {
+        const next = new Set(before).add(key);
+        save({ expanded: [...next] });
+        return next;
+      });
+    },
+    [save],
+  );
+  const collapse = useCallback(
+    (key: string) => {
+      setExpanded((before) => {
+        const next = new Set(before);
+        next.delete(key);
+        save({ expanded: [...next] });
+        return next;
+      });
+    },
+    [save],
+  );
+
+  const base = useMemo(() => toNodes(display, layout, byId, store, matchSet, expand), [display, layout, byId, store, matchSet, expand]);
+  const current = focusId && layout.nodes.has(focusId) ? focusId : layout.columns.find((c) => c.length)?.[0];
+  const nodes = useMemo(
+    () => base.map((n) => (n.id === current || n.id === selected ? { ...n, focusable: n.id === current, selected: n.id === selected } : n)),
+    [base, current, selected],
+  );
+
+  const select = useCallback(
+    (id: string | undefined) => {
+      setSelected(id);
+      save({ selected: id });
+    },
+    [save],
+  );
+
+  const centre = useCallback(
+    (id: string) => {
+      const b = layout.nodes.get(id);
+      if (b) void flow.setCenter(b.x + b.width / 2, b.y + b.height / 2, { zoom: Math.max(flow.getZoom(), 0.8), duration: 0 });
+    },
+    [flow, layout],
+  );
+
+  const focusNode = useCallback(
+    (id: string) => {
+      setFocusId(id);
+      centre(id);
+      requestAnimationFrame(() => requestAnimationFrame(() => flowRef.current?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(id)}"]`)?.focus()));
+    },
+    [centre],
+  );
+
+  /** Shows a package: expands its wave when collapsed, centres and focuses it. */
+  const reveal = useCallback(
+    (id: string) => {
+      const shown = display.shownAs.get(id);
+      if (shown && shown !== id) {
+        const pkg = byId.get(id);
+        if (pkg) expand(groupKey(pkg.wave));
+        setFocusId(id);
+        requestAnimationFrame(() => focusNode(id));
+        return;
+      }
+      focusNode(id);
+    },
+    [display, byId, expand, focusNode],
+  );
+
+  const onNodeClick: NodeMouseHandler<FlowNode> = useCallback(
+    (_e, node) => {
+      setFocusId(node.id);
+      if (node.type === 'package') select(node.id);
+      else if (node.type === 'summary') expand(node.id);
+    },
+    [select, expand],
+  );
+  const onNodeDoubleClick: NodeMouseHandler<FlowNode> = useCallback(
+    (_e, node) => {
+      if (node.type === 'package') void rpc.action(node.id, 'reveal').catch(() => undefined);
+    },
+    [rpc],
+  );
+
   const onKeyDown = useCallback(
     (e: React.KeyboardEvent) => {
       const target = e.target as HTMLElement;
-      if (e.key === 'Enter' && target.classList.contains('react-flow__node') && target.dataset.id) open(target.dataset.id);
+      if (!target.classList.contains('react-flow__node')) return;
+      const id = target.dataset.id!;
+      const keys: Record<string, Direction> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right', Home: 'first', End: 'last' };
+      const direction = keys[e.key];
+      if (direction) {
+        e.preventDefault();
+        e.stopPropagation();
+        const next = navigate(layout, links, id, direction);
+        if (next) focusNode(next);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        const node = display.nodes.find((n) => n.id === id);
+        if (node?.kind === 'summary') expand(id);
+        else if (node?.kind === 'package') {
+          select(id);
+          requestAnimationFrame(() => document.querySelector<HTMLElement>('.details h2')?.focus());
+        }
+      } else if (e.key === 'Escape') select(undefined);
     },
-    [open],
+    [layout, links, focusNode, display, expand, select],
   );
 
-  if (!plan) return <div className="empty">Waiting for the plan…</div>;
+  const onSearchKey = useCallback(
+    (e: React.KeyboardEvent) => {
+      if (e.key === 'Enter' && matches.length) {
+        const k = matchIndex % matches.length;
+        reveal(matches[k]);
+        setMatchIndex(k + 1);
+        setAnnouncement(`${matches[k]}: match ${k + 1} of ${matches.length}`);
+      } else if (e.key === 'Escape') setQuery('');
+    },
+    [matches, matchIndex, reveal],
+  );
+
+  useEffect(() => {
+    if (query) setAnnouncement(`${matches.length} match${matches.length === 1 ? '' : 'es'}`);
+    setMatchIndex(0);
+  }, [query, matches.length]);
+
+  const onMoveEnd = useCallback((_e: unknown, viewport: Viewport) => save({ viewport }), [save]);
+  const initialViewport = samePlan ? saved.viewport : undefined;
+
   const unplaced = plan.nodes.filter((n) => n.wave === null).length;
   const conflicts = plan.edges.filter((e) => e.kind === 'conflict').length;
+  const problems = plan.problems.errors + plan.problems.warnings;
   return (
     <div className="app">
-      <header className="bar" aria-live="polite">
+      <header className="bar">
         <span className="codicon codicon-layers" aria-hidden="true" />
         <strong>{plan.featureId ?? plan.planFile}</strong>
-        <span>
-          {plural(plan.waves.length, 'wave')} · {plural(plan.nodes.length, 'package')}
-          {unplaced ? ` · ${unplaced} without a wave` : ''}
+        <span className="summary-text">
+          {plan.waves.length} waves · {plan.nodes.length} packages
+          {unplaced ? ` · ${unplaced} on a cycle` : ''}
           {conflicts ? ` · ${conflicts} conflict${conflicts === 1 ? '' : 's'}` : ''}
+          {display.collapsed ? ' · large plan: waves collapsed' : ''}
         </span>
-        {plan.problems.errors + plan.problems.warnings > 0 && (
-          <VscodeBadge variant="counter" title={`${plan.problems.errors} errors, ${plan.problems.warnings} warnings (see the Problems panel)`}>
-            {plan.problems.errors + plan.problems.warnings}
-          </VscodeBadge>
+        {problems > 0 && (
+          <span className="badge" title={`${plan.problems.errors} errors, ${plan.problems.warnings} warnings (see the Problems panel)`}>
+            <span className={`codicon codicon-${plan.problems.errors ? 'error' : 'warning'}`} aria-hidden="true" /> {problems}
+          </span>
         )}
-        <span className="legend">
+        <span className="tools">
+          <input
+            className="search"
+            type="search"
+            placeholder="Find: id, title, status:failed, wave:2"
+            aria-label="Find packages by id, title, status or wave; Enter goes to the next match"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={onSearchKey}
+          />
+          {query && <span className="match-count">{matches.length}</span>}
+          <select
+            aria-label="Filter by status"
+            value={filter}
+            onChange={(e) => {
+              setFilter(e.target.value);
+              save({ filter: e.target.value });
+            }}
+          >
+            {FILTERS.map((f) => (
+              <option key={f.value} value={f.value}>
+                {f.label}
+              </option>
+            ))}
+          </select>
+          <button className="icon-button" title="Fit the whole plan in view" aria-label="Fit view" onClick={() => void flow.fitView()}>
+            <span className="codicon codicon-screen-full" aria-hidden="true" />
+          </button>
+          <button className="icon-button" title="Export as SVG" aria-label="Export as SVG" onClick={() => void rpc.exportDag('svg')}>
+            <span className="codicon codicon-file-media" aria-hidden="true" />
+          </button>
+          <button className="icon-button" title="Export as Mermaid" aria-label="Export as Mermaid" onClick={() => void rpc.exportDag('mermaid')}>
+            <span className="codicon codicon-markdown" aria-hidden="true" />
+          </button>
+        </span>
+        <span className="legend" aria-hidden="true">
           <span className="legend-critical">critical path</span>
           <span className="legend-conflict">conflict</span>
         </span>
       </header>
-      <div className="flow" onKeyDown={onKeyDown}>
-        <ReactFlow
-          nodes={nodes}
-          edges={edges}
-          nodeTypes={nodeTypes}
-          colorMode={colorMode}
-          onNodeClick={onNodeClick}
-          nodesDraggable={false}
-          nodesConnectable={false}
-          elementsSelectable
-          onlyRenderVisibleElements={nodes.length > 300}
-          fitView
-          minZoom={0.05}
-          proOptions={{ hideAttribution: true }}
-          ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to open the package in the plan.' }}
-        >
-          <Background gap={24} size={1} />
-          <Controls showInteractive={false} />
-        </ReactFlow>
+      <div className="main">
+        <div className="flow" ref={flowRef} data-filter={filter} onKeyDown={onKeyDown}>
+          <ReactFlow
+            nodes={nodes}
+            edges={[]}
+            nodeTypes={nodeTypes}
+            colorMode={colorMode}
+            onNodeClick={onNodeClick}
+            onNodeDoubleClick={onNodeDoubleClick}
+            onPaneClick={() => select(undefined)}
+            onMoveEnd={onMoveEnd}
+            nodesDraggable={false}
+            nodesConnectable={false}
+            nodesFocusable
+            edgesFocusable={false}
+            elementsSelectable={false}
+            onlyRenderVisibleElements={nodes.length > 200}
+            defaultViewport={initialViewport}
+            fitView={!initialViewport}
+            fitViewOptions={{ maxZoom: 1 }}
+            minZoom={0.02}
+            proOptions={{ hideAttribution: true }}
+            ariaLabelConfig={{
+              'node.a11yDescription.default': 'Arrow keys move along the wave and the edges; Enter opens the details; Escape closes them.',
+              'node.a11yDescription.keyboardDisabled': 'Arrow keys move along the wave and the edges; Enter opens the details.',
+            }}
+          >
+            <ViewportPortal>
+              <EdgeLayer display={display} layout={layout} selected={selected} />
+              <WaveHeaders display={display} layout={layout} plan={plan} store={store} expand={expand} collapse={collapse} />
+            </ViewportPortal>
+            <MiniMap pannable zoomable ariaLabel="Minimap" nodeClassName={(n) => `mini-${n.type}`} />
+            <Controls showInteractive={false} />
+          </ReactFlow>
+        </div>
+        {selected && byId.has(selected) && (
+          <Details
+            key={selected}
+            id={selected}
+            rpc={rpc}
+            store={store}
+            onSelect={(id) => {
+              select(id);
+              reveal(id);
+            }}
+            onClose={() => {
+              const id = selected;
+              select(undefined);
+              reveal(id);
+            }}
+          />
+        )}
+      </div>
+      <div className="sr-only" role="status" aria-live="polite">
+        {announcement}
       </div>
     </div>
   );
 }
 
-function toFlow(plan: PlanMessage | undefined, store: StatusStore): { nodes: PackageFlowNode[]; edges: Edge[] } {
-  if (!plan) return { nodes: [], edges: [] };
-  const waveOf = new Map(plan.nodes.map((n) => [n.id, n.wave]));
-  const deps = plan.edges.filter((e) => e.kind === 'dependency');
-  const positions = layoutByWave({ ids: plan.nodes.map((n) => n.id), wave: (id) => waveOf.get(id) ?? null, edges: deps });
-  const nodes: PackageFlowNode[] = plan.nodes.map((pkg) => ({
-    id: pkg.id,
-    type: 'package',
-    position: positions.get(pkg.id) ?? { x: 0, y: 0 },
-    data: { pkg, store },
-    ariaLabel: `${pkg.id}, ${pkg.wave === null ? 'no wave' : `wave ${pkg.wave}`}${pkg.title ? `: ${pkg.title}` : ''}`,
-  }));
-  const edges: Edge[] = plan.edges.map((e) =>
-    e.kind === 'dependency'
-      ? {
-          id: e.id,
-          source: e.source,
-          target: e.target,
-          className: e.critical ? 'dep critical' : 'dep',
-          markerEnd: { type: MarkerType.ArrowClosed },
-        }
-      : {
-          id: e.id,
-          source: e.source,
-          target: e.target,
-          className: 'conflict',
-          label: e.witness,
-          ariaLabel: `conflict between ${e.source} and ${e.target}: ${e.witness}`,
-        },
+function toNodes(
+  display: DisplayGraph,
+  layout: Layout,
+  byId: ReadonlyMap<string, PlanMessage['nodes'][number]>,
+  store: StatusStore,
+  matches: ReadonlySet<string>,
+  expand: (key: string) => void,
+): FlowNode[] {
+  const dependents = new Map<string, number>();
+  for (const e of display.edges) if (e.kind === 'unknown') dependents.set(e.source, (dependents.get(e.source) ?? 0) + 1);
+  return display.nodes.map((n): FlowNode => {
+    const b = layout.nodes.get(n.id)!;
+    const position = { x: b.x, y: b.y };
+    const common = { id: n.id, position, focusable: false, width: b.width, height: b.height, initialWidth: b.width, initialHeight: b.height };
+    if (n.kind === 'package') return { ...common, type: 'package', data: { pkg: byId.get(n.id)!, store, match: matches.has(n.id) } };
+    if (n.kind === 'ghost') {
+      return { ...common, type: 'ghost', data: { id: n.packageIds[0], dependents: dependents.get(n.id) ?? 0 }, ariaLabel: `${n.packageIds[0]}: not a package of this plan` };
+    }
+    const label = n.wave === null ? 'No wave (cycle)' : `Wave ${n.wave}`;
+    return { ...common, type: 'summary', data: { label, ids: n.packageIds, store, expand }, ariaLabel: `${label}, ${n.packageIds.length} packages, collapsed; Enter expands` };
+  });
+}
+
+/** All edges in a handful of SVG paths (one per kind), arrowheads in one more. */
+const EdgeLayer = memo(function EdgeLayer({ display, layout, selected }: { display: DisplayGraph; layout: Layout; selected: string | undefined }) {
+  const paths = useMemo(() => {
+    const kinds = new Map(display.edges.map((e) => [e.id, e]));
+    const out: Record<string, string[]> = { dep: [], critical: [], conflict: [], cycle: [], unknown: [], arrows: [], criticalArrows: [] };
+    for (const r of layout.edges) {
+      const e = kinds.get(r.id)!;
+      const cls = e.kind === 'conflict' ? 'conflict' : e.kind === 'unknown' ? 'unknown' : e.cycle ? 'cycle' : e.critical ? 'critical' : 'dep';
+      out[cls].push(r.path);
+      if (e.kind !== 'conflict') {
+        const end = r.segments.at(-1)!.to;
+        out[e.critical ? 'criticalArrows' : 'arrows'].push(`M${end.x - 8},${end.y - 4}L${end.x},${end.y}L${end.x - 8},${end.y + 4}Z`);
+      }
+    }
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join('')]));
+  }, [display, layout]);
+  const highlight = useMemo(
+    () => (selected ? layout.edges.filter((r) => r.source === selected || r.target === selected).map((r) => r.path).join('') : ''),
+    [layout, selected],
   );
-  return { nodes, edges };
+  const labels = layout.edges.filter((r) => r.label);
+  return (
+    <svg className="edges" width={Math.max(1, layout.width)} height={Math.max(1, layout.height)} aria-hidden="true">
+      <path className="edge dep" d={paths.dep} />
+      <path className="edge unknown" d={paths.unknown} />
+      <path className="edge cycle" d={paths.cycle} />
+      <path className="edge conflict" d={paths.conflict} />
+      <path className="edge critical" d={paths.critical} />
+      {highlight && <path className="edge highlight" d={highlight} />}
+      <path className="arrow" d={paths.arrows} />
+      <path className="arrow critical" d={paths.criticalArrows} />
+      {labels.map((r) => (
+        <g key={r.id} className="edge-label">
+          <rect x={r.label!.x - r.label!.width / 2} y={r.label!.y - 16} width={r.label!.width} height={14} rx={2} />
+          <text x={r.label!.x} y={r.label!.y - 5} textAnchor="middle">
+            {r.label!.text}
+            <title>{r.label!.full}</title>
+          </text>
+        </g>
+      ))}
+    </svg>
+  );
+});
+
+function WaveHeaders(props: {
+  display: DisplayGraph;
+  layout: Layout;
+  plan: PlanMessage;
+  store: StatusStore;
+  expand: (key: string) => void;
+  collapse: (key: string) => void;
+}) {
+  const { display, layout, plan } = props;
+  return (
+    <>
+      {display.columns.map((c, k) => {
+        const ids = c === 'ghost' ? [] : c === 'none' ? plan.nodes.filter((n) => n.wave === null).map((n) => n.id) : (plan.waves[c - 1] ?? []);
+        return (
+          <WaveHeader
+            key={String(c)}
+            x={layout.columnX[k]}
+            label={c === 'ghost' ? 'Not in the plan' : c === 'none' ? 'No wave (cycle)' : `Wave ${c}`}
+            ids={ids}
+            store={props.store}
+            groupKey={c === 'ghost' ? undefined : c === 'none' ? 'wave:none' : `wave:${c}`}
+            collapsible={display.collapsed}
+            expanded={display.nodes.some((n) => n.column === k && n.kind === 'package')}
+            expand={props.expand}
+            collapse={props.collapse}
+          />
+        );
+      })}
+    </>
+  );
+}
+
+function WaveHeader(props: {
+  x: number;
+  label: string;
+  ids: string[];
+  store: StatusStore;
+  groupKey: string | undefined;
+  collapsible: boolean;
+  expanded: boolean;
+  expand: (key: string) => void;
+  collapse: (key: string) => void;
+}) {
+  const c = useCounts(props.store, props.ids);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (ref.current) ref.current.style.transform = `translate(${props.x}px, -56px)`;
+  }, [props.x]);
+  return (
+    <div className="wave-header" ref={ref}>
+      <span className="wave-name">{props.label}</span>
+      {props.ids.length > 0 && (
+        <span className="wave-progress" aria-label={`${props.label}: ${c.done} of ${c.total} done`}>
+          {c.done}/{c.total} done{c.active ? ` · ${c.active} running` : ''}
+          {c.bad ? ` · ${c.bad} failed` : ''}
+        </span>
+      )}
+      {props.collapsible && props.groupKey && (
+        <button className="link" onClick={() => (props.expanded ? props.collapse(props.groupKey!) : props.expand(props.groupKey!))}>
+          {props.expanded ? 'collapse' : 'expand'}
+        </button>
+      )}
+      <div className="progress" aria-hidden="true">
+        <span className="progress-done" style={{ width: `${Math.round((100 * c.done) / Math.max(1, c.total))}%` }} />
+      </div>
+    </div>
+  );
+}
+
+/** Re-renders when the store changes (for components that read many statuses). */
+export function useStoreVersion(store: StatusStore): number {
+  return useSyncExternalStore(
+    useCallback((l: () => void) => store.subscribeAll(l), [store]),
+    () => store.version,
+  );
 }

@@ -1,16 +1,19 @@
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
-import { memo, useCallback, useSyncExternalStore } from 'react';
+import { memo, useCallback, useLayoutEffect, useRef, useSyncExternalStore } from 'react';
 import type { PackageStatus } from '../src/core/runState';
 import type { PlanNode } from '../src/protocol';
-import type { StatusStore } from './statusStore';
+import { ACTIVE, BAD, DONE, elapsed, type StatusStore } from './statusStore';
 
-export type PackageNodeData = {
-  pkg: PlanNode;
-  store: StatusStore;
-};
-export type PackageFlowNode = Node<PackageNodeData, 'package'>;
+/** Elapsed time; ticked by main.tsx in the DOM without re-rendering React. */
+export function Elapsed({ startedAt, endedAt }: { startedAt: string | null; endedAt: string | null }) {
+  const ref = useRef<HTMLSpanElement>(null);
+  useLayoutEffect(() => {
+    if (ref.current) ref.current.textContent = elapsed(startedAt, endedAt);
+  }, [startedAt, endedAt]);
+  return <span className="elapsed" ref={ref} data-started={startedAt ?? ''} data-ended={endedAt ?? ''} />;
+}
 
-const STATUS_ICON: Record<PackageStatus, string> = {
+export const STATUS_ICON: Record<PackageStatus, string> = {
   pending: 'circle-large-outline',
   ready: 'circle-large',
   queued: 'clock',
@@ -24,29 +27,131 @@ const STATUS_ICON: Record<PackageStatus, string> = {
   'scope-violation': 'shield',
 };
 
+export type PackageNodeData = { pkg: PlanNode; store: StatusStore; match: boolean };
+export type GhostNodeData = { id: string; dependents: number };
+export type SummaryNodeData = { label: string; ids: string[]; store: StatusStore; expand: (key: string) => void };
+export type PackageFlowNode = Node<PackageNodeData, 'package'>;
+export type GhostFlowNode = Node<GhostNodeData, 'ghost'>;
+export type SummaryFlowNode = Node<SummaryNodeData, 'summary'>;
+export type FlowNode = PackageFlowNode | GhostFlowNode | SummaryFlowNode;
+
+function problemsText(pkg: PlanNode): string {
+  const { errors, warnings } = pkg.problems;
+  return [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '']
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** The screen-reader label of a package node: id, status, wave, title, problems. */
+export function packageLabel(pkg: PlanNode, status: PackageStatus): string {
+  const problems = problemsText(pkg);
+  return [
+    `${pkg.id}, ${status}`,
+    pkg.wave === null ? 'no wave (on a cycle)' : `wave ${pkg.wave}`,
+    pkg.title,
+    pkg.onCriticalPath ? 'on the critical path' : '',
+    problems,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
-  const { pkg, store } = data;
+  const { pkg, store, match } = data;
   const subscribe = useCallback((listener: () => void) => store.subscribe(pkg.id, listener), [store, pkg.id]);
   const live = useSyncExternalStore(subscribe, () => store.get(pkg.id));
   const status = live?.status ?? pkg.status;
+  const problems = pkg.problems.errors + pkg.problems.warnings;
+  const ref = useRef<HTMLDivElement>(null);
+  const label = packageLabel(pkg, status);
+  useLayoutEffect(() => {
+    // React Flow's node wrapper is what gets focus: give it the label with the live status.
+    ref.current?.closest('.react-flow__node')?.setAttribute('aria-label', label);
+  }, [label]);
+  const cls = ['pkg', `status-${status}`, pkg.onCriticalPath ? 'critical' : '', pkg.onCycle ? 'cycle' : '', match ? 'match' : ''].filter(Boolean).join(' ');
   return (
-    <div
-      className={`pkg status-${status}${pkg.onCriticalPath ? ' critical' : ''}`}
-      title={[pkg.title, pkg.writeScope.length ? `writes: ${pkg.writeScope.join(', ')}` : '', pkg.locks.length ? `locks: ${pkg.locks.join(', ')}` : '']
-        .filter(Boolean)
-        .join('\n')}
-    >
+    <div className={cls} ref={ref}>
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="pkg-head">
-        <span className={`codicon codicon-${STATUS_ICON[status]}`} aria-hidden="true" />
+        <span className={`codicon codicon-${STATUS_ICON[status]} pkg-icon`} aria-hidden="true" />
         <span className="pkg-id">{pkg.id}</span>
-        {pkg.onCriticalPath && <span className="codicon codicon-star-full pkg-critical" aria-label="on the critical path" />}
+        {problems > 0 && (
+          <span
+            className={`pkg-problems ${pkg.problems.errors ? 'has-errors' : 'has-warnings'}`}
+            title={pkg.problems.messages.join('\n')}
+            aria-label={problemsText(pkg)}
+          >
+            <span className={`codicon codicon-${pkg.problems.errors ? 'error' : 'warning'}`} aria-hidden="true" />
+            {problems}
+          </span>
+        )}
+        {pkg.onCriticalPath && <span className="codicon codicon-star-full pkg-critical" title="on the critical path" aria-hidden="true" />}
       </div>
-      <div className="pkg-title">{pkg.title || '\u00a0'}</div>
-      <div className="pkg-status">{status}</div>
+      <div className="pkg-title" title={pkg.title}>{pkg.title || '\u00a0'}</div>
+      <div className="pkg-status">
+        <span className="pkg-status-text">{status}</span>
+        {(live?.attempts ?? 0) > 1 && <span> · attempt {live!.attempts}</span>}
+        {live?.startedAt && (
+          <>
+            {' · '}
+            <Elapsed startedAt={live.startedAt} endedAt={live.endedAt} />
+          </>
+        )}
+      </div>
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 }
 
-export const PackageNode = memo(PackageNodeView);
+function GhostNodeView({ data }: NodeProps<GhostFlowNode>) {
+  return (
+    <div className="ghost" title={`${data.id} is not a package of this plan (dependency-unknown)`}>
+      <span className="codicon codicon-question" aria-hidden="true" /> {data.id}
+      <Handle type="source" position={Position.Right} isConnectable={false} />
+    </div>
+  );
+}
+
+/** Counts by status of a collapsed wave; a click (or Enter) expands it. */
+export function useCounts(store: StatusStore, ids: readonly string[]) {
+  const version = useSyncExternalStore(
+    useCallback((l: () => void) => store.subscribeAll(l), [store]),
+    () => store.version,
+  );
+  void version;
+  let done = 0;
+  let active = 0;
+  let bad = 0;
+  for (const id of ids) {
+    const s = store.status(id);
+    if (DONE.has(s)) done++;
+    else if (ACTIVE.has(s)) active++;
+    else if (BAD.has(s)) bad++;
+  }
+  return { done, active, bad, total: ids.length };
+}
+
+function SummaryNodeView({ id, data }: NodeProps<SummaryFlowNode>) {
+  const c = useCounts(data.store, data.ids);
+  return (
+    <div className="summary">
+      <div className="pkg-head">
+        <span className="codicon codicon-layers" aria-hidden="true" />
+        <span className="pkg-id">{data.label}</span>
+        <button className="link" onClick={() => data.expand(id)} aria-label={`Expand ${data.label}`}>
+          expand
+        </button>
+      </div>
+      <div className="pkg-title">
+        {c.total} packages · {c.done} done · {c.active} running · {c.bad} failed or stopped
+      </div>
+      <div className="progress" aria-hidden="true">
+        <span className="progress-done" style={{ width: `${Math.round((100 * c.done) / Math.max(1, c.total))}%` }} />
+      </div>
+      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <Handle type="source" position={Position.Right} isConnectable={false} />
+    </div>
+  );
+}
+
+export const nodeTypes = { package: memo(PackageNodeView), ghost: memo(GhostNodeView), summary: memo(SummaryNodeView) };

@@ -1,34 +1,49 @@
 /**
- * The DAG panel's webview. It keeps only UI state; the host owns the data and sends the
- * plan after our `ready`. Messages follow src/protocol.ts.
+ * The DAG panel's webview. It keeps only UI state (viewport, selection, expanded waves,
+ * filter — in `setState`, so hide/show and reloads keep them); the host owns the data and
+ * sends the plan after our `ready`. Messages follow src/protocol.ts.
  */
 import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { createRoot } from 'react-dom/client';
-import { createRequester, isHostMessage, PROTOCOL_VERSION, type PlanMessage, type WebviewMessage, type WebviewRequest } from '../src/protocol';
-import { App } from './App';
-import { StatusStore } from './statusStore';
+import { createRequester, isHostMessage, PROTOCOL_VERSION, type PlanMessage, type WebviewMessage } from '../src/protocol';
+import { App, type Rpc, type SavedState } from './App';
+import { elapsed, StatusStore } from './statusStore';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-const requester = createRequester<WebviewRequest>((m) => vscode.postMessage(m), { timeoutMs: 15_000 });
+const requester = createRequester((m) => vscode.postMessage(m), { timeoutMs: 15_000 });
 const store = new StatusStore();
 const root = createRoot(document.getElementById('root')!);
 let plan: PlanMessage | undefined;
 let lastSeq = 0;
+let saved: SavedState = (vscode.getState() as SavedState | undefined) ?? {};
 
 const log = (level: 'warn' | 'error', message: string) => vscode.postMessage({ type: 'log', level, message: message.slice(0, 8000) });
 
-function open(packageId: string): void {
-  requester.request({ type: 'openPackage', packageId }).catch((err: Error) => log('warn', `openPackage ${packageId}: ${err.message}`));
+const rpc: Rpc = {
+  details: (packageId) => requester.request({ type: 'packageDetails', packageId }),
+  action: async (packageId, action) => {
+    await requester.request({ type: 'packageAction', packageId, action });
+  },
+  exportDag: async (format) => {
+    await requester.request({ type: 'exportDag', format }).catch((err: Error) => log('warn', `exportDag: ${err.message}`));
+  },
+};
+
+function save(patch: Partial<SavedState>): void {
+  saved = { ...saved, ...patch, planUri: plan?.planUri ?? saved.planUri };
+  vscode.setState(saved);
 }
 
 function render(): void {
-  root.render(<App plan={plan} store={store} open={open} />);
+  root.render(<App plan={plan} store={store} rpc={rpc} saved={saved} save={save} />);
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
@@ -37,8 +52,10 @@ window.addEventListener('message', (event: MessageEvent) => {
   switch (message.type) {
     case 'plan':
       if (message.seq <= lastSeq) return; // stale
+      if (plan && plan.planUri !== message.planUri) saved = {};
       plan = message;
       lastSeq = message.seq;
+      if (saved.planUri !== message.planUri) save({ planUri: message.planUri });
       store.reset(message.nodes);
       render();
       break;
@@ -58,6 +75,14 @@ window.addEventListener('message', (event: MessageEvent) => {
   }
 });
 window.addEventListener('error', (e) => log('error', `${e.message} (${e.filename}:${e.lineno})`));
+
+// Elapsed times tick here, in the DOM only: no React render, no graph work.
+setInterval(() => {
+  const now = Date.now();
+  for (const el of document.querySelectorAll<HTMLElement>('.elapsed[data-started]')) {
+    if (el.dataset.started && !el.dataset.ended) el.textContent = elapsed(el.dataset.started, null, now);
+  }
+}, 1000);
 
 render();
 vscode.postMessage({ type: 'ready', protocolVersion: PROTOCOL_VERSION });

@@ -1,15 +1,24 @@
+import type { PackageStatus } from '../src/core/runState';
 import type { PackageLiveStatus } from '../src/protocol';
 
 /**
  * Live package statuses outside React state: a status change re-renders only the node that
- * shows it (read with useSyncExternalStore), never the whole flow.
+ * shows it (read with useSyncExternalStore), never the whole flow. Wave headers and summary
+ * nodes listen to `subscribeAll`, called once per batch of deltas.
  */
 export class StatusStore {
   private readonly values = new Map<string, PackageLiveStatus>();
   private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly all = new Set<() => void>();
+  /** Bumped on every change: a cheap snapshot for `subscribeAll` readers. */
+  version = 0;
 
   get(id: string): PackageLiveStatus | undefined {
     return this.values.get(id);
+  }
+
+  status(id: string): PackageStatus {
+    return this.values.get(id)?.status ?? 'pending';
   }
 
   subscribe(id: string, listener: () => void): () => void {
@@ -19,23 +28,46 @@ export class StatusStore {
     return () => set!.delete(listener);
   }
 
+  subscribeAll(listener: () => void): () => void {
+    this.all.add(listener);
+    return () => this.all.delete(listener);
+  }
+
   /** Replace everything (a new `plan` message). */
   reset(statuses: readonly PackageLiveStatus[]): void {
     const before = new Set(this.values.keys());
     this.values.clear();
     for (const s of statuses) this.values.set(s.id, s);
+    this.version++;
     for (const id of new Set([...before, ...this.values.keys()])) this.notify(id);
+    this.all.forEach((l) => l());
   }
 
   /** Apply `status` deltas: each is the package's complete live status. */
   apply(deltas: readonly PackageLiveStatus[]): void {
+    this.version++;
     for (const d of deltas) {
       this.values.set(d.id, d);
       this.notify(d.id);
     }
+    this.all.forEach((l) => l());
   }
 
   private notify(id: string): void {
     this.listeners.get(id)?.forEach((l) => l());
   }
+}
+
+/** Statuses counted as done, active and failed in wave headers and summaries. */
+export const DONE: ReadonlySet<PackageStatus> = new Set(['succeeded']);
+export const ACTIVE: ReadonlySet<PackageStatus> = new Set(['queued', 'running', 'verifying']);
+export const BAD: ReadonlySet<PackageStatus> = new Set(['failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled']);
+
+export function elapsed(startedAt: string | null, endedAt: string | null, now = Date.now()): string {
+  if (!startedAt) return '';
+  const start = Date.parse(startedAt);
+  const end = endedAt ? Date.parse(endedAt) : now;
+  if (!Number.isFinite(start) || !Number.isFinite(end)) return '';
+  const s = Math.max(0, Math.round((end - start) / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }

@@ -1,95 +1,177 @@
 import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
-import { buildPlanView } from '../core/graphView';
+import { buildPackageDetails, buildPlanView } from '../core/graphView';
+import type { RunState } from '../core/runState';
 import { revealPackage } from '../plan/commands';
-import type { PlanRegistry } from '../plan/planRegistry';
+import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
+  EXPORT_FORMATS,
   replyTo,
+  toLiveStatus,
   validateWebviewMessage,
+  type ExportFormat,
   type HostMessage,
+  type PackageLiveStatus,
   type WebviewMessage,
   type WebviewRequest,
 } from '../protocol';
 import { Disposable } from '../util/lifecycle';
+import { unavailableActions, type ActionContext, type DagActions } from './actions';
+import { exportDag } from './exportDag';
 import { makeNonce, renderDagHtml } from './html';
+import type { RunStatusSource } from './runSource';
 
 export const DAG_VIEW_TYPE = 'waves.dag';
 
+/** Status deltas are batched: at most one `status` message per this many ms. */
+export const STATUS_BATCH_MS = 60;
+
+export interface DagPanelDeps {
+  extensionUri: vscode.Uri;
+  registry: PlanRegistry;
+  log: vscode.LogOutputChannel;
+  runs: RunStatusSource;
+  /** The run actions; issue #10 plugs its own in. */
+  actions?: DagActions;
+}
+
+/** What the webview keeps with `setState` (and the serializer gets back after a reload). */
+interface PanelState {
+  planUri?: unknown;
+}
+
 /**
- * The DAG panel of the active plan: one webview panel, restored after a reload. The host
- * owns the data and sends it after the webview says `ready`; everything the webview sends
- * is validated before it is acted on.
+ * The DAG panels: one per plan, opened beside the editor, restored after a reload. The
+ * host owns the data and sends it after the webview says `ready`; everything the webview
+ * sends is validated before it is acted on.
  */
 export class DagPanelManager extends Disposable implements vscode.WebviewPanelSerializer {
-  private panel: DagPanel | undefined;
+  private readonly panels = new Map<string, DagPanel>();
 
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly registry: PlanRegistry,
-    private readonly log: vscode.LogOutputChannel,
-  ) {
+  constructor(private readonly deps: DagPanelDeps) {
     super();
     this.register(vscode.window.registerWebviewPanelSerializer(DAG_VIEW_TYPE, this));
-    this.register(vscode.commands.registerCommand('waves.showDag', () => this.show()));
+    this.register(
+      vscode.commands.registerCommand('waves.showDag', (uri?: unknown) => {
+        this.show(uri instanceof vscode.Uri ? uri : undefined);
+      }),
+    );
+    this.register(
+      vscode.commands.registerCommand('waves.exportDag', (format?: unknown, target?: unknown) =>
+        exportDag(
+          deps.registry.active,
+          deps.runs,
+          (EXPORT_FORMATS as readonly unknown[]).includes(format) ? (format as ExportFormat) : undefined,
+          target instanceof vscode.Uri ? target : undefined,
+        ),
+      ),
+    );
   }
 
-  show(): void {
-    if (this.panel) {
-      this.panel.reveal();
+  /** Shows the panel of a plan (the active one by default), beside the editor. */
+  show(uri?: vscode.Uri): DagPanel | undefined {
+    const entry = uri ? this.deps.registry.get(uri) : this.deps.registry.active;
+    if (!entry) {
+      void vscode.window.showInformationMessage('Waves: no plan to show.');
+      return undefined;
+    }
+    const existing = this.panels.get(entry.uri.toString());
+    if (existing) {
+      existing.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      DAG_VIEW_TYPE,
+      title(entry),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      this.options(),
+    );
+    return this.adopt(panel, entry.uri);
+  }
+
+  /** The open panel of a plan (used by the tests). */
+  panelFor(uri: vscode.Uri): DagPanel | undefined {
+    return this.panels.get(uri.toString());
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    panel.webview.options = this.options();
+    await this.deps.registry.ready;
+    const saved = (state as PanelState | undefined)?.planUri;
+    let uri: vscode.Uri | undefined;
+    if (typeof saved === 'string') {
+      try {
+        uri = vscode.Uri.parse(saved, true);
+      } catch {
+        uri = undefined;
+      }
+    }
+    const entry = (uri && this.deps.registry.get(uri)) ?? this.deps.registry.active;
+    if (!entry || this.panels.has(entry.uri.toString())) {
+      panel.dispose();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(DAG_VIEW_TYPE, 'Waves DAG', vscode.ViewColumn.Active, this.options());
-    this.adopt(panel);
-  }
-
-  async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
-    panel.webview.options = this.options();
-    this.adopt(panel);
+    this.adopt(panel, entry.uri);
   }
 
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     return {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')],
+      localResourceRoots: [vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'webview')],
     };
   }
 
-  private adopt(panel: vscode.WebviewPanel): void {
-    this.panel?.dispose();
-    const dag = new DagPanel(panel, this.extensionUri, this.registry, this.log);
-    this.panel = dag;
+  private adopt(panel: vscode.WebviewPanel, planUri: vscode.Uri): DagPanel {
+    const key = planUri.toString();
+    this.panels.get(key)?.dispose();
+    const dag = new DagPanel(panel, planUri, this.deps);
+    this.panels.set(key, dag);
     dag.onDidDispose(() => {
-      if (this.panel === dag) this.panel = undefined;
+      if (this.panels.get(key) === dag) this.panels.delete(key);
     });
+    return dag;
   }
 
   override dispose(): void {
-    this.panel?.dispose();
+    for (const p of [...this.panels.values()]) p.dispose();
     super.dispose();
   }
 }
 
+const title = (entry: PlanEntry | undefined) => (entry ? `DAG — ${entry.analysis.plan.feature?.id ?? entry.label}` : 'Waves DAG');
+
 /** An error reply with a stable code. */
-function fail(request: WebviewRequest, message: string, code: string): HostMessage {
+function fail(request: { requestId: number }, message: string, code: string): HostMessage {
   return { type: 'reply', inReplyTo: request.requestId, ok: false, error: { message, code } };
 }
 
-class DagPanel extends Disposable {
+const sameLive = (a: PackageLiveStatus | undefined, b: PackageLiveStatus) =>
+  !!a && a.status === b.status && a.attempts === b.attempts && a.startedAt === b.startedAt && a.endedAt === b.endedAt && a.exitCode === b.exitCode;
+
+export class DagPanel extends Disposable {
   private seq = 0;
   private ready = false;
+  private readonly live = new Map<string, PackageLiveStatus>();
+  private runId: string | null = null;
+  private batch: ReturnType<typeof setTimeout> | undefined;
+  private readonly actions: DagActions;
   private readonly disposeEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposeEmitter.event;
+  private readonly postEmitter = this.register(new vscode.EventEmitter<HostMessage>());
+  /** Every message posted to the webview (the tests follow the protocol through it). */
+  readonly onDidPost = this.postEmitter.event;
 
   constructor(
     private readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
-    private readonly registry: PlanRegistry,
-    private readonly log: vscode.LogOutputChannel,
+    readonly planUri: vscode.Uri,
+    private readonly deps: DagPanelDeps,
   ) {
     super();
+    this.actions = deps.actions ?? unavailableActions;
     const webview = panel.webview;
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name)).toString();
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'waves.svg');
+    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', name)).toString();
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'waves.svg');
+    panel.title = title(this.entry);
     webview.html = renderDagHtml({
       cspSource: webview.cspSource,
       scriptUri: asset('main.js'),
@@ -97,41 +179,93 @@ class DagPanel extends Disposable {
       codiconUri: asset('codicon.css'),
       nonce: makeNonce((bytes) => webcrypto.getRandomValues(bytes)),
     });
-    this.register(webview.onDidReceiveMessage((raw) => void this.receive(raw)));
-    this.register(registry.onDidChange(() => this.sendPlan()));
+    this.register(webview.onDidReceiveMessage((raw) => void this.handleMessage(raw)));
+    this.register(deps.registry.onDidChange(() => this.sendPlan()));
+    this.register(deps.runs.onDidChangeRuns(() => this.scheduleStatus()));
     this.register(panel.onDidDispose(() => this.dispose()));
   }
 
+  get entry(): PlanEntry | undefined {
+    return this.deps.registry.get(this.planUri);
+  }
+
+  get visible(): boolean {
+    return this.panel.visible;
+  }
+
   reveal(): void {
-    this.panel.reveal();
+    this.panel.reveal(undefined, true);
   }
 
   override dispose(): void {
     if (this.isDisposed) return;
+    clearTimeout(this.batch);
     this.disposeEmitter.fire();
     super.dispose();
     this.panel.dispose();
   }
 
   private post(message: HostMessage): void {
-    void this.panel.webview.postMessage(message).then(undefined, (err) => this.log.warn('Could not post to the DAG panel', err));
+    if (this.isDisposed) return;
+    this.postEmitter.fire(message);
+    void this.panel.webview.postMessage(message).then(undefined, (err) => this.deps.log.warn('Could not post to the DAG panel', err));
+  }
+
+  private run(entry: PlanEntry | undefined): RunState | undefined {
+    const featureId = entry?.analysis.plan.feature?.id;
+    return featureId ? this.deps.runs.stateFor(featureId) : undefined;
   }
 
   private sendPlan(): void {
-    if (!this.ready) return;
-    const entry = this.registry.active;
-    this.panel.title = entry ? `Waves DAG — ${entry.analysis.plan.feature?.id ?? entry.label}` : 'Waves DAG';
+    if (!this.ready || this.isDisposed) return;
+    const entry = this.entry;
+    this.panel.title = title(entry);
     if (!entry) return;
-    this.post({ ...buildPlanView(entry.analysis, entry.label), seq: ++this.seq });
+    const run = this.run(entry);
+    const view = buildPlanView(entry.analysis, entry.label, run?.packages ?? {});
+    this.runId = run?.runId ?? null;
+    this.live.clear();
+    for (const n of view.nodes) {
+      const { id, status, attempts, startedAt, endedAt, exitCode } = n;
+      this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode });
+    }
+    this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq });
   }
 
-  private async receive(raw: unknown): Promise<void> {
+  private scheduleStatus(): void {
+    if (this.batch || !this.ready) return;
+    this.batch = setTimeout(() => {
+      this.batch = undefined;
+      this.sendStatus();
+    }, STATUS_BATCH_MS);
+  }
+
+  /** Sends the statuses that changed since the last message, or a new plan for a new run. */
+  private sendStatus(): void {
+    if (this.isDisposed) return;
+    const entry = this.entry;
+    const run = this.run(entry);
+    if ((run?.runId ?? null) !== this.runId) return this.sendPlan();
+    if (!run) return;
+    const deltas: PackageLiveStatus[] = [];
+    for (const [id, before] of this.live) {
+      const record = run.packages[id];
+      if (!record) continue;
+      const now = toLiveStatus(record);
+      if (!sameLive(before, now)) {
+        deltas.push(now);
+        this.live.set(id, now);
+      }
+    }
+    if (deltas.length) this.post({ type: 'status', seq: ++this.seq, deltas });
+  }
+
+  /** Validates and handles one message from the webview (public for the tests). */
+  async handleMessage(raw: unknown): Promise<void> {
     const checked = validateWebviewMessage(raw);
     if (!checked.ok) {
-      this.log.warn(`Ignored a malformed message from the DAG panel: ${checked.error}`);
-      if (checked.requestId !== undefined) {
-        this.post({ type: 'reply', inReplyTo: checked.requestId, ok: false, error: { message: checked.error, code: 'invalid-message' } });
-      }
+      this.deps.log.warn(`Ignored a malformed message from the DAG panel: ${checked.error}`);
+      if (checked.requestId !== undefined) this.post(fail({ requestId: checked.requestId }, checked.error, 'invalid-message'));
       return;
     }
     const message: WebviewMessage = checked.message;
@@ -141,45 +275,77 @@ class DagPanel extends Disposable {
         this.sendPlan();
         return;
       case 'log':
-        this.log[message.level === 'warn' ? 'warn' : message.level](`[DAG panel] ${message.message}`);
+        this.deps.log[message.level === 'warn' ? 'warn' : message.level](`[DAG panel] ${message.message}`);
         return;
       default:
         this.post(await this.answer(message));
     }
   }
 
+  private async reveal_(entry: PlanEntry, packageId: string): Promise<void> {
+    // Open the plan in its own editor group (or the one beside the panel), never over the panel.
+    const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === entry.uri.toString());
+    const column = shown?.viewColumn ?? (this.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
+    await vscode.window.showTextDocument(entry.uri, { viewColumn: column, preserveFocus: false, preview: false });
+    await revealPackage(this.deps.registry, { uri: entry.uri, packageId });
+  }
+
   private async answer(request: WebviewRequest): Promise<HostMessage> {
     try {
+      const entry = this.entry;
+      if (!entry) return fail(request, 'The plan of this panel is gone', 'no-plan');
+      const known = (id: string) => entry.analysis.graph.indexOf.has(id);
       switch (request.type) {
-        case 'openPackage': {
-          const entry = this.registry.active;
-          if (!entry || !entry.analysis.graph.indexOf.has(request.packageId)) {
-            return fail(request, `No package \`${request.packageId}\` in the active plan`, 'unknown-package');
+        case 'openPackage':
+          if (!known(request.packageId)) return fail(request, `No package \`${request.packageId}\` in ${entry.label}`, 'unknown-package');
+          await this.reveal_(entry, request.packageId);
+          return replyTo(request, null);
+        case 'packageDetails': {
+          if (!known(request.packageId)) return fail(request, `No package \`${request.packageId}\` in ${entry.label}`, 'unknown-package');
+          const run = this.run(entry);
+          const context: ActionContext = { plan: entry, packageId: request.packageId, run };
+          const details = buildPackageDetails(
+            entry.analysis,
+            request.packageId,
+            { reveal: { enabled: true }, ...this.actions.states(context) },
+            run ? { runId: run.runId, record: run.packages[request.packageId] } : undefined,
+          );
+          return details ? replyTo(request, details) : fail(request, `No package \`${request.packageId}\``, 'unknown-package');
+        }
+        case 'packageAction': {
+          if (!known(request.packageId)) return fail(request, `No package \`${request.packageId}\` in ${entry.label}`, 'unknown-package');
+          if (request.action === 'reveal') {
+            await this.reveal_(entry, request.packageId);
+            return replyTo(request, null);
           }
-          await revealPackage(this.registry, { uri: entry.uri, packageId: request.packageId });
+          const context: ActionContext = { plan: entry, packageId: request.packageId, run: this.run(entry) };
+          await this.actions.perform(request.action, context);
           return replyTo(request, null);
         }
+        case 'exportDag': {
+          const uri = await exportDag(entry, this.deps.runs, request.format);
+          return replyTo(request, uri ? uri.toString() : null);
+        }
         case 'revealFile': {
-          const entry = this.registry.active;
-          const folder = entry && vscode.workspace.getWorkspaceFolder(entry.uri);
-          if (!folder) return fail(request, 'No workspace folder for the active plan', 'no-folder');
+          const folder = vscode.workspace.getWorkspaceFolder(entry.uri);
+          if (!folder) return fail(request, 'No workspace folder for this plan', 'no-folder');
           const uri = vscode.Uri.joinPath(folder.uri, ...request.path.split('/'));
           try {
             await vscode.workspace.fs.stat(uri);
           } catch {
             return fail(request, `\`${request.path}\` does not exist yet`, 'not-found');
           }
-          await vscode.window.showTextDocument(uri, { preview: true });
+          await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.One });
           return replyTo(request, null);
         }
-        case 'runPackage':
         case 'runWave':
-        case 'cancelPackage':
-          return fail(request, 'Running packages is not available yet', 'not-available');
+          return fail(request, 'Running a wave is not available yet: runs start from `waves run`', 'not-available');
       }
     } catch (err) {
-      this.log.error(`DAG panel request ${request.type} failed`, err);
-      return fail(request, err instanceof Error ? err.message : String(err), 'failed');
+      if (!(err instanceof Error && (err as { code?: unknown }).code === 'not-available')) {
+        this.deps.log.error(`DAG panel request ${request.type} failed`, err);
+      }
+      return replyTo(request, err instanceof Error ? err : new Error(String(err)));
     }
   }
 }

@@ -8,6 +8,7 @@ import {
   MAX_PACKAGE_ID_LENGTH,
   MAX_PATH_LENGTH,
   MAX_WAVE,
+  PACKAGE_ACTIONS,
   PROTOCOL_VERSION,
   RequestError,
   createRequester,
@@ -31,8 +32,9 @@ const KEYS: Record<WebviewMessage['type'], string[]> = {
   ready: ['type', 'protocolVersion'],
   log: ['type', 'level', 'message'],
   openPackage: ['type', 'requestId', 'packageId'],
-  runPackage: ['type', 'requestId', 'packageId'],
-  cancelPackage: ['type', 'requestId', 'packageId'],
+  packageDetails: ['type', 'requestId', 'packageId'],
+  packageAction: ['type', 'requestId', 'packageId', 'action'],
+  exportDag: ['type', 'requestId', 'format'],
   runWave: ['type', 'requestId', 'wave'],
   revealFile: ['type', 'requestId', 'path'],
 };
@@ -51,9 +53,16 @@ const validMessageArb: fc.Arbitrary<WebviewMessage> = fc.oneof(
     level: fc.constantFrom(...LOG_LEVELS),
     message: fc.string({ maxLength: 200 }),
   }),
-  ...(['openPackage', 'runPackage', 'cancelPackage'] as const).map((type) =>
+  ...(['openPackage', 'packageDetails'] as const).map((type) =>
     fc.record({ type: fc.constant(type), requestId: requestIdArb, packageId: canonicalIdArb }),
   ),
+  fc.record({
+    type: fc.constant('packageAction' as const),
+    requestId: requestIdArb,
+    packageId: canonicalIdArb,
+    action: fc.constantFrom(...PACKAGE_ACTIONS),
+  }),
+  fc.record({ type: fc.constant('exportDag' as const), requestId: requestIdArb, format: fc.constantFrom('svg' as const, 'mermaid' as const) }),
   fc.record({
     type: fc.constant('runWave' as const),
     requestId: requestIdArb,
@@ -75,8 +84,9 @@ describe('validateWebviewMessage', () => {
       { type: 'log', level: 'error', message: 'TypeError: x is undefined\n    at render' },
       { type: 'log', level: 'debug', message: '' },
       { type: 'openPackage', requestId: 1, packageId: 'wp-api' },
-      { type: 'runPackage', requestId: 2, packageId: 'Task 1 (drifted id)' },
-      { type: 'cancelPackage', requestId: 3, packageId: 'wp_db' },
+      { type: 'packageDetails', requestId: 2, packageId: 'Task 1 (drifted id)' },
+      { type: 'packageAction', requestId: 3, packageId: 'wp_db', action: 'cancel' },
+      { type: 'exportDag', requestId: 7, format: 'mermaid' },
       { type: 'runWave', requestId: 4, wave: 2 },
       { type: 'revealFile', requestId: 5, path: 'src/api/users.ts' },
       { type: 'revealFile', requestId: 6, path: 'docs/.vitepress/config.mts' },
@@ -120,15 +130,18 @@ describe('validateWebviewMessage', () => {
     );
     rejects(
       { type: 'ready', protocolVersion: PROTOCOL_VERSION + 1 },
-      /^ready\.protocolVersion: expected protocol version 1$/,
+      /^ready\.protocolVersion: expected protocol version 2$/,
     );
     rejects({ type: 'ready', protocolVersion: '1' });
     for (const requestId of [0, -1, 1.5, '1', null, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) {
       rejects(
-        { type: 'runPackage', requestId, packageId: 'a' },
-        /^runPackage\.requestId: expected a positive integer$/,
+        { type: 'packageDetails', requestId, packageId: 'a' },
+        /^packageDetails\.requestId: expected a positive integer$/,
       );
     }
+    rejects({ type: 'packageAction', requestId: 1, packageId: 'a', action: 'delete' }, /^packageAction\.action: expected reveal \| showPrompt/);
+    rejects({ type: 'packageAction', requestId: 1, packageId: 'a' }, /^packageAction\.action: missing$/);
+    rejects({ type: 'exportDag', requestId: 1, format: 'png' }, /^exportDag\.format: expected svg \| mermaid$/);
     for (const wave of [0, MAX_WAVE + 1, 1.5, '2', null])
       rejects({ type: 'runWave', requestId: 1, wave }, /^runWave\.wave: /);
     rejects({ type: 'log', level: 'fatal', message: 'x' }, /^log\.level: expected debug \| info \| warn \| error$/);
@@ -323,6 +336,10 @@ function isStillWellFormed(type: WebviewMessage['type'], key: string, value: unk
       return typeof value === 'string' && value.length <= MAX_LOG_MESSAGE_LENGTH;
     case 'protocolVersion':
       return value === PROTOCOL_VERSION;
+    case 'action':
+      return (PACKAGE_ACTIONS as readonly unknown[]).includes(value);
+    case 'format':
+      return value === 'svg' || value === 'mermaid';
     default:
       return assert.fail(`no rule for ${type}.${key}`);
   }
@@ -371,11 +388,11 @@ function setup(timeoutMs = 1000) {
 describe('createRequester', () => {
   it('numbers requests and matches replies in any order', async () => {
     const { posted, requester, clock } = setup();
-    const first = requester.request({ type: 'runPackage', packageId: 'a' });
+    const first = requester.request({ type: 'packageDetails', packageId: 'a' });
     const second = requester.request({ type: 'runWave', wave: 2 });
     const third = requester.request({ type: 'revealFile', path: 'src/a.ts' });
     assert.deepEqual(posted, [
-      { type: 'runPackage', packageId: 'a', requestId: 1 },
+      { type: 'packageDetails', packageId: 'a', requestId: 1 },
       { type: 'runWave', wave: 2, requestId: 2 },
       { type: 'revealFile', path: 'src/a.ts', requestId: 3 },
     ]);
@@ -393,7 +410,7 @@ describe('createRequester', () => {
 
   it('rejects on an error reply with the remote message and code', async () => {
     const { requester } = setup();
-    const pending = requester.request({ type: 'cancelPackage', packageId: 'a' });
+    const pending = requester.request({ type: 'packageAction', packageId: 'a', action: 'cancel' });
     requester.handleReply({
       type: 'reply',
       inReplyTo: 1,
@@ -461,7 +478,7 @@ describe('createRequester', () => {
 
 describe('host side helpers', () => {
   it('builds ok and error replies', () => {
-    const request: WebviewRequest = { type: 'runPackage', requestId: 7, packageId: 'a' };
+    const request: WebviewRequest = { type: 'openPackage', requestId: 7, packageId: 'a' };
     assert.deepEqual(replyTo(request, null), { type: 'reply', inReplyTo: 7, ok: true, result: null });
     assert.deepEqual(replyTo(request, new Error('no such package')), {
       type: 'reply',
@@ -518,14 +535,14 @@ describe('host side helpers', () => {
       const request = checked.message;
       return replyTo(
         request,
-        request.type === 'runPackage' && request.packageId === 'missing' ? new Error('unknown package') : null,
+        request.type === 'openPackage' && request.packageId === 'missing' ? new Error('unknown package') : null,
       );
     };
-    const ok = requester.request({ type: 'runPackage', packageId: 'wp-api' });
-    const failing = requester.request({ type: 'runPackage', packageId: 'missing' });
+    const ok = requester.request({ type: 'openPackage', packageId: 'wp-api' });
+    const failing = requester.request({ type: 'openPackage', packageId: 'missing' });
     const invalid = requester.request({ type: 'revealFile', path: '../outside' });
     const malformed = requester.request({ type: 'runWave', wave: 1, extra: 1 } as never);
-    toHost.push({ type: 'runPackage', requestId: 'x', packageId: 'a' }); // no usable id: dropped
+    toHost.push({ type: 'openPackage', requestId: 'x', packageId: 'a' }); // no usable id: dropped
     for (const raw of toHost.reverse()) {
       const reply = host(raw);
       if (reply) requester.handleReply(structuredClone(reply));

@@ -1,6 +1,8 @@
 /**
  * The DAG webview bundle in a real Chromium, with the production HTML and CSP: messages in
- * (plan, status) and out (ready, openPackage), rendering, keyboard, theme.
+ * (plan, status, reply) and out (ready, packageDetails, packageAction, exportDag),
+ * rendering, details, search, filter, keyboard, large plans, saved state, themes.
+ * No fixed sleeps: every wait is on a posted message or a DOM condition.
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +15,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { renderDagHtml } from '../../src/dag/html';
 import { analyzePlan } from '../../src/core/engine';
 import { buildPlanView } from '../../src/core/graphView';
-import type { HostMessage, PlanMessage } from '../../src/protocol';
+import type { HostMessage, PackageDetails, PlanMessage } from '../../src/protocol';
+import { generatePlan } from '../../bench/generate';
 
 const root = path.resolve(__dirname, '..', '..');
 const webviewDir = path.join(root, 'dist', 'webview');
@@ -26,8 +29,8 @@ let browser: Browser;
 let page: Page;
 let violations: string[] = [];
 
-function planMessage(text: string, seq: number): PlanMessage {
-  return { ...buildPlanView(analyzePlan(text), 'work-packages.yaml'), seq };
+function planMessage(text: string, seq: number, planUri = 'file:///ws/work-packages.yaml'): PlanMessage {
+  return { ...buildPlanView(analyzePlan(text), 'work-packages.yaml'), planUri, runId: null, seq };
 }
 
 async function post(message: HostMessage): Promise<void> {
@@ -49,8 +52,11 @@ async function waitForPosted(predicate: (m: { type: string; [k: string]: unknown
 }
 
 before(async () => {
-  const build = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
-  assert.equal(build.status, 0, build.stderr);
+  // WAVES_SKIP_BUILD=1: use the bundle already in dist/webview (while iterating).
+  if (!process.env.WAVES_SKIP_BUILD) {
+    const build = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
+    assert.equal(build.status, 0, build.stderr);
+  }
   server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/favicon.ico') {
@@ -67,11 +73,12 @@ before(async () => {
         nonce: 'testnonce0123456789abcdefghijklmn',
       });
       // VS Code puts its theme variables on the page; so do we, through the same CSP.
-      res.end(html.replace('</head>', `<link rel="stylesheet" href="${origin}/theme.css">\n</head>`));
+      const theme = url.searchParams.get('theme') ?? 'dark';
+      res.end(html.replace('</head>', `<link rel="stylesheet" href="${origin}/theme-${theme}.css">\n</head>`));
       return;
     }
-    const file =
-      url.pathname === '/theme.css' ? path.join(__dirname, 'vscode-dark-theme.css') : path.join(webviewDir, path.basename(url.pathname));
+    const themes: Record<string, string> = { '/theme-dark.css': 'vscode-dark-theme.css', '/theme-light.css': 'vscode-light-theme.css', '/theme-hc.css': 'vscode-hc-theme.css' };
+    const file = themes[url.pathname] ? path.join(__dirname, themes[url.pathname]) : path.join(webviewDir, path.basename(url.pathname));
     if (!fs.existsSync(file)) {
       res.writeHead(404).end();
       return;
@@ -107,97 +114,299 @@ beforeEach(async () => {
     document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(e.violatedDirective + ' ' + e.blockedURI));
     window.acquireVsCodeApi = () => ({
       postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
-      getState: () => undefined,
-      setState: () => undefined,
+      getState: () => JSON.parse(sessionStorage.getItem('state') || 'null') || undefined,
+      setState: (s) => sessionStorage.setItem('state', JSON.stringify(s)),
     });
   `);
-  await page.goto(`${origin}/`);
-  await page.evaluate(() => {
-    document.body.dataset.vscodeThemeKind = 'vscode-dark';
-  });
+  await open('dark');
 });
+
+const THEME_KIND = { dark: 'vscode-dark', light: 'vscode-light', hc: 'vscode-high-contrast' } as const;
+
+async function open(theme: keyof typeof THEME_KIND): Promise<void> {
+  await page.goto(`${origin}/?theme=${theme}`);
+  await page.evaluate((kind) => {
+    document.body.dataset.vscodeThemeKind = kind;
+    document.body.className = kind;
+  }, THEME_KIND[theme]);
+}
+
+async function reply(inReplyTo: unknown, result: unknown): Promise<void> {
+  await post({ type: 'reply', inReplyTo: inReplyTo as number, ok: true, result });
+}
+
+async function replyError(inReplyTo: unknown, message: string, code: string): Promise<void> {
+  await post({ type: 'reply', inReplyTo: inReplyTo as number, ok: false, error: { message, code } });
+}
+
+const NOT_YET = 'not available yet: runs start from `waves run`';
+
+function details(id: string, extra: Partial<PackageDetails> = {}): PackageDetails {
+  const off = { enabled: false, reason: NOT_YET };
+  return {
+    id,
+    title: 'Profile endpoints',
+    description: 'Implement GET/PUT /v1/profile.',
+    taskType: 'implement',
+    priority: 2,
+    wave: 2,
+    dependencies: ['wp-contracts'],
+    dependents: ['wp-docs'],
+    unknownDependencies: [],
+    scope: { writeAllow: ['src/server/**'], readAllow: ['**'], deny: [] },
+    locks: { files: [], keys: ['api:GET /v1/profile'] },
+    verification: { tier: 'A', steps: [{ name: 'unit', kind: 'command', command: 'npm test' }] },
+    timeoutMinutes: 60,
+    retryBudget: 1,
+    problems: [],
+    run: null,
+    actions: { reveal: { enabled: true }, showPrompt: off, run: off, retry: off, cancel: off, openTerminal: off, openWorktree: off, showChanges: off },
+    ...extra,
+  };
+}
+
+const node = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
+
+function shot(name: string): Promise<Buffer> {
+  fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
+  return page.screenshot({ path: path.join(root, 'test-results', name) });
+}
 
 describe('DAG webview', () => {
   it('says ready with the protocol version, and nothing else, before it has a plan', async () => {
     await waitForPosted((m) => m.type === 'ready', 'ready');
-    assert.deepEqual(await posted(), [{ type: 'ready', protocolVersion: 1 }]);
+    assert.deepEqual(await posted(), [{ type: 'ready', protocolVersion: 2 }]);
     assert.equal(await page.locator('.empty').textContent(), 'Waiting for the plan…');
     assert.deepEqual(violations, []);
   });
 
-  it('draws every package in its wave column, with the critical path marked', async () => {
+  it('draws every package in its wave column, with routed edges, the critical path and wave progress', async () => {
     await post(planMessage(demoPlan, 1));
-    await page.locator('.react-flow__node').nth(5).waitFor();
+    await node('wp-integration').waitFor();
     assert.equal(await page.locator('.react-flow__node').count(), 6);
-    const x = async (id: string) => (await page.locator(`.react-flow__node[data-id="${id}"]`).boundingBox())!.x;
+    const x = async (id: string) => (await node(id).boundingBox())!.x;
     assert.ok((await x('wp-contracts')) < (await x('wp-db')));
     assert.equal(await x('wp-db'), await x('wp-web'), 'one wave, one column');
     assert.ok((await x('wp-docs')) < (await x('wp-integration')));
     assert.equal(await page.locator('.pkg.critical').count(), 4);
-    assert.equal(await page.locator('.react-flow__edge').count(), 8);
-    assert.equal(await page.locator('.react-flow__edge.critical').count(), 3);
+    const subpaths = async (sel: string) => ((await page.locator(sel).getAttribute('d')) ?? '').split('M').length - 1;
+    assert.equal((await subpaths('.edge.dep')) + (await subpaths('.edge.critical')), 8);
+    assert.equal(await subpaths('.edge.critical'), 3);
+    assert.equal(await page.locator('.wave-header').count(), 4);
+    assert.match((await page.locator('.wave-header').nth(1).textContent()) ?? '', /Wave 2.*0\/3 done/);
     assert.match((await page.locator('.bar').textContent()) ?? '', /user-profiles.*4 waves · 6 packages/);
-    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
-    await page.screenshot({ path: path.join(root, 'test-results', 'webview-dag.png') });
+    assert.equal(await node('wp-api').getAttribute('aria-label'), 'wp-api, pending, wave 2, Profile endpoints, on the critical path');
+    await shot('webview-dag.png');
     assert.deepEqual(violations, []);
   });
 
-  it('draws conflicts between parallel packages as their own edges, labelled with the witness', async () => {
+  it('shows problems on nodes, unknown dependencies as ghosts, and cycles', async () => {
+    const text = 'packages:\n  - package_id: a\n    depends_on: [nowhere]\n  - package_id: b\n    depends_on: [c]\n  - package_id: c\n    depends_on: [b]\n';
+    await post(planMessage(text, 1));
+    await node('ghost:nowhere').waitFor();
+    assert.match((await node('ghost:nowhere').textContent()) ?? '', /nowhere/);
+    const badge = node('a').locator('.pkg-problems');
+    assert.equal((await badge.textContent())?.trim(), '1');
+    assert.match((await badge.getAttribute('title')) ?? '', /dependency-unknown/);
+    assert.equal(await page.locator('.pkg.cycle').count(), 2);
+    assert.ok(((await page.locator('.edge.cycle').getAttribute('d')) ?? '').length > 0);
+    assert.match((await page.locator('.wave-header').last().textContent()) ?? '', /No wave \(cycle\)/);
+  });
+
+  it('draws conflicts between parallel packages, labelled with the witness beside the nodes', async () => {
     const text = 'packages:\n  - package_id: a\n    scope: { write_allow: ["src/**"] }\n  - package_id: b\n    scope: { write_allow: ["src/b/x.ts"] }\n';
     await post(planMessage(text, 1));
-    await page.locator('.react-flow__edge.conflict').waitFor();
-    assert.equal(await page.locator('.react-flow__edge.conflict').count(), 1);
-    assert.equal(await page.locator('.react-flow__edge-text').first().textContent(), 'src/b/x.ts');
-    // one wave, two packages: singular and plural as the status bar says them (#6)
-    assert.match((await page.locator('.bar').textContent()) ?? '', /\b1 wave · 2 packages/);
+    await page.locator('.edge-label text').waitFor();
+    assert.equal((await page.locator('.edge-label text').textContent())?.startsWith('src/b/x.ts'), true);
+    const label = (await page.locator('.edge-label rect').boundingBox())!;
+    for (const id of ['a', 'b']) {
+      const box = (await node(id).boundingBox())!;
+      const overlaps = label.x < box.x + box.width && label.x + label.width > box.x && label.y < box.y + box.height && label.y + label.height > box.y;
+      assert.ok(!overlaps, `the label is not behind ${id}`);
+    }
   });
 
-  it('asks the host to open a package on click and on Enter', async () => {
+  it('opens the details of a clicked package, with its actions disabled and why', async () => {
     await post(planMessage(demoPlan, 1));
-    await page.locator('.react-flow__node[data-id="wp-api"]').click();
-    const clicked = await waitForPosted((m) => m.type === 'openPackage', 'openPackage');
-    assert.equal(clicked.packageId, 'wp-api');
-    assert.equal(typeof clicked.requestId, 'number');
-    await page.locator('.react-flow__node[data-id="wp-web"]').focus();
-    await page.keyboard.press('Enter');
-    await waitForPosted((m) => m.type === 'openPackage' && m.packageId === 'wp-web', 'openPackage for wp-web');
+    await node('wp-api').click();
+    const asked = await waitForPosted((m) => m.type === 'packageDetails', 'packageDetails');
+    assert.equal(asked.packageId, 'wp-api');
+    await reply(asked.requestId, details('wp-api'));
+    await page.locator('.details .details-title').waitFor();
+    assert.equal(await page.locator('.details .details-title').textContent(), 'Profile endpoints');
+    assert.ok(await page.locator('button[data-action="run"]').isDisabled());
+    assert.equal(await page.locator('button[data-action="run"]').getAttribute('title'), `Run: ${NOT_YET}`);
+    assert.ok(await page.locator('button[data-action="reveal"]').isEnabled());
+    assert.match((await page.locator('.details .reason').textContent()) ?? '', /runs start from `waves run`/);
+    await shot('webview-dag-details.png');
+
+    await page.locator('button[data-action="reveal"]').click();
+    const action = await waitForPosted((m) => m.type === 'packageAction', 'packageAction');
+    assert.deepEqual({ ...action, requestId: 0 }, { type: 'packageAction', requestId: 0, packageId: 'wp-api', action: 'reveal' });
+    await replyError(action.requestId, 'The plan of this panel is gone', 'no-plan');
+    await page.locator('.details [role="alert"]').waitFor();
+    assert.match((await page.locator('.details [role="alert"]').textContent()) ?? '', /Reveal in Plan: The plan of this panel is gone/);
+
+    await page.locator('.details button.link', { hasText: 'wp-contracts' }).click();
+    await waitForPosted((m) => m.type === 'packageDetails' && m.packageId === 'wp-contracts', 'details of the dependency');
   });
 
-  it('applies status deltas to the one node, and asks for the plan again on a gap', async () => {
+  it('shows run results in the details: attempt, exit code, verification, scope violations', async () => {
     await post(planMessage(demoPlan, 1));
-    const api = page.locator('.react-flow__node[data-id="wp-api"] .pkg-status');
+    await node('wp-db').click();
+    const asked = await waitForPosted((m) => m.type === 'packageDetails', 'packageDetails');
+    const run = {
+      runId: 'r1', status: 'scope-violation' as const, attempts: 2, startedAt: '2026-11-23T01:00:00Z', endedAt: '2026-11-23T01:02:05Z',
+      exitCode: 0, signal: null, logFile: '/ws/.waves/logs/wp-db.log', worktree: null, branch: null,
+      verification: [{ step: 'unit', ok: true, detail: null, at: '2026-11-23T01:02:00Z' }],
+      scopeViolations: [{ path: 'src/web/x.ts', change: 'M' }], blockedBy: [], lastError: 'wrote outside its scope',
+    };
+    await reply(asked.requestId, details('wp-db', { run }));
+    await page.locator('.details h3', { hasText: 'Scope violations' }).waitFor();
+    const text = (await page.locator('.details').textContent()) ?? '';
+    assert.match(text, /attempt 2/);
+    assert.match(text, /exit code 0/);
+    assert.match(text, /M src\/web\/x\.ts/);
+    assert.match(text, /wp-db\.log/);
+    assert.match(text, /wrote outside its scope/);
+  });
+
+  it('applies status deltas to the one node and the wave header, ticks elapsed time, and asks for the plan again on a gap', async () => {
+    await post(planMessage(demoPlan, 1));
+    const api = node('wp-api').locator('.pkg-status-text');
     await api.waitFor();
     assert.equal(await api.textContent(), 'pending');
-    await post({
-      type: 'status',
-      seq: 2,
-      deltas: [{ id: 'wp-api', status: 'running', attempts: 1, startedAt: '2026-11-23T01:00:00Z', endedAt: null, exitCode: null }],
-    });
-    await page.locator('.react-flow__node[data-id="wp-api"] .pkg.status-running').waitFor();
+    const started = new Date(Date.now() - 5000).toISOString();
+    await post({ type: 'status', seq: 2, deltas: [{ id: 'wp-api', status: 'running', attempts: 1, startedAt: started, endedAt: null, exitCode: null }] });
+    await node('wp-api').locator('.pkg.status-running').waitFor();
     assert.equal(await api.textContent(), 'running');
-    assert.equal(await page.locator('.react-flow__node[data-id="wp-db"] .pkg-status').textContent(), 'pending');
+    assert.equal(await node('wp-db').locator('.pkg-status-text').textContent(), 'pending');
+    assert.equal(await node('wp-api').getAttribute('aria-label'), 'wp-api, running, wave 2, Profile endpoints, on the critical path');
+    const first = await node('wp-api').locator('.elapsed').textContent();
+    assert.match(first ?? '', /^\d+s$/);
+    await page.waitForFunction((before) => document.querySelector('.react-flow__node[data-id="wp-api"] .elapsed')?.textContent !== before, first);
+
+    await post({ type: 'status', seq: 3, deltas: [{ id: 'wp-db', status: 'succeeded', attempts: 1, startedAt: started, endedAt: new Date().toISOString(), exitCode: 0 }] });
+    await page.locator('.wave-header', { hasText: '1/3 done' }).waitFor();
+
     const readies = (await posted()).filter((m) => m.type === 'ready').length;
     await post({ type: 'status', seq: 9, deltas: [] });
-    await waitForPosted(() => true, 'anything');
-    const deadline = Date.now() + 3000;
-    while ((await posted()).filter((m) => m.type === 'ready').length === readies && Date.now() < deadline) await page.waitForTimeout(25);
-    assert.equal((await posted()).filter((m) => m.type === 'ready').length, readies + 1);
+    await page.waitForFunction((n) => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'ready').length > n, readies);
   });
 
   it('ignores a stale plan', async () => {
     await post(planMessage(demoPlan, 5));
-    await page.locator('.react-flow__node').nth(5).waitFor();
+    await node('wp-integration').waitFor();
     await post(planMessage('packages:\n  - package_id: only\n', 4));
-    await page.waitForTimeout(200);
+    await post({ type: 'status', seq: 6, deltas: [{ id: 'wp-db', status: 'running', attempts: 1, startedAt: null, endedAt: null, exitCode: null }] });
+    await node('wp-db').locator('.pkg.status-running').waitFor();
     assert.equal(await page.locator('.react-flow__node').count(), 6);
   });
 
-  it('follows the VS Code theme kind, not the OS', async () => {
+  it('finds packages by id, title, status and wave, and filters by status', async () => {
+    await post(planMessage(demoPlan, 1));
+    await node('wp-api').waitFor();
+    await page.locator('input.search').fill('wave:2');
+    await page.locator('.pkg.match').nth(2).waitFor();
+    assert.equal(await page.locator('.pkg.match').count(), 3);
+    await page.locator('input.search').fill('wp-docs');
+    await page.locator('input.search').press('Enter');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-id') === 'wp-docs');
+    assert.equal(await page.locator('[role="status"]').textContent(), 'wp-docs: match 1 of 1');
+    await page.locator('select[aria-label="Filter by status"]').selectOption('bad');
+    assert.equal(await page.locator('.flow').getAttribute('data-filter'), 'bad');
+    assert.equal(await node('wp-api').locator('.pkg').evaluate((e) => getComputedStyle(e).opacity), '0.25');
+  });
+
+  it('moves focus with the keyboard: up/down in a wave, left/right along edges, Enter for details, Escape back', async () => {
+    await post(planMessage(demoPlan, 1));
+    await node('wp-contracts').waitFor();
+    assert.equal(await page.locator('.react-flow__node[tabindex="0"]').count(), 1, 'one tab stop (roving focus)');
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-id') ?? '');
+    const after = async (key: string, test: (id: string) => boolean) => {
+      await page.keyboard.press(key);
+      await page.waitForFunction((ids) => ids.includes(document.activeElement?.getAttribute('data-id') ?? ''), (await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => e.getAttribute('data-id') ?? ''))).filter(test));
+      return focused();
+    };
+    const wave2 = ['wp-db', 'wp-api', 'wp-web'];
+    await node('wp-contracts').focus();
+    await after('End', (id) => id === 'wp-integration');
+    const dep = await after('ArrowLeft', (id) => [...wave2, 'wp-docs'].includes(id)); // the nearest of its four dependencies
+    assert.ok(dep);
+    await after('Home', (id) => id === 'wp-contracts');
+    const first = await after('ArrowRight', (id) => wave2.includes(id));
+    const second = await after(first === 'wp-web' ? 'ArrowUp' : 'ArrowDown', (id) => wave2.includes(id) && id !== first);
+    await after(first === 'wp-web' ? 'ArrowDown' : 'ArrowUp', (id) => id === first);
+    assert.notEqual(first, second);
+    // to wp-api, by the keyboard only
+    for (let k = 0; k < 3 && (await focused()) !== 'wp-api'; k++) await after((await focused()) === 'wp-db' ? 'ArrowDown' : 'ArrowUp', (id) => wave2.includes(id));
+    if ((await focused()) !== 'wp-api') await after('ArrowDown', (id) => wave2.includes(id));
+    assert.equal(await focused(), 'wp-api');
+    assert.equal(await page.locator('.react-flow__node[tabindex="0"]').count(), 1, 'still one tab stop');
+    await page.keyboard.press('Enter');
+    const asked = await waitForPosted((m) => m.type === 'packageDetails' && m.packageId === 'wp-api', 'details on Enter');
+    await reply(asked.requestId, details('wp-api'));
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H2');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('.details') && document.activeElement?.getAttribute('data-id') === 'wp-api');
+  });
+
+  it('collapses the waves of a plan beyond 1,000 packages into summaries that expand', async () => {
+    await post(planMessage(generatePlan(1200, { compact: true }), 1));
+    await page.locator('.summary').first().waitFor();
+    const waves = await page.locator('.wave-header').count();
+    assert.equal(await page.locator('.react-flow__node-summary').count(), waves);
+    assert.match((await page.locator('.bar').textContent()) ?? '', /1200 packages · large plan: waves collapsed/);
+    assert.match((await page.locator('.summary').first().textContent()) ?? '', /\d+ packages · 0 done/);
+    await page.locator('.react-flow__node-summary').first().click();
+    await page.locator('.react-flow__node-package').first().waitFor();
+    assert.equal(await page.locator('.react-flow__node-summary').count(), waves - 1);
+    const saved = await page.evaluate(() => JSON.parse(sessionStorage.getItem('state') ?? '{}'));
+    assert.deepEqual(saved.expanded, ['wave:1']);
+    assert.deepEqual(violations, []);
+  });
+
+  it('keeps the viewport, selection and expanded waves across a reload (webview state)', async () => {
+    await post(planMessage(demoPlan, 1));
+    await node('wp-api').waitFor();
+    const pane = (await page.locator('.react-flow__pane').boundingBox())!;
+    await page.mouse.move(pane.x + 200, pane.y + 300);
+    await page.mouse.down();
+    await page.mouse.move(pane.x + 320, pane.y + 360, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => JSON.parse(sessionStorage.getItem('state') ?? '{}').viewport);
+    const before = await page.locator('.react-flow__viewport').getAttribute('style');
+    await page.reload();
+    await page.evaluate(() => (document.body.dataset.vscodeThemeKind = 'vscode-dark'));
+    await post(planMessage(demoPlan, 1));
+    await node('wp-api').waitFor();
+    assert.equal(await page.locator('.react-flow__viewport').getAttribute('style'), before);
+  });
+
+  it('asks the host to export', async () => {
+    await post(planMessage(demoPlan, 1));
+    await page.locator('button[aria-label="Export as Mermaid"]').click();
+    const m = await waitForPosted((x) => x.type === 'exportDag', 'exportDag');
+    assert.equal(m.format, 'mermaid');
+  });
+
+  it('follows the VS Code theme kind, not the OS, and keeps the critical path visible in every theme', async () => {
     await post(planMessage(demoPlan, 1));
     await page.locator('.react-flow').waitFor();
     await page.evaluate(() => (document.body.dataset.vscodeThemeKind = 'vscode-light'));
     await page.locator('.react-flow.light').waitFor();
     await page.evaluate(() => (document.body.dataset.vscodeThemeKind = 'vscode-dark'));
     await page.locator('.react-flow.dark').waitFor();
+    for (const theme of ['light', 'hc'] as const) {
+      await open(theme);
+      await post(planMessage(demoPlan, 1));
+      await node('wp-integration').waitFor();
+      const stroke = await page.locator('.edge.critical').evaluate((e) => getComputedStyle(e).stroke);
+      const background = await page.locator('body').evaluate((e) => getComputedStyle(e).backgroundColor);
+      assert.notEqual(stroke, background);
+      assert.notEqual(stroke, await page.locator('.edge.dep').evaluate((e) => getComputedStyle(e).stroke), 'critical differs from other edges');
+      await shot(`webview-dag-${theme}.png`);
+    }
+    assert.deepEqual(violations, []);
   });
 });

@@ -1,0 +1,39 @@
+/**
+ * The details pane's actions on the host. The panel asks a `DagActions` what each action
+ * can do for a package and hands it the ones it does not do itself (Reveal in Plan). Until
+ * the run issue (#10) plugs in its own, `unavailableActions` answers honestly.
+ */
+import type { RunState } from '../core/runState';
+import type { ActionStates } from '../core/graphView';
+import { PACKAGE_ACTIONS, type PackageAction } from '../protocol';
+import type { PlanEntry } from '../plan/planRegistry';
+
+export interface ActionContext {
+  plan: PlanEntry;
+  packageId: string;
+  run: RunState | undefined;
+}
+
+export interface DagActions {
+  /** Whether each action can act now (Reveal in Plan is the panel's own and always on). */
+  states(context: ActionContext): Omit<ActionStates, 'reveal'>;
+  /** Does the action; throws an Error (with a `code`) when it cannot. */
+  perform(action: Exclude<PackageAction, 'reveal'>, context: ActionContext): Promise<void>;
+}
+
+export const NOT_AVAILABLE = 'not available yet: runs start from `waves run`';
+
+export class NotAvailableError extends Error {
+  readonly code = 'not-available';
+}
+
+/** Every run action disabled with the same reason, and refused if asked anyway. */
+export const unavailableActions: DagActions = {
+  states() {
+    const off = { enabled: false, reason: NOT_AVAILABLE };
+    return Object.fromEntries(PACKAGE_ACTIONS.filter((a) => a !== 'reveal').map((a) => [a, off])) as Omit<ActionStates, 'reveal'>;
+  },
+  async perform(action) {
+    throw new NotAvailableError(`${action}: ${NOT_AVAILABLE}`);
+  },
+};

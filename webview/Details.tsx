@@ -1,0 +1,211 @@
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { PACKAGE_ACTIONS, type PackageAction, type PackageDetails } from '../src/protocol';
+import type { Rpc } from './App';
+import { Elapsed, STATUS_ICON } from './PackageNode';
+import type { StatusStore } from './statusStore';
+
+const ACTION_LABEL: Record<PackageAction, { label: string; icon: string }> = {
+  reveal: { label: 'Reveal in Plan', icon: 'go-to-file' },
+  showPrompt: { label: 'Show Prompt', icon: 'comment' },
+  run: { label: 'Run', icon: 'play' },
+  retry: { label: 'Retry', icon: 'debug-restart' },
+  cancel: { label: 'Cancel', icon: 'debug-stop' },
+  openTerminal: { label: 'Open Terminal', icon: 'terminal' },
+  openWorktree: { label: 'Open Worktree', icon: 'folder-opened' },
+  showChanges: { label: 'Show Changes', icon: 'diff' },
+};
+
+
+function List({ items, empty = 'none' }: { items: string[]; empty?: string }) {
+  return items.length ? (
+    <ul>
+      {items.map((s) => (
+        <li key={s}>
+          <code>{s}</code>
+        </li>
+      ))}
+    </ul>
+  ) : (
+    <p className="muted">{empty}</p>
+  );
+}
+
+export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc: Rpc; store: StatusStore; onSelect: (id: string) => void; onClose: () => void }) {
+  const [details, setDetails] = useState<PackageDetails | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [actionError, setActionError] = useState<string | undefined>();
+  const live = useSyncExternalStore(
+    useCallback((l: () => void) => store.subscribe(id, l), [store, id]),
+    () => store.get(id),
+  );
+  useEffect(() => {
+    let current = true;
+    rpc.details(id).then(
+      (d) => current && (setDetails(d), setError(undefined)),
+      (e: Error) => current && setError(e.message),
+    );
+    return () => {
+      current = false;
+    };
+  }, [rpc, id, live]);
+
+  const act = (action: PackageAction) => {
+    setActionError(undefined);
+    rpc.action(id, action).catch((e: Error) => setActionError(`${ACTION_LABEL[action].label}: ${e.message}`));
+  };
+
+  const status = live?.status ?? details?.run?.status ?? 'pending';
+  const run = details?.run;
+  return (
+    <aside
+      className="details"
+      aria-label={`Details of ${id}`}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}
+    >
+      <div className="details-head">
+        <h2 tabIndex={-1}>
+          <span className={`codicon codicon-${STATUS_ICON[status]} status-${status}`} aria-hidden="true" /> {id}
+        </h2>
+        <button className="icon-button" aria-label="Close details" title="Close (Escape)" onClick={onClose}>
+          <span className="codicon codicon-close" aria-hidden="true" />
+        </button>
+      </div>
+      {error && <p className="error">{error}</p>}
+      {details && (
+        <>
+          <p className="details-title">{details.title}</p>
+          <p className="muted">
+            {details.wave === null ? 'no wave (on a cycle)' : `wave ${details.wave}`}
+            {details.taskType ? ` · ${details.taskType}` : ''}
+            {details.priority !== null ? ` · priority ${details.priority}` : ''}
+            {details.timeoutMinutes !== null ? ` · ${details.timeoutMinutes} min` : ''}
+          </p>
+          <div className="actions" role="toolbar" aria-label="Actions">
+            {PACKAGE_ACTIONS.map((a) => {
+              const state = details.actions[a];
+              return (
+                <button
+                  key={a}
+                  className={a === 'reveal' ? 'primary' : 'secondary'}
+                  disabled={!state.enabled}
+                  title={state.enabled ? ACTION_LABEL[a].label : `${ACTION_LABEL[a].label}: ${state.reason ?? 'not available'}`}
+                  aria-description={state.enabled ? undefined : state.reason}
+                  data-action={a}
+                  onClick={() => act(a)}
+                >
+                  <span className={`codicon codicon-${ACTION_LABEL[a].icon}`} aria-hidden="true" /> {ACTION_LABEL[a].label}
+                </button>
+              );
+            })}
+          </div>
+          {Object.values(details.actions).some((s) => !s.enabled) && (
+            <p className="muted reason">{[...new Set(Object.values(details.actions).filter((s) => !s.enabled).map((s) => s.reason))].join('; ')}</p>
+          )}
+          {actionError && (
+            <p className="error" role="alert">
+              {actionError}
+            </p>
+          )}
+          <h3>Status</h3>
+          <p>
+            {status}
+            {run ? ` · attempt ${run.attempts}` : ' · not run yet'}
+            {live?.startedAt ? ' · ' : ''}
+            {live?.startedAt && <Elapsed startedAt={live.startedAt} endedAt={live.endedAt} />}
+            {run?.exitCode !== null && run?.exitCode !== undefined ? ` · exit code ${run.exitCode}` : ''}
+            {run?.signal ? ` · ${run.signal}` : ''}
+          </p>
+          {run?.lastError && <p className="error">{run.lastError}</p>}
+          {run?.logFile && (
+            <p>
+              log: <code>{run.logFile}</code>
+            </p>
+          )}
+          {run && run.verification.length > 0 && (
+            <>
+              <h3>Verification results</h3>
+              <ul>
+                {run.verification.map((v) => (
+                  <li key={`${v.step}${v.at}`}>
+                    <span className={`codicon codicon-${v.ok ? 'pass' : 'error'}`} aria-label={v.ok ? 'passed' : 'failed'} /> {v.step}
+                    {v.detail ? `: ${v.detail}` : ''}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {run && run.scopeViolations.length > 0 && (
+            <>
+              <h3>Scope violations</h3>
+              <List items={run.scopeViolations.map((v) => `${v.change} ${v.path}`)} />
+            </>
+          )}
+          {details.problems.length > 0 && (
+            <>
+              <h3>Problems</h3>
+              <ul className="problems">
+                {details.problems.map((p, k) => (
+                  <li key={k} className={p.severity}>
+                    <span className={`codicon codicon-${p.severity === 'error' ? 'error' : p.severity === 'warning' ? 'warning' : 'info'}`} aria-label={p.severity} /> line{' '}
+                    {p.line}: {p.message} <span className="muted">({p.code})</span>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {details.description && (
+            <>
+              <h3>Task</h3>
+              <p className="task">{details.description}</p>
+            </>
+          )}
+          <h3>Depends on</h3>
+          {details.dependencies.length + details.unknownDependencies.length ? (
+            <ul>
+              {details.dependencies.map((d) => (
+                <li key={d}>
+                  <button className="link" onClick={() => onSelect(d)}>
+                    {d}
+                  </button>
+                </li>
+              ))}
+              {details.unknownDependencies.map((d) => (
+                <li key={d} className="muted">
+                  {d} (not in the plan)
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted">nothing</p>
+          )}
+          <h3>Needed by</h3>
+          {details.dependents.length ? (
+            <ul>
+              {details.dependents.map((d) => (
+                <li key={d}>
+                  <button className="link" onClick={() => onSelect(d)}>
+                    {d}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted">nothing</p>
+          )}
+          <h3>Scope</h3>
+          <List items={details.scope.writeAllow.map((g) => `writes ${g}`).concat(details.scope.deny.map((g) => `never ${g}`))} empty="writes nothing" />
+          <h3>Locks</h3>
+          <List items={[...details.locks.files, ...details.locks.keys]} />
+          <h3>Verification</h3>
+          <p className="muted">tier {details.verification.tier ?? 'none'}</p>
+          <List items={details.verification.steps.map((s) => `${s.name}${s.command ? `: ${s.command}` : ` (${s.kind})`}`)} empty="no steps" />
+        </>
+      )}
+    </aside>
+  );
+}
