@@ -1,0 +1,346 @@
+/**
+ * `src/engine/git.ts` on REAL temporary git repositories: worktrees (create, retry reuse,
+ * existing branch, stale base merged in), the audit's change lists, commits, the integration
+ * branch and its merges (clean and conflicting siblings made by the scripted test agent), the
+ * fast-forward offer, safe clean-up and set-up hooks. Every test checks that nothing of the
+ * user's is lost.
+ *
+ * Run: node --import tsx --test test/engine/git.test.ts
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { auditScope } from '../../src/core/audit.js';
+import {
+  auditChanges,
+  commitAll,
+  createWorktree,
+  ensureExcluded,
+  ensureIntegration,
+  fastForward,
+  fastForwardOffer,
+  GitError,
+  git as gitRun,
+  listWorktrees,
+  mergePackage,
+  mergeTreeCheck,
+  removeWorktreeIfSafe,
+  revParse,
+  runSetupHook,
+} from '../../src/engine/git.js';
+import { git, makeRepo, SCRIPTED_AGENT, tempDir, writeFiles } from './helpers.js';
+
+const wtPath = (repo: string, name: string) => path.join(`${repo}.worktrees`, 'feat', name);
+const head = (cwd: string) => git(cwd, 'rev-parse', 'HEAD').trim();
+const status = (cwd: string) => git(cwd, 'status', '--porcelain=v1', '--untracked-files=all');
+
+/** Runs the scripted test agent in `cwd` with `script`. */
+function agent(cwd: string, script: string): void {
+  execFileSync(process.execPath, [SCRIPTED_AGENT, '--package', path.basename(cwd)], { cwd, env: { ...process.env, WAVES_TEST_AGENT: script }, stdio: 'pipe' });
+}
+
+async function newWorktree(repo: string, name: string, base = 'main') {
+  return createWorktree({ repo, path: wtPath(repo, name), branch: `waves/feat/${name}`, base, reason: 'waves run r1' });
+}
+
+describe('git runner', () => {
+  it("a failure is a GitError with git's stderr", async () => {
+    const repo = makeRepo();
+    await assert.rejects(gitRun(repo, ['checkout', 'no-such-branch']), (e: unknown) => e instanceof GitError && /pathspec 'no-such-branch'/.test(e.message) && e.code === 1);
+    assert.equal(await revParse(repo, 'no-such-rev'), null);
+    assert.equal(await revParse(repo, 'main'), head(repo));
+  });
+
+  it('ensureExcluded adds .waves/ to .git/info/exclude once, and it holds in worktrees', async () => {
+    const repo = makeRepo();
+    assert.equal(await ensureExcluded(repo), true);
+    assert.equal(await ensureExcluded(repo), false);
+    const text = fs.readFileSync(path.join(repo, '.git', 'info', 'exclude'), 'utf8');
+    assert.equal(text.split('\n').filter((l) => l === '.waves/').length, 1);
+    const wt = await newWorktree(repo, 'a');
+    assert.equal(await ensureExcluded(wt.path), false, 'a worktree shares the exclude file');
+    writeFiles(wt.path, { '.waves/runs/x.json': '{}' });
+    assert.equal(status(wt.path), '');
+  });
+});
+
+describe('createWorktree', () => {
+  it('creates the branch at the base, checks HEAD, locks with the reason', async () => {
+    const repo = makeRepo();
+    const base = head(repo);
+    const wt = await newWorktree(repo, 'a');
+    assert.deepEqual([wt.how, wt.baseSha, wt.head, wt.mergedBase], ['created', base, base, null]);
+    const info = (await listWorktrees(repo)).find((w) => w.branch === 'waves/feat/a')!;
+    assert.equal(info.locked, 'waves run r1');
+    assert.equal(fs.realpathSync(info.path), fs.realpathSync(wtPath(repo, 'a')));
+    assert.equal(git(repo, 'symbolic-ref', 'HEAD').trim(), 'refs/heads/main', "the user's checkout is untouched");
+  });
+
+  it('a retry reuses the worktree and keeps committed work', async () => {
+    const repo = makeRepo();
+    const first = await newWorktree(repo, 'a');
+    agent(first.path, 'write src/a.ts; commit first attempt');
+    const tip = head(first.path);
+    const again = await newWorktree(repo, 'a');
+    assert.deepEqual([again.how, again.head, again.mergedBase], ['reused', tip, null]);
+    assert.ok(fs.existsSync(path.join(again.path, 'src/a.ts')));
+  });
+
+  it('an existing branch without a worktree is checked out, not recreated', async () => {
+    const repo = makeRepo();
+    const first = await newWorktree(repo, 'a');
+    agent(first.path, 'write src/a.ts; commit work');
+    const tip = head(first.path);
+    git(repo, 'worktree', 'unlock', first.path);
+    git(repo, 'worktree', 'remove', first.path);
+    const again = await newWorktree(repo, 'a');
+    assert.deepEqual([again.how, again.head], ['checked-out', tip]);
+  });
+
+  it("a stale base: the dependency's merged result is merged into the existing branch first", async () => {
+    const repo = makeRepo({ 'README.md': 'r\n' });
+    const a = await newWorktree(repo, 'a');
+    agent(a.path, 'write src/a.ts; commit a');
+    // Meanwhile a dependency was merged into the integration branch.
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    const dep = await newWorktree(repo, 'dep');
+    agent(dep.path, 'write src/dep.ts; commit dep');
+    assert.equal((await mergePackage(integ.worktree, 'waves/feat/dep', 'merge dep')).merged, true);
+    const again = await createWorktree({ repo, path: a.path, branch: 'waves/feat/a', base: 'waves/feat/_integration', reason: 'waves run r1' });
+    assert.ok(again.mergedBase);
+    assert.ok(fs.existsSync(path.join(a.path, 'src/dep.ts')), 'the base is in the tree');
+    assert.ok(fs.existsSync(path.join(a.path, 'src/a.ts')), 'committed work is kept');
+    assert.match(git(a.path, 'log', '-1', '--format=%an|%s'), /^Wave Orchestrator\|Merge the updated base/);
+  });
+
+  it('refuses a path that holds another branch, a folder with files, or a branch checked out elsewhere', async () => {
+    const repo = makeRepo();
+    await newWorktree(repo, 'a');
+    await assert.rejects(createWorktree({ repo, path: wtPath(repo, 'a'), branch: 'waves/feat/b', base: 'main', reason: 'r' }), /already a worktree of waves\/feat\/a/);
+    writeFiles(wtPath(repo, 'junk'), { 'keep.txt': 'mine\n' });
+    await assert.rejects(createWorktree({ repo, path: wtPath(repo, 'junk'), branch: 'waves/feat/junk', base: 'main', reason: 'r' }), /exists and is not a worktree/);
+    assert.equal(fs.readFileSync(path.join(wtPath(repo, 'junk'), 'keep.txt'), 'utf8'), 'mine\n');
+    await assert.rejects(createWorktree({ repo, path: wtPath(repo, 'other'), branch: 'main', base: 'main', reason: 'r' }), /main is already checked out in/);
+    await assert.rejects(newWorktree(repo, 'x', 'no-such-base'), /is not a commit/);
+  });
+});
+
+describe('auditChanges + commitAll', () => {
+  it('committed, uncommitted, untracked and deletions, audited against a scope', async () => {
+    const repo = makeRepo({ 'README.md': 'r\n', 'src/api/old.ts': 'o\n', 'docs/guide.md': 'g\n' });
+    const wt = await newWorktree(repo, 'a');
+    agent(wt.path, 'write src/api/x.ts; commit committed work');
+    agent(wt.path, 'write src/api/y.ts; delete src/api/old.ts; delete docs/guide.md; write src/web/outside.ts; append README.md more\\n');
+    writeFiles(wt.path, { '.waves/runs/f.json': '{}' });
+    const lists = await auditChanges({ worktree: wt.path, baseSha: wt.baseSha });
+    assert.deepEqual(lists.changes, [
+      { path: '.waves/runs/f.json', change: '?' },
+      { path: 'README.md', change: 'M' },
+      { path: 'docs/guide.md', change: 'D' },
+      { path: 'src/api/old.ts', change: 'D' },
+      { path: 'src/api/x.ts', change: 'A' },
+      { path: 'src/api/y.ts', change: '?' },
+      { path: 'src/web/outside.ts', change: '?' },
+    ]);
+    assert.deepEqual(lists.committed, [{ path: 'src/api/x.ts', change: 'A' }]);
+    const audit = auditScope(lists.changes, { writeAllow: ['src/api/**'], deny: [] });
+    assert.deepEqual(
+      audit.violations.map((v) => v.path),
+      ['README.md', 'docs/guide.md', 'src/web/outside.ts'],
+    );
+    assert.deepEqual(audit.ignored, ['.waves/runs/f.json']);
+    assert.deepEqual(audit.deletions, [
+      { path: 'docs/guide.md', allowed: false },
+      { path: 'src/api/old.ts', allowed: true },
+    ]);
+
+    const sha = await commitAll(wt.path, 'waves: what the agent left uncommitted');
+    assert.ok(sha);
+    assert.equal(status(wt.path), '?? .waves/runs/f.json\n', 'the engine never commits .waves/');
+    assert.match(git(wt.path, 'log', '-1', '--format=%an <%ae>|%s'), /^Wave Orchestrator <waves@localhost>\|waves: what the agent left/);
+    assert.equal(await commitAll(wt.path, 'nothing'), null);
+    const after = await auditChanges({ worktree: wt.path, baseSha: wt.baseSha });
+    assert.deepEqual(
+      after.changes.map((c) => c.path),
+      lists.changes.map((c) => c.path),
+      'the same paths once committed',
+    );
+    assert.equal(git(repo, 'symbolic-ref', 'HEAD').trim(), 'refs/heads/main');
+    assert.equal(status(repo), '', "the user's tree is untouched");
+  });
+});
+
+describe('integration and merges', () => {
+  it('clean siblings merge with --no-ff; a conflicting sibling is stopped with its files and nothing merged', async () => {
+    const repo = makeRepo({ 'shared.txt': 'one\ntwo\nthree\n', 'README.md': 'r\n' });
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    assert.equal(integ.baseSha, head(repo));
+    const a = await newWorktree(repo, 'a');
+    const b = await newWorktree(repo, 'b');
+    const c = await newWorktree(repo, 'c');
+    agent(a.path, 'line shared.txt 2 TWO from a; write src/a.ts; commit a');
+    agent(b.path, 'line shared.txt 2 TWO from b; commit b');
+    agent(c.path, 'write src/c.ts; commit c');
+
+    const ma = await mergePackage(integ.worktree, 'waves/feat/a', 'Merge package a');
+    assert.equal(ma.merged, true);
+    if (ma.merged) {
+      assert.deepEqual(ma.files, ['shared.txt', 'src/a.ts']);
+      assert.equal(git(integ.worktree, 'rev-list', '--parents', '-n', '1', 'HEAD').trim().split(' ').length, 3, 'a merge commit');
+    }
+    const tip = head(integ.worktree);
+    const check = await mergeTreeCheck(repo, 'waves/feat/_integration', 'waves/feat/b');
+    assert.deepEqual([check.clean, check.conflicts], [false, ['shared.txt']]);
+    const mb = await mergePackage(integ.worktree, 'waves/feat/b', 'Merge package b');
+    assert.deepEqual(mb, { merged: false, conflicts: ['shared.txt'] });
+    assert.equal(head(integ.worktree), tip, 'nothing merged');
+    assert.equal(status(integ.worktree), '', 'the integration tree stays clean');
+    const mc = await mergePackage(integ.worktree, 'waves/feat/c', 'Merge package c');
+    assert.equal(mc.merged, true, 'a conflict stops only that package');
+    assert.equal(fs.readFileSync(path.join(integ.worktree, 'shared.txt'), 'utf8'), 'one\nTWO from a\nthree\n');
+    assert.equal(fs.readFileSync(path.join(repo, 'shared.txt'), 'utf8'), 'one\ntwo\nthree\n', "the user's tree is untouched");
+    assert.equal(head(b.path), git(repo, 'rev-parse', 'waves/feat/b').trim(), "the conflicting package's work is kept on its branch");
+
+    const again = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    assert.deepEqual([again.baseSha, again.tipSha], [integ.baseSha, head(integ.worktree)], 'reused as it is');
+  });
+
+  it('mergePackage refuses a dirty integration worktree', async () => {
+    const repo = makeRepo();
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    const a = await newWorktree(repo, 'a');
+    agent(a.path, 'write a.txt; commit a');
+    writeFiles(integ.worktree, { 'stray.txt': 'x\n' });
+    await assert.rejects(mergePackage(integ.worktree, 'waves/feat/a', 'm'), /has changes \(stray\.txt\)/);
+    assert.ok(fs.existsSync(path.join(integ.worktree, 'stray.txt')));
+  });
+});
+
+describe('fastForwardOffer', () => {
+  async function setup() {
+    const repo = makeRepo({ 'README.md': 'r\n' });
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    const a = await newWorktree(repo, 'a');
+    agent(a.path, 'write src/a.ts; commit a');
+    await mergePackage(integ.worktree, 'waves/feat/a', 'Merge a');
+    return { repo, integ };
+  }
+
+  it('target checked out in a clean main worktree → merge --ff-only moves it', async () => {
+    const { repo, integ } = await setup();
+    writeFiles(repo, { 'untracked-note.txt': 'mine\n' });
+    const offer = await fastForwardOffer(repo, 'main', 'waves/feat/_integration');
+    assert.deepEqual([offer.possible, offer.method], [true, 'merge-ff-only']);
+    await fastForward(repo, offer);
+    assert.equal(head(repo), head(integ.worktree));
+    assert.ok(fs.existsSync(path.join(repo, 'src/a.ts')));
+    assert.equal(fs.readFileSync(path.join(repo, 'untracked-note.txt'), 'utf8'), 'mine\n');
+    const done = await fastForwardOffer(repo, 'main', 'waves/feat/_integration');
+    assert.deepEqual([done.possible, done.reason], [false, 'main is already at waves/feat/_integration']);
+  });
+
+  it('uncommitted changes in the main worktree → refused with the files; nothing moves', async () => {
+    const { repo } = await setup();
+    const before = head(repo);
+    writeFiles(repo, { 'README.md': 'edited by the user\n' });
+    const offer = await fastForwardOffer(repo, 'main', 'waves/feat/_integration');
+    assert.equal(offer.possible, false);
+    assert.match(offer.reason, /uncommitted changes \(README\.md\)/);
+    await assert.rejects(fastForward(repo, offer), /cannot fast-forward/);
+    assert.equal(head(repo), before);
+    assert.equal(fs.readFileSync(path.join(repo, 'README.md'), 'utf8'), 'edited by the user\n');
+  });
+
+  it('target checked out nowhere → update-ref (compare-and-swap); diverged → refused', async () => {
+    const { repo, integ } = await setup();
+    git(repo, 'branch', 'release', 'main');
+    const offer = await fastForwardOffer(repo, 'release', 'waves/feat/_integration');
+    assert.deepEqual([offer.possible, offer.method], [true, 'update-ref']);
+    await fastForward(repo, offer);
+    assert.equal(git(repo, 'rev-parse', 'release').trim(), head(integ.worktree));
+
+    agent(repo, 'write user.txt; commit the user kept working');
+    const diverged = await fastForwardOffer(repo, 'main', 'waves/feat/_integration');
+    assert.equal(diverged.possible, false);
+    assert.match(diverged.reason, /main has commits that waves\/feat\/_integration lacks/);
+  });
+
+  it('target checked out in a linked worktree → refused, naming it', async () => {
+    const { repo } = await setup();
+    git(repo, 'branch', 'topic', 'main');
+    const other = path.join(tempDir(), 'topic-wt');
+    git(repo, 'worktree', 'add', other, 'topic');
+    const offer = await fastForwardOffer(repo, 'topic', 'waves/feat/_integration');
+    assert.equal(offer.possible, false);
+    assert.match(offer.reason, /checked out in the worktree .*topic-wt; fast-forward it there/);
+  });
+});
+
+describe('removeWorktreeIfSafe', () => {
+  it('refuses dirty and unmerged worktrees with the reason; removes a clean merged one without --force', async () => {
+    const repo = makeRepo();
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    const a = await newWorktree(repo, 'a');
+    agent(a.path, 'write src/a.ts; commit a');
+
+    const unmerged = await removeWorktreeIfSafe({ repo, worktree: a.path, branch: 'waves/feat/a', mergedInto: 'waves/feat/_integration' });
+    assert.deepEqual([unmerged.removed, unmerged.reason], [false, 'waves/feat/a is not merged into waves/feat/_integration; kept']);
+
+    await mergePackage(integ.worktree, 'waves/feat/a', 'Merge a');
+    writeFiles(a.path, { 'notes/untracked.md': 'agent notes\n' });
+    const dirty = await removeWorktreeIfSafe({ repo, worktree: a.path, branch: 'waves/feat/a', mergedInto: 'waves/feat/_integration' });
+    assert.equal(dirty.removed, false);
+    assert.match(dirty.reason!, /1 uncommitted or untracked file\(s\) \(notes\/untracked\.md\); kept/);
+    assert.ok(fs.existsSync(path.join(a.path, 'notes/untracked.md')));
+    assert.equal((await listWorktrees(repo)).find((w) => w.branch === 'waves/feat/a')!.locked, 'waves run r1', 'still locked');
+
+    fs.rmSync(path.join(a.path, 'notes'), { recursive: true });
+    const ok = await removeWorktreeIfSafe({ repo, worktree: a.path, branch: 'waves/feat/a', mergedInto: 'waves/feat/_integration' });
+    assert.equal(ok.removed, true);
+    assert.equal(fs.existsSync(a.path), false);
+    assert.equal((await listWorktrees(repo)).some((w) => w.branch === 'waves/feat/a'), false);
+    // `branch -d` checks against the current HEAD (main), which lacks the merge: the branch stays.
+    assert.equal(ok.branchDeleted, false);
+    assert.match(ok.reason!, /the branch waves\/feat\/a stays/);
+    assert.ok(await revParse(repo, 'waves/feat/a'));
+  });
+
+  it('deletes the branch once the user fast-forwarded', async () => {
+    const repo = makeRepo();
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    const a = await newWorktree(repo, 'a');
+    agent(a.path, 'write src/a.ts; commit a');
+    await mergePackage(integ.worktree, 'waves/feat/a', 'Merge a');
+    await fastForward(repo, await fastForwardOffer(repo, 'main', 'waves/feat/_integration'));
+    const ok = await removeWorktreeIfSafe({ repo, worktree: a.path, branch: 'waves/feat/a', mergedInto: 'main' });
+    assert.deepEqual(ok, { removed: true, branchDeleted: true, reason: null });
+    assert.equal(await revParse(repo, 'waves/feat/a'), null);
+  });
+});
+
+describe('runSetupHook', () => {
+  it('runs an argv (no shell) in the worktree and logs its output', async () => {
+    const dir = tempDir();
+    const log = path.join(dir, 'logs', 'setup.log');
+    const r = await runSetupHook(dir, [process.execPath, '-e', 'require("fs").writeFileSync("installed", process.argv[1]); console.log("installed ok")', '$(rm -rf /tmp/x); echo'], log);
+    assert.equal(r.ok, true);
+    assert.equal(fs.readFileSync(path.join(dir, 'installed'), 'utf8'), '$(rm -rf /tmp/x); echo', 'an argument stays one literal argument');
+    assert.match(fs.readFileSync(log, 'utf8'), /installed ok/);
+  });
+
+  it("a failing hook is returned with its log's tail, not swallowed", async () => {
+    const dir = tempDir();
+    const r = await runSetupHook(dir, [process.execPath, '-e', 'for (let i = 1; i <= 30; i++) console.error("line " + i); process.exit(4)'], path.join(dir, 'setup.log'), 5);
+    assert.deepEqual([r.ok, r.code], [false, 4]);
+    assert.equal(r.tail, 'line 26\nline 27\nline 28\nline 29\nline 30');
+  });
+
+  it('a hook that cannot start says so', async () => {
+    const dir = tempDir();
+    const r = await runSetupHook(dir, [path.join(dir, 'no-such-tool')], path.join(dir, 'setup.log'));
+    assert.equal(r.ok, false);
+    assert.match(r.tail, /could not start: .*ENOENT/);
+  });
+});
