@@ -5,6 +5,10 @@
  *   waves overlap [--json] [<globA> <globB>]     (no patterns: tab-separated pairs on stdin)
  *   waves graph [--format mermaid|dot] <plan>
  *   waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
+ *   waves run [--agent P | --agent-argv JSON] [--max-parallel N] [--barrier] [--only ids]
+ *             [--resume] [--dry-run] [--json] [--timeout-grace S] <plan>
+ *   waves status|report [--json] <plan>      waves cancel <plan> [<package>]
+ *   waves finish|approve [--yes] <plan>      (src/cli/runCommands.ts)
  *   waves <command> --help
  *
  * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or
@@ -15,6 +19,7 @@ import * as readline from 'readline';
 import { analyzePlan } from '../core/engine';
 import { overlap } from '../core/glob';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/report';
+import { approveCommand, cancelCommand, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
 import { promptFor } from './promptCommand';
 
 export interface Io {
@@ -40,6 +45,31 @@ const HELP: Record<string, string> = {
     Print the prompt the engine would write for one package, with this repository's
     run paths (the run id of the feature's run state, or "preview"). A plan with
     errors also prints its problems on stderr and exits 1.`,
+  run: `waves run [--agent <preset> | --agent-argv '<json array>'] [--max-parallel N]
+        [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
+        [--timeout-grace S] <plan>
+    Run the plan's packages with a coding agent (default preset: claude-code), with
+    live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
+    --dry-run prints the schedule and every package's prompt and starts nothing.
+    Ctrl-C once cancels the run cleanly (resume with --resume); twice exits at once.
+    Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
+  status: `waves status [--json] <plan>
+    Show the plan's run: each package's status, attempt, time, exit and last error,
+    the locks it holds, who drives the run and whether that process is alive. Only
+    reads; works while another process runs the plan.`,
+  cancel: `waves cancel <plan> [<package>]
+    Ask the engine driving the run (from any terminal) to cancel the run, or one
+    package: its agents are stopped and the state saved; resume with --resume.`,
+  report: `waves report [--json] <plan>
+    Print the report of the plan's latest run (report.md, or report.json with
+    --json), or say why there is none (exit 1).`,
+  finish: `waves finish [--yes] <plan>
+    Show what the run's integration branch holds (packages merged, commits) and
+    offer to fast-forward your branch to it when that is safe; --yes does it without
+    asking. Never forces anything.`,
+  approve: `waves approve [--yes] <plan>
+    List the plan's verification commands exactly and record your approval (they
+    run with your shell after each package); --yes records it without asking.`,
 };
 
 const USAGE = `Usage:
@@ -54,7 +84,7 @@ function commandHelp(command: string): string {
   return `Usage:\n  ${HELP[command]!.replace(/\n/g, '\n  ')}\n`;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 interface Parsed {
   flags: Map<string, string | true>;
@@ -62,7 +92,7 @@ interface Parsed {
 }
 
 /** Parse `--flag`, `--flag value`, `--flag=value`; `valued` lists flags that take a value. */
-function parseArgs(argv: readonly string[], known: readonly string[], valued: readonly string[]): Parsed {
+export function parseArgs(argv: readonly string[], known: readonly string[], valued: readonly string[]): Parsed {
   const flags = new Map<string, string | true>();
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -90,7 +120,7 @@ function parseArgs(argv: readonly string[], known: readonly string[], valued: re
   return { flags, args };
 }
 
-function readPlanFile(io: Io, file: string): { text: string } | { error: string } {
+export function readPlanFile(io: Io, file: string): { text: string } | { error: string } {
   try {
     const text = io.readFile(file);
     return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
@@ -143,7 +173,7 @@ function count(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function humanReport(r: PlanReport): string {
+export function humanReport(r: PlanReport): string {
   const lines = r.diagnostics.map((d) => `${r.file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}`);
   const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = r.diagnostics.filter((d) => d.severity === 'warning').length;
@@ -242,6 +272,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return graphCommand(rest, io);
       case 'prompt':
         return promptCommand(rest, io);
+      case 'run':
+        return await runCommand(rest, io);
+      case 'status':
+        return statusCommand(rest, io);
+      case 'cancel':
+        return await cancelCommand(rest, io);
+      case 'report':
+        return reportCommand(rest, io);
+      case 'finish':
+        return await finishCommand(rest, io);
+      case 'approve':
+        return await approveCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

@@ -120,6 +120,7 @@ export type EngineProgressEvent =
   | { type: 'verification'; packageId: string; step: string; ok: boolean; command: string }
   | { type: 'merge'; packageId: string; ok: boolean; conflicts?: string[] }
   | { type: 'problem'; message: string; packageId?: string }
+  | { type: 'plan-changed'; planHash: string; added: string[] }
   | { type: 'run-finished'; outcome: string; reportFile: string | null; counts: Partial<Record<PackageStatus, number>>; speedup: number | null };
 
 /**
@@ -143,6 +144,11 @@ export function reduceProgress(model: ProgressModel, event: ProgressEvent): Prog
   const at = epoch(event.at);
   if (event.type === 'run-started') return { ...model, note: null, seq: model.seq + 1 };
   if (event.type === 'run-finished') return { ...model, note: event.outcome, seq: model.seq + 1 };
+  if (event.type === 'plan-changed') {
+    const known = new Set(model.rows.map((r) => r.id));
+    const added = event.added.filter((id) => !known.has(id)).map((id) => createProgressModel([{ id, wave: null }]).rows[0]!);
+    return { ...model, rows: [...model.rows, ...added], note: 'the plan changed', seq: model.seq + 1 };
+  }
   const id = packageOf(event);
   if (id === undefined) {
     if (event.type === 'note') return { ...model, note: event.text || null, seq: model.seq + 1 };
@@ -534,6 +540,8 @@ function eventWords(e: ProgressEvent): string {
       return e.ok ? 'merged into the integration branch' : `merge conflict${e.conflicts?.length ? ` in ${e.conflicts.join(', ')}` : ''}`;
     case 'problem':
       return `problem: ${e.message}`;
+    case 'plan-changed':
+      return `the plan changed${e.added.length ? `: added ${e.added.join(', ')}` : ''}`;
     case 'run-finished': {
       const counts = Object.entries(e.counts)
         .filter(([, n]) => n)

@@ -403,3 +403,13 @@ describe('engine events', () => {
     );
   });
 });
+
+describe('plan changes', () => {
+  it('adds the new packages and says so', () => {
+    const m = reduceProgress(createProgressModel(plan), { type: 'plan-changed', planHash: 'x', added: ['wp-new', 'wp-api'], at: iso(1) });
+    assert.deepEqual(m.rows.map((r) => r.id).slice(-2), ['wp-integration', 'wp-new']);
+    assert.equal(m.note, 'the plan changed');
+    const t = new Date(2025, 2, 1, 12, 1, 3).toISOString();
+    assert.equal(renderLine({ type: 'plan-changed', planHash: 'x', added: ['wp-new'], at: t }, 0), '12:01:03 the plan changed: added wp-new');
+  });
+});

@@ -1,0 +1,789 @@
+/**
+ * The run engine on the command line: `waves run`, `status`, `cancel`, `report`, `finish`
+ * and `approve` (issue #7, docs/run-engine.md). `waves.ts` parses nothing here: it routes
+ * the command's argv to these functions and turns a `UsageError` into exit 2.
+ *
+ * `status` and `report` only read `.waves/` (no lease, nothing written), so they work while
+ * another process drives the run. Exit codes: 0 fine, 1 a package did not succeed (run) or
+ * there is nothing to show, 2 usage or plan errors.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { AgentProfileError, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/agents';
+import { analyzePlan, type PlanAnalysis } from '../core/engine';
+import { LockTableStore, isLiveLock, type LockEntry } from '../core/lockTable';
+import {
+  createProgressModel,
+  fit,
+  formatClock,
+  formatElapsed,
+  modelFromState,
+  reduceProgress,
+  renderHeader,
+  renderLine,
+  renderTable,
+  repaint,
+  sanitize,
+  truncate,
+  type ProgressEvent,
+  type ProgressModel,
+  type ProgressPackage,
+} from '../core/progressView';
+import { toReport } from '../core/report';
+import { approvalsFile, leaseFile, reportFiles, runStateFile } from '../core/runPaths';
+import type { PackageRunRecord, RunState } from '../core/runState';
+import { validateRunState, type RunStore } from '../core/runStore';
+import {
+  LeaseHeldError,
+  NotARepositoryError,
+  PlanInvalidError,
+  RunEngine,
+  VerificationNotApprovedError,
+  type DryRun,
+  type EngineEvent,
+} from '../engine/engine';
+import { writeFileAtomic } from '../engine/atomicSync';
+import { fastForward, fastForwardOffer } from '../engine/git';
+import { readLease, staleReason, type LeaseRecord } from '../engine/lease';
+import { humanReport, parseArgs, readPlanFile, UsageError, type Io } from './waves';
+
+// ---------------------------------------------------------------------------------------
+// The plan and its repository
+
+export interface LoadedPlan {
+  file: string;
+  text: string;
+  analysis: PlanAnalysis;
+  featureId: string;
+  /** The repository root that holds the plan (the nearest folder above it with `.git`). */
+  repo: string;
+}
+
+/** The nearest folder at or above `start` holding `.git` (a folder or a worktree's file); null when none. */
+export function findRepositoryRoot(start: string): string | null {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * Reads and analyses a plan. `requireValid`: a plan with errors is a usage error (its
+ * problems printed as `validate` prints them, exit 2). Otherwise only a feature id and a
+ * repository are needed (status and report of a plan being edited still work).
+ */
+export function loadPlan(io: Io, file: string, requireValid: boolean): LoadedPlan | number {
+  const read = readPlanFile(io, file);
+  if ('error' in read) {
+    io.err(`waves: ${read.error}\n`);
+    return 2;
+  }
+  const analysis = analyzePlan(read.text);
+  if (requireValid && !analysis.valid) {
+    io.err(humanReport(toReport(file, analysis)));
+    io.err(`waves: ${file} has errors; fix them before running it\n`);
+    return 2;
+  }
+  const featureId = analysis.plan.feature?.id;
+  if (!featureId) {
+    io.err(`waves: ${file} has no feature.id: a run is named after it\n`);
+    return 2;
+  }
+  const repo = findRepositoryRoot(path.dirname(path.resolve(file)));
+  if (!repo) {
+    io.err(`waves: ${file} is not in a git repository: runs need one (git init, then commit the plan)\n`);
+    return 2;
+  }
+  return { file, text: read.text, analysis, featureId, repo };
+}
+
+export function planHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+type StateRead = { kind: 'none'; file: string } | { kind: 'bad'; file: string; detail: string } | { kind: 'ok'; file: string; state: RunState; newer: boolean };
+
+/** The feature's run state, read only (never healed, moved or written). */
+export function readRunStateFile(repo: string, featureId: string): StateRead {
+  const file = runStateFile(repo, featureId);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none', file };
+    return { kind: 'bad', file, detail: (err as Error).message };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'bad', file, detail: `not valid JSON (${(err as Error).message}); it may be mid-write, try again` };
+  }
+  const v = validateRunState(raw, featureId);
+  if (v.ok) return { kind: 'ok', file, state: v.state, newer: false };
+  if (v.code === 'newer-version' && v.state) return { kind: 'ok', file, state: v.state, newer: true };
+  return { kind: 'bad', file, detail: v.detail };
+}
+
+function rel(file: string): string {
+  const r = path.relative(process.cwd(), file);
+  return r && !r.startsWith('..') ? r : file;
+}
+
+function planArg(args: string[], command: string, extra = 0): string {
+  if (args.length < 1 || args.length > 1 + extra) throw new UsageError(`${command} takes ${extra ? 'a plan file and optionally a package id' : 'exactly one plan file'}`);
+  return args[0]!;
+}
+
+// ---------------------------------------------------------------------------------------
+// waves status
+
+interface OwnerInfo {
+  pid: number;
+  hostname: string;
+  ownerId: string;
+  heartbeatAt: string;
+  alive: boolean;
+  stale: string | null;
+}
+
+function ownerOf(repo: string, featureId: string, now: number): OwnerInfo | null {
+  const lease: LeaseRecord | null = readLease(leaseFile(repo, featureId));
+  if (!lease) return null;
+  const stale = staleReason(lease, now);
+  return { pid: lease.pid, hostname: lease.hostname, ownerId: lease.ownerId, heartbeatAt: lease.heartbeatAt, alive: stale === null, stale };
+}
+
+function elapsedMs(r: PackageRunRecord, now: number): number | null {
+  if (!r.startedAt) return null;
+  const start = Date.parse(r.startedAt);
+  const end = r.endedAt ? Date.parse(r.endedAt) : now;
+  return Number.isNaN(start) || Number.isNaN(end) ? null : Math.max(0, end - start);
+}
+
+export function statusCommand(argv: readonly string[], io: Io): number {
+  const { flags, args } = parseArgs(argv, ['json'], []);
+  const loaded = loadPlan(io, planArg(args, 'status'), false);
+  if (typeof loaded === 'number') return loaded;
+  const { repo, featureId, analysis } = loaded;
+  const now = Date.now();
+  const read = readRunStateFile(repo, featureId);
+  const json = flags.has('json');
+  if (read.kind === 'none') {
+    if (json) io.out(JSON.stringify({ featureId, run: null, reason: 'not run yet' }) + '\n');
+    else io.out(`${featureId}: not run yet (no ${rel(read.file)}); start it with \`waves run ${loaded.file}\`\n`);
+    return 0;
+  }
+  if (read.kind === 'bad') {
+    io.err(`waves: the run state ${rel(read.file)} cannot be used: ${read.detail}\n`);
+    return 1;
+  }
+  const { state } = read;
+  const owner = ownerOf(repo, featureId, now);
+  const problems: string[] = [];
+  const locks = new LockTableStore(repo, { onProblem: (m) => problems.push(m) })
+    .read()
+    .locks.filter((l) => l.featureId === featureId && isLiveLock(l, new Date(now)));
+  const waveOf = new Map(analysis.graph.ids.map((id, i) => [id, analysis.graph.wave[i] ?? null]));
+  const planChanged = state.planHash !== null && state.planHash !== planHash(loaded.text);
+  const ids = [...analysis.graph.ids.filter((id) => state.packages[id]), ...Object.keys(state.packages).filter((id) => !waveOf.has(id))];
+  const packages = ids.map((id) => {
+    const r = state.packages[id]!;
+    return {
+      id,
+      wave: waveOf.get(id) ?? null,
+      status: r.status,
+      attempts: r.attempts,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+      elapsedMs: elapsedMs(r, now),
+      exitCode: r.exitCode,
+      signal: r.signal,
+      lastError: r.lastError,
+      needsInput: r.needsInput,
+      blockedBy: r.blockedBy,
+      merge: state.merges[id]?.status ?? null,
+      branch: r.branch,
+      worktree: r.worktree,
+      locks: locks.filter((l) => l.holder === id).map((l) => ({ key: l.key, kind: l.kind, expiresAt: l.expiresAt })),
+    };
+  });
+
+  if (json) {
+    io.out(
+      JSON.stringify({
+        featureId,
+        planFile: state.planFile,
+        runId: state.runId,
+        createdAt: state.createdAt,
+        updatedAt: state.updatedAt,
+        planChanged,
+        readOnly: read.newer,
+        owner,
+        packages,
+        locks,
+        integration: state.integration,
+        problems,
+      }) + '\n',
+    );
+    return 0;
+  }
+
+  const model = modelFromState(
+    state,
+    analysis.graph.ids.map((id, i) => ({ id, wave: analysis.graph.wave[i] ?? null })),
+  );
+  const lines: string[] = [];
+  lines.push(`${featureId} · run ${state.runId} · started ${state.createdAt} · updated ${state.updatedAt}`);
+  lines.push(renderHeader(model));
+  if (!owner) lines.push('driven by: nobody (no engine runs it now)');
+  else if (owner.alive) lines.push(`driven by: pid ${owner.pid} on ${owner.hostname}, alive (heartbeat ${formatElapsed(now - Date.parse(owner.heartbeatAt))} ago)`);
+  else lines.push(`driven by: nobody alive — the lease of pid ${owner.pid} on ${owner.hostname} is stale (${owner.stale}); \`waves run --resume\` takes it over`);
+  if (planChanged) lines.push('the plan changed since this run started');
+  if (read.newer) lines.push('this run state was written by a newer version of Wave Orchestrator: shown read-only');
+  const width = process.stdout.isTTY ? process.stdout.columns || 100 : Infinity;
+  const idWidth = Math.min(40, Math.max(2, ...packages.map((p) => p.id.length)));
+  const row = (cells: string[], widths: number[], rest: string) => {
+    const text = cells.map((c, i) => fit(c, widths[i]!, i === 0 || i === 2 || i === 6 ? 'left' : 'right')).join('  ') + '  ' + rest;
+    return (width === Infinity ? sanitize(text) : truncate(text, width)).trimEnd();
+  };
+  const widths = [idWidth, 4, 15, 3, 7, 6, 8];
+  lines.push(row(['ID', 'WAVE', 'STATUS', 'TRY', 'ELAPSED', 'EXIT', 'MERGE'], widths, 'DETAIL'));
+  for (const p of packages) {
+    const detail = p.needsInput
+      ? `needs input since ${p.needsInput.since}: ${p.needsInput.reason}`
+      : p.blockedBy.length
+        ? `blocked by ${p.blockedBy.join(', ')}`
+        : (p.lastError ?? '');
+    const exit = p.signal ?? (p.exitCode === null ? '' : String(p.exitCode));
+    const status = p.needsInput ? 'needs-input' : p.status;
+    lines.push(
+      row(
+        [p.id, p.wave === null ? '–' : String(p.wave), status, p.attempts ? String(p.attempts) : '', p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs), exit, p.merge ?? ''],
+        widths,
+        detail,
+      ),
+    );
+  }
+  if (locks.length) {
+    lines.push('locks held:');
+    for (const l of locks) lines.push(`  ${describeLock(l)}`);
+  } else lines.push('locks held: none');
+  for (const p of problems) lines.push(`warning: ${p}`);
+  io.out(lines.map((l) => sanitize(l)).join('\n') + '\n');
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// waves report
+
+export function reportCommand(argv: readonly string[], io: Io): number {
+  const { flags, args } = parseArgs(argv, ['json'], []);
+  const loaded = loadPlan(io, planArg(args, 'report'), false);
+  if (typeof loaded === 'number') return loaded;
+  const read = readRunStateFile(loaded.repo, loaded.featureId);
+  if (read.kind === 'none') {
+    io.err(`waves: no report: ${loaded.featureId} has not been run yet (no ${rel(read.file)})\n`);
+    return 1;
+  }
+  if (read.kind === 'bad') {
+    io.err(`waves: no report: the run state ${rel(read.file)} cannot be used: ${read.detail}\n`);
+    return 1;
+  }
+  const files = reportFiles(loaded.repo, loaded.featureId, read.state.runId);
+  const file = flags.has('json') ? files.json : files.markdown;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    const active = Object.values(read.state.packages).some((p) => ['queued', 'running', 'verifying'].includes(p.status));
+    const why = active ? 'the run is still going; its report is written when it ends' : 'the run ended without writing one (it was stopped before its end)';
+    io.err(`waves: no report for run ${read.state.runId} (${rel(file)}): ${why}. \`waves status ${loaded.file}\` shows where it is.\n`);
+    return 1;
+  }
+  io.out(text.endsWith('\n') ? text : `${text}\n`);
+  return 0;
+}
+
+/** A lock entry in a person's words. */
+function describeLock(l: LockEntry): string {
+  return `${l.holder}: ${l.kind} ${l.key}${l.expiresAt ? ` (until ${formatClock(Date.parse(l.expiresAt))})` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// waves run
+
+function positiveInt(flag: string, raw: string | true | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min) throw new UsageError(`--${flag} must be a whole number ≥ ${min}, not "${text}"`);
+  return n;
+}
+
+/** Whether `exe` names a file that exists: a path as given, a bare name on PATH. */
+function executableFound(exe: string): boolean {
+  const isFile = (f: string) => {
+    try {
+      return fs.statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (exe.includes('/') || exe.includes('\\')) return isFile(exe);
+  const exts = process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';')] : [''];
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && exts.some((e) => isFile(path.join(dir, exe + e))));
+}
+
+/** The agent of `--agent` / `--agent-argv` (default: the claude-code preset). */
+function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProfile {
+  if (flags.has('agent') && flags.has('agent-argv')) throw new UsageError('give --agent or --agent-argv, not both');
+  let profile: AgentProfile;
+  if (flags.has('agent-argv')) {
+    let argv: unknown;
+    try {
+      argv = JSON.parse(String(flags.get('agent-argv')));
+    } catch (err) {
+      throw new UsageError(`--agent-argv must be a JSON array of strings: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
+      throw new UsageError('--agent-argv must be a JSON array of strings, the program first, e.g. \'["my-agent", "--prompt", "${promptFile}"]\'');
+    try {
+      profile = customProfile(argv as string[]);
+    } catch (err) {
+      if (err instanceof AgentProfileError) throw new UsageError(`--agent-argv: ${err.message}`);
+      throw err;
+    }
+  } else {
+    const id = String(flags.get('agent') ?? 'claude-code');
+    const preset = presetProfile(id);
+    if (!preset || id === 'custom') throw new UsageError(`unknown agent preset "${id}" (presets: ${PRESET_IDS.filter((p) => p !== 'custom').join(', ')}; or --agent-argv)`);
+    profile = preset;
+  }
+  if (check && !executableFound(profile.argv[0]!))
+    throw new UsageError(`the agent program "${profile.argv[0]}" was not found${profile.id === 'custom' ? '' : ' on PATH'}: install it, or choose another with --agent / --agent-argv`);
+  return profile;
+}
+
+/** The plan's verification commands (kind `command`) of the packages that will run, in plan order. */
+function verificationCommands(analysis: PlanAnalysis, only: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const p of analysis.plan.packages) {
+    if (only && !only.includes(p.id)) continue;
+    for (const step of p.verification?.steps ?? []) if (step.kind === 'command' && step.command) out.push(step.command);
+  }
+  return out;
+}
+
+/** Asks a yes/no question on the terminal; true only for y/yes. */
+function askYesNo(question: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    rl.question(question, (answer) => {
+      rl.close();
+      resolve(/^\s*y(es)?\s*$/i.test(answer));
+    });
+    rl.on('SIGINT', () => {
+      rl.close();
+      resolve(false);
+    });
+  });
+}
+
+function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxParallel: number, mode: string): void {
+  if (json) {
+    io.out(JSON.stringify({ featureId: engine.featureId, repoRoot: engine.repoRoot, planFile: engine.planFile, maxParallel, mode, order: dry.order, prompts: dry.prompts }) + '\n');
+    return;
+  }
+  const lines = [
+    `${engine.featureId}: ${dry.prompts.length} package${dry.prompts.length === 1 ? '' : 's'}, at most ${maxParallel} at once (${mode}); nothing is started or written.`,
+    'Starts, when every package succeeds (each step waits for the one before):',
+    ...dry.order.map((ids, k) => `  ${k + 1}. ${ids.join(', ')}`),
+  ];
+  io.out(lines.join('\n') + '\n');
+  for (const p of dry.prompts) {
+    io.out(`\n===== prompt of ${p.packageId} (run writes it to ${rel(p.file)}) =====\n`);
+    io.out(p.text.endsWith('\n') ? p.text : `${p.text}\n`);
+  }
+}
+
+/** Live progress: a repainted table on a TTY, a line per event otherwise, NDJSON with --json. */
+class ProgressOutput {
+  private model: ProgressModel;
+  private height = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly io: Io,
+    private readonly json: boolean,
+    packages: ProgressPackage[],
+  ) {
+    this.model = createProgressModel(packages);
+    this.tty = !json && process.stdout.isTTY === true;
+    if (this.tty) this.timer = setInterval(() => this.paint(), 1000);
+  }
+
+  event(event: EngineEvent, store: RunStore | undefined, packages: ProgressPackage[]): void {
+    const at = new Date().toISOString();
+    if (this.json) {
+      this.io.out(JSON.stringify({ ...event, at }) + '\n');
+      return;
+    }
+    const pe = { ...event, at } as ProgressEvent;
+    // A resumed run: start the view from the state it resumes.
+    if (event.type === 'run-started' && store?.state) this.model = modelFromState(store.state, packages);
+    this.model = reduceProgress(this.model, pe);
+    if (this.tty) this.paint();
+    else this.io.out(renderLine(pe, Date.now()) + '\n');
+  }
+
+  note(text: string): void {
+    if (this.json) this.io.err(`waves: ${text}\n`);
+    else if (this.tty) {
+      this.model = reduceProgress(this.model, { type: 'note', text, at: new Date().toISOString() });
+      this.paint();
+    } else this.io.out(renderLine({ type: 'note', text, at: new Date().toISOString() }, Date.now()) + '\n');
+  }
+
+  private paint(): void {
+    const rows = process.stdout.rows || 24;
+    const lines = renderTable(this.model, process.stdout.columns || 80, Date.now(), { maxRows: Math.max(3, Math.min(20, rows - 4)) });
+    this.io.out(repaint(this.height, lines));
+    this.height = lines.length;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.tty) this.paint();
+  }
+}
+
+export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace'],
+  );
+  const file = planArg(args, 'run');
+  const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? 10;
+  const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
+  const only = flags.has('only')
+    ? String(flags.get('only'))
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
+  if (only && only.length === 0) throw new UsageError('--only needs package ids, separated by commas');
+  const mode = flags.has('barrier') ? 'barrier' : 'eager';
+  const json = flags.has('json');
+  const dry = flags.has('dry-run');
+  if (dry && flags.has('resume')) throw new UsageError('--dry-run and --resume do not go together');
+  const agent = agentFrom(flags, !dry);
+
+  let engine: RunEngine;
+  try {
+    engine = await RunEngine.prepare({
+      planFile: file,
+      agent,
+      maxParallel,
+      mode,
+      ...(only ? { only } : {}),
+      ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
+    });
+  } catch (err) {
+    if (err instanceof PlanInvalidError) {
+      io.err(err.lines.join('\n') + '\n');
+      io.err(`waves: ${file} has errors; fix them before running it\n`);
+      return 2;
+    }
+    if (err instanceof NotARepositoryError) {
+      io.err(`waves: ${file} is not in a git repository: runs need one (git init, then commit the plan)\n`);
+      return 2;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+      io.err(`waves: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'permission denied'}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  if (dry) {
+    printDryRun(io, engine, engine.dryRun(), json, maxParallel, mode);
+    engine.dispose();
+    return 0;
+  }
+
+  // Verification commands run with the user's shell: only once the user approved this list.
+  const commands = verificationCommands(engine.analysis, only);
+  let verification: 'approved' | 'refuse-unapproved' = 'refuse-unapproved';
+  if (commands.length > 0) {
+    if (isApproved(engine.repoRoot, engine.planFile, commands)) verification = 'approved';
+    else if (process.stdin.isTTY && process.stderr.isTTY && !json) {
+      io.err(`The plan's verification commands run with your shell in each package's tree:\n${commands.map((c) => `  ${c}\n`).join('')}`);
+      if (!(await askYesNo('Approve these commands for this plan? [y/N] '))) {
+        io.err('waves: not approved; nothing was started\n');
+        engine.dispose();
+        return 1;
+      }
+      recordApproval(engine.repoRoot, engine.planFile, commands);
+      verification = 'approved';
+    } else {
+      io.err(`waves: the plan's verification commands are not approved yet; they would run with your shell:\n${commands.map((c) => `  ${c}\n`).join('')}run \`waves approve ${file}\` first\n`);
+      engine.dispose();
+      return 1;
+    }
+  }
+  // The engine reads its options at prepare(); re-prepare with the policy when it changed.
+  if (verification === 'approved') {
+    engine.dispose();
+    engine = await RunEngine.prepare({
+      planFile: file,
+      agent,
+      maxParallel,
+      mode,
+      verification,
+      ...(only ? { only } : {}),
+      ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
+    });
+  }
+
+  const packages: ProgressPackage[] = engine.analysis.graph.ids
+    .map((id, i) => ({ id, wave: engine.analysis.graph.wave[i] ?? null }))
+    .filter((p) => !only || only.includes(p.id));
+  const out = new ProgressOutput(io, json, packages);
+  const sub = engine.events((e) => out.event(e, engine.store, packages));
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      io.err('\nwaves: stopped at once; agents still running are adopted by `waves run --resume`\n');
+      process.exit(130);
+    }
+    out.note('cancelling… (Ctrl-C again to exit at once)');
+    void engine.cancel();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await engine.run({ resume: flags.has('resume') });
+    out.stop();
+    if (!json) {
+      if (outcome.outcome === 'cancelled') io.out(`cancelled; resume with \`waves run --resume ${file}\`\n`);
+      else if (outcome.outcome === 'succeeded')
+        io.out(`every package succeeded${outcome.integrationBranch ? `; merged into ${outcome.integrationBranch} — \`waves finish ${file}\` offers it to your branch` : ''}\n`);
+      else io.out(`some packages did not succeed: \`waves status ${file}\` shows why${outcome.reportFile ? `, ${rel(outcome.reportFile)} has the report` : ''}\n`);
+    }
+    return outcome.outcome === 'succeeded' ? 0 : 1;
+  } catch (err) {
+    out.stop();
+    if (err instanceof LeaseHeldError) {
+      io.err(`waves: ${err.message}\n  \`waves status ${file}\` shows its progress; \`waves cancel ${file}\` stops it\n`);
+      return 1;
+    }
+    if (err instanceof VerificationNotApprovedError) {
+      io.err(`waves: the plan's verification commands are not approved yet:\n${err.commands.map((c) => `  ${c}\n`).join('')}run \`waves approve ${file}\` first\n`);
+      return 1;
+    }
+    io.err(`waves: the run stopped: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    sub.dispose();
+    engine.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// waves cancel
+
+export async function cancelCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { args } = parseArgs(argv, [], []);
+  const file = planArg(args, 'cancel', 1);
+  const packageId = args[1];
+  const loaded = loadPlan(io, file, false);
+  if (typeof loaded === 'number') return loaded;
+  const read = readRunStateFile(loaded.repo, loaded.featureId);
+  if (read.kind !== 'ok') {
+    io.err(`waves: nothing to cancel: ${read.kind === 'none' ? `${loaded.featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`);
+    return 1;
+  }
+  if (packageId !== undefined && !Object.hasOwn(read.state.packages, packageId)) {
+    io.err(`waves: the run has no package "${packageId}" (its packages: ${Object.keys(read.state.packages).join(', ')})\n`);
+    return 2;
+  }
+  const owner = ownerOf(loaded.repo, loaded.featureId, Date.now());
+  if (!owner?.alive) {
+    io.err(`waves: no engine drives ${loaded.featureId} now${owner ? ` (the lease of pid ${owner.pid} is stale: ${owner.stale})` : ''}; nothing to cancel\n`);
+    return 1;
+  }
+  await RunEngine.requestCancel(loaded.repo, loaded.featureId, packageId);
+  io.out(`asked the engine (pid ${owner.pid} on ${owner.hostname}) to cancel ${packageId === undefined ? 'the run' : packageId}; \`waves status ${file}\` shows when it is done\n`);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// waves finish
+
+function gitRun(cwd: string, args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status ?? 1, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() || (r.error?.message ?? '') };
+}
+
+export async function finishCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['yes'], []);
+  const file = planArg(args, 'finish');
+  const loaded = loadPlan(io, file, false);
+  if (typeof loaded === 'number') return loaded;
+  const { repo, featureId } = loaded;
+  const read = readRunStateFile(repo, featureId);
+  if (read.kind !== 'ok') {
+    io.err(`waves: nothing to finish: ${read.kind === 'none' ? `${featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`);
+    return 1;
+  }
+  const { state } = read;
+  const integration = state.integration;
+  if (!integration) {
+    io.err(`waves: run ${state.runId} has no integration branch yet: nothing was merged\n`);
+    return 1;
+  }
+  const owner = ownerOf(repo, featureId, Date.now());
+  const tip = gitRun(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${integration.branch}^{commit}`]);
+  if (tip.code !== 0) {
+    io.err(`waves: the integration branch ${integration.branch} does not exist any more\n`);
+    return 1;
+  }
+  const merged = Object.entries(state.merges).filter(([, m]) => m.status === 'merged');
+  const notMerged = Object.keys(state.packages).filter((id) => state.merges[id]?.status !== 'merged');
+  const lines = [`${integration.branch} (${tip.out.slice(0, 12)}) holds ${merged.length} of ${Object.keys(state.packages).length} packages of run ${state.runId}:`];
+  for (const [id, m] of merged) lines.push(`  merged  ${id}${m.commit ? ` (${m.commit.slice(0, 12)})` : ''}${m.files.length ? ` — ${m.files.length} file${m.files.length === 1 ? '' : 's'}` : ''}`);
+  for (const id of notMerged) lines.push(`  not merged  ${id} (${state.packages[id]!.status}${state.merges[id] ? `, merge ${state.merges[id]!.status}` : ''})`);
+
+  // The user's branch: the one checked out in the repository's main worktree.
+  const head = gitRun(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  const commits = gitRun(repo, ['log', '--oneline', '--no-decorate', `HEAD..${tip.out}`]);
+  if (commits.code === 0) {
+    const list = commits.out ? commits.out.split('\n') : [];
+    const where = head.code === 0 ? head.out : 'HEAD';
+    lines.push(list.length ? `${list.length} commit${list.length === 1 ? '' : 's'} not on ${where}:` : `${where} has every commit of it`);
+    for (const c of list.slice(0, 30)) lines.push(`  ${c}`);
+    if (list.length > 30) lines.push(`  … and ${list.length - 30} more`);
+  }
+  io.out(lines.map(sanitize).join('\n') + '\n');
+
+  if (owner?.alive) {
+    io.out(`no fast-forward: the run is still going (pid ${owner.pid} on ${owner.hostname}); let it end first\n`);
+    return 1;
+  }
+  if (head.code !== 0) {
+    io.out('no fast-forward: HEAD is not on a branch (detached); check out the branch to bring up to date first\n');
+    return 1;
+  }
+  const offer = await fastForwardOffer(repo, head.out, integration.branch);
+  if (!offer.possible) {
+    const upToDate = offer.from !== null && offer.from === offer.to;
+    io.out(`no fast-forward: ${offer.reason}\n`);
+    return upToDate ? 0 : 1;
+  }
+  io.out(`${offer.reason}\n`);
+  if (!flags.has('yes')) {
+    if (!(process.stdin.isTTY && process.stderr.isTTY)) {
+      io.out(`to do it: \`waves finish --yes ${file}\`\n`);
+      return 0;
+    }
+    if (!(await askYesNo(`Fast-forward ${head.out} to ${integration.branch}? [y/N] `))) {
+      io.out('left as it is\n');
+      return 0;
+    }
+  }
+  try {
+    const to = await fastForward(repo, offer);
+    io.out(`${head.out} fast-forwarded to ${to.slice(0, 12)}\n`);
+    return 0;
+  } catch (err) {
+    io.err(`waves: git refused the fast-forward (nothing was changed): ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// waves approve
+
+export async function approveCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['yes'], []);
+  const file = planArg(args, 'approve');
+  const loaded = loadPlan(io, file, true);
+  if (typeof loaded === 'number') return loaded;
+  const steps = loaded.analysis.plan.packages.flatMap((p) =>
+    (p.verification?.steps ?? []).filter((s) => s.kind === 'command' && s.command).map((s) => ({ packageId: p.id, name: s.name, command: s.command! })),
+  );
+  if (steps.length === 0) {
+    io.out(`${file} has no verification commands: nothing to approve\n`);
+    return 0;
+  }
+  const commands = verificationCommands(loaded.analysis, undefined);
+  const planFile = fs.realpathSync(path.resolve(file));
+  const repo = fs.realpathSync(loaded.repo);
+  io.out(`These commands run with your shell (${process.env.SHELL || (process.platform === 'win32' ? 'cmd' : '/bin/sh')}) in each package's tree after its agent:\n`);
+  for (const s of steps) io.out(`  ${s.packageId} · ${s.name}: ${s.command}\n`);
+  if (isApproved(repo, planFile, commands)) {
+    io.out('already approved\n');
+    return 0;
+  }
+  if (!flags.has('yes')) {
+    if (!(process.stdin.isTTY && process.stderr.isTTY)) {
+      io.err(`waves: not approved: no terminal to ask on; run \`waves approve --yes ${file}\` to approve exactly this list\n`);
+      return 1;
+    }
+    if (!(await askYesNo('Approve exactly these commands for this plan? [y/N] '))) {
+      io.out('not approved\n');
+      return 1;
+    }
+  }
+  recordApproval(repo, planFile, commands);
+  io.out(`approved: \`waves run ${file}\` will run them (a changed list asks again)\n`);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Approvals (PROVISIONAL until src/engine/verify.ts exports its own: same file, same key)
+
+interface ApprovalsFile {
+  version: 1;
+  approvals: { planFile: string; listHash: string; commands: string[]; approvedAt: string }[];
+}
+
+function listHash(commands: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(commands), 'utf8').digest('hex');
+}
+
+function readApprovals(repo: string): ApprovalsFile {
+  try {
+    const raw = JSON.parse(fs.readFileSync(approvalsFile(repo), 'utf8')) as ApprovalsFile;
+    if (raw && Array.isArray(raw.approvals)) return raw;
+  } catch {
+    /* none yet, or unusable: nothing is approved */
+  }
+  return { version: 1, approvals: [] };
+}
+
+function isApproved(repo: string, planFile: string, commands: readonly string[]): boolean {
+  const key = path.relative(repo, planFile).split(path.sep).join('/');
+  const hash = listHash(commands);
+  return readApprovals(repo).approvals.some((a) => a.planFile === key && a.listHash === hash);
+}
+
+function recordApproval(repo: string, planFile: string, commands: readonly string[]): void {
+  const key = path.relative(repo, planFile).split(path.sep).join('/');
+  const file = readApprovals(repo);
+  file.approvals = file.approvals.filter((a) => a.planFile !== key);
+  file.approvals.push({ planFile: key, listHash: listHash(commands), commands: [...commands], approvedAt: new Date().toISOString() });
+  fs.mkdirSync(path.dirname(approvalsFile(repo)), { recursive: true });
+  writeFileAtomic(approvalsFile(repo), JSON.stringify(file, null, 2) + '\n');
+}
