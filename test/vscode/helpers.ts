@@ -235,7 +235,7 @@ export const autoSaveOff = {
 
 /** Waits until the registry holds `uri` and `accept(entry)` holds (default: any entry). */
 export async function waitForPlan(
-  api: WavesApi,
+  api: Pick<WavesApi, 'registry'>,
   uri: vscode.Uri,
   what: string,
   accept: (entry: PlanEntry) => boolean = () => true,

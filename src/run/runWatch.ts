@@ -1,0 +1,198 @@
+import * as vscode from 'vscode';
+import { emptyLockTable, parseLockTable, type LockTable } from '../core/lockTable';
+import type { RunState } from '../core/runState';
+import { validateRunState } from '../core/runStore';
+import { Disposable, KeyedDebouncer } from '../util/lifecycle';
+
+/** A run state found on disk: `<folder>/.waves/runs/<name>.json`. */
+export interface WatchedRun {
+  readonly folder: vscode.WorkspaceFolder;
+  readonly file: vscode.Uri;
+  readonly state: RunState;
+}
+
+/**
+ * Follows, read-only, what the run engine writes under each workspace folder: every run
+ * state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
+ * File-system events are debounced per folder; a file that cannot be used is logged and
+ * left alone (the engine that owns it reports and heals it). Nothing here writes.
+ *
+ * Consumers: ownership decorations, the DAG panel, the run view.
+ */
+export class RunWatch extends Disposable {
+  private readonly runs = new Map<string, WatchedRun[]>();
+  private readonly locks = new Map<string, LockTable>();
+  private readonly runsChanged = this.register(new vscode.EventEmitter<void>());
+  private readonly locksChanged = this.register(new vscode.EventEmitter<void>());
+  /** Some run state appeared, changed or disappeared. */
+  readonly onDidChangeRuns = this.runsChanged.event;
+  /** A lock table changed. */
+  readonly onDidChangeLocks = this.locksChanged.event;
+  private readonly rereadRuns: KeyedDebouncer<string>;
+  private readonly rereadLocks: KeyedDebouncer<string>;
+  private readonly watchers = new Map<string, vscode.Disposable>();
+  /** The text each file was last read with: an event that changed nothing fires nothing. */
+  private readonly lastText = new Map<string, string>();
+  /** Resolves when every folder has been read once. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    delayMs = 100,
+  ) {
+    super();
+    this.rereadRuns = this.register(new KeyedDebouncer(delayMs, (key) => void this.readRuns(key)));
+    this.rereadLocks = this.register(new KeyedDebouncer(delayMs, (key) => void this.readLocks(key)));
+    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.followFolders()));
+    this.register({ dispose: () => this.watchers.forEach((w) => w.dispose()) });
+    this.ready = this.followFolders();
+  }
+
+  /** Every run state found, in folder order then by file name. */
+  states(): readonly WatchedRun[] {
+    return (vscode.workspace.workspaceFolders ?? []).flatMap((f) => this.runs.get(f.uri.toString()) ?? []);
+  }
+
+  /** The run state of a feature (in `folder`, else in the first folder that has one). */
+  stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined {
+    const all = folder ? (this.runs.get(folder.uri.toString()) ?? []) : this.states();
+    return all.find((r) => r.state.featureId === featureId)?.state;
+  }
+
+  /** The lock table of a folder's repository (of the first folder by default); empty when none. */
+  lockTable(folder?: vscode.WorkspaceFolder): LockTable {
+    const f = folder ?? vscode.workspace.workspaceFolders?.[0];
+    return (f && this.locks.get(f.uri.toString())) || emptyLockTable();
+  }
+
+  /** Reads everything again now (and fires what changed). */
+  async refresh(): Promise<void> {
+    for (const f of vscode.workspace.workspaceFolders ?? []) {
+      await this.readRuns(f.uri.toString());
+      await this.readLocks(f.uri.toString());
+    }
+  }
+
+  private async followFolders(): Promise<void> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const keys = new Set(folders.map((f) => f.uri.toString()));
+    for (const [key, watcher] of [...this.watchers]) {
+      if (keys.has(key)) continue;
+      watcher.dispose();
+      this.watchers.delete(key);
+      if (this.runs.delete(key)) this.runsChanged.fire();
+      if (this.locks.delete(key)) this.locksChanged.fire();
+    }
+    for (const folder of folders) {
+      const key = folder.uri.toString();
+      if (this.watchers.has(key)) continue;
+      const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.waves/runs/*.json'));
+      const locks = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.waves/locks.json'));
+      // The folder itself may be created or deleted as a whole (no event for the files in it).
+      const wavesDir = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '{.waves,.waves/runs}'));
+      const onRuns = () => this.rereadRuns.schedule(key);
+      const onLocks = () => this.rereadLocks.schedule(key);
+      const onDir = () => {
+        onRuns();
+        onLocks();
+      };
+      const subscriptions = [
+        runs,
+        locks,
+        wavesDir,
+        runs.onDidCreate(onRuns),
+        runs.onDidChange(onRuns),
+        runs.onDidDelete(onRuns),
+        locks.onDidCreate(onLocks),
+        locks.onDidChange(onLocks),
+        locks.onDidDelete(onLocks),
+        wavesDir.onDidCreate(onDir),
+        wavesDir.onDidDelete(onDir),
+      ];
+      this.watchers.set(key, vscode.Disposable.from(...subscriptions));
+      await this.readRuns(key);
+      await this.readLocks(key);
+    }
+  }
+
+  private folderOf(key: string): vscode.WorkspaceFolder | undefined {
+    return vscode.workspace.workspaceFolders?.find((f) => f.uri.toString() === key);
+  }
+
+  private async readRuns(key: string): Promise<void> {
+    const folder = this.folderOf(key);
+    if (!folder || this.isDisposed) return;
+    const dir = vscode.Uri.joinPath(folder.uri, '.waves', 'runs');
+    let names: string[] = [];
+    try {
+      names = (await vscode.workspace.fs.readDirectory(dir))
+        .filter(([name, type]) => type === vscode.FileType.File && name.endsWith('.json'))
+        .map(([name]) => name)
+        .sort();
+    } catch {
+      // no runs folder: no runs
+    }
+    const found: WatchedRun[] = [];
+    let changed = false;
+    for (const name of names) {
+      const file = vscode.Uri.joinPath(dir, name);
+      const text = await readText(file);
+      if (text === undefined) continue;
+      const previous = this.runs.get(key)?.find((r) => r.file.toString() === file.toString());
+      if (previous && this.lastText.get(file.toString()) === text) {
+        found.push(previous);
+        continue;
+      }
+      changed = true;
+      this.lastText.set(file.toString(), text);
+      const state = parseRunState(text);
+      if (typeof state === 'string') {
+        this.log.warn(`[runs] ${vscode.workspace.asRelativePath(file)}: ${state}; ignored until it changes`);
+        continue;
+      }
+      found.push({ folder, file, state });
+    }
+    const before = this.runs.get(key) ?? [];
+    if (before.length !== found.length || before.some((r, i) => r !== found[i])) changed = true;
+    if (this.isDisposed || !changed) return;
+    this.runs.set(key, found);
+    this.runsChanged.fire();
+  }
+
+  private async readLocks(key: string): Promise<void> {
+    const folder = this.folderOf(key);
+    if (!folder || this.isDisposed) return;
+    const file = vscode.Uri.joinPath(folder.uri, '.waves', 'locks.json');
+    const text = (await readText(file)) ?? '';
+    if (this.isDisposed || (this.locks.has(key) && this.lastText.get(file.toString()) === text)) return;
+    this.lastText.set(file.toString(), text);
+    let table = emptyLockTable();
+    if (text !== '') {
+      const parsed = parseLockTable(text);
+      for (const problem of parsed.problems) this.log.warn(`[locks] ${vscode.workspace.asRelativePath(file)}: ${problem}`);
+      table = parsed.table;
+    }
+    this.locks.set(key, table);
+    this.locksChanged.fire();
+  }
+}
+
+async function readText(uri: vscode.Uri): Promise<string | undefined> {
+  try {
+    return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
+  } catch {
+    return undefined; // gone, or not readable: as if absent
+  }
+}
+
+/** A run state, or why the text is not one. */
+function parseRunState(text: string): RunState | string {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return `not valid JSON (${(err as Error).message})`;
+  }
+  const checked = validateRunState(raw);
+  return checked.ok ? checked.state : `not a usable run state (${checked.code}: ${checked.detail})`;
+}

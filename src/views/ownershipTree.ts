@@ -1,0 +1,233 @@
+import * as vscode from 'vscode';
+import type { IndexedPackage, ScopeKind } from '../core/ownership';
+import { OWNERSHIP_COLORS } from '../core/ownershipState';
+import { plural } from '../core/summary';
+import type { OwnershipModel } from '../ownership/ownershipModel';
+import { Disposable } from '../util/lifecycle';
+
+export const OWNERSHIP_VIEW_ID = 'waves.ownership';
+/** A group lists at most this many files; a note says how many more there are. */
+const MAX_LISTED = 500;
+
+type Node = PackageNode | GroupNode | FileNode | LockNode | UnownedNode | NoteNode;
+
+interface PackageNode {
+  readonly kind: 'package';
+  readonly id: string;
+  readonly pkg: IndexedPackage;
+}
+type GroupKind = ScopeKind | 'locks';
+interface GroupNode {
+  readonly kind: 'group';
+  readonly id: string;
+  readonly parent: PackageNode | UnownedNode;
+  readonly group: GroupKind;
+}
+interface FileNode {
+  readonly kind: 'file';
+  readonly id: string;
+  readonly parent: GroupNode | UnownedNode;
+  readonly path: string;
+  readonly description?: string;
+}
+interface LockNode {
+  readonly kind: 'lock';
+  readonly id: string;
+  readonly parent: GroupNode;
+  readonly key: string;
+  readonly holder: string;
+  readonly expiresAt: string | null;
+}
+interface UnownedNode {
+  readonly kind: 'unowned';
+  readonly id: string;
+}
+interface NoteNode {
+  readonly kind: 'note';
+  readonly id: string;
+  readonly parent: GroupNode | UnownedNode | undefined;
+  readonly label: string;
+}
+
+const GROUP_LABEL: Record<GroupKind, string> = { write: 'Writes', read: 'Reads', deny: 'Denied', locks: 'Locks' };
+const GROUP_ICON: Record<GroupKind, string> = { write: 'edit', read: 'eye', deny: 'circle-slash', locks: 'lock' };
+
+/**
+ * The Ownership section of the Waves side bar: per package of the active plan, its write,
+ * read and deny scopes resolved to the workspace's real files (counts, expandable) and its
+ * live locks with holder and expiry; above them, the files changed during the run that no
+ * package owns. `waves.revealOwnedFiles` reveals a package's files here.
+ */
+export class OwnershipTree extends Disposable implements vscode.TreeDataProvider<Node> {
+  private readonly changed = this.register(new vscode.EventEmitter<Node | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<Node>;
+  private packages: PackageNode[] = [];
+  private readonly unownedNode: UnownedNode = { kind: 'unowned', id: 'unowned' };
+
+  constructor(private readonly model: OwnershipModel) {
+    super();
+    this.view = this.register(vscode.window.createTreeView(OWNERSHIP_VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
+    this.register(model.onDidChange(() => this.rebuild()));
+    this.register(
+      vscode.commands.registerCommand('waves.revealOwnedFiles', (arg?: string | { packageId?: string; pkg?: IndexedPackage }) =>
+        this.revealOwnedFiles(typeof arg === 'string' ? arg : (arg?.packageId ?? arg?.pkg?.id)),
+      ),
+    );
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    this.packages = (this.model.ownerIndex?.packages ?? []).map((pkg) => ({ kind: 'package', id: `pkg:${pkg.id}`, pkg }));
+    this.view.description = this.model.plan?.label;
+    this.changed.fire(undefined);
+  }
+
+  getParent(node: Node): Node | undefined {
+    return node.kind === 'package' || node.kind === 'unowned' ? undefined : node.parent;
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (!node) {
+      const unowned = this.model.unownedWrites().length > 0 ? [this.unownedNode] : [];
+      if (this.packages.length === 0) return [{ kind: 'note', id: 'none', parent: undefined, label: 'No packages with file scopes in the active plan' }];
+      return [...unowned, ...this.packages];
+    }
+    switch (node.kind) {
+      case 'package':
+        return (['write', 'read', 'deny', 'locks'] as const).map((group) => ({ kind: 'group', id: `${node.id}/${group}`, parent: node, group }));
+      case 'group':
+        return this.groupChildren(node);
+      case 'unowned':
+        return this.model.unownedWrites().map((w) => ({ kind: 'file', id: `unowned/${w.path}`, parent: node, path: w.path, description: w.change }));
+      default:
+        return [];
+    }
+  }
+
+  private groupChildren(node: GroupNode): Node[] {
+    const pkg = (node.parent as PackageNode).pkg;
+    if (node.group === 'locks') {
+      return this.model.locksOf(pkg.id).map((l) => ({ kind: 'lock', id: `${node.id}/${l.key}`, parent: node, key: l.key, holder: l.holder, expiresAt: l.expiresAt }));
+    }
+    const { files } = this.model.filesOf(pkg.id, node.group);
+    const listed: Node[] = files.slice(0, MAX_LISTED).map((path) => ({ kind: 'file', id: `${node.id}/${path}`, parent: node, path }));
+    if (files.length > MAX_LISTED) listed.push({ kind: 'note', id: `${node.id}#more`, parent: node, label: `… and ${files.length - MAX_LISTED} more` });
+    return listed;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'package':
+        return this.packageItem(node);
+      case 'group':
+        return this.groupItem(node);
+      case 'file': {
+        const uri = this.model.uriOf(node.path);
+        const item = new vscode.TreeItem(node.path, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.resourceUri = uri; // the file's icon and its Explorer decoration
+        item.description = node.description;
+        if (uri) item.command = { command: 'vscode.open', title: 'Open File', arguments: [uri] };
+        item.contextValue = 'waves.ownership.file';
+        return item;
+      }
+      case 'lock': {
+        const until = node.expiresAt === null ? 'until released' : `until ${new Date(node.expiresAt).toLocaleTimeString()}`;
+        const item = new vscode.TreeItem(node.key, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.description = `held by ${node.holder} ${until}`;
+        item.iconPath = new vscode.ThemeIcon('lock', new vscode.ThemeColor(OWNERSHIP_COLORS.locked));
+        item.tooltip = `${node.key}: locked by ${node.holder} ${until}`;
+        return item;
+      }
+      case 'unowned': {
+        const count = this.model.unownedWrites().length;
+        const item = new vscode.TreeItem('Unowned writes during the run', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = node.id;
+        item.description = plural(count, 'file');
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor(OWNERSHIP_COLORS.conflict));
+        item.tooltip = 'Files changed in the workspace while the run is active that no package of the plan may write.';
+        item.accessibilityInformation = { label: `Unowned writes during the run: ${plural(count, 'file')}` };
+        return item;
+      }
+      case 'note': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+    }
+  }
+
+  private packageItem(node: PackageNode): vscode.TreeItem {
+    const { pkg } = node;
+    const written = this.model.filesOf(pkg.id, 'write');
+    const locks = this.model.locksOf(pkg.id).length;
+    const status = this.model.statusOf.get(pkg.id);
+    const files = `${written.complete ? '' : '≥ '}${plural(written.files.length, 'file')} written`;
+    const parts = [files, locks > 0 && plural(locks, 'lock'), status && status !== 'pending' && status].filter(Boolean) as string[];
+    const item = new vscode.TreeItem(pkg.id, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = node.id;
+    item.description = parts.join(' · ');
+    const running = status === 'running' || status === 'verifying';
+    item.iconPath = locks > 0
+      ? new vscode.ThemeIcon('lock', new vscode.ThemeColor(OWNERSHIP_COLORS.locked))
+      : running
+        ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor(OWNERSHIP_COLORS.running))
+        : new vscode.ThemeIcon('package');
+    item.tooltip = `${pkg.id}${pkg.pkg.title ? ` — ${pkg.pkg.title}` : ''}\n${pkg.wave !== null ? `wave ${pkg.wave} · ` : ''}${parts.join(' · ')}`;
+    item.accessibilityInformation = { label: `${pkg.id}, ${pkg.wave !== null ? `wave ${pkg.wave}, ` : ''}${parts.join(', ')}` };
+    item.contextValue = 'waves.ownership.package';
+    return item;
+  }
+
+  private groupItem(node: GroupNode): vscode.TreeItem {
+    const pkg = (node.parent as PackageNode).pkg;
+    let count: string;
+    if (node.group === 'locks') count = String(this.model.locksOf(pkg.id).length);
+    else {
+      const globs = node.group === 'write' ? pkg.pkg.scope.writeAllow : node.group === 'read' ? pkg.pkg.scope.readAllow : pkg.pkg.scope.deny;
+      // Counting reads and denials scans the file list: only for packages the user opened.
+      const { files, complete } = this.model.filesOf(pkg.id, node.group);
+      count = `${complete ? '' : '≥ '}${plural(files.length, 'file')} · ${globs.map((g) => g.value).join(', ') || 'no globs'}`;
+    }
+    const item = new vscode.TreeItem(GROUP_LABEL[node.group], vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = node.id;
+    item.description = count;
+    item.iconPath = new vscode.ThemeIcon(GROUP_ICON[node.group]);
+    item.accessibilityInformation = { label: `${GROUP_LABEL[node.group]}: ${count}` };
+    return item;
+  }
+
+  /** Reveals a package's written files here (asks which package when none is given); returns them. */
+  async revealOwnedFiles(packageId?: string): Promise<string[] | undefined> {
+    let id = packageId;
+    if (!id) {
+      const picks = this.packages.map((p) => ({
+        label: p.pkg.id,
+        description: plural(this.model.filesOf(p.pkg.id, 'write').files.length, 'file'),
+        detail: p.pkg.pkg.scope.writeAllow.map((g) => g.value).join(', ') || 'no write scope',
+      }));
+      if (picks.length === 0) {
+        void vscode.window.showInformationMessage('The active plan has no packages.');
+        return undefined;
+      }
+      id = (await vscode.window.showQuickPick(picks, { title: 'Reveal Files Owned by Package', placeHolder: 'Package' }))?.label;
+      if (!id) return undefined;
+    }
+    const node = this.packages.find((p) => p.pkg.id === id);
+    if (!node) {
+      void vscode.window.showWarningMessage(`The active plan has no package ${id}.`);
+      return undefined;
+    }
+    const group: GroupNode = { kind: 'group', id: `${node.id}/write`, parent: node, group: 'write' };
+    try {
+      await this.view.reveal(node, { select: false, focus: false, expand: true });
+      await this.view.reveal(group, { select: true, focus: true, expand: true });
+    } catch {
+      // the view may be hidden in a layout without it; the files are still returned
+    }
+    return this.model.filesOf(id, 'write').files;
+  }
+}

@@ -1,0 +1,247 @@
+// Issue #8, "Who owns this file": Explorer decorations, the editor's gutter/ruler marks and
+// first-line hover, the status bar, the context-menu commands, the edit warning, unowned
+// writes, and all of it following a run-state file and locks.json written by the test.
+// Workspace `basic`: wp-contract (contracts/**, wave 1) → wp-api (src/api/**), wp-web (src/web/**).
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+import type { WavesApi } from '../../../src/extension';
+import { serializeLockTable, type LockEntry } from '../../../src/core/lockTable';
+import { applyEvent, createRunState, type RunState } from '../../../src/core/runState';
+import { autoSaveOff, closeEditors, extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
+
+const file = (rel: string) => vscode.Uri.joinPath(workspaceRoot(), ...rel.split('/'));
+const write = (rel: string, text: string) => vscode.workspace.fs.writeFile(file(rel), new TextEncoder().encode(text));
+const NOW = new Date();
+
+/** A run state of feature `demo` in which `running` packages have started. */
+function runState(running: string[]): RunState {
+  let state = createRunState({ featureId: 'demo', planFile: 'work-packages.yaml', runId: 'run-1', packageIds: ['wp-contract', 'wp-api', 'wp-web'], now: NOW });
+  for (const packageId of running) {
+    for (const event of [
+      { type: 'ready', packageId },
+      { type: 'queued', packageId },
+      { type: 'started', packageId, attempt: 1, startToken: 'tok', worktree: '/tmp/wt', logFile: '/tmp/wt/agent.log' },
+    ] as const) {
+      const r = applyEvent(state, event, NOW);
+      if (!r.ok) throw new Error(r.error.message);
+      state = r.state;
+    }
+  }
+  return state;
+}
+
+function lock(key: string, holder: string, minutes: number | null): LockEntry {
+  return {
+    key,
+    kind: 'file',
+    featureId: 'demo',
+    runId: 'run-1',
+    holder,
+    acquiredAt: NOW.toISOString(),
+    expiresAt: minutes === null ? null : new Date(NOW.getTime() + minutes * 60_000).toISOString(),
+  };
+}
+
+async function setRun(running: string[]): Promise<void> {
+  await write('.waves/runs/demo.json', JSON.stringify(runState(running), null, 2) + '\n');
+}
+
+async function setLocks(locks: LockEntry[]): Promise<void> {
+  await write('.waves/locks.json', serializeLockTable({ version: 1, locks }));
+}
+
+function decoration(api: WavesApi, rel: string): vscode.FileDecoration | undefined {
+  return api.ownership.files.provideFileDecoration(file(rel)) ?? undefined;
+}
+
+/** Waits until the Explorer decoration of `rel` has this badge (undefined: none). */
+async function waitForBadge(api: WavesApi, rel: string, badge: string | undefined, what: string): Promise<vscode.FileDecoration | undefined> {
+  await waitFor(() => decoration(api, rel)?.badge === badge, `${what} (badge of ${rel} is ${badge}; now ${decoration(api, rel)?.badge})`);
+  return decoration(api, rel);
+}
+
+/** The theme colour id of a decoration (`ThemeColor.id`, which the 1.93 typings do not declare). */
+function colorId(d: vscode.FileDecoration | undefined): string | undefined {
+  return (d?.color as unknown as { id?: string } | undefined)?.id;
+}
+
+async function hoverText(uri: vscode.Uri, line: number): Promise<string> {
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line, 0));
+  return hovers
+    .flatMap((h) => h.contents)
+    .map((c) => (typeof c === 'string' ? c : c.value))
+    .join('\n');
+}
+
+describe('ownership', () => {
+  before(autoSaveOff.before);
+  after(autoSaveOff.after);
+  let api: WavesApi;
+  before(async () => {
+    api = await wavesApi();
+    await api.ownership.model.ready;
+  });
+  afterEach(async () => {
+    await closeEditors();
+    for (const rel of ['.waves', 'zz-unowned']) {
+      await vscode.workspace.fs.delete(file(rel), { recursive: true }).then(undefined, () => undefined);
+    }
+    await api.ownership.runs.refresh();
+    await waitForBadge(api, 'src/api/items.ts', 'W2', 'back to the plan alone');
+  });
+
+  it('decorates files and folders in the Explorer from the plan, with theme colours', async () => {
+    const d = await waitForBadge(api, 'src/api/items.ts', 'W2', 'the plan indexed');
+    assert.equal(d?.tooltip, 'owned by wp-api · wave 2');
+    assert.equal(colorId(d), 'waves.ownership.ownedForeground');
+    assert.equal(decoration(api, 'src/web/items.tsx')?.tooltip, 'owned by wp-web · wave 2');
+    assert.equal(decoration(api, 'contracts/openapi.yaml')?.tooltip, 'owned by wp-contract · wave 1');
+    // folders: only where every file under them shares the state
+    assert.equal(decoration(api, 'src/api')?.tooltip, 'owned by wp-api · wave 2');
+    assert.equal(decoration(api, 'contracts')?.badge, 'W1');
+    assert.equal(decoration(api, 'src'), undefined, 'src holds files of two packages');
+    assert.equal(decoration(api, 'README.md'), undefined);
+    // every colour used is contributed with light, dark and high-contrast defaults
+    const colors = (extension().packageJSON as { contributes: { colors: { id: string; defaults: Record<string, string> }[] } }).contributes.colors;
+    for (const id of ['owned', 'running', 'locked', 'conflict', 'denied'].map((k) => `waves.ownership.${k}Foreground`)) {
+      const c = colors.find((x) => x.id === id);
+      assert.ok(c, id);
+      assert.deepEqual(Object.keys(c.defaults).sort(), ['dark', 'highContrast', 'highContrastLight', 'light']);
+    }
+  });
+
+  it('follows a run-state file and locks.json as they change: running, locked, released', async () => {
+    await setRun(['wp-contract']);
+    await setRun(['wp-api']);
+    let d = await waitForBadge(api, 'src/api/items.ts', '►2', 'wp-api running');
+    assert.equal(d?.tooltip, 'owned by wp-api · wave 2 · running');
+    assert.equal(colorId(d), 'waves.ownership.runningForeground');
+    assert.equal(decoration(api, 'src/web/items.tsx')?.badge, 'W2', 'wp-web is not running');
+
+    await setLocks([lock('src/api/*.ts', 'wp-api', 90)]);
+    d = await waitForBadge(api, 'src/api/items.ts', 'L', 'the lock');
+    assert.match(String(d?.tooltip), /^owned by wp-api · wave 2 · running · locked until \d\d?[:.]\d\d/);
+    assert.equal(colorId(d), 'waves.ownership.lockedForeground');
+
+    await setLocks([]);
+    await waitForBadge(api, 'src/api/items.ts', '►2', 'the lock released');
+    await setLocks([lock('src/api/items.ts', 'wp-api', -1)]);
+    await api.ownership.runs.refresh();
+    assert.equal(decoration(api, 'src/api/items.ts')?.badge, '►2', 'an expired lock does not count');
+  });
+
+  it('marks the gutter and overview ruler of a running or locked file, and hovers its first line', async () => {
+    const uri = file('src/api/items.ts');
+    await vscode.window.showTextDocument(uri);
+    const plain = await hoverText(uri, 0);
+    assert.match(plain, /Owned by `wp-api` \(wave 2\) through \[`src\/api\/\*\*`\]\(file:\/\/\/.*work-packages\.yaml#L\d+\)/);
+    assert.equal(await hoverText(uri, 1).then((t) => /Owned by/.test(t)), false, 'only the first line');
+    assert.equal(api.ownership.editor.shown.get(uri.toString()), undefined, 'owned only: no gutter mark');
+
+    await setRun(['wp-api']);
+    await waitFor(() => api.ownership.editor.shown.get(uri.toString()) === 'running', 'the running gutter mark');
+    await setLocks([lock('src/api/items.ts', 'wp-api', null)]);
+    await waitFor(() => api.ownership.editor.shown.get(uri.toString()) === 'locked', 'the locked gutter mark');
+    const text = await hoverText(uri, 0);
+    assert.match(text, /locked by a running package/);
+    assert.match(text, /Locked by `wp-api` \(feature `demo`\) until released, lock `src\/api\/items\.ts`/);
+    assert.match(text, /Read by `wp-contract`, `wp-api`/);
+    assert.equal(api.ownership.commands.statusText, '$(lock) wp-api', 'the status bar names the owner');
+  });
+
+  it('"Who Owns This File?" in the Explorer and editor context menus answers for a file', async () => {
+    const menus = (extension().packageJSON as { contributes: { menus: Record<string, { command: string }[]> } }).contributes.menus;
+    assert.ok(menus['explorer/context'].some((m) => m.command === 'waves.whoOwnsFile'));
+    assert.ok(menus['editor/context'].some((m) => m.command === 'waves.whoOwnsFile'));
+    const answer = await vscode.commands.executeCommand<{ owners: string[]; readers: string[]; summary: string }>('waves.whoOwnsFile', file('src/web/items.tsx'));
+    assert.deepEqual(answer.owners, ['wp-web']);
+    assert.deepEqual(answer.readers, ['wp-contract', 'wp-web']);
+    assert.equal(answer.summary, 'src/web/items.tsx: owned by wp-web · wave 2 · read by wp-contract, wp-web');
+    // from the editor: the active file
+    await vscode.window.showTextDocument(file('contracts/openapi.yaml'));
+    const fromEditor = await vscode.commands.executeCommand<{ owners: string[] }>('waves.whoOwnsFile');
+    assert.deepEqual(fromEditor.owners, ['wp-contract']);
+  });
+
+  it('"Reveal Files Owned by Package" lists the package\'s real files in the Ownership view', async () => {
+    await api.ownership.model.ready;
+    const files = await vscode.commands.executeCommand<string[]>('waves.revealOwnedFiles', 'wp-api');
+    assert.deepEqual(files, ['src/api/items.ts']);
+    const roots = api.ownership.tree.getChildren();
+    assert.deepEqual(
+      roots.map((n) => api.ownership.tree.getTreeItem(n).label),
+      ['wp-contract', 'wp-api', 'wp-web'],
+    );
+    const groups = api.ownership.tree.getChildren(roots[1]).map((n) => api.ownership.tree.getTreeItem(n));
+    assert.deepEqual(groups.map((g) => `${String(g.label)}: ${String(g.description)}`), [
+      'Writes: 1 file · src/api/**',
+      'Reads: 2 files · contracts/**, src/api/**',
+      'Denied: 0 files · no globs',
+      'Locks: 0',
+    ]);
+  });
+
+  it('warns once when the user starts editing a file a running agent owns; "Open Its Package" shows it', async () => {
+    await setRun(['wp-api', 'wp-web']);
+    await waitForBadge(api, 'src/web/items.tsx', '►2', 'both running');
+    const warnings: { uri: string; packageId: string; message: string }[] = [];
+    const listener = api.ownership.commands.onDidWarn((w) => warnings.push({ uri: w.uri.toString(), packageId: w.packageId, message: w.message }));
+    const config = vscode.workspace.getConfiguration('waves.ownership');
+    try {
+      // turned off: no warning for wp-web's file
+      await config.update('warnOnEdit', false, vscode.ConfigurationTarget.Global);
+      const web = await vscode.window.showTextDocument(file('src/web/items.tsx'));
+      await web.edit((e) => e.insert(new vscode.Position(0, 0), '// x\n'));
+      await config.update('warnOnEdit', undefined, vscode.ConfigurationTarget.Global);
+      // on (the default): wp-api's file warns, once for several edits
+      const apiEditor = await vscode.window.showTextDocument(file('src/api/items.ts'));
+      await apiEditor.edit((e) => e.insert(new vscode.Position(0, 0), '// a\n'));
+      await apiEditor.edit((e) => e.insert(new vscode.Position(0, 0), '// b\n'));
+      await waitFor(() => warnings.length > 0, 'the edit warning');
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.equal(warnings[0].uri, file('src/api/items.ts').toString(), 'no warning for the file edited while turned off');
+      assert.equal(warnings[0].packageId, 'wp-api');
+      assert.match(warnings[0].message, /^src\/api\/items\.ts is owned by wp-api · wave 2 · running\. An agent may be changing it/);
+    } finally {
+      listener.dispose();
+      await config.update('warnOnEdit', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await vscode.commands.executeCommand('waves.openOwnerPackage', 'wp-api');
+    const editor = await waitFor(
+      () => (vscode.window.activeTextEditor?.document.uri.path.endsWith('/work-packages.yaml') ? vscode.window.activeTextEditor : undefined),
+      'the plan open at the package',
+    );
+    assert.match(editor.document.lineAt(editor.selection.active.line).text, /wp-api/);
+  });
+
+  it('lists files written during a run that no package owns', async () => {
+    await setRun(['wp-api']);
+    await waitForBadge(api, 'src/api/items.ts', '►2', 'the run');
+    await write('zz-unowned/notes.txt', 'written by hand\n');
+    await write('src/api/owned.ts', 'export {};\n');
+    try {
+      await waitFor(() => api.ownership.model.unownedWrites().some((w) => w.path === 'zz-unowned/notes.txt'), 'the unowned write');
+      assert.equal(api.ownership.model.unownedWrites().some((w) => w.path === 'src/api/owned.ts'), false, 'an owned file is not listed');
+      const root = api.ownership.tree.getChildren()[0];
+      assert.equal(api.ownership.tree.getTreeItem(root).label, 'Unowned writes during the run');
+      assert.deepEqual(api.ownership.tree.getChildren(root).map((n) => api.ownership.tree.getTreeItem(n).label), ['zz-unowned/notes.txt']);
+    } finally {
+      await vscode.workspace.fs.delete(file('src/api/owned.ts'));
+    }
+  });
+
+  it('follows the plan as it is edited: two packages that collide show a conflict', async () => {
+    const plan = file('work-packages.yaml');
+    const doc = await vscode.workspace.openTextDocument(plan);
+    const editor = await vscode.window.showTextDocument(doc);
+    const text = doc.getText();
+    const at = text.indexOf('write_allow: ["src/web/**"]');
+    assert.ok(at > 0);
+    await editor.edit((e) => e.replace(new vscode.Range(doc.positionAt(at), doc.positionAt(at + 'write_allow: ["src/web/**"]'.length)), 'write_allow: ["src/web/**", "src/api/**"]'));
+    const d = await waitForBadge(api, 'src/api/items.ts', '×2', 'the conflict');
+    assert.equal(d?.tooltip, 'owned by wp-api and wp-web · conflict: wp-api and wp-web may run in parallel');
+    assert.equal(colorId(d), 'waves.ownership.conflictForeground');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await waitForBadge(api, 'src/api/items.ts', 'W2', 'the edit reverted');
+  });
+});
