@@ -699,23 +699,24 @@ describe('property: any sequence of events and merges', () => {
     }
   }
 
-  /** Applies one step; returns the state unchanged when the operation is refused. */
-  function run(s: Step, state: RunState, now: Date): RunState {
+  /** Applies one step; returns the state unchanged when the operation is refused, and whether it was accepted. */
+  function run(s: Step, state: RunState, now: Date): { next: RunState; accepted: boolean } {
     const holder = IDS[s.pkg]!;
+    const outcome = (r: RunStateResult) => ({ next: r.ok ? r.state : state, accepted: r.ok });
     if (s.natural) {
-      const r = applyEvent(state, sampleEvent(NEXT[state.packages[holder]!.status], state, holder), now);
-      return r.ok ? r.state : state; // only `succeeded` after a failed step is refused
+      // Only `succeeded` after a failed step is refused.
+      return outcome(applyEvent(state, sampleEvent(NEXT[state.packages[holder]!.status], state, holder), now));
     }
     switch (s.kind) {
       case 'merge': {
         const r = recordMerge(state, holder, { status: s.merge as never, files: s.paths.map((p) => p.path) }, now);
         if (!r.ok) assert.equal(r.error.code, 'invalid-event');
-        return r.ok ? r.state : state;
+        return outcome(r);
       }
       default: {
         const r = applyEvent(state, eventFor(s, s.kind, state), now);
         if (!r.ok) assert.ok(r.error.message.length > 0);
-        return r.ok ? r.state : state;
+        return outcome(r);
       }
     }
   }
@@ -730,8 +731,8 @@ describe('property: any sequence of events and merges', () => {
         for (const s of steps) {
           clock += s.advanceMs;
           const now = new Date(clock);
-          const next = run(s, state, now);
-          if (next !== state && !s.natural) applied.add(s.kind);
+          const { next, accepted } = run(s, state, now);
+          if (accepted && !s.natural) applied.add(s.kind);
           for (const id of IDS) {
             const from = state.packages[id]!.status;
             const to = next.packages[id]!.status;
