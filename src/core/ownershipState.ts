@@ -5,6 +5,7 @@
  *
  * Pure: the caller passes the clock and the time format.
  */
+import { isLiveLock, type LockEntry } from './lockTable';
 import { GlobIndex, type OwnerIndex, type Ownership } from './ownership';
 import type { PackageStatus } from './runState';
 
@@ -33,16 +34,8 @@ export const OWNERSHIP_MEANING: Readonly<Record<OwnershipKind, string>> = {
 /** Statuses in which a package's agent may be writing its files. */
 export const WRITING_STATUSES: readonly PackageStatus[] = ['running', 'verifying'];
 
-/** A file lock of the repository's lock table (the shape of `lockTable.ts`'s `LockEntry`). */
-export interface FileLock {
-  key: string;
-  kind: 'file' | 'key';
-  featureId: string;
-  runId?: string;
-  holder: string;
-  acquiredAt: string;
-  expiresAt: string | null;
-}
+/** A lock of the repository's lock table; those of kind `file` cover paths. */
+export type FileLock = LockEntry;
 
 export interface OwnerFact {
   id: string;
@@ -164,13 +157,6 @@ export function listWords(words: readonly string[]): string {
 // Locks
 // ---------------------------------------------------------------------------------------------
 
-/** Whether a lock is live at `now`: no expiry, or an expiry later than `now`. */
-export function isLive(lock: Pick<FileLock, 'expiresAt'>, now: Date): boolean {
-  if (lock.expiresAt === null) return true;
-  const t = Date.parse(lock.expiresAt);
-  return !Number.isFinite(t) || t > now.getTime();
-}
-
 /**
  * The live file locks of a table, indexed by their globs. `covering(path)` lists those
  * whose glob covers the path; `nextExpiry` says when the answer changes by itself.
@@ -185,7 +171,7 @@ export class LockIndex {
     let next: number | undefined;
     let size = 0;
     for (const lock of locks) {
-      if (lock.kind !== 'file' || !isLive(lock, now)) continue;
+      if (lock.kind !== 'file' || !isLiveLock(lock, now)) continue;
       this.index.add(lock.key, lock);
       size++;
       const t = lock.expiresAt === null ? NaN : Date.parse(lock.expiresAt);

@@ -2,7 +2,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Located } from '../core/model';
 import { OwnerIndex, type IndexedPackage, type ScopeKind } from '../core/ownership';
-import { LockIndex, folderStates, isLive, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownershipState';
+import { isLiveLock } from '../core/lockTable';
+import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownershipState';
 import { isActive, type PackageStatus, type RunState } from '../core/runState';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from '../run/runWatch';
@@ -169,7 +170,7 @@ export class OwnershipModel extends Disposable {
     const feature = this.entry?.analysis.plan.feature?.id;
     return this.runs
       .lockTable(this.folder)
-      .locks.filter((l) => l.kind === 'file' && l.holder === packageId && (feature === undefined || l.featureId === feature) && isLive(l, new Date()));
+      .locks.filter((l) => l.kind === 'file' && l.holder === packageId && (feature === undefined || l.featureId === feature) && isLiveLock(l, new Date()));
   }
 
   /** Files changed in the workspace during the current run that no package owns, sorted. */

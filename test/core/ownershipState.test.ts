@@ -14,13 +14,13 @@ import {
   LockIndex,
   OWNERSHIP_COLORS,
   folderStates,
-  isLive,
   listWords,
   pathFacts,
   pathState,
   type FileLock,
   type PathState,
 } from '../../src/core/ownershipState.js';
+import { isLiveLock as isLive } from '../../src/core/lockTable.js';
 import type { PackageStatus } from '../../src/core/runState.js';
 
 const PLAN = `schema_version: 1
@@ -151,12 +151,6 @@ describe('LockIndex', () => {
     assert.deepEqual(li.covering('c'), []);
     assert.deepEqual(li.covering('d/e').map((l) => l.holder), ['p4']);
     assert.equal(new LockIndex([], NOW).nextExpiry, undefined);
-  });
-
-  it('live means no expiry or an expiry after now', () => {
-    assert.equal(isLive({ expiresAt: null }, NOW), true);
-    assert.equal(isLive({ expiresAt: '2025-03-01T10:00:00.001Z' }, NOW), true);
-    assert.equal(isLive({ expiresAt: '2025-03-01T10:00:00.000Z' }, NOW), false);
   });
 
   it('covering equals brute force over the live locks', () => {
