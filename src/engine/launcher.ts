@@ -1,0 +1,63 @@
+/**
+ * How the engine starts a runner (`dist/runner.js <attemptDir> <startToken>`). The CLI uses
+ * the default: a detached child process whose output goes nowhere (headless agents' output
+ * is teed to `agent.log` by the runner). The editor passes its own launcher, which opens a
+ * terminal hosting the same command. Node built-ins only, no `vscode`.
+ */
+import { spawn } from 'node:child_process';
+
+export interface LaunchRequest {
+  packageId: string;
+  attempt: number;
+  /** For a terminal's name, e.g. `waves: api-client #1`. */
+  title: string;
+  attemptDir: string;
+  startToken: string;
+  /** `process.execPath` (add `ELECTRON_RUN_AS_NODE=1` to `env` when it is Electron). */
+  command: string;
+  /** `[runnerScript, attemptDir, startToken]`. */
+  args: string[];
+  cwd: string;
+  /** Extra environment for the runner (on top of the launcher's own). */
+  env: Record<string, string>;
+  /** The agent needs a terminal (a TUI). */
+  interactive: boolean;
+}
+
+export interface LaunchResult {
+  /** The RUNNER's process id, when known (adoption also reads it from `meta.json`). */
+  pid: number | null;
+  /**
+   * Resolves when the runner process ends (its exit code), when the launcher can tell. The
+   * engine uses it only to notice a runner that ended without writing `exit.json`.
+   */
+  exited?: Promise<number | null>;
+}
+
+export interface Launcher {
+  launch(request: LaunchRequest): Promise<LaunchResult>;
+}
+
+/**
+ * The default launcher: `spawn(command, args)` detached (its own process group, so it
+ * outlives the engine and a SIGINT to the CLI does not reach it), no stdio, unref'd.
+ */
+export const childProcessLauncher: Launcher = {
+  launch(request) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(request.command, request.args, {
+        cwd: request.cwd,
+        env: { ...process.env, ...request.env },
+        detached: true,
+        stdio: 'ignore',
+        shell: false,
+      });
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      child.once('error', (err) => reject(err));
+      child.once('spawn', () => {
+        child.unref();
+        resolve({ pid: child.pid ?? null, exited });
+      });
+    });
+  },
+};

@@ -1,0 +1,27 @@
+/**
+ * Runs one RunEngine in its own process, for the engine tests that kill it mid-run:
+ *   node --import tsx engine-driver.ts '<json: {planFile, runnerScript, env, resume}>'
+ * Prints each engine event as one JSON line on stdout, then `{"type":"outcome",…}`.
+ */
+import { RunEngine } from '../../src/engine/engine';
+import { scriptedAgent } from './engineFixtures';
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2]!) as { planFile: string; runnerScript: string; env?: Record<string, string>; resume?: boolean };
+  const engine = await RunEngine.prepare({
+    planFile: config.planFile,
+    agent: scriptedAgent(),
+    runnerScript: config.runnerScript,
+    graceMs: 500,
+    pollMs: 200,
+    ...(config.env ? { env: config.env } : {}),
+  });
+  engine.events((e) => process.stdout.write(JSON.stringify(e) + '\n'));
+  const outcome = await engine.run({ resume: config.resume === true });
+  process.stdout.write(JSON.stringify({ type: 'outcome', outcome: outcome.outcome }) + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+/**
+ * Shared pieces of the engine's end-to-end tests and bench: a plan written from a short
+ * description of its packages (the scripted test agent's instructions go into each
+ * package's description), a repository holding it, and the scripted agent as a `custom`
+ * agent profile.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { customProfile, type AgentProfile } from '../../src/core/agents';
+import { git, gitEnv, makeRepo, REPO_ROOT, tempDir } from './helpers';
+
+/** The scripted test agent run on its prompt's Task section only (engine-agent.mjs). */
+export const ENGINE_AGENT = path.join(REPO_ROOT, 'test', 'engine', 'engine-agent.mjs');
+
+export interface TestPackage {
+  id: string;
+  deps?: string[];
+  /** write_allow globs (default: `<id>/**`). */
+  write?: string[];
+  deny?: string[];
+  /** The scripted agent's instructions (one per line of the description). */
+  agent?: string[];
+  timeoutMinutes?: number;
+  retryBudget?: number;
+  mode?: 'isolated' | 'shared';
+  lockFiles?: string[];
+}
+
+const q = (s: string) => JSON.stringify(s);
+
+export function planYaml(featureId: string, packages: readonly TestPackage[]): string {
+  const out = ['schema_version: 1', 'feature:', `  id: ${q(featureId)}`, `  title: ${q(`Test feature ${featureId}`)}`, 'defaults:', '  retry_budget: 0', 'packages:'];
+  for (const p of packages) {
+    out.push(`  - package_id: ${q(p.id)}`, `    title: ${q(`Package ${p.id}`)}`);
+    out.push(`    depends_on: [${(p.deps ?? []).map(q).join(', ')}]`);
+    if (p.agent?.length) {
+      out.push('    description: |');
+      for (const line of p.agent) out.push(`      test-agent: ${line}`);
+    }
+    out.push('    scope:', `      write_allow: [${(p.write ?? [`${p.id}/**`]).map(q).join(', ')}]`);
+    if (p.deny?.length) out.push(`      deny: [${p.deny.map(q).join(', ')}]`);
+    if (p.lockFiles?.length) out.push('    locks:', `      files: [${p.lockFiles.map(q).join(', ')}]`);
+    if (p.mode) out.push('    worktree:', `      mode: ${p.mode}`);
+    if (p.timeoutMinutes !== undefined) out.push(`    timeout_minutes: ${p.timeoutMinutes}`);
+    if (p.retryBudget !== undefined) out.push(`    retry_budget: ${p.retryBudget}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** A repository on `main` with the plan committed as `work-packages.yaml`; returns the repo and the plan's path. */
+export function repoWithPlan(featureId: string, packages: readonly TestPackage[], files: Record<string, string> = {}): { repo: string; planFile: string } {
+  const repo = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': planYaml(featureId, packages), ...files });
+  return { repo, planFile: path.join(repo, 'work-packages.yaml') };
+}
+
+/** The scripted agent as the user's custom agent; "waiting for approval" lines mean it needs input. */
+export function scriptedAgent(): AgentProfile {
+  return customProfile([process.execPath, ENGINE_AGENT, '${promptFile}', '${resultFile}', '${packageId}'], {
+    verdict: 'claude-stream-json',
+    needsInputPattern: 'waiting for approval',
+    label: 'scripted test agent',
+  });
+}
+
+/** Gives this process (and so the engine's git and the agents) a fixed git identity and no user config. */
+export function isolateGit(): void {
+  const home = tempDir('waves-home-');
+  const env = gitEnv(home);
+  for (const key of ['GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL', 'HOME', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'])
+    process.env[key] = env[key];
+}
+
+/** `git ls-tree -r --name-only` of a revision, sorted. */
+export function treeFiles(repo: string, rev: string): string[] {
+  return git(repo, 'ls-tree', '-r', '--name-only', rev).split('\n').filter(Boolean).sort();
+}
+
+export function readAt(repo: string, rev: string, file: string): string {
+  return git(repo, 'show', `${rev}:${file}`);
+}
+
+export function exists(file: string): boolean {
+  return fs.existsSync(file);
+}
