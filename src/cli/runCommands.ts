@@ -45,9 +45,9 @@ import {
   type DryRun,
   type EngineEvent,
 } from '../engine/engine';
-import { writeFileAtomic } from '../engine/atomicSync';
 import { fastForward, fastForwardOffer } from '../engine/git';
 import { readLease, staleReason, type LeaseRecord } from '../engine/lease';
+import { approve, isApproved } from '../engine/verify';
 import { humanReport, parseArgs, readPlanFile, UsageError, type Io } from './waves';
 
 // ---------------------------------------------------------------------------------------
@@ -434,6 +434,8 @@ class ProgressOutput {
       return;
     }
     const pe = { ...event, at } as ProgressEvent;
+    // Run-wide problems scroll above the table, so none is lost to a repaint.
+    if (this.tty && event.type === 'problem' && event.packageId === undefined) this.above(renderLine(pe, Date.now()));
     // A resumed run: start the view from the state it resumes.
     if (event.type === 'run-started' && store?.state) this.model = modelFromState(store.state, packages);
     this.model = reduceProgress(this.model, pe);
@@ -447,6 +449,12 @@ class ProgressOutput {
       this.model = reduceProgress(this.model, { type: 'note', text, at: new Date().toISOString() });
       this.paint();
     } else this.io.out(renderLine({ type: 'note', text, at: new Date().toISOString() }, Date.now()) + '\n');
+  }
+
+  /** A line printed above the table (which is drawn again below it). */
+  private above(line: string): void {
+    this.io.out(`${repaint(this.height, [])}\x1b[2K${line}\n`);
+    this.height = 0;
   }
 
   private paint(): void {
@@ -523,7 +531,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const commands = verificationCommands(engine.analysis, only);
   let verification: 'approved' | 'refuse-unapproved' = 'refuse-unapproved';
   if (commands.length > 0) {
-    if (isApproved(engine.repoRoot, engine.planFile, commands)) verification = 'approved';
+    if (isApproved(approvalsFile(engine.repoRoot), engine.planFile, commands)) verification = 'approved';
     else if (process.stdin.isTTY && process.stderr.isTTY && !json) {
       io.err(`The plan's verification commands run with your shell in each package's tree:\n${commands.map((c) => `  ${c}\n`).join('')}`);
       if (!(await askYesNo('Approve these commands for this plan? [y/N] '))) {
@@ -531,7 +539,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
         engine.dispose();
         return 1;
       }
-      recordApproval(engine.repoRoot, engine.planFile, commands);
+      await approve(approvalsFile(engine.repoRoot), engine.planFile, commands);
       verification = 'approved';
     } else {
       io.err(`waves: the plan's verification commands are not approved yet; they would run with your shell:\n${commands.map((c) => `  ${c}\n`).join('')}run \`waves approve ${file}\` first\n`);
@@ -586,8 +594,11 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       io.err(`waves: ${err.message}\n  \`waves status ${file}\` shows its progress; \`waves cancel ${file}\` stops it\n`);
       return 1;
     }
-    if (err instanceof VerificationNotApprovedError) {
-      io.err(`waves: the plan's verification commands are not approved yet:\n${err.commands.map((c) => `  ${c}\n`).join('')}run \`waves approve ${file}\` first\n`);
+    // engine.ts's or verify.ts's error of that name: both carry the list.
+    if (err instanceof VerificationNotApprovedError || (err instanceof Error && err.name === 'VerificationNotApprovedError')) {
+      const list = (err as { commands?: unknown }).commands;
+      const shown = Array.isArray(list) ? list.map((c) => `  ${String(c)}\n`).join('') : '';
+      io.err(`waves: the plan's verification commands are not approved yet:\n${shown}run \`waves approve ${file}\` first\n`);
       return 1;
     }
     io.err(`waves: the run stopped: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -732,7 +743,7 @@ export async function approveCommand(argv: readonly string[], io: Io): Promise<n
   const repo = fs.realpathSync(loaded.repo);
   io.out(`These commands run with your shell (${process.env.SHELL || (process.platform === 'win32' ? 'cmd' : '/bin/sh')}) in each package's tree after its agent:\n`);
   for (const s of steps) io.out(`  ${s.packageId} · ${s.name}: ${s.command}\n`);
-  if (isApproved(repo, planFile, commands)) {
+  if (isApproved(approvalsFile(repo), planFile, commands)) {
     io.out('already approved\n');
     return 0;
   }
@@ -746,44 +757,7 @@ export async function approveCommand(argv: readonly string[], io: Io): Promise<n
       return 1;
     }
   }
-  recordApproval(repo, planFile, commands);
+  await approve(approvalsFile(repo), planFile, commands);
   io.out(`approved: \`waves run ${file}\` will run them (a changed list asks again)\n`);
   return 0;
-}
-
-// ---------------------------------------------------------------------------------------
-// Approvals (PROVISIONAL until src/engine/verify.ts exports its own: same file, same key)
-
-interface ApprovalsFile {
-  version: 1;
-  approvals: { planFile: string; listHash: string; commands: string[]; approvedAt: string }[];
-}
-
-function listHash(commands: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify(commands), 'utf8').digest('hex');
-}
-
-function readApprovals(repo: string): ApprovalsFile {
-  try {
-    const raw = JSON.parse(fs.readFileSync(approvalsFile(repo), 'utf8')) as ApprovalsFile;
-    if (raw && Array.isArray(raw.approvals)) return raw;
-  } catch {
-    /* none yet, or unusable: nothing is approved */
-  }
-  return { version: 1, approvals: [] };
-}
-
-function isApproved(repo: string, planFile: string, commands: readonly string[]): boolean {
-  const key = path.relative(repo, planFile).split(path.sep).join('/');
-  const hash = listHash(commands);
-  return readApprovals(repo).approvals.some((a) => a.planFile === key && a.listHash === hash);
-}
-
-function recordApproval(repo: string, planFile: string, commands: readonly string[]): void {
-  const key = path.relative(repo, planFile).split(path.sep).join('/');
-  const file = readApprovals(repo);
-  file.approvals = file.approvals.filter((a) => a.planFile !== key);
-  file.approvals.push({ planFile: key, listHash: listHash(commands), commands: [...commands], approvedAt: new Date().toISOString() });
-  fs.mkdirSync(path.dirname(approvalsFile(repo)), { recursive: true });
-  writeFileAtomic(approvalsFile(repo), JSON.stringify(file, null, 2) + '\n');
 }

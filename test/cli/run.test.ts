@@ -1,0 +1,447 @@
+/**
+ * `waves run`, `status`, `cancel`, `report`, `finish`, `approve` as a user runs them: the
+ * built bin in real processes, on real temporary git repositories, with the scripted test
+ * agent (through test/engine/engine-agent.mjs, which hands it only its package's Task) as the
+ * user's `--agent-argv`.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = path.join(root, 'bin', 'waves.js');
+const agentScript = path.join(root, 'test', 'engine', 'engine-agent.mjs');
+const AGENT = JSON.stringify([process.execPath, agentScript, '${promptFile}', '${resultFile}', '${packageId}']);
+const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-run-cli-')));
+const home = path.join(tmp, 'home');
+fs.mkdirSync(home);
+
+/** No user or system git config, a fixed identity: the same on every machine. */
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig-none'),
+  HOME: home,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+};
+
+function waves(args: string[], cwd = tmp) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, env, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env }).trim();
+}
+
+interface Pkg {
+  id: string;
+  deps?: string[];
+  /** The scripted agent's instructions. */
+  agent?: string[];
+  timeout?: number;
+  priority?: number;
+  verify?: string[];
+}
+
+let repoCount = 0;
+/** A repository on `main` with the plan committed as `work-packages.yaml`; returns the plan's path. */
+function repoWithPlan(feature: string, packages: Pkg[]): string {
+  const repo = path.join(tmp, `repo${++repoCount}`);
+  fs.mkdirSync(repo);
+  const lines = ['schema_version: 1', 'feature:', `  id: ${feature}`, `  title: Feature ${feature}`, 'defaults:', '  retry_budget: 0', 'packages:'];
+  for (const p of packages) {
+    lines.push(`  - package_id: ${p.id}`, `    title: Package ${p.id}`, `    depends_on: [${(p.deps ?? []).join(', ')}]`);
+    if (p.agent?.length) lines.push('    description: |', ...p.agent.map((a) => `      test-agent: ${a}`));
+    lines.push('    scope:', `      write_allow: ["${p.id}/**"]`);
+    if (p.timeout) lines.push(`    timeout_minutes: ${p.timeout}`);
+    if (p.priority) lines.push(`    priority: ${p.priority}`);
+    if (p.verify?.length) {
+      lines.push('    verification:', '      steps:');
+      p.verify.forEach((c, k) => lines.push(`        - name: check-${k + 1}`, '          kind: command', `          command: ${JSON.stringify(c)}`));
+    }
+  }
+  fs.writeFileSync(path.join(repo, 'work-packages.yaml'), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(repo, 'README.md'), '# test\n');
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'initial');
+  return path.join(repo, 'work-packages.yaml');
+}
+
+/**
+ * The schedule `--dry-run` must print, computed here from the plan alone: every package
+ * takes one step; at each step the packages whose dependencies all finished start, at most
+ * `cap`, longest remaining chain (weighted by timeout_minutes, default 60) first, then
+ * priority (1 first, default 5), then id.
+ */
+function expectedOrder(packages: Pkg[], cap: number): string[][] {
+  const byId = new Map(packages.map((p) => [p.id, p]));
+  const chain = new Map<string, number>();
+  const length = (id: string): number => {
+    if (!chain.has(id)) {
+      const dependents = packages.filter((p) => p.deps?.includes(id));
+      chain.set(id, (byId.get(id)!.timeout ?? 60) + Math.max(0, ...dependents.map((d) => length(d.id))));
+    }
+    return chain.get(id)!;
+  };
+  const done = new Set<string>();
+  const order: string[][] = [];
+  while (done.size < packages.length) {
+    const ready = packages
+      .filter((p) => !done.has(p.id) && (p.deps ?? []).every((d) => done.has(d)))
+      .sort((a, b) => length(b.id) - length(a.id) || (a.priority ?? 5) - (b.priority ?? 5) || (a.id < b.id ? -1 : 1));
+    const step = ready.slice(0, cap).map((p) => p.id);
+    assert.ok(step.length > 0, 'the test plan has a cycle');
+    order.push(step);
+    step.forEach((id) => done.add(id));
+  }
+  return order;
+}
+
+/** Resolves when `cond()` holds; fails after `ms`. */
+async function waitFor(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+before(() => {
+  const r = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+describe('waves run --dry-run', () => {
+  const packages: Pkg[] = [
+    { id: 'base', agent: ['write base/a.txt a'] },
+    { id: 'left', deps: ['base'] },
+    { id: 'right', deps: ['base'], timeout: 90 },
+    { id: 'side', deps: ['base'], priority: 1 },
+    { id: 'lone', priority: 2 },
+    { id: 'top', deps: ['left', 'right'] },
+    { id: 'after-side', deps: ['side'], timeout: 10 },
+  ];
+
+  it('prints the schedule the cap allows, as computed independently from the plan', () => {
+    const plan = repoWithPlan('dry', packages);
+    for (const cap of [1, 2, 3, 10]) {
+      const r = waves(['run', '--dry-run', '--json', '--max-parallel', String(cap), plan]);
+      assert.equal(r.code, 0, r.err);
+      const doc = JSON.parse(r.out);
+      assert.deepEqual(doc.order, expectedOrder(packages, cap), `cap ${cap}`);
+      assert.equal(doc.maxParallel, cap);
+      assert.deepEqual(doc.prompts.map((p: { packageId: string }) => p.packageId).sort(), packages.map((p) => p.id).sort());
+    }
+    const human = waves(['run', '--dry-run', '--max-parallel', '2', plan]);
+    assert.equal(human.code, 0, human.err);
+    expectedOrder(packages, 2).forEach((ids, k) => assert.match(human.out, new RegExp(`^  ${k + 1}\\. ${ids.join(', ')}$`, 'm')));
+    // every package's prompt, with its task
+    for (const p of packages) assert.match(human.out, new RegExp(`===== prompt of ${p.id} `));
+    assert.match(human.out, /test-agent: write base\/a\.txt a/);
+  });
+
+  it('starts nothing and writes nothing', () => {
+    const plan = repoWithPlan('dry2', packages);
+    const repo = path.dirname(plan);
+    const r = waves(['run', '--dry-run', plan]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(fs.existsSync(path.join(repo, '.waves')), false);
+    assert.equal(fs.existsSync(`${repo}.worktrees`), false);
+    assert.equal(git(repo, 'status', '--porcelain', '--ignored'), '');
+    assert.equal(git(repo, 'branch', '--list'), '* main');
+  });
+
+  it('--barrier waits for each wave', () => {
+    const plan = repoWithPlan('dry3', packages);
+    const doc = JSON.parse(waves(['run', '--dry-run', '--json', '--barrier', plan]).out);
+    assert.deepEqual(
+      doc.order.map((ids: string[]) => [...ids].sort()),
+      [['base', 'lone'], ['left', 'right', 'side'], ['after-side', 'top']],
+    );
+  });
+});
+
+describe('waves run', () => {
+  it('runs a plan to success: exit 0, NDJSON events, then status, report and finish', () => {
+    const plan = repoWithPlan('ok', [
+      { id: 'api', agent: ['write api/x.txt x', 'commit'] },
+      { id: 'web', deps: ['api'], agent: ['write web/y.txt y'] },
+      { id: 'doc', deps: ['api'], agent: ['write doc/z.txt z'] },
+    ]);
+    const repo = path.dirname(plan);
+    const r = waves(['run', '--json', '--agent-argv', AGENT, plan]);
+    assert.equal(r.code, 0, r.out + r.err);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(events[0].type, 'run-started');
+    assert.deepEqual([...events[0].packages].sort(), ['api', 'doc', 'web']);
+    const last = events.at(-1);
+    assert.equal(last.type, 'run-finished');
+    assert.equal(last.outcome, 'succeeded');
+    for (const id of ['api', 'web', 'doc'])
+      assert.ok(events.some((e) => e.type === 'package' && e.packageId === id && e.status === 'succeeded'), id);
+    // a dependent starts only after its dependency succeeded
+    const at = (id: string, status: string) => events.findIndex((e) => e.type === 'package' && e.packageId === id && e.status === status);
+    assert.ok(at('api', 'succeeded') < at('web', 'running'));
+
+    const status = waves(['status', '--json', plan]);
+    assert.equal(status.code, 0, status.err);
+    const s = JSON.parse(status.out);
+    assert.deepEqual(
+      s.packages.map((p: { id: string; status: string; attempts: number; merge: string }) => [p.id, p.status, p.attempts, p.merge]),
+      [
+        ['api', 'succeeded', 1, 'merged'],
+        ['web', 'succeeded', 1, 'merged'],
+        ['doc', 'succeeded', 1, 'merged'],
+      ],
+    );
+    assert.equal(s.owner, null);
+    assert.deepEqual(s.locks, []);
+    const human = waves(['status', plan]);
+    assert.match(human.out, /^wave 2\/2 · 3\/3 done$/m);
+    assert.match(human.out, /^driven by: nobody/m);
+
+    const report = waves(['report', plan]);
+    assert.equal(report.code, 0, report.err);
+    assert.match(report.out, /^# Run report/m);
+    const reportJson = JSON.parse(waves(['report', '--json', plan]).out);
+    assert.equal(reportJson.featureId, 'ok');
+
+    // The integration branch holds every package's file; finish offers it, --yes moves main.
+    const branch = s.integration.branch;
+    const files = git(repo, 'ls-tree', '-r', '--name-only', branch).split('\n').sort();
+    assert.deepEqual(files, ['README.md', 'api/x.txt', 'doc/z.txt', 'web/y.txt', 'work-packages.yaml']);
+    const offer = waves(['finish', plan]);
+    assert.equal(offer.code, 0, offer.err);
+    assert.match(offer.out, /holds 3 of 3 packages/);
+    assert.match(offer.out, /waves finish --yes/);
+    assert.equal(git(repo, 'rev-parse', 'main'), git(repo, 'rev-parse', 'HEAD'));
+    assert.notEqual(git(repo, 'rev-parse', 'main'), git(repo, 'rev-parse', branch));
+    const done = waves(['finish', '--yes', plan]);
+    assert.equal(done.code, 0, done.err);
+    assert.equal(git(repo, 'rev-parse', 'main'), git(repo, 'rev-parse', branch));
+    assert.equal(git(repo, 'status', '--porcelain'), '');
+  });
+
+  it('a failing package: exit 1, its dependents blocked, one line per event without a TTY', () => {
+    const plan = repoWithPlan('bad', [
+      { id: 'good', agent: ['write good/a.txt a'] },
+      { id: 'broken', agent: ['print about to fail', 'exit 3'] },
+      { id: 'needs-broken', deps: ['broken'], agent: ['write needs-broken/b.txt b'] },
+    ]);
+    const r = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /^\d\d:\d\d:\d\d broken running \(attempt 1\)$/m);
+    assert.match(r.out, /^\d\d:\d\d:\d\d broken failed/m);
+    assert.match(r.out, /^\d\d:\d\d:\d\d needs-broken blocked/m);
+    assert.match(r.out, /some packages did not succeed/);
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    const byId = Object.fromEntries(s.packages.map((p: { id: string }) => [p.id, p]));
+    assert.equal(byId.good.status, 'succeeded');
+    assert.equal(byId.broken.status, 'failed');
+    assert.equal(byId.broken.exitCode, 3);
+    assert.equal(byId['needs-broken'].status, 'blocked');
+    assert.deepEqual(byId['needs-broken'].blockedBy, ['broken']);
+  });
+
+  it('waves cancel from another process stops the run; status works while it runs', async () => {
+    const plan = repoWithPlan('stop', [{ id: 'slow', agent: ['write slow/a.txt a', 'hang'] }, { id: 'later', deps: ['slow'] }]);
+    const child = spawn(process.execPath, [bin, 'run', '--agent-argv', AGENT, '--timeout-grace', '2', plan], { cwd: tmp, env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => /slow running \(attempt 1\)/.test(out), `the run to start (${out}${err})`);
+      const s = JSON.parse(waves(['status', '--json', plan]).out);
+      assert.equal(s.owner.alive, true);
+      assert.equal(s.owner.pid, child.pid);
+      assert.equal(s.packages.find((p: { id: string }) => p.id === 'slow').status, 'running');
+
+      const second = waves(['run', '--agent-argv', AGENT, plan]);
+      assert.equal(second.code, 1);
+      assert.match(second.err, /driven by another engine/);
+
+      const cancel = waves(['cancel', plan]);
+      assert.equal(cancel.code, 0, cancel.err);
+      assert.match(cancel.out, /asked the engine/);
+      const code = await exited;
+      assert.equal(code, 1, out + err);
+      assert.match(out, /cancelled; resume with `waves run --resume /);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    const byId = Object.fromEntries(s.packages.map((p: { id: string }) => [p.id, p]));
+    assert.equal(byId.slow.status, 'cancelled');
+    assert.equal(byId.later.status, 'cancelled');
+    assert.equal(s.owner, null);
+    assert.equal(waves(['cancel', plan]).code, 1, 'nothing drives it any more');
+  });
+});
+
+describe('on a terminal', () => {
+  /** Runs the built bin on a pseudo-terminal (util-linux `script`), with `input` typed into it. */
+  function onTty(args: string[], input: string, cwd: string) {
+    const command = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: { ...env, COLUMNS: '100', LINES: '30' }, input, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.error, undefined, `util-linux script is needed for the terminal tests: ${String(r.error)}`);
+    return { code: r.status, out: r.stdout };
+  }
+
+  it('asks once for the verification commands, then draws the table in place', () => {
+    const plan = repoWithPlan('tty', [{ id: 'a', agent: ['write a/x.txt x'], verify: ['test -f a/x.txt'] }, { id: 'b', deps: ['a'], agent: ['write b/y.txt y'] }]);
+    const repo = path.dirname(plan);
+    const no = onTty(['run', '--agent-argv', AGENT, plan], 'n\n', repo);
+    assert.equal(no.code, 1, no.out);
+    assert.match(no.out, /^ {2}test -f a\/x\.txt\r?$/m);
+    assert.match(no.out, /not approved; nothing was started/);
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false);
+
+    const yes = onTty(['run', '--agent-argv', AGENT, plan], 'y\n', repo);
+    assert.equal(yes.code, 0, yes.out);
+    assert.match(yes.out, /Approve these commands for this plan\? \[y\/N\]/);
+    // rows cleared and redrawn, the cursor moved back up over the previous frame
+    assert.match(yes.out, /\x1b\[2Kwave 1\/2 · 0\/2 done/);
+    assert.match(yes.out, /\x1b\[4F\x1b\[2K/);
+    assert.match(yes.out, /\x1b\[2Kwave 2\/2 · 2\/2 done · succeeded\r?\n/);
+    assert.match(yes.out, /\x1b\[2Ka\s+1\s+succeeded\s+1\s+\d+s/);
+    assert.match(waves(['approve', plan]).out, /already approved/);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('the first interrupt cancels the run cleanly and says how to resume', async () => {
+    const plan = repoWithPlan('interrupt', [{ id: 'slow', agent: ['hang'] }]);
+    const child = spawn(process.execPath, [bin, 'run', '--agent-argv', AGENT, '--timeout-grace', '2', plan], { cwd: tmp, env });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => /slow running \(attempt 1\)/.test(out), `the run to start (${out})`);
+      child.kill('SIGINT');
+      assert.equal(await exited, 1, out);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    assert.match(out, /cancelling… \(Ctrl-C again to exit at once\)/);
+    assert.match(out, /cancelled; resume with `waves run --resume /);
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.equal(s.packages[0].status, 'cancelled');
+    assert.equal(s.owner, null, 'the lease was released');
+  });
+});
+
+describe('verification commands need an approval', () => {
+  it('run refuses without a TTY and names the list; approve --yes records it', () => {
+    const plan = repoWithPlan('checks', [{ id: 'a', agent: ['write a/x.txt x'], verify: ['test -f a/x.txt', 'echo "ok"'] }]);
+    const refused = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /^ {2}test -f a\/x\.txt$/m);
+    assert.match(refused.err, /^ {2}echo "ok"$/m);
+    assert.match(refused.err, /waves approve /);
+    assert.equal(fs.existsSync(path.join(path.dirname(plan), '.waves', 'runs')), false, 'nothing started');
+
+    const noTty = waves(['approve', plan]);
+    assert.equal(noTty.code, 1);
+    assert.match(noTty.out, /a · check-1: test -f a\/x\.txt/);
+    assert.match(noTty.err, /--yes/);
+    const yes = waves(['approve', '--yes', plan]);
+    assert.equal(yes.code, 0, yes.err);
+    assert.match(yes.out, /^approved/m);
+    assert.match(waves(['approve', plan]).out, /already approved/);
+
+    const ran = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.doesNotMatch(ran.err, /not approved/);
+    assert.equal(ran.code, 0, ran.out + ran.err);
+  });
+});
+
+describe('status, report, cancel before any run', () => {
+  it('say there is nothing yet', () => {
+    const plan = repoWithPlan('fresh', [{ id: 'a' }]);
+    const status = waves(['status', plan]);
+    assert.equal(status.code, 0);
+    assert.match(status.out, /fresh: not run yet/);
+    assert.deepEqual(JSON.parse(waves(['status', '--json', plan]).out), { featureId: 'fresh', run: null, reason: 'not run yet' });
+    const report = waves(['report', plan]);
+    assert.equal(report.code, 1);
+    assert.match(report.err, /no report: fresh has not been run yet/);
+    assert.equal(waves(['cancel', plan]).code, 1);
+    assert.equal(waves(['finish', plan]).code, 1);
+  });
+});
+
+describe('help and usage errors', () => {
+  for (const command of ['run', 'status', 'cancel', 'report', 'finish', 'approve']) {
+    it(`waves ${command} --help`, () => {
+      const r = waves([command, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.out, new RegExp(`^Usage:\\n  waves ${command} `));
+      assert.equal(r.err, '');
+    });
+  }
+
+  it('waves --help lists the new commands', () => {
+    const r = waves(['--help']);
+    for (const command of ['run', 'status', 'cancel', 'report', 'finish', 'approve']) assert.match(r.out, new RegExp(`^  waves ${command} `, 'm'));
+  });
+
+  it('exit 2 with a clear message, never a stack trace', () => {
+    const plan = repoWithPlan('usage', [{ id: 'a' }]);
+    const cases: [string[], RegExp][] = [
+      [['run'], /run takes exactly one plan file/],
+      [['run', '--max-parallel', '0', plan], /--max-parallel must be a whole number ≥ 1, not "0"/],
+      [['run', '--max-parallel', 'x', plan], /--max-parallel must be/],
+      [['run', '--agent', 'nonesuch', plan], /unknown agent preset "nonesuch" \(presets: claude-code/],
+      [['run', '--agent-argv', 'not json', plan], /--agent-argv must be a JSON array of strings/],
+      [['run', '--agent-argv', '[]', plan], /--agent-argv must be a JSON array of strings/],
+      [['run', '--agent-argv', '["x", "${nope}"]', plan], /unknown placeholder \$\{nope\}/],
+      [['run', '--agent-argv', '["/no/such/agent"]', plan], /the agent program "\/no\/such\/agent" was not found/],
+      [['run', '--agent', 'codex', '--agent-argv', AGENT, plan], /not both/],
+      [['run', '--dry-run', '--resume', plan], /do not go together/],
+      [['run', '--bogus', plan], /unknown option --bogus/],
+      [['run', '--dry-run', path.join(tmp, 'missing.yaml')], /cannot read .*missing\.yaml: no such file/],
+      [['run', '--dry-run', '--only', 'ghost', plan], /no package "ghost"/],
+      [['status'], /status takes exactly one plan file/],
+      [['cancel', plan, 'a', 'b'], /cancel takes a plan file and optionally a package id/],
+      [['report', '--json', 'x', 'y'], /report takes exactly one plan file/],
+      [['finish', '--yes=1', plan], /--yes takes no value/],
+    ];
+    for (const [args, message] of cases) {
+      const r = waves(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.out}${r.err}`);
+      assert.match(r.err, message, args.join(' '));
+      assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  it('a plan with errors: exit 2 and its problems as file:line:col, like validate', () => {
+    const repo = path.dirname(repoWithPlan('broken', [{ id: 'a' }]));
+    const plan = path.join(repo, 'broken.yaml');
+    fs.writeFileSync(plan, 'schema_version: 1\nfeature: { id: broken }\npackages:\n  - package_id: a\n    depends_on: [ghost]\n    scope: { write_allow: ["a/**"] }\n');
+    const r = waves(['run', '--dry-run', plan]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /broken\.yaml:5:\d+ dependency-unknown /);
+  });
+
+  it('a plan outside any git repository: exit 2', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-nogit-'));
+    const plan = path.join(dir, 'work-packages.yaml');
+    fs.writeFileSync(plan, 'schema_version: 1\nfeature: { id: nogit }\npackages:\n  - package_id: a\n    depends_on: []\n    scope: { write_allow: ["a/**"] }\n');
+    for (const args of [['run', '--dry-run', plan], ['status', plan]]) {
+      const r = waves(args, dir);
+      assert.equal(r.code, 2, r.out + r.err);
+      assert.match(r.err, /not in a git repository/);
+    }
+  });
+});
