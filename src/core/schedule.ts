@@ -85,19 +85,27 @@ export function compareForStart(a: SchedPackage, b: SchedPackage): number {
   return b.criticalLength - a.criticalLength || a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-const topoCache = new WeakMap<readonly SchedPackage[], SchedPackage[]>();
+interface Prepared {
+  /** Dependencies before dependents (Kahn); packages on cycles last, in input order. */
+  order: SchedPackage[];
+  /** Each package's dependencies, without duplicates. */
+  deps: Map<string, string[]>;
+}
 
-/** Dependencies before dependents (Kahn); packages on cycles last, in input order. */
-function topological(packages: readonly SchedPackage[]): SchedPackage[] {
-  const cached = topoCache.get(packages);
+const prepared = new WeakMap<readonly SchedPackage[], Prepared>();
+
+/** What `schedule()` needs of a package list that does not change between calls (cached per array). */
+function prepare(packages: readonly SchedPackage[]): Prepared {
+  const cached = prepared.get(packages);
   if (cached) return cached;
   const byId = new Map(packages.map((p) => [p.id, p]));
+  const deps = new Map(packages.map((p) => [p.id, [...new Set(p.dependsOn)]]));
   const indegree = new Map<string, number>();
   const dependents = new Map<string, SchedPackage[]>();
   for (const p of packages) {
-    const deps = new Set(p.dependsOn.filter((d) => byId.has(d)));
-    indegree.set(p.id, deps.size);
-    for (const d of deps) {
+    const known = deps.get(p.id)!.filter((d) => byId.has(d));
+    indegree.set(p.id, known.length);
+    for (const d of known) {
       if (!dependents.has(d)) dependents.set(d, []);
       dependents.get(d)!.push(p);
     }
@@ -114,8 +122,9 @@ function topological(packages: readonly SchedPackage[]): SchedPackage[] {
     const placed = new Set(order);
     for (const p of packages) if (!placed.has(p)) order.push(p);
   }
-  topoCache.set(packages, order);
-  return order;
+  const result = { order, deps };
+  prepared.set(packages, result);
+  return result;
 }
 
 /**
@@ -144,7 +153,10 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     events.push(event);
     status.set(event.packageId, to);
   };
-  const packages = input.packages.filter((p) => Object.hasOwn(state.packages, p.id));
+  const { order, deps: depsOf } = prepare(input.packages);
+  // Packages the state has no record of yet (the caller adds them with ensurePackages) are left out.
+  const known = (p: SchedPackage) => Object.hasOwn(state.packages, p.id);
+  const packages = input.packages.every(known) ? input.packages : input.packages.filter(known);
 
   // 1. Automatic retries.
   for (const p of packages) {
@@ -158,9 +170,9 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   const satisfied = (id: string) =>
     statusOf(id) === 'succeeded' && (!requireMerge || mergeOf(id) === 'merged' || mergeOf(id) === 'skipped');
   const blocking = (id: string) => BLOCKING.includes(statusOf(id)) || (statusOf(id) === 'succeeded' && mergeOf(id) === 'conflict');
-  for (const p of topological(packages)) {
-    if (!inScope(p.id)) continue;
-    const deps = [...new Set(p.dependsOn)];
+  for (const p of order) {
+    if (!inScope(p.id) || !known(p)) continue;
+    const deps = depsOf.get(p.id)!;
     const blockers = deps.filter(blocking);
     let current = statusOf(p.id);
     if (current === 'blocked') {
@@ -177,7 +189,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
 
   // 3. Starts.
   let active = 0;
-  for (const [id, record] of Object.entries(state.packages)) if (isActive(status.get(id) ?? record.status)) active++;
+  for (const record of Object.values(state.packages)) if (isActive(status.get(record.packageId) ?? record.status)) active++;
   let barrierWave = Infinity;
   if (input.mode === 'barrier') {
     for (const p of packages) if (inScope(p.id) && !isTerminal(statusOf(p.id))) barrierWave = Math.min(barrierWave, p.wave);
@@ -343,6 +355,7 @@ export function simulate(input: SimulateInput): SimulateResult {
   let table = input.locks ?? emptyLockTable();
   let t = 0;
   let calls = 0;
+  const byId = new Map(input.packages.map((p) => [p.id, p]));
   const running = new Map<string, SimulatedAttempt>();
   const attempts: SimulatedAttempt[] = [];
   const apply = (event: RunEvent) => {
@@ -364,7 +377,7 @@ export function simulate(input: SimulateInput): SimulateResult {
     });
     decision.events.forEach(apply);
     for (const id of decision.start) {
-      const p = input.packages.find((q) => q.id === id)!;
+      const p = byId.get(id)!;
       const attempt = state.packages[id]!.attempts + 1;
       apply({ type: 'queued', packageId: id });
       apply({ type: 'started', packageId: id, attempt, startToken: `t${attempt}`, worktree: '/sim', logFile: '/sim.log' });
