@@ -26,6 +26,7 @@ import { buildPrompt } from '../core/prompt';
 import { readResultRecord, type ResultReadout } from '../core/resultRecord';
 import { buildRunReport } from '../core/runReport';
 import {
+  approvalsFile,
   attemptDir,
   attemptFiles,
   integrationBranch,
@@ -71,8 +72,10 @@ import {
 } from './git';
 import { childProcessLauncher, type Launcher, type LaunchResult } from './launcher';
 import { Lease } from './lease';
+import { approve, isApproved, runVerification, VerificationNotApprovedError } from './verify';
 
 export { LeaseHeldError } from './lease';
+export { VerificationNotApprovedError } from './verify';
 export type { Launcher, LaunchRequest, LaunchResult } from './launcher';
 export { childProcessLauncher } from './launcher';
 
@@ -174,12 +177,6 @@ export class NotARepositoryError extends Error {
   }
 }
 
-export class VerificationNotApprovedError extends Error {
-  constructor(readonly commands: string[]) {
-    super(`The plan's verification commands are not approved yet:\n${commands.map((c) => `  ${c}`).join('\n')}`);
-    this.name = 'VerificationNotApprovedError';
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // exit.json as the engine reads it (the runner's `RunnerExit`)
@@ -307,6 +304,8 @@ export class RunEngine {
   private finish: ((outcome: RunOutcome) => void) | null = null;
   private fail: ((error: unknown) => void) | null = null;
   private lockRetryAt = 0;
+  /** The plan's verification commands may run (approved now or earlier). */
+  private commandsApproved = false;
 
   private constructor(
     readonly repoRoot: string,
@@ -463,7 +462,14 @@ export class RunEngine {
     if (this.storeNow) throw new Error('RunEngine.run() was already called');
     const policy = this.options.verification ?? 'refuse-unapproved';
     const commands = this.verificationCommands();
-    if (commands.length > 0 && policy === 'refuse-unapproved') throw new VerificationNotApprovedError(commands);
+    const approvals = approvalsFile(this.repoRoot);
+    if (commands.length === 0 || isApproved(approvals, this.planFile, commands)) this.commandsApproved = true;
+    else if (policy === 'refuse-unapproved') throw new VerificationNotApprovedError(toPosix(path.relative(this.repoRoot, this.planFile)), commands);
+    else if (policy === 'approved') {
+      await fs.promises.mkdir(path.dirname(approvals), { recursive: true });
+      await approve(approvals, this.planFile, commands, this.clock());
+      this.commandsApproved = true;
+    }
 
     this.lease = Lease.claim(leaseFile(this.repoRoot, this.featureId), { leaseMs: this.options.leaseMs });
     try {
@@ -1174,12 +1180,40 @@ export class RunEngine {
     return (await auditChanges({ worktree: wt, baseSha: record.baseSha ?? this.state.integration!.tipSha })).changes;
   }
 
-  /** The package's `command` verification steps (verify.ts). True when they all pass (or none run). */
+  /**
+   * The package's `command` verification steps (verify.ts), in its tree, when the plan's
+   * list of commands is approved (approving the plan's list approves each package's part of
+   * it). True when they all pass or none ran; a failure fails the package.
+   */
   private async verify(pkg: PlanPackage): Promise<boolean> {
-    const steps = (pkg.verification?.steps ?? []).filter((s) => s.kind === 'command' && s.command);
+    const steps = (pkg.verification?.steps ?? [])
+      .filter((s) => s.kind === 'command' && s.command)
+      .map((s) => ({ step: s.name, command: s.command! }));
     if (steps.length === 0) return true;
-    this.problem(`${pkg.id}: ${steps.length} verification command(s) not run: verification is not wired into this engine yet`, pkg.id);
-    return true;
+    if (!this.commandsApproved) {
+      this.problem(`${pkg.id}: its ${steps.length} verification command(s) were not run: the plan's commands are not approved`, pkg.id);
+      return true;
+    }
+    const record = this.state.packages[pkg.id]!;
+    const approvals = approvalsFile(this.repoRoot);
+    const commands = steps.map((s) => s.command);
+    if (!isApproved(approvals, this.planFile, commands)) await approve(approvals, this.planFile, commands, this.clock());
+    const results = await runVerification({
+      approvalsFile: approvals,
+      planFile: this.planFile,
+      cwd: record.worktree ?? this.treeOf(pkg),
+      attemptDir: attemptDir(this.repoRoot, this.featureId, this.state.runId, pkg.id, record.attempts),
+      steps,
+      onCommand: (step) => this.emit({ type: 'package', packageId: pkg.id, status: 'verifying', attempt: record.attempts, detail: `$ ${step.command}` }),
+    });
+    for (const [i, r] of results.entries()) {
+      this.apply({ type: 'verificationResult', packageId: pkg.id, step: r.step, ok: r.ok, detail: r.detail });
+      this.emit({ type: 'verification', packageId: pkg.id, step: r.step, ok: r.ok, command: steps[i]!.command });
+    }
+    const failing = results.filter((r) => !r.ok);
+    if (failing.length === 0) return true;
+    this.apply({ type: 'failed', packageId: pkg.id, reason: `verification failed: ${failing.map((r) => r.detail).join('; ')}` });
+    return false;
   }
 
   private serialMerge(pkg: PlanPackage): Promise<boolean> {

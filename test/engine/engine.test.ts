@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import { LockTableStore } from '../../src/core/lockTable';
 import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/runPaths';
 import type { RunState } from '../../src/core/runState';
-import { LeaseHeldError, PlanInvalidError, RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
+import { LeaseHeldError, PlanInvalidError, RunEngine, VerificationNotApprovedError, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
 import { exists, isolateGit, planYaml, readAt, repoWithPlan, scriptedAgent, treeFiles, type TestPackage } from './engineFixtures';
 import { buildRunner, git, pidAlive, REPO_ROOT, spawnProcess, tempDir, waitFor } from './helpers';
 
@@ -283,6 +283,46 @@ describe('RunEngine', () => {
     assert.equal(outcome.state.packages.after!.attempts, 0);
     const exit = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, 'two-engines', outcome.runId, 'wait', 1)).exit, 'utf8')) as { cancelled: boolean };
     assert.equal(exit.cancelled, true, 'the runner stopped the agent');
+  });
+
+  test('verification commands run in the package tree only once approved; a failing one fails the package', async () => {
+    const packages: TestPackage[] = [
+      { id: 'good', agent: ['write good/x.txt'], commands: ['test -f good/x.txt'] },
+      { id: 'bad', agent: ['write bad/x.txt'], commands: ['test -f bad/missing.txt'] },
+      { id: 'bad-dep', deps: ['bad'], agent: ['write bad-dep/x.txt'] },
+    ];
+    const { repo, planFile } = repoWithPlan('verify', packages);
+
+    const refused = await engineFor(planFile);
+    await assert.rejects(refused.engine.run(), (err: unknown) => {
+      assert.ok(err instanceof VerificationNotApprovedError);
+      assert.deepEqual(err.commands, ['test -f good/x.txt', 'test -f bad/missing.txt']);
+      return true;
+    });
+    assert.ok(!exists(runStateFile(repo, 'verify')), 'nothing started before the approval');
+
+    const { engine, events } = await engineFor(planFile, { verification: 'approved' });
+    const outcome = await engine.run();
+    assert.equal(outcome.state.packages.good!.status, 'succeeded');
+    assert.deepEqual(
+      outcome.state.packages.good!.verification.map((v) => [v.step, v.ok]),
+      [['check-1', true]],
+    );
+    assert.equal(outcome.state.packages.bad!.status, 'failed');
+    assert.match(outcome.state.packages.bad!.lastError ?? '', /verification failed: test -f bad\/missing\.txt/);
+    assert.equal(outcome.state.packages['bad-dep']!.status, 'blocked');
+    assert.ok(events.some((e) => e.type === 'verification' && e.packageId === 'bad' && !e.ok && e.command === 'test -f bad/missing.txt'));
+    assert.deepEqual(treeFiles(repo, integrationBranch('verify')), ['README.md', 'good/x.txt', 'work-packages.yaml']);
+
+    // Approved once: a later engine runs the commands without asking again.
+    const again = await engineFor(planFile);
+    const second = await again.engine.run();
+    assert.equal(second.state.packages.good!.status, 'succeeded');
+    // …as a new run: the earlier one is archived in its history, nothing of it deleted.
+    assert.notEqual(second.runId, outcome.runId);
+    assert.equal(second.state.history.length, 1);
+    assert.equal(second.state.history[0]!.runId, outcome.runId);
+    assert.ok(exists(path.join(repo, second.state.history[0]!.archive)));
   });
 
   test('a plan with errors is refused with positioned lines', async () => {

@@ -24,6 +24,8 @@ export interface TestPackage {
   retryBudget?: number;
   mode?: 'isolated' | 'shared';
   lockFiles?: string[];
+  /** Verification `command` steps (shell command lines, run in the package's tree). */
+  commands?: string[];
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -41,6 +43,10 @@ export function planYaml(featureId: string, packages: readonly TestPackage[]): s
     if (p.deny?.length) out.push(`      deny: [${p.deny.map(q).join(', ')}]`);
     if (p.lockFiles?.length) out.push('    locks:', `      files: [${p.lockFiles.map(q).join(', ')}]`);
     if (p.mode) out.push('    worktree:', `      mode: ${p.mode}`);
+    if (p.commands?.length) {
+      out.push('    verification:', '      steps:');
+      p.commands.forEach((c, i) => out.push(`        - name: check-${i + 1}`, '          kind: command', `          command: ${q(c)}`));
+    }
     if (p.timeoutMinutes !== undefined) out.push(`    timeout_minutes: ${p.timeoutMinutes}`);
     if (p.retryBudget !== undefined) out.push(`    retry_budget: ${p.retryBudget}`);
   }
