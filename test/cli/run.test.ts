@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { gitEnv, waitFor } from '../engine/helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
@@ -20,16 +21,7 @@ const home = path.join(tmp, 'home');
 fs.mkdirSync(home);
 
 /** No user or system git config, a fixed identity: the same on every machine. */
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig-none'),
-  HOME: home,
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.invalid',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.invalid',
-};
+const env = gitEnv(home);
 
 function waves(args: string[], cwd = tmp) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, env, timeout: 120_000 });
@@ -103,15 +95,6 @@ function expectedOrder(packages: Pkg[], cap: number): string[][] {
     step.forEach((id) => done.add(id));
   }
   return order;
-}
-
-/** Resolves when `cond()` holds; fails after `ms`. */
-async function waitFor(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 before(() => {
@@ -260,7 +243,7 @@ describe('waves run', () => {
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => /slow running \(attempt 1\)/.test(out), `the run to start (${out}${err})`);
+      await waitFor(() => /slow running \(attempt 1\)/.test(out), "the run to start", 60_000);
       const s = JSON.parse(waves(['status', '--json', plan]).out);
       assert.equal(s.owner.alive, true);
       assert.equal(s.owner.pid, child.pid);
@@ -327,7 +310,7 @@ describe('Ctrl-C', () => {
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => /slow running \(attempt 1\)/.test(out), `the run to start (${out})`);
+      await waitFor(() => /slow running \(attempt 1\)/.test(out), "the run to start", 60_000);
       child.kill('SIGINT');
       assert.equal(await exited, 1, out);
     } finally {
