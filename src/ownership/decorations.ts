@@ -68,6 +68,12 @@ export class OwnershipEditorDecorations extends Disposable implements vscode.Hov
     }
     this.register(model.onDidChange(() => this.decorateAll()));
     this.register(vscode.window.onDidChangeVisibleTextEditors(() => this.decorateAll()));
+    // An edit above the first line would move or stretch the mark: put it back on line 1.
+    this.register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (this.shown.has(e.document.uri.toString()) && e.contentChanges.some((c) => c.range.start.line === 0)) this.decorateAll();
+      }),
+    );
     this.register(vscode.languages.registerHoverProvider([{ scheme: 'file' }, { scheme: 'vscode-remote' }], this));
     this.decorateAll();
   }
