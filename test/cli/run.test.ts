@@ -40,6 +40,7 @@ interface Pkg {
   timeout?: number;
   priority?: number;
   verify?: string[];
+  lockFiles?: string[];
 }
 
 let repoCount = 0;
@@ -54,6 +55,7 @@ function repoWithPlan(feature: string, packages: Pkg[]): string {
     lines.push('    scope:', `      write_allow: ["${p.id}/**"]`);
     if (p.timeout) lines.push(`    timeout_minutes: ${p.timeout}`);
     if (p.priority) lines.push(`    priority: ${p.priority}`);
+    if (p.lockFiles?.length) lines.push('    locks:', `      files: [${p.lockFiles.map((f) => JSON.stringify(f)).join(', ')}]`);
     if (p.verify?.length) {
       lines.push('    verification:', '      steps:');
       p.verify.forEach((c, k) => lines.push(`        - name: check-${k + 1}`, '          kind: command', `          command: ${JSON.stringify(c)}`));
@@ -140,6 +142,15 @@ describe('waves run --dry-run', () => {
     assert.equal(fs.existsSync(`${repo}.worktrees`), false);
     assert.equal(git(repo, 'status', '--porcelain', '--ignored'), '');
     assert.equal(git(repo, 'branch', '--list'), '* main');
+  });
+
+  it('--only runs a subset, its dependencies outside it taken as done', () => {
+    const plan = repoWithPlan('dry4', packages);
+    const r = waves(['run', '--dry-run', '--json', '--only', 'left,top,right', plan]);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out);
+    assert.deepEqual(doc.order, [['right', 'left'], ['top']]);
+    assert.deepEqual(doc.prompts.map((p: { packageId: string }) => p.packageId).sort(), ['left', 'right', 'top']);
   });
 
   it('--barrier waits for each wave', () => {
@@ -232,10 +243,23 @@ describe('waves run', () => {
     assert.equal(byId.broken.exitCode, 3);
     assert.equal(byId['needs-broken'].status, 'blocked');
     assert.deepEqual(byId['needs-broken'].blockedBy, ['broken']);
+
+    // main moved on meanwhile: finish shows the branch but refuses to fast-forward
+    const repo = path.dirname(plan);
+    fs.writeFileSync(path.join(repo, 'NOTES.md'), 'mine\n');
+    git(repo, 'add', 'NOTES.md');
+    git(repo, 'commit', '-q', '-m', 'my own work');
+    const before = git(repo, 'rev-parse', 'main');
+    const finish = waves(['finish', '--yes', plan]);
+    assert.equal(finish.code, 1, finish.out + finish.err);
+    assert.match(finish.out, /holds 1 of 3 packages/);
+    assert.match(finish.out, /not merged {2}broken \(failed/);
+    assert.match(finish.out, /no fast-forward: main has commits/);
+    assert.equal(git(repo, 'rev-parse', 'main'), before);
   });
 
   it('waves cancel from another process stops the run; status works while it runs', async () => {
-    const plan = repoWithPlan('stop', [{ id: 'slow', agent: ['write slow/a.txt a', 'hang'] }, { id: 'later', deps: ['slow'] }]);
+    const plan = repoWithPlan('stop', [{ id: 'slow', agent: ['write slow/a.txt a', 'hang'], lockFiles: ['shared/config.json'] }, { id: 'later', deps: ['slow'] }]);
     const child = spawn(process.execPath, [bin, 'run', '--agent-argv', AGENT, '--timeout-grace', '2', plan], { cwd: tmp, env });
     let out = '';
     let err = '';
@@ -247,7 +271,10 @@ describe('waves run', () => {
       const s = JSON.parse(waves(['status', '--json', plan]).out);
       assert.equal(s.owner.alive, true);
       assert.equal(s.owner.pid, child.pid);
-      assert.equal(s.packages.find((p: { id: string }) => p.id === 'slow').status, 'running');
+      const slow = s.packages.find((p: { id: string }) => p.id === 'slow');
+      assert.equal(slow.status, 'running');
+      assert.deepEqual(slow.locks, [{ key: 'shared/config.json', kind: 'file', expiresAt: slow.locks[0].expiresAt }]);
+      assert.match(waves(['status', plan]).out, /^ {2}slow: file shared\/config\.json/m);
 
       const second = waves(['run', '--agent-argv', AGENT, plan]);
       assert.equal(second.code, 1);
@@ -268,6 +295,53 @@ describe('waves run', () => {
     assert.equal(byId.later.status, 'cancelled');
     assert.equal(s.owner, null);
     assert.equal(waves(['cancel', plan]).code, 1, 'nothing drives it any more');
+    assert.deepEqual(s.locks, [], 'the locks were released');
+  });
+
+  it('kill the engine mid-run, then --resume: the running agent is adopted, not run again', async () => {
+    const go = path.join(tmp, 'go-resume');
+    const plan = repoWithPlan('resume', [{ id: 'p', agent: ['write p/a.txt a', 'ask', 'write p/b.txt b'] }, { id: 'q', deps: ['p'], agent: ['write q/c.txt c'] }]);
+    const repo = path.dirname(plan);
+    const runEnv = { ...env, WAVES_TEST_AGENT_RESUME: go };
+    const first = spawn(process.execPath, [bin, 'run', '--json', '--agent-argv', AGENT, plan], { cwd: tmp, env: runEnv });
+    let out = '';
+    first.stdout.on('data', (d) => (out += d));
+    const gone = new Promise((resolve) => first.on('exit', resolve));
+    try {
+      await waitFor(() => /"packageId":"p","status":"running"/.test(out), 'the run to start', 60_000);
+    } finally {
+      first.kill('SIGKILL');
+    }
+    await gone;
+    const stale = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.equal(stale.owner.alive, false);
+    assert.match(stale.owner.stale, /gone|heartbeat/);
+    assert.equal(stale.packages[0].status, 'running');
+    assert.match(waves(['status', plan]).out, /^driven by: nobody alive — the lease of pid \d+ .* is stale/m);
+
+    const second = spawn(process.execPath, [bin, 'run', '--json', '--resume', '--agent-argv', AGENT, plan], { cwd: tmp, env: runEnv });
+    let out2 = '';
+    let err2 = '';
+    second.stdout.on('data', (d) => (out2 += d));
+    second.stderr.on('data', (d) => (err2 += d));
+    const exited = new Promise<number | null>((resolve) => second.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => /"type":"run-started".*"resumed":true/.test(out2), 'the resumed run to start', 60_000);
+      fs.writeFileSync(go, 'go');
+      assert.equal(await exited, 0, out2 + err2);
+    } finally {
+      if (second.exitCode === null) second.kill('SIGKILL');
+    }
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.deepEqual(
+      s.packages.map((p: { id: string; status: string; attempts: number }) => [p.id, p.status, p.attempts]),
+      [
+        ['p', 'succeeded', 1],
+        ['q', 'succeeded', 1],
+      ],
+    );
+    const files = git(repo, 'ls-tree', '-r', '--name-only', s.integration.branch).split('\n');
+    for (const f of ['p/a.txt', 'p/b.txt', 'q/c.txt']) assert.ok(files.includes(f), f);
   });
 });
 
