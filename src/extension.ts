@@ -3,12 +3,12 @@
  */
 import * as vscode from 'vscode';
 import { DagPanelManager } from './dag/dagPanel';
-import { RunFileSource } from './dag/runSource';
 import { registerPlanCommands } from './plan/commands';
 import { PlanDiagnostics, PlanQuickFixes } from './plan/diagnostics';
 import { PlanNavigation } from './plan/navigation';
 import { PlanRegistry } from './plan/planRegistry';
 import { createOwnership, type OwnershipParts } from './ownership';
+import { createRun, type RunParts } from './run';
 import { PlanStatusBar } from './views/statusBar';
 import { WavesTree } from './views/wavesTree';
 
@@ -17,6 +17,8 @@ export interface WavesApi {
   readonly registry: PlanRegistry;
   readonly ownership: OwnershipParts;
   readonly dag: DagPanelManager;
+  readonly run: RunParts;
+  readonly views: { readonly tree: WavesTree; readonly statusBar: PlanStatusBar };
 }
 
 export function activate(context: vscode.ExtensionContext): WavesApi {
@@ -24,9 +26,10 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   const log = vscode.window.createOutputChannel('Wave Orchestrator', { log: true });
   const registry = new PlanRegistry(context.workspaceState, log);
   const ownership = createOwnership(context.extensionUri, registry, log);
-  // The DAG panel's run statuses: issue #8's RunWatch replaces RunFileSource here when it lands.
-  const runs = new RunFileSource(log);
-  const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs });
+  // Runs (issue #10): the engine in terminals; every view reads run states through `run.live`.
+  const run = createRun(registry, ownership.runs, log);
+  const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs: run.live, actions: run.commands });
+  const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };
 
   context.subscriptions.push(
     log,
@@ -34,17 +37,17 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     new PlanDiagnostics(registry),
     new PlanQuickFixes(registry),
     new PlanNavigation(registry),
-    new WavesTree(registry, log),
-    new PlanStatusBar(registry, log),
+    views.tree,
+    views.statusBar,
     ...registerPlanCommands({ registry, log }),
     ownership,
-    runs,
+    run,
     dag,
   );
 
   log.info(`Activated in ${Date.now() - started} ms`);
   void registry.ready.then(() => log.info(`Plans ready ${Date.now() - started} ms after activation`));
-  return { registry, ownership, dag };
+  return { registry, ownership, dag, run, views };
 }
 
 export function deactivate(): void {

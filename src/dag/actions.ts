@@ -19,6 +19,8 @@ export interface DagActions {
   states(context: ActionContext): Omit<ActionStates, 'reveal'>;
   /** Does the action; throws an Error (with a `code`) when it cannot. */
   perform(action: Exclude<PackageAction, 'reveal'>, context: ActionContext): Promise<void>;
+  /** Runs a wave of the plan (the panel's wave header); absent: not available. */
+  runWave?(plan: PlanEntry, wave: number): Promise<void>;
 }
 
 export const NOT_AVAILABLE = 'not available yet: runs start from `waves run`';

@@ -339,7 +339,9 @@ export class DagPanel extends Disposable {
           return replyTo(request, null);
         }
         case 'runWave':
-          return fail(request, 'Running a wave is not available yet: runs start from `waves run`', 'not-available');
+          if (!this.actions.runWave) return fail(request, 'Running a wave is not available yet: runs start from `waves run`', 'not-available');
+          await this.actions.runWave(entry, request.wave);
+          return replyTo(request, null);
       }
     } catch (err) {
       if (!(err instanceof Error && (err as { code?: unknown }).code === 'not-available')) {

@@ -1,7 +1,16 @@
 import * as vscode from 'vscode';
+import { RUN_TOOLTIP_COMMANDS, runNeedsAttention, runStatusAccessible, runStatusText, runTooltip, runView } from '../core/runSummary';
+import type { RunState } from '../core/runState';
 import { PLAN_TOOLTIP_COMMANDS, planCounts, planTooltip, statusBarAccessibleText, statusBarText } from '../core/summary';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
+
+/** The run states the status bar shows (`LiveRuns`, src/run/liveRuns.ts). */
+export interface StatusBarRuns {
+  stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined;
+  driving(featureId: string): boolean;
+  readonly onDidChangeRuns: vscode.Event<void>;
+}
 
 /**
  * The one status-bar item of the extension: a summary of the active plan
@@ -14,12 +23,24 @@ export class PlanStatusBar extends Disposable {
   constructor(
     private readonly registry: PlanRegistry,
     private readonly log: vscode.LogOutputChannel,
+    private readonly runs?: StatusBarRuns,
   ) {
     super();
     this.item.name = 'Wave Orchestrator Plan';
     this.item.command = { command: 'waves.focusView', title: 'Show Waves View' };
     this.register(registry.onDidChange(() => this.update()));
+    if (runs) this.register(runs.onDidChangeRuns(() => this.update()));
     this.update();
+  }
+
+  /** What the item shows now (for the tests). */
+  get text(): string {
+    return this.item.text;
+  }
+
+  /** Whether it wears the warning colour now (for the tests). */
+  get warning(): boolean {
+    return this.item.backgroundColor !== undefined;
   }
 
   private update(): void {
@@ -28,7 +49,9 @@ export class PlanStatusBar extends Disposable {
       this.item.hide();
       return;
     }
+    if (this.showRun(entry)) return;
     const counts = planCounts(entry.analysis);
+    this.item.command = { command: 'waves.focusView', title: 'Show Waves View' };
     this.item.text = statusBarText(counts);
     this.item.accessibilityInformation = { label: statusBarAccessibleText(counts), role: 'button' };
     const tooltip = new vscode.MarkdownString(
@@ -41,5 +64,28 @@ export class PlanStatusBar extends Disposable {
     this.item.backgroundColor = counts.errors > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.show();
     this.log.trace(`Status bar: ${this.item.text} (${entry.label})`);
+  }
+
+  /**
+   * During a run of the active plan (and after it, until the next): `$(sync~spin) Wave 2/5 ·
+   * 3 running · 7/12 done`, the warning colour on failures or an agent waiting for input; a
+   * click opens the DAG. False when the plan has no run.
+   */
+  private showRun(entry: NonNullable<PlanRegistry['active']>): boolean {
+    const featureId = entry.analysis.plan.feature?.id;
+    if (!this.runs || !featureId) return false;
+    const state = this.runs.stateFor(featureId, vscode.workspace.getWorkspaceFolder(entry.uri));
+    const view = runView(state, entry.analysis.graph.waves, this.runs.driving(featureId));
+    if (view.phase === 'none') return false;
+    this.item.text = runStatusText(view);
+    this.item.accessibilityInformation = { label: runStatusAccessible(view), role: 'button' };
+    const tooltip = new vscode.MarkdownString(runTooltip(view, state, entry.analysis.plan.feature?.title ?? featureId, Date.now()), true);
+    tooltip.isTrusted = { enabledCommands: [...RUN_TOOLTIP_COMMANDS] };
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = runNeedsAttention(view) ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.command = { command: 'waves.showDag', title: 'Show DAG', arguments: [entry.uri] };
+    this.item.show();
+    this.log.trace(`Status bar: ${this.item.text} (${entry.label})`);
+    return true;
   }
 }

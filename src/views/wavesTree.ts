@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { PlanPackage } from '../core/model';
+import { packageRunAccessible, packageRunText, statusIcon, waveRunText } from '../core/runSummary';
+import { isActive, type RunState } from '../core/runState';
 import {
   NO_WAVE_WHY,
   criticalPathStandsOut,
@@ -19,6 +21,12 @@ import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 
 export const VIEW_ID = 'waves.plan';
+
+/** The run states the tree shows (`LiveRuns`, src/run/liveRuns.ts). */
+export interface TreeRuns {
+  stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined;
+  readonly onDidChangeRuns: vscode.Event<void>;
+}
 
 /** A package of a plan, as `waves.revealPackage` takes it (a package node is one too). */
 export interface PackageRef {
@@ -180,9 +188,18 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   constructor(
     private readonly registry: PlanRegistry,
     private readonly log: vscode.LogOutputChannel,
+    private readonly runs?: TreeRuns,
   ) {
     super();
     this.view = this.register(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
+    if (runs) {
+      this.register(runs.onDidChangeRuns(() => this.changed.fire(undefined)));
+      // Elapsed times of running packages move on between two status changes.
+      const ticker = setInterval(() => {
+        if (this.view.visible && this.anyRunning()) this.changed.fire(undefined);
+      }, 5000);
+      this.register({ dispose: () => clearInterval(ticker) });
+    }
     this.followCursor = this.register(new KeyedDebouncer(150, () => void this.revealCursor()));
 
     void vscode.commands.executeCommand('setContext', 'waves.loading', true);
@@ -303,14 +320,25 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     return item;
   }
 
+  /** The run state of a plan's feature, when it has one. */
+  private runOf(entry: PlanEntry): RunState | undefined {
+    const featureId = entry.analysis.plan.feature?.id;
+    return featureId ? this.runs?.stateFor(featureId, vscode.workspace.getWorkspaceFolder(entry.uri)) : undefined;
+  }
+
+  private anyRunning(): boolean {
+    return this.registry.plans.some((entry) => Object.values(this.runOf(entry)?.packages ?? {}).some((r) => isActive(r.status)));
+  }
+
   private waveItem(node: WaveNode): vscode.TreeItem {
     const count = plural(node.packages.length, 'package');
     const reasons = node.wave === null ? noWaveReasons(node) : [];
     const label = node.wave === null ? `No wave (${reasons.map((r) => NO_WAVE_SHORT[r]).join(', ')})` : `Wave ${node.wave}`;
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
     item.id = node.id;
-    item.contextValue = 'waves.wave';
-    item.description = count;
+    item.contextValue = node.wave === null ? 'waves.wave' : 'waves.wave.runnable';
+    const progress = node.wave === null ? '' : waveRunText(this.runOf(node.entry), node.packages.map((p) => p.packageId));
+    item.description = progress ? `${count} · ${progress}` : count;
     if (node.wave === null) {
       item.iconPath = new vscode.ThemeIcon('error', errorColor);
       item.tooltip = `${count} cannot run: ${reasons.map((r) => NO_WAVE_WHY[r]).join('; ')}. The Problems panel says how to fix it.`;
@@ -333,6 +361,16 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     item.tooltip = new vscode.MarkdownString(packageTooltip(analysis, node.pkg));
     item.accessibilityInformation = { label: packageAccessibleLabel(analysis, node.pkg, node.place) };
     item.contextValue = 'waves.package';
+    const record = this.runOf(node.entry)?.packages[node.packageId];
+    const run = packageRunText(record, Date.now());
+    if (record && run) {
+      // The run's status replaces the plan's icon; the plan's problems stay in the tooltip.
+      const icon = statusIcon(record);
+      item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+      item.description = `${node.pkg.title ?? ''} · ${run}`;
+      item.accessibilityInformation = { label: `${packageAccessibleLabel(analysis, node.pkg, node.place)}, ${packageRunAccessible(record, Date.now())}` };
+      item.contextValue = `waves.package.${record.status}`;
+    }
     const ref: PackageRef = { uri: node.uri, packageId: node.packageId, index: node.index, preserveFocus: true };
     item.command = { command: 'waves.revealPackage', title: 'Go to Package', arguments: [ref] };
     return item;

@@ -1,0 +1,82 @@
+/**
+ * Review before merge: a package's changes against its base in VS Code's multi-file diff
+ * editor (`vscode.changes`), titled with the audit's verdict. The base side (and the
+ * package's side once its worktree is gone) come from git through a read-only
+ * `waves-git:` document provider.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PackageRunRecord } from '../core/runState';
+import { Disposable } from '../util/lifecycle';
+import { git } from '../engine/git';
+
+export const GIT_SCHEME = 'waves-git';
+
+/** `waves-git:/<file>?{"repo":…,"ref":…}` — read-only file text at a commit. */
+export function gitUri(repo: string, ref: string, file: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: GIT_SCHEME, path: `/${file}`, query: JSON.stringify({ repo, ref }) });
+}
+
+export class GitContentProvider extends Disposable implements vscode.TextDocumentContentProvider {
+  constructor() {
+    super();
+    this.register(vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, this));
+  }
+
+  /** The file's text at the commit; '' when it does not exist there (an added or deleted file). */
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const { repo, ref } = JSON.parse(uri.query) as { repo: string; ref: string };
+    const r = await git(repo, ['show', `${ref}:${uri.path.replace(/^\//, '')}`], [0, 128]);
+    return r.code === 0 ? r.stdout : '';
+  }
+}
+
+/** The audit's verdict in a few words. */
+export function auditVerdict(record: PackageRunRecord): string {
+  if (record.scopeViolations.length) return `outside its scope: ${record.scopeViolations.map((v) => v.path).join(', ')}`;
+  if (record.status === 'succeeded') return 'in scope, verified and merged';
+  if (record.changedFiles.length) return 'in scope';
+  return record.lastError ?? record.status;
+}
+
+/** The files a package changed: the audit's list, else git's diff of its branch against its base. */
+async function changedFiles(repo: string, record: PackageRunRecord): Promise<{ path: string; change: string }[]> {
+  if (record.changedFiles.length) return record.changedFiles;
+  const head = record.headSha ?? record.branch;
+  if (!record.baseSha || !head) return [];
+  const r = await git(repo, ['diff', '--name-status', '--no-renames', '-z', `${record.baseSha}...${head}`], [0, 128]);
+  const parts = r.stdout.split('\0').filter(Boolean);
+  const out: { path: string; change: string }[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) out.push({ change: parts[i]!, path: parts[i + 1]! });
+  return out;
+}
+
+/** Opens the multi-file diff of a package against its base; false (and a message) when there is nothing to show. */
+export async function showChanges(repo: string, record: PackageRunRecord): Promise<boolean> {
+  if (!record.baseSha) {
+    void vscode.window.showInformationMessage(`Waves: ${record.packageId} has not started: no changes to show.`);
+    return false;
+  }
+  const files = await changedFiles(repo, record);
+  if (files.length === 0) {
+    void vscode.window.showInformationMessage(`Waves: ${record.packageId} changed no file against its base (${record.baseSha.slice(0, 8)}).`);
+    return false;
+  }
+  const tree = record.worktree && record.worktree !== repo && fs.existsSync(record.worktree) ? record.worktree : null;
+  const head = record.headSha ?? record.branch ?? 'HEAD';
+  const resources = files.map((f) => {
+    const original = f.change === 'A' || f.change === '?' ? undefined : gitUri(repo, record.baseSha!, f.path);
+    const modified = f.change === 'D' ? undefined : tree ? vscode.Uri.file(path.join(tree, f.path)) : gitUri(repo, head, f.path);
+    return [vscode.Uri.file(path.join(tree ?? repo, f.path)), original, modified] as const;
+  });
+  const title = `${record.packageId}: ${files.length} file${files.length === 1 ? '' : 's'} against ${record.baseSha.slice(0, 8)} — ${auditVerdict(record)}`;
+  await vscode.commands.executeCommand('vscode.changes', title, resources);
+  return true;
+}
+
+/** The diff of conflicting files between the integration branch and the package's branch. */
+export async function showConflicts(repo: string, integrationRef: string, branch: string, files: readonly string[], packageId: string): Promise<void> {
+  const resources = files.map((f) => [vscode.Uri.file(path.join(repo, f)), gitUri(repo, integrationRef, f), gitUri(repo, branch, f)] as const);
+  await vscode.commands.executeCommand('vscode.changes', `${packageId}: merge conflict with ${integrationRef}`, resources);
+}

@@ -1,0 +1,374 @@
+/**
+ * Runs plans in the editor: one `RunEngine` (docs/run-engine.md, "Engine API") per feature
+ * this window drives, its attempts in terminals (`TerminalLauncher`). A run's lifetime is its
+ * own disposable scope: the engine, its event subscription and its notifications go when it
+ * ends; its terminals stay for the person to read. Nothing starts in an untrusted workspace,
+ * and verification commands run only after the person approved the plan's exact list.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PlanAnalysis } from '../core/engine';
+import { approvalsFile, leaseFile } from '../core/runPaths';
+import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/runSummary';
+import { applyEvent, type PackageStatus, type RunState } from '../core/runState';
+import { RunStore } from '../core/runStore';
+import {
+  LeaseHeldError,
+  NotARepositoryError,
+  PlanInvalidError,
+  RunEngine,
+  VerificationNotApprovedError,
+  type EngineEvent,
+  type RunOutcome,
+} from '../engine/engine';
+import { gitOut } from '../engine/git';
+import { Lease, readLease, staleReason } from '../engine/lease';
+import { approve, isApproved } from '../engine/verify';
+import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
+import type { RunWatch } from './runWatch';
+import { Disposable } from '../util/lifecycle';
+import { pickAgent } from './agentPicker';
+import { readRunSettings } from './settings';
+import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
+
+/** What to run. */
+export interface RunRequest {
+  /** Only these packages (Run Wave, Run Package). */
+  only?: string[];
+  /** Go on with the feature's run state instead of starting a new run when it has ended. */
+  resume?: boolean;
+  /** Packages in these statuses go back to pending first (Retry Failed, Resume). */
+  reset?: PackageStatus[];
+  /** For messages: `the plan`, `wave 2`, `wp-api`. */
+  what: string;
+}
+
+/** A run this window drives. */
+export interface RunSession {
+  readonly featureId: string;
+  readonly planUri: vscode.Uri;
+  readonly engine: RunEngine;
+  readonly request: RunRequest;
+  /** Resolves with the run's outcome (undefined when it stopped on an error). */
+  readonly outcome: Promise<RunOutcome | undefined>;
+}
+
+export interface RunControllerDeps {
+  registry: PlanRegistry;
+  runs: RunWatch;
+  log: vscode.LogOutputChannel;
+}
+
+const RESTRICTED_MESSAGE =
+  'Waves: this workspace is in Restricted Mode. Running a plan starts coding agents and git, so nothing runs until you trust the workspace.';
+
+/** The plan's verification commands (kind `command`) of the packages that will run, in plan order. */
+export function verificationCommands(analysis: PlanAnalysis, only: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const p of analysis.plan.packages) {
+    if (only && !only.includes(p.id)) continue;
+    for (const step of p.verification?.steps ?? []) if (step.kind === 'command' && step.command) out.push(step.command);
+  }
+  return out;
+}
+
+/** Shows why nothing starts in Restricted Mode, with the way out. */
+export async function explainRestricted(): Promise<void> {
+  const manage = 'Manage Workspace Trust';
+  const choice = await vscode.window.showWarningMessage(RESTRICTED_MESSAGE, manage);
+  if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+}
+
+export class RunController extends Disposable {
+  readonly terminals = this.register(new TerminalRegistry());
+  private readonly sessions = new Map<string, RunSession>();
+  private readonly changed = this.register(new vscode.EventEmitter<string>());
+  /** A session started or ended (the feature id). */
+  readonly onDidChangeSessions = this.changed.event;
+  private readonly eventEmitter = this.register(new vscode.EventEmitter<{ session: RunSession; event: EngineEvent }>());
+  /** Every engine event of every session this window drives. */
+  readonly onDidEngineEvent = this.eventEmitter.event;
+
+  constructor(private readonly deps: RunControllerDeps) {
+    super();
+    this.register({ dispose: () => this.sessions.forEach((s) => s.engine.dispose()) });
+  }
+
+  session(featureId: string): RunSession | undefined {
+    return this.sessions.get(featureId);
+  }
+
+  get activeSessions(): RunSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** The repository root of a plan's runs: the workspace folder that holds it. */
+  repoOf(entry: PlanEntry): string | undefined {
+    const s = entry.analysis.plan.feature?.id ? this.sessions.get(entry.analysis.plan.feature.id) : undefined;
+    if (s) return s.engine.repoRoot;
+    return vscode.workspace.getWorkspaceFolder(entry.uri)?.uri.fsPath;
+  }
+
+  /** The feature's run state: the engine's own while this window drives it (fresher than the file). */
+  stateFor(entry: PlanEntry): RunState | undefined {
+    const featureId = entry.analysis.plan.feature?.id;
+    if (!featureId) return undefined;
+    return this.sessions.get(featureId)?.engine.store?.state ?? this.deps.runs.stateFor(featureId, vscode.workspace.getWorkspaceFolder(entry.uri));
+  }
+
+  /** Who else drives the feature's run (a live lease that is not this window's), for a person. */
+  drivenElsewhere(entry: PlanEntry): string | null {
+    const featureId = entry.analysis.plan.feature?.id;
+    const repo = this.repoOf(entry);
+    if (!featureId || !repo || this.sessions.has(featureId)) return null;
+    const lease = readLease(leaseFile(repo, featureId));
+    if (!lease || staleReason(lease, Date.now()) !== null) return null;
+    return `driven by pid ${lease.pid} on ${lease.hostname}`;
+  }
+
+  /** The facts `whyNot` decides from. */
+  facts(entry: PlanEntry): CommandFacts {
+    const { analysis } = entry;
+    const featureId = analysis.plan.feature?.id;
+    return {
+      trusted: vscode.workspace.isTrusted,
+      planErrors: analysis.diagnostics.filter((d) => d.severity === 'error').length,
+      featureId,
+      state: this.stateFor(entry),
+      driving: featureId !== undefined && this.sessions.has(featureId),
+      drivenElsewhere: this.drivenElsewhere(entry),
+      dependsOn: (id) => analysis.plan.packages.find((p) => p.id === id)?.dependsOn.map((d) => d.value) ?? [],
+      waveIds: (wave) => analysis.graph.waves[wave - 1] ?? [],
+    };
+  }
+
+  whyNot(command: RunCommand, entry: PlanEntry, target: CommandTarget = {}): string | null {
+    return whyNot(command, this.facts(entry), target);
+  }
+
+  /** The repository root of a plan file (git's answer), or undefined outside a repository. */
+  async repositoryOf(planFile: string): Promise<string | undefined> {
+    try {
+      return fs.realpathSync(await gitOut(path.dirname(planFile), ['rev-parse', '--show-toplevel']));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts a run of `entry` (after the checks and questions a person needs) and returns its
+   * session once the engine drives it; undefined when it did not start (the reason was shown).
+   */
+  async start(entry: PlanEntry, request: RunRequest, command: RunCommand = 'runPlan', target: CommandTarget = {}): Promise<RunSession | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      await explainRestricted();
+      return undefined;
+    }
+    const reason = this.whyNot(command, entry, target);
+    if (reason) {
+      void vscode.window.showWarningMessage(`Waves: cannot run ${request.what}: ${reason}.`);
+      return undefined;
+    }
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === entry.uri.toString());
+    if (doc?.isDirty) {
+      const save = 'Save and Run';
+      const choice = await vscode.window.showWarningMessage(`Waves: ${entry.label} has unsaved changes; a run reads the plan from disk.`, { modal: true }, save);
+      if (choice !== save || !(await doc.save())) return undefined;
+    }
+
+    const settings = readRunSettings(entry.uri);
+    if (settings.agentProblem) {
+      const open = 'Open Settings';
+      if ((await vscode.window.showErrorMessage(`Waves: ${settings.agentProblem}`, open)) === open)
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'waves.agent');
+      return undefined;
+    }
+    const agent = settings.agent ?? (await pickAgent(entry.uri));
+    if (!agent) return undefined;
+
+    const planFile = entry.uri.fsPath;
+    const commands = verificationCommands(entry.analysis, request.only);
+    let verification: 'approved' | 'refuse-unapproved' = 'refuse-unapproved';
+    const repo = await this.repositoryOf(planFile);
+    if (commands.length > 0 && repo) {
+      // approvals.json of the repository (verify.ts): the same approval `waves approve` records.
+      if (!isApproved(approvalsFile(repo), planFile, commands)) {
+        const yes = 'Approve and Run';
+        const choice = await vscode.window.showWarningMessage(
+          `Waves: approve the verification commands of ${entry.label}?`,
+          {
+            modal: true,
+            detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${c}`).join('\n')}\n\nYou are asked again when the list changes.`,
+          },
+          yes,
+        );
+        if (choice !== yes) return undefined;
+        await approve(approvalsFile(repo), planFile, commands);
+      }
+      verification = 'approved';
+    }
+
+    const featureId = entry.analysis.plan.feature!.id!;
+    const waves = entry.analysis.graph.waves;
+    const launcher = new TerminalLauncher({
+      featureId,
+      terminals: this.terminals,
+      waveOf: (id) => {
+        const k = waves.findIndex((w) => w.includes(id));
+        return k < 0 ? null : k + 1;
+      },
+    });
+    let engine: RunEngine;
+    try {
+      engine = await RunEngine.prepare({
+        planFile,
+        agent,
+        maxParallel: settings.maxParallel,
+        mode: settings.mode,
+        launcher,
+        verification,
+        ...(request.only ? { only: request.only } : {}),
+        ...(settings.setupHook ? { setupHook: settings.setupHook } : {}),
+      });
+    } catch (err) {
+      this.showStartError(entry, err);
+      return undefined;
+    }
+    if (this.sessions.has(featureId)) {
+      engine.dispose();
+      void vscode.window.showWarningMessage(`Waves: a run of ${featureId} started meanwhile in this window.`);
+      return undefined;
+    }
+    try {
+      if (request.reset?.length) await resetPackages(engine.repoRoot, featureId, request.reset, request.only);
+    } catch (err) {
+      engine.dispose();
+      this.showStartError(entry, err);
+      return undefined;
+    }
+
+    let resolveOutcome!: (o: RunOutcome | undefined) => void;
+    const session: RunSession = {
+      featureId,
+      planUri: entry.uri,
+      engine,
+      request,
+      outcome: new Promise((r) => (resolveOutcome = r)),
+    };
+    this.sessions.set(featureId, session);
+    const sub = engine.events((event) => {
+      if (event.type === 'problem') this.deps.log.warn(`[run ${featureId}] ${event.message}`);
+      else this.deps.log.info(`[run ${featureId}] ${describeEvent(event)}`);
+      this.eventEmitter.fire({ session, event });
+    });
+    this.changed.fire(featureId);
+    this.deps.log.info(`[run ${featureId}] ${request.what}: agent ${agent.id}, max ${settings.maxParallel} in parallel, ${settings.mode}`);
+    const running = engine.run({ resume: request.resume === true || (request.reset?.length ?? 0) > 0 });
+    void running
+      .then(
+        (outcome) => resolveOutcome(outcome),
+        (err: unknown) => {
+          this.showStartError(entry, err);
+          resolveOutcome(undefined);
+        },
+      )
+      .finally(() => {
+        sub.dispose();
+        engine.dispose();
+        if (this.sessions.get(featureId) === session) this.sessions.delete(featureId);
+        this.changed.fire(featureId);
+      });
+    return session;
+  }
+
+  /** Cancels the run of `entry` (or one package): this window's engine, else the one driving it elsewhere. */
+  async cancel(entry: PlanEntry, packageId?: string): Promise<boolean> {
+    const featureId = entry.analysis.plan.feature?.id;
+    if (!featureId) return false;
+    const reason = this.whyNot(packageId === undefined ? 'cancelRun' : 'cancelPackage', entry, packageId === undefined ? {} : { packageId });
+    if (reason) {
+      void vscode.window.showInformationMessage(`Waves: nothing to cancel: ${reason}.`);
+      return false;
+    }
+    const session = this.sessions.get(featureId);
+    if (session) await session.engine.cancel(packageId);
+    else await RunEngine.requestCancel(this.repoOf(entry)!, featureId, packageId);
+    this.deps.log.info(`[run ${featureId}] cancel ${packageId ?? 'the run'} asked`);
+    return true;
+  }
+
+  private showStartError(entry: PlanEntry, err: unknown): void {
+    this.deps.log.error(`[run] ${entry.label}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    if (err instanceof PlanInvalidError) {
+      void vscode.window.showErrorMessage(`Waves: ${entry.label} has errors; fix them before running it (see Problems).`);
+    } else if (err instanceof NotARepositoryError) {
+      void vscode.window.showErrorMessage(`Waves: runs need a git repository: ${err.message}. Initialise one (git init, commit the plan) and run again.`);
+    } else if (err instanceof LeaseHeldError) {
+      void vscode.window.showWarningMessage(`Waves: ${err.message}. Watch it here, or cancel it first.`);
+    } else if (err instanceof VerificationNotApprovedError) {
+      void vscode.window.showWarningMessage(`Waves: the verification commands are not approved: ${err.commands.join(', ')}`);
+    } else {
+      void vscode.window.showErrorMessage(`Waves: the run of ${entry.label} stopped: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** One line for the log. */
+export function describeEvent(e: EngineEvent): string {
+  switch (e.type) {
+    case 'package':
+      return `${e.packageId} ${e.status} (attempt ${e.attempt})${e.detail ? `: ${e.detail}` : ''}`;
+    case 'needs-input':
+      return e.reason ? `${e.packageId} needs input: ${e.reason}` : `${e.packageId} goes on`;
+    case 'verification':
+      return `${e.packageId} ${e.ok ? '✓' : '✗'} ${e.step}`;
+    case 'merge':
+      return e.ok ? `${e.packageId} merged` : `${e.packageId} merge conflict in ${(e.conflicts ?? []).join(', ')}`;
+    case 'run-started':
+      return `run ${e.runId} ${e.resumed ? 'resumed' : 'started'}: ${e.packages.length} packages`;
+    case 'run-finished':
+      return `run finished: ${e.outcome}${e.speedup ? `, speed-up ${e.speedup.toFixed(1)}×` : ''}`;
+    case 'plan-changed':
+      return `the plan changed${e.added.length ? `: added ${e.added.join(', ')}` : ''}`;
+    case 'problem':
+      return e.message;
+  }
+}
+
+/**
+ * Puts the packages in `statuses` (of `only`, when given) back to pending, under the run's
+ * lease, before an engine resumes the run: Retry Failed and Resume are the person's choice,
+ * the engine never retries past a package's budget by itself.
+ */
+export async function resetPackages(repoRoot: string, featureId: string, statuses: readonly PackageStatus[], only?: readonly string[]): Promise<string[]> {
+  const lease = Lease.claim(leaseFile(repoRoot, featureId));
+  const store = new RunStore({
+    workspaceRoot: repoRoot,
+    featureId,
+    createInitial: () => {
+      throw new Error(`${featureId} has no run to go on with`);
+    },
+    coalesceMs: 0,
+  });
+  try {
+    let state = (await store.load()).state;
+    const reset: string[] = [];
+    for (const record of Object.values(state.packages)) {
+      if (!statuses.includes(record.status) || (only && !only.includes(record.packageId))) continue;
+      const result = applyEvent(state, { type: 'reset', packageId: record.packageId }, new Date());
+      if (result.ok) {
+        state = result.state;
+        reset.push(record.packageId);
+      }
+    }
+    if (reset.length) {
+      store.save(state);
+      await store.flush();
+    }
+    return reset;
+  } finally {
+    store.dispose();
+    lease.release();
+  }
+}
