@@ -1137,6 +1137,9 @@ export class RunEngine {
     const merged = await this.serialMerge(pkg);
     if (merged) {
       this.apply({ type: 'succeeded', packageId: id });
+      // Dependents first (handoff), then the clean-up of this worktree.
+      await this.releaseLocksOf(id);
+      this.wake();
       await this.removeWorktree(pkg);
     }
   }
