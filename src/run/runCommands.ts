@@ -286,7 +286,10 @@ export class RunCommands extends Disposable implements DagActions {
     };
   }
 
+  /** Does a details-pane action; refuses (an Error with code `cannot-act` and the reason) when it cannot act. */
   async perform(action: Exclude<PackageAction, 'reveal'>, context: ActionContext): Promise<void> {
+    const now = this.states(context)[action];
+    if (!now.enabled) throw Object.assign(new Error(`${context.packageId}: ${now.reason ?? 'cannot act now'}`), { code: 'cannot-act' });
     const arg = { uri: context.plan.uri, packageId: context.packageId };
     const id: Record<typeof action, string> = {
       showPrompt: 'waves.showPrompt',

@@ -70,8 +70,9 @@ describe('DAG panel', () => {
     await panel.handleMessage({ type: 'packageAction', requestId: 9003, packageId: 'wp-api', action: 'run' });
     const run = await rec.reply(9003);
     assert.ok(!run.ok);
-    assert.equal(run.error.code, 'not-available');
-    assert.match(run.error.message, /not available yet: runs start from `waves run`/);
+    // The run actions of issue #10 refuse with the reason when they cannot act.
+    assert.equal(run.error.code, 'cannot-act');
+    assert.match(run.error.message, /wp-api needs wp-contract to succeed first/);
     assert.ok(!rec.seen.some((m) => m.type === 'reply' && (m.inReplyTo as unknown) === 'x'), 'no reply without a usable request id');
   });
 
@@ -84,9 +85,20 @@ describe('DAG panel', () => {
     assert.deepEqual(d.dependencies, ['wp-contract']);
     assert.equal(d.wave, 2);
     assert.deepEqual(d.actions.reveal, { enabled: true });
-    for (const a of ['showPrompt', 'run', 'retry', 'cancel', 'openTerminal', 'openWorktree', 'showChanges'] as const) {
-      assert.equal(d.actions[a].enabled, false, a);
-      assert.match(d.actions[a].reason ?? '', /not available yet/);
+    // Before any run (issue #10's actions): the prompt can be shown, the rest say why not.
+    assert.deepEqual(d.actions.showPrompt, { enabled: true });
+    const reasons: Record<string, RegExp> = {
+      run: /wp-api needs wp-contract to succeed first/,
+      retry: /only a failed, cancelled or interrupted package is retried/,
+      cancel: /no run of this plan is going/,
+      openTerminal: /has not started/,
+      openWorktree: /has no worktree yet/,
+      showChanges: /has not started/,
+    };
+    for (const [a, reason] of Object.entries(reasons)) {
+      const state = d.actions[a as keyof typeof d.actions];
+      assert.equal(state.enabled, false, a);
+      assert.match(state.reason ?? '', reason, a);
     }
     assert.equal(d.run, null);
   });
