@@ -104,7 +104,10 @@ export function planHash(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-type StateRead = { kind: 'none'; file: string } | { kind: 'bad'; file: string; detail: string } | { kind: 'ok'; file: string; state: RunState; newer: boolean };
+type StateRead =
+  | { kind: 'none'; file: string }
+  | { kind: 'bad'; file: string; detail: string }
+  | { kind: 'ok'; file: string; state: RunState; newer: boolean };
 
 /** The feature's run state, read only (never healed, moved or written). */
 export function readRunStateFile(repo: string, featureId: string): StateRead {
@@ -134,7 +137,8 @@ function rel(file: string): string {
 }
 
 function planArg(args: string[], command: string, extra = 0): string {
-  if (args.length < 1 || args.length > 1 + extra) throw new UsageError(`${command} takes ${extra ? 'a plan file and optionally a package id' : 'exactly one plan file'}`);
+  if (args.length < 1 || args.length > 1 + extra)
+    throw new UsageError(`${command} takes ${extra ? 'a plan file and optionally a package id' : 'exactly one plan file'}`);
   return args[0]!;
 }
 
@@ -240,8 +244,14 @@ export function statusCommand(argv: readonly string[], io: Io): number {
   lines.push(`${featureId} · run ${state.runId} · started ${state.createdAt} · updated ${state.updatedAt}`);
   lines.push(renderHeader(model));
   if (!owner) lines.push('driven by: nobody (no engine runs it now)');
-  else if (owner.alive) lines.push(`driven by: pid ${owner.pid} on ${owner.hostname}, alive (heartbeat ${formatElapsed(now - Date.parse(owner.heartbeatAt))} ago)`);
-  else lines.push(`driven by: nobody alive — the lease of pid ${owner.pid} on ${owner.hostname} is stale (${owner.stale}); \`waves run --resume\` takes it over`);
+  else if (owner.alive)
+    lines.push(
+      `driven by: pid ${owner.pid} on ${owner.hostname}, alive (heartbeat ${formatElapsed(now - Date.parse(owner.heartbeatAt))} ago)`,
+    );
+  else
+    lines.push(
+      `driven by: nobody alive — the lease of pid ${owner.pid} on ${owner.hostname} is stale (${owner.stale}); \`waves run --resume\` takes it over`,
+    );
   if (planChanged) lines.push('the plan changed since this run started');
   if (read.newer) lines.push('this run state was written by a newer version of Wave Orchestrator: shown read-only');
   const width = process.stdout.isTTY ? process.stdout.columns || 100 : Infinity;
@@ -262,7 +272,15 @@ export function statusCommand(argv: readonly string[], io: Io): number {
     const status = p.needsInput ? 'needs-input' : p.status;
     lines.push(
       row(
-        [p.id, p.wave === null ? '–' : String(p.wave), status, p.attempts ? String(p.attempts) : '', p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs), exit, p.merge ?? ''],
+        [
+          p.id,
+          p.wave === null ? '–' : String(p.wave),
+          status,
+          p.attempts ? String(p.attempts) : '',
+          p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs),
+          exit,
+          p.merge ?? '',
+        ],
         widths,
         detail,
       ),
@@ -300,7 +318,9 @@ export function reportCommand(argv: readonly string[], io: Io): number {
     text = fs.readFileSync(file, 'utf8');
   } catch {
     const active = Object.values(read.state.packages).some((p) => ['queued', 'running', 'verifying'].includes(p.status));
-    const why = active ? 'the run is still going; its report is written when it ends' : 'the run ended without writing one (it was stopped before its end)';
+    const why = active
+      ? 'the run is still going; its report is written when it ends'
+      : 'the run ended without writing one (it was stopped before its end)';
     io.err(`waves: no report for run ${read.state.runId} (${rel(file)}): ${why}. \`waves status ${loaded.file}\` shows where it is.\n`);
     return 1;
   }
@@ -350,7 +370,9 @@ function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProf
       throw new UsageError(`--agent-argv must be a JSON array of strings: ${(err as Error).message}`);
     }
     if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
-      throw new UsageError('--agent-argv must be a JSON array of strings, the program first, e.g. \'["my-agent", "--prompt", "${promptFile}"]\'');
+      throw new UsageError(
+        '--agent-argv must be a JSON array of strings, the program first, e.g. \'["my-agent", "--prompt", "${promptFile}"]\'',
+      );
     try {
       profile = customProfile(argv as string[]);
     } catch (err) {
@@ -360,11 +382,16 @@ function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProf
   } else {
     const id = String(flags.get('agent') ?? 'claude-code');
     const preset = presetProfile(id);
-    if (!preset || id === 'custom') throw new UsageError(`unknown agent preset "${id}" (presets: ${PRESET_IDS.filter((p) => p !== 'custom').join(', ')}; or --agent-argv)`);
+    if (!preset || id === 'custom')
+      throw new UsageError(
+        `unknown agent preset "${id}" (presets: ${PRESET_IDS.filter((p) => p !== 'custom').join(', ')}; or --agent-argv)`,
+      );
     profile = preset;
   }
   if (check && !executableFound(profile.argv[0]!))
-    throw new UsageError(`the agent program "${profile.argv[0]}" was not found${profile.id === 'custom' ? '' : ' on PATH'}: install it, or choose another with --agent / --agent-argv`);
+    throw new UsageError(
+      `the agent program "${profile.argv[0]}" was not found${profile.id === 'custom' ? '' : ' on PATH'}: install it, or choose another with --agent / --agent-argv`,
+    );
   return profile;
 }
 
@@ -395,7 +422,17 @@ function askYesNo(question: string): Promise<boolean> {
 
 function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxParallel: number, mode: string): void {
   if (json) {
-    io.out(JSON.stringify({ featureId: engine.featureId, repoRoot: engine.repoRoot, planFile: engine.planFile, maxParallel, mode, order: dry.order, prompts: dry.prompts }) + '\n');
+    io.out(
+      JSON.stringify({
+        featureId: engine.featureId,
+        repoRoot: engine.repoRoot,
+        planFile: engine.planFile,
+        maxParallel,
+        mode,
+        order: dry.order,
+        prompts: dry.prompts,
+      }) + '\n',
+    );
     return;
   }
   const lines = [
@@ -436,8 +473,12 @@ class ProgressOutput {
     const pe = { ...event, at } as ProgressEvent;
     // Run-wide problems scroll above the table, so none is lost to a repaint.
     if (this.tty && event.type === 'problem' && event.packageId === undefined) this.above(renderLine(pe, Date.now()));
-    // A resumed run: start the view from the state it resumes.
-    if (event.type === 'run-started' && store?.state) this.model = modelFromState(store.state, packages);
+    // A resumed run: start the view from the state it resumes (only the packages this run drives).
+    if (event.type === 'run-started' && store?.state) {
+      const ids = new Set(packages.map((p) => p.id));
+      const model = modelFromState(store.state, packages);
+      this.model = { ...model, rows: model.rows.filter((r) => ids.has(r.id)) };
+    }
     this.model = reduceProgress(this.model, pe);
     if (this.tty) this.paint();
     else this.io.out(renderLine(pe, Date.now()) + '\n');
@@ -459,7 +500,9 @@ class ProgressOutput {
 
   private paint(): void {
     const rows = process.stdout.rows || 24;
-    const lines = renderTable(this.model, process.stdout.columns || 80, Date.now(), { maxRows: Math.max(3, Math.min(20, rows - 4)) });
+    // One column short of the width: a line that fills it may wrap on some terminals.
+    const width = Math.max(20, (process.stdout.columns || 80) - 1);
+    const lines = renderTable(this.model, width, Date.now(), { maxRows: Math.max(3, Math.min(20, rows - 4)) });
     this.io.out(repaint(this.height, lines));
     this.height = lines.length;
   }
@@ -515,7 +558,9 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
-      io.err(`waves: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'permission denied'}\n`);
+      io.err(
+        `waves: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'permission denied'}\n`,
+      );
       return 2;
     }
     throw err;
@@ -542,7 +587,9 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       await approve(approvalsFile(engine.repoRoot), engine.planFile, commands);
       verification = 'approved';
     } else {
-      io.err(`waves: the plan's verification commands are not approved yet; they would run with your shell:\n${commands.map((c) => `  ${c}\n`).join('')}run \`waves approve ${file}\` first\n`);
+      io.err(
+        `waves: the plan's verification commands are not approved yet; they would run with your shell:\n${commands.map((c) => `  ${c}\n`).join('')}run \`waves approve ${file}\` first\n`,
+      );
       engine.dispose();
       return 1;
     }
@@ -584,8 +631,13 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     if (!json) {
       if (outcome.outcome === 'cancelled') io.out(`cancelled; resume with \`waves run --resume ${file}\`\n`);
       else if (outcome.outcome === 'succeeded')
-        io.out(`every package succeeded${outcome.integrationBranch ? `; merged into ${outcome.integrationBranch} — \`waves finish ${file}\` offers it to your branch` : ''}\n`);
-      else io.out(`some packages did not succeed: \`waves status ${file}\` shows why${outcome.reportFile ? `, ${rel(outcome.reportFile)} has the report` : ''}\n`);
+        io.out(
+          `every package succeeded${outcome.integrationBranch ? `; merged into ${outcome.integrationBranch} — \`waves finish ${file}\` offers it to your branch` : ''}\n`,
+        );
+      else
+        io.out(
+          `some packages did not succeed: \`waves status ${file}\` shows why${outcome.reportFile ? `, ${rel(outcome.reportFile)} has the report` : ''}\n`,
+        );
     }
     return outcome.outcome === 'succeeded' ? 0 : 1;
   } catch (err) {
@@ -622,7 +674,9 @@ export async function cancelCommand(argv: readonly string[], io: Io): Promise<nu
   if (typeof loaded === 'number') return loaded;
   const read = readRunStateFile(loaded.repo, loaded.featureId);
   if (read.kind !== 'ok') {
-    io.err(`waves: nothing to cancel: ${read.kind === 'none' ? `${loaded.featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`);
+    io.err(
+      `waves: nothing to cancel: ${read.kind === 'none' ? `${loaded.featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`,
+    );
     return 1;
   }
   if (packageId !== undefined && !Object.hasOwn(read.state.packages, packageId)) {
@@ -631,11 +685,15 @@ export async function cancelCommand(argv: readonly string[], io: Io): Promise<nu
   }
   const owner = ownerOf(loaded.repo, loaded.featureId, Date.now());
   if (!owner?.alive) {
-    io.err(`waves: no engine drives ${loaded.featureId} now${owner ? ` (the lease of pid ${owner.pid} is stale: ${owner.stale})` : ''}; nothing to cancel\n`);
+    io.err(
+      `waves: no engine drives ${loaded.featureId} now${owner ? ` (the lease of pid ${owner.pid} is stale: ${owner.stale})` : ''}; nothing to cancel\n`,
+    );
     return 1;
   }
   await RunEngine.requestCancel(loaded.repo, loaded.featureId, packageId);
-  io.out(`asked the engine (pid ${owner.pid} on ${owner.hostname}) to cancel ${packageId === undefined ? 'the run' : packageId}; \`waves status ${file}\` shows when it is done\n`);
+  io.out(
+    `asked the engine (pid ${owner.pid} on ${owner.hostname}) to cancel ${packageId === undefined ? 'the run' : packageId}; \`waves status ${file}\` shows when it is done\n`,
+  );
   return 0;
 }
 
@@ -655,7 +713,9 @@ export async function finishCommand(argv: readonly string[], io: Io): Promise<nu
   const { repo, featureId } = loaded;
   const read = readRunStateFile(repo, featureId);
   if (read.kind !== 'ok') {
-    io.err(`waves: nothing to finish: ${read.kind === 'none' ? `${featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`);
+    io.err(
+      `waves: nothing to finish: ${read.kind === 'none' ? `${featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`,
+    );
     return 1;
   }
   const { state } = read;
@@ -672,9 +732,15 @@ export async function finishCommand(argv: readonly string[], io: Io): Promise<nu
   }
   const merged = Object.entries(state.merges).filter(([, m]) => m.status === 'merged');
   const notMerged = Object.keys(state.packages).filter((id) => state.merges[id]?.status !== 'merged');
-  const lines = [`${integration.branch} (${tip.out.slice(0, 12)}) holds ${merged.length} of ${Object.keys(state.packages).length} packages of run ${state.runId}:`];
-  for (const [id, m] of merged) lines.push(`  merged  ${id}${m.commit ? ` (${m.commit.slice(0, 12)})` : ''}${m.files.length ? ` — ${m.files.length} file${m.files.length === 1 ? '' : 's'}` : ''}`);
-  for (const id of notMerged) lines.push(`  not merged  ${id} (${state.packages[id]!.status}${state.merges[id] ? `, merge ${state.merges[id]!.status}` : ''})`);
+  const lines = [
+    `${integration.branch} (${tip.out.slice(0, 12)}) holds ${merged.length} of ${Object.keys(state.packages).length} packages of run ${state.runId}:`,
+  ];
+  for (const [id, m] of merged)
+    lines.push(
+      `  merged  ${id}${m.commit ? ` (${m.commit.slice(0, 12)})` : ''}${m.files.length ? ` — ${m.files.length} file${m.files.length === 1 ? '' : 's'}` : ''}`,
+    );
+  for (const id of notMerged)
+    lines.push(`  not merged  ${id} (${state.packages[id]!.status}${state.merges[id] ? `, merge ${state.merges[id]!.status}` : ''})`);
 
   // The user's branch: the one checked out in the repository's main worktree.
   const head = gitRun(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
@@ -732,7 +798,9 @@ export async function approveCommand(argv: readonly string[], io: Io): Promise<n
   const loaded = loadPlan(io, file, true);
   if (typeof loaded === 'number') return loaded;
   const steps = loaded.analysis.plan.packages.flatMap((p) =>
-    (p.verification?.steps ?? []).filter((s) => s.kind === 'command' && s.command).map((s) => ({ packageId: p.id, name: s.name, command: s.command! })),
+    (p.verification?.steps ?? [])
+      .filter((s) => s.kind === 'command' && s.command)
+      .map((s) => ({ packageId: p.id, name: s.name, command: s.command! })),
   );
   if (steps.length === 0) {
     io.out(`${file} has no verification commands: nothing to approve\n`);
@@ -741,7 +809,9 @@ export async function approveCommand(argv: readonly string[], io: Io): Promise<n
   const commands = verificationCommands(loaded.analysis, undefined);
   const planFile = fs.realpathSync(path.resolve(file));
   const repo = fs.realpathSync(loaded.repo);
-  io.out(`These commands run with your shell (${process.env.SHELL || (process.platform === 'win32' ? 'cmd' : '/bin/sh')}) in each package's tree after its agent:\n`);
+  io.out(
+    `These commands run with your shell (${process.env.SHELL || (process.platform === 'win32' ? 'cmd' : '/bin/sh')}) in each package's tree after its agent:\n`,
+  );
   for (const s of steps) io.out(`  ${s.packageId} · ${s.name}: ${s.command}\n`);
   if (isApproved(approvalsFile(repo), planFile, commands)) {
     io.out('already approved\n');

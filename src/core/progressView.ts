@@ -91,7 +91,8 @@ export function modelFromState(state: RunState, packages: readonly ProgressPacka
   const model = createProgressModel(packages);
   const known = new Set(packages.map((p) => p.id));
   // Packages of the run that the plan no longer has still show (wave unknown).
-  for (const id of Object.keys(state.packages)) if (!known.has(id)) model.rows.push({ ...createProgressModel([{ id, wave: null }]).rows[0]! });
+  for (const id of Object.keys(state.packages))
+    if (!known.has(id)) model.rows.push({ ...createProgressModel([{ id, wave: null }]).rows[0]! });
   for (const row of model.rows) {
     const r = state.packages[row.id];
     if (!r) continue;
@@ -121,16 +122,20 @@ export type EngineProgressEvent =
   | { type: 'merge'; packageId: string; ok: boolean; conflicts?: string[] }
   | { type: 'problem'; message: string; packageId?: string }
   | { type: 'plan-changed'; planHash: string; added: string[] }
-  | { type: 'run-finished'; outcome: string; reportFile: string | null; counts: Partial<Record<PackageStatus, number>>; speedup: number | null };
+  | {
+      type: 'run-finished';
+      outcome: string;
+      reportFile: string | null;
+      counts: Partial<Record<PackageStatus, number>>;
+      speedup: number | null;
+    };
 
 /**
  * What the progress view folds, each with the time it happened (`at`, ISO): the engine's
  * events, the run-state events, and a note for one package or for the run.
  */
 export type ProgressEvent =
-  | (EngineProgressEvent & { at: string })
-  | (RunEvent & { at: string })
-  | { type: 'note'; at: string; packageId?: string; text: string };
+  (EngineProgressEvent & { at: string }) | (RunEvent & { at: string }) | { type: 'note'; at: string; packageId?: string; text: string };
 
 /** The package an event is about, if any. */
 function packageOf(event: ProgressEvent): string | undefined {
@@ -483,7 +488,13 @@ export function renderTable(model: ProgressModel, width: number, now: number, op
     return truncate(detailWidth >= 6 ? `${text}${GAP}${truncate(detail, detailWidth)}` : text, width).trimEnd();
   };
 
-  const out = [truncate(renderHeader(model), width), line(cols.map((c) => c.title), 'DETAIL')];
+  const out = [
+    truncate(renderHeader(model), width),
+    line(
+      cols.map((c) => c.title),
+      'DETAIL',
+    ),
+  ];
   for (const r of shown) {
     const elapsed = r.startedAt === null ? '' : formatElapsed((r.endedAt ?? now) - r.startedAt);
     const status = r.needsInput !== null ? 'needs-input' : r.status;
@@ -557,7 +568,9 @@ function eventWords(e: ProgressEvent): string {
     case 'started':
       return `running (attempt ${e.attempt})`;
     case 'exited':
-      return e.exitCode === 0 && !e.signal ? 'agent exited 0' : `agent ${exitWords(e.exitCode, e.signal)}${e.reason ? `: ${e.reason}` : ''}`;
+      return e.exitCode === 0 && !e.signal
+        ? 'agent exited 0'
+        : `agent ${exitWords(e.exitCode, e.signal)}${e.reason ? `: ${e.reason}` : ''}`;
     case 'needsInput':
       return `needs input: ${e.reason}`;
     case 'inputResumed':

@@ -48,7 +48,15 @@ let repoCount = 0;
 function repoWithPlan(feature: string, packages: Pkg[]): string {
   const repo = path.join(tmp, `repo${++repoCount}`);
   fs.mkdirSync(repo);
-  const lines = ['schema_version: 1', 'feature:', `  id: ${feature}`, `  title: Feature ${feature}`, 'defaults:', '  retry_budget: 0', 'packages:'];
+  const lines = [
+    'schema_version: 1',
+    'feature:',
+    `  id: ${feature}`,
+    `  title: Feature ${feature}`,
+    'defaults:',
+    '  retry_budget: 0',
+    'packages:',
+  ];
   for (const p of packages) {
     lines.push(`  - package_id: ${p.id}`, `    title: Package ${p.id}`, `    depends_on: [${(p.deps ?? []).join(', ')}]`);
     if (p.agent?.length) lines.push('    description: |', ...p.agent.map((a) => `      test-agent: ${a}`));
@@ -58,7 +66,9 @@ function repoWithPlan(feature: string, packages: Pkg[]): string {
     if (p.lockFiles?.length) lines.push('    locks:', `      files: [${p.lockFiles.map((f) => JSON.stringify(f)).join(', ')}]`);
     if (p.verify?.length) {
       lines.push('    verification:', '      steps:');
-      p.verify.forEach((c, k) => lines.push(`        - name: check-${k + 1}`, '          kind: command', `          command: ${JSON.stringify(c)}`));
+      p.verify.forEach((c, k) =>
+        lines.push(`        - name: check-${k + 1}`, '          kind: command', `          command: ${JSON.stringify(c)}`),
+      );
     }
   }
   fs.writeFileSync(path.join(repo, 'work-packages.yaml'), lines.join('\n') + '\n');
@@ -97,6 +107,17 @@ function expectedOrder(packages: Pkg[], cap: number): string[][] {
     step.forEach((id) => done.add(id));
   }
   return order;
+}
+
+/** Whether the run state file of `feature` says `id` is `status` (the events may come before the save lands). */
+function stateSays(plan: string, feature: string, id: string, status: string): boolean {
+  try {
+    return (
+      JSON.parse(fs.readFileSync(path.join(path.dirname(plan), '.waves', 'runs', `${feature}.json`), 'utf8')).packages[id].status === status
+    );
+  } catch {
+    return false;
+  }
 }
 
 before(() => {
@@ -158,7 +179,11 @@ describe('waves run --dry-run', () => {
     const doc = JSON.parse(waves(['run', '--dry-run', '--json', '--barrier', plan]).out);
     assert.deepEqual(
       doc.order.map((ids: string[]) => [...ids].sort()),
-      [['base', 'lone'], ['left', 'right', 'side'], ['after-side', 'top']],
+      [
+        ['base', 'lone'],
+        ['left', 'right', 'side'],
+        ['after-side', 'top'],
+      ],
     );
   });
 });
@@ -173,14 +198,20 @@ describe('waves run', () => {
     const repo = path.dirname(plan);
     const r = waves(['run', '--json', '--agent-argv', AGENT, plan]);
     assert.equal(r.code, 0, r.out + r.err);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(events[0].type, 'run-started');
     assert.deepEqual([...events[0].packages].sort(), ['api', 'doc', 'web']);
     const last = events.at(-1);
     assert.equal(last.type, 'run-finished');
     assert.equal(last.outcome, 'succeeded');
     for (const id of ['api', 'web', 'doc'])
-      assert.ok(events.some((e) => e.type === 'package' && e.packageId === id && e.status === 'succeeded'), id);
+      assert.ok(
+        events.some((e) => e.type === 'package' && e.packageId === id && e.status === 'succeeded'),
+        id,
+      );
     // a dependent starts only after its dependency succeeded
     const at = (id: string, status: string) => events.findIndex((e) => e.type === 'package' && e.packageId === id && e.status === status);
     assert.ok(at('api', 'succeeded') < at('web', 'running'));
@@ -259,7 +290,10 @@ describe('waves run', () => {
   });
 
   it('waves cancel from another process stops the run; status works while it runs', async () => {
-    const plan = repoWithPlan('stop', [{ id: 'slow', agent: ['write slow/a.txt a', 'hang'], lockFiles: ['shared/config.json'] }, { id: 'later', deps: ['slow'] }]);
+    const plan = repoWithPlan('stop', [
+      { id: 'slow', agent: ['write slow/a.txt a', 'hang'], lockFiles: ['shared/config.json'] },
+      { id: 'later', deps: ['slow'] },
+    ]);
     const child = spawn(process.execPath, [bin, 'run', '--agent-argv', AGENT, '--timeout-grace', '2', plan], { cwd: tmp, env });
     let out = '';
     let err = '';
@@ -267,7 +301,7 @@ describe('waves run', () => {
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => /slow running \(attempt 1\)/.test(out), "the run to start", 60_000);
+      await waitFor(() => /slow running \(attempt 1\)/.test(out) && stateSays(plan, 'stop', 'slow', 'running'), 'the run to start', 60_000);
       const s = JSON.parse(waves(['status', '--json', plan]).out);
       assert.equal(s.owner.alive, true);
       assert.equal(s.owner.pid, child.pid);
@@ -300,7 +334,10 @@ describe('waves run', () => {
 
   it('kill the engine mid-run, then --resume: the running agent is adopted, not run again', async () => {
     const go = path.join(tmp, 'go-resume');
-    const plan = repoWithPlan('resume', [{ id: 'p', agent: ['write p/a.txt a', 'ask', 'write p/b.txt b'] }, { id: 'q', deps: ['p'], agent: ['write q/c.txt c'] }]);
+    const plan = repoWithPlan('resume', [
+      { id: 'p', agent: ['write p/a.txt a', 'ask', 'write p/b.txt b'] },
+      { id: 'q', deps: ['p'], agent: ['write q/c.txt c'] },
+    ]);
     const repo = path.dirname(plan);
     const runEnv = { ...env, WAVES_TEST_AGENT_RESUME: go };
     const first = spawn(process.execPath, [bin, 'run', '--json', '--agent-argv', AGENT, plan], { cwd: tmp, env: runEnv });
@@ -308,7 +345,8 @@ describe('waves run', () => {
     first.stdout.on('data', (d) => (out += d));
     const gone = new Promise((resolve) => first.on('exit', resolve));
     try {
-      await waitFor(() => /"packageId":"p","status":"running"/.test(out), 'the run to start', 60_000);
+      // Killed only once the state file says running.
+      await waitFor(() => stateSays(plan, 'resume', 'p', 'running'), 'the run to start', 60_000);
     } finally {
       first.kill('SIGKILL');
     }
@@ -349,13 +387,22 @@ describe('on a terminal', () => {
   /** Runs the built bin on a pseudo-terminal (util-linux `script`), with `input` typed into it. */
   function onTty(args: string[], input: string, cwd: string) {
     const command = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: { ...env, COLUMNS: '100', LINES: '30' }, input, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: { ...env, COLUMNS: '100', LINES: '30' },
+      input,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     assert.equal(r.error, undefined, `util-linux script is needed for the terminal tests: ${String(r.error)}`);
     return { code: r.status, out: r.stdout };
   }
 
   it('asks once for the verification commands, then draws the table in place', () => {
-    const plan = repoWithPlan('tty', [{ id: 'a', agent: ['write a/x.txt x'], verify: ['test -f a/x.txt'] }, { id: 'b', deps: ['a'], agent: ['write b/y.txt y'] }]);
+    const plan = repoWithPlan('tty', [
+      { id: 'a', agent: ['write a/x.txt x'], verify: ['test -f a/x.txt'] },
+      { id: 'b', deps: ['a'], agent: ['write b/y.txt y'] },
+    ]);
     const repo = path.dirname(plan);
     const no = onTty(['run', '--agent-argv', AGENT, plan], 'n\n', repo);
     assert.equal(no.code, 1, no.out);
@@ -384,7 +431,7 @@ describe('Ctrl-C', () => {
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => /slow running \(attempt 1\)/.test(out), "the run to start", 60_000);
+      await waitFor(() => /slow running \(attempt 1\)/.test(out), 'the run to start', 60_000);
       child.kill('SIGINT');
       assert.equal(await exited, 1, out);
     } finally {
@@ -450,7 +497,8 @@ describe('help and usage errors', () => {
 
   it('waves --help lists the new commands', () => {
     const r = waves(['--help']);
-    for (const command of ['run', 'status', 'cancel', 'report', 'finish', 'approve']) assert.match(r.out, new RegExp(`^  waves ${command} `, 'm'));
+    for (const command of ['run', 'status', 'cancel', 'report', 'finish', 'approve'])
+      assert.match(r.out, new RegExp(`^  waves ${command} `, 'm'));
   });
 
   it('exit 2 with a clear message, never a stack trace', () => {
@@ -485,7 +533,10 @@ describe('help and usage errors', () => {
   it('a plan with errors: exit 2 and its problems as file:line:col, like validate', () => {
     const repo = path.dirname(repoWithPlan('broken', [{ id: 'a' }]));
     const plan = path.join(repo, 'broken.yaml');
-    fs.writeFileSync(plan, 'schema_version: 1\nfeature: { id: broken }\npackages:\n  - package_id: a\n    depends_on: [ghost]\n    scope: { write_allow: ["a/**"] }\n');
+    fs.writeFileSync(
+      plan,
+      'schema_version: 1\nfeature: { id: broken }\npackages:\n  - package_id: a\n    depends_on: [ghost]\n    scope: { write_allow: ["a/**"] }\n',
+    );
     const r = waves(['run', '--dry-run', plan]);
     assert.equal(r.code, 2);
     assert.match(r.err, /broken\.yaml:5:\d+ dependency-unknown /);
@@ -494,8 +545,14 @@ describe('help and usage errors', () => {
   it('a plan outside any git repository: exit 2', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-nogit-'));
     const plan = path.join(dir, 'work-packages.yaml');
-    fs.writeFileSync(plan, 'schema_version: 1\nfeature: { id: nogit }\npackages:\n  - package_id: a\n    depends_on: []\n    scope: { write_allow: ["a/**"] }\n');
-    for (const args of [['run', '--dry-run', plan], ['status', plan]]) {
+    fs.writeFileSync(
+      plan,
+      'schema_version: 1\nfeature: { id: nogit }\npackages:\n  - package_id: a\n    depends_on: []\n    scope: { write_allow: ["a/**"] }\n',
+    );
+    for (const args of [
+      ['run', '--dry-run', plan],
+      ['status', plan],
+    ]) {
       const r = waves(args, dir);
       assert.equal(r.code, 2, r.out + r.err);
       assert.match(r.err, /not in a git repository/);

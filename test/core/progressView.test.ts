@@ -121,7 +121,10 @@ describe('the progress model', () => {
   it('does not change its input', () => {
     const m = createProgressModel(plan);
     const copy = structuredClone(m);
-    fold(m, [[0, started('wp-db')], [1, { type: 'note', text: 'cancelling…' }]]);
+    fold(m, [
+      [0, started('wp-db')],
+      [1, { type: 'note', text: 'cancelling…' }],
+    ]);
     assert.deepEqual(m, copy);
   });
 
@@ -137,7 +140,10 @@ describe('the progress model', () => {
     assert.equal(m.rows[1]!.detail, 'exited 3');
     assert.equal(m.rows[2]!.status, 'cancelled');
     assert.equal(m.rows[2]!.detail, 'by the user');
-    m = fold(m, [[10, started('wp-web')], [11, { type: 'exited', packageId: 'wp-web', exitCode: null, signal: 'SIGKILL' }]]);
+    m = fold(m, [
+      [10, started('wp-web')],
+      [11, { type: 'exited', packageId: 'wp-web', exitCode: null, signal: 'SIGKILL' }],
+    ]);
     assert.equal(m.rows[3]!.detail, 'ended by SIGKILL');
   });
 
@@ -225,16 +231,25 @@ describe('the table', () => {
   it('every line fits the width, whatever the ids and details', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ id: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), detail: fc.string({ unit: 'grapheme', maxLength: 200 }) }), {
-          minLength: 1,
-          maxLength: 30,
-        }),
+        fc.array(
+          fc.record({
+            id: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+            detail: fc.string({ unit: 'grapheme', maxLength: 200 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 30,
+          },
+        ),
         fc.integer({ min: 1, max: 200 }),
         fc.integer({ min: 1, max: 40 }),
         (pkgs, width, maxRows) => {
           let m = createProgressModel(pkgs.map((p, i) => ({ id: `${p.id}#${i}`, wave: (i % 3) + 1 })));
           pkgs.forEach((p, i) => {
-            m = fold(m, [[i, started(`${p.id}#${i}`)], [i + 1, { type: 'failed', packageId: `${p.id}#${i}`, reason: p.detail || 'x' }]]);
+            m = fold(m, [
+              [i, started(`${p.id}#${i}`)],
+              [i + 1, { type: 'failed', packageId: `${p.id}#${i}`, reason: p.detail || 'x' }],
+            ]);
           });
           for (const line of renderTable(m, width, T0 + 100_000, { maxRows })) {
             assert.ok(displayWidth(line) <= width, `${JSON.stringify(line)} is wider than ${width}`);
@@ -259,11 +274,18 @@ describe('the table', () => {
   });
 
   it('lines up unicode ids by columns, not by code units', () => {
-    const m = fold(createProgressModel([{ id: 'api', wave: 1 }, { id: '日本語', wave: 1 }, { id: 'e\u0301t\u00e9', wave: 1 }]), [
-      [0, started('api')],
-      [0, started('日本語')],
-      [0, started('e\u0301t\u00e9')],
-    ]);
+    const m = fold(
+      createProgressModel([
+        { id: 'api', wave: 1 },
+        { id: '日本語', wave: 1 },
+        { id: 'e\u0301t\u00e9', wave: 1 },
+      ]),
+      [
+        [0, started('api')],
+        [0, started('日本語')],
+        [0, started('e\u0301t\u00e9')],
+      ],
+    );
     const lines = renderTable(m, 80, T0 + 5000).slice(1);
     const statusColumn = lines.map((l) => {
       const i = l.search(/(STATUS|running)/);
@@ -276,7 +298,11 @@ describe('the table', () => {
     const many = Array.from({ length: 40 }, (_, i) => ({ id: `p${String(i).padStart(2, '0')}`, wave: 1 + (i % 4) }));
     let m = createProgressModel(many);
     for (let i = 0; i < 10; i++) m = fold(m, [[i, { type: 'blocked', packageId: `p${String(i).padStart(2, '0')}`, by: ['x'] }]]);
-    m = fold(m, [[20, started('p35')], [21, started('p39')], [22, { type: 'needsInput', packageId: 'p39', reason: 'permission' }]]);
+    m = fold(m, [
+      [20, started('p35')],
+      [21, started('p39')],
+      [22, { type: 'needsInput', packageId: 'p39', reason: 'permission' }],
+    ]);
     const lines = renderTable(m, 100, T0 + 30_000, { maxRows: 8 });
     assert.equal(lines.length, 2 + 8);
     const ids = lines.slice(2, -1).map((l) => l.split(/\s+/)[0]);
@@ -300,10 +326,16 @@ describe('the table', () => {
       [0, { type: 'note', text: 'cancelling…' }],
     ]);
     assert.equal(renderHeader(m), 'wave 1/4 · 2/6 done · 1 blocked · 1 cancelled · cancelling…');
-    const all = fold(createProgressModel([{ id: 'a', wave: 1 }, { id: 'b', wave: 2 }]), [
-      [0, { type: 'succeeded', packageId: 'a' }],
-      [0, { type: 'succeeded', packageId: 'b' }],
-    ]);
+    const all = fold(
+      createProgressModel([
+        { id: 'a', wave: 1 },
+        { id: 'b', wave: 2 },
+      ]),
+      [
+        [0, { type: 'succeeded', packageId: 'a' }],
+        [0, { type: 'succeeded', packageId: 'b' }],
+      ],
+    );
     assert.equal(renderHeader(all), 'wave 2/2 · 2/2 done');
   });
 });
@@ -324,17 +356,26 @@ describe('one line per event', () => {
   it('says when, who and what', () => {
     assert.equal(line(started('wp-api')), '12:01:03 wp-api running (attempt 1)');
     assert.equal(line({ type: 'exited', packageId: 'wp-api', exitCode: 0 }), '12:01:03 wp-api agent exited 0');
-    assert.equal(line({ type: 'exited', packageId: 'wp-api', exitCode: 1, reason: 'timed out' }), '12:01:03 wp-api agent exited 1: timed out');
+    assert.equal(
+      line({ type: 'exited', packageId: 'wp-api', exitCode: 1, reason: 'timed out' }),
+      '12:01:03 wp-api agent exited 1: timed out',
+    );
     assert.equal(line({ type: 'failed', packageId: 'a', reason: 'no change' }), '12:01:03 a failed: no change');
     assert.equal(line({ type: 'blocked', packageId: 'b', by: ['a'] }), '12:01:03 b blocked by a');
-    assert.equal(line({ type: 'verificationResult', packageId: 'a', step: 'npm test', ok: false, detail: 'exit 1' }), '12:01:03 a verification FAILED: npm test (exit 1)');
+    assert.equal(
+      line({ type: 'verificationResult', packageId: 'a', step: 'npm test', ok: false, detail: 'exit 1' }),
+      '12:01:03 a verification FAILED: npm test (exit 1)',
+    );
     assert.equal(line({ type: 'scopeViolation', packageId: 'a', paths: [{ path: 'x', change: 'D' }] }), '12:01:03 a scope violation: D x');
     assert.equal(line({ type: 'note', text: 'run ended' }), '12:01:03 run ended');
   });
   it('uses now when the event has no usable time, and never emits control characters', () => {
     const now = new Date(2025, 2, 1, 8, 0, 0).getTime();
     assert.equal(renderLine({ type: 'succeeded', packageId: 'a', at: 'garbage' }, now), '08:00:00 a succeeded');
-    assert.equal(renderLine({ type: 'failed', packageId: 'a', reason: 'x\x1b[2Jy\nz', at: 'x' }, now), '08:00:00 a failed: x\ufffd[2Jy\ufffdz');
+    assert.equal(
+      renderLine({ type: 'failed', packageId: 'a', reason: 'x\x1b[2Jy\nz', at: 'x' }, now),
+      '08:00:00 a failed: x\ufffd[2Jy\ufffdz',
+    );
   });
 });
 
@@ -346,7 +387,18 @@ describe('engine events', () => {
 
   it('package snapshots set status, attempt, detail and the attempt times', () => {
     let m = engineFold(createProgressModel(plan), [
-      [0, { type: 'run-started', runId: 'r1', featureId: 'f', packages: plan.map((p) => p.id), maxParallel: 2, mode: 'eager', resumed: false }],
+      [
+        0,
+        {
+          type: 'run-started',
+          runId: 'r1',
+          featureId: 'f',
+          packages: plan.map((p) => p.id),
+          maxParallel: 2,
+          mode: 'eager',
+          resumed: false,
+        },
+      ],
       [1, { type: 'package', packageId: 'wp-contracts', status: 'queued', attempt: 0 }],
       [2, { type: 'package', packageId: 'wp-contracts', status: 'running', attempt: 1 }],
       [5, { type: 'needs-input', packageId: 'wp-contracts', reason: 'usage limit' }],
@@ -369,7 +421,9 @@ describe('engine events', () => {
     row = m.rows[0]!;
     assert.deepEqual([row.status, row.endedAt, row.detail], ['succeeded', T0 + 12_000, 'merged']);
     assert.deepEqual([m.rows[2]!.status, m.rows[2]!.endedAt], ['blocked', null]);
-    m = engineFold(m, [[20, { type: 'run-finished', outcome: 'failed', reportFile: null, counts: { succeeded: 1, blocked: 1 }, speedup: null }]]);
+    m = engineFold(m, [
+      [20, { type: 'run-finished', outcome: 'failed', reportFile: null, counts: { succeeded: 1, blocked: 1 }, speedup: null }],
+    ]);
     assert.match(renderHeader(m), / · failed$/);
   });
 
@@ -388,9 +442,15 @@ describe('engine events', () => {
     const t = new Date(2025, 2, 1, 12, 1, 3).toISOString();
     const line = (e: Record<string, unknown>) => renderLine({ ...e, at: t } as E, 0);
     assert.equal(line({ type: 'package', packageId: 'wp-api', status: 'running', attempt: 1 }), '12:01:03 wp-api running (attempt 1)');
-    assert.equal(line({ type: 'package', packageId: 'wp-api', status: 'failed', attempt: 2, detail: 'timed out' }), '12:01:03 wp-api failed: timed out');
+    assert.equal(
+      line({ type: 'package', packageId: 'wp-api', status: 'failed', attempt: 2, detail: 'timed out' }),
+      '12:01:03 wp-api failed: timed out',
+    );
     assert.equal(line({ type: 'needs-input', packageId: 'a', reason: null }), '12:01:03 a goes on (input given)');
-    assert.equal(line({ type: 'verification', packageId: 'a', step: 'unit', ok: false, command: 'npm test' }), '12:01:03 a verification FAILED: unit ($ npm test)');
+    assert.equal(
+      line({ type: 'verification', packageId: 'a', step: 'unit', ok: false, command: 'npm test' }),
+      '12:01:03 a verification FAILED: unit ($ npm test)',
+    );
     assert.equal(line({ type: 'merge', packageId: 'a', ok: false, conflicts: ['src/x.ts'] }), '12:01:03 a merge conflict in src/x.ts');
     assert.equal(line({ type: 'problem', message: 'plan changed' }), '12:01:03 problem: plan changed');
     assert.equal(
@@ -410,6 +470,9 @@ describe('plan changes', () => {
     assert.deepEqual(m.rows.map((r) => r.id).slice(-2), ['wp-integration', 'wp-new']);
     assert.equal(m.note, 'the plan changed');
     const t = new Date(2025, 2, 1, 12, 1, 3).toISOString();
-    assert.equal(renderLine({ type: 'plan-changed', planHash: 'x', added: ['wp-new'], at: t }, 0), '12:01:03 the plan changed: added wp-new');
+    assert.equal(
+      renderLine({ type: 'plan-changed', planHash: 'x', added: ['wp-new'], at: t }, 0),
+      '12:01:03 the plan changed: added wp-new',
+    );
   });
 });
