@@ -386,6 +386,10 @@ function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProf
       throw new UsageError(
         `unknown agent preset "${id}" (presets: ${PRESET_IDS.filter((p) => p !== 'custom').join(', ')}; or --agent-argv)`,
       );
+    if (preset.interactive)
+      throw new UsageError(
+        `"${id}" is an interactive agent: it needs a terminal of its own, which the editor gives it; from the command line use "${id.replace(/-interactive$/, '')}"`,
+      );
     profile = preset;
   }
   if (check && !executableFound(profile.argv[0]!))

@@ -51,6 +51,12 @@ const HELP: Record<string, string> = {
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
+    Presets: claude-code, codex, gemini, aider, copilot (headless; the -interactive
+    ones need the editor's terminals).
+    --agent-argv: the program and its arguments, never run through a shell, with
+    \${promptFile} \${resultFile} \${packageId} \${worktree} \${feature} \${attemptDir}
+    replaced inside them. --only: just these packages. --timeout-grace: seconds from
+    TERM to KILL when an agent is stopped. --resume: go on with an interrupted run.
     Ctrl-C once cancels the run cleanly (resume with --resume); twice exits at once.
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
   status: `waves status [--json] <plan>

@@ -508,6 +508,7 @@ describe('help and usage errors', () => {
       [['run', '--max-parallel', '0', plan], /--max-parallel must be a whole number ≥ 1, not "0"/],
       [['run', '--max-parallel', 'x', plan], /--max-parallel must be/],
       [['run', '--agent', 'nonesuch', plan], /unknown agent preset "nonesuch" \(presets: claude-code/],
+      [['run', '--agent', 'codex-interactive', plan], /"codex-interactive" is an interactive agent: .* use "codex"/],
       [['run', '--agent-argv', 'not json', plan], /--agent-argv must be a JSON array of strings/],
       [['run', '--agent-argv', '[]', plan], /--agent-argv must be a JSON array of strings/],
       [['run', '--agent-argv', '["x", "${nope}"]', plan], /unknown placeholder \$\{nope\}/],
