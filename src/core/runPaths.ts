@@ -186,8 +186,12 @@ export function historyFile(repo: string, featureId: string, runId: string): str
 // ---------------------------------------------------------------------------------------
 // Worktrees (a sibling folder of the repository) and branches
 
-/** `<repo>.worktrees/<feature>`: the folder of a feature's worktrees, beside the repository. */
-export function worktreesRoot(repo: string, featureId: string): string {
+/**
+ * `<repo>.worktrees/<feature>`: the folder of a feature's worktrees, beside the repository;
+ * `<folder>/<feature>` when a worktree folder is configured (absolute, or relative to the repository).
+ */
+export function worktreesRoot(repo: string, featureId: string, folder?: string): string {
+  if (folder !== undefined && folder.trim() !== '') return path.join(path.resolve(repo, folder.trim()), featureSlug(featureId));
   const normal = path.normalize(repo);
   const root = path.parse(normal).root;
   const trimmed = normal.length > root.length ? normal.replace(/[\\/]+$/, '') : normal;
@@ -195,13 +199,13 @@ export function worktreesRoot(repo: string, featureId: string): string {
 }
 
 /** An isolated package's worktree. */
-export function worktreePath(repo: string, featureId: string, packageId: string): string {
-  return path.join(worktreesRoot(repo, featureId), packageName(packageId));
+export function worktreePath(repo: string, featureId: string, packageId: string, folder?: string): string {
+  return path.join(worktreesRoot(repo, featureId, folder), packageName(packageId));
 }
 
 /** The integration branch's worktree. */
-export function integrationPath(repo: string, featureId: string): string {
-  return path.join(worktreesRoot(repo, featureId), INTEGRATION_NAME);
+export function integrationPath(repo: string, featureId: string, folder?: string): string {
+  return path.join(worktreesRoot(repo, featureId, folder), INTEGRATION_NAME);
 }
 
 /** `waves/<feature>/<package>`. */

@@ -115,6 +115,12 @@ export interface EngineOptions {
   pollMs?: number;
   /** The length of one of the plan's minutes (`timeout_minutes`), default 60 000 ms — tests shorten it. */
   minuteMs?: number;
+  /** The agent of one package (per-package overrides); default `agent` for every package. */
+  agentFor?: (packageId: string) => AgentProfile;
+  /** The folder of the worktrees (`<folder>/<feature>/<package>`), absolute or relative to the repository; default `<repo>.worktrees`. */
+  worktreesFolder?: string;
+  /** On resume, packages found interrupted stay interrupted (a person offers them again with Resume); default: offered again at once. */
+  keepInterrupted?: boolean;
 }
 
 export interface DryRun {
@@ -447,7 +453,7 @@ export class RunEngine {
   }
 
   private treeOf(pkg: PlanPackage): string {
-    return this.isolated(pkg) ? worktreePath(this.repoRoot, this.featureId, pkg.id) : this.repoRoot;
+    return this.isolated(pkg) ? worktreePath(this.repoRoot, this.featureId, pkg.id, this.options.worktreesFolder) : this.repoRoot;
   }
 
   // -------------------------------------------------------------------------------------
@@ -626,7 +632,7 @@ export class RunEngine {
     const integration = await ensureIntegration({
       repo: this.repoRoot,
       branch: integrationBranch(this.featureId),
-      worktree: integrationPath(this.repoRoot, this.featureId),
+      worktree: integrationPath(this.repoRoot, this.featureId, this.options.worktreesFolder),
       base: head,
       reason: `Wave Orchestrator: integration branch of ${this.featureId}`,
     });
@@ -838,7 +844,8 @@ export class RunEngine {
         upstream,
       });
       await fs.promises.writeFile(files.prompt, prompt);
-      const { argv, stdinFile } = expandAgent(this.options.agent, {
+      const agent = this.options.agentFor?.(id) ?? this.options.agent;
+      const { argv, stdinFile } = expandAgent(agent, {
         promptFile: files.prompt,
         packageId: id,
         worktree: tree.worktree,
@@ -859,13 +866,13 @@ export class RunEngine {
           WAVES_RESULT_FILE: files.result,
           WAVES_ATTEMPT_DIR: dir,
         },
-        interactive: this.options.agent.interactive,
+        interactive: agent.interactive,
         stdinFile,
         timeoutMs: timeoutMinutes ? Math.round(timeoutMinutes * (this.options.minuteMs ?? 60_000)) : null,
         graceMs: this.graceMs,
         startToken: token,
-        verdict: this.options.agent.verdict,
-        needsInputPattern: this.options.agent.needsInputPattern ?? null,
+        verdict: agent.verdict,
+        needsInputPattern: agent.needsInputPattern ?? null,
       };
       await writeAtomic(files.spec, JSON.stringify(spec, null, 2) + '\n');
 
@@ -883,7 +890,7 @@ export class RunEngine {
           args: [this.runnerScript, dir, token],
           cwd: tree.worktree,
           env: {},
-          interactive: this.options.agent.interactive,
+          interactive: agent.interactive,
         });
       } catch (err) {
         this.unwatch(live);
@@ -929,7 +936,7 @@ export class RunEngine {
     const integration = this.state.integration!;
     const tree = await createWorktree({
       repo: this.repoRoot,
-      path: worktreePath(this.repoRoot, this.featureId, pkg.id),
+      path: worktreePath(this.repoRoot, this.featureId, pkg.id, this.options.worktreesFolder),
       branch: packageBranch(this.featureId, pkg.id),
       base: await gitOut(integration.worktree, ['rev-parse', 'HEAD']),
       reason: `Wave Orchestrator: run ${this.state.runId} of ${this.featureId}`,
@@ -1157,7 +1164,7 @@ export class RunEngine {
 
   private async headOf(pkg: PlanPackage): Promise<string | null> {
     try {
-      return await gitOut(worktreePath(this.repoRoot, this.featureId, pkg.id), ['rev-parse', 'HEAD']);
+      return await gitOut(worktreePath(this.repoRoot, this.featureId, pkg.id, this.options.worktreesFolder), ['rev-parse', 'HEAD']);
     } catch {
       return null;
     }
@@ -1165,7 +1172,7 @@ export class RunEngine {
 
   /** Commits what the agent left uncommitted in its worktree; returns the branch's tip. */
   private async commitLeftovers(pkg: PlanPackage, attempt: number): Promise<string | null> {
-    const wt = worktreePath(this.repoRoot, this.featureId, pkg.id);
+    const wt = worktreePath(this.repoRoot, this.featureId, pkg.id, this.options.worktreesFolder);
     await commitAll(wt, `waves: ${pkg.id} (attempt ${attempt}): the agent's uncommitted changes`);
     return this.headOf(pkg);
   }
@@ -1179,7 +1186,7 @@ export class RunEngine {
         status.map((e) => ({ path: e.path, change: e.index === '?' ? ('?' as const) : toFileChange(statusChange(e)) })),
       );
     }
-    const wt = worktreePath(this.repoRoot, this.featureId, pkg.id);
+    const wt = worktreePath(this.repoRoot, this.featureId, pkg.id, this.options.worktreesFolder);
     return (await auditChanges({ worktree: wt, baseSha: record.baseSha ?? this.state.integration!.tipSha })).changes;
   }
 
@@ -1263,7 +1270,7 @@ export class RunEngine {
 
   /** A merged package's worktree goes when it is clean (never forced); its branch stays while git wants it. */
   private async removeWorktree(pkg: PlanPackage): Promise<void> {
-    const wt = worktreePath(this.repoRoot, this.featureId, pkg.id);
+    const wt = worktreePath(this.repoRoot, this.featureId, pkg.id, this.options.worktreesFolder);
     try {
       const r = await removeWorktreeIfSafe({
         repo: this.repoRoot,
@@ -1329,7 +1336,8 @@ export class RunEngine {
       this.apply({ type: 'interrupted', packageId: id, reason: 'the run stopped while it ran and its agent is gone (no exit record)' });
       await this.releaseLocksOf(id);
     }
-    // Interrupted packages are offered again; finished ones stay finished.
+    // Interrupted packages are offered again (unless a person is to choose); finished ones stay finished.
+    if (this.options.keepInterrupted) return;
     for (const record of Object.values(this.state.packages)) {
       if (record.status === 'interrupted' && this.scopeIds().includes(record.packageId))
         this.apply({ type: 'reset', packageId: record.packageId }, 'offered again after the interruption');

@@ -72,6 +72,15 @@ describe('runPaths', () => {
     assert.throws(() => packageBranch('add-login', INTEGRATION_NAME), RangeError);
   });
 
+  it('puts worktrees in a configured folder (absolute, or relative to the repository) when one is given', () => {
+    const abs = path.join(path.sep, 'trees');
+    assert.equal(worktreesRoot(repo, 'add-login', abs), path.join(abs, 'add-login'));
+    assert.equal(worktreePath(repo, 'add-login', 'wp-api', abs), path.join(abs, 'add-login', 'wp-api'));
+    assert.equal(integrationPath(repo, 'add-login', abs), path.join(abs, 'add-login', '_integration'));
+    assert.equal(worktreesRoot(repo, 'add-login', '../trees'), path.join(path.dirname(repo), 'trees', 'add-login'));
+    assert.equal(worktreesRoot(repo, 'add-login', '  '), worktreesRoot(repo, 'add-login'), 'blank: the sibling folder');
+  });
+
   it('uses the run-state file name, without .json, for features everywhere', () => {
     for (const id of ['add-login', 'Add Login', 'con', '../../etc', 'é', '']) {
       const slug = featureSlug(id);

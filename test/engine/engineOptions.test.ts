@@ -1,0 +1,101 @@
+/**
+ * RunEngine options the editor needs (issue #10): a per-package agent (`agentFor`), a
+ * configured worktree folder (`worktreesFolder`), and a resume that leaves interrupted
+ * packages for a person to offer again (`keepInterrupted`). Real git repositories, the real
+ * runner bundle, the scripted test agent as real processes; waits on conditions only.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { customProfile } from '../../src/core/agents';
+import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/runPaths';
+import type { RunState } from '../../src/core/runState';
+import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
+import { exists, isolateGit, repoWithPlan, scriptedAgent, treeFiles } from './engineFixtures';
+import { buildRunner, pidAlive, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
+
+let runnerScript = '';
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+});
+
+async function engineFor(planFile: string, extra: Partial<EngineOptions> = {}): Promise<{ engine: RunEngine; events: EngineEvent[] }> {
+  const engine = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript, graceMs: 500, pollMs: 200, ...extra });
+  const events: EngineEvent[] = [];
+  engine.events((e) => events.push(e));
+  return { engine, events };
+}
+
+const specArgv = (repo: string, feature: string, runId: string, id: string) =>
+  (JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, feature, runId, id, 1)).spec, 'utf8')) as { argv: string[] }).argv;
+
+describe('RunEngine options for the editor', () => {
+  test('agentFor gives one package its own agent; worktreesFolder puts every worktree in the configured folder', async () => {
+    const { repo, planFile } = repoWithPlan('options', [
+      { id: 'a', agent: ['write a/x.txt from a'] },
+      { id: 'b', deps: ['a'], agent: ['write b/x.txt from b', 'commit'] },
+    ]);
+    const folder = tempDir('waves-trees-');
+    const other = customProfile([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}'], { label: 'the override' });
+    const asked: string[] = [];
+    const { engine } = await engineFor(planFile, {
+      worktreesFolder: folder,
+      agentFor: (id) => {
+        asked.push(id);
+        return id === 'b' ? other : scriptedAgent();
+      },
+    });
+    const outcome = await engine.run();
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.deepEqual(asked.sort(), ['a', 'b'], 'asked once per attempt');
+    const runId = outcome.runId;
+    assert.ok(!specArgv(repo, 'options', runId, 'a').includes(SCRIPTED_AGENT), 'a ran the default agent');
+    assert.deepEqual(specArgv(repo, 'options', runId, 'b').slice(0, 3), [process.execPath, SCRIPTED_AGENT, '--prompt'], 'b ran its own agent');
+
+    const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'options'), 'utf8')) as RunState;
+    assert.equal(state.integration?.worktree, path.join(folder, 'options', '_integration'));
+    for (const id of ['a', 'b']) assert.equal(state.packages[id]!.worktree, path.join(folder, 'options', id));
+    assert.ok(!exists(`${repo}.worktrees`), 'nothing in the default sibling folder');
+    assert.deepEqual(treeFiles(repo, integrationBranch('options')), ['README.md', 'a/x.txt', 'b/x.txt', 'work-packages.yaml']);
+  });
+
+  test('keepInterrupted: a resume adopts the live agent and leaves the dead one interrupted, not re-run', async () => {
+    const { repo, planFile } = repoWithPlan('keep', [
+      { id: 'b', agent: ['ask waiting for approval', 'write b/x.txt'] },
+      { id: 'c', agent: ['ask waiting for approval', 'write c/x.txt'] },
+      { id: 'd', deps: ['c'], agent: ['write d/x.txt'] },
+    ]);
+    const resume = path.join(tempDir(), 'resume');
+    const env = { WAVES_TEST_AGENT_RESUME: resume };
+    const first = await engineFor(planFile, { env });
+    void first.engine.run().catch(() => undefined);
+    await waitFor(() => ['b', 'c'].every((id) => first.events.some((e) => e.type === 'needs-input' && e.packageId === id)), 'b and c to wait for input', 30_000);
+    // The engine goes (as a window reload takes the extension host), its agents stay; c's die too.
+    first.engine.dispose();
+    const runId = (JSON.parse(fs.readFileSync(runStateFile(repo, 'keep'), 'utf8')) as RunState).runId;
+    const c = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, 'keep', runId, 'c', 1)).meta, 'utf8')) as { runnerPid: number; agentPid: number };
+    process.kill(c.runnerPid, 'SIGKILL');
+    process.kill(-c.agentPid, 'SIGKILL');
+    await waitFor(() => !pidAlive(c.runnerPid) && !pidAlive(c.agentPid), 'c to be gone');
+
+    const { engine, events } = await engineFor(planFile, { env, keepInterrupted: true });
+    const done = engine.run({ resume: true });
+    await waitFor(() => events.some((e) => e.type === 'run-started'), 'the resumed run to start');
+    fs.writeFileSync(resume, '');
+    const outcome = await done;
+
+    assert.equal(outcome.runId, runId, 'the same run went on');
+    assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'b' && /adopted/.test(e.detail ?? '')), 'b adopted');
+    assert.equal(outcome.state.packages.b!.status, 'succeeded');
+    assert.equal(outcome.state.packages.b!.attempts, 1);
+    assert.equal(outcome.state.packages.c!.status, 'interrupted', 'c waits for a person');
+    assert.equal(outcome.state.packages.c!.attempts, 1, 'c was not started again');
+    assert.ok(!exists(attemptDir(repo, 'keep', runId, 'c', 2)));
+    assert.equal(outcome.state.packages.d!.status, 'pending', 'its dependent waits');
+    assert.equal(outcome.counts.interrupted, 1);
+    assert.notEqual(outcome.outcome, 'succeeded');
+  });
+});
