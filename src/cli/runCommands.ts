@@ -451,6 +451,37 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxP
   }
 }
 
+/**
+ * Verification commands run with the user's shell: only once the user approved the list.
+ * Approved already (this run's list, or the plan's whole list by `waves approve`) →
+ * 'approved'; on a terminal the user is asked once (yes → 'approved', which the engine
+ * records); otherwise the list is shown with how to approve it, and null (nothing starts).
+ */
+async function approvalFor(
+  io: Io,
+  loaded: LoadedPlan,
+  only: readonly string[] | undefined,
+  json: boolean,
+): Promise<'approved' | 'refuse-unapproved' | null> {
+  const commands = verificationCommands(loaded.analysis, only);
+  if (commands.length === 0) return 'refuse-unapproved';
+  const approvals = approvalsFile(fs.realpathSync(loaded.repo));
+  const planFile = fs.realpathSync(path.resolve(loaded.file));
+  if (isApproved(approvals, planFile, commands) || isApproved(approvals, planFile, verificationCommands(loaded.analysis, undefined)))
+    return 'approved';
+  const list = commands.map((c) => `  ${c}\n`).join('');
+  if (process.stdin.isTTY && process.stderr.isTTY && !json) {
+    io.err(`The plan's verification commands run with your shell in each package's tree:\n${list}`);
+    if (await askYesNo('Approve these commands for this plan? [y/N] ')) return 'approved';
+    io.err('waves: not approved; nothing was started\n');
+    return null;
+  }
+  io.err(
+    `waves: the plan's verification commands are not approved yet; they would run with your shell:\n${list}run \`waves approve ${loaded.file}\` first\n`,
+  );
+  return null;
+}
+
 /** Live progress: a repainted table on a TTY, a line per event otherwise, NDJSON with --json. */
 class ProgressOutput {
   private model: ProgressModel;
@@ -539,6 +570,15 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const dry = flags.has('dry-run');
   if (dry && flags.has('resume')) throw new UsageError('--dry-run and --resume do not go together');
   const agent = agentFrom(flags, !dry);
+  const loaded = loadPlan(io, file, true);
+  if (typeof loaded === 'number') return loaded;
+  const unknown = (only ?? []).filter((id) => !loaded.analysis.graph.ids.includes(id));
+  if (unknown.length) {
+    io.err(`waves: ${file} has no package ${unknown.map((id) => `"${id}"`).join(', ')} (--only)\n`);
+    return 2;
+  }
+  const verification = dry ? 'refuse-unapproved' : await approvalFor(io, loaded, only, json);
+  if (verification === null) return 1;
 
   let engine: RunEngine;
   try {
@@ -547,6 +587,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       agent,
       maxParallel,
       mode,
+      verification,
       ...(only ? { only } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
     });
@@ -574,42 +615,6 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     printDryRun(io, engine, engine.dryRun(), json, maxParallel, mode);
     engine.dispose();
     return 0;
-  }
-
-  // Verification commands run with the user's shell: only once the user approved this list.
-  const commands = verificationCommands(engine.analysis, only);
-  let verification: 'approved' | 'refuse-unapproved' = 'refuse-unapproved';
-  if (commands.length > 0) {
-    if (isApproved(approvalsFile(engine.repoRoot), engine.planFile, commands)) verification = 'approved';
-    else if (process.stdin.isTTY && process.stderr.isTTY && !json) {
-      io.err(`The plan's verification commands run with your shell in each package's tree:\n${commands.map((c) => `  ${c}\n`).join('')}`);
-      if (!(await askYesNo('Approve these commands for this plan? [y/N] '))) {
-        io.err('waves: not approved; nothing was started\n');
-        engine.dispose();
-        return 1;
-      }
-      await approve(approvalsFile(engine.repoRoot), engine.planFile, commands);
-      verification = 'approved';
-    } else {
-      io.err(
-        `waves: the plan's verification commands are not approved yet; they would run with your shell:\n${commands.map((c) => `  ${c}\n`).join('')}run \`waves approve ${file}\` first\n`,
-      );
-      engine.dispose();
-      return 1;
-    }
-  }
-  // The engine reads its options at prepare(); re-prepare with the policy when it changed.
-  if (verification === 'approved') {
-    engine.dispose();
-    engine = await RunEngine.prepare({
-      planFile: file,
-      agent,
-      maxParallel,
-      mode,
-      verification,
-      ...(only ? { only } : {}),
-      ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
-    });
   }
 
   const packages: ProgressPackage[] = engine.analysis.graph.ids

@@ -447,7 +447,10 @@ describe('Ctrl-C', () => {
 
 describe('verification commands need an approval', () => {
   it('run refuses without a TTY and names the list; approve --yes records it', () => {
-    const plan = repoWithPlan('checks', [{ id: 'a', agent: ['write a/x.txt x'], verify: ['test -f a/x.txt', 'echo "ok"'] }]);
+    const plan = repoWithPlan('checks', [
+      { id: 'a', agent: ['write a/x.txt x'], verify: ['test -f a/x.txt', 'echo "ok"'] },
+      { id: 'b', agent: ['write b/y.txt y'], verify: ['test -f b/y.txt'] },
+    ]);
     const refused = waves(['run', '--agent-argv', AGENT, plan]);
     assert.equal(refused.code, 1);
     assert.match(refused.err, /^ {2}test -f a\/x\.txt$/m);
@@ -464,9 +467,20 @@ describe('verification commands need an approval', () => {
     assert.match(yes.out, /^approved/m);
     assert.match(waves(['approve', plan]).out, /already approved/);
 
-    const ran = waves(['run', '--agent-argv', AGENT, plan]);
-    assert.doesNotMatch(ran.err, /not approved/);
-    assert.equal(ran.code, 0, ran.out + ran.err);
+    // The plan's whole list approved covers a run of some of its packages, and the whole run.
+    const some = waves(['run', '--only', 'a', '--agent-argv', AGENT, plan]);
+    assert.equal(some.code, 0, some.out + some.err);
+    assert.match(some.out, /a verifying: \$ test -f a\/x\.txt/);
+    const all = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(all.code, 0, all.out + all.err);
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.deepEqual(
+      s.packages.map((p: { id: string; status: string }) => [p.id, p.status]),
+      [
+        ['a', 'succeeded'],
+        ['b', 'succeeded'],
+      ],
+    );
   });
 });
 
@@ -540,7 +554,8 @@ describe('help and usage errors', () => {
     );
     const r = waves(['run', '--dry-run', plan]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /broken\.yaml:5:\d+ dependency-unknown /);
+    assert.match(r.err, /broken\.yaml:5:\d+ error dependency-unknown /);
+    assert.match(r.err, /has errors; fix them before running it/);
   });
 
   it('a plan outside any git repository: exit 2', () => {
