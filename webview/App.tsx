@@ -58,6 +58,9 @@ export interface AppProps {
   save: (patch: Partial<SavedState>) => void;
 }
 
+/** Plans with more packages than this do not open fitted to the whole plan. */
+const LARGE_VIEW = 200;
+
 export const FILTERS: { value: string; label: string }[] = [
   { value: '', label: 'All statuses' },
   { value: 'active', label: 'Running' },
@@ -225,7 +228,16 @@ function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage
   }, [query, matches.length]);
 
   const onMoveEnd = useCallback((_e: unknown, viewport: Viewport) => save({ viewport }), [save]);
-  const initialViewport = samePlan ? saved.viewport : undefined;
+  // Small plans fit the view; large ones open at a readable zoom on the first wave, so only
+  // what is in view is drawn (Fit view is one click away).
+  const initialViewport = useMemo((): Viewport | undefined => {
+    if (samePlan && saved.viewport) return saved.viewport;
+    if (plan.nodes.length <= LARGE_VIEW) return undefined;
+    const first = layout.nodes.get(layout.columns.find((c) => c.length)?.[0] ?? '');
+    const zoom = 0.8;
+    return first ? { x: 40 - first.x * zoom, y: 120 - first.y * zoom, zoom } : undefined;
+    // Only when the plan is first shown.
+  }, [plan.planUri]);
 
   const unplaced = plan.nodes.filter((n) => n.wave === null).length;
   const conflicts = plan.edges.filter((e) => e.kind === 'conflict').length;

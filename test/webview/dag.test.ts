@@ -351,6 +351,19 @@ describe('DAG webview', () => {
     await page.waitForFunction(() => !document.querySelector('.details') && document.activeElement?.getAttribute('data-id') === 'wp-api');
   });
 
+  it('draws a generated plan of 1,000 packages whole (not collapsed), only what is in view in the DOM', async () => {
+    const plan = planMessage(generatePlan(1000, { compact: true }), 1);
+    await post(plan);
+    await page.locator('.react-flow__node-package').first().waitFor();
+    assert.equal(await page.locator('.react-flow__node-summary').count(), 0);
+    assert.equal(await page.locator('.wave-header').count(), plan.waves.length);
+    await page.locator('input.search').fill('wp-500');
+    await page.locator('input.search').press('Enter');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-id') === 'wp-500');
+    await shot('webview-dag-1000.png');
+    assert.deepEqual(violations, []);
+  });
+
   it('collapses the waves of a plan beyond 1,000 packages into summaries that expand', async () => {
     await post(planMessage(generatePlan(1200, { compact: true }), 1));
     await page.locator('.summary').first().waitFor();
@@ -363,6 +376,7 @@ describe('DAG webview', () => {
     assert.equal(await page.locator('.react-flow__node-summary').count(), waves - 1);
     const saved = await page.evaluate(() => JSON.parse(sessionStorage.getItem('state') ?? '{}'));
     assert.deepEqual(saved.expanded, ['wave:1']);
+    await shot('webview-dag-1200-collapsed.png');
     assert.deepEqual(violations, []);
   });
 
