@@ -28,6 +28,15 @@ function waves(args: string[], cwd = tmp) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** The built bin as a background process: its output so far, its exit, and a way to stop it. */
+function startWaves(args: string[], runEnv: NodeJS.ProcessEnv = env) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: tmp, env: runEnv });
+  const run = { child, out: '', err: '', exited: new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))) };
+  child.stdout.on('data', (d) => (run.out += d));
+  child.stderr.on('data', (d) => (run.err += d));
+  return run;
+}
+
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env }).trim();
 }
@@ -294,14 +303,14 @@ describe('waves run', () => {
       { id: 'slow', agent: ['write slow/a.txt a', 'hang'], lockFiles: ['shared/config.json'] },
       { id: 'later', deps: ['slow'] },
     ]);
-    const child = spawn(process.execPath, [bin, 'run', '--agent-argv', AGENT, '--timeout-grace', '2', plan], { cwd: tmp, env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const run = startWaves(['run', '--agent-argv', AGENT, '--timeout-grace', '2', plan]);
+    const child = run.child;
     try {
-      await waitFor(() => /slow running \(attempt 1\)/.test(out) && stateSays(plan, 'stop', 'slow', 'running'), 'the run to start', 60_000);
+      await waitFor(
+        () => /slow running \(attempt 1\)/.test(run.out) && stateSays(plan, 'stop', 'slow', 'running'),
+        'the run to start',
+        60_000,
+      );
       const s = JSON.parse(waves(['status', '--json', plan]).out);
       assert.equal(s.owner.alive, true);
       assert.equal(s.owner.pid, child.pid);
@@ -317,9 +326,9 @@ describe('waves run', () => {
       const cancel = waves(['cancel', plan]);
       assert.equal(cancel.code, 0, cancel.err);
       assert.match(cancel.out, /asked the engine/);
-      const code = await exited;
-      assert.equal(code, 1, out + err);
-      assert.match(out, /cancelled; resume with `waves run --resume /);
+      const code = await run.exited;
+      assert.equal(code, 1, run.out + run.err);
+      assert.match(run.out, /cancelled; resume with `waves run --resume /);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
@@ -340,35 +349,27 @@ describe('waves run', () => {
     ]);
     const repo = path.dirname(plan);
     const runEnv = { ...env, WAVES_TEST_AGENT_RESUME: go };
-    const first = spawn(process.execPath, [bin, 'run', '--json', '--agent-argv', AGENT, plan], { cwd: tmp, env: runEnv });
-    let out = '';
-    first.stdout.on('data', (d) => (out += d));
-    const gone = new Promise((resolve) => first.on('exit', resolve));
+    const first = startWaves(['run', '--json', '--agent-argv', AGENT, plan], runEnv);
     try {
       // Killed only once the state file says running.
       await waitFor(() => stateSays(plan, 'resume', 'p', 'running'), 'the run to start', 60_000);
     } finally {
-      first.kill('SIGKILL');
+      first.child.kill('SIGKILL');
     }
-    await gone;
+    await first.exited;
     const stale = JSON.parse(waves(['status', '--json', plan]).out);
     assert.equal(stale.owner.alive, false);
     assert.match(stale.owner.stale, /gone|heartbeat/);
     assert.equal(stale.packages[0].status, 'running');
     assert.match(waves(['status', plan]).out, /^driven by: nobody alive — the lease of pid \d+ .* is stale/m);
 
-    const second = spawn(process.execPath, [bin, 'run', '--json', '--resume', '--agent-argv', AGENT, plan], { cwd: tmp, env: runEnv });
-    let out2 = '';
-    let err2 = '';
-    second.stdout.on('data', (d) => (out2 += d));
-    second.stderr.on('data', (d) => (err2 += d));
-    const exited = new Promise<number | null>((resolve) => second.on('exit', (code) => resolve(code)));
+    const second = startWaves(['run', '--json', '--resume', '--agent-argv', AGENT, plan], runEnv);
     try {
-      await waitFor(() => /"type":"run-started".*"resumed":true/.test(out2), 'the resumed run to start', 60_000);
+      await waitFor(() => /"type":"run-started".*"resumed":true/.test(second.out), 'the resumed run to start', 60_000);
       fs.writeFileSync(go, 'go');
-      assert.equal(await exited, 0, out2 + err2);
+      assert.equal(await second.exited, 0, second.out + second.err);
     } finally {
-      if (second.exitCode === null) second.kill('SIGKILL');
+      if (second.child.exitCode === null) second.child.kill('SIGKILL');
     }
     const s = JSON.parse(waves(['status', '--json', plan]).out);
     assert.deepEqual(
@@ -425,20 +426,17 @@ describe('on a terminal', () => {
 describe('Ctrl-C', () => {
   it('the first interrupt cancels the run cleanly and says how to resume', async () => {
     const plan = repoWithPlan('interrupt', [{ id: 'slow', agent: ['hang'] }]);
-    const child = spawn(process.execPath, [bin, 'run', '--agent-argv', AGENT, '--timeout-grace', '2', plan], { cwd: tmp, env });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const run = startWaves(['run', '--agent-argv', AGENT, '--timeout-grace', '2', plan]);
+    const child = run.child;
     try {
-      await waitFor(() => /slow running \(attempt 1\)/.test(out), 'the run to start', 60_000);
+      await waitFor(() => /slow running \(attempt 1\)/.test(run.out), 'the run to start', 60_000);
       child.kill('SIGINT');
-      assert.equal(await exited, 1, out);
+      assert.equal(await run.exited, 1, run.out + run.err);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    assert.match(out, /cancelling… \(Ctrl-C again to exit at once\)/);
-    assert.match(out, /cancelled; resume with `waves run --resume /);
+    assert.match(run.out, /cancelling… \(Ctrl-C again to exit at once\)/);
+    assert.match(run.out, /cancelled; resume with `waves run --resume /);
     const s = JSON.parse(waves(['status', '--json', plan]).out);
     assert.equal(s.packages[0].status, 'cancelled');
     assert.equal(s.owner, null, 'the lease was released');
