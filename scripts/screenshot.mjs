@@ -38,11 +38,10 @@ try {
   const page = await browser.newPage({ viewport: { width: 1800, height: 900 } });
   await page.goto(cs.folderUrl(ws, [['extensionDevelopmentPath', cs.remoteUri(REPO)], ['skipWelcome', 'true']]));
   await waitForWorkbench(page);
-  await runCommand(page, 'waves.focusView', 'Waves: Show Waves View');
+  await runCommand(page, 'waves.plan.focus', 'Waves: Focus on Waves View');
   await page.locator('.monaco-list-row', { hasText: 'wp-api' }).first().click();
   await page.waitForTimeout(2500); // editor opens, CodeLens and diagnostics settle
-  // The DAG beside the plan: split the editor, then show the DAG in the new group.
-  await runCommand(page, 'workbench.action.splitEditorRight', 'View: Split Editor Right');
+  // The DAG opens beside the plan by itself.
   await runCommand(page, 'waves.showDag', 'Waves: Show DAG');
   // the graph is wider than the plan's text: give its group more room
   for (let i = 0; i < 3; i++) await runCommand(page, 'workbench.action.increaseViewWidth', 'View: Increase Current View Width');
