@@ -12,7 +12,15 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { AgentProfileError, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/agents';
+import {
+  AgentProfileError,
+  PERMISSION_PROMPT_PATTERN,
+  PRESET_IDS,
+  USAGE_LIMIT_PATTERN,
+  customProfile,
+  presetProfile,
+  type AgentProfile,
+} from '../core/agents';
 import { analyzePlan, type PlanAnalysis } from '../core/engine';
 import { LockTableStore, isLiveLock, type LockEntry } from '../core/lockTable';
 import {
@@ -374,7 +382,8 @@ function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProf
         '--agent-argv must be a JSON array of strings, the program first, e.g. \'["my-agent", "--prompt", "${promptFile}"]\'',
       );
     try {
-      profile = customProfile(argv as string[]);
+      // A usage limit or a permission prompt in its output marks the package as waiting for a person.
+      profile = customProfile(argv as string[], { needsInputPattern: `${USAGE_LIMIT_PATTERN}|${PERMISSION_PROMPT_PATTERN}` });
     } catch (err) {
       if (err instanceof AgentProfileError) throw new UsageError(`--agent-argv: ${err.message}`);
       throw err;

@@ -341,6 +341,24 @@ describe('waves run', () => {
     assert.deepEqual(s.locks, [], 'the locks were released');
   });
 
+  it('an agent that waits for a person shows as needs-input, not as running forever', async () => {
+    const go = path.join(tmp, 'go-needs-input');
+    const plan = repoWithPlan('wait', [{ id: 'w', agent: ['write w/a.txt a', 'ask', 'write w/b.txt b'] }]);
+    const run = startWaves(['run', '--agent-argv', AGENT, plan], { ...env, WAVES_TEST_AGENT_RESUME: go });
+    try {
+      const waiting = () => JSON.parse(waves(['status', '--json', plan]).out || '{}').packages?.[0]?.needsInput;
+      await waitFor(() => stateSays(plan, 'wait', 'w', 'running') && waiting(), 'needs input in the run state', 60_000);
+      assert.match(waiting().reason, /usage limit/);
+      assert.match(waves(['status', plan]).out, /^w\s+1\s+needs-input\s+1\s.*needs input since .*usage limit/m);
+      fs.writeFileSync(go, 'go');
+      assert.equal(await run.exited, 0, run.out + run.err);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    assert.match(run.out, /w needs input: usage limit/);
+    assert.match(run.out, /w goes on \(input given\)/);
+  });
+
   it('kill the engine mid-run, then --resume: the running agent is adopted, not run again', async () => {
     const go = path.join(tmp, 'go-resume');
     const plan = repoWithPlan('resume', [
