@@ -12,6 +12,7 @@
  * The input is deliberately narrow (the fields of a package record every run-state version
  * has), so the report does not change when the run state does. Pure and deterministic.
  */
+import { covers } from './glob';
 import { mergeResults, type MergedResults, type ResultReadout } from './resultRecord';
 
 /** The package-record fields the report reads. */
@@ -45,6 +46,8 @@ export interface ReportPlan {
       title?: string;
       dependsOn: readonly { value: string }[];
       outputs?: { resultKeys: readonly string[] };
+      /** The package's write scope; a changed file no package's write scope covers is "unowned". */
+      scope?: { writeAllow: readonly { value: string }[] };
     }[];
   };
 }
@@ -103,6 +106,11 @@ export interface RunReportJson {
   packages: ReportPackage[];
   metrics: RunMetrics;
   merged: MergedResults;
+  /**
+   * Files a package changed that no package of the plan may write (issue #8's "unowned
+   * writes"), sorted by path. Empty when the plan says nothing about scopes.
+   */
+  unownedWrites: { path: string; change: string; packageId: string }[];
 }
 
 export function buildRunReport(input: RunReportInput): { json: RunReportJson; markdown: string } {
@@ -152,8 +160,26 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     packages,
     metrics,
     merged,
+    unownedWrites: unownedWrites(packages, planPackages),
   };
   return { json, markdown: markdown(json) };
+}
+
+/** Changed files (audited changes and scope violations) that no package's write scope covers. */
+function unownedWrites(packages: readonly ReportPackage[], plan: ReportPlan['plan']['packages']): RunReportJson['unownedWrites'] {
+  const globs = plan.flatMap((p) => (p.scope?.writeAllow ?? []).map((g) => g.value));
+  if (!plan.some((p) => p.scope)) return [];
+  const seen = new Set<string>();
+  const out: RunReportJson['unownedWrites'] = [];
+  for (const p of packages) {
+    for (const c of [...p.changedFiles, ...p.violations]) {
+      const key = `${p.id}\0${c.path}`;
+      if (seen.has(key) || globs.some((g) => covers(g, c.path))) continue;
+      seen.add(key);
+      out.push({ path: c.path, change: c.change, packageId: p.id });
+    }
+  }
+  return out.sort((a, b) => compare(a.path, b.path) || compare(a.packageId, b.packageId));
 }
 
 function own<T>(obj: Record<string, T>, key: string): T | undefined {
@@ -319,6 +345,14 @@ function markdown(r: RunReportJson): string {
     out.push(
       `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,
     );
+  }
+  if (r.unownedWrites.length) {
+    out.push('');
+    out.push('## Unowned writes');
+    out.push('');
+    out.push('Files changed that no package of the plan may write:');
+    out.push('');
+    for (const w of r.unownedWrites) out.push(`- ${ticked(w.path)} (${cell(w.change)}, by ${cell(w.packageId)})`);
   }
   const g = r.merged;
   out.push('');

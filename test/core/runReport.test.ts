@@ -131,6 +131,41 @@ describe('buildRunReport', () => {
   });
 });
 
+describe('unowned writes (#8)', () => {
+  const plan = analyzePlan(
+    'packages:\n  - package_id: a\n    scope: { write_allow: ["src/a/**"] }\n  - package_id: b\n    scope: { write_allow: ["src/b.ts"] }\n',
+  );
+  const run = (packages: Record<string, ReportPackageRecord>) =>
+    buildRunReport({ state: { featureId: 'f', runId: 'r', packages }, analysis: plan, results: {}, maxParallel: 2 });
+
+  it('lists changed files no package may write, once per package, sorted, in JSON and Markdown', () => {
+    const { json, markdown } = run({
+      a: rec('succeeded', 0, 5, {
+        changedFiles: [
+          { path: 'src/a/x.ts', change: 'A' },
+          { path: 'README.md', change: 'M' },
+        ],
+      }),
+      // b's own violation of a's scope is owned (by a): only the truly unowned file is listed
+      b: rec('scope-violation', 0, 5, {
+        changedFiles: [{ path: 'src/a/y.ts', change: 'A' }, { path: '.env', change: '?' }],
+        scopeViolations: [{ path: 'src/a/y.ts', change: 'A' }, { path: '.env', change: '?' }],
+      }),
+    });
+    assert.deepEqual(json.unownedWrites, [
+      { path: '.env', change: '?', packageId: 'b' },
+      { path: 'README.md', change: 'M', packageId: 'a' },
+    ]);
+    assert.match(markdown, /## Unowned writes\n\nFiles changed that no package of the plan may write:\n\n- `\.env` \(\?, by b\)\n- `README\.md` \(M, by a\)\n/);
+  });
+
+  it('is empty, with no section, when every change is owned', () => {
+    const { json, markdown } = run({ a: rec('succeeded', 0, 5, { changedFiles: [{ path: 'src/a/x.ts', change: 'M' }] }) });
+    assert.deepEqual(json.unownedWrites, []);
+    assert.doesNotMatch(markdown, /Unowned writes/);
+  });
+});
+
 describe('criticalPath', () => {
   const plan = (edges: Record<string, string[]>) => Object.entries(edges).map(([id, deps]) => ({ id, dependsOn: deps.map((value) => ({ value })) }));
 
