@@ -301,13 +301,14 @@ describe('waves run', () => {
   it('waves cancel from another process stops the run; status works while it runs', async () => {
     const plan = repoWithPlan('stop', [
       { id: 'slow', agent: ['write slow/a.txt a', 'hang'], lockFiles: ['shared/config.json'] },
+      { id: 'other', agent: ['hang'] },
       { id: 'later', deps: ['slow'] },
     ]);
     const run = startWaves(['run', '--agent-argv', AGENT, '--timeout-grace', '2', plan]);
     const child = run.child;
     try {
       await waitFor(
-        () => /slow running \(attempt 1\)/.test(run.out) && stateSays(plan, 'stop', 'slow', 'running'),
+        () => stateSays(plan, 'stop', 'slow', 'running') && stateSays(plan, 'stop', 'other', 'running'),
         'the run to start',
         60_000,
       );
@@ -322,6 +323,15 @@ describe('waves run', () => {
       const second = waves(['run', '--agent-argv', AGENT, plan]);
       assert.equal(second.code, 1);
       assert.match(second.err, /driven by another engine/);
+
+      // one package: it stops, the rest goes on
+      assert.equal(waves(['cancel', plan, 'ghost']).code, 2);
+      const one = waves(['cancel', plan, 'other']);
+      assert.equal(one.code, 0, one.err);
+      assert.match(one.out, /to cancel other;/);
+      await waitFor(() => stateSays(plan, 'stop', 'other', 'cancelled'), 'other to be cancelled', 60_000);
+      assert.ok(stateSays(plan, 'stop', 'slow', 'running'), 'slow still runs');
+      assert.equal(child.exitCode, null, 'the run goes on');
 
       const cancel = waves(['cancel', plan]);
       assert.equal(cancel.code, 0, cancel.err);
