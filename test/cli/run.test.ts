@@ -300,8 +300,9 @@ describe('waves run', () => {
 
   it('waves cancel from another process stops the run; status works while it runs', async () => {
     const plan = repoWithPlan('stop', [
-      { id: 'slow', agent: ['write slow/a.txt a', 'hang'], lockFiles: ['shared/config.json'] },
-      { id: 'other', agent: ['hang'] },
+      // timeouts: the runner's watchdog ends a hanging agent even if the test fails before cancelling
+      { id: 'slow', agent: ['write slow/a.txt a', 'hang'], lockFiles: ['shared/config.json'], timeout: 2 },
+      { id: 'other', agent: ['hang'], timeout: 2 },
       { id: 'later', deps: ['slow'] },
     ]);
     const run = startWaves(['run', '--agent-argv', AGENT, '--timeout-grace', '2', plan]);
@@ -353,7 +354,7 @@ describe('waves run', () => {
 
   it('an agent that waits for a person shows as needs-input, not as running forever', async () => {
     const go = path.join(tmp, 'go-needs-input');
-    const plan = repoWithPlan('wait', [{ id: 'w', agent: ['write w/a.txt a', 'ask', 'write w/b.txt b'] }]);
+    const plan = repoWithPlan('wait', [{ id: 'w', agent: ['write w/a.txt a', 'ask', 'write w/b.txt b'], timeout: 2 }]);
     const run = startWaves(['run', '--agent-argv', AGENT, plan], { ...env, WAVES_TEST_AGENT_RESUME: go });
     try {
       const waiting = () => JSON.parse(waves(['status', '--json', plan]).out || '{}').packages?.[0]?.needsInput;
@@ -363,6 +364,7 @@ describe('waves run', () => {
       fs.writeFileSync(go, 'go');
       assert.equal(await run.exited, 0, run.out + run.err);
     } finally {
+      fs.writeFileSync(go, 'go'); // never leave the agent waiting
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
     }
     assert.match(run.out, /w needs input: usage limit/);
@@ -372,7 +374,7 @@ describe('waves run', () => {
   it('kill the engine mid-run, then --resume: the running agent is adopted, not run again', async () => {
     const go = path.join(tmp, 'go-resume');
     const plan = repoWithPlan('resume', [
-      { id: 'p', agent: ['write p/a.txt a', 'ask', 'write p/b.txt b'] },
+      { id: 'p', agent: ['write p/a.txt a', 'ask', 'write p/b.txt b'], timeout: 2 }, // the watchdog ends it if the test fails
       { id: 'q', deps: ['p'], agent: ['write q/c.txt c'] },
     ]);
     const repo = path.dirname(plan);
@@ -453,7 +455,7 @@ describe('on a terminal', () => {
 
 describe('Ctrl-C', () => {
   it('the first interrupt cancels the run cleanly and says how to resume', async () => {
-    const plan = repoWithPlan('interrupt', [{ id: 'slow', agent: ['hang'] }]);
+    const plan = repoWithPlan('interrupt', [{ id: 'slow', agent: ['hang'], timeout: 2 }]);
     const run = startWaves(['run', '--agent-argv', AGENT, '--timeout-grace', '2', plan]);
     const child = run.child;
     try {
