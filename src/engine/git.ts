@@ -137,9 +137,9 @@ export interface WorktreeResult {
  */
 export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResult> {
   const { repo, branch, reason } = req;
-  const baseSha = await revParse(repo, req.base);
+  // Independent reads, at once (the handoff to a dependent waits on this function).
+  const [baseSha, worktrees, branchThere] = await Promise.all([revParse(repo, req.base), listWorktrees(repo), branchExists(repo, branch)]);
   if (!baseSha) throw new Error(`the base ${req.base} is not a commit of ${repo}`);
-  const worktrees = await listWorktrees(repo);
   const atPath = worktrees.find((w) => samePath(w.path, req.path));
   const ofBranch = worktrees.find((w) => w.branch === branch);
   if (atPath && atPath.branch !== branch) {
@@ -152,19 +152,22 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
     throw new Error(`${branch} is already checked out in ${ofBranch.path}; remove that worktree or run the package there`);
   }
   let how: WorktreeResult['how'];
+  // A new worktree is locked as it is added (`--lock --reason`): never a moment unlocked.
+  const addLocked = ['worktree', 'add', '--quiet', '--lock', '--reason', reason];
   if (atPath) {
     how = 'reused';
     if (atPath.prunable !== null) throw new Error(`the worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
-  } else if (await branchExists(repo, branch)) {
+  } else if (branchThere) {
     how = 'checked-out';
-    await git(repo, ['worktree', 'add', req.path, branch]);
+    await git(repo, [...addLocked, req.path, branch]);
   } else {
     how = 'created';
-    await git(repo, ['worktree', 'add', '-b', branch, req.path, baseSha]);
+    await git(repo, [...addLocked, '-b', branch, req.path, baseSha]);
   }
-  const symbolic = (await git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1])).stdout.trim();
+  const [symbolicOut, headOut] = await Promise.all([git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1]), gitOut(req.path, ['rev-parse', 'HEAD'])]);
+  const symbolic = symbolicOut.stdout.trim();
   if (symbolic !== `refs/heads/${branch}`) throw new Error(`the worktree ${req.path} is on ${symbolic || 'a detached HEAD'}, not ${branch}`);
-  let head = await gitOut(req.path, ['rev-parse', 'HEAD']);
+  let head = headOut;
   if (how === 'created' && head !== baseSha) throw new Error(`the new worktree ${req.path} is at ${head}, not at its base ${baseSha}`);
   let mergedBase: string | null = null;
   if (how !== 'created' && req.mergeBase !== false && !(await isAncestor(req.path, baseSha, head))) {
@@ -177,7 +180,7 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
     head = await gitOut(req.path, ['rev-parse', 'HEAD']);
     mergedBase = head;
   }
-  await lockWorktree(repo, req.path, reason);
+  if (how === 'reused') await lockWorktree(repo, req.path, reason);
   return { path: req.path, branch, baseSha, head, how, mergedBase };
 }
 
@@ -216,9 +219,15 @@ export interface ChangeLists {
 export async function auditChanges(options: { worktree: string; baseSha: string }): Promise<ChangeLists> {
   const { worktree, baseSha } = options;
   const toAudit = (text: string) => parseNameStatusZ(text).map((c) => ({ path: c.path, change: toFileChange(c.change) }));
-  const committed = toAudit((await git(worktree, ['diff', '--name-status', '--no-renames', '-z', `${baseSha}...HEAD`, '--'])).stdout);
-  const wt = toAudit((await git(worktree, ['diff', '--name-status', '--no-renames', '-z', baseSha, '--'])).stdout);
-  const untracked = parseLsFilesZ((await git(worktree, ['ls-files', '--others', '--exclude-standard', '-z'])).stdout).map((p) => ({ path: p, change: '?' as const }));
+  // Three reads of the same tree, at once.
+  const [committedOut, wtOut, untrackedOut] = await Promise.all([
+    git(worktree, ['diff', '--name-status', '--no-renames', '-z', `${baseSha}...HEAD`, '--']),
+    git(worktree, ['diff', '--name-status', '--no-renames', '-z', baseSha, '--']),
+    git(worktree, ['ls-files', '--others', '--exclude-standard', '-z']),
+  ]);
+  const committed = toAudit(committedOut.stdout);
+  const wt = toAudit(wtOut.stdout);
+  const untracked = parseLsFilesZ(untrackedOut.stdout).map((p) => ({ path: p, change: '?' as const }));
   return { changes: mergeChanges(committed, wt, untracked), committed, worktree: wt, untracked };
 }
 
@@ -285,11 +294,15 @@ export type MergeOutcome = { merged: true; commit: string; files: string[] } | {
  * integration worktree must be clean.
  */
 export async function mergePackage(integrationWorktree: string, branch: string, message: string): Promise<MergeOutcome> {
-  const dirty = parseStatusZ((await git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout);
+  // The three checks read and change nothing: at once.
+  const [status, before, check] = await Promise.all([
+    git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']),
+    gitOut(integrationWorktree, ['rev-parse', 'HEAD']),
+    mergeTreeCheck(integrationWorktree, 'HEAD', branch),
+  ]);
+  const dirty = parseStatusZ(status.stdout);
   if (dirty.length > 0) throw new Error(`the integration worktree ${integrationWorktree} has changes (${dirty.map((e) => e.path).join(', ')}); not merging into it`);
-  const check = await mergeTreeCheck(integrationWorktree, 'HEAD', branch);
   if (!check.clean) return { merged: false, conflicts: check.conflicts };
-  const before = await gitOut(integrationWorktree, ['rev-parse', 'HEAD']);
   const m = await git(integrationWorktree, [...identityArgs(), 'merge', '--no-ff', '--no-edit', '-m', message, branch], [0, 1, 128]);
   if (m.code !== 0) {
     const conflicts = await unmergedPaths(integrationWorktree);
@@ -297,9 +310,12 @@ export async function mergePackage(integrationWorktree: string, branch: string, 
     if (conflicts.length > 0) return { merged: false, conflicts };
     throw new GitError(['merge', '--no-ff', branch], integrationWorktree, m.code, m.stderr || m.stdout);
   }
-  const commit = await gitOut(integrationWorktree, ['rev-parse', 'HEAD']);
-  const files = splitZ((await git(integrationWorktree, ['diff', '--name-only', '--no-renames', '-z', before, commit])).stdout);
-  return { merged: true, commit, files };
+  // The merge commit's first parent is `before`: its files and its name, at once.
+  const [commit, diff] = await Promise.all([
+    gitOut(integrationWorktree, ['rev-parse', 'HEAD']),
+    git(integrationWorktree, ['diff', '--name-only', '--no-renames', '-z', before, 'HEAD']),
+  ]);
+  return { merged: true, commit, files: splitZ(diff.stdout) };
 }
 
 // ---------------------------------------------------------------------------------------
