@@ -121,6 +121,8 @@ export interface EngineOptions {
   worktreesFolder?: string;
   /** On resume, packages found interrupted stay interrupted (a person offers them again with Resume); default: offered again at once. */
   keepInterrupted?: boolean;
+  /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
+  trace?: (step: string, packageId: string) => void;
 }
 
 export interface DryRun {
@@ -300,6 +302,10 @@ export class RunEngine {
   /** Packages whose post-exit work (audit, verification, merge) is under way. */
   private readonly finishing = new Set<string>();
   private readonly starting = new Set<string>();
+  /** Launches under way (worktree, prompt, runner), which the pass does not wait for. */
+  private readonly launches = new Set<Promise<void>>();
+  /** The loop of passes now running (see `wake`). */
+  private loop: Promise<void> = Promise.resolve();
   private readonly cancelRequested = new Set<string>();
   private runCancelled = false;
   private stopped = false;
@@ -562,6 +568,11 @@ export class RunEngine {
     this.emitter.fire(event);
   }
 
+  /** A profiling mark (`options.trace`); free when nobody traces. */
+  private mark(step: string, packageId: string): void {
+    this.options.trace?.(step, packageId);
+  }
+
   private problem(message: string, packageId?: string): void {
     this.emit({ type: 'problem', message, ...(packageId !== undefined ? { packageId } : {}) });
   }
@@ -660,7 +671,7 @@ export class RunEngine {
       return;
     }
     this.passRunning = true;
-    void (async () => {
+    this.loop = (async () => {
       try {
         do {
           this.passAgain = false;
@@ -675,6 +686,12 @@ export class RunEngine {
         this.passRunning = false;
       }
     })();
+  }
+
+  /** Resolves when the passes running now and the launches they began are over. */
+  private async passesSettled(): Promise<void> {
+    await this.loop;
+    await Promise.allSettled([...this.launches]);
   }
 
   private async pass(): Promise<void> {
@@ -698,6 +715,7 @@ export class RunEngine {
       now,
     });
     for (const event of decision.events) this.apply(event, event.type === 'blocked' ? `blocked by ${event.by.join(', ')}` : undefined);
+    for (const id of decision.start) this.mark('scheduled', id);
     if (this.runCancelled) {
       this.cancelNotStarted();
     } else {
@@ -783,98 +801,147 @@ export class RunEngine {
   // -------------------------------------------------------------------------------------
   // Starting a package
 
+  /**
+   * Takes the package's locks (the pass waits for this, so the next schedule() sees them),
+   * then launches it in the background: the pass does not wait for worktrees and runners.
+   */
   private async startPackage(id: string): Promise<void> {
     const pkg = this.pkg(id);
     const sp = this.sched.find((p) => p.id === id);
     if (!pkg || !sp) return;
     this.starting.add(id);
+    let launching = false;
     try {
-      // Locks: all or nothing in the repository's table.
-      let conflict: string | null = null;
-      await this.locks.update((table) => {
-        const taken = acquireLocks(
-          table,
-          {
-            featureId: this.featureId,
-            runId: this.state.runId,
-            holder: id,
-            files: sp.lockFiles,
-            keys: sp.lockKeys,
-            ...(sp.lockTtlMs ? { ttlMs: sp.lockTtlMs } : {}),
-          },
-          this.clock(),
-        );
-        if (taken.ok) return taken.table;
-        const first = taken.conflicts[0];
-        conflict = taken.problem ?? (first ? `${first.witness} is locked by ${first.entry.featureId}/${first.entry.holder}` : 'a lock is taken');
-        return table;
-      });
+      const conflict = await this.takeLocks(id, sp);
+      this.mark('locks-taken', id);
       if (conflict) {
         this.apply({ type: 'reset', packageId: id }, `waiting: ${conflict}`);
         this.lockRetryAt = Date.now() + this.pollMs;
         return;
       }
+      const launch: Promise<void> = this.launchPackage(pkg, id).finally(() => {
+        this.launches.delete(launch);
+        this.starting.delete(id);
+        this.wake();
+      });
+      this.launches.add(launch);
+      launching = true;
+    } catch (err) {
+      await this.couldNotStart(id, err);
+    } finally {
+      if (!launching) {
+        this.starting.delete(id);
+        this.wake();
+      }
+    }
+  }
 
+  /** Locks: all or nothing in the repository's table; the conflict, or null when taken. A package without locks leaves the table alone. */
+  private async takeLocks(id: string, sp: SchedPackage): Promise<string | null> {
+    if (sp.lockFiles.length === 0 && sp.lockKeys.length === 0) return null;
+    let conflict: string | null = null;
+    await this.locks.update((table) => {
+      const taken = acquireLocks(
+        table,
+        {
+          featureId: this.featureId,
+          runId: this.state.runId,
+          holder: id,
+          files: sp.lockFiles,
+          keys: sp.lockKeys,
+          ...(sp.lockTtlMs ? { ttlMs: sp.lockTtlMs } : {}),
+        },
+        this.clock(),
+      );
+      if (taken.ok) return taken.table;
+      const first = taken.conflicts[0];
+      conflict = taken.problem ?? (first ? `${first.witness} is locked by ${first.entry.featureId}/${first.entry.holder}` : 'a lock is taken');
+      return table;
+    });
+    return conflict;
+  }
+
+  private async couldNotStart(id: string, err: unknown): Promise<void> {
+    this.problem(`Could not start ${id}: ${errorText(err)}`, id);
+    await this.releaseLocksOf(id).catch(() => undefined);
+    const status = this.state.packages[id]?.status;
+    if (status === 'queued' || status === 'running') this.apply({ type: 'failed', packageId: id, reason: `could not start: ${errorText(err)}` });
+  }
+
+  /**
+   * The package's tree, its prompt and spec, and the queued state on disk — at once, since
+   * none needs another (the tree's path is known before it exists) — then the runner.
+   */
+  private async launchPackage(pkg: PlanPackage, id: string): Promise<void> {
+    try {
       const attempt = this.state.packages[id]!.attempts + 1;
       const dir = attemptDir(this.repoRoot, this.featureId, this.state.runId, id, attempt);
       const files = attemptFiles(dir);
-      await fs.promises.mkdir(dir, { recursive: true });
+      const worktree = this.treeOf(pkg);
+      const agent = this.options.agentFor?.(id) ?? this.options.agent;
+      const token = randomBytes(16).toString('hex');
 
-      let tree: { worktree: string; branch: string | null; baseSha: string };
-      try {
-        tree = await this.prepareTree(pkg, dir);
-      } catch (err) {
+      const tree = this.prepareTree(pkg, dir);
+      const written = (async () => {
+        await fs.promises.mkdir(dir, { recursive: true });
+        const upstream = pkg.dependsOn.map((d) => {
+          const r = this.state.packages[d.value];
+          return { packageId: d.value, resultFile: r?.resultFile ?? null, changedFiles: r?.changedFiles ?? [] };
+        });
+        const prompt = buildPrompt({
+          analysis: this.analysisNow,
+          packageId: id,
+          featureId: this.featureId,
+          runId: this.state.runId,
+          repoRoot: this.repoRoot,
+          worktree,
+          resultFile: files.result,
+          upstream,
+        });
+        await fs.promises.writeFile(files.prompt, prompt);
+        const { argv, stdinFile } = expandAgent(agent, {
+          promptFile: files.prompt,
+          packageId: id,
+          worktree,
+          feature: this.featureId,
+          resultFile: files.result,
+          attemptDir: dir,
+        });
+        const timeoutMinutes = pkg.timeoutMinutes ?? this.analysisNow.plan.defaults.timeoutMinutes;
+        const spec = {
+          version: 1,
+          argv,
+          cwd: worktree,
+          env: {
+            ...this.options.env,
+            WAVES_PACKAGE_ID: id,
+            WAVES_FEATURE_ID: this.featureId,
+            WAVES_RESULT_FILE: files.result,
+            WAVES_ATTEMPT_DIR: dir,
+          },
+          interactive: agent.interactive,
+          stdinFile,
+          timeoutMs: timeoutMinutes ? Math.round(timeoutMinutes * (this.options.minuteMs ?? 60_000)) : null,
+          graceMs: this.graceMs,
+          startToken: token,
+          verdict: agent.verdict,
+          needsInputPattern: agent.needsInputPattern ?? null,
+        };
+        await writeAtomic(files.spec, JSON.stringify(spec, null, 2) + '\n');
+        this.mark('spec-written', id);
+      })();
+      // The queued state is on disk before a runner exists (a resume then finds its meta.json).
+      const saved = this.storeNow!.flush();
+      const [treeDone, writtenDone, savedDone] = await Promise.allSettled([tree, written, saved]);
+      if (treeDone.status === 'rejected') {
         await this.releaseLocksOf(id);
-        this.apply({ type: 'failed', packageId: id, reason: errorText(err) });
+        this.apply({ type: 'failed', packageId: id, reason: errorText(treeDone.reason) });
         return;
       }
-
-      const upstream = pkg.dependsOn.map((d) => {
-        const r = this.state.packages[d.value];
-        return { packageId: d.value, resultFile: r?.resultFile ?? null, changedFiles: r?.changedFiles ?? [] };
-      });
-      const prompt = buildPrompt({
-        analysis: this.analysisNow,
-        packageId: id,
-        featureId: this.featureId,
-        runId: this.state.runId,
-        repoRoot: this.repoRoot,
-        worktree: tree.worktree,
-        resultFile: files.result,
-        upstream,
-      });
-      await fs.promises.writeFile(files.prompt, prompt);
-      const agent = this.options.agentFor?.(id) ?? this.options.agent;
-      const { argv, stdinFile } = expandAgent(agent, {
-        promptFile: files.prompt,
-        packageId: id,
-        worktree: tree.worktree,
-        feature: this.featureId,
-        resultFile: files.result,
-        attemptDir: dir,
-      });
-      const token = randomBytes(16).toString('hex');
-      const timeoutMinutes = pkg.timeoutMinutes ?? this.analysisNow.plan.defaults.timeoutMinutes;
-      const spec = {
-        version: 1,
-        argv,
-        cwd: tree.worktree,
-        env: {
-          ...this.options.env,
-          WAVES_PACKAGE_ID: id,
-          WAVES_FEATURE_ID: this.featureId,
-          WAVES_RESULT_FILE: files.result,
-          WAVES_ATTEMPT_DIR: dir,
-        },
-        interactive: agent.interactive,
-        stdinFile,
-        timeoutMs: timeoutMinutes ? Math.round(timeoutMinutes * (this.options.minuteMs ?? 60_000)) : null,
-        graceMs: this.graceMs,
-        startToken: token,
-        verdict: agent.verdict,
-        needsInputPattern: agent.needsInputPattern ?? null,
-      };
-      await writeAtomic(files.spec, JSON.stringify(spec, null, 2) + '\n');
+      if (writtenDone.status === 'rejected') throw writtenDone.reason;
+      if (savedDone.status === 'rejected') throw savedDone.reason;
+      this.mark('tree-ready', id);
+      if (treeDone.value.worktree !== worktree) throw new Error(`the tree ${treeDone.value.worktree} is not the expected ${worktree}`);
 
       const live: LiveAttempt = { packageId: id, attempt, dir, token, watcher: null, checkedAt: Date.now(), launched: null, handled: false };
       this.watch(live);
@@ -888,7 +955,7 @@ export class RunEngine {
           startToken: token,
           command: process.execPath,
           args: [this.runnerScript, dir, token],
-          cwd: tree.worktree,
+          cwd: worktree,
           env: {},
           interactive: agent.interactive,
         });
@@ -899,30 +966,26 @@ export class RunEngine {
         return;
       }
       live.launched = launched;
+      this.mark('launched', id);
       this.apply({
         type: 'started',
         packageId: id,
         attempt,
         startToken: token,
-        worktree: tree.worktree,
-        branch: tree.branch,
-        baseSha: tree.baseSha,
+        worktree,
+        branch: treeDone.value.branch,
+        baseSha: treeDone.value.baseSha,
         logFile: files.log,
         resultFile: files.result,
         pid: launched.pid,
       });
       await this.storeNow!.flush();
+      this.mark('started-saved', id);
       void launched.exited?.then(() => this.runnerEnded(live));
       if (this.cancelRequested.has(id) || this.runCancelled) await fs.promises.writeFile(files.cancel, '').catch(() => undefined);
       void this.checkAttempt(live);
     } catch (err) {
-      this.problem(`Could not start ${id}: ${errorText(err)}`, id);
-      await this.releaseLocksOf(id).catch(() => undefined);
-      const status = this.state.packages[id]?.status;
-      if (status === 'queued' || status === 'running') this.apply({ type: 'failed', packageId: id, reason: `could not start: ${errorText(err)}` });
-    } finally {
-      this.starting.delete(id);
-      this.wake();
+      await this.couldNotStart(id, err);
     }
   }
 
@@ -938,7 +1001,8 @@ export class RunEngine {
       repo: this.repoRoot,
       path: worktreePath(this.repoRoot, this.featureId, pkg.id, this.options.worktreesFolder),
       branch: packageBranch(this.featureId, pkg.id),
-      base: await gitOut(integration.worktree, ['rev-parse', 'HEAD']),
+      // The integration branch's tip: every dependency's merged result (createWorktree resolves it).
+      base: `refs/heads/${integration.branch}`,
       reason: `Wave Orchestrator: run ${this.state.runId} of ${this.featureId}`,
     });
     if (tree.how !== 'reused' && this.options.setupHook?.length) {
@@ -952,6 +1016,8 @@ export class RunEngine {
   }
 
   private async releaseLocksOf(id: string): Promise<void> {
+    // Only this engine adds this run's entries (it holds the lease): none on disk, nothing to release.
+    if (!this.locks.read().locks.some((e) => e.featureId === this.featureId && e.holder === id)) return;
     await this.locks.update((t) => releaseLocks(t, { featureId: this.featureId, holder: id }));
   }
 
@@ -983,6 +1049,7 @@ export class RunEngine {
     const exit = fs.existsSync(files.exit) ? readExit(files.exit) : null;
     if (exit && exit.startToken === live.token) {
       live.handled = true;
+      this.mark('exit-seen', live.packageId);
       this.unwatch(live);
       await this.afterExit(live.packageId, exit);
       return;
@@ -1057,6 +1124,8 @@ export class RunEngine {
     const pkg = this.pkg(id)!;
     const record = this.state.packages[id]!;
     const clean = exit.code === 0 && !exit.signal && !exit.timedOut && !exit.cancelled;
+    /** The leftovers were committed just now (a fresh exit); a resumed `verifying` package commits them below. */
+    let committed = false;
 
     if (record.status === 'running') {
       if (exit.cancelled || this.cancelRequested.has(id) || this.runCancelled) {
@@ -1066,6 +1135,8 @@ export class RunEngine {
       }
       if (clean) {
         const head = this.isolated(pkg) ? await this.commitLeftovers(pkg, record.attempts) : null;
+        committed = true;
+        this.mark('committed', id);
         this.apply({ type: 'exited', packageId: id, exitCode: 0, ...(head ? { headSha: head } : {}) });
       } else {
         const outcome = decideOutcome({
@@ -1094,8 +1165,9 @@ export class RunEngine {
     }
 
     // verifying: verdict → audit → verification → merge.
-    if (this.isolated(pkg)) await this.commitLeftovers(pkg, record.attempts);
+    if (this.isolated(pkg) && !committed) await this.commitLeftovers(pkg, record.attempts);
     const changes = await this.changesOf(pkg);
+    this.mark('audited', id);
     const readout = this.readResult(this.state.packages[id]!.resultFile);
     for (const warning of readout.warnings) this.problem(`${id}: result record: ${warning}`, id);
     const outcome = decideOutcome({
@@ -1131,6 +1203,7 @@ export class RunEngine {
     }
 
     if (!(await this.verify(pkg))) return;
+    this.mark('verified', id);
     if (this.cancelRequested.has(id) || this.runCancelled) {
       this.apply({ type: 'cancelled', packageId: id, reason: 'cancelled before its merge' });
       return;
@@ -1142,11 +1215,15 @@ export class RunEngine {
       return;
     }
     const merged = await this.serialMerge(pkg);
+    this.mark('merged', id);
     if (merged) {
       this.apply({ type: 'succeeded', packageId: id });
       // Dependents first (handoff), then the clean-up of this worktree.
       await this.releaseLocksOf(id);
+      this.mark('locks-released', id);
       this.wake();
+      // The clean-up's git calls wait until the dependents are launched: they would only compete with them.
+      await this.passesSettled();
       await this.removeWorktree(pkg);
     }
   }
@@ -1173,8 +1250,8 @@ export class RunEngine {
   /** Commits what the agent left uncommitted in its worktree; returns the branch's tip. */
   private async commitLeftovers(pkg: PlanPackage, attempt: number): Promise<string | null> {
     const wt = worktreePath(this.repoRoot, this.featureId, pkg.id, this.options.worktreesFolder);
-    await commitAll(wt, `waves: ${pkg.id} (attempt ${attempt}): the agent's uncommitted changes`);
-    return this.headOf(pkg);
+    const commit = await commitAll(wt, `waves: ${pkg.id} (attempt ${attempt}): the agent's uncommitted changes`);
+    return commit ?? this.headOf(pkg);
   }
 
   /** What the package changed: committed since the integration tip it forked from, plus anything uncommitted. */
@@ -1238,14 +1315,17 @@ export class RunEngine {
   /** Merges the package's branch into the integration branch after a merge-tree pre-check. */
   private async merge(pkg: PlanPackage): Promise<boolean> {
     const id = pkg.id;
+    this.mark('merge-start', id);
     const integration = this.state.integration!;
     const branch = packageBranch(this.featureId, id);
     const wt = integration.worktree;
-    const tip = await gitOut(wt, ['rev-parse', 'HEAD']);
-    const branchTip = await revParse(this.repoRoot, `refs/heads/${branch}`);
-    if (!branchTip) throw new Error(`the branch ${branch} is gone`);
-    if (await isAncestor(this.repoRoot, branchTip, tip)) {
+    // One git call on the usual path: is the branch already in the integration tip? (128: no such branch.)
+    const inTip = await git(wt, ['merge-base', '--is-ancestor', `refs/heads/${branch}`, 'HEAD'], [0, 1, 128]);
+    if (inTip.code === 128 && !(await revParse(this.repoRoot, `refs/heads/${branch}`))) throw new Error(`the branch ${branch} is gone`);
+    if (inTip.code === 128) throw new Error(`git merge-base --is-ancestor ${branch} HEAD failed in ${wt}: ${inTip.stderr.trim()}`);
+    if (inTip.code === 0) {
       // Merged before a crash (resume): record it.
+      const tip = await gitOut(wt, ['rev-parse', 'HEAD']);
       this.update(recordMerge(this.state, id, { status: 'merged', files: [], commit: tip }, this.clock()));
       this.emit({ type: 'merge', packageId: id, ok: true });
       return true;

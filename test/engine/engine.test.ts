@@ -116,6 +116,32 @@ describe('RunEngine', () => {
     assert.ok(!exists(path.join(repo, '.waves', 'runs', 'three-waves.lease')));
   });
 
+  test('handoff: a dependent starts from its dependency\'s merge commit, after it; the merged worktree is removed after the dependent launched', async () => {
+    const packages: TestPackage[] = [
+      { id: 'a', agent: ['write a/one.txt first\\n'] },
+      { id: 'b', deps: ['a'], agent: ['write b/two.txt'] },
+    ];
+    const { repo, planFile } = repoWithPlan('handoff', packages);
+    const marks: string[] = [];
+    const { engine } = await engineFor(planFile, { trace: (step, id) => marks.push(`${id}:${step}`) });
+    const outcome = await engine.run();
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    const at = (mark: string) => {
+      const i = marks.indexOf(mark);
+      assert.ok(i >= 0, `${mark} in ${marks.join(' ')}`);
+      return i;
+    };
+    assert.ok(at('a:merged') < at('b:scheduled'));
+    assert.ok(at('b:scheduled') < at('b:tree-ready') && at('b:tree-ready') < at('b:launched'));
+    // b's base is a's merge commit in the integration branch: a fresh base.
+    const state = readState(repo, 'handoff');
+    assert.equal(state.packages.b!.baseSha, state.merges.a!.commit);
+    assert.equal(git(repo, 'show', `${state.packages.b!.baseSha}:a/one.txt`), 'first\n');
+    // Both worktrees are gone (clean and merged); the user's branch is untouched.
+    assert.ok(!exists(state.packages.a!.worktree!) && !exists(state.packages.b!.worktree!));
+    assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=all'), '');
+  });
+
   test('every failure ends in its status, blocks only its dependents, and loses nothing of the user', async () => {
     const packages: TestPackage[] = [
       { id: 'ok', lockFiles: ['ok/x.txt'], agent: ['write ok/x.txt'] },
