@@ -39,15 +39,32 @@ export interface Launcher {
 }
 
 /**
+ * The runner's environment: `base` and `extra`, with `NODE_EXTRA_CA_CERTS` held back as
+ * `WAVES_NODE_EXTRA_CA_CERTS`. Node reads that certificate file as it starts (about 100–
+ * 400 ms for a system bundle on a loaded 2-core machine: bench/engine.bench.ts), and the
+ * runner makes no TLS connection; it gives the variable back to the agent (runner.ts).
+ */
+export function runnerEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ...extra };
+  const certs = env.NODE_EXTRA_CA_CERTS;
+  if (certs !== undefined) {
+    delete env.NODE_EXTRA_CA_CERTS;
+    env.WAVES_NODE_EXTRA_CA_CERTS = certs;
+  }
+  return env;
+}
+
+/**
  * The default launcher: `spawn(command, args)` detached (its own process group, so it
- * outlives the engine and a SIGINT to the CLI does not reach it), no stdio, unref'd.
+ * outlives the engine and a SIGINT to the CLI does not reach it), no stdio, unref'd;
+ * its environment is `runnerEnv`'s.
  */
 export const childProcessLauncher: Launcher = {
   launch(request) {
     return new Promise((resolve, reject) => {
       const child = spawn(request.command, request.args, {
         cwd: request.cwd,
-        env: { ...process.env, ...request.env },
+        env: runnerEnv(process.env, request.env),
         detached: true,
         stdio: 'ignore',
         shell: false,

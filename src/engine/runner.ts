@@ -200,6 +200,11 @@ class Attempt {
     const { spec } = this;
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.ELECTRON_RUN_AS_NODE; // the host's, not the agent's
+    // The launcher held NODE_EXTRA_CA_CERTS back from this process (launcher.ts, runnerEnv): the agent gets it.
+    if (env.WAVES_NODE_EXTRA_CA_CERTS !== undefined) {
+      env.NODE_EXTRA_CA_CERTS = env.WAVES_NODE_EXTRA_CA_CERTS;
+      delete env.WAVES_NODE_EXTRA_CA_CERTS;
+    }
     Object.assign(env, spec.env);
 
     let stdinFd: number | null = null;

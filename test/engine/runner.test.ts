@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { USAGE_LIMIT_PATTERN } from '../../src/core/agents.js';
 import { attemptFiles } from '../../src/core/runPaths.js';
+import { runnerEnv } from '../../src/engine/launcher.js';
 import type { RunnerExit, RunnerMeta, RunnerSpec } from '../../src/engine/runner.js';
 import { buildRunner, git, makeRepo, pidAlive, SCRIPTED_AGENT, spawnProcess, tempDir, waitFor, type Spawned } from './helpers.js';
 
@@ -139,6 +140,25 @@ describe('runner: a headless attempt', () => {
     const r = startRunner(a.dir, a.token);
     assert.equal((await r.exited).code, 0);
     assert.match(fs.readFileSync(a.files.log, 'utf8'), /E=unset X=yes/);
+  });
+
+  it('the agent gets NODE_EXTRA_CA_CERTS back when the launcher held it from the runner', async () => {
+    const env = runnerEnv({ PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: '/certs.pem' }, { X: '1' });
+    assert.equal(env.NODE_EXTRA_CA_CERTS, undefined);
+    assert.equal(env.WAVES_NODE_EXTRA_CA_CERTS, '/certs.pem');
+    assert.equal(env.X, '1');
+    assert.equal(runnerEnv({ PATH: '/bin' }, {}).WAVES_NODE_EXTRA_CA_CERTS, undefined);
+    const a = makeAttempt({
+      argv: [process.execPath, '-e', 'console.log(`C=${process.env.NODE_EXTRA_CA_CERTS ?? "unset"} H=${process.env.WAVES_NODE_EXTRA_CA_CERTS ?? "unset"}`)'],
+    });
+    const certs = path.join(a.dir, 'no-certs.pem'); // empty: Node warns and goes on
+    fs.writeFileSync(certs, '');
+    const base: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    delete base.NODE_EXTRA_CA_CERTS;
+    const r = spawnProcess([process.execPath, runnerJs, a.dir, a.token], { env: runnerEnv(base, { NODE_EXTRA_CA_CERTS: certs }) });
+    assert.equal((await r.exited).code, 0, r.stderr());
+    const log = fs.readFileSync(a.files.log, 'utf8');
+    assert.ok(log.includes(`C=${certs} H=unset`), log);
   });
 
   it('exit 0 with an error verdict: code 0, verdict reported and not ok', async () => {
