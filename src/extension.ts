@@ -27,7 +27,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   const registry = new PlanRegistry(context.workspaceState, log);
   const ownership = createOwnership(context.extensionUri, registry, log);
   // Runs (issue #10): the engine in terminals; every view reads run states through `run.live`.
-  const run = createRun(registry, ownership.runs, log);
+  const run = createRun(registry, ownership.runs, log, context.workspaceState);
   const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs: run.live, actions: run.commands });
   const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };
 

@@ -312,7 +312,8 @@ export function whyNot(command: RunCommand, facts: CommandFacts, target: Command
       return failed.length ? null : 'nothing failed in the last run';
     }
     case 'resume': {
-      const left = state ? Object.values(state.packages).filter((r) => r.status === 'interrupted' || r.status === 'cancelled') : [];
+      // Nobody drives it (checked above), so a package still marked active stopped with its driver.
+      const left = state ? Object.values(state.packages).filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || isActive(r.status)) : [];
       return left.length ? null : 'the run has nothing interrupted or cancelled to resume';
     }
     case 'cancelRun':

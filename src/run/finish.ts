@@ -62,7 +62,7 @@ export async function cleanUpWorktrees(repo: string, state: RunState): Promise<C
   const trees: { worktree: string; branch: string; mergedInto: string; packageId?: string }[] = [];
   for (const record of Object.values(state.packages)) {
     if (!record.branch || !integration) continue;
-    trees.push({ worktree: worktreePath(repo, state.featureId, record.packageId), branch: record.branch, mergedInto: integration.branch, packageId: record.packageId });
+    trees.push({ worktree: record.worktree ?? worktreePath(repo, state.featureId, record.packageId), branch: record.branch, mergedInto: integration.branch, packageId: record.packageId });
   }
   if (integration) trees.push({ worktree: integration.worktree, branch: integration.branch, mergedInto: 'HEAD' });
   for (const t of trees) {

@@ -5,6 +5,8 @@ import { RunNotifications } from './notifications';
 import { RunCommands } from './runCommands';
 import { RunController } from './runController';
 import type { RunWatch } from './runWatch';
+import { Reconciler } from './reconcile';
+import { RunLenses } from './runLenses';
 import { GitContentProvider } from './review';
 
 /** The run parts (issue #10), as the extension's test API exposes them. */
@@ -13,15 +15,19 @@ export interface RunParts {
   readonly live: LiveRuns;
   readonly commands: RunCommands;
   readonly notifications: RunNotifications;
+  /** Reconciles the runs found on disk at activation (adopt, follow or offer to resume). */
+  readonly reconciler: Reconciler;
 }
 
 /** Builds the run controller, its live view of the runs, the commands and the notifications. */
-export function createRun(registry: PlanRegistry, runs: RunWatch, log: vscode.LogOutputChannel): RunParts & vscode.Disposable {
-  const controller = new RunController({ registry, runs, log });
+export function createRun(registry: PlanRegistry, runs: RunWatch, log: vscode.LogOutputChannel, memento?: vscode.Memento): RunParts & vscode.Disposable {
+  const controller = new RunController({ registry, runs, log, ...(memento ? { memento } : {}) });
   const live = new LiveRuns(runs, controller);
   const commands = new RunCommands({ registry, controller, live, log });
   const notifications = new RunNotifications(controller, registry, log);
   const git = new GitContentProvider();
-  const all = [git, notifications, commands, live, controller];
-  return { controller, live, commands, notifications, dispose: () => all.forEach((d) => d.dispose()) };
+  const reconciler = new Reconciler({ controller, registry, runs, log });
+  const lenses = new RunLenses(registry, controller, live);
+  const all = [lenses, reconciler, git, notifications, commands, live, controller];
+  return { controller, live, commands, notifications, reconciler, dispose: () => all.forEach((d) => d.dispose()) };
 }

@@ -103,9 +103,13 @@ export class RunNotifications extends Disposable {
             .filter(([, n]) => n)
             .map(([s, n]) => `${n} ${s}`);
           const retry = 'Retry Failed';
-          const choice = await this.show('warning', `Waves: ${name} — run ${event.outcome}: ${parts.join(', ')}${speed}.`, report, ...(c.failed ? [retry] : []));
+          const resume = 'Resume';
+          // Interrupted packages (an adopted run leaves them so) are the person's to resume.
+          const actions = [...(c.interrupted ? [resume] : []), report, ...(c.failed ? [retry] : [])];
+          const choice = await this.show('warning', `Waves: ${name} — run ${event.outcome}: ${parts.join(', ')}${speed}.`, ...actions);
           if (choice === report) await vscode.commands.executeCommand('waves.showRunReport', session.planUri);
           else if (choice === retry) await vscode.commands.executeCommand('waves.retryFailed', session.planUri);
+          else if (choice === resume) await vscode.commands.executeCommand('waves.resume', session.planUri);
         }
         return;
       }

@@ -79,7 +79,11 @@ export class RunCommands extends Disposable implements DagActions {
     });
     command('waves.resume', async (arg) => {
       const entry = await this.plan(arg);
-      return entry && (await controller.start(entry, { what: 'the run', resume: true, reset: ['interrupted', 'cancelled'] }, 'resume'));
+      if (!entry) return undefined;
+      // The scope this workspace ran (Run Wave / Run Package), when it is still that run.
+      const state = controller.stateFor(entry);
+      const only = state ? controller.rememberedScope(state.featureId, state.runId) : undefined;
+      return controller.start(entry, { what: 'the run', resume: true, reset: ['interrupted', 'cancelled'], ...(only ? { only } : {}) }, 'resume');
     });
     command('waves.cancelRun', async (arg) => {
       const entry = await this.plan(arg);

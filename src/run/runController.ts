@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/engine';
-import { approvalsFile, leaseFile } from '../core/runPaths';
+import { approvalsFile, leaseFile, runStateFile } from '../core/runPaths';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/runSummary';
 import { applyEvent, type PackageStatus, type RunState } from '../core/runState';
 import { RunStore } from '../core/runStore';
+import type { AgentProfile } from '../core/agents';
 import {
   LeaseHeldError,
   NotARepositoryError,
@@ -21,6 +22,7 @@ import {
   VerificationNotApprovedError,
   type EngineEvent,
   type RunOutcome,
+  type VerificationPolicy,
 } from '../engine/engine';
 import { gitOut } from '../engine/git';
 import { Lease, readLease, staleReason } from '../engine/lease';
@@ -29,7 +31,7 @@ import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from './runWatch';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
-import { readRunSettings } from './settings';
+import { readRunSettings, type RunSettings } from './settings';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
 
 /** What to run. */
@@ -42,6 +44,14 @@ export interface RunRequest {
   reset?: PackageStatus[];
   /** For messages: `the plan`, `wave 2`, `wp-api`. */
   what: string;
+  /** Packages found interrupted stay so (an adoption after a reload: the person chooses Resume). */
+  keepInterrupted?: boolean;
+}
+
+/** What a session ran, remembered per workspace so a reload adopts or resumes the same scope. */
+export interface RememberedScope {
+  runId: string;
+  only: string[] | null;
 }
 
 /** A run this window drives. */
@@ -58,7 +68,11 @@ export interface RunControllerDeps {
   registry: PlanRegistry;
   runs: RunWatch;
   log: vscode.LogOutputChannel;
+  /** Where each feature's run scope is remembered (the workspace's state). */
+  memento?: vscode.Memento;
 }
+
+const scopeKey = (featureId: string) => `waves.run.scope/${featureId}`;
 
 const RESTRICTED_MESSAGE =
   'Waves: this workspace is in Restricted Mode. Running a plan starts coding agents and git, so nothing runs until you trust the workspace.';
@@ -189,7 +203,7 @@ export class RunController extends Disposable {
 
     const planFile = entry.uri.fsPath;
     const commands = verificationCommands(entry.analysis, request.only);
-    let verification: 'approved' | 'refuse-unapproved' = 'refuse-unapproved';
+    let verification: VerificationPolicy = 'refuse-unapproved';
     const repo = await this.repositoryOf(planFile);
     if (commands.length > 0 && repo) {
       // approvals.json of the repository (verify.ts): the same approval `waves approve` records.
@@ -208,7 +222,48 @@ export class RunController extends Disposable {
       }
       verification = 'approved';
     }
+    return this.launch(entry, request, { agent, settings, verification });
+  }
 
+  /** What the feature's last session in this workspace ran (its `only`), when it is still that run. */
+  rememberedScope(featureId: string, runId: string): string[] | undefined {
+    const scope = this.deps.memento?.get<RememberedScope>(scopeKey(featureId));
+    return scope && scope.runId === runId && scope.only ? scope.only : undefined;
+  }
+
+  /**
+   * Drives the feature's run again after this window (or another process) stopped driving
+   * it, without asking anything: the live runners are adopted, their terminals re-attached
+   * by pid, packages found interrupted stay interrupted (the person chooses Resume).
+   * Undefined when it cannot (no agent configured, the plan changed its mind…): the caller
+   * offers Resume instead.
+   */
+  async adopt(entry: PlanEntry, live: readonly { packageId: string; attempt: number; pid: number }[], runId: string): Promise<RunSession | undefined> {
+    if (!vscode.workspace.isTrusted) return undefined;
+    const settings = readRunSettings(entry.uri);
+    if (!settings.agent || settings.agentProblem) return undefined;
+    const featureId = entry.analysis.plan.feature?.id;
+    if (!featureId || this.sessions.has(featureId)) return undefined;
+    const only = this.rememberedScope(featureId, runId);
+    const repo = await this.repositoryOf(entry.uri.fsPath);
+    // Approved before (this run asked), else commands are skipped with a problem event: nothing is asked here.
+    const verification: VerificationPolicy = repo && isApproved(approvalsFile(repo), entry.uri.fsPath, verificationCommands(entry.analysis, only)) ? 'approved' : 'skip-unapproved';
+    const session = await this.launch(entry, { what: 'the run', resume: true, keepInterrupted: true, ...(only ? { only } : {}) }, { agent: settings.agent, settings, verification });
+    for (const l of session ? live : []) {
+      void this.terminals.attachWhenOpen(featureId, l.packageId, l.attempt, l.pid).then((t) =>
+        this.deps.log.info(`[run ${featureId}] ${t ? `re-attached the terminal "${t.terminal.name}" of ${l.packageId}` : `no terminal has the runner of ${l.packageId}`} (runner pid ${l.pid})`),
+      );
+    }
+    return session;
+  }
+
+  /** Creates the engine and drives the run; undefined when it did not start (the reason was shown). */
+  private async launch(
+    entry: PlanEntry,
+    request: RunRequest,
+    { agent, settings, verification }: { agent: AgentProfile; settings: RunSettings; verification: VerificationPolicy },
+  ): Promise<RunSession | undefined> {
+    const planFile = entry.uri.fsPath;
     const featureId = entry.analysis.plan.feature!.id!;
     const waves = entry.analysis.graph.waves;
     const launcher = new TerminalLauncher({
@@ -230,6 +285,9 @@ export class RunController extends Disposable {
         verification,
         ...(request.only ? { only: request.only } : {}),
         ...(settings.setupHook ? { setupHook: settings.setupHook } : {}),
+        ...(settings.overrides.size ? { agentFor: (id: string) => settings.overrides.get(id) ?? agent } : {}),
+        ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
+        ...(request.keepInterrupted ? { keepInterrupted: true } : {}),
       });
     } catch (err) {
       this.showStartError(entry, err);
@@ -258,6 +316,7 @@ export class RunController extends Disposable {
     };
     this.sessions.set(featureId, session);
     const sub = engine.events((event) => {
+      if (event.type === 'run-started') void this.deps.memento?.update(scopeKey(featureId), { runId: event.runId, only: request.only ?? null } satisfies RememberedScope);
       if (event.type === 'problem') this.deps.log.warn(`[run ${featureId}] ${event.message}`);
       else this.deps.log.info(`[run ${featureId}] ${describeEvent(event)}`);
       this.eventEmitter.fire({ session, event });
@@ -267,17 +326,21 @@ export class RunController extends Disposable {
     const running = engine.run({ resume: request.resume === true || (request.reset?.length ?? 0) > 0 });
     void running
       .then(
-        (outcome) => resolveOutcome(outcome),
+        (outcome) => outcome,
         (err: unknown) => {
           this.showStartError(entry, err);
-          resolveOutcome(undefined);
+          return undefined;
         },
       )
-      .finally(() => {
+      .then(async (outcome) => {
         sub.dispose();
         engine.dispose();
+        // The views fall back to RunWatch's copy of the file: make it current first, so
+        // nothing reads a state older than the engine's last one.
+        await this.deps.runs.refresh().catch(() => undefined);
         if (this.sessions.get(featureId) === session) this.sessions.delete(featureId);
         this.changed.fire(featureId);
+        resolveOutcome(outcome);
       });
     return session;
   }
@@ -342,6 +405,7 @@ export function describeEvent(e: EngineEvent): string {
  * the engine never retries past a package's budget by itself.
  */
 export async function resetPackages(repoRoot: string, featureId: string, statuses: readonly PackageStatus[], only?: readonly string[]): Promise<string[]> {
+  if (!fs.existsSync(runStateFile(repoRoot, featureId))) return []; // never run: nothing to put back
   const lease = Lease.claim(leaseFile(repoRoot, featureId));
   const store = new RunStore({
     workspaceRoot: repoRoot,

@@ -1,6 +1,7 @@
 /**
- * The run settings (`waves.agent`, `waves.maxParallel`, `waves.schedule`,
- * `waves.worktrees.setupCommand`) read for one plan, and the agent they name.
+ * The run settings (`waves.agent`, `waves.agentOverrides`, `waves.maxParallel`,
+ * `waves.schedule`, `waves.worktrees.setupCommand`, `waves.worktrees.folder`) read for one
+ * plan, and the agents they name.
  */
 import * as vscode from 'vscode';
 import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/agents';
@@ -13,28 +14,50 @@ export interface RunSettings {
   maxParallel: number;
   mode: 'eager' | 'barrier';
   setupHook: string[] | undefined;
+  /** Per-package agents (`waves.agentOverrides`), by package id. */
+  overrides: Map<string, AgentProfile>;
+  /** The worktree folder (`waves.worktrees.folder`); undefined: beside the repository. */
+  worktreesFolder: string | undefined;
+}
+
+/** One agent setting (a preset id or an argv array) → its profile, or why it cannot be used. */
+export function agentFromSetting(name: string, raw: unknown, interactive: boolean): { agent: AgentProfile | undefined; problem: string | null } {
+  if (typeof raw === 'string' && raw.trim() !== '') {
+    const agent = presetProfile(raw.trim());
+    return agent ? { agent, problem: null } : { agent: undefined, problem: `${name} is "${raw}", which is not a preset (${PRESET_IDS.join(', ')}); give a preset id or an argv array` };
+  }
+  if (Array.isArray(raw) && raw.length > 0) {
+    try {
+      if (!raw.every((a) => typeof a === 'string')) throw new AgentProfileError('every element of the argv must be a string');
+      return { agent: customProfile(raw as string[], { interactive }), problem: null };
+    } catch (err) {
+      return { agent: undefined, problem: `${name}: ${(err as Error).message}` };
+    }
+  }
+  return { agent: undefined, problem: null };
 }
 
 /** The settings for a plan (its folder's, then the workspace's, then the user's). */
 export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const config = vscode.workspace.getConfiguration('waves', scope);
-  const raw = config.get<unknown>('agent');
-  let agent: AgentProfile | undefined;
-  let agentProblem: string | null = null;
-  if (typeof raw === 'string' && raw.trim() !== '') {
-    agent = presetProfile(raw.trim());
-    if (!agent) agentProblem = `waves.agent is "${raw}", which is not a preset (${PRESET_IDS.join(', ')}); give a preset id or an argv array`;
-  } else if (Array.isArray(raw) && raw.length > 0) {
-    try {
-      if (!raw.every((a) => typeof a === 'string')) throw new AgentProfileError('every element of the argv must be a string');
-      agent = customProfile(raw as string[], { interactive: config.get<boolean>('agentInteractive') === true });
-    } catch (err) {
-      agentProblem = `waves.agent: ${(err as Error).message}`;
+  const interactive = config.get<boolean>('agentInteractive') === true;
+  const main = agentFromSetting('waves.agent', config.get<unknown>('agent'), interactive);
+  const agent = main.agent;
+  let agentProblem = main.problem;
+  const overrides = new Map<string, AgentProfile>();
+  const rawOverrides = config.get<unknown>('agentOverrides');
+  if (rawOverrides && typeof rawOverrides === 'object' && !Array.isArray(rawOverrides)) {
+    for (const [packageId, value] of Object.entries(rawOverrides as Record<string, unknown>)) {
+      const one = agentFromSetting(`waves.agentOverrides["${packageId}"]`, value, interactive);
+      if (one.agent) overrides.set(packageId, one.agent);
+      else agentProblem ??= one.problem ?? `waves.agentOverrides["${packageId}"] is empty; give a preset id or an argv array`;
     }
   }
   const maxParallel = Math.max(1, Math.floor(config.get<number>('maxParallel') ?? 10));
   const mode = config.get<string>('schedule') === 'barrier' ? 'barrier' : 'eager';
   const setup = config.get<unknown>('worktrees.setupCommand');
   const setupHook = Array.isArray(setup) && setup.length > 0 && setup.every((a) => typeof a === 'string') ? (setup as string[]) : undefined;
-  return { agent, agentProblem, maxParallel, mode, setupHook };
+  const folder = config.get<unknown>('worktrees.folder');
+  const worktreesFolder = typeof folder === 'string' && folder.trim() !== '' ? folder.trim() : undefined;
+  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder };
 }

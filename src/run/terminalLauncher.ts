@@ -79,6 +79,33 @@ export class TerminalRegistry extends Disposable {
     }
     return undefined;
   }
+
+  /**
+   * `attach` now, else as soon as VS Code revives a terminal with that process (after a
+   * reload the terminals come back a moment after activation). Gives up after `giveUpMs`.
+   */
+  attachWhenOpen(featureId: string, packageId: string, attempt: number, pid: number, giveUpMs = 120_000): Promise<AttemptTerminal | undefined> {
+    return new Promise((resolve) => {
+      let done = false;
+      const stop = (found?: AttemptTerminal) => {
+        if (done) return;
+        done = true;
+        sub.dispose();
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const sub = vscode.window.onDidOpenTerminal(async (terminal) => {
+        const processId = await withTimeout(terminal.processId, 2000).catch(() => undefined);
+        if (done || processId !== pid) return;
+        const entry: AttemptTerminal = { featureId, packageId, attempt, terminal, pid };
+        this.set(entry);
+        stop(entry);
+      });
+      const timer = setTimeout(() => stop(), giveUpMs);
+      this.register({ dispose: () => stop() });
+      void this.attach(featureId, packageId, attempt, pid).then((found) => found && stop(found));
+    });
+  }
 }
 
 function withTimeout<T>(p: Thenable<T>, ms: number): Promise<T | undefined> {

@@ -133,7 +133,10 @@ describe('runSummary: why a command cannot act', () => {
     assert.equal(whyNot('cancelPackage', facts(s, { driving: true }), { packageId: 'a' }), 'a is succeeded already');
     assert.equal(whyNot('retryFailed', facts(s)), null);
     assert.equal(whyNot('retryFailed', facts(state([]))), 'nothing failed in the last run');
-    assert.equal(whyNot('resume', facts(s)), 'the run has nothing interrupted or cancelled to resume');
+    // b is still marked running but nobody drives the run: it stopped with its driver, so it can be resumed.
+    assert.equal(whyNot('resume', facts(s)), null);
+    assert.match(whyNot('resume', facts(s, { driving: true })) ?? '', /is going in this window/);
+    assert.equal(whyNot('resume', facts(state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5]]))), 'the run has nothing interrupted or cancelled to resume');
     assert.equal(whyNot('finishRun', facts(s)), 'nothing to finish: the run has no integration branch yet');
     assert.equal(whyNot('showChanges', facts(s), { packageId: 'b' }), 'b is still running; its changes are reviewed when its attempt ends');
     assert.equal(whyNot('showChanges', facts(s), { packageId: 'd' }), null);

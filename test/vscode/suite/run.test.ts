@@ -5,11 +5,13 @@
 // a failing and an out-of-scope package, cancel, resume and retry. Every wait is on a
 // condition with a deadline.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
+import type { RunState } from '../../../src/core/runState';
 import type { RunSession } from '../../../src/run/runController';
 import { extension, Scratch, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
@@ -191,7 +193,7 @@ describe('Run in the editor', function () {
     // Retry Failed is offered (and Resume is not: nothing was interrupted).
     const entry = api.registry.get(uri)!;
     assert.equal(api.run.controller.whyNot('retryFailed', entry), null);
-    assert.match(api.run.controller.whyNot('resume', entry) ?? '', /nothing interrupted or cancelled/);
+    assert.match(api.run.controller.whyNot('resume', entry) ?? '', /nothing interrupted or cancelled/, JSON.stringify(Object.values(api.run.controller.stateFor(entry)?.packages ?? {}).map((r) => r.status)));
 
     // Fix the broken package and retry: only the failed ones run again, then their dependents.
     await usePlan(
@@ -227,5 +229,171 @@ describe('Run in the editor', function () {
     const resumed = await outcomeOf((await vscode.commands.executeCommand('waves.resume', uri)) as RunSession | undefined);
     assert.equal(resumed.outcome, 'succeeded');
     assert.equal(resumed.state.packages['wp-hang']!.attempts, 2);
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // Reconcile (issue #10 item 7): a run another process drove, found on disk.
+
+  /** A RunEngine in its own process (test/engine/engine-driver.ts, runners detached), as `waves run` or a window that goes away. */
+  function driver(planFile: string, resumeFile: string): { child: ChildProcess; events: () => { type: string; packageId?: string }[]; stderr: () => string } {
+    const root = extension().extensionPath;
+    const config = { planFile, runnerScript: path.join(root, 'dist', 'runner.js'), env: { WAVES_TEST_AGENT_RESUME: resumeFile } };
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'engine', 'engine-driver.ts'), JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const events = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; packageId?: string });
+    return { child, events, stderr: () => err };
+  }
+
+  const waitingPlan = (feature: string) =>
+    plan(feature, [
+      { id: 'wp-wait', write: 'out-w/**', agent: ['ask waiting for approval', 'append out-w/runs.txt ran\\n', 'commit'] },
+      { id: 'wp-next', deps: ['wp-wait'], write: 'out-n/**', agent: ['write out-n/n.txt x', 'commit'] },
+    ]);
+
+  async function killed(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  const lastRecord = (feature: string) => api.run.reconciler.records.filter((r) => r.featureId === feature).at(-1);
+  const attemptMeta = (feature: string, runId: string, id: string, n: number) =>
+    path.join(workspaceRoot().fsPath, '.waves', 'runs', feature, runId, id, String(n), 'meta.json');
+
+  it('a run driven by another process is followed, then adopted (not re-run) when its driver dies and its agent lives', async () => {
+    const feature = `run-adopt-${process.pid}-${++counter}`;
+    const uri = await usePlan(waitingPlan(feature));
+    const resume = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-resume-')), 'go');
+    const d = driver(uri.fsPath, resume);
+    try {
+      await waitFor(() => d.events().some((e) => e.type === 'needs-input' && e.packageId === 'wp-wait'), `the other process's agent to run (${d.stderr()})`, { timeoutMs: 30_000 });
+      await api.run.reconciler.reconcileAll(true);
+      assert.equal(lastRecord(feature)?.kind, 'followed', JSON.stringify(lastRecord(feature)));
+      assert.equal(api.run.controller.session(feature), undefined, 'a run another process drives is never driven here');
+      const entry = api.registry.get(uri)!;
+      assert.match(api.run.controller.whyNot('resume', entry) ?? '', /a run of this plan is going \(driven by pid \d+/);
+
+      // Its driver dies (a window reload, a closed terminal); its agent lives on.
+      await killed(d.child);
+      const session = await waitFor(() => api.run.controller.session(feature), 'the run to be adopted when its lease went stale', { timeoutMs: 30_000 });
+      assert.equal(lastRecord(feature)?.kind, 'adopt');
+      assert.match(lastRecord(feature)!.detail, /^wp-wait \(runner pid \d+\)$/);
+      fs.writeFileSync(resume, '');
+      const outcome = await outcomeOf(session);
+      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+      assert.equal(outcome.state.packages['wp-wait']!.attempts, 1, 'the adopted agent was not run again');
+      assert.ok(!fs.existsSync(attemptMeta(feature, outcome.runId, 'wp-wait', 2)));
+      assert.equal(git(['show', `${outcome.integrationBranch!}:out-w/runs.txt`]), 'ran', 'its agent ran once');
+      assert.equal(outcome.state.packages['wp-next']!.status, 'succeeded', 'the rest of the run went on');
+    } finally {
+      await killed(d.child);
+      fs.writeFileSync(resume, '');
+    }
+  });
+
+  it('a run whose driver and agent died is offered to resume, starts nothing by itself, and Resume finishes it', async () => {
+    const feature = `run-offer-${process.pid}-${++counter}`;
+    const uri = await usePlan(waitingPlan(feature));
+    const resume = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-resume-')), 'go');
+    const d = driver(uri.fsPath, resume);
+    try {
+      await waitFor(() => d.events().some((e) => e.type === 'needs-input' && e.packageId === 'wp-wait'), `the other process's agent to run (${d.stderr()})`, { timeoutMs: 30_000 });
+      await killed(d.child);
+      const state = JSON.parse(fs.readFileSync(path.join(workspaceRoot().fsPath, '.waves', 'runs', `${feature}.json`), 'utf8')) as RunState;
+      const meta = JSON.parse(fs.readFileSync(attemptMeta(feature, state.runId, 'wp-wait', 1), 'utf8')) as { runnerPid: number; agentPid: number };
+      process.kill(meta.runnerPid, 'SIGKILL');
+      process.kill(-meta.agentPid, 'SIGKILL');
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await waitFor(() => !alive(meta.runnerPid) && !alive(meta.agentPid), 'the runner and the agent to be gone');
+
+      await api.run.reconciler.reconcileAll(true);
+      assert.equal(lastRecord(feature)?.kind, 'offer', JSON.stringify(lastRecord(feature)));
+      assert.equal(lastRecord(feature)!.detail, 'wp-wait');
+      assert.ok(api.run.reconciler.offers.some((m) => m.includes(`Run test ${feature}`) && m.includes('Nothing restarts until you resume it')), JSON.stringify(api.run.reconciler.offers));
+      assert.equal(api.run.controller.session(feature), undefined, 'nothing restarts without the person');
+      assert.ok(!fs.existsSync(attemptMeta(feature, state.runId, 'wp-wait', 2)));
+      const entry = api.registry.get(uri)!;
+      assert.equal(api.run.controller.whyNot('resume', entry), null, 'Resume can act');
+
+      // The person chooses Resume (the notification's action runs this command).
+      await usePlan(waitingPlan(feature).replace('ask waiting for approval', 'noop'));
+      const outcome = await outcomeOf((await vscode.commands.executeCommand('waves.resume', uri)) as RunSession | undefined);
+      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+      assert.equal(outcome.runId, state.runId, 'the same run went on');
+      assert.equal(outcome.state.packages['wp-wait']!.attempts, 2, 'the interrupted attempt was offered again, once');
+      assert.equal(git(['show', `${outcome.integrationBranch!}:out-w/runs.txt`]), 'ran');
+    } finally {
+      await killed(d.child);
+    }
+  });
+
+  it('CodeLens run actions sit on the plan where they can act, and run the same commands', async () => {
+    const feature = `run-lens-${process.pid}-${++counter}`;
+    const uri = await usePlan(
+      plan(feature, [
+        { id: 'wp-a', write: 'out-a/**', agent: ['write out-a/a.txt a', 'sleep 1500', 'commit'] },
+        { id: 'wp-b', deps: ['wp-a'], write: 'out-b/**', agent: ['write out-b/b.txt b', 'commit'] },
+      ]),
+    );
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const lineOf = (id: string) => doc.getText().split('\n').findIndex((l) => l.includes(`package_id: ${id}`));
+    const runLenses = async () =>
+      ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 10)) ?? []).filter((l) => l.command?.command.startsWith('waves.'));
+    const shown = async () => (await runLenses()).map((l) => `${l.range.start.line === lineOf('wp-a') ? 'wp-a' : l.range.start.line === lineOf('wp-b') ? 'wp-b' : l.range.start.line} ${l.command!.title}`).sort();
+    // Before a run: the plan, its first wave and the packages whose dependencies allow it.
+    assert.deepEqual(await shown(), ['wp-a $(play) Run Package', 'wp-a $(play) Run Plan', 'wp-a $(play) Run Wave 1']);
+    const runPackage = (await runLenses()).find((l) => l.command!.title === '$(play) Run Package')!;
+    assert.deepEqual(runPackage.command!.arguments, [{ uri, packageId: 'wp-a' }]);
+    // The lens runs the command it names.
+    const session = (await vscode.commands.executeCommand(runPackage.command!.command, ...runPackage.command!.arguments!)) as RunSession | undefined;
+    assert.ok(session);
+    // While it runs: only Cancel Run.
+    await waitFor(async () => JSON.stringify(await shown()) === JSON.stringify(['wp-a $(debug-stop) Cancel Run']), 'only Cancel Run while the run goes', { timeoutMs: 20_000 });
+    const outcome = await outcomeOf(session);
+    assert.equal(outcome.state.packages['wp-a']!.status, 'succeeded');
+    // After it: wave 2 and wp-b can run now that wp-a succeeded.
+    await waitFor(
+      async () => JSON.stringify(await shown()) === JSON.stringify(['wp-a $(play) Run Package', 'wp-a $(play) Run Plan', 'wp-a $(play) Run Wave 1', 'wp-b $(play) Run Package', 'wp-b $(play) Run Wave 2']),
+      `the lenses after the run (${JSON.stringify(await shown())})`,
+    );
+  });
+
+  it('waves.agentOverrides gives a package its own agent; waves.worktrees.folder holds the worktrees', async () => {
+    const feature = `run-settings-${process.pid}-${++counter}`;
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-trees-'));
+    const other = path.join(extension().extensionPath, 'test', 'engine', 'engine-agent.mjs');
+    const config = vscode.workspace.getConfiguration('waves');
+    await config.update('agentOverrides', { 'wp-b': [process.execPath, other, '${promptFile}', '${resultFile}', '${packageId}'] }, vscode.ConfigurationTarget.Workspace);
+    await config.update('worktrees.folder', folder, vscode.ConfigurationTarget.Workspace);
+    try {
+      const uri = await usePlan(
+        plan(feature, [
+          { id: 'wp-a', write: 'out-a/**', agent: ['write out-a/a.txt a', 'commit'] },
+          { id: 'wp-b', write: 'out-b/**', agent: ['write out-b/b.txt b', 'commit'] },
+        ]),
+      );
+      const outcome = await outcomeOf((await vscode.commands.executeCommand('waves.runPlan', uri)) as RunSession | undefined);
+      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+      const argv = (id: string) =>
+        (JSON.parse(fs.readFileSync(path.join(workspaceRoot().fsPath, '.waves', 'runs', feature, outcome.runId, id, '1', 'spec.json'), 'utf8')) as { argv: string[] }).argv;
+      assert.equal(argv('wp-b')[1], other, 'wp-b ran its override');
+      assert.match(argv('wp-a')[1] ?? '', /scripted-agent\.mjs$/, 'wp-a ran waves.agent');
+      assert.equal(outcome.state.packages['wp-a']!.worktree, path.join(folder, feature, 'wp-a'));
+      assert.equal(outcome.state.integration?.worktree, path.join(folder, feature, '_integration'));
+    } finally {
+      await config.update('agentOverrides', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('worktrees.folder', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });

@@ -1,0 +1,204 @@
+/**
+ * On activation (and when a run's driver goes away), every run in `.waves/runs/*.json` is
+ * reconciled: a finished run stays finished; a run another process (a window, `waves run`)
+ * drives is only followed, never driven; a run whose runners are still alive — the window
+ * was reloaded, the terminals kept their processes — is adopted: this window's engine
+ * drives it again and re-attaches its terminals by pid; a run that stopped with work left is
+ * OFFERED to resume (Resume / Show Status). Nothing restarts without the person: an adopted
+ * run leaves the packages it finds interrupted as they are, and a revived terminal never
+ * runs an agent twice (the runner refuses an attempt whose `meta.json` exists).
+ */
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { attemptDir, attemptFiles, leaseFile } from '../core/runPaths';
+import { isActive, type RunState } from '../core/runState';
+import { isRunnerAlive } from '../engine/adopt';
+import { readLease, staleReason } from '../engine/lease';
+import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
+import { Disposable } from '../util/lifecycle';
+import type { RunController } from './runController';
+import type { RunWatch } from './runWatch';
+
+/** A runner found alive. */
+export interface LiveRunner {
+  packageId: string;
+  attempt: number;
+  pid: number;
+}
+
+/** What a run needs after a restart. */
+export type Reconciliation =
+  | { kind: 'finished' }
+  | { kind: 'followed'; holder: string }
+  | { kind: 'adopt'; live: LiveRunner[] }
+  | { kind: 'offer'; left: string[] };
+
+/** The runner's pid of a package's current attempt: its `meta.json`, else the run state's. */
+function runnerPid(repo: string, state: RunState, packageId: string): number | null {
+  const record = state.packages[packageId]!;
+  try {
+    const meta = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, state.featureId, state.runId, packageId, record.attempts)).meta, 'utf8')) as { runnerPid?: unknown };
+    if (typeof meta.runnerPid === 'number') return meta.runnerPid;
+  } catch {
+    // no meta.json: the runner never started, or the attempt folder is gone
+  }
+  return record.pid;
+}
+
+/** Decides what a run found on disk needs (reads the lease, `meta.json` and `/proc`; changes nothing). */
+export async function reconcileRun(
+  repo: string,
+  state: RunState,
+  alive: (pid: number, token: string) => Promise<boolean> = isRunnerAlive,
+  now = Date.now(),
+): Promise<Reconciliation> {
+  const lease = readLease(leaseFile(repo, state.featureId));
+  if (lease && staleReason(lease, now) === null) return { kind: 'followed', holder: `pid ${lease.pid} on ${lease.hostname}` };
+  const records = Object.values(state.packages);
+  const live: LiveRunner[] = [];
+  for (const r of records) {
+    if (r.status !== 'running' || !r.startToken) continue;
+    const pid = runnerPid(repo, state, r.packageId);
+    if (pid && (await alive(pid, r.startToken))) live.push({ packageId: r.packageId, attempt: r.attempts, pid });
+  }
+  if (live.length) return { kind: 'adopt', live };
+  const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted').map((r) => r.packageId);
+  return left.length ? { kind: 'offer', left } : { kind: 'finished' };
+}
+
+export interface ReconcilerDeps {
+  controller: RunController;
+  registry: PlanRegistry;
+  runs: RunWatch;
+  log: vscode.LogOutputChannel;
+  /** How often a followed run's lease is checked again (its driver may go away). */
+  recheckMs?: number;
+}
+
+/** One line per decision, newest last (the tests read it; the log has it too). */
+export interface ReconcileRecord {
+  featureId: string;
+  kind: Reconciliation['kind'] | 'no-plan' | 'adopt-failed';
+  detail: string;
+}
+
+export class Reconciler extends Disposable {
+  readonly records: ReconcileRecord[] = [];
+  /** Offers shown (notification texts). */
+  readonly offers: string[] = [];
+  /** Settles when the runs found at activation were reconciled. */
+  readonly ready: Promise<void>;
+  private readonly followed = new Set<string>();
+  private readonly offered = new Set<string>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  /** One reconciliation at a time: a call while one runs goes after it. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    super();
+    this.ready = Promise.all([deps.runs.ready, deps.registry.ready]).then(() => this.reconcileAll(true));
+    this.register({ dispose: () => clearInterval(this.timer) });
+  }
+
+  private planOf(state: RunState, folder: vscode.WorkspaceFolder): PlanEntry | undefined {
+    const wanted = vscode.Uri.joinPath(folder.uri, state.planFile).toString();
+    const plans = this.deps.registry.plans.filter((p) => p.analysis.plan.feature?.id === state.featureId);
+    return plans.find((p) => p.uri.toString() === wanted) ?? plans[0];
+  }
+
+  /** Reconciles every run on disk (`all`), or only the followed ones whose driver may have gone. */
+  reconcileAll(all: boolean): Promise<void> {
+    this.queue = this.queue.then(() => this.reconcileNow(all));
+    return this.queue;
+  }
+
+  private async reconcileNow(all: boolean): Promise<void> {
+    if (this.isDisposed) return;
+    try {
+      // Decide from the files as they are now, not from the last watcher event.
+      await this.deps.runs.refresh();
+      for (const { folder, state } of this.deps.runs.states()) {
+        if (!all && !this.followed.has(state.featureId)) continue;
+        if (this.deps.controller.session(state.featureId)) continue;
+        await this.reconcileOne(folder, state);
+      }
+    } catch (err) {
+      this.deps.log.error(`[reconcile] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    } finally {
+      this.armRecheck();
+    }
+  }
+
+  private record(featureId: string, kind: ReconcileRecord['kind'], detail: string): void {
+    this.records.push({ featureId, kind, detail });
+    this.deps.log.info(`[reconcile] ${featureId}: ${kind}${detail ? ` — ${detail}` : ''}`);
+  }
+
+  private async reconcileOne(folder: vscode.WorkspaceFolder, state: RunState): Promise<void> {
+    const featureId = state.featureId;
+    const decision = await reconcileRun(folder.uri.fsPath, state);
+    this.followed.delete(featureId);
+    switch (decision.kind) {
+      case 'finished':
+        this.record(featureId, 'finished', '');
+        return;
+      case 'followed':
+        this.followed.add(featureId);
+        this.record(featureId, 'followed', `driven by ${decision.holder}`);
+        return;
+      case 'adopt': {
+        const entry = this.planOf(state, folder);
+        const ids = decision.live.map((l) => `${l.packageId} (runner pid ${l.pid})`).join(', ');
+        if (!entry) {
+          this.record(featureId, 'no-plan', `live runners ${ids}, but no plan of this feature is open`);
+          return;
+        }
+        const session = await this.deps.controller.adopt(entry, decision.live, state.runId);
+        if (session) {
+          this.record(featureId, 'adopt', ids);
+          return;
+        }
+        this.record(featureId, 'adopt-failed', `${ids}: not adopted (no agent configured, or Restricted Mode); offered instead`);
+        this.offer(entry, state, decision.live.map((l) => l.packageId));
+        return;
+      }
+      case 'offer': {
+        const entry = this.planOf(state, folder);
+        if (!entry) {
+          this.record(featureId, 'no-plan', `${decision.left.join(', ')} left, but no plan of this feature is open`);
+          return;
+        }
+        this.record(featureId, 'offer', decision.left.join(', '));
+        this.offer(entry, state, decision.left);
+        return;
+      }
+    }
+  }
+
+  private offer(entry: PlanEntry, state: RunState, left: readonly string[]): void {
+    const key = `${state.featureId}\u0000${state.runId}`;
+    if (this.offered.has(key)) return; // once per run and window
+    this.offered.add(key);
+    const name = entry.analysis.plan.feature?.title ?? state.featureId;
+    const shown = left.slice(0, 3).join(', ') + (left.length > 3 ? ` and ${left.length - 3} more` : '');
+    const message = `Waves: the run of ${name} stopped before it finished (${shown}). Nothing restarts until you resume it.`;
+    this.offers.push(message);
+    const resume = 'Resume';
+    const status = 'Show Status';
+    // Not awaited: reconciling goes on while the notification waits for the person.
+    void vscode.window.showWarningMessage(message, resume, status).then(async (choice) => {
+      if (choice === resume) await vscode.commands.executeCommand('waves.resume', entry.uri);
+      else if (choice === status) await vscode.commands.executeCommand('waves.focusView');
+    });
+  }
+
+  /** While a run is followed, its lease is checked again now and then: when its driver is gone, it is reconciled. */
+  private armRecheck(): void {
+    if (this.followed.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    this.timer ??= setInterval(() => void this.reconcileAll(false), this.deps.recheckMs ?? 5_000);
+  }
+}
