@@ -2,8 +2,9 @@
  * On activation (and when a run's driver goes away), every run in `.waves/runs/*.json` is
  * reconciled: a finished run stays finished; a run another process (a window, `waves run`)
  * drives is only followed, never driven; a run whose runners are still alive — the window
- * was reloaded, the terminals kept their processes — is adopted: this window's engine
- * drives it again and re-attaches its terminals by pid; a run that stopped with work left is
+ * was reloaded, the terminals kept their processes — or whose agents ended while nobody
+ * watched (their `exit.json` is there) is adopted: this window's engine drives it again,
+ * processes those exits and re-attaches the live runners' terminals by pid; a run that stopped with work left is
  * OFFERED to resume (Resume / Show Status). Nothing restarts without the person: an adopted
  * run leaves the packages it finds interrupted as they are, and a revived terminal never
  * runs an agent twice (the runner refuses an attempt whose `meta.json` exists).
@@ -30,7 +31,7 @@ export interface LiveRunner {
 export type Reconciliation =
   | { kind: 'finished' }
   | { kind: 'followed'; holder: string }
-  | { kind: 'adopt'; live: LiveRunner[] }
+  | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }
   | { kind: 'offer'; left: string[] };
 
 /** The runner's pid of a package's current attempt: its `meta.json`, else the run state's. */
@@ -45,6 +46,17 @@ function runnerPid(repo: string, state: RunState, packageId: string): number | n
   return record.pid;
 }
 
+/** Whether the current attempt's runner wrote its `exit.json` (with this attempt's token). */
+function exitRecorded(repo: string, state: RunState, packageId: string, token: string): boolean {
+  const record = state.packages[packageId]!;
+  try {
+    const exit = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, state.featureId, state.runId, packageId, record.attempts)).exit, 'utf8')) as { startToken?: unknown };
+    return exit.startToken === token;
+  } catch {
+    return false;
+  }
+}
+
 /** Decides what a run found on disk needs (reads the lease, `meta.json` and `/proc`; changes nothing). */
 export async function reconcileRun(
   repo: string,
@@ -56,12 +68,18 @@ export async function reconcileRun(
   if (lease && staleReason(lease, now) === null) return { kind: 'followed', holder: `pid ${lease.pid} on ${lease.hostname}` };
   const records = Object.values(state.packages);
   const live: LiveRunner[] = [];
+  const exited: string[] = [];
   for (const r of records) {
-    if (r.status !== 'running' || !r.startToken) continue;
-    const pid = runnerPid(repo, state, r.packageId);
+    if ((r.status !== 'running' && r.status !== 'verifying') || !r.startToken) continue;
+    // The agent ended while nobody watched: its exit is processed, nothing runs again.
+    if (exitRecorded(repo, state, r.packageId, r.startToken)) {
+      exited.push(r.packageId);
+      continue;
+    }
+    const pid = r.status === 'running' ? runnerPid(repo, state, r.packageId) : null;
     if (pid && (await alive(pid, r.startToken))) live.push({ packageId: r.packageId, attempt: r.attempts, pid });
   }
-  if (live.length) return { kind: 'adopt', live };
+  if (live.length || exited.length) return { kind: 'adopt', live, exited };
   const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted').map((r) => r.packageId);
   return left.length ? { kind: 'offer', left } : { kind: 'finished' };
 }
@@ -148,7 +166,7 @@ export class Reconciler extends Disposable {
         return;
       case 'adopt': {
         const entry = this.planOf(state, folder);
-        const ids = decision.live.map((l) => `${l.packageId} (runner pid ${l.pid})`).join(', ');
+        const ids = [...decision.live.map((l) => `${l.packageId} (runner pid ${l.pid})`), ...decision.exited.map((id) => `${id} (exited)`)].join(', ');
         if (!entry) {
           this.record(featureId, 'no-plan', `live runners ${ids}, but no plan of this feature is open`);
           return;
@@ -159,7 +177,7 @@ export class Reconciler extends Disposable {
           return;
         }
         this.record(featureId, 'adopt-failed', `${ids}: not adopted (no agent configured, or Restricted Mode); offered instead`);
-        this.offer(entry, state, decision.live.map((l) => l.packageId));
+        this.offer(entry, state, [...decision.live.map((l) => l.packageId), ...decision.exited]);
         return;
       }
       case 'offer': {
