@@ -304,8 +304,9 @@ export class RunEngine {
   private readonly starting = new Set<string>();
   /** Launches under way (worktree, prompt, runner), which the pass does not wait for. */
   private readonly launches = new Set<Promise<void>>();
-  /** The loop of passes now running (see `wake`). */
-  private loop: Promise<void> = Promise.resolve();
+  /** Passes begun so far, and who waits for the end of a pass begun after a given one. */
+  private passSeq = 0;
+  private passWaiters: { after: number; resolve: () => void }[] = [];
   private readonly cancelRequested = new Set<string>();
   private runCancelled = false;
   private stopped = false;
@@ -624,6 +625,7 @@ export class RunEngine {
     this.poller = null;
     for (const a of this.live.values()) a.watcher?.close();
     this.live.clear();
+    this.passEnded(Infinity);
     this.lease?.stopHeartbeat();
   }
 
@@ -671,11 +673,13 @@ export class RunEngine {
       return;
     }
     this.passRunning = true;
-    this.loop = (async () => {
+    void (async () => {
       try {
         do {
           this.passAgain = false;
+          const seq = ++this.passSeq;
           await this.pass();
+          this.passEnded(seq);
         } while (this.passAgain && !this.stopped);
       } catch (err) {
         this.problem(`The engine hit an error: ${errorText(err)}`);
@@ -688,9 +692,20 @@ export class RunEngine {
     })();
   }
 
-  /** Resolves when the passes running now and the launches they began are over. */
-  private async passesSettled(): Promise<void> {
-    await this.loop;
+  private passEnded(seq: number): void {
+    const done = this.passWaiters.filter((w) => w.after < seq);
+    this.passWaiters = this.passWaiters.filter((w) => w.after >= seq);
+    for (const w of done) w.resolve();
+  }
+
+  /**
+   * Wakes the loop and resolves when a pass begun after this call ended and the launches
+   * under way then are over (at once when the engine stopped driving).
+   */
+  private async wakeAndLaunch(): Promise<void> {
+    const after = this.passSeq;
+    this.wake();
+    if (!this.stopped) await new Promise<void>((resolve) => this.passWaiters.push({ after, resolve }));
     await Promise.allSettled([...this.launches]);
   }
 
@@ -1221,9 +1236,8 @@ export class RunEngine {
       // Dependents first (handoff), then the clean-up of this worktree.
       await this.releaseLocksOf(id);
       this.mark('locks-released', id);
-      this.wake();
       // The clean-up's git calls wait until the dependents are launched: they would only compete with them.
-      await this.passesSettled();
+      await this.wakeAndLaunch();
       await this.removeWorktree(pkg);
     }
   }
