@@ -2,10 +2,18 @@
 // opens in Restricted Mode, and the installed extension still activates, shows the plan's
 // waves and its problems, and CodeLens in the editor.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
-  assertActivatedCleanly, openWavesView, problemCounts, runCommand, waitForStatus, waitForTree,
+  assertActivatedCleanly, notificationTexts, openWavesView, problemCounts, runCommand, waitForStatus, waitForTree,
   waitForWorkbench, waitUntil,
 } from './helpers.mjs';
+
+/** Command lines of this machine's processes that mention `text` (the workspace's path). */
+function processesMentioning(text) {
+  return execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(text) && !l.includes('code-server') && !l.startsWith('ps '));
+}
 
 export const workspace = 'restricted';
 export const trust = true;
@@ -63,7 +71,37 @@ export const tests = [
       const lenses = page.locator('.monaco-editor .codelens-decoration');
       await waitUntil(async () => (await lenses.count()) >= 3, 'three CodeLenses in the editor');
       const titles = (await lenses.allTextContents()).map((t) => t.trim()).sort();
+      // ...and no run action among them: nothing runs in Restricted Mode.
       assert.deepEqual(titles, ['wave 1 · 0 dependents', 'wave 1 · 1 dependent', 'wave 2 · 0 dependents']);
+    },
+  },
+  {
+    name: 'Waves: Run Plan from the palette starts no terminal and no process, explains why and offers Manage Workspace Trust',
+    run: async ({ page, workspace, screenshot }) => {
+      await waitForWorkbench(page);
+      await waitForStatus(page, '2 waves · 3 packages · 1 problem');
+      const terminalsBefore = await page.locator('.terminal-tabs-entry, .single-terminal-tab').count();
+      await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
+      // Its toast, or (a toast can go straight to the centre) the notification centre's row.
+      const toast = page.locator('.notifications-list-container .monaco-list-row, .notification-toast', { hasText: 'nothing runs until you trust' }).first();
+      await waitUntil(async () => {
+        if (await toast.isVisible().catch(() => false)) return true;
+        await page.locator('.statusbar-item[id="status.notifications"]').first().click().catch(() => {});
+        return toast.isVisible().catch(() => false);
+      }, 'the Restricted Mode explanation', { timeoutMs: 15_000, intervalMs: 1_000 });
+      const text = (await notificationTexts(page)).find((t) => t.includes('Restricted Mode')) ?? '';
+      assert.match(text, /nothing runs until you trust the workspace/);
+      const manage = toast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' });
+      await manage.waitFor({ timeout: 5_000 });
+      await screenshot('run-refused');
+      // Nothing started: no terminal, no process about the workspace, nothing written under .waves/.
+      assert.equal(await page.locator('.terminal-tabs-entry, .single-terminal-tab').count(), terminalsBefore, 'no terminal opened');
+      assert.deepEqual(processesMentioning(workspace), [], 'no process runs in the workspace');
+      assert.equal(fs.existsSync(path.join(workspace, '.waves')), false, 'no run state written');
+      // The way out: the button opens the Workspace Trust editor.
+      await manage.evaluate((el) => el.click()); // the row may sit under the centre's toggling; the button's own click
+      await page.getByText('You are in Restricted Mode').first().waitFor({ timeout: 15_000 });
+      await screenshot('manage-trust');
     },
   },
 ];
