@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const noVscode = {
   'no-restricted-imports': [
     'error',
-    { paths: [{ name: 'vscode', message: 'src/core and webview/ must not depend on the VS Code API; put adapters in src/<feature>/.' }] },
+    { paths: [{ name: 'vscode', message: 'src/core, src/engine, src/cli and webview/ must not depend on the VS Code API; put adapters in src/<feature>/.' }] },
   ],
 };
 
@@ -18,5 +18,6 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  { files: ['src/core/**/*.ts', 'src/protocol.ts', 'webview/**/*.ts', 'webview/**/*.tsx'], rules: noVscode },
+  // src/engine and src/cli run headless (the `waves` CLI, CI jobs) as well as in the extension host.
+  { files: ['src/core/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts', 'src/protocol.ts', 'webview/**/*.ts', 'webview/**/*.tsx'], rules: noVscode },
 );
