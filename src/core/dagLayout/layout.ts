@@ -93,7 +93,6 @@ export interface Layout {
 }
 
 interface Item {
-  key: string;
   /** A real node, or a lane. */
   node?: LayoutNode;
   column: number;
@@ -102,62 +101,87 @@ interface Item {
   down: Item[];
   order: number;
   y: number;
+  /** Sort key of the current sweep. */
+  score: number;
 }
 
 export function layoutGraph(nodes: readonly LayoutNode[], edges: readonly LayoutEdge[], options: LayoutOptions = DEFAULT_LAYOUT): Layout {
-  const items = new Map<string, Item>();
+  const byId = new Map<string, Item>();
   const columns: Item[][] = [];
-  const add = (item: Item) => {
-    items.set(item.key, item);
-    while (columns.length <= item.column) columns.push([]);
-    columns[item.column].push(item);
+  const add = (node: LayoutNode | undefined, column: number, height: number): Item => {
+    // One shape for nodes and lanes (`node` undefined), so property reads stay monomorphic.
+    const item: Item = { node, column, height, up: [], down: [], order: 0, y: 0, score: 0 };
+    while (columns.length <= column) columns.push([]);
+    columns[column].push(item);
     return item;
   };
   for (const n of nodes) {
-    if (items.has(`n:${n.id}`)) continue;
-    add({ key: `n:${n.id}`, node: n, column: n.column, height: n.height ?? options.nodeHeight, up: [], down: [], order: 0, y: 0 });
+    if (byId.has(n.id)) continue;
+    byId.set(n.id, add(n, n.column, n.height ?? options.nodeHeight));
   }
   const link = (a: Item, b: Item) => {
     a.down.push(b);
     b.up.push(a);
   };
 
-  // Chains of items per edge: source, lanes…, target (left to right).
+  // Chains of items per edge: source, lanes…, target (left to right). Lanes by column, of a
+  // source (dependency edges share them) or of one edge id.
+  const sharedLanes = new Map<Item, (Item | undefined)[]>();
+  const edgeLanes = new Map<string, (Item | undefined)[]>();
   const chains: { edge: LayoutEdge; chain: Item[]; sameColumn: boolean }[] = [];
   for (const e of edges) {
-    let a = items.get(`n:${e.source}`);
-    let b = items.get(`n:${e.target}`);
+    let a = byId.get(e.source);
+    let b = byId.get(e.target);
     if (!a || !b || a === b) continue;
     if (a.column > b.column) [a, b] = [b, a];
     const chain = [a];
-    for (let c = a.column + 1; c < b.column; c++) {
-      const key = e.bundle ? `l:${a.key}@${c}` : `e:${e.id}@${c}`;
-      let lane = items.get(key);
-      if (!lane) {
-        lane = add({ key, column: c, height: options.laneHeight, up: [], down: [], order: 0, y: 0 });
-        link(chain[chain.length - 1], lane);
-      } else if (!chain[chain.length - 1].down.includes(lane)) link(chain[chain.length - 1], lane);
-      chain.push(lane);
+    if (b.column > a.column + 1) {
+      let lanes = e.bundle ? sharedLanes.get(a) : edgeLanes.get(e.id);
+      if (!lanes) {
+        lanes = new Array<Item | undefined>(columns.length).fill(undefined); // packed, not sparse
+        if (e.bundle) sharedLanes.set(a, lanes);
+        else edgeLanes.set(e.id, lanes);
+      }
+      for (let c = a.column + 1; c < b.column; c++) {
+        const last = chain[chain.length - 1];
+        let lane = lanes[c];
+        if (!lane) {
+          lane = lanes[c] = add(undefined, c, options.laneHeight);
+          link(last, lane);
+        } else if (!last.down.includes(lane)) link(last, lane);
+        chain.push(lane);
+      }
     }
     if (a.column !== b.column) link(chain[chain.length - 1], b);
     chain.push(b);
     chains.push({ edge: e, chain, sameColumn: a.column === b.column });
   }
 
-  // Order: barycenter sweeps.
+  // Order: barycenter sweeps. Each item moves to the mean relative position of its
+  // neighbours on one side. Written for a cold start (the layout runs once per plan, mostly
+  // before the JIT has warmed up): no keyed property reads, column sizes computed once, and
+  // a stable sort by score alone (ties keep their order, as each column is in order).
   for (const col of columns) col.forEach((it, k) => (it.order = k));
-  const sweep = (col: Item[], side: 'up' | 'down') => {
-    const score = new Map<Item, number>();
-    for (const it of col) {
-      const ns = it[side];
-      score.set(it, ns.length ? ns.reduce((s, n) => s + n.order / Math.max(1, columns[n.column].length), 0) / ns.length : it.order / col.length);
+  const sizes = columns.map((col) => Math.max(1, col.length));
+  const byScore = (p: Item, q: Item) => p.score - q.score;
+  const sweep = (col: Item[], up: boolean) => {
+    for (let k = 0; k < col.length; k++) {
+      const it = col[k];
+      const ns = up ? it.up : it.down;
+      if (ns.length === 0) {
+        it.score = it.order / col.length;
+        continue;
+      }
+      let sum = 0;
+      for (let j = 0; j < ns.length; j++) sum += ns[j].order / sizes[ns[j].column];
+      it.score = sum / ns.length;
     }
-    col.sort((p, q) => score.get(p)! - score.get(q)! || p.order - q.order);
-    col.forEach((it, k) => (it.order = k));
+    col.sort(byScore);
+    for (let k = 0; k < col.length; k++) col[k].order = k;
   };
   for (let s = 0; s < options.sweeps; s++) {
-    for (let c = 1; c < columns.length; c++) sweep(columns[c], 'up');
-    for (let c = columns.length - 2; c >= 0; c--) sweep(columns[c], 'down');
+    for (let c = 1; c < columns.length; c++) sweep(columns[c], true);
+    for (let c = columns.length - 2; c >= 0; c--) sweep(columns[c], false);
   }
 
   // Positions: stack each column; a gap is kept around nodes, lanes pack tighter.
@@ -178,8 +202,8 @@ export function layoutGraph(nodes: readonly LayoutNode[], edges: readonly Layout
 
   const columnX = columns.map((_, c) => c * options.columnWidth);
   const out = new Map<string, NodeBox>();
-  for (const it of items.values()) {
-    if (it.node) out.set(it.node.id, { x: columnX[it.column], y: it.y, width: options.nodeWidth, height: it.height, column: it.column });
+  for (const it of byId.values()) {
+    out.set(it.node!.id, { x: columnX[it.column], y: it.y, width: options.nodeWidth, height: it.height, column: it.column });
   }
 
   // Routes.
