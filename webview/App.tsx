@@ -1,21 +1,25 @@
 import {
   Controls,
-  MiniMap,
   ReactFlow,
   ReactFlowProvider,
   ViewportPortal,
   useReactFlow,
+  useStore,
+  useStoreApi,
   type ColorMode,
+  type ReactFlowState,
   type NodeMouseHandler,
   type Viewport,
 } from '@xyflow/react';
-import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { buildDisplayGraph, groupKey, layoutDisplay, type DisplayGraph } from '../src/core/dagLayout/display';
 import type { Layout } from '../src/core/dagLayout/layout';
+import { plural } from '../src/core/summary';
 import { navigate, neighbours, type Direction } from '../src/core/dagLayout/navigate';
 import { search } from '../src/core/dagLayout/search';
 import type { ExportFormat, PackageAction, PackageDetails, PlanMessage } from '../src/protocol';
 import { Details } from './Details';
+import { Overview } from './Overview';
 import { nodeTypes, useCounts, type FlowNode } from './PackageNode';
 import type { StatusStore } from './statusStore';
 
@@ -223,7 +227,7 @@ function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage
   );
 
   useEffect(() => {
-    if (query) setAnnouncement(`${matches.length} match${matches.length === 1 ? '' : 'es'}`);
+    if (query) setAnnouncement(plural(matches.length, 'match', 'matches'));
     setMatchIndex(0);
   }, [query, matches.length]);
 
@@ -248,13 +252,13 @@ function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage
         <span className="codicon codicon-layers" aria-hidden="true" />
         <strong>{plan.featureId ?? plan.planFile}</strong>
         <span className="summary-text">
-          {plan.waves.length} waves · {plan.nodes.length} packages
+          {plural(plan.waves.length, 'wave')} · {plural(plan.nodes.length, 'package')}
           {unplaced ? ` · ${unplaced} on a cycle` : ''}
-          {conflicts ? ` · ${conflicts} conflict${conflicts === 1 ? '' : 's'}` : ''}
+          {conflicts ? ` · ${plural(conflicts, 'conflict')}` : ''}
           {display.collapsed ? ' · large plan: waves collapsed' : ''}
         </span>
         {problems > 0 && (
-          <span className="badge" title={`${plan.problems.errors} errors, ${plan.problems.warnings} warnings (see the Problems panel)`}>
+          <span className="badge" title={`${plural(plan.problems.errors, 'error')}, ${plural(plan.problems.warnings, 'warning')} (see the Problems panel)`}>
             <span className={`codicon codicon-${plan.problems.errors ? 'error' : 'warning'}`} aria-hidden="true" /> {problems}
           </span>
         )}
@@ -327,9 +331,9 @@ function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage
           >
             <ViewportPortal>
               <EdgeLayer display={display} layout={layout} selected={selected} />
-              <WaveHeaders display={display} layout={layout} plan={plan} store={store} expand={expand} collapse={collapse} />
             </ViewportPortal>
-            <MiniMap pannable zoomable ariaLabel="Minimap" nodeClassName={(n) => `mini-${n.type}`} />
+            <WaveHeaders display={display} layout={layout} plan={plan} store={store} expand={expand} collapse={collapse} />
+            <Overview display={display} layout={layout} />
             <Controls showInteractive={false} />
           </ReactFlow>
         </div>
@@ -371,37 +375,89 @@ function toNodes(
   return display.nodes.map((n): FlowNode => {
     const b = layout.nodes.get(n.id)!;
     const position = { x: b.x, y: b.y };
-    const common = { id: n.id, position, focusable: false, width: b.width, height: b.height, initialWidth: b.width, initialHeight: b.height };
+    // Sizes are fixed by the layout and edges are ours, so there is nothing to measure:
+    // `handles: []` stops React Flow from rendering every node once to measure its handles
+    // (it does so for nodes without handle bounds, even with onlyRenderVisibleElements), and
+    // `measured` counts nodes that were never drawn in Fit view.
+    const size = { width: b.width, height: b.height };
+    const common = { id: n.id, position, focusable: false, ...size, initialWidth: b.width, initialHeight: b.height, measured: size, handles: [] };
     if (n.kind === 'package') return { ...common, type: 'package', data: { pkg: byId.get(n.id)!, store, match: matches.has(n.id) } };
     if (n.kind === 'ghost') {
       return { ...common, type: 'ghost', data: { id: n.packageIds[0], dependents: dependents.get(n.id) ?? 0 }, ariaLabel: `${n.packageIds[0]}: not a package of this plan` };
     }
     const label = n.wave === null ? 'No wave (cycle)' : `Wave ${n.wave}`;
-    return { ...common, type: 'summary', data: { label, ids: n.packageIds, store, expand }, ariaLabel: `${label}, ${n.packageIds.length} packages, collapsed; Enter expands` };
+    return { ...common, type: 'summary', data: { label, ids: n.packageIds, store, expand }, ariaLabel: `${label}, ${plural(n.packageIds.length, 'package')}, collapsed; Enter expands` };
   });
 }
 
-/** All edges in a handful of SVG paths (one per kind), arrowheads in one more. */
+/** Edges drawn beyond this many nodes are only those whose columns are in view. */
+const CULL_EDGES = 200;
+/** Columns drawn on each side of the view (edges are drawn a little beyond it). */
+const CULL_MARGIN = 1;
+
+type EdgeItem = { lo: number; hi: number; cls: string; path: string; arrow: string; critical: boolean };
+
+/** The columns in view (with a margin), as "first,last" so panning within them re-renders nothing. */
+function useColumnsInView(layout: Layout, cull: boolean): [number, number] {
+  const count = layout.columnX.length;
+  const columnWidth = count ? layout.width / count : 1;
+  const key = useStore(
+    useCallback(
+      (s: ReactFlowState) => {
+        if (!cull) return `0,${count - 1}`;
+        const [tx, , zoom] = s.transform;
+        const first = Math.floor(-tx / zoom / columnWidth) - CULL_MARGIN;
+        const last = Math.floor((s.width - tx) / zoom / columnWidth) + CULL_MARGIN;
+        return `${Math.max(0, first)},${Math.min(count - 1, last)}`;
+      },
+      [cull, count, columnWidth],
+    ),
+  );
+  const [first, last] = key.split(',').map(Number);
+  return [first, last];
+}
+
+/**
+ * All edges in a handful of SVG paths (one per kind), arrowheads in one more. In large
+ * plans only the edges that touch a column in view are in the paths: one path of every edge
+ * of 1,000 packages is 600 KB of path data that Chromium parses, measures and repaints.
+ */
 const EdgeLayer = memo(function EdgeLayer({ display, layout, selected }: { display: DisplayGraph; layout: Layout; selected: string | undefined }) {
-  const paths = useMemo(() => {
+  const items = useMemo(() => {
     const kinds = new Map(display.edges.map((e) => [e.id, e]));
-    const out: Record<string, string[]> = { dep: [], critical: [], conflict: [], cycle: [], unknown: [], arrows: [], criticalArrows: [] };
-    for (const r of layout.edges) {
+    return layout.edges.map((r): EdgeItem => {
       const e = kinds.get(r.id)!;
-      const cls = e.kind === 'conflict' ? 'conflict' : e.kind === 'unknown' ? 'unknown' : e.cycle ? 'cycle' : e.critical ? 'critical' : 'dep';
-      out[cls].push(r.path);
-      if (e.kind !== 'conflict') {
-        const end = r.segments.at(-1)!.to;
-        out[e.critical ? 'criticalArrows' : 'arrows'].push(`M${end.x - 8},${end.y - 4}L${end.x},${end.y}L${end.x - 8},${end.y + 4}Z`);
-      }
+      const a = layout.nodes.get(r.source)?.column ?? 0;
+      const b = layout.nodes.get(r.target)?.column ?? 0;
+      const end = r.segments.at(-1)!.to;
+      return {
+        lo: Math.min(a, b),
+        hi: Math.max(a, b),
+        cls: e.kind === 'conflict' ? 'conflict' : e.kind === 'unknown' ? 'unknown' : e.cycle ? 'cycle' : e.critical ? 'critical' : 'dep',
+        path: r.path,
+        arrow: e.kind === 'conflict' ? '' : `M${end.x - 8},${end.y - 4}L${end.x},${end.y}L${end.x - 8},${end.y + 4}Z`,
+        critical: e.critical,
+      };
+    });
+  }, [display, layout]);
+  const [first, last] = useColumnsInView(layout, display.nodes.length > CULL_EDGES);
+  const paths = useMemo(() => {
+    const out: Record<string, string[]> = { dep: [], critical: [], conflict: [], cycle: [], unknown: [], arrows: [], criticalArrows: [] };
+    for (const it of items) {
+      if (it.hi < first || it.lo > last) continue;
+      out[it.cls].push(it.path);
+      if (it.arrow) out[it.critical ? 'criticalArrows' : 'arrows'].push(it.arrow);
     }
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join('')]));
-  }, [display, layout]);
+  }, [items, first, last]);
   const highlight = useMemo(
     () => (selected ? layout.edges.filter((r) => r.source === selected || r.target === selected).map((r) => r.path).join('') : ''),
     [layout, selected],
   );
-  const labels = layout.edges.filter((r) => r.label);
+  const labels = useMemo(() => {
+    const width = layout.columnX.length ? layout.width / layout.columnX.length : 1;
+    return layout.edges.filter((r) => r.label && r.label.x >= (first - 1) * width && r.label.x <= (last + 2) * width);
+  }, [layout, first, last]);
   return (
     <svg className="edges" width={Math.max(1, layout.width)} height={Math.max(1, layout.height)} aria-hidden="true">
       <path className="edge dep" d={paths.dep} />
@@ -425,7 +481,19 @@ const EdgeLayer = memo(function EdgeLayer({ display, layout, selected }: { displ
   );
 });
 
-function WaveHeaders(props: {
+/** Width of a header at zoom 1 (a node's width). */
+const HEADER_WIDTH = 220;
+/** Below this width on screen a header shows only its progress bar. */
+const HEADER_NARROW = 72;
+
+/**
+ * Wave headers in a strip over the flow, in screen space: each follows its column when
+ * panning and zooming, sits just above the top of the layout, and stays pinned to the top
+ * of the view when that is scrolled away — so a large plan, which opens on wave 1 far below
+ * the top of the layout, still shows its headers. Positions are CSS variables set from React
+ * Flow's store (no React render while panning).
+ */
+const WaveHeaders = memo(function WaveHeaders(props: {
   display: DisplayGraph;
   layout: Layout;
   plan: PlanMessage;
@@ -434,30 +502,46 @@ function WaveHeaders(props: {
   collapse: (key: string) => void;
 }) {
   const { display, layout, plan } = props;
+  const api = useStoreApi();
+  const strip = useRef<HTMLDivElement>(null);
+  const columns = useMemo(() => {
+    const expanded = new Set(display.nodes.filter((n) => n.kind === 'package').map((n) => n.column));
+    const none = plan.nodes.filter((n) => n.wave === null).map((n) => n.id);
+    return display.columns.map((c, k) => ({
+      column: String(c),
+      x: layout.columnX[k],
+      label: c === 'ghost' ? 'Not in the plan' : c === 'none' ? 'No wave (cycle)' : `Wave ${c}`,
+      ids: c === 'ghost' ? [] : c === 'none' ? none : (plan.waves[c - 1] ?? []),
+      groupKey: c === 'ghost' ? undefined : c === 'none' ? 'wave:none' : `wave:${c}`,
+      expanded: expanded.has(k),
+    }));
+  }, [display, layout, plan]);
+  useLayoutEffect(() => {
+    let last = '';
+    const place = ({ transform: [tx, ty, zoom] }: ReactFlowState) => {
+      const el = strip.current;
+      const key = `${tx},${ty},${zoom}`;
+      if (!el || key === last) return;
+      last = key;
+      el.style.setProperty('--tx', `${tx}px`);
+      el.style.setProperty('--ty', `${ty}px`);
+      el.style.setProperty('--zoom', String(zoom));
+      el.classList.toggle('narrow', HEADER_WIDTH * zoom < HEADER_NARROW);
+    };
+    place(api.getState());
+    return api.subscribe(place);
+  }, [api]);
   return (
-    <>
-      {display.columns.map((c, k) => {
-        const ids = c === 'ghost' ? [] : c === 'none' ? plan.nodes.filter((n) => n.wave === null).map((n) => n.id) : (plan.waves[c - 1] ?? []);
-        return (
-          <WaveHeader
-            key={String(c)}
-            x={layout.columnX[k]}
-            label={c === 'ghost' ? 'Not in the plan' : c === 'none' ? 'No wave (cycle)' : `Wave ${c}`}
-            ids={ids}
-            store={props.store}
-            groupKey={c === 'ghost' ? undefined : c === 'none' ? 'wave:none' : `wave:${c}`}
-            collapsible={display.collapsed}
-            expanded={display.nodes.some((n) => n.column === k && n.kind === 'package')}
-            expand={props.expand}
-            collapse={props.collapse}
-          />
-        );
-      })}
-    </>
+    <div className="wave-strip" ref={strip}>
+      {columns.map((c) => (
+        <WaveHeader key={c.column} {...c} store={props.store} collapsible={display.collapsed} expand={props.expand} collapse={props.collapse} />
+      ))}
+    </div>
   );
-}
+});
 
-function WaveHeader(props: {
+const WaveHeader = memo(function WaveHeader(props: {
+  column: string;
   x: number;
   label: string;
   ids: string[];
@@ -470,29 +554,31 @@ function WaveHeader(props: {
 }) {
   const c = useCounts(props.store, props.ids);
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (ref.current) ref.current.style.transform = `translate(${props.x}px, -56px)`;
+  useLayoutEffect(() => {
+    ref.current?.style.setProperty('--x', String(props.x));
   }, [props.x]);
   return (
-    <div className="wave-header" ref={ref}>
-      <span className="wave-name">{props.label}</span>
+    <div className="wave-header" ref={ref} title={props.label}>
+      <div className="wave-title">
+        <span className="wave-name">{props.label}</span>
+        {props.collapsible && props.groupKey && (
+          <button className="link" onClick={() => (props.expanded ? props.collapse(props.groupKey!) : props.expand(props.groupKey!))}>
+            {props.expanded ? 'collapse' : 'expand'}
+          </button>
+        )}
+      </div>
       {props.ids.length > 0 && (
-        <span className="wave-progress" aria-label={`${props.label}: ${c.done} of ${c.total} done`}>
+        <div className="wave-progress" aria-label={`${props.label}: ${c.done} of ${c.total} done`}>
           {c.done}/{c.total} done{c.active ? ` · ${c.active} running` : ''}
           {c.bad ? ` · ${c.bad} failed` : ''}
-        </span>
-      )}
-      {props.collapsible && props.groupKey && (
-        <button className="link" onClick={() => (props.expanded ? props.collapse(props.groupKey!) : props.expand(props.groupKey!))}>
-          {props.expanded ? 'collapse' : 'expand'}
-        </button>
+        </div>
       )}
       <div className="progress" aria-hidden="true">
         <span className="progress-done" style={{ width: `${Math.round((100 * c.done) / Math.max(1, c.total))}%` }} />
       </div>
     </div>
   );
-}
+});
 
 /** Re-renders when the store changes (for components that read many statuses). */
 export function useStoreVersion(store: StatusStore): number {

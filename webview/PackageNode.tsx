@@ -1,6 +1,7 @@
-import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import type { Node, NodeProps } from '@xyflow/react';
 import { memo, useCallback, useLayoutEffect, useRef, useSyncExternalStore } from 'react';
 import type { PackageStatus } from '../src/core/runState';
+import { plural } from '../src/core/summary';
 import type { PlanNode } from '../src/protocol';
 import { ACTIVE, BAD, DONE, elapsed, type StatusStore } from './statusStore';
 
@@ -37,7 +38,7 @@ export type FlowNode = PackageFlowNode | GhostFlowNode | SummaryFlowNode;
 
 function problemsText(pkg: PlanNode): string {
   const { errors, warnings } = pkg.problems;
-  return [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '']
+  return [errors ? plural(errors, 'error') : '', warnings ? plural(warnings, 'warning') : '']
     .filter(Boolean)
     .join(', ');
 }
@@ -71,7 +72,6 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
   const cls = ['pkg', `status-${status}`, pkg.onCriticalPath ? 'critical' : '', pkg.onCycle ? 'cycle' : '', match ? 'match' : ''].filter(Boolean).join(' ');
   return (
     <div className={cls} ref={ref}>
-      <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="pkg-head">
         <span className={`codicon codicon-${STATUS_ICON[status]} pkg-icon`} aria-hidden="true" />
         <span className="pkg-id">{pkg.id}</span>
@@ -98,7 +98,6 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
           </>
         )}
       </div>
-      <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 }
@@ -107,18 +106,24 @@ function GhostNodeView({ data }: NodeProps<GhostFlowNode>) {
   return (
     <div className="ghost" title={`${data.id} is not a package of this plan (dependency-unknown)`}>
       <span className="codicon codicon-question" aria-hidden="true" /> {data.id}
-      <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 }
 
-/** Counts by status of a collapsed wave; a click (or Enter) expands it. */
+/** Counts by status of a wave's packages; re-renders only when one of them changes. */
 export function useCounts(store: StatusStore, ids: readonly string[]) {
-  const version = useSyncExternalStore(
-    useCallback((l: () => void) => store.subscribeAll(l), [store]),
-    () => store.version,
+  const changes = useRef(0);
+  useSyncExternalStore(
+    useCallback(
+      (l: () => void) =>
+        store.subscribeMany(ids, () => {
+          changes.current++;
+          l();
+        }),
+      [store, ids],
+    ),
+    () => changes.current,
   );
-  void version;
   let done = 0;
   let active = 0;
   let bad = 0;
@@ -131,6 +136,7 @@ export function useCounts(store: StatusStore, ids: readonly string[]) {
   return { done, active, bad, total: ids.length };
 }
 
+/** A collapsed wave: counts by status; a click (or Enter) expands it. */
 function SummaryNodeView({ id, data }: NodeProps<SummaryFlowNode>) {
   const c = useCounts(data.store, data.ids);
   return (
@@ -143,13 +149,11 @@ function SummaryNodeView({ id, data }: NodeProps<SummaryFlowNode>) {
         </button>
       </div>
       <div className="pkg-title">
-        {c.total} packages · {c.done} done · {c.active} running · {c.bad} failed or stopped
+        {plural(c.total, 'package')} · {c.done} done · {c.active} running · {c.bad} failed or stopped
       </div>
       <div className="progress" aria-hidden="true">
         <span className="progress-done" style={{ width: `${Math.round((100 * c.done) / Math.max(1, c.total))}%` }} />
       </div>
-      <Handle type="target" position={Position.Left} isConnectable={false} />
-      <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 }

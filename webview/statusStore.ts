@@ -4,7 +4,8 @@ import type { PackageLiveStatus } from '../src/protocol';
 /**
  * Live package statuses outside React state: a status change re-renders only the node that
  * shows it (read with useSyncExternalStore), never the whole flow. Wave headers and summary
- * nodes listen to `subscribeAll`, called once per batch of deltas.
+ * nodes listen to their wave's packages (`subscribeMany`); every listener is called at most
+ * once per batch of deltas.
  */
 export class StatusStore {
   private readonly values = new Map<string, PackageLiveStatus>();
@@ -28,6 +29,12 @@ export class StatusStore {
     return () => set!.delete(listener);
   }
 
+  /** One listener for several packages (a wave): called once per batch that touches any. */
+  subscribeMany(ids: readonly string[], listener: () => void): () => void {
+    const offs = ids.map((id) => this.subscribe(id, listener));
+    return () => offs.forEach((off) => off());
+  }
+
   subscribeAll(listener: () => void): () => void {
     this.all.add(listener);
     return () => this.all.delete(listener);
@@ -35,26 +42,30 @@ export class StatusStore {
 
   /** Replace everything (a new `plan` message). */
   reset(statuses: readonly PackageLiveStatus[]): void {
-    const before = new Set(this.values.keys());
+    const before = [...this.values.keys()];
     this.values.clear();
     for (const s of statuses) this.values.set(s.id, s);
     this.version++;
-    for (const id of new Set([...before, ...this.values.keys()])) this.notify(id);
-    this.all.forEach((l) => l());
+    this.notify([...before, ...this.values.keys()]);
   }
 
   /** Apply `status` deltas: each is the package's complete live status. */
   apply(deltas: readonly PackageLiveStatus[]): void {
     this.version++;
-    for (const d of deltas) {
-      this.values.set(d.id, d);
-      this.notify(d.id);
-    }
-    this.all.forEach((l) => l());
+    for (const d of deltas) this.values.set(d.id, d);
+    this.notify(deltas.map((d) => d.id));
   }
 
-  private notify(id: string): void {
-    this.listeners.get(id)?.forEach((l) => l());
+  private notify(ids: readonly string[]): void {
+    const called = new Set<() => void>();
+    for (const id of ids) {
+      for (const l of this.listeners.get(id) ?? []) {
+        if (called.has(l)) continue;
+        called.add(l);
+        l();
+      }
+    }
+    this.all.forEach((l) => l());
   }
 }
 

@@ -357,11 +357,47 @@ describe('DAG webview', () => {
     await page.locator('.react-flow__node-package').first().waitFor();
     assert.equal(await page.locator('.react-flow__node-summary').count(), 0);
     assert.equal(await page.locator('.wave-header').count(), plan.waves.length);
+    // The plan opens on wave 1, far below the top of the layout: the wave headers are pinned
+    // to the top of the view, each over its column.
+    const flow = (await page.locator('.react-flow').boundingBox())!;
+    const first = (await page.locator('.wave-header').first().boundingBox())!;
+    assert.ok(first.y >= flow.y && first.y + first.height <= flow.y + flow.height / 3, `wave 1's header is at the top of the view: ${JSON.stringify(first)}`);
+    const wp0 = (await node('wp-0').boundingBox())!;
+    assert.ok(Math.abs(first.x - wp0.x) < 2, `wave 1's header is over its column (${first.x} vs ${wp0.x})`);
+    assert.match((await page.locator('.wave-header').first().textContent()) ?? '', /Wave 1.*0\/1 done/);
+    // Only the edges of the columns in view are drawn; fitting the view draws them all.
+    const subpaths = () => page.locator('.edge.dep').evaluate((e) => (e.getAttribute('d') ?? '').split('M').length - 1);
+    const inView = await subpaths();
+    const dependencies = plan.edges.filter((e) => e.kind === 'dependency' && !e.critical && !e.cycle).length;
+    assert.ok(inView > 0 && inView < dependencies, `${inView} of ${dependencies} edges drawn at the start`);
+    await page.getByRole('button', { name: 'Fit view', exact: true }).click();
+    await page.waitForFunction((n) => (document.querySelector('.edge.dep')?.getAttribute('d') ?? '').split('M').length - 1 === n, dependencies);
+    // The minimap draws every package (one path), and a click in it moves the view there.
+    const mini = page.locator('.overview svg');
+    assert.equal(((await mini.locator('path.react-flow__minimap-node').first().getAttribute('d')) ?? '').split('M').length - 1, 1000);
+    const before = await page.locator('.react-flow__viewport').evaluate((e) => e.style.transform);
+    const box = (await mini.boundingBox())!;
+    await mini.click({ position: { x: box.width - 30, y: box.height / 2 } });
+    await page.waitForFunction((t) => document.querySelector<HTMLElement>('.react-flow__viewport')!.style.transform !== t, before);
     await page.locator('input.search').fill('wp-500');
     await page.locator('input.search').press('Enter');
     await page.waitForFunction(() => document.activeElement?.getAttribute('data-id') === 'wp-500');
     await shot('webview-dag-1000.png');
     assert.deepEqual(violations, []);
+  });
+
+  it('updates a wave header and its node on a status change, and only that header', async () => {
+    const plan = planMessage(generatePlan(1000, { compact: true }), 1);
+    await post(plan);
+    await node('wp-0').waitFor();
+    const headers = page.locator('.wave-header');
+    const texts = await headers.allTextContents();
+    await post({ type: 'status', seq: 2, deltas: [{ id: 'wp-0', status: 'succeeded', attempts: 1, startedAt: null, endedAt: null, exitCode: 0 }] });
+    await page.locator('.wave-header', { hasText: '1/1 done' }).waitFor();
+    await node('wp-0').locator('.pkg.status-succeeded').waitFor();
+    const after = await headers.allTextContents();
+    assert.deepEqual(after.slice(1), texts.slice(1), 'the other headers are unchanged');
+    assert.equal(await node('wp-0').getAttribute('aria-label').then((l) => l?.startsWith('wp-0, succeeded')), true);
   });
 
   it('collapses the waves of a plan beyond 1,000 packages into summaries that expand', async () => {
@@ -370,7 +406,10 @@ describe('DAG webview', () => {
     const waves = await page.locator('.wave-header').count();
     assert.equal(await page.locator('.react-flow__node-summary').count(), waves);
     assert.match((await page.locator('.bar').textContent()) ?? '', /1200 packages · large plan: waves collapsed/);
-    assert.match((await page.locator('.summary').first().textContent()) ?? '', /\d+ packages · 0 done/);
+    // Wave 1 of the generated plan has one package: "1 package", not "1 packages".
+    assert.match((await page.locator('.summary').first().textContent()) ?? '', /^Wave 1expand1 package · 0 done/);
+    assert.equal(await page.locator('.react-flow__node-summary').first().getAttribute('aria-label'), 'Wave 1, 1 package, collapsed; Enter expands');
+    assert.match((await page.locator('.summary').nth(2).textContent()) ?? '', /expand2 packages · 0 done/);
     await page.locator('.react-flow__node-summary').first().click();
     await page.locator('.react-flow__node-package').first().waitFor();
     assert.equal(await page.locator('.react-flow__node-summary').count(), waves - 1);
