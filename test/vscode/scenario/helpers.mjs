@@ -145,10 +145,12 @@ export async function openWavesView(page, { title = 'Waves' } = {}) {
 
 /**
  * The rows of the Waves tree as the DOM shows them: `{ level, label, description, icon }`,
- * icon being the codicon name (`layers`, `package`, `error`…). Only rendered rows.
+ * icon being the codicon name (`layers`, `package`, `error`…). Only rendered rows, and only
+ * those of the `waves.plan` view's own tree (VS Code labels a view's tree with the view's
+ * name), not of the Ownership view below it.
  */
-export async function wavesTreeRows(page) {
-  return page.locator('.sidebar .pane-body .monaco-list-row[role="treeitem"]').evaluateAll((rows) =>
+export async function wavesTreeRows(page, { view = 'Waves' } = {}) {
+  return page.locator(`.sidebar .pane-body .monaco-list[aria-label="${view}"] .monaco-list-row[role="treeitem"]`).evaluateAll((rows) =>
     rows
       .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index))
       .map((row) => {
@@ -169,12 +171,12 @@ export function treeLines(rows) {
   return rows.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.label}${r.description ? ` — ${r.description}` : ''}`);
 }
 
-/** Waits until the Waves tree shows exactly `expected` (see treeLines). */
-export async function waitForTree(page, expected, { timeoutMs = 20_000 } = {}) {
+/** Waits until the Waves tree (or the tree of the view named `view`) shows exactly `expected` (see treeLines). */
+export async function waitForTree(page, expected, { timeoutMs = 20_000, view = 'Waves' } = {}) {
   let last = [];
   try {
     await waitUntil(async () => {
-      last = treeLines(await wavesTreeRows(page));
+      last = treeLines(await wavesTreeRows(page, { view }));
       return JSON.stringify(last) === JSON.stringify(expected);
     }, 'the Waves tree', { timeoutMs });
   } catch (e) {

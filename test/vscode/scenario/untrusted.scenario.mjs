@@ -78,8 +78,11 @@ export const tests = [
   {
     name: 'Waves: Run Plan from the palette starts no terminal and no process, explains why and offers Manage Workspace Trust',
     run: async ({ page, workspace, screenshot }) => {
-      await waitForWorkbench(page);
-      await waitForStatus(page, '2 waves · 3 packages · 1 problem');
+      // Not waitForWorkbench: it waits for the Explorer's rows, and the side bar may be showing
+      // the Waves view (the tests above open it). The status bar's plan summary proves the
+      // workbench is up and the plan was read from the workspace.
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await waitForStatus(page, '2 waves · 3 packages · 1 problem', { timeoutMs: 60_000 });
       const terminalsBefore = await page.locator('.terminal-tabs-entry, .single-terminal-tab').count();
       await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
       // Its toast, or (a toast can go straight to the centre) the notification centre's row.
