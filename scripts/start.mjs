@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: open the extension on the demo workspace (examples/demo, copied once to
-// .demo/acme-notes and made a git repository there, so your edits to it are kept).
+// .demo/acme-notes and made a git repository there, so your edits to it are kept; its
+// .vscode/settings.json sets `waves.agent` to the stand-in demo agent, examples/demo-agent).
 //   - desktop VS Code when `code` is on the PATH: `code --extensionDevelopmentPath=<repo> <demo>`
 //   - otherwise code-server on 127.0.0.1 (installed on first use by scripts/vscode-tools.sh),
 //     printing the address to open; Ctrl-C stops it.
@@ -10,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeDemoSettings } from '../examples/demo-agent/settings.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_SOURCE = path.join(REPO, 'examples', 'demo');
@@ -36,12 +38,14 @@ function git(args) {
 function prepareDemo() {
   if (flag('--reset')) fs.rmSync(DEMO, { recursive: true, force: true });
   if (fs.existsSync(path.join(DEMO, '.git'))) {
+    if (writeDemoSettings(DEMO)) console.log('demo workspace: added .vscode/settings.json (waves.agent: the stand-in demo agent)');
     console.log(`demo workspace: ${DEMO} (kept; --reset copies it again)`);
     return;
   }
   fs.rmSync(DEMO, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(DEMO), { recursive: true });
   fs.cpSync(DEMO_SOURCE, DEMO, { recursive: true });
+  writeDemoSettings(DEMO);
   git(['init', '-q']);
   git(['add', '-A']);
   git(['commit', '-q', '-m', 'Acme Notes: starting point']);

@@ -112,7 +112,7 @@ describe('buildPrompt', () => {
   it('verification: steps with their commands and the required tier', () => {
     const v = section(api, 'Verification');
     assert.match(v, /Required tier: A \(full: unit and integration tests and linting\)\./);
-    assert.match(v, /1\. api-tests \(command\): `npm test -- tests\/api`/);
+    assert.match(v, /1\. api-tests \(command\): `node --check src\/server\/routes\/user-profiles\.mjs`/);
     assert.match(section(buildPrompt(input('wp-docs')), 'Verification'), /1\. review \(manual\)\n/);
   });
 

@@ -1,0 +1,23 @@
+// The demo workspace's agent setting: the stand-in demo agent (agent.mjs beside this file),
+// so `Waves: Run Plan` runs the demo plan offline without a real coding agent.
+// Used by scripts/start.mjs (`npm start`) and scripts/screenshot-run.mjs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const AGENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'agent.mjs');
+
+/** The `waves.agent` argv (also usable as `waves run --agent-argv`): this Node, agent.mjs, placeholders. */
+export function demoAgentArgv({ node = process.execPath, extra = [] } = {}) {
+  return [node, AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}', '--worktree', '${worktree}', ...extra];
+}
+
+/** Writes `<dir>/.vscode/settings.json` with `waves.agent` set to the demo agent, unless the
+ * file exists (it is kept). Returns whether it wrote it. */
+export function writeDemoSettings(dir, options = {}) {
+  const file = path.join(dir, '.vscode', 'settings.json');
+  if (fs.existsSync(file)) return false;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify({ 'waves.agent': demoAgentArgv(options) }, null, 2)}\n`);
+  return true;
+}
