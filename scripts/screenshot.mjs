@@ -2,7 +2,7 @@
 // Takes the README's picture the way a person sees the extension: code-server with the
 // extension under development on a fresh copy of the demo workspace, the plan open, the
 // Waves view showing. Writes docs/images/demo.png (or the path given).
-//   node scripts/screenshot.mjs [out.png]
+//   node scripts/screenshot.mjs [out.png]        (WAVES_SHOT_THEME="Default Light Modern" for another theme)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,9 @@ run(process.execPath, [path.join(REPO, 'esbuild.mjs')], REPO);
 
 const tools = ensureTools({ quiet: true });
 const { chromium } = createRequire(path.join(REPO, 'package.json'))('playwright-core');
-const cs = await startCodeServer({ tools, name: 'screenshot', settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
+// WAVES_SHOT_THEME picks another theme, e.g. "Default Light Modern" or "Default High Contrast".
+const theme = process.env.WAVES_SHOT_THEME ?? 'Default Dark Modern';
+const cs = await startCodeServer({ tools, name: 'screenshot', settings: { 'workbench.colorTheme': theme } });
 const browser = await chromium.launch({
   executablePath: tools.chromium,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -43,8 +45,9 @@ try {
   await page.waitForTimeout(2500); // editor opens, CodeLens and diagnostics settle
   // The DAG opens beside the plan by itself.
   await runCommand(page, 'waves.showDag', 'Waves: Show DAG');
-  // the graph is wider than the plan's text: give its group more room
-  for (let i = 0; i < 3; i++) await runCommand(page, 'workbench.action.increaseViewWidth', 'View: Increase Current View Width');
+  // the graph is wider than the plan's text: give its group (the second one) more room
+  await runCommand(page, 'workbench.action.focusRightGroup', 'View: Focus Right Editor Group');
+  for (let i = 0; i < 4; i++) await runCommand(page, 'workbench.action.increaseViewWidth', 'View: Increase Current View Width');
   await page.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('.react-flow__node').first().waitFor({ timeout: 30_000 });
   await page.waitForTimeout(1500); // fit view settles
   await page.locator('.monaco-list-row', { hasText: 'wp-api' }).first().hover();

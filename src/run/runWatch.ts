@@ -38,7 +38,7 @@ export class RunWatch extends Disposable {
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
-    delayMs = 100,
+    delayMs = 20,
   ) {
     super();
     this.rereadRuns = this.register(new KeyedDebouncer(delayMs, (key) => void this.readRuns(key)));

@@ -165,7 +165,8 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
     const written = this.model.filesOf(pkg.id, 'write');
     const locks = this.model.locksOf(pkg.id).length;
     const status = this.model.statusOf.get(pkg.id);
-    const files = `${written.complete ? '' : '≥ '}${plural(written.files.length, 'file')} written`;
+    // The files its write scope covers today (whether or not it has written them yet).
+    const files = `owns ${written.complete ? '' : '≥ '}${plural(written.files.length, 'file')}`;
     const parts = [files, locks > 0 && plural(locks, 'lock'), status && status !== 'pending' && status].filter(Boolean) as string[];
     const item = new vscode.TreeItem(pkg.id, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = node.id;
