@@ -95,12 +95,15 @@ async function main() {
   console.log(`\nWave Orchestrator is running in code-server. Open:\n\n  ${url}\n\n(Ctrl-C stops it.)`);
   // Ctrl-C reaches code-server too (one process group), so it may be gone before stop() runs:
   // after a stop was asked for, its end is the expected one, not a failure.
+  // code-server.mjs's own signal handler may end the process first: say it on the way out.
   let stopping = false;
+  process.on('exit', () => {
+    if (stopping) console.log('code-server stopped.');
+  });
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await server.stop();
-    console.log('\ncode-server stopped.');
     process.exit(0);
   };
   process.on('SIGINT', stop);
