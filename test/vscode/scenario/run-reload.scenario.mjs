@@ -74,7 +74,7 @@ export const tests = [
     },
   },
   {
-    name: 'Developer: Reload Window mid-run: the run is adopted, its terminal re-attached, and it completes with each agent run once',
+    name: 'Developer: Reload Window mid-run: the run is adopted (its terminal re-attached when VS Code revives it) and completes with each agent run once',
     timeoutMs: 150_000,
     run: async ({ page, cs, workspace: ws, screenshot, log }) => {
       assert.ok(runnerPid > 0, 'the first test saw the runner');
@@ -89,7 +89,6 @@ export const tests = [
       log(`reconciled: ${decided[1]}; attempt 1 holds ${fs.readdirSync(attempt1).join(', ')}; exit.json ${fs.existsSync(path.join(attempt1, 'exit.json')) ? fs.readFileSync(path.join(attempt1, 'exit.json'), 'utf8') : 'none'}`);
       if (decided[1] === 'adopt' && decided[2]) {
         assert.equal(Number(decided[2]), runnerPid, 'the same runner');
-        await waitUntil(() => /re-attached the terminal "wave 1 · wp-slow" of wp-slow/.test(extensionLog(cs)), 'its terminal re-attached by pid', { timeoutMs: 30_000 });
       } else if (decided[1] === 'offer') {
         // Offered: nothing restarted by itself; the person clicks Resume.
         const toast = await notification(page, 'stopped before it finished');
@@ -104,6 +103,13 @@ export const tests = [
       }, 'every package succeeded', { timeoutMs: 90_000 });
       await waitForStatus(page, /Run succeeded · 2\/2 succeeded/, { timeoutMs: 20_000 });
       await screenshot('finished');
+      // VS Code brings a terminal back after a reload only when its session persisted (code-server
+      // does not always): when the runner's terminal is back, the extension has re-attached it by pid.
+      const revived = await page.locator('.terminal-tabs-entry, .single-terminal-tab', { hasText: 'wp-slow' }).count();
+      log(`after the reload the terminal of wp-slow was ${revived ? 'revived' : 'not revived'} by VS Code`);
+      if (decided[1] === 'adopt' && decided[2] && revived) {
+        await waitUntil(() => /re-attached the terminal "wave 1 · wp-slow" of wp-slow/.test(extensionLog(cs)), 'its terminal re-attached by pid', { timeoutMs: 30_000 });
+      }
       const show = (file) => execFileSync('git', ['show', `${done.integration.branch}:${file}`], { cwd: ws, encoding: 'utf8' });
       // No attempt ran twice: each attempt folder's agent started once (meta.json by O_EXCL), and
       // wp-after, which started after the reload, ran in one attempt.
