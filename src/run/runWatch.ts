@@ -82,8 +82,10 @@ export class RunWatch extends Disposable {
   /** Reads everything again now (and fires what changed). */
   async refresh(): Promise<void> {
     for (const f of vscode.workspace.workspaceFolders ?? []) {
-      await this.readRuns(f.uri.toString());
-      await this.readLocks(f.uri.toString());
+      // Through `serial`: a read already running started before this call, so one more follows it.
+      const key = f.uri.toString();
+      await this.serial(`runs\0${key}`, () => this.readRuns(key));
+      await this.serial(`locks\0${key}`, () => this.readLocks(key));
     }
   }
 
@@ -131,8 +133,8 @@ export class RunWatch extends Disposable {
         wavesDir.onDidDelete(onDir),
       ];
       this.watchers.set(key, vscode.Disposable.from(...subscriptions));
-      await this.readRuns(key);
-      await this.readLocks(key);
+      await this.serial(`runs\0${key}`, () => this.readRuns(key));
+      await this.serial(`locks\0${key}`, () => this.readLocks(key));
     }
   }
 
