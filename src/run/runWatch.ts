@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { emptyLockTable, parseLockTable, type LockTable } from '../core/lockTable';
 import type { RunState } from '../core/runState';
@@ -19,12 +17,6 @@ export interface WatchedRun {
  * File-system events are debounced per folder; a file that cannot be used is logged and
  * left alone (the engine that owns it reports and heals it). Nothing here writes.
  *
- * Two sources of events: VS Code's file watcher (every kind of folder), and for local folders
- * a Node `fs.watch` on `.waves/` and `.waves/runs/`, which reports a change in milliseconds
- * where VS Code's watcher coalesces for a few hundred (and was seen to miss a quick rewrite).
- * Reads of one folder never overlap: a change during a read reads again afterwards, so an
- * older read can never replace a newer state.
- *
  * Consumers: ownership decorations, the DAG panel, the run view.
  */
 export class RunWatch extends Disposable {
@@ -39,11 +31,6 @@ export class RunWatch extends Disposable {
   private readonly rereadRuns: KeyedDebouncer<string>;
   private readonly rereadLocks: KeyedDebouncer<string>;
   private readonly watchers = new Map<string, vscode.Disposable>();
-  /** Node watchers of local folders, by `<folder key>\0<dir>`. */
-  private readonly nodeWatchers = new Map<string, fs.FSWatcher>();
-  /** Reads in progress, and folders changed again while their read ran. */
-  private readonly reading = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
   /** The text each file was last read with: an event that changed nothing fires nothing. */
   private readonly lastText = new Map<string, string>();
   /** Resolves when every folder has been read once. */
@@ -51,14 +38,13 @@ export class RunWatch extends Disposable {
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
-    delayMs = 20,
+    delayMs = 100,
   ) {
     super();
-    this.rereadRuns = this.register(new KeyedDebouncer(delayMs, (key) => void this.serial(`runs\0${key}`, () => this.readRuns(key))));
-    this.rereadLocks = this.register(new KeyedDebouncer(delayMs, (key) => void this.serial(`locks\0${key}`, () => this.readLocks(key))));
+    this.rereadRuns = this.register(new KeyedDebouncer(delayMs, (key) => void this.readRuns(key)));
+    this.rereadLocks = this.register(new KeyedDebouncer(delayMs, (key) => void this.readLocks(key)));
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.followFolders()));
     this.register({ dispose: () => this.watchers.forEach((w) => w.dispose()) });
-    this.register({ dispose: () => this.nodeWatchers.forEach((w) => w.close()) });
     this.ready = this.followFolders();
   }
 
@@ -82,10 +68,8 @@ export class RunWatch extends Disposable {
   /** Reads everything again now (and fires what changed). */
   async refresh(): Promise<void> {
     for (const f of vscode.workspace.workspaceFolders ?? []) {
-      // Through `serial`: a read already running started before this call, so one more follows it.
-      const key = f.uri.toString();
-      await this.serial(`runs\0${key}`, () => this.readRuns(key));
-      await this.serial(`locks\0${key}`, () => this.readLocks(key));
+      await this.readRuns(f.uri.toString());
+      await this.readLocks(f.uri.toString());
     }
   }
 
@@ -96,11 +80,6 @@ export class RunWatch extends Disposable {
       if (keys.has(key)) continue;
       watcher.dispose();
       this.watchers.delete(key);
-      for (const [id, w] of [...this.nodeWatchers]) {
-        if (!id.startsWith(`${key}\0`)) continue;
-        w.close();
-        this.nodeWatchers.delete(id);
-      }
       if (this.runs.delete(key)) this.runsChanged.fire();
       if (this.locks.delete(key)) this.locksChanged.fire();
     }
@@ -114,11 +93,9 @@ export class RunWatch extends Disposable {
       const onRuns = () => this.rereadRuns.schedule(key);
       const onLocks = () => this.rereadLocks.schedule(key);
       const onDir = () => {
-        this.watchLocal(folder, onRuns, onLocks, onDir);
         onRuns();
         onLocks();
       };
-      this.watchLocal(folder, onRuns, onLocks, onDir);
       const subscriptions = [
         runs,
         locks,
@@ -133,62 +110,9 @@ export class RunWatch extends Disposable {
         wavesDir.onDidDelete(onDir),
       ];
       this.watchers.set(key, vscode.Disposable.from(...subscriptions));
-      await this.serial(`runs\0${key}`, () => this.readRuns(key));
-      await this.serial(`locks\0${key}`, () => this.readLocks(key));
+      await this.readRuns(key);
+      await this.readLocks(key);
     }
-  }
-
-  /** Runs `read` now, or once more after the read in progress for `id` when there is one. */
-  private serial(id: string, read: () => Promise<void>): Promise<void> {
-    const running = this.reading.get(id);
-    if (running) {
-      this.again.add(id);
-      return running;
-    }
-    const next = (async () => {
-      try {
-        do {
-          this.again.delete(id);
-          await read();
-        } while (this.again.has(id) && !this.isDisposed);
-      } finally {
-        this.reading.delete(id);
-      }
-    })();
-    this.reading.set(id, next);
-    return next;
-  }
-
-  /**
-   * Node watchers on `.waves/` and `.waves/runs/` of a local folder, for the folders that exist
-   * (called again when VS Code's watcher sees them created). Any failure leaves VS Code's
-   * watcher as the only source.
-   */
-  private watchLocal(folder: vscode.WorkspaceFolder, onRuns: () => void, onLocks: () => void, onDir: () => void): void {
-    if (folder.uri.scheme !== 'file' || this.isDisposed) return;
-    const key = folder.uri.toString();
-    const wavesDir = path.join(folder.uri.fsPath, '.waves');
-    const arm = (dir: string, onName: (name: string) => void) => {
-      const id = `${key}\0${dir}`;
-      if (this.nodeWatchers.has(id)) return;
-      try {
-        const watcher = fs.watch(dir, (_event, name) => onName(name?.toString() ?? ''));
-        watcher.on('error', () => {
-          watcher.close();
-          this.nodeWatchers.delete(id);
-        });
-        this.nodeWatchers.set(id, watcher);
-      } catch {
-        // not there (yet), or not watchable
-      }
-    };
-    arm(wavesDir, (name) => {
-      if (name === 'locks.json' || name === '') onLocks();
-      if (name === 'runs' || name === '') onDir();
-    });
-    arm(path.join(wavesDir, 'runs'), (name) => {
-      if (name === '' || /\.json$/.test(name)) onRuns();
-    });
   }
 
   private folderOf(key: string): vscode.WorkspaceFolder | undefined {
