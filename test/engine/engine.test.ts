@@ -11,7 +11,7 @@ import { LockTableStore } from '../../src/core/lockTable';
 import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/runPaths';
 import type { RunState } from '../../src/core/runState';
 import { LeaseHeldError, PlanInvalidError, RunEngine, VerificationNotApprovedError, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
-import { exists, isolateGit, planYaml, readAt, repoWithPlan, scriptedAgent, treeFiles, type TestPackage } from './engineFixtures';
+import { engineFor as sharedEngineFor, exists, isolateGit, planYaml, readAt, repoWithPlan, scriptedAgent, treeFiles, type TestPackage } from './engineFixtures';
 import { buildRunner, git, pidAlive, REPO_ROOT, spawnProcess, tempDir, waitFor } from './helpers';
 
 let runnerScript = '';
@@ -21,12 +21,7 @@ before(async () => {
   runnerScript = await buildRunner();
 });
 
-async function engineFor(planFile: string, extra: Partial<EngineOptions> = {}): Promise<{ engine: RunEngine; events: EngineEvent[] }> {
-  const engine = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript, graceMs: 500, pollMs: 200, ...extra });
-  const events: EngineEvent[] = [];
-  engine.events((e) => events.push(e));
-  return { engine, events };
-}
+const engineFor = (planFile: string, extra: Partial<EngineOptions> = {}) => sharedEngineFor(planFile, runnerScript, extra);
 
 function readState(repo: string, featureId: string): RunState {
   return JSON.parse(fs.readFileSync(runStateFile(repo, featureId), 'utf8')) as RunState;

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { customProfile, type AgentProfile } from '../../src/core/agents';
+import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
 import { git, gitEnv, makeRepo, REPO_ROOT, tempDir } from './helpers';
 
 /** The scripted test agent run on its prompt's Task section only (engine-agent.mjs). */
@@ -87,4 +88,19 @@ export function readAt(repo: string, rev: string, file: string): string {
 
 export function exists(file: string): boolean {
   return fs.existsSync(file);
+}
+
+/**
+ * An engine on `planFile` with the scripted agent, short grace and poll times, and every event
+ * recorded. `runnerScript` is the built runner (`buildRunner()` in the test's `before`).
+ */
+export async function engineFor(
+  planFile: string,
+  runnerScript: string,
+  extra: Partial<EngineOptions> = {},
+): Promise<{ engine: RunEngine; events: EngineEvent[] }> {
+  const engine = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript, graceMs: 500, pollMs: 200, ...extra });
+  const events: EngineEvent[] = [];
+  engine.events((e) => events.push(e));
+  return { engine, events };
 }

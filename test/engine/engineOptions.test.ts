@@ -11,8 +11,8 @@ import { before, describe, test } from 'node:test';
 import { customProfile } from '../../src/core/agents';
 import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/runPaths';
 import type { RunState } from '../../src/core/runState';
-import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
-import { exists, isolateGit, repoWithPlan, scriptedAgent, treeFiles } from './engineFixtures';
+import type { EngineOptions } from '../../src/engine/engine';
+import { engineFor as sharedEngineFor, exists, isolateGit, repoWithPlan, scriptedAgent, treeFiles } from './engineFixtures';
 import { buildRunner, pidAlive, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
 
 let runnerScript = '';
@@ -22,12 +22,7 @@ before(async () => {
   runnerScript = await buildRunner();
 });
 
-async function engineFor(planFile: string, extra: Partial<EngineOptions> = {}): Promise<{ engine: RunEngine; events: EngineEvent[] }> {
-  const engine = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript, graceMs: 500, pollMs: 200, ...extra });
-  const events: EngineEvent[] = [];
-  engine.events((e) => events.push(e));
-  return { engine, events };
-}
+const engineFor = (planFile: string, extra: Partial<EngineOptions> = {}) => sharedEngineFor(planFile, runnerScript, extra);
 
 const specArgv = (repo: string, feature: string, runId: string, id: string) =>
   (JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, feature, runId, id, 1)).spec, 'utf8')) as { argv: string[] }).argv;
