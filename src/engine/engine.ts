@@ -1284,7 +1284,8 @@ export class RunEngine {
   /**
    * The package's `command` verification steps (verify.ts), in its tree, when the plan's
    * list of commands is approved (approving the plan's list approves each package's part of
-   * it). True when they all pass or none ran; a failure fails the package.
+   * it; nothing is written per package — concurrent writes of approvals.json could lose one).
+   * True when they all pass or none ran; a failure fails the package.
    */
   private async verify(pkg: PlanPackage): Promise<boolean> {
     const steps = (pkg.verification?.steps ?? [])
@@ -1297,11 +1298,10 @@ export class RunEngine {
     }
     const record = this.state.packages[pkg.id]!;
     const approvals = approvalsFile(this.repoRoot);
-    const commands = steps.map((s) => s.command);
-    if (!isApproved(approvals, this.planFile, commands)) await approve(approvals, this.planFile, commands, this.clock());
     const results = await runVerification({
       approvalsFile: approvals,
       planFile: this.planFile,
+      approvedList: this.verificationCommands(),
       cwd: record.worktree ?? this.treeOf(pkg),
       attemptDir: attemptDir(this.repoRoot, this.featureId, this.state.runId, pkg.id, record.attempts),
       steps,

@@ -109,6 +109,11 @@ export interface RunVerificationOptions {
   /** The attempt folder: `verify-<n>.log` go there. */
   attemptDir: string;
   steps: readonly CommandStep[];
+  /**
+   * The approved list the steps are part of (the plan's whole list, when the steps are one
+   * package's share of it); default: the steps' own commands. Every step must be in it.
+   */
+  approvedList?: readonly string[];
   /** Called before each command runs (print it). */
   onCommand?: (step: CommandStep, n: number) => void;
   env?: NodeJS.ProcessEnv;
@@ -123,7 +128,10 @@ export interface RunVerificationOptions {
  */
 export async function runVerification(options: RunVerificationOptions): Promise<StepResult[]> {
   const commands = options.steps.map((s) => s.command);
-  if (!isApproved(options.approvalsFile, options.planFile, commands)) throw new VerificationNotApprovedError(options.planFile, commands);
+  const list = options.approvedList ?? commands;
+  if (!commands.every((c) => list.includes(c)) || !isApproved(options.approvalsFile, options.planFile, list)) {
+    throw new VerificationNotApprovedError(options.planFile, commands);
+  }
   const results: StepResult[] = [];
   for (let i = 0; i < options.steps.length; i++) {
     const step = options.steps[i]!;

@@ -101,6 +101,29 @@ describe('runVerification', () => {
     assert.match(fs.readFileSync(verifyLogFile(s.attempt, 3), 'utf8'), /^\s*2$/m);
   });
 
+  it("one package's share of the approved plan list runs without an approval of its own; a step outside the list is refused", async () => {
+    const s = setup();
+    fs.writeFileSync(path.join(s.cwd, 'marker'), '');
+    const planList = steps.map((x) => x.command);
+    await approve(s.approvals, s.plan, planList);
+    const before = fs.readFileSync(s.approvals, 'utf8');
+    const [r] = await runVerification({ approvalsFile: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: [steps[0]!], approvedList: planList });
+    assert.equal(r!.ok, true);
+    assert.equal(fs.readFileSync(s.approvals, 'utf8'), before, 'approvals.json is not written for a share');
+    // Without the list, the share alone was never approved.
+    await assert.rejects(
+      runVerification({ approvalsFile: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: [steps[0]!] }),
+      VerificationNotApprovedError,
+    );
+    // A command that is not in the approved list never runs, whatever list is named.
+    const outside = [{ step: 'evil', command: 'touch evil' }];
+    await assert.rejects(
+      runVerification({ approvalsFile: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: outside, approvedList: planList }),
+      VerificationNotApprovedError,
+    );
+    assert.equal(fs.existsSync(path.join(s.cwd, 'evil')), false);
+  });
+
   it('a step that runs too long is stopped and reported', async () => {
     const s = setup();
     const slow = [{ step: 'slow', command: 'sleep 30' }];
