@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { emptyLockTable, parseLockTable, type LockTable } from '../core/lockTable';
+import { CoalescedReader } from '../core/coalescedReader';
 import type { RunState } from '../core/runState';
 import { validateRunState } from '../core/runStore';
-import { Disposable, KeyedDebouncer } from '../util/lifecycle';
+import { Disposable } from '../util/lifecycle';
 
 /** A run state found on disk: `<folder>/.waves/runs/<name>.json`. */
 export interface WatchedRun {
@@ -14,8 +15,12 @@ export interface WatchedRun {
 /**
  * Follows, read-only, what the run engine writes under each workspace folder: every run
  * state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
- * File-system events are debounced per folder; a file that cannot be used is logged and
- * left alone (the engine that owns it reports and heals it). Nothing here writes.
+ * Each folder has one `CoalescedReader`: any event under `.waves/` reads the run states and
+ * the lock table together (the engine writes both together, and VS Code's watcher may report
+ * only the new `.waves/` folder of a burst), at most every `delayMs` even under constant
+ * events, and reads of a folder never overlap, so an older read never replaces a newer
+ * state. A file that cannot be used is logged and left alone (the engine that owns it reports
+ * and heals it). Nothing here writes.
  *
  * Consumers: ownership decorations, the DAG panel, the run view.
  */
@@ -28,9 +33,8 @@ export class RunWatch extends Disposable {
   readonly onDidChangeRuns = this.runsChanged.event;
   /** A lock table changed. */
   readonly onDidChangeLocks = this.locksChanged.event;
-  private readonly rereadRuns: KeyedDebouncer<string>;
-  private readonly rereadLocks: KeyedDebouncer<string>;
-  private readonly watchers = new Map<string, vscode.Disposable>();
+  /** Per folder: its watchers and its reader. */
+  private readonly watchers = new Map<string, { reader: CoalescedReader; subscriptions: vscode.Disposable }>();
   /** The text each file was last read with: an event that changed nothing fires nothing. */
   private readonly lastText = new Map<string, string>();
   /** Resolves when every folder has been read once. */
@@ -38,13 +42,11 @@ export class RunWatch extends Disposable {
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
-    delayMs = 100,
+    private readonly delayMs = 100,
   ) {
     super();
-    this.rereadRuns = this.register(new KeyedDebouncer(delayMs, (key) => void this.readRuns(key)));
-    this.rereadLocks = this.register(new KeyedDebouncer(delayMs, (key) => void this.readLocks(key)));
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.followFolders()));
-    this.register({ dispose: () => this.watchers.forEach((w) => w.dispose()) });
+    this.register({ dispose: () => this.watchers.forEach((w) => (w.reader.dispose(), w.subscriptions.dispose())) });
     this.ready = this.followFolders();
   }
 
@@ -65,12 +67,13 @@ export class RunWatch extends Disposable {
     return (f && this.locks.get(f.uri.toString())) || emptyLockTable();
   }
 
-  /** Reads everything again now (and fires what changed). */
+  /**
+   * Reads everything again (and fires what changed); resolves once each folder was read by a
+   * read that started after the call — the copy is then at least as new as the files were.
+   */
   async refresh(): Promise<void> {
-    for (const f of vscode.workspace.workspaceFolders ?? []) {
-      await this.readRuns(f.uri.toString());
-      await this.readLocks(f.uri.toString());
-    }
+    await this.ready;
+    await Promise.all([...this.watchers.values()].map((w) => w.reader.now()));
   }
 
   private async followFolders(): Promise<void> {
@@ -78,7 +81,8 @@ export class RunWatch extends Disposable {
     const keys = new Set(folders.map((f) => f.uri.toString()));
     for (const [key, watcher] of [...this.watchers]) {
       if (keys.has(key)) continue;
-      watcher.dispose();
+      watcher.reader.dispose();
+      watcher.subscriptions.dispose();
       this.watchers.delete(key);
       if (this.runs.delete(key)) this.runsChanged.fire();
       if (this.locks.delete(key)) this.locksChanged.fire();
@@ -90,28 +94,25 @@ export class RunWatch extends Disposable {
       const locks = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.waves/locks.json'));
       // The folder itself may be created or deleted as a whole (no event for the files in it).
       const wavesDir = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '{.waves,.waves/runs}'));
-      const onRuns = () => this.rereadRuns.schedule(key);
-      const onLocks = () => this.rereadLocks.schedule(key);
-      const onDir = () => {
-        onRuns();
-        onLocks();
-      };
-      const subscriptions = [
+      const reader = new CoalescedReader(
+        async () => {
+          await this.readRuns(key);
+          await this.readLocks(key);
+        },
+        this.delayMs,
+        (err) => this.log.warn(`[runs] reading ${vscode.workspace.asRelativePath(folder.uri)}/.waves failed: ${String(err)}`),
+      );
+      const changed = () => reader.schedule();
+      const subscriptions = vscode.Disposable.from(
         runs,
         locks,
         wavesDir,
-        runs.onDidCreate(onRuns),
-        runs.onDidChange(onRuns),
-        runs.onDidDelete(onRuns),
-        locks.onDidCreate(onLocks),
-        locks.onDidChange(onLocks),
-        locks.onDidDelete(onLocks),
-        wavesDir.onDidCreate(onDir),
-        wavesDir.onDidDelete(onDir),
-      ];
-      this.watchers.set(key, vscode.Disposable.from(...subscriptions));
-      await this.readRuns(key);
-      await this.readLocks(key);
+        ...[runs, locks].flatMap((w) => [w.onDidCreate(changed), w.onDidChange(changed), w.onDidDelete(changed)]),
+        wavesDir.onDidCreate(changed),
+        wavesDir.onDidDelete(changed),
+      );
+      this.watchers.set(key, { reader, subscriptions });
+      await reader.now();
     }
   }
 
