@@ -10,6 +10,7 @@
 // Usage: node scripts/test-vscode.mjs [--only suite|scenarios] [--grep REGEX] [--no-build]
 //                                     [--keep-state] [--timeout SECONDS] [--headed] [--verbose]
 //   --grep applies to suite tests' full titles and to "<scenario file>: <test name>"
+//   --keep-state keeps the state folders and the test workspaces (their paths are printed)
 // Environment: WAVES_TOOLS_DIR (tool cache), CHROMIUM (browser binary), WAVES_TEST_TIMEOUT (ms per suite test)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -109,6 +110,10 @@ const tempDirs = new Set();
 process.on('exit', () => { for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true }); }); // also on signals
 function makeWorkspace(name) {
   const dir = makeTestWorkspace(name);
+  if (KEEP_STATE) {
+    say(`workspace ${name} kept in ${dir}`);
+    return dir;
+  }
   tempDirs.add(dir);
   cleanups.push(() => { fs.rmSync(dir, { recursive: true, force: true }); tempDirs.delete(dir); });
   return dir;

@@ -35,8 +35,11 @@ export const tests = [
       ]);
       const rows = await wavesTreeRows(page);
       assert.deepEqual(rows.filter((r) => r.level === 1).map((r) => r.icon), ['target', 'checklist'], 'plan codicons: active, other');
-      // the view's title bar offers Select Plan once there are two plans
-      await page.locator('.sidebar .title-actions .action-label[aria-label="Select Plan"]').first().waitFor({ timeout: 10_000 });
+      // the view's title bar offers Select Plan once there are two plans (with the Ownership
+      // view below, the actions are in the Waves pane's header, shown while it is hovered)
+      const header = page.locator('.sidebar .pane-header[aria-label^="Waves"]').first();
+      await header.hover();
+      await header.locator('.action-label[aria-label="Select Plan"]').first().waitFor({ timeout: 10_000 });
     },
   },
   {

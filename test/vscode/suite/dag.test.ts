@@ -19,7 +19,12 @@ function recorder(panel: DagPanel) {
   const sub = panel.onDidPost((m) => seen.push(m));
   return {
     seen,
-    next: <T extends HostMessage>(test: (m: HostMessage) => m is T, what: string) => waitFor(() => seen.find(test), what),
+    next: <T extends HostMessage>(test: (m: HostMessage) => m is T, what: string) =>
+      waitFor(() => seen.find(test), what).catch((err: Error) => {
+        // What did arrive, for the failure's message.
+        const summary = seen.map((m) => (m.type === 'plan' ? `plan ${m.runId} [${m.nodes.map((n) => `${n.id}:${n.status}`).join(' ')}]` : m.type === 'status' ? `status [${m.deltas.map((d) => `${d.id}:${d.status}`).join(' ')}]` : m.type));
+        throw new Error(`${err.message}; messages so far: ${summary.slice(-12).join(' | ')}`);
+      }),
     reply: (requestId: number) =>
       waitFor(() => seen.find((m): m is Extract<HostMessage, { type: 'reply' }> => m.type === 'reply' && m.inReplyTo === requestId), `reply ${requestId}`),
     dispose: () => sub.dispose(),

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
+import { attemptDir } from '../../../src/core/runPaths';
 import type { RunState } from '../../../src/core/runState';
 import type { RunSession } from '../../../src/run/runController';
 import { extension, Scratch, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
@@ -42,12 +43,40 @@ function git(args: string[]): string {
   return execFileSync('git', args, { cwd: workspaceRoot().fsPath, encoding: 'utf8' }).trim();
 }
 
+/** What a run that does not end is doing: each package's status and its attempt folder's files. */
+function stuckRun(session: RunSession): string {
+  const state = session.engine.store?.state;
+  if (!state) return '(no run state)';
+  const lines: string[] = [];
+  for (const [id, r] of Object.entries(state.packages)) {
+    lines.push(`  ${id}: ${r.status}, attempt ${r.attempts}, pid ${r.pid ?? '-'}`);
+    if (r.attempts === 0) continue;
+    const dir = attemptDir(session.engine.repoRoot, state.featureId, state.runId, id, r.attempts);
+    let files: string[] = [];
+    try {
+      files = fs.readdirSync(dir);
+    } catch (err) {
+      lines.push(`    ${dir}: ${(err as Error).message}`);
+    }
+    lines.push(`    files: ${files.join(', ')}`);
+    for (const name of ['exit.json', 'meta.json']) {
+      if (files.includes(name)) lines.push(`    ${name}: ${fs.readFileSync(path.join(dir, name), 'utf8').replace(/\s+/g, ' ')}`);
+    }
+  }
+  try {
+    lines.push(execFileSync('ps', ['-eo', 'pid,ppid,stat,etime,args'], { encoding: 'utf8' }).split('\n').filter((l) => /runner\.js|scripted-agent|\bgit\b/.test(l)).join('\n'));
+  } catch {
+    // no ps
+  }
+  return lines.join('\n');
+}
+
 /** Waits for a session's outcome, with a deadline. */
 async function outcomeOf(session: RunSession | undefined) {
   assert.ok(session, 'the run started');
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the run of ${session.featureId} did not end within ${RUN_TIMEOUT} ms`)), RUN_TIMEOUT);
+    timer = setTimeout(() => reject(new Error(`the run of ${session.featureId} did not end within ${RUN_TIMEOUT} ms\n${stuckRun(session)}`)), RUN_TIMEOUT);
   });
   try {
     const outcome = await Promise.race([session.outcome, deadline]);
@@ -78,7 +107,10 @@ describe('Run in the editor', function () {
   afterEach(async () => {
     for (const s of api.run.controller.activeSessions) {
       await s.engine.cancel();
-      await s.outcome;
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([s.outcome.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), 30_000)))]);
+      clearTimeout(timer);
+      assert.ok(ended, `the cancelled run of ${s.featureId} ended within 30 s\n${stuckRun(s)}`);
     }
     await scratch.dispose();
   });
