@@ -1,7 +1,7 @@
 /**
  * `waves run`, `status`, `cancel`, `report`, `finish`, `approve` as a user runs them: the
  * built bin in real processes, on real temporary git repositories, with the scripted test
- * agent (through test/engine/engine-agent.mjs, which hands it only its package's Task) as the
+ * agent (test/fixtures/agents/scripted-agent.mjs, which reads only its package's Task) as the
  * user's `--agent-argv`.
  */
 import { strict as assert } from 'node:assert';
@@ -14,8 +14,8 @@ import { gitEnv, waitFor } from '../engine/helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
-const agentScript = path.join(root, 'test', 'engine', 'engine-agent.mjs');
-const AGENT = JSON.stringify([process.execPath, agentScript, '${promptFile}', '${resultFile}', '${packageId}']);
+const agentScript = path.join(root, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
+const AGENT = JSON.stringify([process.execPath, agentScript, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}']);
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-run-cli-')));
 const home = path.join(tmp, 'home');
 fs.mkdirSync(home);

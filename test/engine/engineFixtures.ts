@@ -8,10 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { customProfile, type AgentProfile } from '../../src/core/agents';
 import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
-import { git, gitEnv, makeRepo, REPO_ROOT, tempDir } from './helpers';
+import { git, gitEnv, makeRepo, SCRIPTED_AGENT, tempDir } from './helpers';
 
-/** The scripted test agent run on its prompt's Task section only (engine-agent.mjs). */
-export const ENGINE_AGENT = path.join(REPO_ROOT, 'test', 'engine', 'engine-agent.mjs');
 
 export interface TestPackage {
   id: string;
@@ -62,7 +60,7 @@ export function repoWithPlan(featureId: string, packages: readonly TestPackage[]
 
 /** The scripted agent as the user's custom agent; "waiting for approval" lines mean it needs input. */
 export function scriptedAgent(): AgentProfile {
-  return customProfile([process.execPath, ENGINE_AGENT, '${promptFile}', '${resultFile}', '${packageId}'], {
+  return customProfile([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}'], {
     verdict: 'claude-stream-json',
     needsInputPattern: 'waiting for approval',
     label: 'scripted test agent',

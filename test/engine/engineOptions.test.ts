@@ -34,7 +34,8 @@ describe('RunEngine options for the editor', () => {
       { id: 'b', deps: ['a'], agent: ['write b/x.txt from b', 'commit'] },
     ]);
     const folder = tempDir('waves-trees-');
-    const other = customProfile([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}'], { label: 'the override' });
+    // The override: the scripted agent given only its prompt, as a bare argument.
+    const other = customProfile([process.execPath, SCRIPTED_AGENT, '${promptFile}'], { label: 'the override' });
     const asked: string[] = [];
     const { engine } = await engineFor(planFile, {
       worktreesFolder: folder,
@@ -47,8 +48,10 @@ describe('RunEngine options for the editor', () => {
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.deepEqual(asked.sort(), ['a', 'b'], 'asked once per attempt');
     const runId = outcome.runId;
-    assert.ok(!specArgv(repo, 'options', runId, 'a').includes(SCRIPTED_AGENT), 'a ran the default agent');
-    assert.deepEqual(specArgv(repo, 'options', runId, 'b').slice(0, 3), [process.execPath, SCRIPTED_AGENT, '--prompt'], 'b ran its own agent');
+    assert.deepEqual(specArgv(repo, 'options', runId, 'a').slice(-2), ['--package', 'a'], 'a ran the default agent');
+    const b = specArgv(repo, 'options', runId, 'b');
+    assert.deepEqual(b.slice(0, 2), [process.execPath, SCRIPTED_AGENT], 'b ran its own agent');
+    assert.equal(b.length, 3);
 
     const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'options'), 'utf8')) as RunState;
     assert.equal(state.integration?.worktree, path.join(folder, 'options', '_integration'));

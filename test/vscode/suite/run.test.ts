@@ -404,9 +404,10 @@ describe('Run in the editor', function () {
   it('waves.agentOverrides gives a package its own agent; waves.worktrees.folder holds the worktrees', async () => {
     const feature = `run-settings-${process.pid}-${++counter}`;
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-trees-'));
-    const other = path.join(extension().extensionPath, 'test', 'engine', 'engine-agent.mjs');
+    // The override: the same scripted agent, told its package and result file (waves.agent is not).
+    const scripted = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
     const config = vscode.workspace.getConfiguration('waves');
-    await config.update('agentOverrides', { 'wp-b': [process.execPath, other, '${promptFile}', '${resultFile}', '${packageId}'] }, vscode.ConfigurationTarget.Workspace);
+    await config.update('agentOverrides', { 'wp-b': [process.execPath, scripted, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}'] }, vscode.ConfigurationTarget.Workspace);
     await config.update('worktrees.folder', folder, vscode.ConfigurationTarget.Workspace);
     try {
       const uri = await usePlan(
@@ -419,8 +420,9 @@ describe('Run in the editor', function () {
       assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
       const argv = (id: string) =>
         (JSON.parse(fs.readFileSync(path.join(workspaceRoot().fsPath, '.waves', 'runs', feature, outcome.runId, id, '1', 'spec.json'), 'utf8')) as { argv: string[] }).argv;
-      assert.equal(argv('wp-b')[1], other, 'wp-b ran its override');
-      assert.match(argv('wp-a')[1] ?? '', /scripted-agent\.mjs$/, 'wp-a ran waves.agent');
+      assert.deepEqual(argv('wp-b').slice(-2), ['--package', 'wp-b'], 'wp-b ran its override');
+      assert.equal(argv('wp-a').length, 4, 'wp-a ran waves.agent (node, the agent, --prompt, its prompt)');
+      assert.equal(argv('wp-a')[2], '--prompt');
       assert.equal(outcome.state.packages['wp-a']!.worktree, path.join(folder, feature, 'wp-a'));
       assert.equal(outcome.state.integration?.worktree, path.join(folder, feature, '_integration'));
     } finally {
