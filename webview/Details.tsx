@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { PACKAGE_ACTIONS, type PackageAction, type PackageDetails } from '../src/protocol';
 import type { Rpc } from './App';
-import { Elapsed, STATUS_ICON } from './PackageNode';
+import { codiconClasses, STATUS_ICONS } from '../src/core/runSummary';
+import { Elapsed } from './PackageNode';
 import type { StatusStore } from './statusStore';
 
 const ACTION_LABEL: Record<PackageAction, { label: string; icon: string }> = {
@@ -69,7 +70,7 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
     >
       <div className="details-head">
         <h2 tabIndex={-1}>
-          <span className={`codicon codicon-${STATUS_ICON[status]} status-${status}`} aria-hidden="true" /> {id}
+          <span className={`${codiconClasses(STATUS_ICONS[status].icon)} status-${status}`} aria-hidden="true" /> {id}
         </h2>
         <button className="icon-button" aria-label="Close details" title="Close (Escape)" onClick={onClose}>
           <span className="codicon codicon-close" aria-hidden="true" />

@@ -1,6 +1,7 @@
 import type { Node, NodeProps } from '@xyflow/react';
 import { memo, useCallback, useLayoutEffect, useRef, useSyncExternalStore } from 'react';
 import type { PackageStatus } from '../src/core/runState';
+import { codiconClasses, STATUS_ICONS } from '../src/core/runSummary';
 import { plural } from '../src/core/summary';
 import type { PlanNode } from '../src/protocol';
 import { ACTIVE, BAD, DONE, elapsed, type StatusStore } from './statusStore';
@@ -13,20 +14,6 @@ export function Elapsed({ startedAt, endedAt }: { startedAt: string | null; ende
   }, [startedAt, endedAt]);
   return <span className="elapsed" ref={ref} data-started={startedAt ?? ''} data-ended={endedAt ?? ''} />;
 }
-
-export const STATUS_ICON: Record<PackageStatus, string> = {
-  pending: 'circle-large-outline',
-  ready: 'circle-large',
-  queued: 'clock',
-  running: 'play-circle',
-  verifying: 'beaker',
-  succeeded: 'pass-filled',
-  failed: 'error',
-  blocked: 'debug-pause',
-  cancelled: 'circle-slash',
-  interrupted: 'debug-disconnect',
-  'scope-violation': 'shield',
-};
 
 export type PackageNodeData = { pkg: PlanNode; store: StatusStore; match: boolean };
 export type GhostNodeData = { id: string; dependents: number };
@@ -73,7 +60,7 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
   return (
     <div className={cls} ref={ref}>
       <div className="pkg-head">
-        <span className={`codicon codicon-${STATUS_ICON[status]} pkg-icon`} aria-hidden="true" />
+        <span className={`${codiconClasses(STATUS_ICONS[status].icon)} pkg-icon`} aria-hidden="true" />
         <span className="pkg-id">{pkg.id}</span>
         {problems > 0 && (
           <span

@@ -208,7 +208,11 @@ export function packageRunText(record: PackageRunRecord | undefined, now: number
   return parts.join(' · ');
 }
 
-/** A codicon and a theme colour id for each status (the same in the tree, the terminals and the DAG). */
+/**
+ * A codicon and a theme colour id for each status: the one map behind the tree, the terminals
+ * and the DAG panel (which draws them with `codiconClasses`). `~spin` is VS Code's spinning
+ * modifier.
+ */
 export const STATUS_ICONS: Record<PackageStatus, { icon: string; color: string | null }> = {
   pending: { icon: 'circle-outline', color: null },
   ready: { icon: 'circle-large-outline', color: null },
@@ -222,6 +226,12 @@ export const STATUS_ICONS: Record<PackageStatus, { icon: string; color: string |
   interrupted: { icon: 'debug-pause', color: 'editorWarning.foreground' },
   'scope-violation': { icon: 'shield', color: 'testing.iconFailed' },
 };
+
+/** The CSS classes of a codicon id for a webview: `sync~spin` → `codicon codicon-sync codicon-modifier-spin`. */
+export function codiconClasses(icon: string): string {
+  const [name, modifier] = icon.split('~');
+  return `codicon codicon-${name}${modifier ? ` codicon-modifier-${modifier}` : ''}`;
+}
 
 /** The icon of a package's record: a bell while its agent waits for a person. */
 export function statusIcon(record: PackageRunRecord): { icon: string; color: string | null } {

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { applyEvent, createRunState, type RunEvent, type RunState } from '../../src/core/runState';
 import {
+  codiconClasses,
   packageRunText,
+  STATUS_ICONS,
   runNeedsAttention,
   runStatusAccessible,
   runStatusText,
@@ -103,6 +105,13 @@ describe('runSummary: waves and packages', () => {
     assert.equal(packageRunText(s.packages.e, now), '');
     const again = state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5], [{ type: 'reset', packageId: 'a' }, 6], ...start('a', 7, 2)]);
     assert.equal(packageRunText(again.packages.a, T0 + 9000), 'running 2s · attempt 2');
+  });
+
+  it('one icon per status, distinct for each, drawn in a webview with the spin modifier as a class', () => {
+    const icons = Object.values(STATUS_ICONS).map((i) => i.icon);
+    assert.equal(new Set(icons).size, icons.length, 'no two statuses look alike');
+    assert.equal(codiconClasses(STATUS_ICONS.running.icon), 'codicon codicon-sync codicon-modifier-spin');
+    assert.equal(codiconClasses(STATUS_ICONS.succeeded.icon), 'codicon codicon-pass-filled');
   });
 });
 
