@@ -1,16 +1,26 @@
 /**
- * Atomic file replacement, shared by the run-state store and the lock table: a temp file in
- * the same folder, fsync, rename over the target (atomic on POSIX; retried briefly on
- * Windows' EPERM/EACCES/EBUSY), then fsync of the folder (best effort). Node `fs` only.
+ * Atomic file replacement: a temp file in the same folder, fsync, rename over the target
+ * (atomic on POSIX; retried briefly on Windows' EPERM/EACCES/EBUSY), then fsync of the folder
+ * (best effort). `writeAtomic` for the run-state store, the lock table and approvals;
+ * `writeAtomicSync`, the same steps, for the runner and the lease, which write from
+ * synchronous paths (an output handler, a claim). Node `fs` only.
  */
+import * as fsSync from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 let tempCounter = 0;
 
-/** Replaces `target` with `bytes` atomically. The temp file is `<target>.tmp-<pid>-<n>`. */
+/** `<target>.tmp-<pid>-<n>`: unique within the process, and across processes by pid. */
+function tempFor(target: string): string {
+  return `${target}.tmp-${process.pid}-${++tempCounter}`;
+}
+
+const RETRIED = new Set(['EPERM', 'EACCES', 'EBUSY']);
+
+/** Replaces `target` with `bytes` atomically. */
 export async function writeAtomic(target: string, bytes: Buffer | string): Promise<void> {
-  const temp = `${target}.tmp-${process.pid}-${++tempCounter}`;
+  const temp = tempFor(target);
   try {
     const handle = await fs.open(temp, 'wx');
     try {
@@ -27,6 +37,34 @@ export async function writeAtomic(target: string, bytes: Buffer | string): Promi
   await syncFolder(path.dirname(target));
 }
 
+/** `writeAtomic`, synchronously (no retry of a refused rename: nothing may wait there). */
+export function writeAtomicSync(target: string, bytes: Buffer | string): void {
+  const temp = tempFor(target);
+  try {
+    const fd = fsSync.openSync(temp, 'wx');
+    try {
+      fsSync.writeFileSync(fd, bytes);
+      fsSync.fsyncSync(fd);
+    } finally {
+      fsSync.closeSync(fd);
+    }
+    fsSync.renameSync(temp, target);
+  } catch (error) {
+    fsSync.rmSync(temp, { force: true });
+    throw error;
+  }
+  try {
+    const fd = fsSync.openSync(path.dirname(target), 'r');
+    try {
+      fsSync.fsyncSync(fd);
+    } finally {
+      fsSync.closeSync(fd);
+    }
+  } catch {
+    // Best effort (folders cannot be opened for sync on Windows).
+  }
+}
+
 /** Windows refuses to rename over a file another process has open; such locks are brief. */
 async function renameWithRetry(from: string, to: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -34,7 +72,7 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
       return await fs.rename(from, to);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (attempt >= 4 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error;
+      if (attempt >= 4 || !RETRIED.has(code ?? '')) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     }
   }

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pidExists } from './adopt.js';
-import { writeFileAtomic } from './atomicSync.js';
+import { writeAtomicSync } from '../core/atomicWrite.js';
 
 export interface LeaseRecord {
   ownerId: string;
@@ -126,7 +126,7 @@ export class Lease {
   heartbeat(): boolean {
     if (!this.isStillOwner()) return false;
     this.record = { ...this.record, heartbeatAt: new Date(this.now()).toISOString() };
-    writeFileAtomic(this.file, JSON.stringify(this.record, null, 2) + '\n');
+    writeAtomicSync(this.file, JSON.stringify(this.record, null, 2) + '\n');
     return true;
   }
 

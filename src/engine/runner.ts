@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, VERDICT_PARSERS, type AgentVerdict, type VerdictParserId } from '../core/agents.js';
 import { attemptFiles, type AttemptFiles } from '../core/runPaths.js';
-import { writeFileAtomic } from './atomicSync.js';
+import { writeAtomicSync } from '../core/atomicWrite.js';
 
 /** spec.json: what the runner must do (written by the engine before the runner starts). */
 export interface RunnerSpec {
@@ -121,7 +121,7 @@ function fail(message: string, code: number): number {
 
 function markNeedsInput(dir: string, reason: string, source: NeedsInput['source']): void {
   const record: NeedsInput = { since: new Date().toISOString(), reason, source };
-  writeFileAtomic(attemptFiles(dir).needsInput, JSON.stringify(record, null, 2) + '\n');
+  writeAtomicSync(attemptFiles(dir).needsInput, JSON.stringify(record, null, 2) + '\n');
 }
 
 function clearNeedsInput(dir: string): void {
@@ -259,7 +259,7 @@ class Attempt {
       cancelled: this.stopping !== null && !this.stopping.timedOut,
       verdict,
     };
-    writeFileAtomic(this.files.exit, JSON.stringify(record, null, 2) + '\n');
+    writeAtomicSync(this.files.exit, JSON.stringify(record, null, 2) + '\n');
     return code ?? 1;
   }
 
@@ -294,7 +294,7 @@ class Attempt {
       if (child.pid !== undefined) {
         this.meta.agentPid = child.pid;
         try {
-          writeFileAtomic(this.files.meta, JSON.stringify(this.meta, null, 2) + '\n');
+          writeAtomicSync(this.files.meta, JSON.stringify(this.meta, null, 2) + '\n');
         } catch {
           // meta.json keeps agentPid null; adoption still has the runner's pid and token
         }
