@@ -18,17 +18,12 @@ export const PROTOCOL_VERSION = 2;
 // ---------------------------------------------------------------------------------------
 // Host → webview
 
-/** The live part of a package, sent whole in `plan` nodes and in `status` deltas. */
-export interface PackageLiveStatus {
+/**
+ * The live part of a package, sent whole in `plan` nodes and in `status` deltas: the run
+ * record's fields of the same names (status, attempts, ISO 8601 startedAt / endedAt, exitCode).
+ */
+export interface PackageLiveStatus extends Pick<PackageRunRecord, 'status' | 'attempts' | 'startedAt' | 'endedAt' | 'exitCode'> {
   id: string;
-  status: PackageStatus;
-  /** Attempts started so far. */
-  attempts: number;
-  /** ISO 8601; the current attempt's start, or null. */
-  startedAt: string | null;
-  /** ISO 8601; when the package reached its terminal status, or null. */
-  endedAt: string | null;
-  exitCode: number | null;
 }
 
 export interface PlanNode extends PackageLiveStatus {
