@@ -5,6 +5,9 @@ import type { RunState } from '../core/runState';
 import { validateRunState } from '../core/runStore';
 import { Disposable } from '../util/lifecycle';
 
+/** After `.waves/` (or its `runs/`) is created, the folder is read again this long after. */
+const FOLDER_FOLLOW_UP_MS = [1000, 5000];
+
 /** A run state found on disk: `<folder>/.waves/runs/<name>.json`. */
 export interface WatchedRun {
   readonly folder: vscode.WorkspaceFolder;
@@ -103,13 +106,24 @@ export class RunWatch extends Disposable {
         (err) => this.log.warn(`[runs] reading ${vscode.workspace.asRelativePath(folder.uri)}/.waves failed: ${String(err)}`),
       );
       const changed = () => reader.schedule();
+      // VS Code's watcher may miss a file written into a folder just created (before its
+      // watch is set up): after `.waves/` or `.waves/runs/` appears, read again a little later.
+      const followUps = new Set<ReturnType<typeof setTimeout>>();
+      const created = () => {
+        changed();
+        for (const ms of FOLDER_FOLLOW_UP_MS) {
+          const t = setTimeout(() => (followUps.delete(t), changed()), ms);
+          followUps.add(t);
+        }
+      };
       const subscriptions = vscode.Disposable.from(
         runs,
         locks,
         wavesDir,
         ...[runs, locks].flatMap((w) => [w.onDidCreate(changed), w.onDidChange(changed), w.onDidDelete(changed)]),
-        wavesDir.onDidCreate(changed),
+        wavesDir.onDidCreate(created),
         wavesDir.onDidDelete(changed),
+        { dispose: () => followUps.forEach(clearTimeout) },
       );
       this.watchers.set(key, { reader, subscriptions });
       await reader.now();
