@@ -113,6 +113,11 @@ export interface EngineOptions {
   runnerScript?: string;
   /** Slow poll of attempt folders (backup of fs.watch), default 1000 ms. */
   pollMs?: number;
+  /**
+   * A launched runner that has not written `meta.json` after this long, and whose process the
+   * engine cannot see, did not start: the attempt fails. Default 60 000 ms.
+   */
+  runnerStartMs?: number;
   /** The length of one of the plan's minutes (`timeout_minutes`), default 60 000 ms — tests shorten it. */
   minuteMs?: number;
   /** The agent of one package (per-package overrides); default `agent` for every package. */
@@ -258,6 +263,8 @@ interface LiveAttempt {
   watcher: fs.FSWatcher | null;
   /** When the runner's liveness was last checked (ms). */
   checkedAt: number;
+  /** When the runner was launched (ms). */
+  launchedAt: number;
   launched: LaunchResult | null;
   /** Set while its exit is processed, so it is processed once. */
   handled: boolean;
@@ -293,6 +300,7 @@ export class RunEngine {
   private readonly runnerScript: string;
   private readonly graceMs: number;
   private readonly pollMs: number;
+  private readonly runnerStartMs: number;
 
   private storeNow: RunStore | undefined;
   private stateNow: RunState | undefined;
@@ -338,6 +346,7 @@ export class RunEngine {
     this.runnerScript = options.runnerScript ?? defaultRunnerScript();
     this.graceMs = options.graceMs ?? 10_000;
     this.pollMs = options.pollMs ?? 1000;
+    this.runnerStartMs = options.runnerStartMs ?? 60_000;
     this.locks = new LockTableStore(repoRoot, { onProblem: (message) => this.problem(message) });
   }
 
@@ -958,7 +967,7 @@ export class RunEngine {
       this.mark('tree-ready', id);
       if (treeDone.value.worktree !== worktree) throw new Error(`the tree ${treeDone.value.worktree} is not the expected ${worktree}`);
 
-      const live: LiveAttempt = { packageId: id, attempt, dir, token, watcher: null, checkedAt: Date.now(), launched: null, handled: false };
+      const live: LiveAttempt = { packageId: id, attempt, dir, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, handled: false };
       this.watch(live);
       let launched: LaunchResult;
       try {
@@ -1095,13 +1104,15 @@ export class RunEngine {
   private async checkRunnerAlive(live: LiveAttempt): Promise<void> {
     const meta = readJson(attemptFiles(live.dir).meta) as { runnerPid?: unknown } | undefined;
     const pid = typeof meta?.runnerPid === 'number' ? meta.runnerPid : this.state.packages[live.packageId]?.pid;
-    if (!pid) return;
-    if (await isRunnerAlive(pid, live.token)) return;
+    if (pid && (await isRunnerAlive(pid, live.token))) return;
+    // Its pid unknown (a launcher that cannot tell) and no meta.json yet: give it time to start.
+    if (!pid && Date.now() - live.launchedAt < this.runnerStartMs) return;
     await this.checkAttempt(live);
     if (live.handled || this.stopped) return;
     live.handled = true;
     this.unwatch(live);
-    await this.lostRunner(live, 'interrupted', 'the runner stopped without an exit record');
+    if (pid) await this.lostRunner(live, 'interrupted', 'the runner stopped without an exit record');
+    else await this.lostRunner(live, 'failed', `the runner did not start within ${Math.round(this.runnerStartMs / 1000)} s (no meta.json; see its terminal)`);
   }
 
   private async lostRunner(live: LiveAttempt, as: 'failed' | 'interrupted', reason: string): Promise<void> {
@@ -1412,7 +1423,7 @@ export class RunEngine {
       const dir = attemptDir(this.repoRoot, this.featureId, this.state.runId, id, now.attempts);
       const files = attemptFiles(dir);
       const token = now.startToken ?? '';
-      const live: LiveAttempt = { packageId: id, attempt: now.attempts, dir, token, watcher: null, checkedAt: Date.now(), launched: null, handled: false };
+      const live: LiveAttempt = { packageId: id, attempt: now.attempts, dir, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, handled: false };
       const exit = readExit(files.exit);
       if (exit && exit.startToken === token) {
         live.handled = true;

@@ -1,7 +1,8 @@
 /**
  * RunEngine options the editor needs (issue #10): a per-package agent (`agentFor`), a
  * configured worktree folder (`worktreesFolder`), and a resume that leaves interrupted
- * packages for a person to offer again (`keepInterrupted`). Real git repositories, the real
+ * packages for a person to offer again (`keepInterrupted`); a runner that never starts
+ * (`runnerStartMs`). Real git repositories, the real
  * runner bundle, the scripted test agent as real processes; waits on conditions only.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { customProfile } from '../../src/core/agents';
 import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/runPaths';
 import type { RunState } from '../../src/core/runState';
 import type { EngineOptions } from '../../src/engine/engine';
+import type { Launcher } from '../../src/engine/launcher';
 import { engineFor as sharedEngineFor, exists, isolateGit, repoWithPlan, scriptedAgent, treeFiles } from './engineFixtures';
 import { buildRunner, pidAlive, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
 
@@ -95,5 +97,23 @@ describe('RunEngine options for the editor', () => {
     assert.equal(outcome.state.packages.d!.status, 'pending', 'its dependent waits');
     assert.equal(outcome.counts.interrupted, 1);
     assert.notEqual(outcome.outcome, 'succeeded');
+  });
+
+  test('runnerStartMs: a launched runner that never starts (no meta.json, pid unknown) fails its attempt instead of running forever', { timeout: 60_000 }, async () => {
+    const { planFile } = repoWithPlan('nostart', [
+      { id: 'a', agent: ['write a/x.txt'] },
+      { id: 'b', deps: ['a'], agent: ['write b/x.txt'] },
+    ]);
+    const launched: string[] = [];
+    // A launcher like a terminal whose process never came up: it says nothing about a pid.
+    const launcher: Launcher = { launch: async (request) => (launched.push(request.packageId), { pid: null }) };
+    const { engine, events } = await engineFor(planFile, { launcher, runnerStartMs: 1500 });
+    const outcome = await engine.run();
+    assert.deepEqual(launched, ['a']);
+    assert.equal(outcome.state.packages.a!.status, 'failed');
+    assert.match(outcome.state.packages.a!.lastError ?? '', /the runner did not start within 2 s \(no meta\.json/);
+    assert.equal(outcome.state.packages.b!.status, 'blocked');
+    assert.equal(outcome.outcome, 'failed');
+    assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'a' && e.status === 'failed'));
   });
 });
