@@ -7,7 +7,10 @@
  * then flips wp-docs between `failed` and `succeeded` in that file. The time of each write is
  * taken in this process just before it; the time each surface shows the new status is taken
  * in the page by a MutationObserver (the DAG's inside its webview frame), both wall clocks of
- * this machine. p50/p95 over BENCH_RUNS changes (default 40).
+ * this machine. p50/p95 over BENCH_RUNS changes (default 40). Then a burst: 200 writes a second
+ * for BENCH_BURST_MS (default 2000): how often the status bar changed meanwhile, and how long
+ * after the last write every surface shows it, and the extension host's longest event-loop
+ * delay meanwhile (src/util/lagProbe.ts, on when the host's environment names its file).
  *
  * Run: npm run bench runStatus
  */
@@ -19,6 +22,8 @@ import { chromium, type Frame, type Page } from 'playwright-core';
 
 const root = path.resolve(__dirname, '..');
 const runs = Number(process.env.BENCH_RUNS ?? 40);
+const burstMs = Number(process.env.BENCH_BURST_MS ?? 2000);
+let burst: { writes: number; ms: number; updates: number; final: number; lag: { maxMs: number; p99Ms: number } | undefined } | undefined;
 const PKG = 'wp-docs';
 
 function run(cmd: string, args: string[], cwd: string): string {
@@ -105,10 +110,10 @@ async function main(): Promise<void> {
   const stateFile = path.join(ws, '.waves', 'runs', 'user-profiles.json');
   const base = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
 
-  const write = (failed: boolean, i: number): number => {
+  const write = (status: 'failed' | 'succeeded' | 'cancelled', i: number): number => {
     const s = structuredClone(base);
-    s.packages[PKG].status = failed ? 'failed' : 'succeeded';
-    s.packages[PKG].lastError = failed ? `bench change ${i}` : null;
+    s.packages[PKG].status = status;
+    s.packages[PKG].lastError = status === 'succeeded' ? null : `bench change ${i}`;
     s.updatedAt = new Date().toISOString();
     const t0 = Date.now();
     fs.writeFileSync(`${stateFile}.tmp`, JSON.stringify(s, null, 2));
@@ -119,7 +124,22 @@ async function main(): Promise<void> {
   const cs = await import(path.join(root, 'scripts', 'code-server.mjs'));
   const helpers = await import(path.join(root, 'test', 'vscode', 'scenario', 'helpers.mjs'));
   const tools = cs.ensureTools({ quiet: true });
-  const server = await cs.startCodeServer({ tools, name: 'bench-run-status' });
+  // The extension host's event-loop delay, measured inside it (src/util/lagProbe.ts).
+  const lagFile = path.join(tmp, 'host-lag.json');
+  const server = await cs.startCodeServer({
+    tools,
+    name: 'bench-run-status',
+    env: { WAVES_BENCH_LAG_FILE: lagFile },
+  });
+  const readLag = async (): Promise<{ maxMs: number; p99Ms: number; count: number } | undefined> => {
+    // A fresh report (written every 100 ms): wait for the next one.
+    const before = fs.existsSync(lagFile) ? fs.statSync(lagFile).mtimeMs : 0;
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (fs.existsSync(lagFile) && fs.statSync(lagFile).mtimeMs > before) return JSON.parse(fs.readFileSync(lagFile, 'utf8'));
+    }
+    return undefined;
+  };
   const browser = await chromium.launch({
     executablePath: tools.chromium,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -148,22 +168,27 @@ async function main(): Promise<void> {
       }
       return last;
     };
-    const sigs = new Map<string, { failed: string; succeeded: string }>();
-    write(true, -1);
+    const sigs = new Map<string, { failed: string; succeeded: string; cancelled: string }>();
+    write('failed', -1);
     await helpers.waitForStatus(page, /Run failed/, { timeoutMs: 20_000 });
     const failedSigs = await Promise.all(surfaces.map(settled));
-    write(false, -2);
+    write('cancelled', -2);
+    await helpers.waitForStatus(page, /cancelled/i, { timeoutMs: 20_000 });
+    const cancelledSigs = await Promise.all(surfaces.map(settled));
+    write('succeeded', -3);
     await helpers.waitForStatus(page, /Run succeeded/, { timeoutMs: 20_000 });
     const okSigs = await Promise.all(surfaces.map(settled));
     surfaces.forEach((s, i) => {
-      if (!failedSigs[i] || failedSigs[i] === okSigs[i]) throw new Error(`${s.name} shows no difference between failed and succeeded: ${JSON.stringify(failedSigs[i])}`);
-      sigs.set(s.name, { failed: failedSigs[i], succeeded: okSigs[i] });
+      if (new Set([failedSigs[i], cancelledSigs[i], okSigs[i]]).size !== 3) {
+        throw new Error(`${s.name} does not show failed, cancelled and succeeded apart: ${JSON.stringify([failedSigs[i], cancelledSigs[i], okSigs[i]])}`);
+      }
+      sigs.set(s.name, { failed: failedSigs[i], succeeded: okSigs[i], cancelled: cancelledSigs[i] });
     });
 
     for (let i = 0; i < runs; i++) {
       const failed = i % 2 === 0;
       for (const s of surfaces) await arm(s, failed ? sigs.get(s.name)!.failed : sigs.get(s.name)!.succeeded);
-      const t0 = write(failed, i);
+      const t0 = write(failed ? 'failed' : 'succeeded', i);
       const times: number[] = [];
       for (const s of surfaces) {
         const t = (await hit(s)) - t0;
@@ -173,6 +198,34 @@ async function main(): Promise<void> {
       samples['all three'].push(Math.max(...times));
       await new Promise((r) => setTimeout(r, 250)); // let the debouncers go idle
     }
+
+    // A burst: 200 writes a second (failed, succeeded, ...) for BURST_MS, then one `cancelled`,
+    // which nothing in the burst showed. Counted in the page: how often the status bar changed
+    // meanwhile (the extension host kept showing the run), then how long after the last write
+    // every surface shows it.
+    for (const s of surfaces) await arm(s, sigs.get(s.name)!.cancelled);
+    await page.evaluate(`(() => {
+      window.__wavesUpdates = 0;
+      const el = document.querySelector('.statusbar-item[id$=".waves.status"]');
+      new MutationObserver(() => window.__wavesUpdates++).observe(el, { subtree: true, childList: true, characterData: true, attributes: true });
+    })()`);
+    fs.writeFileSync(`${lagFile}.reset`, '');
+    for (let i = 0; i < 50 && fs.existsSync(`${lagFile}.reset`); i++) await new Promise((r) => setTimeout(r, 20));
+    const burstStart = Date.now();
+    let writes = 0;
+    while (Date.now() - burstStart < burstMs) {
+      write(writes % 2 === 0 ? 'failed' : 'succeeded', writes);
+      writes++;
+      // On a 5 ms timeline (not 5 ms after each write: the writes take time too).
+      await new Promise((r) => setTimeout(r, Math.max(0, burstStart + writes * 5 - Date.now())));
+    }
+    const burstEnd = Date.now();
+    const last = write('cancelled', writes++);
+    const updates = (await page.evaluate('window.__wavesUpdates')) as number;
+    const finals: number[] = [];
+    for (const s of surfaces) finals.push((await hit(s, 30_000)) - last);
+    const lag = await readLag();
+    burst = { writes, ms: burstEnd - burstStart, updates, final: Math.max(...finals), lag };
   } finally {
     await browser.close();
     await server.stop();
@@ -186,6 +239,11 @@ async function main(): Promise<void> {
   console.log('| surface | p50 | p95 | max |');
   console.log('|---|---:|---:|---:|');
   for (const [name, v] of Object.entries(samples)) console.log(`| ${name} | ${percentile(v, 50)} ms | ${percentile(v, 95)} ms | ${Math.max(...v)} ms |`);
+  if (burst) {
+    const perSecond = Math.round((burst.writes / burst.ms) * 1000);
+    const lag = burst.lag ? `the extension host's longest event-loop delay ${burst.lag.maxMs} ms (p99 ${burst.lag.p99Ms} ms)` : "the extension host's event-loop delay was not reported";
+    console.log(`\nBurst: ${burst.writes} writes in ${burst.ms} ms (${perSecond}/s); the status bar changed ${burst.updates} times meanwhile; every surface showed the last write ${burst.final} ms after it; ${lag}.`);
+  }
 }
 
 main().catch((err) => {

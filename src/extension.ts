@@ -11,6 +11,7 @@ import { createOwnership, type OwnershipParts } from './ownership';
 import { createRun, type RunParts } from './run';
 import { PlanStatusBar } from './views/statusBar';
 import { WavesTree } from './views/wavesTree';
+import { startLagProbe } from './util/lagProbe';
 
 /** What the extension returns from `activate`: used by its own tests, not a public API. */
 export interface WavesApi {
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };
 
   context.subscriptions.push(
+    startLagProbe(),
     log,
     registry,
     new PlanDiagnostics(registry),
