@@ -11,7 +11,7 @@ import {
   type NodeMouseHandler,
   type Viewport,
 } from '@xyflow/react';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { buildDisplayGraph, groupKey, layoutDisplay, type DisplayGraph } from '../src/core/dagLayout/display';
 import type { Layout } from '../src/core/dagLayout/layout';
 import { plural } from '../src/core/summary';
@@ -580,10 +580,3 @@ const WaveHeader = memo(function WaveHeader(props: {
   );
 });
 
-/** Re-renders when the store changes (for components that read many statuses). */
-export function useStoreVersion(store: StatusStore): number {
-  return useSyncExternalStore(
-    useCallback((l: () => void) => store.subscribeAll(l), [store]),
-    () => store.version,
-  );
-}
