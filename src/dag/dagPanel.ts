@@ -24,7 +24,7 @@ import type { RunStatusSource } from './runSource';
 export const DAG_VIEW_TYPE = 'waves.dag';
 
 /** Status deltas are batched: at most one `status` message per this many ms. */
-export const STATUS_BATCH_MS = 60;
+export const STATUS_BATCH_MS = 16;
 
 export interface DagPanelDeps {
   extensionUri: vscode.Uri;

@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DirWatch } from '../core/dirWatch';
 import { emptyLockTable, parseLockTable, type LockTable } from '../core/lockTable';
 import { CoalescedReader } from '../core/coalescedReader';
 import type { RunState } from '../core/runState';
@@ -18,12 +20,14 @@ export interface WatchedRun {
 /**
  * Follows, read-only, what the run engine writes under each workspace folder: every run
  * state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
- * Each folder has one `CoalescedReader`: any event under `.waves/` reads the run states and
- * the lock table together (the engine writes both together, and VS Code's watcher may report
- * only the new `.waves/` folder of a burst), at most every `delayMs` even under constant
- * events, and reads of a folder never overlap, so an older read never replaces a newer
- * state. A file that cannot be used is logged and left alone (the engine that owns it reports
- * and heals it). Nothing here writes.
+ * Each folder has one `CoalescedReader`: any event under `.waves/` — from VS Code's watcher,
+ * and for a local folder also from Node's `fs.watch` (`core/dirWatch.ts`), about 200 ms
+ * sooner — reads the run states and the lock table together (the engine writes both
+ * together, and VS Code's watcher may report only the new `.waves/` folder of a burst), at
+ * most every `delayMs` (10) even under constant events; reads of a folder never overlap, so
+ * an older read never replaces a newer state. A file that cannot be used is logged and left
+ * alone (the engine that owns it reports and heals it); while it is unusable its last good
+ * state stays. Nothing here writes.
  *
  * Consumers: ownership decorations, the DAG panel, the run view.
  */
@@ -45,7 +49,7 @@ export class RunWatch extends Disposable {
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
-    private readonly delayMs = 100,
+    private readonly delayMs = 10,
   ) {
     super();
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.followFolders()));
@@ -97,15 +101,23 @@ export class RunWatch extends Disposable {
       const locks = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.waves/locks.json'));
       // The folder itself may be created or deleted as a whole (no event for the files in it).
       const wavesDir = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '{.waves,.waves/runs}'));
+      // Local folders: Node's fs.watch reports within milliseconds, where VS Code's watcher
+      // hands changes over about 200 ms later; both only wake the reader.
+      let dirWatch: DirWatch | undefined;
       const reader = new CoalescedReader(
         async () => {
           await this.readRuns(key);
           await this.readLocks(key);
+          dirWatch?.arm();
         },
         this.delayMs,
         (err) => this.log.warn(`[runs] reading ${vscode.workspace.asRelativePath(folder.uri)}/.waves failed: ${String(err)}`),
       );
       const changed = () => reader.schedule();
+      if (folder.uri.scheme === 'file') {
+        const waves = path.join(folder.uri.fsPath, '.waves');
+        dirWatch = new DirWatch([waves, path.join(waves, 'runs')], changed);
+      }
       // VS Code's watcher may miss a file written into a folder just created (before its
       // watch is set up): after `.waves/` or `.waves/runs/` appears, read again a little later.
       const followUps = new Set<ReturnType<typeof setTimeout>>();
@@ -124,6 +136,7 @@ export class RunWatch extends Disposable {
         wavesDir.onDidCreate(created),
         wavesDir.onDidDelete(changed),
         { dispose: () => followUps.forEach(clearTimeout) },
+        { dispose: () => dirWatch?.dispose() },
       );
       this.watchers.set(key, { reader, subscriptions });
       await reader.now();
@@ -158,13 +171,16 @@ export class RunWatch extends Disposable {
         found.push(previous);
         continue;
       }
-      changed = true;
       this.lastText.set(file.toString(), text);
       const state = parseRunState(text);
       if (typeof state === 'string') {
-        this.log.warn(`[runs] ${vscode.workspace.asRelativePath(file)}: ${state}; ignored until it changes`);
+        // Caught mid-write (a writer that does not rename) or broken: the last good state of
+        // this file stays shown until the file changes; a run never vanishes for a moment.
+        this.log.warn(`[runs] ${vscode.workspace.asRelativePath(file)}: ${state}; ${previous ? 'its last good state stays' : 'ignored'} until it changes`);
+        if (previous) found.push(previous);
         continue;
       }
+      changed = true;
       found.push({ folder, file, state });
     }
     const before = this.runs.get(key) ?? [];

@@ -130,6 +130,21 @@ describe('ownership', () => {
     assert.equal(decoration(api, 'src/api/items.ts')?.badge, '►2', 'an expired lock does not count');
   });
 
+  it('a run-state file caught half-written keeps its last good state until it is whole again', async () => {
+    await setRun(['wp-api']);
+    await waitForBadge(api, 'src/api/items.ts', '►2', 'wp-api running');
+    const before = api.ownership.runs.stateFor('demo');
+    assert.equal(before?.packages['wp-api']?.status, 'running');
+    // What a reader sees in the middle of a write that truncates then writes (no rename).
+    await write('.waves/runs/demo.json', '{"version": 2, "featureId": "de');
+    await api.ownership.runs.refresh();
+    assert.equal(api.ownership.runs.stateFor('demo'), before, 'the last good state stays');
+    assert.equal(decoration(api, 'src/api/items.ts')?.badge, '►2');
+    await setRun([]);
+    await waitForBadge(api, 'src/api/items.ts', 'W2', 'the whole file read again');
+    assert.equal(api.ownership.runs.stateFor('demo')?.packages['wp-api']?.status, 'pending');
+  });
+
   it('marks the gutter and overview ruler of a running or locked file, and hovers its first line', async () => {
     const uri = file('src/api/items.ts');
     await vscode.window.showTextDocument(uri);
