@@ -10,9 +10,6 @@ import type { PackageLiveStatus } from '../src/protocol';
 export class StatusStore {
   private readonly values = new Map<string, PackageLiveStatus>();
   private readonly listeners = new Map<string, Set<() => void>>();
-  private readonly all = new Set<() => void>();
-  /** Bumped on every change: a cheap snapshot for `subscribeAll` readers. */
-  version = 0;
 
   get(id: string): PackageLiveStatus | undefined {
     return this.values.get(id);
@@ -35,23 +32,16 @@ export class StatusStore {
     return () => offs.forEach((off) => off());
   }
 
-  subscribeAll(listener: () => void): () => void {
-    this.all.add(listener);
-    return () => this.all.delete(listener);
-  }
-
   /** Replace everything (a new `plan` message). */
   reset(statuses: readonly PackageLiveStatus[]): void {
     const before = [...this.values.keys()];
     this.values.clear();
     for (const s of statuses) this.values.set(s.id, s);
-    this.version++;
     this.notify([...before, ...this.values.keys()]);
   }
 
   /** Apply `status` deltas: each is the package's complete live status. */
   apply(deltas: readonly PackageLiveStatus[]): void {
-    this.version++;
     for (const d of deltas) this.values.set(d.id, d);
     this.notify(deltas.map((d) => d.id));
   }
@@ -65,7 +55,6 @@ export class StatusStore {
         l();
       }
     }
-    this.all.forEach((l) => l());
   }
 }
 

@@ -3,10 +3,12 @@
  * reused), so the runner carries its random start token in its argv
  * (`runner.js <attemptDir> <startToken>`) and a live pid counts only when its command line
  * holds that token. Linux reads `/proc/<pid>/cmdline`; other systems ask `ps -o args= -p <pid>`
- * (argv, no shell). Windows has neither: a live pid is taken at its word there.
+ * (argv, no shell). Windows has neither: a live pid is taken at its word there. Also how
+ * an attempt's `exit.json` and `meta.json` are read, by the engine and the editor's reconciler.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import type { AgentVerdict } from '../core/agents.js';
 
 /** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
 export function pidExists(pid: number): boolean {
@@ -55,4 +57,48 @@ export async function isRunnerAlive(pid: number, startToken: string): Promise<bo
   // /proc gives the exact elements; ps one string: the token must stand as a word there.
   if (argv.length > 1 || process.platform === 'linux') return argv.includes(startToken);
   return argv[0]!.split(/\s+/).includes(startToken);
+}
+
+// ---------------------------------------------------------------------------------------
+// An attempt's files as the engine and the editor's reconciler read them
+
+/** A JSON file's value; undefined when it is missing or not JSON. */
+export function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** exit.json as the engine reads it (the runner's `RunnerExit`). */
+export interface ExitRecord {
+  startToken: string;
+  code: number | null;
+  signal: string | null;
+  reason: string;
+  timedOut: boolean;
+  cancelled: boolean;
+  verdict: AgentVerdict | null;
+}
+
+/** An attempt's exit.json; null when it is missing or not one. */
+export function readExit(file: string): ExitRecord | null {
+  const raw = readJson(file) as Partial<ExitRecord> | undefined;
+  if (!raw || typeof raw !== 'object' || typeof raw.startToken !== 'string') return null;
+  return {
+    startToken: raw.startToken,
+    code: typeof raw.code === 'number' ? raw.code : null,
+    signal: typeof raw.signal === 'string' ? raw.signal : null,
+    reason: typeof raw.reason === 'string' ? raw.reason : '',
+    timedOut: raw.timedOut === true,
+    cancelled: raw.cancelled === true,
+    verdict: raw.verdict && typeof raw.verdict === 'object' ? (raw.verdict as AgentVerdict) : null,
+  };
+}
+
+/** The runner's pid of an attempt: its meta.json's `runnerPid`, else `fallback` (the run state's). */
+export function attemptRunnerPid(metaFile: string, fallback: number | null): number | null {
+  const meta = readJson(metaFile) as { runnerPid?: unknown } | undefined;
+  return typeof meta?.runnerPid === 'number' ? meta.runnerPid : fallback;
 }

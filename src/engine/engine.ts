@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expandAgent, decideOutcome, type AgentProfile, type AgentVerdict } from '../core/agents';
+import { expandAgent, decideOutcome, type AgentProfile } from '../core/agents';
 import { auditScope, mergeChanges, toFileChange, type AuditChange } from '../core/audit';
 import { writeAtomic } from '../core/atomicWrite';
 import { analyzePlan, type PlanAnalysis } from '../core/engine';
@@ -55,7 +55,7 @@ import {
 } from '../core/runState';
 import { RunStore } from '../core/runStore';
 import { schedPackagesFromAnalysis, schedule, simulate, type SchedPackage } from '../core/schedule';
-import { isRunnerAlive } from './adopt';
+import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import {
   auditChanges,
   commitAll,
@@ -190,42 +190,6 @@ export class NotARepositoryError extends Error {
   }
 }
 
-
-// ---------------------------------------------------------------------------------------
-// exit.json as the engine reads it (the runner's `RunnerExit`)
-
-interface ExitRecord {
-  startToken: string;
-  code: number | null;
-  signal: string | null;
-  reason: string;
-  timedOut: boolean;
-  cancelled: boolean;
-  verdict: AgentVerdict | null;
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function readExit(file: string): ExitRecord | null {
-  const raw = readJson(file) as Partial<ExitRecord> | undefined;
-  if (!raw || typeof raw !== 'object' || typeof raw.startToken !== 'string') return null;
-  return {
-    startToken: raw.startToken,
-    code: typeof raw.code === 'number' ? raw.code : null,
-    signal: typeof raw.signal === 'string' ? raw.signal : null,
-    reason: typeof raw.reason === 'string' ? raw.reason : '',
-    timedOut: raw.timedOut === true,
-    cancelled: raw.cancelled === true,
-    verdict: raw.verdict && typeof raw.verdict === 'object' ? (raw.verdict as AgentVerdict) : null,
-  };
-}
-
 // ---------------------------------------------------------------------------------------
 // Small helpers
 
@@ -325,8 +289,8 @@ export class RunEngine {
   private finish: ((outcome: RunOutcome) => void) | null = null;
   private fail: ((error: unknown) => void) | null = null;
   private lockRetryAt = 0;
-  /** The plan's verification commands may run (approved now or earlier). */
-  private commandsApproved = false;
+  /** The plan's verification commands when they may run (approved now or earlier); null: not approved. */
+  private approvedCommands: readonly string[] | null = null;
 
   private constructor(
     readonly repoRoot: string,
@@ -485,12 +449,12 @@ export class RunEngine {
     const policy = this.options.verification ?? 'refuse-unapproved';
     const commands = this.verificationCommands();
     const approvals = approvalsFile(this.repoRoot);
-    if (commands.length === 0 || isApproved(approvals, this.planFile, commands)) this.commandsApproved = true;
+    if (commands.length === 0 || isApproved(approvals, this.planFile, commands)) this.approvedCommands = commands;
     else if (policy === 'refuse-unapproved') throw new VerificationNotApprovedError(toPosix(path.relative(this.repoRoot, this.planFile)), commands);
     else if (policy === 'approved') {
       await fs.promises.mkdir(path.dirname(approvals), { recursive: true });
       await approve(approvals, this.planFile, commands, this.clock());
-      this.commandsApproved = true;
+      this.approvedCommands = commands;
     }
 
     this.lease = Lease.claim(leaseFile(this.repoRoot, this.featureId), { leaseMs: this.options.leaseMs });
@@ -1102,8 +1066,7 @@ export class RunEngine {
   }
 
   private async checkRunnerAlive(live: LiveAttempt): Promise<void> {
-    const meta = readJson(attemptFiles(live.dir).meta) as { runnerPid?: unknown } | undefined;
-    const pid = typeof meta?.runnerPid === 'number' ? meta.runnerPid : this.state.packages[live.packageId]?.pid;
+    const pid = attemptRunnerPid(attemptFiles(live.dir).meta, this.state.packages[live.packageId]?.pid ?? null);
     if (pid && (await isRunnerAlive(pid, live.token))) return;
     // Its pid unknown (a launcher that cannot tell) and no meta.json yet: give it time to start.
     if (!pid && Date.now() - live.launchedAt < this.runnerStartMs) return;
@@ -1303,7 +1266,7 @@ export class RunEngine {
       .filter((s) => s.kind === 'command' && s.command)
       .map((s) => ({ step: s.name, command: s.command! }));
     if (steps.length === 0) return true;
-    if (!this.commandsApproved) {
+    if (!this.approvedCommands) {
       this.problem(`${pkg.id}: its ${steps.length} verification command(s) were not run: the plan's commands are not approved`, pkg.id);
       return true;
     }
@@ -1312,7 +1275,7 @@ export class RunEngine {
     const results = await runVerification({
       approvalsFile: approvals,
       planFile: this.planFile,
-      approvedList: this.verificationCommands(),
+      approvedList: this.approvedCommands,
       cwd: record.worktree ?? this.treeOf(pkg),
       attemptDir: attemptDir(this.repoRoot, this.featureId, this.state.runId, pkg.id, record.attempts),
       steps,
@@ -1430,8 +1393,7 @@ export class RunEngine {
         void this.afterExit(id, exit);
         continue;
       }
-      const meta = readJson(files.meta) as { runnerPid?: number } | undefined;
-      const pid = meta?.runnerPid ?? now.pid;
+      const pid = attemptRunnerPid(files.meta, now.pid);
       if (now.status === 'running' && pid && (await isRunnerAlive(pid, token))) {
         this.watch(live);
         this.emit({ type: 'package', packageId: id, status: 'running', attempt: now.attempts, detail: `adopted the running agent (runner pid ${pid})` });

@@ -9,11 +9,10 @@
  * run leaves the packages it finds interrupted as they are, and a revived terminal never
  * runs an agent twice (the runner refuses an attempt whose `meta.json` exists).
  */
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { attemptDir, attemptFiles, leaseFile } from '../core/runPaths';
 import { isActive, type RunState } from '../core/runState';
-import { isRunnerAlive } from '../engine/adopt';
+import { attemptRunnerPid, isRunnerAlive, readExit } from '../engine/adopt';
 import { readLease, staleReason } from '../engine/lease';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
@@ -34,29 +33,6 @@ export type Reconciliation =
   | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }
   | { kind: 'offer'; left: string[] };
 
-/** The runner's pid of a package's current attempt: its `meta.json`, else the run state's. */
-function runnerPid(repo: string, state: RunState, packageId: string): number | null {
-  const record = state.packages[packageId]!;
-  try {
-    const meta = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, state.featureId, state.runId, packageId, record.attempts)).meta, 'utf8')) as { runnerPid?: unknown };
-    if (typeof meta.runnerPid === 'number') return meta.runnerPid;
-  } catch {
-    // no meta.json: the runner never started, or the attempt folder is gone
-  }
-  return record.pid;
-}
-
-/** Whether the current attempt's runner wrote its `exit.json` (with this attempt's token). */
-function exitRecorded(repo: string, state: RunState, packageId: string, token: string): boolean {
-  const record = state.packages[packageId]!;
-  try {
-    const exit = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, state.featureId, state.runId, packageId, record.attempts)).exit, 'utf8')) as { startToken?: unknown };
-    return exit.startToken === token;
-  } catch {
-    return false;
-  }
-}
-
 /** Decides what a run found on disk needs (reads the lease, `meta.json` and `/proc`; changes nothing). */
 export async function reconcileRun(
   repo: string,
@@ -72,11 +48,12 @@ export async function reconcileRun(
   for (const r of records) {
     if ((r.status !== 'running' && r.status !== 'verifying') || !r.startToken) continue;
     // The agent ended while nobody watched: its exit is processed, nothing runs again.
-    if (exitRecorded(repo, state, r.packageId, r.startToken)) {
+    const files = attemptFiles(attemptDir(repo, state.featureId, state.runId, r.packageId, r.attempts));
+    if (readExit(files.exit)?.startToken === r.startToken) {
       exited.push(r.packageId);
       continue;
     }
-    const pid = r.status === 'running' ? runnerPid(repo, state, r.packageId) : null;
+    const pid = r.status === 'running' ? attemptRunnerPid(files.meta, r.pid) : null;
     if (pid && (await alive(pid, r.startToken))) live.push({ packageId: r.packageId, attempt: r.attempts, pid });
   }
   if (live.length || exited.length) return { kind: 'adopt', live, exited };

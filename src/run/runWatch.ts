@@ -40,8 +40,8 @@ export class RunWatch extends Disposable {
   readonly onDidChangeRuns = this.runsChanged.event;
   /** A lock table changed. */
   readonly onDidChangeLocks = this.locksChanged.event;
-  /** Per folder: its watchers and its reader. */
-  private readonly watchers = new Map<string, { reader: CoalescedReader; subscriptions: vscode.Disposable }>();
+  /** Per folder: its reader, and one disposable for it and its watchers. */
+  private readonly watchers = new Map<string, { reader: CoalescedReader; disposable: vscode.Disposable }>();
   /** The text each file was last read with: an event that changed nothing fires nothing. */
   private readonly lastText = new Map<string, string>();
   /** Resolves when every folder has been read once. */
@@ -53,7 +53,7 @@ export class RunWatch extends Disposable {
   ) {
     super();
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.followFolders()));
-    this.register({ dispose: () => this.watchers.forEach((w) => (w.reader.dispose(), w.subscriptions.dispose())) });
+    this.register({ dispose: () => this.watchers.forEach((w) => w.disposable.dispose()) });
     this.ready = this.followFolders();
   }
 
@@ -88,8 +88,7 @@ export class RunWatch extends Disposable {
     const keys = new Set(folders.map((f) => f.uri.toString()));
     for (const [key, watcher] of [...this.watchers]) {
       if (keys.has(key)) continue;
-      watcher.reader.dispose();
-      watcher.subscriptions.dispose();
+      watcher.disposable.dispose();
       this.watchers.delete(key);
       if (this.runs.delete(key)) this.runsChanged.fire();
       if (this.locks.delete(key)) this.locksChanged.fire();
@@ -128,7 +127,8 @@ export class RunWatch extends Disposable {
           followUps.add(t);
         }
       };
-      const subscriptions = vscode.Disposable.from(
+      const disposable = vscode.Disposable.from(
+        reader,
         runs,
         locks,
         wavesDir,
@@ -138,7 +138,7 @@ export class RunWatch extends Disposable {
         { dispose: () => followUps.forEach(clearTimeout) },
         { dispose: () => dirWatch?.dispose() },
       );
-      this.watchers.set(key, { reader, subscriptions });
+      this.watchers.set(key, { reader, disposable });
       await reader.now();
     }
   }

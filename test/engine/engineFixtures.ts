@@ -10,7 +10,6 @@ import { customProfile, type AgentProfile } from '../../src/core/agents';
 import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
 import { git, gitEnv, makeRepo, SCRIPTED_AGENT, tempDir } from './helpers';
 
-
 export interface TestPackage {
   id: string;
   deps?: string[];
