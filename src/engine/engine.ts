@@ -230,6 +230,12 @@ interface LiveAttempt {
   /** When the runner was launched (ms). */
   launchedAt: number;
   launched: LaunchResult | null;
+  /**
+   * Its `started` is in the run state. Only then is its exit processed: a fast agent can end
+   * before the launcher returns (a terminal reports its pid late), and an exit handled while
+   * the package was still `queued` would be lost, the package then `running` for ever.
+   */
+  started: boolean;
   /** Set while its exit is processed, so it is processed once. */
   handled: boolean;
 }
@@ -931,7 +937,7 @@ export class RunEngine {
       this.mark('tree-ready', id);
       if (treeDone.value.worktree !== worktree) throw new Error(`the tree ${treeDone.value.worktree} is not the expected ${worktree}`);
 
-      const live: LiveAttempt = { packageId: id, attempt, dir, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, handled: false };
+      const live: LiveAttempt = { packageId: id, attempt, dir, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
       this.watch(live);
       let launched: LaunchResult;
       try {
@@ -967,6 +973,7 @@ export class RunEngine {
         resultFile: files.result,
         pid: launched.pid,
       });
+      live.started = true;
       await this.storeNow!.flush();
       this.mark('started-saved', id);
       void launched.exited?.then(() => this.runnerEnded(live));
@@ -1032,7 +1039,8 @@ export class RunEngine {
   }
 
   private async checkAttempt(live: LiveAttempt): Promise<void> {
-    if (live.handled || this.stopped) return;
+    // Before `started` is applied, the launch's own check after it will look (see `started`).
+    if (live.handled || this.stopped || !live.started) return;
     const files = attemptFiles(live.dir);
     const exit = fs.existsSync(files.exit) ? readExit(files.exit) : null;
     if (exit && exit.startToken === live.token) {
@@ -1066,6 +1074,7 @@ export class RunEngine {
   }
 
   private async checkRunnerAlive(live: LiveAttempt): Promise<void> {
+    if (!live.started) return; // still launching: the launcher answers (or fails) first
     const pid = attemptRunnerPid(attemptFiles(live.dir).meta, this.state.packages[live.packageId]?.pid ?? null);
     if (pid && (await isRunnerAlive(pid, live.token))) return;
     // Its pid unknown (a launcher that cannot tell) and no meta.json yet: give it time to start.
@@ -1386,7 +1395,7 @@ export class RunEngine {
       const dir = attemptDir(this.repoRoot, this.featureId, this.state.runId, id, now.attempts);
       const files = attemptFiles(dir);
       const token = now.startToken ?? '';
-      const live: LiveAttempt = { packageId: id, attempt: now.attempts, dir, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, handled: false };
+      const live: LiveAttempt = { packageId: id, attempt: now.attempts, dir, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: true, handled: false };
       const exit = readExit(files.exit);
       if (exit && exit.startToken === token) {
         live.handled = true;

@@ -13,7 +13,7 @@ import { customProfile } from '../../src/core/agents';
 import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/runPaths';
 import type { RunState } from '../../src/core/runState';
 import type { EngineOptions } from '../../src/engine/engine';
-import type { Launcher } from '../../src/engine/launcher';
+import { childProcessLauncher, type Launcher } from '../../src/engine/launcher';
 import { engineFor as sharedEngineFor, exists, isolateGit, repoWithPlan, scriptedAgent, treeFiles } from './engineFixtures';
 import { buildRunner, pidAlive, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
 
@@ -115,5 +115,30 @@ describe('RunEngine options for the editor', () => {
     assert.equal(outcome.state.packages.b!.status, 'blocked');
     assert.equal(outcome.outcome, 'failed');
     assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'a' && e.status === 'failed'));
+  });
+
+  test('an agent that ends before its launcher returns (a terminal that reports its pid late) is still processed once', { timeout: 60_000 }, async () => {
+    const { planFile } = repoWithPlan('late', [
+      { id: 'a', agent: ['write a/x.txt'] },
+      { id: 'b', deps: ['a'], agent: ['write b/x.txt'] },
+    ]);
+    let lateExits = 0;
+    // Launches the real runner, then answers only once its exit.json is on disk.
+    const launcher: Launcher = {
+      launch: async (request) => {
+        const launched = await childProcessLauncher.launch(request);
+        await waitFor(() => exists(attemptFiles(request.attemptDir).exit), `${request.packageId}'s exit.json`, 30_000);
+        lateExits++;
+        return launched;
+      },
+    };
+    const { engine } = await engineFor(planFile, { launcher });
+    const outcome = await engine.run();
+    assert.equal(lateExits, 2, 'both agents ended before their launcher returned');
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    for (const id of ['a', 'b']) {
+      assert.equal(outcome.state.packages[id]!.status, 'succeeded');
+      assert.equal(outcome.state.packages[id]!.attempts, 1);
+    }
   });
 });
