@@ -23,7 +23,7 @@ import { chromium, type Frame, type Page } from 'playwright-core';
 const root = path.resolve(__dirname, '..');
 const runs = Number(process.env.BENCH_RUNS ?? 40);
 const burstMs = Number(process.env.BENCH_BURST_MS ?? 2000);
-let burst: { writes: number; ms: number; updates: number; final: number; lag: { maxMs: number; p99Ms: number } | undefined } | undefined;
+let burst: { writes: number; ms: number; updates: number; final: number; finals: string; lag: { maxMs: number; p99Ms: number } | undefined } | undefined;
 const PKG = 'wp-docs';
 
 function run(cmd: string, args: string[], cwd: string): string {
@@ -49,22 +49,28 @@ const STATUS_SIG = `() => { const el = document.querySelector('.statusbar-item[i
 const TREE_SIG = `() => { const row = [...document.querySelectorAll('.sidebar .monaco-list[aria-label="Waves"] .monaco-list-row')].find((r) => r.querySelector('.label-name')?.textContent?.trim() === '${PKG}'); return row ? row.textContent + '|' + [...row.querySelectorAll('[class*="codicon-"]')].map((e) => e.className).join(',') : ''; }`;
 const DAG_SIG = `() => { const n = document.querySelector('.react-flow__node[data-id="${PKG}"]'); return n ? n.textContent + '|' + n.className + '|' + [...n.querySelectorAll('[class]')].map((e) => e.className).join(',') : ''; }`;
 
+/** The page-side slot of a surface's observer and hit time (the tree and the status bar share a frame). */
+const slot = (s: Surface) => JSON.stringify(s.name);
+
 /** Arms a MutationObserver in the frame that records Date.now() when the signature becomes `target`. */
 async function arm(s: Surface, target: string): Promise<void> {
   // A string, not a function: the bench runs through tsx, whose helpers (__name) the page lacks.
   await s.frame.evaluate(`(() => {
     const sig = ${s.sig};
     const target = ${JSON.stringify(target)};
-    window.__wavesObs?.disconnect();
-    window.__wavesHit = null;
+    const key = ${slot(s)};
+    window.__wavesObs ??= {};
+    window.__wavesHit ??= {};
+    window.__wavesObs[key]?.disconnect();
+    window.__wavesHit[key] = null;
     function check() {
-      if (window.__wavesHit == null && sig() === target) {
-        window.__wavesHit = Date.now();
-        window.__wavesObs?.disconnect();
+      if (window.__wavesHit[key] == null && sig() === target) {
+        window.__wavesHit[key] = Date.now();
+        window.__wavesObs[key]?.disconnect();
       }
     }
-    window.__wavesObs = new MutationObserver(check);
-    window.__wavesObs.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    window.__wavesObs[key] = new MutationObserver(check);
+    window.__wavesObs[key].observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
     check();
   })()`);
 }
@@ -72,7 +78,7 @@ async function arm(s: Surface, target: string): Promise<void> {
 async function hit(s: Surface, timeoutMs = 10_000): Promise<number> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const t = (await s.frame.evaluate('window.__wavesHit ?? null')) as number | null;
+    const t = (await s.frame.evaluate(`window.__wavesHit?.[${slot(s)}] ?? null`)) as number | null;
     if (t !== null) return t;
     if (Date.now() > until) throw new Error(`${s.name} did not show the change within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
@@ -225,7 +231,7 @@ async function main(): Promise<void> {
     const finals: number[] = [];
     for (const s of surfaces) finals.push((await hit(s, 30_000)) - last);
     const lag = await readLag();
-    burst = { writes, ms: burstEnd - burstStart, updates, final: Math.max(...finals), lag };
+    burst = { writes, ms: burstEnd - burstStart, updates, final: Math.max(...finals), finals: surfaces.map((s, i) => `${s.name} ${finals[i]} ms`).join(', '), lag };
   } finally {
     await browser.close();
     await server.stop();
@@ -242,7 +248,7 @@ async function main(): Promise<void> {
   if (burst) {
     const perSecond = Math.round((burst.writes / burst.ms) * 1000);
     const lag = burst.lag ? `the extension host's longest event-loop delay ${burst.lag.maxMs} ms (p99 ${burst.lag.p99Ms} ms)` : "the extension host's event-loop delay was not reported";
-    console.log(`\nBurst: ${burst.writes} writes in ${burst.ms} ms (${perSecond}/s); the status bar changed ${burst.updates} times meanwhile; every surface showed the last write ${burst.final} ms after it; ${lag}.`);
+    console.log(`\nBurst: ${burst.writes} writes in ${burst.ms} ms (${perSecond}/s); the status bar changed ${burst.updates} times meanwhile; every surface showed the last write ${burst.final} ms after it (${burst.finals}); ${lag}.`);
   }
 }
 

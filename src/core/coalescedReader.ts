@@ -2,34 +2,35 @@
  * Re-reads one source (a folder's `.waves/`) on demand, for a follower of files another
  * process writes. Three promises:
  * - reads never overlap, so an older read can never finish last and replace a newer state;
- * - `schedule()` (a file event) reads once `delayMs` after the first event of a burst, and
- *   never postpones a read already scheduled: a steady stream of events (a busy run) still
- *   reads every `delayMs`, where a resetting debounce would wait for a pause;
+ * - `schedule()` (a file event) reads at once after a quiet spell, then at most once per
+ *   `delayMs` (`Throttle`): a lone change is not held back, a burst costs a few reads, and a
+ *   steady stream of events (a busy run) still reads every `delayMs`, where a resetting
+ *   debounce would wait for a pause;
  * - `now()` resolves after a read that STARTED after the call (at most the read under way
  *   plus one), so "make the copy current" is bounded even under constant events.
  * No `vscode`, no I/O of its own: the read is the caller's.
  */
+import { Throttle } from './throttle';
+
 export class CoalescedReader {
   private running: Promise<void> | undefined;
   /** The read queued behind the running one (shared by every caller meanwhile). */
   private queued: Promise<void> | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly throttle: Throttle;
   private disposed = false;
 
   constructor(
     private readonly read: () => Promise<void>,
-    private readonly delayMs: number,
+    delayMs: number,
     /** A read that threw (the next event or `now()` reads again). */
     private readonly onError: (err: unknown) => void = () => undefined,
-  ) {}
+  ) {
+    this.throttle = new Throttle(delayMs, () => void this.now());
+  }
 
-  /** A change happened: read within `delayMs`. */
+  /** A change happened: read at once after a quiet spell, else within `delayMs` of the last. */
   schedule(): void {
-    if (this.timer !== undefined || this.disposed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.now();
-    }, this.delayMs);
+    if (!this.disposed) this.throttle.schedule();
   }
 
   /** Reads now (or right after the read under way); resolves when that read ended. */
@@ -48,13 +49,12 @@ export class CoalescedReader {
 
   /** Whether a read is under way or scheduled. */
   get busy(): boolean {
-    return this.running !== undefined || this.timer !== undefined;
+    return this.running !== undefined || this.throttle.pending;
   }
 
   dispose(): void {
     this.disposed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.throttle.dispose();
   }
 
   private async start(): Promise<void> {

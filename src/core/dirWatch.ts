@@ -1,8 +1,9 @@
 /**
  * Node `fs.watch` on a few local folders that may not exist yet (each non-recursive): a fast
  * second source of "something changed here" beside VS Code's file watcher, which hands
- * changes over in batches a few hundred milliseconds apart. Events carry nothing: the caller
- * reads again. `arm()` watches every folder that exists and is not watched — and watches
+ * changes over in batches a few hundred milliseconds apart. An event names its folder and,
+ * where the platform says, the entry in it (null otherwise): the caller decides whether to
+ * read again. `arm()` watches every folder that exists and is not watched — and watches
  * again a folder that was deleted or replaced (another inode) — so call it after each read.
  * No `vscode`.
  */
@@ -14,7 +15,7 @@ export class DirWatch {
 
   constructor(
     private readonly dirs: readonly string[],
-    private readonly onChange: () => void,
+    private readonly onChange: (dir: string, name: string | null) => void,
   ) {
     this.arm();
   }
@@ -40,7 +41,7 @@ export class DirWatch {
       if (current && current.ino === ino) continue;
       this.drop(dir);
       try {
-        const watcher = fs.watch(dir, { persistent: false }, () => this.onChange());
+        const watcher = fs.watch(dir, { persistent: false }, (_event, name) => this.onChange(dir, typeof name === 'string' ? name : null));
         watcher.on('error', () => this.drop(dir));
         this.watchers.set(dir, { watcher, ino });
       } catch {

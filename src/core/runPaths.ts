@@ -98,14 +98,29 @@ export function wavesDir(repo: string): string {
   return path.join(repo, WAVES_FOLDER);
 }
 
+/** The lock table's file name in `.waves/`. */
+const LOCK_TABLE_NAME = 'locks.json';
+
 /** The repository's lock table (every feature's locks). */
 export function lockTableFile(repo: string): string {
-  return path.join(repo, WAVES_FOLDER, 'locks.json');
+  return path.join(repo, WAVES_FOLDER, LOCK_TABLE_NAME);
 }
 
 /** Held (created with O_EXCL) while one writer updates `locks.json`. */
 export function lockTableMutexFile(repo: string): string {
   return `${lockTableFile(repo)}.lock`;
+}
+
+/**
+ * Whether a change to the entry `name` of `.waves/` (`inRuns` false) or of `.waves/runs/`
+ * (`inRuns` true) can change what a follower of runs reads: a run state (`*.json` in `runs/`),
+ * the lock table, the `runs/` folder itself. Temp files of atomic writes (`x.json.tmp-…`),
+ * logs, history and the rest cannot; their events need no read. An event without a name
+ * (some platforms) always can.
+ */
+export function affectsRunFollowers(inRuns: boolean, name: string | null): boolean {
+  if (name === null) return true;
+  return inRuns ? name.endsWith('.json') : name === LOCK_TABLE_NAME || name === 'runs' || name === WAVES_FOLDER;
 }
 
 /** Verification command lists the user approved. */

@@ -187,6 +187,14 @@ export function waveRunText(state: RunState | undefined, ids: readonly string[])
   return parts.join(' · ');
 }
 
+/**
+ * What a package's row shows of its run, apart from the elapsed time that ticks on: two
+ * records with the same key draw the same row, so a view redraws only rows whose key changed.
+ */
+export function packageRowKey(record: PackageRunRecord | undefined): string {
+  return record ? [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : ''].join('|') : '';
+}
+
 /** `1m05s` of the current attempt (running) or of the last one (ended); '' before any start. */
 export function elapsedOf(record: PackageRunRecord, now: number): string {
   if (!record.startedAt) return '';

@@ -2,6 +2,7 @@ import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
 import { buildPackageDetails, buildPlanView } from '../core/graphView';
 import type { RunState } from '../core/runState';
+import { Throttle } from '../core/throttle';
 import { revealPackage } from '../plan/commands';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
@@ -23,7 +24,7 @@ import type { RunStatusSource } from './runSource';
 
 export const DAG_VIEW_TYPE = 'waves.dag';
 
-/** Status deltas are batched: at most one `status` message per this many ms. */
+/** Status deltas are throttled: a lone change is sent at once, then at most one `status` message per this many ms. */
 export const STATUS_BATCH_MS = 16;
 
 export interface DagPanelDeps {
@@ -153,7 +154,7 @@ export class DagPanel extends Disposable {
   private ready = false;
   private readonly live = new Map<string, PackageLiveStatus>();
   private runId: string | null = null;
-  private batch: ReturnType<typeof setTimeout> | undefined;
+  private readonly statusThrottle = new Throttle(STATUS_BATCH_MS, () => this.sendStatus());
   private readonly actions: DagActions;
   private readonly disposeEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposeEmitter.event;
@@ -199,7 +200,7 @@ export class DagPanel extends Disposable {
 
   override dispose(): void {
     if (this.isDisposed) return;
-    clearTimeout(this.batch);
+    this.statusThrottle.dispose();
     this.disposeEmitter.fire();
     super.dispose();
     this.panel.dispose();
@@ -233,11 +234,7 @@ export class DagPanel extends Disposable {
   }
 
   private scheduleStatus(): void {
-    if (this.batch || !this.ready) return;
-    this.batch = setTimeout(() => {
-      this.batch = undefined;
-      this.sendStatus();
-    }, STATUS_BATCH_MS);
+    if (this.ready) this.statusThrottle.schedule();
   }
 
   /** Sends the statuses that changed since the last message, or a new plan for a new run. */

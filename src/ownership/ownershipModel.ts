@@ -5,6 +5,7 @@ import { OwnerIndex, type IndexedPackage, type ScopeKind } from '../core/ownersh
 import { isLiveLock } from '../core/lockTable';
 import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownershipState';
 import { isActive, type PackageStatus, type RunState } from '../core/runState';
+import { Throttle } from '../core/throttle';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from '../run/runWatch';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
@@ -12,6 +13,8 @@ import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 /** At most this many files of a folder are read to give folders a state and list owned files. */
 export const MAX_FILES = 100_000;
 const NEVER_LISTED = '{**/node_modules/**,**/.git/**,**/.waves/**,**/*.worktrees/**,**/.worktrees/**}';
+/** Run-driven redraws of the decorations, at most this often: 200 status changes a second must not redraw every decoration 200 times. */
+const RUN_FOLLOW_MS = 100;
 /** Paths a run writes itself, or that no plan owns by design: never "unowned writes". */
 const NOT_WORK = /(^|\/)(\.git|\.waves|node_modules)(\/|$)/;
 
@@ -54,6 +57,8 @@ export class OwnershipModel extends Disposable {
   /** Any answer may have changed (plan, run, locks, files). */
   readonly onDidChange = this.changed.event;
   private readonly debounced: KeyedDebouncer<'files' | 'states'>;
+  /** Run changes redraw at most every RUN_FOLLOW_MS (a lone change at once). */
+  private readonly runFollow = this.register(new Throttle(RUN_FOLLOW_MS, () => this.followRun()));
   private readonly formatTime = (iso: string) =>
     new Date(iso).toLocaleTimeString(vscode.env.language || undefined, { hour: '2-digit', minute: '2-digit' });
   /** Resolves after the first file listing. */
@@ -72,7 +77,7 @@ export class OwnershipModel extends Disposable {
       }),
     );
     this.register(registry.onDidChange(() => this.followPlan()));
-    this.register(runs.onDidChangeRuns(() => this.followRun()));
+    this.register(runs.onDidChangeRuns(() => this.runFollow.schedule()));
     this.register(runs.onDidChangeLocks(() => this.followLocks()));
     const watcher = this.register(vscode.workspace.createFileSystemWatcher('**/*'));
     this.register(watcher.onDidCreate((uri) => this.onDiskEvent(uri, true)));
@@ -207,12 +212,15 @@ export class OwnershipModel extends Disposable {
     const feature = this.entry?.analysis.plan.feature?.id;
     const run = feature !== undefined ? this.runs.stateFor(feature, this.folder) : undefined;
     this.run = run;
+    const before = this.statuses;
     this.statuses = new Map(Object.values(run?.packages ?? {}).map((r) => [r.packageId, r.status]));
+    // Decorations show statuses only: a run change that moved none of them redraws nothing.
+    const same = before.size === this.statuses.size && [...this.statuses].every(([id, status]) => before.get(id) === status);
     if (run && run.runId !== this.unownedRunId) {
       this.unownedRunId = run.runId;
       this.unowned.clear();
     }
-    if (fire) this.recompute();
+    if (fire && !same) this.recompute();
   }
 
   private followLocks(fire = true): void {

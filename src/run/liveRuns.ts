@@ -2,33 +2,35 @@
  * The run states every view shows (status bar, Waves view, DAG panel), from one place: the
  * engine's own state while this window drives a run (it changes before the file is even
  * written), else what `RunWatch` reads from `.waves/runs/` (a run of `waves run` in a
- * terminal, or of another window). Changes are batched: at most one event per `batchMs`,
- * so 200 status changes a second cost a handful of redraws.
+ * terminal, or of another window). Changes are throttled (`core/throttle.ts`): a lone change
+ * fires at once, and at most one event per `batchMs` follows, so 200 status changes a second
+ * cost a few dozen redraws.
  */
 import * as vscode from 'vscode';
 import type { RunState } from '../core/runState';
+import { Throttle } from '../core/throttle';
 import { Disposable } from '../util/lifecycle';
 import type { RunController } from './runController';
 import type { RunWatch } from './runWatch';
 
-export const LIVE_BATCH_MS = 16;
+export const LIVE_BATCH_MS = 50;
 
 export class LiveRuns extends Disposable {
   private readonly changed = this.register(new vscode.EventEmitter<void>());
   /** Some run state may have changed (batched). */
   readonly onDidChangeRuns = this.changed.event;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly throttle: Throttle;
 
   constructor(
     private readonly watch: RunWatch,
     private readonly controller: RunController,
-    private readonly batchMs = LIVE_BATCH_MS,
+    batchMs = LIVE_BATCH_MS,
   ) {
     super();
+    this.throttle = this.register(new Throttle(batchMs, () => this.changed.fire()));
     this.register(watch.onDidChangeRuns(() => this.schedule()));
     this.register(controller.onDidEngineEvent(() => this.schedule()));
     this.register(controller.onDidChangeSessions(() => this.schedule()));
-    this.register({ dispose: () => clearTimeout(this.timer) });
   }
 
   stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined {
@@ -41,10 +43,6 @@ export class LiveRuns extends Disposable {
   }
 
   private schedule(): void {
-    if (this.timer || this.isDisposed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.changed.fire();
-    }, this.batchMs);
+    this.throttle.schedule();
   }
 }

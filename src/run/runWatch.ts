@@ -1,8 +1,10 @@
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DirWatch } from '../core/dirWatch';
 import { emptyLockTable, parseLockTable, type LockTable } from '../core/lockTable';
 import { CoalescedReader } from '../core/coalescedReader';
+import { affectsRunFollowers } from '../core/runPaths';
 import type { RunState } from '../core/runState';
 import { validateRunState } from '../core/runStore';
 import { Disposable } from '../util/lifecycle';
@@ -22,10 +24,12 @@ export interface WatchedRun {
  * state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
  * Each folder has one `CoalescedReader`: any event under `.waves/` — from VS Code's watcher,
  * and for a local folder also from Node's `fs.watch` (`core/dirWatch.ts`), about 200 ms
- * sooner — reads the run states and the lock table together (the engine writes both
- * together, and VS Code's watcher may report only the new `.waves/` folder of a burst), at
- * most every `delayMs` (10) even under constant events; reads of a folder never overlap, so
- * an older read never replaces a newer state. A file that cannot be used is logged and left
+ * sooner, which names the entry, so temp files and leases are passed over
+ * (`affectsRunFollowers`) — reads the run states and the lock table together (the engine
+ * writes both together, and VS Code's watcher may report only the new `.waves/` folder of a
+ * burst): at once after a quiet spell, then at most every `delayMs` (20) even under constant
+ * events; reads of a folder never overlap, so an older read never replaces a newer state.
+ * Local folders are read with Node's `fs` (a few milliseconds less than `workspace.fs`). A file that cannot be used is logged and left
  * alone (the engine that owns it reports and heals it); while it is unusable its last good
  * state stays. Nothing here writes.
  *
@@ -49,7 +53,7 @@ export class RunWatch extends Disposable {
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
-    private readonly delayMs = 10,
+    private readonly delayMs = 20,
   ) {
     super();
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.followFolders()));
@@ -115,7 +119,10 @@ export class RunWatch extends Disposable {
       const changed = () => reader.schedule();
       if (folder.uri.scheme === 'file') {
         const waves = path.join(folder.uri.fsPath, '.waves');
-        dirWatch = new DirWatch([waves, path.join(waves, 'runs')], changed);
+        const runsDir = path.join(waves, 'runs');
+        dirWatch = new DirWatch([waves, runsDir], (dir, name) => {
+          if (affectsRunFollowers(dir === runsDir, name)) changed();
+        });
       }
       // VS Code's watcher may miss a file written into a folder just created (before its
       // watch is set up): after `.waves/` or `.waves/runs/` appears, read again a little later.
@@ -151,15 +158,7 @@ export class RunWatch extends Disposable {
     const folder = this.folderOf(key);
     if (!folder || this.isDisposed) return;
     const dir = vscode.Uri.joinPath(folder.uri, '.waves', 'runs');
-    let names: string[] = [];
-    try {
-      names = (await vscode.workspace.fs.readDirectory(dir))
-        .filter(([name, type]) => type === vscode.FileType.File && name.endsWith('.json'))
-        .map(([name]) => name)
-        .sort();
-    } catch {
-      // no runs folder: no runs
-    }
+    const names = await jsonFilesIn(dir);
     const found: WatchedRun[] = [];
     let changed = false;
     for (const name of names) {
@@ -208,9 +207,24 @@ export class RunWatch extends Disposable {
   }
 }
 
+/** The `*.json` files of a folder, sorted; none when it does not exist. */
+async function jsonFilesIn(dir: vscode.Uri): Promise<string[]> {
+  try {
+    const files =
+      dir.scheme === 'file'
+        ? (await fsp.readdir(dir.fsPath, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name)
+        : (await vscode.workspace.fs.readDirectory(dir)).filter(([, type]) => type === vscode.FileType.File).map(([name]) => name);
+    return files.filter((name) => name.endsWith('.json')).sort();
+  } catch {
+    return []; // no runs folder: no runs
+  }
+}
+
 async function readText(uri: vscode.Uri): Promise<string | undefined> {
   try {
-    return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
+    // TextDecoder drops a byte-order mark, as `workspace.fs` readers do.
+    const bytes = uri.scheme === 'file' ? await fsp.readFile(uri.fsPath) : await vscode.workspace.fs.readFile(uri);
+    return new TextDecoder('utf-8').decode(bytes);
   } catch {
     return undefined; // gone, or not readable: as if absent
   }

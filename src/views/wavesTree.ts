@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { PlanPackage } from '../core/model';
-import { packageRunAccessible, packageRunText, statusIcon, waveRunText } from '../core/runSummary';
+import { packageRowKey, packageRunAccessible, packageRunText, statusIcon, waveRunText } from '../core/runSummary';
 import { isActive, type RunState } from '../core/runState';
+import { Throttle } from '../core/throttle';
 import {
   NO_WAVE_WHY,
   criticalPathStandsOut,
@@ -21,6 +22,13 @@ import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 
 export const VIEW_ID = 'waves.plan';
+
+/**
+ * VS Code's tree view sends the first `onDidChangeTreeData` event of a burst at once and merges
+ * the next ones until 200 ms pass without one (the wait restarts with each). Run redraws go out
+ * at most once per this many ms, so each is the first of its burst and shows at once.
+ */
+const RUN_REDRAW_MS = 220;
 
 /** The run states the tree shows (`LiveRuns`, src/run/liveRuns.ts). */
 export interface TreeRuns {
@@ -175,13 +183,19 @@ function noWaveReasons(group: WaveNode): NoWaveReason[] {
  * visible it follows the cursor in a plan editor.
  */
 export class WavesTree extends Disposable implements vscode.TreeDataProvider<WavesNode> {
-  private readonly changed = this.register(new vscode.EventEmitter<WavesNode | undefined>());
+  private readonly changed = this.register(new vscode.EventEmitter<WavesNode | WavesNode[] | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<WavesNode>;
   private roots: WavesNode[] = [];
   private readonly childrenOf = new Map<string, (WaveNode | NoteNode)[]>();
   /** Package nodes of each plan (by uri), to find the one under the cursor. */
   private readonly packagesOf = new Map<string, PackageNode[]>();
+  /** What each package row shows of its run (`packageRowKey`): a run change redraws only the rows that differ. */
+  private readonly shownRun = new Map<PackageNode, string>();
+  /** Rows (and waves) to redraw for runs at the next `runRedraw`. */
+  private readonly dueRows = new Set<PackageNode>();
+  private readonly dueWaves = new Set<WaveNode>();
+  private readonly runRedraw = this.register(new Throttle(RUN_REDRAW_MS, () => this.redrawDue()));
   private activeKey: string | undefined;
   private readonly followCursor: KeyedDebouncer<'cursor'>;
 
@@ -193,10 +207,15 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     super();
     this.view = this.register(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
     if (runs) {
-      this.register(runs.onDidChangeRuns(() => this.changed.fire(undefined)));
+      this.register(runs.onDidChangeRuns(() => this.redrawRunRows()));
       // Elapsed times of running packages move on between two status changes.
       const ticker = setInterval(() => {
-        if (this.view.visible && this.anyRunning()) this.changed.fire(undefined);
+        if (!this.view.visible) return;
+        for (const node of this.packageNodes()) {
+          const record = this.runOf(node.entry)?.packages[node.packageId];
+          if (record && isActive(record.status)) this.dueRows.add(node);
+        }
+        if (this.dueRows.size) this.runRedraw.schedule();
       }, 5000);
       this.register({ dispose: () => clearInterval(ticker) });
     }
@@ -243,6 +262,11 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       this.childrenOf.set(node.id, childrenOfPlan(entry, node));
       return node;
     });
+
+    this.shownRun.clear();
+    this.dueRows.clear();
+    this.dueWaves.clear();
+    for (const node of this.packageNodes()) this.shownRun.set(node, packageRowKey(this.runOf(node.entry)?.packages[node.packageId]));
 
     void vscode.commands.executeCommand('setContext', 'waves.hasPlan', plans.length > 0);
     void vscode.commands.executeCommand('setContext', 'waves.planCount', plans.length);
@@ -320,14 +344,47 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     return item;
   }
 
+  private packageNodes(): PackageNode[] {
+    return [...this.packagesOf.values()].flat();
+  }
+
+  /**
+   * A run changed: redraw the package rows whose run looks different, and their waves (for
+   * `3/5 done`), not the whole tree: VS Code sends a redrawn row's new item with the refresh
+   * itself, where a whole-tree refresh costs a round trip per level before anything changes.
+   */
+  private redrawRunRows(): void {
+    for (const nodes of this.packagesOf.values()) {
+      const run = nodes.length ? this.runOf(nodes[0].entry) : undefined;
+      for (const node of nodes) {
+        const key = packageRowKey(run?.packages[node.packageId]);
+        if (this.shownRun.get(node) === key) continue;
+        this.shownRun.set(node, key);
+        this.dueRows.add(node);
+        this.dueWaves.add(node.parent);
+      }
+    }
+    if (this.dueRows.size) this.runRedraw.schedule();
+  }
+
+  /**
+   * The rows first, on their own: a wave's redraw fetches its packages again, and a row
+   * redrawn with it waits for that round trip. The waves follow as a second event, which
+   * VS Code sends with the end of the burst (200 ms later).
+   */
+  private redrawDue(): void {
+    const rows = [...this.dueRows];
+    const waves = [...this.dueWaves];
+    this.dueRows.clear();
+    this.dueWaves.clear();
+    if (rows.length) this.changed.fire(rows);
+    if (waves.length) this.changed.fire(waves);
+  }
+
   /** The run state of a plan's feature, when it has one. */
   private runOf(entry: PlanEntry): RunState | undefined {
     const featureId = entry.analysis.plan.feature?.id;
     return featureId ? this.runs?.stateFor(featureId, vscode.workspace.getWorkspaceFolder(entry.uri)) : undefined;
-  }
-
-  private anyRunning(): boolean {
-    return this.registry.plans.some((entry) => Object.values(this.runOf(entry)?.packages ?? {}).some((r) => isActive(r.status)));
   }
 
   private waveItem(node: WaveNode): vscode.TreeItem {

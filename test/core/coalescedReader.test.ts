@@ -83,23 +83,28 @@ describe('CoalescedReader', () => {
   });
 
   describe('schedule()', () => {
-    it('reads once after a burst, and a steady stream of events still reads every delay (no starvation)', async (t) => {
-      t.mock.timers.enable({ apis: ['setTimeout'] });
+    it('reads at once after a quiet spell, once for a burst, and every delay under a steady stream (no starvation)', async (t) => {
+      t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
       let reads = 0;
       const reader = new CoalescedReader(async () => void reads++, 100);
       for (let i = 0; i < 5; i++) reader.schedule();
+      t.mock.timers.tick(0);
+      await Promise.resolve();
+      assert.equal(reads, 1, 'a lone change is read at once, and the burst of one tick once');
+      reader.schedule();
       t.mock.timers.tick(99);
-      assert.equal(reads, 0, 'not before the delay');
+      await Promise.resolve();
+      assert.equal(reads, 1, 'the next read waits for the end of the window');
       t.mock.timers.tick(1);
       await Promise.resolve();
-      assert.equal(reads, 1, 'one read for the burst');
+      assert.equal(reads, 2);
       // an event every 20 ms for a second: a resetting debounce would never read
       for (let ms = 0; ms < 1000; ms += 20) {
         reader.schedule();
         t.mock.timers.tick(20);
         for (let i = 0; i < 5; i++) await Promise.resolve();
       }
-      assert.ok(reads >= 10, `read ${reads} times during a second of events every 20 ms`);
+      assert.ok(reads >= 11 && reads <= 13, `read ${reads} times during a second of events every 20 ms (one per 100 ms)`);
     });
 
     it('after dispose nothing reads, and now() resolves at once', async () => {

@@ -20,7 +20,11 @@ describe('DirWatch', () => {
     const waves = path.join(root, '.waves');
     const runs = path.join(waves, 'runs');
     let events = 0;
-    const watch = new DirWatch([waves, runs], () => events++);
+    const seen: string[] = [];
+    const watch = new DirWatch([waves, runs], (dir, name) => {
+      events++;
+      seen.push(path.join(dir, name ?? '?'));
+    });
     try {
       assert.deepEqual(watch.watching, [], 'nothing exists yet');
       fs.mkdirSync(runs, { recursive: true });
@@ -28,7 +32,7 @@ describe('DirWatch', () => {
       assert.deepEqual(watch.watching.sort(), [waves, runs].sort());
 
       fs.writeFileSync(path.join(runs, 'demo.json'), '{}');
-      await until(() => events > 0, 'an event for a file written in runs/');
+      await until(() => seen.includes(path.join(runs, 'demo.json')), 'an event naming the folder and the file written in runs/');
 
       fs.rmSync(waves, { recursive: true });
       watch.arm();

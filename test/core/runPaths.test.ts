@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import {
+  affectsRunFollowers,
   INTEGRATION_NAME,
   approvalsFile,
   attemptDir,
@@ -107,5 +108,20 @@ describe('runPaths', () => {
       assert.throws(() => attemptDir(repo, 'f', 'r', 'p', n), RangeError);
       assert.throws(() => verifyLogFile(repo, n), RangeError);
     }
+  });
+
+  it('affectsRunFollowers: run states, the lock table and the runs folder do; temp files, leases and logs do not', () => {
+    const repo = path.join(path.sep, 'repo');
+    const inRuns = path.basename(runStateFile(repo, 'My.Feature'));
+    assert.equal(affectsRunFollowers(true, inRuns), true, 'a run state');
+    assert.equal(affectsRunFollowers(true, `${inRuns}.tmp-123-4`), false, 'the temp file of its atomic write');
+    assert.equal(affectsRunFollowers(true, path.basename(leaseFile(repo, 'f'))), false, 'a lease');
+    assert.equal(affectsRunFollowers(false, path.basename(lockTableFile(repo))), true, 'the lock table');
+    assert.equal(affectsRunFollowers(false, path.basename(lockTableMutexFile(repo))), false, "the lock table's mutex");
+    assert.equal(affectsRunFollowers(false, 'runs'), true, 'the runs folder made or deleted');
+    assert.equal(affectsRunFollowers(false, 'history'), false);
+    assert.equal(affectsRunFollowers(false, '.waves'), true, 'the watched folder itself');
+    assert.equal(affectsRunFollowers(true, null), true, 'no name given: always');
+    assert.equal(affectsRunFollowers(false, null), true);
   });
 });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { applyEvent, createRunState, type RunEvent, type RunState } from '../../src/core/runState';
 import {
   codiconClasses,
+  packageRowKey,
   packageRunText,
   STATUS_ICONS,
   runNeedsAttention,
@@ -150,5 +151,24 @@ describe('runSummary: why a command cannot act', () => {
     assert.equal(whyNot('showChanges', facts(s), { packageId: 'b' }), 'b is still running; its changes are reviewed when its attempt ends');
     assert.equal(whyNot('showChanges', facts(s), { packageId: 'd' }), null);
     assert.equal(whyNot('openWorktree', facts(s), { packageId: 'e' }), 'e has no worktree yet: it has not started');
+  });
+});
+
+describe('runSummary: packageRowKey (which Waves view rows to redraw)', () => {
+  it('is empty without a record, and changes with what the row shows: status, attempt, times, input needed', () => {
+    assert.equal(packageRowKey(undefined), '');
+    const before = midRun();
+    const keyOf = (s: RunState, id: string) => packageRowKey(s.packages[id]);
+    assert.notEqual(keyOf(before, 'e'), '', 'a pending package has a row key too');
+    assert.equal(keyOf(before, 'b'), keyOf(structuredClone(before), 'b'), 'an equal record (read again from disk) keeps its key');
+    const after = state([...start('a', 0), ...succeed('a', 10), ...start('b', 11), ...start('c', 11), ...start('d', 12), [{ type: 'exited', packageId: 'd', exitCode: 2 }, 20], ...succeed('b', 30)]);
+    assert.notEqual(keyOf(after, 'b'), keyOf(before, 'b'), 'b succeeded');
+    assert.equal(keyOf(after, 'c'), keyOf(before, 'c'), 'c did not change');
+    const waiting = structuredClone(before);
+    waiting.packages.c.needsInput = { since: at(13).toISOString(), reason: 'prompt', excerpt: 'Continue?' } as never;
+    assert.notEqual(keyOf(waiting, 'c'), keyOf(before, 'c'), 'c needs input');
+    const retried = structuredClone(before);
+    retried.packages.d.attempts = 2;
+    assert.notEqual(keyOf(retried, 'd'), keyOf(before, 'd'), 'a new attempt');
   });
 });

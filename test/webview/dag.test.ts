@@ -282,6 +282,11 @@ describe('DAG webview', () => {
     assert.equal(await api.textContent(), 'running');
     assert.equal(await node('wp-db').locator('.pkg-status-text').textContent(), 'pending');
     assert.equal(await node('wp-api').getAttribute('aria-label'), 'wp-api, running, wave 2, Profile endpoints, on the critical path');
+    // The running icon turns (codicon.css: `codicon-sync codicon-modifier-spin`), as in the Waves view.
+    const icon = node('wp-api').locator('.pkg-icon');
+    assert.match((await icon.getAttribute('class')) ?? '', /codicon-sync codicon-modifier-spin/);
+    assert.equal(await icon.evaluate((e) => getComputedStyle(e).animationName), 'codicon-spin');
+    assert.equal(await node('wp-db').locator('.pkg-icon').evaluate((e) => getComputedStyle(e).animationName), 'none', 'a pending one does not');
     const first = await node('wp-api').locator('.elapsed').textContent();
     assert.match(first ?? '', /^\d+s$/);
     await page.waitForFunction((before) => document.querySelector('.react-flow__node[data-id="wp-api"] .elapsed')?.textContent !== before, first);

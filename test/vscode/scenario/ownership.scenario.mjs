@@ -75,6 +75,8 @@ export const tests = [
       await expandFolder(page, 'api');
       await expandFolder(page, 'web');
       await waitUntil(async () => (await badgeOf(page, 'items.ts')).includes('L'), 'the lock badge on src/api/items.ts', { timeoutMs: 30_000 });
+      // The row of the folder expanded last gets its decoration a moment after it is drawn.
+      await waitUntil(async () => (await badgeOf(page, 'items.tsx')) !== '', 'a badge on src/web/items.tsx');
       assert.match(await badgeOf(page, 'items.tsx'), /W2/, 'wp-web is not running: owned only');
       // the editor: open the locked file, hover its first line
       await explorerRow(page, 'items.ts').dblclick();

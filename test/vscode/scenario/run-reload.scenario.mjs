@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCommand, waitForStatus, waitForWorkbench, waitUntil } from './helpers.mjs';
+import { openWavesView, runCommand, waitForStatus, waitForWorkbench, waitUntil, wavesTreeRows } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEATURE = 'reload-demo';
@@ -41,6 +41,20 @@ function extensionLog(cs) {
   return out.join('\n');
 }
 
+/** Waits until the Waves view's row `label` has a description matching `pattern`; returns the rows. */
+async function waitForRow(page, label, pattern, what) {
+  let rows = [];
+  try {
+    await waitUntil(async () => {
+      rows = await wavesTreeRows(page);
+      return rows.some((r) => r.label === label && pattern.test(r.description));
+    }, what, { timeoutMs: 20_000 });
+  } catch (e) {
+    throw new Error(`${e.message}; rows shown: ${JSON.stringify(rows.map((r) => `${r.label} — ${r.description}`))}`);
+  }
+  return rows;
+}
+
 let runnerPid = 0;
 
 /** A notification with `text`: its toast, or (a toast can go straight to the centre) the notification centre's row. */
@@ -69,6 +83,10 @@ export const tests = [
       }, 'wp-slow running', { timeoutMs: 30_000 });
       runnerPid = state.packages['wp-slow'].pid;
       await waitForStatus(page, /Wave 1\/2 · 1 running/, { timeoutMs: 15_000 });
+      // The Waves view redraws the package's row and its wave's progress.
+      await openWavesView(page);
+      await waitForRow(page, 'wp-slow', /· running/, 'the wp-slow row running');
+      await waitForRow(page, 'Wave 1', /0\/1 done · 1 running/, "wave 1's progress");
       await page.locator('.terminal-tabs-entry, .single-terminal-tab', { hasText: 'wp-slow' }).first().waitFor({ timeout: 15_000 }).catch(() => {});
       await screenshot('running');
     },
@@ -102,6 +120,10 @@ export const tests = [
         return s && Object.values(s.packages).every((r) => r.status === 'succeeded') ? s : null;
       }, 'every package succeeded', { timeoutMs: 90_000 });
       await waitForStatus(page, /Run succeeded · 2\/2 succeeded/, { timeoutMs: 20_000 });
+      await openWavesView(page);
+      await waitForRow(page, 'wp-after', /· succeeded after/, 'the wp-after row succeeded');
+      await waitForRow(page, 'wp-slow', /· succeeded after/, 'the wp-slow row succeeded');
+      await waitForRow(page, 'Wave 2', /1\/1 done$/, "wave 2's progress");
       await screenshot('finished');
       // VS Code brings a terminal back after a reload only when its session persisted (code-server
       // does not always): when the runner's terminal is back, the extension has re-attached it by pid.
