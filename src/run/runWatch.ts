@@ -29,9 +29,9 @@ export interface WatchedRun {
  * writes both together, and VS Code's watcher may report only the new `.waves/` folder of a
  * burst): at once after a quiet spell, then at most every `delayMs` (20) even under constant
  * events; reads of a folder never overlap, so an older read never replaces a newer state.
- * Local folders are read with Node's `fs` (a few milliseconds less than `workspace.fs`). A file that cannot be used is logged and left
- * alone (the engine that owns it reports and heals it); while it is unusable its last good
- * state stays. Nothing here writes.
+ * Local folders are read with Node's `fs` (a few milliseconds less than `workspace.fs`). A
+ * file that cannot be used is logged and left alone (the engine that owns it reports and
+ * heals it); while it is unusable its last good state stays. Nothing here writes.
  *
  * Consumers: ownership decorations, the DAG panel, the run view.
  */
