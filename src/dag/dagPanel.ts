@@ -2,7 +2,6 @@ import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
 import { buildPackageDetails, buildPlanView } from '../core/graphView';
 import type { RunState } from '../core/runState';
-import { Throttle } from '../core/throttle';
 import { revealPackage } from '../plan/commands';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
@@ -23,9 +22,6 @@ import { makeNonce, renderDagHtml } from './html';
 import type { RunStatusSource } from './runSource';
 
 export const DAG_VIEW_TYPE = 'waves.dag';
-
-/** Status deltas are throttled: a lone change is sent at once, then at most one `status` message per this many ms. */
-export const STATUS_BATCH_MS = 16;
 
 export interface DagPanelDeps {
   extensionUri: vscode.Uri;
@@ -154,7 +150,6 @@ export class DagPanel extends Disposable {
   private ready = false;
   private readonly live = new Map<string, PackageLiveStatus>();
   private runId: string | null = null;
-  private readonly statusThrottle = new Throttle(STATUS_BATCH_MS, () => this.sendStatus());
   private readonly actions: DagActions;
   private readonly disposeEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposeEmitter.event;
@@ -182,7 +177,12 @@ export class DagPanel extends Disposable {
     });
     this.register(webview.onDidReceiveMessage((raw) => void this.handleMessage(raw)));
     this.register(deps.registry.onDidChange(() => this.sendPlan()));
-    this.register(deps.runs.onDidChangeRuns(() => this.scheduleStatus()));
+    // The source paces its events (`LiveRuns` throttles): each one sends what changed.
+    this.register(
+      deps.runs.onDidChangeRuns(() => {
+        if (this.ready) this.sendStatus();
+      }),
+    );
     this.register(panel.onDidDispose(() => this.dispose()));
   }
 
@@ -200,7 +200,6 @@ export class DagPanel extends Disposable {
 
   override dispose(): void {
     if (this.isDisposed) return;
-    this.statusThrottle.dispose();
     this.disposeEmitter.fire();
     super.dispose();
     this.panel.dispose();
@@ -231,10 +230,6 @@ export class DagPanel extends Disposable {
       this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode });
     }
     this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq });
-  }
-
-  private scheduleStatus(): void {
-    if (this.ready) this.statusThrottle.schedule();
   }
 
   /** Sends the statuses that changed since the last message, or a new plan for a new run. */

@@ -8,6 +8,6 @@ import type { RunState } from '../core/runState';
 export interface RunStatusSource {
   /** The latest valid run state of a feature, if any. */
   stateFor(featureId: string): RunState | undefined;
-  /** Fires when any run state may have changed. */
+  /** Fires when any run state may have changed, paced for redraws (`LiveRuns` throttles). */
   readonly onDidChangeRuns: vscode.Event<unknown>;
 }

@@ -17,7 +17,7 @@ export const LIVE_BATCH_MS = 50;
 
 export class LiveRuns extends Disposable {
   private readonly changed = this.register(new vscode.EventEmitter<void>());
-  /** Some run state may have changed (batched). */
+  /** Some run state may have changed (throttled). */
   readonly onDidChangeRuns = this.changed.event;
   private readonly throttle: Throttle;
 
@@ -28,9 +28,10 @@ export class LiveRuns extends Disposable {
   ) {
     super();
     this.throttle = this.register(new Throttle(batchMs, () => this.changed.fire()));
-    this.register(watch.onDidChangeRuns(() => this.schedule()));
-    this.register(controller.onDidEngineEvent(() => this.schedule()));
-    this.register(controller.onDidChangeSessions(() => this.schedule()));
+    const changed = () => this.throttle.schedule();
+    this.register(watch.onDidChangeRuns(changed));
+    this.register(controller.onDidEngineEvent(changed));
+    this.register(controller.onDidChangeSessions(changed));
   }
 
   stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined {
@@ -40,9 +41,5 @@ export class LiveRuns extends Disposable {
   /** Whether this window's engine drives the feature's run. */
   driving(featureId: string): boolean {
     return this.controller.session(featureId) !== undefined;
-  }
-
-  private schedule(): void {
-    this.throttle.schedule();
   }
 }

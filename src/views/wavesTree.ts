@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { PlanPackage } from '../core/model';
 import { packageRowKey, packageRunAccessible, packageRunText, statusIcon, waveRunText } from '../core/runSummary';
-import { isActive, type RunState } from '../core/runState';
+import { isActive, type PackageRunRecord, type RunState } from '../core/runState';
 import { Throttle } from '../core/throttle';
 import {
   NO_WAVE_WHY,
@@ -211,10 +211,9 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       // Elapsed times of running packages move on between two status changes.
       const ticker = setInterval(() => {
         if (!this.view.visible) return;
-        for (const node of this.packageNodes()) {
-          const record = this.runOf(node.entry)?.packages[node.packageId];
+        this.forEachRow((node, record) => {
           if (record && isActive(record.status)) this.dueRows.add(node);
-        }
+        });
         if (this.dueRows.size) this.runRedraw.schedule();
       }, 5000);
       this.register({ dispose: () => clearInterval(ticker) });
@@ -266,7 +265,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     this.shownRun.clear();
     this.dueRows.clear();
     this.dueWaves.clear();
-    for (const node of this.packageNodes()) this.shownRun.set(node, packageRowKey(this.runOf(node.entry)?.packages[node.packageId]));
+    this.forEachRow((node, record) => this.shownRun.set(node, packageRowKey(record)));
 
     void vscode.commands.executeCommand('setContext', 'waves.hasPlan', plans.length > 0);
     void vscode.commands.executeCommand('setContext', 'waves.planCount', plans.length);
@@ -344,8 +343,12 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     return item;
   }
 
-  private packageNodes(): PackageNode[] {
-    return [...this.packagesOf.values()].flat();
+  /** Every package row with its run record (the run read once per plan). */
+  private forEachRow(fn: (node: PackageNode, record: PackageRunRecord | undefined) => void): void {
+    for (const nodes of this.packagesOf.values()) {
+      const run = nodes.length ? this.runOf(nodes[0].entry) : undefined;
+      for (const node of nodes) fn(node, run?.packages[node.packageId]);
+    }
   }
 
   /**
@@ -354,16 +357,13 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
    * itself, where a whole-tree refresh costs a round trip per level before anything changes.
    */
   private redrawRunRows(): void {
-    for (const nodes of this.packagesOf.values()) {
-      const run = nodes.length ? this.runOf(nodes[0].entry) : undefined;
-      for (const node of nodes) {
-        const key = packageRowKey(run?.packages[node.packageId]);
-        if (this.shownRun.get(node) === key) continue;
-        this.shownRun.set(node, key);
-        this.dueRows.add(node);
-        this.dueWaves.add(node.parent);
-      }
-    }
+    this.forEachRow((node, record) => {
+      const key = packageRowKey(record);
+      if (this.shownRun.get(node) === key) return;
+      this.shownRun.set(node, key);
+      this.dueRows.add(node);
+      this.dueWaves.add(node.parent);
+    });
     if (this.dueRows.size) this.runRedraw.schedule();
   }
 
