@@ -99,7 +99,7 @@ export function wavesDir(repo: string): string {
 }
 
 /** The lock table's file name in `.waves/`. */
-const LOCK_TABLE_NAME = 'locks.json';
+export const LOCK_TABLE_NAME = 'locks.json';
 
 /** The repository's lock table (every feature's locks). */
 export function lockTableFile(repo: string): string {

@@ -4,13 +4,15 @@ import * as vscode from 'vscode';
 import { DirWatch } from '../core/dirWatch';
 import { emptyLockTable, parseLockTable, type LockTable } from '../core/lockTable';
 import { CoalescedReader } from '../core/coalescedReader';
-import { affectsRunFollowers } from '../core/runPaths';
+import { affectsRunFollowers, LOCK_TABLE_NAME, WAVES_FOLDER } from '../core/runPaths';
 import type { RunState } from '../core/runState';
 import { validateRunState } from '../core/runStore';
 import { Disposable } from '../util/lifecycle';
 
-/** After `.waves/` (or its `runs/`) is created, the folder is read again this long after. */
+/** Folders that are not local: after `.waves/` (or its `runs/`) is created, read again this long after. */
 const FOLDER_FOLLOW_UP_MS = [1000, 5000];
+/** A local folder's `.waves/` is also compared by stat this often: the most a change missed by every watcher waits. */
+const FOLLOW_POLL_MS = 1000;
 
 /** A run state found on disk: `<folder>/.waves/runs/<name>.json`. */
 export interface WatchedRun {
@@ -23,12 +25,15 @@ export interface WatchedRun {
  * Follows, read-only, what the run engine writes under each workspace folder: every run
  * state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
  * Each folder has one `CoalescedReader`: any event under `.waves/` — from VS Code's watcher,
- * and for a local folder also from Node's `fs.watch` (`core/dirWatch.ts`), about 200 ms
- * sooner, which names the entry, so temp files and leases are passed over
- * (`affectsRunFollowers`) — reads the run states and the lock table together (the engine
- * writes both together, and VS Code's watcher may report only the new `.waves/` folder of a
- * burst): at once after a quiet spell, then at most every `delayMs` (20) even under constant
- * events; reads of a folder never overlap, so an older read never replaces a newer state.
+ * and for a local folder also from Node's `fs.watch` (`core/dirWatch.ts`) on the folder
+ * itself (`.waves/` appearing), on `.waves/` and on `.waves/runs/`, about 200 ms sooner, which
+ * names the entry, so temp files and leases are passed over (`affectsRunFollowers`) — reads
+ * the run states and the lock table together (the engine writes both together): at once after
+ * a quiet spell, then at most every `delayMs` (20) even under constant events; reads of a
+ * folder never overlap, so an older read never replaces a newer state. Before each read the
+ * local watches are (re-)armed, so whatever changes after it is reported; a stat poll every
+ * second catches what every watcher missed (issue #20: VS Code's watcher does not promise
+ * events for a folder created with files in it, and the state then never showed).
  * Local folders are read with Node's `fs` (a few milliseconds less than `workspace.fs`). A
  * file that cannot be used is logged and left alone (the engine that owns it reports and
  * heals it); while it is unusable its last good state stays. Nothing here writes.
@@ -104,31 +109,43 @@ export class RunWatch extends Disposable {
       const locks = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.waves/locks.json'));
       // The folder itself may be created or deleted as a whole (no event for the files in it).
       const wavesDir = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '{.waves,.waves/runs}'));
-      // Local folders: Node's fs.watch reports within milliseconds, where VS Code's watcher
-      // hands changes over about 200 ms later; both only wake the reader.
+      // Local folders: Node's fs.watch on the folder itself (for `.waves/` appearing), on
+      // `.waves/` and on `.waves/runs/` reports within milliseconds, where VS Code's watcher
+      // hands changes over about 200 ms later and can miss a file written into a folder just
+      // created; a stat poll bounds what both miss (FOLLOW_POLL_MS). They only wake the reader.
       let dirWatch: DirWatch | undefined;
       const reader = new CoalescedReader(
         async () => {
+          dirWatch?.arm(); // before reading: whatever changes after this is reported
           await this.readRuns(key);
           await this.readLocks(key);
-          dirWatch?.arm();
         },
         this.delayMs,
         (err) => this.log.warn(`[runs] reading ${vscode.workspace.asRelativePath(folder.uri)}/.waves failed: ${String(err)}`),
       );
       const changed = () => reader.schedule();
       if (folder.uri.scheme === 'file') {
-        const waves = path.join(folder.uri.fsPath, '.waves');
+        const root = folder.uri.fsPath;
+        const waves = path.join(root, WAVES_FOLDER);
         const runsDir = path.join(waves, 'runs');
-        dirWatch = new DirWatch([waves, runsDir], (dir, name) => {
-          if (affectsRunFollowers(dir === runsDir, name)) changed();
-        });
+        dirWatch = new DirWatch(
+          [root, waves, runsDir],
+          (dir, name) => {
+            if (dir === root ? name === null || name === WAVES_FOLDER : affectsRunFollowers(dir === runsDir, name)) changed();
+          },
+          {
+            pollMs: FOLLOW_POLL_MS,
+            probe: () => [waves, runsDir, path.join(waves, LOCK_TABLE_NAME), ...(this.runs.get(key) ?? []).map((r) => r.file.fsPath)],
+          },
+        );
       }
-      // VS Code's watcher may miss a file written into a folder just created (before its
-      // watch is set up): after `.waves/` or `.waves/runs/` appears, read again a little later.
+      // Other folders (no fs.watch, no poll): VS Code's watcher may miss a file written into a
+      // folder just created (before its watch is set up): after `.waves/` or `.waves/runs/`
+      // appears, read again a little later.
       const followUps = new Set<ReturnType<typeof setTimeout>>();
       const created = () => {
         changed();
+        if (dirWatch) return;
         for (const ms of FOLDER_FOLLOW_UP_MS) {
           const t = setTimeout(() => (followUps.delete(t), changed()), ms);
           followUps.add(t);

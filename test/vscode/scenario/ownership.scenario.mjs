@@ -55,6 +55,21 @@ async function badgeOf(page, name) {
   );
 }
 
+/**
+ * Waits until a row's badge includes `badge`; on time-out says what the row showed and what
+ * `.waves/` held, so a failure tells a missing event (files there, badge old) from a missing file.
+ */
+async function waitForBadge(page, name, badge, what, ws) {
+  let seen = '';
+  try {
+    await waitUntil(async () => (seen = await badgeOf(page, name)).includes(badge), what, { timeoutMs: 30_000 });
+  } catch (e) {
+    const waves = path.join(ws, '.waves');
+    const files = fs.existsSync(waves) ? fs.readdirSync(waves, { recursive: true }).map((f) => `${f} (${fs.statSync(path.join(waves, f)).size} B)`) : [];
+    throw new Error(`${e.message}; the row shows "${seen}"; .waves/ holds ${files.length ? files.join(', ') : 'nothing'}`);
+  }
+}
+
 async function expandFolder(page, name) {
   const row = explorerRow(page, name);
   await row.waitFor({ timeout: 15_000 });
@@ -69,12 +84,12 @@ export const tests = [
     run: async ({ page, workspace: ws, repo, screenshot }) => {
       await waitForWorkbench(page);
       await expandFolder(page, 'contracts');
-      await waitUntil(async () => (await badgeOf(page, 'openapi.yaml')).includes('W1'), 'the owned badge W1 on contracts/openapi.yaml', { timeoutMs: 30_000 });
+      await waitForBadge(page, 'openapi.yaml', 'W1', 'the owned badge W1 on contracts/openapi.yaml', ws);
       writeRun(ws, repo);
       await expandFolder(page, 'src');
       await expandFolder(page, 'api');
       await expandFolder(page, 'web');
-      await waitUntil(async () => (await badgeOf(page, 'items.ts')).includes('L'), 'the lock badge on src/api/items.ts', { timeoutMs: 30_000 });
+      await waitForBadge(page, 'items.ts', 'L', 'the lock badge on src/api/items.ts', ws);
       // The row of the folder expanded last gets its decoration a moment after it is drawn.
       await waitUntil(async () => (await badgeOf(page, 'items.tsx')) !== '', 'a badge on src/web/items.tsx');
       assert.match(await badgeOf(page, 'items.tsx'), /W2/, 'wp-web is not running: owned only');
@@ -101,6 +116,11 @@ export const tests = [
   {
     name: 'typing in a file a running agent owns warns; "Open Its Package" shows the package in the plan',
     run: async ({ page }) => {
+      // on its own feet: the locked file open in the editor (the test before opened it when it passed)
+      if (!/items\.ts/.test(await activeTabLabel(page))) {
+        await explorerRow(page, 'items.ts').dblclick();
+        await waitUntil(async () => /items\.ts/.test(await activeTabLabel(page)), 'items.ts open');
+      }
       const editor = page.locator('.monaco-editor .view-lines').first();
       await editor.click();
       await page.keyboard.press('Control+Home');

@@ -3,10 +3,12 @@
 // writes, and all of it following a run-state file and locks.json written by the test.
 // Workspace `basic`: wp-contract (contracts/**, wave 1) → wp-api (src/api/**), wp-web (src/web/**).
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import { serializeLockTable, type LockEntry } from '../../../src/core/lockTable';
 import { applyEvent, createRunState, type RunState } from '../../../src/core/runState';
+import { RunWatch } from '../../../src/run/runWatch';
 import { autoSaveOff, closeEditors, extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
 
 const file = (rel: string) => vscode.Uri.joinPath(workspaceRoot(), ...rel.split('/'));
@@ -48,6 +50,27 @@ async function setRun(running: string[]): Promise<void> {
 
 async function setLocks(locks: LockEntry[]): Promise<void> {
   await write('.waves/locks.json', serializeLockTable({ version: 1, locks }));
+}
+
+type Step = readonly ['mkdir' | 'rm', string] | readonly ['write', string, string] | readonly ['sleep', number];
+
+/** Makes folders, writes and deletes under the workspace from a separate Node process, in order. */
+async function fromAnotherProcess(steps: readonly Step[]): Promise<void> {
+  const script = `
+    const fs = require('node:fs'), path = require('node:path');
+    const [root, steps] = JSON.parse(process.argv[1]);
+    const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    for (const [op, a, b] of steps) {
+      if (op === 'sleep') sleep(a);
+      else if (op === 'mkdir') fs.mkdirSync(path.join(root, a), { recursive: true });
+      else if (op === 'rm') fs.rmSync(path.join(root, a), { recursive: true, force: true });
+      else fs.writeFileSync(path.join(root, a), b);
+    }`;
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ['-e', script, JSON.stringify([workspaceRoot().fsPath, steps])], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } }, (err, _out, stderr) =>
+      err ? reject(new Error(`the writer failed: ${stderr || err.message}`)) : resolve(),
+    ),
+  );
 }
 
 function decoration(api: WavesApi, rel: string): vscode.FileDecoration | undefined {
@@ -143,6 +166,68 @@ describe('ownership', () => {
     await setRun([]);
     await waitForBadge(api, 'src/api/items.ts', 'W2', 'the whole file read again');
     assert.equal(api.ownership.runs.stateFor('demo')?.packages['wp-api']?.status, 'pending');
+  });
+
+  // Issue #20: state written by ANOTHER process reaches the Explorer whatever the order of
+  // folder creation and writes — no refresh() here: only the watchers and the poll may notice.
+  it('another process makes .waves/ and then, a moment later, writes the run and the lock: the Explorer shows them', async () => {
+    await fromAnotherProcess([
+      ['mkdir', '.waves'],
+      ['sleep', 300],
+      ['mkdir', '.waves/runs'],
+      ['sleep', 300],
+      ['write', '.waves/runs/demo.json', JSON.stringify(runState(['wp-api']))],
+      ['sleep', 50],
+      ['write', '.waves/locks.json', serializeLockTable({ version: 1, locks: [lock('src/api/items.ts', 'wp-api', 90)] })],
+    ]);
+    await waitForBadge(api, 'src/api/items.ts', 'L', 'the lock written into a new .waves/');
+    assert.equal(api.ownership.runs.stateFor('demo')?.packages['wp-api']?.status, 'running');
+  });
+
+  it('another process writes the lock first, then the run, each in place: both shown', async () => {
+    await fromAnotherProcess([
+      ['mkdir', '.waves/runs'],
+      ['write', '.waves/locks.json', serializeLockTable({ version: 1, locks: [lock('src/web/**', 'wp-web', 90)] })],
+      ['write', '.waves/runs/demo.json', JSON.stringify(runState(['wp-web']))],
+    ]);
+    await waitForBadge(api, 'src/web/items.tsx', 'L', 'the lock written before the run');
+    await waitFor(() => api.ownership.runs.stateFor('demo')?.packages['wp-web']?.status === 'running', 'the run state');
+  });
+
+  it('.waves/ deleted and made again by another process: the lock goes, then the new one is shown', async () => {
+    const state = [
+      ['mkdir', '.waves/runs'],
+      ['write', '.waves/runs/demo.json', JSON.stringify(runState(['wp-api']))],
+      ['write', '.waves/locks.json', serializeLockTable({ version: 1, locks: [lock('src/api/items.ts', 'wp-api', 90)] })],
+    ] as const;
+    await fromAnotherProcess([...state]);
+    await waitForBadge(api, 'src/api/items.ts', 'L', 'the first lock');
+    await fromAnotherProcess([['rm', '.waves']]);
+    await waitForBadge(api, 'src/api/items.ts', 'W2', '.waves/ gone: the plan alone');
+    await fromAnotherProcess([['rm', '.waves'], ...state]);
+    await waitForBadge(api, 'src/api/items.ts', 'L', 'the lock in the new .waves/');
+    // and once more, at once: deleted and made again in one go (a new inode under the watch)
+    await fromAnotherProcess([['rm', '.waves'], ['mkdir', '.waves/runs'], ['write', '.waves/locks.json', serializeLockTable({ version: 1, locks: [lock('src/web/items.tsx', 'wp-web', 90)] })]]);
+    await waitForBadge(api, 'src/web/items.tsx', 'L', 'the lock of the folder made again at once');
+    await waitForBadge(api, 'src/api/items.ts', 'W2', 'the old lock and run gone with the old folder');
+  });
+
+  it('state written before the watch began is read at its start (as when the window opens during a run)', async () => {
+    await fromAnotherProcess([
+      ['mkdir', '.waves/runs'],
+      ['write', '.waves/runs/demo.json', JSON.stringify(runState(['wp-api']))],
+      ['write', '.waves/locks.json', serializeLockTable({ version: 1, locks: [lock('src/api/items.ts', 'wp-api', 90)] })],
+    ]);
+    const log = vscode.window.createOutputChannel('Waves test: RunWatch', { log: true });
+    const fresh = new RunWatch(log);
+    try {
+      await fresh.ready;
+      assert.equal(fresh.stateFor('demo')?.packages['wp-api']?.status, 'running');
+      assert.deepEqual(fresh.lockTable().locks.map((l) => l.key), ['src/api/items.ts']);
+    } finally {
+      fresh.dispose();
+      log.dispose();
+    }
   });
 
   it('marks the gutter and overview ruler of a running or locked file, and hovers its first line', async () => {
