@@ -5,8 +5,8 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
-import { serializeLockTable, type LockEntry } from '../../../src/core/lockTable';
-import { applyEvent, createRunState, type RunState } from '../../../src/core/runState';
+import { serializeLockTable, type LockEntry } from '../../../src/core/run/lockTable';
+import { applyEvent, createRunState, type RunState } from '../../../src/core/run/runState';
 import { autoSaveOff, closeEditors, extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
 
 const file = (rel: string) => vscode.Uri.joinPath(workspaceRoot(), ...rel.split('/'));
