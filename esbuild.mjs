@@ -10,8 +10,8 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
 
-// The plan schema, compiled ahead of time into src/core/generated (see scripts/gen-validator.mjs).
-if (updateValidator()) console.log('esbuild: regenerated src/core/generated/workPackagesValidator.js from the schema');
+// The plan schema, compiled ahead of time into src/core/plan/generated (see scripts/gen-validator.mjs).
+if (updateValidator()) console.log('esbuild: regenerated src/core/plan/generated/workPackagesValidator.js from the schema');
 
 /** @type {esbuild.BuildOptions} */
 const common = {

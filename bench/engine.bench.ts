@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { attemptDir, attemptFiles } from '../src/core/runPaths';
+import { attemptDir, attemptFiles } from '../src/core/run/runPaths';
 import { RunEngine } from '../src/engine/engine';
 import { isolateGit, repoWithPlan, scriptedAgent, type TestPackage } from '../test/engine/engineFixtures';
 import { buildRunner } from '../test/engine/helpers';

@@ -6,10 +6,10 @@
  * Run: npm run bench ownership
  */
 import { performance } from 'node:perf_hooks';
-import { analyzePlan } from '../src/core/engine';
-import { OwnerIndex } from '../src/core/ownership';
-import { LockIndex, pathFacts, pathState, type FileLock } from '../src/core/ownershipState';
-import type { PackageStatus } from '../src/core/runState';
+import { analyzePlan } from '../src/core/plan/analyze';
+import { OwnerIndex } from '../src/core/ownership/ownership';
+import { LockIndex, pathFacts, pathState, type FileLock } from '../src/core/ownership/ownershipState';
+import type { PackageStatus } from '../src/core/run/runState';
 import { generatePlan } from './generate';
 
 const PACKAGES = 1000;

@@ -11,10 +11,10 @@
  * simulations themselves take longer: each event copies the run state's package map (the
  * reducer is immutable), which a real run pays once per event.
  */
-import { analyzePlan } from '../src/core/engine';
-import { emptyLockTable } from '../src/core/lockTable';
-import { createRunState } from '../src/core/runState';
-import { schedPackagesFromAnalysis, schedule, simulate, type SchedPackage } from '../src/core/schedule';
+import { analyzePlan } from '../src/core/plan/analyze';
+import { emptyLockTable } from '../src/core/run/lockTable';
+import { createRunState } from '../src/core/run/runState';
+import { schedPackagesFromAnalysis, schedule, simulate, type SchedPackage } from '../src/core/run/schedule';
 import { generatePlan } from './generate';
 
 const cap = Number(process.env.BENCH_CAP ?? 10);

@@ -10,9 +10,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { analyzePlan } from '../src/core/engine';
-import { fastParse } from '../src/core/fastYaml';
-import { readPlan } from '../src/core/reader';
+import { analyzePlan } from '../src/core/plan/analyze';
+import { fastParse } from '../src/core/plan/fastYaml';
+import { readPlan } from '../src/core/plan/reader';
 import { generatePlan } from './generate';
 
 const root = path.resolve(__dirname, '..');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates src/core/generated/workPackagesValidator.js: the plan schema
+// Generates src/core/plan/generated/workPackagesValidator.js: the plan schema
 // (schemas/work-packages.schema.json) compiled by Ajv ahead of time ("standalone" code).
 // Compiling the schema at run time costs 100–180 ms on every start of the CLI and on the
 // first analysis in the extension host; loading the generated code costs about 5 ms.
@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-export const OUT = path.join(REPO, 'src', 'core', 'generated', 'workPackagesValidator.js');
+export const OUT = path.join(REPO, 'src', 'core', 'plan', 'generated', 'workPackagesValidator.js');
 
 /** The generated module's text, from the schema as it is now. */
 export function generateValidator() {
   const { default: Ajv2020 } = require('ajv/dist/2020');
   const { default: standaloneCode } = require('ajv/dist/standalone');
   const schema = JSON.parse(fs.readFileSync(path.join(REPO, 'schemas', 'work-packages.schema.json'), 'utf8'));
-  // These options are the validator's behaviour; src/core/schema.ts relies on them:
+  // These options are the validator's behaviour; src/core/plan/schema.ts relies on them:
   // every error (allErrors), with its data and schema (verbose), formats not checked (the
   // published format does not rely on them), and `patternErrorMessage` known as a keyword
   // (VS Code's JSON-schema dialect, read by the YAML extension; schema.ts words pattern

@@ -2,7 +2,7 @@
 // `npm test`: runs the test suites in order and ends with ONE line `N passed, N failed`
 // summing them all. Exits non-zero when a test failed or a suite crashed (a crashed suite
 // counts as at least one failure).
-//   unit     node's test runner (tsx) over test/{core,engine,cli}/**/*.test.ts
+//   unit     node's test runner (tsx) over test/{core,store,engine,cli}/**/*.test.ts
 //   webview  the same over test/webview/**/*.test.ts(x), when there are any
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
@@ -140,7 +140,7 @@ async function webviewSuite() {
 
 const SUITES = {
   static: staticSuite,
-  unit: () => nodeTestSuite('unit', ['test/core', 'test/engine', 'test/cli']),
+  unit: () => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli']),
   webview: webviewSuite,
   vscode: vscodeSuite,
 };

@@ -10,7 +10,7 @@
  * (after a reload, or when it sees a gap in `seq`) to get a fresh `plan`.
  * See `docs/contracts.md` ("Host ↔ webview protocol").
  */
-import type { PackageRunRecord, PackageStatus } from './core/runState';
+import type { PackageRunRecord, PackageStatus } from './core/run/runState';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 2;

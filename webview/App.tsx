@@ -12,11 +12,11 @@ import {
   type Viewport,
 } from '@xyflow/react';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { buildDisplayGraph, groupKey, layoutDisplay, type DisplayGraph } from '../src/core/dagLayout/display';
-import type { Layout } from '../src/core/dagLayout/layout';
-import { plural } from '../src/core/summary';
-import { navigate, neighbours, type Direction } from '../src/core/dagLayout/navigate';
-import { search } from '../src/core/dagLayout/search';
+import { buildDisplayGraph, groupKey, layoutDisplay, type DisplayGraph } from '../src/core/dag/display';
+import type { Layout } from '../src/core/dag/layout';
+import { plural } from '../src/core/present/planStatusText';
+import { navigate, neighbours, type Direction } from '../src/core/dag/navigate';
+import { search } from '../src/core/dag/search';
 import type { ExportFormat, PackageAction, PackageDetails, PlanMessage } from '../src/protocol';
 import { Details } from './Details';
 import { Overview } from './Overview';

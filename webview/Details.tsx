@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { PACKAGE_ACTIONS, type PackageAction, type PackageDetails } from '../src/protocol';
 import type { Rpc } from './App';
-import { codiconClasses, STATUS_ICONS } from '../src/core/runSummary';
+import { codiconClasses, STATUS_ICONS } from '../src/core/present/runStatusText';
 import { Elapsed } from './PackageNode';
 import type { StatusStore } from './statusStore';
 

@@ -1,7 +1,7 @@
 import { Panel, useReactFlow, useStore, type ReactFlowState } from '@xyflow/react';
 import { memo, useMemo, useRef } from 'react';
-import type { DisplayGraph } from '../src/core/dagLayout/display';
-import type { Layout } from '../src/core/dagLayout/layout';
+import type { DisplayGraph } from '../src/core/dag/display';
+import type { Layout } from '../src/core/dag/layout';
 
 /** Width and height of the overview in CSS px (React Flow's MiniMap default). */
 const WIDTH = 200;

@@ -1,4 +1,4 @@
-import type { PackageStatus } from '../src/core/runState';
+import type { PackageStatus } from '../src/core/run/runState';
 import type { PackageLiveStatus } from '../src/protocol';
 
 /**

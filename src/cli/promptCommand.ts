@@ -9,9 +9,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { PlanAnalysis } from '../core/engine';
-import { PromptError, buildPrompt, type UpstreamResult } from '../core/prompt';
-import { attemptDir, attemptFiles, isSafeName, runStateFile, worktreePath } from '../core/runPaths';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import { PromptError, buildPrompt, type UpstreamResult } from '../core/run/prompt';
+import { attemptDir, attemptFiles, isSafeName, runStateFile, worktreePath } from '../core/run/runPaths';
 
 export interface PromptCommandOptions {
   runId?: string;

@@ -20,9 +20,10 @@ import {
   customProfile,
   presetProfile,
   type AgentProfile,
-} from '../core/agents';
-import { analyzePlan, type PlanAnalysis } from '../core/engine';
-import { LockTableStore, isLiveLock, type LockEntry } from '../core/lockTable';
+} from '../core/run/agents';
+import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
+import { LockTableStore } from '../store/lockTableStore';
+import { isLiveLock, type LockEntry } from '../core/run/lockTable';
 import {
   createProgressModel,
   fit,
@@ -39,11 +40,12 @@ import {
   type ProgressEvent,
   type ProgressModel,
   type ProgressPackage,
-} from '../core/progressView';
-import { toReport } from '../core/report';
-import { approvalsFile, leaseFile, reportFiles, runStateFile } from '../core/runPaths';
-import type { PackageRunRecord, RunState } from '../core/runState';
-import { validateRunState, type RunStore } from '../core/runStore';
+} from '../core/present/terminalProgress';
+import { toReport } from '../core/plan/planReport';
+import { approvalsFile, leaseFile, reportFiles, runStateFile } from '../core/run/runPaths';
+import type { PackageRunRecord, RunState } from '../core/run/runState';
+import { validateRunState } from '../core/run/runStateValidation';
+import { type RunStore } from '../store/runStore';
 import {
   LeaseHeldError,
   NotARepositoryError,

@@ -16,9 +16,9 @@
  */
 import * as fs from 'fs';
 import * as readline from 'readline';
-import { analyzePlan } from '../core/engine';
-import { overlap } from '../core/glob';
-import { toDot, toMermaid, toReport, type PlanReport } from '../core/report';
+import { analyzePlan } from '../core/plan/analyze';
+import { overlap } from '../core/plan/glob';
+import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
 import { approveCommand, cancelCommand, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
 import { promptFor } from './promptCommand';
 

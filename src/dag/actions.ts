@@ -3,8 +3,8 @@
  * can do for a package and hands it the ones it does not do itself (Reveal in Plan). Until
  * the run issue (#10) plugs in its own, `unavailableActions` answers honestly.
  */
-import type { RunState } from '../core/runState';
-import type { ActionStates } from '../core/graphView';
+import type { RunState } from '../core/run/runState';
+import type { ActionStates } from '../core/dag/panelModel';
 import { PACKAGE_ACTIONS, type PackageAction } from '../protocol';
 import type { PlanEntry } from '../plan/planRegistry';
 

@@ -1,7 +1,7 @@
 import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
-import { buildPackageDetails, buildPlanView } from '../core/graphView';
-import type { RunState } from '../core/runState';
+import { buildPackageDetails, buildPlanView } from '../core/dag/panelModel';
+import type { RunState } from '../core/run/runState';
 import { revealPackage } from '../plan/commands';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {

@@ -3,8 +3,8 @@
  * Arguments `(format, uri)` skip the pickers (tests, keybindings).
  */
 import * as vscode from 'vscode';
-import { toMermaidFlowchart, toSvg } from '../core/dagLayout/export';
-import { buildPlanView } from '../core/graphView';
+import { toMermaidFlowchart, toSvg } from '../core/dag/export';
+import { buildPlanView } from '../core/dag/panelModel';
 import type { PlanEntry } from '../plan/planRegistry';
 import type { ExportFormat } from '../protocol';
 import type { RunStatusSource } from './runSource';

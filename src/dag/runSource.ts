@@ -3,7 +3,7 @@
  * the engine's own state while this window drives a run, else `RunWatch`'s) the panel uses.
  */
 import type * as vscode from 'vscode';
-import type { RunState } from '../core/runState';
+import type { RunState } from '../core/run/runState';
 
 export interface RunStatusSource {
   /** The latest valid run state of a feature, if any. */

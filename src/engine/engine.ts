@@ -14,17 +14,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expandAgent, decideOutcome, type AgentProfile } from '../core/agents';
-import { auditScope, mergeChanges, toFileChange, type AuditChange } from '../core/audit';
-import { writeAtomic } from '../core/atomicWrite';
-import { analyzePlan, type PlanAnalysis } from '../core/engine';
-import { Emitter, type Event } from '../core/events';
-import { parseStatusZ, statusChange } from '../core/gitParse';
-import { LockTableStore, acquireLocks, expireLocks, releaseLocks } from '../core/lockTable';
-import type { PlanPackage } from '../core/model';
-import { buildPrompt } from '../core/prompt';
-import { readResultRecord, type ResultReadout } from '../core/resultRecord';
-import { buildRunReport } from '../core/runReport';
+import { expandAgent, decideOutcome, type AgentProfile } from '../core/run/agents';
+import { auditScope, mergeChanges, toFileChange, type AuditChange } from '../core/run/audit';
+import { writeAtomic } from '../store/atomicWrite';
+import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
+import { Emitter, type Event } from '../core/util/events';
+import { parseStatusZ, statusChange } from '../core/run/gitParse';
+import { LockTableStore } from '../store/lockTableStore';
+import { acquireLocks, expireLocks, releaseLocks } from '../core/run/lockTable';
+import type { PlanPackage } from '../core/plan/model';
+import { buildPrompt } from '../core/run/prompt';
+import { readResultRecord, type ResultReadout } from '../core/run/resultRecord';
+import { buildRunReport } from '../core/run/runReport';
 import {
   approvalsFile,
   attemptDir,
@@ -37,7 +38,7 @@ import {
   runDir,
   runStateFile,
   worktreePath,
-} from '../core/runPaths';
+} from '../core/run/runPaths';
 import {
   applyEvent,
   createRunState,
@@ -52,9 +53,9 @@ import {
   type RunEvent,
   type RunState,
   type RunStateResult,
-} from '../core/runState';
-import { RunStore } from '../core/runStore';
-import { schedPackagesFromAnalysis, schedule, simulate, type SchedPackage } from '../core/schedule';
+} from '../core/run/runState';
+import { RunStore } from '../store/runStore';
+import { schedPackagesFromAnalysis, schedule, simulate, type SchedPackage } from '../core/run/schedule';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import {
   auditChanges,

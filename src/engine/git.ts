@@ -6,13 +6,13 @@
  *
  * Nothing here loses work: no `--force`, no `reset --hard`, no `clean`, no `branch -D`; the
  * user's branch moves only by `merge --ff-only` in a clean main worktree or by a compare-and-
- * swap `update-ref` when it is checked out nowhere. Porcelain is parsed by src/core/gitParse.ts.
+ * swap `update-ref` when it is checked out nowhere. Porcelain is parsed by src/core/run/gitParse.ts.
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { mergeChanges, toFileChange, type AuditChange } from '../core/audit.js';
-import { parseLsFilesZ, parseMergeTree, parseNameStatusZ, parseStatusZ, parseWorktreeList, splitZ, type WorktreeInfo } from '../core/gitParse.js';
+import { mergeChanges, toFileChange, type AuditChange } from '../core/run/audit.js';
+import { parseLsFilesZ, parseMergeTree, parseNameStatusZ, parseStatusZ, parseWorktreeList, splitZ, type WorktreeInfo } from '../core/run/gitParse.js';
 
 /** The identity of the engine's own commits (commitAll, merges). */
 export const ENGINE_IDENTITY = { name: 'Wave Orchestrator', email: 'waves@localhost' } as const;

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pidExists } from './adopt.js';
-import { writeAtomicSync } from '../core/atomicWrite.js';
+import { writeAtomicSync } from '../store/atomicWrite.js';
 
 export interface LeaseRecord {
   ownerId: string;

@@ -21,9 +21,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { needsInputReason, parseVerdict, VERDICT_PARSERS, type AgentVerdict, type VerdictParserId } from '../core/agents.js';
-import { attemptFiles, type AttemptFiles } from '../core/runPaths.js';
-import { writeAtomicSync } from '../core/atomicWrite.js';
+import { needsInputReason, parseVerdict, VERDICT_PARSERS, type AgentVerdict, type VerdictParserId } from '../core/run/agents.js';
+import { attemptFiles, type AttemptFiles } from '../core/run/runPaths.js';
+import { writeAtomicSync } from '../store/atomicWrite.js';
 
 /** spec.json: what the runner must do (written by the engine before the runner starts). */
 export interface RunnerSpec {

@@ -11,8 +11,8 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeAtomic } from '../core/atomicWrite.js';
-import { verifyLogFile } from '../core/runPaths.js';
+import { writeAtomic } from '../store/atomicWrite.js';
+import { verifyLogFile } from '../core/run/runPaths.js';
 
 export interface CommandStep {
   /** The step's name in the plan. */

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { OWNERSHIP_MEANING, type OwnershipKind } from '../core/ownershipState';
-import { code, escapeMarkdown } from '../core/summary';
+import { OWNERSHIP_MEANING, type OwnershipKind } from '../core/ownership/ownershipState';
+import { code, escapeMarkdown } from '../core/present/planStatusText';
 import { Disposable } from '../util/lifecycle';
 import type { OwnershipModel, OwnershipReport } from './ownershipModel';
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { PathState } from '../core/ownershipState';
+import type { PathState } from '../core/ownership/ownershipState';
 import type { PackageRef } from '../views/wavesTree';
 import { Disposable } from '../util/lifecycle';
 import type { OwnershipModel, OwnershipReport } from './ownershipModel';

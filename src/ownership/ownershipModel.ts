@@ -1,11 +1,11 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { Located } from '../core/model';
-import { OwnerIndex, type IndexedPackage, type ScopeKind } from '../core/ownership';
-import { isLiveLock } from '../core/lockTable';
-import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownershipState';
-import { isActive, type PackageStatus, type RunState } from '../core/runState';
-import { Throttle } from '../core/throttle';
+import type { Located } from '../core/plan/model';
+import { OwnerIndex, type IndexedPackage, type ScopeKind } from '../core/ownership/ownership';
+import { isLiveLock } from '../core/run/lockTable';
+import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownership/ownershipState';
+import { isActive, type PackageStatus, type RunState } from '../core/run/runState';
+import { Throttle } from '../core/util/throttle';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from '../run/runWatch';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';

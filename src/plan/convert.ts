@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { Severity, TextRange } from '../core/model';
-import type { LineIndex } from '../core/text';
+import type { Severity, TextRange } from '../core/plan/model';
+import type { LineIndex } from '../core/plan/text';
 
 /** Core offsets → an editor range, through the analysis' own line index. */
 export function toRange(lines: LineIndex, range: TextRange): vscode.Range {

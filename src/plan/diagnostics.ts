@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Diagnostic as CoreDiagnostic } from '../core/model';
+import type { Diagnostic as CoreDiagnostic } from '../core/plan/model';
 import { Disposable } from '../util/lifecycle';
 import { toRange, toSeverity } from './convert';
 import { PLAN_SELECTOR, type PlanEntry, type PlanRegistry } from './planRegistry';

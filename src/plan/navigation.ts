@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { PlanAnalysis } from '../core/engine';
-import type { Located, PlanPackage } from '../core/model';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import type { Located, PlanPackage } from '../core/plan/model';
 import { Disposable } from '../util/lifecycle';
 import { toRange } from './convert';
 import { PLAN_SELECTOR, type PlanRegistry } from './planRegistry';

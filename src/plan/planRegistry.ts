@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { analyzePlan, type PlanAnalysis } from '../core/engine';
-import { covers } from '../core/glob';
+import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
+import { covers } from '../core/plan/glob';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 
 /** File names that are plans: `work-packages.yaml` and `<name>.work-packages.yaml`. */

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { detectAgents, PRESETS, type AgentProfile } from '../core/agents';
+import { detectAgents, PRESETS, type AgentProfile } from '../core/run/agents';
 import { readRunSettings } from './settings';
 
 function executable(file: string): boolean {

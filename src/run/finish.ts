@@ -5,8 +5,8 @@
  * unmerged or uncommitted (`removeWorktreeIfSafe`, never forced; what stays says why).
  */
 import * as vscode from 'vscode';
-import { worktreePath } from '../core/runPaths';
-import { isActive, type RunState } from '../core/runState';
+import { worktreePath } from '../core/run/runPaths';
+import { isActive, type RunState } from '../core/run/runState';
 import { fastForward, fastForwardOffer, git, removeWorktreeIfSafe } from '../engine/git';
 
 /** Offers the fast-forward; returns what happened, for the tests and the log. */

@@ -2,13 +2,13 @@
  * The run states every view shows (status bar, Waves view, DAG panel), from one place: the
  * engine's own state while this window drives a run (it changes before the file is even
  * written), else what `RunWatch` reads from `.waves/runs/` (a run of `waves run` in a
- * terminal, or of another window). Changes are throttled (`core/throttle.ts`): a lone change
+ * terminal, or of another window). Changes are throttled (`core/util/throttle.ts`): a lone change
  * fires at once, and at most one event per `batchMs` follows, so 200 status changes a second
  * cost a few dozen redraws.
  */
 import * as vscode from 'vscode';
-import type { RunState } from '../core/runState';
-import { Throttle } from '../core/throttle';
+import type { RunState } from '../core/run/runState';
+import { Throttle } from '../core/util/throttle';
 import { Disposable } from '../util/lifecycle';
 import type { RunController } from './runController';
 import type { RunWatch } from './runWatch';

@@ -10,8 +10,8 @@
  * runs an agent twice (the runner refuses an attempt whose `meta.json` exists).
  */
 import * as vscode from 'vscode';
-import { attemptDir, attemptFiles, leaseFile } from '../core/runPaths';
-import { isActive, type RunState } from '../core/runState';
+import { attemptDir, attemptFiles, leaseFile } from '../core/run/runPaths';
+import { isActive, type RunState } from '../core/run/runState';
 import { attemptRunnerPid, isRunnerAlive, readExit } from '../engine/adopt';
 import { readLease, staleReason } from '../engine/lease';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PackageRunRecord } from '../core/runState';
+import type { PackageRunRecord } from '../core/run/runState';
 import { Disposable } from '../util/lifecycle';
 import { git } from '../engine/git';
 

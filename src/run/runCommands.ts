@@ -7,9 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { customProfile } from '../core/agents';
-import { attemptDir, attemptFiles, reportFiles } from '../core/runPaths';
-import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/runSummary';
+import { customProfile } from '../core/run/agents';
+import { attemptDir, attemptFiles, reportFiles } from '../core/run/runPaths';
+import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { RunEngine } from '../engine/engine';
 import type { ActionContext, DagActions } from '../dag/actions';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';

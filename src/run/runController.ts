@@ -8,12 +8,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PlanAnalysis } from '../core/engine';
-import { approvalsFile, leaseFile, runStateFile } from '../core/runPaths';
-import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/runSummary';
-import { applyEvent, type PackageStatus, type RunState } from '../core/runState';
-import { RunStore } from '../core/runStore';
-import type { AgentProfile } from '../core/agents';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import { approvalsFile, leaseFile, runStateFile } from '../core/run/runPaths';
+import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
+import { applyEvent, type PackageStatus, type RunState } from '../core/run/runState';
+import { RunStore } from '../store/runStore';
+import type { AgentProfile } from '../core/run/agents';
 import {
   LeaseHeldError,
   NotARepositoryError,

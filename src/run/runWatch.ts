@@ -1,12 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DirWatch } from '../core/dirWatch';
-import { emptyLockTable, parseLockTable, type LockTable } from '../core/lockTable';
-import { CoalescedReader } from '../core/coalescedReader';
-import { affectsRunFollowers, LOCK_TABLE_NAME, WAVES_FOLDER } from '../core/runPaths';
-import type { RunState } from '../core/runState';
-import { validateRunState } from '../core/runStore';
+import { DirWatch } from '../store/dirWatch';
+import { emptyLockTable, parseLockTable, type LockTable } from '../core/run/lockTable';
+import { CoalescedReader } from '../core/util/coalescedReader';
+import { affectsRunFollowers, LOCK_TABLE_NAME, WAVES_FOLDER } from '../core/run/runPaths';
+import type { RunState } from '../core/run/runState';
+import { validateRunState } from '../core/run/runStateValidation';
 import { Disposable } from '../util/lifecycle';
 
 /** Folders that are not local: after `.waves/` (or its `runs/`) is created, read again this long after. */
@@ -25,7 +25,7 @@ export interface WatchedRun {
  * Follows, read-only, what the run engine writes under each workspace folder: every run
  * state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
  * Each folder has one `CoalescedReader`: any event under `.waves/` — from VS Code's watcher,
- * and for a local folder also from Node's `fs.watch` (`core/dirWatch.ts`) on the folder
+ * and for a local folder also from Node's `fs.watch` (`store/dirWatch.ts`) on the folder
  * itself (`.waves/` appearing), on `.waves/` and on `.waves/runs/`, about 200 ms sooner, which
  * names the entry, so temp files and leases are passed over (`affectsRunFollowers`) — reads
  * the run states and the lock table together (the engine writes both together): at once after

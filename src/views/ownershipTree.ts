@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { IndexedPackage, ScopeKind } from '../core/ownership';
-import { OWNERSHIP_COLORS } from '../core/ownershipState';
-import { plural } from '../core/summary';
+import type { IndexedPackage, ScopeKind } from '../core/ownership/ownership';
+import { OWNERSHIP_COLORS } from '../core/ownership/ownershipState';
+import { plural } from '../core/present/planStatusText';
 import type { OwnershipModel } from '../ownership/ownershipModel';
 import { Disposable } from '../util/lifecycle';
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { RUN_TOOLTIP_COMMANDS, runNeedsAttention, runStatusAccessible, runStatusText, runTooltip, runView } from '../core/runSummary';
-import type { RunState } from '../core/runState';
-import { PLAN_TOOLTIP_COMMANDS, planCounts, planTooltip, statusBarAccessibleText, statusBarText } from '../core/summary';
+import { RUN_TOOLTIP_COMMANDS, runNeedsAttention, runStatusAccessible, runStatusText, runTooltip, runView } from '../core/present/runStatusText';
+import type { RunState } from '../core/run/runState';
+import { PLAN_TOOLTIP_COMMANDS, planCounts, planTooltip, statusBarAccessibleText, statusBarText } from '../core/present/planStatusText';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 

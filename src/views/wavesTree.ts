@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import type { PlanPackage } from '../core/model';
-import { packageRowKey, packageRunAccessible, packageRunText, statusIcon, waveRunText } from '../core/runSummary';
-import { isActive, type PackageRunRecord, type RunState } from '../core/runState';
-import { Throttle } from '../core/throttle';
+import type { PlanPackage } from '../core/plan/model';
+import { packageRowKey, packageRunAccessible, packageRunText, statusIcon, waveRunText } from '../core/present/runStatusText';
+import { isActive, type PackageRunRecord, type RunState } from '../core/run/runState';
+import { Throttle } from '../core/util/throttle';
 import {
   NO_WAVE_WHY,
   criticalPathStandsOut,
@@ -17,7 +17,7 @@ import {
   type AnalysisView,
   type NoWaveReason,
   type PackagePlace,
-} from '../core/summary';
+} from '../core/present/planStatusText';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 

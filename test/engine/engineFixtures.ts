@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { customProfile, type AgentProfile } from '../../src/core/agents';
+import { customProfile, type AgentProfile } from '../../src/core/run/agents';
 import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
 import { git, gitEnv, makeRepo, SCRIPTED_AGENT, tempDir } from './helpers';
 

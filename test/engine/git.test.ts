@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { auditScope } from '../../src/core/audit.js';
+import { auditScope } from '../../src/core/run/audit.js';
 import {
   auditChanges,
   commitAll,

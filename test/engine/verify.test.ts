@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { approvalsFile as approvalsPath, verifyLogFile } from '../../src/core/runPaths.js';
+import { approvalsFile as approvalsPath, verifyLogFile } from '../../src/core/run/runPaths.js';
 import { approve, commandsHash, isApproved, planKey, runVerification, shellFor, VerificationNotApprovedError, type CommandStep } from '../../src/engine/verify.js';
 import { tempDir } from './helpers.js';
 

@@ -13,8 +13,8 @@ import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { renderDagHtml } from '../../src/dag/html';
-import { analyzePlan } from '../../src/core/engine';
-import { buildPlanView } from '../../src/core/graphView';
+import { analyzePlan } from '../../src/core/plan/analyze';
+import { buildPlanView } from '../../src/core/dag/panelModel';
 import type { HostMessage, PackageDetails, PlanMessage } from '../../src/protocol';
 import { generatePlan } from '../../bench/generate';
 

@@ -1,19 +1,19 @@
-// The DAG panel's pure logic (src/core/dagLayout): layout and edge routing, collapse of
+// The DAG panel's pure logic (src/core/dag): layout and edge routing, collapse of
 // large plans, search, keyboard navigation, export. Plain Node.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { analyzePlan } from '../../src/core/engine';
-import { buildPlanView } from '../../src/core/graphView';
-import { buildDisplayGraph, layoutDisplay } from '../../src/core/dagLayout/display';
-import { toMermaidFlowchart, toSvg } from '../../src/core/dagLayout/export';
-import { DEFAULT_LAYOUT, layoutGraph, type Layout, type Point, type Segment } from '../../src/core/dagLayout/layout';
-import { navigate, neighbours } from '../../src/core/dagLayout/navigate';
-import { search } from '../../src/core/dagLayout/search';
+import { analyzePlan } from '../../src/core/plan/analyze';
+import { buildPlanView } from '../../src/core/dag/panelModel';
+import { buildDisplayGraph, layoutDisplay } from '../../src/core/dag/display';
+import { toMermaidFlowchart, toSvg } from '../../src/core/dag/export';
+import { DEFAULT_LAYOUT, layoutGraph, type Layout, type Point, type Segment } from '../../src/core/dag/layout';
+import { navigate, neighbours } from '../../src/core/dag/navigate';
+import { search } from '../../src/core/dag/search';
 import { generatePlan } from '../../bench/generate';
-import type { PackageStatus } from '../../src/core/runState';
+import type { PackageStatus } from '../../src/core/run/runState';
 
 const demo = fs.readFileSync(path.resolve(__dirname, '../../examples/demo/work-packages.yaml'), 'utf8');
 const opts = { ...DEFAULT_LAYOUT, columnWidth: 100, nodeWidth: 60, nodeHeight: 10, nodeGap: 4, laneHeight: 2 };

@@ -13,7 +13,7 @@ export const settings = { 'files.autoSave': 'off', 'workbench.colorTheme': 'Defa
 /** A valid run state (built by the project's own core, so it follows the current format) with wp-api running. */
 function runStateJson(repo) {
   const code = `
-    const core = await import('./src/core/runState.ts');
+    const core = await import('./src/core/run/runState.ts');
     const { applyEvent, createRunState } = core.applyEvent ? core : core.default;
     const now = new Date();
     let s = createRunState({ featureId: 'demo', planFile: 'work-packages.yaml', runId: 'run-1', packageIds: ['wp-contract', 'wp-api', 'wp-web'], now });

@@ -6,8 +6,8 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
-import { serializeLockTable, type LockEntry } from '../../../src/core/lockTable';
-import { applyEvent, createRunState, type RunState } from '../../../src/core/runState';
+import { serializeLockTable, type LockEntry } from '../../../src/core/run/lockTable';
+import { applyEvent, createRunState, type RunState } from '../../../src/core/run/runState';
 import { RunWatch } from '../../../src/run/runWatch';
 import { autoSaveOff, closeEditors, extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
 

@@ -11,8 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
-import { attemptDir } from '../../../src/core/runPaths';
-import type { RunState } from '../../../src/core/runState';
+import { attemptDir } from '../../../src/core/run/runPaths';
+import type { RunState } from '../../../src/core/run/runState';
 import type { RunSession } from '../../../src/run/runController';
 import { extension, Scratch, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 

@@ -1,0 +1,170 @@
+/**
+ * The DAG panel's view model: an analysis (and, when there is one, the run state) turned
+ * into the protocol's `plan` message. Pure; the host adds `seq` and posts it.
+ */
+import type { PlanAnalysis } from '../plan/analyze';
+import type { Diagnostic } from '../plan/model';
+import type { PackageRunRecord } from '../run/runState';
+import type {
+  ActionState,
+  NodeProblems,
+  PackageAction,
+  PackageDetails,
+  PackageLiveStatus,
+  PlanEdge,
+  PlanMessage,
+  PlanNode,
+} from '../../protocol';
+
+export type PlanView = Omit<PlanMessage, 'seq' | 'planUri' | 'runId'>;
+
+/** At most this many problem messages travel with a node (its tooltip). */
+export const MAX_NODE_MESSAGES = 20;
+
+function idleStatus(id: string): PackageLiveStatus {
+  return { id, status: 'pending', attempts: 0, startedAt: null, endedAt: null, exitCode: null };
+}
+
+export function buildPlanView(
+  analysis: PlanAnalysis,
+  planFile: string,
+  records: Readonly<Record<string, PackageRunRecord>> = {},
+): PlanView {
+  const { graph, plan } = analysis;
+  const critical = graph.criticalPath;
+  const onPath = new Set(critical);
+  const criticalEdge = new Set(critical.slice(1).map((id, k) => `${critical[k]}→${id}`));
+  const firstDefinition = new Map<string, (typeof plan.packages)[number]>();
+  for (const p of plan.packages) if (p.id && !firstDefinition.has(p.id)) firstDefinition.set(p.id, p);
+  const problemsOf = new Map<string, NodeProblems>();
+  for (const d of analysis.diagnostics) {
+    if (!d.packageId || d.severity === 'info') continue;
+    let p = problemsOf.get(d.packageId);
+    if (!p) problemsOf.set(d.packageId, (p = { errors: 0, warnings: 0, messages: [] }));
+    if (d.severity === 'error') p.errors++;
+    else p.warnings++;
+    if (p.messages.length < MAX_NODE_MESSAGES) p.messages.push(`${d.severity} ${d.code}: ${d.message}`);
+  }
+  const cycleOf = new Map<string, number>();
+  graph.cycles.forEach((cycle, k) => cycle.forEach((id) => cycleOf.set(id, k)));
+
+  const nodes: PlanNode[] = graph.ids.map((id, i) => {
+    const p = firstDefinition.get(id)!;
+    const record = records[id];
+    const live = record
+      ? { id, status: record.status, attempts: record.attempts, startedAt: record.startedAt, endedAt: record.endedAt, exitCode: record.exitCode }
+      : idleStatus(id);
+    return {
+      ...live,
+      title: p.title ?? '',
+      wave: graph.wave[i],
+      priority: p.priority ?? null,
+      taskType: p.taskType ?? null,
+      onCriticalPath: onPath.has(id),
+      writeScope: p.scope.writeAllow.map((g) => g.value),
+      locks: [...p.locks.files, ...p.locks.keys].map((l) => l.value),
+      problems: problemsOf.get(id) ?? { errors: 0, warnings: 0, messages: [] },
+      unknownDependencies: [...new Set(p.dependsOn.map((d) => d.value).filter((d) => !graph.indexOf.has(d)))],
+      onCycle: cycleOf.has(id),
+    };
+  });
+
+  const edges: PlanEdge[] = [];
+  graph.ids.forEach((id, i) => {
+    for (const j of graph.deps[i]) {
+      const source = graph.ids[j];
+      const cycle = cycleOf.has(id) && cycleOf.get(id) === cycleOf.get(source);
+      edges.push({ id: `dep:${source}→${id}`, kind: 'dependency', source, target: id, critical: criticalEdge.has(`${source}→${id}`), cycle });
+    }
+  });
+  for (const c of analysis.conflicts) {
+    edges.push({
+      id: `conflict:${c.kind}:${c.a}↔${c.b}`,
+      kind: 'conflict',
+      source: c.a,
+      target: c.b,
+      reason: c.kind,
+      witness: c.witness,
+    });
+  }
+
+  const count = (severity: string) => analysis.diagnostics.filter((d) => d.severity === severity).length;
+  return {
+    type: 'plan',
+    featureId: plan.feature?.id ?? null,
+    planFile,
+    nodes,
+    edges,
+    waves: graph.waves.map((w) => [...w]),
+    criticalPath: [...critical],
+    cycles: graph.cycles.map((c) => [...c]),
+    problems: { errors: count('error'), warnings: count('warning') },
+  };
+}
+
+/** What the host can do for the details pane's actions; each says why it can't. */
+export type ActionStates = Record<PackageAction, ActionState>;
+
+/**
+ * The details pane's content for one package, or undefined when the plan has no such
+ * package. `runId` names the run the record comes from.
+ */
+export function buildPackageDetails(
+  analysis: PlanAnalysis,
+  packageId: string,
+  actions: ActionStates,
+  run?: { runId: string; record: PackageRunRecord | undefined },
+): PackageDetails | undefined {
+  const { graph, plan } = analysis;
+  const index = graph.indexOf.get(packageId);
+  const p = plan.packages.find((q) => q.id === packageId);
+  if (index === undefined || !p) return undefined;
+  const r = run?.record;
+  const severity = (d: Diagnostic) => d.severity;
+  return {
+    id: packageId,
+    title: p.title ?? '',
+    description: p.description ?? '',
+    taskType: p.taskType ?? null,
+    priority: p.priority ?? null,
+    wave: graph.wave[index],
+    dependencies: graph.deps[index].map((j) => graph.ids[j]),
+    dependents: graph.dependents[index].map((j) => graph.ids[j]),
+    unknownDependencies: [...new Set(p.dependsOn.map((d) => d.value).filter((d) => !graph.indexOf.has(d)))],
+    scope: {
+      writeAllow: p.scope.writeAllow.map((g) => g.value),
+      readAllow: p.scope.readAllow.map((g) => g.value),
+      deny: p.scope.deny.map((g) => g.value),
+    },
+    locks: { files: p.locks.files.map((l) => l.value), keys: p.locks.keys.map((l) => l.value) },
+    verification: {
+      tier: p.verification?.tier ?? plan.defaults.verificationTierRequired ?? null,
+      steps: (p.verification?.steps ?? []).map((s) => ({ name: s.name, kind: s.kind, command: s.command ?? null })),
+    },
+    timeoutMinutes: p.timeoutMinutes ?? plan.defaults.timeoutMinutes ?? null,
+    retryBudget: p.retryBudget ?? plan.defaults.retryBudget ?? null,
+    problems: analysis.diagnostics
+      .filter((d) => d.packageId === packageId)
+      .map((d) => ({ severity: severity(d), code: d.code, message: d.message, line: analysis.lines.position(d.range.start).line + 1 })),
+    run:
+      run && r
+        ? {
+            runId: run.runId,
+            status: r.status,
+            attempts: r.attempts,
+            startedAt: r.startedAt,
+            endedAt: r.endedAt,
+            exitCode: r.exitCode,
+            signal: r.signal,
+            logFile: r.logFile,
+            worktree: r.worktree,
+            branch: r.branch,
+            verification: r.verification.map((v) => ({ step: v.step, ok: v.ok, detail: v.detail ?? null, at: v.at })),
+            scopeViolations: r.scopeViolations.map((v) => ({ path: v.path, change: v.change })),
+            blockedBy: [...r.blockedBy],
+            lastError: r.lastError,
+          }
+        : null,
+    actions,
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * A fast front end for large plans: `js-yaml` parses the text (about ten times faster than the
+ * `yaml` package) and its node events are turned into the same `yaml` document nodes, with the
+ * same ranges and scalar values, that `parseAllDocuments` would give. The reader walks either.
+ *
+ * It only takes text it can reproduce exactly and gives up (returns undefined) on anything
+ * else, so the reader falls back to the `yaml` package: any YAML error (js-yaml stops at the
+ * first one; `yaml` reports them all, positioned), anchors, aliases, tags, complex keys,
+ * directives and document markers, a byte-order mark, collection keys, pairs inside flow
+ * lists. Scalars are resolved by the `yaml` package's own core-schema tags, so `yes`, `1_000`
+ * or `2026-01-01` stay strings as there. `test/core/plan/fastYaml.test.ts` checks that the reader
+ * gives identical results through both front ends, on real plans and on mutated ones.
+ */
+import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
+import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
+import { isSpace } from './text';
+
+/** Texts at least this long take the fast front end (see `readPlan`'s `parser` option). */
+export const FAST_PARSE_MIN_LENGTH = 64 * 1024;
+
+interface Frame {
+  start: number;
+  children: Built[];
+}
+
+interface Built {
+  node: YamlNode;
+  /** What js-yaml made of it: wrapper events are recognised by carrying the same result. */
+  result: unknown;
+  kind: string | null;
+}
+
+class GiveUp extends Error {}
+
+/** The core schema and default options of a `yaml` document: what its composer resolves with. */
+const defaults = new Document();
+const SCALAR_TAGS = defaults.schema.tags.filter((t) => !t.collection);
+
+/** The document `parseAllDocuments(text)[0]` would give, or undefined when this cannot tell. */
+export function fastParse(text: string): Document.Parsed | undefined {
+  if (text.charCodeAt(0) === 0xfeff || /^(?:---|\.\.\.|%)/m.test(text)) return undefined;
+  const stack: Frame[] = [{ start: 0, children: [] }];
+  try {
+    load(text, {
+      schema: FAILSAFE_SCHEMA,
+      json: false,
+      // js-yaml goes on after a warning (deficient indentation, U+2028 line breaks…); `yaml`
+      // may call the same text an error. Leave it to `yaml`.
+      onWarning() {
+        throw new GiveUp();
+      },
+      listener(event: 'open' | 'close', state: State) {
+        // (js-yaml appends a line break to a text that does not end with one.)
+        if (event === 'open') {
+          stack.push({ start: Math.min(state.position, text.length), children: [] });
+          return;
+        }
+        const frame = stack.pop();
+        if (!frame || stack.length === 0) throw new GiveUp();
+        stack[stack.length - 1].children.push(build(text, frame, state));
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  const top = stack[0].children;
+  if (stack.length !== 1 || top.length !== 1) return undefined;
+  const doc = new Document() as unknown as Document.Parsed;
+  const root = top[0].node;
+  // An empty document: `yaml` gives `contents: null`.
+  doc.contents = (root instanceof Scalar && root.value === null ? null : root) as Document.Parsed['contents'];
+  doc.range = [0, text.length, text.length];
+  return doc;
+}
+
+function build(text: string, frame: Frame, state: State): Built {
+  const kind = (state.kind as string | null) ?? null;
+  const result = state.result;
+  const { children } = frame;
+  // A wrapper event around the node it composed (js-yaml opens twice at some places).
+  if (children.length === 1 && children[0].kind === kind && children[0].result === result && kind !== null) {
+    return children[0];
+  }
+  const position = Math.min(state.position, text.length);
+  const start = skipSpace(text, frame.start, position);
+  const end = trimEnd(text, start, position);
+  const ch = text[start];
+  if (ch === '&' || ch === '*' || ch === '!' || ch === '?') throw new GiveUp();
+  switch (kind) {
+    case 'scalar': {
+      if (children.length > 0 || typeof result !== 'string') throw new GiveUp();
+      // Quoted scalars over several lines: js-yaml is more lenient about their indentation.
+      if ((ch === '"' || ch === "'") && hasLineBreak(text, start, end)) throw new GiveUp();
+      return { node: scalar(text, start, end, result), result, kind };
+    }
+    case null: {
+      if (children.length > 0 || result !== null) throw new GiveUp();
+      // `key:` followed by comment lines: `yaml` places the empty value after them.
+      if (text[skipSpace(text, frame.start, text.length, false)] === '#') throw new GiveUp();
+      const node = new Scalar(null);
+      node.range = [frame.start, frame.start, frame.start];
+      node.source = '';
+      return { node, result, kind };
+    }
+    case 'mapping': {
+      if (children.length % 2 !== 0) throw new GiveUp();
+      const map = new YAMLMap();
+      map.flow = ch === '{';
+      if (map.flow && hasLineBreak(text, start, end)) throw new GiveUp();
+      let at = map.flow ? start + 1 : start;
+      for (let k = 0; k < children.length; k += 2) {
+        const key = children[k].node;
+        const value = children[k + 1].node;
+        if (!(key instanceof Scalar)) throw new GiveUp();
+        // The text between the nodes is exactly what separates them: nothing js-yaml skipped.
+        expectGap(text, at, key.range![0], k === 0 ? '' : map.flow ? ',' : '');
+        expectGap(text, key.range![1], value.range![0], ':');
+        at = value.range![1];
+        map.items.push(new Pair(key, value));
+      }
+      if (map.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
+      else if (children.length === 0) throw new GiveUp();
+      else expectGap(text, at, end, ''); // nothing js-yaml skipped after the last entry
+      const mapEnd = map.flow ? end : lastEnd(text, children, end, start);
+      map.range = [start, mapEnd, mapEnd];
+      return { node: map, result, kind };
+    }
+    case 'sequence': {
+      const seq = new YAMLSeq();
+      seq.flow = ch === '[';
+      if (seq.flow && hasLineBreak(text, start, end)) throw new GiveUp();
+      let at = seq.flow ? start + 1 : start;
+      children.forEach((child, k) => {
+        // `[a: b]`: `yaml` keeps a pair there, js-yaml makes a mapping.
+        if (seq.flow && child.node instanceof YAMLMap && !child.node.flow) throw new GiveUp();
+        const range = child.node.range!;
+        expectGap(text, at, range[0], seq.flow ? (k === 0 ? '' : ',') : '-');
+        at = range[1];
+        seq.items.push(child.node);
+      });
+      if (seq.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', ']');
+      // `- # comment` alone: js-yaml may drop that empty item, `yaml` keeps a null.
+      else if (children.length === 0) throw new GiveUp();
+      else expectGap(text, at, end, '');
+      const seqEnd = seq.flow ? end : lastEnd(text, children, end, start);
+      seq.range = [start, seqEnd, seqEnd];
+      return { node: seq, result, kind };
+    }
+    default:
+      throw new GiveUp();
+  }
+}
+
+/**
+ * Gives up unless `text[from, to)` holds only blanks, line breaks and comments around one
+ * `separator` (none for '', at most one for ',?'), and `text[to]` is `close` when given.
+ */
+function expectGap(text: string, from: number, to: number, separator: '' | ',' | ',?' | ':' | '-', close?: string): void {
+  if (to < from || (close !== undefined && text[to] !== close)) throw new GiveUp();
+  let seen = 0;
+  for (let i = from; i < to; i++) {
+    const c = text[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
+    if (c === '#') {
+      // A comment needs a blank before it (`yaml` reports `"a"#b` as an error).
+      if (i === 0 || !isSpace(text.charCodeAt(i - 1))) throw new GiveUp();
+      i = toLineEnd(text, i, to);
+      continue;
+    }
+    const sep = separator === ',?' ? ',' : separator;
+    if (c !== sep || ++seen > 1) throw new GiveUp();
+  }
+  if ((separator === ',' || separator === ':' || separator === '-') && seen !== 1) throw new GiveUp();
+}
+
+/**
+ * Where a block collection ends: with its last node, as in `yaml` (js-yaml's event ends after
+ * the comment lines and blank lines that follow).
+ */
+function lastEnd(text: string, children: Built[], fallback: number, start: number): number {
+  const last = children[children.length - 1]?.node.range;
+  if (!last) return fallback;
+  // ...and a comment on that last line is the collection's.
+  let i = last[1];
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  let end = last[1];
+  if (text[i] === '#' && i > last[1]) {
+    i = toLineEnd(text, i, text.length);
+    end = trimEnd(text, last[1], i);
+  }
+  // Comment lines after it, indented at least as much as the collection: `yaml` may count them
+  // in, depending on the indentation around. Leave that to it.
+  const column = start - lineStartOf(text, start);
+  i = toLineEnd(text, i, text.length);
+  while (i < text.length) {
+    while (text[i] === '\n' || text[i] === '\r') i++;
+    const lineStart = i;
+    while (text[i] === ' ' || text[i] === '\t') i++;
+    if (text[i] === '#') {
+      if (i - lineStart >= column) throw new GiveUp();
+      i = toLineEnd(text, i, text.length);
+      continue;
+    }
+    if (i < text.length && text[i] !== '\n' && text[i] !== '\r') break;
+  }
+  return end;
+}
+
+/** The first line break at or after `from` (or `limit`). */
+function toLineEnd(text: string, from: number, limit: number): number {
+  let i = from;
+  while (i < limit && text[i] !== '\n' && text[i] !== '\r') i++;
+  return i;
+}
+
+/** Where the line holding `offset` starts (after an LF or a CR). */
+function lineStartOf(text: string, offset: number): number {
+  let i = offset;
+  while (i > 0 && text[i - 1] !== '\n' && text[i - 1] !== '\r') i--;
+  return i;
+}
+
+/** A scalar node as `yaml`'s composer makes it: type from its first character, core-schema value. */
+function scalar(text: string, start: number, end: number, value: string): Scalar {
+  const ch = text[start];
+  const type =
+    ch === '"' ? Scalar.QUOTE_DOUBLE : ch === "'" ? Scalar.QUOTE_SINGLE : ch === '|' ? Scalar.BLOCK_LITERAL : ch === '>' ? Scalar.BLOCK_FOLDED : Scalar.PLAIN;
+  const node = new Scalar(type === Scalar.PLAIN ? resolvePlain(value) : value);
+  node.type = type;
+  node.source = value;
+  node.range = [start, end, end];
+  return node;
+}
+
+/**
+ * A plain scalar's value by the first core-schema tag whose test matches, as `yaml` does (keys
+ * too: the core schema has no key-only tags).
+ */
+function resolvePlain(value: string): unknown {
+  const tag = SCALAR_TAGS.find((t) => t.default === true && t.test?.test(value));
+  if (!tag?.resolve) return value;
+  let failed = false;
+  const resolved = tag.resolve(value, () => (failed = true), defaults.options as never);
+  if (failed) throw new GiveUp();
+  return resolved instanceof Scalar ? resolved.value : resolved;
+}
+
+/** The first position from `from` that is not blank, a line break or a comment. */
+function skipSpace(text: string, from: number, limit: number, comments = true): number {
+  let i = from;
+  while (i < limit) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) i++;
+    else if (comments && c === 0x23 /* # */ && (i === 0 || isSpace(text.charCodeAt(i - 1)))) i = toLineEnd(text, i, limit);
+    else break;
+  }
+  return i;
+}
+
+/** `end` moved back over blanks and line breaks (never before `start`). */
+function trimEnd(text: string, start: number, end: number): number {
+  let e = end;
+  while (e > start && isSpace(text.charCodeAt(e - 1))) e--;
+  return e;
+}
+
+function hasLineBreak(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) return true;
+  }
+  return false;
+}

@@ -1,0 +1,381 @@
+/**
+ * A run as the editor shows it: the status-bar text and tooltip, each wave's "3/5 done",
+ * each package's status icon and "running 1m05s · attempt 2", and — for every run command —
+ * why it cannot act now. Pure: the caller passes the run state, the plan's waves and `now`.
+ */
+import { formatElapsed, modelFromState, progressCounts, type ProgressCounts } from './terminalProgress';
+import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
+import { escapeMarkdown, plural } from './planStatusText';
+
+// ---------------------------------------------------------------------------------------
+// The run as a whole
+
+export type RunPhase = 'none' | 'active' | 'finished';
+/** How a run that is not active ended. */
+export type RunEnding = 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'partial';
+
+export interface RunView {
+  phase: RunPhase;
+  counts: ProgressCounts;
+  /** How many waves the plan has. */
+  waves: number;
+  /** Set when `phase === 'finished'`. */
+  ending: RunEnding | null;
+}
+
+/** The plan's waves as the progress model takes them. */
+function wavePackages(waves: readonly (readonly string[])[]): { id: string; wave: number }[] {
+  return waves.flatMap((ids, k) => ids.map((id) => ({ id, wave: k + 1 })));
+}
+
+/**
+ * The run's phase and counts. `driving`: this window's engine drives the run (then it is
+ * active even between two packages, when none is queued or running).
+ */
+export function runView(state: RunState | undefined, waves: readonly (readonly string[])[], driving = false): RunView {
+  const model = state ? modelFromState(state, wavePackages(waves)) : modelFromState(emptyState(), wavePackages(waves));
+  const counts = progressCounts(model);
+  if (!state || Object.values(state.packages).every((r) => r.status === 'pending' && r.attempts === 0)) {
+    return { phase: driving ? 'active' : 'none', counts, waves: model.waves, ending: null };
+  }
+  const records = Object.values(state.packages);
+  if (driving || records.some((r) => isActive(r.status))) return { phase: 'active', counts, waves: model.waves, ending: null };
+  return { phase: 'finished', counts, waves: model.waves, ending: ending(records) };
+}
+
+function ending(records: readonly PackageRunRecord[]): RunEnding {
+  const has = (s: PackageStatus) => records.some((r) => r.status === s);
+  if (has('interrupted')) return 'interrupted';
+  if (has('failed') || has('scope-violation')) return 'failed';
+  if (has('cancelled')) return 'cancelled';
+  if (records.every((r) => r.status === 'succeeded')) return 'succeeded';
+  return 'partial';
+}
+
+function emptyState(): RunState {
+  return {
+    version: 2,
+    featureId: '',
+    planFile: '',
+    planHash: null,
+    runId: '',
+    createdAt: '',
+    updatedAt: '',
+    packages: {},
+    merges: {},
+    integration: null,
+    history: [],
+  };
+}
+
+const ENDING_ICON: Record<RunEnding, string> = {
+  succeeded: '$(pass)',
+  failed: '$(error)',
+  cancelled: '$(circle-slash)',
+  interrupted: '$(debug-pause)',
+  partial: '$(pass)',
+};
+
+const ENDING_WORDS: Record<RunEnding, string> = {
+  succeeded: 'Run succeeded',
+  failed: 'Run failed',
+  cancelled: 'Run cancelled',
+  interrupted: 'Run interrupted',
+  partial: 'Run ended',
+};
+
+/** The counts worth a glance after the main ones (zero counts left out). */
+function extras(c: ProgressCounts): string[] {
+  const out: string[] = [];
+  if (c.failed) out.push(`${c.failed} failed`);
+  if (c.blocked) out.push(`${c.blocked} blocked`);
+  if (c.needsInput) out.push(`${c.needsInput} need${c.needsInput === 1 ? 's' : ''} input`);
+  return out;
+}
+
+/**
+ * The status-bar text: `$(sync~spin) Wave 2/5 · 3 running · 7/12 done` during a run,
+ * `$(pass) Run succeeded · 12/12 done` (or failed, cancelled, interrupted) after it; '' for none.
+ */
+export function runStatusText(view: RunView): string {
+  const c = view.counts;
+  if (view.phase === 'none') return '';
+  if (view.phase === 'active') {
+    const parts = [`$(sync~spin) Wave ${Math.max(1, c.wave)}/${view.waves}`];
+    if (c.running) parts.push(`${c.running} running`);
+    if (c.verifying) parts.push(`${c.verifying} verifying`);
+    if (!c.running && !c.verifying && c.queued) parts.push(`${c.queued} starting`);
+    parts.push(`${c.done}/${c.total} done`, ...extras(c));
+    return parts.join(' · ');
+  }
+  const e = view.ending ?? 'partial';
+  return [`${ENDING_ICON[e]} ${ENDING_WORDS[e]}`, `${c.succeeded}/${c.total} succeeded`, ...extras(c)].join(' · ');
+}
+
+/** The same for a screen reader: no codicons, whole words. */
+export function runStatusAccessible(view: RunView): string {
+  const text = runStatusText(view).replace(/\$\([^)]*\)\s*/g, '').replace(/ · /g, ', ');
+  return view.phase === 'active' ? `Wave Orchestrator run in progress: ${text}` : `Wave Orchestrator: ${text}`;
+}
+
+/** Whether the status bar deserves the warning colour: a failure, or an agent waiting for a person. */
+export function runNeedsAttention(view: RunView): boolean {
+  return view.phase !== 'none' && (view.counts.failed > 0 || view.counts.needsInput > 0 || view.ending === 'interrupted');
+}
+
+/** Commands the run tooltip links to (nothing a plan's text could add). */
+export const RUN_TOOLTIP_COMMANDS = ['waves.showDag', 'waves.focusView', 'waves.cancelRun', 'waves.showRunReport', 'waves.finishRun', 'waves.resume', 'waves.retryFailed'] as const;
+
+/** The status bar's tooltip (Markdown): the run, its packages by status, and what can be done. */
+export function runTooltip(view: RunView, state: RunState | undefined, title: string, now: number): string {
+  if (!state || view.phase === 'none') return '';
+  const lines = [`**${escapeMarkdown(title)}** — run \`${state.runId}\``, ''];
+  lines.push(runStatusAccessible(view).replace(/^Wave Orchestrator[^:]*: /, ''), '');
+  const byStatus = new Map<PackageStatus, PackageRunRecord[]>();
+  for (const r of Object.values(state.packages)) byStatus.set(r.status, [...(byStatus.get(r.status) ?? []), r]);
+  const order: PackageStatus[] = ['running', 'verifying', 'queued', 'failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled', 'succeeded', 'ready', 'pending'];
+  for (const s of order) {
+    const rs = byStatus.get(s);
+    if (!rs?.length) continue;
+    const shown = rs.slice(0, 8).map((r) => {
+      const time = elapsedOf(r, now);
+      return `\`${escapeMarkdown(r.packageId)}\`${time ? ` ${time}` : ''}${r.needsInput ? ' (needs input)' : ''}`;
+    });
+    lines.push(`- ${STATUS_WORDS[s]}: ${shown.join(', ')}${rs.length > 8 ? `, +${rs.length - 8} more` : ''}`);
+  }
+  lines.push('');
+  const links = ['[Show DAG](command:waves.showDag)', '[Waves view](command:waves.focusView)'];
+  if (view.phase === 'active') links.push('[Cancel run](command:waves.cancelRun)');
+  else {
+    links.push('[Run report](command:waves.showRunReport)');
+    if (view.ending === 'interrupted' || view.ending === 'cancelled') links.push('[Resume](command:waves.resume)');
+    if (view.ending === 'failed') links.push('[Retry failed](command:waves.retryFailed)');
+    if (state.integration) links.push('[Finish run](command:waves.finishRun)');
+  }
+  lines.push(links.join(' · '));
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------
+// Waves and packages
+
+export const STATUS_WORDS: Record<PackageStatus, string> = {
+  pending: 'pending',
+  ready: 'ready',
+  queued: 'queued',
+  running: 'running',
+  verifying: 'verifying',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  blocked: 'blocked',
+  cancelled: 'cancelled',
+  interrupted: 'interrupted',
+  'scope-violation': 'out of scope',
+};
+
+/** `3/5 done · 2 running` for a wave's packages; '' when the run has not touched them. */
+export function waveRunText(state: RunState | undefined, ids: readonly string[]): string {
+  if (!state) return '';
+  const records = ids.map((id) => state.packages[id]).filter((r): r is PackageRunRecord => r !== undefined);
+  if (records.every((r) => r.status === 'pending' && r.attempts === 0)) return '';
+  const done = records.filter((r) => isTerminal(r.status)).length;
+  const parts = [`${done}/${ids.length} done`];
+  const running = records.filter((r) => r.status === 'running' || r.status === 'verifying').length;
+  const failed = records.filter((r) => r.status === 'failed' || r.status === 'scope-violation' || r.status === 'interrupted').length;
+  if (running) parts.push(`${running} running`);
+  if (failed) parts.push(`${failed} failed`);
+  return parts.join(' · ');
+}
+
+/**
+ * What a package's row shows of its run, apart from the elapsed time that ticks on: two
+ * records with the same key draw the same row, so a view redraws only rows whose key changed.
+ */
+export function packageRowKey(record: PackageRunRecord | undefined): string {
+  return record ? [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : ''].join('|') : '';
+}
+
+/** `1m05s` of the current attempt (running) or of the last one (ended); '' before any start. */
+export function elapsedOf(record: PackageRunRecord, now: number): string {
+  if (!record.startedAt) return '';
+  const start = Date.parse(record.startedAt);
+  const end = record.endedAt && isTerminal(record.status) ? Date.parse(record.endedAt) : now;
+  if (Number.isNaN(start) || Number.isNaN(end)) return '';
+  return formatElapsed(end - start);
+}
+
+/** A package's run in a few words: `running 1m05s · attempt 2`, `failed after 12s`, `needs input`. */
+export function packageRunText(record: PackageRunRecord | undefined, now: number): string {
+  if (!record || (record.status === 'pending' && record.attempts === 0)) return '';
+  const time = elapsedOf(record, now);
+  const parts: string[] = [];
+  if (record.needsInput) parts.push('needs input');
+  else if (isActive(record.status)) parts.push(time && record.status !== 'queued' ? `${STATUS_WORDS[record.status]} ${time}` : STATUS_WORDS[record.status]);
+  else parts.push(time && isTerminal(record.status) && record.status !== 'blocked' ? `${STATUS_WORDS[record.status]} after ${time}` : STATUS_WORDS[record.status]);
+  if (record.attempts > 1) parts.push(`attempt ${record.attempts}`);
+  return parts.join(' · ');
+}
+
+/**
+ * A codicon and a theme colour id for each status: the one map behind the tree, the terminals
+ * and the DAG panel (which draws them with `codiconClasses`). `~spin` is VS Code's spinning
+ * modifier.
+ */
+export const STATUS_ICONS: Record<PackageStatus, { icon: string; color: string | null }> = {
+  pending: { icon: 'circle-outline', color: null },
+  ready: { icon: 'circle-large-outline', color: null },
+  queued: { icon: 'clock', color: 'charts.blue' },
+  running: { icon: 'sync~spin', color: 'charts.blue' },
+  verifying: { icon: 'beaker', color: 'charts.blue' },
+  succeeded: { icon: 'pass-filled', color: 'testing.iconPassed' },
+  failed: { icon: 'error', color: 'testing.iconFailed' },
+  blocked: { icon: 'debug-stackframe-dot', color: 'disabledForeground' },
+  cancelled: { icon: 'circle-slash', color: 'disabledForeground' },
+  interrupted: { icon: 'debug-pause', color: 'editorWarning.foreground' },
+  'scope-violation': { icon: 'shield', color: 'testing.iconFailed' },
+};
+
+/** The CSS classes of a codicon id for a webview: `sync~spin` → `codicon codicon-sync codicon-modifier-spin`. */
+export function codiconClasses(icon: string): string {
+  const [name, modifier] = icon.split('~');
+  return `codicon codicon-${name}${modifier ? ` codicon-modifier-${modifier}` : ''}`;
+}
+
+/** The icon of a package's record: a bell while its agent waits for a person. */
+export function statusIcon(record: PackageRunRecord): { icon: string; color: string | null } {
+  if (record.needsInput) return { icon: 'bell-dot', color: 'editorWarning.foreground' };
+  return STATUS_ICONS[record.status];
+}
+
+/** Screen-reader words for a package's run state. */
+export function packageRunAccessible(record: PackageRunRecord | undefined, now: number): string {
+  const text = packageRunText(record, now);
+  return text ? `run: ${text}` : '';
+}
+
+// ---------------------------------------------------------------------------------------
+// Why a command cannot act
+
+export type RunCommand =
+  | 'runPlan'
+  | 'runWave'
+  | 'runPackage'
+  | 'cancelRun'
+  | 'cancelPackage'
+  | 'retryFailed'
+  | 'resume'
+  | 'showPrompt'
+  | 'openWorktree'
+  | 'openTerminal'
+  | 'showRunReport'
+  | 'finishRun'
+  | 'cleanUpWorktrees'
+  | 'showChanges';
+
+export interface CommandFacts {
+  /** The workspace is trusted (processes may start). */
+  trusted: boolean;
+  /** Errors in the plan (0: it can run). */
+  planErrors: number;
+  /** The plan's feature id, when it has one. */
+  featureId: string | undefined;
+  /** The feature's run state, if any. */
+  state: RunState | undefined;
+  /** This window's engine drives the feature's run. */
+  driving: boolean;
+  /** Someone else (`waves run`, another window) drives it: who, for a person. */
+  drivenElsewhere: string | null;
+  /** Each package's dependencies (plan order). */
+  dependsOn: (packageId: string) => readonly string[];
+  /** The package ids of a 1-based wave. */
+  waveIds: (wave: number) => readonly string[];
+}
+
+export interface CommandTarget {
+  packageId?: string;
+  wave?: number;
+}
+
+const RESTRICTED = 'Restricted Mode: runs start agents and git, which an untrusted workspace does not allow. Trust the workspace first.';
+
+/** Why `command` cannot act now, for a person; null when it can. Host-only facts (a file exists, a terminal is open) are the caller's. */
+export function whyNot(command: RunCommand, facts: CommandFacts, target: CommandTarget = {}): string | null {
+  const { state } = facts;
+  const going = facts.driving ? 'a run of this plan is going in this window' : facts.drivenElsewhere ? `a run of this plan is going (${facts.drivenElsewhere})` : null;
+  const record = target.packageId !== undefined ? state?.packages[target.packageId] : undefined;
+  const starts = command === 'runPlan' || command === 'runWave' || command === 'runPackage' || command === 'retryFailed' || command === 'resume';
+  if (starts || command === 'cleanUpWorktrees' || command === 'finishRun') {
+    if (!facts.trusted) return RESTRICTED;
+  }
+  if (starts) {
+    if (!facts.featureId) return 'the plan has no feature.id: a run is named after it';
+    if (facts.planErrors > 0) return `the plan has ${plural(facts.planErrors, 'error')}: fix ${facts.planErrors === 1 ? 'it' : 'them'} first`;
+    if (going) return `${going}; cancel it or wait for its end`;
+  }
+  switch (command) {
+    case 'runPlan':
+      return null;
+    case 'runWave': {
+      if (target.wave === undefined) return 'no wave given';
+      const ids = facts.waveIds(target.wave);
+      if (ids.length === 0) return `the plan has no wave ${target.wave}`;
+      return unmetDependencies(facts, ids);
+    }
+    case 'runPackage': {
+      if (target.packageId === undefined) return 'no package given';
+      return unmetDependencies(facts, [target.packageId]);
+    }
+    case 'retryFailed': {
+      const failed = state ? Object.values(state.packages).filter((r) => r.status === 'failed' || r.status === 'scope-violation') : [];
+      return failed.length ? null : 'nothing failed in the last run';
+    }
+    case 'resume': {
+      // Nobody drives it (checked above), so a package still marked active stopped with its driver.
+      const left = state ? Object.values(state.packages).filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || isActive(r.status)) : [];
+      return left.length ? null : 'the run has nothing interrupted or cancelled to resume';
+    }
+    case 'cancelRun':
+      return going ? null : 'no run of this plan is going';
+    case 'cancelPackage': {
+      if (!going) return 'no run of this plan is going';
+      if (!record) return `${target.packageId ?? 'the package'} is not part of the run`;
+      return isTerminal(record.status) ? `${record.packageId} is ${STATUS_WORDS[record.status]} already` : null;
+    }
+    case 'showPrompt':
+      return facts.planErrors > 0 ? `the plan has ${plural(facts.planErrors, 'error')}` : null;
+    case 'openWorktree':
+      if (!record || !record.worktree) return `${target.packageId ?? 'the package'} has no worktree yet: it has not started`;
+      return null;
+    case 'openTerminal':
+      if (!record || record.attempts === 0) return `${target.packageId ?? 'the package'} has not started`;
+      return null;
+    case 'showChanges':
+      if (!record || !record.baseSha) return `${target.packageId ?? 'the package'} has not started`;
+      if (isActive(record.status) && record.status !== 'verifying') return `${record.packageId} is still ${STATUS_WORDS[record.status]}; its changes are reviewed when its attempt ends`;
+      return null;
+    case 'showRunReport':
+      if (!state) return 'this plan has not been run';
+      return going ? 'the run is still going: its report is written at the end' : null;
+    case 'finishRun':
+      if (!state?.integration) return 'nothing to finish: the run has no integration branch yet';
+      if (going) return `${going}: finish it when it ends`;
+      if (!Object.values(state.merges).some((m) => m.status === 'merged')) return 'no package was merged into the integration branch';
+      return null;
+    case 'cleanUpWorktrees':
+      if (!state) return 'this plan has not been run';
+      return going ? `${going}: its worktrees are in use` : null;
+  }
+}
+
+/** Why packages cannot start yet: a dependency outside them that has not succeeded. */
+function unmetDependencies(facts: CommandFacts, ids: readonly string[]): string | null {
+  const inside = new Set(ids);
+  for (const id of ids) {
+    for (const dep of facts.dependsOn(id)) {
+      if (inside.has(dep)) continue;
+      const status = facts.state?.packages[dep]?.status ?? 'pending';
+      if (status !== 'succeeded') return `${id} needs ${dep} to succeed first (it is ${STATUS_WORDS[status]}): run the plan, or ${dep} first`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,296 @@
+/**
+ * The prompt of one package (seed 000's contract): its task, the upstream contracts as
+ * concrete paths, what it owns, what its dependents expect of it, how it is verified and
+ * how it reports — Markdown, in the order docs/run-engine.md "Prompt" gives.
+ *
+ * Pure and deterministic: the same input gives the same bytes (no clock, no randomness,
+ * no machine-dependent order). No `vscode`.
+ */
+import type { PlanAnalysis } from '../plan/analyze';
+import type { PlanPackage, VerificationTier } from '../plan/model';
+
+export interface UpstreamResult {
+  packageId: string;
+  /** Absolute path of the dependency's result record (its last attempt's), or null when there is none. */
+  resultFile: string | null;
+  /** What the audit saw it change: repo-relative paths, or `{path, change}` records. */
+  changedFiles: readonly (string | { path: string; change?: string })[];
+}
+
+export interface PromptInput {
+  analysis: Pick<PlanAnalysis, 'plan' | 'graph'>;
+  packageId: string;
+  featureId: string;
+  runId: string;
+  repoRoot: string;
+  /** Where the agent works: the package's worktree, or the main tree for `mode: shared`. */
+  worktree: string;
+  /** Where the agent writes its result record. */
+  resultFile: string;
+  upstream: readonly UpstreamResult[];
+}
+
+export class PromptError extends Error {}
+
+const TIER_MEANING: Record<VerificationTier, string> = {
+  A: 'full: unit and integration tests and linting',
+  B: 'CI: the checks the CI pipeline runs',
+  C: 'static: linting and schema validation only',
+};
+
+/** The package's prompt. Throws `PromptError` when the package is not in the plan. */
+export function buildPrompt(input: PromptInput): string {
+  const { plan } = input.analysis;
+  const pkg = plan.packages.find((p) => p.id === input.packageId);
+  if (!pkg) throw new PromptError(`the plan has no package "${input.packageId}"${plan.packages.length ? ` (its packages: ${plan.packages.map((p) => p.id).join(', ')})` : ''}`);
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  const para = (s: string) => out.push(s, '');
+  /** A blank line, unless the last line is one already. */
+  const blank = () => {
+    if (out[out.length - 1] !== '') out.push('');
+  };
+
+  const waveCount = input.analysis.graph?.waves?.length ?? 0;
+  const wave = input.analysis.graph?.waves?.findIndex((w) => w.includes(pkg.id)) ?? -1;
+  const feature = plan.feature?.title ? `${code(input.featureId)} (${flat(plan.feature.title)})` : code(input.featureId);
+  line(`# Work package ${code(pkg.id)}${pkg.title ? `: ${flat(pkg.title)}` : ''}`);
+  line();
+  line(
+    [`Feature ${feature}`, `run ${code(input.runId)}`, pkg.taskType ? `task type ${code(pkg.taskType)}` : null, wave >= 0 ? `wave ${wave + 1} of ${waveCount}` : null]
+      .filter(Boolean)
+      .join(' · '),
+  );
+  line();
+  line('Other agents work on other packages of this feature at the same time. Do this package only,');
+  line('stay inside its scope, and build against the contracts below, not against guesses.');
+
+  // Task -------------------------------------------------------------------------------
+  line();
+  line('## Task');
+  line();
+  if (pkg.title) para(`**${flat(pkg.title)}**`);
+  if (pkg.description) para(pkg.description.trim());
+  if (!pkg.title && !pkg.description) para('The plan gives this package no title or description: see the downstream obligations and the verification below.');
+  const mode = pkg.worktree?.mode ?? 'isolated';
+  line(
+    mode === 'shared'
+      ? `Work in ${code(input.worktree)}: the repository's working tree, shared with other packages — touch nothing outside your scope.`
+      : `Work in ${code(input.worktree)}: your own git worktree. Commit your work there when you are done; the engine merges it.`,
+  );
+  line(`Paths below are relative to that directory (the repository root is ${code(input.repoRoot)}).`);
+  if (pkg.timeoutMinutes !== undefined) line(`Time limit: ${pkg.timeoutMinutes} minutes; after that you are stopped.`);
+
+  // Upstream ---------------------------------------------------------------------------
+  line();
+  line('## Upstream contracts');
+  line();
+  line('Read these first. They are the real, finished outputs you build on.');
+  line();
+  if (plan.contractFiles.length) {
+    line("The plan's contract files:");
+    for (const f of plan.contractFiles) line(`- ${code(f.value)}`);
+  } else line('The plan names no contract files.');
+  line();
+  const deps = unique(pkg.dependsOn.map((d) => d.value));
+  if (!deps.length) line('This package depends on no other package.');
+  else {
+    line('What the packages this one depends on produced:');
+    for (const dep of deps) {
+      const up = input.upstream.find((u) => u.packageId === dep);
+      const other = plan.packages.find((p) => p.id === dep);
+      line();
+      line(`### ${code(dep)}${other?.title ? ` — ${flat(other.title)}` : ''}`);
+      line();
+      line(`- Result record: ${up?.resultFile ? code(up.resultFile) : 'none was written'}`);
+      const files = up ? unique(up.changedFiles.map((f) => (typeof f === 'string' ? f : f.path))).sort(compare) : [];
+      if (files.length) {
+        line('- Files it changed:');
+        for (const f of files) line(`  - ${code(f)}`);
+      } else line(`- Files it changed: ${up ? 'none recorded' : 'not known yet'}`);
+      if (other?.outputs?.artifacts.length) line(`- Artifacts it was to produce: ${other.outputs.artifacts.map(code).join(', ')}`);
+      if (other?.outputs?.resultKeys.length) line(`- Result keys it reports (in its result record): ${other.outputs.resultKeys.map(code).join(', ')}`);
+    }
+  }
+
+  // Ownership --------------------------------------------------------------------------
+  line();
+  line('## Ownership');
+  line();
+  globList(line, 'You may create, change or delete only files matching', pkg.scope.writeAllow.map((g) => g.value), 'nothing: this package may not change any file');
+  globList(line, 'You may read', pkg.scope.readAllow.map((g) => g.value), 'anything in the repository');
+  if (pkg.scope.deny.length) globList(line, 'Never change, whatever the rules above allow', pkg.scope.deny.map((g) => g.value), '');
+  const lockFiles = pkg.locks.files.map((l) => l.value);
+  const lockKeys = pkg.locks.keys.map((l) => l.value);
+  if (lockFiles.length || lockKeys.length) {
+    const ttl = pkg.locks.ttlMinutes ?? plan.defaults.lockTtlMinutes;
+    line(`Locks held for this package while it runs${ttl !== undefined ? ` (for at most ${ttl} minutes)` : ''}${pkg.locks.reason ? ` — ${flat(pkg.locks.reason)}` : ''}:`);
+    for (const f of lockFiles) line(`- file ${code(f)}`);
+    for (const k of lockKeys) line(`- key ${code(k)}`);
+    line();
+    line('No other package changes these while you hold them.');
+    line();
+  }
+  line('When you stop, every change in your tree — committed, uncommitted and untracked, deletions');
+  line('included — is compared with these patterns. A change outside what you may change, or in a');
+  line('path you must not touch, marks this package `scope-violation`: nothing of it is merged and');
+  line('the packages that depend on it do not start. If the task needs a change outside your scope,');
+  line('do not make it: say so in the result record (`status: "blocked"`, with the path and why in');
+  line('`notes`). Do not delete files you did not create unless the task says so.');
+
+  // Downstream -------------------------------------------------------------------------
+  line();
+  line('## Downstream obligations');
+  line();
+  const keys = pkg.outputs?.resultKeys ?? [];
+  const artifacts = pkg.outputs?.artifacts ?? [];
+  if (artifacts.length) {
+    line('Files this package must produce:');
+    for (const a of artifacts) line(`- ${code(a)}`);
+    line();
+  }
+  if (keys.length) {
+    line('Result keys this package must report (in `result_keys` of its result record):');
+    for (const k of keys) line(`- ${code(k)}`);
+    line();
+  }
+  const dependents = plan.packages.filter((p) => p.id !== pkg.id && p.dependsOn.some((d) => d.value === pkg.id));
+  if (!dependents.length) line('No package depends on this one.');
+  else {
+    line('Packages that start from your result (build what they need):');
+    for (const d of dependents) {
+      blank();
+      line(`### ${code(d.id)}${d.title ? ` — ${flat(d.title)}` : ''}`);
+      line();
+      if (d.taskType) para(`Task type: ${code(d.taskType)}`);
+      if (d.description) para(quote(d.description));
+      if (d.inputs !== undefined && !isEmpty(d.inputs)) {
+        line('Its inputs:');
+        line();
+        line(fenced(JSON.stringify(d.inputs, null, 2), 'json'));
+        line();
+      }
+      if (d.outputs?.resultKeys.length) para(`It must report: ${d.outputs.resultKeys.map(code).join(', ')}`);
+    }
+    while (out[out.length - 1] === '') out.pop();
+  }
+  if (pkg.inputs !== undefined && !isEmpty(pkg.inputs)) {
+    line();
+    line('Inputs the plan hands to this package:');
+    line();
+    line(fenced(JSON.stringify(pkg.inputs, null, 2), 'json'));
+  }
+
+  // Verification -----------------------------------------------------------------------
+  line();
+  line('## Verification');
+  line();
+  const tier = pkg.verification?.tier ?? plan.defaults.verificationTierRequired;
+  if (tier) para(`Required tier: ${tier} (${TIER_MEANING[tier]}).`);
+  const steps = pkg.verification?.steps ?? [];
+  if (!steps.length) line('The plan gives no verification steps for this package.');
+  else {
+    line('Steps (run the commands yourself before you stop — after you exit, the engine runs every');
+    line('`command` step in your working directory and the package fails if one fails):');
+    line();
+    steps.forEach((s, k) => {
+      const head = `${k + 1}. ${s.name ? flat(s.name) : '(unnamed)'}${s.kind ? ` (${flat(s.kind)})` : ''}`;
+      line(s.command !== undefined ? `${head}: ${code(s.command)}` : head);
+    });
+  }
+
+  // Result record ----------------------------------------------------------------------
+  line();
+  line('## Result record');
+  line();
+  line(`When you stop — done, partly done or blocked — write this JSON file: ${code(input.resultFile)}`);
+  line('(it is not part of your change: do not commit it or copy it into the tree). Fields:');
+  line();
+  line('- `version`: `1`; `package_id`: ' + code(JSON.stringify(pkg.id)));
+  line('- `status`: `"done"` (the task is complete), `"partial"` (say what is left in `pending_actions`)');
+  line('  or `"blocked"` (say why in `notes`)');
+  line('- `files_modified`: the paths you created, changed or deleted, relative to the repository root');
+  line('- `decisions`: `{"decision", "rationale"}` for choices the packages after you must know');
+  line('- `pending_actions`: what is left for a person or a later package');
+  line(`- \`result_keys\`: ${keys.length ? `a value for each of ${keys.map(code).join(', ')}` : 'values a later package needs (may be empty)'}`);
+  line('- `notes`: anything else');
+  line();
+  line('For example:');
+  line();
+  const example = {
+    version: 1,
+    package_id: pkg.id,
+    status: 'done',
+    files_modified: exampleFiles(pkg),
+    decisions: [{ decision: 'What you chose', rationale: 'Why' }],
+    pending_actions: [],
+    result_keys: Object.fromEntries(keys.map((k) => [k, '<value>'])),
+    notes: '',
+  };
+  line(fenced(JSON.stringify(example, null, 2), 'json'));
+  line();
+  line('A run in which you exit without changing anything and without this file counts as failed.');
+  return out.join('\n') + '\n';
+}
+
+function exampleFiles(pkg: PlanPackage): string[] {
+  const first = pkg.scope.writeAllow[0]?.value;
+  if (!first) return [];
+  const literal = first.replace(/[*?[{].*$/, '').replace(/\/$/, '');
+  return [literal === first ? first : `${literal ? literal + '/' : ''}example.ts`];
+}
+
+function globList(line: (s?: string) => void, head: string, globs: readonly string[], none: string): void {
+  if (!globs.length) {
+    if (none) {
+      line(`${head}: ${none}.`);
+      line();
+    }
+    return;
+  }
+  line(`${head}:`);
+  for (const g of globs) line(`- ${code(g)}`);
+  line();
+}
+
+/** An inline code span that shows `s` exactly, whatever backticks it holds. */
+export function code(s: string): string {
+  const text = flat(s);
+  if (text === '') return '` `';
+  const longest = Math.max(0, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** A fenced block whose fence is longer than any backtick run in `body`. */
+function fenced(body: string, lang: string): string {
+  const longest = Math.max(0, ...Array.from(body.matchAll(/`+/g), (m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}\n${body}\n${fence}`;
+}
+
+function quote(text: string): string {
+  return text
+    .trim()
+    .split(/\r?\n/)
+    .map((l) => (l ? `> ${l}` : '>'))
+    .join('\n');
+}
+
+/** One line: newlines and other control characters become spaces. */
+function flat(s: string): string {
+  return String(s).replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+}
+
+function isEmpty(v: unknown): boolean {
+  return (Array.isArray(v) && v.length === 0) || (v !== null && typeof v === 'object' && Object.keys(v).length === 0);
+}
+
+function unique(xs: readonly string[]): string[] {
+  return [...new Set(xs)];
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

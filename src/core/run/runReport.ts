@@ -1,0 +1,380 @@
+/**
+ * The run report (`report.md` + `report.json`): each package's outcome, the merged result
+ * records, and the time metrics of the run (docs/run-engine.md "Report").
+ *
+ * Time metrics, from the packages' actual `startedAt` → `endedAt` (the last attempt's):
+ * - wall time: first start → last end;
+ * - sum of package times (the busy time);
+ * - achieved speed-up: sum / wall;
+ * - critical-path time: the longest chain of dependencies, weighted by actual durations;
+ * - idle slots: cap × wall − busy (slot-milliseconds the cap allowed but nothing used).
+ *
+ * The input is deliberately narrow (the fields of a package record every run-state version
+ * has), so the report does not change when the run state does. Pure and deterministic.
+ */
+import { covers } from '../plan/glob';
+import { mergeResults, type MergedResults, type ResultReadout } from './resultRecord';
+
+/** The package-record fields the report reads. */
+export interface ReportPackageRecord {
+  status: string;
+  attempts: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  exitCode: number | null;
+  lastError: string | null;
+  scopeViolations?: readonly { path: string; change: string }[];
+  changedFiles?: readonly { path: string; change: string }[];
+  resultFile?: string | null;
+}
+
+export interface ReportState {
+  featureId: string;
+  runId: string;
+  planFile?: string;
+  createdAt?: string;
+  packages: Record<string, ReportPackageRecord>;
+  merges?: Record<string, { status: string; files?: readonly string[] }>;
+}
+
+/** The plan facts the report reads: ids, titles, dependencies, expected result keys. */
+export interface ReportPlan {
+  plan: {
+    feature?: { id?: string; title?: string };
+    packages: readonly {
+      id: string;
+      title?: string;
+      dependsOn: readonly { value: string }[];
+      outputs?: { resultKeys: readonly string[] };
+      /** The package's write scope; a changed file no package's write scope covers is "unowned". */
+      scope?: { writeAllow: readonly { value: string }[] };
+    }[];
+  };
+}
+
+export interface RunReportInput {
+  state: ReportState;
+  analysis: ReportPlan;
+  /** The result records read for each package (missing key: none read). */
+  results: Record<string, ResultReadout>;
+  maxParallel: number;
+}
+
+export interface ReportPackage {
+  id: string;
+  title: string | null;
+  status: string;
+  attempts: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+  lastError: string | null;
+  violations: { path: string; change: string }[];
+  changedFiles: { path: string; change: string }[];
+  merge: string | null;
+  resultFile: string | null;
+  resultStatus: string | null;
+  resultWarnings: string[];
+  /** `outputs.result_keys` the result record does not give. */
+  missingResultKeys: string[];
+}
+
+export interface RunMetrics {
+  maxParallel: number;
+  /** First start → last end; null when no package both started and ended. */
+  wallMs: number | null;
+  sumMs: number;
+  /** sum / wall; null without a wall time. */
+  speedUp: number | null;
+  criticalPathMs: number;
+  /** The packages of that chain, first to last. */
+  criticalPath: string[];
+  /** cap × wall − busy; null without a wall time. */
+  idleSlotMs: number | null;
+  /** Packages counted (both times known). */
+  timedPackages: number;
+}
+
+export interface RunReportJson {
+  version: 1;
+  featureId: string;
+  featureTitle: string | null;
+  runId: string;
+  planFile: string | null;
+  counts: Record<string, number>;
+  packages: ReportPackage[];
+  metrics: RunMetrics;
+  merged: MergedResults;
+  /**
+   * Files a package changed that no package of the plan may write (issue #8's "unowned
+   * writes"), sorted by path. Empty when the plan says nothing about scopes.
+   */
+  unownedWrites: { path: string; change: string; packageId: string }[];
+}
+
+export function buildRunReport(input: RunReportInput): { json: RunReportJson; markdown: string } {
+  const { state, analysis } = input;
+  const planPackages = analysis.plan.packages.filter((p) => p.id !== '');
+  const ids = [...new Set([...planPackages.map((p) => p.id), ...Object.keys(state.packages).sort(compare)])];
+  const planById = new Map(planPackages.map((p) => [p.id, p]));
+  const packages: ReportPackage[] = [];
+  for (const id of ids) {
+    const rec = own(state.packages, id);
+    const plan = planById.get(id);
+    const readout = own(input.results, id);
+    const record = readout?.record ?? null;
+    const duration = rec ? durationOf(rec) : null;
+    packages.push({
+      id,
+      title: plan?.title ?? null,
+      status: rec?.status ?? (plan ? 'not in run' : 'not in plan'),
+      attempts: rec?.attempts ?? 0,
+      startedAt: rec?.startedAt ?? null,
+      endedAt: rec?.endedAt ?? null,
+      durationMs: duration,
+      exitCode: rec?.exitCode ?? null,
+      lastError: rec?.lastError ?? null,
+      violations: [...(rec?.scopeViolations ?? [])].map((v) => ({ path: v.path, change: v.change })),
+      changedFiles: [...(rec?.changedFiles ?? [])].map((v) => ({ path: v.path, change: v.change })),
+      merge: own(state.merges ?? {}, id)?.status ?? null,
+      resultFile: rec?.resultFile ?? null,
+      resultStatus: record?.status ?? null,
+      resultWarnings: readout ? [...readout.warnings] : [],
+      missingResultKeys: record && plan?.outputs ? plan.outputs.resultKeys.filter((k) => !Object.prototype.hasOwnProperty.call(record.result_keys, k)) : [],
+    });
+  }
+  const counts: Record<string, number> = {};
+  for (const p of packages) counts[p.status] = (counts[p.status] ?? 0) + 1;
+  const sortedCounts = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => compare(a, b)));
+
+  const metrics = timeMetrics(packages, planPackages, input.maxParallel);
+  const merged = mergeResults(ids.map((id) => ({ packageId: id, record: own(input.results, id)?.record ?? null })));
+  const json: RunReportJson = {
+    version: 1,
+    featureId: state.featureId,
+    featureTitle: analysis.plan.feature?.title ?? null,
+    runId: state.runId,
+    planFile: state.planFile ?? null,
+    counts: sortedCounts,
+    packages,
+    metrics,
+    merged,
+    unownedWrites: unownedWrites(packages, planPackages),
+  };
+  return { json, markdown: markdown(json) };
+}
+
+/** Changed files (audited changes and scope violations) that no package's write scope covers. */
+function unownedWrites(packages: readonly ReportPackage[], plan: ReportPlan['plan']['packages']): RunReportJson['unownedWrites'] {
+  const globs = plan.flatMap((p) => (p.scope?.writeAllow ?? []).map((g) => g.value));
+  if (!plan.some((p) => p.scope)) return [];
+  const seen = new Set<string>();
+  const out: RunReportJson['unownedWrites'] = [];
+  for (const p of packages) {
+    for (const c of [...p.changedFiles, ...p.violations]) {
+      const key = `${p.id}\0${c.path}`;
+      if (seen.has(key) || globs.some((g) => covers(g, c.path))) continue;
+      seen.add(key);
+      out.push({ path: c.path, change: c.change, packageId: p.id });
+    }
+  }
+  return out.sort((a, b) => compare(a.path, b.path) || compare(a.packageId, b.packageId));
+}
+
+function own<T>(obj: Record<string, T>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+}
+
+function time(iso: string | null | undefined): number | null {
+  if (typeof iso !== 'string') return null;
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? t : null;
+}
+
+function durationOf(rec: ReportPackageRecord): number | null {
+  const s = time(rec.startedAt);
+  const e = time(rec.endedAt);
+  return s !== null && e !== null && e >= s ? e - s : null;
+}
+
+function timeMetrics(packages: readonly ReportPackage[], plan: ReportPlan['plan']['packages'], maxParallel: number): RunMetrics {
+  const cap = Number.isFinite(maxParallel) && maxParallel >= 1 ? Math.floor(maxParallel) : 1;
+  let first: number | null = null;
+  let last: number | null = null;
+  let sum = 0;
+  let timed = 0;
+  const duration = new Map<string, number>();
+  for (const p of packages) {
+    if (p.durationMs === null) continue;
+    const s = time(p.startedAt)!;
+    const e = time(p.endedAt)!;
+    first = first === null ? s : Math.min(first, s);
+    last = last === null ? e : Math.max(last, e);
+    sum += p.durationMs;
+    timed++;
+    duration.set(p.id, p.durationMs);
+  }
+  const wall = first !== null && last !== null ? last - first : null;
+  const { ms, chain } = criticalPath(plan, duration);
+  return {
+    maxParallel: cap,
+    wallMs: wall,
+    sumMs: sum,
+    speedUp: wall !== null && wall > 0 ? round(sum / wall, 2) : null,
+    criticalPathMs: ms,
+    criticalPath: chain,
+    idleSlotMs: wall !== null ? Math.max(0, cap * wall - sum) : null,
+    timedPackages: timed,
+  };
+}
+
+/**
+ * The longest dependency chain by actual duration (packages without one weigh 0). Cycles and
+ * unknown dependencies are ignored. Ties: the chain met first in plan order.
+ */
+export function criticalPath(plan: ReportPlan['plan']['packages'], duration: ReadonlyMap<string, number>): { ms: number; chain: string[] } {
+  const byId = new Map(plan.map((p) => [p.id, p]));
+  const best = new Map<string, { ms: number; prev: string | null }>();
+  const visiting = new Set<string>();
+  const visit = (id: string): number => {
+    const done = best.get(id);
+    if (done) return done.ms;
+    if (visiting.has(id)) return 0; // a cycle: the plan is invalid there; do not loop
+    visiting.add(id);
+    let top = 0;
+    let prev: string | null = null;
+    for (const d of byId.get(id)?.dependsOn ?? []) {
+      if (!byId.has(d.value) || d.value === id) continue;
+      const ms = visit(d.value);
+      if (prev === null || ms > top) {
+        top = ms;
+        prev = d.value;
+      }
+    }
+    visiting.delete(id);
+    const ms = top + (duration.get(id) ?? 0);
+    best.set(id, { ms, prev });
+    return ms;
+  };
+  let end: string | null = null;
+  let max = -1;
+  for (const p of plan) {
+    const ms = visit(p.id);
+    if (ms > max) {
+      max = ms;
+      end = p.id;
+    }
+  }
+  const chain: string[] = [];
+  const seen = new Set<string>();
+  for (let at = end; at !== null && !seen.has(at); at = best.get(at)?.prev ?? null) {
+    seen.add(at);
+    chain.unshift(at);
+  }
+  return { ms: Math.max(0, max), chain: max > 0 ? chain : [] };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Markdown
+
+/** `1h 02m 03s`, `4m 05s`, `6.2s`, `0s`. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '—';
+  if (ms < 60_000) return ms === 0 ? '0s' : `${round(ms / 1000, 1)}s`;
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h ? `${h}h ${pad(m)}m ${pad(sec)}s` : `${m}m ${pad(sec)}s`;
+}
+
+/** Text for a Markdown table cell: one line, pipes escaped. */
+function cell(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
+}
+
+function ticked(s: string): string {
+  const text = cell(s);
+  const longest = Math.max(0, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+function markdown(r: RunReportJson): string {
+  const out: string[] = [];
+  const m = r.metrics;
+  out.push(`# Run report: ${cell(r.featureTitle ?? r.featureId)}`);
+  out.push('');
+  out.push(`Feature ${ticked(r.featureId)} · run ${ticked(r.runId)}${r.planFile ? ` · plan ${ticked(r.planFile)}` : ''}`);
+  out.push('');
+  out.push(Object.entries(r.counts).map(([s, n]) => `${n} ${s}`).join(' · ') || 'No packages.');
+  out.push('');
+  out.push('## Time');
+  out.push('');
+  out.push('| metric | value |');
+  out.push('|---|---|');
+  out.push(`| wall time | ${formatDuration(m.wallMs)} |`);
+  out.push(`| sum of package times | ${formatDuration(m.sumMs)} (${m.timedPackages} package${m.timedPackages === 1 ? '' : 's'} timed) |`);
+  out.push(`| achieved speed-up | ${m.speedUp === null ? '—' : `${m.speedUp}×`} |`);
+  out.push(`| critical-path time | ${formatDuration(m.criticalPathMs)}${m.criticalPath.length ? ` (${m.criticalPath.map(cell).join(' → ')})` : ''} |`);
+  out.push(`| idle slots (cap ${m.maxParallel} × wall − busy) | ${formatDuration(m.idleSlotMs)} |`);
+  out.push('');
+  out.push('## Packages');
+  out.push('');
+  out.push('| package | status | attempts | duration | exit | merge | notes |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const p of r.packages) {
+    const notes: string[] = [];
+    if (p.lastError) notes.push(p.lastError);
+    if (p.violations.length) notes.push(`outside its scope: ${p.violations.map((v) => `${v.change} ${v.path}`).join(', ')}`);
+    if (p.missingResultKeys.length) notes.push(`result keys missing: ${p.missingResultKeys.join(', ')}`);
+    if (p.resultStatus && p.resultStatus !== 'done') notes.push(`its record says ${p.resultStatus}`);
+    notes.push(...p.resultWarnings);
+    out.push(
+      `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,
+    );
+  }
+  if (r.unownedWrites.length) {
+    out.push('');
+    out.push('## Unowned writes');
+    out.push('');
+    out.push('Files changed that no package of the plan may write:');
+    out.push('');
+    for (const w of r.unownedWrites) out.push(`- ${ticked(w.path)} (${cell(w.change)}, by ${cell(w.packageId)})`);
+  }
+  const g = r.merged;
+  out.push('');
+  out.push('## Files modified');
+  out.push('');
+  if (!g.filesModified.length) out.push('No result record lists a modified file.');
+  for (const f of g.filesModified) out.push(`- ${ticked(f)} (${g.filesByPackage[f].join(', ')})`);
+  out.push('');
+  out.push('## Decisions');
+  out.push('');
+  if (!g.decisions.length) out.push('None recorded.');
+  for (const d of g.decisions) out.push(`- **${cell(d.packageId)}**: ${cell(d.decision)}${d.rationale ? ` — ${cell(d.rationale)}` : ''}`);
+  out.push('');
+  out.push('## Pending actions');
+  out.push('');
+  if (!g.pendingActions.length) out.push('None.');
+  for (const a of g.pendingActions) out.push(`- [ ] ${cell(a.action)} (${a.packages.join(', ')})`);
+  if (g.notes.length) {
+    out.push('');
+    out.push('## Notes');
+    out.push('');
+    for (const n of g.notes) out.push(`- **${cell(n.packageId)}**: ${cell(n.notes)}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,98 @@
+/**
+ * What a valid run state is: `validateRunState` checks a parsed `.waves/runs/<feature>.json`
+ * against `schemas/run-state.schema.json` (Ajv, compiled once on first use) and the
+ * invariants the schema cannot express, migrates a version-1 state, and tells a state of a
+ * newer format version apart. Used by the run-state store (`src/store/runStore.ts`) and by
+ * every reader of run files (the CLI's `status`, the editor's `RunWatch`).
+ *
+ * Pure: no I/O, no `vscode`.
+ */
+import Ajv2020 from 'ajv/dist/2020';
+import type { ValidateFunction } from 'ajv';
+import runStateSchema from '../../../schemas/run-state.schema.json';
+import { RUN_STATE_VERSION, checkRunStateInvariants, migrateRunState, type RunState, type RunStateV1Lock } from './runState';
+
+export type RunStateValidation =
+  | {
+      ok: true;
+      state: RunState;
+      /** 1 when the input was a version-1 state, migrated. */
+      migratedFrom?: 1;
+      /** The version-1 lock table's usable entries (only when migrated). */
+      v1Locks?: RunStateV1Lock[];
+    }
+  | { ok: false; code: 'invalid-state' | 'unsupported-version' | 'wrong-feature'; detail: string }
+  | {
+      ok: false;
+      code: 'newer-version';
+      detail: string;
+      version: number;
+      /** The state as far as this build understands it (it passes the version-2 checks), if it does. */
+      state?: RunState;
+    };
+
+let schemaValidator: ValidateFunction | undefined;
+
+/** The compiled `schemas/run-state.schema.json` (compiled once, on first use). */
+function schemaValidate(raw: unknown): ValidateFunction['errors'] {
+  schemaValidator ??= new Ajv2020({ strict: true, formats: { 'date-time': true } }).compile(runStateSchema);
+  return schemaValidator(raw) ? null : (schemaValidator.errors ?? []);
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+function isV1Lock(raw: unknown): raw is RunStateV1Lock {
+  const e = raw as Partial<RunStateV1Lock> | null;
+  return (
+    typeof e?.key === 'string' &&
+    e.key.length > 0 &&
+    typeof e.holder === 'string' &&
+    e.holder.length > 0 &&
+    typeof e.acquiredAt === 'string' &&
+    TIMESTAMP.test(e.acquiredAt) &&
+    (e.expiresAt === null || (typeof e.expiresAt === 'string' && TIMESTAMP.test(e.expiresAt)))
+  );
+}
+
+/** Schema, invariants, feature. */
+function checkState(
+  raw: unknown,
+  expectedFeatureId: string | undefined,
+): { state: RunState } | { code: 'invalid-state' | 'wrong-feature'; detail: string } {
+  const errors = schemaValidate(raw);
+  if (errors) {
+    const detail = errors.map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');
+    return { code: 'invalid-state', detail };
+  }
+  const state = raw as RunState;
+  const broken = checkRunStateInvariants(state);
+  if (broken.length > 0) return { code: 'invalid-state', detail: broken.join('; ') };
+  if (expectedFeatureId !== undefined && state.featureId !== expectedFeatureId) {
+    return { code: 'wrong-feature', detail: `it belongs to feature "${state.featureId}", not "${expectedFeatureId}"` };
+  }
+  return { state };
+}
+
+/**
+ * Checks `raw` against the schema and the invariants the schema cannot express, and,
+ * when `expectedFeatureId` is given, that it belongs to that feature. A version-1 state is
+ * migrated first (`migratedFrom: 1`); a version above 2 is `newer-version`, with the state
+ * when it passes the version-2 checks.
+ */
+export function validateRunState(raw: unknown, expectedFeatureId?: string): RunStateValidation {
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && Number.isInteger(version) && version > RUN_STATE_VERSION) {
+    const detail = `format version ${version}; this build writes version ${RUN_STATE_VERSION}`;
+    const checked = checkState({ ...(raw as object), version: RUN_STATE_VERSION }, expectedFeatureId);
+    const state = 'state' in checked ? ({ ...checked.state, version } as unknown as RunState) : undefined;
+    return { ok: false, code: 'newer-version', detail, version, ...(state ? { state } : {}) };
+  }
+  if (typeof version === 'number' && version !== 1 && version !== RUN_STATE_VERSION) {
+    return { ok: false, code: 'unsupported-version', detail: `format version ${version}, which no build writes` };
+  }
+  const migration = migrateRunState(raw);
+  const checked = checkState(migration.raw, expectedFeatureId);
+  if (!('state' in checked)) return { ok: false, ...checked };
+  if (migration.from === null) return { ok: true, state: checked.state };
+  return { ok: true, state: checked.state, migratedFrom: 1, v1Locks: migration.locks.filter(isV1Lock) };
+}

@@ -1,0 +1,52 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { analyzePlan } from '../../../src/core/plan/analyze';
+import { buildPlanView } from '../../../src/core/dag/panelModel';
+import type { PackageRunRecord } from '../../../src/core/run/runState';
+
+const demo = fs.readFileSync(path.resolve(__dirname, '../../../examples/demo/work-packages.yaml'), 'utf8');
+
+describe('DAG view model', () => {
+  it('has a node per package, an edge per dependency, and marks the critical path', () => {
+    const view = buildPlanView(analyzePlan(demo), 'work-packages.yaml');
+    assert.equal(view.type, 'plan');
+    assert.equal(view.featureId, 'user-profiles');
+    assert.deepEqual(
+      view.nodes.map((n) => [n.id, n.wave, n.onCriticalPath]),
+      [
+        ['wp-contracts', 1, true],
+        ['wp-db', 2, false],
+        ['wp-api', 2, true],
+        ['wp-web', 2, false],
+        ['wp-docs', 3, true],
+        ['wp-integration', 4, true],
+      ],
+    );
+    const deps = view.edges.filter((e) => e.kind === 'dependency');
+    assert.equal(deps.length, 8);
+    assert.deepEqual(
+      deps.filter((e) => e.kind === 'dependency' && e.critical).map((e) => `${e.source}>${e.target}`),
+      ['wp-contracts>wp-api', 'wp-api>wp-docs', 'wp-docs>wp-integration'],
+    );
+    assert.deepEqual(view.problems, { errors: 0, warnings: 0 });
+    assert.ok(view.nodes.every((n) => n.status === 'pending' && n.attempts === 0));
+    assert.deepEqual(view.nodes.find((n) => n.id === 'wp-api')!.writeScope, ['src/server/routes/**', 'src/server/app.ts', 'tests/api/**']);
+  });
+
+  it('adds conflict edges with their witness, and counts problems', () => {
+    const text = 'packages:\n  - package_id: a\n    scope: { write_allow: ["src/**"] }\n  - package_id: b\n    scope: { write_allow: ["src/b/x.ts"] }\n';
+    const view = buildPlanView(analyzePlan(text), 'p.yaml');
+    const conflicts = view.edges.filter((e) => e.kind === 'conflict');
+    assert.deepEqual(conflicts, [{ id: 'conflict:write-scope:a↔b', kind: 'conflict', source: 'a', target: 'b', reason: 'write-scope', witness: 'src/b/x.ts' }]);
+    assert.equal(view.problems.errors, 2);
+  });
+
+  it('takes live statuses from run records', () => {
+    const record = { packageId: 'wp-api', status: 'running', attempts: 2, startedAt: '2026-11-23T01:00:00.000Z', endedAt: null, exitCode: null } as PackageRunRecord;
+    const view = buildPlanView(analyzePlan(demo), 'work-packages.yaml', { 'wp-api': record });
+    const api = view.nodes.find((n) => n.id === 'wp-api')!;
+    assert.deepEqual([api.status, api.attempts, api.startedAt], ['running', 2, '2026-11-23T01:00:00.000Z']);
+  });
+});

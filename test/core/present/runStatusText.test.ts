@@ -1,0 +1,174 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { applyEvent, createRunState, type RunEvent, type RunState } from '../../../src/core/run/runState';
+import {
+  codiconClasses,
+  packageRowKey,
+  packageRunText,
+  STATUS_ICONS,
+  runNeedsAttention,
+  runStatusAccessible,
+  runStatusText,
+  runView,
+  waveRunText,
+  whyNot,
+  type CommandFacts,
+} from '../../../src/core/present/runStatusText';
+
+const T0 = Date.parse('2026-01-01T10:00:00.000Z');
+const at = (s: number) => new Date(T0 + s * 1000);
+const WAVES = [['a'], ['b', 'c', 'd'], ['e']];
+const DEPS: Record<string, string[]> = { a: [], b: ['a'], c: ['a'], d: ['a'], e: ['b', 'c', 'd'] };
+
+function state(events: [RunEvent, number][]): RunState {
+  let s = createRunState({ featureId: 'f', planFile: 'work-packages.yaml', planHash: 'a'.repeat(64), runId: 'r1', packageIds: ['a', 'b', 'c', 'd', 'e'], now: at(0) });
+  for (const [e, t] of events) {
+    const r = applyEvent(s, e, at(t));
+    if (!r.ok) throw new Error(`${e.type} ${e.packageId}: ${r.error.message}`);
+    s = r.state;
+  }
+  return s;
+}
+
+const start = (id: string, t: number, attempt = 1): [RunEvent, number][] => [
+  [{ type: 'ready', packageId: id }, t],
+  [{ type: 'queued', packageId: id }, t],
+  [{ type: 'started', packageId: id, attempt, startToken: `tok-${id}-${attempt}`, worktree: `/wt/${id}`, logFile: `/l/${id}`, baseSha: 'b'.repeat(40) }, t],
+];
+const succeed = (id: string, t: number): [RunEvent, number][] => [
+  [{ type: 'exited', packageId: id, exitCode: 0 }, t],
+  [{ type: 'succeeded', packageId: id }, t],
+];
+
+const midRun = () => state([...start('a', 0), ...succeed('a', 10), ...start('b', 11), ...start('c', 11), ...start('d', 12), [{ type: 'exited', packageId: 'd', exitCode: 2 }, 20]]);
+
+function facts(s: RunState | undefined, over: Partial<CommandFacts> = {}): CommandFacts {
+  return {
+    trusted: true,
+    planErrors: 0,
+    featureId: 'f',
+    state: s,
+    driving: false,
+    drivenElsewhere: null,
+    dependsOn: (id) => DEPS[id] ?? [],
+    waveIds: (w) => WAVES[w - 1] ?? [],
+    ...over,
+  };
+}
+
+describe('runSummary: the status bar', () => {
+  it('shows no run before anything started', () => {
+    assert.equal(runView(undefined, WAVES).phase, 'none');
+    assert.equal(runStatusText(runView(state([]), WAVES)), '');
+  });
+
+  it('during a run: wave, running, done, failures', () => {
+    const view = runView(midRun(), WAVES);
+    assert.equal(view.phase, 'active');
+    assert.equal(runStatusText(view), '$(sync~spin) Wave 2/3 · 2 running · 2/5 done · 1 failed');
+    assert.ok(runNeedsAttention(view));
+    assert.equal(runStatusAccessible(view), 'Wave Orchestrator run in progress: Wave 2/3, 2 running, 2/5 done, 1 failed');
+  });
+
+  it('an engine driving between two packages is still a run in progress', () => {
+    const s = state([...start('a', 0), ...succeed('a', 10)]);
+    assert.equal(runView(s, WAVES).phase, 'finished');
+    assert.equal(runView(s, WAVES, true).phase, 'active');
+  });
+
+  it('after a run: how it ended', () => {
+    const all = state(['a', 'b', 'c', 'd', 'e'].flatMap((id, k) => [...start(id, k * 10), ...succeed(id, k * 10 + 5)]));
+    const view = runView(all, WAVES);
+    assert.equal(runStatusText(view), '$(pass) Run succeeded · 5/5 succeeded');
+    assert.ok(!runNeedsAttention(view));
+    const cancelled = state([...start('a', 0), [{ type: 'cancelled', packageId: 'a' }, 3]]);
+    assert.equal(runStatusText(runView(cancelled, WAVES)), '$(circle-slash) Run cancelled · 0/5 succeeded');
+    const interrupted = state([...start('a', 0), [{ type: 'interrupted', packageId: 'a' }, 3]]);
+    assert.equal(runView(interrupted, WAVES).ending, 'interrupted');
+    assert.ok(runNeedsAttention(runView(interrupted, WAVES)));
+  });
+});
+
+describe('runSummary: waves and packages', () => {
+  it('each wave says how much of it is done', () => {
+    const s = midRun();
+    assert.equal(waveRunText(s, WAVES[0]!), '1/1 done');
+    assert.equal(waveRunText(s, WAVES[1]!), '1/3 done · 2 running · 1 failed');
+    assert.equal(waveRunText(s, WAVES[2]!), '');
+  });
+
+  it('each package: status, elapsed time, attempt', () => {
+    const s = midRun();
+    const now = T0 + 75_000;
+    assert.equal(packageRunText(s.packages.a, now), 'succeeded after 10s');
+    assert.equal(packageRunText(s.packages.b, now), 'running 1m04s');
+    assert.equal(packageRunText(s.packages.d, now), 'failed after 8s');
+    assert.equal(packageRunText(s.packages.e, now), '');
+    const again = state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5], [{ type: 'reset', packageId: 'a' }, 6], ...start('a', 7, 2)]);
+    assert.equal(packageRunText(again.packages.a, T0 + 9000), 'running 2s · attempt 2');
+  });
+
+  it('one icon per status, distinct for each, drawn in a webview with the spin modifier as a class', () => {
+    const icons = Object.values(STATUS_ICONS).map((i) => i.icon);
+    assert.equal(new Set(icons).size, icons.length, 'no two statuses look alike');
+    assert.equal(codiconClasses(STATUS_ICONS.running.icon), 'codicon codicon-sync codicon-modifier-spin');
+    assert.equal(codiconClasses(STATUS_ICONS.succeeded.icon), 'codicon codicon-pass-filled');
+  });
+});
+
+describe('runSummary: why a command cannot act', () => {
+  it('nothing starts in Restricted Mode, and every start command says so', () => {
+    for (const c of ['runPlan', 'runWave', 'runPackage', 'retryFailed', 'resume', 'finishRun', 'cleanUpWorktrees'] as const) {
+      assert.match(whyNot(c, facts(midRun(), { trusted: false }), { wave: 1, packageId: 'a' }) ?? '', /^Restricted Mode/, c);
+    }
+  });
+
+  it('a plan with errors or a run going elsewhere stops a start', () => {
+    assert.equal(whyNot('runPlan', facts(undefined, { planErrors: 2 })), 'the plan has 2 errors: fix them first');
+    assert.match(whyNot('runPlan', facts(midRun(), { drivenElsewhere: 'driven by pid 7 on h' })) ?? '', /going \(driven by pid 7 on h\); cancel it/);
+    assert.equal(whyNot('runPlan', facts(undefined)), null);
+  });
+
+  it('a wave or a package waits for its dependencies outside it', () => {
+    assert.match(whyNot('runWave', facts(undefined), { wave: 2 }) ?? '', /^b needs a to succeed first \(it is pending\)/);
+    assert.equal(whyNot('runWave', facts(midRun()), { wave: 2 }), null);
+    assert.match(whyNot('runPackage', facts(midRun()), { packageId: 'e' }) ?? '', /^e needs b to succeed first \(it is running\)/);
+    assert.equal(whyNot('runWave', facts(undefined), { wave: 9 }), 'the plan has no wave 9');
+  });
+
+  it('cancel, retry, resume, finish each need the run they act on', () => {
+    const s = midRun();
+    assert.equal(whyNot('cancelRun', facts(s)), 'no run of this plan is going');
+    assert.equal(whyNot('cancelRun', facts(s, { driving: true })), null);
+    assert.equal(whyNot('cancelPackage', facts(s, { driving: true }), { packageId: 'a' }), 'a is succeeded already');
+    assert.equal(whyNot('retryFailed', facts(s)), null);
+    assert.equal(whyNot('retryFailed', facts(state([]))), 'nothing failed in the last run');
+    // b is still marked running but nobody drives the run: it stopped with its driver, so it can be resumed.
+    assert.equal(whyNot('resume', facts(s)), null);
+    assert.match(whyNot('resume', facts(s, { driving: true })) ?? '', /is going in this window/);
+    assert.equal(whyNot('resume', facts(state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5]]))), 'the run has nothing interrupted or cancelled to resume');
+    assert.equal(whyNot('finishRun', facts(s)), 'nothing to finish: the run has no integration branch yet');
+    assert.equal(whyNot('showChanges', facts(s), { packageId: 'b' }), 'b is still running; its changes are reviewed when its attempt ends');
+    assert.equal(whyNot('showChanges', facts(s), { packageId: 'd' }), null);
+    assert.equal(whyNot('openWorktree', facts(s), { packageId: 'e' }), 'e has no worktree yet: it has not started');
+  });
+});
+
+describe('runSummary: packageRowKey (which Waves view rows to redraw)', () => {
+  it('is empty without a record, and changes with what the row shows: status, attempt, times, input needed', () => {
+    assert.equal(packageRowKey(undefined), '');
+    const before = midRun();
+    const keyOf = (s: RunState, id: string) => packageRowKey(s.packages[id]);
+    assert.notEqual(keyOf(before, 'e'), '', 'a pending package has a row key too');
+    assert.equal(keyOf(before, 'b'), keyOf(structuredClone(before), 'b'), 'an equal record (read again from disk) keeps its key');
+    const after = state([...start('a', 0), ...succeed('a', 10), ...start('b', 11), ...start('c', 11), ...start('d', 12), [{ type: 'exited', packageId: 'd', exitCode: 2 }, 20], ...succeed('b', 30)]);
+    assert.notEqual(keyOf(after, 'b'), keyOf(before, 'b'), 'b succeeded');
+    assert.equal(keyOf(after, 'c'), keyOf(before, 'c'), 'c did not change');
+    const waiting = structuredClone(before);
+    waiting.packages.c.needsInput = { since: at(13).toISOString(), reason: 'prompt', excerpt: 'Continue?' } as never;
+    assert.notEqual(keyOf(waiting, 'c'), keyOf(before, 'c'), 'c needs input');
+    const retried = structuredClone(before);
+    retried.packages.d.attempts = 2;
+    assert.notEqual(keyOf(retried, 'd'), keyOf(before, 'd'), 'a new attempt');
+  });
+});

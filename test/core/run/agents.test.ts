@@ -1,0 +1,357 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  AgentProfileError,
+  PLACEHOLDERS,
+  PRESETS,
+  customProfile,
+  decideOutcome,
+  detectAgents,
+  expandAgent,
+  needsInputReason,
+  parseVerdict,
+  presetProfile,
+  profileProblems,
+  scanLog,
+  type AgentProfile,
+  type AgentVars,
+  type AgentVerdict,
+  type AttemptFacts,
+} from '../../../src/core/run/agents';
+
+const fixtures = path.join(__dirname, '..', '..', 'fixtures', 'agent-output');
+const log = (name: string) => fs.readFileSync(path.join(fixtures, name), 'utf8');
+
+const vars: AgentVars = {
+  promptFile: '/repo/.waves/runs/f/r1/wp-a/1/prompt.md',
+  packageId: 'wp-a',
+  worktree: '/repo.worktrees/f/wp-a',
+  feature: 'f',
+  resultFile: '/repo/.waves/runs/f/r1/wp-a/1/result.json',
+  attemptDir: '/repo/.waves/runs/f/r1/wp-a/1',
+};
+
+describe('presets', () => {
+  it('has a headless and an interactive variant of each agent, and ids are unique', () => {
+    const ids = PRESETS.map((p) => p.id);
+    assert.deepEqual(ids, [
+      'claude-code',
+      'claude-code-interactive',
+      'codex',
+      'codex-interactive',
+      'gemini',
+      'gemini-interactive',
+      'aider',
+      'aider-interactive',
+      'copilot',
+      'copilot-interactive',
+    ]);
+    for (const p of PRESETS) {
+      assert.deepEqual(profileProblems(p), [], p.id);
+      assert.equal(p.interactive, p.id.endsWith('-interactive'), p.id);
+      assert.equal(p.argv[0], p.executable, p.id);
+      if (p.interactive) assert.equal(p.verdict, 'none', `${p.id}: an interactive agent's terminal is not parsed`);
+    }
+  });
+
+  it('expands every preset; the prompt reaches the agent through stdin or a placeholder', () => {
+    for (const p of PRESETS) {
+      const { argv, stdinFile } = expandAgent(p, vars);
+      assert.ok(!argv.some((a) => a.includes('${')), `${p.id}: ${argv.join(' ')}`);
+      const mentionsPrompt = argv.some((a) => a.includes(vars.promptFile));
+      assert.ok(stdinFile === vars.promptFile || mentionsPrompt, `${p.id} never gets the prompt`);
+    }
+  });
+
+  it('uses the documented headless flags', () => {
+    const argv = (id: string) => expandAgent(presetProfile(id)!, vars).argv;
+    assert.deepEqual(argv('claude-code').slice(0, 7), ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits']);
+    assert.deepEqual(argv('codex'), ['codex', 'exec', '--json', '--sandbox', 'workspace-write', '-C', vars.worktree, '--add-dir', vars.attemptDir, '-']);
+    assert.ok(argv('gemini').includes('--approval-mode') && argv('gemini').includes('auto_edit') && argv('gemini').includes('-p'));
+    assert.deepEqual(argv('aider'), ['aider', '--message-file', vars.promptFile, '--yes-always']);
+    assert.ok(argv('copilot').includes('--allow-all-tools') && argv('copilot')[1] === '-p');
+    assert.equal(presetProfile('claude-code')!.verdict, 'claude-stream-json');
+    assert.equal(presetProfile('codex')!.verdict, 'codex-jsonl');
+    assert.equal(presetProfile('gemini')!.verdict, 'gemini-json');
+    assert.equal(presetProfile('copilot')!.verdict, 'copilot-json');
+  });
+
+  it('ends Claude Code\'s variadic --add-dir before the interactive prompt', () => {
+    const argv = expandAgent(presetProfile('claude-code-interactive')!, vars).argv;
+    const k = argv.indexOf('--add-dir');
+    assert.equal(argv[k + 1], vars.attemptDir);
+    assert.equal(argv[k + 2], '--');
+  });
+});
+
+describe('expandAgent', () => {
+  const custom = (argv: string[], stdin: 'prompt' | null = null) => customProfile(argv, { stdin });
+
+  it('replaces placeholders inside elements and never splits a value', () => {
+    const nasty: AgentVars = {
+      ...vars,
+      packageId: 'a b; rm -rf / $(touch pwned) `x` "q" \'s\'',
+      worktree: '/tmp/dir with spaces/$HOME',
+    };
+    const { argv } = expandAgent(custom(['tool', '--id=${packageId}', '${worktree}', 'pre${feature}post']), nasty);
+    assert.deepEqual(argv, ['tool', `--id=${nasty.packageId}`, nasty.worktree, 'prefpost']);
+  });
+
+  it('property: an element with placeholders expands to exactly the values, verbatim, one element each', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...PLACEHOLDERS), { minLength: 1, maxLength: 5 }), fc.string(), fc.string(), (names, value, sep) => {
+        const v = { ...vars };
+        for (const n of PLACEHOLDERS) v[n] = `${n}:${value}`;
+        const element = names.map((n) => `\${${n}}`).join(sep.replace(/\$/g, ''));
+        const { argv } = expandAgent(custom(['x', element]), v);
+        assert.equal(argv.length, 2);
+        assert.equal(argv[1], names.map((n) => v[n]).join(sep.replace(/\$/g, '')));
+      }),
+    );
+  });
+
+  it('does not expand placeholders that appear inside values', () => {
+    const { argv } = expandAgent(custom(['x', '${packageId}']), { ...vars, packageId: '${worktree}' });
+    assert.deepEqual(argv, ['x', '${worktree}']);
+  });
+
+  it('writes $${x} as a literal ${x}', () => {
+    assert.deepEqual(expandAgent(custom(['sh-free', 'keep $${packageId} and ${packageId}']), vars).argv, ['sh-free', 'keep ${packageId} and wp-a']);
+  });
+
+  it('feeds the prompt file as stdin only when the profile says so', () => {
+    assert.equal(expandAgent(custom(['x'], 'prompt'), vars).stdinFile, vars.promptFile);
+    assert.equal(expandAgent(custom(['x']), vars).stdinFile, null);
+  });
+
+  it('refuses an unknown placeholder with a clear message', () => {
+    assert.throws(() => customProfile(['x', '${promptfile}']), (err: Error) => {
+      assert.ok(err instanceof AgentProfileError);
+      assert.match(err.message, /argv\[1\] has the unknown placeholder \$\{promptfile\}/);
+      assert.match(err.message, /known: \$\{promptFile\}/);
+      return true;
+    });
+    const p: AgentProfile = { ...presetProfile('aider')!, argv: ['aider', '${HOME}'] };
+    assert.throws(() => expandAgent(p, vars), /unknown placeholder \$\{HOME\}/);
+  });
+
+  it('refuses an empty argv, an empty program and an unclosed placeholder', () => {
+    assert.throws(() => customProfile([]), /argv is empty/);
+    assert.throws(() => customProfile(['  ']), /argv\[0\] \(the program\) is empty/);
+    assert.throws(() => customProfile(['x', '${packageId']), /unclosed/);
+  });
+
+  it('refuses a missing value rather than writing "undefined"', () => {
+    const partial = { ...vars } as Partial<AgentVars>;
+    delete partial.feature;
+    assert.throws(() => expandAgent(custom(['x', '${feature}']), partial as AgentVars), /no value for \$\{feature\}/);
+  });
+
+  it('reports bad profiles without throwing', () => {
+    const bad = { id: 'mine', label: '', argv: ['x', 3], interactive: false, stdin: 'file', verdict: 'json', executable: 'x', needsInputPattern: '(' } as unknown as AgentProfile;
+    const problems = profileProblems(bad);
+    assert.equal(problems.length, 4, problems.join('\n'));
+    assert.deepEqual(profileProblems(null as unknown as AgentProfile), ['agent "undefined": argv is empty — give at least the program to run']);
+  });
+});
+
+describe('needsInputReason', () => {
+  const claude = presetProfile('claude-code')!;
+  it('names usage limits and permission prompts', () => {
+    assert.equal(needsInputReason(claude, 'Claude AI usage limit reached|1753441200'), 'usage limit: Claude AI usage limit reached|1753441200');
+    assert.match(needsInputReason(claude, 'Do you want to proceed? (y/n)') ?? '', /^waiting for input: /);
+    assert.equal(needsInputReason(claude, 'Editing src/api/profile.ts'), null);
+    assert.equal(needsInputReason(presetProfile('claude-code-interactive')!, 'usage limit reached'), null);
+  });
+  it('survives a broken custom pattern', () => {
+    assert.equal(needsInputReason({ needsInputPattern: '(' }, 'anything'), null);
+  });
+});
+
+describe('parseVerdict on recorded output', () => {
+  const v = (id: Parameters<typeof parseVerdict>[0], file: string) => parseVerdict(id, log(file));
+
+  it('claude-stream-json: success', () => {
+    const r = v('claude-stream-json', 'claude-success.jsonl');
+    assert.deepEqual({ reported: r.reported, ok: r.ok, usageLimit: r.usageLimit }, { reported: true, ok: true, usageLimit: false });
+    assert.match(r.detail, /success after 7 turns/);
+  });
+
+  it('claude-stream-json: exit 0 with is_error true is a failure', () => {
+    const r = v('claude-stream-json', 'claude-error-exit0.jsonl');
+    assert.equal(r.reported, true);
+    assert.equal(r.ok, false);
+    assert.match(r.detail, /issue with the selected model/);
+    assert.equal(r.usageLimit, false);
+  });
+
+  it('claude-stream-json: usage limit', () => {
+    const r = v('claude-stream-json', 'claude-usage-limit.jsonl');
+    assert.equal(r.ok, false);
+    assert.equal(r.usageLimit, true);
+    assert.match(r.detail, /usage limit reached/);
+  });
+
+  it('claude-stream-json: max turns', () => {
+    const r = v('claude-stream-json', 'claude-max-turns.jsonl');
+    assert.equal(r.ok, false);
+    assert.match(r.detail, /error_max_turns/);
+  });
+
+  it('claude-stream-json: a log cut off mid-line reports nothing', () => {
+    const r = v('claude-stream-json', 'claude-killed.log');
+    assert.equal(r.reported, false);
+    assert.match(r.detail, /no final result event/);
+  });
+
+  it('gemini-json: a pretty-printed success after a stderr line, with braces inside strings', () => {
+    const r = v('gemini-json', 'gemini-success.log');
+    assert.deepEqual({ reported: r.reported, ok: r.ok, usageLimit: r.usageLimit }, { reported: true, ok: true, usageLimit: false });
+  });
+
+  it('gemini-json: quota error', () => {
+    const r = v('gemini-json', 'gemini-quota.log');
+    assert.equal(r.ok, false);
+    assert.equal(r.usageLimit, true);
+    assert.match(r.detail, /Quota exceeded/);
+  });
+
+  it('codex-jsonl: turn.completed', () => {
+    const r = v('codex-jsonl', 'codex-success.jsonl');
+    assert.deepEqual({ reported: r.reported, ok: r.ok, usageLimit: r.usageLimit }, { reported: true, ok: true, usageLimit: false });
+  });
+
+  it('codex-jsonl: turn.failed on a usage limit', () => {
+    const r = v('codex-jsonl', 'codex-usage-limit.jsonl');
+    assert.equal(r.ok, false);
+    assert.equal(r.usageLimit, true);
+    assert.match(r.detail, /^Codex turn failed: You've hit your usage limit/);
+  });
+
+  it('codex-jsonl: an error event without a turn end', () => {
+    const r = v('codex-jsonl', 'codex-stream-error.jsonl');
+    assert.equal(r.reported, true);
+    assert.equal(r.ok, false);
+    assert.match(r.detail, /stream disconnected/);
+    assert.equal(r.usageLimit, false);
+  });
+
+  it('copilot-json: result exitCode 0', () => {
+    const r = v('copilot-json', 'copilot-success.jsonl');
+    assert.deepEqual({ reported: r.reported, ok: r.ok, usageLimit: r.usageLimit }, { reported: true, ok: true, usageLimit: false });
+  });
+
+  it('copilot-json: session.error and a non-zero exitCode', () => {
+    const r = v('copilot-json', 'copilot-limit.jsonl');
+    assert.equal(r.ok, false);
+    assert.equal(r.usageLimit, true);
+    assert.match(r.detail, /exit code 1: You have exceeded your premium requests/);
+  });
+
+  it('none: reports nothing, whatever the log says', () => {
+    const r = v('none', 'aider-api-error.log');
+    assert.deepEqual({ reported: r.reported, ok: r.ok, usageLimit: r.usageLimit }, { reported: false, ok: false, usageLimit: false });
+  });
+
+  it('a parser given another agent\'s log reports nothing rather than a wrong verdict', () => {
+    assert.equal(v('codex-jsonl', 'claude-success.jsonl').reported, false);
+    assert.equal(v('claude-stream-json', 'codex-success.jsonl').reported, false);
+  });
+
+  it('never throws, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('claude-stream-json', 'gemini-json', 'codex-jsonl', 'copilot-json', 'none', 'bogus') as fc.Arbitrary<never>, fc.string(), (id, text) => {
+        const r = parseVerdict(id, text);
+        assert.equal(typeof r.detail, 'string');
+      }),
+    );
+    assert.equal(parseVerdict('claude-stream-json', undefined as unknown as string).reported, false);
+    assert.equal(parseVerdict('claude-stream-json', '{'.repeat(100_000)).reported, false);
+  });
+});
+
+describe('scanLog', () => {
+  it('separates JSON objects from plain lines', () => {
+    const r = scanLog('hello\n{"a":1}\n{ not json\n{\n  "b": "}"\n}\nbye\r\n');
+    assert.deepEqual(r.objects, [{ a: 1 }, { b: '}' }]);
+    assert.deepEqual(r.plain, ['hello', '{ not json', 'bye']);
+  });
+});
+
+describe('detectAgents', () => {
+  it('finds presets whose executable is on PATH, first entry wins', () => {
+    const files = new Set(['/usr/local/bin/claude', '/opt/bin/claude', '/opt/bin/aider']);
+    const found = detectAgents('/usr/bin::/usr/local/bin:/opt/bin', (f) => files.has(f), { platform: 'linux' });
+    assert.deepEqual(
+      found.map((f) => [f.id, f.path]),
+      [
+        ['claude-code', '/usr/local/bin/claude'],
+        ['claude-code-interactive', '/usr/local/bin/claude'],
+        ['aider', '/opt/bin/aider'],
+        ['aider-interactive', '/opt/bin/aider'],
+      ],
+    );
+  });
+
+  it('uses PATHEXT and ; on Windows', () => {
+    const files = new Set(['C:\\tools\\codex.CMD']);
+    const found = detectAgents('C:\\Windows;"C:\\tools"', (f) => files.has(f), { platform: 'win32' });
+    assert.deepEqual(found.map((f) => f.id), ['codex', 'codex-interactive']);
+  });
+
+  it('copes with no PATH and a throwing exists()', () => {
+    assert.deepEqual(detectAgents(undefined, () => true, { platform: 'linux' }), []);
+    assert.deepEqual(detectAgents('/bin', () => { throw new Error('EACCES'); }, { platform: 'linux' }), []);
+  });
+});
+
+describe('decideOutcome', () => {
+  const ok: AgentVerdict = { reported: true, ok: true, detail: 'fine', usageLimit: false };
+  const base: AttemptFacts = { exitCode: 0, signal: null, timedOut: false, cancelled: false, verdict: ok, changedFiles: ['src/a.ts'], resultRecord: null };
+
+  it('goes on to verification when the exit, the verdict and the changes agree', () => {
+    assert.deepEqual(decideOutcome(base), { next: 'verify', reason: null });
+    assert.deepEqual(decideOutcome({ ...base, verdict: null, changedFiles: [{ path: 'x' }] }), { next: 'verify', reason: null });
+  });
+
+  it('fails a headless agent that exits 0 having done nothing', () => {
+    const r = decideOutcome({ ...base, changedFiles: [] });
+    assert.deepEqual(r, { next: 'failed', reason: 'the agent exited 0 but changed no file and wrote no result record', usageLimit: false });
+  });
+
+  it('accepts no change when the result record says done', () => {
+    assert.equal(decideOutcome({ ...base, changedFiles: [], resultRecord: { status: 'done', notes: 'already there' } }).next, 'verify');
+    assert.match(decideOutcome({ ...base, changedFiles: [], resultRecord: { status: null, notes: null } }).reason ?? '', /does not say "done"/);
+  });
+
+  it('fails blocked and partial records even with changes', () => {
+    assert.match(decideOutcome({ ...base, resultRecord: { status: 'blocked', notes: 'needs the API key' } }).reason ?? '', /blocked: needs the API key/);
+    assert.match(decideOutcome({ ...base, resultRecord: { status: 'partial', notes: null } }).reason ?? '', /partial/);
+  });
+
+  it('fails on exit code, signal, timeout; cancelled wins', () => {
+    assert.match(decideOutcome({ ...base, exitCode: 3 }).reason ?? '', /exited with code 3/);
+    assert.match(decideOutcome({ ...base, exitCode: null, signal: 'SIGKILL' }).reason ?? '', /killed by SIGKILL/);
+    assert.match(decideOutcome({ ...base, exitCode: null }).reason ?? '', /without an exit code/);
+    assert.match(decideOutcome({ ...base, timedOut: true, exitCode: null, signal: 'SIGTERM' }).reason ?? '', /timed out/);
+    assert.deepEqual(decideOutcome({ ...base, cancelled: true, timedOut: true }), { next: 'cancelled', reason: 'cancelled' });
+  });
+
+  it('fails an exit 0 whose own verdict is an error, and flags usage limits', () => {
+    const claude = parseVerdict('claude-stream-json', log('claude-error-exit0.jsonl'));
+    const r = decideOutcome({ ...base, verdict: claude });
+    assert.equal(r.next, 'failed');
+    assert.match(r.reason ?? '', /exited 0 but reported a failure: Claude Code reported an error/);
+    const limit = decideOutcome({ ...base, verdict: parseVerdict('codex-jsonl', log('codex-usage-limit.jsonl')) });
+    assert.deepEqual([limit.next, 'usageLimit' in limit && limit.usageLimit], ['failed', true]);
+    assert.match(limit.reason ?? '', /usage limit/);
+  });
+
+  it('ignores an unreported verdict', () => {
+    const none = parseVerdict('none', 'whatever');
+    assert.equal(decideOutcome({ ...base, verdict: none }).next, 'verify');
+  });
+});

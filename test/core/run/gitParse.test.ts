@@ -1,0 +1,174 @@
+/**
+ * Tests for git's porcelain parsers (`src/core/run/gitParse.ts`) against outputs recorded from
+ * a real git (test/fixtures/git/outputs.json, made by test/fixtures/git/record.mjs), plus
+ * hand-written records for the cases the recording does not hold.
+ *
+ * Run: node --import tsx --test test/core/run/gitParse.test.ts
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import fc from 'fast-check';
+import {
+  parseLsFilesZ,
+  parseMergeTree,
+  parseNameStatusZ,
+  parseStatusZ,
+  parseWorktreeList,
+  splitZ,
+  statusChange,
+} from '../../../src/core/run/gitParse.js';
+
+interface Recorded {
+  base: string;
+  commands: Record<string, { args: string[]; stdout: string }>;
+}
+const REC = JSON.parse(fs.readFileSync(new URL('../../fixtures/git/outputs.json', import.meta.url), 'utf8')) as Recorded;
+const out = (name: string): string => {
+  const c = REC.commands[name];
+  assert.ok(c, `fixture ${name} is recorded`);
+  return c.stdout;
+};
+
+describe('parseWorktreeList', () => {
+  const expected = [
+    { path: '<TMP>/repo', head: REC.base, branch: 'main', detached: false, bare: false, locked: null, prunable: null },
+    { path: '<TMP>/repo.worktrees/feat/detached', head: REC.base, branch: null, detached: true, bare: false, locked: null, prunable: null },
+    {
+      path: '<TMP>/repo.worktrees/feat/pkg a',
+      head: REC.base,
+      branch: 'waves/feat/pkg-a',
+      detached: false,
+      bare: false,
+      locked: 'waves run r1',
+      prunable: null,
+    },
+  ];
+  it('reads the recorded -z output: main, detached, locked with a reason, a path with a space', () => {
+    assert.deepEqual(parseWorktreeList(out('worktreeListZ')), expected);
+  });
+  it('reads the newline form the same way', () => {
+    assert.deepEqual(parseWorktreeList(out('worktreeList')), expected);
+  });
+  it('reads bare, prunable, locked without a reason, an unborn HEAD and ignores unknown fields', () => {
+    const text =
+      'worktree /r\0bare\0\0' +
+      'worktree /w/x\0HEAD 0000000000000000000000000000000000000000\0branch refs/heads/x\0locked\0prunable gitdir file points to non-existent location\0future-field 1\0\0';
+    assert.deepEqual(parseWorktreeList(text), [
+      { path: '/r', head: null, branch: null, detached: false, bare: true, locked: null, prunable: null },
+      { path: '/w/x', head: null, branch: 'x', detached: false, bare: false, locked: '', prunable: 'gitdir file points to non-existent location' },
+    ]);
+  });
+  it('a path holding a newline survives in the -z form', () => {
+    const [w] = parseWorktreeList('worktree /a\nb\0HEAD abc\0detached\0\0');
+    assert.equal(w!.path, '/a\nb');
+  });
+  it('empty output → no worktrees; a last record without its blank line is kept', () => {
+    assert.deepEqual(parseWorktreeList(''), []);
+    assert.equal(parseWorktreeList('worktree /x\nHEAD abc\nbranch refs/heads/m').length, 1);
+  });
+});
+
+describe('parseNameStatusZ', () => {
+  it('reads committed changes with --no-renames: a rename is a deletion plus an addition', () => {
+    assert.deepEqual(parseNameStatusZ(out('diffCommitted')), [
+      { path: 'keep.txt', change: 'deleted' },
+      { path: 'old.txt', change: 'deleted' },
+      { path: 'renamed.txt', change: 'added' },
+      { path: 'shared.txt', change: 'modified' },
+      { path: 'src/new.ts', change: 'added' },
+    ]);
+  });
+  it('reads a rename record (R100, old, new) when renames are on', () => {
+    assert.deepEqual(parseNameStatusZ(out('diffRenames'))[1], { path: 'renamed.txt', change: 'renamed', from: 'old.txt' });
+  });
+  it('reads uncommitted changes, a path with a space included', () => {
+    assert.deepEqual(parseNameStatusZ(out('diffUncommitted')), [
+      { path: 'dir/sp ace.txt', change: 'deleted' },
+      { path: 'nested/deep/u.ts', change: 'added' },
+      { path: 'shared.txt', change: 'modified' },
+    ]);
+  });
+  it('copies, type changes, unmerged, unknown letters; a truncated record is dropped', () => {
+    assert.deepEqual(parseNameStatusZ('C75\0a\0b\0T\0l\0U\0u\0Z\0z\0M\0'), [
+      { path: 'b', change: 'copied', from: 'a' },
+      { path: 'l', change: 'type-changed' },
+      { path: 'u', change: 'unmerged' },
+      { path: 'z', change: 'unknown' },
+    ]);
+    assert.deepEqual(parseNameStatusZ(''), []);
+  });
+});
+
+describe('parseStatusZ + statusChange', () => {
+  it('reads the recorded status: unstaged deletion, staged addition, modification, untracked with a newline in the name', () => {
+    const entries = parseStatusZ(out('statusZ'));
+    assert.deepEqual(
+      entries.map((e) => [e.path, statusChange(e)]),
+      [
+        ['dir/sp ace.txt', 'deleted'],
+        ['nested/deep/u.ts', 'added'],
+        ['shared.txt', 'modified'],
+        ['line\nbreak.txt', 'added'],
+        ['untracked file.txt', 'added'],
+      ],
+    );
+    assert.equal(entries[3]!.index, '?');
+  });
+  it('a clean tree has no entries', () => {
+    assert.deepEqual(parseStatusZ(out('statusClean')), []);
+  });
+  it('a staged rename carries its original path as the next field and does not shift later records', () => {
+    const e = parseStatusZ('R  new name.ts\0old name.ts\0 M after.ts\0');
+    assert.deepEqual(e, [
+      { path: 'new name.ts', index: 'R', worktree: ' ', from: 'old name.ts' },
+      { path: 'after.ts', index: ' ', worktree: 'M' },
+    ]);
+    assert.equal(statusChange(e[0]!), 'renamed');
+  });
+  it('conflict states are unmerged; deletion staged or not is a deletion', () => {
+    for (const xy of ['UU', 'AA', 'DD', 'AU', 'UD']) assert.equal(statusChange({ path: 'x', index: xy[0]!, worktree: xy[1]! }), 'unmerged', xy);
+    assert.equal(statusChange({ path: 'x', index: 'D', worktree: ' ' }), 'deleted');
+    assert.equal(statusChange({ path: 'x', index: 'M', worktree: 'D' }), 'deleted');
+    assert.equal(statusChange({ path: 'x', index: 'A', worktree: 'M' }), 'added');
+    assert.equal(statusChange({ path: 'x', index: ' ', worktree: 'T' }), 'type-changed');
+  });
+});
+
+describe('parseLsFilesZ / splitZ', () => {
+  it('reads the recorded untracked list', () => {
+    assert.deepEqual(parseLsFilesZ(out('lsFilesOthers')), ['line\nbreak.txt', 'untracked file.txt']);
+  });
+  it('property: splitZ inverts joining NUL-terminated records', () => {
+    const rec = fc.string({ minLength: 1 }).filter((s) => !s.includes('\0'));
+    fc.assert(
+      fc.property(fc.array(rec), fc.boolean(), (xs, lastTerminated) => {
+        const joined = xs.map((x) => x + '\0').join('');
+        const text = lastTerminated || joined === '' ? joined : joined.slice(0, -1);
+        assert.deepEqual(splitZ(text), xs);
+      }),
+    );
+  });
+});
+
+describe('parseMergeTree', () => {
+  it('a recorded conflict (-z, --no-messages): tree id and the conflicted file', () => {
+    const r = parseMergeTree(out('mergeTreeConflict'));
+    assert.match(r.tree, /^[0-9a-f]{40}$/);
+    assert.deepEqual(r.conflicts, ['shared.txt']);
+  });
+  it('a recorded clean merge: tree only', () => {
+    const r = parseMergeTree(out('mergeTreeClean'));
+    assert.match(r.tree, /^[0-9a-f]{40}$/);
+    assert.deepEqual(r.conflicts, []);
+  });
+  it('the text form with messages', () => {
+    const r = parseMergeTree(out('mergeTreeConflictText'));
+    assert.deepEqual(r.conflicts, ['shared.txt']);
+    assert.ok(r.messages.some((m) => m.startsWith('CONFLICT (content)')));
+  });
+  it('-z with messages: stops at the messages section; a path listed per stage appears once', () => {
+    const r = parseMergeTree('abc\0a.txt\0a.txt\0b c.txt\0\x001\0a.txt\0Auto-merging\0Auto-merging a.txt\n\0');
+    assert.deepEqual(r.conflicts, ['a.txt', 'b c.txt']);
+  });
+});

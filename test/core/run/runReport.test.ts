@@ -1,0 +1,202 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { analyzePlan } from '../../../src/core/plan/analyze';
+import { readResultRecord } from '../../../src/core/run/resultRecord';
+import { buildRunReport, criticalPath, formatDuration, type ReportPackageRecord, type RunReportInput } from '../../../src/core/run/runReport';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const demo = analyzePlan(fs.readFileSync(path.join(root, 'examples', 'demo', 'work-packages.yaml'), 'utf8'));
+const T0 = Date.parse('2026-01-01T10:00:00.000Z');
+const at = (min: number) => new Date(T0 + min * 60_000).toISOString();
+
+function rec(status: string, start: number | null, end: number | null, over: Partial<ReportPackageRecord> = {}): ReportPackageRecord {
+  return {
+    status,
+    attempts: start === null ? 0 : 1,
+    startedAt: start === null ? null : at(start),
+    endedAt: end === null ? null : at(end),
+    exitCode: end === null ? null : 0,
+    lastError: null,
+    scopeViolations: [],
+    ...over,
+  };
+}
+
+function input(over: Partial<RunReportInput> = {}): RunReportInput {
+  return {
+    state: {
+      featureId: 'user-profiles',
+      runId: 'r1',
+      planFile: 'examples/demo/work-packages.yaml',
+      packages: {
+        'wp-contracts': rec('succeeded', 0, 10),
+        'wp-db': rec('succeeded', 10, 30),
+        'wp-api': rec('succeeded', 10, 50, { attempts: 2, changedFiles: [{ path: 'src/server/app.ts', change: 'M' }] }),
+        'wp-web': rec('scope-violation', 10, 25, { lastError: 'changed files outside its scope', scopeViolations: [{ path: 'src/server/app.ts', change: 'M' }] }),
+        'wp-docs': rec('succeeded', 50, 60),
+        'wp-integration': rec('succeeded', 60, 80),
+      },
+      merges: { 'wp-contracts': { status: 'merged' }, 'wp-web': { status: 'skipped' } },
+    },
+    analysis: demo,
+    results: {
+      'wp-contracts': readResultRecord(JSON.stringify({ version: 1, package_id: 'wp-contracts', status: 'done', files_modified: ['contracts/openapi.yaml'], decisions: ['v1 paths'], pending_actions: ['Publish the contract'], result_keys: { contract_revision: 2 } })),
+      'wp-api': readResultRecord(JSON.stringify({ version: 1, package_id: 'wp-api', status: 'partial', files_modified: ['src/server/app.ts', 'contracts/openapi.yaml'], pending_actions: ['publish  the contract'], result_keys: { files_modified: 2 }, notes: 'tests | flaky' })),
+      'wp-db': readResultRecord(null),
+    },
+    maxParallel: 3,
+    ...over,
+  };
+}
+
+describe('buildRunReport', () => {
+  const { json, markdown } = buildRunReport(input());
+
+  it('computes the time metrics from actual durations', () => {
+    assert.deepEqual(json.metrics, {
+      maxParallel: 3,
+      wallMs: 80 * 60_000,
+      sumMs: 115 * 60_000,
+      speedUp: 1.44,
+      criticalPathMs: 80 * 60_000,
+      criticalPath: ['wp-contracts', 'wp-api', 'wp-docs', 'wp-integration'],
+      idleSlotMs: (3 * 80 - 115) * 60_000,
+      timedPackages: 6,
+    });
+  });
+
+  it('lists every package with status, attempts, duration, exit, violations, merge', () => {
+    assert.deepEqual(json.packages.map((p) => p.id), ['wp-contracts', 'wp-db', 'wp-api', 'wp-web', 'wp-docs', 'wp-integration']);
+    const api = json.packages.find((p) => p.id === 'wp-api')!;
+    assert.deepEqual(
+      { attempts: api.attempts, durationMs: api.durationMs, resultStatus: api.resultStatus, missing: api.missingResultKeys, changed: api.changedFiles },
+      { attempts: 2, durationMs: 40 * 60_000, resultStatus: 'partial', missing: ['test_count'], changed: [{ path: 'src/server/app.ts', change: 'M' }] },
+    );
+    const web = json.packages.find((p) => p.id === 'wp-web')!;
+    assert.deepEqual(web.violations, [{ path: 'src/server/app.ts', change: 'M' }]);
+    assert.equal(web.merge, 'skipped');
+    assert.deepEqual(json.packages.find((p) => p.id === 'wp-db')!.resultWarnings, ['no result record: the agent did not write one']);
+    assert.deepEqual(json.counts, { 'scope-violation': 1, succeeded: 5 });
+  });
+
+  it('merges the result records', () => {
+    assert.deepEqual(json.merged.filesModified, ['contracts/openapi.yaml', 'src/server/app.ts']);
+    assert.deepEqual(json.merged.pendingActions, [{ action: 'Publish the contract', packages: ['wp-contracts', 'wp-api'] }]);
+    assert.deepEqual(json.merged.decisions, [{ packageId: 'wp-contracts', decision: 'v1 paths' }]);
+  });
+
+  it('writes Markdown with the metrics, a package table and the merged results', () => {
+    assert.match(markdown, /^# Run report: User profiles with avatars\n/);
+    assert.match(markdown, /\| wall time \| 1h 20m 00s \|/);
+    assert.match(markdown, /\| sum of package times \| 1h 55m 00s \(6 packages timed\) \|/);
+    assert.match(markdown, /\| achieved speed-up \| 1\.44× \|/);
+    assert.match(markdown, /\| critical-path time \| 1h 20m 00s \(wp-contracts → wp-api → wp-docs → wp-integration\) \|/);
+    assert.match(markdown, /\| idle slots \(cap 3 × wall − busy\) \| 2h 05m 00s \|/);
+    assert.match(markdown, /\| `wp-web` Profile page \| scope-violation \| 1 \| 15m 00s \| 0 \| skipped \| changed files outside its scope; outside its scope: M src\/server\/app\.ts \|/);
+    assert.match(markdown, /result keys missing: test_count; its record says partial/);
+    assert.match(markdown, /- \[ \] Publish the contract \(wp-contracts, wp-api\)/);
+    assert.match(markdown, /- \*\*wp-api\*\*: tests \\\| flaky/, 'pipes escaped');
+    const rows = markdown.split('\n').filter((l) => l.startsWith('| `'));
+    for (const row of rows) assert.equal(row.replace(/\\\|/g, '').split('|').length, 9, row);
+  });
+
+  it('is deterministic and JSON-serialisable', () => {
+    const again = buildRunReport(input());
+    assert.equal(again.markdown, markdown);
+    assert.deepEqual(JSON.parse(JSON.stringify(again.json)), json);
+  });
+
+  it('copes with a run where nothing has finished, unknown packages and bad times', () => {
+    const r = buildRunReport(
+      input({
+        state: {
+          featureId: 'f',
+          runId: 'r',
+          packages: { 'wp-api': rec('running', 5, null), ghost: rec('failed', null, null), 'wp-db': { ...rec('failed', 0, 0), startedAt: 'yesterday' } },
+        },
+        results: {},
+        maxParallel: 0,
+      }),
+    );
+    assert.deepEqual(
+      { wall: r.json.metrics.wallMs, speed: r.json.metrics.speedUp, idle: r.json.metrics.idleSlotMs, cp: r.json.metrics.criticalPathMs, cap: r.json.metrics.maxParallel },
+      { wall: null, speed: null, idle: null, cp: 0, cap: 1 },
+    );
+    assert.equal(r.json.packages.find((p) => p.id === 'ghost')!.status, 'failed');
+    assert.equal(r.json.packages.find((p) => p.id === 'wp-web')!.status, 'not in run');
+    assert.match(r.markdown, /\| wall time \| — \|/);
+  });
+});
+
+describe('unowned writes (#8)', () => {
+  const plan = analyzePlan(
+    'packages:\n  - package_id: a\n    scope: { write_allow: ["src/a/**"] }\n  - package_id: b\n    scope: { write_allow: ["src/b.ts"] }\n',
+  );
+  const run = (packages: Record<string, ReportPackageRecord>) =>
+    buildRunReport({ state: { featureId: 'f', runId: 'r', packages }, analysis: plan, results: {}, maxParallel: 2 });
+
+  it('lists changed files no package may write, once per package, sorted, in JSON and Markdown', () => {
+    const { json, markdown } = run({
+      a: rec('succeeded', 0, 5, {
+        changedFiles: [
+          { path: 'src/a/x.ts', change: 'A' },
+          { path: 'README.md', change: 'M' },
+        ],
+      }),
+      // b's own violation of a's scope is owned (by a): only the truly unowned file is listed
+      b: rec('scope-violation', 0, 5, {
+        changedFiles: [{ path: 'src/a/y.ts', change: 'A' }, { path: '.env', change: '?' }],
+        scopeViolations: [{ path: 'src/a/y.ts', change: 'A' }, { path: '.env', change: '?' }],
+      }),
+    });
+    assert.deepEqual(json.unownedWrites, [
+      { path: '.env', change: '?', packageId: 'b' },
+      { path: 'README.md', change: 'M', packageId: 'a' },
+    ]);
+    assert.match(markdown, /## Unowned writes\n\nFiles changed that no package of the plan may write:\n\n- `\.env` \(\?, by b\)\n- `README\.md` \(M, by a\)\n/);
+  });
+
+  it('is empty, with no section, when every change is owned', () => {
+    const { json, markdown } = run({ a: rec('succeeded', 0, 5, { changedFiles: [{ path: 'src/a/x.ts', change: 'M' }] }) });
+    assert.deepEqual(json.unownedWrites, []);
+    assert.doesNotMatch(markdown, /Unowned writes/);
+  });
+});
+
+describe('criticalPath', () => {
+  const plan = (edges: Record<string, string[]>) => Object.entries(edges).map(([id, deps]) => ({ id, dependsOn: deps.map((value) => ({ value })) }));
+
+  it('survives cycles and unknown dependencies', () => {
+    const r = criticalPath(plan({ a: ['b'], b: ['a'], c: ['zzz', 'c'] }), new Map([['a', 5], ['b', 7], ['c', 1]]));
+    assert.ok(r.ms >= 7 && r.ms <= 12);
+    assert.ok(r.chain.length >= 1);
+  });
+
+  it('property: equals the longest path found by enumerating every chain of a random DAG', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1))), fc.array(fc.nat(1000), { minLength: n, maxLength: n }))), ([n, pairs, ms]) => {
+        const edges: Record<string, string[]> = {};
+        for (let i = 0; i < n; i++) edges[`p${i}`] = [];
+        for (const [a, b] of pairs) if (a > b) edges[`p${a}`].push(`p${b}`); // edges only to lower ids: a DAG
+        const durations = new Map(ms.map((d, i) => [`p${i}`, d]));
+        const brute = (id: string): number => (durations.get(id) ?? 0) + Math.max(0, ...edges[id].map(brute));
+        const expected = Math.max(...Object.keys(edges).map(brute));
+        const r = criticalPath(plan(edges), durations);
+        assert.equal(r.ms, expected);
+        if (expected > 0) {
+          assert.equal(r.chain.reduce((s, id) => s + (durations.get(id) ?? 0), 0), expected);
+          for (let k = 1; k < r.chain.length; k++) assert.ok(edges[r.chain[k]].includes(r.chain[k - 1]), 'a real chain');
+        }
+      }),
+    );
+  });
+});
+
+describe('formatDuration', () => {
+  it('formats', () => {
+    assert.deepEqual([0, 6200, 65_000, 3_723_000, null].map(formatDuration), ['0s', '6.2s', '1m 05s', '1h 02m 03s', '—']);
+  });
+});
