@@ -4,7 +4,7 @@
  * (`runner.js <attemptDir> <startToken>`) and a live pid counts only when its command line
  * holds that token. Linux reads `/proc/<pid>/cmdline`; other systems ask `ps -o args= -p <pid>`
  * (argv, no shell). Windows has neither: a live pid is taken at its word there. Also how
- * an attempt's `exit.json` and `meta.json` are read, by the engine and the editor's reconciler.
+ * an attempt's `exit.json` and `meta.json` are read, by `LocalExecutor` and the editor's reconciler.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -60,7 +60,7 @@ export async function isRunnerAlive(pid: number, startToken: string): Promise<bo
 }
 
 // ---------------------------------------------------------------------------------------
-// An attempt's files as the engine and the editor's reconciler read them
+// An attempt's files as LocalExecutor and the editor's reconciler read them
 
 /** A JSON file's value; undefined when it is missing or not JSON. */
 export function readJson(file: string): unknown {

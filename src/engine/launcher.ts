@@ -1,5 +1,5 @@
 /**
- * How the engine starts a runner (`dist/runner.js <attemptDir> <startToken>`). The CLI uses
+ * How `LocalExecutor` starts a runner (`dist/runner.js <attemptDir> <startToken>`). The CLI uses
  * the default: a detached child process whose output goes nowhere (headless agents' output
  * is teed to `agent.log` by the runner). The editor passes its own launcher, which opens a
  * terminal hosting the same command. Node built-ins only, no `vscode`.

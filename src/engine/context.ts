@@ -1,0 +1,232 @@
+/**
+ * The state of one run as the engine's parts share it (`RunContext`), and the one way to
+ * change it: a reducer result is checked against the lease, saved through the `RunStore`,
+ * and only then told to listeners as an event (`update`, `apply`). Also the plan lookups the
+ * parts need and the live attempts the engine watches. No part keeps run state of its own.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { readResultRecord, type ResultReadout } from '../core/run/resultRecord';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import { Emitter } from '../core/util/events';
+import { LockTableStore } from '../store/lockTableStore';
+import { releaseLocks } from '../core/run/lockTable';
+import type { PlanPackage } from '../core/plan/model';
+import { applyEvent, isTerminal, type RunEvent, type RunState, type RunStateResult } from '../core/run/runState';
+import type { RunStore } from '../store/runStore';
+import { schedPackagesFromAnalysis, type SchedPackage } from '../core/run/schedule';
+import type { AttemptPlace, Executor } from './executor';
+import type { LaunchResult } from './launcher';
+import type { Lease } from './lease';
+import type { EngineEvent, EngineOptions, RunOutcome } from './types';
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+export const toPosix = (p: string) => p.split(path.sep).join('/');
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** An attempt whose runner the engine watches, from its launch (or adoption) to its exit. */
+export interface LiveAttempt {
+  packageId: string;
+  place: AttemptPlace;
+  token: string;
+  /** The executor's watch of the attempt (null: none; the slow poll covers it). */
+  watcher: { close(): void } | null;
+  /** When the runner's liveness was last checked (ms). */
+  checkedAt: number;
+  /** When the runner was launched (ms). */
+  launchedAt: number;
+  launched: LaunchResult | null;
+  /**
+   * Its `started` is in the run state. Only then is its exit processed: a fast agent can end
+   * before the launcher returns (a terminal reports its pid late), and an exit handled while
+   * the package was still `queued` would be lost, the package then `running` for ever.
+   */
+  started: boolean;
+  /** Set while its exit is processed, so it is processed once. */
+  handled: boolean;
+}
+
+export class RunContext {
+  readonly emitter = new Emitter<EngineEvent>();
+
+  analysis: PlanAnalysis;
+  sched: SchedPackage[];
+  planHash: string;
+  readonly maxParallel: number;
+  readonly mode: 'eager' | 'barrier';
+  readonly only: string[] | undefined;
+  readonly clock: () => Date;
+  readonly pollMs: number;
+  readonly locks: LockTableStore;
+
+  store: RunStore | undefined;
+  private stateNow: RunState | undefined;
+  lease: Lease | undefined;
+  /** Attempts whose runner is watched, by package. */
+  readonly live = new Map<string, LiveAttempt>();
+  /** Packages whose post-exit work (audit, verification, merge) is under way. */
+  readonly finishing = new Set<string>();
+  readonly starting = new Set<string>();
+  /** Launches under way (worktree, prompt, runner), which the pass does not wait for. */
+  readonly launches = new Set<Promise<void>>();
+  readonly cancelRequested = new Set<string>();
+  runCancelled = false;
+  /** The engine no longer drives the run (ended, lease lost, disposed): it never writes again. */
+  stopped = false;
+  /** When to run a pass again for a package waiting on a lock (ms; 0: none). */
+  lockRetryAt = 0;
+  /** The plan's verification commands when they may run (approved now or earlier); null: not approved. */
+  approvedCommands: readonly string[] | null = null;
+  /** `run()`'s promise. */
+  finish: ((outcome: RunOutcome) => void) | null = null;
+  fail: ((error: unknown) => void) | null = null;
+  /** Asks the loop for a pass (set by the loop). */
+  wake: () => void = () => undefined;
+  /** Wakes the loop; resolves when a pass begun after the call ended and its launches are over (set by the loop). */
+  wakeAndLaunch: () => Promise<void> = async () => undefined;
+  private readonly stopHooks: (() => void)[] = [];
+
+  constructor(
+    readonly repoRoot: string,
+    readonly planFile: string,
+    readonly featureId: string,
+    analysis: PlanAnalysis,
+    readonly options: EngineOptions,
+    readonly executor: Executor,
+  ) {
+    this.analysis = analysis;
+    this.sched = schedPackagesFromAnalysis(analysis);
+    this.planHash = sha256(analysis.text);
+    this.maxParallel = Math.max(1, Math.floor(options.maxParallel ?? 10));
+    this.mode = options.mode ?? 'eager';
+    this.only = options.only ? [...options.only] : undefined;
+    this.clock = options.clock ?? (() => new Date());
+    this.pollMs = options.pollMs ?? 1000;
+    this.locks = new LockTableStore(repoRoot, { onProblem: (message) => this.problem(message) });
+  }
+
+  // -- The plan ----------------------------------------------------------------------------
+
+  pkg(id: string): PlanPackage | undefined {
+    return this.analysis.plan.packages.find((p) => p.id === id);
+  }
+
+  isolated(pkg: PlanPackage): boolean {
+    return pkg.worktree?.mode !== 'shared';
+  }
+
+  /** Where the package works: its worktree (isolated) or the repository (shared). */
+  treeOf(pkg: PlanPackage): string {
+    return this.executor.treePath(pkg.id, this.isolated(pkg));
+  }
+
+  /** The run's packages (`only`, when given), in the plan's order. */
+  scopeIds(): string[] {
+    const ids = this.sched.map((p) => p.id);
+    return this.only ? ids.filter((id) => this.only!.includes(id)) : ids;
+  }
+
+  /** Attempt `attempt` of a package in this run. */
+  attemptOf(packageId: string, attempt: number): AttemptPlace {
+    return this.executor.attempt(this.state.runId, packageId, attempt);
+  }
+
+  /** An agent's result record (a `resultFile` of the run state), read through the executor. */
+  async readResult(file: string | null): Promise<ResultReadout> {
+    return readResultRecord(file ? await this.executor.readResult(file) : null);
+  }
+
+  // -- State changes: reducer → RunStore → event -------------------------------------------
+
+  get state(): RunState {
+    return this.stateNow!;
+  }
+
+  /** Whether the set-up loaded the run state yet. */
+  get hasState(): boolean {
+    return this.stateNow !== undefined;
+  }
+
+  /** The state loaded by the set-up (not a change: nothing is saved). */
+  loaded(state: RunState): void {
+    this.stateNow = state;
+  }
+
+  emit(event: EngineEvent): void {
+    this.emitter.fire(event);
+  }
+
+  /** A profiling mark (`options.trace`); free when nobody traces. */
+  mark(step: string, packageId: string): void {
+    this.options.trace?.(step, packageId);
+  }
+
+  problem(message: string, packageId?: string): void {
+    this.emit({ type: 'problem', message, ...(packageId !== undefined ? { packageId } : {}) });
+  }
+
+  /** Saves a reducer result; false (and a problem) when it was refused. Never writes once the lease is lost. */
+  update(result: RunStateResult): boolean {
+    if (!result.ok) {
+      this.problem(result.error.message, result.error.packageId);
+      return false;
+    }
+    if (result.state === this.stateNow) return true;
+    if (this.stopped || (this.lease && !this.lease.isStillOwner())) {
+      this.leaseLost();
+      return false;
+    }
+    this.stateNow = result.state;
+    this.store!.save(result.state);
+    return true;
+  }
+
+  /** Applies one event, saves, and tells listeners when the status changed. */
+  apply(event: RunEvent, detail?: string): boolean {
+    const before = this.stateNow?.packages[event.packageId]?.status;
+    if (!this.update(applyEvent(this.state, event, this.clock()))) return false;
+    const record = this.state.packages[event.packageId]!;
+    if (record.status !== before) {
+      const text = detail ?? (isTerminal(record.status) ? (record.lastError ?? undefined) : undefined);
+      this.emit({
+        type: 'package',
+        packageId: record.packageId,
+        status: record.status,
+        attempt: record.attempts,
+        ...(text ? { detail: text } : {}),
+      });
+    }
+    return true;
+  }
+
+  // -- Locks -------------------------------------------------------------------------------
+
+  async releaseLocksOf(id: string): Promise<void> {
+    // Only this engine adds this run's entries (it holds the lease): none on disk, nothing to release.
+    if (!this.locks.read().locks.some((e) => e.featureId === this.featureId && e.holder === id)) return;
+    await this.locks.update((t) => releaseLocks(t, { featureId: this.featureId, holder: id }));
+  }
+
+  // -- Stopping ----------------------------------------------------------------------------
+
+  /** Called when the engine stops driving (the loop's poller and pass waiters). */
+  onStop(hook: () => void): void {
+    this.stopHooks.push(hook);
+  }
+
+  leaseLost(): void {
+    if (this.stopped) return;
+    this.problem('This engine lost the run lease to another engine; it stops driving the run (agents keep running).');
+    this.stopDriving();
+    this.fail?.(new Error('the run lease was lost to another engine'));
+  }
+
+  /** Stops watching and writing; never stops an agent. */
+  stopDriving(): void {
+    this.stopped = true;
+    for (const hook of this.stopHooks) hook();
+    for (const a of this.live.values()) a.watcher?.close();
+    this.live.clear();
+    this.lease?.stopHeartbeat();
+  }
+}

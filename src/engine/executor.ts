@@ -1,0 +1,129 @@
+/**
+ * The executor seam: where and how one attempt of a package runs (ADR 0006). Everything the
+ * engine does with an attempt's working tree, its runner and its files goes through an
+ * `Executor`: the engine above the seam never reads or writes an attempt's files itself and
+ * never assumes they are on this machine's disk. It keeps for itself what is the run's own:
+ * the run state, the lock table, the lease, approvals, the integration branch and the report.
+ *
+ * `LocalExecutor` (localExecutor.ts) is the first implementation: worktrees in the sibling
+ * folder `<repo>.worktrees/…`, the runner as a detached child process or in the editor's
+ * terminal. A machine reached over SSH is meant to be the next.
+ *
+ * Paths an executor hands out (a tree, an attempt's files) are names in the executor's world:
+ * they go into the prompt, the runner's spec and the run state, and come back to the
+ * executor; the engine only passes them on.
+ */
+import type { AuditChange } from '../core/run/audit';
+import type { AttemptFiles } from '../core/run/runPaths';
+import type { ExitRecord } from './adopt';
+import type { LaunchResult } from './launcher';
+import type { RunnerSpec } from './runner';
+import type { RunVerificationOptions, StepResult } from './verify';
+
+/** One attempt of one package, as the executor names its files. */
+export interface AttemptPlace {
+  packageId: string;
+  /** 1, 2, … */
+  attempt: number;
+  /** The attempt's folder (the runner's first argument). */
+  dir: string;
+  /** Its files (prompt, spec, meta, log, result, needs-input, cancel, exit) in that folder. */
+  files: AttemptFiles;
+}
+
+/** A package's working tree, ready for its agent. */
+export interface PreparedTree {
+  /** Where the agent works (`treePath` of the package). */
+  worktree: string;
+  /** The package's branch; null for a package working in the repository itself (shared). */
+  branch: string | null;
+  /** The commit the tree was made from (a retry's tree may hold more: its earlier work). */
+  baseSha: string;
+}
+
+export interface TreeRequest {
+  packageId: string;
+  /** false: `worktree.mode: shared`, the package works in the repository itself. */
+  isolated: boolean;
+  /** A ref of the engine's repository to start from: the integration branch's tip. */
+  base: string;
+  /** Why the tree is locked (`git worktree lock --reason`). */
+  reason: string;
+  /** The attempt the tree is prepared for (the set-up hook's log goes there). */
+  attempt: AttemptPlace;
+}
+
+export interface StartRequest {
+  attempt: AttemptPlace;
+  startToken: string;
+  /** For a terminal's name, e.g. `waves: api-client #1`. */
+  title: string;
+  /** The package's tree. */
+  cwd: string;
+  /** The agent needs a terminal (a TUI). */
+  interactive: boolean;
+}
+
+/** `needs-input.json` as read: present or not, and its reason when it could be read. */
+export interface NeedsInputReadout {
+  present: boolean;
+  /** null: absent, or present but not (yet) readable. */
+  reason: string | null;
+}
+
+/** `meta.json` as read: the runner started, with this token (and pid, when it says). */
+export interface RunnerStarted {
+  startToken: string;
+  runnerPid: number | null;
+}
+
+/** Whether an attempt's runner is alive: its pid (meta.json's, else the hint) and the verdict. */
+export interface Liveness {
+  /** null: unknown (no meta.json yet and no pid from the launch). */
+  pid: number | null;
+  /** The process lives and carries the start token (false when `pid` is null). */
+  alive: boolean;
+}
+
+export interface Executor {
+  // -- Names (no I/O) --------------------------------------------------------------------
+  /** Where a package's tree is (known before it exists: the prompt names it). */
+  treePath(packageId: string, isolated: boolean): string;
+  /** Attempt `attempt` of a package in run `runId`. */
+  attempt(runId: string, packageId: string, attempt: number): AttemptPlace;
+
+  // -- The working tree ------------------------------------------------------------------
+  /** Creates (or reuses, on a retry) the package's tree from `base`, locked; runs the set-up hook in a new one. */
+  prepareTree(request: TreeRequest): Promise<PreparedTree>;
+  /** The tip of the package's branch (isolated packages); null when it cannot be read. */
+  headOf(packageId: string): Promise<string | null>;
+  /** Commits what the agent left uncommitted in its tree; the branch's tip (null: unreadable). */
+  commitLeftovers(packageId: string, message: string): Promise<string | null>;
+  /** What the package changed since `baseSha`: committed, uncommitted and untracked (for the audit). */
+  changes(packageId: string, isolated: boolean, baseSha: string): Promise<AuditChange[]>;
+  /** Runs approved verification commands in the package's tree (verify.ts's contract). */
+  verify(options: RunVerificationOptions): Promise<StepResult[]>;
+  /** Hands the package's branch to the engine's repository for the merge; its name there. */
+  handBack(packageId: string): Promise<string>;
+  /** Removes a merged package's tree when it is clean (never forced). */
+  removeTree(packageId: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }>;
+
+  // -- The runner ------------------------------------------------------------------------
+  /** Writes the attempt's prompt and the runner's spec (creating its folder). */
+  writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void>;
+  /** Starts the runner of a written attempt. */
+  start(request: StartRequest): Promise<LaunchResult>;
+  /** Calls `onChange` when something in the attempt's folder may have changed; null when it cannot watch (the engine's slow poll covers it). */
+  watch(attempt: AttemptPlace, onChange: () => void): { close(): void } | null;
+  /** The runner's `exit.json`; null while it is missing or not one. */
+  readExit(attempt: AttemptPlace): Promise<ExitRecord | null>;
+  readNeedsInput(attempt: AttemptPlace): Promise<NeedsInputReadout>;
+  /** The runner's `meta.json`; null when it did not start (or it holds no token). */
+  readStarted(attempt: AttemptPlace): Promise<RunnerStarted | null>;
+  /** Is the runner started with `startToken` alive? `pidHint`: the pid the launch reported. */
+  liveness(attempt: AttemptPlace, startToken: string, pidHint: number | null): Promise<Liveness>;
+  /** Asks the runner to stop its agent (the `cancel` file); `at` is written into it when given. */
+  cancel(attempt: AttemptPlace, at?: Date): Promise<void>;
+  /** An agent's result record as text (a `resultFile` of the run state); null when missing. */
+  readResult(file: string): Promise<string | null>;
+}

@@ -1,0 +1,212 @@
+/**
+ * `LocalExecutor`: attempts run on this machine (the first `Executor`, ADR 0006). Isolated
+ * packages work in git worktrees in the sibling folder `<repo>.worktrees/<feature>/<package>`
+ * (or the configured `worktreesFolder`) on `waves/<feature>/<package>`; shared ones in the
+ * repository itself. The runner (`node dist/runner.js <attemptDir> <startToken>`) is started
+ * by a `Launcher`: a detached child process by default, the editor's terminal when it passes
+ * its own. The attempt's files live under `.waves/runs/…`; its end is seen by `fs.watch` on
+ * the attempt folder (the engine polls too); a runner is alive when its pid's command line
+ * holds its start token (adopt.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { mergeChanges, toFileChange, type AuditChange } from '../core/run/audit';
+import { writeAtomic } from '../store/atomicWrite';
+import { parseStatusZ, statusChange } from '../core/run/gitParse';
+import { attemptDir, attemptFiles, packageBranch, worktreePath } from '../core/run/runPaths';
+import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
+import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
+import { auditChanges, commitAll, createWorktree, git, gitOut, removeWorktreeIfSafe, runSetupHook } from './git';
+import { childProcessLauncher, type Launcher, type LaunchResult } from './launcher';
+import type { RunnerSpec } from './runner';
+import { runVerification, type RunVerificationOptions, type StepResult } from './verify';
+
+export interface LocalExecutorOptions {
+  /** The repository (its real path). */
+  repoRoot: string;
+  /** The feature id as in the plan. */
+  featureId: string;
+  /** Default: `childProcessLauncher` (a detached `node dist/runner.js …`). */
+  launcher?: Launcher;
+  /** Default: `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
+  runnerScript?: string;
+  /** The folder of the worktrees, absolute or relative to the repository; default `<repo>.worktrees`. */
+  worktreesFolder?: string;
+  /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
+  setupHook?: string[];
+}
+
+function defaultRunnerScript(): string {
+  const candidates = [path.join(__dirname, 'runner.js'), path.resolve(__dirname, '..', '..', 'dist', 'runner.js')];
+  return candidates.find((c) => fs.existsSync(c)) ?? candidates[0]!;
+}
+
+export class LocalExecutor implements Executor {
+  private readonly repoRoot: string;
+  private readonly featureId: string;
+  private readonly launcher: Launcher;
+  private readonly runnerScript: string;
+
+  constructor(private readonly options: LocalExecutorOptions) {
+    this.repoRoot = options.repoRoot;
+    this.featureId = options.featureId;
+    this.launcher = options.launcher ?? childProcessLauncher;
+    this.runnerScript = options.runnerScript ?? defaultRunnerScript();
+  }
+
+  // -- Names -------------------------------------------------------------------------------
+
+  treePath(packageId: string, isolated: boolean): string {
+    return isolated ? this.worktree(packageId) : this.repoRoot;
+  }
+
+  attempt(runId: string, packageId: string, attempt: number): AttemptPlace {
+    const dir = attemptDir(this.repoRoot, this.featureId, runId, packageId, attempt);
+    return { packageId, attempt, dir, files: attemptFiles(dir) };
+  }
+
+  private worktree(packageId: string): string {
+    return worktreePath(this.repoRoot, this.featureId, packageId, this.options.worktreesFolder);
+  }
+
+  // -- The working tree --------------------------------------------------------------------
+
+  /**
+   * Isolated: the package's worktree on `waves/<feature>/<package>`, created from `base` (the
+   * integration branch's tip: every dependency's merged result) and locked; a retry reuses
+   * the branch (committed work stays) and merges the base into it when it lacks it. The
+   * set-up hook runs in a tree that was not reused. Shared: the repository at its HEAD.
+   */
+  async prepareTree(request: TreeRequest): Promise<PreparedTree> {
+    if (!request.isolated) return { worktree: this.repoRoot, branch: null, baseSha: await gitOut(this.repoRoot, ['rev-parse', 'HEAD']) };
+    const tree = await createWorktree({
+      repo: this.repoRoot,
+      path: this.worktree(request.packageId),
+      branch: packageBranch(this.featureId, request.packageId),
+      base: request.base,
+      reason: request.reason,
+    });
+    const hookArgv = this.options.setupHook;
+    if (tree.how !== 'reused' && hookArgv?.length) {
+      const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'));
+      if (!hook.ok) {
+        const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
+        throw new Error(`the set-up hook ${hookArgv.join(' ')} failed (${how})${hook.tail ? `:\n${hook.tail}` : ''}`);
+      }
+    }
+    return { worktree: tree.path, branch: tree.branch, baseSha: tree.baseSha };
+  }
+
+  async headOf(packageId: string): Promise<string | null> {
+    try {
+      return await gitOut(this.worktree(packageId), ['rev-parse', 'HEAD']);
+    } catch {
+      return null;
+    }
+  }
+
+  async commitLeftovers(packageId: string, message: string): Promise<string | null> {
+    const commit = await commitAll(this.worktree(packageId), message);
+    return commit ?? this.headOf(packageId);
+  }
+
+  /** Isolated: committed since `baseSha` plus anything uncommitted (git.ts auditChanges). Shared: the repository's status. */
+  async changes(packageId: string, isolated: boolean, baseSha: string): Promise<AuditChange[]> {
+    if (!isolated) {
+      const status = parseStatusZ((await git(this.repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout);
+      return mergeChanges(
+        status.map((e) => ({ path: e.path, change: e.index === '?' ? ('?' as const) : toFileChange(statusChange(e)) })),
+      );
+    }
+    return (await auditChanges({ worktree: this.worktree(packageId), baseSha })).changes;
+  }
+
+  verify(options: RunVerificationOptions): Promise<StepResult[]> {
+    return runVerification(options);
+  }
+
+  /** The branch is in this repository already. */
+  async handBack(packageId: string): Promise<string> {
+    return packageBranch(this.featureId, packageId);
+  }
+
+  async removeTree(packageId: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }> {
+    const r = await removeWorktreeIfSafe({
+      repo: this.repoRoot,
+      worktree: this.worktree(packageId),
+      branch: packageBranch(this.featureId, packageId),
+      mergedInto,
+    });
+    return { removed: r.removed, reason: r.reason };
+  }
+
+  // -- The runner --------------------------------------------------------------------------
+
+  async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
+    await fs.promises.mkdir(attempt.dir, { recursive: true });
+    await fs.promises.writeFile(attempt.files.prompt, prompt);
+    await writeAtomic(attempt.files.spec, JSON.stringify(spec, null, 2) + '\n');
+  }
+
+  /** `process.execPath <runnerScript> <attemptDir> <startToken>` through the launcher. */
+  start(request: StartRequest): Promise<LaunchResult> {
+    const { attempt, startToken } = request;
+    return this.launcher.launch({
+      packageId: attempt.packageId,
+      attempt: attempt.attempt,
+      title: request.title,
+      attemptDir: attempt.dir,
+      startToken,
+      command: process.execPath,
+      args: [this.runnerScript, attempt.dir, startToken],
+      cwd: request.cwd,
+      env: {},
+      interactive: request.interactive,
+    });
+  }
+
+  watch(attempt: AttemptPlace, onChange: () => void): { close(): void } | null {
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(attempt.dir, () => onChange());
+    } catch {
+      return null; // the slow poll covers it
+    }
+    watcher.on('error', () => watcher.close());
+    return { close: () => watcher.close() };
+  }
+
+  async readExit(attempt: AttemptPlace): Promise<ExitRecord | null> {
+    return fs.existsSync(attempt.files.exit) ? readExit(attempt.files.exit) : null;
+  }
+
+  async readNeedsInput(attempt: AttemptPlace): Promise<NeedsInputReadout> {
+    const needs = readJson(attempt.files.needsInput) as { reason?: unknown } | undefined;
+    if (needs && typeof needs.reason === 'string' && needs.reason) return { present: true, reason: needs.reason };
+    return { present: fs.existsSync(attempt.files.needsInput), reason: null };
+  }
+
+  async readStarted(attempt: AttemptPlace): Promise<RunnerStarted | null> {
+    const meta = readJson(attempt.files.meta) as { runnerPid?: unknown; startToken?: unknown } | undefined;
+    if (typeof meta?.startToken !== 'string' || !meta.startToken) return null;
+    return { startToken: meta.startToken, runnerPid: typeof meta.runnerPid === 'number' ? meta.runnerPid : null };
+  }
+
+  /** meta.json's runner pid (else the hint), alive with the token in its command line (`/proc`, `ps`). */
+  async liveness(attempt: AttemptPlace, startToken: string, pidHint: number | null): Promise<Liveness> {
+    const pid = attemptRunnerPid(attempt.files.meta, pidHint);
+    return { pid, alive: pid ? await isRunnerAlive(pid, startToken) : false };
+  }
+
+  async cancel(attempt: AttemptPlace, at?: Date): Promise<void> {
+    await fs.promises.writeFile(attempt.files.cancel, at ? `${at.toISOString()}\n` : '').catch(() => undefined);
+  }
+
+  async readResult(file: string): Promise<string | null> {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * The run loop: the run state loaded (or a finished run archived and a new one begun), then
+ * passes — cancel requests, plan changes, expired locks, `schedule()`, its events through the
+ * reducer, the starts handed to launch.ts — woken by every change and by a slow poll (live
+ * attempts, lock waits, cancel requests, the plan file), until nothing is active and nothing
+ * can start; then the report and the outcome. One pass at a time; a wake during a pass runs
+ * another after it.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from '../store/atomicWrite';
+import { analyzePlan } from '../core/plan/analyze';
+import { expireLocks } from '../core/run/lockTable';
+import type { ResultReadout } from '../core/run/resultRecord';
+import { buildRunReport } from '../core/run/runReport';
+import { reportFiles } from '../core/run/runPaths';
+import { createRunState, ensurePackages, isActive, isTerminal, setPlanHash, type PackageStatus, type RunState } from '../core/run/runState';
+import { RunStore } from '../store/runStore';
+import { schedPackagesFromAnalysis, schedule } from '../core/run/schedule';
+import { errorText, sha256, toPosix, type RunContext } from './context';
+import { ensureExcluded } from './git';
+import type { Launches } from './launch';
+import type { Merges } from './merge';
+import type { Recovery } from './recovery';
+import type { RunOutcome, RunOutcomeKind } from './types';
+import type { AttemptWatcher } from './watch';
+
+function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function planKey(file: string): string {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  return stat ? `${stat.mtimeMs}:${stat.size}` : 'gone';
+}
+
+/** The state's counts of each status (only `ids`, when given). */
+function countStatuses(state: RunState, ids?: readonly string[]): Partial<Record<PackageStatus, number>> {
+  const counts: Partial<Record<PackageStatus, number>> = {};
+  for (const record of Object.values(state.packages)) {
+    if (ids && !ids.includes(record.packageId)) continue;
+    counts[record.status] = (counts[record.status] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export interface LoopParts {
+  launches: Launches;
+  watcher: AttemptWatcher;
+  merges: Merges;
+  recovery: Recovery;
+}
+
+export class RunLoop {
+  private planStat = '';
+  private passRunning = false;
+  private passAgain = false;
+  /** Passes begun so far, and who waits for the end of a pass begun after a given one. */
+  private passSeq = 0;
+  private passWaiters: { after: number; resolve: () => void }[] = [];
+  private poller: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly parts: LoopParts,
+  ) {
+    ctx.wake = () => this.wake();
+    ctx.wakeAndLaunch = () => this.wakeAndLaunch();
+    ctx.onStop(() => {
+      if (this.poller) clearInterval(this.poller);
+      this.poller = null;
+      this.passEnded(Infinity);
+    });
+  }
+
+  // -- Set-up ------------------------------------------------------------------------------
+
+  /** Loads the run state (a finished run is archived and a new one begun unless `resume`), the integration branch, and reconciles a resumed run. */
+  async setUp(resume: boolean): Promise<void> {
+    const { ctx } = this;
+    const now = ctx.clock();
+    const planRel = toPosix(path.relative(ctx.repoRoot, ctx.planFile));
+    const fresh = () =>
+      createRunState({
+        featureId: ctx.featureId,
+        planFile: planRel,
+        ...(ctx.analysis.plan.feature?.planRevision !== undefined ? { planRevision: ctx.analysis.plan.feature.planRevision } : {}),
+        planHash: ctx.planHash,
+        runId: newRunId(now),
+        packageIds: ctx.sched.map((p) => p.id),
+        now,
+      });
+    const store = new RunStore({ workspaceRoot: ctx.repoRoot, featureId: ctx.featureId, createInitial: fresh, coalesceMs: 0 });
+    ctx.store = store;
+    store.onDidReportProblem((p) => ctx.problem(p.message));
+    const loaded = await store.load();
+    if (store.readOnly) throw new Error(`${store.file} was written by a newer version of Wave Orchestrator; it is left as it is.`);
+    let state = loaded.state;
+    let resumed = loaded.source !== 'initial';
+    if (resumed && !resume && this.isFinished(state)) {
+      // A new run of a feature whose earlier run ended: archive it (history), start afresh.
+      state = (await store.startNewRun(fresh())).state;
+      resumed = false;
+    }
+    ctx.loaded(state);
+    await ensureExcluded(ctx.repoRoot, '.waves/');
+
+    ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), now) });
+    if (ctx.state.planHash !== ctx.planHash) this.planChanged(ctx.planHash, []);
+    await this.parts.merges.ensureIntegration();
+    ctx.emit({
+      type: 'run-started',
+      runId: ctx.state.runId,
+      featureId: ctx.featureId,
+      packages: ctx.scopeIds(),
+      maxParallel: ctx.maxParallel,
+      mode: ctx.mode,
+      resumed,
+    });
+    if (resumed) await this.parts.recovery.reconcile();
+    await store.flush();
+  }
+
+  /** Every package of the run's scope terminal, none interrupted. */
+  private isFinished(state: RunState): boolean {
+    const ids = this.ctx.scopeIds().filter((id) => Object.hasOwn(state.packages, id));
+    return ids.every((id) => {
+      const s = state.packages[id]!.status;
+      return isTerminal(s) && s !== 'interrupted';
+    });
+  }
+
+  /** Starts the poll and the first pass; resolves with the outcome when the run ended. */
+  drive(): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
+      this.ctx.finish = resolve;
+      this.ctx.fail = reject;
+      this.poller = setInterval(() => this.poll(), this.ctx.pollMs);
+      this.wake();
+    });
+  }
+
+  // -- Passes ------------------------------------------------------------------------------
+
+  wake(): void {
+    const { ctx } = this;
+    if (ctx.stopped) return;
+    if (this.passRunning) {
+      this.passAgain = true;
+      return;
+    }
+    this.passRunning = true;
+    void (async () => {
+      try {
+        do {
+          this.passAgain = false;
+          const seq = ++this.passSeq;
+          await this.pass();
+          this.passEnded(seq);
+        } while (this.passAgain && !ctx.stopped);
+      } catch (err) {
+        ctx.problem(`The engine hit an error: ${errorText(err)}`);
+        ctx.stopDriving();
+        ctx.lease?.release();
+        ctx.fail?.(err);
+      } finally {
+        this.passRunning = false;
+      }
+    })();
+  }
+
+  private passEnded(seq: number): void {
+    const done = this.passWaiters.filter((w) => w.after < seq);
+    this.passWaiters = this.passWaiters.filter((w) => w.after >= seq);
+    for (const w of done) w.resolve();
+  }
+
+  /**
+   * Wakes the loop and resolves when a pass begun after this call ended and the launches
+   * under way then are over (at once when the engine stopped driving).
+   */
+  private async wakeAndLaunch(): Promise<void> {
+    const after = this.passSeq;
+    this.wake();
+    if (!this.ctx.stopped) await new Promise<void>((resolve) => this.passWaiters.push({ after, resolve }));
+    await Promise.allSettled([...this.ctx.launches]);
+  }
+
+  private async pass(): Promise<void> {
+    const { ctx } = this;
+    if (ctx.stopped) return;
+    await this.parts.recovery.pickUpCancelRequests();
+    await this.checkPlan();
+    const now = ctx.clock();
+
+    // Expired locks leave the table.
+    const table = ctx.locks.read();
+    if (expireLocks(table, now).expired.length > 0) await ctx.locks.update((t) => expireLocks(t, now).table);
+
+    const decision = schedule({
+      packages: ctx.sched,
+      state: ctx.state,
+      locks: ctx.locks.read(),
+      featureId: ctx.featureId,
+      maxParallel: ctx.maxParallel,
+      mode: ctx.mode,
+      ...(ctx.only ? { only: ctx.only } : {}),
+      now,
+    });
+    for (const event of decision.events) ctx.apply(event, event.type === 'blocked' ? `blocked by ${event.by.join(', ')}` : undefined);
+    for (const id of decision.start) ctx.mark('scheduled', id);
+    if (ctx.runCancelled) {
+      this.parts.recovery.cancelNotStarted();
+    } else {
+      for (const id of decision.start) ctx.apply({ type: 'queued', packageId: id });
+      await Promise.all(decision.start.map((id) => this.parts.launches.startPackage(id)));
+      if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Date.now() + ctx.pollMs;
+    }
+    await ctx.store!.flush();
+
+    const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size;
+    const activeLeft = Object.values(ctx.state.packages).some((r) => isActive(r.status));
+    if (busy === 0 && !activeLeft && (decision.done || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+  }
+
+  private poll(): void {
+    const { ctx } = this;
+    if (ctx.stopped) return;
+    const now = Date.now();
+    this.parts.watcher.poll(now);
+    if (ctx.lockRetryAt && now >= ctx.lockRetryAt) {
+      ctx.lockRetryAt = 0;
+      this.wake();
+    }
+    if (this.parts.recovery.hasCancelRequests()) this.wake();
+    if (planKey(ctx.planFile) !== this.planStat) this.wake();
+  }
+
+  // -- The plan on disk --------------------------------------------------------------------
+
+  /** The plan changed on disk: report it, add new packages; nothing running is touched. */
+  private async checkPlan(): Promise<void> {
+    const { ctx } = this;
+    const key = planKey(ctx.planFile);
+    if (key === this.planStat) return;
+    this.planStat = key;
+    if (key === 'gone') return;
+    const text = await fs.promises.readFile(ctx.planFile, 'utf8');
+    const hash = sha256(text);
+    if (hash === ctx.planHash) return;
+    const analysis = analyzePlan(text, { maxParallel: ctx.maxParallel });
+    if (!analysis.valid) {
+      ctx.planHash = hash;
+      ctx.problem('The plan changed on disk and now has errors; the run goes on with the plan it started from.');
+      return;
+    }
+    const before = new Set(Object.keys(ctx.state.packages));
+    ctx.analysis = analysis;
+    ctx.sched = schedPackagesFromAnalysis(analysis);
+    ctx.planHash = hash;
+    ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), ctx.clock()) });
+    this.planChanged(hash, ctx.sched.map((p) => p.id).filter((id) => !before.has(id)));
+  }
+
+  private planChanged(hash: string, added: string[]): void {
+    this.ctx.update(setPlanHash(this.ctx.state, hash, this.ctx.clock()));
+    this.ctx.emit({ type: 'plan-changed', planHash: hash, added });
+  }
+
+  // -- The end -----------------------------------------------------------------------------
+
+  /** Writes the report, releases the lease and settles `run()` with the outcome. */
+  private async complete(): Promise<void> {
+    const { ctx } = this;
+    if (ctx.stopped) return;
+    const ids = ctx.scopeIds();
+    const counts = countStatuses(ctx.state, ids);
+    const results: Record<string, ResultReadout> = {};
+    for (const id of ids) {
+      const file = ctx.state.packages[id]?.resultFile;
+      if (file) results[id] = await ctx.readResult(file);
+    }
+    let reportFile: string | null = null;
+    let speedup: number | null = null;
+    try {
+      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel });
+      const files = reportFiles(ctx.repoRoot, ctx.featureId, ctx.state.runId);
+      await fs.promises.mkdir(path.dirname(files.markdown), { recursive: true });
+      await writeAtomic(files.json, JSON.stringify(report.json, null, 2) + '\n');
+      await writeAtomic(files.markdown, report.markdown);
+      reportFile = files.markdown;
+      speedup = report.json.metrics.speedUp;
+    } catch (err) {
+      ctx.problem(`Could not write the run report: ${errorText(err)}`);
+    }
+    const all = ids.every((id) => ctx.state.packages[id]?.status === 'succeeded');
+    const outcome: RunOutcomeKind = all ? 'succeeded' : ctx.runCancelled ? 'cancelled' : 'failed';
+    await ctx.store!.flush();
+    const result: RunOutcome = {
+      runId: ctx.state.runId,
+      featureId: ctx.featureId,
+      outcome,
+      counts,
+      reportFile,
+      integrationBranch: ctx.state.integration?.branch ?? null,
+      speedup,
+      state: ctx.state,
+    };
+    ctx.stopDriving();
+    ctx.lease?.release();
+    ctx.emit({ type: 'run-finished', outcome, reportFile, counts, speedup });
+    ctx.finish?.(result);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The run engine's public types and errors: its options, events, dry run and outcome
+ * (docs/run-engine.md, "Engine API"). engine.ts re-exports every one of them.
+ */
+import type { AgentProfile } from '../core/run/agents';
+import type { PackageStatus, RunState } from '../core/run/runState';
+import type { Executor } from './executor';
+import type { Launcher } from './launcher';
+
+export type VerificationPolicy = 'approved' | 'skip-unapproved' | 'refuse-unapproved';
+
+export interface EngineOptions {
+  /** The plan file: absolute, or relative to `process.cwd()`. */
+  planFile: string;
+  /** Default: `git rev-parse --show-toplevel` in the plan's folder. */
+  repoRoot?: string;
+  agent: AgentProfile;
+  /** Default 10. */
+  maxParallel?: number;
+  /** Default 'eager'. */
+  mode?: 'eager' | 'barrier';
+  /** Run only these packages. */
+  only?: string[];
+  /** How the default `LocalExecutor` starts a runner; default `childProcessLauncher` (a detached `node dist/runner.js …`). The editor passes its terminal launcher. */
+  launcher?: Launcher;
+  /**
+   * Where and how attempts run (ADR 0006), made once the repository and the feature are known;
+   * default: a `LocalExecutor` with `launcher`, `runnerScript`, `worktreesFolder` and `setupHook`.
+   */
+  executor?: (where: { repoRoot: string; featureId: string }) => Executor;
+  /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
+  setupHook?: string[];
+  /** Owner lease, default 15 000 ms. */
+  leaseMs?: number;
+  /** The runner's TERM → KILL grace, default 10 000 ms. */
+  graceMs?: number;
+  /** Default 'refuse-unapproved'. */
+  verification?: VerificationPolicy;
+  clock?: () => Date;
+  /** Extra environment for the agents. */
+  env?: Record<string, string>;
+  /** The default executor's runner: `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
+  runnerScript?: string;
+  /** Slow poll of attempt folders (backup of fs.watch), default 1000 ms. */
+  pollMs?: number;
+  /**
+   * A launched runner that has not written `meta.json` after this long, and whose process the
+   * engine cannot see, did not start: the attempt fails. Default 60 000 ms.
+   */
+  runnerStartMs?: number;
+  /** The length of one of the plan's minutes (`timeout_minutes`), default 60 000 ms — tests shorten it. */
+  minuteMs?: number;
+  /** The agent of one package (per-package overrides); default `agent` for every package. */
+  agentFor?: (packageId: string) => AgentProfile;
+  /** The folder of the worktrees (`<folder>/<feature>/<package>`), absolute or relative to the repository; default `<repo>.worktrees`. */
+  worktreesFolder?: string;
+  /** On resume, packages found interrupted stay interrupted (a person offers them again with Resume); default: offered again at once. */
+  keepInterrupted?: boolean;
+  /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
+  trace?: (step: string, packageId: string) => void;
+}
+
+export interface DryRun {
+  /** The waves of starts a simulated all-succeed run makes. */
+  order: string[][];
+  /** Each package's prompt and where `run()` would write it (attempt 1). */
+  prompts: { packageId: string; file: string; text: string }[];
+}
+
+export type RunOutcomeKind = 'succeeded' | 'failed' | 'cancelled';
+
+export type EngineEvent =
+  | {
+      type: 'run-started';
+      runId: string;
+      featureId: string;
+      packages: string[];
+      maxParallel: number;
+      mode: 'eager' | 'barrier';
+      resumed: boolean;
+    }
+  | { type: 'package'; packageId: string; status: PackageStatus; attempt: number; detail?: string }
+  | { type: 'needs-input'; packageId: string; reason: string | null }
+  | { type: 'verification'; packageId: string; step: string; ok: boolean; command: string }
+  | { type: 'merge'; packageId: string; ok: boolean; conflicts?: string[] }
+  | { type: 'plan-changed'; planHash: string; added: string[] }
+  | { type: 'problem'; message: string; packageId?: string }
+  | {
+      type: 'run-finished';
+      outcome: RunOutcomeKind;
+      reportFile: string | null;
+      counts: Partial<Record<PackageStatus, number>>;
+      speedup: number | null;
+    };
+
+export interface RunOutcome {
+  runId: string;
+  featureId: string;
+  outcome: RunOutcomeKind;
+  counts: Partial<Record<PackageStatus, number>>;
+  /** report.md (report.json beside it). */
+  reportFile: string | null;
+  integrationBranch: string | null;
+  speedup: number | null;
+  state: RunState;
+}
+
+/** The plan has errors: `lines` are `file:line:col code message`. */
+export class PlanInvalidError extends Error {
+  constructor(readonly lines: string[]) {
+    super(`The plan has errors:\n${lines.join('\n')}`);
+    this.name = 'PlanInvalidError';
+  }
+}
+
+export class NotARepositoryError extends Error {
+  constructor(readonly folder: string, detail: string) {
+    super(`${folder} is not inside a git repository (${detail})`);
+    this.name = 'NotARepositoryError';
+  }
+}

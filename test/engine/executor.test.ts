@@ -1,0 +1,226 @@
+/**
+ * The executor seam (src/engine/executor.ts, ADR 0006): the engine drives an attempt only
+ * through its `Executor`. A real `LocalExecutor` wrapped by a recording decorator — real git
+ * repositories, the real runner bundle, the scripted test agent as real processes — shows
+ * the calls the engine makes, in order, for a handoff, a cancel and an adoption; and the
+ * `LocalExecutor` names what runPaths names. Waits on conditions only.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { attemptDir, attemptFiles, integrationBranch, packageBranch, runStateFile, worktreePath } from '../../src/core/run/runPaths';
+import type { RunState } from '../../src/core/run/runState';
+import type { EngineOptions, Executor } from '../../src/engine/engine';
+import { LocalExecutor } from '../../src/engine/localExecutor';
+import { engineFor as sharedEngineFor, isolateGit, repoWithPlan, treeFiles } from './engineFixtures';
+import { buildRunner, tempDir, waitFor } from './helpers';
+
+let runnerScript = '';
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+});
+
+interface Call {
+  method: string;
+  packageId: string | null;
+  /** What the call resolved to (set when it settles). */
+  result?: unknown;
+}
+
+/** Names only, no I/O: not recorded. */
+const NAMES = new Set(['treePath', 'attempt']);
+
+/** The package a call is about: its first argument's package id (a result file: the folder two levels up). */
+function packageOf(method: string, args: unknown[]): string | null {
+  const first = args[0];
+  if (method === 'readResult' && typeof first === 'string') return path.basename(path.dirname(path.dirname(first)));
+  if (typeof first === 'string') return first;
+  if (first && typeof first === 'object') {
+    const o = first as { packageId?: unknown; attempt?: { packageId?: unknown } };
+    if (typeof o.packageId === 'string') return o.packageId;
+    if (typeof o.attempt?.packageId === 'string') return o.attempt.packageId;
+  }
+  return null;
+}
+
+/** A decorator recording every call with I/O, in the order made, then delegating to `inner`. */
+function recording(inner: Executor, calls: Call[]): Executor {
+  return new Proxy(inner, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      const method = String(name);
+      if (NAMES.has(method)) return value.bind(target);
+      return (...args: unknown[]) => {
+        const call: Call = { method, packageId: packageOf(method, args) };
+        calls.push(call);
+        const out: unknown = value.apply(target, args);
+        if (out instanceof Promise) return out.then((r: unknown) => ((call.result = r), r));
+        call.result = out;
+        return out;
+      };
+    },
+  });
+}
+
+/** A recording LocalExecutor as the engine's executor. */
+function recorded(calls: Call[]): Pick<EngineOptions, 'executor'> {
+  return { executor: (where) => recording(new LocalExecutor({ ...where, runnerScript }), calls) };
+}
+
+const engineFor = (planFile: string, extra: Partial<EngineOptions> = {}) => sharedEngineFor(planFile, runnerScript, extra);
+
+/** Polling reads (how often they come depends on timing): left out of the order. */
+const POLLS = new Set(['readExit', 'readNeedsInput', 'liveness']);
+
+/** The package's calls in order, polls left out. */
+function orderOf(calls: Call[], id: string): string[] {
+  return calls.filter((c) => c.packageId === id && !POLLS.has(c.method)).map((c) => c.method);
+}
+
+/** Index of the first call matching. */
+function first(calls: Call[], match: (c: Call) => boolean, what: string): number {
+  const i = calls.findIndex(match);
+  assert.ok(i >= 0, `${what} in ${calls.map((c) => `${c.packageId}:${c.method}`).join(' ')}`);
+  return i;
+}
+
+describe('the executor seam', () => {
+  test('the engine drives attempts entirely through an injected executor: tree, attempt files, start, exit, commit, audit, hand-back, removal', async () => {
+    const { repo, planFile } = repoWithPlan('seam', [
+      { id: 'a', agent: ['write a/one.txt'] },
+      { id: 'b', deps: ['a'], agent: ['write b/two.txt', 'commit'] },
+    ]);
+    const calls: Call[] = [];
+    const { engine } = await engineFor(planFile, recorded(calls));
+    const outcome = await engine.run();
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.deepEqual(treeFiles(repo, integrationBranch('seam')), ['README.md', 'a/one.txt', 'b/two.txt', 'work-packages.yaml']);
+
+    const lifecycle = ['prepareTree', 'writeAttempt', 'watch', 'start', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree'];
+    // Each package: its lifecycle, then the report's read of its result record.
+    assert.deepEqual(orderOf(calls, 'a'), [...lifecycle, 'readResult']);
+    assert.deepEqual(orderOf(calls, 'b'), [...lifecycle, 'readResult']);
+
+    for (const id of ['a', 'b']) {
+      // The exit was learnt through the executor, after the start and before the commit.
+      const started = first(calls, (c) => c.packageId === id && c.method === 'start', `${id}'s start`);
+      const exitSeen = first(calls, (c) => c.packageId === id && c.method === 'readExit' && c.result !== null, `${id}'s exit read`);
+      const committed = first(calls, (c) => c.packageId === id && c.method === 'commitLeftovers', `${id}'s commit`);
+      assert.ok(started < exitSeen && exitSeen < committed, `${id}: start < exit read < commit`);
+    }
+    // The handoff: b's tree is prepared after a's branch was handed back (merged), a's tree removed after b started.
+    assert.ok(first(calls, (c) => c.packageId === 'a' && c.method === 'handBack', "a's hand-back") < first(calls, (c) => c.packageId === 'b' && c.method === 'prepareTree', "b's tree"));
+    assert.ok(first(calls, (c) => c.packageId === 'b' && c.method === 'start', "b's start") < first(calls, (c) => c.packageId === 'a' && c.method === 'removeTree', "a's removal"));
+
+    // What the executor handed back is what the run recorded.
+    const state = outcome.state;
+    const prepared = calls.find((c) => c.packageId === 'b' && c.method === 'prepareTree')!.result as { worktree: string; baseSha: string };
+    assert.equal(state.packages.b!.worktree, prepared.worktree);
+    assert.equal(state.packages.b!.baseSha, prepared.baseSha);
+    assert.equal(state.packages.b!.baseSha, state.merges.a!.commit, 'b started from a merged');
+    assert.equal(calls.find((c) => c.packageId === 'a' && c.method === 'handBack')!.result, packageBranch('seam', 'a'));
+    const launched = calls.find((c) => c.packageId === 'a' && c.method === 'start')!.result as { pid: number | null };
+    assert.equal(state.packages.a!.pid, launched.pid);
+    // Both trees removed (clean and merged); the branches stay while git wants them.
+    assert.deepEqual(
+      calls.filter((c) => c.method === 'removeTree').map((c) => (c.result as { removed: boolean }).removed),
+      [true, true],
+    );
+  });
+
+  test('needs-input and a cancel go through the executor', { timeout: 60_000 }, async () => {
+    const { planFile } = repoWithPlan('seam-cancel', [{ id: 'w', agent: ['ask waiting for approval', 'write w/x.txt'] }]);
+    const calls: Call[] = [];
+    const resume = path.join(tempDir(), 'resume-never');
+    const { engine, events } = await engineFor(planFile, { ...recorded(calls), env: { WAVES_TEST_AGENT_RESUME: resume } });
+    const done = engine.run();
+    await waitFor(() => events.some((e) => e.type === 'needs-input' && e.packageId === 'w'), 'w to need input');
+    const asked = calls.find((c) => c.method === 'readNeedsInput' && (c.result as { reason: string | null } | undefined)?.reason);
+    assert.match((asked?.result as { reason: string }).reason, /waiting for approval/);
+    await engine.cancel();
+    const outcome = await done;
+    assert.equal(outcome.outcome, 'cancelled');
+    assert.equal(outcome.state.packages.w!.status, 'cancelled');
+    // …then the report reads its result record.
+    assert.deepEqual(orderOf(calls, 'w'), ['prepareTree', 'writeAttempt', 'watch', 'start', 'cancel', 'readResult']);
+    const exit = calls.filter((c) => c.method === 'readExit' && c.result !== null).at(-1)?.result as { cancelled: boolean } | undefined;
+    assert.equal(exit?.cancelled, true, 'the runner stopped the agent and its exit came through the executor');
+  });
+
+  test('a resume adopts a live runner through the executor: its exit record, then its liveness, then a watch', { timeout: 60_000 }, async () => {
+    const { repo, planFile } = repoWithPlan('seam-adopt', [{ id: 'b', agent: ['ask waiting for approval', 'write b/x.txt'] }]);
+    const resume = path.join(tempDir(), 'resume');
+    const env = { WAVES_TEST_AGENT_RESUME: resume };
+    const firstEngine = await engineFor(planFile, { env });
+    void firstEngine.engine.run().catch(() => undefined);
+    await waitFor(() => firstEngine.events.some((e) => e.type === 'needs-input' && e.packageId === 'b'), 'b to wait for input', 30_000);
+    firstEngine.engine.dispose(); // the engine goes, its agent stays
+
+    const calls: Call[] = [];
+    const { engine, events } = await engineFor(planFile, { ...recorded(calls), env });
+    const done = engine.run({ resume: true });
+    await waitFor(() => events.some((e) => e.type === 'run-started'), 'the resumed run to start');
+    const runId = (JSON.parse(fs.readFileSync(runStateFile(repo, 'seam-adopt'), 'utf8')) as RunState).runId;
+    fs.writeFileSync(resume, '');
+    const outcome = await done;
+    assert.equal(outcome.runId, runId);
+    assert.equal(outcome.state.packages.b!.status, 'succeeded');
+    assert.equal(outcome.state.packages.b!.attempts, 1);
+    assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'b' && /adopted/.test(e.detail ?? '')));
+
+    // Reconcile: the exit record (none yet), the runner alive, then the watch; no new tree, no new start.
+    const b = calls.filter((c) => c.packageId === 'b');
+    assert.deepEqual(
+      b.slice(0, 3).map((c) => c.method),
+      ['readExit', 'liveness', 'watch'],
+    );
+    assert.equal(b[0]!.result, null);
+    assert.equal((b[1]!.result as { alive: boolean }).alive, true);
+    assert.ok(!b.some((c) => c.method === 'prepareTree' || c.method === 'start' || c.method === 'writeAttempt'));
+    assert.deepEqual(orderOf(calls, 'b'), ['watch', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree', 'readResult']);
+  });
+});
+
+describe('LocalExecutor', () => {
+  test('names trees and attempts as runPaths does (the sibling folder, or the configured one)', () => {
+    const repo = '/tmp/some/repo';
+    const local = new LocalExecutor({ repoRoot: repo, featureId: 'feature-one', runnerScript });
+    assert.equal(local.treePath('api', true), worktreePath(repo, 'feature-one', 'api'));
+    assert.equal(local.treePath('api', true), path.join('/tmp/some/repo.worktrees', 'feature-one', 'api'));
+    assert.equal(local.treePath('api', false), repo, 'a shared package works in the repository');
+    const dir = attemptDir(repo, 'feature-one', 'r1', 'api', 2);
+    assert.deepEqual(local.attempt('r1', 'api', 2), { packageId: 'api', attempt: 2, dir, files: attemptFiles(dir) });
+    const configured = new LocalExecutor({ repoRoot: repo, featureId: 'feature-one', worktreesFolder: '/elsewhere' });
+    assert.equal(configured.treePath('api', true), path.join('/elsewhere', 'feature-one', 'api'));
+  });
+
+  test('reads an attempt as it is on disk: needs-input present, readable or not; meta; exit; cancel', async () => {
+    const repo = tempDir('waves-local-');
+    const local = new LocalExecutor({ repoRoot: repo, featureId: 'f', runnerScript });
+    const place = local.attempt('r1', 'a', 1);
+    fs.mkdirSync(place.dir, { recursive: true });
+    assert.deepEqual(await local.readNeedsInput(place), { present: false, reason: null });
+    fs.writeFileSync(place.files.needsInput, '{"reas'); // caught half-written
+    assert.deepEqual(await local.readNeedsInput(place), { present: true, reason: null });
+    fs.writeFileSync(place.files.needsInput, JSON.stringify({ since: 'now', reason: 'usage limit', source: 'output' }));
+    assert.deepEqual(await local.readNeedsInput(place), { present: true, reason: 'usage limit' });
+
+    assert.equal(await local.readStarted(place), null);
+    fs.writeFileSync(place.files.meta, JSON.stringify({ runnerPid: 4242, startToken: 'tok' }));
+    assert.deepEqual(await local.readStarted(place), { startToken: 'tok', runnerPid: 4242 });
+    // A dead pid (meta.json's wins over the hint) is not alive.
+    assert.deepEqual(await local.liveness(place, 'tok', 1), { pid: 4242, alive: false });
+
+    assert.equal(await local.readExit(place), null);
+    fs.writeFileSync(place.files.exit, JSON.stringify({ startToken: 'tok', code: 0, signal: null, reason: '', timedOut: false, cancelled: false, verdict: null }));
+    assert.equal((await local.readExit(place))?.code, 0);
+
+    await local.cancel(place, new Date('2026-01-02T03:04:05Z'));
+    assert.equal(fs.readFileSync(place.files.cancel, 'utf8'), '2026-01-02T03:04:05.000Z\n');
+    assert.equal(await local.readResult(place.files.result), null);
+  });
+});
