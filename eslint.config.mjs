@@ -19,5 +19,5 @@ export default tseslint.config(
     },
   },
   // src/engine and src/cli run headless (the `waves` CLI, CI jobs) as well as in the extension host.
-  { files: ['src/core/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts', 'src/protocol.ts', 'webview/**/*.ts', 'webview/**/*.tsx'], rules: noVscode },
+  { files: ['src/core/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts', 'src/protocol/**/*.ts', 'webview/**/*.ts', 'webview/**/*.tsx'], rules: noVscode },
 );
