@@ -8,7 +8,8 @@ import './styles.css';
 import { createRoot } from 'react-dom/client';
 import { isHostMessage, PROTOCOL_VERSION, type PlanMessage, type WebviewMessage } from '../src/protocol';
 import { createRequester } from '../src/protocol/requester';
-import { App, type Rpc, type SavedState } from './App';
+import { App, type SavedState } from './App';
+import type { Rpc } from './rpc';
 import { elapsed, StatusStore } from './statusStore';
 
 interface VsCodeApi {
