@@ -1,28 +1,124 @@
 // Flat ESLint config. The rules that matter most: the engine (src/core) and the webview
 // never import `vscode` — pure logic stays testable in plain Node and in a browser — and
 // src/core does no file or process I/O (that lives in src/store and src/engine).
+// Then the folders' direction (LAYERS below): which folder may import which.
 import tseslint from 'typescript-eslint';
 
-const vscodePath = {
-  name: 'vscode',
-  message: 'src/core, src/store, src/engine, src/cli and webview/ must not depend on the VS Code API; put adapters in src/<feature>/.',
-};
-const noVscode = { 'no-restricted-imports': ['error', { paths: [vscodePath] }] };
+const VSCODE = { name: 'vscode', message: 'src/core, src/store, src/engine, src/cli, src/protocol and webview/ must not depend on the VS Code API; put adapters in src/<feature>/.' };
+const IO_MESSAGE = 'src/core is pure: no file or process I/O. Put it in src/store (files) or src/engine (processes), or pass a function in.';
+const NO_IO = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process'].map((name) => ({ name, message: IO_MESSAGE }));
 
-// src/core is pure: no files, no processes. A rule for a file replaces an earlier one, so
-// this one repeats `vscode`.
-const ioMessage = 'src/core is pure: no file or process I/O. Put it in src/store (files) or src/engine (processes), or pass a function in.';
-const noIo = {
-  'no-restricted-imports': [
-    'error',
-    {
-      paths: [
-        vscodePath,
-        ...['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process'].map((name) => ({ name, message: ioMessage })),
-      ],
-    },
-  ],
+const noVscode = {
+  'no-restricted-imports': ['error', { paths: [VSCODE] }],
 };
+
+/**
+ * One `no-restricted-imports` block per folder: its import direction, and `vscode` where
+ * that is banned too. ESLint replaces a rule's options with the last block's that matches a
+ * file, so a folder's restrictions must all be in its one block here.
+ * Patterns are regular expressions over the import specifier as written (relative paths).
+ */
+const layer = (files, patterns, { vscode = false, paths = [] } = {}) => {
+  const banned = [...(vscode ? [VSCODE] : []), ...paths];
+  return { files, rules: { 'no-restricted-imports': ['error', { ...(banned.length ? { paths: banned } : {}), patterns }] } };
+};
+
+/** `../` written `depth` times, as a regular expression. */
+const up = (depth) => '\\.\\./'.repeat(depth);
+
+const LAYERS = [
+  // src/core, at every depth of its sub-folders: `depth` times `../` leaves src/core.
+  ...[1, 2, 3, 4].map((depth) =>
+    layer(
+      [`src/core/${'*/'.repeat(depth - 1)}*.ts`],
+      [
+        {
+          regex: `^${up(depth)}(?!protocol$|\\.\\./schemas/)`,
+          message:
+            'src/core is the pure engine: it imports only src/core, the JSON schemas and the types of src/protocol. The extension, the run engine and the CLI build on it, never the other way round.',
+        },
+        {
+          regex: `^${up(depth)}protocol$`,
+          allowTypeImports: true,
+          message: "src/core may use the DAG protocol's message types (dag/panelModel builds the `plan` message), never its code.",
+        },
+      ],
+      { vscode: true, paths: NO_IO },
+    ),
+  ),
+  layer(
+    ['src/protocol/**/*.ts'],
+    [
+      {
+        regex: '^\\.\\./(?!core/)',
+        message: 'src/protocol is shared by the extension host and the webview bundle: it imports nothing but types from src/core.',
+      },
+      {
+        regex: '^\\.\\./core/',
+        allowTypeImports: true,
+        message: 'src/protocol takes only types from src/core, so no host code rides into the webview bundle.',
+      },
+      {
+        regex: '^\\./validate$',
+        message: "The webview bundles the messages and the requester: importing the host's validation from them would put it in the bundle.",
+      },
+    ],
+    { vscode: true },
+  ),
+  layer(
+    ['webview/**/*.ts', 'webview/**/*.tsx'],
+    [
+      {
+        regex: '^(\\.\\./)+src/(?!core/|protocol$|protocol/requester$)',
+        message:
+          "The webview (a browser bundle) imports only the protocol's messages (src/protocol), its requester (src/protocol/requester) and pure src/core modules; the host's validation, the file stores (src/store) and the extension's code stay out of the bundle.",
+      },
+    ],
+    { vscode: true },
+  ),
+  layer(
+    ['src/util/**/*.ts'],
+    [{ regex: '^\\.\\./', message: 'src/util holds generic helpers (Disposable, debouncers) that every folder uses: it imports no other folder of src/.' }],
+  ),
+  layer(
+    ['src/plan/**/*.ts'],
+    [
+      {
+        regex: '^\\.\\./(run|dag|ownership|engine|cli|extension)(/|$)',
+        message:
+          'src/plan (plans, diagnostics, navigation, plan commands) sits below the run, the DAG panel and ownership: they import plan/planRegistry, so importing them from here would make a cycle. Have them pass what plan needs.',
+      },
+      {
+        regex: '^\\.\\./views/(?!shared$)',
+        message: "src/plan may use the views' shared ids and types (views/shared), never a view: the views import plan/planRegistry.",
+      },
+    ],
+  ),
+  layer(
+    ['src/views/**/*.ts'],
+    [
+      {
+        regex: '^\\.\\./(run|dag|engine|cli|extension)(/|$)',
+        message:
+          'Views draw what they are given (PlanRegistry, OwnershipModel, the TreeRuns interface that src/run implements); the run, the DAG panel, the run engine and the CLI are not theirs to import. Take an interface instead.',
+      },
+      {
+        regex: '^\\.\\./plan/commands$',
+        message: 'The plan commands use the views (views/shared), not the other way round: a view may read plans through plan/planRegistry.',
+      },
+    ],
+  ),
+  layer(
+    ['src/dag/**/*.ts'],
+    [
+      {
+        regex: '^\\.\\./(run|views|ownership|engine|cli|extension)(/|$)',
+        message:
+          'The DAG panel acts on runs through DagActions (dag/actions.ts), which src/run implements and hands in; importing src/run or another feature from here would tie the panel to it and make a cycle.',
+      },
+    ],
+  ),
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.test-state/**', '.demo/**', 'examples/**', 'test-results/**', '**/*.js', '**/*.mjs'] },
@@ -33,7 +129,8 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  // src/engine and src/cli run headless (the `waves` CLI, CI jobs) as well as in the extension host.
-  { files: ['src/store/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts', 'src/protocol.ts', 'webview/**/*.ts', 'webview/**/*.tsx'], rules: noVscode },
-  { files: ['src/core/**/*.ts'], rules: noIo },
+  // src/store, src/engine and src/cli run headless (the `waves` CLI, CI jobs) as well as in the extension host.
+  // src/core, src/protocol and webview/ are kept from `vscode` by their LAYERS blocks.
+  { files: ['src/store/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts'], rules: noVscode },
+  ...LAYERS,
 );

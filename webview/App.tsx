@@ -17,10 +17,11 @@ import type { Layout } from '../src/core/dag/layout';
 import { plural } from '../src/core/present/planStatusText';
 import { navigate, neighbours, type Direction } from '../src/core/dag/navigate';
 import { search } from '../src/core/dag/search';
-import type { ExportFormat, PackageAction, PackageDetails, PlanMessage } from '../src/protocol';
+import type { PlanMessage } from '../src/protocol';
 import { Details } from './Details';
 import { Overview } from './Overview';
 import { nodeTypes, useCounts, type FlowNode } from './PackageNode';
+import type { Rpc } from './rpc';
 import type { StatusStore } from './statusStore';
 
 function themeKind(): ColorMode {
@@ -46,12 +47,6 @@ export interface SavedState {
   selected?: string;
   expanded?: string[];
   filter?: string;
-}
-
-export interface Rpc {
-  details(id: string): Promise<PackageDetails>;
-  action(id: string, action: PackageAction): Promise<void>;
-  exportDag(format: ExportFormat): Promise<void>;
 }
 
 export interface AppProps {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { PACKAGE_ACTIONS, type PackageAction, type PackageDetails } from '../src/protocol';
-import type { Rpc } from './App';
+import type { Rpc } from './rpc';
 import { codiconClasses, STATUS_ICONS } from '../src/core/present/runStatusText';
 import { Elapsed } from './PackageNode';
 import type { StatusStore } from './statusStore';

@@ -1,13 +1,15 @@
 /**
  * The DAG panel's webview. It keeps only UI state (viewport, selection, expanded waves,
  * filter — in `setState`, so hide/show and reloads keep them); the host owns the data and
- * sends the plan after our `ready`. Messages follow src/protocol.ts.
+ * sends the plan after our `ready`. Messages follow src/protocol/messages.ts.
  */
 import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { createRoot } from 'react-dom/client';
-import { createRequester, isHostMessage, PROTOCOL_VERSION, type PlanMessage, type WebviewMessage } from '../src/protocol';
-import { App, type Rpc, type SavedState } from './App';
+import { isHostMessage, PROTOCOL_VERSION, type PlanMessage, type WebviewMessage } from '../src/protocol';
+import { createRequester } from '../src/protocol/requester';
+import { App, type SavedState } from './App';
+import type { Rpc } from './rpc';
 import { elapsed, StatusStore } from './statusStore';
 
 interface VsCodeApi {

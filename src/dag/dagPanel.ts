@@ -8,13 +8,13 @@ import {
   EXPORT_FORMATS,
   replyTo,
   toLiveStatus,
-  validateWebviewMessage,
   type ExportFormat,
   type HostMessage,
   type PackageLiveStatus,
   type WebviewMessage,
   type WebviewRequest,
 } from '../protocol';
+import { validateWebviewMessage } from '../protocol/validate';
 import { Disposable } from '../util/lifecycle';
 import { unavailableActions, type ActionContext, type DagActions } from './actions';
 import { exportDag } from './exportDag';

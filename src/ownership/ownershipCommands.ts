@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { PathState } from '../core/ownership/ownershipState';
-import type { PackageRef } from '../views/wavesTree';
+import type { PackageRef } from '../views/shared';
 import { Disposable } from '../util/lifecycle';
 import type { OwnershipModel, OwnershipReport } from './ownershipModel';
 

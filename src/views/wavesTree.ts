@@ -5,7 +5,6 @@ import { isActive, type PackageRunRecord, type RunState } from '../core/run/runS
 import { Throttle } from '../core/util/throttle';
 import {
   NO_WAVE_WHY,
-  criticalPathStandsOut,
   isOnCriticalPath,
   packageName,
   packageProblems,
@@ -20,8 +19,7 @@ import {
 } from '../core/present/planStatusText';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
-
-export const VIEW_ID = 'waves.plan';
+import { errorColor, packageIcon, VIEW_ID, type PackageRef } from './shared';
 
 /**
  * VS Code's tree view sends the first `onDidChangeTreeData` event of a burst at once and merges
@@ -34,17 +32,6 @@ const RUN_REDRAW_MS = 220;
 export interface TreeRuns {
   stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined;
   readonly onDidChangeRuns: vscode.Event<void>;
-}
-
-/** A package of a plan, as `waves.revealPackage` takes it (a package node is one too). */
-export interface PackageRef {
-  uri: vscode.Uri;
-  /** The package id; '' for a package written without one (then `index` finds it). */
-  packageId: string;
-  /** Position in the plan's `packages` list. */
-  index?: number;
-  /** Keep the focus where it is (the tree) while the plan opens. */
-  preserveFocus?: boolean;
 }
 
 /**
@@ -86,21 +73,6 @@ interface NoteNode {
   readonly parent: PlanNode | undefined;
   readonly entry: PlanEntry;
   readonly label: string;
-}
-
-const errorColor = new vscode.ThemeColor('problemsErrorIcon.foreground');
-const warningColor = new vscode.ThemeColor('problemsWarningIcon.foreground');
-
-/**
- * The icon of a package: its worst problem first, then a star when it is on the critical
- * path (and that path stands out from the rest of the plan). Shared with the `Go to Package` quick pick so both read the same.
- */
-export function packageIcon(analysis: AnalysisView, p: PlanPackage): vscode.ThemeIcon {
-  const problems = packageProblems(analysis, p);
-  if (problems.errors > 0) return new vscode.ThemeIcon('error', errorColor);
-  if (problems.warnings > 0) return new vscode.ThemeIcon('warning', warningColor);
-  if (criticalPathStandsOut(analysis) && isOnCriticalPath(analysis, p)) return new vscode.ThemeIcon('star-full');
-  return new vscode.ThemeIcon('package');
 }
 
 /** What a screen reader says for a package: the icon's meaning in words. */

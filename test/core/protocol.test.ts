@@ -4,25 +4,25 @@ import fc from 'fast-check';
 import { createPackageRecord } from '../../src/core/run/runState';
 import {
   LOG_LEVELS,
+  PACKAGE_ACTIONS,
+  PROTOCOL_VERSION,
+  isHostMessage,
+  replyTo,
+  toLiveStatus,
+  type ReplyMessage,
+  type WebviewMessage,
+  type WebviewRequest,
+} from '../../src/protocol';
+import { RequestError, createRequester, type TimerFunctions } from '../../src/protocol/requester';
+import {
   MAX_LOG_MESSAGE_LENGTH,
   MAX_PACKAGE_ID_LENGTH,
   MAX_PATH_LENGTH,
   MAX_WAVE,
-  PACKAGE_ACTIONS,
-  PROTOCOL_VERSION,
-  RequestError,
-  createRequester,
-  isHostMessage,
   isPackageIdLike,
   isRepoRelativePath,
-  replyTo,
-  toLiveStatus,
   validateWebviewMessage,
-  type ReplyMessage,
-  type TimerFunctions,
-  type WebviewMessage,
-  type WebviewRequest,
-} from '../../src/protocol';
+} from '../../src/protocol/validate';
 
 // ---------------------------------------------------------------------------------------
 // Validation

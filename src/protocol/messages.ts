@@ -1,0 +1,310 @@
+/**
+ * The host <-> webview protocol of the DAG panel: every message either side may send, and
+ * the few pure helpers both sides need to recognise or build one (`isHostMessage`,
+ * `toLiveStatus`, `replyTo`).
+ *
+ * Imported by BOTH the extension host and the webview bundle: no `vscode`, no Node
+ * imports, no Ajv; only type imports from `src/core`. The host's validation of what the
+ * webview sends lives in `./validate.ts` (host only); the webview's request/reply helper
+ * in `./requester.ts`.
+ *
+ * Handshake: the webview posts `ready`; only then does the host post a full `plan`,
+ * followed by batched `status` messages. The webview may post `ready` again at any time
+ * (after a reload, or when it sees a gap in `seq`) to get a fresh `plan`.
+ * See `docs/contracts.md` ("Host ↔ webview protocol").
+ */
+import type { PackageRunRecord, PackageStatus } from '../core/run/runState';
+
+/** Bumped on any incompatible change to the messages below. */
+export const PROTOCOL_VERSION = 2;
+
+// ---------------------------------------------------------------------------------------
+// Host → webview
+
+/**
+ * The live part of a package, sent whole in `plan` nodes and in `status` deltas: the run
+ * record's fields of the same names (status, attempts, ISO 8601 startedAt / endedAt, exitCode).
+ */
+export interface PackageLiveStatus extends Pick<PackageRunRecord, 'status' | 'attempts' | 'startedAt' | 'endedAt' | 'exitCode'> {
+  id: string;
+}
+
+export interface PlanNode extends PackageLiveStatus {
+  title: string;
+  /** 1-based wave, or null when the package is on a dependency cycle or otherwise unplaced. */
+  wave: number | null;
+  priority: number | null;
+  taskType: string | null;
+  onCriticalPath: boolean;
+  /** The package's `scope.write_allow` globs. */
+  writeScope: string[];
+  /** The package's lock files and lock keys. */
+  locks: string[];
+  /** The plan's diagnostics on this package: counts and their messages (for the tooltip). */
+  problems: NodeProblems;
+  /** Dependencies named in `depends_on` that are not in the plan (drawn as ghost nodes). */
+  unknownDependencies: string[];
+  /** On a dependency cycle. */
+  onCycle: boolean;
+}
+
+export interface NodeProblems {
+  errors: number;
+  warnings: number;
+  /** `severity code: message`, at most 20. */
+  messages: string[];
+}
+
+/** `source` must finish before `target` may start (arrow from dependency to dependent). */
+export interface DependencyEdge {
+  id: string;
+  kind: 'dependency';
+  source: string;
+  target: string;
+  /** On the critical path. */
+  critical: boolean;
+  /** Both ends are on the same dependency cycle. */
+  cycle: boolean;
+}
+
+/** Two packages that may run in parallel but share write scope or a lock (undirected). */
+export interface ConflictEdge {
+  id: string;
+  kind: 'conflict';
+  source: string;
+  target: string;
+  /** What they share: write scope (a path both may write) or a lock. */
+  reason: 'write-scope' | 'lock';
+  /** A repo-relative path both write scopes match, or the shared lock key. */
+  witness: string;
+}
+
+export type PlanEdge = DependencyEdge | ConflictEdge;
+
+/** The whole graph view model; replaces everything the webview shows. */
+export interface PlanMessage {
+  type: 'plan';
+  seq: number;
+  /** `feature.id`, or null when the plan has none. */
+  featureId: string | null;
+  /** The plan file, workspace-relative with forward slashes. */
+  planFile: string;
+  /** The plan file's URI (the panel keeps it in its state, so a reload reopens the same plan). */
+  planUri: string;
+  /** Id of the run the statuses come from, or null when the plan has not run. */
+  runId: string | null;
+  nodes: PlanNode[];
+  edges: PlanEdge[];
+  /** `waves[i]` lists the package ids of wave i + 1. */
+  waves: string[][];
+  /** Package ids along the critical path, first to last. */
+  criticalPath: string[];
+  /** Each dependency cycle, in order (cycle[k] depends on cycle[k+1], the last on the first). */
+  cycles: string[][];
+  /** How many diagnostics the plan has (the Problems panel lists them). */
+  problems: { errors: number; warnings: number };
+}
+
+/**
+ * Status changes since the previous message, batched (every 50–100 ms). Each delta is the
+ * package's complete live status, so applying one twice is harmless.
+ */
+export interface StatusMessage {
+  type: 'status';
+  seq: number;
+  deltas: PackageLiveStatus[];
+}
+
+export interface ReplyError {
+  message: string;
+  /** A stable code when the host has one (e.g. `unknown-package`, `illegal-transition`). */
+  code?: string;
+}
+
+export type ReplyMessage =
+  | { type: 'reply'; inReplyTo: number; ok: true; result: unknown }
+  | { type: 'reply'; inReplyTo: number; ok: false; error: ReplyError };
+
+export type HostMessage = PlanMessage | StatusMessage | ReplyMessage;
+
+const HOST_MESSAGE_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['plan', 'status', 'reply']);
+
+/** A cheap check for the webview's `message` listener: is this one of the host's messages? */
+export function isHostMessage(raw: unknown): raw is HostMessage {
+  return typeof raw === 'object' && raw !== null && HOST_MESSAGE_TYPES.has((raw as { type?: unknown }).type as string);
+}
+
+/** The live status of a run record, for `plan` nodes and `status` deltas (host side). */
+export function toLiveStatus(record: PackageRunRecord): PackageLiveStatus {
+  const { packageId: id, status, attempts, startedAt, endedAt, exitCode } = record;
+  return { id, status, attempts, startedAt, endedAt, exitCode };
+}
+
+// ---------------------------------------------------------------------------------------
+// Webview → host
+
+/** Handshake: the webview is listening; the host answers with a full `plan`. */
+export interface ReadyMessage {
+  type: 'ready';
+  protocolVersion: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** A line for the extension's output channel (webview errors, mostly). */
+export interface LogMessage {
+  type: 'log';
+  level: LogLevel;
+  message: string;
+}
+
+/** Reveal the package in the plan YAML. */
+export interface OpenPackageRequest {
+  type: 'openPackage';
+  requestId: number;
+  packageId: string;
+}
+/** Everything the details pane shows about one package; the result is `PackageDetails`. */
+export interface PackageDetailsRequest {
+  type: 'packageDetails';
+  requestId: number;
+  packageId: string;
+}
+
+/** The actions of the details pane, in the order it shows them. */
+export const PACKAGE_ACTIONS = [
+  'reveal',
+  'showPrompt',
+  'run',
+  'retry',
+  'cancel',
+  'openTerminal',
+  'openWorktree',
+  'showChanges',
+] as const;
+export type PackageAction = (typeof PACKAGE_ACTIONS)[number];
+
+/** Do `action` on a package; the host answers with an error reply when it cannot. */
+export interface PackageActionRequest {
+  type: 'packageAction';
+  requestId: number;
+  packageId: string;
+  action: PackageAction;
+}
+
+export const EXPORT_FORMATS = ['svg', 'mermaid'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Export the panel's plan (the host asks where to save); the result is the saved path or null when cancelled. */
+export interface ExportDagRequest {
+  type: 'exportDag';
+  requestId: number;
+  format: ExportFormat;
+}
+export interface RunWaveRequest {
+  type: 'runWave';
+  requestId: number;
+  /** 1-based wave number. */
+  wave: number;
+}
+/** Open a file of the workspace (e.g. a conflict witness). */
+export interface RevealFileRequest {
+  type: 'revealFile';
+  requestId: number;
+  /** Repo-relative, forward slashes; see `isRepoRelativePath` in `./validate.ts`. */
+  path: string;
+}
+
+/** Messages the host answers with a `reply`. */
+export type WebviewRequest =
+  | OpenPackageRequest
+  | PackageDetailsRequest
+  | PackageActionRequest
+  | RunWaveRequest
+  | RevealFileRequest
+  | ExportDagRequest;
+
+export type WebviewMessage = ReadyMessage | LogMessage | WebviewRequest;
+
+/** The `result` of a successful reply to each request. */
+export interface WebviewRequestResults {
+  openPackage: null;
+  packageDetails: PackageDetails;
+  packageAction: null;
+  runWave: null;
+  revealFile: null;
+  exportDag: string | null;
+}
+
+/** Whether an action can act now, and why not when it cannot. */
+export interface ActionState {
+  enabled: boolean;
+  /** Why it is disabled (shown beside the button). */
+  reason?: string;
+}
+
+/** The details pane's content for one package (`packageDetails` result). */
+export interface PackageDetails {
+  id: string;
+  title: string;
+  description: string;
+  taskType: string | null;
+  priority: number | null;
+  wave: number | null;
+  dependencies: string[];
+  dependents: string[];
+  unknownDependencies: string[];
+  scope: { writeAllow: string[]; readAllow: string[]; deny: string[] };
+  locks: { files: string[]; keys: string[] };
+  verification: { tier: string | null; steps: { name: string; kind: string; command: string | null }[] };
+  timeoutMinutes: number | null;
+  retryBudget: number | null;
+  problems: { severity: 'error' | 'warning' | 'info'; code: string; message: string; line: number }[];
+  /** The package's record in the plan's run, or null when it has not run. */
+  run: PackageRunDetails | null;
+  actions: Record<PackageAction, ActionState>;
+}
+
+export interface PackageRunDetails {
+  runId: string;
+  status: PackageStatus;
+  attempts: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  exitCode: number | null;
+  signal: string | null;
+  logFile: string | null;
+  worktree: string | null;
+  branch: string | null;
+  verification: { step: string; ok: boolean; detail: string | null; at: string }[];
+  scopeViolations: { path: string; change: string }[];
+  blockedBy: string[];
+  lastError: string | null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Replies (host side; the webview's requester settles them, see `./requester.ts`)
+
+/**
+ * Builds the reply to a request (host side): `result` gives an ok reply; an `Error`
+ * gives an error reply with its message and, when it has a string `code`, that code.
+ * A malformed request (only its `requestId` is known) can only get an error.
+ */
+export function replyTo<R extends WebviewRequest>(
+  request: R,
+  outcome: WebviewRequestResults[R['type']] | Error,
+): ReplyMessage;
+export function replyTo(request: { requestId: number }, outcome: Error): ReplyMessage;
+export function replyTo(request: { requestId: number }, outcome: unknown): ReplyMessage {
+  if (outcome instanceof Error) {
+    const code = (outcome as { code?: unknown }).code;
+    return {
+      type: 'reply',
+      inReplyTo: request.requestId,
+      ok: false,
+      error: { message: outcome.message || outcome.name, ...(typeof code === 'string' ? { code } : {}) },
+    };
+  }
+  return { type: 'reply', inReplyTo: request.requestId, ok: true, result: outcome };
+}

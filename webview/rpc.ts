@@ -1,0 +1,12 @@
+import type { ExportFormat, PackageAction, PackageDetails } from '../src/protocol';
+
+/**
+ * What the panel's components ask of the host. `main.tsx` builds it over the requester
+ * (`src/protocol/requester.ts`); `App.tsx` and `Details.tsx` only call it, so neither
+ * imports the other for it.
+ */
+export interface Rpc {
+  details(id: string): Promise<PackageDetails>;
+  action(id: string, action: PackageAction): Promise<void>;
+  exportDag(format: ExportFormat): Promise<void>;
+}
