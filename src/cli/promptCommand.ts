@@ -2,8 +2,8 @@
  * `waves prompt <plan> <package>`: the prompt the engine would write for one package, with
  * the paths of this repository's run (docs/run-engine.md "Files on disk").
  *
- * The repository root is the run engine's (`repositoryRoot` of src/engine, git's answer); the
- * plan's own folder when it is in no repository (the caller passes it). Without `--run-id`, the feature's run state
+ * The repository root is the front door's `previewRoot` (git's answer, else the nearest
+ * folder above the plan holding `.git`, else the plan's own folder); the caller passes it. Without `--run-id`, the feature's run state
  * (`.waves/runs/<feature>.json`), when there is one, gives the run id and what the
  * dependencies changed; it is only read, leniently, never written.
  */

@@ -21,7 +21,7 @@ import { toDot, toMermaid, toReport, type PlanReport } from '../core/report';
 import { parseArgs, UsageError } from './args';
 import { humanReport, nodeIo, readPlanFile, type Io } from './io';
 import { approveCommand, cancelCommand, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
-import { repositoryRoot } from '../engine';
+import { previewRoot } from '../engine';
 import { promptFor } from './promptCommand';
 
 export { nodeIo, type Io } from './io';
@@ -181,8 +181,7 @@ async function promptCommand(argv: readonly string[], io: Io): Promise<number> {
     return 2;
   }
   const analysis = analyzePlan(read.text);
-  const folder = path.dirname(path.resolve(args[0]));
-  const repo = (await repositoryRoot(folder)) ?? folder;
+  const repo = await previewRoot(path.dirname(path.resolve(args[0])));
   const result = promptFor(args[0], analysis, args[1], { repo, runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined });
   if (!result.ok) {
     io.err(`waves: ${result.error}\n`);
@@ -214,11 +213,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'run':
         return await runCommand(rest, io);
       case 'status':
-        return statusCommand(rest, io);
+        return await statusCommand(rest, io);
       case 'cancel':
         return await cancelCommand(rest, io);
       case 'report':
-        return reportCommand(rest, io);
+        return await reportCommand(rest, io);
       case 'finish':
         return await finishCommand(rest, io);
       case 'approve':

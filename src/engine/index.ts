@@ -34,7 +34,7 @@ export {
   type RunOutcomeKind,
   type VerificationPolicy,
 } from './engine';
-export { PlanReadError, loadPlan, planHash, repositoryRoot, type PlanSource } from './planSource';
+export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './planSource';
 export {
   approveShown,
   verificationCommands,

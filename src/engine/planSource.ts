@@ -57,6 +57,21 @@ export async function repositoryRoot(folder: string): Promise<string | null> {
   }
 }
 
+/**
+ * The root a PREVIEW uses for a run's paths (`waves prompt`, which needs no git): the
+ * repository root when git knows one, else the nearest folder at or above `folder` holding a
+ * `.git`, else `folder` itself. Runs use `repositoryRoot` only.
+ */
+export async function previewRoot(folder: string): Promise<string> {
+  const start = path.resolve(folder);
+  const repo = await repositoryRoot(start);
+  if (repo) return repo;
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) return start;
+  }
+}
+
 /** Reads the plan file as text; throws `PlanReadError`. */
 function readText(file: string): string {
   try {
