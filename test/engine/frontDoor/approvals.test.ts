@@ -6,7 +6,9 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import { before, describe, it } from 'node:test';
+import { customProfile } from '../../../src/core/agents';
 import { approvalsFile } from '../../../src/core/runPaths';
+import { RunEngine } from '../../../src/engine/engine';
 import { isApproved, readApprovals } from '../../../src/engine/verify';
 import { approveShown, loadPlan, verificationCommands, verificationOf, verificationPolicy } from '../../../src/engine';
 import { isolateGit, planRepo } from './fixtures';
@@ -31,6 +33,23 @@ describe('verification commands', () => {
       { packageId: 'a', name: 'check-2', command: 'echo "ok"' },
     ]);
     assert.equal(v.approved, false);
+  });
+});
+
+describe('the same list as the engine', () => {
+  it('equals RunEngine\'s own list for the whole plan and for `only` (until engine.ts calls verificationCommands)', async () => {
+    const { planFile } = planRepo('same', PACKAGES);
+    const plan = await loadPlan(planFile);
+    for (const only of [undefined, ['a'], ['b', 'c']]) {
+      const engine = await RunEngine.prepare({ planFile, agent: customProfile(['agent']), ...(only ? { only } : {}) });
+      try {
+        // engine.ts's private copy (RunEngine.verificationCommands, called by run())
+        const engines = (engine as unknown as { verificationCommands(): string[] }).verificationCommands();
+        assert.deepEqual(verificationCommands(plan.analysis, only), engines, String(only));
+      } finally {
+        engine.dispose();
+      }
+    }
   });
 });
 
