@@ -1,7 +1,10 @@
 // Flat ESLint config. The rules that matter most: the engine (src/core) and the webview
 // never import `vscode` — pure logic stays testable in plain Node and in a browser — and
 // src/core does no file or process I/O (that lives in src/store and src/engine).
-// Then the folders' direction (LAYERS below): which folder may import which.
+// Then the folders' direction (LAYERS below): which folder may import which. The run
+// engine's front ends (src/cli, src/run) import it only through its front door,
+// src/engine/index.ts, and reach no file store (src/store) directly: each use case exists
+// once, so the CLI and the editor cannot drift apart.
 import tseslint from 'typescript-eslint';
 
 const VSCODE = { name: 'vscode', message: 'src/core, src/store, src/engine, src/cli, src/protocol and webview/ must not depend on the VS Code API; put adapters in src/<feature>/.' };
@@ -25,6 +28,18 @@ const layer = (files, patterns, { vscode = false, paths = [] } = {}) => {
 
 /** `../` written `depth` times, as a regular expression. */
 const up = (depth) => '\\.\\./'.repeat(depth);
+
+/** src/cli and src/run: the run engine only through its front door; no file store. */
+const FRONT_DOOR = [
+  {
+    group: ['**/engine/*', '!**/engine/index', '!**/engine/index.js'],
+    message: 'The CLI and the editor import the run engine only through its front door: `../engine` (src/engine/index.ts).',
+  },
+  {
+    group: ['**/store/*'],
+    message: "Run states, the lock table and atomic writes are the engine's: use the front door (`../engine`: readRun, liveLocks, resetPackages, …).",
+  },
+];
 
 const LAYERS = [
   // src/core, at every depth of its sub-folders: `depth` times `../` leaves src/core.
@@ -118,6 +133,10 @@ const LAYERS = [
       },
     ],
   ),
+  layer(['src/cli/**/*.ts'], FRONT_DOOR, { vscode: true }),
+  // runWatch.ts is a read-only follower of `.waves/` (store/dirWatch, the lock table's parser,
+  // the run state's validation): allowed what it uses.
+  { files: ['src/run/**/*.ts'], ignores: ['src/run/runWatch.ts'], rules: { 'no-restricted-imports': ['error', { patterns: FRONT_DOOR }] } },
 ];
 
 export default tseslint.config(
@@ -131,6 +150,6 @@ export default tseslint.config(
   },
   // src/store, src/engine and src/cli run headless (the `waves` CLI, CI jobs) as well as in the extension host.
   // src/core, src/protocol and webview/ are kept from `vscode` by their LAYERS blocks.
-  { files: ['src/store/**/*.ts', 'src/engine/**/*.ts', 'src/cli/**/*.ts'], rules: noVscode },
+  { files: ['src/store/**/*.ts', 'src/engine/**/*.ts'], rules: noVscode },
   ...LAYERS,
 );

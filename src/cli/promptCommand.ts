@@ -2,8 +2,8 @@
  * `waves prompt <plan> <package>`: the prompt the engine would write for one package, with
  * the paths of this repository's run (docs/run-engine.md "Files on disk").
  *
- * The repository root is the nearest folder above the plan holding `.git` (the plan's own
- * folder when there is none). Without `--run-id`, the feature's run state
+ * The repository root is the front door's `previewRoot` (git's answer, else the nearest
+ * folder above the plan holding `.git`, else the plan's own folder); the caller passes it. Without `--run-id`, the feature's run state
  * (`.waves/runs/<feature>.json`), when there is one, gives the run id and what the
  * dependencies changed; it is only read, leniently, never written.
  */
@@ -14,6 +14,8 @@ import { PromptError, buildPrompt, type UpstreamResult } from '../core/run/promp
 import { attemptDir, attemptFiles, isSafeName, runStateFile, worktreePath } from '../core/run/runPaths';
 
 export interface PromptCommandOptions {
+  /** The repository root that holds the run's paths. */
+  repo: string;
   runId?: string;
   worktree?: string;
 }
@@ -35,7 +37,7 @@ export function promptFor(planFile: string, analysis: PlanAnalysis, packageId: s
     return { ok: false, error: `--run-id "${options.runId}" cannot name a folder: use letters, digits, "_", "-" and "."` };
   }
   const notes: string[] = [];
-  const repo = repositoryRoot(path.resolve(path.dirname(planFile)));
+  const repo = options.repo;
   const state = readRunState(repo, featureId);
   const runId = options.runId ?? state?.runId ?? PREVIEW_RUN_ID;
   if (options.runId === undefined) notes.push(state?.runId ? `run ${runId} (from ${path.relative(process.cwd(), runStateFile(repo, featureId)) || '.'})` : `no run yet: paths use the run id "${PREVIEW_RUN_ID}"`);
@@ -56,13 +58,6 @@ export function promptFor(planFile: string, analysis: PlanAnalysis, packageId: s
   } catch (err) {
     if (err instanceof PromptError || err instanceof RangeError) return { ok: false, error: err.message };
     throw err;
-  }
-}
-
-function repositoryRoot(start: string): string {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, '.git'))) return dir;
-    if (path.dirname(dir) === dir) return start;
   }
 }
 

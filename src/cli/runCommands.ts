@@ -1,17 +1,16 @@
 /**
  * The run engine on the command line: `waves run`, `status`, `cancel`, `report`, `finish`
- * and `approve` (issue #7, docs/run-engine.md). `waves.ts` parses nothing here: it routes
- * the command's argv to these functions and turns a `UsageError` into exit 2.
+ * and `approve` (issue #7, docs/run-engine.md). Argument parsing and presentation only
+ * (terminal output, exit codes): every use case comes through the engine's front door
+ * (`src/engine/index.ts`), which the editor uses too. `waves.ts` routes the command's argv
+ * to these functions and turns a `UsageError` into exit 2.
  *
  * `status` and `report` only read `.waves/` (no lease, nothing written), so they work while
  * another process drives the run. Exit codes: 0 fine, 1 a package did not succeed (run) or
  * there is nothing to show, 2 usage or plan errors.
  */
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import {
   AgentProfileError,
   PERMISSION_PROMPT_PATTERN,
@@ -21,9 +20,6 @@ import {
   presetProfile,
   type AgentProfile,
 } from '../core/run/agents';
-import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
-import { LockTableStore } from '../store/lockTableStore';
-import { isLiveLock, type LockEntry } from '../core/run/lockTable';
 import {
   createProgressModel,
   fit,
@@ -42,103 +38,69 @@ import {
   type ProgressPackage,
 } from '../core/present/terminalProgress';
 import { toReport } from '../core/plan/planReport';
-import { approvalsFile, leaseFile, reportFiles, runStateFile } from '../core/run/runPaths';
 import type { PackageRunRecord, RunState } from '../core/run/runState';
-import { validateRunState } from '../core/run/runStateValidation';
-import { type RunStore } from '../store/runStore';
 import {
   LeaseHeldError,
   NotARepositoryError,
   PlanInvalidError,
+  PlanReadError,
   RunEngine,
   VerificationNotApprovedError,
+  approveShown,
+  askDriverToCancel,
+  driverOf,
+  fastForwardTo,
+  finishOffer,
+  liveLocks,
+  loadPlan as loadPlanSource,
+  readReport,
+  readRun,
+  verificationOf,
+  verificationPolicy,
   type DryRun,
   type EngineEvent,
-} from '../engine/engine';
-import { fastForward, fastForwardOffer } from '../engine/git';
-import { readLease, staleReason, type LeaseRecord } from '../engine/lease';
-import { approve, isApproved } from '../engine/verify';
-import { humanReport, parseArgs, readPlanFile, UsageError, type Io } from './waves';
+  type LockEntry,
+  type PlanSource,
+  type VerificationPolicy,
+} from '../engine';
+import { parseArgs, positiveInt, UsageError } from './args';
+import { askYesNo, humanReport, type Io } from './io';
 
 // ---------------------------------------------------------------------------------------
 // The plan and its repository
 
-export interface LoadedPlan {
-  file: string;
-  text: string;
-  analysis: PlanAnalysis;
-  featureId: string;
-  /** The repository root that holds the plan (the nearest folder above it with `.git`). */
-  repo: string;
-}
-
-/** The nearest folder at or above `start` holding `.git` (a folder or a worktree's file); null when none. */
-export function findRepositoryRoot(start: string): string | null {
-  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, '.git'))) return dir;
-    if (path.dirname(dir) === dir) return null;
-  }
-}
+/** A plan loaded through the front door, with a feature id and a repository; `shown` is the file as given. */
+type LoadedPlan = PlanSource & { featureId: string; repo: string; shown: string };
 
 /**
- * Reads and analyses a plan. `requireValid`: a plan with errors is a usage error (its
- * problems printed as `validate` prints them, exit 2). Otherwise only a feature id and a
+ * Loads a plan through the front door. `requireValid`: a plan with errors is a usage error
+ * (its problems printed as `validate` prints them, exit 2). Otherwise only a feature id and a
  * repository are needed (status and report of a plan being edited still work).
  */
-export function loadPlan(io: Io, file: string, requireValid: boolean): LoadedPlan | number {
-  const read = readPlanFile(io, file);
-  if ('error' in read) {
-    io.err(`waves: ${read.error}\n`);
+async function loadPlan(io: Io, file: string, requireValid: boolean): Promise<LoadedPlan | number> {
+  let plan: PlanSource;
+  try {
+    plan = await loadPlanSource(file);
+  } catch (err) {
+    if (!(err instanceof PlanReadError)) throw err;
+    io.err(`waves: cannot read ${file}: ${err.why}\n`);
     return 2;
   }
-  const analysis = analyzePlan(read.text);
+  const { analysis, featureId, repo } = plan;
   if (requireValid && !analysis.valid) {
     io.err(humanReport(toReport(file, analysis)));
     io.err(`waves: ${file} has errors; fix them before running it\n`);
     return 2;
   }
-  const featureId = analysis.plan.feature?.id;
   if (!featureId) {
     io.err(`waves: ${file} has no feature.id: a run is named after it\n`);
     return 2;
   }
-  const repo = findRepositoryRoot(path.dirname(path.resolve(file)));
   if (!repo) {
     io.err(`waves: ${file} is not in a git repository: runs need one (git init, then commit the plan)\n`);
     return 2;
   }
-  return { file, text: read.text, analysis, featureId, repo };
-}
-
-export function planHash(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-type StateRead =
-  | { kind: 'none'; file: string }
-  | { kind: 'bad'; file: string; detail: string }
-  | { kind: 'ok'; file: string; state: RunState; newer: boolean };
-
-/** The feature's run state, read only (never healed, moved or written). */
-export function readRunStateFile(repo: string, featureId: string): StateRead {
-  const file = runStateFile(repo, featureId);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none', file };
-    return { kind: 'bad', file, detail: (err as Error).message };
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { kind: 'bad', file, detail: `not valid JSON (${(err as Error).message}); it may be mid-write, try again` };
-  }
-  const v = validateRunState(raw, featureId);
-  if (v.ok) return { kind: 'ok', file, state: v.state, newer: false };
-  if (v.code === 'newer-version' && v.state) return { kind: 'ok', file, state: v.state, newer: true };
-  return { kind: 'bad', file, detail: v.detail };
+  return { ...plan, featureId, repo, shown: file };
 }
 
 function rel(file: string): string {
@@ -155,22 +117,6 @@ function planArg(args: string[], command: string, extra = 0): string {
 // ---------------------------------------------------------------------------------------
 // waves status
 
-interface OwnerInfo {
-  pid: number;
-  hostname: string;
-  ownerId: string;
-  heartbeatAt: string;
-  alive: boolean;
-  stale: string | null;
-}
-
-function ownerOf(repo: string, featureId: string, now: number): OwnerInfo | null {
-  const lease: LeaseRecord | null = readLease(leaseFile(repo, featureId));
-  if (!lease) return null;
-  const stale = staleReason(lease, now);
-  return { pid: lease.pid, hostname: lease.hostname, ownerId: lease.ownerId, heartbeatAt: lease.heartbeatAt, alive: stale === null, stale };
-}
-
 function elapsedMs(r: PackageRunRecord, now: number): number | null {
   if (!r.startedAt) return null;
   const start = Date.parse(r.startedAt);
@@ -178,17 +124,17 @@ function elapsedMs(r: PackageRunRecord, now: number): number | null {
   return Number.isNaN(start) || Number.isNaN(end) ? null : Math.max(0, end - start);
 }
 
-export function statusCommand(argv: readonly string[], io: Io): number {
+export async function statusCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['json'], []);
-  const loaded = loadPlan(io, planArg(args, 'status'), false);
+  const loaded = await loadPlan(io, planArg(args, 'status'), false);
   if (typeof loaded === 'number') return loaded;
   const { repo, featureId, analysis } = loaded;
   const now = Date.now();
-  const read = readRunStateFile(repo, featureId);
+  const read = readRun(repo, featureId);
   const json = flags.has('json');
   if (read.kind === 'none') {
     if (json) io.out(JSON.stringify({ featureId, run: null, reason: 'not run yet' }) + '\n');
-    else io.out(`${featureId}: not run yet (no ${rel(read.file)}); start it with \`waves run ${loaded.file}\`\n`);
+    else io.out(`${featureId}: not run yet (no ${rel(read.file)}); start it with \`waves run ${loaded.shown}\`\n`);
     return 0;
   }
   if (read.kind === 'bad') {
@@ -196,13 +142,10 @@ export function statusCommand(argv: readonly string[], io: Io): number {
     return 1;
   }
   const { state } = read;
-  const owner = ownerOf(repo, featureId, now);
-  const problems: string[] = [];
-  const locks = new LockTableStore(repo, { onProblem: (m) => problems.push(m) })
-    .read()
-    .locks.filter((l) => l.featureId === featureId && isLiveLock(l, new Date(now)));
+  const owner = driverOf(repo, featureId, now);
+  const { locks, problems } = liveLocks(repo, featureId, now);
   const waveOf = new Map(analysis.graph.ids.map((id, i) => [id, analysis.graph.wave[i] ?? null]));
-  const planChanged = state.planHash !== null && state.planHash !== planHash(loaded.text);
+  const planChanged = state.planHash !== null && state.planHash !== loaded.hash;
   const ids = [...analysis.graph.ids.filter((id) => state.packages[id]), ...Object.keys(state.packages).filter((id) => !waveOf.has(id))];
   const packages = ids.map((id) => {
     const r = state.packages[id]!;
@@ -308,11 +251,11 @@ export function statusCommand(argv: readonly string[], io: Io): number {
 // ---------------------------------------------------------------------------------------
 // waves report
 
-export function reportCommand(argv: readonly string[], io: Io): number {
+export async function reportCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['json'], []);
-  const loaded = loadPlan(io, planArg(args, 'report'), false);
+  const loaded = await loadPlan(io, planArg(args, 'report'), false);
   if (typeof loaded === 'number') return loaded;
-  const read = readRunStateFile(loaded.repo, loaded.featureId);
+  const read = readRun(loaded.repo, loaded.featureId);
   if (read.kind === 'none') {
     io.err(`waves: no report: ${loaded.featureId} has not been run yet (no ${rel(read.file)})\n`);
     return 1;
@@ -321,20 +264,16 @@ export function reportCommand(argv: readonly string[], io: Io): number {
     io.err(`waves: no report: the run state ${rel(read.file)} cannot be used: ${read.detail}\n`);
     return 1;
   }
-  const files = reportFiles(loaded.repo, loaded.featureId, read.state.runId);
-  const file = flags.has('json') ? files.json : files.markdown;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    const active = Object.values(read.state.packages).some((p) => ['queued', 'running', 'verifying'].includes(p.status));
-    const why = active
-      ? 'the run is still going; its report is written when it ends'
-      : 'the run ended without writing one (it was stopped before its end)';
-    io.err(`waves: no report for run ${read.state.runId} (${rel(file)}): ${why}. \`waves status ${loaded.file}\` shows where it is.\n`);
+  const report = readReport(loaded.repo, read.state, flags.has('json') ? 'json' : 'markdown');
+  if (!report.ok) {
+    const why =
+      report.why === 'running'
+        ? 'the run is still going; its report is written when it ends'
+        : 'the run ended without writing one (it was stopped before its end)';
+    io.err(`waves: no report for run ${read.state.runId} (${rel(report.file)}): ${why}. \`waves status ${loaded.shown}\` shows where it is.\n`);
     return 1;
   }
-  io.out(text.endsWith('\n') ? text : `${text}\n`);
+  io.out(report.text.endsWith('\n') ? report.text : `${report.text}\n`);
   return 0;
 }
 
@@ -345,14 +284,6 @@ function describeLock(l: LockEntry): string {
 
 // ---------------------------------------------------------------------------------------
 // waves run
-
-function positiveInt(flag: string, raw: string | true | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const text = String(raw);
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min) throw new UsageError(`--${flag} must be a whole number ≥ ${min}, not "${text}"`);
-  return n;
-}
 
 /** Whether `exe` names a file that exists: a path as given, a bare name on PATH. */
 function executableFound(exe: string): boolean {
@@ -410,31 +341,6 @@ function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProf
   return profile;
 }
 
-/** The plan's verification commands (kind `command`) of the packages that will run, in plan order. */
-function verificationCommands(analysis: PlanAnalysis, only: readonly string[] | undefined): string[] {
-  const out: string[] = [];
-  for (const p of analysis.plan.packages) {
-    if (only && !only.includes(p.id)) continue;
-    for (const step of p.verification?.steps ?? []) if (step.kind === 'command' && step.command) out.push(step.command);
-  }
-  return out;
-}
-
-/** Asks a yes/no question on the terminal; true only for y/yes. */
-function askYesNo(question: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    rl.question(question, (answer) => {
-      rl.close();
-      resolve(/^\s*y(es)?\s*$/i.test(answer));
-    });
-    rl.on('SIGINT', () => {
-      rl.close();
-      resolve(false);
-    });
-  });
-}
-
 function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxParallel: number, mode: string): void {
   if (json) {
     io.out(
@@ -464,31 +370,31 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxP
 
 /**
  * Verification commands run with the user's shell: only once the user approved the list.
- * Approved already (this run's list, or the plan's whole list by `waves approve`) →
- * 'approved'; on a terminal the user is asked once (yes → 'approved', which the engine
- * records); otherwise the list is shown with how to approve it, and null (nothing starts).
+ * Approved already (this run's list, or the plan's whole list by `waves approve`) → the
+ * engine's policy from the front door; on a terminal the user is asked once (yes → exactly
+ * the list shown is approved, refused when the plan changed meanwhile); otherwise the list
+ * is shown with how to approve it, and null (nothing starts).
  */
-async function approvalFor(
-  io: Io,
-  loaded: LoadedPlan,
-  only: readonly string[] | undefined,
-  json: boolean,
-): Promise<'approved' | 'refuse-unapproved' | null> {
-  const commands = verificationCommands(loaded.analysis, only);
-  if (commands.length === 0) return 'refuse-unapproved';
-  const approvals = approvalsFile(fs.realpathSync(loaded.repo));
-  const planFile = fs.realpathSync(path.resolve(loaded.file));
-  if (isApproved(approvals, planFile, commands) || isApproved(approvals, planFile, verificationCommands(loaded.analysis, undefined)))
-    return 'approved';
+async function approvalFor(io: Io, loaded: LoadedPlan, only: readonly string[] | undefined, json: boolean): Promise<VerificationPolicy | null> {
+  const policy = await verificationPolicy(loaded, only, 'start');
+  if (policy) return policy;
+  const { commands } = verificationOf(loaded, only);
   const list = commands.map((c) => `  ${c}\n`).join('');
   if (process.stdin.isTTY && process.stderr.isTTY && !json) {
     io.err(`The plan's verification commands run with your shell in each package's tree:\n${list}`);
-    if (await askYesNo('Approve these commands for this plan? [y/N] ')) return 'approved';
-    io.err('waves: not approved; nothing was started\n');
-    return null;
+    if (!(await askYesNo('Approve these commands for this plan? [y/N] '))) {
+      io.err('waves: not approved; nothing was started\n');
+      return null;
+    }
+    const approved = await approveShown(loaded.file, commands, only);
+    if (!approved.ok) {
+      io.err(`waves: ${loaded.shown} changed while you were asked: nothing was approved or started; run it again to see the list now\n`);
+      return null;
+    }
+    return 'refuse-unapproved';
   }
   io.err(
-    `waves: the plan's verification commands are not approved yet; they would run with your shell:\n${list}run \`waves approve ${loaded.file}\` first\n`,
+    `waves: the plan's verification commands are not approved yet; they would run with your shell:\n${list}run \`waves approve ${loaded.shown}\` first\n`,
   );
   return null;
 }
@@ -510,7 +416,7 @@ class ProgressOutput {
     if (this.tty) this.timer = setInterval(() => this.paint(), 1000);
   }
 
-  event(event: EngineEvent, store: RunStore | undefined, packages: ProgressPackage[]): void {
+  event(event: EngineEvent, state: RunState | undefined, packages: ProgressPackage[]): void {
     const at = new Date().toISOString();
     if (this.json) {
       this.io.out(JSON.stringify({ ...event, at }) + '\n');
@@ -520,9 +426,9 @@ class ProgressOutput {
     // Run-wide problems scroll above the table, so none is lost to a repaint.
     if (this.tty && event.type === 'problem' && event.packageId === undefined) this.above(renderLine(pe, Date.now()));
     // A resumed run: start the view from the state it resumes (only the packages this run drives).
-    if (event.type === 'run-started' && store?.state) {
+    if (event.type === 'run-started' && state) {
       const ids = new Set(packages.map((p) => p.id));
-      const model = modelFromState(store.state, packages);
+      const model = modelFromState(state, packages);
       this.model = { ...model, rows: model.rows.filter((r) => ids.has(r.id)) };
     }
     this.model = reduceProgress(this.model, pe);
@@ -581,7 +487,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const dry = flags.has('dry-run');
   if (dry && flags.has('resume')) throw new UsageError('--dry-run and --resume do not go together');
   const agent = agentFrom(flags, !dry);
-  const loaded = loadPlan(io, file, true);
+  const loaded = await loadPlan(io, file, true);
   if (typeof loaded === 'number') return loaded;
   const unknown = (only ?? []).filter((id) => !loaded.analysis.graph.ids.includes(id));
   if (unknown.length) {
@@ -632,7 +538,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     .map((id, i) => ({ id, wave: engine.analysis.graph.wave[i] ?? null }))
     .filter((p) => !only || only.includes(p.id));
   const out = new ProgressOutput(io, json, packages);
-  const sub = engine.events((e) => out.event(e, engine.store, packages));
+  const sub = engine.events((e) => out.event(e, engine.store?.state, packages));
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
@@ -690,9 +596,9 @@ export async function cancelCommand(argv: readonly string[], io: Io): Promise<nu
   const { args } = parseArgs(argv, [], []);
   const file = planArg(args, 'cancel', 1);
   const packageId = args[1];
-  const loaded = loadPlan(io, file, false);
+  const loaded = await loadPlan(io, file, false);
   if (typeof loaded === 'number') return loaded;
-  const read = readRunStateFile(loaded.repo, loaded.featureId);
+  const read = readRun(loaded.repo, loaded.featureId);
   if (read.kind !== 'ok') {
     io.err(
       `waves: nothing to cancel: ${read.kind === 'none' ? `${loaded.featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`,
@@ -703,16 +609,13 @@ export async function cancelCommand(argv: readonly string[], io: Io): Promise<nu
     io.err(`waves: the run has no package "${packageId}" (its packages: ${Object.keys(read.state.packages).join(', ')})\n`);
     return 2;
   }
-  const owner = ownerOf(loaded.repo, loaded.featureId, Date.now());
-  if (!owner?.alive) {
-    io.err(
-      `waves: no engine drives ${loaded.featureId} now${owner ? ` (the lease of pid ${owner.pid} is stale: ${owner.stale})` : ''}; nothing to cancel\n`,
-    );
+  const asked = await askDriverToCancel(loaded.repo, loaded.featureId, packageId);
+  if (!asked.ok) {
+    io.err(`waves: ${asked.why}; nothing to cancel\n`);
     return 1;
   }
-  await RunEngine.requestCancel(loaded.repo, loaded.featureId, packageId);
   io.out(
-    `asked the engine (pid ${owner.pid} on ${owner.hostname}) to cancel ${packageId === undefined ? 'the run' : packageId}; \`waves status ${file}\` shows when it is done\n`,
+    `asked the engine (${asked.driver}) to cancel ${packageId === undefined ? 'the run' : packageId}; \`waves status ${file}\` shows when it is done\n`,
   );
   return 0;
 }
@@ -720,18 +623,13 @@ export async function cancelCommand(argv: readonly string[], io: Io): Promise<nu
 // ---------------------------------------------------------------------------------------
 // waves finish
 
-function gitRun(cwd: string, args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status ?? 1, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() || (r.error?.message ?? '') };
-}
-
 export async function finishCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['yes'], []);
   const file = planArg(args, 'finish');
-  const loaded = loadPlan(io, file, false);
+  const loaded = await loadPlan(io, file, false);
   if (typeof loaded === 'number') return loaded;
   const { repo, featureId } = loaded;
-  const read = readRunStateFile(repo, featureId);
+  const read = readRun(repo, featureId);
   if (read.kind !== 'ok') {
     io.err(
       `waves: nothing to finish: ${read.kind === 'none' ? `${featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`,
@@ -739,74 +637,52 @@ export async function finishCommand(argv: readonly string[], io: Io): Promise<nu
     return 1;
   }
   const { state } = read;
-  const integration = state.integration;
-  if (!integration) {
-    io.err(`waves: run ${state.runId} has no integration branch yet: nothing was merged\n`);
+  const finish = await finishOffer(repo, state);
+  if (finish.kind === 'nothing') {
+    io.err(`waves: ${finish.why}\n`);
     return 1;
   }
-  const owner = ownerOf(repo, featureId, Date.now());
-  const tip = gitRun(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${integration.branch}^{commit}`]);
-  if (tip.code !== 0) {
-    io.err(`waves: the integration branch ${integration.branch} does not exist any more\n`);
-    return 1;
-  }
-  const merged = Object.entries(state.merges).filter(([, m]) => m.status === 'merged');
-  const notMerged = Object.keys(state.packages).filter((id) => state.merges[id]?.status !== 'merged');
   const lines = [
-    `${integration.branch} (${tip.out.slice(0, 12)}) holds ${merged.length} of ${Object.keys(state.packages).length} packages of run ${state.runId}:`,
+    `${finish.integrationBranch} (${finish.tip.slice(0, 12)}) holds ${finish.merged.length} of ${Object.keys(state.packages).length} packages of run ${state.runId}:`,
   ];
-  for (const [id, m] of merged)
+  for (const [id, m] of finish.merged)
     lines.push(
       `  merged  ${id}${m.commit ? ` (${m.commit.slice(0, 12)})` : ''}${m.files.length ? ` — ${m.files.length} file${m.files.length === 1 ? '' : 's'}` : ''}`,
     );
-  for (const id of notMerged)
+  for (const id of finish.notMerged)
     lines.push(`  not merged  ${id} (${state.packages[id]!.status}${state.merges[id] ? `, merge ${state.merges[id]!.status}` : ''})`);
-
-  // The user's branch: the one checked out in the repository's main worktree.
-  const head = gitRun(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
-  const commits = gitRun(repo, ['log', '--oneline', '--no-decorate', `HEAD..${tip.out}`]);
-  if (commits.code === 0) {
-    const list = commits.out ? commits.out.split('\n') : [];
-    const where = head.code === 0 ? head.out : 'HEAD';
+  if (finish.commits) {
+    const list = finish.commits;
+    const where = finish.branch ?? 'HEAD';
     lines.push(list.length ? `${list.length} commit${list.length === 1 ? '' : 's'} not on ${where}:` : `${where} has every commit of it`);
     for (const c of list.slice(0, 30)) lines.push(`  ${c}`);
     if (list.length > 30) lines.push(`  … and ${list.length - 30} more`);
   }
   io.out(lines.map(sanitize).join('\n') + '\n');
 
-  if (owner?.alive) {
-    io.out(`no fast-forward: the run is still going (pid ${owner.pid} on ${owner.hostname}); let it end first\n`);
-    return 1;
+  if (!finish.offer) {
+    io.out(`no fast-forward: ${finish.blocked}\n`);
+    return finish.upToDate ? 0 : 1;
   }
-  if (head.code !== 0) {
-    io.out('no fast-forward: HEAD is not on a branch (detached); check out the branch to bring up to date first\n');
-    return 1;
-  }
-  const offer = await fastForwardOffer(repo, head.out, integration.branch);
-  if (!offer.possible) {
-    const upToDate = offer.from !== null && offer.from === offer.to;
-    io.out(`no fast-forward: ${offer.reason}\n`);
-    return upToDate ? 0 : 1;
-  }
+  const { offer } = finish;
   io.out(`${offer.reason}\n`);
   if (!flags.has('yes')) {
     if (!(process.stdin.isTTY && process.stderr.isTTY)) {
       io.out(`to do it: \`waves finish --yes ${file}\`\n`);
       return 0;
     }
-    if (!(await askYesNo(`Fast-forward ${head.out} to ${integration.branch}? [y/N] `))) {
+    if (!(await askYesNo(`Fast-forward ${offer.target} to ${finish.integrationBranch}? [y/N] `))) {
       io.out('left as it is\n');
       return 0;
     }
   }
-  try {
-    const to = await fastForward(repo, offer);
-    io.out(`${head.out} fast-forwarded to ${to.slice(0, 12)}\n`);
-    return 0;
-  } catch (err) {
-    io.err(`waves: git refused the fast-forward (nothing was changed): ${err instanceof Error ? err.message : String(err)}\n`);
+  const done = await fastForwardTo(repo, featureId, offer);
+  if (!done.ok) {
+    io.err(`waves: ${done.why}\n`);
     return 1;
   }
+  io.out(`${offer.target} fast-forwarded to ${done.to.slice(0, 12)}\n`);
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -815,25 +691,18 @@ export async function finishCommand(argv: readonly string[], io: Io): Promise<nu
 export async function approveCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['yes'], []);
   const file = planArg(args, 'approve');
-  const loaded = loadPlan(io, file, true);
+  const loaded = await loadPlan(io, file, true);
   if (typeof loaded === 'number') return loaded;
-  const steps = loaded.analysis.plan.packages.flatMap((p) =>
-    (p.verification?.steps ?? [])
-      .filter((s) => s.kind === 'command' && s.command)
-      .map((s) => ({ packageId: p.id, name: s.name, command: s.command! })),
-  );
+  const { steps, commands, approved } = verificationOf(loaded);
   if (steps.length === 0) {
     io.out(`${file} has no verification commands: nothing to approve\n`);
     return 0;
   }
-  const commands = verificationCommands(loaded.analysis, undefined);
-  const planFile = fs.realpathSync(path.resolve(file));
-  const repo = fs.realpathSync(loaded.repo);
   io.out(
     `These commands run with your shell (${process.env.SHELL || (process.platform === 'win32' ? 'cmd' : '/bin/sh')}) in each package's tree after its agent:\n`,
   );
   for (const s of steps) io.out(`  ${s.packageId} · ${s.name}: ${s.command}\n`);
-  if (isApproved(approvalsFile(repo), planFile, commands)) {
+  if (approved) {
     io.out('already approved\n');
     return 0;
   }
@@ -847,7 +716,11 @@ export async function approveCommand(argv: readonly string[], io: Io): Promise<n
       return 1;
     }
   }
-  await approve(approvalsFile(repo), planFile, commands);
+  const done = await approveShown(loaded.file, commands);
+  if (!done.ok) {
+    io.err(`waves: not approved: ${file} changed since the list above was read; run \`waves approve ${file}\` again to see it now\n`);
+    return 1;
+  }
   io.out(`approved: \`waves run ${file}\` will run them (a changed list asks again)\n`);
   return 0;
 }

@@ -14,20 +14,17 @@
  * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or
  * unreadable file.
  */
-import * as fs from 'fs';
-import * as readline from 'readline';
+import * as path from 'path';
 import { analyzePlan } from '../core/plan/analyze';
 import { overlap } from '../core/plan/glob';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
+import { parseArgs, UsageError } from './args';
+import { humanReport, nodeIo, readPlanFile, type Io } from './io';
 import { approveCommand, cancelCommand, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
+import { previewRoot } from '../engine';
 import { promptFor } from './promptCommand';
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-  readFile(path: string): string;
-  stdin(): AsyncIterable<string>;
-}
+export { nodeIo, type Io } from './io';
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */
 const HELP: Record<string, string> = {
@@ -90,53 +87,6 @@ function commandHelp(command: string): string {
   return `Usage:\n  ${HELP[command]!.replace(/\n/g, '\n  ')}\n`;
 }
 
-export class UsageError extends Error {}
-
-interface Parsed {
-  flags: Map<string, string | true>;
-  args: string[];
-}
-
-/** Parse `--flag`, `--flag value`, `--flag=value`; `valued` lists flags that take a value. */
-export function parseArgs(argv: readonly string[], known: readonly string[], valued: readonly string[]): Parsed {
-  const flags = new Map<string, string | true>();
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      args.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('--') || a === '--') {
-      args.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
-    if (!known.includes(name)) throw new UsageError(`unknown option --${name}`);
-    if (valued.includes(name)) {
-      const value = eq === -1 ? argv[++i] : a.slice(eq + 1);
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      flags.set(name, value);
-    } else {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, true);
-    }
-  }
-  return { flags, args };
-}
-
-export function readPlanFile(io: Io, file: string): { text: string } | { error: string } {
-  try {
-    const text = io.readFile(file);
-    return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(err);
-    return { error: `cannot read ${file}: ${why}` };
-  }
-}
-
 function validate(argv: readonly string[], io: Io): number {
   const { flags, args } = parseArgs(argv, ['json', 'max-parallel'], ['max-parallel']);
   if (args.length === 0) throw new UsageError('validate needs at least one plan file');
@@ -173,25 +123,6 @@ function validate(argv: readonly string[], io: Io): number {
   if (json) io.out(JSON.stringify({ plans: reports }) + '\n');
   if (unreadable) return 2;
   return reports.every((r) => r.valid) ? 0 : 1;
-}
-
-function count(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-export function humanReport(r: PlanReport): string {
-  const lines = r.diagnostics.map((d) => `${r.file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}`);
-  const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = r.diagnostics.filter((d) => d.severity === 'warning').length;
-  const noWave = r.packages.filter((p) => p.wave === null).map((p) => p.id);
-  lines.push(
-    `${r.file}: ${r.valid ? 'valid' : 'invalid'} — ${count(r.packages.length, 'package')} in ${count(r.waves.length, 'wave')}, ` +
-      `${count(errors, 'error')}, ${count(warnings, 'warning')}`,
-  );
-  r.waves.forEach((w, k) => lines.push(`  wave ${k + 1}: ${w.join(', ')}`));
-  if (noWave.length) lines.push(`  no wave (dependency cycle): ${noWave.join(', ')}`);
-  if (r.criticalPath.length) lines.push(`  critical path: ${r.criticalPath.join(' → ')}`);
-  return lines.join('\n') + '\n';
 }
 
 function overlapAnswer(a: string, b: string, json: boolean): string {
@@ -241,7 +172,7 @@ function graphCommand(argv: readonly string[], io: Io): number {
   return 1;
 }
 
-function promptCommand(argv: readonly string[], io: Io): number {
+async function promptCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['run-id', 'worktree'], ['run-id', 'worktree']);
   if (args.length !== 2) throw new UsageError('prompt takes a plan file and a package id');
   const read = readPlanFile(io, args[0]);
@@ -250,7 +181,8 @@ function promptCommand(argv: readonly string[], io: Io): number {
     return 2;
   }
   const analysis = analyzePlan(read.text);
-  const result = promptFor(args[0], analysis, args[1], { runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined });
+  const repo = await previewRoot(path.dirname(path.resolve(args[0])));
+  const result = promptFor(args[0], analysis, args[1], { repo, runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined });
   if (!result.ok) {
     io.err(`waves: ${result.error}\n`);
     return 2;
@@ -277,15 +209,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'graph':
         return graphCommand(rest, io);
       case 'prompt':
-        return promptCommand(rest, io);
+        return await promptCommand(rest, io);
       case 'run':
         return await runCommand(rest, io);
       case 'status':
-        return statusCommand(rest, io);
+        return await statusCommand(rest, io);
       case 'cancel':
         return await cancelCommand(rest, io);
       case 'report':
-        return reportCommand(rest, io);
+        return await reportCommand(rest, io);
       case 'finish':
         return await finishCommand(rest, io);
       case 'approve':
@@ -312,13 +244,6 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 declare const WAVES_VERSION: string | undefined;
 const VERSION = typeof WAVES_VERSION === 'string' ? WAVES_VERSION : 'dev';
-
-export const nodeIo: Io = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-  readFile: (file) => fs.readFileSync(file, 'utf8'),
-  stdin: () => readline.createInterface({ input: process.stdin, crlfDelay: Infinity }),
-};
 
 /** Run as the `waves` command (bin/waves.js calls this). */
 export function run(): void {

@@ -35,6 +35,7 @@ import { RunLoop } from './loop';
 import { Merges } from './merge';
 import { Recovery, requestCancel } from './recovery';
 import { NotARepositoryError, PlanInvalidError, type DryRun, type EngineEvent, type EngineOptions, type RunOutcome } from './types';
+import { verificationCommands } from './approvals';
 import { approve, isApproved, VerificationNotApprovedError } from './verify';
 import { AttemptWatcher } from './watch';
 
@@ -174,7 +175,7 @@ export class RunEngine {
     const { ctx } = this;
     if (ctx.store) throw new Error('RunEngine.run() was already called');
     const policy = this.options.verification ?? 'refuse-unapproved';
-    const commands = this.verificationCommands();
+    const commands = verificationCommands(ctx.analysis, ctx.only);
     const approvals = approvalsFile(this.repoRoot);
     if (commands.length === 0 || isApproved(approvals, this.planFile, commands)) ctx.approvedCommands = commands;
     else if (policy === 'refuse-unapproved') throw new VerificationNotApprovedError(toPosix(path.relative(this.repoRoot, this.planFile)), commands);
@@ -195,15 +196,6 @@ export class RunEngine {
       throw err;
     }
     return this.loop.drive();
-  }
-
-  /** The plan's verification commands of the run's packages, in order. */
-  private verificationCommands(): string[] {
-    const out: string[] = [];
-    for (const id of this.ctx.scopeIds()) {
-      for (const step of this.ctx.pkg(id)?.verification?.steps ?? []) if (step.kind === 'command' && step.command) out.push(step.command);
-    }
-    return out;
   }
 
   /** Cancels one package, or the whole run when no id. Running agents are stopped by their runner. */

@@ -5,7 +5,7 @@
  * speed-up). Each offers the one or two actions that help.
  */
 import * as vscode from 'vscode';
-import type { EngineEvent } from '../engine/engine';
+import type { EngineEvent } from '../engine';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 import type { RunController, RunSession } from './runController';

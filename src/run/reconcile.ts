@@ -7,59 +7,18 @@
  * processes those exits and re-attaches the live runners' terminals by pid; a run that stopped with work left is
  * OFFERED to resume (Resume / Show Status). Nothing restarts without the person: an adopted
  * run leaves the packages it finds interrupted as they are, and a revived terminal never
- * runs an agent twice (the runner refuses an attempt whose `meta.json` exists).
+ * runs an agent twice (the runner refuses an attempt whose `meta.json` exists). The decision
+ * itself is the engine's (`reconcileRun`, through the front door); this is its VS Code wiring.
  */
 import * as vscode from 'vscode';
-import { attemptDir, attemptFiles, leaseFile } from '../core/run/runPaths';
-import { isActive, type RunState } from '../core/run/runState';
-import { attemptRunnerPid, isRunnerAlive, readExit } from '../engine/adopt';
-import { readLease, staleReason } from '../engine/lease';
+import type { RunState } from '../core/run/runState';
+import { reconcileRun, type Reconciliation } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 import type { RunController } from './runController';
 import type { RunWatch } from './runWatch';
 
-/** A runner found alive. */
-export interface LiveRunner {
-  packageId: string;
-  attempt: number;
-  pid: number;
-}
-
-/** What a run needs after a restart. */
-export type Reconciliation =
-  | { kind: 'finished' }
-  | { kind: 'followed'; holder: string }
-  | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }
-  | { kind: 'offer'; left: string[] };
-
-/** Decides what a run found on disk needs (reads the lease, `meta.json` and `/proc`; changes nothing). */
-export async function reconcileRun(
-  repo: string,
-  state: RunState,
-  alive: (pid: number, token: string) => Promise<boolean> = isRunnerAlive,
-  now = Date.now(),
-): Promise<Reconciliation> {
-  const lease = readLease(leaseFile(repo, state.featureId));
-  if (lease && staleReason(lease, now) === null) return { kind: 'followed', holder: `pid ${lease.pid} on ${lease.hostname}` };
-  const records = Object.values(state.packages);
-  const live: LiveRunner[] = [];
-  const exited: string[] = [];
-  for (const r of records) {
-    if ((r.status !== 'running' && r.status !== 'verifying') || !r.startToken) continue;
-    // The agent ended while nobody watched: its exit is processed, nothing runs again.
-    const files = attemptFiles(attemptDir(repo, state.featureId, state.runId, r.packageId, r.attempts));
-    if (readExit(files.exit)?.startToken === r.startToken) {
-      exited.push(r.packageId);
-      continue;
-    }
-    const pid = r.status === 'running' ? attemptRunnerPid(files.meta, r.pid) : null;
-    if (pid && (await alive(pid, r.startToken))) live.push({ packageId: r.packageId, attempt: r.attempts, pid });
-  }
-  if (live.length || exited.length) return { kind: 'adopt', live, exited };
-  const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted').map((r) => r.packageId);
-  return left.length ? { kind: 'offer', left } : { kind: 'finished' };
-}
+export { reconcileRun, type LiveRunner, type Reconciliation } from '../engine';
 
 export interface ReconcilerDeps {
   controller: RunController;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PackageRunRecord } from '../core/run/runState';
 import { Disposable } from '../util/lifecycle';
-import { git } from '../engine/git';
+import { fileAtCommit, packageChanges } from '../engine';
 
 export const GIT_SCHEME = 'waves-git';
 
@@ -27,8 +27,7 @@ export class GitContentProvider extends Disposable implements vscode.TextDocumen
   /** The file's text at the commit; '' when it does not exist there (an added or deleted file). */
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const { repo, ref } = JSON.parse(uri.query) as { repo: string; ref: string };
-    const r = await git(repo, ['show', `${ref}:${uri.path.replace(/^\//, '')}`], [0, 128]);
-    return r.code === 0 ? r.stdout : '';
+    return fileAtCommit(repo, ref, uri.path.replace(/^\//, ''));
   }
 }
 
@@ -40,25 +39,13 @@ export function auditVerdict(record: PackageRunRecord): string {
   return record.lastError ?? record.status;
 }
 
-/** The files a package changed: the audit's list, else git's diff of its branch against its base. */
-async function changedFiles(repo: string, record: PackageRunRecord): Promise<{ path: string; change: string }[]> {
-  if (record.changedFiles.length) return record.changedFiles;
-  const head = record.headSha ?? record.branch;
-  if (!record.baseSha || !head) return [];
-  const r = await git(repo, ['diff', '--name-status', '--no-renames', '-z', `${record.baseSha}...${head}`], [0, 128]);
-  const parts = r.stdout.split('\0').filter(Boolean);
-  const out: { path: string; change: string }[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) out.push({ change: parts[i]!, path: parts[i + 1]! });
-  return out;
-}
-
 /** Opens the multi-file diff of a package against its base; false (and a message) when there is nothing to show. */
 export async function showChanges(repo: string, record: PackageRunRecord): Promise<boolean> {
   if (!record.baseSha) {
     void vscode.window.showInformationMessage(`Waves: ${record.packageId} has not started: no changes to show.`);
     return false;
   }
-  const files = await changedFiles(repo, record);
+  const files = await packageChanges(repo, record);
   if (files.length === 0) {
     void vscode.window.showInformationMessage(`Waves: ${record.packageId} changed no file against its base (${record.baseSha.slice(0, 8)}).`);
     return false;

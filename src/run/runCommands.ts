@@ -8,15 +8,14 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { customProfile } from '../core/run/agents';
-import { attemptDir, attemptFiles, reportFiles } from '../core/run/runPaths';
 import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
-import { RunEngine } from '../engine/engine';
+import { RunEngine, attemptPrompt, cleanUpWorktrees, readReport } from '../engine';
 import type { ActionContext, DagActions } from '../dag/actions';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { PackageAction } from '../protocol';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
-import { cleanUpWorktrees, finishRun } from './finish';
+import { finishRun } from './finish';
 import type { LiveRuns } from './liveRuns';
 import { explainRestricted, type RunController } from './runController';
 import { showChanges } from './review';
@@ -210,12 +209,10 @@ export class RunCommands extends Disposable implements DagActions {
     const state = this.deps.controller.stateFor(entry);
     const record = state?.packages[packageId];
     const repo = this.deps.controller.repoOf(entry);
-    if (state && record && record.attempts > 0 && repo) {
-      const file = attemptFiles(attemptDir(repo, state.featureId, state.runId, packageId, record.attempts)).prompt;
-      if (fs.existsSync(file)) {
-        await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-        return true;
-      }
+    const file = state && record && repo ? attemptPrompt(repo, state, packageId) : null;
+    if (file) {
+      await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+      return true;
     }
     // Not run yet: the prompt the engine would write (nothing is written or started).
     const engine = await RunEngine.prepare({ planFile: entry.uri.fsPath, agent: customProfile(['agent']) });
@@ -260,9 +257,9 @@ export class RunCommands extends Disposable implements DagActions {
     const reason = this.deps.controller.whyNot('showRunReport', entry);
     if (reason) return this.tell(reason);
     const state = this.deps.controller.stateFor(entry)!;
-    const file = reportFiles(this.deps.controller.repoOf(entry)!, state.featureId, state.runId).markdown;
-    if (!fs.existsSync(file)) return this.tell(`run ${state.runId} has no report (it is written when a run ends)`);
-    await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(file));
+    const report = readReport(this.deps.controller.repoOf(entry)!, state);
+    if (!report.ok) return this.tell(`run ${state.runId} has no report (it is written when a run ends)`);
+    await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(report.file));
     return true;
   }
 

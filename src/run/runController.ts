@@ -3,30 +3,32 @@
  * this window drives, its attempts in terminals (`TerminalLauncher`). A run's lifetime is its
  * own disposable scope: the engine, its event subscription and its notifications go when it
  * ends; its terminals stay for the person to read. Nothing starts in an untrusted workspace,
- * and verification commands run only after the person approved the plan's exact list.
+ * and verification commands run only after the person approved the plan's exact list. Every
+ * use case comes through the engine's front door (`src/engine/index.ts`), as in the CLI.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PlanAnalysis } from '../core/plan/analyze';
-import { approvalsFile, leaseFile, runStateFile } from '../core/run/runPaths';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
-import { applyEvent, type PackageStatus, type RunState } from '../core/run/runState';
-import { RunStore } from '../store/runStore';
+import type { PackageStatus, RunState } from '../core/run/runState';
 import type { AgentProfile } from '../core/run/agents';
 import {
   LeaseHeldError,
   NotARepositoryError,
   PlanInvalidError,
+  PlanReadError,
   RunEngine,
   VerificationNotApprovedError,
+  approveShown,
+  askDriverToCancel,
+  liveDriver,
+  loadPlan,
+  repositoryRoot,
+  resetPackages,
+  verificationOf,
+  verificationPolicy,
   type EngineEvent,
   type RunOutcome,
   type VerificationPolicy,
-} from '../engine/engine';
-import { gitOut } from '../engine/git';
-import { Lease, readLease, staleReason } from '../engine/lease';
-import { approve, isApproved } from '../engine/verify';
+} from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from './runWatch';
 import { Disposable } from '../util/lifecycle';
@@ -77,16 +79,6 @@ const scopeKey = (featureId: string) => `waves.run.scope/${featureId}`;
 const RESTRICTED_MESSAGE =
   'Waves: this workspace is in Restricted Mode. Running a plan starts coding agents and git, so nothing runs until you trust the workspace.';
 
-/** The plan's verification commands (kind `command`) of the packages that will run, in plan order. */
-export function verificationCommands(analysis: PlanAnalysis, only: readonly string[] | undefined): string[] {
-  const out: string[] = [];
-  for (const p of analysis.plan.packages) {
-    if (only && !only.includes(p.id)) continue;
-    for (const step of p.verification?.steps ?? []) if (step.kind === 'command' && step.command) out.push(step.command);
-  }
-  return out;
-}
-
 /** Shows why nothing starts in Restricted Mode, with the way out. */
 export async function explainRestricted(): Promise<void> {
   const manage = 'Manage Workspace Trust';
@@ -136,9 +128,8 @@ export class RunController extends Disposable {
     const featureId = entry.analysis.plan.feature?.id;
     const repo = this.repoOf(entry);
     if (!featureId || !repo || this.sessions.has(featureId)) return null;
-    const lease = readLease(leaseFile(repo, featureId));
-    if (!lease || staleReason(lease, Date.now()) !== null) return null;
-    return `driven by pid ${lease.pid} on ${lease.hostname}`;
+    const driver = liveDriver(repo, featureId);
+    return driver && `driven by ${driver}`;
   }
 
   /** The facts `whyNot` decides from. */
@@ -161,13 +152,9 @@ export class RunController extends Disposable {
     return whyNot(command, this.facts(entry), target);
   }
 
-  /** The repository root of a plan file (git's answer), or undefined outside a repository. */
+  /** The repository root of a plan file (the engine's answer: git's), or undefined outside a repository. */
   async repositoryOf(planFile: string): Promise<string | undefined> {
-    try {
-      return fs.realpathSync(await gitOut(path.dirname(planFile), ['rev-parse', '--show-toplevel']));
-    } catch {
-      return undefined;
-    }
+    return (await repositoryRoot(planFile)) ?? undefined;
   }
 
   /**
@@ -201,28 +188,47 @@ export class RunController extends Disposable {
     const agent = settings.agent ?? (await pickAgent(entry.uri));
     if (!agent) return undefined;
 
-    const planFile = entry.uri.fsPath;
-    const commands = verificationCommands(entry.analysis, request.only);
-    let verification: VerificationPolicy = 'refuse-unapproved';
-    const repo = await this.repositoryOf(planFile);
-    if (commands.length > 0 && repo) {
-      // approvals.json of the repository (verify.ts): the same approval `waves approve` records.
-      if (!isApproved(approvalsFile(repo), planFile, commands)) {
-        const yes = 'Approve and Run';
-        const choice = await vscode.window.showWarningMessage(
-          `Waves: approve the verification commands of ${entry.label}?`,
-          {
-            modal: true,
-            detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${c}`).join('\n')}\n\nYou are asked again when the list changes.`,
-          },
-          yes,
-        );
-        if (choice !== yes) return undefined;
-        await approve(approvalsFile(repo), planFile, commands);
-      }
-      verification = 'approved';
-    }
+    const verification = await this.approval(entry, request);
+    if (!verification) return undefined;
     return this.launch(entry, request, { agent, settings, verification });
+  }
+
+  /**
+   * The verification policy of a run the person starts: approved already (the run's list, or
+   * the plan's whole list), else the person is asked with the list read from disk, and exactly
+   * that list is approved (refused when the plan changed meanwhile). Undefined: nothing starts.
+   */
+  private async approval(entry: PlanEntry, request: RunRequest): Promise<VerificationPolicy | undefined> {
+    let plan;
+    try {
+      plan = await loadPlan(entry.uri.fsPath);
+    } catch (err) {
+      if (!(err instanceof PlanReadError)) throw err;
+      void vscode.window.showErrorMessage(`Waves: ${err.message}`);
+      return undefined;
+    }
+    // Outside a repository the engine refuses to start, with its own message.
+    if (!plan.repo) return 'refuse-unapproved';
+    const policy = await verificationPolicy(plan, request.only, 'start');
+    if (policy) return policy;
+    // approvals.json of the repository (verify.ts): the same approval `waves approve` records.
+    const { commands } = verificationOf(plan, request.only);
+    const yes = 'Approve and Run';
+    const choice = await vscode.window.showWarningMessage(
+      `Waves: approve the verification commands of ${entry.label}?`,
+      {
+        modal: true,
+        detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${c}`).join('\n')}\n\nYou are asked again when the list changes.`,
+      },
+      yes,
+    );
+    if (choice !== yes) return undefined;
+    const approved = await approveShown(plan.file, commands, request.only);
+    if (!approved.ok) {
+      void vscode.window.showWarningMessage(`Waves: ${entry.label} changed while you were asked: nothing was approved or started. Run it again to see its commands now.`);
+      return undefined;
+    }
+    return 'refuse-unapproved';
   }
 
   /** What the feature's last session in this workspace ran (its `only`), when it is still that run. */
@@ -245,9 +251,14 @@ export class RunController extends Disposable {
     const featureId = entry.analysis.plan.feature?.id;
     if (!featureId || this.sessions.has(featureId)) return undefined;
     const only = this.rememberedScope(featureId, runId);
-    const repo = await this.repositoryOf(entry.uri.fsPath);
     // Approved before (this run asked), else commands are skipped with a problem event: nothing is asked here.
-    const verification: VerificationPolicy = repo && isApproved(approvalsFile(repo), entry.uri.fsPath, verificationCommands(entry.analysis, only)) ? 'approved' : 'skip-unapproved';
+    let verification: VerificationPolicy = 'skip-unapproved';
+    try {
+      const plan = await loadPlan(entry.uri.fsPath);
+      if (plan.repo) verification = (await verificationPolicy(plan, only, 'adopt')) ?? 'skip-unapproved';
+    } catch {
+      // unreadable now: the engine says so when it prepares
+    }
     const session = await this.launch(entry, { what: 'the run', resume: true, keepInterrupted: true, ...(only ? { only } : {}) }, { agent: settings.agent, settings, verification });
     for (const l of session ? live : []) {
       void this.terminals.attachWhenOpen(featureId, l.packageId, l.attempt, l.pid).then((t) =>
@@ -356,7 +367,13 @@ export class RunController extends Disposable {
     }
     const session = this.sessions.get(featureId);
     if (session) await session.engine.cancel(packageId);
-    else await RunEngine.requestCancel(this.repoOf(entry)!, featureId, packageId);
+    else {
+      const asked = await askDriverToCancel(this.repoOf(entry)!, featureId, packageId);
+      if (!asked.ok) {
+        void vscode.window.showInformationMessage(`Waves: nothing to cancel: ${asked.why}.`);
+        return false;
+      }
+    }
     this.deps.log.info(`[run ${featureId}] cancel ${packageId ?? 'the run'} asked`);
     return true;
   }
@@ -396,43 +413,5 @@ export function describeEvent(e: EngineEvent): string {
       return `the plan changed${e.added.length ? `: added ${e.added.join(', ')}` : ''}`;
     case 'problem':
       return e.message;
-  }
-}
-
-/**
- * Puts the packages in `statuses` (of `only`, when given) back to pending, under the run's
- * lease, before an engine resumes the run: Retry Failed and Resume are the person's choice,
- * the engine never retries past a package's budget by itself.
- */
-export async function resetPackages(repoRoot: string, featureId: string, statuses: readonly PackageStatus[], only?: readonly string[]): Promise<string[]> {
-  if (!fs.existsSync(runStateFile(repoRoot, featureId))) return []; // never run: nothing to put back
-  const lease = Lease.claim(leaseFile(repoRoot, featureId));
-  const store = new RunStore({
-    workspaceRoot: repoRoot,
-    featureId,
-    createInitial: () => {
-      throw new Error(`${featureId} has no run to go on with`);
-    },
-    coalesceMs: 0,
-  });
-  try {
-    let state = (await store.load()).state;
-    const reset: string[] = [];
-    for (const record of Object.values(state.packages)) {
-      if (!statuses.includes(record.status) || (only && !only.includes(record.packageId))) continue;
-      const result = applyEvent(state, { type: 'reset', packageId: record.packageId }, new Date());
-      if (result.ok) {
-        state = result.state;
-        reset.push(record.packageId);
-      }
-    }
-    if (reset.length) {
-      store.save(state);
-      await store.flush();
-    }
-    return reset;
-  } finally {
-    store.dispose();
-    lease.release();
   }
 }

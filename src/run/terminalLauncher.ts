@@ -11,7 +11,7 @@
  * twice, so a revived terminal never starts an agent again).
  */
 import * as vscode from 'vscode';
-import type { Launcher, LaunchRequest, LaunchResult } from '../engine/launcher';
+import type { Launcher, LaunchRequest, LaunchResult } from '../engine';
 import { Disposable } from '../util/lifecycle';
 
 /** The terminal of one attempt. */

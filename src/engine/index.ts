@@ -1,0 +1,52 @@
+/**
+ * The run engine's front door: the ONE module the `waves` CLI (src/cli) and the editor
+ * (src/run) import from src/engine (ESLint holds them to it). Each use case is here once, so
+ * the two front ends cannot drift apart; they keep argument parsing, VS Code wiring and
+ * presentation. Use cases (docs/run-engine.md, "The front door"):
+ *
+ * - load a plan with its repository root, hash and analysis ........ `loadPlan` (planSource.ts)
+ * - the verification commands, approved or not; approve the exact list shown
+ *                                  `verificationOf`, `approveShown`, `verificationPolicy` (approvals.ts)
+ * - who drives a run (live or stale lease) .......... `driverOf`, `liveDriver` (driver.ts)
+ * - start: `RunEngine.prepare(options)` then `engine.run()`, with
+ *   `verification: await verificationPolicy(plan, only, 'start')`
+ * - resume: `resetPackages(…)` (the person's Retry / Resume), then `engine.run({ resume: true })`
+ * - adopt: `reconcileRun(…)` decides; `RunEngine.prepare({ …, keepInterrupted: true,
+ *   verification: await verificationPolicy(plan, only, 'adopt') })` drives it again (recovery.ts)
+ * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process
+ * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
+ * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (finishing.ts)
+ */
+export {
+  LeaseHeldError,
+  NotARepositoryError,
+  PlanInvalidError,
+  RunEngine,
+  VerificationNotApprovedError,
+  childProcessLauncher,
+  type DryRun,
+  type EngineEvent,
+  type EngineOptions,
+  type Launcher,
+  type LaunchRequest,
+  type LaunchResult,
+  type RunOutcome,
+  type RunOutcomeKind,
+  type VerificationPolicy,
+} from './engine';
+export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './planSource';
+export {
+  approveShown,
+  verificationCommands,
+  verificationOf,
+  verificationPolicy,
+  verificationSteps,
+  type ApproveResult,
+  type Verification,
+  type VerificationStep,
+} from './approvals';
+export { describeDriver, driverOf, liveDriver, type Driver } from './driver';
+export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './runs';
+export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult } from './finishing';
+export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
+export type { LockEntry } from '../core/run/lockTable';
