@@ -56,13 +56,25 @@ async function badgeOf(page, name) {
 }
 
 /**
- * Waits until a row's badge includes `badge`; on time-out says what the row showed and what
- * `.waves/` held, so a failure tells a missing event (files there, badge old) from a missing file.
+ * Waits until the row of `rel` (a workspace-relative path) shows a badge that includes
+ * `badge`. Each look first expands the row's folders that are collapsed: the Explorer can drop
+ * a folder's expansion when it refreshes its parent for a new entry (`.waves/` appearing while
+ * the test expands `src/…`). On time-out it says what the row showed and what `.waves/` held,
+ * so a failure tells a missing event (files there, badge old) from a missing file.
  */
-async function waitForBadge(page, name, badge, what, ws) {
+async function waitForBadge(page, rel, badge, what, ws) {
+  const parts = rel.split('/');
+  const name = parts.pop();
   let seen = '';
   try {
-    await waitUntil(async () => (seen = await badgeOf(page, name)).includes(badge), what, { timeoutMs: 30_000 });
+    await waitUntil(
+      async () => {
+        for (const folder of parts) await expandFolder(page, folder);
+        return (seen = await badgeOf(page, name)).includes(badge);
+      },
+      what,
+      { timeoutMs: 30_000 },
+    );
   } catch (e) {
     const waves = path.join(ws, '.waves');
     const files = fs.existsSync(waves) ? fs.readdirSync(waves, { recursive: true }).map((f) => `${f} (${fs.statSync(path.join(waves, f)).size} B)`) : [];
@@ -70,6 +82,7 @@ async function waitForBadge(page, name, badge, what, ws) {
   }
 }
 
+/** Expands a folder's row (by its name) when it is collapsed, and waits until it is expanded. */
 async function expandFolder(page, name) {
   const row = explorerRow(page, name);
   await row.waitFor({ timeout: 15_000 });
@@ -83,16 +96,11 @@ export const tests = [
     timeoutMs: 150_000,
     run: async ({ page, workspace: ws, repo, screenshot }) => {
       await waitForWorkbench(page);
-      await expandFolder(page, 'contracts');
-      await waitForBadge(page, 'openapi.yaml', 'W1', 'the owned badge W1 on contracts/openapi.yaml', ws);
+      await waitForBadge(page, 'contracts/openapi.yaml', 'W1', 'the owned badge W1 on contracts/openapi.yaml', ws);
       writeRun(ws, repo);
-      await expandFolder(page, 'src');
-      await expandFolder(page, 'api');
-      await expandFolder(page, 'web');
-      await waitForBadge(page, 'items.ts', 'L', 'the lock badge on src/api/items.ts', ws);
-      // The row of the folder expanded last gets its decoration a moment after it is drawn.
-      await waitUntil(async () => (await badgeOf(page, 'items.tsx')) !== '', 'a badge on src/web/items.tsx');
-      assert.match(await badgeOf(page, 'items.tsx'), /W2/, 'wp-web is not running: owned only');
+      await waitForBadge(page, 'src/api/items.ts', 'L', 'the lock badge on src/api/items.ts', ws);
+      // wp-web is not running: owned only (the row of a folder expanded last gets its decoration a moment after it is drawn)
+      await waitForBadge(page, 'src/web/items.tsx', 'W2', 'the owned badge W2 on src/web/items.tsx', ws);
       // the editor: open the locked file, hover its first line
       await explorerRow(page, 'items.ts').dblclick();
       await waitUntil(async () => /items\.ts/.test(await activeTabLabel(page)), 'items.ts open');
