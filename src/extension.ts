@@ -26,9 +26,9 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Wave Orchestrator', { log: true });
   const registry = new PlanRegistry(context.workspaceState, log);
-  const ownership = createOwnership(context.extensionUri, registry, log);
   // Runs (issue #10): the engine in terminals; every view reads run states through `run.live`.
-  const run = createRun(registry, ownership.runs, log, context.workspaceState);
+  const run = createRun(registry, log, context.workspaceState);
+  const ownership = createOwnership(context.extensionUri, registry, run.watch, log);
   const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs: run.live, actions: run.commands });
   const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };
 
@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     views.tree,
     views.statusBar,
     ...registerPlanCommands({ registry, log }),
-    ownership,
+    ownership, // before run: it follows run.watch
     run,
     dag,
   );

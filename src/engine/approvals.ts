@@ -9,7 +9,7 @@
  */
 import type { PlanAnalysis } from '../core/plan/analyze';
 import { approvalsFile } from '../core/run/runPaths';
-import type { VerificationPolicy } from './engine';
+import type { VerificationPolicy } from './types';
 import { loadPlan, type PlanSource } from './planSource';
 import { approve, isApproved } from './verify';
 

@@ -12,10 +12,11 @@
  *   `verification: await verificationPolicy(plan, only, 'start')`
  * - resume: `resetPackages(…)` (the person's Retry / Resume), then `engine.run({ resume: true })`
  * - adopt: `reconcileRun(…)` decides; `RunEngine.prepare({ …, keepInterrupted: true,
- *   verification: await verificationPolicy(plan, only, 'adopt') })` drives it again (recovery.ts)
+ *   verification: await verificationPolicy(plan, only, 'adopt') })` drives it again (reconcile.ts)
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process
  * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (finishing.ts)
+ * - where an attempt runs: `Executor` (executor.ts, ADR 0006), `LocalExecutor` by default
  */
 export {
   LeaseHeldError,
@@ -24,7 +25,9 @@ export {
   RunEngine,
   VerificationNotApprovedError,
   childProcessLauncher,
+  LocalExecutor,
   type DryRun,
+  type Executor,
   type EngineEvent,
   type EngineOptions,
   type Launcher,

@@ -6,12 +6,13 @@
  * `exit.json` and the process table, changing nothing; and, on the person's Retry / Resume,
  * putting packages back to pending under the run's lease before an engine resumes it.
  */
-import { attemptDir, attemptFiles, leaseFile } from '../core/run/runPaths';
+import { leaseFile } from '../core/run/runPaths';
 import { applyEvent, isActive, type PackageStatus, type RunState } from '../core/run/runState';
 import { RunStore } from '../store/runStore';
-import { attemptRunnerPid, isRunnerAlive, readExit } from './adopt';
 import { describeDriver, driverOf, liveDriver } from './driver';
-import { RunEngine } from './engine';
+import { requestCancel } from './recovery';
+import type { Executor } from './executor';
+import { LocalExecutor } from './localExecutor';
 import { Lease } from './lease';
 import { hasRun } from './runs';
 
@@ -29,11 +30,15 @@ export type Reconciliation =
   | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }
   | { kind: 'offer'; left: string[] };
 
-/** Decides what a run found on disk needs (reads the lease, `meta.json` and `/proc`; changes nothing). */
+/**
+ * Decides what a run found on disk needs (reads the lease, and through the executor each
+ * attempt's exit and whether its runner lives; changes nothing). The executor is the seam's
+ * (ADR 0006): the attempts of a run may live where the engine's disk is not.
+ */
 export async function reconcileRun(
   repo: string,
   state: RunState,
-  alive: (pid: number, token: string) => Promise<boolean> = isRunnerAlive,
+  executor: Pick<Executor, 'attempt' | 'readExit' | 'liveness'> = new LocalExecutor({ repoRoot: repo, featureId: state.featureId }),
   now = Date.now(),
 ): Promise<Reconciliation> {
   const holder = liveDriver(repo, state.featureId, now);
@@ -43,14 +48,15 @@ export async function reconcileRun(
   const exited: string[] = [];
   for (const r of records) {
     if ((r.status !== 'running' && r.status !== 'verifying') || !r.startToken) continue;
+    const place = executor.attempt(state.runId, r.packageId, r.attempts);
     // The agent ended while nobody watched: its exit is processed, nothing runs again.
-    const files = attemptFiles(attemptDir(repo, state.featureId, state.runId, r.packageId, r.attempts));
-    if (readExit(files.exit)?.startToken === r.startToken) {
+    if ((await executor.readExit(place))?.startToken === r.startToken) {
       exited.push(r.packageId);
       continue;
     }
-    const pid = r.status === 'running' ? attemptRunnerPid(files.meta, r.pid) : null;
-    if (pid && (await alive(pid, r.startToken))) live.push({ packageId: r.packageId, attempt: r.attempts, pid });
+    if (r.status !== 'running') continue;
+    const { pid, alive } = await executor.liveness(place, r.startToken, r.pid ?? null);
+    if (pid && alive) live.push({ packageId: r.packageId, attempt: r.attempts, pid });
   }
   if (live.length || exited.length) return { kind: 'adopt', live, exited };
   const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted').map((r) => r.packageId);
@@ -106,6 +112,6 @@ export type CancelAsk = { ok: true; driver: string } | { ok: false; why: string 
 export async function askDriverToCancel(repo: string, featureId: string, packageId?: string, now: number = Date.now()): Promise<CancelAsk> {
   const driver = driverOf(repo, featureId, now);
   if (!driver?.alive) return { ok: false, why: `no engine drives ${featureId} now${driver ? ` (the lease of pid ${driver.pid} is stale: ${driver.stale})` : ''}` };
-  await RunEngine.requestCancel(repo, featureId, packageId);
+  await requestCancel(repo, featureId, packageId);
   return { ok: true, driver: describeDriver(driver) };
 }

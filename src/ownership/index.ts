@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { PlanRegistry } from '../plan/planRegistry';
-import { RunWatch } from '../run/runWatch';
+import type { RunWatch } from '../run/runWatch';
 import { OwnershipTree } from '../views/ownershipTree';
 import { OwnershipEditorDecorations, OwnershipFileDecorations } from './decorations';
 import { OwnershipCommands } from './ownershipCommands';
@@ -8,6 +8,7 @@ import { OwnershipModel } from './ownershipModel';
 
 /** The ownership parts (issue #8), as the extension's test API exposes them. */
 export interface OwnershipParts {
+  /** The run watch these parts follow (built and owned by `src/run`). */
   readonly runs: RunWatch;
   readonly model: OwnershipModel;
   readonly files: OwnershipFileDecorations;
@@ -16,9 +17,8 @@ export interface OwnershipParts {
   readonly tree: OwnershipTree;
 }
 
-/** Builds the run watch and every ownership surface; each part is a disposable of the result. */
-export function createOwnership(extensionUri: vscode.Uri, registry: PlanRegistry, log: vscode.LogOutputChannel): OwnershipParts & vscode.Disposable {
-  const runs = new RunWatch(log);
+/** Builds every ownership surface over the run watch it is given; each part is a disposable of the result (the watch is not). */
+export function createOwnership(extensionUri: vscode.Uri, registry: PlanRegistry, runs: RunWatch, log: vscode.LogOutputChannel): OwnershipParts & vscode.Disposable {
   const model = new OwnershipModel(registry, runs, log);
   const parts = {
     runs,
@@ -28,6 +28,6 @@ export function createOwnership(extensionUri: vscode.Uri, registry: PlanRegistry
     commands: new OwnershipCommands(model),
     tree: new OwnershipTree(model),
   };
-  const all = [parts.tree, parts.commands, parts.editor, parts.files, model, runs];
+  const all = [parts.tree, parts.commands, parts.editor, parts.files, model];
   return { ...parts, dispose: () => all.forEach((d) => d.dispose()) };
 }

@@ -4,13 +4,15 @@ import { LiveRuns } from './liveRuns';
 import { RunNotifications } from './notifications';
 import { RunCommands } from './runCommands';
 import { RunController } from './runController';
-import type { RunWatch } from './runWatch';
+import { RunWatch } from './runWatch';
 import { Reconciler } from './reconcile';
 import { RunLenses } from './runLenses';
 import { GitContentProvider } from './review';
 
 /** The run parts (issue #10), as the extension's test API exposes them. */
 export interface RunParts {
+  /** Follows, read-only, the run states and lock tables on disk (every run, whoever drives it). */
+  readonly watch: RunWatch;
   readonly controller: RunController;
   readonly live: LiveRuns;
   readonly commands: RunCommands;
@@ -19,8 +21,9 @@ export interface RunParts {
   readonly reconciler: Reconciler;
 }
 
-/** Builds the run controller, its live view of the runs, the commands and the notifications. */
-export function createRun(registry: PlanRegistry, runs: RunWatch, log: vscode.LogOutputChannel, memento?: vscode.Memento): RunParts & vscode.Disposable {
+/** Builds the run watch, the run controller, its live view of the runs, the commands and the notifications. */
+export function createRun(registry: PlanRegistry, log: vscode.LogOutputChannel, memento?: vscode.Memento): RunParts & vscode.Disposable {
+  const runs = new RunWatch(log);
   const controller = new RunController({ registry, runs, log, ...(memento ? { memento } : {}) });
   const live = new LiveRuns(runs, controller);
   const commands = new RunCommands({ registry, controller, live, log });
@@ -28,6 +31,6 @@ export function createRun(registry: PlanRegistry, runs: RunWatch, log: vscode.Lo
   const git = new GitContentProvider();
   const reconciler = new Reconciler({ controller, registry, runs, log });
   const lenses = new RunLenses(registry, controller, live);
-  const all = [lenses, reconciler, git, notifications, commands, live, controller];
-  return { controller, live, commands, notifications, reconciler, dispose: () => all.forEach((d) => d.dispose()) };
+  const all = [lenses, reconciler, git, notifications, commands, live, controller, runs];
+  return { watch: runs, controller, live, commands, notifications, reconciler, dispose: () => all.forEach((d) => d.dispose()) };
 }

@@ -8,11 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { leaseFile, runDir } from '../../../src/core/run/runPaths';
-import { LeaseHeldError, askDriverToCancel, readRun, reconcileRun, resetPackages } from '../../../src/engine';
+import { LeaseHeldError, LocalExecutor, askDriverToCancel, readRun, reconcileRun, resetPackages } from '../../../src/engine';
 import { tempDir } from '../helpers';
 import { ended, writeLease, writeRunState } from './fixtures';
-
-const never = async () => false;
 
 describe('reconcileRun', () => {
   it('followed under a live lease; offered when work is left; finished otherwise', async () => {
@@ -22,13 +20,42 @@ describe('reconcileRun', () => {
       s.packages.b!.status = 'interrupted';
     });
     writeLease(repo, 'f', 'live');
-    const followed = await reconcileRun(repo, left, never);
+    const followed = await reconcileRun(repo, left);
     assert.equal(followed.kind, 'followed');
     assert.match(followed.kind === 'followed' ? followed.holder : '', /^pid \d+ on /);
     writeLease(repo, 'f', 'stale');
-    assert.deepEqual(await reconcileRun(repo, left, never), { kind: 'offer', left: ['b'] });
+    assert.deepEqual(await reconcileRun(repo, left), { kind: 'offer', left: ['b'] });
     const done = writeRunState(repo, 'f', ['a'], (s) => void (s.packages.a!.status = 'succeeded'));
-    assert.deepEqual(await reconcileRun(repo, done, never), { kind: 'finished' });
+    assert.deepEqual(await reconcileRun(repo, done), { kind: 'finished' });
+  });
+});
+
+describe('reconcileRun through the executor', () => {
+  it('an exit written while nobody watched, and a runner the executor finds alive, are adopted; a dead one is offered', async () => {
+    const repo = tempDir();
+    const state = writeRunState(repo, 'f', ['a', 'b', 'c'], (s) => {
+      for (const [id, pid] of [['a', 101], ['b', 102], ['c', 103]] as const) Object.assign(s.packages[id]!, { status: 'running', attempts: 1, startToken: `tok-${id}`, pid });
+    });
+    const local = new LocalExecutor({ repoRoot: repo, featureId: 'f' });
+    // a ended while nobody watched: its exit.json carries its start token
+    const exitOfA = local.attempt(state.runId, 'a', 1).files.exit;
+    fs.mkdirSync(path.dirname(exitOfA), { recursive: true });
+    fs.writeFileSync(exitOfA, JSON.stringify({ startToken: 'tok-a', code: 0, signal: null, reason: 'exited', timedOut: false, cancelled: false }));
+    // the executor is asked about b and c (as a remote host would answer): b lives, c does not
+    const asked: string[] = [];
+    const executor = {
+      attempt: local.attempt.bind(local),
+      readExit: local.readExit.bind(local),
+      liveness: async (place: { packageId: string }, token: string, pid: number | null) => {
+        asked.push(`${place.packageId}:${token}:${pid}`);
+        return { pid, alive: place.packageId === 'b' };
+      },
+    };
+    assert.deepEqual(await reconcileRun(repo, state, executor), { kind: 'adopt', live: [{ packageId: 'b', attempt: 1, pid: 102 }], exited: ['a'] });
+    assert.deepEqual(asked, ['b:tok-b:102', 'c:tok-c:103'], 'liveness asked of the executor for the runners without an exit, with their tokens');
+    // with the local executor the pids above are not runners carrying those tokens: nothing lives
+    fs.rmSync(exitOfA);
+    assert.deepEqual(await reconcileRun(repo, state), { kind: 'offer', left: ['a', 'b', 'c'] });
   });
 });
 
