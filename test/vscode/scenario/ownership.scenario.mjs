@@ -135,7 +135,11 @@ export const tests = [
       await page.keyboard.type('// mine\n');
       const toast = page.locator('.notification-toast', { hasText: 'An agent may be changing it' }).first();
       // a toast, or (while the user types) straight into the notification center: open it
-      if (!(await toast.isVisible())) await page.locator('.statusbar-item[id="status.notifications"]').first().click();
+      if (!(await toast.isVisible())) {
+        await page.locator('.statusbar-item[id="status.notifications"]').first().click();
+        // the bell's hover ("Hide Notifications") would lie over the notification's button
+        await page.mouse.move(700, 300);
+      }
       const item = page.locator('.notifications-list-container .monaco-list-row, .notification-toast', { hasText: 'An agent may be changing it' }).first();
       await item.waitFor({ timeout: 15_000 });
       assert.ok((await notificationTexts(page)).some((t) => /src\/api\/items\.ts is owned by wp-api · wave 2 · running · locked until/.test(t)));
