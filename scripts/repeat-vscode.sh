@@ -17,7 +17,7 @@ for i in $(seq 1 "$n"); do
   else
     bad=$((bad + 1)); verdict=FAIL
     mkdir -p "test-results/repeat-$i" && cp test-results/*.png "test-results/repeat-$i/" 2>/dev/null
-    grep -E '✘|state kept|timed out' <<<"$out" | sed 's/^/      /'
+    grep -E -A3 '✘|CRASHED' <<<"$out" | sed 's/^/      /'; grep -E 'state kept' <<<"$out" | sed 's/^/      /'
   fi
   echo "run $i/$n: $verdict · ${last#vscode: } · $(( $(date +%s) - t )) s · load $(cut -d' ' -f1 /proc/loadavg)"
 done
