@@ -2,7 +2,7 @@
  * The end of a run in the editor: Finish Run shows the front door's finish offer (what the
  * integration branch holds; the fast-forward of the person's branch only when nothing can be
  * lost, nobody drives the run, and only on their yes). (Clean Up Worktrees is the front door's
- * `cleanUpWorktrees`, called by runCommands.ts.)
+ * `cleanUpWorktrees`, called by commands.ts.)
  */
 import * as vscode from 'vscode';
 import type { RunState } from '../core/run/runState';

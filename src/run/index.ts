@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { LiveRuns } from './liveRuns';
 import { RunNotifications } from './notifications';
-import { RunCommands } from './runCommands';
+import { RunCommands } from './commands';
 import { RunController } from './runController';
 import { RunWatch } from './runWatch';
 import { Reconciler } from './reconcile';
