@@ -110,9 +110,18 @@ export const tests = [
         'the lock icon in the gutter',
       );
       const firstLine = page.locator('.monaco-editor .view-lines .view-line').first();
-      await firstLine.hover({ position: { x: 30, y: 5 } });
       const hover = page.locator('.monaco-hover-content', { hasText: 'Owned by' }).first();
-      await hover.waitFor({ timeout: 15_000 });
+      // Hover line 1 until the ownership hover shows: under load the first hover can come and go
+      // before every provider answered (one run in 20); each try moves away and back.
+      await waitUntil(
+        async () => {
+          await page.mouse.move(700, 600);
+          await firstLine.hover({ position: { x: 30, y: 5 } });
+          return hover.waitFor({ timeout: 4_000 }).then(() => true, () => false);
+        },
+        'the ownership hover on line 1 of src/api/items.ts',
+        { timeoutMs: 45_000 },
+      );
       const text = (await hover.textContent()) ?? '';
       assert.match(text, /Owned by wp-api \(wave 2 · running\) through src\/api\/\*\*/);
       assert.match(text, /Locked by wp-api \(feature demo\) until/);
