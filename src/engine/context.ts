@@ -4,7 +4,6 @@
  * and only then told to listeners as an event (`update`, `apply`). Also the plan lookups the
  * parts need and the live attempts the engine watches. No part keeps run state of its own.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../core/run/resultRecord';
 import type { PlanAnalysis } from '../core/plan/analyze';
@@ -19,8 +18,8 @@ import type { AttemptPlace, Executor } from './executor';
 import type { LaunchResult } from './launcher';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
+import { planHash } from './planSource';
 
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 export const toPosix = (p: string) => p.split(path.sep).join('/');
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -96,7 +95,7 @@ export class RunContext {
   ) {
     this.analysis = analysis;
     this.sched = schedPackagesFromAnalysis(analysis);
-    this.planHash = sha256(analysis.text);
+    this.planHash = planHash(analysis.text);
     this.maxParallel = Math.max(1, Math.floor(options.maxParallel ?? 10));
     this.mode = options.mode ?? 'eager';
     this.only = options.only ? [...options.only] : undefined;

@@ -27,10 +27,10 @@ import { simulate, type SchedPackage } from '../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
 import type { Executor } from './executor';
-import { gitOut } from './git';
 import { Launches } from './launch';
 import { Lease } from './lease';
 import { LocalExecutor } from './localExecutor';
+import { findRepositoryRoot } from './planSource';
 import { RunLoop } from './loop';
 import { Merges } from './merge';
 import { Recovery, requestCancel } from './recovery';
@@ -102,13 +102,10 @@ export class RunEngine {
     const analysis = analyzePlan(text, { maxParallel: options.maxParallel ?? 10 });
     let repoRoot: string;
     try {
-      repoRoot = options.repoRoot
-        ? path.resolve(options.repoRoot)
-        : await gitOut(path.dirname(planFile), ['rev-parse', '--show-toplevel']);
+      repoRoot = options.repoRoot ? fs.realpathSync(path.resolve(options.repoRoot)) : await findRepositoryRoot(path.dirname(planFile));
     } catch (err) {
       throw new NotARepositoryError(path.dirname(planFile), errorText(err));
     }
-    repoRoot = fs.realpathSync(repoRoot);
     const shown = toPosix(path.relative(process.cwd(), planFile)) || planFile;
     if (!analysis.valid) {
       const lines = analysis.diagnostics

@@ -18,7 +18,8 @@ import { reportFiles } from '../core/run/runPaths';
 import { createRunState, ensurePackages, isActive, isTerminal, setPlanHash, type PackageStatus, type RunState } from '../core/run/runState';
 import { RunStore } from '../store/runStore';
 import { schedPackagesFromAnalysis, schedule } from '../core/run/schedule';
-import { errorText, sha256, toPosix, type RunContext } from './context';
+import { errorText, toPosix, type RunContext } from './context';
+import { planHash } from './planSource';
 import { ensureExcluded } from './git';
 import type { Launches } from './launch';
 import type { Merges } from './merge';
@@ -248,7 +249,7 @@ export class RunLoop {
     this.planStat = key;
     if (key === 'gone') return;
     const text = await fs.promises.readFile(ctx.planFile, 'utf8');
-    const hash = sha256(text);
+    const hash = planHash(text);
     if (hash === ctx.planHash) return;
     const analysis = analyzePlan(text, { maxParallel: ctx.maxParallel });
     if (!analysis.valid) {

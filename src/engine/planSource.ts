@@ -48,13 +48,14 @@ export function planHash(text: string): string {
  * front ends and the engine find it.
  */
 export async function repositoryRoot(folder: string): Promise<string | null> {
+  return findRepositoryRoot(folder).catch(() => null);
+}
+
+/** `repositoryRoot`, throwing git's own error outside a repository (the engine reports it). */
+export async function findRepositoryRoot(folder: string): Promise<string> {
   let dir = path.resolve(folder);
   if (fs.statSync(dir, { throwIfNoEntry: false })?.isFile()) dir = path.dirname(dir);
-  try {
-    return fs.realpathSync(await gitOut(dir, ['rev-parse', '--show-toplevel']));
-  } catch {
-    return null;
-  }
+  return fs.realpathSync(await gitOut(dir, ['rev-parse', '--show-toplevel']));
 }
 
 /**
