@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import { PromptError, buildPrompt, type UpstreamResult } from '../core/run/prompt';
-import { attemptDir, attemptFiles, isSafeName, runStateFile, worktreePath } from '../core/run/runPaths';
+import { attemptDir, attemptFiles, isSafeName, runStateFile, sharedTreePath, worktreePath } from '../core/run/runPaths';
 
 export interface PromptCommandOptions {
   /** The repository root that holds the run's paths. */
@@ -52,7 +52,7 @@ export function promptFor(planFile: string, analysis: PlanAnalysis, packageId: s
       const resultFile = r?.resultFile ?? attemptFiles(attemptDir(repo, featureId, runId, d.value, Math.max(1, r?.attempts ?? 1))).result;
       return { packageId: d.value, resultFile, changedFiles: r?.changedFiles ?? [] };
     });
-    const worktree = options.worktree ? path.resolve(options.worktree) : pkg.worktree?.mode === 'shared' ? repo : worktreePath(repo, featureId, packageId);
+    const worktree = options.worktree ? path.resolve(options.worktree) : pkg.worktree?.mode === 'shared' ? sharedTreePath(repo, featureId) : worktreePath(repo, featureId, packageId);
     const prompt = buildPrompt({ analysis, packageId, featureId, runId, repoRoot: repo, worktree, resultFile: attemptFiles(dir).result, upstream });
     return { ok: true, prompt, notes };
   } catch (err) {

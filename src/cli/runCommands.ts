@@ -37,6 +37,7 @@ import {
   type ProgressModel,
   type ProgressPackage,
 } from '../core/present/terminalProgress';
+import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { PackageRunRecord, RunState } from '../core/run/runState';
 import {
@@ -379,7 +380,9 @@ async function approvalFor(io: Io, loaded: LoadedPlan, only: readonly string[] |
   const policy = await verificationPolicy(loaded, only, 'start');
   if (policy) return policy;
   const { commands } = verificationOf(loaded, only);
-  const list = commands.map((c) => `  ${c}\n`).join('');
+  // Shown escaped (visibleText): a CR, an escape sequence or a bidi override cannot make the
+  // terminal show something else than what runs. What is approved is the exact text.
+  const list = commands.map((c) => `  ${visibleText(c)}\n`).join('') + unsafeNote(commands);
   if (process.stdin.isTTY && process.stderr.isTTY && !json) {
     io.err(`The plan's verification commands run with your shell in each package's tree:\n${list}`);
     if (!(await askYesNo('Approve these commands for this plan? [y/N] '))) {
@@ -575,7 +578,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     // engine.ts's or verify.ts's error of that name: both carry the list.
     if (err instanceof VerificationNotApprovedError || (err instanceof Error && err.name === 'VerificationNotApprovedError')) {
       const list = (err as { commands?: unknown }).commands;
-      const shown = Array.isArray(list) ? list.map((c) => `  ${String(c)}\n`).join('') : '';
+      const shown = Array.isArray(list) ? list.map((c) => `  ${visibleText(String(c))}\n`).join('') : '';
       io.err(`waves: the plan's verification commands are not approved yet:\n${shown}run \`waves approve ${file}\` first\n`);
       return 1;
     }
@@ -688,6 +691,13 @@ export async function finishCommand(argv: readonly string[], io: Io): Promise<nu
 // ---------------------------------------------------------------------------------------
 // waves approve
 
+/** A line saying the list holds control or bidi characters (shown escaped), or ''. */
+function unsafeNote(texts: readonly string[]): string {
+  return texts.some(hasUnsafeCharacters)
+    ? 'warning: the list holds control or bidi characters (CR, escape sequences, direction overrides), shown above as \\r, \\x.., \\u....\n'
+    : '';
+}
+
 export async function approveCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['yes'], []);
   const file = planArg(args, 'approve');
@@ -701,7 +711,9 @@ export async function approveCommand(argv: readonly string[], io: Io): Promise<n
   io.out(
     `These commands run with your shell (${process.env.SHELL || (process.platform === 'win32' ? 'cmd' : '/bin/sh')}) in each package's tree after its agent:\n`,
   );
-  for (const s of steps) io.out(`  ${s.packageId} · ${s.name}: ${s.command}\n`);
+  // Shown escaped (visibleText); approved is the exact list.
+  for (const s of steps) io.out(`  ${visibleText(s.packageId)} · ${visibleText(s.name)}: ${visibleText(s.command)}\n`);
+  io.out(unsafeNote(steps.flatMap((s) => [s.packageId, s.name, s.command])));
   if (approved) {
     io.out('already approved\n');
     return 0;

@@ -14,6 +14,8 @@ import type { PlanPackage } from '../core/plan/model';
 import { applyEvent, isTerminal, type RunEvent, type RunState, type RunStateResult } from '../core/run/runState';
 import type { RunStore } from '../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../core/run/schedule';
+import type { GitSetupSnapshot } from '../core/run/gitSetup';
+import type { CheckoutFingerprint } from './checkoutGuard';
 import type { AttemptPlace, Executor } from './executor';
 import type { LaunchResult } from './launcher';
 import type { Lease } from './lease';
@@ -69,6 +71,12 @@ export class RunContext {
   /** Launches under way (worktree, prompt, runner), which the pass does not wait for. */
   readonly launches = new Set<Promise<void>>();
   readonly cancelRequested = new Set<string>();
+  /** The repository's git set-up when the run started (or resumed): what every exit is compared with (gitSafety.ts). */
+  gitSetup: GitSetupSnapshot | null = null;
+  /** Ends the run's guard of the git set-up (gitSafety.ts `guardGitSetup`). */
+  endGitGuard: () => void = () => undefined;
+  /** The person's checkout when each live attempt started (checkoutGuard.ts); absent for an attempt adopted after a restart. */
+  readonly checkoutBefore = new Map<string, CheckoutFingerprint>();
   runCancelled = false;
   /** The engine no longer drives the run (ended, lease lost, disposed): it never writes again. */
   stopped = false;
@@ -110,13 +118,19 @@ export class RunContext {
     return this.analysis.plan.packages.find((p) => p.id === id);
   }
 
+  /** Whether the package has a worktree of its own (`isolated`, the default) or works in the feature's shared one (`shared`); both on its own branch. */
   isolated(pkg: PlanPackage): boolean {
     return pkg.worktree?.mode !== 'shared';
   }
 
-  /** Where the package works: its worktree (isolated) or the repository (shared). */
+  /** Where the package works: its worktree (isolated) or the feature's shared worktree (shared). */
   treeOf(pkg: PlanPackage): string {
     return this.executor.treePath(pkg.id, this.isolated(pkg));
+  }
+
+  /** What the person may change in their checkout while agents run without it being a breach: the plan file (edits are picked up). */
+  checkoutIgnored(): string[] {
+    return [toPosix(path.relative(this.repoRoot, this.planFile))];
   }
 
   /** The run's packages (`only`, when given), in the plan's order. */
@@ -223,6 +237,7 @@ export class RunContext {
   /** Stops watching and writing; never stops an agent. */
   stopDriving(): void {
     this.stopped = true;
+    this.endGitGuard();
     for (const hook of this.stopHooks) hook();
     for (const a of this.live.values()) a.watcher?.close();
     this.live.clear();

@@ -22,6 +22,7 @@ import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
 import type { Event } from '../core/util/events';
 import { buildPrompt } from '../core/run/prompt';
 import { approvalsFile, leaseFile } from '../core/run/runPaths';
+import { checkEngineFolder } from '../store/engineFolder';
 import type { RunStore } from '../store/runStore';
 import { simulate, type SchedPackage } from '../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
@@ -171,6 +172,8 @@ export class RunEngine {
   async run(options: { resume?: boolean } = {}): Promise<RunOutcome> {
     const { ctx } = this;
     if (ctx.store) throw new Error('RunEngine.run() was already called');
+    // Before anything is written into .waves/ (approvals, the lease, the run state): real folders of the repository, no link.
+    checkEngineFolder(this.repoRoot, path.dirname(leaseFile(this.repoRoot, this.featureId)));
     const policy = this.options.verification ?? 'refuse-unapproved';
     const commands = verificationCommands(ctx.analysis, ctx.only);
     const approvals = approvalsFile(this.repoRoot);

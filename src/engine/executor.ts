@@ -16,6 +16,7 @@
 import type { AuditChange } from '../core/run/audit';
 import type { AttemptFiles } from '../core/run/runPaths';
 import type { ExitRecord } from './adopt';
+import type { TreeInspection } from './git';
 import type { LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import type { RunVerificationOptions, StepResult } from './verify';
@@ -35,7 +36,7 @@ export interface AttemptPlace {
 export interface PreparedTree {
   /** Where the agent works (`treePath` of the package). */
   worktree: string;
-  /** The package's branch; null for a package working in the repository itself (shared). */
+  /** The package's branch (`waves/<feature>/<package>`, whatever the tree). */
   branch: string | null;
   /** The commit the tree was made from (a retry's tree may hold more: its earlier work). */
   baseSha: string;
@@ -43,7 +44,7 @@ export interface PreparedTree {
 
 export interface TreeRequest {
   packageId: string;
-  /** false: `worktree.mode: shared`, the package works in the repository itself. */
+  /** false: `worktree.mode: shared`, the package works in the feature's shared tree (on its own branch, one package at a time). */
   isolated: boolean;
   /** A ref of the engine's repository to start from: the integration branch's tip. */
   base: string;
@@ -95,18 +96,20 @@ export interface Executor {
   // -- The working tree ------------------------------------------------------------------
   /** Creates (or reuses, on a retry) the package's tree from `base`, locked; runs the set-up hook in a new one. */
   prepareTree(request: TreeRequest): Promise<PreparedTree>;
-  /** The tip of the package's branch (isolated packages); null when it cannot be read. */
+  /** The tip of the package's branch; null when it cannot be read. */
   headOf(packageId: string): Promise<string | null>;
-  /** Commits what the agent left uncommitted in its tree; the branch's tip (null: unreadable). */
-  commitLeftovers(packageId: string, message: string): Promise<string | null>;
-  /** What the package changed since `baseSha`: committed, uncommitted and untracked (for the audit). */
-  changes(packageId: string, isolated: boolean, baseSha: string): Promise<AuditChange[]>;
+  /** Where `tree` (the package's, as `treePath` named it) stands after the agent: on the package's branch or not. */
+  inspectTree(packageId: string, tree: string): Promise<TreeInspection>;
+  /** Commits what the agent left uncommitted in `tree` (on the package's branch: check first); the branch's tip (null: unreadable). */
+  commitLeftovers(packageId: string, tree: string, message: string): Promise<string | null>;
+  /** What `commit` changes against `baseSha`, tree to tree, with symbolic links and force-added ignored files marked (for the audit). */
+  changes(packageId: string, tree: string, baseSha: string, commit: string): Promise<AuditChange[]>;
   /** Runs approved verification commands in the package's tree (verify.ts's contract). */
   verify(options: RunVerificationOptions): Promise<StepResult[]>;
   /** Hands the package's branch to the engine's repository for the merge; its name there. */
   handBack(packageId: string): Promise<string>;
-  /** Removes a merged package's tree when it is clean (never forced). */
-  removeTree(packageId: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }>;
+  /** Removes a merged package's tree when it is clean (never forced; a shared tree stays for the next shared package). */
+  removeTree(packageId: string, tree: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }>;
 
   // -- The runner ------------------------------------------------------------------------
   /** Writes the attempt's prompt and the runner's spec (creating its folder). */

@@ -1,16 +1,23 @@
 /**
- * Processing an attempt's exit: the runner's exit record → `exited` (leftovers committed on
- * a clean exit) → the verdict (exit code, the agent's own verdict, "changed something or said
- * done") → the scope audit → the approved verification commands → the merge (merge.ts) →
- * `succeeded`. Each step goes through the reducer and the run store before its event; the
- * package's locks are released at the end whatever happened. Called once per attempt (the
- * watcher's `handled` flag), only once its `started` is recorded.
+ * Processing an attempt's exit: the runner's exit record → `exited` (the tree checked to be
+ * on the package's branch, then its leftovers committed on a clean exit) → the bounds (the
+ * repository's git set-up and the person's checkout unchanged) → the verdict (exit code, the
+ * agent's own verdict, "changed something or said done") → the scope audit of ONE commit (the
+ * branch's tip, tree to tree against the base) → the approved verification commands → the
+ * merge of that same commit (merge.ts audits what the merge brings once more) → `succeeded`.
+ * Each step goes through the reducer and the run store before its event; the package's
+ * locks are released at the end whatever happened. Called once per attempt (the watcher's
+ * `handled` flag), only once its `started` is recorded. Nothing here trusts the agent to have
+ * followed its prompt (docs/security.md).
  */
 import { auditScope, type AuditChange } from '../core/run/audit';
 import { decideOutcome } from '../core/run/agents';
 import type { PlanPackage } from '../core/plan/model';
+import { describeSetupChanges, setupChanges } from '../core/run/gitSetup';
 import { approvalsFile } from '../core/run/runPaths';
 import { recordMerge, type ChangedFile } from '../core/run/runState';
+import { changedSince } from './checkoutGuard';
+import { snapshotGitSetup } from './gitSafety';
 import type { ExitRecord } from './adopt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
@@ -45,11 +52,10 @@ export class Exits {
     if (status === 'running') {
       const next = await this.recordExit(pkg, exit);
       if (next === 'done') return;
-      // Fresh clean exit: now verifying, its leftovers committed just now.
-      await this.judge(pkg, exit, true);
+      await this.judge(pkg, exit);
     } else if (status === 'verifying') {
-      // Resumed: the exit was recorded before the engine stopped; its leftovers are committed below.
-      await this.judge(pkg, exit, false);
+      // Resumed: the exit was recorded before the engine stopped.
+      await this.judge(pkg, exit);
     }
     // Otherwise cancelled / interrupted while the exit was on its way: nothing more to do.
   }
@@ -61,7 +67,6 @@ export class Exits {
   private async recordExit(pkg: PlanPackage, exit: ExitRecord): Promise<'verify' | 'done'> {
     const { ctx } = this;
     const id = pkg.id;
-    const record = ctx.state.packages[id]!;
     if (exit.cancelled || ctx.cancelRequested.has(id) || ctx.runCancelled) {
       ctx.apply({ type: 'cancelled', packageId: id, reason: exit.reason || 'cancelled' });
       ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal });
@@ -69,9 +74,8 @@ export class Exits {
     }
     const clean = exit.code === 0 && !exit.signal && !exit.timedOut && !exit.cancelled;
     if (clean) {
-      const head = ctx.isolated(pkg) ? await this.commitLeftovers(pkg, record.attempts) : null;
-      ctx.mark('committed', id);
-      ctx.apply({ type: 'exited', packageId: id, exitCode: 0, ...(head ? { headSha: head } : {}) });
+      // Now verifying; the tree is checked and its leftovers committed by judge().
+      ctx.apply({ type: 'exited', packageId: id, exitCode: 0 });
       return 'verify';
     }
     const outcome = decideOutcome({
@@ -84,18 +88,65 @@ export class Exits {
       resultRecord: null,
     });
     const reason = outcome.next === 'failed' ? outcome.reason : exit.reason || 'the agent failed';
-    const head = ctx.isolated(pkg) ? await ctx.executor.headOf(id) : null;
+    const head = await ctx.executor.headOf(id);
     ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, reason, ...(head ? { headSha: head } : {}) });
     return 'done';
   }
 
-  /** A verifying package: verdict → audit → verification → merge. */
-  private async judge(pkg: PlanPackage, exit: ExitRecord, committed: boolean): Promise<void> {
+  private treeOf(pkg: PlanPackage): string {
+    return this.ctx.state.packages[pkg.id]!.worktree ?? this.ctx.treeOf(pkg);
+  }
+
+  /**
+   * The bounds every package keeps whatever its scope says: its tree still on its branch with
+   * no git operation under way, the repository's git set-up (hooks, command-running config,
+   * attributes) as the run started, and the person's checkout as it was when the attempt
+   * started. A breach is a scope violation with the reason; nothing of the package merges.
+   */
+  private async breach(pkg: PlanPackage): Promise<string | null> {
+    const { ctx } = this;
+    const id = pkg.id;
+    const branch = ctx.state.packages[id]!.branch;
+    const inspection = await ctx.executor.inspectTree(id, this.treeOf(pkg));
+    if (!inspection.onBranch) {
+      return `the agent left its branch ${branch ?? ''}: its tree is ${inspection.where}; nothing of it is merged (its commits stay where it left them)`;
+    }
+    if (ctx.gitSetup) {
+      const changes = setupChanges(ctx.gitSetup, await snapshotGitSetup(ctx.repoRoot));
+      if (changes.length > 0) {
+        return `the repository's git set-up changed while it ran (${describeSetupChanges(changes)}): hooks and git configuration are not a package's to change; the engine runs none of it, and merges nothing more while it differs from the run's start — put it back to go on`;
+      }
+    }
+    const before = ctx.checkoutBefore.get(id);
+    if (before) {
+      const changed = await changedSince(ctx.repoRoot, before, ctx.checkoutIgnored());
+      if (changed.length > 0) {
+        const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
+        return `your checkout ${ctx.repoRoot} changed while it ran (${shown}): a package works only in its own tree; if you changed these files yourself, retry the package`;
+      }
+    }
+    return null;
+  }
+
+  /** A verifying package: bounds → verdict → audit → verification → merge. */
+  private async judge(pkg: PlanPackage, exit: ExitRecord): Promise<void> {
     const { ctx } = this;
     const id = pkg.id;
     const record = ctx.state.packages[id]!;
-    if (ctx.isolated(pkg) && !committed) await this.commitLeftovers(pkg, record.attempts);
-    const changes = await this.changesOf(pkg);
+    const breach = await this.breach(pkg);
+    if (breach) {
+      ctx.apply({ type: 'scopeViolation', packageId: id, paths: [], reason: breach });
+      ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
+      return;
+    }
+    // The one commit judged from here on, by its id: audited, verified, merged.
+    const commit = await this.commitLeftovers(pkg, record.attempts);
+    ctx.mark('committed', id);
+    if (!commit) {
+      ctx.apply({ type: 'failed', packageId: id, reason: `the branch ${record.branch ?? id} is gone` });
+      return;
+    }
+    const changes = await this.changesOf(pkg, commit);
     ctx.mark('audited', id);
     const readout = await ctx.readResult(ctx.state.packages[id]!.resultFile);
     for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, id);
@@ -108,7 +159,7 @@ export class Exits {
       changedFiles: changes,
       resultRecord: readout.record,
     });
-    ctx.apply({ type: 'audited', packageId: id, changedFiles: changes as ChangedFile[] });
+    ctx.apply({ type: 'audited', packageId: id, headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
     if (outcome.next === 'failed') {
       ctx.apply({ type: 'failed', packageId: id, reason: outcome.reason });
       return;
@@ -127,7 +178,7 @@ export class Exits {
         { type: 'scopeViolation', packageId: id, paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })) },
         audit.violations.map((v) => v.message).join('; '),
       );
-      if (ctx.isolated(pkg)) ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
+      ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
       return;
     }
 
@@ -138,12 +189,7 @@ export class Exits {
       return;
     }
 
-    if (!ctx.isolated(pkg)) {
-      ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
-      ctx.apply({ type: 'succeeded', packageId: id });
-      return;
-    }
-    const merged = await this.merges.serialMerge(pkg);
+    const merged = await this.merges.serialMerge(pkg, commit);
     ctx.mark('merged', id);
     if (merged) {
       ctx.apply({ type: 'succeeded', packageId: id });
@@ -156,18 +202,16 @@ export class Exits {
     }
   }
 
-  /** Commits what the agent left uncommitted in its tree; returns the branch's tip. */
+  /** Commits what the agent left uncommitted in its tree (on its branch: checked before); returns the branch's tip. */
   private commitLeftovers(pkg: PlanPackage, attempt: number): Promise<string | null> {
-    return this.ctx.executor.commitLeftovers(pkg.id, `waves: ${pkg.id} (attempt ${attempt}): the agent's uncommitted changes`);
+    return this.ctx.executor.commitLeftovers(pkg.id, this.treeOf(pkg), `waves: ${pkg.id} (attempt ${attempt}): the agent's uncommitted changes`);
   }
 
-  /** What the package changed: committed since the integration tip it forked from, plus anything uncommitted. */
-  private changesOf(pkg: PlanPackage): Promise<AuditChange[]> {
+  /** What the package's commit changes against the integration tip it started from, tree to tree. */
+  private changesOf(pkg: PlanPackage, commit: string): Promise<AuditChange[]> {
     const { ctx } = this;
-    const isolated = ctx.isolated(pkg);
-    // A shared package's changes are the repository's status; no base is read.
-    const base = isolated ? (ctx.state.packages[pkg.id]!.baseSha ?? ctx.state.integration!.tipSha) : '';
-    return ctx.executor.changes(pkg.id, isolated, base);
+    const base = ctx.state.packages[pkg.id]!.baseSha ?? ctx.state.integration!.tipSha;
+    return ctx.executor.changes(pkg.id, this.treeOf(pkg), base, commit);
   }
 
   /**

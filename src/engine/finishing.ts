@@ -1,7 +1,9 @@
 /**
  * The end of a run, for both front ends: the finish offer — what the run's integration
  * branch holds and whether the person's branch (the one checked out in the main worktree) can
- * be fast-forwarded to it without losing anything (git.ts `fastForwardOffer`) — and, on the
+ * be fast-forwarded to it without losing anything: no commit of the branch, no uncommitted
+ * change, no file of the person's that git does not track, ignored ones included (git.ts
+ * `fastForwardOffer`) — and, on the
  * person's yes, the fast-forward itself; then the safe clean-up of the run's worktrees
  * (`removeWorktreeIfSafe`: clean and merged only, never forced). Nothing is offered, moved or
  * removed while a live lease says another process drives the run; the lease is checked again
@@ -10,9 +12,9 @@
 import { worktreePath } from '../core/run/runPaths';
 import { isActive, type MergeRecord, type RunState } from '../core/run/runState';
 import { describeDriver, driverOf } from './driver';
-import { fastForward, fastForwardOffer, git, removeWorktreeIfSafe, revParse, type FastForwardOffer } from './git';
+import { fastForward, FastForwardRefusedError, fastForwardOffer, git, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from './git';
 
-export type { FastForwardOffer } from './git';
+export type { FastForwardOffer, LocalFile } from './git';
 
 export type FinishOffer =
   /** Nothing to finish: the run has no integration branch, or it is gone (`why`). */
@@ -32,6 +34,8 @@ export type FinishOffer =
       offer: FastForwardOffer | null;
       /** Why no fast-forward is offered, in a person's words; null when one is. */
       blocked: string | null;
+      /** The person's files git does not track (ignored ones included) that the fast-forward would overwrite or delete: then none is offered. */
+      inTheWay: LocalFile[];
       /** The person's branch is at the tip already. */
       upToDate: boolean;
     };
@@ -48,13 +52,13 @@ export async function finishOffer(repo: string, state: RunState, now: number = D
   const branch = head.code === 0 ? head.stdout.trim() : null;
   const log = await git(repo, ['log', '--oneline', '--no-decorate', `HEAD..${tip}`], [0, 128]);
   const commits = log.code === 0 ? log.stdout.split('\n').filter((l) => l.trim() !== '') : null;
-  const base = { kind: 'offer' as const, integrationBranch: integration.branch, tip, merged, notMerged, branch, commits, upToDate: false };
+  const base = { kind: 'offer' as const, integrationBranch: integration.branch, tip, merged, notMerged, branch, commits, upToDate: false, inTheWay: [] as LocalFile[] };
 
   const driver = driverOf(repo, state.featureId, now);
   if (driver?.alive) return { ...base, offer: null, blocked: `the run is still going (${describeDriver(driver)}); let it end first` };
   if (!branch) return { ...base, offer: null, blocked: 'HEAD is not on a branch (detached); check out the branch to bring up to date first' };
   const offer = await fastForwardOffer(repo, branch, integration.branch);
-  if (!offer.possible) return { ...base, offer: null, blocked: offer.reason, upToDate: offer.from !== null && offer.from === offer.to };
+  if (!offer.possible) return { ...base, offer: null, blocked: offer.reason, inTheWay: offer.inTheWay, upToDate: offer.from !== null && offer.from === offer.to };
   return { ...base, offer, blocked: null };
 }
 
@@ -62,7 +66,9 @@ export type FinishResult = { ok: true; to: string } | { ok: false; why: string }
 
 /**
  * Carries out an offer the person accepted: refused when a live lease now says someone
- * drives the run; git refuses when a branch moved meanwhile (nothing is changed then).
+ * drives the run, or when the offer no longer holds — a branch moved, or a file of the
+ * person's that git does not track now stands where the change writes (git.ts
+ * `fastForward` checks the offer again); nothing is changed then.
  */
 export async function fastForwardTo(repo: string, featureId: string, offer: FastForwardOffer, now: number = Date.now()): Promise<FinishResult> {
   const driver = driverOf(repo, featureId, now);
@@ -70,6 +76,7 @@ export async function fastForwardTo(repo: string, featureId: string, offer: Fast
   try {
     return { ok: true, to: await fastForward(repo, offer) };
   } catch (err) {
+    if (err instanceof FastForwardRefusedError) return { ok: false, why: `no fast-forward (nothing was changed): ${err.reason}` };
     return { ok: false, why: `git refused the fast-forward (nothing was changed): ${err instanceof Error ? err.message : String(err)}` };
   }
 }

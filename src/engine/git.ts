@@ -11,8 +11,11 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { mergeChanges, toFileChange, type AuditChange } from '../core/run/audit.js';
-import { parseLsFilesZ, parseMergeTree, parseNameStatusZ, parseStatusZ, parseWorktreeList, splitZ, type WorktreeInfo } from '../core/run/gitParse.js';
+import { toFileChange, type AuditChange } from '../core/run/audit.js';
+import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';
+import { pathsInTheWay, type LocalEntry } from '../core/run/inTheWay.js';
+import { visibleText } from '../core/present/visibleText.js';
+import { parseLsFilesZ, parseMergeTree, parseNameStatusZ, parseRawDiffZ, parseStatusZ, parseWorktreeList, splitZ, SYMLINK_MODE, type WorktreeInfo } from '../core/run/gitParse.js';
 
 /** The identity of the engine's own commits (commitAll, merges). */
 export const ENGINE_IDENTITY = { name: 'Wave Orchestrator', email: 'waves@localhost' } as const;
@@ -36,12 +39,17 @@ export interface GitResult {
   code: number;
 }
 
-/** Runs git in `cwd`; exit codes other than `okCodes` throw `GitError`. */
-export function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0]): Promise<GitResult> {
+/**
+ * Runs git in `cwd`; exit codes other than `okCodes` throw `GitError`. Every call runs no hook
+ * and none of the commands a repository's configuration gained during a guarded run
+ * (gitSafety.ts): the engine's git acts on agent output outside the agent's timeout.
+ */
+export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0]): Promise<GitResult> {
+  const overrides = await configOverrides(cwd);
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      [...args],
+      [...SAFE_CONFIG_ARGS, ...overrides, ...args],
       { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, windowsHide: true },
       (err, stdout, stderr) => {
         const errCode: unknown = err ? (err as { code?: unknown }).code : 0;
@@ -170,17 +178,68 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   let head = headOut;
   if (how === 'created' && head !== baseSha) throw new Error(`the new worktree ${req.path} is at ${head}, not at its base ${baseSha}`);
   let mergedBase: string | null = null;
-  if (how !== 'created' && req.mergeBase !== false && !(await isAncestor(req.path, baseSha, head))) {
-    const m = await git(req.path, [...identityArgs(), 'merge', '--no-ff', '--no-edit', '-m', `Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`, baseSha], [0, 1, 128]);
-    if (m.code !== 0) {
-      const conflicts = await unmergedPaths(req.path);
-      await git(req.path, ['merge', '--abort'], [0, 128]);
-      throw new GitError(['merge', baseSha], req.path, m.code, `${m.stdout}${m.stderr}${conflicts.length ? `\nconflicts: ${conflicts.join(', ')}` : ''}`);
-    }
-    head = await gitOut(req.path, ['rev-parse', 'HEAD']);
-    mergedBase = head;
+  if (how !== 'created' && req.mergeBase !== false) {
+    mergedBase = await mergeBaseInto(req.path, branch, baseSha, head);
+    head = mergedBase ?? head;
   }
   if (how === 'reused') await lockWorktree(repo, req.path, reason);
+  return { path: req.path, branch, baseSha, head, how, mergedBase };
+}
+
+/** Merges `baseSha` into the branch checked out in `tree` when its history (`head`) lacks it; the merge commit, or null when none was needed. A conflict aborts the merge and throws. */
+async function mergeBaseInto(tree: string, branch: string, baseSha: string, head: string): Promise<string | null> {
+  if (await isAncestor(tree, baseSha, head)) return null;
+  const m = await git(tree, [...identityArgs(), 'merge', '--no-ff', '--no-edit', '-m', `Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`, baseSha], [0, 1, 128]);
+  if (m.code !== 0) {
+    const conflicts = await unmergedPaths(tree);
+    await git(tree, ['merge', '--abort'], [0, 128]);
+    throw new GitError(['merge', baseSha], tree, m.code, `${m.stdout}${m.stderr}${conflicts.length ? `\nconflicts: ${conflicts.join(', ')}` : ''}`);
+  }
+  return gitOut(tree, ['rev-parse', 'HEAD']);
+}
+
+/**
+ * Prepares the feature's shared tree (`worktree: {mode: shared}`) for one package: the tree
+ * is created detached at `base` the first time and kept; the package gets its own branch
+ * there, created at `base` (or, on a retry, its existing branch with `base` merged in), so
+ * that it is audited and merged exactly like an isolated package. Leftovers of the package
+ * that used the tree before (one that failed before its commit) are committed on ITS branch
+ * first: nothing is lost, nothing carried over. Shared packages run one at a time (the
+ * scheduler's `worktree:shared/<feature>` key).
+ */
+export async function prepareSharedTree(req: WorktreeRequest & { leftoversMessage: (branch: string) => string }): Promise<WorktreeResult> {
+  const { repo, branch, reason } = req;
+  const [baseSha, worktrees, branchThere] = await Promise.all([revParse(repo, req.base), listWorktrees(repo), branchExists(repo, branch)]);
+  if (!baseSha) throw new Error(`the base ${req.base} is not a commit of ${repo}`);
+  const atPath = worktrees.find((w) => samePath(w.path, req.path));
+  const ofBranch = worktrees.find((w) => w.branch === branch);
+  if (ofBranch && !(atPath && samePath(ofBranch.path, atPath.path))) {
+    throw new Error(`${branch} is already checked out in ${ofBranch.path}; remove that worktree or run the package there`);
+  }
+  let how: WorktreeResult['how'] = branchThere ? 'checked-out' : 'created';
+  if (!atPath) {
+    if (fs.existsSync(req.path) && fs.readdirSync(req.path).length > 0) throw new Error(`${req.path} exists and is not the shared worktree; move it away first`);
+    await git(repo, ['worktree', 'add', '--quiet', '--lock', '--reason', reason, '--detach', req.path, baseSha]);
+  } else if (atPath.prunable !== null) {
+    throw new Error(`the shared worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
+  } else {
+    await lockWorktree(repo, req.path, reason);
+  }
+  const current = (await git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1])).stdout.trim();
+  const dirty = parseStatusZ((await git(req.path, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout);
+  if (dirty.length > 0) {
+    const owner = current.replace(/^refs\/heads\//, '');
+    if (!owner.startsWith('waves/')) throw new Error(`the shared worktree ${req.path} has uncommitted changes (${dirty.slice(0, 5).map((e) => e.path).join(', ')}) and is on no package's branch; commit or remove them first`);
+    await commitAll(req.path, req.leftoversMessage(owner));
+  }
+  if (current === `refs/heads/${branch}`) how = 'reused';
+  else if (branchThere) await git(req.path, ['switch', '--quiet', '--no-guess', branch]);
+  else await git(req.path, ['switch', '--quiet', '--no-guess', '-c', branch, baseSha]);
+  const symbolic = (await git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1])).stdout.trim();
+  if (symbolic !== `refs/heads/${branch}`) throw new Error(`the shared worktree ${req.path} is on ${symbolic || 'a detached HEAD'}, not ${branch}`);
+  let head = await gitOut(req.path, ['rev-parse', 'HEAD']);
+  const mergedBase = how === 'created' ? null : await mergeBaseInto(req.path, branch, baseSha, head);
+  head = mergedBase ?? head;
   return { path: req.path, branch, baseSha, head, how, mergedBase };
 }
 
@@ -202,45 +261,93 @@ function identityArgs(identity: { name: string; email: string } = ENGINE_IDENTIT
 // ---------------------------------------------------------------------------------------
 // Audit input and commits
 
-export interface ChangeLists {
-  /** One entry per path (committed, then the work tree's net state, then untracked). */
-  changes: AuditChange[];
-  committed: AuditChange[];
-  /** Tracked files whose work-tree content differs from the base (staged or not). */
-  worktree: AuditChange[];
-  untracked: AuditChange[];
-}
-
-/**
- * Everything a package changed since `baseSha`: committed (`diff --no-renames base...HEAD`),
- * the work tree's tracked state vs the base (uncommitted edits, staged or not), and untracked
- * files (`ls-files --others --exclude-standard`, change `?`). Feed `changes` to `auditScope`.
- */
-export async function auditChanges(options: { worktree: string; baseSha: string }): Promise<ChangeLists> {
-  const { worktree, baseSha } = options;
-  const toAudit = (text: string) => parseNameStatusZ(text).map((c) => ({ path: c.path, change: toFileChange(c.change) }));
-  // Three reads of the same tree, at once.
-  const [committedOut, wtOut, untrackedOut] = await Promise.all([
-    git(worktree, ['diff', '--name-status', '--no-renames', '-z', `${baseSha}...HEAD`, '--']),
-    git(worktree, ['diff', '--name-status', '--no-renames', '-z', baseSha, '--']),
-    git(worktree, ['ls-files', '--others', '--exclude-standard', '-z']),
-  ]);
-  const committed = toAudit(committedOut.stdout);
-  const wt = toAudit(wtOut.stdout);
-  const untracked = parseLsFilesZ(untrackedOut.stdout).map((p) => ({ path: p, change: '?' as const }));
-  return { changes: mergeChanges(committed, wt, untracked), committed, worktree: wt, untracked };
-}
-
 /**
  * Commits everything an agent left uncommitted (tracked and untracked; ignored files and
  * `.waves/` stay out) on the worktree's branch with the engine's identity. Returns the new commit, or null when
  * there was nothing to commit.
  */
 export async function commitAll(worktree: string, message: string, identity: { name: string; email: string } = ENGINE_IDENTITY): Promise<string | null> {
-  await git(worktree, ['add', '-A', '--', '.', ':(exclude).waves']);
+  // Everything, then `.waves/` taken out of the index again (`add` with an exclude pathspec fails when `.waves/` is tracked and ignored).
+  await git(worktree, ['add', '-A', '--', '.']);
+  await git(worktree, ['reset', '-q', '--', '.waves']);
   if ((await git(worktree, ['diff', '--cached', '--quiet'], [0, 1])).code === 0) return null;
   await git(worktree, [...identityArgs(identity), 'commit', '--no-verify', '-q', '-m', message]);
   return gitOut(worktree, ['rev-parse', 'HEAD']);
+}
+
+/** Where a package's tree stands after its agent: on its branch or not, and the commits involved. */
+export interface TreeInspection {
+  /** HEAD is the symbolic ref `refs/heads/<branch>` and no merge, rebase, cherry-pick or revert is under way. */
+  onBranch: boolean;
+  /** For a person: `on other-branch`, `detached at 1a2b3c4d5e6f`, `in the middle of a rebase`. */
+  where: string;
+  /** The commit HEAD names (null: none). */
+  head: string | null;
+  /** The branch's tip (null: the branch is gone). */
+  tip: string | null;
+}
+
+/** HEAD of `tree` vs `refs/heads/<branch>`, and any operation under way (git's own marker files). */
+export async function inspectTree(tree: string, branch: string): Promise<TreeInspection> {
+  const [symbolic, head, tip, markers] = await Promise.all([
+    git(tree, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1, 128]),
+    revParse(tree, 'HEAD'),
+    revParse(tree, `refs/heads/${branch}`),
+    git(tree, ['rev-parse', '--git-path', 'MERGE_HEAD', '--git-path', 'rebase-merge', '--git-path', 'rebase-apply', '--git-path', 'CHERRY_PICK_HEAD', '--git-path', 'REVERT_HEAD']),
+  ]);
+  const ref = symbolic.code === 0 ? symbolic.stdout.trim() : '';
+  const names = ['a merge', 'a rebase', 'a rebase', 'a cherry-pick', 'a revert'];
+  const busy = splitLines(markers.stdout).findIndex((p) => fs.existsSync(path.resolve(tree, p)));
+  if (busy >= 0) return { onBranch: false, where: `in the middle of ${names[busy]}`, head, tip };
+  if (ref === `refs/heads/${branch}`) return { onBranch: true, where: `on ${branch}`, head, tip };
+  const where = ref ? `on ${ref.replace(/^refs\/heads\//, '')}` : `detached at ${head ? head.slice(0, 12) : 'no commit'}`;
+  return { onBranch: false, where, head, tip };
+}
+
+const splitLines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter(Boolean);
+
+/**
+ * What `to` changes against `from`, tree to tree (`diff --raw --no-renames`), for the audit:
+ * each change with the target of a symbolic link it creates and whether an added path is one
+ * the repository ignores (so it was added with `git add -f`). `cwd` is a work tree whose
+ * ignore rules apply.
+ */
+export async function treeChanges(cwd: string, from: string, to: string): Promise<AuditChange[]> {
+  const raw = parseRawDiffZ((await git(cwd, ['diff', '--raw', '--no-renames', '--no-abbrev', '-z', from, to, '--'])).stdout);
+  const links = raw.filter((c) => c.change !== 'deleted' && c.newMode === SYMLINK_MODE);
+  const added = raw.filter((c) => c.change === 'added').map((c) => c.path);
+  const [targets, ignored] = await Promise.all([
+    Promise.all(links.map(async (c) => [c.path, (await git(cwd, ['cat-file', 'blob', c.newSha])).stdout] as const)),
+    added.length === 0 ? Promise.resolve(new Set<string>()) : ignoredAmong(cwd, added),
+  ]);
+  const linkOf = new Map(targets);
+  return raw.map((c) => ({
+    path: c.path,
+    change: toFileChange(c.change),
+    ...(linkOf.has(c.path) ? { link: linkOf.get(c.path)! } : {}),
+    ...(ignored.has(c.path) ? { ignored: true } : {}),
+  }));
+}
+
+/** Which of `paths` the ignore rules of `cwd` (its `.gitignore` files, `info/exclude`, the person's excludes file) ignore. */
+export async function ignoredAmong(cwd: string, paths: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('git', [...SAFE_CONFIG_ARGS, 'check-ignore', '--no-index', '-z', '--stdin'], { cwd, env: { ...process.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0 || code === 1) {
+        for (const p of splitZ(stdout)) out.add(p);
+        resolve();
+      } else reject(new GitError(['check-ignore', '--no-index', '--stdin'], cwd, code, stderr));
+    });
+    child.stdin.end(paths.map((p) => `${p}\0`).join(''));
+  });
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -318,6 +425,22 @@ export async function mergePackage(integrationWorktree: string, branch: string, 
   return { merged: true, commit, files: splitZ(diff.stdout) };
 }
 
+/**
+ * Commits `tree` (a clean `merge-tree` result of `tip` and `commit`, audited by the caller) as
+ * the merge of `commit` into the integration branch checked out in `integrationWorktree`,
+ * and moves that worktree to it (`merge --ff-only`: fails unless the branch is still at
+ * `tip`). What lands is exactly the tree that was audited. The worktree must be clean.
+ */
+export async function commitMerge(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
+  const dirty = parseStatusZ((await git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout);
+  if (dirty.length > 0) throw new Error(`the integration worktree ${integrationWorktree} has changes (${dirty.map((e) => e.path).join(', ')}); not merging into it`);
+  const merge = await gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
+  const head = await gitOut(integrationWorktree, ['rev-parse', 'HEAD']);
+  if (head !== tip) throw new Error(`the integration branch moved (${tip.slice(0, 12)} → ${head.slice(0, 12)}) while a merge was prepared; not merging`);
+  await git(integrationWorktree, ['merge', '--ff-only', '--quiet', merge]);
+  return merge;
+}
+
 // ---------------------------------------------------------------------------------------
 // The final fast-forward (`waves finish`)
 
@@ -334,14 +457,27 @@ export interface FastForwardOffer {
   to: string | null;
   /** The worktree holding the target, when it is checked out. */
   worktree: string | null;
+  /** The person's files git does not track that the fast-forward would overwrite or delete (then it is not possible). */
+  inTheWay: LocalFile[];
 }
+
+/** A file in a work tree that git does not track. */
+export interface LocalFile {
+  /** Relative to the work tree, `/`-separated. */
+  path: string;
+  /** Ignored by the work tree's rules (.gitignore, info/exclude, the person's excludes file), not just untracked. */
+  ignored: boolean;
+}
+
+/** At most this many files are named in a reason. */
+const NAMED_FILES = 8;
 
 /** What `waves finish` can do to bring `targetBranch` up to `integrationBranch`. Changes nothing. */
 export async function fastForwardOffer(repo: string, targetBranch: string, integrationBranch: string): Promise<FastForwardOffer> {
   const from = await revParse(repo, `refs/heads/${targetBranch}`);
   const to = await revParse(repo, `refs/heads/${integrationBranch}`);
-  const base = { target: targetBranch, integration: integrationBranch, from, to, worktree: null as string | null };
-  const no = (reason: string, worktree: string | null = null): FastForwardOffer => ({ ...base, worktree, possible: false, method: null, reason });
+  const base = { target: targetBranch, integration: integrationBranch, from, to, worktree: null as string | null, inTheWay: [] as LocalFile[] };
+  const no = (reason: string, worktree: string | null = null, inTheWay: LocalFile[] = []): FastForwardOffer => ({ ...base, worktree, inTheWay, possible: false, method: null, reason });
   if (!from) return no(`there is no branch ${targetBranch}`);
   if (!to) return no(`there is no branch ${integrationBranch}`);
   if (from === to) return no(`${targetBranch} is already at ${integrationBranch}`);
@@ -355,21 +491,80 @@ export async function fastForwardOffer(repo: string, targetBranch: string, integ
   if (!isMain) return no(`${targetBranch} is checked out in the worktree ${holder.path}; fast-forward it there`, holder.path);
   const changed = parseStatusZ((await git(holder.path, ['status', '--porcelain=v1', '-z', '--untracked-files=no'])).stdout);
   if (changed.length > 0) {
-    const shown = changed.slice(0, 5).map((e) => e.path);
+    const shown = changed.slice(0, 5).map((e) => visibleText(e.path));
     return no(`${targetBranch} is checked out in ${holder.path} with uncommitted changes (${shown.join(', ')}${changed.length > 5 ? ', …' : ''}); commit or stash them first`, holder.path);
+  }
+  const inTheWay = await localFilesInTheWay(holder.path, from, to);
+  if (inTheWay.length > 0) {
+    const n = inTheWay.length;
+    const named = inTheWay.slice(0, NAMED_FILES).map((f) => `${visibleText(f.path)}${f.ignored ? ' (ignored)' : ''}`);
+    return no(
+      `${targetBranch} is checked out in ${holder.path}, where the fast-forward would overwrite or delete ${n === 1 ? 'a file' : `${n} files`} of yours that git does not track: ${named.join(', ')}${n > NAMED_FILES ? `, … and ${n - NAMED_FILES} more` : ''}; move ${n === 1 ? 'it' : 'them'} out of the way (${integrationBranch} has the incoming version), then finish again`,
+      holder.path,
+      inTheWay,
+    );
   }
   return { ...base, worktree: holder.path, possible: true, method: 'merge-ff-only', reason: `${targetBranch} is checked out in ${holder.path} with a clean tree: git merge --ff-only ${integrationBranch}` };
 }
 
-/** Carries out a possible offer. `update-ref` is a compare-and-swap on the old value. */
+/** Why a fast-forward was not done (nothing was changed): the offer no longer holds. */
+export class FastForwardRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'FastForwardRefusedError';
+  }
+}
+
+/**
+ * Carries out a possible offer, after checking it again (`fastForwardOffer`: the person may
+ * have taken a while to say yes, and files may have appeared meanwhile); throws
+ * `FastForwardRefusedError` when it no longer holds. `update-ref` is a compare-and-swap on
+ * the old value.
+ */
 export async function fastForward(repo: string, offer: FastForwardOffer): Promise<string> {
-  if (!offer.possible || !offer.from || !offer.to) throw new Error(`cannot fast-forward ${offer.target}: ${offer.reason}`);
+  if (!offer.possible || !offer.from || !offer.to) throw new FastForwardRefusedError(`cannot fast-forward ${offer.target}: ${offer.reason}`);
+  const now = await fastForwardOffer(repo, offer.target, offer.integration);
+  if (!now.possible) throw new FastForwardRefusedError(now.reason);
+  if (now.from !== offer.from || now.to !== offer.to || now.method !== offer.method || now.worktree !== offer.worktree) {
+    throw new FastForwardRefusedError(`${offer.target} or ${offer.integration} moved, or was checked out, since the fast-forward was offered; look again`);
+  }
   if (offer.method === 'update-ref') {
     await git(repo, ['update-ref', '-m', `waves finish: fast-forward to ${offer.integration}`, `refs/heads/${offer.target}`, offer.to, offer.from]);
   } else {
     await git(offer.worktree!, ['merge', '--ff-only', offer.to]);
   }
   return offer.to;
+}
+
+/**
+ * The files git does not track in `worktree` (ignored or merely untracked) that checking
+ * out `to` over it (at `from`, clean) would overwrite or delete: `git merge --ff-only`
+ * refuses for untracked files but overwrites ignored ones without a word, and removes the
+ * ignored files of a folder that becomes a file. Found by core/run/inTheWay.ts from the
+ * change's added paths and `lstat`; a folder in the way gives the files in it
+ * (`ls-files --others`).
+ */
+export async function localFilesInTheWay(worktree: string, from: string, to: string): Promise<LocalFile[]> {
+  const changes = parseNameStatusZ((await git(worktree, ['diff', '--name-status', '--no-renames', '-z', from, to, '--'])).stdout);
+  const found = pathsInTheWay(changes, (rel) => localEntry(path.join(worktree, rel)));
+  const files: string[] = [];
+  for (const f of found) {
+    if (!f.folder) files.push(f.path);
+    else files.push(...parseLsFilesZ((await git(worktree, ['ls-files', '--others', '-z', '--', `:(literal)${f.path}`])).stdout));
+  }
+  if (files.length === 0) return [];
+  const ignored = await ignoredAmong(worktree, files);
+  return files.map((p) => ({ path: p, ignored: ignored.has(p) }));
+}
+
+/** What is at `file` without following a link; anything unreadable counts as something (so nothing is assumed away). */
+function localEntry(file: string): LocalEntry {
+  try {
+    return fs.lstatSync(file).isDirectory() ? 'folder' : 'other';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'none' : 'other';
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { acquireLocks } from '../core/run/lockTable';
 import type { PlanPackage } from '../core/plan/model';
 import { buildPrompt } from '../core/run/prompt';
 import type { SchedPackage } from '../core/run/schedule';
+import { snapshotCheckout } from './checkoutGuard';
 import { errorText, type LiveAttempt, type RunContext } from './context';
 import type { AttemptPlace } from './executor';
 import type { LaunchResult } from './launcher';
@@ -109,8 +110,8 @@ export class Launches {
       const tree = ctx.executor.prepareTree({
         packageId: id,
         isolated: ctx.isolated(pkg),
-        // The integration branch's tip: every dependency's merged result (shared: the repository's HEAD).
-        base: ctx.isolated(pkg) ? `refs/heads/${ctx.state.integration!.branch}` : 'HEAD',
+        // The integration branch's tip: every dependency's merged result (shared packages too: never the person's HEAD).
+        base: `refs/heads/${ctx.state.integration!.branch}`,
         reason: `Wave Orchestrator: run ${ctx.state.runId} of ${ctx.featureId}`,
         attempt: place,
       });
@@ -119,6 +120,8 @@ export class Launches {
         await ctx.executor.writeAttempt(place, prompt, spec);
         ctx.mark('spec-written', id);
       })();
+      const checkout = snapshotCheckout(ctx.repoRoot, ctx.checkoutIgnored());
+      checkout.catch(() => undefined); // awaited below, after the tree
       // The queued state is on disk before a runner exists (a resume then finds its meta.json).
       const saved = ctx.store!.flush();
       const [treeDone, writtenDone, savedDone] = await Promise.allSettled([tree, written, saved]);
@@ -132,6 +135,8 @@ export class Launches {
       ctx.mark('tree-ready', id);
       if (treeDone.value.worktree !== worktree) throw new Error(`the tree ${treeDone.value.worktree} is not the expected ${worktree}`);
 
+      // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
+      ctx.checkoutBefore.set(id, await checkout);
       const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
       this.watcher.watch(live);
       let launched: LaunchResult;

@@ -1,8 +1,8 @@
 /**
  * `LocalExecutor`: attempts run on this machine (the first `Executor`, ADR 0006). Isolated
  * packages work in git worktrees in the sibling folder `<repo>.worktrees/<feature>/<package>`
- * (or the configured `worktreesFolder`) on `waves/<feature>/<package>`; shared ones in the
- * repository itself. The runner (`node dist/runner.js <attemptDir> <startToken>`) is started
+ * (or the configured `worktreesFolder`) on `waves/<feature>/<package>`; shared ones, one at a
+ * time, in the feature's shared worktree `<…>/<feature>/_shared`, each on its own branch. The runner (`node dist/runner.js <attemptDir> <startToken>`) is started
  * by a `Launcher`: a detached child process by default, the editor's terminal when it passes
  * its own. The attempt's files live under `.waves/runs/…`; its end is seen by `fs.watch` on
  * the attempt folder (the engine polls too); a runner is alive when its pid's command line
@@ -10,13 +10,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { mergeChanges, toFileChange, type AuditChange } from '../core/run/audit';
+import type { AuditChange } from '../core/run/audit';
 import { writeAtomic } from '../store/atomicWrite';
-import { parseStatusZ, statusChange } from '../core/run/gitParse';
-import { attemptDir, attemptFiles, packageBranch, worktreePath } from '../core/run/runPaths';
+import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { auditChanges, commitAll, createWorktree, git, gitOut, removeWorktreeIfSafe, runSetupHook } from './git';
+import { commitAll, createWorktree, inspectTree, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, treeChanges, type TreeInspection, type WorktreeResult } from './git';
 import { childProcessLauncher, type Launcher, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { runVerification, type RunVerificationOptions, type StepResult } from './verify';
@@ -57,7 +56,11 @@ export class LocalExecutor implements Executor {
   // -- Names -------------------------------------------------------------------------------
 
   treePath(packageId: string, isolated: boolean): string {
-    return isolated ? this.worktree(packageId) : this.repoRoot;
+    return isolated ? this.worktree(packageId) : this.sharedTree();
+  }
+
+  private sharedTree(): string {
+    return sharedTreePath(this.repoRoot, this.featureId, this.options.worktreesFolder);
   }
 
   attempt(runId: string, packageId: string, attempt: number): AttemptPlace {
@@ -72,20 +75,22 @@ export class LocalExecutor implements Executor {
   // -- The working tree --------------------------------------------------------------------
 
   /**
-   * Isolated: the package's worktree on `waves/<feature>/<package>`, created from `base` (the
-   * integration branch's tip: every dependency's merged result) and locked; a retry reuses
-   * the branch (committed work stays) and merges the base into it when it lacks it. The
-   * set-up hook runs in a tree that was not reused. Shared: the repository at its HEAD.
+   * The package's branch `waves/<feature>/<package>`, created from `base` (the integration
+   * branch's tip: every dependency's merged result); a retry reuses the branch (committed
+   * work stays) and merges the base into it when it lacks it. Isolated: in its own worktree,
+   * locked. Shared: checked out in the feature's shared worktree (git.ts prepareSharedTree).
+   * The set-up hook runs in a tree that was not reused. The person's checkout is never used.
    */
   async prepareTree(request: TreeRequest): Promise<PreparedTree> {
-    if (!request.isolated) return { worktree: this.repoRoot, branch: null, baseSha: await gitOut(this.repoRoot, ['rev-parse', 'HEAD']) };
-    const tree = await createWorktree({
+    const where = {
       repo: this.repoRoot,
-      path: this.worktree(request.packageId),
       branch: packageBranch(this.featureId, request.packageId),
       base: request.base,
       reason: request.reason,
-    });
+    };
+    const tree: WorktreeResult = request.isolated
+      ? await createWorktree({ ...where, path: this.worktree(request.packageId) })
+      : await prepareSharedTree({ ...where, path: this.sharedTree(), leftoversMessage: (b) => `waves: ${b}: the agent's uncommitted changes (left in the shared tree)` });
     const hookArgv = this.options.setupHook;
     if (tree.how !== 'reused' && hookArgv?.length) {
       const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'));
@@ -99,26 +104,24 @@ export class LocalExecutor implements Executor {
 
   async headOf(packageId: string): Promise<string | null> {
     try {
-      return await gitOut(this.worktree(packageId), ['rev-parse', 'HEAD']);
+      return await revParse(this.repoRoot, `refs/heads/${packageBranch(this.featureId, packageId)}`);
     } catch {
       return null;
     }
   }
 
-  async commitLeftovers(packageId: string, message: string): Promise<string | null> {
-    const commit = await commitAll(this.worktree(packageId), message);
-    return commit ?? this.headOf(packageId);
+  inspectTree(packageId: string, tree: string): Promise<TreeInspection> {
+    return inspectTree(tree, packageBranch(this.featureId, packageId));
   }
 
-  /** Isolated: committed since `baseSha` plus anything uncommitted (git.ts auditChanges). Shared: the repository's status. */
-  async changes(packageId: string, isolated: boolean, baseSha: string): Promise<AuditChange[]> {
-    if (!isolated) {
-      const status = parseStatusZ((await git(this.repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout);
-      return mergeChanges(
-        status.map((e) => ({ path: e.path, change: e.index === '?' ? ('?' as const) : toFileChange(statusChange(e)) })),
-      );
-    }
-    return (await auditChanges({ worktree: this.worktree(packageId), baseSha })).changes;
+  async commitLeftovers(packageId: string, tree: string, message: string): Promise<string | null> {
+    await commitAll(tree, message);
+    return this.headOf(packageId);
+  }
+
+  /** Tree to tree (git.ts treeChanges), with `tree`'s ignore rules. */
+  changes(_packageId: string, tree: string, baseSha: string, commit: string): Promise<AuditChange[]> {
+    return treeChanges(tree, baseSha, commit);
   }
 
   verify(options: RunVerificationOptions): Promise<StepResult[]> {
@@ -130,10 +133,11 @@ export class LocalExecutor implements Executor {
     return packageBranch(this.featureId, packageId);
   }
 
-  async removeTree(packageId: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }> {
+  async removeTree(packageId: string, tree: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }> {
+    if (path.resolve(tree) !== path.resolve(this.worktree(packageId))) return { removed: false, reason: null }; // the shared tree stays for the next shared package
     const r = await removeWorktreeIfSafe({
       repo: this.repoRoot,
-      worktree: this.worktree(packageId),
+      worktree: tree,
       branch: packageBranch(this.featureId, packageId),
       mergedInto,
     });

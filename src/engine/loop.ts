@@ -14,13 +14,15 @@ import { analyzePlan } from '../core/plan/analyze';
 import { expireLocks } from '../core/run/lockTable';
 import type { ResultReadout } from '../core/run/resultRecord';
 import { buildRunReport } from '../core/run/runReport';
-import { reportFiles } from '../core/run/runPaths';
+import { reportFiles, runDir } from '../core/run/runPaths';
 import { createRunState, ensurePackages, isActive, isTerminal, setPlanHash, type PackageStatus, type RunState } from '../core/run/runState';
+import { checkEngineFolder } from '../store/engineFolder';
 import { RunStore } from '../store/runStore';
 import { schedPackagesFromAnalysis, schedule } from '../core/run/schedule';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from './planSource';
 import { ensureExcluded } from './git';
+import { guardGitSetup, snapshotGitSetup } from './gitSafety';
 import type { Launches } from './launch';
 import type { Merges } from './merge';
 import type { Recovery } from './recovery';
@@ -106,7 +108,11 @@ export class RunLoop {
       resumed = false;
     }
     ctx.loaded(state);
+    // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
+    checkEngineFolder(ctx.repoRoot, runDir(ctx.repoRoot, ctx.featureId, state.runId), { below: true });
     await ensureExcluded(ctx.repoRoot, '.waves/');
+    // The git set-up the run trusts: later additions are switched off in the engine's git and make the next exit a breach.
+    [ctx.endGitGuard, ctx.gitSetup] = await Promise.all([guardGitSetup(ctx.repoRoot), snapshotGitSetup(ctx.repoRoot)]);
 
     ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), now) });
     if (ctx.state.planHash !== ctx.planHash) this.planChanged(ctx.planHash, []);

@@ -1,14 +1,15 @@
 /**
  * Merging: the integration branch `waves/<feature>/_integration` in its own worktree, and
- * each succeeded package's branch merged into it (`--no-ff` after a `merge-tree` pre-check),
- * one merge at a time. A conflict fails the package with the files listed; its branch keeps
+ * each succeeded package's audited commit merged into it (a two-parent merge commit of the
+ * `merge-tree` result, audited again before it is committed), one merge at a time. A conflict fails the package with the files listed; its branch keeps
  * the work. The user's branch and working tree are never touched; no `--force`, no reset.
  */
 import type { PlanPackage } from '../core/plan/model';
 import { integrationBranch, integrationPath } from '../core/run/runPaths';
 import { recordMerge, setIntegration } from '../core/run/runState';
 import { errorText, type RunContext } from './context';
-import { ensureIntegration, git, gitOut, isAncestor, mergePackage, revParse } from './git';
+import { auditScope } from '../core/run/audit';
+import { commitMerge, ensureIntegration, git, gitOut, isAncestor, mergeTreeCheck, treeChanges } from './git';
 
 export class Merges {
   /** The merges so far, one after another: the next starts when the last one ended. */
@@ -45,9 +46,9 @@ export class Merges {
     ctx.update(setIntegration(ctx.state, { branch: integration.branch, worktree: integration.worktree, baseSha: base, tipSha }, ctx.clock()));
   }
 
-  /** Merges the package after every merge before it ended (never two at once); true when merged. */
-  serialMerge(pkg: PlanPackage): Promise<boolean> {
-    const run = this.chain.then(() => this.merge(pkg));
+  /** Merges the package's audited commit after every merge before it ended (never two at once); true when merged. */
+  serialMerge(pkg: PlanPackage, commit: string): Promise<boolean> {
+    const run = this.chain.then(() => this.merge(pkg, commit));
     this.chain = run.then(
       () => undefined,
       () => undefined,
@@ -55,28 +56,31 @@ export class Merges {
     return run;
   }
 
-  /** Merges the package's branch into the integration branch after a merge-tree pre-check. */
-  private async merge(pkg: PlanPackage): Promise<boolean> {
+  /**
+   * Merges `commit` — the commit the audit judged, by its id, never a branch name an agent
+   * could move — into the integration branch: `merge-tree` computes the merged tree without a
+   * work tree, what that tree changes against the integration tip is audited against the
+   * package's scope once more (a history that brings anything else — another branch merged
+   * in, a rewritten base — is a violation), and exactly that tree is committed (git.ts
+   * commitMerge). A conflict fails the package with the files listed; its branch keeps the work.
+   */
+  private async merge(pkg: PlanPackage, commit: string): Promise<boolean> {
     const { ctx } = this;
     const id = pkg.id;
     ctx.mark('merge-start', id);
     const integration = ctx.state.integration!;
     const branch = await ctx.executor.handBack(id);
     const wt = integration.worktree;
-    // One git call on the usual path: is the branch already in the integration tip? (128: no such branch.)
-    const inTip = await git(wt, ['merge-base', '--is-ancestor', `refs/heads/${branch}`, 'HEAD'], [0, 1, 128]);
-    if (inTip.code === 128 && !(await revParse(ctx.repoRoot, `refs/heads/${branch}`))) throw new Error(`the branch ${branch} is gone`);
-    if (inTip.code === 128) throw new Error(`git merge-base --is-ancestor ${branch} HEAD failed in ${wt}: ${inTip.stderr.trim()}`);
-    if (inTip.code === 0) {
+    const tip = await gitOut(wt, ['rev-parse', 'HEAD']);
+    if (await isAncestor(wt, commit, tip)) {
       // Merged before a crash (resume): record it.
-      const tip = await gitOut(wt, ['rev-parse', 'HEAD']);
       ctx.update(recordMerge(ctx.state, id, { status: 'merged', files: [], commit: tip }, ctx.clock()));
       ctx.emit({ type: 'merge', packageId: id, ok: true });
       return true;
     }
-    const result = await mergePackage(wt, branch, `waves: merge ${id} into ${integration.branch}`);
-    if (!result.merged) {
-      const conflicts = result.conflicts;
+    const check = await mergeTreeCheck(wt, tip, commit);
+    if (!check.clean) {
+      const conflicts = check.conflicts;
       ctx.update(recordMerge(ctx.state, id, { status: 'conflict', files: conflicts }, ctx.clock()));
       ctx.emit({ type: 'merge', packageId: id, ok: false, conflicts });
       ctx.apply({
@@ -86,8 +90,24 @@ export class Merges {
       });
       return false;
     }
-    ctx.update(recordMerge(ctx.state, id, { status: 'merged', files: result.files, commit: result.commit }, ctx.clock()));
-    ctx.update(setIntegration(ctx.state, { ...integration, tipSha: result.commit }, ctx.clock()));
+    const effect = await treeChanges(wt, tip, check.tree);
+    const audit = auditScope(effect, { writeAllow: pkg.scope.writeAllow.map((l) => l.value), deny: pkg.scope.deny.map((l) => l.value) });
+    if (!audit.ok) {
+      ctx.apply(
+        {
+          type: 'scopeViolation',
+          packageId: id,
+          paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })),
+          reason: `merging ${commit.slice(0, 12)} would bring changes outside the scope: ${audit.violations.map((v) => v.message).join('; ')}`,
+        },
+      );
+      ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
+      return false;
+    }
+    const merged = await commitMerge(wt, tip, commit, check.tree, `waves: merge ${id} into ${integration.branch}`);
+    const files = effect.map((c) => c.path);
+    ctx.update(recordMerge(ctx.state, id, { status: 'merged', files, commit: merged }, ctx.clock()));
+    ctx.update(setIntegration(ctx.state, { ...integration, tipSha: merged }, ctx.clock()));
     ctx.emit({ type: 'merge', packageId: id, ok: true });
     return true;
   }
@@ -96,7 +116,7 @@ export class Merges {
   async removeTree(pkg: PlanPackage): Promise<void> {
     const { ctx } = this;
     try {
-      const r = await ctx.executor.removeTree(pkg.id, ctx.state.integration!.branch);
+      const r = await ctx.executor.removeTree(pkg.id, ctx.state.packages[pkg.id]!.worktree ?? ctx.treeOf(pkg), ctx.state.integration!.branch);
       if (!r.removed && r.reason) ctx.problem(`Kept the worktree of ${pkg.id}: ${r.reason}`, pkg.id);
     } catch (err) {
       ctx.problem(`Kept the worktree ${ctx.treeOf(pkg)}: ${errorText(err)}`, pkg.id);

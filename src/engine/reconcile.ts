@@ -6,8 +6,10 @@
  * `exit.json` and the process table, changing nothing; and, on the person's Retry / Resume,
  * putting packages back to pending under the run's lease before an engine resumes it.
  */
+import path from 'node:path';
 import { leaseFile } from '../core/run/runPaths';
 import { applyEvent, isActive, type PackageStatus, type RunState } from '../core/run/runState';
+import { checkEngineFolder } from '../store/engineFolder';
 import { RunStore } from '../store/runStore';
 import { describeDriver, driverOf, liveDriver } from './driver';
 import { requestCancel } from './recovery';
@@ -71,6 +73,7 @@ export async function reconcileRun(
  */
 export async function resetPackages(repoRoot: string, featureId: string, statuses: readonly PackageStatus[], only?: readonly string[]): Promise<string[]> {
   if (!hasRun(repoRoot, featureId)) return []; // never run: nothing to put back
+  checkEngineFolder(repoRoot, path.dirname(leaseFile(repoRoot, featureId)));
   const lease = Lease.claim(leaseFile(repoRoot, featureId));
   const store = new RunStore({
     workspaceRoot: repoRoot,

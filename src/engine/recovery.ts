@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../store/atomicWrite';
+import { checkEngineFolder } from '../store/engineFolder';
 import { runDir, runStateFile } from '../core/run/runPaths';
 import { isTerminal, type RunState } from '../core/run/runState';
 import { readJson } from './adopt';
@@ -30,6 +31,8 @@ function featureRunsFolder(repo: string, featureId: string): string {
  * owner's own executor cancels its attempts when it picks the request up.
  */
 export async function requestCancel(repoRoot: string, featureId: string, packageId?: string): Promise<void> {
+  const folder = featureRunsFolder(repoRoot, featureId);
+  checkEngineFolder(repoRoot, folder, { below: true }); // nothing written through a link
   const state = readJson(runStateFile(repoRoot, featureId)) as RunState | undefined;
   if (state && typeof state === 'object' && state.packages) {
     const local = new LocalExecutor({ repoRoot, featureId });
@@ -39,7 +42,6 @@ export async function requestCancel(repoRoot: string, featureId: string, package
       await local.cancel(local.attempt(state.runId, record.packageId, record.attempts), new Date());
     }
   }
-  const folder = featureRunsFolder(repoRoot, featureId);
   await fs.promises.mkdir(folder, { recursive: true });
   const request = { packageId: packageId ?? null, at: new Date().toISOString(), pid: process.pid };
   await writeAtomic(path.join(folder, `cancel-request-${Date.now()}-${randomBytes(4).toString('hex')}.json`), JSON.stringify(request) + '\n');

@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../store/atomicWrite.js';
+import { visibleText } from '../core/present/visibleText.js';
 import { verifyLogFile } from '../core/run/runPaths.js';
 
 export interface CommandStep {
@@ -45,7 +46,7 @@ export class VerificationNotApprovedError extends Error {
     readonly planFile: string,
     readonly commands: string[],
   ) {
-    super(`The verification commands of ${planFile} are not approved yet (they run in your shell):\n${commands.map((c) => `  ${c}`).join('\n')}`);
+    super(`The verification commands of ${planFile} are not approved yet (they run in your shell):\n${commands.map((c) => `  ${visibleText(c)}`).join('\n')}`);
     this.name = 'VerificationNotApprovedError';
   }
 }

@@ -1,8 +1,10 @@
 /**
  * The end of a run in the editor: Finish Run shows the front door's finish offer (what the
  * integration branch holds; the fast-forward of the person's branch only when nothing can be
- * lost, nobody drives the run, and only on their yes). (Clean Up Worktrees is the front door's
- * `cleanUpWorktrees`, called by commands.ts.)
+ * lost, nobody drives the run, and only on their yes). Files of the person's that git does
+ * not track (ignored ones included) and that the fast-forward would overwrite are named in a
+ * warning, and nothing moves. (Clean Up Worktrees is the front door's `cleanUpWorktrees`,
+ * called by commands.ts.)
  */
 import * as vscode from 'vscode';
 import type { RunState } from '../core/run/runState';
@@ -13,7 +15,10 @@ export async function finishRun(repo: string, state: RunState): Promise<'fast-fo
   const finish = await finishOffer(repo, state);
   if (finish.kind === 'nothing') return 'not-possible';
   if (!finish.offer) {
-    void vscode.window.showInformationMessage(`Waves: no fast-forward: ${finish.blocked}.`);
+    // Files of the person's in the way are a warning: they have to act; the other reasons are information.
+    const text = `Waves: no fast-forward: ${finish.blocked}.`;
+    if (finish.inTheWay.length > 0) void vscode.window.showWarningMessage(text);
+    else void vscode.window.showInformationMessage(text);
     return 'not-possible';
   }
   const { offer, merged, integrationBranch } = finish;

@@ -8,6 +8,7 @@
  */
 import * as vscode from 'vscode';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
+import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { AgentProfile } from '../core/run/agents';
 import {
@@ -218,7 +219,7 @@ export class RunController extends Disposable {
       `Waves: approve the verification commands of ${entry.label}?`,
       {
         modal: true,
-        detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${c}`).join('\n')}\n\nYou are asked again when the list changes.`,
+        detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${visibleText(c)}`).join('\n')}\n\n${commands.some(hasUnsafeCharacters) ? 'Warning: the list holds control or bidi characters (CR, escape sequences, direction overrides), shown as \\r, \\x.., \\u.... escapes.\n\n' : ''}You are asked again when the list changes.`,
       },
       yes,
     );
@@ -387,7 +388,7 @@ export class RunController extends Disposable {
     } else if (err instanceof LeaseHeldError) {
       void vscode.window.showWarningMessage(`Waves: ${err.message}. Watch it here, or cancel it first.`);
     } else if (err instanceof VerificationNotApprovedError) {
-      void vscode.window.showWarningMessage(`Waves: the verification commands are not approved: ${err.commands.join(', ')}`);
+      void vscode.window.showWarningMessage(`Waves: the verification commands are not approved: ${err.commands.map(visibleText).join(', ')}`);
     } else {
       void vscode.window.showErrorMessage(`Waves: the run of ${entry.label} stopped: ${err instanceof Error ? err.message : String(err)}`);
     }

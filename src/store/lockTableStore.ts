@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeAtomic } from './atomicWrite';
+import { checkEngineFolder } from './engineFolder';
 import { emptyLockTable, parseLockTable, serializeLockTable, type LockTable } from '../core/run/lockTable';
 import { lockTableFile, lockTableMutexFile } from '../core/run/runPaths';
 
@@ -131,6 +132,7 @@ export class LockTableStore {
   private async acquireMutex(): Promise<string> {
     const token = `${process.pid}@${os.hostname()} ${randomBytes(12).toString('hex')}`;
     const started = Date.now();
+    checkEngineFolder(this.repoRoot, path.dirname(this.lockFile));
     await fs.promises.mkdir(path.dirname(this.lockFile), { recursive: true });
     for (let round = 0; ; round++) {
       try {

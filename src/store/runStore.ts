@@ -24,6 +24,8 @@
  *   store becomes read-only (`readOnly`, problem `newer-version`), `save()` throws
  *   `ReadOnlyRunStateError`. A version-1 file is migrated on read; its locks go to the
  *   repository's lock table on the first write.
+ * - Nothing is written through a link: the folders written into are checked first
+ *   (`engineFolder.ts`; a write refused there is reported like any failed write).
  * - Saves are serialised and coalesced: `save()` is synchronous and cheap, one write
  *   at a time reaches the disk, and it always carries the latest state.
  */
@@ -31,6 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeAtomic } from './atomicWrite';
+import { checkEngineFolder } from './engineFolder';
 import { Emitter, type Disposable, type Event } from '../core/util/events';
 import { LockTableStore, LockTableVersionError } from './lockTableStore';
 import { canonicalLockKey, isLiveLock, type LockEntry } from '../core/run/lockTable';
@@ -463,6 +466,7 @@ export class RunStore implements Disposable {
     if (!valid.ok) throw new Error(`refusing to write an invalid run state: ${valid.detail}`);
     if (valid.migratedFrom !== undefined) throw new Error('refusing to write a version-1 run state');
     const bytes = serialize(state);
+    checkEngineFolder(this.options.workspaceRoot, path.dirname(this.file));
     await fs.mkdir(path.dirname(this.file), { recursive: true });
 
     const existing = await readBytes(this.file);
@@ -542,6 +546,7 @@ export class RunStore implements Disposable {
   private async archive(state: RunState): Promise<string> {
     const bytes = serialize(state);
     const target = historyFile(this.options.workspaceRoot, this.options.featureId, state.runId);
+    checkEngineFolder(this.options.workspaceRoot, path.dirname(target));
     await fs.mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     await writeAtomic(temp, bytes);
@@ -582,7 +587,12 @@ export class RunStore implements Disposable {
     const stamp = (this.options.now?.() ?? new Date()).toISOString().replace(/[-:.]/g, '');
     let backupFile: string | undefined;
     let failure = '';
-    for (let n = 0; backupFile === undefined && n < 100; n++) {
+    try {
+      checkEngineFolder(this.options.workspaceRoot, path.dirname(file));
+    } catch (error) {
+      failure = (error as Error).message;
+    }
+    for (let n = 0; failure === '' && backupFile === undefined && n < 100; n++) {
       const candidate = `${file}.corrupt-${stamp}${n === 0 ? '' : `-${n}`}`;
       try {
         await fs.writeFile(candidate, bytes, { flag: 'wx' });

@@ -266,13 +266,13 @@ describe('waves prompt', () => {
     }
   });
 
-  it('--run-id and --worktree; a shared package works in the repository itself', () => {
+  it("--run-id and --worktree; a shared package works in the feature's shared worktree, not in the repository", () => {
     const r = waves(['prompt', '--run-id', 'r9', '--worktree=/elsewhere/wt', plan, 'wp-db']);
     assert.equal(r.code, 0, r.err);
     assert.ok(r.out.includes(path.join(repo, '.waves', 'runs', 'user-profiles', 'r9', 'wp-db', '1', 'result.json')));
     assert.match(r.out, /Work in `\/elsewhere\/wt`/);
     assert.equal(r.err, '');
-    assert.ok(waves(['prompt', plan, 'wp-integration']).out.includes(`Work in \`${repo}\`: the repository's working tree`));
+    assert.ok(waves(['prompt', plan, 'wp-integration']).out.includes(`Work in \`${path.join(`${repo}.worktrees`, 'user-profiles', '_shared')}\`: the feature's shared git worktree`));
   });
 
   it('refuses an unknown package, a bad run id and wrong arguments, with a clear message', () => {

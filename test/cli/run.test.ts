@@ -37,6 +37,10 @@ function startWaves(args: string[], runEnv: NodeJS.ProcessEnv = env) {
   return run;
 }
 
+/** A verification command a raw terminal would show as `npm test` (issue #15), and how it must be shown. */
+const HIDING = 'echo pwned\r\u001b[2Knpm test \u202e#';
+const HIDING_SHOWN = 'echo pwned\\r\\x1b[2Knpm test \\u202e#';
+
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env }).trim();
 }
@@ -451,6 +455,22 @@ describe('on a terminal', () => {
     assert.match(yes.out, /\x1b\[2Ka\s+1\s+succeeded\s+1\s+\d+s/);
     assert.match(waves(['approve', plan]).out, /already approved/);
   });
+  it('shows a command holding CR, an escape sequence or a bidi override escaped in its question (#15)', () => {
+    const plan = repoWithPlan('tty-escape', [{ id: 'a', agent: ['write a/x.txt x'], verify: [HIDING] }]);
+    const repo = path.dirname(plan);
+    const no = onTty(['run', '--agent-argv', AGENT, plan], 'n\n', repo);
+    assert.equal(no.code, 1, no.out);
+    assert.match(no.out, /Approve these commands for this plan\? \[y\/N\]/);
+    assert.ok(no.out.includes(`  ${HIDING_SHOWN}`), no.out);
+    assert.match(no.out, /warning: the list holds control or bidi characters/);
+    // The list up to the question (readline draws the question itself with escape sequences):
+    // the pseudo-terminal turns each \n into \r\n; no other CR, no ESC, no bidi control.
+    const list = no.out.slice(0, no.out.lastIndexOf('\n', no.out.indexOf('Approve these commands')) + 1);
+    assert.ok(list.includes(HIDING_SHOWN), list);
+    assert.equal(/\r(?!\n)|\x1b|[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/.test(list), false, JSON.stringify(list));
+    assert.equal(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]|\x1b\[2K/.test(no.out), false, JSON.stringify(no.out));
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false);
+  });
 });
 
 describe('Ctrl-C', () => {
@@ -509,6 +529,69 @@ describe('verification commands need an approval', () => {
         ['b', 'succeeded'],
       ],
     );
+  });
+  it('shows a command holding CR, an escape sequence or a bidi override escaped, and approves its exact text (#15)', () => {
+    const plan = repoWithPlan('escape', [{ id: 'a', agent: ['write a/x.txt x'], verify: [HIDING] }]);
+    const repo = path.dirname(plan);
+    const raw = /[\r\x1b\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+
+    const refused = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(refused.code, 1);
+    assert.ok(refused.err.includes(`  ${HIDING_SHOWN}\n`), refused.err);
+    assert.doesNotMatch(refused.out + refused.err, raw);
+
+    const noTty = waves(['approve', plan]);
+    assert.equal(noTty.code, 1);
+    assert.ok(noTty.out.includes(`  a · check-1: ${HIDING_SHOWN}\n`), noTty.out);
+    assert.match(noTty.out, /warning: the list holds control or bidi characters/);
+    assert.doesNotMatch(noTty.out + noTty.err, raw);
+
+    const yes = waves(['approve', '--yes', plan]);
+    assert.equal(yes.code, 0, yes.err);
+    assert.ok(yes.out.includes(HIDING_SHOWN), yes.out);
+    assert.doesNotMatch(yes.out + yes.err, raw);
+    // what is approved is the exact text, not what was shown
+    const approvals = JSON.parse(fs.readFileSync(path.join(repo, '.waves', 'approvals.json'), 'utf8'));
+    assert.deepEqual(approvals.plans['work-packages.yaml'][0].commands, [HIDING]);
+    const again = waves(['approve', plan]);
+    assert.match(again.out, /already approved/);
+    assert.doesNotMatch(again.out + again.err, raw);
+  });
+});
+
+describe('waves finish', () => {
+  it("refuses to overwrite the person's ignored file that the run adds, names it, and leaves it byte for byte", () => {
+    // The person ignores api/.env with a .gitignore of their own that the repository does not
+    // track: the package's worktree does not have it, so the agent's api/.env is an ordinary
+    // file there — in scope, audited, merged. A plain `git merge --ff-only` overwrites the
+    // person's file without a word.
+    const plan = repoWithPlan('env', [{ id: 'api', agent: ['write api/.env API_KEY=agent\\n', 'write api/x.txt x'] }]);
+    const repo = path.dirname(plan);
+    const mine = Buffer.from('API_KEY=mine\n\u0000\u00ff', 'latin1');
+    fs.mkdirSync(path.join(repo, 'api'));
+    fs.writeFileSync(path.join(repo, 'api', '.gitignore'), '.env\n.gitignore\n');
+    fs.writeFileSync(path.join(repo, 'api', '.env'), mine);
+    const r = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(r.code, 0, r.out + r.err);
+    const branch = 'waves/env/_integration';
+    assert.equal(git(repo, 'show', `${branch}:api/.env`), 'API_KEY=agent');
+    const before = git(repo, 'rev-parse', 'main');
+
+    const finish = waves(['finish', '--yes', plan]);
+    assert.equal(finish.code, 1, finish.out + finish.err);
+    assert.match(
+      finish.out,
+      /^no fast-forward: main is checked out in .*, where the fast-forward would overwrite or delete a file of yours that git does not track: api\/\.env \(ignored\); move it out of the way \(waves\/env\/_integration has the incoming version\), then finish again$/m,
+    );
+    assert.equal(git(repo, 'rev-parse', 'main'), before, 'main did not move');
+    assert.deepEqual(fs.readFileSync(path.join(repo, 'api', '.env')), mine, 'the file is byte-identical');
+
+    // Moved aside, the fast-forward goes through and the person's copy is where they put it.
+    fs.renameSync(path.join(repo, 'api', '.env'), path.join(repo, 'api', '.env.mine'));
+    const done = waves(['finish', '--yes', plan]);
+    assert.equal(done.code, 0, done.out + done.err);
+    assert.equal(git(repo, 'rev-parse', 'main'), git(repo, 'rev-parse', branch));
+    assert.deepEqual(fs.readFileSync(path.join(repo, 'api', '.env.mine')), mine);
   });
 });
 

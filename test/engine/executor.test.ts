@@ -100,7 +100,7 @@ describe('the executor seam', () => {
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.deepEqual(treeFiles(repo, integrationBranch('seam')), ['README.md', 'a/one.txt', 'b/two.txt', 'work-packages.yaml']);
 
-    const lifecycle = ['prepareTree', 'writeAttempt', 'watch', 'start', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree'];
+    const lifecycle = ['prepareTree', 'writeAttempt', 'watch', 'start', 'inspectTree', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree'];
     // Each package: its lifecycle, then the report's read of its result record.
     assert.deepEqual(orderOf(calls, 'a'), [...lifecycle, 'readResult']);
     assert.deepEqual(orderOf(calls, 'b'), [...lifecycle, 'readResult']);
@@ -181,7 +181,7 @@ describe('the executor seam', () => {
     assert.equal(b[0]!.result, null);
     assert.equal((b[1]!.result as { alive: boolean }).alive, true);
     assert.ok(!b.some((c) => c.method === 'prepareTree' || c.method === 'start' || c.method === 'writeAttempt'));
-    assert.deepEqual(orderOf(calls, 'b'), ['watch', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree', 'readResult']);
+    assert.deepEqual(orderOf(calls, 'b'), ['watch', 'inspectTree', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree', 'readResult']);
   });
 });
 
@@ -191,7 +191,7 @@ describe('LocalExecutor', () => {
     const local = new LocalExecutor({ repoRoot: repo, featureId: 'feature-one', runnerScript });
     assert.equal(local.treePath('api', true), worktreePath(repo, 'feature-one', 'api'));
     assert.equal(local.treePath('api', true), path.join('/tmp/some/repo.worktrees', 'feature-one', 'api'));
-    assert.equal(local.treePath('api', false), repo, 'a shared package works in the repository');
+    assert.equal(local.treePath('api', false), path.join('/tmp/some/repo.worktrees', 'feature-one', '_shared'), "a shared package works in the feature's shared worktree, never in the repository");
     const dir = attemptDir(repo, 'feature-one', 'r1', 'api', 2);
     assert.deepEqual(local.attempt('r1', 'api', 2), { packageId: 'api', attempt: 2, dir, files: attemptFiles(dir) });
     const configured = new LocalExecutor({ repoRoot: repo, featureId: 'feature-one', worktreesFolder: '/elsewhere' });

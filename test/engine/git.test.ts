@@ -14,7 +14,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { auditScope } from '../../src/core/run/audit.js';
 import {
-  auditChanges,
   commitAll,
   createWorktree,
   ensureExcluded,
@@ -25,6 +24,7 @@ import {
   git as gitRun,
   listWorktrees,
   mergePackage,
+  treeChanges,
   mergeTreeCheck,
   removeWorktreeIfSafe,
   revParse,
@@ -127,48 +127,61 @@ describe('createWorktree', () => {
   });
 });
 
-describe('auditChanges + commitAll', () => {
-  it('committed, uncommitted, untracked and deletions, audited against a scope', async () => {
+describe('treeChanges + commitAll', () => {
+  it('the leftovers committed, then the commit audited tree to tree against the base', async () => {
     const repo = makeRepo({ 'README.md': 'r\n', 'src/api/old.ts': 'o\n', 'docs/guide.md': 'g\n' });
     const wt = await newWorktree(repo, 'a');
     agent(wt.path, 'write src/api/x.ts; commit committed work');
     agent(wt.path, 'write src/api/y.ts; delete src/api/old.ts; delete docs/guide.md; write src/web/outside.ts; append README.md more\\n');
     writeFiles(wt.path, { '.waves/runs/f.json': '{}' });
-    const lists = await auditChanges({ worktree: wt.path, baseSha: wt.baseSha });
-    assert.deepEqual(lists.changes, [
-      { path: '.waves/runs/f.json', change: '?' },
-      { path: 'README.md', change: 'M' },
-      { path: 'docs/guide.md', change: 'D' },
-      { path: 'src/api/old.ts', change: 'D' },
-      { path: 'src/api/x.ts', change: 'A' },
-      { path: 'src/api/y.ts', change: '?' },
-      { path: 'src/web/outside.ts', change: '?' },
-    ]);
-    assert.deepEqual(lists.committed, [{ path: 'src/api/x.ts', change: 'A' }]);
-    const audit = auditScope(lists.changes, { writeAllow: ['src/api/**'], deny: [] });
-    assert.deepEqual(
-      audit.violations.map((v) => v.path),
-      ['README.md', 'docs/guide.md', 'src/web/outside.ts'],
-    );
-    assert.deepEqual(audit.ignored, ['.waves/runs/f.json']);
-    assert.deepEqual(audit.deletions, [
-      { path: 'docs/guide.md', allowed: false },
-      { path: 'src/api/old.ts', allowed: true },
-    ]);
 
     const sha = await commitAll(wt.path, 'waves: what the agent left uncommitted');
     assert.ok(sha);
     assert.equal(status(wt.path), '?? .waves/runs/f.json\n', 'the engine never commits .waves/');
     assert.match(git(wt.path, 'log', '-1', '--format=%an <%ae>|%s'), /^Wave Orchestrator <waves@localhost>\|waves: what the agent left/);
     assert.equal(await commitAll(wt.path, 'nothing'), null);
-    const after = await auditChanges({ worktree: wt.path, baseSha: wt.baseSha });
+
+    const changes = await treeChanges(wt.path, wt.baseSha, sha);
+    assert.deepEqual(changes, [
+      { path: 'README.md', change: 'M' },
+      { path: 'docs/guide.md', change: 'D' },
+      { path: 'src/api/old.ts', change: 'D' },
+      { path: 'src/api/x.ts', change: 'A' },
+      { path: 'src/api/y.ts', change: 'A' },
+      { path: 'src/web/outside.ts', change: 'A' },
+    ]);
+    const audit = auditScope(changes, { writeAllow: ['src/api/**'], deny: [] });
     assert.deepEqual(
-      after.changes.map((c) => c.path),
-      lists.changes.map((c) => c.path),
-      'the same paths once committed',
+      audit.violations.map((v) => v.path),
+      ['README.md', 'docs/guide.md', 'src/web/outside.ts'],
     );
+    assert.deepEqual(audit.deletions, [
+      { path: 'docs/guide.md', allowed: false },
+      { path: 'src/api/old.ts', allowed: true },
+    ]);
     assert.equal(git(repo, 'symbolic-ref', 'HEAD').trim(), 'refs/heads/main');
     assert.equal(status(repo), '', "the user's tree is untouched");
+  });
+
+  it('marks a symbolic link with its target and a force-added ignored file', async () => {
+    const repo = makeRepo({ 'README.md': 'r\n', '.gitignore': '*.env\n' });
+    const wt = await newWorktree(repo, 'a');
+    agent(wt.path, 'symlink src/a/passwd /etc/passwd; symlink src/a/ok ../b/c.txt; write src/a/.env SECRET=1; write src/a/x.ts; git add -f src/a/.env; commit');
+    const changes = await treeChanges(wt.path, wt.baseSha, 'HEAD');
+    assert.deepEqual(changes, [
+      { path: 'src/a/.env', change: 'A', ignored: true },
+      { path: 'src/a/ok', change: 'A', link: '../b/c.txt' },
+      { path: 'src/a/passwd', change: 'A', link: '/etc/passwd' },
+      { path: 'src/a/x.ts', change: 'A' },
+    ]);
+    const audit = auditScope(changes, { writeAllow: ['src/**'], deny: [] });
+    assert.deepEqual(
+      audit.violations.map((v) => [v.path, v.reason]),
+      [
+        ['src/a/.env', 'ignored-file'],
+        ['src/a/passwd', 'link-outside'],
+      ],
+    );
   });
 });
 
@@ -239,6 +252,23 @@ describe('fastForwardOffer', () => {
     assert.equal(fs.readFileSync(path.join(repo, 'untracked-note.txt'), 'utf8'), 'mine\n');
     const done = await fastForwardOffer(repo, 'main', 'waves/feat/_integration');
     assert.deepEqual([done.possible, done.reason], [false, 'main is already at waves/feat/_integration']);
+  });
+
+  it("a local ignored file the integration branch adds (force-added by an agent) → refused, naming it; the file is untouched", async () => {
+    const repo = makeRepo({ 'README.md': 'r\n', '.gitignore': '*.env\n' });
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    const a = await newWorktree(repo, 'a');
+    agent(a.path, 'write src/a/.env SECRET=agent; git add -f src/a/.env; commit a');
+    await mergePackage(integ.worktree, 'waves/feat/a', 'Merge a');
+    writeFiles(repo, { 'src/a/.env': 'SECRET=mine\n' });
+    const before = head(repo);
+    const offer = await fastForwardOffer(repo, 'main', 'waves/feat/_integration');
+    assert.equal(offer.possible, false);
+    assert.match(offer.reason, /where the fast-forward would overwrite or delete a file of yours that git does not track: src\/a\/\.env \(ignored\); move it out of the way/);
+    assert.deepEqual(offer.inTheWay, [{ path: 'src/a/.env', ignored: true }]);
+    await assert.rejects(fastForward(repo, offer), /cannot fast-forward/);
+    assert.equal(head(repo), before);
+    assert.equal(fs.readFileSync(path.join(repo, 'src/a/.env'), 'utf8'), 'SECRET=mine\n');
   });
 
   it('uncommitted changes in the main worktree → refused with the files; nothing moves', async () => {

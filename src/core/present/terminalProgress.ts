@@ -4,10 +4,12 @@
  * one line per event for logs and pipes. Pure: no clock (callers pass `now`), no I/O.
  *
  * Every rendered line fits the given width in terminal columns: wide characters (CJK,
- * emoji) count two, combining marks none, and control characters in ids or details (an
- * agent's error text may hold escape sequences) are shown as `�`, so nothing an agent
- * prints can move the cursor. Text that does not fit is cut with `…`.
+ * emoji) count two, combining marks none, and control and bidi characters in ids or
+ * details (an agent's error text may hold escape sequences) are shown as visible escapes
+ * (`\x1b`, `\r`, `\u202e`: visibleText.ts), so nothing an agent prints can move the
+ * cursor or reorder a line. Text that does not fit is cut with `…`.
  */
+import { visibleText } from './visibleText';
 import type { PackageRunRecord, PackageStatus, RunEvent, RunState } from '../run/runState';
 
 // ---------------------------------------------------------------------------------------
@@ -282,7 +284,6 @@ function exitWords(code: number | null, signal: string | null | undefined): stri
 // Text that fits
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const ZERO_WIDTH = /^(?:\p{Mn}|\p{Me}|\p{Cf})+$/u;
 const EMOJI = /\p{Extended_Pictographic}/u;
 
@@ -313,9 +314,12 @@ function graphemeWidth(g: string): number {
   return 1;
 }
 
-/** Control characters (escape sequences, newlines, tabs) become `�`: nothing can move the cursor. */
+/**
+ * Control and bidi characters (escape sequences, newlines, tabs, overrides) become visible
+ * escapes (`visibleText`): nothing can move the cursor or reorder the line.
+ */
 export function sanitize(text: string): string {
-  return text.replace(CONTROL, '\ufffd');
+  return visibleText(text);
 }
 
 /** Terminal columns `text` takes (after `sanitize`). */

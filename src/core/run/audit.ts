@@ -4,17 +4,25 @@
  * A change is a violation when its path is covered by a `deny` pattern (deny wins) or by no
  * `write_allow` pattern. Every deletion is listed: inside the scope it is allowed but
  * reported (an agent's `git clean` or a stray `rm` must be seen before it merges); outside
- * it is a violation like any other change. Paths under `.waves/` (the engine's own files)
- * are ignored. Coverage is decided by `covers()` of `src/core/plan/glob.ts`, the one glob engine.
+ * it is a violation like any other change. Whatever the scope says, these are violations
+ * too (docs/security.md): a path under `.waves/` (the engine's own files: a package that
+ * commits one would overwrite the person's run state or approvals when merged), a symbolic
+ * link that points outside the repository or into `.git`, and a file the repository ignores
+ * that was added by force (merged, it would overwrite the person's ignored local file).
+ * Coverage is decided by `covers()` of `src/core/plan/glob.ts`, the one glob engine.
  */
 import { covers } from '../plan/glob.js';
-import type { ChangeKind } from './gitParse.js';
+import { linkLeavesRepository, type ChangeKind } from './gitParse.js';
 import type { FileChange } from './runState.js';
 
 export interface AuditChange {
   /** Repo-relative, `/`-separated. */
   path: string;
   change: FileChange;
+  /** The path is (now) a symbolic link with this target. */
+  link?: string;
+  /** The path is one the repository ignores (`.gitignore`, `info/exclude`): it was added with `git add -f`. */
+  ignored?: boolean;
 }
 
 export interface AuditScope {
@@ -23,7 +31,7 @@ export interface AuditScope {
 }
 
 export interface AuditViolation extends AuditChange {
-  reason: 'denied' | 'outside-write-scope';
+  reason: 'denied' | 'outside-write-scope' | 'engine-files' | 'link-outside' | 'ignored-file';
   /** The deny pattern that covers the path (reason `denied`). */
   pattern?: string;
   /** One line saying why, for the run state and the report. */
@@ -38,12 +46,10 @@ export interface AuditResult {
   violations: AuditViolation[];
   /** Every deletion, allowed (inside the scope) or not. */
   deletions: Array<{ path: string; allowed: boolean }>;
-  /** Paths left out because they are the engine's own (`.waves/`). */
-  ignored: string[];
 }
 
-/** Path prefixes never audited (the engine's files). */
-export const AUDIT_IGNORED_PREFIXES: readonly string[] = ['.waves/'];
+/** The engine's own folder: no package may change anything in it. */
+export const ENGINE_FOLDER = '.waves';
 
 /** git's change kinds → the run state's letters (`?` = untracked is set by the caller). */
 export function toFileChange(kind: ChangeKind): FileChange {
@@ -67,36 +73,39 @@ export function toFileChange(kind: ChangeKind): FileChange {
  */
 export function mergeChanges(...lists: ReadonlyArray<readonly AuditChange[]>): AuditChange[] {
   const byPath = new Map<string, AuditChange>();
-  for (const list of lists) for (const c of list) byPath.set(c.path, { path: c.path, change: c.change });
+  for (const list of lists) for (const c of list) byPath.set(c.path, { ...c });
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-export function isIgnoredPath(path: string): boolean {
-  return AUDIT_IGNORED_PREFIXES.some((p) => path === p.slice(0, -1) || path.startsWith(p));
+/** Whether `path` is the engine's folder or inside it (`.waves`, `.waves/…`). */
+export function isEngineFile(path: string): boolean {
+  return path === ENGINE_FOLDER || path.startsWith(`${ENGINE_FOLDER}/`);
 }
 
 /** Audits `changes` (duplicates merged, last wins) against `scope`. */
 export function auditScope(changes: readonly AuditChange[], scope: AuditScope): AuditResult {
   const merged = mergeChanges(changes);
-  const considered: AuditChange[] = [];
-  const ignored: string[] = [];
   const violations: AuditViolation[] = [];
   const deletions: Array<{ path: string; allowed: boolean }> = [];
   for (const c of merged) {
-    if (isIgnoredPath(c.path)) {
-      ignored.push(c.path);
-      continue;
-    }
-    considered.push(c);
     const v = violationOf(c, scope);
     if (v) violations.push(v);
     if (c.change === 'D') deletions.push({ path: c.path, allowed: v === null });
   }
-  return { ok: violations.length === 0, changes: considered, violations, deletions, ignored };
+  return { ok: violations.length === 0, changes: merged, violations, deletions };
 }
 
 function violationOf(c: AuditChange, scope: AuditScope): AuditViolation | null {
   const what = c.change === 'D' ? 'deleted' : c.change === '?' || c.change === 'A' ? 'created' : 'changed';
+  if (isEngineFile(c.path)) {
+    return { ...c, reason: 'engine-files', message: `${c.path} ${what}: ${ENGINE_FOLDER}/ is the engine's (run state, locks), no package may change it` };
+  }
+  if (c.change !== 'D' && c.link !== undefined && linkLeavesRepository(c.path, c.link)) {
+    return { ...c, reason: 'link-outside', message: `${c.path} ${what} as a symbolic link to ${c.link}, outside the repository` };
+  }
+  if (c.change !== 'D' && c.ignored) {
+    return { ...c, reason: 'ignored-file', message: `${c.path} ${what}, but the repository ignores it (added with git add -f: merged, it would overwrite your local ignored file)` };
+  }
   const deny = scope.deny.find((p) => covers(p, c.path));
   if (deny !== undefined) {
     return { ...c, reason: 'denied', pattern: deny, message: `${c.path} ${what}, but the scope denies it (deny: ${deny})` };

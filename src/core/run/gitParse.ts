@@ -232,3 +232,51 @@ export function parseMergeTree(text: string): MergeTreeResult {
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
 }
+
+// ---------------------------------------------------------------------------------------
+// git diff --raw --no-renames --no-abbrev -z
+
+export interface RawChange {
+  path: string;
+  change: ChangeKind;
+  /** The modes before and after (`000000` when absent), e.g. `100644`, `100755`, `120000` (a symbolic link), `160000` (a submodule). */
+  oldMode: string;
+  newMode: string;
+  /** The blob after (all zeros when deleted). */
+  newSha: string;
+}
+
+/** Parses `git diff --raw --no-renames --no-abbrev -z` (`:old new oldsha newsha S NUL path NUL`). */
+export function parseRawDiffZ(text: string): RawChange[] {
+  const parts = text.split('\0');
+  const out: RawChange[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const head = parts[i]!;
+    const m = /^:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) ([A-Z])\d*$/.exec(head);
+    if (!m) break;
+    out.push({ path: parts[i + 1]!, change: LETTERS[m[5]!] ?? 'unknown', oldMode: m[1]!, newMode: m[2]!, newSha: m[4]! });
+  }
+  return out;
+}
+
+/** Git's mode of a symbolic link. */
+export const SYMLINK_MODE = '120000';
+
+/**
+ * Whether a symbolic link at `linkPath` (repo-relative, `/`-separated) with `target` points
+ * outside the repository: an absolute target (`/…`, `C:\…`, `\\…`), or a relative one whose
+ * `..` steps climb above the repository's root.
+ */
+export function linkLeavesRepository(linkPath: string, target: string): boolean {
+  if (target === '' || /^([a-zA-Z]:)?[\\/]/.test(target) || target.startsWith('~')) return true;
+  const parts = linkPath.split('/').slice(0, -1);
+  for (const step of target.split(/[\\/]/)) {
+    if (step === '' || step === '.') continue;
+    if (step.toLowerCase() === '.git') return true;
+    if (step === '..') {
+      if (parts.length === 0) return true;
+      parts.pop();
+    } else parts.push(step);
+  }
+  return false;
+}

@@ -75,8 +75,8 @@ export function buildPrompt(input: PromptInput): string {
   const mode = pkg.worktree?.mode ?? 'isolated';
   line(
     mode === 'shared'
-      ? `Work in ${code(input.worktree)}: the repository's working tree, shared with other packages — touch nothing outside your scope.`
-      : `Work in ${code(input.worktree)}: your own git worktree. Commit your work there when you are done; the engine merges it.`,
+      ? `Work in ${code(input.worktree)}: the feature's shared git worktree (it keeps what earlier shared packages installed or built), on your own branch. Commit your work there when you are done; the engine merges it. Stay on your branch.`
+      : `Work in ${code(input.worktree)}: your own git worktree. Commit your work there when you are done; the engine merges it. Stay on your branch.`,
   );
   line(`Paths below are relative to that directory (the repository root is ${code(input.repoRoot)}).`);
   if (pkg.timeoutMinutes !== undefined) line(`Time limit: ${pkg.timeoutMinutes} minutes; after that you are stopped.`);

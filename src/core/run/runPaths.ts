@@ -25,6 +25,8 @@ export const HISTORY_FOLDER = '.waves/history';
  * called `integration` never shares its branch or worktree.
  */
 export const INTEGRATION_NAME = '_integration';
+/** The worktree the `worktree: {mode: shared}` packages of a feature share (one at a time). */
+export const SHARED_NAME = '_shared';
 
 // ---------------------------------------------------------------------------------------
 // Feature names
@@ -221,6 +223,11 @@ export function worktreePath(repo: string, featureId: string, packageId: string,
 /** The integration branch's worktree. */
 export function integrationPath(repo: string, featureId: string, folder?: string): string {
   return path.join(worktreesRoot(repo, featureId, folder), INTEGRATION_NAME);
+}
+
+/** The worktree shared by the feature's `mode: shared` packages (each on its own branch, one at a time). */
+export function sharedTreePath(repo: string, featureId: string, folder?: string): string {
+  return path.join(worktreesRoot(repo, featureId, folder), SHARED_NAME);
 }
 
 /** `waves/<feature>/<package>`. */

@@ -142,7 +142,7 @@ export interface PackageRunRecord {
   startToken: string | null;
   /** Set while the running agent waits for a person; cleared when it goes on or stops running. */
   needsInput: NeedsInput | null;
-  /** Absolute path of the worktree (or of the main tree for `mode: shared`). Kept across `reset`. */
+  /** Absolute path of the worktree (its own, or the feature's shared one for `mode: shared`). Kept across `reset`. */
   worktree: string | null;
   /** The branch the package works on. Kept across `reset`. */
   branch: string | null;
@@ -364,15 +364,20 @@ export type RunEvent =
   /** While running: the agent goes on after waiting. */
   | { type: 'inputResumed'; packageId: string }
   /** While verifying: the audit's list of changed files (replaces any earlier list). */
-  | { type: 'audited'; packageId: string; changedFiles: ChangedFile[] }
+  /** While verifying: the audit's list of changed files, and the commit that was audited (it alone is verified and merged). */
+  | { type: 'audited'; packageId: string; changedFiles: ChangedFile[]; headSha?: string }
   /** While verifying: one step's outcome. A step may be reported again (re-run); the last counts. */
   | { type: 'verificationResult'; packageId: string; step: string; ok: boolean; detail?: string }
   /** verifying → succeeded. Rejected while the last result of any step is not ok. */
   | { type: 'succeeded'; packageId: string }
   /** queued | running | verifying → failed. */
   | { type: 'failed'; packageId: string; reason: string }
-  /** running | verifying → scope-violation: files changed outside the write scope. */
-  | { type: 'scopeViolation'; packageId: string; paths: ScopeViolation[] }
+  /**
+   * running | verifying → scope-violation: files changed outside the write scope, or another
+   * breach of the package's bounds (`reason` says which: it left its branch, it changed the
+   * repository's git set-up or the person's checkout; `paths` may then be empty).
+   */
+  | { type: 'scopeViolation'; packageId: string; paths: ScopeViolation[]; reason?: string }
   /** Any non-terminal status → cancelled. */
   | { type: 'cancelled'; packageId: string; reason?: string }
   /** queued | running | verifying → interrupted: found dead without an exit record. */
@@ -552,10 +557,15 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   audited: {
     annotates: ['verifying'],
     check: (event) =>
-      isFileList(event.changedFiles, 0) ? undefined : invalid('changedFiles must list {path, change} with change one of A M D R ?'),
+      !isOptionalText(event.headSha)
+        ? invalid('headSha must be a non-empty string when given')
+        : isFileList(event.changedFiles, 0)
+          ? undefined
+          : invalid('changedFiles must list {path, change} with change one of A M D R ?'),
     apply: (record, event) => ({
       ...record,
       changedFiles: event.changedFiles.map(({ path, change }) => ({ path, change })),
+      ...(isText(event.headSha) ? { headSha: event.headSha } : {}),
     }),
   },
   verificationResult: {
@@ -589,11 +599,15 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   scopeViolation: {
     to: () => 'scope-violation',
     check: (event) =>
-      isFileList(event.paths, 1) ? undefined : invalid('paths must list at least one {path, change} with change one of A M D R ?'),
+      !isOptionalText(event.reason)
+        ? invalid('reason must be a non-empty string when given')
+        : isFileList(event.paths, event.reason ? 0 : 1)
+          ? undefined
+          : invalid('paths must list at least one {path, change} with change one of A M D R ?'),
     apply: (record, event) => ({
       ...record,
       scopeViolations: event.paths.map(({ path, change }) => ({ path, change })),
-      lastError: describeViolations(event.paths),
+      lastError: event.reason ?? describeViolations(event.paths),
     }),
   },
   cancelled: { to: () => 'cancelled', check: checkOptionalReason, apply: withLastError },

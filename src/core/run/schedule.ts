@@ -287,11 +287,17 @@ export function schedPackagesFromAnalysis(analysis: PlanAnalysis, options: Sched
       criticalLength: remaining[i]!,
       priority: p.priority ?? defaults.priority ?? DEFAULT_PRIORITY,
       lockFiles: [...new Set(p.locks.files.map((f) => f.value))],
-      lockKeys: [...new Set(p.locks.keys.map((k) => canonicalLockKey(k.value)))],
+      // Shared packages share one tree: one at a time (a key of their own, never one a plan can write: no namespace has `worktree`).
+      lockKeys: [...new Set([...p.locks.keys.map((k) => canonicalLockKey(k.value)), ...(p.worktree?.mode === 'shared' ? [sharedTreeKey(plan.feature?.id ?? '')] : [])])],
       retryBudget: p.retryBudget ?? defaults.retryBudget ?? DEFAULT_RETRY_BUDGET,
       lockTtlMs: ttlMinutes * 60_000,
     };
   });
+}
+
+/** The lock key that keeps a feature's `mode: shared` packages to one at a time (they share one worktree). */
+export function sharedTreeKey(featureId: string): string {
+  return `worktree:shared/${featureId}`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -62,8 +62,8 @@ describe('text that fits', () => {
     assert.equal(truncate('ab', 1), '…');
   });
 
-  it('shows control characters as � so escape sequences never reach the terminal', () => {
-    assert.equal(sanitize('a\x1b[2Jb\nc\td\x9b'), 'a\ufffd[2Jb\ufffdc\ufffdd\ufffd');
+  it('shows control characters as visible escapes so escape sequences never reach the terminal', () => {
+    assert.equal(sanitize('a\x1b[2Jb\nc\td\x9b\u202e'), 'a\\x1b[2Jb\\nc\\td\\x9b\\u202e');
     assert.ok(!truncate('\x1b[1Aup', 10).includes('\x1b'));
   });
 
@@ -374,7 +374,7 @@ describe('one line per event', () => {
     assert.equal(renderLine({ type: 'succeeded', packageId: 'a', at: 'garbage' }, now), '08:00:00 a succeeded');
     assert.equal(
       renderLine({ type: 'failed', packageId: 'a', reason: 'x\x1b[2Jy\nz', at: 'x' }, now),
-      '08:00:00 a failed: x\ufffd[2Jy\ufffdz',
+      '08:00:00 a failed: x\\x1b[2Jy\\nz',
     );
   });
 });

@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { auditScope, isIgnoredPath, mergeChanges, toFileChange, type AuditChange } from '../../../src/core/run/audit.js';
+import { auditScope, isEngineFile, mergeChanges, toFileChange, type AuditChange } from '../../../src/core/run/audit.js';
 import type { FileChange } from '../../../src/core/run/runState.js';
 
 const scope = { writeAllow: ['src/api/**', 'docs/api.md'], deny: ['src/api/secrets/**'] };
@@ -63,29 +63,59 @@ describe('auditScope', () => {
     );
     assert.match(r.violations[0]!.message, /README\.md deleted outside/);
   });
-  it('paths under .waves/ are ignored, not audited', () => {
+  it('a path under .waves/ is a violation whatever the scope says (the engine\'s files)', () => {
     const r = auditScope(
       [
         { path: '.waves/runs/f.json', change: 'M' },
         { path: '.waves', change: 'A' },
         { path: '.wavesx/a', change: 'A' },
+        { path: 'a/.waves/x', change: 'A' },
       ],
-      scope,
+      { writeAllow: ['**'], deny: [] },
     );
-    assert.deepEqual(r.ignored, ['.waves', '.waves/runs/f.json']);
     assert.deepEqual(
-      r.violations.map((v) => v.path),
-      ['.wavesx/a'],
+      r.violations.map((v) => [v.path, v.reason]),
+      [
+        ['.waves', 'engine-files'],
+        ['.waves/runs/f.json', 'engine-files'],
+      ],
     );
-    assert.equal(isIgnoredPath('.waves/x'), true);
-    assert.equal(isIgnoredPath('a/.waves/x'), false);
+    assert.match(r.violations[1]!.message, /\.waves\/ is the engine's/);
+    assert.equal(isEngineFile('.waves/x'), true);
+    assert.equal(isEngineFile('.waves'), true);
+    assert.equal(isEngineFile('a/.waves/x'), false);
+    assert.equal(isEngineFile('.wavesx'), false);
+  });
+  it('a symbolic link out of the repository or into .git, and a force-added ignored file, are violations inside the scope', () => {
+    const r = auditScope(
+      [
+        { path: 'src/a/passwd', change: 'A', link: '/etc/passwd' },
+        { path: 'src/a/up', change: 'A', link: '../../../outside' },
+        { path: 'src/a/git', change: 'M', link: '../../.git/hooks' },
+        { path: 'src/a/fine', change: 'A', link: '../b/c.ts' },
+        { path: 'src/a/.env', change: 'A', ignored: true },
+        { path: 'src/a/gone', change: 'D', link: '/etc/passwd' },
+      ],
+      { writeAllow: ['src/**'], deny: [] },
+    );
+    assert.deepEqual(
+      r.violations.map((v) => [v.path, v.reason]),
+      [
+        ['src/a/.env', 'ignored-file'],
+        ['src/a/git', 'link-outside'],
+        ['src/a/passwd', 'link-outside'],
+        ['src/a/up', 'link-outside'],
+      ],
+    );
+    assert.match(r.violations[0]!.message, /ignores it/);
+    assert.match(r.violations[2]!.message, /symbolic link to \/etc\/passwd, outside the repository/);
   });
   it('an empty write scope allows nothing and says so', () => {
     const r = auditScope([{ path: 'a.txt', change: 'A' }], { writeAllow: [], deny: [] });
     assert.match(r.violations[0]!.message, /the package may write no file/);
   });
   it('no change → ok with nothing listed', () => {
-    assert.deepEqual(auditScope([], scope), { ok: true, changes: [], violations: [], deletions: [], ignored: [] });
+    assert.deepEqual(auditScope([], scope), { ok: true, changes: [], violations: [], deletions: [] });
   });
 });
 

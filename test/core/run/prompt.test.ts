@@ -74,7 +74,7 @@ describe('buildPrompt', () => {
     assert.match(task, /Implement GET\/PUT \/v1\/profile against the contract\./);
     assert.match(task, /Work in `\/home\/dev\/acme\.worktrees\/user-profiles\/wp-api`: your own git worktree/);
     assert.match(task, /Time limit: 90 minutes/);
-    assert.match(section(buildPrompt(input('wp-integration')), 'Task'), /shared with other packages/);
+    assert.match(section(buildPrompt(input('wp-integration')), 'Task'), /the feature's shared git worktree .*on your own branch/);
   });
 
   it('upstream: contract files and each dependency\'s result record and changed files as paths', () => {

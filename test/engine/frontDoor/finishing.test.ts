@@ -10,22 +10,35 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { RunState } from '../../../src/core/run/runState';
 import { cleanUpWorktrees, fastForwardTo, finishOffer } from '../../../src/engine';
-import { git } from '../helpers';
+import { git, writeFiles } from '../helpers';
 import { isolateGit, planRepo, writeLease, writeRunState } from './fixtures';
 
 before(isolateGit);
 
 const BRANCH = 'waves/fin/_integration';
 
-/** A repository whose integration branch is one commit ahead of main, and the run state naming it. */
-function finishedRun(): { repo: string; state: RunState; tip: string } {
-  const { repo } = planRepo('fin', [{ id: 'a' }, { id: 'b' }]);
-  const base = git(repo, 'rev-parse', 'HEAD').trim();
-  const worktree = path.join(path.dirname(repo), 'integration');
-  git(repo, 'worktree', 'add', '-q', '-b', BRANCH, worktree, 'main');
+/** The default merge of a finished run: `a/x.txt`. */
+function mergeA(worktree: string): void {
   fs.mkdirSync(path.join(worktree, 'a'));
   fs.writeFileSync(path.join(worktree, 'a', 'x.txt'), 'x\n');
   git(worktree, 'add', '-A');
+}
+
+/**
+ * A repository whose integration branch is one commit ahead of main (`change` staged in the
+ * integration worktree; main's own files committed first), and the run state naming it.
+ */
+function finishedRun(change: (worktree: string) => void = mergeA, mainFiles: Record<string, string> = {}): { repo: string; state: RunState; tip: string } {
+  const { repo } = planRepo('fin', [{ id: 'a' }, { id: 'b' }]);
+  if (Object.keys(mainFiles).length > 0) {
+    writeFiles(repo, mainFiles);
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'main\'s files');
+  }
+  const base = git(repo, 'rev-parse', 'HEAD').trim();
+  const worktree = path.join(path.dirname(repo), 'integration');
+  git(repo, 'worktree', 'add', '-q', '-b', BRANCH, worktree, 'main');
+  change(worktree);
   git(worktree, 'commit', '-q', '-m', 'merge a');
   const tip = git(repo, 'rev-parse', BRANCH).trim();
   const state = writeRunState(repo, 'fin', ['a', 'b'], (s) => {
@@ -98,6 +111,96 @@ describe('finishOffer', () => {
     git(repo, 'worktree', 'remove', '--force', state.integration!.worktree);
     git(repo, 'branch', '-D', BRANCH);
     assert.deepEqual(await finishOffer(repo, state), { kind: 'nothing', why: `the integration branch ${BRANCH} does not exist any more` });
+  });
+});
+
+describe("finish and the person's files that git does not track", () => {
+  /** Bytes a person could hold in an ignored file: text and a few raw ones. */
+  const MINE = Buffer.from('API_KEY=mine\n\u0000\u00ff', 'latin1');
+  const read = (file: string) => fs.readFileSync(file);
+  /** The integration branch adds `src/a/.env`, ignored by main's `.gitignore` (an agent's `git add -f`). */
+  const addsEnv = (worktree: string) => {
+    writeFiles(worktree, { 'src/a/.env': 'API_KEY=agent\n', 'src/a/ok.ts': 'export {};\n' });
+    git(worktree, 'add', '-f', '-A');
+  };
+
+  it('an ignored file of the person\'s that the integration branch adds: no fast-forward, the file named, kept byte for byte', async () => {
+    const { repo, state, tip } = finishedRun(addsEnv, { '.gitignore': '.env\n' });
+    const env = path.join(repo, 'src', 'a', '.env');
+    fs.mkdirSync(path.dirname(env), { recursive: true });
+    fs.writeFileSync(env, MINE);
+    const before = git(repo, 'rev-parse', 'main').trim();
+    const f = await finishOffer(repo, state);
+    assert.ok(f.kind === 'offer');
+    assert.equal(f.offer, null);
+    assert.deepEqual(f.inTheWay, [{ path: 'src/a/.env', ignored: true }]);
+    assert.equal(
+      f.blocked,
+      `main is checked out in ${repo}, where the fast-forward would overwrite or delete a file of yours that git does not track: src/a/.env (ignored); move it out of the way (${BRANCH} has the incoming version), then finish again`,
+    );
+    assert.equal(git(repo, 'rev-parse', 'main').trim(), before, 'main untouched');
+    assert.deepEqual(read(env), MINE, 'the file is byte-identical');
+
+    // Moved out of the way: the fast-forward is offered and done; the person's copy is where they put it.
+    fs.renameSync(env, `${env}.mine`);
+    const g = await finishOffer(repo, state);
+    assert.ok(g.kind === 'offer' && g.offer?.possible === true, g.kind === 'offer' ? (g.blocked ?? '') : '');
+    assert.deepEqual(await fastForwardTo(repo, 'fin', g.offer), { ok: true, to: tip });
+    assert.equal(fs.readFileSync(env, 'utf8'), 'API_KEY=agent\n');
+    assert.deepEqual(read(`${env}.mine`), MINE);
+  });
+
+  it('a file that appears between the offer and the yes: the fast-forward is refused at the yes, nothing changed', async () => {
+    const { repo, state } = finishedRun(addsEnv, { '.gitignore': '.env\n' });
+    const f = await finishOffer(repo, state);
+    assert.ok(f.kind === 'offer' && f.offer?.possible === true);
+    const env = path.join(repo, 'src', 'a', '.env');
+    fs.mkdirSync(path.dirname(env), { recursive: true });
+    fs.writeFileSync(env, MINE);
+    const before = git(repo, 'rev-parse', 'main').trim();
+    const done = await fastForwardTo(repo, 'fin', f.offer);
+    assert.equal(done.ok, false);
+    assert.match(!done.ok ? done.why : '', /^no fast-forward \(nothing was changed\): main is checked out in .*: src\/a\/\.env \(ignored\); move it out of the way/);
+    assert.equal(git(repo, 'rev-parse', 'main').trim(), before);
+    assert.deepEqual(read(env), MINE);
+  });
+
+  it("a folder that becomes a file would take the person's ignored files in it; a file where a folder must go: both named, nothing moves", async () => {
+    const { repo, state } = finishedRun(
+      (worktree) => {
+        git(worktree, 'rm', '-q', '-r', 'logs');
+        writeFiles(worktree, { logs: 'now a file\n', 'notes/todo.md': 'todo\n' });
+        git(worktree, 'add', '-A');
+      },
+      { '.gitignore': '*.log\n', 'logs/README.md': 'logs go here\n' },
+    );
+    writeFiles(repo, { 'logs/today.log': 'my log\n', notes: 'a file of mine\n' });
+    const f = await finishOffer(repo, state);
+    assert.ok(f.kind === 'offer' && f.offer === null);
+    assert.deepEqual(f.inTheWay, [
+      { path: 'logs/today.log', ignored: true },
+      { path: 'notes', ignored: false },
+    ]);
+    assert.match(f.blocked ?? '', /would overwrite or delete 2 files of yours that git does not track: logs\/today\.log \(ignored\), notes; move them out of the way/);
+    assert.equal(fs.readFileSync(path.join(repo, 'logs', 'today.log'), 'utf8'), 'my log\n');
+    assert.equal(fs.readFileSync(path.join(repo, 'notes'), 'utf8'), 'a file of mine\n');
+  });
+
+  it('a name with control characters is shown escaped', async () => {
+    const name = 'evil\u001b[2Kname.env';
+    const { repo, state } = finishedRun(
+      (worktree) => {
+        writeFiles(worktree, { [name]: 'x\n' });
+        git(worktree, 'add', '-f', '-A');
+      },
+      { '.gitignore': '*.env\n' },
+    );
+    writeFiles(repo, { [name]: 'mine\n' });
+    const f = await finishOffer(repo, state);
+    assert.ok(f.kind === 'offer' && f.offer === null);
+    assert.deepEqual(f.inTheWay, [{ path: name, ignored: true }]);
+    assert.ok(!f.blocked!.includes('\u001b'), 'no raw escape character');
+    assert.match(f.blocked!, /evil\\x1b\[2Kname\.env \(ignored\)/);
   });
 });
 

@@ -1,0 +1,280 @@
+/**
+ * The engine against agents that do not follow their prompt (issue #15, docs/security.md):
+ * real git repositories, the real runner, the scripted test agent as a real process taught
+ * each trick — leaving its branch (another branch, a detached HEAD, a stash), committing the
+ * engine's `.waves/`, planting a hook or a filter, committing a symbolic link out of the
+ * repository or a force-added ignored file, writing into the person's checkout or moving the
+ * person's branch — and shared mode. Each ends with nothing unaudited merged, nothing planted
+ * run by the engine, and the person's branch and files untouched.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { integrationBranch, sharedTreePath } from '../../src/core/run/runPaths';
+import type { RunOutcome } from '../../src/engine/engine';
+import { engineFor as sharedEngineFor, isolateGit, planYaml, treeFiles, type TestPackage } from './engineFixtures';
+import { buildRunner, git, makeRepo, tempDir } from './helpers';
+
+let runnerScript = '';
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+});
+
+/**
+ * A repository on `main` holding the plan; `@REPO@` and `@OUT@` in the agents' instructions
+ * become the repository's path and a folder outside it (for markers).
+ */
+function repoFor(featureId: string, packages: TestPackage[], files: Record<string, string> = {}): { repo: string; planFile: string; out: string } {
+  const out = tempDir('waves-outside-');
+  const repo = makeRepo({ 'README.md': '# test\n', ...files });
+  const text = planYaml(featureId, packages).replaceAll('@REPO@', repo).replaceAll('@OUT@', out);
+  fs.writeFileSync(path.join(repo, 'work-packages.yaml'), text);
+  git(repo, 'add', 'work-packages.yaml');
+  git(repo, 'commit', '-q', '-m', 'the plan');
+  return { repo, planFile: path.join(repo, 'work-packages.yaml'), out };
+}
+
+/** The person's side: branch, HEAD, the status and the content of every file of the checkout. */
+function personSide(repo: string): { branch: string; head: string; status: string; files: Record<string, string> } {
+  const files: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === '.git' || e.name === '.waves') continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else files[path.relative(repo, p)] = fs.readFileSync(p, 'utf8');
+    }
+  };
+  walk(repo);
+  return {
+    branch: git(repo, 'symbolic-ref', '--short', 'HEAD').trim(),
+    head: git(repo, 'rev-parse', 'HEAD').trim(),
+    status: git(repo, 'status', '--porcelain', '--untracked-files=all'),
+    files,
+  };
+}
+
+async function run(planFile: string): Promise<RunOutcome> {
+  const { engine } = await sharedEngineFor(planFile, runnerScript);
+  try {
+    return await engine.run();
+  } finally {
+    engine.dispose();
+  }
+}
+
+const record = (outcome: RunOutcome, id: string) => outcome.state.packages[id]!;
+
+describe('an agent that leaves its branch', () => {
+  for (const [name, trick] of [
+    ['checks out another branch', 'git checkout -q -b elsewhere'],
+    ['detaches HEAD', 'git checkout -q --detach'],
+    ['is in the middle of a rebase', 'git-try rebase -q --exec false HEAD~1'],
+  ] as const) {
+    test(`${name} after committing a denied file: nothing of it merges`, async () => {
+      const { repo, planFile } = repoFor('left-branch', [
+        { id: 'a', deny: ['a/secret.txt'], agent: ['write a/ok.txt', 'write a/secret.txt denied', 'commit', trick] },
+      ]);
+      const person = personSide(repo);
+      const outcome = await run(planFile);
+      const a = record(outcome, 'a');
+      assert.equal(a.status, 'scope-violation', a.lastError ?? '');
+      assert.match(a.lastError ?? '', /left its branch waves\/left-branch\/a: its tree is (on elsewhere|detached at [0-9a-f]{12}|in the middle of a rebase)/);
+      assert.deepEqual(treeFiles(repo, integrationBranch('left-branch')), ['README.md', 'work-packages.yaml'], 'nothing merged');
+      assert.deepEqual(personSide(repo), person, "the person's branch and files are untouched");
+    });
+  }
+
+  test('a stash takes its uncommitted out-of-scope file away: only the committed in-scope work merges', async () => {
+    const { repo, planFile } = repoFor('stash', [{ id: 'a', agent: ['write a/ok.txt', 'commit', 'write README.md changed', 'git stash -q'] }]);
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'succeeded', record(outcome, 'a').lastError ?? '');
+    assert.deepEqual(treeFiles(repo, integrationBranch('stash')), ['README.md', 'a/ok.txt', 'work-packages.yaml']);
+    assert.equal(git(repo, 'show', `${integrationBranch('stash')}:README.md`), '# test\n');
+  });
+
+  test('a branch ref moved after the audit is not what merges: the audited commit is (merged by its id)', async () => {
+    // The agent leaves a detached process that moves its branch to a commit with a denied file after it exited.
+    const { repo, planFile } = repoFor('moved-ref', [
+      {
+        id: 'a',
+        deny: ['a/secret.txt'],
+        agent: ['write a/ok.txt', 'commit', 'git checkout -q -b trap', 'write a/secret.txt denied', 'commit', 'git checkout -q waves/moved-ref/a'],
+      },
+    ]);
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'succeeded', record(outcome, 'a').lastError ?? '');
+    // The trap branch exists with the denied file, but only the package's own commit was merged.
+    assert.ok(treeFiles(repo, 'trap').includes('a/secret.txt'));
+    assert.deepEqual(treeFiles(repo, integrationBranch('moved-ref')), ['README.md', 'a/ok.txt', 'work-packages.yaml']);
+    assert.equal(record(outcome, 'a').headSha, git(repo, 'rev-parse', 'waves/moved-ref/a').trim(), 'the audited commit is recorded');
+  });
+
+  test("a history that brings another branch's commits is audited as what the merge would bring", async () => {
+    const { repo, planFile } = repoFor('foreign-history', [{ id: 'a', agent: ['write a/ok.txt', 'commit', 'git merge -q --no-edit side'] }]);
+    git(repo, 'checkout', '-q', '-b', 'side');
+    fs.writeFileSync(path.join(repo, 'side.txt'), 'from another branch\n');
+    git(repo, 'add', 'side.txt');
+    git(repo, 'commit', '-q', '-m', 'side');
+    git(repo, 'checkout', '-q', 'main');
+    const outcome = await run(planFile);
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation');
+    assert.deepEqual(a.scopeViolations, [{ path: 'side.txt', change: 'A' }]);
+    assert.deepEqual(treeFiles(repo, integrationBranch('foreign-history')), ['README.md', 'work-packages.yaml']);
+  });
+});
+
+describe("the engine's files, links and ignored files", () => {
+  test('a committed .waves/ file (then deleted from the tree) is a violation and never merges', async () => {
+    const { repo, planFile } = repoFor('waves-files', [
+      { id: 'a', write: ['**'], agent: ['write a/ok.txt', 'write .waves/approvals.json {"planted":true}', 'git add -f .waves/approvals.json', 'commit', 'delete .waves/approvals.json'] },
+    ]);
+    const outcome = await run(planFile);
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation', a.lastError ?? '');
+    assert.deepEqual(a.scopeViolations, [{ path: '.waves/approvals.json', change: 'A' }]);
+    assert.ok(!treeFiles(repo, integrationBranch('waves-files')).includes('.waves/approvals.json'));
+  });
+
+  test('a committed symbolic link out of the repository is a violation inside the scope', async () => {
+    const { repo, planFile } = repoFor('links', [{ id: 'a', agent: ['write a/ok.txt', 'symlink a/passwd /etc/passwd', 'commit'] }]);
+    const outcome = await run(planFile);
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation');
+    assert.deepEqual(a.scopeViolations, [{ path: 'a/passwd', change: 'A' }]);
+    assert.deepEqual(treeFiles(repo, integrationBranch('links')), ['README.md', 'work-packages.yaml']);
+  });
+
+  test('a force-added ignored file is a violation (merged, it would overwrite the person\'s local one)', async () => {
+    const { repo, planFile } = repoFor('ignored', [{ id: 'a', agent: ['write a/ok.txt', 'write a/.env SECRET=agent', 'git add -f a/.env', 'commit'] }], { '.gitignore': '*.env\n' });
+    fs.mkdirSync(path.join(repo, 'a'));
+    fs.writeFileSync(path.join(repo, 'a', '.env'), 'SECRET=mine\n');
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'scope-violation');
+    assert.deepEqual(record(outcome, 'a').scopeViolations, [{ path: 'a/.env', change: 'A' }]);
+    assert.equal(fs.readFileSync(path.join(repo, 'a', '.env'), 'utf8'), 'SECRET=mine\n');
+  });
+});
+
+describe('hooks and git configuration', () => {
+  test("the engine's own git runs no hook, not even one that was there before the run", async () => {
+    const { repo, planFile, out } = repoFor('hooks-before', [{ id: 'a', agent: ['write a/ok.txt'] }, { id: 'b', deps: ['a'], agent: ['write b/ok.txt'] }]);
+    const hooks = path.join(repo, '.git', 'hooks');
+    for (const name of ['post-merge', 'post-checkout', 'pre-commit', 'post-commit', 'reference-transaction']) {
+      fs.writeFileSync(path.join(hooks, name), `#!/bin/sh\necho ${name} >> ${path.join(out, 'ran.txt')}\n`, { mode: 0o755 });
+    }
+    const outcome = await run(planFile);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.deepEqual(treeFiles(repo, integrationBranch('hooks-before')), ['README.md', 'a/ok.txt', 'b/ok.txt', 'work-packages.yaml']);
+    assert.equal(fs.existsSync(path.join(out, 'ran.txt')), false, fs.existsSync(path.join(out, 'ran.txt')) ? fs.readFileSync(path.join(out, 'ran.txt'), 'utf8') : '');
+  });
+
+  test('a hook planted by an agent is a breach: nothing more merges and the hook never runs', async () => {
+    const { repo, planFile, out } = repoFor('hook-planted', [
+      { id: 'a', agent: ['write a/ok.txt', 'hook post-merge #!/bin/sh\\necho planted >> @OUT@/ran.txt'] },
+      { id: 'b', deps: ['a'], agent: ['write b/ok.txt'] },
+    ]);
+    const outcome = await run(planFile);
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation');
+    assert.match(a.lastError ?? '', /git set-up changed while it ran \(\.git\/hooks\/post-merge added\)/);
+    assert.equal(record(outcome, 'b').status, 'blocked');
+    assert.deepEqual(treeFiles(repo, integrationBranch('hook-planted')), ['README.md', 'work-packages.yaml']);
+    assert.equal(fs.existsSync(path.join(out, 'ran.txt')), false);
+  });
+
+  test('a filter planted by an agent (config + attributes) is a breach and never runs in the engine\'s git', async () => {
+    const { repo, planFile, out } = repoFor('filter-planted', [
+      {
+        id: 'a',
+        agent: ['write a/ok.txt', 'git-file info/attributes * filter=evil', 'git config filter.evil.smudge touch\\t@OUT@/smudged', 'git config filter.evil.clean touch\\t@OUT@/cleaned'],
+      },
+      // b runs beside a and exits after it: the engine's git works in b's tree with the filter configured.
+      { id: 'b', agent: ['sleep 1500', 'write b/ok.txt'] },
+    ]);
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'scope-violation');
+    assert.match(record(outcome, 'a').lastError ?? '', /\.git\/config (added|changed).*\.git\/info\/attributes added/);
+    assert.equal(record(outcome, 'b').status, 'scope-violation', 'every exit after the change is held');
+    assert.equal(fs.existsSync(path.join(out, 'smudged')), false);
+    assert.equal(fs.existsSync(path.join(out, 'cleaned')), false);
+    assert.deepEqual(treeFiles(repo, integrationBranch('filter-planted')), ['README.md', 'work-packages.yaml']);
+  });
+});
+
+describe("the person's checkout and branch", () => {
+  test('an agent that writes into the person\'s checkout is a breach, and it is named', async () => {
+    const { repo, planFile } = repoFor('outside-write', [{ id: 'a', agent: ['write a/ok.txt', 'write @REPO@/notes.txt written by the agent'] }]);
+    const outcome = await run(planFile);
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation');
+    assert.match(a.lastError ?? '', /your checkout .* changed while it ran \(notes\.txt\)/);
+    assert.deepEqual(treeFiles(repo, integrationBranch('outside-write')), ['README.md', 'work-packages.yaml']);
+  });
+
+  test("an agent that moves the person's branch through the shared refs is a breach", async () => {
+    const { planFile } = repoFor('moves-main', [{ id: 'a', agent: ['write a/ok.txt', 'commit', 'git update-ref refs/heads/main HEAD'] }]);
+    const outcome = await run(planFile);
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation');
+    assert.match(a.lastError ?? '', /your checkout .* changed while it ran \(HEAD: refs\/heads\/main [0-9a-f]{40} → refs\/heads\/main [0-9a-f]{40}[,)]/);
+  });
+});
+
+describe('shared mode', () => {
+  test("shared packages work in one shared worktree from the integration tip, one at a time, audited and merged like isolated ones; the person's branch and dirty files stay untouched", async () => {
+    const { repo, planFile } = repoFor('shared', [
+      { id: 'a', mode: 'shared', agent: ['write a/one.txt', 'commit'] },
+      // b builds on a: its tree must hold a's merged work.
+      { id: 'b', mode: 'shared', deps: ['a'], agent: ['write b/saw-a.txt', 'append b/saw-a.txt \\n', 'print checking', 'write b/two.txt'] },
+      { id: 'c', mode: 'shared', agent: ['write c/three.txt', 'write README.md not mine', 'commit'] },
+      { id: 'd', mode: 'shared', agent: ['write d/four.txt'] },
+    ]);
+    // The person's own uncommitted edit: never blamed on an agent, never swept into its commit.
+    fs.writeFileSync(path.join(repo, 'README.md'), '# test\nmy own edit\n');
+    const person = personSide(repo);
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'succeeded', record(outcome, 'a').lastError ?? '');
+    assert.equal(record(outcome, 'b').status, 'succeeded', record(outcome, 'b').lastError ?? '');
+    assert.equal(record(outcome, 'd').status, 'succeeded', record(outcome, 'd').lastError ?? '');
+    const c = record(outcome, 'c');
+    assert.equal(c.status, 'scope-violation', 'a shared package is audited by its commits');
+    assert.deepEqual(c.scopeViolations, [{ path: 'README.md', change: 'M' }]);
+    const shared = sharedTreePath(repo, 'shared');
+    for (const id of ['a', 'b', 'c', 'd']) assert.equal(record(outcome, id).worktree, shared);
+    assert.deepEqual(treeFiles(repo, integrationBranch('shared')), ['README.md', 'a/one.txt', 'b/saw-a.txt', 'b/two.txt', 'd/four.txt', 'work-packages.yaml']);
+    assert.equal(git(repo, 'show', `${integrationBranch('shared')}:README.md`), '# test\n');
+    // b's tree started from the integration tip that held a's merge.
+    assert.ok(git(repo, 'ls-tree', '-r', '--name-only', record(outcome, 'b').baseSha!).includes('a/one.txt'));
+    // One at a time: no two shared attempts overlap.
+    const spans = ['a', 'b', 'c', 'd']
+      .map((id) => record(outcome, id))
+      .map((r) => [Date.parse(r.startedAt!), Date.parse(r.endedAt!)] as const)
+      .sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1], `shared attempts overlap: ${JSON.stringify(spans)}`);
+    assert.deepEqual(personSide(repo), person, "the person's branch, HEAD and files (their own edit included) are untouched");
+  });
+});
+
+describe("the engine's folder", () => {
+  test('a tracked .waves/ does not break a run, and its files are never committed by the engine', async () => {
+    const { repo, planFile } = repoFor('tracked-waves', [{ id: 'a', agent: ['write a/ok.txt'] }], { '.waves/keep.txt': 'tracked\n' });
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'succeeded', record(outcome, 'a').lastError ?? '');
+    assert.deepEqual(treeFiles(repo, integrationBranch('tracked-waves')), ['.waves/keep.txt', 'README.md', 'a/ok.txt', 'work-packages.yaml']);
+    assert.equal(git(repo, 'show', `${integrationBranch('tracked-waves')}:.waves/keep.txt`), 'tracked\n');
+  });
+
+  test('a committed .waves symbolic link to a folder outside: the run is refused and nothing is written there', async () => {
+    const { repo, planFile, out } = repoFor('linked-waves', [{ id: 'a', agent: ['write a/ok.txt'] }]);
+    fs.symlinkSync(out, path.join(repo, '.waves'));
+    git(repo, 'add', '.waves');
+    git(repo, 'commit', '-q', '-m', 'a link');
+    await assert.rejects(run(planFile), /\.waves is a symbolic link .*remove the link/);
+    assert.deepEqual(fs.readdirSync(out), []);
+  });
+});
