@@ -48,6 +48,7 @@ import {
   RunEngine,
   VerificationNotApprovedError,
   approveShown,
+  personalApprovals,
   askDriverToCancel,
   driverOf,
   fastForwardTo,
@@ -504,6 +505,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   try {
     engine = await RunEngine.prepare({
       planFile: file,
+      // The text whose commands were shown and approved above: the file is not read again.
+      planText: loaded,
       agent,
       maxParallel,
       mode,
@@ -733,6 +736,6 @@ export async function approveCommand(argv: readonly string[], io: Io): Promise<n
     io.err(`waves: not approved: ${file} changed since the list above was read; run \`waves approve ${file}\` again to see it now\n`);
     return 1;
   }
-  io.out(`approved: \`waves run ${file}\` will run them (a changed list asks again)\n`);
+  io.out(`approved: \`waves run ${file}\` will run them (a changed list asks again); your approval is kept in ${personalApprovals()}, not in the repository\n`);
   return 0;
 }

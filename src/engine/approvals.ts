@@ -1,14 +1,14 @@
 /**
  * The person's approval of a plan's verification commands, for both front ends: which
- * commands a run would run with the person's shell, whether they are approved
- * (`.waves/approvals.json` through verify.ts), and approving them — only the EXACT list the
- * person was shown, refused when the plan on disk now says something else. A front end never
- * hands the engine `verification: 'approved'` (which approves whatever the engine reads):
- * the approval is recorded here first, and the engine is told to refuse (a start) or skip
- * (an adoption) any list that is not approved when it reads the plan itself.
+ * commands a run would run with the person's shell, whether they are approved (the person's
+ * own approvals on this machine, `~/.config/wave-orchestrator/approvals/` through verify.ts —
+ * never a file of the repository, which could ship one), and approving them — only the EXACT
+ * list the person was shown, refused when the plan on disk now says something else. A front
+ * end never hands the engine `verification: 'approved'` (which approves whatever the engine
+ * reads): the approval is recorded here first, and the front end gives the engine the very
+ * text it showed (`planText`), so the run holds the list that was approved.
  */
 import type { PlanAnalysis } from '../core/plan/analyze';
-import { approvalsFile } from '../core/run/runPaths';
 import type { VerificationPolicy } from './types';
 import { loadPlan, type PlanSource } from './planSource';
 import { approve, isApproved } from './verify';
@@ -39,9 +39,13 @@ export interface Verification {
  */
 export function verificationSteps(analysis: PlanAnalysis, only?: readonly string[]): VerificationStep[] {
   const out: VerificationStep[] = [];
+  // The first package of each id (a duplicated id's first), found once: no search per id.
+  const byId = new Map<string, (typeof analysis.plan.packages)[number]>();
+  for (const p of analysis.plan.packages) if (!byId.has(p.id)) byId.set(p.id, p);
+  const wanted = only ? new Set(only) : null;
   for (const id of analysis.graph.ids) {
-    if (only && !only.includes(id)) continue;
-    const pkg = analysis.plan.packages.find((p) => p.id === id);
+    if (wanted && !wanted.has(id)) continue;
+    const pkg = byId.get(id);
     for (const step of pkg?.verification?.steps ?? []) if (step.kind === 'command' && step.command) out.push({ packageId: id, name: step.name, command: step.command });
   }
   return out;
@@ -52,18 +56,12 @@ export function verificationCommands(analysis: PlanAnalysis, only?: readonly str
   return verificationSteps(analysis, only).map((s) => s.command);
 }
 
-function approvalsOf(plan: PlanSource): string {
-  if (!plan.repo) throw new Error(`${plan.file} is not in a git repository: approvals live in its .waves/`);
-  return approvalsFile(plan.repo);
-}
-
 /** The run's verification commands and whether the person approved them. */
 export function verificationOf(plan: PlanSource, only?: readonly string[]): Verification {
   const steps = verificationSteps(plan.analysis, only);
   const commands = steps.map((s) => s.command);
   const planCommands = verificationCommands(plan.analysis);
-  const file = approvalsOf(plan);
-  const approved = isApproved(file, plan.file, commands) || isApproved(file, plan.file, planCommands);
+  const approved = isApproved(plan.file, commands) || isApproved(plan.file, planCommands);
   return { commands, planCommands, steps, approved };
 }
 
@@ -83,23 +81,22 @@ export async function approveShown(planFile: string, shown: readonly string[], o
   const plan = await loadPlan(planFile);
   const now = verificationCommands(plan.analysis, only);
   if (!sameList(now, shown)) return { ok: false, reason: 'changed', now };
-  if (now.length > 0) await approve(approvalsOf(plan), plan.file, now);
+  if (now.length > 0) await approve(plan.file, now);
   return { ok: true };
 }
 
 /**
  * The `verification` option a front end gives the engine for a run of `only`. When the run's
  * list is a share of the plan's approved whole list, the run's own list is recorded as
- * approved (the engine checks the run's list). `start`: 'refuse-unapproved' — the engine reads
- * the plan again and refuses a list nobody approved; null when the list is not approved (ask
- * the person first, `approveShown`). `adopt`: 'skip-unapproved' — nothing is asked, commands
- * nobody approved are skipped.
+ * approved (the engine checks the run's list). `start`: 'refuse-unapproved' — the engine
+ * refuses a list nobody approved (give it this plan's text, `planText: plan`, so it holds the
+ * list that was checked); null when the list is not approved (ask the person first,
+ * `approveShown`). `adopt`: 'skip-unapproved' — nothing is asked, commands nobody approved are
+ * skipped.
  */
 export async function verificationPolicy(plan: PlanSource, only: readonly string[] | undefined, when: 'start' | 'adopt'): Promise<VerificationPolicy | null> {
   const v = verificationOf(plan, only);
-  if (v.approved && v.commands.length > 0 && !isApproved(approvalsOf(plan), plan.file, v.commands)) {
-    await approve(approvalsOf(plan), plan.file, v.commands);
-  }
+  if (v.approved && v.commands.length > 0 && !isApproved(plan.file, v.commands)) await approve(plan.file, v.commands);
   if (when === 'adopt') return 'skip-unapproved';
   return v.approved || v.commands.length === 0 ? 'refuse-unapproved' : null;
 }

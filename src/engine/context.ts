@@ -103,7 +103,8 @@ export class RunContext {
   ) {
     this.analysis = analysis;
     this.sched = schedPackagesFromAnalysis(analysis);
-    this.planHash = planHash(analysis.text);
+    // The hash of the text as read (a byte-order mark included): what the loop compares the file with.
+    this.planHash = options.planText?.hash ?? planHash(analysis.text);
     this.maxParallel = Math.max(1, Math.floor(options.maxParallel ?? 10));
     this.mode = options.mode ?? 'eager';
     this.only = options.only ? [...options.only] : undefined;

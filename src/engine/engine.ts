@@ -21,7 +21,7 @@ import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
 import type { Event } from '../core/util/events';
 import { buildPrompt } from '../core/run/prompt';
-import { approvalsFile, leaseFile } from '../core/run/runPaths';
+import { leaseFile } from '../core/run/runPaths';
 import { checkEngineFolder } from '../store/engineFolder';
 import type { RunStore } from '../store/runStore';
 import { simulate, type SchedPackage } from '../core/run/schedule';
@@ -99,7 +99,8 @@ export class RunEngine {
   /** Reads and analyses the plan and finds the repository. No side effects. */
   static async prepare(options: EngineOptions): Promise<RunEngine> {
     const planFile = path.resolve(options.planFile);
-    const text = await fs.promises.readFile(planFile, 'utf8');
+    // The text the person was shown when the front end gives it: the file is not read again.
+    const text = options.planText?.text ?? (await fs.promises.readFile(planFile, 'utf8'));
     const analysis = analyzePlan(text, { maxParallel: options.maxParallel ?? 10 });
     let repoRoot: string;
     try {
@@ -172,16 +173,15 @@ export class RunEngine {
   async run(options: { resume?: boolean } = {}): Promise<RunOutcome> {
     const { ctx } = this;
     if (ctx.store) throw new Error('RunEngine.run() was already called');
-    // Before anything is written into .waves/ (approvals, the lease, the run state): real folders of the repository, no link.
+    // Before anything is written into .waves/ (the lease, the run state): real folders of the repository, no link.
     checkEngineFolder(this.repoRoot, path.dirname(leaseFile(this.repoRoot, this.featureId)));
+    // The list of the text this run holds (never read again), approved by the person on this machine.
     const policy = this.options.verification ?? 'refuse-unapproved';
     const commands = verificationCommands(ctx.analysis, ctx.only);
-    const approvals = approvalsFile(this.repoRoot);
-    if (commands.length === 0 || isApproved(approvals, this.planFile, commands)) ctx.approvedCommands = commands;
+    if (commands.length === 0 || isApproved(this.planFile, commands)) ctx.approvedCommands = commands;
     else if (policy === 'refuse-unapproved') throw new VerificationNotApprovedError(toPosix(path.relative(this.repoRoot, this.planFile)), commands);
     else if (policy === 'approved') {
-      await fs.promises.mkdir(path.dirname(approvals), { recursive: true });
-      await approve(approvals, this.planFile, commands, ctx.clock());
+      await approve(this.planFile, commands, ctx.clock());
       ctx.approvedCommands = commands;
     }
 

@@ -14,7 +14,7 @@ import { auditScope, type AuditChange } from '../core/run/audit';
 import { decideOutcome } from '../core/run/agents';
 import type { PlanPackage } from '../core/plan/model';
 import { describeSetupChanges, setupChanges } from '../core/run/gitSetup';
-import { approvalsFile } from '../core/run/runPaths';
+import { visibleText } from '../core/present/visibleText';
 import { recordMerge, type ChangedFile } from '../core/run/runState';
 import { changedSince } from './checkoutGuard';
 import { snapshotGitSetup } from './gitSafety';
@@ -217,12 +217,12 @@ export class Exits {
   /**
    * The package's `command` verification steps (verify.ts), in its tree, when the plan's
    * list of commands is approved (approving the plan's list approves each package's part of
-   * it; nothing is written per package — concurrent writes of approvals.json could lose one).
+   * it; nothing is written per package).
    * True when they all pass or none ran; a failure fails the package.
    */
   private async verify(pkg: PlanPackage): Promise<boolean> {
     const { ctx } = this;
-    const steps = (pkg.verification?.steps ?? [])
+    let steps = (pkg.verification?.steps ?? [])
       .filter((s) => s.kind === 'command' && s.command)
       .map((s) => ({ step: s.name, command: s.command! }));
     if (steps.length === 0) return true;
@@ -230,11 +230,22 @@ export class Exits {
       ctx.problem(`${pkg.id}: its ${steps.length} verification command(s) were not run: the plan's commands are not approved`, pkg.id);
       return true;
     }
+    // Only commands of the list approved when the run started: a plan edited on disk during the
+    // run (the loop takes its new packages) cannot bring a command nobody approved.
+    const approved = ctx.approvedCommands;
+    const unapproved = steps.filter((s) => !approved.includes(s.command));
+    if (unapproved.length > 0) {
+      ctx.problem(
+        `${pkg.id}: ${unapproved.length} verification command(s) were not run: the plan changed during the run and they are not in the list you approved (${unapproved.map((s) => visibleText(s.command)).join(', ')})`,
+        pkg.id,
+      );
+      steps = steps.filter((s) => approved.includes(s.command));
+      if (steps.length === 0) return true;
+    }
     const record = ctx.state.packages[pkg.id]!;
     const results = await ctx.executor.verify({
-      approvalsFile: approvalsFile(ctx.repoRoot),
       planFile: ctx.planFile,
-      approvedList: ctx.approvedCommands,
+      approvedList: approved,
       cwd: record.worktree ?? ctx.treeOf(pkg),
       attemptDir: ctx.attemptOf(pkg.id, record.attempts).dir,
       steps,

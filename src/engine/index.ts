@@ -5,13 +5,14 @@
  * presentation. Use cases (docs/run-engine.md, "The front door"):
  *
  * - load a plan with its repository root, hash and analysis ........ `loadPlan` (planSource.ts)
- * - the verification commands, approved or not; approve the exact list shown
+ * - the verification commands, approved or not (the person's approvals on this machine,
+ *   `personalApprovals`, never the repository's); approve the exact list shown
  *                                  `verificationOf`, `approveShown`, `verificationPolicy` (approvals.ts)
  * - who drives a run (live or stale lease) .......... `driverOf`, `liveDriver` (driver.ts)
- * - start: `RunEngine.prepare(options)` then `engine.run()`, with
- *   `verification: await verificationPolicy(plan, only, 'start')`
+ * - start: `RunEngine.prepare(options)` then `engine.run()`, with the text that was shown
+ *   (`planText: plan`) and `verification: await verificationPolicy(plan, only, 'start')`
  * - resume: `resetPackages(…)` (the person's Retry / Resume), then `engine.run({ resume: true })`
- * - adopt: `reconcileRun(…)` decides; `RunEngine.prepare({ …, keepInterrupted: true,
+ * - adopt: `reconcileRun(…)` decides; `RunEngine.prepare({ …, planText: plan, keepInterrupted: true,
  *   verification: await verificationPolicy(plan, only, 'adopt') })` drives it again (reconcile.ts)
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process
  * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
@@ -38,6 +39,7 @@ export {
   type VerificationPolicy,
 } from './engine';
 export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './planSource';
+export { personalApprovals } from './verify';
 export {
   approveShown,
   verificationCommands,

@@ -7,11 +7,25 @@ import type { PackageStatus, RunState } from '../core/run/runState';
 import type { Executor } from './executor';
 import type { Launcher } from './launcher';
 
+/**
+ * What the engine does with the run's verification commands when it starts: run them when the
+ * person approved the exact list (`~/.config/wave-orchestrator/approvals/`), else refuse to
+ * start (`refuse-unapproved`, a run the person starts), skip them with a problem
+ * (`skip-unapproved`, an adoption nobody asked about), or approve them (`approved`: tests and
+ * scripts that have no person to ask; no front end passes it).
+ */
 export type VerificationPolicy = 'approved' | 'skip-unapproved' | 'refuse-unapproved';
 
 export interface EngineOptions {
   /** The plan file: absolute, or relative to `process.cwd()`. */
   planFile: string;
+  /**
+   * The plan's text as the front end read it and showed it to the person (`loadPlan(…).text`
+   * and `.hash`): the run runs exactly this text and the file is not read again, so the
+   * verification commands the person approved are the ones the run holds (docs/security.md).
+   * Default: the file is read.
+   */
+  planText?: { text: string; hash: string };
   /** Default: `git rev-parse --show-toplevel` in the plan's folder. */
   repoRoot?: string;
   agent: AgentProfile;

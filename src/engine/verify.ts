@@ -2,18 +2,20 @@
  * Verification `command` steps (docs/run-engine.md, "Verification"). They are shell command
  * lines written by the plan's author — the one place the engine uses a shell: the user's
  * (`$SHELL -c`, else /bin/sh; `cmd /d /s /c` on Windows), in the package's tree, and only after
- * the user approved that plan's exact ordered list of commands once. Approvals live in
- * `.waves/approvals.json`, keyed by the plan file (repo-relative) and the SHA-256 of the list:
- * any edit of any command asks again. Each command is announced (a callback) before it runs;
+ * the user approved that plan's exact ordered list of commands once. Approvals are the
+ * person's, on this machine: `~/.config/wave-orchestrator/approvals/` (`personalApprovals`), one
+ * file per plan (bound to its real path) holding the SHA-256 of each approved list — never in
+ * the repository, which could ship them. Any edit of any command asks again. Each command is announced (a callback) before it runs;
  * its output goes to the attempt's `verify-<n>.log`.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { writeAtomic } from '../store/atomicWrite.js';
 import { visibleText } from '../core/present/visibleText.js';
-import { verifyLogFile } from '../core/run/runPaths.js';
+import { approvalsFolder, userConfigFolder, verifyLogFile } from '../core/run/runPaths.js';
 
 export interface CommandStep {
   /** The step's name in the plan. */
@@ -34,11 +36,17 @@ export interface Approval {
   approvedAt: string;
 }
 
-export interface ApprovalsFile {
-  version: 1;
-  /** Plan file (repo-relative, `/`-separated) → its approved command lists. */
-  plans: Record<string, Approval[]>;
+/** The person's approvals of one plan: `<approvals folder>/<sha-256 of the plan's real path>.json`. */
+export interface PlanApprovals {
+  version: 2;
+  /** The plan file, absolute and real: what the approvals are bound to. */
+  planFile: string;
+  /** Its approved command lists, oldest first (at most `MAX_LISTS`). */
+  lists: Approval[];
 }
+
+/** Approved lists kept per plan: the newest ones. */
+const MAX_LISTS = 20;
 
 /** The plan's command list is not approved: `commands` is what the user must approve. */
 export class VerificationNotApprovedError extends Error {
@@ -56,42 +64,59 @@ export function commandsHash(commands: readonly string[]): string {
   return crypto.createHash('sha256').update(JSON.stringify(commands)).digest('hex');
 }
 
-/** The key of a plan file in approvals.json: relative to the repository holding `.waves/`. */
-export function planKey(approvalsFile: string, planFile: string): string {
-  const repo = path.dirname(path.dirname(path.resolve(approvalsFile)));
-  const abs = path.resolve(repo, planFile);
-  const rel = path.relative(repo, abs);
-  return (rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel).split(path.sep).join('/');
+/**
+ * The person's approvals folder on this machine (`userConfigFolder`: `WAVES_CONFIG_DIR`, else
+ * `~/.config/wave-orchestrator`…, then `approvals/`). Never inside a repository: a repository
+ * cannot ship approvals, and no run writes there but the person's own approval.
+ */
+export function personalApprovals(env: NodeJS.ProcessEnv = process.env): string {
+  return approvalsFolder(userConfigFolder(env, process.platform, os.homedir()), process.platform);
 }
 
-/** Reads approvals.json; a missing or unreadable file approves nothing. */
-export function readApprovals(approvalsFile: string): ApprovalsFile {
+/** The file of a plan's approvals: one per plan, named by the SHA-256 of its real path. */
+export function approvalsFileOf(planFile: string, folder: string = personalApprovals()): string {
+  return path.join(folder, `${crypto.createHash('sha256').update(realPlanPath(planFile)).digest('hex')}.json`);
+}
+
+function realPlanPath(planFile: string): string {
+  const abs = path.resolve(planFile);
   try {
-    const value = JSON.parse(fs.readFileSync(approvalsFile, 'utf8')) as Partial<ApprovalsFile>;
-    if (value && value.version === 1 && value.plans && typeof value.plans === 'object') return value as ApprovalsFile;
+    return fs.realpathSync(abs);
+  } catch {
+    return abs;
+  }
+}
+
+/** Reads a plan's approvals; a missing, unreadable or foreign file (another plan's) approves nothing. */
+export function readApprovals(planFile: string, folder: string = personalApprovals()): PlanApprovals {
+  const real = realPlanPath(planFile);
+  try {
+    const value = JSON.parse(fs.readFileSync(approvalsFileOf(real, folder), 'utf8')) as Partial<PlanApprovals>;
+    if (value && value.version === 2 && value.planFile === real && Array.isArray(value.lists)) {
+      return { version: 2, planFile: real, lists: value.lists.filter((a) => a && typeof a.hash === 'string' && Array.isArray(a.commands)) };
+    }
   } catch {
     // missing or not JSON: nothing is approved
   }
-  return { version: 1, plans: {} };
+  return { version: 2, planFile: real, lists: [] };
 }
 
-export function isApproved(approvalsFile: string, planFile: string, commands: readonly string[]): boolean {
+/** Whether the person approved this exact ordered list for the plan file (an empty list needs none). */
+export function isApproved(planFile: string, commands: readonly string[], folder: string = personalApprovals()): boolean {
   if (commands.length === 0) return true;
   const hash = commandsHash(commands);
-  const list = readApprovals(approvalsFile).plans[planKey(approvalsFile, planFile)];
-  return Array.isArray(list) && list.some((a) => a && a.hash === hash);
+  return readApprovals(planFile, folder).lists.some((a) => a.hash === hash);
 }
 
-/** Records the user's approval of this exact list (kept beside earlier approvals of the plan). */
-export async function approve(approvalsFile: string, planFile: string, commands: readonly string[], now: Date = new Date()): Promise<void> {
-  const data = readApprovals(approvalsFile);
-  const key = planKey(approvalsFile, planFile);
+/** Records the person's approval of this exact list for the plan (kept beside earlier approvals of it). */
+export async function approve(planFile: string, commands: readonly string[], now: Date = new Date(), folder: string = personalApprovals()): Promise<void> {
+  const data = readApprovals(planFile, folder);
   const hash = commandsHash(commands);
-  const list = (data.plans[key] ?? []).filter((a) => a.hash !== hash);
-  list.push({ hash, commands: [...commands], approvedAt: now.toISOString() });
-  data.plans[key] = list;
-  fs.mkdirSync(path.dirname(approvalsFile), { recursive: true });
-  await writeAtomic(approvalsFile, JSON.stringify(data, null, 2) + '\n');
+  const lists = data.lists.filter((a) => a.hash !== hash);
+  lists.push({ hash, commands: [...commands], approvedAt: now.toISOString() });
+  data.lists = lists.slice(-MAX_LISTS);
+  fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+  await writeAtomic(approvalsFileOf(data.planFile, folder), JSON.stringify(data, null, 2) + '\n');
 }
 
 /** The user's shell and the arguments that run one command line with it. */
@@ -103,7 +128,8 @@ export function shellFor(command: string, env: NodeJS.ProcessEnv = process.env, 
 }
 
 export interface RunVerificationOptions {
-  approvalsFile: string;
+  /** The person's approvals folder; default `personalApprovals()`. */
+  approvals?: string;
   planFile: string;
   /** The package's tree. */
   cwd: string;
@@ -130,7 +156,7 @@ export interface RunVerificationOptions {
 export async function runVerification(options: RunVerificationOptions): Promise<StepResult[]> {
   const commands = options.steps.map((s) => s.command);
   const list = options.approvedList ?? commands;
-  if (!commands.every((c) => list.includes(c)) || !isApproved(options.approvalsFile, options.planFile, list)) {
+  if (!commands.every((c) => list.includes(c)) || !isApproved(options.planFile, list, options.approvals)) {
     throw new VerificationNotApprovedError(options.planFile, commands);
   }
   const results: StepResult[] = [];

@@ -27,6 +27,7 @@ import {
   verificationOf,
   verificationPolicy,
   type EngineEvent,
+  type PlanSource,
   type RunOutcome,
   type VerificationPolicy,
 } from '../engine';
@@ -189,17 +190,18 @@ export class RunController extends Disposable {
     const agent = settings.agent ?? (await pickAgent(entry.uri));
     if (!agent) return undefined;
 
-    const verification = await this.approval(entry, request);
-    if (!verification) return undefined;
-    return this.launch(entry, request, { agent, settings, verification });
+    const approval = await this.approval(entry, request);
+    if (!approval) return undefined;
+    return this.launch(entry, request, { agent, settings, ...approval });
   }
 
   /**
    * The verification policy of a run the person starts: approved already (the run's list, or
    * the plan's whole list), else the person is asked with the list read from disk, and exactly
-   * that list is approved (refused when the plan changed meanwhile). Undefined: nothing starts.
+   * that list is approved (refused when the plan changed meanwhile). The plan's text read here
+   * is the one the run is given (`planText`): what was checked is what runs. Undefined: nothing starts.
    */
-  private async approval(entry: PlanEntry, request: RunRequest): Promise<VerificationPolicy | undefined> {
+  private async approval(entry: PlanEntry, request: RunRequest): Promise<{ verification: VerificationPolicy; plan: PlanSource } | undefined> {
     let plan;
     try {
       plan = await loadPlan(entry.uri.fsPath);
@@ -209,10 +211,10 @@ export class RunController extends Disposable {
       return undefined;
     }
     // Outside a repository the engine refuses to start, with its own message.
-    if (!plan.repo) return 'refuse-unapproved';
+    if (!plan.repo) return { verification: 'refuse-unapproved', plan };
     const policy = await verificationPolicy(plan, request.only, 'start');
-    if (policy) return policy;
-    // approvals.json of the repository (verify.ts): the same approval `waves approve` records.
+    if (policy) return { verification: policy, plan };
+    // The person's approvals on this machine (verify.ts): the same approval `waves approve` records.
     const { commands } = verificationOf(plan, request.only);
     const yes = 'Approve and Run';
     const choice = await vscode.window.showWarningMessage(
@@ -229,7 +231,7 @@ export class RunController extends Disposable {
       void vscode.window.showWarningMessage(`Waves: ${entry.label} changed while you were asked: nothing was approved or started. Run it again to see its commands now.`);
       return undefined;
     }
-    return 'refuse-unapproved';
+    return { verification: 'refuse-unapproved', plan };
   }
 
   /** What the feature's last session in this workspace ran (its `only`), when it is still that run. */
@@ -254,13 +256,14 @@ export class RunController extends Disposable {
     const only = this.rememberedScope(featureId, runId);
     // Approved before (this run asked), else commands are skipped with a problem event: nothing is asked here.
     let verification: VerificationPolicy = 'skip-unapproved';
+    let plan: PlanSource | undefined;
     try {
-      const plan = await loadPlan(entry.uri.fsPath);
+      plan = await loadPlan(entry.uri.fsPath);
       if (plan.repo) verification = (await verificationPolicy(plan, only, 'adopt')) ?? 'skip-unapproved';
     } catch {
       // unreadable now: the engine says so when it prepares
     }
-    const session = await this.launch(entry, { what: 'the run', resume: true, keepInterrupted: true, ...(only ? { only } : {}) }, { agent: settings.agent, settings, verification });
+    const session = await this.launch(entry, { what: 'the run', resume: true, keepInterrupted: true, ...(only ? { only } : {}) }, { agent: settings.agent, settings, verification, ...(plan ? { plan } : {}) });
     for (const l of session ? live : []) {
       void this.terminals.attachWhenOpen(featureId, l.packageId, l.attempt, l.pid).then((t) =>
         this.deps.log.info(`[run ${featureId}] ${t ? `re-attached the terminal "${t.terminal.name}" of ${l.packageId}` : `no terminal has the runner of ${l.packageId}`} (runner pid ${l.pid})`),
@@ -273,7 +276,7 @@ export class RunController extends Disposable {
   private async launch(
     entry: PlanEntry,
     request: RunRequest,
-    { agent, settings, verification }: { agent: AgentProfile; settings: RunSettings; verification: VerificationPolicy },
+    { agent, settings, verification, plan }: { agent: AgentProfile; settings: RunSettings; verification: VerificationPolicy; plan?: PlanSource },
   ): Promise<RunSession | undefined> {
     const planFile = entry.uri.fsPath;
     const featureId = entry.analysis.plan.feature!.id!;
@@ -290,6 +293,7 @@ export class RunController extends Disposable {
     try {
       engine = await RunEngine.prepare({
         planFile,
+        ...(plan ? { planText: plan } : {}),
         agent,
         maxParallel: settings.maxParallel,
         mode: settings.mode,

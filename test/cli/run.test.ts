@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,6 +27,17 @@ const env = gitEnv(home);
 function waves(args: string[], cwd = tmp) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, env, timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The person's approvals recorded on this (test) machine, of the plans in `tmp` whose file names `filter` matches. */
+function personalApprovals(filter = (planFile: string) => planFile.startsWith(tmp)): { planFile: string; lists: { commands: string[] }[] }[] {
+  const folder = path.join(env.WAVES_CONFIG_DIR!, 'approvals');
+  if (!fs.existsSync(folder)) return [];
+  return fs
+    .readdirSync(folder)
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => JSON.parse(fs.readFileSync(path.join(folder, n), 'utf8')) as { planFile: string; lists: { commands: string[] }[] })
+    .filter((a) => filter(a.planFile));
 }
 
 /** The built bin as a background process: its output so far, its exit, and a way to stop it. */
@@ -530,6 +542,34 @@ describe('verification commands need an approval', () => {
       ],
     );
   });
+  it("a repository that ships approvals of its own commands gets no run of them: approvals are the person's (#15)", () => {
+    const out = fs.mkdtempSync(path.join(tmp, 'outside-'));
+    const marker = path.join(out, 'pwned');
+    const command = `touch ${marker}`;
+    const plan = repoWithPlan('shipped', [{ id: 'a', agent: ['write a/x.txt x'], verify: [command] }]);
+    const repo = path.dirname(plan);
+    // What the repository ships: the old in-repository approvals file with the hash of its own
+    // list, and a copy of what a personal approval looks like, committed under .waves/.
+    const hash = crypto.createHash('sha256').update(JSON.stringify([command])).digest('hex');
+    const entry = { hash, commands: [command], approvedAt: '2026-01-01T00:00:00.000Z' };
+    fs.mkdirSync(path.join(repo, '.waves', 'approvals'), { recursive: true });
+    fs.writeFileSync(path.join(repo, '.waves', 'approvals.json'), JSON.stringify({ version: 1, plans: { 'work-packages.yaml': [entry] } }));
+    const named = crypto.createHash('sha256').update(fs.realpathSync(plan)).digest('hex');
+    fs.writeFileSync(path.join(repo, '.waves', 'approvals', `${named}.json`), JSON.stringify({ version: 2, planFile: fs.realpathSync(plan), lists: [entry] }));
+    git(repo, 'add', '-f', '.waves');
+    git(repo, 'commit', '-q', '-m', 'ship approvals');
+
+    const refused = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(refused.code, 1, refused.out + refused.err);
+    assert.match(refused.err, /not approved yet/);
+    assert.ok(refused.err.includes(`  ${command}\n`), refused.err);
+    const asked = waves(['approve', plan]);
+    assert.match(asked.out + asked.err, /not approved/);
+    assert.doesNotMatch(asked.out, /already approved/);
+    assert.equal(fs.existsSync(marker), false, 'the shipped command never ran');
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false, 'nothing started');
+  });
+
   it('shows a command holding CR, an escape sequence or a bidi override escaped, and approves its exact text (#15)', () => {
     const plan = repoWithPlan('escape', [{ id: 'a', agent: ['write a/x.txt x'], verify: [HIDING] }]);
     const repo = path.dirname(plan);
@@ -551,8 +591,11 @@ describe('verification commands need an approval', () => {
     assert.ok(yes.out.includes(HIDING_SHOWN), yes.out);
     assert.doesNotMatch(yes.out + yes.err, raw);
     // what is approved is the exact text, not what was shown
-    const approvals = JSON.parse(fs.readFileSync(path.join(repo, '.waves', 'approvals.json'), 'utf8'));
-    assert.deepEqual(approvals.plans['work-packages.yaml'][0].commands, [HIDING]);
+    const approvals = personalApprovals((f) => f === fs.realpathSync(plan));
+    assert.equal(approvals.length, 1);
+    assert.deepEqual(approvals[0]!.lists[0]!.commands, [HIDING]);
+    assert.equal(approvals[0]!.planFile, fs.realpathSync(plan));
+    assert.ok(!fs.existsSync(path.join(repo, '.waves', 'approvals.json')), 'nothing of the approval is in the repository');
     const again = waves(['approve', plan]);
     assert.match(again.out, /already approved/);
     assert.doesNotMatch(again.out + again.err, raw);

@@ -23,6 +23,8 @@ export function gitEnv(home: string): NodeJS.ProcessEnv {
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig-none'),
     HOME: home,
+    // The person's approvals (and anything else of theirs): under this home, whatever the machine's XDG_CONFIG_HOME says.
+    WAVES_CONFIG_DIR: path.join(home, '.config', 'wave-orchestrator'),
     GIT_AUTHOR_NAME: 'Test',
     GIT_AUTHOR_EMAIL: 'test@example.invalid',
     GIT_COMMITTER_NAME: 'Test',

@@ -278,3 +278,35 @@ describe("the engine's folder", () => {
     assert.deepEqual(fs.readdirSync(out), []);
   });
 });
+
+describe('verification commands nobody approved', () => {
+  test("an agent that rewrites the person's plan during the run gets no command of its own run: only the list approved at the start", async () => {
+    const { planFile, out } = repoFor('plan-swap', [
+      { id: 'a', agent: ['write a/ok.txt', 'copy @OUT@/next.yaml @REPO@/work-packages.yaml'] },
+      { id: 'b', deps: ['a'], agent: ['sleep 1500', 'write b/ok.txt'] },
+    ]);
+    const marker = path.join(out, 'pwned');
+    // The plan the agent copies over the person's: b now has a verification command.
+    fs.writeFileSync(
+      path.join(out, 'next.yaml'),
+      planYaml('plan-swap', [
+        { id: 'a', agent: ['write a/ok.txt'] },
+        { id: 'b', deps: ['a'], agent: ['write b/ok.txt'], commands: [`touch ${marker}`] },
+      ]),
+    );
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { verification: 'refuse-unapproved' });
+    let outcome: RunOutcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    assert.equal(record(outcome, 'b').status, 'succeeded', record(outcome, 'b').lastError ?? '');
+    assert.equal(fs.existsSync(marker), false, 'the command nobody approved never ran');
+    const problems = events.filter((e) => e.type === 'problem').map((e) => (e as { message: string }).message);
+    assert.ok(
+      problems.some((m) => m.startsWith('b: 1 verification command(s) were not run: the plan changed during the run and they are not in the list you approved')),
+      problems.join('\n'),
+    );
+  });
+});

@@ -9,8 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { approvalsFile as approvalsPath, verifyLogFile } from '../../src/core/run/runPaths.js';
-import { approve, commandsHash, isApproved, planKey, runVerification, shellFor, VerificationNotApprovedError, type CommandStep } from '../../src/engine/verify.js';
+import { verifyLogFile } from '../../src/core/run/runPaths.js';
+import { approvalsFileOf, approve, commandsHash, isApproved, runVerification, shellFor, VerificationNotApprovedError, type CommandStep } from '../../src/engine/verify.js';
 import { tempDir } from './helpers.js';
 
 function setup() {
@@ -19,34 +19,53 @@ function setup() {
   const attempt = path.join(repo, '.waves', 'runs', 'f', 'r1', 'a', '1');
   fs.mkdirSync(cwd, { recursive: true });
   fs.mkdirSync(attempt, { recursive: true });
-  return { repo, cwd, attempt, approvals: approvalsPath(repo), plan: path.join(repo, 'plans', 'work-packages.yaml') };
+  // The person's approvals folder: outside the repository.
+  return { repo, cwd, attempt, approvals: tempDir('waves-approvals-'), plan: path.join(repo, 'plans', 'work-packages.yaml') };
 }
 
 describe('approvals', () => {
-  it('keyed by the repo-relative plan file and the hash of the exact ordered list', async () => {
+  it('bound to the plan file (its real path) and the hash of the exact ordered list, in the person\'s folder', async () => {
     const s = setup();
     const cmds = ['npm test', 'npm run lint'];
-    assert.equal(isApproved(s.approvals, s.plan, cmds), false);
-    await approve(s.approvals, s.plan, cmds, new Date('2026-01-02T03:04:05Z'));
-    assert.equal(isApproved(s.approvals, s.plan, cmds), true);
-    assert.equal(isApproved(s.approvals, 'plans/work-packages.yaml', cmds), true, 'relative and absolute name the same plan');
-    assert.equal(isApproved(s.approvals, s.plan, [...cmds].reverse()), false, 'order matters');
-    assert.equal(isApproved(s.approvals, s.plan, ['npm test', 'npm run lint ']), false, 'any edit asks again');
-    assert.equal(isApproved(s.approvals, path.join(s.repo, 'other.yaml'), cmds), false, 'another plan is not approved');
-    const file = JSON.parse(fs.readFileSync(s.approvals, 'utf8'));
-    assert.deepEqual(file.plans['plans/work-packages.yaml'], [{ hash: commandsHash(cmds), commands: cmds, approvedAt: '2026-01-02T03:04:05.000Z' }]);
-    assert.equal(planKey(s.approvals, s.plan), 'plans/work-packages.yaml');
+    assert.equal(isApproved(s.plan, cmds, s.approvals), false);
+    await approve(s.plan, cmds, new Date('2026-01-02T03:04:05Z'), s.approvals);
+    assert.equal(isApproved(s.plan, cmds, s.approvals), true);
+    assert.equal(isApproved(path.relative(process.cwd(), s.plan), cmds, s.approvals), true, 'relative and absolute name the same plan');
+    assert.equal(isApproved(s.plan, [...cmds].reverse(), s.approvals), false, 'order matters');
+    assert.equal(isApproved(s.plan, ['npm test', 'npm run lint '], s.approvals), false, 'any edit asks again');
+    assert.equal(isApproved(path.join(s.repo, 'other.yaml'), cmds, s.approvals), false, 'another plan is not approved');
+    const file = JSON.parse(fs.readFileSync(approvalsFileOf(s.plan, s.approvals), 'utf8'));
+    assert.deepEqual(file, { version: 2, planFile: path.resolve(s.plan), lists: [{ hash: commandsHash(cmds), commands: cmds, approvedAt: '2026-01-02T03:04:05.000Z' }] });
+    assert.equal(path.dirname(approvalsFileOf(s.plan, s.approvals)), s.approvals);
+    assert.ok(!approvalsFileOf(s.plan, s.approvals).startsWith(s.repo + path.sep), 'nothing is written into the repository');
+    assert.ok(!fs.existsSync(path.join(s.repo, '.waves', 'approvals.json')));
+  });
+
+  it('a link to the plan is the same plan; another plan\'s file copied over approves nothing', async () => {
+    const s = setup();
+    fs.mkdirSync(path.dirname(s.plan), { recursive: true });
+    fs.writeFileSync(s.plan, 'x');
+    const link = path.join(s.repo, 'link.yaml');
+    fs.symlinkSync(s.plan, link);
+    await approve(link, ['a'], new Date(), s.approvals);
+    assert.equal(isApproved(s.plan, ['a'], s.approvals), true);
+    // A file naming another plan at this plan's name (copied, planted) is not this plan's.
+    const other = path.join(s.repo, 'other.yaml');
+    fs.writeFileSync(other, 'y');
+    await approve(other, ['evil'], new Date(), s.approvals);
+    fs.copyFileSync(approvalsFileOf(other, s.approvals), approvalsFileOf(s.plan, s.approvals));
+    assert.equal(isApproved(s.plan, ['evil'], s.approvals), false);
   });
 
   it('approving again keeps one entry per list; an empty list needs no approval; a corrupt file approves nothing', async () => {
     const s = setup();
-    await approve(s.approvals, s.plan, ['a']);
-    await approve(s.approvals, s.plan, ['a']);
-    await approve(s.approvals, s.plan, ['b']);
-    assert.equal(JSON.parse(fs.readFileSync(s.approvals, 'utf8')).plans['plans/work-packages.yaml'].length, 2);
-    assert.equal(isApproved(s.approvals, s.plan, []), true);
-    fs.writeFileSync(s.approvals, '{not json');
-    assert.equal(isApproved(s.approvals, s.plan, ['a']), false);
+    await approve(s.plan, ['a'], new Date(), s.approvals);
+    await approve(s.plan, ['a'], new Date(), s.approvals);
+    await approve(s.plan, ['b'], new Date(), s.approvals);
+    assert.equal(JSON.parse(fs.readFileSync(approvalsFileOf(s.plan, s.approvals), 'utf8')).lists.length, 2);
+    assert.equal(isApproved(s.plan, [], s.approvals), true);
+    fs.writeFileSync(approvalsFileOf(s.plan, s.approvals), '{not json');
+    assert.equal(isApproved(s.plan, ['a'], s.approvals), false);
   });
 
   it('commandsHash is SHA-256 hex of the list, sensitive to the split between commands', () => {
@@ -65,7 +84,7 @@ describe('runVerification', () => {
   it('unapproved: refuses with the list of commands, runs nothing', async () => {
     const s = setup();
     await assert.rejects(
-      runVerification({ approvalsFile: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps, onCommand: () => assert.fail('nothing runs') }),
+      runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps, onCommand: () => assert.fail('nothing runs') }),
       (e: unknown) => e instanceof VerificationNotApprovedError && e.commands.length === 3 && e.message.includes('exit 3'),
     );
     assert.equal(fs.existsSync(verifyLogFile(s.attempt, 1)), false);
@@ -74,10 +93,10 @@ describe('runVerification', () => {
   it('approved: runs each command with the shell in the tree, announced first, logged, one result per step', async () => {
     const s = setup();
     fs.writeFileSync(path.join(s.cwd, 'marker'), '');
-    await approve(s.approvals, s.plan, steps.map((x) => x.command));
+    await approve(s.plan, steps.map((x) => x.command), new Date(), s.approvals);
     const announced: string[] = [];
     const results = await runVerification({
-      approvalsFile: s.approvals,
+      approvals: s.approvals,
       planFile: s.plan,
       cwd: s.cwd,
       attemptDir: s.attempt,
@@ -105,20 +124,20 @@ describe('runVerification', () => {
     const s = setup();
     fs.writeFileSync(path.join(s.cwd, 'marker'), '');
     const planList = steps.map((x) => x.command);
-    await approve(s.approvals, s.plan, planList);
-    const before = fs.readFileSync(s.approvals, 'utf8');
-    const [r] = await runVerification({ approvalsFile: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: [steps[0]!], approvedList: planList });
+    await approve(s.plan, planList, new Date(), s.approvals);
+    const before = fs.readFileSync(approvalsFileOf(s.plan, s.approvals), 'utf8');
+    const [r] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: [steps[0]!], approvedList: planList });
     assert.equal(r!.ok, true);
-    assert.equal(fs.readFileSync(s.approvals, 'utf8'), before, 'approvals.json is not written for a share');
+    assert.equal(fs.readFileSync(approvalsFileOf(s.plan, s.approvals), 'utf8'), before, 'the approvals are not written for a share');
     // Without the list, the share alone was never approved.
     await assert.rejects(
-      runVerification({ approvalsFile: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: [steps[0]!] }),
+      runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: [steps[0]!] }),
       VerificationNotApprovedError,
     );
     // A command that is not in the approved list never runs, whatever list is named.
     const outside = [{ step: 'evil', command: 'touch evil' }];
     await assert.rejects(
-      runVerification({ approvalsFile: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: outside, approvedList: planList }),
+      runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: outside, approvedList: planList }),
       VerificationNotApprovedError,
     );
     assert.equal(fs.existsSync(path.join(s.cwd, 'evil')), false);
@@ -127,8 +146,8 @@ describe('runVerification', () => {
   it('a step that runs too long is stopped and reported', async () => {
     const s = setup();
     const slow = [{ step: 'slow', command: 'sleep 30' }];
-    await approve(s.approvals, s.plan, slow.map((x) => x.command));
-    const [r] = await runVerification({ approvalsFile: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, timeoutMs: 300 });
+    await approve(s.plan, slow.map((x) => x.command), new Date(), s.approvals);
+    const [r] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, timeoutMs: 300 });
     assert.equal(r!.ok, false);
     assert.match(r!.detail, /timed out/);
   });

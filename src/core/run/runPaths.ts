@@ -125,9 +125,23 @@ export function affectsRunFollowers(inRuns: boolean, name: string | null): boole
   return inRuns ? name.endsWith('.json') : name === LOCK_TABLE_NAME || name === 'runs' || name === WAVES_FOLDER;
 }
 
-/** Verification command lists the user approved. */
-export function approvalsFile(repo: string): string {
-  return path.join(repo, WAVES_FOLDER, 'approvals.json');
+/**
+ * The person's own Wave Orchestrator folder on this machine — never in a repository, so a
+ * repository cannot ship what is kept there nor an agent's worktree write it: `WAVES_CONFIG_DIR`
+ * when set (tests), else `%APPDATA%\\wave-orchestrator` on Windows, else
+ * `$XDG_CONFIG_HOME/wave-orchestrator`, else `~/.config/wave-orchestrator`.
+ */
+export function userConfigFolder(env: Readonly<Record<string, string | undefined>>, platform: string, home: string): string {
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  if (env.WAVES_CONFIG_DIR && p.isAbsolute(env.WAVES_CONFIG_DIR)) return env.WAVES_CONFIG_DIR;
+  if (platform === 'win32' && env.APPDATA && p.isAbsolute(env.APPDATA)) return p.join(env.APPDATA, 'wave-orchestrator');
+  if (env.XDG_CONFIG_HOME && p.isAbsolute(env.XDG_CONFIG_HOME)) return p.join(env.XDG_CONFIG_HOME, 'wave-orchestrator');
+  return p.join(home, '.config', 'wave-orchestrator');
+}
+
+/** The folder of the person's approvals of verification command lists: one file per plan (docs/security.md). */
+export function approvalsFolder(configFolder: string, platform: string): string {
+  return (platform === 'win32' ? path.win32 : path.posix).join(configFolder, 'approvals');
 }
 
 /** The run state of a feature. */

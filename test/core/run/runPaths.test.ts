@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import {
   affectsRunFollowers,
   INTEGRATION_NAME,
-  approvalsFile,
+  approvalsFolder,
+  userConfigFolder,
   attemptDir,
   attemptFiles,
   featureSlug,
@@ -35,7 +36,6 @@ describe('runPaths', () => {
     assert.equal(wavesDir(repo), j('.waves'));
     assert.equal(lockTableFile(repo), j('.waves', 'locks.json'));
     assert.equal(lockTableMutexFile(repo), j('.waves', 'locks.json.lock'));
-    assert.equal(approvalsFile(repo), j('.waves', 'approvals.json'));
     assert.equal(runStateFile(repo, 'add-login'), j('.waves', 'runs', 'add-login.json'));
     assert.equal(leaseFile(repo, 'add-login'), j('.waves', 'runs', 'add-login.lease'));
     assert.equal(runDir(repo, 'add-login', 'r1'), j('.waves', 'runs', 'add-login', 'r1'));
@@ -123,5 +123,17 @@ describe('runPaths', () => {
     assert.equal(affectsRunFollowers(false, '.waves'), true, 'the watched folder itself');
     assert.equal(affectsRunFollowers(true, null), true, 'no name given: always');
     assert.equal(affectsRunFollowers(false, null), true);
+  });
+});
+
+describe('the person\'s folder (approvals live there, never in a repository)', () => {
+  it('WAVES_CONFIG_DIR, else %APPDATA% on Windows, else XDG_CONFIG_HOME, else ~/.config', () => {
+    assert.equal(userConfigFolder({ WAVES_CONFIG_DIR: '/t/cfg', XDG_CONFIG_HOME: '/x' }, 'linux', '/home/me'), '/t/cfg');
+    assert.equal(userConfigFolder({ XDG_CONFIG_HOME: '/x' }, 'linux', '/home/me'), '/x/wave-orchestrator');
+    assert.equal(userConfigFolder({}, 'linux', '/home/me'), '/home/me/.config/wave-orchestrator');
+    assert.equal(userConfigFolder({ XDG_CONFIG_HOME: 'relative' }, 'linux', '/home/me'), '/home/me/.config/wave-orchestrator', 'a relative XDG_CONFIG_HOME is ignored (the spec says so)');
+    assert.equal(userConfigFolder({ WAVES_CONFIG_DIR: 'rel' }, 'darwin', '/Users/me'), '/Users/me/.config/wave-orchestrator');
+    assert.equal(userConfigFolder({ APPDATA: 'C:\\Users\\me\\AppData\\Roaming' }, 'win32', 'C:\\Users\\me'), 'C:\\Users\\me\\AppData\\Roaming\\wave-orchestrator');
+    assert.equal(approvalsFolder('/home/me/.config/wave-orchestrator', 'linux'), '/home/me/.config/wave-orchestrator/approvals');
   });
 });

@@ -302,7 +302,7 @@ describe('Run in the editor', function () {
     const resume = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-resume-')), 'go');
     const d = driver(uri.fsPath, resume);
     try {
-      await waitFor(() => d.events().some((e) => e.type === 'needs-input' && e.packageId === 'wp-wait'), `the other process's agent to run (${d.stderr()})`, { timeoutMs: 30_000 });
+      await waitFor(() => d.events().some((e) => e.type === 'needs-input' && e.packageId === 'wp-wait'), `the other process's agent to run (${d.stderr()})`, { timeoutMs: 60_000 });
       await api.run.reconciler.reconcileAll(true);
       assert.equal(lastRecord(feature)?.kind, 'followed', JSON.stringify(lastRecord(feature)));
       assert.equal(api.run.controller.session(feature), undefined, 'a run another process drives is never driven here');
@@ -333,7 +333,7 @@ describe('Run in the editor', function () {
     const resume = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-resume-')), 'go');
     const d = driver(uri.fsPath, resume);
     try {
-      await waitFor(() => d.events().some((e) => e.type === 'needs-input' && e.packageId === 'wp-wait'), `the other process's agent to run (${d.stderr()})`, { timeoutMs: 30_000 });
+      await waitFor(() => d.events().some((e) => e.type === 'needs-input' && e.packageId === 'wp-wait'), `the other process's agent to run (${d.stderr()})`, { timeoutMs: 60_000 });
       await killed(d.child);
       const state = JSON.parse(fs.readFileSync(path.join(workspaceRoot().fsPath, '.waves', 'runs', `${feature}.json`), 'utf8')) as RunState;
       const meta = JSON.parse(fs.readFileSync(attemptMeta(feature, state.runId, 'wp-wait', 1), 'utf8')) as { runnerPid: number; agentPid: number };
