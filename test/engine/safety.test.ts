@@ -113,6 +113,31 @@ describe('an agent that leaves its branch', () => {
     assert.equal(record(outcome, 'a').headSha, git(repo, 'rev-parse', 'waves/moved-ref/a').trim(), 'the audited commit is recorded');
   });
 
+  test('a rebase that rewrites the package branch: what merges is the rewritten tip, audited as it is', async () => {
+    // The agent commits a denied file, then an in-scope one, then rebases the denied commit away.
+    const { repo, planFile } = repoFor('rewrite', [
+      {
+        id: 'a',
+        deny: ['a/secret.txt'],
+        agent: ['write a/secret.txt denied', 'commit', 'write a/ok.txt', 'commit', 'git rebase -q --onto HEAD~2 HEAD~1'],
+      },
+    ]);
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'succeeded', record(outcome, 'a').lastError ?? '');
+    assert.deepEqual(treeFiles(repo, integrationBranch('rewrite')), ['README.md', 'a/ok.txt', 'work-packages.yaml']);
+  });
+
+  test('a history rewritten below its base (a reset past the commit it started from) is audited against that base', async () => {
+    const { repo, planFile } = repoFor('below-base', [{ id: 'a', agent: ['git reset -q --hard HEAD~1', 'write a/ok.txt', 'commit'] }]);
+    const person = personSide(repo);
+    const outcome = await run(planFile);
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation', a.lastError ?? '');
+    assert.deepEqual(a.scopeViolations, [{ path: 'work-packages.yaml', change: 'D' }]);
+    assert.deepEqual(treeFiles(repo, integrationBranch('below-base')), ['README.md', 'work-packages.yaml'], 'nothing merged');
+    assert.deepEqual(personSide(repo), person);
+  });
+
   test("a history that brings another branch's commits is audited as what the merge would bring", async () => {
     const { repo, planFile } = repoFor('foreign-history', [{ id: 'a', agent: ['write a/ok.txt', 'commit', 'git merge -q --no-edit side'] }]);
     git(repo, 'checkout', '-q', '-b', 'side');
