@@ -41,6 +41,15 @@ const contexts = await Promise.all([
     format: 'cjs',
     target: 'node20',
   }),
+  // The worker thread that analyses large plans off the extension host's thread (src/plan/analysisPool.ts).
+  esbuild.context({
+    ...common,
+    entryPoints: { planWorker: 'src/plan/analysisWorker.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  }),
   // The runner a terminal hosts for one agent attempt (node or ELECTRON_RUN_AS_NODE; built-ins only).
   esbuild.context({
     ...common,

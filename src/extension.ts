@@ -25,7 +25,7 @@ export interface WavesApi {
 export function activate(context: vscode.ExtensionContext): WavesApi {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Wave Orchestrator', { log: true });
-  const registry = new PlanRegistry(context.workspaceState, log);
+  const registry = new PlanRegistry(context.workspaceState, log, undefined, { workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'planWorker.js').fsPath });
   // Runs (issue #10): the engine in terminals; every view reads run states through `run.live`.
   const run = createRun(registry, log, context.workspaceState);
   const ownership = createOwnership(context.extensionUri, registry, run.watch, log);

@@ -51,6 +51,7 @@ import {
   personalApprovals,
   askDriverToCancel,
   driverOf,
+  foreignReason,
   fastForwardTo,
   finishOffer,
   liveLocks,
@@ -148,6 +149,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   const { locks, problems } = liveLocks(repo, featureId, now);
   const waveOf = new Map(analysis.graph.ids.map((id, i) => [id, analysis.graph.wave[i] ?? null]));
   const planChanged = state.planHash !== null && state.planHash !== loaded.hash;
+  const foreign = foreignReason(state);
   const ids = [...analysis.graph.ids.filter((id) => state.packages[id]), ...Object.keys(state.packages).filter((id) => !waveOf.has(id))];
   const packages = ids.map((id) => {
     const r = state.packages[id]!;
@@ -180,6 +182,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
         createdAt: state.createdAt,
         updatedAt: state.updatedAt,
         planChanged,
+        foreign,
         readOnly: read.newer,
         owner,
         packages,
@@ -207,6 +210,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
     lines.push(
       `driven by: nobody alive — the lease of pid ${owner.pid} on ${owner.hostname} is stale (${owner.stale}); \`waves run --resume\` takes it over`,
     );
+  if (foreign) lines.push(`this run is not this machine's: ${foreign}; nothing drives it here unless you resume it (\`waves run --resume\`)`);
   if (planChanged) lines.push('the plan changed since this run started');
   if (read.newer) lines.push('this run state was written by a newer version of Wave Orchestrator: shown read-only');
   const width = process.stdout.isTTY ? process.stdout.columns || 100 : Infinity;

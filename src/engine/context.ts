@@ -20,6 +20,7 @@ import type { AttemptPlace, Executor } from './executor';
 import type { LaunchResult } from './launcher';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
+import { machineId } from './machine';
 import { planHash } from './planSource';
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
@@ -53,6 +54,8 @@ export class RunContext {
   analysis: PlanAnalysis;
   sched: SchedPackage[];
   planHash: string;
+  /** This machine's id (machine.ts): stamped into the run state it drives. */
+  readonly machine: string;
   readonly maxParallel: number;
   readonly mode: 'eager' | 'barrier';
   readonly only: string[] | undefined;
@@ -105,6 +108,7 @@ export class RunContext {
     this.sched = schedPackagesFromAnalysis(analysis);
     // The hash of the text as read (a byte-order mark included): what the loop compares the file with.
     this.planHash = options.planText?.hash ?? planHash(analysis.text);
+    this.machine = machineId();
     this.maxParallel = Math.max(1, Math.floor(options.maxParallel ?? 10));
     this.mode = options.mode ?? 'eager';
     this.only = options.only ? [...options.only] : undefined;
@@ -115,8 +119,17 @@ export class RunContext {
 
   // -- The plan ----------------------------------------------------------------------------
 
+  /** Each id's first package, for the analysis it was built from (the plan can change during a run). */
+  private packagesById: { analysis: PlanAnalysis; byId: Map<string, PlanPackage> } | null = null;
+
+  /** The package of an id (a duplicated id: its first), found in a map — not a search per call. */
   pkg(id: string): PlanPackage | undefined {
-    return this.analysis.plan.packages.find((p) => p.id === id);
+    if (this.packagesById?.analysis !== this.analysis) {
+      const byId = new Map<string, PlanPackage>();
+      for (const p of this.analysis.plan.packages) if (!byId.has(p.id)) byId.set(p.id, p);
+      this.packagesById = { analysis: this.analysis, byId };
+    }
+    return this.packagesById.byId.get(id);
   }
 
   /** Whether the package has a worktree of its own (`isolated`, the default) or works in the feature's shared one (`shared`); both on its own branch. */

@@ -16,6 +16,7 @@ import type { PlanPackage } from '../core/plan/model';
 import { describeSetupChanges, setupChanges } from '../core/run/gitSetup';
 import { visibleText } from '../core/present/visibleText';
 import { recordMerge, type ChangedFile } from '../core/run/runState';
+import { claimedNotChanged } from '../core/run/runReport';
 import { changedSince } from './checkoutGuard';
 import { snapshotGitSetup } from './gitSafety';
 import type { ExitRecord } from './adopt';
@@ -150,6 +151,8 @@ export class Exits {
     ctx.mark('audited', id);
     const readout = await ctx.readResult(ctx.state.packages[id]!.resultFile);
     for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, id);
+    const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
+    if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, id);
     const outcome = decideOutcome({
       exitCode: exit.code,
       signal: exit.signal,

@@ -53,5 +53,5 @@ export {
 export { describeDriver, driverOf, liveDriver, type Driver } from './driver';
 export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './runs';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
-export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
+export { askDriverToCancel, foreignReason, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
 export type { LockEntry } from '../core/run/lockTable';

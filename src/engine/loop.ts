@@ -15,7 +15,7 @@ import { expireLocks } from '../core/run/lockTable';
 import type { ResultReadout } from '../core/run/resultRecord';
 import { buildRunReport } from '../core/run/runReport';
 import { reportFiles, runDir } from '../core/run/runPaths';
-import { createRunState, ensurePackages, isActive, isTerminal, setPlanHash, type PackageStatus, type RunState } from '../core/run/runState';
+import { createRunState, ensurePackages, isActive, isTerminal, setMachine, setPlanHash, type PackageStatus, type RunState } from '../core/run/runState';
 import { checkEngineFolder } from '../store/engineFolder';
 import { RunStore } from '../store/runStore';
 import { schedPackagesFromAnalysis, schedule } from '../core/run/schedule';
@@ -107,6 +107,8 @@ export class RunLoop {
       state = (await store.startNewRun(fresh())).state;
       resumed = false;
     }
+    // The run is driven by this machine from now on (a foreign state is driven only on the person's own Resume).
+    state = setMachine(state, ctx.machine, now);
     ctx.loaded(state);
     // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
     checkEngineFolder(ctx.repoRoot, runDir(ctx.repoRoot, ctx.featureId, state.runId), { below: true });
@@ -206,6 +208,7 @@ export class RunLoop {
     const table = ctx.locks.read();
     if (expireLocks(table, now).expired.length > 0) await ctx.locks.update((t) => expireLocks(t, now).table);
 
+    const collectOnly = ctx.options.collectOnly === true;
     const decision = schedule({
       packages: ctx.sched,
       state: ctx.state,
@@ -216,7 +219,18 @@ export class RunLoop {
       ...(ctx.only ? { only: ctx.only } : {}),
       now,
     });
-    for (const event of decision.events) ctx.apply(event, event.type === 'blocked' ? `blocked by ${event.by.join(', ')}` : undefined);
+    for (const event of decision.events) {
+      // An adoption nobody asked for retries nothing: a failed package waits for the person.
+      if (collectOnly && event.type === 'reset') continue;
+      ctx.apply(event, event.type === 'blocked' ? `blocked by ${event.by.join(', ')}` : undefined);
+    }
+    if (collectOnly) {
+      // Only watch and collect: nothing starts. When nothing is left to watch, the rest is the person's.
+      await ctx.store!.flush();
+      const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size;
+      if (busy === 0 && !Object.values(ctx.state.packages).some((r) => isActive(r.status))) await this.complete();
+      return;
+    }
     for (const id of decision.start) ctx.mark('scheduled', id);
     if (ctx.runCancelled) {
       this.parts.recovery.cancelNotStarted();
@@ -303,7 +317,7 @@ export class RunLoop {
       ctx.problem(`Could not write the run report: ${errorText(err)}`);
     }
     const all = ids.every((id) => ctx.state.packages[id]?.status === 'succeeded');
-    const outcome: RunOutcomeKind = all ? 'succeeded' : ctx.runCancelled ? 'cancelled' : 'failed';
+    const outcome: RunOutcomeKind = all ? 'succeeded' : ctx.runCancelled ? 'cancelled' : ctx.options.collectOnly ? 'collected' : 'failed';
     await ctx.store!.flush();
     const result: RunOutcome = {
       runId: ctx.state.runId,

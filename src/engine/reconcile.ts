@@ -1,6 +1,7 @@
 /**
  * A run after its driver went away (a reloaded window, a killed `waves run`), for a front end:
- * what a run found on disk needs — followed (a live lease: someone else drives it), adopted
+ * what a run found on disk needs — foreign (not started on this machine: it came with the
+ * repository or from another computer; offered, never driven), followed (a live lease: someone else drives it), adopted
  * (runners still alive by pid + token, or exits written while nobody watched), offered to
  * resume (work left), or nothing (finished) — decided from the lease, `meta.json`,
  * `exit.json` and the process table, changing nothing; and, on the person's Retry / Resume,
@@ -16,6 +17,7 @@ import { requestCancel } from './recovery';
 import type { Executor } from './executor';
 import { LocalExecutor } from './localExecutor';
 import { Lease } from './lease';
+import { machineId } from './machine';
 import { hasRun } from './runs';
 
 /** A runner found alive. */
@@ -28,6 +30,8 @@ export interface LiveRunner {
 /** What a run needs after a restart. */
 export type Reconciliation =
   | { kind: 'finished' }
+  /** Not this machine's (it came with the repository, or from another computer): shown and offered, never driven. */
+  | { kind: 'foreign'; left: string[]; reason: string }
   | { kind: 'followed'; holder: string }
   | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }
   | { kind: 'offer'; left: string[] };
@@ -43,9 +47,14 @@ export async function reconcileRun(
   executor: Pick<Executor, 'attempt' | 'readExit' | 'liveness'> = new LocalExecutor({ repoRoot: repo, featureId: state.featureId }),
   now = Date.now(),
 ): Promise<Reconciliation> {
+  const records = Object.values(state.packages);
+  const foreign = foreignReason(state);
+  if (foreign) {
+    const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted' || r.status === 'pending' || r.status === 'ready').map((r) => r.packageId);
+    return left.length ? { kind: 'foreign', left, reason: foreign } : { kind: 'finished' };
+  }
   const holder = liveDriver(repo, state.featureId, now);
   if (holder) return { kind: 'followed', holder };
-  const records = Object.values(state.packages);
   const live: LiveRunner[] = [];
   const exited: string[] = [];
   for (const r of records) {
@@ -63,6 +72,18 @@ export async function reconcileRun(
   if (live.length || exited.length) return { kind: 'adopt', live, exited };
   const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted').map((r) => r.packageId);
   return left.length ? { kind: 'offer', left } : { kind: 'finished' };
+}
+
+/**
+ * Why a run state is not this machine's to adopt, or null when it is: its `machine` must be
+ * this machine's id (machine.ts) — a state that came with a repository or from another
+ * computer has none or another (#15).
+ */
+export function foreignReason(state: Pick<RunState, 'machine'>): string | null {
+  if (state.machine === machineId()) return null;
+  return state.machine
+    ? 'it was started on another machine'
+    : 'it does not say it was started on this machine (it may have come with the repository)';
 }
 
 /**

@@ -70,6 +70,13 @@ export interface EngineOptions {
   worktreesFolder?: string;
   /** On resume, packages found interrupted stay interrupted (a person offers them again with Resume); default: offered again at once. */
   keepInterrupted?: boolean;
+  /**
+   * An adoption nobody asked for (a window that opens on a run whose driver went away): the
+   * engine watches the live attempts and collects the exits found, and starts NOTHING — no
+   * ready package, no automatic retry. When nothing is left to watch the run ends
+   * `collected`, the rest waiting for the person's Resume / Retry (#15). Default false.
+   */
+  collectOnly?: boolean;
   /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
   trace?: (step: string, packageId: string) => void;
 }
@@ -81,7 +88,8 @@ export interface DryRun {
   prompts: { packageId: string; file: string; text: string }[];
 }
 
-export type RunOutcomeKind = 'succeeded' | 'failed' | 'cancelled';
+/** `collected`: a `collectOnly` adoption ended with work left for the person to resume. */
+export type RunOutcomeKind = 'succeeded' | 'failed' | 'cancelled' | 'collected';
 
 export type EngineEvent =
   | {

@@ -1,8 +1,9 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
+import { analyzePlan, oversizedAnalysis, type PlanAnalysis } from '../core/plan/analyze';
 import { covers } from '../core/plan/glob';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
+import { AnalysisPool } from './analysisPool';
 
 /** File names that are plans: `work-packages.yaml` and `<name>.work-packages.yaml`. */
 export const PLAN_GLOB = '**/{work-packages.yaml,*.work-packages.yaml}';
@@ -11,6 +12,10 @@ const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/.git/**', '**/.waves/**', '**
 const ACTIVE_KEY = 'waves.activePlan';
 /** More paths created at once than this: search the whole workspace instead of each. */
 const MAX_CREATED_PATHS = 50;
+/** Plans larger than this are analysed in the worker thread, off the extension host's (a 1,000-package plan is about 0.6 MB). */
+export const OFF_THREAD_BYTES = 256 * 1024;
+/** The default of `waves.plan.maxSizeMB`: what the editor analyses at most. */
+export const DEFAULT_MAX_PLAN_MB = 5;
 
 const PLAN_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
 
@@ -56,12 +61,25 @@ export class PlanRegistry extends Disposable {
   /** Resolves when the first scan of the workspace is done. */
   readonly ready: Promise<void>;
 
+  /** The worker thread for large plans (when the extension gives its script). */
+  private readonly pool: AnalysisPool | undefined;
+  /** Analyses made in the worker thread so far (the log and the tests read it). */
+  analysedInWorker = 0;
+  /** Per plan, the latest analysis begun: an older one that ends later is dropped. */
+  private readonly generation = new Map<string, number>();
+
   constructor(
     private readonly state: vscode.Memento,
     private readonly log: vscode.LogOutputChannel,
     delays: { typing: number; disk: number } = { typing: 250, disk: 300 },
+    options: { workerScript?: string } = {},
   ) {
     super();
+    if (options.workerScript) {
+      const pool = new AnalysisPool(options.workerScript);
+      this.pool = pool;
+      this.register({ dispose: () => pool.dispose() });
+    }
     this.activeKey = state.get<string>(ACTIVE_KEY);
     this.fromDocument = this.register(new KeyedDebouncer(delays.typing, (key) => this.reanalyzeDocument(key)));
     this.fromDisk = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFromDisk(vscode.Uri.parse(key))));
@@ -104,7 +122,7 @@ export class PlanRegistry extends Disposable {
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
     this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('waves.maxParallel')) this.reanalyzeAll();
+        if (e.affectsConfiguration('waves.maxParallel') || e.affectsConfiguration('waves.plan.maxSizeMB')) this.reanalyzeAll();
         if (e.affectsConfiguration('waves.plans.exclude')) {
           this.excludeGlobs = readExcludes();
           void this.refresh();
@@ -218,7 +236,7 @@ export class PlanRegistry extends Disposable {
   /** Re-analyse a plan now, from its open document if there is one, else from disk. */
   async reanalyze(uri: vscode.Uri): Promise<PlanEntry | undefined> {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (doc) this.analyzeDocument(doc);
+    if (doc) await this.analyzeDocument(doc);
     else await this.readFromDisk(uri);
     return this.get(uri);
   }
@@ -231,12 +249,42 @@ export class PlanRegistry extends Disposable {
     return vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
   }
 
-  private store(uri: vscode.Uri, text: string, documentVersion: number | undefined, fire = true): void {
+  private maxBytes(uri: vscode.Uri): number {
+    const mb = vscode.workspace.getConfiguration('waves', uri).get<number>('plan.maxSizeMB', DEFAULT_MAX_PLAN_MB);
+    return Math.max(0.1, Number.isFinite(mb) ? mb : DEFAULT_MAX_PLAN_MB) * 1_048_576;
+  }
+
+  /**
+   * Analyses the text and keeps the result: over the size cap not at all (one error at 1:1
+   * says so), a large plan in the worker thread (the extension host stays responsive), a
+   * small one here. An analysis overtaken by a newer one of the same plan is dropped.
+   */
+  private async store(uri: vscode.Uri, text: string, documentVersion: number | undefined, fire = true): Promise<void> {
+    const key = uri.toString();
+    const generation = (this.generation.get(key) ?? 0) + 1;
+    this.generation.set(key, generation);
     const started = Date.now();
-    const analysis = analyzePlan(text, { maxParallel: this.maxParallel(uri) });
+    const maxParallel = this.maxParallel(uri);
+    const size = text.length > OFF_THREAD_BYTES / 4 ? Buffer.byteLength(text, 'utf8') : text.length;
+    const cap = this.maxBytes(uri);
+    let analysis: PlanAnalysis;
+    if (size > cap) {
+      analysis = oversizedAnalysis(text, size, cap, 'waves.plan.maxSizeMB');
+    } else if (size > OFF_THREAD_BYTES && this.pool) {
+      try {
+        analysis = await this.pool.analyze(text, maxParallel);
+        this.analysedInWorker++;
+      } catch (err) {
+        this.log.warn(`The analysis worker failed on ${this.label(uri)}; analysing it here instead`, err);
+        analysis = analyzePlan(text, { maxParallel });
+      }
+      if (this.isDisposed || this.generation.get(key) !== generation) return; // a newer text is analysed
+    } else {
+      analysis = analyzePlan(text, { maxParallel });
+    }
     const elapsed = Date.now() - started;
-    if (elapsed > 200) this.log.warn(`Analysing ${this.label(uri)} took ${elapsed} ms`);
-    this.entries.set(uri.toString(), { uri, label: this.label(uri), analysis, documentVersion });
+    if (elapsed > 200) this.log.warn(`Analysing ${this.label(uri)} took ${elapsed} ms${size > OFF_THREAD_BYTES && this.pool ? ' (in the worker thread)' : ''}`);
+    this.entries.set(key, { uri, label: this.label(uri), analysis, documentVersion });
     if (fire) this.changed.fire();
   }
 
@@ -250,7 +298,7 @@ export class PlanRegistry extends Disposable {
   private async readFromDisk(uri: vscode.Uri, fire = true): Promise<void> {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) {
-      this.analyzeDocument(doc, fire);
+      await this.analyzeDocument(doc, fire);
       return;
     }
     let text: string;
@@ -264,17 +312,17 @@ export class PlanRegistry extends Disposable {
       return;
     }
     if (this.isDisposed) return;
-    this.store(uri, text, undefined, fire);
+    await this.store(uri, text, undefined, fire);
   }
 
   private reanalyzeDocument(key: string): void {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-    if (doc) this.analyzeDocument(doc);
+    if (doc) void this.analyzeDocument(doc);
   }
 
-  private analyzeDocument(doc: vscode.TextDocument, fire = true): void {
+  private async analyzeDocument(doc: vscode.TextDocument, fire = true): Promise<void> {
     if (this.entries.get(doc.uri.toString())?.documentVersion === doc.version) return;
-    this.store(doc.uri, doc.getText(), doc.version, fire);
+    await this.store(doc.uri, doc.getText(), doc.version, fire);
   }
 
   private reanalyzeAll(): void {
@@ -282,6 +330,8 @@ export class PlanRegistry extends Disposable {
   }
 
   private remove(uri: vscode.Uri): void {
+    // An analysis still under way for it is dropped when it ends.
+    this.generation.set(uri.toString(), (this.generation.get(uri.toString()) ?? 0) + 1);
     this.fromDisk.cancel(uri.toString());
     this.fromDocument.cancel(uri.toString());
     if (this.entries.delete(uri.toString())) this.changed.fire();

@@ -105,8 +105,12 @@ export class RunNotifications extends Disposable {
           const retry = 'Retry Failed';
           const resume = 'Resume';
           // Interrupted packages (an adopted run leaves them so) are the person's to resume.
-          const actions = [...(c.interrupted ? [resume] : []), report, ...(c.failed ? [retry] : [])];
-          const choice = await this.show('warning', `Waves: ${name} — run ${event.outcome}: ${parts.join(', ')}${speed}.`, ...actions);
+          const collected = event.outcome === 'collected';
+          const actions = [...(c.interrupted || collected ? [resume] : []), report, ...(c.failed ? [retry] : [])];
+          const text = collected
+            ? `Waves: ${name} — the agents that were running when this window opened have ended (${parts.join(', ')}); nothing more starts until you resume the run.`
+            : `Waves: ${name} — run ${event.outcome}: ${parts.join(', ')}${speed}.`;
+          const choice = await this.show('warning', text, ...actions);
           if (choice === report) await vscode.commands.executeCommand('waves.showRunReport', session.planUri);
           else if (choice === retry) await vscode.commands.executeCommand('waves.retryFailed', session.planUri);
           else if (choice === resume) await vscode.commands.executeCommand('waves.resume', session.planUri);

@@ -1,14 +1,16 @@
 /**
  * On activation (and when a run's driver goes away), every run in `.waves/runs/*.json` is
- * reconciled: a finished run stays finished; a run another process (a window, `waves run`)
- * drives is only followed, never driven; a run whose runners are still alive — the window
- * was reloaded, the terminals kept their processes — or whose agents ended while nobody
- * watched (their `exit.json` is there) is adopted: this window's engine drives it again,
- * processes those exits and re-attaches the live runners' terminals by pid; a run that stopped with work left is
- * OFFERED to resume (Resume / Show Status). Nothing restarts without the person: an adopted
- * run leaves the packages it finds interrupted as they are, and a revived terminal never
- * runs an agent twice (the runner refuses an attempt whose `meta.json` exists). The decision
- * itself is the engine's (`reconcileRun`, through the front door); this is its VS Code wiring.
+ * reconciled: a finished run stays finished; a run that was not started on this machine (it
+ * came with the repository, or from another computer) is FOREIGN: offered, never driven; a
+ * run another process (a window, `waves run`) drives is only followed, never driven; a run
+ * whose runners are still alive — the window was reloaded, the terminals kept their
+ * processes — or whose agents ended while nobody watched (their `exit.json` is there) is
+ * adopted: this window's engine watches it again, collects those exits and re-attaches the
+ * live runners' terminals by pid, and starts nothing (no ready package, no retry:
+ * `collectOnly`, #15); a run that stopped with work left is OFFERED to resume (Resume / Show
+ * Status). Nothing starts without the person, and a revived terminal never runs an agent
+ * twice (the runner refuses an attempt whose `meta.json` exists). The decision itself is the
+ * engine's (`reconcileRun`, through the front door); this is its VS Code wiring.
  */
 import * as vscode from 'vscode';
 import type { RunState } from '../core/run/runState';
@@ -116,6 +118,16 @@ export class Reconciler extends Disposable {
         this.offer(entry, state, [...decision.live.map((l) => l.packageId), ...decision.exited]);
         return;
       }
+      case 'foreign': {
+        const entry = this.planOf(state, folder);
+        if (!entry) {
+          this.record(featureId, 'no-plan', `foreign run (${decision.reason}); no plan of this feature is open`);
+          return;
+        }
+        this.record(featureId, 'foreign', `${decision.reason}: ${decision.left.join(', ')}`);
+        this.offer(entry, state, decision.left, decision.reason);
+        return;
+      }
       case 'offer': {
         const entry = this.planOf(state, folder);
         if (!entry) {
@@ -129,13 +141,15 @@ export class Reconciler extends Disposable {
     }
   }
 
-  private offer(entry: PlanEntry, state: RunState, left: readonly string[]): void {
+  private offer(entry: PlanEntry, state: RunState, left: readonly string[], foreign?: string): void {
     const key = `${state.featureId}\u0000${state.runId}`;
     if (this.offered.has(key)) return; // once per run and window
     this.offered.add(key);
     const name = entry.analysis.plan.feature?.title ?? state.featureId;
     const shown = left.slice(0, 3).join(', ') + (left.length > 3 ? ` and ${left.length - 3} more` : '');
-    const message = `Waves: the run of ${name} stopped before it finished (${shown}). Nothing restarts until you resume it.`;
+    const message = foreign
+      ? `Waves: a run of ${name} is in .waves/runs, but ${foreign}: nothing of it is driven here (${shown} left). Resume it only if it is yours.`
+      : `Waves: the run of ${name} stopped before it finished (${shown}). Nothing restarts until you resume it.`;
     this.offers.push(message);
     const resume = 'Resume';
     const status = 'Show Status';

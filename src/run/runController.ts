@@ -50,6 +50,8 @@ export interface RunRequest {
   what: string;
   /** Packages found interrupted stay so (an adoption after a reload: the person chooses Resume). */
   keepInterrupted?: boolean;
+  /** An adoption nobody asked for: watch and collect only, start nothing (the engine's `collectOnly`). */
+  collectOnly?: boolean;
 }
 
 /** What a session ran, remembered per workspace so a reload adopts or resumes the same scope. */
@@ -138,6 +140,7 @@ export class RunController extends Disposable {
   facts(entry: PlanEntry): CommandFacts {
     const { analysis } = entry;
     const featureId = analysis.plan.feature?.id;
+    let byId: Map<string, (typeof analysis.plan.packages)[number]> | undefined;
     return {
       trusted: vscode.workspace.isTrusted,
       planErrors: analysis.diagnostics.filter((d) => d.severity === 'error').length,
@@ -145,7 +148,11 @@ export class RunController extends Disposable {
       state: this.stateFor(entry),
       driving: featureId !== undefined && this.sessions.has(featureId),
       drivenElsewhere: this.drivenElsewhere(entry),
-      dependsOn: (id) => analysis.plan.packages.find((p) => p.id === id)?.dependsOn.map((d) => d.value) ?? [],
+      dependsOn: (id) => {
+        // Made on the first question, then one lookup per id (asked per package of a wave).
+        byId ??= new Map(analysis.plan.packages.map((p) => [p.id, p] as const).reverse());
+        return byId.get(id)?.dependsOn.map((d) => d.value) ?? [];
+      },
       waveIds: (wave) => analysis.graph.waves[wave - 1] ?? [],
     };
   }
@@ -241,9 +248,12 @@ export class RunController extends Disposable {
   }
 
   /**
-   * Drives the feature's run again after this window (or another process) stopped driving
-   * it, without asking anything: the live runners are adopted, their terminals re-attached
-   * by pid, packages found interrupted stay interrupted (the person chooses Resume).
+   * Watches the feature's run again after this window (or another process) stopped driving
+   * it, without asking anything — and so without starting anything (`collectOnly`, #15): the
+   * live runners are adopted, their terminals re-attached by pid, exits written while nobody
+   * watched are collected (audited, merged); no ready package starts and nothing is retried.
+   * When nothing is left to watch the run ends `collected` and the rest is the person's
+   * (Resume).
    * Undefined when it cannot (no agent configured, the plan changed its mind…): the caller
    * offers Resume instead.
    */
@@ -263,7 +273,7 @@ export class RunController extends Disposable {
     } catch {
       // unreadable now: the engine says so when it prepares
     }
-    const session = await this.launch(entry, { what: 'the run', resume: true, keepInterrupted: true, ...(only ? { only } : {}) }, { agent: settings.agent, settings, verification, ...(plan ? { plan } : {}) });
+    const session = await this.launch(entry, { what: 'the run', resume: true, keepInterrupted: true, collectOnly: true, ...(only ? { only } : {}) }, { agent: settings.agent, settings, verification, ...(plan ? { plan } : {}) });
     for (const l of session ? live : []) {
       void this.terminals.attachWhenOpen(featureId, l.packageId, l.attempt, l.pid).then((t) =>
         this.deps.log.info(`[run ${featureId}] ${t ? `re-attached the terminal "${t.terminal.name}" of ${l.packageId}` : `no terminal has the runner of ${l.packageId}`} (runner pid ${l.pid})`),
@@ -304,6 +314,7 @@ export class RunController extends Disposable {
         ...(settings.overrides.size ? { agentFor: (id: string) => settings.overrides.get(id) ?? agent } : {}),
         ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
         ...(request.keepInterrupted ? { keepInterrupted: true } : {}),
+        ...(request.collectOnly ? { collectOnly: true } : {}),
       });
     } catch (err) {
       this.showStartError(entry, err);

@@ -335,7 +335,10 @@ describe('RunEngine', () => {
     assert.ok(events.some((e) => e.type === 'verification' && e.packageId === 'bad' && !e.ok && e.command === 'test -f bad/missing.txt'));
     assert.deepEqual(treeFiles(repo, integrationBranch('verify')), ['README.md', 'good/x.txt', 'work-packages.yaml']);
 
-    // Approved once: a later engine runs the commands without asking again.
+    // Approved once: a later engine runs the commands without asking again (the plan's text may
+    // change, its list of commands not: here good's agent writes something new, as git must see
+    // a change for a success).
+    fs.writeFileSync(planFile, fs.readFileSync(planFile, 'utf8').replace('test-agent: write good/x.txt', 'test-agent: write good/x.txt second run'));
     const again = await engineFor(planFile);
     const second = await again.engine.run();
     assert.equal(second.state.packages.good!.status, 'succeeded');

@@ -99,6 +99,39 @@ describe('RunEngine options for the editor', () => {
     assert.notEqual(outcome.outcome, 'succeeded');
   });
 
+  test('collectOnly (an adoption nobody asked for, #15): the live agents are watched and collected; nothing starts and nothing is retried', async () => {
+    const { repo, planFile } = repoWithPlan('collect', [
+      { id: 'a', agent: ['ask waiting for approval', 'write a/x.txt'] },
+      { id: 'b', deps: ['a'], agent: ['write b/x.txt'] },
+      { id: 'c', agent: ['ask waiting for approval', 'exit 1'], retryBudget: 2 },
+    ]);
+    const resume = path.join(tempDir(), 'resume');
+    const env = { WAVES_TEST_AGENT_RESUME: resume };
+    const first = await engineFor(planFile, { env });
+    void first.engine.run().catch(() => undefined);
+    await waitFor(() => ['a', 'c'].every((id) => first.events.some((e) => e.type === 'needs-input' && e.packageId === id)), 'a and c to wait for input', 30_000);
+    first.engine.dispose();
+    const runId = (JSON.parse(fs.readFileSync(runStateFile(repo, 'collect'), 'utf8')) as RunState).runId;
+
+    const { engine, events } = await engineFor(planFile, { env, keepInterrupted: true, collectOnly: true });
+    const done = engine.run({ resume: true });
+    await waitFor(() => events.some((e) => e.type === 'run-started'), 'the adoption to start');
+    fs.writeFileSync(resume, '');
+    const outcome = await done;
+
+    assert.equal(outcome.outcome, 'collected', JSON.stringify(outcome.counts));
+    assert.equal(outcome.runId, runId);
+    assert.equal(outcome.state.packages.a!.status, 'succeeded', 'the live agent was collected: audited and merged');
+    assert.deepEqual(treeFiles(repo, integrationBranch('collect')), ['README.md', 'a/x.txt', 'work-packages.yaml']);
+    assert.equal(outcome.state.packages.b!.attempts, 0, 'its dependent did not start');
+    assert.ok(['pending', 'ready'].includes(outcome.state.packages.b!.status), outcome.state.packages.b!.status);
+    assert.equal(outcome.state.packages.c!.status, 'failed');
+    assert.equal(outcome.state.packages.c!.attempts, 1, 'no automatic retry after an adoption, budget or not');
+    assert.ok(!exists(attemptDir(repo, 'collect', runId, 'c', 2)));
+    assert.ok(!exists(attemptDir(repo, 'collect', runId, 'b', 1)), 'no agent started for b');
+    assert.ok(!events.some((e) => e.type === 'package' && e.status === 'running' && e.packageId !== 'a' && e.packageId !== 'c'));
+  });
+
   test('runnerStartMs: a launched runner that never starts (no meta.json, pid unknown) fails its attempt instead of running forever', { timeout: 60_000 }, async () => {
     const { planFile } = repoWithPlan('nostart', [
       { id: 'a', agent: ['write a/x.txt'] },

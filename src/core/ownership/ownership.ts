@@ -180,9 +180,16 @@ export class OwnerIndex {
     this.packages = packages;
   }
 
+  /** Each id's first package, made on the first lookup. */
+  private byId: Map<string, IndexedPackage> | undefined;
+
   /** The package of an id, when the plan defines it. */
   packageOf(id: string): IndexedPackage | undefined {
-    return this.packages.find((p) => p.id === id);
+    if (!this.byId) {
+      this.byId = new Map();
+      for (const p of this.packages) if (!this.byId.has(p.id)) this.byId.set(p.id, p);
+    }
+    return this.byId.get(id);
   }
 
   /** Owners, packages denied the path, and conflicts between owners. */

@@ -42,9 +42,7 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
     }
   };
   guard('schema validation', () => schemaDiagnostics(read));
-  const graph = buildGraph(
-    read.plan.packages.map((p) => ({ id: p.id, dependsOn: p.dependsOn.map((d) => d.value), weight: p.timeoutMinutes })),
-  );
+  const graph = graphOf(read.plan);
   let conflicts: Conflict[] = [];
   guard('semantic checks', () => {
     const result = semanticChecks(text, read.plan, graph, lines, options);
@@ -75,4 +73,49 @@ function dropSupersededPatterns(diagnostics: Diagnostic[]): void {
     const d = diagnostics[i];
     if (d.code === 'schema-pattern' && semanticAt.has(key(d))) diagnostics.splice(i, 1);
   }
+}
+
+/** The dependency graph of a plan's packages (ids, `depends_on`, `timeout_minutes` as weights). */
+function graphOf(plan: Plan): DependencyGraph {
+  return buildGraph(plan.packages.map((p) => ({ id: p.id, dependsOn: p.dependsOn.map((d) => d.value), weight: p.timeoutMinutes })));
+}
+
+/**
+ * The part of an analysis another thread can hand back (structured-clone safe: plain data,
+ * no graph with its closures, no line index). `fromPortable` rebuilds the rest from it and the
+ * text: the editor analyses large plans in a worker thread (src/plan/analysisWorker.ts).
+ */
+export interface PortableAnalysis {
+  plan: Plan;
+  diagnostics: Diagnostic[];
+  conflicts: Conflict[];
+  valid: boolean;
+}
+
+export function toPortable(analysis: PlanAnalysis): PortableAnalysis {
+  return { plan: analysis.plan, diagnostics: analysis.diagnostics, conflicts: analysis.conflicts, valid: analysis.valid };
+}
+
+/** The whole analysis again from its portable part and the text it was made from. */
+export function fromPortable(text: string, portable: PortableAnalysis): PlanAnalysis {
+  return { text, ...portable, graph: graphOf(portable.plan), lines: new LineIndex(text) };
+}
+
+/**
+ * The analysis of a plan too large to analyse here: no packages, one error at 1:1 saying so
+ * (`plan-too-large`). The editor caps what it analyses (`waves.plan.maxSizeMB`); the CLI has no cap.
+ */
+export function oversizedAnalysis(text: string, sizeBytes: number, limitBytes: number, setting: string): PlanAnalysis {
+  const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
+  const empty = analyzePlan('');
+  const diagnostics: Diagnostic[] = [
+    {
+      severity: 'error',
+      code: 'plan-too-large',
+      message: `This plan is ${mb(sizeBytes)}, over the ${mb(limitBytes)} analysed in the editor (setting ${setting}): it is not analysed here. \`waves validate\` checks it in full.`,
+      range: { start: 0, end: Math.min(text.indexOf('\n') < 0 ? text.length : text.indexOf('\n'), 200) },
+      packageId: null,
+    },
+  ];
+  return { ...empty, text, diagnostics, lines: new LineIndex(text), valid: false };
 }

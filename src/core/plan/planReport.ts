@@ -30,6 +30,9 @@ export interface PlanReport {
 
 export function toReport(file: string, analysis: PlanAnalysis): PlanReport {
   const { lines, graph } = analysis;
+  // Each id's first package (a duplicated id: its first), found once — no search per package.
+  const firstById = new Map<string, (typeof analysis.plan.packages)[number]>();
+  for (const p of analysis.plan.packages) if (!firstById.has(p.id)) firstById.set(p.id, p);
   return {
     file,
     valid: analysis.valid,
@@ -50,7 +53,7 @@ export function toReport(file: string, analysis: PlanAnalysis): PlanReport {
     packages: graph.ids.map((id, i) => ({
       id,
       wave: graph.wave[i],
-      dependsOn: unique(analysis.plan.packages.find((p) => p.id === id)?.dependsOn.map((d) => d.value) ?? []),
+      dependsOn: unique(firstById.get(id)?.dependsOn.map((d) => d.value) ?? []),
     })),
     waves: graph.waves.map((w) => [...w]),
     criticalPath: [...graph.criticalPath],

@@ -330,9 +330,12 @@ export function whyNot(command: RunCommand, facts: CommandFacts, target: Command
       return failed.length ? null : 'nothing failed in the last run';
     }
     case 'resume': {
-      // Nobody drives it (checked above), so a package still marked active stopped with its driver.
-      const left = state ? Object.values(state.packages).filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || isActive(r.status)) : [];
-      return left.length ? null : 'the run has nothing interrupted or cancelled to resume';
+      // Nobody drives it (checked above), so a package still marked active stopped with its driver;
+      // pending and ready ones were never started (an adoption collects and starts nothing, #15).
+      const left = state
+        ? Object.values(state.packages).filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'pending' || r.status === 'ready' || isActive(r.status))
+        : [];
+      return left.length ? null : 'the run has nothing interrupted, cancelled or left to start to resume';
     }
     case 'cancelRun':
       return going ? null : 'no run of this plan is going';

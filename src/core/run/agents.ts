@@ -576,7 +576,8 @@ export type AttemptOutcome =
 /**
  * docs/run-engine.md "The engine's verdict for one attempt", the part decided before
  * verification and the audit: exit 0, no signal, not timed out or cancelled, the agent's
- * own verdict ok where it reports one, and something changed or a `done` record.
+ * own verdict ok where it reports one, and something changed (a `done` record alone is not
+ * enough: git's change set decides, #16).
  */
 export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   const verdict = f.verdict;
@@ -592,12 +593,15 @@ export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   const notes = f.resultRecord?.notes ? `: ${oneLine(f.resultRecord.notes, 200)}` : '';
   if (status === 'blocked') return fail(`the agent's result record says it is blocked${notes}`);
   if (status === 'partial') return fail(`the agent's result record says its work is partial${notes}`);
+  // What git saw decides, not what the record claims: a "done" with no change is no success.
   const changed = (f.changedFiles ?? []).length > 0;
-  if (!changed && status !== 'done') {
+  if (!changed) {
     return fail(
-      f.resultRecord
-        ? 'the agent exited 0 but changed no file and its result record does not say "done"'
-        : 'the agent exited 0 but changed no file and wrote no result record',
+      status === 'done'
+        ? 'the agent exited 0 and its result record says "done", but it changed no file'
+        : f.resultRecord
+          ? 'the agent exited 0 but changed no file and its result record does not say "done"'
+          : 'the agent exited 0 but changed no file and wrote no result record',
     );
   }
   return { next: 'verify', reason: null };

@@ -78,6 +78,11 @@ export interface ReportPackage {
   resultWarnings: string[];
   /** `outputs.result_keys` the result record does not give. */
   missingResultKeys: string[];
+  /**
+   * Files the result record lists as modified that git did not see the package change (its
+   * audited change set): a claim that is not true. Empty without a record or a change set.
+   */
+  claimedNotChanged: string[];
 }
 
 export interface RunMetrics {
@@ -111,6 +116,11 @@ export interface RunReportJson {
    * writes"), sorted by path. Empty when the plan says nothing about scopes.
    */
   unownedWrites: { path: string; change: string; packageId: string }[];
+  /**
+   * What git saw: every file of the packages whose work merged, from their audited change sets
+   * (never from the result records' claims), sorted by path, with the packages that changed it.
+   */
+  filesChanged: { path: string; changes: string[]; packages: string[] }[];
 }
 
 export function buildRunReport(input: RunReportInput): { json: RunReportJson; markdown: string } {
@@ -142,6 +152,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
       resultStatus: record?.status ?? null,
       resultWarnings: readout ? [...readout.warnings] : [],
       missingResultKeys: record && plan?.outputs ? plan.outputs.resultKeys.filter((k) => !Object.prototype.hasOwnProperty.call(record.result_keys, k)) : [],
+      claimedNotChanged: claimedNotChanged(record?.files_modified ?? [], rec?.changedFiles),
     });
   }
   const counts: Record<string, number> = {};
@@ -161,8 +172,34 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     metrics,
     merged,
     unownedWrites: unownedWrites(packages, planPackages),
+    filesChanged: filesChanged(packages),
   };
   return { json, markdown: markdown(json) };
+}
+
+/** A record's `files_modified` that its package's audited change set does not hold (`./` and `\\` forgiven). */
+export function claimedNotChanged(claimed: readonly string[], changed: readonly { path: string }[] | undefined): string[] {
+  if (!changed) return [];
+  const norm = (p: string) => p.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+  const seen = new Set(changed.map((c) => norm(c.path)));
+  return [...new Set(claimed.filter((f) => !seen.has(norm(f))))].sort(compare);
+}
+
+/** The audited change sets of the merged packages, by path. */
+function filesChanged(packages: readonly ReportPackage[]): RunReportJson['filesChanged'] {
+  const byPath = new Map<string, { changes: Set<string>; packages: Set<string> }>();
+  for (const p of packages) {
+    if (p.merge !== 'merged') continue;
+    for (const c of p.changedFiles) {
+      const entry = byPath.get(c.path) ?? { changes: new Set<string>(), packages: new Set<string>() };
+      entry.changes.add(c.change);
+      entry.packages.add(p.id);
+      byPath.set(c.path, entry);
+    }
+  }
+  return [...byPath.entries()]
+    .sort(([a], [b]) => compare(a, b))
+    .map(([path, e]) => ({ path, changes: [...e.changes].sort(compare), packages: [...e.packages].sort(compare) }));
 }
 
 /** Changed files (audited changes and scope violations) that no package's write scope covers. */
@@ -341,6 +378,7 @@ function markdown(r: RunReportJson): string {
     if (p.violations.length) notes.push(`outside its scope: ${p.violations.map((v) => `${v.change} ${v.path}`).join(', ')}`);
     if (p.missingResultKeys.length) notes.push(`result keys missing: ${p.missingResultKeys.join(', ')}`);
     if (p.resultStatus && p.resultStatus !== 'done') notes.push(`its record says ${p.resultStatus}`);
+    if (p.claimedNotChanged.length) notes.push(`its record lists files it did not change: ${p.claimedNotChanged.join(', ')}`);
     notes.push(...p.resultWarnings);
     out.push(
       `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,
@@ -356,10 +394,12 @@ function markdown(r: RunReportJson): string {
   }
   const g = r.merged;
   out.push('');
-  out.push('## Files modified');
+  out.push('## Files changed');
   out.push('');
-  if (!g.filesModified.length) out.push('No result record lists a modified file.');
-  for (const f of g.filesModified) out.push(`- ${ticked(f)} (${g.filesByPackage[f].join(', ')})`);
+  out.push('What git saw in the merged packages (their audited changes; result records are not taken at their word).');
+  out.push('');
+  if (!r.filesChanged.length) out.push('No merged package changed a file.');
+  for (const f of r.filesChanged) out.push(`- ${ticked(f.path)} (${f.changes.join('/')}, ${f.packages.map(cell).join(', ')})`);
   out.push('');
   out.push('## Decisions');
   out.push('');

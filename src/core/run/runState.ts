@@ -211,6 +211,12 @@ export interface RunState {
   planRevision?: number;
   /** SHA-256 (hex) of the plan text the run started from; null only in a migrated version-1 state. */
   planHash: string | null;
+  /**
+   * The machine whose engine drives the run (`src/engine/machine.ts`: SHA-256 of a random id in
+   * the person's own folder). Absent or another: the run is foreign here — offered, never
+   * adopted (#15).
+   */
+  machine?: string;
   /** Identifies this run (one feature may be run several times). */
   runId: string;
   createdAt: string;
@@ -315,6 +321,12 @@ export function createRunState(init: RunStateInit): RunState {
  * Adds a `pending` record for each id the state does not know yet (the plan gained
  * packages). Never removes records: a package dropped from the plan keeps its history.
  */
+/** The state stamped with the machine that drives it now (unchanged when it already says so). */
+export function setMachine(state: RunState, machine: string, now: Date): RunState {
+  if (state.machine === machine) return state;
+  return { ...state, machine, updatedAt: requireTimestamp(now) };
+}
+
 export function ensurePackages(state: RunState, packageIds: readonly string[], now: Date): RunState {
   const missing = [...new Set(packageIds)].filter((id) => !Object.hasOwn(state.packages, id));
   if (missing.length === 0) return state;

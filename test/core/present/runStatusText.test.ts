@@ -20,8 +20,8 @@ const at = (s: number) => new Date(T0 + s * 1000);
 const WAVES = [['a'], ['b', 'c', 'd'], ['e']];
 const DEPS: Record<string, string[]> = { a: [], b: ['a'], c: ['a'], d: ['a'], e: ['b', 'c', 'd'] };
 
-function state(events: [RunEvent, number][]): RunState {
-  let s = createRunState({ featureId: 'f', planFile: 'work-packages.yaml', planHash: 'a'.repeat(64), runId: 'r1', packageIds: ['a', 'b', 'c', 'd', 'e'], now: at(0) });
+function state(events: [RunEvent, number][], packageIds: string[] = ['a', 'b', 'c', 'd', 'e']): RunState {
+  let s = createRunState({ featureId: 'f', planFile: 'work-packages.yaml', planHash: 'a'.repeat(64), runId: 'r1', packageIds, now: at(0) });
   for (const [e, t] of events) {
     const r = applyEvent(s, e, at(t));
     if (!r.ok) throw new Error(`${e.type} ${e.packageId}: ${r.error.message}`);
@@ -146,7 +146,10 @@ describe('runSummary: why a command cannot act', () => {
     // b is still marked running but nobody drives the run: it stopped with its driver, so it can be resumed.
     assert.equal(whyNot('resume', facts(s)), null);
     assert.match(whyNot('resume', facts(s, { driving: true })) ?? '', /is going in this window/);
-    assert.equal(whyNot('resume', facts(state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5]]))), 'the run has nothing interrupted or cancelled to resume');
+    // a failed, the others never started (as an adoption that collects leaves them): they can be resumed …
+    assert.equal(whyNot('resume', facts(state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5]]))), null);
+    // … a run with nothing left to start cannot.
+    assert.equal(whyNot('resume', facts(state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5]], ['a']))), 'the run has nothing interrupted, cancelled or left to start to resume');
     assert.equal(whyNot('finishRun', facts(s)), 'nothing to finish: the run has no integration branch yet');
     assert.equal(whyNot('showChanges', facts(s), { packageId: 'b' }), 'b is still running; its changes are reviewed when its attempt ends');
     assert.equal(whyNot('showChanges', facts(s), { packageId: 'd' }), null);

@@ -322,8 +322,13 @@ describe('decideOutcome', () => {
     assert.deepEqual(r, { next: 'failed', reason: 'the agent exited 0 but changed no file and wrote no result record', usageLimit: false });
   });
 
-  it('accepts no change when the result record says done', () => {
-    assert.equal(decideOutcome({ ...base, changedFiles: [], resultRecord: { status: 'done', notes: 'already there' } }).next, 'verify');
+  it('a "done" record with no change is not a success: what git saw decides (#16)', () => {
+    assert.deepEqual(decideOutcome({ ...base, changedFiles: [], resultRecord: { status: 'done', notes: 'already there' } }), {
+      next: 'failed',
+      reason: 'the agent exited 0 and its result record says "done", but it changed no file',
+      usageLimit: false,
+    });
+    assert.equal(decideOutcome({ ...base, changedFiles: ['a.txt'], resultRecord: { status: 'done', notes: null } }).next, 'verify');
     assert.match(decideOutcome({ ...base, changedFiles: [], resultRecord: { status: null, notes: null } }).reason ?? '', /does not say "done"/);
   });
 

@@ -88,6 +88,33 @@ describe('buildRunReport', () => {
     assert.deepEqual(json.merged.decisions, [{ packageId: 'wp-contracts', decision: 'v1 paths' }]);
   });
 
+  it('lists the files git saw in the merged packages, not the records\' claims, and flags a claim that is not true (#16)', () => {
+    const r = buildRunReport(
+      input({
+        state: {
+          featureId: 'f',
+          runId: 'r',
+          packages: {
+            'wp-contracts': rec('succeeded', 0, 10, { changedFiles: [{ path: 'contracts/openapi.yaml', change: 'A' }] }),
+            'wp-api': rec('succeeded', 10, 20, { changedFiles: [{ path: 'src/server/app.ts', change: 'M' }] }),
+            'wp-web': rec('scope-violation', 10, 20, { changedFiles: [{ path: 'src/web/x.ts', change: 'A' }] }),
+          },
+          merges: { 'wp-contracts': { status: 'merged' }, 'wp-api': { status: 'merged' }, 'wp-web': { status: 'skipped' } },
+        },
+      }),
+    );
+    assert.deepEqual(r.json.filesChanged, [
+      { path: 'contracts/openapi.yaml', changes: ['A'], packages: ['wp-contracts'] },
+      { path: 'src/server/app.ts', changes: ['M'], packages: ['wp-api'] },
+    ]);
+    // wp-api's record claims contracts/openapi.yaml, which it never changed.
+    assert.deepEqual(r.json.packages.find((p) => p.id === 'wp-api')!.claimedNotChanged, ['contracts/openapi.yaml']);
+    assert.deepEqual(r.json.packages.find((p) => p.id === 'wp-contracts')!.claimedNotChanged, []);
+    assert.match(r.markdown, /its record lists files it did not change: contracts\/openapi\.yaml/);
+    assert.match(r.markdown, /## Files changed\n\nWhat git saw[^\n]*\n\n- `contracts\/openapi\.yaml` \(A, wp-contracts\)\n- `src\/server\/app\.ts` \(M, wp-api\)\n/);
+    assert.doesNotMatch(r.markdown, /src\/web\/x\.ts` \(A/, 'a package that did not merge adds nothing to what changed');
+  });
+
   it('writes Markdown with the metrics, a package table and the merged results', () => {
     assert.match(markdown, /^# Run report: User profiles with avatars\n/);
     assert.match(markdown, /\| wall time \| 1h 20m 00s \|/);

@@ -30,6 +30,42 @@ describe('reconcileRun', () => {
   });
 });
 
+describe('reconcileRun and run state that is not this machine\'s (#15)', () => {
+  it('a state without this machine\'s id (shipped with a repository, or from another computer) is foreign: offered, never adopted', async () => {
+    const repo = tempDir();
+    // A repository ships a run with a running package and an exit.json whose token matches:
+    // on this machine's state that would be adopted and its exit processed.
+    const shipped = writeRunState(repo, 'f', ['a', 'b'], (s) => {
+      delete s.machine;
+      Object.assign(s.packages.a!, { status: 'running', attempts: 1, startToken: 'tok-a', pid: 1 });
+    });
+    const exitOfA = new LocalExecutor({ repoRoot: repo, featureId: 'f' }).attempt(shipped.runId, 'a', 1).files.exit;
+    fs.mkdirSync(path.dirname(exitOfA), { recursive: true });
+    fs.writeFileSync(exitOfA, JSON.stringify({ startToken: 'tok-a', code: 0, signal: null, reason: 'exited', timedOut: false, cancelled: false }));
+    writeLease(repo, 'f', 'live');
+    assert.deepEqual(await reconcileRun(repo, shipped), {
+      kind: 'foreign',
+      left: ['a', 'b'],
+      reason: 'it does not say it was started on this machine (it may have come with the repository)',
+    });
+    const elsewhere = writeRunState(repo, 'f', ['a'], (s) => {
+      s.machine = 'f'.repeat(64);
+      Object.assign(s.packages.a!, { status: 'running', attempts: 1, startToken: 'tok-a', pid: 1 });
+    });
+    assert.deepEqual(await reconcileRun(repo, elsewhere), { kind: 'foreign', left: ['a'], reason: 'it was started on another machine' });
+    // This machine's own state with the same files is adopted (the exit is collected).
+    const mine = writeRunState(repo, 'f', ['a', 'b'], (s) => Object.assign(s.packages.a!, { status: 'running', attempts: 1, startToken: 'tok-a', pid: 1 }));
+    writeLease(repo, 'f', 'stale');
+    assert.deepEqual(await reconcileRun(repo, mine), { kind: 'adopt', live: [], exited: ['a'] });
+    // A foreign run with nothing left is just finished.
+    const over = writeRunState(repo, 'f', ['a'], (s) => {
+      delete s.machine;
+      ended(s, 'a', 'succeeded');
+    });
+    assert.deepEqual(await reconcileRun(repo, over), { kind: 'finished' });
+  });
+});
+
 describe('reconcileRun through the executor', () => {
   it('an exit written while nobody watched, and a runner the executor finds alive, are adopted; a dead one is offered', async () => {
     const repo = tempDir();

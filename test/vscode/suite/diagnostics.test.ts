@@ -2,6 +2,8 @@
 // the exact range, with severity and source, for the file on disk and for the unsaved text.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
+import { analyzePlan } from '../../../src/core/plan/analyze';
+import { OFF_THREAD_BYTES } from '../../../src/plan/planRegistry';
 import {
   closeEditors,
   describeRange,
@@ -199,5 +201,56 @@ describe('diagnostics', () => {
     await waitFor(() => !api.registry.get(from) && api.registry.get(to), 'the registry to follow the plan to its new folder');
     await waitForDiagnostics(from, [], 'no diagnostics left at the old place');
     await waitForDiagnostics(to, expectedFor(BROKEN, ['unknown', 'overlap', 'dialect', 'cycle']), 'the diagnostics at the new place');
+  });
+});
+
+/** BROKEN with `count` more packages that add no problem (each on its own folder, depending on wp-base). */
+function padded(count: number): string {
+  const more: string[] = [];
+  for (let i = 0; i < count; i++) {
+    more.push(`  - package_id: wp-pad-${i}`, `    title: Padding package ${i} with a description long enough to weigh`, '    depends_on: [wp-base]', '    scope:', `      write_allow: ["pad/${i}/**"]`);
+  }
+  return BROKEN + more.join('\n') + '\n';
+}
+
+describe('large plans (#15)', () => {
+  const scratch = useScratch('large-plans');
+
+  it('a plan over waves.plan.maxSizeMB is not analysed: one error at 1:1 says so and names the setting', async () => {
+    const config = vscode.workspace.getConfiguration('waves');
+    await config.update('plan.maxSizeMB', 0.1, vscode.ConfigurationTarget.Workspace);
+    try {
+      const text = padded(1200);
+      assert.ok(Buffer.byteLength(text) > 0.1 * 1_048_576);
+      const uri = await scratch().write('huge.work-packages.yaml', text);
+      const firstLine = text.indexOf('\n');
+      await waitForDiagnostics(uri, [`0:0-0:${firstLine} error plan-too-large`], 'the one size error');
+      const [d] = vscode.languages.getDiagnostics(uri);
+      assert.match(d!.message, /^This plan is 0\.\d MB, over the 0\.1 MB analysed in the editor \(setting waves\.plan\.maxSizeMB\): it is not analysed here\. `waves validate` checks it in full\.$/);
+      const entry = (await wavesApi()).registry.get(uri)!;
+      assert.deepEqual(entry.analysis.plan.packages, [], 'no packages from a plan that was not analysed');
+    } finally {
+      await config.update('plan.maxSizeMB', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('a plan over 256 KB is analysed in the worker thread, with exactly the diagnostics of the synchronous analysis', async () => {
+    const api = await wavesApi();
+    const text = padded(1600);
+    assert.ok(Buffer.byteLength(text) > OFF_THREAD_BYTES, `${Buffer.byteLength(text)} bytes`);
+    const before = api.registry.analysedInWorker;
+    const uri = await scratch().write('large.work-packages.yaml', text);
+    const here = analyzePlan(text, { maxParallel: vscode.workspace.getConfiguration('waves').get<number>('maxParallel', 10) });
+    const expected = here.diagnostics.map((d) => {
+      const s = here.lines.position(d.range.start);
+      const e = here.lines.position(d.range.end);
+      return `${s.line}:${s.column}-${e.line}:${e.column} ${d.severity} ${d.code}`;
+    });
+    assert.ok(expected.some((l) => l.endsWith('dependency-cycle')), 'the padded plan keeps its problems');
+    await waitForDiagnostics(uri, expected, 'the worker\'s diagnostics', 30_000);
+    assert.ok(api.registry.analysedInWorker > before, 'analysed in the worker thread');
+    const entry = api.registry.get(uri)!;
+    assert.deepEqual(entry.analysis.graph.waves, here.graph.waves, 'the graph is rebuilt from the worker\'s plan');
+    assert.equal(entry.analysis.plan.packages.length, here.plan.packages.length);
   });
 });

@@ -316,11 +316,19 @@ describe('Run in the editor', function () {
       assert.match(lastRecord(feature)!.detail, /^wp-wait \(runner pid \d+\)$/);
       fs.writeFileSync(resume, '');
       const outcome = await outcomeOf(session);
-      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+      // An adoption nobody asked for collects, and starts nothing (#15): the rest is the person's.
+      assert.equal(outcome.outcome, 'collected', JSON.stringify(outcome.counts));
+      assert.equal(outcome.state.packages['wp-wait']!.status, 'succeeded');
       assert.equal(outcome.state.packages['wp-wait']!.attempts, 1, 'the adopted agent was not run again');
       assert.ok(!fs.existsSync(attemptMeta(feature, outcome.runId, 'wp-wait', 2)));
       assert.equal(git(['show', `${outcome.integrationBranch!}:out-w/runs.txt`]), 'ran', 'its agent ran once');
-      assert.equal(outcome.state.packages['wp-next']!.status, 'succeeded', 'the rest of the run went on');
+      assert.equal(outcome.state.packages['wp-next']!.attempts, 0, 'its dependent did not start by itself');
+      assert.ok(!fs.existsSync(attemptMeta(feature, outcome.runId, 'wp-next', 1)));
+
+      // The person's Resume runs the rest.
+      const finished = await outcomeOf((await vscode.commands.executeCommand('waves.resume', uri)) as RunSession | undefined);
+      assert.equal(finished.outcome, 'succeeded', JSON.stringify(finished.counts));
+      assert.equal(finished.state.packages['wp-next']!.status, 'succeeded', 'the rest ran on the person\'s Resume');
     } finally {
       await killed(d.child);
       fs.writeFileSync(resume, '');
