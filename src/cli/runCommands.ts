@@ -477,9 +477,11 @@ class ProgressOutput {
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit'],
   );
+  const onUsageLimit = flags.has('on-usage-limit') ? String(flags.get('on-usage-limit')) : 'stop';
+  if (onUsageLimit !== 'wait' && onUsageLimit !== 'stop') throw new UsageError(`--on-usage-limit is wait or stop, not "${onUsageLimit}"`);
   const file = planArg(args, 'run');
   const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? 10;
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
@@ -515,6 +517,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       maxParallel,
       mode,
       verification,
+      onUsageLimit,
       ...(only ? { only } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
     });
@@ -566,6 +569,15 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     out.stop();
     if (!json) {
       if (outcome.outcome === 'cancelled') io.out(`cancelled; resume with \`waves run --resume ${file}\`\n`);
+      else if (outcome.outcome === 'usage-limit') {
+        const resets = Object.values(outcome.state.packages)
+          .flatMap((r) => (r.status === 'usage-limit' ? [r.usageLimit?.resetAt ?? null] : []))
+          .filter((t): t is string => t !== null)
+          .sort();
+        io.out(
+          `paused at a usage limit (no retry spent)${resets.length ? `; it resets at ${resets[0]}` : ''}: resume with \`waves run --resume ${file}\`${resets.length ? ' then, or run with `--on-usage-limit wait` to go on by itself' : ''}\n`,
+        );
+      }
       else if (outcome.outcome === 'succeeded')
         io.out(
           `every package succeeded${outcome.integrationBranch ? `; merged into ${outcome.integrationBranch} — \`waves finish ${file}\` offers it to your branch` : ''}\n`,
@@ -575,7 +587,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
           `some packages did not succeed: \`waves status ${file}\` shows why${outcome.reportFile ? `, ${rel(outcome.reportFile)} has the report` : ''}\n`,
         );
     }
-    return outcome.outcome === 'succeeded' ? 0 : 1;
+    // 75 (EX_TEMPFAIL): paused at a usage limit — try again later.
+    return outcome.outcome === 'succeeded' ? 0 : outcome.outcome === 'usage-limit' ? 75 : 1;
   } catch (err) {
     out.stop();
     if (err instanceof LeaseHeldError) {

@@ -6,7 +6,7 @@
  *   waves graph [--format mermaid|dot] <plan>
  *   waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
  *   waves run [--agent P | --agent-argv JSON] [--max-parallel N] [--barrier] [--only ids]
- *             [--resume] [--dry-run] [--json] [--timeout-grace S] <plan>
+ *             [--resume] [--dry-run] [--json] [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
  *   waves status|report [--json] <plan>      waves cancel <plan> [<package>]
  *   waves finish|approve [--yes] <plan>      (src/cli/runCommands.ts)
  *   waves <command> --help
@@ -44,7 +44,7 @@ const HELP: Record<string, string> = {
     errors also prints its problems on stderr and exits 1.`,
   run: `waves run [--agent <preset> | --agent-argv '<json array>'] [--max-parallel N]
         [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
-        [--timeout-grace S] <plan>
+        [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -55,6 +55,9 @@ const HELP: Record<string, string> = {
     replaced inside them. --only: just these packages. --timeout-grace: seconds from
     TERM to KILL when an agent is stopped. --resume: go on with an interrupted run.
     Ctrl-C once cancels the run cleanly (resume with --resume); twice exits at once.
+    A package whose agent stops at a usage limit is paused (no retry spent) and no
+    package of that agent starts; --on-usage-limit wait goes on at the reset time the
+    agent gave, stop (default) ends the run there (exit 75; resume with --resume).
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
   status: `waves status [--json] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../core/run/resultRecord';
 import type { PlanAnalysis } from '../core/plan/analyze';
+import type { AgentProfile } from '../core/run/agents';
 import { Emitter } from '../core/util/events';
 import { LockTableStore } from '../store/lockTableStore';
 import { releaseLocks } from '../core/run/lockTable';
@@ -85,6 +86,8 @@ export class RunContext {
   stopped = false;
   /** When to run a pass again for a package waiting on a lock (ms; 0: none). */
   lockRetryAt = 0;
+  /** When the earliest usage limit the run waits for resets (epoch ms; 0: none). */
+  limitRetryAt = 0;
   /** The plan's verification commands when they may run (approved now or earlier); null: not approved. */
   approvedCommands: readonly string[] | null = null;
   /** `run()`'s promise. */
@@ -118,6 +121,11 @@ export class RunContext {
   }
 
   // -- The plan ----------------------------------------------------------------------------
+
+  /** The agent a package runs with (`agentFor`, else the run's agent). */
+  agentOf(id: string): AgentProfile {
+    return this.options.agentFor?.(id) ?? this.options.agent;
+  }
 
   /** Each id's first package, for the analysis it was built from (the plan can change during a run). */
   private packagesById: { analysis: PlanAnalysis; byId: Map<string, PlanPackage> } | null = null;

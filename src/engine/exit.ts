@@ -88,10 +88,22 @@ export class Exits {
       changedFiles: [],
       resultRecord: null,
     });
-    const reason = outcome.next === 'failed' ? outcome.reason : exit.reason || 'the agent failed';
     const head = await ctx.executor.headOf(id);
+    if (outcome.next === 'usage-limit') {
+      // Paused, not failed: no retry spent; its commits stay on its branch for the next attempt.
+      this.usageLimit(pkg, outcome.reason, outcome.resetAt);
+      ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...(head ? { headSha: head } : {}) });
+      return 'done';
+    }
+    const reason = outcome.next === 'failed' ? outcome.reason : exit.reason || 'the agent failed';
     ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, reason, ...(head ? { headSha: head } : {}) });
     return 'done';
+  }
+
+  /** The package stopped at its agent's usage limit: paused with the reset time; the loop holds that agent's packages back (#16). */
+  private usageLimit(pkg: PlanPackage, detail: string, resetAt: string | null): void {
+    const agent = this.ctx.agentOf(pkg.id).label;
+    this.ctx.apply({ type: 'usageLimit', packageId: pkg.id, detail, resetAt, agent }, `usage limit${resetAt ? ` until ${resetAt}` : ''}: ${detail}`);
   }
 
   private treeOf(pkg: PlanPackage): string {
@@ -169,6 +181,10 @@ export class Exits {
     }
     if (outcome.next === 'cancelled') {
       ctx.apply({ type: 'cancelled', packageId: id, reason: outcome.reason });
+      return;
+    }
+    if (outcome.next === 'usage-limit') {
+      this.usageLimit(pkg, outcome.reason, outcome.resetAt);
       return;
     }
     const audit = auditScope(changes, {

@@ -5,7 +5,7 @@
  * started through the executor, `started` recorded, and the attempt handed to the watcher.
  */
 import { randomBytes } from 'node:crypto';
-import { expandAgent, type AgentProfile } from '../core/run/agents';
+import { expandAgent, permissionArgs, type AgentProfile } from '../core/run/agents';
 import { acquireLocks } from '../core/run/lockTable';
 import type { PlanPackage } from '../core/plan/model';
 import { buildPrompt } from '../core/run/prompt';
@@ -104,7 +104,7 @@ export class Launches {
       const attempt = ctx.state.packages[id]!.attempts + 1;
       const place = ctx.attemptOf(id, attempt);
       const worktree = ctx.treeOf(pkg);
-      const agent = ctx.options.agentFor?.(id) ?? ctx.options.agent;
+      const agent = ctx.agentOf(id);
       const token = randomBytes(16).toString('hex');
 
       const tree = ctx.executor.prepareTree({
@@ -201,10 +201,13 @@ export class Launches {
       resultFile: files.result,
       attemptDir: place.dir,
     });
+    // The agent may run the package's verification commands the person approved (and git), nothing more.
+    const approved = ctx.approvedCommands ?? [];
+    const ownCommands = (pkg.verification?.steps ?? []).flatMap((st) => (st.kind === 'command' && st.command && approved.includes(st.command) ? [st.command] : []));
     const timeoutMinutes = pkg.timeoutMinutes ?? ctx.analysis.plan.defaults.timeoutMinutes;
     const spec: RunnerSpec = {
       version: 1,
-      argv,
+      argv: [...argv, ...permissionArgs(agent, ownCommands)],
       cwd: worktree,
       env: {
         ...ctx.options.env,

@@ -209,6 +209,9 @@ export class RunLoop {
     if (expireLocks(table, now).expired.length > 0) await ctx.locks.update((t) => expireLocks(t, now).table);
 
     const collectOnly = ctx.options.collectOnly === true;
+    // Usage limits (#16): with `onUsageLimit: 'wait'`, a package whose limit has reset goes on
+    // (no retry spent); while an agent is at its limit, no package of that agent starts.
+    const limited = this.usageLimits(now.getTime());
     const decision = schedule({
       packages: ctx.sched,
       state: ctx.state,
@@ -231,6 +234,10 @@ export class RunLoop {
       if (busy === 0 && !Object.values(ctx.state.packages).some((r) => isActive(r.status))) await this.complete();
       return;
     }
+    const planned = decision.start.length;
+    if (limited.agents.size > 0) decision.start = decision.start.filter((id) => !limited.agents.has(ctx.agentOf(id).label));
+    // Held back by an agent's usage limit: the schedule did not count them as waiting.
+    const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
     if (ctx.runCancelled) {
       this.parts.recovery.cancelNotStarted();
@@ -243,7 +250,33 @@ export class RunLoop {
 
     const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size;
     const activeLeft = Object.values(ctx.state.packages).some((r) => isActive(r.status));
-    if (busy === 0 && !activeLeft && (decision.done || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+    const waitingForReset = limited.waitUntil !== null && !ctx.runCancelled;
+    if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
+    const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
+    if (busy === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+  }
+
+  /**
+   * The run's usage limits now: packages whose limit has reset are put back to pending when the
+   * person chose to wait (`onUsageLimit: 'wait'`); the agents still at their limit; and the
+   * earliest reset the run waits for (null: nothing to wait for — it stops, resumable).
+   */
+  private usageLimits(now: number): { agents: Set<string>; waitUntil: number | null } {
+    const { ctx } = this;
+    const wait = ctx.options.onUsageLimit === 'wait' && !ctx.options.collectOnly;
+    const agents = new Set<string>();
+    let waitUntil: number | null = null;
+    for (const record of Object.values(ctx.state.packages)) {
+      if (record.status !== 'usage-limit') continue;
+      const resetAt = record.usageLimit?.resetAt ? Date.parse(record.usageLimit.resetAt) : NaN;
+      if (wait && Number.isFinite(resetAt) && resetAt <= now) {
+        ctx.apply({ type: 'reset', packageId: record.packageId }, 'its usage limit has reset: it goes on (no retry spent)');
+        continue;
+      }
+      if (record.usageLimit?.agent) agents.add(record.usageLimit.agent);
+      if (wait && Number.isFinite(resetAt)) waitUntil = Math.min(waitUntil ?? Infinity, resetAt);
+    }
+    return { agents, waitUntil };
   }
 
   private poll(): void {
@@ -251,6 +284,10 @@ export class RunLoop {
     if (ctx.stopped) return;
     const now = Date.now();
     this.parts.watcher.poll(now);
+    if (ctx.limitRetryAt && now >= ctx.limitRetryAt) {
+      ctx.limitRetryAt = 0;
+      this.wake();
+    }
     if (ctx.lockRetryAt && now >= ctx.lockRetryAt) {
       ctx.lockRetryAt = 0;
       this.wake();
@@ -317,7 +354,16 @@ export class RunLoop {
       ctx.problem(`Could not write the run report: ${errorText(err)}`);
     }
     const all = ids.every((id) => ctx.state.packages[id]?.status === 'succeeded');
-    const outcome: RunOutcomeKind = all ? 'succeeded' : ctx.runCancelled ? 'cancelled' : ctx.options.collectOnly ? 'collected' : 'failed';
+    const limited = ids.some((id) => ctx.state.packages[id]?.status === 'usage-limit');
+    const outcome: RunOutcomeKind = all
+      ? 'succeeded'
+      : ctx.runCancelled
+        ? 'cancelled'
+        : ctx.options.collectOnly
+          ? 'collected'
+          : limited
+            ? 'usage-limit'
+            : 'failed';
     await ctx.store!.flush();
     const result: RunOutcome = {
       runId: ctx.state.runId,

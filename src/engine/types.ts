@@ -77,6 +77,13 @@ export interface EngineOptions {
    * `collected`, the rest waiting for the person's Resume / Retry (#15). Default false.
    */
   collectOnly?: boolean;
+  /**
+   * A package whose agent stops at a usage limit is paused (`usage-limit`, no retry spent) and no
+   * package of that agent starts while the limit holds. `wait`: at the reset time the agent
+   * gave, the paused packages go on by themselves (the run waits for it); `stop` (default): the
+   * run ends `usage-limit` when nothing else can go on — the person resumes it (#16).
+   */
+  onUsageLimit?: 'wait' | 'stop';
   /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
   trace?: (step: string, packageId: string) => void;
 }
@@ -88,8 +95,11 @@ export interface DryRun {
   prompts: { packageId: string; file: string; text: string }[];
 }
 
-/** `collected`: a `collectOnly` adoption ended with work left for the person to resume. */
-export type RunOutcomeKind = 'succeeded' | 'failed' | 'cancelled' | 'collected';
+/**
+ * `collected`: a `collectOnly` adoption ended with work left for the person to resume.
+ * `usage-limit`: packages stopped at their agent's usage limit (no retry spent); resume after the reset.
+ */
+export type RunOutcomeKind = 'succeeded' | 'failed' | 'cancelled' | 'collected' | 'usage-limit';
 
 export type EngineEvent =
   | {

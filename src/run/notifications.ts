@@ -106,6 +106,22 @@ export class RunNotifications extends Disposable {
           const resume = 'Resume';
           // Interrupted packages (an adopted run leaves them so) are the person's to resume.
           const collected = event.outcome === 'collected';
+          if (event.outcome === 'usage-limit') {
+            const runState = session.engine.store?.state;
+            const resets = (runState ? Object.values(runState.packages) : [])
+              .flatMap((r) => (r.status === 'usage-limit' && r.usageLimit?.resetAt ? [r.usageLimit.resetAt] : []))
+              .sort();
+            const when = resets.length ? ` It resets at ${new Date(resets[0]!).toLocaleTimeString()}.` : '';
+            const choice = await this.show(
+              'warning',
+              `Waves: ${name} — paused at a usage limit (${parts.join(', ')}); no retry was spent.${when} Resume when it has reset, or set waves.onUsageLimit to "wait".`,
+              resume,
+              report,
+            );
+            if (choice === resume) await vscode.commands.executeCommand('waves.resume', session.planUri);
+            else if (choice === report) await vscode.commands.executeCommand('waves.showRunReport', session.planUri);
+            return;
+          }
           const actions = [...(c.interrupted || collected ? [resume] : []), report, ...(c.failed ? [retry] : [])];
           const text = collected
             ? `Waves: ${name} — the agents that were running when this window opened have ended (${parts.join(', ')}); nothing more starts until you resume the run.`

@@ -315,6 +315,7 @@ export class RunController extends Disposable {
         ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
         ...(request.keepInterrupted ? { keepInterrupted: true } : {}),
         ...(request.collectOnly ? { collectOnly: true } : {}),
+        onUsageLimit: settings.onUsageLimit === 'wait' ? 'wait' : 'stop',
       });
     } catch (err) {
       this.showStartError(entry, err);

@@ -18,6 +18,8 @@ export interface RunSettings {
   overrides: Map<string, AgentProfile>;
   /** The worktree folder (`waves.worktrees.folder`); undefined: beside the repository. */
   worktreesFolder: string | undefined;
+  /** `waves.onUsageLimit`: `wait` goes on at the agent's reset time by itself; `ask` (default) stops and offers Resume. */
+  onUsageLimit: 'wait' | 'ask';
 }
 
 /** One agent setting (a preset id or an argv array) → its profile, or why it cannot be used. */
@@ -59,5 +61,6 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const setupHook = Array.isArray(setup) && setup.length > 0 && setup.every((a) => typeof a === 'string') ? (setup as string[]) : undefined;
   const folder = config.get<unknown>('worktrees.folder');
   const worktreesFolder = typeof folder === 'string' && folder.trim() !== '' ? folder.trim() : undefined;
-  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder };
+  const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'ask';
+  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit };
 }

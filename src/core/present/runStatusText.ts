@@ -171,6 +171,7 @@ export const STATUS_WORDS: Record<PackageStatus, string> = {
   cancelled: 'cancelled',
   interrupted: 'interrupted',
   'scope-violation': 'out of scope',
+  'usage-limit': 'at a usage limit',
 };
 
 /** `3/5 done · 2 running` for a wave's packages; '' when the run has not touched them. */
@@ -233,6 +234,7 @@ export const STATUS_ICONS: Record<PackageStatus, { icon: string; color: string |
   cancelled: { icon: 'circle-slash', color: 'disabledForeground' },
   interrupted: { icon: 'debug-pause', color: 'editorWarning.foreground' },
   'scope-violation': { icon: 'shield', color: 'testing.iconFailed' },
+  'usage-limit': { icon: 'watch', color: 'editorWarning.foreground' },
 };
 
 /** The CSS classes of a codicon id for a webview: `sync~spin` → `codicon codicon-sync codicon-modifier-spin`. */

@@ -56,7 +56,6 @@ export const USAGE_LIMIT_PATTERN =
 /** Texts of a permission or confirmation prompt waiting for a person. */
 export const PERMISSION_PROMPT_PATTERN =
   String.raw`do you want to (?:proceed|allow|make this edit|create)|allow (?:this|the) (?:command|tool|edit)|waiting for (?:approval|confirmation|your input)|requires? (?:your )?approval|press enter to continue|\(y\)es/\(n\)o|\[y/n\]`;
-const BOTH = `${USAGE_LIMIT_PATTERN}|${PERMISSION_PROMPT_PATTERN}`;
 
 /**
  * The presets. Flags were checked for issue #7 against each tool's documentation as stored
@@ -79,7 +78,7 @@ export const PRESETS: readonly AgentProfile[] = [
     stdin: 'prompt',
     verdict: 'claude-stream-json',
     executable: 'claude',
-    needsInputPattern: BOTH,
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
   },
   // Claude Code interactive: a positional prompt starts the TUI with that first message.
   {
@@ -107,7 +106,7 @@ export const PRESETS: readonly AgentProfile[] = [
     stdin: 'prompt',
     verdict: 'codex-jsonl',
     executable: 'codex',
-    needsInputPattern: USAGE_LIMIT_PATTERN,
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
   },
   {
     id: 'codex-interactive',
@@ -123,20 +122,22 @@ export const PRESETS: readonly AgentProfile[] = [
   // `{response, stats, error?}`; exit codes 0 ok, 1 error, 42 input error, 53 turn limit.
   // `gemini --help`: `--approval-mode default|auto_edit|yolo`, `-i/--prompt-interactive`
   // runs a prompt and stays interactive, `--include-directories` adds workspace folders.
+  // `--skip-trust`: trust the folder for this session — a worktree is a new folder Gemini has
+  // never been told to trust, and 0.61 exits 55 "not running in a trusted directory" without it (#16).
   {
     id: 'gemini',
     label: 'Gemini CLI (headless)',
-    argv: ['gemini', '--output-format', 'json', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
+    argv: ['gemini', '--skip-trust', '--output-format', 'json', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
     interactive: false,
     stdin: 'prompt',
     verdict: 'gemini-json',
     executable: 'gemini',
-    needsInputPattern: USAGE_LIMIT_PATTERN,
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
   },
   {
     id: 'gemini-interactive',
     label: 'Gemini CLI (interactive)',
-    argv: ['gemini', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-i', READ_PROMPT],
+    argv: ['gemini', '--skip-trust', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-i', READ_PROMPT],
     interactive: true,
     stdin: null,
     verdict: 'none',
@@ -155,7 +156,7 @@ export const PRESETS: readonly AgentProfile[] = [
     stdin: null,
     verdict: 'none',
     executable: 'aider',
-    needsInputPattern: BOTH,
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
   },
   {
     id: 'aider-interactive',
@@ -181,7 +182,7 @@ export const PRESETS: readonly AgentProfile[] = [
     stdin: null,
     verdict: 'copilot-json',
     executable: 'copilot',
-    needsInputPattern: USAGE_LIMIT_PATTERN,
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
   },
   {
     id: 'copilot-interactive',
@@ -278,9 +279,28 @@ export function expandAgent(profile: AgentProfile, vars: AgentVars): { argv: str
   return { argv, stdinFile: profile.stdin === 'prompt' ? vars.promptFile : null };
 }
 
+/** The git commands a package's agent is asked to run (the prompt tells it to commit its work). */
+const AGENT_GIT_RULES = ['Bash(git status:*)', 'Bash(git diff:*)', 'Bash(git log:*)', 'Bash(git add:*)', 'Bash(git commit:*)'];
+
+/**
+ * Arguments a preset gets at launch so the agent can run exactly what its prompt asks of it
+ * (#16): headless Claude Code (`--permission-mode acceptEdits`) asks before every Bash command
+ * and, with nobody to answer, denies it — so it is allowed git's everyday commands and the
+ * package's verification commands the person APPROVED (each exactly; nothing else).
+ * Other presets: none (their sandboxes already allow the worktree's commands).
+ */
+export function permissionArgs(profile: Pick<AgentProfile, 'id'>, approvedCommands: readonly string[]): string[] {
+  if (profile.id !== 'claude-code') return [];
+  return ['--allowedTools', ...AGENT_GIT_RULES, ...approvedCommands.map((c) => `Bash(${c})`)];
+}
+
 /** Why an output line means the agent waits for a person, or null. */
 export function needsInputReason(profile: Pick<AgentProfile, 'needsInputPattern'>, line: string): string | null {
   if (!profile.needsInputPattern) return null;
+  // A JSON event line carries the model's own text (an agent working ON rate limiting writes
+  // "rate limit" all day): only the CLI's plain lines — its prompts and status — count (#16).
+  const t = line.trim();
+  if (t.startsWith('{') && t.endsWith('}')) return null;
   let re: RegExp;
   try {
     re = new RegExp(profile.needsInputPattern, 'i');
@@ -354,32 +374,43 @@ export interface AgentVerdict {
   ok: boolean;
   /** One line for a person. */
   detail: string;
-  /** A usage or rate limit stopped the agent. */
+  /** A usage or rate limit stopped the agent (from its structured report or its own messages, never the model's text). */
   usageLimit: boolean;
+  /** When the limit resets (ISO 8601), when the agent said so in a form that can be read. */
+  resetAt?: string | null;
+  /** The last lines the agent's CLI printed that are not its JSON events (its own messages), for a failure without a verdict. */
+  tail?: string[];
 }
 
 const MAX_LOG = 64 * 1024 * 1024;
 
 /** The agent's own verdict, read from its log (stdout and stderr, interleaved). Never throws. */
-export function parseVerdict(id: VerdictParserId, logText: string): AgentVerdict {
+export function parseVerdict(id: VerdictParserId, logText: string, now: number = Date.now()): AgentVerdict {
   if (typeof logText !== 'string') return notReported('no log');
   // Only the tail matters: final events come last.
   const text = logText.length > MAX_LOG ? logText.slice(-MAX_LOG) : logText;
   try {
-    switch (id) {
-      case 'claude-stream-json':
-        return claudeVerdict(text);
-      case 'gemini-json':
-        return geminiVerdict(text);
-      case 'codex-jsonl':
-        return codexVerdict(text);
-      case 'copilot-json':
-        return copilotVerdict(text);
-      case 'none':
-        return notReported('this agent reports no verdict of its own');
-      default:
-        return notReported(`unknown verdict parser "${String(id)}"`);
-    }
+    const verdict = ((): AgentVerdict => {
+      switch (id) {
+        case 'claude-stream-json':
+          return claudeVerdict(text);
+        case 'gemini-json':
+          return geminiVerdict(text);
+        case 'codex-jsonl':
+          return codexVerdict(text);
+        case 'copilot-json':
+          return copilotVerdict(text);
+        case 'none':
+          return notReported('this agent reports no verdict of its own');
+        default:
+          return notReported(`unknown verdict parser "${String(id)}"`);
+      }
+    })();
+    // A limit only stops an agent that did not succeed; its reset time, and the CLI's last own lines.
+    const usageLimit = verdict.usageLimit && !(verdict.reported && verdict.ok);
+    const plain = scanLog(text.length > 65_536 ? text.slice(-65_536) : text).plain;
+    const tail = plain.slice(-3).map((l) => oneLine(l, 200));
+    return { ...verdict, usageLimit, resetAt: usageLimit ? resetTimeOf(`${verdict.detail}\n${plain.slice(-20).join('\n')}`, now) : null, ...(tail.length ? { tail } : {}) };
   } catch (err) {
     return notReported(`the log could not be read: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -469,6 +500,25 @@ function oneLine(s: string, max = 300): string {
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
 
+/**
+ * The reset time an agent gave with its usage limit, when it can be read without guessing a
+ * time zone: Claude Code's `…usage limit reached|<epoch seconds>`, or an ISO 8601 time with a
+ * zone. `resets at 5pm` is not read (whose 5pm?): null.
+ */
+export function resetTimeOf(text: string, now: number = Date.now()): string | null {
+  const epoch = /limit[^|\n]*\|(\d{10})\b/i.exec(text);
+  if (epoch) return new Date(Number(epoch[1]) * 1000).toISOString();
+  const iso = /(?:resets?(?: at| on)?|until|after)\s+(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))/i.exec(text);
+  if (iso && Number.isFinite(Date.parse(iso[1]!))) return new Date(Date.parse(iso[1]!)).toISOString();
+  // Codex: "try again in 2 hours 14 minutes" — from the moment the agent said it.
+  const rel = /(?:try again|resets?|available again) in (?:(\d+) days?)?\s*(?:(\d+) hours?)?\s*(?:(\d+) min(?:ute)?s?)?/i.exec(text);
+  if (rel && (rel[1] || rel[2] || rel[3])) {
+    const ms = ((Number(rel[1] ?? 0) * 24 + Number(rel[2] ?? 0)) * 60 + Number(rel[3] ?? 0)) * 60_000;
+    if (Number.isFinite(now)) return new Date(now + ms).toISOString();
+  }
+  return null;
+}
+
 function plainUsageLimit(plain: readonly string[]): string | undefined {
   const re = usageLimitRe();
   return plain.find((l) => re.test(l));
@@ -486,10 +536,13 @@ function claudeVerdict(text: string): AgentVerdict {
   const isError = result.is_error === true;
   const message = str(result.result) || (Array.isArray(result.errors) ? result.errors.map(str).join('; ') : '');
   const ok = !isError && (subtype === '' || subtype === 'success');
-  const usageLimit = (!ok && usageLimitRe().test(message)) || limitLine !== undefined;
+  // `is_error` with subtype "success" is an API error: `api_error_status` says which (#16).
+  const apiStatus = typeof result.api_error_status === 'number' || typeof result.api_error_status === 'string' ? String(result.api_error_status) : '';
+  const usageLimit = (!ok && (usageLimitRe().test(message) || apiStatus === '429')) || limitLine !== undefined;
+  const kind = subtype && subtype !== 'success' ? subtype : apiStatus ? `API error ${apiStatus}` : 'is_error';
   const detail = ok
     ? `Claude Code reported success${typeof result.num_turns === 'number' ? ` after ${result.num_turns} turns` : ''}`
-    : `Claude Code reported an error (${subtype || 'is_error'})${message ? `: ${oneLine(message)}` : ''}`;
+    : `Claude Code reported an error (${kind})${message ? `: ${oneLine(message)}` : ''}`;
   return { reported: true, ok, detail, usageLimit };
 }
 
@@ -570,6 +623,8 @@ export interface AttemptFacts {
 export type AttemptOutcome =
   /** The attempt may go on to verification and the scope audit. */
   | { next: 'verify'; reason: null }
+  /** The agent stopped at a usage limit: not a failure, no retry spent; goes on after `resetAt` (#16). */
+  | { next: 'usage-limit'; reason: string; resetAt: string | null }
   | { next: 'failed'; reason: string; usageLimit: boolean }
   | { next: 'cancelled'; reason: string };
 
@@ -583,11 +638,16 @@ export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   const verdict = f.verdict;
   const fail = (reason: string): AttemptOutcome => ({ next: 'failed', reason, usageLimit: verdict?.usageLimit === true });
   if (f.cancelled) return { next: 'cancelled', reason: 'cancelled' };
+  // A usage limit first: the CLIs exit non-zero on one, and it is no failure of the package.
+  if (verdict?.usageLimit && !f.timedOut) return { next: 'usage-limit', reason: verdict.detail, resetAt: verdict.resetAt ?? null };
   if (f.timedOut) return fail('timed out (the agent was stopped after its timeout)');
   if (f.signal) return fail(`the agent was killed by ${f.signal}`);
   if (f.exitCode === null || f.exitCode === undefined) return fail('the agent ended without an exit code');
-  if (f.exitCode !== 0) return fail(`the agent exited with code ${f.exitCode}${verdict?.reported && !verdict.ok ? ` — ${verdict.detail}` : ''}`);
-  if (verdict?.usageLimit) return fail(`the agent hit a usage limit: ${verdict.detail}`);
+  if (f.exitCode !== 0) {
+    // Without a verdict of its own, the agent's last messages say why (e.g. "not running in a trusted directory").
+    const said = verdict?.reported && !verdict.ok ? ` — ${verdict.detail}` : verdict?.tail?.length ? ` — it said: ${verdict.tail.join(' | ')}` : '';
+    return fail(`the agent exited with code ${f.exitCode}${said}`);
+  }
   if (verdict?.reported && !verdict.ok) return fail(`the agent exited 0 but reported a failure: ${verdict.detail}`);
   const status = f.resultRecord?.status;
   const notes = f.resultRecord?.notes ? `: ${oneLine(f.resultRecord.notes, 200)}` : '';

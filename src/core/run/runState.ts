@@ -36,6 +36,7 @@ export const PACKAGE_STATUSES = [
   'cancelled', // stopped by the user
   'interrupted', // the run stopped without an exit record (VS Code closed, crash)
   'scope-violation', // the package changed files outside its write scope
+  'usage-limit', // the agent stopped at a usage limit: no retry spent; goes on after its reset (#16)
 ] as const;
 
 export type PackageStatus = (typeof PACKAGE_STATUSES)[number];
@@ -48,6 +49,7 @@ export const TERMINAL_STATUSES: readonly PackageStatus[] = [
   'cancelled',
   'interrupted',
   'scope-violation',
+  'usage-limit',
 ];
 
 /** Statuses in which the package holds a scheduler slot or a live process. */
@@ -74,14 +76,15 @@ export const TRANSITIONS: Readonly<Record<PackageStatus, readonly PackageStatus[
   pending: ['ready', 'blocked', 'cancelled'],
   ready: ['queued', 'pending', 'blocked', 'cancelled'],
   queued: ['running', 'pending', 'blocked', 'cancelled', 'failed', 'interrupted'],
-  running: ['verifying', 'failed', 'cancelled', 'interrupted', 'scope-violation'],
-  verifying: ['succeeded', 'failed', 'cancelled', 'interrupted', 'scope-violation'],
+  running: ['verifying', 'failed', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit'],
+  verifying: ['succeeded', 'failed', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit'],
   succeeded: ['pending'],
   failed: ['pending'],
   blocked: ['pending'],
   cancelled: ['pending'],
   interrupted: ['pending'],
   'scope-violation': ['pending'],
+  'usage-limit': ['pending'],
 };
 
 export function canTransition(from: PackageStatus, to: PackageStatus): boolean {
@@ -162,6 +165,18 @@ export interface PackageRunRecord {
   blockedBy: string[];
   /** One line for a person: why the package failed, was cancelled or interrupted. */
   lastError: string | null;
+  /** While `usage-limit`: what the agent said and when its limit resets (null: it did not say). */
+  usageLimit?: UsageLimit | null;
+  /** Attempts that ended at a usage limit: they spend no retry (`schedule.ts`). Survives `reset`. */
+  usageLimits?: number;
+}
+
+export interface UsageLimit {
+  detail: string;
+  /** ISO 8601, when the agent gave one. */
+  resetAt: string | null;
+  /** The agent's label (a limit holds for every package on that agent). */
+  agent: string | null;
 }
 
 export const MERGE_STATUSES = ['pending', 'merged', 'conflict', 'skipped'] as const;
@@ -392,6 +407,8 @@ export type RunEvent =
   | { type: 'scopeViolation'; packageId: string; paths: ScopeViolation[]; reason?: string }
   /** Any non-terminal status → cancelled. */
   | { type: 'cancelled'; packageId: string; reason?: string }
+  /** running | verifying → usage-limit: the agent stopped at a usage limit (its own structured report or exit). No retry is spent. */
+  | { type: 'usageLimit'; packageId: string; detail: string; resetAt?: string | null; agent?: string | null }
   /** queued | running | verifying → interrupted: found dead without an exit record. */
   | { type: 'interrupted'; packageId: string; reason?: string }
   /** pending | ready | queued → blocked by the listed dependencies. */
@@ -466,6 +483,7 @@ function clearOutcome(record: PackageRunRecord): PackageRunRecord {
     scopeViolations: [],
     blockedBy: [],
     lastError: null,
+    ...(record.usageLimit ? { usageLimit: null } : {}),
   };
 }
 
@@ -538,7 +556,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   },
   exited: {
     to: (event) => (isCleanExit(event) ? 'verifying' : 'failed'),
-    annotates: ['cancelled', 'interrupted'],
+    annotates: ['cancelled', 'interrupted', 'usage-limit'],
     check: (event, record) => {
       if (event.exitCode !== null && !Number.isSafeInteger(event.exitCode)) return invalid('exitCode must be an integer or null');
       if (!isOptionalText(event.signal)) return invalid('signal must be a non-empty string when given');
@@ -623,6 +641,21 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     }),
   },
   cancelled: { to: () => 'cancelled', check: checkOptionalReason, apply: withLastError },
+  usageLimit: {
+    to: () => 'usage-limit',
+    check: (event) => {
+      if (!isText(event.detail)) return invalid('detail must be a non-empty string');
+      if (event.resetAt !== undefined && event.resetAt !== null && !(isText(event.resetAt) && Number.isFinite(Date.parse(event.resetAt))))
+        return invalid('resetAt must be an ISO 8601 time when given');
+      return isOptionalText(event.agent ?? undefined) ? undefined : invalid('agent must be a non-empty string when given');
+    },
+    apply: (record, event) => ({
+      ...record,
+      usageLimit: { detail: event.detail, resetAt: event.resetAt ?? null, agent: event.agent ?? null },
+      usageLimits: (record.usageLimits ?? 0) + 1,
+      lastError: `usage limit: ${event.detail}`,
+    }),
+  },
   interrupted: { to: () => 'interrupted', check: checkOptionalReason, apply: withLastError },
   blocked: {
     to: () => 'blocked',

@@ -129,9 +129,11 @@ function prepare(packages: readonly SchedPackage[]): Prepared {
 
 /**
  * One scheduling decision:
- * 1. a `failed` package with `attempts <= retryBudget` is `reset` (automatic retry);
+ * 1. a `failed` package with `attempts − usageLimits <= retryBudget` is `reset` (automatic
+ *    retry; an attempt stopped by a usage limit spends none);
  * 2. in dependency order, a pending/ready package with a blocking dependency (failed,
- *    blocked, cancelled, scope-violation, or a merge conflict) is `blocked`; a blocked one
+ *    blocked, cancelled, scope-violation, or a merge conflict — not usage-limit: its
+ *    dependents wait for it) is `blocked`; a blocked one
  *    none of whose dependencies blocks any more is `reset`; a pending one whose dependencies
  *    all succeeded (and merged, with `requireMerge`) is `ready`; a ready one whose
  *    dependencies no longer all did goes back to pending (`reset`);
@@ -161,7 +163,8 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   // 1. Automatic retries.
   for (const p of packages) {
     const record = state.packages[p.id]!;
-    if (inScope(p.id) && record.status === 'failed' && record.attempts <= p.retryBudget)
+    // Attempts stopped by a usage limit spend no retry (#16).
+    if (inScope(p.id) && record.status === 'failed' && record.attempts - (record.usageLimits ?? 0) <= p.retryBudget)
       emit({ type: 'reset', packageId: p.id }, 'pending');
   }
 

@@ -13,8 +13,10 @@ import {
   expandAgent,
   needsInputReason,
   parseVerdict,
+  permissionArgs,
   presetProfile,
   profileProblems,
+  resetTimeOf,
   scanLog,
   type AgentProfile,
   type AgentVars,
@@ -160,12 +162,34 @@ describe('expandAgent', () => {
 
 describe('needsInputReason', () => {
   const claude = presetProfile('claude-code')!;
-  it('names usage limits and permission prompts', () => {
-    assert.equal(needsInputReason(claude, 'Claude AI usage limit reached|1753441200'), 'usage limit: Claude AI usage limit reached|1753441200');
+  it('names permission prompts; a headless preset\'s usage limit is its verdict\'s, not needs-input (#16)', () => {
+    assert.equal(needsInputReason(claude, 'Claude AI usage limit reached|1753441200'), null, 'a headless CLI exits at a limit: the verdict pauses the package');
+    assert.equal(needsInputReason({ needsInputPattern: 'usage limit' }, 'Claude AI usage limit reached|1753441200'), 'usage limit: Claude AI usage limit reached|1753441200');
     assert.match(needsInputReason(claude, 'Do you want to proceed? (y/n)') ?? '', /^waiting for input: /);
     assert.equal(needsInputReason(claude, 'Editing src/api/profile.ts'), null);
     assert.equal(needsInputReason(presetProfile('claude-code-interactive')!, 'usage limit reached'), null);
   });
+  it('never reads the model\'s own text: a JSON event line does not raise needs-input (an agent working on rate limiting)', () => {
+    const modelText = JSON.stringify({ type: 'assistant', message: { content: [{ type: 'text', text: 'Adding a rate limit; do you want to proceed? waiting for approval' }] } });
+    assert.equal(needsInputReason(claude, modelText), null);
+    assert.equal(needsInputReason({ needsInputPattern: 'rate limit|waiting for approval' }, `  ${modelText}  `), null);
+    assert.match(needsInputReason(claude, 'Do you want to proceed? (y/n)') ?? '', /^waiting for input: /, 'the CLI\'s own prompt still does');
+  });
+
+  it('headless Claude Code may run git and exactly the approved verification commands, nothing else (#16)', () => {
+    assert.deepEqual(permissionArgs(presetProfile('claude-code')!, ['npm test', 'node --check x.mjs']), [
+      '--allowedTools',
+      'Bash(git status:*)',
+      'Bash(git diff:*)',
+      'Bash(git log:*)',
+      'Bash(git add:*)',
+      'Bash(git commit:*)',
+      'Bash(npm test)',
+      'Bash(node --check x.mjs)',
+    ]);
+    for (const id of ['codex', 'gemini', 'copilot', 'aider', 'claude-code-interactive']) assert.deepEqual(permissionArgs(presetProfile(id)!, ['npm test']), [], id);
+  });
+
   it('survives a broken custom pattern', () => {
     assert.equal(needsInputReason({ needsInputPattern: '(' }, 'anything'), null);
   });
@@ -350,9 +374,45 @@ describe('decideOutcome', () => {
     const r = decideOutcome({ ...base, verdict: claude });
     assert.equal(r.next, 'failed');
     assert.match(r.reason ?? '', /exited 0 but reported a failure: Claude Code reported an error/);
-    const limit = decideOutcome({ ...base, verdict: parseVerdict('codex-jsonl', log('codex-usage-limit.jsonl')) });
-    assert.deepEqual([limit.next, 'usageLimit' in limit && limit.usageLimit], ['failed', true]);
-    assert.match(limit.reason ?? '', /usage limit/);
+    // A usage limit is no failure: the package pauses, no retry spent (#16); the CLIs exit non-zero on one.
+    const at = Date.parse('2026-01-01T10:00:00.000Z');
+    const limit = decideOutcome({ ...base, exitCode: 1, verdict: parseVerdict('codex-jsonl', log('codex-usage-limit.jsonl'), at) });
+    assert.deepEqual(limit, {
+      next: 'usage-limit',
+      reason: "Codex turn failed: You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing) or try again in 2 hours 14 minutes.",
+      resetAt: '2026-01-01T12:14:00.000Z',
+    });
+    const claudeLimit = decideOutcome({ ...base, exitCode: 1, verdict: parseVerdict('claude-stream-json', log('claude-usage-limit.jsonl')) });
+    assert.deepEqual([claudeLimit.next, claudeLimit.next === 'usage-limit' && claudeLimit.resetAt], ['usage-limit', new Date(1753441200 * 1000).toISOString()]);
+    const gemini = decideOutcome({ ...base, exitCode: 1, verdict: parseVerdict('gemini-json', log('gemini-quota.log')) });
+    assert.deepEqual([gemini.next, gemini.next === 'usage-limit' && gemini.resetAt], ['usage-limit', null], 'no reset time given: null, never a guess');
+    const copilot = decideOutcome({ ...base, exitCode: 1, verdict: parseVerdict('copilot-json', log('copilot-limit.jsonl')) });
+    assert.equal(copilot.next, 'usage-limit');
+  });
+
+  it('a success is never a usage limit, whatever the CLI printed on the way (retries it recovered from)', () => {
+    const retried = `Attempt 1 failed with status 429. Retrying with backoff...\n${log('gemini-success.log')}`;
+    const v = parseVerdict('gemini-json', retried);
+    assert.equal(v.ok, true);
+    assert.equal(v.usageLimit, false);
+    assert.equal(decideOutcome({ ...base, verdict: v }).next, 'verify');
+  });
+
+  it('without a verdict, a failure carries the CLI\'s last own lines (Gemini on an untrusted folder)', () => {
+    const text = 'Gemini CLI is not running in a trusted directory. To proceed, either use `--skip-trust`, set GEMINI_CLI_TRUST_WORKSPACE=true or trust the folder.\n';
+    const r = decideOutcome({ ...base, exitCode: 55, verdict: parseVerdict('gemini-json', text) });
+    assert.equal(r.next, 'failed');
+    assert.match(r.reason ?? '', /^the agent exited with code 55 — it said: Gemini CLI is not running in a trusted directory/);
+  });
+
+  it('reads a reset time only where it cannot be misread', () => {
+    const now = Date.parse('2026-01-01T10:00:00.000Z');
+    assert.equal(resetTimeOf('Claude AI usage limit reached|1753441200', now), '2025-07-25T11:00:00.000Z');
+    assert.equal(resetTimeOf('quota exhausted; resets at 2026-01-01T17:30:00Z', now), '2026-01-01T17:30:00.000Z');
+    assert.equal(resetTimeOf('try again in 45 minutes', now), '2026-01-01T10:45:00.000Z');
+    assert.equal(resetTimeOf('try again in 1 day 2 hours', now), '2026-01-02T12:00:00.000Z');
+    assert.equal(resetTimeOf('Your limit will reset at 5pm.', now), null, 'whose 5pm? not guessed');
+    assert.equal(resetTimeOf('2026-03-30T22:20:01.000Z ERROR rate limit', now), null, 'a log line\'s own time is no reset time');
   });
 
   it('ignores an unreported verdict', () => {

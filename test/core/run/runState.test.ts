@@ -81,6 +81,7 @@ const PATH_TO: Record<PackageStatus, EventInput[]> = {
   cancelled: [{ type: 'cancelled' }],
   interrupted: [{ type: 'ready' }, { type: 'queued' }, START, { type: 'interrupted' }],
   'scope-violation': [{ type: 'ready' }, { type: 'queued' }, START, { type: 'scopeViolation', paths: [{ path: 'x.ts', change: 'A' }] }],
+  'usage-limit': [{ type: 'ready' }, { type: 'queued' }, START, { type: 'usageLimit', detail: 'limit reached', resetAt: '2026-01-01T17:00:00.000Z' }],
 };
 
 function stateIn(status: PackageStatus): RunState {
@@ -108,6 +109,8 @@ function sampleEvent(type: RunEventType, state: RunState, packageId = 'a'): RunE
       return { type, packageId, reason: 'permission prompt' };
     case 'audited':
       return { type, packageId, changedFiles: [{ path: 'src/a.ts', change: 'M' }] };
+    case 'usageLimit':
+      return { type, packageId, detail: 'usage limit reached', resetAt: null, agent: 'Claude Code' };
     default:
       return { type, packageId } as RunEvent;
   }
@@ -133,17 +136,20 @@ const LEGAL = new Set([
   'running>cancelled',
   'running>interrupted',
   'running>scope-violation',
+  'running>usage-limit',
   'verifying>succeeded',
   'verifying>failed',
   'verifying>cancelled',
   'verifying>interrupted',
   'verifying>scope-violation',
+  'verifying>usage-limit',
   'succeeded>pending',
   'failed>pending',
   'blocked>pending',
   'cancelled>pending',
   'interrupted>pending',
   'scope-violation>pending',
+  'usage-limit>pending',
 ]);
 /** Target status of each event's sample (see `sampleEvent`); null = annotation only. */
 const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
@@ -158,13 +164,14 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   succeeded: 'succeeded',
   failed: 'failed',
   scopeViolation: 'scope-violation',
+  usageLimit: 'usage-limit',
   cancelled: 'cancelled',
   interrupted: 'interrupted',
   blocked: 'blocked',
   reset: 'pending',
 };
 const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
-  exited: ['cancelled', 'interrupted'],
+  exited: ['cancelled', 'interrupted', 'usage-limit'],
   verificationResult: ['verifying'],
   needsInput: ['running'],
   inputResumed: ['running'],
@@ -173,15 +180,15 @@ const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
 const EVENT_TYPES = Object.keys(SAMPLE_TARGET) as RunEventType[];
 
 describe('statuses', () => {
-  it('lists the eleven statuses once each', () => {
-    assert.equal(PACKAGE_STATUSES.length, 11);
-    assert.equal(new Set(PACKAGE_STATUSES).size, 11);
+  it('lists the twelve statuses once each', () => {
+    assert.equal(PACKAGE_STATUSES.length, 12);
+    assert.equal(new Set(PACKAGE_STATUSES).size, 12);
     assert.ok(PACKAGE_STATUSES.every(isPackageStatus));
     assert.ok(!isPackageStatus('done') && !isPackageStatus(undefined));
   });
 
   it('classifies terminal and active statuses', () => {
-    const terminal = ['succeeded', 'failed', 'blocked', 'cancelled', 'interrupted', 'scope-violation'];
+    const terminal = ['succeeded', 'failed', 'blocked', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit'];
     for (const s of PACKAGE_STATUSES) {
       assert.equal(isTerminal(s), terminal.includes(s), s);
       assert.equal(isActive(s), ['queued', 'running', 'verifying'].includes(s), s);
@@ -190,7 +197,7 @@ describe('statuses', () => {
     assert.deepEqual([...ACTIVE_STATUSES], ['queued', 'running', 'verifying']);
   });
 
-  it('allows exactly the specified transitions (all 121 pairs)', () => {
+  it('allows exactly the specified transitions (all 144 pairs)', () => {
     let pairs = 0;
     for (const from of PACKAGE_STATUSES) {
       for (const to of PACKAGE_STATUSES) {
@@ -198,7 +205,7 @@ describe('statuses', () => {
         pairs++;
       }
     }
-    assert.equal(pairs, 121);
+    assert.equal(pairs, 144);
   });
 
   it('lets only reset leave a terminal status, and only to pending', () => {
@@ -212,7 +219,7 @@ describe('statuses', () => {
 });
 
 describe('applyEvent', () => {
-  it('accepts each event type in exactly the statuses the table allows (all 165 pairs)', () => {
+  it('accepts each event type in exactly the statuses the table allows (all 180 pairs)', () => {
     for (const status of PACKAGE_STATUSES) {
       const state = stateIn(status);
       for (const type of EVENT_TYPES) {
@@ -660,6 +667,7 @@ describe('property: any sequence of events and merges', () => {
     cancelled: 'reset',
     interrupted: 'reset',
     'scope-violation': 'reset',
+    'usage-limit': 'reset',
   };
 
   /** The random event a step describes (its payload may well be malformed). */
@@ -694,6 +702,8 @@ describe('property: any sequence of events and merges', () => {
       case 'cancelled':
       case 'interrupted':
         return { type, packageId, reason: s.optionalText };
+      case 'usageLimit':
+        return { type, packageId, detail: s.text, resetAt: s.ok ? '2026-01-01T17:00:00.000Z' : null };
       default:
         return { type, packageId } as RunEvent;
     }

@@ -1,0 +1,68 @@
+/**
+ * Usage limits pause, not fail (issue #16): with the real runner and the scripted agent as a
+ * real process reporting a limit the way Claude Code does (its result event, exit 1) — the
+ * package is `usage-limit` with the reset time, no retry is spent, no other package of that
+ * agent starts meanwhile, and with `onUsageLimit: 'wait'` the run goes on at the reset time.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { integrationBranch } from '../../src/core/run/runPaths';
+import { engineFor, isolateGit, repoWithPlan, treeFiles } from './engineFixtures';
+import { buildRunner, tempDir } from './helpers';
+
+let runnerScript = '';
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+});
+
+describe('an agent at its usage limit', () => {
+  test('stop (default): the package pauses with the reset time, no retry is spent, no other package of that agent starts; the run ends usage-limit', async () => {
+    const marker = path.join(tempDir(), 'limited');
+    const resetEpoch = Math.floor(Date.now() / 1000) + 3600;
+    const { planFile } = repoWithPlan('limit-stop', [
+      { id: 'a', agent: [`usage-limit-once ${marker} ${resetEpoch}`, 'write a/x.txt'], retryBudget: 2 },
+      { id: 'b', agent: ['write b/x.txt'] },
+    ]);
+    const { engine, events } = await engineFor(planFile, runnerScript, { maxParallel: 1 });
+    let outcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const a = outcome.state.packages.a!;
+    assert.equal(outcome.outcome, 'usage-limit', JSON.stringify(outcome.counts));
+    assert.equal(a.status, 'usage-limit');
+    assert.equal(a.attempts, 1, 'not retried');
+    assert.equal(a.usageLimits, 1);
+    assert.equal(a.usageLimit?.resetAt, new Date(resetEpoch * 1000).toISOString());
+    assert.match(a.usageLimit?.detail ?? '', /usage limit reached/);
+    assert.equal(outcome.state.packages.b!.attempts, 0, 'no other package of that agent started while it is at its limit');
+    assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'a' && e.status === 'usage-limit'));
+  });
+
+  test('wait: at the reset time the package goes on by itself, and the limited attempt spent no retry', async () => {
+    const marker = path.join(tempDir(), 'limited');
+    const resetEpoch = Math.floor(Date.now() / 1000) + 2;
+    const { repo, planFile } = repoWithPlan('limit-wait', [
+      { id: 'a', agent: [`usage-limit-once ${marker} ${resetEpoch}`, 'write a/x.txt'], retryBudget: 0 },
+      { id: 'b', deps: ['a'], agent: ['write b/x.txt'] },
+    ]);
+    const { engine } = await engineFor(planFile, runnerScript, { onUsageLimit: 'wait' });
+    let outcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    const a = outcome.state.packages.a!;
+    assert.equal(a.attempts, 2);
+    assert.equal(a.usageLimits, 1, 'with retry_budget 0, only a limit that spends no retry lets it run again');
+    assert.ok(Date.parse(a.startedAt!) >= resetEpoch * 1000, 'the second attempt started after the reset');
+    assert.deepEqual(treeFiles(repo, integrationBranch('limit-wait')), ['README.md', 'a/x.txt', 'b/x.txt', 'work-packages.yaml']);
+  });
+});
