@@ -122,11 +122,14 @@ export const PRESETS: readonly AgentProfile[] = [
   // runs headless and is appended to stdin's text; `--output-format json` prints one object
   // `{response, stats, error?}`; exit codes 0 ok, 1 error, 42 input error, 53 turn limit.
   // `gemini --help`: `--approval-mode default|auto_edit|yolo`, `-i/--prompt-interactive`
-  // runs a prompt and stays interactive, `--include-directories` adds workspace folders.
+  // runs a prompt and stays interactive, `--include-directories` adds workspace folders,
+  // `--skip-trust` trusts the current folder for this session: without it, in a folder the
+  // person never trusted (every new worktree), 0.61 exits 55 "Gemini CLI is not running in a
+  // trusted directory" (docs/agents-testing.md).
   {
     id: 'gemini',
     label: 'Gemini CLI (headless)',
-    argv: ['gemini', '--output-format', 'json', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
+    argv: ['gemini', '--skip-trust', '--output-format', 'json', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
     interactive: false,
     stdin: 'prompt',
     verdict: 'gemini-json',
