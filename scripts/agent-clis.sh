@@ -61,8 +61,11 @@ check_versions() {  # check_versions DIR → 0 when every CLI answers --version 
   local cli out
   for cli in claude codex gemini copilot; do
     [ -x "$1/node_modules/.bin/$cli" ] || { echo "$cli: missing" >&2; return 1; }
-    # a fresh HOME: no user config is read, nothing is written into the real one
-    out=$(cd "$1" && HOME="$1/.version-home" CODEX_HOME="$1/.version-home" COPILOT_AUTO_UPDATE=false DISABLE_AUTOUPDATER=1 \
+    # a fresh HOME: no user config is read, nothing is written into the real one. Copilot's
+    # binary unpacks its package (about 235 MB) on first start: into copilot-cache/ here, which
+    # the tests share (COPILOT_PKG_CACHE_HOME) instead of unpacking it again in every test's HOME.
+    out=$(cd "$1" && HOME="$1/.version-home" CODEX_HOME="$1/.version-home" COPILOT_PKG_CACHE_HOME="$1/copilot-cache" \
+      COPILOT_AUTO_UPDATE=false DISABLE_AUTOUPDATER=1 \
       timeout 60 "$1/node_modules/.bin/$cli" --version 2>/dev/null | head -1) || true
     case $out in
       *"$(expect_version "$cli")"*) ;;
@@ -107,6 +110,7 @@ emit() {
   cat <<EOF
 WAVES_AGENT_CLIS_DIR=$DIR
 WAVES_AGENT_CLIS_BIN=$BIN
+WAVES_COPILOT_PKG_CACHE=$DIR/copilot-cache
 WAVES_CLAUDE_CODE_VERSION=$CLAUDE_CODE_VERSION
 WAVES_CODEX_VERSION=$CODEX_VERSION
 WAVES_GEMINI_CLI_VERSION=$GEMINI_CLI_VERSION

@@ -23,6 +23,8 @@ export const WAVES_BIN = path.join(REPO_ROOT, 'bin', 'waves.js');
 export interface AgentClis {
   /** The folder with claude, codex, gemini and copilot. */
   bin: string;
+  /** Where Copilot's binary finds its unpacked package (COPILOT_PKG_CACHE_HOME), shared by the tests. */
+  copilotPkgCache: string;
   versions: Record<string, string>;
 }
 
@@ -52,6 +54,7 @@ export function agentClis(): AgentClis {
   }
   clis = {
     bin,
+    copilotPkgCache: env.WAVES_COPILOT_PKG_CACHE ?? path.join(path.dirname(path.dirname(bin)), 'copilot-cache'),
     versions: {
       'claude-code': env.WAVES_CLAUDE_CODE_VERSION ?? '?',
       codex: env.WAVES_CODEX_VERSION ?? '?',
@@ -88,7 +91,7 @@ export interface AgentEnvOptions {
  * `server`, with `home` as HOME; writes the CLI's config files under it.
  */
 export function agentEnv(preset: Preset, server: ModelServer, home: string, options: AgentEnvOptions = {}): NodeJS.ProcessEnv {
-  const { bin } = agentClis();
+  const { bin, copilotPkgCache } = agentClis();
   const base: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(gitEnv(home))) if (!CREDENTIALS.test(k)) base[k] = v;
   const tmp = path.join(home, 'tmp');
@@ -180,6 +183,8 @@ export function agentEnv(preset: Preset, server: ModelServer, home: string, opti
         COPILOT_PROVIDER_API_KEY: TEST_KEY,
         COPILOT_MODEL: 'claude-sonnet-4.5',
         COPILOT_AUTO_UPDATE: 'false',
+        // its unpacked package (235 MB), shared: not unpacked again into every test's HOME
+        COPILOT_PKG_CACHE_HOME: copilotPkgCache,
       };
   }
 }
