@@ -3,13 +3,16 @@
 // summing them all. Exits non-zero when a test failed or a suite crashed (a crashed suite
 // counts as at least one failure).
 //   unit     node's test runner (tsx) over test/{core,store,engine,cli}/**/*.test.ts
+//   agents   the same over test/agents/**/*.test.ts: `waves run --agent <preset>` with the real
+//            Claude Code, Codex, Gemini and Copilot CLIs (installed first, pinned and cached, by
+//            scripts/agent-clis.sh) against a scripted model server on 127.0.0.1
 //   webview  the same over test/webview/**/*.test.ts(x), when there are any
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
 //            and webview/), one test each
-// Usage: node scripts/test.mjs [static|unit|webview|vscode ...]   (default: all, in that order)
+// Usage: node scripts/test.mjs [static|unit|agents|webview|vscode ...]   (default: all, in that order)
 // Environment: WAVES_TEST_SUITE_TIMEOUT (seconds per suite, default 1800)
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -141,9 +144,31 @@ async function webviewSuite() {
   return nodeTestSuite('webview', ['test/webview'], { env: { ...process.env, WAVES_CHROMIUM: tools.chromium } });
 }
 
+/**
+ * The real agent CLIs (docs/agents-testing.md): scripts/agent-clis.sh installs the pinned versions
+ * from npm into the tools cache when missing, then the suite runs with their folder in
+ * WAVES_AGENT_CLIS_BIN. An install that fails is a failed suite, never a skipped one.
+ */
+async function agentsSuite() {
+  const res = spawnSync('bash', [path.join(REPO, 'scripts', 'agent-clis.sh'), '--env'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 30 * 60_000,
+  });
+  if (res.status !== 0) return { passed: 0, failed: 1, note: `could not install the agent CLIs: scripts/agent-clis.sh exit ${res.status ?? res.signal ?? res.error?.message}` };
+  const env = { ...process.env };
+  for (const line of res.stdout.split('\n')) {
+    const m = /^(WAVES_[A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  return nodeTestSuite('agents', ['test/agents'], { env });
+}
+
 const SUITES = {
   static: staticSuite,
   unit: () => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli']),
+  agents: agentsSuite,
   webview: webviewSuite,
   vscode: vscodeSuite,
 };

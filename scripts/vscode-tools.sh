@@ -24,16 +24,10 @@ VSCE_VERSION=${WAVES_VSCE_VERSION:-4.1.0}
 TOOLS=${WAVES_TOOLS_DIR:-${HOME:-/root}/.cache/wave-orchestrator-tools}
 INSTALL_TIMEOUT=${WAVES_TOOLS_INSTALL_TIMEOUT:-1200}   # seconds, per npm install
 
-# A clean npm environment for the nested installs. Run under npm (`npm test`, `npm start`), this
-# script inherits the outer npm's npm_* / npm_config_* variables: the user agent names the outer
-# Node (20), and code-server's postinstall reads the Node version from it and refuses to
-# install. Nothing of the outer npm may reach the installs below (regression test:
-# test/cli/vscodeTools.test.ts).
-for name in $(compgen -e); do
-  case $name in
-    npm_*|NPM_*|INIT_CWD|NODE|NODE_OPTIONS|NODE_PATH) unset "$name" ;;
-  esac
-done
+TOOLS_NAME=vscode-tools
+# shellcheck source=scripts/tools-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools-common.sh"
+tools_clean_npm_env   # nothing of an outer npm may reach the installs below
 
 ENV_ONLY=0
 APT_ONLY=0
@@ -44,22 +38,12 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: $0 [--env|--apt-only|--print-install-env]" >&2; exit 2 ;;
 esac
-# progress and diagnostics: stderr with --env, stdout otherwise
-say() { if [ "$ENV_ONLY" = 1 ]; then echo "vscode-tools: $*" >&2; else echo "vscode-tools: $*"; fi; }
-die() { echo "vscode-tools: ERROR: $*" >&2; exit 1; }
-now() { date +%s; }
 T_START=$(now)
 
 NODE_DIR="$TOOLS/node-$NODE_VERSION"
 CS_DIR="$TOOLS/code-server-$CS_VERSION-node$NODE_VERSION-pw$PW_VERSION-vsce$VSCE_VERSION"
 
-mkdir -p "$TOOLS"
-
-# One installer at a time (two test runs starting together must not install into one folder).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$TOOLS/.lock"
-  if ! flock -w 1800 9; then die "another install holds $TOOLS/.lock for more than 30 min"; fi
-fi
+tools_lock "$TOOLS"
 
 # ---------------------------------------------------------------- Debian packages
 need_apt=()
@@ -171,10 +155,4 @@ WAVES_VSCE=$VSCE
 WAVES_CHROMIUM=$chromium_bin
 EOF
 }
-if [ "$ENV_ONLY" = 1 ]; then
-  emit
-  say "ready in $(( $(now) - T_START ))s"
-else
-  emit | sed 's/^/  /'
-  say "ready in $(( $(now) - T_START ))s (run tools with Node 24 first on PATH: PATH=$NODE_HOME/bin:\$PATH)"
-fi
+tools_report "run tools with Node 24 first on PATH: PATH=$NODE_HOME/bin:\$PATH"

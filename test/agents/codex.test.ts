@@ -1,0 +1,14 @@
+/** Codex CLI (`--agent codex`) end to end against the scripted OpenAI Responses API (docs/agents-testing.md). */
+import { strict as assert } from 'node:assert';
+import { scanLog } from '../../src/core/run/agents';
+import { realCliSuite } from './scenarios';
+
+realCliSuite('codex', {
+  usageLimitAnswers: 3,
+  usageLimitSeen(log) {
+    const { objects } = scanLog(log);
+    const failed = [...objects].reverse().find((o) => o.type === 'turn.failed') as { error?: { message?: string } } | undefined;
+    assert.ok(failed, 'no turn.failed event in the --json output');
+    assert.match(String(failed.error?.message), /You’ve hit your usage limit\..* try again at /);
+  },
+});

@@ -1,0 +1,20 @@
+/** GitHub Copilot CLI (`--agent copilot`) end to end against the scripted Anthropic Messages API (its BYOK provider; docs/agents-testing.md). */
+import { strict as assert } from 'node:assert';
+import { scanLog } from '../../src/core/run/agents';
+import { realCliSuite } from './scenarios';
+
+realCliSuite('copilot', {
+  // Its `create` tool fails with "Parent directory does not exist": the model makes the folder first, as a real one would.
+  prepare: (dirs) => [{ type: 'shell', command: `mkdir -p ${dirs.map((d) => `'${d}'`).join(' ')}`, say: 'Making the folders.' }],
+  // It retries a 429 five times (about a minute of back-off) before it gives up.
+  usageLimitAnswers: 6,
+  usageLimitSeen(log) {
+    const { objects } = scanLog(log);
+    const error = [...objects].reverse().find((o) => o.type === 'session.error') as { data?: { errorType?: string; statusCode?: number; message?: string } } | undefined;
+    assert.ok(error, 'no session.error event in the --output-format json output');
+    assert.equal(error.data?.errorType, 'rate_limit');
+    assert.equal(error.data?.statusCode, 429);
+    const result = [...objects].reverse().find((o) => o.type === 'result');
+    assert.equal(result?.exitCode, 1);
+  },
+});

@@ -1,0 +1,168 @@
+/**
+ * The cases every real agent CLI goes through (one test file per CLI calls `realCliSuite`):
+ * `waves run --agent <preset>` end to end — the built bin, the runner, the CLI as installed
+ * from npm, a real git repository — with the scripted model server as the only scripted part.
+ */
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { doPackage, startModelServer, type ModelServer, type Turn } from '../fixtures/modelServer';
+import { readAt } from '../engine/engineFixtures';
+import { agentClis, agentEnv, agentLog, buildOnce, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace, type AgentEnvOptions, type Preset } from './realCli';
+
+export interface CliSpecifics {
+  /** Turns the scripted model takes before writing files: Copilot's `create` needs the folder to exist (it does not make parents). */
+  prepare?: (dirs: string[]) => Turn[];
+  /** What the CLI's own output says when a plan's usage limit stops it (its structured output in agent.log). */
+  usageLimitSeen: (log: string, resetAt: number) => void;
+  /** The environment for the usage-limit case (Claude Code: as a subscriber). */
+  usageLimitEnv?: AgentEnvOptions;
+  /** How many usage-limit answers the script holds (at least the CLI's own retries + 1). */
+  usageLimitAnswers?: number;
+}
+
+/** The scripted turns of a package that writes `files` (relative to its worktree) and reports done. */
+function work(files: Record<string, string>, s: CliSpecifics): Turn[] {
+  const dirs = [...new Set(Object.keys(files).map((f) => path.posix.dirname(f)))];
+  return [...(s.prepare?.(dirs) ?? []), ...doPackage(files)];
+}
+
+/** Every request the server received came from a CLI to one of its APIs, with the test's key; nothing else. */
+function assertOnlyTheModelServer(server: ModelServer): void {
+  assert.deepEqual(
+    server.strays().map((r) => `${r.method} ${r.url}`),
+    [],
+    'a CLI reached for something beyond the model APIs (a proxy request means it tried to leave 127.0.0.1)',
+  );
+  // the dummy key (or, as a subscriber, the dummy OAuth token made of it): no real credential was read
+  for (const r of server.requests) assert.ok(keyOf(r.headers).includes(TEST_KEY), `request #${r.seq} (${r.url}) carried another key: "${keyOf(r.headers)}"`);
+}
+
+export function realCliSuite(preset: Preset, s: CliSpecifics): void {
+  describe(`${preset} (the real CLI, against the scripted model server)`, () => {
+    let server: ModelServer;
+
+    before(async () => {
+      buildOnce();
+      agentClis(); // installs them when missing; throws (the suite fails) when they cannot be had
+      server = await startModelServer();
+    });
+    after(async () => {
+      await server?.close();
+    });
+
+    /** A fresh server per test: its records are that test's alone. */
+    async function freshServer(): Promise<ModelServer> {
+      await server.close();
+      server = await startModelServer();
+      return server;
+    }
+
+    it('two packages in parallel: each writes its file and its result record; both succeed and are merged', async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-ok`;
+      const w = workspace(feature, [{ id: 'alpha' }, { id: 'beta' }]);
+      srv.script(work({ 'alpha/a.txt': `alpha by ${preset}\n` }, s), { match: promptOf('alpha'), label: 'alpha' });
+      srv.script(work({ 'beta/nested/b.md': `# beta by ${preset}\n` }, s), { match: promptOf('beta'), label: 'beta' });
+      const env = agentEnv(preset, srv, w.home);
+
+      const r = await waves(['run', '--json', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}\n--- alpha's agent.log ---\n${safeLog(w.repo, feature, 'alpha')}`);
+      const last = JSON.parse(r.out.trim().split('\n').at(-1)!) as { type: string; outcome: string };
+      assert.deepEqual([last.type, last.outcome], ['run-finished', 'succeeded']);
+
+      const st = await statusOf(w, env);
+      for (const id of ['alpha', 'beta']) {
+        assert.equal(st.packages[id]!.status, 'succeeded', `${id}: ${st.packages[id]!.lastError}`);
+        assert.equal(st.packages[id]!.merge, 'merged', id);
+        assert.equal(st.packages[id]!.attempts, 1, id);
+      }
+      assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'alpha/a.txt', 'beta/nested/b.md', 'work-packages.yaml']);
+      assert.equal(readAt(w.repo, st.integration, 'alpha/a.txt'), `alpha by ${preset}\n`);
+      assert.equal(readAt(w.repo, st.integration, 'beta/nested/b.md'), `# beta by ${preset}\n`);
+
+      // each CLI's own verdict was read from its structured output, and says success
+      for (const id of ['alpha', 'beta']) {
+        const exit = readExit(w.repo, feature, id);
+        assert.equal(exit.verdict.reported, true, `${id}: ${exit.verdict.detail}`);
+        assert.equal(exit.verdict.ok, true, `${id}: ${exit.verdict.detail}`);
+      }
+      // the prompt arrived; every scripted turn was taken, in its own conversation
+      for (const id of ['alpha', 'beta']) {
+        const first = srv.requests.find((q) => q.main && q.script === id);
+        assert.ok(first, `no request of ${id}'s conversation reached the server`);
+        assert.match(first.text, promptOf(id));
+      }
+      assert.deepEqual(srv.pending(), { alpha: 0, beta: 0 });
+      assert.equal(srv.requests.filter((q) => q.answer === 'exhausted').length, 0, 'a conversation asked for more turns than scripted');
+      assertOnlyTheModelServer(srv);
+    });
+
+    for (const kind of ['rate-limit', 'overloaded'] as const) {
+      it(`an API error (${kind === 'rate-limit' ? '429 rate limit' : 'overloaded'}), then the turns: the CLI retries by itself and the package succeeds`, async () => {
+        const srv = await freshServer();
+        const feature = `${preset}-${kind}`;
+        const w = workspace(feature, [{ id: 'solo' }]);
+        srv.script([{ type: 'error', error: kind, retryAfterSeconds: 1 }, ...work({ 'solo/s.txt': 'after the retry\n' }, s)], { label: 'solo' });
+        const env = agentEnv(preset, srv, w.home);
+        const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
+        assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}\n--- agent.log ---\n${safeLog(w.repo, feature, 'solo')}`);
+        const st = await statusOf(w, env);
+        assert.equal(st.packages.solo!.status, 'succeeded', st.packages.solo!.lastError ?? '');
+        assert.equal(readAt(w.repo, st.integration, 'solo/s.txt'), 'after the retry\n');
+        const main = srv.requests.filter((q) => q.main);
+        assert.equal(main[0]!.answer, `error:${kind}`);
+        assert.match(main[1]!.text, promptOf('solo'), 'the retry sent the same conversation again');
+        assert.deepEqual(srv.pending(), { solo: 0 });
+        assertOnlyTheModelServer(srv);
+      });
+    }
+
+    it('a usage limit with a reset time: the package does not succeed, nothing is merged, and the CLI says why in its own output', async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-limit`;
+      const w = workspace(feature, [{ id: 'capped' }]);
+      const resetAt = Math.floor(Date.now() / 1000) + 2 * 3600;
+      const answers = s.usageLimitAnswers ?? 4;
+      srv.script(
+        Array.from({ length: answers }, (): Turn => ({ type: 'error', error: 'usage-limit', resetAt })),
+        { label: 'capped' },
+      );
+      const env = agentEnv(preset, srv, w.home, s.usageLimitEnv);
+      const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 1, `waves run should not succeed:\n${r.out}\n${r.err}`);
+      const st = await statusOf(w, env);
+      assert.notEqual(st.packages.capped!.status, 'succeeded');
+      assert.notEqual(st.packages.capped!.merge, 'merged');
+      assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'work-packages.yaml']);
+      assert.ok(srv.requests.some((q) => q.main && q.answer === 'error:usage-limit'));
+      assert.equal(srv.requests.filter((q) => q.answer === 'exhausted').length, 0, 'the CLI went on past the limit');
+      s.usageLimitSeen(agentLog(w.repo, feature, 'capped'), resetAt);
+      assertOnlyTheModelServer(srv);
+    });
+  });
+}
+
+interface ExitFile {
+  code: number | null;
+  verdict: { reported: boolean; ok: boolean; detail: string; usageLimit: boolean };
+}
+
+/** The attempt's exit.json (the runner's record of the agent's exit and its own verdict). */
+function readExit(repo: string, feature: string, packageId: string, attempt = 1): ExitFile {
+  const runs = path.join(repo, '.waves', 'runs', feature);
+  for (const id of fs.readdirSync(runs).sort().reverse()) {
+    const file = path.join(runs, id, packageId, String(attempt), 'exit.json');
+    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as ExitFile;
+  }
+  throw new Error(`no exit.json of ${packageId}`);
+}
+
+function safeLog(repo: string, feature: string, packageId: string): string {
+  try {
+    return agentLog(repo, feature, packageId).slice(-4000);
+  } catch (err) {
+    return String(err);
+  }
+}
