@@ -40,6 +40,7 @@ import {
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { PackageRunRecord, RunState } from '../core/run/runState';
+import { addSpend, formatSpend, type Spend } from '../core/run/spend';
 import {
   LeaseHeldError,
   NotARepositoryError,
@@ -106,6 +107,11 @@ async function loadPlan(io: Io, file: string, requireValid: boolean): Promise<Lo
   return { ...plan, featureId, repo, shown: file };
 }
 
+/** What the run's packages spent, summed (null: no agent reported any). */
+function runSpend(state: RunState): Spend | null {
+  return Object.values(state.packages).reduce<Spend | null>((total, r) => addSpend(total, r.spend), null);
+}
+
 function rel(file: string): string {
   const r = path.relative(process.cwd(), file);
   return r && !r.startsWith('..') ? r : file;
@@ -165,6 +171,8 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
       signal: r.signal,
       lastError: r.lastError,
       needsInput: r.needsInput,
+      usageLimit: r.usageLimit ?? null,
+      spend: r.spend ?? null,
       blockedBy: r.blockedBy,
       merge: state.merges[id]?.status ?? null,
       branch: r.branch,
@@ -183,6 +191,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
         updatedAt: state.updatedAt,
         planChanged,
         foreign,
+        spend: runSpend(state),
         readOnly: read.newer,
         owner,
         packages,
@@ -210,6 +219,8 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
     lines.push(
       `driven by: nobody alive — the lease of pid ${owner.pid} on ${owner.hostname} is stale (${owner.stale}); \`waves run --resume\` takes it over`,
     );
+  const spent = runSpend(state);
+  if (spent) lines.push(`spent: ${formatSpend(spent)}`);
   if (foreign) lines.push(`this run is not this machine's: ${foreign}; nothing drives it here unless you resume it (\`waves run --resume\`)`);
   if (planChanged) lines.push('the plan changed since this run started');
   if (read.newer) lines.push('this run state was written by a newer version of Wave Orchestrator: shown read-only');
@@ -477,9 +488,16 @@ class ProgressOutput {
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens'],
   );
+  const budget: { usd?: number; tokens?: number } = {};
+  if (flags.has('budget-usd')) {
+    const usd = Number(flags.get('budget-usd'));
+    if (!(Number.isFinite(usd) && usd > 0)) throw new UsageError(`--budget-usd needs a positive amount of US dollars, not "${String(flags.get('budget-usd'))}"`);
+    budget.usd = usd;
+  }
+  if (flags.has('budget-tokens')) budget.tokens = positiveInt('budget-tokens', flags.get('budget-tokens'), 1);
   const onUsageLimit = flags.has('on-usage-limit') ? String(flags.get('on-usage-limit')) : 'stop';
   if (onUsageLimit !== 'wait' && onUsageLimit !== 'stop') throw new UsageError(`--on-usage-limit is wait or stop, not "${onUsageLimit}"`);
   const file = planArg(args, 'run');
@@ -518,6 +536,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       mode,
       verification,
       onUsageLimit,
+      ...(budget.usd !== undefined || budget.tokens !== undefined ? { budget } : {}),
       ...(only ? { only } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
     });
@@ -569,6 +588,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     out.stop();
     if (!json) {
       if (outcome.outcome === 'cancelled') io.out(`cancelled; resume with \`waves run --resume ${file}\`\n`);
+      else if (outcome.outcome === 'budget')
+        io.out(`stopped at the run's budget: nothing more was started; resume with a higher one: \`waves run --resume --budget-usd … ${file}\`\n`);
       else if (outcome.outcome === 'usage-limit') {
         const resets = Object.values(outcome.state.packages)
           .flatMap((r) => (r.status === 'usage-limit' ? [r.usageLimit?.resetAt ?? null] : []))

@@ -44,7 +44,8 @@ const HELP: Record<string, string> = {
     errors also prints its problems on stderr and exits 1.`,
   run: `waves run [--agent <preset> | --agent-argv '<json array>'] [--max-parallel N]
         [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
-        [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
+        [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
+        [--budget-tokens N] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -58,6 +59,8 @@ const HELP: Record<string, string> = {
     A package whose agent stops at a usage limit is paused (no retry spent) and no
     package of that agent starts; --on-usage-limit wait goes on at the reset time the
     agent gave, stop (default) ends the run there (exit 75; resume with --resume).
+    --budget-usd / --budget-tokens: when what the agents report having spent reaches
+    it, no more packages start (running ones finish); resume with a higher budget.
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
   status: `waves status [--json] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,

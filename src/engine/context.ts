@@ -88,6 +88,8 @@ export class RunContext {
   lockRetryAt = 0;
   /** When the earliest usage limit the run waits for resets (epoch ms; 0: none). */
   limitRetryAt = 0;
+  /** The run reached its budget (told once; nothing more starts). */
+  budgetTold = false;
   /** The plan's verification commands when they may run (approved now or earlier); null: not approved. */
   approvedCommands: readonly string[] | null = null;
   /** `run()`'s promise. */

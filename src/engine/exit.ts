@@ -11,7 +11,7 @@
  * followed its prompt (docs/security.md).
  */
 import { auditScope, type AuditChange } from '../core/run/audit';
-import { decideOutcome } from '../core/run/agents';
+import { decideOutcome, type Spend } from '../core/run/agents';
 import type { PlanPackage } from '../core/plan/model';
 import { describeSetupChanges, setupChanges } from '../core/run/gitSetup';
 import { visibleText } from '../core/present/visibleText';
@@ -22,6 +22,11 @@ import { snapshotGitSetup } from './gitSafety';
 import type { ExitRecord } from './adopt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
+
+/** What the attempt spent, as its agent reported it (the runner's verdict): for the `exited` event. */
+function spentBy(exit: ExitRecord): { spend?: Spend } {
+  return exit.verdict?.spend ? { spend: exit.verdict.spend } : {};
+}
 
 export class Exits {
   constructor(
@@ -70,13 +75,13 @@ export class Exits {
     const id = pkg.id;
     if (exit.cancelled || ctx.cancelRequested.has(id) || ctx.runCancelled) {
       ctx.apply({ type: 'cancelled', packageId: id, reason: exit.reason || 'cancelled' });
-      ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal });
+      ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...spentBy(exit) });
       return 'done';
     }
     const clean = exit.code === 0 && !exit.signal && !exit.timedOut && !exit.cancelled;
     if (clean) {
       // Now verifying; the tree is checked and its leftovers committed by judge().
-      ctx.apply({ type: 'exited', packageId: id, exitCode: 0 });
+      ctx.apply({ type: 'exited', packageId: id, exitCode: 0, ...spentBy(exit) });
       return 'verify';
     }
     const outcome = decideOutcome({
@@ -92,11 +97,11 @@ export class Exits {
     if (outcome.next === 'usage-limit') {
       // Paused, not failed: no retry spent; its commits stay on its branch for the next attempt.
       this.usageLimit(pkg, outcome.reason, outcome.resetAt);
-      ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...(head ? { headSha: head } : {}) });
+      ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...(head ? { headSha: head } : {}), ...spentBy(exit) });
       return 'done';
     }
     const reason = outcome.next === 'failed' ? outcome.reason : exit.reason || 'the agent failed';
-    ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, reason, ...(head ? { headSha: head } : {}) });
+    ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, reason, ...(head ? { headSha: head } : {}), ...spentBy(exit) });
     return 'done';
   }
 

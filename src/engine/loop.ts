@@ -19,6 +19,7 @@ import { createRunState, ensurePackages, isActive, isTerminal, setMachine, setPl
 import { checkEngineFolder } from '../store/engineFolder';
 import { RunStore } from '../store/runStore';
 import { schedPackagesFromAnalysis, schedule } from '../core/run/schedule';
+import { addSpend, type Spend } from '../core/run/spend';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from './planSource';
 import { ensureExcluded } from './git';
@@ -129,6 +130,12 @@ export class RunLoop {
       resumed,
     });
     if (resumed) await this.parts.recovery.reconcile();
+    // A person's resume goes on with the packages a usage limit paused (#16); an adoption nobody asked for does not.
+    if (resumed && resume && !ctx.options.collectOnly) {
+      for (const r of Object.values(ctx.state.packages)) {
+        if (r.status === 'usage-limit' && ctx.scopeIds().includes(r.packageId)) ctx.apply({ type: 'reset', packageId: r.packageId }, 'resumed after its usage limit');
+      }
+    }
     await store.flush();
   }
 
@@ -236,6 +243,13 @@ export class RunLoop {
     }
     const planned = decision.start.length;
     if (limited.agents.size > 0) decision.start = decision.start.filter((id) => !limited.agents.has(ctx.agentOf(id).label));
+    // The run's budget (#16): once reached, nothing more starts; running packages finish.
+    const overBudget = this.overBudget();
+    if (overBudget) {
+      if (!ctx.budgetTold) ctx.problem(`The run reached its budget (${overBudget}): no more packages start; running ones finish. Resume with a higher budget.`);
+      ctx.budgetTold = true;
+      decision.start = [];
+    }
     // Held back by an agent's usage limit: the schedule did not count them as waiting.
     const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
@@ -254,6 +268,25 @@ export class RunLoop {
     if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
     const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
     if (busy === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+  }
+
+  /** What the run's packages spent, summed (null: nothing reported). */
+  spent(): Spend | null {
+    let total: Spend | null = null;
+    for (const id of this.ctx.scopeIds()) total = addSpend(total, this.ctx.state.packages[id]?.spend);
+    return total;
+  }
+
+  /** Why the run is at its budget (`$1.20 of $1.00`), or null. */
+  private overBudget(): string | null {
+    const budget = this.ctx.options.budget;
+    if (!budget) return null;
+    const total = this.spent();
+    if (!total) return null;
+    const tokens = total.inputTokens + total.outputTokens + total.cachedTokens;
+    if (budget.tokens !== undefined && tokens >= budget.tokens) return `${tokens} of ${budget.tokens} tokens`;
+    if (budget.usd !== undefined && total.costUsd !== null && total.costUsd >= budget.usd) return `$${total.costUsd.toFixed(2)} of $${budget.usd.toFixed(2)}`;
+    return null;
   }
 
   /**
@@ -355,6 +388,7 @@ export class RunLoop {
     }
     const all = ids.every((id) => ctx.state.packages[id]?.status === 'succeeded');
     const limited = ids.some((id) => ctx.state.packages[id]?.status === 'usage-limit');
+    const budgetReached = ctx.budgetTold && !all;
     const outcome: RunOutcomeKind = all
       ? 'succeeded'
       : ctx.runCancelled
@@ -363,7 +397,9 @@ export class RunLoop {
           ? 'collected'
           : limited
             ? 'usage-limit'
-            : 'failed';
+            : budgetReached
+              ? 'budget'
+              : 'failed';
     await ctx.store!.flush();
     const result: RunOutcome = {
       runId: ctx.state.runId,

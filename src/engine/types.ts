@@ -84,6 +84,12 @@ export interface EngineOptions {
    * run ends `usage-limit` when nothing else can go on — the person resumes it (#16).
    */
   onUsageLimit?: 'wait' | 'stop';
+  /**
+   * A ceiling on what the run's agents spend (#16): when the run's total reaches it, no new
+   * package starts, running ones finish, and the run ends `budget` — resumable with a higher
+   * budget. Tokens count input + output + cached; dollars only where agents report a cost.
+   */
+  budget?: { usd?: number; tokens?: number };
   /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
   trace?: (step: string, packageId: string) => void;
 }
@@ -98,8 +104,9 @@ export interface DryRun {
 /**
  * `collected`: a `collectOnly` adoption ended with work left for the person to resume.
  * `usage-limit`: packages stopped at their agent's usage limit (no retry spent); resume after the reset.
+ * `budget`: the run's spend reached `budget`; nothing more started; resume with a higher budget.
  */
-export type RunOutcomeKind = 'succeeded' | 'failed' | 'cancelled' | 'collected' | 'usage-limit';
+export type RunOutcomeKind = 'succeeded' | 'failed' | 'cancelled' | 'collected' | 'usage-limit' | 'budget';
 
 export type EngineEvent =
   | {

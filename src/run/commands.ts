@@ -82,7 +82,7 @@ export class RunCommands extends Disposable implements DagActions {
       // The scope this workspace ran (Run Wave / Run Package), when it is still that run.
       const state = controller.stateFor(entry);
       const only = state ? controller.rememberedScope(state.featureId, state.runId) : undefined;
-      return controller.start(entry, { what: 'the run', resume: true, reset: ['interrupted', 'cancelled'], ...(only ? { only } : {}) }, 'resume');
+      return controller.start(entry, { what: 'the run', resume: true, reset: ['interrupted', 'cancelled', 'usage-limit'], ...(only ? { only } : {}) }, 'resume');
     });
     command('waves.cancelRun', async (arg) => {
       const entry = await this.plan(arg);

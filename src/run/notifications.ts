@@ -106,6 +106,12 @@ export class RunNotifications extends Disposable {
           const resume = 'Resume';
           // Interrupted packages (an adopted run leaves them so) are the person's to resume.
           const collected = event.outcome === 'collected';
+          if (event.outcome === 'budget') {
+            const choice = await this.show('warning', `Waves: ${name} — the run reached its budget (waves.budget): nothing more was started (${parts.join(', ')}). Raise the budget and resume to go on.`, resume, report);
+            if (choice === resume) await vscode.commands.executeCommand('waves.resume', session.planUri);
+            else if (choice === report) await vscode.commands.executeCommand('waves.showRunReport', session.planUri);
+            return;
+          }
           if (event.outcome === 'usage-limit') {
             const runState = session.engine.store?.state;
             const resets = (runState ? Object.values(runState.packages) : [])

@@ -316,6 +316,7 @@ export class RunController extends Disposable {
         ...(request.keepInterrupted ? { keepInterrupted: true } : {}),
         ...(request.collectOnly ? { collectOnly: true } : {}),
         onUsageLimit: settings.onUsageLimit === 'wait' ? 'wait' : 'stop',
+        ...(settings.budget ? { budget: settings.budget } : {}),
       });
     } catch (err) {
       this.showStartError(entry, err);

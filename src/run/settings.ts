@@ -20,6 +20,8 @@ export interface RunSettings {
   worktreesFolder: string | undefined;
   /** `waves.onUsageLimit`: `wait` goes on at the agent's reset time by itself; `ask` (default) stops and offers Resume. */
   onUsageLimit: 'wait' | 'ask';
+  /** `waves.budget.usd` / `waves.budget.tokens`: the run's ceiling (#16); undefined: none. */
+  budget: { usd?: number; tokens?: number } | undefined;
 }
 
 /** One agent setting (a preset id or an argv array) → its profile, or why it cannot be used. */
@@ -62,5 +64,9 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const folder = config.get<unknown>('worktrees.folder');
   const worktreesFolder = typeof folder === 'string' && folder.trim() !== '' ? folder.trim() : undefined;
   const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'ask';
-  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit };
+  const positive = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+  const usd = positive(config.get<unknown>('budget.usd'));
+  const tokens = positive(config.get<unknown>('budget.tokens'));
+  const budget = usd !== undefined || tokens !== undefined ? { ...(usd !== undefined ? { usd } : {}), ...(tokens !== undefined ? { tokens: Math.floor(tokens) } : {}) } : undefined;
+  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit, budget };
 }

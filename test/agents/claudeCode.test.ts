@@ -7,6 +7,7 @@ realCliSuite('claude-code', {
   // As a subscriber (a dummy OAuth token), a 429 of the unified limiter is a usage limit: no retry.
   usageLimitEnv: { subscription: true },
   usageLimitAnswers: 3,
+  readsResetTime: true,
   usageLimitSeen(log, resetAt) {
     const { objects } = scanLog(log);
     const event = objects.find((o) => o.type === 'rate_limit_event') as { rate_limit_info?: { status?: string; resetsAt?: number; rateLimitType?: string } } | undefined;

@@ -5,6 +5,7 @@ import { realCliSuite } from './scenarios';
 
 realCliSuite('codex', {
   usageLimitAnswers: 3,
+  readsResetTime: true,
   usageLimitSeen(log) {
     const { objects } = scanLog(log);
     const failed = [...objects].reverse().find((o) => o.type === 'turn.failed') as { error?: { message?: string } } | undefined;

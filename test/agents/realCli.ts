@@ -246,6 +246,8 @@ export interface PackageStatus {
   merge: string | null;
   exitCode: number | null;
   lastError: string | null;
+  usageLimit: { detail: string; resetAt: string | null; agent: string | null } | null;
+  spend: { inputTokens: number; outputTokens: number; cachedTokens: number; costUsd: number | null } | null;
 }
 
 /** `waves status --json`'s packages, by id. */

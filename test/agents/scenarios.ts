@@ -20,6 +20,8 @@ export interface CliSpecifics {
   usageLimitEnv?: AgentEnvOptions;
   /** How many usage-limit answers the script holds (at least the CLI's own retries + 1). */
   usageLimitAnswers?: number;
+  /** The CLI prints the reset time in a form the engine reads (Claude: "resets 6:24pm (UTC)"; Codex: "try again at 6:26 PM"). */
+  readsResetTime?: boolean;
 }
 
 /** The scripted turns of a package that writes `files` (relative to its worktree) and reports done. */
@@ -88,6 +90,16 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
         assert.equal(exit.verdict.reported, true, `${id}: ${exit.verdict.detail}`);
         assert.equal(exit.verdict.ok, true, `${id}: ${exit.verdict.detail}`);
       }
+      // what each attempt spent, read from the CLI's own output (#16): tokens where it reports them, cost only from Claude
+      for (const id of ['alpha', 'beta']) {
+        const spend = st.packages[id]!.spend;
+        if (preset === 'copilot') assert.equal(spend, null, 'Copilot reports no tokens (BYOK): nothing is guessed');
+        else {
+          assert.ok(spend && spend.inputTokens + spend.cachedTokens > 0 && spend.outputTokens > 0, `${id}: ${JSON.stringify(spend)}`);
+          if (preset === 'claude-code') assert.ok(spend.costUsd !== null && spend.costUsd > 0, `${id}: ${JSON.stringify(spend)}`);
+          else assert.equal(spend.costUsd, null);
+        }
+      }
       // the prompt arrived; every scripted turn was taken, in its own conversation
       for (const id of ['alpha', 'beta']) {
         const first = srv.requests.find((q) => q.main && q.script === id);
@@ -119,7 +131,7 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       });
     }
 
-    it('a usage limit with a reset time: the package does not succeed, nothing is merged, and the CLI says why in its own output', async () => {
+    it('a usage limit with a reset time: the package pauses (usage-limit, no retry spent), nothing is merged, and the CLI says why in its own output', async () => {
       const srv = await freshServer();
       const feature = `${preset}-limit`;
       const w = workspace(feature, [{ id: 'capped' }]);
@@ -131,10 +143,19 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       );
       const env = agentEnv(preset, srv, w.home, s.usageLimitEnv);
       const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
-      assert.equal(r.code, 1, `waves run should not succeed:\n${r.out}\n${r.err}`);
+      // Paused, not failed (#16): exit 75 (EX_TEMPFAIL), no second attempt.
+      assert.equal(r.code, 75, `waves run should pause at the limit:\n${r.out}\n${r.err}`);
+      assert.match(r.out, /paused at a usage limit \(no retry spent\)/);
       const st = await statusOf(w, env);
-      assert.notEqual(st.packages.capped!.status, 'succeeded');
-      assert.notEqual(st.packages.capped!.merge, 'merged');
+      const capped = st.packages.capped!;
+      assert.equal(capped.status, 'usage-limit', capped.lastError ?? '');
+      assert.equal(capped.attempts, 1, 'no retry');
+      assert.notEqual(capped.merge, 'merged');
+      if (s.readsResetTime) {
+        // The reset the CLI printed (a clock time, to the minute) is the one the server gave.
+        assert.ok(capped.usageLimit?.resetAt, 'a reset time read');
+        assert.ok(Math.abs(Date.parse(capped.usageLimit!.resetAt!) - resetAt * 1000) <= 120_000, `${capped.usageLimit!.resetAt} vs ${new Date(resetAt * 1000).toISOString()}`);
+      }
       assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'work-packages.yaml']);
       assert.ok(srv.requests.some((q) => q.main && q.answer === 'error:usage-limit'));
       assert.equal(srv.requests.filter((q) => q.answer === 'exhausted').length, 0, 'the CLI went on past the limit');

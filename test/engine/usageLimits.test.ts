@@ -5,6 +5,7 @@
  * agent starts meanwhile, and with `onUsageLimit: 'wait'` the run goes on at the reset time.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { integrationBranch } from '../../src/core/run/runPaths';
@@ -64,5 +65,32 @@ describe('an agent at its usage limit', () => {
     assert.equal(a.usageLimits, 1, 'with retry_budget 0, only a limit that spends no retry lets it run again');
     assert.ok(Date.parse(a.startedAt!) >= resetEpoch * 1000, 'the second attempt started after the reset');
     assert.deepEqual(treeFiles(repo, integrationBranch('limit-wait')), ['README.md', 'a/x.txt', 'b/x.txt', 'work-packages.yaml']);
+  });
+});
+
+describe('cost and budgets (#16)', () => {
+  test('what agents report spending is summed per package and run; at the budget nothing more starts and the run ends budget', async () => {
+    const { repo, planFile } = repoWithPlan('budget', [
+      { id: 'a', agent: ['write a/x.txt', 'spend 0.02 1000 100'] },
+      { id: 'b', deps: ['a'], agent: ['write b/x.txt', 'spend 0.02 1000 100'] },
+      { id: 'c', deps: ['b'], agent: ['write c/x.txt', 'spend 0.02 1000 100'] },
+    ]);
+    const { engine, events } = await engineFor(planFile, runnerScript, { budget: { usd: 0.03 } });
+    let outcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const p = outcome.state.packages;
+    assert.equal(outcome.outcome, 'budget', JSON.stringify(outcome.counts));
+    assert.deepEqual([p.a!.status, p.b!.status], ['succeeded', 'succeeded'], 'a reached nothing; b brought the run to $0.04');
+    assert.equal(p.c!.attempts, 0, 'nothing started past the budget');
+    assert.deepEqual(p.a!.spend, { inputTokens: 1000, outputTokens: 100, cachedTokens: 0, costUsd: 0.02 });
+    assert.ok(events.some((e) => e.type === 'problem' && /reached its budget \(\$0\.04 of \$0\.03\)/.test(e.message)));
+    const report = JSON.parse(fs.readFileSync(outcome.reportFile!.replace(/\.md$/, '.json'), 'utf8'));
+    assert.deepEqual(report.spend, { inputTokens: 2000, outputTokens: 200, cachedTokens: 0, costUsd: 0.04 });
+    assert.match(fs.readFileSync(outcome.reportFile!, 'utf8'), /## Spend\n\nTotal: 2,200 tokens \(2,000 in, 200 out, 0 cached\) · \$0\.04\./);
+    assert.deepEqual(treeFiles(repo, integrationBranch('budget')), ['README.md', 'a/x.txt', 'b/x.txt', 'work-packages.yaml']);
   });
 });

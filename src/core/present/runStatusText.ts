@@ -3,6 +3,7 @@
  * each package's status icon and "running 1m05s · attempt 2", and — for every run command —
  * why it cannot act now. Pure: the caller passes the run state, the plan's waves and `now`.
  */
+import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { formatElapsed, modelFromState, progressCounts, type ProgressCounts } from './terminalProgress';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
 import { escapeMarkdown, plural } from './planStatusText';
@@ -133,7 +134,7 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
   lines.push(runStatusAccessible(view).replace(/^Wave Orchestrator[^:]*: /, ''), '');
   const byStatus = new Map<PackageStatus, PackageRunRecord[]>();
   for (const r of Object.values(state.packages)) byStatus.set(r.status, [...(byStatus.get(r.status) ?? []), r]);
-  const order: PackageStatus[] = ['running', 'verifying', 'queued', 'failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled', 'succeeded', 'ready', 'pending'];
+  const order: PackageStatus[] = ['running', 'verifying', 'queued', 'usage-limit', 'failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled', 'succeeded', 'ready', 'pending'];
   for (const s of order) {
     const rs = byStatus.get(s);
     if (!rs?.length) continue;
@@ -143,12 +144,15 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
     });
     lines.push(`- ${STATUS_WORDS[s]}: ${shown.join(', ')}${rs.length > 8 ? `, +${rs.length - 8} more` : ''}`);
   }
+  // What the agents reported spending (#16).
+  const spent = Object.values(state.packages).reduce<Spend | null>((total, r) => addSpend(total, r.spend), null);
+  if (spent) lines.push('', `Spent: ${formatSpend(spent)}`);
   lines.push('');
   const links = ['[Show DAG](command:waves.showDag)', '[Waves view](command:waves.focusView)'];
   if (view.phase === 'active') links.push('[Cancel run](command:waves.cancelRun)');
   else {
     links.push('[Run report](command:waves.showRunReport)');
-    if (view.ending === 'interrupted' || view.ending === 'cancelled') links.push('[Resume](command:waves.resume)');
+    if (view.ending === 'interrupted' || view.ending === 'cancelled' || byStatus.has('usage-limit')) links.push('[Resume](command:waves.resume)');
     if (view.ending === 'failed') links.push('[Retry failed](command:waves.retryFailed)');
     if (state.integration) links.push('[Finish run](command:waves.finishRun)');
   }
@@ -335,7 +339,9 @@ export function whyNot(command: RunCommand, facts: CommandFacts, target: Command
       // Nobody drives it (checked above), so a package still marked active stopped with its driver;
       // pending and ready ones were never started (an adoption collects and starts nothing, #15).
       const left = state
-        ? Object.values(state.packages).filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'pending' || r.status === 'ready' || isActive(r.status))
+        ? Object.values(state.packages).filter(
+            (r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'usage-limit' || r.status === 'pending' || r.status === 'ready' || isActive(r.status),
+          )
         : [];
       return left.length ? null : 'the run has nothing interrupted, cancelled or left to start to resume';
     }

@@ -11,6 +11,9 @@
  */
 import * as path from 'node:path';
 import type { ResultRecord } from './resultRecord';
+import { addSpend, type Spend } from './spend';
+
+export { addSpend, type Spend } from './spend';
 
 // ---------------------------------------------------------------------------------------
 // Profiles
@@ -52,7 +55,7 @@ const FOLLOW_STDIN = 'Carry out the work package above in this directory, then w
 
 /** Texts agents print when a usage or rate limit stops them (matched case-insensitively). */
 export const USAGE_LIMIT_PATTERN =
-  String.raw`usage limit|rate[ _-]?limit|quota (?:exceeded|exhausted)|resource_exhausted|you've hit your (?:usage )?limit|hit your limit|limit will reset|premium requests|credit balance is too low|\b429\b`;
+  String.raw`usage limit|rate[ _-]?limit|quota (?:exceeded|exhausted)|exhausted your (?:\w+ )?quota|resource_exhausted|you(?:'|’)ve hit your (?:[\w-]+ )?limit|hit your limit|limit will reset|premium requests|credit balance is too low|\b429\b`;
 /** Texts of a permission or confirmation prompt waiting for a person. */
 export const PERMISSION_PROMPT_PATTERN =
   String.raw`do you want to (?:proceed|allow|make this edit|create)|allow (?:this|the) (?:command|tool|edit)|waiting for (?:approval|confirmation|your input)|requires? (?:your )?approval|press enter to continue|\(y\)es/\(n\)o|\[y/n\]`;
@@ -380,6 +383,50 @@ export interface AgentVerdict {
   resetAt?: string | null;
   /** The last lines the agent's CLI printed that are not its JSON events (its own messages), for a failure without a verdict. */
   tail?: string[];
+  /** Tokens and cost, where the CLI reports them (#16). */
+  spend?: Spend | null;
+}
+
+const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+
+/** Tokens and cost from a CLI's structured output (docs/agents-testing.md has samples of each). */
+export function spendOf(id: VerdictParserId, objects: readonly Record<string, unknown>[]): Spend | null {
+  if (id === 'claude-stream-json') {
+    const result = [...objects].reverse().find((o) => o.type === 'result');
+    const u = result?.usage as Record<string, unknown> | undefined;
+    if (!result || !u) return null;
+    return {
+      inputTokens: count(u.input_tokens),
+      outputTokens: count(u.output_tokens),
+      cachedTokens: count(u.cache_read_input_tokens) + count(u.cache_creation_input_tokens),
+      costUsd: typeof result.total_cost_usd === 'number' && Number.isFinite(result.total_cost_usd) ? result.total_cost_usd : null,
+    };
+  }
+  if (id === 'codex-jsonl') {
+    let spend: Spend | null = null;
+    for (const o of objects) {
+      const u = o.type === 'turn.completed' ? (o.usage as Record<string, unknown> | undefined) : undefined;
+      if (!u) continue;
+      const cached = count(u.cached_input_tokens);
+      spend = addSpend(spend, { inputTokens: Math.max(0, count(u.input_tokens) - cached), outputTokens: count(u.output_tokens), cachedTokens: cached, costUsd: null });
+    }
+    return spend;
+  }
+  if (id === 'gemini-json') {
+    const result = [...objects].reverse().find((o) => o.stats && typeof o.stats === 'object');
+    const models = (result?.stats as Record<string, unknown> | undefined)?.models as Record<string, { tokens?: Record<string, unknown> }> | undefined;
+    if (!models || typeof models !== 'object') return null;
+    let spend: Spend | null = null;
+    for (const m of Object.values(models)) {
+      const t = m?.tokens;
+      if (!t) continue;
+      const cached = count(t.cached);
+      const input = t.input !== undefined ? count(t.input) : Math.max(0, count(t.prompt) - cached);
+      spend = addSpend(spend, { inputTokens: input, outputTokens: count(t.candidates) + count(t.thoughts), cachedTokens: cached, costUsd: null });
+    }
+    return spend;
+  }
+  return null;
 }
 
 const MAX_LOG = 64 * 1024 * 1024;
@@ -408,9 +455,16 @@ export function parseVerdict(id: VerdictParserId, logText: string, now: number =
     })();
     // A limit only stops an agent that did not succeed; its reset time, and the CLI's last own lines.
     const usageLimit = verdict.usageLimit && !(verdict.reported && verdict.ok);
-    const plain = scanLog(text.length > 65_536 ? text.slice(-65_536) : text).plain;
+    const { objects, plain } = scanLog(text);
     const tail = plain.slice(-3).map((l) => oneLine(l, 200));
-    return { ...verdict, usageLimit, resetAt: usageLimit ? resetTimeOf(`${verdict.detail}\n${plain.slice(-20).join('\n')}`, now) : null, ...(tail.length ? { tail } : {}) };
+    const spend = spendOf(id, objects);
+    return {
+      ...verdict,
+      usageLimit,
+      resetAt: usageLimit ? resetTimeOf(`${verdict.detail}\n${plain.slice(-20).join('\n')}`, now) : null,
+      ...(tail.length ? { tail } : {}),
+      ...(spend ? { spend } : {}),
+    };
   } catch (err) {
     return notReported(`the log could not be read: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -510,6 +564,12 @@ export function resetTimeOf(text: string, now: number = Date.now()): string | nu
   if (epoch) return new Date(Number(epoch[1]) * 1000).toISOString();
   const iso = /(?:resets?(?: at| on)?|until|after)\s+(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))/i.exec(text);
   if (iso && Number.isFinite(Date.parse(iso[1]!))) return new Date(Date.parse(iso[1]!)).toISOString();
+  // Claude Code as a subscriber: "resets 6:24pm (UTC)" — a clock time with its zone: the next such UTC time.
+  const utc = /resets?(?: at)? (\d{1,2})(?::(\d{2}))?\s*([ap]m)\s*\(UTC\)/i.exec(text);
+  if (utc && Number.isFinite(now)) return nextClock(now, Number(utc[1]), Number(utc[2] ?? 0), utc[3]!, true);
+  // Codex: "try again at 6:26 PM." — this machine's clock (the CLI runs here): the next such local time.
+  const local = /try again at (\d{1,2})(?::(\d{2}))?\s*([ap]m)\b/i.exec(text);
+  if (local && Number.isFinite(now)) return nextClock(now, Number(local[1]), Number(local[2] ?? 0), local[3]!, false);
   // Codex: "try again in 2 hours 14 minutes" — from the moment the agent said it.
   const rel = /(?:try again|resets?|available again) in (?:(\d+) days?)?\s*(?:(\d+) hours?)?\s*(?:(\d+) min(?:ute)?s?)?/i.exec(text);
   if (rel && (rel[1] || rel[2] || rel[3])) {
@@ -517,6 +577,20 @@ export function resetTimeOf(text: string, now: number = Date.now()): string | nu
     if (Number.isFinite(now)) return new Date(now + ms).toISOString();
   }
   return null;
+}
+
+/** The next moment at or after `now` showing h:mm am/pm, in UTC or this machine's time zone. */
+function nextClock(now: number, hour12: number, minute: number, ampm: string, utc: boolean): string | null {
+  if (hour12 < 1 || hour12 > 12 || minute > 59) return null;
+  const hour = (hour12 % 12) + (ampm.toLowerCase() === 'pm' ? 12 : 0);
+  const d = new Date(now);
+  if (utc) d.setUTCHours(hour, minute, 0, 0);
+  else d.setHours(hour, minute, 0, 0);
+  if (d.getTime() < now) {
+    if (utc) d.setUTCDate(d.getUTCDate() + 1);
+    else d.setDate(d.getDate() + 1);
+  }
+  return d.toISOString();
 }
 
 function plainUsageLimit(plain: readonly string[]): string | undefined {

@@ -14,6 +14,7 @@
  */
 import { covers } from '../plan/glob';
 import { mergeResults, type MergedResults, type ResultReadout } from './resultRecord';
+import { addSpend, formatSpend, type Spend } from './spend';
 
 /** The package-record fields the report reads. */
 export interface ReportPackageRecord {
@@ -26,6 +27,7 @@ export interface ReportPackageRecord {
   scopeViolations?: readonly { path: string; change: string }[];
   changedFiles?: readonly { path: string; change: string }[];
   resultFile?: string | null;
+  spend?: Spend | null;
 }
 
 export interface ReportState {
@@ -83,6 +85,8 @@ export interface ReportPackage {
    * audited change set): a claim that is not true. Empty without a record or a change set.
    */
   claimedNotChanged: string[];
+  /** Tokens and cost of its attempts, where its agent reports them (#16). */
+  spend: Spend | null;
 }
 
 export interface RunMetrics {
@@ -121,6 +125,8 @@ export interface RunReportJson {
    * (never from the result records' claims), sorted by path, with the packages that changed it.
    */
   filesChanged: { path: string; changes: string[]; packages: string[] }[];
+  /** The run's total spend (#16); null when no agent reported any. */
+  spend: Spend | null;
 }
 
 export function buildRunReport(input: RunReportInput): { json: RunReportJson; markdown: string } {
@@ -153,6 +159,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
       resultWarnings: readout ? [...readout.warnings] : [],
       missingResultKeys: record && plan?.outputs ? plan.outputs.resultKeys.filter((k) => !Object.prototype.hasOwnProperty.call(record.result_keys, k)) : [],
       claimedNotChanged: claimedNotChanged(record?.files_modified ?? [], rec?.changedFiles),
+      spend: rec?.spend ?? null,
     });
   }
   const counts: Record<string, number> = {};
@@ -173,6 +180,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     merged,
     unownedWrites: unownedWrites(packages, planPackages),
     filesChanged: filesChanged(packages),
+    spend: packages.reduce<Spend | null>((total, p) => addSpend(total, p.spend), null),
   };
   return { json, markdown: markdown(json) };
 }
@@ -393,6 +401,15 @@ function markdown(r: RunReportJson): string {
     for (const w of r.unownedWrites) out.push(`- ${ticked(w.path)} (${cell(w.change)}, by ${cell(w.packageId)})`);
   }
   const g = r.merged;
+  out.push('');
+  out.push('## Spend');
+  out.push('');
+  if (!r.spend) out.push('No agent reported what it spent.');
+  else {
+    out.push(`Total: ${formatSpend(r.spend)}.`);
+    out.push('');
+    for (const p of r.packages) if (p.spend) out.push(`- ${ticked(p.id)}: ${formatSpend(p.spend)}`);
+  }
   out.push('');
   out.push('## Files changed');
   out.push('');

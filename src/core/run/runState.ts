@@ -21,6 +21,8 @@
  * See `docs/contracts.md` for the tables and examples.
  */
 
+import { addSpend, type Spend } from './spend';
+
 // ---------------------------------------------------------------------------------------
 // Statuses and transitions
 
@@ -169,6 +171,8 @@ export interface PackageRunRecord {
   usageLimit?: UsageLimit | null;
   /** Attempts that ended at a usage limit: they spend no retry (`schedule.ts`). Survives `reset`. */
   usageLimits?: number;
+  /** Tokens and cost of every attempt so far, where the agent reports them (#16). Survives `reset`. */
+  spend?: Spend | null;
 }
 
 export interface UsageLimit {
@@ -385,6 +389,8 @@ export type RunEvent =
       reason?: string;
       /** The package branch's tip after the attempt. */
       headSha?: string | null;
+      /** What the attempt spent, where the agent reports it: added to the record's `spend`. */
+      spend?: Spend | null;
     }
   /** While running: the agent waits for a person. Reported again: the reason is updated, `since` kept. */
   | { type: 'needsInput'; packageId: string; reason: string }
@@ -487,6 +493,12 @@ function clearOutcome(record: PackageRunRecord): PackageRunRecord {
   };
 }
 
+function isSpend(v: unknown): v is Spend {
+  const o = v as Partial<Spend> | null | undefined;
+  const n = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  return !!o && typeof o === 'object' && n(o.inputTokens) && n(o.outputTokens) && n(o.cachedTokens) && (o.costUsd === null || n(o.costUsd));
+}
+
 function isCleanExit(event: EventOf<'exited'>): boolean {
   return event.exitCode === 0 && (event.signal ?? null) === null;
 }
@@ -569,6 +581,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       exitCode: event.exitCode,
       signal: event.signal ?? null,
       ...(isText(event.headSha) ? { headSha: event.headSha } : {}),
+      ...(isSpend(event.spend) ? { spend: addSpend(record.spend, event.spend) } : {}),
       ...(to === 'failed' ? { lastError: describeExit(event) } : {}),
     }),
   },

@@ -18,6 +18,7 @@ import {
   profileProblems,
   resetTimeOf,
   scanLog,
+  spendOf,
   type AgentProfile,
   type AgentVars,
   type AgentVerdict,
@@ -412,11 +413,40 @@ describe('decideOutcome', () => {
     assert.equal(resetTimeOf('try again in 45 minutes', now), '2026-01-01T10:45:00.000Z');
     assert.equal(resetTimeOf('try again in 1 day 2 hours', now), '2026-01-02T12:00:00.000Z');
     assert.equal(resetTimeOf('Your limit will reset at 5pm.', now), null, 'whose 5pm? not guessed');
+    // Claude Code as a subscriber (docs/agents-testing.md): a clock time with its zone.
+    assert.equal(resetTimeOf("You've hit your 5-hour limit · resets 6:24pm (UTC)", now), '2026-01-01T18:24:00.000Z');
+    assert.equal(resetTimeOf('resets 9am (UTC)', now), '2026-01-02T09:00:00.000Z', 'already past today: tomorrow');
+    // Codex: this machine's clock.
+    const local = new Date(resetTimeOf('… or try again at 6:26 PM.', now)!);
+    assert.deepEqual([local.getHours(), local.getMinutes()], [18, 26]);
+    assert.ok(local.getTime() >= now && local.getTime() < now + 86_400_000);
     assert.equal(resetTimeOf('2026-03-30T22:20:01.000Z ERROR rate limit', now), null, 'a log line\'s own time is no reset time');
   });
 
   it('ignores an unreported verdict', () => {
     const none = parseVerdict('none', 'whatever');
     assert.equal(decideOutcome({ ...base, verdict: none }).next, 'verify');
+  });
+});
+
+describe('spendOf: tokens and cost from each CLI\'s own output (docs/agents-testing.md samples, #16)', () => {
+  const objects = (text: string) => scanLog(text).objects;
+  it('Claude Code: the result line\'s usage and total_cost_usd', () => {
+    const line = JSON.stringify({ type: 'result', subtype: 'success', is_error: false, total_cost_usd: 0.01938, usage: { input_tokens: 3600, cache_creation_input_tokens: 0, cache_read_input_tokens: 900, output_tokens: 240 } });
+    assert.deepEqual(spendOf('claude-stream-json', objects(line)), { inputTokens: 3600, outputTokens: 240, cachedTokens: 900, costUsd: 0.01938 });
+    assert.deepEqual(parseVerdict('claude-stream-json', line).spend, { inputTokens: 3600, outputTokens: 240, cachedTokens: 900, costUsd: 0.01938 });
+  });
+  it('Codex: every turn.completed usage, summed; cached input counted once; no cost', () => {
+    const turn = JSON.stringify({ type: 'turn.completed', usage: { input_tokens: 3600, cached_input_tokens: 900, cache_write_input_tokens: 0, output_tokens: 240, reasoning_output_tokens: 0 } });
+    assert.deepEqual(spendOf('codex-jsonl', objects(`${turn}\n${turn}\n`)), { inputTokens: 5400, outputTokens: 480, cachedTokens: 1800, costUsd: null });
+  });
+  it('Gemini: stats.models[*].tokens, summed over models; no cost', () => {
+    const out = JSON.stringify({ session_id: 's', response: 'Done', stats: { models: { a: { tokens: { input: 1200, prompt: 1200, candidates: 10, total: 1210, cached: 0, thoughts: 0 } }, b: { tokens: { input: 2700, prompt: 3600, candidates: 240, total: 3840, cached: 900, thoughts: 0 } } } } }, null, 2);
+    assert.deepEqual(spendOf('gemini-json', objects(out)), { inputTokens: 3900, outputTokens: 250, cachedTokens: 900, costUsd: null });
+  });
+  it('Copilot and agents without structured output: nothing (never a guess)', () => {
+    assert.equal(spendOf('copilot-json', objects(JSON.stringify({ type: 'result', exitCode: 0, usage: { premiumRequests: 0 } }))), null);
+    assert.equal(spendOf('none', []), null);
+    assert.equal(parseVerdict('none', 'anything').spend, undefined);
   });
 });
