@@ -122,6 +122,9 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
             {run?.signal ? ` · ${run.signal}` : ''}
           </p>
           {run?.lastError && <p className="error">{run.lastError}</p>}
+          {run?.resetAt && <p>Its agent's usage limit resets at {new Date(run.resetAt).toLocaleString()} (no retry was spent; Resume goes on).</p>}
+          {run?.question && <p>It asks: “{run.question}” — answer it with Answer and Retry Package (the Waves view or the palette).</p>}
+          {run?.spend && <p className="muted">Spent: {run.spend}</p>}
           {run?.logFile && (
             <p>
               log: <code>{run.logFile}</code>

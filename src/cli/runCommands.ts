@@ -59,6 +59,7 @@ import {
   loadPlan as loadPlanSource,
   readReport,
   readRun,
+  resetPackages,
   verificationOf,
   verificationPolicy,
   type DryRun,
@@ -488,9 +489,17 @@ class ProgressOutput {
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer'],
   );
+  // `--answer ID=TEXT`: the person's answer to the question the package's last attempt ended with.
+  let answers: Record<string, string> | undefined;
+  if (flags.has('answer')) {
+    const raw = String(flags.get('answer'));
+    const eq = raw.indexOf('=');
+    if (eq <= 0 || !raw.slice(eq + 1).trim()) throw new UsageError('--answer needs PACKAGE=TEXT (the answer to the question that package asked)');
+    answers = { [raw.slice(0, eq)]: raw.slice(eq + 1) };
+  }
   const budget: { usd?: number; tokens?: number } = {};
   if (flags.has('budget-usd')) {
     const usd = Number(flags.get('budget-usd'));
@@ -536,6 +545,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       mode,
       verification,
       onUsageLimit,
+      ...(answers ? { answers } : {}),
       ...(budget.usd !== undefined || budget.tokens !== undefined ? { budget } : {}),
       ...(only ? { only } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
@@ -584,7 +594,9 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const outcome = await engine.run({ resume: flags.has('resume') });
+    // An answered question: that package goes back to pending and its next prompt carries the answer.
+    if (answers) await resetPackages(engine.repoRoot, loaded.featureId, ['failed'], Object.keys(answers));
+    const outcome = await engine.run({ resume: flags.has('resume') || answers !== undefined });
     out.stop();
     if (!json) {
       if (outcome.outcome === 'cancelled') io.out(`cancelled; resume with \`waves run --resume ${file}\`\n`);

@@ -168,6 +168,8 @@ export class Exits {
     ctx.mark('audited', id);
     const readout = await ctx.readResult(ctx.state.packages[id]!.resultFile);
     for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, id);
+    // What the agent's CLI refused to let it do (Claude Code's permission_denials), named (#16).
+    if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, id);
     const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
     if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, id);
     const outcome = decideOutcome({
@@ -181,7 +183,8 @@ export class Exits {
     });
     ctx.apply({ type: 'audited', packageId: id, headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
     if (outcome.next === 'failed') {
-      ctx.apply({ type: 'failed', packageId: id, reason: outcome.reason });
+      const question = changes.length === 0 ? (exit.verdict?.question ?? null) : null;
+      ctx.apply({ type: 'failed', packageId: id, reason: outcome.reason, ...(question ? { question } : {}) });
       return;
     }
     if (outcome.next === 'cancelled') {

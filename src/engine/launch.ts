@@ -17,6 +17,11 @@ import type { LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import type { AttemptWatcher } from './watch';
 
+/** The prompt's answer section: only when the last attempt asked and the person answered. */
+function answerOf(question: string | null | undefined, answer: string | undefined): { answer?: { question: string; answer: string } } {
+  return question && answer && answer.trim() ? { answer: { question, answer: answer.trim() } } : {};
+}
+
 export class Launches {
   constructor(
     private readonly ctx: RunContext,
@@ -192,6 +197,7 @@ export class Launches {
       worktree,
       resultFile: files.result,
       upstream,
+      ...(answerOf(ctx.state.packages[id]!.question, ctx.options.answers?.[id])),
     });
     const { argv, stdinFile } = expandAgent(agent, {
       promptFile: files.prompt,

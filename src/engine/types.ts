@@ -90,6 +90,8 @@ export interface EngineOptions {
    * budget. Tokens count input + output + cached; dollars only where agents report a cost.
    */
   budget?: { usd?: number; tokens?: number };
+  /** The person's answers, by package id, to the question each one's last attempt ended with: its next prompt carries it (#16). */
+  answers?: Record<string, string>;
   /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
   trace?: (step: string, packageId: string) => void;
 }

@@ -281,6 +281,12 @@ export interface PackageRunDetails {
   scopeViolations: { path: string; change: string }[];
   blockedBy: string[];
   lastError: string | null;
+  /** While `usage-limit`: when the agent's limit resets (ISO 8601), when it said. */
+  resetAt: string | null;
+  /** What its attempts spent, for a person (`12,345 tokens (…) · $0.42`), where the agent reports it. */
+  spend: string | null;
+  /** The question its last attempt ended with (answer it: Answer and Retry Package). */
+  question: string | null;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { visibleText } from '../core/present/visibleText';
 import { customProfile } from '../core/run/agents';
 import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { RunEngine, attemptPrompt, cleanUpWorktrees, readReport } from '../engine';
@@ -71,6 +72,30 @@ export class RunCommands extends Disposable implements DagActions {
       const target = await this.pkg(arg, 'Run which package?');
       if (!target) return undefined;
       return controller.start(target.entry, { what: target.packageId, only: [target.packageId], resume: true, reset: ['failed', 'cancelled', 'interrupted', 'scope-violation', 'blocked'] }, 'runPackage', { packageId: target.packageId });
+    });
+    command('waves.answerPackage', async (arg) => {
+      // A package whose agent ended its turn with a question (#16): the person's answer goes into its next prompt.
+      const target = await this.pkg(arg, 'Answer the question of which package?');
+      if (!target) return undefined;
+      const question = controller.stateFor(target.entry)?.packages[target.packageId]?.question;
+      if (!question) {
+        void vscode.window.showInformationMessage(`Waves: ${target.packageId} has no question to answer: its last attempt did not end with one.`);
+        return undefined;
+      }
+      const answer = await vscode.window.showInputBox({
+        title: `Waves: answer ${target.packageId}`,
+        prompt: `${target.packageId} asked: ${visibleText(question)}`,
+        placeHolder: 'Your answer: it goes into the package\'s next prompt',
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? null : 'Write an answer, or press Escape'),
+      });
+      if (!answer?.trim()) return undefined;
+      return controller.start(
+        target.entry,
+        { what: target.packageId, only: [target.packageId], resume: true, reset: ['failed'], answers: { [target.packageId]: answer } },
+        'runPackage',
+        { packageId: target.packageId },
+      );
     });
     command('waves.retryFailed', async (arg) => {
       const entry = await this.plan(arg);

@@ -59,6 +59,14 @@ export class RunNotifications extends Disposable {
         if (event.attempt <= this.retryBudget(session, event.packageId)) return;
         if (session.engine.store?.state?.merges[event.packageId]?.status === 'conflict') return; // the merge event says it
         const terminal = 'Open Terminal';
+        // The agent ended its turn with a question (#16): the person answers it, the package runs again with it.
+        if (session.engine.store?.state?.packages[event.packageId]?.question) {
+          const answer = 'Answer…';
+          const asked = await this.show('warning', `Waves: ${event.packageId} needs your answer (attempt ${event.attempt}): ${event.detail ?? ''}`, answer, terminal);
+          if (asked === answer) await vscode.commands.executeCommand('waves.answerPackage', { ...pkgArg, packageId: event.packageId });
+          else if (asked === terminal) await vscode.commands.executeCommand('waves.openTerminal', { ...pkgArg, packageId: event.packageId });
+          return;
+        }
         const choice = await this.show('error', `Waves: ${event.packageId} failed (attempt ${event.attempt}): ${event.detail ?? 'see its terminal'}`, terminal, 'Show Changes');
         if (choice === terminal) await vscode.commands.executeCommand('waves.openTerminal', { ...pkgArg, packageId: event.packageId });
         else if (choice) await vscode.commands.executeCommand('waves.showChanges', { ...pkgArg, packageId: event.packageId });

@@ -52,6 +52,8 @@ export interface RunRequest {
   keepInterrupted?: boolean;
   /** An adoption nobody asked for: watch and collect only, start nothing (the engine's `collectOnly`). */
   collectOnly?: boolean;
+  /** The person's answers to the questions packages ended with (the engine's `answers`). */
+  answers?: Record<string, string>;
 }
 
 /** What a session ran, remembered per workspace so a reload adopts or resumes the same scope. */
@@ -315,6 +317,7 @@ export class RunController extends Disposable {
         ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
         ...(request.keepInterrupted ? { keepInterrupted: true } : {}),
         ...(request.collectOnly ? { collectOnly: true } : {}),
+        ...(request.answers ? { answers: request.answers } : {}),
         onUsageLimit: settings.onUsageLimit === 'wait' ? 'wait' : 'stop',
         ...(settings.budget ? { budget: settings.budget } : {}),
       });

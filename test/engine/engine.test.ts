@@ -207,6 +207,8 @@ describe('RunEngine', () => {
     const done = engine.run();
     await waitFor(() => events.some((e) => e.type === 'needs-input' && e.packageId === 'x' && e.reason?.includes('waiting for approval')), 'x to need input');
     await waitFor(() => readState(repo, 'conflict').packages.x!.needsInput?.reason.includes('waiting for approval'), 'the saved state to say x needs input');
+    // y's merge is done (else the person's commit below could race the engine's own merge in that worktree).
+    await waitFor(() => readState(repo, 'conflict').packages.y!.status === 'succeeded', 'y merged');
     // Meanwhile someone commits the same file on the integration branch.
     const integration = readState(repo, 'conflict').integration!.worktree;
     fs.mkdirSync(path.join(integration, 'x'), { recursive: true });
@@ -216,7 +218,7 @@ describe('RunEngine', () => {
     fs.writeFileSync(resume, '');
     const outcome = await done;
 
-    assert.equal(outcome.state.packages.y!.status, 'succeeded');
+    assert.equal(outcome.state.packages.y!.status, 'succeeded', outcome.state.packages.y!.lastError ?? '');
     assert.equal(outcome.state.packages.x!.status, 'failed');
     assert.match(outcome.state.packages.x!.lastError ?? '', /merge conflict .* x\/f\.txt/);
     assert.deepEqual(outcome.state.merges.x, { status: 'conflict', files: ['x/f.txt'], commit: null });

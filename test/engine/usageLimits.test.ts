@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { integrationBranch } from '../../src/core/run/runPaths';
+import { attemptDir, attemptFiles, integrationBranch } from '../../src/core/run/runPaths';
+import { resetPackages } from '../../src/engine';
 import { engineFor, isolateGit, repoWithPlan, treeFiles } from './engineFixtures';
 import { buildRunner, tempDir } from './helpers';
 
@@ -92,5 +93,39 @@ describe('cost and budgets (#16)', () => {
     assert.deepEqual(report.spend, { inputTokens: 2000, outputTokens: 200, cachedTokens: 0, costUsd: 0.04 });
     assert.match(fs.readFileSync(outcome.reportFile!, 'utf8'), /## Spend\n\nTotal: 2,200 tokens \(2,000 in, 200 out, 0 cached\) · \$0\.04\./);
     assert.deepEqual(treeFiles(repo, integrationBranch('budget')), ['README.md', 'a/x.txt', 'b/x.txt', 'work-packages.yaml']);
+  });
+});
+
+describe('a turn that ends with a question (#16)', () => {
+  test('is shown as the question, not "changed no file", is not retried without an answer, and the answer goes into the next prompt', async () => {
+    const marker = path.join(tempDir(), 'asked');
+    const { repo, planFile } = repoWithPlan('question', [
+      { id: 'a', agent: [`question-once ${marker} Which database should the cache use, SQLite or Redis?`, 'write a/x.txt'], retryBudget: 2 },
+    ]);
+    const first = await engineFor(planFile, runnerScript);
+    let outcome;
+    try {
+      outcome = await first.engine.run();
+    } finally {
+      first.engine.dispose();
+    }
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'failed');
+    assert.equal(a.lastError, 'the agent asked a question and changed nothing: “Which database should the cache use, SQLite or Redis?”');
+    assert.equal(a.question, 'Which database should the cache use, SQLite or Redis?');
+    assert.equal(a.attempts, 1, 'not retried without an answer, budget or not');
+
+    // The person answers; the package runs again with the answer in its prompt.
+    await resetPackages(repo, 'question', ['failed'], ['a']);
+    const second = await engineFor(planFile, runnerScript, { answers: { a: 'SQLite: one file, no server.' } });
+    try {
+      outcome = await second.engine.run({ resume: true });
+    } finally {
+      second.engine.dispose();
+    }
+    assert.equal(outcome.state.packages.a!.status, 'succeeded', outcome.state.packages.a!.lastError ?? '');
+    assert.equal(outcome.state.packages.a!.question ?? null, null, 'the question is answered');
+    const prompt = fs.readFileSync(attemptFiles(attemptDir(repo, 'question', outcome.runId, 'a', 2)).prompt, 'utf8');
+    assert.match(prompt, /### Your question, answered[\s\S]*Which database should the cache use, SQLite or Redis\?[\s\S]*SQLite: one file, no server\./);
   });
 });

@@ -260,6 +260,7 @@ describe('DAG webview', () => {
       exitCode: 0, signal: null, logFile: '/ws/.waves/logs/wp-db.log', worktree: null, branch: null,
       verification: [{ step: 'unit', ok: true, detail: null, at: '2026-11-23T01:02:00Z' }],
       scopeViolations: [{ path: 'src/web/x.ts', change: 'M' }], blockedBy: [], lastError: 'wrote outside its scope',
+      resetAt: null, spend: '2,200 tokens (2,000 in, 200 out, 0 cached) · $0.04', question: null,
     };
     await reply(asked.requestId, details('wp-db', { run }));
     await page.locator('.details h3', { hasText: 'Scope violations' }).waitFor();
@@ -268,6 +269,7 @@ describe('DAG webview', () => {
     assert.match(text, /exit code 0/);
     assert.match(text, /M src\/web\/x\.ts/);
     assert.match(text, /wp-db\.log/);
+    assert.match(text, /Spent: 2,200 tokens \(2,000 in, 200 out, 0 cached\) · \$0\.04/, 'what its agent reported spending (#16)');
     assert.match(text, /wrote outside its scope/);
   });
 

@@ -5,6 +5,7 @@
 import type { PlanAnalysis } from '../plan/analyze';
 import type { Diagnostic } from '../plan/model';
 import type { PackageRunRecord } from '../run/runState';
+import { formatSpend } from '../run/spend';
 import type {
   ActionState,
   NodeProblems,
@@ -163,6 +164,9 @@ export function buildPackageDetails(
             scopeViolations: r.scopeViolations.map((v) => ({ path: v.path, change: v.change })),
             blockedBy: [...r.blockedBy],
             lastError: r.lastError,
+            resetAt: r.status === 'usage-limit' ? (r.usageLimit?.resetAt ?? null) : null,
+            spend: r.spend ? formatSpend(r.spend) : null,
+            question: r.question ?? null,
           }
         : null,
     actions,

@@ -385,9 +385,44 @@ export interface AgentVerdict {
   tail?: string[];
   /** Tokens and cost, where the CLI reports them (#16). */
   spend?: Spend | null;
+  /** The agent's last message when it ends its turn with a question (a `?` at its end), for needs-input (#16). */
+  question?: string | null;
+  /** Tool uses the CLI denied (Claude Code's `permission_denials`), as `Tool: input` lines (#16). */
+  denials?: string[];
 }
 
 const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+
+/** The agent's last message to the person, from its structured output (null when none can be told). */
+export function lastMessageOf(id: VerdictParserId, objects: readonly Record<string, unknown>[]): string | null {
+  if (id === 'claude-stream-json') {
+    const result = [...objects].reverse().find((o) => o.type === 'result');
+    return result && result.is_error !== true && typeof result.result === 'string' ? result.result : null;
+  }
+  if (id === 'codex-jsonl') {
+    for (const o of [...objects].reverse()) {
+      const item = o.item as Record<string, unknown> | undefined;
+      if (o.type === 'item.completed' && item?.type === 'agent_message' && typeof item.text === 'string') return item.text;
+    }
+    return null;
+  }
+  if (id === 'gemini-json') {
+    const result = [...objects].reverse().find((o) => 'response' in o);
+    return result && typeof result.response === 'string' ? result.response : null;
+  }
+  return null;
+}
+
+/** Claude Code's `permission_denials` of its result: `Bash: git add -A`, one per denied tool use. */
+function claudeDenials(objects: readonly Record<string, unknown>[]): string[] {
+  const result = [...objects].reverse().find((o) => o.type === 'result');
+  const list = Array.isArray(result?.permission_denials) ? (result!.permission_denials as Record<string, unknown>[]) : [];
+  return list.map((d) => {
+    const input = d?.tool_input as Record<string, unknown> | undefined;
+    const what = input ? str(input.command ?? input.file_path ?? input.path ?? input) : '';
+    return oneLine(`${str(d?.tool_name) || 'a tool'}${what ? `: ${what}` : ''}`, 200);
+  });
+}
 
 /** Tokens and cost from a CLI's structured output (docs/agents-testing.md has samples of each). */
 export function spendOf(id: VerdictParserId, objects: readonly Record<string, unknown>[]): Spend | null {
@@ -458,7 +493,12 @@ export function parseVerdict(id: VerdictParserId, logText: string, now: number =
     const { objects, plain } = scanLog(text);
     const tail = plain.slice(-3).map((l) => oneLine(l, 200));
     const spend = spendOf(id, objects);
+    const last = lastMessageOf(id, objects);
+    const question = last && /\?\s*$/.test(last) ? oneLine(last, 600) : null;
+    const denials = id === 'claude-stream-json' ? claudeDenials(objects) : [];
     return {
+      ...(question ? { question } : {}),
+      ...(denials.length ? { denials } : {}),
       ...verdict,
       usageLimit,
       resetAt: usageLimit ? resetTimeOf(`${verdict.detail}\n${plain.slice(-20).join('\n')}`, now) : null,
@@ -729,6 +769,8 @@ export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   if (status === 'partial') return fail(`the agent's result record says its work is partial${notes}`);
   // What git saw decides, not what the record claims: a "done" with no change is no success.
   const changed = (f.changedFiles ?? []).length > 0;
+  // A turn that ends with a question and no work: the question is the news, not "changed no file" (#16).
+  if (!changed && verdict?.question) return fail(`the agent asked a question and changed nothing: “${verdict.question}”`);
   if (!changed) {
     return fail(
       status === 'done'

@@ -28,6 +28,8 @@ export interface PromptInput {
   /** Where the agent writes its result record. */
   resultFile: string;
   upstream: readonly UpstreamResult[];
+  /** The person's answer to the question the package's last attempt ended with (#16): the prompt carries it. */
+  answer?: { question: string; answer: string } | null;
 }
 
 export class PromptError extends Error {}
@@ -80,6 +82,20 @@ export function buildPrompt(input: PromptInput): string {
   );
   line(`Paths below are relative to that directory (the repository root is ${code(input.repoRoot)}).`);
   if (pkg.timeoutMinutes !== undefined) line(`Time limit: ${pkg.timeoutMinutes} minutes; after that you are stopped.`);
+  if (input.answer) {
+    line();
+    line('### Your question, answered');
+    line();
+    line('Your last attempt ended with this question (quoted):');
+    line();
+    line(fenced(input.answer.question, 'text'));
+    line();
+    line('The answer of the person running the plan (quoted):');
+    line();
+    line(fenced(input.answer.answer, 'text'));
+    line();
+    line('Go on with the task with this answer.');
+  }
 
   // Upstream ---------------------------------------------------------------------------
   line();

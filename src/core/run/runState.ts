@@ -173,6 +173,8 @@ export interface PackageRunRecord {
   usageLimits?: number;
   /** Tokens and cost of every attempt so far, where the agent reports them (#16). Survives `reset`. */
   spend?: Spend | null;
+  /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer (#16). Survives `reset`; cleared when an attempt starts. */
+  question?: string | null;
 }
 
 export interface UsageLimit {
@@ -403,8 +405,8 @@ export type RunEvent =
   | { type: 'verificationResult'; packageId: string; step: string; ok: boolean; detail?: string }
   /** verifying → succeeded. Rejected while the last result of any step is not ok. */
   | { type: 'succeeded'; packageId: string }
-  /** queued | running | verifying → failed. */
-  | { type: 'failed'; packageId: string; reason: string }
+  /** queued | running | verifying → failed. `question`: the agent ended its turn with one (#16). */
+  | { type: 'failed'; packageId: string; reason: string; question?: string | null }
   /**
    * running | verifying → scope-violation: files changed outside the write scope, or another
    * breach of the package's bounds (`reason` says which: it left its branch, it changed the
@@ -555,6 +557,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     },
     apply: (record, event, at) => ({
       ...clearOutcome(record),
+      ...(record.question ? { question: null } : {}),
       attempts: event.attempt,
       startedAt: at,
       startToken: event.startToken,
@@ -636,8 +639,9 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   },
   failed: {
     to: () => 'failed',
-    check: (event) => (isText(event.reason) ? undefined : invalid('reason must be a non-empty string')),
-    apply: withLastError,
+    check: (event) =>
+      !isText(event.reason) ? invalid('reason must be a non-empty string') : isOptionalText(event.question ?? undefined) ? undefined : invalid('question must be a non-empty string when given'),
+    apply: (record, event) => ({ ...withLastError(record, event), ...(isText(event.question) ? { question: event.question } : {}) }),
   },
   scopeViolation: {
     to: () => 'scope-violation',

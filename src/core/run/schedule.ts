@@ -164,7 +164,8 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   for (const p of packages) {
     const record = state.packages[p.id]!;
     // Attempts stopped by a usage limit spend no retry (#16).
-    if (inScope(p.id) && record.status === 'failed' && record.attempts - (record.usageLimits ?? 0) <= p.retryBudget)
+    // A package that ended with a question waits for the person's answer: a retry without it would ask again.
+    if (inScope(p.id) && record.status === 'failed' && !record.question && record.attempts - (record.usageLimits ?? 0) <= p.retryBudget)
       emit({ type: 'reset', packageId: p.id }, 'pending');
   }
 

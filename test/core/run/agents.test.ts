@@ -450,3 +450,33 @@ describe('spendOf: tokens and cost from each CLI\'s own output (docs/agents-test
     assert.equal(parseVerdict('none', 'anything').spend, undefined);
   });
 });
+
+describe('what the agent asked and what it was denied (#16)', () => {
+  const base: AttemptFacts = { exitCode: 0, signal: null, timedOut: false, cancelled: false, verdict: null, changedFiles: [], resultRecord: null };
+  it('a last message ending with a question is the verdict\'s question; an error result is not', () => {
+    const asks = JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'Should the cache use SQLite or Redis?' });
+    assert.equal(parseVerdict('claude-stream-json', asks).question, 'Should the cache use SQLite or Redis?');
+    assert.equal(parseVerdict('claude-stream-json', JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'Done.' })).question, undefined);
+    assert.equal(parseVerdict('claude-stream-json', JSON.stringify({ type: 'result', subtype: 'success', is_error: true, result: 'Why?' })).question, undefined);
+    const codex = [{ type: 'item.completed', item: { type: 'agent_message', text: 'Which port?' } }, { type: 'turn.completed', usage: {} }].map((o) => JSON.stringify(o)).join('\n');
+    assert.equal(parseVerdict('codex-jsonl', codex).question, 'Which port?');
+    const r = decideOutcome({ ...base, verdict: parseVerdict('claude-stream-json', asks), changedFiles: [] });
+    assert.deepEqual(r, { next: 'failed', reason: 'the agent asked a question and changed nothing: “Should the cache use SQLite or Redis?”', usageLimit: false });
+    assert.equal(decideOutcome({ ...base, verdict: parseVerdict('claude-stream-json', asks), changedFiles: ['a.ts'] }).next, 'verify', 'a question after work is no failure');
+  });
+
+  it("Claude Code's permission_denials are read as such", () => {
+    const line = JSON.stringify({
+      type: 'result',
+      subtype: 'success',
+      is_error: false,
+      result: 'Done',
+      permission_denials: [
+        { tool_name: 'Bash', tool_use_id: 't1', tool_input: { command: 'git add -A && git commit -m x' } },
+        { tool_name: 'Write', tool_use_id: 't2', tool_input: { file_path: '/etc/hosts' } },
+      ],
+    });
+    assert.deepEqual(parseVerdict('claude-stream-json', line).denials, ['Bash: git add -A && git commit -m x', 'Write: /etc/hosts']);
+    assert.equal(parseVerdict('claude-stream-json', JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'x', permission_denials: [] })).denials, undefined);
+  });
+});

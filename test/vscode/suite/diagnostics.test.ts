@@ -218,7 +218,8 @@ describe('large plans (#15)', () => {
 
   it('a plan over waves.plan.maxSizeMB is not analysed: one error at 1:1 says so and names the setting', async () => {
     const config = vscode.workspace.getConfiguration('waves');
-    await config.update('plan.maxSizeMB', 0.1, vscode.ConfigurationTarget.Workspace);
+    // The user's settings, not the workspace's: a .vscode/settings.json would be a file of the workspace (the ownership tests list unowned files).
+    await config.update('plan.maxSizeMB', 0.1, vscode.ConfigurationTarget.Global);
     try {
       const text = padded(1200);
       assert.ok(Buffer.byteLength(text) > 0.1 * 1_048_576);
@@ -230,7 +231,7 @@ describe('large plans (#15)', () => {
       const entry = (await wavesApi()).registry.get(uri)!;
       assert.deepEqual(entry.analysis.plan.packages, [], 'no packages from a plan that was not analysed');
     } finally {
-      await config.update('plan.maxSizeMB', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('plan.maxSizeMB', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 
