@@ -489,9 +489,29 @@ class ProgressOutput {
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap'],
   );
+  // `--agent-fallback codex,gemini`: the presets a package goes on with after its agent's usage limit.
+  const agentFallback = flags.has('agent-fallback')
+    ? String(flags.get('agent-fallback'))
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean)
+        .map((id) => {
+          const preset = presetProfile(id);
+          if (!preset || preset.interactive) throw new UsageError(`--agent-fallback takes headless preset ids (${PRESET_IDS.filter((p) => !presetProfile(p)!.interactive).join(', ')}), not "${id}"`);
+          return preset;
+        })
+    : undefined;
+  // `--agent-cap claude-code=2`: at most that many attempts of that agent at once.
+  let agentCaps: Record<string, number> | undefined;
+  if (flags.has('agent-cap')) {
+    const [id, n] = String(flags.get('agent-cap')).split('=');
+    const cap = Number(n);
+    if (!id || !Number.isInteger(cap) || cap < 1) throw new UsageError('--agent-cap needs AGENT=N (a preset id, or custom, and a whole number of at least 1)');
+    agentCaps = { [id]: cap };
+  }
   // `--answer ID=TEXT`: the person's answer to the question the package's last attempt ended with.
   let answers: Record<string, string> | undefined;
   if (flags.has('answer')) {
@@ -546,6 +566,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       verification,
       onUsageLimit,
       ...(answers ? { answers } : {}),
+      ...(agentFallback?.length ? { agentFallback } : {}),
+      ...(agentCaps ? { agentCaps } : {}),
       ...(budget.usd !== undefined || budget.tokens !== undefined ? { budget } : {}),
       ...(only ? { only } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),

@@ -45,7 +45,8 @@ const HELP: Record<string, string> = {
   run: `waves run [--agent <preset> | --agent-argv '<json array>'] [--max-parallel N]
         [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
         [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
-        [--budget-tokens N] [--answer PACKAGE=TEXT] <plan>
+        [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
+        [--agent-cap ID=N] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -61,6 +62,8 @@ const HELP: Record<string, string> = {
     agent gave, stop (default) ends the run there (exit 75; resume with --resume).
     --budget-usd / --budget-tokens: when what the agents report having spent reaches
     it, no more packages start (running ones finish); resume with a higher budget.
+    --agent-fallback: presets a package goes on with after its agent's usage limit.
+    --agent-cap: at most N attempts of that agent at once.
     --answer: a package whose agent ended its turn with a question runs again with
     your answer in its prompt (it is not retried without one).
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,

@@ -126,8 +126,13 @@ export class RunContext {
 
   /** The agent a package runs with (`agentFor`, else the run's agent). */
   agentOf(id: string): AgentProfile {
-    return this.options.agentFor?.(id) ?? this.options.agent;
+    return this.fallbackAgent.get(id) ?? this.options.agentFor?.(id) ?? this.options.agent;
   }
+
+  /** Packages moved to the next agent of `agentFallback` after their agent's usage limit (#16). */
+  readonly fallbackAgent = new Map<string, AgentProfile>();
+  /** Agents at their usage limit, by label → when it resets (epoch ms; Infinity: not said), for this run (#16). */
+  readonly limitedAgents = new Map<string, number>();
 
   /** Each id's first package, for the analysis it was built from (the plan can change during a run). */
   private packagesById: { analysis: PlanAnalysis; byId: Map<string, PlanPackage> } | null = null;

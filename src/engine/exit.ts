@@ -107,8 +107,18 @@ export class Exits {
 
   /** The package stopped at its agent's usage limit: paused with the reset time; the loop holds that agent's packages back (#16). */
   private usageLimit(pkg: PlanPackage, detail: string, resetAt: string | null): void {
-    const agent = this.ctx.agentOf(pkg.id).label;
-    this.ctx.apply({ type: 'usageLimit', packageId: pkg.id, detail, resetAt, agent }, `usage limit${resetAt ? ` until ${resetAt}` : ''}: ${detail}`);
+    const { ctx } = this;
+    const agent = ctx.agentOf(pkg.id).label;
+    ctx.apply({ type: 'usageLimit', packageId: pkg.id, detail, resetAt, agent }, `usage limit${resetAt ? ` until ${resetAt}` : ''}: ${detail}`);
+    const until = resetAt ? Date.parse(resetAt) : Infinity;
+    ctx.limitedAgents.set(agent, Math.max(ctx.limitedAgents.get(agent) ?? 0, Number.isFinite(until) ? until : Infinity));
+    // The person's fallback chain: the next agent not at its own limit takes the package over (no retry spent).
+    const now = Date.now();
+    const next = (ctx.options.agentFallback ?? []).find((a) => a.label !== agent && !((ctx.limitedAgents.get(a.label) ?? 0) > now));
+    if (next) {
+      ctx.fallbackAgent.set(pkg.id, next);
+      ctx.apply({ type: 'reset', packageId: pkg.id }, `goes on with ${next.label} (its fallback agent) after ${agent}'s usage limit`);
+    }
   }
 
   private treeOf(pkg: PlanPackage): string {

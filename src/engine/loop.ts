@@ -243,6 +243,23 @@ export class RunLoop {
     }
     const planned = decision.start.length;
     if (limited.agents.size > 0) decision.start = decision.start.filter((id) => !limited.agents.has(ctx.agentOf(id).label));
+    // Per-agent caps (#16): at most that many attempts of one agent at once.
+    const caps = ctx.options.agentCaps;
+    if (caps && Object.keys(caps).length > 0) {
+      const running = new Map<string, number>();
+      for (const r of Object.values(ctx.state.packages)) {
+        if (isActive(r.status)) running.set(ctx.agentOf(r.packageId).id, (running.get(ctx.agentOf(r.packageId).id) ?? 0) + 1);
+      }
+      decision.start = decision.start.filter((id) => {
+        const agent = ctx.agentOf(id).id;
+        const cap = caps[agent];
+        if (cap === undefined) return true;
+        const now = running.get(agent) ?? 0;
+        if (now >= cap) return false;
+        running.set(agent, now + 1);
+        return true;
+      });
+    }
     // The run's budget (#16): once reached, nothing more starts; running packages finish.
     const overBudget = this.overBudget();
     if (overBudget) {
@@ -309,6 +326,8 @@ export class RunLoop {
       if (record.usageLimit?.agent) agents.add(record.usageLimit.agent);
       if (wait && Number.isFinite(resetAt)) waitUntil = Math.min(waitUntil ?? Infinity, resetAt);
     }
+    // Agents whose packages went on with a fallback agent are still at their limit until it resets.
+    for (const [agent, until] of ctx.limitedAgents) if (until > now) agents.add(agent);
     return { agents, waitUntil };
   }
 

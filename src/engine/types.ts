@@ -85,6 +85,14 @@ export interface EngineOptions {
    */
   onUsageLimit?: 'wait' | 'stop';
   /**
+   * Agents to go on with, in order, when a package's agent stops at a usage limit (#16): the
+   * package is put back to pending on the first one not at its own limit (no retry spent);
+   * when none is left, `onUsageLimit` decides. Default: none.
+   */
+  agentFallback?: AgentProfile[];
+  /** At most this many attempts at once per agent (by preset id, `custom` for argv agents); the run's cap still holds (#16). */
+  agentCaps?: Record<string, number>;
+  /**
    * A ceiling on what the run's agents spend (#16): when the run's total reaches it, no new
    * package starts, running ones finish, and the run ends `budget` — resumable with a higher
    * budget. Tokens count input + output + cached; dollars only where agents report a cost.

@@ -320,6 +320,8 @@ export class RunController extends Disposable {
         ...(request.answers ? { answers: request.answers } : {}),
         onUsageLimit: settings.onUsageLimit === 'wait' ? 'wait' : 'stop',
         ...(settings.budget ? { budget: settings.budget } : {}),
+        ...(settings.fallback.length ? { agentFallback: settings.fallback } : {}),
+        ...(Object.keys(settings.agentCaps).length ? { agentCaps: settings.agentCaps } : {}),
       });
     } catch (err) {
       this.showStartError(entry, err);

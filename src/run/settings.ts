@@ -22,6 +22,10 @@ export interface RunSettings {
   onUsageLimit: 'wait' | 'ask';
   /** `waves.budget.usd` / `waves.budget.tokens`: the run's ceiling (#16); undefined: none. */
   budget: { usd?: number; tokens?: number } | undefined;
+  /** `waves.agentFallback`: the agents a package goes on with after its agent's usage limit, in order (#16). */
+  fallback: AgentProfile[];
+  /** `waves.agentCaps`: at most this many attempts at once per agent (preset id, `custom`). */
+  agentCaps: Record<string, number>;
 }
 
 /** One agent setting (a preset id or an argv array) → its profile, or why it cannot be used. */
@@ -68,5 +72,19 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const usd = positive(config.get<unknown>('budget.usd'));
   const tokens = positive(config.get<unknown>('budget.tokens'));
   const budget = usd !== undefined || tokens !== undefined ? { ...(usd !== undefined ? { usd } : {}), ...(tokens !== undefined ? { tokens: Math.floor(tokens) } : {}) } : undefined;
-  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit, budget };
+  const fallback: AgentProfile[] = [];
+  const rawFallback = config.get<unknown>('agentFallback');
+  if (Array.isArray(rawFallback)) {
+    rawFallback.forEach((value, i) => {
+      const one = agentFromSetting(`waves.agentFallback[${i}]`, value, false);
+      if (one.agent) fallback.push(one.agent);
+      else agentProblem ??= one.problem ?? `waves.agentFallback[${i}] is empty; give a preset id or an argv array`;
+    });
+  }
+  const agentCaps: Record<string, number> = {};
+  const rawCaps = config.get<unknown>('agentCaps');
+  if (rawCaps && typeof rawCaps === 'object' && !Array.isArray(rawCaps)) {
+    for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
+  }
+  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps };
 }

@@ -11,7 +11,8 @@ import { before, describe, test } from 'node:test';
 import { attemptDir, attemptFiles, integrationBranch } from '../../src/core/run/runPaths';
 import { resetPackages } from '../../src/engine';
 import { engineFor, isolateGit, repoWithPlan, treeFiles } from './engineFixtures';
-import { buildRunner, tempDir } from './helpers';
+import { buildRunner, SCRIPTED_AGENT, tempDir } from './helpers';
+import { customProfile } from '../../src/core/run/agents';
 
 let runnerScript = '';
 
@@ -127,5 +128,47 @@ describe('a turn that ends with a question (#16)', () => {
     assert.equal(outcome.state.packages.a!.question ?? null, null, 'the question is answered');
     const prompt = fs.readFileSync(attemptFiles(attemptDir(repo, 'question', outcome.runId, 'a', 2)).prompt, 'utf8');
     assert.match(prompt, /### Your question, answered[\s\S]*Which database should the cache use, SQLite or Redis\?[\s\S]*SQLite: one file, no server\./);
+  });
+});
+
+describe('fallback agents and per-agent caps (#16)', () => {
+  test("a package whose agent stops at a usage limit goes on with the person's fallback agent, no retry spent", async () => {
+    const marker = path.join(tempDir(), 'limited');
+    const resetEpoch = Math.floor(Date.now() / 1000) + 3600;
+    const { repo, planFile } = repoWithPlan('fallback', [{ id: 'a', agent: [`usage-limit-once ${marker} ${resetEpoch}`, 'write a/x.txt'], retryBudget: 0 }]);
+    const fallback = customProfile([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}'], { verdict: 'claude-stream-json', label: 'the fallback agent' });
+    const { engine } = await engineFor(planFile, runnerScript, { agentFallback: [fallback] });
+    let outcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'succeeded', a.lastError ?? '');
+    assert.equal(a.attempts, 2);
+    assert.equal(a.usageLimits, 1);
+    const argvOf = (n: number) => (JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, 'fallback', outcome.runId, 'a', n)).spec, 'utf8')) as { argv: string[] }).argv;
+    assert.ok(argvOf(1).includes('--package'), 'attempt 1: the run\'s agent');
+    assert.ok(!argvOf(2).includes('--package'), 'attempt 2: the fallback agent');
+    assert.deepEqual(treeFiles(repo, integrationBranch('fallback')), ['README.md', 'a/x.txt', 'work-packages.yaml']);
+  });
+
+  test('agentCaps: no more than that many attempts of one agent at once, whatever the run allows', async () => {
+    const { planFile } = repoWithPlan('capped', [
+      { id: 'a', agent: ['sleep 300', 'write a/x.txt'] },
+      { id: 'b', agent: ['sleep 300', 'write b/x.txt'] },
+      { id: 'c', agent: ['sleep 300', 'write c/x.txt'] },
+    ]);
+    const { engine } = await engineFor(planFile, runnerScript, { maxParallel: 3, agentCaps: { custom: 1 } });
+    let outcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    const spans = ['a', 'b', 'c'].map((id) => outcome.state.packages[id]!).map((r) => [Date.parse(r.startedAt!), Date.parse(r.endedAt!)] as const).sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1], `two attempts of the capped agent overlapped: ${JSON.stringify(spans)}`);
   });
 });
