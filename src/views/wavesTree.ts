@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { PlanPackage } from '../core/plan/model';
-import { packageRowKey, packageRunAccessible, packageRunText, statusIcon, waveRunText } from '../core/present/runStatusText';
+import { packageRowKey, packageRunAccessible, packageRunNotes, packageRunText, statusIcon, waveRunText } from '../core/present/runStatusText';
 import { isActive, type PackageRunRecord, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
 import {
@@ -399,6 +399,9 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       item.description = `${node.pkg.title ?? ''} · ${run}`;
       item.accessibilityInformation = { label: `${packageAccessibleLabel(analysis, node.pkg, node.place)}, ${packageRunAccessible(record, Date.now())}` };
       item.contextValue = `waves.package.${record.status}`;
+      // The run's news about the package beside the plan's: its usage limit, its question, what it spent (#16).
+      const news = packageRunNotes(record);
+      if (news) item.tooltip = new vscode.MarkdownString(`${packageTooltip(analysis, node.pkg)}\n\n---\n\n${news}`);
     }
     const ref: PackageRef = { uri: node.uri, packageId: node.packageId, index: node.index, preserveFocus: true };
     item.command = { command: 'waves.revealPackage', title: 'Go to Package', arguments: [ref] };

@@ -390,3 +390,18 @@ function unmetDependencies(facts: CommandFacts, ids: readonly string[]): string 
   }
   return null;
 }
+
+/**
+ * The run's news about one package for its tooltip (Markdown; '' when none): the usage limit it
+ * waits for, the question its agent asked, what its attempts spent (#16).
+ */
+export function packageRunNotes(record: PackageRunRecord): string {
+  const lines: string[] = [];
+  if (record.status === 'usage-limit') {
+    const at = record.usageLimit?.resetAt;
+    lines.push(`At its agent's usage limit${at ? `; it resets at ${at}` : ''} (no retry was spent): ${escapeMarkdown(record.usageLimit?.detail ?? '')}`);
+  }
+  if (record.question) lines.push(`Its agent asks: “${escapeMarkdown(record.question)}” — Answer and Retry Package.`);
+  if (record.spend) lines.push(`Spent: ${formatSpend(record.spend)}`);
+  return lines.join('\n\n');
+}

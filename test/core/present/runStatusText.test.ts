@@ -12,6 +12,7 @@ import {
   runView,
   waveRunText,
   whyNot,
+  packageRunNotes,
   type CommandFacts,
 } from '../../../src/core/present/runStatusText';
 
@@ -173,5 +174,18 @@ describe('runSummary: packageRowKey (which Waves view rows to redraw)', () => {
     const retried = structuredClone(before);
     retried.packages.d.attempts = 2;
     assert.notEqual(keyOf(retried, 'd'), keyOf(before, 'd'), 'a new attempt');
+  });
+});
+
+describe('packageRunNotes (#16)', () => {
+  it("a package's usage limit, its agent's question and what it spent, for its tooltip", () => {
+    const s = state([...start('a', 0), [{ type: 'usageLimit', packageId: 'a', detail: 'limit reached', resetAt: '2026-01-01T17:00:00.000Z', agent: 'Claude Code' }, 5]]);
+    const a = { ...s.packages.a!, spend: { inputTokens: 1000, outputTokens: 100, cachedTokens: 0, costUsd: 0.02 } };
+    assert.equal(
+      packageRunNotes(a),
+      "At its agent's usage limit; it resets at 2026-01-01T17:00:00.000Z (no retry was spent): limit reached\n\nSpent: 1,100 tokens (1,000 in, 100 out, 0 cached) · $0.02",
+    );
+    assert.equal(packageRunNotes({ ...s.packages.b!, question: 'Which *port*?' }), 'Its agent asks: “Which \\*port\\*?” — Answer and Retry Package.');
+    assert.equal(packageRunNotes(s.packages.b!), '');
   });
 });
