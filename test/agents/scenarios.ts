@@ -131,6 +131,45 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       });
     }
 
+    it('a turn that ends with a question and no work: the package fails as the question, is not retried, and the answer goes into its next prompt', async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-question`;
+      const w = workspace(feature, [{ id: 'asks' }]);
+      const question = 'Should the greeting be in English or in French?';
+      srv.script([{ type: 'text', text: question }, ...work({ 'asks/a.txt': 'Bonjour\n' }, s)], { label: 'asks' });
+      const env = agentEnv(preset, srv, w.home);
+      const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 1, `${r.out}\n${r.err}`);
+      let st = await statusOf(w, env);
+      assert.equal(st.packages.asks!.status, 'failed');
+      assert.equal(st.packages.asks!.lastError, `the agent asked a question and changed nothing: “${question}”`);
+      assert.equal(st.packages.asks!.attempts, 1, 'not retried without an answer');
+      // The person answers: the package runs again with the question and the answer in its prompt.
+      const again = await waves(['run', '--agent', preset, '--answer', 'asks=In French.', w.plan], { cwd: w.repo, env });
+      assert.equal(again.code, 0, `${again.out}\n${again.err}\n--- agent.log ---\n${safeLog(w.repo, feature, 'asks')}`);
+      st = await statusOf(w, env);
+      assert.equal(st.packages.asks!.status, 'succeeded');
+      assert.equal(readAt(w.repo, st.integration, 'asks/a.txt'), 'Bonjour\n');
+      const answered = srv.requests.filter((q) => q.main && q.script === 'asks').at(-1)!;
+      assert.match(answered.text, /Your question, answered[\s\S]*In French\./, 'the answer reached the model');
+      assertOnlyTheModelServer(srv);
+    });
+
+    it('a write outside its scope: the package is a scope violation and nothing of it merges', async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-out`;
+      const w = workspace(feature, [{ id: 'stray' }]);
+      srv.script(work({ 'stray/ok.txt': 'inside\n', 'elsewhere/x.txt': 'outside\n' }, s), { label: 'stray' });
+      const env = agentEnv(preset, srv, w.home);
+      const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 1, `${r.out}\n${r.err}`);
+      const st = await statusOf(w, env);
+      assert.equal(st.packages.stray!.status, 'scope-violation', st.packages.stray!.lastError ?? '');
+      assert.match(st.packages.stray!.lastError ?? '', /elsewhere\/x\.txt/);
+      assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'work-packages.yaml']);
+      assertOnlyTheModelServer(srv);
+    });
+
     it('a usage limit with a reset time: the package pauses (usage-limit, no retry spent), nothing is merged, and the CLI says why in its own output', async () => {
       const srv = await freshServer();
       const feature = `${preset}-limit`;

@@ -410,6 +410,14 @@ export function lastMessageOf(id: VerdictParserId, objects: readonly Record<stri
     const result = [...objects].reverse().find((o) => 'response' in o);
     return result && typeof result.response === 'string' ? result.response : null;
   }
+  if (id === 'copilot-json') {
+    // Its session events: the last `assistant.message` that says something (`data.content`).
+    for (const o of [...objects].reverse()) {
+      const data = o.data as Record<string, unknown> | undefined;
+      if (o.type === 'assistant.message' && typeof data?.content === 'string' && data.content.trim()) return data.content;
+    }
+    return null;
+  }
   return null;
 }
 
