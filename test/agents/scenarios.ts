@@ -30,6 +30,12 @@ function work(files: Record<string, string>, s: CliSpecifics): Turn[] {
   return [...(s.prepare?.(dirs) ?? []), ...doPackage(files)];
 }
 
+/** A package that writes `files` and its record, then ends its turn with a question. */
+function doneThenAsk(files: Record<string, string>, s: CliSpecifics, question: string): Turn[] {
+  const dirs = [...new Set(Object.keys(files).map((f) => path.posix.dirname(f)))];
+  return [...(s.prepare?.(dirs) ?? []), ...doPackage(files, question)];
+}
+
 /** Every request the server received came from a CLI to one of its APIs, with the test's key; nothing else. */
 function assertOnlyTheModelServer(server: ModelServer): void {
   assert.deepEqual(
@@ -150,10 +156,48 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       st = await statusOf(w, env);
       assert.equal(st.packages.asks!.status, 'succeeded');
       assert.equal(readAt(w.repo, st.integration, 'asks/a.txt'), 'Bonjour\n');
-      const answered = srv.requests.filter((q) => q.main && q.script === 'asks').at(-1)!;
-      assert.match(answered.text, /Your question, answered[\s\S]*In French\./, 'the answer reached the model');
+      // The answer is in the second attempt's prompt (Copilot is told to read that file; the others get it as their message).
+      assert.match(promptOfAttempt(w.repo, feature, 'asks', 2), /Your question, answered[\s\S]*Should the greeting be in English or in French\?[\s\S]*In French\./);
+      if (preset !== 'copilot') {
+        const answered = srv.requests.filter((q) => q.main && q.script === 'asks').at(-1)!;
+        assert.match(answered.text, /In French\./, 'the answer reached the model');
+      }
       assertOnlyTheModelServer(srv);
     });
+
+    it('a write, then a question: the work is judged (audited, merged); a question after work is no failure', async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-write-ask`;
+      const w = workspace(feature, [{ id: 'both' }]);
+      srv.script(doneThenAsk({ 'both/b.txt': 'written\n' }, s, 'Shall I also add a French version?'), { label: 'both' });
+      const env = agentEnv(preset, srv, w.home);
+      const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `${r.out}\n${r.err}\n--- agent.log ---\n${safeLog(w.repo, feature, 'both')}`);
+      const st = await statusOf(w, env);
+      assert.equal(st.packages.both!.status, 'succeeded');
+      assert.equal(readAt(w.repo, st.integration, 'both/b.txt'), 'written\n');
+      assertOnlyTheModelServer(srv);
+    });
+
+    if (preset === 'claude-code') {
+      it('a denied permission: a command outside what the preset allows is refused by the CLI and named as a problem', async () => {
+        const srv = await freshServer();
+        const feature = `${preset}-denied`;
+        const w = workspace(feature, [{ id: 'deny' }]);
+        srv.script([{ type: 'shell', command: 'rm -rf ../elsewhere', say: 'Clean up.' }, ...work({ 'deny/d.txt': 'done\n' }, s)], { label: 'deny' });
+        const env = agentEnv(preset, srv, w.home);
+        const r = await waves(['run', '--json', '--agent', preset, w.plan], { cwd: w.repo, env });
+        assert.equal(r.code, 0, `${r.out}\n${r.err}`);
+        const problems = r.out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { type: string; message?: string })
+          .filter((e) => e.type === 'problem')
+          .map((e) => e.message ?? '');
+        assert.ok(problems.some((m) => /^deny: its agent was denied 1 tool use\(s\): Bash: rm -rf \.\.\/elsewhere/.test(m)), problems.join('\n'));
+        assertOnlyTheModelServer(srv);
+      });
+    }
 
     it('a write outside its scope: the package is a scope violation and nothing of it merges', async () => {
       const srv = await freshServer();
@@ -207,6 +251,16 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
 interface ExitFile {
   code: number | null;
   verdict: { reported: boolean; ok: boolean; detail: string; usageLimit: boolean };
+}
+
+/** The prompt.md of a package's attempt (of the feature's latest run that has one). */
+function promptOfAttempt(repo: string, feature: string, packageId: string, attempt: number): string {
+  const runs = path.join(repo, '.waves', 'runs', feature);
+  for (const id of fs.readdirSync(runs).sort().reverse()) {
+    const file = path.join(runs, id, packageId, String(attempt), 'prompt.md');
+    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
+  }
+  throw new Error(`no prompt.md of ${packageId}, attempt ${attempt}`);
 }
 
 /** The attempt's exit.json (the runner's record of the agent's exit and its own verdict). */

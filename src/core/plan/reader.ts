@@ -103,13 +103,12 @@ export function readPlan(text: string, options: ReadOptions = {}): ReadResult {
     return { plan, diagnostics: out, data, locate: bindLocate(data, sites, walker.rootRange), text: source };
   } catch (err) {
     const documentRange = { start: 0, end: source.length };
+    // Thousands of nested collections run out of stack: the text's doing, not a bug — say so.
+    const tooDeep = err instanceof RangeError && /call stack/i.test(err.message);
     out.push(
-      diagnostic(
-        'error',
-        'internal-error',
-        `Internal error in the plan reader (please report it): ${err instanceof Error ? err.message : String(err)}`,
-        { start: 0, end: 0 },
-      ),
+      tooDeep
+        ? diagnostic('error', 'yaml-syntax', 'YAML: the plan nests collections too deeply to be read (thousands of levels); a plan needs a few', { start: 0, end: 0 })
+        : diagnostic('error', 'internal-error', `Internal error in the plan reader (please report it): ${err instanceof Error ? err.message : String(err)}`, { start: 0, end: 0 }),
     );
     return {
       plan: emptyPlan(documentRange),
