@@ -30,7 +30,7 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
   const diagnostics = [...read.diagnostics];
   const guard = (stage: string, run: () => Diagnostic[]) => {
     try {
-      diagnostics.push(...run());
+      for (const d of run()) diagnostics.push(d); // not push(...): a stage may report 100,000 and more
     } catch (err) {
       diagnostics.push({
         severity: 'error',
@@ -69,10 +69,11 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
 function dropSupersededPatterns(diagnostics: Diagnostic[]): void {
   const key = (d: Diagnostic) => `${d.range.start}:${d.range.end}`;
   const semanticAt = new Set(diagnostics.filter((d) => !d.code.startsWith('schema-') && d.severity === 'error').map(key));
-  for (let i = diagnostics.length - 1; i >= 0; i--) {
-    const d = diagnostics[i];
-    if (d.code === 'schema-pattern' && semanticAt.has(key(d))) diagnostics.splice(i, 1);
-  }
+  if (semanticAt.size === 0) return;
+  // Kept ones moved down in one pass: a splice each would move the rest each time.
+  let kept = 0;
+  for (const d of diagnostics) if (!(d.code === 'schema-pattern' && semanticAt.has(key(d)))) diagnostics[kept++] = d;
+  diagnostics.length = kept;
 }
 
 /** The dependency graph of a plan's packages (ids, `depends_on`, `timeout_minutes` as weights). */
