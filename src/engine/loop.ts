@@ -267,7 +267,7 @@ export class RunLoop {
       ctx.budgetTold = true;
       decision.start = [];
     }
-    // Held back by an agent's usage limit: the schedule did not count them as waiting.
+    // Held back by a usage limit, an agent's cap or the budget: the schedule did not count them as waiting.
     const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
     if (ctx.runCancelled) {
