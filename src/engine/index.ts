@@ -12,14 +12,17 @@
  * - start: `RunEngine.prepare(options)` then `engine.run()`, with the text that was shown
  *   (`planText: plan`) and `verification: await verificationPolicy(plan, only, 'start')`
  * - resume: `resetPackages(…)` (the person's Retry / Resume), then `engine.run({ resume: true })`
- * - adopt: `reconcileRun(…)` decides; `RunEngine.prepare({ …, planText: plan, keepInterrupted: true,
- *   verification: await verificationPolicy(plan, only, 'adopt') })` drives it again (reconcile.ts)
+ * - adopt: `reconcileRun(…)` decides (a `foreign` run — `foreignReason`, machine.ts — is only
+ *   offered); `RunEngine.prepare({ …, planText: plan, keepInterrupted: true, collectOnly: true,
+ *   verification: await verificationPolicy(plan, only, 'adopt') })` watches and collects it, starting
+ *   nothing; `AdoptRefusedError` when the state on disk is not a valid one of this machine's (reconcile.ts)
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process
  * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (finishing.ts)
  * - where an attempt runs: `Executor` (executor.ts, ADR 0006), `LocalExecutor` by default
  */
 export {
+  AdoptRefusedError,
   LeaseHeldError,
   NotARepositoryError,
   PlanInvalidError,
@@ -53,5 +56,6 @@ export {
 export { describeDriver, driverOf, liveDriver, type Driver } from './driver';
 export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './runs';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
-export { askDriverToCancel, foreignReason, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
+export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
+export { foreignReason } from './machine';
 export type { LockEntry } from '../core/run/lockTable';

@@ -34,6 +34,8 @@ export class Launches {
    */
   async startPackage(id: string): Promise<void> {
     const { ctx } = this;
+    // The one place an attempt starts: an adoption nobody asked for never gets here (loop.ts), and never may (#15).
+    if (ctx.options.collectOnly) throw new Error(`${id} was not started: an adoption nobody asked for starts no agent`);
     const pkg = ctx.pkg(id);
     const sp = ctx.sched.find((p) => p.id === id);
     if (!pkg || !sp) return;

@@ -14,7 +14,7 @@ import { analyzePlan } from '../core/plan/analyze';
 import { expireLocks } from '../core/run/lockTable';
 import type { ResultReadout } from '../core/run/resultRecord';
 import { buildRunReport } from '../core/run/runReport';
-import { reportFiles, runDir } from '../core/run/runPaths';
+import { reportFiles, runDir, runStateFile } from '../core/run/runPaths';
 import { createRunState, ensurePackages, isActive, isTerminal, setMachine, setPlanHash, type PackageStatus, type RunState } from '../core/run/runState';
 import { checkEngineFolder } from '../store/engineFolder';
 import { RunStore } from '../store/runStore';
@@ -23,11 +23,13 @@ import { addSpend, type Spend } from '../core/run/spend';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from './planSource';
 import { ensureExcluded } from './git';
+import { foreignReason } from './machine';
+import { readRun } from './runs';
 import { guardGitSetup, snapshotGitSetup } from './gitSafety';
 import type { Launches } from './launch';
 import type { Merges } from './merge';
 import type { Recovery } from './recovery';
-import type { RunOutcome, RunOutcomeKind } from './types';
+import { AdoptRefusedError, type RunOutcome, type RunOutcomeKind } from './types';
 import type { AttemptWatcher } from './watch';
 
 function newRunId(now: Date): string {
@@ -96,6 +98,8 @@ export class RunLoop {
         packageIds: ctx.sched.map((p) => p.id),
         now,
       });
+    // An adoption nobody asked for reads the state as it is first: nothing is healed, moved or stamped unless it is this machine's.
+    if (ctx.options.collectOnly) this.checkAdoptable();
     const store = new RunStore({ workspaceRoot: ctx.repoRoot, featureId: ctx.featureId, createInitial: fresh, coalesceMs: 0 });
     ctx.store = store;
     store.onDidReportProblem((p) => ctx.problem(p.message));
@@ -103,10 +107,18 @@ export class RunLoop {
     if (store.readOnly) throw new Error(`${store.file} was written by a newer version of Wave Orchestrator; it is left as it is.`);
     let state = loaded.state;
     let resumed = loaded.source !== 'initial';
-    if (resumed && !resume && this.isFinished(state)) {
-      // A new run of a feature whose earlier run ended: archive it (history), start afresh.
+    const foreign = resumed ? foreignReason(state) : null;
+    let setAside: string | null = null;
+    if (resumed && !resume && (foreign || this.isFinished(state))) {
+      // A new run of a feature whose earlier run ended — or whose run is not this machine's
+      // (only the person's Resume goes on with that one): archive it (history), start afresh.
+      const earlier = state;
       state = (await store.startNewRun(fresh())).state;
       resumed = false;
+      if (foreign && !this.isFinished(earlier)) {
+        const archive = state.history.find((h) => h.runId === earlier.runId)?.archive ?? 'the history';
+        setAside = `${this.stateFileShown()} holds run ${earlier.runId}, which is not this machine's: ${foreign}. A new run starts; that one is kept in ${archive}. To go on with it instead, resume it (\`waves run --resume\`, or Resume).`;
+      }
     }
     // The run is driven by this machine from now on (a foreign state is driven only on the person's own Resume).
     state = setMachine(state, ctx.machine, now);
@@ -129,6 +141,7 @@ export class RunLoop {
       mode: ctx.mode,
       resumed,
     });
+    if (setAside) ctx.problem(setAside);
     if (resumed) await this.parts.recovery.reconcile();
     // A person's resume goes on with the packages a usage limit paused (#16); an adoption nobody asked for does not.
     if (resumed && resume && !ctx.options.collectOnly) {
@@ -137,6 +150,27 @@ export class RunLoop {
       }
     }
     await store.flush();
+  }
+
+  /** The feature's run state file, repository-relative (for messages). */
+  private stateFileShown(): string {
+    return toPosix(path.relative(this.ctx.repoRoot, runStateFile(this.ctx.repoRoot, this.ctx.featureId)));
+  }
+
+  /**
+   * `collectOnly` (an adoption nobody asked for) adopts only a valid run state of this
+   * machine's, read as it is on disk — else `AdoptRefusedError`, before the run store heals,
+   * moves or stamps anything (#15).
+   */
+  private checkAdoptable(): void {
+    const { ctx } = this;
+    const shown = this.stateFileShown();
+    const read = readRun(ctx.repoRoot, ctx.featureId);
+    if (read.kind === 'none') throw new AdoptRefusedError(`${ctx.featureId} has no run to adopt (no ${shown})`);
+    if (read.kind === 'bad') throw new AdoptRefusedError(`${shown} is not a usable run state (${read.detail}): nothing is adopted`);
+    if (read.newer) throw new AdoptRefusedError(`${shown} was written by a newer version of Wave Orchestrator: nothing is adopted`);
+    const foreign = foreignReason(read.state);
+    if (foreign) throw new AdoptRefusedError(`the run of ${ctx.featureId} in ${shown} is not adopted: ${foreign}; resume it only if it is yours`);
   }
 
   /** Every package of the run's scope terminal, none interrupted. */
@@ -267,7 +301,7 @@ export class RunLoop {
       ctx.budgetTold = true;
       decision.start = [];
     }
-    // Held back by an agent's usage limit: the schedule did not count them as waiting.
+    // Held back by a usage limit, an agent's cap or the budget: the schedule did not count them as waiting.
     const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
     if (ctx.runCancelled) {

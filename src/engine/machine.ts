@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { userConfigFolder } from '../core/run/runPaths';
+import type { RunState } from '../core/run/runState';
 
 let cached: { folder: string; id: string } | null = null;
 
@@ -38,4 +39,16 @@ export function machineId(env: NodeJS.ProcessEnv = process.env): string {
   const id = createHash('sha256').update(`wave-orchestrator machine ${secret}`).digest('hex');
   cached = { folder, id };
   return id;
+}
+
+/**
+ * Why a run state is not this machine's to drive, or null when it is: its `machine` must be
+ * this machine's id — a state that came with a repository or from another computer has none
+ * or another (#15). Foreign state is shown and offered; only the person's Resume drives it.
+ */
+export function foreignReason(state: Pick<RunState, 'machine'>): string | null {
+  if (state.machine === machineId()) return null;
+  return state.machine
+    ? 'it was started on another machine'
+    : 'it does not say it was started on this machine (it may have come with the repository)';
 }

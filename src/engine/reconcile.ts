@@ -17,7 +17,7 @@ import { requestCancel } from './recovery';
 import type { Executor } from './executor';
 import { LocalExecutor } from './localExecutor';
 import { Lease } from './lease';
-import { machineId } from './machine';
+import { foreignReason } from './machine';
 import { hasRun } from './runs';
 
 /** A runner found alive. */
@@ -72,18 +72,6 @@ export async function reconcileRun(
   if (live.length || exited.length) return { kind: 'adopt', live, exited };
   const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted').map((r) => r.packageId);
   return left.length ? { kind: 'offer', left } : { kind: 'finished' };
-}
-
-/**
- * Why a run state is not this machine's to adopt, or null when it is: its `machine` must be
- * this machine's id (machine.ts) — a state that came with a repository or from another
- * computer has none or another (#15).
- */
-export function foreignReason(state: Pick<RunState, 'machine'>): string | null {
-  if (state.machine === machineId()) return null;
-  return state.machine
-    ? 'it was started on another machine'
-    : 'it does not say it was started on this machine (it may have come with the repository)';
 }
 
 /**

@@ -9,12 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../store/atomicWrite';
 import { checkEngineFolder } from '../store/engineFolder';
-import { runDir, runStateFile } from '../core/run/runPaths';
-import { isTerminal, type RunState } from '../core/run/runState';
+import { runDir } from '../core/run/runPaths';
+import { isTerminal } from '../core/run/runState';
 import { readJson } from './adopt';
 import type { LiveAttempt, RunContext } from './context';
 import type { Exits } from './exit';
 import { LocalExecutor } from './localExecutor';
+import { readRun } from './runs';
 import type { AttemptWatcher } from './watch';
 
 const CANCEL_REQUEST = /^cancel-request-.*\.json$/;
@@ -33,8 +34,10 @@ function featureRunsFolder(repo: string, featureId: string): string {
 export async function requestCancel(repoRoot: string, featureId: string, packageId?: string): Promise<void> {
   const folder = featureRunsFolder(repoRoot, featureId);
   checkEngineFolder(repoRoot, folder, { below: true }); // nothing written through a link
-  const state = readJson(runStateFile(repoRoot, featureId)) as RunState | undefined;
-  if (state && typeof state === 'object' && state.packages) {
+  // Only a valid run state names attempts to write into (validated as every reader does).
+  const read = readRun(repoRoot, featureId);
+  if (read.kind === 'ok') {
+    const { state } = read;
     const local = new LocalExecutor({ repoRoot, featureId });
     for (const record of Object.values(state.packages)) {
       if (packageId !== undefined && record.packageId !== packageId) continue;

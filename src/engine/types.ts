@@ -74,7 +74,9 @@ export interface EngineOptions {
    * An adoption nobody asked for (a window that opens on a run whose driver went away): the
    * engine watches the live attempts and collects the exits found, and starts NOTHING — no
    * ready package, no automatic retry. When nothing is left to watch the run ends
-   * `collected`, the rest waiting for the person's Resume / Retry (#15). Default false.
+   * `collected`, the rest waiting for the person's Resume / Retry (#15). Only a valid run state
+   * of this machine's (`machine`) is adopted: anything else is refused (`AdoptRefusedError`)
+   * before it is read into the engine. Default false.
    */
   collectOnly?: boolean;
   /**
@@ -166,5 +168,17 @@ export class NotARepositoryError extends Error {
   constructor(readonly folder: string, detail: string) {
     super(`${folder} is not inside a git repository (${detail})`);
     this.name = 'NotARepositoryError';
+  }
+}
+
+/**
+ * A `collectOnly` adoption found nothing of this machine's to adopt (#15): no run state, one
+ * that is not valid, one of a newer version, or one that is not this machine's (`foreignReason`).
+ * Nothing was read into the engine or written; the message says why, for a person.
+ */
+export class AdoptRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdoptRefusedError';
   }
 }

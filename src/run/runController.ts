@@ -12,6 +12,7 @@ import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { AgentProfile } from '../core/run/agents';
 import {
+  AdoptRefusedError,
   LeaseHeldError,
   NotARepositoryError,
   PlanInvalidError,
@@ -407,6 +408,9 @@ export class RunController extends Disposable {
       void vscode.window.showErrorMessage(`Waves: ${entry.label} has errors; fix them before running it (see Problems).`);
     } else if (err instanceof NotARepositoryError) {
       void vscode.window.showErrorMessage(`Waves: runs need a git repository: ${err.message}. Initialise one (git init, commit the plan) and run again.`);
+    } else if (err instanceof AdoptRefusedError) {
+      // The run state changed between the reconciler's decision and the engine's read: nothing was adopted or written.
+      void vscode.window.showWarningMessage(`Waves: ${err.message}.`);
     } else if (err instanceof LeaseHeldError) {
       void vscode.window.showWarningMessage(`Waves: ${err.message}. Watch it here, or cancel it first.`);
     } else if (err instanceof VerificationNotApprovedError) {

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { DirWatch } from '../store/dirWatch';
 import { emptyLockTable, parseLockTable, type LockTable } from '../core/run/lockTable';
 import { CoalescedReader } from '../core/util/coalescedReader';
-import { affectsRunFollowers, LOCK_TABLE_NAME, WAVES_FOLDER } from '../core/run/runPaths';
+import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } from '../core/run/runPaths';
 import type { RunState } from '../core/run/runState';
 import { validateRunState } from '../core/run/runStateValidation';
 import { Disposable } from '../util/lifecycle';
@@ -188,7 +188,7 @@ export class RunWatch extends Disposable {
         continue;
       }
       this.lastText.set(file.toString(), text);
-      const state = parseRunState(text);
+      const state = parseRunState(text, name);
       if (typeof state === 'string') {
         // Caught mid-write (a writer that does not rename) or broken: the last good state of
         // this file stays shown until the file changes; a run never vanishes for a moment.
@@ -247,8 +247,8 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
   }
 }
 
-/** A run state, or why the text is not one. */
-function parseRunState(text: string): RunState | string {
+/** A run state, or why the text is not one: the schema and invariants, and the feature it names being the one `name` is the file of. */
+function parseRunState(text: string, name: string): RunState | string {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -256,5 +256,7 @@ function parseRunState(text: string): RunState | string {
     return `not valid JSON (${(err as Error).message})`;
   }
   const checked = validateRunState(raw);
-  return checked.ok ? checked.state : `not a usable run state (${checked.code}: ${checked.detail})`;
+  if (!checked.ok) return `not a usable run state (${checked.code}: ${checked.detail})`;
+  const own = runStateFileName(checked.state.featureId);
+  return own === name ? checked.state : `not a usable run state (wrong-feature: it names feature "${checked.state.featureId}", whose run state is ${own})`;
 }

@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { createRunState } from '../../src/core/run/runState';
+import { applied, exitRecordText, startedEvents } from '../fixtures/shippedRun';
 import { gitEnv, waitFor } from '../engine/helpers';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -427,6 +429,43 @@ describe('waves run', () => {
     );
     const files = git(repo, 'ls-tree', '-r', '--name-only', s.integration.branch).split('\n');
     for (const f of ['p/a.txt', 'p/b.txt', 'q/c.txt']) assert.ok(files.includes(f), f);
+  });
+
+  it("a run state the repository ships is foreign: status says so, and run starts the person's own run, the shipped one kept in the history (#15)", () => {
+    const out = fs.mkdtempSync(path.join(tmp, 'markers-'));
+    const plan = repoWithPlan('shipped-run', [
+      { id: 'a', agent: [`write ${out}/a.ran ran`, 'write a/x.txt x'] },
+      { id: 'b', deps: ['a'], agent: [`write ${out}/b.ran ran`, 'write b/x.txt x'] },
+    ]);
+    const repo = path.dirname(plan);
+    // What the repository ships: a run whose `a` runs, its exit.json beside it.
+    const state = applied(
+      createRunState({ featureId: 'shipped-run', planFile: 'work-packages.yaml', runId: 'r-shipped', packageIds: ['a', 'b'], now: new Date('2025-01-01T00:00:00.000Z') }),
+      startedEvents('a', 'tok-a', { worktree: path.join(repo, 'x'), logFile: path.join(repo, 'x.log') }),
+    );
+    const attempt = path.join(repo, '.waves', 'runs', 'shipped-run', 'r-shipped', 'a', '1');
+    fs.mkdirSync(attempt, { recursive: true });
+    fs.writeFileSync(path.join(attempt, 'exit.json'), exitRecordText('tok-a'));
+    fs.writeFileSync(path.join(repo, '.waves', 'runs', 'shipped-run.json'), JSON.stringify(state, null, 2) + '\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'ship a run');
+
+    const status = waves(['status', plan]);
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, /^this run is not this machine's: it does not say it was started on this machine \(it may have come with the repository\); nothing drives it here unless you resume it \(`waves run --resume`\)$/m);
+    assert.equal(JSON.parse(waves(['status', '--json', plan]).out).foreign, "it does not say it was started on this machine (it may have come with the repository)");
+
+    const run = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(run.code, 0, run.out + run.err);
+    assert.ok(
+      run.out.includes(".waves/runs/shipped-run.json holds run r-shipped, which is not this machine's: it does not say it was started on this machine (it may have come with the repository). A new run starts; that one is kept in .waves/history/shipped-run/r-shipped.json."),
+      run.out,
+    );
+    const after = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.notEqual(after.runId, 'r-shipped');
+    assert.equal(after.foreign, null, "the person's own run");
+    assert.deepEqual(fs.readdirSync(out).sort(), ['a.ran', 'b.ran'], 'the agents of the person\'s run ran');
+    assert.equal(fs.existsSync(path.join(attempt, '..', '2')), false, 'nothing of the shipped run was driven');
   });
 });
 

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { customProfile, type AgentProfile } from '../../src/core/run/agents';
 import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
-import { git, gitEnv, makeRepo, SCRIPTED_AGENT, tempDir } from './helpers';
+import { runStateFile } from '../../src/core/run/runPaths';
+import type { RunState } from '../../src/core/run/runState';
+import { git, gitEnv, makeRepo, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
 
 export interface TestPackage {
   id: string;
@@ -100,4 +102,17 @@ export async function engineFor(
   const events: EngineEvent[] = [];
   engine.events((e) => events.push(e));
   return { engine, events };
+}
+
+/**
+ * A run started on `planFile` whose engine goes away (as a window reload takes the extension
+ * host) once the agents of `waiting` wait for input ("waiting for approval"); the agents stay.
+ * Returns the run's id.
+ */
+export async function engineGoneWhileWaiting(planFile: string, runnerScript: string, waiting: readonly string[], extra: Partial<EngineOptions> = {}): Promise<string> {
+  const { engine, events } = await engineFor(planFile, runnerScript, extra);
+  void engine.run().catch(() => undefined);
+  await waitFor(() => waiting.every((id) => events.some((e) => e.type === 'needs-input' && e.packageId === id)), `${waiting.join(' and ')} to wait for input`, 30_000);
+  engine.dispose();
+  return (JSON.parse(fs.readFileSync(runStateFile(engine.repoRoot, engine.featureId), 'utf8')) as RunState).runId;
 }

@@ -14,7 +14,7 @@ import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../..
 import type { RunState } from '../../src/core/run/runState';
 import type { EngineOptions } from '../../src/engine/engine';
 import { childProcessLauncher, type Launcher } from '../../src/engine/launcher';
-import { engineFor as sharedEngineFor, exists, isolateGit, repoWithPlan, scriptedAgent, treeFiles } from './engineFixtures';
+import { engineFor as sharedEngineFor, engineGoneWhileWaiting, exists, isolateGit, repoWithPlan, scriptedAgent, treeFiles } from './engineFixtures';
 import { buildRunner, pidAlive, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
 
 let runnerScript = '';
@@ -70,12 +70,8 @@ describe('RunEngine options for the editor', () => {
     ]);
     const resume = path.join(tempDir(), 'resume');
     const env = { WAVES_TEST_AGENT_RESUME: resume };
-    const first = await engineFor(planFile, { env });
-    void first.engine.run().catch(() => undefined);
-    await waitFor(() => ['b', 'c'].every((id) => first.events.some((e) => e.type === 'needs-input' && e.packageId === id)), 'b and c to wait for input', 30_000);
     // The engine goes (as a window reload takes the extension host), its agents stay; c's die too.
-    first.engine.dispose();
-    const runId = (JSON.parse(fs.readFileSync(runStateFile(repo, 'keep'), 'utf8')) as RunState).runId;
+    const runId = await engineGoneWhileWaiting(planFile, runnerScript, ['b', 'c'], { env });
     const c = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, 'keep', runId, 'c', 1)).meta, 'utf8')) as { runnerPid: number; agentPid: number };
     process.kill(c.runnerPid, 'SIGKILL');
     process.kill(-c.agentPid, 'SIGKILL');
@@ -107,11 +103,7 @@ describe('RunEngine options for the editor', () => {
     ]);
     const resume = path.join(tempDir(), 'resume');
     const env = { WAVES_TEST_AGENT_RESUME: resume };
-    const first = await engineFor(planFile, { env });
-    void first.engine.run().catch(() => undefined);
-    await waitFor(() => ['a', 'c'].every((id) => first.events.some((e) => e.type === 'needs-input' && e.packageId === id)), 'a and c to wait for input', 30_000);
-    first.engine.dispose();
-    const runId = (JSON.parse(fs.readFileSync(runStateFile(repo, 'collect'), 'utf8')) as RunState).runId;
+    const runId = await engineGoneWhileWaiting(planFile, runnerScript, ['a', 'c'], { env });
 
     const { engine, events } = await engineFor(planFile, { env, keepInterrupted: true, collectOnly: true });
     const done = engine.run({ resume: true });

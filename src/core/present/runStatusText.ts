@@ -13,7 +13,7 @@ import { escapeMarkdown, plural } from './planStatusText';
 
 export type RunPhase = 'none' | 'active' | 'finished';
 /** How a run that is not active ended. */
-export type RunEnding = 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'partial';
+export type RunEnding = 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'usage-limit' | 'partial';
 
 export interface RunView {
   phase: RunPhase;
@@ -47,6 +47,8 @@ export function runView(state: RunState | undefined, waves: readonly (readonly s
 function ending(records: readonly PackageRunRecord[]): RunEnding {
   const has = (s: PackageStatus) => records.some((r) => r.status === s);
   if (has('interrupted')) return 'interrupted';
+  // Paused, not failed: it goes on after the agent's reset (#16).
+  if (has('usage-limit')) return 'usage-limit';
   if (has('failed') || has('scope-violation')) return 'failed';
   if (has('cancelled')) return 'cancelled';
   if (records.every((r) => r.status === 'succeeded')) return 'succeeded';
@@ -74,6 +76,7 @@ const ENDING_ICON: Record<RunEnding, string> = {
   failed: '$(error)',
   cancelled: '$(circle-slash)',
   interrupted: '$(debug-pause)',
+  'usage-limit': '$(watch)',
   partial: '$(pass)',
 };
 
@@ -82,6 +85,7 @@ const ENDING_WORDS: Record<RunEnding, string> = {
   failed: 'Run failed',
   cancelled: 'Run cancelled',
   interrupted: 'Run interrupted',
+  'usage-limit': 'Run paused at a usage limit',
   partial: 'Run ended',
 };
 
@@ -121,7 +125,7 @@ export function runStatusAccessible(view: RunView): string {
 
 /** Whether the status bar deserves the warning colour: a failure, or an agent waiting for a person. */
 export function runNeedsAttention(view: RunView): boolean {
-  return view.phase !== 'none' && (view.counts.failed > 0 || view.counts.needsInput > 0 || view.ending === 'interrupted');
+  return view.phase !== 'none' && (view.counts.failed > 0 || view.counts.needsInput > 0 || view.ending === 'interrupted' || view.ending === 'usage-limit');
 }
 
 /** Commands the run tooltip links to (nothing a plan's text could add). */

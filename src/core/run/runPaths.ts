@@ -12,6 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { isSafeName } from './safeName';
+
+export { isSafeName };
 
 /** The engine's folder, relative to the repository root. */
 export const WAVES_FOLDER = '.waves';
@@ -65,21 +68,6 @@ export function featureSlug(featureId: string): string {
       .replace(/-+$/, '') || 'feature';
   const hash = createHash('sha256').update(featureId, 'utf8').digest('hex').slice(0, 8);
   return `${slug}-${hash}`;
-}
-
-/**
- * A run id or package id that is safe as one path segment and one git ref component:
- * letters, digits, `_`, `-`, `.`; not starting with `.` or `-`; no `..`; not ending in
- * `.` or `.lock`; at most 128 characters.
- */
-export function isSafeName(value: string): boolean {
-  return (
-    typeof value === 'string' &&
-    /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(value) &&
-    !value.includes('..') &&
-    !value.endsWith('.') &&
-    !value.endsWith('.lock')
-  );
 }
 
 function safe(kind: string, value: string): string {

@@ -21,6 +21,7 @@
  * See `docs/contracts.md` for the tables and examples.
  */
 
+import { isSafeName } from './safeName';
 import { addSpend, type Spend } from './spend';
 
 // ---------------------------------------------------------------------------------------
@@ -903,8 +904,11 @@ export function migrateRunState(raw: unknown): Migration {
 /** Problems with cross-field invariants; empty when the state is consistent. */
 export function checkRunStateInvariants(state: RunState): string[] {
   const problems: string[] = [];
+  // Both name folders and branches (runPaths.ts): a state naming others is not one the engine wrote.
+  if (!isSafeName(state.runId)) problems.push(`runId "${state.runId}" cannot name a folder or a branch`);
   for (const [id, record] of Object.entries(state.packages)) {
     if (record.packageId !== id) problems.push(`packages["${id}"].packageId is "${record.packageId}"`);
+    if (!isSafeName(id)) problems.push(`package id "${id}" cannot name a folder or a branch`);
   }
   for (const id of Object.keys(state.merges)) {
     if (!Object.hasOwn(state.packages, id)) problems.push(`merges["${id}"] names a package the run does not have`);

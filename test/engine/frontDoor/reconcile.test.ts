@@ -134,4 +134,19 @@ describe('askDriverToCancel', () => {
     assert.ok(asked.ok);
     assert.equal(requests().length, 1);
   });
+
+  it('names no attempt from a run state that is not valid (#15): the request alone goes to the driver', async () => {
+    const repo = tempDir();
+    // A state naming a run id that climbs out of .waves/runs: not valid, so no cancel file is written by it.
+    writeRunState(repo, 'f', ['a'], (s) => {
+      s.runId = '../../elsewhere';
+      Object.assign(s.packages.a!, { status: 'running', attempts: 1, startedAt: '2025-01-01T00:00:01.000Z', startToken: 'tok-a', worktree: repo, logFile: path.join(repo, 'a.log') });
+    });
+    assert.equal(readRun(repo, 'f').kind, 'bad');
+    writeLease(repo, 'f', 'live');
+    const asked = await askDriverToCancel(repo, 'f', 'a');
+    assert.ok(asked.ok, JSON.stringify(asked));
+    assert.equal(fs.readdirSync(path.dirname(runDir(repo, 'f', 'x'))).filter((n) => n.startsWith('cancel-request-')).length, 1);
+    assert.equal(fs.existsSync(path.join(repo, 'elsewhere')), false);
+  });
 });

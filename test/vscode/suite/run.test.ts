@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import { attemptDir } from '../../../src/core/run/runPaths';
-import type { RunState } from '../../../src/core/run/runState';
+import { createRunState, type RunState } from '../../../src/core/run/runState';
+import { applied, exitRecordText, startedEvents } from '../../fixtures/shippedRun';
 import type { RunSession } from '../../../src/run/runController';
 import { extension, Scratch, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
@@ -376,6 +377,45 @@ describe('Run in the editor', function () {
     } finally {
       await killed(d.child);
     }
+  });
+
+  it('a run state the repository ships is foreign: offered, never adopted; an adoption forced on it is refused and starts nothing (#15)', async () => {
+    const feature = `run-shipped-${process.pid}-${++counter}`;
+    const uri = await usePlan(
+      plan(feature, [
+        { id: 'wp-a', write: 'out-a/**', agent: ['write out-a/a.txt a'], retry: 2 },
+        { id: 'wp-b', write: 'out-b/**', agent: ['write out-b/b.txt b'] },
+      ]),
+    );
+    // What a repository can ship: wp-a running with a matching exit.json (an adoption would fail
+    // its leftovers commit and retry it), wp-b ready to start.
+    const root = workspaceRoot().fsPath;
+    const state = applied(
+      createRunState({ featureId: feature, planFile: path.relative(root, uri.fsPath), runId: 'r-shipped', packageIds: ['wp-a', 'wp-b'], now: new Date('2025-01-01T00:00:00.000Z') }),
+      startedEvents('wp-a', 'tok-a', { worktree: path.join(root, 'x'), logFile: path.join(root, 'x.log') }),
+    );
+    const attempt = (n: number) => attemptDir(root, feature, 'r-shipped', 'wp-a', n);
+    fs.mkdirSync(attempt(1), { recursive: true });
+    fs.writeFileSync(path.join(attempt(1), 'exit.json'), exitRecordText('tok-a'));
+    const file = path.join(root, '.waves', 'runs', `${feature}.json`);
+    const shipped = JSON.stringify(state, null, 2) + '\n';
+    fs.writeFileSync(file, shipped);
+
+    await api.run.reconciler.reconcileAll(true);
+    assert.equal(lastRecord(feature)?.kind, 'foreign', JSON.stringify(lastRecord(feature)));
+    assert.ok(
+      api.run.reconciler.offers.some((m) => m.includes(`a run of Run test ${feature} is in .waves/runs, but it does not say it was started on this machine`) && m.includes('nothing of it is driven here')),
+      JSON.stringify(api.run.reconciler.offers),
+    );
+    assert.equal(api.run.controller.session(feature), undefined, 'nothing is driven');
+
+    // Adopted anyway (a state that changed between the decision and the engine's read): the engine refuses.
+    const session = await api.run.controller.adopt(api.registry.get(uri)!, [], 'r-shipped');
+    assert.ok(session, 'the adoption was tried');
+    assert.equal(await session.outcome, undefined, 'it stopped on the refusal');
+    assert.equal(fs.readFileSync(file, 'utf8'), shipped, 'the shipped state is left as it is');
+    assert.ok(!fs.existsSync(attempt(2)), 'no retry of wp-a');
+    assert.ok(!fs.existsSync(attemptDir(root, feature, 'r-shipped', 'wp-b', 1)), 'wp-b did not start');
   });
 
   it('CodeLens run actions sit on the plan where they can act, and run the same commands', async () => {
