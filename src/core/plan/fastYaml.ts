@@ -12,19 +12,58 @@
  * gives identical results through both front ends, on real plans and on mutated ones.
  */
 import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
-import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
+import { Document, Scalar } from 'yaml';
 import { isSpace } from './text';
 
 /** Texts at least this long take the fast front end (see `readPlan`'s `parser` option). */
 export const FAST_PARSE_MIN_LENGTH = 64 * 1024;
 
-interface Frame {
-  start: number;
-  children: Built[];
+/**
+ * Lean document nodes: what the reader reads of a node (`items`, `key`/`value`, `value`, `type`,
+ * `source`, `range`, `flow`) and nothing else, about half the memory of the `yaml` package's
+ * classes, whose constructors define their identity on every instance. They carry the `yaml`
+ * package's identity on their prototype, so its `isScalar`, `isMap`, `isSeq` and `isPair` take
+ * them (identity.js: `node[Symbol.for('yaml.node.type')]`; a unit test holds that).
+ */
+class LeanScalar {
+  constructor(
+    readonly value: unknown,
+    readonly type: Scalar.Type | undefined,
+    readonly source: string,
+    readonly range: [number, number, number],
+  ) {}
+}
+class LeanMap {
+  readonly items: LeanPair[] = [];
+  range: [number, number, number] = [0, 0, 0];
+  constructor(readonly flow: boolean) {}
+}
+class LeanSeq {
+  readonly items: LeanNode[] = [];
+  range: [number, number, number] = [0, 0, 0];
+  constructor(readonly flow: boolean) {}
+}
+class LeanPair {
+  constructor(
+    readonly key: LeanScalar,
+    readonly value: LeanNode,
+  ) {}
+}
+type LeanNode = LeanScalar | LeanMap | LeanSeq;
+const NODE_TYPE = Symbol.for('yaml.node.type');
+for (const [lean, identity] of [
+  [LeanScalar, 'yaml.scalar'],
+  [LeanMap, 'yaml.map'],
+  [LeanSeq, 'yaml.seq'],
+  [LeanPair, 'yaml.pair'],
+] as const) {
+  Object.defineProperty(lean.prototype, NODE_TYPE, { value: Symbol.for(identity) });
 }
 
+const NO_CHILDREN: readonly Built[] = [];
+
 interface Built {
-  node: YamlNode;
+  node: LeanNode;
   /** What js-yaml made of it: wrapper events are recognised by carrying the same result. */
   result: unknown;
   kind: string | null;
@@ -39,7 +78,11 @@ const SCALAR_TAGS = defaults.schema.tags.filter((t) => !t.collection);
 /** The document `parseAllDocuments(text)[0]` would give, or undefined when this cannot tell. */
 export function fastParse(text: string): Document.Parsed | undefined {
   if (text.charCodeAt(0) === 0xfeff || /^(?:---|\.\.\.|%)/m.test(text)) return undefined;
-  const stack: Frame[] = [{ start: 0, children: [] }];
+  // The open nodes' starts, and where each one's children begin in `built` (one flat list: no
+  // list per node, and most nodes are scalars without children).
+  const starts: number[] = [0];
+  const bases: number[] = [0];
+  const built: Built[] = [];
   try {
     load(text, {
       schema: FAILSAFE_SCHEMA,
@@ -52,37 +95,39 @@ export function fastParse(text: string): Document.Parsed | undefined {
       listener(event: 'open' | 'close', state: State) {
         // (js-yaml appends a line break to a text that does not end with one.)
         if (event === 'open') {
-          stack.push({ start: Math.min(state.position, text.length), children: [] });
+          starts.push(Math.min(state.position, text.length));
+          bases.push(built.length);
           return;
         }
-        const frame = stack.pop();
-        if (!frame || stack.length === 0) throw new GiveUp();
-        stack[stack.length - 1].children.push(build(text, frame, state));
+        const start = starts.pop();
+        const base = bases.pop();
+        if (start === undefined || base === undefined || starts.length === 0) throw new GiveUp();
+        const node = build(text, start, base === built.length ? NO_CHILDREN : built.slice(base), state);
+        built.length = base;
+        built.push(node);
       },
     });
   } catch {
     return undefined;
   }
-  const top = stack[0].children;
-  if (stack.length !== 1 || top.length !== 1) return undefined;
+  if (starts.length !== 1 || built.length !== 1) return undefined;
   const doc = new Document() as unknown as Document.Parsed;
-  const root = top[0].node;
+  const root = built[0].node;
   // An empty document: `yaml` gives `contents: null`.
-  doc.contents = (root instanceof Scalar && root.value === null ? null : root) as Document.Parsed['contents'];
+  doc.contents = (root instanceof LeanScalar && root.value === null ? null : root) as unknown as Document.Parsed['contents'];
   doc.range = [0, text.length, text.length];
   return doc;
 }
 
-function build(text: string, frame: Frame, state: State): Built {
+function build(text: string, frameStart: number, children: readonly Built[], state: State): Built {
   const kind = (state.kind as string | null) ?? null;
   const result = state.result;
-  const { children } = frame;
   // A wrapper event around the node it composed (js-yaml opens twice at some places).
   if (children.length === 1 && children[0].kind === kind && children[0].result === result && kind !== null) {
     return children[0];
   }
   const position = Math.min(state.position, text.length);
-  const start = skipSpace(text, frame.start, position);
+  const start = skipSpace(text, frameStart, position);
   const end = trimEnd(text, start, position);
   const ch = text[start];
   if (ch === '&' || ch === '*' || ch === '!' || ch === '?') throw new GiveUp();
@@ -96,27 +141,23 @@ function build(text: string, frame: Frame, state: State): Built {
     case null: {
       if (children.length > 0 || result !== null) throw new GiveUp();
       // `key:` followed by comment lines: `yaml` places the empty value after them.
-      if (text[skipSpace(text, frame.start, text.length, false)] === '#') throw new GiveUp();
-      const node = new Scalar(null);
-      node.range = [frame.start, frame.start, frame.start];
-      node.source = '';
-      return { node, result, kind };
+      if (text[skipSpace(text, frameStart, text.length, false)] === '#') throw new GiveUp();
+      return { node: new LeanScalar(null, undefined, '', [frameStart, frameStart, frameStart]), result, kind };
     }
     case 'mapping': {
       if (children.length % 2 !== 0) throw new GiveUp();
-      const map = new YAMLMap();
-      map.flow = ch === '{';
+      const map = new LeanMap(ch === '{');
       if (map.flow && hasLineBreak(text, start, end)) throw new GiveUp();
       let at = map.flow ? start + 1 : start;
       for (let k = 0; k < children.length; k += 2) {
         const key = children[k].node;
         const value = children[k + 1].node;
-        if (!(key instanceof Scalar)) throw new GiveUp();
+        if (!(key instanceof LeanScalar)) throw new GiveUp();
         // The text between the nodes is exactly what separates them: nothing js-yaml skipped.
         expectGap(text, at, key.range![0], k === 0 ? '' : map.flow ? ',' : '');
         expectGap(text, key.range![1], value.range![0], ':');
         at = value.range![1];
-        map.items.push(new Pair(key, value));
+        map.items.push(new LeanPair(key, value));
       }
       if (map.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
       else if (children.length === 0) throw new GiveUp();
@@ -126,13 +167,12 @@ function build(text: string, frame: Frame, state: State): Built {
       return { node: map, result, kind };
     }
     case 'sequence': {
-      const seq = new YAMLSeq();
-      seq.flow = ch === '[';
+      const seq = new LeanSeq(ch === '[');
       if (seq.flow && hasLineBreak(text, start, end)) throw new GiveUp();
       let at = seq.flow ? start + 1 : start;
       children.forEach((child, k) => {
         // `[a: b]`: `yaml` keeps a pair there, js-yaml makes a mapping.
-        if (seq.flow && child.node instanceof YAMLMap && !child.node.flow) throw new GiveUp();
+        if (seq.flow && child.node instanceof LeanMap && !child.node.flow) throw new GiveUp();
         const range = child.node.range!;
         expectGap(text, at, range[0], seq.flow ? (k === 0 ? '' : ',') : '-');
         at = range[1];
@@ -177,7 +217,7 @@ function expectGap(text: string, from: number, to: number, separator: '' | ',' |
  * Where a block collection ends: with its last node, as in `yaml` (js-yaml's event ends after
  * the comment lines and blank lines that follow).
  */
-function lastEnd(text: string, children: Built[], fallback: number, start: number): number {
+function lastEnd(text: string, children: readonly Built[], fallback: number, start: number): number {
   const last = children[children.length - 1]?.node.range;
   if (!last) return fallback;
   // ...and a comment on that last line is the collection's.
@@ -221,15 +261,11 @@ function lineStartOf(text: string, offset: number): number {
 }
 
 /** A scalar node as `yaml`'s composer makes it: type from its first character, core-schema value. */
-function scalar(text: string, start: number, end: number, value: string): Scalar {
+function scalar(text: string, start: number, end: number, value: string): LeanScalar {
   const ch = text[start];
   const type =
     ch === '"' ? Scalar.QUOTE_DOUBLE : ch === "'" ? Scalar.QUOTE_SINGLE : ch === '|' ? Scalar.BLOCK_LITERAL : ch === '>' ? Scalar.BLOCK_FOLDED : Scalar.PLAIN;
-  const node = new Scalar(type === Scalar.PLAIN ? resolvePlain(value) : value);
-  node.type = type;
-  node.source = value;
-  node.range = [start, end, end];
-  return node;
+  return new LeanScalar(type === Scalar.PLAIN ? resolvePlain(value) : value, type, value, [start, end, end]);
 }
 
 /**

@@ -610,7 +610,8 @@ class Walker {
 
   private put(obj: Record<string, unknown>, key: string, value: unknown, site: Site): void {
     setOwn(obj, key, value);
-    this.membersOf(obj).set(key, site);
+    // Only the ranges: an Entry also holds its YAML node, and the sites outlive the document.
+    this.membersOf(obj).set(key, { keyRange: site.keyRange, valueRange: site.valueRange });
   }
 
   // --- aliases -------------------------------------------------------------------------------

@@ -1,0 +1,10 @@
+import * as fs from 'node:fs';
+import { readPlan } from './src/core/plan/reader';
+import { analyzePlan } from './src/core/plan/analyze';
+const g = (globalThis as any).gc;
+const mb = () => { g(); g(); return (process.memoryUsage().heapUsed / 1048576).toFixed(1); };
+const text = fs.readFileSync('/tmp/perf/full3000.yaml', 'utf8');
+console.log('text', mb());
+let read: any = readPlan(text); console.log('readPlan retained', mb());
+read = null; console.log('dropped', mb());
+const a = analyzePlan(text); console.log('analysis retained', mb(), a.diagnostics.length);
