@@ -13,6 +13,7 @@
  */
 import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
 import { Document, Scalar } from 'yaml';
+import type { TextRange } from './model';
 import { isSpace } from './text';
 
 /** Texts at least this long take the fast front end (see `readPlan`'s `parser` option). */
@@ -25,23 +26,37 @@ export const FAST_PARSE_MIN_LENGTH = 64 * 1024;
  * package's identity on their prototype, so its `isScalar`, `isMap`, `isSeq` and `isPair` take
  * them (identity.js: `node[Symbol.for('yaml.node.type')]`; a unit test holds that).
  */
-class LeanScalar {
+class LeanNodeBase {
+  /** The node's range, trimmed as the reader's `rangeOf` trims one: shared with the sites. */
+  textRange: TextRange = { start: 0, end: 0 };
+  /** `yaml`'s form of the range, made when asked (the reader asks only in a quick fix). */
+  get range(): [number, number, number] {
+    return [this.textRange.start, this.textRange.end, this.textRange.end];
+  }
+}
+class LeanScalar extends LeanNodeBase {
   constructor(
     readonly value: unknown,
     readonly type: Scalar.Type | undefined,
     readonly source: string,
-    readonly range: [number, number, number],
-  ) {}
+    start: number,
+    end: number,
+  ) {
+    super();
+    this.textRange = { start, end };
+  }
 }
-class LeanMap {
+class LeanMap extends LeanNodeBase {
   readonly items: LeanPair[] = [];
-  range: [number, number, number] = [0, 0, 0];
-  constructor(readonly flow: boolean) {}
+  constructor(readonly flow: boolean) {
+    super();
+  }
 }
-class LeanSeq {
+class LeanSeq extends LeanNodeBase {
   readonly items: LeanNode[] = [];
-  range: [number, number, number] = [0, 0, 0];
-  constructor(readonly flow: boolean) {}
+  constructor(readonly flow: boolean) {
+    super();
+  }
 }
 class LeanPair {
   constructor(
@@ -73,7 +88,7 @@ class GiveUp extends Error {}
 
 /** The core schema and default options of a `yaml` document: what its composer resolves with. */
 const defaults = new Document();
-const SCALAR_TAGS = defaults.schema.tags.filter((t) => !t.collection);
+export const SCALAR_TAGS = defaults.schema.tags.filter((t) => !t.collection);
 
 /** The document `parseAllDocuments(text)[0]` would give, or undefined when this cannot tell. */
 export function fastParse(text: string): Document.Parsed | undefined {
@@ -142,7 +157,7 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       if (children.length > 0 || result !== null) throw new GiveUp();
       // `key:` followed by comment lines: `yaml` places the empty value after them.
       if (text[skipSpace(text, frameStart, text.length, false)] === '#') throw new GiveUp();
-      return { node: new LeanScalar(null, undefined, '', [frameStart, frameStart, frameStart]), result, kind };
+      return { node: new LeanScalar(null, undefined, '', frameStart, frameStart), result, kind };
     }
     case 'mapping': {
       if (children.length % 2 !== 0) throw new GiveUp();
@@ -154,16 +169,16 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
         const value = children[k + 1].node;
         if (!(key instanceof LeanScalar)) throw new GiveUp();
         // The text between the nodes is exactly what separates them: nothing js-yaml skipped.
-        expectGap(text, at, key.range![0], k === 0 ? '' : map.flow ? ',' : '');
-        expectGap(text, key.range![1], value.range![0], ':');
-        at = value.range![1];
+        expectGap(text, at, key.textRange.start, k === 0 ? '' : map.flow ? ',' : '');
+        expectGap(text, key.textRange.end, value.textRange.start, ':');
+        at = value.textRange.end;
         map.items.push(new LeanPair(key, value));
       }
       if (map.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, ''); // nothing js-yaml skipped after the last entry
       const mapEnd = map.flow ? end : lastEnd(text, children, end, start);
-      map.range = [start, mapEnd, mapEnd];
+      map.textRange = { start, end: mapEnd };
       return { node: map, result, kind };
     }
     case 'sequence': {
@@ -173,9 +188,9 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       children.forEach((child, k) => {
         // `[a: b]`: `yaml` keeps a pair there, js-yaml makes a mapping.
         if (seq.flow && child.node instanceof LeanMap && !child.node.flow) throw new GiveUp();
-        const range = child.node.range!;
-        expectGap(text, at, range[0], seq.flow ? (k === 0 ? '' : ',') : '-');
-        at = range[1];
+        const range = child.node.textRange;
+        expectGap(text, at, range.start, seq.flow ? (k === 0 ? '' : ',') : '-');
+        at = range.end;
         seq.items.push(child.node);
       });
       if (seq.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', ']');
@@ -183,7 +198,7 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, '');
       const seqEnd = seq.flow ? end : lastEnd(text, children, end, start);
-      seq.range = [start, seqEnd, seqEnd];
+      seq.textRange = { start, end: seqEnd };
       return { node: seq, result, kind };
     }
     default:
@@ -218,15 +233,15 @@ function expectGap(text: string, from: number, to: number, separator: '' | ',' |
  * the comment lines and blank lines that follow).
  */
 function lastEnd(text: string, children: readonly Built[], fallback: number, start: number): number {
-  const last = children[children.length - 1]?.node.range;
-  if (!last) return fallback;
+  const last = children[children.length - 1]?.node.textRange.end;
+  if (last === undefined) return fallback;
   // ...and a comment on that last line is the collection's.
-  let i = last[1];
+  let i = last;
   while (text[i] === ' ' || text[i] === '\t') i++;
-  let end = last[1];
-  if (text[i] === '#' && i > last[1]) {
+  let end = last;
+  if (text[i] === '#' && i > last) {
     i = toLineEnd(text, i, text.length);
-    end = trimEnd(text, last[1], i);
+    end = trimEnd(text, last, i);
   }
   // Comment lines after it, indented at least as much as the collection: `yaml` may count them
   // in, depending on the indentation around. Leave that to it.
@@ -265,14 +280,22 @@ function scalar(text: string, start: number, end: number, value: string): LeanSc
   const ch = text[start];
   const type =
     ch === '"' ? Scalar.QUOTE_DOUBLE : ch === "'" ? Scalar.QUOTE_SINGLE : ch === '|' ? Scalar.BLOCK_LITERAL : ch === '>' ? Scalar.BLOCK_FOLDED : Scalar.PLAIN;
-  return new LeanScalar(type === Scalar.PLAIN ? resolvePlain(value) : value, type, value, [start, end, end]);
+  return new LeanScalar(type === Scalar.PLAIN ? resolvePlain(value) : value, type, value, start, end);
 }
+
+/**
+ * How a plain scalar that is not a string starts, by the core schema's tests: `~`, null, true,
+ * false (any case the schema takes), digits, a sign or a dot (`.inf`, `.5`). A unit test holds
+ * every tag's test to it.
+ */
+export const MAY_RESOLVE = /^[~NnTtFf0-9+\-.]/;
 
 /**
  * A plain scalar's value by the first core-schema tag whose test matches, as `yaml` does (keys
  * too: the core schema has no key-only tags).
  */
-function resolvePlain(value: string): unknown {
+export function resolvePlain(value: string): unknown {
+  if (value !== '' && !MAY_RESOLVE.test(value)) return value; // most plan scalars: no regex to try
   const tag = SCALAR_TAGS.find((t) => t.default === true && t.test?.test(value));
   if (!tag?.resolve) return value;
   let failed = false;

@@ -682,6 +682,9 @@ class Walker {
 
   /** A node's range without trailing whitespace (a block collection's includes the line break). */
   private rangeOf(node: unknown): TextRange | undefined {
+    // The fast front end's nodes carry theirs, trimmed alike (shared: ranges are never changed).
+    const own = (node as { textRange?: TextRange } | null)?.textRange;
+    if (own) return own;
     const r = (node as { range?: readonly number[] | null } | null)?.range;
     if (!r) return undefined;
     const start = r[0];
