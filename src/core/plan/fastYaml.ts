@@ -27,8 +27,10 @@ export const FAST_PARSE_MIN_LENGTH = 64 * 1024;
  * them (identity.js: `node[Symbol.for('yaml.node.type')]`; a unit test holds that).
  */
 class LeanNodeBase {
-  /** The node's range, trimmed as the reader's `rangeOf` trims one: shared with the sites. */
-  textRange: TextRange = { start: 0, end: 0 };
+  constructor(
+    /** The node's range, trimmed as the reader's `rangeOf` trims one: shared with the sites. */
+    readonly textRange: TextRange,
+  ) {}
   /** `yaml`'s form of the range, made when asked (the reader asks only in a quick fix). */
   get range(): [number, number, number] {
     return [this.textRange.start, this.textRange.end, this.textRange.end];
@@ -42,20 +44,25 @@ class LeanScalar extends LeanNodeBase {
     start: number,
     end: number,
   ) {
-    super();
-    this.textRange = { start, end };
+    super({ start, end });
   }
 }
 class LeanMap extends LeanNodeBase {
-  readonly items: LeanPair[] = [];
-  constructor(readonly flow: boolean) {
-    super();
+  constructor(
+    readonly flow: boolean,
+    readonly items: LeanPair[],
+    textRange: TextRange,
+  ) {
+    super(textRange);
   }
 }
 class LeanSeq extends LeanNodeBase {
-  readonly items: LeanNode[] = [];
-  constructor(readonly flow: boolean) {
-    super();
+  constructor(
+    readonly flow: boolean,
+    readonly items: LeanNode[],
+    textRange: TextRange,
+  ) {
+    super(textRange);
   }
 }
 class LeanPair {
@@ -161,45 +168,45 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
     }
     case 'mapping': {
       if (children.length % 2 !== 0) throw new GiveUp();
-      const map = new LeanMap(ch === '{');
-      if (map.flow && hasLineBreak(text, start, end)) throw new GiveUp();
-      let at = map.flow ? start + 1 : start;
+      const flow = ch === '{';
+      if (flow && hasLineBreak(text, start, end)) throw new GiveUp();
+      const items: LeanPair[] = new Array(children.length / 2);
+      let at = flow ? start + 1 : start;
       for (let k = 0; k < children.length; k += 2) {
         const key = children[k].node;
         const value = children[k + 1].node;
         if (!(key instanceof LeanScalar)) throw new GiveUp();
         // The text between the nodes is exactly what separates them: nothing js-yaml skipped.
-        expectGap(text, at, key.textRange.start, k === 0 ? '' : map.flow ? ',' : '');
+        expectGap(text, at, key.textRange.start, k === 0 ? '' : flow ? ',' : '');
         expectGap(text, key.textRange.end, value.textRange.start, ':');
         at = value.textRange.end;
-        map.items.push(new LeanPair(key, value));
+        items[k / 2] = new LeanPair(key, value);
       }
-      if (map.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
+      if (flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, ''); // nothing js-yaml skipped after the last entry
-      const mapEnd = map.flow ? end : lastEnd(text, children, end, start);
-      map.textRange = { start, end: mapEnd };
-      return { node: map, result, kind };
+      const mapEnd = flow ? end : lastEnd(text, children, end, start);
+      return { node: new LeanMap(flow, items, { start, end: mapEnd }), result, kind };
     }
     case 'sequence': {
-      const seq = new LeanSeq(ch === '[');
-      if (seq.flow && hasLineBreak(text, start, end)) throw new GiveUp();
-      let at = seq.flow ? start + 1 : start;
-      children.forEach((child, k) => {
+      const flow = ch === '[';
+      if (flow && hasLineBreak(text, start, end)) throw new GiveUp();
+      const items: LeanNode[] = new Array(children.length);
+      let at = flow ? start + 1 : start;
+      for (let k = 0; k < children.length; k++) {
+        const node = children[k].node;
         // `[a: b]`: `yaml` keeps a pair there, js-yaml makes a mapping.
-        if (seq.flow && child.node instanceof LeanMap && !child.node.flow) throw new GiveUp();
-        const range = child.node.textRange;
-        expectGap(text, at, range.start, seq.flow ? (k === 0 ? '' : ',') : '-');
-        at = range.end;
-        seq.items.push(child.node);
-      });
-      if (seq.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', ']');
+        if (flow && node instanceof LeanMap && !node.flow) throw new GiveUp();
+        expectGap(text, at, node.textRange.start, flow ? (k === 0 ? '' : ',') : '-');
+        at = node.textRange.end;
+        items[k] = node;
+      }
+      if (flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', ']');
       // `- # comment` alone: js-yaml may drop that empty item, `yaml` keeps a null.
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, '');
-      const seqEnd = seq.flow ? end : lastEnd(text, children, end, start);
-      seq.textRange = { start, end: seqEnd };
-      return { node: seq, result, kind };
+      const seqEnd = flow ? end : lastEnd(text, children, end, start);
+      return { node: new LeanSeq(flow, items, { start, end: seqEnd }), result, kind };
     }
     default:
       throw new GiveUp();
