@@ -1,7 +1,8 @@
 /**
  * A fast front end for large plans: `js-yaml` parses the text (about ten times faster than the
- * `yaml` package) and its node events are turned into the same `yaml` document nodes, with the
- * same ranges and scalar values, that `parseAllDocuments` would give. The reader walks either.
+ * `yaml` package) and its node events are turned into lean nodes that the `yaml` package's type
+ * guards take, with the same ranges and scalar values that `parseAllDocuments` would give. The
+ * reader walks either.
  *
  * It only takes text it can reproduce exactly and gives up (returns undefined) on anything
  * else, so the reader falls back to the `yaml` package: any YAML error (js-yaml stops at the
