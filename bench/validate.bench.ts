@@ -55,7 +55,7 @@ interface Run {
 /** One `waves validate --json` in a fresh process: its time and peak memory. */
 function validateOnce(binPath: string, file: string): Run {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'rss.cjs'), binPath, 'validate', '--json', file], {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'rss.mjs'), binPath, 'validate', '--json', file], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
