@@ -1,5 +1,12 @@
 /**
- * `waves validate` end to end (a new Node process, bundle load, read, schema, checks, JSON
+ * Issue #18's goals for plan analysis first, each with its figure, its goal and the load
+ * average: `waves validate --json` of the generated 3,000-package plan with every field a real
+ * plan has (median time and peak memory of a fresh process), growth to 30,000 packages, and —
+ * when BENCH_REFERENCE_VALIDATOR names the reference Python validator (see performance.md) —
+ * the ratio to it in the same run. BENCH_BASELINE_BIN=<another checkout>/bin/waves.js runs that
+ * build interleaved with this one (before/after).
+ *
+ * Then `waves validate` end to end (a new Node process, bundle load, read, schema, checks, JSON
  * out) on generated plans of 100, 1,000 and 3,000 packages: three dependencies and one
  * write glob each ("compact"). Goal: 3,000 packages under one second. The "full" rows give
  * every package all the fields of a real plan (about 4× the YAML), to show how parse cost
@@ -38,6 +45,79 @@ function printTable(heading: string, header: string, align: string, rows: string
   console.log(header);
   console.log(align);
   for (const r of rows) console.log(r);
+}
+
+interface Run {
+  ms: number;
+  rssMB: number;
+}
+
+/** One `waves validate --json` in a fresh process: its time and peak memory. */
+function validateOnce(binPath: string, file: string): Run {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'rss.mjs'), binPath, 'validate', '--json', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`waves validate exited ${r.status}: ${r.stderr}`);
+  const rss = /maxrss (\d+)\s*$/.exec(r.stderr);
+  if (!rss) throw new Error(`no maxrss line in: ${r.stderr.slice(-500)}`);
+  return { ms, rssMB: Number(rss[1]) / 1024 };
+}
+
+const load = () => os.loadavg()[0].toFixed(1);
+const fmtS = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+{
+  const goalRuns = Number(process.env.BENCH_GOAL_RUNS ?? 5);
+  const baseline = process.env.BENCH_BASELINE_BIN;
+  const file3k = path.join(dir, 'goal-3000-full.yaml');
+  const file30k = path.join(dir, 'goal-30000-full.yaml');
+  fs.writeFileSync(file3k, generatePlan(3000));
+  fs.writeFileSync(file30k, generatePlan(30000));
+  const builds: [string, string][] = [['this build', bin], ...(baseline ? [['baseline', baseline] as [string, string]] : [])];
+  const results = new Map<string, { k3: Run[]; k30: Run[] }>(builds.map(([name]) => [name, { k3: [], k30: [] }]));
+  const loads: number[] = [];
+  // Interleaved: each round runs every build once, so a change in load hits both alike.
+  for (let i = 0; i < goalRuns; i++) {
+    for (const [name, b] of builds) {
+      results.get(name)!.k3.push(validateOnce(b, file3k));
+      loads.push(os.loadavg()[0]);
+    }
+  }
+  for (let i = 0; i < Math.max(1, Math.ceil(goalRuns / 2)); i++) {
+    for (const [name, b] of builds) results.get(name)!.k30.push(validateOnce(b, file30k));
+  }
+  let reference: number | undefined;
+  const ref = process.env.BENCH_REFERENCE_VALIDATOR;
+  if (ref) {
+    const t0 = process.hrtime.bigint();
+    // Its own folder: it finds its schema from there (`openspec/schemas` above it).
+    const r = spawnSync('python3', [ref, '--check-overlap', '--json', file3k], { cwd: path.dirname(ref), encoding: 'utf8', maxBuffer: 1 << 28 });
+    reference = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`the reference validator exited ${r.status}: ${r.stderr.slice(-1000)}`);
+  }
+  const out: string[] = [];
+  for (const [name] of builds) {
+    const { k3, k30 } = results.get(name)!;
+    const t3 = median(k3.map((r) => r.ms));
+    const m3 = median(k3.map((r) => r.rssMB));
+    const t30 = median(k30.map((r) => r.ms));
+    const mark = (ok: boolean) => (ok ? 'met' : '**not met**');
+    out.push(`| ${name} | 3,000 packages: time | ${fmtS(t3)} | ≤ 0.60 s | ${mark(t3 <= 600)} |`);
+    out.push(`| ${name} | 3,000 packages: peak memory | ${m3.toFixed(0)} MB | ≤ 120 MB | ${mark(m3 <= 120)} |`);
+    out.push(`| ${name} | 30,000 / 3,000 packages: time | ${(t30 / t3).toFixed(1)}× (${fmtS(t30)}) | ≤ 10× | ${mark(t30 / t3 <= 10)} |`);
+    if (reference !== undefined) out.push(`| ${name} | reference validator / this | ${(reference / t3).toFixed(1)}× (${fmtS(reference)}) | ≥ 30× | ${mark(reference / t3 >= 30)} |`);
+  }
+  if (reference === undefined) out.push('| | reference validator | not run: set BENCH_REFERENCE_VALIDATOR | ≥ 30× | |');
+  const size = (fs.statSync(file3k).size / 1048576).toFixed(2);
+  printTable(
+    `Goals: waves validate --json, generated full plan (${size} MB at 3,000 packages), median of ${goalRuns} fresh processes${baseline ? ', interleaved with the baseline' : ''}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (now ${load()})`,
+    '| build | figure | measured | goal | |',
+    '|---|---|---:|---:|---|',
+    out,
+  );
 }
 
 const rows: string[] = [];

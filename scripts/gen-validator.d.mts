@@ -2,3 +2,4 @@
 export const OUT: string;
 export function generateValidator(): string;
 export function updateValidator(): boolean;
+export function lastRepeat(items: unknown[]): [number, number] | null;

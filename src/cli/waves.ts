@@ -15,9 +15,10 @@
  * unreadable file.
  */
 import * as path from 'path';
-import { analyzePlan } from '../core/plan/analyze';
 import { overlap } from '../core/plan/glob';
+import type { PlanAnalysis } from '../core/plan/analyze';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
+import { analyzeForCli } from './analyze';
 import { parseArgs, UsageError } from './args';
 import { humanReport, nodeIo, readPlanFile, type Io } from './io';
 import { approveCommand, cancelCommand, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
@@ -29,8 +30,9 @@ export { nodeIo, type Io } from './io';
 /** Each command's usage and help text, in the order `waves --help` lists them. */
 const HELP: Record<string, string> = {
   validate: `waves validate [--json] [--max-parallel N] <plan>...
-    Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors
-    or unreadable files.`,
+    Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors,
+    unreadable files or a plan too large for Node's memory (a very large plan is
+    analysed in a worker thread; NODE_OPTIONS=--max-old-space-size=<MB> gives it more).`,
   overlap: `waves overlap [--json] <globA> <globB>
     Print a path both patterns cover, or "disjoint". With no patterns, read
     tab-separated pairs from stdin and answer one line each.`,
@@ -98,7 +100,7 @@ function commandHelp(command: string): string {
   return `Usage:\n  ${HELP[command]!.replace(/\n/g, '\n  ')}\n`;
 }
 
-function validate(argv: readonly string[], io: Io): number {
+async function validate(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['json', 'max-parallel'], ['max-parallel']);
   if (args.length === 0) throw new UsageError('validate needs at least one plan file');
   let maxParallel: number | undefined;
@@ -112,22 +114,23 @@ function validate(argv: readonly string[], io: Io): number {
   let unreadable = false;
   for (const file of args) {
     const read = readPlanFile(io, file);
-    if ('error' in read) {
+    const analysis = 'error' in read ? read : await analyzeForCli(read.text, { maxParallel });
+    if ('error' in analysis) {
       unreadable = true;
-      io.err(`waves: ${read.error}\n`);
+      const code = 'error' in read ? 'file-unreadable' : 'plan-too-large';
+      const message = 'error' in read ? read.error : `${file}: ${analysis.error}`;
+      io.err(`waves: ${message}\n`);
       reports.push({
         file,
         valid: false,
-        diagnostics: [
-          { severity: 'error', code: 'file-unreadable', message: read.error, line: 1, column: 1, endLine: 1, endColumn: 1, packageId: null },
-        ],
+        diagnostics: [{ severity: 'error', code, message, line: 1, column: 1, endLine: 1, endColumn: 1, packageId: null }],
         packages: [],
         waves: [],
         criticalPath: [],
       });
       continue;
     }
-    const report = toReport(file, analyzePlan(read.text, { maxParallel }));
+    const report = toReport(file, analysis);
     reports.push(report);
     if (!json) io.out(humanReport(report));
   }
@@ -163,17 +166,22 @@ async function overlapCommand(argv: readonly string[], io: Io): Promise<number> 
   return 0;
 }
 
-function graphCommand(argv: readonly string[], io: Io): number {
+/** A plan file read and analysed, or exit code 2 when it cannot be (said on stderr). */
+async function readAndAnalyze(io: Io, file: string): Promise<PlanAnalysis | number> {
+  const read = readPlanFile(io, file);
+  const analysis = 'error' in read ? read : await analyzeForCli(read.text);
+  if (!('error' in analysis)) return analysis;
+  io.err(`waves: ${'error' in read ? read.error : `${file}: ${analysis.error}`}\n`);
+  return 2;
+}
+
+async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['format'], ['format']);
   const format = flags.get('format') ?? 'mermaid';
   if (format !== 'mermaid' && format !== 'dot') throw new UsageError(`--format must be mermaid or dot, not "${String(format)}"`);
   if (args.length !== 1) throw new UsageError('graph takes exactly one plan file');
-  const read = readPlanFile(io, args[0]);
-  if ('error' in read) {
-    io.err(`waves: ${read.error}\n`);
-    return 2;
-  }
-  const analysis = analyzePlan(read.text);
+  const analysis = await readAndAnalyze(io, args[0]);
+  if (typeof analysis === 'number') return analysis;
   // A plan with errors: its problems, positioned, on stderr (as validate prints them) and exit 1;
   // the graph still goes to stdout when there are packages to draw (it shows where a cycle is),
   // never an empty chart for an empty or binary file.
@@ -186,12 +194,8 @@ function graphCommand(argv: readonly string[], io: Io): number {
 async function promptCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['run-id', 'worktree'], ['run-id', 'worktree']);
   if (args.length !== 2) throw new UsageError('prompt takes a plan file and a package id');
-  const read = readPlanFile(io, args[0]);
-  if ('error' in read) {
-    io.err(`waves: ${read.error}\n`);
-    return 2;
-  }
-  const analysis = analyzePlan(read.text);
+  const analysis = await readAndAnalyze(io, args[0]);
+  if (typeof analysis === 'number') return analysis;
   const repo = await previewRoot(path.dirname(path.resolve(args[0])));
   const result = promptFor(args[0], analysis, args[1], { repo, runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined });
   if (!result.ok) {
@@ -214,11 +218,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     switch (command) {
       case 'validate':
-        return validate(rest, io);
+        return await validate(rest, io);
       case 'overlap':
         return await overlapCommand(rest, io);
       case 'graph':
-        return graphCommand(rest, io);
+        return await graphCommand(rest, io);
       case 'prompt':
         return await promptCommand(rest, io);
       case 'run':

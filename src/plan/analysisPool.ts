@@ -1,28 +1,55 @@
 /**
  * Plan analysis off the extension host's thread (#15): one worker thread (`dist/planWorker.js`,
  * made on first use, made again after a crash) that analyses large plans while the host stays
- * responsive. Requests are answered in order; a failed worker rejects what it held, and the
- * caller analyses on its own thread instead.
+ * responsive. One request at a time goes to the worker; the others wait here, and a waiting
+ * request of a plan that is asked about again is dropped (`Superseded`): a person typing in a
+ * large plan never waits behind analyses of texts already gone. A failed worker rejects what it
+ * held, and the caller analyses on its own thread instead. The CLI uses it too (src/cli/analyze.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { fromPortable, type PlanAnalysis } from '../core/plan/analyze';
 import type { AnalysisReply, AnalysisRequest } from './analysisWorker';
 
+/** A request dropped because a newer one of the same plan came before it started. */
+export class Superseded extends Error {}
+
+interface Request {
+  id: number;
+  key: string | undefined;
+  text: string;
+  maxParallel: number;
+  resolve: (a: PlanAnalysis) => void;
+  reject: (e: Error) => void;
+}
+
 export class AnalysisPool {
   private worker: Worker | undefined;
   private seq = 0;
-  private readonly waiting = new Map<number, { text: string; resolve: (a: PlanAnalysis) => void; reject: (e: Error) => void }>();
+  /** The request the worker is analysing. */
+  private current: Request | undefined;
+  private readonly queue: Request[] = [];
 
   constructor(private readonly script: string) {}
 
-  /** The plan's analysis, made in the worker thread. */
-  analyze(text: string, maxParallel: number): Promise<PlanAnalysis> {
-    const worker = this.ensure();
-    const id = ++this.seq;
+  /** The plan's analysis, made in the worker thread. `key` names the plan: a newer request of it drops an older one still waiting. */
+  analyze(text: string, maxParallel: number, key?: string): Promise<PlanAnalysis> {
     return new Promise<PlanAnalysis>((resolve, reject) => {
-      this.waiting.set(id, { text, resolve, reject });
-      worker.postMessage({ id, text, maxParallel } satisfies AnalysisRequest);
+      if (key !== undefined) {
+        const older = this.queue.findIndex((r) => r.key === key);
+        if (older !== -1) this.queue.splice(older, 1)[0].reject(new Superseded(`a newer analysis of ${key} was asked for`));
+      }
+      this.queue.push({ id: ++this.seq, key, text, maxParallel, resolve, reject });
+      this.next();
     });
+  }
+
+  private next(): void {
+    if (this.current || this.queue.length === 0) return;
+    const request = this.queue.shift()!;
+    const worker = this.ensure();
+    this.current = request;
+    worker.ref(); // a request under way keeps the process alive (the CLI waits on nothing else)
+    worker.postMessage({ id: request.id, text: request.text, maxParallel: request.maxParallel } satisfies AnalysisRequest);
   }
 
   private ensure(): Worker {
@@ -30,16 +57,21 @@ export class AnalysisPool {
     const worker = new Worker(this.script);
     worker.unref();
     worker.on('message', (reply: AnalysisReply) => {
-      const waiter = this.waiting.get(reply.id);
-      if (!waiter) return;
-      this.waiting.delete(reply.id);
-      if (reply.ok) waiter.resolve(fromPortable(waiter.text, reply.result));
-      else waiter.reject(new Error(reply.error));
+      const request = this.current;
+      if (!request || request.id !== reply.id) return;
+      this.current = undefined;
+      worker.unref();
+      if (reply.ok) request.resolve(fromPortable(request.text, reply.result));
+      else request.reject(new Error(reply.error));
+      this.next();
     });
     const fail = (err: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const w of this.waiting.values()) w.reject(err);
-      this.waiting.clear();
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      const request = this.current;
+      this.current = undefined;
+      request?.reject(err);
+      this.next(); // the others on a new worker
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the plan analysis worker exited with code ${code}`)));
@@ -50,6 +82,9 @@ export class AnalysisPool {
   dispose(): void {
     const worker = this.worker;
     this.worker = undefined;
+    const held = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
+    this.current = undefined;
+    for (const request of held) request.reject(new Superseded('the analysis pool was disposed'));
     void worker?.terminate();
   }
 }

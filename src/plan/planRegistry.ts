@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { analyzePlan, oversizedAnalysis, type PlanAnalysis } from '../core/plan/analyze';
 import { covers } from '../core/plan/glob';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
-import { AnalysisPool } from './analysisPool';
+import { AnalysisPool, Superseded } from './analysisPool';
 
 /** File names that are plans: `work-packages.yaml` and `<name>.work-packages.yaml`. */
 export const PLAN_GLOB = '**/{work-packages.yaml,*.work-packages.yaml}';
@@ -272,9 +272,10 @@ export class PlanRegistry extends Disposable {
       analysis = oversizedAnalysis(text, size, cap, 'waves.plan.maxSizeMB');
     } else if (size > OFF_THREAD_BYTES && this.pool) {
       try {
-        analysis = await this.pool.analyze(text, maxParallel);
+        analysis = await this.pool.analyze(text, maxParallel, key);
         this.analysedInWorker++;
       } catch (err) {
+        if (err instanceof Superseded) return; // a newer text of this plan is on its way
         this.log.warn(`The analysis worker failed on ${this.label(uri)}; analysing it here instead`, err);
         analysis = analyzePlan(text, { maxParallel });
       }

@@ -11,6 +11,7 @@ import {
   packageTooltip,
   placeOf,
   planTooltip,
+  tooLargeMessage,
   plural,
   problemsBySeverity,
   type AnalysisView,
@@ -107,7 +108,11 @@ function packageNodeId(wave: WaveNode, p: PlanPackage, place: PackagePlace): str
 function planChildren(entry: PlanEntry, parent: PlanNode | undefined): (WaveNode | NoteNode)[] {
   const { analysis } = entry;
   if (analysis.plan.packages.length === 0) {
-    return [{ kind: 'note', id: `${entry.uri.toString()}#empty`, parent, entry, label: 'No packages to show: open the plan to see its problems' }];
+    const label =
+      tooLargeMessage(analysis) !== undefined
+        ? 'Too large to analyse in the editor (setting waves.plan.maxSizeMB): `waves validate` checks it'
+        : 'No packages to show: open the plan to see its problems';
+    return [{ kind: 'note', id: `${entry.uri.toString()}#empty`, parent, entry, label }];
   }
   const waves: WaveNode[] = analysis.graph.waves.map((_, k) => ({
     kind: 'wave',

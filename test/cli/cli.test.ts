@@ -7,6 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { generatePlan } from '../../bench/generate';
+import { workerBytes } from '../../src/cli/analyze';
+import { analyzePlan } from '../../src/core/plan/analyze';
+import { toReport } from '../../src/core/plan/planReport';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
@@ -135,6 +139,34 @@ describe('waves validate', () => {
       assert.ok(p.diagnostics.length > 0, name);
       assert.equal(r.err, '', name);
     }
+  });
+
+  it('a plan that could take most of the heap is analysed in a worker thread, with exactly the report of an analysis in this process', () => {
+    // With 400 MB of heap, plans from about 4 MB go to the worker (40 MB with Node's usual
+    // heap: too large for a unit test). The next test shows the worker: there, running out of
+    // memory is an answer, not a crash.
+    const text = generatePlan(2500, { every: true });
+    assert.ok(text.length >= workerBytes(400 * 1_048_576 * 1.1), `${text.length} characters`);
+    const r = spawnSync(process.execPath, [bin, 'validate', '--json', write('large.yaml', text)], {
+      encoding: 'utf8',
+      cwd: tmp,
+      env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=400' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).plans[0], JSON.parse(JSON.stringify(toReport(path.join(tmp, 'large.yaml'), analyzePlan(text)))));
+  });
+
+  it('never crashes when the analysis runs out of memory: it says so, with the size and how to give Node more, and exits 2 (#15)', () => {
+    const file = write('huge.yaml', generatePlan(3000, { every: true }));
+    const r = spawnSync(process.execPath, [bin, 'validate', '--json', file], { encoding: 'utf8', cwd: tmp, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=120' } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^waves: .*huge\.yaml: the analysis of this 5\.\d MB plan ran out of memory: Node may use \d+ MB here.*NODE_OPTIONS=--max-old-space-size=<MB>\.\n$/);
+    const [p] = JSON.parse(r.stdout).plans;
+    assert.deepEqual(
+      p.diagnostics.map((d: { code: string; line: number }) => [d.code, d.line]),
+      [['plan-too-large', 1]],
+    );
+    assert.equal(p.valid, false);
   });
 });
 

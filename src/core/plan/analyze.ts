@@ -26,26 +26,11 @@ export type AnalyzeOptions = CheckOptions;
 
 export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAnalysis {
   const lines = new LineIndex(text);
-  const read = readPlan(text);
-  const diagnostics = [...read.diagnostics];
-  const guard = (stage: string, run: () => Diagnostic[]) => {
-    try {
-      diagnostics.push(...run());
-    } catch (err) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'internal-error',
-        message: `Internal error in the ${stage} (please report it): ${err instanceof Error ? err.message : String(err)}`,
-        range: { start: 0, end: 0 },
-        packageId: null,
-      });
-    }
-  };
-  guard('schema validation', () => schemaDiagnostics(read));
-  const graph = graphOf(read.plan);
+  const { plan, diagnostics } = readAndValidate(text);
+  const graph = graphOf(plan);
   let conflicts: Conflict[] = [];
-  guard('semantic checks', () => {
-    const result = semanticChecks(text, read.plan, graph, lines, options);
+  guard(diagnostics, 'semantic checks', () => {
+    const result = semanticChecks(text, plan, graph, lines, options);
     conflicts = result.conflicts;
     return result.diagnostics;
   });
@@ -53,7 +38,7 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
   diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
   return {
     text,
-    plan: read.plan,
+    plan,
     diagnostics,
     graph,
     conflicts,
@@ -66,13 +51,41 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
  * A semantic check that says precisely what is wrong with a value (`lock-key-namespace`,
  * `glob-absolute`, …) supersedes the schema's generic `schema-pattern` on the same value.
  */
+/**
+ * The plan read and held to the schema. The reader's canonical data and sites (as large as the
+ * plan's model) are needed only here: in a function of its own they are garbage before the
+ * checks run.
+ */
+function readAndValidate(text: string): { plan: Plan; diagnostics: Diagnostic[] } {
+  const read = readPlan(text);
+  const diagnostics = [...read.diagnostics];
+  guard(diagnostics, 'schema validation', () => schemaDiagnostics(read));
+  return { plan: read.plan, diagnostics };
+}
+
+/** Runs one stage into `diagnostics`; a stage that throws is one internal-error diagnostic. */
+function guard(diagnostics: Diagnostic[], stage: string, run: () => Diagnostic[]): void {
+  try {
+    for (const d of run()) diagnostics.push(d); // not push(...): a stage may report 100,000 and more
+  } catch (err) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'internal-error',
+      message: `Internal error in the ${stage} (please report it): ${err instanceof Error ? err.message : String(err)}`,
+      range: { start: 0, end: 0 },
+      packageId: null,
+    });
+  }
+}
+
 function dropSupersededPatterns(diagnostics: Diagnostic[]): void {
   const key = (d: Diagnostic) => `${d.range.start}:${d.range.end}`;
   const semanticAt = new Set(diagnostics.filter((d) => !d.code.startsWith('schema-') && d.severity === 'error').map(key));
-  for (let i = diagnostics.length - 1; i >= 0; i--) {
-    const d = diagnostics[i];
-    if (d.code === 'schema-pattern' && semanticAt.has(key(d))) diagnostics.splice(i, 1);
-  }
+  if (semanticAt.size === 0) return;
+  // Kept ones moved down in one pass: a splice each would move the rest each time.
+  let kept = 0;
+  for (const d of diagnostics) if (!(d.code === 'schema-pattern' && semanticAt.has(key(d)))) diagnostics[kept++] = d;
+  diagnostics.length = kept;
 }
 
 /** The dependency graph of a plan's packages (ids, `depends_on`, `timeout_minutes` as weights). */

@@ -8,8 +8,9 @@ import { addDependency, removeSequenceItem, yamlScalar } from './edits';
 import { allCoveredBy, checkGlob, literalPrefix, overlap } from './glob';
 import type { DependencyGraph } from './graph';
 import { checkLockKey } from './lockKeys';
+import { NearestIds } from './nearest';
 import type { Diagnostic, Fix, Located, Plan, PlanPackage, TextRange } from './model';
-import type { LineIndex } from './text';
+import { LineFeeds, type LineIndex } from './text';
 
 export interface CheckOptions {
   /** How many packages may run at once; a wider wave gets a warning. Default 10. */
@@ -27,6 +28,12 @@ interface Context {
   packageAt: PlanPackage[];
   out: Diagnostic[];
   conflicts: Conflict[];
+  /** Each glob's literal prefix, found once per analysis (the glob cache holds 20,000 patterns; a large plan has more). */
+  prefixOf: (glob: string) => readonly string[];
+  /** The ids filed for "did you mean", on the first unknown dependency. */
+  nearest?: NearestIds;
+  /** The text's line feeds, on the first fix that adds a dependency. */
+  feeds?: LineFeeds;
 }
 
 /** Two packages that may run in parallel but share write scope or a lock. */
@@ -56,7 +63,13 @@ export function semanticChecks(
     const i = graph.indexOf.get(p.id);
     if (i !== undefined && packageAt[i] === undefined) packageAt[i] = p;
   }
-  const ctx: Context = { text, plan, graph, lines, packageAt, out: [], conflicts: [] };
+  const prefixes = new Map<string, readonly string[]>();
+  const prefixOf = (glob: string) => {
+    let prefix = prefixes.get(glob);
+    if (!prefix) prefixes.set(glob, (prefix = literalPrefix(glob)));
+    return prefix;
+  };
+  const ctx: Context = { text, plan, graph, lines, packageAt, out: [], conflicts: [], prefixOf };
   checkIds(ctx);
   checkDependencies(ctx);
   checkCycles(ctx);
@@ -91,41 +104,15 @@ function checkIds(ctx: Context): void {
   }
 }
 
-/** Edit distance, bounded: returns max + 1 as soon as it is exceeded. */
-function distance(a: string, b: string, max: number): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      rowMin = Math.min(rowMin, cur[j]);
-    }
-    if (rowMin > max) return max + 1;
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
 function closestId(ctx: Context, id: string, exclude: string): string | undefined {
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(id.length / 4)) + 1;
-  for (const candidate of ctx.graph.ids) {
-    if (candidate === exclude) continue;
-    const d = distance(id, candidate, bestD - 1);
-    if (d < bestD) {
-      best = candidate;
-      bestD = d;
-    }
-  }
-  return best;
+  ctx.nearest ??= new NearestIds(ctx.graph.ids);
+  return ctx.nearest.nearest(id, exclude);
 }
 
 function removeFix(ctx: Context, p: PlanPackage, dep: Located<string>, title: string): Fix {
   return {
     title,
-    edits: [removeSequenceItem(ctx.text, dep.range, p.dependsOn.map((d) => d.range))],
+    edits: [removeSequenceItem(ctx.text, dep.range, p.dependsOn.length)],
   };
 }
 
@@ -168,10 +155,17 @@ function checkDependencies(ctx: Context): void {
   }
 }
 
+/** Links of a cycle named in its message at most: each member carries the message, so a cycle of n named whole would make n² text. */
+const MAX_CYCLE_LINKS = 12;
+
 function checkCycles(ctx: Context): void {
   for (const cycle of ctx.graph.cycles) {
-    const words = cycle.map((id, k) => `\`${id}\` depends on \`${cycle[(k + 1) % cycle.length]}\``).join(', ');
-    const message = `Dependency cycle: ${words}. Packages on or behind a cycle get no wave and cannot run`;
+    const link = (k: number) => `\`${cycle[k]}\` depends on \`${cycle[(k + 1) % cycle.length]}\``;
+    const words =
+      cycle.length <= MAX_CYCLE_LINKS
+        ? cycle.map((_, k) => link(k)).join(', ')
+        : [...Array.from({ length: MAX_CYCLE_LINKS - 2 }, (_, k) => link(k)), `… ${cycle.length - MAX_CYCLE_LINKS + 1} more links …`, link(cycle.length - 1)].join(', ');
+    const message = `Dependency cycle${cycle.length > MAX_CYCLE_LINKS ? ` of ${cycle.length} packages` : ''}: ${words}. Packages on or behind a cycle get no wave and cannot run`;
     cycle.forEach((id, k) => {
       const p = ctx.packageAt[ctx.graph.indexOf.get(id)!];
       const next = cycle[(k + 1) % cycle.length];
@@ -227,6 +221,7 @@ function checkGlobs(ctx: Context): void {
     ];
     for (const [where, list] of lists) {
       for (const glob of list) {
+        ctx.prefixOf(glob.value); // while the glob is compiled (the overlap checks need it)
         const seen = new Set<string>();
         for (const problem of checkGlob(glob.value)) {
           if (seen.has(problem.code)) continue; // one diagnostic per kind of problem and glob
@@ -267,11 +262,19 @@ interface Claim {
 }
 
 /**
- * Pairs of claims whose globs may overlap, without comparing every pair: globs are filed in
- * a trie by their literal leading segments, and two globs can only cover a common path when
- * one's literal prefix is a prefix of the other's.
+ * Calls `visit` for each pair of claims whose globs may overlap and whose packages may run in
+ * parallel, without comparing every pair: globs are filed in a trie by their literal leading
+ * segments, and two globs can only cover a common path when one's literal prefix is a prefix of
+ * the other's. Pairs come in a fixed order (the trie's, then plan order), nothing is collected:
+ * a plan whose packages all write `src/**` in a chain has n² candidate pairs and none to report.
  */
-function candidatePairs(claims: readonly Claim[]): [Claim, Claim][] {
+function forEachParallelCandidate(
+  claims: readonly Claim[],
+  prefixOf: (glob: string) => readonly string[],
+  graph: DependencyGraph,
+  wanted: (a: Claim, b: Claim) => boolean,
+  visit: (a: Claim, b: Claim) => void,
+): void {
   interface TrieNode {
     here: Claim[];
     children: Map<string, TrieNode>;
@@ -279,14 +282,13 @@ function candidatePairs(claims: readonly Claim[]): [Claim, Claim][] {
   const root: TrieNode = { here: [], children: new Map() };
   for (const claim of claims) {
     let node = root;
-    for (const segment of literalPrefix(claim.item.value)) {
+    for (const segment of prefixOf(claim.item.value)) {
       let child = node.children.get(segment);
       if (!child) node.children.set(segment, (child = { here: [], children: new Map() }));
       node = child;
     }
     node.here.push(claim);
   }
-  const pairs: [Claim, Claim][] = [];
   const above: Claim[] = [];
   const stack: { node: TrieNode; depthAbove: number; entered: boolean }[] = [{ node: root, depthAbove: 0, entered: false }];
   while (stack.length) {
@@ -298,19 +300,47 @@ function candidatePairs(claims: readonly Claim[]): [Claim, Claim][] {
     }
     frame.entered = true;
     const here = frame.node.here;
+    const chain = here.length > 1 ? chainSegments(graph, here) : undefined;
     for (let i = 0; i < here.length; i++) {
-      for (const a of above) pairs.push([a, here[i]]);
-      for (let j = i + 1; j < here.length; j++) pairs.push([here[i], here[j]]);
+      const h = here[i];
+      // A glob above covers many below it: it is asked first, so its answers are kept.
+      for (const a of above) if (wanted(a, h) && graph.mayRunInParallel(a.node, h.node)) visit(a, h);
+      if (!chain) continue;
+      for (let j = i + 1; j < here.length; j++) {
+        if (chain[i] !== chain[j] && wanted(h, here[j]) && graph.mayRunInParallel(h.node, here[j].node)) visit(h, here[j]);
+      }
     }
-    above.push(...here);
+    for (const claim of here) above.push(claim);
     for (const child of frame.node.children.values()) stack.push({ node: child, depthAbove: above.length, entered: false });
   }
-  return pairs;
+}
+
+/**
+ * Claims that all collide with each other (one glob's place in the trie, one lock key), told
+ * apart into chains: in the order of their waves, each claim whose package depends on the
+ * previous one's (or is that package) continues its chain. Two claims of one chain never run in
+ * parallel (dependence is transitive), so a group its plan orders with `depends_on` costs one
+ * search per neighbour instead of a question per pair. Claims without a wave start a chain each.
+ * Undefined when the whole group is one chain: no pair of it may run in parallel.
+ */
+function chainSegments(graph: DependencyGraph, group: readonly Claim[]): Int32Array | undefined {
+  const wave = (c: Claim) => graph.wave[c.node] ?? Infinity;
+  const order = group.map((_, k) => k).sort((x, y) => wave(group[x]) - wave(group[y]) || group[x].node - group[y].node);
+  const chain = new Int32Array(group.length);
+  let id = 0;
+  for (let k = 1; k < order.length; k++) {
+    const prev = group[order[k - 1]].node;
+    const next = group[order[k]].node;
+    const linked = prev === next || (graph.wave[next] !== null && graph.wave[prev] !== null && graph.dependsOn(next, prev));
+    if (!linked) id++;
+    chain[order[k]] = id;
+  }
+  return id === 0 ? undefined : chain;
 }
 
 /** A dependency fix: make `later` depend on `earlier`. */
 function orderFix(ctx: Context, later: PlanPackage, earlier: PlanPackage, preferred: boolean): Fix | undefined {
-  const edit = addDependency(ctx.text, later, earlier.id);
+  const edit = addDependency(ctx.text, later, earlier.id, (ctx.feeds ??= new LineFeeds(ctx.text)));
   return edit ? { title: `Make \`${later.id}\` depend on \`${earlier.id}\``, edits: [edit], preferred } : undefined;
 }
 
@@ -348,28 +378,41 @@ function reportPair(
   }
 }
 
+/**
+ * Overlap diagnostics per package and kind (write scope; locks) beyond which a pair is reported
+ * only when its other package has fewer: every package in a conflict still gets one, and a
+ * plan whose thousand parallel packages all write `src/**` reports thousands, not a million.
+ */
+export const MAX_OVERLAPS_SHOWN = 20;
+
 function checkParallelOverlaps(ctx: Context): void {
   const { graph } = ctx;
   const claimsOf = (pick: (p: PlanPackage) => Located<string>[]): Claim[] =>
     ctx.packageAt.flatMap((p, node) => (p ? pick(p).map((item) => ({ node, item })) : []));
-  const parallel = (a: Claim, b: Claim) => graph.mayRunInParallel(a.node, b.node);
 
   // Write scope and lock files: one diagnostic pair per pair of packages (the first
   // overlapping globs found).
   const reported = new Set<string>();
   const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+  let shown = new Uint32Array(graph.ids.length);
+  const wanted = (a: Claim, b: Claim) => shown[a.node] < MAX_OVERLAPS_SHOWN || shown[b.node] < MAX_OVERLAPS_SHOWN;
+  const report: typeof reportPair = (_, code, a, b, witness, describe) => {
+    reported.add(pairKey(a.node, b.node));
+    shown[a.node]++;
+    shown[b.node]++;
+    reportPair(ctx, code, a, b, witness, describe);
+  };
   const globOverlaps = (
     claims: Claim[],
     code: 'write-overlap' | 'lock-overlap',
     describe: (self: Claim, other: Claim, otherId: string, witness: string) => string,
   ) => {
-    for (const [a, b] of candidatePairs(claims)) {
-      if (!parallel(a, b) || reported.has(pairKey(a.node, b.node))) continue;
+    forEachParallelCandidate(claims, ctx.prefixOf, graph, wanted, (a, b) => {
+      if (reported.has(pairKey(a.node, b.node))) return;
       const witness = overlap(a.item.value, b.item.value);
-      if (witness === null) continue;
-      reported.add(pairKey(a.node, b.node));
-      reportPair(ctx, code, a, b, witness, (self, other, otherId) => describe(self, other, otherId, witness));
-    }
+      if (witness === null) return;
+      report(ctx, code, a, b, witness, (self, other, otherId) => describe(self, other, otherId, witness));
+    });
   };
   globOverlaps(
     claimsOf((p) => p.scope.writeAllow),
@@ -378,6 +421,7 @@ function checkParallelOverlaps(ctx: Context): void {
       `\`${self.item.value}\` overlaps \`${other.item.value}\` of \`${otherId}\`, which may run at the same time: both may write \`${witness}\`. Order them with depends_on or split the scope`,
   );
   reported.clear();
+  shown = new Uint32Array(graph.ids.length);
   globOverlaps(
     claimsOf((p) => p.locks.files),
     'lock-overlap',
@@ -394,14 +438,13 @@ function checkParallelOverlaps(ctx: Context): void {
     else holders.set(key, [claim]);
   }
   for (const [key, list] of holders) {
+    const chain = list.length < 2 ? undefined : chainSegments(graph, list);
+    if (!chain) continue;
     for (let i = 0; i < list.length; i++) {
       for (let j = i + 1; j < list.length; j++) {
         const [a, b] = [list[i], list[j]];
-        if (!parallel(a, b) || reported.has(pairKey(a.node, b.node))) continue;
-        reported.add(pairKey(a.node, b.node));
-        reportPair(ctx, 'lock-overlap', a, b, key, (_self, _other, otherId) =>
-          `Lock key \`${key}\` is also taken by \`${otherId}\`, which may run at the same time`,
-        );
+        if (chain[i] === chain[j] || !wanted(a, b) || !graph.mayRunInParallel(a.node, b.node) || reported.has(pairKey(a.node, b.node))) continue;
+        report(ctx, 'lock-overlap', a, b, key, (_self, _other, otherId) => `Lock key \`${key}\` is also taken by \`${otherId}\`, which may run at the same time`);
       }
     }
   }

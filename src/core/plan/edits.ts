@@ -3,13 +3,17 @@
  * add a dependency to a package. Used to build quick fixes; pure functions of the text.
  */
 import type { Located, PlanPackage, TextEdit, TextRange } from './model';
+import type { LineFeeds } from './text';
 
-function lineStartOf(text: string, offset: number): number {
+/** `feeds`, when given, finds the line without reading it (see `LineFeeds`). */
+function lineStartOf(text: string, offset: number, feeds?: LineFeeds): number {
+  if (feeds) return feeds.lineStart(offset);
   const i = text.lastIndexOf('\n', offset - 1);
   return i + 1;
 }
 
-function lineEndOf(text: string, offset: number): number {
+function lineEndOf(text: string, offset: number, feeds?: LineFeeds): number {
+  if (feeds) return feeds.lineEnd(offset);
   const i = text.indexOf('\n', offset);
   return i === -1 ? text.length : i;
 }
@@ -33,8 +37,8 @@ function inFlowSequence(text: string, item: TextRange): boolean {
   return before === '[' || before === ',';
 }
 
-/** Remove one item of a sequence, in block or flow style. */
-export function removeSequenceItem(text: string, item: TextRange, siblings: readonly TextRange[]): TextEdit {
+/** Remove one item of a sequence of `items` items (the item included), in block or flow style. */
+export function removeSequenceItem(text: string, item: TextRange, items: number): TextEdit {
   if (!inFlowSequence(text, item)) {
     // Block style: drop the whole line (with its newline).
     const start = lineStartOf(text, item.start);
@@ -48,7 +52,7 @@ export function removeSequenceItem(text: string, item: TextRange, siblings: read
   }
   // Last item: take the comma before it, if any.
   const before = previousToken(text, item.start);
-  if (before.char === ',' && siblings.length > 1) return { range: { start: before.at, end: item.end }, newText: '' };
+  if (before.char === ',' && items > 1) return { range: { start: before.at, end: item.end }, newText: '' };
   return { range: { start: item.start, end: item.end }, newText: '' };
 }
 
@@ -62,21 +66,21 @@ export function yamlScalar(value: string): string {
  * under a block sequence, `, id` inside a flow sequence, `[id]` for an empty one, or a new
  * `depends_on: [id]` line under the package id when the package has none.
  */
-export function addDependency(text: string, pkg: PlanPackage, dependency: string): TextEdit | undefined {
+export function addDependency(text: string, pkg: PlanPackage, dependency: string, feeds?: LineFeeds): TextEdit | undefined {
   const value = yamlScalar(dependency);
   const items: readonly Located<string>[] = pkg.dependsOn;
   if (items.length > 0) {
     const last = items[items.length - 1].range;
     if (inFlowSequence(text, last)) return { range: { start: last.end, end: last.end }, newText: `, ${value}` };
-    const lineStart = lineStartOf(text, last.start);
+    const lineStart = lineStartOf(text, last.start, feeds);
     const dash = text.lastIndexOf('-', last.start);
     const indent = dash >= lineStart ? text.slice(lineStart, dash).replace(/[^\t]/g, ' ') : '';
-    const end = lineEndOf(text, last.end);
+    const end = lineEndOf(text, last.end, feeds);
     return { range: { start: end, end }, newText: `\n${indent}- ${value}` };
   }
   const key = pkg.keyRanges['depends_on'];
   if (key) {
-    const lineEnd = lineEndOf(text, key.end);
+    const lineEnd = lineEndOf(text, key.end, feeds);
     const rest = text.slice(key.end, lineEnd);
     const open = rest.indexOf('[');
     const close = rest.indexOf(']');
@@ -91,8 +95,11 @@ export function addDependency(text: string, pkg: PlanPackage, dependency: string
   }
   const idKey = pkg.keyRanges['package_id'];
   if (!idKey) return undefined;
-  const lineStart = lineStartOf(text, idKey.start);
+  const lineStart = lineStartOf(text, idKey.start, feeds);
+  // Only blanks and the item's dash before the id (a block mapping): a new line there is a new
+  // key. In a flow mapping (`- {package_id: a, …}`, a plan written as JSON) it would not be.
+  for (let i = idKey.start - 1; i >= lineStart; i--) if (text[i] !== ' ' && text[i] !== '\t' && text[i] !== '-') return undefined;
   const indent = ' '.repeat(idKey.start - lineStart);
-  const end = lineEndOf(text, idKey.end);
+  const end = lineEndOf(text, idKey.end, feeds);
   return { range: { start: end, end }, newText: `\n${indent}depends_on: [${value}]` };
 }

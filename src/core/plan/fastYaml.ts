@@ -1,7 +1,8 @@
 /**
  * A fast front end for large plans: `js-yaml` parses the text (about ten times faster than the
- * `yaml` package) and its node events are turned into the same `yaml` document nodes, with the
- * same ranges and scalar values, that `parseAllDocuments` would give. The reader walks either.
+ * `yaml` package) and its node events are turned into lean nodes that the `yaml` package's type
+ * guards take, with the same ranges and scalar values that `parseAllDocuments` would give. The
+ * reader walks either.
  *
  * It only takes text it can reproduce exactly and gives up (returns undefined) on anything
  * else, so the reader falls back to the `yaml` package: any YAML error (js-yaml stops at the
@@ -12,19 +13,80 @@
  * gives identical results through both front ends, on real plans and on mutated ones.
  */
 import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
-import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
+import { Document, Scalar } from 'yaml';
+import type { TextRange } from './model';
 import { isSpace } from './text';
 
 /** Texts at least this long take the fast front end (see `readPlan`'s `parser` option). */
 export const FAST_PARSE_MIN_LENGTH = 64 * 1024;
 
-interface Frame {
-  start: number;
-  children: Built[];
+/**
+ * Lean document nodes: what the reader reads of a node (`items`, `key`/`value`, `value`, `type`,
+ * `source`, `range`, `flow`) and nothing else, about half the memory of the `yaml` package's
+ * classes, whose constructors define their identity on every instance. They carry the `yaml`
+ * package's identity on their prototype, so its `isScalar`, `isMap`, `isSeq` and `isPair` take
+ * them (identity.js: `node[Symbol.for('yaml.node.type')]`; a unit test holds that).
+ */
+class LeanNodeBase {
+  constructor(
+    /** The node's range, trimmed as the reader's `rangeOf` trims one: shared with the sites. */
+    readonly textRange: TextRange,
+  ) {}
+  /** `yaml`'s form of the range, made when asked (the reader asks only in a quick fix). */
+  get range(): [number, number, number] {
+    return [this.textRange.start, this.textRange.end, this.textRange.end];
+  }
+}
+class LeanScalar extends LeanNodeBase {
+  constructor(
+    readonly value: unknown,
+    readonly type: Scalar.Type | undefined,
+    readonly source: string,
+    start: number,
+    end: number,
+  ) {
+    super({ start, end });
+  }
+}
+class LeanMap extends LeanNodeBase {
+  constructor(
+    readonly flow: boolean,
+    readonly items: LeanPair[],
+    textRange: TextRange,
+  ) {
+    super(textRange);
+  }
+}
+class LeanSeq extends LeanNodeBase {
+  constructor(
+    readonly flow: boolean,
+    readonly items: LeanNode[],
+    textRange: TextRange,
+  ) {
+    super(textRange);
+  }
+}
+class LeanPair {
+  constructor(
+    readonly key: LeanScalar,
+    readonly value: LeanNode,
+  ) {}
+}
+type LeanNode = LeanScalar | LeanMap | LeanSeq;
+const NODE_TYPE = Symbol.for('yaml.node.type');
+for (const [lean, identity] of [
+  [LeanScalar, 'yaml.scalar'],
+  [LeanMap, 'yaml.map'],
+  [LeanSeq, 'yaml.seq'],
+  [LeanPair, 'yaml.pair'],
+] as const) {
+  Object.defineProperty(lean.prototype, NODE_TYPE, { value: Symbol.for(identity) });
 }
 
+const NO_CHILDREN: readonly Built[] = [];
+
 interface Built {
-  node: YamlNode;
+  node: LeanNode;
   /** What js-yaml made of it: wrapper events are recognised by carrying the same result. */
   result: unknown;
   kind: string | null;
@@ -34,12 +96,16 @@ class GiveUp extends Error {}
 
 /** The core schema and default options of a `yaml` document: what its composer resolves with. */
 const defaults = new Document();
-const SCALAR_TAGS = defaults.schema.tags.filter((t) => !t.collection);
+export const SCALAR_TAGS = defaults.schema.tags.filter((t) => !t.collection);
 
 /** The document `parseAllDocuments(text)[0]` would give, or undefined when this cannot tell. */
 export function fastParse(text: string): Document.Parsed | undefined {
   if (text.charCodeAt(0) === 0xfeff || /^(?:---|\.\.\.|%)/m.test(text)) return undefined;
-  const stack: Frame[] = [{ start: 0, children: [] }];
+  // The open nodes' starts, and where each one's children begin in `built` (one flat list: no
+  // list per node, and most nodes are scalars without children).
+  const starts: number[] = [0];
+  const bases: number[] = [0];
+  const built: Built[] = [];
   try {
     load(text, {
       schema: FAILSAFE_SCHEMA,
@@ -52,37 +118,39 @@ export function fastParse(text: string): Document.Parsed | undefined {
       listener(event: 'open' | 'close', state: State) {
         // (js-yaml appends a line break to a text that does not end with one.)
         if (event === 'open') {
-          stack.push({ start: Math.min(state.position, text.length), children: [] });
+          starts.push(Math.min(state.position, text.length));
+          bases.push(built.length);
           return;
         }
-        const frame = stack.pop();
-        if (!frame || stack.length === 0) throw new GiveUp();
-        stack[stack.length - 1].children.push(build(text, frame, state));
+        const start = starts.pop();
+        const base = bases.pop();
+        if (start === undefined || base === undefined || starts.length === 0) throw new GiveUp();
+        const node = build(text, start, base === built.length ? NO_CHILDREN : built.slice(base), state);
+        built.length = base;
+        built.push(node);
       },
     });
   } catch {
     return undefined;
   }
-  const top = stack[0].children;
-  if (stack.length !== 1 || top.length !== 1) return undefined;
+  if (starts.length !== 1 || built.length !== 1) return undefined;
   const doc = new Document() as unknown as Document.Parsed;
-  const root = top[0].node;
+  const root = built[0].node;
   // An empty document: `yaml` gives `contents: null`.
-  doc.contents = (root instanceof Scalar && root.value === null ? null : root) as Document.Parsed['contents'];
+  doc.contents = (root instanceof LeanScalar && root.value === null ? null : root) as unknown as Document.Parsed['contents'];
   doc.range = [0, text.length, text.length];
   return doc;
 }
 
-function build(text: string, frame: Frame, state: State): Built {
+function build(text: string, frameStart: number, children: readonly Built[], state: State): Built {
   const kind = (state.kind as string | null) ?? null;
   const result = state.result;
-  const { children } = frame;
   // A wrapper event around the node it composed (js-yaml opens twice at some places).
   if (children.length === 1 && children[0].kind === kind && children[0].result === result && kind !== null) {
     return children[0];
   }
   const position = Math.min(state.position, text.length);
-  const start = skipSpace(text, frame.start, position);
+  const start = skipSpace(text, frameStart, position);
   const end = trimEnd(text, start, position);
   const ch = text[start];
   if (ch === '&' || ch === '*' || ch === '!' || ch === '?') throw new GiveUp();
@@ -96,55 +164,50 @@ function build(text: string, frame: Frame, state: State): Built {
     case null: {
       if (children.length > 0 || result !== null) throw new GiveUp();
       // `key:` followed by comment lines: `yaml` places the empty value after them.
-      if (text[skipSpace(text, frame.start, text.length, false)] === '#') throw new GiveUp();
-      const node = new Scalar(null);
-      node.range = [frame.start, frame.start, frame.start];
-      node.source = '';
-      return { node, result, kind };
+      if (text[skipSpace(text, frameStart, text.length, false)] === '#') throw new GiveUp();
+      return { node: new LeanScalar(null, undefined, '', frameStart, frameStart), result, kind };
     }
     case 'mapping': {
       if (children.length % 2 !== 0) throw new GiveUp();
-      const map = new YAMLMap();
-      map.flow = ch === '{';
-      if (map.flow && hasLineBreak(text, start, end)) throw new GiveUp();
-      let at = map.flow ? start + 1 : start;
+      const flow = ch === '{';
+      if (flow && hasLineBreak(text, start, end)) throw new GiveUp();
+      const items: LeanPair[] = new Array(children.length / 2);
+      let at = flow ? start + 1 : start;
       for (let k = 0; k < children.length; k += 2) {
         const key = children[k].node;
         const value = children[k + 1].node;
-        if (!(key instanceof Scalar)) throw new GiveUp();
+        if (!(key instanceof LeanScalar)) throw new GiveUp();
         // The text between the nodes is exactly what separates them: nothing js-yaml skipped.
-        expectGap(text, at, key.range![0], k === 0 ? '' : map.flow ? ',' : '');
-        expectGap(text, key.range![1], value.range![0], ':');
-        at = value.range![1];
-        map.items.push(new Pair(key, value));
+        expectGap(text, at, key.textRange.start, k === 0 ? '' : flow ? ',' : '');
+        expectGap(text, key.textRange.end, value.textRange.start, ':');
+        at = value.textRange.end;
+        items[k / 2] = new LeanPair(key, value);
       }
-      if (map.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
+      if (flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, ''); // nothing js-yaml skipped after the last entry
-      const mapEnd = map.flow ? end : lastEnd(text, children, end, start);
-      map.range = [start, mapEnd, mapEnd];
-      return { node: map, result, kind };
+      const mapEnd = flow ? end : lastEnd(text, children, end, start);
+      return { node: new LeanMap(flow, items, { start, end: mapEnd }), result, kind };
     }
     case 'sequence': {
-      const seq = new YAMLSeq();
-      seq.flow = ch === '[';
-      if (seq.flow && hasLineBreak(text, start, end)) throw new GiveUp();
-      let at = seq.flow ? start + 1 : start;
-      children.forEach((child, k) => {
+      const flow = ch === '[';
+      if (flow && hasLineBreak(text, start, end)) throw new GiveUp();
+      const items: LeanNode[] = new Array(children.length);
+      let at = flow ? start + 1 : start;
+      for (let k = 0; k < children.length; k++) {
+        const node = children[k].node;
         // `[a: b]`: `yaml` keeps a pair there, js-yaml makes a mapping.
-        if (seq.flow && child.node instanceof YAMLMap && !child.node.flow) throw new GiveUp();
-        const range = child.node.range!;
-        expectGap(text, at, range[0], seq.flow ? (k === 0 ? '' : ',') : '-');
-        at = range[1];
-        seq.items.push(child.node);
-      });
-      if (seq.flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', ']');
+        if (flow && node instanceof LeanMap && !node.flow) throw new GiveUp();
+        expectGap(text, at, node.textRange.start, flow ? (k === 0 ? '' : ',') : '-');
+        at = node.textRange.end;
+        items[k] = node;
+      }
+      if (flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', ']');
       // `- # comment` alone: js-yaml may drop that empty item, `yaml` keeps a null.
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, '');
-      const seqEnd = seq.flow ? end : lastEnd(text, children, end, start);
-      seq.range = [start, seqEnd, seqEnd];
-      return { node: seq, result, kind };
+      const seqEnd = flow ? end : lastEnd(text, children, end, start);
+      return { node: new LeanSeq(flow, items, { start, end: seqEnd }), result, kind };
     }
     default:
       throw new GiveUp();
@@ -177,16 +240,16 @@ function expectGap(text: string, from: number, to: number, separator: '' | ',' |
  * Where a block collection ends: with its last node, as in `yaml` (js-yaml's event ends after
  * the comment lines and blank lines that follow).
  */
-function lastEnd(text: string, children: Built[], fallback: number, start: number): number {
-  const last = children[children.length - 1]?.node.range;
-  if (!last) return fallback;
+function lastEnd(text: string, children: readonly Built[], fallback: number, start: number): number {
+  const last = children[children.length - 1]?.node.textRange.end;
+  if (last === undefined) return fallback;
   // ...and a comment on that last line is the collection's.
-  let i = last[1];
+  let i = last;
   while (text[i] === ' ' || text[i] === '\t') i++;
-  let end = last[1];
-  if (text[i] === '#' && i > last[1]) {
+  let end = last;
+  if (text[i] === '#' && i > last) {
     i = toLineEnd(text, i, text.length);
-    end = trimEnd(text, last[1], i);
+    end = trimEnd(text, last, i);
   }
   // Comment lines after it, indented at least as much as the collection: `yaml` may count them
   // in, depending on the indentation around. Leave that to it.
@@ -221,22 +284,26 @@ function lineStartOf(text: string, offset: number): number {
 }
 
 /** A scalar node as `yaml`'s composer makes it: type from its first character, core-schema value. */
-function scalar(text: string, start: number, end: number, value: string): Scalar {
+function scalar(text: string, start: number, end: number, value: string): LeanScalar {
   const ch = text[start];
   const type =
     ch === '"' ? Scalar.QUOTE_DOUBLE : ch === "'" ? Scalar.QUOTE_SINGLE : ch === '|' ? Scalar.BLOCK_LITERAL : ch === '>' ? Scalar.BLOCK_FOLDED : Scalar.PLAIN;
-  const node = new Scalar(type === Scalar.PLAIN ? resolvePlain(value) : value);
-  node.type = type;
-  node.source = value;
-  node.range = [start, end, end];
-  return node;
+  return new LeanScalar(type === Scalar.PLAIN ? resolvePlain(value) : value, type, value, start, end);
 }
+
+/**
+ * How a plain scalar that is not a string starts, by the core schema's tests: `~`, null, true,
+ * false (any case the schema takes), digits, a sign or a dot (`.inf`, `.5`). A unit test holds
+ * every tag's test to it.
+ */
+export const MAY_RESOLVE = /^[~NnTtFf0-9+\-.]/;
 
 /**
  * A plain scalar's value by the first core-schema tag whose test matches, as `yaml` does (keys
  * too: the core schema has no key-only tags).
  */
-function resolvePlain(value: string): unknown {
+export function resolvePlain(value: string): unknown {
+  if (value !== '' && !MAY_RESOLVE.test(value)) return value; // most plan scalars: no regex to try
   const tag = SCALAR_TAGS.find((t) => t.default === true && t.test?.test(value));
   if (!tag?.resolve) return value;
   let failed = false;

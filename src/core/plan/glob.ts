@@ -592,7 +592,7 @@ function normalize(tokens: readonly Node[], problems: GlobProblem[]): Alternativ
 // Compilation and cache
 // ---------------------------------------------------------------------------------------------
 
-interface Compiled {
+export interface Compiled {
   readonly alts: readonly Alternative[];
   readonly problems: readonly GlobProblem[];
   readonly prefix: readonly string[];
@@ -619,6 +619,39 @@ function compile(pattern: string): Compiled {
 }
 
 function compileUncached(pattern: string): Compiled {
+  const plain = plainPrefix(pattern);
+  if (plain) {
+    // Parsed only if a regex or an automaton is asked for: a large plan has thousands of
+    // such patterns, and most are only indexed by their prefix.
+    let alts: readonly Alternative[] | undefined;
+    return {
+      problems: [],
+      prefix: plain,
+      get alts() {
+        return (alts ??= parsePattern(pattern).alts);
+      },
+    };
+  }
+  return parsePattern(pattern);
+}
+
+/** Characters a plain segment may hold: none is special to the parser, a drive or a UNC path. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9_.@+=~%-]+$/;
+
+/**
+ * The literal prefix of a plain pattern — literal segments (no `.` or `..`), perhaps ending in
+ * `/**` — which has no problems; null for any other pattern. Equal to the full parse's prefix
+ * wherever it answers (a property test holds that).
+ */
+export function plainPrefix(pattern: string): string[] | null {
+  const segs = pattern.split('/');
+  if (segs.length > 1 && segs[segs.length - 1] === '**') segs.pop();
+  for (const seg of segs) if (seg === '.' || seg === '..' || !PLAIN_SEGMENT.test(seg)) return null;
+  return segs;
+}
+
+/** The full parse of a pattern, whatever it holds (`compile` takes plain ones a shorter way). */
+export function parsePattern(pattern: string): Compiled {
   const parser = new Parser(pattern);
   const ast = parser.parse();
   const problems = [...parser.problems];

@@ -84,8 +84,7 @@ export function buildGraph(inputs: readonly GraphInput[]): DependencyGraph {
     waves[w - 1].push(ids[i]);
   });
 
-  const ancestors = reachability(n, deps, order, cyclic);
-  const dependsOnFn = (a: number, b: number): boolean => ancestors.has(a, b);
+  const reach = new Reachability(deps, dependents, wave);
   return {
     ids,
     indexOf,
@@ -95,8 +94,8 @@ export function buildGraph(inputs: readonly GraphInput[]): DependencyGraph {
     wave,
     waves,
     criticalPath: criticalPath(ids, deps, wave, weights, order),
-    dependsOn: dependsOnFn,
-    mayRunInParallel: (a, b) => a !== b && !dependsOnFn(a, b) && !dependsOnFn(b, a),
+    dependsOn: (a, b) => reach.dependsOn(a, b),
+    mayRunInParallel: (a, b) => reach.mayRunInParallel(a, b),
   };
 }
 
@@ -165,7 +164,8 @@ function findCycles(ids: readonly string[], deps: readonly number[][]): { cyclic
     if (members.length === 1 && !self) continue;
     for (const m of members) cyclic[m] = true;
     if (self) continue; // reported as a self-dependency, not as a cycle
-    const start = Math.min(...members);
+    let start = members[0];
+    for (const m of members) if (m < start) start = m; // no spread: a component may hold 100,000 members
     const c = comp[start];
     // Walk inside the component, always to the earliest member not yet on the walk, until a
     // node repeats; the loop from that node is a cycle.
@@ -204,47 +204,131 @@ function topologicalOrder(n: number, deps: readonly number[][], dependents: read
   return order;
 }
 
-/** Transitive dependencies of every node as bit sets: has(a, b) = a depends on b. */
-function reachability(
-  n: number,
-  deps: readonly number[][],
-  order: readonly number[],
-  cyclic: readonly boolean[],
-): { has(a: number, b: number): boolean } {
-  const words = (n + 31) >>> 5;
-  const bits = new Uint32Array(n * words);
-  const set = (a: number, b: number) => {
-    bits[a * words + (b >>> 5)] |= 1 << (b & 31);
-  };
-  const union = (into: number, from: number) => {
-    const a = into * words;
-    const b = from * words;
-    for (let k = 0; k < words; k++) bits[a + k] |= bits[b + k];
-  };
-  // Acyclic part in topological order: each node's set is its deps plus their sets.
-  for (const v of order) {
-    if (cyclic[v]) continue;
-    for (const d of deps[v]) {
-      set(v, d);
-      union(v, d);
-    }
+/** Questions about one package after which its whole ancestry (or descendancy) is kept. */
+export const KEEP_AFTER = 3;
+/** Words (32 bits) of kept bit sets, in all: about 32 MB. */
+export const MAX_KEPT_WORDS = 8 * 1024 * 1024;
+
+/**
+ * Transitive dependencies, answered when asked — never an n × n matrix (issue #15: 40,000
+ * packages made it 200 MB and the largest cost of the graph).
+ *
+ * `dependsOn(a, b)` searches `a`'s dependencies for `b` and skips every package that cannot lie
+ * between them: a package that depends on another is in a later wave, so nothing in `b`'s wave
+ * or an earlier one leads to `b`, and when `b` has no wave (on or behind a cycle) nothing that
+ * has one does. Packages in the same wave never depend on each other.
+ *
+ * `mayRunInParallel(a, b)` is asked of the same `a` many times by the overlap checks (a package
+ * whose glob covers many others'); from its third question, `a`'s whole ancestry or descendancy
+ * is kept as a bit set (up to `MAX_KEPT_WORDS` in all), so every later answer is one bit. Its
+ * first argument is the one to keep.
+ */
+class Reachability {
+  private readonly n: number;
+  /** Visit marks: a package is visited in the current search when its mark is `stamp`. */
+  private readonly mark: Uint32Array;
+  private stamp = 0;
+  private readonly stack: Int32Array;
+  private readonly asked: Uint8Array;
+  private readonly up = new Map<number, Uint32Array>();
+  private readonly down = new Map<number, Uint32Array>();
+  private keptWords = 0;
+
+  constructor(
+    private readonly deps: readonly number[][],
+    private readonly dependents: readonly number[][],
+    private readonly wave: readonly (number | null)[],
+  ) {
+    this.n = deps.length;
+    this.mark = new Uint32Array(this.n);
+    this.stack = new Int32Array(Math.max(1, this.n));
+    this.asked = new Uint8Array(this.n);
   }
-  // Nodes on or behind cycles: iterate to a fixed point (rare, small).
-  if (cyclic.some(Boolean)) {
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (let v = 0; v < n; v++) {
-        const before = bits.slice(v * words, (v + 1) * words);
-        for (const d of deps[v]) {
-          set(v, d);
-          union(v, d);
-        }
-        for (let k = 0; k < words; k++) if (bits[v * words + k] !== before[k]) changed = true;
+
+  /** True when `a` depends on `b`, directly or transitively (on a cycle: itself too). */
+  dependsOn(a: number, b: number): boolean {
+    const wa = this.wave[a];
+    const wb = this.wave[b];
+    if (wa !== null && wb !== null && wa <= wb) return false;
+    const kept = this.up.get(a) ?? this.down.get(b);
+    if (kept) return has(kept, this.up.has(a) ? b : a);
+    return this.search(a, b);
+  }
+
+  /** True when neither depends on the other; `a`'s answers are kept once it is asked about often. */
+  mayRunInParallel(a: number, b: number): boolean {
+    if (a === b) return false;
+    const wa = this.wave[a];
+    const wb = this.wave[b];
+    if (wa !== null && wb !== null && wa === wb) return true;
+    const keep = this.asked[a] + 1 >= KEEP_AFTER;
+    if (!keep) this.asked[a]++;
+    const aOnB = wb === null || wa === null || wa > wb; // whether `a` may depend on `b`
+    const bOnA = wa === null || wb === null || wb > wa;
+    if (aOnB && (keep ? has(this.kept(this.up, a, this.deps), b) : this.dependsOn(a, b))) return false;
+    if (bOnA && (keep ? has(this.kept(this.down, a, this.dependents), b) : this.dependsOn(b, a))) return false;
+    return true;
+  }
+
+  /** Depth-first search from `a`'s dependencies for `b`, skipping what cannot lead to `b`. */
+  private search(a: number, b: number): boolean {
+    const { deps, wave, mark, stack } = this;
+    const wb = wave[b];
+    const stamp = this.nextStamp();
+    let top = 0;
+    stack[top++] = a;
+    while (top > 0) {
+      const v = stack[--top];
+      for (const d of deps[v]) {
+        if (d === b) return true;
+        if (mark[d] === stamp) continue;
+        mark[d] = stamp;
+        const wd = wave[d];
+        if (wd !== null && (wb === null || wd <= wb)) continue; // cannot lead to b
+        stack[top++] = d;
       }
     }
+    return false;
   }
-  return { has: (a, b) => (bits[a * words + (b >>> 5)] & (1 << (b & 31))) !== 0 };
+
+  /** Everything reachable from `a` along `edges`, as a bit set, kept. */
+  private kept(sets: Map<number, Uint32Array>, a: number, edges: readonly number[][]): Uint32Array {
+    const known = sets.get(a);
+    if (known) return known;
+    const words = (this.n + 31) >>> 5;
+    if (this.keptWords + words > MAX_KEPT_WORDS) {
+      this.up.clear();
+      this.down.clear();
+      this.keptWords = 0;
+    }
+    const bits = new Uint32Array(words);
+    const { stack } = this;
+    let top = 0;
+    stack[top++] = a;
+    while (top > 0) {
+      const v = stack[--top];
+      for (const d of edges[v]) {
+        if (has(bits, d)) continue;
+        bits[d >>> 5] |= 1 << (d & 31);
+        stack[top++] = d;
+      }
+    }
+    sets.set(a, bits);
+    this.keptWords += words;
+    return bits;
+  }
+
+  private nextStamp(): number {
+    if (++this.stamp === 0xffffffff) {
+      this.mark.fill(0);
+      this.stamp = 1;
+    }
+    return this.stamp;
+  }
+}
+
+function has(bits: Uint32Array, i: number): boolean {
+  return (bits[i >>> 5] & (1 << (i & 31))) !== 0;
 }
 
 /**

@@ -217,7 +217,13 @@ interface FieldDialect {
    * The mend, when obvious (never asked for entries reached through an alias). `created`: the
    * canonical parent did not exist and was made up.
    */
-  fix?: (entry: Entry, text: string, created: boolean) => Fix | undefined;
+  fix?: (entry: Entry, source: Source, created: boolean) => Fix | undefined;
+}
+
+/** The text being read, for fixes: its line break found once (a plan may need thousands of such fixes). */
+interface Source {
+  readonly text: string;
+  readonly eol: string;
 }
 
 interface ValueDialect {
@@ -381,6 +387,7 @@ class Walker {
   private aliasCount = 0;
   private expandedNodes = 0;
   private aliasesExhausted = false;
+  private eol?: string;
 
   constructor(
     private readonly text: string,
@@ -521,7 +528,7 @@ class Walker {
         at = inAlias ?? this.rangeOf(source)!;
         node = this.deref(source, at);
       }
-      if (isMap(node)) this.withOpen(node, () => into.push(...this.entries(node, at)));
+      if (isMap(node)) this.withOpen(node, () => this.entries(node, at).forEach((e) => into.push(e)));
     }
     return true;
   }
@@ -577,9 +584,14 @@ class Walker {
     let value = this.field(e, shapeAt(shape, rule.to));
     if (rule.convert) value = this.synthesize(rule.convert(value, this), e.valueRange);
     this.put(container, last, value, e);
-    const fix = e.inAlias ? undefined : rule.fix?.(e, this.text, created);
+    const fix = e.inAlias ? undefined : rule.fix?.(e, this.source, created);
     const message = `\`${e.key}\` is a dialect of \`${canonical}\`; ${rule.advice ?? `write \`${canonical}\``}`;
     this.out.push(diagnostic('warning', 'dialect-field', message, e.keyRange, fix && [fix]));
+  }
+
+  /** The text and its line break (looked for once, on the first dialect with a fix). */
+  private get source(): Source {
+    return { text: this.text, eol: (this.eol ??= eolOf(this.text)) };
   }
 
   private ignoredDialect(e: Entry, canonical: string): void {
@@ -598,7 +610,8 @@ class Walker {
 
   private put(obj: Record<string, unknown>, key: string, value: unknown, site: Site): void {
     setOwn(obj, key, value);
-    this.membersOf(obj).set(key, site);
+    // Only the ranges: an Entry also holds its YAML node, and the sites outlive the document.
+    this.membersOf(obj).set(key, { keyRange: site.keyRange, valueRange: site.valueRange });
   }
 
   // --- aliases -------------------------------------------------------------------------------
@@ -669,6 +682,9 @@ class Walker {
 
   /** A node's range without trailing whitespace (a block collection's includes the line break). */
   private rangeOf(node: unknown): TextRange | undefined {
+    // The fast front end's nodes carry theirs, trimmed alike (shared: ranges are never changed).
+    const own = (node as { textRange?: TextRange } | null)?.textRange;
+    if (own) return own;
     const r = (node as { range?: readonly number[] | null } | null)?.range;
     if (!r) return undefined;
     const start = r[0];
@@ -706,17 +722,43 @@ function scalarValue(node: Scalar): unknown {
  * `- ` list item, or an entry of a one-line flow mapping).
  */
 export function removePairEdit(text: string, key: TextRange, value: TextRange): TextEdit | undefined {
-  const start = lineStart(text, key.start);
-  if (text.slice(start, key.start).trim() !== '') return undefined;
+  const start = lineStartBefore(text, key.start, WHITE);
+  if (start === undefined) return undefined;
   const end = Math.max(key.end, value.end);
   if (!onlyCommentFollows(text, end)) return undefined;
   const newline = text.indexOf('\n', end);
   return { range: { start, end: newline === -1 ? text.length : newline + 1 }, newText: '' };
 }
 
-/** True when nothing but blanks and a comment follow `offset` on its line. */
+/**
+ * True when nothing but blanks and a comment follow `offset` on its line. It reads no further
+ * than those: a plan written on one line (JSON is YAML) has a line of megabytes, and a fix per
+ * package must not read it each time.
+ */
 function onlyCommentFollows(text: string, offset: number): boolean {
-  return /^[ \t]*(#.*)?$/.test(text.slice(offset, lineEnd(text, offset)));
+  let i = offset;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  const endsHere = (k: number) => k === text.length || text[k] === '\n' || (text[k] === '\r' && (k + 1 === text.length || text[k + 1] === '\n'));
+  if (text[i] !== '#') return endsHere(i);
+  // A comment runs to the line's end, with no other line terminator in it.
+  for (i++; !endsHere(i); i++) if (text[i] === '\r' || text[i] === '\u2028' || text[i] === '\u2029') return false;
+  return true;
+}
+
+const WHITE = /\s/;
+const SPACE = / /;
+
+/**
+ * Where the line holding `offset` starts, when only characters matching `blank` come before
+ * `offset` on it; else undefined. It looks back no further than those (see `onlyCommentFollows`).
+ */
+function lineStartBefore(text: string, offset: number, blank: RegExp): number | undefined {
+  let i = offset;
+  while (i > 0 && text[i - 1] !== '\n') {
+    if (!blank.test(text[i - 1])) return undefined;
+    i--;
+  }
+  return i;
 }
 
 /** The line break the text uses, for fixes that add lines. */
@@ -726,12 +768,12 @@ function eolOf(text: string): string {
 
 /** Column of a key that starts its line, else undefined. */
 function keyColumn(text: string, key: TextRange): number | undefined {
-  const start = lineStart(text, key.start);
-  return /^[ ]*$/.test(text.slice(start, key.start)) ? key.start - start : undefined;
+  const start = lineStartBefore(text, key.start, SPACE);
+  return start === undefined ? undefined : key.start - start;
 }
 
 /** `change_id: x` → `feature:\n  id: x`, when there is no `feature` yet and the value is one line. */
-function changeIdFix(e: Entry, text: string, created: boolean): Fix | undefined {
+function changeIdFix(e: Entry, { text, eol }: Source, created: boolean): Fix | undefined {
   const column = keyColumn(text, e.keyRange);
   const value = text.slice(e.valueRange.start, e.valueRange.end);
   if (!created || column === undefined || !isScalar(e.node) || /[\r\n]/.test(value)) return undefined;
@@ -739,13 +781,13 @@ function changeIdFix(e: Entry, text: string, created: boolean): Fix | undefined 
   const indent = ' '.repeat(column);
   return {
     title: 'Write `change_id` as `feature.id`',
-    edits: [{ range: { start: e.keyRange.start, end: e.valueRange.end }, newText: `feature:${eolOf(text)}${indent}  id: ${value}` }],
+    edits: [{ range: { start: e.keyRange.start, end: e.valueRange.end }, newText: `feature:${eol}${indent}  id: ${value}` }],
     preferred: true,
   };
 }
 
 /** `commands: [a, b]` → a block of `steps`, when every command is a one-line scalar. */
-function commandsFix(e: Entry, text: string): Fix | undefined {
+function commandsFix(e: Entry, { text, eol }: Source): Fix | undefined {
   const column = keyColumn(text, e.keyRange);
   if (column === undefined || !isSeq(e.node) || e.node.items.length === 0) return undefined;
   const commands: string[] = [];
@@ -756,7 +798,7 @@ function commandsFix(e: Entry, text: string): Fix | undefined {
     commands.push(source);
   }
   if (!onlyCommentFollows(text, e.valueRange.end)) return undefined;
-  const [nl, indent] = [eolOf(text), ' '.repeat(column)];
+  const [nl, indent] = [eol, ' '.repeat(column)];
   const steps = commands.map(
     (command, k) => `${nl}${indent}  - name: command-${k + 1}${nl}${indent}    kind: command${nl}${indent}    command: ${command}`,
   );
@@ -1047,10 +1089,6 @@ export function describeKind(value: unknown): string {
 function firstLine(s: string): string {
   const i = s.indexOf('\n');
   return (i === -1 ? s : s.slice(0, i)).trim();
-}
-
-function lineStart(text: string, offset: number): number {
-  return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
 function lineEnd(text: string, offset: number): number {

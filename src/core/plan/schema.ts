@@ -11,6 +11,7 @@ import type { ErrorObject } from 'ajv/dist/2020';
 import { removeSequenceItem, yamlScalar } from './edits';
 import validate from './generated/workPackagesValidator';
 import type { Diagnostic, Fix, TextRange } from './model';
+import { editDistance } from './nearest';
 import { describeKind, removePairEdit, type DataPath, type ReadResult } from './reader';
 
 // `validate` is the schema compiled ahead of time by scripts/gen-validator.mjs (Ajv standalone
@@ -140,8 +141,7 @@ function describe(read: ReadResult, error: ErrorObject): Described | undefined {
       const items = Array.isArray(value) ? value : [];
       const itemPath = [...path, later];
       const itemRange = read.locate(itemPath);
-      const siblings = items.map((_, k) => read.locate([...path, k]));
-      const edit = removeSequenceItem(read.text, itemRange, siblings);
+      const edit = removeSequenceItem(read.text, itemRange, items.length);
       return {
         ...at(
           itemRange,
@@ -314,16 +314,6 @@ function closest(value: unknown, allowed: readonly unknown[]): string | undefine
   if (sameCase !== undefined) return sameCase;
   const near = candidates.filter((a) => editDistance(lower, a.toLowerCase()) <= Math.min(2, Math.floor(a.length / 3)));
   return near.length === 1 ? near[0] : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 function isObject(value: unknown): value is object {

@@ -54,3 +54,40 @@ export class LineIndex {
     return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))];
   }
 }
+
+/**
+ * The line feeds of a text, found once: where a line starts or ends, by a binary search instead
+ * of reading the line (a plan written on one line — JSON is YAML — has a line of megabytes, and a
+ * quick fix per package must not read it each time). Lines end at LF only, as the edits' do.
+ */
+export class LineFeeds {
+  private readonly at: number[] = [];
+
+  constructor(private readonly text: string) {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.at.push(i);
+  }
+
+  /** Just after the last line feed before `offset` (0 when there is none). */
+  lineStart(offset: number): number {
+    const k = this.countBefore(offset);
+    return k === 0 ? 0 : this.at[k - 1] + 1;
+  }
+
+  /** The first line feed at or after `offset`, or the text's length. */
+  lineEnd(offset: number): number {
+    const k = this.countBefore(offset);
+    return k < this.at.length ? this.at[k] : this.text.length;
+  }
+
+  /** How many line feeds come before `offset`. */
+  private countBefore(offset: number): number {
+    let lo = 0;
+    let hi = this.at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.at[mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

@@ -51,16 +51,27 @@ export interface PlanCounts extends ProblemCounts {
   packages: number;
   /** Packages that have no wave: on or behind a cycle, or without a usable id. */
   unwaved: number;
+  /** The plan is over the editor's size cap and was not analysed (`plan-too-large`). */
+  tooLarge?: boolean;
 }
 
 export function planCounts(analysis: AnalysisView): PlanCounts {
   const waved = analysis.graph.waves.reduce((sum, wave) => sum + wave.length, 0);
-  return {
+  const counts: PlanCounts = {
     ...countProblems(analysis.diagnostics),
     waves: analysis.graph.waves.length,
     packages: analysis.plan.packages.length,
     unwaved: analysis.plan.packages.length - waved,
   };
+  if (tooLargeMessage(analysis) !== undefined) counts.tooLarge = true;
+  return counts;
+}
+
+/** Why the plan was not analysed in the editor (its `plan-too-large` error), if it was not. */
+export function tooLargeMessage(analysis: Pick<AnalysisView, 'diagnostics'>): string | undefined {
+  // The editor's cap leaves that one diagnostic and nothing else.
+  const [only] = analysis.diagnostics;
+  return analysis.diagnostics.length === 1 && only.code === 'plan-too-large' ? only.message : undefined;
 }
 
 /**
@@ -68,6 +79,7 @@ export function planCounts(analysis: AnalysisView): PlanCounts {
  * `5 waves · 12 packages` (the status bar); with `'show'` it ends in `no problems`.
  */
 export function countsText(counts: PlanCounts, zeroProblems: 'omit' | 'show' = 'show'): string {
+  if (counts.tooLarge) return 'too large for the editor · 1 problem';
   const parts = [plural(counts.waves, 'wave'), plural(counts.packages, 'package')];
   const problems = problemTotal(counts);
   if (problems > 0) parts.push(plural(problems, 'problem'));
@@ -287,7 +299,9 @@ export function planTooltip({ label, analysis, planCount, links = true }: PlanTo
   const waveLines = analysis.graph.waves.slice(0, maxWaves).map((w, k) => `Wave ${k + 1}: ${plural(w.length, 'package')}`);
   if (analysis.graph.waves.length > maxWaves) waveLines.push(`… and ${plural(analysis.graph.waves.length - maxWaves, 'more wave')}`);
   if (counts.unwaved > 0) waveLines.push(`No wave: ${plural(counts.unwaved, 'package')} (see the problems)`);
-  if (counts.packages === 0) waveLines.push('No packages yet');
+  const tooLarge = tooLargeMessage(analysis);
+  if (tooLarge !== undefined) waveLines.push(escapeMarkdown(tooLarge));
+  else if (counts.packages === 0) waveLines.push('No packages yet');
 
   const critical = analysis.graph.criticalPath;
   const commandLinks = [

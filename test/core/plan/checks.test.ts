@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { analyzePlan } from '../../../src/core/plan/analyze';
+import { MAX_OVERLAPS_SHOWN } from '../../../src/core/plan/checks';
+import { overlap } from '../../../src/core/plan/glob';
 import type { Diagnostic, Fix } from '../../../src/core/plan/model';
 
 /** A minimal, schema-clean package in block style. */
@@ -259,5 +262,166 @@ describe('checks: waves', () => {
     assert.equal(d.severity, 'warning');
     assert.match(d.message, /Wave 1 has 3 packages but at most 2 run at once, so it runs in 2 rounds/);
     assert.deepEqual(codes(text, 3), []);
+  });
+});
+
+/** Pairs `a|b|kind` (a before b in plan order) that a brute force over every pair of packages finds. */
+function bruteForceConflicts(pkgs: Pkg[]): string[] {
+  const index = new Map<string, number>();
+  pkgs.forEach((p, i) => index.has(p.id) || index.set(p.id, i));
+  const deps = pkgs.map((p) => (p.deps ?? []).filter((d) => index.has(d)).map((d) => index.get(d)!));
+  const ancestors = (a: number) => {
+    const seen = new Set<number>();
+    const todo = [a];
+    while (todo.length) {
+      for (const d of deps[todo.pop()!]) {
+        if (!seen.has(d)) {
+          seen.add(d);
+          todo.push(d);
+        }
+      }
+    }
+    return seen;
+  };
+  const anc = pkgs.map((_, i) => ancestors(i));
+  const out: string[] = [];
+  for (let i = 0; i < pkgs.length; i++) {
+    for (let j = i + 1; j < pkgs.length; j++) {
+      if (anc[i].has(j) || anc[j].has(i)) continue;
+      const [a, b] = [pkgs[i], pkgs[j]];
+      const any = (xs: string[] = [], ys: string[] = []) => xs.some((x) => ys.some((y) => overlap(x, y) !== null));
+      if (any(a.write, b.write)) out.push(`${a.id}|${b.id}|write-scope`);
+      if (any(a.lockFiles, b.lockFiles) || (a.lockKeys ?? []).some((k) => (b.lockKeys ?? []).includes(k))) out.push(`${a.id}|${b.id}|lock`);
+    }
+  }
+  return out.sort();
+}
+
+const conflictsOf = (text: string) =>
+  analyzePlan(text)
+    .conflicts.map((c) => `${c.a}|${c.b}|${c.kind}`)
+    .sort();
+
+describe('checks: parallel safety, against every pair (#15: no pair is compared that cannot collide)', () => {
+  it('finds exactly the pairs a comparison of every pair finds, on random plans', () => {
+    const globs = ['src/**', 'src/a/**', 'src/a/x.ts', 'src/b/*.ts', 'src/*/x.ts', 'docs/**', '*.md', 'docs/a.md', '**/x.ts', '{src,docs}/a/**'];
+    const keys = ['db:migration-slot', 'api:GET /v1/x', 'flag:beta'];
+    const pkg = fc.record({
+      deps: fc.array(fc.nat(), { maxLength: 3 }),
+      write: fc.subarray(globs, { maxLength: 3 }),
+      lockFiles: fc.subarray(globs, { maxLength: 2 }),
+      lockKeys: fc.subarray(keys, { maxLength: 2 }),
+    });
+    fc.assert(
+      fc.property(fc.array(pkg, { minLength: 1, maxLength: 18 }), (rows) => {
+        // Dependencies on any package: chains, parallel groups, cycles.
+        const pkgs: Pkg[] = rows.map((r, i) => ({ id: `p${i}`, deps: [...new Set(r.deps.map((d) => `p${d % rows.length}`))].filter((d) => d !== `p${i}`), write: r.write, lockFiles: r.lockFiles, lockKeys: r.lockKeys }));
+        assert.deepEqual(conflictsOf(plan(pkgs)), bruteForceConflicts(pkgs));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('on 3,000 packages that all hold one lock key and write one file, ordered in chains: only the loose packages are reported', () => {
+    // 30 chains of 100 packages, one after the other from a root, so every package depends on
+    // every earlier one; each writes `shared/x.ts` and its own folder and holds `db:migration-slot`.
+    // Ten loose packages each write one chain package's folder: ten pairs, nothing else.
+    const pkgs: Pkg[] = [{ id: 'root' }];
+    for (let c = 0; c < 30; c++) {
+      for (let k = 0; k < 100; k++) {
+        const deps = [k > 0 ? `c${c}-${k - 1}` : c > 0 ? `c${c - 1}-99` : 'root'];
+        pkgs.push({ id: `c${c}-${k}`, deps, write: [`area${c}/p${k}/**`, 'shared/x.ts'], lockKeys: ['db:migration-slot'] });
+      }
+    }
+    const expected: string[] = [];
+    for (let c = 0; c < 30; c += 3) {
+      pkgs.push({ id: `loose${c}`, write: [`area${c}/p${c}/notes.md`] });
+      expected.push(`c${c}-${c}|loose${c}|write-scope`);
+    }
+    assert.deepEqual(conflictsOf(plan(pkgs)), expected.sort());
+  });
+
+  it(`reports at most ${MAX_OVERLAPS_SHOWN} overlaps per package unless its partner has fewer: 400 parallel packages writing src/** give each package its own, not 80,000`, () => {
+    const pkgs: Pkg[] = Array.from({ length: 400 }, (_, i) => ({ id: `p${i}`, write: ['src/**'] }));
+    const ds = only(plan(pkgs), 'write-overlap');
+    const per = new Map<string, number>();
+    for (const d of ds) per.set(d.packageId!, (per.get(d.packageId!) ?? 0) + 1);
+    assert.equal(per.size, 400, 'every package is told');
+    assert.ok([...per.values()].every((k) => k >= MAX_OVERLAPS_SHOWN), 'each at least the cap');
+    assert.ok(ds.length <= 2 * MAX_OVERLAPS_SHOWN * 400, `${ds.length} diagnostics`);
+  });
+});
+
+describe('checks: large plans, every diagnostic still in place (#15)', () => {
+  it('dependency-cycle: a cycle of 5,000 names its first links, how many more and the last, on every member', () => {
+    const n = 5000;
+    const text = plan(Array.from({ length: n }, (_, i) => ({ id: `p${i}`, deps: [`p${(i + 1) % n}`], flow: true })));
+    const ds = only(text, 'dependency-cycle');
+    assert.equal(ds.length, n);
+    assert.equal(
+      ds[0].message,
+      'Dependency cycle of 5000 packages: ' +
+        Array.from({ length: 10 }, (_, k) => `\`p${k}\` depends on \`p${k + 1}\``).join(', ') +
+        ', … 4989 more links …, `p4999` depends on `p0`. Packages on or behind a cycle get no wave and cannot run',
+    );
+    assert.ok(ds.every((d, k) => slice(text, d) === `p${(k + 1) % n}` && d.packageId === `p${k}`), 'each on its own edge');
+  });
+
+  it('dependency-unknown: 20,000 packages each naming an unknown id get the nearest id as the suggestion', () => {
+    const n = 20_000;
+    const text = plan(Array.from({ length: n }, (_, i) => ({ id: `p${i}`, deps: [`q${(i + 1) % n}`], flow: true })));
+    const ds = only(text, 'dependency-unknown');
+    assert.equal(ds.length, n);
+    for (const k of [0, 1, 9_999, n - 1]) {
+      assert.equal(slice(text, ds[k]), `q${(k + 1) % n}`);
+      assert.match(ds[k].message, new RegExp(`did you mean \`p${(k + 1) % n}\`\\?$`));
+    }
+  });
+
+  it('dependency-unknown: one package naming 20,000 unknown ids gets a removal fix on each that removes just it', () => {
+    const n = 20_000;
+    const ids = Array.from({ length: n }, (_, i) => `zz-unknown-${i}`);
+    const text = plan([{ id: 'p', deps: ids, flow: true }]);
+    const ds = only(text, 'dependency-unknown');
+    assert.equal(ds.length, n);
+    for (const k of [0, 1, 12_345, n - 1]) {
+      const fixed = applyFix(text, ds[k].fixes!.find((f) => f.title.startsWith('Remove'))!);
+      const after = analyzePlan(fixed).plan.packages[0].dependsOn.map((d) => d.value);
+      assert.deepEqual(after, ids.filter((_, j) => j !== k), `item ${k}`);
+    }
+  });
+
+  it('lock-key-namespace: 20,000 keys without a namespace, each once, with no schema-pattern left beside it', () => {
+    const n = 20_000;
+    const text = plan(Array.from({ length: n }, (_, i) => ({ id: `p${i}`, lockKeys: [`nonamespace${i}`] })));
+    const ds = analyzePlan(text).diagnostics;
+    assert.equal(ds.filter((d) => d.code === 'lock-key-namespace').length, n);
+    assert.equal(ds.filter((d) => d.code === 'schema-pattern').length, 0);
+  });
+});
+
+describe('checks: a plan written on one line (JSON is YAML; #15)', () => {
+  it('10,000 packages on one line: every overlap found, and its fix orders just that pair', () => {
+    const n = 10_000;
+    const packages = Array.from({ length: n }, (_, i) => ({ package_id: `p${i}`, depends_on: [], scope: { write_allow: [`src/pair${i >> 1}/**`], read_allow: ['**'] } }));
+    const text = JSON.stringify({ schema_version: 1, packages }) + '\n';
+    const analysis = analyzePlan(text);
+    assert.equal(analysis.conflicts.length, n / 2);
+    const ds = analysis.diagnostics.filter((d) => d.code === 'write-overlap');
+    assert.equal(ds.length, n);
+    for (const k of [0, 2_500, n / 2 - 1]) {
+      const d = ds.find((x) => x.packageId === `p${2 * k + 1}`)!;
+      const fix = d.fixes!.find((f) => f.preferred)!;
+      assert.equal(fix.title, `Make \`p${2 * k + 1}\` depend on \`p${2 * k}\``);
+      const after = analyzePlan(applyFix(text, fix));
+      assert.equal(after.conflicts.length, n / 2 - 1, `pair ${k} ordered`);
+      assert.deepEqual(after.plan.packages[2 * k + 1].dependsOn.map((x) => x.value), [`p${2 * k}`]);
+    }
+  });
+
+  it('offers no new `depends_on` line for a package written as a flow mapping (it would break the text)', () => {
+    const text = 'packages:\n  - {package_id: a, scope: {write_allow: [src/**]}}\n  - {package_id: b, scope: {write_allow: [src/**]}}\n';
+    const [d] = only(text, 'write-overlap');
+    assert.deepEqual(d.fixes, []);
   });
 });

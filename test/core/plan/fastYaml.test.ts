@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { generatePlan } from '../../../bench/generate';
 import { analyzePlan } from '../../../src/core/plan/analyze';
-import { FAST_PARSE_MIN_LENGTH, fastParse } from '../../../src/core/plan/fastYaml';
+import { FAST_PARSE_MIN_LENGTH, MAY_RESOLVE, SCALAR_TAGS, fastParse, resolvePlain } from '../../../src/core/plan/fastYaml';
+import { parse as yamlParse } from 'yaml';
 import { readPlan } from '../../../src/core/plan/reader';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/act-plans');
@@ -168,3 +169,27 @@ describe('fast YAML front end: the same result as the yaml package', () => {
     assert.equal(analysis.graph.waves.flat().length, 3000);
   });
 });
+
+describe('plain scalars', () => {
+  const resolving = SCALAR_TAGS.filter((t) => t.default === true && t.test);
+  const samples = ['~', 'null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '0o17', '42', '-7', '+7', '0x1F', '.inf', '-.Inf', '.nan', '.NaN', '1e3', '.5', '3.'];
+
+  it('every value a core-schema tag takes starts as MAY_RESOLVE says', () => {
+    for (const s of samples) assert.ok(resolving.some((t) => t.test!.test(s)), `${s} is resolved by a tag`);
+    const chars = fc.constantFrom(...'~NnTtFfuUlLrReEaAsSoOxX0123456789+-.:_ iI'.split(''));
+    fc.assert(
+      fc.property(fc.array(chars, { minLength: 1, maxLength: 8 }).map((cs) => cs.join('')), (s) => {
+        if (resolving.some((t) => t.test!.test(s))) assert.match(s, MAY_RESOLVE);
+      }),
+      { numRuns: 20000 },
+    );
+    for (const s of samples) assert.match(s, MAY_RESOLVE);
+  });
+
+  it('resolves as the yaml package does', () => {
+    for (const s of [...samples, 'wp-1', 'npm test', 'nothing', 'yes', 'no', '1_000', '2026-01-01', 'src/**', 'Fast', '+', '-x', '.']) {
+      assert.deepEqual(resolvePlain(s), yamlParse(`v: ${s}`).v, s);
+    }
+  });
+});
+

@@ -17,6 +17,8 @@ import {
   isValidPath,
   literalPrefix,
   overlap,
+  parsePattern,
+  plainPrefix,
   uncoveredWitness,
   type GlobProblem,
 } from '../../../src/core/plan/glob.js';
@@ -285,6 +287,30 @@ describe('literalPrefix', () => {
       assert.deepEqual(literalPrefix(pattern), expected);
     });
   }
+
+  it('takes plain patterns without parsing them, and only plain ones', () => {
+    assert.deepEqual(plainPrefix('src/mod0/**'), ['src', 'mod0']);
+    assert.deepEqual(plainPrefix('src/mod0/index.ts'), ['src', 'mod0', 'index.ts']);
+    assert.deepEqual(plainPrefix('.github/workflows/ci.yml'), ['.github', 'workflows', 'ci.yml']);
+    for (const other of ['**', 'src/*', 'src/**/x', 'docs/', '/abs', '../x', 'a/./b', 'a//b', 'C:/x', 'a\\b', '{a,b}', 'x[ab]', '', '.']) {
+      assert.equal(plainPrefix(other), null, other);
+    }
+  });
+
+  it('a plain pattern has the prefix and the problems of the full parse (property)', () => {
+    const part = fc.constantFrom('a', 'src', '.', '..', '...', '.env', '*', '**', '?', '-', '_x', 'C:', '@', '~', '%', '+', '=', '[a]', '{a,b}', '\\', '');
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 5 }), (parts) => {
+        const pattern = parts.join('/');
+        const plain = plainPrefix(pattern);
+        if (plain === null) return;
+        const parsed = parsePattern(pattern);
+        assert.deepEqual(plain, parsed.prefix, pattern);
+        assert.deepEqual(parsed.problems, [], pattern);
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { buildGraph, type GraphInput } from '../../../src/core/plan/graph';
+import { buildGraph, KEEP_AFTER, MAX_KEPT_WORDS, type DependencyGraph, type GraphInput } from '../../../src/core/plan/graph';
 
 const g = (spec: Record<string, string[]>, weights: Record<string, number> = {}) =>
   buildGraph(Object.entries(spec).map(([id, dependsOn]) => ({ id, dependsOn, weight: weights[id] })));
@@ -95,6 +95,111 @@ describe('graph: parallelism', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+/** The transitive closure by bit sets over every pair (what the graph kept before issue #15): reach[a] holds b when a depends on b. */
+function closure(graph: DependencyGraph): Uint32Array[] {
+  const n = graph.ids.length;
+  const words = (n + 31) >>> 5;
+  const reach = Array.from({ length: n }, () => new Uint32Array(words));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let a = 0; a < n; a++) {
+      for (const d of graph.deps[a]) {
+        for (let k = 0; k < words; k++) {
+          const next = reach[a][k] | reach[d][k] | (k === d >>> 5 ? 1 << (d & 31) : 0);
+          if (next !== reach[a][k]) [reach[a][k], changed] = [next, true];
+        }
+      }
+    }
+  }
+  return reach;
+}
+const holds = (bits: Uint32Array, i: number) => (bits[i >>> 5] & (1 << (i & 31))) !== 0;
+
+describe('graph: reachability, asked rather than tabled (#15)', () => {
+  it('agrees with the transitive closure on random graphs with cycles, whichever package is asked about and how often', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.nat(), { maxLength: 3 }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 120 }),
+        (rows, questions) => {
+          // Dependencies on any package, earlier or later: cycles, self-dependencies, packages behind them.
+          const inputs = rows.map((deps, i) => ({ id: `p${i}`, dependsOn: deps.map((d) => `p${d % rows.length}`) }));
+          const graph = buildGraph(inputs);
+          const n = graph.ids.length;
+          const reach = closure(graph);
+          // Random questions first (each package's first ones are searched, later ones come from its kept sets)…
+          for (const [x, y] of questions) {
+            const [a, b] = [x % n, y % n];
+            assert.equal(graph.mayRunInParallel(a, b), a !== b && !holds(reach[a], b) && !holds(reach[b], a), `p${a} ∥ p${b}`);
+          }
+          // …then every pair, several times over.
+          for (let round = 0; round < KEEP_AFTER + 1; round++) {
+            for (let a = 0; a < n; a++) {
+              for (let b = 0; b < n; b++) {
+                assert.equal(graph.dependsOn(a, b), holds(reach[a], b), `p${a} depends on p${b}`);
+                assert.equal(graph.mayRunInParallel(a, b), a !== b && !holds(reach[a], b) && !holds(reach[b], a), `p${a} ∥ p${b}`);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('agrees with a search of every dependency on a 30,000-package plan, and keeps answering right once its kept sets are dropped', () => {
+    // Two layers: 10,000 roots, and 20,000 packages on two roots each (every hundredth on the
+    // one before it too). Every package of the second layer is asked about often enough for its
+    // ancestry to be kept — 30,000 bits each, more in all than MAX_KEPT_WORDS, so kept sets are
+    // dropped on the way.
+    const n = 30_000;
+    const roots = 10_000;
+    let seed = 7;
+    const random = (m: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % m;
+    const inputs: GraphInput[] = Array.from({ length: n }, (_, i) => ({
+      id: `p${i}`,
+      dependsOn: i < roots ? [] : [`p${random(roots)}`, `p${random(roots)}`, ...(i % 100 === 0 ? [`p${i - 1}`] : [])],
+    }));
+    const graph = buildGraph(inputs);
+    const ancestors = (a: number) => {
+      const seen = new Set<number>();
+      const todo = [a];
+      while (todo.length) {
+        for (const d of graph.deps[todo.pop()!]) {
+          if (!seen.has(d)) {
+            seen.add(d);
+            todo.push(d);
+          }
+        }
+      }
+      return seen;
+    };
+    const parallel = (a: number, b: number) => a !== b && !ancestors(a).has(b) && !ancestors(b).has(a);
+    assert.ok((n - roots) * ((n + 31) >>> 5) > 2 * MAX_KEPT_WORDS, 'more kept sets than fit');
+    for (let a = roots; a < n; a++) {
+      for (let k = 0; k < KEEP_AFTER + 2; k++) {
+        const b = k === 0 ? graph.deps[a][0] : random(n);
+        assert.equal(graph.mayRunInParallel(a, b), parallel(a, b), `p${a} ∥ p${b}`);
+      }
+    }
+    for (let k = 0; k < 100_000; k++) {
+      const [a, b] = [random(n), random(n)];
+      assert.equal(graph.dependsOn(a, b), ancestors(a).has(b), `p${a} depends on p${b}`);
+    }
+  });
+
+  it('a cycle of 100,000 packages: every one on it depends on every other, and none runs beside another', () => {
+    const n = 100_000;
+    const graph = buildGraph(Array.from({ length: n }, (_, i) => ({ id: `p${i}`, dependsOn: [`p${(i + 1) % n}`] })));
+    assert.equal(graph.cycles.length, 1);
+    assert.equal(graph.cycles[0].length, n);
+    for (const [a, b] of [[0, n - 1], [n - 1, 0], [500, 499], [0, 0], [77_777, 12]]) {
+      assert.equal(graph.dependsOn(a, b), true, `p${a} depends on p${b}`);
+      if (a !== b) assert.equal(graph.mayRunInParallel(a, b), false);
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import type { Diagnostic, Fix, Plan, TextEdit, TextRange } from '../../../src/core/plan/model';
-import { readPlan, type ReadResult } from '../../../src/core/plan/reader';
+import { readPlan, removePairEdit, type ReadResult } from '../../../src/core/plan/reader';
 import { schemaDiagnostics } from '../../../src/core/plan/schema';
 import { LineIndex } from '../../../src/core/plan/text';
 
@@ -993,5 +993,44 @@ describe('package inputs', () => {
     assert.equal(Object.getPrototypeOf(a.inputs), Object.prototype);
     assert.deepEqual(Object.keys(a.inputs as object), ['__proto__']);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
+describe('reader: fixes on a plan written on one line (#15)', () => {
+  /** The line-based helpers as they were, reading whole lines (the reference). */
+  function removePairEditByLines(text: string, key: TextRange, value: TextRange): TextEdit | undefined {
+    const start = text.lastIndexOf('\n', key.start - 1) + 1;
+    if (text.slice(start, key.start).trim() !== '') return undefined;
+    const end = Math.max(key.end, value.end);
+    const i = text.indexOf('\n', end);
+    const lineEnd = (i === -1 ? text.length : i) > end && text.charCodeAt((i === -1 ? text.length : i) - 1) === 13 ? (i === -1 ? text.length : i) - 1 : i === -1 ? text.length : i;
+    if (!/^[ \t]*(#.*)?$/.test(text.slice(end, lineEnd))) return undefined;
+    return { range: { start, end: i === -1 ? text.length : i + 1 }, newText: '' };
+  }
+
+  it('removing a key gives the edit of the line-based reading, whatever the blanks, comments and line ends around', () => {
+    const piece = fc.constantFrom(' ', '\t', '\n', '\r', '\r\n', '#', 'a', ':', ',', '\u2028', '\u00a0');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.nat(), fc.nat(), fc.nat(), (pieces, a, b, c) => {
+        const text = pieces.join('');
+        const [s, e, v] = [a, b, c].map((x) => x % (text.length + 1)).sort((x, y) => x - y);
+        fc.pre(s < e && text[s] !== '\n' && text[s] !== '\r'); // a key: some text, not a line break
+        const key = { start: s, end: e };
+        const value = { start: e, end: v };
+        assert.deepEqual(removePairEdit(text, key, value), removePairEditByLines(text, key, value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('20,000 packages on one line, each with an unknown field: each gets its diagnostic at the key, and no removal edit (the line holds more)', () => {
+    const n = 20_000;
+    const text = JSON.stringify({ schema_version: 1, packages: Array.from({ length: n }, (_, i) => ({ package_id: `p${i}`, bogus: i })) }) + '\n';
+    const ds = schemaDiagnostics(readPlan(text)).filter((d) => d.code === 'unknown-field');
+    assert.equal(ds.length, n);
+    for (const k of [0, 9_999, n - 1]) {
+      assert.equal(text.slice(ds[k].range.start, ds[k].range.end), '"bogus"');
+      assert.equal(ds[k].fixes, undefined);
+    }
   });
 });

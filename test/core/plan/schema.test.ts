@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import schema from '../../../schemas/work-packages.schema.json';
 import type { Diagnostic, TextRange } from '../../../src/core/plan/model';
@@ -416,17 +417,19 @@ describe('schema: unknown-field', () => {
 });
 
 describe('the validator compiled ahead of time', () => {
+  // The schema compiled by Ajv at run time, with the generator's options: the reference.
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, validateFormats: false });
+  ajv.addVocabulary(['patternErrorMessage']);
+  const runtime = ajv.compile(schema);
+  const errors = (v: ValidateFunction, data: unknown) =>
+    v(data) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.schemaPath} ${e.keyword} ${JSON.stringify(e.params)}`);
+
   it('is the schema as it is now (a stale src/core/plan/generated file fails here: npm run build)', async () => {
     const { generateValidator, OUT } = await import('../../../scripts/gen-validator.mjs');
     assert.ok(fs.readFileSync(OUT, 'utf8') === generateValidator(), `${path.relative(process.cwd(), OUT)} differs from a fresh compile of the schema`);
   });
 
   it('reports exactly the errors Ajv reports when it compiles the schema at run time, on every real plan', () => {
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, validateFormats: false });
-    ajv.addVocabulary(['patternErrorMessage']);
-    const runtime = ajv.compile(schema);
-    const errors = (v: ValidateFunction, data: unknown) =>
-      v(data) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.schemaPath} ${e.keyword} ${JSON.stringify(e.params)}`);
     const texts = [...fixtureNames.map(fixture), withPackage('depends_on: wp-b', 'bogus: 1', 'verification: {tier_required: Z}')];
     let failing = 0;
     for (const text of texts) {
@@ -436,5 +439,41 @@ describe('the validator compiled ahead of time', () => {
       assert.deepEqual(errors(generated, data), expected);
     }
     assert.ok(failing > 0, 'some of the plans break the schema, so errors are compared too');
+  });
+
+  it('reports the same errors as Ajv compiled at run time for repeated items, in every list that must not repeat one and across packages', () => {
+    // The generated `uniqueItems` keys items by their canonical text instead of comparing every
+    // pair (scripts/gen-validator.mjs): it must name the very pair Ajv's loop names.
+    const item = fc.oneof(
+      fc.constantFrom('wp-a', 'wp-b', 'wp-c', 'src/x.ts', 'db:x', 'apis', '1', 'NaN'),
+      fc.constantFrom(1, 0, -0, Number.NaN, true, false, null),
+      fc.constantFrom({ a: 1, b: 2 }, { b: 2, a: 1 }, { a: '1' }, [1, 2], [2, 1], ['wp-a']),
+    );
+    const list = fc.record({ items: fc.array(item, { maxLength: 12 }), where: fc.integer({ min: 0, max: 4 }) });
+    fc.assert(
+      fc.property(fc.array(list, { minLength: 1, maxLength: 4 }), (lists) => {
+        // Several packages, each with one list: their errors are gathered from one call each.
+        const packages = lists.map(({ items, where }, k) => {
+          const pkg: Record<string, unknown> = { package_id: k % 2 ? 'wp-a' : 7 };
+          if (where === 0) pkg.depends_on = items;
+          if (where === 1) pkg.locks = { files: items, keys: items };
+          if (where === 2) pkg.context_impact = { surfaces: items };
+          if (where === 3) pkg.verification = { steps: [{ name: 's', kind: 'ci', ci: { required_checks: items } }] };
+          return pkg;
+        });
+        const data = { contracts: { openapi: { files: lists[0].items } }, packages };
+        assert.deepEqual(errors(generated, data), errors(runtime, data));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('finds the repeated id in a depends_on of 100,000 ids, and every id of it when none repeats', () => {
+    const ids = Array.from({ length: 100_000 }, (_, i) => `wp-${i}`);
+    assert.equal(generated({ packages: [{ package_id: 'wp-z', depends_on: ids }] }), true);
+    const repeated = [...ids.slice(0, 70_000), 'wp-12', ...ids.slice(70_000)];
+    assert.equal(generated({ packages: [{ package_id: 'wp-z', depends_on: repeated }] }), false);
+    const unique = (generated.errors ?? []).filter((e) => e.keyword === 'uniqueItems');
+    assert.deepEqual(unique.map((e) => e.params), [{ i: 70_000, j: 12 }]);
   });
 });

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { oversizedAnalysis } from '../../../src/core/plan/analyze';
 import { buildGraph } from '../../../src/core/plan/graph';
 import type { Diagnostic, Located, Plan, PlanPackage, Severity } from '../../../src/core/plan/model';
 import {
@@ -257,5 +258,19 @@ describe('summary: plan tooltip', () => {
     assert.match(text, /Feature: Profiles \\\[beta\\\]/);
     assert.match(text, /No packages yet/);
     assert.match(text, /Problems: 1 error/);
+  });
+
+  it('says a plan over the editor\'s size cap is too large, in the counts, the status bar and the tooltip (#15)', () => {
+    const over = oversizedAnalysis('packages:\n' + '  - package_id: a\n'.repeat(10), 13.2 * 1_048_576, 5 * 1_048_576, 'waves.plan.maxSizeMB');
+    const counts = planCounts(over);
+    assert.equal(counts.tooLarge, true);
+    assert.equal(countsText(counts), 'too large for the editor · 1 problem');
+    assert.equal(statusBarText(counts), '$(layers) too large for the editor · 1 problem');
+    const text = planTooltip({ label: 'big.work-packages.yaml', analysis: over, planCount: 1 });
+    assert.match(over.diagnostics[0].message, /^This plan is 13\.2 MB, over the 5\.0 MB analysed in the editor \(setting waves\.plan\.maxSizeMB\)/);
+    assert.ok(text.includes(`\n\n${escapeMarkdown(over.diagnostics[0].message)}\n\n`), text);
+    assert.doesNotMatch(text, /No packages yet/);
+    // A plan that merely has no packages is not "too large".
+    assert.equal(planCounts(analysis([], [diag('error', null)])).tooLarge, undefined);
   });
 });

@@ -228,8 +228,13 @@ describe('large plans (#15)', () => {
       await waitForDiagnostics(uri, [`0:0-0:${firstLine} error plan-too-large`], 'the one size error');
       const [d] = vscode.languages.getDiagnostics(uri);
       assert.match(d!.message, /^This plan is 0\.\d MB, over the 0\.1 MB analysed in the editor \(setting waves\.plan\.maxSizeMB\): it is not analysed here\. `waves validate` checks it in full\.$/);
-      const entry = (await wavesApi()).registry.get(uri)!;
+      const api = await wavesApi();
+      const entry = api.registry.get(uri)!;
       assert.deepEqual(entry.analysis.plan.packages, [], 'no packages from a plan that was not analysed');
+      // The Waves view says why it lists nothing: the plan is too large, not empty.
+      const planNode = api.views.tree.getChildren().find((r) => r.kind === 'plan' && r.entry.uri.toString() === uri.toString())!;
+      const [note] = api.views.tree.getChildren(planNode).map((n) => api.views.tree.getTreeItem(n).label);
+      assert.equal(note, 'Too large to analyse in the editor (setting waves.plan.maxSizeMB): `waves validate` checks it');
     } finally {
       await config.update('plan.maxSizeMB', undefined, vscode.ConfigurationTarget.Global);
     }

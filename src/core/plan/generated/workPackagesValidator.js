@@ -7,7 +7,26 @@ module.exports.default = validate20;
 const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/wave-orchestrator/wave-orchestrator/schemas/work-packages.schema.json","title":"work-packages.yaml","description":"A plan of work packages for parallel coding agents (the agentic-coding-tools format, read by Wave Orchestrator). Lenient: only `packages` and each package's `package_id` are required.","type":"object","additionalProperties":false,"required":["packages"],"properties":{"schema_version":{"type":"integer","const":1,"description":"Schema version for work-packages.yaml"},"feature":{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^(?:[A-Za-z0-9][A-Za-z0-9._:-]{0,127}|<[^<>]{1,126}>)$","description":"Stable feature identifier (used in input_data/result payloads). A template placeholder such as `<change-id>` is accepted.","patternErrorMessage":"A feature id starts with a letter or digit, followed by up to 127 letters, digits, `.`, `_`, `:` or `-` (or is a template placeholder such as `<change-id>`)."},"title":{"type":"string","minLength":1,"maxLength":200,"description":"Human-readable title of the feature."},"plan_revision":{"type":"integer","minimum":1,"description":"Monotonic integer. Increment when plan/work-packages change materially."},"created_by":{"type":"string","minLength":1,"maxLength":128,"description":"Who (agent or person) wrote the plan."},"created_at":{"type":"string","format":"date-time","description":"When the plan was written (ISO 8601 date-time)."}},"description":"The feature this plan implements."},"contracts":{"type":"object","additionalProperties":false,"properties":{"revision":{"type":"integer","minimum":1,"description":"Monotonic integer. Increment on contract changes after dispatch."},"openapi":{"type":"object","additionalProperties":false,"properties":{"primary":{"$ref":"#/$defs/FilePath","description":"Primary OpenAPI entrypoint file."},"files":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/FilePath"},"uniqueItems":true,"description":"All OpenAPI files considered part of the canonical contract."}},"description":"The canonical OpenAPI contract."},"generated":{"type":"object","additionalProperties":false,"properties":{"pydantic_dir":{"$ref":"#/$defs/FilePath","description":"Folder of the generated Pydantic models."},"typescript_dir":{"$ref":"#/$defs/FilePath","description":"Folder of the generated TypeScript types."}},"description":"Where code generated from the contract lives."},"mocks":{"type":"object","additionalProperties":false,"properties":{"prism":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":true,"description":"Whether the Prism mock server is used."},"command":{"type":"string","minLength":1,"description":"Command that starts the mock server."},"base_url":{"type":"string","minLength":1,"description":"Base URL the mock server listens on."}},"description":"A Prism mock server for the OpenAPI contract."}},"description":"Mock servers started from the contract."},"cdc":{"type":"object","additionalProperties":false,"properties":{"pact":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean","default":false,"description":"Whether Pact contract tests are run."},"broker_url":{"type":"string","minLength":1,"description":"URL of the Pact broker."},"consumer_dir":{"$ref":"#/$defs/FilePath","description":"Folder of the consumer pact files."}},"description":"Pact consumer-driven contract tests."}},"description":"Consumer-driven contract testing."}},"description":"The interface contracts the packages are built against (OpenAPI files, generated code, mocks, consumer-driven contract tests)."},"defaults":{"type":"object","additionalProperties":false,"properties":{"priority":{"type":"integer","minimum":1,"maximum":10,"default":5,"description":"Default package priority, 1 (highest) to 10."},"lock_ttl_minutes":{"type":"integer","minimum":1,"maximum":480,"default":120,"description":"Default time-to-live of a package's locks, in minutes (1 to 480)."},"timeout_minutes":{"type":"integer","minimum":1,"default":60,"description":"Default time a package may run, in minutes."},"retry_budget":{"type":"integer","minimum":0,"default":1,"description":"Default number of retries of a failed package."},"verification_tier_required":{"type":"string","enum":["A","B","C"],"default":"A","description":"Default verification tier a package must pass: `A`, `B` or `C`."},"min_trust_level":{"type":"integer","minimum":0,"maximum":4,"default":2,"description":"Default minimum trust level (0 to 4) of the agent that may run a package."}},"description":"Values used for every package that does not set its own."},"packages":{"type":"array","items":{"$ref":"#/$defs/WorkPackage"},"description":"The work packages. Packages that do not depend on each other may run in parallel, in waves."}},"$defs":{"FilePath":{"type":"string","minLength":1,"maxLength":512,"pattern":"^(?!/)(?!.*\\s+$).+","description":"Repo-relative path (no leading slash).","patternErrorMessage":"A repository-relative path: no leading `/` and no trailing whitespace."},"Glob":{"type":"string","minLength":1,"maxLength":512,"description":"Glob pattern (e.g., 'src/api/**')."},"PackageId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z][a-z0-9_-]{0,63}$","description":"Stable id used for DAG dependencies (e.g., 'wp-contracts', 'wp-backend').","patternErrorMessage":"A package id starts with a lowercase letter, followed by up to 63 lowercase letters, digits, `_` or `-` (e.g. `wp-backend`)."},"LogicalLockKey":{"type":"string","minLength":1,"maxLength":512,"pattern":"^(api|db|event|flag|env|contract|feature):.+$","description":"Non-file lock key stored in file_locks.file_path (namespace prefix required).","patternErrorMessage":"A lock key starts with a namespace: `api:`, `db:`, `event:`, `flag:`, `env:`, `contract:` or `feature:` (e.g. `api:GET /v1/users`)."},"Locks":{"type":"object","additionalProperties":false,"properties":{"files":{"type":"array","items":{"$ref":"#/$defs/FilePath"},"uniqueItems":true,"description":"File locks (raw paths for acquire_lock — existing behavior)."},"keys":{"type":"array","items":{"$ref":"#/$defs/LogicalLockKey"},"uniqueItems":true,"description":"Logical resource locks (stored as lock keys via acquire_lock)."},"ttl_minutes":{"type":"integer","minimum":1,"maximum":480,"description":"Time-to-live of these locks, in minutes (1 to 480)."},"reason":{"type":"string","maxLength":500,"description":"Why the locks are taken (shown to other agents)."}}},"Scope":{"type":"object","additionalProperties":false,"properties":{"write_allow":{"type":"array","items":{"$ref":"#/$defs/Glob"},"description":"Globs this package may modify. Empty means read-only package."},"read_allow":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/Glob"},"description":"Globs this package may read/scan for context."},"deny":{"type":"array","items":{"$ref":"#/$defs/Glob"},"description":"Globs explicitly forbidden even if included in allow lists."}}},"ContextSurface":{"type":"string","enum":["capabilities","apis","architecture","decisions","documentation","semantic_code"],"description":"A derived project-context surface. Each maps to the producer that canonically owns it: capabilities->openspec.projection, apis->api.contracts, architecture->refresh-architecture, decisions->decisions.timeline, documentation->documentation.inventory, semantic_code->code-search index."},"ContextImpactRationale":{"type":"object","additionalProperties":false,"properties":{"reason":{"type":"string","minLength":1,"maxLength":1000,"description":"Why this implied surface is not declared."},"approved_by":{"type":"string","minLength":1,"maxLength":128,"description":"Attribution for the override. Required so a rationale cannot silence the gate anonymously."}}},"ContextImpact":{"type":"object","additionalProperties":false,"description":"Reviewable declaration of which context surfaces this package may affect. Optional: a package that omits the block is reported as 'unmigrated' rather than failed. Once present, the declaration is checked strictly against changed-file and contract analysis.","properties":{"surfaces":{"type":"array","items":{"$ref":"#/$defs/ContextSurface"},"uniqueItems":true,"description":"Surfaces this package may affect. An empty list is a strict 'affects nothing' assertion, not a missing value."},"rationale":{"type":"object","propertyNames":{"$ref":"#/$defs/ContextSurface"},"additionalProperties":{"$ref":"#/$defs/ContextImpactRationale"},"description":"Per-surface approved justification for an implied but undeclared surface. A rationale for a surface the detector does not imply is a validation error."}}},"Worktree":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":80,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$","description":"Name of the git worktree the package runs in.","patternErrorMessage":"A worktree name starts with a letter or digit, followed by up to 79 letters, digits, `.`, `_` or `-`."},"mode":{"type":"string","enum":["isolated","shared"],"default":"isolated","description":"`isolated`: the package gets its own worktree; `shared`: it works in a shared one."}}},"VerificationStep":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":80,"description":"Short name of the step."},"kind":{"type":"string","enum":["command","ci","manual"],"description":"`command` runs `command`; `ci` waits for a CI workflow; `manual` asks a person to follow `manual_instructions`."},"command":{"type":"string","minLength":1,"description":"Shell command run for a `command` step; it passes when it exits with `expect_exit_code`."},"cwd":{"$ref":"#/$defs/FilePath","description":"Folder (repository-relative) the command runs in."},"env":{"type":"object","additionalProperties":{"type":"string"},"description":"Environment variables set for the command."},"expect_exit_code":{"type":"integer","default":0,"description":"Exit code that means success (default 0)."},"ci":{"type":"object","additionalProperties":false,"properties":{"provider":{"type":"string","enum":["github","other"],"default":"github","description":"CI provider: `github` or `other`."},"workflow":{"type":"string","minLength":1,"description":"Name of the CI workflow."},"required_checks":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"description":"Checks of the workflow that must pass."}},"description":"The CI workflow a `ci` step waits for."},"manual_instructions":{"type":"string","minLength":1,"description":"What a person does to verify a `manual` step."},"evidence":{"type":"object","additionalProperties":false,"properties":{"artifacts":{"type":"array","items":{"$ref":"#/$defs/FilePath"},"description":"Paths expected to be produced (logs, junit xml, screenshots)."},"result_keys":{"type":"array","items":{"type":"string","minLength":1},"description":"Keys that must be present in work_queue.result.verification for this step."}},"description":"What the step must leave behind as proof."}}},"Verification":{"type":"object","additionalProperties":false,"properties":{"tier_required":{"type":"string","enum":["A","B","C"],"description":"Verification tier the package must pass: `A`, `B` or `C`."},"steps":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/VerificationStep"},"description":"The verification steps, run in order."}}},"WorkPackage":{"type":"object","additionalProperties":false,"required":["package_id"],"properties":{"package_id":{"$ref":"#/$defs/PackageId","description":"Stable id of the package, used in `depends_on` (e.g. `wp-backend`)."},"title":{"type":"string","minLength":1,"maxLength":120,"description":"Short human-readable title."},"task_type":{"type":"string","minLength":1,"maxLength":40,"description":"Kind of work, e.g. `implement`, `contracts`, `integrate`, `docs`."},"description":{"type":"string","minLength":1,"maxLength":4000,"description":"What the package does: the agent's brief."},"role":{"type":"string","minLength":1,"maxLength":60,"description":"Role of the agent that runs the package (e.g. `backend-engineer`)."},"priority":{"type":"integer","minimum":1,"maximum":10,"description":"Priority, 1 (highest) to 10."},"decomposition":{"type":"string","enum":["stacked","branch"],"default":"branch","description":"Merge strategy hint: 'stacked' means the package lands on main independently (gated by a feature flag); 'branch' means it merges via a feature branch. Read by the merge train engine at enqueue time."},"stack_position":{"type":"integer","minimum":0,"description":"Position of this package in a stacked-diff ordering (0-indexed). Optional; only meaningful when decomposition == 'stacked'."},"archetype":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","description":"Named agent archetype for capability matching. Overrides the skill's default archetype mapping for this package.","patternErrorMessage":"An archetype starts with a lowercase letter, followed by up to 31 lowercase letters, digits, `_` or `-`."},"depends_on":{"type":"array","items":{"$ref":"#/$defs/PackageId"},"uniqueItems":true,"description":"Ids of the packages that must finish before this one starts. Packages that do not depend on each other, even indirectly, may run at the same time."},"locks":{"$ref":"#/$defs/Locks","description":"Files and logical resources this package locks while it runs."},"scope":{"$ref":"#/$defs/Scope","description":"Which files this package may write, read and must not touch."},"context_impact":{"$ref":"#/$defs/ContextImpact","description":"Which derived project-context surfaces this package may affect."},"worktree":{"$ref":"#/$defs/Worktree","description":"The git worktree the package runs in."},"timeout_minutes":{"type":"integer","minimum":1,"description":"Time the package may run, in minutes."},"retry_budget":{"type":"integer","minimum":0,"description":"How many times the package is retried after a failure."},"min_trust_level":{"type":"integer","minimum":0,"maximum":4,"description":"Minimum trust level (0 to 4) of the agent that may run the package."},"verification":{"$ref":"#/$defs/Verification","description":"How the package's result is verified."},"metadata":{"type":"object","additionalProperties":false,"description":"Optional structured hints for strategy selection and automation.","properties":{"loc_estimate":{"type":"integer","minimum":0,"description":"Estimated lines of code for this package."},"alternatives_count":{"type":"integer","minimum":0,"description":"Number of design alternatives noted for this package."},"complexity":{"type":"string","enum":["low","medium","high"],"description":"Explicit complexity signal for archetype escalation. When 'high', the implementer archetype escalates to opus regardless of other thresholds."},"package_kind":{"type":"string","enum":["algorithm","data_model","crud","config","migration","integration"],"description":"Classification of the package's work type."}}},"inputs":{"type":"object","additionalProperties":true,"description":"Free-form inputs handed to the agent."},"outputs":{"type":"object","additionalProperties":false,"properties":{"result_keys":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Keys the package's result must contain."},"artifacts":{"type":"array","items":{"$ref":"#/$defs/FilePath"},"description":"Files the package is expected to produce."}},"description":"What the package produces."}}}}};
 const schema32 = {"type":"string","minLength":1,"maxLength":512,"pattern":"^(?!/)(?!.*\\s+$).+","description":"Repo-relative path (no leading slash).","patternErrorMessage":"A repository-relative path: no leading `/` and no trailing whitespace."};
 const func1 = require("ajv/dist/runtime/ucs2length").default;
-const func0 = require("ajv/dist/runtime/equal").default;
+const func0 = (function lastRepeat(items) {
+  const canonical = (v) => {
+    if (v === null || v === undefined) return String(v);
+    if (typeof v === 'string') return JSON.stringify(v);
+    if (typeof v === 'number') return 'n' + String(v); // NaN is 'nNaN', -0 is 'n0'
+    if (typeof v !== 'object') return typeof v + ':' + String(v);
+    if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
+    const keys = Object.keys(v).sort();
+    return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}';
+  };
+  const last = new Map();
+  let found = null;
+  for (let k = 0; k < items.length; k++) {
+    const key = canonical(items[k]);
+    const before = last.get(key);
+    if (before !== undefined) found = [k, before];
+    last.set(key, k);
+  }
+  return found;
+});
 const pattern4 = new RegExp("^(?:[A-Za-z0-9][A-Za-z0-9._:-]{0,127}|<[^<>]{1,126}>)$", "u");
 const pattern5 = new RegExp("^(?!/)(?!.*\\s+$).+", "u");
 const schema37 = {"type":"object","additionalProperties":false,"required":["package_id"],"properties":{"package_id":{"$ref":"#/$defs/PackageId","description":"Stable id of the package, used in `depends_on` (e.g. `wp-backend`)."},"title":{"type":"string","minLength":1,"maxLength":120,"description":"Short human-readable title."},"task_type":{"type":"string","minLength":1,"maxLength":40,"description":"Kind of work, e.g. `implement`, `contracts`, `integrate`, `docs`."},"description":{"type":"string","minLength":1,"maxLength":4000,"description":"What the package does: the agent's brief."},"role":{"type":"string","minLength":1,"maxLength":60,"description":"Role of the agent that runs the package (e.g. `backend-engineer`)."},"priority":{"type":"integer","minimum":1,"maximum":10,"description":"Priority, 1 (highest) to 10."},"decomposition":{"type":"string","enum":["stacked","branch"],"default":"branch","description":"Merge strategy hint: 'stacked' means the package lands on main independently (gated by a feature flag); 'branch' means it merges via a feature branch. Read by the merge train engine at enqueue time."},"stack_position":{"type":"integer","minimum":0,"description":"Position of this package in a stacked-diff ordering (0-indexed). Optional; only meaningful when decomposition == 'stacked'."},"archetype":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","description":"Named agent archetype for capability matching. Overrides the skill's default archetype mapping for this package.","patternErrorMessage":"An archetype starts with a lowercase letter, followed by up to 31 lowercase letters, digits, `_` or `-`."},"depends_on":{"type":"array","items":{"$ref":"#/$defs/PackageId"},"uniqueItems":true,"description":"Ids of the packages that must finish before this one starts. Packages that do not depend on each other, even indirectly, may run at the same time."},"locks":{"$ref":"#/$defs/Locks","description":"Files and logical resources this package locks while it runs."},"scope":{"$ref":"#/$defs/Scope","description":"Which files this package may write, read and must not touch."},"context_impact":{"$ref":"#/$defs/ContextImpact","description":"Which derived project-context surfaces this package may affect."},"worktree":{"$ref":"#/$defs/Worktree","description":"The git worktree the package runs in."},"timeout_minutes":{"type":"integer","minimum":1,"description":"Time the package may run, in minutes."},"retry_budget":{"type":"integer","minimum":0,"description":"How many times the package is retried after a failure."},"min_trust_level":{"type":"integer","minimum":0,"maximum":4,"description":"Minimum trust level (0 to 4) of the agent that may run the package."},"verification":{"$ref":"#/$defs/Verification","description":"How the package's result is verified."},"metadata":{"type":"object","additionalProperties":false,"description":"Optional structured hints for strategy selection and automation.","properties":{"loc_estimate":{"type":"integer","minimum":0,"description":"Estimated lines of code for this package."},"alternatives_count":{"type":"integer","minimum":0,"description":"Number of design alternatives noted for this package."},"complexity":{"type":"string","enum":["low","medium","high"],"description":"Explicit complexity signal for archetype escalation. When 'high', the implementer archetype escalates to opus regardless of other thresholds."},"package_kind":{"type":"string","enum":["algorithm","data_model","crud","config","migration","integration"],"description":"Classification of the package's work type."}}},"inputs":{"type":"object","additionalProperties":true,"description":"Free-form inputs handed to the agent."},"outputs":{"type":"object","additionalProperties":false,"properties":{"result_keys":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"Keys the package's result must contain."},"artifacts":{"type":"array","items":{"$ref":"#/$defs/FilePath"},"description":"Files the package is expected to produce."}},"description":"What the package produces."}}};
@@ -93,13 +112,12 @@ vErrors.push(err4);
 errors++;
 }
 }
-let i1 = data0.length;
+let i1;
 let j0;
-if(i1 > 1){
-outer0:
-for(;i1--;){
-for(j0 = i1; j0--;){
-if(func0(data0[i1], data0[j0])){
+const repeat0 = data0.length > 1 ? func0(data0) : null;
+if(repeat0 !== null){
+i1 = repeat0[0];
+j0 = repeat0[1];
 const err5 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema40.properties.files,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -108,10 +126,6 @@ else {
 vErrors.push(err5);
 }
 errors++;
-break outer0;
-}
-}
-}
 }
 }
 else {
@@ -174,13 +188,12 @@ vErrors.push(err10);
 errors++;
 }
 }
-let i3 = data2.length;
+let i3;
 let j1;
-if(i3 > 1){
-outer1:
-for(;i3--;){
-for(j1 = i3; j1--;){
-if(func0(data2[i3], data2[j1])){
+const repeat1 = data2.length > 1 ? func0(data2) : null;
+if(repeat1 !== null){
+i3 = repeat1[0];
+j1 = repeat1[1];
 const err11 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i3+" are identical)",schema:true,parentSchema:schema40.properties.keys,data:data2};
 if(vErrors === null){
 vErrors = [err11];
@@ -189,10 +202,6 @@ else {
 vErrors.push(err11);
 }
 errors++;
-break outer1;
-}
-}
-}
 }
 }
 else {
@@ -541,13 +550,12 @@ vErrors.push(err2);
 errors++;
 }
 }
-let i1 = data0.length;
+let i1;
 let j0;
-if(i1 > 1){
-outer0:
-for(;i1--;){
-for(j0 = i1; j0--;){
-if(func0(data0[i1], data0[j0])){
+const repeat0 = data0.length > 1 ? func0(data0) : null;
+if(repeat0 !== null){
+i1 = repeat0[0];
+j0 = repeat0[1];
 const err3 = {instancePath:instancePath+"/surfaces",schemaPath:"#/properties/surfaces/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema47.properties.surfaces,data:data0};
 if(vErrors === null){
 vErrors = [err3];
@@ -556,10 +564,6 @@ else {
 vErrors.push(err3);
 }
 errors++;
-break outer0;
-}
-}
-}
 }
 }
 else {
@@ -1303,7 +1307,7 @@ errors++;
 const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
 if(!(validate29(data1[i0], {instancePath:instancePath+"/steps/" + i0,parentData:data1,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+if (vErrors === null) vErrors = validate29.errors; else for (const e of validate29.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -1711,13 +1715,12 @@ vErrors.push(err30);
 errors++;
 }
 }
-let i1 = data9.length;
+let i1;
 let j0;
-if(i1 > 1){
-outer0:
-for(;i1--;){
-for(j0 = i1; j0--;){
-if(func0(data9[i1], data9[j0])){
+const repeat0 = data9.length > 1 ? func0(data9) : null;
+if(repeat0 !== null){
+i1 = repeat0[0];
+j0 = repeat0[1];
 const err31 = {instancePath:instancePath+"/depends_on",schemaPath:"#/properties/depends_on/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema37.properties.depends_on,data:data9};
 if(vErrors === null){
 vErrors = [err31];
@@ -1726,10 +1729,6 @@ else {
 vErrors.push(err31);
 }
 errors++;
-break outer0;
-}
-}
-}
 }
 }
 else {
@@ -1745,19 +1744,19 @@ errors++;
 }
 if(data.locks !== undefined){
 if(!(validate22(data.locks, {instancePath:instancePath+"/locks",parentData:data,parentDataProperty:"locks",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+if (vErrors === null) vErrors = validate22.errors; else for (const e of validate22.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.scope !== undefined){
 if(!(validate24(data.scope, {instancePath:instancePath+"/scope",parentData:data,parentDataProperty:"scope",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+if (vErrors === null) vErrors = validate24.errors; else for (const e of validate24.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
 if(data.context_impact !== undefined){
 if(!(validate26(data.context_impact, {instancePath:instancePath+"/context_impact",parentData:data,parentDataProperty:"context_impact",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if (vErrors === null) vErrors = validate26.errors; else for (const e of validate26.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -1943,7 +1942,7 @@ errors++;
 }
 if(data.verification !== undefined){
 if(!(validate28(data.verification, {instancePath:instancePath+"/verification",parentData:data,parentDataProperty:"verification",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+if (vErrors === null) vErrors = validate28.errors; else for (const e of validate28.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }
@@ -2637,13 +2636,12 @@ vErrors.push(err31);
 errors++;
 }
 }
-let i1 = data11.length;
+let i1;
 let j0;
-if(i1 > 1){
-outer0:
-for(;i1--;){
-for(j0 = i1; j0--;){
-if(func0(data11[i1], data11[j0])){
+const repeat0 = data11.length > 1 ? func0(data11) : null;
+if(repeat0 !== null){
+i1 = repeat0[0];
+j0 = repeat0[1];
 const err32 = {instancePath:instancePath+"/contracts/openapi/files",schemaPath:"#/properties/contracts/properties/openapi/properties/files/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema31.properties.contracts.properties.openapi.properties.files,data:data11};
 if(vErrors === null){
 vErrors = [err32];
@@ -2652,10 +2650,6 @@ else {
 vErrors.push(err32);
 }
 errors++;
-break outer0;
-}
-}
-}
 }
 }
 else {
@@ -3275,7 +3269,7 @@ if(Array.isArray(data33)){
 const len1 = data33.length;
 for(let i2=0; i2<len1; i2++){
 if(!(validate21(data33[i2], {instancePath:instancePath+"/packages/" + i2,parentData:data33,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) vErrors = validate21.errors; else for (const e of validate21.errors) vErrors.push(e);
 errors = vErrors.length;
 }
 }

@@ -1,0 +1,43 @@
+/**
+ * A plan's analysis for the `waves` command: never the end of the process (issue #15). The CLI
+ * has no size cap, but analysing a plan takes 40–80 times its size in memory (50 MB of plan:
+ * 2–4 GB). A plan that could take three quarters of Node's heap that way (`workerBytes`: 40 MB
+ * with Node's usual 4.3 GB) is analysed in the worker thread the editor uses (dist/planWorker.js,
+ * beside this bundle): when that runs out of memory the command says so — how large the plan is
+ * and how to give Node more — instead of dying. Smaller plans, every real one among them, are
+ * analysed on this thread (the worker's start and the copy of its result back cost about a
+ * second on a 27 MB plan).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { getHeapStatistics } from 'v8';
+import { analyzePlan, type AnalyzeOptions, type PlanAnalysis } from '../core/plan/analyze';
+import { AnalysisPool } from '../plan/analysisPool';
+
+/** Memory an analysis may take, per byte of plan, at most (measured: 40× with every field, 80× compact). */
+const BYTES_PER_BYTE = 80;
+
+/** Plans this large or larger (could take three quarters of the heap) are analysed in the worker thread. */
+export function workerBytes(heapLimit = getHeapStatistics().heap_size_limit): number {
+  return Math.floor((heapLimit * 0.75) / BYTES_PER_BYTE);
+}
+
+export async function analyzeForCli(text: string, options: AnalyzeOptions = {}): Promise<PlanAnalysis | { error: string }> {
+  const script = path.join(__dirname, 'planWorker.js');
+  if (text.length < workerBytes() || !fs.existsSync(script)) return analyzePlan(text, options);
+  const pool = new AnalysisPool(script);
+  try {
+    return await pool.analyze(text, options.maxParallel ?? 10);
+  } catch (err) {
+    const mb = (n: number, digits = 0) => `${(n / 1_048_576).toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })} MB`;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of memory' : `failed (${err instanceof Error ? err.message : String(err)})`;
+    return {
+      error:
+        `the analysis of this ${mb(Buffer.byteLength(text), 1)} plan ${why}: Node may use ${mb(getHeapStatistics().heap_size_limit)} here, ` +
+        'and a plan takes 40–80 times its size while it is analysed. Give Node more with NODE_OPTIONS=--max-old-space-size=<MB>.',
+    };
+  } finally {
+    pool.dispose();
+  }
+}
