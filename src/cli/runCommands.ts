@@ -43,6 +43,11 @@ import type { PackageRunRecord, RunState } from '../core/run/runState';
 import { addSpend, formatSpend, type Spend } from '../core/run/spend';
 import {
   LeaseHeldError,
+  CoordinatorError,
+  CoordinatorLeaseHeldError,
+  CoordinatorUnavailableError,
+  checkCoordinatorUrl,
+  type CoordinatorOptions,
   NotARepositoryError,
   PlanInvalidError,
   PlanReadError,
@@ -489,9 +494,11 @@ class ProgressOutput {
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository'],
   );
+  // `--coordinator postgres://…` (or WAVES_COORDINATOR): locks, the lease across clones and the registry in PostgreSQL (ADR 0012).
+  const coordinator = coordinatorFrom(flags);
   // `--agent-fallback codex,gemini`: the presets a package goes on with after its agent's usage limit.
   const agentFallback = flags.has('agent-fallback')
     ? String(flags.get('agent-fallback'))
@@ -571,6 +578,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       ...(budget.usd !== undefined || budget.tokens !== undefined ? { budget } : {}),
       ...(only ? { only } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
+      ...(coordinator ? { coordinator } : {}),
     });
   } catch (err) {
     if (err instanceof PlanInvalidError) {
@@ -646,8 +654,14 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return outcome.outcome === 'succeeded' ? 0 : outcome.outcome === 'usage-limit' ? 75 : 1;
   } catch (err) {
     out.stop();
-    if (err instanceof LeaseHeldError) {
+    if (err instanceof LeaseHeldError || err instanceof CoordinatorLeaseHeldError) {
       io.err(`waves: ${err.message}\n  \`waves status ${file}\` shows its progress; \`waves cancel ${file}\` stops it\n`);
+      return 1;
+    }
+    if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) {
+      io.err(
+        `waves: ${err.message}\n  nothing was started and nothing in .waves/ was changed; try again when it answers, or run without --coordinator (the lock table of .waves/ then protects this clone only)\n`,
+      );
       return 1;
     }
     // engine.ts's or verify.ts's error of that name: both carry the list.
@@ -665,6 +679,20 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     sub.dispose();
     engine.dispose();
   }
+}
+
+/** `--coordinator URL` (else `WAVES_COORDINATOR`) and `--coordinator-repository KEY`; checked, never echoed with its password. */
+function coordinatorFrom(flags: Map<string, string | true>): CoordinatorOptions | undefined {
+  const raw = flags.has('coordinator') ? String(flags.get('coordinator')) : process.env.WAVES_COORDINATOR;
+  if (raw === undefined || raw === '') {
+    if (flags.has('coordinator-repository')) throw new UsageError('--coordinator-repository needs --coordinator');
+    return undefined;
+  }
+  const checked = checkCoordinatorUrl(raw);
+  if (!checked.ok) throw new UsageError(checked.problem);
+  const repository = flags.has('coordinator-repository') ? String(flags.get('coordinator-repository')).trim() : undefined;
+  if (repository === '') throw new UsageError('--coordinator-repository needs a key');
+  return { url: checked.url, ...(repository ? { repository } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ const HELP: Record<string, string> = {
         [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
         [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
-        [--agent-cap ID=N] <plan>
+        [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -66,6 +66,11 @@ const HELP: Record<string, string> = {
     it, no more packages start (running ones finish); resume with a higher budget.
     --agent-fallback: presets a package goes on with after its agent's usage limit.
     --agent-cap: at most N attempts of that agent at once.
+    --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
+    the repository: the lock table, the run's lease and the registry of runs live there
+    (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is
+    never shown. --coordinator-repository: the key that names this repository there
+    (default: its root commit).
     --answer: a package whose agent ended its turn with a question runs again with
     your answer in its prompt (it is not retried without one).
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,

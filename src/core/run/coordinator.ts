@@ -138,7 +138,9 @@ export function foreignFileLocks(
   const seen = new Set<string>();
   const add = (entry: OwnedLock) => {
     const id = `${entry.featureId}\0${entry.holder}\0${entry.key}`;
-    if (!seen.has(id)) out.push(entry), seen.add(id);
+    if (seen.has(id)) return;
+    seen.add(id);
+    out.push(entry);
   };
   for (const lock of locks) {
     const run = foreign.get(lock.featureId);
