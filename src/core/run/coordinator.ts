@@ -119,6 +119,8 @@ export function ownerText(owner: { driver: string; host: string; clone?: string 
 /** A lock entry that also says who holds it and where (the coordinator's view of another driver). */
 export interface OwnedLock extends LockEntry {
   owner?: { driver: string; host: string; clone: string };
+  /** Not a lock row: the write scope of a package under way. */
+  scope?: true;
 }
 
 /**
@@ -158,6 +160,7 @@ export function foreignFileLocks(
           acquiredAt: run.heartbeatAt,
           expiresAt: null,
           owner: { driver: run.driver, host: run.host, clone: run.clone },
+          scope: true,
         });
   return out;
 }
