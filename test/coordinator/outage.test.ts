@@ -16,12 +16,13 @@ import { RunEngine } from '../../src/engine/engine';
 import { engineFor, isolateGit, repoWithPlan, scriptedAgent } from '../engine/engineFixtures';
 import { buildRunner, tempDir, waitFor } from '../engine/helpers';
 import { startCluster, type Cluster } from './postgres';
+import { REPO_ROOT } from '../engine/helpers';
 
 let cluster: Cluster;
 let runnerScript: string;
 before(async () => {
   isolateGit();
-  cluster = await startCluster();
+  cluster = await startCluster(REPO_ROOT);
   runnerScript = await buildRunner();
 });
 after(() => cluster?.remove());

@@ -10,10 +10,11 @@ import { acquireLocks, releaseLocks } from '../../src/core/run/lockTable';
 import { CoordinatorError, CoordinatorUnavailableError } from '../../src/engine/coordinator';
 import { CoordinatorLeaseHeldError, COORDINATOR_SCHEMA_VERSION, PgCoordinator } from '../../src/engine/pgCoordinator';
 import { startCluster, type Cluster } from './postgres';
+import { REPO_ROOT } from '../engine/helpers';
 
 let cluster: Cluster;
 before(async () => {
-  cluster = await startCluster();
+  cluster = await startCluster(REPO_ROOT);
 });
 after(() => cluster?.remove());
 

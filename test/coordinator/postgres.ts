@@ -12,14 +12,17 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { REPO_ROOT } from '../engine/helpers';
 
 let tools: { bin: string; runAs: string } | null = null;
 
-/** Where initdb and pg_ctl are (installing them first when missing) and whom to run them as. */
-export function postgresTools(): { bin: string; runAs: string } {
+/**
+ * Where initdb and pg_ctl are (installing them first when missing) and whom to run them as.
+ * `repoRoot`: this repository (scripts/postgres-tools.sh); no import of the engine tests' helpers,
+ * so the editor's suite can bundle this file.
+ */
+export function postgresTools(repoRoot: string): { bin: string; runAs: string } {
   if (tools) return tools;
-  const out = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'postgres-tools.sh'), '--env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [path.join(repoRoot, 'scripts', 'postgres-tools.sh'), '--env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const env = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   if (!env.WAVES_PG_BIN) throw new Error(`scripts/postgres-tools.sh printed no WAVES_PG_BIN:\n${out}`);
   tools = { bin: env.WAVES_PG_BIN, runAs: env.WAVES_PG_RUN_AS ?? '' };
@@ -51,8 +54,8 @@ export interface Cluster {
 }
 
 /** Starts a new cluster; call `remove()` when done. */
-export async function startCluster(): Promise<Cluster> {
-  const { bin, runAs } = postgresTools();
+export async function startCluster(repoRoot: string): Promise<Cluster> {
+  const { bin, runAs } = postgresTools(repoRoot);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-pg-'));
   const dir = path.join(root, 'data');
   const log = path.join(root, 'server.log');

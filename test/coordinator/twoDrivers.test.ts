@@ -21,7 +21,7 @@ let cluster: Cluster;
 let runnerScript: string;
 before(async () => {
   isolateGit();
-  cluster = await startCluster();
+  cluster = await startCluster(REPO_ROOT);
   runnerScript = await buildRunner();
 });
 after(() => cluster?.remove());

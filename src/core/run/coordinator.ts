@@ -13,10 +13,13 @@ import { ACTIVE_STATUSES } from './runState';
 // ---------------------------------------------------------------------------------------
 // Connection strings
 
-/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`; also `password=…` pairs. Any text. */
+/**
+ * `postgres://user:secret@host/db` → `postgres://user:***@host/db` (any scheme; a password with an
+ * `@` in it is hidden up to the last `@` of the URL); also `password=…` pairs. Any text.
+ */
 export function redactSecrets(text: string): string {
   return text
-    .replace(/(postgres(?:ql)?:\/\/[^:/?#@\s]*:)[^@\s]*@/gi, '$1***@')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^\s]*@/gi, '$1***@')
     .replace(/(\bpassword\s*=\s*)('[^']*'|"[^"]*"|[^\s&]+)/gi, '$1***');
 }
 
