@@ -18,7 +18,7 @@ import { checkCoordinatorUrl, redactSecrets, registeredPackages, repositoryKey, 
 import type { LockEntry } from '../core/run/lockTable';
 import type { RunContext } from './context';
 import { CoordinatorError, isCoordinatorUnavailable, type CoordinatorOptions } from './coordinator';
-import { PgCoordinator } from './pgCoordinator';
+import { CoordinatorLeaseHeldError, PgCoordinator } from './pgCoordinator';
 import { DEFAULT_LEASE_MS } from './lease';
 
 const gitText = (cwd: string, args: string[]): string => {
@@ -64,11 +64,17 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
   const coordinator = await openCoordinator(ctx.repoRoot, options);
   const ownerId = ctx.lease?.ownerId ?? `${process.pid}@${os.hostname()}`;
   const leaseMs = ctx.options.leaseMs ?? DEFAULT_LEASE_MS;
+  const claim = { featureId: ctx.featureId, runId: '', ownerId, leaseMs, driver: driverName(ctx.repoRoot, options.driver), clone: ctx.repoRoot };
   try {
-    await coordinator.claimRun({ featureId: ctx.featureId, runId: '', ownerId, leaseMs, driver: driverName(ctx.repoRoot, options.driver), clone: ctx.repoRoot });
+    await coordinator.claimRun(claim);
   } catch (err) {
-    await coordinator.close();
-    throw err;
+    // A row of this very clone on this machine is a driver that is gone: this engine holds the
+    // clone's file lease, which a live driver of the clone would hold (a crash, a window reload).
+    const gone = err instanceof CoordinatorLeaseHeldError && err.holder.host === os.hostname() && err.holder.clone === ctx.repoRoot;
+    if (!gone || !(await coordinator.takeOverRun(claim, err.holder.ownerId).catch(() => false))) {
+      await coordinator.close();
+      throw err;
+    }
   }
   ctx.locks = coordinator.lockStore({ onProblem: (message) => ctx.problem(message), clock: ctx.clock });
 
@@ -128,11 +134,21 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
  * `read()`: an unreachable coordinator gives `{ ok: false, message }` (its password hidden).
  */
 export class CoordinatorReader {
-  private constructor(private readonly coordinator: PgCoordinator) {}
+  private constructor(
+    private readonly coordinator: PgCoordinator,
+    /** The repository's root as a run of this clone names it (`clone` of its row). */
+    readonly clone: string,
+  ) {}
 
-  /** Opens it (the schema is created when missing); throws `CoordinatorError` / `CoordinatorUnavailableError`. */
-  static async open(repoRoot: string, options: CoordinatorOptions): Promise<CoordinatorReader> {
-    return new CoordinatorReader(await openCoordinator(repoRoot, options));
+  /** Opens it for the repository holding `folder` (the schema is created when missing); throws `CoordinatorError` / `CoordinatorUnavailableError`. */
+  static async open(folder: string, options: CoordinatorOptions): Promise<CoordinatorReader> {
+    const coordinator = await openCoordinator(folder, options);
+    return new CoordinatorReader(coordinator, gitText(folder, ['rev-parse', '--show-toplevel']) || folder);
+  }
+
+  /** Whether a run is driven from this clone on this machine (the person's own: the files of `.waves/` show it). */
+  isOwn(run: RegisteredRun): boolean {
+    return run.host === os.hostname() && run.clone === this.clone;
   }
 
   /** The URL with its password hidden. */

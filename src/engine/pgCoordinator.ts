@@ -56,6 +56,9 @@ export const COORDINATOR_SCHEMA_VERSION = MIGRATIONS.length;
 /** A fixed advisory-lock key for migrations (any bigint; ours spells "waves"). */
 const MIGRATION_LOCK = 0x7761766573;
 
+/** Clients given a listener for their 'error' event (once each). */
+const listened = new WeakSet<PoolClient>();
+
 /** Errors that mean the database is out of reach (not a refusal of a query). */
 function isConnectionError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
@@ -145,6 +148,13 @@ export class PgCoordinator {
       throw new CoordinatorUnavailableError(this.where, err);
     }
     let broken = false;
+    // A checked-out client whose server goes away (pg_ctl stop, a restart) emits 'error' on
+    // itself, now or later: without a listener Node would crash. The query under way fails on
+    // its own, and the client is thrown away below.
+    if (!listened.has(client)) {
+      listened.add(client);
+      client.on('error', () => undefined);
+    }
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -279,6 +289,23 @@ export class PgCoordinator {
       const holder = (await this.readRuns(db, claim.featureId))[0];
       if (holder) throw new CoordinatorLeaseHeldError(holder);
       throw new CoordinatorError(`The coordinator ${this.where} neither gave nor named the lease of ${claim.featureId}.`);
+    });
+  }
+
+  /**
+   * Takes the run row over from `fromOwnerId` (only while it still names that owner): for a
+   * claimant that knows the holder is gone — a driver of the same clone on the same machine whose
+   * file lease this claimant now holds. False when the row changed meanwhile.
+   */
+  async takeOverRun(claim: RunClaim, fromOwnerId: string): Promise<boolean> {
+    return this.transaction(async (db) => {
+      const { rowCount } = await db.query(
+        `UPDATE waves_runs SET run_id = $4, owner_id = $5, driver = $6, host = $7, clone = $8, pid = $9, lease_ms = $10,
+           packages = '[]'::jsonb, acquired_at = now(), heartbeat_at = now()
+         WHERE repo_key = $1 AND feature_id = $2 AND owner_id = $3`,
+        [this.repoKey, claim.featureId, fromOwnerId, claim.runId, claim.ownerId, claim.driver, os.hostname(), claim.clone, process.pid, claim.leaseMs],
+      );
+      return rowCount === 1;
     });
   }
 

@@ -91,9 +91,10 @@ export class SharedRuns extends Disposable {
 
   // -------------------------------------------------------------------------------------
 
-  /** The person's own runs: driven from this machine in this folder (the local files show them). */
+  /** The person's own runs: driven from this machine in this folder's clone (the local files show them). */
   private isOwn(folder: vscode.WorkspaceFolder, run: RegisteredRun): boolean {
-    return run.host === os.hostname() && run.clone === folder.uri.fsPath;
+    const reader = this.folders.get(folder.uri.toString())?.reader;
+    return reader ? reader.isOwn(run) : run.host === os.hostname() && run.clone === folder.uri.fsPath;
   }
 
   private stop(): void {
@@ -137,7 +138,8 @@ export class SharedRuns extends Disposable {
         const read = await view.reader.read();
         if (read.ok) {
           view.runs = read.runs;
-          view.locks = foreignFileLocks(read.runs, read.locks, new Set(read.runs.filter((r) => this.isOwn(folder, r)).map((r) => r.ownerId)), new Date());
+          const reader = view.reader;
+          view.locks = foreignFileLocks(read.runs, read.locks, new Set(read.runs.filter((r) => reader.isOwn(r)).map((r) => r.ownerId)), new Date());
           view.problem = null;
         } else {
           view.problem = read.message;

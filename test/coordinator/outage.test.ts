@@ -14,7 +14,7 @@ import { validateRunState } from '../../src/core/run/runStateValidation';
 import { CoordinatorReader } from '../../src/engine/coordination';
 import { RunEngine } from '../../src/engine/engine';
 import { engineFor, isolateGit, repoWithPlan, scriptedAgent } from '../engine/engineFixtures';
-import { buildRunner, tempDir, waitFor } from '../engine/helpers';
+import { buildRunner, spawnProcess, tempDir, waitFor } from '../engine/helpers';
 import { startCluster, type Cluster } from './postgres';
 import { REPO_ROOT } from '../engine/helpers';
 
@@ -74,11 +74,11 @@ describe('the coordinator goes away mid-run', () => {
     }
     // Nothing is left in the coordinator: p1's release, kept while it was away, was done.
     const reader = await CoordinatorReader.open(repo, { url: cluster.url });
-    const seen = await reader.read();
+    await waitFor(async () => {
+      const r = await reader.read();
+      return r.ok && r.runs.length === 0 && r.locks.length === 0;
+    }, 'the run row and its locks gone', 30_000);
     await reader.close();
-    assert.ok(seen.ok);
-    assert.deepEqual(seen.locks, []);
-    assert.deepEqual(seen.runs, []);
   });
 
   test('a coordinator out of reach at the start: a clear error, nothing started, nothing written', async () => {
@@ -100,5 +100,44 @@ describe('the coordinator goes away mid-run', () => {
     const offline = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript, pollMs: 200 });
     assert.equal((await offline.run()).outcome, 'succeeded');
     offline.dispose();
+  });
+
+  test("a driver that died: the next engine of the same clone takes its row over at once and finishes the run", async () => {
+    const gate = path.join(tempDir('waves-gate-'), 'go');
+    const { repo, planFile } = repoWithPlan('epsilon', [{ id: 'e1', lockFiles: ['src/e/**'], agent: [`wait-for ${gate}`, 'write e1/out.txt', 'commit'] }]);
+    const first = spawnProcess([
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'),
+      JSON.stringify({ planFile, runnerScript, coordinator: { url: cluster.url, driver: 'Ana' } }),
+    ]);
+    await waitFor(() => first.stdout().includes('"packageId":"e1","status":"running"'), 'e1 running', 60_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Its row is still fresh in the coordinator (15 s lease) and names this clone on this machine.
+    const reader = await CoordinatorReader.open(repo, { url: cluster.url });
+    const before = await reader.read();
+    assert.ok(before.ok);
+    assert.deepEqual(before.runs.map((r) => [r.featureId, r.clone]), [['epsilon', repo]]);
+    const { engine, events } = await engineFor(planFile, runnerScript, { coordinator: { url: cluster.url, driver: 'Ana' } });
+    const running = engine.run({ resume: true });
+    try {
+      await waitFor(async () => {
+        const r = await reader.read();
+        return r.ok && r.runs.length === 1 && r.runs[0]!.pid === process.pid;
+      }, 'the row taken over by this engine', 30_000);
+      fs.writeFileSync(gate, 'go');
+      assert.equal((await running).outcome, 'succeeded', JSON.stringify(events));
+    } finally {
+      engine.dispose();
+      await running.catch(() => undefined);
+    }
+    // The row goes once the engine stops driving (released in the background), the lock at the exit.
+    await waitFor(async () => {
+      const r = await reader.read();
+      return r.ok && r.runs.length === 0 && r.locks.length === 0;
+    }, 'the run row and its lock gone', 30_000);
+    await reader.close();
   });
 });
