@@ -81,8 +81,9 @@ export class RunWatch extends Disposable {
 
   /**
    * The lock table of a folder's repository (of the first folder by default); empty when none.
-   * With a shared coordinator, other drivers' file locks and write scopes are added, each with
-   * its `owner` (who and where: `OwnedLock`).
+   * With a shared coordinator, its file locks are added (this clone's runs take theirs there),
+   * other drivers' with their `owner` (who and where: `OwnedLock`), and their running packages'
+   * write scopes.
    */
   lockTable(folder?: vscode.WorkspaceFolder): LockTable {
     const f = folder ?? vscode.workspace.workspaceFolders?.[0];

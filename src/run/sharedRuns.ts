@@ -10,7 +10,7 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { foreignFileLocks, type OwnedLock, type RegisteredRun, isLiveRun } from '../core/run/coordinator';
+import { coordinatorFileLocks, type OwnedLock, type RegisteredRun, isLiveRun } from '../core/run/coordinator';
 import { CoordinatorReader, checkCoordinatorUrl, redactSecrets, type CoordinatorOptions } from '../engine';
 import { Disposable } from '../util/lifecycle';
 
@@ -65,7 +65,11 @@ export class SharedRuns extends Disposable {
     void this.restart();
   }
 
-  /** Other drivers' file locks and write scopes in `folder`'s repository, with who and where. */
+  /**
+   * The coordinator's file locks of `folder`'s repository (the person's own runs' too: with a
+   * coordinator they are not in `.waves/locks.json`), other drivers' with who and where, and
+   * their running packages' write scopes.
+   */
   foreignLocks(folder: vscode.WorkspaceFolder | undefined): OwnedLock[] {
     return (folder && this.folders.get(folder.uri.toString())?.locks) || [];
   }
@@ -139,7 +143,7 @@ export class SharedRuns extends Disposable {
         if (read.ok) {
           view.runs = read.runs;
           const reader = view.reader;
-          view.locks = foreignFileLocks(read.runs, read.locks, new Set(read.runs.filter((r) => reader.isOwn(r)).map((r) => r.ownerId)), new Date());
+          view.locks = coordinatorFileLocks(read.runs, read.locks, new Set(read.runs.filter((r) => reader.isOwn(r)).map((r) => r.ownerId)), new Date());
           view.problem = null;
         } else {
           view.problem = read.message;

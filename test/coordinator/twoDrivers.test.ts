@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { foreignFileLocks, foreignWritersOf, isLiveRun } from '../../src/core/run/coordinator';
+import { coordinatorFileLocks, foreignWritersOf, isLiveRun } from '../../src/core/run/coordinator';
 import { lockConflicts, type LockEntry } from '../../src/core/run/lockTable';
 import { covers } from '../../src/core/plan/glob';
 import { CoordinatorReader, repositoryKeyOf } from '../../src/engine/coordination';
@@ -137,10 +137,13 @@ describe('two drivers, one coordinator', () => {
       assert.deepEqual(run.packages.find((p) => p.id === 'a-1')!.writes, ['a-1/**']);
       const writers = foreignWritersOf(view.runs, 'a-1/done.txt', new Set(), new Date());
       assert.deepEqual(writers.map((w) => `${w.run.driver}:${w.pkg.id}`), ['Ana:a-1']);
-      const decorated = foreignFileLocks(view.runs, view.locks, new Set(), new Date()).filter((l) => covers(l.key, 'src/shared/util.ts'));
+      const decorated = coordinatorFileLocks(view.runs, view.locks, new Set(), new Date()).filter((l) => covers(l.key, 'src/shared/util.ts'));
       assert.deepEqual(decorated.map((l) => `${l.holder}:${l.owner?.driver}:${l.owner?.clone}`), [`a-1:Ana:${a}`]);
-      // The other clone's own runs are left out of what it is shown of others.
-      assert.deepEqual(foreignFileLocks(view.runs, view.locks, new Set([run.ownerId]), new Date()), []);
+      // Seen from Ana's own clone: her lock as it is (no owner: hers), and no write scope of hers.
+      assert.deepEqual(
+        coordinatorFileLocks(view.runs, view.locks, new Set([run.ownerId]), new Date()).map((l) => `${l.holder}:${l.key}:${l.owner ? 'other' : 'own'}`),
+        ['a-1:src/shared/**:own'],
+      );
 
       const beta = drive(b, 'beta.yaml', 'Bo');
       // beta's first package is ready while alpha's a-1 holds its lock at the gate: it waits.

@@ -127,18 +127,19 @@ export interface OwnedLock extends LockEntry {
 }
 
 /**
- * What the editor shows of other drivers: every live run not driven by `selfOwnerIds`, as
- * file "locks" — its real locks (with who and where) and, for each package under way, its
- * write scopes. Those of the person's own runs are left out (the local files show them).
+ * The coordinator's file locks as the editor shows them for one clone: every file lock row of
+ * the repository — those of another driver's run (live or not: a lock blocks until released or
+ * lapsed) with its `owner` (who and where), the person's own (runs of `selfOwnerIds`) and those
+ * of no known run as they are — and, for each package under way of another driver's live run,
+ * its write scopes (`scope: true`), with its owner.
  */
-export function foreignFileLocks(
+export function coordinatorFileLocks(
   runs: readonly RegisteredRun[],
   locks: readonly LockEntry[],
   selfOwnerIds: ReadonlySet<string>,
   now: Date,
 ): OwnedLock[] {
-  const foreign = new Map<string, RegisteredRun>();
-  for (const run of runs) if (!selfOwnerIds.has(run.ownerId) && isLiveRun(run, now)) foreign.set(run.featureId, run);
+  const byFeature = new Map(runs.map((run) => [run.featureId, run]));
   const out: OwnedLock[] = [];
   const seen = new Set<string>();
   const add = (entry: OwnedLock) => {
@@ -148,10 +149,12 @@ export function foreignFileLocks(
     out.push(entry);
   };
   for (const lock of locks) {
-    const run = foreign.get(lock.featureId);
-    if (run && lock.kind === 'file') add({ ...lock, owner: { driver: run.driver, host: run.host, clone: run.clone } });
+    if (lock.kind !== 'file') continue;
+    const run = byFeature.get(lock.featureId);
+    add(run && !selfOwnerIds.has(run.ownerId) ? { ...lock, owner: { driver: run.driver, host: run.host, clone: run.clone } } : { ...lock });
   }
-  for (const run of foreign.values())
+  for (const run of runs) {
+    if (selfOwnerIds.has(run.ownerId) || !isLiveRun(run, now)) continue;
     for (const pkg of run.packages)
       for (const glob of pkg.writes)
         add({
@@ -165,6 +168,7 @@ export function foreignFileLocks(
           owner: { driver: run.driver, host: run.host, clone: run.clone },
           scope: true,
         });
+  }
   return out;
 }
 

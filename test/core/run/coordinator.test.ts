@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   checkCoordinatorUrl,
-  foreignFileLocks,
+  coordinatorFileLocks,
   foreignWritersOf,
   isLiveRun,
   lockTableChanges,
@@ -129,14 +129,26 @@ describe('the registry', () => {
     assert.equal(isLiveRun(run({ heartbeatAt: 'garbage' }), NOW), false);
   });
 
-  it("other drivers' locks and write scopes, with who and where; the person's own left out", () => {
+  it("the coordinator's file locks, other drivers' with who and where, and their running packages' write scopes", () => {
     const mine = run({ featureId: 'beta', ownerId: 'owner-me', driver: 'Me', packages: [{ id: 'wp-x', status: 'running', writes: ['docs/**'] }] });
     const stale = run({ featureId: 'gamma', ownerId: 'owner-old', heartbeatAt: '2030-05-01T00:00:00.000Z', packages: [{ id: 'wp-y', status: 'running', writes: ['old/**'] }] });
     const locks = [lock('src/shared/**', 'alpha', 'wp-api'), lock('docs/**', 'beta', 'wp-x'), lock('old/**', 'gamma', 'wp-y')];
-    const foreign = foreignFileLocks([run(), mine, stale], locks, new Set(['owner-me']), NOW);
+    const orphan = lock('tmp/**', 'gone', 'wp-z');
+    const key: LockEntry = { ...lock('api:GET /x', 'alpha', 'wp-api'), kind: 'key' };
+    const shown = coordinatorFileLocks([run(), mine, stale], [...locks, orphan, key], new Set(['owner-me']), NOW);
     assert.deepEqual(
-      foreign.map((l) => `${l.featureId}/${l.holder} ${l.key} ${l.scope ? 'scope' : 'lock'} ${l.owner && ownerText(l.owner)}`),
-      ['alpha/wp-api src/shared/** lock Ana on build-01 (/home/ana/app)', 'alpha/wp-api src/api/** scope Ana on build-01 (/home/ana/app)'],
+      shown.map((l) => `${l.featureId}/${l.holder} ${l.key} ${l.scope ? 'scope' : 'lock'} ${l.owner ? ownerText(l.owner) : 'as it is'}`),
+      [
+        'alpha/wp-api src/shared/** lock Ana on build-01 (/home/ana/app)',
+        // the person's own lock: no owner (the view shows it as theirs)
+        'beta/wp-x docs/** lock as it is',
+        // a lapsed run's lock still blocks: shown, with who and where
+        'gamma/wp-y old/** lock Ana on build-01 (/home/ana/app)',
+        // a lock of no known run: as it is
+        'gone/wp-z tmp/** lock as it is',
+        // the write scope of a package under way of a live run of another driver
+        'alpha/wp-api src/api/** scope Ana on build-01 (/home/ana/app)',
+      ],
     );
     assert.deepEqual(
       foreignWritersOf([run(), mine], 'src/api/x.ts', new Set(['owner-me']), NOW).map((w) => w.pkg.id),
@@ -148,7 +160,7 @@ describe('the registry', () => {
   it('the tooltip of a file another driver owns says who and where', () => {
     const analysis = analyzePlan('schema_version: 1\nfeature:\n  id: beta\npackages:\n  - package_id: wp-mine\n    scope: { write_allow: ["src/**"] }\n');
     const index = new OwnerIndex(analysis);
-    const foreign = foreignFileLocks([run()], [lock('src/shared/**', 'alpha', 'wp-api')], new Set(), NOW);
+    const foreign = coordinatorFileLocks([run()], [lock('src/shared/**', 'alpha', 'wp-api')], new Set(), NOW);
     const state = (path: string) => {
       const covering = new LockIndex(foreign, NOW).covering(path);
       return pathState(pathFacts(index, index.lookup(path), () => undefined, covering), { featureId: 'beta', formatTime: (iso) => iso.slice(11, 16) });
@@ -160,7 +172,7 @@ describe('the registry', () => {
     assert.equal(shared.tooltip, 'owned by wp-mine · wave 1 · locked by wp-api (feature alpha) until released — Ana on build-01 (/home/ana/app)');
     assert.equal(state('src/other.ts')!.kind, 'owned');
     // Who holds it is part of the state's key: another driver taking over redraws the file.
-    const other = foreignFileLocks([run({ driver: 'Bo' })], [], new Set(), NOW);
+    const other = coordinatorFileLocks([run({ driver: 'Bo' })], [], new Set(), NOW);
     const bo = pathState(pathFacts(index, index.lookup('src/api/a.ts'), () => undefined, new LockIndex(other, NOW).covering('src/api/a.ts')), { formatTime: (i) => i });
     assert.notEqual(bo!.key, state('src/api/a.ts')!.key);
   });
