@@ -74,10 +74,12 @@ const HELP: Record<string, string> = {
     --answer: a package whose agent ended its turn with a question runs again with
     your answer in its prompt (it is not retried without one).
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
-  status: `waves status [--json] <plan>
+  status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
     the locks it holds, who drives the run and whether that process is alive. Only
-    reads; works while another process runs the plan.`,
+    reads; works while another process runs the plan. --coordinator (or
+    WAVES_COORDINATOR): its locks from there, and the other drivers of the repository:
+    who, on which machine and clone, their packages under way and what they may write.`,
   cancel: `waves cancel <plan> [<package>]
     Ask the engine driving the run (from any terminal) to cancel the run, or one
     package: its agents are stopped and the state saved; resume with --resume.`,

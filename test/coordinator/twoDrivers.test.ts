@@ -5,7 +5,9 @@
  * sees the other's running packages.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { coordinatorFileLocks, foreignWritersOf, isLiveRun } from '../../src/core/run/coordinator';
@@ -25,6 +27,8 @@ before(async () => {
   runnerScript = await buildRunner();
 });
 after(() => cluster?.remove());
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Two clones (`git clone`) of one repository holding `files`. */
 function twoClones(files: Record<string, string>): { a: string; b: string } {
@@ -151,6 +155,16 @@ describe('two drivers, one coordinator', () => {
       const held = await rows.locks();
       assert.deepEqual(held.locks.map((l) => `${l.featureId}/${l.holder}`), ['alpha/a-1']);
       assert.doesNotMatch(beta.stdout(), /"packageId":"b-1","status":"(queued|running)"/);
+      // `waves status --coordinator` in clone b names Ana's run, where it runs and what a-1 may write.
+      const status = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'waves.js'), 'status', '--coordinator', cluster.url, 'beta.yaml'], { cwd: b, encoding: 'utf8' });
+      assert.equal(status.status, 0, status.stderr);
+      assert.match(status.stdout, new RegExp(`^  alpha — Ana on ${escape(os.hostname())} \\(${escape(a)}\\): a-1 running \\(writes a-1/\\*\\*\\)$`, 'm'));
+      const away = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'waves.js'), 'status', '--json', '--coordinator', 'postgres://bo:pw-123@127.0.0.1:1/waves', 'beta.yaml'], { cwd: b, encoding: 'utf8' });
+      assert.equal(away.status, 0, away.stderr);
+      const awayJson = JSON.parse(away.stdout) as { coordinator: { where: string; problem: string } };
+      assert.equal(awayJson.coordinator.where, 'postgres://bo:***@127.0.0.1:1/waves');
+      assert.match(awayJson.coordinator.problem, /cannot be reached/);
+      assert.doesNotMatch(away.stdout + away.stderr, /pw-123/);
       fs.writeFileSync(gate, 'go');
       const [endA, endB] = await Promise.all([alpha.exited, beta.exited]);
       assert.equal(endA.code, 0, alpha.stderr());
