@@ -66,7 +66,8 @@ function isConnectionError(err: unknown): boolean {
   if (/^(ECONN|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOENT|EAI_)/.test(code)) return true;
   if (/^(08|57P0[1-3]|53300)/.test(code)) return true; // connection exceptions, shutdown, too many connections
   const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|ECONNREFUSED/i.test(message);
+  // A query that got no answer in time (a server that hangs) is out of reach too: the engine waits, never fails a package for it.
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|ECONNREFUSED|Query read timeout/i.test(message);
 }
 
 export interface RunClaim {
@@ -109,6 +110,9 @@ export class PgCoordinator {
       application_name: 'wave-orchestrator',
       // A query left hanging by a dead server ends; the engine treats it as out of reach.
       query_timeout: Math.max(connectTimeoutMs, 5_000),
+      // A transaction whose client stopped (a frozen process) is ended by the server, and the
+      // repository's advisory lock with it: no clone waits behind it for ever.
+      idle_in_transaction_session_timeout: 30_000,
     });
     // An idle client whose server went away emits 'error': without a listener Node would crash.
     this.pool.on('error', () => undefined);
