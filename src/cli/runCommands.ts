@@ -701,7 +701,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     }
     if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) {
       io.err(
-        `waves: ${err.message}\n  nothing was started and nothing in .waves/ was changed; try again when it answers, or run without --coordinator (the lock table of .waves/ then protects this clone only)\n`,
+        `waves: ${err.message}\n  nothing was started and no run state was written; try again when it answers, or run without --coordinator (the lock table of .waves/ then protects this clone only)\n`,
       );
       return 1;
     }

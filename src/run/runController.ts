@@ -429,7 +429,7 @@ export class RunController extends Disposable {
     } else if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) {
       void vscode.window
         .showErrorMessage(
-          `Waves: ${err.message}. Nothing was started and the files in .waves/ are unchanged: try again when it answers, or clear waves.coordinator to run with this clone's own lock table.`,
+          `Waves: ${err.message}. Nothing was started and no run state was written: try again when it answers, or clear waves.coordinator to run with this clone's own lock table.`,
           'Open Settings',
         )
         .then((pick) => {

@@ -110,4 +110,21 @@ describe('shared coordinator', function () {
     await waitFor(() => tooltip() === 'owned by wp-api · wave 2', `the decoration back to the plan's (now: ${tooltip()})`, { timeoutMs: 30_000 });
     assert.equal(tree.getChildren().some((n) => tree.getTreeItem(n).label === 'Other drivers'), false);
   });
+
+  it('a coordinator out of reach: said in the Ownership view without its password, and the plan still decorates', async () => {
+    await vscode.workspace.getConfiguration('waves').update('coordinator', 'postgres://bo:hunter22@127.0.0.1:1/waves', vscode.ConfigurationTarget.Global);
+    const tree = api.ownership.tree;
+    const othersNode = () => tree.getChildren().find((n) => tree.getTreeItem(n).label === 'Other drivers');
+    await waitFor(() => othersNode() !== undefined, 'the Other drivers section', { timeoutMs: 30_000 });
+    const others = othersNode()!;
+    assert.equal(tree.getTreeItem(others).description, 'coordinator out of reach');
+    const [note] = tree.getChildren(others);
+    const label = String(tree.getTreeItem(note!).label);
+    assert.match(label, /^The coordinator postgres:\/\/bo:\*\*\*@127\.0\.0\.1:1\/waves cannot be reached/);
+    assert.doesNotMatch(JSON.stringify(tree.getTreeItem(note!)), /hunter22/);
+    // The files of .waves/ and the plan are shown as they are.
+    assert.equal(api.ownership.files.provideFileDecoration(file('src/api/items.ts'))?.tooltip, 'owned by wp-api · wave 2');
+    await vscode.workspace.getConfiguration('waves').update('coordinator', undefined, vscode.ConfigurationTarget.Global);
+    await waitFor(() => othersNode() === undefined, 'the Other drivers section gone with the setting', { timeoutMs: 30_000 });
+  });
 });
