@@ -76,7 +76,8 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
       throw err;
     }
   }
-  ctx.locks = coordinator.lockStore({ onProblem: (message) => ctx.problem(message), clock: ctx.clock });
+  const locks = coordinator.lockStore({ onProblem: (message) => ctx.problem(message), clock: ctx.clock });
+  ctx.locks = locks;
 
   let away = false;
   let beating = false;
@@ -120,11 +121,16 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
   ctx.onStop(() => {
     clearInterval(timer);
     subscription.dispose();
-    // The row goes when it is still ours; then the connections close. Never waited for.
-    void coordinator
-      .releaseRun(ctx.featureId, ownerId)
-      .catch(() => undefined)
-      .finally(() => void coordinator.close());
+    // Releases kept while the coordinator was away are tried once more; then the row goes when it
+    // is still ours; then the connections close. Never waited for. Releases it still cannot make
+    // leave those locks in the coordinator until the feature runs again (or they lapse): said.
+    void (async () => {
+      const left = locks.pendingReleases;
+      if (left > 0 && !(await locks.flush()))
+        ctx.problem(`The coordinator ${coordinator.where} cannot be reached: ${left} lock release${left === 1 ? '' : 's'} of this run stay there until it runs again (or they lapse).`);
+      await coordinator.releaseRun(ctx.featureId, ownerId).catch(() => undefined);
+      await coordinator.close();
+    })();
   });
 }
 

@@ -436,4 +436,10 @@ export class CoordinatorLockStore implements LockStore {
   get pendingReleases(): number {
     return this.pending.length;
   }
+
+  /** Tries the kept releases now; true when none is left. Never throws. */
+  async flush(): Promise<boolean> {
+    await this.replay().catch(() => undefined);
+    return this.pending.length === 0;
+  }
 }
