@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 
 const VSCODE = { name: 'vscode', message: 'src/core, src/store, src/engine, src/cli, src/protocol and webview/ must not depend on the VS Code API; put adapters in src/<feature>/.' };
 const IO_MESSAGE = 'src/core is pure: no file or process I/O. Put it in src/store (files) or src/engine (processes), or pass a function in.';
-const NO_IO = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process'].map((name) => ({ name, message: IO_MESSAGE }));
+const NO_IO = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process', 'pg'].map((name) => ({ name, message: IO_MESSAGE }));
 
 const noVscode = {
   'no-restricted-imports': ['error', { paths: [VSCODE] }],

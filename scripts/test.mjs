@@ -3,6 +3,8 @@
 // summing them all. Exits non-zero when a test failed or a suite crashed (a crashed suite
 // counts as at least one failure).
 //   unit     node's test runner (tsx) over test/{core,store,engine,cli}/**/*.test.ts
+//   coordinator  the same over test/coordinator/**/*.test.ts: the shared coordinator on a real
+//            PostgreSQL (throwaway clusters; Debian's postgresql installed when missing)
 //   agents   the same over test/agents/**/*.test.ts: `waves run --agent <preset>` with the real
 //            Claude Code, Codex, Gemini and Copilot CLIs (installed first, pinned and cached, by
 //            scripts/agent-clis.sh) against a scripted model server on 127.0.0.1
@@ -10,7 +12,7 @@
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
 //            and webview/), one test each
-// Usage: node scripts/test.mjs [static|unit|agents|webview|vscode ...]   (default: all, in that order)
+// Usage: node scripts/test.mjs [static|unit|coordinator|agents|webview|vscode ...]   (default: all, in that order)
 // Environment: WAVES_TEST_SUITE_TIMEOUT (seconds per suite, default 1800)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -165,9 +167,21 @@ async function agentsSuite() {
   return nodeTestSuite('agents', ['test/agents'], { env });
 }
 
+/**
+ * The shared coordinator on a real PostgreSQL (ADR 0012): scripts/postgres-tools.sh installs Debian's
+ * `postgresql` when its server programs are missing; each test file starts a throwaway cluster
+ * (test/coordinator/postgres.ts) on 127.0.0.1 and removes it. An install that fails is a failed suite.
+ */
+async function coordinatorSuite() {
+  const res = spawnSync('bash', [path.join(REPO, 'scripts', 'postgres-tools.sh'), '--env'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60_000 });
+  if (res.status !== 0) return { passed: 0, failed: 1, note: `could not install PostgreSQL: scripts/postgres-tools.sh exit ${res.status ?? res.signal ?? res.error?.message}` };
+  return nodeTestSuite('coordinator', ['test/coordinator']);
+}
+
 const SUITES = {
   static: staticSuite,
   unit: () => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli']),
+  coordinator: coordinatorSuite,
   agents: agentsSuite,
   webview: webviewSuite,
   vscode: vscodeSuite,

@@ -41,8 +41,17 @@ import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { PackageRunRecord, RunState } from '../core/run/runState';
 import { addSpend, formatSpend, type Spend } from '../core/run/spend';
+import { isLiveLock } from '../core/run/lockTable';
+import { isLiveRun, ownerText } from '../core/run/coordinator';
 import {
   LeaseHeldError,
+  CoordinatorError,
+  CoordinatorLeaseHeldError,
+  CoordinatorUnavailableError,
+  checkCoordinatorUrl,
+  CoordinatorReader,
+  redactSecrets,
+  type CoordinatorOptions,
   NotARepositoryError,
   PlanInvalidError,
   PlanReadError,
@@ -135,16 +144,19 @@ function elapsedMs(r: PackageRunRecord, now: number): number | null {
 }
 
 export async function statusCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['json'], []);
+  const { flags, args } = parseArgs(argv, ['json', 'coordinator', 'coordinator-repository'], ['coordinator', 'coordinator-repository']);
+  const coordinator = coordinatorFrom(flags);
   const loaded = await loadPlan(io, planArg(args, 'status'), false);
   if (typeof loaded === 'number') return loaded;
   const { repo, featureId, analysis } = loaded;
   const now = Date.now();
   const read = readRun(repo, featureId);
   const json = flags.has('json');
+  // With a coordinator: this feature's locks are there, and the other drivers of the repository.
+  const shared = coordinator ? await sharedStatus(repo, featureId, coordinator) : undefined;
   if (read.kind === 'none') {
-    if (json) io.out(JSON.stringify({ featureId, run: null, reason: 'not run yet' }) + '\n');
-    else io.out(`${featureId}: not run yet (no ${rel(read.file)}); start it with \`waves run ${loaded.shown}\`\n`);
+    if (json) io.out(JSON.stringify({ featureId, run: null, reason: 'not run yet', ...(shared ? { coordinator: shared.json } : {}) }) + '\n');
+    else io.out(`${featureId}: not run yet (no ${rel(read.file)}); start it with \`waves run ${loaded.shown}\`\n${shared ? shared.lines.map((l) => sanitize(l) + '\n').join('') : ''}`);
     return 0;
   }
   if (read.kind === 'bad') {
@@ -153,7 +165,9 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   }
   const { state } = read;
   const owner = driverOf(repo, featureId, now);
-  const { locks, problems } = liveLocks(repo, featureId, now);
+  const fileLocks = liveLocks(repo, featureId, now);
+  const { problems } = fileLocks;
+  const locks = shared?.locks ?? fileLocks.locks;
   const waveOf = new Map(analysis.graph.ids.map((id, i) => [id, analysis.graph.wave[i] ?? null]));
   const planChanged = state.planHash !== null && state.planHash !== loaded.hash;
   const foreign = foreignReason(state);
@@ -199,6 +213,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
         locks,
         integration: state.integration,
         problems,
+        ...(shared ? { coordinator: shared.json } : {}),
       }) + '\n',
     );
     return 0;
@@ -262,8 +277,39 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
     for (const l of locks) lines.push(`  ${describeLock(l)}`);
   } else lines.push('locks held: none');
   for (const p of problems) lines.push(`warning: ${p}`);
+  if (shared) lines.push(...shared.lines);
   io.out(lines.map((l) => sanitize(l)).join('\n') + '\n');
   return 0;
+}
+
+/**
+ * What a shared coordinator says for `waves status`: this feature's live locks (held there, not
+ * in .waves/locks.json), the other drivers' runs with who, where and their packages under way,
+ * or why it cannot be read (never with the password).
+ */
+async function sharedStatus(repo: string, featureId: string, options: CoordinatorOptions) {
+  let reader: CoordinatorReader | undefined;
+  let read: Awaited<ReturnType<CoordinatorReader['read']>>;
+  try {
+    reader = await CoordinatorReader.open(repo, options);
+    read = await reader.read();
+  } catch (err) {
+    read = { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
+  } finally {
+    await reader?.close();
+  }
+  const where = redactSecrets(options.url);
+  if (!read.ok)
+    return { locks: undefined, json: { where, problem: read.message, otherDrivers: null }, lines: [`coordinator ${where}: ${read.message} (locks shown from .waves/)`] };
+  const now = new Date();
+  const others = read.runs.filter((r) => !reader!.isOwn(r) && isLiveRun(r, now));
+  const locks = read.locks.filter((l) => l.featureId === featureId && isLiveLock(l, now));
+  const lines = [others.length ? `other drivers (coordinator ${where}):` : `other drivers (coordinator ${where}): none`];
+  for (const r of others) {
+    const packages = r.packages.map((p) => `${p.id} ${p.status} (writes ${p.writes.join(', ') || 'nothing'})`).join('; ');
+    lines.push(`  ${r.featureId} — ${ownerText(r)}: ${packages || 'no package under way'}`);
+  }
+  return { locks, json: { where, problem: null, otherDrivers: others }, lines };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -489,9 +535,11 @@ class ProgressOutput {
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository'],
   );
+  // `--coordinator postgres://…` (or WAVES_COORDINATOR): locks, the lease across clones and the registry in PostgreSQL (ADR 0012).
+  const coordinator = coordinatorFrom(flags);
   // `--agent-fallback codex,gemini`: the presets a package goes on with after its agent's usage limit.
   const agentFallback = flags.has('agent-fallback')
     ? String(flags.get('agent-fallback'))
@@ -571,6 +619,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       ...(budget.usd !== undefined || budget.tokens !== undefined ? { budget } : {}),
       ...(only ? { only } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
+      ...(coordinator ? { coordinator } : {}),
     });
   } catch (err) {
     if (err instanceof PlanInvalidError) {
@@ -646,8 +695,14 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return outcome.outcome === 'succeeded' ? 0 : outcome.outcome === 'usage-limit' ? 75 : 1;
   } catch (err) {
     out.stop();
-    if (err instanceof LeaseHeldError) {
+    if (err instanceof LeaseHeldError || err instanceof CoordinatorLeaseHeldError) {
       io.err(`waves: ${err.message}\n  \`waves status ${file}\` shows its progress; \`waves cancel ${file}\` stops it\n`);
+      return 1;
+    }
+    if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) {
+      io.err(
+        `waves: ${err.message}\n  nothing was started and no run state was written; try again when it answers, or run without --coordinator (the lock table of .waves/ then protects this clone only)\n`,
+      );
       return 1;
     }
     // engine.ts's or verify.ts's error of that name: both carry the list.
@@ -665,6 +720,20 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     sub.dispose();
     engine.dispose();
   }
+}
+
+/** `--coordinator URL` (else `WAVES_COORDINATOR`) and `--coordinator-repository KEY`; checked, never echoed with its password. */
+function coordinatorFrom(flags: Map<string, string | true>): CoordinatorOptions | undefined {
+  const raw = flags.has('coordinator') ? String(flags.get('coordinator')) : process.env.WAVES_COORDINATOR;
+  if (raw === undefined || raw === '') {
+    if (flags.has('coordinator-repository')) throw new UsageError('--coordinator-repository needs --coordinator');
+    return undefined;
+  }
+  const checked = checkCoordinatorUrl(raw);
+  if (!checked.ok) throw new UsageError(checked.problem);
+  const repository = flags.has('coordinator-repository') ? String(flags.get('coordinator-repository')).trim() : undefined;
+  if (repository === '') throw new UsageError('--coordinator-repository needs a key');
+  return { url: checked.url, ...(repository ? { repository } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------

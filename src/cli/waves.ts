@@ -48,7 +48,7 @@ const HELP: Record<string, string> = {
         [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
         [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
-        [--agent-cap ID=N] <plan>
+        [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -66,13 +66,20 @@ const HELP: Record<string, string> = {
     it, no more packages start (running ones finish); resume with a higher budget.
     --agent-fallback: presets a package goes on with after its agent's usage limit.
     --agent-cap: at most N attempts of that agent at once.
+    --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
+    the repository: the lock table, the run's lease and the registry of runs live there
+    (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is
+    never shown. --coordinator-repository: the key that names this repository there
+    (default: its root commit).
     --answer: a package whose agent ended its turn with a question runs again with
     your answer in its prompt (it is not retried without one).
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
-  status: `waves status [--json] <plan>
+  status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
     the locks it holds, who drives the run and whether that process is alive. Only
-    reads; works while another process runs the plan.`,
+    reads; works while another process runs the plan. --coordinator (or
+    WAVES_COORDINATOR): its locks from there, and the other drivers of the repository:
+    who, on which machine and clone, their packages under way and what they may write.`,
   cancel: `waves cancel <plan> [<package>]
     Ask the engine driving the run (from any terminal) to cancel the run, or one
     package: its agents are stopped and the state saved; resume with --resume.`,

@@ -10,6 +10,7 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import type { AgentProfile } from '../core/run/agents';
 import { Emitter } from '../core/util/events';
 import { LockTableStore } from '../store/lockTableStore';
+import type { LockStore } from './coordinator';
 import { releaseLocks } from '../core/run/lockTable';
 import type { PlanPackage } from '../core/plan/model';
 import { applyEvent, isTerminal, type RunEvent, type RunState, type RunStateResult } from '../core/run/runState';
@@ -62,7 +63,8 @@ export class RunContext {
   readonly only: string[] | undefined;
   readonly clock: () => Date;
   readonly pollMs: number;
-  readonly locks: LockTableStore;
+  /** The repository's lock table: `.waves/locks.json`, or the shared coordinator's (coordination.ts). */
+  locks: LockStore;
 
   store: RunStore | undefined;
   private stateNow: RunState | undefined;

@@ -30,6 +30,7 @@ import { Exits } from './exit';
 import type { Executor } from './executor';
 import { Launches } from './launch';
 import { Lease } from './lease';
+import { joinCoordinator } from './coordination';
 import { LocalExecutor } from './localExecutor';
 import { findRepositoryRoot } from './planSource';
 import { RunLoop } from './loop';
@@ -189,6 +190,7 @@ export class RunEngine {
     ctx.lease = lease;
     try {
       lease.startHeartbeat(() => ctx.leaseLost());
+      if (this.options.coordinator) await joinCoordinator(ctx, this.options.coordinator);
       await this.loop.setUp(options.resume === true);
     } catch (err) {
       ctx.stopDriving();

@@ -58,4 +58,8 @@ export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readRep
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
 export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
 export { foreignReason } from './machine';
+export { CoordinatorError, CoordinatorUnavailableError, type CoordinatorOptions } from './coordinator';
+export { CoordinatorLeaseHeldError } from './pgCoordinator';
+export { CoordinatorReader, repositoryKeyOf } from './coordination';
+export { checkCoordinatorUrl, redactSecrets } from '../core/run/coordinator';
 export type { LockEntry } from '../core/run/lockTable';

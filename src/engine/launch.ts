@@ -13,6 +13,7 @@ import type { SchedPackage } from '../core/run/schedule';
 import { snapshotCheckout } from './checkoutGuard';
 import { errorText, type LiveAttempt, type RunContext } from './context';
 import type { AttemptPlace } from './executor';
+import { isCoordinatorUnavailable } from './coordinator';
 import type { LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import type { AttemptWatcher } from './watch';
@@ -71,6 +72,11 @@ export class Launches {
     const { ctx } = this;
     if (sp.lockFiles.length === 0 && sp.lockKeys.length === 0) return null;
     let conflict: string | null = null;
+    // A coordinator out of reach: the package waits like one whose lock is taken (coordination.ts).
+    const away = (err: unknown) => {
+      if (!isCoordinatorUnavailable(err)) throw err;
+      conflict = 'the coordinator cannot be reached';
+    };
     await ctx.locks.update((table) => {
       const taken = acquireLocks(
         table,
@@ -88,7 +94,7 @@ export class Launches {
       const first = taken.conflicts[0];
       conflict = taken.problem ?? (first ? `${first.witness} is locked by ${first.entry.featureId}/${first.entry.holder}` : 'a lock is taken');
       return table;
-    });
+    }).catch(away);
     return conflict;
   }
 

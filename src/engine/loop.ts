@@ -245,7 +245,8 @@ export class RunLoop {
     await this.checkPlan();
     const now = ctx.clock();
 
-    // Expired locks leave the table.
+    // Expired locks leave the table. (A shared coordinator's table is read again first.)
+    await ctx.locks.refresh?.();
     const table = ctx.locks.read();
     if (expireLocks(table, now).expired.length > 0) await ctx.locks.update((t) => expireLocks(t, now).table);
 

@@ -3,6 +3,7 @@
  * (docs/run-engine.md, "Engine API"). engine.ts re-exports every one of them.
  */
 import type { AgentProfile } from '../core/run/agents';
+import type { CoordinatorOptions } from './coordinator';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { Executor } from './executor';
 import type { Launcher } from './launcher';
@@ -46,6 +47,11 @@ export interface EngineOptions {
   setupHook?: string[];
   /** Owner lease, default 15 000 ms. */
   leaseMs?: number;
+  /**
+   * A shared coordinator (PostgreSQL, ADR 0012): the lock table, the run's lease across clones and
+   * the registry of runs live there; default none (`.waves/` files). The run state stays in `.waves/`.
+   */
+  coordinator?: CoordinatorOptions;
   /** The runner's TERM → KILL grace, default 10 000 ms. */
   graceMs?: number;
   /** Default 'refuse-unapproved'. */

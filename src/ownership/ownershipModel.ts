@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Located } from '../core/plan/model';
 import { OwnerIndex, type IndexedPackage, type ScopeKind } from '../core/ownership/ownership';
 import { isLiveLock } from '../core/run/lockTable';
+import type { RegisteredRun } from '../core/run/coordinator';
 import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownership/ownershipState';
 import { isActive, type PackageStatus, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
@@ -176,6 +177,16 @@ export class OwnershipModel extends Disposable {
     return this.runs
       .lockTable(this.folder)
       .locks.filter((l) => l.kind === 'file' && l.holder === packageId && (feature === undefined || l.featureId === feature) && isLiveLock(l, new Date()));
+  }
+
+  /** Other drivers' live runs of the repository (a shared coordinator's registry; none without one). */
+  foreignRuns(): RegisteredRun[] {
+    return this.runs.foreignRuns(this.folder);
+  }
+
+  /** Why the shared coordinator cannot be read now (its password hidden), or null. */
+  coordinatorProblem(): string | null {
+    return this.runs.coordinatorProblem(this.folder);
   }
 
   /** Files changed in the workspace during the current run that no package owns, sorted. */

@@ -5,6 +5,7 @@ import { RunNotifications } from './notifications';
 import { RunCommands } from './commands';
 import { RunController } from './runController';
 import { RunWatch } from './runWatch';
+import { SharedRuns } from './sharedRuns';
 import { Reconciler } from './reconcile';
 import { RunLenses } from './runLenses';
 import { GitContentProvider } from './review';
@@ -19,11 +20,15 @@ export interface RunParts {
   readonly notifications: RunNotifications;
   /** Reconciles the runs found on disk at activation (adopt, follow or offer to resume). */
   readonly reconciler: Reconciler;
+  /** Other drivers of the repository, from the shared coordinator (`waves.coordinator`); `watch` follows it. */
+  readonly shared: SharedRuns;
 }
 
 /** Builds the run watch, the run controller, its live view of the runs, the commands and the notifications. */
 export function createRun(registry: PlanRegistry, log: vscode.LogOutputChannel, memento?: vscode.Memento): RunParts & vscode.Disposable {
   const runs = new RunWatch(log);
+  const shared = new SharedRuns(log);
+  runs.followShared(shared);
   const controller = new RunController({ registry, runs, log, ...(memento ? { memento } : {}) });
   const live = new LiveRuns(runs, controller);
   const commands = new RunCommands({ registry, controller, live, log });
@@ -31,6 +36,6 @@ export function createRun(registry: PlanRegistry, log: vscode.LogOutputChannel, 
   const git = new GitContentProvider();
   const reconciler = new Reconciler({ controller, registry, runs, log });
   const lenses = new RunLenses(registry, controller, live);
-  const all = [lenses, reconciler, git, notifications, commands, live, controller, runs];
-  return { watch: runs, controller, live, commands, notifications, reconciler, dispose: () => all.forEach((d) => d.dispose()) };
+  const all = [lenses, reconciler, git, notifications, commands, live, controller, runs, shared];
+  return { watch: runs, controller, live, commands, notifications, reconciler, shared, dispose: () => all.forEach((d) => d.dispose()) };
 }

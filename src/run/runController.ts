@@ -18,6 +18,9 @@ import {
   PlanInvalidError,
   PlanReadError,
   RunEngine,
+  CoordinatorError,
+  CoordinatorLeaseHeldError,
+  CoordinatorUnavailableError,
   VerificationNotApprovedError,
   approveShown,
   askDriverToCancel,
@@ -37,6 +40,7 @@ import type { RunWatch } from './runWatch';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { readRunSettings, type RunSettings } from './settings';
+import { readCoordinatorSetting } from './sharedRuns';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
 
 /** What to run. */
@@ -302,10 +306,19 @@ export class RunController extends Disposable {
         return k < 0 ? null : k + 1;
       },
     });
+    // `waves.coordinator` (ADR 0012): locks, the lease across clones and the registry in PostgreSQL.
+    const coordinator = readCoordinatorSetting(entry.uri);
+    if (coordinator && 'problem' in coordinator) {
+      void vscode.window.showErrorMessage(`Waves: ${coordinator.problem} Nothing was started.`, 'Open Settings').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.coordinator');
+      });
+      return undefined;
+    }
     let engine: RunEngine;
     try {
       engine = await RunEngine.prepare({
         planFile,
+        ...(coordinator ? { coordinator } : {}),
         ...(plan ? { planText: plan } : {}),
         agent,
         maxParallel: settings.maxParallel,
@@ -411,8 +424,17 @@ export class RunController extends Disposable {
     } else if (err instanceof AdoptRefusedError) {
       // The run state changed between the reconciler's decision and the engine's read: nothing was adopted or written.
       void vscode.window.showWarningMessage(`Waves: ${err.message}.`);
-    } else if (err instanceof LeaseHeldError) {
+    } else if (err instanceof LeaseHeldError || err instanceof CoordinatorLeaseHeldError) {
       void vscode.window.showWarningMessage(`Waves: ${err.message}. Watch it here, or cancel it first.`);
+    } else if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) {
+      void vscode.window
+        .showErrorMessage(
+          `Waves: ${err.message}. Nothing was started and no run state was written: try again when it answers, or clear waves.coordinator to run with this clone's own lock table.`,
+          'Open Settings',
+        )
+        .then((pick) => {
+          if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.coordinator');
+        });
     } else if (err instanceof VerificationNotApprovedError) {
       void vscode.window.showWarningMessage(`Waves: the verification commands are not approved: ${err.commands.map(visibleText).join(', ')}`);
     } else {

@@ -8,6 +8,8 @@ import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } 
 import type { RunState } from '../core/run/runState';
 import { validateRunState } from '../core/run/runStateValidation';
 import { Disposable } from '../util/lifecycle';
+import type { RegisteredRun } from '../core/run/coordinator';
+import type { SharedRuns } from './sharedRuns';
 
 /** Folders that are not local: after `.waves/` (or its `runs/`) is created, read again this long after. */
 const FOLDER_FOLLOW_UP_MS = [1000, 5000];
@@ -77,10 +79,35 @@ export class RunWatch extends Disposable {
     return all.find((r) => r.state.featureId === featureId)?.state;
   }
 
-  /** The lock table of a folder's repository (of the first folder by default); empty when none. */
+  /**
+   * The lock table of a folder's repository (of the first folder by default); empty when none.
+   * With a shared coordinator, its file locks are added (this clone's runs take theirs there),
+   * other drivers' with their `owner` (who and where: `OwnedLock`), and their running packages'
+   * write scopes.
+   */
   lockTable(folder?: vscode.WorkspaceFolder): LockTable {
     const f = folder ?? vscode.workspace.workspaceFolders?.[0];
-    return (f && this.locks.get(f.uri.toString())) || emptyLockTable();
+    const local = (f && this.locks.get(f.uri.toString())) || emptyLockTable();
+    const foreign = this.shared?.foreignLocks(f) ?? [];
+    return foreign.length === 0 ? local : { ...local, locks: [...local.locks, ...foreign] };
+  }
+
+  /** Other drivers' live runs in the folder's repository (a shared coordinator's registry; none without one). */
+  foreignRuns(folder?: vscode.WorkspaceFolder): RegisteredRun[] {
+    return this.shared?.foreignRuns(folder ?? vscode.workspace.workspaceFolders?.[0]) ?? [];
+  }
+
+  /** Why the shared coordinator cannot be read now, or null. */
+  coordinatorProblem(folder?: vscode.WorkspaceFolder): string | null {
+    return this.shared?.problem(folder ?? vscode.workspace.workspaceFolders?.[0]) ?? null;
+  }
+
+  private shared: SharedRuns | undefined;
+
+  /** Follows a shared coordinator's view of other drivers too (`SharedRuns`): its changes are lock changes. */
+  followShared(shared: SharedRuns): void {
+    this.shared = shared;
+    this.register(shared.onDidChange(() => this.locksChanged.fire()));
   }
 
   /**

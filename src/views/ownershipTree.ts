@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { IndexedPackage, ScopeKind } from '../core/ownership/ownership';
 import { OWNERSHIP_COLORS } from '../core/ownership/ownershipState';
 import { plural } from '../core/present/planStatusText';
+import { ownerText, type RegisteredPackage, type RegisteredRun } from '../core/run/coordinator';
 import type { OwnershipModel } from '../ownership/ownershipModel';
 import { Disposable } from '../util/lifecycle';
 
@@ -9,7 +10,26 @@ export const OWNERSHIP_VIEW_ID = 'waves.ownership';
 /** A group lists at most this many files; a note says how many more there are. */
 const MAX_LISTED = 500;
 
-type Node = PackageNode | GroupNode | FileNode | LockNode | UnownedNode | NoteNode;
+type Node = PackageNode | GroupNode | FileNode | LockNode | UnownedNode | NoteNode | OthersNode | ForeignRunNode | ForeignPackageNode;
+
+/** Other drivers of the repository (a shared coordinator's registry, `waves.coordinator`). */
+interface OthersNode {
+  readonly kind: 'others';
+  readonly id: string;
+}
+interface ForeignRunNode {
+  readonly kind: 'foreign-run';
+  readonly id: string;
+  readonly parent: OthersNode;
+  readonly run: RegisteredRun;
+}
+interface ForeignPackageNode {
+  readonly kind: 'foreign-package';
+  readonly id: string;
+  readonly parent: ForeignRunNode;
+  readonly run: RegisteredRun;
+  readonly pkg: RegisteredPackage;
+}
 
 interface PackageNode {
   readonly kind: 'package';
@@ -45,7 +65,7 @@ interface UnownedNode {
 interface NoteNode {
   readonly kind: 'note';
   readonly id: string;
-  readonly parent: GroupNode | UnownedNode | undefined;
+  readonly parent: GroupNode | UnownedNode | OthersNode | undefined;
   readonly label: string;
 }
 
@@ -64,6 +84,7 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
   private readonly view: vscode.TreeView<Node>;
   private packages: PackageNode[] = [];
   private readonly unownedNode: UnownedNode = { kind: 'unowned', id: 'unowned' };
+  private readonly othersNode: OthersNode = { kind: 'others', id: 'others' };
 
   constructor(private readonly model: OwnershipModel) {
     super();
@@ -84,14 +105,15 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
   }
 
   getParent(node: Node): Node | undefined {
-    return node.kind === 'package' || node.kind === 'unowned' ? undefined : node.parent;
+    return node.kind === 'package' || node.kind === 'unowned' || node.kind === 'others' ? undefined : node.parent;
   }
 
   getChildren(node?: Node): Node[] {
     if (!node) {
       const unowned = this.model.unownedWrites().length > 0 ? [this.unownedNode] : [];
-      if (this.packages.length === 0) return [{ kind: 'note', id: 'none', parent: undefined, label: 'No packages with file scopes in the active plan' }];
-      return [...unowned, ...this.packages];
+      const others = this.model.foreignRuns().length > 0 || this.model.coordinatorProblem() ? [this.othersNode] : [];
+      if (this.packages.length === 0) return [...others, { kind: 'note', id: 'none', parent: undefined, label: 'No packages with file scopes in the active plan' }];
+      return [...others, ...unowned, ...this.packages];
     }
     switch (node.kind) {
       case 'package':
@@ -100,6 +122,13 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
         return this.groupChildren(node);
       case 'unowned':
         return this.model.unownedWrites().map((w) => ({ kind: 'file', id: `unowned/${w.path}`, parent: node, path: w.path, description: w.change }));
+      case 'others': {
+        const problem = this.model.coordinatorProblem();
+        const runs: Node[] = this.model.foreignRuns().map((run) => ({ kind: 'foreign-run', id: `others/${run.featureId}`, parent: node, run }));
+        return problem ? [{ kind: 'note', id: 'others#problem', parent: node, label: problem }, ...runs] : runs;
+      }
+      case 'foreign-run':
+        return node.run.packages.map((pkg) => ({ kind: 'foreign-package', id: `${node.id}/${pkg.id}`, parent: node, run: node.run, pkg }));
       default:
         return [];
     }
@@ -154,7 +183,37 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
       case 'note': {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
-        item.iconPath = new vscode.ThemeIcon('info');
+        const problem = node.parent?.kind === 'others';
+        item.iconPath = problem ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon('info');
+        if (problem) item.tooltip = `${node.label}\nThe files in .waves/ are shown as they are; other drivers are not.`;
+        return item;
+      }
+      case 'others': {
+        const runs = this.model.foreignRuns();
+        const item = new vscode.TreeItem('Other drivers', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = node.id;
+        item.description = this.model.coordinatorProblem() ? 'coordinator out of reach' : plural(runs.length, 'run');
+        item.iconPath = new vscode.ThemeIcon('organization');
+        item.tooltip = 'Runs of this repository driven from other clones, as the shared coordinator (waves.coordinator) has them.';
+        return item;
+      }
+      case 'foreign-run': {
+        const { run } = node;
+        const item = new vscode.TreeItem(`${run.featureId}`, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = node.id;
+        item.description = `${ownerText({ driver: run.driver, host: run.host })} · ${plural(run.packages.length, 'package')} under way`;
+        item.iconPath = new vscode.ThemeIcon('account');
+        item.tooltip = `${run.featureId}: driven by ${ownerText(run)}, last heartbeat ${new Date(run.heartbeatAt).toLocaleTimeString()}`;
+        item.accessibilityInformation = { label: `${run.featureId}, driven by ${ownerText(run)}, ${plural(run.packages.length, 'package')} under way` };
+        return item;
+      }
+      case 'foreign-package': {
+        const { run, pkg } = node;
+        const item = new vscode.TreeItem(pkg.id, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.description = `${pkg.status} · writes ${pkg.writes.join(', ') || 'nothing'}`;
+        item.iconPath = new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor(OWNERSHIP_COLORS.locked));
+        item.tooltip = `${pkg.id} (feature ${run.featureId}) is ${pkg.status} — ${ownerText(run)}\nMay write: ${pkg.writes.join(', ') || 'nothing'}`;
         return item;
       }
     }

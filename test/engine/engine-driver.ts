@@ -7,7 +7,14 @@ import { RunEngine } from '../../src/engine/engine';
 import { scriptedAgent } from './engineFixtures';
 
 async function main(): Promise<void> {
-  const config = JSON.parse(process.argv[2]!) as { planFile: string; runnerScript: string; env?: Record<string, string>; resume?: boolean };
+  const config = JSON.parse(process.argv[2]!) as {
+    planFile: string;
+    runnerScript: string;
+    env?: Record<string, string>;
+    resume?: boolean;
+    coordinator?: { url: string; driver?: string };
+    maxParallel?: number;
+  };
   const engine = await RunEngine.prepare({
     planFile: config.planFile,
     agent: scriptedAgent(),
@@ -15,6 +22,8 @@ async function main(): Promise<void> {
     graceMs: 500,
     pollMs: 200,
     ...(config.env ? { env: config.env } : {}),
+    ...(config.coordinator ? { coordinator: config.coordinator } : {}),
+    ...(config.maxParallel ? { maxParallel: config.maxParallel } : {}),
   });
   engine.events((e) => process.stdout.write(JSON.stringify(e) + '\n'));
   const outcome = await engine.run({ resume: config.resume === true });

@@ -6,6 +6,7 @@
  * Pure: the caller passes the clock and the time format.
  */
 import { isLiveLock, type LockEntry } from '../run/lockTable';
+import { ownerText, type OwnedLock } from '../run/coordinator';
 import { GlobIndex, type OwnerIndex, type Ownership } from './ownership';
 import type { PackageStatus } from '../run/runState';
 
@@ -131,6 +132,13 @@ export function pathState(facts: PathFacts, options: StateOptions): PathState | 
   for (const lock of locks) {
     const until = lock.expiresAt === null ? 'until released' : `until ${options.formatTime(lock.expiresAt)}`;
     const otherFeature = options.featureId !== undefined && lock.featureId !== options.featureId ? ` (feature ${lock.featureId})` : '';
+    // Another driver's (a shared coordinator): its lock or its running package's write scope, with who and where.
+    const owner = (lock as OwnedLock).owner;
+    if (owner) {
+      const what = (lock as OwnedLock).scope ? `written by ${lock.holder} (feature ${lock.featureId}), running` : `locked by ${lock.holder} (feature ${lock.featureId}) ${until}`;
+      parts.push(`${what} — ${ownerText(owner)}`);
+      continue;
+    }
     parts.push(lock.holder === soleOwner && !otherFeature ? `locked ${until}` : `locked by ${lock.holder}${otherFeature} ${until}`);
   }
 
@@ -138,7 +146,7 @@ export function pathState(facts: PathFacts, options: StateOptions): PathState | 
     kind,
     owners.map((o) => `${o.id}:${o.status ?? ''}`).join(','),
     deniedTo.join(','),
-    locks.map((l) => `${l.featureId}/${l.holder}`).join(','),
+    locks.map((l) => `${l.featureId}/${l.holder}${(l as OwnedLock).owner ? `@${ownerText((l as OwnedLock).owner!)}` : ''}`).join(','),
   ].join('|');
   return { kind, key, badge, tooltip: parts.join(' · '), colorId: OWNERSHIP_COLORS[kind], facts };
 }

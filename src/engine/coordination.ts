@@ -1,0 +1,177 @@
+/**
+ * A run joins the shared coordinator (ADR 0012; docs/run-engine.md, "A shared coordinator"):
+ * after the clone's own lease (which still guards the run state in `.waves/runs/`), it claims
+ * the feature's run in the coordinator (one driver across every clone), takes its locks there
+ * instead of `.waves/locks.json`, and heartbeats its registry entry — the packages under way and
+ * their write scopes — for the other drivers to see.
+ *
+ * The rule when the coordinator goes away mid-run: running packages go on, exit, are audited and
+ * merged as usual (merging needs no lock); no package starts (its locks cannot be taken, so it
+ * waits, and the person is told once); releases are kept and done when it answers again; the
+ * run state and the report stay in `.waves/` as always. When it answers again the run goes on
+ * (the person is told). A heartbeat that finds another owner in the row stops driving the run
+ * (as a lost lease does). Cancel stops a run that waits.
+ */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { checkCoordinatorUrl, redactSecrets, registeredPackages, repositoryKey, type RegisteredRun } from '../core/run/coordinator';
+import type { LockEntry } from '../core/run/lockTable';
+import type { RunContext } from './context';
+import { CoordinatorError, isCoordinatorUnavailable, type CoordinatorOptions } from './coordinator';
+import { CoordinatorLeaseHeldError, PgCoordinator } from './pgCoordinator';
+import { DEFAULT_LEASE_MS } from './lease';
+
+const gitText = (cwd: string, args: string[]): string => {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+};
+
+/** The key every clone of the repository at `repoRoot` shares (its root commits, or the key set). */
+export function repositoryKeyOf(repoRoot: string, explicit?: string): string {
+  const key = repositoryKey({ rootCommits: gitText(repoRoot, ['rev-list', '--max-parents=0', 'HEAD']).split('\n'), explicit });
+  if (key === null)
+    throw new CoordinatorError(`The repository ${repoRoot} has no commit yet, so its clones cannot be recognised: commit once, or set the coordinator's repository key.`);
+  return key;
+}
+
+/** Who drives: the option, git's `user.name`, else the login name. */
+export function driverName(repoRoot: string, explicit?: string): string {
+  if (explicit?.trim()) return explicit.trim();
+  const name = gitText(repoRoot, ['config', 'user.name']);
+  if (name) return name;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Opens the coordinator for `repoRoot`: the URL checked, the repository's key, the schema migrated. */
+export async function openCoordinator(repoRoot: string, options: CoordinatorOptions): Promise<PgCoordinator> {
+  const checked = checkCoordinatorUrl(options.url);
+  if (!checked.ok) throw new CoordinatorError(checked.problem);
+  return PgCoordinator.open(checked.url, repositoryKeyOf(repoRoot, options.repository), { connectTimeoutMs: options.connectTimeoutMs });
+}
+
+/**
+ * Joins the run of `ctx` to the coordinator; its locks go there from now on. Throws (and leaves
+ * nothing behind) when the coordinator cannot be reached or another driver holds the run.
+ */
+export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptions): Promise<void> {
+  const coordinator = await openCoordinator(ctx.repoRoot, options);
+  const ownerId = ctx.lease?.ownerId ?? `${process.pid}@${os.hostname()}`;
+  const leaseMs = ctx.options.leaseMs ?? DEFAULT_LEASE_MS;
+  const claim = { featureId: ctx.featureId, runId: '', ownerId, leaseMs, driver: driverName(ctx.repoRoot, options.driver), clone: ctx.repoRoot };
+  try {
+    await coordinator.claimRun(claim);
+  } catch (err) {
+    // A row of this very clone on this machine is a driver that is gone: this engine holds the
+    // clone's file lease, which a live driver of the clone would hold (a crash, a window reload).
+    const gone = err instanceof CoordinatorLeaseHeldError && err.holder.host === os.hostname() && err.holder.clone === ctx.repoRoot;
+    if (!gone || !(await coordinator.takeOverRun(claim, err.holder.ownerId).catch(() => false))) {
+      await coordinator.close();
+      throw err;
+    }
+  }
+  const locks = coordinator.lockStore({ onProblem: (message) => ctx.problem(message), clock: ctx.clock });
+  ctx.locks = locks;
+
+  let away = false;
+  let beating = false;
+  let again = false;
+  const beat = async (): Promise<void> => {
+    if (ctx.stopped) return;
+    if (beating) {
+      again = true;
+      return;
+    }
+    beating = true;
+    try {
+      const state = ctx.hasState ? ctx.state : undefined;
+      const packages = state ? registeredPackages(state.packages, (id) => ctx.pkg(id)?.scope.writeAllow.map((g) => g.value) ?? []) : [];
+      const mine = await coordinator.renewRun(ctx.featureId, ownerId, state?.runId ?? '', packages);
+      if (away) ctx.problem(`The coordinator ${coordinator.where} answers again; packages start again.`);
+      away = false;
+      if (!mine) ctx.leaseLost();
+    } catch (err) {
+      if (!away)
+        ctx.problem(
+          isCoordinatorUnavailable(err)
+            ? `${err.message}. Running packages go on; no package starts until it answers again. Nothing local is lost: the run state stays in .waves/.`
+            : `The coordinator ${coordinator.where}: ${(err as Error).message}`,
+        );
+      away = true;
+    } finally {
+      beating = false;
+    }
+    if (again) {
+      again = false;
+      await beat();
+    }
+  };
+  const timer = setInterval(() => void beat(), Math.max(20, Math.floor(leaseMs / 3)));
+  timer.unref();
+  // A package that starts or ends is in the registry at once, not at the next heartbeat.
+  const subscription = ctx.emitter.event((e) => {
+    if (e.type === 'package') void beat();
+  });
+  ctx.onStop(() => {
+    clearInterval(timer);
+    subscription.dispose();
+    // Releases kept while the coordinator was away are tried once more; then the row goes when it
+    // is still ours; then the connections close. Never waited for. Releases it still cannot make
+    // leave those locks in the coordinator until the feature runs again (or they lapse): said.
+    void (async () => {
+      const left = locks.pendingReleases;
+      if (left > 0 && !(await locks.flush()))
+        ctx.problem(`The coordinator ${coordinator.where} cannot be reached: ${left} lock release${left === 1 ? '' : 's'} of this run stay there until it runs again (or they lapse).`);
+      await coordinator.releaseRun(ctx.featureId, ownerId).catch(() => undefined);
+      await coordinator.close();
+    })();
+  });
+}
+
+/**
+ * What the coordinator says of the repository, for the editor and `waves status`: the registry
+ * of runs and the lock rows, read on demand over one kept connection pool. Never throws from
+ * `read()`: an unreachable coordinator gives `{ ok: false, message }` (its password hidden).
+ */
+export class CoordinatorReader {
+  private constructor(
+    private readonly coordinator: PgCoordinator,
+    /** The repository's root as a run of this clone names it (`clone` of its row). */
+    readonly clone: string,
+  ) {}
+
+  /** Opens it for the repository holding `folder` (the schema is created when missing); throws `CoordinatorError` / `CoordinatorUnavailableError`. */
+  static async open(folder: string, options: CoordinatorOptions): Promise<CoordinatorReader> {
+    const coordinator = await openCoordinator(folder, options);
+    return new CoordinatorReader(coordinator, gitText(folder, ['rev-parse', '--show-toplevel']) || folder);
+  }
+
+  /** Whether a run is driven from this clone on this machine (the person's own: the files of `.waves/` show it). */
+  isOwn(run: RegisteredRun): boolean {
+    return run.host === os.hostname() && run.clone === this.clone;
+  }
+
+  /** The URL with its password hidden. */
+  get where(): string {
+    return this.coordinator.where;
+  }
+
+  async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[] } | { ok: false; message: string }> {
+    try {
+      const [runs, table] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks()]);
+      return { ok: true, runs, locks: table.locks };
+    } catch (err) {
+      return { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.coordinator.close();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * What the shared coordinator (`waves.coordinator`, ADR 0012) says of the other drivers of each
+ * workspace folder's repository: their runs (who, on which machine, in which clone, the packages
+ * under way and what they may write) and their lock rows, read every few seconds while the
+ * setting is set. `RunWatch` adds their file locks to the folder's lock table, so the Explorer,
+ * the editor and the Ownership view show a file another person's running package owns, with who
+ * and where. Read-only: the engine writes (coordination.ts). Nothing is read in an untrusted
+ * workspace unless the coordinator is the person's own (user) setting, and a connection string
+ * is never shown with its password.
+ */
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { coordinatorFileLocks, type OwnedLock, type RegisteredRun, isLiveRun } from '../core/run/coordinator';
+import { CoordinatorReader, checkCoordinatorUrl, redactSecrets, type CoordinatorOptions } from '../engine';
+import { Disposable } from '../util/lifecycle';
+
+/** How often the registry is read while a coordinator is set. */
+export const SHARED_POLL_MS = 3000;
+
+interface FolderView {
+  reader: CoordinatorReader | null;
+  runs: RegisteredRun[];
+  locks: OwnedLock[];
+  problem: string | null;
+}
+
+/** The coordinator settings: `waves.coordinator` (trusted workspaces: any scope; else the user's own) and `waves.coordinatorRepository`. */
+export function readCoordinatorSetting(scope?: vscode.Uri): CoordinatorOptions | { problem: string } | undefined {
+  const config = vscode.workspace.getConfiguration('waves', scope);
+  const pick = <T>(key: string): T | undefined => (vscode.workspace.isTrusted ? config.get<T>(key) : config.inspect<T>(key)?.globalValue);
+  const url = pick<unknown>('coordinator');
+  if (url === undefined || url === null || (typeof url === 'string' && url.trim() === '')) return undefined;
+  const checked = checkCoordinatorUrl(url);
+  if (!checked.ok) return { problem: `waves.coordinator: ${checked.problem}` };
+  const repository = pick<unknown>('coordinatorRepository');
+  return { url: checked.url, ...(typeof repository === 'string' && repository.trim() ? { repository: repository.trim() } : {}) };
+}
+
+/** What the views show of a folder's view (heartbeats left out: they move every read). */
+const signature = (view: FolderView) =>
+  JSON.stringify([
+    view.runs.map((r) => [r.featureId, r.ownerId, r.driver, r.host, r.clone, r.packages]),
+    view.locks.map((l) => [l.featureId, l.holder, l.kind, l.key, l.expiresAt, l.owner]),
+    view.problem,
+  ]);
+
+export class SharedRuns extends Disposable {
+  private readonly folders = new Map<string, FolderView>();
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
+  /** Another driver's runs or locks changed (or the coordinator became reachable or not). */
+  readonly onDidChange = this.changed.event;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private settingKey = '';
+  private reading: Promise<void> = Promise.resolve();
+
+  constructor(private readonly log: vscode.LogOutputChannel) {
+    super();
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('waves.coordinator') || e.affectsConfiguration('waves.coordinatorRepository')) void this.restart();
+      }),
+    );
+    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.restart()));
+    this.register({ dispose: () => this.stop() });
+    void this.restart();
+  }
+
+  /**
+   * The coordinator's file locks of `folder`'s repository (the person's own runs' too: with a
+   * coordinator they are not in `.waves/locks.json`), other drivers' with who and where, and
+   * their running packages' write scopes.
+   */
+  foreignLocks(folder: vscode.WorkspaceFolder | undefined): OwnedLock[] {
+    return (folder && this.folders.get(folder.uri.toString())?.locks) || [];
+  }
+
+  /** Other drivers' live runs in `folder`'s repository. */
+  foreignRuns(folder: vscode.WorkspaceFolder | undefined): RegisteredRun[] {
+    const view = folder && this.folders.get(folder.uri.toString());
+    const now = new Date();
+    return view ? view.runs.filter((r) => !this.isOwn(folder, r) && isLiveRun(r, now)) : [];
+  }
+
+  /** Why the coordinator of `folder` cannot be read now (its password hidden), or null. */
+  problem(folder: vscode.WorkspaceFolder | undefined): string | null {
+    return (folder && this.folders.get(folder.uri.toString())?.problem) ?? null;
+  }
+
+  /** Reads every folder's coordinator now; resolves when done. */
+  async refresh(): Promise<void> {
+    await this.reading;
+    this.reading = this.readAll();
+    await this.reading;
+  }
+
+  // -------------------------------------------------------------------------------------
+
+  /** The person's own runs: driven from this machine in this folder's clone (the local files show them). */
+  private isOwn(folder: vscode.WorkspaceFolder, run: RegisteredRun): boolean {
+    const reader = this.folders.get(folder.uri.toString())?.reader;
+    return reader ? reader.isOwn(run) : run.host === os.hostname() && run.clone === folder.uri.fsPath;
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const view of this.folders.values()) void view.reader?.close();
+    this.folders.clear();
+  }
+
+  private async restart(): Promise<void> {
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+    const settings = folders.map((f) => readCoordinatorSetting(f.uri));
+    const key = JSON.stringify([folders.map((f) => f.uri.toString()), settings]);
+    if (key === this.settingKey) return;
+    this.settingKey = key;
+    const had = this.folders.size > 0;
+    this.stop();
+    if (this.isDisposed) return;
+    folders.forEach((folder, i) => {
+      const setting = settings[i];
+      if (!setting) return;
+      this.folders.set(folder.uri.toString(), { reader: null, runs: [], locks: [], problem: 'problem' in setting ? setting.problem : null });
+    });
+    if (this.folders.size > 0) {
+      this.timer = setInterval(() => void this.refresh(), SHARED_POLL_MS);
+      await this.refresh();
+    } else if (had) this.changed.fire();
+  }
+
+  private async readAll(): Promise<void> {
+    let changed = false;
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const view = this.folders.get(folder.uri.toString());
+      if (!view) continue;
+      const setting = readCoordinatorSetting(folder.uri);
+      if (!setting || 'problem' in setting) continue;
+      const before = signature(view);
+      const problemBefore = view.problem;
+      try {
+        view.reader ??= await CoordinatorReader.open(folder.uri.fsPath, setting);
+        const read = await view.reader.read();
+        if (read.ok) {
+          view.runs = read.runs;
+          const reader = view.reader;
+          view.locks = coordinatorFileLocks(read.runs, read.locks, new Set(read.runs.filter((r) => reader.isOwn(r)).map((r) => r.ownerId)), new Date());
+          view.problem = null;
+        } else {
+          view.problem = read.message;
+        }
+      } catch (err) {
+        view.problem = redactSecrets(err instanceof Error ? err.message : String(err));
+      }
+      if (view.problem && view.problem !== problemBefore)
+        this.log.warn(`[coordinator] ${vscode.workspace.asRelativePath(folder.uri)}: ${view.problem} (the files in .waves/ are shown as they are)`);
+      if (signature(view) !== before) changed = true;
+    }
+    if (changed && !this.isDisposed) this.changed.fire();
+  }
+}

@@ -1,0 +1,130 @@
+// Issue #17 item 4/5: with a shared coordinator (`waves.coordinator`, a real PostgreSQL cluster
+// started here), a file owned by ANOTHER driver's running package — a real engine in its own
+// process, on another clone of this repository — is decorated in the Explorer with who and where
+// in its tooltip, and the Ownership view lists that driver's run under "Other drivers".
+// Workspace `basic`: wp-api owns src/api/** (wave 2).
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { WavesApi } from '../../../src/extension';
+import { startCluster, type Cluster } from '../../coordinator/postgres';
+import { extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
+
+const file = (rel: string) => vscode.Uri.joinPath(workspaceRoot(), ...rel.split('/'));
+
+describe('shared coordinator', function () {
+  this.timeout(180_000);
+  let api: WavesApi;
+  let cluster: Cluster | undefined;
+  let other: ChildProcess | undefined;
+  let scratch: string;
+
+  before(async () => {
+    api = await wavesApi();
+    await api.ownership.model.ready;
+    cluster = await startCluster(extension().extensionPath);
+    scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-other-driver-')));
+  });
+
+  after(async () => {
+    await vscode.workspace.getConfiguration('waves').update('coordinator', undefined, vscode.ConfigurationTarget.Global);
+    if (other && other.exitCode === null && other.signalCode === null) other.kill('SIGKILL');
+    cluster?.remove();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("decorates a file owned by another driver's running package, with who and where", async () => {
+    // Another clone of this repository, driven by "Bo Remote": its package wp-remote writes src/api/**.
+    const clone = path.join(scratch, 'clone');
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    git(scratch, 'clone', '-q', workspaceRoot().fsPath, clone);
+    git(clone, 'config', 'user.name', 'Bo Remote');
+    git(clone, 'config', 'user.email', 'bo@example.invalid');
+    const gate = path.join(scratch, 'go');
+    fs.writeFileSync(
+      path.join(clone, 'remote.yaml'),
+      [
+        'schema_version: 1',
+        'feature:',
+        '  id: remote-feature',
+        '  title: Work on another clone',
+        'packages:',
+        '  - package_id: wp-remote',
+        '    title: Remote package',
+        '    description: |',
+        `      test-agent: wait-for ${gate}`,
+        '      test-agent: write src/api/remote.ts export const remote = 1;',
+        '      test-agent: commit',
+        '    scope:',
+        '      write_allow: ["src/api/**"]',
+        '',
+      ].join('\n'),
+    );
+    git(clone, 'add', 'remote.yaml');
+    git(clone, 'commit', '-q', '-m', 'the remote plan');
+    const root = extension().extensionPath;
+    const config = { planFile: path.join(clone, 'remote.yaml'), runnerScript: path.join(root, 'dist', 'runner.js'), coordinator: { url: cluster!.url } };
+    other = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'engine', 'engine-driver.ts'), JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    other.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    other.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('"packageId":"wp-remote","status":"running"'), `wp-remote running on the other clone (${out})`, { timeoutMs: 60_000 });
+
+    // This window joins the same coordinator (the person's own setting, never the workspace's).
+    await vscode.workspace.getConfiguration('waves').update('coordinator', cluster!.url, vscode.ConfigurationTarget.Global);
+    const where = `Bo Remote on ${os.hostname()} (${clone})`;
+    const tooltip = () => {
+      const d = api.ownership.files.provideFileDecoration(file('src/api/items.ts'));
+      return typeof d?.tooltip === 'string' ? d.tooltip : '';
+    };
+    await waitFor(() => tooltip().includes(where), `the decoration to name the other driver (now: ${tooltip()})`, { timeoutMs: 30_000 });
+    const decoration = api.ownership.files.provideFileDecoration(file('src/api/items.ts'))!;
+    assert.equal(decoration.badge, 'L');
+    assert.equal((decoration.color as unknown as { id?: string }).id, 'waves.ownership.lockedForeground');
+    assert.equal(decoration.tooltip, `owned by wp-api · wave 2 · written by wp-remote (feature remote-feature), running — ${where}`);
+    // Files no other driver may write keep the plan's own state.
+    assert.equal(api.ownership.files.provideFileDecoration(file('src/web/items.tsx'))?.tooltip, 'owned by wp-web · wave 2');
+
+    // The Ownership view: "Other drivers" → the run → its package and what it may write.
+    const tree = api.ownership.tree;
+    const others = tree.getChildren()[0]!;
+    assert.equal(tree.getTreeItem(others).label, 'Other drivers');
+    const [run] = tree.getChildren(others);
+    assert.ok(run);
+    const runItem = tree.getTreeItem(run);
+    assert.equal(runItem.label, 'remote-feature');
+    assert.match(String(runItem.description), new RegExp(`^Bo Remote on ${os.hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} · 1 package under way$`));
+    const [pkg] = tree.getChildren(run);
+    assert.ok(pkg);
+    assert.equal(tree.getTreeItem(pkg).label, 'wp-remote');
+    assert.equal(tree.getTreeItem(pkg).description, 'running · writes src/api/**');
+
+    // The other driver finishes: its package leaves the registry and the file is the plan's again.
+    fs.writeFileSync(gate, 'go');
+    const ended = await new Promise<number | null>((resolve) => other!.once('exit', (code) => resolve(code)));
+    assert.equal(ended, 0, out);
+    assert.match(out, /"type":"outcome","outcome":"succeeded"/);
+    await waitFor(() => tooltip() === 'owned by wp-api · wave 2', `the decoration back to the plan's (now: ${tooltip()})`, { timeoutMs: 30_000 });
+    assert.equal(tree.getChildren().some((n) => tree.getTreeItem(n).label === 'Other drivers'), false);
+  });
+
+  it('a coordinator out of reach: said in the Ownership view without its password, and the plan still decorates', async () => {
+    await vscode.workspace.getConfiguration('waves').update('coordinator', 'postgres://bo:hunter22@127.0.0.1:1/waves', vscode.ConfigurationTarget.Global);
+    const tree = api.ownership.tree;
+    const othersNode = () => tree.getChildren().find((n) => tree.getTreeItem(n).label === 'Other drivers');
+    await waitFor(() => othersNode() !== undefined, 'the Other drivers section', { timeoutMs: 30_000 });
+    const others = othersNode()!;
+    assert.equal(tree.getTreeItem(others).description, 'coordinator out of reach');
+    const [note] = tree.getChildren(others);
+    const label = String(tree.getTreeItem(note!).label);
+    assert.match(label, /^The coordinator postgres:\/\/bo:\*\*\*@127\.0\.0\.1:1\/waves cannot be reached/);
+    assert.doesNotMatch(JSON.stringify(tree.getTreeItem(note!)), /hunter22/);
+    // The files of .waves/ and the plan are shown as they are.
+    assert.equal(api.ownership.files.provideFileDecoration(file('src/api/items.ts'))?.tooltip, 'owned by wp-api · wave 2');
+    await vscode.workspace.getConfiguration('waves').update('coordinator', undefined, vscode.ConfigurationTarget.Global);
+    await waitFor(() => othersNode() === undefined, 'the Other drivers section gone with the setting', { timeoutMs: 30_000 });
+  });
+});
