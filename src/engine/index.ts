@@ -20,6 +20,9 @@
  * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (finishing.ts)
  * - where an attempt runs: `Executor` (executor.ts, ADR 0006), `LocalExecutor` by default
+ * - plan a feature (ADR 0013): `planningDryRun`, `startPlanning` (the agent writes, the exact
+ *   checker repairs), `revisePlanning` (Request changes), `approvePlanning`, `discardPlanning`,
+ *   `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed plan may not run yet
  */
 export {
   AdoptRefusedError,
@@ -59,3 +62,22 @@ export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type 
 export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
 export { foreignReason } from './machine';
 export type { LockEntry } from '../core/run/lockTable';
+export {
+  PlanningError,
+  approvePlanning,
+  discardPlanning,
+  listPlannings,
+  planFileOf,
+  planningDryRun,
+  planningRepo,
+  proposalGate,
+  readPlanning,
+  revisePlanning,
+  startPlanning,
+  type DiscardResult,
+  type PlanningDryRun,
+  type PlanningEvent,
+  type PlanningResult,
+  type PlanningRunOptions,
+  type StartPlanningOptions,
+} from './planning';
