@@ -29,7 +29,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   // Runs (issue #10): the engine in terminals; every view reads run states through `run.live`.
   const run = createRun(registry, log, context.workspaceState);
   const ownership = createOwnership(context.extensionUri, registry, run.watch, log);
-  const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs: run.live, actions: run.commands });
+  const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs: run.live, actions: run.commands, proposals: run.planning });
   const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };
 
   context.subscriptions.push(

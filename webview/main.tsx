@@ -37,6 +37,10 @@ const rpc: Rpc = {
   exportDag: async (format) => {
     await requester.request({ type: 'exportDag', format }).catch((err: Error) => log('warn', `exportDag: ${err.message}`));
   },
+  proposal: async (action) => {
+    // No time limit that a person's dialog (Request Changes asks for comments) could outlast.
+    await requester.request({ type: 'proposalAction', action });
+  },
 };
 
 function save(patch: Partial<SavedState>): void {

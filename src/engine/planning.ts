@@ -87,6 +87,8 @@ export interface StartPlanningOptions extends PlanningRunOptions {
 }
 
 export interface PlanningResult {
+  /** The repository (the person's checkout). */
+  repo: string;
   state: PlanningState;
   /** The proposed plan's file, in the planning worktree. */
   planFile: string;
@@ -269,7 +271,7 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
     repair = { round: repairs, of, missing, problems, refused };
   }
   options.onEvent?.({ kind: 'done', id: state.id, status: state.status });
-  return { state, planFile: planFileOf(state), ...last };
+  return { repo, state, planFile: planFileOf(state), ...last };
 }
 
 function readPlanText(state: PlanningState): { text: string; missing: boolean } {

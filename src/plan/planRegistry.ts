@@ -233,6 +233,11 @@ export class PlanRegistry extends Disposable {
     }
   }
 
+  /** Stops following a plan that is gone (a discarded proposal, issue #19), open document or not. */
+  forget(uri: vscode.Uri): void {
+    if (this.entries.has(uri.toString())) this.remove(uri);
+  }
+
   /** Re-analyse a plan now, from its open document if there is one, else from disk. */
   async reanalyze(uri: vscode.Uri): Promise<PlanEntry | undefined> {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
