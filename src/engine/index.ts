@@ -23,6 +23,7 @@
  * - plan a feature (ADR 0013): `planningDryRun`, `startPlanning` (the agent writes, the exact
  *   checker repairs), `revisePlanning` (Request changes), `approvePlanning`, `discardPlanning`,
  *   `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed plan may not run yet
+ * - context slicing: the plan's artifacts (its folder's files, design.md) .... `readPlanArtifacts`
  */
 export {
   AdoptRefusedError,
@@ -61,6 +62,7 @@ export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readRep
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
 export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
 export { foreignReason } from './machine';
+export { readPlanArtifacts } from './planArtifacts';
 export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,

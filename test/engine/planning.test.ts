@@ -9,7 +9,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { analyzePlan } from '../../src/core/plan/analyze';
 import { approvePlanning, discardPlanning, planningDryRun, proposalGate, readPlanning, revisePlanning, startPlanning, type PlanningEvent, PlanningError } from '../../src/engine/planning';
-import { isolateGit, scriptedAgent, treeFiles } from './engineFixtures';
+import { engineFor, isolateGit, scriptedAgent, treeFiles } from './engineFixtures';
 import { buildRunner, git, makeRepo } from './helpers';
 
 let runnerScript = '';
@@ -116,6 +116,16 @@ describe('planning', () => {
     assert.equal(approved.approvedCommit, git(repo, 'rev-parse', first.state.branch).trim());
     assert.equal(await proposalGate(planFile), null);
     assert.ok(analyzePlan(git(repo, 'show', `${approved.approvedCommit}:${first.state.planDir}/work-packages.yaml`)).valid);
+
+    // Context slicing at run time: wp-api's prompt lists the contract its read_allow covers and
+    // quotes its design section; wp-web's (read_allow src/**) lists no contract file.
+    const { engine } = await engineFor(planFile, runnerScript);
+    const prompts = new Map(engine.dryRun().prompts.map((p) => [p.packageId, p.text]));
+    assert.match(prompts.get('wp-api')!, new RegExp(`Read these files:\\n- \`plans/${first.state.id}/contracts/openapi/v1\\.yaml\``));
+    assert.match(prompts.get('wp-api')!, /### Design: wp-api: the API[^\n]*\n\n> The API serves GET \/v1\/users\./);
+    assert.doesNotMatch(prompts.get('wp-api')!, /The client lists users/);
+    assert.doesNotMatch(prompts.get('wp-web')!, /Read these files:/);
+    assert.match(prompts.get('wp-web')!, /### Design: wp-web: the web client/);
 
     // A second session, discarded: a file the person left in its worktree keeps it; once gone, removal.
     const second = await plan(repo, 'Something else\n\ntest-agent: plan none');
