@@ -38,7 +38,7 @@ const rpc: Rpc = {
     await requester.request({ type: 'exportDag', format }).catch((err: Error) => log('warn', `exportDag: ${err.message}`));
   },
   proposal: async (action) => {
-    // No time limit that a person's dialog (Request Changes asks for comments) could outlast.
+    // The host answers once the action is under way (Request Changes and Discard ask the person first).
     await requester.request({ type: 'proposalAction', action });
   },
 };

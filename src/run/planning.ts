@@ -101,12 +101,34 @@ export class PlanningController extends Disposable implements ProposalSource {
     };
   }
 
+  /**
+   * The approval bar's action. Request Changes and Discard ask the person first (an input box, a
+   * modal) and may run agent rounds: the panel's request is answered once they are under way (its
+   * requests time out after 15 s), the bar follows through `onDidChange`, failures are shown.
+   */
   async perform(action: ProposalAction, uri: vscode.Uri): Promise<void> {
+    this.check(action, uri); // a refusal (not a proposal, disabled) is the panel's answer
+    if (action === 'requestChanges' || action === 'discard') {
+      void this.act(action, uri).catch((err: unknown) => {
+        if (!(err instanceof PlanningError)) this.deps.log.error(`Proposal action ${action} failed`, err);
+        void vscode.window.showErrorMessage(`Waves: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      return;
+    }
+    await this.act(action, uri);
+  }
+
+  /** Throws (with a `code`) when `action` cannot act on the plan at `uri` now. */
+  private check(action: ProposalAction, uri: vscode.Uri): Where {
     const where = this.where(uri);
     if (!where) throw Object.assign(new Error('This plan is not a proposal'), { code: 'not-a-proposal' });
-    const view = this.viewFor(uri);
-    const state = view?.actions[action];
+    const state = this.viewFor(uri)?.actions[action];
     if (!state?.enabled) throw Object.assign(new Error(`${action}: ${state?.reason ?? 'not available'}`), { code: 'not-available' });
+    return where;
+  }
+
+  private async act(action: ProposalAction, uri: vscode.Uri): Promise<void> {
+    const where = this.check(action, uri);
     switch (action) {
       case 'approve':
         return this.approve(where, uri);
@@ -146,7 +168,7 @@ export class PlanningController extends Disposable implements ProposalSource {
       void vscode.window.showInformationMessage('Waves: open a proposed plan first (Waves: Plan a Feature…).');
       return;
     }
-    await this.perform(action, uri);
+    await this.act(action, uri);
   }
 
   private async approve(where: Where, uri: vscode.Uri): Promise<void> {
@@ -315,7 +337,7 @@ export class PlanningController extends Disposable implements ProposalSource {
       return result;
     }
     await vscode.workspace.openTextDocument(uri); // the registry follows an open plan, so the Problems panel lists its problems
-    await this.deps.registry.reanalyze(uri);
+    await this.deps.registry.reanalyze(uri, { fromDisk: true }); // a revised plan: its open document may be the earlier round's
     await vscode.commands.executeCommand('waves.showDag', uri);
     const summary = state.status === 'valid' ? 'valid — review it and approve' : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${state.rounds.length} rounds (see the Problems panel)`;
     void vscode.window.showInformationMessage(`Waves: the proposed plan ${state.id} is ${summary}.`);

@@ -2,7 +2,8 @@
 // with a feature description (here the path of a file that describes it, whose `test-agent:`
 // line scripts the stand-in agent: a plan whose two parallel packages overlap, repaired from the
 // repair prompt), then the proposal in the DAG panel: its approval bar says valid and waiting,
-// Run Plan is disabled; a click on Approve enables Run Plan.
+// Run Plan is disabled; Request Changes… sends the person's comments for a revise round (a
+// package added); a click on Approve enables Run Plan.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,7 +20,7 @@ export const settings = { 'waves.agent': [process.execPath, AGENT, '--prompt', '
 
 export const tests = [
   {
-    name: 'Plan a Feature: the command → the proposal in the DAG with its approval bar → Approve → Run Plan enabled',
+    name: 'Plan a Feature: the command → the proposal in the DAG with its approval bar → Request Changes… → Approve → Run Plan enabled',
     run: async ({ page, workspace: ws, screenshot }) => {
       await waitForWorkbench(page);
       const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ws, encoding: 'utf8' });
@@ -42,6 +43,16 @@ export const tests = [
       await frame.locator('.react-flow__node', { hasText: 'wp-integration' }).first().waitFor({ timeout: 10_000 });
       assert.equal(((await frame.locator('.summary-text').first().textContent()) ?? '').trim(), '3 waves · 4 packages', 'no conflict left');
       await screenshot('proposal');
+
+      // Request Changes…: the comments go back to the agent for another round (a revise round).
+      await frame.locator('[data-proposal-action="requestChanges"]').click();
+      await page.locator('.quick-input-widget:not(.quick-input-widget-closing)').waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match((await page.locator('.quick-input-widget').textContent()) ?? '', /What should the planning agent change\?/);
+      await page.keyboard.type('Please add package wp-admin for the admin screens');
+      await page.keyboard.press('Enter');
+      await frame.locator('.proposal-bar', { hasText: '3 rounds' }).filter({ hasText: 'waiting for your approval' }).waitFor({ timeout: 60_000 });
+      await frame.locator('.react-flow__node', { hasText: 'wp-admin' }).first().waitFor({ timeout: 15_000 });
+      assert.equal(((await frame.locator('.summary-text').first().textContent()) ?? '').trim(), '3 waves · 5 packages');
 
       await frame.locator('[data-proposal-action="approve"]').click();
       await frame.locator('.proposal-bar', { hasText: ': approved' }).waitFor({ timeout: 15_000 });
