@@ -81,7 +81,8 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
     if (flags.has('revise')) {
       const id = String(flags.get('revise'));
       if (!readPlanning(repo, id)) throw new UsageError(`no planning session "${id}" (waves plan --list)`);
-      const result = await revisePlanning({ repo, id, comments: text, agent: agentFrom(flags, true), ...(rounds !== undefined ? { repairRounds: rounds } : {}), onEvent: progress(io, json) });
+      const agent = agentFrom(flags, true);
+      const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments: text, agent, ...(rounds !== undefined ? { repairRounds: rounds } : {}), onEvent: progress(io, json), signal }));
       return finish(io, result, json);
     }
     if (flags.has('dry-run')) {
@@ -90,14 +91,18 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
       else io.out(`# waves plan --dry-run: session ${dry.id}, folder ${dry.planDir}/, branch ${dry.branch}, worktree ${dry.worktree}\n\n${dry.prompt}`);
       return 0;
     }
-    const result = await startPlanning({
-      cwd: process.cwd(),
-      description: text,
-      agent: agentFrom(flags, true),
-      ...(flags.has('out') ? { out: String(flags.get('out')) } : {}),
-      ...(rounds !== undefined ? { repairRounds: rounds } : {}),
-      onEvent: progress(io, json),
-    });
+    const agent = agentFrom(flags, true);
+    const result = await interruptible(io, (signal) =>
+      startPlanning({
+        cwd: process.cwd(),
+        description: text,
+        agent,
+        ...(flags.has('out') ? { out: String(flags.get('out')) } : {}),
+        ...(rounds !== undefined ? { repairRounds: rounds } : {}),
+        onEvent: progress(io, json),
+        signal,
+      }),
+    );
     return finish(io, result, json);
   } catch (err) {
     if (err instanceof PlanningError || err instanceof RangeError) {
@@ -121,6 +126,22 @@ function describedBy(io: Io, file: string | true | undefined, args: readonly str
   const text = args.join(' ');
   if (!text.trim()) throw new UsageError('describe the feature: waves plan "<description>" (or --file FILE)');
   return text;
+}
+
+/** Ctrl-C stops the round's agent (its runner's cancel) and ends the session as it stands; a second Ctrl-C exits at once. */
+async function interruptible<T>(io: Io, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onInt = () => {
+    if (abort.signal.aborted) process.exit(130);
+    io.err('waves: stopping the planning agent (Ctrl-C again to exit at once)…\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onInt);
+  try {
+    return await run(abort.signal);
+  } finally {
+    process.off('SIGINT', onInt);
+  }
 }
 
 function progress(io: Io, json: boolean): (e: PlanningEvent) => void {

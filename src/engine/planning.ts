@@ -261,7 +261,9 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
     state.rounds.push(round);
     last = { analysis, problems };
     const valid = !missing && analysis!.valid;
-    const stop = valid || repairs >= of || options.signal?.aborted === true;
+    // An agent that failed (could not start, exited with an error, hit a limit) and left nothing is not asked again.
+    const gaveUp = round.failure !== null && round.commit === null;
+    const stop = valid || repairs >= of || gaveUp || options.signal?.aborted === true;
     if (stop) state.status = valid ? 'valid' : 'invalid';
     await saveState(repo, paths, state);
     options.onEvent?.({ kind: 'round-ended', id: state.id, round });

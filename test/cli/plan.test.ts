@@ -5,12 +5,12 @@
  * discard.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { gitEnv } from '../engine/helpers';
+import { gitEnv, waitFor } from '../engine/helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
@@ -85,6 +85,35 @@ describe('waves plan', () => {
     assert.equal(discarded.code, 0, discarded.err);
     assert.match(discarded.out, /Discarded another-one: removed .*another-one and the branch waves-plan\/another-one/);
     assert.equal(git(dir, 'branch', '--list', 'waves-plan/another-one'), '');
+  });
+
+  it('Ctrl-C stops the planning agent (its runner cancels it) and ends the session as it stands', async () => {
+    const dir = repo('interrupted');
+    const child = spawn(process.execPath, [bin, 'plan', '--agent-argv', AGENT, 'Hanging\ntest-agent: hang'], { cwd: dir, env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const round = path.join(dir, '.waves', 'plans', 'hanging', '1');
+    const meta = await waitFor(() => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(round, 'meta.json'), 'utf8')) as { agentPid: number | null };
+      } catch {
+        return null;
+      }
+    }, 'the agent started', 30_000).then(() => waitFor(() => {
+      const m = JSON.parse(fs.readFileSync(path.join(round, 'meta.json'), 'utf8')) as { agentPid: number | null };
+      return m.agentPid ? m : null;
+    }, 'the agent pid'));
+    child.kill('SIGINT');
+    assert.equal(await exited, 1, out + err);
+    assert.match(err, /stopping the planning agent/);
+    const exit = JSON.parse(fs.readFileSync(path.join(round, 'exit.json'), 'utf8')) as { cancelled: boolean };
+    assert.equal(exit.cancelled, true);
+    assert.throws(() => process.kill(meta.agentPid!, 0), 'the agent is gone');
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.waves', 'plans', 'hanging', 'state.json'), 'utf8')) as { status: string; rounds: unknown[] };
+    assert.deepEqual([state.status, state.rounds.length], ['invalid', 1]);
   });
 
   it('stops at --rounds with the problems and exit 1; usage errors exit 2', () => {

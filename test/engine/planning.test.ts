@@ -73,6 +73,16 @@ describe('planning', () => {
     assert.match(gate ?? '', /not approved yet \(invalid\)/);
   });
 
+  test('an agent that fails and writes nothing is not asked again: one round, its failure recorded', async () => {
+    const repo = makeRepo();
+    const { state, analysis } = await plan(repo, 'Failing\n\ntest-agent: exit 3');
+    assert.equal(state.status, 'invalid');
+    assert.equal(state.rounds.length, 1);
+    assert.equal(state.rounds[0]!.exitCode, 3);
+    assert.match(state.rounds[0]!.failure ?? '', /.+/);
+    assert.equal(analysis, null, 'no plan was written');
+  });
+
   test('writes outside the planning folder are refused and named in the next prompt; only the folder’s files are kept', async () => {
     const repo = makeRepo();
     const { state } = await plan(repo, 'Outside\n\ntest-agent: write src/sneaky.ts x\ntest-agent: write .waves/evil.json {}\ntest-agent: plan lock-key\ntest-agent: commit');
