@@ -39,8 +39,9 @@ export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] 
     openspec/changes/<id>/ (when the repository has openspec/changes/) or plans/<id>/
     (--out: another folder of the repository). The plan is checked exactly; every
     problem goes back to the agent for up to --rounds repair rounds (default ${DEFAULT_REPAIR_ROUNDS}).
-    Anything it writes outside the planning folder is thrown away. --dry-run prints
-    the planning prompt and creates nothing. Nothing runs until you approve:
+    Anything it writes outside the planning folder is thrown away. Ctrl-C stops the
+    agent and ends the session as it stands. --dry-run prints the planning prompt and
+    creates nothing. Nothing runs until you approve:
   waves plan --approve <id>     record the approval (the plan can then run:
                                 waves run <its work-packages.yaml>)
   waves plan --revise <id> (<comments> | --file FILE)   another round with your comments
