@@ -62,7 +62,6 @@ export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readRep
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
 export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
 export { foreignReason } from './machine';
-export { readPlanArtifacts } from './planArtifacts';
 export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,
@@ -83,3 +82,4 @@ export {
   type PlanningRunOptions,
   type StartPlanningOptions,
 } from './planning';
+export { readPlanArtifacts } from './planArtifacts';

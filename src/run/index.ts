@@ -8,7 +8,6 @@ import { RunWatch } from './runWatch';
 import { Reconciler } from './reconcile';
 import { RunLenses } from './runLenses';
 import { GitContentProvider } from './review';
-import { PlanningController } from './planning';
 
 /** The run parts (issue #10), as the extension's test API exposes them. */
 export interface RunParts {
@@ -20,8 +19,6 @@ export interface RunParts {
   readonly notifications: RunNotifications;
   /** Reconciles the runs found on disk at activation (adopt, follow or offer to resume). */
   readonly reconciler: Reconciler;
-  /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). */
-  readonly planning: PlanningController;
 }
 
 /** Builds the run watch, the run controller, its live view of the runs, the commands and the notifications. */
@@ -34,7 +31,6 @@ export function createRun(registry: PlanRegistry, log: vscode.LogOutputChannel, 
   const git = new GitContentProvider();
   const reconciler = new Reconciler({ controller, registry, runs, log });
   const lenses = new RunLenses(registry, controller, live);
-  const planning = new PlanningController({ registry, log });
-  const all = [planning, lenses, reconciler, git, notifications, commands, live, controller, runs];
-  return { watch: runs, controller, live, commands, notifications, reconciler, planning, dispose: () => all.forEach((d) => d.dispose()) };
+  const all = [lenses, reconciler, git, notifications, commands, live, controller, runs];
+  return { watch: runs, controller, live, commands, notifications, reconciler, dispose: () => all.forEach((d) => d.dispose()) };
 }

@@ -41,8 +41,8 @@ describe('Plan a Feature', () => {
     made.push(result);
     assert.equal(result.state.status, 'valid');
     assert.equal(result.state.rounds.length, 2, 'one write round, one repair round');
-    assert.ok(api.run.planning.progressShown.some((m) => /^round 1: 2 errors$/.test(m)), api.run.planning.progressShown.join(' | '));
-    assert.ok(api.run.planning.progressShown.some((m) => /^round 2: repair 1 of 3…$/.test(m)), api.run.planning.progressShown.join(' | '));
+    assert.ok(api.planning.progressShown.some((m) => /^round 1: 2 errors$/.test(m)), api.planning.progressShown.join(' | '));
+    assert.ok(api.planning.progressShown.some((m) => /^round 2: repair 1 of 3…$/.test(m)), api.planning.progressShown.join(' | '));
     assert.equal(gitHead(), head, "the person's branch is untouched");
     assert.equal(fs.existsSync(path.join(workspaceRoot().fsPath, 'plans')), false, "nothing in the person's checkout");
 
