@@ -9,6 +9,7 @@ import { PlanNavigation } from './plan/navigation';
 import { PlanRegistry } from './plan/planRegistry';
 import { createOwnership, type OwnershipParts } from './ownership';
 import { createRun, type RunParts } from './run';
+import { PlanningController } from './run/planning';
 import { PlanStatusBar } from './views/statusBar';
 import { WavesTree } from './views/wavesTree';
 import { startLagProbe } from './util/lagProbe';
@@ -20,6 +21,8 @@ export interface WavesApi {
   readonly dag: DagPanelManager;
   readonly run: RunParts;
   readonly views: { readonly tree: WavesTree; readonly statusBar: PlanStatusBar };
+  /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). */
+  readonly planning: PlanningController;
 }
 
 export function activate(context: vscode.ExtensionContext): WavesApi {
@@ -29,7 +32,8 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   // Runs (issue #10): the engine in terminals; every view reads run states through `run.live`.
   const run = createRun(registry, log, context.workspaceState);
   const ownership = createOwnership(context.extensionUri, registry, run.watch, log);
-  const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs: run.live, actions: run.commands });
+  const planning = new PlanningController({ registry, log });
+  const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs: run.live, actions: run.commands, proposals: planning });
   const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };
 
   context.subscriptions.push(
@@ -44,12 +48,13 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     ...registerPlanCommands({ registry, log }),
     ownership, // before run: it follows run.watch
     run,
+    planning,
     dag,
   );
 
   log.info(`Activated in ${Date.now() - started} ms`);
   void registry.ready.then(() => log.info(`Plans ready ${Date.now() - started} ms after activation`));
-  return { registry, ownership, dag, run, views };
+  return { registry, ownership, dag, run, views, planning };
 }
 
 export function deactivate(): void {

@@ -22,6 +22,7 @@ import { Details } from './Details';
 import { Overview } from './Overview';
 import { nodeTypes, useCounts, type FlowNode } from './PackageNode';
 import type { Rpc } from './rpc';
+import { ProposalBar } from './ProposalBar';
 import type { StatusStore } from './statusStore';
 
 function themeKind(): ColorMode {
@@ -297,6 +298,7 @@ function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage
           <span className="legend-conflict">conflict</span>
         </span>
       </header>
+      {plan.proposal && <ProposalBar proposal={plan.proposal} rpc={rpc} />}
       <div className="main">
         <div className="flow" ref={flowRef} data-filter={filter} onKeyDown={onKeyDown}>
           <ReactFlow

@@ -37,6 +37,10 @@ const rpc: Rpc = {
   exportDag: async (format) => {
     await requester.request({ type: 'exportDag', format }).catch((err: Error) => log('warn', `exportDag: ${err.message}`));
   },
+  proposal: async (action) => {
+    // The host answers once the action is under way (Request Changes and Discard ask the person first).
+    await requester.request({ type: 'proposalAction', action });
+  },
 };
 
 function save(patch: Partial<SavedState>): void {

@@ -1,4 +1,4 @@
-import type { ExportFormat, PackageAction, PackageDetails } from '../src/protocol';
+import type { ExportFormat, PackageAction, PackageDetails, ProposalAction } from '../src/protocol';
 
 /**
  * What the panel's components ask of the host. `main.tsx` builds it over the requester
@@ -9,4 +9,6 @@ export interface Rpc {
   details(id: string): Promise<PackageDetails>;
   action(id: string, action: PackageAction): Promise<void>;
   exportDag(format: ExportFormat): Promise<void>;
+  /** An action of a proposed plan's approval bar; rejects with the host's reason. */
+  proposal(action: ProposalAction): Promise<void>;
 }

@@ -11,6 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import { PromptError, buildPrompt, type UpstreamResult } from '../core/run/prompt';
+import { sliceFor } from '../core/run/contextSlice';
+import { readPlanArtifacts } from '../engine';
 import { attemptDir, attemptFiles, isSafeName, runStateFile, sharedTreePath, worktreePath } from '../core/run/runPaths';
 
 export interface PromptCommandOptions {
@@ -53,7 +55,8 @@ export function promptFor(planFile: string, analysis: PlanAnalysis, packageId: s
       return { packageId: d.value, resultFile, changedFiles: r?.changedFiles ?? [] };
     });
     const worktree = options.worktree ? path.resolve(options.worktree) : pkg.worktree?.mode === 'shared' ? sharedTreePath(repo, featureId) : worktreePath(repo, featureId, packageId);
-    const prompt = buildPrompt({ analysis, packageId, featureId, runId, repoRoot: repo, worktree, resultFile: attemptFiles(dir).result, upstream });
+    const artifacts = sliceFor(pkg, readPlanArtifacts(repo, path.resolve(planFile)));
+    const prompt = buildPrompt({ analysis, packageId, featureId, runId, repoRoot: repo, worktree, resultFile: attemptFiles(dir).result, upstream, artifacts });
     return { ok: true, prompt, notes };
   } catch (err) {
     if (err instanceof PromptError || err instanceof RangeError) return { ok: false, error: err.message };

@@ -76,6 +76,7 @@ import {
   type LockEntry,
   type PlanSource,
   type VerificationPolicy,
+  proposalGate,
 } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, humanReport, type Io } from './io';
@@ -364,7 +365,7 @@ function executableFound(exe: string): boolean {
 }
 
 /** The agent of `--agent` / `--agent-argv` (default: the claude-code preset). */
-function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProfile {
+export function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProfile {
   if (flags.has('agent') && flags.has('agent-argv')) throw new UsageError('give --agent or --agent-argv, not both');
   let profile: AgentProfile;
   if (flags.has('agent-argv')) {
@@ -598,6 +599,12 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (unknown.length) {
     io.err(`waves: ${file} has no package ${unknown.map((id) => `"${id}"`).join(', ')} (--only)\n`);
     return 2;
+  }
+  // A proposed plan (in a planning worktree, issue #19) runs only once the person approved it.
+  const unapproved = dry ? null : await proposalGate(file);
+  if (unapproved) {
+    io.err(`waves: ${unapproved}\n`);
+    return 1;
   }
   const verification = dry ? 'refuse-unapproved' : await approvalFor(io, loaded, only, json);
   if (verification === null) return 1;

@@ -9,6 +9,8 @@
  *             [--resume] [--dry-run] [--json] [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
  *   waves status|report [--json] <plan>      waves cancel <plan> [<package>]
  *   waves finish|approve [--yes] <plan>      (src/cli/runCommands.ts)
+ *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
+ *              | --approve|--discard <id> | --revise <id> <comments> | --list   (src/cli/planCommand.ts)
  *   waves <command> --help
  *
  * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or
@@ -24,6 +26,7 @@ import { humanReport, nodeIo, readPlanFile, type Io } from './io';
 import { approveCommand, cancelCommand, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
 import { previewRoot } from '../engine';
 import { promptFor } from './promptCommand';
+import { PLAN_HELP, planCommand } from './planCommand';
 
 export { nodeIo, type Io } from './io';
 
@@ -93,6 +96,7 @@ const HELP: Record<string, string> = {
   approve: `waves approve [--yes] <plan>
     List the plan's verification commands exactly and record your approval (they
     run with your shell after each package); --yes records it without asking.`,
+  plan: PLAN_HELP,
 };
 
 const USAGE = `Usage:
@@ -244,6 +248,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await finishCommand(rest, io);
       case 'approve':
         return await approveCommand(rest, io);
+      case 'plan':
+        return await planCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

@@ -3,9 +3,10 @@
  * can do for a package and hands it the ones it does not do itself (Reveal in Plan). Until
  * the run issue (#10) plugs in its own, `unavailableActions` answers honestly.
  */
+import type { Event, Uri } from 'vscode';
 import type { RunState } from '../core/run/runState';
 import type { ActionStates } from '../core/dag/panelModel';
-import { PACKAGE_ACTIONS, type PackageAction } from '../protocol';
+import { PACKAGE_ACTIONS, type PackageAction, type ProposalAction, type ProposalView } from '../protocol';
 import type { PlanEntry } from '../plan/planRegistry';
 
 export interface ActionContext {
@@ -39,3 +40,16 @@ export const unavailableActions: DagActions = {
     throw new NotAvailableError(`${action}: ${NOT_AVAILABLE}`);
   },
 };
+
+/**
+ * The proposed plans of planning sessions (issue #19): the panel of a proposed plan shows its
+ * approval bar (Approve, Request Changes, Discard, then Run Plan) and hands the actions over.
+ */
+export interface ProposalSource {
+  /** The approval bar of the plan at `uri`, or undefined when it is no proposal. */
+  viewFor(uri: Uri): ProposalView | undefined;
+  /** Does the action; throws an Error (with a `code`) when it cannot. */
+  perform(action: ProposalAction, uri: Uri): Promise<void>;
+  /** Fires when a proposal's state changes (a round ended, approved, discarded). */
+  readonly onDidChange: Event<void>;
+}

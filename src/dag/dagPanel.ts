@@ -16,7 +16,7 @@ import {
 } from '../protocol';
 import { validateWebviewMessage } from '../protocol/validate';
 import { Disposable } from '../util/lifecycle';
-import { unavailableActions, type ActionContext, type DagActions } from './actions';
+import { unavailableActions, type ActionContext, type DagActions, type ProposalSource } from './actions';
 import { exportDag } from './exportDag';
 import { makeNonce, renderDagHtml } from './html';
 import type { RunStatusSource } from './runSource';
@@ -30,6 +30,8 @@ export interface DagPanelDeps {
   runs: RunStatusSource;
   /** The run actions; issue #10 plugs its own in. */
   actions?: DagActions;
+  /** Proposed plans of planning sessions (issue #19): their approval bar. */
+  proposals?: ProposalSource;
 }
 
 /** What the webview keeps with `setState` (and the serializer gets back after a reload). */
@@ -183,6 +185,7 @@ export class DagPanel extends Disposable {
         if (this.ready) this.sendStatus();
       }),
     );
+    if (deps.proposals) this.register(deps.proposals.onDidChange(() => this.sendPlan()));
     this.register(panel.onDidDispose(() => this.dispose()));
   }
 
@@ -229,7 +232,8 @@ export class DagPanel extends Disposable {
       const { id, status, attempts, startedAt, endedAt, exitCode } = n;
       this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode });
     }
-    this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq });
+    const proposal = this.deps.proposals?.viewFor(entry.uri);
+    this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq, ...(proposal ? { proposal } : {}) });
   }
 
   /** Sends the statuses that changed since the last message, or a new plan for a new run. */
@@ -330,6 +334,10 @@ export class DagPanel extends Disposable {
           await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.One });
           return replyTo(request, null);
         }
+        case 'proposalAction':
+          if (!this.deps.proposals?.viewFor(entry.uri)) return fail(request, `${entry.label} is not a proposed plan`, 'not-a-proposal');
+          await this.deps.proposals.perform(request.action, entry.uri);
+          return replyTo(request, null);
         case 'runWave':
           if (!this.actions.runWave) return fail(request, 'Running a wave is not available yet: runs start from `waves run`', 'not-available');
           await this.actions.runWave(entry, request.wave);

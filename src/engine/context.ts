@@ -4,6 +4,8 @@
  * and only then told to listeners as an event (`update`, `apply`). Also the plan lookups the
  * parts need and the live attempts the engine watches. No part keeps run state of its own.
  */
+import type { PlanArtifacts } from '../core/run/contextSlice';
+import { readPlanArtifacts } from './planArtifacts';
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../core/run/resultRecord';
 import type { PlanAnalysis } from '../core/plan/analyze';
@@ -125,6 +127,13 @@ export class RunContext {
   }
 
   // -- The plan ----------------------------------------------------------------------------
+
+  private artifactsRead: PlanArtifacts | null | undefined;
+  /** The plan's artifacts for context slicing (#19), read once, when the first prompt needs them. */
+  get planArtifacts(): PlanArtifacts | null {
+    if (this.artifactsRead === undefined) this.artifactsRead = readPlanArtifacts(this.repoRoot, this.planFile);
+    return this.artifactsRead;
+  }
 
   /** The agent a package runs with (`agentFor`, else the run's agent). */
   agentOf(id: string): AgentProfile {

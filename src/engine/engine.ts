@@ -16,6 +16,7 @@
  * touched: packages work in their own worktrees and merge into `waves/<feature>/_integration`;
  * no `--force`, no reset. No `vscode`: the CLI and the editor drive the same class.
  */
+import { sliceFor } from '../core/run/contextSlice';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
@@ -164,6 +165,7 @@ export class RunEngine {
           resultFile: ctx.executor.attempt(runId, d.value, 1).files.result,
           changedFiles: [],
         })),
+        artifacts: sliceFor(pkg, ctx.planArtifacts),
       });
       return { packageId: id, file: files.prompt, text };
     });

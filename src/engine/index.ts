@@ -20,6 +20,10 @@
  * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (finishing.ts)
  * - where an attempt runs: `Executor` (executor.ts, ADR 0006), `LocalExecutor` by default
+ * - plan a feature (ADR 0013): `planningDryRun`, `startPlanning` (the agent writes, the exact
+ *   checker repairs), `revisePlanning` (Request changes), `approvePlanning`, `discardPlanning`,
+ *   `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed plan may not run yet
+ * - context slicing: the plan's artifacts (its folder's files, design.md) .... `readPlanArtifacts`
  */
 export {
   AdoptRefusedError,
@@ -63,3 +67,23 @@ export { CoordinatorLeaseHeldError } from './pgCoordinator';
 export { CoordinatorReader, repositoryKeyOf } from './coordination';
 export { checkCoordinatorUrl, redactSecrets } from '../core/run/coordinator';
 export type { LockEntry } from '../core/run/lockTable';
+export {
+  PlanningError,
+  approvePlanning,
+  discardPlanning,
+  listPlannings,
+  planFileOf,
+  planningDryRun,
+  planningRepo,
+  proposalGate,
+  readPlanning,
+  revisePlanning,
+  startPlanning,
+  type DiscardResult,
+  type PlanningDryRun,
+  type PlanningEvent,
+  type PlanningResult,
+  type PlanningRunOptions,
+  type StartPlanningOptions,
+} from './planning';
+export { readPlanArtifacts } from './planArtifacts';

@@ -4,6 +4,7 @@
  * the set-up hook), its prompt and the runner's spec, the queued state saved, the runner
  * started through the executor, `started` recorded, and the attempt handed to the watcher.
  */
+import { sliceFor } from '../core/run/contextSlice';
 import { randomBytes } from 'node:crypto';
 import { expandAgent, permissionArgs, type AgentProfile } from '../core/run/agents';
 import { acquireLocks } from '../core/run/lockTable';
@@ -206,6 +207,7 @@ export class Launches {
       resultFile: files.result,
       upstream,
       ...(answerOf(ctx.state.packages[id]!.question, ctx.options.answers?.[id])),
+      artifacts: sliceFor(pkg, ctx.planArtifacts),
     });
     const { argv, stdinFile } = expandAgent(agent, {
       promptFile: files.prompt,

@@ -233,10 +233,19 @@ export class PlanRegistry extends Disposable {
     }
   }
 
-  /** Re-analyse a plan now, from its open document if there is one, else from disk. */
-  async reanalyze(uri: vscode.Uri): Promise<PlanEntry | undefined> {
+  /** Stops following a plan that is gone (a discarded proposal, issue #19), open document or not. */
+  forget(uri: vscode.Uri): void {
+    if (this.entries.has(uri.toString())) this.remove(uri);
+  }
+
+  /**
+   * Re-analyse a plan now, from its open document if there is one, else from disk. `fromDisk`:
+   * from disk unless the open document has unsaved edits — for a file changed outside the
+   * workspace, which the editor's open document may not have noticed (a revised proposal, #19).
+   */
+  async reanalyze(uri: vscode.Uri, options: { fromDisk?: boolean } = {}): Promise<PlanEntry | undefined> {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (doc) await this.analyzeDocument(doc);
+    if (doc && !(options.fromDisk && !doc.isDirty)) await this.analyzeDocument(doc);
     else await this.readFromDisk(uri);
     return this.get(uri);
   }

@@ -103,6 +103,23 @@ export interface PlanMessage {
   cycles: string[][];
   /** How many diagnostics the plan has (the Problems panel lists them). */
   problems: { errors: number; warnings: number };
+  /** Set when the plan is a proposal of a planning session (issue #19): the approval bar. */
+  proposal?: ProposalView;
+}
+
+/** The actions of a proposed plan's approval bar, in the order it shows them. */
+export const PROPOSAL_ACTIONS = ['approve', 'requestChanges', 'discard', 'runPlan'] as const;
+export type ProposalAction = (typeof PROPOSAL_ACTIONS)[number];
+
+/** A proposed plan as the approval bar shows it. */
+export interface ProposalView {
+  id: string;
+  /** `valid`, `invalid`, `approved`, `planning` (a round runs), `discarded`. */
+  status: string;
+  rounds: number;
+  /** The planning folder, repository-relative (proposal.md, design.md, contracts/ are there). */
+  planDir: string;
+  actions: Record<ProposalAction, ActionState>;
 }
 
 /**
@@ -208,6 +225,12 @@ export interface RunWaveRequest {
   /** 1-based wave number. */
   wave: number;
 }
+/** An action of the approval bar on the panel's proposed plan; the host answers with an error reply when it cannot. */
+export interface ProposalActionRequest {
+  type: 'proposalAction';
+  requestId: number;
+  action: ProposalAction;
+}
 /** Open a file of the workspace (e.g. a conflict witness). */
 export interface RevealFileRequest {
   type: 'revealFile';
@@ -223,7 +246,8 @@ export type WebviewRequest =
   | PackageActionRequest
   | RunWaveRequest
   | RevealFileRequest
-  | ExportDagRequest;
+  | ExportDagRequest
+  | ProposalActionRequest;
 
 export type WebviewMessage = ReadyMessage | LogMessage | WebviewRequest;
 
@@ -235,6 +259,7 @@ export interface WebviewRequestResults {
   runWave: null;
   revealFile: null;
   exportDag: string | null;
+  proposalAction: null;
 }
 
 /** Whether an action can act now, and why not when it cannot. */

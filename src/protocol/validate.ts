@@ -6,7 +6,7 @@
  *
  * No `vscode`, no Node imports (ESLint), so it is tested in plain Node.
  */
-import { EXPORT_FORMATS, LOG_LEVELS, PACKAGE_ACTIONS, PROTOCOL_VERSION, type LogLevel, type WebviewMessage } from './messages';
+import { EXPORT_FORMATS, LOG_LEVELS, PACKAGE_ACTIONS, PROPOSAL_ACTIONS, PROTOCOL_VERSION, type LogLevel, type WebviewMessage } from './messages';
 
 export const MAX_PACKAGE_ID_LENGTH = 128;
 export const MAX_PATH_LENGTH = 1024;
@@ -82,6 +82,7 @@ const MESSAGE_FIELDS: { [M in WebviewMessage as M['type']]: { [K in Exclude<keyo
       `an integer 1–${MAX_WAVE}`,
     ),
   },
+  proposalAction: { requestId, action: check((v) => (PROPOSAL_ACTIONS as readonly unknown[]).includes(v), PROPOSAL_ACTIONS.join(' | ')) },
   revealFile: {
     requestId,
     path: check(isRepoRelativePath, 'a repo-relative path (forward slashes, no "..", ".", "//", "\\" or ":")'),

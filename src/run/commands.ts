@@ -44,18 +44,7 @@ export class RunCommands extends Disposable implements DagActions {
   constructor(private readonly deps: Deps) {
     super();
     const { registry, controller } = deps;
-    const command = (id: string, run: (arg: unknown) => unknown) =>
-      this.register(
-        vscode.commands.registerCommand(id, async (arg: unknown) => {
-          try {
-            return await run(arg);
-          } catch (err) {
-            deps.log.error(`Command ${id} failed`, err);
-            void vscode.window.showErrorMessage(`Waves: ${err instanceof Error ? err.message : String(err)}`);
-            return undefined;
-          }
-        }),
-      );
+    const command = (id: string, run: (arg: unknown) => unknown) => this.register(registerShown(id, deps.log, run));
 
     command('waves.runPlan', async (arg) => {
       const entry = await this.plan(arg);
@@ -349,4 +338,20 @@ export class RunCommands extends Disposable implements DagActions {
     set('waves.run.canFinish', can('finishRun'));
     set('waves.run.hasRun', entry ? c.stateFor(entry) !== undefined : false);
   }
+}
+
+/**
+ * A command whose failure is shown to the person (`Waves: <message>`) and logged — unless
+ * `expected(err)` says it is an error the person caused (a refusal with its own message).
+ */
+export function registerShown(id: string, log: vscode.LogOutputChannel, run: (arg: unknown) => unknown, expected: (err: unknown) => boolean = () => false): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (arg: unknown) => {
+    try {
+      return await run(arg);
+    } catch (err) {
+      if (!expected(err)) log.error(`Command ${id} failed`, err);
+      void vscode.window.showErrorMessage(`Waves: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  });
 }

@@ -26,6 +26,7 @@ import {
   askDriverToCancel,
   liveDriver,
   loadPlan,
+  proposalGate,
   repositoryRoot,
   resetPackages,
   verificationOf,
@@ -222,6 +223,12 @@ export class RunController extends Disposable {
     } catch (err) {
       if (!(err instanceof PlanReadError)) throw err;
       void vscode.window.showErrorMessage(`Waves: ${err.message}`);
+      return undefined;
+    }
+    // A proposed plan (issue #19) runs only once the person approved it.
+    const unapproved = await proposalGate(entry.uri.fsPath);
+    if (unapproved) {
+      void vscode.window.showWarningMessage(`Waves: ${unapproved}.`);
       return undefined;
     }
     // Outside a repository the engine refuses to start, with its own message.

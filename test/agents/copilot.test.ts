@@ -6,6 +6,7 @@ import { realCliSuite } from './scenarios';
 realCliSuite('copilot', {
   // Its `create` tool fails with "Parent directory does not exist": the model makes the folder first, as a real one would.
   prepare: (dirs) => [{ type: 'shell', command: `mkdir -p ${dirs.map((d) => `'${d}'`).join(' ')}`, say: 'Making the folders.' }],
+  overwrite: (file) => [{ type: 'shell', command: `rm -f '${file}'`, say: 'Removing the earlier version.' }],
   // It retries a 429 five times (about a minute of back-off) before it gives up.
   usageLimitAnswers: 6,
   usageLimitSeen(log) {

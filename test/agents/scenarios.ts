@@ -22,6 +22,8 @@ export interface CliSpecifics {
   usageLimitAnswers?: number;
   /** The CLI prints the reset time in a form the engine reads (Claude: "resets 6:24pm (UTC)"; Codex: "try again at 6:26 PM"). */
   readsResetTime?: boolean;
+  /** Turns the scripted model takes before writing over an existing file: Copilot's `create` refuses a path that exists. */
+  overwrite?: (file: string) => Turn[];
 }
 
 /** The scripted turns of a package that writes `files` (relative to its worktree) and reports done. */
@@ -211,6 +213,38 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       assert.equal(st.packages.stray!.status, 'scope-violation', st.packages.stray!.lastError ?? '');
       assert.match(st.packages.stray!.lastError ?? '', /elsewhere\/x\.txt/);
       assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'work-packages.yaml']);
+      assertOnlyTheModelServer(srv);
+    });
+
+    it('waves plan: the CLI writes a plan with an unknown dependency; the repair prompt names it and the second round fixes it (#19)', async () => {
+      const srv = await freshServer();
+      const w = workspace(`${preset}-plan`, [{ id: 'existing' }]);
+      const id = 'agent-planned-feature';
+      const tree = `${w.repo}.worktrees/_plans/${id}`;
+      const dir = `${tree}/plans/${id}`;
+      const planText = (deps: string) =>
+        `schema_version: 1\nfeature:\n  id: agent-planned\n  title: Planned by ${preset}\npackages:\n` +
+        `  - package_id: wp-contracts\n    scope: {write_allow: ["contracts/**"]}\n` +
+        `  - package_id: wp-api\n    depends_on: [${deps}]\n    scope: {write_allow: ["src/api/**"], read_allow: ["plans/${id}/contracts/**"]}\n`;
+      const files = (deps: string, again = false): Turn[] => [
+        ...(again ? [`${dir}/proposal.md`, `${dir}/work-packages.yaml`].flatMap((f) => s.overwrite?.(f) ?? []) : (s.prepare?.([dir]) ?? [])),
+        { type: 'write', path: `${dir}/proposal.md`, content: `# Proposal\n\nBy ${preset}.\n`, say: 'Writing the proposal.' },
+        { type: 'write', path: `${dir}/work-packages.yaml`, content: planText(deps), say: 'Writing the plan.' },
+        { type: 'text', text: 'The plan is written.' },
+      ];
+      srv.script(files('wp-contracts, wp-databse'), { match: new RegExp(`# Plan the feature \`${id}\`(?![\\s\\S]*## Repair round)|/plans/${id}/1/prompt\\.md`), label: 'write' });
+      srv.script(files('wp-contracts', true), { match: new RegExp(`## Repair round 1 of|/plans/${id}/2/prompt\\.md`), label: 'repair' });
+      const env = agentEnv(preset, srv, w.home);
+      const r = await waves(['plan', '--agent', preset, 'Agent planned feature'], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `waves plan failed:\n${r.out}\n${r.err}`);
+      assert.match(r.out, /round 1 ended: 1 error/);
+      assert.match(r.out, /round 2: repair 1 of 3…\nround 2 ended: 0 errors/);
+      const repair = fs.readFileSync(path.join(w.repo, '.waves', 'plans', id, '2', 'prompt.md'), 'utf8');
+      assert.match(repair, /error `dependency-unknown` at 9:\d+ \(package `wp-api`\)/);
+      // The plan the CLI wrote is committed on the planning branch; the person's branch has none of it.
+      assert.equal(readAt(w.repo, `waves-plan/${id}`, `plans/${id}/work-packages.yaml`), planText('wp-contracts'));
+      assert.deepEqual(filesAt(w.repo, 'HEAD'), ['README.md', 'work-packages.yaml']);
+      assert.deepEqual(srv.pending(), { write: 0, repair: 0 });
       assertOnlyTheModelServer(srv);
     });
 

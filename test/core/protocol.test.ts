@@ -5,6 +5,7 @@ import { createPackageRecord } from '../../src/core/run/runState';
 import {
   LOG_LEVELS,
   PACKAGE_ACTIONS,
+  PROPOSAL_ACTIONS,
   PROTOCOL_VERSION,
   isHostMessage,
   replyTo,
@@ -37,6 +38,7 @@ const KEYS: Record<WebviewMessage['type'], string[]> = {
   exportDag: ['type', 'requestId', 'format'],
   runWave: ['type', 'requestId', 'wave'],
   revealFile: ['type', 'requestId', 'path'],
+  proposalAction: ['type', 'requestId', 'action'],
 };
 
 const requestIdArb = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
@@ -69,6 +71,7 @@ const validMessageArb: fc.Arbitrary<WebviewMessage> = fc.oneof(
     wave: fc.integer({ min: 1, max: MAX_WAVE }),
   }),
   fc.record({ type: fc.constant('revealFile' as const), requestId: requestIdArb, path: pathArb }),
+  fc.record({ type: fc.constant('proposalAction' as const), requestId: requestIdArb, action: fc.constantFrom(...PROPOSAL_ACTIONS) }),
 );
 
 function rejects(raw: unknown, pattern?: RegExp): void {
@@ -90,6 +93,8 @@ describe('validateWebviewMessage', () => {
       { type: 'runWave', requestId: 4, wave: 2 },
       { type: 'revealFile', requestId: 5, path: 'src/api/users.ts' },
       { type: 'revealFile', requestId: 6, path: 'docs/.vitepress/config.mts' },
+      { type: 'proposalAction', requestId: 8, action: 'approve' },
+      { type: 'proposalAction', requestId: 9, action: 'runPlan' },
     ];
     for (const message of messages) {
       const result = validateWebviewMessage(message);
@@ -106,6 +111,11 @@ describe('validateWebviewMessage', () => {
     rejects({ type: 'deleteEverything' }, /unknown type "deleteEverything"/);
     for (const type of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) rejects({ type }, /unknown type/);
     rejects({ type: 'x'.repeat(10_000) }, /unknown type "x{40}…"$/);
+  });
+
+  it('accepts only the approval bar\'s actions on a proposed plan', () => {
+    for (const action of ['merge', 'Approve', 'approve ', '', 1, null]) rejects({ type: 'proposalAction', requestId: 1, action }, /^proposalAction\.action: expected approve \| requestChanges \| discard \| runPlan$/);
+    rejects({ type: 'proposalAction', requestId: 1, action: 'approve', comments: 'x' }, /unexpected key "comments"/);
   });
 
   it('returns the requestId of a malformed request when it is well-formed', () => {
@@ -337,7 +347,7 @@ function isStillWellFormed(type: WebviewMessage['type'], key: string, value: unk
     case 'protocolVersion':
       return value === PROTOCOL_VERSION;
     case 'action':
-      return (PACKAGE_ACTIONS as readonly unknown[]).includes(value);
+      return ((type === 'proposalAction' ? PROPOSAL_ACTIONS : PACKAGE_ACTIONS) as readonly unknown[]).includes(value);
     case 'format':
       return value === 'svg' || value === 'mermaid';
     default:

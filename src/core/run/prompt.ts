@@ -8,6 +8,7 @@
  */
 import type { PlanAnalysis } from '../plan/analyze';
 import type { PlanPackage, VerificationTier } from '../plan/model';
+import type { PackageSlice } from './contextSlice';
 
 export interface UpstreamResult {
   packageId: string;
@@ -30,6 +31,8 @@ export interface PromptInput {
   upstream: readonly UpstreamResult[];
   /** The person's answer to the question the package's last attempt ended with (#16): the prompt carries it. */
   answer?: { question: string; answer: string } | null;
+  /** The plan's artifacts meant for this package (contextSlice.ts `sliceFor`, #19): listed, and its design sections quoted. */
+  artifacts?: PackageSlice | null;
 }
 
 export class PromptError extends Error {}
@@ -126,6 +129,26 @@ export function buildPrompt(input: PromptInput): string {
       } else line(`- Files it changed: ${up ? 'none recorded' : 'not known yet'}`);
       if (other?.outputs?.artifacts.length) line(`- Artifacts it was to produce: ${other.outputs.artifacts.map(code).join(', ')}`);
       if (other?.outputs?.resultKeys.length) line(`- Result keys it reports (in its result record): ${other.outputs.resultKeys.map(code).join(', ')}`);
+    }
+  }
+
+  // The plan's artifacts for this package (#19) ----------------------------------------
+  const slice = input.artifacts;
+  if (slice) {
+    line();
+    line("## The plan's artifacts for this package");
+    line();
+    line(`From the plan's folder ${code(slice.folder + '/')}: what this package reads (its \`read_allow\`), and the design for its area.`);
+    if (slice.files.length) {
+      line();
+      line('Read these files:');
+      for (const f of slice.files) line(`- ${code(f)}`);
+    }
+    for (const sec of slice.designSections) {
+      line();
+      line(`### Design: ${flat(sec.heading)}${slice.designFile ? ` (from ${code(slice.designFile)})` : ''}`);
+      line();
+      line(sec.text ? quote(sec.text) : '> (empty section)');
     }
   }
 

@@ -1,0 +1,183 @@
+/**
+ * `waves plan` (issue #19, ADR 0013): an agent writes the plan in a planning worktree of its
+ * own, the exact checker repairs it, and the proposal waits on its branch for the person:
+ *
+ *   waves plan [--agent P | --agent-argv JSON] [--out DIR] [--rounds N] [--dry-run] [--json]
+ *              (<description>... | --file FILE)
+ *   waves plan --revise <id> (<comments>... | --file FILE) [--agent …] [--rounds N]
+ *   waves plan --approve <id>      waves plan --discard <id>      waves plan --list
+ *
+ * Argument parsing and presentation only; every use case comes through the engine's front door.
+ * Exit codes: 0 a valid plan (or the action done), 1 the plan still has errors (or the action
+ * was refused), 2 usage errors.
+ */
+import * as path from 'node:path';
+import { toReport } from '../core/plan/planReport';
+import { DEFAULT_REPAIR_ROUNDS, nextStepsText, type PlanningState } from '../core/run/planning';
+import {
+  PlanningError,
+  approvePlanning,
+  discardPlanning,
+  listPlannings,
+  planningDryRun,
+  planningRepo,
+  readPlanning,
+  revisePlanning,
+  startPlanning,
+  type PlanningEvent,
+  type PlanningResult,
+} from '../engine';
+import { parseArgs, positiveInt, UsageError } from './args';
+import { humanReport, type Io } from './io';
+import { agentFrom } from './runCommands';
+
+export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
+        [--dry-run] [--json] (<description> | --file FILE)
+    Have an agent plan a feature: it runs headless in a planning worktree of its own
+    (branch waves-plan/<id>, from your HEAD; your branch and files stay untouched)
+    and writes proposal.md, design.md, tasks.md, contracts/ and work-packages.yaml in
+    openspec/changes/<id>/ (when the repository has openspec/changes/) or plans/<id>/
+    (--out: another folder of the repository). The plan is checked exactly; every
+    problem goes back to the agent for up to --rounds repair rounds (default ${DEFAULT_REPAIR_ROUNDS}).
+    Anything it writes outside the planning folder is thrown away. Ctrl-C stops the
+    agent and ends the session as it stands. --dry-run prints the planning prompt and
+    creates nothing. Nothing runs until you approve:
+  waves plan --approve <id>     record the approval (the plan can then run:
+                                waves run <its work-packages.yaml>)
+  waves plan --revise <id> (<comments> | --file FILE)   another round with your comments
+  waves plan --discard <id>     remove its worktree and branch (refused while the
+                                worktree has uncommitted changes)
+  waves plan --list             the repository's planning sessions
+    Exit 0 when the plan is valid (or the action is done), 1 when it still has errors
+    or the action was refused, 2 on usage errors.`;
+
+export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    ['agent', 'agent-argv', 'out', 'rounds', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'file', 'approve', 'discard', 'revise'],
+  );
+  const actions = ['approve', 'discard', 'revise', 'list'].filter((a) => flags.has(a));
+  if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, not ${actions.map((a) => `--${a}`).join(' and ')}`);
+  const json = flags.has('json');
+  const repo = await planningRepo(process.cwd()).catch(() => null);
+  if (!repo) {
+    io.err('waves: run waves plan inside a git repository (the plan gets a branch and a worktree of its own)\n');
+    return 2;
+  }
+  try {
+    if (flags.has('list')) return list(io, repo, json);
+    if (flags.has('approve')) {
+      const state = await approvePlanning(repo, String(flags.get('approve')));
+      io.out(json ? JSON.stringify(state) + '\n' : `Approved ${state.id} at ${state.approvedCommit!.slice(0, 12)}.\n${nextStepsText(state)}\n`);
+      return 0;
+    }
+    if (flags.has('discard')) {
+      const { state, message } = await discardPlanning(repo, String(flags.get('discard')));
+      io.out(json ? JSON.stringify({ ...state, message }) + '\n' : `Discarded ${state.id}: ${message}.\n`);
+      return 0;
+    }
+    const text = describedBy(io, flags.get('file'), args);
+    const rounds = positiveInt('rounds', flags.get('rounds'), 0);
+    if (flags.has('revise')) {
+      const id = String(flags.get('revise'));
+      if (!readPlanning(repo, id)) throw new UsageError(`no planning session "${id}" (waves plan --list)`);
+      const agent = agentFrom(flags, true);
+      const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments: text, agent, ...(rounds !== undefined ? { repairRounds: rounds } : {}), onEvent: progress(io, json), signal }));
+      return finish(io, result, json);
+    }
+    if (flags.has('dry-run')) {
+      const dry = await planningDryRun({ cwd: process.cwd(), description: text, ...(flags.has('out') ? { out: String(flags.get('out')) } : {}) });
+      if (json) io.out(JSON.stringify(dry) + '\n');
+      else io.out(`# waves plan --dry-run: session ${dry.id}, folder ${dry.planDir}/, branch ${dry.branch}, worktree ${dry.worktree}\n\n${dry.prompt}`);
+      return 0;
+    }
+    const agent = agentFrom(flags, true);
+    const result = await interruptible(io, (signal) =>
+      startPlanning({
+        cwd: process.cwd(),
+        description: text,
+        agent,
+        ...(flags.has('out') ? { out: String(flags.get('out')) } : {}),
+        ...(rounds !== undefined ? { repairRounds: rounds } : {}),
+        onEvent: progress(io, json),
+        signal,
+      }),
+    );
+    return finish(io, result, json);
+  } catch (err) {
+    if (err instanceof PlanningError || err instanceof RangeError) {
+      io.err(`waves: ${err.message}\n`);
+      return err instanceof RangeError ? 2 : 1;
+    }
+    throw err;
+  }
+}
+
+/** The description (or comments): `--file FILE`, else the words given. */
+function describedBy(io: Io, file: string | true | undefined, args: readonly string[]): string {
+  if (file !== undefined && args.length) throw new UsageError('give the text or --file, not both');
+  if (file !== undefined) {
+    try {
+      return io.readFile(String(file));
+    } catch (err) {
+      throw new UsageError(`cannot read ${String(file)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  const text = args.join(' ');
+  if (!text.trim()) throw new UsageError('describe the feature: waves plan "<description>" (or --file FILE)');
+  return text;
+}
+
+/** Ctrl-C stops the round's agent (its runner's cancel) and ends the session as it stands; a second Ctrl-C exits at once. */
+async function interruptible<T>(io: Io, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onInt = () => {
+    if (abort.signal.aborted) process.exit(130);
+    io.err('waves: stopping the planning agent (Ctrl-C again to exit at once)…\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onInt);
+  try {
+    return await run(abort.signal);
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+}
+
+function progress(io: Io, json: boolean): (e: PlanningEvent) => void {
+  return (e) => {
+    if (json) {
+      io.out(JSON.stringify(e) + '\n');
+      return;
+    }
+    if (e.kind === 'worktree') io.out(`planning ${e.id} in ${e.worktree} (branch ${e.branch})\n`);
+    else if (e.kind === 'round-started') io.out(`round ${e.round}: ${e.purpose === 'write' ? 'the agent writes the plan' : e.purpose === 'revise' ? 'the agent revises the plan with your comments' : `repair ${e.repair} of ${e.of}`}…\n`);
+    else if (e.kind === 'round-ended') {
+      const r = e.round;
+      const parts = [`${r.errors} error${r.errors === 1 ? '' : 's'}`, `${r.warnings} warning${r.warnings === 1 ? '' : 's'}`];
+      if (r.refused.length) parts.push(`refused (outside the planning folder): ${r.refused.join(', ')}`);
+      if (r.failure) parts.push(`the agent: ${r.failure}`);
+      io.out(`round ${r.n} ended: ${parts.join('; ')}\n`);
+    }
+  };
+}
+
+function finish(io: Io, result: PlanningResult, json: boolean): number {
+  const { state, planFile, analysis } = result;
+  if (json) io.out(JSON.stringify({ state, planFile, report: analysis ? toReport(planFile, analysis) : null }) + '\n');
+  else {
+    if (analysis) io.out(humanReport(toReport(planFile, analysis)));
+    else io.out(`${planFile}: missing — the agent wrote no plan\n`);
+    io.out(nextStepsText(state) + '\n');
+  }
+  return state.status === 'valid' ? 0 : 1;
+}
+
+function list(io: Io, repo: string, json: boolean): number {
+  const all: PlanningState[] = listPlannings(repo);
+  if (json) io.out(JSON.stringify({ plans: all }) + '\n');
+  else if (!all.length) io.out(`no planning sessions in ${repo}\n`);
+  else for (const s of all) io.out(`${s.id}  ${s.status}  ${path.join(s.planDir, 'work-packages.yaml')}  (${s.rounds.length} round${s.rounds.length === 1 ? '' : 's'})\n`);
+  return 0;
+}

@@ -1,0 +1,135 @@
+/**
+ * `waves plan` as a person runs it (issue #19): the built bin in real processes, a real
+ * temporary git repository, the scripted test agent as `--agent-argv` writing a plan with a
+ * known defect and repairing it; then the proposal on its branch, the run gate, approve,
+ * discard.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { gitEnv, waitFor } from '../engine/helpers';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = path.join(root, 'bin', 'waves.js');
+const agentScript = path.join(root, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
+const AGENT = JSON.stringify([process.execPath, agentScript, '--prompt', '${promptFile}']);
+const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-plan-cli-')));
+const home = path.join(tmp, 'home');
+fs.mkdirSync(home);
+const env = gitEnv(home);
+
+function waves(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, env, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env }).trim();
+}
+function repo(name: string): string {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir);
+  git(dir, 'init', '-q', '-b', 'main');
+  fs.writeFileSync(path.join(dir, 'README.md'), '# Shop\n');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'initial');
+  return dir;
+}
+
+before(() => {
+  const r = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+describe('waves plan', () => {
+  it('--dry-run prints the planning prompt and creates nothing', () => {
+    const dir = repo('dry');
+    const r = waves(['plan', '--dry-run', 'Add', 'a', 'users', 'page'], dir);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^# waves plan --dry-run: session add-a-users-page, folder plans\/add-a-users-page\/, branch waves-plan\/add-a-users-page/);
+    assert.match(r.out, /## Steps \(seed 002/);
+    assert.equal(fs.existsSync(path.join(dir, '.waves')), false);
+    assert.equal(git(dir, 'branch', '--list', 'waves-plan/*'), '');
+  });
+
+  it('writes, repairs and proposes a plan; run refuses it until approved; discard removes a second one', () => {
+    const dir = repo('full');
+    const description = path.join(tmp, 'feature.md');
+    fs.writeFileSync(description, 'Users page\n\ntest-agent: plan overlap\n');
+    const r = waves(['plan', '--agent-argv', AGENT, '--file', description], dir);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /round 1: the agent writes the plan…\nround 1 ended: 2 errors/);
+    assert.match(r.out, /round 2: repair 1 of 3…\nround 2 ended: 0 errors/);
+    assert.match(r.out, /work-packages\.yaml: valid — 4 packages in 3 waves/);
+    assert.match(r.out, /approve: {10}waves plan --approve users-page/);
+    const worktree = `${dir}.worktrees/_plans/users-page`;
+    const planFile = path.join(worktree, 'plans', 'users-page', 'work-packages.yaml');
+    assert.ok(fs.existsSync(planFile));
+    assert.equal(git(dir, 'status', '--porcelain'), '');
+
+    const refused = waves(['run', '--agent-argv', AGENT, planFile], dir);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /the proposed plan users-page is not approved yet \(valid\): approve it first/);
+
+    const approved = waves(['plan', '--approve', 'users-page'], dir);
+    assert.equal(approved.code, 0, approved.err);
+    assert.match(approved.out, new RegExp(`Approved users-page at [0-9a-f]{12}\\.\\nApproved on branch waves-plan/users-page\\. Run it: waves run ${planFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    const listed = waves(['plan', '--list'], dir);
+    assert.match(listed.out, /^users-page {2}approved {2}plans\/users-page\/work-packages\.yaml {2}\(2 rounds\)$/m);
+
+    const second = waves(['plan', '--agent-argv', AGENT, 'Another one\ntest-agent: plan none'], dir);
+    assert.equal(second.code, 0, second.out + second.err);
+    const discarded = waves(['plan', '--discard', 'another-one'], dir);
+    assert.equal(discarded.code, 0, discarded.err);
+    assert.match(discarded.out, /Discarded another-one: removed .*another-one and the branch waves-plan\/another-one/);
+    assert.equal(git(dir, 'branch', '--list', 'waves-plan/another-one'), '');
+  });
+
+  it('Ctrl-C stops the planning agent (its runner cancels it) and ends the session as it stands', async () => {
+    const dir = repo('interrupted');
+    const child = spawn(process.execPath, [bin, 'plan', '--agent-argv', AGENT, 'Hanging\ntest-agent: hang'], { cwd: dir, env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const round = path.join(dir, '.waves', 'plans', 'hanging', '1');
+    const meta = await waitFor(() => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(round, 'meta.json'), 'utf8')) as { agentPid: number | null };
+      } catch {
+        return null;
+      }
+    }, 'the agent started', 30_000).then(() => waitFor(() => {
+      const m = JSON.parse(fs.readFileSync(path.join(round, 'meta.json'), 'utf8')) as { agentPid: number | null };
+      return m.agentPid ? m : null;
+    }, 'the agent pid'));
+    child.kill('SIGINT');
+    assert.equal(await exited, 1, out + err);
+    assert.match(err, /stopping the planning agent/);
+    const exit = JSON.parse(fs.readFileSync(path.join(round, 'exit.json'), 'utf8')) as { cancelled: boolean };
+    assert.equal(exit.cancelled, true);
+    assert.throws(() => process.kill(meta.agentPid!, 0), 'the agent is gone');
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.waves', 'plans', 'hanging', 'state.json'), 'utf8')) as { status: string; rounds: unknown[] };
+    assert.deepEqual([state.status, state.rounds.length], ['invalid', 1]);
+  });
+
+  it('stops at --rounds with the problems and exit 1; usage errors exit 2', () => {
+    const dir = repo('stubborn');
+    const r = waves(['plan', '--agent-argv', AGENT, '--rounds', '1', 'Stubborn\ntest-agent: plan-stubborn unknown-dep'], dir);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /round 2: repair 1 of 1…/);
+    assert.doesNotMatch(r.out, /round 3/);
+    assert.match(r.out, /work-packages\.yaml:\d+:\d+ error dependency-unknown/);
+    assert.match(r.out, /it has errors: it cannot be approved/);
+    assert.equal(waves(['plan', '--approve', 'stubborn'], dir).code, 1);
+    assert.equal(waves(['plan'], dir).code, 2);
+    assert.equal(waves(['plan', '--approve', 'a', '--discard', 'b'], dir).code, 2);
+    assert.equal(waves(['plan', '--out', '../x', '--dry-run', 'x'], dir).code, 2);
+    const outside = waves(['plan', '--dry-run', 'x'], tmp);
+    assert.equal(outside.code, 2);
+    assert.match(outside.err, /inside a git repository/);
+  });
+});

@@ -1,0 +1,128 @@
+/** The planning room's pure parts (issue #19): names, folders, prompts, problems, state. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { analyzePlan } from '../../../src/core/plan/analyze';
+import {
+  buildPlanningPrompt,
+  isPlanningId,
+  nextStepsText,
+  parsePlanningState,
+  planningFolder,
+  planningId,
+  planningPaths,
+  planningScope,
+  planningSlug,
+  problemsOf,
+  type RepoContext,
+} from '../../../src/core/run/planning';
+import { auditScope } from '../../../src/core/run/audit';
+
+const context: RepoContext = { readme: '# Shop\n\nSells things.\n', layout: ['README.md', 'docs/', 'src/'], docs: ['docs/architecture.md'], plans: ['work-packages.yaml'], openspec: false };
+
+describe('planning names', () => {
+  test('the id comes from the first line of the description, is a safe name, and skips taken ids', () => {
+    assert.equal(planningSlug('Add OAuth2 login!\nwith details'), 'add-oauth2-login');
+    assert.equal(planningSlug('Café — crème brûlée'), 'cafe-creme-brulee');
+    assert.equal(planningSlug('2024 report'), 'plan-2024-report');
+    assert.equal(planningSlug('   \n!!!'), 'plan');
+    assert.equal(planningSlug('one two three four five six seven eight'), 'one-two-three-four-five-six');
+    assert.ok(planningSlug('x'.repeat(200)).length <= 48 || planningSlug('x'.repeat(200)) === 'plan');
+    const taken = new Set(['users', 'users-2']);
+    assert.equal(planningId('Users', (id) => taken.has(id)), 'users-3');
+    for (const d of ['Add OAuth2', '', '../../etc', 'a\u0000b']) assert.ok(isPlanningId(planningId(d, () => false)), d);
+  });
+
+  test('paths: state and rounds under .waves/plans, the worktree beside the repository, the branch outside waves/', () => {
+    const p = planningPaths('/r/repo', 'users');
+    assert.equal(p.state, '/r/repo/.waves/plans/users/state.json');
+    assert.equal(p.round(2), '/r/repo/.waves/plans/users/2');
+    assert.equal(p.worktree, '/r/repo.worktrees/_plans/users');
+    assert.equal(p.branch, 'waves-plan/users');
+    assert.throws(() => planningPaths('/r/repo', '../x'), RangeError);
+    assert.throws(() => planningPaths('/r/repo', 'Users'), RangeError);
+  });
+
+  test('the planning folder: --out (checked), else OpenSpec changes, else plans/<id>', () => {
+    assert.equal(planningFolder({ id: 'u', openspec: false }), 'plans/u');
+    assert.equal(planningFolder({ id: 'u', openspec: true }), 'openspec/changes/u');
+    assert.equal(planningFolder({ id: 'u', openspec: true, out: 'design/u/' }), 'design/u');
+    assert.equal(planningFolder({ id: 'u', openspec: false, out: 'a\\b' }), 'a/b');
+    for (const bad of ['', '.', '/abs', '../up', 'a/../../up', '.waves/x', '.git', '.git/hooks']) assert.throws(() => planningFolder({ id: 'u', openspec: false, out: bad }), RangeError, bad);
+  });
+
+  test('the audit scope of a round allows the planning folder and nothing else (the engine folder never)', () => {
+    const r = auditScope(
+      [
+        { path: 'plans/u/work-packages.yaml', change: 'A' },
+        { path: 'plans/u/contracts/openapi/v1.yaml', change: 'A' },
+        { path: 'plans/other.yaml', change: 'A' },
+        { path: 'src/x.ts', change: 'M' },
+        { path: 'plans/u/link', change: 'A', link: '../../../etc/passwd' },
+      ],
+      planningScope('plans/u'),
+    );
+    assert.deepEqual(r.violations.map((v) => v.path).sort(), ['plans/other.yaml', 'plans/u/link', 'src/x.ts']);
+  });
+});
+
+describe('planning prompts', () => {
+  const base = { id: 'users', description: 'Add a users page', planDir: 'plans/users', worktree: '/w/users', context };
+
+  test('the first prompt walks seed 002 for this repository, deterministically', () => {
+    const a = buildPlanningPrompt(base);
+    assert.equal(a, buildPlanningPrompt({ ...base, context: { ...context } }));
+    for (const s of ['proposal.md', 'design.md', 'tasks.md', 'contracts/', '`plans/users/work-packages.yaml`', 'schemas/work-packages.schema.json', 'wp-contracts', 'wp-integration', '`docs/architecture.md`', '`src/`', 'Sells things.', 'Existing plans', '`api:`']) {
+      assert.ok(a.includes(s), s);
+    }
+    assert.doesNotMatch(a, /Repair round|asked for changes/);
+    assert.match(buildPlanningPrompt({ ...base, context: { ...context, openspec: true } }), /uses OpenSpec/);
+  });
+
+  test('a description with backticks cannot close its fence; an empty one says so', () => {
+    const p = buildPlanningPrompt({ ...base, description: 'use ```x``` and ````y````' });
+    assert.match(p, /`````text\nuse ```x``` and ````y````\n`````/);
+    assert.match(buildPlanningPrompt({ ...base, description: '  ' }), /\(no description given\)/);
+  });
+
+  test('the repair prompt lists the exact problems with 1-based positions and the refused changes', () => {
+    const plan = `schema_version: 1
+packages:
+  - package_id: a
+    depends_on: [b]
+    scope: {write_allow: ["src/**"]}
+  - package_id: b
+    depends_on: [a, zz]
+    scope: {write_allow: ["src/**"]}
+    locks: {keys: ["API:GET /x"]}
+`;
+    const problems = problemsOf(analyzePlan(plan));
+    const codes = problems.map((p) => p.code);
+    assert.ok(codes.includes('dependency-cycle') && codes.includes('dependency-unknown') && codes.includes('lock-key-namespace'), codes.join());
+    assert.ok(problems.every((p, i) => i === 0 || p.severity !== 'error' || problems[i - 1]!.severity === 'error'), 'errors first');
+    const unknown = problems.find((p) => p.code === 'dependency-unknown')!;
+    assert.deepEqual([unknown.line, unknown.column], [7, 21]);
+    const prompt = buildPlanningPrompt({ ...base, repair: { round: 1, of: 3, missing: false, problems, refused: [{ path: 'src/x.ts', message: 'src/x.ts created outside the write scope' }] } });
+    assert.match(prompt, /## Repair round 1 of 3/);
+    assert.match(prompt, /- error `dependency-unknown` at 7:21 \(package `b`\): /);
+    assert.match(prompt, /- `src\/x\.ts`: src\/x\.ts created outside the write scope/);
+    assert.match(buildPlanningPrompt({ ...base, repair: { round: 2, of: 3, missing: true, problems: [], refused: [] } }), /`plans\/users\/work-packages\.yaml` is missing: write it\./);
+    const many = Array.from({ length: 75 }, (_, i) => ({ severity: 'error' as const, code: 'x', message: 'm', line: i + 1, column: 1, packageId: null }));
+    assert.match(buildPlanningPrompt({ ...base, repair: { round: 1, of: 1, missing: false, problems: many, refused: [] } }), /… and 15 more problems/);
+  });
+
+  test('the revision prompt quotes the person’s comments', () => {
+    const p = buildPlanningPrompt({ ...base, revision: { comments: 'Split wp-api in two.' } });
+    assert.match(p, /## The person asked for changes[\s\S]*```text\nSplit wp-api in two\.\n```/);
+  });
+});
+
+describe('planning state', () => {
+  test('parse keeps a valid state and refuses anything else', () => {
+    const s = { version: 1, id: 'u', description: 'd', planDir: 'plans/u', branch: 'waves-plan/u', worktree: '/w', baseSha: 'abc', agent: 'codex', status: 'valid', rounds: [{ n: 1 }], createdAt: 't', approvedCommit: null, discardedTip: null };
+    assert.equal(parsePlanningState(s)?.status, 'valid');
+    for (const bad of [null, 1, { ...s, version: 2 }, { ...s, id: '../x' }, { ...s, status: 'running' }, { ...s, rounds: {} }]) assert.equal(parsePlanningState(bad), null);
+    assert.match(nextStepsText({ ...s, status: 'valid' } as never), /waves plan --approve u/);
+    assert.doesNotMatch(nextStepsText({ ...s, status: 'invalid' } as never), /--approve/);
+    assert.match(nextStepsText({ ...s, status: 'approved' } as never), /waves run \/w\/plans\/u\/work-packages\.yaml/);
+  });
+});

@@ -1,0 +1,120 @@
+// Issue #19, `Waves: Plan a Feature…` in a real VS Code on a real git repository (the suite's
+// workspace is a git copy): the command runs the scripted test agent headless in a planning
+// worktree, the exact checker's problems go back for a repair round (shown as progress), the
+// proposal opens with the DAG panel and its approval bar; Run Plan is refused until Approve,
+// then enabled. A plan that stays invalid has its problems in the Problems panel. Every wait
+// is on a condition or a message with a deadline.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { DagPanel } from '../../../src/dag/dagPanel';
+import { discardPlanning, type PlanningResult } from '../../../src/engine';
+import { PROTOCOL_VERSION, type HostMessage, type PlanMessage } from '../../../src/protocol';
+import { closeEditors, extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
+
+const isPlan = (m: HostMessage): m is PlanMessage => m.type === 'plan';
+
+describe('Plan a Feature', () => {
+  const made: PlanningResult[] = [];
+  before(async () => {
+    const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
+    await vscode.workspace.getConfiguration('waves').update('agent', [process.execPath, agent, '--prompt', '${promptFile}'], vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('waves').update('planning.repairRounds', undefined, vscode.ConfigurationTarget.Global);
+    const api = await wavesApi();
+    for (const r of made) {
+      await discardPlanning(r.repo, r.state.id).catch(() => undefined);
+      api.registry.forget(vscode.Uri.file(r.planFile));
+    }
+    await closeEditors(() => true);
+  });
+
+  it('command → progress per round → the proposal in the DAG with its approval bar → Approve → Run Plan enabled', async () => {
+    const api = await wavesApi();
+    const head = gitHead();
+    const result = (await vscode.commands.executeCommand('waves.planFeature', { description: 'Users page\ntest-agent: plan overlap' })) as PlanningResult | undefined;
+    assert.ok(result, 'the command returned the session');
+    made.push(result);
+    assert.equal(result.state.status, 'valid');
+    assert.equal(result.state.rounds.length, 2, 'one write round, one repair round');
+    assert.ok(api.planning.progressShown.some((m) => /^round 1: 2 errors$/.test(m)), api.planning.progressShown.join(' | '));
+    assert.ok(api.planning.progressShown.some((m) => /^round 2: repair 1 of 3…$/.test(m)), api.planning.progressShown.join(' | '));
+    assert.equal(gitHead(), head, "the person's branch is untouched");
+    assert.equal(fs.existsSync(path.join(workspaceRoot().fsPath, 'plans')), false, "nothing in the person's checkout");
+
+    const uri = vscode.Uri.file(result.planFile);
+    await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath.endsWith('proposal.md')), 'proposal.md open');
+    const panel = await waitFor(() => api.dag.panelFor(uri), 'the DAG panel of the proposed plan');
+    const plan = await nextPlan(panel, (p) => p.proposal?.status === 'valid');
+    assert.deepEqual(plan.waves, [['wp-contracts'], ['wp-api', 'wp-web'], ['wp-integration']]);
+    assert.ok(plan.criticalPath.length >= 3);
+    const bar = plan.proposal!;
+    assert.equal(bar.id, 'users-page');
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(bar.actions).map(([k, v]) => [k, v.enabled])),
+      { approve: true, requestChanges: true, discard: true, runPlan: false },
+    );
+    assert.match(bar.actions.runPlan.reason ?? '', /approve the plan first/);
+
+    // Nothing runs before approval: the bar's Run Plan, and the run command itself.
+    const refused = await ask(panel, 'runPlan', 7001);
+    assert.ok(!refused.ok && refused.error.code === 'not-available', JSON.stringify(refused));
+
+    const approved = await ask(panel, 'approve', 7002);
+    assert.ok(approved.ok, JSON.stringify(approved));
+    const after = await nextPlan(panel, (p) => p.proposal?.status === 'approved');
+    assert.equal(after.proposal!.actions.runPlan.enabled, true);
+    assert.equal(after.proposal!.actions.approve.enabled, false);
+  });
+
+  it('a plan that stays invalid after the repair rounds has its problems in the Problems panel and cannot be approved', async () => {
+    await vscode.workspace.getConfiguration('waves').update('planning.repairRounds', 1, vscode.ConfigurationTarget.Global);
+    const api = await wavesApi();
+    const result = (await vscode.commands.executeCommand('waves.planFeature', { description: 'Stubborn plan\ntest-agent: plan-stubborn cycle' })) as PlanningResult | undefined;
+    assert.ok(result);
+    made.push(result);
+    assert.equal(result.state.status, 'invalid');
+    assert.equal(result.state.rounds.length, 2);
+    const uri = vscode.Uri.file(result.planFile);
+    const problems = await waitFor(() => {
+      const d = vscode.languages.getDiagnostics(uri);
+      return d.some((x) => String(typeof x.code === 'object' ? x.code.value : x.code) === 'dependency-cycle') ? d : null;
+    }, 'the cycle in the Problems panel');
+    assert.ok(problems.length > 0);
+    const panel = await waitFor(() => api.dag.panelFor(uri), 'the DAG panel');
+    const plan = await nextPlan(panel, (p) => p.proposal?.status === 'invalid');
+    assert.equal(plan.proposal!.actions.approve.enabled, false);
+    assert.ok(plan.cycles.length > 0);
+  });
+});
+
+function gitHead(): string {
+  return execFileSync('git', ['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'], { cwd: workspaceRoot().fsPath, encoding: 'utf8' });
+}
+
+/** Says `ready` to the panel and waits for a plan message that passes `test`. */
+async function nextPlan(panel: DagPanel, test: (p: PlanMessage) => boolean): Promise<PlanMessage> {
+  const seen: HostMessage[] = [];
+  const sub = panel.onDidPost((m) => seen.push(m));
+  try {
+    await panel.handleMessage({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+    return await waitFor(() => seen.filter(isPlan).reverse().find(test), 'a plan message with the proposal');
+  } finally {
+    sub.dispose();
+  }
+}
+
+async function ask(panel: DagPanel, action: string, requestId: number) {
+  const seen: HostMessage[] = [];
+  const sub = panel.onDidPost((m) => seen.push(m));
+  try {
+    await panel.handleMessage({ type: 'proposalAction', requestId, action });
+    return await waitFor(() => seen.find((m): m is Extract<HostMessage, { type: 'reply' }> => m.type === 'reply' && m.inReplyTo === requestId), `reply ${requestId}`);
+  } finally {
+    sub.dispose();
+  }
+}

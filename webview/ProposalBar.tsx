@@ -1,0 +1,67 @@
+/**
+ * The approval bar of a proposed plan (issue #19): what the planning agent proposed, and the
+ * person's actions — Approve, Request Changes, Discard, then Run Plan once approved. Nothing
+ * runs before Approve: the host enables Run Plan only then.
+ */
+import { useState } from 'react';
+import { PROPOSAL_ACTIONS, type ProposalAction, type ProposalView } from '../src/protocol';
+import type { Rpc } from './rpc';
+
+const LABEL: Record<ProposalAction, { label: string; icon: string }> = {
+  approve: { label: 'Approve', icon: 'check' },
+  requestChanges: { label: 'Request Changes…', icon: 'comment' },
+  discard: { label: 'Discard', icon: 'trash' },
+  runPlan: { label: 'Run Plan', icon: 'play' },
+};
+
+const STATUS: Record<string, string> = {
+  valid: 'valid — waiting for your approval',
+  invalid: 'still has errors (see the Problems panel)',
+  approved: 'approved',
+  planning: 'the agent is working on it…',
+  discarded: 'discarded',
+};
+
+export function ProposalBar({ proposal, rpc }: { proposal: ProposalView; rpc: Rpc }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const act = (a: ProposalAction) => {
+    setBusy(true);
+    setError(null);
+    rpc
+      .proposal(a)
+      .catch((err: Error) => setError(err.message))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div className="proposal-bar" role="region" aria-label="Proposed plan">
+      <span className="codicon codicon-lightbulb" aria-hidden="true" />
+      <span>
+        Proposed plan <strong>{proposal.id}</strong> ({proposal.planDir}/, {proposal.rounds} round{proposal.rounds === 1 ? '' : 's'}): {STATUS[proposal.status] ?? proposal.status}
+      </span>
+      <span className="actions" role="toolbar" aria-label="Approval">
+        {PROPOSAL_ACTIONS.map((a) => {
+          const state = proposal.actions[a];
+          return (
+            <button
+              key={a}
+              className={a === 'approve' || (a === 'runPlan' && state.enabled) ? 'primary' : 'secondary'}
+              disabled={busy || !state.enabled}
+              title={state.enabled ? LABEL[a].label : `${LABEL[a].label}: ${state.reason ?? 'not available'}`}
+              aria-description={state.enabled ? undefined : state.reason}
+              data-proposal-action={a}
+              onClick={() => act(a)}
+            >
+              <span className={`codicon codicon-${LABEL[a].icon}`} aria-hidden="true" /> {LABEL[a].label}
+            </button>
+          );
+        })}
+      </span>
+      {error && (
+        <span className="proposal-error" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
