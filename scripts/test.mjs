@@ -5,6 +5,8 @@
 //   unit     node's test runner (tsx) over test/{core,store,engine,cli}/**/*.test.ts
 //   coordinator  the same over test/coordinator/**/*.test.ts: the shared coordinator on a real
 //            PostgreSQL (throwaway clusters; Debian's postgresql installed when missing)
+//   hosts    the same over test/hosts/**/*.test.ts: runs over real sshd instances on 127.0.0.1
+//            (Debian's openssh-server and tmux installed when missing)
 //   agents   the same over test/agents/**/*.test.ts: `waves run --agent <preset>` with the real
 //            Claude Code, Codex, Gemini and Copilot CLIs (installed first, pinned and cached, by
 //            scripts/agent-clis.sh) against a scripted model server on 127.0.0.1
@@ -12,7 +14,7 @@
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
 //            and webview/), one test each
-// Usage: node scripts/test.mjs [static|unit|coordinator|agents|webview|vscode ...]   (default: all, in that order)
+// Usage: node scripts/test.mjs [static|unit|coordinator|hosts|agents|webview|vscode ...]   (default: all, in that order)
 // Environment: WAVES_TEST_SUITE_TIMEOUT (seconds per suite, default 1800)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -178,10 +180,22 @@ async function coordinatorSuite() {
   return nodeTestSuite('coordinator', ['test/coordinator']);
 }
 
+/**
+ * Runs over SSH hosts (#17, ADR 0011): scripts/ssh-tools.sh installs Debian's openssh-server,
+ * openssh-client and tmux when missing; the tests start their own sshd instances on 127.0.0.1
+ * with throwaway keys (test/hosts/sshd.ts). An install that fails is a failed suite.
+ */
+async function hostsSuite() {
+  const res = spawnSync('bash', [path.join(REPO, 'scripts', 'ssh-tools.sh'), '--env'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60_000 });
+  if (res.status !== 0) return { passed: 0, failed: 1, note: `could not install OpenSSH: scripts/ssh-tools.sh exit ${res.status ?? res.signal ?? res.error?.message}` };
+  return nodeTestSuite('hosts', ['test/hosts']);
+}
+
 const SUITES = {
   static: staticSuite,
   unit: () => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli']),
   coordinator: coordinatorSuite,
+  hosts: hostsSuite,
   agents: agentsSuite,
   webview: webviewSuite,
   vscode: vscodeSuite,

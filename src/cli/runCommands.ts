@@ -56,6 +56,7 @@ import {
   PlanInvalidError,
   PlanReadError,
   RunEngine,
+  isRemote,
   VerificationNotApprovedError,
   approveShown,
   personalApprovals,
@@ -79,6 +80,7 @@ import {
   proposalGate,
 } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
+import { hostsFrom } from './hostsCommand';
 import { askYesNo, humanReport, type Io } from './io';
 
 // ---------------------------------------------------------------------------------------
@@ -193,6 +195,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
       merge: state.merges[id]?.status ?? null,
       branch: r.branch,
       worktree: r.worktree,
+      host: r.host ?? null,
       locks: locks.filter((l) => l.holder === id).map((l) => ({ key: l.key, kind: l.kind, expiresAt: l.expiresAt })),
     };
   });
@@ -250,11 +253,13 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   const widths = [idWidth, 4, 15, 3, 7, 6, 8];
   lines.push(row(['ID', 'WAVE', 'STATUS', 'TRY', 'ELAPSED', 'EXIT', 'MERGE'], widths, 'DETAIL'));
   for (const p of packages) {
-    const detail = p.needsInput
+    const why = p.needsInput
       ? `needs input since ${p.needsInput.since}: ${p.needsInput.reason}`
       : p.blockedBy.length
         ? `blocked by ${p.blockedBy.join(', ')}`
         : (p.lastError ?? '');
+    // Where it runs, when the run is over hosts (#17).
+    const detail = p.host ? `on ${p.host}${why ? ` · ${why}` : ''}` : why;
     const exit = p.signal ?? (p.exitCode === null ? '' : String(p.exitCode));
     const status = p.needsInput ? 'needs-input' : p.status;
     lines.push(
@@ -536,9 +541,20 @@ class ProgressOutput {
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost'],
   );
+  // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011).
+  const hosts = hostsFrom(flags);
+  const onHostLost = flags.has('on-host-lost') ? String(flags.get('on-host-lost')) : 'wait';
+  if (onHostLost !== 'wait' && onHostLost !== 'retry') throw new UsageError(`--on-host-lost is wait or retry, not "${onHostLost}"`);
+  const hostAgents = new Map<string, AgentProfile>();
+  for (const h of hosts ?? []) {
+    if (!h.agent) continue;
+    const preset = presetProfile(h.agent);
+    if (!preset || preset.interactive) throw new UsageError(`host ${h.name}: agent "${h.agent}" is not a headless preset (${PRESET_IDS.filter((p) => !presetProfile(p)!.interactive).join(', ')})`);
+    hostAgents.set(h.name, preset);
+  }
   // `--coordinator postgres://…` (or WAVES_COORDINATOR): locks, the lease across clones and the registry in PostgreSQL (ADR 0012).
   const coordinator = coordinatorFrom(flags);
   // `--agent-fallback codex,gemini`: the presets a package goes on with after its agent's usage limit.
@@ -592,7 +608,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const json = flags.has('json');
   const dry = flags.has('dry-run');
   if (dry && flags.has('resume')) throw new UsageError('--dry-run and --resume do not go together');
-  const agent = agentFrom(flags, !dry);
+  // With hosts and none of them this machine, the agent is checked on the hosts (waves hosts check), not here.
+  const agent = agentFrom(flags, !dry && (!hosts || hosts.some((h) => !isRemote(h))));
   const loaded = await loadPlan(io, file, true);
   if (typeof loaded === 'number') return loaded;
   const unknown = (only ?? []).filter((id) => !loaded.analysis.graph.ids.includes(id));
@@ -627,6 +644,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       ...(only ? { only } : {}),
       ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
       ...(coordinator ? { coordinator } : {}),
+      ...(hosts ? { hosts, onHostLost, agentForHost: (h: string) => hostAgents.get(h) } : {}),
     });
   } catch (err) {
     if (err instanceof PlanInvalidError) {

@@ -27,6 +27,7 @@ import { approveCommand, cancelCommand, finishCommand, reportCommand, runCommand
 import { previewRoot } from '../engine';
 import { promptFor } from './promptCommand';
 import { PLAN_HELP, planCommand } from './planCommand';
+import { HOSTS_HELP, hostsCommand } from './hostsCommand';
 
 export { nodeIo, type Io } from './io';
 
@@ -51,7 +52,8 @@ const HELP: Record<string, string> = {
         [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
         [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
-        [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]] <plan>
+        [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]]
+        [--hosts FILE [--on-host-lost wait|retry]] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -74,6 +76,11 @@ const HELP: Record<string, string> = {
     (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is
     never shown. --coordinator-repository: the key that names this repository there
     (default: its root commit).
+    --hosts (or WAVES_HOSTS): place packages on this machine and SSH hosts (see
+    waves hosts --help); each host has its own cap, the run's is their sum. A host
+    out of reach for 60 s makes its attempts interrupted (host-lost); --on-host-lost
+    wait (default) collects them when it answers again, retry runs them again on
+    another host within their retry budget.
     --answer: a package whose agent ended its turn with a question runs again with
     your answer in its prompt (it is not retried without one).
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
@@ -97,6 +104,7 @@ const HELP: Record<string, string> = {
     List the plan's verification commands exactly and record your approval (they
     run with your shell after each package); --yes records it without asking.`,
   plan: PLAN_HELP,
+  hosts: HOSTS_HELP,
 };
 
 const USAGE = `Usage:
@@ -250,6 +258,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await approveCommand(rest, io);
       case 'plan':
         return await planCommand(rest, io);
+      case 'hosts':
+        return await hostsCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

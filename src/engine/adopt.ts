@@ -84,7 +84,21 @@ export interface ExitRecord {
 
 /** An attempt's exit.json; null when it is missing or not one. */
 export function readExit(file: string): ExitRecord | null {
-  const raw = readJson(file) as Partial<ExitRecord> | undefined;
+  return toExit(readJson(file));
+}
+
+/** exit.json's text (read on another machine, #17) → the record; null when it is not one. */
+export function parseExit(text: string | null): ExitRecord | null {
+  if (text === null) return null;
+  try {
+    return toExit(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+function toExit(value: unknown): ExitRecord | null {
+  const raw = value as Partial<ExitRecord> | undefined;
   if (!raw || typeof raw !== 'object' || typeof raw.startToken !== 'string') return null;
   return {
     startToken: raw.startToken,

@@ -26,6 +26,7 @@ import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
 import { machineId } from './machine';
 import { planHash } from './planSource';
+import { hostsCapacity } from '../core/run/hosts';
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -79,6 +80,8 @@ export class RunContext {
   /** Launches under way (worktree, prompt, runner), which the pass does not wait for. */
   readonly launches = new Set<Promise<void>>();
   readonly cancelRequested = new Set<string>();
+  /** Attempts interrupted as host-lost (#17), by package: collected when their host answers again. */
+  readonly hostLost = new Map<string, LiveAttempt>();
   /** The repository's git set-up when the run started (or resumed): what every exit is compared with (gitSafety.ts). */
   gitSetup: GitSetupSnapshot | null = null;
   /** Ends the run's guard of the git set-up (gitSafety.ts `guardGitSetup`). */
@@ -118,7 +121,9 @@ export class RunContext {
     // The hash of the text as read (a byte-order mark included): what the loop compares the file with.
     this.planHash = options.planText?.hash ?? planHash(analysis.text);
     this.machine = machineId();
-    this.maxParallel = Math.max(1, Math.floor(options.maxParallel ?? 10));
+    const cap = Math.max(1, Math.floor(options.maxParallel ?? 10));
+    // Over hosts (#17): the run's cap is what the hosts hold together, within the run's own.
+    this.maxParallel = options.hosts?.length ? hostsCapacity(options.hosts, cap) : cap;
     this.mode = options.mode ?? 'eager';
     this.only = options.only ? [...options.only] : undefined;
     this.clock = options.clock ?? (() => new Date());
@@ -137,7 +142,9 @@ export class RunContext {
 
   /** The agent a package runs with (`agentFor`, else the run's agent). */
   agentOf(id: string): AgentProfile {
-    return this.fallbackAgent.get(id) ?? this.options.agentFor?.(id) ?? this.options.agent;
+    const host = this.executor.hostOf?.(id);
+    const hostAgent = host ? this.options.agentForHost?.(host) : undefined;
+    return this.fallbackAgent.get(id) ?? hostAgent ?? this.options.agentFor?.(id) ?? this.options.agent;
   }
 
   /** Packages moved to the next agent of `agentFallback` after their agent's usage limit (#16). */
@@ -203,6 +210,8 @@ export class RunContext {
   /** The state loaded by the set-up (not a change: nothing is saved). */
   loaded(state: RunState): void {
     this.stateNow = state;
+    // Where each package's attempts ran (#17): its names are that host's.
+    for (const r of Object.values(state.packages)) if (r.host) this.executor.placed?.(r.packageId, r.host);
   }
 
   emit(event: EngineEvent): void {
@@ -282,5 +291,6 @@ export class RunContext {
     for (const a of this.live.values()) a.watcher?.close();
     this.live.clear();
     this.lease?.stopHeartbeat();
+    void this.executor.close?.().catch(() => undefined);
   }
 }

@@ -29,10 +29,11 @@ import { simulate, type SchedPackage } from '../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
 import type { Executor } from './executor';
+import { HostsExecutor } from './hostsExecutor';
 import { Launches } from './launch';
 import { Lease } from './lease';
 import { joinCoordinator } from './coordination';
-import { LocalExecutor } from './localExecutor';
+import { defaultRunnerScript, LocalExecutor } from './localExecutor';
 import { findRepositoryRoot } from './planSource';
 import { RunLoop } from './loop';
 import { Merges } from './merge';
@@ -71,15 +72,18 @@ export class RunEngine {
     private readonly options: EngineOptions,
   ) {
     const where = { repoRoot, featureId };
+    const local = {
+      ...where,
+      ...(options.launcher ? { launcher: options.launcher } : {}),
+      ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
+      ...(options.worktreesFolder !== undefined ? { worktreesFolder: options.worktreesFolder } : {}),
+      ...(options.setupHook ? { setupHook: options.setupHook } : {}),
+    };
     const executor: Executor =
       options.executor?.(where) ??
-      new LocalExecutor({
-        ...where,
-        ...(options.launcher ? { launcher: options.launcher } : {}),
-        ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
-        ...(options.worktreesFolder !== undefined ? { worktreesFolder: options.worktreesFolder } : {}),
-        ...(options.setupHook ? { setupHook: options.setupHook } : {}),
-      });
+      (options.hosts?.length
+        ? new HostsExecutor({ ...local, hosts: options.hosts, runnerScript: options.runnerScript ?? defaultRunnerScript(), ...(options.hostLostMs !== undefined ? { hostLostMs: options.hostLostMs } : {}) })
+        : new LocalExecutor(local));
     this.ctx = new RunContext(repoRoot, planFile, featureId, analysis, options, executor);
     this.events = this.ctx.emitter.event;
     const merges = new Merges(this.ctx);

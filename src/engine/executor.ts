@@ -84,6 +84,8 @@ export interface Liveness {
   pid: number | null;
   /** The process lives and carries the start token (false when `pid` is null). */
   alive: boolean;
+  /** Its host has been out of reach too long to tell (`host-lost: …`, #17): the engine interrupts the attempt. */
+  lost?: string;
 }
 
 export interface Executor {
@@ -129,4 +131,20 @@ export interface Executor {
   cancel(attempt: AttemptPlace, at?: Date): Promise<void>;
   /** An agent's result record as text (a `resultFile` of the run state); null when missing. */
   readResult(file: string): Promise<string | null>;
+
+  // -- Several hosts (#17, ADR 0011; hostsExecutor.ts). Optional: a one-place executor has none.
+  /** Places a package about to start on a host with a free slot (`busy`: active attempts by host); null: none free now. */
+  place?(packageId: string, isolated: boolean, busy: ReadonlyMap<string, number>): string | null;
+  /** The host a package's current attempt is on (from the run state, on a resume). */
+  placed?(packageId: string, host: string): void;
+  /** The host of a package's current placement; null: none. */
+  hostOf?(packageId: string): string | null;
+  /** Makes `text` (an upstream package's result record, read where it ran) readable where `attempt` runs; its name there. */
+  carry?(attempt: AttemptPlace, name: string, text: string): Promise<string>;
+  /** A host out of reach came back (#17): the engine collects what its lost attempts left. */
+  reachable?(host: string): Promise<boolean>;
+  /** The terminal command that attaches to an attempt on a host (`ssh -t … tmux attach`); null: a local attempt. */
+  attachCommand?(packageId: string, startToken: string): { command: string; args: string[] } | null;
+  /** Ends what the executor holds open (shared SSH connections). */
+  close?(): Promise<void>;
 }

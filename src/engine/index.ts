@@ -87,3 +87,5 @@ export {
   type StartPlanningOptions,
 } from './planning';
 export { readPlanArtifacts } from './planArtifacts';
+export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hostsCheck';
+export { checkHosts as checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hosts';

@@ -120,6 +120,7 @@ export class Launches {
       const worktree = ctx.treeOf(pkg);
       const agent = ctx.agentOf(id);
       const token = randomBytes(16).toString('hex');
+      const host = ctx.executor.hostOf?.(id) ?? null;
 
       const tree = ctx.executor.prepareTree({
         packageId: id,
@@ -130,7 +131,8 @@ export class Launches {
         attempt: place,
       });
       const written = (async () => {
-        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token);
+        const upstream = await this.upstreamResults(pkg, place, host);
+        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream);
         await ctx.executor.writeAttempt(place, prompt, spec);
         ctx.mark('spec-written', id);
       })();
@@ -175,6 +177,7 @@ export class Launches {
         logFile: place.files.log,
         resultFile: place.files.result,
         pid: launched.pid,
+        ...(host ? { host } : {}),
       });
       // From here on its exit may be processed (never before `started` is recorded).
       live.started = true;
@@ -189,13 +192,31 @@ export class Launches {
   }
 
   /** The package's prompt (seed 000's contract) and the runner's spec, with the executor's paths. */
-  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string): { prompt: string; spec: RunnerSpec } {
+  /**
+   * The dependencies' result records as the agent can read them: where it runs. A record
+   * written on another host (#17) is read there and copied beside the attempt (`carry`).
+   */
+  private async upstreamResults(pkg: PlanPackage, place: AttemptPlace, host: string | null): Promise<Map<string, string>> {
+    const { ctx } = this;
+    const carried = new Map<string, string>();
+    const carry = ctx.executor.carry?.bind(ctx.executor);
+    if (!carry) return carried;
+    for (const d of pkg.dependsOn) {
+      const r = ctx.state.packages[d.value];
+      if (!r?.resultFile || (r.host ?? null) === host) continue;
+      const text = await ctx.executor.readResult(r.resultFile);
+      if (text !== null) carried.set(d.value, await carry(place, `${d.value}.json`, text));
+    }
+    return carried;
+  }
+
+  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map()): { prompt: string; spec: RunnerSpec } {
     const { ctx } = this;
     const id = pkg.id;
     const files = place.files;
     const upstream = pkg.dependsOn.map((d) => {
       const r = ctx.state.packages[d.value];
-      return { packageId: d.value, resultFile: r?.resultFile ?? null, changedFiles: r?.changedFiles ?? [] };
+      return { packageId: d.value, resultFile: carried.get(d.value) ?? r?.resultFile ?? null, changedFiles: r?.changedFiles ?? [] };
     });
     const prompt = buildPrompt({
       analysis: ctx.analysis,

@@ -35,7 +35,8 @@ export interface LocalExecutorOptions {
   setupHook?: string[];
 }
 
-function defaultRunnerScript(): string {
+/** `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
+export function defaultRunnerScript(): string {
   const candidates = [path.join(__dirname, 'runner.js'), path.resolve(__dirname, '..', '..', 'dist', 'runner.js')];
   return candidates.find((c) => fs.existsSync(c)) ?? candidates[0]!;
 }
@@ -204,6 +205,14 @@ export class LocalExecutor implements Executor {
 
   async cancel(attempt: AttemptPlace, at?: Date): Promise<void> {
     await fs.promises.writeFile(attempt.files.cancel, at ? `${at.toISOString()}\n` : '').catch(() => undefined);
+  }
+
+  /** A file of another machine's (an upstream result record) put beside the attempt (#17); its path. */
+  async carry(attempt: AttemptPlace, name: string, text: string): Promise<string> {
+    const file = path.join(attempt.dir, 'upstream', name);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(file, text);
+    return file;
   }
 
   async readResult(file: string): Promise<string | null> {

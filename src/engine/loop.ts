@@ -67,6 +67,7 @@ export class RunLoop {
   private passSeq = 0;
   private passWaiters: { after: number; resolve: () => void }[] = [];
   private poller: NodeJS.Timeout | null = null;
+  private lostCheckedAt = 0;
 
   constructor(
     private readonly ctx: RunContext,
@@ -272,7 +273,7 @@ export class RunLoop {
     if (collectOnly) {
       // Only watch and collect: nothing starts. When nothing is left to watch, the rest is the person's.
       await ctx.store!.flush();
-      const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size;
+      const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size;
       if (busy === 0 && !Object.values(ctx.state.packages).some((r) => isActive(r.status))) await this.complete();
       return;
     }
@@ -295,6 +296,23 @@ export class RunLoop {
         return true;
       });
     }
+    // Hosts (#17): each package goes to a host with a free slot (core/run/hosts.ts placeOn); one that finds none waits.
+    const placedOn = new Map<string, string>();
+    if (ctx.executor.place) {
+      const busy = new Map<string, number>();
+      for (const r of Object.values(ctx.state.packages)) {
+        const host = isActive(r.status) ? ctx.executor.hostOf?.(r.packageId) : null;
+        if (host) busy.set(host, (busy.get(host) ?? 0) + 1);
+      }
+      decision.start = decision.start.filter((id) => {
+        const pkg = ctx.pkg(id);
+        const host = ctx.executor.place!(id, pkg ? ctx.isolated(pkg) : true, busy);
+        if (host === null) return false;
+        busy.set(host, (busy.get(host) ?? 0) + 1);
+        if (host) placedOn.set(id, host);
+        return true;
+      });
+    }
     // The run's budget (#16): once reached, nothing more starts; running packages finish.
     const overBudget = this.overBudget();
     if (overBudget) {
@@ -308,13 +326,13 @@ export class RunLoop {
     if (ctx.runCancelled) {
       this.parts.recovery.cancelNotStarted();
     } else {
-      for (const id of decision.start) ctx.apply({ type: 'queued', packageId: id });
+      for (const id of decision.start) ctx.apply({ type: 'queued', packageId: id, ...(placedOn.has(id) ? { host: placedOn.get(id)! } : {}) });
       await Promise.all(decision.start.map((id) => this.parts.launches.startPackage(id)));
       if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Date.now() + ctx.pollMs;
     }
     await ctx.store!.flush();
 
-    const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size;
+    const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size;
     const activeLeft = Object.values(ctx.state.packages).some((r) => isActive(r.status));
     const waitingForReset = limited.waitUntil !== null && !ctx.runCancelled;
     if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
@@ -371,6 +389,11 @@ export class RunLoop {
     if (ctx.stopped) return;
     const now = Date.now();
     this.parts.watcher.poll(now);
+    // Host-lost attempts (#17): is their host back? (every fifth poll)
+    if (ctx.hostLost.size > 0 && now - this.lostCheckedAt > 5 * ctx.pollMs) {
+      this.lostCheckedAt = now;
+      void this.parts.watcher.lookForLost().catch((err) => ctx.problem(`Looking for lost hosts: ${errorText(err)}`));
+    }
     if (ctx.limitRetryAt && now >= ctx.limitRetryAt) {
       ctx.limitRetryAt = 0;
       this.wake();

@@ -124,6 +124,7 @@ export class Recovery {
     const { ctx } = this;
     if (packageId === undefined) {
       ctx.runCancelled = true;
+      ctx.hostLost.clear(); // nothing more is waited for
       for (const record of Object.values(ctx.state.packages)) await this.cancelOne(record.packageId);
     } else {
       await this.cancelOne(packageId);
@@ -134,6 +135,7 @@ export class Recovery {
   private async cancelOne(id: string): Promise<void> {
     const { ctx } = this;
     const record = ctx.state.packages[id];
+    ctx.hostLost.delete(id);
     if (!record || isTerminal(record.status)) return;
     ctx.cancelRequested.add(id);
     if (record.status === 'running') {

@@ -4,6 +4,7 @@
  */
 import type { AgentProfile } from '../core/run/agents';
 import type { CoordinatorOptions } from './coordinator';
+import type { Host } from '../core/run/hosts';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { Executor } from './executor';
 import type { Launcher } from './launcher';
@@ -45,6 +46,18 @@ export interface EngineOptions {
   executor?: (where: { repoRoot: string; featureId: string }) => Executor;
   /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
   setupHook?: string[];
+  /**
+   * The hosts packages run on (#17, ADR 0011): this machine (an entry with no `ssh`) and SSH
+   * hosts, each with its own cap; the run's cap is the sum of theirs (within `maxParallel`).
+   * Default none: every attempt on this machine (`LocalExecutor`).
+   */
+  hosts?: Host[];
+  /** How long an SSH host may stay out of reach before its attempts are `host-lost` (interrupted), default 60 000 ms. */
+  hostLostMs?: number;
+  /** A host-lost package: `retry` — again on another host when its retry budget allows; `wait` (default) — collected when its host answers again. */
+  onHostLost?: 'retry' | 'wait';
+  /** The agent of the packages a host runs (its `agent:`), by host name; default the package's own. */
+  agentForHost?: (host: string) => AgentProfile | undefined;
   /** Owner lease, default 15 000 ms. */
   leaseMs?: number;
   /**

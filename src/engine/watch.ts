@@ -79,8 +79,27 @@ export class AttemptWatcher {
   private async checkRunnerAlive(live: LiveAttempt): Promise<void> {
     const { ctx } = this;
     if (!live.started) return; // still launching: the launcher answers (or fails) first
-    const { pid, alive } = await ctx.executor.liveness(live.place, live.token, ctx.state.packages[live.packageId]?.pid ?? null);
+    const { pid, alive, lost } = await ctx.executor.liveness(live.place, live.token, ctx.state.packages[live.packageId]?.pid ?? null);
     if (alive) return;
+    if (lost) {
+      // Its host is out of reach (#17): interrupted as host-lost; collected when the host answers again (loop.ts).
+      if (live.handled || ctx.stopped) return;
+      live.handled = true;
+      this.unwatch(live);
+      await this.lostRunner(live, 'interrupted', lost);
+      const record = ctx.state.packages[live.packageId];
+      const sp = ctx.sched.find((p) => p.id === live.packageId);
+      const budget = record && sp ? record.attempts - (record.usageLimits ?? 0) <= sp.retryBudget : false;
+      if (ctx.options.onHostLost === 'retry' && budget) {
+        // Again elsewhere: the host takes no package until it answers (hostsExecutor.ts); this attempt is given up.
+        ctx.apply({ type: 'reset', packageId: live.packageId }, `${lost}; tried again on another host`);
+        ctx.wake();
+      } else {
+        ctx.problem(`${live.packageId}: ${lost}. Its work is collected when the host answers again (or cancel the run).`, live.packageId);
+        ctx.hostLost.set(live.packageId, live);
+      }
+      return;
+    }
     // Its pid unknown (a launcher that cannot tell) and no meta.json yet: give it time to start.
     const startMs = ctx.options.runnerStartMs ?? 60_000;
     if (!pid && Date.now() - live.launchedAt < startMs) return;
@@ -90,6 +109,51 @@ export class AttemptWatcher {
     this.unwatch(live);
     if (pid) await this.lostRunner(live, 'interrupted', 'the runner stopped without an exit record');
     else await this.lostRunner(live, 'failed', `the runner did not start within ${Math.round(startMs / 1000)} s (no meta.json; see its terminal)`);
+  }
+
+  /**
+   * Host-lost attempts (#17) whose host answers again: the same attempt found again
+   * (`reattached`) — its exit collected and judged, or its live runner watched again; a runner
+   * gone without an exit is interrupted as any other (offered again within its retry budget).
+   */
+  async lookForLost(): Promise<void> {
+    const { ctx } = this;
+    for (const [id, live] of [...ctx.hostLost]) {
+      const host = ctx.executor.hostOf?.(id);
+      if (!host || !(await ctx.executor.reachable?.(host)) || ctx.stopped || ctx.hostLost.get(id) !== live) continue;
+      // Stays in hostLost (the run waits for it) until it is watched or judged again.
+      if (ctx.state.packages[id]?.status !== 'interrupted') {
+        ctx.hostLost.delete(id);
+        continue;
+      }
+      const exit = await ctx.executor.readExit(live.place);
+      const found = exit && exit.startToken === live.token ? 'exit' : (await ctx.executor.liveness(live.place, live.token, null)).alive ? 'alive' : null;
+      if (!found) {
+        ctx.hostLost.delete(id);
+        ctx.problem(`${id}: ${host} answers again, but its attempt ended there without an exit record`, id);
+        const record = ctx.state.packages[id]!;
+        const sp = ctx.sched.find((p) => p.id === id);
+        if (sp && record.attempts - (record.usageLimits ?? 0) <= sp.retryBudget) ctx.apply({ type: 'reset', packageId: id }, 'offered again after its host came back');
+        ctx.wake();
+        continue;
+      }
+      if (!ctx.apply({ type: 'reattached', packageId: id, startToken: live.token }, `${host} answers again: its attempt is collected`)) {
+        ctx.hostLost.delete(id);
+        continue;
+      }
+      const again: LiveAttempt = { ...live, watcher: null, checkedAt: Date.now(), handled: false, started: true };
+      if (found === 'exit') {
+        again.handled = true;
+        const judged = this.exits.afterExit(id, exit!); // marks it finishing at once
+        ctx.hostLost.delete(id);
+        await judged;
+      } else {
+        this.watch(again);
+        ctx.hostLost.delete(id);
+        void this.check(again);
+      }
+    }
+    ctx.wake();
   }
 
   private async lostRunner(live: LiveAttempt, as: 'failed' | 'interrupted', reason: string): Promise<void> {

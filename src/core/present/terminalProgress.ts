@@ -593,6 +593,8 @@ function eventWords(e: ProgressEvent): string {
       return `cancelled${e.reason ? `: ${e.reason}` : ''}`;
     case 'interrupted':
       return `interrupted${e.reason ? `: ${e.reason}` : ''}`;
+    case 'reattached':
+      return 'running again: its host answers (the same attempt)';
     case 'usageLimit':
       return `stopped at a usage limit${e.resetAt ? ` (resets ${e.resetAt})` : ''}: ${e.detail}`;
     case 'blocked':

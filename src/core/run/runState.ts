@@ -85,7 +85,7 @@ export const TRANSITIONS: Readonly<Record<PackageStatus, readonly PackageStatus[
   failed: ['pending'],
   blocked: ['pending'],
   cancelled: ['pending'],
-  interrupted: ['pending'],
+  interrupted: ['pending', 'running'],
   'scope-violation': ['pending'],
   'usage-limit': ['pending'],
 };
@@ -168,6 +168,8 @@ export interface PackageRunRecord {
   blockedBy: string[];
   /** One line for a person: why the package failed, was cancelled or interrupted. */
   lastError: string | null;
+  /** The host the current (or last) attempt runs on (#17, its name in the hosts list); absent: this machine. Kept across `reset`. */
+  host?: string | null;
   /** While `usage-limit`: what the agent said and when its limit resets (null: it did not say). */
   usageLimit?: UsageLimit | null;
   /** Attempts that ended at a usage limit: they spend no retry (`schedule.ts`). Survives `reset`. */
@@ -363,7 +365,8 @@ export type RunEvent =
   /** pending → ready: every dependency succeeded. */
   | { type: 'ready'; packageId: string }
   /** ready → queued: the scheduler picked it. */
-  | { type: 'queued'; packageId: string }
+  /** ready → queued; `host`: where it is placed (#17), known before its runner exists so a resume looks there. */
+  | { type: 'queued'; packageId: string; host?: string | null }
   /** queued → running: the runner started attempt `attempt` (must be `attempts + 1`). */
   | {
       type: 'started';
@@ -377,6 +380,8 @@ export type RunEvent =
       logFile: string;
       resultFile?: string | null;
       pid?: number | null;
+      /** The host it runs on (#17). */
+      host?: string | null;
     }
   /**
    * The agent process ended (from the runner's `exit.json`). In `running`: a clean exit
@@ -420,6 +425,11 @@ export type RunEvent =
   | { type: 'usageLimit'; packageId: string; detail: string; resetAt?: string | null; agent?: string | null }
   /** queued | running | verifying → interrupted: found dead without an exit record. */
   | { type: 'interrupted'; packageId: string; reason?: string }
+  /**
+   * interrupted → running: the same attempt found again (#17: its host, out of reach, answered
+   * again, its runner alive or its exit there). `startToken` must be the attempt's own.
+   */
+  | { type: 'reattached'; packageId: string; startToken: string }
   /** pending | ready | queued → blocked by the listed dependencies. */
   | { type: 'blocked'; packageId: string; by: string[] }
   /**
@@ -538,7 +548,11 @@ const checkOptionalReason = (event: { reason?: string }) =>
 
 const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   ready: { to: () => 'ready', apply: (record) => record },
-  queued: { to: () => 'queued', apply: (record) => record },
+  queued: {
+    to: () => 'queued',
+    check: (event) => (isOptionalText(event.host) ? undefined : invalid('host must be a non-empty string when given')),
+    apply: (record, event) => (event.host ? { ...record, host: event.host } : record),
+  },
   started: {
     to: () => 'running',
     check: (event, record) => {
@@ -554,6 +568,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
         return invalid('branch, baseSha and resultFile must be non-empty strings when given');
       const pid = event.pid ?? null;
       if (pid !== null && !(Number.isSafeInteger(pid) && pid > 0)) return invalid('pid must be a positive integer when given');
+      if (!isOptionalText(event.host)) return invalid('host must be a non-empty string when given');
       return undefined;
     },
     apply: (record, event, at) => ({
@@ -568,6 +583,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       logFile: event.logFile,
       resultFile: event.resultFile ?? null,
       pid: event.pid ?? null,
+      ...(event.host ? { host: event.host } : record.host ? { host: null } : {}),
     }),
   },
   exited: {
@@ -675,6 +691,12 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     }),
   },
   interrupted: { to: () => 'interrupted', check: checkOptionalReason, apply: withLastError },
+  reattached: {
+    to: () => 'running',
+    check: (event, record) =>
+      isText(event.startToken) && event.startToken === record.startToken ? undefined : invalid('startToken must be the interrupted attempt\'s own'),
+    apply: (record) => ({ ...record, lastError: null, exitCode: null, signal: null, endedAt: null }),
+  },
   blocked: {
     to: () => 'blocked',
     check: (event) =>

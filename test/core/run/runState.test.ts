@@ -111,6 +111,8 @@ function sampleEvent(type: RunEventType, state: RunState, packageId = 'a'): RunE
       return { type, packageId, changedFiles: [{ path: 'src/a.ts', change: 'M' }] };
     case 'usageLimit':
       return { type, packageId, detail: 'usage limit reached', resetAt: null, agent: 'Claude Code' };
+    case 'reattached':
+      return { type, packageId, startToken: state.packages[packageId]!.startToken ?? 'no-token' };
     default:
       return { type, packageId } as RunEvent;
   }
@@ -148,6 +150,7 @@ const LEGAL = new Set([
   'blocked>pending',
   'cancelled>pending',
   'interrupted>pending',
+  'interrupted>running',
   'scope-violation>pending',
   'usage-limit>pending',
 ]);
@@ -167,6 +170,7 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   usageLimit: 'usage-limit',
   cancelled: 'cancelled',
   interrupted: 'interrupted',
+  reattached: 'running',
   blocked: 'blocked',
   reset: 'pending',
 };

@@ -1,0 +1,57 @@
+/**
+ * `waves hosts check` (#17): per host of a hosts file, what a run needs there — reachable over
+ * the person's own ssh, git, node, the agent CLI, tmux, the working folder and its disk.
+ */
+import { checkHosts, readHostsFile, type Host, type HostCheck } from '../engine';
+import { presetProfile } from '../core/run/agents';
+import { parseArgs, UsageError } from './args';
+import type { Io } from './io';
+
+export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--json]
+    Check each host of a hosts file (also WAVES_HOSTS): reachable with your own ssh
+    (keys, agent, ~/.ssh/config; never a password; host keys checked as ssh does),
+    git, node 18+, the agent CLI (the host's agent:, else --agent, default
+    claude-code), tmux, the working folder and its free disk. Exit 0 when every host
+    has what a run needs, 1 otherwise, 2 on usage errors. A hosts file:
+      hosts:
+        - name: local            # no ssh: this machine
+          max_parallel: 2
+        - name: build-1
+          ssh: me@build-1        # a destination, or a Host of your ssh config
+          folder: /home/me/waves # absolute: worktrees and attempts go there
+          max_parallel: 6
+          agent: codex           # optional: this host's agent preset`;
+
+/** `--hosts FILE` (else WAVES_HOSTS) → the hosts; problems are usage errors with file:line:col. */
+export function hostsFrom(flags: Map<string, string | true>): Host[] | undefined {
+  const file = flags.has('hosts') ? String(flags.get('hosts')) : process.env.WAVES_HOSTS;
+  if (file === undefined || file === '') return undefined;
+  const read = readHostsFile(file);
+  if (read.problems.length) throw new UsageError(`the hosts file has problems:\n${read.problems.join('\n')}`);
+  if (read.hosts.length === 0) throw new UsageError(`${file} lists no hosts`);
+  return read.hosts;
+}
+
+export async function hostsCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['hosts', 'agent', 'json'], ['hosts', 'agent']);
+  if (args[0] !== 'check' || args.length !== 1) throw new UsageError(`waves hosts check --hosts FILE [--agent <preset>] [--json]`);
+  const hosts = hostsFrom(flags);
+  if (!hosts) throw new UsageError('waves hosts check needs --hosts FILE (or WAVES_HOSTS)');
+  const agentOf = (h: Host): string | null => {
+    const id = h.agent ?? (flags.has('agent') ? String(flags.get('agent')) : 'claude-code');
+    const preset = presetProfile(id);
+    if (!preset) throw new UsageError(`unknown agent preset "${id}"${h.agent ? ` (host ${h.name})` : ''}`);
+    return preset.argv[0] ?? null;
+  };
+  hosts.forEach(agentOf); // unknown presets are usage errors before anything is reached
+  const checks = await checkHosts(hosts, agentOf);
+  if (flags.has('json')) io.out(JSON.stringify({ hosts: checks }, null, 2) + '\n');
+  else io.out(checks.map(describe).join('\n') + '\n');
+  return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+function describe(c: HostCheck): string {
+  const lines = [`${c.ok ? '✓' : '✗'} ${c.host} (${c.where})${c.ok ? '' : `: ${c.items.filter((i) => !i.ok).map((i) => i.what).join(', ')} missing`}`];
+  for (const i of c.items) lines.push(`    ${i.ok ? '✓' : '✗'} ${i.what.padEnd(9)} ${i.detail}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,95 @@
+/**
+ * `waves hosts check` and `waves run --hosts` as a person meets them: the built bin in a real
+ * process, against a real sshd on 127.0.0.1 (test/hosts/sshd.ts).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { readAt, repoWithPlan } from '../engine/engineFixtures';
+import { gitEnv, REPO_ROOT, SCRIPTED_AGENT, tempDir } from '../engine/helpers';
+import { SshClient, startHost, type TestHost } from './sshd';
+
+const AGENT = JSON.stringify([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}']);
+let env: NodeJS.ProcessEnv;
+let client: SshClient;
+let h1: TestHost;
+
+before(async () => {
+  env = gitEnv(tempDir('waves-home-'));
+  client = new SshClient();
+  h1 = await startHost(client, 'cli1', 2);
+});
+after(() => {
+  h1?.remove();
+  client?.remove();
+});
+
+function waves(cwd: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'waves.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.once('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+function hostsFile(dir: string, text: string): string {
+  const file = path.join(dir, 'hosts.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('waves hosts check', () => {
+  test('one line per need and host; exit 1 naming what is missing on a host that cannot be reached', async () => {
+    const dir = tempDir('waves-hosts-');
+    const file = hostsFile(dir, `hosts:\n  - name: cli1\n    ssh: cli1\n    ssh_config: ${client.config}\n    folder: ${h1.folder}\n  - name: gone\n    ssh: nobody@127.0.0.1\n    port: 1\n    folder: /tmp/x\n`);
+    const r = await waves(dir, 'hosts', 'check', '--hosts', file, '--agent', 'codex');
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /^✗ cli1 \(cli1\): agent missing$/m);
+    assert.match(r.out, /✓ reachable ssh cli1/);
+    assert.match(r.out, /✓ git +git version/);
+    assert.match(r.out, /✗ agent +codex is not on the PATH there/);
+    assert.match(r.out, /^✗ gone \(nobody@127\.0\.0\.1\): reachable missing$/m);
+    assert.match(r.out, /Connection refused/);
+  });
+
+  test('a hosts file with a problem: a usage error at its line and column, nothing reached', async () => {
+    const dir = tempDir('waves-hosts-');
+    const file = hostsFile(dir, 'hosts:\n  - name: x\n    ssh: x\n');
+    const r = await waves(dir, 'hosts', 'check', '--hosts', file);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /hosts\.yaml:2:5 host 1 \(x\): an SSH host needs a folder/);
+  });
+});
+
+describe('waves run --hosts', () => {
+  test('the packages run on the host and their work is merged here', async () => {
+    const { repo } = repoWithPlan('cli-hosts', [
+      { id: 'p', agent: ['write p/a.txt made there', 'commit'] },
+      { id: 'q', deps: ['p'], agent: ['write q/b.txt after p'] },
+    ]);
+    const file = hostsFile(tempDir('waves-hosts-'), `hosts:\n  - name: cli1\n    ssh: cli1\n    ssh_config: ${client.config}\n    folder: ${h1.folder}\n    max_parallel: 1\n`);
+    const r = await waves(repo, 'run', '--agent-argv', AGENT, '--hosts', file, 'work-packages.yaml');
+    assert.equal(r.code, 0, r.out + r.err);
+    const status = await waves(repo, 'status', '--json', 'work-packages.yaml');
+    const st = JSON.parse(status.out) as { packages: { id: string; status: string; host: string | null }[] };
+    assert.deepEqual(st.packages.map((p) => [p.id, p.status, p.host]), [['p', 'succeeded', 'cli1'], ['q', 'succeeded', 'cli1']]);
+    const human = await waves(repo, 'status', 'work-packages.yaml');
+    assert.match(human.out, /^p .*succeeded.* on cli1$/m);
+    assert.equal(readAt(repo, 'waves/cli-hosts/_integration', 'p/a.txt'), 'made there');
+    assert.equal(readAt(repo, 'waves/cli-hosts/_integration', 'q/b.txt'), 'after p');
+    assert.ok(fs.readdirSync(path.join(h1.folder, 'trees')).length > 0, 'the trees were on the host');
+  });
+
+  test('--on-host-lost takes wait or retry only', async () => {
+    const { repo } = repoWithPlan('cli-hosts-b', [{ id: 'p' }]);
+    const file = hostsFile(tempDir('waves-hosts-'), `hosts:\n  - name: local\n`);
+    const r = await waves(repo, 'run', '--agent-argv', AGENT, '--hosts', file, '--on-host-lost', 'later', 'work-packages.yaml');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--on-host-lost is wait or retry, not "later"/);
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Runs over SSH hosts (#17, ADR 0011), end to end with the real things: two OpenSSH servers on
+ * 127.0.0.1 (test/hosts/sshd.ts), the person's own `ssh` with a key and a known_hosts file,
+ * git over that connection, the built runner copied there and started detached, the scripted
+ * agent as a real process — and the audit and merge here.
+ */
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Host } from '../../src/core/run/hosts';
+import type { EngineEvent } from '../../src/engine/engine';
+import { checkHost } from '../../src/engine/hostsCheck';
+import { engineFor, isolateGit, readAt, repoWithPlan, treeFiles, type TestPackage } from '../engine/engineFixtures';
+import { buildRunner, git, waitFor } from '../engine/helpers';
+import { SshClient, startHost, type TestHost } from './sshd';
+
+let runnerScript = '';
+let client: SshClient;
+let h1: TestHost;
+let h2: TestHost;
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+  client = new SshClient();
+  h1 = await startHost(client, 'h1', 2);
+  h2 = await startHost(client, 'h2', 2);
+});
+
+after(() => {
+  h1?.remove();
+  h2?.remove();
+  client?.remove();
+});
+
+/** Four packages in two waves, each writing its own files; d reads what a and b wrote. */
+const PLAN: TestPackage[] = [
+  { id: 'a', agent: ['write a/a.txt from a', 'commit'] },
+  { id: 'b', agent: ['write b/b.txt from b'] },
+  { id: 'c', agent: ['write c/c.txt from c', 'write c/more.txt more'] },
+  { id: 'd', deps: ['a', 'b'], agent: ['write d/d.txt from d', 'commit'] },
+];
+
+/** Events for a failure's message. */
+const shown = (events: readonly EngineEvent[]) => events.map((e) => ('packageId' in e ? `${e.packageId} ` : '') + `${e.type}${'status' in e ? ` ${e.status}` : ''}${'detail' in e && e.detail ? `: ${e.detail}` : ''}${'message' in e ? `: ${e.message}` : ''}`).join('\n');
+
+const local = (maxParallel = 1): Host => ({ name: 'local', maxParallel });
+
+describe('hosts: a plan spread over this machine and two SSH hosts', () => {
+  it('ends with the same integration tree as the same plan run here, each package on a host with a free slot', async () => {
+    const here = repoWithPlan('spread-local', PLAN);
+    const { engine: localEngine } = await engineFor(here.planFile, runnerScript);
+    const ref = await localEngine.run();
+    assert.equal(ref.outcome, 'succeeded');
+
+    const there = repoWithPlan('spread-local', PLAN);
+    const { engine, events } = await engineFor(there.planFile, runnerScript, { hosts: [local(1), h1.host, h2.host], maxParallel: 10 });
+    const out = await engine.run();
+    assert.equal(out.outcome, 'succeeded', JSON.stringify(events.filter((e) => e.type === 'problem' || e.type === 'package'), null, 1));
+    // Same files, same contents, as the local run.
+    const files = treeFiles(there.repo, out.integrationBranch!);
+    assert.deepEqual(files, treeFiles(here.repo, ref.integrationBranch!));
+    for (const f of files) assert.equal(readAt(there.repo, out.integrationBranch!, f), readAt(here.repo, ref.integrationBranch!, f), f);
+    // Placed: the first wave (three packages, cap 1 here) went to all three hosts; the hosts are recorded.
+    const hosts = Object.fromEntries(Object.values(out.state.packages).map((r) => [r.packageId, r.host]));
+    assert.deepEqual(new Set([hosts.a, hosts.b, hosts.c]), new Set(['local', 'h1', 'h2']), JSON.stringify(hosts));
+    // The remote ones worked in their host's folder, and the runner was copied there once.
+    for (const [id, host] of Object.entries(hosts)) {
+      const rec = out.state.packages[id]!;
+      if (host === 'h1' || host === 'h2') {
+        const folder = host === 'h1' ? h1.folder : h2.folder;
+        assert.ok(rec.worktree!.startsWith(folder + '/'), `${id} worked in ${rec.worktree}`);
+        assert.ok(rec.resultFile!.startsWith(folder + '/'), rec.resultFile!);
+        assert.equal(fs.readdirSync(path.join(folder, 'runner')).filter((f) => f.endsWith('.js')).length, 1);
+      } else {
+        assert.ok(!rec.worktree!.startsWith(h1.folder) && !rec.worktree!.startsWith(h2.folder));
+      }
+    }
+    // d's prompt names each upstream record where d ran: one written on another host was copied beside its attempt.
+    const d = out.state.packages.d!;
+    const dDir = path.dirname(d.logFile!);
+    const prompt = fs.readFileSync(path.join(dDir, 'prompt.md'), 'utf8');
+    for (const dep of ['a', 'b']) {
+      const up = out.state.packages[dep]!;
+      if (up.host === d.host) {
+        assert.ok(prompt.includes(up.resultFile!), `${dep}'s record named as it is`);
+      } else {
+        const copy = path.join(dDir, 'upstream', `${dep}.json`);
+        assert.ok(prompt.includes(copy), `${dep}'s record (on ${up.host}) named beside d's attempt (on ${d.host})`);
+        assert.equal(fs.readFileSync(copy, 'utf8'), fs.readFileSync(up.resultFile!, 'utf8'));
+      }
+    }
+  });
+
+  it('audits what comes back like a local package: a write outside the scope on a host merges nothing', async () => {
+    const { planFile, repo } = repoWithPlan('remote-scope', [{ id: 'x', agent: ['write x/ok.txt fine', 'write elsewhere.txt sneaky', 'commit'] }]);
+    const { engine } = await engineFor(planFile, runnerScript, { hosts: [h1.host] });
+    const out = await engine.run();
+    assert.equal(out.state.packages.x!.status, 'scope-violation');
+    assert.equal(out.state.packages.x!.host, 'h1');
+    assert.deepEqual(out.state.packages.x!.scopeViolations.map((v) => v.path), ['elsewhere.txt']);
+    assert.ok(!treeFiles(repo, out.integrationBranch!).includes('x/ok.txt'), 'nothing of it merged');
+    // The commit judged came here by its id, under refs/waves/hosts/.
+    const fetched = git(repo, 'for-each-ref', '--format=%(refname)', 'refs/waves/hosts/').trim();
+    assert.equal(fetched, 'refs/waves/hosts/h1/remote-scope/x');
+  });
+
+  it('an agent that leaves its branch on the host is a breach, as here', async () => {
+    const { planFile } = repoWithPlan('remote-branch', [{ id: 'y', agent: ['write y/y.txt y', 'git checkout -q -b elsewhere', 'commit'] }]);
+    const { engine } = await engineFor(planFile, runnerScript, { hosts: [h2.host] });
+    const out = await engine.run();
+    assert.equal(out.state.packages.y!.status, 'scope-violation');
+    assert.match(out.state.packages.y!.lastError ?? '', /left its branch .* on elsewhere/);
+  });
+});
+
+describe('hosts: faults', () => {
+  it('an sshd that goes away mid-attempt: the attempt becomes host-lost, and is collected when the host answers again', async () => {
+    const gate = path.join(h1.folder, '..', 'gate-lost');
+    fs.rmSync(gate, { force: true });
+    const { planFile, repo } = repoWithPlan('lost', [{ id: 'slow', agent: [`wait-for ${gate}`, 'write slow/s.txt made while the host was away', 'commit'] }]);
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], hostLostMs: 1500 });
+    const running = engine.run();
+    await waitFor(() => events.some((e) => e.type === 'package' && e.packageId === 'slow' && e.status === 'running'), 'slow runs on h1', 30_000);
+    h1.stop();
+    await waitFor(() => events.some((e) => e.type === 'package' && e.packageId === 'slow' && e.status === 'interrupted'), 'host-lost', 30_000);
+    const lost = events.find((e) => e.type === 'package' && e.packageId === 'slow' && e.status === 'interrupted');
+    assert.match((lost as { detail?: string }).detail ?? '', /^host-lost: h1 has not answered/);
+    // The agent goes on there meanwhile; the host comes back; its work is collected, not redone.
+    fs.writeFileSync(gate, '');
+    await h1.start();
+    const out = await running;
+    assert.equal(out.outcome, 'succeeded', shown(events));
+    assert.equal(out.state.packages.slow!.attempts, 1, 'the same attempt, collected');
+    assert.equal(readAt(repo, out.integrationBranch!, 'slow/s.txt'), 'made while the host was away');
+  });
+
+  it('the driver goes away mid-run: a new engine re-adopts the remote attempt (host, pid, token) and finishes it', async () => {
+    const gate = path.join(h2.folder, '..', 'gate-adopt');
+    fs.rmSync(gate, { force: true });
+    const { planFile, repo } = repoWithPlan('adopt', [{ id: 'far', agent: [`wait-for ${gate}`, 'write far/f.txt far', 'commit'] }]);
+    const first = await engineFor(planFile, runnerScript, { hosts: [h2.host], leaseMs: 2000 });
+    void first.engine.run().catch(() => undefined);
+    await waitFor(() => first.events.some((e) => e.type === 'package' && e.packageId === 'far' && e.status === 'running'), 'far runs on h2', 30_000);
+    first.engine.dispose();
+    const second = await engineFor(planFile, runnerScript, { hosts: [h2.host], leaseMs: 2000 });
+    const resumed = second.engine.run({ resume: true });
+    await waitFor(() => second.events.some((e) => e.type === 'package' && e.packageId === 'far' && /adopted the running agent/.test(e.detail ?? '')), 'adopted', 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nfirst: ${shown(first.events)}\nsecond: ${shown(second.events)}`);
+    });
+    fs.writeFileSync(gate, '');
+    const out = await resumed;
+    assert.equal(out.outcome, 'succeeded');
+    assert.equal(out.state.packages.far!.attempts, 1, 'not started twice');
+    assert.equal(readAt(repo, out.integrationBranch!, 'far/f.txt'), 'far');
+  });
+});
+
+describe('hosts: check', () => {
+  it('reports a reachable host with what a run needs there', async () => {
+    const c = await checkHost(h1.host, 'git');
+    assert.equal(c.items.find((i) => i.what === 'reachable')?.ok, true);
+    for (const what of ['folder', 'git', 'node', 'agent', 'tmux'] as const) assert.equal(c.items.find((i) => i.what === what)?.ok, true, `${what}: ${JSON.stringify(c.items)}`);
+  });
+
+  it('names what is missing: an agent CLI not on the PATH there', async () => {
+    const c = await checkHost(h1.host, 'no-such-agent-cli');
+    assert.equal(c.ok, false);
+    assert.match(c.items.find((i) => i.what === 'agent')!.detail, /no-such-agent-cli is not on the PATH there/);
+  });
+
+  it('a host whose key is not known is not reached (host keys are checked as ssh does), and says what to do', async () => {
+    const stranger = fs.readFileSync(client.config, 'utf8').replace(/Host h1\n/, 'Host h1-stranger\n').replace(/UserKnownHostsFile .*/g, `UserKnownHostsFile ${path.join(client.dir, 'empty_known_hosts')}`);
+    const cfg = path.join(client.dir, 'stranger_config');
+    fs.writeFileSync(cfg, stranger);
+    fs.writeFileSync(path.join(client.dir, 'empty_known_hosts'), '');
+    const c = await checkHost({ ...h1.host, name: 'stranger', ssh: 'h1-stranger', sshConfig: cfg }, null);
+    assert.equal(c.ok, false);
+    assert.match(c.items[0]!.detail, /Host key verification failed[\s\S]*connect once with `ssh` yourself/);
+  });
+});
