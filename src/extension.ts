@@ -13,6 +13,7 @@ import { PlanningController } from './run/planning';
 import { PlanStatusBar } from './views/statusBar';
 import { WavesTree } from './views/wavesTree';
 import { startLagProbe } from './util/lagProbe';
+import { HostsCommands } from './run/hosts';
 
 /** What the extension returns from `activate`: used by its own tests, not a public API. */
 export interface WavesApi {
@@ -50,6 +51,11 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     run,
     planning,
     dag,
+    // `Waves: Check Hosts` (#17): the agent checked on a host is its own, else waves.agent's.
+    new HostsCommands(() => {
+      const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');
+      return typeof agent === 'string' && agent ? agent : 'claude-code';
+    }),
   );
 
   log.info(`Activated in ${Date.now() - started} ms`);

@@ -213,6 +213,18 @@ export class RunEngine {
   }
 
   /** Stops watching; never kills agents (a later `run({resume: true})` adopts them). */
+  /** The host a package's current attempt is on (#17); null: this machine without hosts. */
+  hostOf(packageId: string): string | null {
+    return (this.ctx.hasState ? this.ctx.state.packages[packageId]?.host : null) ?? this.ctx.executor.hostOf?.(packageId) ?? null;
+  }
+
+  /** For a package whose attempt runs on an SSH host (#17): the terminal command that attaches to it there (`ssh -t … tmux attach`); null otherwise. */
+  attachCommand(packageId: string): { command: string; args: string[] } | null {
+    const record = this.ctx.hasState ? this.ctx.state.packages[packageId] : undefined;
+    if (!record?.startToken) return null;
+    return this.ctx.executor.attachCommand?.(packageId, record.startToken) ?? null;
+  }
+
   dispose(): void {
     this.ctx.stopDriving();
     this.ctx.lease?.release();

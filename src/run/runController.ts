@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
-import type { AgentProfile } from '../core/run/agents';
+import { presetProfile, type AgentProfile } from '../core/run/agents';
 import {
   AdoptRefusedError,
   LeaseHeldError,
@@ -42,6 +42,7 @@ import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { readRunSettings, type RunSettings } from './settings';
 import { readCoordinatorSetting } from './sharedRuns';
+import { readHostsSetting } from './hosts';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
 
 /** What to run. */
@@ -321,11 +322,26 @@ export class RunController extends Disposable {
       });
       return undefined;
     }
+    // `waves.hosts` (#17, ADR 0011): the person's own setting only.
+    const hostsSetting = readHostsSetting();
+    if (hostsSetting && 'problems' in hostsSetting) {
+      void vscode.window.showErrorMessage(`Waves: waves.hosts: ${hostsSetting.problems.join('; ')} Nothing was started.`, 'Open Settings').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.hosts');
+      });
+      return undefined;
+    }
+    const hosts = hostsSetting?.hosts;
+    const hostAgents = new Map<string, AgentProfile>();
+    for (const h of hosts ?? []) {
+      const preset = h.agent ? presetProfile(h.agent) : undefined;
+      if (preset) hostAgents.set(h.name, preset);
+    }
     let engine: RunEngine;
     try {
       engine = await RunEngine.prepare({
         planFile,
         ...(coordinator ? { coordinator } : {}),
+        ...(hosts ? { hosts, agentForHost: (h: string) => hostAgents.get(h) } : {}),
         ...(plan ? { planText: plan } : {}),
         agent,
         maxParallel: settings.maxParallel,
@@ -370,7 +386,18 @@ export class RunController extends Disposable {
       outcome: new Promise((r) => (resolveOutcome = r)),
     };
     this.sessions.set(featureId, session);
+    const attached = new Set<string>();
     const sub = engine.events((event) => {
+      // An attempt on an SSH host: its terminal is attached to it there (#17).
+      if (event.type === 'package' && event.status === 'running' && !attached.has(`${event.packageId}#${event.attempt}`)) {
+        const attach = engine.attachCommand(event.packageId);
+        if (attach) {
+          attached.add(`${event.packageId}#${event.attempt}`);
+          const host = engine.hostOf(event.packageId);
+          this.deps.log.info(`[run ${featureId}] ${event.packageId} runs on ${host ?? 'a host'}: its terminal attaches there`);
+          vscode.window.createTerminal({ name: `waves: ${event.packageId} #${event.attempt} on ${host ?? 'host'}`, shellPath: attach.command, shellArgs: attach.args, iconPath: new vscode.ThemeIcon('remote') });
+        }
+      }
       if (event.type === 'run-started') void this.deps.memento?.update(scopeKey(featureId), { runId: event.runId, only: request.only ?? null } satisfies RememberedScope);
       if (event.type === 'problem') this.deps.log.warn(`[run ${featureId}] ${event.message}`);
       else this.deps.log.info(`[run ${featureId}] ${describeEvent(event)}`);
