@@ -43,6 +43,8 @@ export interface SshExecutorOptions {
 
 /** A read of an attempt's file (the poll asks again): past this, the host counts as out of reach. */
 const READ_MS = 30_000;
+/** How long one remote read of an attempt's exit and needs-input answers for (the engine may poll faster). */
+const POLL_MS = 1000;
 
 const NAMES = ['a merge', 'a rebase', 'a rebase', 'a cherry-pick', 'a revert'];
 
@@ -302,18 +304,38 @@ export class SshExecutor implements Executor {
     }, null);
   }
 
+  /**
+   * An attempt's exit and needs-input files in one call, shared by the reads of the next
+   * `POLL_MS` (the engine asks for both at each poll of each attempt: one round trip, not two,
+   * and not more often than a remote read is worth).
+   */
+  private status(attempt: AttemptPlace): Promise<{ exit: string | null; needs: string | null }> {
+    const cached = this.statusReads.get(attempt.dir);
+    if (cached && Date.now() - cached.at < POLL_MS) return cached.value;
+    const value = this.soft(async () => {
+      const r = await this.ssh.run(
+        { script: `for f in ${q(attempt.files.exit)} ${q(attempt.files.needsInput)}; do if [ -e "$f" ]; then echo ::present; cat "$f"; echo; else echo ::absent; fi; done` },
+        { okCodes: [0], timeoutMs: READ_MS },
+      );
+      const parts = r.stdout.split(/^::/m).slice(1);
+      const body = (p: string | undefined) => (p?.startsWith('present\n') ? p.slice('present\n'.length) : null);
+      return { exit: body(parts[0]), needs: body(parts[1]) };
+    }, { exit: null, needs: null });
+    this.statusReads.set(attempt.dir, { at: Date.now(), value });
+    return value;
+  }
+
+  private readonly statusReads = new Map<string, { at: number; value: Promise<{ exit: string | null; needs: string | null }> }>();
+
   async readExit(attempt: AttemptPlace): Promise<ExitRecord | null> {
-    return parseExit(await this.cat(attempt.files.exit));
+    return parseExit((await this.status(attempt)).exit);
   }
 
   async readNeedsInput(attempt: AttemptPlace): Promise<NeedsInputReadout> {
-    const text = await this.soft(async () => {
-      const r = await this.ssh.run({ script: `if [ -e ${q(attempt.files.needsInput)} ]; then echo present; cat ${q(attempt.files.needsInput)}; fi` }, { okCodes: [0], timeoutMs: READ_MS });
-      return r.stdout;
-    }, '');
-    if (!text.startsWith('present')) return { present: false, reason: null };
+    const text = (await this.status(attempt)).needs;
+    if (text === null) return { present: false, reason: null };
     try {
-      const needs = JSON.parse(text.slice('present'.length)) as { reason?: unknown };
+      const needs = JSON.parse(text) as { reason?: unknown };
       if (typeof needs.reason === 'string' && needs.reason) return { present: true, reason: needs.reason };
     } catch {
       // half-written

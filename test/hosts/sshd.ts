@@ -15,9 +15,9 @@ import type { Host } from '../../src/core/run/hosts';
 const REPO = path.resolve(__dirname, '..', '..');
 let toolsChecked = false;
 
-function sshTools(): void {
+function sshTools(repoRoot: string): void {
   if (toolsChecked) return;
-  execFileSync('bash', [path.join(REPO, 'scripts', 'ssh-tools.sh'), '--env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  execFileSync('bash', [path.join(repoRoot, 'scripts', 'ssh-tools.sh'), '--env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   toolsChecked = true;
 }
 
@@ -39,8 +39,9 @@ export class SshClient {
   readonly knownHosts: string;
   readonly config: string;
 
-  constructor() {
-    sshTools();
+  /** `repoRoot`: this repository (scripts/ssh-tools.sh); the editor's suite, bundled, passes it. */
+  constructor(repoRoot: string = REPO) {
+    sshTools(repoRoot);
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-sshc-'));
     this.key = path.join(this.dir, 'id_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'waves-test', '-f', this.key]);
