@@ -473,6 +473,11 @@ interface EventRule<E extends RunEvent> {
   to?: (event: E) => PackageStatus;
   /** Statuses in which the event is accepted without changing the status. */
   annotates?: readonly PackageStatus[];
+  /**
+   * The only statuses the event may move a package from, where the transition table alone
+   * is too wide (`interrupted → running` is a re-adoption, never a fresh start).
+   */
+  from?: readonly PackageStatus[];
   /** Payload checks beyond the types; returns the problem, if any. */
   check?: (event: E, record: PackageRunRecord) => Pick<RunStateError, 'code' | 'message'> | undefined;
   /**
@@ -555,6 +560,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   },
   started: {
     to: () => 'running',
+    from: ['queued'],
     check: (event, record) => {
       if (event.attempt !== record.attempts + 1) {
         return {
@@ -693,6 +699,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   interrupted: { to: () => 'interrupted', check: checkOptionalReason, apply: withLastError },
   reattached: {
     to: () => 'running',
+    from: ['interrupted'],
     check: (event, record) =>
       isText(event.startToken) && event.startToken === record.startToken ? undefined : invalid('startToken must be the interrupted attempt\'s own'),
     apply: (record) => ({ ...record, lastError: null, exitCode: null, signal: null, endedAt: null }),
@@ -733,7 +740,7 @@ export function applyEvent(state: RunState, event: RunEvent, now: Date): RunStat
   const from = record.status;
   const annotation = rule.annotates?.includes(from) ?? false;
   const to = annotation || !rule.to ? from : rule.to(event);
-  if (!annotation && (!rule.to || !canTransition(from, to))) {
+  if (!annotation && (!rule.to || !canTransition(from, to) || (rule.from !== undefined && !rule.from.includes(from)))) {
     return fail({
       code: 'illegal-transition',
       message: rule.to

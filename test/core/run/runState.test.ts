@@ -181,6 +181,11 @@ const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
   inputResumed: ['running'],
   audited: ['verifying'],
 };
+/** Events the specification allows from fewer statuses than the transition table does. */
+const ONLY_FROM: Partial<Record<RunEventType, PackageStatus[]>> = {
+  started: ['queued'],
+  reattached: ['interrupted'],
+};
 const EVENT_TYPES = Object.keys(SAMPLE_TARGET) as RunEventType[];
 
 describe('statuses', () => {
@@ -212,13 +217,22 @@ describe('statuses', () => {
     assert.equal(pairs, 144);
   });
 
-  it('lets only reset leave a terminal status, and only to pending', () => {
+  it('lets only reset leave a terminal status, to pending, and re-adoption leave interrupted, to running', () => {
     for (const from of TERMINAL_STATUSES) {
       assert.deepEqual(
         PACKAGE_STATUSES.filter((to) => canTransition(from, to)),
-        ['pending'],
+        from === 'interrupted' ? ['pending', 'running'] : ['pending'],
+        from,
       );
     }
+    const interrupted = stateIn('interrupted');
+    const fresh = applyEvent(interrupted, { ...START, packageId: 'a', attempt: 2 }, T0);
+    assert.ok(!fresh.ok && fresh.error.code === 'illegal-transition', 'an interrupted package never starts a new attempt without a reset');
+    const token = interrupted.packages.a!.startToken!;
+    assert.ok(!applyEvent(interrupted, { type: 'reattached', packageId: 'a', startToken: 'other' }, T0).ok);
+    const back = ok(applyEvent(interrupted, { type: 'reattached', packageId: 'a', startToken: token }, T0));
+    assert.equal(back.packages.a!.status, 'running');
+    assert.equal(back.packages.a!.attempts, 1);
   });
 });
 
@@ -229,7 +243,8 @@ describe('applyEvent', () => {
       for (const type of EVENT_TYPES) {
         const target = SAMPLE_TARGET[type];
         const annotation = ANNOTATES[type]?.includes(status) ?? false;
-        const expectOk = annotation || (target !== null && canTransition(status, target));
+        const allowedFrom = ONLY_FROM[type]?.includes(status) ?? true;
+        const expectOk = annotation || (target !== null && canTransition(status, target) && allowedFrom);
         const result = applyEvent(state, sampleEvent(type, state), at(1000));
         assert.equal(result.ok, expectOk, `${type} in ${status}: ${result.ok ? 'ok' : result.error.message}`);
         if (result.ok && type === 'inputResumed') {
@@ -711,6 +726,8 @@ describe('property: any sequence of events and merges', () => {
         return { type, packageId, reason: s.optionalText };
       case 'usageLimit':
         return { type, packageId, detail: s.text, resetAt: s.ok ? '2026-01-01T17:00:00.000Z' : null };
+      case 'reattached':
+        return { type, packageId, startToken: s.ok ? state.packages[packageId]!.startToken ?? s.text : s.text };
       default:
         return { type, packageId } as RunEvent;
     }
@@ -722,7 +739,10 @@ describe('property: any sequence of events and merges', () => {
     const outcome = (r: RunStateResult) => ({ next: r.ok ? r.state : state, accepted: r.ok });
     if (s.natural) {
       // Only `succeeded` after a failed step is refused.
-      return outcome(applyEvent(state, sampleEvent(NEXT[state.packages[holder]!.status], state, holder), now));
+      // An interrupted package is re-adopted half the time, reset the other half.
+      const status = state.packages[holder]!.status;
+      const type = status === 'interrupted' && s.ok ? 'reattached' : NEXT[status];
+      return outcome(applyEvent(state, sampleEvent(type, state, holder), now));
     }
     switch (s.kind) {
       case 'merge': {
@@ -750,6 +770,9 @@ describe('property: any sequence of events and merges', () => {
           const now = new Date(clock);
           const { next, accepted } = run(s, state, now);
           if (accepted && !s.natural) applied.add(s.kind);
+          if (accepted && s.natural && state.packages[IDS[s.pkg]!]!.status === 'interrupted' && next.packages[IDS[s.pkg]!]!.status === 'running') {
+            applied.add('reattached');
+          }
           for (const id of IDS) {
             const from = state.packages[id]!.status;
             const to = next.packages[id]!.status;
