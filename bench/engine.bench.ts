@@ -5,11 +5,20 @@
  *   audit and merge, which a dependent must wait for (it starts from the merged result);
  * - per-package overhead for 100 independent packages: exit → succeeded (commit + audit +
  *   merge), and the whole run's wall time.
- * Run by `npm run bench` (prints markdown).
+ * - issue #18's goals, each printed with its figure, its goal and the load average: (a) handoff
+ *   (exit → dependent's agent spawned) p50/p95 for the chain and for the fan-out to 9 at cap 10,
+ *   (b) a package's exit → merged p50 alone (the chain: no other merge in the queue), (c) the
+ *   makespan of real plans (test/fixtures/act-plans/: their packages and dependencies, each
+ *   package an agent that works a fixed time) against max(critical path, work / cap).
+ * Run by `npm run bench` (prints markdown). Flags: `--handoff-only` (no 100-package run, no
+ * makespan), `--no-makespan`, `--makespan-only`; BENCH_AGENT_SECONDS (default `2,20`: the agents'
+ * fixed times) and BENCH_PLANS / BENCH_PLANS_LONG (comma-separated plan files of act-plans/ for
+ * the short and the 20 s agents; defaults below).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { analyzePlan } from '../src/core/plan/analyze';
 import { attemptDir, attemptFiles } from '../src/core/run/runPaths';
 import { RunEngine } from '../src/engine/engine';
 import { isolateGit, repoWithPlan, scriptedAgent, type TestPackage } from '../test/engine/engineFixtures';
@@ -37,7 +46,8 @@ async function runPlan(feature: string, packages: TestPackage[], maxParallel: nu
     const exit = JSON.parse(fs.readFileSync(files.exit, 'utf8')) as { endedAt: string };
     const meta = JSON.parse(fs.readFileSync(files.meta, 'utf8')) as { startedAt: string };
     // The scripted agent's first act is writing task.md beside its prompt: its mtime is when the agent runs.
-    const agentAt = fs.statSync(path.join(path.dirname(files.prompt), 'task.md')).mtimeMs;
+    // (Not every version of the scripted agent writes it: NaN then, and the row is left out.)
+    const agentAt = fs.statSync(path.join(path.dirname(files.prompt), 'task.md'), { throwIfNoEntry: false })?.mtimeMs ?? NaN;
     // The runner rewrites meta.json with the agent's pid right after spawning it: its mtime is when the agent started.
     const spawned = fs.statSync(files.meta).mtimeMs;
     return { start: Date.parse(meta.startedAt), spawned, agent: agentAt, exit: Date.parse(exit.endedAt), done: Date.parse(outcome.state.packages[id]!.endedAt!) };
@@ -52,17 +62,94 @@ const CHILD_STEPS = ['scheduled', 'locks-taken', 'spec-written', 'tree-ready', '
 
 const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
+/** The real plans of test/fixtures/act-plans/ timed by default: short agents, and (fewer) 20 s agents. */
+const PLANS = [
+  '2026-03-21-add-dynamic-authorization',
+  '2026-04-04-gen-eval-testing',
+  '2026-05-04-add-prototyping-stage',
+  '2026-03-26-multi-vendor-review-orchestration',
+  '2026-04-01-live-service-testing',
+  '2026-03-21-improve-worktree-management',
+];
+const PLANS_LONG = ['2026-03-21-add-dynamic-authorization', '2026-03-21-improve-worktree-management'];
+const CAP = 10;
+
+/** A real plan's packages and dependencies; each package's agent works `seconds` and writes one file of its own. */
+function realPlan(name: string, seconds: number): { packages: TestPackage[]; bound: number; critical: number; work: number } {
+  const file = path.join(__dirname, '..', 'test', 'fixtures', 'act-plans', `${name}.work-packages.yaml`);
+  const analysis = analyzePlan(fs.readFileSync(file, 'utf8'), { maxParallel: CAP });
+  const ids = new Set(analysis.plan.packages.map((p) => p.id));
+  const packages = analysis.plan.packages.map((p, i) => ({
+    id: p.id,
+    deps: p.dependsOn.map((d) => d.value).filter((d) => ids.has(d)),
+    agent: [`sleep ${seconds * 1000}`, `write pkg-${i}/x.txt`],
+    write: [`pkg-${i}/**`],
+  }));
+  const deps = new Map(packages.map((p) => [p.id, p.deps] as const));
+  const depth = new Map<string, number>();
+  const of = (id: string): number => {
+    if (!depth.has(id)) depth.set(id, 1 + Math.max(0, ...deps.get(id)!.map(of)));
+    return depth.get(id)!;
+  };
+  const critical = Math.max(...packages.map((p) => of(p.id))) * seconds;
+  const work = (packages.length * seconds) / CAP;
+  return { packages, bound: Math.max(critical, work), critical, work };
+}
+
+async function makespans(seconds: number, names: readonly string[]): Promise<{ plan: string; n: number; wall: number; bound: number; load: string }[]> {
+  const out = [];
+  for (const name of names) {
+    const plan = realPlan(name, seconds);
+    const feature = `ms-${seconds}-${name.replace(/^\d{4}-\d\d-\d\d-/, '')}`.slice(0, 60);
+    const r = await runPlan(feature, plan.packages, CAP);
+    out.push({ plan: name, n: plan.packages.length, wall: r.wall / 1000, bound: plan.bound, load: loadavg() });
+  }
+  return out;
+}
+
+/** One line per goal: the figure, the goal, met or not, and the load average (1, 5, 15 min) when it was measured. */
+const goals: string[] = [];
+const goal = (what: string, figure: string, target: string, met: boolean, load: string) =>
+  goals.push(`| ${what} | ${figure} | ${target} | ${met ? 'met' : '**not met**'} | ${load} |`);
+
 async function main(): Promise<void> {
   const loadBefore = loadavg();
+  const flag = (f: string) => process.argv.includes(f);
   isolateGit();
+  if (!flag('--makespan-only')) await handoffs(loadBefore);
+  if (!flag('--handoff-only') && !flag('--no-makespan')) {
+    const seconds = (process.env.BENCH_AGENT_SECONDS ?? '2,20').split(',').map(Number).filter((x) => x > 0);
+    const list = (v: string | undefined, d: readonly string[]) => (v ? v.split(',').map((x) => x.trim().replace(/\.work-packages\.yaml$/, '')) : d);
+    console.log(`\n### Makespan of real plans (act-plans: their packages and dependencies; each agent works a fixed time; cap ${CAP})\n`);
+    console.log('| agent time | plan | packages | makespan | lower bound max(critical path, work / cap) | ratio | load after |');
+    console.log('|---:|---|---:|---:|---:|---:|---|');
+    for (const s of seconds) {
+      const names = s >= 10 ? list(process.env.BENCH_PLANS_LONG, PLANS_LONG) : list(process.env.BENCH_PLANS, PLANS);
+      const rows = await makespans(s, names);
+      for (const r of rows) console.log(`| ${s} s | ${r.plan} | ${r.n} | ${r.wall.toFixed(1)} s | ${r.bound.toFixed(1)} s | ${(r.wall / r.bound).toFixed(2)}× | ${r.load} |`);
+      const ratios = rows.map((r) => r.wall / r.bound);
+      const target = s >= 10 ? 1.05 : 1.3;
+      const worst = Math.max(...ratios);
+      goal(`(c) makespan / lower bound, ${s} s agents, ${rows.length} real plans (worst; median)`, `${worst.toFixed(2)}× ; ${pct(ratios, 50).toFixed(2)}×`, `≤ ${target}×`, worst <= target, rows.map((r) => r.load.split(' ')[0]).join(', '));
+    }
+  }
+  console.log('\n### Issue #18: the run engine\'s goals\n');
+  console.log('| goal | figure | target | | load average (1, 5, 15 min) |');
+  console.log('|---|---|---|---|---|');
+  for (const g of goals) console.log(g);
+  console.log(`\nload average before: ${loadBefore}; after: ${loadavg()}`);
+}
+
+async function handoffs(loadBefore: string): Promise<void> {
   // Handoff: fan-outs of 1 → 9 (cap 10) and a chain of 12.
   const fan: TestPackage[] = [{ id: 'root', agent: ['write root/x.txt'] }];
   for (let i = 0; i < 9; i++) fan.push({ id: `leaf-${i}`, deps: ['root'], agent: [`write leaf-${i}/x.txt`] });
   const chain: TestPackage[] = [];
   for (let i = 0; i < 12; i++) chain.push({ id: `c${i}`, deps: i ? [`c${i - 1}`] : [], agent: [`write c${i}/x.txt`] });
-  const handoffs: number[] = [];
+  const started: number[] = [];
   const toAgent: number[] = [];
   const toSpawn: number[] = [];
+  const spawnOf = { fan: [] as number[], chain: [] as number[] };
   // The profile: each step's time after the dependency's exit (exit.json's endedAt).
   const steps = new Map<string, { fan: number[]; chain: number[] }>();
   const profile = (run: Awaited<ReturnType<typeof runPlan>>, dep: string, id: string, kind: 'fan' | 'chain') => {
@@ -76,24 +163,33 @@ async function main(): Promise<void> {
     for (const step of CHILD_STEPS) add(`${step} (dependent)`, run.mark(id, step));
     add(`runner started: meta.json (dependent)`, run.at(id).start);
     add(`agent spawned: meta.json with its pid (dependent)`, run.at(id).spawned);
-    add(`agent running: its first file (dependent)`, run.at(id).agent);
-    handoffs.push(run.at(id).start - t0);
+    if (Number.isFinite(run.at(id).agent)) add(`agent running: its first file (dependent)`, run.at(id).agent);
+    started.push(run.at(id).start - t0);
     toSpawn.push(run.at(id).spawned - t0);
-    toAgent.push(run.at(id).agent - t0);
+    spawnOf[kind].push(run.at(id).spawned - t0);
+    if (Number.isFinite(run.at(id).agent)) toAgent.push(run.at(id).agent - t0);
   };
   const f = await runPlan('bench-fan', fan, 10);
   for (let i = 0; i < 9; i++) profile(f, 'root', `leaf-${i}`, 'fan');
+  const loadFan = loadavg();
   const c = await runPlan('bench-chain', chain, 10);
   for (let i = 1; i < 12; i++) profile(c, `c${i - 1}`, `c${i}`, 'chain');
+  const loadChain = loadavg();
+  // (b) exit → merged, a package alone: each link of the chain merges with nothing else in the queue.
+  const merged = chain.map((p) => (c.mark(p.id, 'merged') ?? NaN) - c.at(p.id).exit).filter((x) => Number.isFinite(x));
+  const p = (xs: number[], q: number) => Math.round(pct(xs, q));
+  goal('(a) handoff, chain of 12: exit → dependent\'s agent spawned, p50 / p95', `${p(spawnOf.chain, 50)} / ${p(spawnOf.chain, 95)} ms`, '≤ 150 / ≤ 300 ms', pct(spawnOf.chain, 50) <= 150 && pct(spawnOf.chain, 95) <= 300, loadChain);
+  goal('(a) handoff, fan-out 1 → 9 at cap 10: exit → dependents\' agents spawned, p50 / p95', `${p(spawnOf.fan, 50)} / ${p(spawnOf.fan, 95)} ms`, '≤ 150 / ≤ 800 ms', pct(spawnOf.fan, 50) <= 150 && pct(spawnOf.fan, 95) <= 800, loadFan);
+  goal('(b) a package\'s exit → merged, alone (chain of 12), p50 (p95)', `${p(merged, 50)} ms (${p(merged, 95)})`, '≤ 150 ms', pct(merged, 50) <= 150, loadChain);
 
   const row = (what: string, xs: number[]) => `| ${what} | ${xs.length} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 95))} | ${ms(Math.max(...xs))} |`;
   console.log('\n### Engine on a real repository (scripted agent, real git)\n');
   console.log(`load average before: ${loadBefore}\n`);
   console.log('| measure | n | p50 | p95 | max |');
   console.log('|---|---:|---:|---:|---:|');
-  console.log(row("handoff: exit → dependent's runner started (fan-out 1→9 and a chain of 12)", handoffs));
+  console.log(row("handoff: exit → dependent's runner started (fan-out 1→9 and a chain of 12)", started));
   console.log(row("handoff: exit → dependent's agent spawned by its runner (the goal's measure)", toSpawn));
-  console.log(row("handoff: exit → dependent's agent running (its own Node start done: its first file)", toAgent));
+  if (toAgent.length) console.log(row("handoff: exit → dependent's agent running (its own Node start done: its first file)", toAgent));
   const printSteps = () => {
     console.log("\nThe handoff path, step by step: when each step ended, in ms after the dependency's exit.json `endedAt` (the same handoffs):\n");
     console.log('| step | chain p50 | chain p95 | fan-out p50 | fan-out p95 |');
@@ -103,7 +199,6 @@ async function main(): Promise<void> {
   };
   if (process.argv.includes('--handoff-only')) {
     printSteps();
-    console.log(`\nload average after: ${loadavg()}`);
     return;
   }
   // Per-package overhead: 100 independent packages, cap 10.
@@ -128,9 +223,7 @@ async function main(): Promise<void> {
   console.log(row('100 packages, cap 10: exit → committed and audited', commitAudit));
   console.log(row('100 packages, cap 10: the merge itself (pre-check + merge, queue wait excluded)', mergeOwn));
   printSteps();
-  console.log(`\n100 packages, cap 10: wall ${ms(m.wall)}, ${(m.wall / 100).toFixed(0)} ms per package (worktree add + agent + commit + audit + merge, 10 at a time, merges one at a time).`);
-
-  console.log(`\nload average after: ${loadavg()}`);
+  console.log(`\n100 packages, cap 10: wall ${ms(m.wall)}, ${(m.wall / 100).toFixed(0)} ms per package (worktree add + agent + commit + audit + merge, 10 at a time, merges one at a time); load after ${loadavg()}.`);
 }
 
 main().catch((err: unknown) => {

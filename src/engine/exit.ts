@@ -135,23 +135,25 @@ export class Exits {
     const { ctx } = this;
     const id = pkg.id;
     const branch = ctx.state.packages[id]!.branch;
-    const inspection = await ctx.executor.inspectTree(id, this.treeOf(pkg));
+    // Three reads of what the agent may have touched, at once (the handoff waits on them); judged in this order.
+    const before = ctx.checkoutBefore.get(id);
+    const [inspection, setup, changed] = await Promise.all([
+      ctx.executor.inspectTree(id, this.treeOf(pkg)),
+      ctx.gitSetup ? snapshotGitSetup(ctx.repoRoot) : Promise.resolve(null),
+      before ? changedSince(ctx.repoRoot, before, ctx.checkoutIgnored()) : Promise.resolve([] as string[]),
+    ]);
     if (!inspection.onBranch) {
       return `the agent left its branch ${branch ?? ''}: its tree is ${inspection.where}; nothing of it is merged (its commits stay where it left them)`;
     }
-    if (ctx.gitSetup) {
-      const changes = setupChanges(ctx.gitSetup, await snapshotGitSetup(ctx.repoRoot));
+    if (ctx.gitSetup && setup) {
+      const changes = setupChanges(ctx.gitSetup, setup);
       if (changes.length > 0) {
         return `the repository's git set-up changed while it ran (${describeSetupChanges(changes)}): hooks and git configuration are not a package's to change; the engine runs none of it, and merges nothing more while it differs from the run's start — put it back to go on`;
       }
     }
-    const before = ctx.checkoutBefore.get(id);
-    if (before) {
-      const changed = await changedSince(ctx.repoRoot, before, ctx.checkoutIgnored());
-      if (changed.length > 0) {
-        const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
-        return `your checkout ${ctx.repoRoot} changed while it ran (${shown}): a package works only in its own tree; if you changed these files yourself, retry the package`;
-      }
+    if (changed.length > 0) {
+      const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
+      return `your checkout ${ctx.repoRoot} changed while it ran (${shown}): a package works only in its own tree; if you changed these files yourself, retry the package`;
     }
     return null;
   }

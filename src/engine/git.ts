@@ -432,10 +432,15 @@ export async function mergePackage(integrationWorktree: string, branch: string, 
  * `tip`). What lands is exactly the tree that was audited. The worktree must be clean.
  */
 export async function commitMerge(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
-  const dirty = parseStatusZ((await git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout);
+  // The worktree's status, its HEAD and the merge commit object (referenced by nothing until the
+  // fast-forward below): three calls at once, each checked before anything moves.
+  const [status, merge, head] = await Promise.all([
+    git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']),
+    gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]),
+    gitOut(integrationWorktree, ['rev-parse', 'HEAD']),
+  ]);
+  const dirty = parseStatusZ(status.stdout);
   if (dirty.length > 0) throw new Error(`the integration worktree ${integrationWorktree} has changes (${dirty.map((e) => e.path).join(', ')}); not merging into it`);
-  const merge = await gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
-  const head = await gitOut(integrationWorktree, ['rev-parse', 'HEAD']);
   if (head !== tip) throw new Error(`the integration branch moved (${tip.slice(0, 12)} → ${head.slice(0, 12)}) while a merge was prepared; not merging`);
   await git(integrationWorktree, ['merge', '--ff-only', '--quiet', merge]);
   return merge;

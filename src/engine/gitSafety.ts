@@ -127,11 +127,24 @@ export async function configOverrides(cwd: string): Promise<readonly string[]> {
   const key = path.resolve(cwd);
   const cached = guard.byTree.get(key);
   if (cached && cached.sig === sig) return cached.overrides;
-  const entries = parseConfigListZ(await rawGit(cwd, ['config', '--list', '--show-scope', '-z']));
-  const overrides = neutralizers(entries, guard.trusted);
-  guard.byTree.set(key, { sig, overrides });
+  // Calls at once in a tree not read yet (a new worktree's first calls) share one read.
+  const flying = reading.get(key);
+  if (flying && flying.sig === sig) return flying.overrides;
+  const overrides = rawGit(cwd, ['config', '--list', '--show-scope', '-z']).then((out) => {
+    const found = neutralizers(parseConfigListZ(out), guard.trusted);
+    guard.byTree.set(key, { sig, overrides: found });
+    return found;
+  });
+  reading.set(key, { sig, overrides });
+  const done = () => {
+    if (reading.get(key)?.overrides === overrides) reading.delete(key);
+  };
+  overrides.then(done, done);
   return overrides;
 }
+
+/** `configOverrides` reads under way, by tree. */
+const reading = new Map<string, { sig: string; overrides: Promise<readonly string[]> }>();
 
 const sha = (data: string | Buffer): string => crypto.createHash('sha256').update(data).digest('hex').slice(0, 16);
 

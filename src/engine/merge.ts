@@ -72,13 +72,14 @@ export class Merges {
     const branch = await ctx.executor.handBack(id);
     const wt = integration.worktree;
     const tip = await gitOut(wt, ['rev-parse', 'HEAD']);
-    if (await isAncestor(wt, commit, tip)) {
+    // Whether it is merged already and what merging it would give: two reads, at once.
+    const [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
+    if (already) {
       // Merged before a crash (resume): record it.
       ctx.update(recordMerge(ctx.state, id, { status: 'merged', files: [], commit: tip }, ctx.clock()));
       ctx.emit({ type: 'merge', packageId: id, ok: true });
       return true;
     }
-    const check = await mergeTreeCheck(wt, tip, commit);
     if (!check.clean) {
       const conflicts = check.conflicts;
       ctx.update(recordMerge(ctx.state, id, { status: 'conflict', files: conflicts }, ctx.clock()));
