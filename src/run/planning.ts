@@ -177,7 +177,7 @@ export class PlanningController extends Disposable implements ProposalSource {
   }
 
   private async approve(where: Where, uri: vscode.Uri): Promise<void> {
-    const { state, shared } = await approvePlanning(where.repo, where.id, this.coordinator(uri));
+    const { state, shared } = await approvePlanning(where.repo, where.id, this.coordinator(vscode.Uri.file(where.repo)));
     this.fire();
     if (shared && !shared.ok)
       void vscode.window.showWarningMessage(`Waves: plan ${state.id} is approved here, but its planned claims are not in the coordinator: ${shared.message}. Approve it again when the coordinator answers.`);
@@ -222,7 +222,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     );
     if (choice !== yes) return;
     const state = readPlanning(where.repo, where.id);
-    const { message, shared } = await discardPlanning(where.repo, where.id, this.coordinator(uri));
+    const { message, shared } = await discardPlanning(where.repo, where.id, this.coordinator(vscode.Uri.file(where.repo)));
     if (shared && !shared.ok) void vscode.window.showWarningMessage(`Waves: ${where.id} is discarded here, but its planned claims stay in the coordinator: ${shared.message}.`);
     this.known.delete(uri.toString());
     // Its files are gone: close their tabs (nothing unsaved: the discard refused a dirty worktree) and stop following the plan.
@@ -236,7 +236,7 @@ export class PlanningController extends Disposable implements ProposalSource {
 
   // -- Helpers -----------------------------------------------------------------------------
 
-  /** `waves.coordinator` for the proposal's folder (a setting with a problem counts as none: the run says so). */
+  /** `waves.coordinator` for the proposal's repository folder (a setting with a problem counts as none: the run says so). */
   private coordinator(uri: vscode.Uri): { coordinator?: CoordinatorOptions } {
     const setting = readCoordinatorSetting(uri);
     return setting && !('problem' in setting) ? { coordinator: setting } : {};

@@ -10,26 +10,19 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { plannedClaimsOf } from '../../src/core/run/coordinator';
 import { runStateFile } from '../../src/core/run/runPaths';
 import { driverName, repositoryKeyOf } from '../../src/engine/coordination';
 import { approvePlanning, discardPlanning, readPlanning, startPlanning, type PlanningResult } from '../../src/engine/planning';
 import { conflictsWithPlanned } from '../../src/engine/plannedClaims';
 import { PgCoordinator } from '../../src/engine/pgCoordinator';
-import { isolateGit, planYaml, scriptedAgent } from '../engine/engineFixtures';
-import { buildRunner, git, makeRepo, REPO_ROOT, SCRIPTED_AGENT, tempDir } from '../engine/helpers';
-import { startCluster, type Cluster } from './postgres';
+import { planYaml, scriptedAgent } from '../engine/engineFixtures';
+import { git, makeRepo, REPO_ROOT, SCRIPTED_AGENT, tempDir } from '../engine/helpers';
+import { clusterWithRunner } from './cluster';
 import { analyzePlan } from '../../src/core/plan/analyze';
 
-let cluster: Cluster;
-let runnerScript: string;
-before(async () => {
-  isolateGit();
-  cluster = await startCluster(REPO_ROOT);
-  runnerScript = await buildRunner();
-});
-after(() => cluster?.remove());
+const setup = clusterWithRunner();
 
 const AGENT = JSON.stringify([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}']);
 const OUT_OF_REACH = 'postgres://ana:hunter22@127.0.0.1:1/waves';
@@ -41,11 +34,11 @@ function waves(cwd: string, ...args: string[]) {
 
 /** A valid proposal of the scripted agent (feature `planned-feature`: wp-api writes src/api/** and locks api:GET /v1/users). */
 function propose(repo: string): Promise<PlanningResult> {
-  return startPlanning({ cwd: repo, description: 'Add a users page\n\ntest-agent: plan', agent: scriptedAgent(), runnerScript, pollMs: 20 });
+  return startPlanning({ cwd: repo, description: 'Add a users page\n\ntest-agent: plan', agent: scriptedAgent(), runnerScript: setup.runnerScript, pollMs: 20 });
 }
 
 async function claimsIn(repo: string) {
-  const c = await PgCoordinator.open(cluster.url, repositoryKeyOf(repo));
+  const c = await PgCoordinator.open(setup.cluster.url, repositoryKeyOf(repo));
   try {
     return await c.plannedClaims();
   } finally {
@@ -72,7 +65,7 @@ describe('planned claims', () => {
     const repo = makeRepo({ 'README.md': '# Shop\n' });
     const proposal = await propose(repo);
     assert.equal(proposal.state.status, 'valid');
-    const coordinator = { url: cluster.url };
+    const coordinator = { url: setup.cluster.url };
 
     const { state, shared } = await approvePlanning(repo, proposal.state.id, { coordinator });
     assert.equal(state.status, 'approved');
@@ -127,11 +120,11 @@ describe('planned claims', () => {
     assert.doesNotMatch(shared.message, /hunter22/);
     assert.deepEqual(await claimsIn(repo), []);
 
-    const later = await approvePlanning(repo, proposal.state.id, { coordinator: { url: cluster.url } });
+    const later = await approvePlanning(repo, proposal.state.id, { coordinator: { url: setup.cluster.url } });
     assert.equal(later.state.approvedCommit, state.approvedCommit);
     assert.ok(later.shared?.ok);
     assert.equal((await claimsIn(repo)).length, plannedClaimsOf(proposal.analysis!.plan).length);
-    await discardPlanning(repo, proposal.state.id, { coordinator: { url: cluster.url } });
+    await discardPlanning(repo, proposal.state.id, { coordinator: { url: setup.cluster.url } });
   });
 
   test('the CLI: plan --approve registers, validate and run of another feature see them (the same lock key refused unless allowed), plan --discard removes them', async () => {
@@ -145,13 +138,13 @@ describe('planned claims', () => {
     assert.match(offline.err, /waves: warning: the approval is recorded here, but its planned claims are not in the coordinator: .*cannot be reached/);
     assert.doesNotMatch(offline.out + offline.err, /hunter22/);
 
-    const approved = waves(repo, 'plan', '--approve', id, '--coordinator', cluster.url);
+    const approved = waves(repo, 'plan', '--approve', id, '--coordinator', setup.cluster.url);
     assert.equal(approved.code, 0, approved.err);
     assert.match(approved.out, /Registered 5 planned claims of feature planned-feature in the coordinator/);
 
     // Another feature, in another clone: its write scope meets wp-api's, its lock key is wp-api's.
     const { clone, planFile } = otherFeature(repo, 'billing', 'src/api/users/**', 'api:GET /v1/users');
-    const validated = waves(clone, 'validate', '--coordinator', cluster.url, planFile);
+    const validated = waves(clone, 'validate', '--coordinator', setup.cluster.url, planFile);
     assert.equal(validated.code, 0, validated.out + validated.err);
     assert.match(validated.out, /2 planned claims of other features' approved plans met \(coordinator\)/);
     assert.match(validated.out, /warning planned-claim-overlap: wp-users's write scope src\/api\/users\/\*\* meets the write scope src\/api\/\*\* planned by feature planned-feature \(both cover src\/api\/users\): its package wp-api, approved by /);
@@ -160,21 +153,21 @@ describe('planned claims', () => {
     const json = JSON.parse(waves(clone, 'validate', '--json', planFile).out);
     assert.equal(json.plans[0].plannedClaims, undefined); // no coordinator: nothing asked
 
-    const refused = waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', cluster.url, planFile);
+    const refused = waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile);
     assert.equal(refused.code, 1, refused.out + refused.err);
     assert.match(refused.err, /another feature's approved plan claims the same lock key:\n {2}wp-users's lock key api:GET \/v1\/users meets the same planned by feature planned-feature: its package wp-api, approved by /);
     assert.match(refused.err, /--allow-planned-overlap/);
     assert.match(refused.err, /nothing was started and no run state was written/);
     assert.equal(fs.existsSync(runStateFile(clone, 'billing')), false);
 
-    const allowed = waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', cluster.url, '--allow-planned-overlap', planFile);
+    const allowed = waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, '--allow-planned-overlap', planFile);
     assert.equal(allowed.code, 0, allowed.out + allowed.err);
     assert.match(allowed.out + allowed.err, /problem: Planned by another feature: wp-users's write scope src\/api\/users\/\*\* meets the write scope src\/api\/\*\* planned by feature planned-feature/);
     assert.match(allowed.out + allowed.err, /problem: Planned by another feature: wp-users's lock key api:GET \/v1\/users meets the same/);
     // billing had no planned claims; planned-feature's stay (billing's run is not theirs).
     assert.equal((await claimsIn(repo)).length, 5);
 
-    const discarded = waves(repo, 'plan', '--discard', id, '--coordinator', cluster.url);
+    const discarded = waves(repo, 'plan', '--discard', id, '--coordinator', setup.cluster.url);
     assert.equal(discarded.code, 0, discarded.err);
     assert.match(discarded.out, /Removed its 5 planned claims from the coordinator/);
     assert.deepEqual(await claimsIn(repo), []);
@@ -188,7 +181,7 @@ describe('planned claims', () => {
     fs.writeFileSync(path.join(repo, 'bad.work-packages.yaml'), bad);
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'plans');
-    const c = await PgCoordinator.open(cluster.url, repositoryKeyOf(repo));
+    const c = await PgCoordinator.open(setup.cluster.url, repositoryKeyOf(repo));
     try {
       const by = { planId: 'by-hand', driver: 'Test', clone: repo };
       await c.replacePlannedClaims('shop', by, plannedClaimsOf(analyzePlan(good).plan));
@@ -200,9 +193,9 @@ describe('planned claims', () => {
     } finally {
       await c.close();
     }
-    const failed = waves(repo, 'run', '--agent-argv', AGENT, '--coordinator', cluster.url, 'bad.work-packages.yaml');
+    const failed = waves(repo, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, 'bad.work-packages.yaml');
     assert.equal(failed.code, 1, failed.out + failed.err);
-    const ran = waves(repo, 'run', '--agent-argv', AGENT, '--coordinator', cluster.url, 'good.work-packages.yaml');
+    const ran = waves(repo, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, 'good.work-packages.yaml');
     assert.equal(ran.code, 0, ran.out + ran.err);
     assert.deepEqual(
       (await claimsIn(repo)).map((r) => [r.featureId, r.packageId, r.kind, r.key]),
