@@ -6,6 +6,9 @@
  *              (<description>... | --file FILE)
  *   waves plan --revise <id> (<comments>... | --file FILE) [--agent …] [--rounds N]
  *   waves plan --approve <id>      waves plan --discard <id>      waves plan --list
+ *   (any of them with --coordinator postgres://… [--coordinator-repository KEY], or WAVES_COORDINATOR:
+ *    approving registers the plan's planned claims there, discarding removes them, a new plan is
+ *    checked against other features' — issue #19 item 5)
  *
  * Argument parsing and presentation only; every use case comes through the engine's front door.
  * Exit codes: 0 a valid plan (or the action done), 1 the plan still has errors (or the action
@@ -17,6 +20,8 @@ import { DEFAULT_REPAIR_ROUNDS, nextStepsText, type PlanningState } from '../cor
 import {
   PlanningError,
   approvePlanning,
+  conflictsWithPlanned,
+  plannedConflictText,
   discardPlanning,
   listPlannings,
   planningDryRun,
@@ -26,10 +31,13 @@ import {
   startPlanning,
   type PlanningEvent,
   type PlanningResult,
+  type PlannedConflict,
+  type CoordinatorOptions,
+  type SharedResult,
 } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
-import { agentFrom } from './runCommands';
+import { agentFrom, coordinatorFrom } from './runCommands';
 
 export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
         [--dry-run] [--json] (<description> | --file FILE)
@@ -48,15 +56,24 @@ export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] 
   waves plan --discard <id>     remove its worktree and branch (refused while the
                                 worktree has uncommitted changes)
   waves plan --list             the repository's planning sessions
+  --coordinator postgres://… (or WAVES_COORDINATOR) [--coordinator-repository KEY]:
+    the shared coordinator (waves run --help). Approving registers the plan's write
+    scopes, file locks and lock keys there as its feature's planned claims (replacing
+    earlier ones), so other features' plans see them before they run; discarding
+    removes them, and so does a run of the feature in which every package succeeds.
+    A new or revised plan is checked against other features' planned claims (a
+    warning each). A coordinator out of reach never stops an approval: it is
+    recorded here, and approving again registers the claims.
     Exit 0 when the plan is valid (or the action is done), 1 when it still has errors
     or the action was refused, 2 on usage errors.`;
 
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'out', 'rounds', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list'],
-    ['agent', 'agent-argv', 'out', 'rounds', 'file', 'approve', 'discard', 'revise'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'coordinator', 'coordinator-repository'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'file', 'approve', 'discard', 'revise', 'coordinator', 'coordinator-repository'],
   );
+  const coordinator = coordinatorFrom(flags);
   const actions = ['approve', 'discard', 'revise', 'list'].filter((a) => flags.has(a));
   if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, not ${actions.map((a) => `--${a}`).join(' and ')}`);
   const json = flags.has('json');
@@ -68,13 +85,26 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
   try {
     if (flags.has('list')) return list(io, repo, json);
     if (flags.has('approve')) {
-      const state = await approvePlanning(repo, String(flags.get('approve')));
-      io.out(json ? JSON.stringify(state) + '\n' : `Approved ${state.id} at ${state.approvedCommit!.slice(0, 12)}.\n${nextStepsText(state)}\n`);
+      const { state, shared } = await approvePlanning(repo, String(flags.get('approve')), coordinator ? { coordinator } : {});
+      if (json) io.out(JSON.stringify(shared ? { ...state, plannedClaims: shared } : state) + '\n');
+      else {
+        io.out(`Approved ${state.id} at ${state.approvedCommit!.slice(0, 12)}.\n`);
+        if (shared?.ok) {
+          io.out(`Registered ${shared.registered} planned claim${shared.registered === 1 ? '' : 's'} of feature ${shared.featureId} in the coordinator: other features' plans see them before they run.\n`);
+          plannedWarnings(io, shared.conflicts);
+        }
+        io.out(`${nextStepsText(state)}\n`);
+      }
+      if (shared && !shared.ok)
+        io.err(`waves: warning: the approval is recorded here, but its planned claims are not in the coordinator: ${shared.message}\n  approve again (waves plan --approve ${state.id}) when it answers: that registers them\n`);
       return 0;
     }
     if (flags.has('discard')) {
-      const { state, message } = await discardPlanning(repo, String(flags.get('discard')));
-      io.out(json ? JSON.stringify({ ...state, message }) + '\n' : `Discarded ${state.id}: ${message}.\n`);
+      const { state, message, shared } = await discardPlanning(repo, String(flags.get('discard')), coordinator ? { coordinator } : {});
+      if (json) io.out(JSON.stringify({ ...state, message, ...(shared ? { plannedClaims: shared } : {}) }) + '\n');
+      else io.out(`Discarded ${state.id}: ${message}.\n${shared?.ok ? `Removed its ${shared.removed} planned claim${shared.removed === 1 ? '' : 's'} from the coordinator.\n` : ''}`);
+      if (shared && !shared.ok)
+        io.err(`waves: warning: the plan is discarded here, but its planned claims stay in the coordinator: ${shared.message}\n  discard again (waves plan --discard ${state.id}) when it answers: that removes them\n`);
       return 0;
     }
     const text = describedBy(io, flags.get('file'), args);
@@ -84,7 +114,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
       if (!readPlanning(repo, id)) throw new UsageError(`no planning session "${id}" (waves plan --list)`);
       const agent = agentFrom(flags, true);
       const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments: text, agent, ...(rounds !== undefined ? { repairRounds: rounds } : {}), onEvent: progress(io, json), signal }));
-      return finish(io, result, json);
+      return finish(io, result, json, coordinator);
     }
     if (flags.has('dry-run')) {
       const dry = await planningDryRun({ cwd: process.cwd(), description: text, ...(flags.has('out') ? { out: String(flags.get('out')) } : {}) });
@@ -104,7 +134,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
         signal,
       }),
     );
-    return finish(io, result, json);
+    return finish(io, result, json, coordinator);
   } catch (err) {
     if (err instanceof PlanningError || err instanceof RangeError) {
       io.err(`waves: ${err.message}\n`);
@@ -163,15 +193,33 @@ function progress(io: Io, json: boolean): (e: PlanningEvent) => void {
   };
 }
 
-function finish(io: Io, result: PlanningResult, json: boolean): number {
+async function finish(io: Io, result: PlanningResult, json: boolean, coordinator: CoordinatorOptions | undefined): Promise<number> {
   const { state, planFile, analysis } = result;
-  if (json) io.out(JSON.stringify({ state, planFile, report: analysis ? toReport(planFile, analysis) : null }) + '\n');
+  // Other features' planned claims this proposal meets (#19 item 5): before anyone approves or runs it.
+  const planned = coordinator && analysis ? await conflictsWithPlanned(result.repo, coordinator, analysis.plan.feature?.id?.trim() || state.id, analysis.plan) : undefined;
+  if (json) io.out(JSON.stringify({ state, planFile, report: analysis ? toReport(planFile, analysis) : null, ...(planned ? { plannedClaims: planned } : {}) }) + '\n');
   else {
     if (analysis) io.out(humanReport(toReport(planFile, analysis)));
     else io.out(`${planFile}: missing — the agent wrote no plan\n`);
+    if (planned) plannedReport(io, planned);
     io.out(nextStepsText(state) + '\n');
   }
   return state.status === 'valid' ? 0 : 1;
+}
+
+/** Other features' planned claims a plan meets: one warning line each (stdout). */
+export function plannedWarnings(io: Io, conflicts: readonly PlannedConflict[]): void {
+  for (const c of conflicts) io.out(`  warning planned-claim-${c.exact ? 'same-key' : 'overlap'}: ${plannedConflictText(c)}\n`);
+}
+
+/** What the coordinator says of other features' planned claims for a plan (`waves plan`, `waves validate`): none, the warnings, or why it cannot tell (stderr). */
+export function plannedReport(io: Io, planned: SharedResult<{ conflicts: PlannedConflict[] }>): void {
+  if (!planned.ok) io.err(`waves: warning: other features' planned claims could not be read: ${planned.message}\n`);
+  else if (planned.conflicts.length === 0) io.out(`no other feature's approved plan claims what this plan writes or locks (coordinator)\n`);
+  else {
+    io.out(`${planned.conflicts.length} planned claim${planned.conflicts.length === 1 ? '' : 's'} of other features' approved plans met (coordinator):\n`);
+    plannedWarnings(io, planned.conflicts);
+  }
 }
 
 function list(io: Io, repo: string, json: boolean): number {

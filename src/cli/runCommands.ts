@@ -50,6 +50,7 @@ import {
   CoordinatorUnavailableError,
   checkCoordinatorUrl,
   CoordinatorReader,
+  PlannedClaimConflictError,
   redactSecrets,
   type CoordinatorOptions,
   NotARepositoryError,
@@ -541,7 +542,7 @@ class ProgressOutput {
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap'],
     ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost'],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011).
@@ -556,7 +557,10 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     hostAgents.set(h.name, preset);
   }
   // `--coordinator postgres://…` (or WAVES_COORDINATOR): locks, the lease across clones and the registry in PostgreSQL (ADR 0012).
-  const coordinator = coordinatorFrom(flags);
+  const shared = coordinatorFrom(flags);
+  // `--allow-planned-overlap`: go ahead even when another feature's approved plan claims one of this plan's lock keys (#19 item 5).
+  if (flags.has('allow-planned-overlap') && !shared) throw new UsageError('--allow-planned-overlap needs --coordinator');
+  const coordinator = shared && flags.has('allow-planned-overlap') ? { ...shared, allowPlannedOverlap: true } : shared;
   // `--agent-fallback codex,gemini`: the presets a package goes on with after its agent's usage limit.
   const agentFallback = flags.has('agent-fallback')
     ? String(flags.get('agent-fallback'))
@@ -724,6 +728,10 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       io.err(`waves: ${err.message}\n  \`waves status ${file}\` shows its progress; \`waves cancel ${file}\` stops it\n`);
       return 1;
     }
+    if (err instanceof PlannedClaimConflictError) {
+      io.err(`waves: ${err.message}\n  nothing was started and no run state was written\n`);
+      return 1;
+    }
     if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) {
       io.err(
         `waves: ${err.message}\n  nothing was started and no run state was written; try again when it answers, or run without --coordinator (the lock table of .waves/ then protects this clone only)\n`,
@@ -748,7 +756,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
 }
 
 /** `--coordinator URL` (else `WAVES_COORDINATOR`) and `--coordinator-repository KEY`; checked, never echoed with its password. */
-function coordinatorFrom(flags: Map<string, string | true>): CoordinatorOptions | undefined {
+export function coordinatorFrom(flags: Map<string, string | true>): CoordinatorOptions | undefined {
   const raw = flags.has('coordinator') ? String(flags.get('coordinator')) : process.env.WAVES_COORDINATOR;
   if (raw === undefined || raw === '') {
     if (flags.has('coordinator-repository')) throw new UsageError('--coordinator-repository needs --coordinator');

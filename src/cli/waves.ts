@@ -1,7 +1,7 @@
 /**
  * `waves` — the plan engine on the command line.
  *
- *   waves validate [--json] [--max-parallel N] <plan>...
+ *   waves validate [--json] [--max-parallel N] [--coordinator URL] <plan>...
  *   waves overlap [--json] [<globA> <globB>]     (no patterns: tab-separated pairs on stdin)
  *   waves graph [--format mermaid|dot] <plan>
  *   waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
@@ -23,20 +23,24 @@ import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planRe
 import { analyzeForCli } from './analyze';
 import { parseArgs, UsageError } from './args';
 import { humanReport, nodeIo, readPlanFile, type Io } from './io';
-import { approveCommand, cancelCommand, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
-import { previewRoot } from '../engine';
+import { approveCommand, cancelCommand, coordinatorFrom, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
+import { conflictsWithPlanned, previewRoot, type PlannedConflict, type SharedResult } from '../engine';
 import { promptFor } from './promptCommand';
-import { PLAN_HELP, planCommand } from './planCommand';
+import { PLAN_HELP, planCommand, plannedReport } from './planCommand';
 import { HOSTS_HELP, hostsCommand } from './hostsCommand';
 
 export { nodeIo, type Io } from './io';
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */
 const HELP: Record<string, string> = {
-  validate: `waves validate [--json] [--max-parallel N] <plan>...
+  validate: `waves validate [--json] [--max-parallel N]
+        [--coordinator postgres://… [--coordinator-repository KEY]] <plan>...
     Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors,
     unreadable files or a plan too large for Node's memory (a very large plan is
-    analysed in a worker thread; NODE_OPTIONS=--max-old-space-size=<MB> gives it more).`,
+    analysed in a worker thread; NODE_OPTIONS=--max-old-space-size=<MB> gives it more).
+    --coordinator (or WAVES_COORDINATOR): also the planned claims of other features'
+    approved plans each plan meets (waves plan --approve): warnings, never an error; a
+    coordinator out of reach is a warning too.`,
   overlap: `waves overlap [--json] <globA> <globB>
     Print a path both patterns cover, or "disjoint". With no patterns, read
     tab-separated pairs from stdin and answer one line each.`,
@@ -52,8 +56,8 @@ const HELP: Record<string, string> = {
         [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
         [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
-        [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]]
-        [--hosts FILE [--on-host-lost wait|retry]] <plan>
+        [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
+        [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -75,7 +79,12 @@ const HELP: Record<string, string> = {
     the repository: the lock table, the run's lease and the registry of runs live there
     (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is
     never shown. --coordinator-repository: the key that names this repository there
-    (default: its root commit).
+    (default: its root commit). Other features' approved plans there (waves plan
+    --approve) are checked at the start: a package whose write scope or file lock
+    meets one of their planned claims is a warning naming the feature, package, key
+    and who; a lock key another feature's plan claims too refuses the run (nothing
+    started) unless --allow-planned-overlap. A run in which every package succeeds
+    removes its feature's own planned claims.
     --hosts (or WAVES_HOSTS): place packages on this machine and SSH hosts (see
     waves hosts --help); each host has its own cap, the run's is their sum. A host
     out of reach for 60 s makes its attempts interrupted (host-lost); --on-host-lost
@@ -120,8 +129,9 @@ function commandHelp(command: string): string {
 }
 
 async function validate(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['json', 'max-parallel'], ['max-parallel']);
+  const { flags, args } = parseArgs(argv, ['json', 'max-parallel', 'coordinator', 'coordinator-repository'], ['max-parallel', 'coordinator', 'coordinator-repository']);
   if (args.length === 0) throw new UsageError('validate needs at least one plan file');
+  const coordinator = coordinatorFrom(flags);
   let maxParallel: number | undefined;
   if (flags.has('max-parallel')) {
     const raw = String(flags.get('max-parallel'));
@@ -129,7 +139,7 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
     if (!/^\d+$/.test(raw) || maxParallel < 1) throw new UsageError(`--max-parallel must be a whole number ≥ 1, not "${raw}"`);
   }
   const json = flags.has('json');
-  const reports: PlanReport[] = [];
+  const reports: (PlanReport & { plannedClaims?: SharedResult<{ conflicts: PlannedConflict[] }> })[] = [];
   let unreadable = false;
   for (const file of args) {
     const read = readPlanFile(io, file);
@@ -150,8 +160,13 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
       continue;
     }
     const report = toReport(file, analysis);
-    reports.push(report);
-    if (!json) io.out(humanReport(report));
+    // Other features' planned claims in the shared coordinator (#19 item 5): warnings only.
+    const planned = coordinator ? await conflictsWithPlanned(path.dirname(path.resolve(file)), coordinator, analysis.plan.feature?.id?.trim() ?? '', analysis.plan) : undefined;
+    reports.push(planned ? { ...report, plannedClaims: planned } : report);
+    if (!json) {
+      io.out(humanReport(report));
+      if (planned) plannedReport(io, planned);
+    }
   }
   if (json) io.out(JSON.stringify({ plans: reports }) + '\n');
   if (unreadable) return 2;

@@ -11,10 +11,25 @@
  * run state and the report stay in `.waves/` as always. When it answers again the run goes on
  * (the person is told). A heartbeat that finds another owner in the row stops driving the run
  * (as a lost lease does). Cancel stops a run that waits.
+ *
+ * Planned claims (#19 item 5): at the start, other features' planned claims that this run's
+ * packages meet are told, one problem each (feature, package, key, who); a lock key another
+ * feature planned refuses the run (`PlannedClaimConflictError`) unless `allowPlannedOverlap`. A
+ * run in which every package of the plan succeeded removes the feature's own planned claims.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { checkCoordinatorUrl, redactSecrets, registeredPackages, repositoryKey, type RegisteredRun } from '../core/run/coordinator';
+import {
+  checkCoordinatorUrl,
+  plannedClaimsOf,
+  plannedConflicts,
+  plannedConflictText,
+  redactSecrets,
+  registeredPackages,
+  repositoryKey,
+  type PlannedConflict,
+  type RegisteredRun,
+} from '../core/run/coordinator';
 import type { LockEntry } from '../core/run/lockTable';
 import type { RunContext } from './context';
 import { CoordinatorError, isCoordinatorUnavailable, type CoordinatorOptions } from './coordinator';
@@ -46,6 +61,17 @@ export function driverName(repoRoot: string, explicit?: string): string {
     return os.userInfo().username;
   } catch {
     return 'unknown';
+  }
+}
+
+/** Another feature's approved plan claims a lock key this run's plan takes too: the run is refused, nothing started. */
+export class PlannedClaimConflictError extends CoordinatorError {
+  constructor(readonly conflicts: readonly PlannedConflict[]) {
+    super(
+      `another feature's approved plan claims the same lock key${conflicts.length === 1 ? '' : 's'}:\n${conflicts.map((c) => `  ${plannedConflictText(c)}`).join('\n')}\n` +
+        `Run after it (its run removes its planned claims when it succeeds), agree with its driver, or go ahead anyway (waves run --allow-planned-overlap).`,
+    );
+    this.name = 'PlannedClaimConflictError';
   }
 }
 
@@ -125,6 +151,9 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
     // is still ours; then the connections close. Never waited for. Releases it still cannot make
     // leave those locks in the coordinator until the feature runs again (or they lapse): said.
     void (async () => {
+      // Every package of the plan succeeded: the feature's planned claims are done with.
+      const done = ctx.hasState && ctx.analysis.plan.packages.every((p) => ctx.state.packages[p.id]?.status === 'succeeded');
+      if (done) await coordinator.removePlannedClaims(ctx.featureId).catch(() => undefined);
       const left = locks.pendingReleases;
       if (left > 0 && !(await locks.flush()))
         ctx.problem(`The coordinator ${coordinator.where} cannot be reached: ${left} lock release${left === 1 ? '' : 's'} of this run stay there until it runs again (or they lapse).`);
@@ -132,6 +161,19 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
       await coordinator.close();
     })();
   });
+
+  // Other features' planned claims this run meets (#19 item 5): told; a lock key refuses (the engine stops, the hook above gives the row back).
+  const only = ctx.options.only ? new Set(ctx.options.only) : null;
+  const packages = ctx.analysis.plan.packages.filter((p) => !only || only.has(p.id));
+  let planned: PlannedConflict[] = [];
+  try {
+    planned = plannedConflicts(ctx.featureId, plannedClaimsOf({ packages }), await coordinator.plannedClaims());
+  } catch (err) {
+    ctx.problem(`The coordinator ${coordinator.where}: other features' planned claims could not be read (${(err as Error).message}); the run goes on.`);
+  }
+  const exact = planned.filter((c) => c.exact);
+  if (exact.length > 0 && !options.allowPlannedOverlap) throw new PlannedClaimConflictError(exact);
+  for (const c of planned) ctx.problem(`Planned by another feature: ${plannedConflictText(c)}.`);
 }
 
 /**

@@ -23,6 +23,9 @@
  * - plan a feature (ADR 0013): `planningDryRun`, `startPlanning` (the agent writes, the exact
  *   checker repairs), `revisePlanning` (Request changes), `approvePlanning`, `discardPlanning`,
  *   `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed plan may not run yet
+ * - planned claims (#19 item 5): `approvePlanning(…, { coordinator })` registers them,
+ *   `discardPlanning(…, { coordinator })` removes them, `conflictsWithPlanned` (plannedClaims.ts):
+ *   which other features' planned claims a plan meets
  * - context slicing: the plan's artifacts (its folder's files, design.md) .... `readPlanArtifacts`
  */
 export {
@@ -64,8 +67,9 @@ export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type Li
 export { foreignReason } from './machine';
 export { CoordinatorError, CoordinatorUnavailableError, type CoordinatorOptions } from './coordinator';
 export { CoordinatorLeaseHeldError } from './pgCoordinator';
-export { CoordinatorReader, repositoryKeyOf } from './coordination';
-export { checkCoordinatorUrl, redactSecrets } from '../core/run/coordinator';
+export { CoordinatorReader, PlannedClaimConflictError, repositoryKeyOf } from './coordination';
+export { checkCoordinatorUrl, plannedConflictText, redactSecrets, type PlannedConflict } from '../core/run/coordinator';
+export { conflictsWithPlanned, type SharedResult } from './plannedClaims';
 export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,
@@ -80,6 +84,8 @@ export {
   revisePlanning,
   startPlanning,
   type DiscardResult,
+  type PlanApproval,
+  type PlannedClaimsOutcome,
   type PlanningDryRun,
   type PlanningEvent,
   type PlanningResult,

@@ -13,13 +13,17 @@
  *   (claimed when free or lapsed by the database's clock, renewed by heartbeat) and the
  *   registry entry others read: who drives, from which machine and clone, the packages under
  *   way and their write scopes.
+ * - Planned claims (`waves_planned_claims`, #19 item 5): an approved plan's write scopes, file
+ *   locks and lock keys per package, with who approved it where — for other features' plans to
+ *   see before they run. Replaced as a whole per feature; removed by a run of the feature that
+ *   succeeds, or when its planning session is discarded.
  *
  * Every value goes in as a query parameter. No message shows a password (`redactSecrets`).
  */
 import os from 'node:os';
 import { Pool, type PoolClient } from 'pg';
 import { emptyLockTable, expireLocks, type LockEntry, type LockTable, isLiveLock } from '../core/run/lockTable';
-import { lockTableChanges, onlyDrops, redactSecrets, type RegisteredPackage, type RegisteredRun } from '../core/run/coordinator';
+import { lockTableChanges, onlyDrops, redactSecrets, type PlannedClaim, type PlannedClaimInput, type PlannedClaimKind, type RegisteredPackage, type RegisteredRun } from '../core/run/coordinator';
 import { CoordinatorError, CoordinatorUnavailableError, type LockStore } from './coordinator';
 
 /** The schema's steps, in order; the number of the last one is the version this build writes. */
@@ -49,6 +53,20 @@ const MIGRATIONS: readonly string[] = [
      heartbeat_at timestamptz NOT NULL DEFAULT now(),
      lease_ms     integer NOT NULL,
      PRIMARY KEY (repo_key, feature_id)
+   );`,
+  // 2 (#19 item 5): the planned claims of approved plans — what each package will write and lock.
+  `CREATE TABLE waves_planned_claims (
+     repo_key    text NOT NULL,
+     feature_id  text NOT NULL,
+     package_id  text NOT NULL,
+     kind        text NOT NULL CHECK (kind IN ('write', 'file', 'key')),
+     key         text NOT NULL,
+     plan_id     text NOT NULL,
+     driver      text NOT NULL,
+     host        text NOT NULL,
+     clone       text NOT NULL,
+     approved_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (repo_key, feature_id, package_id, kind, key)
    );`,
 ];
 export const COORDINATOR_SCHEMA_VERSION = MIGRATIONS.length;
@@ -365,6 +383,72 @@ export class PgCoordinator {
   /** The registry: every run of the repository in the coordinator (lapsed ones included; `isLiveRun` tells). */
   async listRuns(): Promise<RegisteredRun[]> {
     return this.transaction((db) => this.readRuns(db));
+  }
+
+  // -- Planned claims (#19 item 5) ----------------------------------------------------------
+
+  /** Replaces every planned claim of `featureId` with `claims` (one transaction); returns how many rows it holds now. */
+  async replacePlannedClaims(
+    featureId: string,
+    by: { planId: string; driver: string; clone: string },
+    claims: readonly PlannedClaimInput[],
+  ): Promise<number> {
+    return this.transaction(async (db) => {
+      await db.query('DELETE FROM waves_planned_claims WHERE repo_key = $1 AND feature_id = $2', [this.repoKey, featureId]);
+      if (claims.length === 0) return 0;
+      const { rowCount } = await db.query(
+        `INSERT INTO waves_planned_claims (repo_key, feature_id, package_id, kind, key, plan_id, driver, host, clone)
+         SELECT $1, $2, t.package_id, t.kind, t.key, $6, $7, $8, $9
+         FROM unnest($3::text[], $4::text[], $5::text[]) AS t(package_id, kind, key)
+         ON CONFLICT DO NOTHING`,
+        [this.repoKey, featureId, claims.map((c) => c.packageId), claims.map((c) => c.kind), claims.map((c) => c.key), by.planId, by.driver, os.hostname(), by.clone],
+      );
+      return rowCount ?? 0;
+    });
+  }
+
+  /** Removes the planned claims of `featureId` (only those approved by the session `planId` when given); returns how many. */
+  async removePlannedClaims(featureId: string, planId?: string): Promise<number> {
+    return this.transaction(async (db) => {
+      const { rowCount } = await db.query('DELETE FROM waves_planned_claims WHERE repo_key = $1 AND feature_id = $2 AND ($3::text IS NULL OR plan_id = $3)', [
+        this.repoKey,
+        featureId,
+        planId ?? null,
+      ]);
+      return rowCount ?? 0;
+    });
+  }
+
+  /** Every planned claim of the repository, by feature, package, kind and key. */
+  async plannedClaims(): Promise<PlannedClaim[]> {
+    return this.transaction(async (db) => {
+      const { rows } = await db.query<{
+        feature_id: string;
+        package_id: string;
+        kind: PlannedClaimKind;
+        key: string;
+        plan_id: string;
+        driver: string;
+        host: string;
+        clone: string;
+        approved_at: Date;
+      }>(
+        `SELECT feature_id, package_id, kind, key, plan_id, driver, host, clone, approved_at FROM waves_planned_claims
+         WHERE repo_key = $1 ORDER BY feature_id, package_id, kind, key`,
+        [this.repoKey],
+      );
+      return rows.map((r) => ({
+        featureId: r.feature_id,
+        packageId: r.package_id,
+        kind: r.kind,
+        key: r.key,
+        planId: r.plan_id,
+        driver: r.driver,
+        host: r.host,
+        clone: r.clone,
+        approvedAt: r.approved_at.toISOString(),
+      }));
+    });
   }
 }
 

@@ -40,13 +40,16 @@ import {
   type RefusedChange,
   type RepoContext,
 } from '../core/run/planning';
+import type { PlannedConflict } from '../core/run/coordinator';
 import { attemptFiles } from '../core/run/runPaths';
 import { writeAtomic } from '../store/atomicWrite';
 import { checkEngineFolder } from '../store/engineFolder';
 import { changedSince, snapshotCheckout } from './checkoutGuard';
 import { branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from './git';
+import type { CoordinatorOptions } from './coordinator';
 import type { Launcher } from './launcher';
 import { LocalExecutor } from './localExecutor';
+import { registerPlannedClaims, removePlannedClaims, type SharedResult } from './plannedClaims';
 import { findRepositoryRoot } from './planSource';
 import type { RunnerSpec } from './runner';
 
@@ -396,32 +399,61 @@ async function acceptRound(state: PlanningState, prev: string, n: number, purpos
 // ---------------------------------------------------------------------------------------
 // Approve, discard, the run gate
 
+/** What approving did in the shared coordinator (#19 item 5): null without one. */
+export type PlannedClaimsOutcome = SharedResult<{ featureId: string; registered: number; conflicts: PlannedConflict[] }>;
+
+export interface PlanApproval {
+  state: PlanningState;
+  /** The planned claims registered (and which other features' they meet), the coordinator's problem, or null without a coordinator. */
+  shared: PlannedClaimsOutcome | null;
+}
+
 /**
  * Approves a valid session: the plan at the branch's tip is analysed again from that commit
  * (not the work tree) and must be valid; the commit is recorded. The worktree stays: the plan
- * runs from there (`waves run <planFile>`), on its own branch.
+ * runs from there (`waves run <planFile>`), on its own branch. With a coordinator, the approved
+ * plan's write scopes, file locks and lock keys then become its feature's planned claims there
+ * (replacing earlier ones) — after the approval is saved, so a coordinator out of reach never
+ * costs the approval: `shared` says so, and approving again registers them.
  */
-export async function approvePlanning(repo: string, id: string): Promise<PlanningState> {
+export async function approvePlanning(repo: string, id: string, options: { coordinator?: CoordinatorOptions } = {}): Promise<PlanApproval> {
   const state = readPlanning(repo, id);
   if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
-  if (state.status === 'approved') return state;
-  if (state.status !== 'valid') throw new PlanningError(`the plan ${id} is ${state.status}: only a valid plan can be approved`);
-  const tip = await revParse(repo, `refs/heads/${state.branch}`);
-  if (!tip) throw new PlanningError(`the branch ${state.branch} is gone`);
-  const shown = await git(repo, ['show', `${tip}:${state.planDir}/${PLAN_FILE_NAME}`], [0, 128]);
-  if (shown.code !== 0 || !analyzePlan(shown.stdout).valid) throw new PlanningError(`the plan committed at ${tip.slice(0, 12)} is not valid (was it changed by hand?); request changes or fix it and run waves validate`);
-  const dirty = (await git(state.worktree, ['status', '--porcelain', '--', state.planDir])).stdout.trim();
-  if (dirty) throw new PlanningError(`${state.planDir} has uncommitted changes in ${state.worktree}: commit them on ${state.branch} (and validate) or discard them, then approve`);
-  const paths = planningPaths(repo, id, path.dirname(path.dirname(state.worktree)));
-  const next: PlanningState = { ...state, status: 'approved', approvedCommit: tip };
-  await saveState(repo, paths, next);
-  return next;
+  let next = state;
+  if (state.status !== 'approved') {
+    if (state.status !== 'valid') throw new PlanningError(`the plan ${id} is ${state.status}: only a valid plan can be approved`);
+    const tip = await revParse(repo, `refs/heads/${state.branch}`);
+    if (!tip) throw new PlanningError(`the branch ${state.branch} is gone`);
+    const shown = await approvedPlanText(repo, state, tip);
+    if (shown === null || !analyzePlan(shown).valid) throw new PlanningError(`the plan committed at ${tip.slice(0, 12)} is not valid (was it changed by hand?); request changes or fix it and run waves validate`);
+    const dirty = (await git(state.worktree, ['status', '--porcelain', '--', state.planDir])).stdout.trim();
+    if (dirty) throw new PlanningError(`${state.planDir} has uncommitted changes in ${state.worktree}: commit them on ${state.branch} (and validate) or discard them, then approve`);
+    const paths = planningPaths(repo, id, path.dirname(path.dirname(state.worktree)));
+    next = { ...state, status: 'approved', approvedCommit: tip };
+    await saveState(repo, paths, next);
+  }
+  if (!options.coordinator) return { state: next, shared: null };
+  // The plan as approved (its commit), not the work tree.
+  const text = await approvedPlanText(repo, next, next.approvedCommit!);
+  if (text === null) return { state: next, shared: { ok: false, message: `the approved commit ${next.approvedCommit!.slice(0, 12)} is not in this repository any more` } };
+  const plan = analyzePlan(text).plan;
+  const featureId = plan.feature?.id?.trim() || next.id;
+  const shared = await registerPlannedClaims(repo, options.coordinator, { featureId, planId: next.id, plan });
+  return { state: next, shared: shared.ok ? { ...shared, featureId } : shared };
+}
+
+/** The plan file's text at `commit`, or null. */
+async function approvedPlanText(repo: string, state: PlanningState, commit: string): Promise<string | null> {
+  const shown = await git(repo, ['show', `${commit}:${state.planDir}/${PLAN_FILE_NAME}`], [0, 128]);
+  return shown.code === 0 ? shown.stdout : null;
 }
 
 export interface DiscardResult {
   state: PlanningState;
   /** What was removed and what stays, for a person. */
   message: string;
+  /** With a coordinator: the session's planned claims removed there, or its problem; null without one. */
+  shared: SharedResult<{ removed: number }> | null;
 }
 
 /**
@@ -429,10 +461,10 @@ export interface DiscardResult {
  * person made there is never lost), then its branch deleted — its tip is kept in the state
  * (`discardedTip`) and named in the message, so `git branch <branch> <tip>` brings it back.
  */
-export async function discardPlanning(repo: string, id: string): Promise<DiscardResult> {
+export async function discardPlanning(repo: string, id: string, options: { coordinator?: CoordinatorOptions } = {}): Promise<DiscardResult> {
   const state = readPlanning(repo, id);
   if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
-  if (state.status === 'discarded') return { state, message: `the plan ${id} was discarded already` };
+  if (state.status === 'discarded') return { state, message: `the plan ${id} was discarded already`, shared: await dropClaims(repo, state, options) };
   const paths = planningPaths(repo, id, path.dirname(path.dirname(state.worktree)));
   const wt = (await listWorktrees(repo)).find((w) => samePath(w.path, state.worktree));
   if (wt) {
@@ -447,7 +479,16 @@ export async function discardPlanning(repo: string, id: string): Promise<Discard
   if (tip && (await branchExists(repo, state.branch))) await git(repo, ['branch', '-D', state.branch]);
   const next: PlanningState = { ...state, status: 'discarded', discardedTip: tip };
   await saveState(repo, paths, next);
-  return { state: next, message: tip ? `removed ${state.worktree} and the branch ${state.branch} (its last commit ${tip.slice(0, 12)}: git branch ${state.branch} ${tip} restores it)` : `removed ${state.worktree}` };
+  const shared = await dropClaims(repo, next, options);
+  return { state: next, shared, message: tip ? `removed ${state.worktree} and the branch ${state.branch} (its last commit ${tip.slice(0, 12)}: git branch ${state.branch} ${tip} restores it)` : `removed ${state.worktree}` };
+}
+
+/** The planned claims this session approved (never another session's of the same feature), with a coordinator. */
+async function dropClaims(repo: string, state: PlanningState, options: { coordinator?: CoordinatorOptions }): Promise<SharedResult<{ removed: number }> | null> {
+  if (!options.coordinator || !state.approvedCommit) return null;
+  const text = await approvedPlanText(repo, state, state.approvedCommit);
+  const featureId = (text !== null ? analyzePlan(text).plan.feature?.id?.trim() : undefined) || state.id;
+  return removePlannedClaims(repo, options.coordinator, featureId, state.id);
 }
 
 /**

@@ -4,7 +4,9 @@
  * round (a notification shows each round, cancellable), then the proposal opens — proposal.md,
  * the plan (its remaining problems in the Problems panel) and the DAG panel with the approval
  * bar: Approve, Request Changes…, Discard, and Run Plan once approved. Nothing runs before the
- * person approves (the engine's `proposalGate` refuses it too).
+ * person approves (the engine's `proposalGate` refuses it too). With `waves.coordinator` set,
+ * approving registers the plan's planned claims there and discarding removes them (#19 item 5);
+ * a coordinator out of reach is a warning, the approval stands.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,9 +19,11 @@ import {
   childProcessLauncher,
   discardPlanning,
   planFileOf,
+  plannedConflictText,
   readPlanning,
   revisePlanning,
   startPlanning,
+  type CoordinatorOptions,
   type Launcher,
   type PlanningEvent,
   type PlanningResult,
@@ -31,6 +35,7 @@ import { pickAgent } from './agentPicker';
 import { registerShown } from './commands';
 import { explainRestricted } from './runController';
 import { readRunSettings } from './settings';
+import { readCoordinatorSetting } from './sharedRuns';
 
 interface Deps {
   registry: PlanRegistry;
@@ -172,8 +177,18 @@ export class PlanningController extends Disposable implements ProposalSource {
   }
 
   private async approve(where: Where, uri: vscode.Uri): Promise<void> {
-    const state = await approvePlanning(where.repo, where.id);
+    const { state, shared } = await approvePlanning(where.repo, where.id, this.coordinator(vscode.Uri.file(where.repo)));
     this.fire();
+    if (shared && !shared.ok)
+      void vscode.window.showWarningMessage(`Waves: plan ${state.id} is approved here, but its planned claims are not in the coordinator: ${shared.message}. Approve it again when the coordinator answers.`);
+    else if (shared?.ok) {
+      this.deps.log.info(`plan ${state.id}: ${shared.registered} planned claim(s) of feature ${shared.featureId} registered in the coordinator`);
+      for (const c of shared.conflicts) this.deps.log.warn(`plan ${state.id}: ${plannedConflictText(c)}`);
+      if (shared.conflicts.length)
+        void vscode.window.showWarningMessage(
+          `Waves: plan ${state.id} meets ${shared.conflicts.length} planned claim(s) of other features' approved plans: ${plannedConflictText(shared.conflicts[0]!)}${shared.conflicts.length > 1 ? ' (the rest in the Waves log)' : ''}.`,
+        );
+    }
     const run = 'Run Plan';
     void vscode.window
       .showInformationMessage(`Waves: plan ${state.id} approved at ${state.approvedCommit!.slice(0, 12)} on its branch ${state.branch}. Run it now?`, run)
@@ -207,7 +222,8 @@ export class PlanningController extends Disposable implements ProposalSource {
     );
     if (choice !== yes) return;
     const state = readPlanning(where.repo, where.id);
-    const { message } = await discardPlanning(where.repo, where.id);
+    const { message, shared } = await discardPlanning(where.repo, where.id, this.coordinator(vscode.Uri.file(where.repo)));
+    if (shared && !shared.ok) void vscode.window.showWarningMessage(`Waves: ${where.id} is discarded here, but its planned claims stay in the coordinator: ${shared.message}.`);
     this.known.delete(uri.toString());
     // Its files are gone: close their tabs (nothing unsaved: the discard refused a dirty worktree) and stop following the plan.
     const under = state ? `${state.worktree}${path.sep}` : null;
@@ -219,6 +235,12 @@ export class PlanningController extends Disposable implements ProposalSource {
   }
 
   // -- Helpers -----------------------------------------------------------------------------
+
+  /** `waves.coordinator` for the proposal's repository folder (a setting with a problem counts as none: the run says so). */
+  private coordinator(uri: vscode.Uri): { coordinator?: CoordinatorOptions } {
+    const setting = readCoordinatorSetting(uri);
+    return setting && !('problem' in setting) ? { coordinator: setting } : {};
+  }
 
   /** The session of a plan file: known in this window, or a plan under `<folder>.worktrees/_plans/<id>/` of a workspace folder. */
   private where(uri: vscode.Uri): Where | undefined {

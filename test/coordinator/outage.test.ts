@@ -8,24 +8,17 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runStateFile } from '../../src/core/run/runPaths';
 import { validateRunState } from '../../src/core/run/runStateValidation';
 import { CoordinatorReader } from '../../src/engine/coordination';
 import { RunEngine } from '../../src/engine/engine';
-import { engineFor, isolateGit, repoWithPlan, scriptedAgent } from '../engine/engineFixtures';
-import { buildRunner, spawnProcess, tempDir, waitFor } from '../engine/helpers';
-import { startCluster, type Cluster } from './postgres';
+import { engineFor, repoWithPlan, scriptedAgent } from '../engine/engineFixtures';
+import { spawnProcess, tempDir, waitFor } from '../engine/helpers';
+import { clusterWithRunner } from './cluster';
 import { REPO_ROOT } from '../engine/helpers';
 
-let cluster: Cluster;
-let runnerScript: string;
-before(async () => {
-  isolateGit();
-  cluster = await startCluster(REPO_ROOT);
-  runnerScript = await buildRunner();
-});
-after(() => cluster?.remove());
+const setup = clusterWithRunner();
 
 describe('the coordinator goes away mid-run', () => {
   test('the running package goes on and is merged, the next one waits, the person is told, and the run ends when it is back', async () => {
@@ -34,8 +27,8 @@ describe('the coordinator goes away mid-run', () => {
       { id: 'p1', lockFiles: ['src/x/**'], agent: [`wait-for ${gate}`, 'write p1/out.txt', 'commit'] },
       { id: 'p2', deps: ['p1'], lockFiles: ['src/x/**'], agent: ['write p2/out.txt', 'commit'] },
     ]);
-    const url = cluster.url.replace('waves@', 'secret:s3cr3t-pw@');
-    const { engine, events } = await engineFor(planFile, runnerScript, { coordinator: { url, driver: 'Ana' }, leaseMs: 1500 });
+    const url = setup.cluster.url.replace('waves@', 'secret:s3cr3t-pw@');
+    const { engine, events } = await engineFor(planFile, setup.runnerScript, { coordinator: { url, driver: 'Ana' }, leaseMs: 1500 });
     const problems = () => events.flatMap((e) => (e.type === 'problem' ? [e.message] : []));
     const statusOf = (id: string) => {
       const v = validateRunState(JSON.parse(fs.readFileSync(runStateFile(repo, 'gamma'), 'utf8')), 'gamma');
@@ -46,7 +39,7 @@ describe('the coordinator goes away mid-run', () => {
     let stopped = false;
     try {
       await waitFor(() => events.some((e) => e.type === 'package' && e.packageId === 'p1' && e.status === 'running'), 'p1 running', 60_000);
-      cluster.stop();
+      setup.cluster.stop();
       stopped = true;
       fs.writeFileSync(gate, 'go');
       // p1 goes on: its agent ends, its work is audited and merged without the coordinator.
@@ -61,19 +54,19 @@ describe('the coordinator goes away mid-run', () => {
       assert.doesNotMatch(JSON.stringify(events), /s3cr3t-pw/);
       assert.ok(fs.existsSync(runStateFile(repo, 'gamma')));
 
-      cluster.start();
+      setup.cluster.start();
       stopped = false;
       const outcome = await running;
       assert.equal(outcome.outcome, 'succeeded');
       assert.equal(statusOf('p2'), 'succeeded');
       assert.ok(problems().some((m) => /answers again/.test(m)), problems().join('\n'));
     } finally {
-      if (stopped) cluster.start();
+      if (stopped) setup.cluster.start();
       engine.dispose();
       await running.catch(() => undefined);
     }
     // Nothing is left in the coordinator: p1's release, kept while it was away, was done.
-    const reader = await CoordinatorReader.open(repo, { url: cluster.url });
+    const reader = await CoordinatorReader.open(repo, { url: setup.cluster.url });
     await waitFor(async () => {
       const r = await reader.read();
       return r.ok && r.runs.length === 0 && r.locks.length === 0;
@@ -86,7 +79,7 @@ describe('the coordinator goes away mid-run', () => {
     const engine = await RunEngine.prepare({
       planFile,
       agent: scriptedAgent(),
-      runnerScript,
+      runnerScript: setup.runnerScript,
       coordinator: { url: 'postgres://secret:s3cr3t-pw@127.0.0.1:1/waves', connectTimeoutMs: 2000 },
     });
     await assert.rejects(engine.run(), (err: Error) => {
@@ -97,7 +90,7 @@ describe('the coordinator goes away mid-run', () => {
     engine.dispose();
     assert.equal(fs.existsSync(runStateFile(repo, 'delta')), false);
     // The lease of the clone was given back: a run without the coordinator starts.
-    const offline = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript, pollMs: 200 });
+    const offline = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript: setup.runnerScript, pollMs: 200 });
     assert.equal((await offline.run()).outcome, 'succeeded');
     offline.dispose();
   });
@@ -110,17 +103,17 @@ describe('the coordinator goes away mid-run', () => {
       '--import',
       'tsx',
       path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'),
-      JSON.stringify({ planFile, runnerScript, coordinator: { url: cluster.url, driver: 'Ana' } }),
+      JSON.stringify({ planFile, runnerScript: setup.runnerScript, coordinator: { url: setup.cluster.url, driver: 'Ana' } }),
     ]);
     await waitFor(() => first.stdout().includes('"packageId":"e1","status":"running"'), 'e1 running', 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
     // Its row is still fresh in the coordinator (15 s lease) and names this clone on this machine.
-    const reader = await CoordinatorReader.open(repo, { url: cluster.url });
+    const reader = await CoordinatorReader.open(repo, { url: setup.cluster.url });
     const before = await reader.read();
     assert.ok(before.ok);
     assert.deepEqual(before.runs.map((r) => [r.featureId, r.clone]), [['epsilon', repo]]);
-    const { engine, events } = await engineFor(planFile, runnerScript, { coordinator: { url: cluster.url, driver: 'Ana' } });
+    const { engine, events } = await engineFor(planFile, setup.runnerScript, { coordinator: { url: setup.cluster.url, driver: 'Ana' } });
     const running = engine.run({ resume: true });
     try {
       await waitFor(async () => {

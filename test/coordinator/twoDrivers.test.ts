@@ -9,24 +9,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { coordinatorFileLocks, foreignWritersOf, isLiveRun } from '../../src/core/run/coordinator';
 import { lockConflicts, type LockEntry } from '../../src/core/run/lockTable';
 import { covers } from '../../src/core/plan/glob';
 import { CoordinatorReader, repositoryKeyOf } from '../../src/engine/coordination';
 import { PgCoordinator } from '../../src/engine/pgCoordinator';
-import { planYaml, isolateGit, type TestPackage } from '../engine/engineFixtures';
-import { buildRunner, git, makeRepo, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../engine/helpers';
-import { startCluster, type Cluster } from './postgres';
+import { planYaml, type TestPackage } from '../engine/engineFixtures';
+import { git, makeRepo, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../engine/helpers';
+import { clusterWithRunner } from './cluster';
 
-let cluster: Cluster;
-let runnerScript: string;
-before(async () => {
-  isolateGit();
-  cluster = await startCluster(REPO_ROOT);
-  runnerScript = await buildRunner();
-});
-after(() => cluster?.remove());
+const setup = clusterWithRunner();
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -69,7 +62,7 @@ describe('two drivers, one coordinator', () => {
         '--import',
         'tsx',
         path.join(REPO_ROOT, 'test', 'coordinator', 'lock-hammer.ts'),
-        JSON.stringify({ url: cluster.url, repoKey, rounds, mutex, ...c }),
+        JSON.stringify({ url: setup.cluster.url, repoKey, rounds, mutex, ...c }),
       ]),
     );
     const ends = await Promise.all(procs.map((p) => p.exited));
@@ -83,7 +76,7 @@ describe('two drivers, one coordinator', () => {
     assert.ok(results.some((r) => r.waited > 0), JSON.stringify(results));
     assert.equal(fs.existsSync(`${mutex}.violations`) ? fs.readFileSync(`${mutex}.violations`, 'utf8') : '', '');
     // Every release went through: nothing is left held.
-    const left = await PgCoordinator.open(cluster.url, repoKey);
+    const left = await PgCoordinator.open(setup.cluster.url, repoKey);
     assert.deepEqual((await left.locks()).locks, []);
     await left.close();
   });
@@ -112,11 +105,11 @@ describe('two drivers, one coordinator', () => {
         '--import',
         'tsx',
         path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'),
-        JSON.stringify({ planFile: path.join(clone, plan), runnerScript, maxParallel: 3, coordinator: { url: cluster.url, driver } }),
+        JSON.stringify({ planFile: path.join(clone, plan), runnerScript: setup.runnerScript, maxParallel: 3, coordinator: { url: setup.cluster.url, driver } }),
       ]);
     const repoKey = repositoryKeyOf(a);
-    const seenBy = await CoordinatorReader.open(b, { url: cluster.url });
-    const rows = await PgCoordinator.open(cluster.url, repoKey);
+    const seenBy = await CoordinatorReader.open(b, { url: setup.cluster.url });
+    const rows = await PgCoordinator.open(setup.cluster.url, repoKey);
     const overlaps: string[] = [];
     let watching = true;
     const watcher = (async () => {
@@ -156,7 +149,7 @@ describe('two drivers, one coordinator', () => {
       assert.deepEqual(held.locks.map((l) => `${l.featureId}/${l.holder}`), ['alpha/a-1']);
       assert.doesNotMatch(beta.stdout(), /"packageId":"b-1","status":"(queued|running)"/);
       // `waves status --coordinator` in clone b names Ana's run, where it runs and what a-1 may write.
-      const status = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'waves.js'), 'status', '--coordinator', cluster.url, 'beta.yaml'], { cwd: b, encoding: 'utf8' });
+      const status = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'waves.js'), 'status', '--coordinator', setup.cluster.url, 'beta.yaml'], { cwd: b, encoding: 'utf8' });
       assert.equal(status.status, 0, status.stderr);
       assert.match(status.stdout, new RegExp(`^  alpha — Ana on ${escape(os.hostname())} \\(${escape(a)}\\): a-1 running \\(writes a-1/\\*\\*\\)$`, 'm'));
       const away = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'waves.js'), 'status', '--json', '--coordinator', 'postgres://bo:pw-123@127.0.0.1:1/waves', 'beta.yaml'], { cwd: b, encoding: 'utf8' });
@@ -181,7 +174,7 @@ describe('two drivers, one coordinator', () => {
     assert.equal(fs.existsSync(`${shared}.violations`) ? fs.readFileSync(`${shared}.violations`, 'utf8') : '', '');
     assert.deepEqual([...new Set(overlaps)], []);
     // Both runs ended: their rows and locks are gone from the coordinator.
-    const end = await CoordinatorReader.open(a, { url: cluster.url });
+    const end = await CoordinatorReader.open(a, { url: setup.cluster.url });
     const last = await end.read();
     await end.close();
     assert.ok(last.ok);

@@ -121,7 +121,8 @@ describe('planning', () => {
     assert.equal(revised.state.rounds.at(-1)!.purpose, 'revise');
     assert.ok(revised.analysis!.plan.packages.some((p) => p.id === 'wp-admin'));
 
-    const approved = await approvePlanning(repo, first.state.id);
+    const { state: approved, shared } = await approvePlanning(repo, first.state.id);
+    assert.equal(shared, null);
     assert.equal(approved.status, 'approved');
     assert.equal(approved.approvedCommit, git(repo, 'rev-parse', first.state.branch).trim());
     assert.equal(await proposalGate(planFile), null);

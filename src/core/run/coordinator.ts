@@ -4,10 +4,13 @@
  * registry of runs (who drives which feature where, which packages run and what they may
  * write), and the lock table's rows as the coordinator stores them. The connection itself
  * (the `pg` client) is in `src/engine/pgCoordinator.ts`; every lock decision is still
- * `lockTable.ts`'s, over the rows read inside one transaction.
+ * `lockTable.ts`'s, over the rows read inside one transaction. Also the planned claims of
+ * approved plans (#19 item 5): what a plan will write and lock, and where another feature's
+ * plan meets them.
  */
-import { covers } from '../plan/glob';
-import type { LockEntry, LockTable } from './lockTable';
+import { covers, literalPrefix, overlap } from '../plan/glob';
+import type { Plan } from '../plan/model';
+import { canonicalLockKey, type LockEntry, type LockTable } from './lockTable';
 import { ACTIVE_STATUSES } from './runState';
 
 // ---------------------------------------------------------------------------------------
@@ -207,4 +210,100 @@ export function lockTableChanges(before: LockTable, after: LockTable): { remove:
 export function onlyDrops(before: LockTable, after: LockTable): boolean {
   const { write } = lockTableChanges(before, after);
   return write.length === 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Planned claims (issue #19 item 5, ADR 0013): what an approved plan will lock and write
+
+/**
+ * What a package of a plan says it will take: `write` a `scope.write_allow` glob, `file` a
+ * `locks.files` glob, `key` a `locks.keys` logical key (canonical form).
+ */
+export type PlannedClaimKind = 'write' | 'file' | 'key';
+
+export interface PlannedClaimInput {
+  packageId: string;
+  kind: PlannedClaimKind;
+  key: string;
+}
+
+/** One planned claim in the coordinator: a package of an approved plan, not yet run to the end. */
+export interface PlannedClaim extends PlannedClaimInput {
+  featureId: string;
+  /** The planning session that approved it. */
+  planId: string;
+  driver: string;
+  host: string;
+  clone: string;
+  approvedAt: string;
+}
+
+/** An approved plan's claims: every package's write scopes, file locks and lock keys, once each, in a stable order. */
+export function plannedClaimsOf(plan: Pick<Plan, 'packages'>): PlannedClaimInput[] {
+  const seen = new Set<string>();
+  const out: PlannedClaimInput[] = [];
+  const add = (packageId: string, kind: PlannedClaimKind, key: string) => {
+    const id = `${packageId}\0${kind}\0${key}`;
+    if (!packageId || !key || seen.has(id)) return;
+    seen.add(id);
+    out.push({ packageId, kind, key });
+  };
+  for (const pkg of plan.packages) {
+    for (const g of pkg.scope.writeAllow) add(pkg.id, 'write', g.value.trim());
+    for (const g of pkg.locks.files) add(pkg.id, 'file', g.value.trim());
+    for (const k of pkg.locks.keys) add(pkg.id, 'key', canonicalLockKey(k.value));
+  }
+  return out;
+}
+
+/** A claim of this plan that meets another feature's planned claim. */
+export interface PlannedConflict {
+  /** This plan's claim. */
+  mine: PlannedClaimInput;
+  /** The other feature's. */
+  theirs: PlannedClaim;
+  /** A path both globs cover (a shortest one), or the key both name. */
+  witness: string;
+  /**
+   * Both are lock keys (`locks.keys`) and the same after `canonicalLockKey`: the two plans mean
+   * to change one named contract (an API route, a table, an event). `waves run` refuses this one
+   * (unless told to go ahead); every other conflict is a warning.
+   */
+  exact: boolean;
+}
+
+const isGlobKind = (kind: PlannedClaimKind) => kind === 'write' || kind === 'file';
+
+/**
+ * The planned claims of other features that `mine` (the claims of `featureId`'s plan) meets:
+ * lock keys equal after `canonicalLockKey` (exact), and globs — write scopes and file locks, either
+ * side — that cover a common path, decided exactly by `glob.ts` `overlap` (with its witness). A
+ * key and a glob never meet; the feature's own planned claims are never a conflict.
+ */
+export function plannedConflicts(featureId: string, mine: readonly PlannedClaimInput[], others: readonly PlannedClaim[]): PlannedConflict[] {
+  const out: PlannedConflict[] = [];
+  const theirs = others.filter((c) => c.featureId !== featureId);
+  for (const claim of mine)
+    for (const other of theirs) {
+      if (claim.kind === 'key' && other.kind === 'key') {
+        const key = canonicalLockKey(claim.key);
+        if (key === canonicalLockKey(other.key)) out.push({ mine: claim, theirs: other, witness: key, exact: true });
+      } else if (isGlobKind(claim.kind) && isGlobKind(other.kind)) {
+        const [a, b] = [literalPrefix(claim.key), literalPrefix(other.key)];
+        if (a.slice(0, b.length).some((s, i) => s !== b[i])) continue;
+        const witness = overlap(claim.key, other.key);
+        if (witness !== null) out.push({ mine: claim, theirs: other, witness, exact: false });
+      }
+    }
+  return out;
+}
+
+const CLAIM_NOUN: Record<PlannedClaimKind, string> = { write: 'write scope', file: 'file lock', key: 'lock key' };
+
+/** One line for a person: `wp-api's lock key api:GET /v1/users meets the same planned by feature billing: its package wp-users, approved by ana on build-01 (/home/ana/app) at 2026-…`. */
+export function plannedConflictText(c: PlannedConflict): string {
+  const same = c.theirs.kind === c.mine.kind && c.theirs.key === c.mine.key;
+  const theirs = same ? 'the same' : `the ${CLAIM_NOUN[c.theirs.kind]} ${c.theirs.key}`;
+  const where = c.exact ? '' : ` (both cover ${c.witness})`;
+  return `${c.mine.packageId}'s ${CLAIM_NOUN[c.mine.kind]} ${c.mine.key} meets ${theirs} planned by feature ${c.theirs.featureId}${where}: its package ${c.theirs.packageId}, approved by ${ownerText(c.theirs)} at ${c.theirs.approvedAt}`;
 }
