@@ -312,17 +312,24 @@ export class SshExecutor implements Executor {
   private status(attempt: AttemptPlace): Promise<{ exit: string | null; needs: string | null }> {
     const cached = this.statusReads.get(attempt.dir);
     if (cached && Date.now() - cached.at < POLL_MS) return cached.value;
-    const value = this.soft(async () => {
-      const r = await this.ssh.run(
-        { script: `for f in ${q(attempt.files.exit)} ${q(attempt.files.needsInput)}; do if [ -e "$f" ]; then echo ::present; cat "$f"; echo; else echo ::absent; fi; done` },
-        { okCodes: [0], timeoutMs: READ_MS },
-      );
-      const parts = r.stdout.split(/^::/m).slice(1);
-      const body = (p: string | undefined) => (p?.startsWith('present\n') ? p.slice('present\n'.length) : null);
-      return { exit: body(parts[0]), needs: body(parts[1]) };
+    const entry = { at: Date.now(), value: null as unknown as Promise<{ exit: string | null; needs: string | null }> };
+    entry.value = this.soft(async () => {
+      try {
+        const r = await this.ssh.run(
+          { script: `for f in ${q(attempt.files.exit)} ${q(attempt.files.needsInput)}; do if [ -e "$f" ]; then echo ::present; cat "$f"; echo; else echo ::absent; fi; done` },
+          { okCodes: [0], timeoutMs: READ_MS },
+        );
+        const parts = r.stdout.split(/^::/m).slice(1);
+        const body = (p: string | undefined) => (p?.startsWith('present\n') ? p.slice('present\n'.length) : null);
+        return { exit: body(parts[0]), needs: body(parts[1]) };
+      } catch (err) {
+        // Only an answer is shared: a host that did not answer is asked again at the next read.
+        if (this.statusReads.get(attempt.dir) === entry) this.statusReads.delete(attempt.dir);
+        throw err;
+      }
     }, { exit: null, needs: null });
-    this.statusReads.set(attempt.dir, { at: Date.now(), value });
-    return value;
+    this.statusReads.set(attempt.dir, entry);
+    return entry.value;
   }
 
   private readonly statusReads = new Map<string, { at: number; value: Promise<{ exit: string | null; needs: string | null }> }>();
@@ -368,6 +375,8 @@ export class SshExecutor implements Executor {
       );
       const pid = Number(/^pid=(\d+)/m.exec(r.stdout)?.[1] ?? NaN);
       const alive = Number.isFinite(pid) && r.stdout.includes(startToken);
+      // A runner found gone may have written its exit since the last shared read: the next read is fresh.
+      if (!alive) this.statusReads.delete(attempt.dir);
       return { pid: Number.isFinite(pid) ? pid : null, alive };
     } catch (err) {
       if (!(err instanceof HostUnreachableError)) throw err;

@@ -126,8 +126,10 @@ export class AttemptWatcher {
         ctx.hostLost.delete(id);
         continue;
       }
+      // Liveness first: a runner that ends between the two reads has written its exit before the second.
+      const alive = (await ctx.executor.liveness(live.place, live.token, null)).alive;
       const exit = await ctx.executor.readExit(live.place);
-      const found = exit && exit.startToken === live.token ? 'exit' : (await ctx.executor.liveness(live.place, live.token, null)).alive ? 'alive' : null;
+      const found = exit && exit.startToken === live.token ? 'exit' : alive ? 'alive' : null;
       if (!found) {
         ctx.hostLost.delete(id);
         ctx.problem(`${id}: ${host} answers again, but its attempt ended there without an exit record`, id);

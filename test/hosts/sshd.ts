@@ -101,6 +101,10 @@ export async function startHost(client: SshClient, name: string, maxParallel = 2
       'AllowAgentForwarding no',
       'X11Forwarding no',
       'Subsystem sftp internal-sftp',
+      // bash sources ~/.bashrc for every command sshd runs unless SHLVL says it is nested; this
+      // machine's root bashrc spends ~2 s there (pyenv), which a real host's non-interactive
+      // guard would skip. The sessions are otherwise the user's own shell and environment.
+      'SetEnv SHLVL=1',
       '',
     ].join('\n'),
   );
