@@ -7,6 +7,11 @@
 //     with each package's status, the DAG with live status, an agent's terminal);
 //   - docs/images/run-finished.png: the finished run.
 //   node scripts/screenshot-run.mjs [out-dir]
+// With --hosts (#17), the same plan spread over this machine and two SSH hosts — real sshd
+// instances on 127.0.0.1 (test/hosts/sshd.ts, hence tsx) named build-1 and build-2 in the
+// person's `waves.hosts` — and one picture, docs/images/run-hosts.png: mid-run, the Waves view
+// saying where each package runs, the terminal attached to an attempt on build-1.
+//   node --import tsx scripts/screenshot-run.mjs --hosts [out-dir]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +23,9 @@ import { writeDemoSettings } from '../examples/demo-agent/settings.mjs';
 import { pickQuickItem, runCommand, waitForStatus, waitForWorkbench, waitUntil } from '../test/vscode/scenario/helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = path.resolve(process.argv[2] ?? path.join(REPO, 'docs', 'images'));
+const args = process.argv.slice(2);
+const withHosts = args.includes('--hosts');
+const outDir = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(REPO, 'docs', 'images'));
 
 const run = (cmd, args, cwd) => {
   const r = spawnSync(cmd, args, { cwd, stdio: 'ignore' });
@@ -37,7 +44,16 @@ run(process.execPath, [path.join(REPO, 'esbuild.mjs')], REPO);
 
 const tools = ensureTools({ quiet: true });
 const { chromium } = createRequire(path.join(REPO, 'package.json'))('playwright-core');
-const cs = await startCodeServer({ tools, name: 'screenshot-run', settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
+const settings = { 'workbench.colorTheme': 'Default Dark Modern' };
+const sshd = [];
+let client;
+if (withHosts) {
+  const { SshClient, startHost } = await import('../test/hosts/sshd.ts');
+  client = new SshClient(REPO);
+  for (const name of ['build-1', 'build-2']) sshd.push(await startHost(client, name, 2));
+  settings['waves.hosts'] = [{ name: 'local', maxParallel: 1 }, ...sshd.map((h) => ({ name: h.name, ssh: h.name, sshConfig: client.config, folder: h.folder, maxParallel: 2 }))];
+}
+const cs = await startCodeServer({ tools, name: 'screenshot-run', settings });
 const browser = await chromium.launch({
   executablePath: tools.chromium,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -59,29 +75,46 @@ try {
   await approve.click();
 
   await waitForStatus(page, /Wave 2\/4 · 3 running/, { timeoutMs: 60_000 });
-  // wp-api's terminal (`wave 2 · wp-api`, its process the runner) in the panel, as a person opens it.
-  await runCommand(page, 'waves.openTerminal', 'Waves: Open Terminal', { opensQuickInput: true });
-  await pickQuickItem(page, 'wp-api');
-  const terminalText = () => page.locator('.terminal-wrapper.active .xterm-rows').first().textContent({ timeout: 500 }).catch(() => '');
-  await waitUntil(async () => /demo agent/.test((await terminalText()) ?? ''), "the agent's output in the terminal", { timeoutMs: 5_000 }).catch(() => {});
-  // The panel took room from the DAG: fit the graph to what is left (its Fit View button).
-  await dag(page).locator('.react-flow__controls-fitview').first().click({ timeout: 5_000 }).catch(() => {});
-  await page.waitForTimeout(600); // the fit animation
-  const shown = await page.locator('.statusbar-item[id$=".waves.status"]').first().textContent();
-  if (!/Wave 2\/4 · 3 running/.test(shown ?? '')) throw new Error(`too late for the picture of wave 2: the status bar reads "${shown}"`);
-  fs.mkdirSync(outDir, { recursive: true });
-  const progress = path.join(outDir, 'run-progress.png');
-  await page.screenshot({ path: progress });
-  console.log(`screenshot: ${progress} (status bar: ${await page.locator('.statusbar-item[id$=".waves.status"]').first().textContent()})`);
+  if (withHosts) {
+    // The terminal attached to an attempt on build-1 (`waves: <package> #1 on build-1`), as a person picks it from the panel's tabs.
+    await runCommand(page, 'workbench.action.terminal.focus', 'Terminal: Focus Terminal');
+    await page.locator('.terminal-tabs-entry', { hasText: 'on build-1' }).first().click({ timeout: 10_000 });
+    const attached = () => page.locator('.terminal-wrapper.active .xterm-rows').first().textContent({ timeout: 500 }).catch(() => '');
+    await waitUntil(async () => /demo agent/.test((await attached()) ?? ''), 'the agent on build-1 in its attached terminal', { timeoutMs: 10_000 }).catch(() => {});
+    await dag(page).locator('.react-flow__controls-fitview').first().click({ timeout: 5_000 }).catch(() => {});
+    await page.waitForTimeout(600);
+    fs.mkdirSync(outDir, { recursive: true });
+    const shot = path.join(outDir, 'run-hosts.png');
+    await page.screenshot({ path: shot });
+    console.log(`screenshot: ${shot} (status bar: ${await page.locator('.statusbar-item[id$=".waves.status"]').first().textContent()})`);
+    await waitForStatus(page, /Run succeeded/, { timeoutMs: 180_000 });
+  } else {
+    // wp-api's terminal (`wave 2 · wp-api`, its process the runner) in the panel, as a person opens it.
+    await runCommand(page, 'waves.openTerminal', 'Waves: Open Terminal', { opensQuickInput: true });
+    await pickQuickItem(page, 'wp-api');
+    const terminalText = () => page.locator('.terminal-wrapper.active .xterm-rows').first().textContent({ timeout: 500 }).catch(() => '');
+    await waitUntil(async () => /demo agent/.test((await terminalText()) ?? ''), "the agent's output in the terminal", { timeoutMs: 5_000 }).catch(() => {});
+    // The panel took room from the DAG: fit the graph to what is left (its Fit View button).
+    await dag(page).locator('.react-flow__controls-fitview').first().click({ timeout: 5_000 }).catch(() => {});
+    await page.waitForTimeout(600); // the fit animation
+    const shown = await page.locator('.statusbar-item[id$=".waves.status"]').first().textContent();
+    if (!/Wave 2\/4 · 3 running/.test(shown ?? '')) throw new Error(`too late for the picture of wave 2: the status bar reads "${shown}"`);
+    fs.mkdirSync(outDir, { recursive: true });
+    const progress = path.join(outDir, 'run-progress.png');
+    await page.screenshot({ path: progress });
+    console.log(`screenshot: ${progress} (status bar: ${await page.locator('.statusbar-item[id$=".waves.status"]').first().textContent()})`);
 
-  await waitForStatus(page, /Run succeeded/, { timeoutMs: 180_000 });
-  await page.waitForTimeout(1500); // the DAG and the tree take the last status
-  const finished = path.join(outDir, 'run-finished.png');
-  await page.screenshot({ path: finished });
-  console.log(`screenshot: ${finished} (status bar: ${await page.locator('.statusbar-item[id$=".waves.status"]').first().textContent()})`);
+    await waitForStatus(page, /Run succeeded/, { timeoutMs: 180_000 });
+    await page.waitForTimeout(1500); // the DAG and the tree take the last status
+    const finished = path.join(outDir, 'run-finished.png');
+    await page.screenshot({ path: finished });
+    console.log(`screenshot: ${finished} (status bar: ${await page.locator('.statusbar-item[id$=".waves.status"]').first().textContent()})`);
+  }
 } finally {
   await browser.close();
   await cs.stop();
+  for (const h of sshd) h.remove();
+  client?.remove();
   fs.rmSync(`${ws}.worktrees`, { recursive: true, force: true });
   fs.rmSync(root, { recursive: true, force: true });
 }

@@ -201,7 +201,7 @@ export function waveRunText(state: RunState | undefined, ids: readonly string[])
  * records with the same key draw the same row, so a view redraws only rows whose key changed.
  */
 export function packageRowKey(record: PackageRunRecord | undefined): string {
-  return record ? [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : ''].join('|') : '';
+  return record ? [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : '', record.host ?? ''].join('|') : '';
 }
 
 /** `1m05s` of the current attempt (running) or of the last one (ended); '' before any start. */
@@ -213,7 +213,10 @@ export function elapsedOf(record: PackageRunRecord, now: number): string {
   return formatElapsed(end - start);
 }
 
-/** A package's run in a few words: `running 1m05s · attempt 2`, `failed after 12s`, `needs input`. */
+/**
+ * A package's run in a few words: `running 1m05s · attempt 2`, `failed after 12s`, `needs input`;
+ * with hosts (#17), where its attempt runs or ran: `running 20s · on build-1`.
+ */
 export function packageRunText(record: PackageRunRecord | undefined, now: number): string {
   if (!record || (record.status === 'pending' && record.attempts === 0)) return '';
   const time = elapsedOf(record, now);
@@ -221,6 +224,7 @@ export function packageRunText(record: PackageRunRecord | undefined, now: number
   if (record.needsInput) parts.push('needs input');
   else if (isActive(record.status)) parts.push(time && record.status !== 'queued' ? `${STATUS_WORDS[record.status]} ${time}` : STATUS_WORDS[record.status]);
   else parts.push(time && isTerminal(record.status) && record.status !== 'blocked' ? `${STATUS_WORDS[record.status]} after ${time}` : STATUS_WORDS[record.status]);
+  if (record.host && record.status !== 'pending' && record.status !== 'ready') parts.push(`on ${record.host}`);
   if (record.attempts > 1) parts.push(`attempt ${record.attempts}`);
   return parts.join(' · ');
 }

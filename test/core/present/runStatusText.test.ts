@@ -116,6 +116,16 @@ describe('runSummary: waves and packages', () => {
     assert.equal(packageRunText(again.packages.a, T0 + 9000), 'running 2s · attempt 2');
   });
 
+  it('with hosts (#17): where the attempt runs or ran, not once it waits to be placed again', () => {
+    const s = midRun();
+    const now = T0 + 75_000;
+    assert.equal(packageRunText({ ...s.packages.b!, host: 'build-1' }, now), 'running 1m04s · on build-1');
+    assert.equal(packageRunText({ ...s.packages.d!, host: 'local', attempts: 2 }, now), 'failed after 8s · on local · attempt 2');
+    const reset = state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5], [{ type: 'reset', packageId: 'a' }, 6]]);
+    assert.equal(packageRunText({ ...reset.packages.a!, host: 'build-1' }, now), 'pending');
+    assert.notEqual(packageRowKey({ ...s.packages.b!, host: 'build-1' }), packageRowKey(s.packages.b), 'a host change redraws the row');
+  });
+
   it('one icon per status, distinct for each, drawn in a webview with the spin modifier as a class', () => {
     const icons = Object.values(STATUS_ICONS).map((i) => i.icon);
     assert.equal(new Set(icons).size, icons.length, 'no two statuses look alike');
