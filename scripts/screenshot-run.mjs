@@ -51,9 +51,14 @@ if (withHosts) {
   const { SshClient, startHost } = await import('../test/hosts/sshd.ts');
   client = new SshClient(REPO);
   for (const name of ['build-1', 'build-2']) sshd.push(await startHost(client, name, 2));
-  settings['waves.hosts'] = [{ name: 'local', maxParallel: 1 }, ...sshd.map((h) => ({ name: h.name, ssh: h.name, sshConfig: client.config, folder: h.folder, maxParallel: 2 }))];
 }
 const cs = await startCodeServer({ tools, name: 'screenshot-run', settings });
+if (withHosts) {
+  // `waves.hosts` is machine-scoped: code-server's extension host reads it from the settings of the machine it runs on.
+  const hosts = [{ name: 'local', maxParallel: 1 }, ...sshd.map((h) => ({ name: h.name, ssh: h.name, sshConfig: client.config, folder: h.folder, maxParallel: 2 }))];
+  fs.mkdirSync(path.join(cs.userDataDir, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(cs.userDataDir, 'Machine', 'settings.json'), JSON.stringify({ 'waves.hosts': hosts }, null, 2));
+}
 const browser = await chromium.launch({
   executablePath: tools.chromium,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

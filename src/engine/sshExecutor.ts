@@ -128,8 +128,9 @@ export class SshExecutor implements Executor {
     }
   }
 
-  private script(text: string, input?: string, okCodes: readonly number[] = [0]) {
-    return this.call(() => this.ssh.run({ script: text }, { okCodes, ...(input !== undefined ? { input } : {}) }));
+  /** `okCodes`: the exit codes that are an answer (`null`: every one — the caller reads it). */
+  private script(text: string, input?: string, okCodes: readonly number[] | null = [0]) {
+    return this.call(() => this.ssh.run({ script: text }, { ...(okCodes ? { okCodes } : {}), ...(input !== undefined ? { input } : {}) }));
   }
 
   /** Once per executor: the folder, the bare repository (which serves a commit by its id) and the runner. */
@@ -174,7 +175,7 @@ export class SshExecutor implements Executor {
     const hook = this.options.setupHook;
     if (created && hook?.length) {
       const log = `${request.attempt.dir}/setup.log`;
-      const r = await this.script(`mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} && ${hook.map(q).join(' ')} > ${q(log)} 2>&1; code=$?; tail -n 20 ${q(log)}; exit $code`, undefined, []);
+      const r = await this.script(`mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} && ${hook.map(q).join(' ')} > ${q(log)} 2>&1; code=$?; tail -n 20 ${q(log)}; exit $code`, undefined, null);
       if (r.code !== 0) throw new Error(`the set-up hook ${hook.join(' ')} failed on ${this.hostName} (exit ${r.code ?? '?'})${r.stdout.trim() ? `:\n${r.stdout.trim()}` : ''}`);
     }
     return { worktree: tree, branch, baseSha };
@@ -242,7 +243,7 @@ export class SshExecutor implements Executor {
       options.onCommand?.(step, i + 1);
       const log = `${options.attemptDir}/verify-${i + 1}.log`;
       // The approved command line itself, for the host's shell — as a local one is for the person's.
-      const r = await this.script(`mkdir -p ${q(options.attemptDir)}; cd ${q(options.cwd)} && { printf '$ %s\\n' ${q(step.command)}; sh -c ${q(step.command)}; } > ${q(log)} 2>&1; code=$?; tail -n 1 ${q(log)}; exit $code`, undefined, []);
+      const r = await this.script(`mkdir -p ${q(options.attemptDir)}; cd ${q(options.cwd)} && { printf '$ %s\\n' ${q(step.command)}; sh -c ${q(step.command)}; } > ${q(log)} 2>&1; code=$?; tail -n 1 ${q(log)}; exit $code`, undefined, null);
       const last = r.stdout.trim().split('\n').pop()?.trim() ?? '';
       results.push({ step: step.step, ok: r.code === 0, detail: r.code === 0 ? `${step.command}: passed` : `${step.command}: exit ${r.code}${last ? ` — ${last.slice(0, 200)}` : ''} (log on ${this.hostName}: ${log})` });
     }

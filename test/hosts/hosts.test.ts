@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Host } from '../../src/core/run/hosts';
@@ -112,6 +113,33 @@ describe('hosts: a plan spread over this machine and two SSH hosts', () => {
     const out = await engine.run();
     assert.equal(out.state.packages.y!.status, 'scope-violation');
     assert.match(out.state.packages.y!.lastError ?? '', /left its branch .* on elsewhere/);
+  });
+});
+
+describe('hosts: the set-up hook and verification run there', () => {
+  it("a new tree's set-up hook and the approved verification commands run in the package's tree on its host; a failing one fails the package", async () => {
+    const { planFile, repo } = repoWithPlan('remote-verify', [
+      { id: 'good', agent: ['write good/x.txt', 'commit'], commands: ['test -f good/x.txt'] },
+      { id: 'bad', agent: ['write bad/x.txt', 'commit'], commands: ['echo checking bad; test -f bad/missing.txt'] },
+    ]);
+    const hookLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-hook-')), 'trees.txt');
+    const hook = ['sh', '-c', `pwd >> ${hookLog}`];
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], verification: 'approved', setupHook: hook });
+    const out = await engine.run();
+    const good = out.state.packages.good!;
+    assert.equal(good.status, 'succeeded', shown(events));
+    assert.equal(good.host, 'h1');
+    assert.deepEqual(good.verification.map((v) => [v.step, v.ok]), [['check-1', true]]);
+    const bad = out.state.packages.bad!;
+    assert.equal(bad.status, 'failed');
+    assert.deepEqual(bad.verification.map((v) => [v.step, v.ok]), [['check-1', false]]);
+    assert.match(bad.verification[0]!.detail ?? '', /exit 1 .*\(log on h1: .*verify-1\.log\)/);
+    assert.match(bad.lastError ?? '', /verification failed: echo checking bad; test -f bad\/missing\.txt/);
+    // The hook ran once in each new tree, there: in the host's folder.
+    const trees = fs.readFileSync(hookLog, 'utf8').trim().split('\n').sort();
+    assert.deepEqual(trees, [bad.worktree, good.worktree].sort());
+    assert.ok(trees.every((t) => t.startsWith(h1.folder)), trees.join(', '));
+    assert.deepEqual(treeFiles(repo, out.integrationBranch!).filter((f) => !['README.md', 'work-packages.yaml'].includes(f)), ['good/x.txt']);
   });
 });
 
