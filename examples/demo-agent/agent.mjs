@@ -13,7 +13,8 @@
 // matching" list that names a concrete file (`src/server/app.ts`) or folder (`src/web/**`);
 // in a folder, a file named after the feature: `.json` in a contracts folder, `.md` in a docs
 // folder, `.mjs` elsewhere (so `node --check` can verify it). A package whose scope is only
-// wildcards (`**`) changes nothing and says so in its result record.
+// wildcards (`**`, an integration package) writes a note, `notes/<feature>-<package>.md`: a
+// package that changes no file does not succeed (what git saw decides, not the record).
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,7 +85,8 @@ function target() {
     const ext = /(^|\/)contracts?$/.test(c.folder) ? '.json' : /(^|\/)docs?$/.test(c.folder) ? '.md' : '.mjs';
     return `${c.folder}/${feature}${ext}`;
   }
-  return null;
+  // Only wildcards (an integration package's `**`): a note of what it integrated, as a real agent leaves one.
+  return writeAllow().length ? `notes/${feature}-${packageId}.md` : null;
 }
 
 say(`a stand-in for Claude Code / Codex: no model, no network — it only shows the run`);
@@ -99,7 +101,7 @@ if (rel) {
   filesModified.push(rel);
   say(`wrote ${rel}`);
 } else {
-  say('its scope is only wildcards: nothing to write');
+  say('its prompt names no files it may write: nothing to write');
 }
 
 const ms = Math.round(minMs + Math.random() * Math.max(0, maxMs - minMs));
