@@ -10,7 +10,7 @@
 // With --hosts (#17), the same plan spread over this machine and two SSH hosts — real sshd
 // instances on 127.0.0.1 (test/hosts/sshd.ts, hence tsx) named build-1 and build-2 in the
 // person's `waves.hosts` — and one picture, docs/images/run-hosts.png: mid-run, the Waves view
-// saying where each package runs, the terminal attached to an attempt on build-1.
+// and the DAG saying where each package runs, the terminal attached to an attempt on build-1.
 //   node --import tsx scripts/screenshot-run.mjs --hosts [out-dir]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -81,13 +81,19 @@ try {
 
   await waitForStatus(page, /Wave 2\/4 · 3 running/, { timeoutMs: 60_000 });
   if (withHosts) {
-    // The terminal attached to an attempt on build-1 (`waves: <package> #1 on build-1`), as a person picks it from the panel's tabs.
-    await runCommand(page, 'workbench.action.terminal.focus', 'Terminal: Focus Terminal');
-    await page.locator('.terminal-tabs-entry', { hasText: 'on build-1' }).first().click({ timeout: 10_000 });
-    const attached = () => page.locator('.terminal-wrapper.active .xterm-rows').first().textContent({ timeout: 500 }).catch(() => '');
-    await waitUntil(async () => /demo agent/.test((await attached()) ?? ''), 'the agent on build-1 in its attached terminal', { timeoutMs: 10_000 }).catch(() => {});
+    // The terminal attached to an attempt on build-1 (`waves: <package> #1 on build-1`): Waves: Open Terminal, the package whose row says "on build-1".
+    await runCommand(page, 'waves.openTerminal', 'Waves: Open Terminal', { opensQuickInput: true });
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ timeout: 15_000 });
+    const onBuild1 = await rows.evaluateAll((all) => all.find((r) => /running .*on build-1/.test(r.textContent ?? ''))?.querySelector('.label-name')?.textContent?.trim());
+    if (!onBuild1) throw new Error(`no package runs on build-1: ${await rows.allTextContents()}`);
+    await pickQuickItem(page, onBuild1);
+    // tmux attaches and redraws the agent's screen (xterm draws on a canvas here: no text to wait for).
+    await page.waitForTimeout(1500);
     await dag(page).locator('.react-flow__controls-fitview').first().click({ timeout: 5_000 }).catch(() => {});
-    await page.waitForTimeout(600);
+    await page.waitForTimeout(600); // the fit animation
+    const now = await page.locator('.statusbar-item[id$=".waves.status"]').first().textContent();
+    if (!/Wave 2\/4/.test(now ?? '')) throw new Error(`too late for the picture of wave 2: the status bar reads "${now}"`);
     fs.mkdirSync(outDir, { recursive: true });
     const shot = path.join(outDir, 'run-hosts.png');
     await page.screenshot({ path: shot });

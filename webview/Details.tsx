@@ -116,6 +116,7 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
           <p>
             {status}
             {run ? ` · attempt ${run.attempts}` : ' · not run yet'}
+            {live?.host ? ` · on ${live.host}` : ''}
             {live?.startedAt ? ' · ' : ''}
             {live?.startedAt && <Elapsed startedAt={live.startedAt} endedAt={live.endedAt} />}
             {run?.exitCode !== null && run?.exitCode !== undefined ? ` · exit code ${run.exitCode}` : ''}

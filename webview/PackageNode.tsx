@@ -77,6 +77,7 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
       <div className="pkg-title" title={pkg.title}>{pkg.title || '\u00a0'}</div>
       <div className="pkg-status">
         <span className="pkg-status-text">{status}</span>
+        {live?.host && status !== 'pending' && status !== 'ready' && <span className="pkg-host"> · on {live.host}</span>}
         {(live?.attempts ?? 0) > 1 && <span> · attempt {live!.attempts}</span>}
         {live?.startedAt && (
           <>

@@ -145,7 +145,7 @@ function fail(request: { requestId: number }, message: string, code: string): Ho
 }
 
 const sameLive = (a: PackageLiveStatus | undefined, b: PackageLiveStatus) =>
-  !!a && a.status === b.status && a.attempts === b.attempts && a.startedAt === b.startedAt && a.endedAt === b.endedAt && a.exitCode === b.exitCode;
+  !!a && a.status === b.status && a.attempts === b.attempts && a.startedAt === b.startedAt && a.endedAt === b.endedAt && a.exitCode === b.exitCode && a.host === b.host;
 
 export class DagPanel extends Disposable {
   private seq = 0;
@@ -229,8 +229,8 @@ export class DagPanel extends Disposable {
     this.runId = run?.runId ?? null;
     this.live.clear();
     for (const n of view.nodes) {
-      const { id, status, attempts, startedAt, endedAt, exitCode } = n;
-      this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode });
+      const { id, status, attempts, startedAt, endedAt, exitCode, host } = n;
+      this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode, host });
     }
     const proposal = this.deps.proposals?.viewFor(entry.uri);
     this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq, ...(proposal ? { proposal } : {}) });

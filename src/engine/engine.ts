@@ -218,11 +218,15 @@ export class RunEngine {
     return (this.ctx.hasState ? this.ctx.state.packages[packageId]?.host : null) ?? this.ctx.executor.hostOf?.(packageId) ?? null;
   }
 
-  /** For a package whose attempt runs on an SSH host (#17): the terminal command that attaches to it there (`ssh -t … tmux attach`); null otherwise. */
-  attachCommand(packageId: string): { command: string; args: string[] } | null {
+  /**
+   * For a package whose attempt is running on an SSH host (#17): the terminal command that
+   * attaches to it there (`ssh -t … tmux attach`) and the attempt's number; null otherwise.
+   */
+  attachCommand(packageId: string): { command: string; args: string[]; attempt: number } | null {
     const record = this.ctx.hasState ? this.ctx.state.packages[packageId] : undefined;
-    if (!record?.startToken) return null;
-    return this.ctx.executor.attachCommand?.(packageId, record.startToken) ?? null;
+    if (!record?.startToken || record.status !== 'running') return null;
+    const attach = this.ctx.executor.attachCommand?.(packageId, record.startToken);
+    return attach ? { ...attach, attempt: record.attempts } : null;
   }
 
   dispose(): void {

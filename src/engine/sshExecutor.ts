@@ -290,7 +290,7 @@ export class SshExecutor implements Executor {
 
   /** The terminal command that attaches to an attempt's tmux session there (`ssh -t … tmux attach`). */
   attachCommand(startToken: string): { command: string; args: string[] } {
-    return { command: 'ssh', args: [...this.ssh.options, '-t', '--', this.options.host.ssh, `tmux attach -t ${q(SshExecutor.session(startToken))}`] };
+    return { command: 'ssh', args: [...this.ssh.options, '-t', '--', this.options.host.ssh, `tmux -u attach -t ${q(SshExecutor.session(startToken))}`] };
   }
 
   /** Nothing to watch from here: the engine's poll asks. */

@@ -23,10 +23,12 @@ export const PROTOCOL_VERSION = 2;
 
 /**
  * The live part of a package, sent whole in `plan` nodes and in `status` deltas: the run
- * record's fields of the same names (status, attempts, ISO 8601 startedAt / endedAt, exitCode).
+ * record's fields of the same names (status, attempts, ISO 8601 startedAt / endedAt, exitCode)
+ * and the host its attempt runs or ran on (#17; null: this machine, without hosts).
  */
 export interface PackageLiveStatus extends Pick<PackageRunRecord, 'status' | 'attempts' | 'startedAt' | 'endedAt' | 'exitCode'> {
   id: string;
+  host: string | null;
 }
 
 export interface PlanNode extends PackageLiveStatus {
@@ -154,7 +156,7 @@ export function isHostMessage(raw: unknown): raw is HostMessage {
 /** The live status of a run record, for `plan` nodes and `status` deltas (host side). */
 export function toLiveStatus(record: PackageRunRecord): PackageLiveStatus {
   const { packageId: id, status, attempts, startedAt, endedAt, exitCode } = record;
-  return { id, status, attempts, startedAt, endedAt, exitCode };
+  return { id, status, attempts, startedAt, endedAt, exitCode, host: record.host ?? null };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -248,6 +248,8 @@ export class RunCommands extends Disposable implements DagActions {
       attempt.terminal.show(false);
       return true;
     }
+    // On an SSH host (#17): the terminal attached to it there.
+    if (this.deps.controller.showRemoteTerminal(featureId, packageId)) return true;
     const record = this.record(entry, packageId);
     if (record?.logFile && fs.existsSync(record.logFile)) {
       // Its terminal is closed (or belongs to `waves run`): its log has what it printed.
@@ -285,7 +287,7 @@ export class RunCommands extends Disposable implements DagActions {
     const c = this.deps.controller;
     const state = (reason: string | null) => (reason ? { enabled: false, reason } : { enabled: true });
     const record = c.stateFor(entry)?.packages[packageId];
-    const terminalOpen = c.terminals.get(entry.analysis.plan.feature?.id ?? '', packageId) !== undefined;
+    const terminalOpen = c.terminals.get(entry.analysis.plan.feature?.id ?? '', packageId) !== undefined || c.hasRemoteTerminal(entry.analysis.plan.feature?.id ?? '', packageId);
     return {
       showPrompt: state(c.whyNot('showPrompt', entry, { packageId })),
       run: state(c.whyNot('runPackage', entry, { packageId })),

@@ -101,6 +101,8 @@ export async function explainRestricted(): Promise<void> {
 
 export class RunController extends Disposable {
   readonly terminals = this.register(new TerminalRegistry());
+  /** Terminals attached to attempts on SSH hosts (#17), by `<feature>/<package>`. */
+  private readonly remoteTerminals = new Map<string, vscode.Terminal>();
   private readonly sessions = new Map<string, RunSession>();
   private readonly changed = this.register(new vscode.EventEmitter<string>());
   /** A session started or ended (the feature id). */
@@ -179,6 +181,39 @@ export class RunController extends Disposable {
    * Starts a run of `entry` (after the checks and questions a person needs) and returns its
    * session once the engine drives it; undefined when it did not start (the reason was shown).
    */
+  /**
+   * A terminal attached to a package's attempt on an SSH host (`ssh -t … tmux attach`), made
+   * when none is open; `show`: brought to the front. False when the package's attempt is not
+   * running on a host this window drives.
+   */
+  private attachRemote(session: RunSession, packageId: string, show: boolean): boolean {
+    const attach = session.engine.attachCommand(packageId);
+    if (!attach) return false;
+    const key = `${session.featureId}/${packageId}`;
+    const name = `waves: ${packageId} #${attach.attempt} on ${session.engine.hostOf(packageId) ?? 'host'}`;
+    const open = this.remoteTerminals.get(key);
+    if (open && open.exitStatus === undefined && open.name === name) {
+      if (show) open.show(false);
+      return true;
+    }
+    this.deps.log.info(`[run ${session.featureId}] ${packageId} runs on ${session.engine.hostOf(packageId) ?? 'a host'}: its terminal attaches there`);
+    const terminal = vscode.window.createTerminal({ name, shellPath: attach.command, shellArgs: attach.args, iconPath: new vscode.ThemeIcon('remote') });
+    this.remoteTerminals.set(key, terminal);
+    if (show) terminal.show(false);
+    return true;
+  }
+
+  /** Shows the terminal attached to a package's running attempt on an SSH host (#17), opening one if needed. */
+  showRemoteTerminal(featureId: string, packageId: string): boolean {
+    const session = this.sessions.get(featureId);
+    return !!session && this.attachRemote(session, packageId, true);
+  }
+
+  /** Whether a package's attempt runs on an SSH host this window drives (its terminal can be opened). */
+  hasRemoteTerminal(featureId: string, packageId: string): boolean {
+    return this.sessions.get(featureId)?.engine.attachCommand(packageId) != null;
+  }
+
   async start(entry: PlanEntry, request: RunRequest, command: RunCommand = 'runPlan', target: CommandTarget = {}): Promise<RunSession | undefined> {
     if (!vscode.workspace.isTrusted) {
       await explainRestricted();
@@ -390,13 +425,7 @@ export class RunController extends Disposable {
     const sub = engine.events((event) => {
       // An attempt on an SSH host: its terminal is attached to it there (#17).
       if (event.type === 'package' && event.status === 'running' && !attached.has(`${event.packageId}#${event.attempt}`)) {
-        const attach = engine.attachCommand(event.packageId);
-        if (attach) {
-          attached.add(`${event.packageId}#${event.attempt}`);
-          const host = engine.hostOf(event.packageId);
-          this.deps.log.info(`[run ${featureId}] ${event.packageId} runs on ${host ?? 'a host'}: its terminal attaches there`);
-          vscode.window.createTerminal({ name: `waves: ${event.packageId} #${event.attempt} on ${host ?? 'host'}`, shellPath: attach.command, shellArgs: attach.args, iconPath: new vscode.ThemeIcon('remote') });
-        }
+        if (this.attachRemote(session, event.packageId, false)) attached.add(`${event.packageId}#${event.attempt}`);
       }
       if (event.type === 'run-started') void this.deps.memento?.update(scopeKey(featureId), { runId: event.runId, only: request.only ?? null } satisfies RememberedScope);
       if (event.type === 'problem') this.deps.log.warn(`[run ${featureId}] ${event.message}`);

@@ -527,7 +527,9 @@ describe('host side helpers', () => {
       startedAt: '2025-03-01T10:00:00.000Z',
       endedAt: null,
       exitCode: null,
+      host: null,
     });
+    assert.equal(toLiveStatus({ ...record, host: 'build-1' }).host, 'build-1');
   });
 
   it('works end to end: webview requester, cloned messages, validating host', async () => {

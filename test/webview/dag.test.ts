@@ -279,9 +279,10 @@ describe('DAG webview', () => {
     await api.waitFor();
     assert.equal(await api.textContent(), 'pending');
     const started = new Date(Date.now() - 5000).toISOString();
-    await post({ type: 'status', seq: 2, deltas: [{ id: 'wp-api', status: 'running', attempts: 1, startedAt: started, endedAt: null, exitCode: null }] });
+    await post({ type: 'status', seq: 2, deltas: [{ id: 'wp-api', status: 'running', attempts: 1, startedAt: started, endedAt: null, exitCode: null, host: null }] });
     await node('wp-api').locator('.pkg.status-running').waitFor();
     assert.equal(await api.textContent(), 'running');
+    assert.equal(await node('wp-api').locator('.pkg-host').count(), 0, 'no host without hosts');
     assert.equal(await node('wp-db').locator('.pkg-status-text').textContent(), 'pending');
     assert.equal(await node('wp-api').getAttribute('aria-label'), 'wp-api, running, wave 2, Profile endpoints, on the critical path');
     // The running icon turns (codicon.css: `codicon-sync codicon-modifier-spin`), as in the Waves view.
@@ -293,8 +294,10 @@ describe('DAG webview', () => {
     assert.match(first ?? '', /^\d+s$/);
     await page.waitForFunction((before) => document.querySelector('.react-flow__node[data-id="wp-api"] .elapsed')?.textContent !== before, first);
 
-    await post({ type: 'status', seq: 3, deltas: [{ id: 'wp-db', status: 'succeeded', attempts: 1, startedAt: started, endedAt: new Date().toISOString(), exitCode: 0 }] });
+    await post({ type: 'status', seq: 3, deltas: [{ id: 'wp-db', status: 'succeeded', attempts: 1, startedAt: started, endedAt: new Date().toISOString(), exitCode: 0, host: 'build-1' }] });
     await page.locator('.wave-header', { hasText: '1/3 done' }).waitFor();
+    // On an SSH host (#17): the node says where it ran.
+    assert.equal(await node('wp-db').locator('.pkg-host').textContent(), ' · on build-1');
 
     const readies = (await posted()).filter((m) => m.type === 'ready').length;
     await post({ type: 'status', seq: 9, deltas: [] });
@@ -305,7 +308,7 @@ describe('DAG webview', () => {
     await post(planMessage(demoPlan, 5));
     await node('wp-integration').waitFor();
     await post(planMessage('packages:\n  - package_id: only\n', 4));
-    await post({ type: 'status', seq: 6, deltas: [{ id: 'wp-db', status: 'running', attempts: 1, startedAt: null, endedAt: null, exitCode: null }] });
+    await post({ type: 'status', seq: 6, deltas: [{ id: 'wp-db', status: 'running', attempts: 1, startedAt: null, endedAt: null, exitCode: null, host: null }] });
     await node('wp-db').locator('.pkg.status-running').waitFor();
     assert.equal(await page.locator('.react-flow__node').count(), 6);
   });
@@ -399,7 +402,7 @@ describe('DAG webview', () => {
     await node('wp-0').waitFor();
     const headers = page.locator('.wave-header');
     const texts = await headers.allTextContents();
-    await post({ type: 'status', seq: 2, deltas: [{ id: 'wp-0', status: 'succeeded', attempts: 1, startedAt: null, endedAt: null, exitCode: 0 }] });
+    await post({ type: 'status', seq: 2, deltas: [{ id: 'wp-0', status: 'succeeded', attempts: 1, startedAt: null, endedAt: null, exitCode: 0, host: null }] });
     await page.locator('.wave-header', { hasText: '1/1 done' }).waitFor();
     await node('wp-0').locator('.pkg.status-succeeded').waitFor();
     const after = await headers.allTextContents();

@@ -23,7 +23,7 @@ export type PlanView = Omit<PlanMessage, 'seq' | 'planUri' | 'runId'>;
 export const MAX_NODE_MESSAGES = 20;
 
 function idleStatus(id: string): PackageLiveStatus {
-  return { id, status: 'pending', attempts: 0, startedAt: null, endedAt: null, exitCode: null };
+  return { id, status: 'pending', attempts: 0, startedAt: null, endedAt: null, exitCode: null, host: null };
 }
 
 export function buildPlanView(
@@ -53,7 +53,7 @@ export function buildPlanView(
     const p = firstDefinition.get(id)!;
     const record = records[id];
     const live = record
-      ? { id, status: record.status, attempts: record.attempts, startedAt: record.startedAt, endedAt: record.endedAt, exitCode: record.exitCode }
+      ? { id, status: record.status, attempts: record.attempts, startedAt: record.startedAt, endedAt: record.endedAt, exitCode: record.exitCode, host: record.host ?? null }
       : idleStatus(id);
     return {
       ...live,

@@ -47,6 +47,9 @@ describe('DAG view model', () => {
     const record = { packageId: 'wp-api', status: 'running', attempts: 2, startedAt: '2026-11-23T01:00:00.000Z', endedAt: null, exitCode: null } as PackageRunRecord;
     const view = buildPlanView(analyzePlan(demo), 'work-packages.yaml', { 'wp-api': record });
     const api = view.nodes.find((n) => n.id === 'wp-api')!;
-    assert.deepEqual([api.status, api.attempts, api.startedAt], ['running', 2, '2026-11-23T01:00:00.000Z']);
+    assert.deepEqual([api.status, api.attempts, api.startedAt, api.host], ['running', 2, '2026-11-23T01:00:00.000Z', null]);
+    const remote = buildPlanView(analyzePlan(demo), 'work-packages.yaml', { 'wp-api': { ...record, host: 'build-1' } });
+    assert.equal(remote.nodes.find((n) => n.id === 'wp-api')!.host, 'build-1');
+    assert.equal(remote.nodes.find((n) => n.id === 'wp-db')!.host, null, 'a package without a record has no host');
   });
 });

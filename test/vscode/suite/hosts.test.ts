@@ -48,8 +48,9 @@ describe('hosts', function () {
     client?.remove();
   });
 
-  it('Run Plan places the package on the SSH host, merges its work here and attaches a terminal to it there', async () => {
+  it('Run Plan places the package on the SSH host, merges its work here and attaches a terminal to it there (also from Open Terminal)', async () => {
     const feature = `hosts-run-${process.pid}`;
+    const gate = path.join(host!.folder, `go-${process.pid}`);
     const text = [
       'schema_version: 1',
       'feature:',
@@ -59,6 +60,7 @@ describe('hosts', function () {
       '  - package_id: wp-far',
       '    title: Far away',
       '    description: |',
+      `      test-agent: wait-for ${gate}`,
       '      test-agent: write out-far/far.txt made on vh1',
       '      test-agent: commit',
       '    scope:',
@@ -73,6 +75,17 @@ describe('hosts', function () {
     try {
       const session = (await vscode.commands.executeCommand('waves.runPlan', uri)) as RunSession | undefined;
       assert.ok(session, 'the run started');
+      const name = 'waves: wp-far #1 on vh1';
+      await waitFor(() => opened.some((t) => t.name === name), `a terminal attached to the attempt on vh1 (${opened.map((t) => t.name).join(', ')})`);
+      // Waves: Open Terminal on it shows that terminal; closed, it attaches a new one while the attempt runs.
+      assert.equal(await vscode.commands.executeCommand('waves.openTerminal', { uri, packageId: 'wp-far' }), true);
+      assert.equal(opened.filter((t) => t.name === name).length, 1, 'the open terminal is shown, not another made');
+      opened.find((t) => t.name === name)!.dispose();
+      await waitFor(() => opened.every((t) => t.exitStatus !== undefined || t.name !== name), 'the attached terminal closed');
+      assert.equal(await vscode.commands.executeCommand('waves.openTerminal', { uri, packageId: 'wp-far' }), true);
+      await waitFor(() => opened.filter((t) => t.name === name).length === 2, 'a new terminal attached by Open Terminal');
+      assert.equal(vscode.window.activeTerminal?.name, name);
+      fs.writeFileSync(gate, 'go');
       const outcome = await session.outcome;
       assert.ok(outcome);
       assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.state.packages['wp-far']));
@@ -81,12 +94,11 @@ describe('hosts', function () {
       assert.ok(rec.worktree!.startsWith(host!.folder + '/'), rec.worktree!);
       const merged = execFileSync('git', ['show', `${outcome.integrationBranch}:out-far/far.txt`], { cwd: session.engine.repoRoot, encoding: 'utf8' });
       assert.equal(merged, 'made on vh1');
-      await waitFor(() => opened.some((t) => t.name === 'waves: wp-far #1 on vh1'), `a terminal attached to the attempt on vh1 (${opened.map((t) => t.name).join(', ')})`);
-      const terminal = opened.find((t) => t.name === 'waves: wp-far #1 on vh1')!;
+      const terminal = opened.find((t) => t.name === name)!;
       const options = terminal.creationOptions as vscode.TerminalOptions;
       assert.equal(options.shellPath, 'ssh');
       assert.ok((options.shellArgs as string[]).includes('-t'));
-      assert.match((options.shellArgs as string[]).at(-1)!, /^tmux attach -t waves-[0-9a-f]{16}$/);
+      assert.match((options.shellArgs as string[]).at(-1)!, /^tmux -u attach -t waves-[0-9a-f]{16}$/);
       for (const t of opened) t.dispose();
     } finally {
       onOpen.dispose();
