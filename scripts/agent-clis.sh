@@ -28,13 +28,7 @@ TOOLS_NAME=agent-clis
 source "$(dirname "${BASH_SOURCE[0]}")/tools-common.sh"
 tools_clean_npm_env   # nothing of an outer npm (`npm test`) may reach the nested install
 
-ENV_ONLY=0
-case "${1:-}" in
-  --env) ENV_ONLY=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--env]" >&2; exit 2 ;;
-esac
-T_START=$(now)
+tools_args "$@"
 
 PACKAGES=(
   "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"

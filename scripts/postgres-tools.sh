@@ -12,13 +12,7 @@ set -euo pipefail
 TOOLS_NAME=postgres-tools
 # shellcheck source=scripts/tools-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/tools-common.sh"
-ENV_ONLY=0
-case "${1:-}" in
-  --env) ENV_ONLY=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--env]" >&2; exit 2 ;;
-esac
-T_START=$(now)
+tools_args "$@"
 
 # The newest server under /usr/lib/postgresql/<version>/bin (Debian's layout), or an initdb on PATH.
 find_bin() {
@@ -32,16 +26,7 @@ find_bin() {
 
 if ! BIN=$(find_bin); then
   say "PostgreSQL's server is missing: installing Debian's postgresql"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "PostgreSQL is missing and this is not root (no sudo): install the postgresql package"
-    SUDO="sudo -n"
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  # One apt at a time on the machine (another test tool may be installing Chromium).
-  if [ "${ENV_ONLY:-0}" = 1 ]; then exec 3>&2; else exec 3>&1; fi
-  $SUDO apt-get update -q >&3 || say "apt-get update failed; trying the install with the lists there are"
-  $SUDO apt-get install -y -q --no-install-recommends postgresql >&3 || die "apt-get install postgresql failed"
+  tools_apt_install postgresql
   BIN=$(find_bin) || die "postgresql was installed but initdb/pg_ctl/postgres were not found"
 fi
 

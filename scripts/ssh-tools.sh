@@ -12,27 +12,13 @@ set -euo pipefail
 TOOLS_NAME=ssh-tools
 # shellcheck source=scripts/tools-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/tools-common.sh"
-ENV_ONLY=0
-case "${1:-}" in
-  --env) ENV_ONLY=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--env]" >&2; exit 2 ;;
-esac
-T_START=$(now)
+tools_args "$@"
 
 have_all() { [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 && command -v tmux >/dev/null 2>&1; }
 
 if ! have_all; then
   say "OpenSSH's server, client or tmux is missing: installing Debian's openssh-server openssh-client tmux"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "sshd is missing and this is not root (no sudo): install openssh-server, openssh-client and tmux"
-    SUDO="sudo -n"
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  if [ "${ENV_ONLY:-0}" = 1 ]; then exec 3>&2; else exec 3>&1; fi
-  $SUDO apt-get update -q >&3 || say "apt-get update failed; trying the install with the lists there are"
-  $SUDO apt-get install -y -q --no-install-recommends openssh-server openssh-client tmux >&3 || die "apt-get install openssh-server openssh-client tmux failed"
+  tools_apt_install openssh-server openssh-client tmux
   have_all || die "openssh-server was installed but /usr/sbin/sshd, ssh, ssh-keygen or tmux was not found"
 fi
 

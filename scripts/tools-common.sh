@@ -1,6 +1,7 @@
-# Shared by the test-tool installers (scripts/vscode-tools.sh, scripts/agent-clis.sh); sourced,
-# never run. Before sourcing, set TOOLS_NAME (the prefix of their messages) and ENV_ONLY
-# (1: stdout is only KEY=VALUE lines, progress goes to stderr).
+# Shared by the test-tool installers (scripts/vscode-tools.sh, agent-clis.sh, ssh-tools.sh,
+# postgres-tools.sh); sourced, never run. Before sourcing, set TOOLS_NAME (the prefix of their
+# messages); ENV_ONLY (1: stdout is only KEY=VALUE lines, progress goes to stderr) is set by
+# `tools_args` or by the installer itself.
 
 # A clean npm environment for the nested installs. Run under npm (`npm test`, `npm start`), an
 # installer inherits the outer npm's npm_* / npm_config_* variables: the user agent names the
@@ -41,4 +42,29 @@ tools_report() {
     emit | sed 's/^/  /'
     say "ready in $(( $(now) - T_START ))s ($1)"
   fi
+}
+
+# The usual arguments: none, or --env (ENV_ONLY=1); starts the clock of `tools_report`.
+tools_args() {
+  ENV_ONLY=0
+  case "${1:-}" in
+    --env) ENV_ONLY=1 ;;
+    "") ;;
+    *) echo "usage: $0 [--env]" >&2; exit 2 ;;
+  esac
+  T_START=$(now)
+}
+
+# Installs Debian packages ($@) with apt-get, as root or with sudo when there is one; apt's
+# output goes where progress goes (stderr with --env).
+tools_apt_install() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "this is not root (no sudo): install $* yourself"
+    sudo="sudo -n"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if [ "${ENV_ONLY:-0}" = 1 ]; then exec 3>&2; else exec 3>&1; fi
+  $sudo apt-get update -q >&3 || say "apt-get update failed; trying the install with the lists there are"
+  $sudo apt-get install -y -q --no-install-recommends "$@" >&3 || die "apt-get install $* failed"
 }

@@ -8,9 +8,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../freePort';
 import pg from 'pg';
 
 let tools: { bin: string; runAs: string } | null = null;
@@ -27,17 +27,6 @@ export function postgresTools(repoRoot: string): { bin: string; runAs: string } 
   if (!env.WAVES_PG_BIN) throw new Error(`scripts/postgres-tools.sh printed no WAVES_PG_BIN:\n${out}`);
   tools = { bin: env.WAVES_PG_BIN, runAs: env.WAVES_PG_RUN_AS ?? '' };
   return tools;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Cluster {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../freePort';
 import type { Host } from '../../src/core/run/hosts';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -19,17 +20,6 @@ function sshTools(repoRoot: string): void {
   if (toolsChecked) return;
   execFileSync('bash', [path.join(repoRoot, 'scripts', 'ssh-tools.sh'), '--env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   toolsChecked = true;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The person's side, shared by every host of a test: one user key, one known_hosts, one ssh config. */
