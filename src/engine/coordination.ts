@@ -27,6 +27,7 @@ import {
   redactSecrets,
   registeredPackages,
   repositoryKey,
+  type PlannedClaim,
   type PlannedConflict,
   type RegisteredRun,
 } from '../core/run/coordinator';
@@ -204,10 +205,11 @@ export class CoordinatorReader {
     return this.coordinator.where;
   }
 
-  async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[] } | { ok: false; message: string }> {
+  /** The registry of runs, the lock rows and the planned claims of approved plans (#19 item 5). */
+  async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[]; claims: PlannedClaim[] } | { ok: false; message: string }> {
     try {
-      const [runs, table] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks()]);
-      return { ok: true, runs, locks: table.locks };
+      const [runs, table, claims] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks(), this.coordinator.plannedClaims()]);
+      return { ok: true, runs, locks: table.locks, claims };
     } catch (err) {
       return { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
     }

@@ -5,7 +5,7 @@ import { RunNotifications } from './notifications';
 import { RunCommands } from './commands';
 import { RunController } from './runController';
 import { RunWatch } from './runWatch';
-import { SharedRuns } from './sharedRuns';
+import { PlannedClaimDiagnostics, SharedRuns } from './sharedRuns';
 import { Reconciler } from './reconcile';
 import { RunLenses } from './runLenses';
 import { GitContentProvider } from './review';
@@ -36,6 +36,7 @@ export function createRun(registry: PlanRegistry, log: vscode.LogOutputChannel, 
   const git = new GitContentProvider();
   const reconciler = new Reconciler({ controller, registry, runs, log });
   const lenses = new RunLenses(registry, controller, live);
-  const all = [lenses, reconciler, git, notifications, commands, live, controller, runs, shared];
+  const planned = new PlannedClaimDiagnostics(registry, shared);
+  const all = [planned, lenses, reconciler, git, notifications, commands, live, controller, runs, shared];
   return { watch: runs, controller, live, commands, notifications, reconciler, shared, dispose: () => all.forEach((d) => d.dispose()) };
 }

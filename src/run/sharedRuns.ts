@@ -10,7 +10,9 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { coordinatorFileLocks, type OwnedLock, type RegisteredRun, isLiveRun } from '../core/run/coordinator';
+import { claimRange, coordinatorFileLocks, plannedClaimsOf, plannedConflicts, plannedConflictText, type OwnedLock, type PlannedClaim, type RegisteredRun, isLiveRun } from '../core/run/coordinator';
+import { toRange } from '../plan/convert';
+import type { PlanRegistry } from '../plan/planRegistry';
 import { CoordinatorReader, checkCoordinatorUrl, redactSecrets, type CoordinatorOptions } from '../engine';
 import { Disposable } from '../util/lifecycle';
 
@@ -21,6 +23,8 @@ interface FolderView {
   reader: CoordinatorReader | null;
   runs: RegisteredRun[];
   locks: OwnedLock[];
+  /** Approved plans' planned claims (#19 item 5), every feature's. */
+  claims: PlannedClaim[];
   problem: string | null;
 }
 
@@ -41,6 +45,7 @@ const signature = (view: FolderView) =>
   JSON.stringify([
     view.runs.map((r) => [r.featureId, r.ownerId, r.driver, r.host, r.clone, r.packages]),
     view.locks.map((l) => [l.featureId, l.holder, l.kind, l.key, l.expiresAt, l.owner]),
+    view.claims.map((c) => [c.featureId, c.packageId, c.kind, c.key, c.planId, c.approvedAt]),
     view.problem,
   ]);
 
@@ -79,6 +84,11 @@ export class SharedRuns extends Disposable {
     const view = folder && this.folders.get(folder.uri.toString());
     const now = new Date();
     return view ? view.runs.filter((r) => !this.isOwn(folder, r) && isLiveRun(r, now)) : [];
+  }
+
+  /** The planned claims of approved plans in `folder`'s repository (every feature's; a plan's own are filtered by `plannedConflicts`). */
+  plannedClaims(folder: vscode.WorkspaceFolder | undefined): PlannedClaim[] {
+    return (folder && this.folders.get(folder.uri.toString())?.claims) || [];
   }
 
   /** Why the coordinator of `folder` cannot be read now (its password hidden), or null. */
@@ -120,7 +130,7 @@ export class SharedRuns extends Disposable {
     folders.forEach((folder, i) => {
       const setting = settings[i];
       if (!setting) return;
-      this.folders.set(folder.uri.toString(), { reader: null, runs: [], locks: [], problem: 'problem' in setting ? setting.problem : null });
+      this.folders.set(folder.uri.toString(), { reader: null, runs: [], locks: [], claims: [], problem: 'problem' in setting ? setting.problem : null });
     });
     if (this.folders.size > 0) {
       this.timer = setInterval(() => void this.refresh(), SHARED_POLL_MS);
@@ -142,6 +152,7 @@ export class SharedRuns extends Disposable {
         const read = await view.reader.read();
         if (read.ok) {
           view.runs = read.runs;
+          view.claims = read.claims;
           const reader = view.reader;
           view.locks = coordinatorFileLocks(read.runs, read.locks, new Set(read.runs.filter((r) => reader.isOwn(r)).map((r) => r.ownerId)), new Date());
           view.problem = null;
@@ -156,5 +167,49 @@ export class SharedRuns extends Disposable {
       if (signature(view) !== before) changed = true;
     }
     if (changed && !this.isDisposed) this.changed.fire();
+  }
+}
+
+/**
+ * Other features' approved plans, in the Problems panel (#19 item 5): with a coordinator, each
+ * plan's write scope, file lock or lock key that meets another feature's planned claim is a
+ * warning on its entry — who approved it, where, and the path both cover. A lock key both plan
+ * to change is the one `Run Plan` refuses while that claim stands (the engine decides; this
+ * only tells before). Redrawn when a plan or the coordinator's claims change.
+ */
+export class PlannedClaimDiagnostics extends Disposable {
+  private readonly collection = this.register(vscode.languages.createDiagnosticCollection('waves-coordinator'));
+
+  constructor(
+    private readonly registry: PlanRegistry,
+    private readonly shared: SharedRuns,
+  ) {
+    super();
+    this.register(registry.onDidChange(() => this.publish()));
+    this.register(shared.onDidChange(() => this.publish()));
+    this.publish();
+  }
+
+  private publish(): void {
+    this.collection.clear();
+    for (const entry of this.registry.plans) {
+      const featureId = entry.analysis.plan.feature?.id;
+      const claims = featureId ? this.shared.plannedClaims(vscode.workspace.getWorkspaceFolder(entry.uri)) : [];
+      if (!featureId || claims.length === 0) continue;
+      const { plan } = entry.analysis;
+      const diagnostics = plannedConflicts(featureId, plannedClaimsOf(plan), claims).map((c) => {
+        const range = claimRange(plan, c.mine);
+        const text = plannedConflictText(c);
+        const d = new vscode.Diagnostic(
+          range ? toRange(entry.analysis.lines, range) : new vscode.Range(0, 0, 0, 0),
+          c.exact ? `${text}. Run Plan refuses this plan while that claim stands.` : text,
+          vscode.DiagnosticSeverity.Warning,
+        );
+        d.source = 'waves coordinator';
+        d.code = c.exact ? 'planned-lock-key' : 'planned-claim-overlap';
+        return d;
+      });
+      if (diagnostics.length) this.collection.set(entry.uri, diagnostics);
+    }
   }
 }

@@ -9,7 +9,7 @@
  * plan meets them.
  */
 import { covers, literalPrefix, overlap } from '../plan/glob';
-import type { Plan } from '../plan/model';
+import type { Plan, TextRange } from '../plan/model';
 import { canonicalLockKey, type LockEntry, type LockTable } from './lockTable';
 import { ACTIVE_STATUSES } from './runState';
 
@@ -296,6 +296,18 @@ export function plannedConflicts(featureId: string, mine: readonly PlannedClaimI
       }
     }
   return out;
+}
+
+/**
+ * Where `claim` (of `plannedClaimsOf(plan)`) is written in the plan: its write_allow glob, lock
+ * file or lock key entry, else its package's id; null when the plan has no such package.
+ */
+export function claimRange(plan: Pick<Plan, 'packages'>, claim: PlannedClaimInput): TextRange | null {
+  const pkg = plan.packages.find((p) => p.id === claim.packageId);
+  if (!pkg) return null;
+  const entries = claim.kind === 'write' ? pkg.scope.writeAllow : claim.kind === 'file' ? pkg.locks.files : pkg.locks.keys;
+  const same = (value: string) => (claim.kind === 'key' ? canonicalLockKey(value) : value.trim()) === claim.key;
+  return entries.find((e) => same(e.value))?.range ?? pkg.idRange;
 }
 
 const CLAIM_NOUN: Record<PlannedClaimKind, string> = { write: 'write scope', file: 'file lock', key: 'lock key' };

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { overlap } from '../../../src/core/plan/glob';
-import { plannedClaimsOf, plannedConflicts, plannedConflictText, type PlannedClaim, type PlannedClaimInput } from '../../../src/core/run/coordinator';
+import { claimRange, plannedClaimsOf, plannedConflicts, plannedConflictText, type PlannedClaim, type PlannedClaimInput } from '../../../src/core/run/coordinator';
 
 const PLAN = `schema_version: 1
 feature:
@@ -56,6 +56,20 @@ describe('plannedClaimsOf', () => {
 
   it('a plan without packages claims nothing', () => {
     assert.deepEqual(plannedClaimsOf({ packages: [] }), []);
+  });
+});
+
+describe('claimRange (where the editor puts a conflict)', () => {
+  it('is the entry that makes each claim — the glob, the lock file, the lock key as written — else the package id', () => {
+    const { plan } = analyzePlan(PLAN);
+    const at = (c: PlannedClaimInput) => {
+      const r = claimRange(plan, c);
+      return r && PLAN.slice(r.start, r.end);
+    };
+    const texts = plannedClaimsOf(plan).map(at);
+    assert.deepEqual(texts, ['"src/api/**"', '"db/schema.sql"', '"api:get /v1/users"', '"src/web/**"'], 'each scalar as written, quotes included');
+    assert.equal(at({ packageId: 'wp-web', kind: 'key', key: 'api:GET /nothing' }), 'wp-web', 'a claim the plan no longer makes: its package');
+    assert.equal(at({ packageId: 'gone', kind: 'write', key: 'x/**' }), null);
   });
 });
 

@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
+import { analyzePlan } from '../../../src/core/plan/analyze';
+import { registerPlannedClaims, removePlannedClaims } from '../../../src/engine/plannedClaims';
 import { startCluster, type Cluster } from '../../coordinator/postgres';
 import { extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
 
@@ -109,6 +111,32 @@ describe('shared coordinator', function () {
     assert.match(out, /"type":"outcome","outcome":"succeeded"/);
     await waitFor(() => tooltip() === 'owned by wp-api · wave 2', `the decoration back to the plan's (now: ${tooltip()})`, { timeoutMs: 30_000 });
     assert.equal(tree.getChildren().some((n) => tree.getTreeItem(n).label === 'Other drivers'), false);
+  });
+
+  it("another feature's approved plan: what this plan shares with it is a warning on the entry, in the Problems panel (#19 item 5)", async () => {
+    await vscode.workspace.getConfiguration('waves').update('coordinator', cluster!.url, vscode.ConfigurationTarget.Global);
+    const planUri = file('work-packages.yaml');
+    const root = workspaceRoot().fsPath;
+    // Approved elsewhere (the front door's approvePlanning registers them so): billing's wp-items writes src/api/items/** and locks the same key as wp-api.
+    const other = analyzePlan(
+      ['schema_version: 1', 'feature:', '  id: billing', 'packages:', '  - package_id: wp-items', '    title: Items', '    locks:', '      keys: ["api:get /v1/items"]', '    scope:', '      write_allow: ["src/api/items/**"]', ''].join('\n'),
+    ).plan;
+    const registered = await registerPlannedClaims(root, { url: cluster!.url }, { featureId: 'billing', planId: 'billing-plan', plan: other });
+    assert.ok(registered.ok, registered.ok ? '' : registered.message);
+    const mine = () => vscode.languages.getDiagnostics(planUri).filter((d) => d.source === 'waves coordinator');
+    await waitFor(() => mine().length === 2, `two warnings from billing's planned claims (now: ${mine().map((d) => d.message).join(' | ')})`, { timeoutMs: 30_000 });
+    const text = fs.readFileSync(planUri.fsPath, 'utf8').split('\n');
+    const at = (d: vscode.Diagnostic) => text[d.range.start.line]!.slice(d.range.start.character, d.range.end.character);
+    const [write, key] = [mine().find((d) => d.code === 'planned-claim-overlap')!, mine().find((d) => d.code === 'planned-lock-key')!];
+    assert.equal(write.severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(at(write), '"src/api/**"');
+    assert.match(write.message, /^wp-api's write scope src\/api\/\*\* meets the write scope src\/api\/items\/\*\* planned by feature billing \(both cover src\/api\/items\/.+\): its package wp-items, approved by /);
+    assert.equal(at(key), '"api:GET /v1/items"');
+    assert.match(key.message, /lock key api:GET \/v1\/items meets the same planned by feature billing.*Run Plan refuses this plan while that claim stands\.$/);
+    // The claims withdrawn (billing's plan discarded, or its run succeeded): the warnings go.
+    const removed = await removePlannedClaims(root, { url: cluster!.url }, 'billing');
+    assert.ok(removed.ok && removed.removed === 2);
+    await waitFor(() => mine().length === 0, 'the warnings gone with the claims', { timeoutMs: 30_000 });
   });
 
   it('a coordinator out of reach: said in the Ownership view without its password, and the plan still decorates', async () => {
