@@ -16,6 +16,8 @@ export const MAX_FILES = 100_000;
 const NEVER_LISTED = '{**/node_modules/**,**/.git/**,**/.waves/**,**/*.worktrees/**,**/.worktrees/**}';
 /** Run-driven redraws of the decorations, at most this often: 200 status changes a second must not redraw every decoration 200 times. */
 const RUN_FOLLOW_MS = 100;
+/** How many entries of a folder created during a run are looked at for unowned writes. */
+const UNOWNED_SCAN = 1000;
 /** Paths a run writes itself, or that no plan owns by design: never "unowned writes". */
 const NOT_WORK = /(^|\/)(\.git|\.waves|node_modules)(\/|$)/;
 
@@ -259,12 +261,19 @@ export class OwnershipModel extends Disposable {
     if (created) this.debounced.schedule('files');
   }
 
-  /** Records a file (not a folder) changed during the run that no package owns. */
+  /**
+   * Records a file changed during the run that no package owns. A folder created during the run
+   * is looked into: the files written in it before its own watch began send no event of their
+   * own (`mkdir -p x && write x/y` arrives as "x created").
+   */
   private async noteUnowned(uri: vscode.Uri, rel: string, createdOrDeleted: boolean): Promise<void> {
     const stat = await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined);
     let change: string;
     if (stat) {
-      if (stat.type & vscode.FileType.Directory) return;
+      if (stat.type & vscode.FileType.Directory) {
+        if (createdOrDeleted) await this.noteUnownedIn(uri, rel);
+        return;
+      }
       change = createdOrDeleted ? 'created' : 'changed';
     } else {
       if (!this.files.includes(rel)) return; // a folder, or a file never listed
@@ -273,6 +282,26 @@ export class OwnershipModel extends Disposable {
     if (this.isDisposed || this.unowned.has(rel)) return;
     this.unowned.set(rel, change);
     this.debounced.schedule('states');
+  }
+
+  /** The files under a folder created during the run (at most `UNOWNED_SCAN` entries), each noted as created when no package owns it. */
+  private async noteUnownedIn(folder: vscode.Uri, rel: string): Promise<void> {
+    const queue: [vscode.Uri, string][] = [[folder, rel]];
+    let seen = 0;
+    while (queue.length && seen < UNOWNED_SCAN && !this.isDisposed) {
+      const [dir, dirRel] = queue.shift()!;
+      const entries = await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(() => [] as [string, vscode.FileType][]);
+      for (const [name, type] of entries) {
+        if (++seen > UNOWNED_SCAN) break;
+        const childRel = `${dirRel}/${name}`;
+        if (NOT_WORK.test(childRel) || !this.index || this.unowned.has(childRel)) continue;
+        if (type & vscode.FileType.Directory) queue.push([vscode.Uri.joinPath(dir, name), childRel]);
+        else if (this.index.lookup(childRel).owners.length === 0) {
+          this.unowned.set(childRel, 'created');
+          this.debounced.schedule('states');
+        }
+      }
+    }
   }
 
   private async listFiles(): Promise<void> {

@@ -106,7 +106,7 @@ describe('ownership', () => {
   });
   afterEach(async () => {
     await closeEditors();
-    for (const rel of ['.waves', 'zz-unowned']) {
+    for (const rel of ['.waves', 'zz-unowned', 'zz-deep']) {
       await vscode.workspace.fs.delete(file(rel), { recursive: true }).then(undefined, () => undefined);
     }
     await api.ownership.runs.refresh();
@@ -319,12 +319,15 @@ describe('ownership', () => {
     await waitForBadge(api, 'src/api/items.ts', '►2', 'the run');
     await write('zz-unowned/notes.txt', 'written by hand\n');
     await write('src/api/owned.ts', 'export {};\n');
+    // Folders made with their file at once (`mkdir -p`): the file may come before the folder's watch.
+    await write('zz-deep/a/b/c.txt', 'deep\n');
     try {
       await waitFor(() => api.ownership.model.unownedWrites().some((w) => w.path === 'zz-unowned/notes.txt'), 'the unowned write');
+      await waitFor(() => api.ownership.model.unownedWrites().some((w) => w.path === 'zz-deep/a/b/c.txt'), 'the unowned write in new folders');
       assert.equal(api.ownership.model.unownedWrites().some((w) => w.path === 'src/api/owned.ts'), false, 'an owned file is not listed');
       const root = api.ownership.tree.getChildren()[0];
       assert.equal(api.ownership.tree.getTreeItem(root).label, 'Unowned writes during the run');
-      assert.deepEqual(api.ownership.tree.getChildren(root).map((n) => api.ownership.tree.getTreeItem(n).label), ['zz-unowned/notes.txt']);
+      assert.deepEqual(api.ownership.tree.getChildren(root).map((n) => api.ownership.tree.getTreeItem(n).label), ['zz-deep/a/b/c.txt', 'zz-unowned/notes.txt']);
     } finally {
       await vscode.workspace.fs.delete(file('src/api/owned.ts'));
     }
