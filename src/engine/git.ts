@@ -44,13 +44,13 @@ export interface GitResult {
  * and none of the commands a repository's configuration gained during a guarded run
  * (gitSafety.ts): the engine's git acts on agent output outside the agent's timeout.
  */
-export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0]): Promise<GitResult> {
+export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0], env: Readonly<Record<string, string>> = {}): Promise<GitResult> {
   const overrides = await configOverrides(cwd);
   return new Promise((resolve, reject) => {
     execFile(
       'git',
       [...SAFE_CONFIG_ARGS, ...overrides, ...args],
-      { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, windowsHide: true },
+      { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, windowsHide: true },
       (err, stdout, stderr) => {
         const errCode: unknown = err ? (err as { code?: unknown }).code : 0;
         const code = typeof errCode === 'number' ? errCode : null;

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { commandLine, shellQuote, sshOptions, type Host } from '../core/run/hosts';
+import { git, GitError } from './git';
 import { SAFE_CONFIG_ARGS } from './gitSafety';
 
 export interface SshResult {
@@ -169,21 +170,19 @@ export class SshHost {
    * shell of ours; the engine's safe configuration first.
    */
   localGit(cwd: string, args: readonly string[]): Promise<SshResult> {
-    return this.slot(() => this.connect().then(() => new Promise<SshResult>((resolve, reject) => {
-      const child = spawn('git', [...SAFE_CONFIG_ARGS, ...args], { cwd, env: { ...process.env, LC_ALL: 'C', GIT_SSH_COMMAND: this.gitSshCommand(), GIT_TERMINAL_PROMPT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.once('error', reject);
-      child.once('close', (code) => {
-        if (code === 0) return resolve({ code, stdout, stderr });
-        if (/Could not read from remote repository|Connection (refused|timed out|closed)|Host key verification failed|Permission denied/i.test(stderr)) {
-          return reject(new HostUnreachableError(this.name, lastLine(stderr)));
+    return this.slot(() =>
+      this.connect().then(async () => {
+        try {
+          return await git(cwd, args, [0], { GIT_SSH_COMMAND: this.gitSshCommand() });
+        } catch (err) {
+          if (!(err instanceof GitError)) throw err;
+          if (/Could not read from remote repository|Connection (refused|timed out|closed)|Host key verification failed|Permission denied/i.test(err.stderr)) {
+            throw new HostUnreachableError(this.name, lastLine(err.stderr));
+          }
+          throw new Error(`git ${args.slice(0, 2).join(' ')} with ${this.name} failed (exit ${err.code}): ${lastLine(err.stderr)}`);
         }
-        reject(new Error(`git ${args.slice(0, 2).join(' ')} with ${this.name} failed (exit ${code}): ${lastLine(stderr)}`));
-      });
-    })));
+      }),
+    );
   }
 
   /** Closes the shared connection; quietly. */
