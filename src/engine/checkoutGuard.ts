@@ -10,8 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseStatusZ } from '../core/run/gitParse';
-import { git, revParse } from './git';
+import { parseStatusV2Z } from '../core/run/gitParse';
+import { git } from './git';
 
 /** path → `XY size mtime`; `HEAD_KEY` → `ref sha`. */
 export type CheckoutFingerprint = Map<string, string>;
@@ -21,14 +21,11 @@ const HEAD_KEY = '\u0000HEAD';
 
 /** The checkout's fingerprint now; `ignore`: repo-relative paths left out (the plan file, which the person may edit during a run). */
 export async function snapshotCheckout(repo: string, ignore: readonly string[] = []): Promise<CheckoutFingerprint> {
-  const [status, symbolic, head] = await Promise.all([
-    git(repo, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']),
-    git(repo, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1, 128]),
-    revParse(repo, 'HEAD'),
-  ]);
+  // One process: v2's branch headers say what `symbolic-ref HEAD` and `rev-parse HEAD` would.
+  const status = parseStatusV2Z((await git(repo, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames'])).stdout);
   const out: CheckoutFingerprint = new Map();
-  out.set(HEAD_KEY, `${symbolic.stdout.trim() || 'detached'} ${head ?? 'none'}`);
-  for (const e of parseStatusZ(status.stdout)) {
+  out.set(HEAD_KEY, `${status.branch !== null ? `refs/heads/${status.branch}` : 'detached'} ${status.head ?? 'none'}`);
+  for (const e of status.entries) {
     // A nested repository or worktree (a folder entry) and the engine's own folder are not the person's files.
     if (e.path.endsWith('/') || e.path === '.waves' || e.path.startsWith('.waves/') || ignore.includes(e.path)) continue;
     let stat = 'missing';

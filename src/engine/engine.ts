@@ -28,6 +28,7 @@ import type { RunStore } from '../store/runStore';
 import { simulate, type SchedPackage } from '../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
+import { warmGit } from './gitProcess';
 import type { Executor } from './executor';
 import { HostsExecutor } from './hostsExecutor';
 import { Launches } from './launch';
@@ -104,6 +105,7 @@ export class RunEngine {
 
   /** Reads and analyses the plan and finds the repository. No side effects. */
   static async prepare(options: EngineOptions): Promise<RunEngine> {
+    warmGit(); // the git helper's Node start overlaps the plan's analysis
     const planFile = path.resolve(options.planFile);
     // The text the person was shown when the front end gives it: the file is not read again.
     const text = options.planText?.text ?? (await fs.promises.readFile(planFile, 'utf8'));

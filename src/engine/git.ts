@@ -1,18 +1,19 @@
 /**
  * Git for the run engine (docs/run-engine.md, "Git and audit"): package worktrees, the scope
  * audit's change lists, the integration branch and its merges, the final fast-forward offer
- * and safe clean-up. Every call is `execFile('git', argv)` — never a shell — and a failure
- * is a `GitError` carrying git's own stderr.
+ * and safe clean-up. Every call is `execFile('git', argv)` — never a shell — through the
+ * engine's git queue (gitProcess.ts), and a failure is a `GitError` carrying git's own stderr.
  *
  * Nothing here loses work: no `--force`, no `reset --hard`, no `clean`, no `branch -D`; the
  * user's branch moves only by `merge --ff-only` in a clean main worktree or by a compare-and-
  * swap `update-ref` when it is checked out nowhere. Porcelain is parsed by src/core/run/gitParse.ts.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { toFileChange, type AuditChange } from '../core/run/audit.js';
 import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';
+import { runGit } from './gitProcess.js';
 import { pathsInTheWay, type LocalEntry } from '../core/run/inTheWay.js';
 import { visibleText } from '../core/present/visibleText.js';
 import { parseLsFilesZ, parseMergeTree, parseNameStatusZ, parseRawDiffZ, parseStatusZ, parseWorktreeList, splitZ, SYMLINK_MODE, type WorktreeInfo } from '../core/run/gitParse.js';
@@ -46,19 +47,14 @@ export interface GitResult {
  */
 export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0], env: Readonly<Record<string, string>> = {}): Promise<GitResult> {
   const overrides = await configOverrides(cwd);
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      [...SAFE_CONFIG_ARGS, ...overrides, ...args],
-      { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, windowsHide: true },
-      (err, stdout, stderr) => {
-        const errCode: unknown = err ? (err as { code?: unknown }).code : 0;
-        const code = typeof errCode === 'number' ? errCode : null;
-        if (code !== null && okCodes.includes(code)) resolve({ stdout, stderr, code });
-        else reject(new GitError(args, cwd, code, stderr || (err ? err.message : '')));
-      },
-    );
+  const o = await runGit({
+    cwd,
+    argv: [...SAFE_CONFIG_ARGS, ...overrides, ...args],
+    env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+    maxBuffer: 256 * 1024 * 1024,
   });
+  if (o.code !== null && okCodes.includes(o.code)) return { stdout: o.stdout, stderr: o.stderr, code: o.code };
+  throw new GitError(args, cwd, o.code, o.stderr || o.message);
 }
 
 /** git's stdout, trimmed. */
@@ -70,6 +66,36 @@ export async function gitOut(cwd: string, args: readonly string[]): Promise<stri
 export async function revParse(cwd: string, rev: string): Promise<string | null> {
   const r = await git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], [0, 1]);
   return r.code === 0 ? r.stdout.trim() : null;
+}
+
+/** What HEAD of a work tree names, with other revisions resolved by the same git call. */
+export interface HeadState {
+  /** The ref HEAD is a symbolic ref to (`refs/heads/<name>`), or null when it is detached. */
+  ref: string | null;
+  /** The commit HEAD names. */
+  head: string;
+  /** `revs`, resolved, in order. */
+  revs: string[];
+  /** `--git-path` of `gitPaths`, in order (relative to the tree, or absolute). */
+  gitPaths: string[];
+}
+
+/**
+ * HEAD of `cwd` — its commit and the branch it names — and `revs` and `gitPaths`, in one
+ * `rev-parse` (issue #18: each git process costs the engine 10–70 ms). Null when any of them
+ * does not resolve (an unborn HEAD, a missing branch, a file named like a revision…): the
+ * caller then asks one question per call, as before, for the precise answer.
+ */
+export async function headState(cwd: string, revs: readonly string[] = [], gitPaths: readonly string[] = []): Promise<HeadState | null> {
+  const r = await git(cwd, ['rev-parse', ...gitPaths.flatMap((g) => ['--git-path', g]), 'HEAD', ...revs, '--symbolic-full-name', 'HEAD', '--'], [0, 128]);
+  if (r.code !== 0) return null;
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  // gitPaths, HEAD, revs, the symbolic name, and the `--` rev-parse echoes.
+  if (lines.length !== gitPaths.length + 1 + revs.length + 2 || lines[lines.length - 1] !== '--') return null;
+  const shas = lines.slice(gitPaths.length, gitPaths.length + 1 + revs.length);
+  if (!shas.every((x) => /^[0-9a-f]{40,64}$/.test(x))) return null;
+  const name = lines[lines.length - 2]!;
+  return { ref: name === 'HEAD' ? null : name, head: shas[0]!, revs: shas.slice(1), gitPaths: lines.slice(0, gitPaths.length) };
 }
 
 /** Whether commit `a` is an ancestor of (or equal to) `b`. */
@@ -172,8 +198,14 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
     how = 'created';
     await git(repo, [...addLocked, '-b', branch, req.path, baseSha]);
   }
-  const [symbolicOut, headOut] = await Promise.all([git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1]), gitOut(req.path, ['rev-parse', 'HEAD'])]);
-  const symbolic = symbolicOut.stdout.trim();
+  // Its HEAD as the repository lists it: one call in the repository, whose neutralisers are read
+  // already (gitSafety.ts), while the new tree's are read for its later calls.
+  void configOverrides(req.path).catch(() => undefined);
+  const listed = (await listWorktrees(repo)).find((w) => samePath(w.path, req.path));
+  const [symbolic, headOut] =
+    listed?.head && !listed.detached
+      ? [listed.branch ? `refs/heads/${listed.branch}` : '', listed.head]
+      : await Promise.all([git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1]).then((r) => r.stdout.trim()), gitOut(req.path, ['rev-parse', 'HEAD'])]);
   if (symbolic !== `refs/heads/${branch}`) throw new Error(`the worktree ${req.path} is on ${symbolic || 'a detached HEAD'}, not ${branch}`);
   let head = headOut;
   if (how === 'created' && head !== baseSha) throw new Error(`the new worktree ${req.path} is at ${head}, not at its base ${baseSha}`);
@@ -268,11 +300,22 @@ function identityArgs(identity: { name: string; email: string } = ENGINE_IDENTIT
  */
 export async function commitAll(worktree: string, message: string, identity: { name: string; email: string } = ENGINE_IDENTITY): Promise<string | null> {
   // Everything, then `.waves/` taken out of the index again (`add` with an exclude pathspec fails when `.waves/` is tracked and ignored).
-  await git(worktree, ['add', '-A', '--', '.']);
+  // HEAD (its commit and tree) is read at the same time: `add` changes the index only.
+  const [, at] = await Promise.all([git(worktree, ['add', '-A', '--', '.']), headState(worktree, ['HEAD^{tree}'])]);
   await git(worktree, ['reset', '-q', '--', '.waves']);
-  if ((await git(worktree, ['diff', '--cached', '--quiet'], [0, 1])).code === 0) return null;
-  await git(worktree, [...identityArgs(identity), 'commit', '--no-verify', '-q', '-m', message]);
-  return gitOut(worktree, ['rev-parse', 'HEAD']);
+  if (!at) {
+    // An unborn or unusual HEAD: porcelain, as a person would.
+    if ((await git(worktree, ['diff', '--cached', '--quiet'], [0, 1])).code === 0) return null;
+    await git(worktree, [...identityArgs(identity), 'commit', '--no-verify', '-q', '-m', message]);
+    return gitOut(worktree, ['rev-parse', 'HEAD']);
+  }
+  // The index as a tree, a commit of it on HEAD, and HEAD moved to it only if it is still
+  // where it was read (compare-and-swap): three processes where porcelain takes four.
+  const tree = await gitOut(worktree, ['write-tree']);
+  if (tree === at.revs[0]) return null;
+  const commit = await gitOut(worktree, [...identityArgs(identity), 'commit-tree', tree, '-p', at.head, '-m', message]);
+  await git(worktree, ['update-ref', '-m', `commit: ${message.split('\n')[0]}`, 'HEAD', commit, at.head]);
+  return commit;
 }
 
 /** Where a package's tree stands after its agent: on its branch or not, and the commits involved. */
@@ -289,15 +332,22 @@ export interface TreeInspection {
 
 /** HEAD of `tree` vs `refs/heads/<branch>`, and any operation under way (git's own marker files). */
 export async function inspectTree(tree: string, branch: string): Promise<TreeInspection> {
+  const gitPaths = ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD', 'REVERT_HEAD'];
+  // Usually one call answers all of it; anything unusual is asked question by question below.
+  const fast = await headState(tree, [`refs/heads/${branch}^{commit}`], gitPaths);
+  if (fast) return judgeTree(tree, branch, fast.ref ?? '', fast.head, fast.revs[0]!, fast.gitPaths);
   const [symbolic, head, tip, markers] = await Promise.all([
     git(tree, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1, 128]),
     revParse(tree, 'HEAD'),
     revParse(tree, `refs/heads/${branch}`),
     git(tree, ['rev-parse', '--git-path', 'MERGE_HEAD', '--git-path', 'rebase-merge', '--git-path', 'rebase-apply', '--git-path', 'CHERRY_PICK_HEAD', '--git-path', 'REVERT_HEAD']),
   ]);
-  const ref = symbolic.code === 0 ? symbolic.stdout.trim() : '';
+  return judgeTree(tree, branch, symbolic.code === 0 ? symbolic.stdout.trim() : '', head, tip, splitLines(markers.stdout));
+}
+
+function judgeTree(tree: string, branch: string, ref: string, head: string | null, tip: string | null, markers: readonly string[]): TreeInspection {
   const names = ['a merge', 'a rebase', 'a rebase', 'a cherry-pick', 'a revert'];
-  const busy = splitLines(markers.stdout).findIndex((p) => fs.existsSync(path.resolve(tree, p)));
+  const busy = markers.findIndex((p) => fs.existsSync(path.resolve(tree, p)));
   if (busy >= 0) return { onBranch: false, where: `in the middle of ${names[busy]}`, head, tip };
   if (ref === `refs/heads/${branch}`) return { onBranch: true, where: `on ${branch}`, head, tip };
   const where = ref ? `on ${ref.replace(/^refs\/heads\//, '')}` : `detached at ${head ? head.slice(0, 12) : 'no commit'}`;
@@ -329,9 +379,19 @@ export async function treeChanges(cwd: string, from: string, to: string): Promis
   }));
 }
 
+/** A path git prints as it is (no control character, quote or backslash) with `core.quotePath=false`. */
+const PLAIN_PATH = /^[^\x00-\x1f\x7f"\\]+$/;
+
 /** Which of `paths` the ignore rules of `cwd` (its `.gitignore` files, `info/exclude`, the person's excludes file) ignore. */
 export async function ignoredAmong(cwd: string, paths: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
+  if (paths.reduce((n, p) => n + p.length + 1, 0) <= 16 * 1024 && paths.every((p) => PLAIN_PATH.test(p))) {
+    // A few plain paths (the usual package) go as arguments, through the git queue like every
+    // other call; git prints them one per line, unquoted (`-z` is for `--stdin` only).
+    const r = await git(cwd, ['-c', 'core.quotePath=false', 'check-ignore', '--no-index', '--', ...paths], [0, 1]);
+    for (const p of r.stdout.split('\n')) if (p !== '') out.add(p);
+    return out;
+  }
   await new Promise<void>((resolve, reject) => {
     const child = spawn('git', [...SAFE_CONFIG_ARGS, 'check-ignore', '--no-index', '-z', '--stdin'], { cwd, env: { ...process.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -425,22 +485,37 @@ export async function mergePackage(integrationWorktree: string, branch: string, 
   return { merged: true, commit, files: splitZ(diff.stdout) };
 }
 
+/** A merge commit written but not yet landed, with what the integration worktree looked like meanwhile. */
+export interface PreparedMerge {
+  /** The merge commit (referenced by nothing yet). */
+  merge: string;
+  /** The integration worktree's HEAD and changed paths, read while the commit was written. */
+  head: string;
+  dirty: string[];
+}
+
 /**
- * Commits `tree` (a clean `merge-tree` result of `tip` and `commit`, audited by the caller) as
- * the merge of `commit` into the integration branch checked out in `integrationWorktree`,
- * and moves that worktree to it (`merge --ff-only`: fails unless the branch is still at
- * `tip`). What lands is exactly the tree that was audited. The worktree must be clean.
+ * Writes `tree` (a clean `merge-tree` result of `tip` and `commit`) as the merge commit of
+ * `commit` into the integration branch, and reads the integration worktree's status and HEAD
+ * at the same time: three calls at once. Nothing refers to the commit until `commitMerge`.
  */
-export async function commitMerge(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
-  // The worktree's status, its HEAD and the merge commit object (referenced by nothing until the
-  // fast-forward below): three calls at once, each checked before anything moves.
+export async function prepareMerge(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<PreparedMerge> {
   const [status, merge, head] = await Promise.all([
     git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']),
     gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]),
     gitOut(integrationWorktree, ['rev-parse', 'HEAD']),
   ]);
-  const dirty = parseStatusZ(status.stdout);
-  if (dirty.length > 0) throw new Error(`the integration worktree ${integrationWorktree} has changes (${dirty.map((e) => e.path).join(', ')}); not merging into it`);
+  return { merge, head, dirty: parseStatusZ(status.stdout).map((e) => e.path) };
+}
+
+/**
+ * Lands a prepared merge (the caller audited its tree): the integration worktree moves to it
+ * by `merge --ff-only`, which fails unless the branch is still at `tip`. What lands is exactly
+ * the tree that was audited. The worktree must have been clean and at `tip`.
+ */
+export async function commitMerge(integrationWorktree: string, tip: string, prepared: PreparedMerge): Promise<string> {
+  const { merge, head, dirty } = prepared;
+  if (dirty.length > 0) throw new Error(`the integration worktree ${integrationWorktree} has changes (${dirty.join(', ')}); not merging into it`);
   if (head !== tip) throw new Error(`the integration branch moved (${tip.slice(0, 12)} → ${head.slice(0, 12)}) while a merge was prepared; not merging`);
   await git(integrationWorktree, ['merge', '--ff-only', '--quiet', merge]);
   return merge;

@@ -11,10 +11,10 @@
  * - `snapshotGitSetup` fingerprints hooks, risky configuration and attributes, so that the
  *   engine can name a change made while an agent ran (exit.ts makes it a violation).
  */
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { runGit } from './gitProcess.js';
 import { neutralizers, parseConfigFileZ, parseConfigListZ, riskyRepoEntries, type GitSetupSnapshot } from '../core/run/gitSetup.js';
 
 const NO_HOOKS = process.platform === 'win32' ? 'NUL' : '/dev/null';
@@ -35,12 +35,9 @@ export const SAFE_CONFIG_ARGS: readonly string[] = [
   'protocol.ext.allow=never',
 ];
 
-function rawGit(cwd: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve) => {
-    execFile('git', [...SAFE_CONFIG_ARGS, ...args], { cwd, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } }, (err, stdout) =>
-      resolve(err ? '' : stdout),
-    );
-  });
+async function rawGit(cwd: string, args: readonly string[]): Promise<string> {
+  const o = await runGit({ cwd, argv: [...SAFE_CONFIG_ARGS, ...args], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 16 * 1024 * 1024 });
+  return o.code === 0 ? o.stdout : '';
 }
 
 /** `.git` of a work tree (a folder, or a `gitdir:` file) and its common folder, found on disk from `cwd` upwards; null when none. */

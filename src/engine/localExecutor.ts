@@ -116,8 +116,8 @@ export class LocalExecutor implements Executor {
   }
 
   async commitLeftovers(packageId: string, tree: string, message: string): Promise<string | null> {
-    await commitAll(tree, message);
-    return this.headOf(packageId);
+    // A new commit moved the branch HEAD names (the caller checked it is the package's) by compare-and-swap: it is the tip.
+    return (await commitAll(tree, message)) ?? this.headOf(packageId);
   }
 
   /** Tree to tree (git.ts treeChanges), with `tree`'s ignore rules. */

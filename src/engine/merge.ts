@@ -9,7 +9,7 @@ import { integrationBranch, integrationPath } from '../core/run/runPaths';
 import { recordMerge, setIntegration } from '../core/run/runState';
 import { errorText, type RunContext } from './context';
 import { auditScope } from '../core/run/audit';
-import { commitMerge, ensureIntegration, git, gitOut, isAncestor, mergeTreeCheck, treeChanges } from './git';
+import { commitMerge, ensureIntegration, git, gitOut, isAncestor, mergeTreeCheck, prepareMerge, treeChanges } from './git';
 
 export class Merges {
   /** The merges so far, one after another: the next starts when the last one ended. */
@@ -71,9 +71,14 @@ export class Merges {
     const integration = ctx.state.integration!;
     const branch = await ctx.executor.handBack(id);
     const wt = integration.worktree;
-    const tip = await gitOut(wt, ['rev-parse', 'HEAD']);
-    // Whether it is merged already and what merging it would give: two reads, at once.
-    const [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
+    // Whether it is merged already and what merging it would give, from the tip the run last
+    // recorded, while the integration worktree's HEAD is read: three reads at once. A HEAD
+    // elsewhere (a crash between the merge and its record) asks the two again from it.
+    const known = integration.tipSha;
+    const reads = await Promise.all([gitOut(wt, ['rev-parse', 'HEAD']), isAncestor(wt, commit, known), mergeTreeCheck(wt, known, commit)]);
+    const tip = reads[0];
+    let [, already, check] = reads;
+    if (tip !== known) [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
     if (already) {
       // Merged before a crash (resume): record it.
       ctx.update(recordMerge(ctx.state, id, { status: 'merged', files: [], commit: tip }, ctx.clock()));
@@ -91,7 +96,11 @@ export class Merges {
       });
       return false;
     }
-    const effect = await treeChanges(wt, tip, check.tree);
+    // What the merge changes (audited below) while the merge commit object is written — referenced by
+    // nothing until commitMerge's fast-forward, which happens only if the audit passes — and the
+    // worktree's status and HEAD are read: one round of four processes.
+    const message = `waves: merge ${id} into ${integration.branch}`;
+    const [effect, prepared] = await Promise.all([treeChanges(wt, tip, check.tree), prepareMerge(wt, tip, commit, check.tree, message)]);
     const audit = auditScope(effect, { writeAllow: pkg.scope.writeAllow.map((l) => l.value), deny: pkg.scope.deny.map((l) => l.value) });
     if (!audit.ok) {
       ctx.apply(
@@ -105,7 +114,7 @@ export class Merges {
       ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
       return false;
     }
-    const merged = await commitMerge(wt, tip, commit, check.tree, `waves: merge ${id} into ${integration.branch}`);
+    const merged = await commitMerge(wt, tip, prepared);
     const files = effect.map((c) => c.path);
     ctx.update(recordMerge(ctx.state, id, { status: 'merged', files, commit: merged }, ctx.clock()));
     ctx.update(setIntegration(ctx.state, { ...integration, tipSha: merged }, ctx.clock()));

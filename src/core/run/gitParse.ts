@@ -168,6 +168,57 @@ export function parseStatusZ(text: string): StatusEntry[] {
   return out;
 }
 
+/** `git status --porcelain=v2 --branch -z`: the entries as v1 gives them, and the branch headers. */
+export interface StatusV2 {
+  entries: StatusEntry[];
+  /** `# branch.oid`: HEAD's commit, or null before the first commit (`(initial)`). */
+  head: string | null;
+  /** `# branch.head`: the branch HEAD names, or null when it is detached. */
+  branch: string | null;
+}
+
+/** Space-separated fields before a record's path, by record kind (`1`, `2`, `u`). */
+const V2_FIELDS: Record<string, number> = { '1': 8, '2': 9, u: 10 };
+
+/**
+ * `git status --porcelain=v2 --branch -z` (one process where v1 needs `symbolic-ref` and
+ * `rev-parse` beside it). Records are `1 XY sub mH mI mW hH hI path`, `2 … Xscore path\0orig`,
+ * `u XY sub m1 m2 m3 mW h1 h2 h3 path`, `? path`, `! path` and `# branch.<key> <value>`;
+ * v2 writes an unchanged side as `.`, v1 as a space (entries use v1's letters).
+ */
+export function parseStatusV2Z(text: string): StatusV2 {
+  const parts = splitZ(text);
+  const out: StatusV2 = { entries: [], head: null, branch: null };
+  for (let i = 0; i < parts.length; ) {
+    const rec = parts[i++]!;
+    const kind = rec.charAt(0);
+    if (kind === '#') {
+      const [key, ...rest] = rec.slice(2).split(' ');
+      const value = rest.join(' ');
+      if (key === 'branch.oid') out.head = value === '(initial)' ? null : value;
+      else if (key === 'branch.head') out.branch = value === '(detached)' ? null : value;
+      continue;
+    }
+    if (kind === '?' || kind === '!') {
+      if (rec.charAt(1) === ' ' && rec.length > 2) out.entries.push({ path: rec.slice(2), index: kind, worktree: kind });
+      continue;
+    }
+    const fields = V2_FIELDS[kind];
+    if (fields === undefined) continue;
+    let at = 0;
+    for (let f = 0; f < fields && at >= 0; f++) at = rec.indexOf(' ', at) + 1 || -1;
+    if (at <= 0 || at >= rec.length) continue; // not a status record
+    const xy = rec.slice(2, 4).replace(/\./g, ' ');
+    const entry: StatusEntry = { path: rec.slice(at), index: xy.charAt(0), worktree: xy.charAt(1) };
+    if (kind === '2') {
+      const from = parts[i++];
+      if (from !== undefined) entry.from = from;
+    }
+    out.entries.push(entry);
+  }
+  return out;
+}
+
 /** The change a status entry stands for (the work tree's view wins over the index's). */
 export function statusChange(e: StatusEntry): ChangeKind {
   if (e.index === '?') return 'added';

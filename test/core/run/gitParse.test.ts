@@ -7,12 +7,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import {
   parseLsFilesZ,
   parseMergeTree,
   parseNameStatusZ,
+  parseStatusV2Z,
   parseStatusZ,
   parseWorktreeList,
   splitZ,
@@ -170,5 +174,97 @@ describe('parseMergeTree', () => {
   it('-z with messages: stops at the messages section; a path listed per stage appears once', () => {
     const r = parseMergeTree('abc\0a.txt\0a.txt\0b c.txt\0\x001\0a.txt\0Auto-merging\0Auto-merging a.txt\n\0');
     assert.deepEqual(r.conflicts, ['a.txt', 'b c.txt']);
+  });
+});
+
+describe('parseStatusV2Z (one process for the checkout fingerprint)', () => {
+  const run = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  const both = (cwd: string) => {
+    const v1 = parseStatusZ(run(cwd, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'));
+    const v2 = parseStatusV2Z(run(cwd, 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames'));
+    return { v1: sorted(v1), v2: { ...v2, entries: sorted(v2.entries) } };
+  };
+  // v2 lists unmerged entries after the others; the fingerprint is a map, so order is not kept.
+  const sorted = <T extends { path: string; index: string }>(list: T[]): T[] => [...list].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.index < b.index ? -1 : 1));
+  const repo = (): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-v2-'));
+    run(dir, 'init', '-q', '-b', 'main');
+    run(dir, 'config', 'user.name', 't');
+    run(dir, 'config', 'user.email', 't@x');
+    return dir;
+  };
+
+  it('gives what v1, symbolic-ref and rev-parse give, on a real repository in every state a checkout can be in', () => {
+    const dir = repo();
+    try {
+      // Before the first commit: no HEAD commit, on main.
+      fs.writeFileSync(path.join(dir, 'first.txt'), '1\n');
+      let { v1, v2 } = both(dir);
+      assert.deepEqual(v2.entries, v1);
+      assert.equal(v2.head, null);
+      assert.equal(v2.branch, 'main');
+      run(dir, 'add', '-A');
+      run(dir, 'commit', '-q', '-m', 'one');
+      for (const [f, t] of [['mod.txt', 'a\n'], ['del.txt', 'd\n'], ['staged del.txt', 'e\n'], ['conflict.txt', 'base\n'], ['ren.txt', 'r\n']]) fs.writeFileSync(path.join(dir, f!), t!);
+      run(dir, 'add', '-A');
+      run(dir, 'commit', '-q', '-m', 'two');
+      run(dir, 'checkout', '-q', '-b', 'other');
+      fs.writeFileSync(path.join(dir, 'conflict.txt'), 'other\n');
+      run(dir, 'commit', '-q', '-am', 'other');
+      run(dir, 'checkout', '-q', 'main');
+      fs.writeFileSync(path.join(dir, 'conflict.txt'), 'main\n');
+      run(dir, 'commit', '-q', '-am', 'main');
+      try {
+        run(dir, 'merge', '-q', 'other');
+      } catch {
+        // the conflict is the point
+      }
+      fs.writeFileSync(path.join(dir, 'mod.txt'), 'changed\n');
+      fs.rmSync(path.join(dir, 'del.txt'));
+      run(dir, 'rm', '-q', 'staged del.txt');
+      run(dir, 'mv', 'ren.txt', 'renamed.txt');
+      fs.writeFileSync(path.join(dir, 'new file with spaces.txt'), 'n\n');
+      fs.writeFileSync(path.join(dir, 'line\nbreak.txt'), 'n\n');
+      fs.writeFileSync(path.join(dir, 'ünï.txt'), 'u\n');
+      fs.mkdirSync(path.join(dir, 'nested'));
+      run(path.join(dir, 'nested'), 'init', '-q');
+      fs.writeFileSync(path.join(dir, 'nested', 'x'), 'x\n');
+      ({ v1, v2 } = both(dir));
+      assert.ok(v1.length >= 8, `a busy status (${v1.length} entries)`);
+      assert.deepEqual(v2.entries, v1);
+      assert.equal(v2.head, run(dir, 'rev-parse', 'HEAD').trim());
+      assert.equal(v2.branch, 'main');
+      // With renames on, v2's rename record carries its original path like v1's.
+      const r1 = parseStatusZ(run(dir, 'status', '--porcelain=v1', '-z'));
+      const r2 = parseStatusV2Z(run(dir, 'status', '--porcelain=v2', '-z'));
+      assert.deepEqual(sorted(r2.entries), sorted(r1));
+      assert.ok(r1.some((e) => e.from === 'ren.txt'));
+      run(dir, 'merge', '--abort');
+      run(dir, 'checkout', '-q', '--detach');
+      ({ v1, v2 } = both(dir));
+      assert.equal(v2.branch, null);
+      assert.equal(v2.head, run(dir, 'rev-parse', 'HEAD').trim());
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('skips what is not a record and keeps a path with spaces whole', () => {
+    const rec = [
+      `# branch.oid ${'a'.repeat(40)}`,
+      '# branch.head feature/x y',
+      'garbage',
+      '1 .M',
+      '? un tracked',
+      `1 .M N... 100644 100644 100644 ${'b'.repeat(40)} ${'b'.repeat(40)} a b c.txt`,
+      '',
+    ].join('\0');
+    const s = parseStatusV2Z(rec);
+    assert.equal(s.head, 'a'.repeat(40));
+    assert.equal(s.branch, 'feature/x y');
+    assert.deepEqual(s.entries, [
+      { path: 'un tracked', index: '?', worktree: '?' },
+      { path: 'a b c.txt', index: ' ', worktree: 'M' },
+    ]);
   });
 });
