@@ -6,7 +6,7 @@
  *   launch.ts    launching an attempt: locks, tree, set-up hook, prompt + spec, the runner
  *   watch.ts     live attempts: exit seen (once, after `started`), needs-input, lost runners
  *   exit.ts      an exit processed: verdict, leftovers committed, audit, verification
- *   merge.ts     the integration branch and the serialised merges into it
+ *   merge.ts     the integration branch and the merges into it, one batch at a time
  *   recovery.ts  resume (adopt or interrupt), cancel, cancel requests from other processes
  *   context.ts   the shared run state, changed only through reducer → RunStore → event
  * Where and how an attempt runs is the `Executor`'s (executor.ts; `LocalExecutor` by default).

@@ -500,12 +500,19 @@ export interface PreparedMerge {
  * at the same time: three calls at once. Nothing refers to the commit until `commitMerge`.
  */
 export async function prepareMerge(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<PreparedMerge> {
-  const [status, merge, head] = await Promise.all([
-    git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']),
-    gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]),
-    gitOut(integrationWorktree, ['rev-parse', 'HEAD']),
-  ]);
-  return { merge, head, dirty: parseStatusZ(status.stdout).map((e) => e.path) };
+  const [merge, state] = await Promise.all([writeMergeCommit(integrationWorktree, tip, commit, tree, message), integrationState(integrationWorktree)]);
+  return { merge, ...state };
+}
+
+/** The merge commit of `commit` into `tip` with exactly `tree` (a clean `merge-tree` result); nothing refers to it yet. */
+export function writeMergeCommit(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
+  return gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
+}
+
+/** The integration worktree's HEAD and changed paths (both read at once). */
+export async function integrationState(integrationWorktree: string): Promise<{ head: string; dirty: string[] }> {
+  const [status, head] = await Promise.all([git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']), gitOut(integrationWorktree, ['rev-parse', 'HEAD'])]);
+  return { head, dirty: parseStatusZ(status.stdout).map((e) => e.path) };
 }
 
 /**

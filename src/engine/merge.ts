@@ -1,7 +1,8 @@
 /**
  * Merging: the integration branch `waves/<feature>/_integration` in its own worktree, and
  * each succeeded package's audited commit merged into it (a two-parent merge commit of the
- * `merge-tree` result, audited again before it is committed), one merge at a time. A conflict fails the package with the files listed; its branch keeps
+ * `merge-tree` result, audited again before it is committed), one batch at a time: packages
+ * that ended while a merge ran are merged in order and land together. A conflict fails the package with the files listed; its branch keeps
  * the work. The user's branch and working tree are never touched; no `--force`, no reset.
  */
 import type { PlanPackage } from '../core/plan/model';
@@ -9,11 +10,27 @@ import { integrationBranch, integrationPath } from '../core/run/runPaths';
 import { recordMerge, setIntegration } from '../core/run/runState';
 import { errorText, type RunContext } from './context';
 import { auditScope } from '../core/run/audit';
-import { commitMerge, ensureIntegration, git, gitOut, isAncestor, mergeTreeCheck, prepareMerge, treeChanges } from './git';
+import { commitMerge, ensureIntegration, git, gitOut, integrationState, isAncestor, mergeTreeCheck, prepareMerge, treeChanges, writeMergeCommit, type PreparedMerge } from './git';
+
+/** A merge asked for and not yet settled. */
+interface Waiting {
+  pkg: PlanPackage;
+  commit: string;
+  settled: boolean;
+  done: (result: boolean | Error) => void;
+}
+
+function settle(w: Waiting, result: boolean | Error): void {
+  if (w.settled) return;
+  w.settled = true;
+  w.done(result);
+}
 
 export class Merges {
-  /** The merges so far, one after another: the next starts when the last one ended. */
-  private chain: Promise<void> = Promise.resolve();
+  /** Merges asked for and not yet begun: the next batch. */
+  private readonly waiting: Waiting[] = [];
+  /** Whether a batch is being merged (one at a time). */
+  private draining = false;
 
   constructor(private readonly ctx: RunContext) {}
 
@@ -46,44 +63,122 @@ export class Merges {
     ctx.update(setIntegration(ctx.state, { branch: integration.branch, worktree: integration.worktree, baseSha: base, tipSha }, ctx.clock()));
   }
 
-  /** Merges the package's audited commit after every merge before it ended (never two at once); true when merged. */
+  /**
+   * Merges the package's audited commit after every merge asked before it (never two batches at
+   * once); true when merged. Merges asked while a batch runs make the next batch, landed together.
+   */
   serialMerge(pkg: PlanPackage, commit: string): Promise<boolean> {
-    const run = this.chain.then(() => this.merge(pkg, commit));
-    this.chain = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ pkg, commit, settled: false, done: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      // Merges asked in the same turn of the event loop make one batch.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0);
+        try {
+          await this.mergeBatch(batch);
+        } catch (err) {
+          for (const w of batch) if (!w.settled) settle(w, err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 
   /**
-   * Merges `commit` — the commit the audit judged, by its id, never a branch name an agent
-   * could move — into the integration branch: `merge-tree` computes the merged tree without a
-   * work tree, what that tree changes against the integration tip is audited against the
-   * package's scope once more (a history that brings anything else — another branch merged
-   * in, a rewritten base — is a violation), and exactly that tree is committed (git.ts
-   * commitMerge). A conflict fails the package with the files listed; its branch keeps the work.
+   * Merges each commit of `batch` in order — the commit the audit judged, by its id, never a
+   * branch name an agent could move — into the integration branch: `merge-tree` computes the
+   * merged tree without a work tree, what that tree changes against the tip before it is audited
+   * against the package's scope once more (a history that brings anything else — another branch
+   * merged in, a rewritten base — is a violation), and exactly that tree is committed on that tip
+   * (git.ts writeMergeCommit). The commits of the batch are chained in memory and land together:
+   * one check that the integration worktree is clean and where the run left it, one
+   * `merge --ff-only` (git.ts commitMerge), then each is recorded (issue #18: merges of packages
+   * that ended together were one after another, three rounds of git each). A conflict fails that
+   * package with the files listed (its branch keeps the work) and the batch goes on without it.
    */
-  private async merge(pkg: PlanPackage, commit: string): Promise<boolean> {
+  private async mergeBatch(batch: Waiting[]): Promise<void> {
     const { ctx } = this;
-    const id = pkg.id;
-    ctx.mark('merge-start', id);
     const integration = ctx.state.integration!;
-    const branch = await ctx.executor.handBack(id);
     const wt = integration.worktree;
-    // Whether it is merged already and what merging it would give, from the tip the run last
-    // recorded, while the integration worktree's HEAD is read: three reads at once. A HEAD
-    // elsewhere (a crash between the merge and its record) asks the two again from it.
+    for (const w of batch) ctx.mark('merge-start', w.pkg.id);
+    // From the tip the run last recorded, while the integration worktree's HEAD is read; a HEAD
+    // elsewhere (a crash between a merge and its record) asks the first package's reads again from it.
     const known = integration.tipSha;
-    const reads = await Promise.all([gitOut(wt, ['rev-parse', 'HEAD']), isAncestor(wt, commit, known), mergeTreeCheck(wt, known, commit)]);
-    const tip = reads[0];
-    let [, already, check] = reads;
-    if (tip !== known) [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
+    const headRead = gitOut(wt, ['rev-parse', 'HEAD']);
+    headRead.catch(() => undefined); // awaited by the first package; its failure is that package's
+    let landed = known;
+    let tip = known;
+    let prepared: PreparedMerge | null = null;
+    const landing: { w: Waiting; files: string[]; commit: string }[] = [];
+    for (const [i, w] of batch.entries()) {
+      try {
+        const step = await this.mergeOne(w, tip, i === 0 ? { known, headRead } : null, i === batch.length - 1);
+        if (step.landed !== undefined) landed = tip = step.landed;
+        if (step.landing) {
+          landing.push({ w, ...step.landing });
+          tip = step.landing.commit;
+        }
+        prepared = step.prepared ?? null;
+      } catch (err) {
+        // This package fails with git's words; the rest of the batch goes on from the same tip.
+        settle(w, err instanceof Error ? err : new Error(String(err)));
+        prepared = null;
+      }
+    }
+    if (tip !== landed) {
+      // The worktree must still be clean and at the tip the batch started from; then all of it lands at once.
+      const state: PreparedMerge = prepared ?? { merge: tip, ...(await integrationState(wt)) };
+      await commitMerge(wt, landed, { ...state, merge: tip });
+      ctx.update(setIntegration(ctx.state, { ...integration, tipSha: tip }, ctx.clock()));
+    }
+    for (const { w, files, commit } of landing) {
+      ctx.update(recordMerge(ctx.state, w.pkg.id, { status: 'merged', files, commit }, ctx.clock()));
+      ctx.emit({ type: 'merge', packageId: w.pkg.id, ok: true });
+      settle(w, true);
+    }
+  }
+
+  /**
+   * One package of a batch, merged on `tip` in memory. `first` (the batch's first package only):
+   * the tip the run recorded and the worktree's HEAD being read. What it gives: the tip to start
+   * from instead (HEAD, when it was not where the run recorded), the merge to land, and — for the
+   * batch's `last` — the worktree's status and HEAD read beside its commit.
+   */
+  private async mergeOne(
+    w: Waiting,
+    tipIn: string,
+    first: { known: string; headRead: Promise<string> } | null,
+    last: boolean,
+  ): Promise<{ landed?: string; landing?: { files: string[]; commit: string }; prepared?: PreparedMerge }> {
+    const { ctx } = this;
+    const integration = ctx.state.integration!;
+    const wt = integration.worktree;
+    const { pkg, commit } = w;
+    const id = pkg.id;
+    let tip = tipIn;
+    const out: { landed?: string; landing?: { files: string[]; commit: string }; prepared?: PreparedMerge } = {};
+    const branch = await ctx.executor.handBack(id);
+    let [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
+    if (first) {
+      const head = await first.headRead;
+      if (head !== first.known) {
+        out.landed = tip = head;
+        [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
+      }
+    }
     if (already) {
-      // Merged before a crash (resume): record it.
-      ctx.update(recordMerge(ctx.state, id, { status: 'merged', files: [], commit: tip }, ctx.clock()));
-      ctx.emit({ type: 'merge', packageId: id, ok: true });
-      return true;
+      // Merged before a crash (resume): recorded with the batch.
+      out.landing = { files: [], commit: tip };
+      return out;
     }
     if (!check.clean) {
       const conflicts = check.conflicts;
@@ -94,32 +189,32 @@ export class Merges {
         packageId: id,
         reason: `merge conflict with ${integration.branch} in ${conflicts.join(', ') || 'some files'}; the branch ${branch} keeps the work`,
       });
-      return false;
+      settle(w, false);
+      return out;
     }
-    // What the merge changes (audited below) while the merge commit object is written — referenced by
-    // nothing until commitMerge's fast-forward, which happens only if the audit passes — and the
-    // worktree's status and HEAD are read: one round of four processes.
+    // What the merge changes (audited below) while its commit object is written — referenced by
+    // nothing until the fast-forward, which happens only after every audit — and, for the
+    // batch's last, the worktree's status and HEAD are read: one round of git.
     const message = `waves: merge ${id} into ${integration.branch}`;
-    const [effect, prepared] = await Promise.all([treeChanges(wt, tip, check.tree), prepareMerge(wt, tip, commit, check.tree, message)]);
+    const [effect, made] = await Promise.all([
+      treeChanges(wt, tip, check.tree),
+      last ? prepareMerge(wt, tip, commit, check.tree, message) : writeMergeCommit(wt, tip, commit, check.tree, message).then((merge): PreparedMerge | { merge: string } => ({ merge })),
+    ]);
     const audit = auditScope(effect, { writeAllow: pkg.scope.writeAllow.map((l) => l.value), deny: pkg.scope.deny.map((l) => l.value) });
     if (!audit.ok) {
-      ctx.apply(
-        {
-          type: 'scopeViolation',
-          packageId: id,
-          paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })),
-          reason: `merging ${commit.slice(0, 12)} would bring changes outside the scope: ${audit.violations.map((v) => v.message).join('; ')}`,
-        },
-      );
+      ctx.apply({
+        type: 'scopeViolation',
+        packageId: id,
+        paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })),
+        reason: `merging ${commit.slice(0, 12)} would bring changes outside the scope: ${audit.violations.map((v) => v.message).join('; ')}`,
+      });
       ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
-      return false;
+      settle(w, false);
+      return out;
     }
-    const merged = await commitMerge(wt, tip, prepared);
-    const files = effect.map((c) => c.path);
-    ctx.update(recordMerge(ctx.state, id, { status: 'merged', files, commit: merged }, ctx.clock()));
-    ctx.update(setIntegration(ctx.state, { ...integration, tipSha: merged }, ctx.clock()));
-    ctx.emit({ type: 'merge', packageId: id, ok: true });
-    return true;
+    out.landing = { files: effect.map((c) => c.path), commit: made.merge };
+    if ('dirty' in made) out.prepared = made;
+    return out;
   }
 
   /** A merged package's tree goes when it is clean (never forced); its branch stays while git wants it. */
