@@ -221,7 +221,7 @@ async function handoffs(loadBefore: string): Promise<void> {
   console.log(row("100 packages, cap 10: the agent's own run (runner start → exit)", agent));
   console.log(row('100 packages, cap 10: worktree add (+ prompt, spec, state saved; at once)', treeAdd));
   console.log(row('100 packages, cap 10: exit → committed and audited', commitAudit));
-  console.log(row('100 packages, cap 10: the merge itself (its batch's start → merged: the batch's pre-checks, merges and one fast-forward; the wait for the batch before excluded)', mergeOwn));
+  console.log(row("100 packages, cap 10: the merge itself (its batch's start → merged: the batch's pre-checks, merges and one fast-forward; the wait for the batch before excluded)", mergeOwn));
   printSteps();
   console.log(`\n100 packages, cap 10: wall ${ms(m.wall)}, ${(m.wall / 100).toFixed(0)} ms per package (worktree add + agent + commit + audit + merge, 10 at a time, merges one batch at a time); load after ${loadavg()}.`);
 }

@@ -105,7 +105,6 @@ export class RunEngine {
 
   /** Reads and analyses the plan and finds the repository. No side effects. */
   static async prepare(options: EngineOptions): Promise<RunEngine> {
-    warmGit(); // the git helper's Node start overlaps the plan's analysis
     const planFile = path.resolve(options.planFile);
     // The text the person was shown when the front end gives it: the file is not read again.
     const text = options.planText?.text ?? (await fs.promises.readFile(planFile, 'utf8'));
@@ -180,6 +179,8 @@ export class RunEngine {
 
   /** Drives the run to its end. Throws `LeaseHeldError` when another engine drives it. */
   async run(options: { resume?: boolean } = {}): Promise<RunOutcome> {
+    // The git helper (gitProcess.ts) starts with the run, never with a `prepare` alone (a dry run, a prompt shown: no process).
+    warmGit();
     const { ctx } = this;
     if (ctx.store) throw new Error('RunEngine.run() was already called');
     // Before anything is written into .waves/ (the lease, the run state): real folders of the repository, no link.

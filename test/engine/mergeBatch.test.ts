@@ -16,7 +16,7 @@ import { RunContext } from '../../src/engine/context.js';
 import { LocalExecutor } from '../../src/engine/localExecutor.js';
 import { Merges } from '../../src/engine/merge.js';
 import { RunStore } from '../../src/store/runStore.js';
-import { repoWithPlan } from './engineFixtures.js';
+import { repoWithPlan, scriptedAgent } from './engineFixtures.js';
 import { git } from './helpers.js';
 
 /** A commit of `files` on `waves/batch/<id>`, made from `base` in a worktree of its own. */
@@ -37,7 +37,7 @@ describe('merges asked together', () => {
     const { repo, planFile } = repoWithPlan('batch', [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     const analysis = analyzePlan(fs.readFileSync(planFile, 'utf8'));
     assert.ok(analysis.valid);
-    const ctx = new RunContext(repo, planFile, 'batch', analysis, { planFile }, new LocalExecutor({ repoRoot: repo, featureId: 'batch' }));
+    const ctx = new RunContext(repo, planFile, 'batch', analysis, { planFile, agent: scriptedAgent() }, new LocalExecutor({ repoRoot: repo, featureId: 'batch' }));
     const store = new RunStore({
       workspaceRoot: repo,
       featureId: 'batch',
