@@ -114,6 +114,13 @@ export class PlanRegistry extends Disposable {
       }),
     );
     this.register(
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        // Saved: the file is the plan again, read from disk now — not when the file watcher gets
+        // to it, which can take seconds on a busy machine.
+        if (isPlanUri(doc.uri)) this.onDiskChange(doc.uri);
+      }),
+    );
+    this.register(
       vscode.workspace.onDidCloseTextDocument((doc) => {
         // Unsaved edits are gone with the document: the file on disk is the plan again.
         if (this.entries.get(doc.uri.toString())?.documentVersion !== undefined) this.fromDisk.schedule(doc.uri.toString());
