@@ -7,21 +7,6 @@ import { presetProfile } from '../core/run/agents';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 
-export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--json]
-    Check each host of a hosts file (also WAVES_HOSTS): reachable with your own ssh
-    (keys, agent, ~/.ssh/config; never a password; host keys checked as ssh does),
-    git, node 18+, the agent CLI (the host's agent:, else --agent, default
-    claude-code), tmux, the working folder and its free disk. Exit 0 when every host
-    has what a run needs, 1 otherwise, 2 on usage errors. A hosts file:
-      hosts:
-        - name: local            # no ssh: this machine
-          max_parallel: 2
-        - name: build-1
-          ssh: me@build-1        # a destination, or a Host of your ssh config
-          folder: /home/me/waves # absolute: worktrees and attempts go there
-          max_parallel: 6
-          agent: codex           # optional: this host's agent preset`;
-
 /** `--hosts FILE` (else WAVES_HOSTS) → the hosts; problems are usage errors with file:line:col. */
 export function hostsFrom(flags: Map<string, string | true>): Host[] | undefined {
   const file = flags.has('hosts') ? String(flags.get('hosts')) : process.env.WAVES_HOSTS;

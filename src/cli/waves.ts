@@ -20,16 +20,19 @@ import * as path from 'path';
 import { overlap } from '../core/plan/glob';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
-import { analyzeForCli } from './analyze';
+import { analyzeForCli, tuneHeapForAnalysis } from './analyze';
 import { parseArgs, UsageError } from './args';
 import { humanReport, nodeIo, readPlanFile, type Io } from './io';
-import { approveCommand, cancelCommand, coordinatorFrom, finishCommand, reportCommand, runCommand, statusCommand } from './runCommands';
-import { conflictsWithPlanned, previewRoot, type PlannedConflict, type SharedResult } from '../engine';
-import { promptFor } from './promptCommand';
-import { PLAN_HELP, planCommand, plannedReport } from './planCommand';
-import { HOSTS_HELP, hostsCommand } from './hostsCommand';
+import type { PlannedConflict, SharedResult } from '../engine';
+import { HOSTS_HELP, PLAN_HELP } from './commandHelp';
 
 export { nodeIo, type Io } from './io';
+
+// The commands that run agents, read run state or reach a coordinator need the engine: loaded
+// (about 15 MB of memory and a tenth of a second) only when such a command runs. `validate`,
+// `overlap` and `graph` need only the plan analysis (issue #18: validate's peak memory).
+const runCommands = () => import('./runCommands');
+const planCommands = () => import('./planCommand');
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */
 const HELP: Record<string, string> = {
@@ -131,7 +134,11 @@ function commandHelp(command: string): string {
 async function validate(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['json', 'max-parallel', 'coordinator', 'coordinator-repository'], ['max-parallel', 'coordinator', 'coordinator-repository']);
   if (args.length === 0) throw new UsageError('validate needs at least one plan file');
-  const coordinator = coordinatorFrom(flags);
+  tuneHeapForAnalysis();
+  const coordinator =
+    flags.has('coordinator') || flags.has('coordinator-repository') || process.env.WAVES_COORDINATOR
+      ? (await runCommands()).coordinatorFrom(flags)
+      : undefined;
   let maxParallel: number | undefined;
   if (flags.has('max-parallel')) {
     const raw = String(flags.get('max-parallel'));
@@ -161,11 +168,11 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
     }
     const report = toReport(file, analysis);
     // Other features' planned claims in the shared coordinator (#19 item 5): warnings only.
-    const planned = coordinator ? await conflictsWithPlanned(path.dirname(path.resolve(file)), coordinator, analysis.plan.feature?.id?.trim() ?? '', analysis.plan) : undefined;
+    const planned = coordinator ? await (await import('../engine')).conflictsWithPlanned(path.dirname(path.resolve(file)), coordinator, analysis.plan.feature?.id?.trim() ?? '', analysis.plan) : undefined;
     reports.push(planned ? { ...report, plannedClaims: planned } : report);
     if (!json) {
       io.out(humanReport(report));
-      if (planned) plannedReport(io, planned);
+      if (planned) (await planCommands()).plannedReport(io, planned);
     }
   }
   if (json) io.out(JSON.stringify({ plans: reports }) + '\n');
@@ -214,6 +221,7 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   const format = flags.get('format') ?? 'mermaid';
   if (format !== 'mermaid' && format !== 'dot') throw new UsageError(`--format must be mermaid or dot, not "${String(format)}"`);
   if (args.length !== 1) throw new UsageError('graph takes exactly one plan file');
+  tuneHeapForAnalysis();
   const analysis = await readAndAnalyze(io, args[0]);
   if (typeof analysis === 'number') return analysis;
   // A plan with errors: its problems, positioned, on stderr (as validate prints them) and exit 1;
@@ -230,6 +238,7 @@ async function promptCommand(argv: readonly string[], io: Io): Promise<number> {
   if (args.length !== 2) throw new UsageError('prompt takes a plan file and a package id');
   const analysis = await readAndAnalyze(io, args[0]);
   if (typeof analysis === 'number') return analysis;
+  const [{ previewRoot }, { promptFor }] = await Promise.all([import('../engine'), import('./promptCommand')]);
   const repo = await previewRoot(path.dirname(path.resolve(args[0])));
   const result = promptFor(args[0], analysis, args[1], { repo, runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined });
   if (!result.ok) {
@@ -260,21 +269,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'prompt':
         return await promptCommand(rest, io);
       case 'run':
-        return await runCommand(rest, io);
+        return await (await runCommands()).runCommand(rest, io);
       case 'status':
-        return await statusCommand(rest, io);
+        return await (await runCommands()).statusCommand(rest, io);
       case 'cancel':
-        return await cancelCommand(rest, io);
+        return await (await runCommands()).cancelCommand(rest, io);
       case 'report':
-        return await reportCommand(rest, io);
+        return await (await runCommands()).reportCommand(rest, io);
       case 'finish':
-        return await finishCommand(rest, io);
+        return await (await runCommands()).finishCommand(rest, io);
       case 'approve':
-        return await approveCommand(rest, io);
+        return await (await runCommands()).approveCommand(rest, io);
       case 'plan':
-        return await planCommand(rest, io);
+        return await (await planCommands()).planCommand(rest, io);
       case 'hosts':
-        return await hostsCommand(rest, io);
+        return await (await import('./hostsCommand')).hostsCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

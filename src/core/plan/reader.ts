@@ -94,8 +94,8 @@ export function readPlan(text: string, options: ReadOptions = {}): ReadResult {
   let sites: Sites | undefined;
   let data: unknown = null;
   try {
-    const { doc, binary } = parse(source, out, options.parser ?? 'auto');
-    const walker = new Walker(source, doc, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, out);
+    const { doc, binary, lean } = parse(source, out, options.parser ?? 'auto');
+    const walker = new Walker(source, doc, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, out, lean);
     data = binary ? null : walker.root();
     sites = walker.sites;
     const plan = new ModelBuilder(sites, walker.rootRange).plan(data);
@@ -134,7 +134,7 @@ function emptyPlan(packagesRange: TextRange): Plan {
 // Stage 1: parse
 
 /** Parses the text: its first document, if any, unless the text is binary. */
-function parse(text: string, out: Diagnostic[], parser: 'auto' | 'yaml' | 'fast'): { doc?: Document; binary: boolean } {
+function parse(text: string, out: Diagnostic[], parser: 'auto' | 'yaml' | 'fast'): { doc?: Document; binary: boolean; lean?: boolean } {
   const nul = text.indexOf('\0');
   if (nul !== -1) {
     let end = nul;
@@ -155,7 +155,7 @@ function parse(text: string, out: Diagnostic[], parser: 'auto' | 'yaml' | 'fast'
 
   if (parser === 'fast' || (parser === 'auto' && text.length >= FAST_PARSE_MIN_LENGTH)) {
     const doc = fastParse(text);
-    if (doc) return { doc, binary: false };
+    if (doc) return { doc, binary: false, lean: true };
   }
   const docs = parseAllDocuments(text, { prettyErrors: false });
   const doc = docs[0];
@@ -394,6 +394,14 @@ class Walker {
     private readonly doc: Document | undefined,
     private readonly maxAliasCount: number,
     private readonly out: Diagnostic[],
+    /**
+     * The document is the fast front end's (no anchors, no aliases: each node is walked once)
+     * and nobody else's: a list's collection items (the packages, their steps…) are let go as
+     * soon as they are walked, so the document shrinks while the canonical data grows (the
+     * analysis' peak memory, issue #18). Scalar items stay: a dialect's fix reads them after
+     * the walk (`commandsFix`).
+     */
+    private readonly release = false,
   ) {
     const contents = doc?.contents ? this.rangeOf(doc.contents) : undefined;
     this.rootRange = contents && contents.end > contents.start ? contents : { start: 0, end: text.length };
@@ -480,10 +488,13 @@ class Walker {
     const list: unknown[] = [];
     const members = this.membersOf(list);
     const fallback = this.rangeOf(seq) ?? this.rootRange;
-    seq.items.forEach((item, k) => {
+    const items = seq.items;
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k];
       members.set(k, { valueRange: inAlias ?? this.rangeOf(item) ?? fallback });
       list.push(this.value(item, shape?.items, inAlias));
-    });
+      if (this.release && (isMap(item) || isSeq(item))) items[k] = null;
+    }
     return list;
   }
 

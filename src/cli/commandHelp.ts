@@ -1,0 +1,49 @@
+/**
+ * The help of `waves plan` and `waves hosts`, apart from their commands: `waves` lists every
+ * command's help in its usage, and loads a command's module (and the engine behind it) only
+ * when that command runs (src/cli/waves.ts).
+ */
+import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planning';
+
+export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
+        [--dry-run] [--json] (<description> | --file FILE)
+    Have an agent plan a feature: it runs headless in a planning worktree of its own
+    (branch waves-plan/<id>, from your HEAD; your branch and files stay untouched)
+    and writes proposal.md, design.md, tasks.md, contracts/ and work-packages.yaml in
+    openspec/changes/<id>/ (when the repository has openspec/changes/) or plans/<id>/
+    (--out: another folder of the repository). The plan is checked exactly; every
+    problem goes back to the agent for up to --rounds repair rounds (default ${DEFAULT_REPAIR_ROUNDS}).
+    Anything it writes outside the planning folder is thrown away. Ctrl-C stops the
+    agent and ends the session as it stands. --dry-run prints the planning prompt and
+    creates nothing. Nothing runs until you approve:
+  waves plan --approve <id>     record the approval (the plan can then run:
+                                waves run <its work-packages.yaml>)
+  waves plan --revise <id> (<comments> | --file FILE)   another round with your comments
+  waves plan --discard <id>     remove its worktree and branch (refused while the
+                                worktree has uncommitted changes)
+  waves plan --list             the repository's planning sessions
+  --coordinator postgres://… (or WAVES_COORDINATOR) [--coordinator-repository KEY]:
+    the shared coordinator (waves run --help). Approving registers the plan's write
+    scopes, file locks and lock keys there as its feature's planned claims (replacing
+    earlier ones), so other features' plans see them before they run; discarding
+    removes them, and so does a run of the feature in which every package succeeds.
+    A new or revised plan is checked against other features' planned claims (a
+    warning each). A coordinator out of reach never stops an approval: it is
+    recorded here, and approving again registers the claims.
+    Exit 0 when the plan is valid (or the action is done), 1 when it still has errors
+    or the action was refused, 2 on usage errors.`;
+
+export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--json]
+    Check each host of a hosts file (also WAVES_HOSTS): reachable with your own ssh
+    (keys, agent, ~/.ssh/config; never a password; host keys checked as ssh does),
+    git, node 18+, the agent CLI (the host's agent:, else --agent, default
+    claude-code), tmux, the working folder and its free disk. Exit 0 when every host
+    has what a run needs, 1 otherwise, 2 on usage errors. A hosts file:
+      hosts:
+        - name: local            # no ssh: this machine
+          max_parallel: 2
+        - name: build-1
+          ssh: me@build-1        # a destination, or a Host of your ssh config
+          folder: /home/me/waves # absolute: worktrees and attempts go there
+          max_parallel: 6
+          agent: codex           # optional: this host's agent preset`;
