@@ -134,7 +134,6 @@ function commandHelp(command: string): string {
 async function validate(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['json', 'max-parallel', 'coordinator', 'coordinator-repository'], ['max-parallel', 'coordinator', 'coordinator-repository']);
   if (args.length === 0) throw new UsageError('validate needs at least one plan file');
-  tuneHeapForAnalysis();
   const coordinator =
     flags.has('coordinator') || flags.has('coordinator-repository') || process.env.WAVES_COORDINATOR
       ? (await runCommands()).coordinatorFrom(flags)
@@ -150,6 +149,7 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
   let unreadable = false;
   for (const file of args) {
     const read = readPlanFile(io, file);
+    if (!('error' in read)) tuneHeapForAnalysis(read.text.length);
     const analysis = 'error' in read ? read : await analyzeForCli(read.text, { maxParallel });
     if ('error' in analysis) {
       unreadable = true;
@@ -208,8 +208,9 @@ async function overlapCommand(argv: readonly string[], io: Io): Promise<number> 
 }
 
 /** A plan file read and analysed, or exit code 2 when it cannot be (said on stderr). */
-async function readAndAnalyze(io: Io, file: string): Promise<PlanAnalysis | number> {
+async function readAndAnalyze(io: Io, file: string, tune = false): Promise<PlanAnalysis | number> {
   const read = readPlanFile(io, file);
+  if (tune && !('error' in read)) tuneHeapForAnalysis(read.text.length);
   const analysis = 'error' in read ? read : await analyzeForCli(read.text);
   if (!('error' in analysis)) return analysis;
   io.err(`waves: ${'error' in read ? read.error : `${file}: ${analysis.error}`}\n`);
@@ -221,8 +222,7 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   const format = flags.get('format') ?? 'mermaid';
   if (format !== 'mermaid' && format !== 'dot') throw new UsageError(`--format must be mermaid or dot, not "${String(format)}"`);
   if (args.length !== 1) throw new UsageError('graph takes exactly one plan file');
-  tuneHeapForAnalysis();
-  const analysis = await readAndAnalyze(io, args[0]);
+  const analysis = await readAndAnalyze(io, args[0], true);
   if (typeof analysis === 'number') return analysis;
   // A plan with errors: its problems, positioned, on stderr (as validate prints them) and exit 1;
   // the graph still goes to stdout when there are packages to draw (it shows where a cycle is),
