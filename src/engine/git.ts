@@ -340,7 +340,7 @@ export async function inspectTree(tree: string, branch: string): Promise<TreeIns
     git(tree, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1, 128]),
     revParse(tree, 'HEAD'),
     revParse(tree, `refs/heads/${branch}`),
-    git(tree, ['rev-parse', '--git-path', 'MERGE_HEAD', '--git-path', 'rebase-merge', '--git-path', 'rebase-apply', '--git-path', 'CHERRY_PICK_HEAD', '--git-path', 'REVERT_HEAD']),
+    git(tree, ['rev-parse', ...gitPaths.flatMap((g) => ['--git-path', g])]),
   ]);
   return judgeTree(tree, branch, symbolic.code === 0 ? symbolic.stdout.trim() : '', head, tip, splitLines(markers.stdout));
 }
