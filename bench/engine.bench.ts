@@ -11,7 +11,8 @@
  *   makespan of real plans (test/fixtures/act-plans/: their packages and dependencies, each
  *   package an agent that works a fixed time) against max(critical path, work / cap).
  * Run by `npm run bench` (prints markdown). Flags: `--handoff-only` (no 100-package run, no
- * makespan), `--no-makespan`, `--makespan-only`; BENCH_AGENT_SECONDS (default `2,20`: the agents'
+ * makespan), `--no-makespan`, `--makespan-only`; BENCH_HANDOFF_WORK_MS (default 1000: how long
+ * each agent of the handoff runs works), BENCH_AGENT_SECONDS (default `2,20`: the makespan agents'
  * fixed times) and BENCH_PLANS / BENCH_PLANS_LONG (comma-separated plan files of act-plans/ for
  * the short and the 20 s agents; defaults below).
  */
@@ -29,6 +30,8 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
 const ms = (x: number) => `${Math.round(x)} ms`;
+/** How long each agent of the handoff runs works before it writes its file (BENCH_HANDOFF_WORK_MS, default 1000). */
+const HANDOFF_WORK_MS = Math.max(0, Number(process.env.BENCH_HANDOFF_WORK_MS ?? 1000) || 0);
 
 async function runPlan(feature: string, packages: TestPackage[], maxParallel: number) {
   const { repo, planFile } = repoWithPlan(feature, packages);
@@ -141,11 +144,12 @@ async function main(): Promise<void> {
 }
 
 async function handoffs(loadBefore: string): Promise<void> {
-  // Handoff: fan-outs of 1 → 9 (cap 10) and a chain of 12.
-  const fan: TestPackage[] = [{ id: 'root', agent: ['write root/x.txt'] }];
-  for (let i = 0; i < 9; i++) fan.push({ id: `leaf-${i}`, deps: ['root'], agent: [`write leaf-${i}/x.txt`] });
+  // Handoff: fan-outs of 1 → 9 (cap 10) and a chain of 12; each agent works a fixed time (the goal's "scripted agent working a fixed time").
+  const work = `sleep ${HANDOFF_WORK_MS}`;
+  const fan: TestPackage[] = [{ id: 'root', agent: [work, 'write root/x.txt'] }];
+  for (let i = 0; i < 9; i++) fan.push({ id: `leaf-${i}`, deps: ['root'], agent: [work, `write leaf-${i}/x.txt`] });
   const chain: TestPackage[] = [];
-  for (let i = 0; i < 12; i++) chain.push({ id: `c${i}`, deps: i ? [`c${i - 1}`] : [], agent: [`write c${i}/x.txt`] });
+  for (let i = 0; i < 12; i++) chain.push({ id: `c${i}`, deps: i ? [`c${i - 1}`] : [], agent: [work, `write c${i}/x.txt`] });
   const started: number[] = [];
   const toAgent: number[] = [];
   const toSpawn: number[] = [];
@@ -185,6 +189,7 @@ async function handoffs(loadBefore: string): Promise<void> {
   const row = (what: string, xs: number[]) => `| ${what} | ${xs.length} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 95))} | ${ms(Math.max(...xs))} |`;
   console.log('\n### Engine on a real repository (scripted agent, real git)\n');
   console.log(`load average before: ${loadBefore}\n`);
+  console.log(`In the handoff runs each agent works ${HANDOFF_WORK_MS} ms (BENCH_HANDOFF_WORK_MS) before it writes its file.\n`);
   console.log('| measure | n | p50 | p95 | max |');
   console.log('|---|---:|---:|---:|---:|');
   console.log(row("handoff: exit → dependent's runner started (fan-out 1→9 and a chain of 12)", started));

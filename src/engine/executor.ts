@@ -145,6 +145,14 @@ export interface Executor {
   reachable?(host: string): Promise<boolean>;
   /** The terminal command that attaches to an attempt on a host (`ssh -t … tmux attach`); null: a local attempt. */
   attachCommand?(packageId: string, startToken: string): { command: string; args: string[] } | null;
-  /** Ends what the executor holds open (shared SSH connections). */
+  /** Ends what the executor holds open (shared SSH connections, runners started ahead). */
   close?(): Promise<void>;
+
+  // -- Runners started ahead (#18, runnerPool.ts). Optional: without them a runner starts per attempt.
+  /** A start token for a new attempt of `packageId`: the one a runner started ahead carries, else a fresh one. */
+  startToken?(packageId: string): string;
+  /** A token from `startToken` whose attempt will not start after all (its tree failed…): its runner waits for another. */
+  unusedToken?(token: string): void;
+  /** About `count` attempts may start when the ones under way end (core/run/runnerPool.ts nextLaunches). */
+  expectLaunches?(count: number): void;
 }

@@ -114,12 +114,16 @@ export class Launches {
   private async launch(pkg: PlanPackage): Promise<void> {
     const { ctx } = this;
     const id = pkg.id;
+    // A runner started ahead carries its token from its start (runnerPool.ts): the spec names it.
+    let taken: string | null = null;
+    let handed = false;
     try {
       const attempt = ctx.state.packages[id]!.attempts + 1;
       const place = ctx.attemptOf(id, attempt);
       const worktree = ctx.treeOf(pkg);
       const agent = ctx.agentOf(id);
-      const token = randomBytes(16).toString('hex');
+      const token = ctx.executor.startToken?.(id) ?? randomBytes(16).toString('hex');
+      taken = token;
       const host = ctx.executor.hostOf?.(id) ?? null;
 
       const tree = ctx.executor.prepareTree({
@@ -157,6 +161,7 @@ export class Launches {
       this.watcher.watch(live);
       let launched: LaunchResult;
       try {
+        handed = true;
         launched = await ctx.executor.start({ attempt: place, startToken: token, title: `waves: ${id} #${attempt}`, cwd: worktree, interactive: agent.interactive });
       } catch (err) {
         this.watcher.unwatch(live);
@@ -188,6 +193,8 @@ export class Launches {
       void this.watcher.check(live);
     } catch (err) {
       await this.couldNotStart(id, err);
+    } finally {
+      if (taken !== null && !handed) ctx.executor.unusedToken?.(taken);
     }
   }
 

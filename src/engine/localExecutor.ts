@@ -16,8 +16,9 @@ import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath }
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
 import { commitAll, createWorktree, inspectTree, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, treeChanges, type TreeInspection, type WorktreeResult } from './git';
-import { childProcessLauncher, type Launcher, type LaunchResult } from './launcher';
+import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
+import { newStartToken, RunnerPool } from './runnerPool';
 import { runVerification, type RunVerificationOptions, type StepResult } from './verify';
 
 export interface LocalExecutorOptions {
@@ -25,8 +26,14 @@ export interface LocalExecutorOptions {
   repoRoot: string;
   /** The feature id as in the plan. */
   featureId: string;
-  /** Default: `childProcessLauncher` (a detached `node dist/runner.js …`). */
+  /** Default: `childProcessLauncher` (a detached `node dist/runner.js …`), with runners started ahead (runnerPool.ts). */
   launcher?: Launcher;
+  /**
+   * Runners started ahead while agents work (runnerPool.ts). Default: on with the default
+   * launcher, unless `WAVES_RUNNER_POOL=0`; never with a launcher of the caller's (the editor's
+   * terminals host their runner).
+   */
+  pool?: boolean;
   /** Default: `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
   runnerScript?: string;
   /** The folder of the worktrees, absolute or relative to the repository; default `<repo>.worktrees`. */
@@ -46,12 +53,15 @@ export class LocalExecutor implements Executor {
   private readonly featureId: string;
   private readonly launcher: Launcher;
   private readonly runnerScript: string;
+  private readonly pool: RunnerPool | null;
 
   constructor(private readonly options: LocalExecutorOptions) {
     this.repoRoot = options.repoRoot;
     this.featureId = options.featureId;
     this.launcher = options.launcher ?? childProcessLauncher;
     this.runnerScript = options.runnerScript ?? defaultRunnerScript();
+    const pooled = options.launcher ? false : (options.pool ?? process.env.WAVES_RUNNER_POOL !== '0');
+    this.pool = pooled ? new RunnerPool({ runnerScript: this.runnerScript, cwd: this.repoRoot }) : null;
   }
 
   // -- Names -------------------------------------------------------------------------------
@@ -153,10 +163,29 @@ export class LocalExecutor implements Executor {
     await writeAtomic(attempt.files.spec, JSON.stringify(spec, null, 2) + '\n');
   }
 
-  /** `process.execPath <runnerScript> <attemptDir> <startToken>` through the launcher. */
-  start(request: StartRequest): Promise<LaunchResult> {
+  startToken(_packageId: string): string {
+    return this.pool?.take() ?? newStartToken();
+  }
+
+  unusedToken(token: string): void {
+    this.pool?.giveBack(token);
+  }
+
+  expectLaunches(count: number): void {
+    this.pool?.expect(count);
+  }
+
+  async close(): Promise<void> {
+    this.pool?.close();
+  }
+
+  /**
+   * The runner its token was taken from, when one was started ahead; else `process.execPath
+   * <runnerScript> <attemptDir> <startToken>` through the launcher.
+   */
+  async start(request: StartRequest): Promise<LaunchResult> {
     const { attempt, startToken } = request;
-    return this.launcher.launch({
+    const launch: LaunchRequest = {
       packageId: attempt.packageId,
       attempt: attempt.attempt,
       title: request.title,
@@ -167,7 +196,8 @@ export class LocalExecutor implements Executor {
       cwd: request.cwd,
       env: {},
       interactive: request.interactive,
-    });
+    };
+    return (await this.pool?.launch(launch)) ?? this.launcher.launch(launch);
   }
 
   watch(attempt: AttemptPlace, onChange: () => void): { close(): void } | null {

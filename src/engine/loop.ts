@@ -14,6 +14,7 @@ import { analyzePlan } from '../core/plan/analyze';
 import { expireLocks } from '../core/run/lockTable';
 import type { ResultReadout } from '../core/run/resultRecord';
 import { buildRunReport } from '../core/run/runReport';
+import { nextLaunches } from '../core/run/runnerPool';
 import { reportFiles, runDir, runStateFile } from '../core/run/runPaths';
 import { createRunState, ensurePackages, isActive, isTerminal, setMachine, setPlanHash, type PackageStatus, type RunState } from '../core/run/runState';
 import { checkEngineFolder } from '../store/engineFolder';
@@ -331,6 +332,10 @@ export class RunLoop {
       if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Date.now() + ctx.pollMs;
     }
     await ctx.store!.flush();
+    // Runners started ahead for the next wave (runnerPool.ts) — not while launches use the CPU.
+    if (ctx.launches.size === 0 && ctx.executor.expectLaunches) {
+      ctx.executor.expectLaunches(ctx.runCancelled ? 0 : nextLaunches(ctx.sched, ctx.state, ctx.maxParallel, ctx.only));
+    }
 
     const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size;
     const activeLeft = Object.values(ctx.state.packages).some((r) => isActive(r.status));

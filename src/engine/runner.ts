@@ -5,6 +5,9 @@
  * the CLI as a plain `node` child — so Node built-ins only, no `vscode`.
  *
  *   node runner.js <attemptDir> <startToken>          run the attempt described by spec.json
+ *   node runner.js --pooled <startToken>              started ahead (runnerPool.ts): waits on its IPC
+ *                                                     channel for `{ attemptDir }`, then runs that
+ *                                                     attempt; ends quietly when the channel closes first
  *   node runner.js --needs-input <attemptDir> <reason> the agent waits for a person (hooks)
  *   node runner.js --input-resumed <attemptDir>        it no longer does
  *
@@ -51,6 +54,8 @@ export interface RunnerMeta {
   cwd: string;
   startedAt: string;
   interactive: boolean;
+  /** A runner started ahead (runnerPool.ts): when its process started, before it had this attempt. */
+  startedAhead?: string;
 }
 
 /** exit.json: written atomically by the runner at the end. */
@@ -140,7 +145,7 @@ function hookCommand(args: string[]): number {
 // The attempt
 
 /** Runs one attempt; resolves with the runner's exit code. */
-export async function runAttempt(dir: string, token: string): Promise<number> {
+export async function runAttempt(dir: string, token: string, startedAhead?: Date): Promise<number> {
   const files = attemptFiles(dir);
   let spec: RunnerSpec;
   try {
@@ -163,6 +168,7 @@ export async function runAttempt(dir: string, token: string): Promise<number> {
     cwd: spec.cwd,
     startedAt: startedAt.toISOString(),
     interactive: spec.interactive,
+    ...(startedAhead ? { startedAhead: startedAhead.toISOString() } : {}),
   };
   try {
     fs.writeFileSync(files.meta, JSON.stringify(meta, null, 2) + '\n', { flag: 'wx' });
@@ -200,6 +206,8 @@ class Attempt {
     const { spec } = this;
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.ELECTRON_RUN_AS_NODE; // the host's, not the agent's
+    delete env.NODE_CHANNEL_FD; // a pooled runner's channel to the engine (Node removes it at start; never the agent's)
+    delete env.NODE_CHANNEL_SERIALIZATION_MODE;
     // The launcher held NODE_EXTRA_CA_CERTS back from this process (launcher.ts, runnerEnv): the agent gets it.
     if (env.WAVES_NODE_EXTRA_CA_CERTS !== undefined) {
       env.NODE_EXTRA_CA_CERTS = env.WAVES_NODE_EXTRA_CA_CERTS;
@@ -425,13 +433,49 @@ class Attempt {
   }
 }
 
-/** The command line: `<attemptDir> <startToken>`, `--needs-input <dir> <reason>`, `--input-resumed <dir>`. */
+/**
+ * A runner started ahead by the engine's pool (runnerPool.ts): its start token is in its
+ * command line from the start (adoption's proof, ADR 0004), its attempt comes later on the IPC
+ * channel as `{ attemptDir }`. It says `{ ready: true }` once it can take one. The channel
+ * closing first (the engine retired it, or ended) ends it with 0, having touched nothing; once
+ * it has its attempt it lets go of the channel, so the engine's end no longer concerns it.
+ */
+function pooled(token: string): Promise<number> {
+  const since = new Date();
+  const send = process.send?.bind(process);
+  if (!send) return Promise.resolve(fail('--pooled needs the IPC channel of the engine that started it', EXIT_BAD_ARGS));
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown) => {
+      const dir = (message as { attemptDir?: unknown } | null)?.attemptDir;
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+      if (process.connected) process.disconnect();
+      if (typeof dir !== 'string' || dir === '') resolve(fail('--pooled: the engine sent no attempt folder', EXIT_BAD_ARGS));
+      else resolve(runAttempt(dir, token, since));
+    };
+    const onDisconnect = () => {
+      process.off('message', onMessage);
+      resolve(0);
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', onDisconnect);
+    send({ ready: true }, (err: Error | null) => {
+      if (err) onDisconnect();
+    });
+  });
+}
+
+/** The command line: `<attemptDir> <startToken>`, `--pooled <startToken>`, `--needs-input <dir> <reason>`, `--input-resumed <dir>`. */
 export async function main(args: string[]): Promise<number> {
   process.stdout.on('error', () => {}); // a closed terminal must not crash the runner
   if (args[0] === '--needs-input' || args[0] === '--input-resumed') return hookCommand(args);
+  if (args[0] === '--pooled') {
+    if (!args[1] || args.length !== 2) return fail('usage: runner.js --pooled <startToken>', EXIT_BAD_ARGS);
+    return pooled(args[1]);
+  }
   const [dir, token] = args;
   if (!dir || !token || args.length !== 2) {
-    return fail('usage: runner.js <attemptDir> <startToken> | --needs-input <attemptDir> <reason> | --input-resumed <attemptDir>', EXIT_BAD_ARGS);
+    return fail('usage: runner.js <attemptDir> <startToken> | --pooled <startToken> | --needs-input <attemptDir> <reason> | --input-resumed <attemptDir>', EXIT_BAD_ARGS);
   }
   return runAttempt(dir, token);
 }

@@ -100,7 +100,7 @@ describe('the executor seam', () => {
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.deepEqual(treeFiles(repo, integrationBranch('seam')), ['README.md', 'a/one.txt', 'b/two.txt', 'work-packages.yaml']);
 
-    const lifecycle = ['prepareTree', 'writeAttempt', 'watch', 'start', 'inspectTree', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree'];
+    const lifecycle = ['startToken', 'prepareTree', 'writeAttempt', 'watch', 'start', 'inspectTree', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree'];
     // Each package: its lifecycle, then the report's read of its result record.
     assert.deepEqual(orderOf(calls, 'a'), [...lifecycle, 'readResult']);
     assert.deepEqual(orderOf(calls, 'b'), [...lifecycle, 'readResult']);
@@ -123,6 +123,8 @@ describe('the executor seam', () => {
     assert.equal(state.packages.b!.baseSha, prepared.baseSha);
     assert.equal(state.packages.b!.baseSha, state.merges.a!.commit, 'b started from a merged');
     assert.equal(calls.find((c) => c.packageId === 'a' && c.method === 'handBack')!.result, packageBranch('seam', 'a'));
+    // The start token is the executor's (a runner started ahead carries it): the spec and the run state name it.
+    for (const id of ['a', 'b']) assert.equal(state.packages[id]!.startToken, calls.find((c) => c.packageId === id && c.method === 'startToken')!.result);
     const launched = calls.find((c) => c.packageId === 'a' && c.method === 'start')!.result as { pid: number | null };
     assert.equal(state.packages.a!.pid, launched.pid);
     // Both trees removed (clean and merged); the branches stay while git wants them.
@@ -146,7 +148,7 @@ describe('the executor seam', () => {
     assert.equal(outcome.outcome, 'cancelled');
     assert.equal(outcome.state.packages.w!.status, 'cancelled');
     // …then the report reads its result record.
-    assert.deepEqual(orderOf(calls, 'w'), ['prepareTree', 'writeAttempt', 'watch', 'start', 'cancel', 'readResult']);
+    assert.deepEqual(orderOf(calls, 'w'), ['startToken', 'prepareTree', 'writeAttempt', 'watch', 'start', 'cancel', 'readResult']);
     const exit = calls.filter((c) => c.method === 'readExit' && c.result !== null).at(-1)?.result as { cancelled: boolean } | undefined;
     assert.equal(exit?.cancelled, true, 'the runner stopped the agent and its exit came through the executor');
   });

@@ -1,0 +1,121 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { nextLaunches, poolStep, POOL_MAX, POOL_STARTING_MAX } from '../../../src/core/run/runnerPool';
+import { createRunState, PACKAGE_STATUSES, type PackageStatus, type RunState } from '../../../src/core/run/runState';
+import type { SchedPackage } from '../../../src/core/run/schedule';
+
+const T0 = new Date('2026-11-25T10:00:00.000Z');
+
+function pkg(id: string, dependsOn: string[] = []): SchedPackage {
+  return { id, dependsOn, wave: 1, criticalLength: 1, priority: 5, lockFiles: [], lockKeys: [], retryBudget: 0 };
+}
+
+/** A run state whose packages are in the given statuses (the rest pending). */
+function stateWith(packages: readonly SchedPackage[], statuses: Record<string, PackageStatus>): RunState {
+  const state = createRunState({ featureId: 'f', planFile: 'p.yaml', runId: 'r', packageIds: packages.map((p) => p.id), now: T0 });
+  for (const [id, status] of Object.entries(statuses)) state.packages[id]!.status = status;
+  return state;
+}
+
+describe('nextLaunches: how many attempts may start when the ones under way end', () => {
+  const fan = [pkg('root'), ...Array.from({ length: 9 }, (_, i) => pkg(`leaf-${i}`, ['root']))];
+  const chain = Array.from({ length: 5 }, (_, i) => pkg(`c${i}`, i ? [`c${i - 1}`] : []));
+
+  it('a fan-out whose root runs: its nine dependents, at most the cap', () => {
+    assert.equal(nextLaunches(fan, stateWith(fan, { root: 'running' }), 10), 9);
+    assert.equal(nextLaunches(fan, stateWith(fan, { root: 'running' }), 4), 4);
+    assert.equal(nextLaunches(fan, stateWith(fan, { root: 'queued' }), 10), 9);
+    assert.equal(nextLaunches(fan, stateWith(fan, { root: 'verifying' }), 10), 9);
+  });
+
+  it('a chain: only the link after the one under way, never two levels on', () => {
+    assert.equal(nextLaunches(chain, stateWith(chain, { c0: 'succeeded', c1: 'running' }), 10), 1);
+    assert.equal(nextLaunches(chain, stateWith(chain, {}), 10), 1, 'the first link: nothing under way, it may start');
+    assert.equal(nextLaunches(chain, stateWith(chain, { c0: 'succeeded', c1: 'succeeded', c2: 'succeeded', c3: 'succeeded', c4: 'running' }), 10), 0);
+  });
+
+  it('a dependency that failed, is blocked or waits does not make its dependents next', () => {
+    for (const status of ['failed', 'blocked', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit', 'pending', 'ready'] as const) {
+      assert.equal(nextLaunches(fan, stateWith(fan, { root: status }), 10), status === 'pending' || status === 'ready' ? 1 : 0, status);
+    }
+  });
+
+  it('packages under way, done or out of scope are not counted', () => {
+    const s = stateWith(fan, { root: 'succeeded', 'leaf-0': 'running', 'leaf-1': 'queued', 'leaf-2': 'succeeded', 'leaf-3': 'failed' });
+    assert.equal(nextLaunches(fan, s, 10), 5);
+    assert.equal(nextLaunches(fan, s, 10, ['leaf-4', 'leaf-5', 'leaf-0']), 2);
+    assert.equal(nextLaunches(fan, s, 10, []), 0);
+  });
+
+  it('a dependency missing from the state (a plan edited under the run) holds its dependent back', () => {
+    const plan = [pkg('a'), pkg('b', ['ghost'])];
+    assert.equal(nextLaunches(plan, stateWith([pkg('a'), pkg('b')], {}), 10), 1);
+  });
+
+  it('never more than the cap, the packages in scope or the ones not yet started (random plans and states)', () => {
+    const statuses = PACKAGE_STATUSES as readonly PackageStatus[];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...statuses), fc.array(fc.nat(11), { maxLength: 3 })), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 12 }),
+        (spec, cap) => {
+          const packages = spec.map(([, deps], i) => pkg(`p${i}`, deps.filter((d) => d < i).map((d) => `p${d}`)));
+          const state = stateWith(packages, Object.fromEntries(spec.map(([st], i) => [`p${i}`, st])));
+          const n = nextLaunches(packages, state, cap);
+          const notStarted = spec.filter(([st]) => st === 'pending' || st === 'ready').length;
+          assert.ok(n >= 0 && n <= cap && n <= notStarted, `${n} of cap ${cap}, ${notStarted} not started`);
+          // Every counted package's dependencies are done or under way: marking one of them failed never adds one.
+          const failedOne = packages.find((p) => p.dependsOn.length > 0);
+          if (failedOne) {
+            const worse = stateWith(packages, { ...Object.fromEntries(spec.map(([st], i) => [`p${i}`, st])), [failedOne.dependsOn[0]!]: 'failed' });
+            assert.ok(nextLaunches(packages, worse, cap) <= n);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('poolStep: toward the wanted number of idle runners', () => {
+  it('starts the missing ones two at a time, counting the ones still starting', () => {
+    assert.deepEqual(poolStep(9, { idle: 0, starting: 0 }), { start: POOL_STARTING_MAX, retire: 0 });
+    assert.deepEqual(poolStep(9, { idle: 2, starting: 2 }), { start: 0, retire: 0 });
+    assert.deepEqual(poolStep(9, { idle: 2, starting: 1 }), { start: 1, retire: 0 });
+    assert.deepEqual(poolStep(9, { idle: 8, starting: 0 }), { start: 1, retire: 0 });
+    assert.deepEqual(poolStep(1, { idle: 1, starting: 1 }), { start: 0, retire: 0 });
+  });
+
+  it('lets the surplus go, and everything at 0', () => {
+    assert.deepEqual(poolStep(2, { idle: 5, starting: 1 }), { start: 0, retire: 3 });
+    assert.deepEqual(poolStep(0, { idle: 3, starting: 3 }), { start: 0, retire: 3 });
+  });
+
+  it('holds at most POOL_MAX whatever is asked; nonsense asks for nothing', () => {
+    assert.deepEqual(poolStep(1000, { idle: POOL_MAX, starting: 0 }), { start: 0, retire: 0 });
+    assert.deepEqual(poolStep(1000, { idle: POOL_MAX + 2, starting: 0 }), { start: 0, retire: 2 });
+    assert.deepEqual(poolStep(Number.NaN, { idle: 1, starting: 0 }), { start: 0, retire: 1 });
+    assert.deepEqual(poolStep(-3, { idle: 0, starting: 0 }), { start: 0, retire: 0 });
+    assert.deepEqual(poolStep(2.7, { idle: 0, starting: 0 }), { start: 2, retire: 0 });
+  });
+
+  it('reaches the target when runners become ready one by one, never more than two starting (random targets)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 20 }), (wanted, already) => {
+        let ready = already;
+        let starting = 0;
+        for (let round = 0; round < 100; round++) {
+          const step = poolStep(wanted, { idle: ready + starting, starting });
+          assert.ok(starting + step.start <= POOL_STARTING_MAX);
+          ready -= Math.min(ready, step.retire);
+          starting += step.start;
+          if (starting > 0) {
+            starting--; // one became ready
+            ready++;
+          }
+        }
+        assert.equal(ready + starting, Math.min(wanted, POOL_MAX));
+      }),
+    );
+  });
+});
