@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { toFileChange, type AuditChange } from '../core/run/audit.js';
-import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';
+import { configOverrides, gitDirsOf, SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { runGit } from './gitProcess.js';
 import { pathsInTheWay, type LocalEntry } from '../core/run/inTheWay.js';
 import { visibleText } from '../core/present/visibleText.js';
@@ -198,12 +198,15 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
     how = 'created';
     await git(repo, [...addLocked, '-b', branch, req.path, baseSha]);
   }
-  // Its HEAD as the repository lists it: one call in the repository, whose neutralisers are read
-  // already (gitSafety.ts), while the new tree's are read for its later calls.
+  // The new tree's neutralisers are read for its later calls meanwhile. Its HEAD: from its files
+  // when they say plainly "on the branch, at this commit" (a tree `worktree add` just made), else
+  // as the repository lists it (one call), else asked of the tree itself.
   void configOverrides(req.path).catch(() => undefined);
-  const listed = (await listWorktrees(repo)).find((w) => samePath(w.path, req.path));
-  const [symbolic, headOut] =
-    listed?.head && !listed.detached
+  const onDisk = how === 'reused' ? null : worktreeHeadOnDisk(req.path, branch);
+  const listed = onDisk ? null : (await listWorktrees(repo)).find((w) => samePath(w.path, req.path));
+  const [symbolic, headOut] = onDisk
+    ? [`refs/heads/${branch}`, onDisk]
+    : listed?.head && !listed.detached
       ? [listed.branch ? `refs/heads/${listed.branch}` : '', listed.head]
       : await Promise.all([git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1]).then((r) => r.stdout.trim()), gitOut(req.path, ['rev-parse', 'HEAD'])]);
   if (symbolic !== `refs/heads/${branch}`) throw new Error(`the worktree ${req.path} is on ${symbolic || 'a detached HEAD'}, not ${branch}`);
@@ -216,6 +219,25 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   }
   if (how === 'reused') await lockWorktree(repo, req.path, reason);
   return { path: req.path, branch, baseSha, head, how, mergedBase };
+}
+
+/**
+ * The commit a linked worktree's HEAD names when its own files say so plainly: its `.git` file
+ * points at its folder in the repository, whose `HEAD` is `ref: refs/heads/<branch>`, and that
+ * branch is a loose ref holding an object id. Anything else (a packed or reftable ref, another
+ * branch, a detached HEAD, an unreadable file): null, and git is asked.
+ */
+export function worktreeHeadOnDisk(tree: string, branch: string): string | null {
+  try {
+    if (!fs.statSync(path.join(tree, '.git')).isFile()) return null;
+    const dirs = gitDirsOf(tree);
+    if (!dirs || dirs.gitDir === dirs.commonDir) return null;
+    if (fs.readFileSync(path.join(dirs.gitDir, 'HEAD'), 'utf8') !== `ref: refs/heads/${branch}\n`) return null;
+    const id = fs.readFileSync(path.join(dirs.commonDir, 'refs', 'heads', ...branch.split('/')), 'utf8');
+    return /^([0-9a-f]{40}|[0-9a-f]{64})\n$/.test(id) ? id.trim() : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Merges `baseSha` into the branch checked out in `tree` when its history (`head`) lacks it; the merge commit, or null when none was needed. A conflict aborts the merge and throws. */

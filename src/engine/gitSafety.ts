@@ -19,7 +19,12 @@ import { neutralizers, parseConfigFileZ, parseConfigListZ, riskyRepoEntries, typ
 
 const NO_HOOKS = process.platform === 'win32' ? 'NUL' : '/dev/null';
 
-/** Given to every git call of the engine: no hooks, no fsmonitor, no external diff, no signing prompt, no `ext::` transport. */
+/**
+ * Given to every git call of the engine: no hooks, no fsmonitor, no external diff, no signing
+ * prompt, no `ext::` transport, and no automatic maintenance after a command (`merge` started
+ * `git maintenance run --auto` each time: 15 ms on every merge here, and its tasks — gc, repacks,
+ * a configured `prefetch` from the remotes — are the person's to run, not a run's).
+ */
 export const SAFE_CONFIG_ARGS: readonly string[] = [
   '-c',
   `core.hooksPath=${NO_HOOKS}`,
@@ -33,6 +38,10 @@ export const SAFE_CONFIG_ARGS: readonly string[] = [
   'tag.gpgSign=false',
   '-c',
   'protocol.ext.allow=never',
+  '-c',
+  'maintenance.auto=false',
+  '-c',
+  'gc.auto=0',
 ];
 
 async function rawGit(cwd: string, args: readonly string[]): Promise<string> {

@@ -29,6 +29,7 @@ import {
   removeWorktreeIfSafe,
   revParse,
   runSetupHook,
+  worktreeHeadOnDisk,
 } from '../../src/engine/git.js';
 import { git, makeRepo, SCRIPTED_AGENT, tempDir, writeFiles } from './helpers.js';
 
@@ -113,6 +114,24 @@ describe('createWorktree', () => {
     assert.ok(fs.existsSync(path.join(a.path, 'src/dep.ts')), 'the base is in the tree');
     assert.ok(fs.existsSync(path.join(a.path, 'src/a.ts')), 'committed work is kept');
     assert.match(git(a.path, 'log', '-1', '--format=%an|%s'), /^Wave Orchestrator\|Merge the updated base/);
+  });
+
+  it("a new tree's HEAD read from its files only when they say it plainly: the same answer as git, else none", async () => {
+    const repo = makeRepo();
+    const wt = await newWorktree(repo, 'a');
+    assert.equal(worktreeHeadOnDisk(wt.path, 'waves/feat/a'), head(wt.path), 'a loose branch ref: its id');
+    assert.equal(worktreeHeadOnDisk(wt.path, 'waves/feat/b'), null, 'another branch');
+    assert.equal(worktreeHeadOnDisk(repo, 'main'), null, 'the main worktree (.git a folder) is always asked of git');
+    git(repo, 'pack-refs', '--all');
+    assert.equal(worktreeHeadOnDisk(wt.path, 'waves/feat/a'), null, 'a packed ref: git is asked');
+    // The tree made from a packed branch still gets its HEAD checked (from the worktree list).
+    git(repo, 'worktree', 'unlock', wt.path);
+    git(repo, 'worktree', 'remove', wt.path);
+    const again = await newWorktree(repo, 'a');
+    assert.deepEqual([again.how, again.head], ['checked-out', head(again.path)]);
+    git(again.path, 'checkout', '-q', '--detach');
+    assert.equal(worktreeHeadOnDisk(again.path, 'waves/feat/a'), null, 'a detached HEAD');
+    assert.equal(worktreeHeadOnDisk(path.join(repo, 'no-such-tree'), 'waves/feat/a'), null);
   });
 
   it('refuses a path that holds another branch, a folder with files, or a branch checked out elsewhere', async () => {

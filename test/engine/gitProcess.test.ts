@@ -9,6 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { git as gitRun, GitError } from '../../src/engine/git.js';
@@ -103,6 +104,27 @@ describe('the engine git queue', () => {
     await helperReady();
     assert.notEqual(gitHelperPid(), pid);
     assert.equal((await gitRun(repo, ['rev-parse', 'HEAD'])).stdout.trim(), head);
+  });
+
+  it('a merge by the engine runs no automatic maintenance afterwards; the same merge by plain git does', async () => {
+    const r = makeRepo({ 'a.txt': 'a\n' });
+    // Two commits on a side branch `two`, `one` at the first: both merges are fast-forwards.
+    const main = git(r, 'symbolic-ref', '--short', 'HEAD').trim();
+    git(r, 'checkout', '-q', '-b', 'two');
+    for (const name of ['one', 'two']) {
+      fs.writeFileSync(path.join(r, `${name}.txt`), `${name}\n`);
+      git(r, 'add', '-A');
+      git(r, 'commit', '-q', '-m', name);
+      if (name === 'one') git(r, 'branch', 'one');
+    }
+    git(r, 'checkout', '-q', main);
+    fs.writeFileSync(traceFile, '');
+    execFileSync('git', ['merge', '--ff-only', '--quiet', 'one'], { cwd: r, env: process.env });
+    assert.equal(ran('maintenance run --auto --quiet'), 1, `plain git: ${fs.readFileSync(traceFile, 'utf8')}`);
+    fs.writeFileSync(traceFile, '');
+    await gitRun(r, ['merge', '--ff-only', '--quiet', 'two']);
+    assert.equal(ran('maintenance run --auto --quiet'), 0, fs.readFileSync(traceFile, 'utf8'));
+    assert.equal(fs.readFileSync(path.join(r, 'two.txt'), 'utf8'), 'two\n', 'the merge itself ran');
   });
 
   it('git that cannot start is an error with git\'s words, not a crash', async () => {
