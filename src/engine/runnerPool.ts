@@ -82,8 +82,11 @@ export class RunnerPool {
 
   /** A taken token whose attempt will not start after all: its runner waits for another. */
   giveBack(token: string): void {
-    const m = this.members.find((x) => x.token === token && x.taken && !x.gone);
-    if (m) m.taken = false;
+    const i = this.members.findIndex((x) => x.token === token && x.taken);
+    if (i < 0) return;
+    const m = this.members[i]!;
+    if (m.gone) this.members.splice(i, 1);
+    else m.taken = false;
   }
 
   /**

@@ -13,11 +13,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { attemptFiles } from '../../src/core/run/runPaths.js';
+import { attemptDir, attemptFiles } from '../../src/core/run/runPaths.js';
 import { isRunnerAlive } from '../../src/engine/adopt.js';
 import type { RunnerExit, RunnerMeta, RunnerSpec } from '../../src/engine/runner.js';
 import { RunnerPool } from '../../src/engine/runnerPool.js';
-import { engineFor, isolateGit, repoWithPlan } from './engineFixtures.js';
+import { engineFor, engineGoneWhileWaiting, isolateGit, repoWithPlan } from './engineFixtures.js';
 import { buildRunner, pidAlive, REPO_ROOT, SCRIPTED_AGENT, spawnProcess, tempDir, waitFor } from './helpers.js';
 
 let runnerJs = '';
@@ -113,12 +113,18 @@ describe('runners started ahead', () => {
     const pool = newPool();
     pool.expect(1);
     await waitFor(() => pool.size.ready === 1, 'a runner ready');
+    const [pid] = pool.idlePids();
     const first = pool.take();
     assert.equal(pool.size.taken, 1);
     const second = pool.take();
     assert.notEqual(second, first, 'the only runner is taken: a fresh token');
     pool.giveBack(first);
     assert.equal(pool.take(), first);
+    // Given back after its runner ended: forgotten, never handed out again.
+    process.kill(pid!, 'SIGKILL');
+    await waitFor(() => !pidAlive(pid!) && pool.size.taken === 0, 'the runner gone');
+    pool.giveBack(first);
+    for (let i = 0; i < 3; i++) assert.notEqual(pool.take(), first);
   });
 
   it('fewer wanted: the surplus ends, having touched nothing; close() ends the rest, never a runner that has its attempt', async () => {
@@ -217,6 +223,31 @@ describe('runner.js --pooled', () => {
 });
 
 describe('the engine with runners started ahead', () => {
+  it('an engine that goes away leaves a pooled runner with its agent; the next engine adopts it by pid and token', async () => {
+    const { repo, planFile } = repoWithPlan('poolresume', [
+      { id: 'a', agent: ['sleep 800', 'write a/x.txt'] },
+      { id: 'b', deps: ['a'], agent: ['ask waiting for approval', 'write b/x.txt'] },
+    ]);
+    const resume = path.join(tempDir(), 'resume');
+    const env = { WAVES_TEST_AGENT_RESUME: resume };
+    const runId = await engineGoneWhileWaiting(planFile, runnerJs, ['b'], { env });
+    const meta = readJson<RunnerMeta>(attemptFiles(attemptDir(repo, 'poolresume', runId, 'b', 1)).meta);
+    assert.ok(meta.startedAhead, "b's runner was started ahead");
+    assert.ok(pidAlive(meta.runnerPid), 'the pooled runner outlives the engine');
+    assert.ok(await isRunnerAlive(meta.runnerPid, meta.startToken));
+
+    const { engine, events } = await engineFor(planFile, runnerJs, { env });
+    const done = engine.run({ resume: true });
+    await waitFor(() => events.some((e) => e.type === 'run-started'), 'the resumed run to start');
+    fs.writeFileSync(resume, '');
+    const outcome = await held(done);
+    assert.equal(outcome?.runId, runId);
+    assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'b' && /adopted/.test(e.detail ?? '')), 'b adopted');
+    assert.equal(outcome?.state.packages.b!.status, 'succeeded');
+    assert.equal(outcome?.state.packages.b!.attempts, 1, 'not started again');
+    engine.dispose();
+  });
+
   it("a dependent's runner was started while its dependency worked; WAVES_RUNNER_POOL=0 starts one per attempt", async () => {
     for (const pooled of [true, false]) {
       const saved = process.env.WAVES_RUNNER_POOL;
