@@ -54,6 +54,15 @@ export interface TreeRequest {
   attempt: AttemptPlace;
 }
 
+/** A tree to make ahead of its package's first attempt (#18, ADR 0016): an isolated package's, from `base`. */
+export interface AheadRequest {
+  packageId: string;
+  /** A ref of the engine's repository: the integration branch (its tip now; the attempt fast-forwards to its tip then). */
+  base: string;
+  /** Why the tree is locked (`git worktree lock --reason`). */
+  reason: string;
+}
+
 export interface StartRequest {
   attempt: AttemptPlace;
   startToken: string;
@@ -155,4 +164,15 @@ export interface Executor {
   unusedToken?(token: string): void;
   /** About `count` attempts may start when the ones under way end (core/run/runnerPool.ts nextLaunches). */
   expectLaunches?(count: number): void;
+
+  // -- Trees made ahead (#18, ADR 0016). Optional: without them a tree is made when its attempt starts.
+  /**
+   * Makes, in the background and best effort, the trees of packages that may start when the ones
+   * under way end (core/run/runnerPool.ts treesAhead): never over a tree or branch that exists.
+   * `prepareTree` of such a package takes its tree as made (checked unchanged, fast-forwarded
+   * to the base, then the set-up hook).
+   */
+  prepareAhead?(requests: readonly AheadRequest[]): void;
+  /** Removes the trees made ahead that no attempt took (only while exactly as made); waits for the ones being made. */
+  dropAhead?(): Promise<void>;
 }

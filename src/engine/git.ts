@@ -16,7 +16,7 @@ import { configOverrides, gitDirsOf, SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { runGit } from './gitProcess.js';
 import { pathsInTheWay, type LocalEntry } from '../core/run/inTheWay.js';
 import { visibleText } from '../core/present/visibleText.js';
-import { parseLsFilesZ, parseMergeTree, parseNameStatusZ, parseRawDiffZ, parseStatusZ, parseWorktreeList, splitZ, SYMLINK_MODE, type WorktreeInfo } from '../core/run/gitParse.js';
+import { parseLsFilesZ, parseMergeTree, parseNameStatusZ, parseRawDiffZ, parseStatusV2Z, parseStatusZ, parseWorktreeList, splitZ, SYMLINK_MODE, type WorktreeInfo } from '../core/run/gitParse.js';
 
 /** The identity of the engine's own commits (commitAll, merges). */
 export const ENGINE_IDENTITY = { name: 'Wave Orchestrator', email: 'waves@localhost' } as const;
@@ -250,6 +250,85 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
     throw new GitError(['merge', baseSha], tree, m.code, `${m.stdout}${m.stderr}${conflicts.length ? `\nconflicts: ${conflicts.join(', ')}` : ''}`);
   }
   return gitOut(tree, ['rev-parse', 'HEAD']);
+}
+
+// ---------------------------------------------------------------------------------------
+// Trees made ahead (#18, ADR 0016)
+
+/** The mark of a tree made ahead, in its private git folder (never in the work tree; `worktree remove` removes it). */
+const AHEAD_MARK = 'waves-made-ahead';
+
+function aheadMarkFile(tree: string): string | null {
+  try {
+    if (!fs.statSync(path.join(tree, '.git')).isFile()) return null;
+    const dirs = gitDirsOf(tree);
+    return dirs && dirs.gitDir !== dirs.commonDir ? path.join(dirs.gitDir, AHEAD_MARK) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Marks a linked worktree as made ahead of its package's first attempt, at `commit`. */
+export function markMadeAhead(tree: string, commit: string): void {
+  const file = aheadMarkFile(tree);
+  if (!file) throw new Error(`${tree} is not a linked worktree`);
+  fs.writeFileSync(file, `${commit}\n`);
+}
+
+/** The commit a tree was made ahead at (its mark), or null when it carries none. */
+export function madeAheadAt(tree: string): string | null {
+  const file = aheadMarkFile(tree);
+  if (!file) return null;
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return /^([0-9a-f]{40}|[0-9a-f]{64})\n$/.test(text) ? text.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Takes a tree made ahead for its package's first attempt (its mark says the commit it was made
+ * at): it must still be exactly as made — on its branch, at that commit, nothing changed or
+ * added — and is fast-forwarded to `base` (the integration tip now, with the dependencies merged
+ * since). When it is not as made it is left as it is, with its mark, and this throws: nothing in
+ * it is lost. Returns what `createWorktree` returns for a new tree (`how: 'created'`: the set-up
+ * hook runs next).
+ */
+export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' | 'branch' | 'base'>, madeAt: string): Promise<WorktreeResult> {
+  const [baseSha, status] = await Promise.all([
+    revParse(req.repo, req.base),
+    git(req.path, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames']).then((r) => parseStatusV2Z(r.stdout)),
+  ]);
+  if (!baseSha) throw new Error(`the base ${req.base} is not a commit of ${req.repo}`);
+  const changed: string[] = [];
+  if (status.branch !== req.branch) changed.push(`it is on ${status.branch ?? 'a detached HEAD'}, not ${req.branch}`);
+  else if (status.head !== madeAt) changed.push(`its branch moved from ${madeAt.slice(0, 12)} to ${status.head?.slice(0, 12) ?? 'nothing'}`);
+  if (status.entries.length > 0) {
+    const shown = status.entries.slice(0, 5).map((e) => e.path);
+    changed.push(`${status.entries.length} file(s) changed or added: ${shown.join(', ')}${status.entries.length > 5 ? ', …' : ''}`);
+  }
+  if (changed.length > 0) {
+    throw new Error(`the tree ${req.path}, made ahead for ${req.branch}, changed before its package started (${changed.join('; ')}); it is kept as it is: look at it, then move it away and run the package again`);
+  }
+  // Forward only: git refuses a base that does not hold the tree's commit.
+  if (baseSha !== madeAt) await git(req.path, ['merge', '--ff-only', '--quiet', '--no-stat', baseSha]);
+  const head = worktreeHeadOnDisk(req.path, req.branch) ?? (await gitOut(req.path, ['rev-parse', 'HEAD']));
+  if (head !== baseSha) throw new Error(`the worktree ${req.path} is at ${head}, not at its base ${baseSha}`);
+  const mark = aheadMarkFile(req.path);
+  if (mark) fs.rmSync(mark, { force: true });
+  return { path: req.path, branch: req.branch, baseSha, head, how: 'created', mergedBase: null };
+}
+
+/**
+ * Removes a tree made ahead that no attempt took: only while it is exactly as made (clean, its
+ * branch at `madeAt`); its branch is deleted only if it still points there. Anything else stays.
+ */
+export async function dropMadeAhead(repo: string, tree: string, branch: string, madeAt: string): Promise<boolean> {
+  if (madeAheadAt(tree) !== madeAt) return false;
+  const r = await removeWorktreeIfSafe({ repo, worktree: tree, branch, mergedInto: madeAt });
+  if (r.removed && !r.branchDeleted) await git(repo, ['update-ref', '-d', `refs/heads/${branch}`, madeAt], [0, 1, 128]);
+  return r.removed;
 }
 
 /**

@@ -14,8 +14,8 @@ import type { AuditChange } from '../core/run/audit';
 import { writeAtomic } from '../store/atomicWrite';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
-import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAll, createWorktree, inspectTree, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, treeChanges, type TreeInspection, type WorktreeResult } from './git';
+import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
+import { branchExists, commitAll, createWorktree, dropMadeAhead, inspectTree, madeAheadAt, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { newStartToken, RunnerPool } from './runnerPool';
@@ -99,9 +99,19 @@ export class LocalExecutor implements Executor {
       base: request.base,
       reason: request.reason,
     };
-    const tree: WorktreeResult = request.isolated
-      ? await createWorktree({ ...where, path: this.worktree(request.packageId) })
-      : await prepareSharedTree({ ...where, path: this.sharedTree(), leftoversMessage: (b) => `waves: ${b}: the agent's uncommitted changes (left in the shared tree)` });
+    // A tree being made ahead is waited for; one made ahead (by this engine or one before it: its mark) is taken as made.
+    const ahead = this.ahead.get(request.packageId);
+    if (ahead) {
+      this.ahead.delete(request.packageId);
+      await ahead;
+    }
+    const isolatedTree = this.worktree(request.packageId);
+    const madeAt = request.isolated ? madeAheadAt(isolatedTree) : null;
+    const tree: WorktreeResult = madeAt
+      ? await takeMadeAhead({ ...where, path: isolatedTree }, madeAt)
+      : request.isolated
+        ? await createWorktree({ ...where, path: isolatedTree })
+        : await prepareSharedTree({ ...where, path: this.sharedTree(), leftoversMessage: (b) => `waves: ${b}: the agent's uncommitted changes (left in the shared tree)` });
     const hookArgv = this.options.setupHook;
     if (tree.how !== 'reused' && hookArgv?.length) {
       const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'));
@@ -111,6 +121,37 @@ export class LocalExecutor implements Executor {
       }
     }
     return { worktree: tree.path, branch: tree.branch, baseSha: tree.baseSha };
+  }
+
+  /** Trees made ahead in this run and not taken yet: package → the commit it was made at (null: none was made). */
+  private readonly ahead = new Map<string, Promise<string | null>>();
+
+  prepareAhead(requests: readonly AheadRequest[]): void {
+    for (const r of requests) {
+      if (this.ahead.has(r.packageId)) continue;
+      this.ahead.set(r.packageId, this.makeAhead(r).catch(() => null));
+    }
+  }
+
+  /** One tree ahead: only where nothing is (no folder, no branch: never a retry's work); marked with its commit. */
+  private async makeAhead(r: AheadRequest): Promise<string | null> {
+    const tree = this.worktree(r.packageId);
+    const branch = packageBranch(this.featureId, r.packageId);
+    if (fs.existsSync(tree) || (await branchExists(this.repoRoot, branch))) return null;
+    const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base: r.base, reason: r.reason });
+    if (made.how !== 'created') return null;
+    markMadeAhead(tree, made.head);
+    return made.head;
+  }
+
+  async dropAhead(): Promise<void> {
+    const left = [...this.ahead];
+    this.ahead.clear();
+    // One after another: the end of a run, off every path; `worktree remove`s of one repository need not race.
+    for (const [id, made] of left) {
+      const at = await made;
+      if (at) await dropMadeAhead(this.repoRoot, this.worktree(id), packageBranch(this.featureId, id), at).catch(() => false);
+    }
   }
 
   async headOf(packageId: string): Promise<string | null> {

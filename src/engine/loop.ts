@@ -14,7 +14,7 @@ import { analyzePlan } from '../core/plan/analyze';
 import { expireLocks } from '../core/run/lockTable';
 import type { ResultReadout } from '../core/run/resultRecord';
 import { buildRunReport } from '../core/run/runReport';
-import { nextLaunches } from '../core/run/runnerPool';
+import { nextStarts, treesAhead } from '../core/run/runnerPool';
 import { reportFiles, runDir, runStateFile } from '../core/run/runPaths';
 import { createRunState, ensurePackages, isActive, isTerminal, setMachine, setPlanHash, type PackageStatus, type RunState } from '../core/run/runState';
 import { checkEngineFolder } from '../store/engineFolder';
@@ -332,9 +332,19 @@ export class RunLoop {
       if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Date.now() + ctx.pollMs;
     }
     await ctx.store!.flush();
-    // Runners started ahead for the next wave (runnerPool.ts) — not while launches use the CPU.
-    if (ctx.launches.size === 0 && ctx.executor.expectLaunches) {
-      ctx.executor.expectLaunches(ctx.runCancelled ? 0 : nextLaunches(ctx.sched, ctx.state, ctx.maxParallel, ctx.only));
+    // Runners started ahead and trees made ahead for the next wave (runnerPool.ts, ADR 0015, 0016) — not while launches use the CPU.
+    if (ctx.launches.size === 0 && !ctx.stopped) {
+      const next = ctx.runCancelled ? [] : nextStarts(ctx.sched, ctx.state, ctx.maxParallel, ctx.only);
+      ctx.executor.expectLaunches?.(next.length);
+      const integration = ctx.state.integration;
+      if (ctx.executor.prepareAhead && integration && !ctx.options.collectOnly && next.length > 0) {
+        const ids = treesAhead(next, ctx.state, (id) => {
+          const pkg = ctx.pkg(id);
+          return pkg !== undefined && ctx.isolated(pkg);
+        });
+        const reason = `Wave Orchestrator: run ${ctx.state.runId} of ${ctx.featureId}`;
+        if (ids.length > 0) ctx.executor.prepareAhead(ids.map((packageId) => ({ packageId, base: `refs/heads/${integration.branch}`, reason })));
+      }
     }
 
     const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size;
@@ -447,6 +457,9 @@ export class RunLoop {
   /** Writes the report, releases the lease and settles `run()` with the outcome. */
   private async complete(): Promise<void> {
     const { ctx } = this;
+    if (ctx.stopped) return;
+    // Trees made ahead for packages that never started (a dependency failed, the run was cancelled): gone, when exactly as made.
+    await ctx.executor.dropAhead?.().catch(() => undefined);
     if (ctx.stopped) return;
     const ids = ctx.scopeIds();
     const counts = countStatuses(ctx.state, ids);

@@ -12,9 +12,10 @@ import { before, describe, test } from 'node:test';
 import { attemptDir, attemptFiles, integrationBranch, packageBranch, runStateFile, worktreePath } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
 import type { EngineOptions, Executor } from '../../src/engine/engine';
+import { madeAheadAt } from '../../src/engine/git';
 import { LocalExecutor } from '../../src/engine/localExecutor';
 import { engineFor as sharedEngineFor, isolateGit, repoWithPlan, treeFiles } from './engineFixtures';
-import { buildRunner, tempDir, waitFor } from './helpers';
+import { buildRunner, git, tempDir, waitFor } from './helpers';
 
 let runnerScript = '';
 
@@ -224,5 +225,86 @@ describe('LocalExecutor', () => {
     await local.cancel(place, new Date('2026-01-02T03:04:05Z'));
     assert.equal(fs.readFileSync(place.files.cancel, 'utf8'), '2026-01-02T03:04:05.000Z\n');
     assert.equal(await local.readResult(place.files.result), null);
+  });
+});
+
+describe('trees made ahead (#18, ADR 0016)', () => {
+  /** A set-up hook that appends the tree it runs in to `log` (an argv: no shell). */
+  function hookInto(log: string): string[] {
+    return [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(log)}, process.cwd() + '\\n')`];
+  }
+  const hookRuns = (log: string) => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+  const real = (p: string) => fs.realpathSync(p);
+
+  test("while a package works, its dependents' trees are made; each attempt takes its tree as made, fast-forwarded to the merge, and the set-up hook runs then", { timeout: 60_000 }, async () => {
+    const gate = path.join(tempDir(), 'gate');
+    const { repo, planFile } = repoWithPlan('ahead', [
+      { id: 'a', agent: [`wait-for ${gate}`, 'write a/one.txt'] },
+      { id: 'b', deps: ['a'], agent: ['write b/two.txt'] },
+      { id: 'c', deps: ['a'], agent: ['write c/three.txt'] },
+    ]);
+    const log = path.join(tempDir(), 'hook.log');
+    const { engine } = await engineFor(planFile, { setupHook: hookInto(log) });
+    const done = engine.run();
+    const trees = ['b', 'c'].map((id) => worktreePath(repo, 'ahead', id));
+    await waitFor(() => trees.every((t) => fs.existsSync(t) && madeAheadAt(t) !== null), "b's and c's trees made while a works", 30_000);
+    assert.deepEqual(hookRuns(log).map(real), [real(worktreePath(repo, 'ahead', 'a'))], 'the hook has not run in a tree made ahead yet');
+    const madeAt = madeAheadAt(trees[0]!);
+    assert.equal(madeAt, git(repo, 'rev-parse', integrationBranch('ahead')).trim(), 'made at the integration tip of that moment');
+
+    fs.writeFileSync(gate, '');
+    const outcome = await done;
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    for (const id of ['b', 'c']) {
+      assert.equal(outcome.state.packages[id]!.baseSha, outcome.state.merges.a!.commit, `${id} started from a merged`);
+      assert.equal(outcome.state.packages[id]!.worktree, worktreePath(repo, 'ahead', id));
+    }
+    assert.equal(hookRuns(log).length, 3, 'the hook ran once in each tree');
+    assert.deepEqual(treeFiles(repo, integrationBranch('ahead')), ['README.md', 'a/one.txt', 'b/two.txt', 'c/three.txt', 'work-packages.yaml']);
+    // Merged and clean: removed as any tree is.
+    for (const t of trees) assert.equal(fs.existsSync(t), false);
+  });
+
+  test('trees made for packages that never start are removed at the end of the run, with their branches', { timeout: 60_000 }, async () => {
+    const gate = path.join(tempDir(), 'gate');
+    const { repo, planFile } = repoWithPlan('ahead-fail', [
+      { id: 'a', agent: [`wait-for ${gate}`, 'fail'] },
+      { id: 'b', deps: ['a'], agent: ['write b/two.txt'] },
+    ]);
+    const { engine } = await engineFor(planFile);
+    const done = engine.run();
+    const tree = worktreePath(repo, 'ahead-fail', 'b');
+    await waitFor(() => fs.existsSync(tree) && madeAheadAt(tree) !== null, "b's tree made while a works", 30_000);
+    fs.writeFileSync(gate, '');
+    const outcome = await done;
+    assert.equal(outcome.outcome, 'failed');
+    assert.notEqual(outcome.state.packages.b!.status, 'succeeded');
+    assert.equal(outcome.state.packages.b!.attempts, 0, 'b never started');
+    assert.equal(fs.existsSync(tree), false, "b's tree is gone");
+    assert.equal(git(repo, 'branch', '--list', packageBranch('ahead-fail', 'b')).trim(), '', "and b's branch");
+    assert.ok(!git(repo, 'worktree', 'list', '--porcelain').includes(tree));
+  });
+
+  test('a resume takes the tree the engine before it made (its mark), and runs the set-up hook in it', { timeout: 60_000 }, async () => {
+    const gate = path.join(tempDir(), 'gate');
+    const { repo, planFile } = repoWithPlan('ahead-resume', [
+      { id: 'a', agent: [`wait-for ${gate}`, 'write a/one.txt'] },
+      { id: 'b', deps: ['a'], agent: ['write b/two.txt'] },
+    ]);
+    const log = path.join(tempDir(), 'hook.log');
+    const first = await engineFor(planFile, { setupHook: hookInto(log) });
+    void first.engine.run().catch(() => undefined);
+    const tree = worktreePath(repo, 'ahead-resume', 'b');
+    await waitFor(() => fs.existsSync(tree) && madeAheadAt(tree) !== null, "b's tree made while a works", 30_000);
+    first.engine.dispose(); // the engine goes (a window reload); a's agent and b's tree stay
+
+    const { engine } = await engineFor(planFile, { setupHook: hookInto(log) });
+    const done = engine.run({ resume: true });
+    fs.writeFileSync(gate, '');
+    const outcome = await done;
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.equal(outcome.state.packages.b!.baseSha, outcome.state.merges.a!.commit);
+    assert.equal(hookRuns(log).length, 2, "the hook ran in a's tree and, on the resume, in b's tree made ahead");
+    assert.deepEqual(treeFiles(repo, integrationBranch('ahead-resume')), ['README.md', 'a/one.txt', 'b/two.txt', 'work-packages.yaml']);
   });
 });

@@ -16,6 +16,7 @@ import { auditScope } from '../../src/core/run/audit.js';
 import {
   commitAll,
   createWorktree,
+  dropMadeAhead,
   ensureExcluded,
   ensureIntegration,
   fastForward,
@@ -23,12 +24,15 @@ import {
   GitError,
   git as gitRun,
   listWorktrees,
+  madeAheadAt,
+  markMadeAhead,
   mergePackage,
   treeChanges,
   mergeTreeCheck,
   removeWorktreeIfSafe,
   revParse,
   runSetupHook,
+  takeMadeAhead,
   worktreeHeadOnDisk,
 } from '../../src/engine/git.js';
 import { git, makeRepo, SCRIPTED_AGENT, tempDir, writeFiles } from './helpers.js';
@@ -324,6 +328,80 @@ describe('fastForwardOffer', () => {
     const offer = await fastForwardOffer(repo, 'topic', 'waves/feat/_integration');
     assert.equal(offer.possible, false);
     assert.match(offer.reason, /checked out in the worktree .*topic-wt; fast-forward it there/);
+  });
+});
+
+describe('trees made ahead (#18, ADR 0016)', () => {
+  /** A repository with its integration branch, and a tree for `name` made ahead at the integration tip, marked. */
+  async function madeAhead(name = 'b') {
+    const repo = makeRepo({ 'README.md': 'r\n' });
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    const tree = await createWorktree({ repo, path: wtPath(repo, name), branch: `waves/feat/${name}`, base: 'waves/feat/_integration', reason: 'waves run r1' });
+    markMadeAhead(tree.path, tree.head);
+    const req = { repo, path: tree.path, branch: `waves/feat/${name}`, base: 'waves/feat/_integration' };
+    return { repo, integ, tree, req };
+  }
+
+  /** The dependency's work merged into the integration branch meanwhile; its merge commit. */
+  async function dependencyMerged(repo: string, integration: string): Promise<string> {
+    const dep = await newWorktree(repo, 'a', 'waves/feat/_integration');
+    agent(dep.path, 'write src/a.ts; commit a');
+    const merged = await mergePackage(integration, 'waves/feat/a', 'Merge a');
+    assert.ok(merged.merged);
+    return merged.commit;
+  }
+
+  it('is taken as made: fast-forwarded to the base with the dependency merged since, its mark gone, a new tree for the set-up hook', async () => {
+    const { repo, integ, tree, req } = await madeAhead();
+    assert.equal(madeAheadAt(tree.path), tree.head);
+    assert.equal(status(tree.path), '', 'the mark lives in the private git folder, not in the work tree');
+    const merge = await dependencyMerged(repo, integ.worktree);
+    const taken = await takeMadeAhead(req, tree.head);
+    assert.deepEqual([taken.how, taken.baseSha, taken.head, taken.mergedBase], ['created', merge, merge, null]);
+    assert.equal(head(tree.path), merge);
+    assert.ok(fs.existsSync(path.join(tree.path, 'src/a.ts')), "the dependency's work is in the tree");
+    assert.equal(git(tree.path, 'rev-list', '--count', `${merge}..HEAD`).trim(), '0', 'no merge commit of its own');
+    assert.equal(madeAheadAt(tree.path), null);
+    assert.equal(git(tree.path, 'symbolic-ref', 'HEAD').trim(), 'refs/heads/waves/feat/b');
+    // Nothing moved: taken at once (the base is where it was made).
+    const again = await madeAhead('c');
+    assert.equal((await takeMadeAhead(again.req, again.tree.head)).head, again.tree.head);
+  });
+
+  it('a tree changed while it waited is kept as it is, with its mark, and the start refused with what changed', async () => {
+    const { repo, integ, tree, req } = await madeAhead();
+    await dependencyMerged(repo, integ.worktree);
+    writeFiles(tree.path, { 'b/planted.ts': 'from another agent\n' });
+    await assert.rejects(takeMadeAhead(req, tree.head), /changed before its package started \(1 file\(s\) changed or added: b\/planted\.ts\); it is kept/);
+    assert.equal(fs.readFileSync(path.join(tree.path, 'b/planted.ts'), 'utf8'), 'from another agent\n');
+    assert.equal(head(tree.path), tree.head, 'not moved');
+    assert.equal(madeAheadAt(tree.path), tree.head);
+
+    fs.rmSync(path.join(tree.path, 'b'), { recursive: true });
+    agent(tree.path, 'write b/early.ts; commit early');
+    const early = head(tree.path);
+    await assert.rejects(takeMadeAhead(req, tree.head), /its branch moved from [0-9a-f]{12} to [0-9a-f]{12}/);
+    assert.equal(head(tree.path), early, 'the commit is kept');
+
+    git(tree.path, 'checkout', '-q', '-b', 'elsewhere');
+    await assert.rejects(takeMadeAhead(req, tree.head), /it is on elsewhere, not waves\/feat\/b/);
+  });
+
+  it('dropped at the end only while exactly as made: the tree and its branch go (even when the person never merged), a changed one stays', async () => {
+    const { repo, tree } = await madeAhead();
+    assert.equal(await dropMadeAhead(repo, tree.path, 'waves/feat/b', tree.head), true);
+    assert.equal(fs.existsSync(tree.path), false);
+    assert.equal(await revParse(repo, 'refs/heads/waves/feat/b'), null, 'its branch deleted by compare-and-swap');
+    assert.equal((await listWorktrees(repo)).some((w) => w.branch === 'waves/feat/b'), false);
+
+    const kept = await madeAhead('d');
+    writeFiles(kept.tree.path, { 'notes.md': 'someone was here\n' });
+    assert.equal(await dropMadeAhead(kept.repo, kept.tree.path, 'waves/feat/d', kept.tree.head), false);
+    assert.equal(fs.readFileSync(path.join(kept.tree.path, 'notes.md'), 'utf8'), 'someone was here\n');
+    const taken = await madeAhead('e');
+    await takeMadeAhead(taken.req, taken.tree.head);
+    assert.equal(await dropMadeAhead(taken.repo, taken.tree.path, 'waves/feat/e', taken.tree.head), false, 'a taken tree (no mark) is an attempt\'s');
+    assert.ok(fs.existsSync(taken.tree.path));
   });
 });
 

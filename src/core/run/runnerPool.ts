@@ -9,22 +9,36 @@ import type { SchedPackage } from './schedule';
 const SOON: ReadonlySet<string> = new Set(['succeeded', 'queued', 'running', 'verifying']);
 
 /**
- * How many attempts may start when the packages now under way end: packages not started yet
- * (`pending` or `ready`, in `only` when given) whose every dependency has succeeded or is under
- * way — the next wave's width, at most `maxParallel`. A package two levels on, a failed one's
- * dependents and retries are not counted: the pool is a guess that saves time when right and
- * costs an idle process when wrong.
+ * The packages that may start when the ones now under way end: not started yet (`pending` or
+ * `ready`, in `only` when given), every dependency succeeded or under way — the next wave, in
+ * the plan's order, at most `maxParallel`. A package two levels on, a failed one's dependents and
+ * retries are not counted: runners and trees made ahead for them are a guess that saves time
+ * when right and costs an idle process or a tree when wrong.
  */
-export function nextLaunches(packages: readonly SchedPackage[], state: RunState, maxParallel: number, only?: readonly string[] | null): number {
+export function nextStarts(packages: readonly SchedPackage[], state: RunState, maxParallel: number, only?: readonly string[] | null): string[] {
   const inScope = only ? new Set(only) : null;
-  let count = 0;
+  const out: string[] = [];
   for (const p of packages) {
+    if (out.length >= maxParallel) break;
     if (inScope && !inScope.has(p.id)) continue;
     const status = state.packages[p.id]?.status;
     if (status !== 'pending' && status !== 'ready') continue;
-    if (p.dependsOn.every((d) => SOON.has(state.packages[d]?.status ?? ''))) count++;
+    if (p.dependsOn.every((d) => SOON.has(state.packages[d]?.status ?? ''))) out.push(p.id);
   }
-  return Math.max(0, Math.min(count, maxParallel));
+  return out;
+}
+
+/** How many attempts may start when the packages now under way end (`nextStarts`' length). */
+export function nextLaunches(packages: readonly SchedPackage[], state: RunState, maxParallel: number, only?: readonly string[] | null): number {
+  return nextStarts(packages, state, Math.max(0, maxParallel), only).length;
+}
+
+/**
+ * Of `nextStarts`, the packages whose tree may be made ahead (#18, ADR 0016): a first attempt
+ * (a retry's tree holds its earlier work) of an isolated package (the shared tree is one for all).
+ */
+export function treesAhead(next: readonly string[], state: RunState, isolated: (id: string) => boolean): string[] {
+  return next.filter((id) => (state.packages[id]?.attempts ?? 1) === 0 && isolated(id));
 }
 
 export interface PoolCounts {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { nextLaunches, poolStep, POOL_MAX, POOL_STARTING_MAX } from '../../../src/core/run/runnerPool';
+import { nextLaunches, nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, treesAhead } from '../../../src/core/run/runnerPool';
 import { createRunState, PACKAGE_STATUSES, type PackageStatus, type RunState } from '../../../src/core/run/runState';
 import type { SchedPackage } from '../../../src/core/run/schedule';
 
@@ -74,6 +74,29 @@ describe('nextLaunches: how many attempts may start when the ones under way end'
         },
       ),
     );
+  });
+});
+
+describe('nextStarts and treesAhead: which packages may start next, and whose tree is made ahead', () => {
+  const fan = [pkg('root'), ...Array.from({ length: 9 }, (_, i) => pkg(`leaf-${i}`, ['root']))];
+
+  it("names the next wave in the plan's order, at most the cap; nextLaunches is its length", () => {
+    const s = stateWith(fan, { root: 'running', 'leaf-1': 'queued' });
+    assert.deepEqual(nextStarts(fan, s, 10), ['leaf-0', 'leaf-2', 'leaf-3', 'leaf-4', 'leaf-5', 'leaf-6', 'leaf-7', 'leaf-8']);
+    assert.deepEqual(nextStarts(fan, s, 3), ['leaf-0', 'leaf-2', 'leaf-3']);
+    assert.deepEqual(nextStarts(fan, s, 0), []);
+    assert.deepEqual(nextStarts(fan, s, 10, ['leaf-8', 'root']), ['leaf-8']);
+    assert.equal(nextLaunches(fan, s, 3), 3);
+    assert.equal(nextLaunches(fan, s, -1), 0);
+  });
+
+  it('a tree ahead only for a first attempt of an isolated package', () => {
+    const s = stateWith(fan, { root: 'running' });
+    s.packages['leaf-2']!.attempts = 1; // a retry: its tree holds the earlier attempt's work
+    const shared = new Set(['leaf-3']);
+    const next = nextStarts(fan, s, 10);
+    assert.deepEqual(treesAhead(next, s, (id) => !shared.has(id)), ['leaf-0', 'leaf-1', 'leaf-4', 'leaf-5', 'leaf-6', 'leaf-7', 'leaf-8']);
+    assert.deepEqual(treesAhead(['ghost'], s, () => true), [], 'a package missing from the state gets none');
   });
 });
 
