@@ -9,10 +9,10 @@
  * removed while a live lease says another process drives the run; the lease is checked again
  * right before the fast-forward, as the person may have taken a while to answer.
  */
-import { worktreePath } from '../core/run/runPaths';
+import { packageBranch, worktreePath } from '../core/run/runPaths';
 import { isActive, type MergeRecord, type RunState } from '../core/run/runState';
 import { describeDriver, driverOf } from './driver';
-import { fastForward, FastForwardRefusedError, fastForwardOffer, git, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from './git';
+import { dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from './git';
 
 export type { FastForwardOffer, LocalFile } from './git';
 
@@ -88,16 +88,24 @@ export interface CleanUpResult {
 
 /**
  * Removes the run's package worktrees that are clean and merged into the integration branch,
- * then the integration worktree when it is merged into the person's branch. Never forced;
- * nothing is removed while another process drives the run or a package is active.
+ * the trees made ahead for packages that never started while exactly as made (ADR 0016: an
+ * engine that stopped without its end leaves them), then the integration worktree when it is
+ * merged into the person's branch. Never forced; nothing is removed while another process
+ * drives the run or a package is active.
  */
 export async function cleanUpWorktrees(repo: string, state: RunState, now: number = Date.now()): Promise<CleanUpResult> {
   const result: CleanUpResult = { removed: [], kept: [] };
   const integration = state.integration;
-  const trees: { worktree: string; branch: string; mergedInto: string; packageId?: string }[] = [];
+  const trees: { worktree: string; branch: string; mergedInto: string; packageId?: string; madeAt?: string }[] = [];
   for (const record of Object.values(state.packages)) {
-    if (!record.branch || !integration) continue;
-    trees.push({ worktree: record.worktree ?? worktreePath(repo, state.featureId, record.packageId), branch: record.branch, mergedInto: integration.branch, packageId: record.packageId });
+    if (!integration) continue;
+    if (record.branch) {
+      trees.push({ worktree: record.worktree ?? worktreePath(repo, state.featureId, record.packageId), branch: record.branch, mergedInto: integration.branch, packageId: record.packageId });
+      continue;
+    }
+    const ahead = worktreePath(repo, state.featureId, record.packageId);
+    const madeAt = madeAheadAt(ahead);
+    if (madeAt) trees.push({ worktree: ahead, branch: packageBranch(state.featureId, record.packageId), mergedInto: madeAt, packageId: record.packageId, madeAt });
   }
   if (integration) trees.push({ worktree: integration.worktree, branch: integration.branch, mergedInto: 'HEAD' });
   const driver = driverOf(repo, state.featureId, now);
@@ -109,6 +117,11 @@ export async function cleanUpWorktrees(repo: string, state: RunState, now: numbe
     const record = t.packageId ? state.packages[t.packageId] : undefined;
     if (record && isActive(record.status)) {
       result.kept.push({ path: t.worktree, why: `${record.packageId} is ${record.status}` });
+      continue;
+    }
+    if (t.madeAt) {
+      if (await dropMadeAhead(repo, t.worktree, t.branch, t.madeAt).catch(() => false)) result.removed.push(t.worktree);
+      else result.kept.push({ path: t.worktree, why: `made ahead for ${t.packageId ?? 'a package'}, it changed since: kept` });
       continue;
     }
     const r = await removeWorktreeIfSafe({ repo, worktree: t.worktree, branch: t.branch, mergedInto: t.mergedInto });

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { RunState } from '../../../src/core/run/runState';
 import { cleanUpWorktrees, fastForwardTo, finishOffer } from '../../../src/engine';
+import { createWorktree, madeAheadAt, markMadeAhead } from '../../../src/engine/git';
+import { packageBranch, worktreePath } from '../../../src/core/run/runPaths';
 import { git, writeFiles } from '../helpers';
 import { isolateGit, planRepo, writeLease, writeRunState } from './fixtures';
 
@@ -220,5 +222,25 @@ describe('cleanUpWorktrees', () => {
     const done = await cleanUpWorktrees(repo, state);
     assert.deepEqual(done.removed, [state.integration!.worktree]);
     assert.equal(fs.existsSync(state.integration!.worktree), false);
+  });
+
+  it('removes a tree made ahead for a package that never started (an engine that stopped without its end left it) only while exactly as made', async () => {
+    const { repo, state } = finishedRun();
+    const made = await createWorktree({ repo, path: worktreePath(repo, 'fin', 'b'), branch: packageBranch('fin', 'b'), base: BRANCH, reason: 'waves run r1' });
+    markMadeAhead(made.path, made.head);
+    writeFiles(made.path, { 'b/planted.txt': 'someone else\n' });
+    writeLease(repo, 'fin', 'stale');
+    const kept = await cleanUpWorktrees(repo, state);
+    // (The integration worktree stays too: the person never merged it.)
+    assert.deepEqual(kept.kept.filter((k) => k.path === made.path).map((k) => k.why), ['made ahead for b, it changed since: kept']);
+    assert.ok(!kept.removed.includes(made.path));
+    assert.equal(fs.readFileSync(path.join(made.path, 'b', 'planted.txt'), 'utf8'), 'someone else\n', 'nothing of it lost');
+
+    fs.rmSync(path.join(made.path, 'b'), { recursive: true });
+    const done = await cleanUpWorktrees(repo, state);
+    assert.ok(done.removed.includes(made.path), JSON.stringify(done));
+    assert.equal(fs.existsSync(made.path), false);
+    assert.equal(madeAheadAt(made.path), null);
+    assert.equal(git(repo, 'branch', '--list', packageBranch('fin', 'b')).trim(), '', 'its branch is gone too');
   });
 });
