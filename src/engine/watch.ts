@@ -7,6 +7,7 @@
  */
 import type { RunContext, LiveAttempt } from './context';
 import type { Exits } from './exit';
+import { retriesSpent } from '../core/run/runState';
 
 export class AttemptWatcher {
   constructor(
@@ -89,7 +90,7 @@ export class AttemptWatcher {
       await this.lostRunner(live, 'interrupted', lost);
       const record = ctx.state.packages[live.packageId];
       const sp = ctx.sched.find((p) => p.id === live.packageId);
-      const budget = record && sp ? record.attempts - (record.usageLimits ?? 0) <= sp.retryBudget : false;
+      const budget = record && sp ? retriesSpent(record) <= sp.retryBudget : false;
       if (ctx.options.onHostLost === 'retry' && budget) {
         // Again elsewhere: the host takes no package until it answers (hostsExecutor.ts); this attempt is given up.
         ctx.apply({ type: 'reset', packageId: live.packageId }, `${lost}; tried again on another host`);
@@ -135,7 +136,7 @@ export class AttemptWatcher {
         ctx.problem(`${id}: ${host} answers again, but its attempt ended there without an exit record`, id);
         const record = ctx.state.packages[id]!;
         const sp = ctx.sched.find((p) => p.id === id);
-        if (sp && record.attempts - (record.usageLimits ?? 0) <= sp.retryBudget) ctx.apply({ type: 'reset', packageId: id }, 'offered again after its host came back');
+        if (sp && retriesSpent(record) <= sp.retryBudget) ctx.apply({ type: 'reset', packageId: id }, 'offered again after its host came back');
         ctx.wake();
         continue;
       }

@@ -228,6 +228,23 @@ describe('LocalExecutor', () => {
   });
 });
 
+/**
+ * A plan where `a` waits at a gate, then does `aThen`, and `b` (writing b/two.txt) depends on it:
+ * the run started and b's tree made ahead while a waits. `open()` lets a go on.
+ */
+async function bMadeAheadWhileAWaits(feature: string, aThen: string[], extra: Partial<EngineOptions> = {}) {
+  const gate = path.join(tempDir(), 'gate');
+  const { repo, planFile } = repoWithPlan(feature, [
+    { id: 'a', agent: [`wait-for ${gate}`, ...aThen] },
+    { id: 'b', deps: ['a'], agent: ['write b/two.txt'] },
+  ]);
+  const { engine } = await engineFor(planFile, extra);
+  const done = engine.run();
+  const tree = worktreePath(repo, feature, 'b');
+  await waitFor(() => fs.existsSync(tree) && madeAheadAt(tree) !== null, "b's tree made while a works", 30_000);
+  return { repo, planFile, engine, done, tree, open: () => fs.writeFileSync(gate, '') };
+}
+
 describe('trees made ahead (#18, ADR 0016)', () => {
   /** A set-up hook that appends the tree it runs in to `log` (an argv: no shell). */
   function hookInto(log: string): string[] {
@@ -266,16 +283,8 @@ describe('trees made ahead (#18, ADR 0016)', () => {
   });
 
   test('trees made for packages that never start are removed at the end of the run, with their branches', { timeout: 60_000 }, async () => {
-    const gate = path.join(tempDir(), 'gate');
-    const { repo, planFile } = repoWithPlan('ahead-fail', [
-      { id: 'a', agent: [`wait-for ${gate}`, 'fail'] },
-      { id: 'b', deps: ['a'], agent: ['write b/two.txt'] },
-    ]);
-    const { engine } = await engineFor(planFile);
-    const done = engine.run();
-    const tree = worktreePath(repo, 'ahead-fail', 'b');
-    await waitFor(() => fs.existsSync(tree) && madeAheadAt(tree) !== null, "b's tree made while a works", 30_000);
-    fs.writeFileSync(gate, '');
+    const { repo, done, tree, open } = await bMadeAheadWhileAWaits('ahead-fail', ['fail']);
+    open();
     const outcome = await done;
     assert.equal(outcome.outcome, 'failed');
     assert.notEqual(outcome.state.packages.b!.status, 'succeeded');
@@ -286,25 +295,35 @@ describe('trees made ahead (#18, ADR 0016)', () => {
   });
 
   test('a resume takes the tree the engine before it made (its mark), and runs the set-up hook in it', { timeout: 60_000 }, async () => {
-    const gate = path.join(tempDir(), 'gate');
-    const { repo, planFile } = repoWithPlan('ahead-resume', [
-      { id: 'a', agent: [`wait-for ${gate}`, 'write a/one.txt'] },
-      { id: 'b', deps: ['a'], agent: ['write b/two.txt'] },
-    ]);
     const log = path.join(tempDir(), 'hook.log');
-    const first = await engineFor(planFile, { setupHook: hookInto(log) });
-    void first.engine.run().catch(() => undefined);
-    const tree = worktreePath(repo, 'ahead-resume', 'b');
-    await waitFor(() => fs.existsSync(tree) && madeAheadAt(tree) !== null, "b's tree made while a works", 30_000);
+    const first = await bMadeAheadWhileAWaits('ahead-resume', ['write a/one.txt'], { setupHook: hookInto(log) });
+    void first.done.catch(() => undefined);
     first.engine.dispose(); // the engine goes (a window reload); a's agent and b's tree stay
+    const { repo, planFile } = first;
 
     const { engine } = await engineFor(planFile, { setupHook: hookInto(log) });
     const done = engine.run({ resume: true });
-    fs.writeFileSync(gate, '');
+    first.open();
     const outcome = await done;
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.equal(outcome.state.packages.b!.baseSha, outcome.state.merges.a!.commit);
     assert.equal(hookRuns(log).length, 2, "the hook ran in a's tree and, on the resume, in b's tree made ahead");
     assert.deepEqual(treeFiles(repo, integrationBranch('ahead-resume')), ['README.md', 'a/one.txt', 'b/two.txt', 'work-packages.yaml']);
+  });
+});
+
+describe('trees made ahead against an agent that does not follow its prompt (#18, ADR 0016)', () => {
+  test("an agent that writes into its dependent's tree made ahead: the dependent refuses the tree, nothing planted merges, the file is kept", { timeout: 60_000 }, async () => {
+    // a's tree and b's are siblings (<repo>.worktrees/<feature>/a and /b): a writes into b's, in b's own scope.
+    const { repo, done, tree: bTree, open } = await bMadeAheadWhileAWaits('ahead-planted', ['write ../b/b/planted.ts from a', 'write a/one.txt']);
+    open();
+    const outcome = await done;
+    assert.equal(outcome.outcome, 'failed');
+    assert.equal(outcome.state.packages.a!.status, 'succeeded', "a's own work is in its scope");
+    assert.equal(outcome.state.packages.b!.status, 'failed');
+    assert.match(outcome.state.packages.b!.lastError ?? '', /changed before its package started \(1 file\(s\) changed or added: b\/planted\.ts\)/);
+    assert.deepEqual(treeFiles(repo, integrationBranch('ahead-planted')), ['README.md', 'a/one.txt', 'work-packages.yaml'], 'nothing planted merged, nothing of b');
+    assert.equal(fs.readFileSync(path.join(bTree, 'b', 'planted.ts'), 'utf8'), 'from a', 'the planted file is kept for the person to look at');
+    assert.notEqual(madeAheadAt(bTree), null, 'kept as it is, mark and all: the end of the run does not remove it either');
   });
 });

@@ -174,6 +174,11 @@ export interface PackageRunRecord {
   usageLimit?: UsageLimit | null;
   /** Attempts that ended at a usage limit: they spend no retry (`schedule.ts`). Survives `reset`. */
   usageLimits?: number;
+  /**
+   * Failures before an agent started (its tree, the set-up hook, the prompt, the runner): each
+   * spends a retry as an attempt does, though no attempt ran (`retriesSpent`). Survives `reset`.
+   */
+  failedStarts?: number;
   /** Tokens and cost of every attempt so far, where the agent reports them (#16). Survives `reset`. */
   spend?: Spend | null;
   /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer (#16). Survives `reset`; cleared when an attempt starts. */
@@ -492,6 +497,15 @@ const isOptionalText = (value: unknown) => value === undefined || value === null
 const invalid = (message: string) => ({ code: 'invalid-event' as const, message });
 
 /** The outcome of an attempt; cleared by `started` (new attempt) and `reset`. */
+/**
+ * The retries a package has spent: its attempts, less those stopped by a usage limit (#16),
+ * plus its failures before an agent started. It is retried automatically while this is at
+ * most its retry budget (`schedule.ts`).
+ */
+export function retriesSpent(record: PackageRunRecord): number {
+  return record.attempts - (record.usageLimits ?? 0) + (record.failedStarts ?? 0);
+}
+
 function clearOutcome(record: PackageRunRecord): PackageRunRecord {
   return {
     ...record,
@@ -664,7 +678,12 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     to: () => 'failed',
     check: (event) =>
       !isText(event.reason) ? invalid('reason must be a non-empty string') : isOptionalText(event.question ?? undefined) ? undefined : invalid('question must be a non-empty string when given'),
-    apply: (record, event) => ({ ...withLastError(record, event), ...(isText(event.question) ? { question: event.question } : {}) }),
+    apply: (record, event) => ({
+      ...withLastError(record, event),
+      ...(isText(event.question) ? { question: event.question } : {}),
+      // Failed while queued: nothing ran, and yet a retry is spent (else it would start, and fail, for ever).
+      ...(record.status === 'queued' ? { failedStarts: (record.failedStarts ?? 0) + 1 } : {}),
+    }),
   },
   scopeViolation: {
     to: () => 'scope-violation',

@@ -10,7 +10,7 @@
  */
 import type { PlanAnalysis } from '../plan/analyze';
 import { acquireLocks, canonicalLockKey, emptyLockTable, releaseLocks, type LockConflict, type LockTable } from './lockTable';
-import { applyEvent, createRunState, isActive, isTerminal, type PackageStatus, type RunEvent, type RunState } from './runState';
+import { applyEvent, createRunState, isActive, isTerminal, retriesSpent, type PackageStatus, type RunEvent, type RunState } from './runState';
 
 export interface SchedPackage {
   id: string;
@@ -129,8 +129,8 @@ function prepare(packages: readonly SchedPackage[]): Prepared {
 
 /**
  * One scheduling decision:
- * 1. a `failed` package with `attempts − usageLimits <= retryBudget` is `reset` (automatic
- *    retry; an attempt stopped by a usage limit spends none);
+ * 1. a `failed` package with `retriesSpent <= retryBudget` is `reset` (automatic retry; an
+ *    attempt stopped by a usage limit spends none, a failure before its agent started spends one);
  * 2. in dependency order, a pending/ready package with a blocking dependency (failed,
  *    blocked, cancelled, scope-violation, or a merge conflict — not usage-limit: its
  *    dependents wait for it) is `blocked`; a blocked one
@@ -165,7 +165,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     const record = state.packages[p.id]!;
     // Attempts stopped by a usage limit spend no retry (#16).
     // A package that ended with a question waits for the person's answer: a retry without it would ask again.
-    if (inScope(p.id) && record.status === 'failed' && !record.question && record.attempts - (record.usageLimits ?? 0) <= p.retryBudget)
+    if (inScope(p.id) && record.status === 'failed' && !record.question && retriesSpent(record) <= p.retryBudget)
       emit({ type: 'reset', packageId: p.id }, 'pending');
   }
 

@@ -8,6 +8,7 @@ import {
   applyEvent,
   createRunState,
   recordMerge,
+  retriesSpent,
   setIntegration,
   type PackageStatus,
   type RunEvent,
@@ -151,6 +152,23 @@ describe('schedule', () => {
     const spent = run(packages, s);
     assert.deepEqual(types(spent.events), ['blocked b']);
     assert.equal(spent.done, true);
+  });
+
+  it('a failure before the agent started (its tree, the set-up hook…) spends a retry though no attempt ran: never started for ever', () => {
+    const packages = [pkg('a', { retryBudget: 1 }), pkg('b', { dependsOn: ['a'] })];
+    const failQueued = (st: RunState) => apply(st, { type: 'ready', packageId: 'a' }, { type: 'queued', packageId: 'a' }, { type: 'failed', packageId: 'a', reason: 'the tree could not be made' });
+    let s = failQueued(stateOf(packages));
+    assert.deepEqual([s.packages.a!.attempts, s.packages.a!.failedStarts, retriesSpent(s.packages.a!)], [0, 1, 1]);
+    const retry = run(packages, s);
+    assert.deepEqual(types(retry.events), ['reset a', 'ready a'], 'within its budget of 1: offered again');
+    s = failQueued(apply(s, { type: 'reset', packageId: 'a' }));
+    assert.equal(s.packages.a!.failedStarts, 2, 'kept across the reset');
+    const spent = run(packages, s);
+    assert.deepEqual(types(spent.events), ['blocked b']);
+    assert.equal(spent.done, true);
+    // A failure after the start is counted once, by its attempt.
+    const after = drive(stateOf(packages), 'a', 'failed');
+    assert.deepEqual([after.packages.a!.failedStarts, retriesSpent(after.packages.a!)], [undefined, 1]);
   });
 
   it('sends a ready package back to pending when a dependency was reset', () => {
