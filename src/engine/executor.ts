@@ -162,7 +162,7 @@ export interface Executor {
   startToken?(packageId: string): string;
   /** A token from `startToken` whose attempt will not start after all (its tree failed…): its runner waits for another. */
   unusedToken?(token: string): void;
-  /** About `count` attempts may start when the ones under way end (core/run/runnerPool.ts nextLaunches). */
+  /** About `count` attempts may start when the ones under way end (core/run/runnerPool.ts nextStarts). */
   expectLaunches?(count: number): void;
 
   // -- Trees made ahead (#18, ADR 0016). Optional: without them a tree is made when its attempt starts.

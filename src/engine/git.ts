@@ -148,6 +148,8 @@ export interface WorktreeRequest {
    * it first (default true). The integration branch passes false.
    */
   mergeBase?: boolean;
+  /** Only a new branch in a new tree (a tree made ahead, ADR 0016): an existing branch or worktree is refused, not reused. */
+  onlyNew?: boolean;
 }
 
 export interface WorktreeResult {
@@ -185,6 +187,7 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   if (ofBranch && !atPath) {
     throw new Error(`${branch} is already checked out in ${ofBranch.path}; remove that worktree or run the package there`);
   }
+  if (req.onlyNew && (atPath || branchThere)) throw new Error(`${branch} exists already: not a new tree`);
   let how: WorktreeResult['how'];
   // A new worktree is locked as it is added (`--lock --reason`): never a moment unlocked.
   const addLocked = ['worktree', 'add', '--quiet', '--lock', '--reason', reason];

@@ -15,7 +15,7 @@ import { writeAtomic } from '../store/atomicWrite';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { branchExists, commitAll, createWorktree, dropMadeAhead, inspectTree, madeAheadAt, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
+import { commitAll, createWorktree, dropMadeAhead, inspectTree, madeAheadAt, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { newStartToken, RunnerPool } from './runnerPool';
@@ -137,9 +137,8 @@ export class LocalExecutor implements Executor {
   private async makeAhead(r: AheadRequest): Promise<string | null> {
     const tree = this.worktree(r.packageId);
     const branch = packageBranch(this.featureId, r.packageId);
-    if (fs.existsSync(tree) || (await branchExists(this.repoRoot, branch))) return null;
-    const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base: r.base, reason: r.reason });
-    if (made.how !== 'created') return null;
+    if (fs.existsSync(tree)) return null;
+    const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base: r.base, reason: r.reason, onlyNew: true });
     markMadeAhead(tree, made.head);
     return made.head;
   }

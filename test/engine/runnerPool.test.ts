@@ -36,6 +36,14 @@ function newPool(): RunnerPool {
   return pool;
 }
 
+/** A new pool with one runner started ahead and ready; its pid. */
+async function poolWithOneReady(): Promise<{ pool: RunnerPool; pid: number }> {
+  const pool = newPool();
+  pool.expect(1);
+  await waitFor(() => pool.size.ready === 1, 'a runner ready');
+  return { pool, pid: pool.idlePids()[0]! };
+}
+
 /** An attempt folder whose spec.json names `token`; the scripted agent follows `script`. */
 function attemptWith(token: string, script: string): { dir: string; files: ReturnType<typeof attemptFiles> } {
   const dir = tempDir('waves-pooled-attempt-');
@@ -110,10 +118,7 @@ describe('runners started ahead', () => {
   });
 
   it('a token given back is handed out again; one taken is never handed out twice', async () => {
-    const pool = newPool();
-    pool.expect(1);
-    await waitFor(() => pool.size.ready === 1, 'a runner ready');
-    const [pid] = pool.idlePids();
+    const { pool, pid } = await poolWithOneReady();
     const first = pool.take();
     assert.equal(pool.size.taken, 1);
     const second = pool.take();
@@ -121,8 +126,8 @@ describe('runners started ahead', () => {
     pool.giveBack(first);
     assert.equal(pool.take(), first);
     // Given back after its runner ended: forgotten, never handed out again.
-    process.kill(pid!, 'SIGKILL');
-    await waitFor(() => !pidAlive(pid!) && pool.size.taken === 0, 'the runner gone');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !pidAlive(pid) && pool.size.taken === 0, 'the runner gone');
     pool.giveBack(first);
     for (let i = 0; i < 3; i++) assert.notEqual(pool.take(), first);
   });
@@ -148,13 +153,10 @@ describe('runners started ahead', () => {
   });
 
   it('a taken runner that ended before its attempt was sent: launch() says so and the caller starts one with the same token', async () => {
-    const pool = newPool();
-    pool.expect(1);
-    await waitFor(() => pool.size.ready === 1, 'a runner ready');
-    const [pid] = pool.idlePids();
+    const { pool, pid } = await poolWithOneReady();
     const token = pool.take();
-    process.kill(pid!, 'SIGKILL');
-    await waitFor(() => !pidAlive(pid!), 'the runner gone');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !pidAlive(pid), 'the runner gone');
     const { dir, files } = attemptWith(token, 'write out.txt');
     assert.equal(await pool.launch(request(dir, token)), null);
     assert.equal(fs.existsSync(files.meta), false, 'nothing ran the attempt');
@@ -211,9 +213,7 @@ describe('runner.js --pooled', () => {
   });
 
   it("a spec whose token is not the runner's: exit 2, the agent never starts", async () => {
-    const pool = newPool();
-    pool.expect(1);
-    await waitFor(() => pool.size.ready === 1, 'a runner ready');
+    const { pool } = await poolWithOneReady();
     const token = pool.take();
     const { dir, files } = attemptWith('another-token', 'write out.txt');
     const launched = await pool.launch(request(dir, token));

@@ -28,11 +28,6 @@ export function nextStarts(packages: readonly SchedPackage[], state: RunState, m
   return out;
 }
 
-/** How many attempts may start when the packages now under way end (`nextStarts`' length). */
-export function nextLaunches(packages: readonly SchedPackage[], state: RunState, maxParallel: number, only?: readonly string[] | null): number {
-  return nextStarts(packages, state, Math.max(0, maxParallel), only).length;
-}
-
 /**
  * Of `nextStarts`, the packages whose tree may be made ahead (#18, ADR 0016): a first attempt
  * (a retry's tree holds its earlier work) of an isolated package (the shared tree is one for all).

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { nextLaunches, nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, treesAhead } from '../../../src/core/run/runnerPool';
+import { nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, treesAhead } from '../../../src/core/run/runnerPool';
 import { createRunState, PACKAGE_STATUSES, type PackageStatus, type RunState } from '../../../src/core/run/runState';
 import type { SchedPackage } from '../../../src/core/run/schedule';
 
@@ -18,39 +18,39 @@ function stateWith(packages: readonly SchedPackage[], statuses: Record<string, P
   return state;
 }
 
-describe('nextLaunches: how many attempts may start when the ones under way end', () => {
+describe('nextStarts: how many attempts may start when the ones under way end', () => {
   const fan = [pkg('root'), ...Array.from({ length: 9 }, (_, i) => pkg(`leaf-${i}`, ['root']))];
   const chain = Array.from({ length: 5 }, (_, i) => pkg(`c${i}`, i ? [`c${i - 1}`] : []));
 
   it('a fan-out whose root runs: its nine dependents, at most the cap', () => {
-    assert.equal(nextLaunches(fan, stateWith(fan, { root: 'running' }), 10), 9);
-    assert.equal(nextLaunches(fan, stateWith(fan, { root: 'running' }), 4), 4);
-    assert.equal(nextLaunches(fan, stateWith(fan, { root: 'queued' }), 10), 9);
-    assert.equal(nextLaunches(fan, stateWith(fan, { root: 'verifying' }), 10), 9);
+    assert.equal(nextStarts(fan, stateWith(fan, { root: 'running' }), 10).length, 9);
+    assert.equal(nextStarts(fan, stateWith(fan, { root: 'running' }), 4).length, 4);
+    assert.equal(nextStarts(fan, stateWith(fan, { root: 'queued' }), 10).length, 9);
+    assert.equal(nextStarts(fan, stateWith(fan, { root: 'verifying' }), 10).length, 9);
   });
 
   it('a chain: only the link after the one under way, never two levels on', () => {
-    assert.equal(nextLaunches(chain, stateWith(chain, { c0: 'succeeded', c1: 'running' }), 10), 1);
-    assert.equal(nextLaunches(chain, stateWith(chain, {}), 10), 1, 'the first link: nothing under way, it may start');
-    assert.equal(nextLaunches(chain, stateWith(chain, { c0: 'succeeded', c1: 'succeeded', c2: 'succeeded', c3: 'succeeded', c4: 'running' }), 10), 0);
+    assert.equal(nextStarts(chain, stateWith(chain, { c0: 'succeeded', c1: 'running' }), 10).length, 1);
+    assert.equal(nextStarts(chain, stateWith(chain, {}), 10).length, 1, 'the first link: nothing under way, it may start');
+    assert.equal(nextStarts(chain, stateWith(chain, { c0: 'succeeded', c1: 'succeeded', c2: 'succeeded', c3: 'succeeded', c4: 'running' }), 10).length, 0);
   });
 
   it('a dependency that failed, is blocked or waits does not make its dependents next', () => {
     for (const status of ['failed', 'blocked', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit', 'pending', 'ready'] as const) {
-      assert.equal(nextLaunches(fan, stateWith(fan, { root: status }), 10), status === 'pending' || status === 'ready' ? 1 : 0, status);
+      assert.equal(nextStarts(fan, stateWith(fan, { root: status }), 10).length, status === 'pending' || status === 'ready' ? 1 : 0, status);
     }
   });
 
   it('packages under way, done or out of scope are not counted', () => {
     const s = stateWith(fan, { root: 'succeeded', 'leaf-0': 'running', 'leaf-1': 'queued', 'leaf-2': 'succeeded', 'leaf-3': 'failed' });
-    assert.equal(nextLaunches(fan, s, 10), 5);
-    assert.equal(nextLaunches(fan, s, 10, ['leaf-4', 'leaf-5', 'leaf-0']), 2);
-    assert.equal(nextLaunches(fan, s, 10, []), 0);
+    assert.equal(nextStarts(fan, s, 10).length, 5);
+    assert.equal(nextStarts(fan, s, 10, ['leaf-4', 'leaf-5', 'leaf-0']).length, 2);
+    assert.equal(nextStarts(fan, s, 10, []).length, 0);
   });
 
   it('a dependency missing from the state (a plan edited under the run) holds its dependent back', () => {
     const plan = [pkg('a'), pkg('b', ['ghost'])];
-    assert.equal(nextLaunches(plan, stateWith([pkg('a'), pkg('b')], {}), 10), 1);
+    assert.equal(nextStarts(plan, stateWith([pkg('a'), pkg('b')], {}), 10).length, 1);
   });
 
   it('never more than the cap, the packages in scope or the ones not yet started (random plans and states)', () => {
@@ -62,14 +62,14 @@ describe('nextLaunches: how many attempts may start when the ones under way end'
         (spec, cap) => {
           const packages = spec.map(([, deps], i) => pkg(`p${i}`, deps.filter((d) => d < i).map((d) => `p${d}`)));
           const state = stateWith(packages, Object.fromEntries(spec.map(([st], i) => [`p${i}`, st])));
-          const n = nextLaunches(packages, state, cap);
+          const n = nextStarts(packages, state, cap).length;
           const notStarted = spec.filter(([st]) => st === 'pending' || st === 'ready').length;
           assert.ok(n >= 0 && n <= cap && n <= notStarted, `${n} of cap ${cap}, ${notStarted} not started`);
           // Every counted package's dependencies are done or under way: marking one of them failed never adds one.
           const failedOne = packages.find((p) => p.dependsOn.length > 0);
           if (failedOne) {
             const worse = stateWith(packages, { ...Object.fromEntries(spec.map(([st], i) => [`p${i}`, st])), [failedOne.dependsOn[0]!]: 'failed' });
-            assert.ok(nextLaunches(packages, worse, cap) <= n);
+            assert.ok(nextStarts(packages, worse, cap).length <= n);
           }
         },
       ),
@@ -80,14 +80,14 @@ describe('nextLaunches: how many attempts may start when the ones under way end'
 describe('nextStarts and treesAhead: which packages may start next, and whose tree is made ahead', () => {
   const fan = [pkg('root'), ...Array.from({ length: 9 }, (_, i) => pkg(`leaf-${i}`, ['root']))];
 
-  it("names the next wave in the plan's order, at most the cap; nextLaunches is its length", () => {
+  it("names the next wave in the plan's order, at most the cap", () => {
     const s = stateWith(fan, { root: 'running', 'leaf-1': 'queued' });
     assert.deepEqual(nextStarts(fan, s, 10), ['leaf-0', 'leaf-2', 'leaf-3', 'leaf-4', 'leaf-5', 'leaf-6', 'leaf-7', 'leaf-8']);
     assert.deepEqual(nextStarts(fan, s, 3), ['leaf-0', 'leaf-2', 'leaf-3']);
     assert.deepEqual(nextStarts(fan, s, 0), []);
     assert.deepEqual(nextStarts(fan, s, 10, ['leaf-8', 'root']), ['leaf-8']);
-    assert.equal(nextLaunches(fan, s, 3), 3);
-    assert.equal(nextLaunches(fan, s, -1), 0);
+    assert.equal(nextStarts(fan, s, 3).length, 3);
+    assert.equal(nextStarts(fan, s, -1).length, 0);
   });
 
   it('a tree ahead only for a first attempt of an isolated package', () => {
