@@ -127,24 +127,27 @@ export class Exits {
 
   /**
    * The bounds every package keeps whatever its scope says: its tree still on its branch with
-   * no git operation under way, the repository's git set-up (hooks, command-running config,
-   * attributes) as the run started, and the person's checkout as it was when the attempt
-   * started. A breach is a scope violation with the reason; nothing of the package merges.
+   * no git operation under way (this one first: nothing is committed in a tree off its branch),
+   * the repository's git set-up (hooks, command-running config, attributes) as the run started,
+   * and the person's checkout as it was when the attempt started (`outsideBreach`). A breach is a
+   * scope violation with the reason; nothing of the package merges.
    */
-  private async breach(pkg: PlanPackage): Promise<string | null> {
+  private async leftItsBranch(pkg: PlanPackage): Promise<string | null> {
+    const branch = this.ctx.state.packages[pkg.id]!.branch;
+    const inspection = await this.ctx.executor.inspectTree(pkg.id, this.treeOf(pkg));
+    return inspection.onBranch ? null : `the agent left its branch ${branch ?? ''}: its tree is ${inspection.where}; nothing of it is merged (its commits stay where it left them)`;
+  }
+
+  /** The bounds outside the package's tree: the repository's git set-up and the person's checkout. */
+  private async outsideBreach(pkg: PlanPackage): Promise<string | null> {
     const { ctx } = this;
     const id = pkg.id;
-    const branch = ctx.state.packages[id]!.branch;
-    // Three reads of what the agent may have touched, at once (the handoff waits on them); judged in this order.
+    // Two reads of what the agent may have touched, at once; judged in this order.
     const before = ctx.checkoutBefore.get(id);
-    const [inspection, setup, changed] = await Promise.all([
-      ctx.executor.inspectTree(id, this.treeOf(pkg)),
+    const [setup, changed] = await Promise.all([
       ctx.gitSetup ? snapshotGitSetup(ctx.repoRoot) : Promise.resolve(null),
       before ? changedSince(ctx.repoRoot, before, ctx.checkoutIgnored()) : Promise.resolve([] as string[]),
     ]);
-    if (!inspection.onBranch) {
-      return `the agent left its branch ${branch ?? ''}: its tree is ${inspection.where}; nothing of it is merged (its commits stay where it left them)`;
-    }
     if (ctx.gitSetup && setup) {
       const changes = setupChanges(ctx.gitSetup, setup);
       if (changes.length > 0) {
@@ -163,19 +166,31 @@ export class Exits {
     const { ctx } = this;
     const id = pkg.id;
     const record = ctx.state.packages[id]!;
-    const breach = await this.breach(pkg);
-    if (breach) {
-      ctx.apply({ type: 'scopeViolation', packageId: id, paths: [], reason: breach });
+    const violation = (reason: string) => {
+      ctx.apply({ type: 'scopeViolation', packageId: id, paths: [], reason });
       ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
-      return;
+    };
+    // Its tree must still be on its branch before anything is committed there.
+    const left = await this.leftItsBranch(pkg);
+    if (left) return violation(left);
+    // The one commit judged from here on, by its id: audited, verified, merged. Its leftovers are
+    // committed on its branch while the bounds outside its tree are read (the person's checkout's
+    // status is the slowest read of a package's end); a breach merges nothing of it either way.
+    const committing = this.commitLeftovers(pkg, record.attempts);
+    committing.catch(() => undefined); // awaited below on every path
+    const outside = await this.outsideBreach(pkg);
+    if (outside) {
+      await committing.catch(() => undefined);
+      return violation(outside);
     }
-    // The one commit judged from here on, by its id: audited, verified, merged.
-    const commit = await this.commitLeftovers(pkg, record.attempts);
+    const commit = await committing;
     ctx.mark('committed', id);
     if (!commit) {
       ctx.apply({ type: 'failed', packageId: id, reason: `the branch ${record.branch ?? id} is gone` });
       return;
     }
+    // The merge's first reads of this commit go on beside the audit (used only if nothing merges first).
+    this.merges.readAhead(id, commit);
     const changes = await this.changesOf(pkg, commit);
     ctx.mark('audited', id);
     const readout = await ctx.readResult(ctx.state.packages[id]!.resultFile);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { toFileChange, type AuditChange } from '../core/run/audit.js';
 import { configOverrides, gitDirsOf, SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { runGit } from './gitProcess.js';
+import { headOnDisk, indexHoldsPathUnder, repoDirs, revOnDisk, treeHasEntry, treeOnDisk, worktreeGitPath } from './gitOnDisk.js';
 import { pathsInTheWay, type LocalEntry } from '../core/run/inTheWay.js';
 import { visibleText } from '../core/present/visibleText.js';
 import { parseLsFilesZ, parseMergeTree, parseNameStatusZ, parseRawDiffZ, parseStatusV2Z, parseStatusZ, parseWorktreeList, splitZ, SYMLINK_MODE, type WorktreeInfo } from '../core/run/gitParse.js';
@@ -62,8 +63,10 @@ export async function gitOut(cwd: string, args: readonly string[]): Promise<stri
   return (await git(cwd, args)).stdout.trim();
 }
 
-/** The commit a revision names, or null when it names none. */
+/** The commit a revision names, or null when it names none. `HEAD` and `refs/heads/…` are read from git's files when they say it plainly (gitOnDisk.ts). */
 export async function revParse(cwd: string, rev: string): Promise<string | null> {
+  const onDisk = revOnDisk(cwd, `${rev}^{commit}`);
+  if (onDisk) return onDisk;
   const r = await git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], [0, 1]);
   return r.code === 0 ? r.stdout.trim() : null;
 }
@@ -87,6 +90,8 @@ export interface HeadState {
  * caller then asks one question per call, as before, for the precise answer.
  */
 export async function headState(cwd: string, revs: readonly string[] = [], gitPaths: readonly string[] = []): Promise<HeadState | null> {
+  const onDisk = headStateOnDisk(cwd, revs, gitPaths);
+  if (onDisk) return onDisk;
   const r = await git(cwd, ['rev-parse', ...gitPaths.flatMap((g) => ['--git-path', g]), 'HEAD', ...revs, '--symbolic-full-name', 'HEAD', '--'], [0, 128]);
   if (r.code !== 0) return null;
   const lines = r.stdout.split('\n').filter((l) => l !== '');
@@ -99,6 +104,30 @@ export async function headState(cwd: string, revs: readonly string[] = [], gitPa
 }
 
 /** Whether commit `a` is an ancestor of (or equal to) `b`. */
+/** `headState` from git's files (gitOnDisk.ts), when they say all of it plainly; null: ask git. */
+function headStateOnDisk(cwd: string, revs: readonly string[], gitPaths: readonly string[]): HeadState | null {
+  const head = headOnDisk(cwd);
+  if (!head) return null;
+  const resolved: string[] = [];
+  for (const rev of revs) {
+    const id = revOnDisk(cwd, rev);
+    if (!id) return null;
+    resolved.push(id);
+  }
+  const paths: string[] = [];
+  for (const name of gitPaths) {
+    const p = worktreeGitPath(head, name);
+    if (!p) return null;
+    paths.push(p);
+  }
+  return { ref: head.ref, head: head.id, revs: resolved, gitPaths: paths };
+}
+
+/** The commit HEAD of `cwd` names: from git's files when they say it plainly, else `rev-parse HEAD` (which throws when there is none). */
+export async function headCommit(cwd: string): Promise<string> {
+  return headOnDisk(cwd)?.id ?? gitOut(cwd, ['rev-parse', 'HEAD']);
+}
+
 export async function isAncestor(cwd: string, a: string, b: string): Promise<boolean> {
   return (await git(cwd, ['merge-base', '--is-ancestor', a, b], [0, 1])).code === 0;
 }
@@ -227,20 +256,17 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
 /**
  * The commit a linked worktree's HEAD names when its own files say so plainly: its `.git` file
  * points at its folder in the repository, whose `HEAD` is `ref: refs/heads/<branch>`, and that
- * branch is a loose ref holding an object id. Anything else (a packed or reftable ref, another
- * branch, a detached HEAD, an unreadable file): null, and git is asked.
+ * branch's ref holds an object id (gitOnDisk.ts). Anything else (a reftable ref, another branch,
+ * a detached HEAD, an unreadable file): null, and git is asked.
  */
 export function worktreeHeadOnDisk(tree: string, branch: string): string | null {
   try {
-    if (!fs.statSync(path.join(tree, '.git')).isFile()) return null;
-    const dirs = gitDirsOf(tree);
-    if (!dirs || dirs.gitDir === dirs.commonDir) return null;
-    if (fs.readFileSync(path.join(dirs.gitDir, 'HEAD'), 'utf8') !== `ref: refs/heads/${branch}\n`) return null;
-    const id = fs.readFileSync(path.join(dirs.commonDir, 'refs', 'heads', ...branch.split('/')), 'utf8');
-    return /^([0-9a-f]{40}|[0-9a-f]{64})\n$/.test(id) ? id.trim() : null;
+    if (!fs.lstatSync(path.join(tree, '.git')).isFile()) return null;
   } catch {
     return null;
   }
+  const head = headOnDisk(tree);
+  return head && head.gitDir !== head.commonDir && head.ref === `refs/heads/${branch}` ? head.id : null;
 }
 
 /** Merges `baseSha` into the branch checked out in `tree` when its history (`head`) lacks it; the merge commit, or null when none was needed. A conflict aborts the merge and throws. */
@@ -252,7 +278,7 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
     await git(tree, ['merge', '--abort'], [0, 128]);
     throw new GitError(['merge', baseSha], tree, m.code, `${m.stdout}${m.stderr}${conflicts.length ? `\nconflicts: ${conflicts.join(', ')}` : ''}`);
   }
-  return gitOut(tree, ['rev-parse', 'HEAD']);
+  return headCommit(tree);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -373,7 +399,7 @@ export async function prepareSharedTree(req: WorktreeRequest & { leftoversMessag
   else await git(req.path, ['switch', '--quiet', '--no-guess', '-c', branch, baseSha]);
   const symbolic = (await git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1])).stdout.trim();
   if (symbolic !== `refs/heads/${branch}`) throw new Error(`the shared worktree ${req.path} is on ${symbolic || 'a detached HEAD'}, not ${branch}`);
-  let head = await gitOut(req.path, ['rev-parse', 'HEAD']);
+  let head = await headCommit(req.path);
   const mergedBase = how === 'created' ? null : await mergeBaseInto(req.path, branch, baseSha, head);
   head = mergedBase ?? head;
   return { path: req.path, branch, baseSha, head, how, mergedBase };
@@ -403,23 +429,49 @@ function identityArgs(identity: { name: string; email: string } = ENGINE_IDENTIT
  * there was nothing to commit.
  */
 export async function commitAll(worktree: string, message: string, identity: { name: string; email: string } = ENGINE_IDENTITY): Promise<string | null> {
+  const made = await commitAllLanding(worktree, message, identity);
+  await made.landed;
+  return made.commit;
+}
+
+/** A commit of leftovers: the commit (null: nothing to commit) and the branch's move to it, which may still be under way. */
+export interface LeftoversCommit {
+  commit: string | null;
+  /** Settles when HEAD's branch is at `commit` (compare-and-swap from the commit HEAD was at); rejects when it could not be moved. */
+  landed: Promise<void>;
+}
+
+/**
+ * `commitAll`, returning as soon as the commit object exists: the branch's compare-and-swap to it
+ * goes on (`landed`) while the caller reads the commit by its id (the audit; issue #18).
+ */
+export async function commitAllLanding(worktree: string, message: string, identity: { name: string; email: string } = ENGINE_IDENTITY): Promise<LeftoversCommit> {
   // Everything, then `.waves/` taken out of the index again (`add` with an exclude pathspec fails when `.waves/` is tracked and ignored).
   // HEAD (its commit and tree) is read at the same time: `add` changes the index only.
   const [, at] = await Promise.all([git(worktree, ['add', '-A', '--', '.']), headState(worktree, ['HEAD^{tree}'])]);
-  await git(worktree, ['reset', '-q', '--', '.waves']);
+  // Unless the files say plainly that neither the index nor HEAD holds anything under `.waves`.
+  if (!(at && noEngineFolder(worktree, at.revs[0]!))) await git(worktree, ['reset', '-q', '--', '.waves']);
+  const done = { commit: null, landed: Promise.resolve() };
   if (!at) {
     // An unborn or unusual HEAD: porcelain, as a person would.
-    if ((await git(worktree, ['diff', '--cached', '--quiet'], [0, 1])).code === 0) return null;
+    if ((await git(worktree, ['diff', '--cached', '--quiet'], [0, 1])).code === 0) return done;
     await git(worktree, [...identityArgs(identity), 'commit', '--no-verify', '-q', '-m', message]);
-    return gitOut(worktree, ['rev-parse', 'HEAD']);
+    return { commit: await gitOut(worktree, ['rev-parse', 'HEAD']), landed: Promise.resolve() };
   }
   // The index as a tree, a commit of it on HEAD, and HEAD moved to it only if it is still
   // where it was read (compare-and-swap): three processes where porcelain takes four.
   const tree = await gitOut(worktree, ['write-tree']);
-  if (tree === at.revs[0]) return null;
+  if (tree === at.revs[0]) return done;
   const commit = await gitOut(worktree, [...identityArgs(identity), 'commit-tree', tree, '-p', at.head, '-m', message]);
-  await git(worktree, ['update-ref', '-m', `commit: ${message.split('\n')[0]}`, 'HEAD', commit, at.head]);
-  return commit;
+  const landed = git(worktree, ['update-ref', '-m', `commit: ${message.split('\n')[0]}`, 'HEAD', commit, at.head]).then(() => undefined);
+  landed.catch(() => undefined); // the caller's to await
+  return { commit, landed };
+}
+
+/** True when the tree's index and HEAD's tree (`headTree`) are known from git's files to hold nothing under `.waves`: `reset -- .waves` would change nothing. */
+function noEngineFolder(worktree: string, headTree: string): boolean {
+  const dirs = repoDirs(worktree);
+  return dirs !== null && indexHoldsPathUnder(dirs, '.waves') === false && treeHasEntry(dirs.commonDir, headTree, '.waves') === false;
 }
 
 /** Where a package's tree stands after its agent: on its branch or not, and the commits involved. */
@@ -467,7 +519,7 @@ const splitLines = (text: string): string[] => text.split('\n').map((l) => l.tri
  * ignore rules apply.
  */
 export async function treeChanges(cwd: string, from: string, to: string): Promise<AuditChange[]> {
-  const raw = parseRawDiffZ((await git(cwd, ['diff', '--raw', '--no-renames', '--no-abbrev', '-z', from, to, '--'])).stdout);
+  const raw = parseRawDiffZ(await rawTreeDiff(cwd, from, to));
   const links = raw.filter((c) => c.change !== 'deleted' && c.newMode === SYMLINK_MODE);
   const added = raw.filter((c) => c.change === 'added').map((c) => c.path);
   const [targets, ignored] = await Promise.all([
@@ -481,6 +533,31 @@ export async function treeChanges(cwd: string, from: string, to: string): Promis
     ...(linkOf.has(c.path) ? { link: linkOf.get(c.path)! } : {}),
     ...(ignored.has(c.path) ? { ignored: true } : {}),
   }));
+}
+
+/**
+ * Tree-to-tree `diff --raw` outputs by the two trees' ids (and the repository): a pure function of
+ * them. The merge asks what the package's audit asked a moment before whenever the merged tree is
+ * the package's own and the tip its base (a chain, a package alone): one git process fewer.
+ */
+const rawDiffs = new Map<string, Promise<string>>();
+const RAW_DIFFS_KEPT = 64;
+
+function rawTreeDiff(cwd: string, from: string, to: string): Promise<string> {
+  const dirs = repoDirs(cwd);
+  const fromTree = dirs ? treeOnDisk(dirs.commonDir, from) : null;
+  const toTree = dirs && fromTree ? treeOnDisk(dirs.commonDir, to) : null;
+  const key = dirs && fromTree && toTree ? `${dirs.commonDir}\0${fromTree}\0${toTree}` : null;
+  // One asked while the same pair is being read waits for that read.
+  const known = key !== null ? rawDiffs.get(key) : undefined;
+  if (known) return known;
+  const out = git(cwd, ['diff', '--raw', '--no-renames', '--no-abbrev', '-z', from, to, '--']).then((r) => r.stdout);
+  if (key !== null) {
+    rawDiffs.set(key, out);
+    out.catch(() => rawDiffs.delete(key));
+    if (rawDiffs.size > RAW_DIFFS_KEPT) rawDiffs.delete(rawDiffs.keys().next().value!);
+  }
+  return out;
 }
 
 /** A path git prints as it is (no control character, quote or backslash) with `core.quotePath=false`. */
@@ -568,7 +645,7 @@ export async function mergePackage(integrationWorktree: string, branch: string, 
   // The three checks read and change nothing: at once.
   const [status, before, check] = await Promise.all([
     git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']),
-    gitOut(integrationWorktree, ['rev-parse', 'HEAD']),
+    headCommit(integrationWorktree),
     mergeTreeCheck(integrationWorktree, 'HEAD', branch),
   ]);
   const dirty = parseStatusZ(status.stdout);
@@ -583,7 +660,7 @@ export async function mergePackage(integrationWorktree: string, branch: string, 
   }
   // The merge commit's first parent is `before`: its files and its name, at once.
   const [commit, diff] = await Promise.all([
-    gitOut(integrationWorktree, ['rev-parse', 'HEAD']),
+    headCommit(integrationWorktree),
     git(integrationWorktree, ['diff', '--name-only', '--no-renames', '-z', before, 'HEAD']),
   ]);
   return { merged: true, commit, files: splitZ(diff.stdout) };
@@ -598,16 +675,6 @@ export interface PreparedMerge {
   dirty: string[];
 }
 
-/**
- * Writes `tree` (a clean `merge-tree` result of `tip` and `commit`) as the merge commit of
- * `commit` into the integration branch, and reads the integration worktree's status and HEAD
- * at the same time: three calls at once. Nothing refers to the commit until `commitMerge`.
- */
-export async function prepareMerge(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<PreparedMerge> {
-  const [merge, state] = await Promise.all([writeMergeCommit(integrationWorktree, tip, commit, tree, message), integrationState(integrationWorktree)]);
-  return { merge, ...state };
-}
-
 /** The merge commit of `commit` into `tip` with exactly `tree` (a clean `merge-tree` result); nothing refers to it yet. */
 export function writeMergeCommit(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
   return gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
@@ -615,7 +682,7 @@ export function writeMergeCommit(integrationWorktree: string, tip: string, commi
 
 /** The integration worktree's HEAD and changed paths (both read at once). */
 export async function integrationState(integrationWorktree: string): Promise<{ head: string; dirty: string[] }> {
-  const [status, head] = await Promise.all([git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']), gitOut(integrationWorktree, ['rev-parse', 'HEAD'])]);
+  const [status, head] = await Promise.all([git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']), headCommit(integrationWorktree)]);
   return { head, dirty: parseStatusZ(status.stdout).map((e) => e.path) };
 }
 

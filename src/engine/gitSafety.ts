@@ -13,6 +13,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { runGit } from './gitProcess.js';
 import { neutralizers, parseConfigFileZ, parseConfigListZ, riskyRepoEntries, type GitSetupSnapshot } from '../core/run/gitSetup.js';
@@ -45,8 +46,13 @@ export const SAFE_CONFIG_ARGS: readonly string[] = [
 ];
 
 async function rawGit(cwd: string, args: readonly string[]): Promise<string> {
+  return (await rawGitOrNull(cwd, args)) ?? '';
+}
+
+/** git's stdout, or null when it did not exit 0. */
+async function rawGitOrNull(cwd: string, args: readonly string[]): Promise<string | null> {
   const o = await runGit({ cwd, argv: [...SAFE_CONFIG_ARGS, ...args], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 16 * 1024 * 1024 });
-  return o.code === 0 ? o.stdout : '';
+  return o.code === 0 ? o.stdout : null;
 }
 
 /** `.git` of a work tree (a folder, or a `gitdir:` file) and its common folder, found on disk from `cwd` upwards; null when none. */
@@ -165,9 +171,45 @@ function fileHash(file: string): string | undefined {
   }
 }
 
+/**
+ * Risky entries' fingerprints by the config file's content. `git config --file <f> --list` follows
+ * no include unless asked, so what it lists is a function of the file's bytes: the bytes are read
+ * once here and git lists exactly those (a private copy), so a file read later with the same bytes
+ * needs no git process (each package's exit fingerprints the set-up; issue #18).
+ */
+const riskyByContent = new Map<string, string | undefined>();
+const RISKY_KEPT = 32;
+
 async function riskyConfigHash(cwd: string, file: string): Promise<string | undefined> {
-  if (!fs.existsSync(file)) return undefined;
-  const entries = riskyRepoEntries(parseConfigFileZ(await rawGit(cwd, ['config', '--file', file, '--list', '-z'])));
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch {
+    // Missing: nothing risky. There but unreadable here: git is asked of the file itself.
+    if (!fs.existsSync(file)) return undefined;
+    return riskyOf(await rawGit(cwd, ['config', '--file', file, '--list', '-z']));
+  }
+  const key = sha(bytes);
+  if (riskyByContent.has(key)) return riskyByContent.get(key);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-config-'));
+  try {
+    const copy = path.join(dir, 'config');
+    fs.writeFileSync(copy, bytes, { mode: 0o600 });
+    const listed = await rawGitOrNull(cwd, ['config', '--file', copy, '--list', '-z']);
+    const out = riskyOf(listed ?? '');
+    // Only git's answer is kept: a failure (a file git cannot read as config, a git that did not run) is asked again next time.
+    if (listed !== null) {
+      riskyByContent.set(key, out);
+      if (riskyByContent.size > RISKY_KEPT) riskyByContent.delete(riskyByContent.keys().next().value!);
+    }
+    return out;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function riskyOf(listed: string): string | undefined {
+  const entries = riskyRepoEntries(parseConfigFileZ(listed));
   return entries.length === 0 ? undefined : sha(entries.join('\n'));
 }
 

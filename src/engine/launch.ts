@@ -11,7 +11,7 @@ import { acquireLocks } from '../core/run/lockTable';
 import type { PlanPackage } from '../core/plan/model';
 import { buildPrompt } from '../core/run/prompt';
 import type { SchedPackage } from '../core/run/schedule';
-import { snapshotCheckout } from './checkoutGuard';
+import { snapshotCheckout, type CheckoutFingerprint } from './checkoutGuard';
 import { errorText, type LiveAttempt, type RunContext } from './context';
 import type { AttemptPlace } from './executor';
 import { isCoordinatorUnavailable } from './coordinator';
@@ -25,10 +25,30 @@ function answerOf(question: string | null | undefined, answer: string | undefine
 }
 
 export class Launches {
+  /** The person's checkout being read for launches, while it is read (`checkoutNow`). */
+  private checkoutReading: Promise<CheckoutFingerprint> | null = null;
+
   constructor(
     private readonly ctx: RunContext,
     private readonly watcher: AttemptWatcher,
   ) {}
+
+  /**
+   * The person's checkout as it is now, for an attempt about to start. Launches that ask while a
+   * read is under way share it (nine dependents of one merge asked nine identical `status` calls
+   * at once; issue #18): it began before any of their agents exists, so it can only blame a
+   * person's edit of those few milliseconds on a package, never miss an agent's.
+   */
+  private checkoutNow(): Promise<CheckoutFingerprint> {
+    if (this.checkoutReading) return this.checkoutReading;
+    const reading = snapshotCheckout(this.ctx.repoRoot, this.ctx.checkoutIgnored());
+    this.checkoutReading = reading;
+    const done = () => {
+      if (this.checkoutReading === reading) this.checkoutReading = null;
+    };
+    reading.then(done, done);
+    return reading;
+  }
 
   /**
    * Takes the package's locks (the pass waits for this, so the next schedule() sees them),
@@ -140,7 +160,7 @@ export class Launches {
         await ctx.executor.writeAttempt(place, prompt, spec);
         ctx.mark('spec-written', id);
       })();
-      const checkout = snapshotCheckout(ctx.repoRoot, ctx.checkoutIgnored());
+      const checkout = this.checkoutNow();
       checkout.catch(() => undefined); // awaited below, after the tree
       // The queued state is on disk before a runner exists (a resume then finds its meta.json).
       const saved = ctx.store!.flush();
@@ -156,7 +176,7 @@ export class Launches {
       if (treeDone.value.worktree !== worktree) throw new Error(`the tree ${treeDone.value.worktree} is not the expected ${worktree}`);
 
       // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
-      ctx.checkoutBefore.set(id, await checkout);
+      ctx.checkoutBefore.set(id, new Map(await checkout));
       const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
       this.watcher.watch(live);
       let launched: LaunchResult;

@@ -15,7 +15,7 @@ import { writeAtomic } from '../store/atomicWrite';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAll, createWorktree, dropMadeAhead, inspectTree, madeAheadAt, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
+import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, madeAheadAt, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { newStartToken, RunnerPool } from './runnerPool';
@@ -54,6 +54,8 @@ export class LocalExecutor implements Executor {
   private readonly launcher: Launcher;
   private readonly runnerScript: string;
   private readonly pool: RunnerPool | null;
+  /** Leftovers commits whose branch move may still be under way, by package (`commitLeftovers`). */
+  private readonly landing = new Map<string, { tree: string; landed: Promise<void> }>();
 
   constructor(private readonly options: LocalExecutorOptions) {
     this.repoRoot = options.repoRoot;
@@ -106,6 +108,8 @@ export class LocalExecutor implements Executor {
       await ahead;
     }
     const isolatedTree = this.worktree(request.packageId);
+    // A leftovers commit still moving a branch in the tree this attempt takes (a retry's, the shared one) lands first.
+    await this.landedIn(request.isolated ? isolatedTree : this.sharedTree()).catch(() => undefined);
     const madeAt = request.isolated ? madeAheadAt(isolatedTree) : null;
     const tree: WorktreeResult = madeAt
       ? await takeMadeAhead({ ...where, path: isolatedTree }, madeAt)
@@ -165,9 +169,24 @@ export class LocalExecutor implements Executor {
     return inspectTree(tree, packageBranch(this.featureId, packageId));
   }
 
+  /**
+   * The new commit as soon as it exists: the branch HEAD names (the caller checked it is the
+   * package's) moves to it by compare-and-swap meanwhile, awaited before anything runs in the tree
+   * again (verification) and before the merge (`handBack`), which fail if it could not move.
+   */
   async commitLeftovers(packageId: string, tree: string, message: string): Promise<string | null> {
-    // A new commit moved the branch HEAD names (the caller checked it is the package's) by compare-and-swap: it is the tip.
-    return (await commitAll(tree, message)) ?? this.headOf(packageId);
+    const made = await commitAllLanding(tree, message);
+    if (made.commit === null) return this.headOf(packageId);
+    this.landing.set(packageId, { tree, landed: made.landed });
+    return made.commit;
+  }
+
+  /** A leftovers commit's branch move, awaited (and forgotten); it throws git's error when the branch could not move. */
+  private async landed(packageId: string): Promise<void> {
+    const pending = this.landing.get(packageId);
+    if (!pending) return;
+    this.landing.delete(packageId);
+    await pending.landed;
   }
 
   /** Tree to tree (git.ts treeChanges), with `tree`'s ignore rules. */
@@ -175,12 +194,20 @@ export class LocalExecutor implements Executor {
     return treeChanges(tree, baseSha, commit);
   }
 
-  verify(options: RunVerificationOptions): Promise<StepResult[]> {
+  /** Every leftovers commit's branch move in `tree`, awaited. */
+  private async landedIn(tree: string): Promise<void> {
+    for (const [id, pending] of [...this.landing]) if (path.resolve(pending.tree) === path.resolve(tree)) await this.landed(id);
+  }
+
+  async verify(options: RunVerificationOptions): Promise<StepResult[]> {
+    // The commands see the tree's branch at its leftovers commit.
+    await this.landedIn(options.cwd);
     return runVerification(options);
   }
 
-  /** The branch is in this repository already. */
+  /** The branch is in this repository already (once its leftovers commit has landed on it). */
   async handBack(packageId: string): Promise<string> {
+    await this.landed(packageId);
     return packageBranch(this.featureId, packageId);
   }
 

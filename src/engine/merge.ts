@@ -9,8 +9,21 @@ import type { PlanPackage } from '../core/plan/model';
 import { integrationBranch, integrationPath } from '../core/run/runPaths';
 import { recordMerge, setIntegration } from '../core/run/runState';
 import { errorText, type RunContext } from './context';
-import { auditScope } from '../core/run/audit';
-import { commitMerge, ensureIntegration, git, gitOut, integrationState, isAncestor, mergeTreeCheck, prepareMerge, treeChanges, writeMergeCommit, type PreparedMerge } from './git';
+import { auditScope, type AuditChange } from '../core/run/audit';
+import { commitMerge, ensureIntegration, git, headCommit, integrationState, isAncestor, mergeTreeCheck, treeChanges, writeMergeCommit, type MergeCheck, type PreparedMerge } from './git';
+import { commitOnDisk, repoDirs } from './gitOnDisk';
+
+/** What a merge reads before it writes anything: already merged?, `merge-tree`'s result, and (clean, not merged) what the merged tree changes against the tip. */
+interface MergeReads {
+  already: boolean;
+  check: MergeCheck;
+  effect: Promise<AuditChange[]> | null;
+  /** The merge commit of `check.tree` on the tip (clean, not merged): written, referenced by nothing until it lands. */
+  merge: Promise<string> | null;
+}
+
+/** The merge commit's message. */
+const mergeMessage = (id: string, integrationBranch: string) => `waves: merge ${id} into ${integrationBranch}`;
 
 /** A merge asked for and not yet settled. */
 interface Waiting {
@@ -31,6 +44,8 @@ export class Merges {
   private readonly waiting: Waiting[] = [];
   /** Whether a batch is being merged (one at a time). */
   private draining = false;
+  /** A merge's reads started while its package was audited, by commit, with the tip they read against (`readAhead`). */
+  private readonly readsAhead = new Map<string, { tip: string; reads: Promise<MergeReads> }>();
 
   constructor(private readonly ctx: RunContext) {}
 
@@ -41,7 +56,7 @@ export class Merges {
    */
   async ensureIntegration(): Promise<void> {
     const { ctx } = this;
-    const head = await gitOut(ctx.repoRoot, ['rev-parse', 'HEAD']);
+    const head = await headCommit(ctx.repoRoot);
     const integration = await ensureIntegration({
       repo: ctx.repoRoot,
       branch: integrationBranch(ctx.featureId),
@@ -61,6 +76,58 @@ export class Merges {
     }
     const base = ctx.state.integration?.baseSha ?? baseSha;
     ctx.update(setIntegration(ctx.state, { branch: integration.branch, worktree: integration.worktree, baseSha: base, tipSha }, ctx.clock()));
+  }
+
+  /**
+   * Starts what a merge of `commit` begins with — already merged? `merge-tree` on the integration
+   * tip, what the merged tree changes against the tip, and the merge commit of that tree — while
+   * the package is still audited and verified (issue #18: three rounds of git off the handoff's
+   * path). Only when no merge is under way or waiting (the tip would move) and the commit is
+   * already in the engine's repository (a host's commit arrives with `handBack`). The merge uses
+   * them only when the tip is still the one they read (the merge commit is dated when it was
+   * written); they change no ref and no tree, and audit nothing: the merge audits what they read.
+   */
+  readAhead(id: string, commit: string): void {
+    const integration = this.ctx.state.integration;
+    if (!integration || this.draining || this.waiting.length > 0 || this.readsAhead.has(commit)) return;
+    const dirs = repoDirs(integration.worktree);
+    if (!dirs || !commitOnDisk(dirs.commonDir, commit)) return;
+    const tip = integration.tipSha;
+    const reads = this.readsNow(integration.worktree, commit, tip, mergeMessage(id, integration.branch));
+    reads.catch(() => undefined); // a failed read is asked again by the merge
+    this.readsAhead.set(commit, { tip, reads });
+    // Those of packages that never reached their merge (a failed audit) go, oldest first.
+    if (this.readsAhead.size > 16) this.readsAhead.delete(this.readsAhead.keys().next().value!);
+  }
+
+  /**
+   * A merge's reads of `commit` on `tip`: the two checks at once, then (when clean and not merged
+   * yet) what the merged tree changes, while its merge commit is written (referenced by nothing
+   * until the fast-forward, which happens only after every audit).
+   */
+  private async readsNow(wt: string, commit: string, tip: string, message: string): Promise<MergeReads> {
+    const [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
+    const clean = !already && check.clean;
+    const effect = clean ? treeChanges(wt, tip, check.tree) : null;
+    const merge = clean ? writeMergeCommit(wt, tip, commit, check.tree, message) : null;
+    // Awaited by the merge, which asks again on a failure.
+    effect?.catch(() => undefined);
+    merge?.catch(() => undefined);
+    return { already, check, effect, merge };
+  }
+
+  /** The reads of a merge of `commit` on `tip`: those read ahead when they were on this tip, else now. */
+  private async mergeReads(wt: string, commit: string, tip: string, message: string): Promise<MergeReads> {
+    const ahead = this.readsAhead.get(commit);
+    this.readsAhead.delete(commit);
+    if (ahead && ahead.tip === tip) {
+      try {
+        return await ahead.reads;
+      } catch {
+        // asked again below
+      }
+    }
+    return this.readsNow(wt, commit, tip, message);
   }
 
   /**
@@ -113,7 +180,7 @@ export class Merges {
     // From the tip the run last recorded, while the integration worktree's HEAD is read; a HEAD
     // elsewhere (a crash between a merge and its record) asks the first package's reads again from it.
     const known = integration.tipSha;
-    const headRead = gitOut(wt, ['rev-parse', 'HEAD']);
+    const headRead = headCommit(wt);
     headRead.catch(() => undefined); // awaited by the first package; its failure is that package's
     let landed = known;
     let tip = known;
@@ -167,14 +234,16 @@ export class Merges {
     let tip = tipIn;
     const out: { landed?: string; landing?: { files: string[]; commit: string }; prepared?: PreparedMerge } = {};
     const branch = await ctx.executor.handBack(id);
-    let [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
+    const message = mergeMessage(id, integration.branch);
+    let reads = await this.mergeReads(wt, commit, tip, message);
     if (first) {
       const head = await first.headRead;
       if (head !== first.known) {
         out.landed = tip = head;
-        [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
+        reads = await this.mergeReads(wt, commit, tip, message);
       }
     }
+    const { already, check } = reads;
     if (already) {
       // Merged before a crash (resume): recorded with the batch.
       out.landing = { files: [], commit: tip };
@@ -192,13 +261,14 @@ export class Merges {
       settle(w, false);
       return out;
     }
-    // What the merge changes (audited below) while its commit object is written — referenced by
-    // nothing until the fast-forward, which happens only after every audit — and, for the
-    // batch's last, the worktree's status and HEAD are read: one round of git.
-    const message = `waves: merge ${id} into ${integration.branch}`;
+    // What the merge changes (audited below) and its commit (both begun with the reads), and, for
+    // the batch's last, the worktree's status and HEAD: at most one round of git here.
+    const mergeCommit = reads.merge ? reads.merge.catch(() => writeMergeCommit(wt, tip, commit, check.tree, message)) : writeMergeCommit(wt, tip, commit, check.tree, message);
     const [effect, made] = await Promise.all([
-      treeChanges(wt, tip, check.tree),
-      last ? prepareMerge(wt, tip, commit, check.tree, message) : writeMergeCommit(wt, tip, commit, check.tree, message).then((merge): PreparedMerge | { merge: string } => ({ merge })),
+      reads.effect ? reads.effect.catch(() => treeChanges(wt, tip, check.tree)) : treeChanges(wt, tip, check.tree),
+      last
+        ? Promise.all([mergeCommit, integrationState(wt)]).then(([merge, state]): PreparedMerge => ({ merge, ...state }))
+        : mergeCommit.then((merge): PreparedMerge | { merge: string } => ({ merge })),
     ]);
     const audit = auditScope(effect, { writeAllow: pkg.scope.writeAllow.map((l) => l.value), deny: pkg.scope.deny.map((l) => l.value) });
     if (!audit.ok) {

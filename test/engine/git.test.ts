@@ -127,7 +127,7 @@ describe('createWorktree', () => {
     assert.equal(worktreeHeadOnDisk(wt.path, 'waves/feat/b'), null, 'another branch');
     assert.equal(worktreeHeadOnDisk(repo, 'main'), null, 'the main worktree (.git a folder) is always asked of git');
     git(repo, 'pack-refs', '--all');
-    assert.equal(worktreeHeadOnDisk(wt.path, 'waves/feat/a'), null, 'a packed ref: git is asked');
+    assert.equal(worktreeHeadOnDisk(wt.path, 'waves/feat/a'), head(wt.path), 'a packed ref: its id from packed-refs');
     // The tree made from a packed branch still gets its HEAD checked (from the worktree list).
     git(repo, 'worktree', 'unlock', wt.path);
     git(repo, 'worktree', 'remove', wt.path);
