@@ -103,14 +103,13 @@ export async function headState(cwd: string, revs: readonly string[] = [], gitPa
   return { ref: name === 'HEAD' ? null : name, head: shas[0]!, revs: shas.slice(1), gitPaths: lines.slice(0, gitPaths.length) };
 }
 
-/** Whether commit `a` is an ancestor of (or equal to) `b`. */
 /** `headState` from git's files (gitOnDisk.ts), when they say all of it plainly; null: ask git. */
 function headStateOnDisk(cwd: string, revs: readonly string[], gitPaths: readonly string[]): HeadState | null {
   const head = headOnDisk(cwd);
   if (!head) return null;
   const resolved: string[] = [];
   for (const rev of revs) {
-    const id = revOnDisk(cwd, rev);
+    const id = revOnDisk(cwd, rev, head);
     if (!id) return null;
     resolved.push(id);
   }
@@ -128,6 +127,7 @@ export async function headCommit(cwd: string): Promise<string> {
   return headOnDisk(cwd)?.id ?? gitOut(cwd, ['rev-parse', 'HEAD']);
 }
 
+/** Whether commit `a` is an ancestor of (or equal to) `b`. */
 export async function isAncestor(cwd: string, a: string, b: string): Promise<boolean> {
   return (await git(cwd, ['merge-base', '--is-ancestor', a, b], [0, 1])).code === 0;
 }
@@ -456,7 +456,7 @@ export async function commitAllLanding(worktree: string, message: string, identi
     // An unborn or unusual HEAD: porcelain, as a person would.
     if ((await git(worktree, ['diff', '--cached', '--quiet'], [0, 1])).code === 0) return done;
     await git(worktree, [...identityArgs(identity), 'commit', '--no-verify', '-q', '-m', message]);
-    return { commit: await gitOut(worktree, ['rev-parse', 'HEAD']), landed: Promise.resolve() };
+    return { commit: await headCommit(worktree), landed: Promise.resolve() };
   }
   // The index as a tree, a commit of it on HEAD, and HEAD moved to it only if it is still
   // where it was read (compare-and-swap): three processes where porcelain takes four.

@@ -119,13 +119,23 @@ export function headOnDisk(cwd: string): HeadOnDisk | null {
   return { ...dirs, ref: null, id: r.head };
 }
 
+/** The file of loose object `id` when it is a plain file here; null otherwise. */
+function looseFile(commonDir: string, id: string): string | null {
+  if (!OID.test(id)) return null;
+  const file = path.join(commonDir, 'objects', id.slice(0, 2), id.slice(2));
+  try {
+    return fs.lstatSync(file).isFile() ? file : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The start of a loose object: its type and the first bytes of its content; null when it is not a loose object here. */
 function looseObject(commonDir: string, id: string): { type: string; start: string } | null {
-  if (!OID.test(id)) return null;
+  const file = looseFile(commonDir, id);
+  if (!file) return null;
   let fd: number | null = null;
   try {
-    const file = path.join(commonDir, 'objects', id.slice(0, 2), id.slice(2));
-    if (!fs.lstatSync(file).isFile()) return null;
     fd = fs.openSync(file, 'r');
     // The header and a commit's `tree` line are in the first few hundred bytes of the stream.
     const buf = Buffer.alloc(1024);
@@ -141,12 +151,13 @@ function looseObject(commonDir: string, id: string): { type: string; start: stri
   }
 }
 
+/** A commit object's tree, from the start of its content. */
+const treeLine = (start: string): string | null => /^tree ([0-9a-f]{40}|[0-9a-f]{64})\n/.exec(start)?.[1] ?? null;
+
 /** The tree of commit `id` when it is a loose commit object here; null otherwise. */
 export function commitTreeOnDisk(commonDir: string, id: string): string | null {
   const o = looseObject(commonDir, id);
-  if (o?.type !== 'commit') return null;
-  const m = /^tree ([0-9a-f]{40}|[0-9a-f]{64})\n/.exec(o.start);
-  return m ? m[1]! : null;
+  return o?.type === 'commit' ? treeLine(o.start) : null;
 }
 
 /** `id` itself when it is a loose commit object here (what `<id>^{commit}` names); null when that cannot be told from the files. */
@@ -158,30 +169,24 @@ export function commitOnDisk(commonDir: string, id: string): string | null {
 export function treeOnDisk(commonDir: string, id: string): string | null {
   const o = looseObject(commonDir, id);
   if (o?.type === 'tree') return id;
-  return o?.type === 'commit' ? commitTreeOnDisk(commonDir, id) : null;
+  return o?.type === 'commit' ? treeLine(o.start) : null;
 }
 
 /**
  * What `git rev-parse <rev>` says in `cwd`, from the files, for the revisions the engine asks
  * about: `HEAD` or `refs/heads/<branch>`, optionally peeled with `^{commit}` or `^{tree}`. Null
- * when the files do not say it plainly.
+ * when the files do not say it plainly. `head`: the work tree's HEAD already read (several
+ * revisions of one question are then answered from one read of it).
  */
-export function revOnDisk(cwd: string, rev: string): string | null {
+export function revOnDisk(cwd: string, rev: string, head: HeadOnDisk | null = null): string | null {
   const m = /^(HEAD|refs\/heads\/.+?)(\^\{(commit|tree)\})?$/.exec(rev);
   if (!m) return null;
-  let id: string | null;
-  let commonDir: string;
-  if (m[1] === 'HEAD') {
-    const head = headOnDisk(cwd);
-    if (!head) return null;
-    id = head.id;
-    commonDir = head.commonDir;
-  } else {
-    const dirs = repoDirs(cwd);
-    if (!dirs) return null;
-    id = branchTip(dirs.commonDir, m[1]!);
-    commonDir = dirs.commonDir;
-  }
+  const ofHead = m[1] === 'HEAD';
+  const at = head ?? (ofHead ? headOnDisk(cwd) : null);
+  const dirs = at ?? repoDirs(cwd);
+  if (!dirs) return null;
+  const commonDir = dirs.commonDir;
+  const id = ofHead ? at?.id : branchTip(commonDir, m[1]!);
   if (!id) return null;
   if (m[3] === 'commit') return commitOnDisk(commonDir, id);
   if (m[3] === 'tree') return commitTreeOnDisk(commonDir, id);
@@ -259,11 +264,10 @@ export function indexHoldsPathUnder(dirs: RepoDirs, top: string): boolean | null
 
 /** Whether loose tree object `tree` has an entry `name` (a file or a folder): null when it is not a loose tree here. */
 export function treeHasEntry(commonDir: string, tree: string, name: string): boolean | null {
-  if (!OID.test(tree) || tree.length !== 40) return null;
+  const file = tree.length === 40 ? looseFile(commonDir, tree) : null;
+  if (!file) return null;
   let plain: Buffer;
   try {
-    const file = path.join(commonDir, 'objects', tree.slice(0, 2), tree.slice(2));
-    if (!fs.lstatSync(file).isFile()) return null;
     plain = zlib.inflateSync(fs.readFileSync(file));
   } catch {
     return null;

@@ -496,7 +496,6 @@ const isText = (value: unknown): value is string => typeof value === 'string' &&
 const isOptionalText = (value: unknown) => value === undefined || value === null || isText(value);
 const invalid = (message: string) => ({ code: 'invalid-event' as const, message });
 
-/** The outcome of an attempt; cleared by `started` (new attempt) and `reset`. */
 /**
  * The retries a package has spent: its attempts, less those stopped by a usage limit (#16),
  * plus its failures before an agent started. It is retried automatically while this is at
@@ -506,6 +505,7 @@ export function retriesSpent(record: PackageRunRecord): number {
   return record.attempts - (record.usageLimits ?? 0) + (record.failedStarts ?? 0);
 }
 
+/** The outcome of an attempt; cleared by `started` (new attempt) and `reset`. */
 function clearOutcome(record: PackageRunRecord): PackageRunRecord {
   return {
     ...record,
