@@ -222,8 +222,10 @@ function checkGlobs(ctx: Context): void {
     for (const [where, list] of lists) {
       for (const glob of list) {
         ctx.prefixOf(glob.value); // while the glob is compiled (the overlap checks need it)
+        const problems = checkGlob(glob.value);
+        if (problems.length === 0) continue; // most globs: no set made for them
         const seen = new Set<string>();
-        for (const problem of checkGlob(glob.value)) {
+        for (const problem of problems) {
           if (seen.has(problem.code)) continue; // one diagnostic per kind of problem and glob
           seen.add(problem.code);
           ctx.out.push({
@@ -277,14 +279,16 @@ function forEachParallelCandidate(
 ): void {
   interface TrieNode {
     here: Claim[];
-    children: Map<string, TrieNode>;
+    /** Made when the node gets its first child: most of a plan's globs end in a leaf. */
+    children?: Map<string, TrieNode>;
   }
-  const root: TrieNode = { here: [], children: new Map() };
+  const root: TrieNode = { here: [] };
   for (const claim of claims) {
     let node = root;
     for (const segment of prefixOf(claim.item.value)) {
+      node.children ??= new Map();
       let child = node.children.get(segment);
-      if (!child) node.children.set(segment, (child = { here: [], children: new Map() }));
+      if (!child) node.children.set(segment, (child = { here: [] }));
       node = child;
     }
     node.here.push(claim);
@@ -311,7 +315,7 @@ function forEachParallelCandidate(
       }
     }
     for (const claim of here) above.push(claim);
-    for (const child of frame.node.children.values()) stack.push({ node: child, depthAbove: above.length, entered: false });
+    frame.node.children?.forEach((child) => stack.push({ node: child, depthAbove: above.length, entered: false }));
   }
 }
 

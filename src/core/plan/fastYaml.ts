@@ -13,75 +13,15 @@
  * gives identical results through both front ends, on real plans and on mutated ones.
  */
 import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
-import { Document, Scalar } from 'yaml';
-import type { TextRange } from './model';
+import type { Document } from 'yaml';
+import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, leanDocument, leanScalar, toLineEnd, trimEnd, type LeanNode } from './leanYaml';
+import { scanPlan } from './planScanner';
 import { isSpace } from './text';
+
+export { MAY_RESOLVE, SCALAR_TAGS, resolvePlain } from './leanYaml';
 
 /** Texts at least this long take the fast front end (see `readPlan`'s `parser` option). */
 export const FAST_PARSE_MIN_LENGTH = 64 * 1024;
-
-/**
- * Lean document nodes: what the reader reads of a node (`items`, `key`/`value`, `value`, `type`,
- * `source`, `range`, `flow`) and nothing else, about half the memory of the `yaml` package's
- * classes, whose constructors define their identity on every instance. They carry the `yaml`
- * package's identity on their prototype, so its `isScalar`, `isMap`, `isSeq` and `isPair` take
- * them (identity.js: `node[Symbol.for('yaml.node.type')]`; a unit test holds that).
- */
-class LeanNodeBase {
-  constructor(
-    /** The node's range, trimmed as the reader's `rangeOf` trims one: shared with the sites. */
-    readonly textRange: TextRange,
-  ) {}
-  /** `yaml`'s form of the range, made when asked (the reader asks only in a quick fix). */
-  get range(): [number, number, number] {
-    return [this.textRange.start, this.textRange.end, this.textRange.end];
-  }
-}
-class LeanScalar extends LeanNodeBase {
-  constructor(
-    readonly value: unknown,
-    readonly type: Scalar.Type | undefined,
-    readonly source: string,
-    start: number,
-    end: number,
-  ) {
-    super({ start, end });
-  }
-}
-class LeanMap extends LeanNodeBase {
-  constructor(
-    readonly flow: boolean,
-    readonly items: LeanPair[],
-    textRange: TextRange,
-  ) {
-    super(textRange);
-  }
-}
-class LeanSeq extends LeanNodeBase {
-  constructor(
-    readonly flow: boolean,
-    readonly items: LeanNode[],
-    textRange: TextRange,
-  ) {
-    super(textRange);
-  }
-}
-class LeanPair {
-  constructor(
-    readonly key: LeanScalar,
-    readonly value: LeanNode,
-  ) {}
-}
-type LeanNode = LeanScalar | LeanMap | LeanSeq;
-const NODE_TYPE = Symbol.for('yaml.node.type');
-for (const [lean, identity] of [
-  [LeanScalar, 'yaml.scalar'],
-  [LeanMap, 'yaml.map'],
-  [LeanSeq, 'yaml.seq'],
-  [LeanPair, 'yaml.pair'],
-] as const) {
-  Object.defineProperty(lean.prototype, NODE_TYPE, { value: Symbol.for(identity) });
-}
 
 const NO_CHILDREN: readonly Built[] = [];
 
@@ -92,15 +32,19 @@ interface Built {
   kind: string | null;
 }
 
-class GiveUp extends Error {}
 
-/** The core schema and default options of a `yaml` document: what its composer resolves with. */
-const defaults = new Document();
-export const SCALAR_TAGS = defaults.schema.tags.filter((t) => !t.collection);
-
-/** The document `parseAllDocuments(text)[0]` would give, or undefined when this cannot tell. */
+/**
+ * The document `parseAllDocuments(text)[0]` would give, or undefined when neither fast front end
+ * can tell: the plan scanner first (`planScanner.ts`), then js-yaml.
+ */
 export function fastParse(text: string): Document.Parsed | undefined {
-  if (text.charCodeAt(0) === 0xfeff || /^(?:---|\.\.\.|%)/m.test(text)) return undefined;
+  return scanPlan(text) ?? jsYamlParse(text);
+}
+
+/** The js-yaml front end alone (tests hold the scanner's nodes to its). */
+export function jsYamlParse(text: string): Document.Parsed | undefined {
+  // A lone CR: js-yaml breaks the line there, `yaml` does not.
+  if (text.charCodeAt(0) === 0xfeff || /^(?:---|\.\.\.|%)/m.test(text) || /\r(?!\n)/.test(text)) return undefined;
   // The open nodes' starts, and where each one's children begin in `built` (one flat list: no
   // list per node, and most nodes are scalars without children).
   const starts: number[] = [0];
@@ -134,12 +78,7 @@ export function fastParse(text: string): Document.Parsed | undefined {
     return undefined;
   }
   if (starts.length !== 1 || built.length !== 1) return undefined;
-  const doc = new Document() as unknown as Document.Parsed;
-  const root = built[0].node;
-  // An empty document: `yaml` gives `contents: null`.
-  doc.contents = (root instanceof LeanScalar && root.value === null ? null : root) as unknown as Document.Parsed['contents'];
-  doc.range = [0, text.length, text.length];
-  return doc;
+  return leanDocument(built[0].node, text.length);
 }
 
 function build(text: string, frameStart: number, children: readonly Built[], state: State): Built {
@@ -159,7 +98,7 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       if (children.length > 0 || typeof result !== 'string') throw new GiveUp();
       // Quoted scalars over several lines: js-yaml is more lenient about their indentation.
       if ((ch === '"' || ch === "'") && hasLineBreak(text, start, end)) throw new GiveUp();
-      return { node: scalar(text, start, end, result), result, kind };
+      return { node: leanScalar(text, start, end, result), result, kind };
     }
     case null: {
       if (children.length > 0 || result !== null) throw new GiveUp();
@@ -176,7 +115,8 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       for (let k = 0; k < children.length; k += 2) {
         const key = children[k].node;
         const value = children[k + 1].node;
-        if (!(key instanceof LeanScalar)) throw new GiveUp();
+        // `yaml` takes an implicit key of at most 1024 characters; js-yaml any.
+        if (!(key instanceof LeanScalar) || key.textRange.end - key.textRange.start > 1024) throw new GiveUp();
         // The text between the nodes is exactly what separates them: nothing js-yaml skipped.
         expectGap(text, at, key.textRange.start, k === 0 ? '' : flow ? ',' : '');
         expectGap(text, key.textRange.end, value.textRange.start, ':');
@@ -186,7 +126,7 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       if (flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, ''); // nothing js-yaml skipped after the last entry
-      const mapEnd = flow ? end : lastEnd(text, children, end, start);
+      const mapEnd = flow ? end : blockEnd(text, children[children.length - 1].node.textRange.end, start);
       return { node: new LeanMap(flow, items, { start, end: mapEnd }), result, kind };
     }
     case 'sequence': {
@@ -206,7 +146,7 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       // `- # comment` alone: js-yaml may drop that empty item, `yaml` keeps a null.
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, '');
-      const seqEnd = flow ? end : lastEnd(text, children, end, start);
+      const seqEnd = flow ? end : blockEnd(text, children[children.length - 1].node.textRange.end, start);
       return { node: new LeanSeq(flow, items, { start, end: seqEnd }), result, kind };
     }
     default:
@@ -236,82 +176,6 @@ function expectGap(text: string, from: number, to: number, separator: '' | ',' |
   if ((separator === ',' || separator === ':' || separator === '-') && seen !== 1) throw new GiveUp();
 }
 
-/**
- * Where a block collection ends: with its last node, as in `yaml` (js-yaml's event ends after
- * the comment lines and blank lines that follow).
- */
-function lastEnd(text: string, children: readonly Built[], fallback: number, start: number): number {
-  const last = children[children.length - 1]?.node.textRange.end;
-  if (last === undefined) return fallback;
-  // ...and a comment on that last line is the collection's.
-  let i = last;
-  while (text[i] === ' ' || text[i] === '\t') i++;
-  let end = last;
-  if (text[i] === '#' && i > last) {
-    i = toLineEnd(text, i, text.length);
-    end = trimEnd(text, last, i);
-  }
-  // Comment lines after it, indented at least as much as the collection: `yaml` may count them
-  // in, depending on the indentation around. Leave that to it.
-  const column = start - lineStartOf(text, start);
-  i = toLineEnd(text, i, text.length);
-  while (i < text.length) {
-    while (text[i] === '\n' || text[i] === '\r') i++;
-    const lineStart = i;
-    while (text[i] === ' ' || text[i] === '\t') i++;
-    if (text[i] === '#') {
-      if (i - lineStart >= column) throw new GiveUp();
-      i = toLineEnd(text, i, text.length);
-      continue;
-    }
-    if (i < text.length && text[i] !== '\n' && text[i] !== '\r') break;
-  }
-  return end;
-}
-
-/** The first line break at or after `from` (or `limit`). */
-function toLineEnd(text: string, from: number, limit: number): number {
-  let i = from;
-  while (i < limit && text[i] !== '\n' && text[i] !== '\r') i++;
-  return i;
-}
-
-/** Where the line holding `offset` starts (after an LF or a CR). */
-function lineStartOf(text: string, offset: number): number {
-  let i = offset;
-  while (i > 0 && text[i - 1] !== '\n' && text[i - 1] !== '\r') i--;
-  return i;
-}
-
-/** A scalar node as `yaml`'s composer makes it: type from its first character, core-schema value. */
-function scalar(text: string, start: number, end: number, value: string): LeanScalar {
-  const ch = text[start];
-  const type =
-    ch === '"' ? Scalar.QUOTE_DOUBLE : ch === "'" ? Scalar.QUOTE_SINGLE : ch === '|' ? Scalar.BLOCK_LITERAL : ch === '>' ? Scalar.BLOCK_FOLDED : Scalar.PLAIN;
-  return new LeanScalar(type === Scalar.PLAIN ? resolvePlain(value) : value, type, value, start, end);
-}
-
-/**
- * How a plain scalar that is not a string starts, by the core schema's tests: `~`, null, true,
- * false (any case the schema takes), digits, a sign or a dot (`.inf`, `.5`). A unit test holds
- * every tag's test to it.
- */
-export const MAY_RESOLVE = /^[~NnTtFf0-9+\-.]/;
-
-/**
- * A plain scalar's value by the first core-schema tag whose test matches, as `yaml` does (keys
- * too: the core schema has no key-only tags).
- */
-export function resolvePlain(value: string): unknown {
-  if (value !== '' && !MAY_RESOLVE.test(value)) return value; // most plan scalars: no regex to try
-  const tag = SCALAR_TAGS.find((t) => t.default === true && t.test?.test(value));
-  if (!tag?.resolve) return value;
-  let failed = false;
-  const resolved = tag.resolve(value, () => (failed = true), defaults.options as never);
-  if (failed) throw new GiveUp();
-  return resolved instanceof Scalar ? resolved.value : resolved;
-}
-
 /** The first position from `from` that is not blank, a line break or a comment. */
 function skipSpace(text: string, from: number, limit: number, comments = true): number {
   let i = from;
@@ -322,13 +186,6 @@ function skipSpace(text: string, from: number, limit: number, comments = true): 
     else break;
   }
   return i;
-}
-
-/** `end` moved back over blanks and line breaks (never before `start`). */
-function trimEnd(text: string, start: number, end: number): number {
-  let e = end;
-  while (e > start && isSpace(text.charCodeAt(e - 1))) e--;
-  return e;
 }
 
 function hasLineBreak(text: string, start: number, end: number): boolean {

@@ -120,6 +120,11 @@ export function readPlan(text: string, options: ReadOptions = {}): ReadResult {
   }
 }
 
+/** Whether a YAML node carries an anchor (`&name`): an alias may lead back into it. */
+function anchored(node: unknown): boolean {
+  return (node as { anchor?: string }).anchor !== undefined;
+}
+
 function diagnostic(severity: Severity, code: string, message: string, range: TextRange, fixes?: Fix[]): Diagnostic {
   const d: Diagnostic = { severity, code, message, range, packageId: null };
   if (fixes && fixes.length > 0) d.fixes = fixes;
@@ -431,8 +436,9 @@ class Walker {
       const v = scalarValue(node);
       return v === null && shape?.list ? [] : v;
     }
-    if (isMap(node)) return this.withOpen(node, () => this.mapping(node, shape, inAlias));
-    if (isSeq(node)) return this.withOpen(node, () => this.sequence(node, shape, inAlias));
+    // (A collection without an anchor is walked directly: no closure for each of a plan's thousands.)
+    if (isMap(node)) return anchored(node) ? this.withOpen(node, () => this.mapping(node, shape, inAlias)) : this.mapping(node, shape, inAlias);
+    if (isSeq(node)) return anchored(node) ? this.withOpen(node, () => this.sequence(node, shape, inAlias)) : this.sequence(node, shape, inAlias);
     if (isAlias(node)) {
       // Anchored collections are marked open while walked: a recursive alias is caught there.
       const at = inAlias ?? this.rangeOf(node)!;
@@ -474,8 +480,7 @@ class Walker {
   }
 
   private withOpen<T>(node: unknown, walk: () => T): T {
-    const anchored = (node as { anchor?: string }).anchor !== undefined;
-    if (!anchored) return walk();
+    if (!anchored(node)) return walk();
     this.open.add(node);
     try {
       return walk();
@@ -942,7 +947,7 @@ class ModelBuilder {
     const scopeRange = this.range(p, 'scope', range);
     const locksRange = this.range(p, 'locks', range);
     const keyRanges: Record<string, TextRange> = {};
-    for (const [key, site] of this.sites.get(p) ?? []) keyRanges[String(key)] = site.keyRange ?? site.valueRange;
+    this.sites.get(p)?.forEach((site, key) => (keyRanges[String(key)] = site.keyRange ?? site.valueRange));
 
     const pkg: PlanPackage = {
       id: asText(p.package_id) ?? '',
@@ -1082,8 +1087,11 @@ function setOwn(obj: Obj, key: string, value: unknown): void {
 
 /** Copies the defined values of `values` onto `target`, so optional fields stay absent. */
 function assignDefined<T extends object>(target: T, values: Partial<T>): T {
-  for (const [key, value] of Object.entries(values)) {
-    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  // (Keys, then each value: no [key, value] pair made for each field of thousands of packages.)
+  const keys = Object.keys(values);
+  for (let k = 0; k < keys.length; k++) {
+    const value = (values as Record<string, unknown>)[keys[k]];
+    if (value !== undefined) (target as Record<string, unknown>)[keys[k]] = value;
   }
   return target;
 }

@@ -11,6 +11,7 @@ import { analyzePlan } from '../../../src/core/plan/analyze';
 import { FAST_PARSE_MIN_LENGTH, MAY_RESOLVE, SCALAR_TAGS, fastParse, resolvePlain } from '../../../src/core/plan/fastYaml';
 import { parse as yamlParse } from 'yaml';
 import { readPlan } from '../../../src/core/plan/reader';
+import { mutate, mutations } from './mutations';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/act-plans');
 const fixtures = fs
@@ -131,25 +132,10 @@ describe('fast YAML front end: the same result as the yaml package', () => {
 
   it('property: on real plans mutated at random, whenever it takes the text, the result is the same', () => {
     const pieces = [' ', ':', '-', '#', '"', "'", '[', ']', '{', '}', ',', '\n', '|', '>', '\t', 'a', '1', '  ', '\n  ', ': ', '- ', '~', 'null', '0x1F', '\r\n', '&a ', '*a', '!x '];
-    const edit = fc.record({
-      at: fc.nat(),
-      op: fc.constantFrom('delete', 'insert', 'duplicate-line', 'indent'),
-      piece: fc.constantFrom(...pieces),
-      line: fc.nat(),
-    });
     let taken = 0;
     fc.assert(
-      fc.property(fc.nat({ max: fixtures.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 3 }), (k, edits) => {
-        let text = fixtures[k];
-        for (const e of edits) {
-          const at = e.at % (text.length + 1);
-          const lines = text.split('\n');
-          const line = e.line % lines.length;
-          if (e.op === 'delete') text = text.slice(0, at) + text.slice(at + 1);
-          else if (e.op === 'insert') text = text.slice(0, at) + e.piece + text.slice(at);
-          else if (e.op === 'duplicate-line') text = [...lines.slice(0, line), lines[line], ...lines.slice(line)].join('\n');
-          else text = [...lines.slice(0, line), ` ${lines[line]}`, ...lines.slice(line + 1)].join('\n');
-        }
+      fc.property(fc.nat({ max: fixtures.length - 1 }), mutations(pieces, ['delete', 'insert', 'duplicate-line', 'indent']), (k, edits) => {
+        const text = mutate(fixtures[k], edits);
         if (fastParse(text)) taken++;
         assertSame(text, 'mutated plan');
       }),
