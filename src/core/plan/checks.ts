@@ -211,16 +211,21 @@ function rangeInScalar(ctx: Context, scalar: Located<string>, start: number, end
   return { start: scalar.range.start + at + start, end: scalar.range.start + at + end };
 }
 
+/** The glob lists of a package, by where they are written. */
+const GLOB_LISTS: readonly (readonly [string, (p: PlanPackage) => Located<string>[]])[] = [
+  ['scope.write_allow', (p) => p.scope.writeAllow],
+  ['scope.read_allow', (p) => p.scope.readAllow],
+  ['scope.deny', (p) => p.scope.deny],
+  ['locks.files', (p) => p.locks.files],
+];
+
 function checkGlobs(ctx: Context): void {
   for (const p of ctx.plan.packages) {
-    const lists: [string, Located<string>[]][] = [
-      ['scope.write_allow', p.scope.writeAllow],
-      ['scope.read_allow', p.scope.readAllow],
-      ['scope.deny', p.scope.deny],
-      ['locks.files', p.locks.files],
-    ];
-    for (const [where, list] of lists) {
-      for (const glob of list) {
+    for (let l = 0; l < GLOB_LISTS.length; l++) {
+      const [where, listOf] = GLOB_LISTS[l];
+      const list = listOf(p);
+      for (let g = 0; g < list.length; g++) {
+        const glob = list[g];
         ctx.prefixOf(glob.value); // while the glob is compiled (the overlap checks need it)
         const problems = checkGlob(glob.value);
         if (problems.length === 0) continue; // most globs: no set made for them

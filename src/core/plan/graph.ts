@@ -50,6 +50,15 @@ export function buildGraph(inputs: readonly GraphInput[]): DependencyGraph {
   }
   const n = ids.length;
   const deps: number[][] = rawDeps.map((list) => {
+    // A few dependencies each, as plans write them: no set for each package (a long list gets one).
+    if (list.length <= 16) {
+      const out: number[] = [];
+      for (let k = 0; k < list.length; k++) {
+        const j = indexOf.get(list[k]);
+        if (j !== undefined && !out.includes(j)) out.push(j);
+      }
+      return out;
+    }
     const seen = new Set<number>();
     for (const d of list) {
       const j = indexOf.get(d);
@@ -67,7 +76,9 @@ export function buildGraph(inputs: readonly GraphInput[]): DependencyGraph {
     if (cyclic[i]) continue;
     let w = 1;
     let blocked = false;
-    for (const j of deps[i]) {
+    const di = deps[i];
+    for (let k = 0; k < di.length; k++) {
+      const j = di[k];
       const wj = wave[j];
       if (wj === null) {
         blocked = true;
@@ -195,7 +206,8 @@ function topologicalOrder(n: number, deps: readonly number[][], dependents: read
   for (let head = 0; head < queue.length; head++) {
     const v = queue[head];
     order.push(v);
-    for (const w of dependents[v]) if (--indegree[w] === 0) queue.push(w);
+    const next = dependents[v];
+    for (let k = 0; k < next.length; k++) if (--indegree[next[k]] === 0) queue.push(next[k]);
   }
   if (order.length < n) {
     const placed = new Set(order);
@@ -279,7 +291,9 @@ class Reachability {
     stack[top++] = a;
     while (top > 0) {
       const v = stack[--top];
-      for (const d of deps[v]) {
+      const dv = deps[v];
+      for (let k = 0; k < dv.length; k++) {
+        const d = dv[k];
         if (d === b) return true;
         if (mark[d] === stamp) continue;
         mark[d] = stamp;
@@ -307,7 +321,9 @@ class Reachability {
     stack[top++] = a;
     while (top > 0) {
       const v = stack[--top];
-      for (const d of edges[v]) {
+      const ev = edges[v];
+      for (let k = 0; k < ev.length; k++) {
+        const d = ev[k];
         if (has(bits, d)) continue;
         bits[d >>> 5] |= 1 << (d & 31);
         stack[top++] = d;
@@ -349,7 +365,9 @@ function criticalPath(
   for (const v of order) {
     if (wave[v] === null) continue;
     let bestDep = -1;
-    for (const d of deps[v]) {
+    const dv = deps[v];
+    for (let k = 0; k < dv.length; k++) {
+      const d = dv[k];
       if (wave[d] === null) continue;
       if (bestDep === -1 || best[d] > best[bestDep] || (best[d] === best[bestDep] && d < bestDep)) bestDep = d;
     }

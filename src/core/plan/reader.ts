@@ -371,7 +371,25 @@ interface Site {
  * not a WeakMap: the data holds its containers for as long anyway, and ephemeron tables make
  * garbage collection of a large plan markedly slower.
  */
-type Sites = Map<object, Map<string | number, Site>>;
+type Sites = Map<object, Members>;
+
+/**
+ * One container's members' sites: a Map by key for a mapping, an array by index for a list (a
+ * Map for each of a large plan's tens of thousands of short lists cost several times as much).
+ */
+type Members = Map<string, Site> | Site[];
+
+/** The site of member `key` (a list's index, a mapping's key), if it was recorded. */
+function memberSite(members: Members | undefined, key: string | number): Site | undefined {
+  if (members === undefined) return undefined;
+  if (Array.isArray(members)) return typeof key === 'number' ? members[key] : undefined;
+  return members.get(String(key));
+}
+
+function setMember(members: Members, key: string | number, site: Site): void {
+  if (Array.isArray(members)) members[key as number] = site;
+  else members.set(String(key), site);
+}
 
 /** One `key: value` of a mapping, as written (or as reached through an alias); its own site. */
 interface Entry extends Site {
@@ -455,9 +473,9 @@ class Walker {
     const result: unknown[] = [];
     const members = this.membersOf(result);
     list.forEach((item, k) => {
-      const site = from?.get(k) ?? { valueRange: this.rootRange };
+      const site = memberSite(from, k) ?? { valueRange: this.rootRange };
       result.push(this.synthesize(convert(item, k), site.valueRange));
-      members.set(k, site);
+      setMember(members, k, site);
     });
     return result;
   }
@@ -467,16 +485,21 @@ class Walker {
     if (value === null || typeof value !== 'object' || this.sites.has(value)) return value;
     const members = this.membersOf(value);
     for (const [key, member] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
-      members.set(key, { keyRange: range, valueRange: range });
+      setMember(members, key, { keyRange: range, valueRange: range });
       this.synthesize(member, range);
     }
     return value;
   }
 
-  private membersOf(container: object): Map<string | number, Site> {
+  private membersOf(container: object): Members {
     let members = this.sites.get(container);
-    if (!members) this.sites.set(container, (members = new Map()));
+    if (!members) this.sites.set(container, (members = Array.isArray(container) ? [] : new Map()));
     return members;
+  }
+
+  /** A mapping's members' sites. */
+  private keyedMembersOf(obj: Record<string, unknown>): Map<string, Site> {
+    return this.membersOf(obj) as Map<string, Site>;
   }
 
   private withOpen<T>(node: unknown, walk: () => T): T {
@@ -491,12 +514,13 @@ class Walker {
 
   private sequence(seq: YAMLSeq<unknown>, shape: Shape | undefined, inAlias: TextRange | undefined): unknown[] {
     const list: unknown[] = [];
-    const members = this.membersOf(list);
     const fallback = this.rangeOf(seq) ?? this.rootRange;
     const items = seq.items;
+    const members: Site[] = new Array(items.length);
+    this.sites.set(list, members);
     for (let k = 0; k < items.length; k++) {
       const item = items[k];
-      members.set(k, { valueRange: inAlias ?? this.rangeOf(item) ?? fallback });
+      members[k] = { valueRange: inAlias ?? this.rangeOf(item) ?? fallback };
       list.push(this.value(item, shape?.items, inAlias));
       if (this.release && (isMap(item) || isSeq(item))) items[k] = null;
     }
@@ -627,7 +651,7 @@ class Walker {
   private put(obj: Record<string, unknown>, key: string, value: unknown, site: Site): void {
     setOwn(obj, key, value);
     // Only the ranges: an Entry also holds its YAML node, and the sites outlive the document.
-    this.membersOf(obj).set(key, { keyRange: site.keyRange, valueRange: site.valueRange });
+    this.keyedMembersOf(obj).set(key, { keyRange: site.keyRange, valueRange: site.valueRange });
   }
 
   // --- aliases -------------------------------------------------------------------------------
@@ -841,7 +865,7 @@ class Locator {
     for (let i = 0; i < path.length; i++) {
       const members = isObject(container) ? this.sites.get(container) : undefined;
       const key = Array.isArray(container) ? Number(path[i]) : String(path[i]);
-      const next = members?.get(key);
+      const next = memberSite(members, key);
       if (!next) return site.keyRange ?? site.valueRange; // the nearest existing ancestor
       site = next;
       container = (container as Record<string | number, unknown>)[key];
@@ -911,7 +935,7 @@ class ModelBuilder {
 
   /** Where member `key` of `container` was written, else `fallback`. */
   private range(container: unknown, key: string | number, fallback: TextRange, part: 'key' | 'value' = 'value'): TextRange {
-    const site = isObject(container) ? this.sites.get(container)?.get(key) : undefined;
+    const site = isObject(container) ? memberSite(this.sites.get(container), key) : undefined;
     if (!site) return fallback;
     return part === 'key' ? (site.keyRange ?? site.valueRange) : site.valueRange;
   }
@@ -947,7 +971,8 @@ class ModelBuilder {
     const scopeRange = this.range(p, 'scope', range);
     const locksRange = this.range(p, 'locks', range);
     const keyRanges: Record<string, TextRange> = {};
-    this.sites.get(p)?.forEach((site, key) => (keyRanges[String(key)] = site.keyRange ?? site.valueRange));
+    const members = this.sites.get(p);
+    if (members && !Array.isArray(members)) members.forEach((site, key) => (keyRanges[key] = site.keyRange ?? site.valueRange));
 
     const pkg: PlanPackage = {
       id: asText(p.package_id) ?? '',
