@@ -14,9 +14,30 @@ export interface Io {
   stdin(): AsyncIterable<string>;
 }
 
+/** Output streams whose reader has gone (`waves validate --json big.yaml | head`). */
+const closed = new Set<NodeJS.WriteStream>();
+
+/**
+ * When the reader of stdout or stderr stops early, what is still to be written is dropped — not
+ * an unhandled error with a stack trace — and the command goes on to its end (a run is never
+ * abandoned because nobody reads its progress). Called once by the `waves` command.
+ */
+export function dropOutputOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closed.add(stream);
+    });
+  }
+}
+
+function write(stream: NodeJS.WriteStream, text: string): void {
+  if (!closed.has(stream)) stream.write(text);
+}
+
 export const nodeIo: Io = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
+  out: (text) => write(process.stdout, text),
+  err: (text) => write(process.stderr, text),
   readFile: (file) => fs.readFileSync(file, 'utf8'),
   stdin: () => readline.createInterface({ input: process.stdin, crlfDelay: Infinity }),
 };

@@ -22,7 +22,7 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
 import { analyzeForCli, tuneHeapForAnalysis } from './analyze';
 import { parseArgs, UsageError } from './args';
-import { humanReport, nodeIo, readPlanFile, type Io } from './io';
+import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
 import { HOSTS_HELP, PLAN_HELP } from './commandHelp';
 
@@ -309,6 +309,7 @@ const VERSION = typeof WAVES_VERSION === 'string' ? WAVES_VERSION : 'dev';
 
 /** Run as the `waves` command (bin/waves.js calls this). */
 export function run(): void {
+  dropOutputOnClosedPipe();
   main(process.argv.slice(2), nodeIo).then(
     (code) => {
       process.exitCode = code;

@@ -2,7 +2,7 @@
  * The `waves` command as a user runs it: the built bin in a real process.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -46,6 +46,17 @@ before(() => {
 });
 
 describe('waves validate', () => {
+  it('stops quietly when its reader goes before the output is written (`| head`): its exit code, no stack trace', async () => {
+    const file = write('big.yaml', generatePlan(3000)); // its report (240 KB) is more than a pipe holds
+    const child = spawn(process.execPath, [bin, 'validate', '--json', file], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdout.once('data', () => child.stdout.destroy()); // the reader goes after the first bytes
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(err, '');
+    assert.equal(code, 0);
+  });
+
   it('accepts the demo plan: exit 0, a waves summary', () => {
     const r = waves(['validate', demo]);
     assert.equal(r.code, 0, r.out + r.err);
