@@ -1,16 +1,20 @@
 /**
- * A fast front end for large plans: `js-yaml` parses the text (about ten times faster than the
- * `yaml` package) and its node events are turned into lean nodes that the `yaml` package's type
- * guards take, with the same ranges and scalar values that `parseAllDocuments` would give. The
- * reader walks either.
+ * The fast front ends for large plans. `fastParse` tries the plan scanner first
+ * (`planScanner.ts`: the subset of YAML plans are written in, read straight into lean nodes),
+ * then js-yaml, here: js-yaml parses the text (about ten times faster than the `yaml` package)
+ * and its node events are turned into the same lean nodes (`leanYaml.ts`) that the `yaml`
+ * package's type guards take, with the ranges and scalar values `parseAllDocuments` would give.
+ * The reader walks either.
  *
- * It only takes text it can reproduce exactly and gives up (returns undefined) on anything
+ * Each only takes text it can reproduce exactly and gives up (returns undefined) on anything
  * else, so the reader falls back to the `yaml` package: any YAML error (js-yaml stops at the
  * first one; `yaml` reports them all, positioned), anchors, aliases, tags, complex keys,
- * directives and document markers, a byte-order mark, collection keys, pairs inside flow
- * lists. Scalars are resolved by the `yaml` package's own core-schema tags, so `yes`, `1_000`
- * or `2026-01-01` stay strings as there. `test/core/plan/fastYaml.test.ts` checks that the reader
- * gives identical results through both front ends, on real plans and on mutated ones.
+ * directives and document markers, a byte-order mark, a lone CR, keys over 1,024 characters,
+ * collection keys, pairs inside flow lists. Scalars are resolved by the `yaml` package's own
+ * core-schema tags, so `yes`, `1_000` or `2026-01-01` stay strings as there.
+ * `test/core/plan/fastYaml.test.ts` and `planScanner.test.ts` check that the reader gives
+ * identical results through the fast front ends and through `yaml`, on real plans, random
+ * documents and mutated plans.
  */
 import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
 import type { Document } from 'yaml';
@@ -31,7 +35,6 @@ interface Built {
   result: unknown;
   kind: string | null;
 }
-
 
 /**
  * The document `parseAllDocuments(text)[0]` would give, or undefined when neither fast front end

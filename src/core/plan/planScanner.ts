@@ -3,8 +3,9 @@
  * builds the reader's lean nodes straight from the text — no parser's own result tree, no events
  * to turn into nodes (about half of what a large plan's analysis allocated went there).
  *
- * The subset: a root block mapping; block mappings and lists (a list item may start a mapping
- * on its own line, `- key: value`); plain and quoted scalars on one line; literal and folded
+ * The subset: a root block mapping; block mappings and lists (a list item may open a mapping,
+ * `- key: value`, whose next keys stand under its first); plain and quoted scalars
+ * on one line (`-1`, `:x` and `?x` are plain; `- x` as a value is not); literal and folded
  * block scalars without an indentation indicator or `+`; flow lists and mappings on one line;
  * comments; LF or CRLF line ends. It gives up (returns undefined) on anything else and on
  * anything it cannot be sure `yaml` reads the same way — tabs, control characters, anchors,
