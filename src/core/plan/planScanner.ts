@@ -24,6 +24,9 @@ const OUTSIDE = /[\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]|\r(?!
 const MARKERS = /^(?:---|\.\.\.|%)/m;
 /** The longest implicit key `yaml` takes. */
 const MAX_KEY_LENGTH = 1024;
+/** Texts up to this long are read as one shared string each, up to this many of them. */
+const MAX_SHARED_LENGTH = 40;
+const MAX_SHARED_STRINGS = 100_000;
 
 const LF = 10;
 const CR = 13;
@@ -54,6 +57,8 @@ class Scanner {
   private column = 0;
   /** The items of the open collections, innermost last (one list: no growing list per collection). */
   private readonly stack: (LeanNode | LeanPair)[] = [];
+  /** Short texts already read: one string for each (see `string`). */
+  private readonly strings = new Map<string, string>();
 
   constructor(private readonly text: string) {
     this.length = text.length;
@@ -240,7 +245,7 @@ class Scanner {
     }
     let end = j;
     while (end > i && text.charCodeAt(end - 1) === SPACE) end--;
-    const source = text.slice(i, end);
+    const source = this.string(i, end);
     return new LeanScalar(resolvePlain(source), Scalar.PLAIN, source, i, end);
   }
 
@@ -266,7 +271,7 @@ class Scanner {
     const end = this.quotedEnd(i);
     if (end < 0) throw new GiveUp();
     const double = text.charCodeAt(i) === 0x22;
-    let value = text.slice(i + 1, end - 1);
+    let value = this.string(i + 1, end - 1);
     if (double) {
       if (value.includes('\\')) value = unescapeDouble(value);
     } else if (value.includes("''")) value = value.replace(/''/g, "'");
@@ -325,6 +330,20 @@ class Scanner {
     while (end > i && text.charCodeAt(end - 1) === SPACE) end--;
     this.nextContent(lastContentEnd);
     return new LeanScalar(value, literal ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED, value, i, end);
+  }
+
+  /**
+   * `text[start, end)` as a string — the same string for the same short text: a plan repeats its
+   * keys, ids and small values thousands of times, and what the reader keeps of them (the data,
+   * the sites' keys, the model) would otherwise hold a copy each.
+   */
+  private string(start: number, end: number): string {
+    const s = this.text.slice(start, end);
+    if (end - start > MAX_SHARED_LENGTH) return s;
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    if (this.strings.size < MAX_SHARED_STRINGS) this.strings.set(s, s);
+    return s;
   }
 
   // ------------------------------------------------------------------------------------------

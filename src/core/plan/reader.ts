@@ -360,12 +360,6 @@ function shapeAt(shape: Shape | undefined, path: readonly string[]): Shape | und
 // ---------------------------------------------------------------------------------------------
 // Stage 2: walk — YAML nodes → canonical data, recording where each member was written
 
-/** Where a member of a mapping (key and value) or of a list (value) was written. */
-interface Site {
-  keyRange?: TextRange;
-  valueRange: TextRange;
-}
-
 /**
  * For each container of the data: its members' sites, by key (mapping) or index (list). A Map,
  * not a WeakMap: the data holds its containers for as long anyway, and ephemeron tables make
@@ -374,27 +368,76 @@ interface Site {
 type Sites = Map<object, Members>;
 
 /**
- * One container's members' sites: a Map by key for a mapping, an array by index for a list (a
- * Map for each of a large plan's tens of thousands of short lists cost several times as much).
+ * One container's members' sites, as compact as a large plan needs (they live through the whole
+ * analysis): a list's, each item's range by index; a mapping's, a `KeyedSites`. A Map and a site
+ * object for each member cost about twice as much.
  */
-type Members = Map<string, Site> | Site[];
+type Members = TextRange[] | KeyedSites;
 
-/** The site of member `key` (a list's index, a mapping's key), if it was recorded. */
-function memberSite(members: Members | undefined, key: string | number): Site | undefined {
+/**
+ * A mapping's members' sites: each key with its key's and its value's range, side by side in one
+ * list in the order written. A plan's mappings hold a few keys, searched in order; past 32, an
+ * index is made, so a mapping of thousands of keys is not searched key by key.
+ */
+class KeyedSites {
+  /** key, key range, value range, … */
+  private flat: (string | TextRange)[] = [];
+  private index?: Map<string, number>;
+
+  /** The range of member `key`'s key or value, if it was recorded. */
+  range(key: string, part: 'key' | 'value'): TextRange | undefined {
+    const at = this.find(key);
+    return at < 0 ? undefined : (this.flat[part === 'key' ? at + 1 : at + 2] as TextRange);
+  }
+
+  set(key: string, keyRange: TextRange, valueRange: TextRange): void {
+    const at = this.find(key);
+    if (at >= 0) {
+      this.flat[at + 1] = keyRange;
+      this.flat[at + 2] = valueRange;
+      return;
+    }
+    this.index?.set(key, this.flat.length);
+    this.flat.push(key, keyRange, valueRange);
+    if (!this.index && this.flat.length > 3 * 32) {
+      this.index = new Map();
+      for (let i = 0; i < this.flat.length; i += 3) this.index.set(this.flat[i] as string, i);
+    }
+  }
+
+  /** Each key with its key's range, in the order written. */
+  forEachKey(visit: (keyRange: TextRange, key: string) => void): void {
+    for (let i = 0; i < this.flat.length; i += 3) visit(this.flat[i + 1] as TextRange, this.flat[i] as string);
+  }
+
+  /** Lets go of the room the list grew with, once the mapping is read (a pushed list keeps spare). */
+  trim(): void {
+    if (this.flat.length > 0 && !this.index) this.flat = this.flat.slice();
+  }
+
+  private find(key: string): number {
+    if (this.index) return this.index.get(key) ?? -1;
+    const flat = this.flat;
+    for (let i = 0; i < flat.length; i += 3) if (flat[i] === key) return i;
+    return -1;
+  }
+}
+
+/**
+ * Where member `key` of a container (a list's index, a mapping's key) was written: its key or its
+ * value, if recorded. A list's items have no key: their value's range answers for both.
+ */
+function memberRange(members: Members | undefined, key: string | number, part: 'key' | 'value'): TextRange | undefined {
   if (members === undefined) return undefined;
   if (Array.isArray(members)) return typeof key === 'number' ? members[key] : undefined;
-  return members.get(String(key));
+  return members.range(String(key), part);
 }
 
-function setMember(members: Members, key: string | number, site: Site): void {
-  if (Array.isArray(members)) members[key as number] = site;
-  else members.set(String(key), site);
-}
-
-/** One `key: value` of a mapping, as written (or as reached through an alias); its own site. */
-interface Entry extends Site {
+/** One `key: value` of a mapping, as written (or as reached through an alias), and where. */
+interface Entry {
   key: string;
   keyRange: TextRange;
+  valueRange: TextRange;
   node: unknown;
   /** Reached through an alias or merge: every range is the alias', and no fix is offered. */
   inAlias?: TextRange;
@@ -471,11 +514,12 @@ class Walker {
   mapItems(list: unknown[], convert: (item: unknown, k: number) => unknown): unknown[] {
     const from = this.sites.get(list);
     const result: unknown[] = [];
-    const members = this.membersOf(result);
+    const members: TextRange[] = [];
+    this.sites.set(result, members);
     list.forEach((item, k) => {
-      const site = memberSite(from, k) ?? { valueRange: this.rootRange };
-      result.push(this.synthesize(convert(item, k), site.valueRange));
-      setMember(members, k, site);
+      const range = memberRange(from, k, 'value') ?? this.rootRange;
+      result.push(this.synthesize(convert(item, k), range));
+      members[k] = range;
     });
     return result;
   }
@@ -483,23 +527,25 @@ class Walker {
   /** Registers every member of a value made up by the reader at the one range it came from. */
   synthesize<T>(value: T, range: TextRange): T {
     if (value === null || typeof value !== 'object' || this.sites.has(value)) return value;
-    const members = this.membersOf(value);
-    for (const [key, member] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
-      setMember(members, key, { keyRange: range, valueRange: range });
+    if (Array.isArray(value)) {
+      this.sites.set(value, value.map(() => range));
+      value.forEach((member) => this.synthesize(member, range));
+      return value;
+    }
+    const members = this.keyedMembersOf(value as Record<string, unknown>);
+    for (const [key, member] of Object.entries(value)) {
+      members.set(key, range, range);
       this.synthesize(member, range);
     }
+    members.trim();
     return value;
   }
 
-  private membersOf(container: object): Members {
-    let members = this.sites.get(container);
-    if (!members) this.sites.set(container, (members = Array.isArray(container) ? [] : new Map()));
-    return members;
-  }
-
-  /** A mapping's members' sites. */
-  private keyedMembersOf(obj: Record<string, unknown>): Map<string, Site> {
-    return this.membersOf(obj) as Map<string, Site>;
+  /** A mapping's members' sites, made when first asked for. */
+  private keyedMembersOf(obj: Record<string, unknown>): KeyedSites {
+    let members = this.sites.get(obj);
+    if (!members) this.sites.set(obj, (members = new KeyedSites()));
+    return members as KeyedSites;
   }
 
   private withOpen<T>(node: unknown, walk: () => T): T {
@@ -516,11 +562,11 @@ class Walker {
     const list: unknown[] = [];
     const fallback = this.rangeOf(seq) ?? this.rootRange;
     const items = seq.items;
-    const members: Site[] = new Array(items.length);
+    const members: TextRange[] = new Array(items.length);
     this.sites.set(list, members);
     for (let k = 0; k < items.length; k++) {
       const item = items[k];
-      members[k] = { valueRange: inAlias ?? this.rangeOf(item) ?? fallback };
+      members[k] = inAlias ?? this.rangeOf(item) ?? fallback;
       list.push(this.value(item, shape?.items, inAlias));
       if (this.release && (isMap(item) || isSeq(item))) items[k] = null;
     }
@@ -537,13 +583,14 @@ class Walker {
    */
   private pairs(entries: Entry[], shape: Shape | undefined): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
-    this.membersOf(obj);
+    const members = this.keyedMembersOf(obj);
     const dialects: Entry[] = [];
     for (const e of entries) {
       if (shape?.dialects && own(shape.dialects, e.key)) dialects.push(e);
-      else if (!own(obj, e.key)) this.put(obj, e.key, this.field(e, fieldShape(shape, e.key)), e);
+      else if (!own(obj, e.key)) this.put(obj, e.key, this.field(e, fieldShape(shape, e.key)), e.keyRange, e.valueRange);
     }
     for (const e of dialects) this.dialect(obj, shape!, e);
+    members.trim();
     return obj;
   }
 
@@ -609,7 +656,7 @@ class Walker {
     for (const key of rule.to.slice(0, -1)) {
       if (!own(container, key)) {
         const child = this.synthesize({}, e.keyRange);
-        this.put(container, key, child, { keyRange: e.keyRange, valueRange: pairRange });
+        this.put(container, key, child, e.keyRange, pairRange);
         container = child;
         created = true;
       } else if (isRecord(container[key])) {
@@ -623,7 +670,7 @@ class Walker {
 
     let value = this.field(e, shapeAt(shape, rule.to));
     if (rule.convert) value = this.synthesize(rule.convert(value, this), e.valueRange);
-    this.put(container, last, value, e);
+    this.put(container, last, value, e.keyRange, e.valueRange);
     const fix = e.inAlias ? undefined : rule.fix?.(e, this.source, created);
     const message = `\`${e.key}\` is a dialect of \`${canonical}\`; ${rule.advice ?? `write \`${canonical}\``}`;
     this.out.push(diagnostic('warning', 'dialect-field', message, e.keyRange, fix && [fix]));
@@ -648,10 +695,10 @@ class Walker {
     );
   }
 
-  private put(obj: Record<string, unknown>, key: string, value: unknown, site: Site): void {
+  private put(obj: Record<string, unknown>, key: string, value: unknown, keyRange: TextRange, valueRange: TextRange): void {
     setOwn(obj, key, value);
     // Only the ranges: an Entry also holds its YAML node, and the sites outlive the document.
-    this.keyedMembersOf(obj).set(key, { keyRange: site.keyRange, valueRange: site.valueRange });
+    this.keyedMembersOf(obj).set(key, keyRange, valueRange);
   }
 
   // --- aliases -------------------------------------------------------------------------------
@@ -861,16 +908,17 @@ class Locator {
 
   locate(path: DataPath, part: 'key' | 'value' = 'value'): TextRange {
     let container = this.data;
-    let site: Site = { valueRange: this.rootRange };
+    // The last member found, and the container it is in (none: the root).
+    let found: { members: Members; key: string | number } | undefined;
     for (let i = 0; i < path.length; i++) {
       const members = isObject(container) ? this.sites.get(container) : undefined;
       const key = Array.isArray(container) ? Number(path[i]) : String(path[i]);
-      const next = memberSite(members, key);
-      if (!next) return site.keyRange ?? site.valueRange; // the nearest existing ancestor
-      site = next;
+      if (!members || !memberRange(members, key, 'value')) break; // the nearest existing ancestor, its key
+      found = { members, key };
       container = (container as Record<string | number, unknown>)[key];
+      if (i === path.length - 1) return memberRange(members, key, part)!;
     }
-    return part === 'key' ? (site.keyRange ?? site.valueRange) : site.valueRange;
+    return found ? memberRange(found.members, found.key, 'key')! : this.rootRange;
   }
 }
 
@@ -935,9 +983,7 @@ class ModelBuilder {
 
   /** Where member `key` of `container` was written, else `fallback`. */
   private range(container: unknown, key: string | number, fallback: TextRange, part: 'key' | 'value' = 'value'): TextRange {
-    const site = isObject(container) ? memberSite(this.sites.get(container), key) : undefined;
-    if (!site) return fallback;
-    return part === 'key' ? (site.keyRange ?? site.valueRange) : site.valueRange;
+    return (isObject(container) ? memberRange(this.sites.get(container), key, part) : undefined) ?? fallback;
   }
 
   /** The strings of the list `owner[key]` with their ranges; a lone scalar reads as a one-item list. */
@@ -972,7 +1018,7 @@ class ModelBuilder {
     const locksRange = this.range(p, 'locks', range);
     const keyRanges: Record<string, TextRange> = {};
     const members = this.sites.get(p);
-    if (members && !Array.isArray(members)) members.forEach((site, key) => (keyRanges[key] = site.keyRange ?? site.valueRange));
+    if (members && !Array.isArray(members)) members.forEachKey((keyRange, key) => (keyRanges[key] = keyRange));
 
     const pkg: PlanPackage = {
       id: asText(p.package_id) ?? '',
