@@ -169,6 +169,22 @@ printTable(`waves validate, end to end (median of ${runs} runs)`, '| packages | 
   printTable('In one process, 3,000 packages (compact)', '| stage | first | warm |', '|---|---:|---:|', out);
 }
 
+// A text built against the fast front ends: 2,000 collections nested one in another that all end
+// on one line, then 20,000 comment lines. Each collection asks whether a comment line after it
+// is indented into it; the lines are read once for all of them (they were read 2,000 times).
+{
+  const text = `${Array.from({ length: 2000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} leaf\n${'# note\n'.repeat(20000)}z: 1\n`;
+  const out: string[] = [];
+  for (const [name, f] of [
+    ['plan scanner', () => scanPlan(text)],
+    ['js-yaml front end', () => jsYamlParse(text)],
+  ] as const) {
+    const warm = median(Array.from({ length: 3 }, () => timed(f).ms));
+    out.push(`| ${name} | ${warm.toFixed(0)} ms |`);
+  }
+  printTable('Nested 2,000 deep, then 20,000 comment lines (median of 3)', '| front end | parse |', '|---|---:|', out);
+}
+
 // The editor re-analyses the unsaved text of a plan (debounced) as the user types: the warm
 // cost of one analysis for plans of the sizes people write.
 {

@@ -18,7 +18,7 @@
  */
 import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
 import type { Document } from 'yaml';
-import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, leanDocument, leanScalar, toLineEnd, trimEnd, type LeanNode } from './leanYaml';
+import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, commentMemo, leanDocument, leanScalar, toLineEnd, trimEnd, type CommentMemo, type LeanNode } from './leanYaml';
 import { scanPlan } from './planScanner';
 import { isSpace } from './text';
 
@@ -53,6 +53,7 @@ export function jsYamlParse(text: string): Document.Parsed | undefined {
   const starts: number[] = [0];
   const bases: number[] = [0];
   const built: Built[] = [];
+  const comments = commentMemo();
   try {
     load(text, {
       schema: FAILSAFE_SCHEMA,
@@ -72,7 +73,7 @@ export function jsYamlParse(text: string): Document.Parsed | undefined {
         const start = starts.pop();
         const base = bases.pop();
         if (start === undefined || base === undefined || starts.length === 0) throw new GiveUp();
-        const node = build(text, start, base === built.length ? NO_CHILDREN : built.slice(base), state);
+        const node = build(text, start, base === built.length ? NO_CHILDREN : built.slice(base), state, comments);
         built.length = base;
         built.push(node);
       },
@@ -84,7 +85,7 @@ export function jsYamlParse(text: string): Document.Parsed | undefined {
   return leanDocument(built[0].node, text.length);
 }
 
-function build(text: string, frameStart: number, children: readonly Built[], state: State): Built {
+function build(text: string, frameStart: number, children: readonly Built[], state: State, comments: CommentMemo): Built {
   const kind = (state.kind as string | null) ?? null;
   const result = state.result;
   // A wrapper event around the node it composed (js-yaml opens twice at some places).
@@ -129,7 +130,7 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       if (flow) expectGap(text, at, end - 1, children.length > 0 ? ',?' : '', '}');
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, ''); // nothing js-yaml skipped after the last entry
-      const mapEnd = flow ? end : blockEnd(text, children[children.length - 1].node.textRange.end, start);
+      const mapEnd = flow ? end : blockEnd(text, children[children.length - 1].node.textRange.end, start, comments);
       return { node: new LeanMap(flow, items, { start, end: mapEnd }), result, kind };
     }
     case 'sequence': {
@@ -149,7 +150,7 @@ function build(text: string, frameStart: number, children: readonly Built[], sta
       // `- # comment` alone: js-yaml may drop that empty item, `yaml` keeps a null.
       else if (children.length === 0) throw new GiveUp();
       else expectGap(text, at, end, '');
-      const seqEnd = flow ? end : blockEnd(text, children[children.length - 1].node.textRange.end, start);
+      const seqEnd = flow ? end : blockEnd(text, children[children.length - 1].node.textRange.end, start, comments);
       return { node: new LeanSeq(flow, items, { start, end: seqEnd }), result, kind };
     }
     default:

@@ -123,7 +123,7 @@ export function leanDocument(root: LeanNode, length: number): Document.Parsed {
  * indented at least as much as the collection: `yaml` may count them in, depending on the
  * indentation around; gives up, to leave that to it.
  */
-export function blockEnd(text: string, last: number, start: number): number {
+export function blockEnd(text: string, last: number, start: number, memo: CommentMemo): number {
   let i = last;
   while (text[i] === ' ' || text[i] === '\t') i++;
   let end = last;
@@ -132,19 +132,46 @@ export function blockEnd(text: string, last: number, start: number): number {
     end = trimEnd(text, last, i);
   }
   const column = start - lineStartOf(text, start);
-  i = toLineEnd(text, i, text.length);
+  if (deepestCommentAfter(text, toLineEnd(text, i, text.length), memo) >= column) throw new GiveUp();
+  return end;
+}
+
+/**
+ * `blockEnd`'s last answer about the comment lines after a position, kept by the front end for
+ * one text: every collection that ends on one line asks about the same lines, and a plan nested a
+ * thousand deep before thousands of comment lines would otherwise have them read a thousand times.
+ */
+export interface CommentMemo {
+  from: number;
+  deepest: number;
+}
+
+export function commentMemo(): CommentMemo {
+  return { from: -1, deepest: -1 };
+}
+
+/**
+ * The deepest indentation of the comment lines from the line break at `from` to the next line
+ * that holds something else (-1: none).
+ */
+function deepestCommentAfter(text: string, from: number, memo: CommentMemo): number {
+  if (memo.from === from) return memo.deepest;
+  let deepest = -1;
+  let i = from;
   while (i < text.length) {
     while (text[i] === '\n' || text[i] === '\r') i++;
     const lineStart = i;
     while (text[i] === ' ' || text[i] === '\t') i++;
     if (text[i] === '#') {
-      if (i - lineStart >= column) throw new GiveUp();
+      deepest = Math.max(deepest, i - lineStart);
       i = toLineEnd(text, i, text.length);
       continue;
     }
     if (i < text.length && text[i] !== '\n' && text[i] !== '\r') break;
   }
-  return end;
+  memo.from = from;
+  memo.deepest = deepest;
+  return deepest;
 }
 
 /** The first line break at or after `from` (or `limit`). */

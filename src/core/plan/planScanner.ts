@@ -16,7 +16,7 @@
  * the two to each other and the reader's results to the `yaml` package's.
  */
 import { Scalar, type Document } from 'yaml';
-import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, leanDocument, resolvePlain, type LeanNode } from './leanYaml';
+import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, commentMemo, leanDocument, resolvePlain, type LeanNode } from './leanYaml';
 
 /** Characters the subset never holds: tabs, C0/C1 controls, line and paragraph separators, BOM, lone surrogates. */
 const OUTSIDE = /[\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]|\r(?!\n)|[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/;
@@ -57,6 +57,8 @@ class Scanner {
   private column = 0;
   /** The items of the open collections, innermost last (one list: no growing list per collection). */
   private readonly stack: (LeanNode | LeanPair)[] = [];
+  /** What `blockEnd` last found of the comment lines after a collection. */
+  private readonly comments = commentMemo();
   /** Short texts already read: one string for each (see `string`). */
   private readonly strings = new Map<string, string>();
 
@@ -95,7 +97,7 @@ class Scanner {
     }
     const items = this.take(base) as LeanPair[];
     const last = items[items.length - 1].value.textRange.end;
-    return new LeanMap(false, items, { start, end: blockEnd(text, last, start) });
+    return new LeanMap(false, items, { start, end: blockEnd(text, last, start, this.comments) });
   }
 
   /** A block list whose `-` marks stand at `column`; the current line holds its first. */
@@ -126,7 +128,7 @@ class Scanner {
     }
     const items = this.take(base) as LeanNode[];
     const last = items[items.length - 1].textRange.end;
-    return new LeanSeq(false, items, { start, end: blockEnd(text, last, start) });
+    return new LeanSeq(false, items, { start, end: blockEnd(text, last, start, this.comments) });
   }
 
   /**

@@ -143,6 +143,22 @@ describe('plan scanner: the nodes of the js-yaml front end, the reading of the y
     }
   });
 
+  it('collections nested deep that end on one line, then comment lines: each gets the answer it got alone', () => {
+    const depth = 300;
+    const nested = Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' leaf\n';
+    const comments = Array.from({ length: 400 }, (_, i) => `${' '.repeat(i % 3)}# note ${i}`).join('\n') + '\n';
+    // Comment lines at columns 0–2 after the deepest line: the collections at column 3 and deeper
+    // end there (taken), those at 0–2 would be `yaml`'s to place (given up).
+    const taken = `${nested}${comments.replace(/^ +/gm, '')}z: 1\n`;
+    assert.ok(scanPlan(taken), 'taken');
+    assertSameTree(taken, 'nested, then comment lines at column 0');
+    assertReadsAsYaml(taken, 'nested, then comment lines at column 0');
+    const refused = `${nested}${comments}z: 1\n`;
+    assert.equal(scanPlan(refused), undefined, 'a comment line at column 1 or 2 after collections at those columns');
+    assert.equal(jsYamlParse(refused), undefined);
+    assertReadsAsYaml(refused, 'nested, then comment lines at columns 0–2');
+  });
+
   it('gives up, and the others read the text, wherever it could differ', () => {
     const cases: Record<string, string> = {
       'a tab': 'a:\tb\n',
