@@ -3,15 +3,15 @@
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
-import { updateValidator } from './scripts/gen-validator.mjs';
+import { updateValidators } from './scripts/gen-validator.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
 
-// The plan schema, compiled ahead of time into src/core/plan/generated (see scripts/gen-validator.mjs).
-if (updateValidator()) console.log('esbuild: regenerated src/core/plan/generated/workPackagesValidator.js from the schema');
+// The schemas, compiled ahead of time into src/core/*/generated (see scripts/gen-validator.mjs).
+for (const file of updateValidators()) console.log(`esbuild: regenerated ${file} from its schema`);
 
 /** @type {esbuild.BuildOptions} */
 const common = {

@@ -1,15 +1,14 @@
 /**
  * What a valid run state is: `validateRunState` checks a parsed `.waves/runs/<feature>.json`
- * against `schemas/run-state.schema.json` (Ajv, compiled once on first use) and the
+ * against `schemas/run-state.schema.json` (Ajv, compiled ahead of time) and the
  * invariants the schema cannot express, migrates a version-1 state, and tells a state of a
  * newer format version apart. Used by the run-state store (`src/store/runStore.ts`) and by
  * every reader of run files (the CLI's `status`, the editor's `RunWatch`).
  *
  * Pure: no I/O, no `vscode`.
  */
-import Ajv2020 from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
-import runStateSchema from '../../../schemas/run-state.schema.json';
+import schemaValidator from './generated/runStateValidator';
 import { RUN_STATE_VERSION, checkRunStateInvariants, migrateRunState, type RunState, type RunStateV1Lock } from './runState';
 
 export type RunStateValidation =
@@ -31,11 +30,8 @@ export type RunStateValidation =
       state?: RunState;
     };
 
-let schemaValidator: ValidateFunction | undefined;
-
-/** The compiled `schemas/run-state.schema.json` (compiled once, on first use). */
+/** `schemas/run-state.schema.json`, compiled ahead of time by scripts/gen-validator.mjs. */
 function schemaValidate(raw: unknown): ValidateFunction['errors'] {
-  schemaValidator ??= new Ajv2020({ strict: true, formats: { 'date-time': true } }).compile(runStateSchema);
   return schemaValidator(raw) ? null : (schemaValidator.errors ?? []);
 }
 
