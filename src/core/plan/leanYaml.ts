@@ -177,14 +177,22 @@ function deepestCommentAfter(text: string, from: number, memo: CommentMemo): num
 /** The first line break at or after `from` (or `limit`). */
 export function toLineEnd(text: string, from: number, limit: number): number {
   let i = from;
-  while (i < limit && text[i] !== '\n' && text[i] !== '\r') i++;
+  while (i < limit) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) break;
+    i++;
+  }
   return i;
 }
 
 /** Where the line holding `offset` starts (after an LF or a CR). */
 export function lineStartOf(text: string, offset: number): number {
   let i = offset;
-  while (i > 0 && text[i - 1] !== '\n' && text[i - 1] !== '\r') i--;
+  while (i > 0) {
+    const c = text.charCodeAt(i - 1);
+    if (c === 0x0a || c === 0x0d) break;
+    i--;
+  }
   return i;
 }
 

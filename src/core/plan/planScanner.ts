@@ -16,7 +16,7 @@
  * the two to each other and the reader's results to the `yaml` package's.
  */
 import { Scalar, type Document } from 'yaml';
-import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, commentMemo, leanDocument, resolvePlain, type LeanNode } from './leanYaml';
+import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, commentMemo, leanDocument, lineStartOf, resolvePlain, toLineEnd, type LeanNode } from './leanYaml';
 
 /** Characters the subset never holds: tabs, C0/C1 controls, line and paragraph separators, BOM, lone surrogates. */
 const OUTSIDE = /[\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]|\r(?!\n)|[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/;
@@ -115,7 +115,7 @@ class Scanner {
       if (this.keyAhead(i)) {
         // `- key: value`: a mapping whose entries stand where its first key does.
         this.at = i;
-        this.column = i - this.lineStart(i);
+        this.column = i - lineStartOf(text, i);
         const map = this.blockMap(this.column);
         this.stack.push(map);
       } else {
@@ -236,7 +236,8 @@ class Scanner {
       if (inFlow) {
         if (d === COMMA || d === 0x5d /* ] */ || d === 0x7d /* } */) break;
         if (d === 0x5b || d === 0x7b) throw new GiveUp();
-        if (d === COLON && (this.endsToken(j + 1) || isFlowEnd(text.charCodeAt(j + 1)))) {
+        const e = text.charCodeAt(j + 1);
+        if (d === COLON && (this.endsToken(j + 1) || e === COMMA || e === 0x5d || e === 0x7d)) {
           if (isKey) break;
           throw new GiveUp();
         }
@@ -301,7 +302,7 @@ class Scanner {
     while (pos < this.length) {
       let k = pos;
       while (text.charCodeAt(k) === SPACE) k++;
-      const lineEnd = lineEndAt(text, k);
+      const lineEnd = toLineEnd(text, k, text.length);
       const spaces = k - pos;
       if (k === lineEnd) {
         // A blank line: part of the scalar, unless blanks carry content past the indentation.
@@ -416,19 +417,13 @@ class Scanner {
     return c === SPACE || c === LF || c === CR;
   }
 
-  private lineStart(i: number): number {
-    let k = i;
-    while (k > 0 && this.text.charCodeAt(k - 1) !== LF) k--;
-    return k;
-  }
-
   /**
    * From `from` (on a line whose content has been read), to the first character of the next
    * line that holds something other than blanks and a comment; sets `at` and `column`.
    */
   private nextContent(from: number): void {
     const text = this.text;
-    let pos = from === 0 ? 0 : nextLineStart(text, lineEndAt(text, from));
+    let pos = from === 0 ? 0 : nextLineStart(text, toLineEnd(text, from, text.length));
     while (pos < this.length) {
       let k = pos;
       while (text.charCodeAt(k) === SPACE) k++;
@@ -438,7 +433,7 @@ class Scanner {
         this.column = k - pos;
         return;
       }
-      pos = nextLineStart(text, lineEndAt(text, k));
+      pos = nextLineStart(text, toLineEnd(text, k, text.length));
     }
     this.at = this.length;
     this.column = 0;
@@ -491,10 +486,6 @@ class KeyNames {
   }
 }
 
-function isFlowEnd(c: number): boolean {
-  return c === COMMA || c === 0x5d || c === 0x7d;
-}
-
 function isBlankOrBreak(c: number): boolean {
   return c === SPACE || c === LF || c === CR;
 }
@@ -503,16 +494,6 @@ function skipSpaces(text: string, i: number): number {
   let j = i;
   while (text.charCodeAt(j) === SPACE) j++;
   return j;
-}
-
-/** The line break at or after `i` (or the text's end). */
-function lineEndAt(text: string, i: number): number {
-  let k = i;
-  for (;;) {
-    const c = text.charCodeAt(k);
-    if (c === LF || c === CR || k >= text.length) return k;
-    k++;
-  }
 }
 
 /** The start of the line after the line break at `i`. */
