@@ -287,14 +287,42 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
 /** The mark of a tree made ahead, in its private git folder (never in the work tree; `worktree remove` removes it). */
 const AHEAD_MARK = 'waves-made-ahead';
 
-function aheadMarkFile(tree: string): string | null {
+/** A file of a linked worktree's private git folder (`.git/worktrees/<name>/<name>`), or null when `tree` is no linked worktree. */
+function privateGitFile(tree: string, name: string): string | null {
   try {
     if (!fs.statSync(path.join(tree, '.git')).isFile()) return null;
     const dirs = gitDirsOf(tree);
-    return dirs && dirs.gitDir !== dirs.commonDir ? path.join(dirs.gitDir, AHEAD_MARK) : null;
+    return dirs && dirs.gitDir !== dirs.commonDir ? path.join(dirs.gitDir, name) : null;
   } catch {
     return null;
   }
+}
+
+const aheadMarkFile = (tree: string) => privateGitFile(tree, AHEAD_MARK);
+
+/**
+ * The set-up hook's mark: the branch it last ran to the end for in the tree (in the tree's private
+ * git folder, like the mark of a tree made ahead). A tree is set up for a branch when the hook
+ * succeeded there for it: a new tree is not, nor a reused one whose hook failed or never ran (an
+ * engine stopped before it), so a retry in it runs the hook again.
+ */
+const SET_UP_MARK = 'waves-set-up';
+
+/** Whether the set-up hook ran to the end in `tree` for `branch`. */
+export function isSetUp(tree: string, branch: string): boolean {
+  const file = privateGitFile(tree, SET_UP_MARK);
+  try {
+    return file !== null && fs.readFileSync(file, 'utf8') === `${branch}\n`;
+  } catch {
+    return false;
+  }
+}
+
+/** Marks `tree` as set up for `branch` (the hook succeeded). */
+export function markSetUp(tree: string, branch: string): void {
+  const file = privateGitFile(tree, SET_UP_MARK);
+  if (!file) throw new Error(`${tree} is not a linked worktree`);
+  fs.writeFileSync(file, `${branch}\n`);
 }
 
 /** Marks a linked worktree as made ahead of its package's first attempt, at `commit`. */

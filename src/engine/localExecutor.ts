@@ -15,7 +15,7 @@ import { writeAtomic } from '../store/atomicWrite';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, madeAheadAt, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
+import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { newStartToken, RunnerPool } from './runnerPool';
@@ -92,7 +92,8 @@ export class LocalExecutor implements Executor {
    * branch's tip: every dependency's merged result); a retry reuses the branch (committed
    * work stays) and merges the base into it when it lacks it. Isolated: in its own worktree,
    * locked. Shared: checked out in the feature's shared worktree (git.ts prepareSharedTree).
-   * The set-up hook runs in a tree that was not reused. The person's checkout is never used.
+   * The set-up hook runs in a tree until it has run to the end there for the package's branch (a
+   * new tree, a retry's tree whose hook failed). The person's checkout is never used.
    */
   async prepareTree(request: TreeRequest): Promise<PreparedTree> {
     const where = {
@@ -117,12 +118,14 @@ export class LocalExecutor implements Executor {
         ? await createWorktree({ ...where, path: isolatedTree })
         : await prepareSharedTree({ ...where, path: this.sharedTree(), leftoversMessage: (b) => `waves: ${b}: the agent's uncommitted changes (left in the shared tree)` });
     const hookArgv = this.options.setupHook;
-    if (tree.how !== 'reused' && hookArgv?.length) {
+    // A reused tree too, unless the hook ran to the end there for this branch (a retry after the hook failed runs it again).
+    if (hookArgv?.length && !isSetUp(tree.path, tree.branch)) {
       const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'));
       if (!hook.ok) {
         const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
         throw new Error(`the set-up hook ${hookArgv.join(' ')} failed (${how})${hook.tail ? `:\n${hook.tail}` : ''}`);
       }
+      markSetUp(tree.path, tree.branch);
     }
     return { worktree: tree.path, branch: tree.branch, baseSha: tree.baseSha };
   }

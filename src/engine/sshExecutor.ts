@@ -33,7 +33,7 @@ export interface SshExecutorOptions {
   host: Host & { ssh: string; folder: string };
   /** The runner bundle on this machine (copied to the host once per version). */
   runnerScript: string;
-  /** argv run in each newly created worktree there (no shell of ours; quoted for the host's). */
+  /** argv run in each new worktree there, and again in a reused one where it did not succeed (no shell of ours; quoted for the host's). */
   setupHook?: string[];
   /** How long a host may stay out of reach before its attempts are lost (default 60 000 ms). */
   hostLostMs?: number;
@@ -155,7 +155,8 @@ export class SshExecutor implements Executor {
   /**
    * The base (the integration tip, resolved here) pushed to the host; the package's branch made
    * from it there when it is new, or the base merged into it when a retry's branch lacks it;
-   * its worktree created (or reused); the set-up hook in a new one.
+   * its worktree created (or reused); the set-up hook until it has run to the end there for the
+   * branch (a new tree, a retry's whose hook failed).
    */
   async prepareTree(request: TreeRequest): Promise<PreparedTree> {
     await this.prepareHost();
@@ -164,18 +165,26 @@ export class SshExecutor implements Executor {
     const tree = this.treePath(request.packageId, request.isolated);
     await this.call(() => this.ssh.localGit(this.options.repoRoot, ['push', '-q', '--no-verify', this.ssh.gitUrl(this.bare), `+${baseSha}:refs/waves/bases/${this.options.featureId}/${request.packageId}`]));
     const identity = `-c user.name=${q(ENGINE_IDENTITY.name)} -c user.email=${q(ENGINE_IDENTITY.email)}`;
+    // The set-up hook's mark (as on this machine, localExecutor.ts): the branch the hook last ran to
+    // the end for in the tree, in its private git folder; the hook runs until it has for this branch.
+    const mark = `"$(g -C ${q(tree)} rev-parse --git-path waves-set-up)"`;
     const out = await this.script(
       `set -e; ${G}; cd ${q(this.bare)}; ` +
         `if ! g rev-parse -q --verify ${q(`refs/heads/${branch}`)} >/dev/null; then g branch ${q(branch)} ${baseSha}; fi; ` +
         `if [ ! -e ${q(tree)}/.git ]; then mkdir -p ${q(path.posix.dirname(tree))}; g worktree prune; g worktree add -q ${q(tree)} ${q(branch)}; echo how=created; ` +
         `else echo how=reused; if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +
-        `g -C ${q(tree)} ${identity} merge --no-edit -q ${baseSha} >/dev/null 2>&1 || { g -C ${q(tree)} merge --abort >/dev/null 2>&1 || true; echo merge=conflict; }; fi; fi`,
+        `g -C ${q(tree)} ${identity} merge --no-edit -q ${baseSha} >/dev/null 2>&1 || { g -C ${q(tree)} merge --abort >/dev/null 2>&1 || true; echo merge=conflict; }; fi; fi; ` +
+        `if [ "$(cat ${mark} 2>/dev/null)" = ${q(branch)} ]; then echo set-up=done; fi`,
     );
-    const created = /how=created/.test(out.stdout);
     const hook = this.options.setupHook;
-    if (created && hook?.length) {
+    if (hook?.length && !/^set-up=done$/m.test(out.stdout)) {
       const log = `${request.attempt.dir}/setup.log`;
-      const r = await this.script(`mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} && ${hook.map(q).join(' ')} > ${q(log)} 2>&1; code=$?; tail -n 20 ${q(log)}; exit $code`, undefined, null);
+      const r = await this.script(
+        `${G}; mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} && ${hook.map(q).join(' ')} > ${q(log)} 2>&1; code=$?; ` +
+          `if [ $code = 0 ]; then printf '%s\\n' ${q(branch)} > ${mark}; else tail -n 20 ${q(log)}; fi; exit $code`,
+        undefined,
+        null,
+      );
       if (r.code !== 0) throw new Error(`the set-up hook ${hook.join(' ')} failed on ${this.hostName} (exit ${r.code ?? '?'})${r.stdout.trim() ? `:\n${r.stdout.trim()}` : ''}`);
     }
     return { worktree: tree, branch, baseSha };

@@ -245,13 +245,39 @@ async function bMadeAheadWhileAWaits(feature: string, aThen: string[], extra: Pa
   return { repo, planFile, engine, done, tree, open: () => fs.writeFileSync(gate, '') };
 }
 
+/** A set-up hook that appends the tree it runs in to `log` (an argv: no shell); with `failFirst`, its first run then exits 1. */
+function hookInto(log: string, failFirst = false): string[] {
+  const fail = failFirst ? `; if (require('fs').readFileSync(${JSON.stringify(log)}, 'utf8').split('\\n').filter(Boolean).length === 1) process.exit(1)` : '';
+  return [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(log)}, process.cwd() + '\\n')${fail}`];
+}
+const hookRuns = (log: string) => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+const real = (p: string) => fs.realpathSync(p);
+
+describe('the set-up hook', () => {
+  test('a retry after the hook failed runs it again in the same tree, and the package goes on', { timeout: 60_000 }, async () => {
+    const { repo, planFile } = repoWithPlan('setup-retry', [{ id: 'a', agent: ['write a/one.txt'], retryBudget: 1 }]);
+    const log = path.join(tempDir(), 'hook.log');
+    const { engine } = await engineFor(planFile, { setupHook: hookInto(log, true) });
+    const outcome = await engine.run();
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.equal(outcome.state.packages.a!.attempts, 1, 'one agent ran: the first try failed at the hook, before its agent');
+    // (The tree is gone now, merged; the repository's folder is a real path already, as the hook's cwd is.)
+    const tree = worktreePath(repo, 'setup-retry', 'a');
+    assert.deepEqual(hookRuns(log), [tree, tree], 'the hook ran in the tree, failed, and ran there again for the retry');
+  });
+
+  test('a retry after the hook succeeded does not run it again', { timeout: 60_000 }, async () => {
+    const { repo, planFile } = repoWithPlan('setup-once', [{ id: 'a', agent: ['fail'], retryBudget: 1 }]);
+    const log = path.join(tempDir(), 'hook.log');
+    const { engine } = await engineFor(planFile, { setupHook: hookInto(log) });
+    const outcome = await engine.run();
+    assert.equal(outcome.outcome, 'failed');
+    assert.equal(outcome.state.packages.a!.attempts, 2, 'the agent ran twice');
+    assert.deepEqual(hookRuns(log), [worktreePath(repo, 'setup-once', 'a')], 'the hook ran once, in the new tree');
+  });
+});
+
 describe('trees made ahead (#18, ADR 0016)', () => {
-  /** A set-up hook that appends the tree it runs in to `log` (an argv: no shell). */
-  function hookInto(log: string): string[] {
-    return [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(log)}, process.cwd() + '\\n')`];
-  }
-  const hookRuns = (log: string) => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
-  const real = (p: string) => fs.realpathSync(p);
 
   test("while a package works, its dependents' trees are made; each attempt takes its tree as made, fast-forwarded to the merge, and the set-up hook runs then", { timeout: 60_000 }, async () => {
     const gate = path.join(tempDir(), 'gate');

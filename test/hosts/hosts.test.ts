@@ -143,6 +143,26 @@ describe('hosts: the set-up hook and verification run there', () => {
   });
 });
 
+describe('hosts: the set-up hook after a failure', () => {
+  it('a retry after the hook failed on the host runs it again in the same tree there; after it succeeded, a retry does not', async () => {
+    const { planFile } = repoWithPlan('remote-setup', [
+      { id: 'again', agent: ['write again/x.txt', 'commit'], retryBudget: 1 },
+      { id: 'once', agent: ['fail'], retryBudget: 1 },
+    ]);
+    const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-hook-'));
+    // The trees the hook ran in, a log per package (the tree's folder is named after it); `again`'s first run fails.
+    const script = 'log="$1/$(basename "$PWD")"; pwd >> "$log"; [ "$(basename "$PWD")" != again ] || [ "$(wc -l < "$log")" -gt 1 ]';
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], setupHook: ['sh', '-c', script, 'hook', logs] });
+    const out = await engine.run();
+    const runs = (id: string) => fs.readFileSync(path.join(logs, id), 'utf8').trim().split('\n');
+    assert.equal(out.state.packages.again!.status, 'succeeded', shown(events));
+    assert.deepEqual(runs('again'), [out.state.packages.again!.worktree, out.state.packages.again!.worktree], 'failed, then ran again in the same tree on h1');
+    assert.equal(out.state.packages.once!.status, 'failed');
+    assert.equal(out.state.packages.once!.attempts, 2, 'its agent ran twice');
+    assert.deepEqual(runs('once'), [out.state.packages.once!.worktree], 'its hook succeeded once and did not run for the retry');
+  });
+});
+
 describe('hosts: faults', () => {
   it('an sshd that goes away mid-attempt: the attempt becomes host-lost, and is collected when the host answers again', async () => {
     const gate = path.join(h1.folder, '..', 'gate-lost');
