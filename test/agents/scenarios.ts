@@ -9,6 +9,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { doPackage, startModelServer, type ModelServer, type Turn } from '../fixtures/modelServer';
 import { readAt } from '../engine/engineFixtures';
+import { worktreePath } from '../../src/core/run/runPaths';
+import { madeAheadAt } from '../../src/engine/git';
 import { agentClis, agentEnv, agentLog, buildOnce, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace, type AgentEnvOptions, type Preset } from './realCli';
 
 export interface CliSpecifics {
@@ -116,6 +118,49 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       }
       assert.deepEqual(srv.pending(), { alpha: 0, beta: 0 });
       assert.equal(srv.requests.filter((q) => q.answer === 'exhausted').length, 0, 'a conversation asked for more turns than scripted');
+      assertOnlyTheModelServer(srv);
+    });
+
+    it("a dependent's CLI starts in its tree made ahead (#18, ADR 0016): made while its dependency works, fast-forwarded to the merge, the dependency's file there", async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-ahead`;
+      const w = workspace(feature, [{ id: 'alpha' }, { id: 'beta', deps: ['alpha'] }]);
+      const betaTree = worktreePath(w.repo, feature, 'beta');
+      // While alpha's CLI works (its first write), beta's tree is there already, marked as made ahead.
+      let aheadWhileAlphaWorked: string | null = null;
+      const alpha = work({ 'alpha/a.txt': `alpha by ${preset}\n` }, s);
+      const i = alpha.findIndex((t) => typeof t !== 'function' && t.type === 'write');
+      const alphaWrite = alpha[i]!;
+      alpha[i] = (ctx) => {
+        aheadWhileAlphaWorked = madeAheadAt(betaTree);
+        return typeof alphaWrite === 'function' ? alphaWrite(ctx) : alphaWrite;
+      };
+      srv.script(alpha, { match: promptOf('alpha'), label: 'alpha' });
+      // Beta writes what it finds of alpha's work in its own tree.
+      const [, ...betaTail] = doPackage({ 'beta/b.txt': '' });
+      srv.script(
+        [
+          ...(s.prepare?.(['beta']) ?? []),
+          (ctx) => {
+            const seen = fs.readFileSync(path.join(ctx.worktree!, 'alpha', 'a.txt'), 'utf8');
+            return { type: 'write', path: 'beta/b.txt', content: `beta saw: ${seen}`, say: 'Writing beta/b.txt.' };
+          },
+          ...betaTail,
+        ],
+        { match: promptOf('beta'), label: 'beta' },
+      );
+      const env = agentEnv(preset, srv, w.home);
+
+      const r = await waves(['run', '--json', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}\n--- beta's agent.log ---\n${safeLog(w.repo, feature, 'beta')}`);
+      assert.match(aheadWhileAlphaWorked ?? '', /^[0-9a-f]{40}$/, "beta's tree was made (and marked) while alpha's CLI worked");
+      const st = await statusOf(w, env);
+      for (const id of ['alpha', 'beta']) {
+        assert.equal(st.packages[id]!.status, 'succeeded', `${id}: ${st.packages[id]!.lastError}`);
+        assert.equal(st.packages[id]!.attempts, 1, id);
+      }
+      assert.equal(readAt(w.repo, st.integration, 'beta/b.txt'), `beta saw: alpha by ${preset}\n`, "beta's CLI found alpha's merged file in its tree");
+      assert.deepEqual(srv.pending(), { alpha: 0, beta: 0 });
       assertOnlyTheModelServer(srv);
     });
 
