@@ -7,7 +7,7 @@
  *   waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
  *   waves run [--agent P | --agent-argv JSON] [--max-parallel N] [--barrier] [--only ids]
  *             [--resume] [--dry-run] [--json] [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
- *   waves status|report [--json] <plan>      waves cancel <plan> [<package>]
+ *   waves status|report [--json] <plan>      waves cancel [--coordinator URL] <plan> [<package>]
  *   waves finish|approve [--yes] <plan>      (src/cli/runCommands.ts)
  *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
  *              | --approve|--discard <id> | --revise <id> <comments> | --list   (src/cli/planCommand.ts)
@@ -102,9 +102,12 @@ const HELP: Record<string, string> = {
     reads; works while another process runs the plan. --coordinator (or
     WAVES_COORDINATOR): its locks from there, and the other drivers of the repository:
     who, on which machine and clone, their packages under way and what they may write.`,
-  cancel: `waves cancel <plan> [<package>]
+  cancel: `waves cancel [--coordinator URL] <plan> [<package>]
     Ask the engine driving the run (from any terminal) to cancel the run, or one
-    package: its agents are stopped and the state saved; resume with --resume.`,
+    package: its agents are stopped and the state saved; resume with --resume.
+    --coordinator (or WAVES_COORDINATOR): when no engine drives it from this clone,
+    the run's driver on any clone is asked through the shared coordinator; its next
+    heartbeat (a few seconds) takes the request.`,
   report: `waves report [--json] <plan>
     Print the report of the plan's latest run (report.md, or report.json with
     --json), or say why there is none (exit 1).`,

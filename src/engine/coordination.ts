@@ -21,6 +21,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import {
   checkCoordinatorUrl,
+  ownerText,
   plannedClaimsOf,
   plannedConflicts,
   plannedConflictText,
@@ -34,7 +35,8 @@ import {
 import type { LockEntry } from '../core/run/lockTable';
 import type { RunContext } from './context';
 import { CoordinatorError, isCoordinatorUnavailable, type CoordinatorOptions } from './coordinator';
-import { CoordinatorLeaseHeldError, PgCoordinator } from './pgCoordinator';
+import { CoordinatorLeaseHeldError, PgCoordinator, type CancelRequest } from './pgCoordinator';
+import { queueCancelRequest } from './recovery';
 import { DEFAULT_LEASE_MS } from './lease';
 
 const gitText = (cwd: string, args: string[]): string => {
@@ -84,6 +86,24 @@ export async function openCoordinator(repoRoot: string, options: CoordinatorOpti
 }
 
 /**
+ * Asks the driver of the feature's live run — from any clone, through the coordinator — to cancel
+ * the run, or one package (`waves cancel --coordinator`): its next heartbeat (a few seconds; at
+ * once when a package starts or ends) takes the request. `{ ok: false }` when no live run of the
+ * feature is registered there. Throws `CoordinatorError` / `CoordinatorUnavailableError`.
+ */
+export async function askCoordinatedDriverToCancel(repoRoot: string, featureId: string, packageId: string | undefined, options: CoordinatorOptions): Promise<{ ok: true; driver: string; within: number } | { ok: false; why: string }> {
+  const coordinator = await openCoordinator(repoRoot, options);
+  try {
+    const by = { driver: driverName(repoRoot, options.driver), clone: gitText(repoRoot, ['rev-parse', '--show-toplevel']) || repoRoot };
+    const run = await coordinator.requestCancel(featureId, packageId ?? null, by);
+    if (!run) return { ok: false, why: `no run of ${featureId} is driven anywhere the coordinator ${coordinator.where} knows` };
+    return { ok: true, driver: ownerText(run), within: Math.max(1, Math.ceil(run.leaseMs / 3 / 1000)) };
+  } finally {
+    await coordinator.close();
+  }
+}
+
+/**
  * Joins the run of `ctx` to the coordinator; its locks go there from now on. Throws (and leaves
  * nothing behind) when the coordinator cannot be reached or another driver holds the run.
  */
@@ -106,6 +126,17 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
   const locks = coordinator.lockStore({ onProblem: (message) => ctx.problem(message), clock: ctx.clock });
   ctx.locks = locks;
 
+  /** Cancel requests made through the coordinator (`waves cancel --coordinator`, any clone): carried out as this clone's own. */
+  const carryOutCancels = async (cancels: readonly CancelRequest[]): Promise<void> => {
+    for (const c of cancels) {
+      const what = c.packageId === null ? 'the run' : c.packageId;
+      ctx.problem(`${ownerText(c)} asked through the coordinator to cancel ${what}.`, c.packageId ?? undefined);
+      await queueCancelRequest(ctx.repoRoot, ctx.featureId, c.packageId ?? undefined).catch((err: unknown) =>
+        ctx.problem(`The cancel of ${what} asked through the coordinator could not be passed on: ${(err as Error).message}`),
+      );
+    }
+    ctx.wake();
+  };
   let away = false;
   let beating = false;
   let again = false;
@@ -119,10 +150,11 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
     try {
       const state = ctx.hasState ? ctx.state : undefined;
       const packages = state ? registeredPackages(state.packages, (id) => ctx.pkg(id)?.scope.writeAllow.map((g) => g.value) ?? []) : [];
-      const mine = await coordinator.renewRun(ctx.featureId, ownerId, state?.runId ?? '', packages);
+      const renewed = await coordinator.renewRun(ctx.featureId, ownerId, state?.runId ?? '', packages);
       if (away) ctx.problem(`The coordinator ${coordinator.where} answers again; packages start again.`);
       away = false;
-      if (!mine) ctx.leaseLost();
+      if (!renewed) ctx.leaseLost();
+      else if (renewed.cancels.length > 0) await carryOutCancels(renewed.cancels);
     } catch (err) {
       if (!away)
         ctx.problem(

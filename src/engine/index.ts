@@ -16,7 +16,8 @@
  *   offered); `RunEngine.prepare({ …, planText: plan, keepInterrupted: true, collectOnly: true,
  *   verification: await verificationPolicy(plan, only, 'adopt') })` watches and collects it, starting
  *   nothing; `AdoptRefusedError` when the state on disk is not a valid one of this machine's (reconcile.ts)
- * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process
+ * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process of
+ *   the clone; `askCoordinatedDriverToCancel(…)` from any clone, through the shared coordinator
  * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (finishing.ts)
  * - where an attempt runs: `Executor` (executor.ts, ADR 0006), `LocalExecutor` by default
@@ -67,7 +68,7 @@ export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type Li
 export { foreignReason } from './machine';
 export { CoordinatorError, CoordinatorUnavailableError, type CoordinatorOptions } from './coordinator';
 export { CoordinatorLeaseHeldError } from './pgCoordinator';
-export { CoordinatorReader, PlannedClaimConflictError, repositoryKeyOf } from './coordination';
+export { CoordinatorReader, PlannedClaimConflictError, askCoordinatedDriverToCancel, repositoryKeyOf } from './coordination';
 export { checkCoordinatorUrl, plannedConflictText, redactSecrets, type PlannedConflict } from '../core/run/coordinator';
 export { conflictsWithPlanned, type SharedResult } from './plannedClaims';
 export type { LockEntry } from '../core/run/lockTable';

@@ -13,6 +13,9 @@
  *   (claimed when free or lapsed by the database's clock, renewed by heartbeat) and the
  *   registry entry others read: who drives, from which machine and clone, the packages under
  *   way and their write scopes.
+ * - Cancel requests (`waves_runs.cancel_requests`): `waves cancel --coordinator` from any clone
+ *   appends one to the feature's live row; the driver's next heartbeat takes them (each once)
+ *   and cancels as a request from its own clone would.
  * - Planned claims (`waves_planned_claims`, #19 item 5): an approved plan's write scopes, file
  *   locks and lock keys per package, with who approved it where — for other features' plans to
  *   see before they run. Replaced as a whole per feature; removed by a run of the feature that
@@ -68,8 +71,34 @@ const MIGRATIONS: readonly string[] = [
      approved_at timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (repo_key, feature_id, package_id, kind, key)
    );`,
+  // 3: cancel requests for a run's driver from anywhere (`waves cancel --coordinator`), taken by its heartbeat.
+  `ALTER TABLE waves_runs ADD COLUMN cancel_requests jsonb NOT NULL DEFAULT '[]'::jsonb;`,
 ];
 export const COORDINATOR_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** A cancel request from another clone (or this one), as its row keeps it. */
+export interface CancelRequest {
+  /** One package, or null: the whole run. */
+  packageId: string | null;
+  /** Who asked, from which machine and clone. */
+  driver: string;
+  host: string;
+  clone: string;
+  /** When, on the asking machine's clock (for the message only). */
+  at: string;
+}
+
+/** The requests of a row, each kept only when well-formed (a row written by anything else is not trusted). */
+function parseCancelRequests(raw: unknown): CancelRequest[] {
+  if (!Array.isArray(raw)) return [];
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  return raw.flatMap((r: unknown) => {
+    if (!r || typeof r !== 'object') return [];
+    const o = r as Record<string, unknown>;
+    if (o.packageId !== null && (typeof o.packageId !== 'string' || o.packageId === '')) return [];
+    return [{ packageId: o.packageId as string | null, driver: text(o.driver), host: text(o.host), clone: text(o.clone), at: text(o.at) }];
+  });
+}
 
 /** A fixed advisory-lock key for migrations (any bigint; ours spells "waves"). */
 const MIGRATION_LOCK = 0x7761766573;
@@ -331,14 +360,41 @@ export class PgCoordinator {
     });
   }
 
-  /** Renews the heartbeat and the packages under way; false when the row is no longer this owner's (lost). */
-  async renewRun(featureId: string, ownerId: string, runId: string, packages: RegisteredPackage[]): Promise<boolean> {
+  /**
+   * Renews the heartbeat and the packages under way, and takes the cancel requests made since the
+   * last renewal (each is given once); null when the row is no longer this owner's (lost).
+   */
+  async renewRun(featureId: string, ownerId: string, runId: string, packages: RegisteredPackage[]): Promise<{ cancels: CancelRequest[] } | null> {
     return this.transaction(async (db) => {
-      const { rowCount } = await db.query(
-        'UPDATE waves_runs SET heartbeat_at = now(), packages = $4::jsonb, run_id = $5 WHERE repo_key = $1 AND feature_id = $2 AND owner_id = $3',
+      const { rows } = await db.query<{ cancel_requests: unknown }>(
+        'SELECT cancel_requests FROM waves_runs WHERE repo_key = $1 AND feature_id = $2 AND owner_id = $3 FOR UPDATE',
+        [this.repoKey, featureId, ownerId],
+      );
+      if (rows.length === 0) return null;
+      await db.query(
+        `UPDATE waves_runs SET heartbeat_at = now(), packages = $4::jsonb, run_id = $5, cancel_requests = '[]'::jsonb
+         WHERE repo_key = $1 AND feature_id = $2 AND owner_id = $3`,
         [this.repoKey, featureId, ownerId, JSON.stringify(packages), runId],
       );
-      return rowCount === 1;
+      return { cancels: parseCancelRequests(rows[0]!.cancel_requests) };
+    });
+  }
+
+  /**
+   * Asks the driver of the feature's live run — on any clone — to cancel it, or one package: the
+   * request waits in the run's row for the driver's next heartbeat. Returns that run, or null when
+   * no live run of the feature is registered (nobody would take the request).
+   */
+  async requestCancel(featureId: string, packageId: string | null, by: { driver: string; clone: string }): Promise<RegisteredRun | null> {
+    return this.transaction(async (db) => {
+      const request: CancelRequest = { packageId, driver: by.driver, host: os.hostname(), clone: by.clone, at: new Date().toISOString() };
+      const { rowCount } = await db.query(
+        `UPDATE waves_runs SET cancel_requests = cancel_requests || $3::jsonb
+         WHERE repo_key = $1 AND feature_id = $2 AND heartbeat_at + lease_ms * interval '1 millisecond' >= now()`,
+        [this.repoKey, featureId, JSON.stringify([request])],
+      );
+      if (rowCount !== 1) return null;
+      return (await this.readRuns(db, featureId))[0] ?? null;
     });
   }
 

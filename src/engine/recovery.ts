@@ -45,6 +45,17 @@ export async function requestCancel(repoRoot: string, featureId: string, package
       await local.cancel(local.attempt(state.runId, record.packageId, record.attempts), new Date());
     }
   }
+  await queueCancelRequest(repoRoot, featureId, packageId);
+}
+
+/**
+ * A `runs/<name>/cancel-request-*.json` for the engine that drives the run in this clone (the
+ * loop picks it up: `Recovery.pickUpCancelRequests`). Written by `requestCancel`, and by a
+ * coordinated run's heartbeat for a request made through the coordinator from another clone.
+ */
+export async function queueCancelRequest(repoRoot: string, featureId: string, packageId?: string): Promise<void> {
+  const folder = featureRunsFolder(repoRoot, featureId);
+  checkEngineFolder(repoRoot, folder, { below: true }); // nothing written through a link
   await fs.promises.mkdir(folder, { recursive: true });
   const request = { packageId: packageId ?? null, at: new Date().toISOString(), pid: process.pid };
   await writeAtomic(path.join(folder, `cancel-request-${Date.now()}-${randomBytes(4).toString('hex')}.json`), JSON.stringify(request) + '\n');

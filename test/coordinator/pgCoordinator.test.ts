@@ -126,7 +126,7 @@ describe('the coordinator on PostgreSQL', () => {
         assert.match(err.message, /driven by Ana on .* \(\/home\/ana\/app, pid \d+\)/);
         return true;
       });
-      assert.equal(await a.renewRun('feat', 'owner-a', 'r1', [{ id: 'wp-1', status: 'running', writes: ['src/**'] }]), true);
+      assert.deepEqual(await a.renewRun('feat', 'owner-a', 'r1', [{ id: 'wp-1', status: 'running', writes: ['src/**'] }]), { cancels: [] });
       const runs = await b.listRuns();
       assert.equal(runs.length, 1);
       assert.deepEqual(runs[0]!.packages, [{ id: 'wp-1', status: 'running', writes: ['src/**'] }]);
@@ -138,9 +138,48 @@ describe('the coordinator on PostgreSQL', () => {
       await db.query("UPDATE waves_runs SET heartbeat_at = now() - interval '1 second' WHERE feature_id = 'short'");
       await db.end();
       await b.claimRun({ featureId: 'short', runId: 'r2', ownerId: 'owner-b', leaseMs: 60_000, driver: 'Bo', clone: '/b' });
-      assert.equal(await a.renewRun('short', 'owner-a', 'r1', []), false);
+      assert.equal(await a.renewRun('short', 'owner-a', 'r1', []), null);
       await a.releaseRun('short', 'owner-a'); // not a's any more: b's row stays
       assert.deepEqual((await b.listRuns()).map((r) => `${r.featureId}:${r.driver}`), ['feat:Ana', 'short:Bo']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test("cancel requests from any clone: kept in the live run's row, taken once by its owner's heartbeat; none for a run that is not live", async () => {
+    const a = await PgCoordinator.open(cluster.url, 'git:cancel');
+    const b = await PgCoordinator.open(cluster.url, 'git:cancel');
+    try {
+      assert.equal(await b.requestCancel('feat', null, { driver: 'Bo', clone: '/b' }), null, 'no run of the feature: nobody would take it');
+      await a.claimRun({ featureId: 'feat', runId: 'r1', ownerId: 'owner-a', leaseMs: 60_000, driver: 'Ana', clone: '/a' });
+      const run = await b.requestCancel('feat', 'wp-2', { driver: 'Bo', clone: '/b' });
+      assert.equal(run?.driver, 'Ana');
+      assert.equal(run?.clone, '/a');
+      await b.requestCancel('feat', null, { driver: 'Bo', clone: '/b' });
+      const renewed = await a.renewRun('feat', 'owner-a', 'r1', []);
+      assert.deepEqual(
+        renewed?.cancels.map((c) => [c.packageId, c.driver, c.clone]),
+        [
+          ['wp-2', 'Bo', '/b'],
+          [null, 'Bo', '/b'],
+        ],
+        'both, in the order asked',
+      );
+      assert.deepEqual(await a.renewRun('feat', 'owner-a', 'r1', []), { cancels: [] }, 'each is given once');
+      // Only the owner takes them: another owner id finds no row of its own and learns nothing.
+      await b.requestCancel('feat', 'wp-3', { driver: 'Bo', clone: '/b' });
+      assert.equal(await b.renewRun('feat', 'owner-b', 'r1', []), null);
+      assert.deepEqual((await a.renewRun('feat', 'owner-a', 'r1', []))?.cancels.map((c) => c.packageId), ['wp-3']);
+      // A row written by anything else keeps only well-formed requests.
+      const db = new pg.Client({ connectionString: cluster.url });
+      await db.connect();
+      await db.query(`UPDATE waves_runs SET cancel_requests = '[{"packageId": 7}, "x", null, {"packageId": "", "driver": "Eve"}, {"packageId": "wp-4", "driver": 9}]'::jsonb WHERE feature_id = 'feat'`);
+      assert.deepEqual((await a.renewRun('feat', 'owner-a', 'r1', []))?.cancels.map((c) => [c.packageId, c.driver]), [['wp-4', '']]);
+      // A run whose lease lapsed takes no request.
+      await db.query("UPDATE waves_runs SET heartbeat_at = now() - interval '2 minutes' WHERE feature_id = 'feat'");
+      await db.end();
+      assert.equal(await b.requestCancel('feat', null, { driver: 'Bo', clone: '/b' }), null);
     } finally {
       await a.close();
       await b.close();
