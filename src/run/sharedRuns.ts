@@ -4,17 +4,28 @@
  * under way and what they may write) and their lock rows, read every few seconds while the
  * setting is set. `RunWatch` adds their file locks to the folder's lock table, so the Explorer,
  * the editor and the Ownership view show a file another person's running package owns, with who
- * and where. Read-only: the engine writes (coordination.ts). Nothing is read in an untrusted
- * workspace unless the coordinator is the person's own (user) setting, and a connection string
- * is never shown with its password.
+ * and where. Read-only but for one request: `Waves: Ask Its Driver to Cancel…` (the Ownership
+ * view's "Other drivers") asks another clone's driver, through the coordinator, to cancel its run
+ * or one package (the engine's heartbeat there takes it: coordination.ts). Nothing is read in an
+ * untrusted workspace unless the coordinator is the person's own (user) setting, and a connection
+ * string is never shown with its password.
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { claimRange, coordinatorFileLocks, plannedClaimsOf, plannedConflicts, plannedConflictText, type OwnedLock, type PlannedClaim, type RegisteredRun, isLiveRun } from '../core/run/coordinator';
+import { claimRange, coordinatorFileLocks, ownerText, plannedClaimsOf, plannedConflicts, plannedConflictText, type OwnedLock, type PlannedClaim, type RegisteredRun, isLiveRun } from '../core/run/coordinator';
 import { toRange } from '../plan/convert';
 import type { PlanRegistry } from '../plan/planRegistry';
-import { CoordinatorReader, checkCoordinatorUrl, redactSecrets, type CoordinatorOptions } from '../engine';
+import { CoordinatorReader, askCoordinatedDriverToCancel, checkCoordinatorUrl, redactSecrets, type CoordinatorOptions } from '../engine';
 import { Disposable } from '../util/lifecycle';
+
+/** A run (and package) of "Other drivers" as the Ownership view's items carry them; anything else is not one. */
+function targetOf(node: unknown): { run: RegisteredRun; packageId?: string } | undefined {
+  const n = node as { run?: Partial<RegisteredRun>; pkg?: { id?: unknown } } | null | undefined;
+  const run = n?.run;
+  if (!run || typeof run.featureId !== 'string' || typeof run.ownerId !== 'string' || typeof run.driver !== 'string' || typeof run.host !== 'string') return undefined;
+  const packageId = typeof n.pkg?.id === 'string' ? n.pkg.id : undefined;
+  return { run: run as RegisteredRun, ...(packageId !== undefined ? { packageId } : {}) };
+}
 
 /** How often the registry is read while a coordinator is set. */
 export const SHARED_POLL_MS = 3000;
@@ -67,7 +78,59 @@ export class SharedRuns extends Disposable {
     );
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.restart()));
     this.register({ dispose: () => this.stop() });
+    this.register(vscode.commands.registerCommand('waves.askDriverToCancel', (node?: unknown) => this.cancelCommand(node)));
     void this.restart();
+  }
+
+  /**
+   * Asks the driver of another clone's run, through the coordinator of the folder that lists it,
+   * to cancel the run or one package (the front door's `askCoordinatedDriverToCancel`). Never
+   * throws: what happened, for a person.
+   */
+  async askToCancel(run: RegisteredRun, packageId?: string): Promise<{ ok: boolean; text: string }> {
+    const what = packageId === undefined ? `the run of ${run.featureId}` : `${packageId} of ${run.featureId}`;
+    const folder = (vscode.workspace.workspaceFolders ?? []).find((f) => this.foreignRuns(f).some((r) => r.featureId === run.featureId && r.ownerId === run.ownerId));
+    if (!folder) return { ok: false, text: `${run.featureId} is no longer driven by ${ownerText(run)}: nothing to cancel` };
+    const setting = readCoordinatorSetting(folder.uri);
+    if (!setting || 'problem' in setting) return { ok: false, text: setting ? setting.problem : 'waves.coordinator is not set' };
+    try {
+      const asked = await askCoordinatedDriverToCancel(folder.uri.fsPath, run.featureId, packageId, setting);
+      void this.refresh();
+      if (!asked.ok) return { ok: false, text: `${asked.why}: nothing to cancel` };
+      return { ok: true, text: `asked ${asked.driver} to cancel ${what}; its engine takes the request within about ${asked.within} s` };
+    } catch (err) {
+      return { ok: false, text: `${what} could not be cancelled: ${redactSecrets(err instanceof Error ? err.message : String(err))}` };
+    }
+  }
+
+  /** `waves.askDriverToCancel`: from a run or package of "Other drivers" (the Ownership view), else a pick of them; confirmed first. */
+  private async cancelCommand(node: unknown): Promise<void> {
+    let target = targetOf(node);
+    if (!target) {
+      const runs = (vscode.workspace.workspaceFolders ?? []).flatMap((f) => this.foreignRuns(f));
+      if (runs.length === 0) {
+        void vscode.window.showInformationMessage('Waves: no run of another driver is under way (waves.coordinator lists them).');
+        return;
+      }
+      const picked = await vscode.window.showQuickPick(
+        runs.map((run) => ({ label: run.featureId, description: `${ownerText(run)} · ${run.packages.length} under way`, run })),
+        { title: 'Waves: Ask Its Driver to Cancel', placeHolder: 'The run of another driver to cancel' },
+      );
+      if (!picked) return;
+      target = { run: picked.run };
+    }
+    const { run, packageId } = target;
+    const what = packageId === undefined ? `the run of ${run.featureId}` : `${packageId} of ${run.featureId}`;
+    const yes = 'Ask to Cancel';
+    const choice = await vscode.window.showWarningMessage(
+      `Waves: ask ${ownerText(run)} to cancel ${what}?`,
+      { modal: true, detail: 'Its engine stops the agents at its next heartbeat (a few seconds); what they committed stays on their branches, and it can resume the run.' },
+      yes,
+    );
+    if (choice !== yes) return;
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Waves: asking ${run.driver || 'its driver'} to cancel` }, () => this.askToCancel(run, packageId));
+    if (result.ok) void vscode.window.showInformationMessage(`Waves: ${result.text}.`);
+    else void vscode.window.showWarningMessage(`Waves: ${result.text}.`);
   }
 
   /**

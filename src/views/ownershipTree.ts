@@ -203,6 +203,7 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
         item.id = node.id;
         item.description = `${ownerText({ driver: run.driver, host: run.host })} · ${plural(run.packages.length, 'package')} under way`;
         item.iconPath = new vscode.ThemeIcon('account');
+        item.contextValue = 'waves.ownership.foreignRun';
         item.tooltip = `${run.featureId}: driven by ${ownerText(run)}, last heartbeat ${new Date(run.heartbeatAt).toLocaleTimeString()}`;
         item.accessibilityInformation = { label: `${run.featureId}, driven by ${ownerText(run)}, ${plural(run.packages.length, 'package')} under way` };
         return item;
@@ -213,6 +214,7 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
         item.id = node.id;
         item.description = `${pkg.status} · writes ${pkg.writes.join(', ') || 'nothing'}`;
         item.iconPath = new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor(OWNERSHIP_COLORS.locked));
+        item.contextValue = 'waves.ownership.foreignPackage';
         item.tooltip = `${pkg.id} (feature ${run.featureId}) is ${pkg.status} — ${ownerText(run)}\nMay write: ${pkg.writes.join(', ') || 'nothing'}`;
         return item;
       }

@@ -38,14 +38,17 @@ describe('shared coordinator', function () {
     fs.rmSync(scratch, { recursive: true, force: true });
   });
 
-  it("decorates a file owned by another driver's running package, with who and where", async () => {
-    // Another clone of this repository, driven by "Bo Remote": its package wp-remote writes src/api/**.
-    const clone = path.join(scratch, 'clone');
+  /**
+   * Another clone of this repository in `scratch/<name>`, driven by "Bo Remote" (a real engine in
+   * its own process): its package wp-remote writes src/api/** once `gate` exists. Resolves once
+   * wp-remote runs there; `out()` is what the engine printed so far.
+   */
+  async function otherDriver(name: string, gate: string): Promise<{ clone: string; child: ChildProcess; out: () => string }> {
+    const clone = path.join(scratch, name);
     const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     git(scratch, 'clone', '-q', workspaceRoot().fsPath, clone);
     git(clone, 'config', 'user.name', 'Bo Remote');
     git(clone, 'config', 'user.email', 'bo@example.invalid');
-    const gate = path.join(scratch, 'go');
     fs.writeFileSync(
       path.join(clone, 'remote.yaml'),
       [
@@ -69,11 +72,21 @@ describe('shared coordinator', function () {
     git(clone, 'commit', '-q', '-m', 'the remote plan');
     const root = extension().extensionPath;
     const config = { planFile: path.join(clone, 'remote.yaml'), runnerScript: path.join(root, 'dist', 'runner.js'), coordinator: { url: cluster!.url } };
-    other = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'engine', 'engine-driver.ts'), JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'engine', 'engine-driver.ts'), JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    other.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    other.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(() => out.includes('"packageId":"wp-remote","status":"running"'), `wp-remote running on the other clone (${out})`, { timeoutMs: 60_000 });
+    return { clone, child, out: () => out };
+  }
+
+  it("decorates a file owned by another driver's running package, with who and where", async () => {
+    // Another clone of this repository, driven by "Bo Remote": its package wp-remote writes src/api/**.
+    const gate = path.join(scratch, 'go');
+    const driven = await otherDriver('clone', gate);
+    const { clone } = driven;
+    other = driven.child;
+    const out = driven.out;
 
     // This window joins the same coordinator (the person's own setting, never the workspace's).
     await vscode.workspace.getConfiguration('waves').update('coordinator', cluster!.url, vscode.ConfigurationTarget.Global);
@@ -107,10 +120,40 @@ describe('shared coordinator', function () {
     // The other driver finishes: its package leaves the registry and the file is the plan's again.
     fs.writeFileSync(gate, 'go');
     const ended = await new Promise<number | null>((resolve) => other!.once('exit', (code) => resolve(code)));
-    assert.equal(ended, 0, out);
-    assert.match(out, /"type":"outcome","outcome":"succeeded"/);
+    assert.equal(ended, 0, out());
+    assert.match(out(), /"type":"outcome","outcome":"succeeded"/);
     await waitFor(() => tooltip() === 'owned by wp-api · wave 2', `the decoration back to the plan's (now: ${tooltip()})`, { timeoutMs: 30_000 });
     assert.equal(tree.getChildren().some((n) => tree.getTreeItem(n).label === 'Other drivers'), false);
+  });
+
+  it("asks another driver to cancel its package through the coordinator, from the Ownership view's Other drivers", async () => {
+    const driven = await otherDriver('clone-cancel', path.join(scratch, 'never'));
+    other = driven.child;
+    await vscode.workspace.getConfiguration('waves').update('coordinator', cluster!.url, vscode.ConfigurationTarget.Global);
+    const tree = api.ownership.tree;
+    const othersNode = () => tree.getChildren().find((n) => tree.getTreeItem(n).label === 'Other drivers');
+    await waitFor(() => othersNode() !== undefined && tree.getChildren(othersNode()!).length === 1, 'the other driver listed', { timeoutMs: 30_000 });
+    const [run] = tree.getChildren(othersNode()!);
+    const [pkg] = tree.getChildren(run!);
+    // The items the inline "Ask Its Driver to Cancel…" action shows on (package.json's view/item/context).
+    assert.equal(tree.getTreeItem(run!).contextValue, 'waves.ownership.foreignRun');
+    assert.equal(tree.getTreeItem(pkg!).contextValue, 'waves.ownership.foreignPackage');
+    const node = pkg as unknown as { run: Parameters<typeof api.run.shared.askToCancel>[0]; pkg: { id: string } };
+    const asked = await api.run.shared.askToCancel(node.run, node.pkg.id);
+    assert.equal(asked.ok, true, asked.text);
+    assert.match(asked.text, new RegExp(`^asked Bo Remote on ${os.hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*clone-cancel\\) to cancel wp-remote of remote-feature; its engine takes the request within about \\d+ s$`));
+    // Its engine, on the other clone, cancels the package at its heartbeat and ends.
+    const ended = await new Promise<number | null>((resolve) => other!.once('exit', (code) => resolve(code)));
+    assert.equal(ended, 0, driven.out());
+    assert.match(driven.out(), /asked through the coordinator to cancel wp-remote/);
+    assert.match(driven.out(), /"packageId":"wp-remote","status":"cancelled"/);
+    assert.doesNotMatch(driven.out(), /"type":"outcome","outcome":"succeeded"/);
+    await waitFor(() => othersNode() === undefined, 'Other drivers gone with the run', { timeoutMs: 30_000 });
+    // Nothing left to cancel: said, not thrown.
+    const again = await api.run.shared.askToCancel(node.run, node.pkg.id);
+    assert.equal(again.ok, false);
+    assert.match(again.text, /nothing to cancel/);
+    await vscode.workspace.getConfiguration('waves').update('coordinator', undefined, vscode.ConfigurationTarget.Global);
   });
 
   it("another feature's approved plan: what this plan shares with it is a warning on the entry, in the Problems panel (#19 item 5)", async () => {
