@@ -287,7 +287,7 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
 /** The mark of a tree made ahead, in its private git folder (never in the work tree; `worktree remove` removes it). */
 const AHEAD_MARK = 'waves-made-ahead';
 
-/** A file of a linked worktree's private git folder (`.git/worktrees/<name>/<name>`), or null when `tree` is no linked worktree. */
+/** A file of a linked worktree's private git folder (`.git/worktrees/<tree's name>/<file>`), or null when `tree` is no linked worktree. */
 function privateGitFile(tree: string, name: string): string | null {
   try {
     if (!fs.statSync(path.join(tree, '.git')).isFile()) return null;
@@ -299,6 +299,13 @@ function privateGitFile(tree: string, name: string): string | null {
 }
 
 const aheadMarkFile = (tree: string) => privateGitFile(tree, AHEAD_MARK);
+
+/** Writes `line` as the file `name` of the linked worktree's private git folder (a mark). */
+function writeMark(tree: string, name: string, line: string): void {
+  const file = privateGitFile(tree, name);
+  if (!file) throw new Error(`${tree} is not a linked worktree`);
+  fs.writeFileSync(file, `${line}\n`);
+}
 
 /**
  * The set-up hook's mark: the branch it last ran to the end for in the tree (in the tree's private
@@ -320,16 +327,12 @@ export function isSetUp(tree: string, branch: string): boolean {
 
 /** Marks `tree` as set up for `branch` (the hook succeeded). */
 export function markSetUp(tree: string, branch: string): void {
-  const file = privateGitFile(tree, SET_UP_MARK);
-  if (!file) throw new Error(`${tree} is not a linked worktree`);
-  fs.writeFileSync(file, `${branch}\n`);
+  writeMark(tree, SET_UP_MARK, branch);
 }
 
 /** Marks a linked worktree as made ahead of its package's first attempt, at `commit`. */
 export function markMadeAhead(tree: string, commit: string): void {
-  const file = aheadMarkFile(tree);
-  if (!file) throw new Error(`${tree} is not a linked worktree`);
-  fs.writeFileSync(file, `${commit}\n`);
+  writeMark(tree, AHEAD_MARK, commit);
 }
 
 /** The commit a tree was made ahead at (its mark), or null when it carries none. */

@@ -171,8 +171,8 @@ export class SshExecutor implements Executor {
     const out = await this.script(
       `set -e; ${G}; cd ${q(this.bare)}; ` +
         `if ! g rev-parse -q --verify ${q(`refs/heads/${branch}`)} >/dev/null; then g branch ${q(branch)} ${baseSha}; fi; ` +
-        `if [ ! -e ${q(tree)}/.git ]; then mkdir -p ${q(path.posix.dirname(tree))}; g worktree prune; g worktree add -q ${q(tree)} ${q(branch)}; echo how=created; ` +
-        `else echo how=reused; if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +
+        `if [ ! -e ${q(tree)}/.git ]; then mkdir -p ${q(path.posix.dirname(tree))}; g worktree prune; g worktree add -q ${q(tree)} ${q(branch)}; ` +
+        `else if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +
         `g -C ${q(tree)} ${identity} merge --no-edit -q ${baseSha} >/dev/null 2>&1 || { g -C ${q(tree)} merge --abort >/dev/null 2>&1 || true; echo merge=conflict; }; fi; fi; ` +
         `if [ "$(cat ${mark} 2>/dev/null)" = ${q(branch)} ]; then echo set-up=done; fi`,
     );

@@ -27,6 +27,9 @@ function targetOf(node: unknown): { run: RegisteredRun; packageId?: string } | u
   return { run: run as RegisteredRun, ...(packageId !== undefined ? { packageId } : {}) };
 }
 
+/** What a cancel asks for, for a person: `the run of billing`, `wp-api of billing`. */
+const cancelled = (run: RegisteredRun, packageId?: string) => (packageId === undefined ? `the run of ${run.featureId}` : `${packageId} of ${run.featureId}`);
+
 /** How often the registry is read while a coordinator is set. */
 export const SHARED_POLL_MS = 3000;
 
@@ -88,7 +91,7 @@ export class SharedRuns extends Disposable {
    * throws: what happened, for a person.
    */
   async askToCancel(run: RegisteredRun, packageId?: string): Promise<{ ok: boolean; text: string }> {
-    const what = packageId === undefined ? `the run of ${run.featureId}` : `${packageId} of ${run.featureId}`;
+    const what = cancelled(run, packageId);
     const folder = (vscode.workspace.workspaceFolders ?? []).find((f) => this.foreignRuns(f).some((r) => r.featureId === run.featureId && r.ownerId === run.ownerId));
     if (!folder) return { ok: false, text: `${run.featureId} is no longer driven by ${ownerText(run)}: nothing to cancel` };
     const setting = readCoordinatorSetting(folder.uri);
@@ -120,7 +123,7 @@ export class SharedRuns extends Disposable {
       target = { run: picked.run };
     }
     const { run, packageId } = target;
-    const what = packageId === undefined ? `the run of ${run.featureId}` : `${packageId} of ${run.featureId}`;
+    const what = cancelled(run, packageId);
     const yes = 'Ask to Cancel';
     const choice = await vscode.window.showWarningMessage(
       `Waves: ask ${ownerText(run)} to cancel ${what}?`,

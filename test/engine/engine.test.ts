@@ -159,7 +159,7 @@ describe('RunEngine', () => {
     const status = (id: string) => state.packages[id]!.status;
     const lastError = (id: string) => state.packages[id]!.lastError ?? '';
 
-    assert.equal(status('ok'), 'succeeded');
+    assert.equal(status('ok'), 'succeeded', lastError('ok'));
     assert.equal(status('scope'), 'scope-violation');
     assert.deepEqual(state.packages.scope!.scopeViolations, [{ path: 'elsewhere/out.txt', change: 'A' }]);
     assert.equal(status('scope-dep'), 'blocked');

@@ -236,10 +236,12 @@ class Scanner {
       if (inFlow) {
         if (d === COMMA || d === 0x5d /* ] */ || d === 0x7d /* } */) break;
         if (d === 0x5b || d === 0x7b) throw new GiveUp();
-        const e = text.charCodeAt(j + 1);
-        if (d === COLON && (this.endsToken(j + 1) || e === COMMA || e === 0x5d || e === 0x7d)) {
-          if (isKey) break;
-          throw new GiveUp();
+        if (d === COLON) {
+          const e = text.charCodeAt(j + 1);
+          if (this.endsToken(j + 1) || e === COMMA || e === 0x5d || e === 0x7d) {
+            if (isKey) break;
+            throw new GiveUp();
+          }
         }
       } else if (d === COLON && this.endsToken(j + 1)) {
         if (isKey) break;
