@@ -615,6 +615,9 @@ export function resetTimeOf(text: string, now: number = Date.now()): string | nu
   // Claude Code as a subscriber: "resets 6:24pm (UTC)" — a clock time with its zone: the next such UTC time.
   const utc = /resets?(?: at)? (\d{1,2})(?::(\d{2}))?\s*([ap]m)\s*\(UTC\)/i.exec(text);
   if (utc && Number.isFinite(now)) return nextClock(now, Number(utc[1]), Number(utc[2] ?? 0), utc[3]!, true);
+  // Codex, when the reset is on another day: "try again at Nov 26th, 2026 12:06 AM." — this machine's clock.
+  const dated = /try again at ([A-Z][a-z]{2})[a-z]* (\d{1,2})(?:st|nd|rd|th)?,?(?: (\d{4}))?,? (\d{1,2}):(\d{2})\s*([ap]m)\b/i.exec(text);
+  if (dated && Number.isFinite(now)) return localDate(now, dated[1]!, Number(dated[2]), dated[3] === undefined ? null : Number(dated[3]), Number(dated[4]), Number(dated[5]), dated[6]!);
   // Codex: "try again at 6:26 PM." — this machine's clock (the CLI runs here): the next such local time.
   const local = /try again at (\d{1,2})(?::(\d{2}))?\s*([ap]m)\b/i.exec(text);
   if (local && Number.isFinite(now)) return nextClock(now, Number(local[1]), Number(local[2] ?? 0), local[3]!, false);
@@ -625,6 +628,24 @@ export function resetTimeOf(text: string, now: number = Date.now()): string | nu
     if (Number.isFinite(now)) return new Date(now + ms).toISOString();
   }
   return null;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/**
+ * `Nov 26th[, 2026] 12:06 AM` on this machine's clock; without a year, the next such moment from
+ * `now`. Null when it names no real day and time.
+ */
+function localDate(now: number, month: string, day: number, year: number | null, hour12: number, minute: number, ampm: string): string | null {
+  const m = MONTHS.indexOf(month.toLowerCase());
+  if (m < 0 || day < 1 || day > 31 || hour12 < 1 || hour12 > 12 || minute > 59) return null;
+  const hour = (hour12 % 12) + (ampm.toLowerCase() === 'pm' ? 12 : 0);
+  const at = (y: number) => new Date(y, m, day, hour, minute, 0, 0);
+  const thisYear = new Date(now).getFullYear();
+  let d = at(year ?? thisYear);
+  if (year === null && d.getTime() < now) d = at(thisYear + 1);
+  if (d.getDate() !== day) return null; // Feb 30th and the like
+  return d.toISOString();
 }
 
 /** The next moment at or after `now` showing h:mm am/pm, in UTC or this machine's time zone. */

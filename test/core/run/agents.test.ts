@@ -420,6 +420,19 @@ describe('decideOutcome', () => {
     const local = new Date(resetTimeOf('… or try again at 6:26 PM.', now)!);
     assert.deepEqual([local.getHours(), local.getMinutes()], [18, 26]);
     assert.ok(local.getTime() >= now && local.getTime() < now + 86_400_000);
+    // Codex, when the reset is on another day (seen at 22:06 UTC with a reset two hours on): the date too.
+    const dated = (text: string) => {
+      const iso = resetTimeOf(text, now);
+      if (!iso) return null;
+      const d = new Date(iso);
+      return [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes()];
+    };
+    assert.deepEqual(dated('… or try again at Nov 26th, 2026 12:06 AM.'), [2026, 11, 26, 0, 6]);
+    assert.deepEqual(dated('try again at Jan 2nd, 2026 3:05 PM.'), [2026, 1, 2, 15, 5]);
+    assert.deepEqual(dated('try again at Jan 1 11:30 PM'), [2026, 1, 1, 23, 30], 'no year: this year');
+    assert.ok(new Date(resetTimeOf('try again at Jan 1 12:00 AM', now)!).getTime() > now, 'no year and already past: next year');
+    assert.equal(resetTimeOf('try again at Feb 30th, 2026 1:00 AM', now), null, 'no such day');
+    assert.equal(resetTimeOf('try again at Foo 3rd, 2026 1:00 AM', now), null);
     assert.equal(resetTimeOf('2026-03-30T22:20:01.000Z ERROR rate limit', now), null, 'a log line\'s own time is no reset time');
   });
 
