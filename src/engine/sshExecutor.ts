@@ -172,10 +172,26 @@ export class SshExecutor implements Executor {
       `set -e; ${G}; cd ${q(this.bare)}; ` +
         `if ! g rev-parse -q --verify ${q(`refs/heads/${branch}`)} >/dev/null; then g branch ${q(branch)} ${baseSha}; fi; ` +
         `if [ ! -e ${q(tree)}/.git ]; then mkdir -p ${q(path.posix.dirname(tree))}; g worktree prune; g worktree add -q ${q(tree)} ${q(branch)}; ` +
-        `else if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +
-        `g -C ${q(tree)} ${identity} merge --no-edit -q ${baseSha} >/dev/null 2>&1 || { g -C ${q(tree)} merge --abort >/dev/null 2>&1 || true; echo merge=conflict; }; fi; fi; ` +
+        // A reused tree: on the package's branch (as here, git.ts createWorktree), the base merged in when
+        // the branch lacks it; a conflict undoes the merge and names its files (exit 4).
+        `else ref="$(g -C ${q(tree)} symbolic-ref -q HEAD || true)"; if [ "$ref" != ${q(`refs/heads/${branch}`)} ]; then echo "on=$ref"; exit 3; fi; ` +
+        `if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +
+        `if ! g -C ${q(tree)} ${identity} merge --no-ff --no-edit -q -m ${q(`Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`)} ${baseSha} >/dev/null 2>&1; then ` +
+        `g -C ${q(tree)} diff --name-only --diff-filter=U | sed 's/^/conflict=/'; g -C ${q(tree)} merge --abort >/dev/null 2>&1 || true; exit 4; fi; fi; fi; ` +
         `if [ "$(cat ${mark} 2>/dev/null)" = ${q(branch)} ]; then echo set-up=done; fi`,
+      undefined,
+      [0, 3, 4],
     );
+    if (out.code === 3) {
+      const on = /^on=(.*)$/m.exec(out.stdout)?.[1]?.trim() ?? '';
+      throw new Error(`the worktree ${tree} on ${this.hostName} is on ${on ? on.replace(/^refs\/heads\//, '') : 'a detached HEAD'}, not ${branch}; move it away first`);
+    }
+    if (out.code === 4) {
+      const files = [...out.stdout.matchAll(/^conflict=(.*)$/gm)].map((m) => m[1]!);
+      throw new Error(
+        `the updated base ${baseSha.slice(0, 12)} could not be merged into ${branch} on ${this.hostName}${files.length ? ` (conflicts: ${files.join(', ')})` : ''}; the merge was undone and the tree is as its last attempt left it`,
+      );
+    }
     const hook = this.options.setupHook;
     if (hook?.length && !/^set-up=done$/m.test(out.stdout)) {
       const log = `${request.attempt.dir}/setup.log`;

@@ -120,6 +120,24 @@ describe('createWorktree', () => {
     assert.match(git(a.path, 'log', '-1', '--format=%an|%s'), /^Wave Orchestrator\|Merge the updated base/);
   });
 
+  it("a stale base that clashes with the branch's work: the merge is undone and its files named; a tree moved off its branch is not used", async () => {
+    const repo = makeRepo({ 'README.md': 'r\n', 'shared.txt': 'main\n' });
+    const a = await newWorktree(repo, 'a');
+    agent(a.path, 'write shared.txt from-a; commit a');
+    const work = head(a.path);
+    git(repo, 'checkout', '-q', '-b', 'clash');
+    fs.writeFileSync(path.join(repo, 'shared.txt'), 'from a dependency\n');
+    git(repo, 'commit', '-q', '-am', 'clash');
+    git(repo, 'checkout', '-q', 'main');
+    const req = { repo, path: a.path, branch: 'waves/feat/a', base: 'clash', reason: 'waves run r1' };
+    await assert.rejects(createWorktree(req), /conflicts: shared\.txt/);
+    assert.equal(head(a.path), work, 'the branch is where its attempt left it');
+    assert.equal(git(a.path, 'status', '--porcelain').trim(), '', 'no half merge left');
+    git(a.path, 'checkout', '-q', '-b', 'elsewhere');
+    await assert.rejects(createWorktree({ ...req, base: 'main' }), /is already a worktree of elsewhere, not waves\/feat\/a; move it away first/);
+    assert.equal(git(repo, 'rev-parse', 'refs/heads/elsewhere').trim(), work, 'the other branch did not move');
+  });
+
   it("a new tree's HEAD read from its files only when they say it plainly: the same answer as git, else none", async () => {
     const repo = makeRepo();
     const wt = await newWorktree(repo, 'a');

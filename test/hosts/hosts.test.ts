@@ -12,8 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Host } from '../../src/core/run/hosts';
 import type { EngineEvent } from '../../src/engine/engine';
 import { checkHost } from '../../src/engine/hostsCheck';
+import { SshExecutor } from '../../src/engine/sshExecutor';
 import { engineFor, isolateGit, readAt, repoWithPlan, treeFiles, type TestPackage } from '../engine/engineFixtures';
-import { buildRunner, git, waitFor } from '../engine/helpers';
+import { buildRunner, git, makeRepo, waitFor } from '../engine/helpers';
 import { SshClient, startHost, type TestHost } from './sshd';
 
 let runnerScript = '';
@@ -160,6 +161,51 @@ describe('hosts: the set-up hook after a failure', () => {
     assert.equal(out.state.packages.once!.status, 'failed');
     assert.equal(out.state.packages.once!.attempts, 2, 'its agent ran twice');
     assert.deepEqual(runs('once'), [out.state.packages.once!.worktree], 'its hook succeeded once and did not run for the retry');
+  });
+});
+
+describe("hosts: a retry's tree and its updated base", () => {
+  /** A commit on a new branch `name` of `repo` from main with `files`: a base that moved on. */
+  const baseWith = (repo: string, name: string, files: Record<string, string>) => {
+    git(repo, 'checkout', '-q', '-b', name, 'main');
+    for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(repo, f), text);
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', name);
+    git(repo, 'checkout', '-q', 'main');
+    return `refs/heads/${name}`;
+  };
+
+  it('the base is merged into the branch there as here; a conflict fails the attempt naming its files, the merge undone; a tree moved off its branch is not used', async () => {
+    const repo = makeRepo({ 'README.md': 'r\n', 'shared.txt': 'main\n' });
+    const ex = new SshExecutor({ repoRoot: repo, featureId: 'retry', host: h1.host as Host & { ssh: string; folder: string }, runnerScript });
+    const request = (base: string, n: number) => ({ packageId: 'p', isolated: true, base, reason: 'waves test', attempt: ex.attempt('r1', 'p', n) });
+    const first = await ex.prepareTree(request('refs/heads/main', 1));
+    // The first attempt committed its work there (the host's folder is on this machine).
+    fs.writeFileSync(path.join(first.worktree, 'shared.txt'), 'from p\n');
+    git(first.worktree, 'commit', '-q', '-am', 'p');
+    const work = git(first.worktree, 'rev-parse', 'HEAD').trim();
+
+    // A base that changed the same line: the retry does not start, and says where.
+    await assert.rejects(ex.prepareTree(request(baseWith(repo, 'clash', { 'shared.txt': 'from a dependency\n' }), 2)), (err: Error) => {
+      assert.match(err.message, /the updated base [0-9a-f]{12} could not be merged into waves\/retry\/p on h1 \(conflicts: shared\.txt\); the merge was undone/);
+      return true;
+    });
+    assert.equal(git(first.worktree, 'rev-parse', 'HEAD').trim(), work, 'the branch is where its attempt left it');
+    assert.equal(git(first.worktree, 'status', '--porcelain').trim(), '', 'no half merge left');
+    assert.equal(fs.readFileSync(path.join(first.worktree, 'shared.txt'), 'utf8'), 'from p\n');
+
+    // A base that does not clash: merged with a merge commit as here, the work kept.
+    const again = await ex.prepareTree(request(baseWith(repo, 'more', { 'more.txt': 'more\n' }), 3));
+    assert.equal(again.worktree, first.worktree);
+    assert.equal(git(first.worktree, 'log', '-1', '--format=%s').trim(), `Merge the updated base ${again.baseSha.slice(0, 12)} into waves/retry/p`);
+    assert.equal(git(first.worktree, 'rev-parse', 'HEAD^1').trim(), work);
+    assert.equal(git(first.worktree, 'rev-parse', 'HEAD^2').trim(), again.baseSha);
+
+    // An attempt that left the tree on another branch: nothing is merged into that branch, the attempt does not start there.
+    git(first.worktree, 'checkout', '-q', '-b', 'elsewhere');
+    const elsewhere = git(first.worktree, 'rev-parse', 'HEAD').trim();
+    await assert.rejects(ex.prepareTree(request(baseWith(repo, 'later', { 'later.txt': 'later\n' }), 4)), /the worktree .* on h1 is on elsewhere, not waves\/retry\/p; move it away first/);
+    assert.equal(git(first.worktree, 'rev-parse', 'refs/heads/elsewhere').trim(), elsewhere, 'the other branch did not move');
   });
 });
 
