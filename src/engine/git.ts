@@ -284,8 +284,21 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
 // ---------------------------------------------------------------------------------------
 // Trees made ahead (#18, ADR 0016)
 
-/** The mark of a tree made ahead, in its private git folder (never in the work tree; `worktree remove` removes it). */
+/**
+ * The mark of a tree made ahead, in its private git folder (never in the work tree; `worktree
+ * remove` removes it): the commit it was made at, or `taken` once an attempt took it. Its lock
+ * reason says the same from the moment it exists (`madeAheadReason`: git writes the `locked`
+ * file before the tree's own files), so an engine stopped before the mark was written leaves a
+ * tree that is still known as made ahead — and checked as such when taken.
+ */
 const AHEAD_MARK = 'waves-made-ahead';
+const TAKEN = 'taken';
+
+/** The lock reason of a tree made ahead at `commit`: the run's reason and the commit. */
+export function madeAheadReason(reason: string, commit: string): string {
+  return `${reason} (made ahead at ${commit})`;
+}
+const AHEAD_REASON = / \(made ahead at ([0-9a-f]{40}|[0-9a-f]{64})\)$/;
 
 /** A file of a linked worktree's private git folder (`.git/worktrees/<tree's name>/<file>`), or null when `tree` is no linked worktree. */
 function privateGitFile(tree: string, name: string): string | null {
@@ -335,16 +348,20 @@ export function markMadeAhead(tree: string, commit: string): void {
   writeMark(tree, AHEAD_MARK, commit);
 }
 
-/** The commit a tree was made ahead at (its mark), or null when it carries none. */
+/** The commit a tree was made ahead at (its mark, else its lock reason), or null when it was not or an attempt took it. */
 export function madeAheadAt(tree: string): string | null {
   const file = aheadMarkFile(tree);
   if (!file) return null;
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    return /^([0-9a-f]{40}|[0-9a-f]{64})\n$/.test(text) ? text.trim() : null;
-  } catch {
-    return null;
-  }
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch {
+      return null;
+    }
+  };
+  const mark = read(file);
+  if (mark !== null) return /^([0-9a-f]{40}|[0-9a-f]{64})\n$/.test(mark) ? mark.trim() : null;
+  return AHEAD_REASON.exec(read(path.join(path.dirname(file), 'locked'))?.trimEnd() ?? '')?.[1] ?? null;
 }
 
 /**
@@ -375,8 +392,7 @@ export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' |
   if (baseSha !== madeAt) await git(req.path, ['merge', '--ff-only', '--quiet', '--no-stat', baseSha]);
   const head = worktreeHeadOnDisk(req.path, req.branch) ?? (await gitOut(req.path, ['rev-parse', 'HEAD']));
   if (head !== baseSha) throw new Error(`the worktree ${req.path} is at ${head}, not at its base ${baseSha}`);
-  const mark = aheadMarkFile(req.path);
-  if (mark) fs.rmSync(mark, { force: true });
+  writeMark(req.path, AHEAD_MARK, TAKEN);
   return { path: req.path, branch: req.branch, baseSha, head, how: 'created', mergedBase: null };
 }
 

@@ -15,7 +15,7 @@ import { writeAtomic } from '../store/atomicWrite';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
+import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from './git';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { newStartToken, RunnerPool } from './runnerPool';
@@ -145,7 +145,10 @@ export class LocalExecutor implements Executor {
     const tree = this.worktree(r.packageId);
     const branch = packageBranch(this.featureId, r.packageId);
     if (fs.existsSync(tree)) return null;
-    const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base: r.base, reason: r.reason, onlyNew: true });
+    // The commit first: the lock reason that `worktree add` writes before anything else names it.
+    const base = await revParse(this.repoRoot, r.base);
+    if (!base) return null;
+    const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base, reason: madeAheadReason(r.reason, base), onlyNew: true });
     markMadeAhead(tree, made.head);
     return made.head;
   }

@@ -339,6 +339,25 @@ describe('trees made ahead (#18, ADR 0016)', () => {
 });
 
 describe('trees made ahead against an agent that does not follow its prompt (#18, ADR 0016)', () => {
+  test("an engine stopped before it marked the tree it made ahead: on the resume the tree is still taken only as made, a planted file refused", { timeout: 60_000 }, async () => {
+    const first = await bMadeAheadWhileAWaits('ahead-unmarked', ['write a/one.txt']);
+    void first.done.catch(() => undefined);
+    first.engine.dispose();
+    const { repo, planFile, tree: bTree } = first;
+    // As if the engine had stopped between `worktree add` and its mark; a sibling then writes into the tree.
+    fs.rmSync(path.resolve(bTree, git(bTree, 'rev-parse', '--git-path', 'waves-made-ahead').trim()));
+    fs.mkdirSync(path.join(bTree, 'b'), { recursive: true });
+    fs.writeFileSync(path.join(bTree, 'b', 'planted.ts'), 'from a sibling');
+    const { engine } = await engineFor(planFile);
+    const done = engine.run({ resume: true });
+    first.open();
+    const outcome = await done;
+    assert.equal(outcome.state.packages.a!.status, 'succeeded');
+    assert.equal(outcome.state.packages.b!.status, 'failed');
+    assert.match(outcome.state.packages.b!.lastError ?? '', /made ahead for waves\/ahead-unmarked\/b, changed before its package started \(1 file\(s\) changed or added: b\/planted\.ts\)/);
+    assert.deepEqual(treeFiles(repo, integrationBranch('ahead-unmarked')), ['README.md', 'a/one.txt', 'work-packages.yaml'], 'nothing planted merged');
+  });
+
   test("an agent that writes into its dependent's tree made ahead: the dependent refuses the tree, nothing planted merges, the file is kept", { timeout: 60_000 }, async () => {
     // a's tree and b's are siblings (<repo>.worktrees/<feature>/a and /b): a writes into b's, in b's own scope.
     const { repo, done, tree: bTree, open } = await bMadeAheadWhileAWaits('ahead-planted', ['write ../b/b/planted.ts from a', 'write a/one.txt']);

@@ -25,6 +25,7 @@ import {
   git as gitRun,
   listWorktrees,
   madeAheadAt,
+  madeAheadReason,
   markMadeAhead,
   mergePackage,
   treeChanges,
@@ -384,6 +385,24 @@ describe('trees made ahead (#18, ADR 0016)', () => {
     // Nothing moved: taken at once (the base is where it was made).
     const again = await madeAhead('c');
     assert.equal((await takeMadeAhead(again.req, again.tree.head)).head, again.tree.head);
+  });
+
+  it("made ahead by an engine stopped before its mark: its lock reason, written by git before the tree's files, still says so; taken only as made", async () => {
+    const repo = makeRepo({ 'README.md': 'r\n' });
+    const integ = await ensureIntegration({ repo, branch: 'waves/feat/_integration', worktree: wtPath(repo, '_integration'), base: 'main' });
+    const at = head(integ.worktree);
+    const tree = await createWorktree({ repo, path: wtPath(repo, 'b'), branch: 'waves/feat/b', base: at, reason: madeAheadReason('waves run r1', at), onlyNew: true });
+    assert.match(git(repo, 'worktree', 'list', '--porcelain'), new RegExp(`locked waves run r1 \\(made ahead at ${at}\\)`));
+    assert.equal(madeAheadAt(tree.path), at, 'no mark: the lock reason says it');
+    writeFiles(tree.path, { 'b/planted.ts': 'from another agent\n' });
+    const req = { repo, path: tree.path, branch: 'waves/feat/b', base: 'waves/feat/_integration' };
+    await assert.rejects(takeMadeAhead(req, at), /changed before its package started \(1 file\(s\) changed or added: b\/planted\.ts\)/);
+    fs.rmSync(path.join(tree.path, 'b'), { recursive: true });
+    await takeMadeAhead(req, at);
+    assert.equal(madeAheadAt(tree.path), null, 'taken: an attempt\'s tree from now on, whatever its lock reason says');
+    // A tree an attempt made (its lock reason the run's only) is no tree made ahead.
+    const other = await newWorktree(repo, 'c');
+    assert.equal(madeAheadAt(other.path), null);
   });
 
   it('a tree changed while it waited is kept as it is, with its mark, and the start refused with what changed', async () => {
