@@ -30,6 +30,11 @@ export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] 
     A new or revised plan is checked against other features' planned claims (a
     warning each). A coordinator out of reach never stops an approval: it is
     recorded here, and approving again registers the claims.
+  waves plan --claims --coordinator …   the repository's planned claims there, a line
+                                per feature: how many, who approved them, where, when
+  waves plan --release-claims <feature> --coordinator …   remove a feature's planned
+                                claims whoever approved them (a session gone with its
+                                clone); exit 1 when the feature has none there
     Exit 0 when the plan is valid (or the action is done), 1 when it still has errors
     or the action was refused, 2 on usage errors.`;
 

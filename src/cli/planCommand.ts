@@ -6,6 +6,7 @@
  *              (<description>... | --file FILE)
  *   waves plan --revise <id> (<comments>... | --file FILE) [--agent …] [--rounds N]
  *   waves plan --approve <id>      waves plan --discard <id>      waves plan --list
+ *   waves plan --claims            waves plan --release-claims <feature>   (the coordinator's planned claims)
  *   (any of them with --coordinator postgres://… [--coordinator-repository KEY], or WAVES_COORDINATOR:
  *    approving registers the plan's planned claims there, discarding removes them, a new plan is
  *    checked against other features' — issue #19 item 5)
@@ -21,7 +22,11 @@ import {
   PlanningError,
   approvePlanning,
   conflictsWithPlanned,
+  listPlannedClaims,
   plannedConflictText,
+  plannedFeatures,
+  plannedFeatureText,
+  releasePlannedClaims,
   discardPlanning,
   listPlannings,
   planningDryRun,
@@ -42,12 +47,14 @@ import { agentFrom, coordinatorFrom } from './runCommands';
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'out', 'rounds', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'coordinator', 'coordinator-repository'],
-    ['agent', 'agent-argv', 'out', 'rounds', 'file', 'approve', 'discard', 'revise', 'coordinator', 'coordinator-repository'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'file', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository'],
   );
   const coordinator = coordinatorFrom(flags);
-  const actions = ['approve', 'discard', 'revise', 'list'].filter((a) => flags.has(a));
-  if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, not ${actions.map((a) => `--${a}`).join(' and ')}`);
+  const actions = ['approve', 'discard', 'revise', 'list', 'claims', 'release-claims'].filter((a) => flags.has(a));
+  if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, --claims, --release-claims, not ${actions.map((a) => `--${a}`).join(' and ')}`);
+  if ((flags.has('claims') || flags.has('release-claims')) && !coordinator)
+    throw new UsageError(`--${flags.has('claims') ? 'claims' : 'release-claims'} reads the shared coordinator: give --coordinator postgres://… (or set WAVES_COORDINATOR)`);
   const json = flags.has('json');
   const repo = await planningRepo(process.cwd()).catch(() => null);
   if (!repo) {
@@ -56,6 +63,8 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
   }
   try {
     if (flags.has('list')) return list(io, repo, json);
+    if (flags.has('claims')) return claims(io, repo, coordinator!, json);
+    if (flags.has('release-claims')) return releaseClaims(io, repo, coordinator!, String(flags.get('release-claims')), json);
     if (flags.has('approve')) {
       const { state, shared } = await approvePlanning(repo, String(flags.get('approve')), coordinator ? { coordinator } : {});
       if (json) io.out(JSON.stringify(shared ? { ...state, plannedClaims: shared } : state) + '\n');
@@ -192,6 +201,39 @@ export function plannedReport(io: Io, planned: SharedResult<{ conflicts: Planned
     io.out(`${planned.conflicts.length} planned claim${planned.conflicts.length === 1 ? '' : 's'} of other features' approved plans met (coordinator):\n`);
     plannedWarnings(io, planned.conflicts);
   }
+}
+
+/** The coordinator's planned claims of this repository, a line per feature. */
+async function claims(io: Io, repo: string, coordinator: CoordinatorOptions, json: boolean): Promise<number> {
+  const read = await listPlannedClaims(repo, coordinator);
+  if (!read.ok) {
+    io.err(`waves: the planned claims could not be read: ${read.message}\n`);
+    return 1;
+  }
+  const features = plannedFeatures(read.claims);
+  if (json) io.out(JSON.stringify({ features, claims: read.claims }) + '\n');
+  else if (!features.length) io.out('no approved plan of this repository has planned claims in the coordinator\n');
+  else {
+    io.out(`${features.length} feature${features.length === 1 ? '' : 's'} with planned claims in the coordinator:\n`);
+    for (const f of features) io.out(`  ${plannedFeatureText(f)}\n`);
+    io.out('A run of a feature in which every package succeeds removes its claims, and so does discarding its plan (waves plan --discard <session>); claims whose session is gone: waves plan --release-claims <feature>\n');
+  }
+  return 0;
+}
+
+/** Releases a feature's planned claims, whoever approved them; a feature without any: exit 1, naming those with some. */
+async function releaseClaims(io: Io, repo: string, coordinator: CoordinatorOptions, featureId: string, json: boolean): Promise<number> {
+  const done = await releasePlannedClaims(repo, coordinator, featureId);
+  if (!done.ok) {
+    io.err(`waves: the planned claims could not be released: ${done.message}\n`);
+    return 1;
+  }
+  const [feature] = plannedFeatures(done.released);
+  if (json) io.out(JSON.stringify({ featureId, released: done.released.length, ...(feature ? { feature } : {}), others: done.others }) + '\n');
+  else if (feature) io.out(`Released the planned claims of ${plannedFeatureText(feature)}.\n`);
+  if (!feature && !json)
+    io.err(`waves: feature ${featureId} has no planned claims in the coordinator${done.others.length ? ` (features with some: ${done.others.join(', ')})` : ''}\n`);
+  return feature ? 0 : 1;
 }
 
 function list(io: Io, repo: string, json: boolean): number {

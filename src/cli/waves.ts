@@ -10,7 +10,7 @@
  *   waves status|report [--json] <plan>      waves cancel [--coordinator URL] <plan> [<package>]
  *   waves finish|approve [--yes] <plan>      (src/cli/runCommands.ts)
  *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
- *              | --approve|--discard <id> | --revise <id> <comments> | --list   (src/cli/planCommand.ts)
+ *              | --approve|--discard <id> | --revise <id> <comments> | --list | --claims | --release-claims <feature>   (src/cli/planCommand.ts)
  *   waves <command> --help
  *
  * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or

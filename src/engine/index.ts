@@ -26,7 +26,8 @@
  *   `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed plan may not run yet
  * - planned claims (#19 item 5): `approvePlanning(…, { coordinator })` registers them,
  *   `discardPlanning(…, { coordinator })` removes them, `conflictsWithPlanned` (plannedClaims.ts):
- *   which other features' planned claims a plan meets
+ *   which other features' planned claims a plan meets; `listPlannedClaims`, and
+ *   `releasePlannedClaims` for a feature's claims whose session is gone with its clone
  * - context slicing: the plan's artifacts (its folder's files, design.md) .... `readPlanArtifacts`
  */
 export {
@@ -69,8 +70,8 @@ export { foreignReason } from './machine';
 export { CoordinatorError, CoordinatorUnavailableError, type CoordinatorOptions } from './coordinator';
 export { CoordinatorLeaseHeldError } from './pgCoordinator';
 export { CoordinatorReader, PlannedClaimConflictError, askCoordinatedDriverToCancel, repositoryKeyOf } from './coordination';
-export { checkCoordinatorUrl, plannedConflictText, redactSecrets, type PlannedConflict } from '../core/run/coordinator';
-export { conflictsWithPlanned, type SharedResult } from './plannedClaims';
+export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/run/coordinator';
+export { conflictsWithPlanned, listPlannedClaims, releasePlannedClaims, type SharedResult } from './plannedClaims';
 export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,

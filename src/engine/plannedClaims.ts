@@ -10,7 +10,7 @@
  * so; nothing local ever depends on it.
  */
 import type { Plan } from '../core/plan/model';
-import { plannedClaimsOf, plannedConflicts, redactSecrets, type PlannedConflict } from '../core/run/coordinator';
+import { plannedClaimsOf, plannedConflicts, redactSecrets, type PlannedClaim, type PlannedConflict } from '../core/run/coordinator';
 import type { CoordinatorOptions } from './coordinator';
 import { driverName, openCoordinator } from './coordination';
 import type { PgCoordinator } from './pgCoordinator';
@@ -54,4 +54,23 @@ export function registerPlannedClaims(
 /** Removes `featureId`'s planned claims (only those of the session `planId` when given). */
 export function removePlannedClaims(repoRoot: string, options: CoordinatorOptions, featureId: string, planId?: string): Promise<SharedResult<{ removed: number }>> {
   return withCoordinator(repoRoot, options, async (c) => ({ removed: await c.removePlannedClaims(featureId, planId) }));
+}
+
+/** Every planned claim of the repository in the coordinator (`waves plan --claims`). */
+export function listPlannedClaims(repoRoot: string, options: CoordinatorOptions): Promise<SharedResult<{ claims: PlannedClaim[] }>> {
+  return withCoordinator(repoRoot, options, async (c) => ({ claims: await c.plannedClaims() }));
+}
+
+/**
+ * Releases `featureId`'s planned claims, whoever approved them (`waves plan --release-claims`):
+ * the way out for claims whose planning session is gone with its clone. Says whose they were;
+ * none of that feature: `removed: 0` and the features that have some.
+ */
+export function releasePlannedClaims(repoRoot: string, options: CoordinatorOptions, featureId: string): Promise<SharedResult<{ released: PlannedClaim[]; others: string[] }>> {
+  return withCoordinator(repoRoot, options, async (c) => {
+    const all = await c.plannedClaims();
+    const released = all.filter((x) => x.featureId === featureId);
+    if (released.length > 0) await c.removePlannedClaims(featureId);
+    return { released, others: [...new Set(all.filter((x) => x.featureId !== featureId).map((x) => x.featureId))].sort() };
+  });
 }

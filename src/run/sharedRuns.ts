@@ -6,16 +6,32 @@
  * the editor and the Ownership view show a file another person's running package owns, with who
  * and where. Read-only but for one request: `Waves: Ask Its Driver to Cancel…` (the Ownership
  * view's "Other drivers") asks another clone's driver, through the coordinator, to cancel its run
- * or one package (the engine's heartbeat there takes it: coordination.ts). Nothing is read in an
+ * or one package (the engine's heartbeat there takes it: coordination.ts); `Waves: Release a
+ * Feature's Planned Claims…` removes an approved plan's planned claims whose session is gone (also
+ * a quick fix on the warnings they cause). Nothing is read in an
  * untrusted workspace unless the coordinator is the person's own (user) setting, and a connection
  * string is never shown with its password.
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { claimRange, coordinatorFileLocks, ownerText, plannedClaimsOf, plannedConflicts, plannedConflictText, type OwnedLock, type PlannedClaim, type RegisteredRun, isLiveRun } from '../core/run/coordinator';
+import {
+  claimRange,
+  coordinatorFileLocks,
+  ownerText,
+  plannedClaimsOf,
+  plannedConflicts,
+  plannedConflictText,
+  plannedFeatures,
+  plannedFeatureText,
+  type OwnedLock,
+  type PlannedClaim,
+  type PlannedFeature,
+  type RegisteredRun,
+  isLiveRun,
+} from '../core/run/coordinator';
 import { toRange } from '../plan/convert';
-import type { PlanRegistry } from '../plan/planRegistry';
-import { CoordinatorReader, askCoordinatedDriverToCancel, checkCoordinatorUrl, redactSecrets, type CoordinatorOptions } from '../engine';
+import { PLAN_SELECTOR, type PlanEntry, type PlanRegistry } from '../plan/planRegistry';
+import { CoordinatorReader, askCoordinatedDriverToCancel, checkCoordinatorUrl, redactSecrets, releasePlannedClaims, type CoordinatorOptions } from '../engine';
 import { Disposable } from '../util/lifecycle';
 
 /** A run (and package) of "Other drivers" as the Ownership view's items carry them; anything else is not one. */
@@ -82,6 +98,7 @@ export class SharedRuns extends Disposable {
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.restart()));
     this.register({ dispose: () => this.stop() });
     this.register(vscode.commands.registerCommand('waves.askDriverToCancel', (node?: unknown) => this.cancelCommand(node)));
+    this.register(vscode.commands.registerCommand('waves.releasePlannedClaims', (target?: unknown) => this.releaseCommand(target)));
     void this.restart();
   }
 
@@ -132,6 +149,70 @@ export class SharedRuns extends Disposable {
     );
     if (choice !== yes) return;
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Waves: asking ${run.driver || 'its driver'} to cancel` }, () => this.askToCancel(run, packageId));
+    if (result.ok) void vscode.window.showInformationMessage(`Waves: ${result.text}.`);
+    else void vscode.window.showWarningMessage(`Waves: ${result.text}.`);
+  }
+
+  /**
+   * Releases `featureId`'s planned claims in the coordinator of `folder`, whoever approved them
+   * (the front door's `releasePlannedClaims`). Never throws: what happened, for a person.
+   */
+  async releaseClaims(folder: vscode.WorkspaceFolder, featureId: string): Promise<{ ok: boolean; text: string }> {
+    const setting = readCoordinatorSetting(folder.uri);
+    if (!setting || 'problem' in setting) return { ok: false, text: setting ? setting.problem : 'waves.coordinator is not set' };
+    const done = await releasePlannedClaims(folder.uri.fsPath, setting, featureId);
+    void this.refresh();
+    if (!done.ok) return { ok: false, text: `the planned claims of ${featureId} could not be released: ${done.message}` };
+    const [feature] = plannedFeatures(done.released);
+    return feature ? { ok: true, text: `released the planned claims of ${plannedFeatureText(feature)}` } : { ok: false, text: `feature ${featureId} has no planned claims in the coordinator any more` };
+  }
+
+  /** `waves.releasePlannedClaims`: a feature given (the quick fix: `{ featureId, folder }`), else a pick of those with claims; confirmed first. */
+  private async releaseCommand(target: unknown): Promise<void> {
+    const given = target as { featureId?: unknown; folder?: unknown } | null | undefined;
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => this.folders.has(f.uri.toString()));
+    let picked: { folder: vscode.WorkspaceFolder; feature: PlannedFeature } | undefined;
+    const features = folders.flatMap((folder) => plannedFeatures(this.plannedClaims(folder)).map((feature) => ({ folder, feature })));
+    if (typeof given?.featureId === 'string') {
+      picked = features.find((f) => f.feature.featureId === given.featureId && (typeof given.folder !== 'string' || f.folder.uri.toString() === given.folder));
+      if (!picked) {
+        void vscode.window.showInformationMessage(`Waves: feature ${given.featureId} has no planned claims in the coordinator any more.`);
+        return;
+      }
+    } else {
+      if (folders.length === 0) {
+        void vscode.window.showInformationMessage('Waves: planned claims live in the shared coordinator; set waves.coordinator to see them.');
+        return;
+      }
+      if (features.length === 0) {
+        void vscode.window.showInformationMessage('Waves: no approved plan has planned claims in the coordinator.');
+        return;
+      }
+      const n = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+      const chosen = await vscode.window.showQuickPick(
+        features.map((f) => ({
+          label: f.feature.featureId,
+          description: `${n(f.feature.packages, 'package')} · approved by ${ownerText(f.feature)}`,
+          detail: `${n(f.feature.counts.write, 'write scope')}, ${n(f.feature.counts.file, 'file lock')}, ${n(f.feature.counts.key, 'lock key')} · ${f.feature.approvedAt}${folders.length > 1 ? ` · ${f.folder.name}` : ''}`,
+          target: f,
+        })),
+        { title: "Waves: Release a Feature's Planned Claims", placeHolder: 'The feature whose approved plan should no longer claim what it writes and locks', matchOnDescription: true },
+      );
+      if (!chosen) return;
+      picked = chosen.target;
+    }
+    const { folder, feature } = picked;
+    const yes = 'Release Claims';
+    const choice = await vscode.window.showWarningMessage(
+      `Waves: release the planned claims of ${feature.featureId}?`,
+      {
+        modal: true,
+        detail: `Approved by ${ownerText(feature)} at ${feature.approvedAt} (session ${feature.planId}). Other features' plans no longer see them, and a plan with one of its lock keys is no longer refused. Approving that plan again registers them again.`,
+      },
+      yes,
+    );
+    if (choice !== yes) return;
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Waves: releasing the planned claims of ${feature.featureId}` }, () => this.releaseClaims(folder, feature.featureId));
     if (result.ok) void vscode.window.showInformationMessage(`Waves: ${result.text}.`);
     else void vscode.window.showWarningMessage(`Waves: ${result.text}.`);
   }
@@ -243,7 +324,7 @@ export class SharedRuns extends Disposable {
  * to change is the one `Run Plan` refuses while that claim stands (the engine decides; this
  * only tells before). Redrawn when a plan or the coordinator's claims change.
  */
-export class PlannedClaimDiagnostics extends Disposable {
+export class PlannedClaimDiagnostics extends Disposable implements vscode.CodeActionProvider {
   private readonly collection = this.register(vscode.languages.createDiagnosticCollection('waves-coordinator'));
 
   constructor(
@@ -253,29 +334,56 @@ export class PlannedClaimDiagnostics extends Disposable {
     super();
     this.register(registry.onDidChange(() => this.publish()));
     this.register(shared.onDidChange(() => this.publish()));
+    this.register(vscode.languages.registerCodeActionsProvider(PLAN_SELECTOR, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
     this.publish();
+  }
+
+  /** A plan's warnings, each with the other feature's claim it meets. */
+  private conflictsOf(entry: PlanEntry): { range: vscode.Range; text: string; exact: boolean; featureId: string }[] {
+    const featureId = entry.analysis.plan.feature?.id;
+    const claims = featureId ? this.shared.plannedClaims(vscode.workspace.getWorkspaceFolder(entry.uri)) : [];
+    if (!featureId || claims.length === 0) return [];
+    const { plan } = entry.analysis;
+    return plannedConflicts(featureId, plannedClaimsOf(plan), claims).map((c) => {
+      const range = claimRange(plan, c.mine);
+      return { range: range ? toRange(entry.analysis.lines, range) : new vscode.Range(0, 0, 0, 0), text: plannedConflictText(c), exact: c.exact, featureId: c.theirs.featureId };
+    });
   }
 
   private publish(): void {
     this.collection.clear();
     for (const entry of this.registry.plans) {
-      const featureId = entry.analysis.plan.feature?.id;
-      const claims = featureId ? this.shared.plannedClaims(vscode.workspace.getWorkspaceFolder(entry.uri)) : [];
-      if (!featureId || claims.length === 0) continue;
-      const { plan } = entry.analysis;
-      const diagnostics = plannedConflicts(featureId, plannedClaimsOf(plan), claims).map((c) => {
-        const range = claimRange(plan, c.mine);
-        const text = plannedConflictText(c);
-        const d = new vscode.Diagnostic(
-          range ? toRange(entry.analysis.lines, range) : new vscode.Range(0, 0, 0, 0),
-          c.exact ? `${text}. Run Plan refuses this plan while that claim stands.` : text,
-          vscode.DiagnosticSeverity.Warning,
-        );
-        d.source = 'waves coordinator';
+      const diagnostics = this.conflictsOf(entry).map((c) => {
+        const d = new vscode.Diagnostic(c.range, c.exact ? `${c.text}. Run Plan refuses this plan while that claim stands.` : c.text, vscode.DiagnosticSeverity.Warning);
+        d.source = COORDINATOR_SOURCE;
         d.code = c.exact ? 'planned-lock-key' : 'planned-claim-overlap';
         return d;
       });
       if (diagnostics.length) this.collection.set(entry.uri, diagnostics);
     }
   }
+
+  /** On a warning: release the other feature's planned claims (confirmed by the command). */
+  provideCodeActions(document: vscode.TextDocument, _range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const entry = this.registry.get(document.uri);
+    const folder = vscode.workspace.getWorkspaceFolder(document.uri);
+    if (!entry || !folder) return [];
+    const conflicts = this.conflictsOf(entry);
+    const actions: vscode.CodeAction[] = [];
+    const offered = new Set<string>();
+    for (const shown of context.diagnostics) {
+      if (shown.source !== COORDINATOR_SOURCE) continue;
+      for (const c of conflicts) {
+        if (!c.range.isEqual(shown.range) || offered.has(c.featureId)) continue;
+        offered.add(c.featureId);
+        const action = new vscode.CodeAction(`Release the planned claims of feature ${c.featureId}…`, vscode.CodeActionKind.QuickFix);
+        action.diagnostics = [shown];
+        action.command = { command: 'waves.releasePlannedClaims', title: action.title, arguments: [{ featureId: c.featureId, folder: folder.uri.toString() }] };
+        actions.push(action);
+      }
+    }
+    return actions;
+  }
 }
+
+const COORDINATOR_SOURCE = 'waves coordinator';

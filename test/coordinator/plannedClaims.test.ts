@@ -173,6 +173,44 @@ describe('planned claims', () => {
     assert.deepEqual(await claimsIn(repo), []);
   });
 
+  test('the CLI: plan --claims lists them by feature from any clone; plan --release-claims removes a feature\'s whose session is gone, and the run they refused goes ahead', async () => {
+    const repo = makeRepo({ 'README.md': '# Shop\n' });
+    const proposal = await propose(repo);
+    const approved = waves(repo, 'plan', '--approve', proposal.state.id, '--coordinator', setup.cluster.url);
+    assert.equal(approved.code, 0, approved.err);
+    // The clone that approved it goes, session and all; another clone's plan claims the same lock key.
+    const { clone, planFile } = otherFeature(repo, 'billing', 'src/web/**', 'api:GET /v1/users');
+    fs.rmSync(repo, { recursive: true, force: true });
+
+    const usage = waves(clone, 'plan', '--claims');
+    assert.equal(usage.code, 2);
+    assert.match(usage.err, /--claims reads the shared coordinator: give --coordinator postgres:\/\/… \(or set WAVES_COORDINATOR\)/);
+
+    const listed = waves(clone, 'plan', '--claims', '--coordinator', setup.cluster.url);
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /^1 feature with planned claims in the coordinator:\n {2}planned-feature: \d+ packages? — .*1 lock key; approved by .* \(.*\) at \d{4}-.*, session /m);
+    assert.ok(listed.out.includes(`approved by ${driverName(repo)} on `) && listed.out.includes(`(${repo})`), listed.out);
+    const json = JSON.parse(waves(clone, 'plan', '--claims', '--json', '--coordinator', setup.cluster.url).out);
+    assert.deepEqual(json.features.map((f: { featureId: string; planId: string }) => [f.featureId, f.planId]), [['planned-feature', proposal.state.id]]);
+    assert.equal(json.claims.length, 5);
+
+    assert.equal(waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile).code, 1, 'refused by the stale claim');
+
+    const typo = waves(clone, 'plan', '--release-claims', 'planned-featur', '--coordinator', setup.cluster.url);
+    assert.equal(typo.code, 1);
+    assert.match(typo.err, /feature planned-featur has no planned claims in the coordinator \(features with some: planned-feature\)/);
+    assert.equal((await claimsIn(clone)).length, 5, 'nothing released');
+
+    const released = waves(clone, 'plan', '--release-claims', 'planned-feature', '--coordinator', setup.cluster.url);
+    assert.equal(released.code, 0, released.err);
+    assert.match(released.out, /^Released the planned claims of planned-feature: .*session /);
+    assert.deepEqual(await claimsIn(clone), []);
+    assert.match(waves(clone, 'plan', '--claims', '--coordinator', setup.cluster.url).out, /no approved plan of this repository has planned claims in the coordinator/);
+
+    const ran = waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile);
+    assert.equal(ran.code, 0, ran.out + ran.err);
+  });
+
   test('a run of the feature in which every package succeeds removes its planned claims; one that fails keeps them', async () => {
     const repo = makeRepo({ 'README.md': '# Shop\n' });
     const good = planYaml('shop', [{ id: 'p', write: ['src/p/**'], agent: ['write src/p/a.txt', 'commit'] }]);

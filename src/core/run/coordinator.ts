@@ -312,6 +312,43 @@ export function claimRange(plan: Pick<Plan, 'packages'>, claim: PlannedClaimInpu
 
 const CLAIM_NOUN: Record<PlannedClaimKind, string> = { write: 'write scope', file: 'file lock', key: 'lock key' };
 
+/** A feature's planned claims in the coordinator, summed up for a person (`waves plan --claims`). */
+export interface PlannedFeature extends Pick<PlannedClaim, 'featureId' | 'planId' | 'driver' | 'host' | 'clone' | 'approvedAt'> {
+  /** How many of its packages claim something (the session that approved them is one: a feature's claims are replaced as a whole). */
+  packages: number;
+  counts: Record<PlannedClaimKind, number>;
+}
+
+/** The planned claims by feature, in feature order. */
+export function plannedFeatures(claims: readonly PlannedClaim[]): PlannedFeature[] {
+  const by = new Map<string, { first: PlannedClaim; packages: Set<string>; counts: Record<PlannedClaimKind, number> }>();
+  for (const c of claims) {
+    let f = by.get(c.featureId);
+    if (!f) by.set(c.featureId, (f = { first: c, packages: new Set(), counts: { write: 0, file: 0, key: 0 } }));
+    f.packages.add(c.packageId);
+    f.counts[c.kind] += 1;
+  }
+  return [...by.values()]
+    .map(({ first, packages, counts }) => ({
+      featureId: first.featureId,
+      planId: first.planId,
+      driver: first.driver,
+      host: first.host,
+      clone: first.clone,
+      approvedAt: first.approvedAt,
+      packages: packages.size,
+      counts,
+    }))
+    .sort((a, b) => (a.featureId < b.featureId ? -1 : a.featureId > b.featureId ? 1 : 0));
+}
+
+/** `planned-feature: 3 packages — 2 write scopes, 1 file lock, 2 lock keys; approved by ana on build-01 (/home/ana/app) at 2026-…, session 20261125-…`. */
+export function plannedFeatureText(f: PlannedFeature): string {
+  const n = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+  const parts = (['write', 'file', 'key'] as const).filter((k) => f.counts[k] > 0).map((k) => n(f.counts[k], CLAIM_NOUN[k]));
+  return `${f.featureId}: ${n(f.packages, 'package')} — ${parts.join(', ')}; approved by ${ownerText(f)} at ${f.approvedAt}, session ${f.planId}`;
+}
+
 /** One line for a person: `wp-api's lock key api:GET /v1/users meets the same planned by feature billing: its package wp-users, approved by ana on build-01 (/home/ana/app) at 2026-…`. */
 export function plannedConflictText(c: PlannedConflict): string {
   const same = c.theirs.kind === c.mine.kind && c.theirs.key === c.mine.key;

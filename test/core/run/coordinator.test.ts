@@ -9,6 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  plannedFeatures,
+  plannedFeatureText,
   checkCoordinatorUrl,
   coordinatorFileLocks,
   foreignWritersOf,
@@ -227,6 +229,58 @@ describe('the lock table as rows', () => {
           const rows = [...before.locks.filter((e) => !gone.has(id(e))), ...write];
           const sort = (l: LockEntry[]) => [...l].sort((x, y) => id(x).localeCompare(id(y)));
           assert.deepEqual(sort(rows), sort(table.locks));
+        }
+      }),
+    );
+  });
+});
+
+describe('plannedFeatures', () => {
+  const claim = (featureId: string, packageId: string, kind: 'write' | 'file' | 'key', key: string) => ({
+    featureId,
+    packageId,
+    kind,
+    key,
+    planId: `plan-${featureId}`,
+    driver: 'ana',
+    host: 'build-01',
+    clone: '/home/ana/app',
+    approvedAt: '2026-11-25T10:00:00.000Z',
+  });
+
+  it('sums a feature\'s claims by package and kind, features in order; a line a person reads', () => {
+    const features = plannedFeatures([
+      claim('zeta', 'wp-z', 'write', 'z/**'),
+      claim('billing', 'wp-a', 'write', 'src/api/**'),
+      claim('billing', 'wp-a', 'key', 'api:GET /v1/users'),
+      claim('billing', 'wp-b', 'key', 'db:users'),
+      claim('billing', 'wp-b', 'file', 'package.json'),
+    ]);
+    assert.deepEqual(
+      features.map((f) => [f.featureId, f.packages, f.counts]),
+      [
+        ['billing', 2, { write: 1, file: 1, key: 2 }],
+        ['zeta', 1, { write: 1, file: 0, key: 0 }],
+      ],
+    );
+    assert.equal(
+      plannedFeatureText(features[0]!),
+      'billing: 2 packages — 1 write scope, 1 file lock, 2 lock keys; approved by ana on build-01 (/home/ana/app) at 2026-11-25T10:00:00.000Z, session plan-billing',
+    );
+    assert.equal(plannedFeatureText(features[1]!), 'zeta: 1 package — 1 write scope; approved by ana on build-01 (/home/ana/app) at 2026-11-25T10:00:00.000Z, session plan-zeta');
+    assert.deepEqual(plannedFeatures([]), []);
+  });
+
+  it('every claim is counted once, in its feature (property)', () => {
+    const arb = fc.array(fc.record({ f: fc.constantFrom('a', 'b', 'c'), p: fc.constantFrom('p1', 'p2'), k: fc.constantFrom('write' as const, 'file' as const, 'key' as const) }), { maxLength: 30 });
+    fc.assert(
+      fc.property(arb, (rows) => {
+        const features = plannedFeatures(rows.map((r, i) => claim(r.f, r.p, r.k, `k${i}`)));
+        assert.deepEqual(features.map((f) => f.featureId), [...new Set(rows.map((r) => r.f))].sort());
+        for (const f of features) {
+          const mine = rows.filter((r) => r.f === f.featureId);
+          assert.equal(f.counts.write + f.counts.file + f.counts.key, mine.length);
+          assert.equal(f.packages, new Set(mine.map((r) => r.p)).size);
         }
       }),
     );

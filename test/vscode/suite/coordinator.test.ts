@@ -176,10 +176,22 @@ describe('shared coordinator', function () {
     assert.match(write.message, /^wp-api's write scope src\/api\/\*\* meets the write scope src\/api\/items\/\*\* planned by feature billing \(both cover src\/api\/items[^)]*\): its package wp-items, approved by /);
     assert.equal(at(key), '"api:GET /v1/items"');
     assert.match(key.message, /lock key api:GET \/v1\/items meets the same planned by feature billing.*Run Plan refuses this plan while that claim stands\.$/);
-    // The claims withdrawn (billing's plan discarded, or its run succeeded): the warnings go.
-    const removed = await removePlannedClaims(root, { url: cluster!.url }, 'billing');
-    assert.ok(removed.ok && removed.removed === 2);
+    // Each warning offers to release billing's claims (its session may be gone with its clone).
+    await vscode.workspace.openTextDocument(planUri);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', planUri, key.range, vscode.CodeActionKind.QuickFix.value);
+    const release = actions.find((a) => a.title === 'Release the planned claims of feature billing…');
+    assert.ok(release, actions.map((a) => a.title).join(' | '));
+    assert.equal(release.command?.command, 'waves.releasePlannedClaims');
+    assert.deepEqual(release.command?.arguments, [{ featureId: 'billing', folder: vscode.workspace.getWorkspaceFolder(planUri)!.uri.toString() }]);
+    // What the command does once confirmed: the claims withdrawn, the warnings go.
+    const folder = vscode.workspace.getWorkspaceFolder(planUri)!;
+    const released = await api.run.shared.releaseClaims(folder, 'billing');
+    assert.ok(released.ok, released.text);
+    assert.match(released.text, /^released the planned claims of billing: 1 package — 1 write scope, 1 lock key; approved by .* at \d{4}-.*, session billing-plan$/);
     await waitFor(() => mine().length === 0, 'the warnings gone with the claims', { timeoutMs: 30_000 });
+    const again = await api.run.shared.releaseClaims(folder, 'billing');
+    assert.deepEqual(again, { ok: false, text: 'feature billing has no planned claims in the coordinator any more' });
+    assert.equal((await removePlannedClaims(root, { url: cluster!.url }, 'billing')).ok, true);
   });
 
   it('a coordinator out of reach: said in the Ownership view without its password, and the plan still decorates', async () => {
