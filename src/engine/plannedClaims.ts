@@ -63,14 +63,15 @@ export function listPlannedClaims(repoRoot: string, options: CoordinatorOptions)
 
 /**
  * Releases `featureId`'s planned claims, whoever approved them (`waves plan --release-claims`):
- * the way out for claims whose planning session is gone with its clone. Says whose they were;
- * none of that feature: `removed: 0` and the features that have some.
+ * the way out for claims whose planning session is gone with its clone. Exactly those read (by
+ * their session: a plan approved again meanwhile keeps its new claims); says whose they were.
+ * None of that feature: `released` empty, and the features that have some.
  */
 export function releasePlannedClaims(repoRoot: string, options: CoordinatorOptions, featureId: string): Promise<SharedResult<{ released: PlannedClaim[]; others: string[] }>> {
   return withCoordinator(repoRoot, options, async (c) => {
     const all = await c.plannedClaims();
     const released = all.filter((x) => x.featureId === featureId);
-    if (released.length > 0) await c.removePlannedClaims(featureId);
+    for (const planId of new Set(released.map((x) => x.planId))) await c.removePlannedClaims(featureId, planId);
     return { released, others: [...new Set(all.filter((x) => x.featureId !== featureId).map((x) => x.featureId))].sort() };
   });
 }
