@@ -23,6 +23,7 @@ import {
   plannedConflictText,
   plannedFeatures,
   plannedFeatureText,
+  plannedCountsText,
   type OwnedLock,
   type PlannedClaim,
   type PlannedFeature,
@@ -188,12 +189,11 @@ export class SharedRuns extends Disposable {
         void vscode.window.showInformationMessage('Waves: no approved plan has planned claims in the coordinator.');
         return;
       }
-      const n = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
       const chosen = await vscode.window.showQuickPick(
         features.map((f) => ({
           label: f.feature.featureId,
-          description: `${n(f.feature.packages, 'package')} · approved by ${ownerText(f.feature)}`,
-          detail: `${n(f.feature.counts.write, 'write scope')}, ${n(f.feature.counts.file, 'file lock')}, ${n(f.feature.counts.key, 'lock key')} · ${f.feature.approvedAt}${folders.length > 1 ? ` · ${f.folder.name}` : ''}`,
+          description: `${f.feature.packages} package${f.feature.packages === 1 ? '' : 's'} · approved by ${ownerText(f.feature)}`,
+          detail: `${plannedCountsText(f.feature)} · approved at ${f.feature.approvedAt}${folders.length > 1 ? ` · ${f.folder.name}` : ''}`,
           target: f,
         })),
         { title: "Waves: Release a Feature's Planned Claims", placeHolder: 'The feature whose approved plan should no longer claim what it writes and locks', matchOnDescription: true },
@@ -279,6 +279,8 @@ export class SharedRuns extends Disposable {
       if (!setting) return;
       this.folders.set(folder.uri.toString(), { reader: null, runs: [], locks: [], claims: [], problem: 'problem' in setting ? setting.problem : null });
     });
+    // The palette offers the coordinator's commands only where one is set (package.json: `waves.hasCoordinator`).
+    void vscode.commands.executeCommand('setContext', 'waves.hasCoordinator', this.folders.size > 0);
     if (this.folders.size > 0) {
       this.timer = setInterval(() => void this.refresh(), SHARED_POLL_MS);
       await this.refresh();
