@@ -24,7 +24,7 @@
  * Every value goes in as a query parameter. No message shows a password (`redactSecrets`).
  */
 import os from 'node:os';
-import { Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { emptyLockTable, expireLocks, type LockEntry, type LockTable, isLiveLock } from '../core/run/lockTable';
 import { lockTableChanges, onlyDrops, redactSecrets, type PlannedClaim, type PlannedClaimInput, type PlannedClaimKind, type RegisteredPackage, type RegisteredRun } from '../core/run/coordinator';
 import { CoordinatorError, CoordinatorUnavailableError, type LockStore } from './coordinator';
@@ -137,6 +137,14 @@ export class CoordinatorLeaseHeldError extends Error {
   }
 }
 
+/**
+ * `pg`, loaded when the first coordinator opens: without one the extension and the CLI start
+ * without it (its load pulls in TLS, DNS and, through its runtime check, Node's fetch).
+ */
+let pgModule: typeof import('pg') | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadPg = (): typeof import('pg') => (pgModule ??= require('pg') as typeof import('pg'));
+
 export class PgCoordinator {
   private readonly pool: Pool;
   private closed = false;
@@ -148,7 +156,7 @@ export class PgCoordinator {
     url: string,
     connectTimeoutMs: number,
   ) {
-    this.pool = new Pool({
+    this.pool = new (loadPg().Pool)({
       connectionString: url,
       max: 3,
       connectionTimeoutMillis: connectTimeoutMs,
