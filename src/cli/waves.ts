@@ -300,7 +300,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`waves: ${err.message}\n${USAGE}\n`);
+      // A known command's mistake: that command's usage, not every command's.
+      const known = command !== undefined && Object.hasOwn(HELP, command);
+      io.err(`waves: ${err.message}\n${known ? commandHelp(command) : `${USAGE}\n`}`);
       return 2;
     }
     throw err;

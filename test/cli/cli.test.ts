@@ -132,6 +132,14 @@ describe('waves validate', () => {
     assert.equal(waves(['validate', '--bogus', demo]).code, 2);
     assert.equal(waves(['frobnicate']).code, 2);
     assert.match(waves(['frobnicate']).err, /unknown command "frobnicate"/);
+    assert.match(waves(['frobnicate']).err, /^ {2}waves overlap /m, 'an unknown command: every command\'s usage');
+  });
+
+  it("a known command's usage error shows that command's usage, not every command's", () => {
+    const r = waves(['graph', '--format', 'png', demo]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^waves: --format must be mermaid or dot, not "png"\nUsage:\n {2}waves graph /);
+    assert.equal((r.err.match(/^ {2}waves /gm) ?? []).length, 1, 'only graph');
   });
 
   it('never crashes on garbage: binary, empty, alias bombs', () => {
