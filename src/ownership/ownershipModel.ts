@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Located } from '../core/plan/model';
 import { OwnerIndex, type IndexedPackage, type ScopeKind } from '../core/ownership/ownership';
 import { isLiveLock } from '../core/run/lockTable';
-import type { RegisteredRun } from '../core/run/coordinator';
+import type { PlannedFeature, RegisteredRun } from '../core/run/coordinator';
 import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownership/ownershipState';
 import { isActive, type PackageStatus, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
@@ -184,6 +184,12 @@ export class OwnershipModel extends Disposable {
   /** Other drivers' live runs of the repository (a shared coordinator's registry; none without one). */
   foreignRuns(): RegisteredRun[] {
     return this.runs.foreignRuns(this.folder);
+  }
+
+  /** Other features' approved plans' planned claims in the repository, by feature (the active plan's own left out). */
+  plannedFeatures(): PlannedFeature[] {
+    const mine = this.entry?.analysis.plan.feature?.id;
+    return this.runs.plannedFeatures(this.folder).filter((f) => f.featureId !== mine);
   }
 
   /** Why the shared coordinator cannot be read now (its password hidden), or null. */

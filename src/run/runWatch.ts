@@ -8,7 +8,7 @@ import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } 
 import type { RunState } from '../core/run/runState';
 import { validateRunState } from '../core/run/runStateValidation';
 import { Disposable } from '../util/lifecycle';
-import type { RegisteredRun } from '../core/run/coordinator';
+import { plannedFeatures, type PlannedFeature, type RegisteredRun } from '../core/run/coordinator';
 import type { SharedRuns } from './sharedRuns';
 
 /** Folders that are not local: after `.waves/` (or its `runs/`) is created, read again this long after. */
@@ -95,6 +95,11 @@ export class RunWatch extends Disposable {
   /** Other drivers' live runs in the folder's repository (a shared coordinator's registry; none without one). */
   foreignRuns(folder?: vscode.WorkspaceFolder): RegisteredRun[] {
     return this.shared?.foreignRuns(folder ?? vscode.workspace.workspaceFolders?.[0]) ?? [];
+  }
+
+  /** Approved plans' planned claims in the folder's repository, by feature (a shared coordinator's; none without one). */
+  plannedFeatures(folder?: vscode.WorkspaceFolder): PlannedFeature[] {
+    return plannedFeatures(this.shared?.plannedClaims(folder ?? vscode.workspace.workspaceFolders?.[0]) ?? []);
   }
 
   /** Why the shared coordinator cannot be read now, or null. */

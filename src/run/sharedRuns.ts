@@ -168,13 +168,15 @@ export class SharedRuns extends Disposable {
     return feature ? { ok: true, text: `released the planned claims of ${plannedFeatureText(feature)}` } : { ok: false, text: `feature ${featureId} has no planned claims in the coordinator any more` };
   }
 
-  /** `waves.releasePlannedClaims`: a feature given (the quick fix: `{ featureId, folder }`), else a pick of those with claims; confirmed first. */
+  /** `waves.releasePlannedClaims`: a feature given (the quick fix, the Ownership view's "Planned by other features"), else a pick of those with claims; confirmed first. */
   private async releaseCommand(target: unknown): Promise<void> {
-    const given = target as { featureId?: unknown; folder?: unknown } | null | undefined;
+    // The quick fix's `{ featureId, folder }`, or the Ownership view's item (its `feature`).
+    const arg = target as { featureId?: unknown; folder?: unknown; feature?: { featureId?: unknown } } | null | undefined;
+    const given = { featureId: arg?.featureId ?? arg?.feature?.featureId, folder: arg?.folder };
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => this.folders.has(f.uri.toString()));
     let picked: { folder: vscode.WorkspaceFolder; feature: PlannedFeature } | undefined;
     const features = folders.flatMap((folder) => plannedFeatures(this.plannedClaims(folder)).map((feature) => ({ folder, feature })));
-    if (typeof given?.featureId === 'string') {
+    if (typeof given.featureId === 'string') {
       picked = features.find((f) => f.feature.featureId === given.featureId && (typeof given.folder !== 'string' || f.folder.uri.toString() === given.folder));
       if (!picked) {
         void vscode.window.showInformationMessage(`Waves: feature ${given.featureId} has no planned claims in the coordinator any more.`);

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { IndexedPackage, ScopeKind } from '../core/ownership/ownership';
 import { OWNERSHIP_COLORS } from '../core/ownership/ownershipState';
 import { plural } from '../core/present/planStatusText';
-import { ownerText, type RegisteredPackage, type RegisteredRun } from '../core/run/coordinator';
+import { ownerText, plannedCountsText, plannedFeatureText, type PlannedFeature, type RegisteredPackage, type RegisteredRun } from '../core/run/coordinator';
 import type { OwnershipModel } from '../ownership/ownershipModel';
 import { Disposable } from '../util/lifecycle';
 
@@ -10,7 +10,7 @@ export const OWNERSHIP_VIEW_ID = 'waves.ownership';
 /** A group lists at most this many files; a note says how many more there are. */
 const MAX_LISTED = 500;
 
-type Node = PackageNode | GroupNode | FileNode | LockNode | UnownedNode | NoteNode | OthersNode | ForeignRunNode | ForeignPackageNode;
+type Node = PackageNode | GroupNode | FileNode | LockNode | UnownedNode | NoteNode | OthersNode | ForeignRunNode | ForeignPackageNode | PlannedNode | PlannedFeatureNode;
 
 /** Other drivers of the repository (a shared coordinator's registry, `waves.coordinator`). */
 interface OthersNode {
@@ -29,6 +29,18 @@ interface ForeignPackageNode {
   readonly parent: ForeignRunNode;
   readonly run: RegisteredRun;
   readonly pkg: RegisteredPackage;
+}
+
+/** Other features' approved plans that claim what they will write and lock (a shared coordinator's planned claims). */
+interface PlannedNode {
+  readonly kind: 'planned';
+  readonly id: string;
+}
+interface PlannedFeatureNode {
+  readonly kind: 'planned-feature';
+  readonly id: string;
+  readonly parent: PlannedNode;
+  readonly feature: PlannedFeature;
 }
 
 interface PackageNode {
@@ -85,6 +97,7 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
   private packages: PackageNode[] = [];
   private readonly unownedNode: UnownedNode = { kind: 'unowned', id: 'unowned' };
   private readonly othersNode: OthersNode = { kind: 'others', id: 'others' };
+  private readonly plannedNode: PlannedNode = { kind: 'planned', id: 'planned' };
 
   constructor(private readonly model: OwnershipModel) {
     super();
@@ -105,15 +118,16 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
   }
 
   getParent(node: Node): Node | undefined {
-    return node.kind === 'package' || node.kind === 'unowned' || node.kind === 'others' ? undefined : node.parent;
+    return node.kind === 'package' || node.kind === 'unowned' || node.kind === 'others' || node.kind === 'planned' ? undefined : node.parent;
   }
 
   getChildren(node?: Node): Node[] {
     if (!node) {
       const unowned = this.model.unownedWrites().length > 0 ? [this.unownedNode] : [];
       const others = this.model.foreignRuns().length > 0 || this.model.coordinatorProblem() ? [this.othersNode] : [];
-      if (this.packages.length === 0) return [...others, { kind: 'note', id: 'none', parent: undefined, label: 'No packages with file scopes in the active plan' }];
-      return [...others, ...unowned, ...this.packages];
+      const planned = this.model.plannedFeatures().length > 0 ? [this.plannedNode] : [];
+      if (this.packages.length === 0) return [...others, ...planned, { kind: 'note', id: 'none', parent: undefined, label: 'No packages with file scopes in the active plan' }];
+      return [...others, ...planned, ...unowned, ...this.packages];
     }
     switch (node.kind) {
       case 'package':
@@ -127,6 +141,8 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
         const runs: Node[] = this.model.foreignRuns().map((run) => ({ kind: 'foreign-run', id: `others/${run.featureId}`, parent: node, run }));
         return problem ? [{ kind: 'note', id: 'others#problem', parent: node, label: problem }, ...runs] : runs;
       }
+      case 'planned':
+        return this.model.plannedFeatures().map((feature) => ({ kind: 'planned-feature', id: `planned/${feature.featureId}`, parent: node, feature }));
       case 'foreign-run':
         return node.run.packages.map((pkg) => ({ kind: 'foreign-package', id: `${node.id}/${pkg.id}`, parent: node, run: node.run, pkg }));
       default:
@@ -206,6 +222,26 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
         item.contextValue = 'waves.ownership.foreignRun';
         item.tooltip = `${run.featureId}: driven by ${ownerText(run)}, last heartbeat ${new Date(run.heartbeatAt).toLocaleTimeString()}`;
         item.accessibilityInformation = { label: `${run.featureId}, driven by ${ownerText(run)}, ${plural(run.packages.length, 'package')} under way` };
+        return item;
+      }
+      case 'planned': {
+        const count = this.model.plannedFeatures().length;
+        const item = new vscode.TreeItem('Planned by other features', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = node.id;
+        item.description = plural(count, 'feature');
+        item.iconPath = new vscode.ThemeIcon('milestone');
+        item.tooltip = "Approved plans of other features that claim what their packages will write and lock (the shared coordinator's planned claims). A plan that meets one gets a warning; one with the same lock key does not run while the claim stands.";
+        return item;
+      }
+      case 'planned-feature': {
+        const { feature } = node;
+        const item = new vscode.TreeItem(feature.featureId, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.description = `${plannedCountsText(feature)} · approved by ${ownerText({ driver: feature.driver, host: feature.host })}`;
+        item.iconPath = new vscode.ThemeIcon('milestone');
+        item.contextValue = 'waves.ownership.plannedFeature';
+        item.tooltip = `${plannedFeatureText(feature)}\nReleasing them (the inline action) is for claims whose planning session is gone.`;
+        item.accessibilityInformation = { label: `Planned by ${plannedFeatureText(feature)}` };
         return item;
       }
       case 'foreign-package': {

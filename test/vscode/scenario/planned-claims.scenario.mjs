@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { closeQuickInput, findInPalette, notificationTexts, paletteEntry, problemCounts, waitForWorkbench, waitUntil } from './helpers.mjs';
+import { closeQuickInput, findInPalette, notificationTexts, openWavesView, paletteEntry, problemCounts, treeLines, waitForWorkbench, waitUntil, wavesTreeRows } from './helpers.mjs';
 
 export const workspace = 'basic';
 export const settings = { 'workbench.colorTheme': 'Default Dark Modern', 'files.autoSave': 'off' };
@@ -90,6 +90,14 @@ export const tests = [
         // The plan's two entries that meet billing's claims: warnings, as the status bar counts them.
         await page.locator('.explorer-folders-view .monaco-list-row[aria-label="work-packages.yaml"]').first().click();
         await waitUntil(async () => (await problemCounts(page)).warnings === 2, 'two warnings from billing\'s planned claims', { timeoutMs: 30_000 });
+        // The Ownership view lists them under "Planned by other features" (expanded here), with who approved them.
+        await openWavesView(page);
+        const plannedRow = page.locator('.sidebar .monaco-list[aria-label="Ownership"] .monaco-list-row', { hasText: 'Planned by other features' }).first();
+        await plannedRow.waitFor({ timeout: 30_000 });
+        await plannedRow.click();
+        await page.keyboard.press('ArrowRight');
+        await waitUntil(async () => treeLines(await wavesTreeRows(page, { view: 'Ownership' })).some((l) => /^ {2}billing — 1 write scope, 1 lock key · approved by Ana Lopez on /.test(l)), 'billing under Planned by other features', { timeoutMs: 15_000 });
+        await screenshot('ownership');
         await page.keyboard.press('Control+Shift+M');
         const keyWarning = page.locator('.markers-panel .monaco-list-row', { hasText: 'lock key api:GET /v1/items meets the same planned by feature billing' }).first();
         await keyWarning.waitFor({ timeout: 15_000 });

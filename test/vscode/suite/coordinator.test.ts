@@ -176,6 +176,16 @@ describe('shared coordinator', function () {
     assert.match(write.message, /^wp-api's write scope src\/api\/\*\* meets the write scope src\/api\/items\/\*\* planned by feature billing \(both cover src\/api\/items[^)]*\): its package wp-items, approved by /);
     assert.equal(at(key), '"api:GET /v1/items"');
     assert.match(key.message, /lock key api:GET \/v1\/items meets the same planned by feature billing.*Run Plan refuses this plan while that claim stands\.$/);
+    // The Ownership view lists billing under "Planned by other features", with the inline Release action.
+    const tree = api.ownership.tree;
+    const plannedNode = () => tree.getChildren().find((n) => tree.getTreeItem(n).label === 'Planned by other features');
+    await waitFor(() => plannedNode() !== undefined, 'the planned features listed in the Ownership view', { timeoutMs: 30_000 });
+    assert.equal(tree.getTreeItem(plannedNode()!).description, '1 feature');
+    const [billing] = tree.getChildren(plannedNode()!);
+    const billingItem = tree.getTreeItem(billing!);
+    assert.equal(billingItem.label, 'billing');
+    assert.equal(billingItem.contextValue, 'waves.ownership.plannedFeature');
+    assert.match(String(billingItem.description), /^1 write scope, 1 lock key · approved by /);
     // Each warning offers to release billing's claims (its session may be gone with its clone).
     await vscode.workspace.openTextDocument(planUri);
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', planUri, key.range, vscode.CodeActionKind.QuickFix.value);
@@ -189,6 +199,7 @@ describe('shared coordinator', function () {
     assert.ok(released.ok, released.text);
     assert.match(released.text, /^released the planned claims of billing: 1 package — 1 write scope, 1 lock key; approved by .* at \d{4}-.*, session billing-plan$/);
     await waitFor(() => mine().length === 0, 'the warnings gone with the claims', { timeoutMs: 30_000 });
+    await waitFor(() => plannedNode() === undefined, 'the Ownership view no longer lists them', { timeoutMs: 30_000 });
     const again = await api.run.shared.releaseClaims(folder, 'billing');
     assert.deepEqual(again, { ok: false, text: 'feature billing has no planned claims in the coordinator any more' });
     assert.equal((await removePlannedClaims(root, { url: cluster!.url }, 'billing')).ok, true);
