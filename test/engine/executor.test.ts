@@ -241,8 +241,19 @@ async function bMadeAheadWhileAWaits(feature: string, aThen: string[], extra: Pa
   const { engine } = await engineFor(planFile, extra);
   const done = engine.run();
   const tree = worktreePath(repo, feature, 'b');
-  await waitFor(() => fs.existsSync(tree) && madeAheadAt(tree) !== null, "b's tree made while a works", 30_000);
+  // Made to the end: its mark written (the lock reason names the commit from the tree's first moment).
+  await waitFor(() => fs.existsSync(tree) && madeAheadAt(tree) !== null && fs.existsSync(aheadMarkOf(tree) ?? ''), "b's tree made while a works", 30_000);
   return { repo, planFile, engine, done, tree, open: () => fs.writeFileSync(gate, '') };
+}
+
+/** The mark file of a tree made ahead, in its private git folder; null before the tree's `.git` file exists. */
+function aheadMarkOf(tree: string): string | null {
+  try {
+    const gitdir = /^gitdir: (.*)$/m.exec(fs.readFileSync(path.join(tree, '.git'), 'utf8'))?.[1];
+    return gitdir ? path.join(path.resolve(tree, gitdir.trim()), 'waves-made-ahead') : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A set-up hook that appends the tree it runs in to `log` (an argv: no shell); with `failFirst`, its first run then exits 1. */
@@ -290,7 +301,7 @@ describe('trees made ahead (#18, ADR 0016)', () => {
     const { engine } = await engineFor(planFile, { setupHook: hookInto(log) });
     const done = engine.run();
     const trees = ['b', 'c'].map((id) => worktreePath(repo, 'ahead', id));
-    await waitFor(() => trees.every((t) => fs.existsSync(t) && madeAheadAt(t) !== null), "b's and c's trees made while a works", 30_000);
+    await waitFor(() => trees.every((t) => fs.existsSync(t) && madeAheadAt(t) !== null && fs.existsSync(aheadMarkOf(t) ?? '')), "b's and c's trees made while a works", 30_000);
     assert.deepEqual(hookRuns(log).map(real), [real(worktreePath(repo, 'ahead', 'a'))], 'the hook has not run in a tree made ahead yet');
     const madeAt = madeAheadAt(trees[0]!);
     assert.equal(madeAt, git(repo, 'rev-parse', integrationBranch('ahead')).trim(), 'made at the integration tip of that moment');
@@ -345,7 +356,7 @@ describe('trees made ahead against an agent that does not follow its prompt (#18
     first.engine.dispose();
     const { repo, planFile, tree: bTree } = first;
     // As if the engine had stopped between `worktree add` and its mark; a sibling then writes into the tree.
-    fs.rmSync(path.resolve(bTree, git(bTree, 'rev-parse', '--git-path', 'waves-made-ahead').trim()));
+    fs.rmSync(aheadMarkOf(bTree)!);
     fs.mkdirSync(path.join(bTree, 'b'), { recursive: true });
     fs.writeFileSync(path.join(bTree, 'b', 'planted.ts'), 'from a sibling');
     const { engine } = await engineFor(planFile);
