@@ -313,6 +313,15 @@ function privateGitFile(tree: string, name: string): string | null {
 
 const aheadMarkFile = (tree: string) => privateGitFile(tree, AHEAD_MARK);
 
+/** A mark's text, or null when there is none (or it cannot be read). */
+function readMark(file: string | null): string | null {
+  try {
+    return file === null ? null : fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 /** Writes `line` as the file `name` of the linked worktree's private git folder (a mark). */
 function writeMark(tree: string, name: string, line: string): void {
   const file = privateGitFile(tree, name);
@@ -330,12 +339,7 @@ const SET_UP_MARK = 'waves-set-up';
 
 /** Whether the set-up hook ran to the end in `tree` for `branch`. */
 export function isSetUp(tree: string, branch: string): boolean {
-  const file = privateGitFile(tree, SET_UP_MARK);
-  try {
-    return file !== null && fs.readFileSync(file, 'utf8') === `${branch}\n`;
-  } catch {
-    return false;
-  }
+  return readMark(privateGitFile(tree, SET_UP_MARK)) === `${branch}\n`;
 }
 
 /** Marks `tree` as set up for `branch` (the hook succeeded). */
@@ -352,16 +356,10 @@ export function markMadeAhead(tree: string, commit: string): void {
 export function madeAheadAt(tree: string): string | null {
   const file = aheadMarkFile(tree);
   if (!file) return null;
-  const read = (f: string) => {
-    try {
-      return fs.readFileSync(f, 'utf8');
-    } catch {
-      return null;
-    }
-  };
-  const mark = read(file);
+  const mark = readMark(file);
   if (mark !== null) return /^([0-9a-f]{40}|[0-9a-f]{64})\n$/.test(mark) ? mark.trim() : null;
-  return AHEAD_REASON.exec(read(path.join(path.dirname(file), 'locked'))?.trimEnd() ?? '')?.[1] ?? null;
+  // git's own lock file, beside the mark in the tree's private folder.
+  return AHEAD_REASON.exec(readMark(path.join(path.dirname(file), 'locked'))?.trimEnd() ?? '')?.[1] ?? null;
 }
 
 /**

@@ -174,19 +174,22 @@ export function treeOnDisk(commonDir: string, id: string): string | null {
 
 /**
  * What `git rev-parse <rev>` says in `cwd`, from the files, for the revisions the engine asks
- * about: `HEAD` or `refs/heads/<branch>`, optionally peeled with `^{commit}` or `^{tree}`. Null
- * when the files do not say it plainly. `head`: the work tree's HEAD already read (several
- * revisions of one question are then answered from one read of it).
+ * about: `HEAD`, `refs/heads/<branch>` or a full object id, optionally peeled with `^{commit}` or
+ * `^{tree}`. Null when the files do not say it plainly (an object id: only a loose object here).
+ * `head`: the work tree's HEAD already read (several revisions of one question are then answered
+ * from one read of it).
  */
 export function revOnDisk(cwd: string, rev: string, head: HeadOnDisk | null = null): string | null {
-  const m = /^(HEAD|refs\/heads\/.+?)(\^\{(commit|tree)\})?$/.exec(rev);
+  const m = /^(HEAD|refs\/heads\/.+?|[0-9a-f]{40}|[0-9a-f]{64})(\^\{(commit|tree)\})?$/.exec(rev);
   if (!m) return null;
   const ofHead = m[1] === 'HEAD';
+  const objectId = /^[0-9a-f]{40,64}$/.test(m[1]!) ? m[1]! : null;
   const at = head ?? (ofHead ? headOnDisk(cwd) : null);
   const dirs = at ?? repoDirs(cwd);
   if (!dirs) return null;
   const commonDir = dirs.commonDir;
-  const id = ofHead ? at?.id : branchTip(commonDir, m[1]!);
+  if (objectId && !m[3]) return looseObject(commonDir, objectId) ? objectId : null;
+  const id = ofHead ? at?.id : (objectId ?? branchTip(commonDir, m[1]!));
   if (!id) return null;
   if (m[3] === 'commit') return commitOnDisk(commonDir, id);
   if (m[3] === 'tree') return commitTreeOnDisk(commonDir, id);

@@ -30,6 +30,7 @@ import {
   type RegisteredRun,
   isLiveRun,
 } from '../core/run/coordinator';
+import { plural } from '../core/present/planStatusText';
 import { toRange } from '../plan/convert';
 import { PLAN_SELECTOR, type PlanEntry, type PlanRegistry } from '../plan/planRegistry';
 import { CoordinatorReader, askCoordinatedDriverToCancel, checkCoordinatorUrl, redactSecrets, releasePlannedClaims, type CoordinatorOptions } from '../engine';
@@ -194,7 +195,7 @@ export class SharedRuns extends Disposable {
       const chosen = await vscode.window.showQuickPick(
         features.map((f) => ({
           label: f.feature.featureId,
-          description: `${f.feature.packages} package${f.feature.packages === 1 ? '' : 's'} · approved by ${ownerText(f.feature)}`,
+          description: `${plural(f.feature.packages, 'package')} · approved by ${ownerText(f.feature)}`,
           detail: `${plannedCountsText(f.feature)} · approved at ${f.feature.approvedAt}${folders.length > 1 ? ` · ${f.folder.name}` : ''}`,
           target: f,
         })),

@@ -52,6 +52,24 @@ function repoWithTree(): { repo: string; tree: string } {
 }
 
 describe("git's answers from its files", () => {
+  it("a full object id, peeled or not: git's answer while its object is loose, else none", () => {
+    const { repo, tree } = repoWithTree();
+    const commit = gitSays(tree, 'HEAD')!;
+    const treeId = gitSays(tree, 'HEAD^{tree}')!;
+    const revs = [commit, `${commit}^{commit}`, `${commit}^{tree}`, treeId, `${treeId}^{tree}`, `${treeId}^{commit}`, '0'.repeat(40), `${'0'.repeat(40)}^{commit}`];
+    let answered = 0;
+    for (const rev of revs) {
+      const disk = revOnDisk(repo, rev);
+      if (disk === null) continue;
+      answered++;
+      assert.equal(disk, gitSays(repo, rev), rev);
+    }
+    assert.ok(answered >= 4, 'the loose commit and tree, peeled and not');
+    assert.equal(revOnDisk(repo, `${'0'.repeat(40)}^{commit}`), null, 'no such object');
+    git(repo, 'gc', '-q');
+    assert.equal(revOnDisk(repo, `${commit}^{commit}`), null, 'packed: git is asked');
+  });
+
   it('say what git says in every state, or nothing; the plain states are answered', () => {
     const { repo, tree } = repoWithTree();
     fs.mkdirSync(path.join(tree, 'sub'));

@@ -10,6 +10,7 @@
  */
 import { covers, literalPrefix, overlap } from '../plan/glob';
 import type { Plan, TextRange } from '../plan/model';
+import { plural } from '../present/planStatusText';
 import { canonicalLockKey, type LockEntry, type LockTable } from './lockTable';
 import { ACTIVE_STATUSES } from './runState';
 
@@ -344,18 +345,16 @@ export function plannedFeatures(claims: readonly PlannedClaim[]): PlannedFeature
 
 /** `planned-feature: 3 packages — 2 write scopes, 1 file lock, 2 lock keys; approved by ana on build-01 (/home/ana/app) at 2026-…, session 20261125-…`. */
 export function plannedFeatureText(f: PlannedFeature): string {
-  return `${f.featureId}: ${countOf(f.packages, 'package')} — ${plannedCountsText(f)}; approved by ${ownerText(f)} at ${f.approvedAt}, session ${f.planId}`;
+  return `${f.featureId}: ${plural(f.packages, 'package')} — ${plannedCountsText(f)}; approved by ${ownerText(f)} at ${f.approvedAt}, session ${f.planId}`;
 }
 
 /** What a feature claims, kinds it has none of left out: `2 write scopes, 1 lock key`. */
 export function plannedCountsText(f: Pick<PlannedFeature, 'counts'>): string {
   return (['write', 'file', 'key'] as const)
     .filter((k) => f.counts[k] > 0)
-    .map((k) => countOf(f.counts[k], CLAIM_NOUN[k]))
+    .map((k) => plural(f.counts[k], CLAIM_NOUN[k]))
     .join(', ');
 }
-
-const countOf = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** One line for a person: `wp-api's lock key api:GET /v1/users meets the same planned by feature billing: its package wp-users, approved by ana on build-01 (/home/ana/app) at 2026-…`. */
 export function plannedConflictText(c: PlannedConflict): string {
