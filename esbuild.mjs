@@ -53,7 +53,7 @@ const contexts = await Promise.all([
   // The runner a terminal hosts for one agent attempt (node or ELECTRON_RUN_AS_NODE; built-ins only).
   esbuild.context({
     ...common,
-    entryPoints: { runner: 'src/engine/runner.ts' },
+    entryPoints: { runner: 'src/engine/attempt/runner.ts' },
     define: { WAVES_RUNNER_MAIN: 'true' },
     outdir: 'dist',
     platform: 'node',

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { acquireLocks, releaseLocks } from '../src/core/run/lockTable';
-import { PgCoordinator } from '../src/engine/pgCoordinator';
+import { PgCoordinator } from '../src/engine/coordinator/pgCoordinator';
 import { startCluster } from '../test/coordinator/postgres';
 
 const ROUNDS = 200;

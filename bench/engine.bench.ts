@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { analyzePlan } from '../src/core/plan/analyze';
 import { attemptDir, attemptFiles } from '../src/core/run/runPaths';
-import { RunEngine } from '../src/engine/engine';
+import { RunEngine } from '../src/engine/run/engine';
 import { isolateGit, repoWithPlan, scriptedAgent, type TestPackage } from '../test/engine/engineFixtures';
 import { buildRunner } from '../test/engine/helpers';
 

@@ -13,8 +13,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Host } from '../src/core/run/hosts';
-import { RunEngine, type RunOutcome } from '../src/engine/engine';
+import type { Host } from '../src/core/run/hostList';
+import { RunEngine, type RunOutcome } from '../src/engine/run/engine';
 import { isolateGit, repoWithPlan, scriptedAgent, type TestPackage } from '../test/engine/engineFixtures';
 import { buildRunner } from '../test/engine/helpers';
 import { SshClient, startHost, type TestHost } from '../test/hosts/sshd';

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUITE_TIMEOUT_MS = Number(process.env.WAVES_TEST_SUITE_TIMEOUT ?? 1800) * 1000;
-// The person's approvals (src/engine/verify.ts personalApprovals): never the real ones of whoever
+// The person's approvals (src/engine/consent/approvalStore.ts personalApprovals): never the real ones of whoever
 // runs the tests; every suite's processes (and code-server's extension host) inherit this.
 if (!process.env.WAVES_CONFIG_DIR) process.env.WAVES_CONFIG_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-test-config-'));
 

@@ -3,17 +3,17 @@
  */
 import * as vscode from 'vscode';
 import { DagPanelManager } from './dag/dagPanel';
-import { registerPlanCommands } from './plan/commands';
+import { registerPlanCommands } from './plan/planCommands';
 import { PlanDiagnostics, PlanQuickFixes } from './plan/diagnostics';
 import { PlanNavigation } from './plan/navigation';
 import { PlanRegistry } from './plan/planRegistry';
 import { createOwnership, type OwnershipParts } from './ownership';
 import { createRun, type RunParts } from './run';
-import { PlanningController } from './run/planning';
+import { PlanningController } from './run/planningController';
 import { PlanStatusBar } from './views/statusBar';
 import { WavesTree } from './views/wavesTree';
 import { startLagProbe } from './util/lagProbe';
-import { HostsCommands } from './run/hosts';
+import { HostsCommands } from './run/hostsCommands';
 
 /** What the extension returns from `activate`: used by its own tests, not a public API. */
 export interface WavesApi {

@@ -3,7 +3,7 @@
  * command's help in its usage, and loads a command's module (and the engine behind it) only
  * when that command runs (src/cli/waves.ts).
  */
-import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planning';
+import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planningSession';
 
 export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
         [--dry-run] [--json] (<description> | --file FILE)

@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
-import { nextStepsText, type PlanningState } from '../core/run/planning';
+import { nextStepsText, type PlanningState } from '../core/run/planningSession';
 import {
   PlanningError,
   approvePlanning,
@@ -42,7 +42,7 @@ import {
 } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
-import { agentFrom, coordinatorFrom } from './runCommands';
+import { agentFrom, coordinatorFrom } from './runCommand';
 
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(

@@ -8,7 +8,7 @@
  *   waves run [--agent P | --agent-argv JSON] [--max-parallel N] [--barrier] [--only ids]
  *             [--resume] [--dry-run] [--json] [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
  *   waves status|report [--json] <plan>      waves cancel [--coordinator URL] <plan> [<package>]
- *   waves finish|approve [--yes] <plan>      (src/cli/runCommands.ts)
+ *   waves finish|approve [--yes] <plan>      (src/cli/runCommand.ts)
  *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
  *              | --approve|--discard <id> | --revise <id> <comments> | --list | --claims | --release-claims <feature>   (src/cli/planCommand.ts)
  *   waves <command> --help
@@ -20,7 +20,7 @@ import * as path from 'path';
 import { overlap } from '../core/plan/glob';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
-import { analyzeForCli, tuneHeapForAnalysis } from './analyze';
+import { analyzeForCli, tuneHeapForAnalysis } from './bigPlanAnalysis';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
@@ -31,7 +31,7 @@ export { nodeIo, type Io } from './io';
 // The commands that run agents, read run state or reach a coordinator need the engine: loaded
 // (about 15 MB of memory and a tenth of a second) only when such a command runs. `validate`,
 // `overlap` and `graph` need only the plan analysis (issue #18: validate's peak memory).
-const runCommands = () => import('./runCommands');
+const runCommands = () => import('./runCommand');
 const planCommands = () => import('./planCommand');
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */

@@ -2,7 +2,7 @@ import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
 import { buildPackageDetails, buildPlanView } from '../core/dag/panelModel';
 import type { RunState } from '../core/run/runState';
-import { revealPackage } from '../plan/commands';
+import { revealPackage } from '../plan/planCommands';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
   EXPORT_FORMATS,

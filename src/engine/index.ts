@@ -49,9 +49,9 @@ export {
   type RunOutcome,
   type RunOutcomeKind,
   type VerificationPolicy,
-} from './engine';
-export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './planSource';
-export { personalApprovals } from './verify';
+} from './run/engine';
+export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './plan/planSource';
+export { personalApprovals } from './consent/approvalStore';
 export {
   approveShown,
   verificationCommands,
@@ -61,17 +61,17 @@ export {
   type ApproveResult,
   type Verification,
   type VerificationStep,
-} from './approvals';
-export { describeDriver, driverOf, liveDriver, type Driver } from './driver';
-export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './runs';
-export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
-export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './reconcile';
-export { foreignReason } from './machine';
-export { CoordinatorError, CoordinatorUnavailableError, type CoordinatorOptions } from './coordinator';
-export { CoordinatorLeaseHeldError } from './pgCoordinator';
-export { CoordinatorReader, PlannedClaimConflictError, askCoordinatedDriverToCancel, repositoryKeyOf } from './coordination';
-export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/run/coordinator';
-export { conflictsWithPlanned, listPlannedClaims, releasePlannedClaims, type SharedResult } from './plannedClaims';
+} from './consent/approvals';
+export { describeDriver, driverOf, liveDriver, type Driver } from './run/driver';
+export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run/runFiles';
+export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases/finishing';
+export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './usecases/reconcileRun';
+export { foreignReason } from './consent/machine';
+export { CoordinatorError, CoordinatorUnavailableError, type CoordinatorOptions } from './coordinator/lockStore';
+export { CoordinatorLeaseHeldError } from './coordinator/pgCoordinator';
+export { CoordinatorReader, PlannedClaimConflictError, askCoordinatedDriverToCancel, repositoryKeyOf } from './coordinator/coordination';
+export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/run/sharedCoordinator';
+export { conflictsWithPlanned, listPlannedClaims, releasePlannedClaims, type SharedResult } from './coordinator/plannedClaims';
 export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,
@@ -93,7 +93,7 @@ export {
   type PlanningResult,
   type PlanningRunOptions,
   type StartPlanningOptions,
-} from './planning';
-export { readPlanArtifacts } from './planArtifacts';
-export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hostsCheck';
-export { checkHosts as checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hosts';
+} from './planning/planner';
+export { readPlanArtifacts } from './plan/planArtifacts';
+export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts/hostsCheck';
+export { checkHosts as checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';

@@ -4,7 +4,7 @@
  * responsive. One request at a time goes to the worker; the others wait here, and a waiting
  * request of a plan that is asked about again is dropped (`Superseded`): a person typing in a
  * large plan never waits behind analyses of texts already gone. A failed worker rejects what it
- * held, and the caller analyses on its own thread instead. The CLI uses it too (src/cli/analyze.ts).
+ * held, and the caller analyses on its own thread instead. The CLI uses it too (src/cli/bigPlanAnalysis.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { fromPortable, type PlanAnalysis } from '../core/plan/analyze';

@@ -2,11 +2,11 @@ import * as vscode from 'vscode';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { LiveRuns } from './liveRuns';
 import { RunNotifications } from './notifications';
-import { RunCommands } from './commands';
+import { RunCommands } from './runCommands';
 import { RunController } from './runController';
 import { RunWatch } from './runWatch';
 import { PlannedClaimDiagnostics, SharedRuns } from './sharedRuns';
-import { Reconciler } from './reconcile';
+import { Reconciler } from './reconciler';
 import { RunLenses } from './runLenses';
 import { GitContentProvider } from './review';
 

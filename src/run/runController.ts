@@ -42,7 +42,7 @@ import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { readRunSettings, type RunSettings } from './settings';
 import { readCoordinatorSetting } from './sharedRuns';
-import { readHostsSetting } from './hosts';
+import { readHostsSetting } from './hostsCommands';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
 
 /** What to run. */

@@ -29,7 +29,7 @@ import {
   type PlannedFeature,
   type RegisteredRun,
   isLiveRun,
-} from '../core/run/coordinator';
+} from '../core/run/sharedCoordinator';
 import { plural } from '../core/present/planStatusText';
 import { toRange } from '../plan/convert';
 import { PLAN_SELECTOR, type PlanEntry, type PlanRegistry } from '../plan/planRegistry';

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { generatePlan } from '../../bench/generate';
-import { workerBytes } from '../../src/cli/analyze';
+import { workerBytes } from '../../src/cli/bigPlanAnalysis';
 import { analyzePlan } from '../../src/core/plan/analyze';
 import { toReport } from '../../src/core/plan/planReport';
 

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import { acquireLocks, releaseLocks } from '../../src/core/run/lockTable';
-import { PgCoordinator } from '../../src/engine/pgCoordinator';
+import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 
 async function main(): Promise<void> {
   const c = JSON.parse(process.argv[2]!) as { url: string; repoKey: string; featureId: string; holder: string; files: string[]; rounds: number; mutex: string };

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { acquireLocks, releaseLocks } from '../../src/core/run/lockTable';
-import { CoordinatorError, CoordinatorUnavailableError } from '../../src/engine/coordinator';
-import { CoordinatorLeaseHeldError, COORDINATOR_SCHEMA_VERSION, PgCoordinator } from '../../src/engine/pgCoordinator';
+import { CoordinatorError, CoordinatorUnavailableError } from '../../src/engine/coordinator/lockStore';
+import { CoordinatorLeaseHeldError, COORDINATOR_SCHEMA_VERSION, PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { startCluster, type Cluster } from './postgres';
 import { REPO_ROOT } from '../engine/helpers';
 

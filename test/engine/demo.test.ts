@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { customProfile } from '../../src/core/run/agents';
-import { RunEngine } from '../../src/engine/engine';
+import { RunEngine } from '../../src/engine/run/engine';
 import { buildRunner, git, makeRepo, REPO_ROOT } from './helpers';
 import { isolateGit, treeFiles } from './engineFixtures';
 // @ts-expect-error -- a plain .mjs module of the example, without types

@@ -3,7 +3,7 @@
  *   node --import tsx engine-driver.ts '<json: {planFile, runnerScript, env, resume}>'
  * Prints each engine event as one JSON line on stdout, then `{"type":"outcome",…}`.
  */
-import { RunEngine } from '../../src/engine/engine';
+import { RunEngine } from '../../src/engine/run/engine';
 import { scriptedAgent } from './engineFixtures';
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import { LockTableStore } from '../../src/store/lockTableStore';
 import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
-import { LeaseHeldError, PlanInvalidError, RunEngine, VerificationNotApprovedError, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
+import { LeaseHeldError, PlanInvalidError, RunEngine, VerificationNotApprovedError, type EngineEvent, type EngineOptions } from '../../src/engine/run/engine';
 import { engineFor as sharedEngineFor, exists, isolateGit, planYaml, readAt, repoWithPlan, scriptedAgent, treeFiles, type TestPackage } from './engineFixtures';
 import { buildRunner, git, pidAlive, REPO_ROOT, spawnProcess, tempDir, waitFor } from './helpers';
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { customProfile, type AgentProfile } from '../../src/core/run/agents';
-import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/engine';
+import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/run/engine';
 import { runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
 import { git, gitEnv, makeRepo, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';

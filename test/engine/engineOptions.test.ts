@@ -12,8 +12,8 @@ import { before, describe, test } from 'node:test';
 import { customProfile } from '../../src/core/run/agents';
 import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
-import type { EngineOptions } from '../../src/engine/engine';
-import { childProcessLauncher, type Launcher } from '../../src/engine/launcher';
+import type { EngineOptions } from '../../src/engine/run/engine';
+import { childProcessLauncher, type Launcher } from '../../src/engine/attempt/launcher';
 import { engineFor as sharedEngineFor, engineGoneWhileWaiting, exists, isolateGit, repoWithPlan, scriptedAgent, treeFiles } from './engineFixtures';
 import { buildRunner, pidAlive, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
 

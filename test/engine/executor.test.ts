@@ -1,5 +1,5 @@
 /**
- * The executor seam (src/engine/executor.ts, ADR 0006): the engine drives an attempt only
+ * The executor seam (src/engine/attempt/executor.ts, ADR 0006): the engine drives an attempt only
  * through its `Executor`. A real `LocalExecutor` wrapped by a recording decorator — real git
  * repositories, the real runner bundle, the scripted test agent as real processes — shows
  * the calls the engine makes, in order, for a handoff, a cancel and an adoption; and the
@@ -11,9 +11,9 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { attemptDir, attemptFiles, integrationBranch, packageBranch, runStateFile, worktreePath } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
-import type { EngineOptions, Executor } from '../../src/engine/engine';
-import { madeAheadAt } from '../../src/engine/git';
-import { LocalExecutor } from '../../src/engine/localExecutor';
+import type { EngineOptions, Executor } from '../../src/engine/run/engine';
+import { madeAheadAt } from '../../src/engine/git/git';
+import { LocalExecutor } from '../../src/engine/attempt/localExecutor';
 import { engineFor as sharedEngineFor, isolateGit, repoWithPlan, treeFiles } from './engineFixtures';
 import { buildRunner, git, tempDir, waitFor } from './helpers';
 

@@ -1,5 +1,5 @@
 /**
- * `src/engine/git.ts` on REAL temporary git repositories: worktrees (create, retry reuse,
+ * `src/engine/git/git.ts` on REAL temporary git repositories: worktrees (create, retry reuse,
  * existing branch, stale base merged in), the audit's change lists, commits, the integration
  * branch and its merges (clean and conflicting siblings made by the scripted test agent), the
  * fast-forward offer, safe clean-up and set-up hooks. Every test checks that nothing of the
@@ -35,7 +35,7 @@ import {
   runSetupHook,
   takeMadeAhead,
   worktreeHeadOnDisk,
-} from '../../src/engine/git.js';
+} from '../../src/engine/git/git.js';
 import { git, makeRepo, SCRIPTED_AGENT, tempDir, writeFiles } from './helpers.js';
 
 const wtPath = (repo: string, name: string) => path.join(`${repo}.worktrees`, 'feat', name);

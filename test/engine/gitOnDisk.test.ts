@@ -1,5 +1,5 @@
 /**
- * `src/engine/gitOnDisk.ts` (git's answers read from its files) held to git itself on REAL
+ * `src/engine/git/gitOnDisk.ts` (git's answers read from its files) held to git itself on REAL
  * repositories, state by state: whatever the files hold, a reader either says what
  * `git rev-parse` says or says nothing (null: the engine asks git). And the two answers the
  * engine keeps by content (a tree pair's diff, a config file's risky entries) stay right when the
@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { branchTip, commitTreeOnDisk, headOnDisk, indexHoldsPathUnder, onDiskAllowed, repoDirs, revOnDisk, treeHasEntry, treeOnDisk } from '../../src/engine/gitOnDisk.js';
-import { commitAll, headCommit, inspectTree, revParse, treeChanges } from '../../src/engine/git.js';
-import { snapshotGitSetup } from '../../src/engine/gitSafety.js';
+import { branchTip, commitTreeOnDisk, headOnDisk, indexHoldsPathUnder, onDiskAllowed, repoDirs, revOnDisk, treeHasEntry, treeOnDisk } from '../../src/engine/git/gitOnDisk.js';
+import { commitAll, headCommit, inspectTree, revParse, treeChanges } from '../../src/engine/git/git.js';
+import { snapshotGitSetup } from '../../src/engine/git/gitSafety.js';
 import { git, gitEnv, makeRepo, writeFiles } from './helpers.js';
 
 const REVS = ['HEAD', 'HEAD^{commit}', 'HEAD^{tree}', 'refs/heads/main', 'refs/heads/main^{commit}', 'refs/heads/main^{tree}', 'refs/heads/side', 'refs/heads/side^{commit}', 'refs/heads/gone'];

@@ -1,5 +1,5 @@
 /**
- * The engine's git queue (`src/engine/gitProcess.ts`) on a REAL repository: identical reads
+ * The engine's git queue (`src/engine/git/gitProcess.ts`) on a REAL repository: identical reads
  * asked together share one git process, a read never shares a process that started before it
  * was asked, writes are never shared, each caller judges the exit code by its own rules, and a
  * git helper that ends does not make a write happen twice. Git's own trace (`GIT_TRACE`)
@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { git as gitRun, GitError } from '../../src/engine/git.js';
-import { gitHelperPid, runGit, warmGit } from '../../src/engine/gitProcess.js';
+import { git as gitRun, GitError } from '../../src/engine/git/git.js';
+import { gitHelperPid, runGit, warmGit } from '../../src/engine/git/gitProcess.js';
 import { git, makeRepo, tempDir } from './helpers.js';
 
 const traceFile = path.join(tempDir('waves-gittrace-'), 'trace.log');

@@ -78,7 +78,7 @@ export function pidAlive(pid: number): boolean {
 
 let runnerBundle: string | null = null;
 
-/** Builds `src/engine/runner.ts` the way esbuild.mjs does (once per test process); returns the bundle's path. */
+/** Builds `src/engine/attempt/runner.ts` the way esbuild.mjs does (once per test process); returns the bundle's path. */
 export async function buildRunner(): Promise<string> {
   if (runnerBundle) return runnerBundle;
   const esbuild = await import('esbuild');

@@ -1,5 +1,5 @@
 /**
- * The owner lease (`src/engine/lease.ts`) and adoption (`src/engine/adopt.ts`) with real
+ * The owner lease (`src/engine/run/lease.ts`) and adoption (`src/engine/attempt/adopt.ts`) with real
  * files and real processes: racing claimants (exactly one wins, on a fresh and on a stale
  * lease), stale takeover, heartbeat, loss, release; a live runner recognised by its token and
  * a reused pid (a live process without the token) refused.
@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { commandLineOf, isRunnerAlive, pidExists } from '../../src/engine/adopt.js';
-import { Lease, LeaseHeldError, readLease, staleReason, type LeaseRecord } from '../../src/engine/lease.js';
+import { commandLineOf, isRunnerAlive, pidExists } from '../../src/engine/attempt/adopt.js';
+import { Lease, LeaseHeldError, readLease, staleReason, type LeaseRecord } from '../../src/engine/run/lease.js';
 import { REPO_ROOT, spawnProcess, tempDir, waitFor } from './helpers.js';
 
 const CLAIMANT = path.join(REPO_ROOT, 'test', 'engine', 'fixtures', 'claim-lease.ts');

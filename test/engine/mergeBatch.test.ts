@@ -1,5 +1,5 @@
 /**
- * Merges of packages that ended together land together (`src/engine/merge.ts`, issue #18): on a
+ * Merges of packages that ended together land together (`src/engine/run/merge.ts`, issue #18): on a
  * REAL repository, three merges asked at once make one batch — each audited commit merged on the
  * one before it in memory, one fast-forward of the integration branch — and a conflict in the
  * batch fails that package alone. The history is the one separate merges would have made. A
@@ -14,9 +14,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan } from '../../src/core/plan/analyze.js';
 import { createRunState } from '../../src/core/run/runState.js';
-import { RunContext } from '../../src/engine/context.js';
-import { LocalExecutor } from '../../src/engine/localExecutor.js';
-import { Merges } from '../../src/engine/merge.js';
+import { RunContext } from '../../src/engine/run/context.js';
+import { LocalExecutor } from '../../src/engine/attempt/localExecutor.js';
+import { Merges } from '../../src/engine/run/merge.js';
 import { RunStore } from '../../src/store/runStore.js';
 import { repoWithPlan, scriptedAgent } from './engineFixtures.js';
 import { git } from './helpers.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { analyzePlan } from '../../src/core/plan/analyze';
-import { approvePlanning, discardPlanning, planningDryRun, proposalGate, readPlanning, revisePlanning, startPlanning, type PlanningEvent, PlanningError } from '../../src/engine/planning';
+import { approvePlanning, discardPlanning, planningDryRun, proposalGate, readPlanning, revisePlanning, startPlanning, type PlanningEvent, PlanningError } from '../../src/engine/planning/planner';
 import { engineFor, isolateGit, scriptedAgent, treeFiles } from './engineFixtures';
 import { buildRunner, git, makeRepo } from './helpers';
 

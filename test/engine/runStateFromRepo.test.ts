@@ -15,7 +15,7 @@ import { before, describe, test } from 'node:test';
 import { attemptDir, attemptFiles, historyFile, integrationBranch, runStateFile } from '../../src/core/run/runPaths';
 import { createRunState, type RunState } from '../../src/core/run/runState';
 import { AdoptRefusedError, readRun, reconcileRun, type EngineEvent, type EngineOptions } from '../../src/engine';
-import { machineId } from '../../src/engine/machine';
+import { machineId } from '../../src/engine/consent/machine';
 import { engineFor as sharedEngineFor, engineGoneWhileWaiting, exists, isolateGit, planYaml, treeFiles, type TestPackage } from './engineFixtures';
 import { applied, exitRecordText, startedEvents } from '../fixtures/shippedRun';
 import { buildRunner, git, makeRepo, tempDir, waitFor } from './helpers';

@@ -1,5 +1,5 @@
 /**
- * The runner (`src/engine/runner.ts`, bundled as dist/runner.js) with real processes: the
+ * The runner (`src/engine/attempt/runner.ts`, bundled as dist/runner.js) with real processes: the
  * bundle is built once and started as `process.execPath runner.js <attemptDir> <token>` with
  * ELECTRON_RUN_AS_NODE=1, the way a VS Code terminal hosts it; the agent is the scripted
  * test agent (test/fixtures/agents/scripted-agent.mjs).
@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { USAGE_LIMIT_PATTERN } from '../../src/core/run/agents.js';
 import { attemptFiles } from '../../src/core/run/runPaths.js';
-import { runnerEnv } from '../../src/engine/launcher.js';
-import type { RunnerExit, RunnerMeta, RunnerSpec } from '../../src/engine/runner.js';
+import { runnerEnv } from '../../src/engine/attempt/launcher.js';
+import type { RunnerExit, RunnerMeta, RunnerSpec } from '../../src/engine/attempt/runner.js';
 import { buildRunner, git, makeRepo, pidAlive, SCRIPTED_AGENT, spawnProcess, tempDir, waitFor, type Spawned } from './helpers.js';
 
 let runnerJs = '';

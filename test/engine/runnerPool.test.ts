@@ -1,5 +1,5 @@
 /**
- * Runners started ahead (`src/engine/runnerPool.ts`, `runner.js --pooled`, issue #18) with real
+ * Runners started ahead (`src/engine/attempt/runnerPool.ts`, `runner.js --pooled`, issue #18) with real
  * processes: the built runner, the scripted agent, a real repository for the engine's runs.
  * What must hold: a pooled runner runs its attempt exactly as one started for it (meta.json,
  * exit.json, the token adoption checks in its command line); idle runners end with the pool or
@@ -14,9 +14,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { attemptDir, attemptFiles } from '../../src/core/run/runPaths.js';
-import { isRunnerAlive } from '../../src/engine/adopt.js';
-import type { RunnerExit, RunnerMeta, RunnerSpec } from '../../src/engine/runner.js';
-import { RunnerPool } from '../../src/engine/runnerPool.js';
+import { isRunnerAlive } from '../../src/engine/attempt/adopt.js';
+import type { RunnerExit, RunnerMeta, RunnerSpec } from '../../src/engine/attempt/runner.js';
+import { RunnerPool } from '../../src/engine/attempt/runnerPool.js';
 import { engineFor, engineGoneWhileWaiting, isolateGit, repoWithPlan } from './engineFixtures.js';
 import { buildRunner, pidAlive, REPO_ROOT, SCRIPTED_AGENT, spawnProcess, tempDir, waitFor } from './helpers.js';
 

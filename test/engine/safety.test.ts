@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { integrationBranch, sharedTreePath } from '../../src/core/run/runPaths';
-import type { RunOutcome } from '../../src/engine/engine';
+import type { RunOutcome } from '../../src/engine/run/engine';
 import { engineFor as sharedEngineFor, isolateGit, planYaml, treeFiles, type TestPackage } from './engineFixtures';
 import { buildRunner, git, makeRepo, tempDir } from './helpers';
 

@@ -112,7 +112,7 @@ export function modelFromState(state: RunState, packages: readonly ProgressPacka
 }
 
 /**
- * The engine's events (`EngineEvent` of `src/engine/engine.ts`, docs/run-engine.md "Engine
+ * The engine's events (`EngineEvent` of `src/engine/run/engine.ts`, docs/run-engine.md "Engine
  * API"), as the progress view reads them: structurally, so `src/core` needs nothing of
  * the engine. Each package event is a status snapshot.
  */

@@ -241,7 +241,7 @@ export interface RunState {
   /** SHA-256 (hex) of the plan text the run started from; null only in a migrated version-1 state. */
   planHash: string | null;
   /**
-   * The machine whose engine drives the run (`src/engine/machine.ts`: SHA-256 of a random id in
+   * The machine whose engine drives the run (`src/engine/consent/machine.ts`: SHA-256 of a random id in
    * the person's own folder). Absent or another: the run is foreign here — offered, never
    * adopted (#15).
    */

@@ -1,5 +1,5 @@
 /**
- * The shared coordinator's pure part (`src/core/run/coordinator.ts`): connection strings checked
+ * The shared coordinator's pure part (`src/core/run/sharedCoordinator.ts`): connection strings checked
  * and redacted, the repository key across clones, the registry's packages, other drivers' locks
  * and write scopes with who and where, and the lock table as rows.
  *
@@ -22,7 +22,7 @@ import {
   registeredPackages,
   repositoryKey,
   type RegisteredRun,
-} from '../../../src/core/run/coordinator.js';
+} from '../../../src/core/run/sharedCoordinator.js';
 import { acquireLocks, emptyLockTable, releaseLocks, type LockEntry, type LockTable } from '../../../src/core/run/lockTable.js';
 import { pathFacts, pathState, LockIndex } from '../../../src/core/ownership/ownershipState.js';
 import { OwnerIndex } from '../../../src/core/ownership/ownership.js';

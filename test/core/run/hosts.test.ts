@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { checkHosts, commandLine, hostsCapacity, parseHostsFile, placeOn, readHostCheck, shellQuote, sshOptions, type Host } from '../../../src/core/run/hosts';
+import { checkHosts, commandLine, hostsCapacity, parseHostsFile, placeOn, readHostCheck, shellQuote, sshOptions, type Host } from '../../../src/core/run/hostList';
 
 const FILE = `hosts:
   - name: local

@@ -14,7 +14,7 @@ import {
   planningSlug,
   problemsOf,
   type RepoContext,
-} from '../../../src/core/run/planning';
+} from '../../../src/core/run/planningSession';
 import { auditScope } from '../../../src/core/run/audit';
 
 const context: RepoContext = { readme: '# Shop\n\nSells things.\n', layout: ['README.md', 'docs/', 'src/'], docs: ['docs/architecture.md'], plans: ['work-packages.yaml'], openspec: false };

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { customProfile } from '../../../src/core/run/agents';
-import { RunEngine } from '../../../src/engine/engine';
-import { approvalsFileOf, isApproved, readApprovals } from '../../../src/engine/verify';
+import { RunEngine } from '../../../src/engine/run/engine';
+import { approvalsFileOf, isApproved, readApprovals } from '../../../src/engine/consent/approvalStore';
 import { approveShown, loadPlan, VerificationNotApprovedError, verificationCommands, verificationOf, verificationPolicy } from '../../../src/engine';
 import { isolateGit, planRepo } from './fixtures';
 

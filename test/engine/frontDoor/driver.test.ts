@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { leaseFile } from '../../../src/core/run/runPaths';
-import { Lease } from '../../../src/engine/lease';
+import { Lease } from '../../../src/engine/run/lease';
 import { describeDriver, driverOf, liveDriver } from '../../../src/engine';
 import { tempDir } from '../helpers';
 import { writeLease } from './fixtures';

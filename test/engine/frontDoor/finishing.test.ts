@@ -10,7 +10,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { RunState } from '../../../src/core/run/runState';
 import { cleanUpWorktrees, fastForwardTo, finishOffer } from '../../../src/engine';
-import { createWorktree, madeAheadAt, markMadeAhead } from '../../../src/engine/git';
+import { createWorktree, madeAheadAt, markMadeAhead } from '../../../src/engine/git/git';
 import { packageBranch, worktreePath } from '../../../src/core/run/runPaths';
 import { git, writeFiles } from '../helpers';
 import { isolateGit, planRepo, writeLease, writeRunState } from './fixtures';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { leaseFile, runStateFile } from '../../../src/core/run/runPaths';
 import { createRunState, type RunState } from '../../../src/core/run/runState';
-import { machineId } from '../../../src/engine/machine';
+import { machineId } from '../../../src/engine/consent/machine';
 import { repoWithPlan, type TestPackage } from '../engineFixtures';
 
 export { isolateGit } from '../engineFixtures';

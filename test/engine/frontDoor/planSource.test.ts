@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { customProfile } from '../../../src/core/run/agents';
-import { RunEngine } from '../../../src/engine/engine';
+import { RunEngine } from '../../../src/engine/run/engine';
 import { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot } from '../../../src/engine';
 import { tempDir } from '../helpers';
 import { isolateGit, planRepo } from './fixtures';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import { analyzePlan } from '../../../src/core/plan/analyze';
-import { registerPlannedClaims, removePlannedClaims } from '../../../src/engine/plannedClaims';
+import { registerPlannedClaims, removePlannedClaims } from '../../../src/engine/coordinator/plannedClaims';
 import { startCluster, type Cluster } from '../../coordinator/postgres';
 import { extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
 

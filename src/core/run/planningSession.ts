@@ -1,0 +1,423 @@
+/**
+ * Planning (issue #19, ADR 0013): an agent writes the plan, the exact checker repairs it.
+ *
+ * Everything here is pure and deterministic (same input, same bytes): the planning session's
+ * names (its id, folder, branch, worktree, state files), the planning prompt that walks seed
+ * 002's steps for one repository, the repair prompt (the exact checker's problems with their
+ * positions and witnesses, and what the audit refused), the revision prompt (the person's
+ * comments), the audit scope of a planning round, and the session's state file format.
+ *
+ * The engine (src/engine/planning/planner.ts) does the I/O: the planning worktree, the runner, the
+ * audit of each round's commit, the loop.
+ */
+import * as path from 'node:path';
+import type { PlanAnalysis } from '../plan/analyze';
+import { LOCK_NAMESPACES } from '../plan/lockKeys';
+import type { AuditScope } from './audit';
+import { isSafeName } from './safeName';
+import { code } from './prompt';
+
+/** Where the engine keeps planning sessions (inside `.waves/`, which git never sees). */
+export const PLANS_FOLDER = '.waves/plans';
+/** The planning folder of a repository that does not use OpenSpec: `plans/<id>/`. */
+export const DEFAULT_PLANS_DIR = 'plans';
+/** The folder OpenSpec keeps changes in; when it exists, the plan goes to `openspec/changes/<id>/`. */
+export const OPENSPEC_CHANGES_DIR = 'openspec/changes';
+/** A planning session's branch: `waves-plan/<id>` (never `waves/…`, the run engine's namespace). */
+export const PLANNING_BRANCH_PREFIX = 'waves-plan/';
+/** The plan's file name in the planning folder. */
+export const PLAN_FILE_NAME = 'work-packages.yaml';
+/** Default number of repair rounds after the first (setting `waves.planning.repairRounds`, `waves plan --rounds`). */
+export const DEFAULT_REPAIR_ROUNDS = 3;
+
+// ---------------------------------------------------------------------------------------
+// Names
+
+/** A planning id from the first words of the description's first line: `Add OAuth2 login!` → `add-oauth2-login`. */
+export function planningSlug(description: string): string {
+  const first = description.split(/\r?\n/).find((l) => l.trim()) ?? '';
+  const words = first
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .slice(0, 6);
+  let slug = '';
+  for (const w of words) {
+    const next = slug ? `${slug}-${w}` : w;
+    if (next.length > 48) break;
+    slug = next;
+  }
+  if (!/^[a-z]/.test(slug)) slug = slug ? `plan-${slug}` : 'plan';
+  return slug;
+}
+
+/** The first id of `slug`, `slug-2`, `slug-3`, … that `taken` says is free. */
+export function planningId(description: string, taken: (id: string) => boolean): string {
+  const slug = planningSlug(description);
+  if (!taken(slug)) return slug;
+  for (let n = 2; ; n++) if (!taken(`${slug}-${n}`)) return `${slug}-${n}`;
+}
+
+/** Whether `id` can be a planning id (one path segment, one ref component). */
+export function isPlanningId(id: string): boolean {
+  return isSafeName(id) && /^[a-z][a-z0-9-]*$/.test(id);
+}
+
+export interface PlanningPaths {
+  /** `<repo>/.waves/plans/<id>`: the session's state and its rounds. */
+  dir: string;
+  state: string;
+  /** The session's worktree: `<repo>.worktrees/_plans/<id>`. */
+  worktree: string;
+  branch: string;
+  /** One round's folder (`<dir>/<n>`: prompt.md, spec.json, agent.log, exit.json, …). */
+  round(n: number): string;
+}
+
+/** Every path of one planning session. Throws `RangeError` on an id that is not one. */
+export function planningPaths(repo: string, id: string, worktreesFolder?: string): PlanningPaths {
+  if (!isPlanningId(id)) throw new RangeError(`"${id}" is not a planning id (lowercase letters, digits and -, starting with a letter)`);
+  const dir = path.join(repo, PLANS_FOLDER, id);
+  const root = worktreesFolder ? path.resolve(repo, worktreesFolder) : `${repo}.worktrees`;
+  return {
+    dir,
+    state: path.join(dir, 'state.json'),
+    worktree: path.join(root, '_plans', id),
+    branch: `${PLANNING_BRANCH_PREFIX}${id}`,
+    round: (n) => path.join(dir, String(n)),
+  };
+}
+
+/**
+ * The planning folder, repository-relative with `/`: `out` when given (checked: relative, inside
+ * the repository, not in `.waves/` or `.git/`), else `openspec/changes/<id>` when the repository
+ * has `openspec/changes/`, else `plans/<id>`. Throws `RangeError` on a bad `out`.
+ */
+export function planningFolder(options: { id: string; openspec: boolean; out?: string }): string {
+  if (options.out !== undefined) {
+    const out = options.out.replace(/\\/g, '/').replace(/\/+$/, '');
+    const norm = path.posix.normalize(out);
+    if (!out || path.posix.isAbsolute(out) || norm === '.' || norm.startsWith('..') || /^(\.waves|\.git)(\/|$)/.test(norm)) {
+      throw new RangeError(`the planning folder must be a folder inside the repository, relative to its root, not .waves/ or .git/ (got "${options.out}")`);
+    }
+    return norm;
+  }
+  return options.openspec ? `${OPENSPEC_CHANGES_DIR}/${options.id}` : `${DEFAULT_PLANS_DIR}/${options.id}`;
+}
+
+/** A planning round may change files in its planning folder and nowhere else. */
+export function planningScope(planDir: string): AuditScope {
+  return { writeAllow: [`${planDir}/**`], deny: [] };
+}
+
+// ---------------------------------------------------------------------------------------
+// What the repository holds (gathered by the engine, summarised in the prompt)
+
+export interface RepoContext {
+  /** The README's first lines (the engine reads at most a few KiB), or null. */
+  readme: string | null;
+  /** The top-level entries of the repository (folders end with `/`), sorted. */
+  layout: string[];
+  /** Markdown files under `docs/` (repository-relative), sorted. */
+  docs: string[];
+  /** Existing plans (`work-packages.yaml` and `*.work-packages.yaml`), repository-relative, sorted. */
+  plans: string[];
+  /** The repository uses OpenSpec (`openspec/changes/` exists). */
+  openspec: boolean;
+}
+
+// ---------------------------------------------------------------------------------------
+// Prompts
+
+/** One problem of the proposed plan as the repair prompt gives it: 1-based positions. */
+export interface PlanProblem {
+  severity: 'error' | 'warning' | 'info';
+  code: string;
+  message: string;
+  line: number;
+  column: number;
+  packageId: string | null;
+}
+
+/** A change the audit refused (outside the planning folder, or unsafe inside it). */
+export interface RefusedChange {
+  path: string;
+  message: string;
+}
+
+export interface PlanningPromptInput {
+  id: string;
+  description: string;
+  /** Repository-relative planning folder (`planningFolder`). */
+  planDir: string;
+  /** The planning worktree (the agent's working directory). */
+  worktree: string;
+  context: RepoContext;
+  /** Absent: the first round. */
+  repair?: {
+    round: number;
+    /** Repair rounds allowed in all. */
+    of: number;
+    /** The plan file was not there, or not readable as text. */
+    missing: boolean;
+    problems: readonly PlanProblem[];
+    refused: readonly RefusedChange[];
+  };
+  /** The person's comments (Request changes). */
+  revision?: { comments: string };
+}
+
+/** The problems of an analysis, errors first then by position, with 1-based positions (warnings kept; info dropped). */
+export function problemsOf(analysis: Pick<PlanAnalysis, 'diagnostics' | 'lines'>): PlanProblem[] {
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  return analysis.diagnostics
+    .filter((d) => d.severity !== 'info')
+    .map((d) => {
+      const p = analysis.lines.position(d.range.start);
+      return { severity: d.severity, code: d.code, message: d.message, line: p.line + 1, column: p.column + 1, packageId: d.packageId };
+    })
+    .sort((a, b) => rank[a.severity] - rank[b.severity] || a.line - b.line || a.column - b.column || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+}
+
+/** At most this many problems are listed in one repair prompt (the rest are counted). */
+export const MAX_PROBLEMS_IN_PROMPT = 60;
+
+/**
+ * The planning prompt: seed 002's steps for this repository (gather context, proposal,
+ * design, tasks, contracts, work packages, validation), then — for a repair round — the exact
+ * checker's problems and what was refused, or — for a revision — the person's comments.
+ * Every round's prompt is whole: each round is a new headless agent process.
+ */
+export function buildPlanningPrompt(input: PlanningPromptInput): string {
+  const { planDir, context } = input;
+  const planFile = `${planDir}/${PLAN_FILE_NAME}`;
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+
+  line(`# Plan the feature ${code(input.id)}`);
+  line();
+  line('You are the planning agent of Wave Orchestrator. You write a plan that other coding agents will');
+  line('carry out in parallel, in waves; you do not implement the feature. Write files only inside');
+  line(`the planning folder ${code(planDir + '/')} (relative to your working directory, ${code(input.worktree)}).`);
+  line('Anything you write or change elsewhere is thrown away, and the round is reported as having');
+  line('done so. Do not run git commands that move the branch: the engine commits your files.');
+  line();
+  line('## The feature, as the person described it');
+  line();
+  line(fenced(input.description.trim() || '(no description given)', 'text'));
+
+  if (input.repair) writeRepair(line, input.repair, planFile);
+  if (input.revision) {
+    line();
+    line('## The person asked for changes');
+    line();
+    line(`The plan in ${code(planDir + '/')} was presented for approval; the person asks for these changes`);
+    line('(quoted). Change the proposal, design, contracts and the plan accordingly, keeping what they did');
+    line('not ask to change, and keep the plan valid (step 6 below):');
+    line();
+    line(fenced(input.revision.comments.trim() || '(no comments)', 'text'));
+  }
+
+  line();
+  line('## What this repository holds');
+  line();
+  if (context.layout.length) {
+    line('Top level:');
+    for (const e of context.layout) line(`- ${code(e)}`);
+    line();
+  }
+  if (context.docs.length) {
+    line('Documentation (read what bears on the feature):');
+    for (const d of context.docs) line(`- ${code(d)}`);
+    line();
+  }
+  if (context.plans.length) {
+    line('Existing plans (follow their conventions; a new plan must not fight them):');
+    for (const p of context.plans) line(`- ${code(p)}`);
+    line();
+  } else line('There is no plan in the repository yet.\n');
+  if (context.readme) {
+    line('The beginning of its README:');
+    line();
+    line(fenced(context.readme.trim(), 'markdown'));
+    line();
+  }
+  if (context.openspec) line(`The repository uses OpenSpec: your planning folder is an OpenSpec change (${code(planDir)}).\n`);
+
+  line('## Steps (seed 002, "Parallel Plan Feature")');
+  line();
+  line('1. **Gather context.** Read the README, the docs above and the code the feature touches:');
+  line('   existing patterns, package layout, tests, what may conflict. Note what you found in design.md.');
+  line(`2. **Proposal.** ${code(planDir + '/proposal.md')}: what and why, from the description and the context.`);
+  line(`3. **Design.** ${code(planDir + '/design.md')}: decisions, alternatives, risks. Give each work package's`);
+  line('   area its own section whose heading names the package id, e.g. `## wp-backend: the API` — that');
+  line("   section is what the package's agent is given of the design when the plan runs.");
+  line(`4. **Tasks.** ${code(planDir + '/tasks.md')}: the implementation steps, grouped by work package.`);
+  line(`5. **Contracts first.** ${code(planDir + '/contracts/')} where the feature has an API (${code('contracts/openapi/v1.yaml')},`);
+  line(`   OpenAPI 3.1), a database schema (${code('contracts/db/schema.sql')}), events (${code('contracts/events/<name>.schema.json')})`);
+  line('   or shared types (type stubs). Contracts are the boundary between parallel packages. List them');
+  line(`   in the plan's ${code('contracts')} section (e.g. ${code('contracts.openapi.files')}), with repository-relative paths.`);
+  line(`6. **Work packages.** ${code(planFile)} per the schema ${code('schemas/work-packages.schema.json')}`);
+  line('   of Wave Orchestrator (`schema_version: 1`, `feature: {id, title}`, `packages: [...]`). Each package:');
+  line('   `package_id`, `title`, `task_type`, `description` (the agent\'s brief), `depends_on`,');
+  line('   `scope: {write_allow, read_allow, deny}`, `locks: {files, keys}`, `verification: {tier, steps}`.');
+  line('   - `wp-contracts` first (priority 1, no dependencies); one package per bounded context, each');
+  line('     depending on `wp-contracts`; `wp-integration` last, depending on every implementation package.');
+  line('   - Packages that may run at the same time (neither depends on the other, even indirectly) must');
+  line('     not overlap in `write_allow` or in `locks.files`, and must not share a lock key.');
+  line(`   - Lock keys are canonical, in a namespace: ${LOCK_NAMESPACES.map((n) => code(n + ':')).join(', ')} —`);
+  line('     e.g. `api:GET /v1/users`, `db:schema:users`, `event:user.created`. File paths go in `locks.files`.');
+  line('   - `scope.read_allow` says what the package reads: include the contracts it builds on (paths in');
+  line(`     ${code(planDir + '/contracts/')}); the engine gives each package the plan artifacts its read_allow`);
+  line('     covers and the design section named after it — and nothing else of the planning folder.');
+  line('   - Verification tiers: A (unit + integration tests + lint), B (CI), C (lint and schema only);');
+  line('     `steps` with the repository\'s real commands.');
+  line('   - Every path and glob is relative to the repository root; `*` stays in a folder, `**` crosses folders.');
+  line('7. **Validate.** The engine checks the plan exactly when you stop (schema, references, cycles,');
+  line('   lock keys, write and lock overlaps between packages that may run in parallel) and gives you');
+  line('   back every problem with its position for another round. Get it right the first time.');
+  line('8. **Stop.** Do not implement anything. The person reviews the plan and approves it.');
+  line();
+  line(`When you are done, the planning folder holds proposal.md, design.md, tasks.md, contracts/ (when`);
+  line(`the feature has an API, a schema or events) and ${code(PLAN_FILE_NAME)}.`);
+  return out.join('\n') + '\n';
+}
+
+function writeRepair(line: (s?: string) => void, repair: NonNullable<PlanningPromptInput['repair']>, planFile: string): void {
+  line();
+  line(`## Repair round ${repair.round} of ${repair.of}`);
+  line();
+  line('The planning folder already holds the files of the earlier round (read them first). Fix what');
+  line('is listed below, change nothing else that is right, and stop.');
+  if (repair.refused.length) {
+    line();
+    line('These changes were outside the planning folder (or unsafe) and were thrown away; do not make them again:');
+    for (const r of repair.refused) line(`- ${code(r.path)}: ${flatten(r.message)}`);
+  }
+  if (repair.missing) {
+    line();
+    line(`${code(planFile)} is missing: write it.`);
+  }
+  const errors = repair.problems.filter((p) => p.severity === 'error');
+  const warnings = repair.problems.filter((p) => p.severity !== 'error');
+  if (errors.length || warnings.length) {
+    line();
+    line(`The exact checker found ${count(errors.length, 'error')}${warnings.length ? ` and ${count(warnings.length, 'warning')}` : ''} in ${code(planFile)}`);
+    line('(line:column, 1-based; an overlap names a path both patterns cover):');
+    line();
+    const shown = [...errors, ...warnings].slice(0, MAX_PROBLEMS_IN_PROMPT);
+    for (const p of shown) {
+      line(`- ${p.severity} ${code(p.code)} at ${p.line}:${p.column}${p.packageId ? ` (package ${code(p.packageId)})` : ''}: ${flatten(p.message)}`);
+    }
+    const more = errors.length + warnings.length - shown.length;
+    if (more > 0) line(`- … and ${count(more, 'more problem')}`);
+    line();
+    line('Every error must be gone; fix warnings where the fix is clear.');
+  }
+}
+
+/** One line of an agent's or the checker's text (control characters become spaces). */
+function flatten(s: string): string {
+  return String(s).replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+/** A fenced block whose fence is longer than any backtick run in `body`. */
+function fenced(body: string, lang: string): string {
+  const longest = Math.max(0, ...Array.from(body.matchAll(/`+/g), (m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}\n${body}\n${fence}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// The session's state file (`.waves/plans/<id>/state.json`)
+
+export type PlanningStatus = 'planning' | 'valid' | 'invalid' | 'approved' | 'discarded';
+
+export interface PlanningRound {
+  n: number;
+  purpose: 'write' | 'repair' | 'revise';
+  startedAt: string;
+  endedAt: string | null;
+  /** The agent's exit code (null: a signal, or it could not start). */
+  exitCode: number | null;
+  /** The commit this round left on the planning branch (its accepted files), or null. */
+  commit: string | null;
+  errors: number;
+  warnings: number;
+  /** Paths the audit refused. */
+  refused: string[];
+  /** Why the round ended badly (the agent failed, could not start, timed out), or null. */
+  failure: string | null;
+}
+
+export interface PlanningState {
+  version: 1;
+  id: string;
+  description: string;
+  /** Repository-relative planning folder. */
+  planDir: string;
+  branch: string;
+  worktree: string;
+  /** The commit the planning branch started from (the person's HEAD). */
+  baseSha: string;
+  /** The agent preset id, or `custom`. */
+  agent: string;
+  status: PlanningStatus;
+  rounds: PlanningRound[];
+  createdAt: string;
+  /** The commit approved (status `approved`), else null. */
+  approvedCommit: string | null;
+  /** The branch tip when the session was discarded (the branch is deleted; this restores it). */
+  discardedTip: string | null;
+}
+
+/** Reads a state file's JSON; null when it is not a planning state of this version. */
+export function parsePlanningState(value: unknown): PlanningState | null {
+  if (!value || typeof value !== 'object') return null;
+  const s = value as Partial<PlanningState>;
+  const str = (v: unknown) => typeof v === 'string';
+  if (s.version !== 1 || !str(s.id) || !isPlanningId(s.id!) || !str(s.description) || !str(s.planDir) || !str(s.branch) || !str(s.worktree) || !str(s.baseSha)) return null;
+  if (!['planning', 'valid', 'invalid', 'approved', 'discarded'].includes(s.status as string) || !Array.isArray(s.rounds)) return null;
+  return {
+    version: 1,
+    id: s.id!,
+    description: s.description!,
+    planDir: s.planDir!,
+    branch: s.branch!,
+    worktree: s.worktree!,
+    baseSha: s.baseSha!,
+    agent: str(s.agent) ? s.agent! : 'custom',
+    status: s.status!,
+    rounds: s.rounds.filter((r): r is PlanningRound => !!r && typeof r === 'object' && typeof (r as PlanningRound).n === 'number'),
+    createdAt: str(s.createdAt) ? s.createdAt! : '',
+    approvedCommit: str(s.approvedCommit) ? s.approvedCommit! : null,
+    discardedTip: str(s.discardedTip) ? s.discardedTip! : null,
+  };
+}
+
+/** What the person can do next with a session, as a line for the CLI and the editor. */
+export function nextStepsText(state: Pick<PlanningState, 'id' | 'status' | 'worktree' | 'planDir' | 'branch'>): string {
+  const plan = path.join(state.worktree, ...state.planDir.split('/'), PLAN_FILE_NAME);
+  switch (state.status) {
+    case 'valid':
+    case 'invalid':
+      return [
+        `The proposed plan is ${plan} (branch ${state.branch}).`,
+        state.status === 'valid' ? `  approve:          waves plan --approve ${state.id}` : '  (it has errors: it cannot be approved; request changes or fix it yourself)',
+        `  request changes:  waves plan --revise ${state.id} "<your comments>"`,
+        `  discard:          waves plan --discard ${state.id}`,
+      ].join('\n');
+    case 'approved':
+      return `Approved on branch ${state.branch}. Run it: waves run ${plan}`;
+    case 'discarded':
+      return 'Discarded.';
+    default:
+      return `Still planning (${plan}).`;
+  }
+}

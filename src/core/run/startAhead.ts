@@ -1,0 +1,67 @@
+/**
+ * The runner pool's arithmetic (src/engine/attempt/runnerPool.ts keeps the processes): how many
+ * attempts may start soon, and what the pool does about it. Pure; tested in plain Node.
+ */
+import type { RunState } from './runState';
+import type { SchedPackage } from './schedule';
+
+/** A dependency in one of these either is done or may be soon: its dependent may start next. */
+const SOON: ReadonlySet<string> = new Set(['succeeded', 'queued', 'running', 'verifying']);
+
+/**
+ * The packages that may start when the ones now under way end: not started yet (`pending` or
+ * `ready`, in `only` when given), every dependency succeeded or under way — the next wave, in
+ * the plan's order, at most `maxParallel`. A package two levels on, a failed one's dependents and
+ * retries are not counted: runners and trees made ahead for them are a guess that saves time
+ * when right and costs an idle process or a tree when wrong.
+ */
+export function nextStarts(packages: readonly SchedPackage[], state: RunState, maxParallel: number, only?: readonly string[] | null): string[] {
+  const inScope = only ? new Set(only) : null;
+  const out: string[] = [];
+  for (const p of packages) {
+    if (out.length >= maxParallel) break;
+    if (inScope && !inScope.has(p.id)) continue;
+    const status = state.packages[p.id]?.status;
+    if (status !== 'pending' && status !== 'ready') continue;
+    if (p.dependsOn.every((d) => SOON.has(state.packages[d]?.status ?? ''))) out.push(p.id);
+  }
+  return out;
+}
+
+/**
+ * Of `nextStarts`, the packages whose tree may be made ahead (#18, ADR 0016): a first attempt
+ * (a retry's tree holds its earlier work) of an isolated package (the shared tree is one for all).
+ */
+export function treesAhead(next: readonly string[], state: RunState, isolated: (id: string) => boolean): string[] {
+  return next.filter((id) => (state.packages[id]?.attempts ?? 1) === 0 && isolated(id));
+}
+
+export interface PoolCounts {
+  /** Runners started ahead and not handed an attempt (nor taken for one). */
+  idle: number;
+  /** Of those, the ones not ready yet (their Node still starting). */
+  starting: number;
+}
+
+export interface PoolStep {
+  /** Runners to start now. */
+  start: number;
+  /** Idle runners to let go (their channel closed: they end having touched nothing). */
+  retire: number;
+}
+
+/** At most this many runners wait in the pool, whatever the plan. */
+export const POOL_MAX = 16;
+/** At most this many pooled runners start at once (each is a Node start: CPU the run's own work needs too). */
+export const POOL_STARTING_MAX = 2;
+
+/**
+ * Toward `wanted` idle runners (capped at `POOL_MAX`): start the missing ones, no more than
+ * `POOL_STARTING_MAX` starting at a time; let the surplus go.
+ */
+export function poolStep(wanted: number, counts: PoolCounts): PoolStep {
+  const target = Math.max(0, Math.min(Math.floor(Number.isFinite(wanted) ? wanted : 0), POOL_MAX));
+  if (counts.idle > target) return { start: 0, retire: counts.idle - target };
+  const room = Math.max(0, POOL_STARTING_MAX - counts.starting);
+  return { start: Math.min(target - counts.idle, room), retire: 0 };
+}

@@ -1,0 +1,328 @@
+/**
+ * `LocalExecutor`: attempts run on this machine (the first `Executor`, ADR 0006). Isolated
+ * packages work in git worktrees in the sibling folder `<repo>.worktrees/<feature>/<package>`
+ * (or the configured `worktreesFolder`) on `waves/<feature>/<package>`; shared ones, one at a
+ * time, in the feature's shared worktree `<…>/<feature>/_shared`, each on its own branch. The runner (`node dist/runner.js <attemptDir> <startToken>`) is started
+ * by a `Launcher`: a detached child process by default, the editor's terminal when it passes
+ * its own. The attempt's files live under `.waves/runs/…`; its end is seen by `fs.watch` on
+ * the attempt folder (the engine polls too); a runner is alive when its pid's command line
+ * holds its start token (adopt.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AuditChange } from '../../core/run/audit';
+import { writeAtomic } from '../../store/atomicWrite';
+import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../../core/run/runPaths';
+import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
+import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
+import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git/git';
+import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
+import type { RunnerSpec } from './runner';
+import { newStartToken, RunnerPool } from './runnerPool';
+import { runVerification, type RunVerificationOptions, type StepResult } from '../consent/approvalStore';
+
+export interface LocalExecutorOptions {
+  /** The repository (its real path). */
+  repoRoot: string;
+  /** The feature id as in the plan. */
+  featureId: string;
+  /** Default: `childProcessLauncher` (a detached `node dist/runner.js …`), with runners started ahead (runnerPool.ts). */
+  launcher?: Launcher;
+  /**
+   * Runners started ahead while agents work (runnerPool.ts). Default: on with the default
+   * launcher, unless `WAVES_RUNNER_POOL=0`; never with a launcher of the caller's (the editor's
+   * terminals host their runner).
+   */
+  pool?: boolean;
+  /** Default: `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
+  runnerScript?: string;
+  /** The folder of the worktrees, absolute or relative to the repository; default `<repo>.worktrees`. */
+  worktreesFolder?: string;
+  /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
+  setupHook?: string[];
+}
+
+/** `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
+export function defaultRunnerScript(): string {
+  const candidates = [path.join(__dirname, 'runner.js'), path.resolve(__dirname, '..', '..', 'dist', 'runner.js')];
+  return candidates.find((c) => fs.existsSync(c)) ?? candidates[0]!;
+}
+
+export class LocalExecutor implements Executor {
+  private readonly repoRoot: string;
+  private readonly featureId: string;
+  private readonly launcher: Launcher;
+  private readonly runnerScript: string;
+  private readonly pool: RunnerPool | null;
+  /** Leftovers commits whose branch move may still be under way, by package (`commitLeftovers`). */
+  private readonly landing = new Map<string, { tree: string; landed: Promise<void> }>();
+
+  constructor(private readonly options: LocalExecutorOptions) {
+    this.repoRoot = options.repoRoot;
+    this.featureId = options.featureId;
+    this.launcher = options.launcher ?? childProcessLauncher;
+    this.runnerScript = options.runnerScript ?? defaultRunnerScript();
+    const pooled = options.launcher ? false : (options.pool ?? process.env.WAVES_RUNNER_POOL !== '0');
+    this.pool = pooled ? new RunnerPool({ runnerScript: this.runnerScript, cwd: this.repoRoot }) : null;
+  }
+
+  // -- Names -------------------------------------------------------------------------------
+
+  treePath(packageId: string, isolated: boolean): string {
+    return isolated ? this.worktree(packageId) : this.sharedTree();
+  }
+
+  private sharedTree(): string {
+    return sharedTreePath(this.repoRoot, this.featureId, this.options.worktreesFolder);
+  }
+
+  attempt(runId: string, packageId: string, attempt: number): AttemptPlace {
+    const dir = attemptDir(this.repoRoot, this.featureId, runId, packageId, attempt);
+    return { packageId, attempt, dir, files: attemptFiles(dir) };
+  }
+
+  private worktree(packageId: string): string {
+    return worktreePath(this.repoRoot, this.featureId, packageId, this.options.worktreesFolder);
+  }
+
+  // -- The working tree --------------------------------------------------------------------
+
+  /**
+   * The package's branch `waves/<feature>/<package>`, created from `base` (the integration
+   * branch's tip: every dependency's merged result); a retry reuses the branch (committed
+   * work stays) and merges the base into it when it lacks it. Isolated: in its own worktree,
+   * locked. Shared: checked out in the feature's shared worktree (git.ts prepareSharedTree).
+   * The set-up hook runs in a tree until it has run to the end there for the package's branch (a
+   * new tree, a retry's tree whose hook failed). The person's checkout is never used.
+   */
+  async prepareTree(request: TreeRequest): Promise<PreparedTree> {
+    const where = {
+      repo: this.repoRoot,
+      branch: packageBranch(this.featureId, request.packageId),
+      base: request.base,
+      reason: request.reason,
+    };
+    // A tree being made ahead is waited for; one made ahead (by this engine or one before it: its mark) is taken as made.
+    const ahead = this.ahead.get(request.packageId);
+    if (ahead) {
+      this.ahead.delete(request.packageId);
+      await ahead;
+    }
+    const isolatedTree = this.worktree(request.packageId);
+    // A leftovers commit still moving a branch in the tree this attempt takes (a retry's, the shared one) lands first.
+    await this.landedIn(request.isolated ? isolatedTree : this.sharedTree()).catch(() => undefined);
+    const madeAt = request.isolated ? madeAheadAt(isolatedTree) : null;
+    const tree: WorktreeResult = madeAt
+      ? await takeMadeAhead({ ...where, path: isolatedTree }, madeAt)
+      : request.isolated
+        ? await createWorktree({ ...where, path: isolatedTree })
+        : await prepareSharedTree({ ...where, path: this.sharedTree(), leftoversMessage: (b) => `waves: ${b}: the agent's uncommitted changes (left in the shared tree)` });
+    const hookArgv = this.options.setupHook;
+    // A reused tree too, unless the hook ran to the end there for this branch (a retry after the hook failed runs it again).
+    if (hookArgv?.length && !isSetUp(tree.path, tree.branch)) {
+      const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'));
+      if (!hook.ok) {
+        const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
+        throw new Error(`the set-up hook ${hookArgv.join(' ')} failed (${how})${hook.tail ? `:\n${hook.tail}` : ''}`);
+      }
+      markSetUp(tree.path, tree.branch);
+    }
+    return { worktree: tree.path, branch: tree.branch, baseSha: tree.baseSha };
+  }
+
+  /** Trees made ahead in this run and not taken yet: package → the commit it was made at (null: none was made). */
+  private readonly ahead = new Map<string, Promise<string | null>>();
+
+  prepareAhead(requests: readonly AheadRequest[]): void {
+    for (const r of requests) {
+      if (this.ahead.has(r.packageId)) continue;
+      this.ahead.set(r.packageId, this.makeAhead(r).catch(() => null));
+    }
+  }
+
+  /** One tree ahead: only where nothing is (no folder, no branch: never a retry's work); marked with its commit. */
+  private async makeAhead(r: AheadRequest): Promise<string | null> {
+    const tree = this.worktree(r.packageId);
+    const branch = packageBranch(this.featureId, r.packageId);
+    if (fs.existsSync(tree)) return null;
+    // The commit first: the lock reason that `worktree add` writes before anything else names it.
+    const base = await revParse(this.repoRoot, r.base);
+    if (!base) return null;
+    const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base, reason: madeAheadReason(r.reason, base), onlyNew: true });
+    markMadeAhead(tree, made.head);
+    return made.head;
+  }
+
+  async dropAhead(): Promise<void> {
+    const left = [...this.ahead];
+    this.ahead.clear();
+    // One after another: the end of a run, off every path; `worktree remove`s of one repository need not race.
+    for (const [id, made] of left) {
+      const at = await made;
+      if (at) await dropMadeAhead(this.repoRoot, this.worktree(id), packageBranch(this.featureId, id), at).catch(() => false);
+    }
+  }
+
+  async headOf(packageId: string): Promise<string | null> {
+    try {
+      return await revParse(this.repoRoot, `refs/heads/${packageBranch(this.featureId, packageId)}`);
+    } catch {
+      return null;
+    }
+  }
+
+  inspectTree(packageId: string, tree: string): Promise<TreeInspection> {
+    return inspectTree(tree, packageBranch(this.featureId, packageId));
+  }
+
+  /**
+   * The new commit as soon as it exists: the branch HEAD names (the caller checked it is the
+   * package's) moves to it by compare-and-swap meanwhile, awaited before anything runs in the tree
+   * again (verification) and before the merge (`handBack`), which fail if it could not move.
+   */
+  async commitLeftovers(packageId: string, tree: string, message: string): Promise<string | null> {
+    const made = await commitAllLanding(tree, message);
+    if (made.commit === null) return this.headOf(packageId);
+    this.landing.set(packageId, { tree, landed: made.landed });
+    return made.commit;
+  }
+
+  /** A leftovers commit's branch move, awaited (and forgotten); it throws git's error when the branch could not move. */
+  private async landed(packageId: string): Promise<void> {
+    const pending = this.landing.get(packageId);
+    if (!pending) return;
+    this.landing.delete(packageId);
+    await pending.landed;
+  }
+
+  /** Tree to tree (git.ts treeChanges), with `tree`'s ignore rules. */
+  changes(_packageId: string, tree: string, baseSha: string, commit: string): Promise<AuditChange[]> {
+    return treeChanges(tree, baseSha, commit);
+  }
+
+  /** Every leftovers commit's branch move in `tree`, awaited. */
+  private async landedIn(tree: string): Promise<void> {
+    for (const [id, pending] of [...this.landing]) if (path.resolve(pending.tree) === path.resolve(tree)) await this.landed(id);
+  }
+
+  async verify(options: RunVerificationOptions): Promise<StepResult[]> {
+    // The commands see the tree's branch at its leftovers commit.
+    await this.landedIn(options.cwd);
+    return runVerification(options);
+  }
+
+  /** The branch is in this repository already (once its leftovers commit has landed on it). */
+  async handBack(packageId: string): Promise<string> {
+    await this.landed(packageId);
+    return packageBranch(this.featureId, packageId);
+  }
+
+  async removeTree(packageId: string, tree: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }> {
+    if (path.resolve(tree) !== path.resolve(this.worktree(packageId))) return { removed: false, reason: null }; // the shared tree stays for the next shared package
+    const r = await removeWorktreeIfSafe({
+      repo: this.repoRoot,
+      worktree: tree,
+      branch: packageBranch(this.featureId, packageId),
+      mergedInto,
+    });
+    return { removed: r.removed, reason: r.reason };
+  }
+
+  // -- The runner --------------------------------------------------------------------------
+
+  async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
+    await fs.promises.mkdir(attempt.dir, { recursive: true });
+    await fs.promises.writeFile(attempt.files.prompt, prompt);
+    await writeAtomic(attempt.files.spec, JSON.stringify(spec, null, 2) + '\n');
+  }
+
+  startToken(_packageId: string): string {
+    return this.pool?.take() ?? newStartToken();
+  }
+
+  unusedToken(token: string): void {
+    this.pool?.giveBack(token);
+  }
+
+  expectLaunches(count: number): void {
+    this.pool?.expect(count);
+  }
+
+  async close(): Promise<void> {
+    this.pool?.close();
+  }
+
+  /**
+   * The runner its token was taken from, when one was started ahead; else `process.execPath
+   * <runnerScript> <attemptDir> <startToken>` through the launcher.
+   */
+  async start(request: StartRequest): Promise<LaunchResult> {
+    const { attempt, startToken } = request;
+    const launch: LaunchRequest = {
+      packageId: attempt.packageId,
+      attempt: attempt.attempt,
+      title: request.title,
+      attemptDir: attempt.dir,
+      startToken,
+      command: process.execPath,
+      args: [this.runnerScript, attempt.dir, startToken],
+      cwd: request.cwd,
+      env: {},
+      interactive: request.interactive,
+    };
+    return (await this.pool?.launch(launch)) ?? this.launcher.launch(launch);
+  }
+
+  watch(attempt: AttemptPlace, onChange: () => void): { close(): void } | null {
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(attempt.dir, () => onChange());
+    } catch {
+      return null; // the slow poll covers it
+    }
+    watcher.on('error', () => watcher.close());
+    return { close: () => watcher.close() };
+  }
+
+  async readExit(attempt: AttemptPlace): Promise<ExitRecord | null> {
+    return fs.existsSync(attempt.files.exit) ? readExit(attempt.files.exit) : null;
+  }
+
+  async readNeedsInput(attempt: AttemptPlace): Promise<NeedsInputReadout> {
+    const needs = readJson(attempt.files.needsInput) as { reason?: unknown } | undefined;
+    if (needs && typeof needs.reason === 'string' && needs.reason) return { present: true, reason: needs.reason };
+    return { present: fs.existsSync(attempt.files.needsInput), reason: null };
+  }
+
+  async readStarted(attempt: AttemptPlace): Promise<RunnerStarted | null> {
+    const meta = readJson(attempt.files.meta) as { runnerPid?: unknown; startToken?: unknown } | undefined;
+    if (typeof meta?.startToken !== 'string' || !meta.startToken) return null;
+    return { startToken: meta.startToken, runnerPid: typeof meta.runnerPid === 'number' ? meta.runnerPid : null };
+  }
+
+  /** meta.json's runner pid (else the hint), alive with the token in its command line (`/proc`, `ps`). */
+  async liveness(attempt: AttemptPlace, startToken: string, pidHint: number | null): Promise<Liveness> {
+    const pid = attemptRunnerPid(attempt.files.meta, pidHint);
+    return { pid, alive: pid ? await isRunnerAlive(pid, startToken) : false };
+  }
+
+  async cancel(attempt: AttemptPlace, at?: Date): Promise<void> {
+    await fs.promises.writeFile(attempt.files.cancel, at ? `${at.toISOString()}\n` : '').catch(() => undefined);
+  }
+
+  /** A file of another machine's (an upstream result record) put beside the attempt (#17); its path. */
+  async carry(attempt: AttemptPlace, name: string, text: string): Promise<string> {
+    const file = path.join(attempt.dir, 'upstream', name);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(file, text);
+    return file;
+  }
+
+  async readResult(file: string): Promise<string | null> {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,493 @@
+/**
+ * The runner: the process that hosts ONE attempt of one package's agent (bundled to
+ * `dist/runner.js`; docs/run-engine.md, "Runner"). A VS Code terminal hosts it as
+ * `process.execPath dist/runner.js <attemptDir> <startToken>` with ELECTRON_RUN_AS_NODE=1,
+ * the CLI as a plain `node` child — so Node built-ins only, no `vscode`.
+ *
+ *   node runner.js <attemptDir> <startToken>          run the attempt described by spec.json
+ *   node runner.js --pooled <startToken>              started ahead (runnerPool.ts): waits on its IPC
+ *                                                     channel for `{ attemptDir }`, then runs that
+ *                                                     attempt; ends quietly when the channel closes first
+ *   node runner.js --needs-input <attemptDir> <reason> the agent waits for a person (hooks)
+ *   node runner.js --input-resumed <attemptDir>        it no longer does
+ *
+ * Exit codes: the agent's code (1 when it has none: killed, could not start); 2 = bad
+ * arguments, spec or token (nothing was touched); 3 = this attempt already ran (meta.json
+ * exists: a revived terminal never runs an agent twice).
+ *
+ * The agent is spawned from an argv array (never a shell). A headless agent gets its own
+ * process group (`detached`), so the watchdog's SIGTERM/SIGKILL reach its children too. An
+ * interactive agent stays in the runner's process group: a TUI must be in the terminal's
+ * foreground group to read it and set raw mode (a background group gets SIGTTIN/SIGTTOU);
+ * the watchdog signals the agent itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { needsInputReason, parseVerdict, VERDICT_PARSERS, type AgentVerdict, type VerdictParserId } from '../../core/run/agents.js';
+import { attemptFiles, type AttemptFiles } from '../../core/run/runPaths.js';
+import { writeAtomicSync } from '../../store/atomicWrite.js';
+
+/** spec.json: what the runner must do (written by the engine before the runner starts). */
+export interface RunnerSpec {
+  version: 1;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  interactive: boolean;
+  stdinFile: string | null;
+  timeoutMs: number | null;
+  graceMs: number;
+  startToken: string;
+  verdict: VerdictParserId;
+  /** Source of a case-insensitive RegExp (the profile's `needsInputPattern`); absent = no detection. */
+  needsInputPattern?: string | null;
+}
+
+/** meta.json: written by the runner at start (exclusive create). */
+export interface RunnerMeta {
+  version: 1;
+  runnerPid: number;
+  agentPid: number | null;
+  startToken: string;
+  argv: string[];
+  cwd: string;
+  startedAt: string;
+  interactive: boolean;
+  /** A runner started ahead (runnerPool.ts): when its process started, before it had this attempt. */
+  startedAhead?: string;
+}
+
+/** exit.json: written atomically by the runner at the end. */
+export interface RunnerExit {
+  version: 1;
+  startToken: string;
+  code: number | null;
+  signal: string | null;
+  reason: string;
+  endedAt: string;
+  durationMs: number;
+  timedOut: boolean;
+  cancelled: boolean;
+  verdict: AgentVerdict;
+}
+
+/** needs-input.json. `source`: who said so — the agent's output or a hook. */
+export interface NeedsInput {
+  since: string;
+  reason: string;
+  source: 'output' | 'hook';
+}
+
+export const DEFAULT_GRACE_MS = 10_000;
+export const CANCEL_POLL_MS = 250;
+export const EXIT_BAD_ARGS = 2;
+export const EXIT_ALREADY_RAN = 3;
+
+// ---------------------------------------------------------------------------------------
+// spec.json
+
+/** Validates spec.json's parsed value; returns a problem or null. */
+export function specProblem(x: unknown): string | null {
+  if (!x || typeof x !== 'object' || Array.isArray(x)) return 'spec.json is not a JSON object';
+  const s = x as Record<string, unknown>;
+  if (s.version !== 1) return `spec.json has version ${JSON.stringify(s.version)}; this runner reads version 1`;
+  if (!Array.isArray(s.argv) || s.argv.length === 0 || !s.argv.every((a) => typeof a === 'string') || s.argv[0] === '') {
+    return 'spec.json: argv must be a non-empty list of strings';
+  }
+  if (typeof s.cwd !== 'string' || s.cwd === '') return 'spec.json: cwd must be a path';
+  if (!s.env || typeof s.env !== 'object' || Array.isArray(s.env) || !Object.values(s.env).every((v) => typeof v === 'string')) {
+    return 'spec.json: env must map names to strings';
+  }
+  if (typeof s.interactive !== 'boolean') return 'spec.json: interactive must be true or false';
+  if (s.stdinFile !== null && typeof s.stdinFile !== 'string') return 'spec.json: stdinFile must be a path or null';
+  if (s.timeoutMs !== null && !(typeof s.timeoutMs === 'number' && s.timeoutMs > 0)) return 'spec.json: timeoutMs must be a positive number or null';
+  if (s.graceMs !== undefined && !(typeof s.graceMs === 'number' && s.graceMs >= 0)) return 'spec.json: graceMs must be a number ≥ 0';
+  if (typeof s.startToken !== 'string' || s.startToken === '') return 'spec.json: startToken must be a string';
+  if (!VERDICT_PARSERS.includes(s.verdict as VerdictParserId)) return `spec.json: verdict must be one of ${VERDICT_PARSERS.join(', ')}`;
+  if (s.needsInputPattern !== undefined && s.needsInputPattern !== null) {
+    if (typeof s.needsInputPattern !== 'string') return 'spec.json: needsInputPattern must be a string or null';
+    try {
+      new RegExp(s.needsInputPattern, 'i');
+    } catch (err) {
+      return `spec.json: needsInputPattern is not a valid regular expression: ${(err as Error).message}`;
+    }
+  }
+  return null;
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`waves runner: ${message}\n`);
+  return code;
+}
+
+// ---------------------------------------------------------------------------------------
+// Hooks: --needs-input / --input-resumed
+
+function markNeedsInput(dir: string, reason: string, source: NeedsInput['source']): void {
+  const record: NeedsInput = { since: new Date().toISOString(), reason, source };
+  writeAtomicSync(attemptFiles(dir).needsInput, JSON.stringify(record, null, 2) + '\n');
+}
+
+function clearNeedsInput(dir: string): void {
+  fs.rmSync(attemptFiles(dir).needsInput, { force: true });
+}
+
+function hookCommand(args: string[]): number {
+  const [flag, dir, ...rest] = args;
+  if (!dir || !fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return fail(`${flag}: no attempt folder ${dir ?? ''}`, EXIT_BAD_ARGS);
+  if (flag === '--needs-input') markNeedsInput(dir, rest.join(' ').trim() || 'the agent waits for input', 'hook');
+  else clearNeedsInput(dir);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// The attempt
+
+/** Runs one attempt; resolves with the runner's exit code. */
+export async function runAttempt(dir: string, token: string, startedAhead?: Date): Promise<number> {
+  const files = attemptFiles(dir);
+  let spec: RunnerSpec;
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(files.spec, 'utf8'));
+    const problem = specProblem(parsed);
+    if (problem) return fail(problem, EXIT_BAD_ARGS);
+    spec = parsed as RunnerSpec;
+  } catch (err) {
+    return fail(`cannot read ${files.spec}: ${(err as Error).message}`, EXIT_BAD_ARGS);
+  }
+  if (spec.startToken !== token) return fail('the start token does not match spec.json: not starting', EXIT_BAD_ARGS);
+
+  const startedAt = new Date();
+  const meta: RunnerMeta = {
+    version: 1,
+    runnerPid: process.pid,
+    agentPid: null,
+    startToken: token,
+    argv: spec.argv,
+    cwd: spec.cwd,
+    startedAt: startedAt.toISOString(),
+    interactive: spec.interactive,
+    ...(startedAhead ? { startedAhead: startedAhead.toISOString() } : {}),
+  };
+  try {
+    fs.writeFileSync(files.meta, JSON.stringify(meta, null, 2) + '\n', { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      process.stderr.write(`waves runner: this attempt already ran (${files.meta} exists); not starting the agent again\n`);
+      return EXIT_ALREADY_RAN;
+    }
+    return fail(`cannot create ${files.meta}: ${(err as Error).message}`, EXIT_BAD_ARGS);
+  }
+  return new Attempt(spec, files, meta, startedAt.getTime()).run();
+}
+
+class Attempt {
+  private child: ChildProcess | null = null;
+  private logFd: number | null = null;
+  private stopping: { reason: string; timedOut: boolean } | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  private killSent = false;
+  private timers: NodeJS.Timeout[] = [];
+  private pending = '';
+  private needsInputFromOutput = false;
+  private readonly pattern: string | null;
+
+  constructor(
+    private readonly spec: RunnerSpec,
+    private readonly files: AttemptFiles,
+    private readonly meta: RunnerMeta,
+    private readonly startMs: number,
+  ) {
+    this.pattern = spec.needsInputPattern ?? null;
+  }
+
+  async run(): Promise<number> {
+    const { spec } = this;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.ELECTRON_RUN_AS_NODE; // the host's, not the agent's
+    delete env.NODE_CHANNEL_FD; // a pooled runner's channel to the engine (Node removes it at start; never the agent's)
+    delete env.NODE_CHANNEL_SERIALIZATION_MODE;
+    // The launcher held NODE_EXTRA_CA_CERTS back from this process (launcher.ts, runnerEnv): the agent gets it.
+    if (env.WAVES_NODE_EXTRA_CA_CERTS !== undefined) {
+      env.NODE_EXTRA_CA_CERTS = env.WAVES_NODE_EXTRA_CA_CERTS;
+      delete env.WAVES_NODE_EXTRA_CA_CERTS;
+    }
+    Object.assign(env, spec.env);
+
+    let stdinFd: number | null = null;
+    let startError: string | null = null;
+    if (!spec.interactive) {
+      try {
+        this.logFd = fs.openSync(this.files.log, 'a');
+        if (spec.stdinFile) stdinFd = fs.openSync(spec.stdinFile, 'r');
+      } catch (err) {
+        startError = `the agent could not start: ${(err as Error).message}`;
+      }
+    }
+
+    const onSignal = (sig: NodeJS.Signals) => this.stop(`cancelled (the runner got ${sig})`, false);
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, onSignal);
+
+    let code: number | null = null;
+    let signal: NodeJS.Signals | null = null;
+    if (startError === null) {
+      const outcome = await this.spawnAndWait(env, stdinFd);
+      code = outcome.code;
+      signal = outcome.signal;
+      startError = outcome.error;
+    }
+    if (this.stopping && !spec.interactive) await this.groupGone();
+    if (stdinFd !== null) fs.closeSync(stdinFd);
+    for (const s of signals) process.off(s, onSignal);
+    for (const t of this.timers) clearInterval(t);
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.flushPending();
+    if (this.logFd !== null) fs.closeSync(this.logFd);
+    clearNeedsInput(path.dirname(this.files.exit)); // nobody waits once the agent ended
+
+    const verdict = this.verdict();
+    const reason =
+      startError ??
+      (this.stopping
+        ? `${this.stopping.reason}${signal ? `; the agent was ended by ${signal}` : code !== null ? `; the agent exited with code ${code}` : ''}`
+        : signal
+          ? `the agent was killed by ${signal}`
+          : `the agent exited with code ${code}`);
+    const record: RunnerExit = {
+      version: 1,
+      startToken: spec.startToken,
+      code,
+      signal,
+      reason,
+      endedAt: new Date().toISOString(),
+      durationMs: Date.now() - this.startMs,
+      timedOut: this.stopping?.timedOut ?? false,
+      cancelled: this.stopping !== null && !this.stopping.timedOut,
+      verdict,
+    };
+    writeAtomicSync(this.files.exit, JSON.stringify(record, null, 2) + '\n');
+    return code ?? 1;
+  }
+
+  private spawnAndWait(env: NodeJS.ProcessEnv, stdinFd: number | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; error: string | null }> {
+    const { spec } = this;
+    return new Promise((resolve) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+          cwd: spec.cwd,
+          env,
+          shell: false,
+          detached: !spec.interactive,
+          windowsHide: !spec.interactive,
+          stdio: spec.interactive ? 'inherit' : [stdinFd ?? 'ignore', 'pipe', 'pipe'],
+        });
+      } catch (err) {
+        resolve({ code: null, signal: null, error: `the agent could not start: ${(err as Error).message}` });
+        return;
+      }
+      this.child = child;
+      let settled = false;
+      let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+      const done = (error: string | null) => {
+        if (settled) return;
+        settled = true;
+        resolve({ code: exited?.code ?? null, signal: exited?.signal ?? null, error });
+      };
+      child.once('error', (err) => {
+        if (child.pid === undefined) done(`the agent could not start (${spec.argv[0]}): ${err.message}`);
+      });
+      if (child.pid !== undefined) {
+        this.meta.agentPid = child.pid;
+        try {
+          writeAtomicSync(this.files.meta, JSON.stringify(this.meta, null, 2) + '\n');
+        } catch {
+          // meta.json keeps agentPid null; adoption still has the runner's pid and token
+        }
+        this.startWatchdog();
+      }
+      for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => this.output(chunk));
+      child.once('exit', (code, sig) => {
+        exited = { code, signal: sig };
+        // Output pipes may be held open by the agent's children: do not wait for them forever.
+        setTimeout(() => done(null), 2000);
+      });
+      child.once('close', () => {
+        if (exited) done(null);
+      });
+    });
+  }
+
+  private startWatchdog(): void {
+    const { spec } = this;
+    if (spec.timeoutMs !== null) {
+      const seconds = Math.round(spec.timeoutMs / 100) / 10;
+      const t = setTimeout(() => this.stop(`timed out after ${seconds} s`, true), spec.timeoutMs);
+      this.timers.push(t);
+    }
+    const poll = setInterval(() => {
+      if (fs.existsSync(this.files.cancel)) this.stop('cancelled (the cancel file appeared)', false);
+    }, CANCEL_POLL_MS);
+    this.timers.push(poll);
+    if (fs.existsSync(this.files.cancel)) this.stop('cancelled (the cancel file appeared)', false);
+  }
+
+  /** SIGTERM now, SIGKILL after the grace period. Idempotent: the first reason wins. */
+  stop(reason: string, timedOut: boolean): void {
+    if (this.stopping) return;
+    this.stopping = { reason, timedOut };
+    process.stderr.write(`waves runner: ${reason}; stopping the agent\n`);
+    if (!this.child || this.child.pid === undefined) return;
+    this.signal('SIGTERM');
+    this.killGroupAfterGrace();
+  }
+
+  private killGroupAfterGrace(): void {
+    if (this.killTimer) return;
+    this.killTimer = setTimeout(() => {
+      this.killSent = true;
+      this.signal('SIGKILL');
+    }, this.spec.graceMs ?? DEFAULT_GRACE_MS);
+  }
+
+  /**
+   * After a stop, the group may outlive its leader (children that ignore SIGTERM): wait until
+   * every process of the group is gone, sending SIGKILL when the grace period ends.
+   */
+  private async groupGone(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined || process.platform === 'win32') return;
+    const alive = () => {
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    };
+    let afterKill = 0;
+    while (alive()) {
+      if (this.killSent && ++afterKill > 100) {
+        process.stderr.write(`waves runner: processes of group ${pid} survived SIGKILL\n`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      // Headless: the agent's whole process group. Interactive / Windows: the agent itself.
+      if (!this.spec.interactive && process.platform !== 'win32') process.kill(-pid, sig);
+      else process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+
+  private output(chunk: Buffer): void {
+    if (this.logFd !== null) fs.writeSync(this.logFd, chunk);
+    if (!process.stdout.destroyed) process.stdout.write(chunk);
+    if (!this.pattern) return;
+    const text = this.pending + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.pending = lines.pop() ?? '';
+    if (this.pending.length > 4096) this.pending = this.pending.slice(-4096);
+    for (const line of lines) this.lineSeen(line);
+    // A prompt often waits without a newline: look at the unfinished line too.
+    if (this.pending.trim() && !this.needsInputFromOutput) this.lineSeen(this.pending, true);
+  }
+
+  private lineSeen(line: string, partial = false): void {
+    if (!line.trim()) return;
+    const reason = needsInputReason({ needsInputPattern: this.pattern ?? undefined }, line);
+    if (reason) {
+      if (!this.needsInputFromOutput) {
+        this.needsInputFromOutput = true;
+        markNeedsInput(path.dirname(this.files.exit), reason, 'output');
+      }
+    } else if (this.needsInputFromOutput && !partial) {
+      this.needsInputFromOutput = false;
+      clearNeedsInput(path.dirname(this.files.exit));
+    }
+  }
+
+  private flushPending(): void {
+    if (this.pattern && this.pending) this.lineSeen(this.pending);
+    this.pending = '';
+  }
+
+  private verdict(): AgentVerdict {
+    if (this.spec.interactive) return parseVerdict('none', '');
+    let text = '';
+    try {
+      text = fs.readFileSync(this.files.log, 'utf8');
+    } catch {
+      // no log: nothing reported
+    }
+    return parseVerdict(this.spec.verdict, text);
+  }
+}
+
+/**
+ * A runner started ahead by the engine's pool (runnerPool.ts): its start token is in its
+ * command line from the start (adoption's proof, ADR 0004), its attempt comes later on the IPC
+ * channel as `{ attemptDir }`. It says `{ ready: true }` once it can take one. The channel
+ * closing first (the engine retired it, or ended) ends it with 0, having touched nothing; once
+ * it has its attempt it lets go of the channel, so the engine's end no longer concerns it.
+ */
+function pooled(token: string): Promise<number> {
+  const since = new Date();
+  const send = process.send?.bind(process);
+  if (!send) return Promise.resolve(fail('--pooled needs the IPC channel of the engine that started it', EXIT_BAD_ARGS));
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown) => {
+      const dir = (message as { attemptDir?: unknown } | null)?.attemptDir;
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+      if (process.connected) process.disconnect();
+      if (typeof dir !== 'string' || dir === '') resolve(fail('--pooled: the engine sent no attempt folder', EXIT_BAD_ARGS));
+      else resolve(runAttempt(dir, token, since));
+    };
+    const onDisconnect = () => {
+      process.off('message', onMessage);
+      resolve(0);
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', onDisconnect);
+    send({ ready: true }, (err: Error | null) => {
+      if (err) onDisconnect();
+    });
+  });
+}
+
+/** The command line: `<attemptDir> <startToken>`, `--pooled <startToken>`, `--needs-input <dir> <reason>`, `--input-resumed <dir>`. */
+export async function main(args: string[]): Promise<number> {
+  process.stdout.on('error', () => {}); // a closed terminal must not crash the runner
+  if (args[0] === '--needs-input' || args[0] === '--input-resumed') return hookCommand(args);
+  if (args[0] === '--pooled') {
+    if (!args[1] || args.length !== 2) return fail('usage: runner.js --pooled <startToken>', EXIT_BAD_ARGS);
+    return pooled(args[1]);
+  }
+  const [dir, token] = args;
+  if (!dir || !token || args.length !== 2) {
+    return fail('usage: runner.js <attemptDir> <startToken> | --pooled <startToken> | --needs-input <attemptDir> <reason> | --input-resumed <attemptDir>', EXIT_BAD_ARGS);
+  }
+  return runAttempt(dir, token);
+}
+
+declare const WAVES_RUNNER_MAIN: boolean | undefined;
+// Set by the bundle (esbuild.mjs: define) so that importing this module never runs it.
+if (typeof WAVES_RUNNER_MAIN !== 'undefined' && WAVES_RUNNER_MAIN) {
+  void main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`waves runner: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,182 @@
+/**
+ * Runners started ahead (issue #18: a Node start per attempt was about 120 ms of every
+ * handoff). While agents work, the pool starts as many runners as may be needed next
+ * (`core/run/startAhead.ts`), each `node runner.js --pooled <startToken>` — detached, its own
+ * process group, no stdio, an IPC channel to this process. A launch takes one: the token it
+ * carries goes into the attempt's spec, and once the spec is written the attempt's folder is
+ * sent on the channel; the runner lets go of the channel and runs the attempt exactly as a
+ * runner started for it would (runner.ts). Adoption is unchanged (ADR 0004): the runner's pid
+ * and its start token in its command line.
+ *
+ * Idle runners end when their channel closes: when the pool retires them, closes, or this
+ * process ends in any way. A taken runner that died before its attempt was sent is replaced by
+ * a fresh start with the same token. Node built-ins only, no `vscode`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { poolStep } from '../../core/run/startAhead';
+import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
+
+interface Pooled {
+  token: string;
+  child: ChildProcess;
+  ready: boolean;
+  taken: boolean;
+  gone: boolean;
+  /** Let go by the pool (its end is no failure). */
+  retired: boolean;
+  exited: Promise<number | null>;
+}
+
+export interface RunnerPoolOptions {
+  /** `dist/runner.js`. */
+  runnerScript: string;
+  /** The runners' working folder until they have an attempt (the repository). */
+  cwd: string;
+  /** `process.execPath` unless told. */
+  command?: string;
+}
+
+export function newStartToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export class RunnerPool {
+  private readonly members: Pooled[] = [];
+  private wanted = 0;
+  private closed = false;
+  /** Pooled runners that ended before they were ready: at 3 the pool stops (launches start their own). */
+  private failures = 0;
+
+  constructor(private readonly options: RunnerPoolOptions) {}
+
+  /** The pool's counts, for tests and the bench. */
+  get size(): { idle: number; ready: number; taken: number } {
+    const live = this.members.filter((m) => !m.gone);
+    return { idle: live.filter((m) => !m.taken).length, ready: live.filter((m) => !m.taken && m.ready).length, taken: live.filter((m) => m.taken).length };
+  }
+
+  /** The process ids of the idle runners (tests, diagnostics). */
+  idlePids(): number[] {
+    return this.members.filter((m) => !m.gone && !m.taken && m.child.pid !== undefined).map((m) => m.child.pid!);
+  }
+
+  /** About `count` attempts may start soon: the pool moves toward that many idle runners. */
+  expect(count: number): void {
+    if (this.closed) return;
+    this.wanted = count;
+    this.fill();
+  }
+
+  /**
+   * A start token for a new attempt: one a ready idle runner carries (else one still starting),
+   * taken for it; a fresh one when the pool has none.
+   */
+  take(): string {
+    const free = this.members.filter((m) => !m.gone && !m.taken);
+    const m = free.find((x) => x.ready) ?? free[0];
+    if (!m) return newStartToken();
+    m.taken = true;
+    return m.token;
+  }
+
+  /** A taken token whose attempt will not start after all: its runner waits for another. */
+  giveBack(token: string): void {
+    const i = this.members.findIndex((x) => x.token === token && x.taken);
+    if (i < 0) return;
+    const m = this.members[i]!;
+    if (m.gone) this.members.splice(i, 1);
+    else m.taken = false;
+  }
+
+  /**
+   * Hands the attempt of `request` to the runner its token was taken from; null when that
+   * runner is gone (or the token was never the pool's): the caller starts a runner itself.
+   */
+  async launch(request: LaunchRequest): Promise<LaunchResult | null> {
+    const i = this.members.findIndex((x) => x.token === request.startToken && x.taken);
+    if (i < 0) return null;
+    const m = this.members[i]!;
+    this.members.splice(i, 1);
+    if (m.gone || !m.child.connected || m.child.pid === undefined) return null;
+    const sent = await new Promise<boolean>((resolve) => {
+      try {
+        m.child.send({ attemptDir: request.attemptDir }, (err) => resolve(!err));
+      } catch {
+        resolve(false);
+      }
+    });
+    if (!sent) {
+      // The message may not have reached it: make sure it never runs anything, then start afresh.
+      this.retire(m);
+      return null;
+    }
+    return { pid: m.child.pid, exited: m.exited };
+  }
+
+  /** Lets every idle runner go; the pool starts none again. Runners handed an attempt are not touched. */
+  close(): void {
+    this.closed = true;
+    this.wanted = 0;
+    for (const m of [...this.members]) this.retire(m);
+    this.members.length = 0;
+  }
+
+  private fill(): void {
+    if (this.closed) return;
+    const idle = this.members.filter((m) => !m.gone && !m.taken);
+    const step = poolStep(this.wanted, { idle: idle.length, starting: idle.filter((m) => !m.ready).length });
+    // The newest go first: the older ones are the readier.
+    for (const m of idle.slice(idle.length - step.retire)) this.retire(m);
+    for (let n = 0; n < step.start; n++) this.startOne();
+  }
+
+  private retire(m: Pooled): void {
+    const i = this.members.indexOf(m);
+    if (i >= 0) this.members.splice(i, 1);
+    m.retired = true;
+    if (m.gone) return;
+    try {
+      if (m.child.connected) m.child.disconnect();
+    } catch {
+      // already disconnected: it ends by itself
+    }
+  }
+
+  private startOne(): void {
+    const token = newStartToken();
+    let child: ChildProcess;
+    try {
+      child = spawn(this.options.command ?? process.execPath, [this.options.runnerScript, '--pooled', token], {
+        cwd: this.options.cwd,
+        env: runnerEnv(process.env, {}),
+        detached: true,
+        stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+        shell: false,
+      });
+    } catch {
+      return; // launches start their runners themselves
+    }
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const m: Pooled = { token, child, ready: false, taken: false, gone: false, retired: false, exited };
+    const gone = () => {
+      if (m.gone) return;
+      m.gone = true;
+      if (!m.ready && !m.retired && ++this.failures >= 3) this.close();
+      const i = this.members.indexOf(m);
+      if (i >= 0 && !m.taken) this.members.splice(i, 1);
+      this.fill();
+    };
+    child.once('error', gone);
+    child.once('exit', gone);
+    child.on('message', (message: unknown) => {
+      if ((message as { ready?: unknown } | null)?.ready !== true || m.ready) return;
+      m.ready = true;
+      this.fill();
+    });
+    // Neither the process nor its channel keeps this one alive.
+    child.unref();
+    (child.channel as { unref?: () => void } | undefined)?.unref?.();
+    this.members.push(m);
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * A run joins the shared coordinator (ADR 0012; docs/run-engine.md, "A shared coordinator"):
+ * after the clone's own lease (which still guards the run state in `.waves/runs/`), it claims
+ * the feature's run in the coordinator (one driver across every clone), takes its locks there
+ * instead of `.waves/locks.json`, and heartbeats its registry entry — the packages under way and
+ * their write scopes — for the other drivers to see.
+ *
+ * The rule when the coordinator goes away mid-run: running packages go on, exit, are audited and
+ * merged as usual (merging needs no lock); no package starts (its locks cannot be taken, so it
+ * waits, and the person is told once); releases are kept and done when it answers again; the
+ * run state and the report stay in `.waves/` as always. When it answers again the run goes on
+ * (the person is told). A heartbeat that finds another owner in the row stops driving the run
+ * (as a lost lease does). Cancel stops a run that waits.
+ *
+ * Planned claims (#19 item 5): at the start, other features' planned claims that this run's
+ * packages meet are told, one problem each (feature, package, key, who); a lock key another
+ * feature planned refuses the run (`PlannedClaimConflictError`) unless `allowPlannedOverlap`. A
+ * run in which every package of the plan succeeded removes the feature's own planned claims.
+ */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import {
+  checkCoordinatorUrl,
+  ownerText,
+  plannedClaimsOf,
+  plannedConflicts,
+  plannedConflictText,
+  redactSecrets,
+  registeredPackages,
+  repositoryKey,
+  type PlannedClaim,
+  type PlannedConflict,
+  type RegisteredRun,
+} from '../../core/run/sharedCoordinator';
+import type { LockEntry } from '../../core/run/lockTable';
+import type { RunContext } from '../run/context';
+import { CoordinatorError, isCoordinatorUnavailable, type CoordinatorOptions } from './lockStore';
+import { CoordinatorLeaseHeldError, PgCoordinator, type CancelRequest } from './pgCoordinator';
+import { queueCancelRequest } from '../run/recovery';
+import { DEFAULT_LEASE_MS } from '../run/lease';
+
+const gitText = (cwd: string, args: string[]): string => {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+};
+
+/** The key every clone of the repository at `repoRoot` shares (its root commits, or the key set). */
+export function repositoryKeyOf(repoRoot: string, explicit?: string): string {
+  const key = repositoryKey({ rootCommits: gitText(repoRoot, ['rev-list', '--max-parents=0', 'HEAD']).split('\n'), explicit });
+  if (key === null)
+    throw new CoordinatorError(`The repository ${repoRoot} has no commit yet, so its clones cannot be recognised: commit once, or set the coordinator's repository key.`);
+  return key;
+}
+
+/** Who drives: the option, git's `user.name`, else the login name. */
+export function driverName(repoRoot: string, explicit?: string): string {
+  if (explicit?.trim()) return explicit.trim();
+  const name = gitText(repoRoot, ['config', 'user.name']);
+  if (name) return name;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Another feature's approved plan claims a lock key this run's plan takes too: the run is refused, nothing started. */
+export class PlannedClaimConflictError extends CoordinatorError {
+  constructor(readonly conflicts: readonly PlannedConflict[]) {
+    super(
+      `another feature's approved plan claims the same lock key${conflicts.length === 1 ? '' : 's'}:\n${conflicts.map((c) => `  ${plannedConflictText(c)}`).join('\n')}\n` +
+        `Run after it (its run removes its planned claims when it succeeds), agree with its driver, or go ahead anyway (waves run --allow-planned-overlap).`,
+    );
+    this.name = 'PlannedClaimConflictError';
+  }
+}
+
+/** Opens the coordinator for `repoRoot`: the URL checked, the repository's key, the schema migrated. */
+export async function openCoordinator(repoRoot: string, options: CoordinatorOptions): Promise<PgCoordinator> {
+  const checked = checkCoordinatorUrl(options.url);
+  if (!checked.ok) throw new CoordinatorError(checked.problem);
+  return PgCoordinator.open(checked.url, repositoryKeyOf(repoRoot, options.repository), { connectTimeoutMs: options.connectTimeoutMs });
+}
+
+/**
+ * Asks the driver of the feature's live run — from any clone, through the coordinator — to cancel
+ * the run, or one package (`waves cancel --coordinator`): its next heartbeat (a few seconds; at
+ * once when a package starts or ends) takes the request. `{ ok: false }` when no live run of the
+ * feature is registered there. Throws `CoordinatorError` / `CoordinatorUnavailableError`.
+ */
+export async function askCoordinatedDriverToCancel(repoRoot: string, featureId: string, packageId: string | undefined, options: CoordinatorOptions): Promise<{ ok: true; driver: string; within: number } | { ok: false; why: string }> {
+  const coordinator = await openCoordinator(repoRoot, options);
+  try {
+    const by = { driver: driverName(repoRoot, options.driver), clone: gitText(repoRoot, ['rev-parse', '--show-toplevel']) || repoRoot };
+    const run = await coordinator.requestCancel(featureId, packageId ?? null, by);
+    if (!run) return { ok: false, why: `no run of ${featureId} is driven anywhere the coordinator ${coordinator.where} knows` };
+    return { ok: true, driver: ownerText(run), within: Math.max(1, Math.ceil(run.leaseMs / 3 / 1000)) };
+  } finally {
+    await coordinator.close();
+  }
+}
+
+/**
+ * Joins the run of `ctx` to the coordinator; its locks go there from now on. Throws (and leaves
+ * nothing behind) when the coordinator cannot be reached or another driver holds the run.
+ */
+export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptions): Promise<void> {
+  const coordinator = await openCoordinator(ctx.repoRoot, options);
+  const ownerId = ctx.lease?.ownerId ?? `${process.pid}@${os.hostname()}`;
+  const leaseMs = ctx.options.leaseMs ?? DEFAULT_LEASE_MS;
+  const claim = { featureId: ctx.featureId, runId: '', ownerId, leaseMs, driver: driverName(ctx.repoRoot, options.driver), clone: ctx.repoRoot };
+  try {
+    await coordinator.claimRun(claim);
+  } catch (err) {
+    // A row of this very clone on this machine is a driver that is gone: this engine holds the
+    // clone's file lease, which a live driver of the clone would hold (a crash, a window reload).
+    const gone = err instanceof CoordinatorLeaseHeldError && err.holder.host === os.hostname() && err.holder.clone === ctx.repoRoot;
+    if (!gone || !(await coordinator.takeOverRun(claim, err.holder.ownerId).catch(() => false))) {
+      await coordinator.close();
+      throw err;
+    }
+  }
+  const locks = coordinator.lockStore({ onProblem: (message) => ctx.problem(message), clock: ctx.clock });
+  ctx.locks = locks;
+
+  /** Cancel requests made through the coordinator (`waves cancel --coordinator`, any clone): carried out as this clone's own. */
+  const carryOutCancels = async (cancels: readonly CancelRequest[]): Promise<void> => {
+    for (const c of cancels) {
+      const what = c.packageId === null ? 'the run' : c.packageId;
+      ctx.problem(`${ownerText(c)} asked through the coordinator to cancel ${what}.`, c.packageId ?? undefined);
+      await queueCancelRequest(ctx.repoRoot, ctx.featureId, c.packageId ?? undefined).catch((err: unknown) =>
+        ctx.problem(`The cancel of ${what} asked through the coordinator could not be passed on: ${(err as Error).message}`),
+      );
+    }
+    ctx.wake();
+  };
+  let away = false;
+  let beating = false;
+  let again = false;
+  const beat = async (): Promise<void> => {
+    if (ctx.stopped) return;
+    if (beating) {
+      again = true;
+      return;
+    }
+    beating = true;
+    try {
+      const state = ctx.hasState ? ctx.state : undefined;
+      const packages = state ? registeredPackages(state.packages, (id) => ctx.pkg(id)?.scope.writeAllow.map((g) => g.value) ?? []) : [];
+      const renewed = await coordinator.renewRun(ctx.featureId, ownerId, state?.runId ?? '', packages);
+      if (away) ctx.problem(`The coordinator ${coordinator.where} answers again; packages start again.`);
+      away = false;
+      if (!renewed) ctx.leaseLost();
+      else if (renewed.cancels.length > 0) await carryOutCancels(renewed.cancels);
+    } catch (err) {
+      if (!away)
+        ctx.problem(
+          isCoordinatorUnavailable(err)
+            ? `${err.message}. Running packages go on; no package starts until it answers again. Nothing local is lost: the run state stays in .waves/.`
+            : `The coordinator ${coordinator.where}: ${(err as Error).message}`,
+        );
+      away = true;
+    } finally {
+      beating = false;
+    }
+    if (again) {
+      again = false;
+      await beat();
+    }
+  };
+  const timer = setInterval(() => void beat(), Math.max(20, Math.floor(leaseMs / 3)));
+  timer.unref();
+  // A package that starts or ends is in the registry at once, not at the next heartbeat.
+  const subscription = ctx.emitter.event((e) => {
+    if (e.type === 'package') void beat();
+  });
+  ctx.onStop(() => {
+    clearInterval(timer);
+    subscription.dispose();
+    // Releases kept while the coordinator was away are tried once more; then the row goes when it
+    // is still ours; then the connections close. Never waited for. Releases it still cannot make
+    // leave those locks in the coordinator until the feature runs again (or they lapse): said.
+    void (async () => {
+      // Every package of the plan succeeded: the feature's planned claims are done with.
+      const done = ctx.hasState && ctx.analysis.plan.packages.every((p) => ctx.state.packages[p.id]?.status === 'succeeded');
+      if (done) await coordinator.removePlannedClaims(ctx.featureId).catch(() => undefined);
+      const left = locks.pendingReleases;
+      if (left > 0 && !(await locks.flush()))
+        ctx.problem(`The coordinator ${coordinator.where} cannot be reached: ${left} lock release${left === 1 ? '' : 's'} of this run stay there until it runs again (or they lapse).`);
+      await coordinator.releaseRun(ctx.featureId, ownerId).catch(() => undefined);
+      await coordinator.close();
+    })();
+  });
+
+  // Other features' planned claims this run meets (#19 item 5): told; a lock key refuses (the engine stops, the hook above gives the row back).
+  const only = ctx.options.only ? new Set(ctx.options.only) : null;
+  const packages = ctx.analysis.plan.packages.filter((p) => !only || only.has(p.id));
+  let planned: PlannedConflict[] = [];
+  try {
+    planned = plannedConflicts(ctx.featureId, plannedClaimsOf({ packages }), await coordinator.plannedClaims());
+  } catch (err) {
+    ctx.problem(`The coordinator ${coordinator.where}: other features' planned claims could not be read (${(err as Error).message}); the run goes on.`);
+  }
+  const exact = planned.filter((c) => c.exact);
+  if (exact.length > 0 && !options.allowPlannedOverlap) throw new PlannedClaimConflictError(exact);
+  for (const c of planned) ctx.problem(`Planned by another feature: ${plannedConflictText(c)}.`);
+}
+
+/**
+ * What the coordinator says of the repository, for the editor and `waves status`: the registry
+ * of runs and the lock rows, read on demand over one kept connection pool. Never throws from
+ * `read()`: an unreachable coordinator gives `{ ok: false, message }` (its password hidden).
+ */
+export class CoordinatorReader {
+  private constructor(
+    private readonly coordinator: PgCoordinator,
+    /** The repository's root as a run of this clone names it (`clone` of its row). */
+    readonly clone: string,
+  ) {}
+
+  /** Opens it for the repository holding `folder` (the schema is created when missing); throws `CoordinatorError` / `CoordinatorUnavailableError`. */
+  static async open(folder: string, options: CoordinatorOptions): Promise<CoordinatorReader> {
+    const coordinator = await openCoordinator(folder, options);
+    return new CoordinatorReader(coordinator, gitText(folder, ['rev-parse', '--show-toplevel']) || folder);
+  }
+
+  /** Whether a run is driven from this clone on this machine (the person's own: the files of `.waves/` show it). */
+  isOwn(run: RegisteredRun): boolean {
+    return run.host === os.hostname() && run.clone === this.clone;
+  }
+
+  /** The URL with its password hidden. */
+  get where(): string {
+    return this.coordinator.where;
+  }
+
+  /** The registry of runs, the lock rows and the planned claims of approved plans (#19 item 5). */
+  async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[]; claims: PlannedClaim[] } | { ok: false; message: string }> {
+    try {
+      const [runs, table, claims] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks(), this.coordinator.plannedClaims()]);
+      return { ok: true, runs, locks: table.locks, claims };
+    } catch (err) {
+      return { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.coordinator.close();
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * `SshExecutor`: attempts on a machine reached over SSH (#17, ADR 0011), behind the executor
+ * seam (ADR 0006). On the host, under its folder:
+ *   <folder>/<repo-key>.git                         a bare repository the engine pushes bases into
+ *   <folder>/trees/<repo-key>/<feature>/<package>   each package's worktree, on waves/<feature>/<package>
+ *   <folder>/runs/<repo-key>/<feature>/<run>/<package>/<n>/   each attempt's files (as .waves/ has them)
+ *   <folder>/runner/runner-<hash>.js                the runner, copied once per version
+ * The base commit goes there with `git push`; the runner runs detached from the SSH session
+ * (in `tmux` when the host has it — an editor terminal can attach —, else `setsid`), so a
+ * dropped connection kills nothing; its files are read over the host's shared connection;
+ * the commit the engine judges comes back with `git fetch` by its id and is audited and merged
+ * here exactly like a local one — nothing read from the host is trusted beyond that commit.
+ * A host that cannot be reached makes reads come back empty; past `hostLostMs` the attempt's
+ * liveness says `lost` (the engine makes it `interrupted`, host-lost).
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AuditChange } from '../../core/run/audit';
+import { shellQuote, type Host } from '../../core/run/hostList';
+import { attemptFiles, packageBranch } from '../../core/run/runPaths';
+import { parseExit, type ExitRecord } from '../attempt/adopt';
+import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from '../attempt/executor';
+import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git/git';
+import type { LaunchResult } from '../attempt/launcher';
+import type { RunnerSpec } from '../attempt/runner';
+import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
+import { isApproved, VerificationNotApprovedError, type RunVerificationOptions, type StepResult } from '../consent/approvalStore';
+
+export interface SshExecutorOptions {
+  repoRoot: string;
+  featureId: string;
+  host: Host & { ssh: string; folder: string };
+  /** The runner bundle on this machine (copied to the host once per version). */
+  runnerScript: string;
+  /** argv run in each new worktree there, and again in a reused one where it did not succeed (no shell of ours; quoted for the host's). */
+  setupHook?: string[];
+  /** How long a host may stay out of reach before its attempts are lost (default 60 000 ms). */
+  hostLostMs?: number;
+  /** The connection (tests and the hosts executor share one per host). */
+  connection?: SshHost;
+}
+
+/** A read of an attempt's file (the poll asks again): past this, the host counts as out of reach. */
+const READ_MS = 30_000;
+/** How long one remote read of an attempt's exit and needs-input answers for (the engine may poll faster). */
+const POLL_MS = 1000;
+
+const NAMES = ['a merge', 'a rebase', 'a rebase', 'a cherry-pick', 'a revert'];
+
+/** A shell function `g` that is git with the engine's safe configuration (a fixed text of quoted words). */
+const G = `g() { git ${SAFE_CONFIG_REMOTE.map(shellQuote).join(' ')} "$@"; }`;
+const q = shellQuote;
+
+export class SshExecutor implements Executor {
+  readonly ssh: SshHost;
+  private readonly root: string;
+  private readonly key: string;
+  private readonly bare: string;
+  private ready: Promise<void> | null = null;
+  private readonly runnerPath: string;
+  private readonly runnerText: string;
+  /** Since when the host has not answered (ms; null: it answers). */
+  private unreachableSince: number | null = null;
+  private lastProblem = '';
+
+  constructor(private readonly options: SshExecutorOptions) {
+    this.ssh = options.connection ?? new SshHost(options.host);
+    this.root = options.host.folder.replace(/\/+$/, '');
+    // One bare repository per repository of this machine (its real path), named readably.
+    this.key = `${path.basename(options.repoRoot).replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(options.repoRoot).digest('hex').slice(0, 10)}`;
+    this.bare = `${this.root}/${this.key}.git`;
+    this.runnerText = fs.readFileSync(options.runnerScript, 'utf8');
+    this.runnerPath = `${this.root}/runner/runner-${createHash('sha256').update(this.runnerText).digest('hex').slice(0, 16)}.js`;
+  }
+
+  get hostName(): string {
+    return this.options.host.name;
+  }
+
+  /** Whether the host answered its last call; the time it stopped answering otherwise. */
+  get outOfReachSince(): number | null {
+    return this.unreachableSince;
+  }
+
+  // -- Names -------------------------------------------------------------------------------
+
+  treePath(packageId: string, isolated: boolean): string {
+    if (!isolated) throw new Error(`${packageId} works in the feature's shared tree, which is on this machine: it cannot run on the host ${this.hostName}`);
+    return `${this.root}/trees/${this.key}/${this.options.featureId}/${packageId}`;
+  }
+
+  attempt(runId: string, packageId: string, attempt: number): AttemptPlace {
+    const dir = `${this.root}/runs/${this.key}/${this.options.featureId}/${runId}/${packageId}/${attempt}`;
+    // The same file names as a local attempt (the runner names them itself); posix paths there.
+    const files = attemptFiles(dir);
+    const posix = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, `${dir}/${path.basename(v)}`])) as unknown as typeof files;
+    return { packageId, attempt, dir, files: posix };
+  }
+
+  private branch(packageId: string): string {
+    return packageBranch(this.options.featureId, packageId);
+  }
+
+  // -- Reaching the host -------------------------------------------------------------------
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      const value = await work();
+      this.unreachableSince = null;
+      return value;
+    } catch (err) {
+      if (err instanceof HostUnreachableError) {
+        this.unreachableSince ??= Date.now();
+        this.lastProblem = err.message;
+      }
+      throw err;
+    }
+  }
+
+  /** A read that comes back empty when the host is out of reach (the poll asks again). */
+  private async soft<T>(work: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await this.call(work);
+    } catch (err) {
+      if (err instanceof HostUnreachableError) return fallback;
+      throw err;
+    }
+  }
+
+  /** `okCodes`: the exit codes that are an answer (`null`: every one — the caller reads it). */
+  private script(text: string, input?: string, okCodes: readonly number[] | null = [0]) {
+    return this.call(() => this.ssh.run({ script: text }, { ...(okCodes ? { okCodes } : {}), ...(input !== undefined ? { input } : {}) }));
+  }
+
+  /** Once per executor: the folder, the bare repository (which serves a commit by its id) and the runner. */
+  private prepareHost(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.script(
+        `set -e; ${G}; mkdir -p ${q(this.root)}/runner; ` +
+          `if [ ! -d ${q(this.bare)} ]; then g init -q --bare ${q(this.bare)}; fi; ` +
+          `g -C ${q(this.bare)} config uploadpack.allowAnySHA1InWant true; ` +
+          `if [ ! -f ${q(this.runnerPath)} ]; then cat > ${q(this.runnerPath)}.tmp.$$ && mv -f ${q(this.runnerPath)}.tmp.$$ ${q(this.runnerPath)}; else cat > /dev/null; fi`,
+        this.runnerText,
+      );
+    })().catch((err) => {
+      this.ready = null;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  // -- The working tree --------------------------------------------------------------------
+
+  /**
+   * The base (the integration tip, resolved here) pushed to the host; the package's branch made
+   * from it there when it is new, or the base merged into it when a retry's branch lacks it;
+   * its worktree created (or reused); the set-up hook until it has run to the end there for the
+   * branch (a new tree, a retry's whose hook failed).
+   */
+  async prepareTree(request: TreeRequest): Promise<PreparedTree> {
+    await this.prepareHost();
+    const baseSha = await gitOut(this.options.repoRoot, ['rev-parse', '--verify', `${request.base}^{commit}`]);
+    const branch = this.branch(request.packageId);
+    const tree = this.treePath(request.packageId, request.isolated);
+    await this.call(() => this.ssh.localGit(this.options.repoRoot, ['push', '-q', '--no-verify', this.ssh.gitUrl(this.bare), `+${baseSha}:refs/waves/bases/${this.options.featureId}/${request.packageId}`]));
+    const identity = `-c user.name=${q(ENGINE_IDENTITY.name)} -c user.email=${q(ENGINE_IDENTITY.email)}`;
+    // The set-up hook's mark (as on this machine, localExecutor.ts): the branch the hook last ran to
+    // the end for in the tree, in its private git folder; the hook runs until it has for this branch.
+    const mark = `"$(g -C ${q(tree)} rev-parse --git-path waves-set-up)"`;
+    const out = await this.script(
+      `set -e; ${G}; cd ${q(this.bare)}; ` +
+        `if ! g rev-parse -q --verify ${q(`refs/heads/${branch}`)} >/dev/null; then g branch ${q(branch)} ${baseSha}; fi; ` +
+        `if [ ! -e ${q(tree)}/.git ]; then mkdir -p ${q(path.posix.dirname(tree))}; g worktree prune; g worktree add -q ${q(tree)} ${q(branch)}; ` +
+        // A reused tree: on the package's branch (as here, git.ts createWorktree), the base merged in when
+        // the branch lacks it; a conflict undoes the merge and names its files (exit 4).
+        `else ref="$(g -C ${q(tree)} symbolic-ref -q HEAD || true)"; if [ "$ref" != ${q(`refs/heads/${branch}`)} ]; then echo "on=$ref"; exit 3; fi; ` +
+        `if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +
+        `if ! g -C ${q(tree)} ${identity} merge --no-ff --no-edit -q -m ${q(`Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`)} ${baseSha} >/dev/null 2>&1; then ` +
+        `g -C ${q(tree)} diff --name-only --diff-filter=U | sed 's/^/conflict=/'; g -C ${q(tree)} merge --abort >/dev/null 2>&1 || true; exit 4; fi; fi; fi; ` +
+        `if [ "$(cat ${mark} 2>/dev/null)" = ${q(branch)} ]; then echo set-up=done; fi`,
+      undefined,
+      [0, 3, 4],
+    );
+    if (out.code === 3) {
+      const on = /^on=(.*)$/m.exec(out.stdout)?.[1]?.trim() ?? '';
+      throw new Error(`the worktree ${tree} on ${this.hostName} is on ${on ? on.replace(/^refs\/heads\//, '') : 'a detached HEAD'}, not ${branch}; move it away first`);
+    }
+    if (out.code === 4) {
+      const files = [...out.stdout.matchAll(/^conflict=(.*)$/gm)].map((m) => m[1]!);
+      throw new Error(
+        `the updated base ${baseSha.slice(0, 12)} could not be merged into ${branch} on ${this.hostName}${files.length ? ` (conflicts: ${files.join(', ')})` : ''}; the merge was undone and the tree is as its last attempt left it`,
+      );
+    }
+    const hook = this.options.setupHook;
+    if (hook?.length && !/^set-up=done$/m.test(out.stdout)) {
+      const log = `${request.attempt.dir}/setup.log`;
+      const r = await this.script(
+        `${G}; mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} && ${hook.map(q).join(' ')} > ${q(log)} 2>&1; code=$?; ` +
+          `if [ $code = 0 ]; then printf '%s\\n' ${q(branch)} > ${mark}; else tail -n 20 ${q(log)}; fi; exit $code`,
+        undefined,
+        null,
+      );
+      if (r.code !== 0) throw new Error(`the set-up hook ${hook.join(' ')} failed on ${this.hostName} (exit ${r.code ?? '?'})${r.stdout.trim() ? `:\n${r.stdout.trim()}` : ''}`);
+    }
+    return { worktree: tree, branch, baseSha };
+  }
+
+  async headOf(packageId: string): Promise<string | null> {
+    return this.soft(async () => {
+      const r = await this.ssh.git(this.bare, ['rev-parse', '-q', '--verify', `refs/heads/${this.branch(packageId)}`], { okCodes: [0, 1, 128] });
+      return r.code === 0 ? r.stdout.trim() || null : null;
+    }, null);
+  }
+
+  async inspectTree(packageId: string, tree: string): Promise<TreeInspection> {
+    const branch = this.branch(packageId);
+    const busy = ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD', 'REVERT_HEAD']
+      .map((p, i) => `[ -e "$(g rev-parse --git-path ${p})" ] && echo busy=${i}; `)
+      .join('');
+    const r = await this.script(
+      `${G}; cd ${q(tree)} || exit 3; echo "ref=$(g symbolic-ref -q HEAD)"; echo "head=$(g rev-parse -q --verify HEAD)"; echo "tip=$(g rev-parse -q --verify ${q(`refs/heads/${branch}`)})"; ${busy}true`,
+      undefined,
+      [0, 3],
+    );
+    if (r.code === 3) return { onBranch: false, where: `gone (no tree ${tree} on ${this.hostName})`, head: null, tip: null };
+    const value = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() || null;
+    const head = value('head');
+    const tip = value('tip');
+    const busyAt = value('busy');
+    if (busyAt !== null) return { onBranch: false, where: `in the middle of ${NAMES[Number(busyAt)] ?? 'a git operation'}`, head, tip };
+    const ref = value('ref') ?? '';
+    if (ref === `refs/heads/${branch}`) return { onBranch: true, where: `on ${branch}`, head, tip };
+    return { onBranch: false, where: ref ? `on ${ref.replace(/^refs\/heads\//, '')}` : `detached at ${head ? head.slice(0, 12) : 'no commit'}`, head, tip };
+  }
+
+  async commitLeftovers(packageId: string, tree: string, message: string): Promise<string | null> {
+    const identity = `-c user.name=${q(ENGINE_IDENTITY.name)} -c user.email=${q(ENGINE_IDENTITY.email)}`;
+    await this.script(`set -e; ${G}; cd ${q(tree)}; g add -A -- .; g reset -q -- .waves; if ! g diff --cached --quiet; then g ${identity} commit --no-verify -q -m ${q(message)}; fi`);
+    return this.headOf(packageId);
+  }
+
+  /**
+   * The commit comes here first, by its id (`git fetch`: whole or not at all), under
+   * `refs/waves/hosts/<host>/…`; then the audit's list is made here, tree to tree, with this
+   * repository's ignore rules — the host's git is not asked what changed.
+   */
+  async changes(packageId: string, _tree: string, baseSha: string, commit: string): Promise<AuditChange[]> {
+    await this.fetchCommit(packageId, commit);
+    return treeChanges(this.options.repoRoot, baseSha, commit);
+  }
+
+  private async fetchCommit(packageId: string, commit: string): Promise<void> {
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`${commit} is not a commit id`);
+    const ref = `refs/waves/hosts/${this.hostName}/${this.options.featureId}/${packageId}`;
+    await this.call(() => this.ssh.localGit(this.options.repoRoot, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', this.ssh.gitUrl(this.bare), `+${commit}:${ref}`]));
+    const got = await gitOut(this.options.repoRoot, ['rev-parse', '--verify', `${ref}^{commit}`]);
+    if (got !== commit) throw new Error(`fetched ${got} from ${this.hostName}, not ${commit}`);
+  }
+
+  /** The approved commands (checked here, against this person's approvals) in the package's tree there. */
+  async verify(options: RunVerificationOptions): Promise<StepResult[]> {
+    const commands = options.steps.map((s) => s.command);
+    const list = options.approvedList ?? commands;
+    if (!commands.every((c) => list.includes(c)) || !isApproved(options.planFile, list, options.approvals)) throw new VerificationNotApprovedError(options.planFile, commands);
+    const results: StepResult[] = [];
+    for (const [i, step] of options.steps.entries()) {
+      options.onCommand?.(step, i + 1);
+      const log = `${options.attemptDir}/verify-${i + 1}.log`;
+      // The approved command line itself, for the host's shell — as a local one is for the person's.
+      const r = await this.script(`mkdir -p ${q(options.attemptDir)}; cd ${q(options.cwd)} && { printf '$ %s\\n' ${q(step.command)}; sh -c ${q(step.command)}; } > ${q(log)} 2>&1; code=$?; tail -n 1 ${q(log)}; exit $code`, undefined, null);
+      const last = r.stdout.trim().split('\n').pop()?.trim() ?? '';
+      results.push({ step: step.step, ok: r.code === 0, detail: r.code === 0 ? `${step.command}: passed` : `${step.command}: exit ${r.code}${last ? ` — ${last.slice(0, 200)}` : ''} (log on ${this.hostName}: ${log})` });
+    }
+    return results;
+  }
+
+  /** The package's branch here too (for the person; the merge takes the fetched commit), unless a tree here has it checked out. */
+  async handBack(packageId: string): Promise<string> {
+    const branch = this.branch(packageId);
+    await this.ssh.localGit(this.options.repoRoot, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', this.ssh.gitUrl(this.bare), `+refs/heads/${branch}:refs/heads/${branch}`]).catch(() => undefined);
+    return branch;
+  }
+
+  async removeTree(_packageId: string, tree: string): Promise<{ removed: boolean; reason: string | null }> {
+    const r = await this.script(`${G}; cd ${q(tree)} || exit 0; if [ -n "$(g status --porcelain)" ]; then echo dirty; exit 0; fi; cd /; g -C ${q(this.bare)} worktree remove ${q(tree)} && echo removed`, undefined, [0, 1, 128]);
+    if (/removed/.test(r.stdout)) return { removed: true, reason: null };
+    return { removed: false, reason: /dirty/.test(r.stdout) ? `${tree} on ${this.hostName} has changes` : null };
+  }
+
+  // -- The runner --------------------------------------------------------------------------
+
+  async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
+    await this.prepareHost();
+    await this.script(`mkdir -p ${q(attempt.dir)} && cat > ${q(attempt.files.prompt)}`, prompt);
+    await this.script(`cat > ${q(attempt.files.spec)}.tmp && mv -f ${q(attempt.files.spec)}.tmp ${q(attempt.files.spec)}`, JSON.stringify(spec, null, 2) + '\n');
+  }
+
+  /** tmux's session name of an attempt: `waves-<token's first 16>`. */
+  static session(startToken: string): string {
+    return `waves-${startToken.slice(0, 16)}`;
+  }
+
+  /** Detached from the SSH session: in a tmux session when the host has tmux, else with setsid. */
+  async start(request: StartRequest): Promise<LaunchResult> {
+    const { attempt, startToken } = request;
+    const node = this.options.host.node ?? 'node';
+    const argv = [node, this.runnerPath, attempt.dir, startToken].map(q).join(' ');
+    await this.script(
+      `cd ${q(request.cwd)} || exit 1; if command -v tmux >/dev/null 2>&1; then tmux new-session -d -s ${q(SshExecutor.session(startToken))} -x 200 -y 50 ${argv}; ` +
+        `else setsid -f ${argv} </dev/null >/dev/null 2>&1; fi`,
+    );
+    return { pid: null };
+  }
+
+  /** The terminal command that attaches to an attempt's tmux session there (`ssh -t … tmux attach`). */
+  attachCommand(startToken: string): { command: string; args: string[] } {
+    return { command: 'ssh', args: [...this.ssh.options, '-t', '--', this.options.host.ssh, `tmux -u attach -t ${q(SshExecutor.session(startToken))}`] };
+  }
+
+  /** Nothing to watch from here: the engine's poll asks. */
+  watch(): null {
+    return null;
+  }
+
+  private cat(file: string): Promise<string | null> {
+    return this.soft(async () => {
+      const r = await this.ssh.run({ script: `cat ${q(file)} 2>/dev/null || exit 1` }, { okCodes: [0, 1], timeoutMs: READ_MS });
+      return r.code === 0 ? r.stdout : null;
+    }, null);
+  }
+
+  /**
+   * An attempt's exit and needs-input files in one call, shared by the reads of the next
+   * `POLL_MS` (the engine asks for both at each poll of each attempt: one round trip, not two,
+   * and not more often than a remote read is worth).
+   */
+  private status(attempt: AttemptPlace): Promise<{ exit: string | null; needs: string | null }> {
+    const cached = this.statusReads.get(attempt.dir);
+    if (cached && Date.now() - cached.at < POLL_MS) return cached.value;
+    const entry = { at: Date.now(), value: null as unknown as Promise<{ exit: string | null; needs: string | null }> };
+    entry.value = this.soft(async () => {
+      try {
+        const r = await this.ssh.run(
+          { script: `for f in ${q(attempt.files.exit)} ${q(attempt.files.needsInput)}; do if [ -e "$f" ]; then echo ::present; cat "$f"; echo; else echo ::absent; fi; done` },
+          { okCodes: [0], timeoutMs: READ_MS },
+        );
+        const parts = r.stdout.split(/^::/m).slice(1);
+        const body = (p: string | undefined) => (p?.startsWith('present\n') ? p.slice('present\n'.length) : null);
+        return { exit: body(parts[0]), needs: body(parts[1]) };
+      } catch (err) {
+        // Only an answer is shared: a host that did not answer is asked again at the next read.
+        if (this.statusReads.get(attempt.dir) === entry) this.statusReads.delete(attempt.dir);
+        throw err;
+      }
+    }, { exit: null, needs: null });
+    this.statusReads.set(attempt.dir, entry);
+    return entry.value;
+  }
+
+  private readonly statusReads = new Map<string, { at: number; value: Promise<{ exit: string | null; needs: string | null }> }>();
+
+  async readExit(attempt: AttemptPlace): Promise<ExitRecord | null> {
+    return parseExit((await this.status(attempt)).exit);
+  }
+
+  async readNeedsInput(attempt: AttemptPlace): Promise<NeedsInputReadout> {
+    const text = (await this.status(attempt)).needs;
+    if (text === null) return { present: false, reason: null };
+    try {
+      const needs = JSON.parse(text) as { reason?: unknown };
+      if (typeof needs.reason === 'string' && needs.reason) return { present: true, reason: needs.reason };
+    } catch {
+      // half-written
+    }
+    return { present: true, reason: null };
+  }
+
+  async readStarted(attempt: AttemptPlace): Promise<RunnerStarted | null> {
+    const text = await this.cat(attempt.files.meta);
+    try {
+      const meta = JSON.parse(text ?? '') as { runnerPid?: unknown; startToken?: unknown };
+      if (typeof meta.startToken !== 'string' || !meta.startToken) return null;
+      return { startToken: meta.startToken, runnerPid: typeof meta.runnerPid === 'number' ? meta.runnerPid : null };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * meta.json's pid there, alive with the token in its command line. Out of reach: alive as
+   * far as anyone can tell, until `hostLostMs` — then `lost`.
+   */
+  async liveness(attempt: AttemptPlace, startToken: string, pidHint: number | null): Promise<Liveness> {
+    try {
+      const r = await this.call(() =>
+        this.ssh.run(
+          { script: `pid=$(sed -n 's/.*"runnerPid": *\\([0-9][0-9]*\\).*/\\1/p' ${q(attempt.files.meta)} 2>/dev/null | head -n 1); [ -n "$pid" ] || pid=${pidHint ?? "''"}; echo "pid=$pid"; [ -n "$pid" ] && tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null; true` },
+          { okCodes: [0], timeoutMs: READ_MS },
+        ),
+      );
+      const pid = Number(/^pid=(\d+)/m.exec(r.stdout)?.[1] ?? NaN);
+      const alive = Number.isFinite(pid) && r.stdout.includes(startToken);
+      // A runner found gone may have written its exit since the last shared read: the next read is fresh.
+      if (!alive) this.statusReads.delete(attempt.dir);
+      return { pid: Number.isFinite(pid) ? pid : null, alive };
+    } catch (err) {
+      if (!(err instanceof HostUnreachableError)) throw err;
+      const since = this.unreachableSince ?? Date.now();
+      const lostMs = this.options.hostLostMs ?? 60_000;
+      if (Date.now() - since < lostMs) return { pid: pidHint, alive: true };
+      return { pid: pidHint, alive: false, lost: `host-lost: ${this.hostName} has not answered for ${Math.round((Date.now() - since) / 1000)} s (${this.lastProblem}); its attempt may still run there` };
+    }
+  }
+
+  async cancel(attempt: AttemptPlace, at?: Date): Promise<void> {
+    await this.soft(() => this.ssh.run({ script: `cat > ${q(attempt.files.cancel)}` }, { input: at ? `${at.toISOString()}\n` : '' }), null);
+  }
+
+  readResult(file: string): Promise<string | null> {
+    return this.cat(file);
+  }
+
+  /** A file of another machine's (an upstream package's result record) put beside this attempt there; its path there. */
+  async carry(attempt: AttemptPlace, name: string, text: string): Promise<string> {
+    const file = `${attempt.dir}/upstream/${name}`;
+    await this.script(`mkdir -p ${q(`${attempt.dir}/upstream`)} && cat > ${q(file)}`, text);
+    return file;
+  }
+
+  close(): Promise<void> {
+    return this.ssh.close();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * A plan as a front end sees it before (and while) a run: its file, text, analysis, feature id,
+ * the repository that holds its runs and its hash — each found ONE way, the engine's way:
+ * the repository root is git's answer (`rev-parse --show-toplevel` in the plan's folder, real
+ * path), as `RunEngine.prepare` finds it; the plan hash is the SHA-256 of the file's text as
+ * the engine reads it (a byte-order mark included), as the run state's `planHash` holds it.
+ * Reads only; never writes, never starts anything but git.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
+import { gitOut } from '../git/git';
+
+export interface PlanSource {
+  /** The plan file, absolute and real (symbolic links resolved), as approvals.json keys it. */
+  file: string;
+  /** The plan file's text (a byte-order mark removed). */
+  text: string;
+  analysis: PlanAnalysis;
+  /** `feature.id`, null when the plan has none (a run is named after it). */
+  featureId: string | null;
+  /** The repository root (real path); null when the plan is in no git repository. */
+  repo: string | null;
+  /** SHA-256 (hex) of the plan's text as the engine reads it: the run state's `planHash`. */
+  hash: string;
+}
+
+/** The plan file cannot be read: `why` in a person's words (`no such file`, `is a directory`, …). */
+export class PlanReadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly why: string,
+  ) {
+    super(`cannot read ${file}: ${why}`);
+    this.name = 'PlanReadError';
+  }
+}
+
+/** SHA-256 (hex) of a plan's text — the hash the engine writes to the run state (`planHash`). */
+export function planHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * The root of the git repository holding `folder` (a folder, or a file's folder when `folder`
+ * is a file), as a real path; null outside a repository (or without git). The one way both
+ * front ends and the engine find it.
+ */
+export async function repositoryRoot(folder: string): Promise<string | null> {
+  return findRepositoryRoot(folder).catch(() => null);
+}
+
+/** `repositoryRoot`, throwing git's own error outside a repository (the engine reports it). */
+export async function findRepositoryRoot(folder: string): Promise<string> {
+  let dir = path.resolve(folder);
+  if (fs.statSync(dir, { throwIfNoEntry: false })?.isFile()) dir = path.dirname(dir);
+  return fs.realpathSync(await gitOut(dir, ['rev-parse', '--show-toplevel']));
+}
+
+/**
+ * The root a PREVIEW uses for a run's paths (`waves prompt`, which needs no git): the
+ * repository root when git knows one, else the nearest folder at or above `folder` holding a
+ * `.git`, else `folder` itself. Runs use `repositoryRoot` only.
+ */
+export async function previewRoot(folder: string): Promise<string> {
+  const start = path.resolve(folder);
+  const repo = await repositoryRoot(start);
+  if (repo) return repo;
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) return start;
+  }
+}
+
+/** Reads the plan file as text; throws `PlanReadError`. */
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code ?? String(err);
+    throw new PlanReadError(file, why);
+  }
+}
+
+/**
+ * Loads a plan: reads and analyses it, finds its repository and hashes it. Throws
+ * `PlanReadError` when the file cannot be read; a plan with errors, without a feature id or
+ * outside a repository still loads (status and report of a plan being edited work) — the
+ * caller decides what it needs.
+ */
+export async function loadPlan(file: string, options: { maxParallel?: number } = {}): Promise<PlanSource> {
+  const raw = readText(path.resolve(file));
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  const analysis = analyzePlan(text, options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {});
+  const repo = await repositoryRoot(path.dirname(path.resolve(file)));
+  let real = path.resolve(file);
+  try {
+    real = fs.realpathSync(real);
+  } catch {
+    // read a moment ago: keep the resolved path
+  }
+  return { file: real, text, analysis, featureId: analysis.plan.feature?.id ?? null, repo, hash: planHash(raw) };
+}

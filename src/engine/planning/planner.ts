@@ -1,0 +1,544 @@
+/**
+ * Planning sessions (issue #19, ADR 0013): an agent writes the plan in a planning worktree of
+ * its own, the exact checker repairs it, the person approves or discards it.
+ *
+ * One session: `<repo>/.waves/plans/<id>/state.json` (its rounds in `<id>/<n>/`, laid out
+ * like an attempt folder), the branch `waves-plan/<id>` started at the person's HEAD, and its
+ * worktree `<repo>.worktrees/_plans/<id>`. Each round the agent runs headless through the
+ * runner (dist/runner.js: argv, no shell, watchdog) in that worktree with the planning
+ * prompt; when it exits, whatever it left is committed, that ONE commit (by id, ADR 0007) is
+ * audited against the planning folder, and only the changes inside it are kept — as one
+ * commit on top of the previous round's, so the branch only ever holds audited content. The
+ * plan is then analysed exactly (`analyzePlan`); its problems go back to the agent as a
+ * repair prompt, up to the repair-round limit. Nothing touches the person's branch or
+ * files; nothing runs a plan until the person approves it (`proposalGate`).
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
+import { expandAgent, type AgentProfile } from '../../core/run/agents';
+import { auditScope } from '../../core/run/audit';
+import {
+  DEFAULT_REPAIR_ROUNDS,
+  PLAN_FILE_NAME,
+  PLANNING_BRANCH_PREFIX,
+  PLANS_FOLDER,
+  buildPlanningPrompt,
+  isPlanningId,
+  parsePlanningState,
+  planningFolder,
+  planningId,
+  planningPaths,
+  planningScope,
+  problemsOf,
+  type PlanProblem,
+  type PlanningPaths,
+  type PlanningPromptInput,
+  type PlanningRound,
+  type PlanningState,
+  type RefusedChange,
+  type RepoContext,
+} from '../../core/run/planningSession';
+import type { PlannedConflict } from '../../core/run/sharedCoordinator';
+import { attemptFiles } from '../../core/run/runPaths';
+import { writeAtomic } from '../../store/atomicWrite';
+import { checkEngineFolder } from '../../store/engineFolder';
+import { changedSince, snapshotCheckout } from '../git/checkoutGuard';
+import { branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from '../git/git';
+import type { CoordinatorOptions } from '../coordinator/lockStore';
+import type { Launcher } from '../attempt/launcher';
+import { LocalExecutor } from '../attempt/localExecutor';
+import { registerPlannedClaims, removePlannedClaims, type SharedResult } from '../coordinator/plannedClaims';
+import { findRepositoryRoot } from '../plan/planSource';
+import type { RunnerSpec } from '../attempt/runner';
+
+export class PlanningError extends Error {}
+
+export type PlanningEvent =
+  | { kind: 'worktree'; id: string; worktree: string; branch: string }
+  | { kind: 'round-started'; id: string; round: number; purpose: PlanningRound['purpose']; repair: number; of: number }
+  | { kind: 'round-ended'; id: string; round: PlanningRound }
+  | { kind: 'done'; id: string; status: PlanningState['status'] };
+
+export interface PlanningRunOptions {
+  agent: AgentProfile;
+  /** Repair rounds after the first; default 3. */
+  repairRounds?: number;
+  launcher?: Launcher;
+  runnerScript?: string;
+  worktreesFolder?: string;
+  /** Extra environment for the agent. */
+  env?: Record<string, string>;
+  /** One round's time limit; default 30 minutes; null: none. */
+  timeoutMs?: number | null;
+  graceMs?: number;
+  /** How often the round's exit record is looked for; default 200 ms. */
+  pollMs?: number;
+  clock?: () => Date;
+  onEvent?: (event: PlanningEvent) => void;
+  /** Aborting stops the agent (its runner's cancel) and ends the session as it stands. */
+  signal?: AbortSignal;
+}
+
+export interface StartPlanningOptions extends PlanningRunOptions {
+  /** A folder in the repository (default `process.cwd()`). */
+  cwd?: string;
+  description: string;
+  /** The planning folder, repository-relative (default: `openspec/changes/<id>` or `plans/<id>`). */
+  out?: string;
+}
+
+export interface PlanningResult {
+  /** The repository (the person's checkout). */
+  repo: string;
+  state: PlanningState;
+  /** The proposed plan's file, in the planning worktree. */
+  planFile: string;
+  /** The plan's analysis (null when the file is missing). */
+  analysis: PlanAnalysis | null;
+  problems: PlanProblem[];
+}
+
+/** What `waves plan --dry-run` shows: the session that would be made and its first prompt. */
+export interface PlanningDryRun {
+  id: string;
+  repo: string;
+  planDir: string;
+  branch: string;
+  worktree: string;
+  prompt: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+/** The repository's context for the prompt, read from `root` (the person's checkout, or the planning worktree at the same commit). */
+export async function repoContext(root: string): Promise<RepoContext> {
+  const readmeName = ['README.md', 'README', 'readme.md', 'README.rst', 'README.txt'].find((n) => fs.existsSync(path.join(root, n)));
+  let readme: string | null = null;
+  if (readmeName) {
+    const text = fs.readFileSync(path.join(root, readmeName), 'utf8').slice(0, 3000);
+    readme = text.length === 3000 ? `${text.slice(0, text.lastIndexOf('\n') + 1)}…` : text;
+  }
+  const layout = fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.name !== '.git' && e.name !== '.waves')
+    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+    .sort();
+  const tracked = (await gitOut(root, ['ls-files', '-z']).catch(() => '')).split('\0').filter(Boolean);
+  const docs = tracked.filter((f) => /^docs\/.*\.md$/i.test(f)).sort().slice(0, 60);
+  const plans = tracked.filter((f) => /(^|\/)([^/]+\.)?work-packages\.ya?ml$/.test(f)).sort().slice(0, 60);
+  const openspec = fs.statSync(path.join(root, 'openspec', 'changes'), { throwIfNoEntry: false })?.isDirectory() === true;
+  return { readme, layout, docs, plans, openspec };
+}
+
+/** A session's state, or null when there is none (or its file is not one). */
+export function readPlanning(repo: string, id: string): PlanningState | null {
+  if (!isPlanningId(id)) return null;
+  try {
+    return parsePlanningState(JSON.parse(fs.readFileSync(planningPaths(repo, id).state, 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+/** Every session of the repository, by id. */
+export function listPlannings(repo: string): PlanningState[] {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(path.join(repo, PLANS_FOLDER)).sort();
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    const s = readPlanning(repo, n);
+    return s ? [s] : [];
+  });
+}
+
+/** The proposed plan's file of a session (in its worktree). */
+export function planFileOf(state: Pick<PlanningState, 'worktree' | 'planDir'>): string {
+  return path.join(state.worktree, ...state.planDir.split('/'), PLAN_FILE_NAME);
+}
+
+/** The repository a session id belongs to, from any folder inside it or inside one of its planning worktrees. */
+export async function planningRepo(cwd: string): Promise<string> {
+  const top = await findRepositoryRoot(cwd);
+  const common = await gitOut(top, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
+  return path.basename(common) === '.git' ? fs.realpathSync(path.dirname(common)) : top;
+}
+
+// ---------------------------------------------------------------------------------------
+// Start, revise
+
+/** The session `startPlanning` would make, and its first prompt; creates nothing. */
+export async function planningDryRun(options: { cwd?: string; description: string; out?: string; worktreesFolder?: string }): Promise<PlanningDryRun> {
+  const repo = await planningRepo(options.cwd ?? process.cwd());
+  const context = await repoContext(repo);
+  const id = await freeId(repo, options.description);
+  const planDir = planningFolder({ id, openspec: context.openspec, ...(options.out !== undefined ? { out: options.out } : {}) });
+  const paths = planningPaths(repo, id, options.worktreesFolder);
+  const prompt = buildPlanningPrompt({ id, description: options.description, planDir, worktree: paths.worktree, context });
+  return { id, repo, planDir, branch: paths.branch, worktree: paths.worktree, prompt };
+}
+
+async function freeId(repo: string, description: string): Promise<string> {
+  const branches = new Set((await gitOut(repo, ['for-each-ref', '--format=%(refname:short)', `refs/heads/${PLANNING_BRANCH_PREFIX}`]).catch(() => '')).split('\n').filter(Boolean));
+  return planningId(description, (id) => branches.has(`${PLANNING_BRANCH_PREFIX}${id}`) || fs.existsSync(path.join(repo, PLANS_FOLDER, id)));
+}
+
+/** A new session: its worktree and branch from the person's HEAD, the first round and the repair rounds. */
+export async function startPlanning(options: StartPlanningOptions): Promise<PlanningResult> {
+  if (!options.description.trim()) throw new PlanningError('describe the feature to plan (a few lines, or a file)');
+  if (options.agent.interactive) throw new PlanningError(`planning runs its agent headless; ${options.agent.id} needs a terminal — choose a headless preset`);
+  const repo = await planningRepo(options.cwd ?? process.cwd());
+  const head = await revParse(repo, 'HEAD');
+  if (!head) throw new PlanningError(`${repo} has no commit yet: commit something first (the plan's branch starts from HEAD)`);
+  const context = await repoContext(repo);
+  const id = await freeId(repo, options.description);
+  const planDir = planningFolder({ id, openspec: context.openspec, ...(options.out !== undefined ? { out: options.out } : {}) });
+  const paths = planningPaths(repo, id, options.worktreesFolder);
+  await prepareFolder(repo, paths);
+  await ensureExcluded(repo);
+  const tree = await createWorktree({ repo, path: paths.worktree, branch: paths.branch, base: head, reason: `Wave Orchestrator: planning ${id}` });
+  const state: PlanningState = {
+    version: 1,
+    id,
+    description: options.description,
+    planDir,
+    branch: paths.branch,
+    worktree: paths.worktree,
+    baseSha: tree.baseSha,
+    agent: options.agent.id,
+    status: 'planning',
+    rounds: [],
+    createdAt: now(options).toISOString(),
+    approvedCommit: null,
+    discardedTip: null,
+  };
+  await saveState(repo, paths, state);
+  options.onEvent?.({ kind: 'worktree', id, worktree: paths.worktree, branch: paths.branch });
+  return runRounds(repo, paths, state, context, options, {});
+}
+
+/** The person's comments back to the agent (Request changes): a revision round, then repairs as needed. */
+export async function revisePlanning(options: PlanningRunOptions & { repo: string; id: string; comments: string }): Promise<PlanningResult> {
+  const { repo, id } = options;
+  const state = readPlanning(repo, id);
+  if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
+  if (state.status === 'approved' || state.status === 'discarded') throw new PlanningError(`the plan ${id} is ${state.status}; start a new one`);
+  if (!options.comments.trim()) throw new PlanningError('say what to change');
+  if (options.agent.interactive) throw new PlanningError(`planning runs its agent headless; ${options.agent.id} needs a terminal`);
+  const paths = planningPaths(repo, id, path.dirname(path.dirname(state.worktree)));
+  if (!fs.existsSync(state.worktree)) throw new PlanningError(`the planning worktree ${state.worktree} is gone; start a new plan`);
+  const context = await repoContext(state.worktree);
+  return runRounds(repo, paths, state, context, options, { comments: options.comments });
+}
+
+async function runRounds(repo: string, paths: PlanningPaths, state: PlanningState, context: RepoContext, options: PlanningRunOptions, first: { comments?: string }): Promise<PlanningResult> {
+  const of = Math.max(0, options.repairRounds ?? DEFAULT_REPAIR_ROUNDS);
+  state.status = 'planning';
+  let repairs = 0;
+  let repair: PlanningPromptInput['repair'];
+  let purpose: PlanningRound['purpose'] = first.comments !== undefined ? 'revise' : state.rounds.length ? 'repair' : 'write';
+  let last: { analysis: PlanAnalysis | null; problems: PlanProblem[] } = { analysis: null, problems: [] };
+  for (;;) {
+    const n = nextRound(paths, state);
+    options.onEvent?.({ kind: 'round-started', id: state.id, round: n, purpose, repair: repairs, of });
+    const prompt = buildPlanningPrompt({
+      id: state.id,
+      description: state.description,
+      planDir: state.planDir,
+      worktree: state.worktree,
+      context,
+      ...(repair ? { repair } : {}),
+      ...(purpose === 'revise' ? { revision: { comments: first.comments ?? '' } } : {}),
+    });
+    const { round, refused } = await runRound(repo, paths, state, n, purpose, prompt, options);
+    const { text, missing } = readPlanText(state);
+    const analysis = missing ? null : analyzePlan(text);
+    const problems = analysis ? problemsOf(analysis) : [];
+    round.errors = problems.filter((p) => p.severity === 'error').length + (missing ? 1 : 0);
+    round.warnings = problems.filter((p) => p.severity === 'warning').length;
+    state.rounds.push(round);
+    last = { analysis, problems };
+    const valid = !missing && analysis!.valid;
+    // An agent that failed (could not start, exited with an error, hit a limit) and left nothing is not asked again.
+    const gaveUp = round.failure !== null && round.commit === null;
+    const stop = valid || repairs >= of || gaveUp || options.signal?.aborted === true;
+    if (stop) state.status = valid ? 'valid' : 'invalid';
+    await saveState(repo, paths, state);
+    options.onEvent?.({ kind: 'round-ended', id: state.id, round });
+    if (stop) break;
+    repairs++;
+    purpose = 'repair';
+    repair = { round: repairs, of, missing, problems, refused };
+  }
+  options.onEvent?.({ kind: 'done', id: state.id, status: state.status });
+  return { repo, state, planFile: planFileOf(state), ...last };
+}
+
+function readPlanText(state: PlanningState): { text: string; missing: boolean } {
+  try {
+    return { text: fs.readFileSync(planFileOf(state), 'utf8'), missing: false };
+  } catch {
+    return { text: '', missing: true };
+  }
+}
+
+function nextRound(paths: PlanningPaths, state: PlanningState): number {
+  let n = Math.max(0, ...state.rounds.map((r) => r.n)) + 1;
+  while (fs.existsSync(paths.round(n))) n++; // a round folder left by a session that crashed is kept
+  return n;
+}
+
+/** One agent round: the runner in the planning worktree, then the audit that keeps only the planning folder's changes. */
+async function runRound(repo: string, paths: PlanningPaths, state: PlanningState, n: number, purpose: PlanningRound['purpose'], prompt: string, options: PlanningRunOptions): Promise<{ round: PlanningRound; refused: RefusedChange[] }> {
+  const clock = () => now(options).toISOString();
+  const round: PlanningRound = { n, purpose, startedAt: clock(), endedAt: null, exitCode: null, commit: null, errors: 0, warnings: 0, refused: [], failure: null };
+  const dir = paths.round(n);
+  const files = attemptFiles(dir);
+  const place = { packageId: 'planning', attempt: n, dir, files };
+  const executor = new LocalExecutor({
+    repoRoot: repo,
+    featureId: state.id,
+    ...(options.launcher ? { launcher: options.launcher } : {}),
+    ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
+  });
+  const prev = (await revParse(state.worktree, `refs/heads/${state.branch}`)) ?? state.baseSha;
+  const token = randomBytes(16).toString('hex');
+  const { argv, stdinFile } = expandAgent(options.agent, { promptFile: files.prompt, packageId: 'planning', worktree: state.worktree, feature: state.id, resultFile: files.result, attemptDir: dir });
+  const spec: RunnerSpec = {
+    version: 1,
+    argv,
+    cwd: state.worktree,
+    env: { ...options.env, WAVES_PLANNING_ID: state.id, WAVES_PLAN_DIR: state.planDir, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: dir },
+    interactive: false,
+    stdinFile,
+    timeoutMs: options.timeoutMs === undefined ? 30 * 60_000 : options.timeoutMs,
+    graceMs: options.graceMs ?? 10_000,
+    startToken: token,
+    verdict: options.agent.verdict,
+    needsInputPattern: options.agent.needsInputPattern ?? null,
+  };
+  checkEngineFolder(repo, paths.dir, { below: true });
+  const before = await snapshotCheckout(repo);
+  await executor.writeAttempt(place, prompt, spec);
+  try {
+    const launched = await executor.start({ attempt: place, startToken: token, title: `waves plan: ${state.id} #${n}`, cwd: state.worktree, interactive: false });
+    let runnerEnded = false;
+    void launched.exited?.then(() => (runnerEnded = true));
+    const onAbort = () => void executor.cancel(place);
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      let endedAt: number | null = null;
+      for (;;) {
+        const exit = await executor.readExit(place);
+        if (exit) {
+          round.exitCode = exit.code;
+          const bad = exit.code !== 0 || exit.timedOut || exit.cancelled || (exit.verdict !== null && exit.verdict.reported && !exit.verdict.ok);
+          if (bad) round.failure = exit.reason || (exit.verdict?.detail ?? `the agent exited ${exit.code ?? exit.signal}`);
+          break;
+        }
+        if (runnerEnded) {
+          endedAt ??= Date.now();
+          if (Date.now() - endedAt > 2000) {
+            round.failure = 'the runner ended without an exit record';
+            break;
+          }
+        }
+        await sleep(options.pollMs ?? 200);
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  } catch (err) {
+    round.failure = `the agent could not start: ${(err as Error).message}`;
+  }
+  const accepted = await acceptRound(state, prev, n, purpose);
+  const refused = [
+    ...accepted.refused,
+    ...(await changedSince(repo, before)).map((p) => ({ path: `(the person's checkout) ${p}`, message: "changed in the person's checkout during the round: write only in the planning folder" })),
+  ];
+  round.commit = accepted.commit;
+  round.refused = refused.map((r) => r.path);
+  round.endedAt = clock();
+  return { round, refused };
+}
+
+/**
+ * What the agent left, committed as one commit (by id), audited against the planning folder;
+ * the branch is reset to `prev` and only the accepted changes are committed on it again.
+ */
+async function acceptRound(state: PlanningState, prev: string, n: number, purpose: string): Promise<{ commit: string | null; refused: RefusedChange[] }> {
+  const tree = state.worktree;
+  let agentCommit: string | null = null;
+  try {
+    agentCommit = (await commitAll(tree, `Planning round ${n}: what the agent left`)) ?? (await revParse(tree, 'HEAD'));
+  } catch {
+    agentCommit = await revParse(tree, 'HEAD');
+  }
+  // Back to the branch at `prev`, whatever the agent did to HEAD, the branch or the index.
+  for (const op of ['merge', 'rebase', 'cherry-pick', 'revert']) await git(tree, [op, '--abort'], [0, 1, 128, 129]);
+  await git(tree, ['checkout', '-q', '-f', state.branch], [0, 1, 128]);
+  await git(tree, ['reset', '-q', '--hard', prev]);
+  await git(tree, ['clean', '-q', '-f', '-d']);
+  if (!agentCommit || agentCommit === prev) return { commit: null, refused: [] };
+  const audit = auditScope(await treeChanges(tree, prev, agentCommit), planningScope(state.planDir));
+  const bad = new Set(audit.violations.map((v) => v.path));
+  const keep = audit.changes.filter((c) => !bad.has(c.path));
+  const written = keep.filter((c) => c.change !== 'D').map((c) => c.path);
+  const deleted = keep.filter((c) => c.change === 'D').map((c) => c.path);
+  if (written.length) await git(tree, ['--literal-pathspecs', 'checkout', agentCommit, '--', ...written]);
+  if (deleted.length) await git(tree, ['--literal-pathspecs', 'rm', '-q', '--', ...deleted]);
+  const commit = await commitAll(tree, `Planning round ${n} (${purpose}) of ${state.id}: the files of ${state.planDir}/`);
+  return { commit, refused: audit.violations.map((v) => ({ path: v.path, message: v.message })) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Approve, discard, the run gate
+
+/** What approving did in the shared coordinator (#19 item 5): null without one. */
+export type PlannedClaimsOutcome = SharedResult<{ featureId: string; registered: number; conflicts: PlannedConflict[] }>;
+
+export interface PlanApproval {
+  state: PlanningState;
+  /** The planned claims registered (and which other features' they meet), the coordinator's problem, or null without a coordinator. */
+  shared: PlannedClaimsOutcome | null;
+}
+
+/**
+ * Approves a valid session: the plan at the branch's tip is analysed again from that commit
+ * (not the work tree) and must be valid; the commit is recorded. The worktree stays: the plan
+ * runs from there (`waves run <planFile>`), on its own branch. With a coordinator, the approved
+ * plan's write scopes, file locks and lock keys then become its feature's planned claims there
+ * (replacing earlier ones) — after the approval is saved, so a coordinator out of reach never
+ * costs the approval: `shared` says so, and approving again registers them.
+ */
+export async function approvePlanning(repo: string, id: string, options: { coordinator?: CoordinatorOptions } = {}): Promise<PlanApproval> {
+  const state = readPlanning(repo, id);
+  if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
+  let next = state;
+  if (state.status !== 'approved') {
+    if (state.status !== 'valid') throw new PlanningError(`the plan ${id} is ${state.status}: only a valid plan can be approved`);
+    const tip = await revParse(repo, `refs/heads/${state.branch}`);
+    if (!tip) throw new PlanningError(`the branch ${state.branch} is gone`);
+    const shown = await approvedPlanText(repo, state, tip);
+    if (shown === null || !analyzePlan(shown).valid) throw new PlanningError(`the plan committed at ${tip.slice(0, 12)} is not valid (was it changed by hand?); request changes or fix it and run waves validate`);
+    const dirty = (await git(state.worktree, ['status', '--porcelain', '--', state.planDir])).stdout.trim();
+    if (dirty) throw new PlanningError(`${state.planDir} has uncommitted changes in ${state.worktree}: commit them on ${state.branch} (and validate) or discard them, then approve`);
+    const paths = planningPaths(repo, id, path.dirname(path.dirname(state.worktree)));
+    next = { ...state, status: 'approved', approvedCommit: tip };
+    await saveState(repo, paths, next);
+  }
+  if (!options.coordinator) return { state: next, shared: null };
+  // The plan as approved (its commit), not the work tree.
+  const text = await approvedPlanText(repo, next, next.approvedCommit!);
+  if (text === null) return { state: next, shared: { ok: false, message: `the approved commit ${next.approvedCommit!.slice(0, 12)} is not in this repository any more` } };
+  const plan = analyzePlan(text).plan;
+  const featureId = plan.feature?.id?.trim() || next.id;
+  const shared = await registerPlannedClaims(repo, options.coordinator, { featureId, planId: next.id, plan });
+  return { state: next, shared: shared.ok ? { ...shared, featureId } : shared };
+}
+
+/** The plan file's text at `commit`, or null. */
+async function approvedPlanText(repo: string, state: PlanningState, commit: string): Promise<string | null> {
+  const shown = await git(repo, ['show', `${commit}:${state.planDir}/${PLAN_FILE_NAME}`], [0, 128]);
+  return shown.code === 0 ? shown.stdout : null;
+}
+
+export interface DiscardResult {
+  state: PlanningState;
+  /** What was removed and what stays, for a person. */
+  message: string;
+  /** With a coordinator: the session's planned claims removed there, or its problem; null without one. */
+  shared: SharedResult<{ removed: number }> | null;
+}
+
+/**
+ * Discards a session: its worktree removed only when clean (never `--force`: a change the
+ * person made there is never lost), then its branch deleted — its tip is kept in the state
+ * (`discardedTip`) and named in the message, so `git branch <branch> <tip>` brings it back.
+ */
+export async function discardPlanning(repo: string, id: string, options: { coordinator?: CoordinatorOptions } = {}): Promise<DiscardResult> {
+  const state = readPlanning(repo, id);
+  if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
+  if (state.status === 'discarded') return { state, message: `the plan ${id} was discarded already`, shared: await dropClaims(repo, state, options) };
+  const paths = planningPaths(repo, id, path.dirname(path.dirname(state.worktree)));
+  const wt = (await listWorktrees(repo)).find((w) => samePath(w.path, state.worktree));
+  if (wt) {
+    const dirty = (await git(state.worktree, ['status', '--porcelain', '--untracked-files=all'])).stdout.trim();
+    if (dirty) throw new PlanningError(`${state.worktree} has uncommitted changes (${dirty.split('\n').length} file(s)); commit or remove them first — nothing is discarded`);
+    if (wt.locked !== null) await git(repo, ['worktree', 'unlock', state.worktree], [0, 128]);
+    const rm = await git(repo, ['worktree', 'remove', state.worktree], [0, 128]);
+    if (rm.code !== 0) throw new PlanningError(`git refused to remove ${state.worktree}: ${rm.stderr.trim()}`);
+  }
+  await git(repo, ['worktree', 'prune']);
+  const tip = await revParse(repo, `refs/heads/${state.branch}`);
+  if (tip && (await branchExists(repo, state.branch))) await git(repo, ['branch', '-D', state.branch]);
+  const next: PlanningState = { ...state, status: 'discarded', discardedTip: tip };
+  await saveState(repo, paths, next);
+  const shared = await dropClaims(repo, next, options);
+  return { state: next, shared, message: tip ? `removed ${state.worktree} and the branch ${state.branch} (its last commit ${tip.slice(0, 12)}: git branch ${state.branch} ${tip} restores it)` : `removed ${state.worktree}` };
+}
+
+/** The planned claims this session approved (never another session's of the same feature), with a coordinator. */
+async function dropClaims(repo: string, state: PlanningState, options: { coordinator?: CoordinatorOptions }): Promise<SharedResult<{ removed: number }> | null> {
+  if (!options.coordinator || !state.approvedCommit) return null;
+  const text = await approvedPlanText(repo, state, state.approvedCommit);
+  const featureId = (text !== null ? analyzePlan(text).plan.feature?.id?.trim() : undefined) || state.id;
+  return removePlannedClaims(repo, options.coordinator, featureId, state.id);
+}
+
+/**
+ * Why a plan file may not run yet, or null. A plan inside a planning worktree (its branch is
+ * `waves-plan/<id>`) runs only once its session is approved and the approved commit is in the
+ * branch's history: nothing runs before the person approves it.
+ */
+export async function proposalGate(planFile: string): Promise<string | null> {
+  const dir = path.dirname(path.resolve(planFile));
+  const top = await findRepositoryRoot(dir).catch(() => null);
+  if (!top) return null;
+  const ref = (await git(top, ['symbolic-ref', '--quiet', '--short', 'HEAD'], [0, 1, 128])).stdout.trim();
+  if (!ref.startsWith(PLANNING_BRANCH_PREFIX)) return null;
+  const id = ref.slice(PLANNING_BRANCH_PREFIX.length);
+  const repo = await planningRepo(top);
+  const state = readPlanning(repo, id);
+  if (!state) return `this plan is on ${ref}, a planning branch with no planning session in ${repo}; it cannot run before it is approved`;
+  if (state.status !== 'approved' || !state.approvedCommit) return `the proposed plan ${id} is not approved yet (${state.status}): approve it first (waves plan --approve ${id}, or Approve in the editor)`;
+  const head = await revParse(top, 'HEAD');
+  const holdsApproved = head !== null && (await git(top, ['merge-base', '--is-ancestor', state.approvedCommit, head], [0, 1])).code === 0;
+  if (holdsApproved) return null;
+  return `the branch ${ref} no longer holds the approved commit ${state.approvedCommit.slice(0, 12)}`;
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function prepareFolder(repo: string, paths: PlanningPaths): Promise<void> {
+  checkEngineFolder(repo);
+  await fs.promises.mkdir(paths.dir, { recursive: true });
+  checkEngineFolder(repo, paths.dir, { below: true });
+}
+
+async function saveState(repo: string, paths: PlanningPaths, state: PlanningState): Promise<void> {
+  checkEngineFolder(repo, paths.dir);
+  await writeAtomic(paths.state, JSON.stringify(state, null, 2) + '\n');
+}
+
+function now(options: { clock?: () => Date }): Date {
+  return options.clock ? options.clock() : new Date();
+}
+
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

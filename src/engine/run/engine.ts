@@ -1,0 +1,241 @@
+/**
+ * `RunEngine`, the run engine's public class (docs/run-engine.md, "Engine API"): drives one
+ * feature's run in one repository. It checks the plan's verification approval, claims the
+ * run's lease and puts the parts together; each part does one job:
+ *   loop.ts      the run loop and its set-up: passes, schedule(), wake and poll, the report
+ *   launch.ts    launching an attempt: locks, tree, set-up hook, prompt + spec, the runner
+ *   watch.ts     live attempts: exit seen (once, after `started`), needs-input, lost runners
+ *   exit.ts      an exit processed: verdict, leftovers committed, audit, verification
+ *   merge.ts     the integration branch and the merges into it, one batch at a time
+ *   recovery.ts  resume (adopt or interrupt), cancel, cancel requests from other processes
+ *   context.ts   the shared run state, changed only through reducer → RunStore → event
+ * Where and how an attempt runs is the `Executor`'s (executor.ts; `LocalExecutor` by default).
+ *
+ * Nothing from a plan is run through a shell (agents and git by argv; verification commands
+ * only through verify.ts, after approval). The user's branch and working tree are never
+ * touched: packages work in their own worktrees and merge into `waves/<feature>/_integration`;
+ * no `--force`, no reset. No `vscode`: the CLI and the editor drive the same class.
+ */
+import { sliceFor } from '../../core/run/contextSlice';
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
+import type { Event } from '../../core/util/events';
+import { buildPrompt } from '../../core/run/prompt';
+import { leaseFile } from '../../core/run/runPaths';
+import { checkEngineFolder } from '../../store/engineFolder';
+import type { RunStore } from '../../store/runStore';
+import { simulate, type SchedPackage } from '../../core/run/schedule';
+import { errorText, RunContext, toPosix } from './context';
+import { Exits } from './exit';
+import { warmGit } from '../git/gitProcess';
+import type { Executor } from '../attempt/executor';
+import { HostsExecutor } from '../hosts/hostsExecutor';
+import { Launches } from './launch';
+import { Lease } from './lease';
+import { joinCoordinator } from '../coordinator/coordination';
+import { defaultRunnerScript, LocalExecutor } from '../attempt/localExecutor';
+import { findRepositoryRoot } from '../plan/planSource';
+import { RunLoop } from './loop';
+import { Merges } from './merge';
+import { Recovery, requestCancel } from './recovery';
+import { NotARepositoryError, PlanInvalidError, type DryRun, type EngineEvent, type EngineOptions, type RunOutcome } from './types';
+import { verificationCommands } from '../consent/approvals';
+import { approve, isApproved, VerificationNotApprovedError } from '../consent/approvalStore';
+import { AttemptWatcher } from './watch';
+
+export * from './types';
+export { LeaseHeldError } from './lease';
+export { VerificationNotApprovedError } from '../consent/approvalStore';
+export type { Launcher, LaunchRequest, LaunchResult } from '../attempt/launcher';
+export { childProcessLauncher } from '../attempt/launcher';
+export type { Executor } from '../attempt/executor';
+export { LocalExecutor } from '../attempt/localExecutor';
+
+/** Packages restricted to `ids`, with dependencies outside them dropped (they are not run). */
+function restrictTo(packages: SchedPackage[], ids: string[]): SchedPackage[] {
+  const set = new Set(ids);
+  return packages.filter((p) => set.has(p.id)).map((p) => ({ ...p, dependsOn: p.dependsOn.filter((d) => set.has(d)) }));
+}
+
+export class RunEngine {
+  private readonly ctx: RunContext;
+  private readonly loop: RunLoop;
+  private readonly recovery: Recovery;
+  /** Every change of the run, for the CLI's progress and the editor. */
+  readonly events: Event<EngineEvent>;
+
+  private constructor(
+    readonly repoRoot: string,
+    readonly planFile: string,
+    readonly featureId: string,
+    analysis: PlanAnalysis,
+    private readonly options: EngineOptions,
+  ) {
+    const where = { repoRoot, featureId };
+    const local = {
+      ...where,
+      ...(options.launcher ? { launcher: options.launcher } : {}),
+      ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
+      ...(options.worktreesFolder !== undefined ? { worktreesFolder: options.worktreesFolder } : {}),
+      ...(options.setupHook ? { setupHook: options.setupHook } : {}),
+    };
+    const executor: Executor =
+      options.executor?.(where) ??
+      (options.hosts?.length
+        ? new HostsExecutor({ ...local, hosts: options.hosts, runnerScript: options.runnerScript ?? defaultRunnerScript(), ...(options.hostLostMs !== undefined ? { hostLostMs: options.hostLostMs } : {}) })
+        : new LocalExecutor(local));
+    this.ctx = new RunContext(repoRoot, planFile, featureId, analysis, options, executor);
+    this.events = this.ctx.emitter.event;
+    const merges = new Merges(this.ctx);
+    const exits = new Exits(this.ctx, merges);
+    const watcher = new AttemptWatcher(this.ctx, exits);
+    this.recovery = new Recovery(this.ctx, watcher, exits);
+    this.loop = new RunLoop(this.ctx, { launches: new Launches(this.ctx, watcher), watcher, merges, recovery: this.recovery });
+  }
+
+  get analysis(): PlanAnalysis {
+    return this.ctx.analysis;
+  }
+
+  /** The run state store, once `run()` loaded it. */
+  get store(): RunStore | undefined {
+    return this.ctx.store;
+  }
+
+  /** Reads and analyses the plan and finds the repository. No side effects. */
+  static async prepare(options: EngineOptions): Promise<RunEngine> {
+    const planFile = path.resolve(options.planFile);
+    // The text the person was shown when the front end gives it: the file is not read again.
+    const text = options.planText?.text ?? (await fs.promises.readFile(planFile, 'utf8'));
+    const analysis = analyzePlan(text, { maxParallel: options.maxParallel ?? 10 });
+    let repoRoot: string;
+    try {
+      repoRoot = options.repoRoot ? fs.realpathSync(path.resolve(options.repoRoot)) : await findRepositoryRoot(path.dirname(planFile));
+    } catch (err) {
+      throw new NotARepositoryError(path.dirname(planFile), errorText(err));
+    }
+    const shown = toPosix(path.relative(process.cwd(), planFile)) || planFile;
+    if (!analysis.valid) {
+      const lines = analysis.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => {
+          const at = analysis.lines.position(d.range.start);
+          return `${shown}:${at.line + 1}:${at.column + 1} ${d.code} ${d.message}`;
+        });
+      throw new PlanInvalidError(lines);
+    }
+    const featureId = analysis.plan.feature?.id;
+    if (!featureId) throw new PlanInvalidError([`${shown}:1:1 feature-missing the plan has no feature.id`]);
+    const unknown = (options.only ?? []).filter((id) => !analysis.plan.packages.some((p) => p.id === id));
+    if (unknown.length) throw new PlanInvalidError(unknown.map((id) => `${shown}:1:1 only-unknown the plan has no package "${id}"`));
+    return new RunEngine(repoRoot, fs.realpathSync(planFile), featureId, analysis, options);
+  }
+
+  /**
+   * Asks the engine driving the run (another process) to cancel one package or the whole
+   * run: writes the running attempt's `cancel` file (the runner stops the agent at once)
+   * and a `runs/<name>/cancel-request-*.json` the owner picks up for the rest.
+   */
+  static requestCancel(repoRoot: string, featureId: string, packageId?: string): Promise<void> {
+    return requestCancel(repoRoot, featureId, packageId);
+  }
+
+  /** The schedule of a simulated all-succeed run and every prompt. Starts nothing, writes nothing. */
+  dryRun(): DryRun {
+    const { ctx } = this;
+    const inScope = ctx.scopeIds();
+    const packages = ctx.only ? restrictTo(ctx.sched, inScope) : ctx.sched;
+    const sim = simulate({ packages, maxParallel: ctx.maxParallel, mode: ctx.mode, durations: () => 1 });
+    const byStart = new Map<number, string[]>();
+    for (const a of sim.attempts) {
+      if (!byStart.has(a.start)) byStart.set(a.start, []);
+      byStart.get(a.start)!.push(a.packageId);
+    }
+    const order = [...byStart.entries()].sort((a, b) => a[0] - b[0]).map(([, ids]) => ids);
+    const runId = 'dry-run';
+    const prompts = inScope.map((id) => {
+      const pkg = ctx.pkg(id)!;
+      const files = ctx.executor.attempt(runId, id, 1).files;
+      const text = buildPrompt({
+        analysis: ctx.analysis,
+        packageId: id,
+        featureId: this.featureId,
+        runId,
+        repoRoot: this.repoRoot,
+        worktree: ctx.treeOf(pkg),
+        resultFile: files.result,
+        upstream: pkg.dependsOn.map((d) => ({
+          packageId: d.value,
+          resultFile: ctx.executor.attempt(runId, d.value, 1).files.result,
+          changedFiles: [],
+        })),
+        artifacts: sliceFor(pkg, ctx.planArtifacts),
+      });
+      return { packageId: id, file: files.prompt, text };
+    });
+    return { order, prompts };
+  }
+
+  /** Drives the run to its end. Throws `LeaseHeldError` when another engine drives it. */
+  async run(options: { resume?: boolean } = {}): Promise<RunOutcome> {
+    // The git helper (gitProcess.ts) starts with the run, never with a `prepare` alone (a dry run, a prompt shown: no process).
+    warmGit();
+    const { ctx } = this;
+    if (ctx.store) throw new Error('RunEngine.run() was already called');
+    // Before anything is written into .waves/ (the lease, the run state): real folders of the repository, no link.
+    checkEngineFolder(this.repoRoot, path.dirname(leaseFile(this.repoRoot, this.featureId)));
+    // The list of the text this run holds (never read again), approved by the person on this machine.
+    const policy = this.options.verification ?? 'refuse-unapproved';
+    const commands = verificationCommands(ctx.analysis, ctx.only);
+    if (commands.length === 0 || isApproved(this.planFile, commands)) ctx.approvedCommands = commands;
+    else if (policy === 'refuse-unapproved') throw new VerificationNotApprovedError(toPosix(path.relative(this.repoRoot, this.planFile)), commands);
+    else if (policy === 'approved') {
+      await approve(this.planFile, commands, ctx.clock());
+      ctx.approvedCommands = commands;
+    }
+
+    const lease = Lease.claim(leaseFile(this.repoRoot, this.featureId), { leaseMs: this.options.leaseMs });
+    ctx.lease = lease;
+    try {
+      lease.startHeartbeat(() => ctx.leaseLost());
+      if (this.options.coordinator) await joinCoordinator(ctx, this.options.coordinator);
+      await this.loop.setUp(options.resume === true);
+    } catch (err) {
+      ctx.stopDriving();
+      lease.release();
+      throw err;
+    }
+    return this.loop.drive();
+  }
+
+  /** Cancels one package, or the whole run when no id. Running agents are stopped by their runner. */
+  async cancel(packageId?: string): Promise<void> {
+    if (!this.ctx.hasState) return;
+    await this.recovery.cancel(packageId);
+  }
+
+  /** Stops watching; never kills agents (a later `run({resume: true})` adopts them). */
+  /** The host a package's current attempt is on (#17); null: this machine without hosts. */
+  hostOf(packageId: string): string | null {
+    return (this.ctx.hasState ? this.ctx.state.packages[packageId]?.host : null) ?? this.ctx.executor.hostOf?.(packageId) ?? null;
+  }
+
+  /**
+   * For a package whose attempt is running on an SSH host (#17): the terminal command that
+   * attaches to it there (`ssh -t … tmux attach`) and the attempt's number; null otherwise.
+   */
+  attachCommand(packageId: string): { command: string; args: string[]; attempt: number } | null {
+    const record = this.ctx.hasState ? this.ctx.state.packages[packageId] : undefined;
+    if (!record?.startToken || record.status !== 'running') return null;
+    const attach = this.ctx.executor.attachCommand?.(packageId, record.startToken);
+    return attach ? { ...attach, attempt: record.attempts } : null;
+  }
+
+  dispose(): void {
+    this.ctx.stopDriving();
+    this.ctx.lease?.release();
+    this.ctx.store?.dispose();
+    this.ctx.emitter.dispose();
+  }
+}

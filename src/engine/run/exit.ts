@@ -1,0 +1,317 @@
+/**
+ * Processing an attempt's exit: the runner's exit record → `exited` (the tree checked to be
+ * on the package's branch, then its leftovers committed on a clean exit) → the bounds (the
+ * repository's git set-up and the person's checkout unchanged) → the verdict (exit code, the
+ * agent's own verdict, "changed something or said done") → the scope audit of ONE commit (the
+ * branch's tip, tree to tree against the base) → the approved verification commands → the
+ * merge of that same commit (merge.ts audits what the merge brings once more) → `succeeded`.
+ * Each step goes through the reducer and the run store before its event; the package's
+ * locks are released at the end whatever happened. Called once per attempt (the watcher's
+ * `handled` flag), only once its `started` is recorded. Nothing here trusts the agent to have
+ * followed its prompt (docs/security.md).
+ */
+import { auditScope, type AuditChange } from '../../core/run/audit';
+import { decideOutcome, type Spend } from '../../core/run/agents';
+import type { PlanPackage } from '../../core/plan/model';
+import { describeSetupChanges, setupChanges } from '../../core/run/gitSetup';
+import { visibleText } from '../../core/present/visibleText';
+import { recordMerge, type ChangedFile } from '../../core/run/runState';
+import { claimedNotChanged } from '../../core/run/runReport';
+import { changedSince } from '../git/checkoutGuard';
+import { snapshotGitSetup } from '../git/gitSafety';
+import type { ExitRecord } from '../attempt/adopt';
+import { errorText, type RunContext } from './context';
+import type { Merges } from './merge';
+
+/** What the attempt spent, as its agent reported it (the runner's verdict): for the `exited` event. */
+function spentBy(exit: ExitRecord): { spend?: Spend } {
+  return exit.verdict?.spend ? { spend: exit.verdict.spend } : {};
+}
+
+export class Exits {
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly merges: Merges,
+  ) {}
+
+  /** Processes the exit; a failure on the way fails the package. Then its locks go and the loop wakes. */
+  async afterExit(id: string, exit: ExitRecord): Promise<void> {
+    const { ctx } = this;
+    ctx.finishing.add(id);
+    try {
+      await this.processExit(id, exit);
+    } catch (err) {
+      ctx.problem(`${id}: ${errorText(err)}`, id);
+      const status = ctx.state.packages[id]?.status;
+      if (status === 'running' || status === 'verifying') ctx.apply({ type: 'failed', packageId: id, reason: errorText(err) });
+    } finally {
+      await ctx.releaseLocksOf(id).catch((err) => ctx.problem(`Could not release the locks of ${id}: ${errorText(err)}`));
+      ctx.finishing.delete(id);
+      await ctx.store?.flush();
+      ctx.wake();
+    }
+  }
+
+  private async processExit(id: string, exit: ExitRecord): Promise<void> {
+    const pkg = this.ctx.pkg(id)!;
+    const status = this.ctx.state.packages[id]!.status;
+    if (status === 'running') {
+      const next = await this.recordExit(pkg, exit);
+      if (next === 'done') return;
+      await this.judge(pkg, exit);
+    } else if (status === 'verifying') {
+      // Resumed: the exit was recorded before the engine stopped.
+      await this.judge(pkg, exit);
+    }
+    // Otherwise cancelled / interrupted while the exit was on its way: nothing more to do.
+  }
+
+  /**
+   * The `exited` event of a running package: cancelled (asked for, or the runner stopped it),
+   * a clean exit with the agent's leftovers committed (→ verifying), or a failed one.
+   */
+  private async recordExit(pkg: PlanPackage, exit: ExitRecord): Promise<'verify' | 'done'> {
+    const { ctx } = this;
+    const id = pkg.id;
+    if (exit.cancelled || ctx.cancelRequested.has(id) || ctx.runCancelled) {
+      ctx.apply({ type: 'cancelled', packageId: id, reason: exit.reason || 'cancelled' });
+      ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...spentBy(exit) });
+      return 'done';
+    }
+    const clean = exit.code === 0 && !exit.signal && !exit.timedOut && !exit.cancelled;
+    if (clean) {
+      // Now verifying; the tree is checked and its leftovers committed by judge().
+      ctx.apply({ type: 'exited', packageId: id, exitCode: 0, ...spentBy(exit) });
+      return 'verify';
+    }
+    const outcome = decideOutcome({
+      exitCode: exit.code,
+      signal: exit.signal,
+      timedOut: exit.timedOut,
+      cancelled: false,
+      verdict: exit.verdict,
+      changedFiles: [],
+      resultRecord: null,
+    });
+    const head = await ctx.executor.headOf(id);
+    if (outcome.next === 'usage-limit') {
+      // Paused, not failed: no retry spent; its commits stay on its branch for the next attempt.
+      this.usageLimit(pkg, outcome.reason, outcome.resetAt);
+      ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...(head ? { headSha: head } : {}), ...spentBy(exit) });
+      return 'done';
+    }
+    const reason = outcome.next === 'failed' ? outcome.reason : exit.reason || 'the agent failed';
+    ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, reason, ...(head ? { headSha: head } : {}), ...spentBy(exit) });
+    return 'done';
+  }
+
+  /** The package stopped at its agent's usage limit: paused with the reset time; the loop holds that agent's packages back (#16). */
+  private usageLimit(pkg: PlanPackage, detail: string, resetAt: string | null): void {
+    const { ctx } = this;
+    const agent = ctx.agentOf(pkg.id).label;
+    ctx.apply({ type: 'usageLimit', packageId: pkg.id, detail, resetAt, agent }, `usage limit${resetAt ? ` until ${resetAt}` : ''}: ${detail}`);
+    const until = resetAt ? Date.parse(resetAt) : Infinity;
+    ctx.limitedAgents.set(agent, Math.max(ctx.limitedAgents.get(agent) ?? 0, Number.isFinite(until) ? until : Infinity));
+    // The person's fallback chain: the next agent not at its own limit takes the package over (no retry spent).
+    const now = Date.now();
+    const next = (ctx.options.agentFallback ?? []).find((a) => a.label !== agent && !((ctx.limitedAgents.get(a.label) ?? 0) > now));
+    if (next) {
+      ctx.fallbackAgent.set(pkg.id, next);
+      ctx.apply({ type: 'reset', packageId: pkg.id }, `goes on with ${next.label} (its fallback agent) after ${agent}'s usage limit`);
+    }
+  }
+
+  private treeOf(pkg: PlanPackage): string {
+    return this.ctx.state.packages[pkg.id]!.worktree ?? this.ctx.treeOf(pkg);
+  }
+
+  /**
+   * The bounds every package keeps whatever its scope says: its tree still on its branch with
+   * no git operation under way (this one first: nothing is committed in a tree off its branch),
+   * the repository's git set-up (hooks, command-running config, attributes) as the run started,
+   * and the person's checkout as it was when the attempt started (`outsideBreach`). A breach is a
+   * scope violation with the reason; nothing of the package merges.
+   */
+  private async leftItsBranch(pkg: PlanPackage): Promise<string | null> {
+    const branch = this.ctx.state.packages[pkg.id]!.branch;
+    const inspection = await this.ctx.executor.inspectTree(pkg.id, this.treeOf(pkg));
+    return inspection.onBranch ? null : `the agent left its branch ${branch ?? ''}: its tree is ${inspection.where}; nothing of it is merged (its commits stay where it left them)`;
+  }
+
+  /** The bounds outside the package's tree: the repository's git set-up and the person's checkout. */
+  private async outsideBreach(pkg: PlanPackage): Promise<string | null> {
+    const { ctx } = this;
+    const id = pkg.id;
+    // Two reads of what the agent may have touched, at once; judged in this order.
+    const before = ctx.checkoutBefore.get(id);
+    const [setup, changed] = await Promise.all([
+      ctx.gitSetup ? snapshotGitSetup(ctx.repoRoot) : Promise.resolve(null),
+      before ? changedSince(ctx.repoRoot, before, ctx.checkoutIgnored()) : Promise.resolve([] as string[]),
+    ]);
+    if (ctx.gitSetup && setup) {
+      const changes = setupChanges(ctx.gitSetup, setup);
+      if (changes.length > 0) {
+        return `the repository's git set-up changed while it ran (${describeSetupChanges(changes)}): hooks and git configuration are not a package's to change; the engine runs none of it, and merges nothing more while it differs from the run's start — put it back to go on`;
+      }
+    }
+    if (changed.length > 0) {
+      const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
+      return `your checkout ${ctx.repoRoot} changed while it ran (${shown}): a package works only in its own tree; if you changed these files yourself, retry the package`;
+    }
+    return null;
+  }
+
+  /** A verifying package: bounds → verdict → audit → verification → merge. */
+  private async judge(pkg: PlanPackage, exit: ExitRecord): Promise<void> {
+    const { ctx } = this;
+    const id = pkg.id;
+    const record = ctx.state.packages[id]!;
+    const violation = (reason: string) => {
+      ctx.apply({ type: 'scopeViolation', packageId: id, paths: [], reason });
+      ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
+    };
+    // Its tree must still be on its branch before anything is committed there.
+    const left = await this.leftItsBranch(pkg);
+    if (left) return violation(left);
+    // The one commit judged from here on, by its id: audited, verified, merged. Its leftovers are
+    // committed on its branch while the bounds outside its tree are read (the person's checkout's
+    // status is the slowest read of a package's end); a breach merges nothing of it either way.
+    const committing = this.commitLeftovers(pkg, record.attempts);
+    committing.catch(() => undefined); // awaited below on every path
+    const outside = await this.outsideBreach(pkg);
+    if (outside) {
+      await committing.catch(() => undefined);
+      return violation(outside);
+    }
+    const commit = await committing;
+    ctx.mark('committed', id);
+    if (!commit) {
+      ctx.apply({ type: 'failed', packageId: id, reason: `the branch ${record.branch ?? id} is gone` });
+      return;
+    }
+    // The merge's first reads of this commit go on beside the audit (used only if nothing merges first).
+    this.merges.readAhead(id, commit);
+    const changes = await this.changesOf(pkg, commit);
+    ctx.mark('audited', id);
+    const readout = await ctx.readResult(ctx.state.packages[id]!.resultFile);
+    for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, id);
+    // What the agent's CLI refused to let it do (Claude Code's permission_denials), named (#16).
+    if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, id);
+    const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
+    if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, id);
+    const outcome = decideOutcome({
+      exitCode: exit.code,
+      signal: exit.signal,
+      timedOut: exit.timedOut,
+      cancelled: exit.cancelled,
+      verdict: exit.verdict,
+      changedFiles: changes,
+      resultRecord: readout.record,
+    });
+    ctx.apply({ type: 'audited', packageId: id, headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
+    if (outcome.next === 'failed') {
+      const question = changes.length === 0 ? (exit.verdict?.question ?? null) : null;
+      ctx.apply({ type: 'failed', packageId: id, reason: outcome.reason, ...(question ? { question } : {}) });
+      return;
+    }
+    if (outcome.next === 'cancelled') {
+      ctx.apply({ type: 'cancelled', packageId: id, reason: outcome.reason });
+      return;
+    }
+    if (outcome.next === 'usage-limit') {
+      this.usageLimit(pkg, outcome.reason, outcome.resetAt);
+      return;
+    }
+    const audit = auditScope(changes, {
+      writeAllow: pkg.scope.writeAllow.map((l) => l.value),
+      deny: pkg.scope.deny.map((l) => l.value),
+    });
+    for (const d of audit.deletions) if (d.allowed) ctx.problem(`${id} deleted ${d.path} (inside its scope; check it is meant)`, id);
+    if (!audit.ok) {
+      ctx.apply(
+        { type: 'scopeViolation', packageId: id, paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })) },
+        audit.violations.map((v) => v.message).join('; '),
+      );
+      ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
+      return;
+    }
+
+    if (!(await this.verify(pkg))) return;
+    ctx.mark('verified', id);
+    if (ctx.cancelRequested.has(id) || ctx.runCancelled) {
+      ctx.apply({ type: 'cancelled', packageId: id, reason: 'cancelled before its merge' });
+      return;
+    }
+
+    const merged = await this.merges.serialMerge(pkg, commit);
+    ctx.mark('merged', id);
+    if (merged) {
+      ctx.apply({ type: 'succeeded', packageId: id });
+      // Dependents first (handoff), then the clean-up of this worktree.
+      await ctx.releaseLocksOf(id);
+      ctx.mark('locks-released', id);
+      // The clean-up's git calls wait until the dependents are launched: they would only compete with them.
+      await ctx.wakeAndLaunch();
+      await this.merges.removeTree(pkg);
+    }
+  }
+
+  /** Commits what the agent left uncommitted in its tree (on its branch: checked before); returns the branch's tip. */
+  private commitLeftovers(pkg: PlanPackage, attempt: number): Promise<string | null> {
+    return this.ctx.executor.commitLeftovers(pkg.id, this.treeOf(pkg), `waves: ${pkg.id} (attempt ${attempt}): the agent's uncommitted changes`);
+  }
+
+  /** What the package's commit changes against the integration tip it started from, tree to tree. */
+  private changesOf(pkg: PlanPackage, commit: string): Promise<AuditChange[]> {
+    const { ctx } = this;
+    const base = ctx.state.packages[pkg.id]!.baseSha ?? ctx.state.integration!.tipSha;
+    return ctx.executor.changes(pkg.id, this.treeOf(pkg), base, commit);
+  }
+
+  /**
+   * The package's `command` verification steps (verify.ts), in its tree, when the plan's
+   * list of commands is approved (approving the plan's list approves each package's part of
+   * it; nothing is written per package).
+   * True when they all pass or none ran; a failure fails the package.
+   */
+  private async verify(pkg: PlanPackage): Promise<boolean> {
+    const { ctx } = this;
+    let steps = (pkg.verification?.steps ?? [])
+      .filter((s) => s.kind === 'command' && s.command)
+      .map((s) => ({ step: s.name, command: s.command! }));
+    if (steps.length === 0) return true;
+    if (!ctx.approvedCommands) {
+      ctx.problem(`${pkg.id}: its ${steps.length} verification command(s) were not run: the plan's commands are not approved`, pkg.id);
+      return true;
+    }
+    // Only commands of the list approved when the run started: a plan edited on disk during the
+    // run (the loop takes its new packages) cannot bring a command nobody approved.
+    const approved = ctx.approvedCommands;
+    const unapproved = steps.filter((s) => !approved.includes(s.command));
+    if (unapproved.length > 0) {
+      ctx.problem(
+        `${pkg.id}: ${unapproved.length} verification command(s) were not run: the plan changed during the run and they are not in the list you approved (${unapproved.map((s) => visibleText(s.command)).join(', ')})`,
+        pkg.id,
+      );
+      steps = steps.filter((s) => approved.includes(s.command));
+      if (steps.length === 0) return true;
+    }
+    const record = ctx.state.packages[pkg.id]!;
+    const results = await ctx.executor.verify({
+      planFile: ctx.planFile,
+      approvedList: approved,
+      cwd: record.worktree ?? ctx.treeOf(pkg),
+      attemptDir: ctx.attemptOf(pkg.id, record.attempts).dir,
+      steps,
+      onCommand: (step) => ctx.emit({ type: 'package', packageId: pkg.id, status: 'verifying', attempt: record.attempts, detail: `$ ${step.command}` }),
+    });
+    for (const [i, r] of results.entries()) {
+      ctx.apply({ type: 'verificationResult', packageId: pkg.id, step: r.step, ok: r.ok, detail: r.detail });
+      ctx.emit({ type: 'verification', packageId: pkg.id, step: r.step, ok: r.ok, command: steps[i]!.command });
+    }
+    const failing = results.filter((r) => !r.ok);
+    if (failing.length === 0) return true;
+    ctx.apply({ type: 'failed', packageId: pkg.id, reason: `verification failed: ${failing.map((r) => r.detail).join('; ')}` });
+    return false;
+  }
+}

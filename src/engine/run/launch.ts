@@ -1,0 +1,293 @@
+/**
+ * Launching an attempt: the package's locks (all or nothing, in the repository's table),
+ * then — in the background, the pass does not wait — its tree from the integration tip (with
+ * the set-up hook), its prompt and the runner's spec, the queued state saved, the runner
+ * started through the executor, `started` recorded, and the attempt handed to the watcher.
+ */
+import { sliceFor } from '../../core/run/contextSlice';
+import { randomBytes } from 'node:crypto';
+import { expandAgent, permissionArgs, type AgentProfile } from '../../core/run/agents';
+import { acquireLocks } from '../../core/run/lockTable';
+import type { PlanPackage } from '../../core/plan/model';
+import { buildPrompt } from '../../core/run/prompt';
+import type { SchedPackage } from '../../core/run/schedule';
+import { snapshotCheckout, type CheckoutFingerprint } from '../git/checkoutGuard';
+import { errorText, type LiveAttempt, type RunContext } from './context';
+import type { AttemptPlace } from '../attempt/executor';
+import { isCoordinatorUnavailable } from '../coordinator/lockStore';
+import type { LaunchResult } from '../attempt/launcher';
+import type { RunnerSpec } from '../attempt/runner';
+import type { AttemptWatcher } from './watch';
+
+/** The prompt's answer section: only when the last attempt asked and the person answered. */
+function answerOf(question: string | null | undefined, answer: string | undefined): { answer?: { question: string; answer: string } } {
+  return question && answer && answer.trim() ? { answer: { question, answer: answer.trim() } } : {};
+}
+
+export class Launches {
+  /** The person's checkout being read for launches, while it is read (`checkoutNow`). */
+  private checkoutReading: Promise<CheckoutFingerprint> | null = null;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly watcher: AttemptWatcher,
+  ) {}
+
+  /**
+   * The person's checkout as it is now, for an attempt about to start. Launches that ask while a
+   * read is under way share it (nine dependents of one merge asked nine identical `status` calls
+   * at once; issue #18): it began before any of their agents exists, so it can only blame a
+   * person's edit of those few milliseconds on a package, never miss an agent's.
+   */
+  private checkoutNow(): Promise<CheckoutFingerprint> {
+    if (this.checkoutReading) return this.checkoutReading;
+    const reading = snapshotCheckout(this.ctx.repoRoot, this.ctx.checkoutIgnored());
+    this.checkoutReading = reading;
+    const done = () => {
+      if (this.checkoutReading === reading) this.checkoutReading = null;
+    };
+    reading.then(done, done);
+    return reading;
+  }
+
+  /**
+   * Takes the package's locks (the pass waits for this, so the next schedule() sees them),
+   * then launches it in the background: the pass does not wait for worktrees and runners.
+   */
+  async startPackage(id: string): Promise<void> {
+    const { ctx } = this;
+    // The one place an attempt starts: an adoption nobody asked for never gets here (loop.ts), and never may (#15).
+    if (ctx.options.collectOnly) throw new Error(`${id} was not started: an adoption nobody asked for starts no agent`);
+    const pkg = ctx.pkg(id);
+    const sp = ctx.sched.find((p) => p.id === id);
+    if (!pkg || !sp) return;
+    ctx.starting.add(id);
+    let launching = false;
+    try {
+      const conflict = await this.takeLocks(id, sp);
+      ctx.mark('locks-taken', id);
+      if (conflict) {
+        ctx.apply({ type: 'reset', packageId: id }, `waiting: ${conflict}`);
+        ctx.lockRetryAt = Date.now() + ctx.pollMs;
+        return;
+      }
+      const launch: Promise<void> = this.launch(pkg).finally(() => {
+        ctx.launches.delete(launch);
+        ctx.starting.delete(id);
+        ctx.wake();
+      });
+      ctx.launches.add(launch);
+      launching = true;
+    } catch (err) {
+      await this.couldNotStart(id, err);
+    } finally {
+      if (!launching) {
+        ctx.starting.delete(id);
+        ctx.wake();
+      }
+    }
+  }
+
+  /** Locks: all or nothing in the repository's table; the conflict, or null when taken. A package without locks leaves the table alone. */
+  private async takeLocks(id: string, sp: SchedPackage): Promise<string | null> {
+    const { ctx } = this;
+    if (sp.lockFiles.length === 0 && sp.lockKeys.length === 0) return null;
+    let conflict: string | null = null;
+    // A coordinator out of reach: the package waits like one whose lock is taken (coordination.ts).
+    const away = (err: unknown) => {
+      if (!isCoordinatorUnavailable(err)) throw err;
+      conflict = 'the coordinator cannot be reached';
+    };
+    await ctx.locks.update((table) => {
+      const taken = acquireLocks(
+        table,
+        {
+          featureId: ctx.featureId,
+          runId: ctx.state.runId,
+          holder: id,
+          files: sp.lockFiles,
+          keys: sp.lockKeys,
+          ...(sp.lockTtlMs ? { ttlMs: sp.lockTtlMs } : {}),
+        },
+        ctx.clock(),
+      );
+      if (taken.ok) return taken.table;
+      const first = taken.conflicts[0];
+      conflict = taken.problem ?? (first ? `${first.witness} is locked by ${first.entry.featureId}/${first.entry.holder}` : 'a lock is taken');
+      return table;
+    }).catch(away);
+    return conflict;
+  }
+
+  private async couldNotStart(id: string, err: unknown): Promise<void> {
+    const { ctx } = this;
+    ctx.problem(`Could not start ${id}: ${errorText(err)}`, id);
+    await ctx.releaseLocksOf(id).catch(() => undefined);
+    const status = ctx.state.packages[id]?.status;
+    if (status === 'queued' || status === 'running') ctx.apply({ type: 'failed', packageId: id, reason: `could not start: ${errorText(err)}` });
+  }
+
+  /**
+   * The package's tree, its prompt and spec, and the queued state on disk — at once, since
+   * none needs another (the tree's path is known before it exists) — then the runner.
+   */
+  private async launch(pkg: PlanPackage): Promise<void> {
+    const { ctx } = this;
+    const id = pkg.id;
+    // A runner started ahead carries its token from its start (runnerPool.ts): the spec names it.
+    let taken: string | null = null;
+    let handed = false;
+    try {
+      const attempt = ctx.state.packages[id]!.attempts + 1;
+      const place = ctx.attemptOf(id, attempt);
+      const worktree = ctx.treeOf(pkg);
+      const agent = ctx.agentOf(id);
+      const token = ctx.executor.startToken?.(id) ?? randomBytes(16).toString('hex');
+      taken = token;
+      const host = ctx.executor.hostOf?.(id) ?? null;
+
+      const tree = ctx.executor.prepareTree({
+        packageId: id,
+        isolated: ctx.isolated(pkg),
+        // The integration branch's tip: every dependency's merged result (shared packages too: never the person's HEAD).
+        base: `refs/heads/${ctx.state.integration!.branch}`,
+        reason: `Wave Orchestrator: run ${ctx.state.runId} of ${ctx.featureId}`,
+        attempt: place,
+      });
+      const written = (async () => {
+        const upstream = await this.upstreamResults(pkg, place, host);
+        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream);
+        await ctx.executor.writeAttempt(place, prompt, spec);
+        ctx.mark('spec-written', id);
+      })();
+      const checkout = this.checkoutNow();
+      checkout.catch(() => undefined); // awaited below, after the tree
+      // The queued state is on disk before a runner exists (a resume then finds its meta.json).
+      const saved = ctx.store!.flush();
+      const [treeDone, writtenDone, savedDone] = await Promise.allSettled([tree, written, saved]);
+      if (treeDone.status === 'rejected') {
+        await ctx.releaseLocksOf(id);
+        ctx.apply({ type: 'failed', packageId: id, reason: errorText(treeDone.reason) });
+        return;
+      }
+      if (writtenDone.status === 'rejected') throw writtenDone.reason;
+      if (savedDone.status === 'rejected') throw savedDone.reason;
+      ctx.mark('tree-ready', id);
+      if (treeDone.value.worktree !== worktree) throw new Error(`the tree ${treeDone.value.worktree} is not the expected ${worktree}`);
+
+      // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
+      ctx.checkoutBefore.set(id, new Map(await checkout));
+      const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
+      this.watcher.watch(live);
+      let launched: LaunchResult;
+      try {
+        handed = true;
+        launched = await ctx.executor.start({ attempt: place, startToken: token, title: `waves: ${id} #${attempt}`, cwd: worktree, interactive: agent.interactive });
+      } catch (err) {
+        this.watcher.unwatch(live);
+        await ctx.releaseLocksOf(id);
+        ctx.apply({ type: 'failed', packageId: id, reason: `the runner could not start: ${errorText(err)}` });
+        return;
+      }
+      live.launched = launched;
+      ctx.mark('launched', id);
+      ctx.apply({
+        type: 'started',
+        packageId: id,
+        attempt,
+        startToken: token,
+        worktree,
+        branch: treeDone.value.branch,
+        baseSha: treeDone.value.baseSha,
+        logFile: place.files.log,
+        resultFile: place.files.result,
+        pid: launched.pid,
+        ...(host ? { host } : {}),
+      });
+      // From here on its exit may be processed (never before `started` is recorded).
+      live.started = true;
+      await ctx.store!.flush();
+      ctx.mark('started-saved', id);
+      void launched.exited?.then(() => this.watcher.runnerEnded(live));
+      if (ctx.cancelRequested.has(id) || ctx.runCancelled) await ctx.executor.cancel(place);
+      void this.watcher.check(live);
+    } catch (err) {
+      await this.couldNotStart(id, err);
+    } finally {
+      if (taken !== null && !handed) ctx.executor.unusedToken?.(taken);
+    }
+  }
+
+  /** The package's prompt (seed 000's contract) and the runner's spec, with the executor's paths. */
+  /**
+   * The dependencies' result records as the agent can read them: where it runs. A record
+   * written on another host (#17) is read there and copied beside the attempt (`carry`).
+   */
+  private async upstreamResults(pkg: PlanPackage, place: AttemptPlace, host: string | null): Promise<Map<string, string>> {
+    const { ctx } = this;
+    const carried = new Map<string, string>();
+    const carry = ctx.executor.carry?.bind(ctx.executor);
+    if (!carry) return carried;
+    for (const d of pkg.dependsOn) {
+      const r = ctx.state.packages[d.value];
+      if (!r?.resultFile || (r.host ?? null) === host) continue;
+      const text = await ctx.executor.readResult(r.resultFile);
+      if (text !== null) carried.set(d.value, await carry(place, `${d.value}.json`, text));
+    }
+    return carried;
+  }
+
+  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map()): { prompt: string; spec: RunnerSpec } {
+    const { ctx } = this;
+    const id = pkg.id;
+    const files = place.files;
+    const upstream = pkg.dependsOn.map((d) => {
+      const r = ctx.state.packages[d.value];
+      return { packageId: d.value, resultFile: carried.get(d.value) ?? r?.resultFile ?? null, changedFiles: r?.changedFiles ?? [] };
+    });
+    const prompt = buildPrompt({
+      analysis: ctx.analysis,
+      packageId: id,
+      featureId: ctx.featureId,
+      runId: ctx.state.runId,
+      repoRoot: ctx.repoRoot,
+      worktree,
+      resultFile: files.result,
+      upstream,
+      ...(answerOf(ctx.state.packages[id]!.question, ctx.options.answers?.[id])),
+      artifacts: sliceFor(pkg, ctx.planArtifacts),
+    });
+    const { argv, stdinFile } = expandAgent(agent, {
+      promptFile: files.prompt,
+      packageId: id,
+      worktree,
+      feature: ctx.featureId,
+      resultFile: files.result,
+      attemptDir: place.dir,
+    });
+    // The agent may run the package's verification commands the person approved (and git), nothing more.
+    const approved = ctx.approvedCommands ?? [];
+    const ownCommands = (pkg.verification?.steps ?? []).flatMap((st) => (st.kind === 'command' && st.command && approved.includes(st.command) ? [st.command] : []));
+    const timeoutMinutes = pkg.timeoutMinutes ?? ctx.analysis.plan.defaults.timeoutMinutes;
+    const spec: RunnerSpec = {
+      version: 1,
+      argv: [...argv, ...permissionArgs(agent, ownCommands)],
+      cwd: worktree,
+      env: {
+        ...ctx.options.env,
+        WAVES_PACKAGE_ID: id,
+        WAVES_FEATURE_ID: ctx.featureId,
+        WAVES_RESULT_FILE: files.result,
+        WAVES_ATTEMPT_DIR: place.dir,
+      },
+      interactive: agent.interactive,
+      stdinFile,
+      timeoutMs: timeoutMinutes ? Math.round(timeoutMinutes * (ctx.options.minuteMs ?? 60_000)) : null,
+      graceMs: ctx.options.graceMs ?? 10_000,
+      startToken: token,
+      verdict: agent.verdict,
+      needsInputPattern: agent.needsInputPattern ?? null,
+    };
+    return { prompt, spec };
+  }
+}

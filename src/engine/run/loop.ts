@@ -1,0 +1,514 @@
+/**
+ * The run loop: the run state loaded (or a finished run archived and a new one begun), then
+ * passes — cancel requests, plan changes, expired locks, `schedule()`, its events through the
+ * reducer, the starts handed to launch.ts — woken by every change and by a slow poll (live
+ * attempts, lock waits, cancel requests, the plan file), until nothing is active and nothing
+ * can start; then the report and the outcome. One pass at a time; a wake during a pass runs
+ * another after it.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from '../../store/atomicWrite';
+import { analyzePlan } from '../../core/plan/analyze';
+import { expireLocks } from '../../core/run/lockTable';
+import type { ResultReadout } from '../../core/run/resultRecord';
+import { buildRunReport } from '../../core/run/runReport';
+import { nextStarts, treesAhead } from '../../core/run/startAhead';
+import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
+import { createRunState, ensurePackages, isActive, isTerminal, setMachine, setPlanHash, type PackageStatus, type RunState } from '../../core/run/runState';
+import { checkEngineFolder } from '../../store/engineFolder';
+import { RunStore } from '../../store/runStore';
+import { schedPackagesFromAnalysis, schedule } from '../../core/run/schedule';
+import { addSpend, type Spend } from '../../core/run/spend';
+import { errorText, toPosix, type RunContext } from './context';
+import { planHash } from '../plan/planSource';
+import { ensureExcluded } from '../git/git';
+import { foreignReason } from '../consent/machine';
+import { readRun } from './runFiles';
+import { guardGitSetup, snapshotGitSetup } from '../git/gitSafety';
+import type { Launches } from './launch';
+import type { Merges } from './merge';
+import type { Recovery } from './recovery';
+import { AdoptRefusedError, type RunOutcome, type RunOutcomeKind } from './types';
+import type { AttemptWatcher } from './watch';
+
+function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function planKey(file: string): string {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  return stat ? `${stat.mtimeMs}:${stat.size}` : 'gone';
+}
+
+/** The state's counts of each status (only `ids`, when given). */
+function countStatuses(state: RunState, ids?: readonly string[]): Partial<Record<PackageStatus, number>> {
+  const counts: Partial<Record<PackageStatus, number>> = {};
+  for (const record of Object.values(state.packages)) {
+    if (ids && !ids.includes(record.packageId)) continue;
+    counts[record.status] = (counts[record.status] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export interface LoopParts {
+  launches: Launches;
+  watcher: AttemptWatcher;
+  merges: Merges;
+  recovery: Recovery;
+}
+
+export class RunLoop {
+  private planStat = '';
+  private passRunning = false;
+  private passAgain = false;
+  /** Passes begun so far, and who waits for the end of a pass begun after a given one. */
+  private passSeq = 0;
+  private passWaiters: { after: number; resolve: () => void }[] = [];
+  private poller: NodeJS.Timeout | null = null;
+  private lostCheckedAt = 0;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly parts: LoopParts,
+  ) {
+    ctx.wake = () => this.wake();
+    ctx.wakeAndLaunch = () => this.wakeAndLaunch();
+    ctx.onStop(() => {
+      if (this.poller) clearInterval(this.poller);
+      this.poller = null;
+      this.passEnded(Infinity);
+    });
+  }
+
+  // -- Set-up ------------------------------------------------------------------------------
+
+  /** Loads the run state (a finished run is archived and a new one begun unless `resume`), the integration branch, and reconciles a resumed run. */
+  async setUp(resume: boolean): Promise<void> {
+    const { ctx } = this;
+    const now = ctx.clock();
+    const planRel = toPosix(path.relative(ctx.repoRoot, ctx.planFile));
+    const fresh = () =>
+      createRunState({
+        featureId: ctx.featureId,
+        planFile: planRel,
+        ...(ctx.analysis.plan.feature?.planRevision !== undefined ? { planRevision: ctx.analysis.plan.feature.planRevision } : {}),
+        planHash: ctx.planHash,
+        runId: newRunId(now),
+        packageIds: ctx.sched.map((p) => p.id),
+        now,
+      });
+    // An adoption nobody asked for reads the state as it is first: nothing is healed, moved or stamped unless it is this machine's.
+    if (ctx.options.collectOnly) this.checkAdoptable();
+    const store = new RunStore({ workspaceRoot: ctx.repoRoot, featureId: ctx.featureId, createInitial: fresh, coalesceMs: 0 });
+    ctx.store = store;
+    store.onDidReportProblem((p) => ctx.problem(p.message));
+    const loaded = await store.load();
+    if (store.readOnly) throw new Error(`${store.file} was written by a newer version of Wave Orchestrator; it is left as it is.`);
+    let state = loaded.state;
+    let resumed = loaded.source !== 'initial';
+    const foreign = resumed ? foreignReason(state) : null;
+    let setAside: string | null = null;
+    if (resumed && !resume && (foreign || this.isFinished(state))) {
+      // A new run of a feature whose earlier run ended — or whose run is not this machine's
+      // (only the person's Resume goes on with that one): archive it (history), start afresh.
+      const earlier = state;
+      state = (await store.startNewRun(fresh())).state;
+      resumed = false;
+      if (foreign && !this.isFinished(earlier)) {
+        const archive = state.history.find((h) => h.runId === earlier.runId)?.archive ?? 'the history';
+        setAside = `${this.stateFileShown()} holds run ${earlier.runId}, which is not this machine's: ${foreign}. A new run starts; that one is kept in ${archive}. To go on with it instead, resume it (\`waves run --resume\`, or Resume).`;
+      }
+    }
+    // The run is driven by this machine from now on (a foreign state is driven only on the person's own Resume).
+    state = setMachine(state, ctx.machine, now);
+    ctx.loaded(state);
+    // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
+    checkEngineFolder(ctx.repoRoot, runDir(ctx.repoRoot, ctx.featureId, state.runId), { below: true });
+    await ensureExcluded(ctx.repoRoot, '.waves/');
+    // The git set-up the run trusts: later additions are switched off in the engine's git and make the next exit a breach.
+    [ctx.endGitGuard, ctx.gitSetup] = await Promise.all([guardGitSetup(ctx.repoRoot), snapshotGitSetup(ctx.repoRoot)]);
+
+    ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), now) });
+    if (ctx.state.planHash !== ctx.planHash) this.planChanged(ctx.planHash, []);
+    await this.parts.merges.ensureIntegration();
+    ctx.emit({
+      type: 'run-started',
+      runId: ctx.state.runId,
+      featureId: ctx.featureId,
+      packages: ctx.scopeIds(),
+      maxParallel: ctx.maxParallel,
+      mode: ctx.mode,
+      resumed,
+    });
+    if (setAside) ctx.problem(setAside);
+    if (resumed) await this.parts.recovery.reconcile();
+    // A person's resume goes on with the packages a usage limit paused (#16); an adoption nobody asked for does not.
+    if (resumed && resume && !ctx.options.collectOnly) {
+      for (const r of Object.values(ctx.state.packages)) {
+        if (r.status === 'usage-limit' && ctx.scopeIds().includes(r.packageId)) ctx.apply({ type: 'reset', packageId: r.packageId }, 'resumed after its usage limit');
+      }
+    }
+    await store.flush();
+  }
+
+  /** The feature's run state file, repository-relative (for messages). */
+  private stateFileShown(): string {
+    return toPosix(path.relative(this.ctx.repoRoot, runStateFile(this.ctx.repoRoot, this.ctx.featureId)));
+  }
+
+  /**
+   * `collectOnly` (an adoption nobody asked for) adopts only a valid run state of this
+   * machine's, read as it is on disk — else `AdoptRefusedError`, before the run store heals,
+   * moves or stamps anything (#15).
+   */
+  private checkAdoptable(): void {
+    const { ctx } = this;
+    const shown = this.stateFileShown();
+    const read = readRun(ctx.repoRoot, ctx.featureId);
+    if (read.kind === 'none') throw new AdoptRefusedError(`${ctx.featureId} has no run to adopt (no ${shown})`);
+    if (read.kind === 'bad') throw new AdoptRefusedError(`${shown} is not a usable run state (${read.detail}): nothing is adopted`);
+    if (read.newer) throw new AdoptRefusedError(`${shown} was written by a newer version of Wave Orchestrator: nothing is adopted`);
+    const foreign = foreignReason(read.state);
+    if (foreign) throw new AdoptRefusedError(`the run of ${ctx.featureId} in ${shown} is not adopted: ${foreign}; resume it only if it is yours`);
+  }
+
+  /** Every package of the run's scope terminal, none interrupted. */
+  private isFinished(state: RunState): boolean {
+    const ids = this.ctx.scopeIds().filter((id) => Object.hasOwn(state.packages, id));
+    return ids.every((id) => {
+      const s = state.packages[id]!.status;
+      return isTerminal(s) && s !== 'interrupted';
+    });
+  }
+
+  /** Starts the poll and the first pass; resolves with the outcome when the run ended. */
+  drive(): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
+      this.ctx.finish = resolve;
+      this.ctx.fail = reject;
+      this.poller = setInterval(() => this.poll(), this.ctx.pollMs);
+      this.wake();
+    });
+  }
+
+  // -- Passes ------------------------------------------------------------------------------
+
+  wake(): void {
+    const { ctx } = this;
+    if (ctx.stopped) return;
+    if (this.passRunning) {
+      this.passAgain = true;
+      return;
+    }
+    this.passRunning = true;
+    void (async () => {
+      try {
+        do {
+          this.passAgain = false;
+          const seq = ++this.passSeq;
+          await this.pass();
+          this.passEnded(seq);
+        } while (this.passAgain && !ctx.stopped);
+      } catch (err) {
+        ctx.problem(`The engine hit an error: ${errorText(err)}`);
+        ctx.stopDriving();
+        ctx.lease?.release();
+        ctx.fail?.(err);
+      } finally {
+        this.passRunning = false;
+      }
+    })();
+  }
+
+  private passEnded(seq: number): void {
+    const done = this.passWaiters.filter((w) => w.after < seq);
+    this.passWaiters = this.passWaiters.filter((w) => w.after >= seq);
+    for (const w of done) w.resolve();
+  }
+
+  /**
+   * Wakes the loop and resolves when a pass begun after this call ended and the launches
+   * under way then are over (at once when the engine stopped driving).
+   */
+  private async wakeAndLaunch(): Promise<void> {
+    const after = this.passSeq;
+    this.wake();
+    if (!this.ctx.stopped) await new Promise<void>((resolve) => this.passWaiters.push({ after, resolve }));
+    await Promise.allSettled([...this.ctx.launches]);
+  }
+
+  private async pass(): Promise<void> {
+    const { ctx } = this;
+    if (ctx.stopped) return;
+    await this.parts.recovery.pickUpCancelRequests();
+    await this.checkPlan();
+    const now = ctx.clock();
+
+    // Expired locks leave the table. (A shared coordinator's table is read again first.)
+    await ctx.locks.refresh?.();
+    const table = ctx.locks.read();
+    if (expireLocks(table, now).expired.length > 0) await ctx.locks.update((t) => expireLocks(t, now).table);
+
+    const collectOnly = ctx.options.collectOnly === true;
+    // Usage limits (#16): with `onUsageLimit: 'wait'`, a package whose limit has reset goes on
+    // (no retry spent); while an agent is at its limit, no package of that agent starts.
+    const limited = this.usageLimits(now.getTime());
+    const decision = schedule({
+      packages: ctx.sched,
+      state: ctx.state,
+      locks: ctx.locks.read(),
+      featureId: ctx.featureId,
+      maxParallel: ctx.maxParallel,
+      mode: ctx.mode,
+      ...(ctx.only ? { only: ctx.only } : {}),
+      now,
+    });
+    for (const event of decision.events) {
+      // An adoption nobody asked for retries nothing: a failed package waits for the person.
+      if (collectOnly && event.type === 'reset') continue;
+      ctx.apply(event, event.type === 'blocked' ? `blocked by ${event.by.join(', ')}` : undefined);
+    }
+    if (collectOnly) {
+      // Only watch and collect: nothing starts. When nothing is left to watch, the rest is the person's.
+      await ctx.store!.flush();
+      const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size;
+      if (busy === 0 && !Object.values(ctx.state.packages).some((r) => isActive(r.status))) await this.complete();
+      return;
+    }
+    const planned = decision.start.length;
+    if (limited.agents.size > 0) decision.start = decision.start.filter((id) => !limited.agents.has(ctx.agentOf(id).label));
+    // Per-agent caps (#16): at most that many attempts of one agent at once.
+    const caps = ctx.options.agentCaps;
+    if (caps && Object.keys(caps).length > 0) {
+      const running = new Map<string, number>();
+      for (const r of Object.values(ctx.state.packages)) {
+        if (isActive(r.status)) running.set(ctx.agentOf(r.packageId).id, (running.get(ctx.agentOf(r.packageId).id) ?? 0) + 1);
+      }
+      decision.start = decision.start.filter((id) => {
+        const agent = ctx.agentOf(id).id;
+        const cap = caps[agent];
+        if (cap === undefined) return true;
+        const now = running.get(agent) ?? 0;
+        if (now >= cap) return false;
+        running.set(agent, now + 1);
+        return true;
+      });
+    }
+    // Hosts (#17): each package goes to a host with a free slot (core/run/hostList.ts placeOn); one that finds none waits.
+    const placedOn = new Map<string, string>();
+    if (ctx.executor.place) {
+      const busy = new Map<string, number>();
+      for (const r of Object.values(ctx.state.packages)) {
+        const host = isActive(r.status) ? ctx.executor.hostOf?.(r.packageId) : null;
+        if (host) busy.set(host, (busy.get(host) ?? 0) + 1);
+      }
+      decision.start = decision.start.filter((id) => {
+        const pkg = ctx.pkg(id);
+        const host = ctx.executor.place!(id, pkg ? ctx.isolated(pkg) : true, busy);
+        if (host === null) return false;
+        busy.set(host, (busy.get(host) ?? 0) + 1);
+        if (host) placedOn.set(id, host);
+        return true;
+      });
+    }
+    // The run's budget (#16): once reached, nothing more starts; running packages finish.
+    const overBudget = this.overBudget();
+    if (overBudget) {
+      if (!ctx.budgetTold) ctx.problem(`The run reached its budget (${overBudget}): no more packages start; running ones finish. Resume with a higher budget.`);
+      ctx.budgetTold = true;
+      decision.start = [];
+    }
+    // Held back by a usage limit, an agent's cap or the budget: the schedule did not count them as waiting.
+    const heldBack = planned - decision.start.length;
+    for (const id of decision.start) ctx.mark('scheduled', id);
+    if (ctx.runCancelled) {
+      this.parts.recovery.cancelNotStarted();
+    } else {
+      for (const id of decision.start) ctx.apply({ type: 'queued', packageId: id, ...(placedOn.has(id) ? { host: placedOn.get(id)! } : {}) });
+      await Promise.all(decision.start.map((id) => this.parts.launches.startPackage(id)));
+      if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Date.now() + ctx.pollMs;
+    }
+    await ctx.store!.flush();
+    // Runners started ahead and trees made ahead for the next wave (runnerPool.ts, ADR 0015, 0016) — not while launches use the CPU.
+    if (ctx.launches.size === 0 && !ctx.stopped) {
+      const next = ctx.runCancelled ? [] : nextStarts(ctx.sched, ctx.state, ctx.maxParallel, ctx.only);
+      ctx.executor.expectLaunches?.(next.length);
+      const integration = ctx.state.integration;
+      if (ctx.executor.prepareAhead && integration && !ctx.options.collectOnly && next.length > 0) {
+        const ids = treesAhead(next, ctx.state, (id) => {
+          const pkg = ctx.pkg(id);
+          return pkg !== undefined && ctx.isolated(pkg);
+        });
+        const reason = `Wave Orchestrator: run ${ctx.state.runId} of ${ctx.featureId}`;
+        if (ids.length > 0) ctx.executor.prepareAhead(ids.map((packageId) => ({ packageId, base: `refs/heads/${integration.branch}`, reason })));
+      }
+    }
+
+    const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size;
+    const activeLeft = Object.values(ctx.state.packages).some((r) => isActive(r.status));
+    const waitingForReset = limited.waitUntil !== null && !ctx.runCancelled;
+    if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
+    const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
+    if (busy === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+  }
+
+  /** What the run's packages spent, summed (null: nothing reported). */
+  spent(): Spend | null {
+    let total: Spend | null = null;
+    for (const id of this.ctx.scopeIds()) total = addSpend(total, this.ctx.state.packages[id]?.spend);
+    return total;
+  }
+
+  /** Why the run is at its budget (`$1.20 of $1.00`), or null. */
+  private overBudget(): string | null {
+    const budget = this.ctx.options.budget;
+    if (!budget) return null;
+    const total = this.spent();
+    if (!total) return null;
+    const tokens = total.inputTokens + total.outputTokens + total.cachedTokens;
+    if (budget.tokens !== undefined && tokens >= budget.tokens) return `${tokens} of ${budget.tokens} tokens`;
+    if (budget.usd !== undefined && total.costUsd !== null && total.costUsd >= budget.usd) return `$${total.costUsd.toFixed(2)} of $${budget.usd.toFixed(2)}`;
+    return null;
+  }
+
+  /**
+   * The run's usage limits now: packages whose limit has reset are put back to pending when the
+   * person chose to wait (`onUsageLimit: 'wait'`); the agents still at their limit; and the
+   * earliest reset the run waits for (null: nothing to wait for — it stops, resumable).
+   */
+  private usageLimits(now: number): { agents: Set<string>; waitUntil: number | null } {
+    const { ctx } = this;
+    const wait = ctx.options.onUsageLimit === 'wait' && !ctx.options.collectOnly;
+    const agents = new Set<string>();
+    let waitUntil: number | null = null;
+    for (const record of Object.values(ctx.state.packages)) {
+      if (record.status !== 'usage-limit') continue;
+      const resetAt = record.usageLimit?.resetAt ? Date.parse(record.usageLimit.resetAt) : NaN;
+      if (wait && Number.isFinite(resetAt) && resetAt <= now) {
+        ctx.apply({ type: 'reset', packageId: record.packageId }, 'its usage limit has reset: it goes on (no retry spent)');
+        continue;
+      }
+      if (record.usageLimit?.agent) agents.add(record.usageLimit.agent);
+      if (wait && Number.isFinite(resetAt)) waitUntil = Math.min(waitUntil ?? Infinity, resetAt);
+    }
+    // Agents whose packages went on with a fallback agent are still at their limit until it resets.
+    for (const [agent, until] of ctx.limitedAgents) if (until > now) agents.add(agent);
+    return { agents, waitUntil };
+  }
+
+  private poll(): void {
+    const { ctx } = this;
+    if (ctx.stopped) return;
+    const now = Date.now();
+    this.parts.watcher.poll(now);
+    // Host-lost attempts (#17): is their host back? (every fifth poll)
+    if (ctx.hostLost.size > 0 && now - this.lostCheckedAt > 5 * ctx.pollMs) {
+      this.lostCheckedAt = now;
+      void this.parts.watcher.lookForLost().catch((err) => ctx.problem(`Looking for lost hosts: ${errorText(err)}`));
+    }
+    if (ctx.limitRetryAt && now >= ctx.limitRetryAt) {
+      ctx.limitRetryAt = 0;
+      this.wake();
+    }
+    if (ctx.lockRetryAt && now >= ctx.lockRetryAt) {
+      ctx.lockRetryAt = 0;
+      this.wake();
+    }
+    if (this.parts.recovery.hasCancelRequests()) this.wake();
+    if (planKey(ctx.planFile) !== this.planStat) this.wake();
+  }
+
+  // -- The plan on disk --------------------------------------------------------------------
+
+  /** The plan changed on disk: report it, add new packages; nothing running is touched. */
+  private async checkPlan(): Promise<void> {
+    const { ctx } = this;
+    const key = planKey(ctx.planFile);
+    if (key === this.planStat) return;
+    this.planStat = key;
+    if (key === 'gone') return;
+    const text = await fs.promises.readFile(ctx.planFile, 'utf8');
+    const hash = planHash(text);
+    if (hash === ctx.planHash) return;
+    const analysis = analyzePlan(text, { maxParallel: ctx.maxParallel });
+    if (!analysis.valid) {
+      ctx.planHash = hash;
+      ctx.problem('The plan changed on disk and now has errors; the run goes on with the plan it started from.');
+      return;
+    }
+    const before = new Set(Object.keys(ctx.state.packages));
+    ctx.analysis = analysis;
+    ctx.sched = schedPackagesFromAnalysis(analysis);
+    ctx.planHash = hash;
+    ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), ctx.clock()) });
+    this.planChanged(hash, ctx.sched.map((p) => p.id).filter((id) => !before.has(id)));
+  }
+
+  private planChanged(hash: string, added: string[]): void {
+    this.ctx.update(setPlanHash(this.ctx.state, hash, this.ctx.clock()));
+    this.ctx.emit({ type: 'plan-changed', planHash: hash, added });
+  }
+
+  // -- The end -----------------------------------------------------------------------------
+
+  /** Writes the report, releases the lease and settles `run()` with the outcome. */
+  private async complete(): Promise<void> {
+    const { ctx } = this;
+    if (ctx.stopped) return;
+    // Trees made ahead for packages that never started (a dependency failed, the run was cancelled): gone, when exactly as made.
+    await ctx.executor.dropAhead?.().catch(() => undefined);
+    if (ctx.stopped) return;
+    const ids = ctx.scopeIds();
+    const counts = countStatuses(ctx.state, ids);
+    const results: Record<string, ResultReadout> = {};
+    for (const id of ids) {
+      const file = ctx.state.packages[id]?.resultFile;
+      if (file) results[id] = await ctx.readResult(file);
+    }
+    let reportFile: string | null = null;
+    let speedup: number | null = null;
+    try {
+      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel });
+      const files = reportFiles(ctx.repoRoot, ctx.featureId, ctx.state.runId);
+      await fs.promises.mkdir(path.dirname(files.markdown), { recursive: true });
+      await writeAtomic(files.json, JSON.stringify(report.json, null, 2) + '\n');
+      await writeAtomic(files.markdown, report.markdown);
+      reportFile = files.markdown;
+      speedup = report.json.metrics.speedUp;
+    } catch (err) {
+      ctx.problem(`Could not write the run report: ${errorText(err)}`);
+    }
+    const all = ids.every((id) => ctx.state.packages[id]?.status === 'succeeded');
+    const limited = ids.some((id) => ctx.state.packages[id]?.status === 'usage-limit');
+    const budgetReached = ctx.budgetTold && !all;
+    const outcome: RunOutcomeKind = all
+      ? 'succeeded'
+      : ctx.runCancelled
+        ? 'cancelled'
+        : ctx.options.collectOnly
+          ? 'collected'
+          : limited
+            ? 'usage-limit'
+            : budgetReached
+              ? 'budget'
+              : 'failed';
+    await ctx.store!.flush();
+    const result: RunOutcome = {
+      runId: ctx.state.runId,
+      featureId: ctx.featureId,
+      outcome,
+      counts,
+      reportFile,
+      integrationBranch: ctx.state.integration?.branch ?? null,
+      speedup,
+      state: ctx.state,
+    };
+    ctx.stopDriving();
+    ctx.lease?.release();
+    ctx.emit({ type: 'run-finished', outcome, reportFile, counts, speedup });
+    ctx.finish?.(result);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Recovery and cancel: a resumed run reconciled with what happened while no engine drove it
+ * (live runners adopted by pid + start token, exits recorded meanwhile processed, the rest
+ * interrupted and offered again), cancelling a package or the whole run, and cancel requests
+ * from another process (`waves cancel`: `runs/<name>/cancel-request-*.json`).
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from '../../store/atomicWrite';
+import { checkEngineFolder } from '../../store/engineFolder';
+import { runDir } from '../../core/run/runPaths';
+import { isTerminal } from '../../core/run/runState';
+import { readJson } from '../attempt/adopt';
+import type { LiveAttempt, RunContext } from './context';
+import type { Exits } from './exit';
+import { LocalExecutor } from '../attempt/localExecutor';
+import { readRun } from './runFiles';
+import type { AttemptWatcher } from './watch';
+
+const CANCEL_REQUEST = /^cancel-request-.*\.json$/;
+
+/** `runs/<name>/` — the folder of a feature's runs, where cancel requests from other processes go. */
+function featureRunsFolder(repo: string, featureId: string): string {
+  return path.dirname(runDir(repo, featureId, 'x'));
+}
+
+/**
+ * From another process: writes the running attempts' `cancel` files (their runners stop the
+ * agents at once) and a `runs/<name>/cancel-request-*.json` that the owner picks up for the
+ * rest. The cancel files are written as a local attempt has them (a `LocalExecutor`'s); the
+ * owner's own executor cancels its attempts when it picks the request up.
+ */
+export async function requestCancel(repoRoot: string, featureId: string, packageId?: string): Promise<void> {
+  const folder = featureRunsFolder(repoRoot, featureId);
+  checkEngineFolder(repoRoot, folder, { below: true }); // nothing written through a link
+  // Only a valid run state names attempts to write into (validated as every reader does).
+  const read = readRun(repoRoot, featureId);
+  if (read.kind === 'ok') {
+    const { state } = read;
+    const local = new LocalExecutor({ repoRoot, featureId });
+    for (const record of Object.values(state.packages)) {
+      if (packageId !== undefined && record.packageId !== packageId) continue;
+      if (record.status !== 'running' || record.attempts < 1) continue;
+      await local.cancel(local.attempt(state.runId, record.packageId, record.attempts), new Date());
+    }
+  }
+  await queueCancelRequest(repoRoot, featureId, packageId);
+}
+
+/**
+ * A `runs/<name>/cancel-request-*.json` for the engine that drives the run in this clone (the
+ * loop picks it up: `Recovery.pickUpCancelRequests`). Written by `requestCancel`, and by a
+ * coordinated run's heartbeat for a request made through the coordinator from another clone.
+ */
+export async function queueCancelRequest(repoRoot: string, featureId: string, packageId?: string): Promise<void> {
+  const folder = featureRunsFolder(repoRoot, featureId);
+  checkEngineFolder(repoRoot, folder, { below: true }); // nothing written through a link
+  await fs.promises.mkdir(folder, { recursive: true });
+  const request = { packageId: packageId ?? null, at: new Date().toISOString(), pid: process.pid };
+  await writeAtomic(path.join(folder, `cancel-request-${Date.now()}-${randomBytes(4).toString('hex')}.json`), JSON.stringify(request) + '\n');
+}
+
+export class Recovery {
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly watcher: AttemptWatcher,
+    private readonly exits: Exits,
+  ) {}
+
+  // -- Resume ------------------------------------------------------------------------------
+
+  /** After a crash: adopt live runners, process exits that came meanwhile, re-offer the rest. */
+  async reconcile(): Promise<void> {
+    const { ctx } = this;
+    for (const record of Object.values(ctx.state.packages)) {
+      const id = record.packageId;
+      if (record.status === 'queued') {
+        const next = ctx.attemptOf(id, record.attempts + 1);
+        const started = await ctx.executor.readStarted(next);
+        if (started) {
+          const pkg = ctx.pkg(id);
+          ctx.apply({
+            type: 'started',
+            packageId: id,
+            attempt: record.attempts + 1,
+            startToken: started.startToken,
+            worktree: pkg ? ctx.treeOf(pkg) : ctx.repoRoot,
+            logFile: next.files.log,
+            resultFile: next.files.result,
+            pid: started.runnerPid,
+          });
+        } else {
+          // Never launched (or launched and not yet started: its spec's token is replaced by the next attempt).
+          ctx.apply({ type: 'reset', packageId: id }, 'the engine stopped before its runner started');
+          await ctx.releaseLocksOf(id);
+          continue;
+        }
+      }
+      const now = ctx.state.packages[id]!;
+      if (now.status !== 'running' && now.status !== 'verifying') continue;
+      const place = ctx.attemptOf(id, now.attempts);
+      const token = now.startToken ?? '';
+      const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: true, handled: false };
+      const exit = await ctx.executor.readExit(place);
+      if (exit && exit.startToken === token) {
+        live.handled = true;
+        void this.exits.afterExit(id, exit);
+        continue;
+      }
+      if (now.status === 'running') {
+        const { pid, alive } = await ctx.executor.liveness(place, token, now.pid);
+        if (alive) {
+          this.watcher.watch(live);
+          ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: now.attempts, detail: `adopted the running agent (runner pid ${pid})` });
+          void this.watcher.check(live);
+          continue;
+        }
+      }
+      ctx.apply({ type: 'interrupted', packageId: id, reason: 'the run stopped while it ran and its agent is gone (no exit record)' });
+      await ctx.releaseLocksOf(id);
+    }
+    // Interrupted packages are offered again (unless a person is to choose); finished ones stay finished.
+    if (ctx.options.keepInterrupted) return;
+    for (const record of Object.values(ctx.state.packages)) {
+      if (record.status === 'interrupted' && ctx.scopeIds().includes(record.packageId))
+        ctx.apply({ type: 'reset', packageId: record.packageId }, 'offered again after the interruption');
+    }
+  }
+
+  // -- Cancel ------------------------------------------------------------------------------
+
+  /** Cancels one package, or the whole run when no id. Running agents are stopped by their runner. */
+  async cancel(packageId?: string): Promise<void> {
+    const { ctx } = this;
+    if (packageId === undefined) {
+      ctx.runCancelled = true;
+      ctx.hostLost.clear(); // nothing more is waited for
+      for (const record of Object.values(ctx.state.packages)) await this.cancelOne(record.packageId);
+    } else {
+      await this.cancelOne(packageId);
+    }
+    ctx.wake();
+  }
+
+  private async cancelOne(id: string): Promise<void> {
+    const { ctx } = this;
+    const record = ctx.state.packages[id];
+    ctx.hostLost.delete(id);
+    if (!record || isTerminal(record.status)) return;
+    ctx.cancelRequested.add(id);
+    if (record.status === 'running') {
+      await ctx.executor.cancel(ctx.attemptOf(id, record.attempts), ctx.clock());
+    } else if (record.status === 'pending' || record.status === 'ready') {
+      ctx.apply({ type: 'cancelled', packageId: id, reason: 'cancelled' });
+    }
+    // queued: cancelled as soon as its runner starts (the cancel file) — verifying: before its merge.
+  }
+
+  /** The run is cancelled: nothing that has not started will. */
+  cancelNotStarted(): void {
+    const { ctx } = this;
+    for (const record of Object.values(ctx.state.packages)) {
+      if (record.status === 'pending' || record.status === 'ready') ctx.apply({ type: 'cancelled', packageId: record.packageId, reason: 'the run was cancelled' });
+    }
+  }
+
+  /** Whether another process asked for a cancel (the poll wakes the loop). */
+  hasCancelRequests(): boolean {
+    try {
+      return fs.readdirSync(featureRunsFolder(this.ctx.repoRoot, this.ctx.featureId)).some((f) => CANCEL_REQUEST.test(f));
+    } catch {
+      return false; // no folder yet
+    }
+  }
+
+  /** Cancel requests from other processes, oldest first, each removed and carried out. */
+  async pickUpCancelRequests(): Promise<void> {
+    const folder = featureRunsFolder(this.ctx.repoRoot, this.ctx.featureId);
+    let names: string[];
+    try {
+      names = (await fs.promises.readdir(folder)).filter((f) => CANCEL_REQUEST.test(f)).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const file = path.join(folder, name);
+      const request = readJson(file) as { packageId?: unknown } | undefined;
+      await fs.promises.rm(file, { force: true });
+      const id = typeof request?.packageId === 'string' ? request.packageId : undefined;
+      await this.cancel(id);
+    }
+  }
+}

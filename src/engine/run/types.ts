@@ -1,0 +1,203 @@
+/**
+ * The run engine's public types and errors: its options, events, dry run and outcome
+ * (docs/run-engine.md, "Engine API"). engine.ts re-exports every one of them.
+ */
+import type { AgentProfile } from '../../core/run/agents';
+import type { CoordinatorOptions } from '../coordinator/lockStore';
+import type { Host } from '../../core/run/hostList';
+import type { PackageStatus, RunState } from '../../core/run/runState';
+import type { Executor } from '../attempt/executor';
+import type { Launcher } from '../attempt/launcher';
+
+/**
+ * What the engine does with the run's verification commands when it starts: run them when the
+ * person approved the exact list (`~/.config/wave-orchestrator/approvals/`), else refuse to
+ * start (`refuse-unapproved`, a run the person starts), skip them with a problem
+ * (`skip-unapproved`, an adoption nobody asked about), or approve them (`approved`: tests and
+ * scripts that have no person to ask; no front end passes it).
+ */
+export type VerificationPolicy = 'approved' | 'skip-unapproved' | 'refuse-unapproved';
+
+export interface EngineOptions {
+  /** The plan file: absolute, or relative to `process.cwd()`. */
+  planFile: string;
+  /**
+   * The plan's text as the front end read it and showed it to the person (`loadPlan(…).text`
+   * and `.hash`): the run runs exactly this text and the file is not read again, so the
+   * verification commands the person approved are the ones the run holds (docs/security.md).
+   * Default: the file is read.
+   */
+  planText?: { text: string; hash: string };
+  /** Default: `git rev-parse --show-toplevel` in the plan's folder. */
+  repoRoot?: string;
+  agent: AgentProfile;
+  /** Default 10. */
+  maxParallel?: number;
+  /** Default 'eager'. */
+  mode?: 'eager' | 'barrier';
+  /** Run only these packages. */
+  only?: string[];
+  /** How the default `LocalExecutor` starts a runner; default `childProcessLauncher` (a detached `node dist/runner.js …`). The editor passes its terminal launcher. */
+  launcher?: Launcher;
+  /**
+   * Where and how attempts run (ADR 0006), made once the repository and the feature are known;
+   * default: a `LocalExecutor` with `launcher`, `runnerScript`, `worktreesFolder` and `setupHook`.
+   */
+  executor?: (where: { repoRoot: string; featureId: string }) => Executor;
+  /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
+  setupHook?: string[];
+  /**
+   * The hosts packages run on (#17, ADR 0011): this machine (an entry with no `ssh`) and SSH
+   * hosts, each with its own cap; the run's cap is the sum of theirs (within `maxParallel`).
+   * Default none: every attempt on this machine (`LocalExecutor`).
+   */
+  hosts?: Host[];
+  /** How long an SSH host may stay out of reach before its attempts are `host-lost` (interrupted), default 60 000 ms. */
+  hostLostMs?: number;
+  /** A host-lost package: `retry` — again on another host when its retry budget allows; `wait` (default) — collected when its host answers again. */
+  onHostLost?: 'retry' | 'wait';
+  /** The agent of the packages a host runs (its `agent:`), by host name; default the package's own. */
+  agentForHost?: (host: string) => AgentProfile | undefined;
+  /** Owner lease, default 15 000 ms. */
+  leaseMs?: number;
+  /**
+   * A shared coordinator (PostgreSQL, ADR 0012): the lock table, the run's lease across clones and
+   * the registry of runs live there; default none (`.waves/` files). The run state stays in `.waves/`.
+   */
+  coordinator?: CoordinatorOptions;
+  /** The runner's TERM → KILL grace, default 10 000 ms. */
+  graceMs?: number;
+  /** Default 'refuse-unapproved'. */
+  verification?: VerificationPolicy;
+  clock?: () => Date;
+  /** Extra environment for the agents. */
+  env?: Record<string, string>;
+  /** The default executor's runner: `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
+  runnerScript?: string;
+  /** Slow poll of attempt folders (backup of fs.watch), default 1000 ms. */
+  pollMs?: number;
+  /**
+   * A launched runner that has not written `meta.json` after this long, and whose process the
+   * engine cannot see, did not start: the attempt fails. Default 60 000 ms.
+   */
+  runnerStartMs?: number;
+  /** The length of one of the plan's minutes (`timeout_minutes`), default 60 000 ms — tests shorten it. */
+  minuteMs?: number;
+  /** The agent of one package (per-package overrides); default `agent` for every package. */
+  agentFor?: (packageId: string) => AgentProfile;
+  /** The folder of the worktrees (`<folder>/<feature>/<package>`), absolute or relative to the repository; default `<repo>.worktrees`. */
+  worktreesFolder?: string;
+  /** On resume, packages found interrupted stay interrupted (a person offers them again with Resume); default: offered again at once. */
+  keepInterrupted?: boolean;
+  /**
+   * An adoption nobody asked for (a window that opens on a run whose driver went away): the
+   * engine watches the live attempts and collects the exits found, and starts NOTHING — no
+   * ready package, no automatic retry. When nothing is left to watch the run ends
+   * `collected`, the rest waiting for the person's Resume / Retry (#15). Only a valid run state
+   * of this machine's (`machine`) is adopted: anything else is refused (`AdoptRefusedError`)
+   * before it is read into the engine. Default false.
+   */
+  collectOnly?: boolean;
+  /**
+   * A package whose agent stops at a usage limit is paused (`usage-limit`, no retry spent) and no
+   * package of that agent starts while the limit holds. `wait`: at the reset time the agent
+   * gave, the paused packages go on by themselves (the run waits for it); `stop` (default): the
+   * run ends `usage-limit` when nothing else can go on — the person resumes it (#16).
+   */
+  onUsageLimit?: 'wait' | 'stop';
+  /**
+   * Agents to go on with, in order, when a package's agent stops at a usage limit (#16): the
+   * package is put back to pending on the first one not at its own limit (no retry spent);
+   * when none is left, `onUsageLimit` decides. Default: none.
+   */
+  agentFallback?: AgentProfile[];
+  /** At most this many attempts at once per agent (by preset id, `custom` for argv agents); the run's cap still holds (#16). */
+  agentCaps?: Record<string, number>;
+  /**
+   * A ceiling on what the run's agents spend (#16): when the run's total reaches it, no new
+   * package starts, running ones finish, and the run ends `budget` — resumable with a higher
+   * budget. Tokens count input + output + cached; dollars only where agents report a cost.
+   */
+  budget?: { usd?: number; tokens?: number };
+  /** The person's answers, by package id, to the question each one's last attempt ended with: its next prompt carries it (#16). */
+  answers?: Record<string, string>;
+  /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
+  trace?: (step: string, packageId: string) => void;
+}
+
+export interface DryRun {
+  /** The waves of starts a simulated all-succeed run makes. */
+  order: string[][];
+  /** Each package's prompt and where `run()` would write it (attempt 1). */
+  prompts: { packageId: string; file: string; text: string }[];
+}
+
+/**
+ * `collected`: a `collectOnly` adoption ended with work left for the person to resume.
+ * `usage-limit`: packages stopped at their agent's usage limit (no retry spent); resume after the reset.
+ * `budget`: the run's spend reached `budget`; nothing more started; resume with a higher budget.
+ */
+export type RunOutcomeKind = 'succeeded' | 'failed' | 'cancelled' | 'collected' | 'usage-limit' | 'budget';
+
+export type EngineEvent =
+  | {
+      type: 'run-started';
+      runId: string;
+      featureId: string;
+      packages: string[];
+      maxParallel: number;
+      mode: 'eager' | 'barrier';
+      resumed: boolean;
+    }
+  | { type: 'package'; packageId: string; status: PackageStatus; attempt: number; detail?: string }
+  | { type: 'needs-input'; packageId: string; reason: string | null }
+  | { type: 'verification'; packageId: string; step: string; ok: boolean; command: string }
+  | { type: 'merge'; packageId: string; ok: boolean; conflicts?: string[] }
+  | { type: 'plan-changed'; planHash: string; added: string[] }
+  | { type: 'problem'; message: string; packageId?: string }
+  | {
+      type: 'run-finished';
+      outcome: RunOutcomeKind;
+      reportFile: string | null;
+      counts: Partial<Record<PackageStatus, number>>;
+      speedup: number | null;
+    };
+
+export interface RunOutcome {
+  runId: string;
+  featureId: string;
+  outcome: RunOutcomeKind;
+  counts: Partial<Record<PackageStatus, number>>;
+  /** report.md (report.json beside it). */
+  reportFile: string | null;
+  integrationBranch: string | null;
+  speedup: number | null;
+  state: RunState;
+}
+
+/** The plan has errors: `lines` are `file:line:col code message`. */
+export class PlanInvalidError extends Error {
+  constructor(readonly lines: string[]) {
+    super(`The plan has errors:\n${lines.join('\n')}`);
+    this.name = 'PlanInvalidError';
+  }
+}
+
+export class NotARepositoryError extends Error {
+  constructor(readonly folder: string, detail: string) {
+    super(`${folder} is not inside a git repository (${detail})`);
+    this.name = 'NotARepositoryError';
+  }
+}
+
+/**
+ * A `collectOnly` adoption found nothing of this machine's to adopt (#15): no run state, one
+ * that is not valid, one of a newer version, or one that is not this machine's (`foreignReason`).
+ * Nothing was read into the engine or written; the message says why, for a person.
+ */
+export class AdoptRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdoptRefusedError';
+  }
+}

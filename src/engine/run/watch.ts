@@ -1,0 +1,174 @@
+/**
+ * Watching live attempts: learns through the executor that a runner ended (its exit record,
+ * seen by the executor's watch or the engine's slow poll) and hands the exit over to be
+ * processed exactly once — and only after the attempt's `started` is recorded. Meanwhile it
+ * follows `needs-input` (a person is needed, or no longer), and notices a runner that is gone
+ * without an exit record (interrupted) or never started (failed).
+ */
+import type { RunContext, LiveAttempt } from './context';
+import type { Exits } from './exit';
+import { retriesSpent } from '../../core/run/runState';
+
+export class AttemptWatcher {
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly exits: Exits,
+  ) {}
+
+  /** Follows the attempt (the executor's watch, and the poll) until its exit is handled. */
+  watch(live: LiveAttempt): void {
+    this.ctx.live.set(live.packageId, live);
+    live.watcher = this.ctx.executor.watch(live.place, () => void this.check(live));
+  }
+
+  unwatch(live: LiveAttempt): void {
+    live.watcher?.close();
+    live.watcher = null;
+    if (this.ctx.live.get(live.packageId) === live) this.ctx.live.delete(live.packageId);
+  }
+
+  /** The slow poll: every live attempt is checked, and its runner's liveness every fifth poll. */
+  poll(now: number): void {
+    for (const attempt of this.ctx.live.values()) {
+      void this.check(attempt);
+      if (now - attempt.checkedAt > 5 * this.ctx.pollMs) {
+        attempt.checkedAt = now;
+        void this.checkRunnerAlive(attempt);
+      }
+    }
+  }
+
+  /** Its exit (processed once), else its needs-input state. */
+  async check(live: LiveAttempt): Promise<void> {
+    const { ctx } = this;
+    // Before `started` is applied, the launch's own check after it will look (see `started`).
+    if (live.handled || ctx.stopped || !live.started) return;
+    const exit = await ctx.executor.readExit(live.place);
+    // Another check may have handled it while this one read.
+    if (live.handled || ctx.stopped) return;
+    if (exit && exit.startToken === live.token) {
+      live.handled = true;
+      ctx.mark('exit-seen', live.packageId);
+      this.unwatch(live);
+      await this.exits.afterExit(live.packageId, exit);
+      return;
+    }
+    if (ctx.state.packages[live.packageId]?.status !== 'running') return;
+    const needs = await ctx.executor.readNeedsInput(live.place);
+    const record = ctx.state.packages[live.packageId];
+    if (ctx.stopped || record?.status !== 'running') return;
+    if (needs.reason) {
+      if (record.needsInput?.reason !== needs.reason) {
+        ctx.apply({ type: 'needsInput', packageId: live.packageId, reason: needs.reason });
+        ctx.emit({ type: 'needs-input', packageId: live.packageId, reason: needs.reason });
+      }
+    } else if (record.needsInput && !needs.present) {
+      ctx.apply({ type: 'inputResumed', packageId: live.packageId });
+      ctx.emit({ type: 'needs-input', packageId: live.packageId, reason: null });
+    }
+  }
+
+  /** The launcher saw the runner end: without an exit record (bad spec, crash) the attempt failed. */
+  async runnerEnded(live: LiveAttempt): Promise<void> {
+    await this.check(live);
+    if (live.handled || this.ctx.stopped) return;
+    live.handled = true;
+    this.unwatch(live);
+    await this.lostRunner(live, 'failed', 'the runner ended without writing exit.json (see its log)');
+  }
+
+  private async checkRunnerAlive(live: LiveAttempt): Promise<void> {
+    const { ctx } = this;
+    if (!live.started) return; // still launching: the launcher answers (or fails) first
+    const { pid, alive, lost } = await ctx.executor.liveness(live.place, live.token, ctx.state.packages[live.packageId]?.pid ?? null);
+    if (alive) return;
+    if (lost) {
+      // Its host is out of reach (#17): interrupted as host-lost; collected when the host answers again (loop.ts).
+      if (live.handled || ctx.stopped) return;
+      live.handled = true;
+      this.unwatch(live);
+      await this.lostRunner(live, 'interrupted', lost);
+      const record = ctx.state.packages[live.packageId];
+      const sp = ctx.sched.find((p) => p.id === live.packageId);
+      const budget = record && sp ? retriesSpent(record) <= sp.retryBudget : false;
+      if (ctx.options.onHostLost === 'retry' && budget) {
+        // Again elsewhere: the host takes no package until it answers (hostsExecutor.ts); this attempt is given up.
+        ctx.apply({ type: 'reset', packageId: live.packageId }, `${lost}; tried again on another host`);
+        ctx.wake();
+      } else {
+        ctx.problem(`${live.packageId}: ${lost}. Its work is collected when the host answers again (or cancel the run).`, live.packageId);
+        ctx.hostLost.set(live.packageId, live);
+      }
+      return;
+    }
+    // Its pid unknown (a launcher that cannot tell) and no meta.json yet: give it time to start.
+    const startMs = ctx.options.runnerStartMs ?? 60_000;
+    if (!pid && Date.now() - live.launchedAt < startMs) return;
+    await this.check(live);
+    if (live.handled || ctx.stopped) return;
+    live.handled = true;
+    this.unwatch(live);
+    if (pid) await this.lostRunner(live, 'interrupted', 'the runner stopped without an exit record');
+    else await this.lostRunner(live, 'failed', `the runner did not start within ${Math.round(startMs / 1000)} s (no meta.json; see its terminal)`);
+  }
+
+  /**
+   * Host-lost attempts (#17) whose host answers again: the same attempt found again
+   * (`reattached`) — its exit collected and judged, or its live runner watched again; a runner
+   * gone without an exit is interrupted as any other (offered again within its retry budget).
+   */
+  async lookForLost(): Promise<void> {
+    const { ctx } = this;
+    for (const [id, live] of [...ctx.hostLost]) {
+      const host = ctx.executor.hostOf?.(id);
+      if (!host || !(await ctx.executor.reachable?.(host)) || ctx.stopped || ctx.hostLost.get(id) !== live) continue;
+      // Stays in hostLost (the run waits for it) until it is watched or judged again.
+      if (ctx.state.packages[id]?.status !== 'interrupted') {
+        ctx.hostLost.delete(id);
+        continue;
+      }
+      // Liveness first: a runner that ends between the two reads has written its exit before the second.
+      const alive = (await ctx.executor.liveness(live.place, live.token, null)).alive;
+      const exit = await ctx.executor.readExit(live.place);
+      const found = exit && exit.startToken === live.token ? 'exit' : alive ? 'alive' : null;
+      if (!found) {
+        ctx.hostLost.delete(id);
+        ctx.problem(`${id}: ${host} answers again, but its attempt ended there without an exit record`, id);
+        const record = ctx.state.packages[id]!;
+        const sp = ctx.sched.find((p) => p.id === id);
+        if (sp && retriesSpent(record) <= sp.retryBudget) ctx.apply({ type: 'reset', packageId: id }, 'offered again after its host came back');
+        ctx.wake();
+        continue;
+      }
+      if (!ctx.apply({ type: 'reattached', packageId: id, startToken: live.token }, `${host} answers again: its attempt is collected`)) {
+        ctx.hostLost.delete(id);
+        continue;
+      }
+      const again: LiveAttempt = { ...live, watcher: null, checkedAt: Date.now(), handled: false, started: true };
+      if (found === 'exit') {
+        again.handled = true;
+        const judged = this.exits.afterExit(id, exit!); // marks it finishing at once
+        ctx.hostLost.delete(id);
+        await judged;
+      } else {
+        this.watch(again);
+        ctx.hostLost.delete(id);
+        void this.check(again);
+      }
+    }
+    ctx.wake();
+  }
+
+  private async lostRunner(live: LiveAttempt, as: 'failed' | 'interrupted', reason: string): Promise<void> {
+    const { ctx } = this;
+    const id = live.packageId;
+    ctx.finishing.add(id);
+    try {
+      if (ctx.state.packages[id]?.status === 'running') ctx.apply({ type: as, packageId: id, reason });
+      await ctx.releaseLocksOf(id);
+    } finally {
+      ctx.finishing.delete(id);
+      ctx.wake();
+    }
+  }
+}

@@ -1,0 +1,378 @@
+/**
+ * `Waves: Plan a Feature…` (issue #19, ADR 0013): the person describes a feature; the agent
+ * runs headless in a planning worktree of its own, the exact checker repairs the plan round by
+ * round (a notification shows each round, cancellable), then the proposal opens — proposal.md,
+ * the plan (its remaining problems in the Problems panel) and the DAG panel with the approval
+ * bar: Approve, Request Changes…, Discard, and Run Plan once approved. Nothing runs before the
+ * person approves (the engine's `proposalGate` refuses it too). With `waves.coordinator` set,
+ * approving registers the plan's planned claims there and discarding removes them (#19 item 5);
+ * a coordinator out of reach is a warning, the approval stands.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planningSession';
+import type { ProposalSource } from '../dag/actions';
+import {
+  PlanningError,
+  approvePlanning,
+  childProcessLauncher,
+  discardPlanning,
+  planFileOf,
+  plannedConflictText,
+  readPlanning,
+  revisePlanning,
+  startPlanning,
+  type CoordinatorOptions,
+  type Launcher,
+  type PlanningEvent,
+  type PlanningResult,
+} from '../engine';
+import type { PlanRegistry } from '../plan/planRegistry';
+import type { ProposalAction, ProposalView } from '../protocol';
+import { Disposable } from '../util/lifecycle';
+import { pickAgent } from './agentPicker';
+import { registerShown } from './runCommands';
+import { explainRestricted } from './runController';
+import { readRunSettings } from './settings';
+import { readCoordinatorSetting } from './sharedRuns';
+
+interface Deps {
+  registry: PlanRegistry;
+  log: vscode.LogOutputChannel;
+}
+
+/** Where a proposal lives: its repository and session id. */
+interface Where {
+  repo: string;
+  id: string;
+}
+
+/** Arguments the commands take (from the palette: none; from tests and links: these). */
+interface PlanFeatureArgs {
+  description?: string;
+  folder?: vscode.Uri;
+}
+
+/** The runner under the editor's Node: Electron's binary runs it as Node with ELECTRON_RUN_AS_NODE. */
+const launcher: Launcher = {
+  launch: (request) => childProcessLauncher.launch({ ...request, env: { ...request.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) } }),
+};
+
+export class PlanningController extends Disposable implements ProposalSource {
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
+  readonly onDidChange = this.changed.event;
+  /** Plan file URI → its session, for the proposals made or opened in this window. */
+  private readonly known = new Map<string, Where>();
+  /** Sessions with a round under way. */
+  private readonly busy = new Set<string>();
+  /** The last session's result (the tests read it). */
+  lastResult: PlanningResult | undefined;
+  /** Every progress message shown, in order (the log has them too). */
+  readonly progressShown: string[] = [];
+
+  constructor(private readonly deps: Deps) {
+    super();
+    const command = (id: string, run: (arg: unknown) => unknown) => this.register(registerShown(id, deps.log, run, (err) => err instanceof PlanningError));
+    command('waves.planFeature', (arg) => this.planFeature((arg ?? {}) as PlanFeatureArgs));
+    command('waves.approvePlan', (arg) => this.byCommand('approve', arg));
+    command('waves.requestPlanChanges', (arg) => this.byCommand('requestChanges', arg));
+    command('waves.discardPlan', (arg) => this.byCommand('discard', arg));
+    this.register(vscode.window.onDidChangeActiveTextEditor(() => this.setContext()));
+    this.setContext();
+  }
+
+  // -- ProposalSource (the DAG panel's approval bar) ---------------------------------------
+
+  viewFor(uri: vscode.Uri): ProposalView | undefined {
+    const where = this.where(uri);
+    const state = where && readPlanning(where.repo, where.id);
+    if (!where || !state || state.status === 'discarded') return undefined;
+    const busy = this.busy.has(state.id);
+    const status = busy ? 'planning' : state.status;
+    const off = (reason: string) => ({ enabled: false, reason });
+    const on = { enabled: true };
+    return {
+      id: state.id,
+      status,
+      rounds: state.rounds.length,
+      planDir: state.planDir,
+      actions: {
+        approve: busy ? off('the agent is still working on it') : status === 'valid' ? on : status === 'approved' ? off('approved already') : off('the plan has errors: request changes, or fix them'),
+        requestChanges: busy ? off('the agent is still working on it') : status === 'approved' ? off('approved already') : on,
+        discard: busy ? off('the agent is still working on it') : on,
+        runPlan: status === 'approved' ? on : off('approve the plan first: nothing runs before you do'),
+      },
+    };
+  }
+
+  /**
+   * The approval bar's action. Request Changes and Discard ask the person first (an input box, a
+   * modal) and may run agent rounds: the panel's request is answered once they are under way (its
+   * requests time out after 15 s), the bar follows through `onDidChange`, failures are shown.
+   */
+  async perform(action: ProposalAction, uri: vscode.Uri): Promise<void> {
+    this.check(action, uri); // a refusal (not a proposal, disabled) is the panel's answer
+    if (action === 'requestChanges' || action === 'discard') {
+      void this.act(action, uri).catch((err: unknown) => {
+        if (!(err instanceof PlanningError)) this.deps.log.error(`Proposal action ${action} failed`, err);
+        void vscode.window.showErrorMessage(`Waves: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      return;
+    }
+    await this.act(action, uri);
+  }
+
+  /** Throws (with a `code`) when `action` cannot act on the plan at `uri` now. */
+  private check(action: ProposalAction, uri: vscode.Uri): Where {
+    const where = this.where(uri);
+    if (!where) throw Object.assign(new Error('This plan is not a proposal'), { code: 'not-a-proposal' });
+    const state = this.viewFor(uri)?.actions[action];
+    if (!state?.enabled) throw Object.assign(new Error(`${action}: ${state?.reason ?? 'not available'}`), { code: 'not-available' });
+    return where;
+  }
+
+  private async act(action: ProposalAction, uri: vscode.Uri): Promise<void> {
+    const where = this.check(action, uri);
+    switch (action) {
+      case 'approve':
+        return this.approve(where, uri);
+      case 'requestChanges':
+        return this.requestChanges(where, uri);
+      case 'discard':
+        return this.discard(where, uri);
+      case 'runPlan':
+        await vscode.commands.executeCommand('waves.runPlan', uri);
+        return;
+    }
+  }
+
+  // -- The commands ------------------------------------------------------------------------
+
+  private async planFeature(args: PlanFeatureArgs): Promise<PlanningResult | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      await explainRestricted();
+      return undefined;
+    }
+    const folder = args.folder ?? (await this.pickFolder());
+    if (!folder) return undefined;
+    const description = args.description ?? (await this.askDescription());
+    if (!description) return undefined;
+    const agent = await this.agent(folder);
+    if (!agent) return undefined;
+    const rounds = repairRounds(folder);
+    const result = await this.withProgress(`Waves: planning "${firstLine(description)}"`, (onEvent, signal) =>
+      startPlanning({ cwd: folder.fsPath, description, agent, repairRounds: rounds, launcher, onEvent, signal }),
+    );
+    return this.present(result);
+  }
+
+  private async byCommand(action: ProposalAction, arg: unknown): Promise<void> {
+    const uri = arg instanceof vscode.Uri ? arg : (arg as { uri?: unknown } | undefined)?.uri instanceof vscode.Uri ? ((arg as { uri: vscode.Uri }).uri) : this.activeProposal();
+    if (!uri) {
+      void vscode.window.showInformationMessage('Waves: open a proposed plan first (Waves: Plan a Feature…).');
+      return;
+    }
+    await this.act(action, uri);
+  }
+
+  private async approve(where: Where, uri: vscode.Uri): Promise<void> {
+    const { state, shared } = await approvePlanning(where.repo, where.id, this.coordinator(vscode.Uri.file(where.repo)));
+    this.fire();
+    if (shared && !shared.ok)
+      void vscode.window.showWarningMessage(`Waves: plan ${state.id} is approved here, but its planned claims are not in the coordinator: ${shared.message}. Approve it again when the coordinator answers.`);
+    else if (shared?.ok) {
+      this.deps.log.info(`plan ${state.id}: ${shared.registered} planned claim(s) of feature ${shared.featureId} registered in the coordinator`);
+      for (const c of shared.conflicts) this.deps.log.warn(`plan ${state.id}: ${plannedConflictText(c)}`);
+      if (shared.conflicts.length)
+        void vscode.window.showWarningMessage(
+          `Waves: plan ${state.id} meets ${shared.conflicts.length} planned claim(s) of other features' approved plans: ${plannedConflictText(shared.conflicts[0]!)}${shared.conflicts.length > 1 ? ' (the rest in the Waves log)' : ''}.`,
+        );
+    }
+    const run = 'Run Plan';
+    void vscode.window
+      .showInformationMessage(`Waves: plan ${state.id} approved at ${state.approvedCommit!.slice(0, 12)} on its branch ${state.branch}. Run it now?`, run)
+      .then((choice) => (choice === run ? vscode.commands.executeCommand('waves.runPlan', uri) : undefined));
+  }
+
+  private async requestChanges(where: Where, uri: vscode.Uri): Promise<void> {
+    const comments = await vscode.window.showInputBox({
+      title: `Waves: request changes to the plan ${where.id}`,
+      prompt: 'What should the planning agent change? (it gets your comments with the plan, for another round)',
+      placeHolder: 'e.g. Split wp-api into wp-api-users and wp-api-orders',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? null : 'Say what to change'),
+    });
+    if (!comments) return;
+    const agent = await this.agent(uri);
+    if (!agent) return;
+    const result = await this.withProgress(`Waves: revising the plan ${where.id}`, (onEvent, signal) =>
+      revisePlanning({ repo: where.repo, id: where.id, comments, agent, repairRounds: repairRounds(uri), launcher, onEvent, signal }),
+      where.id,
+    );
+    await this.present(result);
+  }
+
+  private async discard(where: Where, uri: vscode.Uri): Promise<void> {
+    const yes = 'Discard';
+    const choice = await vscode.window.showWarningMessage(
+      `Waves: discard the proposed plan ${where.id}?`,
+      { modal: true, detail: 'Its planning worktree is removed (refused while it holds uncommitted changes) and its branch deleted; the message says how to bring the branch back.' },
+      yes,
+    );
+    if (choice !== yes) return;
+    const state = readPlanning(where.repo, where.id);
+    const { message, shared } = await discardPlanning(where.repo, where.id, this.coordinator(vscode.Uri.file(where.repo)));
+    if (shared && !shared.ok) void vscode.window.showWarningMessage(`Waves: ${where.id} is discarded here, but its planned claims stay in the coordinator: ${shared.message}.`);
+    this.known.delete(uri.toString());
+    // Its files are gone: close their tabs (nothing unsaved: the discard refused a dirty worktree) and stop following the plan.
+    const under = state ? `${state.worktree}${path.sep}` : null;
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputText && under !== null && t.input.uri.fsPath.startsWith(under) && !t.isDirty);
+    if (tabs.length) await vscode.window.tabGroups.close(tabs);
+    this.deps.registry.forget(uri);
+    this.fire();
+    void vscode.window.showInformationMessage(`Waves: discarded ${where.id}: ${message}.`);
+  }
+
+  // -- Helpers -----------------------------------------------------------------------------
+
+  /** `waves.coordinator` for the proposal's repository folder (a setting with a problem counts as none: the run says so). */
+  private coordinator(uri: vscode.Uri): { coordinator?: CoordinatorOptions } {
+    const setting = readCoordinatorSetting(uri);
+    return setting && !('problem' in setting) ? { coordinator: setting } : {};
+  }
+
+  /** The session of a plan file: known in this window, or a plan under `<folder>.worktrees/_plans/<id>/` of a workspace folder. */
+  private where(uri: vscode.Uri): Where | undefined {
+    const known = this.known.get(uri.toString());
+    if (known) return known;
+    for (const f of vscode.workspace.workspaceFolders ?? []) {
+      const root = `${f.uri.fsPath}.worktrees${path.sep}_plans${path.sep}`;
+      if (!uri.fsPath.startsWith(root)) continue;
+      const id = uri.fsPath.slice(root.length).split(path.sep)[0]!;
+      const state = readPlanning(f.uri.fsPath, id);
+      if (state && planFileOf(state) === uri.fsPath) return { repo: f.uri.fsPath, id };
+    }
+    return undefined;
+  }
+
+  private activeProposal(): vscode.Uri | undefined {
+    const active = vscode.window.activeTextEditor?.document.uri ?? this.deps.registry.active?.uri;
+    if (active && this.where(active)) return active;
+    return [...this.known.keys()].map((k) => vscode.Uri.parse(k)).find((u) => this.viewFor(u));
+  }
+
+  private setContext(): void {
+    void vscode.commands.executeCommand('setContext', 'waves.hasProposal', this.activeProposal() !== undefined);
+  }
+
+  private fire(): void {
+    this.changed.fire();
+    this.setContext();
+  }
+
+  private async pickFolder(): Promise<vscode.Uri | undefined> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length <= 1) {
+      if (!folders.length) void vscode.window.showInformationMessage('Waves: open the repository to plan in as a folder first.');
+      return folders[0]?.uri;
+    }
+    return (await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Plan a feature in which repository?' }))?.uri;
+  }
+
+  private async askDescription(): Promise<string | undefined> {
+    const text = await vscode.window.showInputBox({
+      title: 'Waves: Plan a Feature',
+      prompt: 'Describe the feature in a few words or lines — or give the path of a file (Markdown, text) that describes it',
+      placeHolder: 'e.g. Add a users page: list, search and edit users, with an admin role',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? null : 'Describe the feature (or give a file)'),
+    });
+    if (!text?.trim()) return undefined;
+    const file = text.trim();
+    if (/\.(md|markdown|txt)$/i.test(file) && path.isAbsolute(file) && fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
+    return text;
+  }
+
+  /** The agent: `waves.agent` (its headless preset when an interactive one is set), else the picker. */
+  private async agent(scope: vscode.Uri) {
+    const settings = readRunSettings(scope);
+    if (settings.agentProblem) {
+      void vscode.window.showErrorMessage(`Waves: ${settings.agentProblem}`);
+      return undefined;
+    }
+    const agent = settings.agent ?? (await pickAgent(scope));
+    if (agent?.interactive) {
+      void vscode.window.showWarningMessage(`Waves: planning runs its agent headless, and ${agent.label} needs a terminal; choose a headless preset (waves.agent).`);
+      return undefined;
+    }
+    return agent;
+  }
+
+  /** Runs a session with a cancellable notification that shows each round. */
+  private withProgress(title: string, run: (onEvent: (e: PlanningEvent) => void, signal: AbortSignal) => Promise<PlanningResult>, id?: string): Thenable<PlanningResult> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (shown, token) => {
+      const progress = {
+        report: (p: { message: string }) => {
+          this.progressShown.push(p.message);
+          shown.report(p);
+        },
+      };
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      let current = id;
+      if (current) this.busy.add(current);
+      this.fire();
+      try {
+        return await run((e) => {
+          this.deps.log.info(`[plan] ${JSON.stringify(e)}`);
+          if (e.kind === 'worktree') {
+            current = e.id;
+            this.busy.add(e.id);
+            progress.report({ message: `worktree ${e.worktree}` });
+          } else if (e.kind === 'round-started') {
+            progress.report({ message: `round ${e.round}: ${e.purpose === 'write' ? 'the agent writes the plan' : e.purpose === 'revise' ? 'the agent revises the plan with your comments' : `repair ${e.repair} of ${e.of}`}…` });
+          } else if (e.kind === 'round-ended') {
+            const r = e.round;
+            progress.report({ message: `round ${r.n}: ${r.errors} error${r.errors === 1 ? '' : 's'}${r.refused.length ? `, ${r.refused.length} change(s) outside the planning folder refused` : ''}` });
+            this.fire();
+          }
+        }, abort.signal);
+      } finally {
+        if (current) this.busy.delete(current);
+        this.fire();
+      }
+    });
+  }
+
+  /** Opens the proposal: proposal.md, the plan (its problems in the Problems panel) and the DAG with the approval bar. */
+  private async present(result: PlanningResult): Promise<PlanningResult> {
+    this.lastResult = result;
+    const { state, planFile } = result;
+    const uri = vscode.Uri.file(planFile);
+    this.known.set(uri.toString(), { repo: result.repo, id: state.id });
+    this.fire();
+    const proposal = vscode.Uri.file(path.join(state.worktree, ...state.planDir.split('/'), 'proposal.md'));
+    if (fs.existsSync(proposal.fsPath)) await vscode.window.showTextDocument(proposal, { viewColumn: vscode.ViewColumn.One, preview: false, preserveFocus: true });
+    if (!fs.existsSync(planFile)) {
+      void vscode.window.showErrorMessage(`Waves: the planning agent wrote no plan (${state.rounds.length} round${state.rounds.length === 1 ? '' : 's'}); see the round logs in .waves/plans/${state.id}/.`);
+      return result;
+    }
+    await vscode.workspace.openTextDocument(uri); // the registry follows an open plan, so the Problems panel lists its problems
+    await this.deps.registry.reanalyze(uri, { fromDisk: true }); // a revised plan: its open document may be the earlier round's
+    await vscode.commands.executeCommand('waves.showDag', uri);
+    const summary = state.status === 'valid' ? 'valid — review it and approve' : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${state.rounds.length} rounds (see the Problems panel)`;
+    void vscode.window.showInformationMessage(`Waves: the proposed plan ${state.id} is ${summary}.`);
+    return result;
+  }
+}
+
+function repairRounds(scope: vscode.Uri): number {
+  const n = vscode.workspace.getConfiguration('waves', scope).get<number>('planning.repairRounds', DEFAULT_REPAIR_ROUNDS);
+  return Number.isInteger(n) && n >= 0 ? n : DEFAULT_REPAIR_ROUNDS;
+}
+
+function firstLine(text: string): string {
+  const line = text.split(/\r?\n/).find((l) => l.trim())?.trim() ?? '';
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
+}
