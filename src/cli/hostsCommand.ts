@@ -2,18 +2,25 @@
  * `waves hosts check` (#17): per host of a hosts file, what a run needs there — reachable over
  * the person's own ssh, git, node, the agent CLI, tmux, the working folder and its disk.
  */
-import { checkHosts, readHostsFile, type Host, type HostCheck } from '../engine';
+import { checkHosts, readHostsFile, type Host, type HostCheck, type HostsInput } from '../engine';
 import { presetProfile } from '../core/run/agents';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 
-/** `--hosts FILE` (else WAVES_HOSTS) → the hosts; problems are usage errors with file:line:col. */
-export function hostsFrom(flags: Map<string, string | true>): Host[] | undefined {
+/** `--hosts FILE` (else WAVES_HOSTS) as read, problems and all (file:line:col): a run's start checks it (`startRun`). */
+export function hostsInputFrom(flags: Map<string, string | true>): HostsInput | undefined {
   const file = flags.has('hosts') ? String(flags.get('hosts')) : process.env.WAVES_HOSTS;
   if (file === undefined || file === '') return undefined;
   const read = readHostsFile(file);
+  return { source: file, hosts: read.hosts, problems: read.problems };
+}
+
+/** `--hosts FILE` (else WAVES_HOSTS) → the hosts; problems are usage errors with file:line:col. */
+export function hostsFrom(flags: Map<string, string | true>): Host[] | undefined {
+  const read = hostsInputFrom(flags);
+  if (!read) return undefined;
   if (read.problems.length) throw new UsageError(`the hosts file has problems:\n${read.problems.join('\n')}`);
-  if (read.hosts.length === 0) throw new UsageError(`${file} lists no hosts`);
+  if (read.hosts.length === 0) throw new UsageError(`${read.source} lists no hosts`);
   return read.hosts;
 }
 

@@ -18,31 +18,10 @@
 import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
 import { nextStepsText, type PlanningState } from '../core/run/planningSession';
-import {
-  PlanningError,
-  approvePlanning,
-  conflictsWithPlanned,
-  listPlannedClaims,
-  plannedConflictText,
-  plannedFeatures,
-  plannedFeatureText,
-  releasePlannedClaims,
-  discardPlanning,
-  listPlannings,
-  planningDryRun,
-  planningRepo,
-  readPlanning,
-  revisePlanning,
-  startPlanning,
-  type PlanningEvent,
-  type PlanningResult,
-  type PlannedConflict,
-  type CoordinatorOptions,
-  type SharedResult,
-} from '../engine';
+import { PlanningError, approvePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
-import { agentFrom, coordinatorFrom } from './runCommand';
+import { agentFrom, coordinatorFrom } from './runArgs';
 
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(

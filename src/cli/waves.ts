@@ -8,7 +8,7 @@
  *   waves run [--agent P | --agent-argv JSON] [--max-parallel N] [--barrier] [--only ids]
  *             [--resume] [--dry-run] [--json] [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
  *   waves status|report [--json] <plan>      waves cancel [--coordinator URL] <plan> [<package>]
- *   waves finish|approve [--yes] <plan>      (src/cli/runCommand.ts)
+ *   waves finish|approve [--yes] <plan>      (src/cli/<command>Command.ts)
  *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
  *              | --approve|--discard <id> | --revise <id> <comments> | --list | --claims | --release-claims <feature>   (src/cli/planCommand.ts)
  *   waves <command> --help
@@ -31,7 +31,6 @@ export { nodeIo, type Io } from './io';
 // The commands that run agents, read run state or reach a coordinator need the engine: loaded
 // (about 15 MB of memory and a tenth of a second) only when such a command runs. `validate`,
 // `overlap` and `graph` need only the plan analysis (issue #18: validate's peak memory).
-const runCommands = () => import('./runCommand');
 const planCommands = () => import('./planCommand');
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */
@@ -139,7 +138,7 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
   if (args.length === 0) throw new UsageError('validate needs at least one plan file');
   const coordinator =
     flags.has('coordinator') || flags.has('coordinator-repository') || process.env.WAVES_COORDINATOR
-      ? (await runCommands()).coordinatorFrom(flags)
+      ? (await import('./runArgs')).coordinatorFrom(flags)
       : undefined;
   let maxParallel: number | undefined;
   if (flags.has('max-parallel')) {
@@ -272,17 +271,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'prompt':
         return await promptCommand(rest, io);
       case 'run':
-        return await (await runCommands()).runCommand(rest, io);
+        return await (await import('./runCommand')).runCommand(rest, io);
       case 'status':
-        return await (await runCommands()).statusCommand(rest, io);
+        return await (await import('./statusCommand')).statusCommand(rest, io);
       case 'cancel':
-        return await (await runCommands()).cancelCommand(rest, io);
+        return await (await import('./cancelCommand')).cancelCommand(rest, io);
       case 'report':
-        return await (await runCommands()).reportCommand(rest, io);
+        return await (await import('./reportCommand')).reportCommand(rest, io);
       case 'finish':
-        return await (await runCommands()).finishCommand(rest, io);
+        return await (await import('./finishCommand')).finishCommand(rest, io);
       case 'approve':
-        return await (await runCommands()).approveCommand(rest, io);
+        return await (await import('./approveCommand')).approveCommand(rest, io);
       case 'plan':
         return await (await planCommands()).planCommand(rest, io);
       case 'hosts':

@@ -9,13 +9,12 @@
  *   `personalApprovals`, never the repository's); approve the exact list shown
  *                                  `verificationOf`, `approveShown`, `verificationPolicy` (approvals.ts)
  * - who drives a run (live or stale lease) .......... `driverOf`, `liveDriver` (driver.ts)
- * - start: `RunEngine.prepare(options)` then `engine.run()`, with the text that was shown
- *   (`planText: plan`) and `verification: await verificationPolicy(plan, only, 'start')`
- * - resume: `resetPackages(…)` (the person's Retry / Resume), then `engine.run({ resume: true })`
- * - adopt: `reconcileRun(…)` decides (a `foreign` run — `foreignReason`, machine.ts — is only
- *   offered); `RunEngine.prepare({ …, planText: plan, keepInterrupted: true, collectOnly: true,
- *   verification: await verificationPolicy(plan, only, 'adopt') })` watches and collects it, starting
- *   nothing; `AdoptRefusedError` when the state on disk is not a valid one of this machine's (reconcile.ts)
+ * - start, resume, retry, answer, adopt: `startRun(request, questions)` (usecases/startRun.ts) —
+ *   every check and question of a start, once; a refusal is a `StartRefusal` (kind + reason),
+ *   the same for both front ends; `dryRunOf(request)`: the same checks, then the schedule and
+ *   prompts. `reconcileRun(…)` decides what a run found on disk needs (a `foreign` run —
+ *   `foreignReason` — is only offered); an adoption is `startRun({ …, adopt: true,
+ *   keepInterrupted: true, collectOnly: true })`, which starts nothing
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process of
  *   the clone; `askCoordinatedDriverToCancel(…)` from any clone, through the shared coordinator
  * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
@@ -50,6 +49,18 @@ export {
   type RunOutcomeKind,
   type VerificationPolicy,
 } from './run/engine';
+export {
+  dryRunOf,
+  hostAgents,
+  refusalOf,
+  startRun,
+  type HostsInput,
+  type StartQuestions,
+  type StartRefusal,
+  type StartRefusalKind,
+  type StartRequest,
+  type StartResult,
+} from './usecases/startRun';
 export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './plan/planSource';
 export { personalApprovals } from './consent/approvalStore';
 export {

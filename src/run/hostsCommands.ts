@@ -5,17 +5,16 @@
  * and for an attempt on an SSH host, a terminal attached to it (`ssh -t … tmux attach`).
  */
 import * as vscode from 'vscode';
-import { checkHostList, checkHosts, isRemote, type Host, type HostCheck } from '../engine';
+import { checkHostList, checkHosts, isRemote, type Host, type HostCheck, type HostsInput } from '../engine';
 import { presetProfile } from '../core/run/agents';
 import { Disposable } from '../util/lifecycle';
 
-/** `waves.hosts` as the person set it (user settings; never a workspace's); undefined: none; problems: why not. */
-export function readHostsSetting(): { hosts: Host[] } | { problems: string[] } | undefined {
+/** `waves.hosts` as the person set it (user settings; never a workspace's), problems and all; undefined: none set. A run's start checks it (`startRun`). */
+export function readHostsSetting(): HostsInput | undefined {
   const value = vscode.workspace.getConfiguration('waves').inspect<unknown>('hosts')?.globalValue;
   if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return undefined;
   const read = checkHostList(value);
-  if (read.problems.length) return { problems: read.problems.map((p) => p.message) };
-  return { hosts: read.hosts };
+  return { source: 'waves.hosts', hosts: read.problems.length ? [] : read.hosts, problems: read.problems.map((p) => p.message) };
 }
 
 export class HostsCommands extends Disposable {
@@ -41,7 +40,7 @@ export class HostsCommands extends Disposable {
       if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.hosts');
       return undefined;
     }
-    if ('problems' in setting) {
+    if (setting.problems.length) {
       void this.showProblems(setting.problems);
       return undefined;
     }

@@ -10,31 +10,20 @@ import * as vscode from 'vscode';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
-import { presetProfile, type AgentProfile } from '../core/run/agents';
+import type { AgentProfile } from '../core/run/agents';
 import {
-  AdoptRefusedError,
-  LeaseHeldError,
-  NotARepositoryError,
-  PlanInvalidError,
-  PlanReadError,
   RunEngine,
-  CoordinatorError,
-  CoordinatorLeaseHeldError,
-  CoordinatorUnavailableError,
-  VerificationNotApprovedError,
-  approveShown,
   askDriverToCancel,
   liveDriver,
-  loadPlan,
-  proposalGate,
+  plannedConflictText,
   repositoryRoot,
-  resetPackages,
-  verificationOf,
-  verificationPolicy,
+  startRun,
   type EngineEvent,
-  type PlanSource,
+  type PlannedConflict,
   type RunOutcome,
-  type VerificationPolicy,
+  type StartQuestions,
+  type StartRefusal,
+  type StartRequest,
 } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from './runWatch';
@@ -110,6 +99,17 @@ export class RunController extends Disposable {
   private readonly eventEmitter = this.register(new vscode.EventEmitter<{ session: RunSession; event: EngineEvent }>());
   /** Every engine event of every session this window drives. */
   readonly onDidEngineEvent = this.eventEmitter.event;
+  private readonly refused = this.register(new vscode.EventEmitter<{ featureId: string; refusal: StartRefusal }>());
+  /** A start the engine's start use case refused (nothing started): the same kind and reason `waves run` prints. */
+  readonly onDidRefuseStart = this.refused.event;
+  /**
+   * The start's questions to the person: modals by default (`askToApprove`, `askToOverlap`).
+   * The front end's half of `StartQuestions`; tests put their own answers here.
+   */
+  questions: Pick<StartQuestions, 'approveCommands' | 'overlapPlannedClaims'> = {
+    approveCommands: (commands, plan) => askToApprove(vscode.workspace.asRelativePath(plan.file, (vscode.workspace.workspaceFolders?.length ?? 0) > 1), commands),
+    overlapPlannedClaims: (conflicts) => askToOverlap(conflicts),
+  };
 
   constructor(private readonly deps: RunControllerDeps) {
     super();
@@ -240,55 +240,7 @@ export class RunController extends Disposable {
     }
     const agent = settings.agent ?? (await pickAgent(entry.uri));
     if (!agent) return undefined;
-
-    const approval = await this.approval(entry, request);
-    if (!approval) return undefined;
-    return this.launch(entry, request, { agent, settings, ...approval });
-  }
-
-  /**
-   * The verification policy of a run the person starts: approved already (the run's list, or
-   * the plan's whole list), else the person is asked with the list read from disk, and exactly
-   * that list is approved (refused when the plan changed meanwhile). The plan's text read here
-   * is the one the run is given (`planText`): what was checked is what runs. Undefined: nothing starts.
-   */
-  private async approval(entry: PlanEntry, request: RunRequest): Promise<{ verification: VerificationPolicy; plan: PlanSource } | undefined> {
-    let plan;
-    try {
-      plan = await loadPlan(entry.uri.fsPath);
-    } catch (err) {
-      if (!(err instanceof PlanReadError)) throw err;
-      void vscode.window.showErrorMessage(`Waves: ${err.message}`);
-      return undefined;
-    }
-    // A proposed plan (issue #19) runs only once the person approved it.
-    const unapproved = await proposalGate(entry.uri.fsPath);
-    if (unapproved) {
-      void vscode.window.showWarningMessage(`Waves: ${unapproved}.`);
-      return undefined;
-    }
-    // Outside a repository the engine refuses to start, with its own message.
-    if (!plan.repo) return { verification: 'refuse-unapproved', plan };
-    const policy = await verificationPolicy(plan, request.only, 'start');
-    if (policy) return { verification: policy, plan };
-    // The person's approvals on this machine (verify.ts): the same approval `waves approve` records.
-    const { commands } = verificationOf(plan, request.only);
-    const yes = 'Approve and Run';
-    const choice = await vscode.window.showWarningMessage(
-      `Waves: approve the verification commands of ${entry.label}?`,
-      {
-        modal: true,
-        detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${visibleText(c)}`).join('\n')}\n\n${commands.some(hasUnsafeCharacters) ? 'Warning: the list holds control or bidi characters (CR, escape sequences, direction overrides), shown as \\r, \\x.., \\u.... escapes.\n\n' : ''}You are asked again when the list changes.`,
-      },
-      yes,
-    );
-    if (choice !== yes) return undefined;
-    const approved = await approveShown(plan.file, commands, request.only);
-    if (!approved.ok) {
-      void vscode.window.showWarningMessage(`Waves: ${entry.label} changed while you were asked: nothing was approved or started. Run it again to see its commands now.`);
-      return undefined;
-    }
-    return { verification: 'refuse-unapproved', plan };
+    return this.launch(entry, request, agent, settings);
   }
 
   /** What the feature's last session in this workspace ran (its `only`), when it is still that run. */
@@ -314,16 +266,8 @@ export class RunController extends Disposable {
     const featureId = entry.analysis.plan.feature?.id;
     if (!featureId || this.sessions.has(featureId)) return undefined;
     const only = this.rememberedScope(featureId, runId);
-    // Approved before (this run asked), else commands are skipped with a problem event: nothing is asked here.
-    let verification: VerificationPolicy = 'skip-unapproved';
-    let plan: PlanSource | undefined;
-    try {
-      plan = await loadPlan(entry.uri.fsPath);
-      if (plan.repo) verification = (await verificationPolicy(plan, only, 'adopt')) ?? 'skip-unapproved';
-    } catch {
-      // unreadable now: the engine says so when it prepares
-    }
-    const session = await this.launch(entry, { what: 'the run', resume: true, keepInterrupted: true, collectOnly: true, ...(only ? { only } : {}) }, { agent: settings.agent, settings, verification, ...(plan ? { plan } : {}) });
+    // Nothing is asked: commands approved before run, the others are skipped with a problem event.
+    const session = await this.launch(entry, { what: 'the run', resume: true, keepInterrupted: true, collectOnly: true, ...(only ? { only } : {}) }, settings.agent, settings, true);
     for (const l of session ? live : []) {
       void this.terminals.attachWhenOpen(featureId, l.packageId, l.attempt, l.pid).then((t) =>
         this.deps.log.info(`[run ${featureId}] ${t ? `re-attached the terminal "${t.terminal.name}" of ${l.packageId}` : `no terminal has the runner of ${l.packageId}`} (runner pid ${l.pid})`),
@@ -332,14 +276,18 @@ export class RunController extends Disposable {
     return session;
   }
 
-  /** Creates the engine and drives the run; undefined when it did not start (the reason was shown). */
-  private async launch(
-    entry: PlanEntry,
-    request: RunRequest,
-    { agent, settings, verification, plan }: { agent: AgentProfile; settings: RunSettings; verification: VerificationPolicy; plan?: PlanSource },
-  ): Promise<RunSession | undefined> {
+  /**
+   * Starts the run through the engine's one start use case (`startRun`, as `waves run` does):
+   * the settings made into its request, its questions asked as modals, its refusal shown.
+   * Undefined when it did not start (the reason was shown).
+   */
+  private async launch(entry: PlanEntry, request: RunRequest, agent: AgentProfile, settings: RunSettings, adopt = false): Promise<RunSession | undefined> {
     const planFile = entry.uri.fsPath;
     const featureId = entry.analysis.plan.feature!.id!;
+    if (this.sessions.has(featureId)) {
+      void vscode.window.showWarningMessage(`Waves: a run of ${featureId} is already driven by this window.`);
+      return undefined;
+    }
     const waves = entry.analysis.graph.waves;
     const launcher = new TerminalLauncher({
       featureId,
@@ -352,77 +300,113 @@ export class RunController extends Disposable {
     // `waves.coordinator` (ADR 0012): locks, the lease across clones and the registry in PostgreSQL.
     const coordinator = readCoordinatorSetting(entry.uri);
     if (coordinator && 'problem' in coordinator) {
-      void vscode.window.showErrorMessage(`Waves: ${coordinator.problem} Nothing was started.`, 'Open Settings').then((pick) => {
-        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.coordinator');
-      });
+      if (!adopt)
+        void vscode.window.showErrorMessage(`Waves: ${coordinator.problem} Nothing was started.`, 'Open Settings').then((pick) => {
+          if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.coordinator');
+        });
       return undefined;
     }
-    // `waves.hosts` (#17, ADR 0011): the person's own setting only.
-    const hostsSetting = readHostsSetting();
-    if (hostsSetting && 'problems' in hostsSetting) {
-      void vscode.window.showErrorMessage(`Waves: waves.hosts: ${hostsSetting.problems.join('; ')} Nothing was started.`, 'Open Settings').then((pick) => {
-        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.hosts');
-      });
-      return undefined;
-    }
-    const hosts = hostsSetting?.hosts;
-    const hostAgents = new Map<string, AgentProfile>();
-    for (const h of hosts ?? []) {
-      const preset = h.agent ? presetProfile(h.agent) : undefined;
-      if (preset) hostAgents.set(h.name, preset);
-    }
-    let engine: RunEngine;
-    try {
-      engine = await RunEngine.prepare({
-        planFile,
-        ...(coordinator ? { coordinator } : {}),
-        ...(hosts ? { hosts, agentForHost: (h: string) => hostAgents.get(h) } : {}),
-        ...(plan ? { planText: plan } : {}),
-        agent,
-        maxParallel: settings.maxParallel,
-        mode: settings.mode,
-        launcher,
-        verification,
-        ...(request.only ? { only: request.only } : {}),
-        ...(settings.setupHook ? { setupHook: settings.setupHook } : {}),
-        ...(settings.overrides.size ? { agentFor: (id: string) => settings.overrides.get(id) ?? agent } : {}),
-        ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
-        ...(request.keepInterrupted ? { keepInterrupted: true } : {}),
-        ...(request.collectOnly ? { collectOnly: true } : {}),
-        ...(request.answers ? { answers: request.answers } : {}),
-        onUsageLimit: settings.onUsageLimit === 'wait' ? 'wait' : 'stop',
-        ...(settings.budget ? { budget: settings.budget } : {}),
-        ...(settings.fallback.length ? { agentFallback: settings.fallback } : {}),
-        ...(Object.keys(settings.agentCaps).length ? { agentCaps: settings.agentCaps } : {}),
-      });
-    } catch (err) {
-      this.showStartError(entry, err);
-      return undefined;
-    }
-    if (this.sessions.has(featureId)) {
-      engine.dispose();
-      void vscode.window.showWarningMessage(`Waves: a run of ${featureId} started meanwhile in this window.`);
-      return undefined;
-    }
-    try {
-      if (request.reset?.length) await resetPackages(engine.repoRoot, featureId, request.reset, request.only);
-    } catch (err) {
-      engine.dispose();
-      this.showStartError(entry, err);
-      return undefined;
-    }
-
-    let resolveOutcome!: (o: RunOutcome | undefined) => void;
-    const session: RunSession = {
-      featureId,
-      planUri: entry.uri,
-      engine,
-      request,
-      outcome: new Promise((r) => (resolveOutcome = r)),
+    // `waves.hosts` (#17, ADR 0011): the person's own setting only; the start checks it (problems, each host's agent).
+    const hosts = readHostsSetting();
+    const startRequest: StartRequest = {
+      planFile,
+      shown: entry.label,
+      agent,
+      maxParallel: settings.maxParallel,
+      mode: settings.mode,
+      launcher,
+      ...(coordinator ? { coordinator } : {}),
+      ...(hosts ? { hosts } : {}),
+      ...(request.only ? { only: request.only } : {}),
+      ...(request.resume ? { resume: true } : {}),
+      ...(request.reset?.length ? { reset: request.reset } : {}),
+      ...(settings.setupHook ? { setupHook: settings.setupHook } : {}),
+      ...(settings.overrides.size ? { agentFor: (id: string) => settings.overrides.get(id) ?? agent } : {}),
+      ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
+      ...(request.keepInterrupted ? { keepInterrupted: true } : {}),
+      ...(request.collectOnly ? { collectOnly: true } : {}),
+      ...(request.answers ? { answers: request.answers } : {}),
+      ...(adopt ? { adopt: true } : {}),
+      onUsageLimit: settings.onUsageLimit === 'wait' ? 'wait' : 'stop',
+      ...(settings.budget ? { budget: settings.budget } : {}),
+      ...(settings.fallback.length ? { agentFallback: settings.fallback } : {}),
+      ...(Object.keys(settings.agentCaps).length ? { agentCaps: settings.agentCaps } : {}),
     };
-    this.sessions.set(featureId, session);
+
+    let session: RunSession | undefined;
+    let sub: vscode.Disposable | undefined;
+    let resolveOutcome!: (o: RunOutcome | undefined) => void;
+    const outcome = new Promise<RunOutcome | undefined>((r) => (resolveOutcome = r));
+    const forget = () => {
+      sub?.dispose();
+      if (session && this.sessions.get(featureId) === session) this.sessions.delete(featureId);
+    };
+    let declined = false;
+    const started = await startRun(startRequest, {
+      approveCommands: async (commands, plan) => {
+        if (adopt) return false;
+        const ok = await this.questions.approveCommands(commands, plan);
+        declined = !ok;
+        return ok;
+      },
+      overlapPlannedClaims: async (conflicts) => {
+        if (adopt) return false;
+        const ok = await this.questions.overlapPlannedClaims(conflicts);
+        declined = !ok;
+        return ok;
+      },
+      // The session exists from the engine's first event on (`run-started` comes as it begins).
+      engineReady: (engine) => {
+        forget();
+        const current: RunSession = { featureId, planUri: entry.uri, engine, request, outcome };
+        session = current;
+        this.sessions.set(featureId, current);
+        sub = this.follow(current);
+      },
+    }).catch((err: unknown) => {
+      forget();
+      this.changed.fire(featureId);
+      this.showError(entry, err);
+      return undefined;
+    });
+    if (!started) return undefined;
+    if (!started.ok) {
+      forget();
+      this.changed.fire(featureId);
+      this.refused.fire({ featureId, refusal: started.refusal });
+      if (!declined) this.showRefusal(entry, started.refusal, adopt);
+      return undefined;
+    }
+    const { engine } = started;
+    const running = session!;
+    this.changed.fire(featureId);
+    this.deps.log.info(`[run ${featureId}] ${request.what}: agent ${agent.id}, max ${settings.maxParallel} in parallel, ${settings.mode}`);
+    void started.outcome
+      .then(
+        (o) => o,
+        (err: unknown) => {
+          this.showError(entry, err);
+          return undefined;
+        },
+      )
+      .then(async (o) => {
+        sub?.dispose();
+        engine.dispose();
+        // The views fall back to RunWatch's copy of the file: make it current first, so
+        // nothing reads a state older than the engine's last one.
+        await this.deps.runs.refresh().catch(() => undefined);
+        if (this.sessions.get(featureId) === running) this.sessions.delete(featureId);
+        this.changed.fire(featureId);
+        resolveOutcome(o);
+      });
+    return running;
+  }
+
+  /** A session's engine events to the log, the views and the remote terminals. */
+  private follow(session: RunSession): vscode.Disposable {
+    const { featureId, engine, request } = session;
     const attached = new Set<string>();
-    const sub = engine.events((event) => {
+    return engine.events((event) => {
       // An attempt on an SSH host: its terminal is attached to it there (#17).
       if (event.type === 'package' && event.status === 'running' && !attached.has(`${event.packageId}#${event.attempt}`)) {
         if (this.attachRemote(session, event.packageId, false)) attached.add(`${event.packageId}#${event.attempt}`);
@@ -432,28 +416,6 @@ export class RunController extends Disposable {
       else this.deps.log.info(`[run ${featureId}] ${describeEvent(event)}`);
       this.eventEmitter.fire({ session, event });
     });
-    this.changed.fire(featureId);
-    this.deps.log.info(`[run ${featureId}] ${request.what}: agent ${agent.id}, max ${settings.maxParallel} in parallel, ${settings.mode}`);
-    const running = engine.run({ resume: request.resume === true || (request.reset?.length ?? 0) > 0 });
-    void running
-      .then(
-        (outcome) => outcome,
-        (err: unknown) => {
-          this.showStartError(entry, err);
-          return undefined;
-        },
-      )
-      .then(async (outcome) => {
-        sub.dispose();
-        engine.dispose();
-        // The views fall back to RunWatch's copy of the file: make it current first, so
-        // nothing reads a state older than the engine's last one.
-        await this.deps.runs.refresh().catch(() => undefined);
-        if (this.sessions.get(featureId) === session) this.sessions.delete(featureId);
-        this.changed.fire(featureId);
-        resolveOutcome(outcome);
-      });
-    return session;
   }
 
   /** Cancels the run of `entry` (or one package): this window's engine, else the one driving it elsewhere. */
@@ -478,32 +440,86 @@ export class RunController extends Disposable {
     return true;
   }
 
-  private showStartError(entry: PlanEntry, err: unknown): void {
-    this.deps.log.error(`[run] ${entry.label}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    if (err instanceof PlanInvalidError) {
-      void vscode.window.showErrorMessage(`Waves: ${entry.label} has errors; fix them before running it (see Problems).`);
-    } else if (err instanceof NotARepositoryError) {
-      void vscode.window.showErrorMessage(`Waves: runs need a git repository: ${err.message}. Initialise one (git init, commit the plan) and run again.`);
-    } else if (err instanceof AdoptRefusedError) {
-      // The run state changed between the reconciler's decision and the engine's read: nothing was adopted or written.
-      void vscode.window.showWarningMessage(`Waves: ${err.message}.`);
-    } else if (err instanceof LeaseHeldError || err instanceof CoordinatorLeaseHeldError) {
-      void vscode.window.showWarningMessage(`Waves: ${err.message}. Watch it here, or cancel it first.`);
-    } else if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) {
-      void vscode.window
-        .showErrorMessage(
-          `Waves: ${err.message}. Nothing was started and no run state was written: try again when it answers, or clear waves.coordinator to run with this clone's own lock table.`,
-          'Open Settings',
-        )
-        .then((pick) => {
-          if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.coordinator');
-        });
-    } else if (err instanceof VerificationNotApprovedError) {
-      void vscode.window.showWarningMessage(`Waves: the verification commands are not approved: ${err.commands.map(visibleText).join(', ')}`);
-    } else {
-      void vscode.window.showErrorMessage(`Waves: the run of ${entry.label} stopped: ${err instanceof Error ? err.message : String(err)}`);
+  /**
+   * A refused start: the use case's reason (the same `waves run` prints) and what the person
+   * can do next here. An adoption nobody asked for only logs it (the reconciler offers Resume).
+   */
+  private showRefusal(entry: PlanEntry, refusal: StartRefusal, adopt: boolean): void {
+    this.deps.log.warn(`[run] ${entry.label}: not started (${refusal.kind}): ${refusal.reason}${refusal.details.map((d) => `\n  ${d}`).join('')}`);
+    if (adopt && refusal.kind !== 'adopt-refused') return;
+    const settings = (key: string) => (pick: string | undefined) => {
+      if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', key);
+    };
+    switch (refusal.kind) {
+      case 'plan-invalid':
+        void vscode.window.showErrorMessage(`Waves: ${refusal.reason} (see Problems).`);
+        return;
+      case 'no-repository':
+      case 'plan-unreadable':
+      case 'unknown-package':
+        void vscode.window.showErrorMessage(`Waves: ${refusal.reason}.`);
+        return;
+      case 'bad-hosts':
+        void vscode.window.showErrorMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`, 'Open Settings').then(settings('waves.hosts'));
+        return;
+      case 'commands-unapproved':
+        void vscode.window.showWarningMessage(`Waves: ${refusal.reason}: ${refusal.details.map(visibleText).join(', ')}`);
+        return;
+      case 'driven-elsewhere':
+        void vscode.window.showWarningMessage(`Waves: ${refusal.reason}. Watch it here, or cancel it first.`);
+        return;
+      case 'planned-claims':
+        void vscode.window.showWarningMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`);
+        return;
+      case 'coordinator-unreachable':
+        void vscode.window
+          .showErrorMessage(
+            `Waves: ${refusal.reason}. Nothing was started and no run state was written: try again when it answers, or clear waves.coordinator to run with this clone's own lock table.`,
+            'Open Settings',
+          )
+          .then(settings('waves.coordinator'));
+        return;
+      default:
+        void vscode.window.showWarningMessage(`Waves: ${refusal.reason}.`);
     }
   }
+
+  /** A run that stopped on a fault (not a refusal). */
+  private showError(entry: PlanEntry, err: unknown): void {
+    this.deps.log.error(`[run] ${entry.label}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    void vscode.window.showErrorMessage(`Waves: the run of ${entry.label} stopped: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * The person asked to approve the run's verification commands, in a modal with the exact list
+ * (escaped: `visibleText`). True: Approve and Run.
+ */
+async function askToApprove(label: string, commands: readonly string[]): Promise<boolean> {
+  const yes = 'Approve and Run';
+  const choice = await vscode.window.showWarningMessage(
+    `Waves: approve the verification commands of ${label}?`,
+    {
+      modal: true,
+      detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${visibleText(c)}`).join('\n')}\n\n${commands.some(hasUnsafeCharacters) ? 'Warning: the list holds control or bidi characters (CR, escape sequences, direction overrides), shown as \\r, \\x.., \\u.... escapes.\n\n' : ''}You are asked again when the list changes.`,
+    },
+    yes,
+  );
+  return choice === yes;
+}
+
+/** Other features' approved plans claim this plan's lock keys: the person decides, in a modal. True: Run Anyway. */
+async function askToOverlap(conflicts: readonly PlannedConflict[]): Promise<boolean> {
+  const yes = 'Run Anyway';
+  const choice = await vscode.window.showWarningMessage(
+    `Waves: another feature's approved plan claims the same lock key${conflicts.length === 1 ? '' : 's'}. Run anyway?`,
+    {
+      modal: true,
+      detail: `${conflicts.map((c) => visibleText(plannedConflictText(c))).join('\n')}\n\nRun after it (its run removes its planned claims when it succeeds), agree with its driver, or go ahead anyway.`,
+    },
+    yes,
+  );
+  return choice === yes;
 }
 
 /** One line for the log. */

@@ -39,7 +39,8 @@ import { findRepositoryRoot } from '../plan/planSource';
 import { RunLoop } from './loop';
 import { Merges } from './merge';
 import { Recovery, requestCancel } from './recovery';
-import { NotARepositoryError, PlanInvalidError, type DryRun, type EngineEvent, type EngineOptions, type RunOutcome } from './types';
+import { proposalGate } from '../planning/planner';
+import { NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, type DryRun, type EngineEvent, type EngineOptions, type RunOutcome } from './types';
 import { verificationCommands } from '../consent/approvals';
 import { approve, isApproved, VerificationNotApprovedError } from '../consent/approvalStore';
 import { AttemptWatcher } from './watch';
@@ -62,6 +63,7 @@ export class RunEngine {
   private readonly ctx: RunContext;
   private readonly loop: RunLoop;
   private readonly recovery: Recovery;
+  private begun = false;
   /** Every change of the run, for the CLI's progress and the editor. */
   readonly events: Event<EngineEvent>;
 
@@ -108,7 +110,8 @@ export class RunEngine {
     const planFile = path.resolve(options.planFile);
     // The text the person was shown when the front end gives it: the file is not read again.
     const text = options.planText?.text ?? (await fs.promises.readFile(planFile, 'utf8'));
-    const analysis = analyzePlan(text, { maxParallel: options.maxParallel ?? 10 });
+    // The analysis the front end made of that text (with this run's cap) is not made again.
+    const analysis = options.planText?.analysis ?? analyzePlan(text, { maxParallel: options.maxParallel ?? 10 });
     let repoRoot: string;
     try {
       repoRoot = options.repoRoot ? fs.realpathSync(path.resolve(options.repoRoot)) : await findRepositoryRoot(path.dirname(planFile));
@@ -177,14 +180,31 @@ export class RunEngine {
     return { order, prompts };
   }
 
-  /** Drives the run to its end. Throws `LeaseHeldError` when another engine drives it. */
+  /** Drives the run to its end: `begin` then `drive`. Throws what `begin` throws. */
   async run(options: { resume?: boolean } = {}): Promise<RunOutcome> {
+    await this.begin(options);
+    return this.drive();
+  }
+
+  /**
+   * Everything a run checks and claims before it drives, so a refusal comes before anything
+   * is started: a proposed plan approved (`ProposalNotApprovedError`), the verification
+   * commands approved on this machine (`VerificationNotApprovedError`), the run's lease
+   * (`LeaseHeldError`), the shared coordinator (`CoordinatorLeaseHeldError`,
+   * `PlannedClaimConflictError`, `CoordinatorUnavailableError`), the run state set up. These
+   * gates are the engine's, so no front end can start around them.
+   */
+  async begin(options: { resume?: boolean } = {}): Promise<void> {
+    const { ctx } = this;
+    if (ctx.store || this.begun) throw new Error('RunEngine.begin() was already called');
+    this.begun = true;
     // The git helper (gitProcess.ts) starts with the run, never with a `prepare` alone (a dry run, a prompt shown: no process).
     warmGit();
-    const { ctx } = this;
-    if (ctx.store) throw new Error('RunEngine.run() was already called');
     // Before anything is written into .waves/ (the lease, the run state): real folders of the repository, no link.
     checkEngineFolder(this.repoRoot, path.dirname(leaseFile(this.repoRoot, this.featureId)));
+    // A proposed plan (on a planning branch) runs only once the person approved it (ADR 0013).
+    const unapproved = await proposalGate(this.planFile);
+    if (unapproved) throw new ProposalNotApprovedError(unapproved);
     // The list of the text this run holds (never read again), approved by the person on this machine.
     const policy = this.options.verification ?? 'refuse-unapproved';
     const commands = verificationCommands(ctx.analysis, ctx.only);
@@ -194,7 +214,6 @@ export class RunEngine {
       await approve(this.planFile, commands, ctx.clock());
       ctx.approvedCommands = commands;
     }
-
     const lease = Lease.claim(leaseFile(this.repoRoot, this.featureId), { leaseMs: this.options.leaseMs });
     ctx.lease = lease;
     try {
@@ -206,6 +225,11 @@ export class RunEngine {
       lease.release();
       throw err;
     }
+  }
+
+  /** Drives a run `begin` set up to its end. */
+  drive(): Promise<RunOutcome> {
+    if (!this.ctx.store) throw new Error('RunEngine.drive() needs begin() first');
     return this.loop.drive();
   }
 

@@ -3,6 +3,7 @@
  * (docs/run-engine.md, "Engine API"). engine.ts re-exports every one of them.
  */
 import type { AgentProfile } from '../../core/run/agents';
+import type { PlanAnalysis } from '../../core/plan/analyze';
 import type { CoordinatorOptions } from '../coordinator/lockStore';
 import type { Host } from '../../core/run/hostList';
 import type { PackageStatus, RunState } from '../../core/run/runState';
@@ -25,9 +26,10 @@ export interface EngineOptions {
    * The plan's text as the front end read it and showed it to the person (`loadPlan(…).text`
    * and `.hash`): the run runs exactly this text and the file is not read again, so the
    * verification commands the person approved are the ones the run holds (docs/security.md).
-   * Default: the file is read.
+   * `analysis`: that text's analysis with this run's `maxParallel` (`loadPlan(file, { maxParallel })`),
+   * so the plan is not analysed again. Default: the file is read and analysed.
    */
-  planText?: { text: string; hash: string };
+  planText?: { text: string; hash: string; analysis?: PlanAnalysis };
   /** Default: `git rev-parse --show-toplevel` in the plan's folder. */
   repoRoot?: string;
   agent: AgentProfile;
@@ -180,6 +182,14 @@ export class PlanInvalidError extends Error {
   constructor(readonly lines: string[]) {
     super(`The plan has errors:\n${lines.join('\n')}`);
     this.name = 'PlanInvalidError';
+  }
+}
+
+/** The plan is a proposed plan (on a planning branch, ADR 0013) the person has not approved: `message` says why. */
+export class ProposalNotApprovedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProposalNotApprovedError';
   }
 }
 

@@ -1,0 +1,73 @@
+/** `waves finish`: the finish offer (the integration branch onto the person's branch, fast-forward only, nothing of theirs overwritten). */
+import { sanitize } from '../core/present/terminalProgress';
+import { fastForwardTo, finishOffer, readRun } from '../engine';
+import { parseArgs } from './args';
+import { askYesNo, type Io } from './io';
+
+import { loadPlan, planArg } from './runArgs';
+
+// ---------------------------------------------------------------------------------------
+// waves finish
+
+export async function finishCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['yes'], []);
+  const file = planArg(args, 'finish');
+  const loaded = await loadPlan(io, file, false);
+  if (typeof loaded === 'number') return loaded;
+  const { repo, featureId } = loaded;
+  const read = readRun(repo, featureId);
+  if (read.kind !== 'ok') {
+    io.err(
+      `waves: nothing to finish: ${read.kind === 'none' ? `${featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`,
+    );
+    return 1;
+  }
+  const { state } = read;
+  const finish = await finishOffer(repo, state);
+  if (finish.kind === 'nothing') {
+    io.err(`waves: ${finish.why}\n`);
+    return 1;
+  }
+  const lines = [
+    `${finish.integrationBranch} (${finish.tip.slice(0, 12)}) holds ${finish.merged.length} of ${Object.keys(state.packages).length} packages of run ${state.runId}:`,
+  ];
+  for (const [id, m] of finish.merged)
+    lines.push(
+      `  merged  ${id}${m.commit ? ` (${m.commit.slice(0, 12)})` : ''}${m.files.length ? ` — ${m.files.length} file${m.files.length === 1 ? '' : 's'}` : ''}`,
+    );
+  for (const id of finish.notMerged)
+    lines.push(`  not merged  ${id} (${state.packages[id]!.status}${state.merges[id] ? `, merge ${state.merges[id]!.status}` : ''})`);
+  if (finish.commits) {
+    const list = finish.commits;
+    const where = finish.branch ?? 'HEAD';
+    lines.push(list.length ? `${list.length} commit${list.length === 1 ? '' : 's'} not on ${where}:` : `${where} has every commit of it`);
+    for (const c of list.slice(0, 30)) lines.push(`  ${c}`);
+    if (list.length > 30) lines.push(`  … and ${list.length - 30} more`);
+  }
+  io.out(lines.map(sanitize).join('\n') + '\n');
+
+  if (!finish.offer) {
+    io.out(`no fast-forward: ${finish.blocked}\n`);
+    return finish.upToDate ? 0 : 1;
+  }
+  const { offer } = finish;
+  io.out(`${offer.reason}\n`);
+  if (!flags.has('yes')) {
+    if (!(process.stdin.isTTY && process.stderr.isTTY)) {
+      io.out(`to do it: \`waves finish --yes ${file}\`\n`);
+      return 0;
+    }
+    if (!(await askYesNo(`Fast-forward ${offer.target} to ${finish.integrationBranch}? [y/N] `))) {
+      io.out('left as it is\n');
+      return 0;
+    }
+  }
+  const done = await fastForwardTo(repo, featureId, offer);
+  if (!done.ok) {
+    io.err(`waves: ${done.why}\n`);
+    return 1;
+  }
+  io.out(`${offer.target} fast-forwarded to ${done.to.slice(0, 12)}\n`);
+  return 0;
+}
+

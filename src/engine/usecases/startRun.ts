@@ -1,0 +1,271 @@
+/**
+ * Starting a run — the one use case both front ends call (`waves run` and the editor's Run
+ * Plan / Wave / Package, Retry, Resume, Answer, and an adoption after a reload). Every step
+ * between "the person asked" and "the engine drives" is written here once: the plan read
+ * and analysed (once), its checks, the hosts and their agents, the packages put back for a
+ * retry or an answer, the verification commands approved (asked through the front end), the
+ * engine prepared and begun (its own gates: the proposed plan approved, the commands
+ * approved, the lease, the shared coordinator and other features' planned claims). What can
+ * refuse comes back as a `StartRefusal` — one kind and one reason in words, the same for
+ * both front ends; they add only how they show it and what the person can do next.
+ */
+import { presetProfile, PRESET_IDS, type AgentProfile } from '../../core/run/agents';
+import type { Host } from '../../core/run/hostList';
+import type { PackageStatus } from '../../core/run/runState';
+import { plannedConflictText, type PlannedConflict } from '../../core/run/sharedCoordinator';
+import { loadPlan, PlanReadError, type PlanSource } from '../plan/planSource';
+import { approveShown, verificationOf, verificationPolicy } from '../consent/approvals';
+import { VerificationNotApprovedError } from '../consent/approvalStore';
+import { CoordinatorError, CoordinatorUnavailableError } from '../coordinator/lockStore';
+import { CoordinatorLeaseHeldError } from '../coordinator/pgCoordinator';
+import { PlannedClaimConflictError } from '../coordinator/coordination';
+import { LeaseHeldError } from '../run/lease';
+import { RunEngine } from '../run/engine';
+import { AdoptRefusedError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, type DryRun, type EngineOptions, type RunOutcome, type VerificationPolicy } from '../run/types';
+import { resetPackages } from './reconcileRun';
+import { proposalGate } from '../planning/planner';
+
+/** The hosts list as a front end read it (a file for the CLI, `waves.hosts` for the editor). */
+export interface HostsInput {
+  /** Where it was read, for messages: the file, or the setting's name. */
+  source: string;
+  hosts: Host[];
+  /** What is wrong with it, positioned where the source allows ("hosts.yaml:3:5 …"). */
+  problems: string[];
+}
+
+/** What the person asked to start. Everything else of `EngineOptions` passes through as it is. */
+export interface StartRequest extends Omit<EngineOptions, 'planText' | 'verification' | 'hosts' | 'agentForHost' | 'only'> {
+  /** How the front end names the plan in messages (the path as typed, or the editor's label). */
+  shown: string;
+  only?: string[];
+  /** Go on with the run on disk (else a finished one is archived and a new one starts). */
+  resume?: boolean;
+  /** Packages in these statuses (within `only`) go back to pending first: Retry, Resume, Run Package. */
+  reset?: PackageStatus[];
+  hosts?: HostsInput;
+  /** Another feature's approved plan claims one of this plan's lock keys: go ahead without asking. */
+  allowPlannedOverlap?: boolean;
+  /**
+   * An adoption nobody asked for (`collectOnly`): nothing is asked, commands nobody approved
+   * are skipped rather than refused.
+   */
+  adopt?: boolean;
+}
+
+/** The questions a start asks the person; each front end asks them its own way. */
+export interface StartQuestions {
+  /**
+   * The run's verification commands are not approved on this machine: show `commands`
+   * (escaped: `visibleText`) and ask. True approves exactly that list.
+   */
+  approveCommands(commands: readonly string[], plan: PlanSource): Promise<boolean>;
+  /** Other features' approved plans claim this plan's lock keys: go ahead anyway? */
+  overlapPlannedClaims(conflicts: readonly PlannedConflict[]): Promise<boolean>;
+  /** The engine exists and has not begun: subscribe to its events here (the first is `run-started`). */
+  engineReady?(engine: RunEngine): void;
+}
+
+export type StartRefusalKind =
+  | 'plan-unreadable'
+  | 'plan-invalid'
+  | 'no-repository'
+  | 'unknown-package'
+  | 'bad-hosts'
+  | 'proposal-unapproved'
+  | 'commands-unapproved'
+  | 'plan-changed'
+  | 'driven-elsewhere'
+  | 'planned-claims'
+  | 'coordinator-unreachable'
+  | 'adopt-refused';
+
+/** Why nothing was started: `reason` in words (the same in both front ends), `details` one per line. */
+export interface StartRefusal {
+  kind: StartRefusalKind;
+  reason: string;
+  details: string[];
+  /** The verification commands, for `commands-unapproved`. */
+  commands?: string[];
+  /** The other features' claims, for `planned-claims`. */
+  conflicts?: readonly PlannedConflict[];
+}
+
+export type StartResult =
+  | { ok: true; engine: RunEngine; plan: PlanSource; outcome: Promise<RunOutcome> }
+  | { ok: false; refusal: StartRefusal };
+
+const refuse = (kind: StartRefusalKind, reason: string, details: string[] = [], extra: Partial<StartRefusal> = {}): StartResult => ({
+  ok: false,
+  refusal: { kind, reason, details, ...extra },
+});
+
+const headless = () => PRESET_IDS.filter((p) => !presetProfile(p)!.interactive).join(', ');
+
+/** The agent of each host that names one: a headless preset, else the hosts list is refused. */
+export function hostAgents(input: HostsInput): { agents: Map<string, AgentProfile>; problems: string[] } {
+  const agents = new Map<string, AgentProfile>();
+  const problems: string[] = [];
+  for (const h of input.hosts) {
+    if (!h.agent) continue;
+    const preset = presetProfile(h.agent);
+    if (!preset || preset.interactive) problems.push(`host ${h.name}: agent "${h.agent}" is not a headless preset (${headless()})`);
+    else agents.set(h.name, preset);
+  }
+  return { agents, problems };
+}
+
+/** What `checkStart` found: the plan as read once, and the agent of each host. */
+interface Checked {
+  plan: PlanSource;
+  agentForHost?: (host: string) => AgentProfile | undefined;
+}
+
+/**
+ * The checks of a start that need neither the person nor a process: the plan read and
+ * analysed once (this text is what the checks, the questions and the run hold), valid, named,
+ * in a repository, the packages asked for in it, the hosts usable.
+ */
+async function checkStart(request: StartRequest, dry = false): Promise<Checked | StartRefusal> {
+  const { shown, only } = request;
+  const no = (kind: StartRefusalKind, reason: string, details: string[] = []): StartRefusal => ({ kind, reason, details });
+  let plan: PlanSource;
+  try {
+    plan = await loadPlan(request.planFile, request.maxParallel !== undefined ? { maxParallel: request.maxParallel } : {});
+  } catch (err) {
+    if (err instanceof PlanReadError) return no('plan-unreadable', `cannot read ${shown}: ${err.why}`);
+    throw err;
+  }
+  const { analysis } = plan;
+  if (!analysis.valid) {
+    const lines = analysis.diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => {
+        const at = analysis.lines.position(d.range.start);
+        return `${shown}:${at.line + 1}:${at.column + 1} error ${d.code} ${d.message}`;
+      });
+    return no('plan-invalid', `${shown} has errors; fix them before running it`, lines);
+  }
+  if (!plan.featureId) return no('plan-invalid', `${shown} has no feature.id: a run is named after it`);
+  if (!plan.repo) return no('no-repository', `${shown} is not in a git repository: runs need one (git init, then commit the plan)`);
+  const unknown = (only ?? []).filter((id) => !analysis.graph.ids.includes(id));
+  if (unknown.length) return no('unknown-package', `${shown} has no package ${unknown.map((id) => `"${id}"`).join(', ')}`);
+  // A proposed plan (ADR 0013) runs only once approved: said before anything is asked (the engine checks it again as it begins).
+  const unapproved = dry ? null : await proposalGate(plan.file);
+  if (unapproved) return no('proposal-unapproved', unapproved);
+  if (!request.hosts) return { plan };
+  // A hosts list with problems, or a host whose agent is not a headless preset, is refused whole.
+  const { agents, problems } = hostAgents(request.hosts);
+  const all = [...request.hosts.problems, ...problems];
+  if (request.hosts.hosts.length === 0 && all.length === 0) all.push('it lists no hosts');
+  if (all.length) return no('bad-hosts', `the hosts list (${request.hosts.source}) cannot be used`, all);
+  return { plan, agentForHost: (h) => agents.get(h) };
+}
+
+/** The engine options of a checked request. */
+function engineOptions(request: StartRequest, checked: Checked, verification: VerificationPolicy, allowOverlap: boolean): EngineOptions {
+  const { shown: _shown, resume: _resume, reset: _reset, hosts, allowPlannedOverlap: _allow, adopt: _adopt, only, ...rest } = request;
+  return {
+    ...rest,
+    // The text whose commands were checked: the file is not read or analysed again.
+    planText: checked.plan,
+    verification,
+    ...(only ? { only } : {}),
+    ...(hosts ? { hosts: hosts.hosts, agentForHost: checked.agentForHost } : {}),
+    ...(rest.coordinator && allowOverlap ? { coordinator: { ...rest.coordinator, allowPlannedOverlap: true } } : {}),
+  };
+}
+
+/** A dry run (`waves run --dry-run`): the same checks as a start, then the schedule and every prompt; starts and writes nothing. */
+export async function dryRunOf(request: StartRequest): Promise<{ ok: true; engine: RunEngine; dryRun: DryRun } | { ok: false; refusal: StartRefusal }> {
+  const checked = await checkStart(request, true);
+  if ('kind' in checked) return { ok: false, refusal: checked };
+  const engine = await RunEngine.prepare(engineOptions(request, checked, 'refuse-unapproved', false));
+  try {
+    return { ok: true, engine, dryRun: engine.dryRun() };
+  } finally {
+    engine.dispose();
+  }
+}
+
+/**
+ * Checks what the person asked, asks what needs the person, prepares the engine and begins
+ * the run; the run then goes on in `outcome`. A refusal starts nothing (a `driven-elsewhere`
+ * or coordinator refusal may have read `.waves/`, never written a run state).
+ */
+export async function startRun(request: StartRequest, questions: StartQuestions): Promise<StartResult> {
+  const { shown, only } = request;
+  const checked = await checkStart(request);
+  if ('kind' in checked) return { ok: false, refusal: checked };
+  const { plan } = checked;
+
+  // The verification commands: approved already, else the person is asked with exactly this text's list.
+  let verification: VerificationPolicy;
+  if (request.adopt) verification = (await verificationPolicy(plan, only, 'adopt')) ?? 'skip-unapproved';
+  else {
+    const policy = await verificationPolicy(plan, only, 'start');
+    if (policy) verification = policy;
+    else {
+      const { commands } = verificationOf(plan, only);
+      if (!(await questions.approveCommands(commands, plan)))
+        return refuse('commands-unapproved', `the verification commands of ${shown} are not approved yet`, commands, { commands });
+      const approved = await approveShown(plan.file, commands, only);
+      if (!approved.ok) return refuse('plan-changed', `${shown} changed while you were asked: nothing was approved or started; run it again to see its commands now`);
+      verification = 'refuse-unapproved';
+    }
+  }
+
+  const { resume, reset } = request;
+  let allowOverlap = request.allowPlannedOverlap === true;
+  for (;;) {
+    let engine: RunEngine;
+    try {
+      engine = await RunEngine.prepare(engineOptions(request, checked, verification, allowOverlap));
+    } catch (err) {
+      const refusal = refusalOf(err, shown);
+      if (refusal) return { ok: false, refusal };
+      throw err;
+    }
+    questions.engineReady?.(engine);
+    try {
+      // Retry, Resume, Run Package, an answer: those packages go back to pending under the run's lease.
+      const answered = Object.keys(request.answers ?? {});
+      if (reset?.length) await resetPackages(engine.repoRoot, engine.featureId, reset, only);
+      if (answered.length) await resetPackages(engine.repoRoot, engine.featureId, ['failed'], answered);
+      await engine.begin({ resume: resume === true || (reset?.length ?? 0) > 0 || answered.length > 0 });
+    } catch (err) {
+      engine.dispose();
+      if (err instanceof PlannedClaimConflictError && !allowOverlap && (await questions.overlapPlannedClaims(err.conflicts))) {
+        allowOverlap = true;
+        continue;
+      }
+      const refusal = refusalOf(err, shown);
+      if (refusal) return { ok: false, refusal };
+      throw err;
+    }
+    return { ok: true, engine, plan, outcome: engine.drive() };
+  }
+}
+
+/** A start's error as a refusal, in the same words for every front end; null: not a refusal (a fault). */
+export function refusalOf(err: unknown, shown: string): StartRefusal | null {
+  const r = (kind: StartRefusalKind, reason: string, details: string[] = [], extra: Partial<StartRefusal> = {}): StartRefusal => ({ kind, reason, details, ...extra });
+  if (err instanceof PlanReadError) return r('plan-unreadable', `cannot read ${shown}: ${err.why}`);
+  if (err instanceof PlanInvalidError) return r('plan-invalid', `${shown} has errors; fix them before running it`, err.lines);
+  if (err instanceof NotARepositoryError) return r('no-repository', `${shown} is not in a git repository: runs need one (git init, then commit the plan)`);
+  if (err instanceof ProposalNotApprovedError) return r('proposal-unapproved', err.message);
+  if (err instanceof VerificationNotApprovedError)
+    return r('commands-unapproved', `the verification commands of ${shown} are not approved yet`, err.commands, { commands: err.commands });
+  if (err instanceof LeaseHeldError || err instanceof CoordinatorLeaseHeldError) return r('driven-elsewhere', err.message);
+  // Before the coordinator's own errors: a planned claim is not an outage.
+  if (err instanceof PlannedClaimConflictError)
+    return r(
+      'planned-claims',
+      `another feature's approved plan claims the same lock key${err.conflicts.length === 1 ? '' : 's'}`,
+      err.conflicts.map(plannedConflictText),
+      { conflicts: err.conflicts },
+    );
+  if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) return r('coordinator-unreachable', err.message);
+  if (err instanceof AdoptRefusedError) return r('adopt-refused', err.message);
+  return null;
+}
