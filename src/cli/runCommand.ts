@@ -22,21 +22,14 @@ import {
 } from '../core/run/agents';
 import {
   createProgressModel,
-  fit,
-  formatClock,
-  formatElapsed,
   modelFromState,
   reduceProgress,
-  renderHeader,
-  renderLine,
-  renderTable,
-  repaint,
-  sanitize,
-  truncate,
   type ProgressEvent,
   type ProgressModel,
   type ProgressPackage,
-} from '../core/present/terminalProgress';
+} from '../core/present/progressModel';
+import { fit, formatClock, formatElapsed, sanitize, truncate } from '../core/present/terminalText';
+import { renderHeader, renderLine, renderTable, repaint } from '../core/present/terminalProgress';
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { PackageRunRecord, RunState } from '../core/run/runState';
