@@ -15,11 +15,11 @@ import {
   AgentProfileError,
   PERMISSION_PROMPT_PATTERN,
   PRESET_IDS,
-  USAGE_LIMIT_PATTERN,
   customProfile,
   presetProfile,
   type AgentProfile,
-} from '../core/run/agents';
+} from '../core/run/agentProfiles';
+import { USAGE_LIMIT_PATTERN } from '../core/run/agentLogs';
 import {
   createProgressModel,
   modelFromState,

@@ -11,7 +11,8 @@
  * followed its prompt (docs/security.md).
  */
 import { auditScope, type AuditChange } from '../../core/run/audit';
-import { decideOutcome, type Spend } from '../../core/run/agents';
+import { decideOutcome } from '../../core/run/agentOutcome';
+import type { Spend } from '../../core/run/spend';
 import type { PlanPackage } from '../../core/plan/model';
 import { describeSetupChanges, setupChanges } from '../../core/run/gitSetup';
 import { visibleText } from '../../core/present/visibleText';
