@@ -13,7 +13,7 @@
  */
 import { analyzePlan } from '../src/core/plan/analyze';
 import { emptyLockTable } from '../src/core/run/lockTable';
-import { createRunState } from '../src/core/run/runState';
+import { createRunState } from '../src/core/run/runStateInit';
 import { schedPackagesFromAnalysis, schedule, simulate, type SchedPackage } from '../src/core/run/schedule';
 import { generatePlan } from './generate';
 

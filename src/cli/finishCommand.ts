@@ -1,5 +1,5 @@
 /** `waves finish`: the finish offer (the integration branch onto the person's branch, fast-forward only, nothing of theirs overwritten). */
-import { sanitize } from '../core/present/terminalProgress';
+import { sanitize } from '../core/present/terminalText';
 import { fastForwardTo, finishOffer, readRun } from '../engine';
 import { parseArgs } from './args';
 import { askYesNo, type Io } from './io';

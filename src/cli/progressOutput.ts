@@ -1,5 +1,6 @@
 /** The live progress of `waves run`: a repainted table on a TTY, a line per event otherwise, NDJSON with --json. */
-import { createProgressModel, modelFromState, reduceProgress, renderLine, renderTable, repaint, type ProgressEvent, type ProgressModel, type ProgressPackage } from '../core/present/terminalProgress';
+import { createProgressModel, modelFromState, reduceProgress, type ProgressEvent, type ProgressModel, type ProgressPackage } from '../core/present/progressModel';
+import { renderLine, renderTable, repaint } from '../core/present/terminalProgress';
 import type { RunState } from '../core/run/runState';
 import { type EngineEvent } from '../engine';
 import { type Io } from './io';

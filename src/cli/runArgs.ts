@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AgentProfileError, PERMISSION_PROMPT_PATTERN, PRESET_IDS, USAGE_LIMIT_PATTERN, customProfile, presetProfile, type AgentProfile } from '../core/run/agents';
+import { AgentProfileError, PERMISSION_PROMPT_PATTERN, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/run/agentProfiles';
+import { USAGE_LIMIT_PATTERN } from '../core/run/agentLogs';
 import { hasUnsafeCharacters } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { RunState } from '../core/run/runState';

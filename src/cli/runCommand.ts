@@ -5,8 +5,9 @@
  * package succeeded, 1 not (or refused: needs the person or another driver first), 2 usage
  * or plan errors, 75 paused at a usage limit.
  */
-import { PRESET_IDS, presetProfile } from '../core/run/agents';
-import { sanitize, type ProgressPackage } from '../core/present/terminalProgress';
+import { PRESET_IDS, presetProfile } from '../core/run/agentProfiles';
+import { sanitize } from '../core/present/terminalText';
+import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
 import { RunEngine, isRemote, type DryRun } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';

@@ -4,8 +4,10 @@
  * while another process drives the run.
  */
 import type { LockEntry } from '../engine';
-import { formatClock } from '../core/present/terminalProgress';
-import { fit, formatElapsed, modelFromState, renderHeader, sanitize, truncate } from '../core/present/terminalProgress';
+import { formatClock } from '../core/present/terminalText';
+import { fit, formatElapsed, sanitize, truncate } from '../core/present/terminalText';
+import { modelFromState } from '../core/present/progressModel';
+import { renderHeader } from '../core/present/terminalProgress';
 import type { PackageRunRecord } from '../core/run/runState';
 import { formatSpend } from '../core/run/spend';
 import { isLiveLock } from '../core/run/lockTable';

@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { detectAgents, PRESETS, type AgentProfile } from '../core/run/agents';
+import { detectAgents } from '../core/run/agentDetect';
+import { PRESETS, type AgentProfile } from '../core/run/agentProfiles';
 import { readRunSettings } from './settings';
 
 function executable(file: string): boolean {

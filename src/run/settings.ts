@@ -4,7 +4,7 @@
  * plan, and the agents they name.
  */
 import * as vscode from 'vscode';
-import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/run/agents';
+import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/run/agentProfiles';
 
 export interface RunSettings {
   /** undefined: no agent chosen yet (the picker asks). */

@@ -39,7 +39,9 @@ import { LockTableStore, LockTableVersionError } from './lockTableStore';
 import { canonicalLockKey, isLiveLock, type LockEntry } from '../core/run/lockTable';
 import { checkLockKey } from '../core/plan/lockKeys';
 import { historyFile, runStateFile } from '../core/run/runPaths';
-import { withHistoryOf, type RunState, type RunStateV1Lock } from '../core/run/runState';
+import { withHistoryOf } from '../core/run/runStateInit';
+import type { RunState } from '../core/run/runState';
+import type { RunStateV1Lock } from '../core/run/runStateMigration';
 import { validateRunState } from '../core/run/runStateValidation';
 
 // ---------------------------------------------------------------------------------------

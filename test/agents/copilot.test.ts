@@ -1,6 +1,6 @@
 /** GitHub Copilot CLI (`--agent copilot`) end to end against the scripted Anthropic Messages API (its BYOK provider; docs/agents-testing.md). */
 import { strict as assert } from 'node:assert';
-import { scanLog } from '../../src/core/run/agents';
+import { scanLog } from '../../src/core/run/agentLogs';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('copilot', {

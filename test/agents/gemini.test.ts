@@ -1,6 +1,6 @@
 /** Gemini CLI (`--agent gemini`) end to end against the scripted Gemini API (docs/agents-testing.md). */
 import { strict as assert } from 'node:assert';
-import { scanLog } from '../../src/core/run/agents';
+import { scanLog } from '../../src/core/run/agentLogs';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('gemini', {

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { createRunState } from '../../src/core/run/runState';
+import { createRunState } from '../../src/core/run/runStateInit';
 import { applied, exitRecordText, startedEvents } from '../fixtures/shippedRun';
 import { gitEnv, waitFor } from '../engine/helpers';
 

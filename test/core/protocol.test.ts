@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createPackageRecord } from '../../src/core/run/runState';
+import { createPackageRecord } from '../../src/core/run/runStateInit';
 import {
   LOG_LEVELS,
   PACKAGE_ACTIONS,

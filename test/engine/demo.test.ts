@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { customProfile } from '../../src/core/run/agents';
+import { customProfile } from '../../src/core/run/agentProfiles';
 import { RunEngine } from '../../src/engine/run/engine';
 import { buildRunner, git, makeRepo, REPO_ROOT } from './helpers';
 import { isolateGit, treeFiles } from './engineFixtures';

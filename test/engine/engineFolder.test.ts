@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runStateFile } from '../../src/core/run/runPaths';
-import { createRunState } from '../../src/core/run/runState';
+import { createRunState } from '../../src/core/run/runStateInit';
 import { RunEngine, resetPackages } from '../../src/engine';
 import { LockTableStore } from '../../src/store/lockTableStore';
 import { RunStore } from '../../src/store/runStore';

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan } from '../../src/core/plan/analyze.js';
-import { createRunState } from '../../src/core/run/runState.js';
+import { createRunState } from '../../src/core/run/runStateInit.js';
 import { RunContext } from '../../src/engine/run/context.js';
 import { LocalExecutor } from '../../src/engine/attempt/localExecutor.js';
 import { Merges } from '../../src/engine/run/merge.js';

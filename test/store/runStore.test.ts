@@ -4,7 +4,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Emitter, type Disposable } from '../../src/core/util/events';
-import { applyEvent, createRunState, type RunEvent, type RunState } from '../../src/core/run/runState';
+import { applyEvent } from '../../src/core/run/runStateReducer';
+import { createRunState } from '../../src/core/run/runStateInit';
+import type { RunEvent, RunState } from '../../src/core/run/runState';
 import { LockTableStore } from '../../src/store/lockTableStore';
 import { historyFile } from '../../src/core/run/runPaths';
 import {

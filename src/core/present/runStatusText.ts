@@ -4,7 +4,8 @@
  * why it cannot act now. Pure: the caller passes the run state, the plan's waves and `now`.
  */
 import { addSpend, formatSpend, type Spend } from '../run/spend';
-import { formatElapsed, modelFromState, progressCounts, type ProgressCounts } from './terminalProgress';
+import { formatElapsed } from './terminalText';
+import { modelFromState, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
 import { escapeMarkdown, plural } from './planStatusText';
 

@@ -9,7 +9,8 @@
  */
 import type { ValidateFunction } from 'ajv';
 import schemaValidator from './generated/runStateValidator';
-import { RUN_STATE_VERSION, checkRunStateInvariants, migrateRunState, type RunState, type RunStateV1Lock } from './runState';
+import { RUN_STATE_VERSION, checkRunStateInvariants, type RunState } from './runState';
+import { migrateRunState, type RunStateV1Lock } from './runStateMigration';
 
 export type RunStateValidation =
   | {

@@ -10,7 +10,9 @@
  */
 import type { PlanAnalysis } from '../plan/analyze';
 import { acquireLocks, canonicalLockKey, emptyLockTable, releaseLocks, type LockConflict, type LockTable } from './lockTable';
-import { applyEvent, createRunState, isActive, isTerminal, retriesSpent, type PackageStatus, type RunEvent, type RunState } from './runState';
+import { applyEvent } from './runStateReducer';
+import { createRunState } from './runStateInit';
+import { isActive, isTerminal, retriesSpent, type PackageStatus, type RunEvent, type RunState } from './runState';
 
 export interface SchedPackage {
   id: string;

@@ -1,6 +1,6 @@
 /**
  * What agents spent — tokens, and cost where the agent reports one (#16): per attempt from the
- * CLI's structured output (`agents.ts` `spendOf`), summed per package in the run state and per
+ * CLI's structured output (`agentLogs.ts` `spendOf`), summed per package in the run state and per
  * run in the report and the budget check. Pure.
  */
 

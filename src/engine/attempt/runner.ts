@@ -24,7 +24,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { needsInputReason, parseVerdict, VERDICT_PARSERS, type AgentVerdict, type VerdictParserId } from '../../core/run/agents.js';
+import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
+import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
 import { attemptFiles, type AttemptFiles } from '../../core/run/runPaths.js';
 import { writeAtomicSync } from '../../store/atomicWrite.js';
 

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
-import { expandAgent, type AgentProfile } from '../../core/run/agents';
+import { expandAgent, type AgentProfile } from '../../core/run/agentProfiles';
 import { auditScope } from '../../core/run/audit';
 import {
   DEFAULT_REPAIR_ROUNDS,

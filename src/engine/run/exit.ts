@@ -11,11 +11,13 @@
  * followed its prompt (docs/security.md).
  */
 import { auditScope, type AuditChange } from '../../core/run/audit';
-import { decideOutcome, type Spend } from '../../core/run/agents';
+import { decideOutcome } from '../../core/run/agentOutcome';
+import type { Spend } from '../../core/run/spend';
 import type { PlanPackage } from '../../core/plan/model';
 import { describeSetupChanges, setupChanges } from '../../core/run/gitSetup';
 import { visibleText } from '../../core/present/visibleText';
-import { recordMerge, type ChangedFile } from '../../core/run/runState';
+import { recordMerge } from '../../core/run/runStateReducer';
+import type { ChangedFile } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/run/runReport';
 import { changedSince } from '../git/checkoutGuard';
 import { snapshotGitSetup } from '../git/gitSafety';

@@ -6,7 +6,7 @@
  */
 import { sliceFor } from '../../core/run/contextSlice';
 import { randomBytes } from 'node:crypto';
-import { expandAgent, permissionArgs, type AgentProfile } from '../../core/run/agents';
+import { expandAgent, permissionArgs, type AgentProfile } from '../../core/run/agentProfiles';
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { buildPrompt } from '../../core/run/prompt';

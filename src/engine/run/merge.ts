@@ -7,7 +7,7 @@
  */
 import type { PlanPackage } from '../../core/plan/model';
 import { integrationBranch, integrationPath } from '../../core/run/runPaths';
-import { recordMerge, setIntegration } from '../../core/run/runState';
+import { recordMerge, setIntegration } from '../../core/run/runStateReducer';
 import { errorText, type RunContext } from './context';
 import { auditScope, type AuditChange } from '../../core/run/audit';
 import { commitMerge, ensureIntegration, git, headCommit, integrationState, isAncestor, mergeTreeCheck, treeChanges, writeMergeCommit, type MergeCheck, type PreparedMerge } from '../git/git';

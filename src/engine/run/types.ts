@@ -2,7 +2,7 @@
  * The run engine's public types and errors: its options, events, dry run and outcome
  * (docs/run-engine.md, "Engine API"). engine.ts re-exports every one of them.
  */
-import type { AgentProfile } from '../../core/run/agents';
+import type { AgentProfile } from '../../core/run/agentProfiles';
 import type { PlanAnalysis } from '../../core/plan/analyze';
 import type { CoordinatorOptions } from '../coordinator/lockStore';
 import type { Host } from '../../core/run/hostList';

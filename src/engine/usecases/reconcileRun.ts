@@ -9,7 +9,8 @@
  */
 import path from 'node:path';
 import { leaseFile } from '../../core/run/runPaths';
-import { applyEvent, isActive, type PackageStatus, type RunState } from '../../core/run/runState';
+import { applyEvent } from '../../core/run/runStateReducer';
+import { isActive, type PackageStatus, type RunState } from '../../core/run/runState';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { RunStore } from '../../store/runStore';
 import { describeDriver, driverOf, liveDriver } from '../run/driver';

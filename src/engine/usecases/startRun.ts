@@ -9,7 +9,7 @@
  * refuse comes back as a `StartRefusal` — one kind and one reason in words, the same for
  * both front ends; they add only how they show it and what the person can do next.
  */
-import { presetProfile, PRESET_IDS, type AgentProfile } from '../../core/run/agents';
+import { presetProfile, PRESET_IDS, type AgentProfile } from '../../core/run/agentProfiles';
 import type { Host } from '../../core/run/hostList';
 import type { PackageStatus } from '../../core/run/runState';
 import { plannedConflictText, type PlannedConflict } from '../../core/run/sharedCoordinator';

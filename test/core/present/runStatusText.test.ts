@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { applyEvent, createRunState, type RunEvent, type RunState } from '../../../src/core/run/runState';
+import { applyEvent } from '../../../src/core/run/runStateReducer';
+import { createRunState } from '../../../src/core/run/runStateInit';
+import type { RunEvent, RunState } from '../../../src/core/run/runState';
 import {
   codiconClasses,
   packageRowKey,

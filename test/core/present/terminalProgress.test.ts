@@ -3,23 +3,17 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   createProgressModel,
-  displayWidth,
-  fit,
-  formatClock,
-  formatElapsed,
   modelFromState,
   progressCounts,
   reduceProgress,
-  renderHeader,
-  renderLine,
-  renderTable,
-  repaint,
-  sanitize,
-  truncate,
   type ProgressEvent,
   type ProgressModel,
-} from '../../../src/core/present/terminalProgress';
-import { applyEvent, createRunState, type RunEvent } from '../../../src/core/run/runState';
+} from '../../../src/core/present/progressModel';
+import { displayWidth, fit, formatClock, formatElapsed, sanitize, truncate } from '../../../src/core/present/terminalText';
+import { renderHeader, renderLine, renderTable, repaint } from '../../../src/core/present/terminalProgress';
+import { applyEvent } from '../../../src/core/run/runStateReducer';
+import { createRunState } from '../../../src/core/run/runStateInit';
+import type { RunEvent } from '../../../src/core/run/runState';
 
 const T0 = Date.parse('2025-03-01T10:00:00.000Z');
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString();

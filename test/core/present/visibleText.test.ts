@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { hasUnsafeCharacters, UNSAFE_CHARACTERS, visibleText } from '../../../src/core/present/visibleText';
-import { sanitize } from '../../../src/core/present/terminalProgress';
+import { sanitize } from '../../../src/core/present/terminalText';
 
 const BIDI = [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f, 0x061c];
 

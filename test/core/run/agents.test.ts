@@ -8,22 +8,16 @@ import {
   PLACEHOLDERS,
   PRESETS,
   customProfile,
-  decideOutcome,
-  detectAgents,
   expandAgent,
-  needsInputReason,
-  parseVerdict,
   permissionArgs,
   presetProfile,
   profileProblems,
-  resetTimeOf,
-  scanLog,
-  spendOf,
   type AgentProfile,
   type AgentVars,
-  type AgentVerdict,
-  type AttemptFacts,
-} from '../../../src/core/run/agents';
+} from '../../../src/core/run/agentProfiles';
+import { decideOutcome, type AttemptFacts } from '../../../src/core/run/agentOutcome';
+import { detectAgents } from '../../../src/core/run/agentDetect';
+import { needsInputReason, parseVerdict, resetTimeOf, scanLog, spendOf, type AgentVerdict } from '../../../src/core/run/agentLogs';
 
 const fixtures = path.join(__dirname, '..', '..', 'fixtures', 'agent-output');
 const log = (name: string) => fs.readFileSync(path.join(fixtures, name), 'utf8');

@@ -14,7 +14,9 @@ import resultRecordSchema from '../../../schemas/result-record.schema.json';
 import runStateSchema from '../../../schemas/run-state.schema.json';
 import resultRecordValidator from '../../../src/core/run/generated/resultRecordValidator';
 import runStateValidator from '../../../src/core/run/generated/runStateValidator';
-import { applyEvent, createRunState, recordMerge, setIntegration, type RunState } from '../../../src/core/run/runState';
+import { applyEvent, recordMerge, setIntegration } from '../../../src/core/run/runStateReducer';
+import { createRunState } from '../../../src/core/run/runStateInit';
+import type { RunState } from '../../../src/core/run/runState';
 
 const errors = (v: ValidateFunction, data: unknown) =>
   v(data) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.schemaPath} ${e.keyword} ${JSON.stringify(e.params)}`);

@@ -9,26 +9,20 @@ import {
   MERGE_STATUSES,
   PACKAGE_STATUSES,
   TERMINAL_STATUSES,
-  applyEvent,
   canTransition,
   checkRunStateInvariants,
-  createRunState,
-  ensurePackages,
   isActive,
   isPackageStatus,
   isTerminal,
-  migrateRunState,
-  recordMerge,
-  setIntegration,
-  setPlanHash,
-  summarizeRun,
-  withHistoryOf,
   type PackageStatus,
   type RunEvent,
   type RunEventType,
   type RunState,
   type RunStateResult,
 } from '../../../src/core/run/runState';
+import { applyEvent, recordMerge, setIntegration, setPlanHash } from '../../../src/core/run/runStateReducer';
+import { createRunState, ensurePackages, summarizeRun, withHistoryOf } from '../../../src/core/run/runStateInit';
+import { migrateRunState } from '../../../src/core/run/runStateMigration';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, treesAhead } from '../../../src/core/run/startAhead';
-import { createRunState, PACKAGE_STATUSES, type PackageStatus, type RunState } from '../../../src/core/run/runState';
+import { createRunState } from '../../../src/core/run/runStateInit';
+import { PACKAGE_STATUSES, type PackageStatus, type RunState } from '../../../src/core/run/runState';
 import type { SchedPackage } from '../../../src/core/run/schedule';
 
 const T0 = new Date('2026-11-25T10:00:00.000Z');

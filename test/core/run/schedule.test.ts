@@ -4,16 +4,9 @@ import fc from 'fast-check';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { overlap } from '../../../src/core/plan/glob';
 import { emptyLockTable, type LockEntry, type LockTable } from '../../../src/core/run/lockTable';
-import {
-  applyEvent,
-  createRunState,
-  recordMerge,
-  retriesSpent,
-  setIntegration,
-  type PackageStatus,
-  type RunEvent,
-  type RunState,
-} from '../../../src/core/run/runState';
+import { applyEvent, recordMerge, setIntegration } from '../../../src/core/run/runStateReducer';
+import { createRunState } from '../../../src/core/run/runStateInit';
+import { retriesSpent, type PackageStatus, type RunEvent, type RunState } from '../../../src/core/run/runState';
 import { schedPackagesFromAnalysis, schedule, simulate, type ScheduleInput, type SchedPackage } from '../../../src/core/run/schedule';
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');

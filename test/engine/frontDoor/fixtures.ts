@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { leaseFile, runStateFile } from '../../../src/core/run/runPaths';
-import { createRunState, type RunState } from '../../../src/core/run/runState';
+import { createRunState } from '../../../src/core/run/runStateInit';
+import type { RunState } from '../../../src/core/run/runState';
 import { machineId } from '../../../src/engine/consent/machine';
 import { repoWithPlan, type TestPackage } from '../engineFixtures';
 

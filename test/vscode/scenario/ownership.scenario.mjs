@@ -13,8 +13,10 @@ export const settings = { 'files.autoSave': 'off', 'workbench.colorTheme': 'Defa
 /** A valid run state (built by the project's own core, so it follows the current format) with wp-api running. */
 function runStateJson(repo) {
   const code = `
-    const core = await import('./src/core/run/runState.ts');
-    const { applyEvent, createRunState } = core.applyEvent ? core : core.default;
+    const init = await import('./src/core/run/runStateInit.ts');
+    const reducer = await import('./src/core/run/runStateReducer.ts');
+    const { createRunState } = init.createRunState ? init : init.default;
+    const { applyEvent } = reducer.applyEvent ? reducer : reducer.default;
     const now = new Date();
     let s = createRunState({ featureId: 'demo', planFile: 'work-packages.yaml', runId: 'run-1', packageIds: ['wp-contract', 'wp-api', 'wp-web'], now });
     for (const e of [{ type: 'ready' }, { type: 'queued' }, { type: 'started', attempt: 1, startToken: 't', worktree: '/tmp/wt', logFile: '/tmp/wt/agent.log' }]) {

@@ -5,7 +5,7 @@
 // the panel posts or on editor state.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import { createRunState } from '../../../src/core/run/runState';
+import { createRunState } from '../../../src/core/run/runStateInit';
 import { RUNS_FOLDER, runStateFileName } from '../../../src/store/runStore';
 import { DAG_VIEW_TYPE, type DagPanel } from '../../../src/dag/dagPanel';
 import type { HostMessage, PackageDetails, PlanMessage } from '../../../src/protocol';

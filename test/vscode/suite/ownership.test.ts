@@ -7,7 +7,9 @@ import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import { serializeLockTable, type LockEntry } from '../../../src/core/run/lockTable';
-import { applyEvent, createRunState, type RunState } from '../../../src/core/run/runState';
+import { applyEvent } from '../../../src/core/run/runStateReducer';
+import { createRunState } from '../../../src/core/run/runStateInit';
+import type { RunState } from '../../../src/core/run/runState';
 import { RunWatch } from '../../../src/run/runWatch';
 import { autoSaveOff, closeEditors, extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
 

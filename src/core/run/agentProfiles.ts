@@ -1,0 +1,287 @@
+/**
+ * Agent profiles: how one agent CLI is started for one package attempt — the presets with
+ * their documented flags, the person's `custom` argv template, the check of a profile, its
+ * argv expanded for an attempt, and what a preset is allowed at launch (docs/run-engine.md,
+ * "Agents").
+ *
+ * An agent is an argv template, never a shell string: placeholders are replaced *inside*
+ * argv elements, so a value with spaces, quotes, `$(…)` or `;` stays one element, verbatim.
+ *
+ * Pure: no `vscode`, no processes.
+ */
+
+export type VerdictParserId = 'claude-stream-json' | 'gemini-json' | 'codex-jsonl' | 'copilot-json' | 'none';
+export const VERDICT_PARSERS: readonly VerdictParserId[] = ['claude-stream-json', 'gemini-json', 'codex-jsonl', 'copilot-json', 'none'];
+
+/**
+ * The placeholders an argv element may hold. `attemptDir` (the folder holding the prompt
+ * and the result record) is there so that a sandboxed agent can be given access to it.
+ */
+export const PLACEHOLDERS = ['promptFile', 'packageId', 'worktree', 'feature', 'resultFile', 'attemptDir'] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+export type AgentVars = Record<Placeholder, string>;
+
+export interface AgentProfile {
+  id: string;
+  label: string;
+  /** argv template; `argv[0]` is the executable. `$${x}` writes a literal `${x}`. */
+  argv: string[];
+  /** true: the agent gets the terminal (TUI); false: headless, output teed to `agent.log`. */
+  interactive: boolean;
+  /** 'prompt': the prompt file is the agent's stdin. */
+  stdin: 'prompt' | null;
+  verdict: VerdictParserId;
+  /** The executable `detectAgents` looks for on PATH. */
+  executable: string;
+  /** Source of a case-insensitive RegExp: an output line matching it means the agent waits for a person. */
+  needsInputPattern?: string;
+}
+
+/** What a user can get wrong in a profile; the message says what and where. */
+export class AgentProfileError extends Error {}
+
+/** The instruction given on the command line to agents that cannot read the prompt from stdin. */
+const READ_PROMPT = 'Read the work package in ${promptFile} and carry it out in this directory. When you are done, write the result record to ${resultFile} exactly as that file describes.';
+/** Gemini appends `-p`'s text to the prompt it reads on stdin. */
+const FOLLOW_STDIN = 'Carry out the work package above in this directory, then write the result record it describes.';
+
+/** Texts of a permission or confirmation prompt waiting for a person. */
+export const PERMISSION_PROMPT_PATTERN =
+  String.raw`do you want to (?:proceed|allow|make this edit|create)|allow (?:this|the) (?:command|tool|edit)|waiting for (?:approval|confirmation|your input)|requires? (?:your )?approval|press enter to continue|\(y\)es/\(n\)o|\[y/n\]`;
+
+/**
+ * The presets. Flags were checked for issue #7 against each tool's documentation as stored
+ * by the project's search tool (not against an installed binary); the source is named above
+ * each preset.
+ */
+export const PRESETS: readonly AgentProfile[] = [
+  // Claude Code — docs.claude.com/docs/claude-code/headless ("Headless mode"): `-p/--print`
+  // runs non-interactively; `--output-format text|json|stream-json`; stream-json needs
+  // `--verbose` and ends with a `{"type":"result","subtype":…,"is_error":…}` line;
+  // `--permission-mode acceptEdits` auto-accepts file edits; `--add-dir` grants a further
+  // directory (here the attempt folder, where the result record goes). The prompt is read
+  // from stdin (`claude -p < prompt.md`, RUNNER-RESEARCH.md). It can exit 0 with
+  // `is_error: true` (claude-code#79500), hence the verdict parser.
+  {
+    id: 'claude-code',
+    label: 'Claude Code (headless)',
+    argv: ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--add-dir', '${attemptDir}'],
+    interactive: false,
+    stdin: 'prompt',
+    verdict: 'claude-stream-json',
+    executable: 'claude',
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
+  },
+  // Claude Code interactive: a positional prompt starts the TUI with that first message.
+  {
+    id: 'claude-code-interactive',
+    label: 'Claude Code (interactive)',
+    argv: ['claude', '--permission-mode', 'acceptEdits', '--add-dir', '${attemptDir}', '--', READ_PROMPT],
+    interactive: true,
+    stdin: null,
+    verdict: 'none',
+    executable: 'claude',
+  },
+  // Codex CLI — developers.openai.com/codex/noninteractive ("Non-interactive mode") and the
+  // `codex exec` reference: `codex exec` runs without the TUI, `--json` prints JSONL events
+  // (thread.started, turn.started, item.*, turn.completed | turn.failed {error:{message}},
+  // error), `--sandbox workspace-write` allows edits (read-only is the default), `-C` sets
+  // the working root, `-` reads the prompt from stdin; `codex exec --help` (as quoted in
+  // public notes): `--add-dir <DIR>` "Additional directories that should be writable
+  // alongside the primary workspace".
+  // Its exit code reflects protocol health, not the task (codex#37717).
+  {
+    id: 'codex',
+    label: 'Codex CLI (headless)',
+    argv: ['codex', 'exec', '--json', '--sandbox', 'workspace-write', '-C', '${worktree}', '--add-dir', '${attemptDir}', '-'],
+    interactive: false,
+    stdin: 'prompt',
+    verdict: 'codex-jsonl',
+    executable: 'codex',
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
+  },
+  {
+    id: 'codex-interactive',
+    label: 'Codex CLI (interactive)',
+    argv: ['codex', '--sandbox', 'workspace-write', '-C', '${worktree}', '--add-dir', '${attemptDir}', READ_PROMPT],
+    interactive: true,
+    stdin: null,
+    verdict: 'none',
+    executable: 'codex',
+  },
+  // Gemini CLI — geminicli.com/docs/cli/headless ("Headless mode reference"): `-p/--prompt`
+  // runs headless and is appended to stdin's text; `--output-format json` prints one object
+  // `{response, stats, error?}`; exit codes 0 ok, 1 error, 42 input error, 53 turn limit.
+  // `gemini --help`: `--approval-mode default|auto_edit|yolo`, `-i/--prompt-interactive`
+  // runs a prompt and stays interactive, `--include-directories` adds workspace folders.
+  // `--skip-trust`: trust the folder for this session — a worktree is a new folder Gemini has
+  // never been told to trust, and 0.61 exits 55 "not running in a trusted directory" without it (#16).
+  {
+    id: 'gemini',
+    label: 'Gemini CLI (headless)',
+    argv: ['gemini', '--skip-trust', '--output-format', 'json', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
+    interactive: false,
+    stdin: 'prompt',
+    verdict: 'gemini-json',
+    executable: 'gemini',
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
+  },
+  {
+    id: 'gemini-interactive',
+    label: 'Gemini CLI (interactive)',
+    argv: ['gemini', '--skip-trust', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-i', READ_PROMPT],
+    interactive: true,
+    stdin: null,
+    verdict: 'none',
+    executable: 'gemini',
+  },
+  // Aider — aider.chat/docs/scripting.html ("Scripting aider"): `--message-file FILE`
+  // sends the file as the one message, applies the edits and exits; `--yes-always` answers
+  // every confirmation. It exits 0 on fatal API errors (aider#5552) and reports no verdict,
+  // so "changed nothing and wrote no record" is what catches a silent failure.
+  // Interactive: `--read FILE` adds the prompt as read-only context to a normal session.
+  {
+    id: 'aider',
+    label: 'Aider (headless)',
+    argv: ['aider', '--message-file', '${promptFile}', '--yes-always'],
+    interactive: false,
+    stdin: null,
+    verdict: 'none',
+    executable: 'aider',
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
+  },
+  {
+    id: 'aider-interactive',
+    label: 'Aider (interactive)',
+    argv: ['aider', '--read', '${promptFile}'],
+    interactive: true,
+    stdin: null,
+    verdict: 'none',
+    executable: 'aider',
+  },
+  // GitHub Copilot CLI — docs.github.com/en/copilot/reference/copilot-cli-reference/
+  // cli-programmatic-reference: `-p PROMPT` runs non-interactively, `--allow-all-tools`
+  // runs every tool without asking, `--add-dir=DIR` adds an allowed path, `--no-ask-user`
+  // keeps it from pausing for input. `--output-format json` prints JSONL session events
+  // ending with `{"type":"result","exitCode":…}` (github/copilot-cli#3544, sortie-ai's
+  // copilot-adapter-notes). Its exit codes have been wrong (copilot-cli#1572, #3064).
+  // `-i PROMPT` starts an interactive session with a first prompt.
+  {
+    id: 'copilot',
+    label: 'GitHub Copilot CLI (headless)',
+    argv: ['copilot', '-p', READ_PROMPT, '--allow-all-tools', '--add-dir', '${attemptDir}', '--no-ask-user', '--output-format', 'json'],
+    interactive: false,
+    stdin: null,
+    verdict: 'copilot-json',
+    executable: 'copilot',
+    needsInputPattern: PERMISSION_PROMPT_PATTERN,
+  },
+  {
+    id: 'copilot-interactive',
+    label: 'GitHub Copilot CLI (interactive)',
+    argv: ['copilot', '--add-dir', '${attemptDir}', '-i', READ_PROMPT],
+    interactive: true,
+    stdin: null,
+    verdict: 'none',
+    executable: 'copilot',
+  },
+];
+
+export const PRESET_IDS: readonly string[] = PRESETS.map((p) => p.id);
+
+export function presetProfile(id: string): AgentProfile | undefined {
+  return PRESETS.find((p) => p.id === id);
+}
+
+export interface CustomAgentOptions {
+  interactive?: boolean;
+  stdin?: 'prompt' | null;
+  verdict?: VerdictParserId;
+  label?: string;
+  needsInputPattern?: string;
+}
+
+/** The `custom` profile: the user's own argv template. Throws `AgentProfileError` when it is unusable. */
+export function customProfile(argv: readonly string[], options: CustomAgentOptions = {}): AgentProfile {
+  const profile: AgentProfile = {
+    id: 'custom',
+    label: options.label ?? 'Custom agent',
+    argv: [...argv],
+    interactive: options.interactive ?? false,
+    stdin: options.stdin ?? null,
+    verdict: options.verdict ?? 'none',
+    executable: typeof argv[0] === 'string' ? argv[0] : '',
+  };
+  if (options.needsInputPattern !== undefined) profile.needsInputPattern = options.needsInputPattern;
+  const problems = profileProblems(profile);
+  if (problems.length) throw new AgentProfileError(problems.join('; '));
+  return profile;
+}
+
+const TOKEN = /\$\$\{|\$\{([^}]*)\}/g;
+
+/** Everything wrong with a profile, each a sentence; [] when it can be used. Never throws. */
+export function profileProblems(profile: AgentProfile): string[] {
+  const problems: string[] = [];
+  const name = `agent "${String(profile?.id)}"`;
+  if (!profile || !Array.isArray(profile.argv) || profile.argv.length === 0) return [`${name}: argv is empty — give at least the program to run`];
+  profile.argv.forEach((el, k) => {
+    if (typeof el !== 'string') {
+      problems.push(`${name}: argv[${k}] is not a string`);
+      return;
+    }
+    for (const m of el.matchAll(TOKEN)) {
+      if (m[0] === '$${') continue;
+      if (!(PLACEHOLDERS as readonly string[]).includes(m[1])) {
+        problems.push(`${name}: argv[${k}] has the unknown placeholder \${${m[1]}} (known: ${PLACEHOLDERS.map((p) => `\${${p}}`).join(', ')})`);
+      }
+    }
+    const open = el.replace(TOKEN, '').indexOf('${');
+    if (open !== -1) problems.push(`${name}: argv[${k}] has an unclosed "\${"`);
+  });
+  if (typeof profile.argv[0] === 'string' && profile.argv[0].trim() === '') problems.push(`${name}: argv[0] (the program) is empty`);
+  if (!VERDICT_PARSERS.includes(profile.verdict)) problems.push(`${name}: unknown verdict parser "${String(profile.verdict)}" (known: ${VERDICT_PARSERS.join(', ')})`);
+  if (profile.stdin !== 'prompt' && profile.stdin !== null) problems.push(`${name}: stdin must be "prompt" or null`);
+  if (profile.needsInputPattern !== undefined) {
+    try {
+      new RegExp(profile.needsInputPattern, 'i');
+    } catch (err) {
+      problems.push(`${name}: needsInputPattern is not a valid regular expression: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The argv to spawn and the file to feed as stdin. Each placeholder is replaced inside its
+ * element; nothing is split or quoted. Throws `AgentProfileError` (unknown placeholder,
+ * empty argv, a missing value).
+ */
+export function expandAgent(profile: AgentProfile, vars: AgentVars): { argv: string[]; stdinFile: string | null } {
+  const problems = profileProblems(profile);
+  if (problems.length) throw new AgentProfileError(problems.join('; '));
+  const argv = profile.argv.map((el) =>
+    el.replace(TOKEN, (whole, name: string | undefined) => {
+      if (whole === '$${') return '${';
+      const value = (vars as Partial<Record<string, unknown>>)[name!];
+      if (typeof value !== 'string') throw new AgentProfileError(`agent "${profile.id}": no value for \${${name}}`);
+      return value;
+    }),
+  );
+  return { argv, stdinFile: profile.stdin === 'prompt' ? vars.promptFile : null };
+}
+
+/** The git commands a package's agent is asked to run (the prompt tells it to commit its work). */
+const AGENT_GIT_RULES = ['Bash(git status:*)', 'Bash(git diff:*)', 'Bash(git log:*)', 'Bash(git add:*)', 'Bash(git commit:*)'];
+
+/**
+ * Arguments a preset gets at launch so the agent can run exactly what its prompt asks of it
+ * (#16): headless Claude Code (`--permission-mode acceptEdits`) asks before every Bash command
+ * and, with nobody to answer, denies it — so it is allowed git's everyday commands and the
+ * package's verification commands the person APPROVED (each exactly; nothing else).
+ * Other presets: none (their sandboxes already allow the worktree's commands).
+ */
+export function permissionArgs(profile: Pick<AgentProfile, 'id'>, approvedCommands: readonly string[]): string[] {
+  if (profile.id !== 'claude-code') return [];
+  return ['--allowedTools', ...AGENT_GIT_RULES, ...approvedCommands.map((c) => `Bash(${c})`)];
+}

@@ -1,0 +1,114 @@
+/**
+ * Making a run state: a fresh run (`createRunState`, every package `pending`), the packages
+ * its plan gained (`ensurePackages`), the machine that drives it (`setMachine`), and the runs
+ * of the feature before it as its history (`withHistoryOf`, `summarizeRun`). Pure: callers
+ * pass `now`; an invalid `now` or plan hash throws (a programming error). Never mutates its
+ * input; a state that does not change comes back as the very same object.
+ */
+
+import { PLAN_HASH, requireTimestamp, type PackageRunRecord, type PackageStatus, type RunHistoryEntry, type RunState } from './runState';
+
+// ---------------------------------------------------------------------------------------
+// Creating states
+
+export interface RunStateInit {
+  featureId: string;
+  planFile: string;
+  planRevision?: number;
+  /** SHA-256 (hex, lower case) of the plan text. Omitted: null. */
+  planHash?: string | null;
+  runId: string;
+  /** Package ids of the plan; each gets a `pending` record. Duplicates are ignored. */
+  packageIds: readonly string[];
+  now: Date;
+}
+
+export function createPackageRecord(packageId: string): PackageRunRecord {
+  return {
+    packageId,
+    status: 'pending',
+    attempts: 0,
+    startedAt: null,
+    endedAt: null,
+    exitCode: null,
+    signal: null,
+    pid: null,
+    startToken: null,
+    needsInput: null,
+    worktree: null,
+    branch: null,
+    baseSha: null,
+    headSha: null,
+    logFile: null,
+    resultFile: null,
+    verification: [],
+    changedFiles: [],
+    scopeViolations: [],
+    blockedBy: [],
+    lastError: null,
+  };
+}
+
+/**
+ * A fresh run: every package `pending`, no merges, no history. Throws RangeError on an
+ * invalid `now` or a `planHash` that is not 64 lower-case hex digits.
+ */
+export function createRunState(init: RunStateInit): RunState {
+  const at = requireTimestamp(init.now);
+  const planHash = init.planHash ?? null;
+  if (planHash !== null && !PLAN_HASH.test(planHash)) throw new RangeError(`Not a SHA-256 hex digest: ${planHash}`);
+  const state: RunState = {
+    version: 2,
+    featureId: init.featureId,
+    planFile: init.planFile,
+    ...(init.planRevision !== undefined ? { planRevision: init.planRevision } : {}),
+    planHash,
+    runId: init.runId,
+    createdAt: at,
+    updatedAt: at,
+    packages: {},
+    merges: {},
+    integration: null,
+    history: [],
+  };
+  return ensurePackages(state, init.packageIds, init.now);
+}
+
+/** The state stamped with the machine that drives it now (unchanged when it already says so). */
+export function setMachine(state: RunState, machine: string, now: Date): RunState {
+  if (state.machine === machine) return state;
+  return { ...state, machine, updatedAt: requireTimestamp(now) };
+}
+
+/**
+ * Adds a `pending` record for each id the state does not know yet (the plan gained
+ * packages). Never removes records: a package dropped from the plan keeps its history.
+ */
+export function ensurePackages(state: RunState, packageIds: readonly string[], now: Date): RunState {
+  const missing = [...new Set(packageIds)].filter((id) => !Object.hasOwn(state.packages, id));
+  if (missing.length === 0) return state;
+  const added = Object.fromEntries(missing.map((id) => [id, createPackageRecord(id)]));
+  return { ...state, updatedAt: requireTimestamp(now), packages: { ...state.packages, ...added } };
+}
+
+// ---------------------------------------------------------------------------------------
+// History
+
+/** The summary of a run kept in the next run's `history`; `archive` is where its state went. */
+export function summarizeRun(state: RunState, archive: string): RunHistoryEntry {
+  const counts: Partial<Record<PackageStatus, number>> = {};
+  for (const record of Object.values(state.packages)) counts[record.status] = (counts[record.status] ?? 0) + 1;
+  return {
+    runId: state.runId,
+    createdAt: state.createdAt,
+    endedAt: state.updatedAt,
+    planHash: state.planHash,
+    counts,
+    archive,
+  };
+}
+
+/** `next` with `previous`'s history and the summary of `previous` (archived at `archive`) after it. */
+export function withHistoryOf(next: RunState, previous: RunState, archive: string): RunState {
+  return { ...next, history: [...previous.history, summarizeRun(previous, archive), ...next.history] };
+}

@@ -1,0 +1,424 @@
+/**
+ * How a run state changes (docs/contracts.md): `applyEvent(state, event, now)` — the only way
+ * package records change — and `recordMerge`, `setIntegration`, `setPlanHash` for the other
+ * fields. Illegal or malformed changes come back as a typed error result (`RunStateResult`);
+ * nothing here throws on bad input.
+ *
+ * All functions return new objects and never mutate their input; when nothing changes
+ * they return the very same state object, so callers can skip saving on `===`. Records are
+ * spread, never rebuilt, so fields written by a newer build survive every change.
+ */
+
+import {
+  canTransition,
+  FILE_CHANGES,
+  isTerminal,
+  MERGE_STATUSES,
+  PLAN_HASH,
+  timestamp,
+  type ChangedFile,
+  type IntegrationInfo,
+  type MergeRecord,
+  type MergeStatus,
+  type PackageRunRecord,
+  type PackageStatus,
+  type RunEvent,
+  type RunEventType,
+  type RunState,
+  type RunStateError,
+  type RunStateResult,
+  type ScopeViolation,
+  type VerificationResult,
+} from './runState';
+import { addSpend, type Spend } from './spend';
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+interface EventRule<E extends RunEvent> {
+  /** The status a status-changing event moves to (may depend on the payload). */
+  to?: (event: E) => PackageStatus;
+  /** Statuses in which the event is accepted without changing the status. */
+  annotates?: readonly PackageStatus[];
+  /**
+   * The only statuses the event may move a package from, where the transition table alone
+   * is too wide (`interrupted → running` is a re-adoption, never a fresh start).
+   */
+  from?: readonly PackageStatus[];
+  /** Payload checks beyond the types; returns the problem, if any. */
+  check?: (event: E, record: PackageRunRecord) => Pick<RunStateError, 'code' | 'message'> | undefined;
+  /**
+   * The record's new fields. `status` and, for terminal targets, `endedAt` are set by the
+   * reducer. An annotation that changes nothing returns `record` itself.
+   */
+  apply: (record: PackageRunRecord, event: E, at: string, to: PackageStatus) => PackageRunRecord;
+}
+
+const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const isOptionalText = (value: unknown) => value === undefined || value === null || isText(value);
+const invalid = (message: string) => ({ code: 'invalid-event' as const, message });
+
+/** The outcome of an attempt; cleared by `started` (new attempt) and `reset`. */
+function clearOutcome(record: PackageRunRecord): PackageRunRecord {
+  return {
+    ...record,
+    startedAt: null,
+    endedAt: null,
+    exitCode: null,
+    signal: null,
+    pid: null,
+    startToken: null,
+    needsInput: null,
+    verification: [],
+    changedFiles: [],
+    scopeViolations: [],
+    blockedBy: [],
+    lastError: null,
+    ...(record.usageLimit ? { usageLimit: null } : {}),
+  };
+}
+
+function isSpend(v: unknown): v is Spend {
+  const o = v as Partial<Spend> | null | undefined;
+  const n = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  return !!o && typeof o === 'object' && n(o.inputTokens) && n(o.outputTokens) && n(o.cachedTokens) && (o.costUsd === null || n(o.costUsd));
+}
+
+function isCleanExit(event: EventOf<'exited'>): boolean {
+  return event.exitCode === 0 && (event.signal ?? null) === null;
+}
+
+function describeExit(event: EventOf<'exited'>): string {
+  if (event.reason) return event.reason;
+  if (event.signal) return `the agent was killed by ${event.signal}`;
+  if (event.exitCode === null) return 'the agent exited without an exit code';
+  return `the agent exited with code ${event.exitCode}`;
+}
+
+function describeViolations(paths: readonly ScopeViolation[]): string {
+  const shown = paths.slice(0, 3).map((v) => v.path);
+  if (paths.length > 3) shown.push('…');
+  return `${paths.length} file(s) changed outside the write scope: ${shown.join(', ')}`;
+}
+
+/** The latest result of each step, in first-reported order. */
+function latestResults(results: readonly VerificationResult[]): VerificationResult[] {
+  return [...new Map(results.map((r) => [r.step, r])).values()];
+}
+
+const isFileList = (list: unknown, minLength: number): list is ChangedFile[] =>
+  Array.isArray(list) &&
+  list.length >= minLength &&
+  list.every((v: Partial<ChangedFile> | null) => isText(v?.path) && FILE_CHANGES.includes(v!.change!));
+
+const withLastError = (record: PackageRunRecord, event: { reason?: string }) => ({
+  ...record,
+  lastError: event.reason ?? null,
+});
+const checkOptionalReason = (event: { reason?: string }) =>
+  isOptionalText(event.reason) ? undefined : invalid('reason must be a non-empty string when given');
+
+const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
+  ready: { to: () => 'ready', apply: (record) => record },
+  queued: {
+    to: () => 'queued',
+    check: (event) => (isOptionalText(event.host) ? undefined : invalid('host must be a non-empty string when given')),
+    apply: (record, event) => (event.host ? { ...record, host: event.host } : record),
+  },
+  started: {
+    to: () => 'running',
+    from: ['queued'],
+    check: (event, record) => {
+      if (event.attempt !== record.attempts + 1) {
+        return {
+          code: 'attempt-mismatch',
+          message: `attempt ${String(event.attempt)} cannot start: ${record.attempts} attempt(s) so far, so the next is ${record.attempts + 1}`,
+        };
+      }
+      if (!isText(event.startToken)) return invalid('startToken must be a non-empty string');
+      if (!isText(event.worktree) || !isText(event.logFile)) return invalid('worktree and logFile must be non-empty strings');
+      if (!isOptionalText(event.branch) || !isOptionalText(event.baseSha) || !isOptionalText(event.resultFile))
+        return invalid('branch, baseSha and resultFile must be non-empty strings when given');
+      const pid = event.pid ?? null;
+      if (pid !== null && !(Number.isSafeInteger(pid) && pid > 0)) return invalid('pid must be a positive integer when given');
+      if (!isOptionalText(event.host)) return invalid('host must be a non-empty string when given');
+      return undefined;
+    },
+    apply: (record, event, at) => ({
+      ...clearOutcome(record),
+      ...(record.question ? { question: null } : {}),
+      attempts: event.attempt,
+      startedAt: at,
+      startToken: event.startToken,
+      worktree: event.worktree,
+      branch: event.branch ?? null,
+      baseSha: event.baseSha ?? null,
+      logFile: event.logFile,
+      resultFile: event.resultFile ?? null,
+      pid: event.pid ?? null,
+      ...(event.host ? { host: event.host } : record.host ? { host: null } : {}),
+    }),
+  },
+  exited: {
+    to: (event) => (isCleanExit(event) ? 'verifying' : 'failed'),
+    annotates: ['cancelled', 'interrupted', 'usage-limit'],
+    check: (event, record) => {
+      if (event.exitCode !== null && !Number.isSafeInteger(event.exitCode)) return invalid('exitCode must be an integer or null');
+      if (!isOptionalText(event.signal)) return invalid('signal must be a non-empty string when given');
+      if (!isOptionalText(event.headSha)) return invalid('headSha must be a non-empty string when given');
+      if (record.exitCode !== null || record.signal !== null) return invalid(`an exit was already recorded for attempt ${record.attempts}`);
+      return checkOptionalReason(event);
+    },
+    apply: (record, event, _at, to) => ({
+      ...record,
+      exitCode: event.exitCode,
+      signal: event.signal ?? null,
+      ...(isText(event.headSha) ? { headSha: event.headSha } : {}),
+      ...(isSpend(event.spend) ? { spend: addSpend(record.spend, event.spend) } : {}),
+      ...(to === 'failed' ? { lastError: describeExit(event) } : {}),
+    }),
+  },
+  needsInput: {
+    annotates: ['running'],
+    check: (event) => (isText(event.reason) ? undefined : invalid('reason must be a non-empty string')),
+    apply: (record, event, at) =>
+      record.needsInput?.reason === event.reason
+        ? record
+        : { ...record, needsInput: { since: record.needsInput?.since ?? at, reason: event.reason } },
+  },
+  inputResumed: {
+    annotates: ['running'],
+    apply: (record) => (record.needsInput === null ? record : { ...record, needsInput: null }),
+  },
+  audited: {
+    annotates: ['verifying'],
+    check: (event) =>
+      !isOptionalText(event.headSha)
+        ? invalid('headSha must be a non-empty string when given')
+        : isFileList(event.changedFiles, 0)
+          ? undefined
+          : invalid('changedFiles must list {path, change} with change one of A M D R ?'),
+    apply: (record, event) => ({
+      ...record,
+      changedFiles: event.changedFiles.map(({ path, change }) => ({ path, change })),
+      ...(isText(event.headSha) ? { headSha: event.headSha } : {}),
+    }),
+  },
+  verificationResult: {
+    annotates: ['verifying'],
+    check: (event) => {
+      if (!isText(event.step) || typeof event.ok !== 'boolean') return invalid('step must be a non-empty string and ok a boolean');
+      return event.detail === undefined || typeof event.detail === 'string' ? undefined : invalid('detail must be a string when given');
+    },
+    apply: (record, event, at) => ({
+      ...record,
+      verification: [
+        ...record.verification,
+        { step: event.step, ok: event.ok, ...(event.detail !== undefined ? { detail: event.detail } : {}), at },
+      ],
+    }),
+  },
+  succeeded: {
+    to: () => 'succeeded',
+    check: (_event, record) => {
+      const failing = latestResults(record.verification).filter((r) => !r.ok);
+      if (failing.length === 0) return undefined;
+      return { code: 'unverified', message: `verification step(s) failed: ${failing.map((r) => r.step).join(', ')}` };
+    },
+    apply: (record) => ({ ...record, lastError: null }),
+  },
+  failed: {
+    to: () => 'failed',
+    check: (event) =>
+      !isText(event.reason) ? invalid('reason must be a non-empty string') : isOptionalText(event.question ?? undefined) ? undefined : invalid('question must be a non-empty string when given'),
+    apply: (record, event) => ({
+      ...withLastError(record, event),
+      ...(isText(event.question) ? { question: event.question } : {}),
+      // Failed while queued: nothing ran, and yet a retry is spent (else it would start, and fail, for ever).
+      ...(record.status === 'queued' ? { failedStarts: (record.failedStarts ?? 0) + 1 } : {}),
+    }),
+  },
+  scopeViolation: {
+    to: () => 'scope-violation',
+    check: (event) =>
+      !isOptionalText(event.reason)
+        ? invalid('reason must be a non-empty string when given')
+        : isFileList(event.paths, event.reason ? 0 : 1)
+          ? undefined
+          : invalid('paths must list at least one {path, change} with change one of A M D R ?'),
+    apply: (record, event) => ({
+      ...record,
+      scopeViolations: event.paths.map(({ path, change }) => ({ path, change })),
+      lastError: event.reason ?? describeViolations(event.paths),
+    }),
+  },
+  cancelled: { to: () => 'cancelled', check: checkOptionalReason, apply: withLastError },
+  usageLimit: {
+    to: () => 'usage-limit',
+    check: (event) => {
+      if (!isText(event.detail)) return invalid('detail must be a non-empty string');
+      if (event.resetAt !== undefined && event.resetAt !== null && !(isText(event.resetAt) && Number.isFinite(Date.parse(event.resetAt))))
+        return invalid('resetAt must be an ISO 8601 time when given');
+      return isOptionalText(event.agent ?? undefined) ? undefined : invalid('agent must be a non-empty string when given');
+    },
+    apply: (record, event) => ({
+      ...record,
+      usageLimit: { detail: event.detail, resetAt: event.resetAt ?? null, agent: event.agent ?? null },
+      usageLimits: (record.usageLimits ?? 0) + 1,
+      lastError: `usage limit: ${event.detail}`,
+    }),
+  },
+  interrupted: { to: () => 'interrupted', check: checkOptionalReason, apply: withLastError },
+  reattached: {
+    to: () => 'running',
+    from: ['interrupted'],
+    check: (event, record) =>
+      isText(event.startToken) && event.startToken === record.startToken ? undefined : invalid('startToken must be the interrupted attempt\'s own'),
+    apply: (record) => ({ ...record, lastError: null, exitCode: null, signal: null, endedAt: null }),
+  },
+  blocked: {
+    to: () => 'blocked',
+    check: (event) =>
+      Array.isArray(event.by) && event.by.length > 0 && event.by.every(isText)
+        ? undefined
+        : invalid('by must list at least one package id'),
+    apply: (record, event) => ({ ...record, blockedBy: [...new Set(event.by)], lastError: null }),
+  },
+  reset: { to: () => 'pending', apply: clearOutcome },
+};
+
+/**
+ * Applies one event to one package's record. Returns the new state, or a typed error
+ * (and no state) when the event is not allowed in the package's current status or is
+ * malformed. An annotation that changes nothing (`needsInput` with the same reason,
+ * `inputResumed` when not waiting) returns `state` itself. Never throws, never mutates `state`.
+ */
+export function applyEvent(state: RunState, event: RunEvent, now: Date): RunStateResult {
+  const fail = (error: Omit<RunStateError, 'packageId' | 'event'>): RunStateResult => ({
+    ok: false,
+    error: { ...error, packageId: event?.packageId, event: event?.type },
+  });
+  const rule = RULES[event?.type] as EventRule<RunEvent> | undefined;
+  if (!rule || !Object.hasOwn(RULES, event.type)) {
+    return fail({ code: 'invalid-event', message: `Unknown run event type "${String(event?.type)}".` });
+  }
+  if (typeof event.packageId !== 'string' || !Object.hasOwn(state.packages, event.packageId)) {
+    return fail({ code: 'unknown-package', message: `The run has no package "${String(event.packageId)}".` });
+  }
+  const at = timestamp(now);
+  if (at === undefined) return fail({ code: 'invalid-event', message: `Invalid event time: ${String(now)}.` });
+
+  const record = state.packages[event.packageId]!;
+  const from = record.status;
+  const annotation = rule.annotates?.includes(from) ?? false;
+  const to = annotation || !rule.to ? from : rule.to(event);
+  if (!annotation && (!rule.to || !canTransition(from, to) || (rule.from !== undefined && !rule.from.includes(from)))) {
+    return fail({
+      code: 'illegal-transition',
+      message: rule.to
+        ? `Package "${event.packageId}" is ${from}; "${event.type}" would move it to ${to}, which is not allowed.`
+        : `Package "${event.packageId}" is ${from}; "${event.type}" is only accepted while ${rule.annotates?.join(' or ')}.`,
+      from,
+      ...(rule.to ? { to } : {}),
+    });
+  }
+  const problem = rule.check?.(event, record);
+  if (problem) {
+    const message = `Package "${event.packageId}", "${event.type}": ${problem.message}.`;
+    return fail({ ...problem, message, from, ...(to !== from ? { to } : {}) });
+  }
+
+  let next = rule.apply(record, event, at, to);
+  if (annotation && next === record) return { ok: true, state };
+  if (!annotation) {
+    // A package that stops running no longer waits for a person.
+    next = { ...next, status: to, endedAt: isTerminal(to) ? at : next.endedAt, needsInput: null };
+  }
+  return { ok: true, state: withRecord(state, next, at) };
+}
+
+function withRecord(state: RunState, record: PackageRunRecord, at: string): RunState {
+  return { ...state, updatedAt: at, packages: { ...state.packages, [record.packageId]: record } };
+}
+
+// ---------------------------------------------------------------------------------------
+// Merges, the integration branch, the plan hash
+
+export interface MergeUpdate {
+  status: MergeStatus;
+  files?: readonly string[];
+  commit?: string | null;
+}
+
+function fieldError(packageId: string | undefined, message: string): RunStateResult {
+  return { ok: false, error: { code: 'invalid-event', message, ...(packageId !== undefined ? { packageId } : {}) } };
+}
+
+/**
+ * Sets `state.merges[packageId]`. `unknown-package` for a package the state has no record
+ * of, `invalid-event` for a bad status, file list or commit. Returns `state` itself when
+ * the record already says the same.
+ */
+export function recordMerge(state: RunState, packageId: string, update: MergeUpdate, now: Date): RunStateResult {
+  if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
+    return {
+      ok: false,
+      error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}" to merge.`, packageId },
+    };
+  }
+  const at = timestamp(now);
+  const files = update?.files ?? [];
+  const commit = update?.commit ?? null;
+  if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
+  if (!MERGE_STATUSES.includes(update?.status)) return fieldError(packageId, `Merge status must be one of ${MERGE_STATUSES.join(', ')}.`);
+  if (!Array.isArray(files) || !files.every(isText) || !isOptionalText(commit))
+    return fieldError(packageId, 'Merge files must be non-empty strings, and commit a non-empty string or null.');
+
+  const current = Object.hasOwn(state.merges, packageId) ? state.merges[packageId] : undefined;
+  if (
+    current &&
+    current.status === update.status &&
+    current.commit === commit &&
+    current.files.length === files.length &&
+    current.files.every((f, i) => f === files[i])
+  )
+    return { ok: true, state };
+  const merge: MergeRecord = { ...current, status: update.status, files: [...files], commit };
+  return { ok: true, state: { ...state, updatedAt: at, merges: { ...state.merges, [packageId]: merge } } };
+}
+
+/** Sets (or clears, with null) the integration branch. Returns `state` itself when unchanged. */
+export function setIntegration(state: RunState, integration: IntegrationInfo | null, now: Date): RunStateResult {
+  const at = timestamp(now);
+  if (at === undefined) return fieldError(undefined, `Invalid time: ${String(now)}.`);
+  if (integration !== null) {
+    const { branch, worktree, baseSha, tipSha } = integration ?? ({} as IntegrationInfo);
+    if (![branch, worktree, baseSha, tipSha].every(isText))
+      return fieldError(undefined, 'The integration needs a non-empty branch, worktree, baseSha and tipSha.');
+  }
+  const current = state.integration;
+  if (
+    current === integration ||
+    (current !== null &&
+      integration !== null &&
+      current.branch === integration.branch &&
+      current.worktree === integration.worktree &&
+      current.baseSha === integration.baseSha &&
+      current.tipSha === integration.tipSha)
+  )
+    return { ok: true, state };
+  const next = integration === null ? null : { ...current, ...integration };
+  return { ok: true, state: { ...state, updatedAt: at, integration: next } };
+}
+
+/** Records the hash of the plan the run now follows (after a reported plan change). */
+export function setPlanHash(state: RunState, planHash: string, now: Date): RunStateResult {
+  const at = timestamp(now);
+  if (at === undefined) return fieldError(undefined, `Invalid time: ${String(now)}.`);
+  if (typeof planHash !== 'string' || !PLAN_HASH.test(planHash))
+    return fieldError(undefined, 'planHash must be 64 lower-case hex digits (SHA-256).');
+  if (state.planHash === planHash) return { ok: true, state };
+  return { ok: true, state: { ...state, updatedAt: at, planHash } };
+}
