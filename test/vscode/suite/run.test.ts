@@ -314,7 +314,8 @@ describe('Run in the editor', function () {
       // Its driver dies (a window reload, a closed terminal); its agent lives on.
       await killed(d.child);
       const session = await waitFor(() => api.run.controller.session(feature), 'the run to be adopted when its lease went stale', { timeoutMs: 30_000 });
-      assert.equal(lastRecord(feature)?.kind, 'adopt');
+      // The reconciler records the adoption once the engine has begun it (the start use case returned).
+      await waitFor(() => lastRecord(feature)?.kind === 'adopt', `the adoption recorded (now: ${JSON.stringify(lastRecord(feature))})`, { timeoutMs: 30_000 });
       assert.match(lastRecord(feature)!.detail, /^wp-wait \(runner pid \d+\)$/);
       fs.writeFileSync(resume, '');
       const outcome = await outcomeOf(session);
@@ -410,10 +411,12 @@ describe('Run in the editor', function () {
     );
     assert.equal(api.run.controller.session(feature), undefined, 'nothing is driven');
 
-    // Adopted anyway (a state that changed between the decision and the engine's read): the engine refuses.
-    const session = await api.run.controller.adopt(api.registry.get(uri)!, [], 'r-shipped');
-    assert.ok(session, 'the adoption was tried');
-    assert.equal(await session.outcome, undefined, 'it stopped on the refusal');
+    // Adopted anyway (a state that changed between the decision and the engine's read): the engine refuses, and nothing starts.
+    const refusals: string[] = [];
+    const sub = api.run.controller.onDidRefuseStart((r) => r.featureId === feature && refusals.push(r.refusal.kind));
+    const session = await api.run.controller.adopt(api.registry.get(uri)!, [], 'r-shipped').finally(() => sub.dispose());
+    assert.equal(session, undefined, 'the refused adoption has no session');
+    assert.deepEqual(refusals, ['adopt-refused'], 'the adoption was tried and refused by the engine');
     assert.equal(fs.readFileSync(file, 'utf8'), shipped, 'the shipped state is left as it is');
     assert.ok(!fs.existsSync(attempt(2)), 'no retry of wp-a');
     assert.ok(!fs.existsSync(attemptDir(root, feature, 'r-shipped', 'wp-b', 1)), 'wp-b did not start');
