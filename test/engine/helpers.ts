@@ -84,7 +84,7 @@ export async function buildRunner(): Promise<string> {
   const esbuild = await import('esbuild');
   const out = path.join(tempDir('waves-runner-bundle-'), 'runner.js');
   await esbuild.build({
-    entryPoints: [path.join(REPO_ROOT, 'src', 'engine', 'runner.ts')],
+    entryPoints: [path.join(REPO_ROOT, 'src', 'engine', 'attempt', 'runner.ts')],
     bundle: true,
     platform: 'node',
     format: 'cjs',
