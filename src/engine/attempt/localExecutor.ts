@@ -19,7 +19,7 @@ import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, 
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { newStartToken, RunnerPool } from './runnerPool';
-import { runVerification, type RunVerificationOptions, type StepResult } from '../consent/approvalStore';
+import { runVerification, type RunVerificationOptions, type StepResult } from './verification';
 
 export interface LocalExecutorOptions {
   /** The repository (its real path). */

@@ -1,7 +1,7 @@
 /**
  * The person's approval of a plan's verification commands, for both front ends: which
  * commands a run would run with the person's shell, whether they are approved (the person's
- * own approvals on this machine, `~/.config/wave-orchestrator/approvals/` through verify.ts —
+ * own approvals on this machine, `~/.config/wave-orchestrator/approvals/` through approvalStore.ts —
  * never a file of the repository, which could ship one), and approving them — only the EXACT
  * list the person was shown, refused when the plan on disk now says something else. A front
  * end never hands the engine `verification: 'approved'` (which approves whatever the engine

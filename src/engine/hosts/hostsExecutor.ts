@@ -17,7 +17,7 @@ import { LocalExecutor, type LocalExecutorOptions } from '../attempt/localExecut
 import type { RunnerSpec } from '../attempt/runner';
 import { SshExecutor } from './sshExecutor';
 import { SshHost } from './ssh';
-import type { RunVerificationOptions, StepResult } from '../consent/approvalStore';
+import type { RunVerificationOptions, StepResult } from '../attempt/verification';
 
 export interface HostsExecutorOptions extends LocalExecutorOptions {
   hosts: Host[];

@@ -25,7 +25,8 @@ import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../gi
 import type { LaunchResult } from '../attempt/launcher';
 import type { RunnerSpec } from '../attempt/runner';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
-import { isApproved, VerificationNotApprovedError, type RunVerificationOptions, type StepResult } from '../consent/approvalStore';
+import type { RunVerificationOptions, StepResult } from '../attempt/verification';
+import { requireApproved } from '../consent/approvalStore';
 
 export interface SshExecutorOptions {
   repoRoot: string;
@@ -260,9 +261,7 @@ export class SshExecutor implements Executor {
 
   /** The approved commands (checked here, against this person's approvals) in the package's tree there. */
   async verify(options: RunVerificationOptions): Promise<StepResult[]> {
-    const commands = options.steps.map((s) => s.command);
-    const list = options.approvedList ?? commands;
-    if (!commands.every((c) => list.includes(c)) || !isApproved(options.planFile, list, options.approvals)) throw new VerificationNotApprovedError(options.planFile, commands);
+    requireApproved(options);
     const results: StepResult[] = [];
     for (const [i, step] of options.steps.entries()) {
       options.onCommand?.(step, i + 1);

@@ -269,7 +269,7 @@ export class Exits {
   }
 
   /**
-   * The package's `command` verification steps (verify.ts), in its tree, when the plan's
+   * The package's `command` verification steps (attempt/verification.ts), in its tree, when the plan's
    * list of commands is approved (approving the plan's list approves each package's part of
    * it; nothing is written per package).
    * True when they all pass or none ran; a failure fails the package.
