@@ -16,7 +16,7 @@
 import type { AuditChange } from '../../core/run/audit';
 import type { AttemptFiles } from '../../core/run/runPaths';
 import type { ExitRecord } from './adopt';
-import type { TreeInspection } from '../git/git';
+import type { TreeInspection } from '../git';
 import type { LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import type { RunVerificationOptions, StepResult } from './verification';

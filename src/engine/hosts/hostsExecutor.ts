@@ -11,7 +11,7 @@ import { isRemote, placeOn, type Host } from '../../core/run/hostList';
 import type { AuditChange } from '../../core/run/audit';
 import type { ExitRecord } from '../attempt/adopt';
 import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from '../attempt/executor';
-import type { TreeInspection } from '../git/git';
+import type { TreeInspection } from '../git';
 import type { LaunchResult } from '../attempt/launcher';
 import { LocalExecutor, type LocalExecutorOptions } from '../attempt/localExecutor';
 import type { RunnerSpec } from '../attempt/runner';

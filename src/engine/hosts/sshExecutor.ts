@@ -21,7 +21,7 @@ import { shellQuote, type Host } from '../../core/run/hostList';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
 import { parseExit, type ExitRecord } from '../attempt/adopt';
 import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from '../attempt/executor';
-import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git/git';
+import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
 import type { LaunchResult } from '../attempt/launcher';
 import type { RunnerSpec } from '../attempt/runner';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
@@ -173,7 +173,7 @@ export class SshExecutor implements Executor {
       `set -e; ${G}; cd ${q(this.bare)}; ` +
         `if ! g rev-parse -q --verify ${q(`refs/heads/${branch}`)} >/dev/null; then g branch ${q(branch)} ${baseSha}; fi; ` +
         `if [ ! -e ${q(tree)}/.git ]; then mkdir -p ${q(path.posix.dirname(tree))}; g worktree prune; g worktree add -q ${q(tree)} ${q(branch)}; ` +
-        // A reused tree: on the package's branch (as here, git.ts createWorktree), the base merged in when
+        // A reused tree: on the package's branch (as here, git/worktrees.ts createWorktree), the base merged in when
         // the branch lacks it; a conflict undoes the merge and names its files (exit 4).
         `else ref="$(g -C ${q(tree)} symbolic-ref -q HEAD || true)"; if [ "$ref" != ${q(`refs/heads/${branch}`)} ]; then echo "on=$ref"; exit 3; fi; ` +
         `if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +

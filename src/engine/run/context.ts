@@ -19,7 +19,7 @@ import { applyEvent, isTerminal, type RunEvent, type RunState, type RunStateResu
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
 import type { GitSetupSnapshot } from '../../core/run/gitSetup';
-import type { CheckoutFingerprint } from '../git/checkoutGuard';
+import type { CheckoutFingerprint } from '../git';
 import type { AttemptPlace, Executor } from '../attempt/executor';
 import type { LaunchResult } from '../attempt/launcher';
 import type { Lease } from './lease';

@@ -28,7 +28,7 @@ import type { RunStore } from '../../store/runStore';
 import { simulate, type SchedPackage } from '../../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
-import { warmGit } from '../git/gitProcess';
+import { warmGit } from '../git';
 import type { Executor } from '../attempt/executor';
 import { HostsExecutor } from '../hosts/hostsExecutor';
 import { Launches } from './launch';

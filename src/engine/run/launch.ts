@@ -11,7 +11,7 @@ import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { buildPrompt } from '../../core/run/prompt';
 import type { SchedPackage } from '../../core/run/schedule';
-import { snapshotCheckout, type CheckoutFingerprint } from '../git/checkoutGuard';
+import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type LiveAttempt, type RunContext } from './context';
 import type { AttemptPlace } from '../attempt/executor';
 import { isCoordinatorUnavailable } from '../coordinator/lockStore';
