@@ -65,11 +65,12 @@ export {
 export { describeDriver, driverOf, liveDriver, type Driver } from './run/driver';
 export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run/runFiles';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases/finishing';
-export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './usecases/reconcileRun';
+export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases/reconcileRun';
+export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases/cancel';
 export { foreignReason } from './consent/machine';
 export { CoordinatorError, CoordinatorUnavailableError, type CoordinatorOptions } from './coordinator/lockStore';
 export { CoordinatorLeaseHeldError } from './coordinator/pgCoordinator';
-export { CoordinatorReader, PlannedClaimConflictError, askCoordinatedDriverToCancel, repositoryKeyOf } from './coordinator/coordination';
+export { CoordinatorReader, PlannedClaimConflictError, repositoryKeyOf } from './coordinator';
 export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/run/sharedCoordinator';
 export { conflictsWithPlanned, listPlannedClaims, releasePlannedClaims, type SharedResult } from './coordinator/plannedClaims';
 export type { LockEntry } from '../core/run/lockTable';

@@ -45,10 +45,9 @@ import { attemptFiles } from '../../core/run/runPaths';
 import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { changedSince, snapshotCheckout, branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from '../git';
-import type { CoordinatorOptions } from '../coordinator/lockStore';
+import { registerPlannedClaims, removePlannedClaims, type CoordinatorOptions, type SharedResult } from '../coordinator';
 import type { Launcher } from '../attempt/launcher';
 import { LocalExecutor } from '../attempt/localExecutor';
-import { registerPlannedClaims, removePlannedClaims, type SharedResult } from '../coordinator/plannedClaims';
 import { findRepositoryRoot } from '../plan/planSource';
 import type { RunnerSpec } from '../attempt/runner';
 

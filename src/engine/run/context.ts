@@ -12,7 +12,7 @@ import type { PlanAnalysis } from '../../core/plan/analyze';
 import type { AgentProfile } from '../../core/run/agents';
 import { Emitter } from '../../core/util/events';
 import { LockTableStore } from '../../store/lockTableStore';
-import type { LockStore } from '../coordinator/lockStore';
+import type { LockStore } from '../coordinator';
 import { releaseLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { applyEvent, isTerminal, type RunEvent, type RunState, type RunStateResult } from '../../core/run/runState';
@@ -66,7 +66,7 @@ export class RunContext {
   readonly only: string[] | undefined;
   readonly clock: () => Date;
   readonly pollMs: number;
-  /** The repository's lock table: `.waves/locks.json`, or the shared coordinator's (coordination.ts). */
+  /** The repository's lock table: `.waves/locks.json`, or the shared coordinator's (run/joinCoordinator.ts). */
   locks: LockStore;
 
   store: RunStore | undefined;

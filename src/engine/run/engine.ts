@@ -33,7 +33,7 @@ import type { Executor } from '../attempt/executor';
 import { HostsExecutor } from '../hosts/hostsExecutor';
 import { Launches } from './launch';
 import { Lease } from './lease';
-import { joinCoordinator } from '../coordinator/coordination';
+import { joinCoordinator } from './joinCoordinator';
 import { defaultRunnerScript, LocalExecutor } from '../attempt/localExecutor';
 import { findRepositoryRoot } from '../plan/planSource';
 import { RunLoop } from './loop';

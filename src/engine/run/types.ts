@@ -3,7 +3,7 @@
  * (docs/run-engine.md, "Engine API"). engine.ts re-exports every one of them.
  */
 import type { AgentProfile } from '../../core/run/agents';
-import type { CoordinatorOptions } from '../coordinator/lockStore';
+import type { CoordinatorOptions } from '../coordinator';
 import type { Host } from '../../core/run/hostList';
 import type { PackageStatus, RunState } from '../../core/run/runState';
 import type { Executor } from '../attempt/executor';
