@@ -97,4 +97,4 @@ export {
 } from './planning/planner';
 export { readPlanArtifacts } from './plan/planArtifacts';
 export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts/hostsCheck';
-export { checkHosts as checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';
+export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';
