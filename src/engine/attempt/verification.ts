@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { verifyLogFile } from '../../core/run/runPaths.js';
-import { requireApproved } from '../consent/approvalStore';
+import { requireApproved } from '../consent';
 
 export interface CommandStep {
   /** The step's name in the plan. */

@@ -9,9 +9,17 @@
  * text it showed (`planText`), so the run holds the list that was approved.
  */
 import type { PlanAnalysis } from '../../core/plan/analyze';
-import type { VerificationPolicy } from '../run/types';
-import { loadPlan, type PlanSource } from '../plan/planSource';
+import { loadPlan, type PlanSource } from '../plan';
 import { approve, isApproved } from './approvalStore';
+
+/**
+ * What the engine does with the run's verification commands when it starts: run them when the
+ * person approved the exact list (`~/.config/wave-orchestrator/approvals/`), else refuse to
+ * start (`refuse-unapproved`, a run the person starts), skip them with a problem
+ * (`skip-unapproved`, an adoption nobody asked about), or approve them (`approved`: tests and
+ * scripts that have no person to ask; no front end passes it).
+ */
+export type VerificationPolicy = 'approved' | 'skip-unapproved' | 'refuse-unapproved';
 
 /** One verification command with where it comes from, for a person. */
 export interface VerificationStep {

@@ -19,14 +19,10 @@ import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { shellQuote, type Host } from '../../core/run/hostList';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
-import { parseExit, type ExitRecord } from '../attempt/adopt';
-import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from '../attempt/executor';
+import { parseExit, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
 import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
-import type { LaunchResult } from '../attempt/launcher';
-import type { RunnerSpec } from '../attempt/runner';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
-import type { RunVerificationOptions, StepResult } from '../attempt/verification';
-import { requireApproved } from '../consent/approvalStore';
+import { requireApproved } from '../consent';
 
 export interface SshExecutorOptions {
   repoRoot: string;

@@ -46,10 +46,8 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { changedSince, snapshotCheckout, branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from '../git';
 import { registerPlannedClaims, removePlannedClaims, type CoordinatorOptions, type SharedResult } from '../coordinator';
-import type { Launcher } from '../attempt/launcher';
-import { LocalExecutor } from '../attempt/localExecutor';
-import { findRepositoryRoot } from '../plan/planSource';
-import type { RunnerSpec } from '../attempt/runner';
+import { LocalExecutor, type Launcher, type RunnerSpec } from '../attempt';
+import { findRepositoryRoot } from '../plan';
 
 export class PlanningError extends Error {}
 

@@ -5,7 +5,7 @@
  * parts need and the live attempts the engine watches. No part keeps run state of its own.
  */
 import type { PlanArtifacts } from '../../core/run/contextSlice';
-import { readPlanArtifacts } from '../plan/planArtifacts';
+import { readPlanArtifacts, planHash } from '../plan';
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../../core/run/resultRecord';
 import type { PlanAnalysis } from '../../core/plan/analyze';
@@ -20,12 +20,10 @@ import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
 import type { GitSetupSnapshot } from '../../core/run/gitSetup';
 import type { CheckoutFingerprint } from '../git';
-import type { AttemptPlace, Executor } from '../attempt/executor';
-import type { LaunchResult } from '../attempt/launcher';
+import type { AttemptPlace, Executor, LaunchResult } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
-import { machineId } from '../consent/machine';
-import { planHash } from '../plan/planSource';
+import { machineId } from '../consent';
 import { hostsCapacity } from '../../core/run/hostList';
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');

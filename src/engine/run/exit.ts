@@ -18,7 +18,7 @@ import { visibleText } from '../../core/present/visibleText';
 import { recordMerge, type ChangedFile } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/run/runReport';
 import { changedSince, snapshotGitSetup } from '../git';
-import type { ExitRecord } from '../attempt/adopt';
+import type { ExitRecord } from '../attempt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
 

@@ -13,10 +13,8 @@ import { buildPrompt } from '../../core/run/prompt';
 import type { SchedPackage } from '../../core/run/schedule';
 import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type LiveAttempt, type RunContext } from './context';
-import type { AttemptPlace } from '../attempt/executor';
+import type { AttemptPlace, LaunchResult, RunnerSpec } from '../attempt';
 import { isCoordinatorUnavailable } from '../coordinator';
-import type { LaunchResult } from '../attempt/launcher';
-import type { RunnerSpec } from '../attempt/runner';
 import type { AttemptWatcher } from './watch';
 
 /** The prompt's answer section: only when the last attempt asked and the person answered. */

@@ -6,8 +6,7 @@
  */
 import { ownerText } from '../../core/run/sharedCoordinator';
 import { cloneRoot, driverName, openCoordinator, type CoordinatorOptions } from '../coordinator';
-import { describeDriver, driverOf } from '../run/driver';
-import { requestCancel } from '../run/recovery';
+import { describeDriver, driverOf, requestCancel } from '../run';
 
 export type CancelAsk = { ok: true; driver: string } | { ok: false; why: string };
 

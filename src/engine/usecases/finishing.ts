@@ -11,7 +11,7 @@
  */
 import { packageBranch, worktreePath } from '../../core/run/runPaths';
 import { isActive, type MergeRecord, type RunState } from '../../core/run/runState';
-import { describeDriver, driverOf } from '../run/driver';
+import { describeDriver, driverOf } from '../run';
 import { dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
 
 export type { FastForwardOffer, LocalFile } from '../git';

@@ -12,12 +12,9 @@ import { leaseFile } from '../../core/run/runPaths';
 import { applyEvent, isActive, type PackageStatus, type RunState } from '../../core/run/runState';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { RunStore } from '../../store/runStore';
-import { liveDriver } from '../run/driver';
-import type { Executor } from '../attempt/executor';
-import { LocalExecutor } from '../attempt/localExecutor';
-import { Lease } from '../run/lease';
-import { foreignReason } from '../consent/machine';
-import { hasRun } from '../run/runFiles';
+import { liveDriver, Lease, hasRun } from '../run';
+import { LocalExecutor, type Executor } from '../attempt';
+import { foreignReason } from '../consent';
 
 /** A runner found alive. */
 export interface LiveRunner {
