@@ -4,7 +4,8 @@
 // Then the folders' direction (LAYERS below): which folder may import which. The run
 // engine's front ends (src/cli, src/run) import it only through its front door,
 // src/engine/index.ts, and reach no file store (src/store) directly: each use case exists
-// once, so the CLI and the editor cannot drift apart.
+// once, so the CLI and the editor cannot drift apart. Inside src/engine, its rooms (ROOMS below):
+// which room may import which, only through its index, and which rooms may start processes.
 import tseslint from 'typescript-eslint';
 
 const VSCODE = { name: 'vscode', message: 'src/core, src/store, src/engine, src/cli, src/protocol and webview/ must not depend on the VS Code API; put adapters in src/<feature>/.' };
@@ -39,6 +40,71 @@ const FRONT_DOOR = [
     group: ['**/store/*'],
     message: "Run states, the lock table and atomic writes are the engine's: use the front door (`../engine`: readRun, liveLocks, resetPackages, …).",
   },
+];
+
+/**
+ * The run engine's rooms (src/engine/<room>/), each behind its index.ts. A room imports only the
+ * rooms listed for it (below it: the table has no cycle), and only through their index (`../git`,
+ * never `../git/worktrees`); within a room, files import each other (`./worktrees`). Written from
+ * the imports after the engine was put in rooms; docs/run-engine.md draws it.
+ */
+const ROOMS = {
+  git: [],
+  plan: ['git'],
+  consent: ['plan', 'git'],
+  attempt: ['consent', 'plan', 'git'],
+  hosts: ['attempt', 'consent', 'plan', 'git'],
+  coordinator: ['git'],
+  run: ['planning', 'hosts', 'attempt', 'coordinator', 'consent', 'plan', 'git'],
+  planning: ['attempt', 'coordinator', 'consent', 'plan', 'git'],
+  usecases: ['run', 'planning', 'hosts', 'attempt', 'coordinator', 'consent', 'plan', 'git'],
+};
+
+/** The rooms that start processes: git (its one queue, ADR 0014), the attempts' runners, hooks and verification, SSH. */
+const PROCESS_ROOMS = ['git', 'attempt', 'hosts'];
+
+const NO_PROCESSES = ['child_process', 'node:child_process'].map((name) => ({
+  name,
+  message: `Only the rooms ${PROCESS_ROOMS.join(', ')} of src/engine start processes: git goes through git/ (its queue and safe settings, ADR 0014), a runner or the person's command through attempt/, SSH through hosts/.`,
+}));
+
+/** One `no-restricted-imports` block per room (see `layer`): its direction, its neighbours' doors, and processes. */
+const roomBlock = (room, allowed) => {
+  const others = Object.keys(ROOMS).filter((r) => r !== room && !allowed.includes(r));
+  const patterns = [
+    { regex: `^\\.\\./${room}(/|$)|^\\./index(\\.js)?$`, message: "Within a room, import the file (./x), not the room's own index." },
+    { regex: '^\\.\\.(/index(\\.js)?)?$', message: "A room never imports the engine's front door (src/engine/index.ts): the front door imports the rooms." },
+  ];
+  if (others.length) {
+    patterns.push({
+      regex: `^\\.\\./(${others.join('|')})(/|$)`,
+      message: `src/engine/${room} imports ${allowed.length ? `only the rooms ${allowed.join(', ')}` : 'no other room'}: ROOMS in eslint.config.mjs, the rooms' direction (an import against it would make a cycle).`,
+    });
+  }
+  if (allowed.length) {
+    patterns.push({
+      regex: `^\\.\\./(${allowed.join('|')})/`,
+      message: 'Another room is imported through its index only: `../git`, not `../git/worktrees` (add what is missing to that room\'s index.ts).',
+    });
+  }
+  return layer([`src/engine/${room}/**/*.ts`], patterns, { vscode: true, paths: PROCESS_ROOMS.includes(room) ? [] : NO_PROCESSES });
+};
+
+const ENGINE_ROOMS = [
+  ...Object.entries(ROOMS).map(([room, allowed]) => roomBlock(room, allowed)),
+  // The front door: the rooms' indexes (and pure src/core), nothing inside a room.
+  layer(
+    ['src/engine/*.ts'],
+    [{ regex: '^\\./[^/]+/', message: "The front door re-exports what the rooms' indexes export: `./git`, never `./git/worktrees`." }],
+    { vscode: true, paths: NO_PROCESSES },
+  ),
+  // The runner is bundled alone (esbuild.mjs: dist/runner.js, run by a bare `node`): Node's
+  // built-ins, src/core and src/store only — no other module of the engine rides into it.
+  layer(
+    ['src/engine/attempt/runner.ts'],
+    [{ regex: '^\\.\\.?/(?!\\.\\./(core|store)/)', message: 'runner.ts is bundled alone as dist/runner.js: it imports Node built-ins, src/core and src/store only, no other module of the engine.' }],
+    { vscode: true },
+  ),
 ];
 
 const LAYERS = [
@@ -152,4 +218,5 @@ export default tseslint.config(
   // src/core, src/protocol and webview/ are kept from `vscode` by their LAYERS blocks.
   { files: ['src/store/**/*.ts', 'src/engine/**/*.ts'], rules: noVscode },
   ...LAYERS,
+  ...ENGINE_ROOMS,
 );

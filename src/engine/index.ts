@@ -35,20 +35,13 @@ export {
   NotARepositoryError,
   PlanInvalidError,
   RunEngine,
-  VerificationNotApprovedError,
-  childProcessLauncher,
-  LocalExecutor,
   type DryRun,
-  type Executor,
   type EngineEvent,
   type EngineOptions,
-  type Launcher,
-  type LaunchRequest,
-  type LaunchResult,
   type RunOutcome,
   type RunOutcomeKind,
-  type VerificationPolicy,
-} from './run/engine';
+} from './run';
+export { childProcessLauncher, LocalExecutor, type Executor, type Launcher, type LaunchRequest, type LaunchResult } from './attempt';
 export {
   dryRunOf,
   hostAgents,
@@ -60,29 +53,41 @@ export {
   type StartRefusalKind,
   type StartRequest,
   type StartResult,
-} from './usecases/startRun';
-export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './plan/planSource';
-export { personalApprovals } from './consent/approvalStore';
+} from './usecases';
+export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './plan';
 export {
+  VerificationNotApprovedError,
   approveShown,
+  foreignReason,
+  personalApprovals,
   verificationCommands,
   verificationOf,
   verificationPolicy,
   verificationSteps,
   type ApproveResult,
   type Verification,
+  type VerificationPolicy,
   type VerificationStep,
-} from './consent/approvals';
-export { describeDriver, driverOf, liveDriver, type Driver } from './run/driver';
-export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run/runFiles';
-export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases/finishing';
-export { askDriverToCancel, reconcileRun, resetPackages, type CancelAsk, type LiveRunner, type Reconciliation } from './usecases/reconcileRun';
-export { foreignReason } from './consent/machine';
-export { CoordinatorError, CoordinatorUnavailableError, type CoordinatorOptions } from './coordinator/lockStore';
-export { CoordinatorLeaseHeldError } from './coordinator/pgCoordinator';
-export { CoordinatorReader, PlannedClaimConflictError, askCoordinatedDriverToCancel, repositoryKeyOf } from './coordinator/coordination';
+} from './consent';
+export { describeDriver, driverOf, liveDriver, type Driver } from './run';
+export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run';
+export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases';
+export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
+export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
+export {
+  CoordinatorError,
+  CoordinatorLeaseHeldError,
+  CoordinatorReader,
+  CoordinatorUnavailableError,
+  PlannedClaimConflictError,
+  conflictsWithPlanned,
+  listPlannedClaims,
+  releasePlannedClaims,
+  repositoryKeyOf,
+  type CoordinatorOptions,
+  type SharedResult,
+} from './coordinator';
 export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/run/sharedCoordinator';
-export { conflictsWithPlanned, listPlannedClaims, releasePlannedClaims, type SharedResult } from './coordinator/plannedClaims';
 export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,
@@ -104,7 +109,7 @@ export {
   type PlanningResult,
   type PlanningRunOptions,
   type StartPlanningOptions,
-} from './planning/planner';
-export { readPlanArtifacts } from './plan/planArtifacts';
-export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts/hostsCheck';
-export { checkHosts as checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';
+} from './planning';
+export { readPlanArtifacts } from './plan';
+export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts';
+export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';

@@ -5,7 +5,7 @@
  * and for an attempt on an SSH host, a terminal attached to it (`ssh -t … tmux attach`).
  */
 import * as vscode from 'vscode';
-import { checkHostList, checkHosts, isRemote, type Host, type HostCheck, type HostsInput } from '../engine';
+import { checkHostList, checkHosts, type HostCheck, type HostsInput } from '../engine';
 import { presetProfile } from '../core/run/agentProfiles';
 import { Disposable } from '../util/lifecycle';
 
@@ -66,9 +66,4 @@ export class HostsCommands extends Disposable {
     const pick = await vscode.window.showErrorMessage(`Waves: waves.hosts: ${problems.join('; ')}`, 'Open Settings');
     if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.hosts');
   }
-}
-
-/** Whether any host of the list is an SSH host. */
-export function hasRemote(hosts: readonly Host[] | undefined): boolean {
-  return (hosts ?? []).some(isRemote);
 }

@@ -6,7 +6,7 @@
  * the editor and the Ownership view show a file another person's running package owns, with who
  * and where. Read-only but for one request: `Waves: Ask Its Driver to Cancel…` (the Ownership
  * view's "Other drivers") asks another clone's driver, through the coordinator, to cancel its run
- * or one package (the engine's heartbeat there takes it: coordination.ts); `Waves: Release a
+ * or one package (the engine's heartbeat there takes it: engine/run/joinCoordinator.ts); `Waves: Release a
  * Feature's Planned Claims…` removes an approved plan's planned claims whose session is gone (also
  * a quick fix on the warnings they cause). Nothing is read in an
  * untrusted workspace unless the coordinator is the person's own (user) setting, and a connection

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { doPackage, startModelServer, type ModelServer, type Turn } from '../fixtures/modelServer';
 import { readAt } from '../engine/engineFixtures';
 import { worktreePath } from '../../src/core/run/runPaths';
-import { madeAheadAt } from '../../src/engine/git/git';
+import { madeAheadAt } from '../../src/engine/git/treeMarks';
 import { agentClis, agentEnv, agentLog, buildOnce, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace, type AgentEnvOptions, type Preset } from './realCli';
 
 export interface CliSpecifics {

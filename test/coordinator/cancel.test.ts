@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
-import { repositoryKeyOf } from '../../src/engine/coordinator/coordination';
+import { repositoryKeyOf } from '../../src/engine/coordinator/openCoordinator';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { planYaml } from '../engine/engineFixtures';
 import { git, gitEnv, makeRepo, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../engine/helpers';
@@ -53,7 +53,7 @@ describe('waves cancel --coordinator', () => {
       path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'),
       JSON.stringify({ planFile: path.join(a, 'work-packages.yaml'), runnerScript: setup.runnerScript, coordinator: { url, driver: 'Ana' } }),
     ]);
-    const rows = await PgCoordinator.open(url, repositoryKeyOf(a));
+    const rows = await PgCoordinator.open(url, await repositoryKeyOf(a));
     try {
       await waitFor(async () => (await rows.listRuns()).some((r) => r.packages.some((p) => p.id === 'slow' && p.status === 'running')), 'slow running on clone a', 30_000);
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { runStateFile } from '../../src/core/run/runPaths';
 import { validateRunState } from '../../src/core/run/runStateValidation';
-import { CoordinatorReader } from '../../src/engine/coordinator/coordination';
+import { CoordinatorReader } from '../../src/engine/coordinator/coordinatorReader';
 import { RunEngine } from '../../src/engine/run/engine';
 import { engineFor, repoWithPlan, scriptedAgent } from '../engine/engineFixtures';
 import { spawnProcess, tempDir, waitFor } from '../engine/helpers';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { plannedClaimsOf } from '../../src/core/run/sharedCoordinator';
 import { runStateFile } from '../../src/core/run/runPaths';
-import { driverName, repositoryKeyOf } from '../../src/engine/coordinator/coordination';
+import { driverName, repositoryKeyOf } from '../../src/engine/coordinator/openCoordinator';
 import { approvePlanning, discardPlanning, readPlanning, startPlanning, type PlanningResult } from '../../src/engine/planning/planner';
 import { conflictsWithPlanned } from '../../src/engine/coordinator/plannedClaims';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
@@ -38,7 +38,7 @@ function propose(repo: string): Promise<PlanningResult> {
 }
 
 async function claimsIn(repo: string) {
-  const c = await PgCoordinator.open(setup.cluster.url, repositoryKeyOf(repo));
+  const c = await PgCoordinator.open(setup.cluster.url, await repositoryKeyOf(repo));
   try {
     return await c.plannedClaims();
   } finally {
@@ -79,7 +79,8 @@ describe('planned claims', () => {
       rows.map((r) => ({ packageId: r.packageId, kind: r.kind, key: r.key })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
       [...expected].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     );
-    assert.ok(rows.every((r) => r.featureId === 'planned-feature' && r.planId === proposal.state.id && r.driver === driverName(repo) && r.clone === repo));
+    const driver = await driverName(repo);
+    assert.ok(rows.every((r) => r.featureId === 'planned-feature' && r.planId === proposal.state.id && r.driver === driver && r.clone === repo));
     assert.ok(rows.some((r) => r.packageId === 'wp-api' && r.kind === 'key' && r.key === 'api:GET /v1/users'));
 
     // Approved again: the same claims, replaced as a whole.
@@ -148,7 +149,7 @@ describe('planned claims', () => {
     assert.equal(validated.code, 0, validated.out + validated.err);
     assert.match(validated.out, /2 planned claims of other features' approved plans met \(coordinator\)/);
     assert.match(validated.out, /warning planned-claim-overlap: wp-users's write scope src\/api\/users\/\*\* meets the write scope src\/api\/\*\* planned by feature planned-feature \(both cover src\/api\/users\): its package wp-api, approved by /);
-    assert.ok(validated.out.includes(`approved by ${driverName(repo)} on `), validated.out);
+    assert.ok(validated.out.includes(`approved by ${(await driverName(repo))} on `), validated.out);
     assert.match(validated.out, /warning planned-claim-same-key: wp-users's lock key api:GET \/v1\/users meets the same planned by feature planned-feature/);
     const json = JSON.parse(waves(clone, 'validate', '--json', planFile).out);
     assert.equal(json.plans[0].plannedClaims, undefined); // no coordinator: nothing asked
@@ -189,7 +190,7 @@ describe('planned claims', () => {
     const listed = waves(clone, 'plan', '--claims', '--coordinator', setup.cluster.url);
     assert.equal(listed.code, 0, listed.err);
     assert.match(listed.out, /^1 feature with planned claims in the coordinator:\n {2}planned-feature: \d+ packages? — .*1 lock key; approved by .* \(.*\) at \d{4}-.*, session /m);
-    assert.ok(listed.out.includes(`approved by ${driverName(repo)} on `) && listed.out.includes(`(${repo})`), listed.out);
+    assert.ok(listed.out.includes(`approved by ${(await driverName(repo))} on `) && listed.out.includes(`(${repo})`), listed.out);
     const json = JSON.parse(waves(clone, 'plan', '--claims', '--json', '--coordinator', setup.cluster.url).out);
     assert.deepEqual(json.features.map((f: { featureId: string; planId: string }) => [f.featureId, f.planId]), [['planned-feature', proposal.state.id]]);
     assert.equal(json.claims.length, 5);
@@ -219,7 +220,7 @@ describe('planned claims', () => {
     fs.writeFileSync(path.join(repo, 'bad.work-packages.yaml'), bad);
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'plans');
-    const c = await PgCoordinator.open(setup.cluster.url, repositoryKeyOf(repo));
+    const c = await PgCoordinator.open(setup.cluster.url, await repositoryKeyOf(repo));
     try {
       const by = { planId: 'by-hand', driver: 'Test', clone: repo };
       await c.replacePlannedClaims('shop', by, plannedClaimsOf(analyzePlan(good).plan));

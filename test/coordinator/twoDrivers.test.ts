@@ -13,7 +13,8 @@ import { describe, test } from 'node:test';
 import { coordinatorFileLocks, foreignWritersOf, isLiveRun } from '../../src/core/run/sharedCoordinator';
 import { lockConflicts, type LockEntry } from '../../src/core/run/lockTable';
 import { covers } from '../../src/core/plan/glob';
-import { CoordinatorReader, repositoryKeyOf } from '../../src/engine/coordinator/coordination';
+import { CoordinatorReader } from '../../src/engine/coordinator/coordinatorReader';
+import { repositoryKeyOf } from '../../src/engine/coordinator/openCoordinator';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { planYaml, type TestPackage } from '../engine/engineFixtures';
 import { git, makeRepo, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../engine/helpers';
@@ -46,8 +47,8 @@ function overlapsIn(locks: readonly LockEntry[]): string[] {
 describe('two drivers, one coordinator', () => {
   test('contending processes never hold overlapping locks at once (4 processes × 150 rounds)', async () => {
     const { a, b } = twoClones({ 'README.md': '# shared\n' });
-    const repoKey = repositoryKeyOf(a);
-    assert.equal(repositoryKeyOf(b), repoKey, 'two clones of one repository share its key');
+    const repoKey = await repositoryKeyOf(a);
+    assert.equal(await repositoryKeyOf(b), repoKey, 'two clones of one repository share its key');
     const mutex = path.join(tempDir('waves-race-'), 'held');
     const contenders = [
       { featureId: 'alpha', holder: 'wp-1', files: ['src/shared/**'] },
@@ -107,7 +108,7 @@ describe('two drivers, one coordinator', () => {
         path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'),
         JSON.stringify({ planFile: path.join(clone, plan), runnerScript: setup.runnerScript, maxParallel: 3, coordinator: { url: setup.cluster.url, driver } }),
       ]);
-    const repoKey = repositoryKeyOf(a);
+    const repoKey = await repositoryKeyOf(a);
     const seenBy = await CoordinatorReader.open(b, { url: setup.cluster.url });
     const rows = await PgCoordinator.open(setup.cluster.url, repoKey);
     const overlaps: string[] = [];

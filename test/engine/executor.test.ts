@@ -12,7 +12,7 @@ import { before, describe, test } from 'node:test';
 import { attemptDir, attemptFiles, integrationBranch, packageBranch, runStateFile, worktreePath } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
 import type { EngineOptions, Executor } from '../../src/engine/run/engine';
-import { madeAheadAt } from '../../src/engine/git/git';
+import { madeAheadAt } from '../../src/engine/git/treeMarks';
 import { LocalExecutor } from '../../src/engine/attempt/localExecutor';
 import { engineFor as sharedEngineFor, isolateGit, repoWithPlan, treeFiles } from './engineFixtures';
 import { buildRunner, git, tempDir, waitFor } from './helpers';

@@ -1,5 +1,5 @@
 /**
- * `src/engine/git/git.ts` on REAL temporary git repositories: worktrees (create, retry reuse,
+ * `src/engine/git/` (and the set-up hook, `src/engine/attempt/setupHook.ts`) on REAL temporary git repositories: worktrees (create, retry reuse,
  * existing branch, stale base merged in), the audit's change lists, commits, the integration
  * branch and its merges (clean and conflicting siblings made by the scripted test agent), the
  * fast-forward offer, safe clean-up and set-up hooks. Every test checks that nothing of the
@@ -13,29 +13,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { auditScope } from '../../src/core/run/audit.js';
-import {
-  commitAll,
-  createWorktree,
-  dropMadeAhead,
-  ensureExcluded,
-  ensureIntegration,
-  fastForward,
-  fastForwardOffer,
-  GitError,
-  git as gitRun,
-  listWorktrees,
-  madeAheadAt,
-  madeAheadReason,
-  markMadeAhead,
-  mergePackage,
-  treeChanges,
-  mergeTreeCheck,
-  removeWorktreeIfSafe,
-  revParse,
-  runSetupHook,
-  takeMadeAhead,
-  worktreeHeadOnDisk,
-} from '../../src/engine/git/git.js';
+import { commitAll } from '../../src/engine/git/commits.js';
+import { createWorktree, dropMadeAhead, listWorktrees, removeWorktreeIfSafe, takeMadeAhead, worktreeHeadOnDisk } from '../../src/engine/git/worktrees.js';
+import { ensureExcluded } from '../../src/engine/git/exclude.js';
+import { ensureIntegration, mergePackage, mergeTreeCheck } from '../../src/engine/git/integration.js';
+import { fastForward, fastForwardOffer } from '../../src/engine/git/fastForward.js';
+import { GitError, git as gitRun, revParse } from '../../src/engine/git/gitRun.js';
+import { madeAheadAt, madeAheadReason, markMadeAhead } from '../../src/engine/git/treeMarks.js';
+import { treeChanges } from '../../src/engine/git/treeDiff.js';
+import { runSetupHook } from '../../src/engine/attempt/setupHook.js';
 import { git, makeRepo, SCRIPTED_AGENT, tempDir, writeFiles } from './helpers.js';
 
 const wtPath = (repo: string, name: string) => path.join(`${repo}.worktrees`, 'feat', name);

@@ -13,7 +13,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { branchTip, commitTreeOnDisk, headOnDisk, indexHoldsPathUnder, onDiskAllowed, repoDirs, revOnDisk, treeHasEntry, treeOnDisk } from '../../src/engine/git/gitOnDisk.js';
-import { commitAll, headCommit, inspectTree, revParse, treeChanges } from '../../src/engine/git/git.js';
+import { commitAll } from '../../src/engine/git/commits.js';
+import { headCommit, revParse } from '../../src/engine/git/gitRun.js';
+import { inspectTree, treeChanges } from '../../src/engine/git/treeDiff.js';
 import { snapshotGitSetup } from '../../src/engine/git/gitSafety.js';
 import { git, gitEnv, makeRepo, writeFiles } from './helpers.js';
 

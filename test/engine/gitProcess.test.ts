@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { git as gitRun, GitError } from '../../src/engine/git/git.js';
+import { git as gitRun, GitError } from '../../src/engine/git/gitRun.js';
 import { gitHelperPid, runGit, warmGit } from '../../src/engine/git/gitProcess.js';
 import { git, makeRepo, tempDir } from './helpers.js';
 

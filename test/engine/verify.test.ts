@@ -1,5 +1,5 @@
 /**
- * Verification `command` steps (`src/engine/consent/approvalStore.ts`) with real shells: approvals keyed by
+ * Verification `command` steps (`src/engine/attempt/verification.ts`; approvals: `src/engine/consent/approvalStore.ts`) with real shells: approvals keyed by
  * plan file + SHA-256 of the exact ordered list, refusal before anything runs, each command
  * announced before it runs, output in verify-<n>.log, per-step results.
  *
@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { verifyLogFile } from '../../src/core/run/runPaths.js';
-import { approvalsFileOf, approve, commandsHash, isApproved, runVerification, shellFor, VerificationNotApprovedError, type CommandStep } from '../../src/engine/consent/approvalStore.js';
+import { approvalsFileOf, approve, commandsHash, isApproved, VerificationNotApprovedError } from '../../src/engine/consent/approvalStore.js';
+import { runVerification, shellFor, type CommandStep } from '../../src/engine/attempt/verification.js';
 import { tempDir } from './helpers.js';
 
 function setup() {

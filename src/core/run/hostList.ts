@@ -63,7 +63,7 @@ const KEYS: Record<string, keyof Host> = {
  * Checks a list of hosts as given (a setting's value, or a file's `hosts:` read as data).
  * `at(i, key)` gives the position of an entry or of one of its keys, when known.
  */
-export function checkHosts(raw: unknown, at: (index: number, key?: string) => { line?: number; column?: number } = () => ({})): HostsRead {
+export function checkHostList(raw: unknown, at: (index: number, key?: string) => { line?: number; column?: number } = () => ({})): HostsRead {
   const problems: HostProblem[] = [];
   const hosts: Host[] = [];
   if (!Array.isArray(raw)) return { hosts, problems: [{ ...at(-1), message: 'the hosts must be a list (hosts: [- name: …])' }] };
@@ -140,11 +140,8 @@ export function parseHostsFile(text: string): HostsRead {
     }
     return node?.range ? lineOf(node.range[0]) : {};
   };
-  return checkHosts(list.toJSON(), at);
+  return checkHostList(list.toJSON(), at);
 }
-
-/** "this machine" — the host an entry without `ssh` is, and where a run without hosts runs. */
-export const LOCAL_HOST = 'local';
 
 export function isRemote(host: Host): host is Host & { ssh: string; folder: string } {
   return host.ssh !== undefined;

@@ -16,10 +16,10 @@
 import type { AuditChange } from '../../core/run/audit';
 import type { AttemptFiles } from '../../core/run/runPaths';
 import type { ExitRecord } from './adopt';
-import type { TreeInspection } from '../git/git';
+import type { TreeInspection } from '../git';
 import type { LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
-import type { RunVerificationOptions, StepResult } from '../consent/approvalStore';
+import type { RunVerificationOptions, StepResult } from './verification';
 
 /** One attempt of one package, as the executor names its files. */
 export interface AttemptPlace {
@@ -115,7 +115,7 @@ export interface Executor {
   commitLeftovers(packageId: string, tree: string, message: string): Promise<string | null>;
   /** What `commit` changes against `baseSha`, tree to tree, with symbolic links and force-added ignored files marked (for the audit). */
   changes(packageId: string, tree: string, baseSha: string, commit: string): Promise<AuditChange[]>;
-  /** Runs approved verification commands in the package's tree (verify.ts's contract). */
+  /** Runs approved verification commands in the package's tree (verification.ts's contract). */
   verify(options: RunVerificationOptions): Promise<StepResult[]>;
   /** Hands the package's branch to the engine's repository for the merge; its name there. */
   handBack(packageId: string): Promise<string>;

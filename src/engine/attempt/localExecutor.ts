@@ -15,11 +15,12 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, runSetupHook, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git/git';
+import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { newStartToken, RunnerPool } from './runnerPool';
-import { runVerification, type RunVerificationOptions, type StepResult } from '../consent/approvalStore';
+import { runVerification, type RunVerificationOptions, type StepResult } from './verification';
+import { runSetupHook } from './setupHook';
 
 export interface LocalExecutorOptions {
   /** The repository (its real path). */
@@ -91,7 +92,7 @@ export class LocalExecutor implements Executor {
    * The package's branch `waves/<feature>/<package>`, created from `base` (the integration
    * branch's tip: every dependency's merged result); a retry reuses the branch (committed
    * work stays) and merges the base into it when it lacks it. Isolated: in its own worktree,
-   * locked. Shared: checked out in the feature's shared worktree (git.ts prepareSharedTree).
+   * locked. Shared: checked out in the feature's shared worktree (git/worktrees.ts prepareSharedTree).
    * The set-up hook runs in a tree until it has run to the end there for the package's branch (a
    * new tree, a retry's tree whose hook failed). The person's checkout is never used.
    */
@@ -195,7 +196,7 @@ export class LocalExecutor implements Executor {
     await pending.landed;
   }
 
-  /** Tree to tree (git.ts treeChanges), with `tree`'s ignore rules. */
+  /** Tree to tree (git/treeDiff.ts treeChanges), with `tree`'s ignore rules. */
   changes(_packageId: string, tree: string, baseSha: string, commit: string): Promise<AuditChange[]> {
     return treeChanges(tree, baseSha, commit);
   }

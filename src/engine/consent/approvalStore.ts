@@ -1,34 +1,20 @@
 /**
- * Verification `command` steps (docs/run-engine.md, "Verification"). They are shell command
- * lines written by the plan's author — the one place the engine uses a shell: the user's
- * (`$SHELL -c`, else /bin/sh; `cmd /d /s /c` on Windows), in the package's tree, and only after
- * the user approved that plan's exact ordered list of commands once. Approvals are the
- * person's, on this machine: `~/.config/wave-orchestrator/approvals/` (`personalApprovals`), one
- * file per plan (bound to its real path) holding the SHA-256 of each approved list — never in
- * the repository, which could ship them. Any edit of any command asks again. Each command is announced (a callback) before it runs;
- * its output goes to the attempt's `verify-<n>.log`.
+ * The person's approvals of verification commands (docs/run-engine.md, "Verification"): the
+ * commands are shell command lines written by the plan's author, so they run only after the user
+ * approved that plan's exact ordered list of commands once. Approvals are the person's, on this
+ * machine: `~/.config/wave-orchestrator/approvals/` (`personalApprovals`), one file per plan
+ * (bound to its real path) holding the SHA-256 of each approved list — never in the repository,
+ * which could ship them. Any edit of any command asks again. Running the commands is
+ * attempt/verification.ts's (on this machine) or the host's executor's; both ask
+ * `requireApproved` first.
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeAtomic } from '../../store/atomicWrite.js';
 import { visibleText } from '../../core/present/visibleText.js';
-import { approvalsFolder, userConfigFolder, verifyLogFile } from '../../core/run/runPaths.js';
-
-export interface CommandStep {
-  /** The step's name in the plan. */
-  step: string;
-  /** The shell command line, verbatim. */
-  command: string;
-}
-
-export interface StepResult {
-  step: string;
-  ok: boolean;
-  detail: string;
-}
+import { approvalsFolder, userConfigFolder } from '../../core/run/runPaths.js';
 
 export interface Approval {
   hash: string;
@@ -119,102 +105,23 @@ export async function approve(planFile: string, commands: readonly string[], now
   await writeAtomic(approvalsFileOf(data.planFile, folder), JSON.stringify(data, null, 2) + '\n');
 }
 
-/** The user's shell and the arguments that run one command line with it. */
-export function shellFor(command: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): { file: string; args: string[]; verbatim: boolean } {
-  if (platform === 'win32') return { file: env.ComSpec || env.COMSPEC || 'cmd.exe', args: ['/d', '/s', '/c', `"${command}"`], verbatim: true };
-  const shell = env.SHELL;
-  const usable = shell && path.isAbsolute(shell) && fs.existsSync(shell) && !/\b(nologin|false)$/.test(shell);
-  return { file: usable ? shell : '/bin/sh', args: ['-c', command], verbatim: false };
-}
-
-export interface RunVerificationOptions {
+/** A verification as far as its approval goes: the commands it runs, of which approved list, for which plan. */
+export interface ApprovalAsk {
+  planFile: string;
+  steps: readonly { command: string }[];
+  /** The approved list the steps are part of; default: the steps' own commands. */
+  approvedList?: readonly string[];
   /** The person's approvals folder; default `personalApprovals()`. */
   approvals?: string;
-  planFile: string;
-  /** The package's tree. */
-  cwd: string;
-  /** The attempt folder: `verify-<n>.log` go there. */
-  attemptDir: string;
-  steps: readonly CommandStep[];
-  /**
-   * The approved list the steps are part of (the plan's whole list, when the steps are one
-   * package's share of it); default: the steps' own commands. Every step must be in it.
-   */
-  approvedList?: readonly string[];
-  /** Called before each command runs (print it). */
-  onCommand?: (step: CommandStep, n: number) => void;
-  env?: NodeJS.ProcessEnv;
-  /** Per command; the command's process group gets SIGTERM, then SIGKILL 5 s later. */
-  timeoutMs?: number;
 }
 
 /**
- * Runs the steps in order, every one (a failure does not hide the others' results), after
- * checking the approval of the plan's list — throws `VerificationNotApprovedError` (listing
- * the commands) when it is missing, having run nothing.
+ * Refuses a verification the person did not approve, before anything runs (on this machine or a
+ * host): every step's command must be in its approved list, and that list approved for the plan.
+ * Throws `VerificationNotApprovedError` listing the commands.
  */
-export async function runVerification(options: RunVerificationOptions): Promise<StepResult[]> {
-  const commands = options.steps.map((s) => s.command);
-  const list = options.approvedList ?? commands;
-  if (!commands.every((c) => list.includes(c)) || !isApproved(options.planFile, list, options.approvals)) {
-    throw new VerificationNotApprovedError(options.planFile, commands);
-  }
-  const results: StepResult[] = [];
-  for (let i = 0; i < options.steps.length; i++) {
-    const step = options.steps[i]!;
-    options.onCommand?.(step, i + 1);
-    results.push(await runStep(step, i + 1, options));
-  }
-  return results;
-}
-
-function runStep(step: CommandStep, n: number, options: RunVerificationOptions): Promise<StepResult> {
-  const log = verifyLogFile(options.attemptDir, n);
-  fs.mkdirSync(path.dirname(log), { recursive: true });
-  const fd = fs.openSync(log, 'w');
-  fs.writeSync(fd, `$ ${step.command}\n`);
-  const sh = shellFor(step.command, options.env ?? process.env);
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const finish = (ok: boolean, why: string) => {
-      fs.closeSync(fd);
-      const lastLine = fs.readFileSync(log, 'utf8').split('\n').slice(1).filter((l) => l.trim() !== '').pop();
-      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''} (log: ${log})` });
-    };
-    const child = spawn(sh.file, sh.args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', fd, fd],
-      detached: process.platform !== 'win32',
-      windowsVerbatimArguments: sh.verbatim,
-      windowsHide: true,
-    });
-    const kill = (sig: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(process.platform === 'win32' ? child.pid : -child.pid, sig);
-      } catch {
-        // gone
-      }
-    };
-    let timer: NodeJS.Timeout | null = null;
-    let killTimer: NodeJS.Timeout | null = null;
-    if (options.timeoutMs) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        kill('SIGTERM');
-        killTimer = setTimeout(() => kill('SIGKILL'), 5000);
-      }, options.timeoutMs);
-    }
-    child.once('error', (err) => {
-      if (timer) clearTimeout(timer);
-      finish(false, `the shell ${sh.file} could not start: ${err.message}`);
-    });
-    child.once('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      if (timedOut) finish(false, `timed out after ${Math.round(options.timeoutMs! / 1000)} s`);
-      else if (code === 0) finish(true, '');
-      else finish(false, signal ? `killed by ${signal}` : `exit ${code}`);
-    });
-  });
+export function requireApproved(ask: ApprovalAsk): void {
+  const commands = ask.steps.map((s) => s.command);
+  const list = ask.approvedList ?? commands;
+  if (!commands.every((c) => list.includes(c)) || !isApproved(ask.planFile, list, ask.approvals)) throw new VerificationNotApprovedError(ask.planFile, commands);
 }

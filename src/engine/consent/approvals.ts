@@ -1,7 +1,7 @@
 /**
  * The person's approval of a plan's verification commands, for both front ends: which
  * commands a run would run with the person's shell, whether they are approved (the person's
- * own approvals on this machine, `~/.config/wave-orchestrator/approvals/` through verify.ts —
+ * own approvals on this machine, `~/.config/wave-orchestrator/approvals/` through approvalStore.ts —
  * never a file of the repository, which could ship one), and approving them — only the EXACT
  * list the person was shown, refused when the plan on disk now says something else. A front
  * end never hands the engine `verification: 'approved'` (which approves whatever the engine
@@ -9,9 +9,17 @@
  * text it showed (`planText`), so the run holds the list that was approved.
  */
 import type { PlanAnalysis } from '../../core/plan/analyze';
-import type { VerificationPolicy } from '../run/types';
-import { loadPlan, type PlanSource } from '../plan/planSource';
+import { loadPlan, type PlanSource } from '../plan';
 import { approve, isApproved } from './approvalStore';
+
+/**
+ * What the engine does with the run's verification commands when it starts: run them when the
+ * person approved the exact list (`~/.config/wave-orchestrator/approvals/`), else refuse to
+ * start (`refuse-unapproved`, a run the person starts), skip them with a problem
+ * (`skip-unapproved`, an adoption nobody asked about), or approve them (`approved`: tests and
+ * scripts that have no person to ask; no front end passes it).
+ */
+export type VerificationPolicy = 'approved' | 'skip-unapproved' | 'refuse-unapproved';
 
 /** One verification command with where it comes from, for a person. */
 export interface VerificationStep {

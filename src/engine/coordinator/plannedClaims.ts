@@ -7,13 +7,31 @@
  *
  * Each call opens the coordinator, does one thing and closes it. None throws: a coordinator out
  * of reach (or refusing) gives `{ ok: false, message }` (its password hidden) and the caller says
- * so; nothing local ever depends on it.
+ * so; nothing local ever depends on it. A run that meets another feature's planned lock key is
+ * refused with `PlannedClaimConflictError` (run/joinCoordinator.ts).
  */
 import type { Plan } from '../../core/plan/model';
-import { plannedClaimsOf, plannedConflicts, redactSecrets, type PlannedClaim, type PlannedConflict } from '../../core/run/sharedCoordinator';
+import { plannedClaimsOf, plannedConflicts, plannedConflictText, redactSecrets, type PlannedClaim, type PlannedConflict } from '../../core/run/sharedCoordinator';
 import type { CoordinatorOptions } from './lockStore';
-import { driverName, openCoordinator } from './coordination';
+import { driverName, openCoordinator } from './openCoordinator';
 import type { PgCoordinator } from './pgCoordinator';
+
+/**
+ * Another feature's approved plan claims a lock key this run's plan takes too: the run is refused,
+ * nothing started. Not a `CoordinatorError`: the coordinator answered, and what refused the run is
+ * another feature's claim.
+ */
+export class PlannedClaimConflictError extends Error {
+  constructor(readonly conflicts: readonly PlannedConflict[]) {
+    super(
+      redactSecrets(
+        `another feature's approved plan claims the same lock key${conflicts.length === 1 ? '' : 's'}:\n${conflicts.map((c) => `  ${plannedConflictText(c)}`).join('\n')}\n` +
+          `Run after it (its run removes its planned claims when it succeeds), agree with its driver, or go ahead anyway (waves run --allow-planned-overlap).`,
+      ),
+    );
+    this.name = 'PlannedClaimConflictError';
+  }
+}
 
 export type SharedResult<T> = ({ ok: true } & T) | { ok: false; message: string };
 
@@ -46,7 +64,7 @@ export function registerPlannedClaims(
 ): Promise<SharedResult<{ registered: number; conflicts: PlannedConflict[] }>> {
   return withCoordinator(repoRoot, options, async (c) => {
     const claims = plannedClaimsOf(input.plan);
-    const registered = await c.replacePlannedClaims(input.featureId, { planId: input.planId, driver: driverName(repoRoot, options.driver), clone: repoRoot }, claims);
+    const registered = await c.replacePlannedClaims(input.featureId, { planId: input.planId, driver: await driverName(repoRoot, options.driver), clone: repoRoot }, claims);
     return { registered, conflicts: plannedConflicts(input.featureId, claims, await c.plannedClaims()) };
   });
 }

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseStatusV2Z } from '../../core/run/gitParse';
-import { git } from './git';
+import { git } from './gitRun';
 
 /** path → `XY size mtime`; `HEAD_KEY` → `ref sha`. */
 export type CheckoutFingerprint = Map<string, string>;

@@ -172,10 +172,6 @@ class Helper {
     this.onEnd(orphans);
   }
 
-  stop(): void {
-    this.child.stdin.end();
-  }
-
   get pid(): number | null {
     return this.child.pid ?? null;
   }
@@ -278,11 +274,6 @@ class GitQueue {
     });
   }
 
-  stop(): void {
-    this.helper?.stop();
-    this.helper = null;
-  }
-
   get helperPid(): number | null {
     return this.helper && !this.helper.ended ? this.helper.pid : null;
   }
@@ -308,11 +299,6 @@ export function runGit(call: GitCall): Promise<GitOutcome> {
 export function warmGit(): void {
   queue ??= new GitQueue();
   queue.warm();
-}
-
-/** Ends the helper (tests; the process's exit ends it anyway). */
-export function stopGit(): void {
-  queue?.stop();
 }
 
 /** The helper's process id while it runs (tests end it to check what happens then). */

@@ -9,15 +9,10 @@
  */
 import { isRemote, placeOn, type Host } from '../../core/run/hostList';
 import type { AuditChange } from '../../core/run/audit';
-import type { ExitRecord } from '../attempt/adopt';
-import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from '../attempt/executor';
-import type { TreeInspection } from '../git/git';
-import type { LaunchResult } from '../attempt/launcher';
-import { LocalExecutor, type LocalExecutorOptions } from '../attempt/localExecutor';
-import type { RunnerSpec } from '../attempt/runner';
+import { LocalExecutor, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type LocalExecutorOptions, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
+import type { TreeInspection } from '../git';
 import { SshExecutor } from './sshExecutor';
 import { SshHost } from './ssh';
-import type { RunVerificationOptions, StepResult } from '../consent/approvalStore';
 
 export interface HostsExecutorOptions extends LocalExecutorOptions {
   hosts: Host[];

@@ -10,8 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { commandLine, shellQuote, sshOptions, type Host } from '../../core/run/hostList';
-import { git, GitError } from '../git/git';
-import { SAFE_CONFIG_ARGS } from '../git/gitSafety';
+import { git, GitError, SAFE_CONFIG_ARGS } from '../git';
 
 export interface SshResult {
   code: number | null;

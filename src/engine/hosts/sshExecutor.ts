@@ -19,13 +19,10 @@ import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { shellQuote, type Host } from '../../core/run/hostList';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
-import { parseExit, type ExitRecord } from '../attempt/adopt';
-import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from '../attempt/executor';
-import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git/git';
-import type { LaunchResult } from '../attempt/launcher';
-import type { RunnerSpec } from '../attempt/runner';
+import { parseExit, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
+import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
-import { isApproved, VerificationNotApprovedError, type RunVerificationOptions, type StepResult } from '../consent/approvalStore';
+import { requireApproved } from '../consent';
 
 export interface SshExecutorOptions {
   repoRoot: string;
@@ -172,7 +169,7 @@ export class SshExecutor implements Executor {
       `set -e; ${G}; cd ${q(this.bare)}; ` +
         `if ! g rev-parse -q --verify ${q(`refs/heads/${branch}`)} >/dev/null; then g branch ${q(branch)} ${baseSha}; fi; ` +
         `if [ ! -e ${q(tree)}/.git ]; then mkdir -p ${q(path.posix.dirname(tree))}; g worktree prune; g worktree add -q ${q(tree)} ${q(branch)}; ` +
-        // A reused tree: on the package's branch (as here, git.ts createWorktree), the base merged in when
+        // A reused tree: on the package's branch (as here, git/worktrees.ts createWorktree), the base merged in when
         // the branch lacks it; a conflict undoes the merge and names its files (exit 4).
         `else ref="$(g -C ${q(tree)} symbolic-ref -q HEAD || true)"; if [ "$ref" != ${q(`refs/heads/${branch}`)} ]; then echo "on=$ref"; exit 3; fi; ` +
         `if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +
@@ -260,9 +257,7 @@ export class SshExecutor implements Executor {
 
   /** The approved commands (checked here, against this person's approvals) in the package's tree there. */
   async verify(options: RunVerificationOptions): Promise<StepResult[]> {
-    const commands = options.steps.map((s) => s.command);
-    const list = options.approvedList ?? commands;
-    if (!commands.every((c) => list.includes(c)) || !isApproved(options.planFile, list, options.approvals)) throw new VerificationNotApprovedError(options.planFile, commands);
+    requireApproved(options);
     const results: StepResult[] = [];
     for (const [i, step] of options.steps.entries()) {
       options.onCommand?.(step, i + 1);

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
-import { gitOut } from '../git/git';
+import { gitOut } from '../git';
 
 export interface PlanSource {
   /** The plan file, absolute and real (symbolic links resolved), as approvals.json keys it. */

@@ -44,14 +44,10 @@ import type { PlannedConflict } from '../../core/run/sharedCoordinator';
 import { attemptFiles } from '../../core/run/runPaths';
 import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
-import { changedSince, snapshotCheckout } from '../git/checkoutGuard';
-import { branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from '../git/git';
-import type { CoordinatorOptions } from '../coordinator/lockStore';
-import type { Launcher } from '../attempt/launcher';
-import { LocalExecutor } from '../attempt/localExecutor';
-import { registerPlannedClaims, removePlannedClaims, type SharedResult } from '../coordinator/plannedClaims';
-import { findRepositoryRoot } from '../plan/planSource';
-import type { RunnerSpec } from '../attempt/runner';
+import { changedSince, snapshotCheckout, branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from '../git';
+import { registerPlannedClaims, removePlannedClaims, type CoordinatorOptions, type SharedResult } from '../coordinator';
+import { LocalExecutor, type Launcher, type RunnerSpec } from '../attempt';
+import { findRepositoryRoot } from '../plan';
 
 export class PlanningError extends Error {}
 

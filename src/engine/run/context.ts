@@ -5,14 +5,14 @@
  * parts need and the live attempts the engine watches. No part keeps run state of its own.
  */
 import type { PlanArtifacts } from '../../core/run/contextSlice';
-import { readPlanArtifacts } from '../plan/planArtifacts';
+import { readPlanArtifacts, planHash } from '../plan';
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../../core/run/resultRecord';
 import type { PlanAnalysis } from '../../core/plan/analyze';
 import type { AgentProfile } from '../../core/run/agentProfiles';
 import { Emitter } from '../../core/util/events';
 import { LockTableStore } from '../../store/lockTableStore';
-import type { LockStore } from '../coordinator/lockStore';
+import type { LockStore } from '../coordinator';
 import { releaseLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { applyEvent } from '../../core/run/runStateReducer';
@@ -20,13 +20,11 @@ import { isTerminal, type RunEvent, type RunState, type RunStateResult } from '.
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
 import type { GitSetupSnapshot } from '../../core/run/gitSetup';
-import type { CheckoutFingerprint } from '../git/checkoutGuard';
-import type { AttemptPlace, Executor } from '../attempt/executor';
-import type { LaunchResult } from '../attempt/launcher';
+import type { CheckoutFingerprint } from '../git';
+import type { AttemptPlace, Executor, LaunchResult } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
-import { machineId } from '../consent/machine';
-import { planHash } from '../plan/planSource';
+import { machineId } from '../consent';
 import { hostsCapacity } from '../../core/run/hostList';
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
@@ -67,7 +65,7 @@ export class RunContext {
   readonly only: string[] | undefined;
   readonly clock: () => Date;
   readonly pollMs: number;
-  /** The repository's lock table: `.waves/locks.json`, or the shared coordinator's (coordination.ts). */
+  /** The repository's lock table: `.waves/locks.json`, or the shared coordinator's (run/joinCoordinator.ts). */
   locks: LockStore;
 
   store: RunStore | undefined;

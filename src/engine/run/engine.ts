@@ -28,30 +28,28 @@ import type { RunStore } from '../../store/runStore';
 import { simulate, type SchedPackage } from '../../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
-import { warmGit } from '../git/gitProcess';
-import type { Executor } from '../attempt/executor';
-import { HostsExecutor } from '../hosts/hostsExecutor';
+import { warmGit } from '../git';
+import { defaultRunnerScript, LocalExecutor, type Executor } from '../attempt';
+import { HostsExecutor } from '../hosts';
 import { Launches } from './launch';
 import { Lease } from './lease';
-import { joinCoordinator } from '../coordinator/coordination';
-import { defaultRunnerScript, LocalExecutor } from '../attempt/localExecutor';
-import { findRepositoryRoot } from '../plan/planSource';
+import { joinCoordinator } from './joinCoordinator';
+import { findRepositoryRoot } from '../plan';
 import { RunLoop } from './loop';
 import { Merges } from './merge';
 import { Recovery, requestCancel } from './recovery';
-import { proposalGate } from '../planning/planner';
+import { proposalGate } from '../planning';
 import { NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, type DryRun, type EngineEvent, type EngineOptions, type RunOutcome } from './types';
-import { verificationCommands } from '../consent/approvals';
-import { approve, isApproved, VerificationNotApprovedError } from '../consent/approvalStore';
+import { verificationCommands, approve, isApproved, VerificationNotApprovedError } from '../consent';
 import { AttemptWatcher } from './watch';
 
 export * from './types';
 export { LeaseHeldError } from './lease';
-export { VerificationNotApprovedError } from '../consent/approvalStore';
-export type { Launcher, LaunchRequest, LaunchResult } from '../attempt/launcher';
-export { childProcessLauncher } from '../attempt/launcher';
-export type { Executor } from '../attempt/executor';
-export { LocalExecutor } from '../attempt/localExecutor';
+export { VerificationNotApprovedError } from '../consent';
+export type { Launcher, LaunchRequest, LaunchResult } from '../attempt';
+export { childProcessLauncher } from '../attempt';
+export type { Executor } from '../attempt';
+export { LocalExecutor } from '../attempt';
 
 /** Packages restricted to `ids`, with dependencies outside them dropped (they are not run). */
 function restrictTo(packages: SchedPackage[], ids: string[]): SchedPackage[] {

@@ -19,9 +19,8 @@ import { visibleText } from '../../core/present/visibleText';
 import { recordMerge } from '../../core/run/runStateReducer';
 import type { ChangedFile } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/run/runReport';
-import { changedSince } from '../git/checkoutGuard';
-import { snapshotGitSetup } from '../git/gitSafety';
-import type { ExitRecord } from '../attempt/adopt';
+import { changedSince, snapshotGitSetup } from '../git';
+import type { ExitRecord } from '../attempt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
 
@@ -271,7 +270,7 @@ export class Exits {
   }
 
   /**
-   * The package's `command` verification steps (verify.ts), in its tree, when the plan's
+   * The package's `command` verification steps (attempt/verification.ts), in its tree, when the plan's
    * list of commands is approved (approving the plan's list approves each package's part of
    * it; nothing is written per package).
    * True when they all pass or none ran; a failure fails the package.

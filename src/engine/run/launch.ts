@@ -11,12 +11,10 @@ import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { buildPrompt } from '../../core/run/prompt';
 import type { SchedPackage } from '../../core/run/schedule';
-import { snapshotCheckout, type CheckoutFingerprint } from '../git/checkoutGuard';
+import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type LiveAttempt, type RunContext } from './context';
-import type { AttemptPlace } from '../attempt/executor';
-import { isCoordinatorUnavailable } from '../coordinator/lockStore';
-import type { LaunchResult } from '../attempt/launcher';
-import type { RunnerSpec } from '../attempt/runner';
+import type { AttemptPlace, LaunchResult, RunnerSpec } from '../attempt';
+import { isCoordinatorUnavailable } from '../coordinator';
 import type { AttemptWatcher } from './watch';
 
 /** The prompt's answer section: only when the last attempt asked and the person answered. */
@@ -93,7 +91,7 @@ export class Launches {
     const { ctx } = this;
     if (sp.lockFiles.length === 0 && sp.lockKeys.length === 0) return null;
     let conflict: string | null = null;
-    // A coordinator out of reach: the package waits like one whose lock is taken (coordination.ts).
+    // A coordinator out of reach: the package waits like one whose lock is taken (joinCoordinator.ts).
     const away = (err: unknown) => {
       if (!isCoordinatorUnavailable(err)) throw err;
       conflict = 'the coordinator cannot be reached';

@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pidExists } from '../attempt/adopt.js';
+import { pidExists } from '../attempt';
 import { writeAtomicSync } from '../../store/atomicWrite.js';
 
 export interface LeaseRecord {

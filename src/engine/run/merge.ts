@@ -10,8 +10,7 @@ import { integrationBranch, integrationPath } from '../../core/run/runPaths';
 import { recordMerge, setIntegration } from '../../core/run/runStateReducer';
 import { errorText, type RunContext } from './context';
 import { auditScope, type AuditChange } from '../../core/run/audit';
-import { commitMerge, ensureIntegration, git, headCommit, integrationState, isAncestor, mergeTreeCheck, treeChanges, writeMergeCommit, type MergeCheck, type PreparedMerge } from '../git/git';
-import { commitOnDisk, repoDirs } from '../git/gitOnDisk';
+import { commitMerge, ensureIntegration, git, headCommit, integrationState, isAncestor, mergeTreeCheck, treeChanges, writeMergeCommit, commitOnDisk, repoDirs, type MergeCheck, type PreparedMerge } from '../git';
 
 /** What a merge reads before it writes anything: already merged?, `merge-tree`'s result, and (clean, not merged) what the merged tree changes against the tip. */
 interface MergeReads {
@@ -166,9 +165,9 @@ export class Merges {
    * merged tree without a work tree, what that tree changes against the tip before it is audited
    * against the package's scope once more (a history that brings anything else — another branch
    * merged in, a rewritten base — is a violation), and exactly that tree is committed on that tip
-   * (git.ts writeMergeCommit). The commits of the batch are chained in memory and land together:
+   * (git/integration.ts writeMergeCommit). The commits of the batch are chained in memory and land together:
    * one check that the integration worktree is clean and where the run left it, one
-   * `merge --ff-only` (git.ts commitMerge), then each is recorded (issue #18: merges of packages
+   * `merge --ff-only` (git/integration.ts commitMerge), then each is recorded (issue #18: merges of packages
    * that ended together were one after another, three rounds of git each). A conflict fails that
    * package with the files listed (its branch keeps the work) and the batch goes on without it.
    */

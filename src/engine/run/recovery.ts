@@ -11,10 +11,9 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { runDir } from '../../core/run/runPaths';
 import { isTerminal } from '../../core/run/runState';
-import { readJson } from '../attempt/adopt';
+import { readJson, LocalExecutor } from '../attempt';
 import type { LiveAttempt, RunContext } from './context';
 import type { Exits } from './exit';
-import { LocalExecutor } from '../attempt/localExecutor';
 import { readRun } from './runFiles';
 import type { AttemptWatcher } from './watch';
 

@@ -11,7 +11,7 @@ import { LockTableStore } from '../../store/lockTableStore';
 import { attemptDir, attemptFiles, reportFiles, runStateFile } from '../../core/run/runPaths';
 import type { PackageRunRecord, RunState } from '../../core/run/runState';
 import { validateRunState } from '../../core/run/runStateValidation';
-import { git } from '../git/git';
+import { git } from '../git';
 
 export type RunRead =
   | { kind: 'none'; file: string }

@@ -4,20 +4,14 @@
  */
 import type { AgentProfile } from '../../core/run/agentProfiles';
 import type { PlanAnalysis } from '../../core/plan/analyze';
-import type { CoordinatorOptions } from '../coordinator/lockStore';
+import type { CoordinatorOptions } from '../coordinator';
 import type { Host } from '../../core/run/hostList';
 import type { PackageStatus, RunState } from '../../core/run/runState';
-import type { Executor } from '../attempt/executor';
-import type { Launcher } from '../attempt/launcher';
+import type { Executor, Launcher } from '../attempt';
+import type { VerificationPolicy } from '../consent';
 
-/**
- * What the engine does with the run's verification commands when it starts: run them when the
- * person approved the exact list (`~/.config/wave-orchestrator/approvals/`), else refuse to
- * start (`refuse-unapproved`, a run the person starts), skip them with a problem
- * (`skip-unapproved`, an adoption nobody asked about), or approve them (`approved`: tests and
- * scripts that have no person to ask; no front end passes it).
- */
-export type VerificationPolicy = 'approved' | 'skip-unapproved' | 'refuse-unapproved';
+/** The verification policy is consent's (consent/approvals.ts); the engine's options name it. */
+export type { VerificationPolicy } from '../consent';
 
 export interface EngineOptions {
   /** The plan file: absolute, or relative to `process.cwd()`. */

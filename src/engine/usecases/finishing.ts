@@ -2,7 +2,7 @@
  * The end of a run, for both front ends: the finish offer — what the run's integration
  * branch holds and whether the person's branch (the one checked out in the main worktree) can
  * be fast-forwarded to it without losing anything: no commit of the branch, no uncommitted
- * change, no file of the person's that git does not track, ignored ones included (git.ts
+ * change, no file of the person's that git does not track, ignored ones included (git/fastForward.ts
  * `fastForwardOffer`) — and, on the
  * person's yes, the fast-forward itself; then the safe clean-up of the run's worktrees
  * (`removeWorktreeIfSafe`: clean and merged only, never forced). Nothing is offered, moved or
@@ -11,10 +11,10 @@
  */
 import { packageBranch, worktreePath } from '../../core/run/runPaths';
 import { isActive, type MergeRecord, type RunState } from '../../core/run/runState';
-import { describeDriver, driverOf } from '../run/driver';
-import { dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git/git';
+import { describeDriver, driverOf } from '../run';
+import { dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
 
-export type { FastForwardOffer, LocalFile } from '../git/git';
+export type { FastForwardOffer, LocalFile } from '../git';
 
 export type FinishOffer =
   /** Nothing to finish: the run has no integration branch, or it is gone (`why`). */
@@ -67,7 +67,7 @@ export type FinishResult = { ok: true; to: string } | { ok: false; why: string }
 /**
  * Carries out an offer the person accepted: refused when a live lease now says someone
  * drives the run, or when the offer no longer holds — a branch moved, or a file of the
- * person's that git does not track now stands where the change writes (git.ts
+ * person's that git does not track now stands where the change writes (git/fastForward.ts
  * `fastForward` checks the offer again); nothing is changed then.
  */
 export async function fastForwardTo(repo: string, featureId: string, offer: FastForwardOffer, now: number = Date.now()): Promise<FinishResult> {

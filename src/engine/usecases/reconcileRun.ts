@@ -13,13 +13,9 @@ import { applyEvent } from '../../core/run/runStateReducer';
 import { isActive, type PackageStatus, type RunState } from '../../core/run/runState';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { RunStore } from '../../store/runStore';
-import { describeDriver, driverOf, liveDriver } from '../run/driver';
-import { requestCancel } from '../run/recovery';
-import type { Executor } from '../attempt/executor';
-import { LocalExecutor } from '../attempt/localExecutor';
-import { Lease } from '../run/lease';
-import { foreignReason } from '../consent/machine';
-import { hasRun } from '../run/runFiles';
+import { liveDriver, Lease, hasRun } from '../run';
+import { LocalExecutor, type Executor } from '../attempt';
+import { foreignReason } from '../consent';
 
 /** A runner found alive. */
 export interface LiveRunner {
@@ -113,18 +109,4 @@ export async function resetPackages(repoRoot: string, featureId: string, statuse
     store.dispose();
     lease.release();
   }
-}
-
-export type CancelAsk = { ok: true; driver: string } | { ok: false; why: string };
-
-/**
- * Asks the process that drives the run (from any other process: `waves cancel`, a window that
- * follows the run) to cancel it, or one package (`RunEngine.requestCancel`). Refused when no
- * live lease says someone drives it: nobody would pick the request up.
- */
-export async function askDriverToCancel(repo: string, featureId: string, packageId?: string, now: number = Date.now()): Promise<CancelAsk> {
-  const driver = driverOf(repo, featureId, now);
-  if (!driver?.alive) return { ok: false, why: `no engine drives ${featureId} now${driver ? ` (the lease of pid ${driver.pid} is stale: ${driver.stale})` : ''}` };
-  await requestCancel(repo, featureId, packageId);
-  return { ok: true, driver: describeDriver(driver) };
 }

@@ -13,17 +13,12 @@ import { presetProfile, PRESET_IDS, type AgentProfile } from '../../core/run/age
 import type { Host } from '../../core/run/hostList';
 import type { PackageStatus } from '../../core/run/runState';
 import { plannedConflictText, type PlannedConflict } from '../../core/run/sharedCoordinator';
-import { loadPlan, PlanReadError, type PlanSource } from '../plan/planSource';
-import { approveShown, verificationOf, verificationPolicy } from '../consent/approvals';
-import { VerificationNotApprovedError } from '../consent/approvalStore';
-import { CoordinatorError, CoordinatorUnavailableError } from '../coordinator/lockStore';
-import { CoordinatorLeaseHeldError } from '../coordinator/pgCoordinator';
-import { PlannedClaimConflictError } from '../coordinator/coordination';
-import { LeaseHeldError } from '../run/lease';
-import { RunEngine } from '../run/engine';
-import { AdoptRefusedError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, type DryRun, type EngineOptions, type RunOutcome, type VerificationPolicy } from '../run/types';
+import { loadPlan, PlanReadError, type PlanSource } from '../plan';
+import { approveShown, verificationOf, verificationPolicy, VerificationNotApprovedError, type VerificationPolicy } from '../consent';
+import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
+import { proposalGate } from '../planning';
+import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, RunEngine, type DryRun, type EngineOptions, type RunOutcome } from '../run';
 import { resetPackages } from './reconcileRun';
-import { proposalGate } from '../planning/planner';
 
 /** The hosts list as a front end read it (a file for the CLI, `waves.hosts` for the editor). */
 export interface HostsInput {

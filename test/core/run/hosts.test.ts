@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { checkHosts, commandLine, hostsCapacity, parseHostsFile, placeOn, readHostCheck, shellQuote, sshOptions, type Host } from '../../../src/core/run/hostList';
+import { checkHostList, commandLine, hostsCapacity, parseHostsFile, placeOn, readHostCheck, shellQuote, sshOptions, type Host } from '../../../src/core/run/hostList';
 
 const FILE = `hosts:
   - name: local
@@ -25,7 +25,7 @@ describe('hosts: the list', () => {
   });
 
   it('a setting in camelCase reads the same, and the cap defaults to 4', () => {
-    const read = checkHosts([{ name: 'b', ssh: 'b', folder: '/w', identityFile: '/k', sshConfig: '/c' }]);
+    const read = checkHostList([{ name: 'b', ssh: 'b', folder: '/w', identityFile: '/k', sshConfig: '/c' }]);
     assert.deepEqual(read.hosts, [{ name: 'b', ssh: 'b', folder: '/w', identityFile: '/k', sshConfig: '/c', maxParallel: 4 }]);
   });
 
@@ -58,11 +58,11 @@ describe('hosts: the list', () => {
   });
 
   it('a duplicated name, a missing folder, a bad name and a file that is not a hosts file', () => {
-    assert.match(checkHosts([{ name: 'x' }, { name: 'x' }]).problems[0]!.message, /the name "x" is used twice/);
-    assert.match(checkHosts([{ name: 'y', ssh: 'y' }]).problems[0]!.message, /needs a folder/);
-    assert.match(checkHosts([{ name: '../z' }]).problems[0]!.message, /needs a name of letters/);
-    assert.match(checkHosts([{ name: 'n', ssh: 'h', folder: '/a/../b' }]).problems[0]!.message, /without "\.\."/);
-    assert.match(checkHosts({}).problems[0]!.message, /must be a list/);
+    assert.match(checkHostList([{ name: 'x' }, { name: 'x' }]).problems[0]!.message, /the name "x" is used twice/);
+    assert.match(checkHostList([{ name: 'y', ssh: 'y' }]).problems[0]!.message, /needs a folder/);
+    assert.match(checkHostList([{ name: '../z' }]).problems[0]!.message, /needs a name of letters/);
+    assert.match(checkHostList([{ name: 'n', ssh: 'h', folder: '/a/../b' }]).problems[0]!.message, /without "\.\."/);
+    assert.match(checkHostList({}).problems[0]!.message, /must be a list/);
     assert.deepEqual(parseHostsFile('- a\n').problems.map((p) => p.message), ['a hosts file is a mapping with a "hosts" list']);
     const broken = parseHostsFile('hosts: [\n');
     assert.equal(broken.hosts.length, 0);

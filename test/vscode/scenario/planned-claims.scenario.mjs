@@ -22,7 +22,7 @@ function coordinatorHelper(repo) {
   const code = `
     const load = async (p) => { const m = await import(p); return m.default ?? m; };
     const { startCluster } = await load('./test/coordinator/postgres.ts');
-    const { registerPlannedClaims } = await load('./src/engine/plannedClaims.ts');
+    const { registerPlannedClaims } = await load('./src/engine/coordinator/plannedClaims.ts');
     const { analyzePlan } = await load('./src/core/plan/analyze.ts');
     const cluster = await startCluster(process.cwd());
     process.stdout.write('url ' + cluster.url + '\\n');

@@ -17,91 +17,12 @@
  * feature planned refuses the run (`PlannedClaimConflictError`) unless `allowPlannedOverlap`. A
  * run in which every package of the plan succeeded removes the feature's own planned claims.
  */
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import {
-  checkCoordinatorUrl,
-  ownerText,
-  plannedClaimsOf,
-  plannedConflicts,
-  plannedConflictText,
-  redactSecrets,
-  registeredPackages,
-  repositoryKey,
-  type PlannedClaim,
-  type PlannedConflict,
-  type RegisteredRun,
-} from '../../core/run/sharedCoordinator';
-import type { LockEntry } from '../../core/run/lockTable';
-import type { RunContext } from '../run/context';
-import { CoordinatorError, isCoordinatorUnavailable, type CoordinatorOptions } from './lockStore';
-import { CoordinatorLeaseHeldError, PgCoordinator, type CancelRequest } from './pgCoordinator';
-import { queueCancelRequest } from '../run/recovery';
-import { DEFAULT_LEASE_MS } from '../run/lease';
-
-const gitText = (cwd: string, args: string[]): string => {
-  try {
-    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-};
-
-/** The key every clone of the repository at `repoRoot` shares (its root commits, or the key set). */
-export function repositoryKeyOf(repoRoot: string, explicit?: string): string {
-  const key = repositoryKey({ rootCommits: gitText(repoRoot, ['rev-list', '--max-parents=0', 'HEAD']).split('\n'), explicit });
-  if (key === null)
-    throw new CoordinatorError(`The repository ${repoRoot} has no commit yet, so its clones cannot be recognised: commit once, or set the coordinator's repository key.`);
-  return key;
-}
-
-/** Who drives: the option, git's `user.name`, else the login name. */
-export function driverName(repoRoot: string, explicit?: string): string {
-  if (explicit?.trim()) return explicit.trim();
-  const name = gitText(repoRoot, ['config', 'user.name']);
-  if (name) return name;
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** Another feature's approved plan claims a lock key this run's plan takes too: the run is refused, nothing started. */
-export class PlannedClaimConflictError extends CoordinatorError {
-  constructor(readonly conflicts: readonly PlannedConflict[]) {
-    super(
-      `another feature's approved plan claims the same lock key${conflicts.length === 1 ? '' : 's'}:\n${conflicts.map((c) => `  ${plannedConflictText(c)}`).join('\n')}\n` +
-        `Run after it (its run removes its planned claims when it succeeds), agree with its driver, or go ahead anyway (waves run --allow-planned-overlap).`,
-    );
-    this.name = 'PlannedClaimConflictError';
-  }
-}
-
-/** Opens the coordinator for `repoRoot`: the URL checked, the repository's key, the schema migrated. */
-export async function openCoordinator(repoRoot: string, options: CoordinatorOptions): Promise<PgCoordinator> {
-  const checked = checkCoordinatorUrl(options.url);
-  if (!checked.ok) throw new CoordinatorError(checked.problem);
-  return PgCoordinator.open(checked.url, repositoryKeyOf(repoRoot, options.repository), { connectTimeoutMs: options.connectTimeoutMs });
-}
-
-/**
- * Asks the driver of the feature's live run — from any clone, through the coordinator — to cancel
- * the run, or one package (`waves cancel --coordinator`): its next heartbeat (a few seconds; at
- * once when a package starts or ends) takes the request. `{ ok: false }` when no live run of the
- * feature is registered there. Throws `CoordinatorError` / `CoordinatorUnavailableError`.
- */
-export async function askCoordinatedDriverToCancel(repoRoot: string, featureId: string, packageId: string | undefined, options: CoordinatorOptions): Promise<{ ok: true; driver: string; within: number } | { ok: false; why: string }> {
-  const coordinator = await openCoordinator(repoRoot, options);
-  try {
-    const by = { driver: driverName(repoRoot, options.driver), clone: gitText(repoRoot, ['rev-parse', '--show-toplevel']) || repoRoot };
-    const run = await coordinator.requestCancel(featureId, packageId ?? null, by);
-    if (!run) return { ok: false, why: `no run of ${featureId} is driven anywhere the coordinator ${coordinator.where} knows` };
-    return { ok: true, driver: ownerText(run), within: Math.max(1, Math.ceil(run.leaseMs / 3 / 1000)) };
-  } finally {
-    await coordinator.close();
-  }
-}
+import { ownerText, plannedClaimsOf, plannedConflicts, plannedConflictText, registeredPackages, type PlannedConflict } from '../../core/run/sharedCoordinator';
+import { CoordinatorLeaseHeldError, driverName, isCoordinatorUnavailable, openCoordinator, PlannedClaimConflictError, type CancelRequest, type CoordinatorOptions } from '../coordinator';
+import type { RunContext } from './context';
+import { queueCancelRequest } from './recovery';
+import { DEFAULT_LEASE_MS } from './lease';
 
 /**
  * Joins the run of `ctx` to the coordinator; its locks go there from now on. Throws (and leaves
@@ -111,7 +32,7 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
   const coordinator = await openCoordinator(ctx.repoRoot, options);
   const ownerId = ctx.lease?.ownerId ?? `${process.pid}@${os.hostname()}`;
   const leaseMs = ctx.options.leaseMs ?? DEFAULT_LEASE_MS;
-  const claim = { featureId: ctx.featureId, runId: '', ownerId, leaseMs, driver: driverName(ctx.repoRoot, options.driver), clone: ctx.repoRoot };
+  const claim = { featureId: ctx.featureId, runId: '', ownerId, leaseMs, driver: await driverName(ctx.repoRoot, options.driver), clone: ctx.repoRoot };
   try {
     await coordinator.claimRun(claim);
   } catch (err) {
@@ -207,47 +128,4 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
   const exact = planned.filter((c) => c.exact);
   if (exact.length > 0 && !options.allowPlannedOverlap) throw new PlannedClaimConflictError(exact);
   for (const c of planned) ctx.problem(`Planned by another feature: ${plannedConflictText(c)}.`);
-}
-
-/**
- * What the coordinator says of the repository, for the editor and `waves status`: the registry
- * of runs and the lock rows, read on demand over one kept connection pool. Never throws from
- * `read()`: an unreachable coordinator gives `{ ok: false, message }` (its password hidden).
- */
-export class CoordinatorReader {
-  private constructor(
-    private readonly coordinator: PgCoordinator,
-    /** The repository's root as a run of this clone names it (`clone` of its row). */
-    readonly clone: string,
-  ) {}
-
-  /** Opens it for the repository holding `folder` (the schema is created when missing); throws `CoordinatorError` / `CoordinatorUnavailableError`. */
-  static async open(folder: string, options: CoordinatorOptions): Promise<CoordinatorReader> {
-    const coordinator = await openCoordinator(folder, options);
-    return new CoordinatorReader(coordinator, gitText(folder, ['rev-parse', '--show-toplevel']) || folder);
-  }
-
-  /** Whether a run is driven from this clone on this machine (the person's own: the files of `.waves/` show it). */
-  isOwn(run: RegisteredRun): boolean {
-    return run.host === os.hostname() && run.clone === this.clone;
-  }
-
-  /** The URL with its password hidden. */
-  get where(): string {
-    return this.coordinator.where;
-  }
-
-  /** The registry of runs, the lock rows and the planned claims of approved plans (#19 item 5). */
-  async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[]; claims: PlannedClaim[] } | { ok: false; message: string }> {
-    try {
-      const [runs, table, claims] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks(), this.coordinator.plannedClaims()]);
-      return { ok: true, runs, locks: table.locks, claims };
-    } catch (err) {
-      return { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
-    }
-  }
-
-  close(): Promise<void> {
-    return this.coordinator.close();
-  }
 }

@@ -1,0 +1,17 @@
+/**
+ * The attempt room: one attempt of a package on this machine, behind the executor seam (ADR 0006).
+ *   executor.ts       the seam: what the engine asks of wherever an attempt runs
+ *   localExecutor.ts  attempts on this machine: worktrees, the runner, the attempt's files
+ *   launcher.ts       how a runner process is started (a detached child, or the editor's terminal)
+ *   runnerPool.ts     runners started ahead while agents work
+ *   runner.ts         the runner itself (bundled alone as dist/runner.js: imports no other room)
+ *   adopt.ts          an attempt's exit record and whether its runner still lives
+ *   setupHook.ts      the set-up hook run in a new worktree
+ *   verification.ts   the approved verification commands run in the user's shell
+ */
+export type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
+export { defaultRunnerScript, LocalExecutor, type LocalExecutorOptions } from './localExecutor';
+export { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
+export type { RunnerSpec } from './runner';
+export { parseExit, pidExists, readJson, type ExitRecord } from './adopt';
+export type { RunVerificationOptions, StepResult } from './verification';

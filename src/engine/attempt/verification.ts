@@ -1,0 +1,122 @@
+/**
+ * Verification `command` steps run on this machine (docs/run-engine.md, "Verification"). They
+ * are shell command lines written by the plan's author — the one place the engine uses a shell:
+ * the user's (`$SHELL -c`, else /bin/sh; `cmd /d /s /c` on Windows), in the package's tree, and
+ * only after the user approved that plan's exact ordered list of commands
+ * (consent/approvalStore.ts, `requireApproved`). Each command is announced (a callback) before
+ * it runs; its output goes to the attempt's `verify-<n>.log`.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { verifyLogFile } from '../../core/run/runPaths.js';
+import { requireApproved } from '../consent';
+
+export interface CommandStep {
+  /** The step's name in the plan. */
+  step: string;
+  /** The shell command line, verbatim. */
+  command: string;
+}
+
+export interface StepResult {
+  step: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The user's shell and the arguments that run one command line with it. */
+export function shellFor(command: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): { file: string; args: string[]; verbatim: boolean } {
+  if (platform === 'win32') return { file: env.ComSpec || env.COMSPEC || 'cmd.exe', args: ['/d', '/s', '/c', `"${command}"`], verbatim: true };
+  const shell = env.SHELL;
+  const usable = shell && path.isAbsolute(shell) && fs.existsSync(shell) && !/\b(nologin|false)$/.test(shell);
+  return { file: usable ? shell : '/bin/sh', args: ['-c', command], verbatim: false };
+}
+
+export interface RunVerificationOptions {
+  /** The person's approvals folder; default `personalApprovals()`. */
+  approvals?: string;
+  planFile: string;
+  /** The package's tree. */
+  cwd: string;
+  /** The attempt folder: `verify-<n>.log` go there. */
+  attemptDir: string;
+  steps: readonly CommandStep[];
+  /**
+   * The approved list the steps are part of (the plan's whole list, when the steps are one
+   * package's share of it); default: the steps' own commands. Every step must be in it.
+   */
+  approvedList?: readonly string[];
+  /** Called before each command runs (print it). */
+  onCommand?: (step: CommandStep, n: number) => void;
+  env?: NodeJS.ProcessEnv;
+  /** Per command; the command's process group gets SIGTERM, then SIGKILL 5 s later. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs the steps in order, every one (a failure does not hide the others' results), after
+ * checking the approval of the plan's list — throws `VerificationNotApprovedError` (listing
+ * the commands) when it is missing, having run nothing.
+ */
+export async function runVerification(options: RunVerificationOptions): Promise<StepResult[]> {
+  requireApproved(options);
+  const results: StepResult[] = [];
+  for (let i = 0; i < options.steps.length; i++) {
+    const step = options.steps[i]!;
+    options.onCommand?.(step, i + 1);
+    results.push(await runStep(step, i + 1, options));
+  }
+  return results;
+}
+
+function runStep(step: CommandStep, n: number, options: RunVerificationOptions): Promise<StepResult> {
+  const log = verifyLogFile(options.attemptDir, n);
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  const fd = fs.openSync(log, 'w');
+  fs.writeSync(fd, `$ ${step.command}\n`);
+  const sh = shellFor(step.command, options.env ?? process.env);
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const finish = (ok: boolean, why: string) => {
+      fs.closeSync(fd);
+      const lastLine = fs.readFileSync(log, 'utf8').split('\n').slice(1).filter((l) => l.trim() !== '').pop();
+      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''} (log: ${log})` });
+    };
+    const child = spawn(sh.file, sh.args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', fd, fd],
+      detached: process.platform !== 'win32',
+      windowsVerbatimArguments: sh.verbatim,
+      windowsHide: true,
+    });
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(process.platform === 'win32' ? child.pid : -child.pid, sig);
+      } catch {
+        // gone
+      }
+    };
+    let timer: NodeJS.Timeout | null = null;
+    let killTimer: NodeJS.Timeout | null = null;
+    if (options.timeoutMs) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        kill('SIGTERM');
+        killTimer = setTimeout(() => kill('SIGKILL'), 5000);
+      }, options.timeoutMs);
+    }
+    child.once('error', (err) => {
+      if (timer) clearTimeout(timer);
+      finish(false, `the shell ${sh.file} could not start: ${err.message}`);
+    });
+    child.once('exit', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      if (timedOut) finish(false, `timed out after ${Math.round(options.timeoutMs! / 1000)} s`);
+      else if (code === 0) finish(true, '');
+      else finish(false, signal ? `killed by ${signal}` : `exit ${code}`);
+    });
+  });
+}

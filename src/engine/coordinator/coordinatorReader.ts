@@ -1,0 +1,49 @@
+import os from 'node:os';
+import { redactSecrets, type PlannedClaim, type RegisteredRun } from '../../core/run/sharedCoordinator';
+import type { LockEntry } from '../../core/run/lockTable';
+import type { CoordinatorOptions } from './lockStore';
+import type { PgCoordinator } from './pgCoordinator';
+import { cloneRoot, openCoordinator } from './openCoordinator';
+
+/**
+ * What the coordinator says of the repository, for the editor and `waves status`: the registry
+ * of runs and the lock rows, read on demand over one kept connection pool. Never throws from
+ * `read()`: an unreachable coordinator gives `{ ok: false, message }` (its password hidden).
+ */
+export class CoordinatorReader {
+  private constructor(
+    private readonly coordinator: PgCoordinator,
+    /** The repository's root as a run of this clone names it (`clone` of its row). */
+    readonly clone: string,
+  ) {}
+
+  /** Opens it for the repository holding `folder` (the schema is created when missing); throws `CoordinatorError` / `CoordinatorUnavailableError`. */
+  static async open(folder: string, options: CoordinatorOptions): Promise<CoordinatorReader> {
+    const coordinator = await openCoordinator(folder, options);
+    return new CoordinatorReader(coordinator, await cloneRoot(folder));
+  }
+
+  /** Whether a run is driven from this clone on this machine (the person's own: the files of `.waves/` show it). */
+  isOwn(run: RegisteredRun): boolean {
+    return run.host === os.hostname() && run.clone === this.clone;
+  }
+
+  /** The URL with its password hidden. */
+  get where(): string {
+    return this.coordinator.where;
+  }
+
+  /** The registry of runs, the lock rows and the planned claims of approved plans (#19 item 5). */
+  async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[]; claims: PlannedClaim[] } | { ok: false; message: string }> {
+    try {
+      const [runs, table, claims] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks(), this.coordinator.plannedClaims()]);
+      return { ok: true, runs, locks: table.locks, claims };
+    } catch (err) {
+      return { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.coordinator.close();
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The git room: every git process of the engine goes through its one queue (gitProcess.ts, ADR
+ * 0014) with its safe settings (gitSafety.ts). What the other rooms use of it:
+ *   gitRun.ts        git()/gitOut(), GitError, and the reads every job shares (revisions, HEAD)
+ *   exclude.ts       `.waves/` kept out of git (info/exclude)
+ *   worktrees.ts     package worktrees: created, reused, made ahead and taken, shared, removed
+ *   treeMarks.ts     the engine's marks in a tree's private git folder (made ahead, set up)
+ *   commits.ts       the engine's commits of what an agent left
+ *   treeDiff.ts      the audit's input: where a tree stands, what a commit changes, what is ignored
+ *   integration.ts   the integration branch and the merges into it
+ *   fastForward.ts   the final fast-forward offer (`waves finish`)
+ *   gitOnDisk.ts     answers read from git's files when they say it plainly
+ *   checkoutGuard.ts the person's checkout fingerprinted, to see it changed
+ */
+export { branchExists, ENGINE_IDENTITY, git, GitError, gitOut, headCommit, isAncestor, revParse, type GitResult } from './gitRun';
+export { ensureExcluded } from './exclude';
+export { createWorktree, dropMadeAhead, listWorktrees, prepareSharedTree, removeWorktreeIfSafe, takeMadeAhead, type RemoveResult, type WorktreeResult } from './worktrees';
+export { isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp } from './treeMarks';
+export { commitAll, commitAllLanding } from './commits';
+export { inspectTree, treeChanges, type TreeInspection } from './treeDiff';
+export { commitMerge, ensureIntegration, integrationState, mergeTreeCheck, writeMergeCommit, type MergeCheck, type PreparedMerge } from './integration';
+export { fastForward, FastForwardRefusedError, fastForwardOffer, type FastForwardOffer, type LocalFile } from './fastForward';
+export { guardGitSetup, SAFE_CONFIG_ARGS, snapshotGitSetup } from './gitSafety';
+export { commitOnDisk, repoDirs } from './gitOnDisk';
+export { warmGit } from './gitProcess';
+export { changedSince, snapshotCheckout, type CheckoutFingerprint } from './checkoutGuard';

@@ -1,0 +1,113 @@
+/**
+ * The run's integration branch in its own worktree and the merges into it: checked with
+ * `merge-tree` first (touching no work tree), then merged, or written as a merge commit whose
+ * tree is audited before it lands.
+ */
+import { createWorktree } from './worktrees.js';
+import { git, GitError, gitOut, headCommit, identityArgs, unmergedPaths } from './gitRun.js';
+import { parseMergeTree, parseStatusZ, splitZ } from '../../core/run/gitParse.js';
+
+export interface Integration {
+  branch: string;
+  worktree: string;
+  baseSha: string;
+  tipSha: string;
+}
+
+/**
+ * The integration branch in its own worktree: created at `base` the first time, reused as it
+ * is afterwards (its base is where the run started). Paths and names come from runPaths
+ * (`integrationBranch`, `integrationPath`).
+ */
+export async function ensureIntegration(options: { repo: string; branch: string; worktree: string; base: string; reason?: string }): Promise<Integration> {
+  const r = await createWorktree({
+    repo: options.repo,
+    path: options.worktree,
+    branch: options.branch,
+    base: options.base,
+    reason: options.reason ?? 'Wave Orchestrator: integration branch of a run',
+    mergeBase: false,
+  });
+  const baseSha = r.how === 'created' ? r.baseSha : ((await git(options.repo, ['merge-base', r.baseSha, r.head], [0, 1])).stdout.trim() || r.baseSha);
+  return { branch: r.branch, worktree: r.path, baseSha, tipSha: r.head };
+}
+
+export interface MergeCheck {
+  clean: boolean;
+  /** Conflicted paths (empty when clean). */
+  conflicts: string[];
+  /** The merged tree git computed (no commit, no change to any work tree). */
+  tree: string;
+}
+
+/** `git merge-tree --write-tree` of `tip` and `branch` (git ≥ 2.38): touches no work tree. */
+export async function mergeTreeCheck(repo: string, tip: string, branch: string): Promise<MergeCheck> {
+  const r = await git(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', tip, branch], [0, 1]);
+  const parsed = parseMergeTree(r.stdout);
+  return { clean: r.code === 0, conflicts: r.code === 0 ? [] : parsed.conflicts, tree: parsed.tree };
+}
+
+export type MergeOutcome = { merged: true; commit: string; files: string[] } | { merged: false; conflicts: string[] };
+
+/**
+ * Merges a package branch into the integration worktree (`merge --no-ff`), only after a clean
+ * `mergeTreeCheck`; a conflict is returned with its files and nothing is merged. The
+ * integration worktree must be clean.
+ */
+export async function mergePackage(integrationWorktree: string, branch: string, message: string): Promise<MergeOutcome> {
+  // The three checks read and change nothing: at once.
+  const [status, before, check] = await Promise.all([
+    git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']),
+    headCommit(integrationWorktree),
+    mergeTreeCheck(integrationWorktree, 'HEAD', branch),
+  ]);
+  const dirty = parseStatusZ(status.stdout);
+  if (dirty.length > 0) throw new Error(`the integration worktree ${integrationWorktree} has changes (${dirty.map((e) => e.path).join(', ')}); not merging into it`);
+  if (!check.clean) return { merged: false, conflicts: check.conflicts };
+  const m = await git(integrationWorktree, [...identityArgs(), 'merge', '--no-ff', '--no-edit', '-m', message, branch], [0, 1, 128]);
+  if (m.code !== 0) {
+    const conflicts = await unmergedPaths(integrationWorktree);
+    await git(integrationWorktree, ['merge', '--abort'], [0, 128]);
+    if (conflicts.length > 0) return { merged: false, conflicts };
+    throw new GitError(['merge', '--no-ff', branch], integrationWorktree, m.code, m.stderr || m.stdout);
+  }
+  // The merge commit's first parent is `before`: its files and its name, at once.
+  const [commit, diff] = await Promise.all([
+    headCommit(integrationWorktree),
+    git(integrationWorktree, ['diff', '--name-only', '--no-renames', '-z', before, 'HEAD']),
+  ]);
+  return { merged: true, commit, files: splitZ(diff.stdout) };
+}
+
+/** A merge commit written but not yet landed, with what the integration worktree looked like meanwhile. */
+export interface PreparedMerge {
+  /** The merge commit (referenced by nothing yet). */
+  merge: string;
+  /** The integration worktree's HEAD and changed paths, read while the commit was written. */
+  head: string;
+  dirty: string[];
+}
+
+/** The merge commit of `commit` into `tip` with exactly `tree` (a clean `merge-tree` result); nothing refers to it yet. */
+export function writeMergeCommit(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
+  return gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
+}
+
+/** The integration worktree's HEAD and changed paths (both read at once). */
+export async function integrationState(integrationWorktree: string): Promise<{ head: string; dirty: string[] }> {
+  const [status, head] = await Promise.all([git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']), headCommit(integrationWorktree)]);
+  return { head, dirty: parseStatusZ(status.stdout).map((e) => e.path) };
+}
+
+/**
+ * Lands a prepared merge (the caller audited its tree): the integration worktree moves to it
+ * by `merge --ff-only`, which fails unless the branch is still at `tip`. What lands is exactly
+ * the tree that was audited. The worktree must have been clean and at `tip`.
+ */
+export async function commitMerge(integrationWorktree: string, tip: string, prepared: PreparedMerge): Promise<string> {
+  const { merge, head, dirty } = prepared;
+  if (dirty.length > 0) throw new Error(`the integration worktree ${integrationWorktree} has changes (${dirty.join(', ')}); not merging into it`);
+  if (head !== tip) throw new Error(`the integration branch moved (${tip.slice(0, 12)} → ${head.slice(0, 12)}) while a merge was prepared; not merging`);
+  await git(integrationWorktree, ['merge', '--ff-only', '--quiet', merge]);
+  return merge;
+}

@@ -1,0 +1,91 @@
+/**
+ * The engine's marks in a linked worktree's private git folder (never in the work tree;
+ * `worktree remove` removes them): a tree made ahead of its package's first attempt (#18, ADR
+ * 0016) and the set-up hook that ran to the end there.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { gitDirsOf } from './gitSafety.js';
+
+/**
+ * The mark of a tree made ahead, in its private git folder (never in the work tree; `worktree
+ * remove` removes it): the commit it was made at, or `taken` once an attempt took it. Its lock
+ * reason says the same from the moment it exists (`madeAheadReason`: git writes the `locked`
+ * file before the tree's own files), so an engine stopped before the mark was written leaves a
+ * tree that is still known as made ahead — and checked as such when taken.
+ */
+const AHEAD_MARK = 'waves-made-ahead';
+const TAKEN = 'taken';
+
+/** The lock reason of a tree made ahead at `commit`: the run's reason and the commit. */
+export function madeAheadReason(reason: string, commit: string): string {
+  return `${reason} (made ahead at ${commit})`;
+}
+const AHEAD_REASON = / \(made ahead at ([0-9a-f]{40}|[0-9a-f]{64})\)$/;
+
+/** A file of a linked worktree's private git folder (`.git/worktrees/<tree's name>/<file>`), or null when `tree` is no linked worktree. */
+function privateGitFile(tree: string, name: string): string | null {
+  try {
+    if (!fs.statSync(path.join(tree, '.git')).isFile()) return null;
+    const dirs = gitDirsOf(tree);
+    return dirs && dirs.gitDir !== dirs.commonDir ? path.join(dirs.gitDir, name) : null;
+  } catch {
+    return null;
+  }
+}
+
+const aheadMarkFile = (tree: string) => privateGitFile(tree, AHEAD_MARK);
+
+/** A mark's text, or null when there is none (or it cannot be read). */
+function readMark(file: string | null): string | null {
+  try {
+    return file === null ? null : fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Writes `line` as the file `name` of the linked worktree's private git folder (a mark). */
+function writeMark(tree: string, name: string, line: string): void {
+  const file = privateGitFile(tree, name);
+  if (!file) throw new Error(`${tree} is not a linked worktree`);
+  fs.writeFileSync(file, `${line}\n`);
+}
+
+/**
+ * The set-up hook's mark: the branch it last ran to the end for in the tree (in the tree's private
+ * git folder, like the mark of a tree made ahead). A tree is set up for a branch when the hook
+ * succeeded there for it: a new tree is not, nor a reused one whose hook failed or never ran (an
+ * engine stopped before it), so a retry in it runs the hook again.
+ */
+const SET_UP_MARK = 'waves-set-up';
+
+/** Whether the set-up hook ran to the end in `tree` for `branch`. */
+export function isSetUp(tree: string, branch: string): boolean {
+  return readMark(privateGitFile(tree, SET_UP_MARK)) === `${branch}\n`;
+}
+
+/** Marks `tree` as set up for `branch` (the hook succeeded). */
+export function markSetUp(tree: string, branch: string): void {
+  writeMark(tree, SET_UP_MARK, branch);
+}
+
+/** Marks a linked worktree as made ahead of its package's first attempt, at `commit`. */
+export function markMadeAhead(tree: string, commit: string): void {
+  writeMark(tree, AHEAD_MARK, commit);
+}
+
+/** The commit a tree was made ahead at (its mark, else its lock reason), or null when it was not or an attempt took it. */
+export function madeAheadAt(tree: string): string | null {
+  const file = aheadMarkFile(tree);
+  if (!file) return null;
+  const mark = readMark(file);
+  if (mark !== null) return /^([0-9a-f]{40}|[0-9a-f]{64})\n$/.test(mark) ? mark.trim() : null;
+  // git's own lock file, beside the mark in the tree's private folder.
+  return AHEAD_REASON.exec(readMark(path.join(path.dirname(file), 'locked'))?.trimEnd() ?? '')?.[1] ?? null;
+}
+
+/** Marks a tree made ahead as taken by its package's first attempt. */
+export function markTaken(tree: string): void {
+  writeMark(tree, AHEAD_MARK, TAKEN);
+}

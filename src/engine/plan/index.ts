@@ -1,0 +1,7 @@
+/**
+ * The plan room: a plan as the engine runs it.
+ *   planSource.ts     a plan file read with its repository root, hash and analysis
+ *   planArtifacts.ts  the plan's artifacts for context slicing (its folder's files, design.md)
+ */
+export { findRepositoryRoot, loadPlan, PlanReadError, planHash, previewRoot, repositoryRoot, type PlanSource } from './planSource';
+export { readPlanArtifacts } from './planArtifacts';

@@ -1,0 +1,5 @@
+/**
+ * The planning room: plan a feature with an agent (ADR 0013) — planner.ts, whose exports are the
+ * room's (the front door lists the ones it offers).
+ */
+export * from './planner';

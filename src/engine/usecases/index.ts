@@ -1,0 +1,22 @@
+/**
+ * The use cases the front ends share, each written once.
+ *   startRun.ts      a run's start: every check and question, once (startRun, dryRunOf)
+ *   finishing.ts     the finish offer, the fast-forward, safe clean-up
+ *   reconcileRun.ts  a run after its driver went away: what it needs; Retry / Resume
+ *   cancel.ts        cancel asked by a process that does not drive the run
+ */
+export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
+export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './reconcileRun';
+export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './cancel';
+export {
+  dryRunOf,
+  hostAgents,
+  refusalOf,
+  startRun,
+  type HostsInput,
+  type StartQuestions,
+  type StartRefusal,
+  type StartRefusalKind,
+  type StartRequest,
+  type StartResult,
+} from './startRun';
