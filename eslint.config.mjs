@@ -184,7 +184,7 @@ const LAYERS = [
           'Views draw what they are given (PlanRegistry, OwnershipModel, the TreeRuns interface that src/run implements); the run, the DAG panel, the run engine and the CLI are not theirs to import. Take an interface instead.',
       },
       {
-        regex: '^\\.\\./plan/commands$',
+        regex: '^\\.\\./plan/planCommands$',
         message: 'The plan commands use the views (views/shared), not the other way round: a view may read plans through plan/planRegistry.',
       },
     ],

@@ -1,30 +1,33 @@
 /**
  * The run engine's front door: the ONE module the `waves` CLI (src/cli) and the editor
- * (src/run) import from src/engine (ESLint holds them to it). Each use case is here once, so
- * the two front ends cannot drift apart; they keep argument parsing, VS Code wiring and
- * presentation. Use cases (docs/run-engine.md, "The front door"):
+ * (src/run) import from src/engine (ESLint holds them to it). It re-exports the rooms' indexes
+ * (ADR 0018: git/, plan/, consent/, attempt/, hosts/, coordinator/, run/, planning/,
+ * usecases/). Each use case is here once, so the two front ends cannot drift apart; they keep
+ * argument parsing, VS Code wiring, the questions to the person and presentation. Use cases
+ * (docs/run-engine.md, "The front door"):
  *
- * - load a plan with its repository root, hash and analysis ........ `loadPlan` (planSource.ts)
+ * - load a plan with its repository root, hash and analysis .............. `loadPlan` (plan/)
  * - the verification commands, approved or not (the person's approvals on this machine,
  *   `personalApprovals`, never the repository's); approve the exact list shown
- *                                  `verificationOf`, `approveShown`, `verificationPolicy` (approvals.ts)
- * - who drives a run (live or stale lease) .......... `driverOf`, `liveDriver` (driver.ts)
- * - start, resume, retry, answer, adopt: `startRun(request, questions)` (usecases/startRun.ts) —
- *   every check and question of a start, once; a refusal is a `StartRefusal` (kind + reason),
- *   the same for both front ends; `dryRunOf(request)`: the same checks, then the schedule and
+ *                                  `verificationOf`, `approveShown`, `verificationPolicy` (consent/)
+ * - who drives a run (live or stale lease) .................. `driverOf`, `liveDriver` (run/)
+ * - start, resume, retry, answer, adopt: `startRun(request, questions)` (usecases/) — every
+ *   check and question of a start, once; a refusal is a `StartRefusal` (kind + reason), the
+ *   same for both front ends; `dryRunOf(request)`: the same checks, then the schedule and
  *   prompts. `reconcileRun(…)` decides what a run found on disk needs (a `foreign` run —
  *   `foreignReason` — is only offered); an adoption is `startRun({ …, adopt: true,
  *   keepInterrupted: true, collectOnly: true })`, which starts nothing
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process of
- *   the clone; `askCoordinatedDriverToCancel(…)` from any clone, through the shared coordinator
- * - status and report reading ................ `readRun`, `liveLocks`, `readReport` (runs.ts)
- * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (finishing.ts)
- * - where an attempt runs: `Executor` (executor.ts, ADR 0006), `LocalExecutor` by default
- * - plan a feature (ADR 0013): `planningDryRun`, `startPlanning` (the agent writes, the exact
- *   checker repairs), `revisePlanning` (Request changes), `approvePlanning`, `discardPlanning`,
- *   `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed plan may not run yet
+ *   the clone; `askCoordinatedDriverToCancel(…)` from any clone, through the shared coordinator (usecases/)
+ * - status and report reading ...................... `readRun`, `liveLocks`, `readReport` (run/)
+ * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (usecases/)
+ * - where an attempt runs: `Executor` (attempt/, ADR 0006), `LocalExecutor` by default
+ * - plan a feature (ADR 0013, planning/): `planningDryRun`, `startPlanning` (the agent writes,
+ *   the exact checker repairs), `revisePlanning` (Request changes), `approvePlanning`,
+ *   `discardPlanning`, `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed
+ *   plan may not run yet (the engine checks it too as a run begins)
  * - planned claims (#19 item 5): `approvePlanning(…, { coordinator })` registers them,
- *   `discardPlanning(…, { coordinator })` removes them, `conflictsWithPlanned` (plannedClaims.ts):
+ *   `discardPlanning(…, { coordinator })` removes them, `conflictsWithPlanned` (coordinator/):
  *   which other features' planned claims a plan meets; `listPlannedClaims`, and
  *   `releasePlannedClaims` for a feature's claims whose session is gone with its clone
  * - context slicing: the plan's artifacts (its folder's files, design.md) .... `readPlanArtifacts`

@@ -1,7 +1,7 @@
 /**
  * Parsers for git's machine-readable outputs (pure: text in, plain data out; no I/O).
  *
- * `src/engine/git/git.ts` runs git with `-z` wherever git offers it, so paths with spaces,
+ * `src/engine/git/` runs git with `-z` wherever git offers it, so paths with spaces,
  * newlines, quotes or non-ASCII characters arrive verbatim (never C-quoted). The parsers
  * never throw: an unexpected record is skipped and reported in `problems` where that matters.
  * Recorded outputs of a real git are in test/fixtures/git/outputs.json.

@@ -12,7 +12,7 @@
  * Where and how an attempt runs is the `Executor`'s (executor.ts; `LocalExecutor` by default).
  *
  * Nothing from a plan is run through a shell (agents and git by argv; verification commands
- * only through verify.ts, after approval). The user's branch and working tree are never
+ * only through attempt/verification.ts, after approval). The user's branch and working tree are never
  * touched: packages work in their own worktrees and merge into `waves/<feature>/_integration`;
  * no `--force`, no reset. No `vscode`: the CLI and the editor drive the same class.
  */
