@@ -12,6 +12,7 @@
 //            scripts/agent-clis.sh) against a scripted model server on 127.0.0.1
 //   webview  the same over test/webview/**/*.test.ts(x), when there are any
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
+//   (unit, coordinator, hosts, agents and vscode first make sure bubblewrap is here: scripts/sandbox-tools.sh)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
 //            and webview/), one test each
 // Usage: node scripts/test.mjs [static|unit|coordinator|hosts|agents|webview|vscode ...]   (default: all, in that order)
@@ -27,6 +28,14 @@ const SUITE_TIMEOUT_MS = Number(process.env.WAVES_TEST_SUITE_TIMEOUT ?? 1800) * 
 // The person's approvals (src/engine/consent/approvalStore.ts personalApprovals): never the real ones of whoever
 // runs the tests; every suite's processes (and code-server's extension host) inherit this.
 if (!process.env.WAVES_CONFIG_DIR) process.env.WAVES_CONFIG_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-test-config-'));
+// Agents run inside walls (#32) that cover /tmp with a private one: the tests' own temporary
+// folders (repositories, homes, the gates a test opens for its scripted agent) live in one folder
+// the walls show read-only (WAVES_SANDBOX_READ), as a person's `waves.sandbox.read` would.
+if (!process.env.WAVES_SANDBOX_READ) {
+  const tests = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-tests-'));
+  process.env.TMPDIR = tests;
+  process.env.WAVES_SANDBOX_READ = tests;
+}
 
 /** Test files under the given folders (relative to the repo), sorted. */
 function findTests(dirs, pattern = /\.test\.tsx?$/) {
@@ -191,14 +200,28 @@ async function hostsSuite() {
   return nodeTestSuite('hosts', ['test/hosts']);
 }
 
+/**
+ * Every agent a suite starts runs inside walls (#32, ADR 0019): scripts/sandbox-tools.sh installs
+ * Debian's bubblewrap when missing and tries it once, before the first suite that runs agents.
+ * An install that fails fails that suite (never a run without walls).
+ */
+let sandbox;
+function withSandbox(suite) {
+  return async () => {
+    sandbox ??= spawnSync('bash', [path.join(REPO, 'scripts', 'sandbox-tools.sh'), '--env'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60_000 });
+    if (sandbox.status !== 0) return { passed: 0, failed: 1, note: `could not install bubblewrap: scripts/sandbox-tools.sh exit ${sandbox.status ?? sandbox.signal ?? sandbox.error?.message}` };
+    return suite();
+  };
+}
+
 const SUITES = {
   static: staticSuite,
-  unit: () => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli']),
-  coordinator: coordinatorSuite,
-  hosts: hostsSuite,
-  agents: agentsSuite,
+  unit: withSandbox(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli'])),
+  coordinator: withSandbox(coordinatorSuite),
+  hosts: withSandbox(hostsSuite),
+  agents: withSandbox(agentsSuite),
   webview: webviewSuite,
-  vscode: vscodeSuite,
+  vscode: withSandbox(vscodeSuite),
 };
 
 const wanted = process.argv.slice(2);

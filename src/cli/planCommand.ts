@@ -18,18 +18,20 @@
 import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
 import { nextStepsText, type PlanningState } from '../core/run/planningSession';
-import { PlanningError, approvePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
+import { ConfinementUnavailableError, PlanningError, approvePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
-import { agentFrom, coordinatorFrom } from './runArgs';
+import { agentFrom, confinementFrom, coordinatorFrom } from './runArgs';
 
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'out', 'rounds', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository'],
-    ['agent', 'agent-argv', 'out', 'rounds', 'file', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', 'allow-host'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'file', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', 'allow-host'],
   );
   const coordinator = coordinatorFrom(flags);
+  // The planning agent's walls (#32): as a run's.
+  const confinement = confinementFrom(flags);
   const actions = ['approve', 'discard', 'revise', 'list', 'claims', 'release-claims'].filter((a) => flags.has(a));
   if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, --claims, --release-claims, not ${actions.map((a) => `--${a}`).join(' and ')}`);
   if ((flags.has('claims') || flags.has('release-claims')) && !coordinator)
@@ -73,7 +75,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
       const id = String(flags.get('revise'));
       if (!readPlanning(repo, id)) throw new UsageError(`no planning session "${id}" (waves plan --list)`);
       const agent = agentFrom(flags, true);
-      const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments: text, agent, ...(rounds !== undefined ? { repairRounds: rounds } : {}), onEvent: progress(io, json), signal }));
+      const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments: text, agent, ...(confinement ? { confinement } : {}), ...(rounds !== undefined ? { repairRounds: rounds } : {}), onEvent: progress(io, json), signal }));
       return finish(io, result, json, coordinator);
     }
     if (flags.has('dry-run')) {
@@ -88,6 +90,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
         cwd: process.cwd(),
         description: text,
         agent,
+        ...(confinement ? { confinement } : {}),
         ...(flags.has('out') ? { out: String(flags.get('out')) } : {}),
         ...(rounds !== undefined ? { repairRounds: rounds } : {}),
         onEvent: progress(io, json),
@@ -99,6 +102,10 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
     if (err instanceof PlanningError || err instanceof RangeError) {
       io.err(`waves: ${err.message}\n`);
       return err instanceof RangeError ? 2 : 1;
+    }
+    if (err instanceof ConfinementUnavailableError) {
+      io.err(`waves: ${err.message}\n`);
+      return 2;
     }
     throw err;
   }

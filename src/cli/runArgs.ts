@@ -11,7 +11,7 @@ import { hasUnsafeCharacters } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { RunState } from '../core/run/runState';
 import { addSpend, type Spend } from '../core/run/spend';
-import { checkCoordinatorUrl, type CoordinatorOptions, PlanReadError, loadPlan as loadPlanSource, type PlanSource } from '../engine';
+import { checkCoordinatorUrl, type Confinement, type CoordinatorOptions, PlanReadError, loadPlan as loadPlanSource, type PlanSource } from '../engine';
 import { UsageError } from './args';
 import { humanReport, type Io } from './io';
 
@@ -147,3 +147,20 @@ export function unsafeNote(texts: readonly string[]): string {
     : '';
 }
 
+
+/**
+ * `--unconfined` (agents without walls: the person's explicit choice) and `--allow-host H:P,…`
+ * (more targets the agents may reach, e.g. a package registry) → the run's confinement (#32).
+ */
+export function confinementFrom(flags: Map<string, string | true>): Confinement | undefined {
+  const allowHosts = flags.has('allow-host')
+    ? String(flags.get('allow-host'))
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean)
+    : [];
+  if (flags.has('allow-host') && allowHosts.length === 0) throw new UsageError('--allow-host needs HOST:PORT (several separated by commas)');
+  if (flags.has('unconfined') && allowHosts.length) throw new UsageError('--allow-host opens the walls a little; --unconfined has none: give one of them');
+  if (flags.has('unconfined')) return { unconfined: true };
+  return allowHosts.length ? { options: { allowHosts } } : undefined;
+}

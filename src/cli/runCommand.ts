@@ -13,7 +13,7 @@ import { RunEngine, isRemote, type DryRun } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
-import { agentFrom, coordinatorFrom, planArg, rel, unsafeNote } from './runArgs';
+import { agentFrom, confinementFrom, coordinatorFrom, planArg, rel, unsafeNote } from './runArgs';
 import { ProgressOutput } from './progressOutput';
 import { dryRunOf, plannedConflictText, startRun, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { hostsInputFrom } from './hostsCommand';
@@ -48,8 +48,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxP
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'allow-host'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-host'],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -97,6 +97,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const onUsageLimit = flags.has('on-usage-limit') ? String(flags.get('on-usage-limit')) : 'stop';
   if (onUsageLimit !== 'wait' && onUsageLimit !== 'stop') throw new UsageError(`--on-usage-limit is wait or stop, not "${onUsageLimit}"`);
   const file = planArg(args, 'run');
+  // The agents' walls (#32): on by default; `--unconfined` only by choice; `--allow-host` opens them to more targets.
+  const confinement = confinementFrom(flags);
   const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? 10;
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
   const only = flags.has('only')
@@ -130,6 +132,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     ...(flags.has('allow-planned-overlap') ? { allowPlannedOverlap: true } : {}),
     ...(hosts ? { hosts, onHostLost } : {}),
     ...(flags.has('resume') ? { resume: true } : {}),
+    ...(confinement ? { confinement } : {}),
   };
 
   if (dry) {
@@ -255,6 +258,11 @@ function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): n
         `waves: ${refusal.reason}:\n${details}Run after it (its run removes its planned claims when it succeeds), agree with its driver, or go ahead anyway (waves run --allow-planned-overlap).\n  nothing was started and no run state was written\n`,
       );
       return 1;
+    case 'no-confinement':
+      io.err(
+        `waves: ${refusal.reason}\n${details}  nothing was started; to run the agents without walls anyway, choose it: \`waves run --unconfined ${file}\`\n`,
+      );
+      return 2;
     case 'coordinator-unreachable':
       io.err(
         `waves: ${refusal.reason}\n  nothing was started and no run state was written; try again when it answers, or run without --coordinator (the lock table of .waves/ then protects this clone only)\n`,

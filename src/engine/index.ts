@@ -37,6 +37,7 @@ export {
   LeaseHeldError,
   NotARepositoryError,
   PlanInvalidError,
+  ProposalNotApprovedError,
   RunEngine,
   type DryRun,
   type EngineEvent,
@@ -44,7 +45,19 @@ export {
   type RunOutcome,
   type RunOutcomeKind,
 } from './run';
-export { childProcessLauncher, LocalExecutor, type Executor, type Launcher, type LaunchRequest, type LaunchResult } from './attempt';
+export {
+  childProcessLauncher,
+  confinementAvailable,
+  ConfinementUnavailableError,
+  LocalExecutor,
+  type Availability,
+  type Confinement,
+  type ConfinementOptions,
+  type Executor,
+  type Launcher,
+  type LaunchRequest,
+  type LaunchResult,
+} from './attempt';
 export {
   dryRunOf,
   hostAgents,

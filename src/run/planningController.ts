@@ -15,6 +15,7 @@ import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planningSession';
 import type { ProposalSource } from '../dag/actions';
 import {
   PlanningError,
+  ConfinementUnavailableError,
   approvePlanning,
   childProcessLauncher,
   discardPlanning,
@@ -27,6 +28,7 @@ import {
   type Launcher,
   type PlanningEvent,
   type PlanningResult,
+  type Confinement,
 } from '../engine';
 import type { PlanRegistry } from '../plan/planRegistry';
 import type { ProposalAction, ProposalView } from '../protocol';
@@ -34,7 +36,7 @@ import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { registerShown } from './runCommands';
 import { explainRestricted } from './runController';
-import { readRunSettings } from './settings';
+import { readRunSettings, readSandboxSetting } from './settings';
 import { readCoordinatorSetting } from './sharedRuns';
 
 interface Deps {
@@ -73,7 +75,7 @@ export class PlanningController extends Disposable implements ProposalSource {
 
   constructor(private readonly deps: Deps) {
     super();
-    const command = (id: string, run: (arg: unknown) => unknown) => this.register(registerShown(id, deps.log, run, (err) => err instanceof PlanningError));
+    const command = (id: string, run: (arg: unknown) => unknown) => this.register(registerShown(id, deps.log, run, (err) => err instanceof PlanningError || err instanceof ConfinementUnavailableError));
     command('waves.planFeature', (arg) => this.planFeature((arg ?? {}) as PlanFeatureArgs));
     command('waves.approvePlan', (arg) => this.byCommand('approve', arg));
     command('waves.requestPlanChanges', (arg) => this.byCommand('requestChanges', arg));
@@ -162,7 +164,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     if (!agent) return undefined;
     const rounds = repairRounds(folder);
     const result = await this.withProgress(`Waves: planning "${firstLine(description)}"`, (onEvent, signal) =>
-      startPlanning({ cwd: folder.fsPath, description, agent, repairRounds: rounds, launcher, onEvent, signal }),
+      startPlanning({ cwd: folder.fsPath, description, agent, repairRounds: rounds, launcher, onEvent, signal, ...sandbox() }),
     );
     return this.present(result);
   }
@@ -207,7 +209,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     const agent = await this.agent(uri);
     if (!agent) return;
     const result = await this.withProgress(`Waves: revising the plan ${where.id}`, (onEvent, signal) =>
-      revisePlanning({ repo: where.repo, id: where.id, comments, agent, repairRounds: repairRounds(uri), launcher, onEvent, signal }),
+      revisePlanning({ repo: where.repo, id: where.id, comments, agent, repairRounds: repairRounds(uri), launcher, onEvent, signal, ...sandbox() }),
       where.id,
     );
     await this.present(result);
@@ -375,4 +377,10 @@ function repairRounds(scope: vscode.Uri): number {
 function firstLine(text: string): string {
   const line = text.split(/\r?\n/).find((l) => l.trim())?.trim() ?? '';
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;
+}
+
+/** The planning agent's walls (#32): the person's own `waves.sandbox.*`, as a run's. */
+function sandbox(): { confinement?: Confinement } {
+  const confinement = readSandboxSetting();
+  return confinement ? { confinement } : {};
 }

@@ -29,7 +29,7 @@ import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from './runWatch';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
-import { readRunSettings, type RunSettings } from './settings';
+import { readRunSettings, readSandboxSetting, type RunSettings } from './settings';
 import { readCoordinatorSetting } from './sharedRuns';
 import { readHostsSetting } from './hostsCommands';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
@@ -308,6 +308,8 @@ export class RunController extends Disposable {
     }
     // `waves.hosts` (#17, ADR 0011): the person's own setting only; the start checks it (problems, each host's agent).
     const hosts = readHostsSetting();
+    // `waves.sandbox.*` (#32): the agents' walls, on unless the person turned them off themselves.
+    const confinement = readSandboxSetting();
     const startRequest: StartRequest = {
       planFile,
       shown: entry.label,
@@ -317,6 +319,7 @@ export class RunController extends Disposable {
       launcher,
       ...(coordinator ? { coordinator } : {}),
       ...(hosts ? { hosts } : {}),
+      ...(confinement ? { confinement } : {}),
       ...(request.only ? { only: request.only } : {}),
       ...(request.resume ? { resume: true } : {}),
       ...(request.reset?.length ? { reset: request.reset } : {}),
@@ -470,6 +473,14 @@ export class RunController extends Disposable {
         return;
       case 'planned-claims':
         void vscode.window.showWarningMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`);
+        return;
+      case 'no-confinement':
+        void vscode.window
+          .showErrorMessage(
+            `Waves: ${refusal.reason}${refusal.details.length ? ` (${refusal.details.join('; ')})` : ''}. Nothing was started. Install bubblewrap, or run the agents without walls by turning on your own setting waves.sandbox.unconfined.`,
+            'Open Settings',
+          )
+          .then(settings('waves.sandbox'));
         return;
       case 'coordinator-unreachable':
         void vscode.window

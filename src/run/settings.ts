@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/run/agentProfiles';
+import type { Confinement, ConfinementOptions } from '../engine';
 
 export interface RunSettings {
   /** undefined: no agent chosen yet (the picker asks). */
@@ -87,4 +88,22 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
     for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
   }
   return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps };
+}
+
+/**
+ * The agents' walls as the person set them (#32, ADR 0019): `waves.sandbox.*`, their own (user or
+ * remote machine) values only — a workspace cannot turn the walls off or open them.
+ */
+export function readSandboxSetting(): Confinement | undefined {
+  const config = vscode.workspace.getConfiguration('waves');
+  const own = <T>(key: string): T | undefined => config.inspect<T>(key)?.globalValue;
+  if (own<boolean>('sandbox.unconfined') === true) return { unconfined: true };
+  const list = (key: string) => (own<unknown>(key) ?? []) as unknown[];
+  const strings = (key: string) => list(key).filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+  const options: ConfinementOptions = {};
+  if (strings('sandbox.allowHosts').length) options.allowHosts = strings('sandbox.allowHosts');
+  if (strings('sandbox.write').length) options.write = strings('sandbox.write');
+  if (strings('sandbox.hidden').length) options.hidden = strings('sandbox.hidden');
+  if (strings('sandbox.read').length) options.read = strings('sandbox.read');
+  return Object.keys(options).length ? { options } : undefined;
 }

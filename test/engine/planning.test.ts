@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { analyzePlan } from '../../src/core/plan/analyze';
 import { approvePlanning, discardPlanning, planningDryRun, proposalGate, readPlanning, revisePlanning, startPlanning, type PlanningEvent, PlanningError } from '../../src/engine/planning/planner';
 import { engineFor, isolateGit, scriptedAgent, treeFiles } from './engineFixtures';
+import { ProposalNotApprovedError } from '../../src/engine/run/types';
 import { buildRunner, git, makeRepo } from './helpers';
 
 let runnerScript = '';
@@ -115,6 +116,14 @@ describe('planning', () => {
     assert.equal(first.state.status, 'valid');
     const planFile = first.planFile;
     assert.match((await proposalGate(planFile)) ?? '', /not approved yet/);
+    // The engine's own gate, whatever front end (or none) starts it: begin refuses before any lease or run state.
+    const early = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    try {
+      await assert.rejects(early.engine.begin(), (err: Error) => err instanceof ProposalNotApprovedError && /not approved yet \(valid\)/.test(err.message));
+      assert.equal(fs.existsSync(path.join(first.state.worktree, '.waves', 'runs')), false, 'no lease and no run state written');
+    } finally {
+      early.engine.dispose();
+    }
 
     const revised = await revisePlanning({ repo, id: first.state.id, comments: 'Please add package wp-admin for the admin screens.', agent: scriptedAgent(), runnerScript, pollMs: 20 });
     assert.equal(revised.state.status, 'valid');

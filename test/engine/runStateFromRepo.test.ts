@@ -28,7 +28,15 @@ before(async () => {
   runnerScript = await buildRunner();
 });
 
-const engineFor = (planFile: string, extra: Partial<EngineOptions> = {}) => sharedEngineFor(planFile, runnerScript, extra);
+/** The folders the agents write their markers into: their walls let them (as `waves.sandbox.write` would). */
+const markerFolders: string[] = [];
+function markers(): string {
+  const dir = tempDir('waves-markers-');
+  markerFolders.push(dir);
+  return dir;
+}
+const walls = (): Partial<EngineOptions> => ({ confinement: { options: { write: [...markerFolders] } } });
+const engineFor = (planFile: string, extra: Partial<EngineOptions> = {}) => sharedEngineFor(planFile, runnerScript, { ...walls(), ...extra });
 
 /** What the editor's Reconciler asks of the engine when it adopts a run nobody drives (runController.ts `adopt`). */
 const ADOPT: Partial<EngineOptions> = { keepInterrupted: true, collectOnly: true };
@@ -71,7 +79,7 @@ function shippedState(repo: string, machine?: string): RunState {
 
 /** A repository whose last commit ships `.waves/` with the run above and `a`'s exit.json. */
 function repoShipping(machine?: string): { repo: string; planFile: string; out: string; shipped: string } {
-  const out = tempDir('waves-markers-');
+  const out = markers();
   const repo = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': planYaml(FEATURE, PACKAGES(out)) });
   const state = shippedState(repo, machine);
   const shipped = JSON.stringify(state, null, 2) + '\n';
@@ -195,7 +203,7 @@ describe('run state shipped with a repository (#15 item 11)', () => {
 
 describe('a genuine adoption on this machine (#15 item 11)', () => {
   test('exits written while nobody watched are collected; no retry, no ready package, no new agent', async () => {
-    const out = tempDir('waves-markers-');
+    const out = markers();
     const resume = path.join(tempDir(), 'resume');
     const repo = makeRepo({
       'README.md': '# test\n',
@@ -208,7 +216,7 @@ describe('a genuine adoption on this machine (#15 item 11)', () => {
     const planFile = path.join(repo, 'work-packages.yaml');
     const env = { WAVES_TEST_AGENT_RESUME: resume };
     // The window goes away (its engine stops driving; the agents live on) …
-    const runId = await engineGoneWhileWaiting(planFile, runnerScript, ['a', 'b'], { env });
+    const runId = await engineGoneWhileWaiting(planFile, runnerScript, ['a', 'b'], { ...walls(), env });
     // … and the agents end while nobody watches.
     fs.writeFileSync(resume, '');
     const exitOf = (id: string) => attemptFiles(attemptDir(repo, 'mine', runId, id, 1)).exit;

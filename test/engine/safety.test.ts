@@ -57,8 +57,15 @@ function personSide(repo: string): { branch: string; head: string; status: strin
   };
 }
 
+/**
+ * The engine's own safety, whatever the agent does: these agents run WITHOUT walls (#32 — the
+ * person's explicit choice, `unconfined`), so that what they do reaches the engine's audit and
+ * guards; with walls the operating system refuses it first (test/engine/walls.test.ts).
+ */
+const UNCONFINED = { confinement: { unconfined: true } } as const;
+
 async function run(planFile: string): Promise<RunOutcome> {
-  const { engine } = await sharedEngineFor(planFile, runnerScript);
+  const { engine } = await sharedEngineFor(planFile, runnerScript, UNCONFINED);
   try {
     return await engine.run();
   } finally {
@@ -319,7 +326,7 @@ describe('verification commands nobody approved', () => {
         { id: 'b', deps: ['a'], agent: ['write b/ok.txt'], commands: [`touch ${marker}`] },
       ]),
     );
-    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { verification: 'refuse-unapproved' });
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { ...UNCONFINED, verification: 'refuse-unapproved' });
     let outcome: RunOutcome;
     try {
       outcome = await engine.run();

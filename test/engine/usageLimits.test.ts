@@ -24,12 +24,13 @@ before(async () => {
 describe('an agent at its usage limit', () => {
   test('stop (default): the package pauses with the reset time, no retry is spent, no other package of that agent starts; the run ends usage-limit', async () => {
     const marker = path.join(tempDir(), 'limited');
+    const walls = { confinement: { options: { write: [path.dirname(marker)] } } };
     const resetEpoch = Math.floor(Date.now() / 1000) + 3600;
     const { planFile } = repoWithPlan('limit-stop', [
       { id: 'a', agent: [`usage-limit-once ${marker} ${resetEpoch}`, 'write a/x.txt'], retryBudget: 2 },
       { id: 'b', agent: ['write b/x.txt'] },
     ]);
-    const { engine, events } = await engineFor(planFile, runnerScript, { maxParallel: 1 });
+    const { engine, events } = await engineFor(planFile, runnerScript, { ...walls, maxParallel: 1 });
     let outcome;
     try {
       outcome = await engine.run();
@@ -49,12 +50,13 @@ describe('an agent at its usage limit', () => {
 
   test('wait: at the reset time the package goes on by itself, and the limited attempt spent no retry', async () => {
     const marker = path.join(tempDir(), 'limited');
+    const walls = { confinement: { options: { write: [path.dirname(marker)] } } };
     const resetEpoch = Math.floor(Date.now() / 1000) + 2;
     const { repo, planFile } = repoWithPlan('limit-wait', [
       { id: 'a', agent: [`usage-limit-once ${marker} ${resetEpoch}`, 'write a/x.txt'], retryBudget: 0 },
       { id: 'b', deps: ['a'], agent: ['write b/x.txt'] },
     ]);
-    const { engine } = await engineFor(planFile, runnerScript, { onUsageLimit: 'wait' });
+    const { engine } = await engineFor(planFile, runnerScript, { ...walls, onUsageLimit: 'wait' });
     let outcome;
     try {
       outcome = await engine.run();
@@ -100,10 +102,11 @@ describe('cost and budgets (#16)', () => {
 describe('a turn that ends with a question (#16)', () => {
   test('is shown as the question, not "changed no file", is not retried without an answer, and the answer goes into the next prompt', async () => {
     const marker = path.join(tempDir(), 'asked');
+    const walls = { confinement: { options: { write: [path.dirname(marker)] } } };
     const { repo, planFile } = repoWithPlan('question', [
       { id: 'a', agent: [`question-once ${marker} Which database should the cache use, SQLite or Redis?`, 'write a/x.txt'], retryBudget: 2 },
     ]);
-    const first = await engineFor(planFile, runnerScript);
+    const first = await engineFor(planFile, runnerScript, walls);
     let outcome;
     try {
       outcome = await first.engine.run();
@@ -118,7 +121,7 @@ describe('a turn that ends with a question (#16)', () => {
 
     // The person answers; the package runs again with the answer in its prompt.
     await resetPackages(repo, 'question', ['failed'], ['a']);
-    const second = await engineFor(planFile, runnerScript, { answers: { a: 'SQLite: one file, no server.' } });
+    const second = await engineFor(planFile, runnerScript, { ...walls, answers: { a: 'SQLite: one file, no server.' } });
     try {
       outcome = await second.engine.run({ resume: true });
     } finally {
@@ -134,10 +137,11 @@ describe('a turn that ends with a question (#16)', () => {
 describe('fallback agents and per-agent caps (#16)', () => {
   test("a package whose agent stops at a usage limit goes on with the person's fallback agent, no retry spent", async () => {
     const marker = path.join(tempDir(), 'limited');
+    const walls = { confinement: { options: { write: [path.dirname(marker)] } } };
     const resetEpoch = Math.floor(Date.now() / 1000) + 3600;
     const { repo, planFile } = repoWithPlan('fallback', [{ id: 'a', agent: [`usage-limit-once ${marker} ${resetEpoch}`, 'write a/x.txt'], retryBudget: 0 }]);
     const fallback = customProfile([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}'], { verdict: 'claude-stream-json', label: 'the fallback agent' });
-    const { engine } = await engineFor(planFile, runnerScript, { agentFallback: [fallback] });
+    const { engine } = await engineFor(planFile, runnerScript, { ...walls, agentFallback: [fallback] });
     let outcome;
     try {
       outcome = await engine.run();

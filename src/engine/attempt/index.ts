@@ -8,6 +8,8 @@
  *   adopt.ts          an attempt's exit record and whether its runner still lives
  *   setupHook.ts      the set-up hook run in a new worktree
  *   verification.ts   the approved verification commands run in the user's shell
+ *   confinement.ts    whether agents can be confined here (bubblewrap; ADR 0019), a run's walls asked for;
+ *                     wallsDraw.ts draws an attempt's walls as its agent starts, wallsNet.ts their proxy and relay
  */
 export type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
 export { defaultRunnerScript, LocalExecutor, type LocalExecutorOptions } from './localExecutor';
@@ -15,3 +17,5 @@ export { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchRes
 export type { RunnerSpec } from './runner';
 export { parseExit, pidExists, readJson, type ExitRecord } from './adopt';
 export type { RunVerificationOptions, StepResult } from './verification';
+export { confinementAvailable, ConfinementUnavailableError, wallsOption, type Availability, type Confinement } from './confinement';
+export type { ConfinementOptions } from './wallsDraw';

@@ -16,6 +16,7 @@ import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath }
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
 import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
+import type { ConfinementOptions } from './wallsDraw';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
 import { newStartToken, RunnerPool } from './runnerPool';
@@ -41,6 +42,11 @@ export interface LocalExecutorOptions {
   worktreesFolder?: string;
   /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
   setupHook?: string[];
+  /**
+   * The walls every agent runs inside (#32, ADR 0019): bubblewrap (`confinementAvailable`), what
+   * the person added, the environment the agents see. Absent: agents run unconfined (the person's choice).
+   */
+  walls?: { bwrap: string; options?: ConfinementOptions };
 }
 
 /** `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
@@ -234,8 +240,15 @@ export class LocalExecutor implements Executor {
   async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
     await fs.promises.mkdir(attempt.dir, { recursive: true });
     await fs.promises.writeFile(attempt.files.prompt, prompt);
-    await writeAtomic(attempt.files.spec, JSON.stringify(spec, null, 2) + '\n');
+    await writeAtomic(attempt.files.spec, JSON.stringify(this.walled(spec), null, 2) + '\n');
   }
+
+  /** The spec with the walls asked for: the runner draws them as its agent starts (#32). */
+  private walled(spec: RunnerSpec): RunnerSpec {
+    const w = this.options.walls;
+    return w ? { ...spec, walls: { bwrap: w.bwrap, ...(w.options ? { options: w.options } : {}) } } : spec;
+  }
+
 
   startToken(_packageId: string): string {
     return this.pool?.take() ?? newStartToken();

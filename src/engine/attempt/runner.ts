@@ -25,6 +25,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
+import { isLoopback, parseTarget } from '../../core/run/walls.js';
+import { PROXY_PORT, relay, startProxy } from './wallsNet.js';
+import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
+import type { Server } from 'node:net';
 import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
 import { attemptFiles, type AttemptFiles } from '../../core/run/runPaths.js';
 import { writeAtomicSync } from '../../store/atomicWrite.js';
@@ -43,6 +47,18 @@ export interface RunnerSpec {
   verdict: VerdictParserId;
   /** Source of a case-insensitive RegExp (the profile's `needsInputPattern`); absent = no detection. */
   needsInputPattern?: string | null;
+  /** The agent's profile id (its preset's walls: state folders, model API). */
+  agentId?: string;
+  /** The walls the agent runs inside (#32, ADR 0019); absent: the person chose to run it unconfined. */
+  walls?: RunnerWalls;
+}
+
+/** The walls asked for (#32): the runner draws them from the disk as the agent starts (wallsDraw.ts). */
+export interface RunnerWalls {
+  /** The bubblewrap program. */
+  bwrap: string;
+  /** What the person added: folders to write, paths to hide, targets to reach. */
+  options?: ConfinementOptions;
 }
 
 /** meta.json: written by the runner at start (exclusive create). */
@@ -113,6 +129,14 @@ export function specProblem(x: unknown): string | null {
     } catch (err) {
       return `spec.json: needsInputPattern is not a valid regular expression: ${(err as Error).message}`;
     }
+  }
+  if (s.walls !== undefined) {
+    const w = s.walls as Record<string, unknown> | null;
+    const str = (v: unknown) => typeof v === 'string' && v !== '';
+    if (!w || typeof w !== 'object' || !str(w.bwrap)) return 'spec.json: walls needs bwrap';
+    const o = (w.options ?? {}) as Record<string, unknown>;
+    if (typeof o !== 'object' || !['write', 'hidden', 'allowHosts', 'read'].every((k) => o[k] === undefined || (Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string'))))
+      return 'spec.json: walls.options holds lists of strings (write, hidden, allowHosts, read)';
   }
   return null;
 }
@@ -231,15 +255,49 @@ class Attempt {
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, onSignal);
 
+    // The walls, drawn from the disk now that the tree exists; their proxy: the agent's only way out of its network namespace (#32).
+    let proxy: Server | null = null;
+    let w: DrawnWalls | null = null;
+    if (startError === null && spec.walls) {
+      w = wallsFor({
+        bwrap: spec.walls.bwrap,
+        worktree: spec.cwd,
+        attemptDir: path.dirname(this.files.spec),
+        profileId: spec.agentId ?? 'custom',
+        env,
+        interactive: spec.interactive,
+        argv: spec.argv,
+        runnerScript: process.argv[1] ?? '',
+        startToken: spec.startToken,
+        ...(spec.walls.options ? { options: spec.walls.options } : {}),
+      }).walls;
+      try {
+        proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), w.log);
+      } catch (err) {
+        startError = `the agent could not start: its walls' proxy could not listen on ${w.socket}: ${(err as Error).message}`;
+      }
+      const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
+      // The person's agents and sessions are not the agent's: no ssh-agent, no session bus (their folders are hidden too).
+      delete env.SSH_AUTH_SOCK;
+      delete env.DBUS_SESSION_BUS_ADDRESS;
+      Object.assign(env, { TMPDIR: '/tmp', HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl, NO_PROXY: '', no_proxy: '', NODE_USE_ENV_PROXY: '1' });
+      // The relay runs under this runner's Node (or Electron as Node); the agent does not get that.
+      if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+    }
+
     let code: number | null = null;
     let signal: NodeJS.Signals | null = null;
     if (startError === null) {
-      const outcome = await this.spawnAndWait(env, stdinFd);
+      const outcome = await this.spawnAndWait(env, stdinFd, w);
       code = outcome.code;
       signal = outcome.signal;
       startError = outcome.error;
     }
     if (this.stopping && !spec.interactive) await this.groupGone();
+    if (proxy) {
+      proxy.close();
+      fs.rmSync(w!.socket, { force: true });
+    }
     if (stdinFd !== null) fs.closeSync(stdinFd);
     for (const s of signals) process.off(s, onSignal);
     for (const t of this.timers) clearInterval(t);
@@ -272,12 +330,30 @@ class Attempt {
     return code ?? 1;
   }
 
-  private spawnAndWait(env: NodeJS.ProcessEnv, stdinFd: number | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; error: string | null }> {
+  private spawnAndWait(env: NodeJS.ProcessEnv, stdinFd: number | null, w: DrawnWalls | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; error: string | null }> {
     const { spec } = this;
     return new Promise((resolve) => {
       let child: ChildProcess;
+      // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell.
+      const argv = w
+        ? [
+            w.bwrap,
+            ...w.args,
+            '--bind',
+            w.socket,
+            w.socket,
+            '--',
+            process.execPath,
+            w.runnerScript,
+            '--relay',
+            w.socket,
+            w.allow.filter((a) => isLoopback(parseTarget(a)!)).join(','),
+            '--',
+            ...spec.argv,
+          ]
+        : spec.argv;
       try {
-        child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+        child = spawn(argv[0]!, argv.slice(1), {
           cwd: spec.cwd,
           env,
           shell: false,
@@ -470,6 +546,7 @@ function pooled(token: string): Promise<number> {
 export async function main(args: string[]): Promise<number> {
   process.stdout.on('error', () => {}); // a closed terminal must not crash the runner
   if (args[0] === '--needs-input' || args[0] === '--input-resumed') return hookCommand(args);
+  if (args[0] === '--relay') return relay(args.slice(1));
   if (args[0] === '--pooled') {
     if (!args[1] || args.length !== 2) return fail('usage: runner.js --pooled <startToken>', EXIT_BAD_ARGS);
     return pooled(args[1]);

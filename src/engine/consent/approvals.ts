@@ -42,8 +42,8 @@ export interface Verification {
 /**
  * The plan's verification steps of kind `command` of the packages in `only` (all when
  * undefined), in the order the engine takes them: the dependency graph's ids (plan order,
- * the first package of a duplicated id), each package's steps in order. `RunEngine.run()`
- * asks approval for exactly this list (engine.ts calls it): one definition for both.
+ * the first package of a duplicated id), each package's steps in order. `RunEngine.begin()`
+ * asks approval for exactly this list (run/engine.ts calls it): one definition for both.
  */
 export function verificationSteps(analysis: PlanAnalysis, only?: readonly string[]): VerificationStep[] {
   const out: VerificationStep[] = [];

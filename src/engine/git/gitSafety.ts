@@ -11,6 +11,7 @@
  * - `snapshotGitSetup` fingerprints hooks, risky configuration and attributes, so that the
  *   engine can name a change made while an agent ran (exit.ts makes it a violation).
  */
+import { gitDirsOf } from '../../store/gitDirs';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,35 +56,6 @@ async function rawGitOrNull(cwd: string, args: readonly string[]): Promise<strin
   return o.code === 0 ? o.stdout : null;
 }
 
-/** `.git` of a work tree (a folder, or a `gitdir:` file) and its common folder, found on disk from `cwd` upwards; null when none. */
-export function gitDirsOf(cwd: string): { gitDir: string; commonDir: string } | null {
-  let dir = path.resolve(cwd);
-  for (;;) {
-    const dotGit = path.join(dir, '.git');
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(dotGit);
-    } catch {
-      st = undefined;
-    }
-    if (st?.isDirectory()) return { gitDir: dotGit, commonDir: dotGit };
-    if (st?.isFile()) {
-      const m = /^gitdir:\s*(.+?)\s*$/m.exec(fs.readFileSync(dotGit, 'utf8'));
-      if (!m) return null;
-      const gitDir = path.resolve(dir, m[1]!);
-      let commonDir = gitDir;
-      try {
-        commonDir = path.resolve(gitDir, fs.readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim());
-      } catch {
-        // not a linked worktree's folder: its own common folder
-      }
-      return { gitDir, commonDir };
-    }
-    const up = path.dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
-}
 
 const statSig = (file: string): string => {
   try {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { gitDirsOf } from './gitSafety.js';
+import { gitDirsOf } from '../../store/gitDirs.js';
 
 /**
  * The mark of a tree made ahead, in its private git folder (never in the work tree; `worktree

@@ -46,7 +46,7 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { changedSince, snapshotCheckout, branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from '../git';
 import { registerPlannedClaims, removePlannedClaims, type CoordinatorOptions, type SharedResult } from '../coordinator';
-import { LocalExecutor, type Launcher, type RunnerSpec } from '../attempt';
+import { ConfinementUnavailableError, LocalExecutor, wallsOption, type Confinement, type Launcher, type RunnerSpec } from '../attempt';
 import { findRepositoryRoot } from '../plan';
 
 export class PlanningError extends Error {}
@@ -75,6 +75,8 @@ export interface PlanningRunOptions {
   onEvent?: (event: PlanningEvent) => void;
   /** Aborting stops the agent (its runner's cancel) and ends the session as it stands. */
   signal?: AbortSignal;
+  /** The planning agent's walls (#32, ADR 0019), as a run's: on unless the person chose otherwise. */
+  confinement?: Confinement;
 }
 
 export interface StartPlanningOptions extends PlanningRunOptions {
@@ -296,9 +298,13 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
   const dir = paths.round(n);
   const files = attemptFiles(dir);
   const place = { packageId: 'planning', attempt: n, dir, files };
+  // The planning agent runs inside the same walls as a package's (#32): none to be had, nothing starts.
+  const walls = wallsOption(options.confinement);
+  if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable);
   const executor = new LocalExecutor({
     repoRoot: repo,
     featureId: state.id,
+    ...('walls' in walls ? { walls: walls.walls } : {}),
     ...(options.launcher ? { launcher: options.launcher } : {}),
     ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
   });
@@ -317,6 +323,7 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
     startToken: token,
     verdict: options.agent.verdict,
     needsInputPattern: options.agent.needsInputPattern ?? null,
+    agentId: options.agent.id,
   };
   checkEngineFolder(repo, paths.dir, { below: true });
   const before = await snapshotCheckout(repo);

@@ -29,7 +29,7 @@ import { simulate, type SchedPackage } from '../../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
 import { warmGit } from '../git';
-import { defaultRunnerScript, LocalExecutor, type Executor } from '../attempt';
+import { ConfinementUnavailableError, defaultRunnerScript, LocalExecutor, wallsOption, type Executor } from '../attempt';
 import { HostsExecutor } from '../hosts';
 import { Launches } from './launch';
 import { Lease } from './lease';
@@ -62,6 +62,7 @@ export class RunEngine {
   private readonly loop: RunLoop;
   private readonly recovery: Recovery;
   private begun = false;
+  private readonly walls: ReturnType<typeof wallsOption>;
   /** Every change of the run, for the CLI's progress and the editor. */
   readonly events: Event<EngineEvent>;
 
@@ -73,8 +74,11 @@ export class RunEngine {
     private readonly options: EngineOptions,
   ) {
     const where = { repoRoot, featureId };
+    // The walls of every agent on this machine (#32, ADR 0019): on unless the person chose otherwise.
+    this.walls = wallsOption(options.confinement);
     const local = {
       ...where,
+      ...('walls' in this.walls ? { walls: this.walls.walls } : {}),
       ...(options.launcher ? { launcher: options.launcher } : {}),
       ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
       ...(options.worktreesFolder !== undefined ? { worktreesFolder: options.worktreesFolder } : {}),
@@ -200,6 +204,8 @@ export class RunEngine {
     warmGit();
     // Before anything is written into .waves/ (the lease, the run state): real folders of the repository, no link.
     checkEngineFolder(this.repoRoot, path.dirname(leaseFile(this.repoRoot, this.featureId)));
+    // No walls to be had, and the person did not choose to run without them: nothing starts (#32).
+    if ('unavailable' in this.walls) throw new ConfinementUnavailableError(this.walls.unavailable);
     // A proposed plan (on a planning branch) runs only once the person approved it (ADR 0013).
     const unapproved = await proposalGate(this.planFile);
     if (unapproved) throw new ProposalNotApprovedError(unapproved);
@@ -237,7 +243,6 @@ export class RunEngine {
     await this.recovery.cancel(packageId);
   }
 
-  /** Stops watching; never kills agents (a later `run({resume: true})` adopts them). */
   /** The host a package's current attempt is on (#17); null: this machine without hosts. */
   hostOf(packageId: string): string | null {
     return (this.ctx.hasState ? this.ctx.state.packages[packageId]?.host : null) ?? this.ctx.executor.hostOf?.(packageId) ?? null;
@@ -254,6 +259,7 @@ export class RunEngine {
     return attach ? { ...attach, attempt: record.attempts } : null;
   }
 
+  /** Stops watching; never kills agents (a later `run({resume: true})` adopts them). */
   dispose(): void {
     this.ctx.stopDriving();
     this.ctx.lease?.release();

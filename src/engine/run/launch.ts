@@ -285,6 +285,7 @@ export class Launches {
       startToken: token,
       verdict: agent.verdict,
       needsInputPattern: agent.needsInputPattern ?? null,
+      agentId: agent.id,
     };
     return { prompt, spec };
   }

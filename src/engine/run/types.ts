@@ -7,7 +7,7 @@ import type { PlanAnalysis } from '../../core/plan/analyze';
 import type { CoordinatorOptions } from '../coordinator';
 import type { Host } from '../../core/run/hostList';
 import type { PackageStatus, RunState } from '../../core/run/runState';
-import type { Executor, Launcher } from '../attempt';
+import type { Confinement, Executor, Launcher } from '../attempt';
 import type { VerificationPolicy } from '../consent';
 
 /** The verification policy is consent's (consent/approvals.ts); the engine's options name it. */
@@ -117,6 +117,13 @@ export interface EngineOptions {
   budget?: { usd?: number; tokens?: number };
   /** The person's answers, by package id, to the question each one's last attempt ended with: its next prompt carries it (#16). */
   answers?: Record<string, string>;
+  /**
+   * The walls every agent runs inside (#32, ADR 0019): on by default — bubblewrap, the worktree and
+   * git's own writable, secrets hidden, the network only to the agent's model API (and
+   * `options.allowHosts`) through the runner's proxy. Where walls cannot be had, `begin` refuses
+   * (`ConfinementUnavailableError`) unless `unconfined` — the person's explicit choice.
+   */
+  confinement?: Confinement;
   /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
   trace?: (step: string, packageId: string) => void;
 }

@@ -14,6 +14,8 @@ import type { Host } from '../../core/run/hostList';
 import type { PackageStatus } from '../../core/run/runState';
 import { plannedConflictText, type PlannedConflict } from '../../core/run/sharedCoordinator';
 import { loadPlan, PlanReadError, type PlanSource } from '../plan';
+import { confinementAvailable, ConfinementUnavailableError } from '../attempt';
+import { allowedTargets } from '../../core/run/walls';
 import { approveShown, verificationOf, verificationPolicy, VerificationNotApprovedError, type VerificationPolicy } from '../consent';
 import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
 import { proposalGate } from '../planning';
@@ -73,7 +75,8 @@ export type StartRefusalKind =
   | 'driven-elsewhere'
   | 'planned-claims'
   | 'coordinator-unreachable'
-  | 'adopt-refused';
+  | 'adopt-refused'
+  | 'no-confinement';
 
 /** Why nothing was started: `reason` in words (the same in both front ends), `details` one per line. */
 export interface StartRefusal {
@@ -148,6 +151,13 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   // A proposed plan (ADR 0013) runs only once approved: said before anything is asked (the engine checks it again as it begins).
   const unapproved = dry ? null : await proposalGate(plan.file);
   if (unapproved) return no('proposal-unapproved', unapproved);
+  // No walls to be had here, and the person did not choose to run without them (#32): said before anything is asked.
+  if (!request.confinement?.unconfined && !dry) {
+    const here = confinementAvailable();
+    if (!here.ok) return no('no-confinement', `agents cannot be confined here: ${here.why}`);
+  }
+  const badTargets = allowedTargets('custom', {}, request.confinement?.options?.allowHosts ?? []).problems;
+  if (badTargets.length) return no('no-confinement', 'the hosts the agents may reach cannot be read', badTargets);
   if (!request.hosts) return { plan };
   // A hosts list with problems, or a host whose agent is not a headless preset, is refused whole.
   const { agents, problems } = hostAgents(request.hosts);
@@ -262,5 +272,6 @@ export function refusalOf(err: unknown, shown: string): StartRefusal | null {
     );
   if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) return r('coordinator-unreachable', err.message);
   if (err instanceof AdoptRefusedError) return r('adopt-refused', err.message);
+  if (err instanceof ConfinementUnavailableError) return r('no-confinement', `agents cannot be confined here: ${err.why}`);
   return null;
 }

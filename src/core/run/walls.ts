@@ -1,0 +1,170 @@
+/**
+ * The walls an agent runs inside (issue #32, ADR 0019): what it may write, what it may not
+ * read, what it may reach — decided here as plain data from the attempt's paths and the
+ * agent's profile, and turned into bubblewrap's arguments. The runner (attempt/runner.ts)
+ * applies them; the engine (attempt/confinement.ts) fills in what only the disk knows.
+ *
+ * Filesystem: everything read-only (`--ro-bind / /`), a private `/tmp`; writable only the
+ * attempt's worktree, what git needs to commit there (the object store, the feature's branch
+ * refs and their logs, the worktree's own admin folder — never `hooks/`, `config`, `info/` or
+ * other refs), the agent's result folder, the CLI's own state folders and what the person
+ * adds. The usual secrets are hidden (an empty folder, or /dev/null for a file). Processes:
+ * a PID namespace of their own (no other agent, no engine to see or signal), a new session
+ * (no typing into the person's terminal). Network: none, or only the targets allowed, through
+ * the runner's filtering proxy.
+ */
+import path from 'node:path';
+
+/** A network target an agent may reach: a host name or address and a port. */
+export interface Target {
+  host: string;
+  port: number;
+}
+
+export interface WallsPlan {
+  /** The attempt's worktree (writable; the agent's working folder). */
+  worktree: string;
+  /** Folders the agent may write, besides the worktree (git's, the result folder, state folders). */
+  write: string[];
+  /** Folders and files re-shown read-only over the private /tmp (when they live under it). */
+  readBack: string[];
+  /** Absolute paths hidden from the agent: secrets. */
+  hidden: string[];
+  /** null: no network at all; else the targets the proxy lets through. */
+  network: Target[] | null;
+}
+
+/** What the disk says of a path (the caller looks; the plan is pure). */
+export type PathKind = 'dir' | 'file' | null;
+
+/** Secrets hidden by default, relative to the home folder (`waves.sandbox.hidden` adds more). */
+export const DEFAULT_HIDDEN: readonly string[] = [
+  '.ssh',
+  '.aws',
+  '.azure',
+  '.gnupg',
+  '.kube',
+  '.docker/config.json',
+  '.netrc',
+  '.git-credentials',
+  '.npmrc',
+  '.pypirc',
+  '.config/gh',
+  '.config/hub',
+  '.config/gcloud',
+  '.config/git/credentials',
+];
+
+/** Each preset CLI's own state, relative to the home folder (it writes there: sessions, caches, settings). */
+export const STATE_FOLDERS: Readonly<Record<string, readonly string[]>> = {
+  'claude-code': ['.claude', '.claude.json', '.config/claude'],
+  codex: ['.codex'],
+  gemini: ['.gemini'],
+  copilot: ['.copilot', '.config/github-copilot'],
+  aider: ['.aider', '.aider.chat.history.md'],
+};
+
+/** Each preset CLI's model API, reached through the proxy (`waves.sandbox.allowHosts` adds more). */
+export const API_TARGETS: Readonly<Record<string, readonly string[]>> = {
+  'claude-code': ['api.anthropic.com:443', 'statsig.anthropic.com:443'],
+  codex: ['api.openai.com:443', 'chatgpt.com:443'],
+  gemini: ['generativelanguage.googleapis.com:443', 'oauth2.googleapis.com:443', 'cloudcode-pa.googleapis.com:443'],
+  copilot: ['api.githubcopilot.com:443', 'api.individual.githubcopilot.com:443', 'api.github.com:443'],
+  aider: [],
+};
+
+/** The preset a profile id belongs to (`claude-code-interactive` → `claude-code`); null for a custom agent. */
+export function presetFamily(profileId: string): string | null {
+  const base = profileId.replace(/-interactive$/, '');
+  return Object.hasOwn(STATE_FOLDERS, base) ? base : null;
+}
+
+/**
+ * `host:port` (or `[v6]:port`, or a URL whose port is its scheme's) read as a target; null when
+ * it is not one. Hosts are compared lower-case.
+ */
+export function parseTarget(text: string): Target | null {
+  const t = text.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
+    try {
+      const u = new URL(t);
+      const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : NaN;
+      const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      return host && Number.isInteger(port) ? { host, port } : null;
+    } catch {
+      return null;
+    }
+  }
+  const m = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+|\*\.[a-z0-9.-]+)):(\d{1,5})$/i.exec(t);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return null;
+  return { host: (m[1] ?? m[2]!).toLowerCase(), port };
+}
+
+/** Whether `target` is one `allowed` names (`*.example.com` covers its subdomains, not itself). */
+export function isAllowed(allowed: readonly Target[], target: Target): boolean {
+  const host = target.host.toLowerCase().replace(/\.$/, '');
+  return allowed.some((a) => a.port === target.port && (a.host === host || (a.host.startsWith('*.') && host.endsWith(a.host.slice(1)))));
+}
+
+/** Whether a target is on this machine's loopback (the relay inside the walls listens on its port). */
+export function isLoopback(t: Target): boolean {
+  return t.host === 'localhost' || t.host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(t.host);
+}
+
+/** The base-URL variables of the presets: a model server named there is the agent's to reach. */
+export const BASE_URL_VARIABLES: readonly string[] = ['ANTHROPIC_BASE_URL', 'OPENAI_BASE_URL', 'GOOGLE_GEMINI_BASE_URL', 'GEMINI_BASE_URL', 'COPILOT_PROVIDER_BASE_URL'];
+
+/**
+ * The targets an agent may reach: its preset's model API, the model server its environment
+ * names (a base-URL variable), and what the person allowed. A custom agent gets only the last
+ * two. Duplicates dropped; unreadable entries are returned in `problems`.
+ */
+export function allowedTargets(profileId: string, env: Readonly<Record<string, string | undefined>>, extra: readonly string[]): { targets: Target[]; problems: string[] } {
+  const family = presetFamily(profileId);
+  const texts = [...(family ? API_TARGETS[family]! : []), ...BASE_URL_VARIABLES.flatMap((v) => (env[v] ? [env[v]!] : [])), ...extra];
+  const targets: Target[] = [];
+  const problems: string[] = [];
+  for (const text of texts) {
+    const t = parseTarget(text);
+    if (!t) problems.push(`"${text}" is not a host:port`);
+    else if (!targets.some((x) => x.host === t.host && x.port === t.port)) targets.push(t);
+  }
+  return { targets, problems };
+}
+
+/** `child` is `parent` or inside it (both absolute, normalised). */
+export function isWithin(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * bubblewrap's arguments for a plan (everything before `--`). `kind` says what each path is on
+ * disk; a writable or read-back path that does not exist is left out, a hidden one too. The
+ * order is bubblewrap's: later mounts cover earlier ones, so the secrets come last.
+ */
+export function bwrapArgs(plan: WallsPlan, kind: (p: string) => PathKind, tmp = '/tmp'): string[] {
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', tmp];
+  const seen = new Set<string>();
+  const add = (flag: string, p: string) => {
+    const key = `${flag} ${p}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    args.push(flag, p, p);
+  };
+  // Under the private /tmp nothing of the machine shows: what the agent must read there comes back read-only.
+  for (const p of plan.readBack) if (isWithin(p, tmp) && kind(p)) add('--ro-bind', p);
+  for (const p of [plan.worktree, ...plan.write]) if (kind(p)) add('--bind', p);
+  for (const p of plan.hidden) {
+    const k = kind(p);
+    if (k === 'dir') args.push('--tmpfs', p, '--remount-ro', p);
+    else if (k === 'file') args.push('--ro-bind', '/dev/null', p);
+  }
+  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session');
+  // A network namespace of its own always: what it may reach comes through the runner's proxy, or nothing does.
+  args.push('--unshare-net');
+  args.push('--chdir', plan.worktree);
+  return args;
+}

@@ -1,0 +1,144 @@
+/**
+ * An attempt's walls drawn from the disk as its agent starts (issue #32, ADR 0019): the runner
+ * calls `wallsFor` with the tree, the attempt folder and the environment the agent gets; the
+ * pure plan is core/run/walls.ts. Node built-ins, src/core and src/store only (bundled into
+ * dist/runner.js).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, presetFamily, STATE_FOLDERS, type PathKind, type WallsPlan } from '../../core/run/walls.js';
+import { gitDirsOf } from '../../store/gitDirs.js';
+
+/** What the person set for the walls (settings `waves.sandbox.*`, flags `--allow-host`, …); all optional. */
+export interface ConfinementOptions {
+  /** More folders the agents may write (absolute, or `~/…`). */
+  write?: string[];
+  /** More paths hidden from the agents (absolute, or `~/…`). */
+  hidden?: string[];
+  /** More network targets (`host:port`, `*.example.com:443`, or a URL). */
+  allowHosts?: string[];
+  /** More folders shown read-only under the private /tmp (also `WAVES_SANDBOX_READ`, a path list, from the environment). */
+  read?: string[];
+}
+
+/** `~/x` against the home folder; other paths as they are (made absolute). */
+function expandHome(p: string, home: string): string {
+  return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : path.resolve(p);
+}
+
+function kindOf(p: string): PathKind {
+  try {
+    const st = fs.statSync(p);
+    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
+  } catch {
+    return null;
+  }
+}
+
+function readText(p: string): string {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function real(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** What an attempt's walls are drawn from. */
+export interface WallsRequest {
+  bwrap: string;
+  worktree: string;
+  /** The attempt folder (prompt, spec, result, needs-input). */
+  attemptDir: string;
+  /** The agent's profile id (its preset's state folders and model API). */
+  profileId: string;
+  /** The environment the agent sees (a base-URL variable names its model server). */
+  env: Readonly<Record<string, string | undefined>>;
+  interactive: boolean;
+  /** The agent's argv as the runner spawns it. */
+  argv: readonly string[];
+  runnerScript: string;
+  startToken: string;
+  options?: ConfinementOptions;
+  home?: string;
+}
+
+/**
+ * The walls of one attempt as the runner takes them: writable the worktree, git's object
+ * store, the feature's branch refs and logs, the worktree's admin folder, the attempt folder
+ * (but its spec, meta and prompt) and the CLI's state; hidden the secrets; the network only to
+ * the allowed targets, through the runner's proxy. Problems: unreadable `allowHosts` entries.
+ */
+export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: string[] } {
+  const home = real(req.home ?? os.homedir());
+  const worktree = real(req.worktree);
+  const attemptDir = real(req.attemptDir);
+  const dirs = gitDirsOf(worktree);
+  const write: string[] = [attemptDir];
+  const fromEnv = (req.env.WAVES_SANDBOX_READ ?? '').split(path.delimiter).filter(Boolean);
+  const readBack: string[] = [home, attemptDir, real(path.dirname(req.runnerScript)), ...argvFolders(req), ...[...(req.options?.read ?? []), ...fromEnv].map((p) => real(expandHome(p, home)))];
+  if (dirs) {
+    const common = real(dirs.commonDir);
+    readBack.push(common);
+    write.push(path.join(common, 'objects'), real(dirs.gitDir));
+    // The branch refs beside the tree's own (the feature's) and their logs: git renames a lock file in the ref's folder.
+    const head = /^ref: refs\/heads\/(.+)$/m.exec(readText(path.join(dirs.gitDir, 'HEAD')))?.[1];
+    if (head?.includes('/')) {
+      const refFolder = path.dirname(head);
+      write.push(path.join(common, 'refs', 'heads', refFolder), path.join(common, 'logs', 'refs', 'heads', refFolder));
+    }
+  }
+  const family = presetFamily(req.profileId);
+  for (const rel of family ? STATE_FOLDERS[family]! : []) write.push(path.join(home, rel));
+  for (const p of req.options?.write ?? []) write.push(expandHome(p, home));
+  const hidden = [...DEFAULT_HIDDEN, ...(req.options?.hidden ?? [])].map((p) => (p.startsWith('/') || p.startsWith('~') ? expandHome(p, home) : path.join(home, p)));
+  // The person's session: its runtime folder (session bus, keyring, agents' sockets) and the ssh-agent's socket.
+  hidden.push('/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : []));
+  const { targets, problems } = allowedTargets(req.profileId, req.env, req.options?.allowHosts ?? []);
+  const plan: WallsPlan = { worktree, write, readBack, hidden, network: targets };
+  const args = bwrapArgs(plan, kindOf, '/tmp');
+  if (req.interactive) {
+    // A terminal agent keeps its controlling terminal (a new session would take it away).
+    const at = args.indexOf('--new-session');
+    if (at >= 0) args.splice(at, 1);
+  }
+  // The runner, its spec and the prompt stay as the engine wrote them.
+  for (const name of ['spec.json', 'meta.json', 'prompt.md']) {
+    const p = path.join(attemptDir, name);
+    if (kindOf(p) === 'file') args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', p, p);
+  }
+  // In /tmp, which every agent's walls cover with their own: no agent sees another's proxy.
+  const socket = path.join('/tmp', `waves-walls-${crypto.createHash('sha256').update(req.startToken).digest('hex').slice(0, 16)}.sock`);
+  return {
+    walls: { bwrap: req.bwrap, args, allow: targets.map((t) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`), socket, log: path.join(attemptDir, 'walls.jsonl'), runnerScript: real(req.runnerScript) },
+    problems,
+  };
+}
+
+/** The absolute paths the agent's argv names (its program, a script): readable inside even under the private /tmp. */
+function argvFolders(req: WallsRequest): string[] {
+  return req.argv.filter((a) => path.isAbsolute(a) && kindOf(a) !== null).map((a) => real(kindOf(a) === 'file' ? path.dirname(a) : a));
+}
+
+/** The walls as the runner applies them: bubblewrap's arguments, the proxy's targets, its socket and log. */
+export interface DrawnWalls {
+  bwrap: string;
+  /** Its arguments before `--` (core/run/walls.ts `bwrapArgs`). */
+  args: string[];
+  /** The targets the proxy lets through (`host:port`); empty: no network. */
+  allow: string[];
+  /** Where the proxy listens (a unix socket) and where refusals are written (`walls.jsonl`). */
+  socket: string;
+  log: string;
+  /** The runner's script, run inside the walls as the relay (`--relay`). */
+  runnerScript: string;
+}

@@ -1,0 +1,184 @@
+/**
+ * The network behind an agent's walls (issue #32, ADR 0019), in the runner: the agent's own
+ * network namespace has only its loopback, so nothing leaves it but through a unix socket the
+ * runner listens on — a filtering proxy that lets through only the targets the walls allow and
+ * writes every refusal to the attempt's `walls.jsonl`. Inside the walls a relay (`runner.js
+ * --relay`, the first process there) listens on 127.0.0.1: on the proxy port for clients that
+ * honour HTTP(S)_PROXY, and on the port of each allowed loopback target (a local model server)
+ * for clients that connect straight to it; it hands every connection to the socket, then runs
+ * the agent. Node built-ins only (bundled into dist/runner.js).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { isAllowed, isLoopback, parseTarget, type Target } from '../../core/run/walls.js';
+
+/** The port the relay's proxy listens on inside the walls (HTTP_PROXY / HTTPS_PROXY point there). */
+export const PROXY_PORT = 3128;
+const HEAD_LIMIT = 16 * 1024;
+
+/** One refusal of the walls, a line of `walls.jsonl`. */
+export interface WallRefusal {
+  at: string;
+  kind: 'network';
+  target: string;
+  why: string;
+}
+
+/** Reads a request head (up to the blank line); resolves with it and what came after it, or null. */
+function readHead(socket: net.Socket): Promise<{ head: string; rest: Buffer } | null> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        cleanup();
+        resolve({ head: buf.subarray(0, end).toString('latin1'), rest: buf.subarray(end + 4) });
+      } else if (buf.length > HEAD_LIMIT) {
+        cleanup();
+        resolve(null);
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const cleanup = () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onEnd);
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('error', onEnd);
+  });
+}
+
+/**
+ * The filtering proxy: HTTP `CONNECT host:port` and absolute-form requests (`GET http://host:port/…`),
+ * each checked against `allowed` (names resolved here, outside the walls). Listens on `socketPath`.
+ */
+export function startProxy(socketPath: string, allowed: readonly Target[], logFile: string): Promise<net.Server> {
+  const refuse = (client: net.Socket, target: string, why: string) => {
+    const line: WallRefusal = { at: new Date().toISOString(), kind: 'network', target, why };
+    try {
+      fs.appendFileSync(logFile, JSON.stringify(line) + '\n');
+    } catch {
+      // the refusal still holds
+    }
+    client.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nwaves: ${target} is outside this agent's walls\n`);
+  };
+  const server = net.createServer((client) => {
+    client.on('error', () => client.destroy());
+    void readHead(client).then((read) => {
+      if (!read) return client.destroy();
+      const [requestLine = ''] = read.head.split('\r\n');
+      const [method = '', uri = ''] = requestLine.split(' ');
+      let target: Target | null;
+      let forward: Buffer | null = null;
+      if (method.toUpperCase() === 'CONNECT') target = parseTarget(uri);
+      else {
+        target = /^http:\/\//i.test(uri) ? parseTarget(uri) : null;
+        if (target) {
+          // Origin form towards the server: the path alone.
+          const u = new URL(uri);
+          const head = read.head.replace(requestLine, `${method} ${u.pathname}${u.search} ${requestLine.split(' ')[2] ?? 'HTTP/1.1'}`);
+          forward = Buffer.concat([Buffer.from(head + '\r\n\r\n', 'latin1'), read.rest]);
+        }
+      }
+      if (!target) return refuse(client, uri || requestLine, 'not a request this proxy carries (CONNECT host:port, or http://host:port/…)');
+      const shown = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+      if (!isAllowed(allowed, target)) return refuse(client, shown, 'not among the targets this agent may reach');
+      const upstream = net.connect({ host: target.host, port: target.port });
+      upstream.on('error', () => {
+        if (!client.destroyed) client.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
+      });
+      upstream.once('connect', () => {
+        if (forward) upstream.write(forward);
+        else {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          if (read.rest.length) upstream.write(read.rest);
+        }
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+      client.once('close', () => upstream.destroy());
+      upstream.once('close', () => client.destroy());
+    });
+  });
+  fs.rmSync(socketPath, { force: true });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve(server));
+  });
+}
+
+/** Listens on 127.0.0.1:`port`; each connection goes to the socket, `preface` first (a CONNECT for a loopback target). */
+function listenRelay(port: number, socketPath: string, target: Target | null): Promise<net.Server> {
+  const server = net.createServer((client) => {
+    client.on('error', () => client.destroy());
+    const upstream = net.connect(socketPath);
+    upstream.on('error', () => client.destroy());
+    client.once('close', () => upstream.destroy());
+    upstream.once('close', () => client.destroy());
+    if (!target) {
+      client.pipe(upstream);
+      upstream.pipe(client);
+      return;
+    }
+    upstream.write(`CONNECT ${target.host}:${target.port} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n\r\n`);
+    void readHead(upstream).then((read) => {
+      if (!read || !/^HTTP\/1\.[01] 200/.test(read.head)) return client.destroy();
+      if (read.rest.length) client.write(read.rest);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/**
+ * `runner.js --relay <socket> <loopbackTargets,…> -- <argv…>`, the first process inside the
+ * walls: the relay's listeners, then the agent (its stdio the relay's; signals passed on), then
+ * the agent's exit as its own.
+ */
+export async function relay(args: string[]): Promise<number> {
+  const sep = args.indexOf('--');
+  const [socketPath, loops = ''] = args.slice(0, sep);
+  const argv = args.slice(sep + 1);
+  if (sep < 0 || !socketPath || argv.length === 0) {
+    process.stderr.write('waves runner: usage: runner.js --relay <socket> <host:port,…> -- <argv…>\n');
+    return 2;
+  }
+  const servers: net.Server[] = [];
+  try {
+    servers.push(await listenRelay(PROXY_PORT, socketPath, null));
+    for (const text of loops.split(',').filter(Boolean)) {
+      const t = parseTarget(text);
+      if (t && isLoopback(t) && t.port !== PROXY_PORT) servers.push(await listenRelay(t.port, socketPath, t));
+    }
+  } catch (err) {
+    process.stderr.write(`waves runner: the walls' network relay could not listen: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'inherit', shell: false });
+    const pass = (sig: NodeJS.Signals) => child.kill(sig);
+    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, pass);
+    child.once('error', (err) => {
+      process.stderr.write(`waves runner: the agent could not start (${argv[0]}): ${err.message}\n`);
+      for (const s of servers) s.close();
+      resolve(127);
+    });
+    child.once('exit', (code, sig) => {
+      for (const s of servers) s.close();
+      resolve(code ?? 128 + (sig ? (({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }) as Record<string, number>)[sig] ?? 0 : 0));
+    });
+  });
+}

@@ -1,0 +1,183 @@
+/**
+ * The walls every agent runs inside (#32, ADR 0019), with the real bubblewrap, a real
+ * repository, real processes and the scripted agent trying every way out of its worktree: the
+ * person's shell start-up file and SSH keys, the repository's hooks and config, the person's
+ * checkout, a sibling's worktree, a loopback port it was not given (straight and through the
+ * proxy), a signal to the engine. Each is refused; what reaches the disk is judged after the
+ * person's own next `git commit` and `git status` (marker files, not messages).
+ *
+ * Run: node --import tsx --test test/engine/walls.test.ts
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { bwrapArgs, parseTarget, isAllowed, allowedTargets, type WallsPlan } from '../../src/core/run/walls';
+import { confinementAvailable } from '../../src/engine/attempt/confinement';
+import { attemptDir } from '../../src/core/run/runPaths';
+import { engineFor, isolateGit, planYaml, treeFiles } from './engineFixtures';
+import { buildRunner, git, makeRepo, tempDir } from './helpers';
+
+let runnerScript = '';
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+});
+
+describe('the walls (core)', () => {
+  const plan: WallsPlan = { worktree: '/tmp/r.worktrees/f/a', write: ['/tmp/r/.git/objects', '/home/p/.claude', '/gone'], readBack: ['/tmp/r/.git', '/home/p'], hidden: ['/home/p/.ssh', '/home/p/.netrc', '/home/p/.aws'], network: [] };
+  const kinds: Record<string, 'dir' | 'file'> = { '/tmp/r.worktrees/f/a': 'dir', '/tmp/r/.git/objects': 'dir', '/home/p/.claude': 'dir', '/tmp/r/.git': 'dir', '/home/p': 'dir', '/home/p/.ssh': 'dir', '/home/p/.netrc': 'file' };
+  const args = bwrapArgs(plan, (p) => kinds[p] ?? null);
+
+  test('everything read-only, a private /tmp, then the writable folders, then the secrets on top', () => {
+    assert.deepEqual(args.slice(0, 9), ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp']);
+    const at = (...xs: string[]) => args.findIndex((_, i) => xs.every((x, k) => args[i + k] === x));
+    // Under the private /tmp only what must be read comes back; /home/p is not under /tmp (the root bind shows it).
+    assert.ok(at('--ro-bind', '/tmp/r/.git', '/tmp/r/.git') > 0);
+    assert.equal(at('--ro-bind', '/home/p', '/home/p'), -1);
+    assert.ok(at('--bind', '/tmp/r.worktrees/f/a', '/tmp/r.worktrees/f/a') > at('--ro-bind', '/tmp/r/.git', '/tmp/r/.git'));
+    assert.ok(at('--bind', '/home/p/.claude', '/home/p/.claude') > 0);
+    assert.equal(at('--bind', '/gone', '/gone'), -1, 'a folder that does not exist is left out');
+    // The secrets last, so that no writable folder shows them again: an empty read-only folder, /dev/null for a file.
+    assert.ok(at('--tmpfs', '/home/p/.ssh', '--remount-ro', '/home/p/.ssh') > at('--bind', '/home/p/.claude', '/home/p/.claude'));
+    assert.ok(at('--ro-bind', '/dev/null', '/home/p/.netrc') > 0);
+    assert.equal(at('--tmpfs', '/home/p/.aws'), -1, 'a secret that is not there needs no hiding');
+    for (const ns of ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--die-with-parent', '--new-session']) assert.ok(args.includes(ns), ns);
+    assert.deepEqual(args.slice(-2), ['--chdir', '/tmp/r.worktrees/f/a']);
+  });
+
+  test('targets: host:port, [v6]:port, URLs, wildcards; a preset reaches its model API and the base URL its environment names', () => {
+    assert.deepEqual(parseTarget('api.anthropic.com:443'), { host: 'api.anthropic.com', port: 443 });
+    assert.deepEqual(parseTarget('[::1]:8080'), { host: '::1', port: 8080 });
+    assert.deepEqual(parseTarget('http://127.0.0.1:4000/v1'), { host: '127.0.0.1', port: 4000 });
+    assert.deepEqual(parseTarget('https://Registry.NPMJS.org'), { host: 'registry.npmjs.org', port: 443 });
+    for (const bad of ['nohost', 'a:0', 'a:70000', 'a b:1', ':1']) assert.equal(parseTarget(bad), null, bad);
+    const allowed = [parseTarget('*.example.com:443')!, parseTarget('127.0.0.1:4000')!];
+    assert.ok(isAllowed(allowed, { host: 'api.example.com', port: 443 }));
+    assert.ok(!isAllowed(allowed, { host: 'example.com', port: 443 }), 'the wildcard covers subdomains only');
+    assert.ok(!isAllowed(allowed, { host: 'api.example.com', port: 80 }));
+    assert.ok(!isAllowed(allowed, { host: '127.0.0.1', port: 4001 }));
+    const claude = allowedTargets('claude-code-interactive', { ANTHROPIC_BASE_URL: 'http://127.0.0.1:4000' }, ['registry.npmjs.org:443', 'junk']);
+    assert.deepEqual(claude.targets.map((t) => `${t.host}:${t.port}`), ['api.anthropic.com:443', 'statsig.anthropic.com:443', '127.0.0.1:4000', 'registry.npmjs.org:443']);
+    assert.deepEqual(claude.problems, ['"junk" is not a host:port']);
+    assert.deepEqual(allowedTargets('custom', { ANTHROPIC_BASE_URL: undefined }, []).targets, [], 'a custom agent reaches nothing unless allowed');
+  });
+});
+
+describe('the walls, on this machine (bubblewrap)', () => {
+  test('confinement is available here (npm test installs bubblewrap)', () => {
+    const here = confinementAvailable(true);
+    assert.ok(here.ok, here.ok ? '' : here.why);
+  });
+
+  test('an agent writes and commits in its own tree; every way out is refused, and the person\'s next git commands run nothing planted', async () => {
+    const root = tempDir('waves-walls-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    // The walls show the test's folders under /tmp read-only, as `waves.sandbox.read` would: the gate, the sibling's tree.
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const home = process.env.HOME!;
+    fs.mkdirSync(path.join(home, '.ssh'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.ssh', 'id_ed25519'), 'SECRET-KEY\n');
+    fs.writeFileSync(path.join(home, '.bashrc'), '# mine\n');
+    const markers = path.join(root, 'markers');
+    fs.mkdirSync(markers);
+    const hook = `#!/bin/sh\\ntouch ${markers}/hook-ran\\n`;
+    const gate = path.join(root, 'gate');
+    let reached = 0;
+    const other = net.createServer((s) => {
+      reached++;
+      s.end();
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const port = (other.address() as net.AddressInfo).port;
+
+    const configBefore = fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8');
+    const sibling = `${repo}.worktrees/walled/b`;
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(
+      planFile,
+      planYaml('walled', [
+        {
+          id: 'a',
+          agent: [
+            'write a/ok.txt fine',
+            `wait-for ${sibling}/b/started.txt`,
+            `try-write ${home}/.bashrc echo planted`,
+            `try-write ${home}/.ssh/authorized_keys ssh-ed25519 AAAA planted`,
+            `try-write ${repo}/.git/hooks/pre-commit ${hook}`,
+            `try-write ${repo}/.git/config [core]\\n\\tfsmonitor = ${markers}/monitor.sh\\n`,
+            `try-write ${repo}/person.txt planted`,
+            `try-write ${sibling}/b/planted.txt planted`,
+            `try-write /tmp/scratch.txt private`,
+            `try-read ${home}/.ssh/id_ed25519`,
+            `try-connect 127.0.0.1:${port}`,
+            `try-proxy 127.0.0.1:${port}`,
+            `try-signal ${process.pid}`,
+            'commit',
+          ],
+        },
+        { id: 'b', agent: ['write b/started.txt yes', `wait-for ${gate}`, 'write b/y.txt y', 'commit'] },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      const running = engine.run();
+      // b's tree holds its first file: a tries to plant into it, then b goes on.
+      const aLog = () => {
+        try {
+          return fs.readFileSync(path.join(attemptDir(repo, 'walled', engine.store?.state?.runId ?? 'none', 'a', 1), 'agent.log'), 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      for (let i = 0; i < 600 && !/tried signal/.test(aLog()); i++) await new Promise((r) => setTimeout(r, 50));
+      fs.writeFileSync(gate, 'go');
+      outcome = await running;
+    } finally {
+      engine.dispose();
+      other.close();
+    }
+    assert.ok(outcome);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    const log = fs.readFileSync(path.join(attemptDir(repo, 'walled', outcome.runId, 'a', 1), 'agent.log'), 'utf8');
+    const said = (what: string, target: string) => new RegExp(`^tried ${what} ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (.*)$`, 'm').exec(log)?.[1] ?? '(not tried)';
+    // The walls refused each, in the agent's own words of what its system calls said.
+    assert.match(said('write', `${home}/.bashrc`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${home}/.ssh/authorized_keys`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${repo}/.git/hooks/pre-commit`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${repo}/.git/config`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${repo}/person.txt`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${sibling}/b/planted.txt`), /^refused \(EROFS\)$/);
+    assert.match(said('write', '/tmp/scratch.txt'), /^written$/, 'its own private /tmp');
+    assert.match(said('read', `${home}/.ssh/id_ed25519`), /^refused \(ENOENT\)$/);
+    assert.match(said('connect', `127.0.0.1:${port}`), /^refused \(ECONNREFUSED\)$/);
+    assert.match(said('proxy', `127.0.0.1:${port}`), /^proxy said HTTP\/1\.1 403 Forbidden$/);
+    assert.match(said('signal', String(process.pid)), /^refused \(ESRCH\)$/);
+    // The proxy's refusal is named in the attempt's walls.jsonl.
+    const refusals = fs.readFileSync(path.join(attemptDir(repo, 'walled', outcome.runId, 'a', 1), 'walls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(refusals.map((r) => [r.kind, r.target]), [['network', `127.0.0.1:${port}`]]);
+    assert.equal(reached, 0, 'the port it was not given was never reached');
+
+    // On disk, after the person's own next git commands.
+    assert.equal(fs.readFileSync(path.join(home, '.bashrc'), 'utf8'), '# mine\n');
+    assert.equal(fs.existsSync(path.join(home, '.ssh', 'authorized_keys')), false);
+    assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', 'pre-commit')), false);
+    assert.equal(fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8'), configBefore);
+    assert.equal(fs.existsSync(path.join(repo, 'person.txt')), false);
+    assert.equal(fs.existsSync('/tmp/scratch.txt') && fs.readFileSync('/tmp/scratch.txt', 'utf8').includes('private'), false, 'its /tmp was its own');
+    fs.writeFileSync(path.join(repo, 'mine.txt'), 'the person\'s\n');
+    git(repo, 'add', 'mine.txt');
+    git(repo, 'commit', '-q', '-m', 'the person commits');
+    git(repo, 'status', '--porcelain');
+    assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook or monitor ran');
+    // What merged is each package's own work.
+    const merged = treeFiles(repo, outcome.integrationBranch!);
+    assert.ok(merged.includes('a/ok.txt') && merged.includes('b/y.txt'), merged.join(', '));
+    assert.ok(!merged.includes('b/planted.txt'));
+  });
+});
