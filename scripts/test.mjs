@@ -33,6 +33,7 @@ if (!process.env.WAVES_CONFIG_DIR) process.env.WAVES_CONFIG_DIR = fs.mkdtempSync
 // the walls show read-only (WAVES_SANDBOX_READ), as a person's `waves.sandbox.read` would.
 if (!process.env.WAVES_SANDBOX_READ) {
   const tests = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-tests-'));
+  fs.chmodSync(tests, 0o755); // other users of the tests (PostgreSQL's, sshd's) reach their folders in it, as in /tmp
   process.env.TMPDIR = tests;
   process.env.WAVES_SANDBOX_READ = tests;
 }

@@ -108,6 +108,8 @@ export function agentEnv(preset: Preset, server: ModelServer, home: string, opti
     https_proxy: server.url,
     NO_PROXY: '127.0.0.1,localhost',
     no_proxy: '127.0.0.1,localhost',
+    // The agent's walls (#32) let it reach the scripted model server, and only it (besides its preset's API, which the server's proxy trap records).
+    WAVES_SANDBOX_ALLOW: new URL(server.url).host,
   });
   switch (preset) {
     case 'claude-code':

@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
 import { isLoopback, parseTarget } from '../../core/run/walls.js';
-import { PROXY_PORT, relay, startProxy } from './wallsNet.js';
+import { PROXY_PORT, relay, startProxy, upstreamOf } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
 import type { Server } from 'node:net';
 import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
@@ -272,7 +272,8 @@ class Attempt {
         ...(spec.walls.options ? { options: spec.walls.options } : {}),
       }).walls;
       try {
-        proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), w.log);
+        // The person's own proxy (this environment's, before the agent's is pointed at the walls) carries what is allowed.
+        proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), w.log, upstreamOf(env));
       } catch (err) {
         startError = `the agent could not start: its walls' proxy could not listen on ${w.socket}: ${(err as Error).message}`;
       }

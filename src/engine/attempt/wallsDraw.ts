@@ -98,12 +98,25 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     }
   }
   const family = presetFamily(req.profileId);
-  for (const rel of family ? STATE_FOLDERS[family]! : []) write.push(path.join(home, rel));
+  for (const rel of family ? STATE_FOLDERS[family]! : []) {
+    const p = path.join(home, rel);
+    // A CLI's state folder it has not made yet: made now, so the walls can let it write there (a file it makes is left to it).
+    if (!/\.(json|md)$/.test(rel)) {
+      try {
+        fs.mkdirSync(p, { recursive: true });
+      } catch {
+        // not ours to make: the walls leave it out
+      }
+    }
+    write.push(p);
+  }
   for (const p of req.options?.write ?? []) write.push(expandHome(p, home));
   const hidden = [...DEFAULT_HIDDEN, ...(req.options?.hidden ?? [])].map((p) => (p.startsWith('/') || p.startsWith('~') ? expandHome(p, home) : path.join(home, p)));
   // The person's session: its runtime folder (session bus, keyring, agents' sockets) and the ssh-agent's socket.
   hidden.push('/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : []));
-  const { targets, problems } = allowedTargets(req.profileId, req.env, req.options?.allowHosts ?? []);
+  // What the person allowed: the setting or flag, and `WAVES_SANDBOX_ALLOW` (comma-separated) from the environment.
+  const fromEnvAllow = (req.env.WAVES_SANDBOX_ALLOW ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const { targets, problems } = allowedTargets(req.profileId, req.env, [...(req.options?.allowHosts ?? []), ...fromEnvAllow]);
   const plan: WallsPlan = { worktree, write, readBack, hidden, network: targets };
   const args = bwrapArgs(plan, kindOf, '/tmp');
   if (req.interactive) {

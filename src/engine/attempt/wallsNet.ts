@@ -25,6 +25,27 @@ export interface WallRefusal {
   why: string;
 }
 
+/** The person's own HTTP proxy (their environment's HTTPS_PROXY / HTTP_PROXY) and what bypasses it (NO_PROXY). */
+export interface Upstream {
+  host: string;
+  port: number;
+  noProxy: string[];
+}
+
+/** The person's proxy from an environment, or null (none, or not an http:// one). */
+export function upstreamOf(env: Readonly<Record<string, string | undefined>>): Upstream | null {
+  const raw = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
+  if (!raw) return null;
+  const t = /^http:\/\//i.test(raw) ? parseTarget(raw) : null;
+  if (!t) return null;
+  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return { host: t.host, port: t.port, noProxy };
+}
+
+function bypasses(upstream: Upstream, target: Target): boolean {
+  return upstream.noProxy.some((h) => h === '*' || h === target.host || (h.startsWith('.') ? target.host.endsWith(h) : target.host.endsWith(`.${h}`)) || h === `${target.host}:${target.port}`);
+}
+
 /** Reads a request head (up to the blank line); resolves with it and what came after it, or null. */
 function readHead(socket: net.Socket): Promise<{ head: string; rest: Buffer } | null> {
   return new Promise((resolve) => {
@@ -59,7 +80,7 @@ function readHead(socket: net.Socket): Promise<{ head: string; rest: Buffer } | 
  * The filtering proxy: HTTP `CONNECT host:port` and absolute-form requests (`GET http://host:port/…`),
  * each checked against `allowed` (names resolved here, outside the walls). Listens on `socketPath`.
  */
-export function startProxy(socketPath: string, allowed: readonly Target[], logFile: string): Promise<net.Server> {
+export function startProxy(socketPath: string, allowed: readonly Target[], logFile: string, upstream: Upstream | null = null): Promise<net.Server> {
   const refuse = (client: net.Socket, target: string, why: string) => {
     const line: WallRefusal = { at: new Date().toISOString(), kind: 'network', target, why };
     try {
@@ -90,21 +111,28 @@ export function startProxy(socketPath: string, allowed: readonly Target[], logFi
       if (!target) return refuse(client, uri || requestLine, 'not a request this proxy carries (CONNECT host:port, or http://host:port/…)');
       const shown = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
       if (!isAllowed(allowed, target)) return refuse(client, shown, 'not among the targets this agent may reach');
-      const upstream = net.connect({ host: target.host, port: target.port });
-      upstream.on('error', () => {
+      // The person's own proxy, when their environment names one (and the target is not in NO_PROXY): the allowed target through it.
+      const via = upstream && !bypasses(upstream, target) ? upstream : null;
+      const server = via ? net.connect({ host: via.host, port: via.port }) : net.connect({ host: target.host, port: target.port });
+      server.on('error', () => {
         if (!client.destroyed) client.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
       });
-      upstream.once('connect', () => {
-        if (forward) upstream.write(forward);
+      server.once('connect', () => {
+        if (via && !forward) {
+          // A tunnel through the person's proxy: its answer goes back to the agent as it is.
+          server.write(`CONNECT ${shown} HTTP/1.1\r\nHost: ${shown}\r\n\r\n`);
+          if (read.rest.length) server.write(read.rest);
+        } else if (via && forward) server.write(Buffer.concat([Buffer.from(read.head + '\r\n\r\n', 'latin1'), read.rest]));
+        else if (forward) server.write(forward);
         else {
           client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-          if (read.rest.length) upstream.write(read.rest);
+          if (read.rest.length) server.write(read.rest);
         }
-        client.pipe(upstream);
-        upstream.pipe(client);
+        client.pipe(server);
+        server.pipe(client);
       });
-      client.once('close', () => upstream.destroy());
-      upstream.once('close', () => client.destroy());
+      client.once('close', () => server.destroy());
+      server.once('close', () => client.destroy());
     });
   });
   fs.rmSync(socketPath, { force: true });
