@@ -106,7 +106,14 @@ describe('two drivers, one coordinator', () => {
         '--import',
         'tsx',
         path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'),
-        JSON.stringify({ planFile: path.join(clone, plan), runnerScript: setup.runnerScript, maxParallel: 3, coordinator: { url: setup.cluster.url, driver } }),
+        JSON.stringify({
+          planFile: path.join(clone, plan),
+          runnerScript: setup.runnerScript,
+          maxParallel: 3,
+          coordinator: { url: setup.cluster.url, driver },
+          // The lock race's witness file: both drivers' agents may write its folder (as `waves.sandbox.write` would).
+          confinement: { options: { write: [path.dirname(shared)] } },
+        }),
       ]);
     const repoKey = await repositoryKeyOf(a);
     const seenBy = await CoordinatorReader.open(b, { url: setup.cluster.url });

@@ -3,6 +3,7 @@
  *   node --import tsx engine-driver.ts '<json: {planFile, runnerScript, env, resume}>'
  * Prints each engine event as one JSON line on stdout, then `{"type":"outcome",…}`.
  */
+import type { Confinement } from '../../src/engine';
 import { RunEngine } from '../../src/engine/run/engine';
 import { scriptedAgent } from './engineFixtures';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     resume?: boolean;
     coordinator?: { url: string; driver?: string };
     maxParallel?: number;
+    confinement?: Confinement;
   };
   const engine = await RunEngine.prepare({
     planFile: config.planFile,
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
     ...(config.env ? { env: config.env } : {}),
     ...(config.coordinator ? { coordinator: config.coordinator } : {}),
     ...(config.maxParallel ? { maxParallel: config.maxParallel } : {}),
+    ...(config.confinement ? { confinement: config.confinement } : {}),
   });
   engine.events((e) => process.stdout.write(JSON.stringify(e) + '\n'));
   const outcome = await engine.run({ resume: config.resume === true });
