@@ -43,6 +43,7 @@ import {
 import type { PlannedConflict } from '../../core/run/sharedCoordinator';
 import { attemptFiles } from '../../core/run/runPaths';
 import { writeAtomic } from '../../store/atomicWrite';
+import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { changedSince, snapshotCheckout, branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from '../git';
 import { registerPlannedClaims, removePlannedClaims, type CoordinatorOptions, type SharedResult } from '../coordinator';
@@ -113,8 +114,10 @@ export interface PlanningDryRun {
 export async function repoContext(root: string): Promise<RepoContext> {
   const readmeName = ['README.md', 'README', 'readme.md', 'README.rst', 'README.txt'].find((n) => fs.existsSync(path.join(root, n)));
   let readme: string | null = null;
-  if (readmeName) {
-    const text = fs.readFileSync(path.join(root, readmeName), 'utf8').slice(0, 3000);
+  // A README committed as a link to a device (`/dev/zero`) or out of the repository is left out: never opened.
+  const readmeText = readmeName ? readRegularOrNull(path.join(root, readmeName), root) : null;
+  if (readmeText !== null) {
+    const text = readmeText.slice(0, 3000);
     readme = text.length === 3000 ? `${text.slice(0, text.lastIndexOf('\n') + 1)}…` : text;
   }
   const layout = fs
@@ -252,7 +255,11 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
       ...(purpose === 'revise' ? { revision: { comments: first.comments ?? '' } } : {}),
     });
     const { round, refused } = await runRound(repo, paths, state, n, purpose, prompt, options);
-    const { text, missing } = readPlanText(state);
+    const { text, missing, refused: planRefused } = readPlanText(state);
+    if (planRefused) {
+      refused.push(planRefused);
+      round.refused.push(`${planRefused.path} (${planRefused.message})`);
+    }
     const analysis = missing ? null : analyzePlan(text);
     const problems = analysis ? problemsOf(analysis) : [];
     round.errors = problems.filter((p) => p.severity === 'error').length + (missing ? 1 : 0);
@@ -275,11 +282,27 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
   return { repo, state, planFile: planFileOf(state), ...last };
 }
 
-function readPlanText(state: PlanningState): { text: string; missing: boolean } {
+function readRegularOrNull(file: string, within: string): string | null {
   try {
-    return { text: fs.readFileSync(planFileOf(state), 'utf8'), missing: false };
+    return readRegularFileSync(file, { within }).toString('utf8');
   } catch {
-    return { text: '', missing: true };
+    return null;
+  }
+}
+
+/**
+ * The round's plan as the agent left it. A plan file that is not a regular file of the planning
+ * worktree (a FIFO — git neither tracks nor cleans one —, a device, a link out of it) is
+ * never opened: it counts as missing, and `refused` says why.
+ */
+function readPlanText(state: PlanningState): { text: string; missing: boolean; refused?: RefusedChange } {
+  const file = planFileOf(state);
+  try {
+    return { text: readRegularFileSync(file, { within: state.worktree }).toString('utf8'), missing: false };
+  } catch (err) {
+    if (!(err instanceof NotRegularFileError)) return { text: '', missing: true };
+    const rel = `${state.planDir}/${PLAN_FILE_NAME}`;
+    return { text: '', missing: true, refused: { path: rel, message: `${err.why}: write the plan as a plain file` } };
   }
 }
 

@@ -26,6 +26,7 @@ import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
 import { machineId } from '../consent';
 import { hostsCapacity } from '../../core/run/hostList';
+import { NotRegularFileError } from '../../util/regularFile';
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -190,9 +191,14 @@ export class RunContext {
     return this.executor.attempt(this.state.runId, packageId, attempt);
   }
 
-  /** An agent's result record (a `resultFile` of the run state), read through the executor. */
+  /** An agent's result record (a `resultFile` of the run state), read through the executor; one that is not a regular file is a warning, never read. */
   async readResult(file: string | null): Promise<ResultReadout> {
-    return readResultRecord(file ? await this.executor.readResult(file) : null);
+    try {
+      return readResultRecord(file ? await this.executor.readResult(file) : null);
+    } catch (err) {
+      if (!(err instanceof NotRegularFileError)) throw err;
+      return { record: null, warnings: [`the result record ${err.file} is ${err.why}`] };
+    }
   }
 
   // -- State changes: reducer → RunStore → event -------------------------------------------

@@ -20,6 +20,7 @@ import { createRunState, ensurePackages, setMachine } from '../../core/run/runSt
 import { isActive, isTerminal, type PackageStatus, type RunState } from '../../core/run/runState';
 import { setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
+import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, schedule } from '../../core/run/schedule';
 import { addSpend, type Spend } from '../../core/run/spend';
@@ -431,7 +432,15 @@ export class RunLoop {
     if (key === this.planStat) return;
     this.planStat = key;
     if (key === 'gone') return;
-    const text = await fs.promises.readFile(ctx.planFile, 'utf8');
+    let text: string;
+    try {
+      text = (await readRegularFile(ctx.planFile)).toString('utf8');
+    } catch (err) {
+      // A FIFO or a device put in the plan's place is never waited on (the loop would stall).
+      if (!(err instanceof NotRegularFileError)) throw err;
+      ctx.problem(`The plan file changed on disk: ${err.why}; the run goes on with the plan it started from.`);
+      return;
+    }
     const hash = planHash(text);
     if (hash === ctx.planHash) return;
     const analysis = analyzePlan(text, { maxParallel: ctx.maxParallel });
