@@ -19,8 +19,7 @@ import { applyEvent } from '../../core/run/runStateReducer';
 import { isTerminal, type RunEvent, type RunState, type RunStateResult } from '../../core/run/runState';
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
-import type { GitSetupSnapshot } from '../../core/run/gitSetup';
-import type { CheckoutFingerprint } from '../git';
+import type { CheckoutFingerprint, KeptGitSetup } from '../git';
 import type { AttemptPlace, Executor, LaunchResult } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
@@ -82,12 +81,14 @@ export class RunContext {
   readonly cancelRequested = new Set<string>();
   /** Attempts interrupted as host-lost (#17), by package: collected when their host answers again. */
   readonly hostLost = new Map<string, LiveAttempt>();
-  /** The repository's git set-up when the run started (or resumed): what every exit is compared with (gitSafety.ts). */
-  gitSetup: GitSetupSnapshot | null = null;
+  /** The repository's git set-up when the run started (or resumed), kept: what every exit is compared with, and what is put back (setupRestore.ts). */
+  gitSetup: KeptGitSetup | null = null;
   /** Ends the run's guard of the git set-up (gitSafety.ts `guardGitSetup`). */
   endGitGuard: () => void = () => undefined;
   /** The person's checkout when each live attempt started (checkoutGuard.ts); absent for an attempt adopted after a restart. */
   readonly checkoutBefore = new Map<string, CheckoutFingerprint>();
+  /** When each package's current attempt was launched by this engine (ms); absent for an attempt adopted after a restart. */
+  readonly attemptLaunchedAt = new Map<string, number>();
   runCancelled = false;
   /** The engine no longer drives the run (ended, lease lost, disposed): it never writes again. */
   stopped = false;

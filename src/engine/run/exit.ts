@@ -14,15 +14,15 @@ import { auditScope, type AuditChange } from '../../core/run/audit';
 import { decideOutcome } from '../../core/run/agentOutcome';
 import type { Spend } from '../../core/run/spend';
 import type { PlanPackage } from '../../core/plan/model';
-import { describeSetupChanges, setupChanges } from '../../core/run/gitSetup';
 import { visibleText } from '../../core/present/visibleText';
 import { recordMerge } from '../../core/run/runStateReducer';
 import type { ChangedFile } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/run/runReport';
-import { changedSince, snapshotGitSetup } from '../git';
+import { changedSince } from '../git';
 import type { ExitRecord } from '../attempt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
+import { GitSetupWatch } from './gitSetupWatch';
 
 /** What the attempt spent, as its agent reported it (the runner's verdict): for the `exited` event. */
 function spentBy(exit: ExitRecord): { spend?: Spend } {
@@ -30,10 +30,14 @@ function spentBy(exit: ExitRecord): { spend?: Spend } {
 }
 
 export class Exits {
+  private readonly gitSetup: GitSetupWatch;
+
   constructor(
     private readonly ctx: RunContext,
     private readonly merges: Merges,
-  ) {}
+  ) {
+    this.gitSetup = new GitSetupWatch(ctx);
+  }
 
   /** Processes the exit; a failure on the way fails the package. Then its locks go and the loop wakes. */
   async afterExit(id: string, exit: ExitRecord): Promise<void> {
@@ -143,18 +147,14 @@ export class Exits {
   private async outsideBreach(pkg: PlanPackage): Promise<string | null> {
     const { ctx } = this;
     const id = pkg.id;
-    // Two reads of what the agent may have touched, at once; judged in this order.
+    // Two reads of what the agent may have touched, at once; judged in this order. A changed git
+    // set-up is put back as the run started, what was found quarantined (gitSetupWatch.ts).
     const before = ctx.checkoutBefore.get(id);
     const [setup, changed] = await Promise.all([
-      ctx.gitSetup ? snapshotGitSetup(ctx.repoRoot) : Promise.resolve(null),
+      this.gitSetup.check(id),
       before ? changedSince(ctx.repoRoot, before, ctx.checkoutIgnored()) : Promise.resolve([] as string[]),
     ]);
-    if (ctx.gitSetup && setup) {
-      const changes = setupChanges(ctx.gitSetup, setup);
-      if (changes.length > 0) {
-        return `the repository's git set-up changed while it ran (${describeSetupChanges(changes)}): hooks and git configuration are not a package's to change; the engine runs none of it, and merges nothing more while it differs from the run's start — put it back to go on`;
-      }
-    }
+    if (setup) return setup;
     if (changed.length > 0) {
       const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
       return `your checkout ${ctx.repoRoot} changed while it ran (${shown}): a package works only in its own tree; if you changed these files yourself, retry the package`;

@@ -176,6 +176,7 @@ export class Launches {
 
       // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
       ctx.checkoutBefore.set(id, new Map(await checkout));
+      ctx.attemptLaunchedAt.set(id, Date.now());
       const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
       this.watcher.watch(live);
       let launched: LaunchResult;

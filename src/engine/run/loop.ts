@@ -26,7 +26,7 @@ import { schedPackagesFromAnalysis, schedule } from '../../core/run/schedule';
 import { addSpend, type Spend } from '../../core/run/spend';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from '../plan';
-import { ensureExcluded, guardGitSetup, snapshotGitSetup } from '../git';
+import { ensureExcluded, guardGitSetup, keepGitSetup } from '../git';
 import { foreignReason } from '../consent';
 import { readRun } from './runFiles';
 import type { Launches } from './launch';
@@ -130,8 +130,9 @@ export class RunLoop {
     // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
     checkEngineFolder(ctx.repoRoot, runDir(ctx.repoRoot, ctx.featureId, state.runId), { below: true });
     await ensureExcluded(ctx.repoRoot, '.waves/');
-    // The git set-up the run trusts: later additions are switched off in the engine's git and make the next exit a breach.
-    [ctx.endGitGuard, ctx.gitSetup] = await Promise.all([guardGitSetup(ctx.repoRoot), snapshotGitSetup(ctx.repoRoot)]);
+    // The git set-up the run trusts, kept: later additions are switched off in the engine's git, make the next exit a
+    // breach, and are put back then (exit.ts, setupRestore.ts).
+    [ctx.endGitGuard, ctx.gitSetup] = await Promise.all([guardGitSetup(ctx.repoRoot), keepGitSetup(ctx.repoRoot)]);
 
     ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), now) });
     if (ctx.state.planHash !== ctx.planHash) this.planChanged(ctx.planHash, []);
