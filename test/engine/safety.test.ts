@@ -306,12 +306,60 @@ describe("the person's checkout and branch", () => {
     assert.deepEqual(treeFiles(repo, integrationBranch('outside-write')), ['README.md', 'work-packages.yaml']);
   });
 
-  test("an agent that moves the person's branch through the shared refs is a breach", async () => {
-    const { planFile } = repoFor('moves-main', [{ id: 'a', agent: ['write a/ok.txt', 'commit', 'git update-ref refs/heads/main HEAD'] }]);
+  test("an agent that moves the person's branch through the shared refs is a breach, and the branch is put back where it was (#32)", async () => {
+    const { repo, planFile } = repoFor('moves-main', [
+      { id: 'a', agent: ['write a/ok.txt', 'commit', 'git update-ref refs/heads/main HEAD'] },
+      { id: 'b', deps: ['a'], agent: ['write b/ok.txt'] },
+      { id: 'c', agent: ['sleep 1500', 'write c/ok.txt'] },
+    ]);
+    const person = personSide(repo);
     const outcome = await run(planFile);
     const a = record(outcome, 'a');
     assert.equal(a.status, 'scope-violation');
-    assert.match(a.lastError ?? '', /your checkout .* changed while it ran \(HEAD: refs\/heads\/main [0-9a-f]{40} → refs\/heads\/main [0-9a-f]{40}[,)]/);
+    assert.match(
+      a.lastError ?? '',
+      /your checkout .* changed while it ran \(HEAD: refs\/heads\/main [0-9a-f]{40} → refs\/heads\/main [0-9a-f]{40}[,)].*: your branch main had been moved to [0-9a-f]{12}, a commit of this run's branches, and nothing else of your checkout had changed — the engine put it back at [0-9a-f]{12}, where it was/,
+    );
+    assert.deepEqual(personSide(repo), person, "the person's branch, HEAD, status and files as before the run");
+    assert.equal(record(outcome, 'c').status, 'succeeded', 'put back: the run goes on');
+  });
+
+  test("a moved branch the engine cannot put back safely (the checkout's files changed too) stays where it was moved, named, and no more packages start", async () => {
+    const { repo, planFile } = repoFor('moves-main-and-files', [
+      { id: 'a', agent: ['write a/ok.txt', 'commit', 'git update-ref refs/heads/main HEAD', 'write @REPO@/notes.txt written by the agent'] },
+      { id: 'b', agent: ['write b/ok.txt'] },
+    ]);
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { maxParallel: 1 });
+    let outcome: RunOutcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation');
+    assert.match(a.lastError ?? '', /main was moved to [0-9a-f]{12} and files of your checkout changed as well: it is left there; .* No more packages start in this run/);
+    assert.equal(git(repo, 'rev-parse', 'main').trim(), git(repo, 'rev-parse', 'waves/moves-main-and-files/a').trim(), "left where the agent moved it: nothing of the person's is overwritten");
+    assert.equal(record(outcome, 'b').attempts, 0, 'b never started');
+    assert.equal(outcome.outcome, 'failed');
+    assert.ok(events.some((e) => e.type === 'problem' && /^No more packages start in this run: a moved your checkout's HEAD/.test(e.message)));
+  });
+
+  test("an agent that switches the person's checkout to another branch: never switched back, named, and no more packages start", async () => {
+    const { repo, planFile } = repoFor('switches-head', [
+      { id: 'a', agent: ['write a/ok.txt', 'git -C @REPO@ checkout -q -b elsewhere'] },
+      { id: 'b', agent: ['write b/ok.txt'] },
+    ]);
+    const { engine } = await sharedEngineFor(planFile, runnerScript, { maxParallel: 1 });
+    let outcome: RunOutcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    assert.match(record(outcome, 'a').lastError ?? '', /HEAD names elsewhere now: a switched checkout is not switched back/);
+    assert.equal(git(repo, 'symbolic-ref', '--short', 'HEAD').trim(), 'elsewhere');
+    assert.equal(record(outcome, 'b').attempts, 0, 'b never started');
   });
 });
 

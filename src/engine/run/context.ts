@@ -98,6 +98,8 @@ export class RunContext {
   limitRetryAt = 0;
   /** The run reached its budget (told once; nothing more starts). */
   budgetTold = false;
+  /** Why no more packages start in this run (the person's HEAD moved and was not put back: exit.ts); null: they do. */
+  startsHeld: string | null = null;
   /** The plan's verification commands when they may run (approved now or earlier); null: not approved. */
   approvedCommands: readonly string[] | null = null;
   /** `run()`'s promise. */
@@ -227,6 +229,12 @@ export class RunContext {
   /** A profiling mark (`options.trace`); free when nobody traces. */
   mark(step: string, packageId: string): void {
     this.options.trace?.(step, packageId);
+  }
+
+  /** No more packages start in this run (running ones finish); said once. A resume starts afresh. */
+  holdStarts(why: string): void {
+    if (this.startsHeld === null) this.problem(`No more packages start in this run: ${why}. Running ones finish; resume once you have looked.`);
+    this.startsHeld ??= why;
   }
 
   problem(message: string, packageId?: string): void {

@@ -18,7 +18,8 @@ import { visibleText } from '../../core/present/visibleText';
 import { recordMerge } from '../../core/run/runStateReducer';
 import type { ChangedFile } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/run/runReport';
-import { changedSince } from '../git';
+import { featureSlug } from '../../core/run/runPaths';
+import { changedSince, putBranchBack } from '../git';
 import type { ExitRecord } from '../attempt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
@@ -157,7 +158,17 @@ export class Exits {
     if (setup) return setup;
     if (changed.length > 0) {
       const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
-      return `your checkout ${ctx.repoRoot} changed while it ran (${shown}): a package works only in its own tree; if you changed these files yourself, retry the package`;
+      const said = `your checkout ${ctx.repoRoot} changed while it ran (${shown})`;
+      // The person's branch or HEAD moved: put back where the engine can tell it was an agent's, else no more packages start.
+      const moved = before && changed.some((c) => c.startsWith('HEAD: ')) ? await putBranchBack(ctx.repoRoot, before, `refs/heads/waves/${featureSlug(ctx.featureId)}`, ctx.checkoutIgnored()) : null;
+      if (moved?.putBack) {
+        return `${said}: your branch ${moved.branch} had been moved to ${moved.from.slice(0, 12)}, a commit of this run's branches, and nothing else of your checkout had changed — the engine put it back at ${moved.to.slice(0, 12)}, where it was; a package works only in its own tree`;
+      }
+      if (moved) {
+        ctx.holdStarts(`${id} moved your checkout's HEAD and it was not put back (${moved.why})`);
+        return `${said}: ${moved.why}; a package works only in its own tree. No more packages start in this run (running ones finish): look at your checkout, then resume`;
+      }
+      return `${said}: a package works only in its own tree; if you changed these files yourself, retry the package`;
     }
     return null;
   }

@@ -324,7 +324,9 @@ export class RunLoop {
       ctx.budgetTold = true;
       decision.start = [];
     }
-    // Held back by a usage limit, an agent's cap or the budget: the schedule did not count them as waiting.
+    // The person's HEAD moved and was not put back (exit.ts): nothing more starts; running packages finish.
+    if (ctx.startsHeld !== null) decision.start = [];
+    // Held back by a usage limit, an agent's cap, the budget or a hold: the schedule did not count them as waiting.
     const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
     if (ctx.runCancelled) {
