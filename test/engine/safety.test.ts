@@ -294,6 +294,29 @@ describe('a planted git set-up is put back and quarantined (#32)', () => {
     // Nothing of the quarantine is the person's checkout's change, nor git's.
     assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=all', '--', '.waves'), '');
   });
+
+  test('an agent that plants a hook and then fails: it is put back all the same, and said', async () => {
+    const { repo, planFile, out } = repoFor('planted-then-failed', [{ id: 'a', agent: ['hook pre-commit #!/bin/sh\\necho pre-commit >> @OUT@/ran.txt', 'exit 3'] }]);
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript);
+    let outcome: RunOutcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    assert.equal(record(outcome, 'a').status, 'failed');
+    const said = events.filter((e) => e.type === 'problem' && e.packageId === 'a').map((e) => (e as { message: string }).message);
+    assert.ok(said.some((m) => /^a: the repository's git set-up changed while it ran \(\.git\/hooks\/pre-commit added\): .*put the run's start set-up back and moved what it found to \.waves\/quarantine\//.test(m)), said.join('\n'));
+    assert.deepEqual(personsGitRuns(repo, out), []);
+  });
+
+  test('an agent that plants a hook and leaves its branch: both said, the hook put back', async () => {
+    const { repo, planFile, out } = repoFor('planted-then-left', [{ id: 'a', agent: ['write a/ok.txt', 'hook post-commit #!/bin/sh\\necho post-commit >> @OUT@/ran.txt', 'git checkout -q -b elsewhere'] }]);
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'scope-violation');
+    assert.match(record(outcome, 'a').lastError ?? '', /^the agent left its branch .*; and the repository's git set-up changed while it ran \(\.git\/hooks\/post-commit added\)/);
+    assert.deepEqual(personsGitRuns(repo, out), []);
+  });
 });
 
 describe("the person's checkout and branch", () => {

@@ -19,7 +19,7 @@ import { recordMerge } from '../../core/run/runStateReducer';
 import type { ChangedFile } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/run/runReport';
 import { featureSlug } from '../../core/run/runPaths';
-import { changedSince, putBranchBack } from '../git';
+import { changedSince, putBranchBack, type CheckoutFingerprint } from '../git';
 import type { ExitRecord } from '../attempt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
@@ -63,7 +63,12 @@ export class Exits {
     const status = this.ctx.state.packages[id]!.status;
     if (status === 'running') {
       const next = await this.recordExit(pkg, exit);
-      if (next === 'done') return;
+      if (next === 'done') {
+        // Failed, cancelled or at a usage limit: nothing of it merges, but a git set-up it changed is put back all the same.
+        const setup = await this.gitSetup.check(id);
+        if (setup) this.ctx.problem(`${id}: ${setup}`, id);
+        return;
+      }
       await this.judge(pkg, exit);
     } else if (status === 'verifying') {
       // Resumed: the exit was recorded before the engine stopped.
@@ -155,22 +160,25 @@ export class Exits {
       this.gitSetup.check(id),
       before ? changedSince(ctx.repoRoot, before, ctx.checkoutIgnored()) : Promise.resolve([] as string[]),
     ]);
-    if (setup) return setup;
-    if (changed.length > 0) {
-      const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
-      const said = `your checkout ${ctx.repoRoot} changed while it ran (${shown})`;
-      // The person's branch or HEAD moved: put back where the engine can tell it was an agent's, else no more packages start.
-      const moved = before && changed.some((c) => c.startsWith('HEAD: ')) ? await putBranchBack(ctx.repoRoot, before, `refs/heads/waves/${featureSlug(ctx.featureId)}`, ctx.checkoutIgnored()) : null;
-      if (moved?.putBack) {
-        return `${said}: your branch ${moved.branch} had been moved to ${moved.from.slice(0, 12)}, a commit of this run's branches, and nothing else of your checkout had changed — the engine put it back at ${moved.to.slice(0, 12)}, where it was; a package works only in its own tree`;
-      }
-      if (moved) {
-        ctx.holdStarts(`${id} moved your checkout's HEAD and it was not put back (${moved.why})`);
-        return `${said}: ${moved.why}; a package works only in its own tree. No more packages start in this run (running ones finish): look at your checkout, then resume`;
-      }
-      return `${said}: a package works only in its own tree; if you changed these files yourself, retry the package`;
+    const checkout = changed.length > 0 && before ? await this.checkoutBreach(id, before, changed) : null;
+    // Both are said (and both put back where they can be): the set-up first.
+    return setup && checkout ? `${setup}; and ${checkout}` : (setup ?? checkout);
+  }
+
+  /** The person's checkout changed while `id`'s attempt ran: a moved branch put back where the engine can tell it was an agent's, else no more packages start. */
+  private async checkoutBreach(id: string, before: CheckoutFingerprint, changed: readonly string[]): Promise<string> {
+    const { ctx } = this;
+    const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
+    const said = `your checkout ${ctx.repoRoot} changed while it ran (${shown})`;
+    const moved = changed.some((c) => c.startsWith('HEAD: ')) ? await putBranchBack(ctx.repoRoot, before, `refs/heads/waves/${featureSlug(ctx.featureId)}`, ctx.checkoutIgnored()) : null;
+    if (moved?.putBack) {
+      return `${said}: your branch ${moved.branch} had been moved to ${moved.from.slice(0, 12)}, a commit of this run's branches, and nothing else of your checkout had changed — the engine put it back at ${moved.to.slice(0, 12)}, where it was; a package works only in its own tree`;
     }
-    return null;
+    if (moved) {
+      ctx.holdStarts(`${id} moved your checkout's HEAD and it was not put back (${moved.why})`);
+      return `${said}: ${moved.why}; a package works only in its own tree. No more packages start in this run (running ones finish): look at your checkout, then resume`;
+    }
+    return `${said}: a package works only in its own tree; if you changed these files yourself, retry the package`;
   }
 
   /** A verifying package: bounds → verdict → audit → verification → merge. */
@@ -184,7 +192,11 @@ export class Exits {
     };
     // Its tree must still be on its branch before anything is committed there.
     const left = await this.leftItsBranch(pkg);
-    if (left) return violation(left);
+    if (left) {
+      // Nothing is committed in its tree; what it did outside is put back (where it can be) and said all the same.
+      const outside = await this.outsideBreach(pkg);
+      return violation(outside ? `${left}; and ${outside}` : left);
+    }
     // The one commit judged from here on, by its id: audited, verified, merged. Its leftovers are
     // committed on its branch while the bounds outside its tree are read (the person's checkout's
     // status is the slowest read of a package's end); a breach merges nothing of it either way.
