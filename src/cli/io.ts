@@ -6,11 +6,14 @@
 import * as fs from 'fs';
 import * as readline from 'readline';
 import type { PlanReport } from '../core/plan/planReport';
+import { NotRegularFileError, readRegularFileSync } from '../util/regularFile';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
   readFile(path: string): string;
+  /** A file that must be a regular file (a plan): a FIFO, a device or a socket is refused, never opened (`NotRegularFileError`). */
+  readRegularFile(path: string): string;
   stdin(): AsyncIterable<string>;
 }
 
@@ -39,14 +42,17 @@ export const nodeIo: Io = {
   out: (text) => write(process.stdout, text),
   err: (text) => write(process.stderr, text),
   readFile: (file) => fs.readFileSync(file, 'utf8'),
+  readRegularFile: (file) => readRegularFileSync(file).toString('utf8'),
   stdin: () => readline.createInterface({ input: process.stdin, crlfDelay: Infinity }),
 };
 
+/** A plan file's text (a byte-order mark removed), or why it cannot be read: a FIFO, a device or a socket is refused without waiting on it. */
 export function readPlanFile(io: Io, file: string): { text: string } | { error: string } {
   try {
-    const text = io.readFile(file);
+    const text = io.readRegularFile(file);
     return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
   } catch (err) {
+    if (err instanceof NotRegularFileError) return { error: `cannot read ${file}: ${err.why}` };
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(err);
     return { error: `cannot read ${file}: ${why}` };

@@ -320,12 +320,23 @@ export class PlanRegistry extends Disposable {
     }
     let text: string;
     try {
+      // A plan that is not a regular file (a FIFO, a device, a socket: FileType.Unknown) is not read
+      // and not followed: a file system that opens it as it is would wait on a FIFO for a writer (the
+      // local one of current VS Code opens without blocking and refuses it as `Unavailable`).
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (!(stat.type & vscode.FileType.File)) {
+        if (!(stat.type & vscode.FileType.Directory)) this.log.warn(`${this.label(uri)} is not a regular file (a FIFO, a device or a socket): it is not read`);
+        this.remove(uri);
+        return;
+      }
       const bytes = await vscode.workspace.fs.readFile(uri);
       text = new TextDecoder('utf-8').decode(bytes);
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     } catch (err) {
-      if (err instanceof vscode.FileSystemError && err.code === 'FileNotFound') this.remove(uri);
-      else this.log.error(`Could not read ${uri.toString(true)}`, err);
+      const code = err instanceof vscode.FileSystemError ? err.code : undefined;
+      if (code === 'Unavailable') this.log.warn(`${this.label(uri)} could not be read as a file (swapped for a FIFO, a device or a socket?): it is not followed`);
+      else if (code !== 'FileNotFound') this.log.error(`Could not read ${uri.toString(true)}`, err);
+      if (code === 'FileNotFound' || code === 'Unavailable') this.remove(uri);
       return;
     }
     if (this.isDisposed) return;

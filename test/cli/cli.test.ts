@@ -2,7 +2,7 @@
  * The `waves` command as a user runs it: the built bin in a real process.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -123,6 +123,25 @@ describe('waves validate', () => {
     assert.equal(doc.plans[1].diagnostics[0].code, 'file-unreadable');
     assert.match(r.err, /no such file/);
     assert.equal(waves(['validate', tmp]).code, 2, 'a directory is unreadable');
+  });
+
+  it('refuses a FIFO as a plan at once, positioned and named — never waiting for a writer (#32); graph too', () => {
+    const fifo = path.join(tmp, 'fifo.work-packages.yaml');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [['validate', fifo], ['validate', '--json', demo, fifo], ['graph', fifo]]) {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, timeout: 20_000 });
+      assert.equal(r.signal, null, `waves ${args[0]} returned by itself (it was not killed after 20 s)`);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /^waves: cannot read .*fifo\.work-packages\.yaml: not a regular file \(it is a FIFO\): refused, never read$/m);
+      if (args[1] === '--json') {
+        const doc = JSON.parse(r.stdout);
+        assert.equal(doc.plans[0].valid, true, 'the readable plan is still reported');
+        assert.deepEqual(
+          [doc.plans[1].diagnostics[0].code, doc.plans[1].diagnostics[0].line, doc.plans[1].diagnostics[0].column],
+          ['file-unreadable', 1, 1],
+        );
+      }
+    }
   });
 
   it('exits 2 on usage errors', () => {

@@ -116,6 +116,20 @@ describe('waves plan', () => {
     assert.deepEqual([state.status, state.rounds.length], ['invalid', 1]);
   });
 
+  it('a planning agent that leaves a FIFO as the plan: refused, never read, and `waves plan` ends by itself (#32)', () => {
+    const dir = repo('fifo');
+    // The planning folder is tracked already, so `git clean` leaves a FIFO in it: git never sees one.
+    fs.mkdirSync(path.join(dir, 'plans', 'fifo-plan'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'plans', 'fifo-plan', 'notes.md'), 'notes\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'notes');
+    const r = spawnSync(process.execPath, [bin, 'plan', '--agent-argv', AGENT, '--rounds', '0', 'Fifo plan\n\ntest-agent: fifo plans/fifo-plan/work-packages.yaml'], { encoding: 'utf8', cwd: dir, env, timeout: 60_000 });
+    assert.equal(r.signal, null, 'waves plan returned by itself (it was not killed after 60 s)');
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /round 1 ended: 1 error; 0 warnings; refused [^\n]*plans\/fifo-plan\/work-packages\.yaml \(not a regular file \(it is a FIFO\): refused, never read/);
+    assert.match(r.stdout, /work-packages\.yaml: missing — the agent wrote no plan/);
+  });
+
   it('stops at --rounds with the problems and exit 1; usage errors exit 2', () => {
     const dir = repo('stubborn');
     const r = waves(['plan', '--agent-argv', AGENT, '--rounds', '1', 'Stubborn\ntest-agent: plan-stubborn unknown-dep'], dir);

@@ -116,3 +116,28 @@ export async function engineGoneWhileWaiting(planFile: string, runnerScript: str
   engine.dispose();
   return (JSON.parse(fs.readFileSync(runStateFile(engine.repoRoot, engine.featureId), 'utf8')) as RunState).runId;
 }
+
+/**
+ * The tricks of an agent that plants git set-up in the shared `.git` (#32): hooks, a hooks path
+ * and an fsmonitor, each script appending its name to `<out>/ran.txt` when git runs it.
+ */
+export const PLANTED_SETUP = [
+  'hook pre-commit #!/bin/sh\\necho pre-commit >> @OUT@/ran.txt',
+  'hook post-commit #!/bin/sh\\necho post-commit >> @OUT@/ran.txt',
+  'hook post-checkout #!/bin/sh\\necho post-checkout >> @OUT@/ran.txt',
+  'write-exec @OUT@/planted-hooks/pre-commit #!/bin/sh\\necho hooks-path-pre-commit >> @OUT@/ran.txt',
+  'write-exec @OUT@/fsmonitor #!/bin/sh\\necho fsmonitor >> @OUT@/ran.txt',
+  'git config core.hooksPath @OUT@/planted-hooks',
+  'git config core.fsmonitor @OUT@/fsmonitor',
+];
+
+/** What the person does next in their checkout: a commit, a status, a checkout. Returns what of the planted set-up ran. */
+export function personsGitRuns(repo: string, out: string): string[] {
+  fs.appendFileSync(path.join(repo, 'mine.txt'), 'mine\n');
+  git(repo, 'add', 'mine.txt');
+  git(repo, 'commit', '-q', '-m', 'my own commit');
+  git(repo, 'status', '--porcelain');
+  git(repo, 'checkout', '-q', '-B', 'my-topic');
+  const ran = path.join(out, 'ran.txt');
+  return fs.existsSync(ran) ? fs.readFileSync(ran, 'utf8').split('\n').filter(Boolean) : [];
+}

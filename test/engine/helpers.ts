@@ -120,3 +120,22 @@ export function spawnProcess(argv: string[], options: { cwd?: string; env?: Node
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
+
+/**
+ * A safety net for tests of FIFOs: a separate process that, after `afterMs`, opens for
+ * writing (and closes at once) every FIFO under `root` that a reader is waiting on. Code
+ * that wrongly opened one for reading then gets an empty file instead of hanging the test
+ * process for good (a blocked synchronous read cannot be timed out from inside) — and fails
+ * its assertions. Code that never opens it is untouched. Call the result to stop it.
+ */
+export function releaseFifosAfter(root: string, afterMs = 5000): () => void {
+  const code = `
+    const fs = require('fs'), path = require('path');
+    const [root, after] = [process.argv[1], Number(process.argv[2])];
+    const walk = (d, out) => { let es = []; try { es = fs.readdirSync(d, { withFileTypes: true }); } catch { return out; }
+      for (const e of es) { const p = path.join(d, e.name); if (e.isFIFO()) out.push(p); else if (e.isDirectory()) walk(p, out); } return out; };
+    setTimeout(() => setInterval(() => { for (const f of walk(root, [])) { try { fs.closeSync(fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); } catch {} } }, 100), after);`;
+  const child = spawn(process.execPath, ['-e', code, root, String(afterMs)], { stdio: 'ignore' });
+  child.unref();
+  return () => child.kill('SIGKILL');
+}

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { analyzePlan } from '../../src/core/plan/analyze';
 import { approvePlanning, discardPlanning, planningDryRun, proposalGate, readPlanning, revisePlanning, startPlanning, type PlanningEvent, PlanningError } from '../../src/engine/planning/planner';
-import { engineFor, isolateGit, scriptedAgent, treeFiles } from './engineFixtures';
+import { engineFor, isolateGit, personsGitRuns, PLANTED_SETUP, scriptedAgent, treeFiles } from './engineFixtures';
 import { ProposalNotApprovedError } from '../../src/engine/run/types';
-import { buildRunner, git, makeRepo } from './helpers';
+import { buildRunner, git, makeRepo, tempDir } from './helpers';
 
 let runnerScript = '';
 
@@ -96,6 +96,28 @@ describe('planning', () => {
     assert.match(second, /`src\/sneaky\.ts`: src\/sneaky\.ts created outside the write scope/);
     // The branch is on top of the person's HEAD, one commit per round that kept files.
     assert.equal(git(repo, 'merge-base', state.branch, 'main').trim(), git(repo, 'rev-parse', 'main').trim());
+  });
+
+  test("a planning agent's hooks, hooks path and fsmonitor are put back after its round and quarantined: the person's next commit, status and checkout run none of them (#32)", async () => {
+    const repo = makeRepo();
+    const out = tempDir('waves-outside-');
+    const configBefore = fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8');
+    const steps = ['plan none', ...PLANTED_SETUP].map((line) => `test-agent: ${line.replaceAll('@OUT@', out)}`);
+    const { state } = await plan(repo, `Planted\n\n${steps.join('\n')}`, { repairRounds: 0 });
+    assert.equal(state.status, 'valid', 'the plan itself is kept: only the set-up is refused');
+    assert.equal(state.rounds.length, 1);
+    const [line] = state.rounds[0]!.refused;
+    assert.match(
+      line ?? '',
+      /^\(the repository's git set-up\) \.git\/config changed, \.git\/hooks\/post-checkout added, \.git\/hooks\/post-commit added, \.git\/hooks\/pre-commit added: put back as the round started; what was found is in \.waves\/quarantine\/plan-planted\/[^/]+-round-1\/$/,
+    );
+    assert.equal(fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8'), configBefore);
+    // The person's own git runs nothing planted (markers, not messages).
+    assert.deepEqual(personsGitRuns(repo, out), []);
+    const q = path.join(repo, line!.replace(/^.*what was found is in /, ''));
+    for (const hook of ['pre-commit', 'post-commit', 'post-checkout']) assert.match(fs.readFileSync(path.join(q, 'hooks', hook), 'utf8'), new RegExp(`echo ${hook} >> `));
+    assert.match(fs.readFileSync(path.join(q, 'config'), 'utf8'), /fsmonitor = /);
+    assert.match(fs.readFileSync(path.join(q, 'README.txt'), 'utf8'), /^Found after: planning round 1 of planted$/m);
   });
 
   test('--out and OpenSpec choose the planning folder; the dry run makes nothing and shows the prompt', async () => {

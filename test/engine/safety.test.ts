@@ -8,13 +8,14 @@
  * run by the engine, and the person's branch and files untouched.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { integrationBranch, sharedTreePath } from '../../src/core/run/runPaths';
 import type { RunOutcome } from '../../src/engine/run/engine';
-import { engineFor as sharedEngineFor, isolateGit, planYaml, treeFiles, type TestPackage } from './engineFixtures';
-import { buildRunner, git, makeRepo, tempDir } from './helpers';
+import { engineFor as sharedEngineFor, isolateGit, personsGitRuns, PLANTED_SETUP, planYaml, treeFiles, type TestPackage } from './engineFixtures';
+import { buildRunner, git, makeRepo, SCRIPTED_AGENT, tempDir } from './helpers';
 
 let runnerScript = '';
 
@@ -238,6 +239,93 @@ describe('hooks and git configuration', () => {
   });
 });
 
+describe('a planted git set-up is put back and quarantined (#32)', () => {
+  test('control: planted as the agent plants them, the hooks, the hooks path and the fsmonitor do run on the person\'s commit and status', () => {
+    const repo = makeRepo();
+    const out = tempDir('waves-outside-');
+    const steps = PLANTED_SETUP.map((p) => p.replaceAll('@OUT@', out)).join(';');
+    execFileSync(process.execPath, [SCRIPTED_AGENT], { cwd: repo, env: { ...process.env, WAVES_TEST_AGENT: steps }, stdio: 'ignore' });
+    const ran = personsGitRuns(repo, out);
+    for (const marker of ['hooks-path-pre-commit', 'fsmonitor']) assert.ok(ran.includes(marker), `${marker} ran: ${ran.join(', ')}`);
+    git(repo, 'config', '--unset', 'core.hooksPath');
+    fs.rmSync(path.join(out, 'ran.txt'));
+    const again = personsGitRuns(repo, out);
+    for (const marker of ['pre-commit', 'post-commit', 'post-checkout']) assert.ok(again.includes(marker), `${marker} ran: ${again.join(', ')}`);
+  });
+
+  test("an agent's hooks, hooks path and fsmonitor are put back at its exit and moved to .waves/quarantine: the person's next commit, status and checkout run none of them", async () => {
+    const { repo, planFile, out } = repoFor('planted-setup', [
+      { id: 'a', agent: ['write a/ok.txt', ...PLANTED_SETUP], mode: 'shared' },
+      // b runs while a plants and ends after a: the engine cannot tell which of them did it.
+      { id: 'b', agent: ['sleep 1500', 'write b/ok.txt'] },
+      // c shares a's tree (one at a time), so it starts after the set-up was put back: it merges.
+      { id: 'c', agent: ['write c/ok.txt'], mode: 'shared' },
+    ]);
+    const configBefore = fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8');
+    const outcome = await run(planFile);
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation');
+    assert.match(
+      a.lastError ?? '',
+      /git set-up changed while it ran \(\.git\/config changed, \.git\/hooks\/post-checkout added, \.git\/hooks\/post-commit added, \.git\/hooks\/pre-commit added\): hooks and git configuration are not a package's to change; the engine ran none of it, put the run's start set-up back and moved what it found to \.waves\/quarantine\/[^/]+\/[^/]+-a\/ \(README\.txt/,
+    );
+    assert.equal(record(outcome, 'b').status, 'scope-violation');
+    assert.match(record(outcome, 'b').lastError ?? '', /found when a's attempt ended; .*nothing of this package merges either/);
+    assert.equal(record(outcome, 'c').status, 'succeeded', record(outcome, 'c').lastError ?? '');
+    assert.deepEqual(treeFiles(repo, integrationBranch('planted-setup')), ['README.md', 'c/ok.txt', 'work-packages.yaml']);
+
+    // The repository's set-up is the run's start one again.
+    assert.equal(fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8'), configBefore);
+    for (const hook of ['pre-commit', 'post-commit', 'post-checkout']) assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', hook)), false, hook);
+    // The person's own git runs nothing planted (markers, not messages).
+    assert.deepEqual(personsGitRuns(repo, out), []);
+
+    // What was planted is in the quarantine folder, moved, not executable, with a README naming each thing and where it was.
+    const runs = fs.readdirSync(path.join(repo, '.waves', 'quarantine'));
+    assert.deepEqual(runs, [outcome.runId]);
+    const [found] = fs.readdirSync(path.join(repo, '.waves', 'quarantine', outcome.runId));
+    assert.match(found!, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-a$/);
+    const q = path.join(repo, '.waves', 'quarantine', outcome.runId, found!);
+    for (const hook of ['pre-commit', 'post-commit', 'post-checkout']) {
+      const file = path.join(q, 'hooks', hook);
+      assert.match(fs.readFileSync(file, 'utf8'), new RegExp(`echo ${hook} >> `));
+      assert.equal(fs.statSync(file).mode & 0o111, 0, `${hook} is not executable there`);
+    }
+    const config = fs.readFileSync(path.join(q, 'config'), 'utf8');
+    assert.match(config, /hooksPath = .*planted-hooks/);
+    assert.match(config, /fsmonitor = .*fsmonitor/);
+    const readme = fs.readFileSync(path.join(q, 'README.txt'), 'utf8');
+    assert.match(readme, /^Found after: package a's attempt 1 \(run /m);
+    assert.ok(readme.includes(`- .git/hooks/pre-commit — added — at ${path.join(repo, '.git', 'hooks', 'pre-commit')} (an executable file): moved here as hooks/pre-commit; nothing is left there.`), readme);
+    assert.ok(readme.includes(`- .git/config — changed — at ${path.join(repo, '.git', 'config')} (a file): the run's start version put back; the version found is here as config.`), readme);
+    // Nothing of the quarantine is the person's checkout's change, nor git's.
+    assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=all', '--', '.waves'), '');
+  });
+
+  test('an agent that plants a hook and then fails: it is put back all the same, and said', async () => {
+    const { repo, planFile, out } = repoFor('planted-then-failed', [{ id: 'a', agent: ['hook pre-commit #!/bin/sh\\necho pre-commit >> @OUT@/ran.txt', 'exit 3'] }]);
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript);
+    let outcome: RunOutcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    assert.equal(record(outcome, 'a').status, 'failed');
+    const said = events.filter((e) => e.type === 'problem' && e.packageId === 'a').map((e) => (e as { message: string }).message);
+    assert.ok(said.some((m) => /^a: the repository's git set-up changed while it ran \(\.git\/hooks\/pre-commit added\): .*put the run's start set-up back and moved what it found to \.waves\/quarantine\//.test(m)), said.join('\n'));
+    assert.deepEqual(personsGitRuns(repo, out), []);
+  });
+
+  test('an agent that plants a hook and leaves its branch: both said, the hook put back', async () => {
+    const { repo, planFile, out } = repoFor('planted-then-left', [{ id: 'a', agent: ['write a/ok.txt', 'hook post-commit #!/bin/sh\\necho post-commit >> @OUT@/ran.txt', 'git checkout -q -b elsewhere'] }]);
+    const outcome = await run(planFile);
+    assert.equal(record(outcome, 'a').status, 'scope-violation');
+    assert.match(record(outcome, 'a').lastError ?? '', /^the agent left its branch .*; and the repository's git set-up changed while it ran \(\.git\/hooks\/post-commit added\)/);
+    assert.deepEqual(personsGitRuns(repo, out), []);
+  });
+});
+
 describe("the person's checkout and branch", () => {
   test('an agent that writes into the person\'s checkout is a breach, and it is named', async () => {
     const { repo, planFile } = repoFor('outside-write', [{ id: 'a', agent: ['write a/ok.txt', 'write @REPO@/notes.txt written by the agent'] }]);
@@ -248,12 +336,60 @@ describe("the person's checkout and branch", () => {
     assert.deepEqual(treeFiles(repo, integrationBranch('outside-write')), ['README.md', 'work-packages.yaml']);
   });
 
-  test("an agent that moves the person's branch through the shared refs is a breach", async () => {
-    const { planFile } = repoFor('moves-main', [{ id: 'a', agent: ['write a/ok.txt', 'commit', 'git update-ref refs/heads/main HEAD'] }]);
+  test("an agent that moves the person's branch through the shared refs is a breach, and the branch is put back where it was (#32)", async () => {
+    const { repo, planFile } = repoFor('moves-main', [
+      { id: 'a', agent: ['write a/ok.txt', 'commit', 'git update-ref refs/heads/main HEAD'] },
+      { id: 'b', deps: ['a'], agent: ['write b/ok.txt'] },
+      { id: 'c', agent: ['sleep 1500', 'write c/ok.txt'] },
+    ]);
+    const person = personSide(repo);
     const outcome = await run(planFile);
     const a = record(outcome, 'a');
     assert.equal(a.status, 'scope-violation');
-    assert.match(a.lastError ?? '', /your checkout .* changed while it ran \(HEAD: refs\/heads\/main [0-9a-f]{40} → refs\/heads\/main [0-9a-f]{40}[,)]/);
+    assert.match(
+      a.lastError ?? '',
+      /your checkout .* changed while it ran \(HEAD: refs\/heads\/main [0-9a-f]{40} → refs\/heads\/main [0-9a-f]{40}[,)].*: your branch main had been moved to [0-9a-f]{12}, a commit of this run's branches, and nothing else of your checkout had changed — the engine put it back at [0-9a-f]{12}, where it was/,
+    );
+    assert.deepEqual(personSide(repo), person, "the person's branch, HEAD, status and files as before the run");
+    assert.equal(record(outcome, 'c').status, 'succeeded', 'put back: the run goes on');
+  });
+
+  test("a moved branch the engine cannot put back safely (the checkout's files changed too) stays where it was moved, named, and no more packages start", async () => {
+    const { repo, planFile } = repoFor('moves-main-and-files', [
+      { id: 'a', agent: ['write a/ok.txt', 'commit', 'git update-ref refs/heads/main HEAD', 'write @REPO@/notes.txt written by the agent'] },
+      { id: 'b', agent: ['write b/ok.txt'] },
+    ]);
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { maxParallel: 1 });
+    let outcome: RunOutcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const a = record(outcome, 'a');
+    assert.equal(a.status, 'scope-violation');
+    assert.match(a.lastError ?? '', /main was moved to [0-9a-f]{12} and files of your checkout changed as well: it is left there; .* No more packages start in this run/);
+    assert.equal(git(repo, 'rev-parse', 'main').trim(), git(repo, 'rev-parse', 'waves/moves-main-and-files/a').trim(), "left where the agent moved it: nothing of the person's is overwritten");
+    assert.equal(record(outcome, 'b').attempts, 0, 'b never started');
+    assert.equal(outcome.outcome, 'failed');
+    assert.ok(events.some((e) => e.type === 'problem' && /^No more packages start in this run: a moved your checkout's HEAD/.test(e.message)));
+  });
+
+  test("an agent that switches the person's checkout to another branch: never switched back, named, and no more packages start", async () => {
+    const { repo, planFile } = repoFor('switches-head', [
+      { id: 'a', agent: ['write a/ok.txt', 'git -C @REPO@ checkout -q -b elsewhere'] },
+      { id: 'b', agent: ['write b/ok.txt'] },
+    ]);
+    const { engine } = await sharedEngineFor(planFile, runnerScript, { maxParallel: 1 });
+    let outcome: RunOutcome;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    assert.match(record(outcome, 'a').lastError ?? '', /HEAD names elsewhere now: a switched checkout is not switched back/);
+    assert.equal(git(repo, 'symbolic-ref', '--short', 'HEAD').trim(), 'elsewhere');
+    assert.equal(record(outcome, 'b').attempts, 0, 'b never started');
   });
 });
 

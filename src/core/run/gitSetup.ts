@@ -147,3 +147,47 @@ export function setupChanges(before: GitSetupSnapshot, after: GitSetupSnapshot):
 export function describeSetupChanges(changes: readonly SetupChange[]): string {
   return changes.map((c) => `.git/${c.name} ${c.change}`).join(', ');
 }
+
+/** What became of one changed thing of the git set-up when the engine put the run's start set-up back (#32). */
+export interface SetupRestoreLine extends SetupChange {
+  /** Where it was found (absolute). */
+  foundAt: string;
+  /** What was found, as kept in the quarantine folder (relative to it); null when nothing was there (removed). */
+  keptAs: string | null;
+  /** The run's start version is back at `foundAt` (or, for an addition, nothing is left there). */
+  putBack: boolean;
+  /** Why it was not put back, when it was not. */
+  why?: string;
+  /** What was found, for a person: `an executable file`, `a symbolic link to …`, `a folder`. */
+  what?: string;
+}
+
+/** One line of a quarantine folder's README for `line`. */
+function readmeLine(line: SetupRestoreLine): string {
+  const found = line.what ? ` (${line.what})` : '';
+  const head = `- .git/${line.name} — ${line.change} — at ${line.foundAt}${found}`;
+  if (!line.putBack) return `${head}: NOT put back (${line.why ?? 'unknown'})${line.keptAs ? `; what was found is here as ${line.keptAs}` : ''}.`;
+  if (line.change === 'added') return `${head}: moved here as ${line.keptAs ?? '?'}; nothing is left there.`;
+  if (line.change === 'removed') return `${head}: the run's start version put back${line.keptAs ? `; what was there instead is here as ${line.keptAs}` : ''}.`;
+  return `${head}: the run's start version put back; the version found is here as ${line.keptAs ?? '?'}.`;
+}
+
+/**
+ * The README.txt of a quarantine folder: what was found changed in the repository's git set-up,
+ * when and after what (`by`), where each thing was found and what became of it.
+ */
+export function quarantineReadme(by: string, at: Date, lines: readonly SetupRestoreLine[]): string {
+  return [
+    `Wave Orchestrator found the repository's git set-up (hooks, configuration that makes git run`,
+    `commands, attributes) changed, and put back the set-up the run started with, so that no git`,
+    `command of yours runs what was planted.`,
+    `Found after: ${by}`,
+    `At: ${at.toISOString()}`,
+    '',
+    `What it found is kept here: moved, never deleted. Nothing here runs (execute bits are off) and`,
+    `git does not look here. Read it before you copy anything of it back.`,
+    '',
+    ...lines.map(readmeLine),
+    '',
+  ].join('\n');
+}

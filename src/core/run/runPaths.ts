@@ -202,6 +202,19 @@ export function historyFile(repo: string, featureId: string, runId: string): str
   return path.join(repo, HISTORY_FOLDER, featureSlug(featureId), `${safe('run id', runId)}.json`);
 }
 
+/** Where the engine moves what it took out of the repository's git set-up (#32), relative to the repository root. */
+export const QUARANTINE_FOLDER = '.waves/quarantine';
+
+/**
+ * One finding's folder: `.waves/quarantine/<owner>/<time>-<who>`, where `owner` is a run id or
+ * `plan-<planning id>` and `who` a package id or `round-<n>`; the time is UTC, to the
+ * millisecond, with `-` for `:` and `.` (a file name on every OS).
+ */
+export function quarantineDir(repo: string, owner: string, at: Date, who: string): string {
+  const stamp = at.toISOString().replace(/[:.]/g, '-');
+  return path.join(repo, QUARANTINE_FOLDER, safe('run or planning id', owner), safe('name', `${stamp}-${who}`));
+}
+
 // ---------------------------------------------------------------------------------------
 // Worktrees (a sibling folder of the repository) and branches
 

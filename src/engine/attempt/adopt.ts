@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type { AgentVerdict } from '../../core/run/agentLogs.js';
+import { readRegularFileSync } from '../../util/regularFile';
 
 /** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
 export function pidExists(pid: number): boolean {
@@ -62,10 +63,13 @@ export async function isRunnerAlive(pid: number, startToken: string): Promise<bo
 // ---------------------------------------------------------------------------------------
 // An attempt's files as LocalExecutor and the editor's reconciler read them
 
-/** A JSON file's value; undefined when it is missing or not JSON. */
+/**
+ * A JSON file's value; undefined when it is missing, not JSON, or not a regular file — an
+ * agent knows its attempt's folder, and a FIFO at `exit.json` would hold the engine's read for good.
+ */
 export function readJson(file: string): unknown {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    return JSON.parse(readRegularFileSync(file).toString('utf8'));
   } catch {
     return undefined;
   }

@@ -138,7 +138,11 @@ export interface Executor {
   liveness(attempt: AttemptPlace, startToken: string, pidHint: number | null): Promise<Liveness>;
   /** Asks the runner to stop its agent (the `cancel` file); `at` is written into it when given. */
   cancel(attempt: AttemptPlace, at?: Date): Promise<void>;
-  /** An agent's result record as text (a `resultFile` of the run state); null when missing. */
+  /**
+   * An agent's result record as text (a `resultFile` of the run state); null when missing.
+   * `NotRegularFileError` when it is not a regular file (a FIFO, a device, a link out of the
+   * repository): it is never opened for reading, so an agent cannot stall the engine with it.
+   */
   readResult(file: string): Promise<string | null>;
 
   // -- Several hosts (#17, ADR 0011; hostsExecutor.ts). Optional: a one-place executor has none.

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { writeAtomic } from '../../store/atomicWrite';
+import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
@@ -332,10 +333,12 @@ export class LocalExecutor implements Executor {
     return file;
   }
 
+  /** The record as text; null when missing; `NotRegularFileError` (never read) for a FIFO, a device, a socket or a link out of the repository. */
   async readResult(file: string): Promise<string | null> {
     try {
-      return fs.readFileSync(file, 'utf8');
-    } catch {
+      return (await readRegularFile(file, { within: this.repoRoot })).toString('utf8');
+    } catch (err) {
+      if (err instanceof NotRegularFileError) throw err;
       return null;
     }
   }

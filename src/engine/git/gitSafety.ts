@@ -132,12 +132,28 @@ const reading = new Map<string, { sig: string; overrides: Promise<readonly strin
 
 const sha = (data: string | Buffer): string => crypto.createHash('sha256').update(data).digest('hex').slice(0, 16);
 
-function fileHash(file: string): string | undefined {
+/** What a snapshot read of one guarded file, to put it back (setupRestore.ts): its bytes and mode, a link's target, or a folder. */
+export type KeptSetupEntry = { kind: 'file'; bytes: Buffer; mode: number } | { kind: 'link'; target: string } | { kind: 'folder' };
+
+/** A guarded file larger than this is fingerprinted but not kept (it cannot be put back). */
+const KEPT_MAX_BYTES = 16 * 1024 * 1024;
+
+type Keep = ((entry: KeptSetupEntry) => void) | undefined;
+
+function fileHash(file: string, keep?: Keep): string | undefined {
   try {
     const st = fs.lstatSync(file);
-    if (st.isSymbolicLink()) return `link:${fs.readlinkSync(file)}`;
+    if (st.isSymbolicLink()) {
+      const target = fs.readlinkSync(file);
+      keep?.({ kind: 'link', target });
+      return `link:${target}`;
+    }
+    if (st.isDirectory()) keep?.({ kind: 'folder' });
+    // Never opened unless a regular file: a FIFO among the hooks would hold the read for good.
     if (!st.isFile()) return undefined;
-    return `${st.mode & 0o111 ? 'x' : '-'}${sha(fs.readFileSync(file))}`;
+    const bytes = fs.readFileSync(file);
+    if (bytes.length <= KEPT_MAX_BYTES) keep?.({ kind: 'file', bytes, mode: st.mode & 0o7777 });
+    return `${st.mode & 0o111 ? 'x' : '-'}${sha(bytes)}`;
   } catch {
     return undefined;
   }
@@ -152,10 +168,15 @@ function fileHash(file: string): string | undefined {
 const riskyByContent = new Map<string, string | undefined>();
 const RISKY_KEPT = 32;
 
-async function riskyConfigHash(cwd: string, file: string): Promise<string | undefined> {
+async function riskyConfigHash(cwd: string, file: string, keep?: Keep): Promise<string | undefined> {
   let bytes: Buffer;
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  // Not a regular file (a FIFO would hold the read, and git's, for good): a fingerprint of what it is; never opened.
+  if (st && !st.isFile()) return `not a file: ${st.mode.toString(8)}`;
   try {
     bytes = fs.readFileSync(file);
+    // A config reached through a link is read through it, but only a file of its own is kept to be put back.
+    if (bytes.length <= KEPT_MAX_BYTES && fs.lstatSync(file).isFile()) keep?.({ kind: 'file', bytes, mode: st!.mode & 0o7777 });
   } catch {
     // Missing: nothing risky. There but unreadable here: git is asked of the file itself.
     if (!fs.existsSync(file)) return undefined;
@@ -189,9 +210,11 @@ function riskyOf(listed: string): string | undefined {
  * Fingerprints what makes git run something in this repository: the hooks folder (every
  * file but `*.sample`; a `core.hooksPath` folder is covered by the config's entry), the risky
  * entries of the repository's config and of each worktree's `config.worktree`, and
- * `info/attributes`.
+ * `info/attributes`. Each name is a path under the common git folder. With `keep`, what was
+ * read of each is kept there by name — every config file's whole bytes, risky entries or not —
+ * so that it can be put back (setupRestore.ts).
  */
-export async function snapshotGitSetup(repo: string): Promise<GitSetupSnapshot> {
+export async function snapshotGitSetup(repo: string, keep?: Map<string, KeptSetupEntry>): Promise<GitSetupSnapshot> {
   const dirs = gitDirsOf(repo);
   if (!dirs) return {};
   const common = dirs.commonDir;
@@ -199,14 +222,16 @@ export async function snapshotGitSetup(repo: string): Promise<GitSetupSnapshot> 
   const put = (name: string, value: string | undefined) => {
     if (value !== undefined) out[name] = value;
   };
-  put('config', await riskyConfigHash(repo, path.join(common, 'config')));
-  put('config.worktree', await riskyConfigHash(repo, path.join(common, 'config.worktree')));
-  put('info/attributes', fileHash(path.join(common, 'info', 'attributes')));
+  const keeper = (name: string): Keep => (keep ? (entry) => keep.set(name, entry) : undefined);
+  put('config', await riskyConfigHash(repo, path.join(common, 'config'), keeper('config')));
+  put('config.worktree', await riskyConfigHash(repo, path.join(common, 'config.worktree'), keeper('config.worktree')));
+  put('info/attributes', fileHash(path.join(common, 'info', 'attributes'), keeper('info/attributes')));
   for (const name of safeList(path.join(common, 'hooks'))) {
-    if (!name.endsWith('.sample')) put(`hooks/${name}`, fileHash(path.join(common, 'hooks', name)) ?? 'folder');
+    if (!name.endsWith('.sample')) put(`hooks/${name}`, fileHash(path.join(common, 'hooks', name), keeper(`hooks/${name}`)) ?? 'folder');
   }
   for (const wt of safeList(path.join(common, 'worktrees'))) {
-    put(`worktrees/${wt}/config.worktree`, await riskyConfigHash(repo, path.join(common, 'worktrees', wt, 'config.worktree')));
+    const name = `worktrees/${wt}/config.worktree`;
+    put(name, await riskyConfigHash(repo, path.join(common, 'worktrees', wt, 'config.worktree'), keeper(name)));
   }
   return out;
 }

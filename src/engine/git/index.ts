@@ -10,7 +10,8 @@
  *   integration.ts   the integration branch and the merges into it
  *   fastForward.ts   the final fast-forward offer (`waves finish`)
  *   gitOnDisk.ts     answers read from git's files when they say it plainly
- *   checkoutGuard.ts the person's checkout fingerprinted, to see it changed
+ *   checkoutGuard.ts the person's checkout fingerprinted, to see it changed; a moved branch put back
+ *   setupRestore.ts  the git set-up kept at a start, put back and quarantined when it changed
  */
 export { branchExists, ENGINE_IDENTITY, git, GitError, gitOut, headCommit, isAncestor, revParse, type GitResult } from './gitRun';
 export { ensureExcluded } from './exclude';
@@ -21,6 +22,7 @@ export { inspectTree, treeChanges, type TreeInspection } from './treeDiff';
 export { commitMerge, ensureIntegration, integrationState, mergeTreeCheck, writeMergeCommit, type MergeCheck, type PreparedMerge } from './integration';
 export { fastForward, FastForwardRefusedError, fastForwardOffer, type FastForwardOffer, type LocalFile } from './fastForward';
 export { guardGitSetup, SAFE_CONFIG_ARGS, snapshotGitSetup } from './gitSafety';
+export { keepGitSetup, restoreGitSetup, type KeptGitSetup, type SetupRestore } from './setupRestore';
 export { commitOnDisk, repoDirs } from './gitOnDisk';
 export { warmGit } from './gitProcess';
-export { changedSince, snapshotCheckout, type CheckoutFingerprint } from './checkoutGuard';
+export { changedSince, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';

@@ -23,6 +23,7 @@ import { parseExit, type ExitRecord, type AttemptPlace, type Executor, type Live
 import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
 import { requireApproved } from '../consent';
+import { NotRegularFileError } from '../../util/regularFile';
 
 export interface SshExecutorOptions {
   repoRoot: string;
@@ -412,8 +413,14 @@ export class SshExecutor implements Executor {
     await this.soft(() => this.ssh.run({ script: `cat > ${q(attempt.files.cancel)}` }, { input: at ? `${at.toISOString()}\n` : '' }), null);
   }
 
+  /** The record there; `NotRegularFileError` when it is there but not a regular file (a FIFO there would hold `cat` until the read's time limit). */
   readResult(file: string): Promise<string | null> {
-    return this.cat(file);
+    return this.soft(async () => {
+      const f = q(file);
+      const r = await this.ssh.run({ script: `if [ -e ${f} ] || [ -h ${f} ]; then { [ -f ${f} ] && [ ! -h ${f} ]; } || exit 3; fi; cat ${f} 2>/dev/null || exit 1` }, { okCodes: [0, 1, 3], timeoutMs: READ_MS });
+      if (r.code === 3) throw new NotRegularFileError(file, `not a regular file on ${this.hostName} (a FIFO, a device, a socket or a symbolic link)`);
+      return r.code === 0 ? r.stdout : null;
+    }, null);
   }
 
   /** A file of another machine's (an upstream package's result record) put beside this attempt there; its path there. */

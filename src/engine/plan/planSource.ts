@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
+import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
 import { gitOut } from '../git';
 
 export interface PlanSource {
@@ -73,11 +74,15 @@ export async function previewRoot(folder: string): Promise<string> {
   }
 }
 
-/** Reads the plan file as text; throws `PlanReadError`. */
-function readText(file: string): string {
+/**
+ * Reads the plan file as text; throws `PlanReadError`. A FIFO, a device or a socket is refused
+ * without waiting on it, and so is a link whose real path leaves `repo` (its repository).
+ */
+function readText(file: string, repo: string | null): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readRegularFileSync(file, repo ? { within: repo } : {}).toString('utf8');
   } catch (err) {
+    if (err instanceof NotRegularFileError) throw new PlanReadError(file, err.why);
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code ?? String(err);
@@ -86,16 +91,16 @@ function readText(file: string): string {
 }
 
 /**
- * Loads a plan: reads and analyses it, finds its repository and hashes it. Throws
- * `PlanReadError` when the file cannot be read; a plan with errors, without a feature id or
+ * Loads a plan: finds its repository, reads and analyses it and hashes it. Throws
+ * `PlanReadError` when the file cannot be read (or is not a regular file of its repository); a plan with errors, without a feature id or
  * outside a repository still loads (status and report of a plan being edited work) — the
  * caller decides what it needs.
  */
 export async function loadPlan(file: string, options: { maxParallel?: number } = {}): Promise<PlanSource> {
-  const raw = readText(path.resolve(file));
+  const repo = await repositoryRoot(path.dirname(path.resolve(file)));
+  const raw = readText(path.resolve(file), repo);
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const analysis = analyzePlan(text, options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {});
-  const repo = await repositoryRoot(path.dirname(path.resolve(file)));
   let real = path.resolve(file);
   try {
     real = fs.realpathSync(real);

@@ -41,10 +41,28 @@ import {
   type RepoContext,
 } from '../../core/run/planningSession';
 import type { PlannedConflict } from '../../core/run/sharedCoordinator';
-import { attemptFiles } from '../../core/run/runPaths';
+import { attemptFiles, quarantineDir } from '../../core/run/runPaths';
 import { writeAtomic } from '../../store/atomicWrite';
+import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
 import { checkEngineFolder } from '../../store/engineFolder';
-import { changedSince, snapshotCheckout, branchExists, commitAll, createWorktree, ensureExcluded, git, gitOut, listWorktrees, revParse, treeChanges } from '../git';
+import {
+  changedSince,
+  snapshotCheckout,
+  branchExists,
+  commitAll,
+  createWorktree,
+  ensureExcluded,
+  git,
+  gitOut,
+  keepGitSetup,
+  listWorktrees,
+  restoreGitSetup,
+  revParse,
+  treeChanges,
+  type KeptGitSetup,
+  type SetupRestore,
+} from '../git';
+import { describeSetupChanges } from '../../core/run/gitSetup';
 import { registerPlannedClaims, removePlannedClaims, type CoordinatorOptions, type SharedResult } from '../coordinator';
 import { ConfinementUnavailableError, LocalExecutor, wallsOption, type Confinement, type Launcher, type RunnerSpec } from '../attempt';
 import { findRepositoryRoot } from '../plan';
@@ -115,8 +133,10 @@ export interface PlanningDryRun {
 export async function repoContext(root: string): Promise<RepoContext> {
   const readmeName = ['README.md', 'README', 'readme.md', 'README.rst', 'README.txt'].find((n) => fs.existsSync(path.join(root, n)));
   let readme: string | null = null;
-  if (readmeName) {
-    const text = fs.readFileSync(path.join(root, readmeName), 'utf8').slice(0, 3000);
+  // A README committed as a link to a device (`/dev/zero`) or out of the repository is left out: never opened.
+  const readmeText = readmeName ? readRegularOrNull(path.join(root, readmeName), root) : null;
+  if (readmeText !== null) {
+    const text = readmeText.slice(0, 3000);
     readme = text.length === 3000 ? `${text.slice(0, text.lastIndexOf('\n') + 1)}…` : text;
   }
   const layout = fs
@@ -254,7 +274,11 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
       ...(purpose === 'revise' ? { revision: { comments: first.comments ?? '' } } : {}),
     });
     const { round, refused } = await runRound(repo, paths, state, n, purpose, prompt, options);
-    const { text, missing } = readPlanText(state);
+    const { text, missing, refused: planRefused } = readPlanText(state);
+    if (planRefused) {
+      refused.push(planRefused);
+      round.refused.push(`${planRefused.path} (${planRefused.message})`);
+    }
     const analysis = missing ? null : analyzePlan(text);
     const problems = analysis ? problemsOf(analysis) : [];
     round.errors = problems.filter((p) => p.severity === 'error').length + (missing ? 1 : 0);
@@ -277,11 +301,27 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
   return { repo, state, planFile: planFileOf(state), ...last };
 }
 
-function readPlanText(state: PlanningState): { text: string; missing: boolean } {
+function readRegularOrNull(file: string, within: string): string | null {
   try {
-    return { text: fs.readFileSync(planFileOf(state), 'utf8'), missing: false };
+    return readRegularFileSync(file, { within }).toString('utf8');
   } catch {
-    return { text: '', missing: true };
+    return null;
+  }
+}
+
+/**
+ * The round's plan as the agent left it. A plan file that is not a regular file of the planning
+ * worktree (a FIFO — git neither tracks nor cleans one —, a device, a link out of it) is
+ * never opened: it counts as missing, and `refused` says why.
+ */
+function readPlanText(state: PlanningState): { text: string; missing: boolean; refused?: RefusedChange } {
+  const file = planFileOf(state);
+  try {
+    return { text: readRegularFileSync(file, { within: state.worktree }).toString('utf8'), missing: false };
+  } catch (err) {
+    if (!(err instanceof NotRegularFileError)) return { text: '', missing: true };
+    const rel = `${state.planDir}/${PLAN_FILE_NAME}`;
+    return { text: '', missing: true, refused: { path: rel, message: `${err.why}: write the plan as a plain file` } };
   }
 }
 
@@ -326,7 +366,8 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
     agentId: options.agent.id,
   };
   checkEngineFolder(repo, paths.dir, { below: true });
-  const before = await snapshotCheckout(repo);
+  // The person's checkout and the repository's git set-up before the agent starts: compared after it (and the set-up put back).
+  const [before, setup] = await Promise.all([snapshotCheckout(repo), keepGitSetup(repo)]);
   await executor.writeAttempt(place, prompt, spec);
   try {
     const launched = await executor.start({ attempt: place, startToken: token, title: `waves plan: ${state.id} #${n}`, cwd: state.worktree, interactive: false });
@@ -359,8 +400,11 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
   } catch (err) {
     round.failure = `the agent could not start: ${(err as Error).message}`;
   }
+  // Put back before the engine's git works in the planning worktree: a planted filter would run in its `add` and `checkout`.
+  const setupRefused = setup ? await putSetupBack(repo, setup, state.id, n) : null;
   const accepted = await acceptRound(state, prev, n, purpose);
   const refused = [
+    ...(setupRefused ? [setupRefused] : []),
     ...accepted.refused,
     ...(await changedSince(repo, before)).map((p) => ({ path: `(the person's checkout) ${p}`, message: "changed in the person's checkout during the round: write only in the planning folder" })),
   ];
@@ -368,6 +412,31 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
   round.refused = refused.map((r) => r.path);
   round.endedAt = clock();
   return { round, refused };
+}
+
+/**
+ * The repository's git set-up after a round, compared with `kept` (before its agent started): a
+ * difference is put back and what was found moved to `.waves/quarantine/plan-<id>/<time>-round-<n>/`
+ * (setupRestore.ts), and named as a refused change — the round's record, the CLI's line, the
+ * next prompt. Null when nothing changed.
+ */
+async function putSetupBack(repo: string, kept: KeptGitSetup, id: string, n: number): Promise<RefusedChange | null> {
+  const at = new Date();
+  const what = "(the repository's git set-up)";
+  let restore: SetupRestore | null;
+  try {
+    restore = await restoreGitSetup(kept, quarantineDir(repo, `plan-${id}`, at, `round-${n}`), `planning round ${n} of ${id}`, at);
+  } catch (err) {
+    return { path: `${what} not checked`, message: `it could not be compared or put back: ${(err as Error).message}` };
+  }
+  if (!restore) return null;
+  const folder = path.relative(repo, restore.quarantine).split(path.sep).join('/');
+  const left = restore.notRestored.map((l) => `.git/${l.name} (${l.why ?? '?'})`).join(', ');
+  const done = left ? `put back what could be, NOT ${left}` : 'put back as the round started';
+  return {
+    path: `${what} ${describeSetupChanges(restore.changes)}: ${done}; what was found is in ${folder}/`,
+    message: 'hooks and git configuration are not the planning agent\'s to change; do not change anything under .git',
+  };
 }
 
 /**

@@ -19,13 +19,13 @@ import { applyEvent } from '../../core/run/runStateReducer';
 import { isTerminal, type RunEvent, type RunState, type RunStateResult } from '../../core/run/runState';
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
-import type { GitSetupSnapshot } from '../../core/run/gitSetup';
-import type { CheckoutFingerprint } from '../git';
+import type { CheckoutFingerprint, KeptGitSetup } from '../git';
 import type { AttemptPlace, Executor, LaunchResult } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
 import { machineId } from '../consent';
 import { hostsCapacity } from '../../core/run/hostList';
+import { NotRegularFileError } from '../../util/regularFile';
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -81,12 +81,14 @@ export class RunContext {
   readonly cancelRequested = new Set<string>();
   /** Attempts interrupted as host-lost (#17), by package: collected when their host answers again. */
   readonly hostLost = new Map<string, LiveAttempt>();
-  /** The repository's git set-up when the run started (or resumed): what every exit is compared with (gitSafety.ts). */
-  gitSetup: GitSetupSnapshot | null = null;
+  /** The repository's git set-up when the run started (or resumed), kept: what every exit is compared with, and what is put back (setupRestore.ts). */
+  gitSetup: KeptGitSetup | null = null;
   /** Ends the run's guard of the git set-up (gitSafety.ts `guardGitSetup`). */
   endGitGuard: () => void = () => undefined;
   /** The person's checkout when each live attempt started (checkoutGuard.ts); absent for an attempt adopted after a restart. */
   readonly checkoutBefore = new Map<string, CheckoutFingerprint>();
+  /** When each package's current attempt was launched by this engine (ms); absent for an attempt adopted after a restart. */
+  readonly attemptLaunchedAt = new Map<string, number>();
   runCancelled = false;
   /** The engine no longer drives the run (ended, lease lost, disposed): it never writes again. */
   stopped = false;
@@ -96,6 +98,8 @@ export class RunContext {
   limitRetryAt = 0;
   /** The run reached its budget (told once; nothing more starts). */
   budgetTold = false;
+  /** Why no more packages start in this run (the person's HEAD moved and was not put back: exit.ts); null: they do. */
+  startsHeld: string | null = null;
   /** The plan's verification commands when they may run (approved now or earlier); null: not approved. */
   approvedCommands: readonly string[] | null = null;
   /** `run()`'s promise. */
@@ -190,9 +194,14 @@ export class RunContext {
     return this.executor.attempt(this.state.runId, packageId, attempt);
   }
 
-  /** An agent's result record (a `resultFile` of the run state), read through the executor. */
+  /** An agent's result record (a `resultFile` of the run state), read through the executor; one that is not a regular file is a warning, never read. */
   async readResult(file: string | null): Promise<ResultReadout> {
-    return readResultRecord(file ? await this.executor.readResult(file) : null);
+    try {
+      return readResultRecord(file ? await this.executor.readResult(file) : null);
+    } catch (err) {
+      if (!(err instanceof NotRegularFileError)) throw err;
+      return { record: null, warnings: [`the result record ${err.file} is ${err.why}`] };
+    }
   }
 
   // -- State changes: reducer → RunStore → event -------------------------------------------
@@ -220,6 +229,12 @@ export class RunContext {
   /** A profiling mark (`options.trace`); free when nobody traces. */
   mark(step: string, packageId: string): void {
     this.options.trace?.(step, packageId);
+  }
+
+  /** No more packages start in this run (running ones finish); said once. A resume starts afresh. */
+  holdStarts(why: string): void {
+    if (this.startsHeld === null) this.problem(`No more packages start in this run: ${why}. Running ones finish; resume once you have looked.`);
+    this.startsHeld ??= why;
   }
 
   problem(message: string, packageId?: string): void {

@@ -24,6 +24,7 @@ import type { Event } from '../../core/util/events';
 import { buildPrompt } from '../../core/run/prompt';
 import { leaseFile } from '../../core/run/runPaths';
 import { checkEngineFolder } from '../../store/engineFolder';
+import { readRegularFile } from '../../util/regularFile';
 import type { RunStore } from '../../store/runStore';
 import { simulate, type SchedPackage } from '../../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
@@ -111,7 +112,7 @@ export class RunEngine {
   static async prepare(options: EngineOptions): Promise<RunEngine> {
     const planFile = path.resolve(options.planFile);
     // The text the person was shown when the front end gives it: the file is not read again.
-    const text = options.planText?.text ?? (await fs.promises.readFile(planFile, 'utf8'));
+    const text = options.planText?.text ?? (await readRegularFile(planFile)).toString('utf8');
     // The analysis the front end made of that text (with this run's cap) is not made again.
     const analysis = options.planText?.analysis ?? analyzePlan(text, { maxParallel: options.maxParallel ?? 10 });
     let repoRoot: string;

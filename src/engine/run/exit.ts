@@ -14,15 +14,16 @@ import { auditScope, type AuditChange } from '../../core/run/audit';
 import { decideOutcome } from '../../core/run/agentOutcome';
 import type { Spend } from '../../core/run/spend';
 import type { PlanPackage } from '../../core/plan/model';
-import { describeSetupChanges, setupChanges } from '../../core/run/gitSetup';
 import { visibleText } from '../../core/present/visibleText';
 import { recordMerge } from '../../core/run/runStateReducer';
 import type { ChangedFile } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/run/runReport';
-import { changedSince, snapshotGitSetup } from '../git';
+import { featureSlug } from '../../core/run/runPaths';
+import { changedSince, putBranchBack, type CheckoutFingerprint } from '../git';
 import type { ExitRecord } from '../attempt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
+import { GitSetupWatch } from './gitSetupWatch';
 
 /** What the attempt spent, as its agent reported it (the runner's verdict): for the `exited` event. */
 function spentBy(exit: ExitRecord): { spend?: Spend } {
@@ -30,10 +31,14 @@ function spentBy(exit: ExitRecord): { spend?: Spend } {
 }
 
 export class Exits {
+  private readonly gitSetup: GitSetupWatch;
+
   constructor(
     private readonly ctx: RunContext,
     private readonly merges: Merges,
-  ) {}
+  ) {
+    this.gitSetup = new GitSetupWatch(ctx);
+  }
 
   /** Processes the exit; a failure on the way fails the package. Then its locks go and the loop wakes. */
   async afterExit(id: string, exit: ExitRecord): Promise<void> {
@@ -58,7 +63,12 @@ export class Exits {
     const status = this.ctx.state.packages[id]!.status;
     if (status === 'running') {
       const next = await this.recordExit(pkg, exit);
-      if (next === 'done') return;
+      if (next === 'done') {
+        // Failed, cancelled or at a usage limit: nothing of it merges, but a git set-up it changed is put back all the same.
+        const setup = await this.gitSetup.check(id);
+        if (setup) this.ctx.problem(`${id}: ${setup}`, id);
+        return;
+      }
       await this.judge(pkg, exit);
     } else if (status === 'verifying') {
       // Resumed: the exit was recorded before the engine stopped.
@@ -143,23 +153,32 @@ export class Exits {
   private async outsideBreach(pkg: PlanPackage): Promise<string | null> {
     const { ctx } = this;
     const id = pkg.id;
-    // Two reads of what the agent may have touched, at once; judged in this order.
+    // Two reads of what the agent may have touched, at once; judged in this order. A changed git
+    // set-up is put back as the run started, what was found quarantined (gitSetupWatch.ts).
     const before = ctx.checkoutBefore.get(id);
     const [setup, changed] = await Promise.all([
-      ctx.gitSetup ? snapshotGitSetup(ctx.repoRoot) : Promise.resolve(null),
+      this.gitSetup.check(id),
       before ? changedSince(ctx.repoRoot, before, ctx.checkoutIgnored()) : Promise.resolve([] as string[]),
     ]);
-    if (ctx.gitSetup && setup) {
-      const changes = setupChanges(ctx.gitSetup, setup);
-      if (changes.length > 0) {
-        return `the repository's git set-up changed while it ran (${describeSetupChanges(changes)}): hooks and git configuration are not a package's to change; the engine runs none of it, and merges nothing more while it differs from the run's start — put it back to go on`;
-      }
+    const checkout = changed.length > 0 && before ? await this.checkoutBreach(id, before, changed) : null;
+    // Both are said (and both put back where they can be): the set-up first.
+    return setup && checkout ? `${setup}; and ${checkout}` : (setup ?? checkout);
+  }
+
+  /** The person's checkout changed while `id`'s attempt ran: a moved branch put back where the engine can tell it was an agent's, else no more packages start. */
+  private async checkoutBreach(id: string, before: CheckoutFingerprint, changed: readonly string[]): Promise<string> {
+    const { ctx } = this;
+    const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
+    const said = `your checkout ${ctx.repoRoot} changed while it ran (${shown})`;
+    const moved = changed.some((c) => c.startsWith('HEAD: ')) ? await putBranchBack(ctx.repoRoot, before, `refs/heads/waves/${featureSlug(ctx.featureId)}`, ctx.checkoutIgnored()) : null;
+    if (moved?.putBack) {
+      return `${said}: your branch ${moved.branch} had been moved to ${moved.from.slice(0, 12)}, a commit of this run's branches, and nothing else of your checkout had changed — the engine put it back at ${moved.to.slice(0, 12)}, where it was; a package works only in its own tree`;
     }
-    if (changed.length > 0) {
-      const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', …' : '');
-      return `your checkout ${ctx.repoRoot} changed while it ran (${shown}): a package works only in its own tree; if you changed these files yourself, retry the package`;
+    if (moved) {
+      ctx.holdStarts(`${id} moved your checkout's HEAD and it was not put back (${moved.why})`);
+      return `${said}: ${moved.why}; a package works only in its own tree. No more packages start in this run (running ones finish): look at your checkout, then resume`;
     }
-    return null;
+    return `${said}: a package works only in its own tree; if you changed these files yourself, retry the package`;
   }
 
   /** A verifying package: bounds → verdict → audit → verification → merge. */
@@ -173,7 +192,11 @@ export class Exits {
     };
     // Its tree must still be on its branch before anything is committed there.
     const left = await this.leftItsBranch(pkg);
-    if (left) return violation(left);
+    if (left) {
+      // Nothing is committed in its tree; what it did outside is put back (where it can be) and said all the same.
+      const outside = await this.outsideBreach(pkg);
+      return violation(outside ? `${left}; and ${outside}` : left);
+    }
     // The one commit judged from here on, by its id: audited, verified, merged. Its leftovers are
     // committed on its branch while the bounds outside its tree are read (the person's checkout's
     // status is the slowest read of a package's end); a breach merges nothing of it either way.

@@ -16,6 +16,7 @@ import { errorText, type LiveAttempt, type RunContext } from './context';
 import type { AttemptPlace, LaunchResult, RunnerSpec } from '../attempt';
 import { isCoordinatorUnavailable } from '../coordinator';
 import type { AttemptWatcher } from './watch';
+import { NotRegularFileError } from '../../util/regularFile';
 
 /** The prompt's answer section: only when the last attempt asked and the person answered. */
 function answerOf(question: string | null | undefined, answer: string | undefined): { answer?: { question: string; answer: string } } {
@@ -175,6 +176,7 @@ export class Launches {
 
       // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
       ctx.checkoutBefore.set(id, new Map(await checkout));
+      ctx.attemptLaunchedAt.set(id, Date.now());
       const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
       this.watcher.watch(live);
       let launched: LaunchResult;
@@ -229,7 +231,11 @@ export class Launches {
     for (const d of pkg.dependsOn) {
       const r = ctx.state.packages[d.value];
       if (!r?.resultFile || (r.host ?? null) === host) continue;
-      const text = await ctx.executor.readResult(r.resultFile);
+      // A record that is not a regular file is not carried (its package's exit said so).
+      const text = await ctx.executor.readResult(r.resultFile).catch((err: unknown) => {
+        if (err instanceof NotRegularFileError) return null;
+        throw err;
+      });
       if (text !== null) carried.set(d.value, await carry(place, `${d.value}.json`, text));
     }
     return carried;

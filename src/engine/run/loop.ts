@@ -20,12 +20,13 @@ import { createRunState, ensurePackages, setMachine } from '../../core/run/runSt
 import { isActive, isTerminal, type PackageStatus, type RunState } from '../../core/run/runState';
 import { setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
+import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, schedule } from '../../core/run/schedule';
 import { addSpend, type Spend } from '../../core/run/spend';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from '../plan';
-import { ensureExcluded, guardGitSetup, snapshotGitSetup } from '../git';
+import { ensureExcluded, guardGitSetup, keepGitSetup } from '../git';
 import { foreignReason } from '../consent';
 import { readRun } from './runFiles';
 import type { Launches } from './launch';
@@ -129,8 +130,9 @@ export class RunLoop {
     // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
     checkEngineFolder(ctx.repoRoot, runDir(ctx.repoRoot, ctx.featureId, state.runId), { below: true });
     await ensureExcluded(ctx.repoRoot, '.waves/');
-    // The git set-up the run trusts: later additions are switched off in the engine's git and make the next exit a breach.
-    [ctx.endGitGuard, ctx.gitSetup] = await Promise.all([guardGitSetup(ctx.repoRoot), snapshotGitSetup(ctx.repoRoot)]);
+    // The git set-up the run trusts, kept: later additions are switched off in the engine's git, make the next exit a
+    // breach, and are put back then (exit.ts, setupRestore.ts).
+    [ctx.endGitGuard, ctx.gitSetup] = await Promise.all([guardGitSetup(ctx.repoRoot), keepGitSetup(ctx.repoRoot)]);
 
     ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), now) });
     if (ctx.state.planHash !== ctx.planHash) this.planChanged(ctx.planHash, []);
@@ -322,7 +324,9 @@ export class RunLoop {
       ctx.budgetTold = true;
       decision.start = [];
     }
-    // Held back by a usage limit, an agent's cap or the budget: the schedule did not count them as waiting.
+    // The person's HEAD moved and was not put back (exit.ts): nothing more starts; running packages finish.
+    if (ctx.startsHeld !== null) decision.start = [];
+    // Held back by a usage limit, an agent's cap, the budget or a hold: the schedule did not count them as waiting.
     const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
     if (ctx.runCancelled) {
@@ -431,7 +435,15 @@ export class RunLoop {
     if (key === this.planStat) return;
     this.planStat = key;
     if (key === 'gone') return;
-    const text = await fs.promises.readFile(ctx.planFile, 'utf8');
+    let text: string;
+    try {
+      text = (await readRegularFile(ctx.planFile)).toString('utf8');
+    } catch (err) {
+      // A FIFO or a device put in the plan's place is never waited on (the loop would stall).
+      if (!(err instanceof NotRegularFileError)) throw err;
+      ctx.problem(`The plan file changed on disk: ${err.why}; the run goes on with the plan it started from.`);
+      return;
+    }
     const hash = planHash(text);
     if (hash === ctx.planHash) return;
     const analysis = analyzePlan(text, { maxParallel: ctx.maxParallel });

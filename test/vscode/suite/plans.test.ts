@@ -1,6 +1,8 @@
 // Issue #3, "Plans found and followed": every plan of the workspace (but none in
 // node_modules, .git, .waves or worktree folders), followed on disk, and one active plan.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { Scratch, autoSaveOff, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
@@ -54,6 +56,21 @@ describe('plans', () => {
     await scratch.write('api.work-packages.yaml', PLAN('api').replace('    depends_on: [api-one]\n', ''));
     const changed = await waitForPlan({ registry }, uri, 'the change on disk', (e) => e.analysis.graph.waves.length === 1);
     assert.deepEqual(changed.analysis.graph.waves, [['api-one', 'api-two']]);
+  });
+
+  it('a plan swapped for a FIFO is neither read nor followed any more, and the editor goes on (#32)', async () => {
+    const { registry } = await wavesApi();
+    const uri = await scratch.write('fifo.work-packages.yaml', PLAN('fifo'));
+    await waitForPlan({ registry }, uri, 'the plan in the registry');
+    // Swapped in one rename, as an agent could: no delete comes first to drop the plan.
+    const pipe = `${uri.fsPath}.fifo`;
+    execFileSync('mkfifo', [pipe]);
+    fs.renameSync(pipe, uri.fsPath);
+    const started = Date.now();
+    assert.equal(await registry.reanalyze(uri, { fromDisk: true }), undefined, 'not followed');
+    assert.ok(Date.now() - started < 5000, `read at once (${Date.now() - started} ms), never waiting on the FIFO`);
+    const next = await scratch.write('after.work-packages.yaml', PLAN('after'));
+    await waitForPlan({ registry }, next, 'a plan written after the FIFO');
   });
 
   it('finds a plan that arrives with many new folders at once (a checkout, an unzip)', async () => {
