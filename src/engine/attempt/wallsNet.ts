@@ -102,9 +102,14 @@ export function startProxy(socketPath: string, allowed: readonly Target[], logFi
       else {
         target = /^http:\/\//i.test(uri) ? parseTarget(uri) : null;
         if (target) {
-          // Origin form towards the server: the path alone.
+          // Origin form towards the server: the path alone; one request per connection (`Connection: close`), so a
+          // request the client sends next on it is read and checked here, never piped to this server unread.
           const u = new URL(uri);
-          const head = read.head.replace(requestLine, `${method} ${u.pathname}${u.search} ${requestLine.split(' ')[2] ?? 'HTTP/1.1'}`);
+          const headers = read.head
+            .split('\r\n')
+            .slice(1)
+            .filter((h) => !/^(connection|proxy-connection|keep-alive):/i.test(h));
+          const head = [`${method} ${u.pathname}${u.search} ${requestLine.split(' ')[2] ?? 'HTTP/1.1'}`, ...headers, 'Connection: close'].join('\r\n');
           forward = Buffer.concat([Buffer.from(head + '\r\n\r\n', 'latin1'), read.rest]);
         }
       }
@@ -122,7 +127,11 @@ export function startProxy(socketPath: string, allowed: readonly Target[], logFi
           // A tunnel through the person's proxy: its answer goes back to the agent as it is.
           server.write(`CONNECT ${shown} HTTP/1.1\r\nHost: ${shown}\r\n\r\n`);
           if (read.rest.length) server.write(read.rest);
-        } else if (via && forward) server.write(Buffer.concat([Buffer.from(read.head + '\r\n\r\n', 'latin1'), read.rest]));
+        } else if (via && forward) {
+          // Through the person's proxy the request keeps its absolute form, one per connection too.
+          const headers = read.head.split('\r\n').filter((h) => !/^(connection|proxy-connection|keep-alive):/i.test(h));
+          server.write(Buffer.concat([Buffer.from([...headers, 'Connection: close'].join('\r\n') + '\r\n\r\n', 'latin1'), read.rest]));
+        }
         else if (forward) server.write(forward);
         else {
           client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
