@@ -35,6 +35,12 @@ export interface AgentProfile {
   executable: string;
   /** Source of a case-insensitive RegExp: an output line matching it means the agent waits for a person. */
   needsInputPattern?: string;
+  /**
+   * The argv template inside the engine's walls (#32, ADR 0019), where the CLI's own sandbox would
+   * nest in ours and fail (Codex's: `bwrap: execvp codex-linux-sandbox`): the walls are the
+   * operating system's, so the CLI is told to skip its own. Default: `argv`.
+   */
+  insideWalls?: string[];
 }
 
 /** What a user can get wrong in a profile; the message says what and where. */
@@ -94,6 +100,7 @@ export const PRESETS: readonly AgentProfile[] = [
     id: 'codex',
     label: 'Codex CLI (headless)',
     argv: ['codex', 'exec', '--json', '--sandbox', 'workspace-write', '-C', '${worktree}', '--add-dir', '${attemptDir}', '-'],
+    insideWalls: ['codex', 'exec', '--json', '--sandbox', 'danger-full-access', '-C', '${worktree}', '-'],
     interactive: false,
     stdin: 'prompt',
     verdict: 'codex-jsonl',
@@ -104,6 +111,7 @@ export const PRESETS: readonly AgentProfile[] = [
     id: 'codex-interactive',
     label: 'Codex CLI (interactive)',
     argv: ['codex', '--sandbox', 'workspace-write', '-C', '${worktree}', '--add-dir', '${attemptDir}', READ_PROMPT],
+    insideWalls: ['codex', '--sandbox', 'danger-full-access', '-C', '${worktree}', READ_PROMPT],
     interactive: true,
     stdin: null,
     verdict: 'none',
@@ -257,6 +265,11 @@ export function profileProblems(profile: AgentProfile): string[] {
  * element; nothing is split or quoted. Throws `AgentProfileError` (unknown placeholder,
  * empty argv, a missing value).
  */
+/** The profile as it runs inside the engine's walls (its `insideWalls` argv), or as it is. */
+export function walledProfile(profile: AgentProfile, walled: boolean): AgentProfile {
+  return walled && profile.insideWalls ? { ...profile, argv: profile.insideWalls } : profile;
+}
+
 export function expandAgent(profile: AgentProfile, vars: AgentVars): { argv: string[]; stdinFile: string | null } {
   const problems = profileProblems(profile);
   if (problems.length) throw new AgentProfileError(problems.join('; '));

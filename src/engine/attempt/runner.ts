@@ -277,11 +277,12 @@ class Attempt {
       } catch (err) {
         startError = `the agent could not start: its walls' proxy could not listen on ${w.socket}: ${(err as Error).message}`;
       }
+      // Names through the proxy; loopback straight to the relay's listeners (a kept-alive connection to a local model server stays one tunnel).
       const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
       // The person's agents and sessions are not the agent's: no ssh-agent, no session bus (their folders are hidden too).
       delete env.SSH_AUTH_SOCK;
       delete env.DBUS_SESSION_BUS_ADDRESS;
-      Object.assign(env, { TMPDIR: '/tmp', HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl, NO_PROXY: '', no_proxy: '', NODE_USE_ENV_PROXY: '1' });
+      Object.assign(env, { TMPDIR: '/tmp', HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl, NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: 'localhost,127.0.0.1,::1', NODE_USE_ENV_PROXY: '1' });
       // The relay runs under this runner's Node (or Electron as Node); the agent does not get that.
       if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
     }

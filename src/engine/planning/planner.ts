@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
-import { expandAgent, type AgentProfile } from '../../core/run/agentProfiles';
+import { expandAgent, walledProfile, type AgentProfile } from '../../core/run/agentProfiles';
 import { auditScope } from '../../core/run/audit';
 import {
   DEFAULT_REPAIR_ROUNDS,
@@ -350,7 +350,7 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
   });
   const prev = (await revParse(state.worktree, `refs/heads/${state.branch}`)) ?? state.baseSha;
   const token = randomBytes(16).toString('hex');
-  const { argv, stdinFile } = expandAgent(options.agent, { promptFile: files.prompt, packageId: 'planning', worktree: state.worktree, feature: state.id, resultFile: files.result, attemptDir: dir });
+  const { argv, stdinFile } = expandAgent(walledProfile(options.agent, 'walls' in walls), { promptFile: files.prompt, packageId: 'planning', worktree: state.worktree, feature: state.id, resultFile: files.result, attemptDir: dir });
   const spec: RunnerSpec = {
     version: 1,
     argv,

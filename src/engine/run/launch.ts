@@ -6,7 +6,7 @@
  */
 import { sliceFor } from '../../core/run/contextSlice';
 import { randomBytes } from 'node:crypto';
-import { expandAgent, permissionArgs, type AgentProfile } from '../../core/run/agentProfiles';
+import { expandAgent, walledProfile, permissionArgs, type AgentProfile } from '../../core/run/agentProfiles';
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { buildPrompt } from '../../core/run/prompt';
@@ -261,7 +261,8 @@ export class Launches {
       ...(answerOf(ctx.state.packages[id]!.question, ctx.options.answers?.[id])),
       artifacts: sliceFor(pkg, ctx.planArtifacts),
     });
-    const { argv, stdinFile } = expandAgent(agent, {
+    // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it (#32).
+    const { argv, stdinFile } = expandAgent(walledProfile(agent, !ctx.options.confinement?.unconfined), {
       promptFile: files.prompt,
       packageId: id,
       worktree,
