@@ -6,8 +6,9 @@
 import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planningSession';
 
 export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
-        [--dry-run] [--json] (<description> | --file FILE)
-    Have an agent plan a feature: it runs headless in a planning worktree of its own
+        [--dry-run] [--json] [--allow-host HOST:PORT,… | --unconfined] (<description> | --file FILE)
+    Have an agent plan a feature: it runs headless, inside walls as a run's agents do
+    (--allow-host, --unconfined: as for waves run), in a planning worktree of its own
     (branch waves-plan/<id>, from your HEAD; your branch and files stay untouched)
     and writes proposal.md, design.md, tasks.md, contracts/ and work-packages.yaml in
     openspec/changes/<id>/ (when the repository has openspec/changes/) or plans/<id>/

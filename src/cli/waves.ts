@@ -59,7 +59,8 @@ const HELP: Record<string, string> = {
         [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
-        [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]] <plan>
+        [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
+        [--allow-host HOST:PORT,… | --unconfined] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -94,6 +95,11 @@ const HELP: Record<string, string> = {
     another host within their retry budget.
     --answer: a package whose agent ended its turn with a question runs again with
     your answer in its prompt (it is not retried without one).
+    Every agent runs inside walls (bubblewrap): it writes only its worktree and what
+    git needs there, cannot read ~/.ssh and other secrets, sees no other process, and
+    reaches only its model API. --allow-host: more targets it may reach (a package
+    registry, say; also WAVES_SANDBOX_ALLOW). Where walls cannot be had nothing starts
+    (exit 2) unless --unconfined: agents then run with all your rights.
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
