@@ -123,7 +123,7 @@ describe('the walls, on this machine (bubblewrap)', () => {
     );
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'plan');
-    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    const { engine, events } = await engineFor(planFile, runnerScript, { verification: 'approved' });
     let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
     try {
       const running = engine.run();
@@ -162,6 +162,11 @@ describe('the walls, on this machine (bubblewrap)', () => {
     const refusals = fs.readFileSync(path.join(attemptDir(repo, 'walled', outcome.runId, 'a', 1), 'walls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(refusals.map((r) => [r.kind, r.target]), [['network', `127.0.0.1:${port}`]]);
     assert.equal(reached, 0, 'the port it was not given was never reached');
+    // …and said in the run: a problem naming the package and the target (live in the CLI and the editor).
+    assert.ok(
+      events.some((e) => e.type === 'problem' && e.packageId === 'a' && e.message === `a: its walls refused a connection to 127.0.0.1:${port} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`),
+      events.filter((e) => e.type === 'problem').map((e) => (e.type === 'problem' ? e.message : '')).join('\n'),
+    );
 
     // On disk, after the person's own next git commands.
     assert.equal(fs.readFileSync(path.join(home, '.bashrc'), 'utf8'), '# mine\n');

@@ -84,6 +84,8 @@ export interface ExitRecord {
   timedOut: boolean;
   cancelled: boolean;
   verdict: AgentVerdict | null;
+  /** The network targets the agent's walls refused it (#32): `host:port` each. */
+  refusedTargets: string[];
 }
 
 /** An attempt's exit.json; null when it is missing or not one. */
@@ -101,6 +103,13 @@ export function parseExit(text: string | null): ExitRecord | null {
   }
 }
 
+/** The targets of an exit record's `walls.refused`, each once, in order. */
+function refusedOf(walls: unknown): string[] {
+  const refused = (walls as { refused?: unknown } | null)?.refused;
+  if (!Array.isArray(refused)) return [];
+  return [...new Set(refused.flatMap((r) => (r && typeof (r as { target?: unknown }).target === 'string' ? [(r as { target: string }).target] : [])))];
+}
+
 function toExit(value: unknown): ExitRecord | null {
   const raw = value as Partial<ExitRecord> | undefined;
   if (!raw || typeof raw !== 'object' || typeof raw.startToken !== 'string') return null;
@@ -112,6 +121,7 @@ function toExit(value: unknown): ExitRecord | null {
     timedOut: raw.timedOut === true,
     cancelled: raw.cancelled === true,
     verdict: raw.verdict && typeof raw.verdict === 'object' ? (raw.verdict as AgentVerdict) : null,
+    refusedTargets: refusedOf((raw as { walls?: unknown }).walls),
   };
 }
 

@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
 import { isLoopback, parseTarget } from '../../core/run/walls.js';
-import { PROXY_PORT, relay, startProxy, upstreamOf } from './wallsNet.js';
+import { PROXY_PORT, refusalsIn, relay, startProxy, upstreamOf, type WallRefusal } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
 import type { Server } from 'node:net';
 import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
@@ -87,6 +87,8 @@ export interface RunnerExit {
   timedOut: boolean;
   cancelled: boolean;
   verdict: AgentVerdict;
+  /** What the agent's walls refused it (#32), as the proxy logged it in `walls.jsonl`; absent without walls. */
+  walls?: { refused: WallRefusal[] };
 }
 
 /** needs-input.json. `source`: who said so — the agent's output or a hook. */
@@ -328,6 +330,7 @@ class Attempt {
       cancelled: this.stopping !== null && !this.stopping.timedOut,
       verdict,
     };
+    if (w) record.walls = { refused: refusalsIn(w.log) };
     writeAtomicSync(this.files.exit, JSON.stringify(record, null, 2) + '\n');
     return code ?? 1;
   }

@@ -46,6 +46,26 @@ function bypasses(upstream: Upstream, target: Target): boolean {
   return upstream.noProxy.some((h) => h === '*' || h === target.host || (h.startsWith('.') ? target.host.endsWith(h) : target.host.endsWith(`.${h}`)) || h === `${target.host}:${target.port}`);
 }
 
+/** The refusals `walls.jsonl` holds (the last 50), never throwing: a line that is not one is passed over. */
+export function refusalsIn(logFile: string): WallRefusal[] {
+  let text = '';
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: WallRefusal[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const r = JSON.parse(line) as Partial<WallRefusal>;
+      if (r && r.kind === 'network' && typeof r.target === 'string' && typeof r.at === 'string') out.push({ at: r.at, kind: 'network', target: r.target, why: typeof r.why === 'string' ? r.why : '' });
+    } catch {
+      // not a refusal line
+    }
+  }
+  return out.slice(-50);
+}
+
 /** Reads a request head (up to the blank line); resolves with it and what came after it, or null. */
 function readHead(socket: net.Socket): Promise<{ head: string; rest: Buffer } | null> {
   return new Promise((resolve) => {

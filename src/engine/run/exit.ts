@@ -221,6 +221,8 @@ export class Exits {
     for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, id);
     // What the agent's CLI refused to let it do (Claude Code's permission_denials), named (#16).
     if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, id);
+    // What its walls refused it (#32): the network targets the proxy turned away.
+    if (exit.refusedTargets.length) ctx.problem(`${id}: its walls refused ${exit.refusedTargets.length === 1 ? 'a connection' : `${exit.refusedTargets.length} connections`} to ${exit.refusedTargets.slice(0, 5).map(visibleText).join(', ')} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`, id);
     const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
     if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, id);
     const outcome = decideOutcome({
