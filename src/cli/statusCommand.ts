@@ -92,6 +92,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
         updatedAt: state.updatedAt,
         planChanged,
         foreign,
+        unconfined: state.unconfined === true,
         spend: runSpend(state),
         readOnly: read.newer,
         owner,
@@ -124,6 +125,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   const spent = runSpend(state);
   if (spent) lines.push(`spent: ${formatSpend(spent)}`);
   if (foreign) lines.push(`this run is not this machine's: ${foreign}; nothing drives it here unless you resume it (\`waves run --resume\`)`);
+  if (state.unconfined) lines.push('its agents run WITHOUT walls (your choice: --unconfined or waves.sandbox.unconfined)');
   if (planChanged) lines.push('the plan changed since this run started');
   if (read.newer) lines.push('this run state was written by a newer version of Wave Orchestrator: shown read-only');
   const width = process.stdout.isTTY ? process.stdout.columns || 100 : Infinity;

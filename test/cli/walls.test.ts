@@ -81,6 +81,8 @@ describe('waves run confines its agents', () => {
     assert.equal(fs.existsSync(path.join(repo, 'person.txt')), false);
     personCommits(repo);
     assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
+    const json = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--json', plan], { cwd: repo, env, encoding: 'utf8' }).stdout) as { unconfined: boolean };
+    assert.equal(json.unconfined, false, 'a run inside walls says nothing of it');
   });
 
   it('--unconfined (the person\'s choice): the hook gets in, and the engine puts the set-up back and quarantines it; nothing planted runs', () => {
@@ -94,5 +96,12 @@ describe('waves run confines its agents', () => {
     assert.ok(found.some((f) => f.endsWith('post-commit')), `quarantined: ${found.join(', ')}`);
     personCommits(repo);
     assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
+    // The run says, wherever it is shown, that its agents ran without walls.
+    const status = spawnSync(process.execPath, [bin, 'status', plan], { cwd: repo, env, encoding: 'utf8' });
+    assert.match(status.stdout, /^its agents run WITHOUT walls \(your choice: --unconfined or waves\.sandbox\.unconfined\)$/m);
+    const json = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--json', plan], { cwd: repo, env, encoding: 'utf8' }).stdout) as { unconfined: boolean };
+    assert.equal(json.unconfined, true);
+    const report = spawnSync(process.execPath, [bin, 'report', plan], { cwd: repo, env, encoding: 'utf8' }).stdout;
+    assert.match(report, /\*\*The agents of this run ran without walls\*\*/);
   });
 });

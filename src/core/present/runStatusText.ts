@@ -137,6 +137,8 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
   if (!state || view.phase === 'none') return '';
   const lines = [`**${escapeMarkdown(title)}** — run \`${state.runId}\``, ''];
   lines.push(runStatusAccessible(view).replace(/^Wave Orchestrator[^:]*: /, ''), '');
+  // The person chose to run this run's agents without walls (#32): said every time the run is shown.
+  if (state.unconfined) lines.push('$(warning) Its agents run **without walls** (your choice: `waves.sandbox.unconfined` or `--unconfined`).', '');
   const byStatus = new Map<PackageStatus, PackageRunRecord[]>();
   for (const r of Object.values(state.packages)) byStatus.set(r.status, [...(byStatus.get(r.status) ?? []), r]);
   const order: PackageStatus[] = ['running', 'verifying', 'queued', 'usage-limit', 'failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled', 'succeeded', 'ready', 'pending'];

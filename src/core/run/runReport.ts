@@ -35,6 +35,8 @@ export interface ReportState {
   runId: string;
   planFile?: string;
   createdAt?: string;
+  /** The person chose to run the agents without walls (#32). */
+  unconfined?: boolean;
   packages: Record<string, ReportPackageRecord>;
   merges?: Record<string, { status: string; files?: readonly string[] }>;
 }
@@ -111,6 +113,8 @@ export interface RunReportJson {
   featureTitle: string | null;
   runId: string;
   planFile: string | null;
+  /** The run's agents ran without walls (#32): the person's choice. */
+  unconfined: boolean;
   counts: Record<string, number>;
   packages: ReportPackage[];
   metrics: RunMetrics;
@@ -173,6 +177,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     featureId: state.featureId,
     featureTitle: analysis.plan.feature?.title ?? null,
     runId: state.runId,
+    unconfined: state.unconfined === true,
     planFile: state.planFile ?? null,
     counts: sortedCounts,
     packages,
@@ -366,6 +371,10 @@ function markdown(r: RunReportJson): string {
   out.push('');
   out.push(Object.entries(r.counts).map(([s, n]) => `${n} ${s}`).join(' · ') || 'No packages.');
   out.push('');
+  if (r.unconfined) {
+    out.push('**The agents of this run ran without walls** (the person chose it: `--unconfined` or `waves.sandbox.unconfined`).');
+    out.push('');
+  }
   out.push('## Time');
   out.push('');
   out.push('| metric | value |');

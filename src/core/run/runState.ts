@@ -240,6 +240,8 @@ export interface RunState {
    * adopted (#15).
    */
   machine?: string;
+  /** The run's agents ran without walls (#32): the person's explicit choice. Absent: inside walls. */
+  unconfined?: true;
   /** Identifies this run (one feature may be run several times). */
   runId: string;
   createdAt: string;

@@ -80,6 +80,13 @@ export function setMachine(state: RunState, machine: string, now: Date): RunStat
   return { ...state, machine, updatedAt: requireTimestamp(now) };
 }
 
+/** The run's agents with walls or without (#32): `unconfined` recorded only when the person chose it. */
+export function setUnconfined(state: RunState, unconfined: boolean, now: Date): RunState {
+  if ((state.unconfined === true) === unconfined) return state;
+  const { unconfined: _was, ...rest } = state;
+  return { ...rest, ...(unconfined ? { unconfined: true as const } : {}), updatedAt: requireTimestamp(now) };
+}
+
 /**
  * Adds a `pending` record for each id the state does not know yet (the plan gained
  * packages). Never removes records: a package dropped from the plan keeps its history.

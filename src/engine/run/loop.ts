@@ -16,7 +16,7 @@ import type { ResultReadout } from '../../core/run/resultRecord';
 import { buildRunReport } from '../../core/run/runReport';
 import { nextStarts, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
-import { createRunState, ensurePackages, setMachine } from '../../core/run/runStateInit';
+import { createRunState, ensurePackages, setMachine, setUnconfined } from '../../core/run/runStateInit';
 import { isActive, isTerminal, type PackageStatus, type RunState } from '../../core/run/runState';
 import { setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
@@ -126,6 +126,8 @@ export class RunLoop {
     }
     // The run is driven by this machine from now on (a foreign state is driven only on the person's own Resume).
     state = setMachine(state, ctx.machine, now);
+    // Walls or none (#32): an unconfined run says so in its state, for `waves status`, the report and the status bar.
+    state = setUnconfined(state, ctx.options.confinement?.unconfined === true, now);
     ctx.loaded(state);
     // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
     checkEngineFolder(ctx.repoRoot, runDir(ctx.repoRoot, ctx.featureId, state.runId), { below: true });

@@ -97,6 +97,13 @@ describe('runSummary: the status bar', () => {
     assert.ok(runNeedsAttention(view2));
     assert.match(runTooltip(view2, limited, 'Plan', 0), /at a usage limit: `a`[\s\S]*\[Resume\]\(command:waves\.resume\)/);
   });
+
+  it('the tooltip of a run whose agents ran without walls says so (#32), and of one with walls says nothing of it', () => {
+    const walled = midRun();
+    const view = runView(walled, WAVES);
+    assert.doesNotMatch(runTooltip(view, walled, 'Plan', 0), /without walls/);
+    assert.match(runTooltip(view, { ...walled, unconfined: true }, 'Plan', 0), /^\$\(warning\) Its agents run \*\*without walls\*\* \(your choice/m);
+  });
 });
 
 describe('runSummary: waves and packages', () => {

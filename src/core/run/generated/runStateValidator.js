@@ -3358,12 +3358,24 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.machine !== undefined){
-let data5 = data.machine;
+if(data.unconfined !== undefined){
 const _errs16 = errors;
-if(errors === _errs16){
-if(typeof data5 === "string"){
-if(!pattern4.test(data5)){
+if(true !== data.unconfined){
+validate20.errors = [{instancePath:instancePath+"/unconfined",schemaPath:"#/properties/unconfined/const",keyword:"const",params:{allowedValue: true},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.machine !== undefined){
+let data6 = data.machine;
+const _errs17 = errors;
+if(errors === _errs17){
+if(typeof data6 === "string"){
+if(!pattern4.test(data6)){
 validate20.errors = [{instancePath:instancePath+"/machine",schemaPath:"#/properties/machine/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""}];
 return false;
 }
@@ -3373,19 +3385,19 @@ validate20.errors = [{instancePath:instancePath+"/machine",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs16 === errors;
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.runId !== undefined){
-let data6 = data.runId;
-const _errs18 = errors;
+let data7 = data.runId;
 const _errs19 = errors;
-if(errors === _errs19){
-if(typeof data6 === "string"){
-if(func1(data6) < 1){
+const _errs20 = errors;
+if(errors === _errs20){
+if(typeof data7 === "string"){
+if(func1(data7) < 1){
 validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
@@ -3395,20 +3407,20 @@ validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/non
 return false;
 }
 }
-var valid0 = _errs18 === errors;
+var valid0 = _errs19 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.createdAt !== undefined){
-let data7 = data.createdAt;
-const _errs21 = errors;
+let data8 = data.createdAt;
 const _errs22 = errors;
-if(errors === _errs22){
-if(errors === _errs22){
-if(typeof data7 === "string"){
-if(!pattern6.test(data7)){
+const _errs23 = errors;
+if(errors === _errs23){
+if(errors === _errs23){
+if(typeof data8 === "string"){
+if(!pattern6.test(data8)){
 validate20.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -3419,20 +3431,20 @@ return false;
 }
 }
 }
-var valid0 = _errs21 === errors;
+var valid0 = _errs22 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.updatedAt !== undefined){
-let data8 = data.updatedAt;
-const _errs24 = errors;
+let data9 = data.updatedAt;
 const _errs25 = errors;
-if(errors === _errs25){
-if(errors === _errs25){
-if(typeof data8 === "string"){
-if(!pattern6.test(data8)){
+const _errs26 = errors;
+if(errors === _errs26){
+if(errors === _errs26){
+if(typeof data9 === "string"){
+if(!pattern6.test(data9)){
 validate20.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -3443,19 +3455,19 @@ return false;
 }
 }
 }
-var valid0 = _errs24 === errors;
+var valid0 = _errs25 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.packages !== undefined){
-let data9 = data.packages;
-const _errs27 = errors;
-if(errors === _errs27){
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-for(const key0 in data9){
-const _errs29 = errors;
+let data10 = data.packages;
+const _errs28 = errors;
+if(errors === _errs28){
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+for(const key0 in data10){
+const _errs30 = errors;
 if(typeof key0 === "string"){
 if(func1(key0) < 1){
 const err4 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key0};
@@ -3468,7 +3480,7 @@ vErrors.push(err4);
 errors++;
 }
 }
-var valid7 = _errs29 === errors;
+var valid7 = _errs30 === errors;
 if(!valid7){
 const err5 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
 if(vErrors === null){
@@ -3484,13 +3496,13 @@ break;
 }
 }
 if(valid7){
-for(const key1 in data9){
-const _errs31 = errors;
-if(!(validate21(data9[key1], {instancePath:instancePath+"/packages/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data9,parentDataProperty:key1,rootData,dynamicAnchors}))){
+for(const key1 in data10){
+const _errs32 = errors;
+if(!(validate21(data10[key1], {instancePath:instancePath+"/packages/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data10,parentDataProperty:key1,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
-var valid8 = _errs31 === errors;
+var valid8 = _errs32 === errors;
 if(!valid8){
 break;
 }
@@ -3502,19 +3514,19 @@ validate20.errors = [{instancePath:instancePath+"/packages",schemaPath:"#/proper
 return false;
 }
 }
-var valid0 = _errs27 === errors;
+var valid0 = _errs28 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.merges !== undefined){
-let data11 = data.merges;
-const _errs32 = errors;
-if(errors === _errs32){
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key2 in data11){
-const _errs34 = errors;
+let data12 = data.merges;
+const _errs33 = errors;
+if(errors === _errs33){
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key2 in data12){
+const _errs35 = errors;
 if(typeof key2 === "string"){
 if(func1(key2) < 1){
 const err6 = {instancePath:instancePath+"/merges",schemaPath:"#/properties/merges/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key2};
@@ -3527,7 +3539,7 @@ vErrors.push(err6);
 errors++;
 }
 }
-var valid9 = _errs34 === errors;
+var valid9 = _errs35 === errors;
 if(!valid9){
 const err7 = {instancePath:instancePath+"/merges",schemaPath:"#/properties/merges/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
 if(vErrors === null){
@@ -3543,13 +3555,13 @@ break;
 }
 }
 if(valid9){
-for(const key3 in data11){
-const _errs36 = errors;
-if(!(validate42(data11[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data11,parentDataProperty:key3,rootData,dynamicAnchors}))){
+for(const key3 in data12){
+const _errs37 = errors;
+if(!(validate42(data12[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key3,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
-var valid10 = _errs36 === errors;
+var valid10 = _errs37 === errors;
 if(!valid10){
 break;
 }
@@ -3561,24 +3573,24 @@ validate20.errors = [{instancePath:instancePath+"/merges",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs32 === errors;
+var valid0 = _errs33 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.integration !== undefined){
-let data13 = data.integration;
-const _errs37 = errors;
+let data14 = data.integration;
 const _errs38 = errors;
+const _errs39 = errors;
 let valid11 = false;
 let passing1 = null;
-const _errs39 = errors;
-if(!(validate45(data13, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
+const _errs40 = errors;
+if(!(validate45(data14, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
-var _valid1 = _errs39 === errors;
+var _valid1 = _errs40 === errors;
 if(_valid1){
 valid11 = true;
 passing1 = 0;
@@ -3588,8 +3600,8 @@ props1.worktree = true;
 props1.baseSha = true;
 props1.tipSha = true;
 }
-const _errs40 = errors;
-if(data13 !== null){
+const _errs41 = errors;
+if(data14 !== null){
 const err8 = {instancePath:instancePath+"/integration",schemaPath:"#/properties/integration/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err8];
@@ -3599,7 +3611,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-var _valid1 = _errs40 === errors;
+var _valid1 = _errs41 === errors;
 if(_valid1 && valid11){
 valid11 = false;
 passing1 = [passing1, 1];
@@ -3623,36 +3635,36 @@ validate20.errors = vErrors;
 return false;
 }
 else {
-errors = _errs38;
+errors = _errs39;
 if(vErrors !== null){
-if(_errs38){
-vErrors.length = _errs38;
+if(_errs39){
+vErrors.length = _errs39;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid0 = _errs37 === errors;
+var valid0 = _errs38 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.history !== undefined){
-let data14 = data.history;
-const _errs42 = errors;
-if(errors === _errs42){
-if(Array.isArray(data14)){
+let data15 = data.history;
+const _errs43 = errors;
+if(errors === _errs43){
+if(Array.isArray(data15)){
 var valid12 = true;
-const len0 = data14.length;
+const len0 = data15.length;
 for(let i0=0; i0<len0; i0++){
-const _errs44 = errors;
-if(!(validate47(data14[i0], {instancePath:instancePath+"/history/" + i0,parentData:data14,parentDataProperty:i0,rootData,dynamicAnchors}))){
+const _errs45 = errors;
+if(!(validate47(data15[i0], {instancePath:instancePath+"/history/" + i0,parentData:data15,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
 errors = vErrors.length;
 }
-var valid12 = _errs44 === errors;
+var valid12 = _errs45 === errors;
 if(!valid12){
 break;
 }
@@ -3663,10 +3675,11 @@ validate20.errors = [{instancePath:instancePath+"/history",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs42 === errors;
+var valid0 = _errs43 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -3690,5 +3703,5 @@ return false;
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"machine":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"history":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"machine":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"history":true},"dynamicProps":false,"dynamicItems":false};
 
