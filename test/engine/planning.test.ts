@@ -24,7 +24,7 @@ function userSide(repo: string) {
   return { branch: git(repo, 'symbolic-ref', '--short', 'HEAD').trim(), head: git(repo, 'rev-parse', 'HEAD').trim(), status: git(repo, 'status', '--porcelain', '--untracked-files=all') };
 }
 
-async function plan(repo: string, description: string, extra: { repairRounds?: number; out?: string } = {}) {
+async function plan(repo: string, description: string, extra: { repairRounds?: number; out?: string; confinement?: { unconfined: true } } = {}) {
   const events: PlanningEvent[] = [];
   const result = await startPlanning({ cwd: repo, description, agent: scriptedAgent(), runnerScript, pollMs: 20, onEvent: (e) => events.push(e), ...extra });
   return { ...result, events };
@@ -103,7 +103,8 @@ describe('planning', () => {
     const out = tempDir('waves-outside-');
     const configBefore = fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8');
     const steps = ['plan none', ...PLANTED_SETUP].map((line) => `test-agent: ${line.replaceAll('@OUT@', out)}`);
-    const { state } = await plan(repo, `Planted\n\n${steps.join('\n')}`, { repairRounds: 0 });
+    // The engine's own defence, without walls (#32: inside them the writes are refused before the engine sees them).
+    const { state } = await plan(repo, `Planted\n\n${steps.join('\n')}`, { repairRounds: 0, confinement: { unconfined: true } });
     assert.equal(state.status, 'valid', 'the plan itself is kept: only the set-up is refused');
     assert.equal(state.rounds.length, 1);
     const [line] = state.rounds[0]!.refused;

@@ -304,7 +304,7 @@ describe('a planted git set-up is put back and quarantined (#32)', () => {
 
   test('an agent that plants a hook and then fails: it is put back all the same, and said', async () => {
     const { repo, planFile, out } = repoFor('planted-then-failed', [{ id: 'a', agent: ['hook pre-commit #!/bin/sh\\necho pre-commit >> @OUT@/ran.txt', 'exit 3'] }]);
-    const { engine, events } = await sharedEngineFor(planFile, runnerScript);
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript, UNCONFINED);
     let outcome: RunOutcome;
     try {
       outcome = await engine.run();
@@ -359,7 +359,7 @@ describe("the person's checkout and branch", () => {
       { id: 'a', agent: ['write a/ok.txt', 'commit', 'git update-ref refs/heads/main HEAD', 'write @REPO@/notes.txt written by the agent'] },
       { id: 'b', agent: ['write b/ok.txt'] },
     ]);
-    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { maxParallel: 1 });
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { ...UNCONFINED, maxParallel: 1 });
     let outcome: RunOutcome;
     try {
       outcome = await engine.run();
@@ -380,7 +380,7 @@ describe("the person's checkout and branch", () => {
       { id: 'a', agent: ['write a/ok.txt', 'git -C @REPO@ checkout -q -b elsewhere'] },
       { id: 'b', agent: ['write b/ok.txt'] },
     ]);
-    const { engine } = await sharedEngineFor(planFile, runnerScript, { maxParallel: 1 });
+    const { engine } = await sharedEngineFor(planFile, runnerScript, { ...UNCONFINED, maxParallel: 1 });
     let outcome: RunOutcome;
     try {
       outcome = await engine.run();

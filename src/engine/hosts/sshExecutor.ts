@@ -302,8 +302,12 @@ export class SshExecutor implements Executor {
     const { attempt, startToken } = request;
     const node = this.options.host.node ?? 'node';
     const argv = [node, this.runnerPath, attempt.dir, startToken].map(q).join(' ');
+    const session = q(SshExecutor.session(startToken));
+    const tmux = `tmux new-session -d -s ${session} -x 200 -y 50 ${argv}`;
+    // Two attempts starting at once on a host with no tmux server race to start it, and one of
+    // them may fail ("server exited unexpectedly"): once more after a moment, unless it is there.
     await this.script(
-      `cd ${q(request.cwd)} || exit 1; if command -v tmux >/dev/null 2>&1; then tmux new-session -d -s ${q(SshExecutor.session(startToken))} -x 200 -y 50 ${argv}; ` +
+      `cd ${q(request.cwd)} || exit 1; if command -v tmux >/dev/null 2>&1; then ${tmux} || { sleep 0.3; tmux has-session -t ${session} 2>/dev/null || ${tmux}; }; ` +
         `else setsid -f ${argv} </dev/null >/dev/null 2>&1; fi`,
     );
     return { pid: null };
