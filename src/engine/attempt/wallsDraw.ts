@@ -75,7 +75,7 @@ export interface WallsRequest {
 /**
  * The walls of one attempt as the runner takes them: writable the worktree, git's object
  * store, the feature's branch refs and logs, the worktree's admin folder, the attempt folder
- * (but its spec, meta and prompt) and the CLI's state; hidden the secrets; the network only to
+ * (but its spec and prompt) and the CLI's state; hidden the secrets; the network only to
  * the allowed targets, through the runner's proxy. Problems: unreadable `allowHosts` entries.
  */
 export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: string[] } {
@@ -124,8 +124,9 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     const at = args.indexOf('--new-session');
     if (at >= 0) args.splice(at, 1);
   }
-  // The runner, its spec and the prompt stay as the engine wrote them.
-  for (const name of ['spec.json', 'meta.json', 'prompt.md']) {
+  // Its spec and prompt stay as the engine wrote them. (Not meta.json: the runner writes it again,
+  // by a rename, as the agent starts — a bind of the file it replaces races that.)
+  for (const name of ['spec.json', 'prompt.md']) {
     const p = path.join(attemptDir, name);
     if (kindOf(p) === 'file') args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', p, p);
   }
