@@ -63,6 +63,15 @@ export interface Confinement {
   options?: ConfinementOptions;
 }
 
+/**
+ * The walls an executor is asked to give its agents, without trying them (no process): null when
+ * the person chose none. The trial (`confinementAvailable`) is the caller's, before an agent starts.
+ */
+export function wallsAsked(confinement: Confinement | undefined): NonNullable<LocalExecutorOptions['walls']> | null {
+  if (confinement?.unconfined) return null;
+  return { bwrap: findBwrap() ?? 'bwrap', ...(confinement?.options ? { options: confinement.options } : {}) };
+}
+
 /** The walls an executor gives its agents, from a run's `Confinement`: the walls, the person's "no walls", or why none can be had. */
 export function wallsOption(confinement: Confinement | undefined): { walls: NonNullable<LocalExecutorOptions['walls']> } | { unconfined: true } | { unavailable: string } {
   if (confinement?.unconfined) return { unconfined: true };

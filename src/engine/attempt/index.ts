@@ -17,5 +17,5 @@ export { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchRes
 export type { RunnerSpec } from './runner';
 export { parseExit, pidExists, readJson, type ExitRecord } from './adopt';
 export type { RunVerificationOptions, StepResult } from './verification';
-export { confinementAvailable, ConfinementUnavailableError, wallsOption, type Availability, type Confinement } from './confinement';
+export { confinementAvailable, ConfinementUnavailableError, wallsAsked, wallsOption, type Availability, type Confinement } from './confinement';
 export type { ConfinementOptions } from './wallsDraw';

@@ -30,7 +30,7 @@ import { simulate, type SchedPackage } from '../../core/run/schedule';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
 import { warmGit } from '../git';
-import { ConfinementUnavailableError, defaultRunnerScript, LocalExecutor, wallsOption, type Executor } from '../attempt';
+import { confinementAvailable, ConfinementUnavailableError, defaultRunnerScript, LocalExecutor, wallsAsked, type Executor } from '../attempt';
 import { HostsExecutor } from '../hosts';
 import { Launches } from './launch';
 import { Lease } from './lease';
@@ -63,7 +63,6 @@ export class RunEngine {
   private readonly loop: RunLoop;
   private readonly recovery: Recovery;
   private begun = false;
-  private readonly walls: ReturnType<typeof wallsOption>;
   /** Every change of the run, for the CLI's progress and the editor. */
   readonly events: Event<EngineEvent>;
 
@@ -75,11 +74,12 @@ export class RunEngine {
     private readonly options: EngineOptions,
   ) {
     const where = { repoRoot, featureId };
-    // The walls of every agent on this machine (#32, ADR 0019): on unless the person chose otherwise.
-    this.walls = wallsOption(options.confinement);
+    // The walls of every agent on this machine (#32, ADR 0019): on unless the person chose otherwise;
+    // whether bubblewrap can make them is tried as the run begins (a dry run starts no process).
+    const walls = wallsAsked(options.confinement);
     const local = {
       ...where,
-      ...('walls' in this.walls ? { walls: this.walls.walls } : {}),
+      ...(walls ? { walls } : {}),
       ...(options.launcher ? { launcher: options.launcher } : {}),
       ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
       ...(options.worktreesFolder !== undefined ? { worktreesFolder: options.worktreesFolder } : {}),
@@ -206,7 +206,10 @@ export class RunEngine {
     // Before anything is written into .waves/ (the lease, the run state): real folders of the repository, no link.
     checkEngineFolder(this.repoRoot, path.dirname(leaseFile(this.repoRoot, this.featureId)));
     // No walls to be had, and the person did not choose to run without them: nothing starts (#32).
-    if ('unavailable' in this.walls) throw new ConfinementUnavailableError(this.walls.unavailable);
+    if (!this.options.confinement?.unconfined) {
+      const here = confinementAvailable();
+      if (!here.ok) throw new ConfinementUnavailableError(here.why);
+    }
     // A proposed plan (on a planning branch) runs only once the person approved it (ADR 0013).
     const unapproved = await proposalGate(this.planFile);
     if (unapproved) throw new ProposalNotApprovedError(unapproved);

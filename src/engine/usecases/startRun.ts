@@ -93,10 +93,9 @@ export type StartResult =
   | { ok: true; engine: RunEngine; plan: PlanSource; outcome: Promise<RunOutcome> }
   | { ok: false; refusal: StartRefusal };
 
-const refuse = (kind: StartRefusalKind, reason: string, details: string[] = [], extra: Partial<StartRefusal> = {}): StartResult => ({
-  ok: false,
-  refusal: { kind, reason, details, ...extra },
-});
+/** A refusal: its kind, its reason in words, its details. */
+const no = (kind: StartRefusalKind, reason: string, details: string[] = [], extra: Partial<StartRefusal> = {}): StartRefusal => ({ kind, reason, details, ...extra });
+const refuse = (kind: StartRefusalKind, reason: string, details: string[] = [], extra: Partial<StartRefusal> = {}): StartResult => ({ ok: false, refusal: no(kind, reason, details, extra) });
 
 const headless = () => PRESET_IDS.filter((p) => !presetProfile(p)!.interactive).join(', ');
 
@@ -126,7 +125,6 @@ interface Checked {
  */
 async function checkStart(request: StartRequest, dry = false): Promise<Checked | StartRefusal> {
   const { shown, only } = request;
-  const no = (kind: StartRefusalKind, reason: string, details: string[] = []): StartRefusal => ({ kind, reason, details });
   let plan: PlanSource;
   try {
     plan = await loadPlan(request.planFile, request.maxParallel !== undefined ? { maxParallel: request.maxParallel } : {});
@@ -254,24 +252,23 @@ export async function startRun(request: StartRequest, questions: StartQuestions)
 
 /** A start's error as a refusal, in the same words for every front end; null: not a refusal (a fault). */
 export function refusalOf(err: unknown, shown: string): StartRefusal | null {
-  const r = (kind: StartRefusalKind, reason: string, details: string[] = [], extra: Partial<StartRefusal> = {}): StartRefusal => ({ kind, reason, details, ...extra });
-  if (err instanceof PlanReadError) return r('plan-unreadable', `cannot read ${shown}: ${err.why}`);
-  if (err instanceof PlanInvalidError) return r('plan-invalid', `${shown} has errors; fix them before running it`, err.lines);
-  if (err instanceof NotARepositoryError) return r('no-repository', `${shown} is not in a git repository: runs need one (git init, then commit the plan)`);
-  if (err instanceof ProposalNotApprovedError) return r('proposal-unapproved', err.message);
+  if (err instanceof PlanReadError) return no('plan-unreadable', `cannot read ${shown}: ${err.why}`);
+  if (err instanceof PlanInvalidError) return no('plan-invalid', `${shown} has errors; fix them before running it`, err.lines);
+  if (err instanceof NotARepositoryError) return no('no-repository', `${shown} is not in a git repository: runs need one (git init, then commit the plan)`);
+  if (err instanceof ProposalNotApprovedError) return no('proposal-unapproved', err.message);
   if (err instanceof VerificationNotApprovedError)
-    return r('commands-unapproved', `the verification commands of ${shown} are not approved yet`, err.commands, { commands: err.commands });
-  if (err instanceof LeaseHeldError || err instanceof CoordinatorLeaseHeldError) return r('driven-elsewhere', err.message);
+    return no('commands-unapproved', `the verification commands of ${shown} are not approved yet`, err.commands, { commands: err.commands });
+  if (err instanceof LeaseHeldError || err instanceof CoordinatorLeaseHeldError) return no('driven-elsewhere', err.message);
   // Before the coordinator's own errors: a planned claim is not an outage.
   if (err instanceof PlannedClaimConflictError)
-    return r(
+    return no(
       'planned-claims',
       `another feature's approved plan claims the same lock key${err.conflicts.length === 1 ? '' : 's'}`,
       err.conflicts.map(plannedConflictText),
       { conflicts: err.conflicts },
     );
-  if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) return r('coordinator-unreachable', err.message);
-  if (err instanceof AdoptRefusedError) return r('adopt-refused', err.message);
-  if (err instanceof ConfinementUnavailableError) return r('no-confinement', `agents cannot be confined here: ${err.why}`);
+  if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) return no('coordinator-unreachable', err.message);
+  if (err instanceof AdoptRefusedError) return no('adopt-refused', err.message);
+  if (err instanceof ConfinementUnavailableError) return no('no-confinement', `agents cannot be confined here: ${err.why}`);
   return null;
 }
