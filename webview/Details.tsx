@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { PACKAGE_ACTIONS, type PackageAction, type PackageDetails } from '../src/protocol';
 import type { Rpc } from './rpc';
-import { codiconClasses, STATUS_ICONS } from '../src/core/present/runStatusText';
+import { codiconClasses, refusedLine, STATUS_ICONS } from '../src/core/present/runStatusText';
 import { Elapsed } from './PackageNode';
 import type { StatusStore } from './statusStore';
 
@@ -125,6 +125,7 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
           {run?.lastError && <p className="error">{run.lastError}</p>}
           {run?.resetAt && <p>Its agent's usage limit resets at {new Date(run.resetAt).toLocaleString()} (no retry was spent; Resume goes on).</p>}
           {run?.question && <p>It asks: “{run.question}” — answer it with Answer and Retry Package (the Waves view or the palette).</p>}
+          {run && run.refused.length > 0 && <p className="warning">{refusedLine(run.refused)}</p>}
           {run?.spend && <p className="muted">Spent: {run.spend}</p>}
           {run?.logFile && (
             <p>

@@ -150,7 +150,8 @@ export function unsafeNote(texts: readonly string[]): string {
 
 /**
  * `--unconfined` (agents without walls: the person's explicit choice) and `--allow-host H:P,…`
- * (more targets the agents may reach, e.g. a package registry) → the run's confinement (#32).
+ * (more targets the agents may reach, e.g. a package registry), `--memory-mb N` (one agent's
+ * memory limit) → the run's confinement (#32).
  */
 export function confinementFrom(flags: Map<string, string | true>): Confinement | undefined {
   const allowHosts = flags.has('allow-host')
@@ -161,6 +162,10 @@ export function confinementFrom(flags: Map<string, string | true>): Confinement 
     : [];
   if (flags.has('allow-host') && allowHosts.length === 0) throw new UsageError('--allow-host needs HOST:PORT (several separated by commas)');
   if (flags.has('unconfined') && allowHosts.length) throw new UsageError('--allow-host opens the walls a little; --unconfined has none: give one of them');
+  const memory = flags.has('memory-mb') ? String(flags.get('memory-mb')) : null;
+  if (memory !== null && !/^\d{1,7}$/.test(memory)) throw new UsageError(`--memory-mb takes a whole number of MiB (0: no limit), not "${memory}"`);
+  if (flags.has('unconfined') && memory !== null) throw new UsageError('--memory-mb is a limit of the walls; --unconfined has none: give one of them');
   if (flags.has('unconfined')) return { unconfined: true };
-  return allowHosts.length ? { options: { allowHosts } } : undefined;
+  const options = { ...(allowHosts.length ? { allowHosts } : {}), ...(memory !== null ? { memoryMB: Number(memory) } : {}) };
+  return Object.keys(options).length ? { options } : undefined;
 }

@@ -7,6 +7,7 @@ import type { LockEntry } from '../engine';
 import { formatClock } from '../core/present/terminalText';
 import { fit, formatElapsed, sanitize, truncate } from '../core/present/terminalText';
 import { modelFromState } from '../core/present/progressModel';
+import { refusedLine } from '../core/present/runStatusText';
 import { renderHeader } from '../core/present/terminalProgress';
 import type { PackageRunRecord } from '../core/run/runState';
 import { formatSpend } from '../core/run/spend';
@@ -73,6 +74,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
       needsInput: r.needsInput,
       usageLimit: r.usageLimit ?? null,
       spend: r.spend ?? null,
+      refused: r.refused ?? [],
       blockedBy: r.blockedBy,
       merge: state.merges[id]?.status ?? null,
       branch: r.branch,
@@ -162,6 +164,8 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
       ),
     );
   }
+  // What the walls refused each package's last attempt (#32).
+  for (const p of packages) if (p.refused.length) lines.push(`${p.id}: ${refusedLine(p.refused)}`);
   if (locks.length) {
     lines.push('locks held:');
     for (const l of locks) lines.push(`  ${describeLock(l)}`);

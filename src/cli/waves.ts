@@ -60,7 +60,7 @@ const HELP: Record<string, string> = {
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
-        [--allow-host HOST:PORT,… | --unconfined] <plan>
+        [--allow-host HOST:PORT,… | --unconfined] [--memory-mb MIB] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -100,6 +100,8 @@ const HELP: Record<string, string> = {
     reaches only its model API. --allow-host: more targets it may reach (a package
     registry, say; also WAVES_SANDBOX_ALLOW). Where walls cannot be had nothing starts
     (exit 2) unless --unconfined: agents then run with all your rights.
+    --memory-mb: the memory one agent (and what it started) may hold inside its walls
+    before it is stopped and failed (default 8192; 0: no limit).
     Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,

@@ -314,6 +314,8 @@ export interface PackageRunDetails {
   spend: string | null;
   /** The question its last attempt ended with (answer it: Answer and Retry Package). */
   question: string | null;
+  /** What the walls refused its last attempt (#32): network targets (`host:port`); empty: nothing. */
+  refused: string[];
 }
 
 // ---------------------------------------------------------------------------------------

@@ -105,5 +105,7 @@ export function readSandboxSetting(): Confinement | undefined {
   if (strings('sandbox.write').length) options.write = strings('sandbox.write');
   if (strings('sandbox.hidden').length) options.hidden = strings('sandbox.hidden');
   if (strings('sandbox.read').length) options.read = strings('sandbox.read');
+  const memory = own<unknown>('sandbox.memoryMB');
+  if (typeof memory === 'number' && Number.isInteger(memory) && memory >= 0) options.memoryMB = memory;
   return Object.keys(options).length ? { options } : undefined;
 }

@@ -226,14 +226,31 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       assertOnlyTheModelServer(srv);
     });
 
+    it('inside the walls, its most autonomous mode: a command nobody approved runs without a prompt, and the walls hold what it tries beyond its tree', async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-autonomous`;
+      const w = workspace(feature, [{ id: 'auto' }]);
+      srv.script([{ type: 'shell', command: 'touch ../outside.txt; mkdir -p auto; echo ran > auto/ran.txt', say: 'Try both.' }, ...work({ 'auto/a.txt': 'done\n' }, s)], { label: 'auto' });
+      const env = agentEnv(preset, srv, w.home);
+      const r = await waves(['run', '--json', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `${r.out}\n${r.err}\n--- agent.log ---\n${safeLog(w.repo, feature, 'auto')}`);
+      const st = await statusOf(w, env);
+      // The command ran (no permission asked or denied): its file inside the tree merged…
+      assert.equal(readAt(w.repo, st.integration, 'auto/ran.txt'), 'ran\n');
+      assert.ok(!/was denied/.test(r.out), r.out);
+      // …and what it tried beside the tree the walls refused.
+      assert.equal(fs.existsSync(path.join(`${w.repo}.worktrees`, feature, 'outside.txt')), false);
+      assertOnlyTheModelServer(srv);
+    });
+
     if (preset === 'claude-code') {
-      it('a denied permission: a command outside what the preset allows is refused by the CLI and named as a problem', async () => {
+      it('a denied permission (without walls, the preset as it is there): a command outside what the preset allows is refused by the CLI and named as a problem', async () => {
         const srv = await freshServer();
         const feature = `${preset}-denied`;
         const w = workspace(feature, [{ id: 'deny' }]);
         srv.script([{ type: 'shell', command: 'rm -rf ../elsewhere', say: 'Clean up.' }, ...work({ 'deny/d.txt': 'done\n' }, s)], { label: 'deny' });
         const env = agentEnv(preset, srv, w.home);
-        const r = await waves(['run', '--json', '--agent', preset, w.plan], { cwd: w.repo, env });
+        const r = await waves(['run', '--json', '--unconfined', '--agent', preset, w.plan], { cwd: w.repo, env });
         assert.equal(r.code, 0, `${r.out}\n${r.err}`);
         const problems = r.out
           .split('\n')

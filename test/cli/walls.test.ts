@@ -46,6 +46,7 @@ function adversarial(name: string, markers: string): { repo: string; plan: strin
     `      test-agent: try-write ${home}/.bashrc echo planted`,
     `      test-agent: try-write ${repo}/.git/hooks/post-commit ${hook}`,
     `      test-agent: try-write ${repo}/person.txt planted`,
+    '      test-agent: try-proxy example.com:443',
     '      test-agent: commit',
     '    scope:',
     '      write_allow: ["p/**"]',
@@ -66,6 +67,17 @@ function personCommits(repo: string): void {
 }
 
 describe('waves run confines its agents', () => {
+  it('--memory-mb takes a whole number of MiB, and not beside --unconfined: usage errors, nothing started', () => {
+    const { repo, plan } = adversarial('memflags', fs.mkdtempSync(path.join(tmp, 'markers-')));
+    const bad = spawnSync(process.execPath, [bin, 'run', '--memory-mb', 'lots', '--agent-argv', AGENT, plan], { cwd: repo, env, encoding: 'utf8' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /--memory-mb takes a whole number of MiB \(0: no limit\), not "lots"/);
+    const both = spawnSync(process.execPath, [bin, 'run', '--memory-mb', '512', '--unconfined', '--agent-argv', AGENT, plan], { cwd: repo, env, encoding: 'utf8' });
+    assert.equal(both.status, 2, both.stderr);
+    assert.match(both.stderr, /--memory-mb is a limit of the walls; --unconfined has none/);
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false, 'nothing started');
+  });
+
   it('inside the walls: every try refused, the package merged, the person\'s next git commands run nothing planted', () => {
     fs.writeFileSync(path.join(home, '.bashrc'), '# mine\n');
     const markers = fs.mkdtempSync(path.join(tmp, 'markers-'));
@@ -81,8 +93,15 @@ describe('waves run confines its agents', () => {
     assert.equal(fs.existsSync(path.join(repo, 'person.txt')), false);
     personCommits(repo);
     assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
-    const json = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--json', plan], { cwd: repo, env, encoding: 'utf8' }).stdout) as { unconfined: boolean };
+    const json = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--json', plan], { cwd: repo, env, encoding: 'utf8' }).stdout) as { unconfined: boolean; packages: { id: string; refused: string[] }[] };
     assert.equal(json.unconfined, false, 'a run inside walls says nothing of it');
+    // What the walls refused is named wherever the run is shown (#32).
+    assert.deepEqual(json.packages.map((p) => [p.id, p.refused]), [['p', ['example.com:443']]]);
+    const status = spawnSync(process.execPath, [bin, 'status', plan], { cwd: repo, env, encoding: 'utf8' }).stdout;
+    assert.match(status, /^p: Its walls refused a connection to example\.com:443 \(allow a host with waves\.sandbox\.allowHosts or --allow-host\)\.$/m);
+    const report = spawnSync(process.execPath, [bin, 'report', plan], { cwd: repo, env, encoding: 'utf8' }).stdout;
+    assert.match(report, /^\| `p` P \| succeeded .*Its walls refused a connection to example\.com:443/m);
+    assert.match(r.stdout + r.stderr, /p: its walls refused a connection to example\.com:443/, 'said live, as the run went');
   });
 
   it('--unconfined (the person\'s choice): the hook gets in, and the engine puts the set-up back and quarantines it; nothing planted runs', () => {

@@ -162,6 +162,8 @@ describe('the walls, on this machine (bubblewrap)', () => {
     const refusals = fs.readFileSync(path.join(attemptDir(repo, 'walled', outcome.runId, 'a', 1), 'walls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(refusals.map((r) => [r.kind, r.target]), [['network', `127.0.0.1:${port}`]]);
     assert.equal(reached, 0, 'the port it was not given was never reached');
+    // …kept on the package's record (status, report, the package's details read it there).
+    assert.deepEqual(engine.store?.state?.packages.a?.refused, [`127.0.0.1:${port}`]);
     // …and said in the run: a problem naming the package and the target (live in the CLI and the editor).
     assert.ok(
       events.some((e) => e.type === 'problem' && e.packageId === 'a' && e.message === `a: its walls refused a connection to 127.0.0.1:${port} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`),
@@ -184,5 +186,89 @@ describe('the walls, on this machine (bubblewrap)', () => {
     const merged = treeFiles(repo, outcome.integrationBranch!);
     assert.ok(merged.includes('a/ok.txt') && merged.includes('b/y.txt'), merged.join(', '));
     assert.ok(!merged.includes('b/planted.txt'));
+  });
+});
+
+describe('verification commands inside walls (bubblewrap)', () => {
+  test('an approved command reads and builds in its tree; it cannot plant a hook, write the home folder, see the engine or reach a host it was not given — and what the proxy refused is in the step\'s result', async () => {
+    const root = tempDir('waves-walls-verify-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const home = process.env.HOME!;
+    fs.writeFileSync(path.join(home, '.bashrc'), '# mine\n');
+    const markers = path.join(root, 'markers');
+    fs.mkdirSync(markers);
+    const planFile = path.join(repo, 'work-packages.yaml');
+    const hook = `printf '#!/bin/sh\\ntouch ${markers}/hook-ran\\n' > "$(git rev-parse --git-common-dir)/hooks/pre-commit"`;
+    const proxyTry = `node -e "const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n'));s.on('data',d=>{console.log(String(d).split('\\r\\n')[0]);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})"`;
+    fs.writeFileSync(
+      planFile,
+      planYaml('vwalled', [
+        {
+          id: 'v',
+          agent: ['write v/x.txt built', 'commit'],
+          commands: ['test -f v/x.txt && echo checked > /tmp/scratch', `! sh -c 'echo planted >> "$HOME/.bashrc"'`, `! sh -c '${hook.replace(/'/g, `'\\''`)}'`, `! kill -0 ${process.pid}`, proxyTry],
+        },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const state = engine.store?.state;
+    const steps = state?.packages.v?.verification ?? [];
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(steps));
+    assert.deepEqual(
+      steps.map((s) => s.ok),
+      [true, true, true, true, true],
+    );
+    const dir = attemptDir(repo, 'vwalled', outcome.runId, 'v', 1);
+    // Each refusal in the command's own words (its log), then on disk.
+    assert.match(fs.readFileSync(path.join(dir, 'verify-2.log'), 'utf8'), /Read-only file system/);
+    assert.match(fs.readFileSync(path.join(dir, 'verify-3.log'), 'utf8'), /Read-only file system/);
+    assert.match(fs.readFileSync(path.join(dir, 'verify-5.log'), 'utf8'), /403 Forbidden/);
+    assert.match(steps[4]!.detail ?? "", /its walls refused a connection to example\.com:443/);
+    assert.equal(fs.readFileSync(path.join(home, '.bashrc'), 'utf8'), '# mine\n');
+    assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', 'pre-commit')), false);
+    fs.writeFileSync(path.join(repo, 'mine.txt'), 'the person\'s\n');
+    git(repo, 'add', 'mine.txt');
+    git(repo, 'commit', '-q', '-m', 'the person commits');
+    assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
+    assert.equal(fs.existsSync('/tmp/scratch') && fs.readFileSync('/tmp/scratch', 'utf8').includes('checked'), false, 'its /tmp was its own');
+  });
+});
+
+describe('an agent\'s memory limit inside its walls', () => {
+  test('an agent whose process tree holds more memory than its limit is stopped, and its attempt fails naming the limit; a sibling under it goes on', async () => {
+    const root = tempDir('waves-walls-memory-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(
+      planFile,
+      planYaml('memory', [
+        { id: 'big', agent: ['write big/a.txt a', 'hog 160', 'hang'] },
+        { id: 'small', agent: ['write small/a.txt a', 'sleep 2500', 'commit'] },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { confinement: { options: { memoryMB: 96 } } });
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const big = engine.store?.state?.packages.big;
+    assert.equal(big?.status, 'failed', JSON.stringify(big));
+    assert.match(big?.lastError ?? '', /it used \d+ MiB of memory, over its limit of 96 MiB \(waves\.sandbox\.memoryMB \/ --memory-mb\)/);
+    assert.equal(engine.store?.state?.packages.small?.status, 'succeeded');
+    assert.equal(outcome.counts.succeeded, 1);
   });
 });

@@ -53,6 +53,7 @@ describe('waves hosts check', () => {
     assert.match(r.out, /✓ reachable ssh cli1/);
     assert.match(r.out, /✓ git +git version/);
     assert.match(r.out, /✗ agent +codex is not on the PATH there/);
+    assert.match(r.out, /✓ sandbox +bubblewrap makes walls \(agents run confined\)/);
     assert.match(r.out, /^✗ gone \(nobody@127\.0\.0\.1\): reachable missing$/m);
     assert.match(r.out, /Connection refused/);
   });
@@ -83,6 +84,41 @@ describe('waves run --hosts', () => {
     assert.equal(readAt(repo, 'waves/cli-hosts/_integration', 'p/a.txt'), 'made there');
     assert.equal(readAt(repo, 'waves/cli-hosts/_integration', 'q/b.txt'), 'after p');
     assert.ok(fs.readdirSync(path.join(h1.folder, 'trees')).length > 0, 'the trees were on the host');
+  });
+
+  test('an SSH host with bubblewrap runs its agents and its verification commands confined: the host\'s runner cannot be replaced from inside', async () => {
+    const runner = path.join(h1.folder, 'runner');
+    const { repo } = repoWithPlan('cli-hosts-walls', [
+      {
+        id: 'w',
+        // The host's folder is under /tmp here, which the walls cover with a private one: a write there lands in that, never on the disk.
+        agent: ['write w/a.txt made inside walls', `try-write ${runner}/planted.js planted`, `try-write ${h1.folder}/planted.txt planted`, 'commit'],
+        commands: ['test -f w/a.txt', `! sh -c 'echo planted > ${runner}/planted-by-command.js'`],
+      },
+    ]);
+    const file = hostsFile(tempDir('waves-hosts-'), `hosts:\n  - name: cli1\n    ssh: cli1\n    ssh_config: ${client.config}\n    folder: ${h1.folder}\n`);
+    assert.equal((await waves(repo, 'approve', '--yes', 'work-packages.yaml')).code, 0);
+    const r = await waves(repo, 'run', '--agent-argv', AGENT, '--hosts', file, 'work-packages.yaml');
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.equal(readAt(repo, 'waves/cli-hosts-walls/_integration', 'w/a.txt'), 'made inside walls');
+    // The attempt there: its spec asked for the host's bubblewrap, and the agent met the walls.
+    const attempts: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name === 'spec.json' && p.includes('cli-hosts-walls')) attempts.push(d);
+      }
+    };
+    walk(path.join(h1.folder, 'runs'));
+    assert.equal(attempts.length, 1, attempts.join(', '));
+    const spec = JSON.parse(fs.readFileSync(path.join(attempts[0]!, 'spec.json'), 'utf8')) as { walls?: { bwrap: string } };
+    assert.equal(spec.walls?.bwrap, 'bwrap');
+    const log = fs.readFileSync(path.join(attempts[0]!, 'agent.log'), 'utf8');
+    assert.match(log, new RegExp(`^tried write ${runner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/planted\\.js: refused \\((EROFS|ENOENT)\\)$`, 'm'));
+    assert.deepEqual(fs.readdirSync(runner).filter((n) => n.includes('planted')), [], 'nothing planted beside the host\'s runner');
+    assert.equal(fs.existsSync(path.join(h1.folder, 'planted.txt')), false);
+    assert.match(fs.readFileSync(path.join(attempts[0]!, 'verify-2.log'), 'utf8'), /Read-only file system|No such file/);
   });
 
   test('--on-host-lost takes wait or retry only', async () => {

@@ -110,7 +110,8 @@ describe('hosts: a plan spread over this machine and two SSH hosts', () => {
 
   it('an agent that leaves its branch on the host is a breach, as here', async () => {
     const { planFile } = repoWithPlan('remote-branch', [{ id: 'y', agent: ['write y/y.txt y', 'git checkout -q -b elsewhere', 'commit'] }]);
-    const { engine } = await engineFor(planFile, runnerScript, { hosts: [h2.host] });
+    // The engine's own defence, without the walls (which refuse the new branch's ref outright).
+    const { engine } = await engineFor(planFile, runnerScript, { hosts: [h2.host], confinement: { unconfined: true } });
     const out = await engine.run();
     assert.equal(out.state.packages.y!.status, 'scope-violation');
     assert.match(out.state.packages.y!.lastError ?? '', /left its branch .* on elsewhere/);
@@ -214,7 +215,8 @@ describe('hosts: faults', () => {
     const gate = path.join(h1.folder, '..', 'gate-lost');
     fs.rmSync(gate, { force: true });
     const { planFile, repo } = repoWithPlan('lost', [{ id: 'slow', agent: [`wait-for ${gate}`, 'write slow/s.txt made while the host was away', 'commit'] }]);
-    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], hostLostMs: 1500 });
+    // The gate is beside the host's folder, under /tmp: the walls there show it read-only, as `waves.sandbox.read` would.
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], hostLostMs: 1500, confinement: { options: { read: [path.dirname(gate)] } } });
     const running = engine.run();
     await waitFor(() => events.some((e) => e.type === 'package' && e.packageId === 'slow' && e.status === 'running'), 'slow runs on h1', 30_000);
     h1.stop();
@@ -234,11 +236,12 @@ describe('hosts: faults', () => {
     const gate = path.join(h2.folder, '..', 'gate-adopt');
     fs.rmSync(gate, { force: true });
     const { planFile, repo } = repoWithPlan('adopt', [{ id: 'far', agent: [`wait-for ${gate}`, 'write far/f.txt far', 'commit'] }]);
-    const first = await engineFor(planFile, runnerScript, { hosts: [h2.host], leaseMs: 2000 });
+    const walls = { options: { read: [path.dirname(gate)] } };
+    const first = await engineFor(planFile, runnerScript, { hosts: [h2.host], leaseMs: 2000, confinement: walls });
     void first.engine.run().catch(() => undefined);
     await waitFor(() => first.events.some((e) => e.type === 'package' && e.packageId === 'far' && e.status === 'running'), 'far runs on h2', 30_000);
     first.engine.dispose();
-    const second = await engineFor(planFile, runnerScript, { hosts: [h2.host], leaseMs: 2000 });
+    const second = await engineFor(planFile, runnerScript, { hosts: [h2.host], leaseMs: 2000, confinement: walls });
     const resumed = second.engine.run({ resume: true });
     await waitFor(() => second.events.some((e) => e.type === 'package' && e.packageId === 'far' && /adopted the running agent/.test(e.detail ?? '')), 'adopted', 30_000).catch((err: Error) => {
       throw new Error(`${err.message}\nfirst: ${shown(first.events)}\nsecond: ${shown(second.events)}`);

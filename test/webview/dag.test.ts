@@ -260,7 +260,7 @@ describe('DAG webview', () => {
       exitCode: 0, signal: null, logFile: '/ws/.waves/logs/wp-db.log', worktree: null, branch: null,
       verification: [{ step: 'unit', ok: true, detail: null, at: '2026-11-23T01:02:00Z' }],
       scopeViolations: [{ path: 'src/web/x.ts', change: 'M' }], blockedBy: [], lastError: 'wrote outside its scope',
-      resetAt: null, spend: '2,200 tokens (2,000 in, 200 out, 0 cached) · $0.04', question: null,
+      resetAt: null, spend: '2,200 tokens (2,000 in, 200 out, 0 cached) · $0.04', question: null, refused: ['registry.npmjs.org:443'],
     };
     await reply(asked.requestId, details('wp-db', { run }));
     await page.locator('.details h3', { hasText: 'Scope violations' }).waitFor();
@@ -271,6 +271,8 @@ describe('DAG webview', () => {
     assert.match(text, /wp-db\.log/);
     assert.match(text, /Spent: 2,200 tokens \(2,000 in, 200 out, 0 cached\) · \$0\.04/, 'what its agent reported spending (#16)');
     assert.match(text, /wrote outside its scope/);
+    // What its walls refused it (#32), as a warning.
+    assert.equal(await page.locator('.details .warning', { hasText: 'Its walls refused a connection to registry.npmjs.org:443 (allow a host with waves.sandbox.allowHosts or --allow-host).' }).count(), 1);
   });
 
   it('applies status deltas to the one node and the wave header, ticks elapsed time, and asks for the plan again on a gap', async () => {

@@ -167,6 +167,7 @@ export function buildPackageDetails(
             resetAt: r.status === 'usage-limit' ? (r.usageLimit?.resetAt ?? null) : null,
             spend: r.spend ? formatSpend(r.spend) : null,
             question: r.question ?? null,
+            refused: [...(r.refused ?? [])],
           }
         : null,
     actions,

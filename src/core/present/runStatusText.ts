@@ -7,7 +7,7 @@ import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { formatElapsed } from './terminalText';
 import { modelFromState, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
-import { escapeMarkdown, plural } from './planStatusText';
+import { code, escapeMarkdown, plural } from './planStatusText';
 
 // ---------------------------------------------------------------------------------------
 // The run as a whole
@@ -403,6 +403,16 @@ function unmetDependencies(facts: CommandFacts, ids: readonly string[]): string 
 }
 
 /**
+ * What the walls refused an attempt (#32), in one line for a person; `escape` for Markdown.
+ * The targets (up to five shown) and where to allow one.
+ */
+export function refusedLine(refused: readonly string[], escape: (s: string) => string = (s) => s): string {
+  const shown = refused.slice(0, 5).map(escape).join(', ');
+  const more = refused.length > 5 ? ` and ${refused.length - 5} more` : '';
+  return `Its walls refused ${refused.length === 1 ? 'a connection' : 'connections'} to ${shown}${more} (allow a host with waves.sandbox.allowHosts or --allow-host).`;
+}
+
+/**
  * The run's news about one package for its tooltip (Markdown; '' when none): the usage limit it
  * waits for, the question its agent asked, what its attempts spent (#16).
  */
@@ -413,6 +423,7 @@ export function packageRunNotes(record: PackageRunRecord): string {
     lines.push(`At its agent's usage limit${at ? `; it resets at ${at}` : ''} (no retry was spent): ${escapeMarkdown(record.usageLimit?.detail ?? '')}`);
   }
   if (record.question) lines.push(`Its agent asks: “${escapeMarkdown(record.question)}” — Answer and Retry Package.`);
+  if (record.refused?.length) lines.push(refusedLine(record.refused, code));
   if (record.spend) lines.push(`Spent: ${formatSpend(record.spend)}`);
   return lines.join('\n\n');
 }

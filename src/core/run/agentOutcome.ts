@@ -16,6 +16,8 @@ export interface AttemptFacts {
   changedFiles: readonly (string | { path: string })[];
   /** The agent's result record, when it wrote a readable one. */
   resultRecord: Pick<ResultRecord, 'status' | 'notes'> | null;
+  /** Why the runner stopped the agent at a limit of its walls (its memory, #32); absent: it did not. */
+  overLimit?: string;
 }
 
 export type AttemptOutcome =
@@ -39,6 +41,7 @@ export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   // A usage limit first: the CLIs exit non-zero on one, and it is no failure of the package.
   if (verdict?.usageLimit && !f.timedOut) return { next: 'usage-limit', reason: verdict.detail, resetAt: verdict.resetAt ?? null };
   if (f.timedOut) return fail('timed out (the agent was stopped after its timeout)');
+  if (f.overLimit) return fail(`the agent was stopped: ${f.overLimit}`);
   if (f.signal) return fail(`the agent was killed by ${f.signal}`);
   if (f.exitCode === null || f.exitCode === undefined) return fail('the agent ended without an exit code');
   if (f.exitCode !== 0) {

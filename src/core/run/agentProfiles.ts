@@ -36,9 +36,10 @@ export interface AgentProfile {
   /** Source of a case-insensitive RegExp: an output line matching it means the agent waits for a person. */
   needsInputPattern?: string;
   /**
-   * The argv template inside the engine's walls (#32, ADR 0019), where the CLI's own sandbox would
-   * nest in ours and fail (Codex's: `bwrap: execvp codex-linux-sandbox`): the walls are the
-   * operating system's, so the CLI is told to skip its own. Default: `argv`.
+   * The argv template inside the engine's walls (#32, ADR 0019): the CLI's most autonomous
+   * headless mode (no one answers a permission prompt; the walls are the operating system's), and
+   * its own sandbox skipped where it would nest in ours and fail (Codex's: `bwrap: execvp
+   * codex-linux-sandbox`). Default: `argv`.
    */
   insideWalls?: string[];
 }
@@ -72,6 +73,8 @@ export const PRESETS: readonly AgentProfile[] = [
     id: 'claude-code',
     label: 'Claude Code (headless)',
     argv: ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--add-dir', '${attemptDir}'],
+    // Inside the walls its most autonomous mode (#32): no tool is asked about, the walls are the operating system's.
+    insideWalls: ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions', '--add-dir', '${attemptDir}'],
     interactive: false,
     stdin: 'prompt',
     verdict: 'claude-stream-json',
@@ -83,6 +86,7 @@ export const PRESETS: readonly AgentProfile[] = [
     id: 'claude-code-interactive',
     label: 'Claude Code (interactive)',
     argv: ['claude', '--permission-mode', 'acceptEdits', '--add-dir', '${attemptDir}', '--', READ_PROMPT],
+    insideWalls: ['claude', '--permission-mode', 'bypassPermissions', '--add-dir', '${attemptDir}', '--', READ_PROMPT],
     interactive: true,
     stdin: null,
     verdict: 'none',
@@ -128,6 +132,8 @@ export const PRESETS: readonly AgentProfile[] = [
     id: 'gemini',
     label: 'Gemini CLI (headless)',
     argv: ['gemini', '--skip-trust', '--output-format', 'json', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
+    // Inside the walls its most autonomous mode (#32): `yolo` approves every tool and turns on no sandbox of its own.
+    insideWalls: ['gemini', '--skip-trust', '--output-format', 'json', '--approval-mode', 'yolo', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
     interactive: false,
     stdin: 'prompt',
     verdict: 'gemini-json',
@@ -138,6 +144,7 @@ export const PRESETS: readonly AgentProfile[] = [
     id: 'gemini-interactive',
     label: 'Gemini CLI (interactive)',
     argv: ['gemini', '--skip-trust', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-i', READ_PROMPT],
+    insideWalls: ['gemini', '--skip-trust', '--approval-mode', 'yolo', '--include-directories', '${attemptDir}', '-i', READ_PROMPT],
     interactive: true,
     stdin: null,
     verdict: 'none',

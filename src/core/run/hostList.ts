@@ -8,6 +8,7 @@
  */
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { isSafeName } from './safeName';
+import { wallsTrialProblem } from './walls';
 
 export interface Host {
   /** A name of the person's choosing: in the run state, the views and messages. */
@@ -202,7 +203,7 @@ export function sshOptions(host: Host, controlDir?: string): string[] {
 
 /** What a host check found, one line per need. */
 export interface HostCheckItem {
-  what: 'reachable' | 'git' | 'node' | 'agent' | 'disk' | 'tmux' | 'folder';
+  what: 'reachable' | 'git' | 'node' | 'agent' | 'disk' | 'tmux' | 'folder' | 'sandbox';
   ok: boolean;
   detail: string;
 }
@@ -226,6 +227,9 @@ export function readHostCheck(output: string, agentCommand: string | null): Host
   items.push({ what: 'node', ok: major >= 18, detail: nodeVersion ? (major >= 18 ? `node ${nodeVersion}` : `node ${nodeVersion} is older than 18`) : 'node is not on the PATH of a non-interactive login' });
   if (agentCommand) items.push({ what: 'agent', ok: has('agent'), detail: has('agent') ? `${agentCommand}: ${values.get('agent')}` : `${agentCommand} is not on the PATH there` });
   items.push({ what: 'tmux', ok: true, detail: has("tmux") ? `${values.get("tmux")} (attempts can be attached to)` : 'no tmux: attempts run detached with setsid (headless agents only can be watched)' });
+  // The walls (#32): the trial's `sandbox=` line; without it agents run there only by the person's explicit choice.
+  const walls = values.has('sandbox') ? wallsTrialProblem(`sandbox=${values.get('sandbox')}`) : null;
+  if (values.has('sandbox')) items.push({ what: 'sandbox', ok: walls === null, detail: walls === null ? 'bubblewrap makes walls (agents run confined)' : `${walls} — agents run there only with --unconfined / waves.sandbox.unconfined` });
   const kb = Number(values.get('diskkb') ?? NaN);
   items.push({ what: 'disk', ok: Number.isFinite(kb) && kb >= 1024 * 1024, detail: Number.isFinite(kb) ? `${(kb / 1024 / 1024).toFixed(1)} GiB free in the folder` : 'free space unknown' });
   return items;

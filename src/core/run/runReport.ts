@@ -15,6 +15,7 @@
 import { covers } from '../plan/glob';
 import { mergeResults, type MergedResults, type ResultReadout } from './resultRecord';
 import { addSpend, formatSpend, type Spend } from './spend';
+import { refusedLine } from '../present/runStatusText';
 
 /** The package-record fields the report reads. */
 export interface ReportPackageRecord {
@@ -28,6 +29,7 @@ export interface ReportPackageRecord {
   changedFiles?: readonly { path: string; change: string }[];
   resultFile?: string | null;
   spend?: Spend | null;
+  refused?: readonly string[];
 }
 
 export interface ReportState {
@@ -89,6 +91,8 @@ export interface ReportPackage {
   claimedNotChanged: string[];
   /** Tokens and cost of its attempts, where its agent reports them (#16). */
   spend: Spend | null;
+  /** What the walls refused its last attempt (#32): network targets. */
+  refused: string[];
 }
 
 export interface RunMetrics {
@@ -164,6 +168,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
       missingResultKeys: record && plan?.outputs ? plan.outputs.resultKeys.filter((k) => !Object.prototype.hasOwnProperty.call(record.result_keys, k)) : [],
       claimedNotChanged: claimedNotChanged(record?.files_modified ?? [], rec?.changedFiles),
       spend: rec?.spend ?? null,
+      refused: [...(rec?.refused ?? [])],
     });
   }
   const counts: Record<string, number> = {};
@@ -396,6 +401,7 @@ function markdown(r: RunReportJson): string {
     if (p.missingResultKeys.length) notes.push(`result keys missing: ${p.missingResultKeys.join(', ')}`);
     if (p.resultStatus && p.resultStatus !== 'done') notes.push(`its record says ${p.resultStatus}`);
     if (p.claimedNotChanged.length) notes.push(`its record lists files it did not change: ${p.claimedNotChanged.join(', ')}`);
+    if (p.refused.length) notes.push(refusedLine(p.refused));
     notes.push(...p.resultWarnings);
     out.push(
       `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,

@@ -175,6 +175,8 @@ export interface PackageRunRecord {
   failedStarts?: number;
   /** Tokens and cost of every attempt so far, where the agent reports them (#16). Survives `reset`. */
   spend?: Spend | null;
+  /** What the walls refused the last attempt's agent (#32): network targets (`host:port`) the proxy turned away. Absent: nothing; cleared when an attempt starts. */
+  refused?: string[];
   /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer (#16). Survives `reset`; cleared when an attempt starts. */
   question?: string | null;
 }
@@ -328,6 +330,8 @@ export type RunEvent =
       headSha?: string | null;
       /** What the attempt spent, where the agent reports it: added to the record's `spend`. */
       spend?: Spend | null;
+      /** What its walls refused it (#32): network targets; kept on the record (`refused`). */
+      refused?: string[];
     }
   /** While running: the agent waits for a person. Reported again: the reason is updated, `since` kept. */
   | { type: 'needsInput'; packageId: string; reason: string }

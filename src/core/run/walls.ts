@@ -168,3 +168,18 @@ export function bwrapArgs(plan: WallsPlan, kind: (p: string) => PathKind, tmp = 
   args.push('--chdir', plan.worktree);
   return args;
 }
+
+/** bubblewrap's arguments for the trial that says whether walls can be had (the namespaces the walls use). */
+export const WALLS_TRIAL_ARGS: readonly string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-net', '--die-with-parent', '--new-session', 'true'];
+
+/** A fixed shell text that tries the walls on a host: prints `sandbox=ok`, `sandbox=missing` or `sandbox=fails <why>`. */
+export const WALLS_TRIAL_SCRIPT = `if ! command -v bwrap >/dev/null 2>&1; then echo sandbox=missing; elif out=$(bwrap ${WALLS_TRIAL_ARGS.join(' ')} 2>&1); then echo sandbox=ok; else echo "sandbox=fails $(printf '%s' "$out" | head -n 1)"; fi`;
+
+/** The trial's output (a `sandbox=` line) read: null when walls can be had, else why not. */
+export function wallsTrialProblem(output: string): string | null {
+  const line = /^sandbox=(.*)$/m.exec(output)?.[1]?.trim();
+  if (line === 'ok') return null;
+  if (line === 'missing') return 'bubblewrap (bwrap) is not installed there: install it (Debian/Ubuntu: apt install bubblewrap; Fedora: dnf install bubblewrap) to confine agents';
+  if (line?.startsWith('fails')) return `bubblewrap cannot make walls there (${line.slice(5).trim() || 'it failed'}): the kernel may not allow unprivileged user namespaces`;
+  return 'whether walls can be made there is unknown (the trial printed nothing)';
+}

@@ -86,6 +86,8 @@ export interface ExitRecord {
   verdict: AgentVerdict | null;
   /** The network targets the agent's walls refused it (#32): `host:port` each. */
   refusedTargets: string[];
+  /** The runner stopped the agent at a limit of its walls (its memory, #32): `reason` says which. */
+  overLimit: boolean;
 }
 
 /** An attempt's exit.json; null when it is missing or not one. */
@@ -122,6 +124,7 @@ function toExit(value: unknown): ExitRecord | null {
     cancelled: raw.cancelled === true,
     verdict: raw.verdict && typeof raw.verdict === 'object' ? (raw.verdict as AgentVerdict) : null,
     refusedTargets: refusedOf((raw as { walls?: unknown }).walls),
+    overLimit: raw.overLimit === true,
   };
 }
 

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { WALLS_TRIAL_ARGS } from '../../core/run/walls';
 import type { LocalExecutorOptions } from './localExecutor';
 import type { ConfinementOptions } from './wallsDraw';
 
@@ -48,7 +49,7 @@ export function confinementAvailable(again = false): Availability {
     probed = { ok: false, why: 'bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: apt install bubblewrap; Fedora: dnf install bubblewrap) to confine agents' };
     return probed;
   }
-  const trial = spawnSync(bwrap, ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-net', '--die-with-parent', '--new-session', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  const trial = spawnSync(bwrap, WALLS_TRIAL_ARGS, { encoding: 'utf8', timeout: 10_000 });
   probed =
     trial.status === 0
       ? { ok: true, bwrap }
@@ -83,7 +84,7 @@ export function wallsOption(confinement: Confinement | undefined): { walls: NonN
 /** Agents cannot be confined here and the person did not choose to run them without walls: nothing starts. */
 export class ConfinementUnavailableError extends Error {
   constructor(readonly why: string) {
-    super(`agents cannot be confined here: ${why}. Nothing was started; to run them without walls, choose it explicitly (waves run --unconfined, or the setting waves.sandbox.unconfined)`);
+    super(`agents cannot be confined ${why.startsWith('the host ') ? 'on ' : 'here: '}${why}. Nothing was started; to run them without walls, choose it explicitly (waves run --unconfined, or the setting waves.sandbox.unconfined)`);
     this.name = 'ConfinementUnavailableError';
   }
 }

@@ -122,6 +122,13 @@ export interface Executor {
   /** Removes a merged package's tree when it is clean (never forced; a shared tree stays for the next shared package). */
   removeTree(packageId: string, tree: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }>;
 
+  /**
+   * Why walls cannot be had where this executor runs agents besides this machine (an SSH host
+   * without bubblewrap, #32), one line per place; absent or empty: nowhere else, or everywhere fine.
+   * A place out of reach is not judged (its first attempt is).
+   */
+  wallsProblems?(): Promise<string[]>;
+
   // -- The runner ------------------------------------------------------------------------
   /** Writes the attempt's prompt and the runner's spec (creating its folder). */
   writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void>;

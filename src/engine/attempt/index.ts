@@ -9,7 +9,8 @@
  *   setupHook.ts      the set-up hook run in a new worktree
  *   verification.ts   the approved verification commands run in the user's shell
  *   confinement.ts    whether agents can be confined here (bubblewrap; ADR 0019), a run's walls asked for;
- *                     wallsDraw.ts draws an attempt's walls as its agent starts, wallsNet.ts their proxy and relay
+ *                     wallsDraw.ts draws an attempt's walls as its agent starts, wallsNet.ts their proxy and relay,
+ *                     wallsRun.ts runs a process inside them (an agent; a verification command: `runner.js --confine`)
  */
 export type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
 export { defaultRunnerScript, LocalExecutor, type LocalExecutorOptions } from './localExecutor';
@@ -19,3 +20,4 @@ export { parseExit, pidExists, readJson, type ExitRecord } from './adopt';
 export type { RunVerificationOptions, StepResult } from './verification';
 export { confinementAvailable, ConfinementUnavailableError, wallsAsked, wallsOption, type Availability, type Confinement } from './confinement';
 export type { ConfinementOptions } from './wallsDraw';
+export { encodeConfine } from './wallsRun';

@@ -216,7 +216,9 @@ export class LocalExecutor implements Executor {
   async verify(options: RunVerificationOptions): Promise<StepResult[]> {
     // The commands see the tree's branch at its leftovers commit.
     await this.landedIn(options.cwd);
-    return runVerification(options);
+    // Inside walls of their own, as the agents are (#32), unless the person chose none.
+    const w = this.options.walls;
+    return runVerification(w ? { ...options, walls: { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) } } : options);
   }
 
   /** The branch is in this repository already (once its leftovers commit has landed on it). */

@@ -23,11 +23,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
-import { isLoopback, parseTarget } from '../../core/run/walls.js';
-import { PROXY_PORT, refusalsIn, relay, startProxy, upstreamOf, type WallRefusal } from './wallsNet.js';
-import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
+import { parseTarget } from '../../core/run/walls.js';
+import { refusalsIn, relay, startProxy, upstreamOf, type WallRefusal } from './wallsNet.js';
+import { confineCommand, enterWalls, walledArgv } from './wallsRun.js';
+import { DEFAULT_MEMORY_MB, wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
+import { treeRss } from './processTree.js';
 import type { Server } from 'node:net';
 import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
 import { attemptFiles, type AttemptFiles } from '../../core/run/runPaths.js';
@@ -89,6 +92,8 @@ export interface RunnerExit {
   verdict: AgentVerdict;
   /** What the agent's walls refused it (#32), as the proxy logged it in `walls.jsonl`; absent without walls. */
   walls?: { refused: WallRefusal[] };
+  /** The runner stopped the agent at a limit of its walls (its memory): `reason` names it. */
+  overLimit?: boolean;
 }
 
 /** needs-input.json. `source`: who said so — the agent's output or a hook. */
@@ -100,6 +105,10 @@ export interface NeedsInput {
 
 export const DEFAULT_GRACE_MS = 10_000;
 export const CANCEL_POLL_MS = 250;
+/** How much lower an agent inside walls runs on the CPU than the engine (nice steps, #32). */
+export const AGENT_NICENESS = 10;
+/** How often an agent's memory is read (its limit, #32). */
+export const MEMORY_POLL_MS = 2000;
 export const EXIT_BAD_ARGS = 2;
 export const EXIT_ALREADY_RAN = 3;
 
@@ -137,6 +146,7 @@ export function specProblem(x: unknown): string | null {
     const str = (v: unknown) => typeof v === 'string' && v !== '';
     if (!w || typeof w !== 'object' || !str(w.bwrap)) return 'spec.json: walls needs bwrap';
     const o = (w.options ?? {}) as Record<string, unknown>;
+    if (o.memoryMB !== undefined && !(typeof o.memoryMB === 'number' && Number.isInteger(o.memoryMB) && o.memoryMB >= 0)) return 'spec.json: walls.options.memoryMB must be a whole number of MiB ≥ 0';
     if (typeof o !== 'object' || !['write', 'hidden', 'allowHosts', 'read'].every((k) => o[k] === undefined || (Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string'))))
       return 'spec.json: walls.options holds lists of strings (write, hidden, allowHosts, read)';
   }
@@ -212,7 +222,8 @@ export async function runAttempt(dir: string, token: string, startedAhead?: Date
 class Attempt {
   private child: ChildProcess | null = null;
   private logFd: number | null = null;
-  private stopping: { reason: string; timedOut: boolean } | null = null;
+  /** Why the agent is being stopped: a cancel, its timeout, or its memory limit (`overLimit`: a failure, neither). */
+  private stopping: { reason: string; timedOut: boolean; overLimit?: boolean } | null = null;
   private killTimer: NodeJS.Timeout | null = null;
   private killSent = false;
   private timers: NodeJS.Timeout[] = [];
@@ -279,14 +290,13 @@ class Attempt {
       } catch (err) {
         startError = `the agent could not start: its walls' proxy could not listen on ${w.socket}: ${(err as Error).message}`;
       }
-      // Names through the proxy; loopback straight to the relay's listeners (a kept-alive connection to a local model server stays one tunnel).
-      const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
-      // The person's agents and sessions are not the agent's: no ssh-agent, no session bus (their folders are hidden too).
-      delete env.SSH_AUTH_SOCK;
-      delete env.DBUS_SESSION_BUS_ADDRESS;
-      Object.assign(env, { TMPDIR: '/tmp', HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl, NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: 'localhost,127.0.0.1,::1', NODE_USE_ENV_PROXY: '1' });
-      // The relay runs under this runner's Node (or Electron as Node); the agent does not get that.
-      if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+      enterWalls(env);
+      // Below the person's editor on the CPU: this runner, so the agent and all it starts (#32).
+      try {
+        os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
+      } catch {
+        // not allowed here: the same priority as the engine
+      }
     }
 
     let code: number | null = null;
@@ -327,10 +337,11 @@ class Attempt {
       endedAt: new Date().toISOString(),
       durationMs: Date.now() - this.startMs,
       timedOut: this.stopping?.timedOut ?? false,
-      cancelled: this.stopping !== null && !this.stopping.timedOut,
+      cancelled: this.stopping !== null && !this.stopping.timedOut && !this.stopping.overLimit,
       verdict,
     };
     if (w) record.walls = { refused: refusalsIn(w.log) };
+    if (this.stopping?.overLimit) record.overLimit = true;
     writeAtomicSync(this.files.exit, JSON.stringify(record, null, 2) + '\n');
     return code ?? 1;
   }
@@ -340,23 +351,7 @@ class Attempt {
     return new Promise((resolve) => {
       let child: ChildProcess;
       // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell.
-      const argv = w
-        ? [
-            w.bwrap,
-            ...w.args,
-            '--bind',
-            w.socket,
-            w.socket,
-            '--',
-            process.execPath,
-            w.runnerScript,
-            '--relay',
-            w.socket,
-            w.allow.filter((a) => isLoopback(parseTarget(a)!)).join(','),
-            '--',
-            ...spec.argv,
-          ]
-        : spec.argv;
+      const argv = w ? walledArgv(w, spec.argv) : spec.argv;
       try {
         child = spawn(argv[0]!, argv.slice(1), {
           cwd: spec.cwd,
@@ -404,6 +399,17 @@ class Attempt {
 
   private startWatchdog(): void {
     const { spec } = this;
+    // Inside walls, a memory limit (#32): the agent and everything it started, resident, checked every 2 s.
+    const limitMb = spec.walls ? (spec.walls.options?.memoryMB ?? DEFAULT_MEMORY_MB) : 0;
+    const pid = this.child?.pid;
+    if (limitMb > 0 && pid !== undefined) {
+      const memory = setInterval(() => {
+        const bytes = treeRss(pid);
+        if (bytes !== null && bytes > limitMb * 1024 * 1024)
+          this.stop(`it used ${Math.round(bytes / 1024 / 1024)} MiB of memory, over its limit of ${limitMb} MiB (waves.sandbox.memoryMB / --memory-mb)`, false, true);
+      }, MEMORY_POLL_MS);
+      this.timers.push(memory);
+    }
     if (spec.timeoutMs !== null) {
       const seconds = Math.round(spec.timeoutMs / 100) / 10;
       const t = setTimeout(() => this.stop(`timed out after ${seconds} s`, true), spec.timeoutMs);
@@ -417,9 +423,9 @@ class Attempt {
   }
 
   /** SIGTERM now, SIGKILL after the grace period. Idempotent: the first reason wins. */
-  stop(reason: string, timedOut: boolean): void {
+  stop(reason: string, timedOut: boolean, overLimit = false): void {
     if (this.stopping) return;
-    this.stopping = { reason, timedOut };
+    this.stopping = { reason, timedOut, ...(overLimit ? { overLimit } : {}) };
     process.stderr.write(`waves runner: ${reason}; stopping the agent\n`);
     if (!this.child || this.child.pid === undefined) return;
     this.signal('SIGTERM');
@@ -552,6 +558,7 @@ export async function main(args: string[]): Promise<number> {
   process.stdout.on('error', () => {}); // a closed terminal must not crash the runner
   if (args[0] === '--needs-input' || args[0] === '--input-resumed') return hookCommand(args);
   if (args[0] === '--relay') return relay(args.slice(1));
+  if (args[0] === '--confine') return confineCommand(args.slice(1));
   if (args[0] === '--pooled') {
     if (!args[1] || args.length !== 2) return fail('usage: runner.js --pooled <startToken>', EXIT_BAD_ARGS);
     return pooled(args[1]);

@@ -4,13 +4,19 @@
  * the user's (`$SHELL -c`, else /bin/sh; `cmd /d /s /c` on Windows), in the package's tree, and
  * only after the user approved that plan's exact ordered list of commands
  * (consent/approvalStore.ts, `requireApproved`). Each command is announced (a callback) before
- * it runs; its output goes to the attempt's `verify-<n>.log`.
+ * it runs; its output goes to the attempt's `verify-<n>.log`. With walls (#32, ADR 0019) each
+ * command runs inside its own, through the runner (`runner.js --confine`): its tree writable, the
+ * attempt folder read-only, the secrets hidden, the network only to what the person allowed —
+ * what the walls refused it is said in the step's result (`verify-<n>-walls.jsonl`).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { verifyLogFile } from '../../core/run/runPaths.js';
 import { requireApproved } from '../consent';
+import { refusalsIn } from './wallsNet';
+import { encodeConfine } from './wallsRun';
+import type { ConfinementOptions } from './wallsDraw';
 
 export interface CommandStep {
   /** The step's name in the plan. */
@@ -52,6 +58,34 @@ export interface RunVerificationOptions {
   env?: NodeJS.ProcessEnv;
   /** Per command; the command's process group gets SIGTERM, then SIGKILL 5 s later. */
   timeoutMs?: number;
+  /** The walls each command runs inside (the executor's, #32); absent: none (the person chose so). */
+  walls?: CommandWalls;
+}
+
+/** Walls for commands: bubblewrap, the runner that applies them, what the person added. */
+export interface CommandWalls {
+  bwrap: string;
+  runnerScript: string;
+  options?: ConfinementOptions;
+}
+
+/** Where a step's walls write what they refused it. */
+export function verifyWallsLog(attemptDir: string, n: number): string {
+  return path.join(attemptDir, `verify-${n}-walls.jsonl`);
+}
+
+/** The argv that runs a shell command line, inside walls when there are any (`runner.js --confine`). */
+function commandArgv(sh: { file: string; args: string[] }, cwd: string, attemptDir: string, n: number, walls: CommandWalls | undefined): { file: string; args: string[] } {
+  if (!walls) return sh;
+  const request = encodeConfine({ bwrap: walls.bwrap, cwd, attemptDir, log: verifyWallsLog(attemptDir, n), ...(walls.options ? { options: walls.options } : {}) });
+  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', sh.file, ...sh.args] };
+}
+
+/** "its walls refused …" for a step's result, or ''. */
+export function refusedNote(refused: readonly { target: string }[]): string {
+  if (refused.length === 0) return '';
+  const names = [...new Set(refused.map((r) => r.target))];
+  return `; its walls refused ${names.length === 1 ? 'a connection' : `connections`} to ${names.slice(0, 5).join(', ')} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`;
 }
 
 /**
@@ -76,16 +110,21 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
   const fd = fs.openSync(log, 'w');
   fs.writeSync(fd, `$ ${step.command}\n`);
   const sh = shellFor(step.command, options.env ?? process.env);
+  const run = commandArgv(sh, options.cwd, options.attemptDir, n, options.walls);
+  const env = { ...(options.env ?? process.env) };
+  // The runner (which makes the walls) runs under this Node, or Electron as Node.
+  if (options.walls && process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   return new Promise((resolve) => {
     let timedOut = false;
     const finish = (ok: boolean, why: string) => {
       fs.closeSync(fd);
       const lastLine = fs.readFileSync(log, 'utf8').split('\n').slice(1).filter((l) => l.trim() !== '').pop();
-      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''} (log: ${log})` });
+      const refused = options.walls ? refusedNote(refusalsIn(verifyWallsLog(options.attemptDir, n))) : '';
+      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused} (log: ${log})` });
     };
-    const child = spawn(sh.file, sh.args, {
+    const child = spawn(run.file, run.args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env,
       stdio: ['ignore', fd, fd],
       detached: process.platform !== 'win32',
       windowsVerbatimArguments: sh.verbatim,
@@ -109,7 +148,7 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
     }
     child.once('error', (err) => {
       if (timer) clearTimeout(timer);
-      finish(false, `the shell ${sh.file} could not start: ${err.message}`);
+      finish(false, `${options.walls ? 'the runner' : `the shell ${sh.file}`} could not start: ${err.message}`);
     });
     child.once('exit', (code, signal) => {
       if (timer) clearTimeout(timer);

@@ -21,7 +21,12 @@ export interface ConfinementOptions {
   allowHosts?: string[];
   /** More folders shown read-only under the private /tmp (also `WAVES_SANDBOX_READ`, a path list, from the environment). */
   read?: string[];
+  /** The most memory (MiB, resident) an agent and what it started may hold before the runner stops it; absent: `DEFAULT_MEMORY_MB`; 0: no limit. */
+  memoryMB?: number;
 }
+
+/** An agent's memory limit when the person set none (MiB): a runaway agent cannot take the machine. */
+export const DEFAULT_MEMORY_MB = 8192;
 
 /** `~/x` against the home folder; other paths as they are (made absolute). */
 function expandHome(p: string, home: string): string {
@@ -59,6 +64,8 @@ export interface WallsRequest {
   worktree: string;
   /** The attempt folder (prompt, spec, result, needs-input). */
   attemptDir: string;
+  /** `agent` (the default): the attempt folder writable but its spec and prompt; `command`: a verification step — the attempt folder read-only. */
+  role?: 'agent' | 'command';
   /** The agent's profile id (its preset's state folders and model API). */
   profileId: string;
   /** The environment the agent sees (a base-URL variable names its model server). */
@@ -83,7 +90,8 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   const worktree = real(req.worktree);
   const attemptDir = real(req.attemptDir);
   const dirs = gitDirsOf(worktree);
-  const write: string[] = [attemptDir];
+  const command = req.role === 'command';
+  const write: string[] = command ? [] : [attemptDir];
   const fromEnv = (req.env.WAVES_SANDBOX_READ ?? '').split(path.delimiter).filter(Boolean);
   const readBack: string[] = [home, attemptDir, real(path.dirname(req.runnerScript)), ...argvFolders(req), ...[...(req.options?.read ?? []), ...fromEnv].map((p) => real(expandHome(p, home)))];
   if (dirs) {
@@ -94,7 +102,15 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     const head = /^ref: refs\/heads\/(.+)$/m.exec(readText(path.join(dirs.gitDir, 'HEAD')))?.[1];
     if (head?.includes('/')) {
       const refFolder = path.dirname(head);
-      write.push(path.join(common, 'refs', 'heads', refFolder), path.join(common, 'logs', 'refs', 'heads', refFolder));
+      for (const p of [path.join(common, 'refs', 'heads', refFolder), path.join(common, 'logs', 'refs', 'heads', refFolder)]) {
+        // Made now when git has not yet (a bare repository on an SSH host keeps no logs until a worktree's first commit): the walls bind what exists.
+        try {
+          fs.mkdirSync(p, { recursive: true });
+        } catch {
+          // not ours to make: the walls leave it out
+        }
+        write.push(p);
+      }
     }
   }
   const family = presetFamily(req.profileId);
@@ -126,7 +142,7 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   }
   // Its spec and prompt stay as the engine wrote them. (Not meta.json: the runner writes it again,
   // by a rename, as the agent starts — a bind of the file it replaces races that.)
-  for (const name of ['spec.json', 'prompt.md']) {
+  for (const name of command ? [] : ['spec.json', 'prompt.md']) {
     const p = path.join(attemptDir, name);
     if (kindOf(p) === 'file') args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', p, p);
   }

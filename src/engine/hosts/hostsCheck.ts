@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isRemote, parseHostsFile, readHostCheck, shellQuote, type Host, type HostCheckItem } from '../../core/run/hostList';
 import { HostUnreachableError, SshHost } from './ssh';
+import { WALLS_TRIAL_SCRIPT } from '../../core/run/walls';
 
 export interface HostCheck {
   host: string;
@@ -27,6 +28,7 @@ function script(folder: string | null, agentCommand: string | null): string {
     'echo "node=$(node --version 2>/dev/null)"',
     agentCommand ? `echo "agent=$(command -v ${shellQuote(agentCommand)} 2>/dev/null)"` : 'true',
     'echo "tmux=$(tmux -V 2>/dev/null)"',
+    WALLS_TRIAL_SCRIPT,
     `echo "diskkb=$(df -Pk ${f} 2>/dev/null | awk 'NR==2{print $4}')"`,
   ].join('; ');
 }

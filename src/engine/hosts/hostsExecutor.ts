@@ -51,6 +51,7 @@ export class HostsExecutor implements Executor {
           runnerScript: options.runnerScript,
           ...(options.setupHook ? { setupHook: options.setupHook } : {}),
           ...(options.hostLostMs !== undefined ? { hostLostMs: options.hostLostMs } : {}),
+          ...(options.walls ? { walls: options.walls.options ? { options: options.walls.options } : {} } : {}),
           connection: new SshHost(host),
         }),
       );
@@ -98,6 +99,22 @@ export class HostsExecutor implements Executor {
     } catch {
       return false;
     }
+  }
+
+  /** Each SSH host that answers and cannot make walls (#32): `the host h1: why`. */
+  async wallsProblems(): Promise<string[]> {
+    if (!this.options.walls) return [];
+    const found = await Promise.all(
+      [...this.executors.values()].filter((ex): ex is SshExecutor => ex instanceof SshExecutor).map(async (ex) => {
+        try {
+          const problem = await ex.wallsProblem();
+          return problem ? `the host ${ex.hostName}: ${problem}` : null;
+        } catch {
+          return null; // out of reach now: its first attempt is judged
+        }
+      }),
+    );
+    return found.filter((p): p is string => p !== null);
   }
 
   private of(packageId: string): Executor {

@@ -18,12 +18,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { shellQuote, type Host } from '../../core/run/hostList';
+import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../core/run/walls';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
 import { parseExit, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
 import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
 import { requireApproved } from '../consent';
 import { NotRegularFileError } from '../../util/regularFile';
+import { ConfinementUnavailableError, encodeConfine, type ConfinementOptions } from '../attempt';
 
 export interface SshExecutorOptions {
   repoRoot: string;
@@ -37,6 +39,8 @@ export interface SshExecutorOptions {
   hostLostMs?: number;
   /** The connection (tests and the hosts executor share one per host). */
   connection?: SshHost;
+  /** The walls the host's agents and commands run inside (its bubblewrap, #32); absent: none, the person's choice. */
+  walls?: { options?: ConfinementOptions };
 }
 
 /** A read of an attempt's file (the poll asks again): past this, the host counts as out of reach. */
@@ -141,6 +145,9 @@ export class SshExecutor implements Executor {
           `if [ ! -f ${q(this.runnerPath)} ]; then cat > ${q(this.runnerPath)}.tmp.$$ && mv -f ${q(this.runnerPath)}.tmp.$$ ${q(this.runnerPath)}; else cat > /dev/null; fi`,
         this.runnerText,
       );
+      // No walls to be had there, and the person did not choose to run without them: no agent starts there (#32).
+      const problem = this.options.walls ? await this.wallsProblem() : null;
+      if (problem) throw new ConfinementUnavailableError(`the host ${this.hostName}: ${problem}`);
     })().catch((err) => {
       this.ready = null;
       throw err;
@@ -263,8 +270,9 @@ export class SshExecutor implements Executor {
     for (const [i, step] of options.steps.entries()) {
       options.onCommand?.(step, i + 1);
       const log = `${options.attemptDir}/verify-${i + 1}.log`;
-      // The approved command line itself, for the host's shell — as a local one is for the person's.
-      const r = await this.script(`mkdir -p ${q(options.attemptDir)}; cd ${q(options.cwd)} && { printf '$ %s\\n' ${q(step.command)}; sh -c ${q(step.command)}; } > ${q(log)} 2>&1; code=$?; tail -n 1 ${q(log)}; exit $code`, undefined, null);
+      // The approved command line itself, for the host's shell — as a local one is for the person's; inside the host's walls (#32) unless the person chose none.
+      const walled = this.options.walls ? `${q(this.options.host.node ?? 'node')} ${q(this.runnerPath)} --confine ${q(this.confineRequest(options.cwd, options.attemptDir, i + 1))} -- ` : '';
+      const r = await this.script(`mkdir -p ${q(options.attemptDir)}; cd ${q(options.cwd)} && { printf '$ %s\\n' ${q(step.command)}; ${walled}sh -c ${q(step.command)}; } > ${q(log)} 2>&1; code=$?; tail -n 1 ${q(log)}; exit $code`, undefined, null);
       const last = r.stdout.trim().split('\n').pop()?.trim() ?? '';
       results.push({ step: step.step, ok: r.code === 0, detail: r.code === 0 ? `${step.command}: passed` : `${step.command}: exit ${r.code}${last ? ` — ${last.slice(0, 200)}` : ''} (log on ${this.hostName}: ${log})` });
     }
@@ -288,8 +296,26 @@ export class SshExecutor implements Executor {
 
   async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
     await this.prepareHost();
+    // The walls asked for (#32): the runner there draws them from the host's disk with the host's bubblewrap.
+    const w = this.options.walls;
+    const walled: RunnerSpec = w ? { ...spec, walls: { bwrap: 'bwrap', ...(w.options ? { options: w.options } : {}) } } : spec;
     await this.script(`mkdir -p ${q(attempt.dir)} && cat > ${q(attempt.files.prompt)}`, prompt);
-    await this.script(`cat > ${q(attempt.files.spec)}.tmp && mv -f ${q(attempt.files.spec)}.tmp ${q(attempt.files.spec)}`, JSON.stringify(spec, null, 2) + '\n');
+    await this.script(`cat > ${q(attempt.files.spec)}.tmp && mv -f ${q(attempt.files.spec)}.tmp ${q(attempt.files.spec)}`, JSON.stringify(walled, null, 2) + '\n');
+  }
+
+  /** `runner.js --confine`'s request for a verification step there (the host's bubblewrap, its paths). */
+  private confineRequest(cwd: string, attemptDir: string, n: number): string {
+    const options = this.options.walls?.options;
+    return encodeConfine({ bwrap: 'bwrap', cwd, attemptDir, log: `${attemptDir}/verify-${n}-walls.jsonl`, ...(options ? { options } : {}) });
+  }
+
+  /**
+   * Whether the host can make walls (#32): bubblewrap there, and a trial of the namespaces the
+   * walls use. null when it can; else why not, in a person's words.
+   */
+  async wallsProblem(): Promise<string | null> {
+    const r = await this.call(() => this.ssh.run({ script: WALLS_TRIAL_SCRIPT }, { timeoutMs: 30_000 }));
+    return wallsTrialProblem(r.stdout);
   }
 
   /** tmux's session name of an attempt: `waves-<token's first 16>`. */

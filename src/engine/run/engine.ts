@@ -209,6 +209,9 @@ export class RunEngine {
     if (!this.options.confinement?.unconfined) {
       const here = confinementAvailable();
       if (!here.ok) throw new ConfinementUnavailableError(here.why);
+      // The same on every SSH host of the run that answers now.
+      const far = (await ctx.executor.wallsProblems?.()) ?? [];
+      if (far.length) throw new ConfinementUnavailableError(far.join('; '));
     }
     // A proposed plan (on a planning branch) runs only once the person approved it (ADR 0013).
     const unapproved = await proposalGate(this.planFile);

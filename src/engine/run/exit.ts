@@ -26,8 +26,9 @@ import type { Merges } from './merge';
 import { GitSetupWatch } from './gitSetupWatch';
 
 /** What the attempt spent, as its agent reported it (the runner's verdict): for the `exited` event. */
-function spentBy(exit: ExitRecord): { spend?: Spend } {
-  return exit.verdict?.spend ? { spend: exit.verdict.spend } : {};
+/** What an exit adds to the `exited` event: what the attempt spent, what its walls refused it (#32). */
+function spentBy(exit: ExitRecord): { spend?: Spend; refused?: string[] } {
+  return { ...(exit.verdict?.spend ? { spend: exit.verdict.spend } : {}), ...(exit.refusedTargets.length ? { refused: exit.refusedTargets } : {}) };
 }
 
 export class Exits {
@@ -103,6 +104,7 @@ export class Exits {
       verdict: exit.verdict,
       changedFiles: [],
       resultRecord: null,
+      ...(exit.overLimit ? { overLimit: exit.reason } : {}),
     });
     const head = await ctx.executor.headOf(id);
     if (outcome.next === 'usage-limit') {
@@ -233,6 +235,7 @@ export class Exits {
       verdict: exit.verdict,
       changedFiles: changes,
       resultRecord: readout.record,
+      ...(exit.overLimit ? { overLimit: exit.reason } : {}),
     });
     ctx.apply({ type: 'audited', packageId: id, headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
     if (outcome.next === 'failed') {

@@ -269,6 +269,6 @@ export function refusalOf(err: unknown, shown: string): StartRefusal | null {
     );
   if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) return no('coordinator-unreachable', err.message);
   if (err instanceof AdoptRefusedError) return no('adopt-refused', err.message);
-  if (err instanceof ConfinementUnavailableError) return no('no-confinement', `agents cannot be confined here: ${err.why}`);
+  if (err instanceof ConfinementUnavailableError) return no('no-confinement', `agents cannot be confined ${err.why.startsWith('the host ') ? 'on ' : 'here: '}${err.why}`);
   return null;
 }

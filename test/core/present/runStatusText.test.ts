@@ -16,6 +16,7 @@ import {
   whyNot,
   runTooltip,
   packageRunNotes,
+  refusedLine,
   type CommandFacts,
 } from '../../../src/core/present/runStatusText';
 
@@ -213,5 +214,14 @@ describe('packageRunNotes (#16)', () => {
     );
     assert.equal(packageRunNotes({ ...s.packages.b!, question: 'Which *port*?' }), 'Its agent asks: “Which \\*port\\*?” — Answer and Retry Package.');
     assert.equal(packageRunNotes(s.packages.b!), '');
+  });
+  it('what the walls refused its last attempt (#32): each target a code span, five at most, and where to allow one', () => {
+    const s = state(start('a', 0));
+    assert.equal(
+      packageRunNotes({ ...s.packages.a!, refused: ['registry.npmjs.org:443'] }),
+      'Its walls refused a connection to `registry.npmjs.org:443` (allow a host with waves.sandbox.allowHosts or --allow-host).',
+    );
+    const many = ['a:1', 'b:2', 'c:3', 'd:4', 'e:5', 'f:6', 'g:7'];
+    assert.equal(refusedLine(many), 'Its walls refused connections to a:1, b:2, c:3, d:4, e:5 and 2 more (allow a host with waves.sandbox.allowHosts or --allow-host).');
   });
 });

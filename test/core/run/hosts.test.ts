@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../../src/core/run/walls';
 import { checkHostList, commandLine, hostsCapacity, parseHostsFile, placeOn, readHostCheck, shellQuote, sshOptions, type Host } from '../../../src/core/run/hostList';
 
 const FILE = `hosts:
@@ -145,5 +146,19 @@ describe('hosts: the check', () => {
     assert.match(by.tmux!.detail, /setsid/);
     assert.equal(by.folder!.ok, false);
     assert.equal(by.agent, undefined);
+  });
+  it('the walls (#32): bubblewrap there and working, missing, or refused by the kernel — the trial a host runs is the one read', () => {
+    const by = (out: string) => Object.fromEntries(readHostCheck(`git=git version 2\nnode=v20.1.0\n${out}`, null).map((i) => [i.what, i]));
+    assert.deepEqual([by('sandbox=ok\n').sandbox!.ok, by('sandbox=ok\n').sandbox!.detail], [true, 'bubblewrap makes walls (agents run confined)']);
+    const missing = by('sandbox=missing\n').sandbox!;
+    assert.equal(missing.ok, false);
+    assert.match(missing.detail, /^bubblewrap \(bwrap\) is not installed there: install it .* — agents run there only with --unconfined \/ waves\.sandbox\.unconfined$/);
+    assert.match(by('sandbox=fails bwrap: No permissions to create new namespace\n').sandbox!.detail, /^bubblewrap cannot make walls there \(bwrap: No permissions to create new namespace\): the kernel may not allow unprivileged user namespaces/);
+    assert.equal(by('').sandbox, undefined, 'an older check script said nothing of it');
+    // The script itself, run by a real shell here (this machine has bubblewrap: npm test installs it).
+    const out = spawnSync('/bin/sh', ['-c', WALLS_TRIAL_SCRIPT], { encoding: 'utf8' }).stdout;
+    assert.equal(wallsTrialProblem(out), null, out);
+    const without = spawnSync('/bin/sh', ['-c', WALLS_TRIAL_SCRIPT], { encoding: 'utf8', env: { PATH: '/nonexistent' } }).stdout;
+    assert.match(wallsTrialProblem(without) ?? '', /not installed there/);
   });
 });

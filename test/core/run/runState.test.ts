@@ -301,6 +301,18 @@ describe('applyEvent', () => {
     }
   });
 
+  it('keeps what the walls refused an attempt (#32) until the next attempt starts; a refused list that is not one is refused', () => {
+    const running = stateIn('running');
+    const exited = ok(applyEvent(running, { type: 'exited', packageId: 'a', exitCode: 0, refused: ['example.com:443', 'example.com:443', 'x.io:80'] }, at(5)));
+    assert.deepEqual(exited.packages.a!.refused, ['example.com:443', 'x.io:80']);
+    assert.equal(validateRunState(exited).ok, true);
+    const bad = applyEvent(running, { type: 'exited', packageId: 'a', exitCode: 0, refused: [''] } as RunEvent, at(5));
+    assert.equal(bad.ok, false);
+    const failed = ok(applyEvent(exited, { type: 'failed', packageId: 'a', reason: 'x' }, at(6)));
+    const again = ok(applyEvent(ok(applyEvent(ok(applyEvent(ok(applyEvent(failed, { type: 'reset', packageId: 'a' }, at(7))), { type: 'ready', packageId: 'a' }, at(7))), { type: 'queued', packageId: 'a' }, at(8))), { type: 'started', packageId: 'a', attempt: 2, startToken: 't2', worktree: '/w', logFile: '/l' }, at(9)));
+    assert.equal(again.packages.a!.refused, undefined, 'the next attempt starts with none');
+  });
+
   it('records an exit that arrives after a cancel, once', () => {
     let s = apply(stateIn('running'), { type: 'cancelled', reason: 'stopped by the user' });
     s = apply(s, { type: 'exited', exitCode: null, signal: 'SIGTERM' });

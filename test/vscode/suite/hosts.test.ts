@@ -29,11 +29,14 @@ describe('hosts', function () {
     const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
     await vscode.workspace.getConfiguration('waves').update('agent', [process.execPath, agent, '--prompt', '${promptFile}'], vscode.ConfigurationTarget.Workspace);
     await vscode.workspace.getConfiguration('waves').update('hosts', [{ name: 'vh1', ssh: 'vh1', sshConfig: client.config, folder: host.folder, maxParallel: 2 }], vscode.ConfigurationTarget.Global);
+    // The agent's gate is in the host's folder, under /tmp: the walls there show it read-only, as the person's setting would.
+    await vscode.workspace.getConfiguration('waves').update('sandbox.read', [host.folder], vscode.ConfigurationTarget.Global);
     scratch = new Scratch('hosts');
   });
 
   after(async () => {
     await vscode.workspace.getConfiguration('waves').update('hosts', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('waves').update('sandbox.read', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Workspace);
     if (previousActive) await api.registry.setActive(previousActive);
     await scratch?.dispose();

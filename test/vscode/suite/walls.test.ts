@@ -37,7 +37,7 @@ describe('Run Plan confines its agents', function () {
     // The package's agent: its own file, then the two ways out, then its commit.
     const text = fs.readFileSync(plan, 'utf8').replace(
       '    title: One\n',
-      ['    title: One', '    description: |', '      test-agent: write one/mine.txt mine', `      test-agent: try-write ${repo}/.git/hooks/post-commit ${hook}`, `      test-agent: try-write ${repo}/person.txt planted`, '      test-agent: commit', ''].join('\n'),
+      ['    title: One', '    description: |', '      test-agent: write one/mine.txt mine', `      test-agent: try-write ${repo}/.git/hooks/post-commit ${hook}`, `      test-agent: try-write ${repo}/person.txt planted`, '      test-agent: try-proxy example.com:443', '      test-agent: commit', ''].join('\n'),
     );
     fs.writeFileSync(plan, text);
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, encoding: 'utf8' });
@@ -57,5 +57,15 @@ describe('Run Plan confines its agents', function () {
     git('add', 'mine.txt');
     git('commit', '-q', '-m', 'the person commits');
     assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
+    // What the walls refused it is in the package's tooltip in the Waves view (#32).
+    const tree = api.views.tree;
+    const planNode = tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.fsPath === plan);
+    assert.ok(planNode, 'the plan in the Waves view');
+    const rows = tree.getChildren(planNode).flatMap((w) => [w, ...tree.getChildren(w)]);
+    const tooltips = rows.map((n) => tree.getTreeItem(n).tooltip).map((t) => (typeof t === 'string' ? t : (t?.value ?? '')));
+    assert.ok(
+      tooltips.some((t) => t.includes('Its walls refused a connection to `example.com:443`')),
+      tooltips.join('\n----\n'),
+    );
   });
 });

@@ -1257,6 +1257,7 @@ props0.lastError = true;
 props0.host = true;
 props0.usageLimit = true;
 props0.usageLimits = true;
+props0.refused = true;
 props0.question = true;
 props0.spend = true;
 }
@@ -2278,16 +2279,61 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.question !== undefined){
-let data56 = data.question;
+if(data.refused !== undefined){
+let data56 = data.refused;
 const _errs160 = errors;
-const _errs161 = errors;
-let valid45 = false;
-let passing8 = null;
+if(errors === _errs160){
+if(Array.isArray(data56)){
+if(data56.length > 50){
+validate21.errors = [{instancePath:instancePath+"/refused",schemaPath:"#/properties/refused/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+var valid45 = true;
+const len4 = data56.length;
+for(let i5=0; i5<len4; i5++){
+let data57 = data56[i5];
 const _errs162 = errors;
 if(errors === _errs162){
-if(typeof data56 === "string"){
-if(func1(data56) < 1){
+if(typeof data57 === "string"){
+if(func1(data57) < 1){
+validate21.errors = [{instancePath:instancePath+"/refused/" + i5,schemaPath:"#/properties/refused/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/refused/" + i5,schemaPath:"#/properties/refused/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid45 = _errs162 === errors;
+if(!valid45){
+break;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/refused",schemaPath:"#/properties/refused/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs160 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.question !== undefined){
+let data58 = data.question;
+const _errs164 = errors;
+const _errs165 = errors;
+let valid46 = false;
+let passing8 = null;
+const _errs166 = errors;
+if(errors === _errs166){
+if(typeof data58 === "string"){
+if(func1(data58) < 1){
 const err42 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err42];
@@ -2309,13 +2355,13 @@ vErrors.push(err43);
 errors++;
 }
 }
-var _valid14 = _errs162 === errors;
+var _valid14 = _errs166 === errors;
 if(_valid14){
-valid45 = true;
+valid46 = true;
 passing8 = 0;
 }
-const _errs164 = errors;
-if(data56 !== null){
+const _errs168 = errors;
+if(data58 !== null){
 const err44 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err44];
@@ -2325,18 +2371,18 @@ vErrors.push(err44);
 }
 errors++;
 }
-var _valid14 = _errs164 === errors;
-if(_valid14 && valid45){
-valid45 = false;
+var _valid14 = _errs168 === errors;
+if(_valid14 && valid46){
+valid46 = false;
 passing8 = [passing8, 1];
 }
 else {
 if(_valid14){
-valid45 = true;
+valid46 = true;
 passing8 = 1;
 }
 }
-if(!valid45){
+if(!valid46){
 const err45 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf",keyword:"oneOf",params:{passingSchemas: passing8},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err45];
@@ -2349,33 +2395,33 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs161;
+errors = _errs165;
 if(vErrors !== null){
-if(_errs161){
-vErrors.length = _errs161;
+if(_errs165){
+vErrors.length = _errs165;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs160 === errors;
+var valid26 = _errs164 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.spend !== undefined){
-let data57 = data.spend;
-const _errs166 = errors;
-const _errs167 = errors;
-let valid46 = false;
+let data59 = data.spend;
+const _errs170 = errors;
+const _errs171 = errors;
+let valid47 = false;
 let passing9 = null;
-const _errs168 = errors;
-if(errors === _errs168){
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+const _errs172 = errors;
+if(errors === _errs172){
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
 let missing2;
-if(((((data57.inputTokens === undefined) && (missing2 = "inputTokens")) || ((data57.outputTokens === undefined) && (missing2 = "outputTokens"))) || ((data57.cachedTokens === undefined) && (missing2 = "cachedTokens"))) || ((data57.costUsd === undefined) && (missing2 = "costUsd"))){
+if(((((data59.inputTokens === undefined) && (missing2 = "inputTokens")) || ((data59.outputTokens === undefined) && (missing2 = "outputTokens"))) || ((data59.cachedTokens === undefined) && (missing2 = "cachedTokens"))) || ((data59.costUsd === undefined) && (missing2 = "costUsd"))){
 const err46 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
 if(vErrors === null){
 vErrors = [err46];
@@ -2386,12 +2432,12 @@ vErrors.push(err46);
 errors++;
 }
 else {
-if(data57.inputTokens !== undefined){
-let data58 = data57.inputTokens;
-const _errs170 = errors;
-if(errors === _errs170){
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 < 0 || isNaN(data58)){
+if(data59.inputTokens !== undefined){
+let data60 = data59.inputTokens;
+const _errs174 = errors;
+if(errors === _errs174){
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 < 0 || isNaN(data60)){
 const err47 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err47];
@@ -2413,18 +2459,18 @@ vErrors.push(err48);
 errors++;
 }
 }
-var valid47 = _errs170 === errors;
+var valid48 = _errs174 === errors;
 }
 else {
-var valid47 = true;
+var valid48 = true;
 }
-if(valid47){
-if(data57.outputTokens !== undefined){
-let data59 = data57.outputTokens;
-const _errs172 = errors;
-if(errors === _errs172){
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 < 0 || isNaN(data59)){
+if(valid48){
+if(data59.outputTokens !== undefined){
+let data61 = data59.outputTokens;
+const _errs176 = errors;
+if(errors === _errs176){
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 < 0 || isNaN(data61)){
 const err49 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err49];
@@ -2446,18 +2492,18 @@ vErrors.push(err50);
 errors++;
 }
 }
-var valid47 = _errs172 === errors;
+var valid48 = _errs176 === errors;
 }
 else {
-var valid47 = true;
+var valid48 = true;
 }
-if(valid47){
-if(data57.cachedTokens !== undefined){
-let data60 = data57.cachedTokens;
-const _errs174 = errors;
-if(errors === _errs174){
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 < 0 || isNaN(data60)){
+if(valid48){
+if(data59.cachedTokens !== undefined){
+let data62 = data59.cachedTokens;
+const _errs178 = errors;
+if(errors === _errs178){
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 < 0 || isNaN(data62)){
 const err51 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err51];
@@ -2479,22 +2525,22 @@ vErrors.push(err52);
 errors++;
 }
 }
-var valid47 = _errs174 === errors;
+var valid48 = _errs178 === errors;
 }
 else {
-var valid47 = true;
+var valid48 = true;
 }
-if(valid47){
-if(data57.costUsd !== undefined){
-let data61 = data57.costUsd;
-const _errs176 = errors;
-const _errs177 = errors;
-let valid48 = false;
+if(valid48){
+if(data59.costUsd !== undefined){
+let data63 = data59.costUsd;
+const _errs180 = errors;
+const _errs181 = errors;
+let valid49 = false;
 let passing10 = null;
-const _errs178 = errors;
-if(errors === _errs178){
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 < 0 || isNaN(data61)){
+const _errs182 = errors;
+if(errors === _errs182){
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 < 0 || isNaN(data63)){
 const err53 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err53];
@@ -2516,13 +2562,13 @@ vErrors.push(err54);
 errors++;
 }
 }
-var _valid16 = _errs178 === errors;
+var _valid16 = _errs182 === errors;
 if(_valid16){
-valid48 = true;
+valid49 = true;
 passing10 = 0;
 }
-const _errs180 = errors;
-if(data61 !== null){
+const _errs184 = errors;
+if(data63 !== null){
 const err55 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err55];
@@ -2532,18 +2578,18 @@ vErrors.push(err55);
 }
 errors++;
 }
-var _valid16 = _errs180 === errors;
-if(_valid16 && valid48){
-valid48 = false;
+var _valid16 = _errs184 === errors;
+if(_valid16 && valid49){
+valid49 = false;
 passing10 = [passing10, 1];
 }
 else {
 if(_valid16){
-valid48 = true;
+valid49 = true;
 passing10 = 1;
 }
 }
-if(!valid48){
+if(!valid49){
 const err56 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing10},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err56];
@@ -2554,20 +2600,20 @@ vErrors.push(err56);
 errors++;
 }
 else {
-errors = _errs177;
+errors = _errs181;
 if(vErrors !== null){
-if(_errs177){
-vErrors.length = _errs177;
+if(_errs181){
+vErrors.length = _errs181;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid47 = _errs176 === errors;
+var valid48 = _errs180 === errors;
 }
 else {
-var valid47 = true;
+var valid48 = true;
 }
 }
 }
@@ -2585,9 +2631,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-var _valid15 = _errs168 === errors;
+var _valid15 = _errs172 === errors;
 if(_valid15){
-valid46 = true;
+valid47 = true;
 passing9 = 0;
 var props8 = {};
 props8.inputTokens = true;
@@ -2595,8 +2641,8 @@ props8.outputTokens = true;
 props8.cachedTokens = true;
 props8.costUsd = true;
 }
-const _errs182 = errors;
-if(data57 !== null){
+const _errs186 = errors;
+if(data59 !== null){
 const err58 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err58];
@@ -2606,18 +2652,18 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid15 = _errs182 === errors;
-if(_valid15 && valid46){
-valid46 = false;
+var _valid15 = _errs186 === errors;
+if(_valid15 && valid47){
+valid47 = false;
 passing9 = [passing9, 1];
 }
 else {
 if(_valid15){
-valid46 = true;
+valid47 = true;
 passing9 = 1;
 }
 }
-if(!valid46){
+if(!valid47){
 const err59 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing9},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err59];
@@ -2630,20 +2676,21 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs167;
+errors = _errs171;
 if(vErrors !== null){
-if(_errs167){
-vErrors.length = _errs167;
+if(_errs171){
+vErrors.length = _errs171;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs166 === errors;
+var valid26 = _errs170 === errors;
 }
 else {
 var valid26 = true;
+}
 }
 }
 }

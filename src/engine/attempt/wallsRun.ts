@@ -1,0 +1,131 @@
+/**
+ * Running a process inside walls (issue #32, ADR 0019), for the runner: the argv that puts
+ * bubblewrap, then the relay, in front of a program; the environment it gets there; and
+ * `runner.js --confine`, which runs one command (a verification step the person approved)
+ * inside walls of its own — here and on an SSH host alike. Node built-ins, src/core and
+ * src/store only (bundled into dist/runner.js).
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { isLoopback, parseTarget } from '../../core/run/walls.js';
+import { PROXY_PORT, startProxy, upstreamOf } from './wallsNet.js';
+import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
+
+/** bubblewrap, then the relay (the runner's own script), then `argv` — still by argv, never a shell. */
+export function walledArgv(w: DrawnWalls, argv: readonly string[]): string[] {
+  return [
+    w.bwrap,
+    ...w.args,
+    '--bind',
+    w.socket,
+    w.socket,
+    '--',
+    process.execPath,
+    w.runnerScript,
+    '--relay',
+    w.socket,
+    w.allow.filter((a) => isLoopback(parseTarget(a)!)).join(','),
+    '--',
+    ...argv,
+  ];
+}
+
+/**
+ * The environment inside the walls, changed in place: the network through the relay's proxy
+ * (loopback straight to its listeners), a private /tmp, none of the person's agents or
+ * session bus (their folders are hidden too); the relay runs under this Node (or Electron as Node).
+ */
+export function enterWalls(env: NodeJS.ProcessEnv): void {
+  const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
+  delete env.SSH_AUTH_SOCK;
+  delete env.DBUS_SESSION_BUS_ADDRESS;
+  Object.assign(env, { TMPDIR: '/tmp', HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl, NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: 'localhost,127.0.0.1,::1', NODE_USE_ENV_PROXY: '1' });
+  // Claude Code's own word for "inside bubblewrap": its most autonomous mode is then allowed even as root (#32).
+  env.CLAUDE_CODE_BUBBLEWRAP = '1';
+  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+}
+
+/** What `runner.js --confine` is given (one argument, base64url JSON): a command's walls. */
+export interface ConfineRequest {
+  bwrap: string;
+  /** The tree the command runs in (writable; its working folder). */
+  cwd: string;
+  /** The attempt folder (read-only to the command). */
+  attemptDir: string;
+  /** Where the proxy writes what it refused (`walls.jsonl` lines). */
+  log: string;
+  options?: ConfinementOptions;
+}
+
+export function encodeConfine(request: ConfineRequest): string {
+  return Buffer.from(JSON.stringify(request), 'utf8').toString('base64url');
+}
+
+function decodeConfine(text: string | undefined): ConfineRequest | null {
+  if (!text) return null;
+  try {
+    const r = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<ConfineRequest>;
+    const str = (v: unknown) => typeof v === 'string' && v !== '';
+    return str(r.bwrap) && str(r.cwd) && str(r.attemptDir) && str(r.log) ? (r as ConfineRequest) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `runner.js --confine <request> -- <argv…>`: `argv` inside walls drawn for a command — its
+ * tree writable (and what git needs there), the attempt folder read-only, no CLI state, the
+ * network only to what the person allowed, through this process's proxy. Its stdio is this
+ * process's; signals are passed on; the exit code is the command's.
+ */
+export async function confineCommand(args: string[]): Promise<number> {
+  const sep = args.indexOf('--');
+  const request = decodeConfine(args[0]);
+  const argv = args.slice(sep + 1);
+  if (sep !== 1 || !request || argv.length === 0) {
+    process.stderr.write('waves runner: usage: runner.js --confine <request> -- <argv…>\n');
+    return 2;
+  }
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  const { walls: w } = wallsFor({
+    bwrap: request.bwrap,
+    worktree: request.cwd,
+    attemptDir: request.attemptDir,
+    role: 'command',
+    profileId: 'custom',
+    env,
+    interactive: false,
+    argv,
+    runnerScript: process.argv[1] ?? '',
+    startToken: crypto.randomBytes(16).toString('hex'),
+    ...(request.options ? { options: request.options } : {}),
+  });
+  let proxy;
+  try {
+    proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), request.log, upstreamOf(env));
+  } catch (err) {
+    process.stderr.write(`waves runner: the walls' proxy could not listen on ${w.socket}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  enterWalls(env);
+  const full = walledArgv(w, argv);
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(full[0]!, full.slice(1), { cwd: request.cwd, env, stdio: 'inherit', shell: false });
+    const pass = (sig: NodeJS.Signals) => child.kill(sig);
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+    for (const s of signals) process.on(s, pass);
+    child.once('error', (err) => {
+      process.stderr.write(`waves runner: the walls could not be made (${w.bwrap}): ${err.message}\n`);
+      resolve(127);
+    });
+    child.once('exit', (c, sig) => {
+      for (const s of signals) process.off(s, pass);
+      resolve(c ?? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1));
+    });
+  });
+  proxy.close();
+  fs.rmSync(w.socket, { force: true });
+  return code;
+}
