@@ -616,10 +616,12 @@ export class CoordinatorLockStore implements LockStore {
    * `deadline` (epoch ms) passes; returns how many are left. Never throws.
    */
   async settle(giveUp: () => boolean, deadline: number): Promise<number> {
+    // Refused rather than out of reach (no pause of its own): not tried again before this.
+    let notBefore = 0;
     while (this.pending.length > 0 && !giveUp() && Date.now() < deadline) {
-      const wait = Math.min(Math.max(0, (this.away?.retryAt ?? 0) - Date.now()), deadline - Date.now(), 250);
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      else await this.serial(() => this.reach(() => this.replay()).catch(() => undefined));
+      const wait = Math.max(this.away?.retryAt ?? 0, notBefore) - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, deadline - Date.now(), 250)));
+      else if (!(await this.serial(() => this.reach(() => this.replay()).then(() => true, () => false)))) notBefore = Date.now() + FIRST_PAUSE_MS;
     }
     return this.pending.length;
   }
