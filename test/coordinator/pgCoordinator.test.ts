@@ -204,4 +204,45 @@ describe('the coordinator on PostgreSQL', () => {
     assert.equal(right.where, `postgres://secret:***@127.0.0.1:${cluster.port}/waves`);
     await right.close();
   });
+
+  test('the engine\'s lock store while the server is away: every release kept (two at once too), an acquire refused, all replayed when it is back', async () => {
+    const c = await PgCoordinator.open(cluster.url, 'git:away', { connectTimeoutMs: 2000 });
+    const problems: string[] = [];
+    const store = c.lockStore({ onProblem: (m) => problems.push(m) });
+    let stopped = false;
+    try {
+      for (const holder of ['a1', 'a2'])
+        await store.update((t) => {
+          const r = acquireLocks(t, request('f', holder, [`src/${holder}/**`]), new Date());
+          assert.ok(r.ok);
+          return r.table;
+        });
+      cluster.stop();
+      stopped = true;
+      const released = await Promise.all(['a1', 'a2'].map((holder) => store.update((t) => releaseLocks(t, { featureId: 'f', holder }))));
+      assert.deepEqual(released[1]!.locks, [], 'both gone from what the engine reads');
+      assert.equal(store.keptReleases(), 2);
+      assert.equal(problems.filter((m) => /The release is kept/.test(m)).length, 2);
+      const away = store.outage();
+      assert.ok(away, 'the store knows the coordinator is away');
+      assert.match(away.why, /cannot be reached/);
+      // An acquire is never assumed: refused (in the pause, without a connection).
+      await assert.rejects(
+        store.update((t) => {
+          const r = acquireLocks(t, request('f', 'b', ['src/b/**']), new Date());
+          return r.ok ? r.table : t;
+        }),
+        CoordinatorUnavailableError,
+      );
+      assert.equal(store.keptReleases(), 2);
+      cluster.start();
+      stopped = false;
+      assert.equal(await store.settle(() => false, Date.now() + 60_000), 0);
+      assert.equal(store.outage(), null);
+      assert.deepEqual((await c.locks()).locks, [], 'no row left in the coordinator');
+    } finally {
+      if (stopped) cluster.start();
+      await c.close();
+    }
+  });
 });

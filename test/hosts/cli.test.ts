@@ -58,6 +58,20 @@ describe('waves hosts check', () => {
     assert.match(r.out, /Connection refused/);
   });
 
+  test('a node value that is not a usable program: refused, naming the value (#36 item 10)', async () => {
+    const dir = tempDir('waves-hosts-');
+    const entry = (name: string, node: string) => `  - name: ${name}\n    ssh: cli1\n    ssh_config: ${client.config}\n    folder: ${h1.folder}\n    node: ${JSON.stringify(node)}\n`;
+    const file = hostsFile(dir, `hosts:\n${entry('missing', '/opt/no-such/bin/node')}${entry('notnode', '/bin/true')}${entry('named', process.execPath)}`);
+    const r = await waves(dir, 'hosts', 'check', '--hosts', file, '--agent', 'codex');
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /^✗ missing \(cli1\): node, agent missing$/m);
+    assert.match(r.out, /✗ node +node "\/opt\/no-such\/bin\/node" is not a program there/);
+    assert.match(r.out, /✗ node +node "\/bin\/true" \(\/bin\/true\) is not Node\.js: it did not run JavaScript/);
+    // A path to a real Node is named too, and passes.
+    const nodeLine = r.out.split('\n').find((l) => l.includes(`(${process.execPath})`));
+    assert.match(nodeLine ?? '', /^ +✓ node +node v\d+\.\d+\.\d+ \(/, r.out);
+  });
+
   test('a hosts file with a problem: a usage error at its line and column, nothing reached', async () => {
     const dir = tempDir('waves-hosts-');
     const file = hostsFile(dir, 'hosts:\n  - name: x\n    ssh: x\n');
@@ -119,6 +133,16 @@ describe('waves run --hosts', () => {
     assert.deepEqual(fs.readdirSync(runner).filter((n) => n.includes('planted')), [], 'nothing planted beside the host\'s runner');
     assert.equal(fs.existsSync(path.join(h1.folder, 'planted.txt')), false);
     assert.match(fs.readFileSync(path.join(attempts[0]!, 'verify-2.log'), 'utf8'), /Read-only file system|No such file/);
+  });
+
+  test('a host whose node is not a usable program: the start is refused at once, naming it; nothing started or written (#36 item 10)', async () => {
+    const { repo } = repoWithPlan('cli-hosts-node', [{ id: 'p', agent: ['write p/a.txt', 'commit'] }]);
+    const file = hostsFile(tempDir('waves-hosts-'), `hosts:\n  - name: cli1\n    ssh: cli1\n    ssh_config: ${client.config}\n    folder: ${h1.folder}\n    node: /opt/no-such/bin/node\n`);
+    const r = await waves(repo, 'run', '--agent-argv', AGENT, '--hosts', file, 'work-packages.yaml');
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, /waves: the hosts list \(.*hosts\.yaml\) cannot be used:\n {2}host cli1: node "\/opt\/no-such\/bin\/node" is not a program there/);
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false, 'no run state written');
+    assert.doesNotMatch(r.out, /running|queued/, 'no package started');
   });
 
   test('--on-host-lost takes wait or retry only', async () => {

@@ -254,6 +254,19 @@ describe('hosts: faults', () => {
   });
 });
 
+describe('hosts: a node value that is not a usable program', () => {
+  it('fails the package at once where the runner would start, naming the value — never a runner that does not start in 60 s (#36 item 10)', async () => {
+    // The engine's own guard, behind the start's (startRun refuses such a host before anything starts):
+    // a host that was out of reach at the start, say, and answers later.
+    const { planFile } = repoWithPlan('bad-node', [{ id: 'n1', agent: ['write n1/a.txt', 'commit'] }]);
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [{ ...h1.host, node: '/opt/no-such/bin/node' }] });
+    const out = await engine.run();
+    assert.equal(out.outcome, 'failed');
+    assert.match(out.state.packages.n1!.lastError ?? '', /the runner cannot start on h1: node "\/opt\/no-such\/bin\/node" is not a program there/, shown(events));
+    assert.doesNotMatch(shown(events), /did not start within/);
+  });
+});
+
 describe('hosts: check', () => {
   it('reports a reachable host with what a run needs there', async () => {
     const c = await checkHost(h1.host, 'git');

@@ -208,23 +208,55 @@ export interface HostCheckItem {
   detail: string;
 }
 
-/**
- * The remote check script's output (`key=value` lines) → the check's items. `agentCommand`:
- * the agent CLI the host's packages run (its argv[0]).
- */
-export function readHostCheck(output: string, agentCommand: string | null): HostCheckItem[] {
+/** The check script's `key=value` lines. */
+function checkValues(output: string): Map<string, string> {
   const values = new Map<string, string>();
   for (const line of output.split('\n')) {
     const m = /^([a-z]+)=(.*)$/.exec(line.trim());
     if (m) values.set(m[1]!, m[2]!);
   }
+  return values;
+}
+
+/**
+ * The lines of a check script that say whether the host's `node` value (a command name on the
+ * login's PATH, or a path) is a program there (`nodeat=`, what `command -v` found) and what it
+ * answers when asked to run JavaScript (`node=`: its `process.version`). Quoted: never a shell word of its own.
+ */
+export function nodeProbe(node: string): string {
+  const n = shellQuote(node);
+  return `echo "nodeat=$(command -v ${n} 2>/dev/null)"; echo "node=$(${n} -e 'console.log(process.version)' 2>/dev/null </dev/null | head -n 1)"`;
+}
+
+/** What `nodeProbe(node)` printed → the check's `node` item, naming the value when it is not the default. */
+export function readNodeCheck(output: string, node = 'node'): HostCheckItem {
+  const values = checkValues(output);
+  const version = values.get('node') ?? '';
+  const at = values.get('nodeat') ?? '';
+  const named = node === 'node' ? 'node' : `node "${node}"`;
+  const major = Number(/^v(\d+)\./.exec(version)?.[1] ?? 0);
+  if (major >= 18) return { what: 'node', ok: true, detail: node === 'node' ? `node ${version}` : `node ${version} (${node})` };
+  if (/^v\d+\./.test(version)) return { what: 'node', ok: false, detail: node === 'node' ? `node ${version} is older than 18` : `${named} is ${version}, older than 18` };
+  if (!at)
+    return {
+      what: 'node',
+      ok: false,
+      detail: node === 'node' ? 'node is not on the PATH of a non-interactive login' : `${named} is not a program there (not found, or not executable, for a non-interactive login)`,
+    };
+  return { what: 'node', ok: false, detail: `${named} (${at}) is not Node.js: it did not run JavaScript` };
+}
+
+/**
+ * The remote check script's output (`key=value` lines) → the check's items. `agentCommand`:
+ * the agent CLI the host's packages run (its argv[0]); `node`: the host's `node` value.
+ */
+export function readHostCheck(output: string, agentCommand: string | null, node = 'node'): HostCheckItem[] {
+  const values = checkValues(output);
   const has = (k: string) => (values.get(k) ?? '') !== '';
   const items: HostCheckItem[] = [];
   items.push({ what: 'folder', ok: has('folder'), detail: has('folder') ? `${values.get('folder')} (writable)` : 'the working folder cannot be made or written' });
   items.push({ what: 'git', ok: has('git'), detail: has('git') ? values.get('git')! : 'git is not on the PATH of a non-interactive login' });
-  const nodeVersion = values.get('node') ?? '';
-  const major = Number(/^v(\d+)/.exec(nodeVersion)?.[1] ?? 0);
-  items.push({ what: 'node', ok: major >= 18, detail: nodeVersion ? (major >= 18 ? `node ${nodeVersion}` : `node ${nodeVersion} is older than 18`) : 'node is not on the PATH of a non-interactive login' });
+  items.push(readNodeCheck(output, node));
   if (agentCommand) items.push({ what: 'agent', ok: has('agent'), detail: has('agent') ? `${agentCommand}: ${values.get('agent')}` : `${agentCommand} is not on the PATH there` });
   items.push({ what: 'tmux', ok: true, detail: has("tmux") ? `${values.get("tmux")} (attempts can be attached to)` : 'no tmux: attempts run detached with setsid (headless agents only can be watched)' });
   // The walls (#32): the trial's `sandbox=` line; without it agents run there only by the person's explicit choice.

@@ -207,10 +207,10 @@ export function lockTableChanges(before: LockTable, after: LockTable): { remove:
   return { remove, write };
 }
 
-/** Whether `after` only drops entries of `before` (a release or an expiry): safe to replay later. */
+/** Whether `after` drops entries of `before` and writes none (a release or an expiry): safe to replay later. No change is not one. */
 export function onlyDrops(before: LockTable, after: LockTable): boolean {
-  const { write } = lockTableChanges(before, after);
-  return write.length === 0;
+  const { remove, write } = lockTableChanges(before, after);
+  return write.length === 0 && remove.length > 0;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -17,6 +17,12 @@ export interface LockStore {
   update(fn: (table: LockTable) => LockTable): Promise<LockTable>;
   /** Brings `read()` up to date (the coordinator; the file needs none). Never throws. */
   refresh?(): Promise<void>;
+  /** Out of reach (the coordinator): why, and when it is tried again (epoch ms); null while it answers. */
+  outage?(): { why: string; retryAt: number } | null;
+  /** Releases made while it was out of reach, kept to be done when it answers (the coordinator). */
+  keptReleases?(): number;
+  /** Tries the kept releases, pausing between tries, until none is left, `giveUp()` or `deadline` (epoch ms); how many are left. Never throws. */
+  settle?(giveUp: () => boolean, deadline: number): Promise<number>;
 }
 
 /** What the engine is told of a coordinator. */

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isRemote, parseHostsFile, readHostCheck, shellQuote, type Host, type HostCheckItem } from '../../core/run/hostList';
+import { isRemote, nodeProbe, parseHostsFile, readHostCheck, readNodeCheck, shellQuote, type Host, type HostCheckItem } from '../../core/run/hostList';
 import { HostUnreachableError, SshHost } from './ssh';
 import { WALLS_TRIAL_SCRIPT } from '../../core/run/walls';
 
@@ -20,12 +20,12 @@ export interface HostCheck {
   items: HostCheckItem[];
 }
 
-function script(folder: string | null, agentCommand: string | null): string {
+function script(folder: string | null, agentCommand: string | null, node = 'node'): string {
   const f = folder ? shellQuote(folder) : '.';
   return [
     folder ? `if mkdir -p ${f} 2>/dev/null && [ -w ${f} ]; then echo "folder=$(cd ${f} && pwd)"; fi` : 'echo "folder=$(pwd)"',
     'echo "git=$(git --version 2>/dev/null)"',
-    'echo "node=$(node --version 2>/dev/null)"',
+    nodeProbe(node),
     agentCommand ? `echo "agent=$(command -v ${shellQuote(agentCommand)} 2>/dev/null)"` : 'true',
     'echo "tmux=$(tmux -V 2>/dev/null)"',
     WALLS_TRIAL_SCRIPT,
@@ -37,15 +37,15 @@ function script(folder: string | null, agentCommand: string | null): string {
 export async function checkHost(host: Host, agentCommand: string | null): Promise<HostCheck> {
   if (!isRemote(host)) {
     const out = await new Promise<string>((resolve) =>
-      execFile('/bin/sh', ['-c', script(null, agentCommand)], { cwd: os.homedir(), timeout: 30_000 }, (_err, stdout) => resolve(String(stdout ?? ''))),
+      execFile('/bin/sh', ['-c', script(null, agentCommand, host.node)], { cwd: os.homedir(), timeout: 30_000 }, (_err, stdout) => resolve(String(stdout ?? ''))),
     );
-    const items = [{ what: 'reachable' as const, ok: true, detail: 'this machine' }, ...readHostCheck(out, agentCommand)];
+    const items = [{ what: 'reachable' as const, ok: true, detail: 'this machine' }, ...readHostCheck(out, agentCommand, host.node)];
     return { host: host.name, where: 'this machine', ok: items.every((i) => i.ok), items };
   }
   const ssh = new SshHost(host, false);
   try {
-    const r = await ssh.run({ script: script(host.folder, agentCommand) }, { timeoutMs: 30_000 });
-    const items = [{ what: 'reachable' as const, ok: true, detail: `ssh ${host.ssh}` }, ...readHostCheck(r.stdout, agentCommand)];
+    const r = await ssh.run({ script: script(host.folder, agentCommand, host.node) }, { timeoutMs: 30_000 });
+    const items = [{ what: 'reachable' as const, ok: true, detail: `ssh ${host.ssh}` }, ...readHostCheck(r.stdout, agentCommand, host.node)];
     return { host: host.name, where: host.ssh, ok: items.every((i) => i.ok), items };
   } catch (err) {
     const detail = err instanceof HostUnreachableError ? err.message : (err as Error).message;
@@ -63,6 +63,30 @@ export async function checkHost(host: Host, agentCommand: string | null): Promis
 /** Every host, at once. */
 export function checkHosts(hosts: readonly Host[], agentCommandOf: (host: Host) => string | null): Promise<HostCheck[]> {
   return Promise.all(hosts.map((h) => checkHost(h, agentCommandOf(h))));
+}
+
+/**
+ * The `node` of each SSH host, tried as a run starts (#36 item 10): one short call per host, all at
+ * once; a host that answers with a `node` value that is not a usable program is a problem naming
+ * the host and the value. A host out of reach is none here: the run waits for it as for any host
+ * that drops out.
+ */
+export async function nodeProblems(hosts: readonly Host[]): Promise<string[]> {
+  const found = await Promise.all(
+    hosts.filter(isRemote).map(async (host) => {
+      const ssh = new SshHost(host, false);
+      try {
+        const r = await ssh.run({ script: nodeProbe(host.node ?? 'node') }, { timeoutMs: 30_000 });
+        const item = readNodeCheck(r.stdout, host.node);
+        return item.ok ? [] : [`host ${host.name}: ${item.detail}`];
+      } catch {
+        return [];
+      } finally {
+        await ssh.close();
+      }
+    }),
+  );
+  return found.flat();
 }
 
 /** A hosts file read for a front end: the hosts, or the problems with `file:line:col`. */

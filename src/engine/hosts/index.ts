@@ -6,4 +6,4 @@
  *   hostsCheck.ts     whether each host is reachable and has what a run needs
  */
 export { HostsExecutor, type HostsExecutorOptions } from './hostsExecutor';
-export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hostsCheck';
+export { checkHost, checkHosts, nodeProblems, readHostsFile, type HostCheck } from './hostsCheck';

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
-import { shellQuote, type Host } from '../../core/run/hostList';
+import { nodeProbe, readNodeCheck, shellQuote, type Host } from '../../core/run/hostList';
 import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../core/run/walls';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
 import { parseExit, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
@@ -135,16 +135,24 @@ export class SshExecutor implements Executor {
     return this.call(() => this.ssh.run({ script: text }, { ...(okCodes ? { okCodes } : {}), ...(input !== undefined ? { input } : {}) }));
   }
 
-  /** Once per executor: the folder, the bare repository (which serves a commit by its id) and the runner. */
+  /**
+   * Once per executor: the folder, the bare repository (which serves a commit by its id) and the
+   * runner; and the host's `node` tried (#36 item 10): one that is not a usable program fails the
+   * start at once, naming it, rather than a runner that never starts.
+   */
   private prepareHost(): Promise<void> {
     this.ready ??= (async () => {
-      await this.script(
+      const node = this.options.host.node ?? 'node';
+      const out = await this.script(
         `set -e; ${G}; mkdir -p ${q(this.root)}/runner; ` +
           `if [ ! -d ${q(this.bare)} ]; then g init -q --bare ${q(this.bare)}; fi; ` +
           `g -C ${q(this.bare)} config uploadpack.allowAnySHA1InWant true; ` +
-          `if [ ! -f ${q(this.runnerPath)} ]; then cat > ${q(this.runnerPath)}.tmp.$$ && mv -f ${q(this.runnerPath)}.tmp.$$ ${q(this.runnerPath)}; else cat > /dev/null; fi`,
+          `if [ ! -f ${q(this.runnerPath)} ]; then cat > ${q(this.runnerPath)}.tmp.$$ && mv -f ${q(this.runnerPath)}.tmp.$$ ${q(this.runnerPath)}; else cat > /dev/null; fi; ` +
+          nodeProbe(node),
         this.runnerText,
       );
+      const usable = readNodeCheck(out.stdout, node);
+      if (!usable.ok) throw new Error(`the runner cannot start on ${this.hostName}: ${usable.detail} (its hosts entry's node)`);
       // No walls to be had there, and the person did not choose to run without them: no agent starts there (#32).
       const problem = this.options.walls ? await this.wallsProblem() : null;
       if (problem) throw new ConfinementUnavailableError(`the host ${this.hostName}: ${problem}`);

@@ -94,6 +94,8 @@ export class RunContext {
   stopped = false;
   /** When to run a pass again for a package waiting on a lock (ms; 0: none). */
   lockRetryAt = 0;
+  /** Packages told they wait for the coordinator in its current outage (loop.ts): each is told once. */
+  readonly toldAway = new Set<string>();
   /** When the earliest usage limit the run waits for resets (epoch ms; 0: none). */
   limitRetryAt = 0;
   /** The run reached its budget (told once; nothing more starts). */

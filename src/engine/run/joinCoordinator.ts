@@ -101,14 +101,15 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
   ctx.onStop(() => {
     clearInterval(timer);
     subscription.dispose();
-    // Releases kept while the coordinator was away are tried once more; then the row goes when it
-    // is still ours; then the connections close. Never waited for. Releases it still cannot make
-    // leave those locks in the coordinator until the feature runs again (or they lapse): said.
+    // Releases kept while the coordinator was away are tried once more (a run that ended waited
+    // for them first: loop.ts); then the row goes when it is still ours; then the connections
+    // close. Releases it still cannot make leave those locks in the coordinator until the
+    // feature runs again (or they lapse): said.
     void (async () => {
       // Every package of the plan succeeded: the feature's planned claims are done with.
       const done = ctx.hasState && ctx.analysis.plan.packages.every((p) => ctx.state.packages[p.id]?.status === 'succeeded');
       if (done) await coordinator.removePlannedClaims(ctx.featureId).catch(() => undefined);
-      const left = locks.pendingReleases;
+      const left = locks.keptReleases();
       if (left > 0 && !(await locks.flush()))
         ctx.problem(`The coordinator ${coordinator.where} cannot be reached: ${left} lock release${left === 1 ? '' : 's'} of this run stay there until it runs again (or they lapse).`);
       await coordinator.releaseRun(ctx.featureId, ownerId).catch(() => undefined);

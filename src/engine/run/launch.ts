@@ -96,6 +96,8 @@ export class Launches {
     const away = (err: unknown) => {
       if (!isCoordinatorUnavailable(err)) throw err;
       conflict = 'the coordinator cannot be reached';
+      // Told here: the loop does not tell it again while the coordinator stays away (loop.ts).
+      ctx.toldAway.add(id);
     };
     await ctx.locks.update((table) => {
       const taken = acquireLocks(

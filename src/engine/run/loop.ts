@@ -22,18 +22,22 @@ import { setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { RunStore } from '../../store/runStore';
-import { schedPackagesFromAnalysis, schedule } from '../../core/run/schedule';
+import { schedPackagesFromAnalysis, schedule, type ScheduleResult } from '../../core/run/schedule';
 import { addSpend, type Spend } from '../../core/run/spend';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from '../plan';
 import { ensureExcluded, guardGitSetup, keepGitSetup } from '../git';
 import { foreignReason } from '../consent';
+import { LONGEST_PAUSE_MS } from '../coordinator';
 import { readRun } from './runFiles';
 import type { Launches } from './launch';
 import type { Merges } from './merge';
 import type { Recovery } from './recovery';
 import { AdoptRefusedError, type RunOutcome, type RunOutcomeKind } from './types';
 import type { AttemptWatcher } from './watch';
+
+/** How long a run that ended waits for the coordinator to take the releases it kept while out of reach (EngineOptions.releaseWaitMs). */
+export const RELEASE_WAIT_MS = 5 * 60_000;
 
 function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
@@ -283,6 +287,11 @@ export class RunLoop {
       if (busy === 0 && !Object.values(ctx.state.packages).some((r) => isActive(r.status))) await this.complete();
       return;
     }
+    // The coordinator out of reach (joinCoordinator.ts): a package that needs a lock waits, told
+    // once, and is not queued until the coordinator is tried again (at a pause that grows).
+    const away = ctx.locks.outage?.() ?? null;
+    if (away) this.waitForCoordinator(decision, away);
+    else ctx.toldAway.clear();
     const planned = decision.start.length;
     if (limited.agents.size > 0) decision.start = decision.start.filter((id) => !limited.agents.has(ctx.agentOf(id).label));
     // Per-agent caps (#16): at most that many attempts of one agent at once.
@@ -336,7 +345,7 @@ export class RunLoop {
     } else {
       for (const id of decision.start) ctx.apply({ type: 'queued', packageId: id, ...(placedOn.has(id) ? { host: placedOn.get(id)! } : {}) });
       await Promise.all(decision.start.map((id) => this.parts.launches.startPackage(id)));
-      if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Date.now() + ctx.pollMs;
+      if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Math.max(Date.now() + ctx.pollMs, away?.retryAt ?? 0);
     }
     await ctx.store!.flush();
     // Runners started ahead and trees made ahead for the next wave (runnerPool.ts, ADR 0015, 0016) — not while launches use the CPU.
@@ -360,6 +369,24 @@ export class RunLoop {
     if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
     const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
     if (busy === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+  }
+
+  /** Packages about to start that need a lock wait for the coordinator to answer: not queued, each told once an outage. */
+  private waitForCoordinator(decision: ScheduleResult, away: { why: string; retryAt: number }): void {
+    const { ctx } = this;
+    const needsLock = (id: string) => {
+      const sp = ctx.sched.find((p) => p.id === id);
+      return sp !== undefined && (sp.lockFiles.length > 0 || sp.lockKeys.length > 0);
+    };
+    const waiting = decision.start.filter(needsLock);
+    if (waiting.length === 0) return;
+    decision.start = decision.start.filter((id) => !needsLock(id));
+    for (const id of waiting) {
+      decision.waiting.push({ packageId: id, reason: 'lock' });
+      if (ctx.toldAway.has(id)) continue;
+      ctx.toldAway.add(id);
+      ctx.problem(`${id} waits for its locks: ${away.why}. It is tried again after a pause that grows (at most ${LONGEST_PAUSE_MS / 1000} s).`, id);
+    }
   }
 
   /** What the run's packages spent, summed (null: nothing reported). */
@@ -469,6 +496,27 @@ export class RunLoop {
 
   // -- The end -----------------------------------------------------------------------------
 
+  /**
+   * Releases kept while the coordinator was out of reach (joinCoordinator.ts): a run that ends
+   * leaves no lock of its own there, so it waits for the coordinator to take them — told once,
+   * tried at a pause that grows — for at most `RELEASE_WAIT_MS`, or until a cancel (Ctrl-C) or
+   * the engine is disposed. What is still kept then stays there until it lapses: said.
+   */
+  private async giveBackKeptReleases(): Promise<void> {
+    const { ctx } = this;
+    const kept = ctx.locks.keptReleases?.() ?? 0;
+    if (kept === 0 || !ctx.locks.settle) return;
+    const cancelledBefore = ctx.runCancelled;
+    const waitMs = ctx.options.releaseWaitMs ?? RELEASE_WAIT_MS;
+    const releases = `${kept} lock release${kept === 1 ? '' : 's'}`;
+    ctx.problem(
+      `The run has ended; ${releases} made while the coordinator was out of reach wait${kept === 1 ? 's' : ''} for it to answer (at most ${Math.round(waitMs / 1000)} s; cancel to leave ${kept === 1 ? 'it' : 'them'} until ${kept === 1 ? 'it lapses' : 'they lapse'}).`,
+    );
+    const left = await ctx.locks.settle(() => ctx.stopped || ctx.runCancelled !== cancelledBefore, Date.now() + waitMs);
+    if (left === 0) ctx.problem(`The coordinator took the ${releases}.`);
+    else ctx.problem(`${left} lock release${left === 1 ? '' : 's'} of this run could not be made: ${left === 1 ? 'its lock stays' : 'those locks stay'} in the coordinator until ${left === 1 ? 'it lapses' : 'they lapse'} or the feature runs again.`);
+  }
+
   /** Writes the report, releases the lease and settles `run()` with the outcome. */
   private async complete(): Promise<void> {
     const { ctx } = this;
@@ -511,6 +559,8 @@ export class RunLoop {
               ? 'budget'
               : 'failed';
     await ctx.store!.flush();
+    await this.giveBackKeptReleases();
+    if (ctx.stopped) return;
     const result: RunOutcome = {
       runId: ctx.state.runId,
       featureId: ctx.featureId,

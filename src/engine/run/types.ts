@@ -61,6 +61,8 @@ export interface EngineOptions {
    * the registry of runs live there; default none (`.waves/` files). The run state stays in `.waves/`.
    */
   coordinator?: CoordinatorOptions;
+  /** How long a run that ended waits for a coordinator out of reach to take the lock releases it kept meanwhile, default 300 000 ms (then they stay until they lapse: said). */
+  releaseWaitMs?: number;
   /** The runner's TERM → KILL grace, default 10 000 ms. */
   graceMs?: number;
   /** Default 'refuse-unapproved'. */

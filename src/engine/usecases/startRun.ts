@@ -19,6 +19,7 @@ import { allowedTargets } from '../../core/run/walls';
 import { approveShown, verificationOf, verificationPolicy, VerificationNotApprovedError, type VerificationPolicy } from '../consent';
 import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
 import { proposalGate } from '../planning';
+import { nodeProblems } from '../hosts';
 import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, RunEngine, type DryRun, type EngineOptions, type RunOutcome } from '../run';
 import { resetPackages } from './reconcileRun';
 
@@ -201,6 +202,12 @@ export async function startRun(request: StartRequest, questions: StartQuestions)
   const checked = await checkStart(request);
   if ('kind' in checked) return { ok: false, refusal: checked };
   const { plan } = checked;
+  // Each SSH host's `node` tried at once (a dry run starts no process, an adoption asks nothing):
+  // one that is not a usable program refuses the start here, naming it, not two attempts later.
+  if (request.hosts && !request.adopt) {
+    const problems = await nodeProblems(request.hosts.hosts);
+    if (problems.length) return refuse('bad-hosts', `the hosts list (${request.hosts.source}) cannot be used`, problems);
+  }
 
   // The verification commands: approved already, else the person is asked with exactly this text's list.
   let verification: VerificationPolicy;

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../../src/core/run/walls';
-import { checkHostList, commandLine, hostsCapacity, parseHostsFile, placeOn, readHostCheck, shellQuote, sshOptions, type Host } from '../../../src/core/run/hostList';
+import { checkHostList, commandLine, hostsCapacity, nodeProbe, parseHostsFile, placeOn, readHostCheck, readNodeCheck, shellQuote, sshOptions, type Host } from '../../../src/core/run/hostList';
 
 const FILE = `hosts:
   - name: local
@@ -138,6 +138,17 @@ describe('hosts: the check', () => {
     assert.deepEqual([by.agent!.ok, by.agent!.detail], [false, 'claude is not on the PATH there']);
     assert.equal(by.tmux!.ok, true);
     assert.deepEqual([by.disk!.ok, by.disk!.detail], [false, '0.5 GiB free in the folder']);
+  });
+  it("a host's node value: not a program, not Node, too old or fine — each named (#36 item 10)", () => {
+    const node = (out: string, value?: string) => readNodeCheck(out, value);
+    assert.deepEqual(node('nodeat=\nnode=\n', '/opt/n/node'), { what: 'node', ok: false, detail: 'node "/opt/n/node" is not a program there (not found, or not executable, for a non-interactive login)' });
+    assert.deepEqual(node('nodeat=/bin/true\nnode=\n', '/bin/true'), { what: 'node', ok: false, detail: 'node "/bin/true" (/bin/true) is not Node.js: it did not run JavaScript' });
+    assert.deepEqual(node('nodeat=/usr/bin/python3\nnode=Python 3.11\n', 'python3'), { what: 'node', ok: false, detail: 'node "python3" (/usr/bin/python3) is not Node.js: it did not run JavaScript' });
+    assert.deepEqual(node('nodeat=/opt/n16/node\nnode=v16.20.0\n', '/opt/n16/node'), { what: 'node', ok: false, detail: 'node "/opt/n16/node" is v16.20.0, older than 18' });
+    assert.deepEqual(node('nodeat=/opt/n22/node\nnode=v22.3.0\n', '/opt/n22/node'), { what: 'node', ok: true, detail: 'node v22.3.0 (/opt/n22/node)' });
+    assert.deepEqual(node('nodeat=\nnode=\n'), { what: 'node', ok: false, detail: 'node is not on the PATH of a non-interactive login' });
+    // The probe quotes the value: one word there, whatever it holds.
+    assert.match(nodeProbe("/opt/it's/node; rm -rf ~"), /command -v '\/opt\/it'\\''s\/node; rm -rf ~'/);
   });
   it('no tmux is no failure (attempts run with setsid), no folder is', () => {
     const items = readHostCheck('git=git version 2\nnode=v20.1.0\ntmux=\ndiskkb=99999999\n', null);
