@@ -259,21 +259,23 @@ export function buildPlanningPrompt(input: PlanningPromptInput): string {
   line(`   OpenAPI 3.1), a database schema (${code('contracts/db/schema.sql')}), events (${code('contracts/events/<name>.schema.json')})`);
   line('   or shared types (type stubs). Contracts are the boundary between parallel packages. List them');
   line(`   in the plan's ${code('contracts')} section (e.g. ${code('contracts.openapi.files')}), with repository-relative paths.`);
-  line(`6. **Work packages.** ${code(planFile)} per the schema ${code('schemas/work-packages.schema.json')}`);
-  line('   of Wave Orchestrator (`schema_version: 1`, `feature: {id, title}`, `packages: [...]`). Each package:');
-  line('   `package_id`, `title`, `task_type`, `description` (the agent\'s brief), `depends_on`,');
-  line('   `scope: {write_allow, read_allow, deny}`, `locks: {files, keys}`, `verification: {tier, steps}`.');
+  line(`6. **Work packages.** ${code(planFile)} in Wave Orchestrator's plan format (its schema:`);
+  line(`   ${code('schemas/work-packages.schema.json')}), written as in this example — the exact checker reads these`);
+  line('   field names and no others, so keep them as they are (the example is valid as it stands):');
+  line();
+  line(fenced(planFormatExample(input.id, planDir), 'yaml'));
+  line();
   line('   - `wp-contracts` first (priority 1, no dependencies); one package per bounded context, each');
   line('     depending on `wp-contracts`; `wp-integration` last, depending on every implementation package.');
   line('   - Packages that may run at the same time (neither depends on the other, even indirectly) must');
-  line('     not overlap in `write_allow` or in `locks.files`, and must not share a lock key.');
+  line('     not overlap in their write scope or their file locks, and must not share a lock key.');
   line(`   - Lock keys are canonical, in a namespace: ${LOCK_NAMESPACES.map((n) => code(n + ':')).join(', ')} —`);
-  line('     e.g. `api:GET /v1/users`, `db:schema:users`, `event:user.created`. File paths go in `locks.files`.');
-  line('   - `scope.read_allow` says what the package reads: include the contracts it builds on (paths in');
-  line(`     ${code(planDir + '/contracts/')}); the engine gives each package the plan artifacts its read_allow`);
+  line('     e.g. `api:GET /v1/users`, `db:schema:users`, `event:user.created`. File paths go in the file locks.');
+  line('   - The read scope says what the package reads: include the contracts it builds on (paths in');
+  line(`     ${code(planDir + '/contracts/')}); the engine gives each package the plan artifacts its read scope`);
   line('     covers and the design section named after it — and nothing else of the planning folder.');
   line('   - Verification tiers: A (unit + integration tests + lint), B (CI), C (lint and schema only);');
-  line('     `steps` with the repository\'s real commands.');
+  line("     the steps with the repository's real commands.");
   line('   - Every path and glob is relative to the repository root; `*` stays in a folder, `**` crosses folders.');
   line('7. **Validate.** The engine checks the plan exactly when you stop (schema, references, cycles,');
   line('   lock keys, write and lock overlaps between packages that may run in parallel) and gives you');
@@ -283,6 +285,80 @@ export function buildPlanningPrompt(input: PlanningPromptInput): string {
   line(`When you are done, the planning folder holds proposal.md, design.md, tasks.md, contracts/ (when`);
   line(`the feature has an API, a schema or events) and ${code(PLAN_FILE_NAME)}.`);
   return out.join('\n') + '\n';
+}
+
+/**
+ * The plan format as the planning prompt shows it: a small plan in exactly the form the checker
+ * reads (canonical field names, no dialect), for this session's id and folder. It is the one
+ * place the prompt names the format's fields, so the prompt cannot ask for a field the checker
+ * then calls a dialect (`tier` for `tier_required`, #36): a unit test analyses it and finds
+ * nothing to say. Paths and ids are written as JSON strings (YAML reads them as such).
+ */
+export function planFormatExample(id: string, planDir: string): string {
+  const q = JSON.stringify;
+  const contract = `${planDir}/contracts/openapi/v1.yaml`;
+  return `schema_version: 1
+feature:
+  id: ${q(id)}
+  title: ${q(`The feature ${id}`)}
+contracts:
+  openapi:
+    primary: ${q(contract)}
+    files: [${q(contract)}]
+packages:
+  - package_id: wp-contracts
+    title: Shared types from the contract
+    task_type: contracts
+    description: >-
+      Generate the shared types of the API from the contract, so that the other packages
+      build against them at the same time.
+    priority: 1
+    depends_on: []
+    scope:
+      write_allow: ["src/types/**"]
+      read_allow: [${q(`${planDir}/contracts/**`)}, "src/**"]
+      deny: []
+    locks:
+      files: ["src/types/index.ts"]
+      keys: [${q(`contract:${contract}`)}]
+    verification:
+      tier_required: C
+      steps:
+        - name: typecheck
+          kind: command
+          command: npm run typecheck
+  - package_id: wp-api
+    title: The users endpoint
+    task_type: implement
+    description: >-
+      Implement GET /v1/users as the contract says, with its tests.
+    depends_on: [wp-contracts]
+    scope:
+      write_allow: ["src/api/**", "test/api/**"]
+      read_allow: [${q(`${planDir}/contracts/**`)}, "src/**"]
+    locks:
+      keys: ["api:GET /v1/users", "db:schema:users"]
+    verification:
+      tier_required: A
+      steps:
+        - name: tests
+          kind: command
+          command: npm test -- test/api
+  - package_id: wp-integration
+    title: Integrate and run the whole suite
+    task_type: integrate
+    description: >-
+      Add the end-to-end test of the users page and run every test.
+    depends_on: [wp-api]
+    scope:
+      write_allow: ["test/e2e/**"]
+      read_allow: ["**"]
+    verification:
+      tier_required: A
+      steps:
+        - name: all-tests
+          kind: command
+          command: npm test`;
 }
 
 function writeRepair(line: (s?: string) => void, repair: NonNullable<PlanningPromptInput['repair']>, planFile: string): void {

@@ -12,6 +12,7 @@ import {
   planningPaths,
   planningScope,
   planningSlug,
+  planFormatExample,
   problemsOf,
   type RepoContext,
 } from '../../../src/core/run/planningSession';
@@ -76,6 +77,22 @@ describe('planning prompts', () => {
     }
     assert.doesNotMatch(a, /Repair round|asked for changes/);
     assert.match(buildPlanningPrompt({ ...base, context: { ...context, openspec: true } }), /uses OpenSpec/);
+  });
+
+  test('the plan format the prompt shows is the one the checker reads: its example has nothing to say (#36)', () => {
+    for (const [id, planDir] of [['users', 'plans/users'], ['x-2', 'openspec/changes/x-2'], ['q', 'odd "dir"/with: colon']] as const) {
+      const prompt = buildPlanningPrompt({ ...base, id, planDir });
+      const example = /```yaml\n([\s\S]*?)\n```/.exec(prompt)?.[1];
+      assert.ok(example, 'the prompt shows the format by example');
+      assert.equal(example, planFormatExample(id, planDir));
+      const analysis = analyzePlan(example);
+      assert.deepEqual(analysis.diagnostics.map((d) => `${d.severity} ${d.code}: ${d.message}`), [], 'no error, warning or dialect');
+      assert.equal(analysis.plan.feature?.id, id);
+      assert.deepEqual(analysis.plan.packages.map((p) => p.id), ['wp-contracts', 'wp-api', 'wp-integration']);
+      assert.ok(analysis.plan.packages.every((p) => p.verification?.tier), 'every package says its tier as the format does');
+      // The prose names no field the example does not show (the field names live in the example only).
+      assert.doesNotMatch(prompt, /`verification: \{tier|`tier`|\{tier,/);
+    }
   });
 
   test('a description with backticks cannot close its fence; an empty one says so', () => {
