@@ -100,7 +100,10 @@ const HELP: Record<string, string> = {
     reaches only its model API. --allow-host: more targets it may reach (a package
     registry, say; also WAVES_SANDBOX_ALLOW). Where walls cannot be had nothing starts
     (exit 2) unless --unconfined: agents then run with all your rights.
-    Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
+    Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
+    started: usage or plan errors and every refusal before the run starts (a proposed
+    plan not approved, verification commands not approved, another driver, the
+    coordinator out of reach, no walls), 75 when paused at a usage limit.`,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
     the locks it holds, who drives the run and whether that process is alive. Only

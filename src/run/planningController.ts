@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, sessionAgent } from '../core/run/planningSession';
 import type { ProposalSource } from '../dag/actions';
 import {
   PlanningError,
@@ -100,7 +100,15 @@ export class PlanningController extends Disposable implements ProposalSource {
       rounds: state.rounds.length,
       planDir: state.planDir,
       actions: {
-        approve: busy ? off('the agent is still working on it') : status === 'valid' ? on : status === 'approved' ? off('approved already') : off('the plan has errors: request changes, or fix them'),
+        approve: busy
+          ? off('the agent is still working on it')
+          : status === 'approved'
+            ? off('approved already')
+            : status === 'invalid'
+              ? off('the plan has errors: request changes, or fix them')
+              : approvalRefusal(state) === null
+                ? on
+                : off('its last round was stopped before the agent ended: request changes for a complete round'),
         requestChanges: busy ? off('the agent is still working on it') : status === 'approved' ? off('approved already') : on,
         discard: busy ? off('the agent is still working on it') : on,
         runPlan: status === 'approved' ? on : off('approve the plan first: nothing runs before you do'),
@@ -162,9 +170,8 @@ export class PlanningController extends Disposable implements ProposalSource {
     if (!description) return undefined;
     const agent = await this.agent(folder);
     if (!agent) return undefined;
-    const rounds = repairRounds(folder);
     const result = await this.withProgress(`Waves: planning "${firstLine(description)}"`, (onEvent, signal) =>
-      startPlanning({ cwd: folder.fsPath, description, agent, repairRounds: rounds, launcher, onEvent, signal, ...sandbox() }),
+      startPlanning({ cwd: folder.fsPath, description, agent, ...limits(folder), launcher, onEvent, signal, ...sandbox() }),
     );
     return this.present(result);
   }
@@ -206,10 +213,13 @@ export class PlanningController extends Disposable implements ProposalSource {
       validateInput: (v) => (v.trim() ? null : 'Say what to change'),
     });
     if (!comments) return;
-    const agent = await this.agent(uri);
+    // The session's own agent (#36: a session remembers it), else the one waves.agent names.
+    const state = readPlanning(where.repo, where.id);
+    const remembered = state ? sessionAgent(state) : undefined;
+    const agent = remembered && 'agent' in remembered ? remembered.agent : await this.agent(uri);
     if (!agent) return;
     const result = await this.withProgress(`Waves: revising the plan ${where.id}`, (onEvent, signal) =>
-      revisePlanning({ repo: where.repo, id: where.id, comments, agent, repairRounds: repairRounds(uri), launcher, onEvent, signal, ...sandbox() }),
+      revisePlanning({ repo: where.repo, id: where.id, comments, agent, ...limits(uri), launcher, onEvent, signal, ...sandbox() }),
       where.id,
     );
     await this.present(result);
@@ -369,9 +379,15 @@ export class PlanningController extends Disposable implements ProposalSource {
   }
 }
 
-function repairRounds(scope: vscode.Uri): number {
-  const n = vscode.workspace.getConfiguration('waves', scope).get<number>('planning.repairRounds', DEFAULT_REPAIR_ROUNDS);
-  return Number.isInteger(n) && n >= 0 ? n : DEFAULT_REPAIR_ROUNDS;
+/** `waves.planning.repairRounds` and `waves.planning.roundMinutes` (a value that is not one counts as the default). */
+function limits(scope: vscode.Uri): { repairRounds: number; timeoutMs: number } {
+  const config = vscode.workspace.getConfiguration('waves', scope);
+  const n = config.get<number>('planning.repairRounds', DEFAULT_REPAIR_ROUNDS);
+  const minutes = config.get<number>('planning.roundMinutes', DEFAULT_ROUND_MINUTES);
+  return {
+    repairRounds: Number.isInteger(n) && n >= 0 ? n : DEFAULT_REPAIR_ROUNDS,
+    timeoutMs: Math.round((typeof minutes === 'number' && minutes > 0 && minutes <= 10_080 ? minutes : DEFAULT_ROUND_MINUTES) * 60_000),
+  };
 }
 
 function firstLine(text: string): string {

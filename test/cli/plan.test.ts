@@ -70,7 +70,7 @@ describe('waves plan', () => {
     assert.equal(git(dir, 'status', '--porcelain'), '');
 
     const refused = waves(['run', '--agent-argv', AGENT, planFile], dir);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 2, 'a refusal before anything starts (#36 item 5)');
     assert.match(refused.err, /the proposed plan users-page is not approved yet \(valid\): approve it first/);
 
     const approved = waves(['plan', '--approve', 'users-page'], dir);
@@ -113,7 +113,89 @@ describe('waves plan', () => {
     assert.equal(exit.cancelled, true);
     assert.throws(() => process.kill(meta.agentPid!, 0), 'the agent is gone');
     const state = JSON.parse(fs.readFileSync(path.join(dir, '.waves', 'plans', 'hanging', 'state.json'), 'utf8')) as { status: string; rounds: unknown[] };
-    assert.deepEqual([state.status, state.rounds.length], ['invalid', 1]);
+    assert.deepEqual([state.status, state.rounds.length], ['interrupted', 1]);
+  });
+
+  it('a round stopped with Ctrl-C is interrupted, valid plan or not: approval refused until a revision round ends; --revise runs the session\'s own agent (#36 items 2, 3)', async () => {
+    const dir = repo('stopped');
+    const gate = path.join(tmp, 'stopped-gate');
+    // The agent writes a valid plan, then waits at a gate the test opens only for the revision.
+    const child = spawn(process.execPath, [bin, 'plan', '--agent-argv', AGENT, `Stopped plan\ntest-agent: plan none\ntest-agent: wait-for ${gate}`], { cwd: dir, env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const planFile = path.join(`${dir}.worktrees`, '_plans', 'stopped-plan', 'plans', 'stopped-plan', 'work-packages.yaml');
+    await waitFor(() => fs.existsSync(planFile), 'the agent wrote its plan', 30_000);
+    child.kill('SIGINT');
+    assert.equal(await exited, 1, out + err);
+    assert.match(out, /round 1 ended: 0 errors; 0 warnings; the agent: /);
+    assert.match(out, /its last round was stopped before the agent ended: it cannot be approved/);
+    assert.doesNotMatch(out, /approve: {10}waves plan --approve/);
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.waves', 'plans', 'stopped-plan', 'state.json'), 'utf8')) as { status: string; rounds: { interrupted: string }[] };
+    assert.deepEqual([state.status, state.rounds[0]!.interrupted], ['interrupted', 'cancelled']);
+    assert.match(waves(['plan', '--list'], dir).out, /^stopped-plan {2}interrupted /m);
+
+    const approve = waves(['plan', '--approve', 'stopped-plan'], dir);
+    assert.equal(approve.code, 2, approve.out + approve.err);
+    assert.match(approve.err, /^waves: the last round of stopped-plan was stopped before its agent ended: what it wrote is kept, but only a complete round, checked after it ended, can be approved — request changes \(waves plan --revise stopped-plan/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, '.waves', 'plans', 'stopped-plan', 'state.json'), 'utf8')).approvedCommit, null);
+
+    // The revision names no agent: the session's own (the scripted one, a custom argv) runs again — not Claude Code.
+    fs.writeFileSync(gate, '');
+    const revised = waves(['plan', '--revise', 'stopped-plan', 'add package wp-extra'], dir);
+    assert.equal(revised.code, 0, revised.out + revised.err);
+    assert.match(revised.out, /round 2: the agent revises the plan with your comments…\nround 2 ended: 0 errors/);
+    assert.match(fs.readFileSync(planFile, 'utf8'), /package_id: wp-extra/);
+    const approved = waves(['plan', '--approve', 'stopped-plan'], dir);
+    assert.equal(approved.code, 0, approved.out + approved.err);
+
+    // An approved session: the refusal says so, before any agent is looked for (no claude on this PATH), without the whole help.
+    const noClaude = { ...env, PATH: path.dirname(process.execPath) + path.delimiter + '/usr/bin:/bin' };
+    const again = spawnSync(process.execPath, [bin, 'plan', '--revise', 'stopped-plan', 'more'], { encoding: 'utf8', cwd: dir, env: noClaude });
+    assert.equal(again.status, 2, again.stdout + again.stderr);
+    assert.equal(again.stderr, 'waves: the plan stopped-plan is approved: it is not revised any more; plan the change anew (waves plan "…") or discard it first\n');
+  });
+
+  it('a session remembers a preset agent: --revise says when its program is not here, naming the session, and exits 2 without the help (#36 item 3)', () => {
+    const dir = repo('remembered');
+    const made = waves(['plan', '--agent-argv', AGENT, '--rounds', '0', 'Remembered\ntest-agent: plan unknown-dep'], dir);
+    assert.equal(made.code, 1, made.out + made.err);
+    const stateFile = path.join(dir, '.waves', 'plans', 'remembered', 'state.json');
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { agent: string; customAgent: { argv: string[] } | null };
+    assert.deepEqual([state.agent, state.customAgent?.argv], ['custom', JSON.parse(AGENT)]);
+    fs.writeFileSync(stateFile, JSON.stringify({ ...state, agent: 'codex', customAgent: null }));
+    const noCodex = { ...env, PATH: path.dirname(process.execPath) + path.delimiter + '/usr/bin:/bin' };
+    const r = spawnSync(process.execPath, [bin, 'plan', '--revise', 'remembered', 'fix it'], { encoding: 'utf8', cwd: dir, env: noCodex });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, 'waves: the agent program "codex" was not found on PATH (the agent remembered was planned with): install it, or name another with --agent / --agent-argv\n');
+    // Naming the agent for the revision is the way on; it is the session's agent from then on.
+    const named = waves(['plan', '--revise', 'remembered', '--agent-argv', AGENT, 'fix it'], dir);
+    assert.equal(named.code, 0, named.out + named.err);
+    assert.deepEqual((JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { customAgent: { argv: string[] } }).customAgent.argv, JSON.parse(AGENT));
+    const none = waves(['plan', '--revise', 'nothing-here', 'x'], dir);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /^waves: no planning session "nothing-here" in .* \(waves plan --list\)\n$/);
+  });
+
+  it('--round-minutes bounds a round: one out of time is interrupted and cannot be approved; a bad value is a usage error (#36 item 7)', () => {
+    const dir = repo('slow');
+    const r = waves(['plan', '--agent-argv', AGENT, '--round-minutes', '0.02', 'Slow plan\ntest-agent: plan none\ntest-agent: hang'], dir);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /round 1 ended: 0 errors; 0 warnings; the agent: [^\n]*tim/i);
+    assert.doesNotMatch(r.out, /round 2/, 'a valid plan from a round out of time is not repaired: the person revises it');
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.waves', 'plans', 'slow-plan', 'state.json'), 'utf8')) as { status: string; rounds: { interrupted: string }[] };
+    assert.deepEqual([state.status, state.rounds[0]!.interrupted], ['interrupted', 'timed-out']);
+    const approve = waves(['plan', '--approve', 'slow-plan'], dir);
+    assert.equal(approve.code, 2);
+    assert.match(approve.err, /the last round of slow-plan reached its time limit before its agent ended/);
+    for (const bad of ['0', '-1', 'ten', '1e3', '20000']) {
+      const u = waves(['plan', '--round-minutes', bad, '--dry-run', 'x'], dir);
+      assert.equal(u.code, 2, bad);
+      assert.match(u.err, new RegExp(`--round-minutes must be a number of minutes above 0 \\(at most a week, 10080\\), not "${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+    }
+    assert.match(waves(['plan', '--help'], dir).out, /--round-minutes: how long one round's agent may take \(default 30;/);
   });
 
   it('a planning agent that leaves a FIFO as the plan: refused, never read, and `waves plan` ends by itself (#32)', () => {
@@ -138,7 +220,9 @@ describe('waves plan', () => {
     assert.doesNotMatch(r.out, /round 3/);
     assert.match(r.out, /work-packages\.yaml:\d+:\d+ error dependency-unknown/);
     assert.match(r.out, /it has errors: it cannot be approved/);
-    assert.equal(waves(['plan', '--approve', 'stubborn'], dir).code, 1);
+    const notValid = waves(['plan', '--approve', 'stubborn'], dir);
+    assert.equal(notValid.code, 2, 'a refusal: nothing changed');
+    assert.match(notValid.err, /^waves: the plan stubborn is invalid: only a valid plan can be approved\n$/);
     assert.equal(waves(['plan'], dir).code, 2);
     assert.equal(waves(['plan', '--approve', 'a', '--discard', 'b'], dir).code, 2);
     assert.equal(waves(['plan', '--out', '../x', '--dry-run', 'x'], dir).code, 2);

@@ -155,7 +155,7 @@ describe('planned claims', () => {
     assert.equal(json.plans[0].plannedClaims, undefined); // no coordinator: nothing asked
 
     const refused = waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile);
-    assert.equal(refused.code, 1, refused.out + refused.err);
+    assert.equal(refused.code, 2, refused.out + refused.err);
     assert.match(refused.err, /another feature's approved plan claims the same lock key:\n {2}wp-users's lock key api:GET \/v1\/users meets the same planned by feature planned-feature: its package wp-api, approved by /);
     assert.match(refused.err, /--allow-planned-overlap/);
     assert.match(refused.err, /nothing was started and no run state was written/);
@@ -195,7 +195,7 @@ describe('planned claims', () => {
     assert.deepEqual(json.features.map((f: { featureId: string; planId: string }) => [f.featureId, f.planId]), [['planned-feature', proposal.state.id]]);
     assert.equal(json.claims.length, 5);
 
-    assert.equal(waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile).code, 1, 'refused by the stale claim');
+    assert.equal(waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile).code, 2, 'refused by the stale claim');
 
     const typo = waves(clone, 'plan', '--release-claims', 'planned-featur', '--coordinator', setup.cluster.url);
     assert.equal(typo.code, 1);

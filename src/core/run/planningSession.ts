@@ -13,6 +13,7 @@
 import * as path from 'node:path';
 import type { PlanAnalysis } from '../plan/analyze';
 import { LOCK_NAMESPACES } from '../plan/lockKeys';
+import { AgentProfileError, customProfile, presetProfile, type AgentProfile } from './agentProfiles';
 import type { AuditScope } from './audit';
 import { isSafeName } from './safeName';
 import { code } from './prompt';
@@ -29,6 +30,8 @@ export const PLANNING_BRANCH_PREFIX = 'waves-plan/';
 export const PLAN_FILE_NAME = 'work-packages.yaml';
 /** Default number of repair rounds after the first (setting `waves.planning.repairRounds`, `waves plan --rounds`). */
 export const DEFAULT_REPAIR_ROUNDS = 3;
+/** Default time one planning round's agent may take, in minutes (setting `waves.planning.roundMinutes`, `waves plan --round-minutes`). */
+export const DEFAULT_ROUND_MINUTES = 30;
 
 // ---------------------------------------------------------------------------------------
 // Names
@@ -413,7 +416,15 @@ function fenced(body: string, lang: string): string {
 // ---------------------------------------------------------------------------------------
 // The session's state file (`.waves/plans/<id>/state.json`)
 
-export type PlanningStatus = 'planning' | 'valid' | 'invalid' | 'approved' | 'discarded';
+/**
+ * `interrupted`: the last round was stopped before its agent ended by itself (Ctrl-C, Cancel, its
+ * time limit, a runner gone): what it wrote is kept, but it is no complete round, so it cannot be
+ * approved whatever the checker says of it (#36) — a revision round makes a complete one.
+ */
+export type PlanningStatus = 'planning' | 'valid' | 'invalid' | 'interrupted' | 'approved' | 'discarded';
+
+/** How a round was stopped before its agent ended by itself. */
+export type RoundInterruption = 'cancelled' | 'timed-out' | 'runner-lost';
 
 export interface PlanningRound {
   n: number;
@@ -430,6 +441,24 @@ export interface PlanningRound {
   refused: string[];
   /** Why the round ended badly (the agent failed, could not start, timed out), or null. */
   failure: string | null;
+  /** The round was stopped before its agent ended by itself (null: it ran to its end). Absent in older state files. */
+  interrupted?: RoundInterruption | null;
+}
+
+/** Whether a round ran to its end: its agent ended by itself (not stopped), and the round's end was recorded. */
+export function roundComplete(round: Pick<PlanningRound, 'endedAt' | 'interrupted'>): boolean {
+  return round.endedAt !== null && !round.interrupted;
+}
+
+/** Why a session cannot be approved as it stands, in a person's words, or null when it can (status `valid`, its last round complete). */
+export function approvalRefusal(state: Pick<PlanningState, 'id' | 'status' | 'rounds'>): string | null {
+  const last = state.rounds.at(-1);
+  if (state.status === 'interrupted' || (state.status === 'valid' && last && !roundComplete(last))) {
+    const why = last?.interrupted === 'timed-out' ? 'reached its time limit' : last?.interrupted === 'runner-lost' ? 'lost its runner' : 'was stopped';
+    return `the last round of ${state.id} ${why} before its agent ended: what it wrote is kept, but only a complete round, checked after it ended, can be approved — request changes (waves plan --revise ${state.id} "<comments>", or Request Changes… in the editor) for one`;
+  }
+  if (state.status !== 'valid') return `the plan ${state.id} is ${state.status}: only a valid plan can be approved`;
+  return null;
 }
 
 export interface PlanningState {
@@ -444,6 +473,8 @@ export interface PlanningState {
   baseSha: string;
   /** The agent preset id, or `custom`. */
   agent: string;
+  /** A custom agent's argv template (and its needs-input pattern), so a revision runs the same agent (#36); null for a preset. Absent in older state files. */
+  customAgent?: { argv: string[]; needsInputPattern?: string } | null;
   status: PlanningStatus;
   rounds: PlanningRound[];
   createdAt: string;
@@ -459,7 +490,7 @@ export function parsePlanningState(value: unknown): PlanningState | null {
   const s = value as Partial<PlanningState>;
   const str = (v: unknown) => typeof v === 'string';
   if (s.version !== 1 || !str(s.id) || !isPlanningId(s.id!) || !str(s.description) || !str(s.planDir) || !str(s.branch) || !str(s.worktree) || !str(s.baseSha)) return null;
-  if (!['planning', 'valid', 'invalid', 'approved', 'discarded'].includes(s.status as string) || !Array.isArray(s.rounds)) return null;
+  if (!['planning', 'valid', 'invalid', 'interrupted', 'approved', 'discarded'].includes(s.status as string) || !Array.isArray(s.rounds)) return null;
   return {
     version: 1,
     id: s.id!,
@@ -469,6 +500,7 @@ export function parsePlanningState(value: unknown): PlanningState | null {
     worktree: s.worktree!,
     baseSha: s.baseSha!,
     agent: str(s.agent) ? s.agent! : 'custom',
+    customAgent: customAgentOf(s.customAgent),
     status: s.status!,
     rounds: s.rounds.filter((r): r is PlanningRound => !!r && typeof r === 'object' && typeof (r as PlanningRound).n === 'number'),
     createdAt: str(s.createdAt) ? s.createdAt! : '',
@@ -477,15 +509,59 @@ export function parsePlanningState(value: unknown): PlanningState | null {
   };
 }
 
+function customAgentOf(value: unknown): PlanningState['customAgent'] {
+  if (!value || typeof value !== 'object') return null;
+  const { argv, needsInputPattern } = value as { argv?: unknown; needsInputPattern?: unknown };
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) return null;
+  return { argv: [...(argv as string[])], ...(typeof needsInputPattern === 'string' ? { needsInputPattern } : {}) };
+}
+
+/** What a session records of its agent: a preset by its id, a custom agent by its argv template. */
+export function sessionAgentRecord(agent: AgentProfile): Pick<PlanningState, 'agent' | 'customAgent'> {
+  if (presetProfile(agent.id) && agent.id !== 'custom') return { agent: agent.id, customAgent: null };
+  return { agent: 'custom', customAgent: { argv: [...agent.argv], ...(agent.needsInputPattern !== undefined ? { needsInputPattern: agent.needsInputPattern } : {}) } };
+}
+
+/**
+ * The agent a session was planned with, again (#36: a revision runs the session's agent unless
+ * the person names another), or why it cannot be had — a session from before custom agents were
+ * recorded, or a record that is not a usable profile.
+ */
+export function sessionAgent(state: Pick<PlanningState, 'id' | 'agent' | 'customAgent'>): { agent: AgentProfile } | { problem: string } {
+  if (state.agent !== 'custom') {
+    const preset = presetProfile(state.agent);
+    return preset ? { agent: preset } : { problem: `the session ${state.id} was planned with the agent "${state.agent}", which this version does not know` };
+  }
+  if (!state.customAgent) return { problem: `the session ${state.id} was planned with a custom agent it does not record (an older session)` };
+  try {
+    return { agent: customProfile(state.customAgent.argv, state.customAgent.needsInputPattern !== undefined ? { needsInputPattern: state.customAgent.needsInputPattern } : {}) };
+  } catch (err) {
+    if (err instanceof AgentProfileError) return { problem: `the session ${state.id} records a custom agent that cannot be used: ${err.message}` };
+    throw err;
+  }
+}
+
+/** Why a session cannot be revised (approved or discarded), or null. */
+export function revisionRefusal(state: Pick<PlanningState, 'id' | 'status'>): string | null {
+  if (state.status === 'approved') return `the plan ${state.id} is approved: it is not revised any more; plan the change anew (waves plan "…") or discard it first`;
+  if (state.status === 'discarded') return `the plan ${state.id} is discarded; start a new one (waves plan "…")`;
+  return null;
+}
+
 /** What the person can do next with a session, as a line for the CLI and the editor. */
 export function nextStepsText(state: Pick<PlanningState, 'id' | 'status' | 'worktree' | 'planDir' | 'branch'>): string {
   const plan = path.join(state.worktree, ...state.planDir.split('/'), PLAN_FILE_NAME);
   switch (state.status) {
     case 'valid':
     case 'invalid':
+    case 'interrupted':
       return [
         `The proposed plan is ${plan} (branch ${state.branch}).`,
-        state.status === 'valid' ? `  approve:          waves plan --approve ${state.id}` : '  (it has errors: it cannot be approved; request changes or fix it yourself)',
+        state.status === 'valid'
+          ? `  approve:          waves plan --approve ${state.id}`
+          : state.status === 'interrupted'
+            ? '  (its last round was stopped before the agent ended: it cannot be approved; request changes for a complete round)'
+            : '  (it has errors: it cannot be approved; request changes or fix it yourself)',
         `  request changes:  waves plan --revise ${state.id} "<your comments>"`,
         `  discard:          waves plan --discard ${state.id}`,
       ].join('\n');

@@ -21,11 +21,16 @@ import { expandAgent, walledProfile, type AgentProfile } from '../../core/run/ag
 import { auditScope } from '../../core/run/audit';
 import {
   DEFAULT_REPAIR_ROUNDS,
+  DEFAULT_ROUND_MINUTES,
   PLAN_FILE_NAME,
+  approvalRefusal,
   PLANNING_BRANCH_PREFIX,
   PLANS_FOLDER,
   buildPlanningPrompt,
   isPlanningId,
+  revisionRefusal,
+  sessionAgent,
+  sessionAgentRecord,
   parsePlanningState,
   planningFolder,
   planningId,
@@ -228,7 +233,7 @@ export async function startPlanning(options: StartPlanningOptions): Promise<Plan
     branch: paths.branch,
     worktree: paths.worktree,
     baseSha: tree.baseSha,
-    agent: options.agent.id,
+    ...sessionAgentRecord(options.agent),
     status: 'planning',
     rounds: [],
     createdAt: now(options).toISOString(),
@@ -240,18 +245,27 @@ export async function startPlanning(options: StartPlanningOptions): Promise<Plan
   return runRounds(repo, paths, state, context, options, {});
 }
 
-/** The person's comments back to the agent (Request changes): a revision round, then repairs as needed. */
-export async function revisePlanning(options: PlanningRunOptions & { repo: string; id: string; comments: string }): Promise<PlanningResult> {
+/**
+ * The person's comments back to the agent (Request changes): a revision round, then repairs as
+ * needed. Without `agent`, the session's own agent (`sessionAgent`: it remembers it). Refusals in
+ * this order: no session, approved or discarded, no comments, no agent.
+ */
+export async function revisePlanning(options: Omit<PlanningRunOptions, 'agent'> & { agent?: AgentProfile; repo: string; id: string; comments: string }): Promise<PlanningResult> {
   const { repo, id } = options;
   const state = readPlanning(repo, id);
   if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
-  if (state.status === 'approved' || state.status === 'discarded') throw new PlanningError(`the plan ${id} is ${state.status}; start a new one`);
+  const refusal = revisionRefusal(state);
+  if (refusal) throw new PlanningError(refusal);
   if (!options.comments.trim()) throw new PlanningError('say what to change');
-  if (options.agent.interactive) throw new PlanningError(`planning runs its agent headless; ${options.agent.id} needs a terminal`);
+  const remembered = options.agent ? { agent: options.agent } : sessionAgent(state);
+  if ('problem' in remembered) throw new PlanningError(`${remembered.problem}: name the agent (--agent or --agent-argv)`);
+  const agent = remembered.agent;
+  if (agent.interactive) throw new PlanningError(`planning runs its agent headless; ${agent.id} needs a terminal`);
   const paths = planningPaths(repo, id, path.dirname(path.dirname(state.worktree)));
   if (!fs.existsSync(state.worktree)) throw new PlanningError(`the planning worktree ${state.worktree} is gone; start a new plan`);
   const context = await repoContext(state.worktree);
-  return runRounds(repo, paths, state, context, options, { comments: options.comments });
+  Object.assign(state, sessionAgentRecord(agent)); // the agent named for this revision is the session's from now on
+  return runRounds(repo, paths, state, context, { ...options, agent }, { comments: options.comments });
 }
 
 async function runRounds(repo: string, paths: PlanningPaths, state: PlanningState, context: RepoContext, options: PlanningRunOptions, first: { comments?: string }): Promise<PlanningResult> {
@@ -289,7 +303,8 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
     // An agent that failed (could not start, exited with an error, hit a limit) and left nothing is not asked again.
     const gaveUp = round.failure !== null && round.commit === null;
     const stop = valid || repairs >= of || gaveUp || options.signal?.aborted === true;
-    if (stop) state.status = valid ? 'valid' : 'invalid';
+    // A round stopped before its agent ended (#36): what it wrote is kept, but it is not a complete round, valid or not.
+    if (stop) state.status = round.interrupted ? 'interrupted' : valid ? 'valid' : 'invalid';
     await saveState(repo, paths, state);
     options.onEvent?.({ kind: 'round-ended', id: state.id, round });
     if (stop) break;
@@ -334,7 +349,7 @@ function nextRound(paths: PlanningPaths, state: PlanningState): number {
 /** One agent round: the runner in the planning worktree, then the audit that keeps only the planning folder's changes. */
 async function runRound(repo: string, paths: PlanningPaths, state: PlanningState, n: number, purpose: PlanningRound['purpose'], prompt: string, options: PlanningRunOptions): Promise<{ round: PlanningRound; refused: RefusedChange[] }> {
   const clock = () => now(options).toISOString();
-  const round: PlanningRound = { n, purpose, startedAt: clock(), endedAt: null, exitCode: null, commit: null, errors: 0, warnings: 0, refused: [], failure: null };
+  const round: PlanningRound = { n, purpose, startedAt: clock(), endedAt: null, exitCode: null, commit: null, errors: 0, warnings: 0, refused: [], failure: null, interrupted: null };
   const dir = paths.round(n);
   const files = attemptFiles(dir);
   const place = { packageId: 'planning', attempt: n, dir, files };
@@ -358,7 +373,7 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
     env: { ...options.env, WAVES_PLANNING_ID: state.id, WAVES_PLAN_DIR: state.planDir, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: dir },
     interactive: false,
     stdinFile,
-    timeoutMs: options.timeoutMs === undefined ? 30 * 60_000 : options.timeoutMs,
+    timeoutMs: options.timeoutMs === undefined ? DEFAULT_ROUND_MINUTES * 60_000 : options.timeoutMs,
     graceMs: options.graceMs ?? 10_000,
     startToken: token,
     verdict: options.agent.verdict,
@@ -375,6 +390,8 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
     void launched.exited?.then(() => (runnerEnded = true));
     const onAbort = () => void executor.cancel(place);
     options.signal?.addEventListener('abort', onAbort);
+    // Stopped while the runner was starting: an abort that came before the listener is not heard by it.
+    if (options.signal?.aborted) onAbort();
     try {
       let endedAt: number | null = null;
       for (;;) {
@@ -383,12 +400,15 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
           round.exitCode = exit.code;
           const bad = exit.code !== 0 || exit.timedOut || exit.cancelled || (exit.verdict !== null && exit.verdict.reported && !exit.verdict.ok);
           if (bad) round.failure = exit.reason || (exit.verdict?.detail ?? `the agent exited ${exit.code ?? exit.signal}`);
+          if (exit.cancelled || options.signal?.aborted) round.interrupted = 'cancelled';
+          else if (exit.timedOut) round.interrupted = 'timed-out';
           break;
         }
         if (runnerEnded) {
           endedAt ??= Date.now();
           if (Date.now() - endedAt > 2000) {
             round.failure = 'the runner ended without an exit record';
+            round.interrupted = options.signal?.aborted ? 'cancelled' : 'runner-lost';
             break;
           }
         }
@@ -493,7 +513,8 @@ export async function approvePlanning(repo: string, id: string, options: { coord
   if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
   let next = state;
   if (state.status !== 'approved') {
-    if (state.status !== 'valid') throw new PlanningError(`the plan ${id} is ${state.status}: only a valid plan can be approved`);
+    const refusal = approvalRefusal(state);
+    if (refusal) throw new PlanningError(refusal);
     const tip = await revParse(repo, `refs/heads/${state.branch}`);
     if (!tip) throw new PlanningError(`the branch ${state.branch} is gone`);
     const shown = await approvedPlanText(repo, state, tip);

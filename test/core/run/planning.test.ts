@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
+import { customProfile, presetProfile } from '../../../src/core/run/agentProfiles';
 import {
+  approvalRefusal,
   buildPlanningPrompt,
   isPlanningId,
   nextStepsText,
@@ -14,6 +16,10 @@ import {
   planningSlug,
   planFormatExample,
   problemsOf,
+  revisionRefusal,
+  roundComplete,
+  sessionAgent,
+  sessionAgentRecord,
   type RepoContext,
 } from '../../../src/core/run/planningSession';
 import { auditScope } from '../../../src/core/run/audit';
@@ -141,5 +147,37 @@ describe('planning state', () => {
     assert.match(nextStepsText({ ...s, status: 'valid' } as never), /waves plan --approve u/);
     assert.doesNotMatch(nextStepsText({ ...s, status: 'invalid' } as never), /--approve/);
     assert.match(nextStepsText({ ...s, status: 'approved' } as never), /waves run \/w\/plans\/u\/work-packages\.yaml/);
+  });
+
+  test('an interrupted round: the session cannot be approved, whatever the checker said; a complete round can (#36 item 2)', () => {
+    const round = { n: 1, purpose: 'write' as const, startedAt: 't', endedAt: 't', exitCode: null, commit: 'c', errors: 0, warnings: 0, refused: [], failure: 'cancelled' };
+    const s = { id: 'u', status: 'valid' as const, rounds: [{ ...round, interrupted: null }] };
+    assert.equal(approvalRefusal(s), null);
+    assert.match(approvalRefusal({ ...s, status: 'interrupted' }) ?? '', /^the last round of u was stopped before its agent ended: .*waves plan --revise u/);
+    // A state written as `valid` whose last round was stopped (an older engine) is refused too.
+    assert.match(approvalRefusal({ ...s, rounds: [{ ...round, interrupted: 'timed-out' }] }) ?? '', /reached its time limit/);
+    assert.match(approvalRefusal({ ...s, status: 'invalid' }) ?? '', /only a valid plan can be approved/);
+    assert.equal(roundComplete({ endedAt: null, interrupted: null }), false);
+    const parsed = parsePlanningState({ version: 1, id: 'u', description: 'd', planDir: 'p', branch: 'b', worktree: '/w', baseSha: 'a', status: 'interrupted', rounds: [] });
+    assert.equal(parsed?.status, 'interrupted');
+    assert.match(nextStepsText({ ...parsed!, status: 'interrupted' }), /stopped before the agent ended: it cannot be approved/);
+  });
+
+  test('a session remembers its agent: a preset by id, a custom one by its argv; a record it cannot use is a problem in words (#36 item 3)', () => {
+    const custom = customProfile(['/bin/agent', '--prompt', '${promptFile}'], { needsInputPattern: 'limit' });
+    const record = sessionAgentRecord(custom);
+    assert.deepEqual(record, { agent: 'custom', customAgent: { argv: ['/bin/agent', '--prompt', '${promptFile}'], needsInputPattern: 'limit' } });
+    const back = sessionAgent({ id: 'u', ...record });
+    assert.ok('agent' in back && back.agent.argv[0] === '/bin/agent' && back.agent.needsInputPattern === 'limit');
+    assert.deepEqual(sessionAgentRecord(presetProfile('codex')!), { agent: 'codex', customAgent: null });
+    const codex = sessionAgent({ id: 'u', agent: 'codex', customAgent: null });
+    assert.ok('agent' in codex && codex.agent.id === 'codex');
+    assert.deepEqual(sessionAgent({ id: 'u', agent: 'custom', customAgent: null }), { problem: 'the session u was planned with a custom agent it does not record (an older session)' });
+    assert.deepEqual(sessionAgent({ id: 'u', agent: 'nope' }), { problem: 'the session u was planned with the agent "nope", which this version does not know' });
+    // What a state file holds is checked as it is read: a bad argv is no agent.
+    const parsed = parsePlanningState({ version: 1, id: 'u', description: 'd', planDir: 'p', branch: 'b', worktree: '/w', baseSha: 'a', status: 'valid', rounds: [], agent: 'custom', customAgent: { argv: [1, 2] } });
+    assert.equal(parsed?.customAgent, null);
+    assert.equal(revisionRefusal({ id: 'u', status: 'interrupted' }), null);
+    assert.match(revisionRefusal({ id: 'u', status: 'approved' }) ?? '', /^the plan u is approved: it is not revised any more/);
   });
 });
