@@ -198,6 +198,54 @@ describe('waves plan', () => {
     assert.match(waves(['plan', '--help'], dir).out, /--round-minutes: how long one round's agent may take \(default 30;/);
   });
 
+  /** A feature planned (with work for each package), approved and run to the end: every package merged on its integration branch. */
+  function plannedAndRun(name: string): { dir: string; id: string; planFile: string; worktree: string } {
+    const dir = repo(name);
+    const id = `${name}-feature`;
+    const planned = waves(['plan', '--agent-argv', AGENT, `${name} feature\ntest-agent: plan work`], dir);
+    assert.equal(planned.code, 0, planned.out + planned.err);
+    assert.equal(waves(['plan', '--approve', id], dir).code, 0);
+    const worktree = `${dir}.worktrees/_plans/${id}`;
+    const planFile = path.join(worktree, 'plans', id, 'work-packages.yaml');
+    const ran = waves(['run', '--agent-argv', AGENT, planFile], dir);
+    assert.equal(ran.code, 0, ran.out + ran.err);
+    assert.match(ran.out, /every package succeeded; merged into waves\/planned-feature\//);
+    return { dir, id, planFile, worktree };
+  }
+
+  it('a planned feature is finished onto the person\'s branch — its plan, contracts and merged work — from either checkout, with the same safety (#36 item 1)', () => {
+    const { dir, id, planFile, worktree } = plannedAndRun('finished');
+    const before = git(dir, 'rev-parse', 'main');
+    // The person's checkout has a change: refused, nothing moves (as any finish).
+    fs.writeFileSync(path.join(dir, 'README.md'), '# Shop, edited\n');
+    const dirty = waves(['finish', '--yes', planFile], dir);
+    assert.equal(dirty.code, 1, dirty.out + dirty.err);
+    assert.match(dirty.out, new RegExp(`no fast-forward: main is checked out in ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} with uncommitted changes \\(README\\.md\\)`));
+    assert.equal(git(dir, 'rev-parse', 'main'), before);
+    git(dir, 'checkout', '--', 'README.md');
+
+    // Offered from the planning worktree, as from anywhere: the target is the person's branch, not waves-plan/<id>.
+    const offered = waves(['finish', planFile], worktree);
+    assert.equal(offered.code, 0, offered.out + offered.err);
+    assert.match(offered.out, /holds 4 of 4 packages/);
+    assert.match(offered.out, /commits not on main:/);
+    assert.match(offered.out, /main is checked out in .* with a clean tree: git merge --ff-only waves\/planned-feature\//);
+    assert.doesNotMatch(offered.out, /waves-plan\//);
+
+    const done = waves(['finish', '--yes', planFile], dir);
+    assert.equal(done.code, 0, done.out + done.err);
+    assert.match(done.out, /^main fast-forwarded to [0-9a-f]{12}$/m);
+    assert.equal(git(dir, 'symbolic-ref', '--short', 'HEAD'), 'main');
+    assert.equal(git(dir, 'status', '--porcelain'), '');
+    for (const f of [`plans/${id}/work-packages.yaml`, `plans/${id}/proposal.md`, `plans/${id}/contracts/openapi/v1.yaml`, 'src/contracts/types.ts', 'src/api/users.ts', 'src/web/users.ts', 'tests/users.test.ts']) {
+      assert.ok(fs.existsSync(path.join(dir, f)), `${f} is on the person's branch`);
+    }
+    assert.equal(git(dir, 'merge-base', '--is-ancestor', before, 'main'), '', 'a fast-forward: nothing of the person\'s lost');
+    const again = waves(['finish', planFile], worktree);
+    assert.equal(again.code, 0, again.out + again.err);
+    assert.match(again.out, /main is already at waves\/planned-feature\//);
+  });
+
   it('a planning agent that leaves a FIFO as the plan: refused, never read, and `waves plan` ends by itself (#32)', () => {
     const dir = repo('fifo');
     // The planning folder is tracked already, so `git clean` leaves a FIFO in it: git never sees one.

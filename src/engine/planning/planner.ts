@@ -606,6 +606,20 @@ export async function proposalGate(planFile: string): Promise<string | null> {
   return `the branch ${ref} no longer holds the approved commit ${state.approvedCommit.slice(0, 12)}`;
 }
 
+/**
+ * The checkout a run's end goes to (`waves finish`, the editor's Finish Run, #36): `repo` itself —
+ * unless it is a planning session's worktree (on `waves-plan/<id>`, that session's worktree), whose
+ * feature's end goes to the person's checkout the session was planned from.
+ */
+export async function finishCheckoutOf(repo: string): Promise<string> {
+  const head = await git(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD'], [0, 1, 128]);
+  const ref = head.code === 0 ? head.stdout.trim() : '';
+  if (!ref.startsWith(PLANNING_BRANCH_PREFIX)) return repo;
+  const person = await planningRepo(repo).catch(() => null);
+  const state = person ? readPlanning(person, ref.slice(PLANNING_BRANCH_PREFIX.length)) : null;
+  return person && state && samePath(state.worktree, repo) ? person : repo;
+}
+
 // ---------------------------------------------------------------------------------------
 
 async function prepareFolder(repo: string, paths: PlanningPaths): Promise<void> {
