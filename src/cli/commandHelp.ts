@@ -27,8 +27,10 @@ export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] 
                                 waves finish <it> brings it onto your branch)
   waves plan --revise <id> (<comments> | --file FILE)   another round with your comments,
                                 by the session's own agent unless --agent / --agent-argv
-  waves plan --discard <id>     remove its worktree and branch (refused while the
-                                worktree has uncommitted changes)
+  waves plan --discard <id>     remove its worktree and branch, and what a run of it
+                                left (its worktrees, its waves/<feature>/ branches);
+                                refused while one has uncommitted changes or the run
+                                goes on; each branch's last commit is named
   waves plan --list             the repository's planning sessions
   --coordinator postgres://… (or WAVES_COORDINATOR) [--coordinator-repository KEY]:
     the shared coordinator (waves run --help). Approving registers the plan's write

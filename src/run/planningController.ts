@@ -229,7 +229,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     const yes = 'Discard';
     const choice = await vscode.window.showWarningMessage(
       `Waves: discard the proposed plan ${where.id}?`,
-      { modal: true, detail: 'Its planning worktree is removed (refused while it holds uncommitted changes) and its branch deleted; the message says how to bring the branch back.' },
+      { modal: true, detail: "Its planning worktree is removed and its branch deleted, and so are its run's worktrees and waves/<feature>/ branches when it ran (refused while any of them holds uncommitted changes, or while the run goes on); the message says how to bring a branch back." },
       yes,
     );
     if (choice !== yes) return;

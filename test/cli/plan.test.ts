@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { leaseFile } from '../../src/core/run/runPaths';
+import { Lease } from '../../src/engine/run/lease';
 import { gitEnv, waitFor } from '../engine/helpers';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -244,6 +246,50 @@ describe('waves plan', () => {
     const again = waves(['finish', planFile], worktree);
     assert.equal(again.code, 0, again.out + again.err);
     assert.match(again.out, /main is already at waves\/planned-feature\//);
+  });
+
+  it('discarding a plan that ran removes its run\'s worktrees and waves/<feature>/* branches too — never a change of yours (#36 item 6)', () => {
+    const { dir, id, worktree } = plannedAndRun('dropped');
+    const runTrees = `${worktree}.worktrees`;
+    const branches = () => git(dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/waves/').split('\n').filter(Boolean);
+    assert.ok(branches().includes('waves/planned-feature/_integration'), branches().join());
+    const integration = path.join(runTrees, 'planned-feature', '_integration');
+    assert.ok(fs.existsSync(integration), 'the run left its integration worktree');
+
+    // A live driver of the plan's run (a lease, as a running `waves run` holds it): refused, nothing removed.
+    const lease = Lease.claim(leaseFile(worktree, 'planned-feature'));
+    try {
+      const driven = waves(['plan', '--discard', id], dir);
+      assert.equal(driven.code, 2, driven.out + driven.err);
+      assert.match(driven.err, /^waves: the plan's run of planned-feature is going \(pid \d+ on [^)]+\): let it end, or cancel it/);
+      assert.ok(fs.existsSync(integration));
+    } finally {
+      lease.release();
+    }
+
+    // A file of the person's in the run's integration worktree: refused, naming it; nothing removed.
+    fs.writeFileSync(path.join(integration, 'notes.txt'), 'mine\n');
+    const refused = waves(['plan', '--discard', id], dir);
+    assert.equal(refused.code, 2, refused.out + refused.err);
+    assert.match(refused.err, /^waves: the run of dropped-feature has uncommitted changes in .*_integration \(1 file\(s\)\); commit or remove them first — nothing is discarded\n$/);
+    assert.ok(fs.existsSync(worktree) && fs.existsSync(integration));
+    assert.ok(branches().length > 0);
+    assert.match(git(dir, 'rev-parse', '--verify', `refs/heads/waves-plan/${id}`), /^[0-9a-f]{40}$/);
+    fs.rmSync(path.join(integration, 'notes.txt'));
+
+    const tips = Object.fromEntries(branches().map((b) => [b, git(dir, 'rev-parse', b)]));
+    const discarded = waves(['plan', '--discard', id], dir);
+    assert.equal(discarded.code, 0, discarded.out + discarded.err);
+    assert.match(discarded.out, /the run of feature planned-feature: removed \d+ worktrees? and the branch(es)? waves\/planned-feature\/_integration \([0-9a-f]{12}\)/);
+    assert.deepEqual(branches(), [], 'no waves/<feature>/* branch left');
+    assert.equal(git(dir, 'branch', '--list', 'waves-plan/*'), '');
+    assert.equal(fs.existsSync(runTrees), false, `${runTrees} is gone`);
+    assert.equal(fs.existsSync(worktree), false);
+    assert.deepEqual(git(dir, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')), [`worktree ${dir}`]);
+    // Every branch can be brought back: the state keeps each one's last commit.
+    const state = JSON.parse(fs.readFileSync(path.join(dir, '.waves', 'plans', id, 'state.json'), 'utf8')) as { status: string; discardedRunBranches: Record<string, string> };
+    assert.equal(state.status, 'discarded');
+    assert.deepEqual(state.discardedRunBranches, tips);
   });
 
   it('a planning agent that leaves a FIFO as the plan: refused, never read, and `waves plan` ends by itself (#32)', () => {

@@ -482,6 +482,8 @@ export interface PlanningState {
   approvedCommit: string | null;
   /** The branch tip when the session was discarded (the branch is deleted; this restores it). */
   discardedTip: string | null;
+  /** The run's branches deleted with the session (#36), each with its last commit (`git branch <name> <commit>` restores one). */
+  discardedRunBranches?: Record<string, string>;
 }
 
 /** Reads a state file's JSON; null when it is not a planning state of this version. */
@@ -506,6 +508,9 @@ export function parsePlanningState(value: unknown): PlanningState | null {
     createdAt: str(s.createdAt) ? s.createdAt! : '',
     approvedCommit: str(s.approvedCommit) ? s.approvedCommit! : null,
     discardedTip: str(s.discardedTip) ? s.discardedTip! : null,
+    ...(s.discardedRunBranches && typeof s.discardedRunBranches === 'object'
+      ? { discardedRunBranches: Object.fromEntries(Object.entries(s.discardedRunBranches).filter((e): e is [string, string] => typeof e[1] === 'string')) }
+      : {}),
   };
 }
 

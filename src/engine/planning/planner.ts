@@ -535,6 +535,13 @@ export async function approvePlanning(repo: string, id: string, options: { coord
   return { state: next, shared: shared.ok ? { ...shared, featureId } : shared };
 }
 
+/** The feature id of a session's approved plan (its `feature.id`, else the session's id); null when it was never approved. */
+export async function approvedFeatureId(repo: string, state: PlanningState): Promise<string | null> {
+  if (!state.approvedCommit) return null;
+  const text = await approvedPlanText(repo, state, state.approvedCommit);
+  return (text !== null ? analyzePlan(text).plan.feature?.id?.trim() : undefined) || state.id;
+}
+
 /** The plan file's text at `commit`, or null. */
 async function approvedPlanText(repo: string, state: PlanningState, commit: string): Promise<string | null> {
   const shown = await git(repo, ['show', `${commit}:${state.planDir}/${PLAN_FILE_NAME}`], [0, 128]);
@@ -543,6 +550,8 @@ async function approvedPlanText(repo: string, state: PlanningState, commit: stri
 
 export interface DiscardResult {
   state: PlanningState;
+  /** The run of the plan removed with it (usecases/discardPlanning.ts): its worktrees, and its branches with their last commits. */
+  run?: { worktrees: string[]; branches: Record<string, string> };
   /** What was removed and what stays, for a person. */
   message: string;
   /** With a coordinator: the session's planned claims removed there, or its problem; null without one. */
@@ -552,9 +561,10 @@ export interface DiscardResult {
 /**
  * Discards a session: its worktree removed only when clean (never `--force`: a change the
  * person made there is never lost), then its branch deleted — its tip is kept in the state
- * (`discardedTip`) and named in the message, so `git branch <branch> <tip>` brings it back.
+ * (`discardedTip`) and named in the message, so `git branch <branch> <tip>` brings it back. What
+ * a run of the plan left is the front door's `discardPlanning`'s to remove first (usecases/).
  */
-export async function discardPlanning(repo: string, id: string, options: { coordinator?: CoordinatorOptions } = {}): Promise<DiscardResult> {
+export async function discardSession(repo: string, id: string, options: { coordinator?: CoordinatorOptions; runBranches?: Record<string, string> } = {}): Promise<DiscardResult> {
   const state = readPlanning(repo, id);
   if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
   if (state.status === 'discarded') return { state, message: `the plan ${id} was discarded already`, shared: await dropClaims(repo, state, options) };
@@ -570,7 +580,7 @@ export async function discardPlanning(repo: string, id: string, options: { coord
   await git(repo, ['worktree', 'prune']);
   const tip = await revParse(repo, `refs/heads/${state.branch}`);
   if (tip && (await branchExists(repo, state.branch))) await git(repo, ['branch', '-D', state.branch]);
-  const next: PlanningState = { ...state, status: 'discarded', discardedTip: tip };
+  const next: PlanningState = { ...state, status: 'discarded', discardedTip: tip, ...(options.runBranches && Object.keys(options.runBranches).length ? { discardedRunBranches: options.runBranches } : {}) };
   await saveState(repo, paths, next);
   const shared = await dropClaims(repo, next, options);
   return { state: next, shared, message: tip ? `removed ${state.worktree} and the branch ${state.branch} (its last commit ${tip.slice(0, 12)}: git branch ${state.branch} ${tip} restores it)` : `removed ${state.worktree}` };
@@ -578,9 +588,8 @@ export async function discardPlanning(repo: string, id: string, options: { coord
 
 /** The planned claims this session approved (never another session's of the same feature), with a coordinator. */
 async function dropClaims(repo: string, state: PlanningState, options: { coordinator?: CoordinatorOptions }): Promise<SharedResult<{ removed: number }> | null> {
-  if (!options.coordinator || !state.approvedCommit) return null;
-  const text = await approvedPlanText(repo, state, state.approvedCommit);
-  const featureId = (text !== null ? analyzePlan(text).plan.feature?.id?.trim() : undefined) || state.id;
+  const featureId = options.coordinator ? await approvedFeatureId(repo, state) : null;
+  if (!options.coordinator || !featureId) return null;
   return removePlannedClaims(repo, options.coordinator, featureId, state.id);
 }
 
