@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, sessionAgent } from '../core/run/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, proposedPlanIdOf, sessionAgent } from '../core/run/planningSession';
 import type { ProposalSource } from '../dag/actions';
 import {
   PlanningError,
@@ -259,9 +259,8 @@ export class PlanningController extends Disposable implements ProposalSource {
     const known = this.known.get(uri.toString());
     if (known) return known;
     for (const f of vscode.workspace.workspaceFolders ?? []) {
-      const root = `${f.uri.fsPath}.worktrees${path.sep}_plans${path.sep}`;
-      if (!uri.fsPath.startsWith(root)) continue;
-      const id = uri.fsPath.slice(root.length).split(path.sep)[0]!;
+      const id = proposedPlanIdOf(uri.fsPath, [f.uri.fsPath]);
+      if (!id) continue;
       const state = readPlanning(f.uri.fsPath, id);
       if (state && planFileOf(state) === uri.fsPath) return { repo: f.uri.fsPath, id };
     }
@@ -373,7 +372,12 @@ export class PlanningController extends Disposable implements ProposalSource {
     await vscode.workspace.openTextDocument(uri); // the registry follows an open plan, so the Problems panel lists its problems
     await this.deps.registry.reanalyze(uri, { fromDisk: true }); // a revised plan: its open document may be the earlier round's
     await vscode.commands.executeCommand('waves.showDag', uri);
-    const summary = state.status === 'valid' ? 'valid — review it and approve' : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${state.rounds.length} rounds (see the Problems panel)`;
+    const summary =
+      state.status === 'valid'
+        ? 'valid — review it and approve'
+        : state.status === 'interrupted'
+          ? 'interrupted: its last round was stopped before the agent ended (what it wrote is kept); request changes for a complete round before approving'
+          : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${state.rounds.length} rounds (see the Problems panel)`;
     void vscode.window.showInformationMessage(`Waves: the proposed plan ${state.id} is ${summary}.`);
     return result;
   }

@@ -94,6 +94,27 @@ export function planningPaths(repo: string, id: string, worktreesFolder?: string
 }
 
 /**
+ * The planning session a file belongs to by where it is: `<folder>.worktrees/_plans/<id>/…` of one
+ * of `folders` (the planning worktrees' place, `planningPaths`), else null. For showing a proposed
+ * plan as the feature it is ("proposed: <id>", #36) rather than by its worktree's absolute path.
+ */
+export function proposedPlanIdOf(file: string, folders: readonly string[]): string | null {
+  for (const folder of folders) {
+    const root = path.join(`${path.resolve(folder)}.worktrees`, '_plans') + path.sep;
+    const resolved = path.resolve(file);
+    if (!resolved.startsWith(root)) continue;
+    const id = resolved.slice(root.length).split(path.sep)[0] ?? '';
+    if (isPlanningId(id) && resolved.length > root.length + id.length) return id;
+  }
+  return null;
+}
+
+/** How a proposed plan is named to a person: `proposed: <id>`. */
+export function proposedPlanLabel(id: string): string {
+  return `proposed: ${id}`;
+}
+
+/**
  * The planning folder, repository-relative with `/`: `out` when given (checked: relative, inside
  * the repository, not in `.waves/` or `.git/`), else `openspec/changes/<id>` when the repository
  * has `openspec/changes/`, else `plans/<id>`. Throws `RangeError` on a bad `out`.

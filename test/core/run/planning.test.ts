@@ -16,6 +16,8 @@ import {
   planningSlug,
   planFormatExample,
   problemsOf,
+  proposedPlanIdOf,
+  proposedPlanLabel,
   revisionRefusal,
   roundComplete,
   sessionAgent,
@@ -69,6 +71,23 @@ describe('planning names', () => {
       planningScope('plans/u'),
     );
     assert.deepEqual(r.violations.map((v) => v.path).sort(), ['plans/other.yaml', 'plans/u/link', 'src/x.ts']);
+  });
+});
+
+describe('a proposed plan by its place (#36 item 8)', () => {
+  test('a file in a planning worktree of a folder names its session; anything else names none', () => {
+    const folders = ['/work/shop', '/work/other'];
+    assert.equal(proposedPlanIdOf('/work/shop.worktrees/_plans/add-users/plans/add-users/work-packages.yaml', folders), 'add-users');
+    assert.equal(proposedPlanIdOf('/work/other.worktrees/_plans/x-2/openspec/changes/x-2/work-packages.yaml', folders), 'x-2');
+    assert.equal(proposedPlanLabel('add-users'), 'proposed: add-users');
+    for (const file of [
+      '/work/shop/work-packages.yaml',
+      '/work/shop.worktrees/feature/wp-a/work-packages.yaml',
+      '/work/shop.worktrees/_plans/Bad_Id/work-packages.yaml',
+      '/work/shop.worktrees/_plans/add-users',
+      '/work/shopping.worktrees/_plans/add-users/work-packages.yaml',
+      '/work/shop.worktrees/_plans/../shop/work-packages.yaml',
+    ]) assert.equal(proposedPlanIdOf(file, folders), null, file);
   });
 });
 
