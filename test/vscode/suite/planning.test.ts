@@ -34,12 +34,18 @@ describe('Plan a Feature', () => {
     await closeEditors(() => true);
   });
 
+  /** `Waves: Plan a Feature…` with this description: the session it returned (discarded after the suite). */
+  async function planFeature(description: string): Promise<PlanningResult> {
+    const result = (await vscode.commands.executeCommand('waves.planFeature', { description })) as PlanningResult | undefined;
+    assert.ok(result, 'the command returned the session');
+    made.push(result);
+    return result;
+  }
+
   it('command → progress per round → the proposal in the DAG with its approval bar → Approve → Run Plan enabled', async () => {
     const api = await wavesApi();
     const head = gitHead();
-    const result = (await vscode.commands.executeCommand('waves.planFeature', { description: 'Users page\ntest-agent: plan overlap' })) as PlanningResult | undefined;
-    assert.ok(result, 'the command returned the session');
-    made.push(result);
+    const result = await planFeature('Users page\ntest-agent: plan overlap');
     assert.equal(result.state.status, 'valid');
     assert.equal(result.state.rounds.length, 2, 'one write round, one repair round');
     assert.ok(api.planning.progressShown.some((m) => /^round 1: 2 errors$/.test(m)), api.planning.progressShown.join(' | '));
@@ -81,9 +87,7 @@ describe('Plan a Feature', () => {
   it('a round out of time (waves.planning.roundMinutes) leaves the proposal interrupted: valid as it is, Approve stays off, saying why (#36 items 2, 7)', async () => {
     await vscode.workspace.getConfiguration('waves').update('planning.roundMinutes', 0.02, vscode.ConfigurationTarget.Global);
     const api = await wavesApi();
-    const result = (await vscode.commands.executeCommand('waves.planFeature', { description: 'Slow page\ntest-agent: plan none\ntest-agent: sleep 60000' })) as PlanningResult | undefined;
-    assert.ok(result);
-    made.push(result);
+    const result = await planFeature('Slow page\ntest-agent: plan none\ntest-agent: sleep 60000');
     assert.equal(result.state.status, 'interrupted');
     assert.deepEqual(result.state.rounds.map((r) => r.interrupted), ['timed-out']);
     assert.ok(result.analysis?.valid, 'what the round wrote is a valid plan, and is kept');
@@ -100,9 +104,7 @@ describe('Plan a Feature', () => {
   it('a plan that stays invalid after the repair rounds has its problems in the Problems panel and cannot be approved', async () => {
     await vscode.workspace.getConfiguration('waves').update('planning.repairRounds', 1, vscode.ConfigurationTarget.Global);
     const api = await wavesApi();
-    const result = (await vscode.commands.executeCommand('waves.planFeature', { description: 'Stubborn plan\ntest-agent: plan-stubborn cycle' })) as PlanningResult | undefined;
-    assert.ok(result);
-    made.push(result);
+    const result = await planFeature('Stubborn plan\ntest-agent: plan-stubborn cycle');
     assert.equal(result.state.status, 'invalid');
     assert.equal(result.state.rounds.length, 2);
     const uri = vscode.Uri.file(result.planFile);
