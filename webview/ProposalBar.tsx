@@ -17,6 +17,7 @@ const LABEL: Record<ProposalAction, { label: string; icon: string }> = {
 const STATUS: Record<string, string> = {
   valid: 'valid — waiting for your approval',
   invalid: 'still has errors (see the Problems panel)',
+  interrupted: 'interrupted — its last round was stopped before the agent ended; request changes for a complete round',
   approved: 'approved',
   planning: 'the agent is working on it…',
   discarded: 'discarded',

@@ -41,6 +41,15 @@ export function parseArgs(argv: readonly string[], known: readonly string[], val
 }
 
 /** A whole number flag ≥ `min`; undefined when not given. */
+/** A flag's positive number of minutes (decimals allowed: `0.5` is 30 s), as milliseconds; undefined when absent. */
+export function minutesFlag(flag: string, raw: string | true | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0) || n > 10_080) throw new UsageError(`--${flag} must be a number of minutes above 0 (at most a week, 10080), not "${text}"`);
+  return Math.round(n * 60_000);
+}
+
 export function positiveInt(flag: string, raw: string | true | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const text = String(raw);

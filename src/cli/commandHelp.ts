@@ -3,10 +3,11 @@
  * command's help in its usage, and loads a command's module (and the engine behind it) only
  * when that command runs (src/cli/waves.ts).
  */
-import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES } from '../core/run/planningSession';
 
 export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
-        [--dry-run] [--json] [--allow-host HOST:PORT,… | --unconfined] (<description> | --file FILE)
+        [--round-minutes M] [--dry-run] [--json] [--allow-host HOST:PORT,… | --unconfined]
+        (<description> | --file FILE)
     Have an agent plan a feature: it runs headless, inside walls as a run's agents do
     (--allow-host, --unconfined: as for waves run), in a planning worktree of its own
     (branch waves-plan/<id>, from your HEAD; your branch and files stay untouched)
@@ -14,14 +15,22 @@ export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] 
     openspec/changes/<id>/ (when the repository has openspec/changes/) or plans/<id>/
     (--out: another folder of the repository). The plan is checked exactly; every
     problem goes back to the agent for up to --rounds repair rounds (default ${DEFAULT_REPAIR_ROUNDS}).
-    Anything it writes outside the planning folder is thrown away. Ctrl-C stops the
-    agent and ends the session as it stands. --dry-run prints the planning prompt and
-    creates nothing. Nothing runs until you approve:
+    --round-minutes: how long one round's agent may take (default ${DEFAULT_ROUND_MINUTES}; decimals
+    allowed; the editor's setting waves.planning.roundMinutes). Anything it writes
+    outside the planning folder is thrown away. Ctrl-C stops the agent and ends the
+    session as it stands: a round stopped (or out of time) is interrupted, and an
+    interrupted session cannot be approved until a revision round runs to its end.
+    --dry-run prints the planning prompt and creates nothing. Nothing runs until you
+    approve:
   waves plan --approve <id>     record the approval (the plan can then run:
-                                waves run <its work-packages.yaml>)
-  waves plan --revise <id> (<comments> | --file FILE)   another round with your comments
-  waves plan --discard <id>     remove its worktree and branch (refused while the
-                                worktree has uncommitted changes)
+                                waves run <its work-packages.yaml>; then
+                                waves finish <it> brings it onto your branch)
+  waves plan --revise <id> (<comments> | --file FILE)   another round with your comments,
+                                by the session's own agent unless --agent / --agent-argv
+  waves plan --discard <id>     remove its worktree and branch, and what a run of it
+                                left (its worktrees, its waves/<feature>/ branches);
+                                refused while one has uncommitted changes or the run
+                                goes on; each branch's last commit is named
   waves plan --list             the repository's planning sessions
   --coordinator postgres://… (or WAVES_COORDINATOR) [--coordinator-repository KEY]:
     the shared coordinator (waves run --help). Approving registers the plan's write
@@ -36,8 +45,10 @@ export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] 
   waves plan --release-claims <feature> --coordinator …   remove a feature's planned
                                 claims whoever approved them (a session gone with its
                                 clone); exit 1 when the feature has none there
-    Exit 0 when the plan is valid (or the action is done), 1 when it still has errors
-    or the action was refused, 2 on usage errors.`;
+    Exit 0 when the plan is valid (or the action is done), 1 when the session ended
+    without a valid plan (errors left, or its last round stopped) or the coordinator
+    could not be reached, 2 on usage errors and every refusal before anything starts
+    or changes (no such session, approved already, not valid, …).`;
 
 export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--json]
     Check each host of a hosts file (also WAVES_HOSTS): reachable with your own ssh

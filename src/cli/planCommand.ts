@@ -2,9 +2,9 @@
  * `waves plan` (issue #19, ADR 0013): an agent writes the plan in a planning worktree of its
  * own, the exact checker repairs it, and the proposal waits on its branch for the person:
  *
- *   waves plan [--agent P | --agent-argv JSON] [--out DIR] [--rounds N] [--dry-run] [--json]
+ *   waves plan [--agent P | --agent-argv JSON] [--out DIR] [--rounds N] [--round-minutes M] [--dry-run] [--json]
  *              (<description>... | --file FILE)
- *   waves plan --revise <id> (<comments>... | --file FILE) [--agent …] [--rounds N]
+ *   waves plan --revise <id> (<comments>... | --file FILE) [--agent …] [--rounds N] [--round-minutes M]
  *   waves plan --approve <id>      waves plan --discard <id>      waves plan --list
  *   waves plan --claims            waves plan --release-claims <feature>   (the coordinator's planned claims)
  *   (any of them with --coordinator postgres://… [--coordinator-repository KEY], or WAVES_COORDINATOR:
@@ -12,22 +12,23 @@
  *    checked against other features' — issue #19 item 5)
  *
  * Argument parsing and presentation only; every use case comes through the engine's front door.
- * Exit codes: 0 a valid plan (or the action done), 1 the plan still has errors (or the action
- * was refused), 2 usage errors.
+ * Exit codes: 0 a valid plan (or the action done), 1 the session ended without a valid plan (its
+ * errors, or its last round stopped) or the coordinator could not be reached, 2 usage errors and
+ * every refusal before anything starts or changes (#36).
  */
 import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
-import { nextStepsText, type PlanningState } from '../core/run/planningSession';
+import { nextStepsText, revisionRefusal, sessionAgent, type PlanningState } from '../core/run/planningSession';
 import { ConfinementUnavailableError, PlanningError, approvePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
-import { parseArgs, positiveInt, UsageError } from './args';
+import { minutesFlag, parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
-import { agentFrom, confinementFrom, coordinatorFrom } from './runArgs';
+import { agentFrom, agentNotFound, confinementFrom, coordinatorFrom } from './runArgs';
 
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'out', 'rounds', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', 'allow-host'],
-    ['agent', 'agent-argv', 'out', 'rounds', 'file', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', 'allow-host'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', 'allow-host'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', 'allow-host'],
   );
   const coordinator = coordinatorFrom(flags);
   // The planning agent's walls (#32): as a run's.
@@ -69,15 +70,23 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
         io.err(`waves: warning: the plan is discarded here, but its planned claims stay in the coordinator: ${shared.message}\n  discard again (waves plan --discard ${state.id}) when it answers: that removes them\n`);
       return 0;
     }
-    const text = describedBy(io, flags.get('file'), args);
     const rounds = positiveInt('rounds', flags.get('rounds'), 0);
+    // One round's time limit (#36 item 7): beside the editor's waves.planning.roundMinutes.
+    const timeoutMs = minutesFlag('round-minutes', flags.get('round-minutes'));
+    const limits = { ...(rounds !== undefined ? { repairRounds: rounds } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(confinement ? { confinement } : {}) };
     if (flags.has('revise')) {
       const id = String(flags.get('revise'));
-      if (!readPlanning(repo, id)) throw new UsageError(`no planning session "${id}" (waves plan --list)`);
-      const agent = agentFrom(flags, true);
-      const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments: text, agent, ...(confinement ? { confinement } : {}), ...(rounds !== undefined ? { repairRounds: rounds } : {}), onEvent: progress(io, json), signal }));
+      // Each refusal names its real reason, in this order: no session, approved or discarded, no comments, no agent.
+      const state = readPlanning(repo, id);
+      if (!state) throw new PlanningError(`no planning session "${id}" in ${repo} (waves plan --list)`);
+      const refusal = revisionRefusal(state);
+      if (refusal) throw new PlanningError(refusal);
+      const comments = describedBy(io, flags.get('file'), args, 'say what to change: waves plan --revise <id> "<comments>" (or --file FILE)');
+      const agent = flags.has('agent') || flags.has('agent-argv') ? agentFrom(flags, true) : rememberedAgent(state);
+      const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments, agent, ...limits, onEvent: progress(io, json), signal }));
       return finish(io, result, json, coordinator);
     }
+    const text = describedBy(io, flags.get('file'), args);
     if (flags.has('dry-run')) {
       const dry = await planningDryRun({ cwd: process.cwd(), description: text, ...(flags.has('out') ? { out: String(flags.get('out')) } : {}) });
       if (json) io.out(JSON.stringify(dry) + '\n');
@@ -90,18 +99,18 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
         cwd: process.cwd(),
         description: text,
         agent,
-        ...(confinement ? { confinement } : {}),
+        ...limits,
         ...(flags.has('out') ? { out: String(flags.get('out')) } : {}),
-        ...(rounds !== undefined ? { repairRounds: rounds } : {}),
         onEvent: progress(io, json),
         signal,
       }),
     );
     return finish(io, result, json, coordinator);
   } catch (err) {
+    // A refusal: nothing was started or changed (#36: exit 2, as every refusal before anything starts).
     if (err instanceof PlanningError || err instanceof RangeError) {
       io.err(`waves: ${err.message}\n`);
-      return err instanceof RangeError ? 2 : 1;
+      return 2;
     }
     if (err instanceof ConfinementUnavailableError) {
       io.err(`waves: ${err.message}\n`);
@@ -111,8 +120,17 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
   }
 }
 
+/** The agent a session was planned with (#36: a revision without --agent runs it again), found here; else a refusal naming why. */
+function rememberedAgent(state: PlanningState) {
+  const remembered = sessionAgent(state);
+  if ('problem' in remembered) throw new PlanningError(`${remembered.problem}: name the agent with --agent or --agent-argv`);
+  const missing = agentNotFound(remembered.agent);
+  if (missing) throw new PlanningError(`${missing} (the agent ${state.id} was planned with): install it, or name another with --agent / --agent-argv`);
+  return remembered.agent;
+}
+
 /** The description (or comments): `--file FILE`, else the words given. */
-function describedBy(io: Io, file: string | true | undefined, args: readonly string[]): string {
+function describedBy(io: Io, file: string | true | undefined, args: readonly string[], none = 'describe the feature: waves plan "<description>" (or --file FILE)'): string {
   if (file !== undefined && args.length) throw new UsageError('give the text or --file, not both');
   if (file !== undefined) {
     try {
@@ -122,7 +140,7 @@ function describedBy(io: Io, file: string | true | undefined, args: readonly str
     }
   }
   const text = args.join(' ');
-  if (!text.trim()) throw new UsageError('describe the feature: waves plan "<description>" (or --file FILE)');
+  if (!text.trim()) throw new UsageError(none);
   return text;
 }
 

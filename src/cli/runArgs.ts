@@ -119,11 +119,16 @@ export function agentFrom(flags: Map<string, string | true>, check: boolean): Ag
       );
     profile = preset;
   }
-  if (check && !executableFound(profile.argv[0]!))
-    throw new UsageError(
-      `the agent program "${profile.argv[0]}" was not found${profile.id === 'custom' ? '' : ' on PATH'}: install it, or choose another with --agent / --agent-argv`,
-    );
+  if (check) {
+    const missing = agentNotFound(profile);
+    if (missing) throw new UsageError(`${missing}: install it, or choose another with --agent / --agent-argv`);
+  }
   return profile;
+}
+
+/** Why `profile`'s program cannot be started here (not found as given, or not on PATH), or null. */
+export function agentNotFound(profile: AgentProfile): string | null {
+  return executableFound(profile.argv[0]!) ? null : `the agent program "${profile.argv[0]}" was not found${profile.id === 'custom' ? '' : ' on PATH'}`;
 }
 
 /** `--coordinator URL` (else `WAVES_COORDINATOR`) and `--coordinator-repository KEY`; checked, never echoed with its password. */

@@ -2,8 +2,9 @@
  * `waves run`: the arguments parsed into a start request, the questions asked on the
  * terminal, the refusals and the progress shown. Every step of a start is the engine's one
  * use case (`startRun`, front door), the one the editor calls too. Exit codes: 0 every
- * package succeeded, 1 not (or refused: needs the person or another driver first), 2 usage
- * or plan errors, 75 paused at a usage limit.
+ * package succeeded, 1 not, 2 nothing was started — usage or plan errors and every refusal of
+ * the start (a proposal not approved, commands not approved, another driver, …: #36) —, 75
+ * paused at a usage limit.
  */
 import { PRESET_IDS, presetProfile } from '../core/run/agentProfiles';
 import { sanitize } from '../core/present/terminalText';
@@ -228,10 +229,10 @@ function outcomeText(outcome: RunOutcome, file: string): string {
 
 /**
  * A refused start on the terminal: the use case's reason (the same the editor shows), its
- * details, and what to do next from the command line. Exit 2 for what is wrong with the
- * plan or the arguments, 1 for what needs the person or another driver first.
+ * details, and what to do next from the command line. Always exit 2: nothing was started,
+ * whatever the reason (#36) — exit 1 is a run whose packages did not all succeed.
  */
-function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): number {
+function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): 2 {
   const details = refusal.details.map((d) => `  ${visibleText(d)}\n`).join('');
   switch (refusal.kind) {
     case 'plan-invalid':
@@ -249,15 +250,15 @@ function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): n
       // Asked on the terminal and declined, or no terminal to ask on: the list and how to approve it.
       if (asked) io.err('waves: not approved; nothing was started\n');
       else io.err(`waves: ${refusal.reason}:\n${details}${unsafeNote(refusal.commands ?? [])}they would run with your shell: run \`waves approve ${file}\` first\n`);
-      return 1;
+      return 2;
     case 'driven-elsewhere':
       io.err(`waves: ${refusal.reason}\n  \`waves status ${file}\` shows its progress; \`waves cancel ${file}\` stops it\n`);
-      return 1;
+      return 2;
     case 'planned-claims':
       io.err(
         `waves: ${refusal.reason}:\n${details}Run after it (its run removes its planned claims when it succeeds), agree with its driver, or go ahead anyway (waves run --allow-planned-overlap).\n  nothing was started and no run state was written\n`,
       );
-      return 1;
+      return 2;
     case 'no-confinement':
       io.err(
         `waves: ${refusal.reason}\n${details}  nothing was started; to run the agents without walls anyway, choose it: \`waves run --unconfined ${file}\`\n`,
@@ -267,10 +268,10 @@ function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): n
       io.err(
         `waves: ${refusal.reason}\n  nothing was started and no run state was written; try again when it answers, or run without --coordinator (the lock table of .waves/ then protects this clone only)\n`,
       );
-      return 1;
+      return 2;
     default:
       io.err(`waves: ${refusal.reason}\n${details}`);
-      return 1;
+      return 2;
   }
 }
 

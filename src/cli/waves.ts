@@ -102,7 +102,10 @@ const HELP: Record<string, string> = {
     (exit 2) unless --unconfined: agents then run with all your rights.
     --memory-mb: the memory one agent (and what it started) may hold inside its walls
     before it is stopped and failed (default 8192; 0: no limit).
-    Exit 0 when every package succeeded, 1 when one did not, 2 on usage or plan errors.`,
+    Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
+    started: usage or plan errors and every refusal before the run starts (a proposed
+    plan not approved, verification commands not approved, another driver, the
+    coordinator out of reach, no walls), 75 when paused at a usage limit.`,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
     the locks it holds, who drives the run and whether that process is alive. Only

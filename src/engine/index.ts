@@ -24,7 +24,7 @@
  * - where an attempt runs: `Executor` (attempt/, ADR 0006), `LocalExecutor` by default
  * - plan a feature (ADR 0013, planning/): `planningDryRun`, `startPlanning` (the agent writes,
  *   the exact checker repairs), `revisePlanning` (Request changes), `approvePlanning`,
- *   `discardPlanning`, `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed
+ *   `discardPlanning` (usecases/: with what its run left, #36), `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed
  *   plan may not run yet (the engine checks it too as a run begins)
  * - planned claims (#19 item 5): `approvePlanning(…, { coordinator })` registers them,
  *   `discardPlanning(…, { coordinator })` removes them, `conflictsWithPlanned` (coordinator/):
@@ -90,6 +90,7 @@ export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readRep
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
+export { discardPlanning } from './usecases';
 export {
   CoordinatorError,
   CoordinatorLeaseHeldError,
@@ -108,7 +109,6 @@ export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,
   approvePlanning,
-  discardPlanning,
   listPlannings,
   planFileOf,
   planningDryRun,

@@ -2,6 +2,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { analyzePlan, oversizedAnalysis, type PlanAnalysis } from '../core/plan/analyze';
 import { covers } from '../core/plan/glob';
+import { proposedPlanIdOf, proposedPlanLabel } from '../core/run/planningSession';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { AnalysisPool, Superseded } from './analysisPool';
 
@@ -261,7 +262,11 @@ export class PlanRegistry extends Disposable {
     return vscode.workspace.getConfiguration('waves', uri).get<number>('maxParallel', 10);
   }
 
+  /** A plan's name in the views: its path in the workspace, or — a proposed plan in its planning worktree — `proposed: <id>` (#36). */
   private label(uri: vscode.Uri): string {
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+    const proposed = uri.scheme === 'file' ? proposedPlanIdOf(uri.fsPath, folders) : null;
+    if (proposed) return proposedPlanLabel(proposed);
     return vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
   }
 

@@ -116,7 +116,7 @@ export type ProposalAction = (typeof PROPOSAL_ACTIONS)[number];
 /** A proposed plan as the approval bar shows it. */
 export interface ProposalView {
   id: string;
-  /** `valid`, `invalid`, `approved`, `planning` (a round runs), `discarded`. */
+  /** `valid`, `invalid`, `interrupted` (its last round stopped before the agent ended, #36), `approved`, `planning` (a round runs), `discarded`. */
   status: string;
   rounds: number;
   /** The planning folder, repository-relative (proposal.md, design.md, contracts/ are there). */

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_REPAIR_ROUNDS } from '../core/run/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, proposedPlanIdOf, sessionAgent } from '../core/run/planningSession';
 import type { ProposalSource } from '../dag/actions';
 import {
   PlanningError,
@@ -100,7 +100,15 @@ export class PlanningController extends Disposable implements ProposalSource {
       rounds: state.rounds.length,
       planDir: state.planDir,
       actions: {
-        approve: busy ? off('the agent is still working on it') : status === 'valid' ? on : status === 'approved' ? off('approved already') : off('the plan has errors: request changes, or fix them'),
+        approve: busy
+          ? off('the agent is still working on it')
+          : status === 'approved'
+            ? off('approved already')
+            : status === 'invalid'
+              ? off('the plan has errors: request changes, or fix them')
+              : approvalRefusal(state) === null
+                ? on
+                : off('its last round was stopped before the agent ended: request changes for a complete round'),
         requestChanges: busy ? off('the agent is still working on it') : status === 'approved' ? off('approved already') : on,
         discard: busy ? off('the agent is still working on it') : on,
         runPlan: status === 'approved' ? on : off('approve the plan first: nothing runs before you do'),
@@ -162,9 +170,8 @@ export class PlanningController extends Disposable implements ProposalSource {
     if (!description) return undefined;
     const agent = await this.agent(folder);
     if (!agent) return undefined;
-    const rounds = repairRounds(folder);
     const result = await this.withProgress(`Waves: planning "${firstLine(description)}"`, (onEvent, signal) =>
-      startPlanning({ cwd: folder.fsPath, description, agent, repairRounds: rounds, launcher, onEvent, signal, ...sandbox() }),
+      startPlanning({ cwd: folder.fsPath, description, agent, ...limits(folder), launcher, onEvent, signal, ...sandbox() }),
     );
     return this.present(result);
   }
@@ -206,10 +213,13 @@ export class PlanningController extends Disposable implements ProposalSource {
       validateInput: (v) => (v.trim() ? null : 'Say what to change'),
     });
     if (!comments) return;
-    const agent = await this.agent(uri);
+    // The session's own agent (#36: a session remembers it), else the one waves.agent names.
+    const state = readPlanning(where.repo, where.id);
+    const remembered = state ? sessionAgent(state) : undefined;
+    const agent = remembered && 'agent' in remembered ? remembered.agent : await this.agent(uri);
     if (!agent) return;
     const result = await this.withProgress(`Waves: revising the plan ${where.id}`, (onEvent, signal) =>
-      revisePlanning({ repo: where.repo, id: where.id, comments, agent, repairRounds: repairRounds(uri), launcher, onEvent, signal, ...sandbox() }),
+      revisePlanning({ repo: where.repo, id: where.id, comments, agent, ...limits(uri), launcher, onEvent, signal, ...sandbox() }),
       where.id,
     );
     await this.present(result);
@@ -219,7 +229,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     const yes = 'Discard';
     const choice = await vscode.window.showWarningMessage(
       `Waves: discard the proposed plan ${where.id}?`,
-      { modal: true, detail: 'Its planning worktree is removed (refused while it holds uncommitted changes) and its branch deleted; the message says how to bring the branch back.' },
+      { modal: true, detail: "Its planning worktree is removed and its branch deleted, and so are its run's worktrees and waves/<feature>/ branches when it ran (refused while any of them holds uncommitted changes, or while the run goes on); the message says how to bring a branch back." },
       yes,
     );
     if (choice !== yes) return;
@@ -249,9 +259,8 @@ export class PlanningController extends Disposable implements ProposalSource {
     const known = this.known.get(uri.toString());
     if (known) return known;
     for (const f of vscode.workspace.workspaceFolders ?? []) {
-      const root = `${f.uri.fsPath}.worktrees${path.sep}_plans${path.sep}`;
-      if (!uri.fsPath.startsWith(root)) continue;
-      const id = uri.fsPath.slice(root.length).split(path.sep)[0]!;
+      const id = proposedPlanIdOf(uri.fsPath, [f.uri.fsPath]);
+      if (!id) continue;
       const state = readPlanning(f.uri.fsPath, id);
       if (state && planFileOf(state) === uri.fsPath) return { repo: f.uri.fsPath, id };
     }
@@ -363,15 +372,26 @@ export class PlanningController extends Disposable implements ProposalSource {
     await vscode.workspace.openTextDocument(uri); // the registry follows an open plan, so the Problems panel lists its problems
     await this.deps.registry.reanalyze(uri, { fromDisk: true }); // a revised plan: its open document may be the earlier round's
     await vscode.commands.executeCommand('waves.showDag', uri);
-    const summary = state.status === 'valid' ? 'valid — review it and approve' : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${state.rounds.length} rounds (see the Problems panel)`;
+    const summary =
+      state.status === 'valid'
+        ? 'valid — review it and approve'
+        : state.status === 'interrupted'
+          ? 'interrupted: its last round was stopped before the agent ended (what it wrote is kept); request changes for a complete round before approving'
+          : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${state.rounds.length} rounds (see the Problems panel)`;
     void vscode.window.showInformationMessage(`Waves: the proposed plan ${state.id} is ${summary}.`);
     return result;
   }
 }
 
-function repairRounds(scope: vscode.Uri): number {
-  const n = vscode.workspace.getConfiguration('waves', scope).get<number>('planning.repairRounds', DEFAULT_REPAIR_ROUNDS);
-  return Number.isInteger(n) && n >= 0 ? n : DEFAULT_REPAIR_ROUNDS;
+/** `waves.planning.repairRounds` and `waves.planning.roundMinutes` (a value that is not one counts as the default). */
+function limits(scope: vscode.Uri): { repairRounds: number; timeoutMs: number } {
+  const config = vscode.workspace.getConfiguration('waves', scope);
+  const n = config.get<number>('planning.repairRounds', DEFAULT_REPAIR_ROUNDS);
+  const minutes = config.get<number>('planning.roundMinutes', DEFAULT_ROUND_MINUTES);
+  return {
+    repairRounds: Number.isInteger(n) && n >= 0 ? n : DEFAULT_REPAIR_ROUNDS,
+    timeoutMs: Math.round((typeof minutes === 'number' && minutes > 0 && minutes <= 10_080 ? minutes : DEFAULT_ROUND_MINUTES) * 60_000),
+  };
 }
 
 function firstLine(text: string): string {

@@ -340,7 +340,7 @@ describe('waves run', () => {
       assert.match(waves(['status', plan]).out, /^ {2}slow: file shared\/config\.json/m);
 
       const second = waves(['run', '--agent-argv', AGENT, plan]);
-      assert.equal(second.code, 1);
+      assert.equal(second.code, 2);
       assert.match(second.err, /driven by another engine/);
 
       // one package: it stops, the rest goes on
@@ -492,7 +492,7 @@ describe('on a terminal', () => {
     ]);
     const repo = path.dirname(plan);
     const no = onTty(['run', '--agent-argv', AGENT, plan], 'n\n', repo);
-    assert.equal(no.code, 1, no.out);
+    assert.equal(no.code, 2, no.out);
     assert.match(no.out, /^ {2}test -f a\/x\.txt\r?$/m);
     assert.match(no.out, /not approved; nothing was started/);
     assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false);
@@ -511,7 +511,7 @@ describe('on a terminal', () => {
     const plan = repoWithPlan('tty-escape', [{ id: 'a', agent: ['write a/x.txt x'], verify: [HIDING] }]);
     const repo = path.dirname(plan);
     const no = onTty(['run', '--agent-argv', AGENT, plan], 'n\n', repo);
-    assert.equal(no.code, 1, no.out);
+    assert.equal(no.code, 2, no.out);
     assert.match(no.out, /Approve these commands for this plan\? \[y\/N\]/);
     assert.ok(no.out.includes(`  ${HIDING_SHOWN}`), no.out);
     assert.match(no.out, /warning: the list holds control or bidi characters/);
@@ -552,7 +552,7 @@ describe('verification commands need an approval', () => {
       { id: 'b', agent: ['write b/y.txt y'], verify: ['test -f b/y.txt'] },
     ]);
     const refused = waves(['run', '--agent-argv', AGENT, plan]);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 2);
     assert.match(refused.err, /^ {2}test -f a\/x\.txt$/m);
     assert.match(refused.err, /^ {2}echo "ok"$/m);
     assert.match(refused.err, /waves approve /);
@@ -600,7 +600,7 @@ describe('verification commands need an approval', () => {
     git(repo, 'commit', '-q', '-m', 'ship approvals');
 
     const refused = waves(['run', '--agent-argv', AGENT, plan]);
-    assert.equal(refused.code, 1, refused.out + refused.err);
+    assert.equal(refused.code, 2, refused.out + refused.err);
     assert.match(refused.err, /not approved yet/);
     assert.ok(refused.err.includes(`  ${command}\n`), refused.err);
     const asked = waves(['approve', plan]);
@@ -616,7 +616,7 @@ describe('verification commands need an approval', () => {
     const raw = /[\r\x1b\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
 
     const refused = waves(['run', '--agent-argv', AGENT, plan]);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 2);
     assert.ok(refused.err.includes(`  ${HIDING_SHOWN}\n`), refused.err);
     assert.doesNotMatch(refused.out + refused.err, raw);
 

@@ -48,7 +48,8 @@ describe('waves run refuses as the start use case says', () => {
       const lease = c.kind === 'driven-elsewhere' ? Lease.claim(leaseFile(s.repo, 'refused-driver')) : undefined;
       try {
         const r = run(s);
-        assert.ok(r.code === 1 || r.code === 2, `refused with exit 1 or 2, not ${r.code}\n${r.err}`);
+        // Every refusal before anything starts exits 2, whatever its reason (#36 item 5); 1 is a run whose packages did not all succeed.
+        assert.equal(r.code, 2, `refused with exit 2, not ${r.code}\n${r.err}`);
         const first = r.err.split('\n')[0] ?? '';
         const reason = first.replace(/^waves: /, '').replace(/:$/, '');
         assert.match(reason, c.reason(s), r.err);
@@ -59,4 +60,12 @@ describe('waves run refuses as the start use case says', () => {
       }
     });
   }
+});
+
+describe('waves run --help', () => {
+  it('says that every refusal before the run starts exits 2 (#36 item 5)', () => {
+    const r = spawnSync(process.execPath, [bin, 'run', '--help'], { encoding: 'utf8', cwd: tmp, env });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was started: usage or plan errors and every refusal before the run starts \(a proposed plan not approved,/);
+  });
 });

@@ -38,7 +38,7 @@ describe('waves run --coordinator', () => {
   test('a coordinator out of reach: a clear error, nothing started, .waves/ untouched, no password', () => {
     const { repo } = repoWithPlan('cli-b', [{ id: 'p', agent: ['write p/a.txt', 'commit'] }]);
     const r = waves(repo, 'run', '--agent-argv', AGENT, '--coordinator', 'postgres://ana:hunter22@127.0.0.1:1/waves', 'work-packages.yaml');
-    assert.equal(r.code, 1, r.out + r.err);
+    assert.equal(r.code, 2, r.out + r.err);
     assert.match(r.err, /waves: The coordinator postgres:\/\/ana:\*\*\*@127\.0\.0\.1:1\/waves cannot be reached/);
     assert.match(r.err, /nothing was started and no run state was written/);
     assert.doesNotMatch(r.out + r.err, /hunter22/);
@@ -49,7 +49,7 @@ describe('waves run --coordinator', () => {
       env: { ...env, WAVES_COORDINATOR: 'postgres://ana:hunter22@127.0.0.1:1/waves' },
       encoding: 'utf8',
     });
-    assert.equal(fromEnv.status, 1);
+    assert.equal(fromEnv.status, 2);
     assert.match(fromEnv.stderr, /cannot be reached/);
     assert.doesNotMatch(fromEnv.stdout + fromEnv.stderr, /hunter22/);
   });

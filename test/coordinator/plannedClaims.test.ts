@@ -14,7 +14,8 @@ import { describe, test } from 'node:test';
 import { plannedClaimsOf } from '../../src/core/run/sharedCoordinator';
 import { runStateFile } from '../../src/core/run/runPaths';
 import { driverName, repositoryKeyOf } from '../../src/engine/coordinator/openCoordinator';
-import { approvePlanning, discardPlanning, readPlanning, startPlanning, type PlanningResult } from '../../src/engine/planning/planner';
+import { discardPlanning } from '../../src/engine';
+import { approvePlanning, readPlanning, startPlanning, type PlanningResult } from '../../src/engine/planning/planner';
 import { conflictsWithPlanned } from '../../src/engine/coordinator/plannedClaims';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { planYaml, scriptedAgent } from '../engine/engineFixtures';
@@ -155,7 +156,7 @@ describe('planned claims', () => {
     assert.equal(json.plans[0].plannedClaims, undefined); // no coordinator: nothing asked
 
     const refused = waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile);
-    assert.equal(refused.code, 1, refused.out + refused.err);
+    assert.equal(refused.code, 2, refused.out + refused.err);
     assert.match(refused.err, /another feature's approved plan claims the same lock key:\n {2}wp-users's lock key api:GET \/v1\/users meets the same planned by feature planned-feature: its package wp-api, approved by /);
     assert.match(refused.err, /--allow-planned-overlap/);
     assert.match(refused.err, /nothing was started and no run state was written/);
@@ -195,7 +196,7 @@ describe('planned claims', () => {
     assert.deepEqual(json.features.map((f: { featureId: string; planId: string }) => [f.featureId, f.planId]), [['planned-feature', proposal.state.id]]);
     assert.equal(json.claims.length, 5);
 
-    assert.equal(waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile).code, 1, 'refused by the stale claim');
+    assert.equal(waves(clone, 'run', '--agent-argv', AGENT, '--coordinator', setup.cluster.url, planFile).code, 2, 'refused by the stale claim');
 
     const typo = waves(clone, 'plan', '--release-claims', 'planned-featur', '--coordinator', setup.cluster.url);
     assert.equal(typo.code, 1);

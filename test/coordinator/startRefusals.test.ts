@@ -33,7 +33,7 @@ describe('waves run refuses as the start use case says (coordinator)', () => {
         encoding: 'utf8',
         timeout: 60_000,
       });
-      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.equal(r.status, 2, r.stdout + r.stderr);
       const reason = (r.stderr.split('\n')[0] ?? '').replace(/^waves: /, '').replace(/:$/, '');
       assert.match(reason, c.reason(s), r.stderr);
       if (c.detail) assert.match(r.stderr, c.detail);

@@ -13,6 +13,7 @@
 import * as path from 'node:path';
 import type { PlanAnalysis } from '../plan/analyze';
 import { LOCK_NAMESPACES } from '../plan/lockKeys';
+import { AgentProfileError, customProfile, presetProfile, type AgentProfile } from './agentProfiles';
 import type { AuditScope } from './audit';
 import { isSafeName } from './safeName';
 import { code } from './prompt';
@@ -29,6 +30,8 @@ export const PLANNING_BRANCH_PREFIX = 'waves-plan/';
 export const PLAN_FILE_NAME = 'work-packages.yaml';
 /** Default number of repair rounds after the first (setting `waves.planning.repairRounds`, `waves plan --rounds`). */
 export const DEFAULT_REPAIR_ROUNDS = 3;
+/** Default time one planning round's agent may take, in minutes (setting `waves.planning.roundMinutes`, `waves plan --round-minutes`). */
+export const DEFAULT_ROUND_MINUTES = 30;
 
 // ---------------------------------------------------------------------------------------
 // Names
@@ -88,6 +91,27 @@ export function planningPaths(repo: string, id: string, worktreesFolder?: string
     branch: `${PLANNING_BRANCH_PREFIX}${id}`,
     round: (n) => path.join(dir, String(n)),
   };
+}
+
+/**
+ * The planning session a file belongs to by where it is: `<folder>.worktrees/_plans/<id>/…` of one
+ * of `folders` (the planning worktrees' place, `planningPaths`), else null. For showing a proposed
+ * plan as the feature it is ("proposed: <id>", #36) rather than by its worktree's absolute path.
+ */
+export function proposedPlanIdOf(file: string, folders: readonly string[]): string | null {
+  for (const folder of folders) {
+    const root = path.join(`${path.resolve(folder)}.worktrees`, '_plans') + path.sep;
+    const resolved = path.resolve(file);
+    if (!resolved.startsWith(root)) continue;
+    const id = resolved.slice(root.length).split(path.sep)[0] ?? '';
+    if (isPlanningId(id) && resolved.length > root.length + id.length) return id;
+  }
+  return null;
+}
+
+/** How a proposed plan is named to a person: `proposed: <id>`. */
+export function proposedPlanLabel(id: string): string {
+  return `proposed: ${id}`;
 }
 
 /**
@@ -259,21 +283,23 @@ export function buildPlanningPrompt(input: PlanningPromptInput): string {
   line(`   OpenAPI 3.1), a database schema (${code('contracts/db/schema.sql')}), events (${code('contracts/events/<name>.schema.json')})`);
   line('   or shared types (type stubs). Contracts are the boundary between parallel packages. List them');
   line(`   in the plan's ${code('contracts')} section (e.g. ${code('contracts.openapi.files')}), with repository-relative paths.`);
-  line(`6. **Work packages.** ${code(planFile)} per the schema ${code('schemas/work-packages.schema.json')}`);
-  line('   of Wave Orchestrator (`schema_version: 1`, `feature: {id, title}`, `packages: [...]`). Each package:');
-  line('   `package_id`, `title`, `task_type`, `description` (the agent\'s brief), `depends_on`,');
-  line('   `scope: {write_allow, read_allow, deny}`, `locks: {files, keys}`, `verification: {tier, steps}`.');
+  line(`6. **Work packages.** ${code(planFile)} in Wave Orchestrator's plan format (its schema:`);
+  line(`   ${code('schemas/work-packages.schema.json')}), written as in this example — the exact checker reads these`);
+  line('   field names and no others, so keep them as they are (the example is valid as it stands):');
+  line();
+  line(fenced(planFormatExample(input.id, planDir), 'yaml'));
+  line();
   line('   - `wp-contracts` first (priority 1, no dependencies); one package per bounded context, each');
   line('     depending on `wp-contracts`; `wp-integration` last, depending on every implementation package.');
   line('   - Packages that may run at the same time (neither depends on the other, even indirectly) must');
-  line('     not overlap in `write_allow` or in `locks.files`, and must not share a lock key.');
+  line('     not overlap in their write scope or their file locks, and must not share a lock key.');
   line(`   - Lock keys are canonical, in a namespace: ${LOCK_NAMESPACES.map((n) => code(n + ':')).join(', ')} —`);
-  line('     e.g. `api:GET /v1/users`, `db:schema:users`, `event:user.created`. File paths go in `locks.files`.');
-  line('   - `scope.read_allow` says what the package reads: include the contracts it builds on (paths in');
-  line(`     ${code(planDir + '/contracts/')}); the engine gives each package the plan artifacts its read_allow`);
+  line('     e.g. `api:GET /v1/users`, `db:schema:users`, `event:user.created`. File paths go in the file locks.');
+  line('   - The read scope says what the package reads: include the contracts it builds on (paths in');
+  line(`     ${code(planDir + '/contracts/')}); the engine gives each package the plan artifacts its read scope`);
   line('     covers and the design section named after it — and nothing else of the planning folder.');
   line('   - Verification tiers: A (unit + integration tests + lint), B (CI), C (lint and schema only);');
-  line('     `steps` with the repository\'s real commands.');
+  line("     the steps with the repository's real commands.");
   line('   - Every path and glob is relative to the repository root; `*` stays in a folder, `**` crosses folders.');
   line('7. **Validate.** The engine checks the plan exactly when you stop (schema, references, cycles,');
   line('   lock keys, write and lock overlaps between packages that may run in parallel) and gives you');
@@ -283,6 +309,80 @@ export function buildPlanningPrompt(input: PlanningPromptInput): string {
   line(`When you are done, the planning folder holds proposal.md, design.md, tasks.md, contracts/ (when`);
   line(`the feature has an API, a schema or events) and ${code(PLAN_FILE_NAME)}.`);
   return out.join('\n') + '\n';
+}
+
+/**
+ * The plan format as the planning prompt shows it: a small plan in exactly the form the checker
+ * reads (canonical field names, no dialect), for this session's id and folder. It is the one
+ * place the prompt names the format's fields, so the prompt cannot ask for a field the checker
+ * then calls a dialect (`tier` for `tier_required`, #36): a unit test analyses it and finds
+ * nothing to say. Paths and ids are written as JSON strings (YAML reads them as such).
+ */
+export function planFormatExample(id: string, planDir: string): string {
+  const q = JSON.stringify;
+  const contract = `${planDir}/contracts/openapi/v1.yaml`;
+  return `schema_version: 1
+feature:
+  id: ${q(id)}
+  title: ${q(`The feature ${id}`)}
+contracts:
+  openapi:
+    primary: ${q(contract)}
+    files: [${q(contract)}]
+packages:
+  - package_id: wp-contracts
+    title: Shared types from the contract
+    task_type: contracts
+    description: >-
+      Generate the shared types of the API from the contract, so that the other packages
+      build against them at the same time.
+    priority: 1
+    depends_on: []
+    scope:
+      write_allow: ["src/types/**"]
+      read_allow: [${q(`${planDir}/contracts/**`)}, "src/**"]
+      deny: []
+    locks:
+      files: ["src/types/index.ts"]
+      keys: [${q(`contract:${contract}`)}]
+    verification:
+      tier_required: C
+      steps:
+        - name: typecheck
+          kind: command
+          command: npm run typecheck
+  - package_id: wp-api
+    title: The users endpoint
+    task_type: implement
+    description: >-
+      Implement GET /v1/users as the contract says, with its tests.
+    depends_on: [wp-contracts]
+    scope:
+      write_allow: ["src/api/**", "test/api/**"]
+      read_allow: [${q(`${planDir}/contracts/**`)}, "src/**"]
+    locks:
+      keys: ["api:GET /v1/users", "db:schema:users"]
+    verification:
+      tier_required: A
+      steps:
+        - name: tests
+          kind: command
+          command: npm test -- test/api
+  - package_id: wp-integration
+    title: Integrate and run the whole suite
+    task_type: integrate
+    description: >-
+      Add the end-to-end test of the users page and run every test.
+    depends_on: [wp-api]
+    scope:
+      write_allow: ["test/e2e/**"]
+      read_allow: ["**"]
+    verification:
+      tier_required: A
+      steps:
+        - name: all-tests
+          kind: command
+          command: npm test`;
 }
 
 function writeRepair(line: (s?: string) => void, repair: NonNullable<PlanningPromptInput['repair']>, planFile: string): void {
@@ -337,7 +437,15 @@ function fenced(body: string, lang: string): string {
 // ---------------------------------------------------------------------------------------
 // The session's state file (`.waves/plans/<id>/state.json`)
 
-export type PlanningStatus = 'planning' | 'valid' | 'invalid' | 'approved' | 'discarded';
+/**
+ * `interrupted`: the last round was stopped before its agent ended by itself (Ctrl-C, Cancel, its
+ * time limit, a runner gone): what it wrote is kept, but it is no complete round, so it cannot be
+ * approved whatever the checker says of it (#36) — a revision round makes a complete one.
+ */
+export type PlanningStatus = 'planning' | 'valid' | 'invalid' | 'interrupted' | 'approved' | 'discarded';
+
+/** How a round was stopped before its agent ended by itself. */
+export type RoundInterruption = 'cancelled' | 'timed-out' | 'runner-lost';
 
 export interface PlanningRound {
   n: number;
@@ -354,6 +462,24 @@ export interface PlanningRound {
   refused: string[];
   /** Why the round ended badly (the agent failed, could not start, timed out), or null. */
   failure: string | null;
+  /** The round was stopped before its agent ended by itself (null: it ran to its end). Absent in older state files. */
+  interrupted?: RoundInterruption | null;
+}
+
+/** Whether a round ran to its end: its agent ended by itself (not stopped), and the round's end was recorded. */
+export function roundComplete(round: Pick<PlanningRound, 'endedAt' | 'interrupted'>): boolean {
+  return round.endedAt !== null && !round.interrupted;
+}
+
+/** Why a session cannot be approved as it stands, in a person's words, or null when it can (status `valid`, its last round complete). */
+export function approvalRefusal(state: Pick<PlanningState, 'id' | 'status' | 'rounds'>): string | null {
+  const last = state.rounds.at(-1);
+  if (state.status === 'interrupted' || (state.status === 'valid' && last && !roundComplete(last))) {
+    const why = last?.interrupted === 'timed-out' ? 'reached its time limit' : last?.interrupted === 'runner-lost' ? 'lost its runner' : 'was stopped';
+    return `the last round of ${state.id} ${why} before its agent ended: what it wrote is kept, but only a complete round, checked after it ended, can be approved — request changes (waves plan --revise ${state.id} "<comments>", or Request Changes… in the editor) for one`;
+  }
+  if (state.status !== 'valid') return `the plan ${state.id} is ${state.status}: only a valid plan can be approved`;
+  return null;
 }
 
 export interface PlanningState {
@@ -368,6 +494,8 @@ export interface PlanningState {
   baseSha: string;
   /** The agent preset id, or `custom`. */
   agent: string;
+  /** A custom agent's argv template (and its needs-input pattern), so a revision runs the same agent (#36); null for a preset. Absent in older state files. */
+  customAgent?: { argv: string[]; needsInputPattern?: string } | null;
   status: PlanningStatus;
   rounds: PlanningRound[];
   createdAt: string;
@@ -375,6 +503,8 @@ export interface PlanningState {
   approvedCommit: string | null;
   /** The branch tip when the session was discarded (the branch is deleted; this restores it). */
   discardedTip: string | null;
+  /** The run's branches deleted with the session (#36), each with its last commit (`git branch <name> <commit>` restores one). */
+  discardedRunBranches?: Record<string, string>;
 }
 
 /** Reads a state file's JSON; null when it is not a planning state of this version. */
@@ -383,7 +513,7 @@ export function parsePlanningState(value: unknown): PlanningState | null {
   const s = value as Partial<PlanningState>;
   const str = (v: unknown) => typeof v === 'string';
   if (s.version !== 1 || !str(s.id) || !isPlanningId(s.id!) || !str(s.description) || !str(s.planDir) || !str(s.branch) || !str(s.worktree) || !str(s.baseSha)) return null;
-  if (!['planning', 'valid', 'invalid', 'approved', 'discarded'].includes(s.status as string) || !Array.isArray(s.rounds)) return null;
+  if (!['planning', 'valid', 'invalid', 'interrupted', 'approved', 'discarded'].includes(s.status as string) || !Array.isArray(s.rounds)) return null;
   return {
     version: 1,
     id: s.id!,
@@ -393,12 +523,55 @@ export function parsePlanningState(value: unknown): PlanningState | null {
     worktree: s.worktree!,
     baseSha: s.baseSha!,
     agent: str(s.agent) ? s.agent! : 'custom',
+    customAgent: customAgentOf(s.customAgent),
     status: s.status!,
     rounds: s.rounds.filter((r): r is PlanningRound => !!r && typeof r === 'object' && typeof (r as PlanningRound).n === 'number'),
     createdAt: str(s.createdAt) ? s.createdAt! : '',
     approvedCommit: str(s.approvedCommit) ? s.approvedCommit! : null,
     discardedTip: str(s.discardedTip) ? s.discardedTip! : null,
+    ...(s.discardedRunBranches && typeof s.discardedRunBranches === 'object'
+      ? { discardedRunBranches: Object.fromEntries(Object.entries(s.discardedRunBranches).filter((e): e is [string, string] => typeof e[1] === 'string')) }
+      : {}),
   };
+}
+
+function customAgentOf(value: unknown): PlanningState['customAgent'] {
+  if (!value || typeof value !== 'object') return null;
+  const { argv, needsInputPattern } = value as { argv?: unknown; needsInputPattern?: unknown };
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) return null;
+  return { argv: [...(argv as string[])], ...(typeof needsInputPattern === 'string' ? { needsInputPattern } : {}) };
+}
+
+/** What a session records of its agent: a preset by its id, a custom agent by its argv template. */
+export function sessionAgentRecord(agent: AgentProfile): Pick<PlanningState, 'agent' | 'customAgent'> {
+  if (presetProfile(agent.id) && agent.id !== 'custom') return { agent: agent.id, customAgent: null };
+  return { agent: 'custom', customAgent: { argv: [...agent.argv], ...(agent.needsInputPattern !== undefined ? { needsInputPattern: agent.needsInputPattern } : {}) } };
+}
+
+/**
+ * The agent a session was planned with, again (#36: a revision runs the session's agent unless
+ * the person names another), or why it cannot be had — a session from before custom agents were
+ * recorded, or a record that is not a usable profile.
+ */
+export function sessionAgent(state: Pick<PlanningState, 'id' | 'agent' | 'customAgent'>): { agent: AgentProfile } | { problem: string } {
+  if (state.agent !== 'custom') {
+    const preset = presetProfile(state.agent);
+    return preset ? { agent: preset } : { problem: `the session ${state.id} was planned with the agent "${state.agent}", which this version does not know` };
+  }
+  if (!state.customAgent) return { problem: `the session ${state.id} was planned with a custom agent it does not record (an older session)` };
+  try {
+    return { agent: customProfile(state.customAgent.argv, state.customAgent.needsInputPattern !== undefined ? { needsInputPattern: state.customAgent.needsInputPattern } : {}) };
+  } catch (err) {
+    if (err instanceof AgentProfileError) return { problem: `the session ${state.id} records a custom agent that cannot be used: ${err.message}` };
+    throw err;
+  }
+}
+
+/** Why a session cannot be revised (approved or discarded), or null. */
+export function revisionRefusal(state: Pick<PlanningState, 'id' | 'status'>): string | null {
+  if (state.status === 'approved') return `the plan ${state.id} is approved: it is not revised any more; plan the change anew (waves plan "…") or discard it first`;
+  if (state.status === 'discarded') return `the plan ${state.id} is discarded; start a new one (waves plan "…")`;
+  return null;
 }
 
 /** What the person can do next with a session, as a line for the CLI and the editor. */
@@ -407,9 +580,14 @@ export function nextStepsText(state: Pick<PlanningState, 'id' | 'status' | 'work
   switch (state.status) {
     case 'valid':
     case 'invalid':
+    case 'interrupted':
       return [
         `The proposed plan is ${plan} (branch ${state.branch}).`,
-        state.status === 'valid' ? `  approve:          waves plan --approve ${state.id}` : '  (it has errors: it cannot be approved; request changes or fix it yourself)',
+        state.status === 'valid'
+          ? `  approve:          waves plan --approve ${state.id}`
+          : state.status === 'interrupted'
+            ? '  (its last round was stopped before the agent ended: it cannot be approved; request changes for a complete round)'
+            : '  (it has errors: it cannot be approved; request changes or fix it yourself)',
         `  request changes:  waves plan --revise ${state.id} "<your comments>"`,
         `  discard:          waves plan --discard ${state.id}`,
       ].join('\n');

@@ -24,6 +24,8 @@ export interface FastForwardOffer {
   to: string | null;
   /** The worktree holding the target, when it is checked out. */
   worktree: string | null;
+  /** The checkout the offer was made for (the target may be moved in it, or in the main worktree). */
+  checkout: string;
   /** The person's files git does not track that the fast-forward would overwrite or delete (then it is not possible). */
   inTheWay: LocalFile[];
 }
@@ -39,11 +41,16 @@ export interface LocalFile {
 /** At most this many files are named in a reason. */
 const NAMED_FILES = 8;
 
-/** What `waves finish` can do to bring `targetBranch` up to `integrationBranch`. Changes nothing. */
+/**
+ * What `waves finish` can do to bring `targetBranch` up to `integrationBranch`, for the checkout
+ * `repo` (any worktree of the repository). A target checked out is moved only in the main
+ * worktree or in `repo` itself — the checkout the finish is for, a linked one too (#36: a run
+ * from a linked worktree could not be finished even there). Changes nothing.
+ */
 export async function fastForwardOffer(repo: string, targetBranch: string, integrationBranch: string): Promise<FastForwardOffer> {
   const from = await revParse(repo, `refs/heads/${targetBranch}`);
   const to = await revParse(repo, `refs/heads/${integrationBranch}`);
-  const base = { target: targetBranch, integration: integrationBranch, from, to, worktree: null as string | null, inTheWay: [] as LocalFile[] };
+  const base = { target: targetBranch, integration: integrationBranch, from, to, worktree: null as string | null, checkout: repo, inTheWay: [] as LocalFile[] };
   const no = (reason: string, worktree: string | null = null, inTheWay: LocalFile[] = []): FastForwardOffer => ({ ...base, worktree, inTheWay, possible: false, method: null, reason });
   if (!from) return no(`there is no branch ${targetBranch}`);
   if (!to) return no(`there is no branch ${integrationBranch}`);
@@ -55,7 +62,7 @@ export async function fastForwardOffer(repo: string, targetBranch: string, integ
   const holder = worktrees.find((w) => w.branch === targetBranch);
   if (!holder) return { ...base, possible: true, method: 'update-ref', reason: `${targetBranch} is checked out nowhere: its ref can move from ${from.slice(0, 12)} to ${to.slice(0, 12)}` };
   const isMain = worktrees[0] !== undefined && samePath(worktrees[0].path, holder.path);
-  if (!isMain) return no(`${targetBranch} is checked out in the worktree ${holder.path}; fast-forward it there`, holder.path);
+  if (!isMain && !samePath(holder.path, repo)) return no(`${targetBranch} is checked out in the worktree ${holder.path}; fast-forward it there (git -C ${holder.path} merge --ff-only ${integrationBranch})`, holder.path);
   const changed = parseStatusZ((await git(holder.path, ['status', '--porcelain=v1', '-z', '--untracked-files=no'])).stdout);
   if (changed.length > 0) {
     const shown = changed.slice(0, 5).map((e) => visibleText(e.path));
@@ -90,7 +97,7 @@ export class FastForwardRefusedError extends Error {
  */
 export async function fastForward(repo: string, offer: FastForwardOffer): Promise<string> {
   if (!offer.possible || !offer.from || !offer.to) throw new FastForwardRefusedError(`cannot fast-forward ${offer.target}: ${offer.reason}`);
-  const now = await fastForwardOffer(repo, offer.target, offer.integration);
+  const now = await fastForwardOffer(offer.checkout ?? repo, offer.target, offer.integration);
   if (!now.possible) throw new FastForwardRefusedError(now.reason);
   if (now.from !== offer.from || now.to !== offer.to || now.method !== offer.method || now.worktree !== offer.worktree) {
     throw new FastForwardRefusedError(`${offer.target} or ${offer.integration} moved, or was checked out, since the fast-forward was offered; look again`);

@@ -15,7 +15,7 @@
  */
 export { branchExists, ENGINE_IDENTITY, git, GitError, gitOut, headCommit, isAncestor, revParse, type GitResult } from './gitRun';
 export { ensureExcluded } from './exclude';
-export { createWorktree, dropMadeAhead, listWorktrees, prepareSharedTree, removeWorktreeIfSafe, takeMadeAhead, type RemoveResult, type WorktreeResult } from './worktrees';
+export { createWorktree, dropMadeAhead, listWorktrees, prepareSharedTree, removeWorktreeIfSafe, samePath, takeMadeAhead, type RemoveResult, type WorktreeResult } from './worktrees';
 export { isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp } from './treeMarks';
 export { commitAll, commitAllLanding } from './commits';
 export { inspectTree, treeChanges, type TreeInspection } from './treeDiff';

@@ -21,11 +21,16 @@ import { expandAgent, walledProfile, type AgentProfile } from '../../core/run/ag
 import { auditScope } from '../../core/run/audit';
 import {
   DEFAULT_REPAIR_ROUNDS,
+  DEFAULT_ROUND_MINUTES,
   PLAN_FILE_NAME,
+  approvalRefusal,
   PLANNING_BRANCH_PREFIX,
   PLANS_FOLDER,
   buildPlanningPrompt,
   isPlanningId,
+  revisionRefusal,
+  sessionAgent,
+  sessionAgentRecord,
   parsePlanningState,
   planningFolder,
   planningId,
@@ -228,7 +233,7 @@ export async function startPlanning(options: StartPlanningOptions): Promise<Plan
     branch: paths.branch,
     worktree: paths.worktree,
     baseSha: tree.baseSha,
-    agent: options.agent.id,
+    ...sessionAgentRecord(options.agent),
     status: 'planning',
     rounds: [],
     createdAt: now(options).toISOString(),
@@ -240,18 +245,27 @@ export async function startPlanning(options: StartPlanningOptions): Promise<Plan
   return runRounds(repo, paths, state, context, options, {});
 }
 
-/** The person's comments back to the agent (Request changes): a revision round, then repairs as needed. */
-export async function revisePlanning(options: PlanningRunOptions & { repo: string; id: string; comments: string }): Promise<PlanningResult> {
+/**
+ * The person's comments back to the agent (Request changes): a revision round, then repairs as
+ * needed. Without `agent`, the session's own agent (`sessionAgent`: it remembers it). Refusals in
+ * this order: no session, approved or discarded, no comments, no agent.
+ */
+export async function revisePlanning(options: Omit<PlanningRunOptions, 'agent'> & { agent?: AgentProfile; repo: string; id: string; comments: string }): Promise<PlanningResult> {
   const { repo, id } = options;
   const state = readPlanning(repo, id);
   if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
-  if (state.status === 'approved' || state.status === 'discarded') throw new PlanningError(`the plan ${id} is ${state.status}; start a new one`);
+  const refusal = revisionRefusal(state);
+  if (refusal) throw new PlanningError(refusal);
   if (!options.comments.trim()) throw new PlanningError('say what to change');
-  if (options.agent.interactive) throw new PlanningError(`planning runs its agent headless; ${options.agent.id} needs a terminal`);
+  const remembered = options.agent ? { agent: options.agent } : sessionAgent(state);
+  if ('problem' in remembered) throw new PlanningError(`${remembered.problem}: name the agent (--agent or --agent-argv)`);
+  const agent = remembered.agent;
+  if (agent.interactive) throw new PlanningError(`planning runs its agent headless; ${agent.id} needs a terminal`);
   const paths = planningPaths(repo, id, path.dirname(path.dirname(state.worktree)));
   if (!fs.existsSync(state.worktree)) throw new PlanningError(`the planning worktree ${state.worktree} is gone; start a new plan`);
   const context = await repoContext(state.worktree);
-  return runRounds(repo, paths, state, context, options, { comments: options.comments });
+  Object.assign(state, sessionAgentRecord(agent)); // the agent named for this revision is the session's from now on
+  return runRounds(repo, paths, state, context, { ...options, agent }, { comments: options.comments });
 }
 
 async function runRounds(repo: string, paths: PlanningPaths, state: PlanningState, context: RepoContext, options: PlanningRunOptions, first: { comments?: string }): Promise<PlanningResult> {
@@ -289,7 +303,8 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
     // An agent that failed (could not start, exited with an error, hit a limit) and left nothing is not asked again.
     const gaveUp = round.failure !== null && round.commit === null;
     const stop = valid || repairs >= of || gaveUp || options.signal?.aborted === true;
-    if (stop) state.status = valid ? 'valid' : 'invalid';
+    // A round stopped before its agent ended (#36): what it wrote is kept, but it is not a complete round, valid or not.
+    if (stop) state.status = round.interrupted ? 'interrupted' : valid ? 'valid' : 'invalid';
     await saveState(repo, paths, state);
     options.onEvent?.({ kind: 'round-ended', id: state.id, round });
     if (stop) break;
@@ -334,7 +349,7 @@ function nextRound(paths: PlanningPaths, state: PlanningState): number {
 /** One agent round: the runner in the planning worktree, then the audit that keeps only the planning folder's changes. */
 async function runRound(repo: string, paths: PlanningPaths, state: PlanningState, n: number, purpose: PlanningRound['purpose'], prompt: string, options: PlanningRunOptions): Promise<{ round: PlanningRound; refused: RefusedChange[] }> {
   const clock = () => now(options).toISOString();
-  const round: PlanningRound = { n, purpose, startedAt: clock(), endedAt: null, exitCode: null, commit: null, errors: 0, warnings: 0, refused: [], failure: null };
+  const round: PlanningRound = { n, purpose, startedAt: clock(), endedAt: null, exitCode: null, commit: null, errors: 0, warnings: 0, refused: [], failure: null, interrupted: null };
   const dir = paths.round(n);
   const files = attemptFiles(dir);
   const place = { packageId: 'planning', attempt: n, dir, files };
@@ -358,7 +373,7 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
     env: { ...options.env, WAVES_PLANNING_ID: state.id, WAVES_PLAN_DIR: state.planDir, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: dir },
     interactive: false,
     stdinFile,
-    timeoutMs: options.timeoutMs === undefined ? 30 * 60_000 : options.timeoutMs,
+    timeoutMs: options.timeoutMs === undefined ? DEFAULT_ROUND_MINUTES * 60_000 : options.timeoutMs,
     graceMs: options.graceMs ?? 10_000,
     startToken: token,
     verdict: options.agent.verdict,
@@ -375,6 +390,8 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
     void launched.exited?.then(() => (runnerEnded = true));
     const onAbort = () => void executor.cancel(place);
     options.signal?.addEventListener('abort', onAbort);
+    // Stopped while the runner was starting: an abort that came before the listener is not heard by it.
+    if (options.signal?.aborted) onAbort();
     try {
       let endedAt: number | null = null;
       for (;;) {
@@ -383,12 +400,15 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
           round.exitCode = exit.code;
           const bad = exit.code !== 0 || exit.timedOut || exit.cancelled || (exit.verdict !== null && exit.verdict.reported && !exit.verdict.ok);
           if (bad) round.failure = exit.reason || (exit.verdict?.detail ?? `the agent exited ${exit.code ?? exit.signal}`);
+          if (exit.cancelled || options.signal?.aborted) round.interrupted = 'cancelled';
+          else if (exit.timedOut) round.interrupted = 'timed-out';
           break;
         }
         if (runnerEnded) {
           endedAt ??= Date.now();
           if (Date.now() - endedAt > 2000) {
             round.failure = 'the runner ended without an exit record';
+            round.interrupted = options.signal?.aborted ? 'cancelled' : 'runner-lost';
             break;
           }
         }
@@ -493,7 +513,8 @@ export async function approvePlanning(repo: string, id: string, options: { coord
   if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
   let next = state;
   if (state.status !== 'approved') {
-    if (state.status !== 'valid') throw new PlanningError(`the plan ${id} is ${state.status}: only a valid plan can be approved`);
+    const refusal = approvalRefusal(state);
+    if (refusal) throw new PlanningError(refusal);
     const tip = await revParse(repo, `refs/heads/${state.branch}`);
     if (!tip) throw new PlanningError(`the branch ${state.branch} is gone`);
     const shown = await approvedPlanText(repo, state, tip);
@@ -514,6 +535,13 @@ export async function approvePlanning(repo: string, id: string, options: { coord
   return { state: next, shared: shared.ok ? { ...shared, featureId } : shared };
 }
 
+/** The feature id of a session's approved plan (its `feature.id`, else the session's id); null when it was never approved. */
+export async function approvedFeatureId(repo: string, state: PlanningState): Promise<string | null> {
+  if (!state.approvedCommit) return null;
+  const text = await approvedPlanText(repo, state, state.approvedCommit);
+  return (text !== null ? analyzePlan(text).plan.feature?.id?.trim() : undefined) || state.id;
+}
+
 /** The plan file's text at `commit`, or null. */
 async function approvedPlanText(repo: string, state: PlanningState, commit: string): Promise<string | null> {
   const shown = await git(repo, ['show', `${commit}:${state.planDir}/${PLAN_FILE_NAME}`], [0, 128]);
@@ -522,6 +550,8 @@ async function approvedPlanText(repo: string, state: PlanningState, commit: stri
 
 export interface DiscardResult {
   state: PlanningState;
+  /** The run of the plan removed with it (usecases/discardPlanning.ts): its worktrees, and its branches with their last commits. */
+  run?: { worktrees: string[]; branches: Record<string, string> };
   /** What was removed and what stays, for a person. */
   message: string;
   /** With a coordinator: the session's planned claims removed there, or its problem; null without one. */
@@ -531,9 +561,10 @@ export interface DiscardResult {
 /**
  * Discards a session: its worktree removed only when clean (never `--force`: a change the
  * person made there is never lost), then its branch deleted — its tip is kept in the state
- * (`discardedTip`) and named in the message, so `git branch <branch> <tip>` brings it back.
+ * (`discardedTip`) and named in the message, so `git branch <branch> <tip>` brings it back. What
+ * a run of the plan left is the front door's `discardPlanning`'s to remove first (usecases/).
  */
-export async function discardPlanning(repo: string, id: string, options: { coordinator?: CoordinatorOptions } = {}): Promise<DiscardResult> {
+export async function discardSession(repo: string, id: string, options: { coordinator?: CoordinatorOptions; runBranches?: Record<string, string> } = {}): Promise<DiscardResult> {
   const state = readPlanning(repo, id);
   if (!state) throw new PlanningError(`no planning session "${id}" in ${repo}`);
   if (state.status === 'discarded') return { state, message: `the plan ${id} was discarded already`, shared: await dropClaims(repo, state, options) };
@@ -549,7 +580,7 @@ export async function discardPlanning(repo: string, id: string, options: { coord
   await git(repo, ['worktree', 'prune']);
   const tip = await revParse(repo, `refs/heads/${state.branch}`);
   if (tip && (await branchExists(repo, state.branch))) await git(repo, ['branch', '-D', state.branch]);
-  const next: PlanningState = { ...state, status: 'discarded', discardedTip: tip };
+  const next: PlanningState = { ...state, status: 'discarded', discardedTip: tip, ...(options.runBranches && Object.keys(options.runBranches).length ? { discardedRunBranches: options.runBranches } : {}) };
   await saveState(repo, paths, next);
   const shared = await dropClaims(repo, next, options);
   return { state: next, shared, message: tip ? `removed ${state.worktree} and the branch ${state.branch} (its last commit ${tip.slice(0, 12)}: git branch ${state.branch} ${tip} restores it)` : `removed ${state.worktree}` };
@@ -557,9 +588,8 @@ export async function discardPlanning(repo: string, id: string, options: { coord
 
 /** The planned claims this session approved (never another session's of the same feature), with a coordinator. */
 async function dropClaims(repo: string, state: PlanningState, options: { coordinator?: CoordinatorOptions }): Promise<SharedResult<{ removed: number }> | null> {
-  if (!options.coordinator || !state.approvedCommit) return null;
-  const text = await approvedPlanText(repo, state, state.approvedCommit);
-  const featureId = (text !== null ? analyzePlan(text).plan.feature?.id?.trim() : undefined) || state.id;
+  const featureId = options.coordinator ? await approvedFeatureId(repo, state) : null;
+  if (!options.coordinator || !featureId) return null;
   return removePlannedClaims(repo, options.coordinator, featureId, state.id);
 }
 
@@ -583,6 +613,20 @@ export async function proposalGate(planFile: string): Promise<string | null> {
   const holdsApproved = head !== null && (await git(top, ['merge-base', '--is-ancestor', state.approvedCommit, head], [0, 1])).code === 0;
   if (holdsApproved) return null;
   return `the branch ${ref} no longer holds the approved commit ${state.approvedCommit.slice(0, 12)}`;
+}
+
+/**
+ * The checkout a run's end goes to (`waves finish`, the editor's Finish Run, #36): `repo` itself —
+ * unless it is a planning session's worktree (on `waves-plan/<id>`, that session's worktree), whose
+ * feature's end goes to the person's checkout the session was planned from.
+ */
+export async function finishCheckoutOf(repo: string): Promise<string> {
+  const head = await git(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD'], [0, 1, 128]);
+  const ref = head.code === 0 ? head.stdout.trim() : '';
+  if (!ref.startsWith(PLANNING_BRANCH_PREFIX)) return repo;
+  const person = await planningRepo(repo).catch(() => null);
+  const state = person ? readPlanning(person, ref.slice(PLANNING_BRANCH_PREFIX.length)) : null;
+  return person && state && samePath(state.worktree, repo) ? person : repo;
 }
 
 // ---------------------------------------------------------------------------------------

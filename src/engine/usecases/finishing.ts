@@ -8,10 +8,15 @@
  * (`removeWorktreeIfSafe`: clean and merged only, never forced). Nothing is offered, moved or
  * removed while a live lease says another process drives the run; the lease is checked again
  * right before the fast-forward, as the person may have taken a while to answer.
+ *
+ * A planned feature's run lives in its planning worktree, on `waves-plan/<id>`; its end — the
+ * plan, its contracts and the merged work, all on the integration branch — goes to the person's
+ * checkout the session was planned from, with the same checks (#36).
  */
 import { packageBranch, worktreePath } from '../../core/run/runPaths';
 import { isActive, type MergeRecord, type RunState } from '../../core/run/runState';
 import { describeDriver, driverOf } from '../run';
+import { finishCheckoutOf } from '../planning';
 import { dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
 
 export type { FastForwardOffer, LocalFile } from '../git';
@@ -26,7 +31,9 @@ export type FinishOffer =
       tip: string;
       merged: [string, MergeRecord][];
       notMerged: string[];
-      /** The person's branch (checked out in the main worktree); null when HEAD is detached. */
+      /** The checkout whose branch is brought up to date: the run's repository, or — for a planned feature's run — the person's checkout it was planned from. */
+      checkout: string;
+      /** The person's branch (checked out in `checkout`); null when HEAD is detached. */
       branch: string | null;
       /** `git log --oneline` of the tip's commits HEAD lacks (null when git could not say). */
       commits: string[] | null;
@@ -48,16 +55,17 @@ export async function finishOffer(repo: string, state: RunState, now: number = D
   if (!tip) return { kind: 'nothing', why: `the integration branch ${integration.branch} does not exist any more` };
   const merged = Object.entries(state.merges).filter(([, m]) => m.status === 'merged');
   const notMerged = Object.keys(state.packages).filter((id) => state.merges[id]?.status !== 'merged');
-  const head = await git(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD'], [0, 1, 128]);
+  const checkout = await finishCheckoutOf(repo);
+  const head = await git(checkout, ['symbolic-ref', '--quiet', '--short', 'HEAD'], [0, 1, 128]);
   const branch = head.code === 0 ? head.stdout.trim() : null;
-  const log = await git(repo, ['log', '--oneline', '--no-decorate', `HEAD..${tip}`], [0, 128]);
+  const log = await git(checkout, ['log', '--oneline', '--no-decorate', `HEAD..${tip}`], [0, 128]);
   const commits = log.code === 0 ? log.stdout.split('\n').filter((l) => l.trim() !== '') : null;
-  const base = { kind: 'offer' as const, integrationBranch: integration.branch, tip, merged, notMerged, branch, commits, upToDate: false, inTheWay: [] as LocalFile[] };
+  const base = { kind: 'offer' as const, integrationBranch: integration.branch, tip, merged, notMerged, checkout, branch, commits, upToDate: false, inTheWay: [] as LocalFile[] };
 
   const driver = driverOf(repo, state.featureId, now);
   if (driver?.alive) return { ...base, offer: null, blocked: `the run is still going (${describeDriver(driver)}); let it end first` };
-  if (!branch) return { ...base, offer: null, blocked: 'HEAD is not on a branch (detached); check out the branch to bring up to date first' };
-  const offer = await fastForwardOffer(repo, branch, integration.branch);
+  if (!branch) return { ...base, offer: null, blocked: `HEAD is not on a branch (detached)${checkout !== repo ? ` in ${checkout}` : ''}; check out the branch to bring up to date first` };
+  const offer = await fastForwardOffer(checkout, branch, integration.branch);
   if (!offer.possible) return { ...base, offer: null, blocked: offer.reason, inTheWay: offer.inTheWay, upToDate: offer.from !== null && offer.from === offer.to };
   return { ...base, offer, blocked: null };
 }
@@ -107,7 +115,10 @@ export async function cleanUpWorktrees(repo: string, state: RunState, now: numbe
     const madeAt = madeAheadAt(ahead);
     if (madeAt) trees.push({ worktree: ahead, branch: packageBranch(state.featureId, record.packageId), mergedInto: madeAt, packageId: record.packageId, madeAt });
   }
-  if (integration) trees.push({ worktree: integration.worktree, branch: integration.branch, mergedInto: 'HEAD' });
+  // Merged into the person's branch: for a planned feature's run, the checkout it was planned from (#36).
+  const checkout = await finishCheckoutOf(repo);
+  const personHead = checkout === repo ? 'HEAD' : ((await revParse(checkout, 'HEAD')) ?? 'HEAD');
+  if (integration) trees.push({ worktree: integration.worktree, branch: integration.branch, mergedInto: personHead });
   const driver = driverOf(repo, state.featureId, now);
   for (const t of trees) {
     if (driver?.alive) {

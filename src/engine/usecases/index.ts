@@ -4,7 +4,9 @@
  *   finishing.ts     the finish offer, the fast-forward, safe clean-up
  *   reconcileRun.ts  a run after its driver went away: what it needs; Retry / Resume
  *   cancel.ts        cancel asked by a process that does not drive the run
+ *   discardPlanning.ts  a proposed plan discarded with what its run left (#36)
  */
+export { discardPlanning } from './discardPlanning';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './reconcileRun';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './cancel';

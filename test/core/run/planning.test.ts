@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
+import { customProfile, presetProfile } from '../../../src/core/run/agentProfiles';
 import {
+  approvalRefusal,
   buildPlanningPrompt,
   isPlanningId,
   nextStepsText,
@@ -12,7 +14,14 @@ import {
   planningPaths,
   planningScope,
   planningSlug,
+  planFormatExample,
   problemsOf,
+  proposedPlanIdOf,
+  proposedPlanLabel,
+  revisionRefusal,
+  roundComplete,
+  sessionAgent,
+  sessionAgentRecord,
   type RepoContext,
 } from '../../../src/core/run/planningSession';
 import { auditScope } from '../../../src/core/run/audit';
@@ -65,6 +74,23 @@ describe('planning names', () => {
   });
 });
 
+describe('a proposed plan by its place (#36 item 8)', () => {
+  test('a file in a planning worktree of a folder names its session; anything else names none', () => {
+    const folders = ['/work/shop', '/work/other'];
+    assert.equal(proposedPlanIdOf('/work/shop.worktrees/_plans/add-users/plans/add-users/work-packages.yaml', folders), 'add-users');
+    assert.equal(proposedPlanIdOf('/work/other.worktrees/_plans/x-2/openspec/changes/x-2/work-packages.yaml', folders), 'x-2');
+    assert.equal(proposedPlanLabel('add-users'), 'proposed: add-users');
+    for (const file of [
+      '/work/shop/work-packages.yaml',
+      '/work/shop.worktrees/feature/wp-a/work-packages.yaml',
+      '/work/shop.worktrees/_plans/Bad_Id/work-packages.yaml',
+      '/work/shop.worktrees/_plans/add-users',
+      '/work/shopping.worktrees/_plans/add-users/work-packages.yaml',
+      '/work/shop.worktrees/_plans/../shop/work-packages.yaml',
+    ]) assert.equal(proposedPlanIdOf(file, folders), null, file);
+  });
+});
+
 describe('planning prompts', () => {
   const base = { id: 'users', description: 'Add a users page', planDir: 'plans/users', worktree: '/w/users', context };
 
@@ -76,6 +102,22 @@ describe('planning prompts', () => {
     }
     assert.doesNotMatch(a, /Repair round|asked for changes/);
     assert.match(buildPlanningPrompt({ ...base, context: { ...context, openspec: true } }), /uses OpenSpec/);
+  });
+
+  test('the plan format the prompt shows is the one the checker reads: its example has nothing to say (#36)', () => {
+    for (const [id, planDir] of [['users', 'plans/users'], ['x-2', 'openspec/changes/x-2'], ['q', 'odd "dir"/with: colon']] as const) {
+      const prompt = buildPlanningPrompt({ ...base, id, planDir });
+      const example = /```yaml\n([\s\S]*?)\n```/.exec(prompt)?.[1];
+      assert.ok(example, 'the prompt shows the format by example');
+      assert.equal(example, planFormatExample(id, planDir));
+      const analysis = analyzePlan(example);
+      assert.deepEqual(analysis.diagnostics.map((d) => `${d.severity} ${d.code}: ${d.message}`), [], 'no error, warning or dialect');
+      assert.equal(analysis.plan.feature?.id, id);
+      assert.deepEqual(analysis.plan.packages.map((p) => p.id), ['wp-contracts', 'wp-api', 'wp-integration']);
+      assert.ok(analysis.plan.packages.every((p) => p.verification?.tier), 'every package says its tier as the format does');
+      // The prose names no field the example does not show (the field names live in the example only).
+      assert.doesNotMatch(prompt, /`verification: \{tier|`tier`|\{tier,/);
+    }
   });
 
   test('a description with backticks cannot close its fence; an empty one says so', () => {
@@ -124,5 +166,37 @@ describe('planning state', () => {
     assert.match(nextStepsText({ ...s, status: 'valid' } as never), /waves plan --approve u/);
     assert.doesNotMatch(nextStepsText({ ...s, status: 'invalid' } as never), /--approve/);
     assert.match(nextStepsText({ ...s, status: 'approved' } as never), /waves run \/w\/plans\/u\/work-packages\.yaml/);
+  });
+
+  test('an interrupted round: the session cannot be approved, whatever the checker said; a complete round can (#36 item 2)', () => {
+    const round = { n: 1, purpose: 'write' as const, startedAt: 't', endedAt: 't', exitCode: null, commit: 'c', errors: 0, warnings: 0, refused: [], failure: 'cancelled' };
+    const s = { id: 'u', status: 'valid' as const, rounds: [{ ...round, interrupted: null }] };
+    assert.equal(approvalRefusal(s), null);
+    assert.match(approvalRefusal({ ...s, status: 'interrupted' }) ?? '', /^the last round of u was stopped before its agent ended: .*waves plan --revise u/);
+    // A state written as `valid` whose last round was stopped (an older engine) is refused too.
+    assert.match(approvalRefusal({ ...s, rounds: [{ ...round, interrupted: 'timed-out' }] }) ?? '', /reached its time limit/);
+    assert.match(approvalRefusal({ ...s, status: 'invalid' }) ?? '', /only a valid plan can be approved/);
+    assert.equal(roundComplete({ endedAt: null, interrupted: null }), false);
+    const parsed = parsePlanningState({ version: 1, id: 'u', description: 'd', planDir: 'p', branch: 'b', worktree: '/w', baseSha: 'a', status: 'interrupted', rounds: [] });
+    assert.equal(parsed?.status, 'interrupted');
+    assert.match(nextStepsText({ ...parsed!, status: 'interrupted' }), /stopped before the agent ended: it cannot be approved/);
+  });
+
+  test('a session remembers its agent: a preset by id, a custom one by its argv; a record it cannot use is a problem in words (#36 item 3)', () => {
+    const custom = customProfile(['/bin/agent', '--prompt', '${promptFile}'], { needsInputPattern: 'limit' });
+    const record = sessionAgentRecord(custom);
+    assert.deepEqual(record, { agent: 'custom', customAgent: { argv: ['/bin/agent', '--prompt', '${promptFile}'], needsInputPattern: 'limit' } });
+    const back = sessionAgent({ id: 'u', ...record });
+    assert.ok('agent' in back && back.agent.argv[0] === '/bin/agent' && back.agent.needsInputPattern === 'limit');
+    assert.deepEqual(sessionAgentRecord(presetProfile('codex')!), { agent: 'codex', customAgent: null });
+    const codex = sessionAgent({ id: 'u', agent: 'codex', customAgent: null });
+    assert.ok('agent' in codex && codex.agent.id === 'codex');
+    assert.deepEqual(sessionAgent({ id: 'u', agent: 'custom', customAgent: null }), { problem: 'the session u was planned with a custom agent it does not record (an older session)' });
+    assert.deepEqual(sessionAgent({ id: 'u', agent: 'nope' }), { problem: 'the session u was planned with the agent "nope", which this version does not know' });
+    // What a state file holds is checked as it is read: a bad argv is no agent.
+    const parsed = parsePlanningState({ version: 1, id: 'u', description: 'd', planDir: 'p', branch: 'b', worktree: '/w', baseSha: 'a', status: 'valid', rounds: [], agent: 'custom', customAgent: { argv: [1, 2] } });
+    assert.equal(parsed?.customAgent, null);
+    assert.equal(revisionRefusal({ id: 'u', status: 'interrupted' }), null);
+    assert.match(revisionRefusal({ id: 'u', status: 'approved' }) ?? '', /^the plan u is approved: it is not revised any more/);
   });
 });

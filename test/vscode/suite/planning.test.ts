@@ -25,6 +25,7 @@ describe('Plan a Feature', () => {
   after(async () => {
     await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('waves').update('planning.repairRounds', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('waves').update('planning.roundMinutes', undefined, vscode.ConfigurationTarget.Global);
     const api = await wavesApi();
     for (const r of made) {
       await discardPlanning(r.repo, r.state.id).catch(() => undefined);
@@ -33,12 +34,18 @@ describe('Plan a Feature', () => {
     await closeEditors(() => true);
   });
 
+  /** `Waves: Plan a Feature…` with this description: the session it returned (discarded after the suite). */
+  async function planFeature(description: string): Promise<PlanningResult> {
+    const result = (await vscode.commands.executeCommand('waves.planFeature', { description })) as PlanningResult | undefined;
+    assert.ok(result, 'the command returned the session');
+    made.push(result);
+    return result;
+  }
+
   it('command → progress per round → the proposal in the DAG with its approval bar → Approve → Run Plan enabled', async () => {
     const api = await wavesApi();
     const head = gitHead();
-    const result = (await vscode.commands.executeCommand('waves.planFeature', { description: 'Users page\ntest-agent: plan overlap' })) as PlanningResult | undefined;
-    assert.ok(result, 'the command returned the session');
-    made.push(result);
+    const result = await planFeature('Users page\ntest-agent: plan overlap');
     assert.equal(result.state.status, 'valid');
     assert.equal(result.state.rounds.length, 2, 'one write round, one repair round');
     assert.ok(api.planning.progressShown.some((m) => /^round 1: 2 errors$/.test(m)), api.planning.progressShown.join(' | '));
@@ -47,6 +54,12 @@ describe('Plan a Feature', () => {
     assert.equal(fs.existsSync(path.join(workspaceRoot().fsPath, 'plans')), false, "nothing in the person's checkout");
 
     const uri = vscode.Uri.file(result.planFile);
+    // The Waves view names the proposal as the feature it is, not by its planning worktree's absolute path (#36 item 8).
+    assert.equal((await waitFor(() => api.registry.get(uri), 'the registry follows the proposal')).label, 'proposed: users-page');
+    const tree = api.views.tree;
+    const labels = () => tree.getChildren().map((n) => String(tree.getTreeItem(n).label));
+    await waitFor(() => labels().includes('proposed: users-page'), 'the proposal in the Waves view as "proposed: users-page"');
+    assert.ok(labels().every((l) => !l.includes(path.sep + '_plans' + path.sep)), labels().join(' | '));
     await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath.endsWith('proposal.md')), 'proposal.md open');
     const panel = await waitFor(() => api.dag.panelFor(uri), 'the DAG panel of the proposed plan');
     const plan = await nextPlan(panel, (p) => p.proposal?.status === 'valid');
@@ -71,12 +84,27 @@ describe('Plan a Feature', () => {
     assert.equal(after.proposal!.actions.approve.enabled, false);
   });
 
+  it('a round out of time (waves.planning.roundMinutes) leaves the proposal interrupted: valid as it is, Approve stays off, saying why (#36 items 2, 7)', async () => {
+    await vscode.workspace.getConfiguration('waves').update('planning.roundMinutes', 0.02, vscode.ConfigurationTarget.Global);
+    const api = await wavesApi();
+    const result = await planFeature('Slow page\ntest-agent: plan none\ntest-agent: sleep 60000');
+    assert.equal(result.state.status, 'interrupted');
+    assert.deepEqual(result.state.rounds.map((r) => r.interrupted), ['timed-out']);
+    assert.ok(result.analysis?.valid, 'what the round wrote is a valid plan, and is kept');
+    const uri = vscode.Uri.file(result.planFile);
+    const panel = await waitFor(() => api.dag.panelFor(uri), 'the DAG panel');
+    const plan = await nextPlan(panel, (p) => p.proposal?.status === 'interrupted');
+    assert.equal(plan.proposal!.actions.approve.enabled, false);
+    assert.match(plan.proposal!.actions.approve.reason ?? '', /last round was stopped before the agent ended: request changes for a complete round/);
+    assert.equal(plan.proposal!.actions.requestChanges.enabled, true);
+    const refused = await ask(panel, 'approve', 7101);
+    assert.ok(!refused.ok && refused.error.code === 'not-available', JSON.stringify(refused));
+  });
+
   it('a plan that stays invalid after the repair rounds has its problems in the Problems panel and cannot be approved', async () => {
     await vscode.workspace.getConfiguration('waves').update('planning.repairRounds', 1, vscode.ConfigurationTarget.Global);
     const api = await wavesApi();
-    const result = (await vscode.commands.executeCommand('waves.planFeature', { description: 'Stubborn plan\ntest-agent: plan-stubborn cycle' })) as PlanningResult | undefined;
-    assert.ok(result);
-    made.push(result);
+    const result = await planFeature('Stubborn plan\ntest-agent: plan-stubborn cycle');
     assert.equal(result.state.status, 'invalid');
     assert.equal(result.state.rounds.length, 2);
     const uri = vscode.Uri.file(result.planFile);
