@@ -267,6 +267,50 @@ describe('hosts: a node value that is not a usable program', () => {
   });
 });
 
+describe('hosts: a host lost outside the running agent (#36)', () => {
+  it('a host that stops answering while its package is verifying is waited for: the package is judged when it answers, merged, its dependent runs', async () => {
+    const { planFile, repo } = repoWithPlan('lost-verifying', [
+      { id: 'v', agent: ['write v/v.txt made before the outage', 'commit'], commands: ['sleep 3; test -f v/v.txt'] },
+      { id: 'w', deps: ['v'], agent: ['write w/w.txt after v', 'commit'] },
+    ]);
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], verification: 'approved' });
+    const running = engine.run();
+    await waitFor(() => events.some((e) => e.type === 'package' && e.packageId === 'v' && e.status === 'verifying' && /^\$ sleep 3/.test(e.detail ?? '')), 'v verifying on h1', 60_000);
+    h1.stop();
+    await waitFor(() => events.some((e) => e.type === 'problem' && e.packageId === 'v' && /its host h1 stopped answering while its work was judged/.test(e.message)), 'the wait said', 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(engine.store?.state?.packages.v?.status, 'verifying', 'still verifying while the host is away, not failed');
+    await h1.start();
+    const out = await running;
+    assert.equal(out.outcome, 'succeeded', shown(events));
+    const v = out.state.packages.v!;
+    assert.equal(v.attempts, 1, 'the same attempt, judged again');
+    assert.deepEqual(v.verification.map((r) => [r.step, r.ok]), [['check-1', true]], 'its step recorded once, from the run that got through');
+    assert.equal(readAt(repo, out.integrationBranch!, 'v/v.txt'), 'made before the outage');
+    assert.equal(readAt(repo, out.integrationBranch!, 'w/w.txt'), 'after v');
+    assert.equal(events.filter((e) => e.type === 'problem' && /stopped answering/.test(e.message)).length, 1, 'said once');
+  });
+
+  it('a package placed on a host that does not answer goes to one that does: no failure, no retry spent', async () => {
+    h2.stop();
+    try {
+      const { planFile, repo } = repoWithPlan('lost-start', [{ id: 's', agent: ['write s/s.txt made on the host that answers', 'commit'] }]);
+      // h2 has the most free slots, so it is chosen first; it does not answer.
+      const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [{ ...h1.host, maxParallel: 1 }, { ...h2.host, maxParallel: 4 }] });
+      const out = await engine.run();
+      assert.equal(out.outcome, 'succeeded', shown(events));
+      const s = out.state.packages.s!;
+      assert.equal(s.host, 'h1');
+      assert.equal(s.attempts, 1);
+      assert.equal(s.failedStarts ?? 0, 0, 'no retry spent');
+      assert.ok(events.some((e) => e.type === 'package' && e.packageId === 's' && /its host h2 cannot be reached/.test(e.detail ?? '')), shown(events));
+      assert.equal(readAt(repo, out.integrationBranch!, 's/s.txt'), 'made on the host that answers');
+    } finally {
+      await h2.start();
+    }
+  });
+});
+
 describe('hosts: check', () => {
   it('reports a reachable host with what a run needs there', async () => {
     const c = await checkHost(h1.host, 'git');

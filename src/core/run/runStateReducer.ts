@@ -216,10 +216,11 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       if (!isText(event.step) || typeof event.ok !== 'boolean') return invalid('step must be a non-empty string and ok a boolean');
       return event.detail === undefined || typeof event.detail === 'string' ? undefined : invalid('detail must be a string when given');
     },
+    // A step run again in the same attempt (its host came back while it was judged, #36) replaces its first result.
     apply: (record, event, at) => ({
       ...record,
       verification: [
-        ...record.verification,
+        ...record.verification.filter((v) => v.step !== event.step),
         { step: event.step, ok: event.ok, ...(event.detail !== undefined ? { detail: event.detail } : {}), at },
       ],
     }),

@@ -163,6 +163,16 @@ export interface Executor {
   carry?(attempt: AttemptPlace, name: string, text: string): Promise<string>;
   /** A host out of reach came back (#17): the engine collects what its lost attempts left. */
   reachable?(host: string): Promise<boolean>;
+  /**
+   * The host of a package's placement when that host's last call found it out of reach (#36):
+   * what just failed there failed for that, and is waited for, not blamed on the package. null:
+   * this machine, or a host that answers.
+   */
+  hostAway?(packageId: string): string | null;
+  /** Takes no package until it answers again (`reachable` clears it): a host found out of reach. */
+  markLost?(host: string): void;
+  /** The hosts marked lost, to be asked again now and then (`reachable`). */
+  lostHosts?(): string[];
   /** The terminal command that attaches to an attempt on a host (`ssh -t … tmux attach`); null: a local attempt. */
   attachCommand?(packageId: string, startToken: string): { command: string; args: string[] } | null;
   /** Ends what the executor holds open (shared SSH connections, runners started ahead). */

@@ -92,13 +92,9 @@ export class HostsExecutor implements Executor {
   async reachable(host: string): Promise<boolean> {
     const ex = this.executors.get(host);
     if (!(ex instanceof SshExecutor)) return true;
-    try {
-      await ex.ssh.run({ argv: ['true'] }, { timeoutMs: 15_000 });
-      this.lost.delete(host);
-      return true;
-    } catch {
-      return false;
-    }
+    if (!(await ex.ping())) return false;
+    this.lost.delete(host);
+    return true;
   }
 
   /** Each SSH host that answers and cannot make walls (#32): `the host h1: why`. */
@@ -115,6 +111,16 @@ export class HostsExecutor implements Executor {
       }),
     );
     return found.filter((p): p is string => p !== null);
+  }
+
+  hostAway(packageId: string): string | null {
+    const host = this.placement.get(packageId);
+    const ex = host !== undefined ? this.executors.get(host) : undefined;
+    return ex instanceof SshExecutor && ex.outOfReachSince !== null ? host! : null;
+  }
+
+  lostHosts(): string[] {
+    return [...this.lost];
   }
 
   private of(packageId: string): Executor {

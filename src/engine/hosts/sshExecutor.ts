@@ -80,6 +80,16 @@ export class SshExecutor implements Executor {
     return this.options.host.name;
   }
 
+  /** Whether the host answers now (a trivial call); a call that gets through makes it count as answering again. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.call(() => this.ssh.run({ argv: ['true'] }, { timeoutMs: 15_000 }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Whether the host answered its last call; the time it stopped answering otherwise. */
   get outOfReachSince(): number | null {
     return this.unreachableSince;

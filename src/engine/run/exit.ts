@@ -41,12 +41,33 @@ export class Exits {
     this.gitSetup = new GitSetupWatch(ctx);
   }
 
-  /** Processes the exit; a failure on the way fails the package. Then its locks go and the loop wakes. */
+  /**
+   * Processes the exit; a failure on the way fails the package — but one because its host stopped
+   * answering (#36) is waited for: judged again from the start once the host answers (its work
+   * is there), the package kept verifying meanwhile. Then its locks go and the loop wakes.
+   */
   async afterExit(id: string, exit: ExitRecord): Promise<void> {
     const { ctx } = this;
     ctx.finishing.add(id);
     try {
-      await this.processExit(id, exit);
+      for (let told = false; ; ) {
+        try {
+          await this.processExit(id, exit);
+          break;
+        } catch (err) {
+          const status = ctx.state.packages[id]?.status;
+          const host = status === 'running' || status === 'verifying' ? ctx.executor.hostAway?.(id) : null;
+          if (!host || ctx.stopped) throw err;
+          ctx.executor.markLost?.(host);
+          if (!told) ctx.problem(`${id}: its host ${host} stopped answering while its work was judged (${errorText(err)}); waiting for it — the work is there`, id);
+          told = true;
+          if (!(await this.hostBack(id, host))) {
+            if (!ctx.runCancelled && !ctx.cancelRequested.has(id)) throw err;
+            ctx.apply({ type: 'cancelled', packageId: id, reason: `cancelled while its host ${host} was out of reach` });
+            break;
+          }
+        }
+      }
     } catch (err) {
       ctx.problem(`${id}: ${errorText(err)}`, id);
       const status = ctx.state.packages[id]?.status;
@@ -57,6 +78,18 @@ export class Exits {
       await ctx.store?.flush();
       ctx.wake();
     }
+  }
+
+  /** Until `host` answers (true) or the run stops or `id` is cancelled (false): asked again after 1 s, then up to every 10 s. */
+  private async hostBack(id: string, host: string): Promise<boolean> {
+    const { ctx } = this;
+    const over = () => ctx.stopped || ctx.runCancelled || ctx.cancelRequested.has(id);
+    for (let pause = 1000; !over(); pause = Math.min(10_000, pause * 2)) {
+      for (let waited = 0; waited < pause && !over(); waited += 250) await new Promise((r) => setTimeout(r, 250));
+      if (over()) return false;
+      if (await ctx.executor.reachable?.(host)) return true;
+    }
+    return false;
   }
 
   private async processExit(id: string, exit: ExitRecord): Promise<void> {

@@ -120,8 +120,24 @@ export class Launches {
     return conflict;
   }
 
+  /**
+   * A start that failed because its host stopped answering (#36): no failure of the package and
+   * no retry spent — the host takes no package until it answers again, and this one goes back to
+   * wait for a host (another, or this one when it is back). False: the host answers (or there is none).
+   */
+  private async hostWentAway(id: string, err: unknown): Promise<boolean> {
+    const { ctx } = this;
+    const host = ctx.executor.hostAway?.(id);
+    if (!host || ctx.state.packages[id]?.status !== 'queued') return false;
+    ctx.executor.markLost?.(host);
+    await ctx.releaseLocksOf(id).catch(() => undefined);
+    ctx.apply({ type: 'reset', packageId: id }, `waiting: its host ${host} cannot be reached (${errorText(err)}); it starts on a host that answers (no retry spent)`);
+    return true;
+  }
+
   private async couldNotStart(id: string, err: unknown): Promise<void> {
     const { ctx } = this;
+    if (await this.hostWentAway(id, err)) return;
     ctx.problem(`Could not start ${id}: ${errorText(err)}`, id);
     await ctx.releaseLocksOf(id).catch(() => undefined);
     const status = ctx.state.packages[id]?.status;
@@ -167,6 +183,7 @@ export class Launches {
       const saved = ctx.store!.flush();
       const [treeDone, writtenDone, savedDone] = await Promise.allSettled([tree, written, saved]);
       if (treeDone.status === 'rejected') {
+        if (await this.hostWentAway(id, treeDone.reason)) return;
         await ctx.releaseLocksOf(id);
         ctx.apply({ type: 'failed', packageId: id, reason: errorText(treeDone.reason) });
         return;
@@ -187,6 +204,7 @@ export class Launches {
         launched = await ctx.executor.start({ attempt: place, startToken: token, title: `waves: ${id} #${attempt}`, cwd: worktree, interactive: agent.interactive });
       } catch (err) {
         this.watcher.unwatch(live);
+        if (await this.hostWentAway(id, err)) return;
         await ctx.releaseLocksOf(id);
         ctx.apply({ type: 'failed', packageId: id, reason: `the runner could not start: ${errorText(err)}` });
         return;

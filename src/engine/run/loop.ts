@@ -439,9 +439,12 @@ export class RunLoop {
     const now = Date.now();
     this.parts.watcher.poll(now);
     // Host-lost attempts (#17): is their host back? (every fifth poll)
-    if (ctx.hostLost.size > 0 && now - this.lostCheckedAt > 5 * ctx.pollMs) {
+    const lostHosts = ctx.executor.lostHosts?.() ?? [];
+    if ((ctx.hostLost.size > 0 || lostHosts.length > 0) && now - this.lostCheckedAt > 5 * ctx.pollMs) {
       this.lostCheckedAt = now;
       void this.parts.watcher.lookForLost().catch((err) => ctx.problem(`Looking for lost hosts: ${errorText(err)}`));
+      // A host found out of reach as a package started or was judged (#36): asked again, and placed on once it answers.
+      for (const host of lostHosts) void ctx.executor.reachable?.(host).then((back) => back && this.wake(), () => undefined);
     }
     if (ctx.limitRetryAt && now >= ctx.limitRetryAt) {
       ctx.limitRetryAt = 0;
