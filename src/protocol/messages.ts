@@ -122,6 +122,16 @@ export interface ProposalView {
   /** The planning folder, repository-relative (proposal.md, design.md, contracts/ are there). */
   planDir: string;
   actions: Record<ProposalAction, ActionState>;
+  /** The forecast of running it (#35), once the host has made it. */
+  forecast?: ProposalForecast;
+}
+
+/** A proposed plan's forecast as the approval bar shows it: one line, and the lines behind it. */
+export interface ProposalForecast {
+  /** `about 6m 10s (4m 50s – 7m 30s), at most 4 at once, from 3 past runs`, or `no history yet: …`. */
+  headline: string;
+  /** Every line of the forecast (wall time, critical path, spend per agent). */
+  details: string[];
 }
 
 /**

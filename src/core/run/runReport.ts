@@ -16,6 +16,7 @@ import { covers } from '../plan/glob';
 import { mergeResults, type MergedResults, type ResultReadout } from './resultRecord';
 import { addSpend, formatSpend, type Spend } from './spend';
 import { refusedLine } from '../present/runStatusText';
+import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from './forecast';
 
 /** The package-record fields the report reads. */
 export interface ReportPackageRecord {
@@ -64,6 +65,10 @@ export interface RunReportInput {
   /** The result records read for each package (missing key: none read). */
   results: Record<string, ResultReadout>;
   maxParallel: number;
+  /** The forecast the run began with (#35): the report sets it beside what happened. */
+  forecast?: RunForecast | null;
+  /** The agent (profile id) each package ran with, for the forecast's spend per agent. */
+  agents?: Record<string, string>;
 }
 
 export interface ReportPackage {
@@ -135,6 +140,8 @@ export interface RunReportJson {
   filesChanged: { path: string; changes: string[]; packages: string[] }[];
   /** The run's total spend (#16); null when no agent reported any. */
   spend: Spend | null;
+  /** The forecast the run began with beside what happened (#35); absent when it began with none. */
+  forecast?: ForecastComparison;
 }
 
 export function buildRunReport(input: RunReportInput): { json: RunReportJson; markdown: string } {
@@ -192,7 +199,18 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     filesChanged: filesChanged(packages),
     spend: packages.reduce<Spend | null>((total, p) => addSpend(total, p.spend), null),
   };
+  if (input.forecast) json.forecast = forecastVsActual(input.forecast, { wallMs: metrics.wallMs, spend: json.spend, spendByAgent: spendByAgent(packages, input.agents ?? {}) });
   return { json, markdown: markdown(json) };
+}
+
+/** What the packages of each agent spent. */
+function spendByAgent(packages: readonly ReportPackage[], agents: Record<string, string>): Map<string, Spend | null> {
+  const out = new Map<string, Spend | null>();
+  for (const p of packages) {
+    const agent = own(agents, p.id);
+    if (agent !== undefined) out.set(agent, addSpend(out.get(agent), p.spend));
+  }
+  return out;
 }
 
 /** A record's `files_modified` that its package's audited change set does not hold (`./` and `\\` forgiven). */
@@ -390,6 +408,9 @@ function markdown(r: RunReportJson): string {
   out.push(`| critical-path time | ${formatDuration(m.criticalPathMs)}${m.criticalPath.length ? ` (${m.criticalPath.map(cell).join(' → ')})` : ''} |`);
   out.push(`| idle slots (cap ${m.maxParallel} × wall − busy) | ${formatDuration(m.idleSlotMs)} |`);
   out.push('');
+  if (r.forecast) {
+    out.push('## Forecast and actual', '', '| | forecast | actual |', '|---|---|---|', ...comparisonRows(r.forecast, formatDuration), '');
+  }
   out.push('## Packages');
   out.push('');
   out.push('| package | status | attempts | duration | exit | merge | notes |');

@@ -14,6 +14,7 @@ import { analyzePlan } from '../../core/plan/analyze';
 import { expireLocks } from '../../core/run/lockTable';
 import type { ResultReadout } from '../../core/run/resultRecord';
 import { buildRunReport } from '../../core/run/runReport';
+import { readForecast } from './pastRuns';
 import { nextStarts, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
 import { createRunState, ensurePackages, setMachine, setUnconfined } from '../../core/run/runStateInit';
@@ -537,7 +538,10 @@ export class RunLoop {
     let reportFile: string | null = null;
     let speedup: number | null = null;
     try {
-      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel });
+      // The forecast the run began with (#35), set beside what happened; each package's agent for its spend.
+      const forecast = await readForecast(ctx.repoRoot, ctx.featureId, ctx.state.runId);
+      const agents = Object.fromEntries(ids.map((id) => [id, ctx.agentOf(id).id]));
+      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents });
       const files = reportFiles(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       await fs.promises.mkdir(path.dirname(files.markdown), { recursive: true });
       await writeAtomic(files.json, JSON.stringify(report.json, null, 2) + '\n');

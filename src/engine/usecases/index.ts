@@ -1,6 +1,7 @@
 /**
  * The use cases the front ends share, each written once.
- *   startRun.ts      a run's start: every check and question, once (startRun, dryRunOf)
+ *   startRun.ts      a run's start: every check and question, once (startRun, dryRunOf, forecastOf)
+ *   forecast.ts      the forecast of a start, for the three of them (#35)
  *   finishing.ts     the finish offer, the fast-forward, safe clean-up
  *   reconcileRun.ts  a run after its driver went away: what it needs; Retry / Resume
  *   cancel.ts        cancel asked by a process that does not drive the run
@@ -12,6 +13,7 @@ export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } fro
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './cancel';
 export {
   dryRunOf,
+  forecastOf,
   hostAgents,
   refusalOf,
   startRun,
@@ -22,3 +24,4 @@ export {
   type StartRequest,
   type StartResult,
 } from './startRun';
+export type { ForecastResult } from './forecast';
