@@ -8,7 +8,7 @@
  * read from files or messages is checked here, never trusted — a bad mark is skipped.
  */
 import type { PlanAnalysis } from '../plan/analyze';
-import { criticalPath } from '../run/runReport';
+import { criticalPath } from '../run/runTime';
 import { isActive, isPackageStatus, WAIT_REASONS, type PackageStatus, type Phase, type PhaseMark, type RunState, type WaitReason } from '../run/runState';
 
 export const SEGMENT_KINDS = ['queued', 'waiting', 'running', 'verifying', 'merging'] as const;

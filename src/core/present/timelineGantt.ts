@@ -6,7 +6,7 @@
  * attempts after it, the critical path starred, then the slots held per column against the
  * cap, and a legend. Fitted to the terminal's columns. Pure.
  */
-import { formatDuration } from '../run/runReport';
+import { formatDuration } from '../run/runTime';
 import { displayWidth, fit, sanitize, truncate } from './terminalText';
 import type { Segment, Timeline } from './timeline';
 

@@ -7,7 +7,7 @@
  * the slots held against the cap below, and a "now" line while the run goes on.
  * Also the geometry the panel's own drawing shares (`timelineScale`, `timeTicks`). Pure.
  */
-import { formatDuration } from '../run/runReport';
+import { formatDuration } from '../run/runTime';
 import { barLabel, segmentLabel, type Segment, type Timeline } from './timeline';
 
 /** Pixels of the label column, a package row, a wave's header row, the slots curve. */
