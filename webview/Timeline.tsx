@@ -170,6 +170,9 @@ export function TimelineView({ plan, timeline, rpc, selected, onSelect }: Timeli
             ? 'Nothing has started yet: the timeline fills in as the run goes.'
             : `${started} of ${plural(model.rows.length, 'package')} started · ${formatDuration((model.end ?? model.start) - model.start)}${model.live ? ' so far' : ''} · at most ${model.peak}${model.cap !== null ? ` of ${model.cap}` : ''} slots held`}
         </span>
+        <button className="icon-button" title="Export the timeline as SVG" aria-label="Export the timeline as SVG" onClick={() => void rpc.exportTimeline()}>
+          <span className="codicon codicon-file-media" aria-hidden="true" />
+        </button>
         <span className="tl-legend" aria-hidden="true">
           <span className="seg queued" /> queued
           <span className="seg waiting lock" /> lock
@@ -181,9 +184,6 @@ export function TimelineView({ plan, timeline, rpc, selected, onSelect }: Timeli
           <span className="seg merging" /> merging
           <span className="tl-legend-critical">★ critical path</span>
         </span>
-        <button className="icon-button" title="Export the timeline as SVG" aria-label="Export the timeline as SVG" onClick={() => void rpc.exportTimeline()}>
-          <span className="codicon codicon-file-media" aria-hidden="true" />
-        </button>
       </div>
       <div className="tl-axis" aria-hidden="true">
         {ticks.map((t) => (
