@@ -566,7 +566,7 @@ export class RunLoop {
     try {
       // The forecast the run began with (#35), set beside what happened; each package's agent for its spend.
       const forecast = await readForecast(ctx.repoRoot, ctx.featureId, ctx.state.runId);
-      const agents = Object.fromEntries(ids.map((id) => [id, ctx.agentOf(id).id]));
+      const agents = Object.fromEntries(ids.map((id) => [id, ctx.ranWith.get(id) ?? ctx.agentOf(id).id]));
       const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents });
       const files = reportFiles(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       await fs.promises.mkdir(path.dirname(files.markdown), { recursive: true });
