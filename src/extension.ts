@@ -14,6 +14,7 @@ import { PlanStatusBar } from './views/statusBar';
 import { WavesTree } from './views/wavesTree';
 import { startLagProbe } from './util/lagProbe';
 import { HostsCommands } from './run/hostsCommands';
+import { DemoCommand } from './run/demoCommand';
 
 /** What the extension returns from `activate`: used by its own tests, not a public API. */
 export interface WavesApi {
@@ -52,6 +53,8 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     planning,
     dag,
     // `Waves: Check Hosts` (#17): the agent checked on a host is its own, else waves.agent's.
+    // `Waves: Try the Demo Plan (Offline)…` (#35): the demo shipped in the extension, in a new repository.
+    new DemoCommand(context.extensionUri, log),
     new HostsCommands(() => {
       const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');
       return typeof agent === 'string' && agent ? agent : 'claude-code';

@@ -79,6 +79,7 @@ export {
   approveShown,
   foreignReason,
   personalApprovals,
+  planCommandsApproved,
   verificationCommands,
   verificationOf,
   verificationPolicy,
@@ -94,6 +95,7 @@ export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type 
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
 export { discardPlanning } from './usecases';
+export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './usecases';
 export {
   CoordinatorError,
   CoordinatorLeaseHeldError,

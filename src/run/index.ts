@@ -9,6 +9,7 @@ import { PlannedClaimDiagnostics, SharedRuns } from './sharedRuns';
 import { Reconciler } from './reconciler';
 import { RunLenses } from './runLenses';
 import { GitContentProvider } from './review';
+import { VerificationApproval } from './verificationApproval';
 
 /** The run parts (issue #10), as the extension's test API exposes them. */
 export interface RunParts {
@@ -22,6 +23,8 @@ export interface RunParts {
   readonly reconciler: Reconciler;
   /** Other drivers of the repository, from the shared coordinator (`waves.coordinator`); `watch` follows it. */
   readonly shared: SharedRuns;
+  /** `Waves: Approve Verification Commands…` and the `waves.verificationApproved` context key (#35). */
+  readonly approval: VerificationApproval;
 }
 
 /** Builds the run watch, the run controller, its live view of the runs, the commands and the notifications. */
@@ -37,6 +40,7 @@ export function createRun(registry: PlanRegistry, log: vscode.LogOutputChannel, 
   const reconciler = new Reconciler({ controller, registry, runs, log });
   const lenses = new RunLenses(registry, controller, live);
   const planned = new PlannedClaimDiagnostics(registry, shared);
-  const all = [planned, lenses, reconciler, git, notifications, commands, live, controller, runs, shared];
-  return { watch: runs, controller, live, commands, notifications, reconciler, shared, dispose: () => all.forEach((d) => d.dispose()) };
+  const approval = new VerificationApproval(registry, log);
+  const all = [approval, planned, lenses, reconciler, git, notifications, commands, live, controller, runs, shared];
+  return { watch: runs, controller, live, commands, notifications, reconciler, shared, approval, dispose: () => all.forEach((d) => d.dispose()) };
 }

@@ -515,10 +515,9 @@ export class RunController extends Disposable {
 
 /**
  * The person asked to approve the run's verification commands, in a modal with the exact list
- * (escaped: `visibleText`). True: Approve and Run.
+ * (escaped: `visibleText`). True: `yes` (Approve and Run; `Waves: Approve Verification Commands…`'s Approve).
  */
-async function askToApprove(label: string, commands: readonly string[]): Promise<boolean> {
-  const yes = 'Approve and Run';
+export async function askToApprove(label: string, commands: readonly string[], yes = 'Approve and Run'): Promise<boolean> {
   const choice = await vscode.window.showWarningMessage(
     `Waves: approve the verification commands of ${label}?`,
     {
