@@ -1,5 +1,6 @@
 // Helpers for the suites in test/vscode/suite (bundled into each suite file).
 // Suites use the mocha BDD globals (describe/it/before...): do not import 'mocha'.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../src/extension';
 import type { PlanEntry } from '../../src/plan/planRegistry';
@@ -249,4 +250,10 @@ export async function waitForPlan(
     what,
     { timeoutMs },
   );
+}
+
+/** The scripted agent (test/fixtures/agents/scripted-agent.mjs) as `waves.agent` at `target` (the workspace's by default); `undefined` there again with `useScriptedAgent(null)`. */
+export async function useScriptedAgent(use: boolean | null = true, target: vscode.ConfigurationTarget = vscode.ConfigurationTarget.Workspace): Promise<void> {
+  const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
+  await vscode.workspace.getConfiguration('waves').update('agent', use ? [process.execPath, agent, '--prompt', '${promptFile}'] : undefined, target);
 }

@@ -11,7 +11,7 @@ import type { WavesApi } from '../../../src/extension';
 import type { RunSession } from '../../../src/run/runController';
 import type { HostCheck } from '../../../src/engine';
 import { SshClient, startHost, type TestHost } from '../../hosts/sshd';
-import { extension, Scratch, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
+import { extension, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 describe('hosts', function () {
   this.timeout(180_000);
@@ -26,8 +26,7 @@ describe('hosts', function () {
     previousActive = api.registry.active?.uri;
     client = new SshClient(extension().extensionPath);
     host = await startHost(client, 'vh1', 2);
-    const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
-    await vscode.workspace.getConfiguration('waves').update('agent', [process.execPath, agent, '--prompt', '${promptFile}'], vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(true);
     await vscode.workspace.getConfiguration('waves').update('hosts', [{ name: 'vh1', ssh: 'vh1', sshConfig: client.config, folder: host.folder, maxParallel: 2 }], vscode.ConfigurationTarget.Global);
     // The agent's gate is in the host's folder, under /tmp: the walls there show it read-only, as the person's setting would.
     await vscode.workspace.getConfiguration('waves').update('sandbox.read', [host.folder], vscode.ConfigurationTarget.Global);
@@ -37,7 +36,7 @@ describe('hosts', function () {
   after(async () => {
     await vscode.workspace.getConfiguration('waves').update('hosts', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('waves').update('sandbox.read', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(null);
     if (previousActive) await api.registry.setActive(previousActive);
     await scratch?.dispose();
     // The run's integration worktree lives beside the workspace, its state in .waves/: nothing is left behind.

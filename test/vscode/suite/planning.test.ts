@@ -12,18 +12,17 @@ import * as vscode from 'vscode';
 import type { DagPanel } from '../../../src/dag/dagPanel';
 import { discardPlanning, type PlanningResult } from '../../../src/engine';
 import { PROTOCOL_VERSION, type HostMessage, type PlanMessage } from '../../../src/protocol';
-import { closeEditors, extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
+import { closeEditors, useScriptedAgent, waitFor, wavesApi, workspaceRoot } from '../helpers';
 
 const isPlan = (m: HostMessage): m is PlanMessage => m.type === 'plan';
 
 describe('Plan a Feature', () => {
   const made: PlanningResult[] = [];
   before(async () => {
-    const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
-    await vscode.workspace.getConfiguration('waves').update('agent', [process.execPath, agent, '--prompt', '${promptFile}'], vscode.ConfigurationTarget.Global);
+    await useScriptedAgent(true, vscode.ConfigurationTarget.Global);
   });
   after(async () => {
-    await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Global);
+    await useScriptedAgent(null, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('waves').update('planning.repairRounds', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('waves').update('planning.roundMinutes', undefined, vscode.ConfigurationTarget.Global);
     const api = await wavesApi();

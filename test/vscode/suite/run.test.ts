@@ -17,7 +17,7 @@ import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunState } from '../../../src/core/run/runState';
 import { applied, exitRecordText, startedEvents } from '../../fixtures/shippedRun';
 import type { RunSession } from '../../../src/run/runController';
-import { extension, Scratch, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
+import { extension, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const RUN_TIMEOUT = 90_000;
 
@@ -101,8 +101,7 @@ describe('Run in the editor', function () {
   before(async () => {
     api = await wavesApi();
     previousActive = api.registry.active?.uri;
-    const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
-    await vscode.workspace.getConfiguration('waves').update('agent', [process.execPath, agent, '--prompt', '${promptFile}'], vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(true);
   });
   beforeEach(() => {
     scratch = new Scratch('run');
@@ -118,7 +117,7 @@ describe('Run in the editor', function () {
     await scratch.dispose();
   });
   after(async () => {
-    await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(null);
     if (previousActive) await api.registry.setActive(previousActive);
     // The runs' worktrees live beside the workspace: remove them so nothing is left behind.
     for (const line of git(['worktree', 'list', '--porcelain']).split('\n')) {

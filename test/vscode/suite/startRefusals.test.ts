@@ -7,7 +7,6 @@
 // test/cli/startRefusals.test.ts and test/coordinator/startRefusals.test.ts.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import type { StartRefusal } from '../../../src/engine';
@@ -17,7 +16,7 @@ import { registerPlannedClaims } from '../../../src/engine/coordinator/plannedCl
 import { Lease } from '../../../src/engine/run/lease';
 import { REFUSALS } from '../../fixtures/startRefusals';
 import { startCluster, type Cluster } from '../../coordinator/postgres';
-import { extension, Scratch, waitForPlan, wavesApi } from '../helpers';
+import { extension, Scratch, useScriptedAgent, waitForPlan, wavesApi } from '../helpers';
 
 describe('Run Plan refuses as the start use case says', function () {
   this.timeout(180_000);
@@ -29,8 +28,7 @@ describe('Run Plan refuses as the start use case says', function () {
 
   before(async () => {
     api = await wavesApi();
-    const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
-    await vscode.workspace.getConfiguration('waves').update('agent', [process.execPath, agent, '--prompt', '${promptFile}'], vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(true);
     questions = api.run.controller.questions;
     // The person says no to every question a start asks (and each question is counted).
     api.run.controller.questions = {
@@ -48,7 +46,7 @@ describe('Run Plan refuses as the start use case says', function () {
   });
   after(async () => {
     api.run.controller.questions = questions;
-    await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(null);
     cluster?.remove();
   });
 

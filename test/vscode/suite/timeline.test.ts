@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import { LockTableStore } from '../../../src/store/lockTableStore';
 import type { HostMessage, TimelineMessage, TimelineRowData } from '../../../src/protocol';
-import { extension, Scratch, waitFor, waitForPlan, wavesApi } from '../helpers';
+import { Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi } from '../helpers';
 
 describe('The run timeline during a live run', function () {
   this.timeout(180_000);
@@ -21,8 +21,7 @@ describe('The run timeline during a live run', function () {
 
   before(async () => {
     api = await wavesApi();
-    const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
-    await vscode.workspace.getConfiguration('waves').update('agent', [process.execPath, agent, '--prompt', '${promptFile}'], vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(true);
     scratch = new Scratch('timeline');
     // `fail-once` leaves its mark, and `hold` finds its gate, in a folder beside the repository the walls let the agents write, as the person's setting would.
     fs.mkdirSync(path.join(scratch.root.fsPath, 'marks'), { recursive: true });
@@ -30,7 +29,7 @@ describe('The run timeline during a live run', function () {
   });
   after(async () => {
     await vscode.workspace.getConfiguration('waves').update('sandbox.write', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(null);
     await scratch.dispose();
   });
 

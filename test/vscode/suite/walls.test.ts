@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import { planRepo } from '../../fixtures/startRefusals';
-import { extension, Scratch, waitForPlan, wavesApi } from '../helpers';
+import { Scratch, useScriptedAgent, waitForPlan, wavesApi } from '../helpers';
 
 describe('Run Plan confines its agents', function () {
   this.timeout(120_000);
@@ -18,12 +18,11 @@ describe('Run Plan confines its agents', function () {
 
   before(async () => {
     api = await wavesApi();
-    const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
-    await vscode.workspace.getConfiguration('waves').update('agent', [process.execPath, agent, '--prompt', '${promptFile}'], vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(true);
     scratch = new Scratch('walls');
   });
   after(async () => {
-    await vscode.workspace.getConfiguration('waves').update('agent', undefined, vscode.ConfigurationTarget.Workspace);
+    await useScriptedAgent(null);
     await scratch.dispose();
   });
 
