@@ -183,3 +183,8 @@ export function wallsTrialProblem(output: string): string | null {
   if (line?.startsWith('fails')) return `bubblewrap cannot make walls there (${line.slice(5).trim() || 'it failed'}): the kernel may not allow unprivileged user namespaces`;
   return 'whether walls can be made there is unknown (the trial printed nothing)';
 }
+
+/** What an attempt's (or a command's) walls refused it, for its problem or its step's result: the targets (five shown, each through `show`) and where to allow one. */
+export function wallsRefusedText(targets: readonly string[], show: (target: string) => string = (t) => t): string {
+  return `its walls refused ${targets.length === 1 ? 'a connection' : `${targets.length} connections`} to ${targets.slice(0, 5).map(show).join(', ')} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`;
+}

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { verifyLogFile } from '../../core/run/runPaths.js';
 import { requireApproved } from '../consent';
+import { wallsRefusedText } from '../../core/run/walls';
 import { refusalsIn } from './wallsNet';
 import { encodeConfine } from './wallsRun';
 import type { ConfinementOptions } from './wallsDraw';
@@ -82,10 +83,8 @@ function commandArgv(sh: { file: string; args: string[] }, cwd: string, attemptD
 }
 
 /** "its walls refused …" for a step's result, or ''. */
-export function refusedNote(refused: readonly { target: string }[]): string {
-  if (refused.length === 0) return '';
-  const names = [...new Set(refused.map((r) => r.target))];
-  return `; its walls refused ${names.length === 1 ? 'a connection' : `connections`} to ${names.slice(0, 5).join(', ')} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`;
+function refusedNote(refused: readonly { target: string }[]): string {
+  return refused.length === 0 ? '' : `; ${wallsRefusedText([...new Set(refused.map((r) => r.target))])}`;
 }
 
 /**

@@ -13,6 +13,7 @@
 import { auditScope, type AuditChange } from '../../core/run/audit';
 import { decideOutcome } from '../../core/run/agentOutcome';
 import type { Spend } from '../../core/run/spend';
+import { wallsRefusedText } from '../../core/run/walls';
 import type { PlanPackage } from '../../core/plan/model';
 import { visibleText } from '../../core/present/visibleText';
 import { markMerging, recordMerge } from '../../core/run/runStateReducer';
@@ -257,7 +258,7 @@ export class Exits {
     // What the agent's CLI refused to let it do (Claude Code's permission_denials), named (#16).
     if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, id);
     // What its walls refused it (#32): the network targets the proxy turned away.
-    if (exit.refusedTargets.length) ctx.problem(`${id}: its walls refused ${exit.refusedTargets.length === 1 ? 'a connection' : `${exit.refusedTargets.length} connections`} to ${exit.refusedTargets.slice(0, 5).map(visibleText).join(', ')} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`, id);
+    if (exit.refusedTargets.length) ctx.problem(`${id}: ${wallsRefusedText(exit.refusedTargets, visibleText)}`, id);
     const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
     if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, id);
     const outcome = decideOutcome({
