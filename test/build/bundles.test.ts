@@ -4,6 +4,7 @@
  * memory), then their modules read from esbuild's metafile.
  */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as esbuild from 'esbuild';
@@ -78,5 +79,13 @@ describe('the extension host bundles (ADR 0020)', () => {
       assert.ok(names.length > 0, `${bundle} exports`);
     }
     assert.ok((await exportsOf('src/engine/index.ts')).includes('startRun'), "the engine bundle offers the engine's front door");
+  });
+
+  it('the .vsix ships every bundle loaded on first use (.vscodeignore)', () => {
+    const shipped = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim());
+    assert.deepEqual(
+      ON_DEMAND.map((l) => `dist/${l.bundle}.js`).filter((f) => !shipped.includes(`!${f}`)),
+      [],
+    );
   });
 });
