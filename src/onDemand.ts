@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { DagPanelManager } from './dag/dagPanel';
 import type { PlanRegistry } from './plan/planRegistry';
 import type { RunFront } from './run';
+import { DemoCommand } from './run/demoCommand';
 import { HostsCommands } from './run/hostsCommands';
 import { RunNotifications } from './run/notifications';
 import { PlanningController } from './run/planningController';
@@ -18,6 +19,7 @@ import { GitContentProvider } from './run/review';
 import { RunCommands } from './run/runCommands';
 import { RunController } from './run/runController';
 import { PlannedClaimDiagnostics, SharedRuns } from './run/sharedRuns';
+import { VerificationApproval } from './run/verificationApproval';
 
 export interface OnDemandDeps {
   readonly extensionUri: vscode.Uri;
@@ -43,6 +45,8 @@ export interface OnDemandParts extends vscode.Disposable {
   /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). */
   readonly planning: PlanningController;
   readonly dag: DagPanelManager;
+  /** `Waves: Approve Verification Commands…` and the `waves.verificationApproved` context key (#35). */
+  readonly approval: VerificationApproval;
 }
 
 /** Builds the parts; they register their commands, the DAG panel's serializer and the `waves-git:` provider. */
@@ -63,6 +67,9 @@ export function createOnDemand(deps: OnDemandDeps): OnDemandParts {
     const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');
     return typeof agent === 'string' && agent ? agent : 'claude-code';
   });
-  const all = [hosts, dag, planning, planned, reconciler, git, notifications, commands, controller, shared];
-  return { controller, commands, notifications, reconciler, shared, git, planning, dag, dispose: () => all.forEach((d) => d.dispose()) };
+  const approval = new VerificationApproval(registry, log);
+  // `Waves: Try the Demo Plan (Offline)…` (#35): the demo shipped in the extension, in a new repository.
+  const demo = new DemoCommand(deps.extensionUri, log);
+  const all = [demo, approval, hosts, dag, planning, planned, reconciler, git, notifications, commands, controller, shared];
+  return { controller, commands, notifications, reconciler, shared, git, planning, dag, approval, dispose: () => all.forEach((d) => d.dispose()) };
 }

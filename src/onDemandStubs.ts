@@ -52,6 +52,9 @@ export const ON_DEMAND_COMMANDS = [
   // The DAG panel (src/dag/dagPanel.ts)
   'waves.showDag',
   'waves.exportDag',
+  // The Getting Started walkthrough's (src/run/verificationApproval.ts, src/run/demoCommand.ts)
+  'waves.approveVerification',
+  'waves.tryDemo',
 ] as const;
 
 /**

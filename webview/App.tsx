@@ -24,6 +24,8 @@ import { nodeTypes, useCounts, type FlowNode } from './PackageNode';
 import type { Rpc } from './rpc';
 import { ProposalBar } from './ProposalBar';
 import type { StatusStore } from './statusStore';
+import { TimelineView } from './Timeline';
+import type { TimelineStore } from './timelineStore';
 
 function themeKind(): ColorMode {
   const kind = document.body.dataset.vscodeThemeKind ?? '';
@@ -48,11 +50,15 @@ export interface SavedState {
   selected?: string;
   expanded?: string[];
   filter?: string;
+  /** The graph or the run timeline (#35). */
+  view?: 'graph' | 'timeline';
 }
 
 export interface AppProps {
   plan: PlanMessage | undefined;
   store: StatusStore;
+  /** The run timeline's data (#35). */
+  timeline: TimelineStore;
   rpc: Rpc;
   saved: SavedState;
   save: (patch: Partial<SavedState>) => void;
@@ -78,7 +84,7 @@ export function App(props: AppProps) {
   );
 }
 
-function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage }) {
+function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: PlanMessage }) {
   const colorMode = useThemeKind();
   const flow = useReactFlow();
   const samePlan = saved.planUri === plan.planUri;
@@ -89,6 +95,7 @@ function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage
   const [matchIndex, setMatchIndex] = useState(0);
   const [filter, setFilter] = useState(samePlan ? (saved.filter ?? '') : '');
   const [announcement, setAnnouncement] = useState('');
+  const [view, setView] = useState<'graph' | 'timeline'>(saved.view === 'timeline' ? 'timeline' : 'graph');
   const flowRef = useRef<HTMLDivElement>(null);
 
   const display = useMemo(() => buildDisplayGraph(plan, { expanded }), [plan, expanded]);
@@ -258,6 +265,23 @@ function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage
             <span className={`codicon codicon-${plan.problems.errors ? 'error' : 'warning'}`} aria-hidden="true" /> {problems}
           </span>
         )}
+        <span className="views" role="tablist" aria-label="View">
+          {(['graph', 'timeline'] as const).map((v) => (
+            <button
+              key={v}
+              role="tab"
+              className={`view-tab${view === v ? ' current' : ''}`}
+              aria-selected={view === v}
+              title={v === 'graph' ? 'The plan as a graph' : 'The run over time: each package\'s attempts, waits and the slots held'}
+              onClick={() => {
+                setView(v);
+                save({ view: v });
+              }}
+            >
+              {v === 'graph' ? 'Graph' : 'Timeline'}
+            </button>
+          ))}
+        </span>
         <span className="tools">
           <input
             className="search"
@@ -300,7 +324,19 @@ function Graph({ plan, store, rpc, saved, save }: AppProps & { plan: PlanMessage
       </header>
       {plan.proposal && <ProposalBar proposal={plan.proposal} rpc={rpc} />}
       <div className="main">
-        <div className="flow" ref={flowRef} data-filter={filter} onKeyDown={onKeyDown}>
+        {view === 'timeline' && (
+          <TimelineView
+            plan={plan}
+            timeline={timeline}
+            rpc={rpc}
+            selected={selected}
+            onSelect={(id) => {
+              select(id);
+              setFocusId(id);
+            }}
+          />
+        )}
+        <div className={view === 'timeline' ? 'flow hidden' : 'flow'} ref={flowRef} data-filter={filter} onKeyDown={onKeyDown}>
           <ReactFlow
             nodes={nodes}
             edges={[]}

@@ -1,7 +1,8 @@
 /**
  * The approval bar of a proposed plan (issue #19): what the planning agent proposed, and the
  * person's actions — Approve, Request Changes, Discard, then Run Plan once approved. Nothing
- * runs before Approve: the host enables Run Plan only then.
+ * runs before Approve: the host enables Run Plan only then. The forecast of running it (#35):
+ * its expected wall time and range, the rest of it (spend per agent) on hover.
  */
 import { useState } from 'react';
 import { PROPOSAL_ACTIONS, type ProposalAction, type ProposalView } from '../src/protocol';
@@ -58,6 +59,11 @@ export function ProposalBar({ proposal, rpc }: { proposal: ProposalView; rpc: Rp
           );
         })}
       </span>
+      {proposal.forecast && (
+        <span className="proposal-forecast" title={proposal.forecast.details.join('\n')} aria-label={proposal.forecast.details.join(' ')} data-proposal-forecast="">
+          <span className="codicon codicon-watch" aria-hidden="true" /> Forecast: {proposal.forecast.headline}
+        </span>
+      )}
       {error && (
         <span className="proposal-error" role="alert">
           {error}

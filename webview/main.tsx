@@ -11,6 +11,7 @@ import { createRequester } from '../src/protocol/requester';
 import { App, type SavedState } from './App';
 import type { Rpc } from './rpc';
 import { elapsed, StatusStore } from './statusStore';
+import { TimelineStore } from './timelineStore';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -22,6 +23,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const requester = createRequester((m) => vscode.postMessage(m), { timeoutMs: 15_000 });
 const store = new StatusStore();
+const timeline = new TimelineStore();
 const root = createRoot(document.getElementById('root')!);
 let plan: PlanMessage | undefined;
 let lastSeq = 0;
@@ -41,6 +43,12 @@ const rpc: Rpc = {
     // The host answers once the action is under way (Request Changes and Discard ask the person first).
     await requester.request({ type: 'proposalAction', action });
   },
+  revealInWaves: async (packageId) => {
+    await requester.request({ type: 'revealInWaves', packageId }).catch((err: Error) => log('warn', `revealInWaves: ${err.message}`));
+  },
+  exportTimeline: async () => {
+    await requester.request({ type: 'exportTimeline' }).catch((err: Error) => log('warn', `exportTimeline: ${err.message}`));
+  },
 };
 
 function save(patch: Partial<SavedState>): void {
@@ -49,7 +57,7 @@ function save(patch: Partial<SavedState>): void {
 }
 
 function render(): void {
-  root.render(<App plan={plan} store={store} rpc={rpc} saved={saved} save={save} />);
+  root.render(<App plan={plan} store={store} timeline={timeline} rpc={rpc} saved={saved} save={save} />);
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
@@ -66,6 +74,8 @@ window.addEventListener('message', (event: MessageEvent) => {
       render();
       break;
     case 'status':
+    case 'timeline':
+      // Statuses and the run timeline's rows (#35) share one sequence.
       if (message.seq <= lastSeq) return; // stale
       if (message.seq !== lastSeq + 1) {
         // A gap: ask for the whole plan again rather than show a wrong status.
@@ -73,7 +83,8 @@ window.addEventListener('message', (event: MessageEvent) => {
         return;
       }
       lastSeq = message.seq;
-      store.apply(message.deltas);
+      if (message.type === 'status') store.apply(message.deltas);
+      else timeline.apply(message);
       break;
     case 'reply':
       requester.handleReply(message);

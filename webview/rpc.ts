@@ -11,4 +11,8 @@ export interface Rpc {
   exportDag(format: ExportFormat): Promise<void>;
   /** An action of a proposed plan's approval bar; rejects with the host's reason. */
   proposal(action: ProposalAction): Promise<void>;
+  /** Select the package in the Waves view too (the timeline's click, #35). */
+  revealInWaves(id: string): Promise<void>;
+  /** Export the run timeline as SVG (the host draws it from the run state). */
+  exportTimeline(): Promise<void>;
 }

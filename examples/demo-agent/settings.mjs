@@ -1,6 +1,7 @@
 // The demo workspace's agent setting: the stand-in demo agent (agent.mjs beside this file),
 // so `Waves: Run Plan` runs the demo plan offline without a real coding agent.
 // Used by scripts/start.mjs (`npm start`) and scripts/screenshot-run.mjs.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,4 +21,18 @@ export function writeDemoSettings(dir, options = {}) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify({ 'waves.agent': demoAgentArgv(options) }, null, 2)}\n`);
   return true;
+}
+
+/** A git copy of the demo workspace (examples/demo) at `dir`, its agent the demo agent
+ * (`options` as for writeDemoSettings), committed. For the screenshot scripts. */
+export function makeDemoCopy(dir, options = {}) {
+  fs.cpSync(path.join(path.dirname(AGENT), '..', 'demo'), dir, { recursive: true });
+  writeDemoSettings(dir, options);
+  const git = (...args) => {
+    const r = spawnSync('git', args, { cwd: dir, stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed in ${dir}`);
+  };
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('-c', 'user.name=demo', '-c', 'user.email=demo@example.invalid', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'Acme Notes: starting point');
 }

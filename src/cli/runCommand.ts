@@ -16,10 +16,13 @@ import { askYesNo, type Io } from './io';
 
 import { agentFrom, confinementFrom, coordinatorFrom, planArg, rel, unsafeNote } from './runArgs';
 import { ProgressOutput } from './progressOutput';
-import { dryRunOf, plannedConflictText, startRun, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
+import { dryRunOf, plannedConflictText, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
+import { forecastLines } from '../core/run/forecast';
 import { hostsInputFrom } from './hostsCommand';
 
-function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxParallel: number, mode: string): void {
+function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastResult, json: boolean, maxParallel: number, mode: string): void {
+  // Past run states that could not be read: skipped, said once (#35).
+  for (const p of forecast.problems) io.err(`waves: ${sanitize(p)}\n`);
   if (json) {
     io.out(
       JSON.stringify({
@@ -29,6 +32,7 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxP
         maxParallel,
         mode,
         order: dry.order,
+        forecast: forecast.forecast,
         prompts: dry.prompts,
       }) + '\n',
     );
@@ -38,6 +42,7 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, json: boolean, maxP
     `${engine.featureId}: ${dry.prompts.length} package${dry.prompts.length === 1 ? '' : 's'}, at most ${maxParallel} at once (${mode}); nothing is started or written.`,
     'Starts, when every package succeeds (each step waits for the one before):',
     ...dry.order.map((ids, k) => `  ${k + 1}. ${ids.join(', ')}`),
+    ...forecastLines(forecast.forecast).map(sanitize),
   ];
   io.out(lines.join('\n') + '\n');
   for (const p of dry.prompts) {
@@ -139,7 +144,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (dry) {
     const dryRun = await dryRunOf(request);
     if (!dryRun.ok) return refused(io, dryRun.refusal, file, false);
-    printDryRun(io, dryRun.engine, dryRun.dryRun, json, maxParallel, mode);
+    printDryRun(io, dryRun.engine, dryRun.dryRun, dryRun, json, maxParallel, mode);
     return 0;
   }
 
@@ -176,6 +181,11 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return refused(io, started.refusal, file, asked);
   }
   const { engine } = started;
+  // The forecast the run keeps for its report (#35), said as it starts; unreadable past states once.
+  if (started.forecast) {
+    for (const p of started.forecast.problems) out?.note(p);
+    out?.note(forecastLines(started.forecast.forecast)[0]!);
+  }
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;

@@ -7,7 +7,7 @@
  *   waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
  *   waves run [--agent P | --agent-argv JSON] [--max-parallel N] [--barrier] [--only ids]
  *             [--resume] [--dry-run] [--json] [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
- *   waves status|report [--json] <plan>      waves cancel [--coordinator URL] <plan> [<package>]
+ *   waves status|report [--json] [--timeline FILE] <plan>      waves cancel [--coordinator URL] <plan> [<package>]
  *   waves finish|approve [--yes] <plan>      (src/cli/<command>Command.ts)
  *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
  *              | --approve|--discard <id> | --revise <id> <comments> | --list | --claims | --release-claims <feature>   (src/cli/planCommand.ts)
@@ -118,9 +118,12 @@ const HELP: Record<string, string> = {
     --coordinator (or WAVES_COORDINATOR): when no engine drives it from this clone,
     the run's driver on any clone is asked through the shared coordinator; its next
     heartbeat (a few seconds) takes the request.`,
-  report: `waves report [--json] <plan>
+  report: `waves report [--json] [--timeline FILE] <plan>
     Print the report of the plan's latest run (report.md, or report.json with
-    --json), or say why there is none (exit 1).`,
+    --json) and its timeline as a Gantt (each package's attempts: queued, waiting,
+    running, verifying, merging; the slots held against the cap), or say why there
+    is no report (exit 1; the timeline of a run still going is printed all the same).
+    --timeline FILE: also write the timeline as SVG to FILE.`,
   finish: `waves finish [--yes] <plan>
     Show what the run's integration branch holds (packages merged, commits) and
     offer to fast-forward your branch to it when that is safe; --yes does it without

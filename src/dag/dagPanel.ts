@@ -1,13 +1,14 @@
 import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
 import { buildPackageDetails, buildPlanView } from '../core/dag/panelModel';
-import type { RunState } from '../core/run/runState';
+import { isActive, type RunState } from '../core/run/runState';
 import { revealPackage } from '../plan/planCommands';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
   EXPORT_FORMATS,
   replyTo,
   toLiveStatus,
+  toTimelineRow,
   type ExportFormat,
   type HostMessage,
   type PackageLiveStatus,
@@ -18,6 +19,7 @@ import { validateWebviewMessage } from '../protocol/validate';
 import { Disposable } from '../util/lifecycle';
 import { unavailableActions, type ActionContext, type DagActions, type ProposalSource } from './actions';
 import { exportDag } from './exportDag';
+import { exportTimeline } from './exportTimeline';
 import { makeNonce, renderDagHtml } from './html';
 import type { RunStatusSource } from './runSource';
 
@@ -151,6 +153,8 @@ export class DagPanel extends Disposable {
   private seq = 0;
   private ready = false;
   private readonly live = new Map<string, PackageLiveStatus>();
+  /** What the timeline was last sent of each package (#35): its marks' count and last time, status and attempts. */
+  private readonly sentTimeline = new Map<string, string>();
   private runId: string | null = null;
   private readonly actions: DagActions;
   private readonly disposeEmitter = this.register(new vscode.EventEmitter<void>());
@@ -234,6 +238,23 @@ export class DagPanel extends Disposable {
     }
     const proposal = this.deps.proposals?.viewFor(entry.uri);
     this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq, ...(proposal ? { proposal } : {}) });
+    this.sentTimeline.clear();
+    this.sendTimeline(run, true);
+  }
+
+  /** The run timeline's rows (#35): every package of the run (`full`), or those whose marks or status moved. */
+  private sendTimeline(run: RunState | undefined, full: boolean): void {
+    const rows = [];
+    for (const record of Object.values(run?.packages ?? {})) {
+      const marks = Array.isArray(record.phases) ? record.phases : [];
+      const key = `${marks.length}|${marks.at(-1)?.at ?? ''}|${record.status}|${record.attempts}|${record.startedAt ?? ''}|${record.endedAt ?? ''}`;
+      if (!full && this.sentTimeline.get(record.packageId) === key) continue;
+      this.sentTimeline.set(record.packageId, key);
+      rows.push(toTimelineRow(record));
+    }
+    if (!full && rows.length === 0) return;
+    const live = Object.values(run?.packages ?? {}).some((r) => isActive(r.status));
+    this.post({ type: 'timeline', seq: ++this.seq, full, cap: run?.maxParallel ?? null, live, updatedAt: run?.updatedAt ?? null, rows });
   }
 
   /** Sends the statuses that changed since the last message, or a new plan for a new run. */
@@ -254,6 +275,7 @@ export class DagPanel extends Disposable {
       }
     }
     if (deltas.length) this.post({ type: 'status', seq: ++this.seq, deltas });
+    this.sendTimeline(run, false);
   }
 
   /** Validates and handles one message from the webview (public for the tests). */
@@ -320,6 +342,14 @@ export class DagPanel extends Disposable {
         }
         case 'exportDag': {
           const uri = await exportDag(entry, this.deps.runs, request.format);
+          return replyTo(request, uri ? uri.toString() : null);
+        }
+        case 'revealInWaves':
+          if (!known(request.packageId)) return fail(request, `No package \`${request.packageId}\` in ${entry.label}`, 'unknown-package');
+          await vscode.commands.executeCommand('waves.selectInWavesView', { uri: entry.uri.toString(), packageId: request.packageId });
+          return replyTo(request, null);
+        case 'exportTimeline': {
+          const uri = await exportTimeline(entry, this.deps.runs);
           return replyTo(request, uri ? uri.toString() : null);
         }
         case 'revealFile': {

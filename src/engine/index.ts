@@ -13,8 +13,9 @@
  * - who drives a run (live or stale lease) .................. `driverOf`, `liveDriver` (run/)
  * - start, resume, retry, answer, adopt: `startRun(request, questions)` (usecases/) — every
  *   check and question of a start, once; a refusal is a `StartRefusal` (kind + reason), the
- *   same for both front ends; `dryRunOf(request)`: the same checks, then the schedule and
- *   prompts. `reconcileRun(…)` decides what a run found on disk needs (a `foreign` run —
+ *   same for both front ends; `dryRunOf(request)`: the same checks, then the schedule,
+ *   prompts and forecast; `forecastOf(request)`: the forecast alone (#35). `reconcileRun(…)`
+ *   decides what a run found on disk needs (a `foreign` run —
  *   `foreignReason` — is only offered); an adoption is `startRun({ …, adopt: true,
  *   keepInterrupted: true, collectOnly: true })`, which starts nothing
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process of
@@ -60,6 +61,7 @@ export {
 } from './attempt';
 export {
   dryRunOf,
+  forecastOf,
   hostAgents,
   refusalOf,
   startRun,
@@ -69,6 +71,7 @@ export {
   type StartRefusalKind,
   type StartRequest,
   type StartResult,
+  type ForecastResult,
 } from './usecases';
 export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './plan';
 export {
@@ -76,6 +79,7 @@ export {
   approveShown,
   foreignReason,
   personalApprovals,
+  planCommandsApproved,
   verificationCommands,
   verificationOf,
   verificationPolicy,
@@ -91,6 +95,7 @@ export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type 
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
 export { discardPlanning } from './usecases';
+export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './usecases';
 export {
   CoordinatorError,
   CoordinatorLeaseHeldError,

@@ -13,7 +13,7 @@
  * (after a reload, or when it sees a gap in `seq`) to get a fresh `plan`.
  * See `docs/contracts.md` ("Host ↔ webview protocol").
  */
-import type { PackageRunRecord, PackageStatus } from '../core/run/runState';
+import type { PackageRunRecord, PackageStatus, PhaseMark } from '../core/run/runState';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 2;
@@ -122,6 +122,16 @@ export interface ProposalView {
   /** The planning folder, repository-relative (proposal.md, design.md, contracts/ are there). */
   planDir: string;
   actions: Record<ProposalAction, ActionState>;
+  /** The forecast of running it (#35), once the host has made it. */
+  forecast?: ProposalForecast;
+}
+
+/** A proposed plan's forecast as the approval bar shows it: one line, and the lines behind it. */
+export interface ProposalForecast {
+  /** `about 6m 10s (4m 50s – 7m 30s), at most 4 at once, from 3 past runs`, or `no history yet: …`. */
+  headline: string;
+  /** Every line of the forecast (wall time, critical path, spend per agent). */
+  details: string[];
 }
 
 /**
@@ -134,6 +144,33 @@ export interface StatusMessage {
   deltas: PackageLiveStatus[];
 }
 
+/** One package's part of the run timeline (#35): its phase marks, and for a record of an older build (no marks) its last attempt. */
+export interface TimelineRowData {
+  id: string;
+  phases: PhaseMark[];
+  status: PackageStatus;
+  attempts: number;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+/**
+ * The run timeline's data (#35), after each `plan` (`full`: every package of the run) and with
+ * the statuses (only the packages whose marks changed). Shares `seq` with `plan` and `status`.
+ */
+export interface TimelineMessage {
+  type: 'timeline';
+  seq: number;
+  full: boolean;
+  /** The run's cap, null when unknown. */
+  cap: number | null;
+  /** A package holds a slot: the timeline runs to now, with a "now" line. */
+  live: boolean;
+  /** The run's last change (ISO 8601): where a finished run's timeline ends. */
+  updatedAt: string | null;
+  rows: TimelineRowData[];
+}
+
 export interface ReplyError {
   message: string;
   /** A stable code when the host has one (e.g. `unknown-package`, `illegal-transition`). */
@@ -144,13 +181,19 @@ export type ReplyMessage =
   | { type: 'reply'; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; inReplyTo: number; ok: false; error: ReplyError };
 
-export type HostMessage = PlanMessage | StatusMessage | ReplyMessage;
+export type HostMessage = PlanMessage | StatusMessage | TimelineMessage | ReplyMessage;
 
-const HOST_MESSAGE_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['plan', 'status', 'reply']);
+const HOST_MESSAGE_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['plan', 'status', 'timeline', 'reply']);
 
 /** A cheap check for the webview's `message` listener: is this one of the host's messages? */
 export function isHostMessage(raw: unknown): raw is HostMessage {
   return typeof raw === 'object' && raw !== null && HOST_MESSAGE_TYPES.has((raw as { type?: unknown }).type as string);
+}
+
+/** A run record's part of the timeline (host side). */
+export function toTimelineRow(record: PackageRunRecord): TimelineRowData {
+  const { packageId: id, status, attempts, startedAt, endedAt } = record;
+  return { id, phases: Array.isArray(record.phases) ? record.phases : [], status, attempts, startedAt, endedAt };
 }
 
 /** The live status of a run record, for `plan` nodes and `status` deltas (host side). */
@@ -241,6 +284,18 @@ export interface RevealFileRequest {
   path: string;
 }
 
+/** Select the package in the Waves view too (the timeline's click, #35). */
+export interface RevealInWavesRequest {
+  type: 'revealInWaves';
+  requestId: number;
+  packageId: string;
+}
+/** Export the run timeline as SVG (the host draws it from the run state and asks where to save); the result is the saved path or null when cancelled. */
+export interface ExportTimelineRequest {
+  type: 'exportTimeline';
+  requestId: number;
+}
+
 /** Messages the host answers with a `reply`. */
 export type WebviewRequest =
   | OpenPackageRequest
@@ -249,7 +304,9 @@ export type WebviewRequest =
   | RunWaveRequest
   | RevealFileRequest
   | ExportDagRequest
-  | ProposalActionRequest;
+  | ProposalActionRequest
+  | RevealInWavesRequest
+  | ExportTimelineRequest;
 
 export type WebviewMessage = ReadyMessage | LogMessage | WebviewRequest;
 
@@ -262,6 +319,8 @@ export interface WebviewRequestResults {
   revealFile: null;
   exportDag: string | null;
   proposalAction: null;
+  revealInWaves: null;
+  exportTimeline: string | null;
 }
 
 /** Whether an action can act now, and why not when it cannot. */

@@ -83,6 +83,8 @@ const MESSAGE_FIELDS: { [M in WebviewMessage as M['type']]: { [K in Exclude<keyo
     ),
   },
   proposalAction: { requestId, action: check((v) => (PROPOSAL_ACTIONS as readonly unknown[]).includes(v), PROPOSAL_ACTIONS.join(' | ')) },
+  revealInWaves: { requestId, packageId },
+  exportTimeline: { requestId },
   revealFile: {
     requestId,
     path: check(isRepoRelativePath, 'a repo-relative path (forward slashes, no "..", ".", "//", "\\" or ":")'),

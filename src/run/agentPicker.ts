@@ -8,7 +8,8 @@ import { detectAgents } from '../core/run/agentDetect';
 import { PRESETS, type AgentProfile } from '../core/run/agentProfiles';
 import { readRunSettings } from './settings';
 
-function executable(file: string): boolean {
+/** Whether `file` is an executable regular file (the PATH searches' `exists`). */
+export function executable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();

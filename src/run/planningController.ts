@@ -11,7 +11,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, proposedPlanIdOf, sessionAgent } from '../core/run/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, proposedPlanIdOf, sessionAgent, type PlanningState } from '../core/run/planningSession';
+import { customProfile } from '../core/run/agentProfiles';
+import { forecastHeadline, forecastLines } from '../core/run/forecast';
 import type { ProposalSource } from '../dag/actions';
 import {
   PlanningError,
@@ -19,6 +21,7 @@ import {
   approvePlanning,
   childProcessLauncher,
   discardPlanning,
+  forecastOf,
   planFileOf,
   plannedConflictText,
   readPlanning,
@@ -31,7 +34,7 @@ import {
   type Confinement,
 } from '../engine';
 import type { PlanRegistry } from '../plan/planRegistry';
-import type { ProposalAction, ProposalView } from '../protocol';
+import type { ProposalAction, ProposalForecast, ProposalView } from '../protocol';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { registerShown } from './runCommands';
@@ -72,6 +75,8 @@ export class PlanningController extends Disposable implements ProposalSource {
   lastResult: PlanningResult | undefined;
   /** Every progress message shown, in order (the log has them too). */
   readonly progressShown: string[] = [];
+  /** The approval bar's forecast of each plan file (#35), and the plan and session it was made for. */
+  private readonly forecasts = new Map<string, { key: string; view?: ProposalForecast }>();
 
   constructor(private readonly deps: Deps) {
     super();
@@ -94,11 +99,13 @@ export class PlanningController extends Disposable implements ProposalSource {
     const status = busy ? 'planning' : state.status;
     const off = (reason: string) => ({ enabled: false, reason });
     const on = { enabled: true };
+    const forecast = busy || status === 'invalid' ? undefined : this.forecastView(uri, state);
     return {
       id: state.id,
       status,
       rounds: state.rounds.length,
       planDir: state.planDir,
+      ...(forecast ? { forecast } : {}),
       actions: {
         approve: busy
           ? off('the agent is still working on it')
@@ -114,6 +121,51 @@ export class PlanningController extends Disposable implements ProposalSource {
         runPlan: status === 'approved' ? on : off('approve the plan first: nothing runs before you do'),
       },
     };
+  }
+
+  /**
+   * The approval bar's forecast (#35): the start's own (`forecastOf`, as Run Plan would run it
+   * with the settings), made in the background — the bar is drawn again when it is ready — and
+   * made again when the plan file or the session changes. The last one stays while the next is made.
+   */
+  private forecastView(uri: vscode.Uri, state: PlanningState): ProposalForecast | undefined {
+    let key: string;
+    try {
+      key = `${state.status}:${state.rounds.length}:${fs.statSync(uri.fsPath).mtimeMs}`;
+    } catch {
+      return undefined;
+    }
+    const known = this.forecasts.get(uri.toString());
+    if (known?.key === key) return known.view;
+    this.forecasts.set(uri.toString(), { key, ...(known?.view ? { view: known.view } : {}) });
+    void this.makeForecast(uri, state, key);
+    return known?.view;
+  }
+
+  private async makeForecast(uri: vscode.Uri, state: PlanningState, key: string): Promise<void> {
+    const settings = readRunSettings(uri);
+    const remembered = sessionAgent(state);
+    // Run Plan's agent: the setting's, else (it asks then) the one the session was planned with.
+    const agent = settings.agent ?? ('agent' in remembered ? remembered.agent : customProfile(['agent'], { label: 'the agent you choose' }));
+    const result = await forecastOf({
+      planFile: uri.fsPath,
+      shown: uri.fsPath,
+      agent,
+      maxParallel: settings.maxParallel,
+      mode: settings.mode,
+      ...(settings.overrides.size ? { agentFor: (id: string) => settings.overrides.get(id) ?? agent } : {}),
+    }).catch((err: unknown) => {
+      this.deps.log.warn(`plan ${state.id}: no forecast: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
+    if (this.forecasts.get(uri.toString())?.key !== key) return; // the plan changed meanwhile: the newer one decides
+    if (!result?.ok) {
+      this.forecasts.set(uri.toString(), { key });
+      return;
+    }
+    for (const p of result.problems) this.deps.log.warn(`plan ${state.id}: ${p}`);
+    this.forecasts.set(uri.toString(), { key, view: { headline: forecastHeadline(result.forecast), details: forecastLines(result.forecast) } });
+    this.changed.fire();
   }
 
   /**

@@ -11,6 +11,7 @@ import type { CommandFacts, CommandTarget, RunCommand } from '../core/present/ru
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { AgentProfile } from '../core/run/agentProfiles';
+import { forecastLines, type RunForecast } from '../core/run/forecast';
 import {
   RunEngine,
   askDriverToCancel,
@@ -108,9 +109,10 @@ export class RunController extends Disposable {
    * The start's questions to the person: modals by default (`askToApprove`, `askToOverlap`).
    * The front end's half of `StartQuestions`; tests put their own answers here.
    */
-  questions: Pick<StartQuestions, 'approveCommands' | 'overlapPlannedClaims'> = {
-    approveCommands: (commands, plan) => askToApprove(vscode.workspace.asRelativePath(plan.file, (vscode.workspace.workspaceFolders?.length ?? 0) > 1), commands),
+  questions: Pick<StartQuestions, 'approveCommands' | 'overlapPlannedClaims' | 'confirmRun'> = {
+    approveCommands: (commands, plan) => askToApprove(relativeLabel(plan.file), commands),
     overlapPlannedClaims: (conflicts) => askToOverlap(conflicts),
+    confirmRun: (forecast, plan) => askToRun(relativeLabel(plan.file), forecast, plan.file),
   };
 
   constructor(private readonly deps: RunControllerDeps) {
@@ -337,6 +339,12 @@ export class RunController extends Disposable {
         declined = !ok;
         return ok;
       },
+      // A new run (Run Plan): its forecast, asked about (#35); the front end may not ask.
+      confirmRun: async (forecast, plan) => {
+        const ok = (await this.questions.confirmRun?.(forecast, plan)) ?? true;
+        declined = !ok;
+        return ok;
+      },
       // The session exists from the engine's first event on (`run-started` comes as it begins).
       engineReady: (engine) => {
         forget();
@@ -363,6 +371,9 @@ export class RunController extends Disposable {
     const running = session!;
     this.changed.fire(featureId);
     this.deps.log.info(`[run ${featureId}] ${request.what}: agent ${agent.id}, max ${settings.maxParallel} in parallel, ${settings.mode}`);
+    // The forecast it keeps for its report (#35); past run states that cannot be read, said once.
+    for (const p of started.forecast?.problems ?? []) this.deps.log.warn(`[run ${featureId}] ${p}`);
+    if (started.forecast) this.deps.log.info(`[run ${featureId}] ${forecastLines(started.forecast.forecast)[0]}`);
     void started.outcome
       .then(
         (o) => o,
@@ -483,16 +494,36 @@ export class RunController extends Disposable {
 
 /**
  * The person asked to approve the run's verification commands, in a modal with the exact list
- * (escaped: `visibleText`). True: Approve and Run.
+ * (escaped: `visibleText`). True: `yes` (Approve and Run; `Waves: Approve Verification Commands…`'s Approve).
  */
-async function askToApprove(label: string, commands: readonly string[]): Promise<boolean> {
-  const yes = 'Approve and Run';
+export async function askToApprove(label: string, commands: readonly string[], yes = 'Approve and Run'): Promise<boolean> {
   const choice = await vscode.window.showWarningMessage(
     `Waves: approve the verification commands of ${label}?`,
     {
       modal: true,
       detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${visibleText(c)}`).join('\n')}\n\n${commands.some(hasUnsafeCharacters) ? 'Warning: the list holds control or bidi characters (CR, escape sequences, direction overrides), shown as \\r, \\x.., \\u.... escapes.\n\n' : ''}You are asked again when the list changes.`,
     },
+    yes,
+  );
+  return choice === yes;
+}
+
+/** A plan's path as the workspace shows it (with its folder's name in a multi-root workspace). */
+function relativeLabel(file: string): string {
+  return vscode.workspace.asRelativePath(file, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+}
+
+/**
+ * A new run's confirmation with its forecast (#35), in a modal: the expected wall time and its
+ * range, the critical path, the spend per agent. True: Run. `waves.run.confirm` off: not asked.
+ */
+async function askToRun(label: string, forecast: RunForecast, planFile: string): Promise<boolean> {
+  if (vscode.workspace.getConfiguration('waves', vscode.Uri.file(planFile)).get<boolean>('run.confirm') === false) return true;
+  const yes = 'Run';
+  const n = forecast.packages.length;
+  const choice = await vscode.window.showInformationMessage(
+    `Waves: run ${label} (${n} package${n === 1 ? '' : 's'})?`,
+    { modal: true, detail: `${forecastLines(forecast).join('\n')}\n\nTurn this question off with the setting waves.run.confirm.` },
     yes,
   );
   return choice === yes;

@@ -196,6 +196,12 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       this.register({ dispose: () => clearInterval(ticker) });
     }
     this.followCursor = this.register(new KeyedDebouncer(150, () => void this.revealCursor()));
+    // The DAG panel's timeline selects a package here too (#35); internal, not in the palette.
+    this.register(
+      vscode.commands.registerCommand('waves.selectInWavesView', (ref?: { uri?: unknown; packageId?: unknown }) =>
+        this.selectPackage(String(ref?.uri ?? ''), typeof ref?.packageId === 'string' ? ref.packageId : ''),
+      ),
+    );
 
     void vscode.commands.executeCommand('setContext', 'waves.loading', true);
     registry.ready.then(
@@ -411,6 +417,19 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     const ref: PackageRef = { uri: node.uri, packageId: node.packageId, index: node.index, preserveFocus: true };
     item.command = { command: 'waves.revealPackage', title: 'Go to Package', arguments: [ref] };
     return item;
+  }
+
+  /** Selects a package of a plan (its URI as a string) in the view, without taking the focus; false when the view does not show it. */
+  async selectPackage(uri: string, packageId: string): Promise<boolean> {
+    const node = this.packagesOf.get(uri)?.find((n) => n.packageId === packageId);
+    if (!node) return false;
+    try {
+      await this.view.reveal(node, { select: true, focus: false, expand: true });
+      return true;
+    } catch (err) {
+      this.log.debug(`Could not select ${packageId} in the Waves view`, err);
+      return false;
+    }
   }
 
   /** When the cursor is inside a package of a plan editor, select that package here. */

@@ -179,6 +179,9 @@ describe('waves run --dry-run', () => {
     // every package's prompt, with its task
     for (const p of packages) assert.match(human.out, new RegExp(`===== prompt of ${p.id} `));
     assert.match(human.out, /test-agent: write base\/a\.txt a/);
+    // The forecast (#35): no run of this plan yet, so from timeout_minutes.
+    assert.match(human.out, /^Forecast: no history yet: up to \d+h \d\dm from timeout_minutes, at most 2 at once\.$/m);
+    assert.equal(JSON.parse(waves(['run', '--dry-run', '--json', plan]).out).forecast.history, 'none');
   });
 
   it('starts nothing and writes nothing', () => {

@@ -39,6 +39,8 @@ const KEYS: Record<WebviewMessage['type'], string[]> = {
   runWave: ['type', 'requestId', 'wave'],
   revealFile: ['type', 'requestId', 'path'],
   proposalAction: ['type', 'requestId', 'action'],
+  revealInWaves: ['type', 'requestId', 'packageId'],
+  exportTimeline: ['type', 'requestId'],
 };
 
 const requestIdArb = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
@@ -55,7 +57,7 @@ const validMessageArb: fc.Arbitrary<WebviewMessage> = fc.oneof(
     level: fc.constantFrom(...LOG_LEVELS),
     message: fc.string({ maxLength: 200 }),
   }),
-  ...(['openPackage', 'packageDetails'] as const).map((type) =>
+  ...(['openPackage', 'packageDetails', 'revealInWaves'] as const).map((type) =>
     fc.record({ type: fc.constant(type), requestId: requestIdArb, packageId: canonicalIdArb }),
   ),
   fc.record({
@@ -72,6 +74,7 @@ const validMessageArb: fc.Arbitrary<WebviewMessage> = fc.oneof(
   }),
   fc.record({ type: fc.constant('revealFile' as const), requestId: requestIdArb, path: pathArb }),
   fc.record({ type: fc.constant('proposalAction' as const), requestId: requestIdArb, action: fc.constantFrom(...PROPOSAL_ACTIONS) }),
+  fc.record({ type: fc.constant('exportTimeline' as const), requestId: requestIdArb }),
 );
 
 function rejects(raw: unknown, pattern?: RegExp): void {

@@ -5,10 +5,12 @@
  */
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { customProfile } from '../../src/core/run/agentProfiles';
 import { RunEngine } from '../../src/engine/run/engine';
+import { DemoTargetNotEmptyError, makeDemoWorkspace } from '../../src/engine';
 import { buildRunner, git, makeRepo, REPO_ROOT } from './helpers';
 import { isolateGit, treeFiles } from './engineFixtures';
 // @ts-expect-error -- a plain .mjs module of the example, without types
@@ -37,5 +39,34 @@ describe('the demo workspace', () => {
     for (const p of Object.values(out.state.packages)) assert.ok(p.verification.every((v) => v.ok), p.packageId);
     const files = treeFiles(repo, out.integrationBranch!);
     assert.ok(files.includes('notes/user-profiles-wp-integration.md'), files.join(', '));
+  });
+
+  it('Try the Demo Plan: a new repository of the demo, one commit, its waves.agent the demo agent inside it, which runs it to success', async () => {
+    isolateGit();
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-demo-ws-'));
+    const target = path.join(parent, 'acme-notes');
+    const planFile = await makeDemoWorkspace({
+      demo: path.join(REPO_ROOT, 'examples', 'demo'),
+      agent: path.join(REPO_ROOT, 'examples', 'demo-agent', 'agent.mjs'),
+      target,
+      node: process.execPath,
+    });
+    assert.equal(planFile, path.join(target, 'work-packages.yaml'));
+    assert.equal(git(target, 'rev-list', '--count', 'HEAD').trim(), '1');
+    assert.equal(git(target, 'status', '--porcelain'), '');
+    const settings = JSON.parse(fs.readFileSync(path.join(target, '.vscode', 'settings.json'), 'utf8')) as { 'waves.agent': string[] };
+    const argv = settings['waves.agent'];
+    assert.equal(argv[1], path.join(target, '.vscode', 'demo-agent.mjs'));
+    await assert.rejects(makeDemoWorkspace({ demo: path.join(REPO_ROOT, 'examples', 'demo'), agent: argv[1]!, target, node: process.execPath }), DemoTargetNotEmptyError);
+    const engine = await RunEngine.prepare({
+      planFile,
+      agent: customProfile([...argv, '--sleep-ms', '0-50'], { label: 'demo agent' }),
+      runnerScript: await buildRunner(),
+      verification: 'approved',
+      pollMs: 200,
+    });
+    const out = await engine.run();
+    engine.dispose();
+    assert.equal(out.outcome, 'succeeded');
   });
 });

@@ -15,7 +15,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { renderDagHtml } from '../../src/dag/html';
 import { analyzePlan } from '../../src/core/plan/analyze';
 import { buildPlanView } from '../../src/core/dag/panelModel';
-import type { HostMessage, PackageDetails, PlanMessage } from '../../src/protocol';
+import { toTimelineRow, type HostMessage, type PackageDetails, type PlanMessage } from '../../src/protocol';
+import type { PhaseMark } from '../../src/core/run/runState';
+import { timelineOfRun } from '../../src/core/present/timeline';
+import { timelineSvg } from '../../src/core/present/timelineSvg';
+import { demoRunState } from '../fixtures/timelineRun';
 import { generatePlan } from '../../bench/generate';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -473,5 +477,151 @@ describe('DAG webview', () => {
       await shot(`webview-dag-${theme}.png`);
     }
     assert.deepEqual(violations, []);
+  });
+});
+
+describe('run timeline (#35)', () => {
+  // A run that began 700 s ago: while live, its open bars end at the page's now.
+  const T0 = Math.floor(Date.now() / 1000) * 1000 - 700_000;
+  const run = demoRunState(T0);
+  const timelineMessage = (seq: number, live = true): HostMessage => ({
+    type: 'timeline',
+    seq,
+    full: true,
+    cap: run.maxParallel ?? null,
+    live,
+    // (the fixture applies its events out of order: its updatedAt is not its last)
+    updatedAt: new Date(T0 + 700_000).toISOString(),
+    rows: Object.values(run.packages).map(toTimelineRow),
+  });
+  const mark = (id: string, pick: (m: PhaseMark) => boolean) => run.packages[id]!.phases!.find(pick)!.at;
+  const row = (id: string) => page.locator(`.tl-row[data-id="${id}"]`);
+
+  async function showTimeline(live = true): Promise<void> {
+    await post({ ...planMessage(demoPlan, 1), runId: run.runId });
+    await post(timelineMessage(2, live));
+    await page.getByRole('tab', { name: 'Timeline' }).click();
+    await row('wp-integration').waitFor();
+  }
+
+  it('draws a row per package under its wave, each attempt split into segments at the times of the run state', async () => {
+    await showTimeline(false);
+    assert.equal(await page.locator('.tl-row').count(), 6);
+    assert.deepEqual(await page.locator('.tl-wave').allTextContents(), ['Wave 1 · 1 package', 'Wave 2 · 3 packages', 'Wave 3 · 1 package', 'Wave 4 · 1 package']);
+    const lock = row('wp-db').locator('.seg.waiting.lock');
+    assert.equal(await lock.getAttribute('data-start'), mark('wp-db', (m) => m.for === 'lock'));
+    assert.equal(await lock.getAttribute('data-end'), mark('wp-db', (m) => m.phase === 'queued'));
+    assert.match((await lock.getAttribute('title')) ?? '', /^wp-db, attempt 1: waiting for a lock\n\d\d:\d\d:\d\d – \d\d:\d\d:\d\d \(1m 00s\)\nended succeeded$/);
+    // The usage-limit pause begins attempt 2, drawn as a retry.
+    const pause = row('wp-api').locator('.seg.waiting.usage-limit');
+    assert.equal(await pause.getAttribute('data-start'), mark('wp-api', (m) => m.phase === 'usage-limit'));
+    assert.equal(await row('wp-api').locator('.tl-attempt.retry[data-attempt="2"] .seg.waiting.usage-limit').count(), 1);
+    assert.equal(await row('wp-web').locator('.tl-attempt.retry[data-attempt="2"] .seg.waiting.person').count(), 1);
+    assert.equal(await row('wp-web').locator('.tl-attempt.first[data-outcome="failed"]').count(), 1);
+    assert.equal(await row('wp-contracts').locator('.seg.merging').count(), 1);
+    assert.equal(await row('wp-docs').locator('.seg').count(), 0, 'not started: an empty row');
+    // The chain with the most time at work: wp-web's two attempts outweigh wp-api's and wp-db's.
+    for (const id of ['wp-contracts', 'wp-web']) assert.match((await row(id).getAttribute('class')) ?? '', /critical/, id);
+    assert.doesNotMatch((await row('wp-api').getAttribute('class')) ?? '', /critical/);
+    assert.match((await row('wp-web').getAttribute('aria-label')) ?? '', /^wp-web, wave 2, on the critical path; attempt 1: queued 6s, running 1m 44s, failed; attempt 2 \(retry\): queued 3s, running 1m 56s, waiting for you 1m 00s, running 2m 20s; going on$/);
+    assert.match((await row('wp-api').getAttribute('aria-label')) ?? '', /^wp-api, wave 2; attempt 1: queued 5s, running 2m 25s, usage limit; attempt 2 \(retry\): waiting for a usage limit to reset 3m 00s, queued 2s, running 1m 38s; going on$/);
+    assert.match((await page.locator('.tl-curve').getAttribute('aria-label')) ?? '', /^Slots held: at most 3 of 3/);
+    assert.equal(await page.locator('.tl-now').count(), 0, 'a run that ended has no now line');
+    assert.deepEqual(violations, []);
+  });
+
+  it('grows the bars and moves the now line while the run goes on, and takes new rows from deltas', async () => {
+    await showTimeline(true);
+    await page.locator('.tl-now').waitFor();
+    const last = row('wp-web').locator('.seg').last();
+    const before = (await last.boundingBox())!.width;
+    const nowBefore = (await page.locator('.tl-now').boundingBox())!.x;
+    // Open segments end at now, which the view moves on every second.
+    await page.waitForFunction((w) => {
+      const segs = document.querySelectorAll('.tl-row[data-id="wp-web"] .seg');
+      return segs[segs.length - 1]!.getBoundingClientRect().width !== w;
+    }, before);
+    assert.ok((await page.locator('.tl-now').boundingBox())!.x >= nowBefore - 1);
+    // wp-docs starts: one delta, its row fills in.
+    const at = new Date(T0 + 700_000).toISOString();
+    const docs = { id: 'wp-docs', status: 'running' as const, attempts: 1, startedAt: at, endedAt: null, phases: [{ at, phase: 'ready' as const, attempt: 0 }, { at, phase: 'running' as const, attempt: 1 }] };
+    await post({ type: 'timeline', seq: 3, full: false, cap: 3, live: true, updatedAt: at, rows: [docs] });
+    await row('wp-docs').locator('.seg.running').waitFor();
+    // A gap in the sequence: the view asks for everything again.
+    await post({ type: 'timeline', seq: 9, full: false, cap: 3, live: true, updatedAt: at, rows: [] });
+    await waitForPosted((m) => m.type === 'ready' && (m.protocolVersion as number) === 2 && true, 'ready again');
+    assert.equal((await posted()).filter((m) => m.type === 'ready').length, 2);
+    assert.deepEqual(violations, []);
+  });
+
+  it('is a listbox: arrow keys move, Enter selects the package in the graph and the Waves view; a click does too', async () => {
+    await showTimeline(false);
+    await page.locator('.tl-scroll').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const active = await page.locator('.tl-scroll').getAttribute('aria-activedescendant');
+    assert.equal(await page.locator(`#${active}`).getAttribute('data-id'), 'wp-api');
+    await page.keyboard.press('Enter');
+    const reveal = await waitForPosted((m) => m.type === 'revealInWaves', 'revealInWaves');
+    assert.equal(reveal.packageId, 'wp-api');
+    const asked = await waitForPosted((m) => m.type === 'packageDetails', 'packageDetails');
+    assert.equal(asked.packageId, 'wp-api', 'selected in the graph: its details are asked for');
+    assert.equal(await row('wp-api').getAttribute('aria-selected'), 'true');
+    await page.keyboard.press('End');
+    assert.equal(await page.locator(`#${await page.locator('.tl-scroll').getAttribute('aria-activedescendant')}`).getAttribute('data-id'), 'wp-integration');
+    await row('wp-db').click();
+    await waitForPosted((m) => m.type === 'revealInWaves' && m.packageId === 'wp-db', 'revealInWaves wp-db');
+    await page.getByRole('button', { name: 'Export the timeline as SVG' }).click();
+    await waitForPosted((m) => m.type === 'exportTimeline', 'exportTimeline');
+    // Back to the graph: the package chosen in the timeline is the graph's selection.
+    await page.getByRole('tab', { name: 'Graph' }).click();
+    await node('wp-db').waitFor();
+    assert.match((await node('wp-db').getAttribute('class')) ?? '', /selected/);
+    assert.deepEqual(violations, []);
+  });
+
+  it('keeps its segments apart from the background in every theme', async () => {
+    for (const theme of ['dark', 'light', 'hc'] as const) {
+      await open(theme);
+      await showTimeline(true);
+      const background = await page.locator('body').evaluate((e) => getComputedStyle(e).backgroundColor);
+      const colours = new Set<string>();
+      for (const kind of ['running', 'verifying', 'merging']) {
+        const c = await page.locator(`.seg.${kind}`).first().evaluate((e) => getComputedStyle(e).backgroundColor);
+        assert.notEqual(c, background, `${kind} in ${theme}`);
+        colours.add(c);
+      }
+      assert.equal(colours.size, 3, `running, verifying and merging differ in ${theme}`);
+      assert.match(await page.locator('.seg.waiting.lock').first().evaluate((e) => getComputedStyle(e).backgroundImage), /repeating-linear-gradient/, 'waits are hatched');
+      await shot(`webview-timeline-${theme}.png`);
+    }
+    assert.deepEqual(violations, []);
+  });
+
+  it('the exported SVG parses, with the usage-limit pause and the retry at the times of the run state', async () => {
+    const svg = timelineSvg(timelineOfRun(analyzePlan(demoPlan), run, T0 + 700_000), { title: 'user-profiles · run r-demo' });
+    const found = await page.evaluate((text) => {
+      const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+      if (doc.querySelector('parsererror')) return { error: doc.querySelector('parsererror')!.textContent };
+      // (no named helper: the page gets this function as compiled, without tsx's name helper)
+      return {
+        pause: [...doc.querySelectorAll('rect.seg.waiting[data-for="usage-limit"]')].map((el) => Object.fromEntries([...el.attributes].map((a) => [a.name, a.value]))),
+        apiRuns: [...doc.querySelectorAll('rect.seg.running[data-package="wp-api"]')].map((el) => Object.fromEntries([...el.attributes].map((a) => [a.name, a.value]))),
+        retry: [...doc.querySelectorAll('rect.attempt.retry[data-package="wp-web"]')].map((el) => Object.fromEntries([...el.attributes].map((a) => [a.name, a.value]))),
+        now: doc.querySelectorAll('line.now').length,
+        title: doc.querySelector('title')?.textContent,
+      };
+    }, svg);
+    assert.ok(!('error' in found), JSON.stringify(found));
+    const f = found as { pause: Record<string, string>[]; apiRuns: Record<string, string>[]; retry: Record<string, string>[]; now: number; title: string };
+    assert.equal(f.pause.length, 1);
+    assert.equal(f.pause[0]!['data-start'], mark('wp-api', (m) => m.phase === 'usage-limit'));
+    assert.equal(f.pause[0]!['data-end'], mark('wp-api', (m) => m.phase === 'pending'));
+    assert.equal(f.pause[0]!['data-attempt'], '2');
+    assert.deepEqual(f.apiRuns.map((r) => r['data-attempt']), ['1', '2']);
+    assert.equal(f.apiRuns[1]!['data-end'], new Date(T0 + 700_000).toISOString(), 'the running attempt ends at now');
+    assert.equal(f.retry[0]!['data-attempt'], '2');
+    assert.equal(f.now, 1);
+    assert.equal(f.title, 'user-profiles · run r-demo');
   });
 });

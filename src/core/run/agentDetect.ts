@@ -1,5 +1,5 @@
 /**
- * Finding agents on a PATH: which presets' executables it holds (`detectAgents`); the caller
+ * Finding agents on a PATH: which presets' executables it holds (`detectAgents`), or one program (`findOnPath`); the caller
  * passes the test of a file's existence. Pure: `path` only. No `vscode`, no processes.
  */
 import * as path from 'node:path';
@@ -20,36 +20,31 @@ export function detectAgents(
   exists: (file: string) => boolean,
   options: DetectOptions = {},
 ): { id: string; label: string; executable: string; path: string }[] {
+  const out: { id: string; label: string; executable: string; path: string }[] = [];
+  for (const preset of PRESETS) {
+    const hit = findOnPath(preset.executable, pathEnv, exists, options);
+    if (hit) out.push({ id: preset.id, label: preset.label, executable: preset.executable, path: hit });
+  }
+  return out;
+}
+
+/** The first file named `exe` (Windows: with a PATHEXT extension) on `pathEnv` that `exists`; null when none. */
+export function findOnPath(exe: string, pathEnv: string | undefined, exists: (file: string) => boolean, options: DetectOptions = {}): string | null {
   const win = (options.platform ?? process.platform) === 'win32';
   const p = win ? path.win32 : path.posix;
   const dirs = (pathEnv ?? '').split(win ? ';' : ':').filter((d) => d.trim() !== '');
   const exts = win ? ['', ...(options.pathExt ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)] : [''];
-  const found = new Map<string, string | null>();
-  const locate = (exe: string): string | null => {
-    if (found.has(exe)) return found.get(exe)!;
-    let hit: string | null = null;
-    outer: for (const dir of dirs) {
-      for (const ext of exts) {
-        const file = p.join(dir.replace(/^"(.*)"$/, '$1'), exe + ext);
-        let ok = false;
-        try {
-          ok = exists(file);
-        } catch {
-          ok = false;
-        }
-        if (ok) {
-          hit = file;
-          break outer;
-        }
+  for (const dir of dirs) {
+    for (const ext of exts) {
+      const file = p.join(dir.replace(/^"(.*)"$/, '$1'), exe + ext);
+      let ok = false;
+      try {
+        ok = exists(file);
+      } catch {
+        ok = false;
       }
+      if (ok) return file;
     }
-    found.set(exe, hit);
-    return hit;
-  };
-  const out: { id: string; label: string; executable: string; path: string }[] = [];
-  for (const preset of PRESETS) {
-    const hit = locate(preset.executable);
-    if (hit) out.push({ id: preset.id, label: preset.label, executable: preset.executable, path: hit });
   }
-  return out;
+  return null;
 }

@@ -16,6 +16,10 @@ import { covers } from '../plan/glob';
 import { mergeResults, type MergedResults, type ResultReadout } from './resultRecord';
 import { addSpend, formatSpend, type Spend } from './spend';
 import { refusedLine } from '../present/runStatusText';
+import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from './forecast';
+import { criticalPath, formatDuration } from './runTime';
+
+export { criticalPath, formatDuration } from './runTime';
 
 /** The package-record fields the report reads. */
 export interface ReportPackageRecord {
@@ -64,6 +68,10 @@ export interface RunReportInput {
   /** The result records read for each package (missing key: none read). */
   results: Record<string, ResultReadout>;
   maxParallel: number;
+  /** The forecast the run began with (#35): the report sets it beside what happened. */
+  forecast?: RunForecast | null;
+  /** The agent (profile id) each package ran with, for the forecast's spend per agent. */
+  agents?: Record<string, string>;
 }
 
 export interface ReportPackage {
@@ -135,6 +143,8 @@ export interface RunReportJson {
   filesChanged: { path: string; changes: string[]; packages: string[] }[];
   /** The run's total spend (#16); null when no agent reported any. */
   spend: Spend | null;
+  /** The forecast the run began with beside what happened (#35); absent when it began with none. */
+  forecast?: ForecastComparison;
 }
 
 export function buildRunReport(input: RunReportInput): { json: RunReportJson; markdown: string } {
@@ -192,7 +202,18 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     filesChanged: filesChanged(packages),
     spend: packages.reduce<Spend | null>((total, p) => addSpend(total, p.spend), null),
   };
+  if (input.forecast) json.forecast = forecastVsActual(input.forecast, { wallMs: metrics.wallMs, spend: json.spend, spendByAgent: spendByAgent(packages, input.agents ?? {}) });
   return { json, markdown: markdown(json) };
+}
+
+/** What the packages of each agent spent. */
+function spendByAgent(packages: readonly ReportPackage[], agents: Record<string, string>): Map<string, Spend | null> {
+  const out = new Map<string, Spend | null>();
+  for (const p of packages) {
+    const agent = own(agents, p.id);
+    if (agent !== undefined) out.set(agent, addSpend(out.get(agent), p.spend));
+  }
+  return out;
 }
 
 /** A record's `files_modified` that its package's audited change set does not hold (`./` and `\\` forgiven). */
@@ -284,52 +305,6 @@ function timeMetrics(packages: readonly ReportPackage[], plan: ReportPlan['plan'
   };
 }
 
-/**
- * The longest dependency chain by actual duration (packages without one weigh 0). Cycles and
- * unknown dependencies are ignored. Ties: the chain met first in plan order.
- */
-export function criticalPath(plan: ReportPlan['plan']['packages'], duration: ReadonlyMap<string, number>): { ms: number; chain: string[] } {
-  const byId = new Map(plan.map((p) => [p.id, p]));
-  const best = new Map<string, { ms: number; prev: string | null }>();
-  const visiting = new Set<string>();
-  const visit = (id: string): number => {
-    const done = best.get(id);
-    if (done) return done.ms;
-    if (visiting.has(id)) return 0; // a cycle: the plan is invalid there; do not loop
-    visiting.add(id);
-    let top = 0;
-    let prev: string | null = null;
-    for (const d of byId.get(id)?.dependsOn ?? []) {
-      if (!byId.has(d.value) || d.value === id) continue;
-      const ms = visit(d.value);
-      if (prev === null || ms > top) {
-        top = ms;
-        prev = d.value;
-      }
-    }
-    visiting.delete(id);
-    const ms = top + (duration.get(id) ?? 0);
-    best.set(id, { ms, prev });
-    return ms;
-  };
-  let end: string | null = null;
-  let max = -1;
-  for (const p of plan) {
-    const ms = visit(p.id);
-    if (ms > max) {
-      max = ms;
-      end = p.id;
-    }
-  }
-  const chain: string[] = [];
-  const seen = new Set<string>();
-  for (let at = end; at !== null && !seen.has(at); at = best.get(at)?.prev ?? null) {
-    seen.add(at);
-    chain.unshift(at);
-  }
-  return { ms: Math.max(0, max), chain: max > 0 ? chain : [] };
-}
-
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
@@ -341,18 +316,6 @@ function compare(a: string, b: string): number {
 
 // ---------------------------------------------------------------------------------------
 // Markdown
-
-/** `1h 02m 03s`, `4m 05s`, `6.2s`, `0s`. */
-export function formatDuration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '—';
-  if (ms < 60_000) return ms === 0 ? '0s' : `${round(ms / 1000, 1)}s`;
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return h ? `${h}h ${pad(m)}m ${pad(sec)}s` : `${m}m ${pad(sec)}s`;
-}
 
 /** Text for a Markdown table cell: one line, pipes escaped. */
 function cell(s: string): string {
@@ -390,6 +353,9 @@ function markdown(r: RunReportJson): string {
   out.push(`| critical-path time | ${formatDuration(m.criticalPathMs)}${m.criticalPath.length ? ` (${m.criticalPath.map(cell).join(' → ')})` : ''} |`);
   out.push(`| idle slots (cap ${m.maxParallel} × wall − busy) | ${formatDuration(m.idleSlotMs)} |`);
   out.push('');
+  if (r.forecast) {
+    out.push('## Forecast and actual', '', '| | forecast | actual |', '|---|---|---|', ...comparisonRows(r.forecast, formatDuration), '');
+  }
   out.push('## Packages');
   out.push('');
   out.push('| package | status | attempts | duration | exit | merge | notes |');

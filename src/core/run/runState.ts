@@ -179,7 +179,34 @@ export interface PackageRunRecord {
   refused?: string[];
   /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer (#16). Survives `reset`; cleared when an attempt starts. */
   question?: string | null;
+  /**
+   * What the package did in this run and from when, oldest first (#35, the run timeline): every
+   * status it moved to, and what it waited for in between (`waiting`) and its merge (`merging`).
+   * Survives `reset`; at most `MAX_PHASES`, the oldest dropped. Absent: written by an older build.
+   */
+  phases?: PhaseMark[];
 }
+
+/** What a package waits for: a lock another package holds, a host with a free slot, its agent's usage limit, the person. */
+export const WAIT_REASONS = ['lock', 'host', 'usage-limit', 'person'] as const;
+export type WaitReason = (typeof WAIT_REASONS)[number];
+
+/** A phase of a package's life: a status, or a wait or a merge within one. */
+export type Phase = PackageStatus | 'waiting' | 'merging';
+
+/** From `at` on, the package was in `phase` (until the next mark). */
+export interface PhaseMark {
+  /** ISO 8601. */
+  at: string;
+  phase: Phase;
+  /** The record's `attempts` then: the attempt under way, or the last one before a start. */
+  attempt: number;
+  /** `waiting`: what for. */
+  for?: WaitReason;
+}
+
+/** The most marks a record keeps (a package retried and waiting very often drops its oldest). */
+export const MAX_PHASES = 400;
 
 export interface UsageLimit {
   detail: string;
@@ -255,6 +282,8 @@ export interface RunState {
   integration: IntegrationInfo | null;
   /** Earlier runs of the feature, oldest first. */
   history: RunHistoryEntry[];
+  /** How many packages may be under way at once in this run (the timeline's cap, #35). Absent: written by an older build. */
+  maxParallel?: number;
 }
 
 /**

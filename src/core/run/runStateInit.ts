@@ -1,6 +1,7 @@
 /**
  * Making a run state: a fresh run (`createRunState`, every package `pending`), the packages
- * its plan gained (`ensurePackages`), the machine that drives it (`setMachine`), and the runs
+ * its plan gained (`ensurePackages`), the machine that drives it (`setMachine`), its cap
+ * (`setMaxParallel`), and the runs
  * of the feature before it as its history (`withHistoryOf`, `summarizeRun`). Pure: callers
  * pass `now`; an invalid `now` or plan hash throws (a programming error). Never mutates its
  * input; a state that does not change comes back as the very same object.
@@ -85,6 +86,12 @@ export function setUnconfined(state: RunState, unconfined: boolean, now: Date): 
   if ((state.unconfined === true) === unconfined) return state;
   const { unconfined: _was, ...rest } = state;
   return { ...rest, ...(unconfined ? { unconfined: true as const } : {}), updatedAt: requireTimestamp(now) };
+}
+
+/** The run's cap (`maxParallel`), for its timeline (#35); unchanged when it already says so, or `cap` is not a positive integer. */
+export function setMaxParallel(state: RunState, cap: number, now: Date): RunState {
+  if (state.maxParallel === cap || !(Number.isSafeInteger(cap) && cap >= 1)) return state;
+  return { ...state, maxParallel: cap, updatedAt: requireTimestamp(now) };
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   canTransition,
   FILE_CHANGES,
   isTerminal,
+  MAX_PHASES,
   MERGE_STATUSES,
   PLAN_HASH,
   timestamp,
@@ -22,6 +23,7 @@ import {
   type MergeStatus,
   type PackageRunRecord,
   type PackageStatus,
+  type PhaseMark,
   type RunEvent,
   type RunEventType,
   type RunState,
@@ -29,6 +31,8 @@ import {
   type RunStateResult,
   type ScopeViolation,
   type VerificationResult,
+  type WaitReason,
+  WAIT_REASONS,
 } from './runState';
 import { addSpend, type Spend } from './spend';
 
@@ -190,11 +194,16 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     apply: (record, event, at) =>
       record.needsInput?.reason === event.reason
         ? record
-        : { ...record, needsInput: { since: record.needsInput?.since ?? at, reason: event.reason } },
+        : {
+            ...record,
+            needsInput: { since: record.needsInput?.since ?? at, reason: event.reason },
+            ...(record.needsInput ? {} : { phases: withMark(record, { at, phase: 'waiting', attempt: record.attempts, for: 'person' }) }),
+          },
   },
   inputResumed: {
     annotates: ['running'],
-    apply: (record) => (record.needsInput === null ? record : { ...record, needsInput: null }),
+    apply: (record, _event, at) =>
+      record.needsInput === null ? record : { ...record, needsInput: null, phases: withMark(record, { at, phase: 'running', attempt: record.attempts }) },
   },
   audited: {
     annotates: ['verifying'],
@@ -339,13 +348,58 @@ export function applyEvent(state: RunState, event: RunEvent, now: Date): RunStat
   if (annotation && next === record) return { ok: true, state };
   if (!annotation) {
     // A package that stops running no longer waits for a person.
-    next = { ...next, status: to, endedAt: isTerminal(to) ? at : next.endedAt, needsInput: null };
+    next = { ...next, status: to, endedAt: isTerminal(to) ? at : next.endedAt, needsInput: null, phases: withMark(next, { at, phase: to, attempt: next.attempts }) };
   }
   return { ok: true, state: withRecord(state, next, at) };
 }
 
 function withRecord(state: RunState, record: PackageRunRecord, at: string): RunState {
   return { ...state, updatedAt: at, packages: { ...state.packages, [record.packageId]: record } };
+}
+
+/** The record's phase marks with `mark` after them, the oldest dropped beyond `MAX_PHASES` (a record of an older build: none before). */
+function withMark(record: PackageRunRecord, mark: PhaseMark): PhaseMark[] {
+  const marks = Array.isArray(record.phases) ? record.phases : [];
+  const next = [...marks, mark];
+  return next.length > MAX_PHASES ? next.slice(next.length - MAX_PHASES) : next;
+}
+
+// ---------------------------------------------------------------------------------------
+// Phases within a status (the run timeline, #35)
+
+const lastMark = (record: PackageRunRecord): PhaseMark | undefined => (Array.isArray(record.phases) ? record.phases.at(-1) : undefined);
+
+/**
+ * A `ready` package waits for `reason` (a lock, a host, its agent's usage limit), or no longer
+ * does (`null`: it waits only for a slot). Marks only a change: the same reason again, or `null`
+ * when it was not waiting, returns `state` itself; a package in another status is left as it is.
+ */
+export function markWaiting(state: RunState, packageId: string, reason: WaitReason | null, now: Date): RunStateResult {
+  if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
+    return { ok: false, error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}".`, packageId } };
+  }
+  if (reason !== null && !WAIT_REASONS.includes(reason)) return fieldError(packageId, `A wait is for one of ${WAIT_REASONS.join(', ')}.`);
+  const at = timestamp(now);
+  if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
+  const record = state.packages[packageId]!;
+  if (record.status !== 'ready') return { ok: true, state };
+  const last = lastMark(record);
+  const waitingFor = last?.phase === 'waiting' ? (last.for ?? null) : null;
+  if (waitingFor === reason) return { ok: true, state };
+  const mark: PhaseMark = reason === null ? { at, phase: 'ready', attempt: record.attempts } : { at, phase: 'waiting', attempt: record.attempts, for: reason };
+  return { ok: true, state: withRecord(state, { ...record, phases: withMark(record, mark) }, at) };
+}
+
+/** A `verifying` package's commit is being merged (after its verification). Returns `state` itself when already marked or not verifying. */
+export function markMerging(state: RunState, packageId: string, now: Date): RunStateResult {
+  if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
+    return { ok: false, error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}".`, packageId } };
+  }
+  const at = timestamp(now);
+  if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
+  const record = state.packages[packageId]!;
+  if (record.status !== 'verifying' || lastMark(record)?.phase === 'merging') return { ok: true, state };
+  return { ok: true, state: withRecord(state, { ...record, phases: withMark(record, { at, phase: 'merging', attempt: record.attempts }) }, at) };
 }
 
 // ---------------------------------------------------------------------------------------

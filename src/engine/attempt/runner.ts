@@ -106,7 +106,7 @@ export interface NeedsInput {
 export const DEFAULT_GRACE_MS = 10_000;
 export const CANCEL_POLL_MS = 250;
 /** How much lower an agent inside walls runs on the CPU than the engine (nice steps, #32). */
-export const AGENT_NICENESS = 10;
+export const AGENT_NICENESS = 5;
 /** How often an agent's memory is read (its limit, #32). */
 export const MEMORY_POLL_MS = 2000;
 export const EXIT_BAD_ARGS = 2;

@@ -73,6 +73,15 @@ export function verificationOf(plan: PlanSource, only?: readonly string[]): Veri
   return { commands, planCommands, steps, approved };
 }
 
+/**
+ * Whether the plan's whole list (what `waves approve` approves) is approved, from an analysis
+ * the caller already has (the editor's plan registry): no process, the plan not read again.
+ * A plan with no verification command has nothing to approve: true.
+ */
+export function planCommandsApproved(planFile: string, analysis: PlanAnalysis): boolean {
+  return isApproved(planFile, verificationCommands(analysis));
+}
+
 export type ApproveResult =
   | { ok: true }
   /** The plan on disk now has another list: nothing was approved; `now` is what it says. */

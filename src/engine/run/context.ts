@@ -81,6 +81,8 @@ export class RunContext {
   readonly cancelRequested = new Set<string>();
   /** Attempts interrupted as host-lost (#17), by package: collected when their host answers again. */
   readonly hostLost = new Map<string, LiveAttempt>();
+  /** The agent (its profile id) each package's last attempt in this engine started with: the report's spend per agent. */
+  readonly ranWith = new Map<string, string>();
   /** The repository's git set-up when the run started (or resumed), kept: what every exit is compared with, and what is put back (setupRestore.ts). */
   gitSetup: KeptGitSetup | null = null;
   /** Ends the run's guard of the git set-up (gitSafety.ts `guardGitSetup`). */

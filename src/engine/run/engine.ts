@@ -34,6 +34,7 @@ import { confinementAvailable, ConfinementUnavailableError, defaultRunnerScript,
 import { HostsExecutor } from '../hosts';
 import { Launches } from './launch';
 import { Lease } from './lease';
+import { forecastFile, writeForecast } from './pastRuns';
 import { joinCoordinator } from './joinCoordinator';
 import { findRepositoryRoot } from '../plan';
 import { RunLoop } from './loop';
@@ -236,6 +237,10 @@ export class RunEngine {
       lease.release();
       throw err;
     }
+    // The forecast it began with, for its report (#35); a resumed run keeps its first one.
+    const forecast = this.options.forecast;
+    if (forecast && !fs.existsSync(forecastFile(this.repoRoot, this.featureId, ctx.state.runId)))
+      await writeForecast(this.repoRoot, this.featureId, ctx.state.runId, forecast).catch((err: unknown) => ctx.problem(`Could not keep the run's forecast: ${errorText(err)}`));
   }
 
   /** Drives a run `begin` set up to its end. */

@@ -15,7 +15,7 @@ import { decideOutcome } from '../../core/run/agentOutcome';
 import type { Spend } from '../../core/run/spend';
 import type { PlanPackage } from '../../core/plan/model';
 import { visibleText } from '../../core/present/visibleText';
-import { recordMerge } from '../../core/run/runStateReducer';
+import { markMerging, recordMerge } from '../../core/run/runStateReducer';
 import type { ChangedFile } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/run/runReport';
 import { featureSlug } from '../../core/run/runPaths';
@@ -305,6 +305,8 @@ export class Exits {
       return;
     }
 
+    // Its merge, for its timeline (#35): waiting for the merges before it and its own.
+    ctx.update(markMerging(ctx.state, id, ctx.clock()));
     const merged = await this.merges.serialMerge(pkg, commit);
     ctx.mark('merged', id);
     if (merged) {

@@ -4,6 +4,7 @@
  *   engine.ts, types.ts  the engine, its options, events, outcome and errors
  *   driver.ts, lease.ts  who drives a run: the lease in `.waves/runs/`
  *   runFiles.ts          a run's state, lock table, report and prompts read from disk
+ *   pastRuns.ts          the repository's past runs for a forecast; a run's forecast kept (#35)
  *   recovery.ts          resume, cancel, and cancel requests from other processes
  *   joinCoordinator.ts   a run joined to the shared coordinator
  */
@@ -23,3 +24,4 @@ export { describeDriver, driverOf, liveDriver, type Driver } from './driver';
 export { Lease, LeaseHeldError } from './lease';
 export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './runFiles';
 export { requestCancel } from './recovery';
+export { forecastFile, readForecast, readPastRuns, writeForecast, type PastRunsRead } from './pastRuns';

@@ -159,6 +159,7 @@ export class Launches {
       const place = ctx.attemptOf(id, attempt);
       const worktree = ctx.treeOf(pkg);
       const agent = ctx.agentOf(id);
+      ctx.ranWith.set(id, agent.id);
       const token = ctx.executor.startToken?.(id) ?? randomBytes(16).toString('hex');
       taken = token;
       const host = ctx.executor.hostOf?.(id) ?? null;

@@ -14,11 +14,12 @@ import { analyzePlan } from '../../core/plan/analyze';
 import { expireLocks } from '../../core/run/lockTable';
 import type { ResultReadout } from '../../core/run/resultRecord';
 import { buildRunReport } from '../../core/run/runReport';
+import { readForecast } from './pastRuns';
 import { nextStarts, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
-import { createRunState, ensurePackages, setMachine, setUnconfined } from '../../core/run/runStateInit';
-import { isActive, isTerminal, type PackageStatus, type RunState } from '../../core/run/runState';
-import { setPlanHash } from '../../core/run/runStateReducer';
+import { createRunState, ensurePackages, setMachine, setMaxParallel, setUnconfined } from '../../core/run/runStateInit';
+import { isActive, isTerminal, type PackageStatus, type RunState, type WaitReason } from '../../core/run/runState';
+import { markWaiting, setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { RunStore } from '../../store/runStore';
@@ -132,6 +133,8 @@ export class RunLoop {
     state = setMachine(state, ctx.machine, now);
     // Walls or none (#32): an unconfined run says so in its state, for `waves status`, the report and the status bar.
     state = setUnconfined(state, ctx.options.confinement?.unconfined === true, now);
+    // The cap this run keeps to, for its timeline (#35).
+    state = setMaxParallel(state, ctx.maxParallel, now);
     ctx.loaded(state);
     // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
     checkEngineFolder(ctx.repoRoot, runDir(ctx.repoRoot, ctx.featureId, state.runId), { below: true });
@@ -293,7 +296,16 @@ export class RunLoop {
     if (away) this.waitForCoordinator(decision, away);
     else ctx.toldAway.clear();
     const planned = decision.start.length;
-    if (limited.agents.size > 0) decision.start = decision.start.filter((id) => !limited.agents.has(ctx.agentOf(id).label));
+    // What a ready package waits for, for its timeline (#35): a lock, a host, its agent's usage limit.
+    const waitsFor = new Map<string, WaitReason>();
+    for (const w of decision.waiting) if (w.reason === 'lock') waitsFor.set(w.packageId, 'lock');
+    if (limited.agents.size > 0) {
+      decision.start = decision.start.filter((id) => {
+        if (!limited.agents.has(ctx.agentOf(id).label)) return true;
+        waitsFor.set(id, 'usage-limit');
+        return false;
+      });
+    }
     // Per-agent caps (#16): at most that many attempts of one agent at once.
     const caps = ctx.options.agentCaps;
     if (caps && Object.keys(caps).length > 0) {
@@ -322,7 +334,10 @@ export class RunLoop {
       decision.start = decision.start.filter((id) => {
         const pkg = ctx.pkg(id);
         const host = ctx.executor.place!(id, pkg ? ctx.isolated(pkg) : true, busy);
-        if (host === null) return false;
+        if (host === null) {
+          waitsFor.set(id, 'host');
+          return false;
+        }
         busy.set(host, (busy.get(host) ?? 0) + 1);
         if (host) placedOn.set(id, host);
         return true;
@@ -340,6 +355,7 @@ export class RunLoop {
     // Held back by a usage limit, an agent's cap, the budget or a hold: the schedule did not count them as waiting.
     const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
+    this.markWaits(waitsFor);
     if (ctx.runCancelled) {
       this.parts.recovery.cancelNotStarted();
     } else {
@@ -369,6 +385,17 @@ export class RunLoop {
     if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
     const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
     if (busy === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+  }
+
+  /** Each ready package's wait as its phase (#35): marked when it changes, cleared when it waits only for a slot. */
+  private markWaits(waitsFor: ReadonlyMap<string, WaitReason>): void {
+    const { ctx } = this;
+    // The clock now, not the pass's start: the schedule's events of this pass were stamped after it.
+    const now = ctx.clock();
+    for (const record of Object.values(ctx.state.packages)) {
+      if (record.status !== 'ready') continue;
+      ctx.update(markWaiting(ctx.state, record.packageId, waitsFor.get(record.packageId) ?? null, now));
+    }
   }
 
   /** Packages about to start that need a lock wait for the coordinator to answer: not queued, each told once an outage. */
@@ -537,7 +564,10 @@ export class RunLoop {
     let reportFile: string | null = null;
     let speedup: number | null = null;
     try {
-      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel });
+      // The forecast the run began with (#35), set beside what happened; each package's agent for its spend.
+      const forecast = await readForecast(ctx.repoRoot, ctx.featureId, ctx.state.runId);
+      const agents = Object.fromEntries(ids.map((id) => [id, ctx.ranWith.get(id) ?? ctx.agentOf(id).id]));
+      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents });
       const files = reportFiles(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       await fs.promises.mkdir(path.dirname(files.markdown), { recursive: true });
       await writeAtomic(files.json, JSON.stringify(report.json, null, 2) + '\n');

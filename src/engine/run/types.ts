@@ -7,6 +7,7 @@ import type { PlanAnalysis } from '../../core/plan/analyze';
 import type { CoordinatorOptions } from '../coordinator';
 import type { Host } from '../../core/run/hostList';
 import type { PackageStatus, RunState } from '../../core/run/runState';
+import type { RunForecast } from '../../core/run/forecast';
 import type { Confinement, Executor, Launcher } from '../attempt';
 import type { VerificationPolicy } from '../consent';
 
@@ -126,6 +127,8 @@ export interface EngineOptions {
    * (`ConfinementUnavailableError`) unless `unconfined` — the person's explicit choice.
    */
   confinement?: Confinement;
+  /** The forecast the run began with (#35, the start use case's): kept beside its report as `forecast.json`, set there beside what happened. */
+  forecast?: RunForecast;
   /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
   trace?: (step: string, packageId: string) => void;
 }

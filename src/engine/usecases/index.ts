@@ -1,17 +1,21 @@
 /**
  * The use cases the front ends share, each written once.
- *   startRun.ts      a run's start: every check and question, once (startRun, dryRunOf)
+ *   startRun.ts      a run's start: every check and question, once (startRun, dryRunOf, forecastOf)
+ *   forecast.ts      the forecast of a start, for the three of them (#35)
  *   finishing.ts     the finish offer, the fast-forward, safe clean-up
  *   reconcileRun.ts  a run after its driver went away: what it needs; Retry / Resume
  *   cancel.ts        cancel asked by a process that does not drive the run
  *   discardPlanning.ts  a proposed plan discarded with what its run left (#36)
+ *   demoWorkspace.ts the demo plan copied into a new git repository with the demo agent (#35)
  */
 export { discardPlanning } from './discardPlanning';
+export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './demoWorkspace';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './reconcileRun';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './cancel';
 export {
   dryRunOf,
+  forecastOf,
   hostAgents,
   refusalOf,
   startRun,
@@ -22,3 +26,4 @@ export {
   type StartRequest,
   type StartResult,
 } from './startRun';
+export type { ForecastResult } from './forecast';

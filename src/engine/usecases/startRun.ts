@@ -22,6 +22,8 @@ import { proposalGate } from '../planning';
 import { nodeProblems } from '../hosts';
 import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, RunEngine, type DryRun, type EngineOptions, type RunOutcome } from '../run';
 import { resetPackages } from './reconcileRun';
+import { forecastFor, type ForecastResult } from './forecast';
+import type { RunForecast } from '../../core/run/forecast';
 
 /** The hosts list as a front end read it (a file for the CLI, `waves.hosts` for the editor). */
 export interface HostsInput {
@@ -62,6 +64,12 @@ export interface StartQuestions {
   overlapPlannedClaims(conflicts: readonly PlannedConflict[]): Promise<boolean>;
   /** The engine exists and has not begun: subscribe to its events here (the first is `run-started`). */
   engineReady?(engine: RunEngine): void;
+  /**
+   * A new run (not a resume, a retry, an answer or an adoption) is about to start: go ahead,
+   * knowing its forecast (#35)? False starts nothing (`declined`). A front end that does not
+   * ask leaves it out.
+   */
+  confirmRun?(forecast: RunForecast, plan: PlanSource): Promise<boolean>;
 }
 
 export type StartRefusalKind =
@@ -77,7 +85,9 @@ export type StartRefusalKind =
   | 'planned-claims'
   | 'coordinator-unreachable'
   | 'adopt-refused'
-  | 'no-confinement';
+  | 'no-confinement'
+  /** The person said no to the run's confirmation (`confirmRun`): nothing to show. */
+  | 'declined';
 
 /** Why nothing was started: `reason` in words (the same in both front ends), `details` one per line. */
 export interface StartRefusal {
@@ -91,7 +101,8 @@ export interface StartRefusal {
 }
 
 export type StartResult =
-  | { ok: true; engine: RunEngine; plan: PlanSource; outcome: Promise<RunOutcome> }
+  /** `forecast`: the one the run keeps for its report (undefined for an adoption). */
+  | { ok: true; engine: RunEngine; plan: PlanSource; outcome: Promise<RunOutcome>; forecast?: ForecastResult }
   | { ok: false; refusal: StartRefusal };
 
 /** A refusal: its kind, its reason in words, its details. */
@@ -180,16 +191,31 @@ function engineOptions(request: StartRequest, checked: Checked, verification: Ve
   };
 }
 
-/** A dry run (`waves run --dry-run`): the same checks as a start, then the schedule and every prompt; starts and writes nothing. */
-export async function dryRunOf(request: StartRequest): Promise<{ ok: true; engine: RunEngine; dryRun: DryRun } | { ok: false; refusal: StartRefusal }> {
+/** A dry run (`waves run --dry-run`): the same checks as a start, then the schedule, every prompt and the forecast; starts and writes nothing. */
+export async function dryRunOf(
+  request: StartRequest,
+): Promise<({ ok: true; engine: RunEngine; dryRun: DryRun } & ForecastResult) | { ok: false; refusal: StartRefusal }> {
   const checked = await checkStart(request, true);
   if ('kind' in checked) return { ok: false, refusal: checked };
+  const forecast = await forecastOfChecked(checked, request);
   const engine = await RunEngine.prepare(engineOptions(request, checked, 'refuse-unapproved', false));
   try {
-    return { ok: true, engine, dryRun: engine.dryRun() };
+    return { ok: true, engine, dryRun: engine.dryRun(), ...forecast };
   } finally {
     engine.dispose();
   }
+}
+
+/** The forecast of a start, after the same checks (the proposed plan's approval bar shows it); starts and writes nothing. */
+export async function forecastOf(request: StartRequest): Promise<({ ok: true } & ForecastResult) | { ok: false; refusal: StartRefusal }> {
+  const checked = await checkStart(request, true);
+  if ('kind' in checked) return { ok: false, refusal: checked };
+  return { ok: true, ...(await forecastOfChecked(checked, request)) };
+}
+
+/** A checked plan has its repository and feature id (`checkStart` refuses one without). */
+function forecastOfChecked(checked: Checked, request: StartRequest): Promise<ForecastResult> {
+  return forecastFor({ ...checked.plan, repo: checked.plan.repo!, featureId: checked.plan.featureId! }, request);
 }
 
 /**
@@ -202,6 +228,10 @@ export async function startRun(request: StartRequest, questions: StartQuestions)
   const checked = await checkStart(request);
   if ('kind' in checked) return { ok: false, refusal: checked };
   const { plan } = checked;
+  // The forecast (#35): asked about before a new run, kept by the run for its report.
+  const fresh = !request.adopt && !request.resume && !request.reset?.length && !Object.keys(request.answers ?? {}).length;
+  const forecast = request.adopt ? undefined : await forecastOfChecked(checked, request);
+  if (forecast && fresh && questions.confirmRun && !(await questions.confirmRun(forecast.forecast, plan))) return refuse('declined', `${shown} was not started`);
   // Each SSH host's `node` tried at once (a dry run starts no process, an adoption asks nothing):
   // one that is not a usable program refuses the start here, naming it, not two attempts later.
   if (request.hosts && !request.adopt) {
@@ -230,7 +260,7 @@ export async function startRun(request: StartRequest, questions: StartQuestions)
   for (;;) {
     let engine: RunEngine;
     try {
-      engine = await RunEngine.prepare(engineOptions(request, checked, verification, allowOverlap));
+      engine = await RunEngine.prepare({ ...engineOptions(request, checked, verification, allowOverlap), ...(forecast ? { forecast: forecast.forecast } : {}) });
     } catch (err) {
       const refusal = refusalOf(err, shown);
       if (refusal) return { ok: false, refusal };
@@ -253,7 +283,7 @@ export async function startRun(request: StartRequest, questions: StartQuestions)
       if (refusal) return { ok: false, refusal };
       throw err;
     }
-    return { ok: true, engine, plan, outcome: engine.drive() };
+    return { ok: true, engine, plan, outcome: engine.drive(), ...(forecast ? { forecast } : {}) };
   }
 }
 

@@ -72,6 +72,10 @@ describe('Plan a Feature', () => {
       { approve: true, requestChanges: true, discard: true, runPlan: false },
     );
     assert.match(bar.actions.runPlan.reason ?? '', /approve the plan first/);
+    // The forecast of running it (#35): the start's own, made in the background; no run of it yet.
+    const forecast = (await nextPlan(panel, (p) => p.proposal?.forecast !== undefined)).proposal!.forecast!;
+    assert.match(forecast.headline, /^no history yet: up to .+ from timeout_minutes, at most \d+ at once$/);
+    assert.ok(forecast.details.some((l) => l.startsWith('Expected spend, ')), forecast.details.join('\n'));
 
     // Nothing runs before approval: the bar's Run Plan, and the run command itself.
     const refused = await ask(panel, 'runPlan', 7001);

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
-import { attemptDir } from '../../../src/core/run/runPaths';
+import { attemptDir, runStateFile } from '../../../src/core/run/runPaths';
+import { forecastHeadline, type RunForecast } from '../../../src/core/run/forecast';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunState } from '../../../src/core/run/runState';
 import { applied, exitRecordText, startedEvents } from '../../fixtures/shippedRun';
@@ -134,6 +135,30 @@ describe('Run in the editor', function () {
     await api.registry.setActive(uri);
     return uri;
   }
+
+  it('Run Plan asks first, with the forecast ("no history yet" on a fresh feature); a no starts nothing (#35)', async () => {
+    const feature = `run-forecast-${process.pid}-${++counter}`;
+    const uri = await usePlan(plan(feature, [{ id: 'wp-a', write: 'out-a/**', agent: ['write out-a/a.txt from a'] }]));
+    const saved = api.run.controller.questions;
+    const asked: RunForecast[] = [];
+    api.run.controller.questions = {
+      ...saved,
+      confirmRun: async (forecast) => {
+        asked.push(forecast);
+        return false;
+      },
+    };
+    try {
+      const session = await vscode.commands.executeCommand('waves.runPlan', uri);
+      assert.equal(session, undefined, 'nothing started');
+      assert.equal(asked.length, 1, 'asked once');
+      assert.equal(asked[0]!.history, 'none');
+      assert.match(forecastHeadline(asked[0]!), /^no history yet: up to 5m 00s from timeout_minutes, at most \d+ at once$/);
+      assert.equal(fs.existsSync(runStateFile(workspaceRoot().fsPath, feature)), false, 'no run state written');
+    } finally {
+      api.run.controller.questions = saved;
+    }
+  });
 
   it('Run Plan runs every package in a terminal to a merged integration branch, with live status', async () => {
     const feature = `run-ok-${process.pid}-${++counter}`;

@@ -448,6 +448,158 @@ return errors === 0;
 }
 validate38.evaluated = {"props":{"path":true,"change":true},"dynamicProps":false,"dynamicItems":false};
 
+const schema59 = {"description":"From `at` on, the package was in `phase` (until the next mark).","type":"object","required":["at","phase","attempt"],"properties":{"at":{"description":"When the phase began.","$ref":"#/$defs/timestamp"},"phase":{"description":"A package status, or waiting (for a lock, a host, a usage limit, the person) or merging (its commit going into the integration branch).","anyOf":[{"$ref":"#/$defs/packageStatus"},{"enum":["waiting","merging"]}]},"attempt":{"description":"The record's attempts then.","type":"integer","minimum":0},"for":{"description":"waiting: what for.","enum":["lock","host","usage-limit","person"]}}};
+
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate41.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.at === undefined) && (missing0 = "at")) || ((data.phase === undefined) && (missing0 = "phase"))) || ((data.attempt === undefined) && (missing0 = "attempt"))){
+validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.at !== undefined){
+let data0 = data.at;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs2){
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(!pattern6.test(data0)){
+validate41.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+return false;
+}
+}
+else {
+validate41.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.phase !== undefined){
+let data1 = data.phase;
+const _errs4 = errors;
+const _errs5 = errors;
+let valid2 = false;
+const _errs6 = errors;
+if(!((((((((((((data1 === "pending") || (data1 === "ready")) || (data1 === "queued")) || (data1 === "running")) || (data1 === "verifying")) || (data1 === "succeeded")) || (data1 === "failed")) || (data1 === "blocked")) || (data1 === "cancelled")) || (data1 === "interrupted")) || (data1 === "scope-violation")) || (data1 === "usage-limit"))){
+const err0 = {instancePath:instancePath+"/phase",schemaPath:"#/$defs/packageStatus/enum",keyword:"enum",params:{allowedValues: schema44.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs6 === errors;
+valid2 = valid2 || _valid0;
+const _errs8 = errors;
+if(!((data1 === "waiting") || (data1 === "merging"))){
+const err1 = {instancePath:instancePath+"/phase",schemaPath:"#/properties/phase/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.phase.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const err2 = {instancePath:instancePath+"/phase",schemaPath:"#/properties/phase/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate41.errors = vErrors;
+return false;
+}
+else {
+errors = _errs5;
+if(vErrors !== null){
+if(_errs5){
+vErrors.length = _errs5;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.attempt !== undefined){
+let data2 = data.attempt;
+const _errs9 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate41.errors = [{instancePath:instancePath+"/attempt",schemaPath:"#/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs9){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate41.errors = [{instancePath:instancePath+"/attempt",schemaPath:"#/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.for !== undefined){
+let data3 = data.for;
+const _errs11 = errors;
+if(!((((data3 === "lock") || (data3 === "host")) || (data3 === "usage-limit")) || (data3 === "person"))){
+validate41.errors = [{instancePath:instancePath+"/for",schemaPath:"#/properties/for/enum",keyword:"enum",params:{allowedValues: schema59.properties.for.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate41.errors = vErrors;
+return errors === 0;
+}
+validate41.evaluated = {"props":{"at":true,"phase":true,"attempt":true,"for":true},"dynamicProps":false,"dynamicItems":false};
+
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1259,6 +1411,7 @@ props0.usageLimit = true;
 props0.usageLimits = true;
 props0.refused = true;
 props0.question = true;
+props0.phases = true;
 props0.spend = true;
 }
 if(data.packageId !== undefined){
@@ -2411,17 +2564,53 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.spend !== undefined){
-let data59 = data.spend;
+if(data.phases !== undefined){
+let data59 = data.phases;
 const _errs170 = errors;
-const _errs171 = errors;
-let valid47 = false;
-let passing9 = null;
+if(errors === _errs170){
+if(Array.isArray(data59)){
+if(data59.length > 400){
+validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/maxItems",keyword:"maxItems",params:{limit: 400},message:"must NOT have more than 400 items"}];
+return false;
+}
+else {
+var valid47 = true;
+const len5 = data59.length;
+for(let i6=0; i6<len5; i6++){
 const _errs172 = errors;
-if(errors === _errs172){
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(!(validate41(data59[i6], {instancePath:instancePath+"/phases/" + i6,parentData:data59,parentDataProperty:i6,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+var valid47 = _errs172 === errors;
+if(!valid47){
+break;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs170 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.spend !== undefined){
+let data61 = data.spend;
+const _errs173 = errors;
+const _errs174 = errors;
+let valid48 = false;
+let passing9 = null;
+const _errs175 = errors;
+if(errors === _errs175){
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
 let missing2;
-if(((((data59.inputTokens === undefined) && (missing2 = "inputTokens")) || ((data59.outputTokens === undefined) && (missing2 = "outputTokens"))) || ((data59.cachedTokens === undefined) && (missing2 = "cachedTokens"))) || ((data59.costUsd === undefined) && (missing2 = "costUsd"))){
+if(((((data61.inputTokens === undefined) && (missing2 = "inputTokens")) || ((data61.outputTokens === undefined) && (missing2 = "outputTokens"))) || ((data61.cachedTokens === undefined) && (missing2 = "cachedTokens"))) || ((data61.costUsd === undefined) && (missing2 = "costUsd"))){
 const err46 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
 if(vErrors === null){
 vErrors = [err46];
@@ -2432,12 +2621,12 @@ vErrors.push(err46);
 errors++;
 }
 else {
-if(data59.inputTokens !== undefined){
-let data60 = data59.inputTokens;
-const _errs174 = errors;
-if(errors === _errs174){
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 < 0 || isNaN(data60)){
+if(data61.inputTokens !== undefined){
+let data62 = data61.inputTokens;
+const _errs177 = errors;
+if(errors === _errs177){
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 < 0 || isNaN(data62)){
 const err47 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err47];
@@ -2459,18 +2648,18 @@ vErrors.push(err48);
 errors++;
 }
 }
-var valid48 = _errs174 === errors;
+var valid49 = _errs177 === errors;
 }
 else {
-var valid48 = true;
+var valid49 = true;
 }
-if(valid48){
-if(data59.outputTokens !== undefined){
-let data61 = data59.outputTokens;
-const _errs176 = errors;
-if(errors === _errs176){
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 < 0 || isNaN(data61)){
+if(valid49){
+if(data61.outputTokens !== undefined){
+let data63 = data61.outputTokens;
+const _errs179 = errors;
+if(errors === _errs179){
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 < 0 || isNaN(data63)){
 const err49 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err49];
@@ -2492,18 +2681,18 @@ vErrors.push(err50);
 errors++;
 }
 }
-var valid48 = _errs176 === errors;
+var valid49 = _errs179 === errors;
 }
 else {
-var valid48 = true;
+var valid49 = true;
 }
-if(valid48){
-if(data59.cachedTokens !== undefined){
-let data62 = data59.cachedTokens;
-const _errs178 = errors;
-if(errors === _errs178){
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 < 0 || isNaN(data62)){
+if(valid49){
+if(data61.cachedTokens !== undefined){
+let data64 = data61.cachedTokens;
+const _errs181 = errors;
+if(errors === _errs181){
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 < 0 || isNaN(data64)){
 const err51 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err51];
@@ -2525,22 +2714,22 @@ vErrors.push(err52);
 errors++;
 }
 }
-var valid48 = _errs178 === errors;
+var valid49 = _errs181 === errors;
 }
 else {
-var valid48 = true;
+var valid49 = true;
 }
-if(valid48){
-if(data59.costUsd !== undefined){
-let data63 = data59.costUsd;
-const _errs180 = errors;
-const _errs181 = errors;
-let valid49 = false;
+if(valid49){
+if(data61.costUsd !== undefined){
+let data65 = data61.costUsd;
+const _errs183 = errors;
+const _errs184 = errors;
+let valid50 = false;
 let passing10 = null;
-const _errs182 = errors;
-if(errors === _errs182){
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 < 0 || isNaN(data63)){
+const _errs185 = errors;
+if(errors === _errs185){
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 < 0 || isNaN(data65)){
 const err53 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err53];
@@ -2562,13 +2751,13 @@ vErrors.push(err54);
 errors++;
 }
 }
-var _valid16 = _errs182 === errors;
+var _valid16 = _errs185 === errors;
 if(_valid16){
-valid49 = true;
+valid50 = true;
 passing10 = 0;
 }
-const _errs184 = errors;
-if(data63 !== null){
+const _errs187 = errors;
+if(data65 !== null){
 const err55 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err55];
@@ -2578,18 +2767,18 @@ vErrors.push(err55);
 }
 errors++;
 }
-var _valid16 = _errs184 === errors;
-if(_valid16 && valid49){
-valid49 = false;
+var _valid16 = _errs187 === errors;
+if(_valid16 && valid50){
+valid50 = false;
 passing10 = [passing10, 1];
 }
 else {
 if(_valid16){
-valid49 = true;
+valid50 = true;
 passing10 = 1;
 }
 }
-if(!valid49){
+if(!valid50){
 const err56 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing10},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err56];
@@ -2600,20 +2789,20 @@ vErrors.push(err56);
 errors++;
 }
 else {
-errors = _errs181;
+errors = _errs184;
 if(vErrors !== null){
-if(_errs181){
-vErrors.length = _errs181;
+if(_errs184){
+vErrors.length = _errs184;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid48 = _errs180 === errors;
+var valid49 = _errs183 === errors;
 }
 else {
-var valid48 = true;
+var valid49 = true;
 }
 }
 }
@@ -2631,9 +2820,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-var _valid15 = _errs172 === errors;
+var _valid15 = _errs175 === errors;
 if(_valid15){
-valid47 = true;
+valid48 = true;
 passing9 = 0;
 var props8 = {};
 props8.inputTokens = true;
@@ -2641,8 +2830,8 @@ props8.outputTokens = true;
 props8.cachedTokens = true;
 props8.costUsd = true;
 }
-const _errs186 = errors;
-if(data59 !== null){
+const _errs189 = errors;
+if(data61 !== null){
 const err58 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err58];
@@ -2652,18 +2841,18 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid15 = _errs186 === errors;
-if(_valid15 && valid47){
-valid47 = false;
+var _valid15 = _errs189 === errors;
+if(_valid15 && valid48){
+valid48 = false;
 passing9 = [passing9, 1];
 }
 else {
 if(_valid15){
-valid47 = true;
+valid48 = true;
 passing9 = 1;
 }
 }
-if(!valid47){
+if(!valid48){
 const err59 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing9},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err59];
@@ -2676,20 +2865,21 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs171;
+errors = _errs174;
 if(vErrors !== null){
-if(_errs171){
-vErrors.length = _errs171;
+if(_errs174){
+vErrors.length = _errs174;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs170 === errors;
+var valid26 = _errs173 === errors;
 }
 else {
 var valid26 = true;
+}
 }
 }
 }
@@ -2730,12 +2920,12 @@ return errors === 0;
 }
 validate21.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema59 = {"description":"One package's merge into the integration branch.","type":"object","required":["status","files","commit"],"properties":{"status":{"description":"pending: not merged yet; merged; conflict: the merge-tree pre-check found conflicts (the package and its dependents stop); skipped: nothing to merge (e.g. mode: shared).","enum":["pending","merged","conflict","skipped"]},"files":{"description":"merged: the files it brought; conflict: the conflicting files. Repo-relative, forward slashes.","type":"array","items":{"$ref":"#/$defs/nonEmptyString"}},"commit":{"description":"The merge commit on the integration branch, or null.","$ref":"#/$defs/nullableString"}}};
+const schema62 = {"description":"One package's merge into the integration branch.","type":"object","required":["status","files","commit"],"properties":{"status":{"description":"pending: not merged yet; merged; conflict: the merge-tree pre-check found conflicts (the package and its dependents stop); skipped: nothing to merge (e.g. mode: shared).","enum":["pending","merged","conflict","skipped"]},"files":{"description":"merged: the files it brought; conflict: the conflicting files. Repo-relative, forward slashes.","type":"array","items":{"$ref":"#/$defs/nonEmptyString"}},"commit":{"description":"The merge commit on the integration branch, or null.","$ref":"#/$defs/nullableString"}}};
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate42.evaluated;
+const evaluated0 = validate44.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2746,7 +2936,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.status === undefined) && (missing0 = "status")) || ((data.files === undefined) && (missing0 = "files"))) || ((data.commit === undefined) && (missing0 = "commit"))){
-validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2754,7 +2944,7 @@ if(data.status !== undefined){
 let data0 = data.status;
 const _errs1 = errors;
 if(!((((data0 === "pending") || (data0 === "merged")) || (data0 === "conflict")) || (data0 === "skipped"))){
-validate42.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema59.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate44.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema62.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2777,12 +2967,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-validate42.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate44.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate44.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2793,7 +2983,7 @@ break;
 }
 }
 else {
-validate42.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate44.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2819,20 +3009,20 @@ var valid0 = true;
 }
 }
 else {
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate42.errors = vErrors;
+validate44.errors = vErrors;
 return errors === 0;
 }
-validate42.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
+validate44.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate45.evaluated;
+const evaluated0 = validate47.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2843,7 +3033,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.branch === undefined) && (missing0 = "branch")) || ((data.worktree === undefined) && (missing0 = "worktree"))) || ((data.baseSha === undefined) && (missing0 = "baseSha"))) || ((data.tipSha === undefined) && (missing0 = "tipSha"))){
-validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2854,12 +3044,12 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-validate45.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate47.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2876,12 +3066,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-validate45.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate47.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2898,12 +3088,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-validate45.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate47.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2920,12 +3110,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(func1(data3) < 1){
-validate45.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate47.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2940,20 +3130,20 @@ var valid0 = true;
 }
 }
 else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate45.errors = vErrors;
+validate47.errors = vErrors;
 return errors === 0;
 }
-validate45.evaluated = {"props":{"branch":true,"worktree":true,"baseSha":true,"tipSha":true},"dynamicProps":false,"dynamicItems":false};
+validate47.evaluated = {"props":{"branch":true,"worktree":true,"baseSha":true,"tipSha":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate47.evaluated;
+const evaluated0 = validate49.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2964,7 +3154,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.runId === undefined) && (missing0 = "runId")) || ((data.createdAt === undefined) && (missing0 = "createdAt"))) || ((data.endedAt === undefined) && (missing0 = "endedAt"))) || ((data.planHash === undefined) && (missing0 = "planHash"))) || ((data.counts === undefined) && (missing0 = "counts"))) || ((data.archive === undefined) && (missing0 = "archive"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2975,12 +3165,12 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-validate47.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate49.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2998,12 +3188,12 @@ if(errors === _errs5){
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(!pattern6.test(data1)){
-validate47.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+validate49.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3022,12 +3212,12 @@ if(errors === _errs8){
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(!pattern6.test(data2)){
-validate47.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+validate49.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3105,7 +3295,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate47.errors = vErrors;
+validate49.errors = vErrors;
 return false;
 }
 else {
@@ -3152,7 +3342,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate47.errors = vErrors;
+validate49.errors = vErrors;
 return false;
 break;
 }
@@ -3162,13 +3352,13 @@ for(const key1 in data4){
 let data5 = data4[key1];
 const _errs21 = errors;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate47.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate49.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs21){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 1 || isNaN(data5)){
-validate47.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate49.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -3181,7 +3371,7 @@ break;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/counts",schemaPath:"#/properties/counts/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate49.errors = [{instancePath:instancePath+"/counts",schemaPath:"#/properties/counts/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3198,12 +3388,12 @@ const _errs24 = errors;
 if(errors === _errs24){
 if(typeof data6 === "string"){
 if(func1(data6) < 1){
-validate47.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate49.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3220,14 +3410,14 @@ var valid0 = true;
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate47.errors = vErrors;
+validate49.errors = vErrors;
 return errors === 0;
 }
-validate47.evaluated = {"props":{"runId":true,"createdAt":true,"endedAt":true,"planHash":true,"counts":true,"archive":true},"dynamicProps":false,"dynamicItems":false};
+validate49.evaluated = {"props":{"runId":true,"createdAt":true,"endedAt":true,"planHash":true,"counts":true,"archive":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3604,8 +3794,8 @@ break;
 if(valid9){
 for(const key3 in data12){
 const _errs37 = errors;
-if(!(validate42(data12[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key3,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate44(data12[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key3,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
 errors = vErrors.length;
 }
 var valid10 = _errs37 === errors;
@@ -3633,8 +3823,8 @@ const _errs39 = errors;
 let valid11 = false;
 let passing1 = null;
 const _errs40 = errors;
-if(!(validate45(data14, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
+if(!(validate47(data14, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs40 === errors;
@@ -3698,20 +3888,41 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.history !== undefined){
-let data15 = data.history;
+if(data.maxParallel !== undefined){
+let data15 = data.maxParallel;
 const _errs43 = errors;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+validate20.errors = [{instancePath:instancePath+"/maxParallel",schemaPath:"#/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
 if(errors === _errs43){
-if(Array.isArray(data15)){
-var valid12 = true;
-const len0 = data15.length;
-for(let i0=0; i0<len0; i0++){
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 < 1 || isNaN(data15)){
+validate20.errors = [{instancePath:instancePath+"/maxParallel",schemaPath:"#/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs43 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.history !== undefined){
+let data16 = data.history;
 const _errs45 = errors;
-if(!(validate47(data15[i0], {instancePath:instancePath+"/history/" + i0,parentData:data15,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if(errors === _errs45){
+if(Array.isArray(data16)){
+var valid12 = true;
+const len0 = data16.length;
+for(let i0=0; i0<len0; i0++){
+const _errs47 = errors;
+if(!(validate49(data16[i0], {instancePath:instancePath+"/history/" + i0,parentData:data16,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
-var valid12 = _errs45 === errors;
+var valid12 = _errs47 === errors;
 if(!valid12){
 break;
 }
@@ -3722,10 +3933,11 @@ validate20.errors = [{instancePath:instancePath+"/history",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs43 === errors;
+var valid0 = _errs45 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -3750,5 +3962,5 @@ return false;
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"machine":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"history":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"machine":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"maxParallel":true,"history":true},"dynamicProps":false,"dynamicItems":false};
 

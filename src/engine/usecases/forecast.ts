@@ -1,0 +1,57 @@
+/**
+ * The forecast of a start (#35), written once for the three places that show it: the dry run
+ * (`dryRunOf`), the start itself (`startRun`: the editor's Run Plan confirmation asks with it,
+ * and the run keeps it for its report) and the proposed plan's approval bar (`forecastOf`).
+ * The plan's packages in the run's scope, their agents and the cap, as the start would run
+ * them; this repository's past runs read by the run room (`readPastRuns`); the figures made by
+ * the pure `core/run/forecast.ts`.
+ */
+import { forecastRun, type RunForecast } from '../../core/run/forecast';
+import { hostsCapacity } from '../../core/run/hostList';
+import { schedPackagesFromAnalysis } from '../../core/run/schedule';
+import type { PlanSource } from '../plan';
+import { readPastRuns } from '../run';
+import type { AgentProfile } from '../../core/run/agentProfiles';
+import type { Host } from '../../core/run/hostList';
+
+export interface ForecastResult {
+  forecast: RunForecast;
+  /** Past run states that could not be read (skipped), each said once per process. */
+  problems: string[];
+}
+
+/** What of a start request the forecast reads (a `StartRequest` is one). */
+export interface ForecastRequest {
+  agent: AgentProfile;
+  agentFor?: (packageId: string) => AgentProfile;
+  maxParallel?: number;
+  mode?: 'eager' | 'barrier';
+  only?: readonly string[];
+  hosts?: { hosts: readonly Host[] };
+}
+
+/** The plan format's default `timeout_minutes` (`schemas/work-packages.schema.json`). */
+const DEFAULT_TIMEOUT_MINUTES = 60;
+
+/** The forecast of running `plan` as `request` asks (its scope, agents, cap and mode). */
+export async function forecastFor(plan: PlanSource & { repo: string; featureId: string }, request: ForecastRequest): Promise<ForecastResult> {
+  const { analysis } = plan;
+  const scope = request.only ? new Set(request.only) : null;
+  const packages = schedPackagesFromAnalysis(analysis).filter((p) => !scope || scope.has(p.id));
+  const byId = new Map(analysis.plan.packages.map((p) => [p.id, p] as const).reverse());
+  const cap = Math.max(1, Math.floor(request.maxParallel ?? 10));
+  const { runs, problems } = await readPastRuns(plan.repo, plan.featureId);
+  const forecast = forecastRun({
+    featureId: plan.featureId,
+    packages,
+    timeoutMinutes: (id) => byId.get(id)?.timeoutMinutes ?? analysis.plan.defaults.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES,
+    agentOf: (id) => {
+      const agent = request.agentFor?.(id) ?? request.agent;
+      return { id: agent.id, label: agent.label };
+    },
+    maxParallel: request.hosts?.hosts.length ? hostsCapacity(request.hosts.hosts, cap) : cap,
+    mode: request.mode ?? 'eager',
+    history: runs,
+  });
+  return { forecast, problems };
+}
