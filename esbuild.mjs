@@ -1,9 +1,11 @@
-// One build script, four bundles: the extension host (node, cjs, `vscode` external),
-// the `waves` CLI and the agent runner (node, cjs) and the webview (browser, CSS to its own file).
+// One build script, the bundles: the extension host's — what activation loads and what it
+// loads on first use (ADR 0020) — (node, cjs, `vscode` external), the `waves` CLI, the plan
+// worker and the agent runner (node, cjs) and the webview (browser, CSS to its own file).
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
 import { updateValidators } from './scripts/gen-validator.mjs';
+import { ON_DEMAND, onDemandPlugin } from './scripts/on-demand.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -22,16 +24,13 @@ const common = {
   legalComments: 'linked',
 };
 
+const extensionHost = { outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] };
+
 const contexts = await Promise.all([
-  esbuild.context({
-    ...common,
-    entryPoints: { extension: 'src/extension.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode'],
-  }),
+  // The activation bundle, then each bundle loaded on first use (ADR 0020, scripts/on-demand.mjs).
+  ...[{ bundle: 'extension', entry: 'src/extension.ts' }, ...ON_DEMAND].map(async ({ bundle, entry }) =>
+    esbuild.context({ ...common, ...extensionHost, entryPoints: { [bundle]: entry }, plugins: [await onDemandPlugin(bundle)] }),
+  ),
   esbuild.context({
     ...common,
     entryPoints: { cli: 'src/cli/waves.ts' },

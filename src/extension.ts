@@ -1,42 +1,54 @@
 /**
  * The composition root: build each part, give it to the extension's lifetime, nothing else.
+ * Activation builds what showing plans needs (plan analysis, diagnostics, navigation, the
+ * views, the status bar, ownership, the runs on disk); the run engine, the run controller,
+ * planning, hosts and the DAG panel's host side are built on first use (ADR 0020:
+ * `src/onDemand.ts`, bundled apart, and its stand-ins `src/onDemandStubs.ts`).
  */
 import * as vscode from 'vscode';
-import { DagPanelManager } from './dag/dagPanel';
+import type { DagPanelManager } from './dag/dagPanel';
+import type { OnDemandParts } from './onDemand';
+import { OnDemand } from './onDemandStubs';
 import { registerPlanCommands } from './plan/planCommands';
 import { PlanDiagnostics, PlanQuickFixes } from './plan/diagnostics';
 import { PlanNavigation } from './plan/navigation';
 import { PlanRegistry } from './plan/planRegistry';
 import { createOwnership, type OwnershipParts } from './ownership';
-import { createRun, type RunParts } from './run';
-import { PlanningController } from './run/planningController';
+import { createRunFront, type RunFront } from './run';
+import type { PlanningController } from './run/planningController';
 import { PlanStatusBar } from './views/statusBar';
 import { WavesTree } from './views/wavesTree';
 import { startLagProbe } from './util/lagProbe';
-import { HostsCommands } from './run/hostsCommands';
-import { DemoCommand } from './run/demoCommand';
+
+/** The run parts: the run front's, and (read: built) the on-demand ones. */
+export type RunParts = RunFront & Pick<OnDemandParts, 'controller' | 'commands' | 'notifications' | 'reconciler' | 'shared' | 'approval'>;
 
 /** What the extension returns from `activate`: used by its own tests, not a public API. */
 export interface WavesApi {
   readonly registry: PlanRegistry;
   readonly ownership: OwnershipParts;
+  /** Read: builds the on-demand parts. */
   readonly dag: DagPanelManager;
+  /** `watch`, `facts`, `live`: activation's; the others, when read, build the on-demand parts. */
   readonly run: RunParts;
   readonly views: { readonly tree: WavesTree; readonly statusBar: PlanStatusBar };
-  /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). */
+  /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). Read: builds the on-demand parts. */
   readonly planning: PlanningController;
+  /** The parts loaded on first use (ADR 0020): whether (what first, in how long) they were built. */
+  readonly onDemand: { readonly loaded: { by: string; ms: number } | undefined };
 }
 
 export function activate(context: vscode.ExtensionContext): WavesApi {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Wave Orchestrator', { log: true });
   const registry = new PlanRegistry(context.workspaceState, log, undefined, { workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'planWorker.js').fsPath });
-  // Runs (issue #10): the engine in terminals; every view reads run states through `run.live`.
-  const run = createRun(registry, log, context.workspaceState);
+  // Runs (issue #10): every view reads run states through `run.live`; the engine drives them in terminals.
+  const run = createRunFront(registry, log);
   const ownership = createOwnership(context.extensionUri, registry, run.watch, log);
-  const planning = new PlanningController({ registry, log });
-  const dag = new DagPanelManager({ extensionUri: context.extensionUri, registry, log, runs: run.live, actions: run.commands, proposals: planning });
   const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };
+  const activationEvents: unknown = context.extension.packageJSON?.activationEvents;
+  const panelTypes = (Array.isArray(activationEvents) ? activationEvents : []).flatMap((e) => (typeof e === 'string' && e.startsWith('onWebviewPanel:') ? [e.slice('onWebviewPanel:'.length)] : []));
+  const onDemand = new OnDemand({ extensionUri: context.extensionUri, registry, log, memento: context.workspaceState, run }, panelTypes);
 
   context.subscriptions.push(
     startLagProbe(),
@@ -49,21 +61,20 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     views.statusBar,
     ...registerPlanCommands({ registry, log }),
     ownership, // before run: it follows run.watch
+    onDemand, // before run: its parts follow run.watch and attach to run.facts
     run,
-    planning,
-    dag,
-    // `Waves: Check Hosts` (#17): the agent checked on a host is its own, else waves.agent's.
-    // `Waves: Try the Demo Plan (Offline)…` (#35): the demo shipped in the extension, in a new repository.
-    new DemoCommand(context.extensionUri, log),
-    new HostsCommands(() => {
-      const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');
-      return typeof agent === 'string' && agent ? agent : 'claude-code';
-    }),
   );
 
   log.info(`Activated in ${Date.now() - started} ms`);
   void registry.ready.then(() => log.info(`Plans ready ${Date.now() - started} ms after activation`));
-  return { registry, ownership, dag, run, views, planning };
+  // Reading a part of the on-demand ones builds them (the tests read them).
+  const part = <K extends keyof OnDemandParts>(key: K): PropertyDescriptor => ({ enumerable: true, get: () => onDemand.load('the extension API')[key] });
+  const runParts = Object.defineProperties(
+    { watch: run.watch, facts: run.facts, live: run.live },
+    { controller: part('controller'), commands: part('commands'), notifications: part('notifications'), reconciler: part('reconciler'), shared: part('shared'), approval: part('approval') },
+  ) as RunParts;
+  const api: Omit<WavesApi, 'dag' | 'planning'> = { registry, ownership, views, run: runParts, onDemand };
+  return Object.defineProperties(api, { dag: part('dag'), planning: part('planning') }) as WavesApi;
 }
 
 export function deactivate(): void {

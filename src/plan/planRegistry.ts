@@ -5,10 +5,10 @@ import { covers } from '../core/plan/glob';
 import { proposedPlanIdOf, proposedPlanLabel } from '../core/run/planningSession';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { AnalysisPool, Superseded } from './analysisPool';
+import { PLAN_GLOB } from './planFiles';
 
-/** File names that are plans: `work-packages.yaml` and `<name>.work-packages.yaml`. */
-export const PLAN_GLOB = '**/{work-packages.yaml,*.work-packages.yaml}';
-export const PLAN_SELECTOR: vscode.DocumentSelector = [{ pattern: PLAN_GLOB }];
+export { PLAN_GLOB, PLAN_SELECTOR } from './planFiles';
+
 const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/.git/**', '**/.waves/**', '**/*.worktrees/**', '**/.worktrees/**'];
 const ACTIVE_KEY = 'waves.activePlan';
 /** More paths created at once than this: search the whole workspace instead of each. */

@@ -1,46 +1,30 @@
 import * as vscode from 'vscode';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { LiveRuns } from './liveRuns';
-import { RunNotifications } from './notifications';
-import { RunCommands } from './runCommands';
-import { RunController } from './runController';
-import { RunWatch } from './runWatch';
-import { PlannedClaimDiagnostics, SharedRuns } from './sharedRuns';
-import { Reconciler } from './reconciler';
+import { RunContextKeys, RunFacts } from './runFacts';
 import { RunLenses } from './runLenses';
-import { GitContentProvider } from './review';
-import { VerificationApproval } from './verificationApproval';
+import { RunWatch } from './runWatch';
 
-/** The run parts (issue #10), as the extension's test API exposes them. */
-export interface RunParts {
+/**
+ * The run's part of activation (ADR 0020): what the views, the menus and the plan's lenses
+ * show of the runs on disk. The run controller, its commands and notifications, the reconciler
+ * and the shared coordinator's runs come with the on-demand parts (`src/onDemand.ts`).
+ */
+export interface RunFront {
   /** Follows, read-only, the run states and lock tables on disk (every run, whoever drives it). */
   readonly watch: RunWatch;
-  readonly controller: RunController;
+  /** What the views ask of the runs; the run controller attaches its sessions to it. */
+  readonly facts: RunFacts;
   readonly live: LiveRuns;
-  readonly commands: RunCommands;
-  readonly notifications: RunNotifications;
-  /** Reconciles the runs found on disk at activation (adopt, follow or offer to resume). */
-  readonly reconciler: Reconciler;
-  /** Other drivers of the repository, from the shared coordinator (`waves.coordinator`); `watch` follows it. */
-  readonly shared: SharedRuns;
-  /** `Waves: Approve Verification Commands…` and the `waves.verificationApproved` context key (#35). */
-  readonly approval: VerificationApproval;
 }
 
-/** Builds the run watch, the run controller, its live view of the runs, the commands and the notifications. */
-export function createRun(registry: PlanRegistry, log: vscode.LogOutputChannel, memento?: vscode.Memento): RunParts & vscode.Disposable {
-  const runs = new RunWatch(log);
-  const shared = new SharedRuns(log);
-  runs.followShared(shared);
-  const controller = new RunController({ registry, runs, log, ...(memento ? { memento } : {}) });
-  const live = new LiveRuns(runs, controller);
-  const commands = new RunCommands({ registry, controller, live, log });
-  const notifications = new RunNotifications(controller, registry, log);
-  const git = new GitContentProvider();
-  const reconciler = new Reconciler({ controller, registry, runs, log });
-  const lenses = new RunLenses(registry, controller, live);
-  const planned = new PlannedClaimDiagnostics(registry, shared);
-  const approval = new VerificationApproval(registry, log);
-  const all = [approval, planned, lenses, reconciler, git, notifications, commands, live, controller, runs, shared];
-  return { watch: runs, controller, live, commands, notifications, reconciler, shared, approval, dispose: () => all.forEach((d) => d.dispose()) };
+/** Builds the run watch, the run facts, their live view, the plan's run lenses and the context keys. */
+export function createRunFront(registry: PlanRegistry, log: vscode.LogOutputChannel): RunFront & vscode.Disposable {
+  const watch = new RunWatch(log);
+  const facts = new RunFacts(watch);
+  const live = new LiveRuns(watch, facts);
+  const lenses = new RunLenses(registry, facts, live);
+  const keys = new RunContextKeys(registry, facts, live);
+  const all = [keys, lenses, live, facts, watch];
+  return { watch, facts, live, dispose: () => all.forEach((d) => d.dispose()) };
 }

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
 import { Disposable } from '../util/lifecycle';
-import type { RunController } from './runController';
+import type { RunFacts } from './runFacts';
 import type { RunWatch } from './runWatch';
 
 export const LIVE_BATCH_MS = 50;
@@ -23,7 +23,7 @@ export class LiveRuns extends Disposable {
 
   constructor(
     private readonly watch: RunWatch,
-    private readonly controller: RunController,
+    private readonly controller: RunFacts,
     batchMs = LIVE_BATCH_MS,
   ) {
     super();

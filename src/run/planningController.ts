@@ -40,7 +40,7 @@ import { pickAgent } from './agentPicker';
 import { registerShown } from './runCommands';
 import { explainRestricted } from './runController';
 import { readRunSettings, readSandboxSetting } from './settings';
-import { readCoordinatorSetting } from './sharedRuns';
+import { readCoordinatorSetting } from './coordinatorSetting';
 
 interface Deps {
   registry: PlanRegistry;

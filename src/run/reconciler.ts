@@ -29,6 +29,11 @@ export interface ReconcilerDeps {
   log: vscode.LogOutputChannel;
   /** How often a followed run's lease is checked again (its driver may go away). */
   recheckMs?: number;
+  /**
+   * Whether the runs on disk are reconciled once the runs and plans are read (default: yes).
+   * No when activation found none to reconcile before this was built (ADR 0020).
+   */
+  atStart?: boolean;
 }
 
 /** One line per decision, newest last (the tests read it; the log has it too). */
@@ -42,7 +47,7 @@ export class Reconciler extends Disposable {
   readonly records: ReconcileRecord[] = [];
   /** Offers shown (notification texts). */
   readonly offers: string[] = [];
-  /** Settles when the runs found at activation were reconciled. */
+  /** Settles when the runs found at activation were reconciled (or, with `atStart` false, read). */
   readonly ready: Promise<void>;
   private readonly followed = new Set<string>();
   private readonly offered = new Set<string>();
@@ -52,7 +57,8 @@ export class Reconciler extends Disposable {
 
   constructor(private readonly deps: ReconcilerDeps) {
     super();
-    this.ready = Promise.all([deps.runs.ready, deps.registry.ready]).then(() => this.reconcileAll(true));
+    const read = Promise.all([deps.runs.ready, deps.registry.ready]);
+    this.ready = deps.atStart === false ? read.then(() => undefined) : read.then(() => this.reconcileAll(true));
     this.register({ dispose: () => clearInterval(this.timer) });
   }
 

@@ -3,7 +3,8 @@
  * and the DAG panel: Run Plan / Wave / Package, Cancel Run / Package, Retry Failed, Resume,
  * Show Prompt, Open Worktree, Open Terminal, Show Changes, Show Run Report, Finish Run,
  * Clean Up Worktrees, Select Agent. Each one that cannot act says why (`whyNot`); the
- * `waves.run.*` context keys keep the menus to what can act for the active plan.
+ * `waves.run.*` context keys keep the menus to what can act for the active plan
+ * (`RunContextKeys`, runFacts.ts: set from activation on).
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
@@ -17,14 +18,12 @@ import type { PackageAction } from '../protocol';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { finishRun } from './finish';
-import type { LiveRuns } from './liveRuns';
 import { explainRestricted, type RunController } from './runController';
 import { showChanges } from './review';
 
 interface Deps {
   registry: PlanRegistry;
   controller: RunController;
-  live: LiveRuns;
   log: vscode.LogOutputChannel;
 }
 
@@ -150,10 +149,6 @@ export class RunCommands extends Disposable implements DagActions {
       return pickAgent(entry?.uri);
     });
 
-    this.register(deps.live.onDidChangeRuns(() => this.updateContext()));
-    this.register(registry.onDidChange(() => this.updateContext()));
-    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.updateContext()));
-    this.updateContext();
   }
 
   // -------------------------------------------------------------------------------------
@@ -323,22 +318,6 @@ export class RunCommands extends Disposable implements DagActions {
   /** Runs a wave of the DAG panel's plan. */
   async runWave(entry: PlanEntry, wave: number): Promise<void> {
     await vscode.commands.executeCommand('waves.runWave', { uri: entry.uri, wave });
-  }
-
-  // -------------------------------------------------------------------------------------
-  // Context keys for the active plan
-
-  private updateContext(): void {
-    const entry = this.deps.registry.active;
-    const c = this.deps.controller;
-    const can = (command: RunCommand) => (entry ? c.whyNot(command, entry) === null : false);
-    const set = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', key, value);
-    set('waves.run.active', entry ? c.whyNot('cancelRun', entry) === null : false);
-    set('waves.run.canRun', can('runPlan'));
-    set('waves.run.canRetry', can('retryFailed'));
-    set('waves.run.canResume', can('resume'));
-    set('waves.run.canFinish', can('finishRun'));
-    set('waves.run.hasRun', entry ? c.stateFor(entry) !== undefined : false);
   }
 }
 

@@ -7,7 +7,7 @@
  * use case comes through the engine's front door (`src/engine/index.ts`), as in the CLI.
  */
 import * as vscode from 'vscode';
-import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
+import type { CommandFacts, CommandTarget, RunCommand } from '../core/present/runStatusText';
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { AgentProfile } from '../core/run/agentProfiles';
@@ -15,7 +15,6 @@ import { forecastLines, type RunForecast } from '../core/run/forecast';
 import {
   RunEngine,
   askDriverToCancel,
-  liveDriver,
   plannedConflictText,
   repositoryRoot,
   startRun,
@@ -28,10 +27,11 @@ import {
 } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from './runWatch';
+import type { RunFacts } from './runFacts';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { readRunSettings, readSandboxSetting, type RunSettings } from './settings';
-import { readCoordinatorSetting } from './sharedRuns';
+import { readCoordinatorSetting } from './coordinatorSetting';
 import { readHostsSetting } from './hostsCommands';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
 
@@ -72,6 +72,8 @@ export interface RunSession {
 export interface RunControllerDeps {
   registry: PlanRegistry;
   runs: RunWatch;
+  /** What the views ask of the runs (activation's part): the sessions are attached to it. */
+  facts: RunFacts;
   log: vscode.LogOutputChannel;
   /** Where each feature's run scope is remembered (the workspace's state). */
   memento?: vscode.Memento;
@@ -116,6 +118,7 @@ export class RunController extends Disposable {
   constructor(private readonly deps: RunControllerDeps) {
     super();
     this.register({ dispose: () => this.sessions.forEach((s) => s.engine.dispose()) });
+    deps.facts.attach(this);
   }
 
   session(featureId: string): RunSession | undefined {
@@ -128,50 +131,26 @@ export class RunController extends Disposable {
 
   /** The repository root of a plan's runs: the workspace folder that holds it. */
   repoOf(entry: PlanEntry): string | undefined {
-    const s = entry.analysis.plan.feature?.id ? this.sessions.get(entry.analysis.plan.feature.id) : undefined;
-    if (s) return s.engine.repoRoot;
-    return vscode.workspace.getWorkspaceFolder(entry.uri)?.uri.fsPath;
+    return this.deps.facts.repoOf(entry);
   }
 
   /** The feature's run state: the engine's own while this window drives it (fresher than the file). */
   stateFor(entry: PlanEntry): RunState | undefined {
-    const featureId = entry.analysis.plan.feature?.id;
-    if (!featureId) return undefined;
-    return this.sessions.get(featureId)?.engine.store?.state ?? this.deps.runs.stateFor(featureId, vscode.workspace.getWorkspaceFolder(entry.uri));
+    return this.deps.facts.stateFor(entry);
   }
 
   /** Who else drives the feature's run (a live lease that is not this window's), for a person. */
   drivenElsewhere(entry: PlanEntry): string | null {
-    const featureId = entry.analysis.plan.feature?.id;
-    const repo = this.repoOf(entry);
-    if (!featureId || !repo || this.sessions.has(featureId)) return null;
-    const driver = liveDriver(repo, featureId);
-    return driver && `driven by ${driver}`;
+    return this.deps.facts.drivenElsewhere(entry);
   }
 
   /** The facts `whyNot` decides from. */
   facts(entry: PlanEntry): CommandFacts {
-    const { analysis } = entry;
-    const featureId = analysis.plan.feature?.id;
-    let byId: Map<string, (typeof analysis.plan.packages)[number]> | undefined;
-    return {
-      trusted: vscode.workspace.isTrusted,
-      planErrors: analysis.diagnostics.filter((d) => d.severity === 'error').length,
-      featureId,
-      state: this.stateFor(entry),
-      driving: featureId !== undefined && this.sessions.has(featureId),
-      drivenElsewhere: this.drivenElsewhere(entry),
-      dependsOn: (id) => {
-        // Made on the first question, then one lookup per id (asked per package of a wave).
-        byId ??= new Map(analysis.plan.packages.map((p) => [p.id, p] as const).reverse());
-        return byId.get(id)?.dependsOn.map((d) => d.value) ?? [];
-      },
-      waveIds: (wave) => analysis.graph.waves[wave - 1] ?? [],
-    };
+    return this.deps.facts.facts(entry);
   }
 
   whyNot(command: RunCommand, entry: PlanEntry, target: CommandTarget = {}): string | null {
-    return whyNot(command, this.facts(entry), target);
+    return this.deps.facts.whyNot(command, entry, target);
   }
 
   /** The repository root of a plan file (the engine's answer: git's), or undefined outside a repository. */

@@ -10,7 +10,7 @@ import { toRange } from '../plan/convert';
 import { PLAN_SELECTOR, type PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 import type { LiveRuns } from './liveRuns';
-import type { RunController } from './runController';
+import type { RunFacts } from './runFacts';
 
 export class RunLenses extends Disposable implements vscode.CodeLensProvider {
   private readonly changed = this.register(new vscode.EventEmitter<void>());
@@ -18,7 +18,7 @@ export class RunLenses extends Disposable implements vscode.CodeLensProvider {
 
   constructor(
     private readonly registry: PlanRegistry,
-    private readonly controller: RunController,
+    private readonly controller: Pick<RunFacts, 'whyNot'>,
     live: LiveRuns,
   ) {
     super();

@@ -32,9 +32,11 @@ import {
 } from '../core/run/sharedCoordinator';
 import { plural } from '../core/present/planStatusText';
 import { toRange } from '../plan/convert';
-import { PLAN_SELECTOR, type PlanEntry, type PlanRegistry } from '../plan/planRegistry';
-import { CoordinatorReader, askCoordinatedDriverToCancel, checkCoordinatorUrl, redactSecrets, releasePlannedClaims, type CoordinatorOptions } from '../engine';
+import { PLAN_SELECTOR } from '../plan/planFiles';
+import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
+import { CoordinatorReader, askCoordinatedDriverToCancel, redactSecrets, releasePlannedClaims } from '../engine';
 import { Disposable } from '../util/lifecycle';
+import { readCoordinatorSetting } from './coordinatorSetting';
 
 /** A run (and package) of "Other drivers" as the Ownership view's items carry them; anything else is not one. */
 function targetOf(node: unknown): { run: RegisteredRun; packageId?: string } | undefined {
@@ -58,18 +60,6 @@ interface FolderView {
   /** Approved plans' planned claims (#19 item 5), every feature's. */
   claims: PlannedClaim[];
   problem: string | null;
-}
-
-/** The coordinator settings: `waves.coordinator` (trusted workspaces: any scope; else the user's own) and `waves.coordinatorRepository`. */
-export function readCoordinatorSetting(scope?: vscode.Uri): CoordinatorOptions | { problem: string } | undefined {
-  const config = vscode.workspace.getConfiguration('waves', scope);
-  const pick = <T>(key: string): T | undefined => (vscode.workspace.isTrusted ? config.get<T>(key) : config.inspect<T>(key)?.globalValue);
-  const url = pick<unknown>('coordinator');
-  if (url === undefined || url === null || (typeof url === 'string' && url.trim() === '')) return undefined;
-  const checked = checkCoordinatorUrl(url);
-  if (!checked.ok) return { problem: `waves.coordinator: ${checked.problem}` };
-  const repository = pick<unknown>('coordinatorRepository');
-  return { url: checked.url, ...(typeof repository === 'string' && repository.trim() ? { repository: repository.trim() } : {}) };
 }
 
 /** What the views show of a folder's view (heartbeats left out: they move every read). */

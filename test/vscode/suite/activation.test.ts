@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, extension, waitFor, wavesApi, wavesDiagnostics, workspaceRoot } from '../helpers';
 
@@ -64,5 +67,31 @@ describe('activation', () => {
     assert.deepEqual(analysis.graph.waves, [['wp-contract'], ['wp-api', 'wp-web']]);
     assert.deepEqual(analysis.diagnostics, []);
     assert.deepEqual(wavesDiagnostics(uri), [], 'nothing in the Problems panel');
+  });
+
+  // ADR 0020: these two run before any other suite file reads the on-demand parts.
+  const onDemandLoaded = () => Object.keys(require.cache).filter((f) => /[\\/]dist[\\/](onDemand|runStateCheck|jsYaml)\.js$/.test(f) && f.startsWith(extension().extensionPath));
+
+  it('loads nothing of the run engine, planning, hosts or the DAG panel at activation', async () => {
+    const api = await wavesApi();
+    assert.equal(api.onDemand.loaded, undefined, 'the on-demand parts are not built');
+    assert.deepEqual(onDemandLoaded(), [], 'no on-demand bundle is loaded');
+  });
+
+  it('builds them on the first command of theirs, which runs with its arguments (Export DAG)', async () => {
+    const api = await wavesApi();
+    const target = vscode.Uri.file(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-export-')), 'plan.mmd'));
+    const written = await vscode.commands.executeCommand<vscode.Uri | undefined>('waves.exportDag', 'mermaid', target);
+    assert.equal(written?.toString(), target.toString(), 'the command ran and answered');
+    assert.match(fs.readFileSync(target.fsPath, 'utf8'), /flowchart/);
+    assert.equal(api.onDemand.loaded?.by, 'waves.exportDag');
+    assert.deepEqual(onDemandLoaded().map((f) => path.basename(f)), ['onDemand.js']);
+    const contributed: string[] = (extension().packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(
+      contributed.filter((id) => !registered.has(id)),
+      [],
+      'contributed but not registered once the parts are built',
+    );
   });
 });

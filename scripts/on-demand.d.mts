@@ -1,0 +1,16 @@
+// Types of scripts/on-demand.mjs, for the test that holds the activation bundle to what showing plans needs.
+import type { Plugin } from 'esbuild';
+
+export interface OnDemandBundle {
+  /** dist/<bundle>.js */
+  bundle: string;
+  /** Its entry point. */
+  entry: string;
+  /** The modules whose imports in the activation bundle become its stand-in. */
+  modules: string[];
+}
+export const ON_DEMAND: readonly OnDemandBundle[];
+/** A bundle's export names (what its stand-in offers). */
+export function exportsOf(entry: string): Promise<string[]>;
+/** The stand-ins of the other bundles, for a build of `own` (`extension`: the activation bundle). */
+export function onDemandPlugin(own: string): Promise<Plugin>;

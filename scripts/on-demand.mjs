@@ -1,0 +1,66 @@
+// The extension host's bundles loaded on first use (ADR 0020), and the esbuild plugin that
+// puts their stand-ins into the activation bundle: used by esbuild.mjs and by the test that
+// holds the activation bundle to what showing plans needs (test/build/bundles.test.ts).
+// Paths are relative to the repository's root (esbuild.mjs runs there).
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The extension host's bundles loaded on first use (ADR 0020). Activation loads
+ * dist/extension.js only; where a bundle imports one of another's `modules`, it gets a stand-in
+ * whose exports require dist/<bundle>.js when first read (a getter each), so a module may import
+ * them and nothing is loaded until it uses them. Each bundle holds its own entry's modules (a
+ * module both need is in both: only plain functions and data cross between them).
+ */
+export const ON_DEMAND = [
+  // The editor's run (controller, commands, notifications, reconciler), the shared coordinator's
+  // runs, planning, hosts and the DAG panel's host side: on their first command.
+  { bundle: 'onDemand', entry: 'src/onDemand.ts', modules: ['src/onDemand.ts'] },
+  // The run engine, through its front door (with the coordinator's `pg`): when first called.
+  { bundle: 'engine', entry: 'src/engine/index.ts', modules: ['src/engine/index.ts'] },
+  // A run state's check (its generated validator is 64 KiB): when the first run state is read.
+  { bundle: 'runStateCheck', entry: 'src/core/run/runStateValidation.ts', modules: ['src/core/run/runStateValidation.ts'] },
+  // js-yaml, the plan reader's second fast front end: for plans of 64 KiB and more only.
+  { bundle: 'jsYaml', entry: 'node_modules/js-yaml/dist/js-yaml.mjs', modules: ['node_modules/js-yaml/dist/js-yaml.mjs'] },
+];
+
+/** Each on-demand bundle's export names (what its stand-in offers). */
+export async function exportsOf(entry) {
+  const r = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, outdir: 'dist', platform: 'node', format: 'esm', external: ['vscode'], metafile: true, logLevel: 'silent' });
+  return Object.values(r.metafile.outputs).find((o) => o.entryPoint)?.exports ?? [];
+}
+
+/** The plugin that puts the stand-ins of `ON_DEMAND` into a bundle (`own`: the bundle being built, never its own stand-in). */
+export async function onDemandPlugin(own) {
+  const byFile = new Map();
+  for (const lazy of ON_DEMAND) {
+    const exports = await exportsOf(lazy.entry);
+    for (const m of lazy.modules) byFile.set(path.resolve(fs.realpathSync(m)), { bundle: lazy.bundle, exports });
+  }
+  const names = ON_DEMAND.map((l) => l.bundle).join('|');
+  return {
+    name: 'on-demand',
+    setup(build) {
+      build.onResolve({ filter: /(^|\/)(onDemand|engine|runStateValidation|js-yaml)$/ }, async (args) => {
+        if (args.pluginData?.onDemand) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { onDemand: true } });
+        const lazy = resolved.path && byFile.get(path.resolve(resolved.path));
+        return lazy && lazy.bundle !== own ? { path: lazy.bundle, namespace: 'on-demand', pluginData: lazy } : resolved;
+      });
+      build.onResolve({ filter: new RegExp(`^\\./(${names})\\.js$`) }, (args) => ({ path: args.path, external: true }));
+      build.onLoad({ filter: /.*/, namespace: 'on-demand' }, (args) => {
+        const { bundle, exports } = args.pluginData;
+        return {
+          contents: [
+            `// Stand-in for dist/${bundle}.js, loaded on first use (ADR 0020).`,
+            'let loaded;',
+            `const load = () => (loaded ??= require('./${bundle}.js'));`,
+            `for (const name of ${JSON.stringify(exports)}) Object.defineProperty(module.exports, name, { enumerable: true, get: () => load()[name] });`,
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The extension's parts built on first use (ADR 0020), bundled as `dist/onDemand.js`: the run
+ * controller and its commands, notifications and reconciler, the shared coordinator's runs,
+ * planning, the hosts check and the DAG panel's host side. The run engine is a bundle of its
+ * own (`dist/engine.js`), loaded when one of these first calls it. Activation
+ * (`src/extension.ts`, `src/onDemandStubs.ts`) registers their commands, the DAG panel's
+ * serializer and the `waves-git:` documents, and builds these parts the first time one is used.
+ */
+import * as vscode from 'vscode';
+import { DagPanelManager } from './dag/dagPanel';
+import type { PlanRegistry } from './plan/planRegistry';
+import type { RunFront } from './run';
+import { DemoCommand } from './run/demoCommand';
+import { HostsCommands } from './run/hostsCommands';
+import { RunNotifications } from './run/notifications';
+import { PlanningController } from './run/planningController';
+import { Reconciler } from './run/reconciler';
+import { GitContentProvider } from './run/review';
+import { RunCommands } from './run/runCommands';
+import { RunController } from './run/runController';
+import { PlannedClaimDiagnostics, SharedRuns } from './run/sharedRuns';
+import { VerificationApproval } from './run/verificationApproval';
+
+export interface OnDemandDeps {
+  readonly extensionUri: vscode.Uri;
+  readonly registry: PlanRegistry;
+  readonly log: vscode.LogOutputChannel;
+  readonly memento: vscode.Memento;
+  readonly run: RunFront;
+  /** Whether the reconciler reconciles the runs on disk when they are read: no when activation found none to. */
+  readonly reconcileAtStart: boolean;
+}
+
+/** The parts, as the extension's test API exposes them. */
+export interface OnDemandParts extends vscode.Disposable {
+  readonly controller: RunController;
+  readonly commands: RunCommands;
+  readonly notifications: RunNotifications;
+  /** Reconciles the runs found on disk at activation (adopt, follow or offer to resume). */
+  readonly reconciler: Reconciler;
+  /** Other drivers of the repository, from the shared coordinator (`waves.coordinator`); the run watch follows it. */
+  readonly shared: SharedRuns;
+  /** `waves-git:` documents (a package's changes under review). */
+  readonly git: GitContentProvider;
+  /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). */
+  readonly planning: PlanningController;
+  readonly dag: DagPanelManager;
+  /** `Waves: Approve Verification Commands…` and the `waves.verificationApproved` context key (#35). */
+  readonly approval: VerificationApproval;
+}
+
+/** Builds the parts; they register their commands, the DAG panel's serializer and the `waves-git:` provider. */
+export function createOnDemand(deps: OnDemandDeps): OnDemandParts {
+  const { registry, log, run } = deps;
+  const shared = new SharedRuns(log);
+  run.watch.followShared(shared);
+  const controller = new RunController({ registry, runs: run.watch, facts: run.facts, log, memento: deps.memento });
+  const commands = new RunCommands({ registry, controller, log });
+  const notifications = new RunNotifications(controller, registry, log);
+  const git = new GitContentProvider();
+  const reconciler = new Reconciler({ controller, registry, runs: run.watch, log, atStart: deps.reconcileAtStart });
+  const planned = new PlannedClaimDiagnostics(registry, shared);
+  const planning = new PlanningController({ registry, log });
+  const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning });
+  // `Waves: Check Hosts` (#17): the agent checked on a host is its own, else waves.agent's.
+  const hosts = new HostsCommands(() => {
+    const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');
+    return typeof agent === 'string' && agent ? agent : 'claude-code';
+  });
+  const approval = new VerificationApproval(registry, log);
+  // `Waves: Try the Demo Plan (Offline)…` (#35): the demo shipped in the extension, in a new repository.
+  const demo = new DemoCommand(deps.extensionUri, log);
+  const all = [demo, approval, hosts, dag, planning, planned, reconciler, git, notifications, commands, controller, shared];
+  return { controller, commands, notifications, reconciler, shared, git, planning, dag, approval, dispose: () => all.forEach((d) => d.dispose()) };
+}
