@@ -350,7 +350,9 @@ export function forecastVsActual(
 /** The report's "Forecast and actual" table rows (`| what | forecast | actual |`). */
 export function comparisonRows(c: ForecastComparison, duration: (ms: number | null) => string): string[] {
   const spend = (s: Spend | null) => (s ? formatSpend(s) : '—');
-  const off = c.error === null ? '' : ` (${c.error >= 0 ? '+' : ''}${Math.round(c.error * 100)}%)`;
+  // Rounded first (a -0.4 % error is "+0%", never a bare "0%" or "-0%").
+  const pct = c.error === null ? null : Math.round(c.error * 100) || 0;
+  const off = pct === null ? '' : ` (${pct >= 0 ? '+' : ''}${pct}%)`;
   const range = c.history === 'none' ? ' (no history yet: timeout_minutes)' : c.lowMs === c.highMs ? '' : ` (${roughDuration(c.lowMs)} – ${roughDuration(c.highMs)})`;
   const rows = [`| wall time | ${roughDuration(c.forecastMs)}${range} | ${duration(c.actualMs)}${off} |`, `| spend | ${spend(c.forecastSpend)} | ${spend(c.actualSpend)} |`];
   if (c.agents.length > 1) for (const a of c.agents) rows.push(`| spend, ${a.label.replace(/[|\\]/g, '\\$&').replace(/[\u0000-\u001f]+/g, ' ')} | ${spend(a.forecast)} | ${spend(a.actual)} |`);

@@ -255,6 +255,9 @@ describe('after the run: forecast and actual side by side', () => {
     assert.equal(rows[0], '| wall time | 15s (10s – 20s) | 18s (+20%) |');
     assert.equal(rows[1], '| spend | 110 tokens (100 in, 10 out, 0 cached) | 132 tokens (120 in, 12 out, 0 cached) |');
     assert.equal(rows.length, 2, 'one agent: no per-agent rows');
+    // Under half a percent either way rounds to "+0%", never a bare "0%" (a -0 printed as 0).
+    const close = forecastVsActual(f, { wallMs: 14_940, spend: null });
+    assert.equal(comparisonRows(close, formatDuration)[0], '| wall time | 15s (10s – 20s) | 14.9s (+0%) |');
   });
 
   it('no actual wall time: no error; no history: said', () => {
