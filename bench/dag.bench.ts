@@ -7,16 +7,13 @@
  */
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { analyzePlan } from '../src/core/plan/analyze';
 import { buildPlanView } from '../src/core/dag/panelModel';
-import { renderDagHtml } from '../src/dag/html';
 import type { PlanMessage } from '../src/protocol';
-import { buildPanel } from './dagBuild';
+import { buildPanel, servePanel } from './dagBuild';
 import { generatePlan } from './generate';
 
 const root = path.resolve(__dirname, '..');
@@ -32,23 +29,18 @@ async function main(): Promise<void> {
     define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'warning',
   });
   await buildPanel(ours);
-  let origin = '';
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const send = (type: string, body: string | Buffer) => res.writeHead(200, { 'content-type': type }).end(body);
-    if (url.pathname === '/') {
-      const html = renderDagHtml({ cspSource: origin, scriptUri: `${origin}/main.js`, styleUri: `${origin}/main.css`, codiconUri: `${origin}/codicon.css`, nonce: 'benchnonce0123456789abcdefghijklm' });
-      return send('text/html', html.replace('</head>', `<link rel="stylesheet" href="${origin}/theme.css">\n</head>`));
+  // React Flow alone on a page of its own, beside the panel.
+  const { origin, server } = await servePanel(ours, theme, (pathname, send) => {
+    if (pathname === '/plain') {
+      send('text/html', `<!DOCTYPE html><html><head><link rel="stylesheet" href="/plain.css"></head><body style="margin:0"><div id="root"></div><script src="/plain.js"></script></body></html>`);
+      return true;
     }
-    if (url.pathname === '/plain') {
-      return send('text/html', `<!DOCTYPE html><html><head><link rel="stylesheet" href="/plain.css"></head><body style="margin:0"><div id="root"></div><script src="/plain.js"></script></body></html>`);
-    }
-    const file = url.pathname === '/theme.css' ? theme : url.pathname.startsWith('/plain.') ? path.join(plainDir, path.basename(url.pathname)) : path.join(ours, path.basename(url.pathname));
-    if (!fs.existsSync(file)) return res.writeHead(404).end();
-    send(file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream', fs.readFileSync(file));
+    if (!pathname.startsWith('/plain.')) return false;
+    const file = path.join(plainDir, path.basename(pathname));
+    if (!fs.existsSync(file)) return false;
+    send(file.endsWith('.js') ? 'text/javascript' : 'text/css', fs.readFileSync(file));
+    return true;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: process.env.WAVES_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 
   const plans = new Map<number, PlanMessage>();

@@ -7,17 +7,14 @@
  * ±30 % between runs on a shared 2-core machine with software rendering.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { analyzePlan } from '../src/core/plan/analyze';
 import { buildPlanView } from '../src/core/dag/panelModel';
-import { renderDagHtml } from '../src/dag/html';
 import type { PlanMessage, TimelineMessage } from '../src/protocol';
 import { generatedMarks } from '../test/fixtures/timelineRun';
-import { buildPanel } from './dagBuild';
+import { buildPanel, servePanel } from './dagBuild';
 import { generatePlan } from './generate';
 
 const root = path.resolve(__dirname, '..');
@@ -26,20 +23,7 @@ const theme = path.join(root, 'test', 'webview', 'vscode-dark-theme.css');
 
 async function main(): Promise<void> {
   await buildPanel(out);
-  let origin = '';
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const send = (type: string, body: string | Buffer) => res.writeHead(200, { 'content-type': type }).end(body);
-    if (url.pathname === '/') {
-      const html = renderDagHtml({ cspSource: origin, scriptUri: `${origin}/main.js`, styleUri: `${origin}/main.css`, codiconUri: `${origin}/codicon.css`, nonce: 'benchnonce0123456789abcdefghijklm' });
-      return send('text/html', html.replace('</head>', `<link rel="stylesheet" href="${origin}/theme.css">\n</head>`));
-    }
-    const file = url.pathname === '/theme.css' ? theme : path.join(out, path.basename(url.pathname));
-    if (!fs.existsSync(file)) return res.writeHead(404).end();
-    send(file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream', fs.readFileSync(file));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { origin, server } = await servePanel(out, theme);
   const browser = await chromium.launch({ executablePath: process.env.WAVES_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 
   const n = 1000;
