@@ -197,6 +197,11 @@ export function reportFiles(repo: string, featureId: string, runId: string): { m
   return { markdown: path.join(dir, 'report.md'), json: path.join(dir, 'report.json') };
 }
 
+/** The person's review threads of a feature's run (#33): `.waves/runs/<feature>/review.json`. */
+export function reviewFile(repo: string, featureId: string): string {
+  return path.join(repo, RUNS_FOLDER, featureSlug(featureId), 'review.json');
+}
+
 /** Where the final state of an earlier run of a feature is kept. */
 export function historyFile(repo: string, featureId: string, runId: string): string {
   return path.join(repo, HISTORY_FOLDER, featureSlug(featureId), `${safe('run id', runId)}.json`);
