@@ -60,7 +60,8 @@ const HELP: Record<string, string> = {
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
-        [--allow-host HOST:PORT,… | --unconfined] [--memory-mb MIB] <plan>
+        [--allow-host HOST:PORT,… | --unconfined] [--memory-mb MIB]
+        [--review off|before-merge] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -102,6 +103,10 @@ const HELP: Record<string, string> = {
     (exit 2) unless --unconfined: agents then run with all your rights.
     --memory-mb: the memory one agent (and what it started) may hold inside its walls
     before it is stopped and failed (default 8192; 0: no limit).
+    --review before-merge: a package that passed its audit and verification waits for
+    your review (awaiting review; its dependents wait too) until \`waves review <plan>
+    <package> --approve\` merges it, or \`--request-changes\` sends your comments to its
+    agent (a revision, no retry spent). Default off.
     Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the
