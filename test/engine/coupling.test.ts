@@ -101,6 +101,17 @@ describe('findCoupling on a real repository', () => {
     assert.deepEqual(scan.couplings.map((c) => [c.file, c.from]), [['src/a/api.ts', 'src/b/use.ts']]);
   });
 
+  it('checked again, reads the files that changed and keeps the imports of the others', async () => {
+    const dir = repoWith({ ...TS_FILES });
+    const analysis = analyzePlan(planOf('src/a/**', 'src/b/**'));
+    assert.equal((await findCoupling(dir, analysis)).diagnostics.length, 1);
+    fs.writeFileSync(path.join(dir, 'src/b/use.ts'), 'export const g = () => 2;\n');
+    assert.deepEqual((await findCoupling(dir, analysis)).diagnostics, []);
+    fs.writeFileSync(path.join(dir, 'src/b/later.py'), 'x = 1\n');
+    fs.writeFileSync(path.join(dir, 'src/b/later.ts'), "import { f } from '../a/api.js';\n");
+    assert.deepEqual((await findCoupling(dir, analysis)).couplings.map((c) => c.from), ['src/b/later.ts']);
+  });
+
   it('couplingOfPlan finds the repository from the plan file, and never throws', async () => {
     const dir = repoWith({ ...TS_FILES, 'plans/work-packages.yaml': planOf('src/a/**', 'src/b/**') });
     const file = path.join(dir, 'plans', 'work-packages.yaml');

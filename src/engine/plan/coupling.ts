@@ -3,13 +3,14 @@
  * listed by git (tracked and untracked, not ignored), the files of packages that have a parallel
  * partner parsed for their imports (importParser.ts), each import resolved to the files it names
  * (core/ownership/importResolve.ts), and the edges judged by core/ownership/coupling.ts. Bounded:
- * at most `maxFiles` files parsed, none over `maxBytes`; what was passed over is said once.
+ * at most `maxFiles` files parsed, none over `maxBytes`; what was passed over is said once. A
+ * file's imports are kept while it stays the same, so checking again reads only what changed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PlanAnalysis } from '../../core/plan/analyze';
 import { couplingCheck, packagesWithPartners, type CouplingResult, type ImportEdge } from '../../core/ownership/coupling';
-import { resolveImport } from '../../core/ownership/importResolve';
+import { resolveImport, type ImportRef } from '../../core/ownership/importResolve';
 import { OwnerIndex } from '../../core/ownership/ownership';
 import { git } from '../git';
 import { importsOf, parsedLanguage } from './importParser';
@@ -33,6 +34,25 @@ export const DEFAULT_MAX_COUPLING_FILES = 5000;
 export const DEFAULT_MAX_COUPLING_BYTES = 1024 * 1024;
 
 const NOTHING: CouplingScan = { diagnostics: [], couplings: [], notes: [], parsed: 0 };
+
+/**
+ * Each file's imports as last read, by its absolute path, while its size and modification time
+ * stay the same (null: it could not be parsed): a plan checked again as it is edited reads only
+ * the files that changed. Bounded; the oldest entries go first.
+ */
+const importCache = new Map<string, { size: number; mtimeMs: number; imports: ImportRef[] | null }>();
+const MAX_CACHED = 50_000;
+
+function cachedImports(full: string, stat: fs.Stats): ImportRef[] | null | undefined {
+  const hit = importCache.get(full);
+  return hit && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs ? hit.imports : undefined;
+}
+
+function remember(full: string, stat: fs.Stats, imports: ImportRef[] | null): void {
+  importCache.delete(full);
+  importCache.set(full, { size: stat.size, mtimeMs: stat.mtimeMs, imports });
+  if (importCache.size > MAX_CACHED) importCache.delete(importCache.keys().next().value!);
+}
 
 /**
  * The coupling warnings of a plan, from the repository holding its file (none outside a git
@@ -75,27 +95,35 @@ export async function findCoupling(
   const tooLarge: string[] = [];
   const unread: string[] = [];
   let parsed = 0;
+  let slice = performance.now();
   for (const file of toParse) {
-    let text: string;
+    const full = path.join(root, file);
+    let stat: fs.Stats;
     try {
-      const full = path.join(root, file);
-      const stat = fs.lstatSync(full);
-      if (!stat.isFile()) continue; // a link or a folder (a submodule) is not read
-      if (stat.size > maxBytes) {
-        tooLarge.push(file);
-        continue;
-      }
-      text = fs.readFileSync(full, 'utf8');
+      stat = fs.lstatSync(full);
     } catch {
       continue; // listed by git but gone: a deleted file in the work tree
     }
-    let imports;
-    try {
-      imports = await importsOf(file, text);
-    } catch {
-      imports = undefined;
+    if (!stat.isFile()) continue; // a link or a folder (a submodule) is not read
+    if (stat.size > maxBytes) {
+      tooLarge.push(file);
+      continue;
     }
-    if (!imports) {
+    let imports = cachedImports(full, stat);
+    if (imports === undefined) {
+      try {
+        imports = (await importsOf(file, fs.readFileSync(full, 'utf8'))) ?? null;
+      } catch {
+        imports = null;
+      }
+      remember(full, stat, imports);
+      // The editor's extension host runs this: its event loop gets a turn every few milliseconds.
+      if (performance.now() - slice > 10) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
+    }
+    if (imports === null) {
       unread.push(file);
       continue;
     }
