@@ -47,6 +47,7 @@ export class CouplingDiagnostics extends Disposable implements vscode.CodeAction
     this.register(vscode.languages.registerCodeActionsProvider(selector, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
     this.register(registry.onDidChange(() => this.schedule(false)));
     this.register(vscode.workspace.onDidOpenTextDocument(() => this.schedule(false)));
+    this.register(vscode.workspace.onDidCloseTextDocument(() => this.schedule(false)));
     // A source file saved may import (or stop importing) another package's file.
     this.register(vscode.workspace.onDidSaveTextDocument((d) => this.schedule(!registry.get(d.uri))));
     this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
@@ -68,9 +69,11 @@ export class CouplingDiagnostics extends Disposable implements vscode.CodeAction
   private schedule(again: boolean): void {
     if (!vscode.workspace.isTrusted) return;
     const open = new Set(vscode.workspace.textDocuments.map((d) => d.uri.toString()));
+    const followed = new Set<string>();
     for (const entry of this.registry.plans) {
       const key = entry.uri.toString();
       if (entry.uri.scheme !== 'file' || (!open.has(key) && !this.asked.has(key))) continue;
+      followed.add(key);
       if (!again && this.results.get(key)?.analysis === entry.analysis) continue;
       clearTimeout(this.timers.get(key));
       this.timers.set(
@@ -81,6 +84,8 @@ export class CouplingDiagnostics extends Disposable implements vscode.CodeAction
         }, DEBOUNCE_MS),
       );
     }
+    // A plan no longer followed (closed, gone) keeps no warning that would go stale.
+    for (const key of [...this.results.keys()]) if (!followed.has(key)) this.publish(key, undefined);
   }
 
   /** One plan checked; never two checks of a plan at once (the later waits, then runs). */
@@ -95,6 +100,7 @@ export class CouplingDiagnostics extends Disposable implements vscode.CodeAction
       const scan = await couplingOfPlan(uri.fsPath, entry.analysis);
       for (const note of scan.notes) if (!this.noted.has(note) && this.noted.add(note)) this.log.warn(`${entry.label}: ${note}`);
       if (this.registry.get(uri)?.analysis !== entry.analysis) return; // overtaken: the newer analysis is scheduled
+      if (!this.asked.has(key) && !vscode.workspace.textDocuments.some((d) => d.uri.toString() === key)) return; // closed meanwhile
       this.log.debug(`Coupling of ${entry.label}: ${scan.diagnostics.length} warning(s), ${scan.parsed} file(s) parsed in ${Date.now() - started} ms`);
       this.publish(key, { analysis: entry.analysis, diagnostics: scan.diagnostics, couplings: scan.couplings });
     })().catch((err) => this.log.error(`The coupling check of ${uri.fsPath} failed: ${err instanceof Error ? err.message : String(err)}`));

@@ -49,7 +49,7 @@ const PYTHON_QUERY = `
 
 interface Loaded {
   parser: TsParser;
-  languages: Map<Grammar, { language: Language; query: Query }>;
+  languages: Map<Grammar, Promise<{ language: Language; query: Query }>>;
   ts: TreeSitter;
   folder: string;
 }
@@ -76,11 +76,15 @@ function load(): Promise<Loaded> {
   return loading;
 }
 
-async function grammar(loaded: Loaded, name: Grammar): Promise<{ language: Language; query: Query }> {
+/** A grammar and its query, loaded once (two files asked about at once share the load). */
+function grammar(loaded: Loaded, name: Grammar): Promise<{ language: Language; query: Query }> {
   let g = loaded.languages.get(name);
   if (!g) {
-    const language = await loaded.ts.Language.load(path.join(loaded.folder, `tree-sitter-${name}.wasm`));
-    g = { language, query: new loaded.ts.Query(language, name === 'python' ? PYTHON_QUERY : SCRIPT_QUERY) };
+    g = loaded.ts.Language.load(path.join(loaded.folder, `tree-sitter-${name}.wasm`)).then((language) => ({
+      language,
+      query: new loaded.ts.Query(language, name === 'python' ? PYTHON_QUERY : SCRIPT_QUERY),
+    }));
+    g.catch(() => loaded.languages.delete(name));
     loaded.languages.set(name, g);
   }
   return g;
@@ -98,6 +102,7 @@ export async function importsOf(file: string, text: string): Promise<ImportRef[]
   if (text.includes('\0')) return undefined;
   const loaded = await load();
   const { language, query } = await grammar(loaded, name);
+  // From here on nothing awaits: the one parser is never shared between two files.
   loaded.parser.setLanguage(language);
   const tree = loaded.parser.parse(text);
   if (!tree) return undefined;
