@@ -240,7 +240,7 @@ describe('DAG webview', () => {
     assert.ok(((await page.locator('.edge.coupling').getAttribute('d')) ?? '').length > 0, 'the edge is drawn');
     assert.ok(((await page.locator('.arrow.coupling').getAttribute('d')) ?? '').length > 0, 'with its arrow');
     assert.equal(await page.locator('.edge.conflict').getAttribute('d'), '', 'not as a conflict');
-    assert.match((await page.locator('.edge-label.coupling text').evaluate((t) => t.firstChild?.textContent)) ?? '', /^imports src\//, 'labelled with the file (shortened to the gap)');
+    assert.match((await page.locator('.edge-label.coupling text').evaluate((t) => t.firstChild?.textContent)) ?? '', /^imports api/, "labelled with the file's name (shortened to the gap)");
     assert.equal(await page.locator('.edge-label.coupling title').textContent(), message);
     const style = await page.locator('.edge.coupling').evaluate((el) => {
       const s = getComputedStyle(el);
@@ -258,6 +258,7 @@ describe('DAG webview', () => {
     }, style.warn);
     assert.equal(style.stroke, probe, "the theme's warning colour");
     assert.equal(await page.locator('.legend-coupling').count(), 1);
+    await shot('webview-dag-coupling.png');
     // The importing package's tooltip lists the warning; the plan with the dependency draws none.
     assert.equal(await node('wp-b').locator('.pkg-problems').getAttribute('title'), `warning coupling: ${message}`);
     assert.equal(await node('wp-a').locator('.pkg-problems').count(), 0);

@@ -33,7 +33,7 @@ export interface DisplayEdge {
   cycle: boolean;
   /** How many plan edges this one stands for (collapsed groups). */
   count: number;
-  /** Conflict witness; coupling: the file imported. */
+  /** Conflict witness; coupling: the file imported (its name; the path is in `title`). */
   label?: string;
   /** Coupling: the warning in full (the label's tooltip). */
   title?: string;
@@ -119,7 +119,7 @@ export function buildDisplayGraph(plan: PlanShape, options: DisplayOptions = {})
     if (!source || !target) continue;
     if (e.kind === 'dependency') push({ id: e.id, kind: 'dependency', source, target, critical: e.critical, cycle: e.cycle, count: 1 });
     else if (e.kind === 'conflict') push({ id: e.id, kind: 'conflict', source, target, critical: false, cycle: false, count: 1, label: e.witness });
-    else push({ id: e.id, kind: 'coupling', source, target, critical: false, cycle: false, count: 1, label: `imports ${e.file}`, title: e.message });
+    else push({ id: e.id, kind: 'coupling', source, target, critical: false, cycle: false, count: 1, label: `imports ${e.file.slice(e.file.lastIndexOf('/') + 1)}`, title: e.message });
   }
   for (const n of plan.nodes) {
     for (const u of n.unknownDependencies) {
