@@ -33,6 +33,7 @@
  *   which other features' planned claims a plan meets; `listPlannedClaims`, and
  *   `releasePlannedClaims` for a feature's claims whose session is gone with its clone
  * - context slicing: the plan's artifacts (its folder's files, design.md) .... `readPlanArtifacts`
+ * - coupling (#34 item 3): imports across parallel packages' write scopes ...... `couplingOfPlan` (plan/)
  */
 export {
   AdoptRefusedError,
@@ -135,5 +136,6 @@ export {
   type StartPlanningOptions,
 } from './planning';
 export { readPlanArtifacts } from './plan';
+export { couplingOfPlan, type CouplingScan } from './plan';
 export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts';
 export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';
