@@ -84,6 +84,13 @@ if (production) {
 fs.mkdirSync('dist/webview', { recursive: true });
 for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
 
+// The parser of the coupling check (#34, ADR 0023): web-tree-sitter and the four grammars it reads,
+// loaded from dist/treeSitter/ on first use (src/engine/plan/importParser.ts), never bundled.
+fs.mkdirSync('dist/treeSitter', { recursive: true });
+for (const f of ['tree-sitter.js', 'tree-sitter.wasm', 'tree-sitter-typescript.wasm', 'tree-sitter-tsx.wasm', 'tree-sitter-javascript.wasm', 'tree-sitter-python.wasm'])
+  fs.copyFileSync(`node_modules/@vscode/tree-sitter-wasm/wasm/${f}`, `dist/treeSitter/${f}`);
+fs.copyFileSync('node_modules/@vscode/tree-sitter-wasm/LICENSE', 'dist/treeSitter/LICENSE');
+
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
   console.log('esbuild: watching');

@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import { DagPanelManager } from './dag/dagPanel';
 import type { PlanRegistry } from './plan/planRegistry';
+import { couplingCheck } from './run/couplingDiagnostics';
 import type { RunFront } from './run';
 import { DemoCommand } from './run/demoCommand';
 import { HostsCommands } from './run/hostsCommands';
@@ -61,7 +62,7 @@ export function createOnDemand(deps: OnDemandDeps): OnDemandParts {
   const reconciler = new Reconciler({ controller, registry, runs: run.watch, log, atStart: deps.reconcileAtStart });
   const planned = new PlannedClaimDiagnostics(registry, shared);
   const planning = new PlanningController({ registry, log });
-  const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning });
+  const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning, coupling: () => couplingCheck() });
   // `Waves: Check Hosts` (#17): the agent checked on a host is its own, else waves.agent's.
   const hosts = new HostsCommands(() => {
     const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');

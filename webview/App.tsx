@@ -320,6 +320,7 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
         <span className="legend" aria-hidden="true">
           <span className="legend-critical">critical path</span>
           <span className="legend-conflict">conflict</span>
+          {plan.edges.some((e) => e.kind === 'coupling') && <span className="legend-coupling">coupling</span>}
         </span>
       </header>
       {plan.proposal && <ProposalBar proposal={plan.proposal} rpc={rpc} />}
@@ -456,8 +457,8 @@ function useColumnsInView(layout: Layout, cull: boolean): [number, number] {
  * of 1,000 packages is 600 KB of path data that Chromium parses, measures and repaints.
  */
 const EdgeLayer = memo(function EdgeLayer({ display, layout, selected }: { display: DisplayGraph; layout: Layout; selected: string | undefined }) {
+  const kinds = useMemo(() => new Map(display.edges.map((e) => [e.id, e])), [display]);
   const items = useMemo(() => {
-    const kinds = new Map(display.edges.map((e) => [e.id, e]));
     return layout.edges.map((r): EdgeItem => {
       const e = kinds.get(r.id)!;
       const a = layout.nodes.get(r.source)?.column ?? 0;
@@ -466,20 +467,20 @@ const EdgeLayer = memo(function EdgeLayer({ display, layout, selected }: { displ
       return {
         lo: Math.min(a, b),
         hi: Math.max(a, b),
-        cls: e.kind === 'conflict' ? 'conflict' : e.kind === 'unknown' ? 'unknown' : e.cycle ? 'cycle' : e.critical ? 'critical' : 'dep',
+        cls: e.kind === 'conflict' || e.kind === 'coupling' || e.kind === 'unknown' ? e.kind : e.cycle ? 'cycle' : e.critical ? 'critical' : 'dep',
         path: r.path,
         arrow: e.kind === 'conflict' ? '' : `M${end.x - 8},${end.y - 4}L${end.x},${end.y}L${end.x - 8},${end.y + 4}Z`,
         critical: e.critical,
       };
     });
-  }, [display, layout]);
+  }, [kinds, layout]);
   const [first, last] = useColumnsInView(layout, display.nodes.length > CULL_EDGES);
   const paths = useMemo(() => {
-    const out: Record<string, string[]> = { dep: [], critical: [], conflict: [], cycle: [], unknown: [], arrows: [], criticalArrows: [] };
+    const out: Record<string, string[]> = { dep: [], critical: [], conflict: [], coupling: [], cycle: [], unknown: [], arrows: [], criticalArrows: [], couplingArrows: [] };
     for (const it of items) {
       if (it.hi < first || it.lo > last) continue;
       out[it.cls].push(it.path);
-      if (it.arrow) out[it.critical ? 'criticalArrows' : 'arrows'].push(it.arrow);
+      if (it.arrow) out[it.critical ? 'criticalArrows' : it.cls === 'coupling' ? 'couplingArrows' : 'arrows'].push(it.arrow);
     }
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join('')]));
   }, [items, first, last]);
@@ -497,16 +498,18 @@ const EdgeLayer = memo(function EdgeLayer({ display, layout, selected }: { displ
       <path className="edge unknown" d={paths.unknown} />
       <path className="edge cycle" d={paths.cycle} />
       <path className="edge conflict" d={paths.conflict} />
+      <path className="edge coupling" d={paths.coupling} />
       <path className="edge critical" d={paths.critical} />
       {highlight && <path className="edge highlight" d={highlight} />}
       <path className="arrow" d={paths.arrows} />
       <path className="arrow critical" d={paths.criticalArrows} />
+      <path className="arrow coupling" d={paths.couplingArrows} />
       {labels.map((r) => (
-        <g key={r.id} className="edge-label">
+        <g key={r.id} className={`edge-label ${kinds.get(r.id)?.kind ?? ''}`} data-edge={r.id}>
           <rect x={r.label!.x - r.label!.width / 2} y={r.label!.y - 16} width={r.label!.width} height={14} rx={2} />
           <text x={r.label!.x} y={r.label!.y - 5} textAnchor="middle">
             {r.label!.text}
-            <title>{r.label!.full}</title>
+            <title>{kinds.get(r.id)?.title ?? r.label!.full}</title>
           </text>
         </g>
       ))}

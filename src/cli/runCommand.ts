@@ -54,8 +54,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'allow-host', 'memory-mb'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-host', 'memory-mb'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'allow-host', 'memory-mb', 'review'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-host', 'memory-mb', 'review'],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -102,6 +102,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (flags.has('budget-tokens')) budget.tokens = positiveInt('budget-tokens', flags.get('budget-tokens'), 1);
   const onUsageLimit = flags.has('on-usage-limit') ? String(flags.get('on-usage-limit')) : 'stop';
   if (onUsageLimit !== 'wait' && onUsageLimit !== 'stop') throw new UsageError(`--on-usage-limit is wait or stop, not "${onUsageLimit}"`);
+  const review = flags.has('review') ? String(flags.get('review')) : 'off';
+  if (review !== 'off' && review !== 'before-merge') throw new UsageError(`--review is off or before-merge, not "${review}"`);
   const file = planArg(args, 'run');
   // The agents' walls (#32): on by default; `--unconfined` only by choice; `--allow-host` opens them to more targets.
   const confinement = confinementFrom(flags);
@@ -128,6 +130,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     maxParallel,
     mode,
     onUsageLimit,
+    ...(review === 'before-merge' ? { review } : {}),
     ...(answers ? { answers } : {}),
     ...(agentFallback?.length ? { agentFallback } : {}),
     ...(agentCaps ? { agentCaps } : {}),

@@ -1,7 +1,7 @@
 /**
  * `waves` — the plan engine on the command line.
  *
- *   waves validate [--json] [--max-parallel N] [--coordinator URL] <plan>...
+ *   waves validate [--json] [--max-parallel N] [--no-coupling] [--coordinator URL] <plan>...
  *   waves overlap [--json] [<globA> <globB>]     (no patterns: tab-separated pairs on stdin)
  *   waves graph [--format mermaid|dot] <plan>
  *   waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
@@ -19,6 +19,8 @@
 import * as path from 'path';
 import { overlap } from '../core/plan/glob';
 import type { PlanAnalysis } from '../core/plan/analyze';
+import type { Diagnostic } from '../core/plan/model';
+import { packagesWithPartners } from '../core/ownership/coupling';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
 import { analyzeForCli, tuneHeapForAnalysis } from './bigPlanAnalysis';
 import { parseArgs, UsageError } from './args';
@@ -35,14 +37,17 @@ const planCommands = () => import('./planCommand');
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */
 const HELP: Record<string, string> = {
-  validate: `waves validate [--json] [--max-parallel N]
+  validate: `waves validate [--json] [--max-parallel N] [--no-coupling]
         [--coordinator postgres://… [--coordinator-repository KEY]] <plan>...
     Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors,
     unreadable files or a plan too large for Node's memory (a very large plan is
     analysed in a worker thread; NODE_OPTIONS=--max-old-space-size=<MB> gives it more).
     --coordinator (or WAVES_COORDINATOR): also the planned claims of other features'
     approved plans each plan meets (waves plan --approve): warnings, never an error; a
-    coordinator out of reach is a warning too.`,
+    coordinator out of reach is a warning too.
+    Also warns where code one package may write imports a file another package that
+    may run at the same time may change (coupling; TypeScript, JavaScript and Python,
+    read from the plan's git repository as it is); --no-coupling skips that check.`,
   overlap: `waves overlap [--json] <globA> <globB>
     Print a path both patterns cover, or "disjoint". With no patterns, read
     tab-separated pairs from stdin and answer one line each.`,
@@ -60,7 +65,8 @@ const HELP: Record<string, string> = {
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
-        [--allow-host HOST:PORT,… | --unconfined] [--memory-mb MIB] <plan>
+        [--allow-host HOST:PORT,… | --unconfined] [--memory-mb MIB]
+        [--review off|before-merge] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -102,6 +108,10 @@ const HELP: Record<string, string> = {
     (exit 2) unless --unconfined: agents then run with all your rights.
     --memory-mb: the memory one agent (and what it started) may hold inside its walls
     before it is stopped and failed (default 8192; 0: no limit).
+    --review before-merge: a package that passed its audit and verification waits for
+    your review (awaiting review; its dependents wait too) until \`waves review <plan>
+    <package> --approve\` merges it, or \`--request-changes\` sends your comments to its
+    agent (a revision, no retry spent). Default off.
     Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the
@@ -148,7 +158,7 @@ function commandHelp(command: string): string {
 }
 
 async function validate(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['json', 'max-parallel', 'coordinator', 'coordinator-repository'], ['max-parallel', 'coordinator', 'coordinator-repository']);
+  const { flags, args } = parseArgs(argv, ['json', 'max-parallel', 'no-coupling', 'coordinator', 'coordinator-repository'], ['max-parallel', 'coordinator', 'coordinator-repository']);
   if (args.length === 0) throw new UsageError('validate needs at least one plan file');
   const coordinator =
     flags.has('coordinator') || flags.has('coordinator-repository') || process.env.WAVES_COORDINATOR
@@ -161,7 +171,7 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
     if (!/^\d+$/.test(raw) || maxParallel < 1) throw new UsageError(`--max-parallel must be a whole number ≥ 1, not "${raw}"`);
   }
   const json = flags.has('json');
-  const reports: (PlanReport & { plannedClaims?: SharedResult<{ conflicts: PlannedConflict[] }> })[] = [];
+  const reports: (PlanReport & { plannedClaims?: SharedResult<{ conflicts: PlannedConflict[] }>; couplingNotes?: string[] })[] = [];
   let unreadable = false;
   for (const file of args) {
     const read = readPlanFile(io, file);
@@ -182,7 +192,13 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
       });
       continue;
     }
-    const report = toReport(file, analysis);
+    // Imports across parallel packages' write scopes (#34 item 3): warnings, from the repository as it is.
+    const coupling = flags.has('no-coupling') ? undefined : await couplingOf(file, analysis);
+    const report: PlanReport & { couplingNotes?: string[] } = toReport(file, coupling?.diagnostics.length ? withDiagnostics(analysis, coupling.diagnostics) : analysis);
+    if (coupling?.notes.length) {
+      if (json) report.couplingNotes = coupling.notes;
+      else for (const note of coupling.notes) io.err(`waves: ${file}: ${note}\n`);
+    }
     // Other features' planned claims in the shared coordinator (#19 item 5): warnings only.
     const planned = coordinator ? await (await import('../engine')).conflictsWithPlanned(path.dirname(path.resolve(file)), coordinator, analysis.plan.feature?.id?.trim() ?? '', analysis.plan) : undefined;
     reports.push(planned ? { ...report, plannedClaims: planned } : report);
@@ -194,6 +210,21 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
   if (json) io.out(JSON.stringify({ plans: reports }) + '\n');
   if (unreadable) return 2;
   return reports.every((r) => r.valid) ? 0 : 1;
+}
+
+/**
+ * The coupling check of one plan (the engine's, loaded only when two packages that write may run
+ * at the same time: otherwise there is nothing to find).
+ */
+async function couplingOf(file: string, analysis: PlanAnalysis): Promise<{ diagnostics: Diagnostic[]; notes: string[] } | undefined> {
+  if (!packagesWithPartners(analysis).some((p) => p)) return undefined;
+  return (await import('../engine')).couplingOfPlan(file, analysis);
+}
+
+/** The analysis with more diagnostics, in text order as analyzePlan sorts them. */
+function withDiagnostics(analysis: PlanAnalysis, more: readonly Diagnostic[]): PlanAnalysis {
+  const diagnostics = [...analysis.diagnostics, ...more].sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  return { ...analysis, diagnostics };
 }
 
 function overlapAnswer(a: string, b: string, json: boolean): string {

@@ -4,6 +4,7 @@
  * the run issue (#10) plugs in its own, `unavailableActions` answers honestly.
  */
 import type { Event, Uri } from 'vscode';
+import type { Coupling } from '../core/ownership/coupling';
 import type { RunState } from '../core/run/runState';
 import type { ActionStates } from '../core/dag/panelModel';
 import { PACKAGE_ACTIONS, type PackageAction, type ProposalAction, type ProposalView } from '../protocol';
@@ -45,6 +46,16 @@ export const unavailableActions: DagActions = {
  * The proposed plans of planning sessions (issue #19): the panel of a proposed plan shows its
  * approval bar (Approve, Request Changes, Discard, then Run Plan) and hands the actions over.
  */
+/** The coupling check (#34 item 3; src/run/couplingDiagnostics.ts): its couplings per plan, drawn as edges. */
+export interface CouplingSource {
+  /** The couplings found in the plan at `uri` (as a string), as of its last check. */
+  couplingsOf(uri: string): Coupling[];
+  /** Checks the plan at `uri` though no editor shows it. */
+  ask(uri: Uri): void;
+  /** Fires with a plan's URI (as a string) when its couplings change. */
+  readonly onDidChange: Event<string>;
+}
+
 export interface ProposalSource {
   /** The approval bar of the plan at `uri`, or undefined when it is no proposal. */
   viewFor(uri: Uri): ProposalView | undefined;

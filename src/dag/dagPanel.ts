@@ -17,7 +17,7 @@ import {
 } from '../protocol';
 import { validateWebviewMessage } from '../protocol/validate';
 import { Disposable } from '../util/lifecycle';
-import { unavailableActions, type ActionContext, type DagActions, type ProposalSource } from './actions';
+import { unavailableActions, type ActionContext, type CouplingSource, type DagActions, type ProposalSource } from './actions';
 import { exportDag } from './exportDag';
 import { exportTimeline } from './exportTimeline';
 import { makeNonce, renderDagHtml } from './html';
@@ -34,6 +34,8 @@ export interface DagPanelDeps {
   actions?: DagActions;
   /** Proposed plans of planning sessions (issue #19): their approval bar. */
   proposals?: ProposalSource;
+  /** The coupling check, once a plan opened in an editor started it (#34 item 3): coupling edges. */
+  coupling?: () => CouplingSource | undefined;
 }
 
 /** What the webview keeps with `setState` (and the serializer gets back after a reload). */
@@ -223,13 +225,25 @@ export class DagPanel extends Disposable {
     return featureId ? this.deps.runs.stateFor(featureId) : undefined;
   }
 
+  private couplingSource: CouplingSource | undefined;
+
+  /** The plan's couplings; the first time the check is there, it is asked about this plan and followed. */
+  private couplingsOf(entry: PlanEntry) {
+    if (!this.couplingSource) {
+      this.couplingSource = this.deps.coupling?.();
+      this.couplingSource?.ask(entry.uri);
+      this.register(this.couplingSource?.onDidChange((uri) => uri === this.planUri.toString() && this.sendPlan()) ?? { dispose: () => undefined });
+    }
+    return this.couplingSource?.couplingsOf(entry.uri.toString()) ?? [];
+  }
+
   private sendPlan(): void {
     if (!this.ready || this.isDisposed) return;
     const entry = this.entry;
     this.panel.title = title(entry);
     if (!entry) return;
     const run = this.run(entry);
-    const view = buildPlanView(entry.analysis, entry.label, run?.packages ?? {});
+    const view = buildPlanView(entry.analysis, entry.label, run?.packages ?? {}, this.couplingsOf(entry));
     this.runId = run?.runId ?? null;
     this.live.clear();
     for (const n of view.nodes) {

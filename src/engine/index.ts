@@ -21,6 +21,7 @@
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process of
  *   the clone; `askCoordinatedDriverToCancel(…)` from any clone, through the shared coordinator (usecases/)
  * - status and report reading ...................... `readRun`, `liveLocks`, `readReport` (run/)
+ * - the person's Approve / Request Changes on a package (#33): `submitReview(repo, feature, decision)` (usecases/)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (usecases/)
  * - where an attempt runs: `Executor` (attempt/, ADR 0006), `LocalExecutor` by default
  * - plan a feature (ADR 0013, planning/): `planningDryRun`, `startPlanning` (the agent writes,
@@ -32,6 +33,7 @@
  *   which other features' planned claims a plan meets; `listPlannedClaims`, and
  *   `releasePlannedClaims` for a feature's claims whose session is gone with its clone
  * - context slicing: the plan's artifacts (its folder's files, design.md) .... `readPlanArtifacts`
+ * - coupling (#34 item 3): imports across parallel packages' write scopes ...... `couplingOfPlan` (plan/)
  */
 export {
   AdoptRefusedError,
@@ -90,11 +92,13 @@ export {
   type VerificationStep,
 } from './consent';
 export { describeDriver, driverOf, liveDriver, type Driver } from './run';
+export { REVIEW_GATES, type ReviewGate } from './run';
 export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
 export { discardPlanning } from './usecases';
+export { submitReview, type SubmitResult } from './usecases';
 export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './usecases';
 export {
   CoordinatorError,
@@ -132,5 +136,6 @@ export {
   type StartPlanningOptions,
 } from './planning';
 export { readPlanArtifacts } from './plan';
+export { couplingOfPlan, type CouplingScan } from './plan';
 export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts';
 export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';

@@ -81,7 +81,22 @@ export interface ConflictEdge {
   witness: string;
 }
 
-export type PlanEdge = DependencyEdge | ConflictEdge;
+/**
+ * Code `target` may write imports a file `source` may change, and the two may run in parallel
+ * (#34 item 3): `target` wants a dependency on `source` (drawn dashed, from source to target).
+ */
+export interface CouplingEdge {
+  id: string;
+  kind: 'coupling';
+  source: string;
+  target: string;
+  /** The first file imported (the edge's label). */
+  file: string;
+  /** The warning, as the Problems panel shows it (the edge's tooltip). */
+  message: string;
+}
+
+export type PlanEdge = DependencyEdge | ConflictEdge | CouplingEdge;
 
 /** The whole graph view model; replaces everything the webview shows. */
 export interface PlanMessage {

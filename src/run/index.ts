@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { PlanRegistry } from '../plan/planRegistry';
+import { couplingOnFirstPlan } from './couplingStart';
 import { LiveRuns } from './liveRuns';
 import { RunContextKeys, RunFacts } from './runFacts';
 import { RunLenses } from './runLenses';
@@ -18,13 +19,14 @@ export interface RunFront {
   readonly live: LiveRuns;
 }
 
-/** Builds the run watch, the run facts, their live view, the plan's run lenses and the context keys. */
+/** Builds the run watch, the run facts, their live view, the plan's run lenses and the context keys; the coupling check starts with the first plan opened. */
 export function createRunFront(registry: PlanRegistry, log: vscode.LogOutputChannel): RunFront & vscode.Disposable {
   const watch = new RunWatch(log);
   const facts = new RunFacts(watch);
   const live = new LiveRuns(watch, facts);
   const lenses = new RunLenses(registry, facts, live);
   const keys = new RunContextKeys(registry, facts, live);
-  const all = [keys, lenses, live, facts, watch];
+  const coupling = couplingOnFirstPlan(registry, log);
+  const all = [coupling, keys, lenses, live, facts, watch];
   return { watch, facts, live, dispose: () => all.forEach((d) => d.dispose()) };
 }

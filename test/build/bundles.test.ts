@@ -72,6 +72,16 @@ describe('the extension host bundles (ADR 0020)', () => {
     );
   });
 
+  it('the coupling check (#34 item 3) is a bundle of its own: activation holds only its start; it holds no engine and no parser', async () => {
+    assert.ok(activation.includes('src/run/couplingStart.ts'));
+    assert.deepEqual(activation.filter((m) => /couplingDiagnostics|ownership\/coupling|importResolve|tree-sitter/.test(m)), []);
+    const coupling = (await build('coupling', 'src/run/couplingDiagnostics.ts')).modules;
+    assert.ok(coupling.includes('src/run/couplingDiagnostics.ts'));
+    assert.deepEqual(coupling.filter((m) => m.startsWith('src/engine/') || m.includes('tree-sitter') || m === 'src/core/plan/analyze.ts' || m === 'src/plan/planRegistry.ts'), []);
+    assert.ok(engine.includes('src/engine/plan/importParser.ts'));
+    assert.deepEqual(engine.filter((m) => m.includes('tree-sitter-wasm')), [], 'web-tree-sitter is loaded from dist/treeSitter/, not bundled');
+  });
+
   it('activation reaches each on-demand bundle through a stand-in that requires it when first read', async () => {
     for (const { bundle, entry } of ON_DEMAND) {
       assert.match(text, new RegExp(`require\\("\\./${bundle}\\.js"\\)`), `the stand-in of ${bundle}`);
@@ -87,5 +97,6 @@ describe('the extension host bundles (ADR 0020)', () => {
       ON_DEMAND.map((l) => `dist/${l.bundle}.js`).filter((f) => !shipped.includes(`!${f}`)),
       [],
     );
+    assert.ok(shipped.includes('!dist/treeSitter/**'), "the coupling check's parser (ADR 0023)");
   });
 });

@@ -230,6 +230,45 @@ describe('DAG webview', () => {
     }
   });
 
+  it('draws a coupling (#34 item 3): dashed in the warning colour, from the package changing the file to the one importing it, the warning as its tooltip', async () => {
+    const text = 'packages:\n  - package_id: wp-a\n    scope: { write_allow: ["src/a/**"] }\n  - package_id: wp-b\n    scope: { write_allow: ["src/b/**"] }\n';
+    const message =
+      'wp-b imports src/a/api.ts (from src/b/use.ts), which wp-a may change: give wp-b a dependency on wp-a or a contract both read';
+    const coupling = { importer: 'wp-b', writer: 'wp-a', file: 'src/a/api.ts', from: 'src/b/use.ts', more: 0, message };
+    await post({ ...buildPlanView(analyzePlan(text), 'work-packages.yaml', {}, [coupling]), planUri: 'file:///ws/work-packages.yaml', runId: null, seq: 1 });
+    await page.locator('.edge-label.coupling text').waitFor();
+    assert.ok(((await page.locator('.edge.coupling').getAttribute('d')) ?? '').length > 0, 'the edge is drawn');
+    assert.ok(((await page.locator('.arrow.coupling').getAttribute('d')) ?? '').length > 0, 'with its arrow');
+    assert.equal(await page.locator('.edge.conflict').getAttribute('d'), '', 'not as a conflict');
+    assert.match((await page.locator('.edge-label.coupling text').evaluate((t) => t.firstChild?.textContent)) ?? '', /^imports api/, "labelled with the file's name (shortened to the gap)");
+    assert.equal(await page.locator('.edge-label.coupling title').textContent(), message);
+    const style = await page.locator('.edge.coupling').evaluate((el) => {
+      const s = getComputedStyle(el);
+      return { dash: s.strokeDasharray, stroke: s.stroke, warn: getComputedStyle(document.body).getPropertyValue('--vscode-editorWarning-foreground').trim() };
+    });
+    assert.notEqual(style.dash, 'none', 'dashed');
+    assert.ok(style.warn, 'the theme has a warning colour');
+    const probe = await page.evaluate((c) => {
+      const el = document.createElement('span');
+      el.style.color = c;
+      document.body.append(el);
+      const colour = getComputedStyle(el).color;
+      el.remove();
+      return colour;
+    }, style.warn);
+    assert.equal(style.stroke, probe, "the theme's warning colour");
+    assert.equal(await page.locator('.legend-coupling').count(), 1);
+    await shot('webview-dag-coupling.png');
+    // The importing package's tooltip lists the warning; the plan with the dependency draws none.
+    assert.equal(await node('wp-b').locator('.pkg-problems').getAttribute('title'), `warning coupling: ${message}`);
+    assert.equal(await node('wp-a').locator('.pkg-problems').count(), 0);
+    const ordered = text.replace('  - package_id: wp-b\n', '  - package_id: wp-b\n    depends_on: [wp-a]\n');
+    await post({ ...buildPlanView(analyzePlan(ordered), 'work-packages.yaml', {}, [coupling]), planUri: 'file:///ws/work-packages.yaml', runId: null, seq: 2 });
+    await page.locator('.edge-label.coupling').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.edge.coupling').getAttribute('d'), '');
+    assert.equal(await page.locator('.legend-coupling').count(), 0);
+  });
+
   it('opens the details of a clicked package, with its actions disabled and why', async () => {
     await post(planMessage(demoPlan, 1));
     await node('wp-api').click();

@@ -198,5 +198,7 @@ describe('export', () => {
     assert.match(mermaid, /class n2 s_running/);
     const conflict = buildPlanView(analyzePlan('packages:\n  - package_id: a\n    scope: { write_allow: ["src/**"] }\n  - package_id: b\n    scope: { write_allow: ["src/b/x.ts"] }\n'), 'p.yaml');
     assert.match(toMermaidFlowchart(conflict), /n0 -\. "conflict: src\/b\/x\.ts" \.- n1/);
+    const coupled = buildPlanView(analyzePlan('packages:\n  - package_id: a\n  - package_id: b\n'), 'p.yaml', {}, [{ importer: 'b', writer: 'a', file: 'src/a/api.ts', from: 'src/b/use.ts', more: 0, message: 'm' }]);
+    assert.match(toMermaidFlowchart(coupled), /n0 -\. "coupling: src\/a\/api\.ts" \.-> n1/);
   });
 });

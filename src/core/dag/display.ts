@@ -26,15 +26,17 @@ export interface DisplayNode {
 
 export interface DisplayEdge {
   id: string;
-  kind: 'dependency' | 'conflict' | 'unknown';
+  kind: 'dependency' | 'conflict' | 'coupling' | 'unknown';
   source: string;
   target: string;
   critical: boolean;
   cycle: boolean;
   /** How many plan edges this one stands for (collapsed groups). */
   count: number;
-  /** Conflict witness. */
+  /** Conflict witness; coupling: the file imported (its name; the path is in `title`). */
   label?: string;
+  /** Coupling: the warning in full (the label's tooltip). */
+  title?: string;
 }
 
 export interface DisplayGraph {
@@ -104,6 +106,7 @@ export function buildDisplayGraph(plan: PlanShape, options: DisplayOptions = {})
       seen.critical ||= e.critical;
       seen.cycle ||= e.cycle;
       if (seen.kind === 'conflict') seen.label = `${seen.count} conflicts`;
+      if (seen.kind === 'coupling') [seen.label, seen.title] = [`${seen.count} couplings`, `${seen.title}\n${e.title}`];
       return;
     }
     const edge = { ...e, id: collapse ? key : e.id };
@@ -115,7 +118,8 @@ export function buildDisplayGraph(plan: PlanShape, options: DisplayOptions = {})
     const target = shownAs.get(e.target);
     if (!source || !target) continue;
     if (e.kind === 'dependency') push({ id: e.id, kind: 'dependency', source, target, critical: e.critical, cycle: e.cycle, count: 1 });
-    else push({ id: e.id, kind: 'conflict', source, target, critical: false, cycle: false, count: 1, label: e.witness });
+    else if (e.kind === 'conflict') push({ id: e.id, kind: 'conflict', source, target, critical: false, cycle: false, count: 1, label: e.witness });
+    else push({ id: e.id, kind: 'coupling', source, target, critical: false, cycle: false, count: 1, label: `imports ${e.file.slice(e.file.lastIndexOf('/') + 1)}`, title: e.message });
   }
   for (const n of plan.nodes) {
     for (const u of n.unknownDependencies) {
@@ -129,7 +133,7 @@ export function buildDisplayGraph(plan: PlanShape, options: DisplayOptions = {})
 export function layoutDisplay(graph: DisplayGraph, options: LayoutOptions = DEFAULT_LAYOUT): Layout {
   return layoutGraph(
     graph.nodes.map((n) => ({ id: n.id, column: n.column, height: n.kind === 'ghost' ? 40 : undefined })),
-    graph.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, bundle: e.kind !== 'conflict', label: e.label })),
+    graph.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, bundle: e.kind !== 'conflict' && e.kind !== 'coupling', label: e.label })),
     options,
   );
 }

@@ -31,6 +31,7 @@ text { font: 12px system-ui, sans-serif; fill: var(--fg); }
 .edge { fill: none; stroke: var(--muted); stroke-width: 1.2; }
 .edge.critical { stroke: var(--critical); stroke-width: 2.2; }
 .edge.conflict { stroke: var(--conflict); stroke-dasharray: 6 4; }
+.edge.coupling { stroke: var(--warn); stroke-dasharray: 4 3; }
 .edge.unknown, .edge.cycle { stroke-dasharray: 3 3; }
 .edge.cycle { stroke: var(--warn); }
 .label { fill: var(--conflict); font-size: 11px; }
@@ -114,7 +115,9 @@ export function toMermaidFlowchart(plan: PlanShape, statusOf?: (id: string) => P
     const a = index.get(e.source);
     const b = index.get(e.target);
     if (!a || !b) continue;
-    out.push(e.kind === 'dependency' ? `  ${a} ${e.critical ? '==>' : '-->'} ${b}` : `  ${a} -. ${label(`conflict: ${e.witness}`)} .- ${b}`);
+    if (e.kind === 'dependency') out.push(`  ${a} ${e.critical ? '==>' : '-->'} ${b}`);
+    else if (e.kind === 'conflict') out.push(`  ${a} -. ${label(`conflict: ${e.witness}`)} .- ${b}`);
+    else out.push(`  ${a} -. ${label(`coupling: ${e.file}`)} .-> ${b}`);
   }
   for (const n of plan.nodes) for (const u of n.unknownDependencies) out.push(`  ${index.get(`ghost:${u}`)} -.-> ${index.get(n.id)}`);
   const byStatus = new Map<string, string[]>();

@@ -2,6 +2,7 @@
  * The DAG panel's view model: an analysis (and, when there is one, the run state) turned
  * into the protocol's `plan` message. Pure; the host adds `seq` and posts it.
  */
+import type { Coupling } from '../ownership/coupling';
 import type { PlanAnalysis } from '../plan/analyze';
 import type { Diagnostic } from '../plan/model';
 import type { PackageRunRecord } from '../run/runState';
@@ -30,6 +31,7 @@ export function buildPlanView(
   analysis: PlanAnalysis,
   planFile: string,
   records: Readonly<Record<string, PackageRunRecord>> = {},
+  couplings: readonly Coupling[] = [],
 ): PlanView {
   const { graph, plan } = analysis;
   const critical = graph.criticalPath;
@@ -37,8 +39,14 @@ export function buildPlanView(
   const criticalEdge = new Set(critical.slice(1).map((id, k) => `${critical[k]}→${id}`));
   const firstDefinition = new Map<string, (typeof plan.packages)[number]>();
   for (const p of plan.packages) if (p.id && !firstDefinition.has(p.id)) firstDefinition.set(p.id, p);
+  // Coupling (#34 item 3): found by the engine after the analysis; a pair the plan orders since is left out.
+  const coupled = couplings.filter((c) => {
+    const [w, i] = [graph.indexOf.get(c.writer), graph.indexOf.get(c.importer)];
+    return w !== undefined && i !== undefined && graph.mayRunInParallel(w, i);
+  });
   const problemsOf = new Map<string, NodeProblems>();
-  for (const d of analysis.diagnostics) {
+  const couplingWarnings = coupled.map((c) => ({ packageId: c.importer, severity: 'warning' as const, code: 'coupling', message: c.message }));
+  for (const d of [...analysis.diagnostics, ...couplingWarnings]) {
     if (!d.packageId || d.severity === 'info') continue;
     let p = problemsOf.get(d.packageId);
     if (!p) problemsOf.set(d.packageId, (p = { errors: 0, warnings: 0, messages: [] }));
@@ -89,7 +97,11 @@ export function buildPlanView(
     });
   }
 
-  const count = (severity: string) => analysis.diagnostics.filter((d) => d.severity === severity).length;
+  for (const c of coupled) {
+    edges.push({ id: `coupling:${c.writer}→${c.importer}`, kind: 'coupling', source: c.writer, target: c.importer, file: c.file, message: c.message });
+  }
+
+  const count = (severity: string) => analysis.diagnostics.filter((d) => d.severity === severity).length + (severity === 'warning' ? coupled.length : 0);
   return {
     type: 'plan',
     featureId: plan.feature?.id ?? null,

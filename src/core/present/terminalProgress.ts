@@ -179,6 +179,12 @@ function eventWords(e: ProgressEvent): string {
       return `verification ${e.ok ? 'passed' : 'FAILED'}: ${e.step}${e.ok || !e.detail ? '' : ` (${e.detail})`}`;
     case 'succeeded':
       return 'succeeded';
+    case 'awaitingReview':
+      return 'awaiting your review (Approve or Request Changes)';
+    case 'followUp':
+      return e.followUp.kind === 'review'
+        ? `changes requested: ${e.followUp.comments.length} comment${e.followUp.comments.length === 1 ? '' : 's'}`
+        : `sent back: the integration check ${e.followUp.check} failed after its merge`;
     case 'failed':
       return `failed: ${e.reason}`;
     case 'scopeViolation':

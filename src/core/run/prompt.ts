@@ -9,6 +9,7 @@
 import type { PlanAnalysis } from '../plan/analyze';
 import type { PlanPackage, VerificationTier } from '../plan/model';
 import type { PackageSlice } from './contextSlice';
+import type { FollowUp } from './runState';
 
 export interface UpstreamResult {
   packageId: string;
@@ -33,6 +34,68 @@ export interface PromptInput {
   answer?: { question: string; answer: string } | null;
   /** The plan's artifacts meant for this package (contextSlice.ts `sliceFor`, #19): listed, and its design sections quoted. */
   artifacts?: PackageSlice | null;
+  /** What this attempt is to address after an earlier one succeeded (#33 review comments, #34 a broken integration check). */
+  followUp?: FollowUp | null;
+}
+
+/** The id a comment of a follow-up goes by in the prompt and the result record's `addressed`: its thread's, else `c<n>`. */
+export function commentId(comment: { threadId?: string }, index: number): string {
+  return comment.threadId && /^[A-Za-z0-9._-]{1,64}$/.test(comment.threadId) ? comment.threadId : `c${index + 1}`;
+}
+
+/** Lines 3–5 of a file, or the whole file (0). */
+function linesWord(c: { startLine: number; endLine: number }): string {
+  if (c.startLine === 0) return 'the whole file';
+  return c.endLine > c.startLine ? `lines ${c.startLine}–${c.endLine}` : `line ${c.startLine}`;
+}
+
+/** The follow-up section of a prompt (#33, #34), as lines. */
+export function followUpLines(f: FollowUp): string[] {
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  if (f.kind === 'review') {
+    line('### Changes requested in review');
+    line();
+    line(
+      f.from === 'integration'
+        ? 'The person running the plan reviewed the integrated result of the feature (every package merged so far) and asks this package, which owns the files below, for these changes. Your tree holds that integrated result; change only what your scope allows.'
+        : 'Your earlier attempt succeeded, and the person running the plan reviewed its changes. Your tree holds your earlier commits: go on from them and make these changes.',
+    );
+    line(
+      `Address each comment. In your result record, list the ids of the comments you addressed in ${code('addressed')} (e.g. ${code('"addressed": ["c1"]')}), and say in ${code('notes')} why for any you did not.`,
+    );
+    f.comments.forEach((c, i) => {
+      line();
+      line(`#### ${code(commentId(c, i))}: ${code(c.file)}, ${linesWord(c)}`);
+      line();
+      if (c.excerpt) {
+        line(c.startLine === 0 ? 'The file begins (as it was reviewed):' : 'The code it was written on (as it was reviewed):');
+        line();
+        line(fenced(c.excerpt, 'text'));
+        line();
+      }
+      line('The comment (quoted):');
+      line();
+      line(fenced(c.body, 'text'));
+    });
+    return out;
+  }
+  line('### The integration check your merge broke');
+  line();
+  line(
+    `After your package was merged, the feature's integration check ${code(flat(f.check))} failed on the integration branch, and it passed before your merge. Your tree holds the integration tip (${code(f.tip.slice(0, 12))}), with your earlier work and the other packages' merged since. Make the check pass again by changing only files your scope allows; do not undo the other packages' work.`,
+  );
+  line();
+  line('What the check printed (its end, quoted):');
+  line();
+  line(fenced(f.output || '(nothing)', 'text'));
+  const met = f.met.filter((m) => m.files.length > 0);
+  if (met.length) {
+    line();
+    line('What the other packages merged with yours changed:');
+    for (const m of met) line(`- ${code(m.packageId)}: ${m.files.slice(0, 20).map(code).join(', ')}${m.files.length > 20 ? ` and ${m.files.length - 20} more` : ''}`);
+  }
+  return out;
 }
 
 export class PromptError extends Error {}
@@ -98,6 +161,10 @@ export function buildPrompt(input: PromptInput): string {
     line(fenced(input.answer.answer, 'text'));
     line();
     line('Go on with the task with this answer.');
+  }
+  if (input.followUp) {
+    line();
+    for (const l of followUpLines(input.followUp)) line(l);
   }
 
   // Upstream ---------------------------------------------------------------------------

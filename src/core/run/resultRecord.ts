@@ -30,6 +30,8 @@ export interface ResultRecord {
   pending_actions: string[];
   result_keys: Record<string, unknown>;
   notes: string | null;
+  /** After a review (#33): the ids of the comments the attempt says it addressed (empty: it said none). */
+  addressed: string[];
 }
 
 export interface ResultReadout {
@@ -82,6 +84,7 @@ export function readResultRecord(text: string | null | undefined, options: ReadO
     pending_actions: strings(obj.pending_actions),
     result_keys: isPlainObject(obj.result_keys) ? copyObject(obj.result_keys) : {},
     notes: typeof obj.notes === 'string' ? obj.notes : null,
+    addressed: strings(obj.addressed),
   };
   if (options.expectedPackageId !== undefined && record.package_id !== null && record.package_id !== options.expectedPackageId) {
     warnings.push(`the result record${where} is about package "${record.package_id}", not "${options.expectedPackageId}"`);

@@ -27,6 +27,7 @@ export const PACKAGE_STATUSES = [
   'queued', // picked by the scheduler, waiting for a slot, its locks or its worktree
   'running', // the agent process runs (attempt `attempts`)
   'verifying', // the agent exited cleanly; verification steps and scope audit run
+  'awaiting-review', // passed its audit and verification; waits for the person's Approve or Request Changes before its merge (#33)
   'succeeded',
   'failed',
   'blocked', // a dependency failed, was cancelled or violated its scope
@@ -74,7 +75,8 @@ export const TRANSITIONS: Readonly<Record<PackageStatus, readonly PackageStatus[
   ready: ['queued', 'pending', 'blocked', 'cancelled'],
   queued: ['running', 'pending', 'blocked', 'cancelled', 'failed', 'interrupted'],
   running: ['verifying', 'failed', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit'],
-  verifying: ['succeeded', 'failed', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit'],
+  verifying: ['succeeded', 'awaiting-review', 'failed', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit'],
+  'awaiting-review': ['succeeded', 'pending', 'failed', 'cancelled', 'scope-violation'],
   succeeded: ['pending'],
   failed: ['pending'],
   blocked: ['pending'],
@@ -120,6 +122,38 @@ export interface NeedsInput {
   since: string;
   /** What it waits for, for a person. */
   reason: string;
+}
+
+/**
+ * One comment sent to a package's agent (#33): 1-based lines of `file` in the commit reviewed
+ * (`startLine` = `endLine` = 0: the whole file), the code it was written on, the person's words.
+ */
+export interface ReviewComment {
+  file: string;
+  startLine: number;
+  endLine: number;
+  excerpt: string;
+  body: string;
+  /** The review thread it comes from (the editor's, `waves review`'s), to say which it addressed. */
+  threadId?: string;
+}
+
+/**
+ * What a package's next attempt is asked to address, after it succeeded once (or while it awaits
+ * review): the person's review comments (#33) — on its own changes (`branch`: the attempt goes on
+ * from its branch) or on the integrated result (`integration`: from the integration tip) —, or an
+ * integration check its merge turned red (#34: the command, what it printed, the changes of the
+ * other packages it met). Kept until an attempt of the package succeeds.
+ */
+export type FollowUp =
+  | { kind: 'review'; at: string; from: 'branch' | 'integration'; commit: string | null; comments: ReviewComment[] }
+  | { kind: 'integration'; at: string; check: string; output: string; tip: string; met: { packageId: string; files: string[] }[] };
+
+/** Follow-ups a package was sent, oldest first: which kind, when, and the attempt that carried it. */
+export interface FollowUpMark {
+  kind: FollowUp['kind'];
+  at: string;
+  attempt: number;
 }
 
 /** Everything known about one package in one run. Unset values are `null`, never absent. */
@@ -185,7 +219,16 @@ export interface PackageRunRecord {
    * Survives `reset`; at most `MAX_PHASES`, the oldest dropped. Absent: written by an older build.
    */
   phases?: PhaseMark[];
+  /** What the next attempt is asked to address (#33, #34); null or absent: nothing. Cleared when an attempt succeeds. */
+  followUp?: FollowUp | null;
+  /** Review revisions asked for (#33): each carried by one attempt that spends no retry. Survives `reset`. */
+  revisions?: number;
+  /** Every follow-up sent, oldest first (at most `MAX_FOLLOW_UPS`). Survives `reset`. */
+  followUps?: FollowUpMark[];
 }
+
+/** The most follow-up marks a record keeps. */
+export const MAX_FOLLOW_UPS = 100;
 
 /** What a package waits for: a lock another package holds, a host with a free slot, its agent's usage limit, the person. */
 export const WAIT_REASONS = ['lock', 'host', 'usage-limit', 'person'] as const;
@@ -287,12 +330,12 @@ export interface RunState {
 }
 
 /**
- * The retries a package has spent: its attempts, less those stopped by a usage limit (#16),
- * plus its failures before an agent started. It is retried automatically while this is at
+ * The retries a package has spent: its attempts, less those stopped by a usage limit (#16) and
+ * those that carried a review's revision (#33), plus its failures before an agent started. It is retried automatically while this is at
  * most its retry budget (`schedule.ts`).
  */
 export function retriesSpent(record: PackageRunRecord): number {
-  return record.attempts - (record.usageLimits ?? 0) + (record.failedStarts ?? 0);
+  return record.attempts - (record.usageLimits ?? 0) - (record.revisions ?? 0) + (record.failedStarts ?? 0);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -371,8 +414,15 @@ export type RunEvent =
   | { type: 'audited'; packageId: string; changedFiles: ChangedFile[]; headSha?: string }
   /** While verifying: one step's outcome. A step may be reported again (re-run); the last counts. */
   | { type: 'verificationResult'; packageId: string; step: string; ok: boolean; detail?: string }
-  /** verifying → succeeded. Rejected while the last result of any step is not ok. */
+  /** verifying | awaiting-review → succeeded. Rejected while the last result of any step is not ok. Clears `followUp`. */
   | { type: 'succeeded'; packageId: string }
+  /** verifying → awaiting-review: audited and verified, its merge waits for the person (the review gate, #33). */
+  | { type: 'awaitingReview'; packageId: string }
+  /**
+   * succeeded | awaiting-review → pending: its next attempt addresses `followUp` (#33 review
+   * comments, #34 a broken integration check). A review counts a revision (no retry spent).
+   */
+  | { type: 'followUp'; packageId: string; followUp: FollowUp }
   /** queued | running | verifying → failed. `question`: the agent ended its turn with one (#16). */
   | { type: 'failed'; packageId: string; reason: string; question?: string | null }
   /**

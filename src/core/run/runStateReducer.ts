@@ -18,6 +18,8 @@ import {
   PLAN_HASH,
   timestamp,
   type ChangedFile,
+  type FollowUp,
+  MAX_FOLLOW_UPS,
   type IntegrationInfo,
   type MergeRecord,
   type MergeStatus,
@@ -125,6 +127,31 @@ const withLastError = (record: PackageRunRecord, event: { reason?: string }) => 
 });
 const checkOptionalReason = (event: { reason?: string }) =>
   isOptionalText(event.reason) ? undefined : invalid('reason must be a non-empty string when given');
+
+const isLine = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/** What is wrong with a follow-up's payload, if anything (#33, #34). */
+export function followUpProblem(f: FollowUp | null | undefined): Pick<RunStateError, 'code' | 'message'> | undefined {
+  if (!f || typeof f !== 'object') return invalid('followUp must be an object');
+  if (!isText(f.at) || !Number.isFinite(Date.parse(f.at))) return invalid('followUp.at must be an ISO 8601 time');
+  if (f.kind === 'review') {
+    if (f.from !== 'branch' && f.from !== 'integration') return invalid('a review follows up from branch or integration');
+    if (!isOptionalText(f.commit)) return invalid('followUp.commit must be a non-empty string or null');
+    if (!Array.isArray(f.comments) || f.comments.length === 0) return invalid('a review follow-up carries at least one comment');
+    for (const c of f.comments) {
+      if (!c || !isText(c.file) || !isLine(c.startLine) || !isLine(c.endLine) || c.endLine < c.startLine || typeof c.excerpt !== 'string' || !isText(c.body))
+        return invalid('each comment has a file, 0 ≤ startLine ≤ endLine, an excerpt and non-empty words');
+    }
+    return undefined;
+  }
+  if (f.kind === 'integration') {
+    if (!isText(f.check) || typeof f.output !== 'string' || !isText(f.tip)) return invalid('an integration follow-up names its check, output and tip');
+    if (!Array.isArray(f.met) || !f.met.every((m) => m && isText(m.packageId) && Array.isArray(m.files) && m.files.every(isText)))
+      return invalid('met lists {packageId, files}');
+    return undefined;
+  }
+  return invalid('followUp.kind must be review or integration');
+}
 
 const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   ready: { to: () => 'ready', apply: (record) => record },
@@ -241,7 +268,23 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       if (failing.length === 0) return undefined;
       return { code: 'unverified', message: `verification step(s) failed: ${failing.map((r) => r.step).join(', ')}` };
     },
-    apply: (record) => ({ ...record, lastError: null }),
+    apply: (record) => ({ ...record, lastError: null, ...(record.followUp ? { followUp: null } : {}) }),
+  },
+  awaitingReview: { to: () => 'awaiting-review', from: ['verifying'], apply: (record) => ({ ...record, lastError: null }) },
+  followUp: {
+    to: () => 'pending',
+    from: ['succeeded', 'awaiting-review'],
+    check: (event) => followUpProblem(event.followUp),
+    apply: (record, event, at) => {
+      const review = event.followUp.kind === 'review';
+      const marks = [...(record.followUps ?? []), { kind: event.followUp.kind, at, attempt: record.attempts + 1 }];
+      return {
+        ...clearOutcome(record),
+        followUp: event.followUp,
+        ...(review ? { revisions: (record.revisions ?? 0) + 1 } : {}),
+        followUps: marks.slice(-MAX_FOLLOW_UPS),
+      };
+    },
   },
   failed: {
     to: () => 'failed',
@@ -390,7 +433,7 @@ export function markWaiting(state: RunState, packageId: string, reason: WaitReas
   return { ok: true, state: withRecord(state, { ...record, phases: withMark(record, mark) }, at) };
 }
 
-/** A `verifying` package's commit is being merged (after its verification). Returns `state` itself when already marked or not verifying. */
+/** A `verifying` (or approved `awaiting-review`) package's commit is being merged. Returns `state` itself when already marked or in another status. */
 export function markMerging(state: RunState, packageId: string, now: Date): RunStateResult {
   if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
     return { ok: false, error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}".`, packageId } };
@@ -398,7 +441,7 @@ export function markMerging(state: RunState, packageId: string, now: Date): RunS
   const at = timestamp(now);
   if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
   const record = state.packages[packageId]!;
-  if (record.status !== 'verifying' || lastMark(record)?.phase === 'merging') return { ok: true, state };
+  if ((record.status !== 'verifying' && record.status !== 'awaiting-review') || lastMark(record)?.phase === 'merging') return { ok: true, state };
   return { ok: true, state: withRecord(state, { ...record, phases: withMark(record, { at, phase: 'merging', attempt: record.attempts }) }, at) };
 }
 

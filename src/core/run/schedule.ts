@@ -231,7 +231,9 @@ export function schedule(input: ScheduleInput): ScheduleResult {
 
   // A lock wait ends when another feature releases, or an active package of this one ends.
   const lockMayFree = waiting.some((w) => w.conflicts?.some((c) => c.entry.featureId !== featureId || isActive(statusOf(c.entry.holder))));
-  return { events, start, waiting, done: active === 0 && start.length === 0 && !lockMayFree };
+  // A package awaiting review (#33) waits for the person: the run is not done while one does.
+  const awaitingPerson = packages.some((p) => inScope(p.id) && statusOf(p.id) === 'awaiting-review');
+  return { events, start, waiting, done: active === 0 && start.length === 0 && !lockMayFree && !awaitingPerson };
 }
 
 // ---------------------------------------------------------------------------------------

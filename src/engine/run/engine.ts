@@ -40,6 +40,7 @@ import { findRepositoryRoot } from '../plan';
 import { RunLoop } from './loop';
 import { Merges } from './merge';
 import { Recovery, requestCancel } from './recovery';
+import { Reviews } from './reviews';
 import { proposalGate } from '../planning';
 import { NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, type DryRun, type EngineEvent, type EngineOptions, type RunOutcome } from './types';
 import { verificationCommands, approve, isApproved, VerificationNotApprovedError } from '../consent';
@@ -97,7 +98,7 @@ export class RunEngine {
     const exits = new Exits(this.ctx, merges);
     const watcher = new AttemptWatcher(this.ctx, exits);
     this.recovery = new Recovery(this.ctx, watcher, exits);
-    this.loop = new RunLoop(this.ctx, { launches: new Launches(this.ctx, watcher), watcher, merges, recovery: this.recovery });
+    this.loop = new RunLoop(this.ctx, { launches: new Launches(this.ctx, watcher), watcher, merges, recovery: this.recovery, reviews: new Reviews(this.ctx, exits) });
   }
 
   get analysis(): PlanAnalysis {

@@ -306,6 +306,24 @@ export class Exits {
       return;
     }
 
+    if ((ctx.options.review ?? 'off') === 'before-merge') {
+      // The review gate (#33): the person approves (then it merges) or asks for changes; its locks go meanwhile.
+      ctx.apply({ type: 'awaitingReview', packageId: id }, 'awaiting your review: approve it, or request changes');
+      await ctx.releaseLocksOf(id);
+      ctx.wake();
+      return;
+    }
+    await this.land(pkg, commit);
+  }
+
+  /**
+   * Merges the package's judged commit and, when merged, marks it succeeded, releases its locks,
+   * launches its dependents and removes its tree — after its verification, or when the person
+   * approves it at the review gate (#33: `approve`).
+   */
+  private async land(pkg: PlanPackage, commit: string): Promise<void> {
+    const { ctx } = this;
+    const id = pkg.id;
     // Its merge, for its timeline (#35): waiting for the merges before it and its own.
     ctx.update(markMerging(ctx.state, id, ctx.clock()));
     const merged = await this.merges.serialMerge(pkg, commit);
@@ -319,6 +337,30 @@ export class Exits {
       await ctx.wakeAndLaunch();
       await this.merges.removeTree(pkg);
     }
+  }
+
+  /**
+   * The person approved a package awaiting review (#33): its judged commit (`headSha`, recorded
+   * by the audit) is merged as any verified one. False (and why) when it is not awaiting review.
+   */
+  async approve(id: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const { ctx } = this;
+    const record = ctx.state.packages[id];
+    const pkg = ctx.pkg(id);
+    if (!record || !pkg) return { ok: false, reason: `the run has no package ${id}` };
+    if (record.status !== 'awaiting-review') return { ok: false, reason: `${id} is ${record.status}, not awaiting review` };
+    if (!record.headSha) return { ok: false, reason: `${id} has no judged commit to merge` };
+    ctx.finishing.add(id);
+    try {
+      await this.land(pkg, record.headSha);
+    } catch (err) {
+      if (ctx.state.packages[id]?.status === 'awaiting-review') ctx.apply({ type: 'failed', packageId: id, reason: `its merge failed: ${errorText(err)}` });
+    } finally {
+      ctx.finishing.delete(id);
+      await ctx.store?.flush();
+      ctx.wake(); // the run may be over now
+    }
+    return { ok: true };
   }
 
   /** Commits what the agent left uncommitted in its tree (on its branch: checked before); returns the branch's tip. */

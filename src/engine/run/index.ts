@@ -6,6 +6,7 @@
  *   runFiles.ts          a run's state, lock table, report and prompts read from disk
  *   pastRuns.ts          the repository's past runs for a forecast; a run's forecast kept (#35)
  *   recovery.ts          resume, cancel, and cancel requests from other processes
+ *   reviews.ts           the person's review decisions (#33) queued for, and carried out by, the driver
  *   joinCoordinator.ts   a run joined to the shared coordinator
  */
 export { RunEngine } from './engine';
@@ -19,9 +20,12 @@ export {
   type EngineOptions,
   type RunOutcome,
   type RunOutcomeKind,
+  type ReviewGate,
+  REVIEW_GATES,
 } from './types';
 export { describeDriver, driverOf, liveDriver, type Driver } from './driver';
 export { Lease, LeaseHeldError } from './lease';
 export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './runFiles';
 export { requestCancel } from './recovery';
+export { queueReviewRequest } from './reviews';
 export { forecastFile, readForecast, readPastRuns, writeForecast, type PastRunsRead } from './pastRuns';

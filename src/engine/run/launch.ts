@@ -281,6 +281,7 @@ export class Launches {
       upstream,
       ...(answerOf(ctx.state.packages[id]!.question, ctx.options.answers?.[id])),
       artifacts: sliceFor(pkg, ctx.planArtifacts),
+      followUp: ctx.state.packages[id]!.followUp ?? null,
     });
     // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it (#32).
     const { argv, stdinFile } = expandAgent(walledProfile(agent, !ctx.options.confinement?.unconfined), {

@@ -34,6 +34,7 @@ import { readRun } from './runFiles';
 import type { Launches } from './launch';
 import type { Merges } from './merge';
 import type { Recovery } from './recovery';
+import type { Reviews } from './reviews';
 import { AdoptRefusedError, type RunOutcome, type RunOutcomeKind } from './types';
 import type { AttemptWatcher } from './watch';
 
@@ -65,6 +66,7 @@ export interface LoopParts {
   watcher: AttemptWatcher;
   merges: Merges;
   recovery: Recovery;
+  reviews: Reviews;
 }
 
 export class RunLoop {
@@ -256,6 +258,7 @@ export class RunLoop {
     const { ctx } = this;
     if (ctx.stopped) return;
     await this.parts.recovery.pickUpCancelRequests();
+    await this.parts.reviews.pickUp();
     await this.checkPlan();
     const now = ctx.clock();
 
@@ -481,7 +484,7 @@ export class RunLoop {
       ctx.lockRetryAt = 0;
       this.wake();
     }
-    if (this.parts.recovery.hasCancelRequests()) this.wake();
+    if (this.parts.recovery.hasCancelRequests() || this.parts.reviews.has()) this.wake();
     if (planKey(ctx.planFile) !== this.planStat) this.wake();
   }
 

@@ -150,7 +150,7 @@ export class Recovery {
     ctx.cancelRequested.add(id);
     if (record.status === 'running') {
       await ctx.executor.cancel(ctx.attemptOf(id, record.attempts), ctx.clock());
-    } else if (record.status === 'pending' || record.status === 'ready') {
+    } else if (record.status === 'pending' || record.status === 'ready' || record.status === 'awaiting-review') {
       ctx.apply({ type: 'cancelled', packageId: id, reason: 'cancelled' });
     }
     // queued: cancelled as soon as its runner starts (the cancel file) — verifying: before its merge.

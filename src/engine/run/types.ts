@@ -14,6 +14,10 @@ import type { VerificationPolicy } from '../consent';
 /** The verification policy is consent's (consent/approvals.ts); the engine's options name it. */
 export type { VerificationPolicy } from '../consent';
 
+/** When a package's changes wait for the person before they are merged (#33). */
+export type ReviewGate = 'off' | 'before-merge';
+export const REVIEW_GATES: readonly ReviewGate[] = ['off', 'before-merge'];
+
 export interface EngineOptions {
   /** The plan file: absolute, or relative to `process.cwd()`. */
   planFile: string;
@@ -120,6 +124,12 @@ export interface EngineOptions {
   budget?: { usd?: number; tokens?: number };
   /** The person's answers, by package id, to the question each one's last attempt ended with: its next prompt carries it (#16). */
   answers?: Record<string, string>;
+  /**
+   * The review gate (#33): `before-merge` — a package that passed its audit and verification
+   * waits as `awaiting-review` (its locks released, its dependents waiting) until the person
+   * approves it (then it is merged) or requests changes (a revision from its branch). Default `off`.
+   */
+  review?: ReviewGate;
   /**
    * The walls every agent runs inside (#32, ADR 0019): on by default — bubblewrap, the worktree and
    * git's own writable, secrets hidden, the network only to the agent's model API (and

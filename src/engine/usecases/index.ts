@@ -6,9 +6,11 @@
  *   reconcileRun.ts  a run after its driver went away: what it needs; Retry / Resume
  *   cancel.ts        cancel asked by a process that does not drive the run
  *   discardPlanning.ts  a proposed plan discarded with what its run left (#36)
+ *   review.ts        the person's Approve / Request Changes on a package (#33), for its driver
  *   demoWorkspace.ts the demo plan copied into a new git repository with the demo agent (#35)
  */
 export { discardPlanning } from './discardPlanning';
+export { submitReview, type SubmitResult } from './review';
 export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './demoWorkspace';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './reconcileRun';

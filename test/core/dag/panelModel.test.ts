@@ -52,4 +52,20 @@ describe('DAG view model', () => {
     assert.equal(remote.nodes.find((n) => n.id === 'wp-api')!.host, 'build-1');
     assert.equal(remote.nodes.find((n) => n.id === 'wp-db')!.host, null, 'a package without a record has no host');
   });
+
+  it('draws a coupling (#34 item 3) from the package changing the file to the one importing it, and counts its warning; none once the plan orders them', async () => {
+    const { couplingCheck } = await import('../../../src/core/ownership/coupling');
+    const text = 'packages:\n  - package_id: wp-a\n    scope: { write_allow: ["src/a/**"] }\n  - package_id: wp-b\n    scope: { write_allow: ["src/b/**"] }\n';
+    const analysis = analyzePlan(text);
+    const { couplings } = couplingCheck(analysis, [{ fromFile: 'src/b/use.ts', toFile: 'src/a/api.ts' }]);
+    const view = buildPlanView(analysis, 'work-packages.yaml', {}, couplings);
+    assert.deepEqual(view.edges, [
+      { id: 'coupling:wp-a→wp-b', kind: 'coupling', source: 'wp-a', target: 'wp-b', file: 'src/a/api.ts', message: couplings[0].message },
+    ]);
+    assert.deepEqual(view.problems, { errors: 0, warnings: 1 });
+    assert.deepEqual(view.nodes.find((n) => n.id === 'wp-b')!.problems, { errors: 0, warnings: 1, messages: [`warning coupling: ${couplings[0].message}`] });
+    const ordered = buildPlanView(analyzePlan(text.replace('  - package_id: wp-b\n', '  - package_id: wp-b\n    depends_on: [wp-a]\n')), 'p.yaml', {}, couplings);
+    assert.deepEqual(ordered.edges.map((e) => e.kind), ['dependency']);
+    assert.deepEqual(ordered.problems, { errors: 0, warnings: 0 });
+  });
 });

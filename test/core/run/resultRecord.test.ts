@@ -14,6 +14,7 @@ const full = {
   pending_actions: ['Run the migration in staging'],
   result_keys: { contract_revision: 2, lint_clean: true },
   notes: 'All green.',
+  addressed: ['c1', 't-7'],
 };
 
 describe('readResultRecord', () => {
@@ -75,6 +76,7 @@ describe('readResultRecord', () => {
       pending_actions: [],
       result_keys: {},
       notes: null,
+      addressed: [],
     });
     const text = r.warnings.join('\n');
     assert.match(text, /has no "version"/);
@@ -125,6 +127,7 @@ describe('mergeResults', () => {
     pending_actions: [],
     result_keys: {},
     notes: null,
+    addressed: [],
     ...over,
   });
 

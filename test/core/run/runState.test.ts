@@ -14,6 +14,7 @@ import {
   isActive,
   isPackageStatus,
   isTerminal,
+  type FollowUp,
   type PackageStatus,
   type RunEvent,
   type RunEventType,
@@ -69,6 +70,7 @@ const PATH_TO: Record<PackageStatus, EventInput[]> = {
   queued: [{ type: 'ready' }, { type: 'queued' }],
   running: [{ type: 'ready' }, { type: 'queued' }, START],
   verifying: [{ type: 'ready' }, { type: 'queued' }, START, { type: 'exited', exitCode: 0 }],
+  'awaiting-review': [{ type: 'ready' }, { type: 'queued' }, START, { type: 'exited', exitCode: 0 }, { type: 'awaitingReview' }],
   succeeded: [{ type: 'ready' }, { type: 'queued' }, START, { type: 'exited', exitCode: 0 }, { type: 'succeeded' }],
   failed: [{ type: 'ready' }, { type: 'queued' }, START, { type: 'exited', exitCode: 2 }],
   blocked: [{ type: 'blocked', by: ['b'] }],
@@ -107,10 +109,20 @@ function sampleEvent(type: RunEventType, state: RunState, packageId = 'a'): RunE
       return { type, packageId, detail: 'usage limit reached', resetAt: null, agent: 'Claude Code' };
     case 'reattached':
       return { type, packageId, startToken: state.packages[packageId]!.startToken ?? 'no-token' };
+    case 'followUp':
+      return { type, packageId, followUp: REVIEW };
     default:
       return { type, packageId } as RunEvent;
   }
 }
+
+const REVIEW: FollowUp = {
+  kind: 'review',
+  at: '2026-01-01T12:00:00.000Z',
+  from: 'branch',
+  commit: 'abc123',
+  comments: [{ file: 'src/a.ts', startLine: 3, endLine: 4, excerpt: 'const x = 1;', body: 'name it better' }],
+};
 
 // The specification, restated independently of the implementation's table.
 const LEGAL = new Set([
@@ -139,6 +151,12 @@ const LEGAL = new Set([
   'verifying>interrupted',
   'verifying>scope-violation',
   'verifying>usage-limit',
+  'verifying>awaiting-review',
+  'awaiting-review>succeeded',
+  'awaiting-review>pending',
+  'awaiting-review>failed',
+  'awaiting-review>cancelled',
+  'awaiting-review>scope-violation',
   'succeeded>pending',
   'failed>pending',
   'blocked>pending',
@@ -167,6 +185,8 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   reattached: 'running',
   blocked: 'blocked',
   reset: 'pending',
+  awaitingReview: 'awaiting-review',
+  followUp: 'pending',
 };
 const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
   exited: ['cancelled', 'interrupted', 'usage-limit'],
@@ -179,13 +199,15 @@ const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
 const ONLY_FROM: Partial<Record<RunEventType, PackageStatus[]>> = {
   started: ['queued'],
   reattached: ['interrupted'],
+  awaitingReview: ['verifying'],
+  followUp: ['succeeded', 'awaiting-review'],
 };
 const EVENT_TYPES = Object.keys(SAMPLE_TARGET) as RunEventType[];
 
 describe('statuses', () => {
-  it('lists the twelve statuses once each', () => {
-    assert.equal(PACKAGE_STATUSES.length, 12);
-    assert.equal(new Set(PACKAGE_STATUSES).size, 12);
+  it('lists the thirteen statuses once each', () => {
+    assert.equal(PACKAGE_STATUSES.length, 13);
+    assert.equal(new Set(PACKAGE_STATUSES).size, 13);
     assert.ok(PACKAGE_STATUSES.every(isPackageStatus));
     assert.ok(!isPackageStatus('done') && !isPackageStatus(undefined));
   });
@@ -200,7 +222,7 @@ describe('statuses', () => {
     assert.deepEqual([...ACTIVE_STATUSES], ['queued', 'running', 'verifying']);
   });
 
-  it('allows exactly the specified transitions (all 144 pairs)', () => {
+  it('allows exactly the specified transitions (all 169 pairs)', () => {
     let pairs = 0;
     for (const from of PACKAGE_STATUSES) {
       for (const to of PACKAGE_STATUSES) {
@@ -208,7 +230,7 @@ describe('statuses', () => {
         pairs++;
       }
     }
-    assert.equal(pairs, 144);
+    assert.equal(pairs, 169);
   });
 
   it('lets only reset leave a terminal status, to pending, and re-adoption leave interrupted, to running', () => {
@@ -231,7 +253,7 @@ describe('statuses', () => {
 });
 
 describe('applyEvent', () => {
-  it('accepts each event type in exactly the statuses the table allows (all 180 pairs)', () => {
+  it('accepts each event type in exactly the statuses the table allows (all 247 pairs)', () => {
     for (const status of PACKAGE_STATUSES) {
       const state = stateIn(status);
       for (const type of EVENT_TYPES) {
@@ -689,6 +711,7 @@ describe('property: any sequence of events and merges', () => {
     queued: 'started',
     running: 'exited',
     verifying: 'succeeded',
+    'awaiting-review': 'succeeded',
     succeeded: 'reset',
     failed: 'reset',
     blocked: 'reset',
@@ -734,6 +757,8 @@ describe('property: any sequence of events and merges', () => {
         return { type, packageId, detail: s.text, resetAt: s.ok ? '2026-01-01T17:00:00.000Z' : null };
       case 'reattached':
         return { type, packageId, startToken: s.ok ? state.packages[packageId]!.startToken ?? s.text : s.text };
+      case 'followUp':
+        return { type, packageId, followUp: s.ok ? REVIEW : { ...(REVIEW as Extract<FollowUp, { kind: 'review' }>), comments: s.paths.map((p) => ({ file: p.path, startLine: 1, endLine: 1, excerpt: '', body: s.text })) } };
       default:
         return { type, packageId } as RunEvent;
     }
@@ -747,7 +772,9 @@ describe('property: any sequence of events and merges', () => {
       // Only `succeeded` after a failed step is refused.
       // An interrupted package is re-adopted half the time, reset the other half.
       const status = state.packages[holder]!.status;
-      const type = status === 'interrupted' && s.ok ? 'reattached' : NEXT[status];
+      // A succeeded package is sent a follow-up half the time, and one awaiting review its revision.
+      const type =
+        status === 'interrupted' && s.ok ? 'reattached' : (status === 'succeeded' || status === 'awaiting-review') && s.ok ? 'followUp' : status === 'verifying' && s.text.length % 2 === 1 ? 'awaitingReview' : NEXT[status];
       return outcome(applyEvent(state, sampleEvent(type, state, holder), now));
     }
     switch (s.kind) {

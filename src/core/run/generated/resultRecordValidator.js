@@ -4,7 +4,7 @@
 "use strict";
 module.exports = validate20;
 module.exports.default = validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:wave-orchestrator:schema:result-record:1","title":"Wave Orchestrator result record","description":"What one package's agent reports when it stops (seed 004's context save): written by the agent to the attempt's result.json (the path is in its prompt), read by the engine with src/core/run/resultRecord.ts, merged into the run report. A missing or invalid record is a warning, never a crash; properties this schema does not name are allowed and ignored.","type":"object","required":["version","package_id","status"],"properties":{"version":{"const":1,"description":"Format version of the record."},"package_id":{"type":"string","minLength":1,"description":"The package this record reports on (the plan's package_id)."},"status":{"enum":["done","partial","blocked"],"description":"done: the task is complete; partial: some of it is done (say what is left in pending_actions); blocked: it cannot go on (say why in notes)."},"files_modified":{"type":"array","items":{"type":"string","minLength":1},"description":"Repository-relative paths (forward slashes) the package created, changed or deleted."},"decisions":{"type":"array","items":{"anyOf":[{"type":"string","minLength":1},{"type":"object","required":["decision"],"properties":{"decision":{"type":"string","minLength":1},"rationale":{"type":"string"}}}]},"description":"Choices a later package or a reviewer should know about: {decision, rationale?} (a plain string is read as {decision})."},"pending_actions":{"type":"array","items":{"type":"string","minLength":1},"description":"What is left for a person or a later package to do."},"result_keys":{"type":"object","description":"The values of the package's outputs.result_keys (any JSON value per key)."},"notes":{"type":"string","description":"Anything else, for a person."}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:wave-orchestrator:schema:result-record:1","title":"Wave Orchestrator result record","description":"What one package's agent reports when it stops (seed 004's context save): written by the agent to the attempt's result.json (the path is in its prompt), read by the engine with src/core/run/resultRecord.ts, merged into the run report. A missing or invalid record is a warning, never a crash; properties this schema does not name are allowed and ignored.","type":"object","required":["version","package_id","status"],"properties":{"version":{"const":1,"description":"Format version of the record."},"package_id":{"type":"string","minLength":1,"description":"The package this record reports on (the plan's package_id)."},"status":{"enum":["done","partial","blocked"],"description":"done: the task is complete; partial: some of it is done (say what is left in pending_actions); blocked: it cannot go on (say why in notes)."},"files_modified":{"type":"array","items":{"type":"string","minLength":1},"description":"Repository-relative paths (forward slashes) the package created, changed or deleted."},"decisions":{"type":"array","items":{"anyOf":[{"type":"string","minLength":1},{"type":"object","required":["decision"],"properties":{"decision":{"type":"string","minLength":1},"rationale":{"type":"string"}}}]},"description":"Choices a later package or a reviewer should know about: {decision, rationale?} (a plain string is read as {decision})."},"pending_actions":{"type":"array","items":{"type":"string","minLength":1},"description":"What is left for a person or a later package to do."},"result_keys":{"type":"object","description":"The values of the package's outputs.result_keys (any JSON value per key)."},"notes":{"type":"string","description":"Anything else, for a person."},"addressed":{"type":"array","items":{"type":"string","minLength":1},"description":"After a review (#33): the ids of the review comments this attempt addressed, as its prompt named them."}}};
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -340,9 +340,15 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
-else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.addressed !== undefined){
+let data13 = data.addressed;
+if(Array.isArray(data13)){
+const len3 = data13.length;
+for(let i3=0; i3<len3; i3++){
+let data14 = data13[i3];
+if(typeof data14 === "string"){
+if(func1(data14) < 1){
+const err24 = {instancePath:instancePath+"/addressed/" + i3,schemaPath:"#/properties/addressed/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -351,8 +357,43 @@ vErrors.push(err24);
 }
 errors++;
 }
+}
+else {
+const err25 = {instancePath:instancePath+"/addressed/" + i3,schemaPath:"#/properties/addressed/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/addressed",schemaPath:"#/properties/addressed/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"version":true,"package_id":true,"status":true,"files_modified":true,"decisions":true,"pending_actions":true,"result_keys":true,"notes":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"version":true,"package_id":true,"status":true,"files_modified":true,"decisions":true,"pending_actions":true,"result_keys":true,"notes":true,"addressed":true},"dynamicProps":false,"dynamicItems":false};
 

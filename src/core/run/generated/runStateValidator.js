@@ -7,7 +7,8 @@ module.exports.default = validate20;
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern4 = new RegExp("^[0-9a-f]{64}$", "u");
 const pattern6 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
-const schema44 = {"description":"Where a package stands. Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
+const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start, after a reset, and in a state migrated from version 1 (such an attempt is never adopted).","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list (#17); absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt (#32): each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (#33 review comments, #34 an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for (#33): each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline, #35): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
+const schema44 = {"description":"Where a package stands. awaiting-review: audited and verified, its merge waits for the person's Approve or Request Changes (#33). Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","awaiting-review","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -448,7 +449,7 @@ return errors === 0;
 }
 validate38.evaluated = {"props":{"path":true,"change":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema59 = {"description":"From `at` on, the package was in `phase` (until the next mark).","type":"object","required":["at","phase","attempt"],"properties":{"at":{"description":"When the phase began.","$ref":"#/$defs/timestamp"},"phase":{"description":"A package status, or waiting (for a lock, a host, a usage limit, the person) or merging (its commit going into the integration branch).","anyOf":[{"$ref":"#/$defs/packageStatus"},{"enum":["waiting","merging"]}]},"attempt":{"description":"The record's attempts then.","type":"integer","minimum":0},"for":{"description":"waiting: what for.","enum":["lock","host","usage-limit","person"]}}};
+const schema59 = {"description":"A follow-up: the person's review comments (from the package's branch or the integration tip), or an integration check its merge turned red.","oneOf":[{"type":"object","required":["kind","at","from","commit","comments"],"properties":{"kind":{"description":"The person's review comments.","const":"review"},"at":{"description":"When they were sent.","$ref":"#/$defs/timestamp"},"from":{"description":"branch: the attempt goes on from the package's branch; integration: from the integration tip.","enum":["branch","integration"]},"commit":{"description":"The commit the comments were written on; null: not known.","oneOf":[{"$ref":"#/$defs/nonEmptyString"},{"type":"null"}]},"comments":{"description":"Each comment: the file, its lines in the commit reviewed, the code it was written on, the person's words.","type":"array","minItems":1,"items":{"type":"object","required":["file","startLine","endLine","excerpt","body"],"properties":{"file":{"description":"Repository-relative path.","$ref":"#/$defs/nonEmptyString"},"startLine":{"description":"1-based; 0 with endLine 0: the whole file.","type":"integer","minimum":0},"endLine":{"description":"1-based, at least startLine.","type":"integer","minimum":0},"excerpt":{"description":"The lines as they were when the comment was written.","type":"string"},"body":{"description":"The person's words.","$ref":"#/$defs/nonEmptyString"},"threadId":{"description":"The review thread it comes from.","type":"string"}}}}}},{"type":"object","required":["kind","at","check","output","tip","met"],"properties":{"kind":{"description":"An integration check its merge turned red (#34).","const":"integration"},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"check":{"description":"The check's command.","$ref":"#/$defs/nonEmptyString"},"output":{"description":"What it printed (its end).","type":"string"},"tip":{"description":"The integration tip the attempt starts from.","$ref":"#/$defs/nonEmptyString"},"met":{"description":"The other packages merged since the last green tip, with the files each changed.","type":"array","items":{"type":"object","required":["packageId","files"],"properties":{"packageId":{"description":"The package.","$ref":"#/$defs/nonEmptyString"},"files":{"description":"Its files.","type":"array","items":{"type":"string"}}}}}}}]};
 
 function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -460,11 +461,830 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(errors === _errs1){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.kind === undefined) && (missing0 = "kind")) || ((data.at === undefined) && (missing0 = "at"))) || ((data.from === undefined) && (missing0 = "from"))) || ((data.commit === undefined) && (missing0 = "commit"))) || ((data.comments === undefined) && (missing0 = "comments"))){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data.kind !== undefined){
+const _errs3 = errors;
+if("review" !== data.kind){
+const err1 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/0/properties/kind/const",keyword:"const",params:{allowedValue: "review"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.at !== undefined){
+let data1 = data.at;
+const _errs4 = errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(errors === _errs5){
+if(typeof data1 === "string"){
+if(!pattern6.test(data1)){
+const err2 = {instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+var valid1 = _errs4 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.from !== undefined){
+let data2 = data.from;
+const _errs7 = errors;
+if(!((data2 === "branch") || (data2 === "integration"))){
+const err4 = {instancePath:instancePath+"/from",schemaPath:"#/oneOf/0/properties/from/enum",keyword:"enum",params:{allowedValues: schema59.oneOf[0].properties.from.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var valid1 = _errs7 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.commit !== undefined){
+let data3 = data.commit;
+const _errs8 = errors;
+const _errs9 = errors;
+let valid3 = false;
+let passing1 = null;
+const _errs10 = errors;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data3 === "string"){
+if(func1(data3) < 1){
+const err5 = {instancePath:instancePath+"/commit",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/commit",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+var _valid1 = _errs10 === errors;
+if(_valid1){
+valid3 = true;
+passing1 = 0;
+}
+const _errs13 = errors;
+if(data3 !== null){
+const err7 = {instancePath:instancePath+"/commit",schemaPath:"#/oneOf/0/properties/commit/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid1 = _errs13 === errors;
+if(_valid1 && valid3){
+valid3 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid3 = true;
+passing1 = 1;
+}
+}
+if(!valid3){
+const err8 = {instancePath:instancePath+"/commit",schemaPath:"#/oneOf/0/properties/commit/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs9;
+if(vErrors !== null){
+if(_errs9){
+vErrors.length = _errs9;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid1 = _errs8 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.comments !== undefined){
+let data4 = data.comments;
+const _errs15 = errors;
+if(errors === _errs15){
+if(Array.isArray(data4)){
+if(data4.length < 1){
+const err9 = {instancePath:instancePath+"/comments",schemaPath:"#/oneOf/0/properties/comments/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+else {
+var valid5 = true;
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+const _errs17 = errors;
+if(errors === _errs17){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+let missing1;
+if((((((data5.file === undefined) && (missing1 = "file")) || ((data5.startLine === undefined) && (missing1 = "startLine"))) || ((data5.endLine === undefined) && (missing1 = "endLine"))) || ((data5.excerpt === undefined) && (missing1 = "excerpt"))) || ((data5.body === undefined) && (missing1 = "body"))){
+const err10 = {instancePath:instancePath+"/comments/" + i0,schemaPath:"#/oneOf/0/properties/comments/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+else {
+if(data5.file !== undefined){
+let data6 = data5.file;
+const _errs19 = errors;
+const _errs20 = errors;
+if(errors === _errs20){
+if(typeof data6 === "string"){
+if(func1(data6) < 1){
+const err11 = {instancePath:instancePath+"/comments/" + i0+"/file",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/comments/" + i0+"/file",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+var valid6 = _errs19 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data5.startLine !== undefined){
+let data7 = data5.startLine;
+const _errs22 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err13 = {instancePath:instancePath+"/comments/" + i0+"/startLine",schemaPath:"#/oneOf/0/properties/comments/items/properties/startLine/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(errors === _errs22){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+const err14 = {instancePath:instancePath+"/comments/" + i0+"/startLine",schemaPath:"#/oneOf/0/properties/comments/items/properties/startLine/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+var valid6 = _errs22 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data5.endLine !== undefined){
+let data8 = data5.endLine;
+const _errs24 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err15 = {instancePath:instancePath+"/comments/" + i0+"/endLine",schemaPath:"#/oneOf/0/properties/comments/items/properties/endLine/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(errors === _errs24){
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err16 = {instancePath:instancePath+"/comments/" + i0+"/endLine",schemaPath:"#/oneOf/0/properties/comments/items/properties/endLine/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+var valid6 = _errs24 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data5.excerpt !== undefined){
+const _errs26 = errors;
+if(typeof data5.excerpt !== "string"){
+const err17 = {instancePath:instancePath+"/comments/" + i0+"/excerpt",schemaPath:"#/oneOf/0/properties/comments/items/properties/excerpt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var valid6 = _errs26 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data5.body !== undefined){
+let data10 = data5.body;
+const _errs28 = errors;
+const _errs29 = errors;
+if(errors === _errs29){
+if(typeof data10 === "string"){
+if(func1(data10) < 1){
+const err18 = {instancePath:instancePath+"/comments/" + i0+"/body",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/comments/" + i0+"/body",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+var valid6 = _errs28 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data5.threadId !== undefined){
+const _errs31 = errors;
+if(typeof data5.threadId !== "string"){
+const err20 = {instancePath:instancePath+"/comments/" + i0+"/threadId",schemaPath:"#/oneOf/0/properties/comments/items/properties/threadId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var valid6 = _errs31 === errors;
+}
+else {
+var valid6 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/comments/" + i0,schemaPath:"#/oneOf/0/properties/comments/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+var valid5 = _errs17 === errors;
+if(!valid5){
+break;
+}
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/comments",schemaPath:"#/oneOf/0/properties/comments/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+var valid1 = _errs15 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+const err23 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+var props0 = {};
+props0.kind = true;
+props0.at = true;
+props0.from = true;
+props0.commit = true;
+props0.comments = true;
+}
+const _errs33 = errors;
+if(errors === _errs33){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if(((((((data.kind === undefined) && (missing2 = "kind")) || ((data.at === undefined) && (missing2 = "at"))) || ((data.check === undefined) && (missing2 = "check"))) || ((data.output === undefined) && (missing2 = "output"))) || ((data.tip === undefined) && (missing2 = "tip"))) || ((data.met === undefined) && (missing2 = "met"))){
+const err24 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+else {
+if(data.kind !== undefined){
+const _errs35 = errors;
+if("integration" !== data.kind){
+const err25 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/1/properties/kind/const",keyword:"const",params:{allowedValue: "integration"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+var valid9 = _errs35 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data.at !== undefined){
+let data13 = data.at;
+const _errs36 = errors;
+const _errs37 = errors;
+if(errors === _errs37){
+if(errors === _errs37){
+if(typeof data13 === "string"){
+if(!pattern6.test(data13)){
+const err26 = {instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+var valid9 = _errs36 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data.check !== undefined){
+let data14 = data.check;
+const _errs39 = errors;
+const _errs40 = errors;
+if(errors === _errs40){
+if(typeof data14 === "string"){
+if(func1(data14) < 1){
+const err28 = {instancePath:instancePath+"/check",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/check",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+var valid9 = _errs39 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data.output !== undefined){
+const _errs42 = errors;
+if(typeof data.output !== "string"){
+const err30 = {instancePath:instancePath+"/output",schemaPath:"#/oneOf/1/properties/output/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+var valid9 = _errs42 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data.tip !== undefined){
+let data16 = data.tip;
+const _errs44 = errors;
+const _errs45 = errors;
+if(errors === _errs45){
+if(typeof data16 === "string"){
+if(func1(data16) < 1){
+const err31 = {instancePath:instancePath+"/tip",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/tip",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+var valid9 = _errs44 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data.met !== undefined){
+let data17 = data.met;
+const _errs47 = errors;
+if(errors === _errs47){
+if(Array.isArray(data17)){
+var valid13 = true;
+const len1 = data17.length;
+for(let i1=0; i1<len1; i1++){
+let data18 = data17[i1];
+const _errs49 = errors;
+if(errors === _errs49){
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+let missing3;
+if(((data18.packageId === undefined) && (missing3 = "packageId")) || ((data18.files === undefined) && (missing3 = "files"))){
+const err33 = {instancePath:instancePath+"/met/" + i1,schemaPath:"#/oneOf/1/properties/met/items/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+else {
+if(data18.packageId !== undefined){
+let data19 = data18.packageId;
+const _errs51 = errors;
+const _errs52 = errors;
+if(errors === _errs52){
+if(typeof data19 === "string"){
+if(func1(data19) < 1){
+const err34 = {instancePath:instancePath+"/met/" + i1+"/packageId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/met/" + i1+"/packageId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+var valid14 = _errs51 === errors;
+}
+else {
+var valid14 = true;
+}
+if(valid14){
+if(data18.files !== undefined){
+let data20 = data18.files;
+const _errs54 = errors;
+if(errors === _errs54){
+if(Array.isArray(data20)){
+var valid16 = true;
+const len2 = data20.length;
+for(let i2=0; i2<len2; i2++){
+const _errs56 = errors;
+if(typeof data20[i2] !== "string"){
+const err36 = {instancePath:instancePath+"/met/" + i1+"/files/" + i2,schemaPath:"#/oneOf/1/properties/met/items/properties/files/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+var valid16 = _errs56 === errors;
+if(!valid16){
+break;
+}
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/met/" + i1+"/files",schemaPath:"#/oneOf/1/properties/met/items/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+var valid14 = _errs54 === errors;
+}
+else {
+var valid14 = true;
+}
+}
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/met/" + i1,schemaPath:"#/oneOf/1/properties/met/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+var valid13 = _errs49 === errors;
+if(!valid13){
+break;
+}
+}
+}
+else {
+const err39 = {instancePath:instancePath+"/met",schemaPath:"#/oneOf/1/properties/met/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+var valid9 = _errs47 === errors;
+}
+else {
+var valid9 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+const err40 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+var _valid0 = _errs33 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+if(props0 !== true){
+props0 = props0 || {};
+props0.kind = true;
+props0.at = true;
+props0.check = true;
+props0.output = true;
+props0.tip = true;
+props0.met = true;
+}
+}
+}
+if(!valid0){
+const err41 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+validate41.errors = vErrors;
+return false;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate41.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate41.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+const schema69 = {"description":"From `at` on, the package was in `phase` (until the next mark).","type":"object","required":["at","phase","attempt"],"properties":{"at":{"description":"When the phase began.","$ref":"#/$defs/timestamp"},"phase":{"description":"A package status, or waiting (for a lock, a host, a usage limit, the person) or merging (its commit going into the integration branch).","anyOf":[{"$ref":"#/$defs/packageStatus"},{"enum":["waiting","merging"]}]},"attempt":{"description":"The record's attempts then.","type":"integer","minimum":0},"for":{"description":"waiting: what for.","enum":["lock","host","usage-limit","person"]}}};
+
+function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate43.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.at === undefined) && (missing0 = "at")) || ((data.phase === undefined) && (missing0 = "phase"))) || ((data.attempt === undefined) && (missing0 = "attempt"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -476,12 +1296,12 @@ if(errors === _errs2){
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(!pattern6.test(data0)){
-validate41.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+validate43.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
 }
 else {
-validate41.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate43.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -498,7 +1318,7 @@ const _errs4 = errors;
 const _errs5 = errors;
 let valid2 = false;
 const _errs6 = errors;
-if(!((((((((((((data1 === "pending") || (data1 === "ready")) || (data1 === "queued")) || (data1 === "running")) || (data1 === "verifying")) || (data1 === "succeeded")) || (data1 === "failed")) || (data1 === "blocked")) || (data1 === "cancelled")) || (data1 === "interrupted")) || (data1 === "scope-violation")) || (data1 === "usage-limit"))){
+if(!(((((((((((((data1 === "pending") || (data1 === "ready")) || (data1 === "queued")) || (data1 === "running")) || (data1 === "verifying")) || (data1 === "awaiting-review")) || (data1 === "succeeded")) || (data1 === "failed")) || (data1 === "blocked")) || (data1 === "cancelled")) || (data1 === "interrupted")) || (data1 === "scope-violation")) || (data1 === "usage-limit"))){
 const err0 = {instancePath:instancePath+"/phase",schemaPath:"#/$defs/packageStatus/enum",keyword:"enum",params:{allowedValues: schema44.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err0];
@@ -512,7 +1332,7 @@ var _valid0 = _errs6 === errors;
 valid2 = valid2 || _valid0;
 const _errs8 = errors;
 if(!((data1 === "waiting") || (data1 === "merging"))){
-const err1 = {instancePath:instancePath+"/phase",schemaPath:"#/properties/phase/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema59.properties.phase.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath:instancePath+"/phase",schemaPath:"#/properties/phase/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema69.properties.phase.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -532,7 +1352,7 @@ else {
 vErrors.push(err2);
 }
 errors++;
-validate41.errors = vErrors;
+validate43.errors = vErrors;
 return false;
 }
 else {
@@ -556,13 +1376,13 @@ if(data.attempt !== undefined){
 let data2 = data.attempt;
 const _errs9 = errors;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-validate41.errors = [{instancePath:instancePath+"/attempt",schemaPath:"#/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate43.errors = [{instancePath:instancePath+"/attempt",schemaPath:"#/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs9){
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 0 || isNaN(data2)){
-validate41.errors = [{instancePath:instancePath+"/attempt",schemaPath:"#/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate43.errors = [{instancePath:instancePath+"/attempt",schemaPath:"#/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -577,7 +1397,7 @@ if(data.for !== undefined){
 let data3 = data.for;
 const _errs11 = errors;
 if(!((((data3 === "lock") || (data3 === "host")) || (data3 === "usage-limit")) || (data3 === "person"))){
-validate41.errors = [{instancePath:instancePath+"/for",schemaPath:"#/properties/for/enum",keyword:"enum",params:{allowedValues: schema59.properties.for.enum},message:"must be equal to one of the allowed values"}];
+validate43.errors = [{instancePath:instancePath+"/for",schemaPath:"#/properties/for/enum",keyword:"enum",params:{allowedValues: schema69.properties.for.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -591,14 +1411,14 @@ var valid0 = true;
 }
 }
 else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate41.errors = vErrors;
+validate43.errors = vErrors;
 return errors === 0;
 }
-validate41.evaluated = {"props":{"at":true,"phase":true,"attempt":true,"for":true},"dynamicProps":false,"dynamicItems":false};
+validate43.evaluated = {"props":{"at":true,"phase":true,"attempt":true,"for":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -618,7 +1438,7 @@ const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status !== undefined){
 let data0 = data.status;
-if(!((data0 === "running") || (data0 === "verifying"))){
+if(!(((data0 === "running") || (data0 === "verifying")) || (data0 === "awaiting-review"))){
 const err0 = {};
 if(vErrors === null){
 vErrors = [err0];
@@ -1411,6 +2231,9 @@ props0.usageLimit = true;
 props0.usageLimits = true;
 props0.refused = true;
 props0.question = true;
+props0.followUp = true;
+props0.revisions = true;
+props0.followUps = true;
 props0.phases = true;
 props0.spend = true;
 }
@@ -1439,7 +2262,7 @@ if(valid26){
 if(data.status !== undefined){
 let data26 = data.status;
 const _errs80 = errors;
-if(!((((((((((((data26 === "pending") || (data26 === "ready")) || (data26 === "queued")) || (data26 === "running")) || (data26 === "verifying")) || (data26 === "succeeded")) || (data26 === "failed")) || (data26 === "blocked")) || (data26 === "cancelled")) || (data26 === "interrupted")) || (data26 === "scope-violation")) || (data26 === "usage-limit"))){
+if(!(((((((((((((data26 === "pending") || (data26 === "ready")) || (data26 === "queued")) || (data26 === "running")) || (data26 === "verifying")) || (data26 === "awaiting-review")) || (data26 === "succeeded")) || (data26 === "failed")) || (data26 === "blocked")) || (data26 === "cancelled")) || (data26 === "interrupted")) || (data26 === "scope-violation")) || (data26 === "usage-limit"))){
 validate21.errors = [{instancePath:instancePath+"/status",schemaPath:"#/$defs/packageStatus/enum",keyword:"enum",params:{allowedValues: schema44.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
@@ -2564,26 +3387,221 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.phases !== undefined){
-let data59 = data.phases;
+if(data.followUp !== undefined){
+let data59 = data.followUp;
 const _errs170 = errors;
-if(errors === _errs170){
-if(Array.isArray(data59)){
-if(data59.length > 400){
+const _errs171 = errors;
+let valid47 = false;
+let passing9 = null;
+const _errs172 = errors;
+if(!(validate41(data59, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+var _valid15 = _errs172 === errors;
+if(_valid15){
+valid47 = true;
+passing9 = 0;
+}
+const _errs173 = errors;
+if(data59 !== null){
+const err46 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+var _valid15 = _errs173 === errors;
+if(_valid15 && valid47){
+valid47 = false;
+passing9 = [passing9, 1];
+}
+else {
+if(_valid15){
+valid47 = true;
+passing9 = 1;
+}
+}
+if(!valid47){
+const err47 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf",keyword:"oneOf",params:{passingSchemas: passing9},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+validate21.errors = vErrors;
+return false;
+}
+else {
+errors = _errs171;
+if(vErrors !== null){
+if(_errs171){
+vErrors.length = _errs171;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs170 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.revisions !== undefined){
+let data60 = data.revisions;
+const _errs175 = errors;
+if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
+validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs175){
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 < 0 || isNaN(data60)){
+validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid26 = _errs175 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.followUps !== undefined){
+let data61 = data.followUps;
+const _errs177 = errors;
+if(errors === _errs177){
+if(Array.isArray(data61)){
+if(data61.length > 100){
+validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
+return false;
+}
+else {
+var valid48 = true;
+const len5 = data61.length;
+for(let i6=0; i6<len5; i6++){
+let data62 = data61[i6];
+const _errs179 = errors;
+if(errors === _errs179){
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+let missing2;
+if((((data62.kind === undefined) && (missing2 = "kind")) || ((data62.at === undefined) && (missing2 = "at"))) || ((data62.attempt === undefined) && (missing2 = "attempt"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i6,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data62.kind !== undefined){
+let data63 = data62.kind;
+const _errs181 = errors;
+if(!((data63 === "review") || (data63 === "integration"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/kind",schemaPath:"#/properties/followUps/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema37.properties.followUps.items.properties.kind.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid49 = _errs181 === errors;
+}
+else {
+var valid49 = true;
+}
+if(valid49){
+if(data62.at !== undefined){
+let data64 = data62.at;
+const _errs182 = errors;
+const _errs183 = errors;
+if(errors === _errs183){
+if(errors === _errs183){
+if(typeof data64 === "string"){
+if(!pattern6.test(data64)){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid49 = _errs182 === errors;
+}
+else {
+var valid49 = true;
+}
+if(valid49){
+if(data62.attempt !== undefined){
+let data65 = data62.attempt;
+const _errs185 = errors;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs185){
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 < 1 || isNaN(data65)){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid49 = _errs185 === errors;
+}
+else {
+var valid49 = true;
+}
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i6,schemaPath:"#/properties/followUps/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid48 = _errs179 === errors;
+if(!valid48){
+break;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs177 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.phases !== undefined){
+let data66 = data.phases;
+const _errs187 = errors;
+if(errors === _errs187){
+if(Array.isArray(data66)){
+if(data66.length > 400){
 validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/maxItems",keyword:"maxItems",params:{limit: 400},message:"must NOT have more than 400 items"}];
 return false;
 }
 else {
-var valid47 = true;
-const len5 = data59.length;
-for(let i6=0; i6<len5; i6++){
-const _errs172 = errors;
-if(!(validate41(data59[i6], {instancePath:instancePath+"/phases/" + i6,parentData:data59,parentDataProperty:i6,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+var valid51 = true;
+const len6 = data66.length;
+for(let i7=0; i7<len6; i7++){
+const _errs189 = errors;
+if(!(validate43(data66[i7], {instancePath:instancePath+"/phases/" + i7,parentData:data66,parentDataProperty:i7,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
 errors = vErrors.length;
 }
-var valid47 = _errs172 === errors;
-if(!valid47){
+var valid51 = _errs189 === errors;
+if(!valid51){
 break;
 }
 }
@@ -2594,51 +3612,24 @@ validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properti
 return false;
 }
 }
-var valid26 = _errs170 === errors;
+var valid26 = _errs187 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.spend !== undefined){
-let data61 = data.spend;
-const _errs173 = errors;
-const _errs174 = errors;
-let valid48 = false;
-let passing9 = null;
-const _errs175 = errors;
-if(errors === _errs175){
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-let missing2;
-if(((((data61.inputTokens === undefined) && (missing2 = "inputTokens")) || ((data61.outputTokens === undefined) && (missing2 = "outputTokens"))) || ((data61.cachedTokens === undefined) && (missing2 = "cachedTokens"))) || ((data61.costUsd === undefined) && (missing2 = "costUsd"))){
-const err46 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-else {
-if(data61.inputTokens !== undefined){
-let data62 = data61.inputTokens;
-const _errs177 = errors;
-if(errors === _errs177){
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 < 0 || isNaN(data62)){
-const err47 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-}
-else {
-const err48 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
+let data68 = data.spend;
+const _errs190 = errors;
+const _errs191 = errors;
+let valid52 = false;
+let passing10 = null;
+const _errs192 = errors;
+if(errors === _errs192){
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+let missing3;
+if(((((data68.inputTokens === undefined) && (missing3 = "inputTokens")) || ((data68.outputTokens === undefined) && (missing3 = "outputTokens"))) || ((data68.cachedTokens === undefined) && (missing3 = "cachedTokens"))) || ((data68.costUsd === undefined) && (missing3 = "costUsd"))){
+const err48 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -2647,20 +3638,14 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-var valid49 = _errs177 === errors;
-}
 else {
-var valid49 = true;
-}
-if(valid49){
-if(data61.outputTokens !== undefined){
-let data63 = data61.outputTokens;
-const _errs179 = errors;
-if(errors === _errs179){
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 < 0 || isNaN(data63)){
-const err49 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data68.inputTokens !== undefined){
+let data69 = data68.inputTokens;
+const _errs194 = errors;
+if(errors === _errs194){
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 < 0 || isNaN(data69)){
+const err49 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -2671,7 +3656,7 @@ errors++;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err50 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -2681,19 +3666,19 @@ vErrors.push(err50);
 errors++;
 }
 }
-var valid49 = _errs179 === errors;
+var valid53 = _errs194 === errors;
 }
 else {
-var valid49 = true;
+var valid53 = true;
 }
-if(valid49){
-if(data61.cachedTokens !== undefined){
-let data64 = data61.cachedTokens;
-const _errs181 = errors;
-if(errors === _errs181){
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 < 0 || isNaN(data64)){
-const err51 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(valid53){
+if(data68.outputTokens !== undefined){
+let data70 = data68.outputTokens;
+const _errs196 = errors;
+if(errors === _errs196){
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 < 0 || isNaN(data70)){
+const err51 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -2704,7 +3689,7 @@ errors++;
 }
 }
 else {
-const err52 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err52 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -2714,23 +3699,19 @@ vErrors.push(err52);
 errors++;
 }
 }
-var valid49 = _errs181 === errors;
+var valid53 = _errs196 === errors;
 }
 else {
-var valid49 = true;
+var valid53 = true;
 }
-if(valid49){
-if(data61.costUsd !== undefined){
-let data65 = data61.costUsd;
-const _errs183 = errors;
-const _errs184 = errors;
-let valid50 = false;
-let passing10 = null;
-const _errs185 = errors;
-if(errors === _errs185){
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 < 0 || isNaN(data65)){
-const err53 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(valid53){
+if(data68.cachedTokens !== undefined){
+let data71 = data68.cachedTokens;
+const _errs198 = errors;
+if(errors === _errs198){
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 < 0 || isNaN(data71)){
+const err53 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -2741,7 +3722,7 @@ errors++;
 }
 }
 else {
-const err54 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err54 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2751,14 +3732,23 @@ vErrors.push(err54);
 errors++;
 }
 }
-var _valid16 = _errs185 === errors;
-if(_valid16){
-valid50 = true;
-passing10 = 0;
+var valid53 = _errs198 === errors;
 }
-const _errs187 = errors;
-if(data65 !== null){
-const err55 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+var valid53 = true;
+}
+if(valid53){
+if(data68.costUsd !== undefined){
+let data72 = data68.costUsd;
+const _errs200 = errors;
+const _errs201 = errors;
+let valid54 = false;
+let passing11 = null;
+const _errs202 = errors;
+if(errors === _errs202){
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 < 0 || isNaN(data72)){
+const err55 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2767,19 +3757,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-var _valid16 = _errs187 === errors;
-if(_valid16 && valid50){
-valid50 = false;
-passing10 = [passing10, 1];
 }
 else {
-if(_valid16){
-valid50 = true;
-passing10 = 1;
-}
-}
-if(!valid50){
-const err56 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing10},message:"must match exactly one schema in oneOf"};
+const err56 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2788,29 +3768,15 @@ vErrors.push(err56);
 }
 errors++;
 }
-else {
-errors = _errs184;
-if(vErrors !== null){
-if(_errs184){
-vErrors.length = _errs184;
 }
-else {
-vErrors = null;
+var _valid17 = _errs202 === errors;
+if(_valid17){
+valid54 = true;
+passing11 = 0;
 }
-}
-}
-var valid49 = _errs183 === errors;
-}
-else {
-var valid49 = true;
-}
-}
-}
-}
-}
-}
-else {
-const err57 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const _errs204 = errors;
+if(data72 !== null){
+const err57 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2819,20 +3785,19 @@ vErrors.push(err57);
 }
 errors++;
 }
+var _valid17 = _errs204 === errors;
+if(_valid17 && valid54){
+valid54 = false;
+passing11 = [passing11, 1];
 }
-var _valid15 = _errs175 === errors;
-if(_valid15){
-valid48 = true;
-passing9 = 0;
-var props8 = {};
-props8.inputTokens = true;
-props8.outputTokens = true;
-props8.cachedTokens = true;
-props8.costUsd = true;
+else {
+if(_valid17){
+valid54 = true;
+passing11 = 1;
 }
-const _errs189 = errors;
-if(data61 !== null){
-const err58 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+if(!valid54){
+const err58 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing11},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2841,19 +3806,29 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid15 = _errs189 === errors;
-if(_valid15 && valid48){
-valid48 = false;
-passing9 = [passing9, 1];
+else {
+errors = _errs201;
+if(vErrors !== null){
+if(_errs201){
+vErrors.length = _errs201;
 }
 else {
-if(_valid15){
-valid48 = true;
-passing9 = 1;
+vErrors = null;
 }
 }
-if(!valid48){
-const err59 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing9},message:"must match exactly one schema in oneOf"};
+}
+var valid53 = _errs200 === errors;
+}
+else {
+var valid53 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2861,24 +3836,70 @@ else {
 vErrors.push(err59);
 }
 errors++;
+}
+}
+var _valid16 = _errs192 === errors;
+if(_valid16){
+valid52 = true;
+passing10 = 0;
+var props9 = {};
+props9.inputTokens = true;
+props9.outputTokens = true;
+props9.cachedTokens = true;
+props9.costUsd = true;
+}
+const _errs206 = errors;
+if(data68 !== null){
+const err60 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+var _valid16 = _errs206 === errors;
+if(_valid16 && valid52){
+valid52 = false;
+passing10 = [passing10, 1];
+}
+else {
+if(_valid16){
+valid52 = true;
+passing10 = 1;
+}
+}
+if(!valid52){
+const err61 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing10},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
 validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs174;
+errors = _errs191;
 if(vErrors !== null){
-if(_errs174){
-vErrors.length = _errs174;
+if(_errs191){
+vErrors.length = _errs191;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs173 === errors;
+var valid26 = _errs190 === errors;
 }
 else {
 var valid26 = true;
+}
+}
+}
 }
 }
 }
@@ -2920,12 +3941,12 @@ return errors === 0;
 }
 validate21.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema62 = {"description":"One package's merge into the integration branch.","type":"object","required":["status","files","commit"],"properties":{"status":{"description":"pending: not merged yet; merged; conflict: the merge-tree pre-check found conflicts (the package and its dependents stop); skipped: nothing to merge (e.g. mode: shared).","enum":["pending","merged","conflict","skipped"]},"files":{"description":"merged: the files it brought; conflict: the conflicting files. Repo-relative, forward slashes.","type":"array","items":{"$ref":"#/$defs/nonEmptyString"}},"commit":{"description":"The merge commit on the integration branch, or null.","$ref":"#/$defs/nullableString"}}};
+const schema72 = {"description":"One package's merge into the integration branch.","type":"object","required":["status","files","commit"],"properties":{"status":{"description":"pending: not merged yet; merged; conflict: the merge-tree pre-check found conflicts (the package and its dependents stop); skipped: nothing to merge (e.g. mode: shared).","enum":["pending","merged","conflict","skipped"]},"files":{"description":"merged: the files it brought; conflict: the conflicting files. Repo-relative, forward slashes.","type":"array","items":{"$ref":"#/$defs/nonEmptyString"}},"commit":{"description":"The merge commit on the integration branch, or null.","$ref":"#/$defs/nullableString"}}};
 
-function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate44.evaluated;
+const evaluated0 = validate46.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2936,7 +3957,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.status === undefined) && (missing0 = "status")) || ((data.files === undefined) && (missing0 = "files"))) || ((data.commit === undefined) && (missing0 = "commit"))){
-validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2944,7 +3965,7 @@ if(data.status !== undefined){
 let data0 = data.status;
 const _errs1 = errors;
 if(!((((data0 === "pending") || (data0 === "merged")) || (data0 === "conflict")) || (data0 === "skipped"))){
-validate44.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema62.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate46.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema72.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2967,12 +3988,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-validate44.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate46.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate44.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate46.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2983,7 +4004,7 @@ break;
 }
 }
 else {
-validate44.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate46.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3009,20 +4030,20 @@ var valid0 = true;
 }
 }
 else {
-validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate44.errors = vErrors;
+validate46.errors = vErrors;
 return errors === 0;
 }
-validate44.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
+validate46.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate47.evaluated;
+const evaluated0 = validate49.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3033,7 +4054,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.branch === undefined) && (missing0 = "branch")) || ((data.worktree === undefined) && (missing0 = "worktree"))) || ((data.baseSha === undefined) && (missing0 = "baseSha"))) || ((data.tipSha === undefined) && (missing0 = "tipSha"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3044,12 +4065,12 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-validate47.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate49.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3066,12 +4087,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-validate47.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate49.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3088,12 +4109,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-validate47.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate49.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3110,12 +4131,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(func1(data3) < 1){
-validate47.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate49.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate49.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3130,20 +4151,20 @@ var valid0 = true;
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate47.errors = vErrors;
+validate49.errors = vErrors;
 return errors === 0;
 }
-validate47.evaluated = {"props":{"branch":true,"worktree":true,"baseSha":true,"tipSha":true},"dynamicProps":false,"dynamicItems":false};
+validate49.evaluated = {"props":{"branch":true,"worktree":true,"baseSha":true,"tipSha":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate49.evaluated;
+const evaluated0 = validate51.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3154,7 +4175,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.runId === undefined) && (missing0 = "runId")) || ((data.createdAt === undefined) && (missing0 = "createdAt"))) || ((data.endedAt === undefined) && (missing0 = "endedAt"))) || ((data.planHash === undefined) && (missing0 = "planHash"))) || ((data.counts === undefined) && (missing0 = "counts"))) || ((data.archive === undefined) && (missing0 = "archive"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3165,12 +4186,12 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-validate49.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate51.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3188,12 +4209,12 @@ if(errors === _errs5){
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(!pattern6.test(data1)){
-validate49.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+validate51.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3212,12 +4233,12 @@ if(errors === _errs8){
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(!pattern6.test(data2)){
-validate49.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+validate51.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3295,7 +4316,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate49.errors = vErrors;
+validate51.errors = vErrors;
 return false;
 }
 else {
@@ -3322,7 +4343,7 @@ if(errors === _errs16){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 for(const key0 in data4){
 const _errs18 = errors;
-if(!((((((((((((key0 === "pending") || (key0 === "ready")) || (key0 === "queued")) || (key0 === "running")) || (key0 === "verifying")) || (key0 === "succeeded")) || (key0 === "failed")) || (key0 === "blocked")) || (key0 === "cancelled")) || (key0 === "interrupted")) || (key0 === "scope-violation")) || (key0 === "usage-limit"))){
+if(!(((((((((((((key0 === "pending") || (key0 === "ready")) || (key0 === "queued")) || (key0 === "running")) || (key0 === "verifying")) || (key0 === "awaiting-review")) || (key0 === "succeeded")) || (key0 === "failed")) || (key0 === "blocked")) || (key0 === "cancelled")) || (key0 === "interrupted")) || (key0 === "scope-violation")) || (key0 === "usage-limit"))){
 const err4 = {instancePath:instancePath+"/counts",schemaPath:"#/$defs/packageStatus/enum",keyword:"enum",params:{allowedValues: schema44.enum},message:"must be equal to one of the allowed values",propertyName:key0};
 if(vErrors === null){
 vErrors = [err4];
@@ -3342,7 +4363,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate49.errors = vErrors;
+validate51.errors = vErrors;
 return false;
 break;
 }
@@ -3352,13 +4373,13 @@ for(const key1 in data4){
 let data5 = data4[key1];
 const _errs21 = errors;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate49.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate51.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs21){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 1 || isNaN(data5)){
-validate49.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate51.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -3371,7 +4392,7 @@ break;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/counts",schemaPath:"#/properties/counts/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate51.errors = [{instancePath:instancePath+"/counts",schemaPath:"#/properties/counts/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -3388,12 +4409,12 @@ const _errs24 = errors;
 if(errors === _errs24){
 if(typeof data6 === "string"){
 if(func1(data6) < 1){
-validate49.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate51.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3410,14 +4431,14 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate49.errors = vErrors;
+validate51.errors = vErrors;
 return errors === 0;
 }
-validate49.evaluated = {"props":{"runId":true,"createdAt":true,"endedAt":true,"planHash":true,"counts":true,"archive":true},"dynamicProps":false,"dynamicItems":false};
+validate51.evaluated = {"props":{"runId":true,"createdAt":true,"endedAt":true,"planHash":true,"counts":true,"archive":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3794,8 +4815,8 @@ break;
 if(valid9){
 for(const key3 in data12){
 const _errs37 = errors;
-if(!(validate44(data12[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key3,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+if(!(validate46(data12[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key3,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
 errors = vErrors.length;
 }
 var valid10 = _errs37 === errors;
@@ -3823,8 +4844,8 @@ const _errs39 = errors;
 let valid11 = false;
 let passing1 = null;
 const _errs40 = errors;
-if(!(validate47(data14, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if(!(validate49(data14, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs40 === errors;
@@ -3918,8 +4939,8 @@ var valid12 = true;
 const len0 = data16.length;
 for(let i0=0; i0<len0; i0++){
 const _errs47 = errors;
-if(!(validate49(data16[i0], {instancePath:instancePath+"/history/" + i0,parentData:data16,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate51(data16[i0], {instancePath:instancePath+"/history/" + i0,parentData:data16,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
 errors = vErrors.length;
 }
 var valid12 = _errs47 === errors;

@@ -1,0 +1,100 @@
+/**
+ * The person's review decisions reaching a run (#33): `runs/<name>/review-request-*.json`, written
+ * by the front door's `submitReview` (the editor, `waves review`) and picked up by the loop of the
+ * engine that drives the run — at once when one does, else by the resume the front end starts.
+ * Approve merges a package awaiting review (`Exits.approve`); changes send the comments to its
+ * agent as a follow-up attempt (`followUp`: back to pending, its next prompt carries them, no
+ * retry spent). A decision the state no longer allows is said as a problem, never carried out.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from '../../store/atomicWrite';
+import { checkEngineFolder } from '../../store/engineFolder';
+import { runDir } from '../../core/run/runPaths';
+import { decisionRefusal, readDecision, type ReviewDecision } from '../../core/run/reviewGate';
+import { readJson } from '../attempt';
+import type { RunContext } from './context';
+import type { Exits } from './exit';
+
+const REVIEW_REQUEST = /^review-request-\d+-[0-9a-f]{8}\.json$/;
+
+/** `runs/<name>/`: where review requests wait for the run's driver. */
+function requestsFolder(repo: string, featureId: string): string {
+  return path.dirname(runDir(repo, featureId, 'x'));
+}
+
+/** Queues `decision` for the run's driver (checked by the caller against the run's state). */
+export async function queueReviewRequest(repoRoot: string, featureId: string, decision: ReviewDecision): Promise<void> {
+  const folder = requestsFolder(repoRoot, featureId);
+  checkEngineFolder(repoRoot, folder, { below: true }); // nothing written through a link
+  await fs.promises.mkdir(folder, { recursive: true });
+  const name = `review-request-${Date.now()}-${randomBytes(4).toString('hex')}.json`;
+  await writeAtomic(path.join(folder, name), JSON.stringify({ ...decision, at: new Date().toISOString(), pid: process.pid }) + '\n');
+}
+
+export class Reviews {
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly exits: Exits,
+  ) {}
+
+  /** Whether a review request waits (the poll wakes the loop for it). */
+  has(): boolean {
+    try {
+      return fs.readdirSync(requestsFolder(this.ctx.repoRoot, this.ctx.featureId)).some((f) => REVIEW_REQUEST.test(f));
+    } catch {
+      return false; // no folder yet
+    }
+  }
+
+  /** Carries out the review requests waiting in the run's folder, oldest first (each once: its file goes first). */
+  async pickUp(): Promise<void> {
+    const { ctx } = this;
+    const folder = requestsFolder(ctx.repoRoot, ctx.featureId);
+    let names: string[];
+    try {
+      names = (await fs.promises.readdir(folder)).filter((f) => REVIEW_REQUEST.test(f)).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const file = path.join(folder, name);
+      const raw = readJson(file);
+      await fs.promises.rm(file, { force: true });
+      const read = readDecision(raw);
+      if (!read.ok) {
+        ctx.problem(`A review request (${name}) was not carried out: ${read.problem}.`);
+        continue;
+      }
+      this.carryOut(read.decision);
+    }
+  }
+
+  /** One decision, when the run's state allows it; else said, naming the package. */
+  private carryOut(decision: ReviewDecision): void {
+    const { ctx } = this;
+    const id = decision.packageId;
+    const refusal = ctx.pkg(id) ? decisionRefusal(ctx.state, decision) : `the plan has no package ${id} any more`;
+    if (refusal) {
+      ctx.problem(`Review of ${id} not carried out: ${refusal}.`, Object.hasOwn(ctx.state.packages, id) ? id : undefined);
+      return;
+    }
+    if (decision.kind === 'approve') {
+      // Not awaited: the merge and the launches after it wait for passes of the loop that runs this.
+      void this.exits.approve(id).then((r) => {
+        if (!r.ok) ctx.problem(`Approval of ${id} not carried out: ${r.reason}.`, id);
+      });
+      return;
+    }
+    const record = ctx.state.packages[id]!;
+    ctx.apply(
+      {
+        type: 'followUp',
+        packageId: id,
+        followUp: { kind: 'review', at: ctx.clock().toISOString(), from: decision.from ?? 'branch', commit: record.headSha, comments: decision.comments },
+      },
+      `changes requested: ${decision.comments.length} comment${decision.comments.length === 1 ? '' : 's'} go to its agent`,
+    );
+  }
+}
