@@ -23,6 +23,8 @@ export interface RunView {
   waves: number;
   /** Set when `phase === 'finished'`. */
   ending: RunEnding | null;
+  /** Packages awaiting the person's review (the review gate, #33). */
+  awaitingReview?: number;
 }
 
 /** The plan's waves as the progress model takes them. */
@@ -41,8 +43,9 @@ export function runView(state: RunState | undefined, waves: readonly (readonly s
     return { phase: driving ? 'active' : 'none', counts, waves: model.waves, ending: null };
   }
   const records = Object.values(state.packages);
-  if (driving || records.some((r) => isActive(r.status))) return { phase: 'active', counts, waves: model.waves, ending: null };
-  return { phase: 'finished', counts, waves: model.waves, ending: ending(records) };
+  const awaitingReview = records.filter((r) => r.status === 'awaiting-review').length;
+  const view: RunView = driving || records.some((r) => isActive(r.status)) ? { phase: 'active', counts, waves: model.waves, ending: null } : { phase: 'finished', counts, waves: model.waves, ending: ending(records) };
+  return awaitingReview ? { ...view, awaitingReview } : view;
 }
 
 function ending(records: readonly PackageRunRecord[]): RunEnding {
@@ -111,11 +114,16 @@ export function runStatusText(view: RunView): string {
     if (c.running) parts.push(`${c.running} running`);
     if (c.verifying) parts.push(`${c.verifying} verifying`);
     if (!c.running && !c.verifying && c.queued) parts.push(`${c.queued} starting`);
-    parts.push(`${c.done}/${c.total} done`, ...extras(c));
+    parts.push(`${c.done}/${c.total} done`, ...extras(c), ...review(view));
     return parts.join(' · ');
   }
   const e = view.ending ?? 'partial';
-  return [`${ENDING_ICON[e]} ${ENDING_WORDS[e]}`, `${c.succeeded}/${c.total} succeeded`, ...extras(c)].join(' · ');
+  return [`${ENDING_ICON[e]} ${ENDING_WORDS[e]}`, `${c.succeeded}/${c.total} succeeded`, ...extras(c), ...review(view)].join(' · ');
+}
+
+/** Who waits on the person's review (#33): `1 awaiting your review`. */
+function review(view: RunView): string[] {
+  return view.awaitingReview ? [`${view.awaitingReview} awaiting your review`] : [];
 }
 
 /** The same for a screen reader: no codicons, whole words. */
@@ -126,7 +134,7 @@ export function runStatusAccessible(view: RunView): string {
 
 /** Whether the status bar deserves the warning colour: a failure, or an agent waiting for a person. */
 export function runNeedsAttention(view: RunView): boolean {
-  return view.phase !== 'none' && (view.counts.failed > 0 || view.counts.needsInput > 0 || view.ending === 'interrupted' || view.ending === 'usage-limit');
+  return view.phase !== 'none' && (view.counts.failed > 0 || view.counts.needsInput > 0 || !!view.awaitingReview || view.ending === 'interrupted' || view.ending === 'usage-limit');
 }
 
 /** Commands the run tooltip links to (nothing a plan's text could add). */
@@ -141,7 +149,7 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
   if (state.unconfined) lines.push('$(warning) Its agents run **without walls** (your choice: `waves.sandbox.unconfined` or `--unconfined`).', '');
   const byStatus = new Map<PackageStatus, PackageRunRecord[]>();
   for (const r of Object.values(state.packages)) byStatus.set(r.status, [...(byStatus.get(r.status) ?? []), r]);
-  const order: PackageStatus[] = ['running', 'verifying', 'queued', 'usage-limit', 'failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled', 'succeeded', 'ready', 'pending'];
+  const order: PackageStatus[] = ['awaiting-review', 'running', 'verifying', 'queued', 'usage-limit', 'failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled', 'succeeded', 'ready', 'pending'];
   for (const s of order) {
     const rs = byStatus.get(s);
     if (!rs?.length) continue;

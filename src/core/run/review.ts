@@ -3,10 +3,10 @@
  * store's file format (read without ever throwing; a bad entry kept and reported), a thread's
  * lines re-anchored on a new version of its file, a comments file (`path:line: text`, or JSON)
  * read with positioned errors, an integration thread's owner found through the owner index, and
- * the open threads turned into the comments an agent's prompt carries. No I/O.
+ * the open threads turned into the comments an agent's prompt carries. Whether a package may take
+ * them now is the engine's one answer (`reviewGate.ts` `decisionRefusal`). No I/O.
  */
-// TEMPORARY until the engine side lands on main (core/run/runState.ts exports it): then imported from there.
-export interface ReviewComment { file: string; startLine: number; endLine: number; excerpt: string; body: string; threadId?: string }
+import type { ReviewComment } from './runState';
 
 // ---------------------------------------------------------------------------------------
 // Threads
@@ -539,20 +539,36 @@ export function routeToOwner(index: OwnerLookup, file: string): Route {
 }
 
 // ---------------------------------------------------------------------------------------
-// Who may take comments now
+// Threads brought onto a package's newest commit
 
-/** Why a package with this status cannot take a Request Changes now, or null when it can. */
-export function whyNoRevision(packageId: string, status: string | undefined): string | null {
-  switch (status) {
-    case undefined:
-    case 'pending':
-    case 'ready':
-      return `${packageId} has not run yet: there is no change of its to comment on`;
-    case 'queued':
-    case 'running':
-    case 'verifying':
-      return `${packageId} is ${status}: comment once its attempt has ended`;
-    default:
-      return null;
+/**
+ * Each thread sent to a package whose attempt has since made a commit, re-anchored there
+ * (`reanchorThread`): `headOf` gives a package's newest commit and the attempt that made it,
+ * `read` a file's text at a commit (null when it is not there) — the caller's I/O. The
+ * threads that moved are returned changed; the others as they were.
+ */
+export async function refreshAnchors(
+  threads: readonly ReviewThread[],
+  headOf: (packageId: string) => { commit: string; attempt: number } | null,
+  read: (commit: string, file: string) => Promise<string | null>,
+): Promise<{ threads: ReviewThread[]; changed: boolean }> {
+  let changed = false;
+  const out: ReviewThread[] = [];
+  for (const t of threads) {
+    const head = t.packageId && !t.outdated ? headOf(t.packageId) : null;
+    // Only once the attempt it was sent with made a commit: before that the package's newest
+    // commit is the one written on (or, for an integration thread, older than it).
+    if (!head || head.commit === t.anchorCommit || t.sentIn === undefined || head.attempt < t.sentIn) {
+      out.push(t);
+      continue;
+    }
+    const [before, after] = await Promise.all([read(t.anchorCommit, t.file), read(head.commit, t.file)]);
+    if (before === null) {
+      out.push(t); // its own version cannot be read: left as it is
+      continue;
+    }
+    out.push(reanchorThread(t, before, after, head.commit, head.attempt));
+    changed = true;
   }
+  return { threads: out, changed };
 }

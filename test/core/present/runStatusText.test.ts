@@ -62,6 +62,16 @@ function facts(s: RunState | undefined, over: Partial<CommandFacts> = {}): Comma
 }
 
 describe('runSummary: the status bar', () => {
+  it('says who waits on the person: 1 awaiting your review (#33)', () => {
+    const s = state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 0 }, 10], [{ type: 'awaitingReview', packageId: 'a' }, 10]]);
+    const view = runView(s, WAVES);
+    assert.equal(view.awaitingReview, 1);
+    assert.match(runStatusText(view), / · 1 awaiting your review$/);
+    assert.equal(runNeedsAttention(view), true);
+    assert.match(runTooltip(view, s, 'F', T0 + 20_000), /- awaiting review: `a`/);
+    assert.equal(runView(state([]), WAVES).awaitingReview, undefined);
+  });
+
   it('shows no run before anything started', () => {
     assert.equal(runView(undefined, WAVES).phase, 'none');
     assert.equal(runStatusText(runView(state([]), WAVES)), '');

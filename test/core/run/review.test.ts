@@ -15,9 +15,9 @@ import {
   parseReviewFile,
   reanchorLines,
   reanchorThread,
+  refreshAnchors,
   routeToOwner,
   serializeReviewFile,
-  whyNoRevision,
   type Hunk,
   type ReviewThread,
 } from '../../../src/core/run/review';
@@ -99,13 +99,6 @@ describe('review: threads and what is sent', () => {
     assert.equal(excerptOf('a', 2, 1).ok, false);
     const long = excerptOf(lines(100), 1, 100);
     assert.ok(long.ok && long.excerpt.endsWith('… (60 more lines)'));
-  });
-
-  it('says why a package cannot take comments now', () => {
-    assert.match(whyNoRevision('wp-a', 'running')!, /wp-a is running: comment once its attempt has ended/);
-    assert.match(whyNoRevision('wp-a', 'pending')!, /has not run yet/);
-    assert.equal(whyNoRevision('wp-a', 'succeeded'), null);
-    assert.equal(whyNoRevision('wp-a', 'awaiting-review'), null);
   });
 });
 
@@ -287,5 +280,18 @@ packages:
     const none = routeToOwner(index, 'README.md');
     assert.ok(none.kind === 'ask' && none.why === 'none' && /outside every package's write scope/.test(none.text));
     assert.deepEqual(none.kind === 'ask' && none.candidates, ['wp-a', 'wp-b']);
+  });
+});
+
+describe('review: threads brought onto the newest commit', () => {
+  it('re-anchors the threads sent once their attempt made a commit, and only those', async () => {
+    const files: Record<string, string> = { 'c0ffee:src/a.ts': 'a\nb\nc\nd\n', 'c2:src/a.ts': 'top\na\nb\nc\nd\n' };
+    const read = async (commit: string, file: string) => files[`${commit}:${file}`] ?? null;
+    const ts = [thread({ sentIn: 2 }), thread({ id: 'not-sent' }), thread({ id: 'other', packageId: 'wp-b', sentIn: 2 }), thread({ id: 'later', sentIn: 3 })];
+    const { threads, changed } = await refreshAnchors(ts, (p) => (p === 'wp-a' ? { commit: 'c2', attempt: 2 } : null), read);
+    assert.equal(changed, true);
+    assert.deepEqual(threads.map((t) => [t.id, t.startLine, t.anchorCommit]), [['t1', 3, 'c2'], ['not-sent', 2, 'c0ffee'], ['other', 2, 'c0ffee'], ['later', 2, 'c0ffee']]);
+    const again = await refreshAnchors(threads, () => ({ commit: 'c2', attempt: 2 }), read);
+    assert.equal(again.threads[0], threads[0]);
   });
 });
