@@ -64,3 +64,25 @@ export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--
           folder: /home/me/waves # absolute: worktrees and attempts go there
           max_parallel: 6
           agent: codex           # optional: this host's agent preset`;
+
+export const REVIEW_HELP = `waves review [--json] <plan> [<package>]
+waves review --comments FILE --request-changes [--no-run] [run flags] <plan> [<package>]
+waves review --approve [--no-run] [run flags] <plan> <package>
+    The person's review of a run (#33). Alone: each package's status, revisions and
+    open comments (the editor's threads too), --json for a program.
+    --comments FILE --request-changes: FILE's comments go to the package's agent as
+    a new attempt that goes on from its branch (a revision: it spends no retry).
+    Lines of FILE: "path:line: text", "path:start-end: text" or "path: text" (the
+    whole file); an indented line goes on the comment above; blank and # lines are
+    skipped. Or JSON: [{"file", "line" or "startLine"/"endLine", "body"}]. Without
+    <package>, the comments are on the integration branch: each goes to the package
+    whose write scope owns its file (one owner only; name the package otherwise),
+    which goes on from the integration tip.
+    --approve: a package awaiting review (waves run --review before-merge) is merged.
+    When no process drives the run, the run is resumed here as waves run --resume
+    does (run flags: --agent, --agent-argv, --max-parallel, --review, --unconfined,
+    --allow-host, --memory-mb); --no-run only records it (resume later with waves run
+    --resume). Every comment is checked first — a line that does not exist, a file
+    outside the package's write scope, a package running or not run — and nothing
+    is sent when one is wrong (exit 2; each named by its line in FILE). The comments
+    are kept as threads in .waves/runs/<feature>/review.json, shown in the editor.`;

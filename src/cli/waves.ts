@@ -26,7 +26,7 @@ import { analyzeForCli, tuneHeapForAnalysis } from './bigPlanAnalysis';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
-import { HOSTS_HELP, PLAN_HELP } from './commandHelp';
+import { HOSTS_HELP, PLAN_HELP, REVIEW_HELP } from './commandHelp';
 
 export { nodeIo, type Io } from './io';
 
@@ -143,6 +143,7 @@ const HELP: Record<string, string> = {
     run with your shell after each package); --yes records it without asking.`,
   plan: PLAN_HELP,
   hosts: HOSTS_HELP,
+  review: REVIEW_HELP,
 };
 
 const USAGE = `Usage:
@@ -331,6 +332,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await planCommands()).planCommand(rest, io);
       case 'hosts':
         return await (await import('./hostsCommand')).hostsCommand(rest, io);
+      case 'review':
+        return await (await import('./reviewCommand')).reviewCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

@@ -1,0 +1,238 @@
+/**
+ * `waves review` (#33): the run's packages with their open review comments; a comments file
+ * sent as a package's revision (`--request-changes`), or a package awaiting review approved
+ * (`--approve`) — each through the front door's `submitReview`, then, when no process drives
+ * the run, resumed here as `waves run --resume` does. Every comment is checked before anything
+ * is sent; the comments are kept as threads in the review store either way. Exit codes: 0 done,
+ * 1 the resumed run did not succeed, 2 usage errors and every refusal (nothing was sent).
+ */
+import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
+import { sanitize } from '../core/present/terminalText';
+import { OwnerIndex } from '../core/ownership/ownership';
+import {
+  commentsToSend,
+  excerptOf,
+  linesText,
+  markSent,
+  openThreads,
+  parseCommentsFile,
+  refreshAnchors,
+  routeToOwner,
+  type FileComment,
+  type ReviewThread,
+} from '../core/run/review';
+import { decisionRefusal } from '../core/run/reviewGate';
+import type { RunState } from '../core/run/runState';
+import { ReviewStore, ReviewStoreError, fileAtCommit, readRun, submitReview } from '../engine';
+import { parseArgs, UsageError } from './args';
+import type { Io } from './io';
+import { loadPlan, type LoadedPlan } from './runArgs';
+
+/** The flags `waves run --resume` is given when the review resumes the run here. */
+const RUN_FLAGS = ['agent', 'agent-argv', 'max-parallel', 'review', 'allow-host', 'memory-mb'] as const;
+
+export async function reviewCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['json', 'comments', 'request-changes', 'approve', 'no-run', 'unconfined', ...RUN_FLAGS], ['comments', ...RUN_FLAGS]);
+  if (args.length < 1 || args.length > 2) throw new UsageError('review takes a plan file and optionally a package id');
+  const [file, packageId] = args as [string, string | undefined];
+  const requesting = flags.has('request-changes');
+  const approving = flags.has('approve');
+  if (requesting && approving) throw new UsageError('--request-changes and --approve go one at a time');
+  if (requesting !== flags.has('comments')) throw new UsageError('--request-changes needs --comments FILE (and --comments goes with --request-changes)');
+  if (approving && !packageId) throw new UsageError('--approve needs the package to approve');
+
+  const loaded = await loadPlan(io, file, false);
+  if (typeof loaded === 'number') return loaded;
+  const read = readRun(loaded.repo, loaded.featureId);
+  if (read.kind !== 'ok') {
+    io.err(`waves: nothing to review: ${read.kind === 'none' ? `${loaded.featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`);
+    return 2;
+  }
+  const { state } = read;
+  if (packageId !== undefined && !state.packages[packageId]) {
+    io.err(`waves: ${packageId} is not a package of run ${state.runId} (${Object.keys(state.packages).join(', ')})\n`);
+    return 2;
+  }
+  const store = new ReviewStore(loaded.repo, loaded.featureId);
+  if (requesting) return requestChanges(io, loaded, state, store, String(flags.get('comments')), packageId, flags);
+  if (approving) {
+    const submitted = await submitReview(loaded.repo, loaded.featureId, { packageId: packageId!, kind: 'approve' });
+    if (!submitted.ok) {
+      io.err(`waves: ${sanitize(submitted.reason)}\n`);
+      return 2;
+    }
+    io.out(`${packageId} approved${submitted.delivered === 'driver' ? ': the run\'s driver merges it' : ''}\n`);
+    return submitted.delivered === 'state' ? resume(io, loaded, flags) : 0;
+  }
+  return list(io, loaded, state, store, packageId, flags.has('json'));
+}
+
+// ---------------------------------------------------------------------------------------
+// The list
+
+async function list(io: Io, loaded: LoadedPlan, state: RunState, store: ReviewStore, only: string | undefined, json: boolean): Promise<number> {
+  const threads = await currentThreads(loaded.repo, state, store, io);
+  const ids = only ? [only] : Object.keys(state.packages);
+  const packages = ids.map((id) => {
+    const r = state.packages[id]!;
+    return { packageId: id, status: r.status, attempts: r.attempts, revisions: r.revisions ?? 0, threads: openThreads(threads, id) };
+  });
+  const unrouted = only ? [] : openThreads(threads, null);
+  if (json) {
+    io.out(JSON.stringify({ featureId: state.featureId, runId: state.runId, packages, ...(unrouted.length ? { unrouted } : {}) }) + '\n');
+    return 0;
+  }
+  const lines: string[] = [];
+  for (const p of packages) {
+    const n = p.threads.length;
+    lines.push(`${p.packageId}  ${p.status}${p.revisions ? `, ${p.revisions} revision${p.revisions === 1 ? '' : 's'}` : ''}${n ? `, ${n} open comment${n === 1 ? '' : 's'}` : ''}`);
+    for (const t of p.threads) lines.push(...threadLines(t));
+  }
+  if (unrouted.length) {
+    lines.push('on the integration branch, not given to a package yet:');
+    for (const t of unrouted) lines.push(...threadLines(t));
+  }
+  io.out(lines.map(sanitize).join('\n') + '\n');
+  return 0;
+}
+
+function threadLines(t: ReviewThread): string[] {
+  const where = t.startLine === 0 ? `${t.file}` : `${t.file}:${t.startLine === t.endLine ? t.startLine : `${t.startLine}-${t.endLine}`}`;
+  const marks = [t.sentIn !== undefined && `sent with attempt ${t.sentIn}`, t.addressed && 'its lines changed since', t.outdated && `outdated: ${linesText(t.startLine, t.endLine)} ${t.outdated}`].filter(Boolean);
+  const [first, ...more] = t.comments.map((c) => c.body.replace(/\s+/g, ' ').trim());
+  return [`  ${where}${marks.length ? ` (${marks.join('; ')})` : ''}: ${first ?? ''}`, ...more.map((m) => `    ↳ ${m}`)];
+}
+
+/** The store's threads, those sent brought onto their package's newest commit (and written back). */
+async function currentThreads(repo: string, state: RunState, store: ReviewStore, io: Io): Promise<ReviewThread[]> {
+  const read = await store.read();
+  for (const p of read.problems) io.err(`waves: ${sanitize(p)}\n`);
+  const headOf = (id: string) => {
+    const r = state.packages[id];
+    return r?.headSha ? { commit: r.headSha, attempt: r.attempts } : null;
+  };
+  const at = async (commit: string, file: string) => (await fileAtCommit(repo, commit, file)) || null;
+  const moved = await refreshAnchors(read.file.threads, headOf, at);
+  if (!moved.changed || read.readOnly) return moved.threads;
+  const written = await store.update((ts) => ts.map((t) => moved.threads.find((m) => m.id === t.id) ?? t));
+  return written.file.threads;
+}
+
+// ---------------------------------------------------------------------------------------
+// Request changes
+
+async function requestChanges(io: Io, loaded: LoadedPlan, state: RunState, store: ReviewStore, commentsFile: string, packageId: string | undefined, flags: Map<string, string | true>): Promise<number> {
+  let text: string;
+  try {
+    text = io.readFile(commentsFile);
+  } catch (err) {
+    io.err(`waves: cannot read ${commentsFile}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const parsed = parseCommentsFile(text, commentsFile);
+  const errors = [...parsed.errors];
+  const from = packageId ? 'branch' : 'integration';
+  const commit = packageId ? state.packages[packageId]!.headSha : state.integration?.tipSha ?? null;
+  if (!commit) {
+    io.err(`waves: ${packageId ? `${packageId} has no commit to comment on yet` : 'the run has no integration branch yet'}: nothing was sent\n`);
+    return 2;
+  }
+  const index = new OwnerIndex(loaded.analysis);
+  // Each comment: its package (named, or its file's owner) and its excerpt at the commit reviewed.
+  const placed: { c: FileComment; packageId: string; excerpt: string }[] = [];
+  for (const c of parsed.comments) {
+    const at = `${commentsFile}:${c.source}`;
+    let owner = packageId;
+    if (!owner) {
+      const route = routeToOwner(index, c.file);
+      if (route.kind === 'ask') {
+        errors.push(`${at}: ${route.why === 'several' ? `${c.file} may be written by ${route.candidates.join(' and ')}: give the package (waves review … <plan> <package>)` : `${c.file} is outside every package's write scope: no package can change it`}`);
+        continue;
+      }
+      owner = route.packageId;
+    } else {
+      const slot = index.packageOf(owner)?.slot;
+      if (slot === undefined || !index.lookup(c.file).owners.includes(slot)) {
+        errors.push(`${at}: ${c.file} is outside ${owner}'s write scope: its agent could not change it`);
+        continue;
+      }
+    }
+    const content = await fileAtCommit(loaded.repo, commit, c.file);
+    const excerpt = c.startLine === 0 ? { ok: true as const, excerpt: '' } : content === '' ? { ok: false as const, why: `${c.file} does not exist` } : excerptOf(content, c.startLine, c.endLine);
+    if (!excerpt.ok) {
+      errors.push(`${at}: ${excerpt.why} at ${commit.slice(0, 12)}`);
+      continue;
+    }
+    placed.push({ c, packageId: owner, excerpt: excerpt.excerpt });
+  }
+  for (const id of new Set(placed.map((p) => p.packageId))) {
+    const why = decisionRefusal(state, { packageId: id, kind: 'changes', comments: [], from });
+    if (why) errors.push(`${commentsFile}: ${why}`);
+  }
+  if (errors.length) {
+    for (const e of errors) io.err(`waves: ${sanitize(e)}\n`);
+    io.err(`waves: nothing was sent: correct ${errors.length === 1 ? 'it' : 'them'} and try again\n`);
+    return 2;
+  }
+
+  // Kept as threads first: whatever the engine answers, nothing written is lost.
+  const now = new Date().toISOString();
+  const author = authorName();
+  const threads: ReviewThread[] = placed.map(({ c, packageId: id, excerpt }) => ({
+    id: randomUUID(),
+    packageId: id,
+    file: c.file,
+    startLine: c.startLine,
+    endLine: c.endLine,
+    anchorCommit: commit,
+    excerpt,
+    comments: [{ id: randomUUID(), body: c.body, author, at: now }],
+    status: 'open',
+    ...(from === 'integration' ? { from } : {}),
+  }));
+  try {
+    await store.update((ts) => [...ts, ...threads]);
+  } catch (err) {
+    io.err(`waves: ${err instanceof ReviewStoreError ? err.message : `the comments could not be kept: ${String(err)}`}; nothing was sent\n`);
+    return 2;
+  }
+
+  let resumeNeeded = false;
+  for (const id of new Set(placed.map((p) => p.packageId))) {
+    const mine = threads.filter((t) => t.packageId === id);
+    const { comments } = commentsToSend(mine, id);
+    const submitted = await submitReview(loaded.repo, loaded.featureId, { packageId: id, kind: 'changes', comments, from });
+    if (!submitted.ok) {
+      io.err(`waves: ${sanitize(submitted.reason)} (the comments are kept: waves review ${loaded.shown} ${id})\n`);
+      return 2;
+    }
+    const attempt = state.packages[id]!.attempts + 1;
+    await store.update((ts) => markSent(ts, new Set(mine.map((t) => t.id)), attempt));
+    io.out(`${id}: ${comments.length} comment${comments.length === 1 ? '' : 's'} sent for attempt ${attempt} (from its ${from === 'branch' ? 'branch' : 'integration tip'})${submitted.delivered === 'driver' ? '; the run\'s driver starts it' : ''}\n`);
+    if (submitted.delivered === 'state') resumeNeeded = true;
+  }
+  return resumeNeeded ? resume(io, loaded, flags) : 0;
+}
+
+function authorName(): string {
+  try {
+    return os.userInfo().username || 'you';
+  } catch {
+    return 'you';
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The resume
+
+/** No process drives the run: resumed here as `waves run --resume` (unless --no-run). */
+async function resume(io: Io, loaded: LoadedPlan, flags: Map<string, string | true>): Promise<number> {
+  const forward = [...RUN_FLAGS.flatMap((f) => (flags.has(f) ? [`--${f}`, String(flags.get(f))] : [])), ...(flags.has('unconfined') ? ['--unconfined'] : [])];
+  if (flags.has('no-run')) {
+    io.out(`recorded; to carry it out: waves run --resume ${[...forward, loaded.shown].join(' ')}\n`);
+    return 0;
+  }
+  io.out('no process drives the run: resuming it here\n');
+  return (await import('./runCommand')).runCommand(['--resume', ...forward, loaded.shown], io);
+}
