@@ -21,7 +21,7 @@ import { WavesTree } from './views/wavesTree';
 import { startLagProbe } from './util/lagProbe';
 
 /** The run parts: the run front's, and (read: built) the on-demand ones. */
-export type RunParts = RunFront & Pick<OnDemandParts, 'controller' | 'commands' | 'notifications' | 'reconciler' | 'shared' | 'approval'>;
+export type RunParts = RunFront & Pick<OnDemandParts, 'controller' | 'commands' | 'notifications' | 'reconciler' | 'shared' | 'approval' | 'review'>;
 
 /** What the extension returns from `activate`: used by its own tests, not a public API. */
 export interface WavesApi {
@@ -71,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   const part = <K extends keyof OnDemandParts>(key: K): PropertyDescriptor => ({ enumerable: true, get: () => onDemand.load('the extension API')[key] });
   const runParts = Object.defineProperties(
     { watch: run.watch, facts: run.facts, live: run.live },
-    { controller: part('controller'), commands: part('commands'), notifications: part('notifications'), reconciler: part('reconciler'), shared: part('shared'), approval: part('approval') },
+    { controller: part('controller'), commands: part('commands'), notifications: part('notifications'), reconciler: part('reconciler'), shared: part('shared'), approval: part('approval'), review: part('review') },
   ) as RunParts;
   const api: Omit<WavesApi, 'dag' | 'planning'> = { registry, ownership, views, run: runParts, onDemand };
   return Object.defineProperties(api, { dag: part('dag'), planning: part('planning') }) as WavesApi;

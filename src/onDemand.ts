@@ -17,6 +17,7 @@ import { RunNotifications } from './run/notifications';
 import { PlanningController } from './run/planningController';
 import { Reconciler } from './run/reconciler';
 import { GitContentProvider } from './run/review';
+import { ReviewComments } from './run/reviewComments';
 import { RunCommands } from './run/runCommands';
 import { RunController } from './run/runController';
 import { PlannedClaimDiagnostics, SharedRuns } from './run/sharedRuns';
@@ -48,6 +49,8 @@ export interface OnDemandParts extends vscode.Disposable {
   readonly dag: DagPanelManager;
   /** `Waves: Approve Verification Commands…` and the `waves.verificationApproved` context key (#35). */
   readonly approval: VerificationApproval;
+  /** The review threads on packages' diffs, Request Changes, Approve Package (#33). */
+  readonly review: ReviewComments;
 }
 
 /** Builds the parts; they register their commands, the DAG panel's serializer and the `waves-git:` provider. */
@@ -71,6 +74,8 @@ export function createOnDemand(deps: OnDemandDeps): OnDemandParts {
   const approval = new VerificationApproval(registry, log);
   // `Waves: Try the Demo Plan (Offline)…` (#35): the demo shipped in the extension, in a new repository.
   const demo = new DemoCommand(deps.extensionUri, log);
-  const all = [demo, approval, hosts, dag, planning, planned, reconciler, git, notifications, commands, controller, shared];
-  return { controller, commands, notifications, reconciler, shared, git, planning, dag, approval, dispose: () => all.forEach((d) => d.dispose()) };
+  // The review loop (#33): threads on the diffs of Show Changes, their counts in the views.
+  const review = new ReviewComments({ registry, controller, live: run.live, watch: run.watch, log });
+  const all = [review, demo, approval, hosts, dag, planning, planned, reconciler, git, notifications, commands, controller, shared];
+  return { controller, commands, notifications, reconciler, shared, git, planning, dag, approval, review, dispose: () => all.forEach((d) => d.dispose()) };
 }

@@ -39,6 +39,18 @@ export const ON_DEMAND_COMMANDS = [
   'waves.finishRun',
   'waves.cleanUpWorktrees',
   'waves.selectAgent',
+  // The review loop (src/run/reviewComments.ts, #33)
+  'waves.requestChanges',
+  'waves.approvePackage',
+  'waves.reviewIntegration',
+  'waves.review.commentOnFile',
+  'waves.review.addComment',
+  'waves.review.resolve',
+  'waves.review.reopen',
+  'waves.review.editComment',
+  'waves.review.cancelEdit',
+  'waves.review.saveComment',
+  'waves.review.deleteComment',
   // Other drivers through the shared coordinator (src/run/sharedRuns.ts)
   'waves.askDriverToCancel',
   'waves.releasePlannedClaims',
@@ -68,7 +80,7 @@ const WITHOUT_ENGINE = new Set<string>(['waves.showDag', 'waves.exportDag', 'wav
 
 /** A run the reconciler has to decide about: something left to do, or a lease (someone may drive it). */
 function needsReconciling(folder: string, state: RunState): boolean {
-  const left = Object.values(state.packages).some((r) => isActive(r.status) || r.status === 'interrupted' || r.status === 'pending' || r.status === 'ready');
+  const left = Object.values(state.packages).some((r) => isActive(r.status) || r.status === 'interrupted' || r.status === 'pending' || r.status === 'ready' || r.status === 'awaiting-review');
   return left || fs.existsSync(leaseFile(folder, state.featureId));
 }
 

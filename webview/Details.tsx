@@ -14,6 +14,8 @@ const ACTION_LABEL: Record<PackageAction, { label: string; icon: string }> = {
   openTerminal: { label: 'Open Terminal', icon: 'terminal' },
   openWorktree: { label: 'Open Worktree', icon: 'folder-opened' },
   showChanges: { label: 'Show Changes', icon: 'diff' },
+  requestChanges: { label: 'Request Changes', icon: 'request-changes' },
+  approve: { label: 'Approve', icon: 'check-all' },
 };
 
 
@@ -124,6 +126,13 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
           </p>
           {run?.lastError && <p className="error">{run.lastError}</p>}
           {run?.resetAt && <p>Its agent's usage limit resets at {new Date(run.resetAt).toLocaleString()} (no retry was spent; Resume goes on).</p>}
+          {(run?.openComments || run?.revisions) ? (
+            <p className="review-line">
+              {run.openComments ? `${run.openComments} open comment${run.openComments === 1 ? '' : 's'}` : 'no open comment'}
+              {run.revisions ? ` · ${run.revisions} revision${run.revisions === 1 ? '' : 's'} (no retry spent)` : ''}
+            </p>
+          ) : null}
+          {run?.status === 'awaiting-review' && <p>It awaits your review: Approve merges it; Request Changes sends your open comments to its agent.</p>}
           {run?.question && <p>It asks: “{run.question}” — answer it with Answer and Retry Package (the Waves view or the palette).</p>}
           {run && run.refused.length > 0 && <p className="warning">{refusedLine(run.refused)}</p>}
           {run?.spend && <p className="muted">Spent: {run.spend}</p>}

@@ -342,6 +342,8 @@ export class DagPanel extends Disposable {
             { reveal: { enabled: true }, ...this.actions.states(context) },
             run ? { runId: run.runId, record: run.packages[request.packageId] } : undefined,
           );
+          const featureId = entry.analysis.plan.feature?.id;
+          if (details?.run && featureId) details.run.openComments = this.deps.runs.openComments?.(featureId, request.packageId) ?? 0;
           return details ? replyTo(request, details) : fail(request, `No package \`${request.packageId}\``, 'unknown-package');
         }
         case 'packageAction': {

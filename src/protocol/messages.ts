@@ -259,6 +259,8 @@ export const PACKAGE_ACTIONS = [
   'openTerminal',
   'openWorktree',
   'showChanges',
+  'requestChanges',
+  'approve',
 ] as const;
 export type PackageAction = (typeof PACKAGE_ACTIONS)[number];
 
@@ -390,6 +392,10 @@ export interface PackageRunDetails {
   question: string | null;
   /** What the walls refused its last attempt (#32): network targets (`host:port`); empty: nothing. */
   refused: string[];
+  /** Review revisions asked for (#33): attempts that spent no retry. */
+  revisions?: number;
+  /** The person's open review comments on it (#33). */
+  openComments?: number;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -38,6 +38,18 @@ export class LiveRuns extends Disposable {
     return this.controller.session(featureId)?.engine.store?.state ?? this.watch.stateFor(featureId, folder);
   }
 
+  /** Open review comments per feature, then package (#33): set by the review part once it is built. */
+  private readonly comments = new Map<string, ReadonlyMap<string, number>>();
+
+  openComments(featureId: string, packageId: string): number {
+    return this.comments.get(featureId)?.get(packageId) ?? 0;
+  }
+
+  setOpenComments(featureId: string, counts: ReadonlyMap<string, number>): void {
+    this.comments.set(featureId, counts);
+    this.throttle.schedule();
+  }
+
   /** Whether this window's engine drives the feature's run. */
   driving(featureId: string): boolean {
     return this.controller.session(featureId) !== undefined;

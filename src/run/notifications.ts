@@ -54,6 +54,15 @@ export class RunNotifications extends Disposable {
             await vscode.commands.executeCommand('waves.showChanges', { ...pkgArg, packageId: event.packageId });
           return;
         }
+        if (event.status === 'awaiting-review') {
+          // The review gate (#33): the package waits for the person, as an agent's question does.
+          const changes = 'Show Changes';
+          const approve = 'Approve';
+          const choice = await this.show('warning', `Waves: ${event.packageId} awaits your review — Approve merges it; Request Changes sends your comments to its agent`, changes, approve);
+          if (choice === changes) await vscode.commands.executeCommand('waves.showChanges', { ...pkgArg, packageId: event.packageId });
+          else if (choice === approve) await vscode.commands.executeCommand('waves.approvePackage', { ...pkgArg, packageId: event.packageId });
+          return;
+        }
         if (event.status !== 'failed') return;
         // A failure the engine retries by itself is not worth a pop-up; the last one is.
         if (event.attempt <= this.retryBudget(session, event.packageId)) return;

@@ -13,9 +13,31 @@ import { fileAtCommit, packageChanges } from '../engine';
 
 export const GIT_SCHEME = 'waves-git';
 
-/** `waves-git:/<file>?{"repo":…,"ref":…}` — read-only file text at a commit. */
-export function gitUri(repo: string, ref: string, file: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: GIT_SCHEME, path: `/${file}`, query: JSON.stringify({ repo, ref }) });
+/** What a review document is the diff of (#33): a package's changes, or the integration branch's (`pkg` null). */
+export interface ReviewTarget {
+  feature: string;
+  pkg: string | null;
+}
+
+/**
+ * `waves-git:/<file>?{"repo":…,"ref":…}` — read-only file text at a commit; with `review`, the
+ * side of a diff the person comments on (`reviewComments.ts`).
+ */
+export function gitUri(repo: string, ref: string, file: string, review?: ReviewTarget): vscode.Uri {
+  return vscode.Uri.from({ scheme: GIT_SCHEME, path: `/${file}`, query: JSON.stringify(review ? { repo, ref, review } : { repo, ref }) });
+}
+
+/** The review a `waves-git:` document is the commented side of, with its repository and commit; undefined for any other. */
+export function reviewOf(uri: vscode.Uri): { target: ReviewTarget; repo: string; ref: string } | undefined {
+  if (uri.scheme !== GIT_SCHEME) return undefined;
+  try {
+    const q = JSON.parse(uri.query) as { repo?: unknown; ref?: unknown; review?: { feature?: unknown; pkg?: unknown } };
+    const r = q.review;
+    if (typeof q.repo !== 'string' || typeof q.ref !== 'string' || !r || typeof r.feature !== 'string' || (r.pkg !== null && typeof r.pkg !== 'string')) return undefined;
+    return { target: { feature: r.feature, pkg: r.pkg }, repo: q.repo, ref: q.ref };
+  } catch {
+    return undefined;
+  }
 }
 
 export class GitContentProvider extends Disposable implements vscode.TextDocumentContentProvider {
@@ -39,8 +61,12 @@ export function auditVerdict(record: PackageRunRecord): string {
   return record.lastError ?? record.status;
 }
 
-/** Opens the multi-file diff of a package against its base; false (and a message) when there is nothing to show. */
-export async function showChanges(repo: string, record: PackageRunRecord): Promise<boolean> {
+/**
+ * Opens the multi-file diff of a package against its base; false (and a message) when there is
+ * nothing to show. With `featureId`, the package's side is its commit (a `waves-git:` document
+ * the person comments on, #33) whenever it has one; else its worktree's files while it works.
+ */
+export async function showChanges(repo: string, record: PackageRunRecord, featureId?: string): Promise<boolean> {
   if (!record.baseSha) {
     void vscode.window.showInformationMessage(`Waves: ${record.packageId} has not started: no changes to show.`);
     return false;
@@ -50,14 +76,15 @@ export async function showChanges(repo: string, record: PackageRunRecord): Promi
     void vscode.window.showInformationMessage(`Waves: ${record.packageId} changed no file against its base (${record.baseSha.slice(0, 8)}).`);
     return false;
   }
-  const tree = record.worktree && record.worktree !== repo && fs.existsSync(record.worktree) ? record.worktree : null;
+  const reviewed = featureId && record.headSha ? { feature: featureId, pkg: record.packageId } : undefined;
+  const tree = !reviewed && record.worktree && record.worktree !== repo && fs.existsSync(record.worktree) ? record.worktree : null;
   const head = record.headSha ?? record.branch ?? 'HEAD';
   const resources = files.map((f) => {
     const original = f.change === 'A' || f.change === '?' ? undefined : gitUri(repo, record.baseSha!, f.path);
-    const modified = f.change === 'D' ? undefined : tree ? vscode.Uri.file(path.join(tree, f.path)) : gitUri(repo, head, f.path);
+    const modified = f.change === 'D' ? undefined : tree ? vscode.Uri.file(path.join(tree, f.path)) : gitUri(repo, head, f.path, reviewed);
     return [vscode.Uri.file(path.join(tree ?? repo, f.path)), original, modified] as const;
   });
-  const title = `${record.packageId}: ${files.length} file${files.length === 1 ? '' : 's'} against ${record.baseSha.slice(0, 8)} — ${auditVerdict(record)}`;
+  const title = `${record.packageId}: ${files.length} file${files.length === 1 ? '' : 's'} against ${record.baseSha.slice(0, 8)}${reviewed ? ` at ${record.headSha!.slice(0, 8)}` : ''} — ${auditVerdict(record)}`;
   await vscode.commands.executeCommand('vscode.changes', title, resources);
   return true;
 }

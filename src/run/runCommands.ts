@@ -122,7 +122,8 @@ export class RunCommands extends Disposable implements DagActions {
       if (!target) return false;
       const reason = controller.whyNot('showChanges', target.entry, { packageId: target.packageId });
       if (reason) return this.tell(`cannot show the changes: ${reason}`);
-      return showChanges(controller.repoOf(target.entry)!, controller.stateFor(target.entry)!.packages[target.packageId]!);
+      const state = controller.stateFor(target.entry)!;
+      return showChanges(controller.repoOf(target.entry)!, state.packages[target.packageId]!, state.featureId);
     });
     command('waves.showRunReport', async (arg) => {
       const entry = await this.plan(arg);
@@ -295,6 +296,9 @@ export class RunCommands extends Disposable implements DagActions {
       openTerminal: state(terminalOpen || (record?.logFile && fs.existsSync(record.logFile)) ? null : (c.whyNot('openTerminal', entry, { packageId }) ?? `${packageId} has no terminal or log`)),
       openWorktree: state(c.whyNot('openWorktree', entry, { packageId }) ?? (record?.worktree && !fs.existsSync(record.worktree) ? 'its worktree was removed after its merge' : null)),
       showChanges: state(c.whyNot('showChanges', entry, { packageId })),
+      // The review loop (#33): the reviewer's answer decides what the engine can take.
+      requestChanges: state(record && (record.status === 'succeeded' || record.status === 'awaiting-review') ? null : `${packageId} has ${record ? `status ${STATUS_WORDS[record.status]}` : 'not run'}: changes are requested of a package whose work passed (succeeded or awaiting review)`),
+      approve: state(record?.status === 'awaiting-review' ? null : `${packageId} is not awaiting review`),
     };
   }
 
@@ -311,6 +315,8 @@ export class RunCommands extends Disposable implements DagActions {
       openTerminal: 'waves.openTerminal',
       openWorktree: 'waves.openWorktree',
       showChanges: 'waves.showChanges',
+      requestChanges: 'waves.requestChanges',
+      approve: 'waves.approvePackage',
     };
     await vscode.commands.executeCommand(id[action], arg);
   }

@@ -315,6 +315,8 @@ export class RunController extends Disposable {
       ...(settings.budget ? { budget: settings.budget } : {}),
       ...(settings.fallback.length ? { agentFallback: settings.fallback } : {}),
       ...(Object.keys(settings.agentCaps).length ? { agentCaps: settings.agentCaps } : {}),
+      // The review gate (#33): a package that passed waits for the person before its merge.
+      ...(settings.reviewGate === 'before-merge' ? { review: 'before-merge' as const } : {}),
     };
 
     let session: RunSession | undefined;

@@ -32,6 +32,8 @@ const RUN_REDRAW_MS = 220;
 /** The run states the tree shows (`LiveRuns`, src/run/liveRuns.ts). */
 export interface TreeRuns {
   stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined;
+  /** Open review comments of a package (#33). */
+  openComments?(featureId: string, packageId: string): number;
   readonly onDidChangeRuns: vscode.Event<void>;
 }
 
@@ -248,7 +250,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     this.shownRun.clear();
     this.dueRows.clear();
     this.dueWaves.clear();
-    this.forEachRow((node, record) => this.shownRun.set(node, packageRowKey(record)));
+    this.forEachRow((node, record) => this.shownRun.set(node, this.rowKey(node, record)));
 
     void vscode.commands.executeCommand('setContext', 'waves.hasPlan', plans.length > 0);
     void vscode.commands.executeCommand('setContext', 'waves.planCount', plans.length);
@@ -341,7 +343,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
    */
   private redrawRunRows(): void {
     this.forEachRow((node, record) => {
-      const key = packageRowKey(record);
+      const key = this.rowKey(node, record);
       if (this.shownRun.get(node) === key) return;
       this.shownRun.set(node, key);
       this.dueRows.add(node);
@@ -362,6 +364,15 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     this.dueWaves.clear();
     if (rows.length) this.changed.fire(rows);
     if (waves.length) this.changed.fire(waves);
+  }
+
+  /** What a package row shows of its run and its open review comments. */
+  private rowKey(node: PackageNode, record: PackageRunRecord | undefined): string {
+    return `${packageRowKey(record)}|${this.comments(node)}`;
+  }
+
+  private comments(node: PackageNode): number {
+    return this.runs?.openComments?.(node.entry.analysis.plan.feature?.id ?? '', node.packageId) ?? 0;
   }
 
   /** The run state of a plan's feature, when it has one. */
@@ -407,7 +418,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       // The run's status replaces the plan's icon; the plan's problems stay in the tooltip.
       const icon = statusIcon(record);
       item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
-      item.description = `${node.pkg.title ?? ''} · ${run}`;
+      const open = this.comments(node);
+      item.description = `${node.pkg.title ?? ''} · ${run}${open ? ` · ${open} open comment${open > 1 ? 's' : ''}` : ''}`;
       item.accessibilityInformation = { label: `${packageAccessibleLabel(analysis, node.pkg, node.place)}, ${packageRunAccessible(record, Date.now())}` };
       item.contextValue = `waves.package.${record.status}`;
       // The run's news about the package beside the plan's: its usage limit, its question, what it spent (#16).

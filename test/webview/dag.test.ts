@@ -164,7 +164,7 @@ function details(id: string, extra: Partial<PackageDetails> = {}): PackageDetail
     retryBudget: 1,
     problems: [],
     run: null,
-    actions: { reveal: { enabled: true }, showPrompt: off, run: off, retry: off, cancel: off, openTerminal: off, openWorktree: off, showChanges: off },
+    actions: { reveal: { enabled: true }, showPrompt: off, run: off, retry: off, cancel: off, openTerminal: off, openWorktree: off, showChanges: off, requestChanges: off, approve: off },
     ...extra,
   };
 }
