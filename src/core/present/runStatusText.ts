@@ -358,10 +358,11 @@ export function whyNot(command: RunCommand, facts: CommandFacts, target: Command
     }
     case 'resume': {
       // Nobody drives it (checked above), so a package still marked active stopped with its driver;
-      // pending and ready ones were never started (an adoption collects and starts nothing, #15).
+      // pending and ready ones were never started (an adoption collects and starts nothing, #15);
+      // one awaiting review waits for the person's decision, which a resumed run carries out (#33).
       const left = state
         ? Object.values(state.packages).filter(
-            (r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'usage-limit' || r.status === 'pending' || r.status === 'ready' || isActive(r.status),
+            (r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'usage-limit' || r.status === 'pending' || r.status === 'ready' || r.status === 'awaiting-review' || isActive(r.status),
           )
         : [];
       return left.length ? null : 'the run has nothing interrupted, cancelled or left to start to resume';

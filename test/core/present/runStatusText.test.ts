@@ -70,6 +70,9 @@ describe('runSummary: the status bar', () => {
     assert.equal(runNeedsAttention(view), true);
     assert.match(runTooltip(view, s, 'F', T0 + 20_000), /- awaiting review: `a`/);
     assert.equal(runView(state([]), WAVES).awaitingReview, undefined);
+    // Its decision is carried out by a resumed run: Resume is offered for it alone.
+    const alone = state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 0 }, 10], [{ type: 'awaitingReview', packageId: 'a' }, 10]], ['a']);
+    assert.equal(whyNot('resume', facts(alone)), null);
   });
 
   it('shows no run before anything started', () => {
