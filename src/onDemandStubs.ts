@@ -44,6 +44,7 @@ export const ON_DEMAND_COMMANDS = [
   'waves.approvePackage',
   'waves.reviewIntegration',
   'waves.review.commentOnFile',
+  'waves.review.commentOnLines',
   'waves.review.addComment',
   'waves.review.resolve',
   'waves.review.reopen',

@@ -98,6 +98,7 @@ export class ReviewComments extends Disposable {
     command('waves.review.saveComment', (c) => this.save(c as ShownComment));
     command('waves.review.deleteComment', (c) => this.remove(c as ShownComment));
     command('waves.review.commentOnFile', (uri) => this.commentOnFile(uri));
+    command('waves.review.commentOnLines', () => this.commentOnLines());
     command('waves.requestChanges', (arg) => this.requestChanges(arg));
     command('waves.approvePackage', (arg) => this.approve(arg));
     command('waves.reviewIntegration', (arg) => this.reviewIntegration(arg));
@@ -196,7 +197,9 @@ export class ReviewComments extends Disposable {
   }
 
   private show(uri: vscode.Uri, t: ReviewThread, at: Omit<ShownThread, 'thread' | 'id'>): void {
-    const thread = this.comments.createCommentThread(uri, rangeOf(t), []);
+    const thread = this.comments.createCommentThread(uri, rangeOf(t), t.comments.map((c) => new ShownComment(t.id, c, new vscode.MarkdownString(c.body))));
+    // Open threads open on the diff: they are what the person reads it for.
+    thread.collapsibleState = t.status === 'open' ? vscode.CommentThreadCollapsibleState.Expanded : vscode.CommentThreadCollapsibleState.Collapsed;
     const shown: ShownThread = { thread, id: t.id, ...at };
     this.shown.set(t.id, shown);
     this.byThread.set(thread, shown);
@@ -308,13 +311,30 @@ export class ReviewComments extends Disposable {
     if (!where) throw new Error(`${uri.toString()} is not a document of a review`);
     const doc = await vscode.workspace.openTextDocument(uri);
     const made = await this.newThread(where, doc, startLine, endLine, { id: randomUUID(), body: text.trim(), author: this.author, at: new Date().toISOString() });
-    if (made) this.show(uri, made, { target: where.target, repo: where.repo, commit: where.ref });
+    // Shown unless the document's opening showed it already (`restore`).
+    if (made && !this.shown.has(made.id)) this.show(uri, made, { target: where.target, repo: where.repo, commit: where.ref });
+    if (made) this.deps.log.info(`[review] ${made.packageId}: a thread on ${linesText(made.startLine, made.endLine)} of ${made.file}`);
     return made;
   }
 
   /** The threads the editor shows now: the store's thread with its editor thread (for the tests). */
   shownThreads(): { id: string; thread: vscode.CommentThread; uri: vscode.Uri; commit: string }[] {
     return [...this.shown.values()].map((s) => ({ id: s.id, thread: s.thread, uri: s.thread.uri, commit: s.commit }));
+  }
+
+  /** `Waves: Comment on the Selected Lines…`: the active review editor's selection (its line when empty), the words from an input box. */
+  private async commentOnLines(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !reviewOf(editor.document.uri)) {
+      void vscode.window.showInformationMessage('Waves: put the cursor on a line of a package\'s changes (Show Changes), then comment.');
+      return;
+    }
+    const { start, end } = editor.selection;
+    const last = end.line > start.line && end.character === 0 ? end.line - 1 : end.line;
+    const lines = linesText(start.line + 1, last + 1);
+    const text = await vscode.window.showInputBox({ title: `Comment on ${lines} of ${editor.document.uri.path.replace(/^\//, '')}`, prompt: 'It goes to the package\'s agent with Request Changes', ignoreFocusOut: true });
+    if (!text?.trim()) return;
+    await this.commentOn(editor.document.uri, start.line + 1, last + 1, text);
   }
 
   /** `Waves: Comment on the Whole File` (a review document's title bar). */
