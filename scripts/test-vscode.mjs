@@ -335,6 +335,11 @@ async function runScenarioFile(tools, file, vsix, manifest) {
   try {
     const ws = makeWorkspace(mod.workspace ?? 'basic');
     const state = prepareState(stateDir, { trust, settings: mod.settings ?? {} });
+    // Machine-scoped settings (`waves.sandbox.*`, `waves.hosts`): code-server reads them from the machine's settings file.
+    if (mod.machineSettings) {
+      fs.mkdirSync(path.join(state.userDataDir, 'Machine'), { recursive: true });
+      fs.writeFileSync(path.join(state.userDataDir, 'Machine', 'settings.json'), JSON.stringify(mod.machineSettings, null, 2));
+    }
     let t = Date.now();
     const installOut = installExtension(tools, state, vsix);
     const installed = listExtensions(tools, state);
