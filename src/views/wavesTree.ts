@@ -419,7 +419,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       const icon = statusIcon(record);
       item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
       const open = this.comments(node);
-      item.description = `${node.pkg.title ?? ''} · ${run}${open ? ` · ${open} open comment${open > 1 ? 's' : ''}` : ''}`;
+      item.description = `${node.pkg.title ?? ''} · ${run}${open ? ` · ${plural(open, 'open comment')}` : ''}`;
       item.accessibilityInformation = { label: `${packageAccessibleLabel(analysis, node.pkg, node.place)}, ${packageRunAccessible(record, Date.now())}` };
       item.contextValue = `waves.package.${record.status}`;
       // The run's news about the package beside the plan's: its usage limit, its question, what it spent (#16).

@@ -44,8 +44,8 @@ export function runView(state: RunState | undefined, waves: readonly (readonly s
   }
   const records = Object.values(state.packages);
   const awaitingReview = records.filter((r) => r.status === 'awaiting-review').length;
-  const view: RunView = driving || records.some((r) => isActive(r.status)) ? { phase: 'active', counts, waves: model.waves, ending: null } : { phase: 'finished', counts, waves: model.waves, ending: ending(records) };
-  return awaitingReview ? { ...view, awaitingReview } : view;
+  if (driving || records.some((r) => isActive(r.status))) return { phase: 'active', counts, waves: model.waves, ending: null, awaitingReview };
+  return { phase: 'finished', counts, waves: model.waves, ending: ending(records), awaitingReview };
 }
 
 function ending(records: readonly PackageRunRecord[]): RunEnding {
@@ -93,12 +93,13 @@ const ENDING_WORDS: Record<RunEnding, string> = {
   partial: 'Run ended',
 };
 
-/** The counts worth a glance after the main ones (zero counts left out). */
-function extras(c: ProgressCounts): string[] {
+/** The counts worth a glance after the main ones (zero counts left out); who waits on the person's review (#33). */
+function extras({ counts: c, awaitingReview }: RunView): string[] {
   const out: string[] = [];
   if (c.failed) out.push(`${c.failed} failed`);
   if (c.blocked) out.push(`${c.blocked} blocked`);
   if (c.needsInput) out.push(`${c.needsInput} need${c.needsInput === 1 ? 's' : ''} input`);
+  if (awaitingReview) out.push(`${awaitingReview} awaiting your review`);
   return out;
 }
 
@@ -114,16 +115,11 @@ export function runStatusText(view: RunView): string {
     if (c.running) parts.push(`${c.running} running`);
     if (c.verifying) parts.push(`${c.verifying} verifying`);
     if (!c.running && !c.verifying && c.queued) parts.push(`${c.queued} starting`);
-    parts.push(`${c.done}/${c.total} done`, ...extras(c), ...review(view));
+    parts.push(`${c.done}/${c.total} done`, ...extras(view));
     return parts.join(' · ');
   }
   const e = view.ending ?? 'partial';
-  return [`${ENDING_ICON[e]} ${ENDING_WORDS[e]}`, `${c.succeeded}/${c.total} succeeded`, ...extras(c), ...review(view)].join(' · ');
-}
-
-/** Who waits on the person's review (#33): `1 awaiting your review`. */
-function review(view: RunView): string[] {
-  return view.awaitingReview ? [`${view.awaitingReview} awaiting your review`] : [];
+  return [`${ENDING_ICON[e]} ${ENDING_WORDS[e]}`, `${c.succeeded}/${c.total} succeeded`, ...extras(view)].join(' · ');
 }
 
 /** The same for a screen reader: no codicons, whole words. */
