@@ -7,7 +7,8 @@
  * each. Printed: each run's wall time and the medians, their ratio, the guard's checks and the time
  * spent checking (the run state's `integration.guard`), the lower bound max(critical path,
  * work / cap), and how long a dependent waited from its last dependency's merge to its agent's
- * spawn (what the guard's holding costs), with the load average.
+ * spawn (what the guard's holding costs) and from the last merge to the run's end (the final
+ * tip's check), with the load average.
  * Run by `npm run bench guard` (prints markdown). BENCH_GUARD_PLANS (comma-separated plan files of
  * act-plans/), BENCH_GUARD_REPS (default 3: runs per configuration), BENCH_GUARD_AGENT_SECONDS
  * (default 2), BENCH_GUARD_CHECK (the check, default a Node that waits 1 s), BENCH_CAP (default 3).
@@ -31,6 +32,8 @@ interface Run {
   checking: number;
   /** Per dependent: its last dependency merged → its agent spawned, ms. */
   waits: number[];
+  /** The last merge → the run's end, ms (with the guard: the check of the final tip). */
+  tail: number;
 }
 
 async function once(name: string, plan: RealPlan, guard: boolean, rep: number): Promise<Run> {
@@ -46,7 +49,8 @@ async function once(name: string, plan: RealPlan, guard: boolean, rep: number): 
     const w = r.at(d.id).spawned - merged;
     if (Number.isFinite(w)) waits.push(w);
   }
-  return { guard, wall: r.wall / 1000, load: loadavg(), checks: g?.checks ?? [], checking: guardTimeMs(g) / 1000, waits };
+  const lastMerge = Math.max(...plan.packages.map((p) => r.mark(p.id, 'merged') ?? NaN));
+  return { guard, wall: r.wall / 1000, load: loadavg(), checks: g?.checks ?? [], checking: guardTimeMs(g) / 1000, waits, tail: r.ended - lastMerge };
 }
 
 const median = (xs: number[]) => pct(xs, 50);
@@ -102,12 +106,13 @@ async function main(): Promise<void> {
   }
 
   console.log("\nWhat the holding costs: a dependent's last dependency merged → its agent spawned, ms, p50 / p95 / max over the runs' dependents (at cap 3 some wait for a free slot either way):\n");
-  console.log('| plan | dependents × runs | without | with |');
-  console.log('|---|---:|---|---|');
+  console.log('| plan | dependents × runs | without | with | the last merge → the run\'s end (median ms), without / with |');
+  console.log('|---|---:|---|---|---|');
   for (const { name, runs } of results) {
     const w = (guard: boolean) => runs.filter((r) => r.guard === guard).flatMap((r) => r.waits);
+    const tail = (guard: boolean) => Math.round(median(runs.filter((r) => r.guard === guard).map((r) => r.tail)));
     const cell = (xs: number[]) => `${Math.round(pct(xs, 50))} / ${Math.round(pct(xs, 95))} / ${Math.round(Math.max(...xs))}`;
-    console.log(`| ${name} | ${w(false).length} | ${cell(w(false))} | ${cell(w(true))} |`);
+    console.log(`| ${name} | ${w(false).length} | ${cell(w(false))} | ${cell(w(true))} | ${tail(false)} / ${tail(true)} |`);
   }
   console.log(`\nload average before: ${loadBefore}; after: ${loadavg()}`);
 }

@@ -25,7 +25,7 @@ export const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 /** The makespans' cap (issue #37's goals are at 3). */
 export const CAP = Math.max(1, Number(process.env.BENCH_CAP ?? 3) || 3);
 
-/** One run of the engine on a fresh repository holding `packages`; its wall time, each package's times, the trace marks and the final state. */
+/** One run of the engine on a fresh repository holding `packages`; its wall time (and when it ended), each package's times, the trace marks and the final state. */
 export async function runPlan(feature: string, packages: TestPackage[], maxParallel: number, options: Pick<EngineOptions, 'verification' | 'integrationGuard'> = {}) {
   const { repo, planFile } = repoWithPlan(feature, packages);
   const marks = new Map<string, number>();
@@ -35,7 +35,8 @@ export async function runPlan(feature: string, packages: TestPackage[], maxParal
   const engine = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript: await buildRunner(), maxParallel, trace, ...options });
   const t0 = Date.now();
   const outcome = await engine.run();
-  const wall = Date.now() - t0;
+  const ended = Date.now();
+  const wall = ended - t0;
   if (outcome.outcome !== 'succeeded') throw new Error(`${feature}: ${JSON.stringify(outcome.counts)}`);
   const at = (id: string) => {
     const files = attemptFiles(attemptDir(repo, feature, outcome.runId, id, 1));
@@ -49,7 +50,7 @@ export async function runPlan(feature: string, packages: TestPackage[], maxParal
     return { start: Date.parse(meta.startedAt), spawned, agent: agentAt, exit: Date.parse(exit.endedAt), done: Date.parse(outcome.state.packages[id]!.endedAt!) };
   };
   const mark = (id: string, step: string) => marks.get(`${id}:${step}`);
-  return { wall, at, mark, state: outcome.state };
+  return { wall, ended, at, mark, state: outcome.state };
 }
 
 export interface RealPlan {
