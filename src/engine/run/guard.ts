@@ -85,6 +85,17 @@ export class IntegrationGuard {
     return false;
   }
 
+  /** The ready packages held now (for the scheduler: they take no slot). */
+  heldNow(packages: readonly { id: string }[]): ReadonlySet<string> | undefined {
+    if (!this.enabled || this.baseRed || (this.unchecked.size === 0 && this.held.size === 0)) return undefined;
+    const out = new Set<string>();
+    for (const p of packages) {
+      const status = this.ctx.state.packages[p.id]?.status;
+      if ((status === 'ready' || status === 'pending') && this.isHeld(p.id)) out.add(p.id);
+    }
+    return out;
+  }
+
   async end(): Promise<void> {
     await this.draining;
     await dropCheckTree(this.ctx.repoRoot, this.tree()).catch(() => undefined);

@@ -284,6 +284,8 @@ export class RunLoop {
       mode: ctx.mode,
       ...(ctx.only ? { only: ctx.only } : {}),
       now,
+      // The integration guard (#34): what depends on an unchecked or breaking merge waits, its slot free for others.
+      held: this.parts.guard.heldNow(ctx.sched),
     });
     for (const event of decision.events) {
       // An adoption nobody asked for retries nothing: a failed package waits for the person.
@@ -306,8 +308,6 @@ export class RunLoop {
     // What a ready package waits for, for its timeline (#35): a lock, a host, its agent's usage limit.
     const waitsFor = new Map<string, WaitReason>();
     for (const w of decision.waiting) if (w.reason === 'lock') waitsFor.set(w.packageId, 'lock');
-    // The integration guard (#34): what depends on a package that broke the integration branch waits for it to be green again.
-    decision.start = decision.start.filter((id) => !this.parts.guard.isHeld(id));
     if (limited.agents.size > 0) {
       decision.start = decision.start.filter((id) => {
         if (!limited.agents.has(ctx.agentOf(id).label)) return true;
