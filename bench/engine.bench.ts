@@ -20,55 +20,15 @@
  * fixed times) and BENCH_PLANS / BENCH_PLANS_LONG (comma-separated plan files of act-plans/ for
  * the short and the 20 s agents; defaults below).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { analyzePlan } from '../src/core/plan/analyze';
-import { attemptDir, attemptFiles } from '../src/core/run/runPaths';
-import { schedPackagesFromAnalysis, simulate } from '../src/core/run/schedule';
-import { RunEngine } from '../src/engine/run/engine';
-import { isolateGit, planYaml, repoWithPlan, scriptedAgent, type TestPackage } from '../test/engine/engineFixtures';
-import { buildRunner } from '../test/engine/helpers';
+import { CAP, loadavg, ms, pct, realPlan, runPlan } from './realPlans';
+import { isolateGit, type TestPackage } from '../test/engine/engineFixtures';
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
-const ms = (x: number) => `${Math.round(x)} ms`;
 /** How long each agent of the handoff runs works before it writes its file (BENCH_HANDOFF_WORK_MS, default 1000). */
 const HANDOFF_WORK_MS = Math.max(0, Number(process.env.BENCH_HANDOFF_WORK_MS ?? 1000) || 0);
-
-async function runPlan(feature: string, packages: TestPackage[], maxParallel: number, options: { verification?: 'approved' } = {}) {
-  const { repo, planFile } = repoWithPlan(feature, packages);
-  const marks = new Map<string, number>();
-  const trace = (step: string, id: string) => {
-    if (!marks.has(`${id}:${step}`)) marks.set(`${id}:${step}`, Date.now());
-  };
-  const engine = await RunEngine.prepare({ planFile, agent: scriptedAgent(), runnerScript: await buildRunner(), maxParallel, trace, ...options });
-  const t0 = Date.now();
-  const outcome = await engine.run();
-  const wall = Date.now() - t0;
-  if (outcome.outcome !== 'succeeded') throw new Error(`${feature}: ${JSON.stringify(outcome.counts)}`);
-  const at = (id: string) => {
-    const files = attemptFiles(attemptDir(repo, feature, outcome.runId, id, 1));
-    const exit = JSON.parse(fs.readFileSync(files.exit, 'utf8')) as { endedAt: string };
-    const meta = JSON.parse(fs.readFileSync(files.meta, 'utf8')) as { startedAt: string };
-    // The scripted agent's first act is writing task.md beside its prompt: its mtime is when the agent runs.
-    // (Not every version of the scripted agent writes it: NaN then, and the row is left out.)
-    const agentAt = fs.statSync(path.join(path.dirname(files.prompt), 'task.md'), { throwIfNoEntry: false })?.mtimeMs ?? NaN;
-    // The runner rewrites meta.json with the agent's pid right after spawning it: its mtime is when the agent started.
-    const spawned = fs.statSync(files.meta).mtimeMs;
-    return { start: Date.parse(meta.startedAt), spawned, agent: agentAt, exit: Date.parse(exit.endedAt), done: Date.parse(outcome.state.packages[id]!.endedAt!) };
-  };
-  const mark = (id: string, step: string) => marks.get(`${id}:${step}`);
-  return { wall, at, mark };
-}
 
 /** The engine's trace marks (EngineOptions.trace) on the handoff path, in order. */
 const PARENT_STEPS = ['exit-seen', 'committed', 'audited', 'verified', 'merge-start', 'merged', 'locks-released'];
 const CHILD_STEPS = ['scheduled', 'locks-taken', 'spec-written', 'tree-ready', 'launched', 'started-saved'];
-
-const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
 /** The real plans of test/fixtures/act-plans/ timed by default: short agents, and (fewer) 20 s agents. */
 const PLANS = [
@@ -80,39 +40,6 @@ const PLANS = [
   '2026-03-21-improve-worktree-management',
 ];
 const PLANS_LONG = ['2026-03-21-add-dynamic-authorization', '2026-03-21-improve-worktree-management'];
-/** The makespans' cap (issue #37's goals are at 3). */
-const CAP = Math.max(1, Number(process.env.BENCH_CAP ?? 3) || 3);
-
-/**
- * A real plan's packages and dependencies; each package's agent works `seconds`, writes one file
- * of its own and commits it (as the real CLIs do), and one verification command checks the file.
- */
-function realPlan(name: string, seconds: number): { packages: TestPackage[]; bound: number; critical: number; work: number; scheduled: number } {
-  const file = path.join(__dirname, '..', 'test', 'fixtures', 'act-plans', `${name}.work-packages.yaml`);
-  const analysis = analyzePlan(fs.readFileSync(file, 'utf8'), { maxParallel: CAP });
-  const ids = new Set(analysis.plan.packages.map((p) => p.id));
-  const packages = analysis.plan.packages.map((p, i) => ({
-    id: p.id,
-    deps: p.dependsOn.map((d) => d.value).filter((d) => ids.has(d)),
-    agent: [`sleep ${seconds * 1000}`, `write pkg-${i}/x.txt`, `commit ${p.id}`],
-    write: [`pkg-${i}/**`],
-    commands: [`test -f pkg-${i}/x.txt`],
-  }));
-  const deps = new Map(packages.map((p) => [p.id, p.deps] as const));
-  const depth = new Map<string, number>();
-  const of = (id: string): number => {
-    if (!depth.has(id)) depth.set(id, 1 + Math.max(0, ...deps.get(id)!.map(of)));
-    return depth.get(id)!;
-  };
-  const critical = Math.max(...packages.map((p) => of(p.id))) * seconds;
-  const work = (packages.length * seconds) / CAP;
-  // The engine's own scheduler on a simulated clock, with no engine time at all: what cap and
-  // shape allow (max(critical path, work / cap) is not always reachable at a small cap).
-  const sched = schedPackagesFromAnalysis(analyzePlan(planYaml('simulated', packages), { maxParallel: CAP }));
-  const scheduled = simulate({ packages: sched, maxParallel: CAP, mode: 'eager', durations: () => seconds }).makespan;
-  return { packages, bound: Math.max(critical, work), critical, work, scheduled };
-}
-
 /** Where a level's time goes: the steps of a handoff, each in ms after the dependency's exit. */
 const LEVEL_STEPS = [
   ['exit seen', 'exit-seen'],

@@ -54,8 +54,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'allow-host', 'memory-mb', 'review'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-host', 'memory-mb', 'review'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'allow-host', 'memory-mb', 'review', 'integration-guard'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-host', 'memory-mb', 'review', 'integration-guard'],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -131,6 +131,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     mode,
     onUsageLimit,
     ...(review === 'before-merge' ? { review } : {}),
+    ...(flags.has('integration-guard') ? { integrationGuard: true } : {}),
     ...(answers ? { answers } : {}),
     ...(agentFallback?.length ? { agentFallback } : {}),
     ...(agentCaps ? { agentCaps } : {}),

@@ -3,6 +3,7 @@
  * coordinator with `--coordinator`). Reads only — no lease, nothing written — so it works
  * while another process drives the run.
  */
+import { guardText } from '../core/run/integrationGuard';
 import type { LockEntry } from '../engine';
 import { formatClock } from '../core/present/terminalText';
 import { fit, formatElapsed, sanitize, truncate } from '../core/present/terminalText';
@@ -128,6 +129,8 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   if (spent) lines.push(`spent: ${formatSpend(spent)}`);
   if (foreign) lines.push(`this run is not this machine's: ${foreign}; nothing drives it here unless you resume it (\`waves run --resume\`)`);
   if (state.unconfined) lines.push('its agents run WITHOUT walls (your choice: --unconfined or waves.sandbox.unconfined)');
+  const guard = guardText(state.integration);
+  if (guard) lines.push(guard);
   if (planChanged) lines.push('the plan changed since this run started');
   if (read.newer) lines.push('this run state was written by a newer version of Wave Orchestrator: shown read-only');
   const width = process.stdout.isTTY ? process.stdout.columns || 100 : Infinity;

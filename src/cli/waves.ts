@@ -66,7 +66,7 @@ const HELP: Record<string, string> = {
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
         [--allow-host HOST:PORT,… | --unconfined] [--memory-mb MIB]
-        [--review off|before-merge] <plan>
+        [--review off|before-merge] [--integration-guard] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -112,6 +112,12 @@ const HELP: Record<string, string> = {
     your review (awaiting review; its dependents wait too) until \`waves review <plan>
     <package> --approve\` merges it, or \`--request-changes\` sends your comments to its
     agent (a revision, no retry spent). Default off.
+    --integration-guard: the approved verification commands of the plan's integration
+    package (task_type: integrate) run on the integration branch as packages land (the
+    newest tip, one check at a time, inside walls); a red tip is bisected to the merge
+    that turned it red, and that package is sent the failure as a new attempt from the
+    integration tip (within its retry budget) while what depends on it waits. A check
+    red at the base already is said at the start and blames nobody.
     Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the

@@ -7,6 +7,12 @@ realCliSuite('copilot', {
   // Its `create` tool fails with "Parent directory does not exist": the model makes the folder first, as a real one would.
   prepare: (dirs) => [{ type: 'shell', command: `mkdir -p ${dirs.map((d) => `'${d}'`).join(' ')}`, say: 'Making the folders.' }],
   overwrite: (file) => [{ type: 'shell', command: `rm -f '${file}'`, say: 'Removing the earlier version.' }],
+  // It is told to read its prompt file: the model reads it with its shell, so the prompt's text reaches the model as the tool's output.
+  readPrompt: (ctx) => {
+    const file = /Read the work package in (\S+?\.md)\b/.exec(ctx.text)?.[1];
+    if (!file) throw new Error('the CLI was not told to read a prompt file');
+    return { type: 'shell', command: `cat '${file}'`, say: 'Reading the work package.' };
+  },
   // It retries a 429 five times (about a minute of back-off) before it gives up.
   usageLimitAnswers: 6,
   usageLimitSeen(log) {

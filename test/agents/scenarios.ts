@@ -7,10 +7,12 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { doPackage, startModelServer, type ModelServer, type Turn } from '../fixtures/modelServer';
+import { doPackage, resultRecord, startModelServer, type ModelServer, type Turn } from '../fixtures/modelServer';
 import { readAt } from '../engine/engineFixtures';
 import { worktreePath } from '../../src/core/run/runPaths';
 import { madeAheadAt } from '../../src/engine/git/treeMarks';
+import { readRun } from '../../src/engine/run';
+import { submitReview } from '../../src/engine/usecases/review';
 import { agentClis, agentEnv, agentLog, buildOnce, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace, type AgentEnvOptions, type Preset } from './realCli';
 
 export interface CliSpecifics {
@@ -26,6 +28,8 @@ export interface CliSpecifics {
   readsResetTime?: boolean;
   /** Turns the scripted model takes before writing over an existing file: Copilot's `create` refuses a path that exists. */
   overwrite?: (file: string) => Turn[];
+  /** The turn that reads the prompt file the CLI was told to read (Copilot: its prompt is a path, so its content reaches the model only as a tool result). */
+  readPrompt?: Turn;
 }
 
 /** The scripted turns of a package that writes `files` (relative to its worktree) and reports done. */
@@ -212,6 +216,68 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       assertOnlyTheModelServer(srv);
     });
 
+    it('a change request after the run (#33): submitReview with two comments on its file, waves run --resume; the comments reach the model, the revision merges (revisions: 1, no retry spent)', async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-review`;
+      const file = 'greet/hello.txt';
+      const w = workspace(feature, [{ id: 'greet' }]);
+      srv.script(work({ [file]: 'Hello\nworld\n' }, s), { match: promptOf('greet'), label: 'first' });
+      const env = agentEnv(preset, srv, w.home);
+      const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}\n--- agent.log ---\n${safeLog(w.repo, feature, 'greet')}`);
+      let st = await statusOf(w, env);
+      assert.equal(st.packages.greet!.status, 'succeeded', st.packages.greet!.lastError ?? '');
+      assert.equal(readAt(w.repo, st.integration, file), 'Hello\nworld\n');
+
+      // The person reviews the merged file: two comments, one per line. No engine drives the run now: the request waits in the state for a resume.
+      const comments = [
+        { file, startLine: 1, endLine: 1, excerpt: 'Hello', body: 'Greet in French: Bonjour.' },
+        { file, startLine: 2, endLine: 2, excerpt: 'world', body: 'Say le monde instead of world.', threadId: 'thread-7' },
+      ];
+      assert.deepEqual(await submitReview(w.repo, feature, { packageId: 'greet', kind: 'changes', comments }), { ok: true, delivered: 'state', resume: true });
+      // The revision's conversation: its prompt (Copilot: the prompt file it is told to read, read with its shell) carries the request.
+      srv.script(
+        [
+          ...(s.readPrompt ? [s.readPrompt] : []),
+          ...(s.overwrite?.(file) ?? []),
+          { type: 'write', path: file, content: 'Bonjour\nle monde\n', say: 'Making the requested changes.' },
+          (ctx) => {
+            if (!ctx.resultFile) throw new Error('the prompt names no result record file');
+            const record = JSON.parse(resultRecord(ctx.packageId ?? 'unknown', [file])) as Record<string, unknown>;
+            return { type: 'write', path: ctx.resultFile, content: JSON.stringify({ ...record, addressed: ['c1', 'thread-7'] }, null, 2) + '\n', say: 'Writing the result record.' };
+          },
+          { type: 'text', text: 'Done: both review comments are addressed.' },
+        ],
+        { match: /### Changes requested in review|\/greet\/2\/prompt\.md/, label: 'revision' },
+      );
+      const again = await waves(['run', '--agent', preset, '--resume', w.plan], { cwd: w.repo, env });
+      assert.equal(again.code, 0, `waves run --resume failed:\n${again.out}\n${again.err}\n--- agent.log ---\n${safeLog(w.repo, feature, 'greet', 2)}`);
+
+      // What the CLI sent the model: both comments, their lines, excerpts and words, under the review heading.
+      const revision = srv.requests.filter((q) => q.main && q.script === 'revision');
+      const asked = revision.find((q) => /### Changes requested in review/.test(q.text));
+      assert.ok(asked, `no request of the revision's conversation carried the change request (${revision.length} requests)`);
+      assert.match(
+        asked.text,
+        /### Changes requested in review[\s\S]*#### `c1`: `greet\/hello\.txt`, line 1[\s\S]*Hello[\s\S]*Greet in French: Bonjour\.[\s\S]*#### `thread-7`: `greet\/hello\.txt`, line 2[\s\S]*world[\s\S]*Say le monde instead of world\./,
+      );
+      assert.deepEqual(srv.pending(), { first: 0, revision: 0 });
+      assert.equal(srv.requests.filter((q) => q.answer === 'exhausted').length, 0, 'a conversation asked for more turns than scripted');
+
+      // The revision merged; it was a revision, not a retry.
+      st = await statusOf(w, env);
+      assert.equal(st.packages.greet!.status, 'succeeded', st.packages.greet!.lastError ?? '');
+      assert.equal(st.packages.greet!.merge, 'merged');
+      assert.equal(readAt(w.repo, st.integration, file), 'Bonjour\nle monde\n');
+      const run = readRun(w.repo, feature);
+      assert.equal(run.kind, 'ok');
+      const greet = run.kind === 'ok' ? run.state.packages.greet! : null;
+      assert.equal(greet?.attempts, 2);
+      assert.equal(greet?.revisions, 1);
+      assert.deepEqual(greet?.changedFiles, [{ path: file, change: 'M' }], 'audited against the tip it started from: its own change only');
+      assertOnlyTheModelServer(srv);
+    });
+
     it('a write, then a question: the work is judged (audited, merged); a question after work is no failure', async () => {
       const srv = await freshServer();
       const feature = `${preset}-write-ask`;
@@ -369,9 +435,9 @@ function readExit(repo: string, feature: string, packageId: string, attempt = 1)
   throw new Error(`no exit.json of ${packageId}`);
 }
 
-function safeLog(repo: string, feature: string, packageId: string): string {
+function safeLog(repo: string, feature: string, packageId: string, attempt = 1): string {
   try {
-    return agentLog(repo, feature, packageId).slice(-4000);
+    return agentLog(repo, feature, packageId, attempt).slice(-4000);
   } catch (err) {
     return String(err);
   }

@@ -26,6 +26,8 @@ export interface TestPackage {
   lockFiles?: string[];
   /** Verification `command` steps (shell command lines, run in the package's tree). */
   commands?: string[];
+  /** The plan's `task_type` (`integrate` marks the integration package the guard's checks come from). */
+  taskType?: string;
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -34,6 +36,7 @@ export function planYaml(featureId: string, packages: readonly TestPackage[]): s
   const out = ['schema_version: 1', 'feature:', `  id: ${q(featureId)}`, `  title: ${q(`Test feature ${featureId}`)}`, 'defaults:', '  retry_budget: 0', 'packages:'];
   for (const p of packages) {
     out.push(`  - package_id: ${q(p.id)}`, `    title: ${q(`Package ${p.id}`)}`);
+    if (p.taskType) out.push(`    task_type: ${q(p.taskType)}`);
     out.push(`    depends_on: [${(p.deps ?? []).map(q).join(', ')}]`);
     if (p.agent?.length) {
       out.push('    description: |');

@@ -104,6 +104,9 @@ function segmentOf(m: { phase: Phase; for?: WaitReason }): { kind: SegmentKind; 
       return m.for === 'person' ? { kind: 'waiting', for: 'person', slot: true, atWork: true } : { kind: 'waiting', for: m.for ?? 'lock', slot: false, atWork: false };
     case 'usage-limit':
       return { kind: 'waiting', for: 'usage-limit', slot: false, atWork: false };
+    case 'awaiting-review':
+      // The review gate (#33): its work is done and its slot free; it waits for the person.
+      return { kind: 'waiting', for: 'person', slot: false, atWork: false };
     case 'running':
     case 'verifying':
     case 'merging':

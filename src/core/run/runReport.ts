@@ -18,6 +18,8 @@ import { addSpend, formatSpend, type Spend } from './spend';
 import { refusedLine } from '../present/runStatusText';
 import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from './forecast';
 import { criticalPath, formatDuration } from './runTime';
+import { guardText, guardTimeMs } from './integrationGuard';
+import type { GuardState } from './runState';
 
 export { criticalPath, formatDuration } from './runTime';
 
@@ -34,6 +36,10 @@ export interface ReportPackageRecord {
   resultFile?: string | null;
   spend?: Spend | null;
   refused?: readonly string[];
+  /** The follow-ups it was sent (#33 reviews, #34 integration failures). */
+  followUps?: readonly { kind: string; at: string; attempt: number }[];
+  /** Review revisions asked of it (#33). */
+  revisions?: number;
 }
 
 export interface ReportState {
@@ -45,6 +51,8 @@ export interface ReportState {
   unconfined?: boolean;
   packages: Record<string, ReportPackageRecord>;
   merges?: Record<string, { status: string; files?: readonly string[] }>;
+  /** The integration branch, with the guard's checks when the run had one (#34). */
+  integration?: { guard?: GuardState } | null;
 }
 
 /** The plan facts the report reads: ids, titles, dependencies, expected result keys. */
@@ -131,6 +139,8 @@ export interface RunReportJson {
   packages: ReportPackage[];
   metrics: RunMetrics;
   merged: MergedResults;
+  /** The integration guard's checks and blames (#34); absent: no guard in the run. */
+  integrationGuard?: GuardReport;
   /**
    * Files a package changed that no package of the plan may write (issue #8's "unowned
    * writes"), sorted by path. Empty when the plan says nothing about scopes.
@@ -202,6 +212,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     filesChanged: filesChanged(packages),
     spend: packages.reduce<Spend | null>((total, p) => addSpend(total, p.spend), null),
   };
+  if (state.integration?.guard) json.integrationGuard = guardReport(state.integration.guard, state);
   if (input.forecast) json.forecast = forecastVsActual(input.forecast, { wallMs: metrics.wallMs, spend: json.spend, spendByAgent: spendByAgent(packages, input.agents ?? {}) });
   return { json, markdown: markdown(json) };
 }
@@ -330,6 +341,36 @@ function ticked(s: string): string {
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
+/** The integration guard in the report (#34): each check with its time, each package sent a failure, the time spent checking. */
+export interface GuardReport {
+  status: GuardState['status'];
+  greenTip: string | null;
+  checkingMs: number;
+  checks: GuardState['checks'];
+  /** Packages sent an integration failure, with the attempt that carried it. */
+  blamed: { packageId: string; attempt: number; at: string }[];
+}
+
+function guardReport(guard: GuardState, state: ReportState): GuardReport {
+  const blamed = Object.entries(state.packages).flatMap(([packageId, r]) => (r.followUps ?? []).filter((f) => f.kind === 'integration').map((f) => ({ packageId, attempt: f.attempt, at: f.at })));
+  blamed.sort((a, b) => compare(a.at, b.at) || compare(a.packageId, b.packageId));
+  return { status: guard.status, greenTip: guard.greenTip, checkingMs: guardTimeMs(guard), checks: guard.checks, blamed };
+}
+
+function guardMarkdown(g: GuardReport): string[] {
+  const out = ['## Integration checks', '', `${guardText({ guard: { status: g.status, greenTip: g.greenTip, checks: g.checks, blamed: null } })} · ${g.checks.length} check${g.checks.length === 1 ? '' : 's'}, ${formatDuration(g.checkingMs)} spent checking`, ''];
+  if (g.blamed.length) {
+    for (const b of g.blamed) out.push(`- ${ticked(b.packageId)} broke a check and was sent the failure (attempt ${b.attempt}, ${b.at})`);
+    out.push('');
+  }
+  if (g.checks.length) {
+    out.push('| at | commit | why | command | result | time |', '|---|---|---|---|---|---|');
+    for (const c of g.checks) out.push(`| ${c.at} | ${ticked(c.tip.slice(0, 12))} | ${c.purpose} | ${ticked(c.command)} | ${c.ok ? 'passed' : '**failed**'} | ${formatDuration(c.ms)} |`);
+    out.push('');
+  }
+  return out;
+}
+
 function markdown(r: RunReportJson): string {
   const out: string[] = [];
   const m = r.metrics;
@@ -353,6 +394,7 @@ function markdown(r: RunReportJson): string {
   out.push(`| critical-path time | ${formatDuration(m.criticalPathMs)}${m.criticalPath.length ? ` (${m.criticalPath.map(cell).join(' → ')})` : ''} |`);
   out.push(`| idle slots (cap ${m.maxParallel} × wall − busy) | ${formatDuration(m.idleSlotMs)} |`);
   out.push('');
+  if (r.integrationGuard) out.push(...guardMarkdown(r.integrationGuard));
   if (r.forecast) {
     out.push('## Forecast and actual', '', '| | forecast | actual |', '|---|---|---|', ...comparisonRows(r.forecast, formatDuration), '');
   }

@@ -280,6 +280,29 @@ export interface IntegrationInfo {
   baseSha: string;
   /** Its current tip. */
   tipSha: string;
+  /** The integration guard (#34): absent when the run has none. */
+  guard?: GuardState;
+}
+
+/** One run of the integration checks at one commit (#34). */
+export interface GuardCheck {
+  /** The command that failed, or every command (joined) when all passed. */
+  command: string;
+  /** The commit checked. */
+  tip: string;
+  ok: boolean;
+  /** `base`: before any merge; `tip`: the newest merges; `bisect`: one merge of a red range. */
+  purpose: 'base' | 'tip' | 'bisect';
+  at: string;
+  ms: number;
+}
+
+/** The integration guard's state (#34): its checks, the last green tip, who is blamed for a red one. */
+export interface GuardState {
+  status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red';
+  greenTip: string | null;
+  checks: GuardCheck[];
+  blamed: { packageId: string; command: string; tip: string; at: string } | null;
 }
 
 /** What an earlier run of the feature ended with; its whole state is kept at `archive`. */

@@ -508,7 +508,8 @@ export function setIntegration(state: RunState, integration: IntegrationInfo | n
       current.branch === integration.branch &&
       current.worktree === integration.worktree &&
       current.baseSha === integration.baseSha &&
-      current.tipSha === integration.tipSha)
+      current.tipSha === integration.tipSha &&
+      (!('guard' in integration) || current.guard === integration.guard))
   )
     return { ok: true, state };
   const next = integration === null ? null : { ...current, ...integration };

@@ -53,6 +53,11 @@ export interface ScheduleInput {
    * Default: true exactly when the run has an integration branch (`state.integration`).
    */
   requireMerge?: boolean;
+  /**
+   * Ready packages held back for now (the integration guard, #34: a dependency's merge not yet
+   * checked green, or it broke the integration branch): they neither start nor take a slot.
+   */
+  held?: ReadonlySet<string>;
 }
 
 export type WaitReason = 'cap' | 'lock' | 'barrier';
@@ -200,7 +205,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   if (input.mode === 'barrier') {
     for (const p of packages) if (inScope(p.id) && !isTerminal(statusOf(p.id))) barrierWave = Math.min(barrierWave, p.wave);
   }
-  const candidates = packages.filter((p) => inScope(p.id) && statusOf(p.id) === 'ready').sort(compareForStart);
+  const candidates = packages.filter((p) => inScope(p.id) && statusOf(p.id) === 'ready' && !input.held?.has(p.id)).sort(compareForStart);
   const start: string[] = [];
   const waiting: Waiting[] = [];
   let table = input.locks;

@@ -12,6 +12,7 @@
  *   gitOnDisk.ts     answers read from git's files when they say it plainly
  *   checkoutGuard.ts the person's checkout fingerprinted, to see it changed; a moved branch put back
  *   setupRestore.ts  the git set-up kept at a start, put back and quarantined when it changed
+ *   checkTree.ts     the integration guard's scratch tree at one commit, the merges between two (#34)
  */
 export { branchExists, ENGINE_IDENTITY, git, GitError, gitOut, headCommit, isAncestor, revParse, type GitResult } from './gitRun';
 export { ensureExcluded } from './exclude';
@@ -25,4 +26,5 @@ export { guardGitSetup, SAFE_CONFIG_ARGS, snapshotGitSetup } from './gitSafety';
 export { keepGitSetup, restoreGitSetup, type KeptGitSetup, type SetupRestore } from './setupRestore';
 export { commitOnDisk, repoDirs } from './gitOnDisk';
 export { warmGit } from './gitProcess';
+export { checkTreeAt, dropCheckTree, mergesBetween } from './checkTree';
 export { changedSince, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';

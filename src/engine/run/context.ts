@@ -113,6 +113,8 @@ export class RunContext {
   wake: () => void = () => undefined;
   /** Wakes the loop; resolves when a pass begun after the call ended and its launches are over (set by the loop). */
   wakeAndLaunch: () => Promise<void> = async () => undefined;
+  /** Merges landed and moved the integration tip (the integration guard checks it, #34). */
+  landed: (ids: readonly string[]) => void = () => undefined;
   private readonly stopHooks: (() => void)[] = [];
 
   constructor(

@@ -41,6 +41,7 @@ import { RunLoop } from './loop';
 import { Merges } from './merge';
 import { Recovery, requestCancel } from './recovery';
 import { Reviews } from './reviews';
+import { IntegrationGuard } from './guard';
 import { proposalGate } from '../planning';
 import { NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, type DryRun, type EngineEvent, type EngineOptions, type RunOutcome } from './types';
 import { verificationCommands, approve, isApproved, VerificationNotApprovedError } from '../consent';
@@ -98,7 +99,9 @@ export class RunEngine {
     const exits = new Exits(this.ctx, merges);
     const watcher = new AttemptWatcher(this.ctx, exits);
     this.recovery = new Recovery(this.ctx, watcher, exits);
-    this.loop = new RunLoop(this.ctx, { launches: new Launches(this.ctx, watcher), watcher, merges, recovery: this.recovery, reviews: new Reviews(this.ctx, exits) });
+    const guard = new IntegrationGuard(this.ctx);
+    this.ctx.landed = (ids) => guard.landed(ids);
+    this.loop = new RunLoop(this.ctx, { launches: new Launches(this.ctx, watcher), watcher, merges, recovery: this.recovery, reviews: new Reviews(this.ctx, exits), guard });
   }
 
   get analysis(): PlanAnalysis {

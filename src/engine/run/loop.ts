@@ -35,6 +35,7 @@ import type { Launches } from './launch';
 import type { Merges } from './merge';
 import type { Recovery } from './recovery';
 import type { Reviews } from './reviews';
+import type { IntegrationGuard } from './guard';
 import { AdoptRefusedError, type RunOutcome, type RunOutcomeKind } from './types';
 import type { AttemptWatcher } from './watch';
 
@@ -67,6 +68,7 @@ export interface LoopParts {
   merges: Merges;
   recovery: Recovery;
   reviews: Reviews;
+  guard: IntegrationGuard;
 }
 
 export class RunLoop {
@@ -159,6 +161,8 @@ export class RunLoop {
     });
     if (setAside) ctx.problem(setAside);
     if (resumed) await this.parts.recovery.reconcile();
+    // The integration guard (#34): the base checked while the first packages start.
+    if (!ctx.options.collectOnly) this.parts.guard.begin();
     // A person's resume goes on with the packages a usage limit paused (#16); an adoption nobody asked for does not.
     if (resumed && resume && !ctx.options.collectOnly) {
       for (const r of Object.values(ctx.state.packages)) {
@@ -280,6 +284,8 @@ export class RunLoop {
       mode: ctx.mode,
       ...(ctx.only ? { only: ctx.only } : {}),
       now,
+      // The integration guard (#34): what depends on an unchecked or breaking merge waits, its slot free for others.
+      held: this.parts.guard.heldNow(ctx.sched),
     });
     for (const event of decision.events) {
       // An adoption nobody asked for retries nothing: a failed package waits for the person.
@@ -289,7 +295,7 @@ export class RunLoop {
     if (collectOnly) {
       // Only watch and collect: nothing starts. When nothing is left to watch, the rest is the person's.
       await ctx.store!.flush();
-      const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size;
+      const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size + (this.parts.guard.busy ? 1 : 0);
       if (busy === 0 && !Object.values(ctx.state.packages).some((r) => isActive(r.status))) await this.complete();
       return;
     }
@@ -382,7 +388,7 @@ export class RunLoop {
       }
     }
 
-    const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size;
+    const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size + (this.parts.guard.busy ? 1 : 0);
     const activeLeft = Object.values(ctx.state.packages).some((r) => isActive(r.status));
     const waitingForReset = limited.waitUntil !== null && !ctx.runCancelled;
     if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
@@ -556,6 +562,7 @@ export class RunLoop {
     if (ctx.stopped) return;
     // Trees made ahead for packages that never started (a dependency failed, the run was cancelled): gone, when exactly as made.
     await ctx.executor.dropAhead?.().catch(() => undefined);
+    await this.parts.guard.end();
     if (ctx.stopped) return;
     const ids = ctx.scopeIds();
     const counts = countStatuses(ctx.state, ids);

@@ -204,13 +204,14 @@ export class Merges {
       // The worktree must still be clean and at the tip the batch started from; then all of it lands at once.
       const state: PreparedMerge = prepared ?? { merge: tip, ...(await integrationState(wt)) };
       await commitMerge(wt, landed, { ...state, merge: tip });
-      ctx.update(setIntegration(ctx.state, { ...integration, tipSha: tip }, ctx.clock()));
+      ctx.update(setIntegration(ctx.state, { ...ctx.state.integration!, tipSha: tip }, ctx.clock()));
     }
     for (const { w, files, commit } of landing) {
       ctx.update(recordMerge(ctx.state, w.pkg.id, { status: 'merged', files, commit }, ctx.clock()));
       ctx.emit({ type: 'merge', packageId: w.pkg.id, ok: true });
       settle(w, true);
     }
+    if (landing.length > 0) ctx.landed(landing.map((l) => l.w.pkg.id));
   }
 
   /**

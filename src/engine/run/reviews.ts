@@ -75,7 +75,11 @@ export class Reviews {
   private carryOut(decision: ReviewDecision): void {
     const { ctx } = this;
     const id = decision.packageId;
-    const refusal = ctx.pkg(id) ? decisionRefusal(ctx.state, decision) : `the plan has no package ${id} any more`;
+    const refusal = !ctx.pkg(id)
+      ? `the plan has no package ${id} any more`
+      : ctx.finishing.has(id)
+        ? `${id} is being merged (an approval under way)`
+        : decisionRefusal(ctx.state, decision);
     if (refusal) {
       ctx.problem(`Review of ${id} not carried out: ${refusal}.`, Object.hasOwn(ctx.state.packages, id) ? id : undefined);
       return;

@@ -131,6 +131,13 @@ export interface EngineOptions {
    */
   review?: ReviewGate;
   /**
+   * The integration guard (#34, ADR 0025): the approved verification commands of the plan's
+   * integration package (`task_type: integrate`) run on the integration branch as packages land;
+   * a red tip is bisected to the merge that turned it red, whose package is sent the failure as a
+   * follow-up attempt (within its retry budget) while its dependents wait. Default off.
+   */
+  integrationGuard?: boolean;
+  /**
    * The walls every agent runs inside (#32, ADR 0019): on by default — bubblewrap, the worktree and
    * git's own writable, secrets hidden, the network only to the agent's model API (and
    * `options.allowHosts`) through the runner's proxy. Where walls cannot be had, `begin` refuses

@@ -14,6 +14,7 @@ import { retriesSpent, type FollowUp, type PackageStatus, type RunState } from '
 import { createRunState } from '../../../src/core/run/runStateInit';
 import { applyEvent } from '../../../src/core/run/runStateReducer';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
+import { buildTimeline } from '../../../src/core/present/timeline';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const demo = analyzePlan(fs.readFileSync(path.join(root, 'examples', 'demo', 'work-packages.yaml'), 'utf8'));
@@ -192,5 +193,16 @@ describe('the follow-up in the prompt', () => {
     assert.equal(commentId({ threadId: 'ok-1' }, 0), 'ok-1');
     assert.equal(commentId({ threadId: 'no spaces' }, 4), 'c5');
     assert.equal(commentId({}, 1), 'c2');
+  });
+});
+
+describe('awaiting review on the timeline', () => {
+  it('is a wait for the person that holds no slot', () => {
+    const s = stateAfter(...TO_VERIFYING, { type: 'awaitingReview' });
+    const t = buildTimeline({ packages: [{ id: 'a', wave: 1, dependsOn: [], phases: s.packages.a!.phases }], cap: 1, now: T(20).getTime(), live: true });
+    const last = t.rows[0]!.bars.at(-1)!.segments.at(-1)!;
+    assert.equal(last.kind, 'waiting');
+    assert.equal(last.for, 'person');
+    assert.equal(last.slot, false);
   });
 });

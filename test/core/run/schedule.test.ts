@@ -62,6 +62,18 @@ function run(packages: SchedPackage[], state: RunState, extra: Partial<ScheduleI
 const types = (events: RunEvent[]) => events.map((e) => `${e.type} ${e.packageId}`);
 
 describe('schedule', () => {
+  it('leaves held packages ready without a slot, so the cap goes to the others (the integration guard, #34)', () => {
+    const packages = [pkg('a', { criticalLength: 9 }), pkg('b', { criticalLength: 5 }), pkg('c', { criticalLength: 1 })];
+    const held = run(packages, stateOf(packages), { maxParallel: 2, held: new Set(['a']) });
+    assert.deepEqual(held.start, ['b', 'c'], 'a, best by its critical path, is held: b and c take the two slots');
+    assert.deepEqual(types(held.events), ['ready a', 'ready b', 'ready c'], 'it still becomes ready');
+    const free = run(packages, stateOf(packages), { maxParallel: 2 });
+    assert.deepEqual(free.start, ['a', 'b']);
+    const onlyHeld = run([pkg('a')], stateOf([pkg('a')]), { held: new Set(['a']) });
+    assert.deepEqual(onlyHeld.start, []);
+    assert.equal(onlyHeld.done, true, 'nothing else can go on: the caller decides whether to wait');
+  });
+
   it('starts the packages whose dependencies succeeded, best first', () => {
     const packages = [
       pkg('a', { criticalLength: 3 }),

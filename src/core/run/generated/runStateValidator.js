@@ -4039,6 +4039,7 @@ return errors === 0;
 }
 validate46.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
+const schema74 = {"description":"The integration branch.","type":"object","required":["branch","worktree","baseSha","tipSha"],"properties":{"branch":{"description":"Its name, waves/<feature>/_integration.","$ref":"#/$defs/nonEmptyString"},"worktree":{"description":"Absolute path of its worktree.","$ref":"#/$defs/nonEmptyString"},"baseSha":{"description":"The commit it was created from.","$ref":"#/$defs/nonEmptyString"},"tipSha":{"description":"Its current tip.","$ref":"#/$defs/nonEmptyString"},"guard":{"description":"The integration guard (#34): its checks of the branch as packages land, its state, the last green tip and the package blamed for a red one. Absent: no guard in this run.","type":"object","required":["status","greenTip","checks","blamed"],"properties":{"status":{"description":"unknown (nothing checked yet), checking, green, red, or base-red (red before any package: nobody blamed).","enum":["unknown","checking","green","red","base-red"]},"greenTip":{"description":"The last commit every check passed on; null: none yet.","oneOf":[{"$ref":"#/$defs/nonEmptyString"},{"type":"null"}]},"checks":{"description":"Each check run, oldest first (at most 200).","type":"array","maxItems":200,"items":{"type":"object","required":["command","tip","ok","purpose","at","ms"],"properties":{"command":{"description":"The command (the first that failed, or all of them).","type":"string"},"tip":{"description":"The commit checked.","$ref":"#/$defs/nonEmptyString"},"ok":{"description":"Whether it passed.","type":"boolean"},"purpose":{"description":"base (before any merge), tip (the newest merges), bisect (one merge of a red range).","enum":["base","tip","bisect"]},"at":{"description":"When it started.","$ref":"#/$defs/timestamp"},"ms":{"description":"How long it took.","type":"number","minimum":0}}}},"blamed":{"description":"The package whose merge turned the branch red (until it is green again); null: none.","oneOf":[{"type":"object","required":["packageId","command","tip","at"],"properties":{"packageId":{"description":"The package.","$ref":"#/$defs/nonEmptyString"},"command":{"description":"The check it broke.","type":"string"},"tip":{"description":"The red tip.","$ref":"#/$defs/nonEmptyString"},"at":{"description":"When it was blamed.","$ref":"#/$defs/timestamp"}}},{"type":"null"}]}}}}};
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4145,6 +4146,509 @@ var valid0 = _errs10 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.guard !== undefined){
+let data4 = data.guard;
+const _errs13 = errors;
+if(errors === _errs13){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if(((((data4.status === undefined) && (missing1 = "status")) || ((data4.greenTip === undefined) && (missing1 = "greenTip"))) || ((data4.checks === undefined) && (missing1 = "checks"))) || ((data4.blamed === undefined) && (missing1 = "blamed"))){
+validate49.errors = [{instancePath:instancePath+"/guard",schemaPath:"#/properties/guard/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.status !== undefined){
+let data5 = data4.status;
+const _errs15 = errors;
+if(!(((((data5 === "unknown") || (data5 === "checking")) || (data5 === "green")) || (data5 === "red")) || (data5 === "base-red"))){
+validate49.errors = [{instancePath:instancePath+"/guard/status",schemaPath:"#/properties/guard/properties/status/enum",keyword:"enum",params:{allowedValues: schema74.properties.guard.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid5 = _errs15 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.greenTip !== undefined){
+let data6 = data4.greenTip;
+const _errs16 = errors;
+const _errs17 = errors;
+let valid6 = false;
+let passing0 = null;
+const _errs18 = errors;
+const _errs19 = errors;
+if(errors === _errs19){
+if(typeof data6 === "string"){
+if(func1(data6) < 1){
+const err0 = {instancePath:instancePath+"/guard/greenTip",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+else {
+const err1 = {instancePath:instancePath+"/guard/greenTip",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid6 = true;
+passing0 = 0;
+}
+const _errs21 = errors;
+if(data6 !== null){
+const err2 = {instancePath:instancePath+"/guard/greenTip",schemaPath:"#/properties/guard/properties/greenTip/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+if(_valid0 && valid6){
+valid6 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid6 = true;
+passing0 = 1;
+}
+}
+if(!valid6){
+const err3 = {instancePath:instancePath+"/guard/greenTip",schemaPath:"#/properties/guard/properties/greenTip/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate49.errors = vErrors;
+return false;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid5 = _errs16 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.checks !== undefined){
+let data7 = data4.checks;
+const _errs23 = errors;
+if(errors === _errs23){
+if(Array.isArray(data7)){
+if(data7.length > 200){
+validate49.errors = [{instancePath:instancePath+"/guard/checks",schemaPath:"#/properties/guard/properties/checks/maxItems",keyword:"maxItems",params:{limit: 200},message:"must NOT have more than 200 items"}];
+return false;
+}
+else {
+var valid8 = true;
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+let data8 = data7[i0];
+const _errs25 = errors;
+if(errors === _errs25){
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+let missing2;
+if(((((((data8.command === undefined) && (missing2 = "command")) || ((data8.tip === undefined) && (missing2 = "tip"))) || ((data8.ok === undefined) && (missing2 = "ok"))) || ((data8.purpose === undefined) && (missing2 = "purpose"))) || ((data8.at === undefined) && (missing2 = "at"))) || ((data8.ms === undefined) && (missing2 = "ms"))){
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0,schemaPath:"#/properties/guard/properties/checks/items/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data8.command !== undefined){
+const _errs27 = errors;
+if(typeof data8.command !== "string"){
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/command",schemaPath:"#/properties/guard/properties/checks/items/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid9 = _errs27 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data8.tip !== undefined){
+let data10 = data8.tip;
+const _errs29 = errors;
+const _errs30 = errors;
+if(errors === _errs30){
+if(typeof data10 === "string"){
+if(func1(data10) < 1){
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/tip",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/tip",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid9 = _errs29 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data8.ok !== undefined){
+const _errs32 = errors;
+if(typeof data8.ok !== "boolean"){
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ok",schemaPath:"#/properties/guard/properties/checks/items/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid9 = _errs32 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data8.purpose !== undefined){
+let data12 = data8.purpose;
+const _errs34 = errors;
+if(!(((data12 === "base") || (data12 === "tip")) || (data12 === "bisect"))){
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/purpose",schemaPath:"#/properties/guard/properties/checks/items/properties/purpose/enum",keyword:"enum",params:{allowedValues: schema74.properties.guard.properties.checks.items.properties.purpose.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid9 = _errs34 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data8.at !== undefined){
+let data13 = data8.at;
+const _errs35 = errors;
+const _errs36 = errors;
+if(errors === _errs36){
+if(errors === _errs36){
+if(typeof data13 === "string"){
+if(!pattern6.test(data13)){
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+return false;
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid9 = _errs35 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data8.ms !== undefined){
+let data14 = data8.ms;
+const _errs38 = errors;
+if(errors === _errs38){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ms",schemaPath:"#/properties/guard/properties/checks/items/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ms",schemaPath:"#/properties/guard/properties/checks/items/properties/ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid9 = _errs38 === errors;
+}
+else {
+var valid9 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0,schemaPath:"#/properties/guard/properties/checks/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid8 = _errs25 === errors;
+if(!valid8){
+break;
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/guard/checks",schemaPath:"#/properties/guard/properties/checks/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid5 = _errs23 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data4.blamed !== undefined){
+let data15 = data4.blamed;
+const _errs40 = errors;
+const _errs41 = errors;
+let valid12 = false;
+let passing1 = null;
+const _errs42 = errors;
+if(errors === _errs42){
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+let missing3;
+if(((((data15.packageId === undefined) && (missing3 = "packageId")) || ((data15.command === undefined) && (missing3 = "command"))) || ((data15.tip === undefined) && (missing3 = "tip"))) || ((data15.at === undefined) && (missing3 = "at"))){
+const err4 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+else {
+if(data15.packageId !== undefined){
+let data16 = data15.packageId;
+const _errs44 = errors;
+const _errs45 = errors;
+if(errors === _errs45){
+if(typeof data16 === "string"){
+if(func1(data16) < 1){
+const err5 = {instancePath:instancePath+"/guard/blamed/packageId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/guard/blamed/packageId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+var valid13 = _errs44 === errors;
+}
+else {
+var valid13 = true;
+}
+if(valid13){
+if(data15.command !== undefined){
+const _errs47 = errors;
+if(typeof data15.command !== "string"){
+const err7 = {instancePath:instancePath+"/guard/blamed/command",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var valid13 = _errs47 === errors;
+}
+else {
+var valid13 = true;
+}
+if(valid13){
+if(data15.tip !== undefined){
+let data18 = data15.tip;
+const _errs49 = errors;
+const _errs50 = errors;
+if(errors === _errs50){
+if(typeof data18 === "string"){
+if(func1(data18) < 1){
+const err8 = {instancePath:instancePath+"/guard/blamed/tip",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/guard/blamed/tip",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+var valid13 = _errs49 === errors;
+}
+else {
+var valid13 = true;
+}
+if(valid13){
+if(data15.at !== undefined){
+let data19 = data15.at;
+const _errs52 = errors;
+const _errs53 = errors;
+if(errors === _errs53){
+if(errors === _errs53){
+if(typeof data19 === "string"){
+if(!pattern6.test(data19)){
+const err10 = {instancePath:instancePath+"/guard/blamed/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/guard/blamed/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+var valid13 = _errs52 === errors;
+}
+else {
+var valid13 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+var _valid1 = _errs42 === errors;
+if(_valid1){
+valid12 = true;
+passing1 = 0;
+var props0 = {};
+props0.packageId = true;
+props0.command = true;
+props0.tip = true;
+props0.at = true;
+}
+const _errs55 = errors;
+if(data15 !== null){
+const err13 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid1 = _errs55 === errors;
+if(_valid1 && valid12){
+valid12 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid12 = true;
+passing1 = 1;
+}
+}
+if(!valid12){
+const err14 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+validate49.errors = vErrors;
+return false;
+}
+else {
+errors = _errs41;
+if(vErrors !== null){
+if(_errs41){
+vErrors.length = _errs41;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid5 = _errs40 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate49.errors = [{instancePath:instancePath+"/guard",schemaPath:"#/properties/guard/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -4158,7 +4662,7 @@ return false;
 validate49.errors = vErrors;
 return errors === 0;
 }
-validate49.evaluated = {"props":{"branch":true,"worktree":true,"baseSha":true,"tipSha":true},"dynamicProps":false,"dynamicItems":false};
+validate49.evaluated = {"props":{"branch":true,"worktree":true,"baseSha":true,"tipSha":true,"guard":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -4857,6 +5361,7 @@ props1.branch = true;
 props1.worktree = true;
 props1.baseSha = true;
 props1.tipSha = true;
+props1.guard = true;
 }
 const _errs41 = errors;
 if(data14 !== null){

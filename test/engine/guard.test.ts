@@ -1,0 +1,113 @@
+/**
+ * The integration guard (#34): two parallel packages that each pass their own verification and
+ * break each other (one renames an export, the other adds a call to its old name). The guard
+ * checks the integration tip as they land, names the second merge's package, sends its agent the
+ * failure; its fix lands and the tip is green. A check red at the base blames nobody. Real git,
+ * real runner, the scripted agent and the checks inside their walls.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { integrationBranch, runStateFile } from '../../src/core/run/runPaths';
+import type { RunState } from '../../src/core/run/runState';
+import type { EngineOptions } from '../../src/engine/run/engine';
+import { engineFor as sharedEngineFor, isolateGit, readAt, repoWithPlan, type TestPackage } from './engineFixtures';
+import { buildRunner, tempDir, waitFor } from './helpers';
+
+let runnerScript = '';
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+});
+
+const engineFor = (planFile: string, extra: Partial<EngineOptions> = {}) => sharedEngineFor(planFile, runnerScript, extra);
+const statusOf = (repo: string, featureId: string, id: string) =>
+  fs.existsSync(runStateFile(repo, featureId)) ? (JSON.parse(fs.readFileSync(runStateFile(repo, featureId), 'utf8')) as RunState).packages[id]?.status : undefined;
+
+/** The integration check: runs b/use.mjs when it exists (an import of a missing export fails). */
+const CHECK = `import fs from 'node:fs';\nif (fs.existsSync('b/use.mjs')) { const m = await import('./b/use.mjs'); console.log('user', m.run()); }\nconsole.log('integration ok');\n`;
+
+function plan(out: string, gate: string, integrationCommand = 'node check.mjs'): TestPackage[] {
+  return [
+    { id: 'a', agent: ['write a/api.mjs export function loadUser() { return 7; }\\n', 'commit'], commands: ['node -e "import(\'./a/api.mjs\')"'] },
+    {
+      id: 'b',
+      retryBudget: 1,
+      agent: [
+        `wait-for ${gate}`,
+        "unless-followup write b/use.mjs import { fetchUser } from '../a/api.mjs';\\nexport function run() { return fetchUser(); }\\n",
+        "if-followup write b/use.mjs import { loadUser } from '../a/api.mjs';\\nexport function run() { return loadUser(); }\\n",
+        `record-followup ${path.join(out, 'b.txt')}`,
+        'commit',
+      ],
+      commands: ['node -e "import(\'./b/use.mjs\')"'],
+    },
+    { id: 'int', deps: ['a', 'b'], write: ['tests/**'], agent: ['write tests/ok.txt ok', 'commit'], commands: [integrationCommand] },
+  ];
+}
+
+/** The plan with `int` marked as the integration package. */
+function withIntegration(repo: string, planFile: string): void {
+  const text = fs.readFileSync(planFile, 'utf8').replace(`  - package_id: "int"\n`, `  - package_id: "int"\n    task_type: integrate\n`);
+  fs.writeFileSync(planFile, text);
+  void repo;
+}
+
+describe('the integration guard (#34)', () => {
+  test('names the package whose merge broke the integration check, sends it the failure, and ends green with every package merged', async () => {
+    const out = tempDir('waves-guard-out-');
+    const gate = path.join(out, 'gate');
+    const { repo, planFile } = repoWithPlan('guarded', plan(out, gate), { 'a/api.mjs': 'export function fetchUser() { return 7; }\n', 'check.mjs': CHECK });
+    withIntegration(repo, planFile);
+    const { engine, events } = await engineFor(planFile, { verification: 'approved', integrationGuard: true, confinement: { options: { write: [out], read: [out] } } });
+    const outcome = engine.run();
+    await waitFor(() => statusOf(repo, 'guarded', 'a') === 'succeeded', 'a merged', 30_000);
+    fs.writeFileSync(gate, 'go');
+    const done = await outcome;
+    assert.equal(done.outcome, 'succeeded', JSON.stringify(Object.values(done.state.packages).map((p) => [p.packageId, p.status, p.lastError])));
+    const state = done.state;
+    const guard = state.integration!.guard!;
+    assert.equal(guard.blamed, null, 'cleared once green');
+    assert.equal(guard.status, 'green');
+    assert.equal(guard.greenTip, state.integration!.tipSha);
+    // b was blamed, sent the failure, and fixed its call; a ran once.
+    assert.equal(state.packages.a!.attempts, 1);
+    assert.equal(state.packages.b!.attempts, 2);
+    assert.deepEqual(state.packages.b!.followUps?.map((f) => f.kind), ['integration']);
+    const sent = fs.readFileSync(path.join(out, 'b.txt'), 'utf8').split('-- end\n');
+    assert.equal(sent[0], 'none\n');
+    assert.match(sent[1]!, /^### The integration check your merge broke/);
+    assert.match(sent[1]!, /`node check\.mjs` failed/);
+    assert.match(sent[1]!, /fetchUser/, 'what the check printed');
+    assert.match(sent[1]!, /- `a`: `a\/api\.mjs`/, 'the other package it met');
+    const red = guard.checks.filter((c) => !c.ok);
+    assert.ok(red.length >= 1 && red.every((c) => c.command === 'node check.mjs'));
+    assert.ok(guard.checks.some((c) => c.purpose === 'base' && c.ok), 'the base was checked first');
+    assert.match(readAt(repo, integrationBranch('guarded'), 'b/use.mjs'), /loadUser/);
+    assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'b' && e.status === 'pending' && /broke the integration check/.test(e.detail ?? '')));
+    assert.equal(state.packages.int!.status, 'succeeded', 'the integration package ran on a green tip');
+    const report = fs.readFileSync(done.reportFile!, 'utf8');
+    assert.match(report, /## Integration checks\n\nintegration checks green at [0-9a-f]{8} · \d+ checks, .* spent checking/);
+    assert.match(report, /- `b` broke a check and was sent the failure \(attempt 2, /);
+    assert.match(report, /\| base \| `node check\.mjs` \| passed \|/);
+    assert.match(report, /\| tip \| `node check\.mjs` \| \*\*failed\*\* \|/);
+  });
+
+  test('a check red at the base already is said at the start and blames nobody', async () => {
+    const out = tempDir('waves-guard-out-');
+    const gate = path.join(out, 'gate');
+    fs.writeFileSync(gate, 'open');
+    const { repo, planFile } = repoWithPlan('red-base', plan(out, gate, 'node check.mjs && test -f never-there'), { 'a/api.mjs': 'export function fetchUser() { return 7; }\n', 'check.mjs': CHECK });
+    withIntegration(repo, planFile);
+    const { engine, events } = await engineFor(planFile, { verification: 'approved', integrationGuard: true, confinement: { options: { write: [out], read: [out] } } });
+    const done = await engine.run();
+    const guard = done.state.integration!.guard!;
+    assert.equal(guard.status, 'base-red');
+    assert.equal(guard.blamed, null);
+    assert.ok(events.some((e) => e.type === 'problem' && /fails already at the base .*nobody is blamed/.test(e.message)));
+    assert.equal(done.state.packages.a!.attempts, 1);
+    assert.equal(done.state.packages.b!.attempts, 1, 'nobody was sent anything');
+  });
+});
