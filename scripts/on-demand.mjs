@@ -23,6 +23,8 @@ export const ON_DEMAND = [
   { bundle: 'runStateCheck', entry: 'src/core/run/runStateValidation.ts', modules: ['src/core/run/runStateValidation.ts'] },
   // The coupling check in the editor (#34 item 3, ADR 0023): with the first plan opened in an editor.
   { bundle: 'coupling', entry: 'src/run/couplingDiagnostics.ts', modules: ['src/run/couplingDiagnostics.ts'] },
+  // The plan's schema, compiled ahead of time (110 KiB): with the first plan checked, right after activation.
+  { bundle: 'planSchema', entry: 'src/core/plan/schemaCheck.ts', modules: ['src/core/plan/schemaCheck.ts'] },
   // js-yaml, the plan reader's second fast front end: for plans of 64 KiB and more only.
   { bundle: 'jsYaml', entry: 'node_modules/js-yaml/dist/js-yaml.mjs', modules: ['node_modules/js-yaml/dist/js-yaml.mjs'] },
 ];
@@ -44,7 +46,7 @@ export async function onDemandPlugin(own) {
   return {
     name: 'on-demand',
     setup(build) {
-      build.onResolve({ filter: /(^|\/)(onDemand|engine|runStateValidation|couplingDiagnostics|js-yaml)$/ }, async (args) => {
+      build.onResolve({ filter: /(^|\/)(onDemand|engine|runStateValidation|couplingDiagnostics|schemaCheck|js-yaml)$/ }, async (args) => {
         if (args.pluginData?.onDemand) return undefined;
         const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { onDemand: true } });
         const lazy = resolved.path && byFile.get(path.resolve(resolved.path));

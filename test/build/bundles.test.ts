@@ -53,6 +53,7 @@ describe('the extension host bundles (ADR 0020)', () => {
         m.startsWith('node_modules/pg') ||
         m.startsWith('node_modules/js-yaml/') ||
         m.includes('runStateValidator') ||
+        m.includes('workPackagesValidator') ||
         /^src\/run\/(runController|runCommands|planningController|hostsCommands|sharedRuns|reconciler|notifications|terminalLauncher)\.ts$/.test(m),
     );
     assert.deepEqual(onFirstUse, []);
