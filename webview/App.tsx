@@ -17,7 +17,7 @@ import type { Layout } from '../src/core/dag/layout';
 import { plural } from '../src/core/present/planStatusText';
 import { navigate, neighbours, type Direction } from '../src/core/dag/navigate';
 import { search } from '../src/core/dag/search';
-import type { PlanMessage } from '../src/protocol';
+import type { IntegrationView, PlanMessage } from '../src/protocol';
 import { Details } from './Details';
 import { Overview } from './Overview';
 import { nodeTypes, useCounts, type FlowNode } from './PackageNode';
@@ -263,6 +263,11 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
         {problems > 0 && (
           <span className="badge" title={`${plural(plan.problems.errors, 'error')}, ${plural(plan.problems.warnings, 'warning')} (see the Problems panel)`}>
             <span className={`codicon codicon-${plan.problems.errors ? 'error' : 'warning'}`} aria-hidden="true" /> {problems}
+          </span>
+        )}
+        {plan.integration && (
+          <span className={`badge integration ${plan.integration.status}`} role="status" title={`Integration guard: ${plan.integration.text}`}>
+            <span className={`codicon codicon-${INTEGRATION_ICONS[plan.integration.status]}`} aria-hidden="true" /> {integrationWords(plan.integration)}
           </span>
         )}
         <span className="views" role="tablist" aria-label="View">
@@ -616,3 +621,28 @@ const WaveHeader = memo(function WaveHeader(props: {
   );
 });
 
+
+/** The integration guard's state (#34) as the bar's codicon. */
+const INTEGRATION_ICONS: Record<IntegrationView['status'], string> = {
+  unknown: 'circle-outline',
+  checking: 'sync',
+  green: 'pass',
+  red: 'error',
+  'base-red': 'warning',
+};
+
+/** The bar's words for the integration guard: short; the whole sentence is its tooltip. */
+function integrationWords(v: IntegrationView): string {
+  switch (v.status) {
+    case 'green':
+      return 'integration green';
+    case 'checking':
+      return 'integration: checking';
+    case 'red':
+      return v.blamed ? `integration red: ${v.blamed}` : 'integration red';
+    case 'base-red':
+      return 'integration red at the base';
+    default:
+      return 'integration: not checked yet';
+  }
+}

@@ -83,8 +83,14 @@ window.addEventListener('message', (event: MessageEvent) => {
         return;
       }
       lastSeq = message.seq;
-      if (message.type === 'status') store.apply(message.deltas);
-      else timeline.apply(message);
+      if (message.type === 'status') {
+        store.apply(message.deltas);
+        // The integration guard's state (#34) changed: the bar shows it.
+        if (message.integration !== undefined && plan) {
+          plan = { ...plan, integration: message.integration };
+          render();
+        }
+      } else timeline.apply(message);
       break;
     case 'reply':
       requester.handleReply(message);

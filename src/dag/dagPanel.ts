@@ -2,6 +2,7 @@ import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
 import { buildPackageDetails, buildPlanView } from '../core/dag/panelModel';
 import { isActive, type RunState } from '../core/run/runState';
+import { guardText } from '../core/run/integrationGuard';
 import { revealPackage } from '../plan/planCommands';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
@@ -11,6 +12,7 @@ import {
   toTimelineRow,
   type ExportFormat,
   type HostMessage,
+  type IntegrationView,
   type PackageLiveStatus,
   type WebviewMessage,
   type WebviewRequest,
@@ -237,6 +239,9 @@ export class DagPanel extends Disposable {
     return this.couplingSource?.couplingsOf(entry.uri.toString()) ?? [];
   }
 
+  /** The integration guard's state last sent (#34), as JSON. */
+  private sentIntegration = 'null';
+
   private sendPlan(): void {
     if (!this.ready || this.isDisposed) return;
     const entry = this.entry;
@@ -251,7 +256,9 @@ export class DagPanel extends Disposable {
       this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode, host });
     }
     const proposal = this.deps.proposals?.viewFor(entry.uri);
-    this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq, ...(proposal ? { proposal } : {}) });
+    const integration = integrationViewOf(run);
+    this.sentIntegration = JSON.stringify(integration);
+    this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq, ...(proposal ? { proposal } : {}), integration });
     this.sentTimeline.clear();
     this.sendTimeline(run, true);
   }
@@ -288,7 +295,12 @@ export class DagPanel extends Disposable {
         this.live.set(id, now);
       }
     }
-    if (deltas.length) this.post({ type: 'status', seq: ++this.seq, deltas });
+    // The integration guard's state (#34), sent with the statuses when it changed.
+    const integration = integrationViewOf(run);
+    const integrationKey = JSON.stringify(integration);
+    const guardMoved = integrationKey !== this.sentIntegration;
+    this.sentIntegration = integrationKey;
+    if (deltas.length || guardMoved) this.post({ type: 'status', seq: ++this.seq, deltas, ...(guardMoved ? { integration } : {}) });
     this.sendTimeline(run, false);
   }
 
@@ -396,4 +408,11 @@ export class DagPanel extends Disposable {
       return replyTo(request, err instanceof Error ? err : new Error(String(err)));
     }
   }
+}
+
+/** The integration guard's state of a run for the panel (#34); null when the run has none. */
+function integrationViewOf(run: RunState | undefined): IntegrationView | null {
+  const guard = run?.integration?.guard;
+  if (!guard) return null;
+  return { status: guard.status, text: guardText(run.integration), blamed: guard.status === 'red' ? (guard.blamed?.packageId ?? null) : null };
 }

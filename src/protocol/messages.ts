@@ -122,6 +122,17 @@ export interface PlanMessage {
   problems: { errors: number; warnings: number };
   /** Set when the plan is a proposal of a planning session (issue #19): the approval bar. */
   proposal?: ProposalView;
+  /** The integration guard's state (#34); absent or null: the run has no guard. */
+  integration?: IntegrationView | null;
+}
+
+/** The integration branch's state as the integration guard keeps it (#34), for the panel's bar. */
+export interface IntegrationView {
+  status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red';
+  /** The state in words (`core/run/integrationGuard.ts` `guardText`). */
+  text: string;
+  /** The package blamed for a red tip, if any. */
+  blamed: string | null;
 }
 
 /** The actions of a proposed plan's approval bar, in the order it shows them. */
@@ -157,6 +168,8 @@ export interface StatusMessage {
   type: 'status';
   seq: number;
   deltas: PackageLiveStatus[];
+  /** The integration guard's state when it changed (#34); null: the run has no guard (any more). */
+  integration?: IntegrationView | null;
 }
 
 /** One package's part of the run timeline (#35): its phase marks, and for a record of an older build (no marks) its last attempt. */

@@ -317,6 +317,8 @@ export class RunController extends Disposable {
       ...(Object.keys(settings.agentCaps).length ? { agentCaps: settings.agentCaps } : {}),
       // The review gate (#33): a package that passed waits for the person before its merge.
       ...(settings.reviewGate === 'before-merge' ? { review: 'before-merge' as const } : {}),
+      // The integration guard (#34): the integration package's checks on the integration branch as packages land.
+      ...(settings.integrationGuard ? { integrationGuard: true } : {}),
     };
 
     let session: RunSession | undefined;

@@ -29,6 +29,8 @@ export interface RunSettings {
   agentCaps: Record<string, number>;
   /** `waves.review.gate` (#33): `before-merge` holds each package that passed for the person's review. */
   reviewGate: 'off' | 'before-merge';
+  /** `waves.integration.guard` (#34): check the integration branch as packages land. */
+  integrationGuard: boolean;
 }
 
 /** One agent setting (a preset id or an argv array) → its profile, or why it cannot be used. */
@@ -72,6 +74,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const worktreesFolder = typeof folder === 'string' && folder.trim() !== '' ? folder.trim() : undefined;
   const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'ask';
   const reviewGate = config.get<string>('review.gate') === 'before-merge' ? 'before-merge' : 'off';
+  const integrationGuard = config.get<boolean>('integration.guard') === true;
   const positive = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
   const usd = positive(config.get<unknown>('budget.usd'));
   const tokens = positive(config.get<unknown>('budget.tokens'));
@@ -90,7 +93,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   if (rawCaps && typeof rawCaps === 'object' && !Array.isArray(rawCaps)) {
     for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
   }
-  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate };
+  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
 }
 
 /**

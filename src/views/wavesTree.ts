@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { PlanPackage } from '../core/plan/model';
+import { guardText } from '../core/run/integrationGuard';
 import { packageRowKey, packageRunAccessible, packageRunNotes, packageRunText, statusIcon, waveRunText } from '../core/present/runStatusText';
 import { isActive, type PackageRunRecord, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
@@ -166,6 +167,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<WavesNode>;
   private roots: WavesNode[] = [];
+  /** The integration guard's words each plan row shows (#34), by node id. */
+  private readonly shownGuard = new Map<string, string>();
   private readonly childrenOf = new Map<string, (WaveNode | NoteNode)[]>();
   /** Package nodes of each plan (by uri), to find the one under the cursor. */
   private readonly packagesOf = new Map<string, PackageNode[]>();
@@ -320,9 +323,13 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     item.resourceUri = entry.uri;
     const several = this.roots.length > 1;
     item.iconPath = new vscode.ThemeIcon(several && node.active ? 'target' : 'checklist');
-    item.description = several && node.active ? 'active' : entry.analysis.plan.feature?.id;
+    // The integration guard's state (#34), when the plan's run has one.
+    const guard = guardText(this.runOf(entry)?.integration);
+    this.shownGuard.set(node.id, guard);
+    const base = several && node.active ? 'active' : entry.analysis.plan.feature?.id;
+    item.description = guard ? `${base ?? ''} · ${guard}` : base;
     item.tooltip = new vscode.MarkdownString(
-      planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length, links: false }),
+      planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length, links: false }) + (guard ? `\n\n---\n\nIntegration guard: ${guard}` : ''),
     );
     item.contextValue = node.active ? 'waves.plan.active' : 'waves.plan';
     return item;
@@ -350,6 +357,9 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       this.dueWaves.add(node.parent);
     });
     if (this.dueRows.size) this.runRedraw.schedule();
+    // A plan's row says its integration guard's state (#34): redrawn when that changed.
+    const plans = this.roots.filter((r): r is PlanNode => r.kind === 'plan' && this.shownGuard.get(r.id) !== guardText(this.runOf(r.entry)?.integration));
+    if (plans.length) this.changed.fire(plans);
   }
 
   /**
@@ -368,7 +378,13 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
 
   /** What a package row shows of its run and its open review comments. */
   private rowKey(node: PackageNode, record: PackageRunRecord | undefined): string {
-    return `${packageRowKey(record)}|${this.comments(node)}`;
+    return `${packageRowKey(record)}|${this.comments(node)}|${this.blamed(node) ? 'blamed' : ''}`;
+  }
+
+  /** Whether the package's merge turned its run's integration branch red (#34: the guard blames it). */
+  private blamed(node: PackageNode): boolean {
+    const guard = this.runOf(node.entry)?.integration?.guard;
+    return guard?.status === 'red' && guard.blamed?.packageId === node.packageId;
   }
 
   private comments(node: PackageNode): number {
@@ -419,7 +435,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       const icon = statusIcon(record);
       item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
       const open = this.comments(node);
-      item.description = `${node.pkg.title ?? ''} · ${run}${open ? ` · ${plural(open, 'open comment')}` : ''}`;
+      item.description = `${node.pkg.title ?? ''} · ${run}${open ? ` · ${plural(open, 'open comment')}` : ''}${this.blamed(node) ? ' · broke the integration check' : ''}`;
       item.accessibilityInformation = { label: `${packageAccessibleLabel(analysis, node.pkg, node.place)}, ${packageRunAccessible(record, Date.now())}` };
       item.contextValue = `waves.package.${record.status}`;
       // The run's news about the package beside the plan's: its usage limit, its question, what it spent (#16).

@@ -230,6 +230,37 @@ describe('DAG webview', () => {
     }
   });
 
+  it("shows the integration guard's state in the bar (#34): red with the blamed package, then green, in the theme's test colours", async () => {
+    const text = 'packages:\n  - package_id: wp-a\n    scope: { write_allow: ["src/a/**"] }\n  - package_id: wp-b\n    scope: { write_allow: ["src/b/**"] }\n';
+    const view = buildPlanView(analyzePlan(text), 'work-packages.yaml', {}, []);
+    await post({ ...view, planUri: 'file:///ws/work-packages.yaml', runId: 'r1', seq: 1 });
+    await page.locator('.bar').waitFor();
+    assert.equal(await page.locator('.badge.integration').count(), 0, 'no guard: no badge');
+    await post({ ...view, planUri: 'file:///ws/work-packages.yaml', runId: 'r1', seq: 2, integration: { status: 'red', text: 'integration red: wp-b blamed (npm test)', blamed: 'wp-b' } });
+    const badge = page.locator('.badge.integration');
+    await badge.waitFor();
+    assert.equal((await badge.textContent())?.trim(), 'integration red: wp-b');
+    assert.equal(await badge.getAttribute('title'), 'Integration guard: integration red: wp-b blamed (npm test)');
+    assert.equal(await badge.getAttribute('role'), 'status', 'read out by a screen reader');
+    /** A CSS colour (with the same fallbacks as the stylesheet) as the page computes it. */
+    const colour = async (css: string) =>
+      page.evaluate((v) => {
+        const el = document.createElement('span');
+        el.style.color = v;
+        document.body.append(el);
+        const c = getComputedStyle(el).color;
+        el.remove();
+        return c;
+      }, css);
+    assert.notEqual(await colour('var(--vscode-testing-iconFailed, var(--vscode-errorForeground))'), await colour('var(--vscode-testing-iconPassed, var(--vscode-charts-green))'), 'red and green differ in this theme');
+    assert.equal(await badge.evaluate((el) => getComputedStyle(el).color), await colour('var(--vscode-testing-iconFailed, var(--vscode-errorForeground))'));
+    // A status message carries the change: green.
+    await post({ type: 'status', seq: 3, deltas: [], integration: { status: 'green', text: 'integration checks green at 0123abcd', blamed: null } });
+    await page.waitForFunction(() => document.querySelector('.badge.integration')?.classList.contains('green'));
+    assert.equal((await badge.textContent())?.trim(), 'integration green');
+    assert.equal(await badge.evaluate((el) => getComputedStyle(el).color), await colour('var(--vscode-testing-iconPassed, var(--vscode-charts-green))'));
+  });
+
   it('draws a coupling (#34 item 3): dashed in the warning colour, from the package changing the file to the one importing it, the warning as its tooltip', async () => {
     const text = 'packages:\n  - package_id: wp-a\n    scope: { write_allow: ["src/a/**"] }\n  - package_id: wp-b\n    scope: { write_allow: ["src/b/**"] }\n';
     const message =
