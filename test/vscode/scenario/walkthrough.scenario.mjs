@@ -5,7 +5,14 @@
 // window (the install event), not for one installed from the command line before the start —
 // and only once the Welcome page's service is alive, so `workbench.startupEditor: welcomePage`
 // (VS Code's default; the tests' default is 'none') is part of a first install. The .vsix is
-// installed through `Extensions: Install from VSIX...` and its file dialog, path typed.
+// installed as a person installs one: the Extensions view, its `...` menu, `Install from VSIX...`
+// and the file dialog, path typed. Where the keyboard focus is matters: VS Code 1.139 opens the
+// walkthrough with `inactive: layoutService.hasFocus(Parts.EDITOR_PART)` (WalkthroughsService.
+// registerExtensionWalkthroughContributions), and an `inactive` open of the editor already active
+// in its group (the Welcome page) is not shown at all (EditorGroupView.doOpenEditor: `active:
+// this.count === 0 || !options.inactive`; doShowEditor only shows when active). So with the focus
+// in the Welcome page the walkthrough is registered ("New" on the Welcome page) but not brought
+// up; from the Extensions view, where the install happens, it opens.
 // Workspace 'empty': no plan yet, so the first step is not done before its action.
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
@@ -115,15 +122,22 @@ export const tests = [
     },
   },
   {
-    name: 'Extensions: Install from VSIX... (path typed in the file dialog) installs it and opens its walkthrough',
+    name: 'Install from VSIX... in the Extensions view (path typed in the file dialog) installs it and opens its walkthrough',
     timeoutMs: 240_000,
     run: async (ctx) => {
       const { page, vsix, manifest, screenshot } = ctx;
       const w = walkthroughOf(ctx);
       assert.equal(await walkthroughTitle(page, w).count(), 0, 'the walkthrough is not showing before the install');
-      await runCommand(page, 'workbench.extensions.action.installVSIX', 'Extensions: Install from VSIX...', { opensQuickInput: true });
+      await page.locator('.activitybar .action-item a[aria-label^="Extensions"]').first().click();
+      const sidebar = page.locator('.part.sidebar');
+      await sidebar.locator('.extensions-viewlet').waitFor({ timeout: 30_000 });
+      await sidebar.locator('.title-actions .action-label.codicon-toolbar-more, .title-actions .action-label.codicon-more').first().click();
+      await page.locator('.monaco-menu .action-item', { hasText: /^Install from VSIX/ }).first().click();
+      await page.locator('.quick-input-widget:not(.quick-input-widget-closing)').waitFor({ timeout: 10_000 });
       await screenshot('install-dialog');
       await typePathInFileDialog(page, vsix);
+      // the focus is back where the install was asked for, not in the editor area (see the top)
+      assert.equal(await page.evaluate(() => document.activeElement?.closest('.part')?.id), 'workbench.parts.sidebar', 'the focus after the dialog');
       // opened by VS Code itself on the install event: nothing else asked for it
       await walkthroughTitle(page, w).waitFor({ timeout: 120_000 });
       assert.equal(((await walkthroughTitle(page, w).textContent()) ?? '').trim(), w.title);
@@ -155,7 +169,10 @@ export const tests = [
       }
       await showWalkthrough(page, w);
       for (const s of w.steps) {
-        // a person selects the step: its picture shows beside the list
+        // a person selects the step: its picture shows beside the list. (The page focuses the
+        // step again 250 ms later, GettingStartedPage.selectStep's `setTimeout(() => focus())`,
+        // which closes a command palette opened meanwhile. OPEN: since the walkthrough opens on
+        // install, the next test's palette is closed by such focus moves: see the commit.)
         await page.locator(`.gettingStartedContainer button.getting-started-step[data-step-id="${w.stepId(s.id)}"]`).click();
         const file = path.basename(s.media.image);
         const img = await waitUntil(async () => {
