@@ -5,6 +5,8 @@
 //                 this repo as extensionDevelopmentPath, in a git copy of test/vscode/workspaces/basic
 //   2. scenarios: `npm run package` (.vsix), installed into a clean code-server, then each
 //                 test/vscode/scenario/*.scenario.mjs drives the workbench as a person would
+//                 (a scenario exporting `install = 'in-workbench'` gets no install beforehand:
+//                 it installs ctx.vsix from inside the running workbench itself)
 // Screenshots go to test-results/. The last line is `vscode: N passed, N failed`.
 //
 // Usage: node scripts/test-vscode.mjs [--only suite|scenarios] [--grep REGEX] [--no-build]
@@ -341,9 +343,16 @@ async function runScenarioFile(tools, file, vsix, manifest) {
       fs.writeFileSync(path.join(state.userDataDir, 'Machine', 'settings.json'), JSON.stringify(mod.machineSettings, null, 2));
     }
     let t = Date.now();
-    const installOut = installExtension(tools, state, vsix);
-    const installed = listExtensions(tools, state);
-    say(`scenario ${name}: installed .vsix in ${secs(Date.now() - t)}: ${installOut.split('\n').pop()}`);
+    let installed = [];
+    if (mod.install === 'in-workbench') {
+      say(`scenario ${name}: the .vsix is not installed beforehand; the scenario installs it in the workbench`);
+    } else if (mod.install === undefined || mod.install === 'cli') {
+      const installOut = installExtension(tools, state, vsix);
+      installed = listExtensions(tools, state);
+      say(`scenario ${name}: installed .vsix in ${secs(Date.now() - t)}: ${installOut.split('\n').pop()}`);
+    } else {
+      throw new Error(`export const install = ${JSON.stringify(mod.install)}: 'cli' (the default) or 'in-workbench'`);
+    }
     t = Date.now();
     cs = await startCodeServer({ tools, stateDir, trust });
     say(`scenario ${name}: code-server up in ${secs(cs.startMs)} (pid ${cs.pid}, ${cs.url}${trust ? ', workspace trust ON' : ''})`);

@@ -2,7 +2,9 @@
 // user gets it. Run by scripts/test-vscode.mjs after the suite; each entry counts as a test.
 // A scenario file exports `tests` ([{ name, run(ctx), timeoutMs? }]) and optionally
 // `workspace` (folder under test/vscode/workspaces, default 'basic'), `trust` (true: workspace
-// trust on, so the workspace opens in restricted mode) and `settings` (extra user settings).
+// trust on, so the workspace opens in restricted mode), `settings` (extra user settings) and
+// `install` ('cli', the default: `code-server --install-extension` before the start;
+// 'in-workbench': not installed beforehand, the scenario installs ctx.vsix itself, `installed` empty).
 // ctx: { page, cs, workspace, vsix, installed, manifest, extensionId, screenshot(label), log }
 import { strict as assert } from 'node:assert';
 import {
