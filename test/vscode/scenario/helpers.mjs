@@ -80,6 +80,15 @@ export async function runCommand(page, id, title, opts = {}) {
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
+/** Developer: Reload Window from the palette; returns once the new window's workbench is there. */
+export async function reloadWindow(page) {
+  const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
+  await runCommand(page, 'workbench.action.reloadWindow', 'Developer: Reload Window');
+  await reloaded;
+  await page.waitForLoadState('domcontentloaded');
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+}
+
 /** The content frame of the active webview (two iframes deep). */
 export function webviewFrame(page) {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
@@ -130,6 +139,15 @@ export async function waitForStatus(page, expected, { timeoutMs = 20_000 } = {})
     throw new Error(`${e.message}; it reads "${last}"`);
   }
   return last;
+}
+
+/** The run state of `featureId` in the workspace `ws` as it is on disk (`.waves/runs/<feature>.json`); null while there is none. */
+export function runStateOf(ws, featureId) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(ws, '.waves', 'runs', `${featureId}.json`), 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** Opens the Waves side bar (activity bar icon) unless it is already showing. */
@@ -223,6 +241,34 @@ export async function problemCounts(page) {
   return { errors, warnings, text: text.trim() };
 }
 
+/** Every "Wave Orchestrator" output log of this code-server (each extension host's, reloads included). */
+export function extensionLog(cs) {
+  const out = [];
+  const walk = (dir) => {
+    for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'Wave Orchestrator.log') out.push(fs.readFileSync(p, 'utf8'));
+    }
+  };
+  walk(path.join(cs.userDataDir, 'logs'));
+  return out.join('\n');
+}
+
+/** Waits until the Waves view's row `label` has a description matching `pattern`; returns the rows. */
+export async function waitForRow(page, label, pattern, what) {
+  let rows = [];
+  try {
+    await waitUntil(async () => {
+      rows = await wavesTreeRows(page);
+      return rows.some((r) => r.label === label && pattern.test(r.description));
+    }, what, { timeoutMs: 20_000 });
+  } catch (e) {
+    throw new Error(`${e.message}; rows shown: ${JSON.stringify(rows.map((r) => `${r.label} — ${r.description}`))}`);
+  }
+  return rows;
+}
+
 /** remoteexthost.log of every extension host this code-server started (reloads included). */
 export function extensionHostLog(cs) {
   const logs = path.join(cs.userDataDir, 'logs');
@@ -256,4 +302,21 @@ export async function assertActivatedCleanly(page, cs, extensionId) {
   assert.deepEqual(errors, [], 'errors about the extension in remoteexthost.log');
   const notes = (await notificationTexts(page)).filter((t) => /wave/i.test(t));
   assert.deepEqual(notes, [], 'notifications about the extension');
+}
+
+// ---------------------------------------------------------------- the review loop (#33)
+
+/** The first line showing `text` on the modified (right) side of the multi-file diff editor, clicked into. */
+export async function putCursorOn(page, text) {
+  const line = page.locator('.multiDiffEditor .editor.modified .view-line', { hasText: text }).first();
+  await line.waitFor({ timeout: 20_000 });
+  await line.click();
+}
+
+/** Waves: Comment on the Selected Lines…, the words typed, Enter: a thread on the cursor's line. */
+export async function addComment(page, words) {
+  await runCommand(page, 'waves.review.commentOnLines', 'Waves: Comment on the Selected Lines…', { opensQuickInput: true });
+  await page.keyboard.type(words);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 }

@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pickQuickItem, runCommand, waitForStatus, waitForWorkbench, waitUntil } from './helpers.mjs';
+import { addComment, pickQuickItem, putCursorOn, runCommand, runStateOf, waitForStatus, waitForWorkbench, waitUntil } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEATURE = 'review-demo';
@@ -23,46 +23,29 @@ export const settings = {
 /** The scripted agent records its prompt's follow-up beside the worktrees, outside walls (a machine-scoped setting). */
 export const machineSettings = { 'waves.sandbox.unconfined': true };
 
-const stateOf = (ws) => {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(ws, '.waves', 'runs', `${FEATURE}.json`), 'utf8'));
-  } catch {
-    return null;
-  }
-};
+const stateOf = (ws) => runStateOf(ws, FEATURE);
 /** What the scripted agent recorded of its `n`th attempt's prompt (1-based): the follow-up section, or `none`. */
 const recordOf = (ws, n) => {
   const file = path.join(`${ws}.worktrees`, FEATURE, 'review-record.txt');
   return (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '').split('-- end\n')[n - 1] ?? '';
 };
 
-/** The modified (right) side of the diff of `file` in the multi-file diff editor: its line `n` (1-based) clicked into. */
-async function putCursorOn(page, text) {
-  const line = page.locator('.multiDiffEditor .editor.modified .view-line', { hasText: text }).first();
-  await line.waitFor({ timeout: 20_000 });
-  await line.click();
-}
-
-/** Waves: Comment on the Selected Lines…, the words typed, Enter: a thread on the cursor's line. */
-async function addComment(page, words) {
-  await runCommand(page, 'waves.review.commentOnLines', 'Waves: Comment on the Selected Lines…', { opensQuickInput: true });
-  await page.keyboard.type(words);
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+/** Run Plan from the palette until wp-api awaits review (the status bar and the run state say so) and wp-docs has not started; the run state. */
+export async function runToReview({ page, workspace: ws }) {
+  await waitForWorkbench(page);
+  await waitForStatus(page, /2 waves · 2 packages/, { timeoutMs: 30_000 });
+  await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
+  await waitForStatus(page, /1 awaiting your review/, { timeoutMs: 60_000 });
+  const s = await waitUntil(() => (stateOf(ws)?.packages['wp-api'].status === 'awaiting-review' ? stateOf(ws) : null), 'the run state saying so');
+  assert.equal(s.packages['wp-docs'].attempts, 0, 'its dependent waits for the review');
+  return s;
 }
 
 export const tests = [
   {
     name: 'Run Plan with the review gate: wp-api awaits review, wp-docs waits',
     timeoutMs: 90_000,
-    run: async ({ page, workspace: ws }) => {
-      await waitForWorkbench(page);
-      await waitForStatus(page, /2 waves · 2 packages/, { timeoutMs: 30_000 });
-      await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
-      await waitForStatus(page, /1 awaiting your review/, { timeoutMs: 60_000 });
-      const s = await waitUntil(() => (stateOf(ws)?.packages['wp-api'].status === 'awaiting-review' ? stateOf(ws) : null), 'the run state saying so');
-      assert.equal(s.packages['wp-docs'].attempts, 0, 'its dependent waits for the review');
-    },
+    run: runToReview,
   },
   {
     name: 'Show Changes, two comments, Request Changes: the agent receives exactly those comments and changes the file',

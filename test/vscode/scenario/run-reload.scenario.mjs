@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openWavesView, runCommand, waitForStatus, waitForWorkbench, waitUntil, wavesTreeRows } from './helpers.mjs';
+import { extensionLog, openWavesView, reloadWindow, runCommand, runStateOf, waitForRow, waitForStatus, waitForWorkbench, waitUntil } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEATURE = 'reload-demo';
@@ -20,41 +20,7 @@ export const settings = {
   'waves.agent': [process.execPath, path.join(REPO, 'test', 'fixtures', 'agents', 'scripted-agent.mjs'), '--prompt', '${promptFile}'],
 };
 
-const stateOf = (ws) => {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(ws, '.waves', 'runs', `${FEATURE}.json`), 'utf8'));
-  } catch {
-    return null;
-  }
-};
-
-/** Every "Wave Orchestrator" output log of this code-server (each extension host's, reloads included). */
-function extensionLog(cs) {
-  const out = [];
-  const walk = (dir) => {
-    for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name === 'Wave Orchestrator.log') out.push(fs.readFileSync(p, 'utf8'));
-    }
-  };
-  walk(path.join(cs.userDataDir, 'logs'));
-  return out.join('\n');
-}
-
-/** Waits until the Waves view's row `label` has a description matching `pattern`; returns the rows. */
-async function waitForRow(page, label, pattern, what) {
-  let rows = [];
-  try {
-    await waitUntil(async () => {
-      rows = await wavesTreeRows(page);
-      return rows.some((r) => r.label === label && pattern.test(r.description));
-    }, what, { timeoutMs: 20_000 });
-  } catch (e) {
-    throw new Error(`${e.message}; rows shown: ${JSON.stringify(rows.map((r) => `${r.label} — ${r.description}`))}`);
-  }
-  return rows;
-}
+const stateOf = (ws) => runStateOf(ws, FEATURE);
 
 let runnerPid = 0;
 
@@ -97,11 +63,7 @@ export const tests = [
     timeoutMs: 150_000,
     run: async ({ page, cs, workspace: ws, screenshot, log }) => {
       assert.ok(runnerPid > 0, 'the first test saw the runner');
-      const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
-      await runCommand(page, 'workbench.action.reloadWindow', 'Developer: Reload Window');
-      await reloaded;
-      await page.waitForLoadState('domcontentloaded');
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await reloadWindow(page);
       // The new window reconciles the run: adopted when the terminal kept its runner, else offered.
       const decided = await waitUntil(() => /\[reconcile\] reload-demo: (adopt|offer) — wp-slow(?: \((?:runner pid (\d+)|exited)\))?/.exec(extensionLog(cs)), 'the run reconciled after the reload', { timeoutMs: 60_000 });
       const attempt1 = path.join(ws, '.waves', 'runs', FEATURE, stateOf(ws).runId, 'wp-slow', '1');
