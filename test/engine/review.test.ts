@@ -121,4 +121,23 @@ describe('review gate and change requests (#33)', () => {
     assert.deepEqual(a.changedFiles, [{ path: 'a/a.txt', change: 'M' }], 'the follow-up is audited against the tip it started from: its own change only');
     assert.match(fs.readFileSync(record, 'utf8').split('-- end\n')[1]!, /Add a second line\./);
   });
+  test('a comment on the integrated result runs a follow-up of its owner only, from the integration tip; one that writes outside its scope is refused as any attempt is', async () => {
+    const { repo, planFile } = repoWithPlan('routed-follow', [
+      { id: 'a', agent: ['write a/a.txt a', 'commit'] },
+      { id: 'b', agent: ['unless-followup write b/b.txt b', 'if-followup write b/b.txt b2', 'if-followup write a/a.txt taken over', 'commit'] },
+    ]);
+    const first = await engineFor(planFile);
+    assert.equal((await first.engine.run()).outcome, 'succeeded');
+    const sent = await submitReview(repo, 'routed-follow', { packageId: 'b', kind: 'changes', from: 'integration', comments: [{ file: 'b/b.txt', startLine: 1, endLine: 1, excerpt: 'b', body: 'Say b2.' }] });
+    assert.deepEqual(sent, { ok: true, delivered: 'state', resume: true });
+    const again = await engineFor(planFile);
+    const done = await again.engine.run({ resume: true });
+    const { a, b } = done.state.packages;
+    assert.equal(a!.attempts, 1, 'the other package did not run again');
+    assert.equal(b!.attempts, 2);
+    assert.equal(b!.status, 'scope-violation', 'its follow-up wrote a file of a');
+    assert.deepEqual(b!.scopeViolations, [{ path: 'a/a.txt', change: 'M' }]);
+    assert.equal(readAt(repo, integrationBranch('routed-follow'), 'a/a.txt'), 'a', 'nothing of it merged');
+    assert.equal(readAt(repo, integrationBranch('routed-follow'), 'b/b.txt'), 'b');
+  });
 });
