@@ -25,6 +25,11 @@ export const ON_DEMAND = [
   { bundle: 'coupling', entry: 'src/run/couplingDiagnostics.ts', modules: ['src/run/couplingDiagnostics.ts'] },
   // The plan's schema, compiled ahead of time (110 KiB): with the first plan checked, right after activation.
   { bundle: 'planSchema', entry: 'src/core/plan/schemaCheck.ts', modules: ['src/core/plan/schemaCheck.ts'] },
+  // Plan analysis (the reader, `yaml`, the checks, the graph): with the first plan analysed, which the
+  // plan registry warms up right after activation returns (while the workspace search is under way).
+  { bundle: 'planAnalysis', entry: 'src/core/plan/analyze.ts', modules: ['src/core/plan/analyze.ts'] },
+  // The starter plan of `Waves: Create Plan from Template`: on that command's first use.
+  { bundle: 'planTemplate', entry: 'src/core/plan/template.ts', modules: ['src/core/plan/template.ts'] },
   // js-yaml, the plan reader's second fast front end: for plans of 64 KiB and more only.
   { bundle: 'jsYaml', entry: 'node_modules/js-yaml/dist/js-yaml.mjs', modules: ['node_modules/js-yaml/dist/js-yaml.mjs'] },
 ];
@@ -46,7 +51,7 @@ export async function onDemandPlugin(own) {
   return {
     name: 'on-demand',
     setup(build) {
-      build.onResolve({ filter: /(^|\/)(onDemand|engine|runStateValidation|couplingDiagnostics|schemaCheck|js-yaml)$/ }, async (args) => {
+      build.onResolve({ filter: /(^|\/)(onDemand|engine|runStateValidation|couplingDiagnostics|schemaCheck|analyze|template|js-yaml)$/ }, async (args) => {
         if (args.pluginData?.onDemand) return undefined;
         const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { onDemand: true } });
         const lazy = resolved.path && byFile.get(path.resolve(resolved.path));

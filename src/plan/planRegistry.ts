@@ -138,6 +138,13 @@ export class PlanRegistry extends Disposable {
       }),
     );
     this.ready = this.refresh();
+    // Plan analysis is loaded on first use in the editor (ADR 0020: `dist/planAnalysis.js`):
+    // loaded right after activation returns, while the workspace search is under way, so the
+    // first plan's analysis does not wait for it.
+    const warmUp = setImmediate(() => {
+      if (!this.isDisposed) analyzePlan('');
+    });
+    this.register({ dispose: () => clearImmediate(warmUp) });
   }
 
   get plans(): readonly PlanEntry[] {

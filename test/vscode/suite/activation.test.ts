@@ -67,10 +67,14 @@ describe('activation', () => {
     assert.deepEqual(analysis.graph.waves, [['wp-contract'], ['wp-api', 'wp-web']]);
     assert.deepEqual(analysis.diagnostics, []);
     assert.deepEqual(wavesDiagnostics(uri), [], 'nothing in the Problems panel');
+    assert.ok(
+      Object.keys(require.cache).some((f) => /[\\/]dist[\\/]planAnalysis\.js$/.test(f) && f.startsWith(extension().extensionPath)),
+      'plan analysis is loaded from its own bundle (ADR 0020)',
+    );
   });
 
   // ADR 0020: these two run before any other suite file reads the on-demand parts.
-  const onDemandLoaded = () => Object.keys(require.cache).filter((f) => /[\\/]dist[\\/](onDemand|runStateCheck|jsYaml)\.js$/.test(f) && f.startsWith(extension().extensionPath));
+  const onDemandLoaded = () => Object.keys(require.cache).filter((f) => /[\\/]dist[\\/](onDemand|runStateCheck|jsYaml|planTemplate)\.js$/.test(f) && f.startsWith(extension().extensionPath));
 
   it('loads nothing of the run engine, planning, hosts or the DAG panel at activation', async () => {
     const api = await wavesApi();
