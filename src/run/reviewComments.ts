@@ -204,6 +204,17 @@ export class ReviewComments extends Disposable {
     this.shown.set(t.id, shown);
     this.byThread.set(thread, shown);
     this.paint(shown, t);
+    // code-server's multi-file diff may draw a thread restored this way before its label and
+    // context reach it (no header, no Resolve): they are set once more when it has been drawn.
+    setTimeout(() => {
+      if (this.shown.get(t.id) !== shown) return;
+      const label = thread.label;
+      thread.label = undefined;
+      thread.label = label;
+      const context = thread.contextValue;
+      thread.contextValue = undefined;
+      thread.contextValue = context;
+    }, 500);
   }
 
   private paint(shown: ShownThread, t: ReviewThread): void {
