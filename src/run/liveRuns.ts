@@ -7,6 +7,7 @@
  * cost a few dozen redraws.
  */
 import * as vscode from 'vscode';
+import { sameCounts } from '../core/run/review';
 import type { RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
 import { Disposable } from '../util/lifecycle';
@@ -46,6 +47,8 @@ export class LiveRuns extends Disposable {
   }
 
   setOpenComments(featureId: string, counts: ReadonlyMap<string, number>): void {
+    // Only a change is news: the review part sets the counts as runs change, so an event for the same counts would never stop.
+    if (sameCounts(this.comments.get(featureId), counts)) return;
     this.comments.set(featureId, counts);
     this.throttle.schedule();
   }

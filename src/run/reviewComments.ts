@@ -70,6 +70,8 @@ interface ShownThread {
   target: ReviewTarget;
   repo: string;
   commit: string;
+  /** What it was last painted with (`paint`). */
+  painted?: string;
 }
 
 /** The whole-file comment's place in the editor: its first line, labelled so. */
@@ -204,20 +206,17 @@ export class ReviewComments extends Disposable {
     this.shown.set(t.id, shown);
     this.byThread.set(thread, shown);
     this.paint(shown, t);
-    // code-server's multi-file diff may draw a thread restored this way before its label and
-    // context reach it (no header, no Resolve): they are set once more when it has been drawn.
-    setTimeout(() => {
-      if (this.shown.get(t.id) !== shown) return;
-      const label = thread.label;
-      thread.label = undefined;
-      thread.label = label;
-      const context = thread.contextValue;
-      thread.contextValue = undefined;
-      thread.contextValue = context;
-    }, 500);
   }
 
+  /**
+   * The thread as the store has it, when that differs from what it shows: each change is sent to
+   * the workbench after 100 ms without another, so painting an unchanged thread again and again
+   * would hold every change back (and undo a comment being edited).
+   */
   private paint(shown: ShownThread, t: ReviewThread): void {
+    const painted = JSON.stringify([t.comments, t.startLine, t.endLine, t.status, threadLabel(t)]);
+    if (painted === shown.painted) return;
+    shown.painted = painted;
     const { thread } = shown;
     thread.comments = t.comments.map((c) => new ShownComment(t.id, c, new vscode.MarkdownString(c.body)));
     thread.range = rangeOf(t);

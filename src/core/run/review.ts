@@ -60,6 +60,15 @@ export function openCounts(threads: readonly ReviewThread[]): Map<string, number
   return counts;
 }
 
+/** Whether two sets of counts (`openCounts`) say the same; none and empty are the same. */
+export function sameCounts(a: ReadonlyMap<string, number> | undefined, b: ReadonlyMap<string, number> | undefined): boolean {
+  const x = a ?? new Map<string, number>();
+  const y = b ?? new Map<string, number>();
+  if (x.size !== y.size) return false;
+  for (const [k, n] of x) if (y.get(k) !== n) return false;
+  return true;
+}
+
 /** `3 open comments` / `1 open comment` / '' for none. */
 export function openCommentsText(n: number): string {
   return n === 0 ? '' : `${n} open comment${n === 1 ? '' : 's'}`;

@@ -17,6 +17,7 @@ import {
   reanchorThread,
   refreshAnchors,
   routeToOwner,
+  sameCounts,
   serializeReviewFile,
   type Hunk,
   type ReviewThread,
@@ -59,6 +60,16 @@ function apply(oldText: string, newText: string, hunks: readonly Hunk[]): string
 }
 
 describe('review: threads and what is sent', () => {
+  it('tells counts that changed from counts read again unchanged (the views redraw only on a change)', () => {
+    const ts = [thread(), thread({ id: 't2', packageId: 'wp-b' })];
+    assert.equal(sameCounts(openCounts(ts), openCounts([...ts].reverse())), true);
+    assert.equal(sameCounts(undefined, new Map()), true);
+    assert.equal(sameCounts(undefined, openCounts(ts)), false);
+    assert.equal(sameCounts(openCounts(ts), openCounts([thread(), thread({ id: 't2' })])), false, 'same size, other packages');
+    assert.equal(sameCounts(openCounts(ts), openCounts([...ts, thread({ id: 't3' })])), false, 'one more on wp-a');
+    assert.equal(sameCounts(openCounts(ts), openCounts([ts[0]!])), false, 'one fewer');
+  });
+
   it('counts open threads per package and says so', () => {
     const ts = [thread(), thread({ id: 't2' }), thread({ id: 't3', status: 'resolved' }), thread({ id: 't4', packageId: 'wp-b' }), thread({ id: 't5', packageId: null })];
     assert.deepEqual([...openCounts(ts)], [['wp-a', 2], ['wp-b', 1]]);
