@@ -15,10 +15,11 @@
 // up; from the Extensions view, where the install happens, it opens.
 // Workspace 'empty': no plan yet, so the first step is not done before its action.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  pickQuickItem, runCommand, waitForStatus, waitForWorkbench, waitUntil,
+  pickQuickItem, runCommand, runStateOf, waitForStatus, waitForWorkbench, waitUntil,
 } from './helpers.mjs';
 
 export const workspace = 'empty';
@@ -130,6 +131,8 @@ async function typePathInFileDialog(page, file) {
 }
 
 const done = []; // steps done so far, in this file's order
+/** The demo's window and folder, from step "demo" to step "finish". */
+let demoWindow;
 
 export const tests = [
   {
@@ -304,13 +307,63 @@ export const tests = [
         assert.ok(fs.existsSync(path.join(folder, '.git')), `${folder} is a git repository`);
         await waitForWorkbench(demo);
         await waitForStatus(demo, /4 waves · 6 packages/, { timeoutMs: 60_000 });
-      } finally {
+        demoWindow = { page: demo, folder };
+      } catch (e) {
         await demo.close();
+        throw e;
       }
       await page.bringToFront();
       done.push('demo');
       await expectDone(page, w, done);
       await screenshot('steps-done');
+    },
+  },
+  {
+    name: 'step "finish" completes from Waves: Finish Run after the demo ran in its window (answered Fast-Forward), and only then',
+    timeoutMs: 300_000,
+    run: async (ctx) => {
+      assert.ok(demoWindow, 'the demo window of the step before');
+      const { page: demo, folder } = demoWindow;
+      const w = walkthroughOf(ctx);
+      try {
+        await demo.bringToFront();
+        // The same person's walkthrough in the demo's window: everything before done, not "finish".
+        await expectDone(demo, w, done);
+        await leaveWalkthrough(demo);
+        // Run Plan as a person does it on the demo: its questions answered (the forecast's Run,
+        // then the approval of the demo's verification commands), until the run has started.
+        await runCommand(demo, 'waves.runPlan', 'Waves: Run Plan');
+        const dialog = demo.locator('.monaco-dialog-box');
+        const runFile = () => fs.existsSync(path.join(folder, '.waves', 'runs')) && fs.readdirSync(path.join(folder, '.waves', 'runs')).some((f) => f.endsWith('.json'));
+        await waitUntil(async () => {
+          if (await dialog.isVisible()) {
+            await dialog.locator('.monaco-button', { hasText: /^(Run|Approve and Run)$/ }).first().click();
+            await dialog.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+          }
+          return runFile() && !(await dialog.isVisible());
+        }, 'the demo run started', { timeoutMs: 60_000, intervalMs: 250 });
+        await waitForStatus(demo, /Run succeeded · 6\/6 succeeded/, { timeoutMs: 180_000 });
+        assert.equal((await stepStates(demo, w)).finish, false, 'not done by the run itself');
+        await leaveWalkthrough(demo);
+        await runCommand(demo, 'waves.finishRun', 'Waves: Finish Run (Fast-Forward to the Integration Branch)');
+        await dialog.waitFor({ timeout: 30_000 });
+        assert.match((await dialog.textContent()) ?? '', /Fast-forward main to/);
+        await dialog.locator('.monaco-button', { hasText: /^Fast-Forward$/ }).first().click();
+        await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+        // main is fast-forwarded to the run's integration branch: it holds the six packages' work
+        const head = () => execFileSync('git', ['-C', folder, 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+        const feature = fs.readdirSync(path.join(folder, '.waves', 'runs')).find((f) => f.endsWith('.json')).replace(/\.json$/, '');
+        const integration = runStateOf(folder, feature)?.integration?.branch;
+        assert.ok(integration, `the run's integration branch in the run state of ${feature}`);
+        await waitUntil(() => head() === execFileSync('git', ['-C', folder, 'rev-parse', integration], { encoding: 'utf8' }).trim(),
+          `main fast-forwarded to ${integration}`);
+        done.push('finish');
+        await expectDone(demo, w, done);
+        await demo.screenshot({ path: path.join(ctx.repo, 'test-results', 'scenario-walkthrough-finish-done.png') });
+      } finally {
+        await demo.close();
+        demoWindow = undefined;
+      }
     },
   },
 ];
