@@ -130,7 +130,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     maxParallel,
     mode,
     onUsageLimit,
-    ...(review === 'before-merge' ? { review } : {}),
+    // Given: what the run drives with; not given, a resumed run keeps the gate it was started with.
+    ...(flags.has('review') ? { review } : {}),
     ...(flags.has('integration-guard') ? { integrationGuard: true } : {}),
     ...(answers ? { answers } : {}),
     ...(agentFallback?.length ? { agentFallback } : {}),

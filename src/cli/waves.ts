@@ -111,7 +111,8 @@ const HELP: Record<string, string> = {
     --review before-merge: a package that passed its audit and verification waits for
     your review (awaiting review; its dependents wait too) until \`waves review <plan>
     <package> --approve\` merges it, or \`--request-changes\` sends your comments to its
-    agent (a revision, no retry spent). Default off.
+    agent (a revision, no retry spent). Default off; a --resume without --review keeps
+    the gate the run was started with (--review off turns it off).
     --integration-guard: the approved verification commands of the plan's integration
     package (task_type: integrate) run on the integration branch as packages land (the
     newest tip, one check at a time, inside walls); a red tip is bisected to the merge

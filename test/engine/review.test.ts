@@ -91,6 +91,45 @@ describe('review gate and change requests (#33)', () => {
     assert.ok(treeFiles(repo, integration).includes('b/y.txt'));
   });
 
+  test('a run taken up again keeps the gate it was started with unless told otherwise; review off turns it off', async () => {
+    const { repo, planFile } = repoWithPlan('kept-gate', [
+      { id: 'a', agent: ['write a/a.txt a', 'commit'] },
+      { id: 'b', deps: ['a'], agent: ['write b/b.txt b', 'commit'] },
+      { id: 'c', deps: ['b'], agent: ['write c/c.txt c', 'commit'] },
+    ]);
+    const first = await engineFor(planFile, { review: 'before-merge' });
+    const second = await engineFor(planFile);
+    const third = await engineFor(planFile, { review: 'off' });
+    const begun = (events: EngineEvent[]) => events.some((e) => e.type === 'run-started');
+    try {
+      void first.engine.run(); // never settles: its driver goes away below
+      await waitFor(() => statusOf(repo, 'kept-gate', 'a') === 'awaiting-review', 'a to await review', 30_000);
+      assert.equal(readState(repo, 'kept-gate').reviewGate, 'before-merge', 'the run state says the gate is on');
+      // The driver goes away (a closed editor, a stopped `waves run`) while a awaits review.
+      first.engine.dispose();
+
+      // Taken up again without saying: the gate holds — b, once a is approved, waits for review too.
+      void second.engine.run({ resume: true }); // never settles: its driver goes away below
+      await waitFor(() => begun(second.events), 'the run taken up', 30_000);
+      assert.deepEqual(await submitReview(repo, 'kept-gate', { packageId: 'a', kind: 'approve' }), { ok: true, delivered: 'driver' });
+      await waitFor(() => statusOf(repo, 'kept-gate', 'b') === 'awaiting-review', 'b to await review under the kept gate', 30_000);
+      assert.equal(statusOf(repo, 'kept-gate', 'a'), 'succeeded');
+      second.engine.dispose();
+
+      // Taken up with the gate turned off: b waits as it was left (Approve merges it), c merges without waiting.
+      const thirdOutcome = third.engine.run({ resume: true });
+      await waitFor(() => begun(third.events), 'the run taken up once more', 30_000);
+      await waitFor(() => readState(repo, 'kept-gate').reviewGate === undefined, 'the gate off in the run state on disk', 30_000);
+      assert.equal(statusOf(repo, 'kept-gate', 'b'), 'awaiting-review', 'a package already waiting keeps waiting for its decision');
+      assert.deepEqual(await submitReview(repo, 'kept-gate', { packageId: 'b', kind: 'approve' }), { ok: true, delivered: 'driver' });
+      const done = await thirdOutcome;
+      assert.equal(done.outcome, 'succeeded');
+      assert.equal(done.state.packages.c!.status, 'succeeded', 'c merged without a review');
+      assert.ok(treeFiles(repo, integrationBranch('kept-gate')).includes('c/c.txt'));
+    } finally {
+      for (const e of [first, second, third]) e.engine.dispose();
+    }
+  });
   test('without the gate, changes asked of a merged package run a follow-up from its branch once the run is resumed; a running package is refused', async () => {
     const out = tempDir('waves-review-out-');
     const record = path.join(out, 'followups.txt');

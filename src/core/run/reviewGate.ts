@@ -12,6 +12,15 @@ export type ReviewDecision =
   /** `from`: the comments were written on the package's own changes (`branch`, default) or on the integrated result (`integration`). */
   | { packageId: string; kind: 'changes'; comments: ReviewComment[]; from?: 'branch' | 'integration' };
 
+/**
+ * The review gate a run drives with: what the start asked for; else, for a run taken up again
+ * (a resume, an adoption after a reload), the gate it was started with — a person who asked for
+ * reviews keeps them until they say `off`; else off.
+ */
+export function gateOfRun(asked: 'off' | 'before-merge' | undefined, state: Pick<RunState, 'reviewGate'>, takenUp: boolean): 'off' | 'before-merge' {
+  return asked ?? (takenUp ? (state.reviewGate ?? 'off') : 'off');
+}
+
 /** Most comments one request carries (a prompt stays readable). */
 export const MAX_REVIEW_COMMENTS = 200;
 /** Most characters of one comment's words or excerpt kept. */

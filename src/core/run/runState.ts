@@ -337,6 +337,8 @@ export interface RunState {
   machine?: string;
   /** The run's agents ran without walls (#32): the person's explicit choice. Absent: inside walls. */
   unconfined?: true;
+  /** The review gate the run keeps (#33): a resume or an adoption that does not say otherwise keeps it. Absent: off. */
+  reviewGate?: 'before-merge';
   /** Identifies this run (one feature may be run several times). */
   runId: string;
   createdAt: string;

@@ -88,6 +88,13 @@ export function setUnconfined(state: RunState, unconfined: boolean, now: Date): 
   return { ...rest, ...(unconfined ? { unconfined: true as const } : {}), updatedAt: requireTimestamp(now) };
 }
 
+/** The review gate the run keeps (#33): `reviewGate` recorded only when it is on. */
+export function setReviewGate(state: RunState, gate: 'off' | 'before-merge', now: Date): RunState {
+  if ((state.reviewGate === 'before-merge') === (gate === 'before-merge')) return state;
+  const { reviewGate: _was, ...rest } = state;
+  return { ...rest, ...(gate === 'before-merge' ? { reviewGate: gate } : {}), updatedAt: requireTimestamp(now) };
+}
+
 /** The run's cap (`maxParallel`), for its timeline (#35); unchanged when it already says so, or `cap` is not a positive integer. */
 export function setMaxParallel(state: RunState, cap: number, now: Date): RunState {
   if (state.maxParallel === cap || !(Number.isSafeInteger(cap) && cap >= 1)) return state;

@@ -61,6 +61,8 @@ export class RunContext {
   /** This machine's id (machine.ts): stamped into the run state it drives. */
   readonly machine: string;
   readonly maxParallel: number;
+  /** The review gate this run drives with (#33): the start's `review`, else the run's own when it is taken up again (`gateOfRun`). */
+  reviewGate: 'off' | 'before-merge' = 'off';
   readonly mode: 'eager' | 'barrier';
   readonly only: string[] | undefined;
   readonly clock: () => Date;

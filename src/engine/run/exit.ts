@@ -306,7 +306,7 @@ export class Exits {
       return;
     }
 
-    if ((ctx.options.review ?? 'off') === 'before-merge') {
+    if (ctx.reviewGate === 'before-merge') {
       // The review gate (#33): the person approves (then it merges) or asks for changes; its locks go meanwhile.
       ctx.apply({ type: 'awaitingReview', packageId: id }, 'awaiting your review: approve it, or request changes');
       await ctx.releaseLocksOf(id);

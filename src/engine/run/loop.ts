@@ -17,7 +17,8 @@ import { buildRunReport } from '../../core/run/runReport';
 import { readForecast } from './pastRuns';
 import { nextStarts, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
-import { createRunState, ensurePackages, setMachine, setMaxParallel, setUnconfined } from '../../core/run/runStateInit';
+import { createRunState, ensurePackages, setMachine, setMaxParallel, setReviewGate, setUnconfined } from '../../core/run/runStateInit';
+import { gateOfRun } from '../../core/run/reviewGate';
 import { isActive, isTerminal, type PackageStatus, type RunState, type WaitReason } from '../../core/run/runState';
 import { markWaiting, setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
@@ -139,7 +140,12 @@ export class RunLoop {
     state = setUnconfined(state, ctx.options.confinement?.unconfined === true, now);
     // The cap this run keeps to, for its timeline (#35).
     state = setMaxParallel(state, ctx.maxParallel, now);
+    // The review gate (#33): asked for, or kept from the run's start when it is taken up again.
+    ctx.reviewGate = gateOfRun(ctx.options.review, state, resumed);
+    state = setReviewGate(state, ctx.reviewGate, now);
     ctx.loaded(state);
+    // What the start changed of a run taken up again (its driver, walls, cap, review gate) is on disk at once, not with its next event.
+    if (resumed && state !== loaded.state) store.save(state);
     // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
     checkEngineFolder(ctx.repoRoot, runDir(ctx.repoRoot, ctx.featureId, state.runId), { below: true });
     await ensureExcluded(ctx.repoRoot, '.waves/');

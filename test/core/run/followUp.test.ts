@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { buildPrompt, commentId, followUpLines } from '../../../src/core/run/prompt';
-import { decisionRefusal, readDecision, MAX_REVIEW_COMMENTS } from '../../../src/core/run/reviewGate';
+import { decisionRefusal, gateOfRun, readDecision, MAX_REVIEW_COMMENTS } from '../../../src/core/run/reviewGate';
 import { retriesSpent, type FollowUp, type PackageStatus, type RunState } from '../../../src/core/run/runState';
-import { createRunState } from '../../../src/core/run/runStateInit';
+import { createRunState, setReviewGate } from '../../../src/core/run/runStateInit';
 import { applyEvent } from '../../../src/core/run/runStateReducer';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
 import { buildTimeline } from '../../../src/core/present/timeline';
@@ -204,5 +204,31 @@ describe('awaiting review on the timeline', () => {
     assert.equal(last.kind, 'waiting');
     assert.equal(last.for, 'person');
     assert.equal(last.slot, false);
+  });
+});
+
+describe('the review gate a run keeps (#33)', () => {
+  const fresh = () => createRunState({ featureId: 'f', planFile: 'p.yaml', planHash: 'a'.repeat(64), runId: 'r1', packageIds: ['a'], now: T(0) });
+
+  it('is what the start asks for; else, for a run taken up again, the gate it was started with; else off', () => {
+    const gated = setReviewGate(fresh(), 'before-merge', T(1));
+    assert.equal(gateOfRun('before-merge', fresh(), false), 'before-merge');
+    assert.equal(gateOfRun('off', gated, true), 'off', 'said off: off, whatever the run had');
+    assert.equal(gateOfRun(undefined, gated, true), 'before-merge', 'taken up without saying: kept');
+    assert.equal(gateOfRun(undefined, gated, false), 'off', 'a new run starts without the old one\'s gate');
+    assert.equal(gateOfRun(undefined, fresh(), true), 'off');
+  });
+
+  it('is recorded only when on, valid for the run state schema, and unchanged state is the same object', () => {
+    const state = fresh();
+    assert.equal(setReviewGate(state, 'off', T(1)), state, 'nothing to change: the same state');
+    const gated = setReviewGate(state, 'before-merge', T(1));
+    assert.equal(gated.reviewGate, 'before-merge');
+    assert.equal(gated.updatedAt, T(1).toISOString());
+    assert.equal(setReviewGate(gated, 'before-merge', T(2)), gated);
+    assert.deepEqual(validateRunState(gated), { ok: true, state: gated });
+    const off = setReviewGate(gated, 'off', T(2));
+    assert.equal('reviewGate' in off, false, 'off: the key is gone, as in a run that never had it');
+    assert.equal(validateRunState({ ...gated, reviewGate: 'after-merge' }).ok, false, 'another value is refused by the schema');
   });
 });

@@ -5132,12 +5132,24 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.machine !== undefined){
-let data6 = data.machine;
+if(data.reviewGate !== undefined){
 const _errs17 = errors;
-if(errors === _errs17){
-if(typeof data6 === "string"){
-if(!pattern4.test(data6)){
+if("before-merge" !== data.reviewGate){
+validate20.errors = [{instancePath:instancePath+"/reviewGate",schemaPath:"#/properties/reviewGate/const",keyword:"const",params:{allowedValue: "before-merge"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.machine !== undefined){
+let data7 = data.machine;
+const _errs18 = errors;
+if(errors === _errs18){
+if(typeof data7 === "string"){
+if(!pattern4.test(data7)){
 validate20.errors = [{instancePath:instancePath+"/machine",schemaPath:"#/properties/machine/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""}];
 return false;
 }
@@ -5147,19 +5159,19 @@ validate20.errors = [{instancePath:instancePath+"/machine",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs17 === errors;
+var valid0 = _errs18 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.runId !== undefined){
-let data7 = data.runId;
-const _errs19 = errors;
+let data8 = data.runId;
 const _errs20 = errors;
-if(errors === _errs20){
-if(typeof data7 === "string"){
-if(func1(data7) < 1){
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data8 === "string"){
+if(func1(data8) < 1){
 validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
@@ -5169,20 +5181,20 @@ validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/non
 return false;
 }
 }
-var valid0 = _errs19 === errors;
+var valid0 = _errs20 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.createdAt !== undefined){
-let data8 = data.createdAt;
-const _errs22 = errors;
+let data9 = data.createdAt;
 const _errs23 = errors;
-if(errors === _errs23){
-if(errors === _errs23){
-if(typeof data8 === "string"){
-if(!pattern6.test(data8)){
+const _errs24 = errors;
+if(errors === _errs24){
+if(errors === _errs24){
+if(typeof data9 === "string"){
+if(!pattern6.test(data9)){
 validate20.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -5193,20 +5205,20 @@ return false;
 }
 }
 }
-var valid0 = _errs22 === errors;
+var valid0 = _errs23 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.updatedAt !== undefined){
-let data9 = data.updatedAt;
-const _errs25 = errors;
+let data10 = data.updatedAt;
 const _errs26 = errors;
-if(errors === _errs26){
-if(errors === _errs26){
-if(typeof data9 === "string"){
-if(!pattern6.test(data9)){
+const _errs27 = errors;
+if(errors === _errs27){
+if(errors === _errs27){
+if(typeof data10 === "string"){
+if(!pattern6.test(data10)){
 validate20.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -5217,19 +5229,19 @@ return false;
 }
 }
 }
-var valid0 = _errs25 === errors;
+var valid0 = _errs26 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.packages !== undefined){
-let data10 = data.packages;
-const _errs28 = errors;
-if(errors === _errs28){
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key0 in data10){
-const _errs30 = errors;
+let data11 = data.packages;
+const _errs29 = errors;
+if(errors === _errs29){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key0 in data11){
+const _errs31 = errors;
 if(typeof key0 === "string"){
 if(func1(key0) < 1){
 const err4 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key0};
@@ -5242,7 +5254,7 @@ vErrors.push(err4);
 errors++;
 }
 }
-var valid7 = _errs30 === errors;
+var valid7 = _errs31 === errors;
 if(!valid7){
 const err5 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
 if(vErrors === null){
@@ -5258,13 +5270,13 @@ break;
 }
 }
 if(valid7){
-for(const key1 in data10){
-const _errs32 = errors;
-if(!(validate21(data10[key1], {instancePath:instancePath+"/packages/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data10,parentDataProperty:key1,rootData,dynamicAnchors}))){
+for(const key1 in data11){
+const _errs33 = errors;
+if(!(validate21(data11[key1], {instancePath:instancePath+"/packages/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data11,parentDataProperty:key1,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
-var valid8 = _errs32 === errors;
+var valid8 = _errs33 === errors;
 if(!valid8){
 break;
 }
@@ -5276,19 +5288,19 @@ validate20.errors = [{instancePath:instancePath+"/packages",schemaPath:"#/proper
 return false;
 }
 }
-var valid0 = _errs28 === errors;
+var valid0 = _errs29 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.merges !== undefined){
-let data12 = data.merges;
-const _errs33 = errors;
-if(errors === _errs33){
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-for(const key2 in data12){
-const _errs35 = errors;
+let data13 = data.merges;
+const _errs34 = errors;
+if(errors === _errs34){
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key2 in data13){
+const _errs36 = errors;
 if(typeof key2 === "string"){
 if(func1(key2) < 1){
 const err6 = {instancePath:instancePath+"/merges",schemaPath:"#/properties/merges/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key2};
@@ -5301,7 +5313,7 @@ vErrors.push(err6);
 errors++;
 }
 }
-var valid9 = _errs35 === errors;
+var valid9 = _errs36 === errors;
 if(!valid9){
 const err7 = {instancePath:instancePath+"/merges",schemaPath:"#/properties/merges/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
 if(vErrors === null){
@@ -5317,13 +5329,13 @@ break;
 }
 }
 if(valid9){
-for(const key3 in data12){
-const _errs37 = errors;
-if(!(validate46(data12[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key3,rootData,dynamicAnchors}))){
+for(const key3 in data13){
+const _errs38 = errors;
+if(!(validate46(data13[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data13,parentDataProperty:key3,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
 errors = vErrors.length;
 }
-var valid10 = _errs37 === errors;
+var valid10 = _errs38 === errors;
 if(!valid10){
 break;
 }
@@ -5335,24 +5347,24 @@ validate20.errors = [{instancePath:instancePath+"/merges",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs33 === errors;
+var valid0 = _errs34 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.integration !== undefined){
-let data14 = data.integration;
-const _errs38 = errors;
+let data15 = data.integration;
 const _errs39 = errors;
+const _errs40 = errors;
 let valid11 = false;
 let passing1 = null;
-const _errs40 = errors;
-if(!(validate49(data14, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
+const _errs41 = errors;
+if(!(validate49(data15, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
-var _valid1 = _errs40 === errors;
+var _valid1 = _errs41 === errors;
 if(_valid1){
 valid11 = true;
 passing1 = 0;
@@ -5363,8 +5375,8 @@ props1.baseSha = true;
 props1.tipSha = true;
 props1.guard = true;
 }
-const _errs41 = errors;
-if(data14 !== null){
+const _errs42 = errors;
+if(data15 !== null){
 const err8 = {instancePath:instancePath+"/integration",schemaPath:"#/properties/integration/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err8];
@@ -5374,7 +5386,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-var _valid1 = _errs41 === errors;
+var _valid1 = _errs42 === errors;
 if(_valid1 && valid11){
 valid11 = false;
 passing1 = [passing1, 1];
@@ -5398,57 +5410,57 @@ validate20.errors = vErrors;
 return false;
 }
 else {
-errors = _errs39;
+errors = _errs40;
 if(vErrors !== null){
-if(_errs39){
-vErrors.length = _errs39;
+if(_errs40){
+vErrors.length = _errs40;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid0 = _errs38 === errors;
+var valid0 = _errs39 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.maxParallel !== undefined){
-let data15 = data.maxParallel;
-const _errs43 = errors;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+let data16 = data.maxParallel;
+const _errs44 = errors;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
 validate20.errors = [{instancePath:instancePath+"/maxParallel",schemaPath:"#/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs43){
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 < 1 || isNaN(data15)){
+if(errors === _errs44){
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 < 1 || isNaN(data16)){
 validate20.errors = [{instancePath:instancePath+"/maxParallel",schemaPath:"#/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
 }
-var valid0 = _errs43 === errors;
+var valid0 = _errs44 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.history !== undefined){
-let data16 = data.history;
-const _errs45 = errors;
-if(errors === _errs45){
-if(Array.isArray(data16)){
+let data17 = data.history;
+const _errs46 = errors;
+if(errors === _errs46){
+if(Array.isArray(data17)){
 var valid12 = true;
-const len0 = data16.length;
+const len0 = data17.length;
 for(let i0=0; i0<len0; i0++){
-const _errs47 = errors;
-if(!(validate51(data16[i0], {instancePath:instancePath+"/history/" + i0,parentData:data16,parentDataProperty:i0,rootData,dynamicAnchors}))){
+const _errs48 = errors;
+if(!(validate51(data17[i0], {instancePath:instancePath+"/history/" + i0,parentData:data17,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
 errors = vErrors.length;
 }
-var valid12 = _errs47 === errors;
+var valid12 = _errs48 === errors;
 if(!valid12){
 break;
 }
@@ -5459,10 +5471,11 @@ validate20.errors = [{instancePath:instancePath+"/history",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs45 === errors;
+var valid0 = _errs46 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -5488,5 +5501,5 @@ return false;
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"machine":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"maxParallel":true,"history":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"reviewGate":true,"machine":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"maxParallel":true,"history":true},"dynamicProps":false,"dynamicItems":false};
 
