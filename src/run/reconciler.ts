@@ -104,6 +104,10 @@ export class Reconciler extends Disposable {
       case 'finished':
         this.record(featureId, 'finished', '');
         return;
+      case 'awaiting-review':
+        // The person's Approve or Request Changes takes the run on (the status bar and the Waves view say who waits).
+        this.record(featureId, 'awaiting-review', `${decision.waiting.join(', ')} await${decision.waiting.length === 1 ? 's' : ''} your review`);
+        return;
       case 'followed':
         this.followed.add(featureId);
         this.record(featureId, 'followed', `driven by ${decision.holder}`);

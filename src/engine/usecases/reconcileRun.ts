@@ -3,7 +3,7 @@
  * what a run found on disk needs — foreign (not started on this machine: it came with the
  * repository or from another computer; offered, never driven), followed (a live lease: someone else drives it), adopted
  * (runners still alive by pid + token, or exits written while nobody watched), offered to
- * resume (work left), or nothing (finished) — decided from the lease, `meta.json`,
+ * resume (work left), waiting on the person's review, or nothing (finished) — decided from the lease, `meta.json`,
  * `exit.json` and the process table, changing nothing; and, on the person's Retry / Resume,
  * putting packages back to pending under the run's lease before an engine resumes it.
  */
@@ -31,7 +31,9 @@ export type Reconciliation =
   | { kind: 'foreign'; left: string[]; reason: string }
   | { kind: 'followed'; holder: string }
   | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }
-  | { kind: 'offer'; left: string[] };
+  | { kind: 'offer'; left: string[] }
+  /** Nothing left to run but the person's review (#33): Approve or Request Changes takes it on; nothing is offered. */
+  | { kind: 'awaiting-review'; waiting: string[] };
 
 /**
  * Decides what a run found on disk needs (reads the lease, and through the executor each
@@ -68,7 +70,9 @@ export async function reconcileRun(
   }
   if (live.length || exited.length) return { kind: 'adopt', live, exited };
   const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted').map((r) => r.packageId);
-  return left.length ? { kind: 'offer', left } : { kind: 'finished' };
+  if (left.length) return { kind: 'offer', left };
+  const waiting = records.filter((r) => r.status === 'awaiting-review').map((r) => r.packageId);
+  return waiting.length ? { kind: 'awaiting-review', waiting } : { kind: 'finished' };
 }
 
 /**

@@ -28,6 +28,21 @@ describe('reconcileRun', () => {
     const done = writeRunState(repo, 'f', ['a'], (s) => void (s.packages.a!.status = 'succeeded'));
     assert.deepEqual(await reconcileRun(repo, done), { kind: 'finished' });
   });
+
+  it('a run whose only work left is the person\'s review waits for it: not finished, nothing offered (#33)', async () => {
+    const repo = tempDir();
+    const waiting = writeRunState(repo, 'f', ['a', 'b', 'c'], (s) => {
+      s.packages.a!.status = 'awaiting-review';
+      s.packages.b!.status = 'pending'; // its dependent
+      s.packages.c!.status = 'succeeded';
+    });
+    assert.deepEqual(await reconcileRun(repo, waiting), { kind: 'awaiting-review', waiting: ['a'] });
+    const alsoLeft = writeRunState(repo, 'f', ['a', 'b'], (s) => {
+      s.packages.a!.status = 'awaiting-review';
+      s.packages.b!.status = 'interrupted';
+    });
+    assert.deepEqual(await reconcileRun(repo, alsoLeft), { kind: 'offer', left: ['b'] }, 'work left of its own is offered first');
+  });
 });
 
 describe('reconcileRun and run state that is not this machine\'s (#15)', () => {

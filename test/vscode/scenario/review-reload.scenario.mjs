@@ -76,6 +76,7 @@ export const tests = [
       // The new window reads the run on disk and decides about it (activation builds the reconciler for a run awaiting review).
       const decided = await waitUntil(() => [...extensionLog(cs).matchAll(/\[reconcile\] review-demo: (.*)/g)].slice(reconciled)[0], 'the run reconciled after the reload', { timeoutMs: 60_000 });
       log(`reconciled after the reload: ${decided[1]}`);
+      assert.equal(decided[1].trim(), 'awaiting-review — wp-api awaits your review', 'the run waits for the person, not finished');
       await waitForStatus(page, /1 awaiting your review/, { timeoutMs: 30_000 });
       await openWavesView(page);
       await waitForRow(page, 'wp-api', /awaiting review/, 'the wp-api row awaiting review');
