@@ -147,6 +147,11 @@ export function runDir(repo: string, featureId: string, runId: string): string {
   return path.join(repo, RUNS_FOLDER, featureSlug(featureId), safe('run id', runId));
 }
 
+/** `runs/<name>/` — the folder of a feature's runs, where requests from other processes wait for its driver (cancel, review). */
+export function featureRunsFolder(repo: string, featureId: string): string {
+  return path.join(repo, RUNS_FOLDER, featureSlug(featureId));
+}
+
 /** One attempt (1, 2, …) of one package. */
 export function attemptDir(repo: string, featureId: string, runId: string, packageId: string, attempt: number): string {
   if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`Not an attempt number: ${String(attempt)}`);

@@ -16,7 +16,7 @@ import type { ResultReadout } from '../../core/run/resultRecord';
 import { buildRunReport } from '../../core/run/runReport';
 import { readForecast } from './pastRuns';
 import { nextStarts, treesAhead } from '../../core/run/startAhead';
-import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
+import { featureRunsFolder, reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
 import { createRunState, ensurePackages, setMachine, setMaxParallel, setReviewGate, setUnconfined } from '../../core/run/runStateInit';
 import { gateOfRun } from '../../core/run/reviewGate';
 import { isActive, isTerminal, type PackageStatus, type RunState, type WaitReason } from '../../core/run/runState';
@@ -496,7 +496,9 @@ export class RunLoop {
       ctx.lockRetryAt = 0;
       this.wake();
     }
-    if (this.parts.recovery.hasCancelRequests() || this.parts.reviews.has()) this.wake();
+    // Requests from other processes (cancel, review) wait in the feature's runs folder: one listing a poll.
+    const requests = listFolder(featureRunsFolder(ctx.repoRoot, ctx.featureId));
+    if (this.parts.recovery.hasCancelRequests(requests) || this.parts.reviews.has(requests)) this.wake();
     if (planKey(ctx.planFile) !== this.planStat) this.wake();
   }
 
@@ -624,5 +626,14 @@ export class RunLoop {
     ctx.lease?.release();
     ctx.emit({ type: 'run-finished', outcome, reportFile, counts, speedup });
     ctx.finish?.(result);
+  }
+}
+
+/** The names in a folder; none when it does not exist (yet). */
+function listFolder(folder: string): string[] {
+  try {
+    return fs.readdirSync(folder);
+  } catch {
+    return [];
   }
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
-import { runDir } from '../../core/run/runPaths';
+import { featureRunsFolder } from '../../core/run/runPaths';
 import { isTerminal } from '../../core/run/runState';
 import { readJson, LocalExecutor } from '../attempt';
 import type { LiveAttempt, RunContext } from './context';
@@ -19,10 +19,6 @@ import type { AttemptWatcher } from './watch';
 
 const CANCEL_REQUEST = /^cancel-request-.*\.json$/;
 
-/** `runs/<name>/` — the folder of a feature's runs, where cancel requests from other processes go. */
-function featureRunsFolder(repo: string, featureId: string): string {
-  return path.dirname(runDir(repo, featureId, 'x'));
-}
 
 /**
  * From another process: writes the running attempts' `cancel` files (their runners stop the
@@ -165,12 +161,8 @@ export class Recovery {
   }
 
   /** Whether another process asked for a cancel (the poll wakes the loop). */
-  hasCancelRequests(): boolean {
-    try {
-      return fs.readdirSync(featureRunsFolder(this.ctx.repoRoot, this.ctx.featureId)).some((f) => CANCEL_REQUEST.test(f));
-    } catch {
-      return false; // no folder yet
-    }
+  hasCancelRequests(names: readonly string[]): boolean {
+    return names.some((f) => CANCEL_REQUEST.test(f));
   }
 
   /** Cancel requests from other processes, oldest first, each removed and carried out. */

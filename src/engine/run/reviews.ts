@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
-import { runDir } from '../../core/run/runPaths';
+import { featureRunsFolder } from '../../core/run/runPaths';
 import { decisionRefusal, readDecision, type ReviewDecision } from '../../core/run/reviewGate';
 import { readJson } from '../attempt';
 import type { RunContext } from './context';
@@ -20,9 +20,7 @@ import type { Exits } from './exit';
 const REVIEW_REQUEST = /^review-request-\d+-[0-9a-f]{8}\.json$/;
 
 /** `runs/<name>/`: where review requests wait for the run's driver. */
-function requestsFolder(repo: string, featureId: string): string {
-  return path.dirname(runDir(repo, featureId, 'x'));
-}
+const requestsFolder = featureRunsFolder;
 
 /** Queues `decision` for the run's driver (checked by the caller against the run's state). */
 export async function queueReviewRequest(repoRoot: string, featureId: string, decision: ReviewDecision): Promise<void> {
@@ -40,12 +38,8 @@ export class Reviews {
   ) {}
 
   /** Whether a review request waits (the poll wakes the loop for it). */
-  has(): boolean {
-    try {
-      return fs.readdirSync(requestsFolder(this.ctx.repoRoot, this.ctx.featureId)).some((f) => REVIEW_REQUEST.test(f));
-    } catch {
-      return false; // no folder yet
-    }
+  has(names: readonly string[]): boolean {
+    return names.some((f) => REVIEW_REQUEST.test(f));
   }
 
   /** Carries out the review requests waiting in the run's folder, oldest first (each once: its file goes first). */
