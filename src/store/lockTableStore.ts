@@ -8,9 +8,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeAtomic } from './atomicWrite';
+import { FileMutex } from './fileMutex';
 import { checkEngineFolder } from './engineFolder';
 import { emptyLockTable, parseLockTable, serializeLockTable, type LockTable } from '../core/run/lockTable';
 import { lockTableFile, lockTableMutexFile } from '../core/run/runPaths';
@@ -47,10 +47,8 @@ export interface LockTableStoreOptions {
  * `<repo>/.waves/locks.json`. `read()` is a plain read (a missing file is an empty table);
  * `update(fn)` is an exclusive read-modify-write across processes:
  *
- * 1. create `locks.json.lock` with O_EXCL (holding a random token); while another process
- *    holds it, wait; a `.lock` not modified for `staleMs` is taken over: renamed aside
- *    (only one claimant wins the rename), and put back if it turns out not to be the stale
- *    one judged;
+ * 1. take `locks.json.lock` (`FileMutex`: O_EXCL, a random token; while another process
+ *    holds it, wait; a `.lock` not modified for `staleMs` is taken over);
  * 2. read the table (a bad file is copied to `locks.json.corrupt-<time>` and reported, then
  *    treated as empty; a newer version throws `LockTableVersionError` and is left alone);
  * 3. `fn(table)`; when it returns the same table nothing is written;
@@ -60,8 +58,7 @@ export interface LockTableStoreOptions {
 export class LockTableStore {
   readonly file: string;
   readonly lockFile: string;
-  private readonly staleMs: number;
-  private readonly timeoutMs: number;
+  private readonly mutex: FileMutex;
 
   constructor(
     readonly repoRoot: string,
@@ -69,8 +66,7 @@ export class LockTableStore {
   ) {
     this.file = lockTableFile(repoRoot);
     this.lockFile = lockTableMutexFile(repoRoot);
-    this.staleMs = options.staleMs ?? 30_000;
-    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.mutex = new FileMutex(this.lockFile, { ...options, busy: (file, waited) => new LockTableBusyError(file, waited) });
   }
 
   /** The table on disk now (empty when there is none or it is unusable; problems go to `onProblem`). */
@@ -90,17 +86,18 @@ export class LockTableStore {
 
   /** Exclusive read-modify-write; resolves with the table as written (or as found, when `fn` changed nothing). */
   async update(fn: (table: LockTable) => LockTable): Promise<LockTable> {
-    const token = await this.acquireMutex();
+    checkEngineFolder(this.repoRoot, path.dirname(this.lockFile));
+    await fs.promises.mkdir(path.dirname(this.lockFile), { recursive: true });
+    const token = await this.mutex.acquire();
     try {
       const table = await this.readForUpdate();
       const next = fn(table);
       if (next === table) return table;
-      if ((await readText(this.lockFile)) !== token)
-        throw new Error(`Lost ${this.lockFile} to another process during the update; nothing was written.`);
+      if (!(await this.mutex.holds(token))) throw new Error(`Lost ${this.lockFile} to another process during the update; nothing was written.`);
       await writeAtomic(this.file, serializeLockTable(next));
       return next;
     } finally {
-      await this.releaseMutex(token);
+      await this.mutex.release(token);
     }
   }
 
@@ -127,75 +124,5 @@ export class LockTableStore {
     }
     return parsed.table;
   }
-
-  /** Creates the `.lock` with O_EXCL; returns the token written in it. */
-  private async acquireMutex(): Promise<string> {
-    const token = `${process.pid}@${os.hostname()} ${randomBytes(12).toString('hex')}`;
-    const started = Date.now();
-    checkEngineFolder(this.repoRoot, path.dirname(this.lockFile));
-    await fs.promises.mkdir(path.dirname(this.lockFile), { recursive: true });
-    for (let round = 0; ; round++) {
-      try {
-        const handle = await fs.promises.open(this.lockFile, 'wx');
-        try {
-          await handle.writeFile(token);
-        } finally {
-          await handle.close();
-        }
-        return token;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      await this.takeOverIfStale();
-      if (Date.now() - started > this.timeoutMs) throw new LockTableBusyError(this.lockFile, Date.now() - started);
-      // Short, jittered waits: an update holds the lock for a few milliseconds.
-      await sleep(Math.min(50, 2 + round * 2) * (0.5 + Math.random()));
-    }
-  }
-
-  /** Moves a stale `.lock` aside. Only the claimant whose rename succeeds removes it. */
-  private async takeOverIfStale(): Promise<void> {
-    let judged: { token: string | undefined; mtimeMs: number };
-    try {
-      const stat = await fs.promises.stat(this.lockFile);
-      if (Date.now() - stat.mtimeMs < this.staleMs) return;
-      judged = { token: await readText(this.lockFile), mtimeMs: stat.mtimeMs };
-    } catch {
-      return; // gone already
-    }
-    const aside = `${this.lockFile}.stale-${randomBytes(6).toString('hex')}`;
-    try {
-      await fs.promises.rename(this.lockFile, aside);
-    } catch {
-      return; // another claimant moved it first
-    }
-    const moved = await fs.promises.stat(aside).catch(() => undefined);
-    const movedToken = await readText(aside);
-    if (moved && moved.mtimeMs === judged.mtimeMs && movedToken === judged.token) {
-      await fs.promises.rm(aside, { force: true });
-      return;
-    }
-    // We moved a fresh lock that replaced the stale one in between: put it back, unless a
-    // new one exists already (its owner then sees the loss before writing and gives up).
-    try {
-      await fs.promises.link(aside, this.lockFile);
-    } catch {
-      // Another process holds the lock now.
-    }
-    await fs.promises.rm(aside, { force: true });
-  }
-
-  private async releaseMutex(token: string): Promise<void> {
-    if ((await readText(this.lockFile)) === token) await fs.promises.rm(this.lockFile, { force: true });
-  }
 }
 
-async function readText(file: string): Promise<string | undefined> {
-  try {
-    return await fs.promises.readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

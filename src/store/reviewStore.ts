@@ -4,8 +4,9 @@
  * `checkEngineFolder`. A file that cannot be read is copied aside (`review.json.corrupt-<time>`)
  * and reported before anything replaces it — when no copy can be made, nothing replaces it; a
  * newer version is never written over; a thread that cannot be read stays in the file's
- * `unreadable` list. Updates of one file in this process go one at a time, each reading the
- * file again first, so a thread the CLI added meanwhile is kept.
+ * `unreadable` list. Updates of one file go one at a time — in this process through a queue,
+ * across processes (the editor, `waves review`, another window) under `review.json.lock`
+ * (`FileMutex`) — each reading the file again first, so a thread another writer added is kept.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +14,7 @@ import { emptyReviewFile, parseReviewFile, serializeReviewFile, type ReviewFile,
 import { reviewFile } from '../core/run/runPaths';
 import { writeAtomic } from './atomicWrite';
 import { checkEngineFolder } from './engineFolder';
+import { FileMutex } from './fileMutex';
 
 /** A read of the threads: the file (empty when there is none), what was wrong, and whether it may be written. */
 export interface ReviewRead {
@@ -33,8 +35,12 @@ export class ReviewStoreError extends Error {
 
 const queues = new Map<string, Promise<unknown>>();
 
+/** How long an update waits for another process's (a person's comment: seconds, not a minute). */
+const REVIEW_LOCK_TIMEOUT_MS = 15_000;
+
 export class ReviewStore {
   readonly file: string;
+  private readonly mutex: FileMutex;
 
   constructor(
     readonly repo: string,
@@ -42,6 +48,11 @@ export class ReviewStore {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.file = reviewFile(repo, featureId);
+    this.mutex = new FileMutex(`${this.file}.lock`, {
+      staleMs: 10_000,
+      timeoutMs: REVIEW_LOCK_TIMEOUT_MS,
+      busy: (_file, waited) => new ReviewStoreError(`the review threads of ${featureId} stayed locked by another process for ${Math.round(waited / 1000)} s: nothing was changed; try again`),
+    });
   }
 
   /** The threads as the file has them; a bad file is copied aside (once per content) and reported. */
@@ -76,19 +87,25 @@ export class ReviewStore {
 
   /**
    * Reads the file again, applies `change` to its threads and writes the result atomically —
-   * one update at a time per file in this process. Throws `ReviewStoreError` when the file must
+   * one update at a time per file, in this process and across processes. Throws `ReviewStoreError` when the file must
    * not be written. Returns what was written, with the read's problems.
    */
   update(change: (threads: ReviewThread[]) => ReviewThread[]): Promise<ReviewRead> {
     const previous = queues.get(this.file) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(async () => {
-      const read = await this.read();
-      if (read.readOnly) throw new ReviewStoreError(`Waves cannot write the review threads of ${this.featureId}: ${read.readOnly}. ${read.problems.join(' ')}`.trim());
-      const file: ReviewFile = { ...read.file, threads: change(read.file.threads.map((t) => ({ ...t, comments: [...t.comments] }))) };
       checkEngineFolder(this.repo, path.dirname(this.file));
       await fs.mkdir(path.dirname(this.file), { recursive: true });
-      await writeAtomic(this.file, serializeReviewFile(file));
-      return { file, problems: read.problems, readOnly: null };
+      const token = await this.mutex.acquire();
+      try {
+        const read = await this.read();
+        if (read.readOnly) throw new ReviewStoreError(`Waves cannot write the review threads of ${this.featureId}: ${read.readOnly}. ${read.problems.join(' ')}`.trim());
+        const file: ReviewFile = { ...read.file, threads: change(read.file.threads.map((t) => ({ ...t, comments: [...t.comments] }))) };
+        if (!(await this.mutex.holds(token))) throw new ReviewStoreError(`another process took the review threads of ${this.featureId} during the update: nothing was changed; try again`);
+        await writeAtomic(this.file, serializeReviewFile(file));
+        return { file, problems: read.problems, readOnly: null };
+      } finally {
+        await this.mutex.release(token);
+      }
     });
     queues.set(this.file, next);
     void next.finally(() => {

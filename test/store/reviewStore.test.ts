@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -46,6 +47,47 @@ describe('ReviewStore', () => {
     assert.deepEqual(read.file.threads.map((t) => [t.id, t.status]), [['t1', 'resolved'], ['t2', 'open']]);
     const names = await fs.readdir(path.dirname(reviewFile(root, FEATURE)));
     assert.deepEqual(names, ['review.json']); // no temp file left
+  });
+
+  it('never loses a thread when processes update at once (the editor, `waves review`, another window)', async () => {
+    const workers = 3;
+    const each = 15;
+    const worker = path.join(__dirname, '..', 'fixtures', 'workers', 'reviewStoreWorker.ts');
+    const exits = Array.from({ length: workers }, (_, w) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', worker, root, FEATURE, `w${w}`, String(each)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      return new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited ${code}: ${stderr}`)))));
+    });
+    // This process takes part too.
+    const store = new ReviewStore(root, FEATURE);
+    for (let i = 0; i < each; i++) await store.update((ts) => [...ts, thread(`main-${i}`)]);
+    await Promise.all(exits);
+    const ids = (await store.read()).file.threads.map((t) => t.id);
+    assert.equal(ids.length, (workers + 1) * each, 'every update kept');
+    assert.equal(new Set(ids).size, ids.length);
+    assert.deepEqual(await fs.readdir(path.dirname(store.file)), ['review.json'], 'no .lock or temp file left');
+  });
+
+  it('waits for another process\'s update, and takes over a .lock its holder left behind', async () => {
+    const store = new ReviewStore(root, FEATURE);
+    const lock = `${store.file}.lock`;
+    await fs.mkdir(path.dirname(store.file), { recursive: true });
+    // A crashed writer's .lock (not touched for a minute): taken over, the update goes through.
+    await fs.writeFile(lock, 'crashed 1234');
+    const old = new Date(Date.now() - 60_000);
+    await fs.utimes(lock, old, old);
+    await store.update((ts) => [...ts, thread('t1')]);
+    assert.deepEqual((await store.read()).file.threads.map((t) => t.id), ['t1']);
+    // A live writer's .lock: the update waits for it, then keeps both.
+    await fs.writeFile(lock, 'another 99');
+    const waiting = store.update((ts) => [...ts, thread('t2')]);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual((await store.read()).file.threads.map((t) => t.id), ['t1'], 'nothing written while the other holds it');
+    await fs.rm(lock);
+    await waiting;
+    assert.deepEqual((await store.read()).file.threads.map((t) => t.id), ['t1', 't2']);
+    assert.deepEqual(await fs.readdir(path.dirname(store.file)), ['review.json']);
   });
 
   it('copies a bad file aside once, reports it, then writes a good one', async () => {
