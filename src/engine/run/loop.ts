@@ -16,7 +16,7 @@ import type { ResultReadout } from '../../core/run/resultRecord';
 import { buildRunReport } from '../../core/run/runReport';
 import { readForecast } from './pastRuns';
 import { nextStarts, treesAhead } from '../../core/run/startAhead';
-import { featureRunsFolder, reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
+import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
 import { createRunState, ensurePackages, setMachine, setMaxParallel, setReviewGate, setUnconfined } from '../../core/run/runStateInit';
 import { gateOfRun } from '../../core/run/reviewGate';
 import { isActive, isTerminal, type PackageStatus, type RunState, type WaitReason } from '../../core/run/runState';
@@ -39,6 +39,7 @@ import type { Reviews } from './reviews';
 import type { IntegrationGuard } from './guard';
 import { AdoptRefusedError, type RunOutcome, type RunOutcomeKind } from './types';
 import type { AttemptWatcher } from './watch';
+import { requestNames } from './requests';
 
 /** How long a run that ended waits for the coordinator to take the releases it kept while out of reach (EngineOptions.releaseWaitMs). */
 export const RELEASE_WAIT_MS = 5 * 60_000;
@@ -497,7 +498,7 @@ export class RunLoop {
       this.wake();
     }
     // Requests from other processes (cancel, review) wait in the feature's runs folder: one listing a poll.
-    const requests = listFolder(featureRunsFolder(ctx.repoRoot, ctx.featureId));
+    const requests = requestNames(ctx.repoRoot, ctx.featureId);
     if (this.parts.recovery.hasCancelRequests(requests) || this.parts.reviews.has(requests)) this.wake();
     if (planKey(ctx.planFile) !== this.planStat) this.wake();
   }
@@ -626,14 +627,5 @@ export class RunLoop {
     ctx.lease?.release();
     ctx.emit({ type: 'run-finished', outcome, reportFile, counts, speedup });
     ctx.finish?.(result);
-  }
-}
-
-/** The names in a folder; none when it does not exist (yet). */
-function listFolder(folder: string): string[] {
-  try {
-    return fs.readdirSync(folder);
-  } catch {
-    return [];
   }
 }

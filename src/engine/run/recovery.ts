@@ -11,11 +11,12 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { featureRunsFolder } from '../../core/run/runPaths';
 import { isTerminal } from '../../core/run/runState';
-import { readJson, LocalExecutor } from '../attempt';
+import { LocalExecutor } from '../attempt';
 import type { LiveAttempt, RunContext } from './context';
 import type { Exits } from './exit';
 import { readRun } from './runFiles';
 import type { AttemptWatcher } from './watch';
+import { takeRequests } from './requests';
 
 const CANCEL_REQUEST = /^cancel-request-.*\.json$/;
 
@@ -167,19 +168,9 @@ export class Recovery {
 
   /** Cancel requests from other processes, oldest first, each removed and carried out. */
   async pickUpCancelRequests(): Promise<void> {
-    const folder = featureRunsFolder(this.ctx.repoRoot, this.ctx.featureId);
-    let names: string[];
-    try {
-      names = (await fs.promises.readdir(folder)).filter((f) => CANCEL_REQUEST.test(f)).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const file = path.join(folder, name);
-      const request = readJson(file) as { packageId?: unknown } | undefined;
-      await fs.promises.rm(file, { force: true });
-      const id = typeof request?.packageId === 'string' ? request.packageId : undefined;
-      await this.cancel(id);
+    for (const { body } of await takeRequests(this.ctx.repoRoot, this.ctx.featureId, CANCEL_REQUEST)) {
+      const request = body as { packageId?: unknown } | undefined;
+      await this.cancel(typeof request?.packageId === 'string' ? request.packageId : undefined);
     }
   }
 }

@@ -13,8 +13,8 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { featureRunsFolder } from '../../core/run/runPaths';
 import { decisionRefusal, readDecision, type ReviewDecision } from '../../core/run/reviewGate';
-import { readJson } from '../attempt';
 import type { RunContext } from './context';
+import { takeRequests } from './requests';
 import type { Exits } from './exit';
 
 const REVIEW_REQUEST = /^review-request-\d+-[0-9a-f]{8}\.json$/;
@@ -45,18 +45,8 @@ export class Reviews {
   /** Carries out the review requests waiting in the run's folder, oldest first (each once: its file goes first). */
   async pickUp(): Promise<void> {
     const { ctx } = this;
-    const folder = requestsFolder(ctx.repoRoot, ctx.featureId);
-    let names: string[];
-    try {
-      names = (await fs.promises.readdir(folder)).filter((f) => REVIEW_REQUEST.test(f)).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const file = path.join(folder, name);
-      const raw = readJson(file);
-      await fs.promises.rm(file, { force: true });
-      const read = readDecision(raw);
+    for (const { name, body } of await takeRequests(ctx.repoRoot, ctx.featureId, REVIEW_REQUEST)) {
+      const read = readDecision(body);
       if (!read.ok) {
         ctx.problem(`A review request (${name}) was not carried out: ${read.problem}.`);
         continue;
