@@ -316,7 +316,8 @@ export class RunController extends Disposable {
       ...(settings.fallback.length ? { agentFallback: settings.fallback } : {}),
       ...(Object.keys(settings.agentCaps).length ? { agentCaps: settings.agentCaps } : {}),
       // The review gate (#33): a package that passed waits for the person before its merge.
-      ...(settings.reviewGate === 'before-merge' ? { review: 'before-merge' as const } : {}),
+      // Set: what the run drives with; set nowhere, a run taken up again keeps the gate it was started with.
+      ...(settings.reviewGate ? { review: settings.reviewGate } : {}),
       // The integration guard (#34): the integration package's checks on the integration branch as packages land.
       ...(settings.integrationGuard ? { integrationGuard: true } : {}),
     };

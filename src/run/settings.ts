@@ -27,8 +27,11 @@ export interface RunSettings {
   fallback: AgentProfile[];
   /** `waves.agentCaps`: at most this many attempts at once per agent (preset id, `custom`). */
   agentCaps: Record<string, number>;
-  /** `waves.review.gate` (#33): `before-merge` holds each package that passed for the person's review. */
-  reviewGate: 'off' | 'before-merge';
+  /**
+   * `waves.review.gate` (#33): `before-merge` holds each package that passed for the person's
+   * review; undefined when the person set it nowhere — a run taken up again then keeps its own gate.
+   */
+  reviewGate: 'off' | 'before-merge' | undefined;
   /** `waves.integration.guard` (#34): check the integration branch as packages land. */
   integrationGuard: boolean;
 }
@@ -73,7 +76,9 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const folder = config.get<unknown>('worktrees.folder');
   const worktreesFolder = typeof folder === 'string' && folder.trim() !== '' ? folder.trim() : undefined;
   const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'ask';
-  const reviewGate = config.get<string>('review.gate') === 'before-merge' ? 'before-merge' : 'off';
+  const gate = config.inspect<string>('review.gate');
+  const gateSet = [gate?.globalValue, gate?.workspaceValue, gate?.workspaceFolderValue].some((v) => v !== undefined);
+  const reviewGate = config.get<string>('review.gate') === 'before-merge' ? 'before-merge' : gateSet ? 'off' : undefined;
   const integrationGuard = config.get<boolean>('integration.guard') === true;
   const positive = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
   const usd = positive(config.get<unknown>('budget.usd'));

@@ -16,6 +16,7 @@ import type { RunState } from '../../../src/core/run/runState';
 import type { ReviewThread } from '../../../src/core/run/review';
 import { runStateFile } from '../../../src/core/run/runPaths';
 import type { RunSession } from '../../../src/run/runController';
+import { readRunSettings } from '../../../src/run/settings';
 import { Scratch, closeEditors, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const RUN_TIMEOUT = 90_000;
@@ -149,5 +150,20 @@ describe('The review loop (#33)', function () {
     assert.equal(await vscode.commands.executeCommand('waves.approvePackage', { uri, packageId: 'wp-b' }), true);
     await waitFor(() => readState(feature)?.packages['wp-b']?.status === 'succeeded', 'wp-b merged', { timeoutMs: RUN_TIMEOUT });
     assert.equal(readState(feature)!.packages['wp-a']!.status, 'succeeded');
+  });
+
+  it('the setting says the gate only where the person set it: set nowhere, a run taken up again keeps its own', async () => {
+    const config = () => vscode.workspace.getConfiguration('waves');
+    assert.equal(readRunSettings(undefined).reviewGate, 'before-merge', 'set in the workspace (before)');
+    await config().update('review.gate', undefined, vscode.ConfigurationTarget.Workspace);
+    try {
+      assert.equal(config().get('review.gate'), 'off', 'its default');
+      assert.equal(readRunSettings(undefined).reviewGate, undefined, 'set nowhere: the start names no gate');
+      await config().update('review.gate', 'off', vscode.ConfigurationTarget.Global);
+      assert.equal(readRunSettings(undefined).reviewGate, 'off', 'set off by the person: the gate is turned off');
+    } finally {
+      await config().update('review.gate', undefined, vscode.ConfigurationTarget.Global);
+      await config().update('review.gate', 'before-merge', vscode.ConfigurationTarget.Workspace);
+    }
   });
 });
