@@ -20,7 +20,6 @@ import { takeRequests } from './requests';
 
 const CANCEL_REQUEST = /^cancel-request-.*\.json$/;
 
-
 /**
  * From another process: writes the running attempts' `cancel` files (their runners stop the
  * agents at once) and a `runs/<name>/cancel-request-*.json` that the owner picks up for the

@@ -19,12 +19,9 @@ import type { Exits } from './exit';
 
 const REVIEW_REQUEST = /^review-request-\d+-[0-9a-f]{8}\.json$/;
 
-/** `runs/<name>/`: where review requests wait for the run's driver. */
-const requestsFolder = featureRunsFolder;
-
 /** Queues `decision` for the run's driver (checked by the caller against the run's state). */
 export async function queueReviewRequest(repoRoot: string, featureId: string, decision: ReviewDecision): Promise<void> {
-  const folder = requestsFolder(repoRoot, featureId);
+  const folder = featureRunsFolder(repoRoot, featureId);
   checkEngineFolder(repoRoot, folder, { below: true }); // nothing written through a link
   await fs.promises.mkdir(folder, { recursive: true });
   const name = `review-request-${Date.now()}-${randomBytes(4).toString('hex')}.json`;
