@@ -7,7 +7,6 @@
  * 1 the resumed run did not succeed, 2 usage errors and every refusal (nothing was sent).
  */
 import { randomUUID } from 'node:crypto';
-import * as os from 'node:os';
 import { sanitize } from '../core/present/terminalText';
 import { OwnerIndex } from '../core/ownership/ownership';
 import {
@@ -17,14 +16,13 @@ import {
   markSent,
   openThreads,
   parseCommentsFile,
-  refreshAnchors,
   routeToOwner,
   type FileComment,
   type ReviewThread,
 } from '../core/run/review';
 import { decisionRefusal } from '../core/run/reviewGate';
 import type { RunState } from '../core/run/runState';
-import { ReviewStore, ReviewStoreError, fileAtCommit, readRun, submitReview } from '../engine';
+import { ReviewStore, ReviewStoreError, commentAuthor, currentThreads, fileAtCommit, readRun, submitReview } from '../engine';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 import { loadPlan, type LoadedPlan } from './runArgs';
@@ -72,7 +70,7 @@ export async function reviewCommand(argv: readonly string[], io: Io): Promise<nu
 // The list
 
 async function list(io: Io, loaded: LoadedPlan, state: RunState, store: ReviewStore, only: string | undefined, json: boolean): Promise<number> {
-  const threads = await currentThreads(loaded.repo, state, store, io);
+  const threads = await threadsNow(state, store, io);
   const ids = only ? [only] : Object.keys(state.packages);
   const packages = ids.map((id) => {
     const r = state.packages[id]!;
@@ -104,19 +102,11 @@ function threadLines(t: ReviewThread): string[] {
   return [`  ${where}${marks.length ? ` (${marks.join('; ')})` : ''}: ${first ?? ''}`, ...more.map((m) => `    ↳ ${m}`)];
 }
 
-/** The store's threads, those sent brought onto their package's newest commit (and written back). */
-async function currentThreads(repo: string, state: RunState, store: ReviewStore, io: Io): Promise<ReviewThread[]> {
-  const read = await store.read();
-  for (const p of read.problems) io.err(`waves: ${sanitize(p)}\n`);
-  const headOf = (id: string) => {
-    const r = state.packages[id];
-    return r?.headSha ? { commit: r.headSha, attempt: r.attempts } : null;
-  };
-  const at = async (commit: string, file: string) => (await fileAtCommit(repo, commit, file)) || null;
-  const moved = await refreshAnchors(read.file.threads, headOf, at);
-  if (!moved.changed || read.readOnly) return moved.threads;
-  const written = await store.update((ts) => ts.map((t) => moved.threads.find((m) => m.id === t.id) ?? t));
-  return written.file.threads;
+/** The store's threads as both front ends show them (`currentThreads`); the read's problems on stderr. */
+async function threadsNow(state: RunState, store: ReviewStore, io: Io): Promise<ReviewThread[]> {
+  const { threads, problems } = await currentThreads(store, state);
+  for (const p of problems) io.err(`waves: ${sanitize(p)}\n`);
+  return threads;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -178,7 +168,7 @@ async function requestChanges(io: Io, loaded: LoadedPlan, state: RunState, store
 
   // Kept as threads first: whatever the engine answers, nothing written is lost.
   const now = new Date().toISOString();
-  const author = authorName();
+  const author = commentAuthor();
   const threads: ReviewThread[] = placed.map(({ c, packageId: id, excerpt }) => ({
     id: randomUUID(),
     packageId: id,
@@ -213,14 +203,6 @@ async function requestChanges(io: Io, loaded: LoadedPlan, state: RunState, store
     if (submitted.delivered === 'state') resumeNeeded = true;
   }
   return resumeNeeded ? resume(io, loaded, flags) : 0;
-}
-
-function authorName(): string {
-  try {
-    return os.userInfo().username || 'you';
-  } catch {
-    return 'you';
-  }
 }
 
 // ---------------------------------------------------------------------------------------

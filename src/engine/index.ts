@@ -21,7 +21,8 @@
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process of
  *   the clone; `askCoordinatedDriverToCancel(…)` from any clone, through the shared coordinator (usecases/)
  * - status and report reading ...................... `readRun`, `liveLocks`, `readReport` (run/)
- * - the person's Approve / Request Changes on a package (#33): `submitReview(repo, feature, decision)` (usecases/)
+ * - the person's Approve / Request Changes on a package (#33): `submitReview(repo, feature, decision)`; the review's threads
+ *   as both front ends show them, `currentThreads(store, state)` (usecases/)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (usecases/)
  * - where an attempt runs: `Executor` (attempt/, ADR 0006), `LocalExecutor` by default
  * - plan a feature (ADR 0013, planning/): `planningDryRun`, `startPlanning` (the agent writes,
@@ -93,12 +94,12 @@ export {
 } from './consent';
 export { describeDriver, driverOf, liveDriver, type Driver } from './run';
 export { REVIEW_GATES, type ReviewGate } from './run';
-export { attemptPrompt, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run';
+export { attemptPrompt, changesBetween, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
 export { discardPlanning } from './usecases';
-export { submitReview, type SubmitResult } from './usecases';
+export { commentAuthor, currentThreads, submitReview, type SubmitResult } from './usecases';
 export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './usecases';
 export {
   CoordinatorError,

@@ -10,7 +10,6 @@
  * integration diff; each thread to its file's owner — `OwnerIndex` —, or the person picks).
  * The open threads' counts go to the views through `LiveRuns`.
  */
-import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { OwnerIndex } from '../core/ownership/ownership';
@@ -21,20 +20,19 @@ import {
   markSent,
   openCounts,
   openThreads,
-  refreshAnchors,
   routeToOwner,
   type ReviewThread,
   type ThreadComment,
 } from '../core/run/review';
 import { decisionRefusal } from '../core/run/reviewGate';
 import type { RunState } from '../core/run/runState';
-import { ReviewStore, fileAtCommit, packageChanges, submitReview } from '../engine';
+import { ReviewStore, changesBetween, commentAuthor, currentThreads, submitReview } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 import type { LiveRuns } from './liveRuns';
 import { gitUri, reviewOf, type ReviewTarget } from './review';
 import type { RunController } from './runController';
-import { registerShown } from './runCommands';
+import { planOf, registerShown } from './runCommands';
 import type { RunWatch } from './runWatch';
 
 export interface ReviewDeps {
@@ -82,7 +80,7 @@ export class ReviewComments extends Disposable {
   /** Threads shown, by the store's id. */
   private readonly shown = new Map<string, ShownThread>();
   private readonly byThread = new Map<vscode.CommentThread, ShownThread>();
-  private readonly author = userName();
+  private readonly author = commentAuthor();
 
   constructor(private readonly deps: ReviewDeps) {
     super();
@@ -130,22 +128,13 @@ export class ReviewComments extends Disposable {
     return repo && featureId ? new ReviewStore(repo, featureId) : undefined;
   }
 
-  /** The threads of a feature, those sent re-anchored on their package's newest commit (written back). */
+  /** The threads of a feature, those sent re-anchored on their package's newest commit (written back; `currentThreads`). */
   async threadsOf(entry: PlanEntry): Promise<ReviewThread[]> {
     const store = this.storeOf(entry);
     if (!store) return [];
-    const read = await store.read();
-    for (const p of read.problems) this.warnOnce(p);
-    const state = this.deps.controller.stateFor(entry);
-    if (!state || read.readOnly) return read.file.threads;
-    const headOf = (id: string) => {
-      const r = state.packages[id];
-      return r?.headSha ? { commit: r.headSha, attempt: r.attempts } : null;
-    };
-    const moved = await refreshAnchors(read.file.threads, headOf, async (commit, file) => (await fileAtCommit(store.repo, commit, file)) || null);
-    if (!moved.changed) return moved.threads;
-    const written = await store.update((ts) => ts.map((t) => moved.threads.find((m) => m.id === t.id) ?? t));
-    return written.file.threads;
+    const { threads, problems } = await currentThreads(store, this.deps.controller.stateFor(entry));
+    for (const p of problems) this.warnOnce(p);
+    return threads;
   }
 
   private readonly warned = new Set<string>();
@@ -423,8 +412,9 @@ export class ReviewComments extends Disposable {
       const pkg = known ? (await this.threadsOf(entry!)).find((t) => t.id === known.id)?.packageId : where.target.pkg;
       if (entry && pkg) return { entry, packageId: pkg };
     }
-    const ref = arg && typeof arg === 'object' ? (arg as { uri?: unknown; packageId?: unknown }) : {};
-    const entry = ref.uri instanceof vscode.Uri ? this.deps.registry.get(ref.uri) : typeof ref.uri === 'string' ? this.deps.registry.get(vscode.Uri.parse(ref.uri)) : this.deps.registry.active;
+    const ref = arg && typeof arg === 'object' ? (arg as { packageId?: unknown }) : {};
+    // A document that is not a review's names no plan: the active one.
+    const entry = planOf(this.deps.registry, arg instanceof vscode.Uri ? undefined : arg);
     if (!entry) {
       void vscode.window.showInformationMessage('Waves: there is no plan to review in this workspace.');
       return undefined;
@@ -503,14 +493,13 @@ export class ReviewComments extends Disposable {
   /** `Waves: Review Integration Changes`: the integration branch against the run's base; threads go to owners. */
   async reviewIntegration(arg: unknown): Promise<boolean> {
     await this.deps.registry.ready;
-    const ref = arg && typeof arg === 'object' ? (arg as { uri?: unknown }) : {};
-    const entry = arg instanceof vscode.Uri ? this.deps.registry.get(arg) : ref.uri instanceof vscode.Uri ? this.deps.registry.get(ref.uri) : this.deps.registry.active;
+    const entry = planOf(this.deps.registry, arg);
     const state: RunState | undefined = entry && this.deps.controller.stateFor(entry);
     const repo = entry && this.deps.controller.repoOf(entry);
     if (!entry || !state || !repo) return this.tell('no run to review: run the plan first');
     const integration = state.integration;
     if (!integration) return this.tell(`run ${state.runId} has no integration branch yet`);
-    const files = await packageChanges(repo, { ...Object.values(state.packages)[0]!, changedFiles: [], baseSha: integration.baseSha, headSha: integration.tipSha, branch: integration.branch });
+    const files = await changesBetween(repo, integration.baseSha, integration.tipSha);
     if (files.length === 0) return this.tell(`the integration branch holds no change against ${integration.baseSha.slice(0, 8)} yet`);
     const target: ReviewTarget = { feature: state.featureId, pkg: null };
     const resources = files.map((f) => {
@@ -539,12 +528,4 @@ function threadLabel(t: ReviewThread): string {
 
 function linesCount(n: number): string {
   return n ? `${n} open comment${n === 1 ? '' : 's'}` : '';
-}
-
-function userName(): string {
-  try {
-    return os.userInfo().username || 'you';
-  } catch {
-    return 'you';
-  }
 }

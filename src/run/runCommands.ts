@@ -28,7 +28,7 @@ interface Deps {
 }
 
 /** The plan a command argument names: a Uri, a tree node or ref (`uri`/`entry`), else the active plan. */
-function planOf(registry: PlanRegistry, arg: unknown): PlanEntry | undefined {
+export function planOf(registry: PlanRegistry, arg: unknown): PlanEntry | undefined {
   if (arg instanceof vscode.Uri) return registry.get(arg);
   if (arg && typeof arg === 'object') {
     const { uri, entry } = arg as { uri?: unknown; entry?: unknown };

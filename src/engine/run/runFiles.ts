@@ -84,7 +84,12 @@ export async function packageChanges(repo: string, record: PackageRunRecord): Pr
   if (record.changedFiles.length) return record.changedFiles;
   const head = record.headSha ?? record.branch;
   if (!record.baseSha || !head) return [];
-  const r = await git(repo, ['diff', '--name-status', '--no-renames', '-z', `${record.baseSha}...${head}`], [0, 128]);
+  return changesBetween(repo, record.baseSha, head);
+}
+
+/** The files changed from `base` to `head` (`git diff base...head`), with git's status letter each. */
+export async function changesBetween(repo: string, base: string, head: string): Promise<{ path: string; change: string }[]> {
+  const r = await git(repo, ['diff', '--name-status', '--no-renames', '-z', `${base}...${head}`], [0, 128]);
   const parts = r.stdout.split('\0').filter(Boolean);
   const out: { path: string; change: string }[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) out.push({ change: parts[i]!, path: parts[i + 1]! });

@@ -10,7 +10,7 @@
  *   demoWorkspace.ts the demo plan copied into a new git repository with the demo agent (#35)
  */
 export { discardPlanning } from './discardPlanning';
-export { submitReview, type SubmitResult } from './review';
+export { commentAuthor, currentThreads, submitReview, type SubmitResult } from './review';
 export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './demoWorkspace';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './finishing';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './reconcileRun';
