@@ -64,7 +64,7 @@ describe('The review loop (#33)', function () {
     fs.rmSync(path.join(root, '.waves'), { recursive: true, force: true });
   });
 
-  it('comments on the diff go to the agent, the new diff shows its change and the threads; Approve lets the dependent start', async () => {
+  it('comments on the diff go to the agent, the new diff shows its change and the threads; Approve lets the dependent start; a comment on the integration diff goes to its file\'s owner', async () => {
     const feature = `review-${process.pid}`;
     const plan = [
       'schema_version: 1',
@@ -150,6 +150,20 @@ describe('The review loop (#33)', function () {
     assert.equal(await vscode.commands.executeCommand('waves.approvePackage', { uri, packageId: 'wp-b' }), true);
     await waitFor(() => readState(feature)?.packages['wp-b']?.status === 'succeeded', 'wp-b merged', { timeoutMs: RUN_TIMEOUT });
     assert.equal(readState(feature)!.packages['wp-a']!.status, 'succeeded');
+
+    // Review Integration Changes: the integration branch against the run's base, each file a review
+    // document of the integration; a comment on wp-b's file is wp-b's, written on the integrated result.
+    await closeEditors();
+    assert.equal(await vscode.commands.executeCommand('waves.reviewIntegration', uri), true);
+    const tip = readState(feature)!.integration!.tipSha;
+    const integrationDoc = (file: string) =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'waves-git' && d.uri.path === file && d.uri.query.includes('"pkg":null') && d.uri.query.includes(tip));
+    const bDoc = await waitFor(() => integrationDoc('/out-b/b.txt'), 'the integration document of out-b/b.txt');
+    await waitFor(() => integrationDoc('/out-a/x.ts'), 'the integration document of out-a/x.ts');
+    const routed = await review.commentOn(bDoc.uri, 1, 1, 'Say more than b');
+    assert.equal(routed?.packageId, 'wp-b', 'the file\'s owner');
+    assert.equal(routed?.from, 'integration');
+    assert.deepEqual(storeThreads(feature).filter((t) => t.status === 'open').map((t) => [t.packageId, t.file, t.anchorCommit]), [['wp-b', 'out-b/b.txt', tip]]);
   });
 
   it('the setting says the gate only where the person set it: set nowhere, a run taken up again keeps its own', async () => {
