@@ -310,6 +310,14 @@ export async function assertActivatedCleanly(page, cs, extensionId) {
 export async function putCursorOn(page, text) {
   const line = page.locator('.multiDiffEditor .editor.modified .view-line', { hasText: text }).first();
   await line.waitFor({ timeout: 20_000 });
+  // A thread drawn just before moves the lines below it: click once the line stays where it is.
+  let before = null;
+  await waitUntil(async () => {
+    const box = JSON.stringify(await line.boundingBox());
+    const still = box === before;
+    before = box;
+    return still;
+  }, `the line showing ${text} to stay in place`, { timeoutMs: 10_000, intervalMs: 200 });
   await line.click();
 }
 
@@ -319,4 +327,6 @@ export async function addComment(page, words) {
   await page.keyboard.type(words);
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  // The thread is drawn on the diff (the lines below it move down).
+  await page.locator('.review-widget', { hasText: words }).first().waitFor({ timeout: 20_000 });
 }
