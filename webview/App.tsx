@@ -629,6 +629,7 @@ const INTEGRATION_ICONS: Record<IntegrationView['status'], string> = {
   green: 'pass',
   red: 'error',
   'base-red': 'warning',
+  off: 'circle-slash',
 };
 
 /** The bar's words for the integration guard: short; the whole sentence is its tooltip. */
@@ -642,6 +643,8 @@ function integrationWords(v: IntegrationView): string {
       return v.blamed ? `integration red: ${v.blamed}` : 'integration red';
     case 'base-red':
       return 'integration red at the base';
+    case 'off':
+      return 'integration guard off';
     default:
       return 'integration: not checked yet';
   }

@@ -54,8 +54,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'allow-host', 'memory-mb', 'review', 'integration-guard'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-host', 'memory-mb', 'review', 'integration-guard'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'allow-host', 'memory-mb', 'review', 'integration-guard', 'no-integration-guard'],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-host', 'memory-mb', 'review'],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -104,6 +104,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (onUsageLimit !== 'wait' && onUsageLimit !== 'stop') throw new UsageError(`--on-usage-limit is wait or stop, not "${onUsageLimit}"`);
   const review = flags.has('review') ? String(flags.get('review')) : 'off';
   if (review !== 'off' && review !== 'before-merge') throw new UsageError(`--review is off or before-merge, not "${review}"`);
+  if (flags.has('integration-guard') && flags.has('no-integration-guard')) throw new UsageError('--integration-guard and --no-integration-guard do not go together');
   const file = planArg(args, 'run');
   // The agents' walls (#32): on by default; `--unconfined` only by choice; `--allow-host` opens them to more targets.
   const confinement = confinementFrom(flags);
@@ -132,7 +133,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     onUsageLimit,
     // Given: what the run drives with; not given, a resumed run keeps the gate it was started with.
     ...(flags.has('review') ? { review } : {}),
-    ...(flags.has('integration-guard') ? { integrationGuard: true } : {}),
+    // The same for the integration guard: on, off, or (a resume) as the run was started.
+    ...(flags.has('integration-guard') ? { integrationGuard: true } : flags.has('no-integration-guard') ? { integrationGuard: false } : {}),
     ...(answers ? { answers } : {}),
     ...(agentFallback?.length ? { agentFallback } : {}),
     ...(agentCaps ? { agentCaps } : {}),

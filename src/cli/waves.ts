@@ -66,7 +66,7 @@ const HELP: Record<string, string> = {
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
         [--allow-host HOST:PORT,… | --unconfined] [--memory-mb MIB]
-        [--review off|before-merge] [--integration-guard] <plan>
+        [--review off|before-merge] [--[no-]integration-guard] <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -118,7 +118,8 @@ const HELP: Record<string, string> = {
     newest tip, one check at a time, inside walls); a red tip is bisected to the merge
     that turned it red, and that package is sent the failure as a new attempt from the
     integration tip (within its retry budget) while what depends on it waits. A check
-    red at the base already is said at the start and blames nobody.
+    red at the base already is said at the start and blames nobody. A --resume without it
+    keeps the guard the run was started with (--no-integration-guard turns it off).
     Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the

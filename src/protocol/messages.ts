@@ -128,7 +128,7 @@ export interface PlanMessage {
 
 /** The integration branch's state as the integration guard keeps it (#34), for the panel's bar. */
 export interface IntegrationView {
-  status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red';
+  status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red' | 'off';
   /** The state in words (`core/run/integrationGuard.ts` `guardText`). */
   text: string;
   /** The package blamed for a red tip, if any. */

@@ -318,8 +318,8 @@ export class RunController extends Disposable {
       // The review gate (#33): a package that passed waits for the person before its merge.
       // Set: what the run drives with; set nowhere, a run taken up again keeps the gate it was started with.
       ...(settings.reviewGate ? { review: settings.reviewGate } : {}),
-      // The integration guard (#34): the integration package's checks on the integration branch as packages land.
-      ...(settings.integrationGuard ? { integrationGuard: true } : {}),
+      // The integration guard (#34): the integration package's checks on the integration branch as packages land; the same rule.
+      ...(settings.integrationGuard !== undefined ? { integrationGuard: settings.integrationGuard } : {}),
     };
 
     let session: RunSession | undefined;

@@ -32,8 +32,8 @@ export interface RunSettings {
    * review; undefined when the person set it nowhere — a run taken up again then keeps its own gate.
    */
   reviewGate: 'off' | 'before-merge' | undefined;
-  /** `waves.integration.guard` (#34): check the integration branch as packages land. */
-  integrationGuard: boolean;
+  /** `waves.integration.guard` (#34): check the integration branch as packages land; undefined where the person set it nowhere (a run taken up keeps its own). */
+  integrationGuard: boolean | undefined;
 }
 
 /** One agent setting (a preset id or an argv array) → its profile, or why it cannot be used. */
@@ -76,10 +76,8 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const folder = config.get<unknown>('worktrees.folder');
   const worktreesFolder = typeof folder === 'string' && folder.trim() !== '' ? folder.trim() : undefined;
   const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'ask';
-  const gate = config.inspect<string>('review.gate');
-  const gateSet = [gate?.globalValue, gate?.workspaceValue, gate?.workspaceFolderValue].some((v) => v !== undefined);
-  const reviewGate = config.get<string>('review.gate') === 'before-merge' ? 'before-merge' : gateSet ? 'off' : undefined;
-  const integrationGuard = config.get<boolean>('integration.guard') === true;
+  const reviewGate = config.get<string>('review.gate') === 'before-merge' ? 'before-merge' : isSet(config.inspect<string>('review.gate')) ? 'off' : undefined;
+  const integrationGuard = isSet(config.inspect<boolean>('integration.guard')) ? config.get<boolean>('integration.guard') === true : undefined;
   const positive = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
   const usd = positive(config.get<unknown>('budget.usd'));
   const tokens = positive(config.get<unknown>('budget.tokens'));
@@ -119,4 +117,9 @@ export function readSandboxSetting(): Confinement | undefined {
   const memory = own<unknown>('sandbox.memoryMB');
   if (typeof memory === 'number' && Number.isInteger(memory) && memory >= 0) options.memoryMB = memory;
   return Object.keys(options).length ? { options } : undefined;
+}
+
+/** Whether the person set a setting anywhere (user, workspace or folder), not only its default. */
+function isSet(inspected: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined): boolean {
+  return [inspected?.globalValue, inspected?.workspaceValue, inspected?.workspaceFolderValue].some((v) => v !== undefined);
 }

@@ -68,11 +68,15 @@ interface Pkg {
   priority?: number;
   verify?: string[];
   lockFiles?: string[];
+  /** `task_type` (`integrate`: the plan's integration package). */
+  taskType?: string;
+  /** Write scope (default `<id>/**`). */
+  write?: string[];
 }
 
 let repoCount = 0;
 /** A repository on `main` with the plan committed as `work-packages.yaml`; returns the plan's path. */
-function repoWithPlan(feature: string, packages: Pkg[]): string {
+function repoWithPlan(feature: string, packages: Pkg[], files: Record<string, string> = {}): string {
   const repo = path.join(tmp, `repo${++repoCount}`);
   fs.mkdirSync(repo);
   const lines = [
@@ -87,7 +91,8 @@ function repoWithPlan(feature: string, packages: Pkg[]): string {
   for (const p of packages) {
     lines.push(`  - package_id: ${p.id}`, `    title: Package ${p.id}`, `    depends_on: [${(p.deps ?? []).join(', ')}]`);
     if (p.agent?.length) lines.push('    description: |', ...p.agent.map((a) => `      test-agent: ${a}`));
-    lines.push('    scope:', `      write_allow: ["${p.id}/**"]`);
+    if (p.taskType) lines.push(`    task_type: ${p.taskType}`);
+    lines.push('    scope:', `      write_allow: [${(p.write ?? [`${p.id}/**`]).map((w) => JSON.stringify(w)).join(', ')}]`);
     if (p.timeout) lines.push(`    timeout_minutes: ${p.timeout}`);
     if (p.priority) lines.push(`    priority: ${p.priority}`);
     if (p.lockFiles?.length) lines.push('    locks:', `      files: [${p.lockFiles.map((f) => JSON.stringify(f)).join(', ')}]`);
@@ -100,6 +105,10 @@ function repoWithPlan(feature: string, packages: Pkg[]): string {
   }
   fs.writeFileSync(path.join(repo, 'work-packages.yaml'), lines.join('\n') + '\n');
   fs.writeFileSync(path.join(repo, 'README.md'), '# test\n');
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(repo, name)), { recursive: true });
+    fs.writeFileSync(path.join(repo, name), text);
+  }
   git(repo, 'init', '-q', '-b', 'main');
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'initial');
@@ -642,6 +651,62 @@ describe('verification commands need an approval', () => {
     const again = waves(['approve', plan]);
     assert.match(again.out, /already approved/);
     assert.doesNotMatch(again.out + again.err, raw);
+  });
+});
+
+describe('waves run --integration-guard (#34)', () => {
+  /** Runs b/use.mjs when it exists: an import of an export a renamed fails. */
+  const CHECK = `import fs from 'node:fs';\nif (fs.existsSync('b/use.mjs')) { const m = await import('./b/use.mjs'); console.log('user', m.run()); }\nconsole.log('integration ok');\n`;
+
+  it('names the package whose merge broke the check, sends its agent the failure, ends green; status and report say so', async () => {
+    const gate = path.join(tmp, 'guard-gate');
+    const plan = repoWithPlan(
+      'guarded',
+      [
+        { id: 'a', agent: ['write a/api.mjs export function loadUser() { return 7; }\\n', 'commit'] },
+        {
+          id: 'b',
+          agent: [
+            `wait-for ${gate}`,
+            "unless-followup write b/use.mjs import { fetchUser } from '../a/api.mjs';\\nexport function run() { return fetchUser(); }\\n",
+            "if-followup write b/use.mjs import { loadUser } from '../a/api.mjs';\\nexport function run() { return loadUser(); }\\n",
+            'commit',
+          ],
+        },
+        { id: 'int', deps: ['a', 'b'], taskType: 'integrate', write: ['tests/**'], agent: ['write tests/ok.txt ok', 'commit'], verify: ['node check.mjs'] },
+      ],
+      { 'a/api.mjs': 'export function fetchUser() { return 7; }\n', 'check.mjs': CHECK },
+    );
+    const repo = path.dirname(plan);
+    fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('defaults:\n  retry_budget: 0', 'defaults:\n  retry_budget: 1'));
+    git(repo, 'commit', '-q', '-am', 'a retry each');
+    assert.equal(waves(['approve', '--yes', plan]).code, 0);
+    // The flag before the plan and after it: it takes no value.
+    assert.equal(waves(['run', '--integration-guard', '--dry-run', plan]).code, 0);
+    assert.equal(waves(['run', '--dry-run', plan, '--integration-guard']).code, 0);
+    assert.match(waves(['run', '--integration-guard', '--no-integration-guard', plan]).err, /do not go together/);
+
+    const run = startWaves(['run', '--agent-argv', AGENT, '--unconfined', '--integration-guard', plan]);
+    try {
+      await waitFor(() => JSON.parse(waves(['status', '--json', plan]).out).packages?.some((p: { id: string; status: string }) => p.id === 'a' && p.status === 'succeeded'), 'a merged', 60_000);
+      fs.writeFileSync(gate, 'go');
+      assert.equal(await run.exited, 0, run.out + run.err);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    assert.match(run.out, /integration check FAILED at [0-9a-f]{12} \(tip\): node check\.mjs/);
+    assert.match(run.out, /b .*broke the integration check node check\.mjs: sent the failure to its agent/);
+    const status = waves(['status', plan]);
+    assert.match(status.out, /^integration checks green at [0-9a-f]{8}$/m, status.out);
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.equal(s.integration.guard.status, 'green');
+    assert.deepEqual(
+      s.packages.map((p: { id: string; status: string; attempts: number }) => [p.id, p.status, p.attempts]),
+      [['a', 'succeeded', 1], ['b', 'succeeded', 2], ['int', 'succeeded', 1]],
+    );
+    const report = waves(['report', plan]);
+    assert.match(report.out, /- `b` broke a check and was sent the failure \(attempt 2, /);
+    assert.match(git(repo, 'show', 'waves/guarded/_integration:b/use.mjs'), /loadUser/);
   });
 });
 

@@ -110,4 +110,63 @@ describe('the integration guard (#34)', () => {
     assert.equal(done.state.packages.a!.attempts, 1);
     assert.equal(done.state.packages.b!.attempts, 1, 'nobody was sent anything');
   });
+
+  /** A guarded run whose driver goes away once a merged and the guard passed with it in; b's agent still waits at its gate. */
+  async function guardedRunGone(feature: string) {
+    const out = tempDir('waves-guard-out-');
+    const gate = path.join(out, 'gate');
+    const { repo, planFile } = repoWithPlan(feature, plan(out, gate), { 'a/api.mjs': 'export function fetchUser() { return 7; }\n', 'check.mjs': CHECK });
+    withIntegration(repo, planFile);
+    const first = await engineFor(planFile, { verification: 'approved', integrationGuard: true, confinement: { options: { write: [out], read: [out] } } });
+    void first.engine.run(); // never settles: its driver goes away below
+    const guardOf = () => (JSON.parse(fs.readFileSync(runStateFile(repo, feature), 'utf8')) as RunState).integration?.guard;
+    await waitFor(() => statusOf(repo, feature, 'a') === 'succeeded' && guardOf()?.checks.some((c) => c.purpose === 'tip' && c.ok) === true, 'a merged and checked', 30_000);
+    first.engine.dispose();
+    return { out, gate, repo, planFile, guardOf, first };
+  }
+
+  test('a run taken up again keeps its guard unless told otherwise, and numbers its checks on', async () => {
+    const gone = await guardedRunGone('kept-guard');
+    const again = await engineFor(gone.planFile, { verification: 'approved', confinement: { options: { write: [gone.out], read: [gone.out] } } });
+    try {
+      const outcome = again.engine.run({ resume: true });
+      await waitFor(() => again.events.some((e) => e.type === 'run-started'), 'the run taken up', 30_000);
+      fs.writeFileSync(gone.gate, 'go');
+      const done = await outcome;
+      assert.equal(done.outcome, 'succeeded', JSON.stringify(Object.values(done.state.packages).map((p) => [p.packageId, p.status, p.lastError])));
+      const guard = done.state.integration!.guard!;
+      assert.equal(guard.status, 'green');
+      assert.equal(done.state.packages.b!.attempts, 2, 'b, merged after the resume, was blamed and sent the failure');
+      assert.deepEqual(done.state.packages.b!.followUps?.map((f) => f.kind), ['integration']);
+      // Every check of both drives has its own log folder: the second drive numbered on.
+      const folders = fs.readdirSync(path.join(path.dirname(done.reportFile!), '.guard')).filter((f) => /^check-\d+$/.test(f));
+      assert.equal(folders.length, guard.checks.length, `${folders.join(' ')} for ${guard.checks.length} checks`);
+    } finally {
+      gone.first.engine.dispose();
+      again.engine.dispose();
+    }
+  });
+
+  test('taken up with the guard turned off: nothing more is checked or held, and the run state says so', async () => {
+    const gone = await guardedRunGone('guard-off');
+    const checksBefore = gone.guardOf()!.checks.length;
+    const off = await engineFor(gone.planFile, { verification: 'approved', integrationGuard: false, confinement: { options: { write: [gone.out], read: [gone.out] } } });
+    try {
+      const outcome = off.engine.run({ resume: true });
+      await waitFor(() => gone.guardOf()?.status === 'off', 'the guard off in the run state on disk', 30_000);
+      fs.writeFileSync(gone.gate, 'go');
+      const done = await outcome;
+      // b merged its broken call unchecked; the integration package's own verification found it.
+      assert.equal(done.state.packages.b!.status, 'succeeded');
+      assert.equal(done.state.packages.b!.attempts, 1, 'nobody was sent anything');
+      assert.equal(done.state.packages.int!.status, 'failed');
+      const guard = done.state.integration!.guard!;
+      assert.equal(guard.status, 'off');
+      assert.equal(guard.checks.length, checksBefore, 'no check after it was turned off; the earlier ones kept');
+      assert.match(fs.readFileSync(done.reportFile!, 'utf8'), /## Integration checks\n\nintegration guard turned off · /);
+    } finally {
+      gone.first.engine.dispose();
+      off.engine.dispose();
+    }
+  });
 });

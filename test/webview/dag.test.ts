@@ -259,6 +259,12 @@ describe('DAG webview', () => {
     await page.waitForFunction(() => document.querySelector('.badge.integration')?.classList.contains('green'));
     assert.equal((await badge.textContent())?.trim(), 'integration green');
     assert.equal(await badge.evaluate((el) => getComputedStyle(el).color), await colour('var(--vscode-testing-iconPassed, var(--vscode-charts-green))'));
+    // Turned off when the run was taken up again: said, with its own icon, in no state's colour.
+    await post({ type: 'status', seq: 4, deltas: [], integration: { status: 'off', text: 'integration guard turned off', blamed: null } });
+    await page.waitForFunction(() => document.querySelector('.badge.integration')?.classList.contains('off'));
+    assert.equal((await badge.textContent())?.trim(), 'integration guard off');
+    assert.equal(await badge.locator('.codicon-circle-slash').count(), 1);
+    assert.notEqual(await badge.evaluate((el) => getComputedStyle(el).color), await colour('var(--vscode-testing-iconPassed, var(--vscode-charts-green))'));
   });
 
   it('draws a coupling (#34 item 3): dashed in the warning colour, from the package changing the file to the one importing it, the warning as its tooltip', async () => {

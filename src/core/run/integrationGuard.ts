@@ -5,7 +5,16 @@
  * textual conflict impossible, not a broken integration: one package renames what another calls.
  */
 import type { PlanPackage } from '../plan/model';
-import type { GuardCheck, GuardState, IntegrationInfo } from './runState';
+import type { GuardCheck, GuardState, IntegrationInfo, RunState } from './runState';
+
+/**
+ * Whether a run checks its integration branch: as asked, else — a run taken up again — as it was
+ * started or last taken up (its state keeps the guard's record, `off` once turned off), else off.
+ */
+export function guardOfRun(asked: boolean | undefined, state: Pick<RunState, 'integration'>, takenUp: boolean): boolean {
+  const kept = state.integration?.guard;
+  return asked ?? (takenUp && kept !== undefined && kept.status !== 'off');
+}
 
 /** Task types that name a plan's integration package (seed 000: `integrate`). */
 const INTEGRATION_TASK_TYPES = ['integrate', 'integration'];
@@ -69,6 +78,8 @@ export function guardText(info: Pick<IntegrationInfo, 'guard'> | null | undefine
       return 'integration checks running';
     case 'base-red':
       return 'integration checks fail at the base already: nobody is blamed';
+    case 'off':
+      return 'integration guard turned off';
     case 'red':
       return g.blamed ? `integration red: ${g.blamed.packageId} blamed (${g.blamed.command})` : 'integration red';
     default:

@@ -299,7 +299,8 @@ export interface GuardCheck {
 
 /** The integration guard's state (#34): its checks, the last green tip, who is blamed for a red one. */
 export interface GuardState {
-  status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red';
+  /** `off`: turned off when the run was taken up again (`--no-integration-guard`): nothing more is checked or held. */
+  status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red' | 'off';
   greenTip: string | null;
   checks: GuardCheck[];
   blamed: { packageId: string; command: string; tip: string; at: string } | null;

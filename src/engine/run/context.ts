@@ -63,6 +63,8 @@ export class RunContext {
   readonly maxParallel: number;
   /** The review gate this run drives with (#33): the start's `review`, else the run's own when it is taken up again (`gateOfRun`). */
   reviewGate: 'off' | 'before-merge' = 'off';
+  /** Whether the integration guard checks this run's integration branch (#34): asked for, or kept from the run's start. */
+  integrationGuard = false;
   readonly mode: 'eager' | 'barrier';
   readonly only: string[] | undefined;
   readonly clock: () => Date;

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bisectStep, integrationChecks, withCheck } from '../../core/run/integrationGuard';
+import { bisectStep, emptyGuard, integrationChecks, withCheck } from '../../core/run/integrationGuard';
 import { runDir, worktreesRoot } from '../../core/run/runPaths';
 import { retriesSpent, type GuardCheck, type GuardState } from '../../core/run/runState';
 import { setIntegration } from '../../core/run/runStateReducer';
@@ -43,15 +43,41 @@ export class IntegrationGuard {
     return this.commands.length > 0;
   }
 
-  /** Reads the checks (after the commands' approval is known) and checks the base. */
-  begin(): void {
+  /**
+   * Reads the checks (after the commands' approval is known) and checks the base. A run taken up
+   * again goes on where its guard was: the package blamed still holds its dependents, merges since
+   * the last green tip still hold theirs until a check passes with them in, and the checks' logs
+   * of the earlier drives are kept (numbered on).
+   */
+  async begin(): Promise<void> {
     const { ctx } = this;
-    if (!ctx.options.integrationGuard) return;
+    if (!ctx.integrationGuard) {
+      // Turned off when the run was taken up again: its record says so (a later resume keeps it off), its checks stay.
+      const kept = this.guard();
+      if (kept && kept.status !== 'off') this.save({ ...kept, status: 'off', blamed: null });
+      return;
+    }
     this.commands = integrationChecks(ctx.analysis.plan.packages, ctx.approvedCommands ?? []);
     if (!this.enabled) {
       ctx.problem('The integration guard has nothing to run: the plan has no integration package (task_type: integrate) with approved verification commands.');
       return;
     }
+    const integration = ctx.state.integration;
+    let guard = this.guard();
+    if (guard?.status === 'off') this.save((guard = { ...guard, status: 'unknown' })); // turned on again: from its last green tip
+    if (!guard) this.save(emptyGuard()); // the run state says the guard is on from its first moment (a run taken up keeps it)
+    else if (integration && guard.status !== 'base-red') {
+      if (guard.blamed) this.held.add(guard.blamed.packageId); // cleared only by a green check
+      if (guard.greenTip !== integration.tipSha) {
+        const byCommit = new Map(Object.entries(ctx.state.merges).flatMap(([id, m]) => (m.commit ? [[m.commit, id] as const] : [])));
+        const since = await mergesBetween(ctx.repoRoot, guard.greenTip ?? integration.baseSha, integration.tipSha).catch(() => [] as string[]);
+        for (const commit of since) {
+          const id = byCommit.get(commit);
+          if (id) this.unchecked.add(id);
+        }
+      }
+    }
+    this.checkCount = checksSoFar(path.join(runDir(ctx.repoRoot, ctx.featureId, ctx.state.runId), '.guard'));
     this.landed();
   }
 
@@ -243,6 +269,15 @@ export class IntegrationGuard {
     this.save(withCheck(this.guard(), check));
     ctx.emit({ type: 'problem', message: `integration check ${result.ok ? 'passed' : 'FAILED'} at ${commit.slice(0, 12)} (${purpose}): ${result.command}` });
     return result;
+  }
+}
+
+/** The highest `check-N` folder number in `dir` (0: none): a run taken up again numbers its checks on. */
+function checksSoFar(dir: string): number {
+  try {
+    return Math.max(0, ...fs.readdirSync(dir).map((f) => /^check-(\d+)$/.exec(f)?.[1]).filter((n): n is string => !!n).map(Number));
+  } catch {
+    return 0;
   }
 }
 

@@ -18,6 +18,7 @@ import { readForecast } from './pastRuns';
 import { nextStarts, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
 import { createRunState, ensurePackages, setMachine, setMaxParallel, setReviewGate, setUnconfined } from '../../core/run/runStateInit';
+import { guardOfRun } from '../../core/run/integrationGuard';
 import { gateOfRun } from '../../core/run/reviewGate';
 import { isActive, isTerminal, type PackageStatus, type RunState, type WaitReason } from '../../core/run/runState';
 import { markWaiting, setPlanHash } from '../../core/run/runStateReducer';
@@ -144,6 +145,8 @@ export class RunLoop {
     // The review gate (#33): asked for, or kept from the run's start when it is taken up again.
     ctx.reviewGate = gateOfRun(ctx.options.review, state, resumed);
     state = setReviewGate(state, ctx.reviewGate, now);
+    // The integration guard (#34): the same — asked for, or kept from the run's start.
+    ctx.integrationGuard = guardOfRun(ctx.options.integrationGuard, state, resumed);
     ctx.loaded(state);
     // What the start changed of a run taken up again (its driver, walls, cap, review gate) is on disk at once, not with its next event.
     if (resumed && state !== loaded.state) store.save(state);
@@ -169,7 +172,7 @@ export class RunLoop {
     if (setAside) ctx.problem(setAside);
     if (resumed) await this.parts.recovery.reconcile();
     // The integration guard (#34): the base checked while the first packages start.
-    if (!ctx.options.collectOnly) this.parts.guard.begin();
+    if (!ctx.options.collectOnly) await this.parts.guard.begin();
     // A person's resume goes on with the packages a usage limit paused (#16); an adoption nobody asked for does not.
     if (resumed && resume && !ctx.options.collectOnly) {
       for (const r of Object.values(ctx.state.packages)) {

@@ -134,7 +134,8 @@ export interface EngineOptions {
    * The integration guard (#34, ADR 0025): the approved verification commands of the plan's
    * integration package (`task_type: integrate`) run on the integration branch as packages land;
    * a red tip is bisected to the merge that turned it red, whose package is sent the failure as a
-   * follow-up attempt (within its retry budget) while its dependents wait. Default off.
+   * follow-up attempt (within its retry budget) while its dependents wait. Default off; not
+   * given, a run taken up again keeps the guard it was started with (`false` turns it off).
    */
   integrationGuard?: boolean;
   /**

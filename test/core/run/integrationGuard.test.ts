@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
-import { bisectStep, emptyGuard, guardText, guardTimeMs, integrationChecks, MAX_GUARD_CHECKS, withCheck } from '../../../src/core/run/integrationGuard';
+import { bisectStep, emptyGuard, guardOfRun, guardText, guardTimeMs, integrationChecks, MAX_GUARD_CHECKS, withCheck } from '../../../src/core/run/integrationGuard';
 import type { GuardCheck } from '../../../src/core/run/runState';
 
 /** Checks a bisect asks for when merge `firstRed` (0-based, of `n`) and every later one are red; the tip's own check counted. */
@@ -103,5 +103,22 @@ describe('the guard state', () => {
     assert.equal(guardText({ guard: { ...emptyGuard(), status: 'checking' } }), 'integration checks running');
     assert.equal(guardText({ guard: { ...emptyGuard(), status: 'green', greenTip: '0123456789' } }), 'integration checks green at 01234567');
     assert.match(guardText({ guard: { ...emptyGuard(), status: 'base-red' } }), /nobody is blamed/);
+    assert.equal(guardText({ guard: { ...emptyGuard(), status: 'off' } }), 'integration guard turned off');
+  });
+});
+
+describe('guardOfRun: the guard over a run\'s life', () => {
+  const withGuard = (status: 'green' | 'red' | 'off') => ({ integration: { baseSha: 'b', tipSha: 't', branch: 'x', guard: { ...emptyGuard(), status } } }) as never;
+  it('is as asked, whatever the run kept', () => {
+    assert.equal(guardOfRun(true, { integration: null }, false), true);
+    assert.equal(guardOfRun(true, withGuard('off'), true), true);
+    assert.equal(guardOfRun(false, withGuard('red'), true), false);
+  });
+  it('not asked: a new run has none; a run taken up keeps the guard it had, unless it was turned off', () => {
+    assert.equal(guardOfRun(undefined, withGuard('green'), false), false);
+    assert.equal(guardOfRun(undefined, { integration: null }, true), false);
+    assert.equal(guardOfRun(undefined, { integration: { baseSha: 'b', tipSha: 't', branch: 'x' } as never }, true), false, 'no guard record: it never had one');
+    assert.equal(guardOfRun(undefined, withGuard('red'), true), true);
+    assert.equal(guardOfRun(undefined, withGuard('off'), true), false);
   });
 });
