@@ -12,7 +12,8 @@ import path from 'node:path';
 import { verifyLogFile } from '../../src/core/run/runPaths.js';
 import { approvalsFileOf, approve, commandsHash, isApproved, VerificationNotApprovedError } from '../../src/engine/consent/approvalStore.js';
 import { runVerification, shellFor, type CommandStep } from '../../src/engine/attempt/verification.js';
-import { tempDir } from './helpers.js';
+import { confinementAvailable } from '../../src/engine/attempt/confinement.js';
+import { buildRunner, tempDir, waitFor } from './helpers.js';
 
 function setup() {
   const repo = tempDir('waves-verify-');
@@ -152,7 +153,32 @@ describe('runVerification', () => {
     assert.equal(r!.ok, false);
     assert.match(r!.detail, /timed out/);
   });
+
+  it('inside walls too (bubblewrap straight): stopped, reported, and nothing it started is left running', async () => {
+    const bwrap = confinementAvailable();
+    assert.ok(bwrap.ok, `walls are needed here (scripts/sandbox-tools.sh installs bubblewrap): ${bwrap.ok ? '' : bwrap.why}`);
+    const s = setup();
+    const marker = `sleep 31.${process.pid}`;
+    const slow = [{ step: 'slow', command: `sh -c '${marker}; echo finished > never.txt'` }];
+    await approve(s.plan, slow.map((x) => x.command), new Date(), s.approvals);
+    const [r] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, timeoutMs: 500, walls: { bwrap: bwrap.bwrap, runnerScript: await buildRunner() } });
+    assert.equal(r!.ok, false);
+    assert.match(r!.detail, /timed out/);
+    await waitFor(() => !running(marker), 'the walled command gone', 10_000);
+    assert.equal(fs.existsSync(path.join(s.cwd, 'never.txt')), false);
+  });
 });
+
+/** Whether a process whose command line holds `text` runs. */
+function running(text: string): boolean {
+  return fs.readdirSync('/proc').some((pid) => {
+    try {
+      return /^\d+$/.test(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(text);
+    } catch {
+      return false;
+    }
+  });
+}
 
 describe('shellFor', () => {
   it("the user's shell when it is usable, /bin/sh otherwise, cmd on Windows", () => {

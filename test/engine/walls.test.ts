@@ -13,11 +13,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bwrapArgs, parseTarget, isAllowed, allowedTargets, type WallsPlan } from '../../src/core/run/walls';
+import { bwrapArgs, parseTarget, isAllowed, allowedTargets, looksOffline, type WallsPlan } from '../../src/core/run/walls';
 import { confinementAvailable } from '../../src/engine/attempt/confinement';
 import { attemptDir } from '../../src/core/run/runPaths';
 import { engineFor, isolateGit, planYaml, treeFiles } from './engineFixtures';
 import { buildRunner, git, makeRepo, tempDir } from './helpers';
+import type { EngineOptions } from '../../src/engine/run/engine';
 
 let runnerScript = '';
 
@@ -27,6 +28,13 @@ before(async () => {
 });
 
 describe('the walls (core)', () => {
+  test('looksOffline: what a command prints when it found no network, and not otherwise', () => {
+    for (const text of ['Error: getaddrinfo ENOTFOUND registry.npmjs.org', 'npm ERR! code EAI_AGAIN', 'curl: (6) Could not resolve host: example.com', 'fatal: unable to access: Could not resolve proxy: 127.0.0.1', 'connect ECONNREFUSED 127.0.0.1:3128', 'ping: example.com: Temporary failure in name resolution', 'socket.gaierror: [Errno -2] Name or service not known', 'connect: Network is unreachable']) {
+      assert.equal(looksOffline(text), true, text);
+    }
+    for (const text of ['AssertionError: expected 2 to equal 3', 'FAIL src/a.test.ts', 'error TS2304: Cannot find name', '']) assert.equal(looksOffline(text), false, text);
+  });
+
   const plan: WallsPlan = { worktree: '/tmp/r.worktrees/f/a', write: ['/tmp/r/.git/objects', '/home/p/.claude', '/gone'], readBack: ['/tmp/r/.git', '/home/p'], hidden: ['/home/p/.ssh', '/home/p/.netrc', '/home/p/.aws'], network: [] };
   const kinds: Record<string, 'dir' | 'file'> = { '/tmp/r.worktrees/f/a': 'dir', '/tmp/r/.git/objects': 'dir', '/home/p/.claude': 'dir', '/tmp/r/.git': 'dir', '/home/p': 'dir', '/home/p/.ssh': 'dir', '/home/p/.netrc': 'file' };
   const args = bwrapArgs(plan, (p) => kinds[p] ?? null);
@@ -190,7 +198,10 @@ describe('the walls, on this machine (bubblewrap)', () => {
 });
 
 describe('verification commands inside walls (bubblewrap)', () => {
-  test('an approved command reads and builds in its tree; it cannot plant a hook, write the home folder, see the engine or reach a host it was not given — and what the proxy refused is in the step\'s result', async () => {
+  const proxyTry = `node -e "const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n'));s.on('data',d=>{console.log(String(d).split('\\r\\n')[0]);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})"`;
+
+  /** A package whose approved commands try the walls (a build in its tree, the home folder, a hook, the engine, the proxy), run with `options`. */
+  async function tryTheWalls(feature: string, options: Partial<EngineOptions> = {}) {
     const root = tempDir('waves-walls-verify-');
     const repo = makeRepo({ 'README.md': '# x\n' });
     process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
@@ -200,10 +211,9 @@ describe('verification commands inside walls (bubblewrap)', () => {
     fs.mkdirSync(markers);
     const planFile = path.join(repo, 'work-packages.yaml');
     const hook = `printf '#!/bin/sh\\ntouch ${markers}/hook-ran\\n' > "$(git rev-parse --git-common-dir)/hooks/pre-commit"`;
-    const proxyTry = `node -e "const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n'));s.on('data',d=>{console.log(String(d).split('\\r\\n')[0]);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})"`;
     fs.writeFileSync(
       planFile,
-      planYaml('vwalled', [
+      planYaml(feature, [
         {
           id: 'v',
           agent: ['write v/x.txt built', 'commit'],
@@ -213,26 +223,23 @@ describe('verification commands inside walls (bubblewrap)', () => {
     );
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'plan');
-    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved', ...options });
     let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
     try {
       outcome = await engine.run();
     } finally {
       engine.dispose();
     }
-    const state = engine.store?.state;
-    const steps = state?.packages.v?.verification ?? [];
+    const steps = engine.store?.state?.packages.v?.verification ?? [];
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(steps));
     assert.deepEqual(
       steps.map((s) => s.ok),
       [true, true, true, true, true],
     );
-    const dir = attemptDir(repo, 'vwalled', outcome.runId, 'v', 1);
+    const dir = attemptDir(repo, feature, outcome.runId, 'v', 1);
     // Each refusal in the command's own words (its log), then on disk.
     assert.match(fs.readFileSync(path.join(dir, 'verify-2.log'), 'utf8'), /Read-only file system/);
     assert.match(fs.readFileSync(path.join(dir, 'verify-3.log'), 'utf8'), /Read-only file system/);
-    assert.match(fs.readFileSync(path.join(dir, 'verify-5.log'), 'utf8'), /403 Forbidden/);
-    assert.match(steps[4]!.detail ?? "", /its walls refused a connection to example\.com:443/);
     assert.equal(fs.readFileSync(path.join(home, '.bashrc'), 'utf8'), '# mine\n');
     assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', 'pre-commit')), false);
     fs.writeFileSync(path.join(repo, 'mine.txt'), 'the person\'s\n');
@@ -240,6 +247,39 @@ describe('verification commands inside walls (bubblewrap)', () => {
     git(repo, 'commit', '-q', '-m', 'the person commits');
     assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
     assert.equal(fs.existsSync('/tmp/scratch') && fs.readFileSync('/tmp/scratch', 'utf8').includes('checked'), false, 'its /tmp was its own');
+    return { steps, dir };
+  }
+
+  test('no host allowed (bubblewrap straight, no runner): an approved command builds in its tree; it cannot plant a hook, write the home folder, see the engine, or reach any network', async () => {
+    const { steps, dir } = await tryTheWalls('vwalled');
+    assert.equal(fs.readFileSync(path.join(dir, 'verify-5.log'), 'utf8').split('\n')[1], 'ECONNREFUSED', 'no proxy in walls that let it reach nothing');
+    assert.equal(fs.existsSync(path.join(dir, 'verify-5-walls.jsonl')), false, 'no proxy ran for it');
+    assert.equal(steps[4]!.detail, `${proxyTry}: passed`);
+  });
+
+  test('a host allowed (through the runner and its proxy): the same walls, and what the proxy refused is in the step\'s result', async () => {
+    const { steps, dir } = await tryTheWalls('vproxied', { confinement: { options: { allowHosts: ['127.0.0.1:9'] } } });
+    assert.match(fs.readFileSync(path.join(dir, 'verify-5.log'), 'utf8'), /403 Forbidden/);
+    assert.match(steps[4]!.detail ?? '', /its walls refused a connection to example\.com:443/);
+  });
+
+  test('a command that fails for want of a network, inside walls that let it reach no host, is told so in its result', async () => {
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    const planFile = path.join(repo, 'work-packages.yaml');
+    const fetch = `node -e "require('net').connect(443,'registry.example.com').on('error',e=>{console.error('fetch failed:',e.code);process.exit(1)})"`;
+    fs.writeFileSync(planFile, planYaml('voffline', [{ id: 'v', agent: ['write v/x.txt built', 'commit'], commands: [fetch, 'false'] }]));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    try {
+      await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const steps = engine.store?.state?.packages.v?.verification ?? [];
+    assert.deepEqual(steps.map((s) => s.ok), [false, false]);
+    assert.match(steps[0]!.detail ?? '', /: exit 1 — fetch failed: (ENOTFOUND|EAI_AGAIN); its walls let it reach no host \(allow one: waves\.sandbox\.allowHosts \/ --allow-host\)/);
+    assert.doesNotMatch(steps[1]!.detail ?? '', /reach no host/, 'a failure that says nothing of a network is not blamed on the walls');
   });
 });
 

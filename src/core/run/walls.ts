@@ -184,6 +184,18 @@ export function wallsTrialProblem(output: string): string | null {
   return 'whether walls can be made there is unknown (the trial printed nothing)';
 }
 
+/**
+ * Whether a command's output reads like a connection that found no network (a name not
+ * resolved, a host or the proxy not reached): said beside a failing step whose walls let it
+ * reach no host at all, where no proxy was there to name what it tried.
+ */
+export function looksOffline(output: string): boolean {
+  return /\b(ENOTFOUND|EAI_AGAIN|ENETUNREACH|ECONNREFUSED)\b|getaddrinfo|Could not resolve (host|proxy)|Temporary failure in name resolution|Name or service not known|Network is unreachable|Connection refused/i.test(output);
+}
+
+/** Beside a failing step that looks offline, inside walls that let it reach no host. */
+export const NO_NETWORK_TEXT = 'its walls let it reach no host (allow one: waves.sandbox.allowHosts / --allow-host)';
+
 /** What an attempt's (or a command's) walls refused it, for its problem or its step's result: the targets (five shown, each through `show`) and where to allow one. */
 export function wallsRefusedText(targets: readonly string[], show: (target: string) => string = (t) => t): string {
   return `its walls refused ${targets.length === 1 ? 'a connection' : `${targets.length} connections`} to ${targets.slice(0, 5).map(show).join(', ')} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`;

@@ -5,19 +5,24 @@
  * only after the user approved that plan's exact ordered list of commands
  * (consent/approvalStore.ts, `requireApproved`). Each command is announced (a callback) before
  * it runs; its output goes to the attempt's `verify-<n>.log`. With walls (#32, ADR 0019) each
- * command runs inside its own, through the runner (`runner.js --confine`): its tree writable, the
- * attempt folder read-only, the secrets hidden, the network only to what the person allowed —
- * what the walls refused it is said in the step's result (`verify-<n>-walls.jsonl`).
+ * command runs inside its own: its tree writable, the attempt folder read-only, the secrets
+ * hidden, the network only to what the person allowed. When the person allowed it some host, it
+ * runs through the runner (`runner.js --confine`), whose proxy lets those through and writes what
+ * the walls refused (`verify-<n>-walls.jsonl`, said in the step's result); when it may reach
+ * none — the usual case — bubblewrap runs it straight, the same walls drawn here without a
+ * network at all (no Node started per command: #37), and a failure that reads like a missing
+ * network says so.
  */
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { verifyLogFile } from '../../core/run/runPaths.js';
 import { requireApproved } from '../consent';
-import { wallsRefusedText } from '../../core/run/walls';
+import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/run/walls';
 import { refusalsIn } from './wallsNet';
-import { encodeConfine } from './wallsRun';
-import type { ConfinementOptions } from './wallsDraw';
+import { encodeConfine, enterWalls } from './wallsRun';
+import { wallsFor, type ConfinementOptions } from './wallsDraw';
 
 export interface CommandStep {
   /** The step's name in the plan. */
@@ -75,11 +80,36 @@ export function verifyWallsLog(attemptDir: string, n: number): string {
   return path.join(attemptDir, `verify-${n}-walls.jsonl`);
 }
 
-/** The argv that runs a shell command line, inside walls when there are any (`runner.js --confine`). */
-function commandArgv(sh: { file: string; args: string[] }, cwd: string, attemptDir: string, n: number, walls: CommandWalls | undefined): { file: string; args: string[] } {
-  if (!walls) return sh;
+/**
+ * How a shell command line is started: as it is without walls; inside walls, bubblewrap straight
+ * (`offline`: the walls let it reach no host, so no proxy is needed) or the runner
+ * (`runner.js --confine`, whose proxy lets the allowed hosts through).
+ */
+function commandArgv(sh: { file: string; args: string[] }, cwd: string, attemptDir: string, n: number, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): { file: string; args: string[]; offline: boolean } {
+  if (!walls) return { ...sh, offline: false };
+  // The walls `runner.js --confine` would draw for it (the same code, with the same environment).
+  const drawn = wallsFor({
+    bwrap: walls.bwrap,
+    worktree: cwd,
+    attemptDir,
+    role: 'command',
+    profileId: 'custom',
+    env,
+    interactive: false,
+    argv: [sh.file, ...sh.args],
+    runnerScript: walls.runnerScript,
+    startToken: crypto.randomBytes(16).toString('hex'),
+    ...(walls.options ? { options: walls.options } : {}),
+  }).walls;
+  if (drawn.allow.length === 0) {
+    enterWalls(env);
+    delete env.ELECTRON_RUN_AS_NODE; // nothing inside runs as Node on its behalf
+    return { file: drawn.bwrap, args: [...drawn.args, '--', sh.file, ...sh.args], offline: true };
+  }
+  // The runner (which makes the walls and their proxy) runs under this Node, or Electron as Node.
+  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   const request = encodeConfine({ bwrap: walls.bwrap, cwd, attemptDir, log: verifyWallsLog(attemptDir, n), ...(walls.options ? { options: walls.options } : {}) });
-  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', sh.file, ...sh.args] };
+  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', sh.file, ...sh.args], offline: false };
 }
 
 /** "its walls refused …" for a step's result, or ''. */
@@ -109,16 +139,15 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
   const fd = fs.openSync(log, 'w');
   fs.writeSync(fd, `$ ${step.command}\n`);
   const sh = shellFor(step.command, options.env ?? process.env);
-  const run = commandArgv(sh, options.cwd, options.attemptDir, n, options.walls);
   const env = { ...(options.env ?? process.env) };
-  // The runner (which makes the walls) runs under this Node, or Electron as Node.
-  if (options.walls && process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+  const run = commandArgv(sh, options.cwd, options.attemptDir, n, options.walls, env);
   return new Promise((resolve) => {
     let timedOut = false;
     const finish = (ok: boolean, why: string) => {
       fs.closeSync(fd);
-      const lastLine = fs.readFileSync(log, 'utf8').split('\n').slice(1).filter((l) => l.trim() !== '').pop();
-      const refused = options.walls ? refusedNote(refusalsIn(verifyWallsLog(options.attemptDir, n))) : '';
+      const output = fs.readFileSync(log, 'utf8');
+      const lastLine = output.split('\n').slice(1).filter((l) => l.trim() !== '').pop();
+      const refused = !options.walls ? '' : run.offline ? (!ok && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '') : refusedNote(refusalsIn(verifyWallsLog(options.attemptDir, n)));
       resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused} (log: ${log})` });
     };
     const child = spawn(run.file, run.args, {
@@ -147,7 +176,7 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
     }
     child.once('error', (err) => {
       if (timer) clearTimeout(timer);
-      finish(false, `${options.walls ? 'the runner' : `the shell ${sh.file}`} could not start: ${err.message}`);
+      finish(false, `${run.offline ? `bubblewrap (${run.file})` : options.walls ? 'the runner' : `the shell ${sh.file}`} could not start: ${err.message}`);
     });
     child.once('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
