@@ -38,6 +38,24 @@ async function newWorktree(repo: string, name: string, base = 'main') {
 }
 
 describe('git runner', () => {
+  it('trees added while others are removed, all at once: each call takes its turn, none fails (git alone fails such pairs: "failed to read .git/worktrees/<x>/commondir")', async () => {
+    const repo = makeRepo();
+    const tree = (name: string) => path.join(`${repo}.trees`, name);
+    const add = (name: string) => gitRun(repo, ['worktree', 'add', '--quiet', '-b', `race/${name}`, tree(name), 'HEAD']);
+    await Promise.all(Array.from({ length: 16 }, (_, i) => add(`r0-${i}`)));
+    const failed: string[] = [];
+    for (let round = 1; round <= 6; round++) {
+      const outcomes = await Promise.allSettled([
+        ...Array.from({ length: 16 }, (_, i) => add(`r${round}-${i}`)),
+        ...Array.from({ length: 16 }, (_, i) => gitRun(repo, ['worktree', 'remove', tree(`r${round - 1}-${i}`)])),
+      ]);
+      failed.push(...outcomes.flatMap((o) => (o.status === 'rejected' ? [`round ${round}: ${String(o.reason).split('\n').pop()}`] : [])));
+    }
+    assert.deepEqual(failed, []);
+    const left = (await listWorktrees(repo)).flatMap((w) => (w.branch?.startsWith('race/') ? [w.branch] : [])).sort();
+    assert.deepEqual(left, Array.from({ length: 16 }, (_, i) => `race/r6-${i}`).sort());
+  });
+
   it("a failure is a GitError with git's stderr", async () => {
     const repo = makeRepo();
     await assert.rejects(gitRun(repo, ['checkout', 'no-such-branch']), (e: unknown) => e instanceof GitError && /pathspec 'no-such-branch'/.test(e.message) && e.code === 1);

@@ -8,6 +8,7 @@
  * user's branch moves only by `merge --ff-only` in a clean main worktree or by a compare-and-
  * swap `update-ref` when it is checked out nowhere. Porcelain is parsed by src/core/run/gitParse.ts.
  */
+import path from 'node:path';
 import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { runGit } from './gitProcess.js';
 import { headOnDisk, revOnDisk, worktreeGitPath } from './gitOnDisk.js';
@@ -36,18 +37,45 @@ export interface GitResult {
 }
 
 /**
+ * The `git worktree` calls that change a repository's list of trees (`.git/worktrees/`). git
+ * makes no lock for it: an `add` reads every other tree's folder there and fails on one another
+ * call is creating or deleting at that moment ("Invalid path '.git/worktrees/<x>'", "failed to
+ * read .git/worktrees/<x>/commondir") — a package's tree made while a finished one's is removed.
+ * The engine runs them one at a time per repository (`inTurn`); reads and other git calls go on.
+ */
+const WORKTREE_WRITES = new Set(['add', 'remove', 'prune', 'move', 'repair']);
+const turns = new Map<string, Promise<unknown>>();
+
+/** `fn` after every earlier call queued for `cwd` ended (however it ended). */
+function inTurn<T>(cwd: string, fn: () => Promise<T>): Promise<T> {
+  const key = path.resolve(cwd);
+  const run = (turns.get(key) ?? Promise.resolve()).then(fn);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  turns.set(key, settled);
+  void settled.then(() => {
+    if (turns.get(key) === settled) turns.delete(key);
+  });
+  return run;
+}
+
+/**
  * Runs git in `cwd`; exit codes other than `okCodes` throw `GitError`. Every call runs no hook
  * and none of the commands a repository's configuration gained during a guarded run
  * (gitSafety.ts): the engine's git acts on agent output outside the agent's timeout.
  */
 export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0], env: Readonly<Record<string, string>> = {}): Promise<GitResult> {
   const overrides = await configOverrides(cwd);
-  const o = await runGit({
-    cwd,
-    argv: [...SAFE_CONFIG_ARGS, ...overrides, ...args],
-    env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const call = () =>
+    runGit({
+      cwd,
+      argv: [...SAFE_CONFIG_ARGS, ...overrides, ...args],
+      env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+      maxBuffer: 256 * 1024 * 1024,
+    });
+  const o = await (args[0] === 'worktree' && WORKTREE_WRITES.has(args[1] ?? '') ? inTurn(cwd, call) : call());
   if (o.code !== null && okCodes.includes(o.code)) return { stdout: o.stdout, stderr: o.stderr, code: o.code };
   throw new GitError(args, cwd, o.code, o.stderr || o.message);
 }
