@@ -11,6 +11,7 @@
  * The open threads' counts go to the views through `LiveRuns`.
  */
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { OwnerIndex } from '../core/ownership/ownership';
 import {
@@ -155,12 +156,21 @@ export class ReviewComments extends Disposable {
     return written.file.threads;
   }
 
+  /** What each feature's counts were last read from: its threads file as it was and its packages' heads (nothing else moves them). */
+  private readonly countedFrom = new Map<string, string>();
+
   private async refreshCounts(): Promise<void> {
     for (const entry of this.deps.registry.plans) {
       const featureId = entry.analysis.plan.feature?.id;
-      if (!featureId || !this.deps.controller.stateFor(entry)) continue;
+      const state = featureId ? this.deps.controller.stateFor(entry) : undefined;
+      const store = state && this.storeOf(entry);
+      if (!featureId || !state || !store) continue;
+      // A run's every change lands here: the file is read again only when it or a package's head changed.
+      const from = `${fileVersion(store.file)} ${Object.values(state.packages).map((p) => `${p.packageId}@${p.headSha ?? ''}#${p.attempts}`).join(',')}`;
+      if (this.countedFrom.get(featureId) === from) continue;
       try {
         const threads = await this.threadsOf(entry);
+        this.countedFrom.set(featureId, from);
         this.deps.live.setOpenComments(featureId, openCounts(threads));
         this.redrawShown(featureId, threads);
       } catch (err) {
@@ -528,4 +538,14 @@ function threadLabel(t: ReviewThread): string {
 
 function linesCount(n: number): string {
   return n ? `${n} open comment${n === 1 ? '' : 's'}` : '';
+}
+
+/** A file's version as the disk says it (inode, size, mtime), or "none": what changes with every write, by rename or in place. */
+function fileVersion(file: string): string {
+  try {
+    const st = fs.statSync(file, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return 'none';
+  }
 }
