@@ -37,7 +37,10 @@ export async function runPlan(feature: string, packages: TestPackage[], maxParal
   const outcome = await engine.run();
   const ended = Date.now();
   const wall = ended - t0;
-  if (outcome.outcome !== 'succeeded') throw new Error(`${feature}: ${JSON.stringify(outcome.counts)}`);
+  if (outcome.outcome !== 'succeeded') {
+    const failed = Object.values(outcome.state.packages).filter((p) => p.status !== 'succeeded').slice(0, 5);
+    throw new Error(`${feature}: ${JSON.stringify(outcome.counts)}; ${failed.map((p) => `${p.packageId} ${p.status}: ${p.lastError ?? '?'}`).join('; ')}`);
+  }
   const at = (id: string) => {
     const files = attemptFiles(attemptDir(repo, feature, outcome.runId, id, 1));
     const exit = JSON.parse(fs.readFileSync(files.exit, 'utf8')) as { endedAt: string };

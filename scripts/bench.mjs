@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench`: builds, then runs every bench/*.bench.ts (or those named) and prints
-// their markdown tables; also writes them to bench/results/latest.md.
+// their markdown tables; also writes them to bench/results/latest.md. Arguments that start with
+// `--` (`npm run bench engine -- --makespan-only`) are passed on to each bench run.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const wanted = process.argv.slice(2);
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 const files = fs
@@ -17,7 +19,7 @@ const files = fs
 const sections = [`Benchmarks, ${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`];
 let failed = false;
 for (const f of files) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join('bench', f)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join('bench', f), ...flags], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   process.stdout.write(r.stdout + '\n');
   sections.push(r.stdout);
   if (r.status !== 0) {

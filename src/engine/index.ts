@@ -142,3 +142,4 @@ export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts';
 export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';
 // The person's review threads of a feature's run (#33), for both front ends: `.waves/runs/<feature>/review.json`.
 export { ReviewStore, ReviewStoreError, type ReviewRead } from '../store/reviewStore';
+export { fileSignature } from '../store/fileSignature';

@@ -11,7 +11,6 @@
  * The open threads' counts go to the views through `LiveRuns`.
  */
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { OwnerIndex } from '../core/ownership/ownership';
 import {
@@ -27,7 +26,7 @@ import {
 } from '../core/run/review';
 import { decisionRefusal } from '../core/run/reviewGate';
 import type { RunState } from '../core/run/runState';
-import { ReviewStore, changesBetween, commentAuthor, currentThreads, submitReview } from '../engine';
+import { ReviewStore, changesBetween, commentAuthor, currentThreads, fileSignature, submitReview } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 import type { LiveRuns } from './liveRuns';
@@ -166,7 +165,7 @@ export class ReviewComments extends Disposable {
       const store = state && this.storeOf(entry);
       if (!featureId || !state || !store) continue;
       // A run's every change lands here: the file is read again only when it or a package's head changed.
-      const from = `${fileVersion(store.file)} ${Object.values(state.packages).map((p) => `${p.packageId}@${p.headSha ?? ''}#${p.attempts}`).join(',')}`;
+      const from = `${fileSignature(store.file)} ${Object.values(state.packages).map((p) => `${p.packageId}@${p.headSha ?? ''}#${p.attempts}`).join(',')}`;
       if (this.countedFrom.get(featureId) === from) continue;
       try {
         const threads = await this.threadsOf(entry);
@@ -538,14 +537,4 @@ function threadLabel(t: ReviewThread): string {
 
 function linesCount(n: number): string {
   return n ? `${n} open comment${n === 1 ? '' : 's'}` : '';
-}
-
-/** A file's version as the disk says it (inode, size, mtime), or "none": what changes with every write, by rename or in place. */
-function fileVersion(file: string): string {
-  try {
-    const st = fs.statSync(file, { bigint: true });
-    return `${st.ino}:${st.size}:${st.mtimeNs}`;
-  } catch {
-    return 'none';
-  }
 }

@@ -14,6 +14,7 @@
  * a change made before it is seen by the read that follows it. No `vscode`.
  */
 import * as fs from 'node:fs';
+import { fileSignature } from './fileSignature';
 
 export interface DirWatchOptions {
   /** Compare stat signatures this often (ms); 0: no poll. */
@@ -88,16 +89,7 @@ export class DirWatch {
 
   /** Identity, time and size of every folder and file followed ('-' for one that is absent). */
   private currentSignature(): string {
-    return (this.options.probe?.() ?? this.dirs)
-      .map((p) => {
-        try {
-          const s = fs.statSync(p, { bigint: true });
-          return `${s.ino}:${s.mtimeNs}:${s.size}`;
-        } catch {
-          return '-';
-        }
-      })
-      .join('|');
+    return (this.options.probe?.() ?? this.dirs).map(fileSignature).join('|');
   }
 
   private drop(dir: string): void {

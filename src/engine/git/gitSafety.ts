@@ -12,6 +12,7 @@
  *   engine can name a change made while an agent ran (exit.ts makes it a violation).
  */
 import { gitDirsOf } from '../../store/gitDirs';
+import { fileSignature } from '../../store/fileSignature';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,14 +58,6 @@ async function rawGitOrNull(cwd: string, args: readonly string[]): Promise<strin
 }
 
 
-const statSig = (file: string): string => {
-  try {
-    const s = fs.statSync(file);
-    return `${s.ino}:${s.mtimeMs}:${s.size}`;
-  } catch {
-    return '-';
-  }
-};
 
 interface Guard {
   /** `key=value` of the risky repository-level entries when the run started. */
@@ -107,7 +100,7 @@ export async function configOverrides(cwd: string): Promise<readonly string[]> {
   if (!dirs) return [];
   const guard = guards.get(real(dirs.commonDir));
   if (!guard) return [];
-  const sig = [path.join(dirs.commonDir, 'config'), path.join(dirs.commonDir, 'config.worktree'), path.join(dirs.gitDir, 'config.worktree')].map(statSig).join('|');
+  const sig = [path.join(dirs.commonDir, 'config'), path.join(dirs.commonDir, 'config.worktree'), path.join(dirs.gitDir, 'config.worktree')].map(fileSignature).join('|');
   const key = path.resolve(cwd);
   const cached = guard.byTree.get(key);
   if (cached && cached.sig === sig) return cached.overrides;
