@@ -77,6 +77,20 @@ describe('git runner', () => {
 });
 
 describe('createWorktree', () => {
+  it('a tree whose files cannot be written is not left behind to be taken up as if whole', async () => {
+    const repo = makeRepo();
+    // A commit git refuses to check out: an entry named .git.
+    const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: repo, input: 'evil\n', encoding: 'utf8' }).trim();
+    const inner = execFileSync('git', ['mktree'], { cwd: repo, input: `100644 blob ${blob}\tx\n`, encoding: 'utf8' }).trim();
+    const top = execFileSync('git', ['mktree'], { cwd: repo, input: `040000 tree ${inner}\t.git\n100644 blob ${blob}\tb\n`, encoding: 'utf8' }).trim();
+    const bad = execFileSync('git', ['commit-tree', top, '-m', 'bad'], { cwd: repo, encoding: 'utf8' }).trim();
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(newWorktree(repo, 'bad', bad), /read-tree/);
+      assert.equal((await listWorktrees(repo)).some((w) => w.path.endsWith(`${path.sep}bad`)), false, `attempt ${i + 1}: no tree left in the list`);
+      assert.equal(fs.existsSync(path.join(wtPath(repo, 'bad'), '.git')), false, `attempt ${i + 1}: nothing on disk to reuse`);
+    }
+  });
+
   it('creates the branch at the base, checks HEAD, locks with the reason', async () => {
     const repo = makeRepo();
     const base = head(repo);

@@ -23,7 +23,13 @@ import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } fr
 export async function addWorktree(repo: string, args: readonly string[]): Promise<void> {
   const tree = args.at(-2)!;
   await git(repo, ['worktree', 'add', '--no-checkout', ...args]);
-  await git(tree, ['read-tree', '-m', '-u', 'HEAD']);
+  try {
+    await git(tree, ['read-tree', '-m', '-u', 'HEAD']);
+  } catch (err) {
+    // A tree without its files is never left to be taken up as if whole: it holds nothing of anyone's yet.
+    await git(repo, ['worktree', 'remove', '--force', '--force', tree], [0, 128]).catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function listWorktrees(repo: string): Promise<WorktreeInfo[]> {
