@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createRunState } from '../../src/core/run/runStateInit';
 import { applied, exitRecordText, startedEvents } from '../fixtures/shippedRun';
-import { gitEnv, waitFor } from '../engine/helpers';
+import { gitEnv, processesNaming, waitFor } from '../engine/helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
@@ -554,6 +554,10 @@ describe('Ctrl-C', () => {
     const s = JSON.parse(waves(['status', '--json', plan]).out);
     assert.equal(s.packages[0].status, 'cancelled');
     assert.equal(s.owner, null, 'the lease was released');
+    // Nothing of the agent is left running: not its walls, their relay or the agent (each names the run's folder).
+    const runs = path.join(path.dirname(plan), '.waves', 'runs');
+    const left = () => processesNaming(runs);
+    await waitFor(() => left().length === 0, `the agent's processes gone (left: ${left().join('; ')})`, 10_000);
   });
 });
 

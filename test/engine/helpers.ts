@@ -139,3 +139,19 @@ export function releaseFifosAfter(root: string, afterMs = 5000): () => void {
   child.unref();
   return () => child.kill('SIGKILL');
 }
+
+/** The live processes (not zombies) whose command line holds `text`, as "pid cmdline" (this process left out). */
+export function processesNaming(text: string): string[] {
+  const out: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(text) && Number(pid) !== process.pid) out.push(`${pid} ${cmd.slice(0, 120)}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}

@@ -14,8 +14,9 @@ import path from 'node:path';
 import { USAGE_LIMIT_PATTERN } from '../../src/core/run/agentLogs.js';
 import { attemptFiles } from '../../src/core/run/runPaths.js';
 import { runnerEnv } from '../../src/engine/attempt/launcher.js';
+import { confinementAvailable } from '../../src/engine/attempt/confinement.js';
 import type { RunnerExit, RunnerMeta, RunnerSpec } from '../../src/engine/attempt/runner.js';
-import { buildRunner, git, makeRepo, pidAlive, SCRIPTED_AGENT, spawnProcess, tempDir, waitFor, type Spawned } from './helpers.js';
+import { buildRunner, git, makeRepo, pidAlive, processesNaming, SCRIPTED_AGENT, spawnProcess, tempDir, waitFor, type Spawned } from './helpers.js';
 
 let runnerJs = '';
 before(async () => {
@@ -211,6 +212,22 @@ describe('runner: watchdog and cancel', () => {
     assert.equal(exit.timedOut, false);
     assert.match(exit.reason, /cancel file/);
     assert.equal(pidAlive(meta.agentPid!), false);
+  });
+
+  it('cancel of an agent inside its walls, at any moment of its start: nothing of it outlives the runner', async () => {
+    const bwrap = confinementAvailable();
+    assert.ok(bwrap.ok, `walls are needed here (scripts/sandbox-tools.sh installs bubblewrap): ${bwrap.ok ? '' : bwrap.why}`);
+    for (const delayMs of [0, 60, 250]) {
+      const a = makeAttempt({ script: 'hang', walls: { bwrap: bwrap.bwrap }, graceMs: 500 });
+      const r = startRunner(a.dir, a.token);
+      await agentStarted(a.files);
+      await new Promise((res) => setTimeout(res, delayMs));
+      fs.writeFileSync(a.files.cancel, '');
+      assert.equal((await r.exited).code, 1, `cancelled ${delayMs} ms after the start`);
+      assert.equal(readJson<RunnerExit>(a.files.exit).cancelled, true);
+      // bubblewrap, the relay and the agent all name the attempt's folder on their command lines.
+      assert.deepEqual(processesNaming(a.dir), [], `cancelled ${delayMs} ms after the start: no process of the attempt is left`);
+    }
   });
 
   for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {

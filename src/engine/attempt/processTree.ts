@@ -1,13 +1,34 @@
 /**
- * The memory a process and everything it started hold (Linux `/proc`), for the runner's
- * per-agent memory limit (#32, ADR 0019): the sum of the resident sets of the process tree
- * under one pid, read without starting any process. Node built-ins only (bundled into dist/runner.js).
+ * A process and everything it started (Linux `/proc`), read without starting any process: for
+ * the runner's per-agent memory limit (#32, ADR 0019: the sum of the tree's resident sets) and
+ * for its stop, which must reach every process of the tree — bubblewrap's sandbox runs in a
+ * session of its own, outside the group the runner signals. Node built-ins only (bundled into
+ * dist/runner.js).
  */
 import fs from 'node:fs';
 
-/** Each process's parent, from `/proc/<pid>/stat` (its 4th field, after the command's parenthesised name). */
-function parents(): Map<number, number> {
-  const out = new Map<number, number>();
+/** What `/proc/<pid>/stat` says of a process: its parent, its state letter and its start time (clock ticks after boot). */
+interface ProcStat {
+  ppid: number;
+  state: string;
+  start: string;
+}
+
+/** One process's `/proc/<pid>/stat` (fields after the command's parenthesised name); null when gone. */
+function statOf(pid: number): ProcStat | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(f[1]);
+    return Number.isInteger(ppid) ? { ppid, state: f[0] ?? '', start: f[19] ?? '' } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every process now, by pid. */
+function table(): Map<number, ProcStat> {
+  const out = new Map<number, ProcStat>();
   let names: string[];
   try {
     names = fs.readdirSync('/proc');
@@ -16,15 +37,52 @@ function parents(): Map<number, number> {
   }
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (Number.isInteger(ppid)) out.set(Number(name), ppid);
-    } catch {
-      // gone meanwhile
-    }
+    const st = statOf(Number(name));
+    if (st) out.set(Number(name), st);
   }
   return out;
+}
+
+/** `roots` and all their descendants among `procs`. */
+function under(procs: Map<number, ProcStat>, roots: readonly number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, st] of procs) children.set(st.ppid, [...(children.get(st.ppid) ?? []), pid]);
+  const out: number[] = [];
+  const todo = [...roots];
+  const seen = new Set<number>();
+  while (todo.length) {
+    const pid = todo.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    out.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** A process as first seen: its pid and start time (a pid used again by another process has another). */
+export interface SeenProcess {
+  pid: number;
+  start: string;
+}
+
+/**
+ * `roots` and every process they started, as `/proc` has them now — also one that left their
+ * process group or session (bubblewrap's sandbox calls setsid); empty where `/proc` cannot be read.
+ */
+export function processTree(roots: readonly number[]): SeenProcess[] {
+  if (process.platform !== 'linux') return [];
+  const procs = table();
+  return under(procs, roots).flatMap((pid) => {
+    const st = procs.get(pid);
+    return st ? [{ pid, start: st.start }] : [];
+  });
+}
+
+/** Whether a process seen before still runs: the same pid with the same start time, and not a zombie. */
+export function stillRunning(p: SeenProcess): boolean {
+  const st = statOf(p.pid);
+  return st !== null && st.start === p.start && st.state !== 'Z';
 }
 
 /** The resident set of one process in bytes (`VmRSS` of `/proc/<pid>/status`); 0 when gone or unreadable. */
@@ -40,19 +98,7 @@ function rssOf(pid: number): number {
 /** The bytes resident in `root` and all its descendants; null where `/proc` cannot be read (not Linux). */
 export function treeRss(root: number): number | null {
   if (process.platform !== 'linux') return null;
-  const parentOf = parents();
-  if (parentOf.size === 0) return null;
-  const children = new Map<number, number[]>();
-  for (const [pid, ppid] of parentOf) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  let total = 0;
-  const todo = [root];
-  const seen = new Set<number>();
-  while (todo.length) {
-    const pid = todo.pop()!;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    total += rssOf(pid);
-    todo.push(...(children.get(pid) ?? []));
-  }
-  return total;
+  const procs = table();
+  if (procs.size === 0) return null;
+  return under(procs, [root]).reduce((total, pid) => total + rssOf(pid), 0);
 }

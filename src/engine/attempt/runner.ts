@@ -30,7 +30,7 @@ import { parseTarget } from '../../core/run/walls.js';
 import { refusalsIn, relay, startProxy, upstreamOf, type WallRefusal } from './wallsNet.js';
 import { confineCommand, enterWalls, walledArgv } from './wallsRun.js';
 import { DEFAULT_MEMORY_MB, wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
-import { treeRss } from './processTree.js';
+import { processTree, stillRunning, treeRss, type SeenProcess } from './processTree.js';
 import type { Server } from 'node:net';
 import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
 import { attemptFiles, type AttemptFiles } from '../../core/run/runPaths.js';
@@ -226,6 +226,8 @@ class Attempt {
   private stopping: { reason: string; timedOut: boolean; overLimit?: boolean } | null = null;
   private killTimer: NodeJS.Timeout | null = null;
   private killSent = false;
+  /** Every process of the agent's tree seen since its stop began (by pid and start time): each signal reaches them all. */
+  private readonly seen = new Map<number, SeenProcess>();
   private timers: NodeJS.Timeout[] = [];
   private pending = '';
   private needsInputFromOutput = false;
@@ -441,13 +443,15 @@ class Attempt {
   }
 
   /**
-   * After a stop, the group may outlive its leader (children that ignore SIGTERM): wait until
-   * every process of the group is gone, sending SIGKILL when the grace period ends.
+   * After a stop, the group may outlive its leader (children that ignore SIGTERM), and a process
+   * of the tree may have left the group — inside walls the sandbox runs in a session of its own,
+   * and once bubblewrap is gone it is nobody's child: wait until every process of the group and
+   * every one seen in the tree is gone, sending SIGKILL when the grace period ends.
    */
   private async groupGone(): Promise<void> {
     const pid = this.child?.pid;
     if (pid === undefined || process.platform === 'win32') return;
-    const alive = () => {
+    const groupAlive = () => {
       try {
         process.kill(-pid, 0);
         return true;
@@ -456,25 +460,37 @@ class Attempt {
       }
     };
     let afterKill = 0;
-    while (alive()) {
-      if (this.killSent && ++afterKill > 100) {
-        process.stderr.write(`waves runner: processes of group ${pid} survived SIGKILL\n`);
-        return;
+    for (;;) {
+      this.look();
+      const left = [...this.seen.values()].filter(stillRunning);
+      if (!groupAlive() && left.length === 0) return;
+      if (this.killSent) {
+        for (const p of left) kill(p.pid, 'SIGKILL');
+        if (++afterKill > 100) {
+          process.stderr.write(`waves runner: processes of the agent's tree survived SIGKILL: ${left.map((p) => p.pid).join(', ')}\n`);
+          return;
+        }
       }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
+  /** Adds what the agent's tree holds now (under its first process and under every process seen) to `seen`. */
+  private look(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    for (const p of processTree([pid, ...[...this.seen.values()].filter(stillRunning).map((s) => s.pid)])) if (!this.seen.has(p.pid)) this.seen.set(p.pid, p);
+  }
+
   private signal(sig: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (pid === undefined) return;
-    try {
-      // Headless: the agent's whole process group. Interactive / Windows: the agent itself.
-      if (!this.spec.interactive && process.platform !== 'win32') process.kill(-pid, sig);
-      else process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
+    // Headless: the agent's whole process group, and every process of its tree (some leave the group). Interactive / Windows: the agent itself.
+    if (!this.spec.interactive && process.platform !== 'win32') {
+      this.look();
+      kill(-pid, sig);
+      for (const p of this.seen.values()) if (p.pid !== pid && stillRunning(p)) kill(p.pid, sig);
+    } else kill(pid, sig);
   }
 
   private output(chunk: Buffer): void {
@@ -580,4 +596,13 @@ if (typeof WAVES_RUNNER_MAIN !== 'undefined' && WAVES_RUNNER_MAIN) {
       process.exit(1);
     },
   );
+}
+
+/** `process.kill`, for a process that may be gone already. */
+function kill(pid: number, sig: NodeJS.Signals | 0): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
 }
