@@ -217,16 +217,16 @@ describe('runner: watchdog and cancel', () => {
   it('cancel of an agent inside its walls, at any moment of its start: nothing of it outlives the runner', async () => {
     const bwrap = confinementAvailable();
     assert.ok(bwrap.ok, `walls are needed here (scripts/sandbox-tools.sh installs bubblewrap): ${bwrap.ok ? '' : bwrap.why}`);
-    for (const delayMs of [0, 60, 250]) {
-      const a = makeAttempt({ script: 'hang', walls: { bwrap: bwrap.bwrap }, graceMs: 500 });
+    for (const [delayMs, interactive] of [[0, false], [60, false], [250, false], [60, true], [250, true]] as const) {
+      const a = makeAttempt({ script: 'hang', walls: { bwrap: bwrap.bwrap }, graceMs: 500, interactive });
       const r = startRunner(a.dir, a.token);
       await agentStarted(a.files);
       await new Promise((res) => setTimeout(res, delayMs));
       fs.writeFileSync(a.files.cancel, '');
-      assert.equal((await r.exited).code, 1, `cancelled ${delayMs} ms after the start`);
+      assert.equal((await r.exited).code, 1, `cancelled ${delayMs} ms after the start${interactive ? ', in a terminal' : ''}`);
       assert.equal(readJson<RunnerExit>(a.files.exit).cancelled, true);
       // bubblewrap, the relay and the agent all name the attempt's folder on their command lines.
-      assert.deepEqual(processesNaming(a.dir), [], `cancelled ${delayMs} ms after the start: no process of the attempt is left`);
+      assert.deepEqual(processesNaming(a.dir), [], `cancelled ${delayMs} ms after the start${interactive ? ', in a terminal' : ''}: no process of the attempt is left`);
     }
   });
 

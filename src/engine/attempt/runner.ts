@@ -309,7 +309,7 @@ class Attempt {
       signal = outcome.signal;
       startError = outcome.error;
     }
-    if (this.stopping && !spec.interactive) await this.groupGone();
+    if (this.stopping) await this.groupGone();
     if (proxy) {
       proxy.close();
       fs.rmSync(w!.socket, { force: true });
@@ -452,6 +452,7 @@ class Attempt {
     const pid = this.child?.pid;
     if (pid === undefined || process.platform === 'win32') return;
     const groupAlive = () => {
+      if (this.spec.interactive) return false; // its group is the terminal's: only its tree is waited for
       try {
         process.kill(-pid, 0);
         return true;
@@ -485,12 +486,12 @@ class Attempt {
   private signal(sig: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (pid === undefined) return;
-    // Headless: the agent's whole process group, and every process of its tree (some leave the group). Interactive / Windows: the agent itself.
-    if (!this.spec.interactive && process.platform !== 'win32') {
-      this.look();
-      kill(-pid, sig);
-      for (const p of this.seen.values()) if (p.pid !== pid && stillRunning(p)) kill(p.pid, sig);
-    } else kill(pid, sig);
+    // Windows: the agent itself. Elsewhere every process of its tree (some leave its group: inside walls the sandbox has a
+    // session of its own), and headless its whole process group too (interactive, the group is the terminal's, the runner's too).
+    if (process.platform === 'win32') return kill(pid, sig);
+    this.look();
+    kill(this.spec.interactive ? pid : -pid, sig);
+    for (const p of this.seen.values()) if (p.pid !== pid && stillRunning(p)) kill(p.pid, sig);
   }
 
   private output(chunk: Buffer): void {
