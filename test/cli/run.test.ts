@@ -14,6 +14,7 @@ import { before, describe, it } from 'node:test';
 import { createRunState } from '../../src/core/run/runStateInit';
 import { applied, exitRecordText, startedEvents } from '../fixtures/shippedRun';
 import { gitEnv, processesNaming, waitFor } from '../engine/helpers';
+import { callerAgent, RENAMED_EXPORT_FILES, RENAMER_AGENT } from '../fixtures/renamedExport';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
@@ -659,27 +660,16 @@ describe('verification commands need an approval', () => {
 });
 
 describe('waves run --integration-guard (#34)', () => {
-  /** Runs b/use.mjs when it exists: an import of an export a renamed fails. */
-  const CHECK = `import fs from 'node:fs';\nif (fs.existsSync('b/use.mjs')) { const m = await import('./b/use.mjs'); console.log('user', m.run()); }\nconsole.log('integration ok');\n`;
-
   it('names the package whose merge broke the check, sends its agent the failure, ends green; status and report say so', async () => {
     const gate = path.join(tmp, 'guard-gate');
     const plan = repoWithPlan(
       'guarded',
       [
-        { id: 'a', agent: ['write a/api.mjs export function loadUser() { return 7; }\\n', 'commit'] },
-        {
-          id: 'b',
-          agent: [
-            `wait-for ${gate}`,
-            "unless-followup write b/use.mjs import { fetchUser } from '../a/api.mjs';\\nexport function run() { return fetchUser(); }\\n",
-            "if-followup write b/use.mjs import { loadUser } from '../a/api.mjs';\\nexport function run() { return loadUser(); }\\n",
-            'commit',
-          ],
-        },
+        { id: 'a', agent: [...RENAMER_AGENT] },
+        { id: 'b', agent: callerAgent(gate) },
         { id: 'int', deps: ['a', 'b'], taskType: 'integrate', write: ['tests/**'], agent: ['write tests/ok.txt ok', 'commit'], verify: ['node check.mjs'] },
       ],
-      { 'a/api.mjs': 'export function fetchUser() { return 7; }\n', 'check.mjs': CHECK },
+      RENAMED_EXPORT_FILES,
     );
     const repo = path.dirname(plan);
     fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('defaults:\n  retry_budget: 0', 'defaults:\n  retry_budget: 1'));

@@ -14,6 +14,7 @@ import type { RunState } from '../../src/core/run/runState';
 import type { EngineOptions } from '../../src/engine/run/engine';
 import { engineFor as sharedEngineFor, isolateGit, readAt, repoWithPlan, type TestPackage } from './engineFixtures';
 import { buildRunner, tempDir, waitFor } from './helpers';
+import { callerAgent, RENAMED_EXPORT_FILES, RENAMER_AGENT } from '../fixtures/renamedExport';
 
 let runnerScript = '';
 
@@ -26,24 +27,11 @@ const engineFor = (planFile: string, extra: Partial<EngineOptions> = {}) => shar
 const statusOf = (repo: string, featureId: string, id: string) =>
   fs.existsSync(runStateFile(repo, featureId)) ? (JSON.parse(fs.readFileSync(runStateFile(repo, featureId), 'utf8')) as RunState).packages[id]?.status : undefined;
 
-/** The integration check: runs b/use.mjs when it exists (an import of a missing export fails). */
-const CHECK = `import fs from 'node:fs';\nif (fs.existsSync('b/use.mjs')) { const m = await import('./b/use.mjs'); console.log('user', m.run()); }\nconsole.log('integration ok');\n`;
 
 function plan(out: string, gate: string, integrationCommand = 'node check.mjs'): TestPackage[] {
   return [
-    { id: 'a', agent: ['write a/api.mjs export function loadUser() { return 7; }\\n', 'commit'], commands: ['node -e "import(\'./a/api.mjs\')"'] },
-    {
-      id: 'b',
-      retryBudget: 1,
-      agent: [
-        `wait-for ${gate}`,
-        "unless-followup write b/use.mjs import { fetchUser } from '../a/api.mjs';\\nexport function run() { return fetchUser(); }\\n",
-        "if-followup write b/use.mjs import { loadUser } from '../a/api.mjs';\\nexport function run() { return loadUser(); }\\n",
-        `record-followup ${path.join(out, 'b.txt')}`,
-        'commit',
-      ],
-      commands: ['node -e "import(\'./b/use.mjs\')"'],
-    },
+    { id: 'a', agent: [...RENAMER_AGENT], commands: ['node -e "import(\'./a/api.mjs\')"'] },
+    { id: 'b', retryBudget: 1, agent: callerAgent(gate, path.join(out, 'b.txt')), commands: ['node -e "import(\'./b/use.mjs\')"'] },
     { id: 'int', deps: ['a', 'b'], write: ['tests/**'], agent: ['write tests/ok.txt ok', 'commit'], commands: [integrationCommand] },
   ];
 }
@@ -59,7 +47,7 @@ describe('the integration guard (#34)', () => {
   test('names the package whose merge broke the integration check, sends it the failure, and ends green with every package merged', async () => {
     const out = tempDir('waves-guard-out-');
     const gate = path.join(out, 'gate');
-    const { repo, planFile } = repoWithPlan('guarded', plan(out, gate), { 'a/api.mjs': 'export function fetchUser() { return 7; }\n', 'check.mjs': CHECK });
+    const { repo, planFile } = repoWithPlan('guarded', plan(out, gate), RENAMED_EXPORT_FILES);
     withIntegration(repo, planFile);
     const { engine, events } = await engineFor(planFile, { verification: 'approved', integrationGuard: true, confinement: { options: { write: [out], read: [out] } } });
     const outcome = engine.run();
@@ -99,7 +87,7 @@ describe('the integration guard (#34)', () => {
     const out = tempDir('waves-guard-out-');
     const gate = path.join(out, 'gate');
     fs.writeFileSync(gate, 'open');
-    const { repo, planFile } = repoWithPlan('red-base', plan(out, gate, 'node check.mjs && test -f never-there'), { 'a/api.mjs': 'export function fetchUser() { return 7; }\n', 'check.mjs': CHECK });
+    const { repo, planFile } = repoWithPlan('red-base', plan(out, gate, 'node check.mjs && test -f never-there'), RENAMED_EXPORT_FILES);
     withIntegration(repo, planFile);
     const { engine, events } = await engineFor(planFile, { verification: 'approved', integrationGuard: true, confinement: { options: { write: [out], read: [out] } } });
     const done = await engine.run();
@@ -115,7 +103,7 @@ describe('the integration guard (#34)', () => {
   async function guardedRunGone(feature: string) {
     const out = tempDir('waves-guard-out-');
     const gate = path.join(out, 'gate');
-    const { repo, planFile } = repoWithPlan(feature, plan(out, gate), { 'a/api.mjs': 'export function fetchUser() { return 7; }\n', 'check.mjs': CHECK });
+    const { repo, planFile } = repoWithPlan(feature, plan(out, gate), RENAMED_EXPORT_FILES);
     withIntegration(repo, planFile);
     const first = await engineFor(planFile, { verification: 'approved', integrationGuard: true, confinement: { options: { write: [out], read: [out] } } });
     void first.engine.run(); // never settles: its driver goes away below

@@ -69,7 +69,7 @@ export class IntegrationGuard {
     else if (integration && guard.status !== 'base-red') {
       if (guard.blamed) this.held.add(guard.blamed.packageId); // cleared only by a green check
       if (guard.greenTip !== integration.tipSha) {
-        const byCommit = new Map(Object.entries(ctx.state.merges).flatMap(([id, m]) => (m.commit ? [[m.commit, id] as const] : [])));
+        const byCommit = this.packageByMerge();
         const since = await mergesBetween(ctx.repoRoot, guard.greenTip ?? integration.baseSha, integration.tipSha).catch(() => [] as string[]);
         for (const commit of since) {
           const id = byCommit.get(commit);
@@ -131,6 +131,11 @@ export class IntegrationGuard {
     return path.join(worktreesRoot(this.ctx.repoRoot, this.ctx.featureId, this.ctx.options.worktreesFolder), '_check');
   }
 
+  /** Which package each merge commit on the integration branch landed. */
+  private packageByMerge(): Map<string, string> {
+    return new Map(Object.entries(this.ctx.state.merges).flatMap(([id, m]) => (m.commit ? [[m.commit, id] as const] : [])));
+  }
+
   private guard(): GuardState | undefined {
     return this.ctx.state.integration?.guard;
   }
@@ -187,7 +192,7 @@ export class IntegrationGuard {
     const { ctx } = this;
     const green = this.guard()?.greenTip ?? ctx.state.integration!.baseSha;
     const merges = await mergesBetween(ctx.repoRoot, green, tip);
-    const byCommit = new Map(Object.entries(ctx.state.merges).flatMap(([id, m]) => (m.commit ? [[m.commit, id] as const] : [])));
+    const byCommit = this.packageByMerge();
     let culprit: string | undefined;
     let failing = { command, output };
     const previous = this.guard()?.blamed?.packageId;

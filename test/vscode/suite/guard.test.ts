@@ -14,12 +14,10 @@ import type { RunState } from '../../../src/core/run/runState';
 import { runStateFile } from '../../../src/core/run/runPaths';
 import { readRunSettings } from '../../../src/run/settings';
 import { Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi } from '../helpers';
-
-/** Runs b/use.mjs when it exists: an import of the export a renamed fails. */
-const CHECK = "import fs from 'node:fs';\nif (fs.existsSync('b/use.mjs')) { const m = await import('./b/use.mjs'); console.log('user', m.run()); }\nconsole.log('integration ok');\n";
+import { callerAgent, RENAMED_EXPORT_FILES, RENAMER_AGENT } from '../../fixtures/renamedExport';
 
 function guardedPlan(repo: string, gate: string): string {
-  const agent = (lines: string[]) => ['    description: |', ...lines.map((l) => `      test-agent: ${l}`)];
+  const agent = (lines: readonly string[]) => ['    description: |', ...lines.map((l) => `      test-agent: ${l}`)];
   const text = [
     'schema_version: 1',
     'feature:',
@@ -30,17 +28,12 @@ function guardedPlan(repo: string, gate: string): string {
     'packages:',
     '  - package_id: a',
     '    title: Renames the export',
-    ...agent(['write a/api.mjs export function loadUser() { return 7; }\\n', 'commit']),
+    ...agent(RENAMER_AGENT),
     '    scope:',
     '      write_allow: ["a/**"]',
     '  - package_id: b',
     '    title: Calls it',
-    ...agent([
-      `wait-for ${gate}`,
-      "unless-followup write b/use.mjs import { fetchUser } from '../a/api.mjs';\\nexport function run() { return fetchUser(); }\\n",
-      "if-followup write b/use.mjs import { loadUser } from '../a/api.mjs';\\nexport function run() { return loadUser(); }\\n",
-      'commit',
-    ]),
+    ...agent(callerAgent(gate)),
     '    scope:',
     '      write_allow: ["b/**"]',
     '  - package_id: int',
@@ -57,9 +50,10 @@ function guardedPlan(repo: string, gate: string): string {
     '          command: node check.mjs',
     '',
   ].join('\n');
-  fs.mkdirSync(path.join(repo, 'a'), { recursive: true });
-  fs.writeFileSync(path.join(repo, 'a', 'api.mjs'), 'export function fetchUser() { return 7; }\n');
-  fs.writeFileSync(path.join(repo, 'check.mjs'), CHECK);
+  for (const [name, text] of Object.entries(RENAMED_EXPORT_FILES)) {
+    fs.mkdirSync(path.dirname(path.join(repo, name)), { recursive: true });
+    fs.writeFileSync(path.join(repo, name), text);
+  }
   fs.writeFileSync(path.join(repo, 'work-packages.yaml'), text);
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, encoding: 'utf8' });
   git('init', '-q', '-b', 'main');
