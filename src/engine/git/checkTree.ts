@@ -6,13 +6,12 @@
  */
 import fs from 'node:fs';
 import { git, gitOut } from './gitRun';
-import { addWorktree } from './worktrees';
 
 /** `tree` (a scratch worktree of `repo`) detached at `commit`, clean: made on first use; never a branch moved. */
 export async function checkTreeAt(repo: string, tree: string, commit: string): Promise<void> {
   if (!fs.existsSync(tree)) {
     await git(repo, ['worktree', 'prune']);
-    await addWorktree(repo, ['--detach', '-f', tree, commit]);
+    await git(repo, ['worktree', 'add', '--detach', '-f', tree, commit]);
     return;
   }
   await git(tree, ['checkout', '-q', '-f', '--detach', commit]);

@@ -5,9 +5,9 @@
  * stderr. Also the reads every other git job shares: a revision, HEAD, ancestry, a branch.
  *
  * Nothing in git/ loses work: no `--force`, no `reset --hard`, no `clean`, no `branch -D` — but on
- * a tree that holds nothing of anyone's (the integration guard's scratch tree, a tree just added
- * whose files could not be written); the user's branch moves only by `merge --ff-only` in a clean
- * main worktree or by a compare-and-swap `update-ref` when it is checked out nowhere. Porcelain is parsed by src/core/run/gitParse.ts.
+ * the integration guard's scratch tree, which holds nothing of anyone's; the user's branch moves
+ * only by `merge --ff-only` in a clean main worktree or by a compare-and-swap `update-ref` when it
+ * is checked out nowhere. Porcelain is parsed by src/core/run/gitParse.ts.
  */
 import path from 'node:path';
 import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';

@@ -13,25 +13,6 @@ import { madeAheadAt, markTaken } from './treeMarks.js';
 import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/run/gitParse.js';
 
 /** The repository's worktrees, as `worktree list --porcelain` says. */
-/**
- * `git worktree add <args…>` (its last two arguments: the tree's path, then the commit or branch)
- * in two steps: the tree's entry in the repository's list, without its files — a few
- * milliseconds, in the turn those calls take one at a time (gitRun.ts) — then its files, written
- * from its HEAD by `read-tree -m -u` outside that turn, so trees of a large repository are filled
- * side by side. `read-tree` writes into the new, empty tree and refuses to overwrite anything.
- */
-export async function addWorktree(repo: string, args: readonly string[]): Promise<void> {
-  const tree = args.at(-2)!;
-  await git(repo, ['worktree', 'add', '--no-checkout', ...args]);
-  try {
-    await git(tree, ['read-tree', '-m', '-u', 'HEAD']);
-  } catch (err) {
-    // A tree without its files is never left to be taken up as if whole: it holds nothing of anyone's yet.
-    await git(repo, ['worktree', 'remove', '--force', '--force', tree], [0, 128]).catch(() => undefined);
-    throw err;
-  }
-}
-
 export async function listWorktrees(repo: string): Promise<WorktreeInfo[]> {
   return parseWorktreeList((await git(repo, ['worktree', 'list', '--porcelain', '-z'])).stdout);
 }
@@ -101,16 +82,16 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   if (req.onlyNew && (atPath || branchThere)) throw new Error(`${branch} exists already: not a new tree`);
   let how: WorktreeResult['how'];
   // A new worktree is locked as it is added (`--lock --reason`): never a moment unlocked.
-  const addLocked = ['--quiet', '--lock', '--reason', reason];
+  const addLocked = ['worktree', 'add', '--quiet', '--lock', '--reason', reason];
   if (atPath) {
     how = 'reused';
     if (atPath.prunable !== null) throw new Error(`the worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
   } else if (branchThere) {
     how = 'checked-out';
-    await addWorktree(repo, [...addLocked, req.path, branch]);
+    await git(repo, [...addLocked, req.path, branch]);
   } else {
     how = 'created';
-    await addWorktree(repo, [...addLocked, '-b', branch, req.path, baseSha]);
+    await git(repo, [...addLocked, '-b', branch, req.path, baseSha]);
   }
   // The new tree's neutralisers are read for its later calls meanwhile. Its HEAD: from its files
   // when they say plainly "on the branch, at this commit" (a tree `worktree add` just made), else
@@ -228,7 +209,7 @@ export async function prepareSharedTree(req: WorktreeRequest & { leftoversMessag
   let how: WorktreeResult['how'] = branchThere ? 'checked-out' : 'created';
   if (!atPath) {
     if (fs.existsSync(req.path) && fs.readdirSync(req.path).length > 0) throw new Error(`${req.path} exists and is not the shared worktree; move it away first`);
-    await addWorktree(repo, ['--quiet', '--lock', '--reason', reason, '--detach', req.path, baseSha]);
+    await git(repo, ['worktree', 'add', '--quiet', '--lock', '--reason', reason, '--detach', req.path, baseSha]);
   } else if (atPath.prunable !== null) {
     throw new Error(`the shared worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
   } else {
