@@ -111,7 +111,7 @@ export class OnDemand extends Disposable {
     const { registry, run } = deps;
     void Promise.all([run.watch.ready, registry.ready]).then(() => {
       if (this.isDisposed) return;
-      if (run.watch.states().some(({ folder, state }) => needsReconciling(folder.uri.fsPath, state))) this.load('a run on disk to reconcile');
+      if (run.watch.states().some(({ repo, state }) => needsReconciling(repo.fsPath, state))) this.load('a run on disk to reconcile');
       // Built later, the reconciler does not look again: a run that starts after activation is followed as before (not reconciled).
       this.startChecked = true;
       this.loadForProposal();

@@ -229,7 +229,7 @@ export class OwnershipModel extends Disposable {
 
   private followRun(fire = true): void {
     const feature = this.entry?.analysis.plan.feature?.id;
-    const run = feature !== undefined ? this.runs.stateFor(feature, this.folder) : undefined;
+    const run = feature !== undefined && this.entry ? this.runs.stateFor(feature, this.entry.uri) : undefined;
     this.run = run;
     const before = this.statuses;
     this.statuses = new Map(Object.values(run?.packages ?? {}).map((r) => [r.packageId, r.status]));

@@ -21,7 +21,7 @@ export interface RunFront {
 
 /** Builds the run watch, the run facts, their live view, the plan's run lenses and the context keys; the coupling check starts with the first plan opened. */
 export function createRunFront(registry: PlanRegistry, log: vscode.LogOutputChannel): RunFront & vscode.Disposable {
-  const watch = new RunWatch(log);
+  const watch = new RunWatch(log, undefined, registry);
   const facts = new RunFacts(watch);
   const live = new LiveRuns(watch, facts);
   const lenses = new RunLenses(registry, facts, live);

@@ -35,8 +35,9 @@ export class LiveRuns extends Disposable {
     this.register(controller.onDidChangeSessions(changed));
   }
 
-  stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined {
-    return this.controller.session(featureId)?.engine.store?.state ?? this.watch.stateFor(featureId, folder);
+  /** The feature's run state; `where`: the plan file (its repository's run) or a workspace folder (`RunWatch.stateFor`). */
+  stateFor(featureId: string, where?: vscode.WorkspaceFolder | vscode.Uri): RunState | undefined {
+    return this.controller.session(featureId)?.engine.store?.state ?? this.watch.stateFor(featureId, where);
   }
 
   /** Open review comments per feature, then package (#33): set by the review part once it is built. */

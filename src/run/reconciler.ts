@@ -62,8 +62,8 @@ export class Reconciler extends Disposable {
     this.register({ dispose: () => clearInterval(this.timer) });
   }
 
-  private planOf(state: RunState, folder: vscode.WorkspaceFolder): PlanEntry | undefined {
-    const wanted = vscode.Uri.joinPath(folder.uri, state.planFile).toString();
+  private planOf(state: RunState, repo: vscode.Uri): PlanEntry | undefined {
+    const wanted = vscode.Uri.joinPath(repo, state.planFile).toString();
     const plans = this.deps.registry.plans.filter((p) => p.analysis.plan.feature?.id === state.featureId);
     return plans.find((p) => p.uri.toString() === wanted) ?? plans[0];
   }
@@ -79,10 +79,10 @@ export class Reconciler extends Disposable {
     try {
       // Decide from the files as they are now, not from the last watcher event.
       await this.deps.runs.refresh();
-      for (const { folder, state } of this.deps.runs.states()) {
+      for (const { repo, state } of this.deps.runs.states()) {
         if (!all && !this.followed.has(state.featureId)) continue;
         if (this.deps.controller.session(state.featureId)) continue;
-        await this.reconcileOne(folder, state);
+        await this.reconcileOne(repo, state);
       }
     } catch (err) {
       this.deps.log.error(`[reconcile] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -96,9 +96,9 @@ export class Reconciler extends Disposable {
     this.deps.log.info(`[reconcile] ${featureId}: ${kind}${detail ? ` — ${detail}` : ''}`);
   }
 
-  private async reconcileOne(folder: vscode.WorkspaceFolder, state: RunState): Promise<void> {
+  private async reconcileOne(repo: vscode.Uri, state: RunState): Promise<void> {
     const featureId = state.featureId;
-    const decision = await reconcileRun(folder.uri.fsPath, state);
+    const decision = await reconcileRun(repo.fsPath, state);
     this.followed.delete(featureId);
     switch (decision.kind) {
       case 'finished':
@@ -113,7 +113,7 @@ export class Reconciler extends Disposable {
         this.record(featureId, 'followed', `driven by ${decision.holder}`);
         return;
       case 'adopt': {
-        const entry = this.planOf(state, folder);
+        const entry = this.planOf(state, repo);
         const ids = [...decision.live.map((l) => `${l.packageId} (runner pid ${l.pid})`), ...decision.exited.map((id) => `${id} (exited)`)].join(', ');
         if (!entry) {
           this.record(featureId, 'no-plan', `live runners ${ids}, but no plan of this feature is open`);
@@ -129,7 +129,7 @@ export class Reconciler extends Disposable {
         return;
       }
       case 'foreign': {
-        const entry = this.planOf(state, folder);
+        const entry = this.planOf(state, repo);
         if (!entry) {
           this.record(featureId, 'no-plan', `foreign run (${decision.reason}); no plan of this feature is open`);
           return;
@@ -139,7 +139,7 @@ export class Reconciler extends Disposable {
         return;
       }
       case 'offer': {
-        const entry = this.planOf(state, folder);
+        const entry = this.planOf(state, repo);
         if (!entry) {
           this.record(featureId, 'no-plan', `${decision.left.join(', ')} left, but no plan of this feature is open`);
           return;

@@ -7,7 +7,7 @@
  * use case comes through the engine's front door (`src/engine/index.ts`), as in the CLI.
  */
 import * as vscode from 'vscode';
-import type { CommandFacts, CommandTarget, RunCommand } from '../core/present/runStatusText';
+import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { AgentProfile } from '../core/run/agentProfiles';
@@ -200,7 +200,8 @@ export class RunController extends Disposable {
       await explainRestricted();
       return undefined;
     }
-    const reason = this.whyNot(command, entry, target);
+    // Another driver is the start use case's to refuse (as `waves run` is told, fired as `onDidRefuseStart`): it checks the lease as it takes it.
+    const reason = whyNot(command, { ...this.facts(entry), drivenElsewhere: null }, target);
     if (reason) {
       void vscode.window.showWarningMessage(`Waves: cannot run ${request.what}: ${reason}.`);
       return undefined;

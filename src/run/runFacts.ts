@@ -6,11 +6,12 @@
  * window drives none. The engine is asked who drives a run only when a lease file is there.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { leaseFile } from '../core/run/runPaths';
 import type { RunState } from '../core/run/runState';
-import { liveDriver } from '../engine';
+import { liveDriver, workTreeOf } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 import type { RunWatch } from './runWatch';
@@ -52,18 +53,24 @@ export class RunFacts extends Disposable {
     return this.sessions?.session(featureId);
   }
 
-  /** The repository root of a plan's runs: the workspace folder that holds it. */
+  /**
+   * The repository root of a plan's runs: the engine's while this window drives it, else the
+   * work tree holding the plan (found on disk, as git finds it; the workspace folder for a folder
+   * that is not local) — a repository nested in the folder, or around it, has its own `.waves/`.
+   */
   repoOf(entry: PlanEntry): string | undefined {
     const s = entry.analysis.plan.feature?.id ? this.session(entry.analysis.plan.feature.id) : undefined;
     if (s) return s.engine.repoRoot;
-    return vscode.workspace.getWorkspaceFolder(entry.uri)?.uri.fsPath;
+    const folder = vscode.workspace.getWorkspaceFolder(entry.uri);
+    if (!folder || entry.uri.scheme !== 'file') return folder?.uri.fsPath;
+    return workTreeOf(path.dirname(entry.uri.fsPath))?.root ?? folder.uri.fsPath;
   }
 
-  /** The feature's run state: the engine's own while this window drives it (fresher than the file). */
+  /** The feature's run state: the engine's own while this window drives it (fresher than the file), else the one in the plan's repository. */
   stateFor(entry: PlanEntry): RunState | undefined {
     const featureId = entry.analysis.plan.feature?.id;
     if (!featureId) return undefined;
-    return this.session(featureId)?.engine.store?.state ?? this.runs.stateFor(featureId, vscode.workspace.getWorkspaceFolder(entry.uri));
+    return this.session(featureId)?.engine.store?.state ?? this.runs.stateFor(featureId, entry.uri);
   }
 
   /** Who else drives the feature's run (a live lease that is not this window's), for a person. */

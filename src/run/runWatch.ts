@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DirWatch } from '../store/dirWatch';
+import { workTreeOf } from '../store/gitDirs';
 import { emptyLockTable, parseLockTable, type LockTable } from '../core/run/lockTable';
 import { CoalescedReader } from '../core/util/coalescedReader';
 import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } from '../core/run/runPaths';
@@ -16,17 +17,36 @@ const FOLDER_FOLLOW_UP_MS = [1000, 5000];
 /** A local folder's `.waves/` is also compared by stat this often: the most a change missed by every watcher waits. */
 const FOLLOW_POLL_MS = 1000;
 
-/** A run state found on disk: `<folder>/.waves/runs/<name>.json`. */
+/** A run state found on disk: `<repo>/.waves/runs/<name>.json`. */
 export interface WatchedRun {
+  /** The workspace folder it belongs to. */
   readonly folder: vscode.WorkspaceFolder;
+  /** The folder whose `.waves/` holds it: the workspace folder, or the repository of a plan in it (nested in it, or around it). */
+  readonly repo: vscode.Uri;
   readonly file: vscode.Uri;
   readonly state: RunState;
 }
 
+/** The plans whose repositories are followed too (the plan registry). */
+export interface PlanFiles {
+  readonly plans: readonly { readonly uri: vscode.Uri }[];
+  readonly onDidChange: vscode.Event<void>;
+  readonly ready: Promise<void>;
+}
+
+/** A folder whose `.waves/` is followed, and the workspace folder it belongs to. */
+interface Root {
+  readonly key: string;
+  readonly folder: vscode.WorkspaceFolder;
+  readonly uri: vscode.Uri;
+}
+
 /**
- * Follows, read-only, what the run engine writes under each workspace folder: every run
- * state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
- * Each folder has one `CoalescedReader`: any event under `.waves/` — from VS Code's watcher,
+ * Follows, read-only, what the run engine writes under each workspace folder — and under the
+ * repository of each plan in it when that is not the folder itself (a repository nested in the
+ * folder, or one the folder is part of; found on disk, `store/gitDirs.ts` `workTreeOf`): every
+ * run state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
+ * Each such folder has one `CoalescedReader`: any event under `.waves/` — from VS Code's watcher,
  * and for a local folder also from Node's `fs.watch` (`store/dirWatch.ts`) on the folder
  * itself (`.waves/` appearing), on `.waves/` and on `.waves/runs/`, about 200 ms sooner, which
  * names the entry, so temp files and leases are passed over (`affectsRunFollowers`) — reads
@@ -43,6 +63,11 @@ export interface WatchedRun {
  * Consumers: ownership decorations, the DAG panel, the run view.
  */
 export class RunWatch extends Disposable {
+  /** The folders followed: each workspace folder, then the plans' repositories that are not one. */
+  private roots: Root[] = [];
+  /** Each plan's repository (its root's key), for the plans in a local folder. */
+  private planRoots = new Map<string, string>();
+  private plansSeen = '';
   private readonly runs = new Map<string, WatchedRun[]>();
   private readonly locks = new Map<string, LockTable>();
   private readonly runsChanged = this.register(new vscode.EventEmitter<void>());
@@ -55,27 +80,38 @@ export class RunWatch extends Disposable {
   private readonly watchers = new Map<string, { reader: CoalescedReader; disposable: vscode.Disposable }>();
   /** The text each file was last read with: an event that changed nothing fires nothing. */
   private readonly lastText = new Map<string, string>();
-  /** Resolves when every folder has been read once. */
+  /** Resolves when every folder has been read once (and, with `plans`, once they are known, their repositories). */
   readonly ready: Promise<void>;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly delayMs = 20,
+    private readonly plans?: PlanFiles,
   ) {
     super();
-    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.followFolders()));
+    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.followRoots(true)));
     this.register({ dispose: () => this.watchers.forEach((w) => w.disposable.dispose()) });
-    this.ready = this.followFolders();
+    if (plans) this.register(plans.onDidChange(() => void this.followRoots()));
+    this.ready = Promise.all([this.followRoots(true), plans?.ready.then(() => this.followRoots())]).then(() => undefined);
   }
 
-  /** Every run state found, in folder order then by file name. */
+  /** Every run state found, in folder order (each folder's plans' repositories after it), then by file name. */
   states(): readonly WatchedRun[] {
-    return (vscode.workspace.workspaceFolders ?? []).flatMap((f) => this.runs.get(f.uri.toString()) ?? []);
+    return this.roots.flatMap((r) => this.runs.get(r.key) ?? []);
   }
 
-  /** The run state of a feature (in `folder`, else in the first folder that has one). */
-  stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined {
-    const all = folder ? (this.runs.get(folder.uri.toString()) ?? []) : this.states();
+  /**
+   * The run state of a feature: of the plan file `where`'s repository, or in the workspace folder
+   * `where` (its own `.waves/` first, then its plans' repositories), else the first found.
+   */
+  stateFor(featureId: string, where?: vscode.WorkspaceFolder | vscode.Uri): RunState | undefined {
+    let all: readonly WatchedRun[];
+    if (where instanceof vscode.Uri) {
+      const key = this.planRoots.get(where.toString()) ?? vscode.workspace.getWorkspaceFolder(where)?.uri.toString();
+      all = key !== undefined ? (this.runs.get(key) ?? []) : [];
+    } else {
+      all = where ? this.roots.filter((r) => r.folder.uri.toString() === where.uri.toString()).flatMap((r) => this.runs.get(r.key) ?? []) : this.states();
+    }
     return all.find((r) => r.state.featureId === featureId)?.state;
   }
 
@@ -124,9 +160,41 @@ export class RunWatch extends Disposable {
     await Promise.all([...this.watchers.values()].map((w) => w.reader.now()));
   }
 
-  private async followFolders(): Promise<void> {
+  /**
+   * The folders to follow: the workspace folders, and the repositories of the plans in local
+   * ones that are not a workspace folder (looked up again when the set of plans or of folders
+   * changed: `foldersChanged`).
+   */
+  private wantedRoots(foldersChanged: boolean): Root[] | undefined {
     const folders = vscode.workspace.workspaceFolders ?? [];
-    const keys = new Set(folders.map((f) => f.uri.toString()));
+    const plans = (this.plans?.plans ?? []).filter((p) => p.uri.scheme === 'file').map((p) => p.uri);
+    const seen = plans.map((u) => u.toString()).join('\n');
+    if (!foldersChanged && seen === this.plansSeen) return undefined;
+    this.plansSeen = seen;
+    const roots: Root[] = folders.map((folder) => ({ key: folder.uri.toString(), folder, uri: folder.uri }));
+    const planRoots = new Map<string, string>();
+    const treeOfDir = new Map<string, string | null>();
+    for (const plan of plans) {
+      const folder = vscode.workspace.getWorkspaceFolder(plan);
+      const dir = path.dirname(plan.fsPath);
+      if (!treeOfDir.has(dir)) treeOfDir.set(dir, workTreeOf(dir)?.root ?? null);
+      const tree = treeOfDir.get(dir);
+      if (!folder || !tree) continue;
+      const uri = vscode.Uri.file(tree);
+      const key = uri.toString();
+      planRoots.set(plan.toString(), key);
+      if (!roots.some((r) => r.key === key)) roots.push({ key, folder, uri });
+    }
+    this.planRoots = planRoots;
+    // Each folder's own `.waves/` first, then its plans' repositories.
+    return roots.sort((a, b) => a.folder.index - b.folder.index);
+  }
+
+  private async followRoots(foldersChanged = false): Promise<void> {
+    const roots = this.wantedRoots(foldersChanged);
+    if (!roots) return;
+    this.roots = roots;
+    const keys = new Set(roots.map((r) => r.key));
     for (const [key, watcher] of [...this.watchers]) {
       if (keys.has(key)) continue;
       watcher.disposable.dispose();
@@ -134,13 +202,13 @@ export class RunWatch extends Disposable {
       if (this.runs.delete(key)) this.runsChanged.fire();
       if (this.locks.delete(key)) this.locksChanged.fire();
     }
-    for (const folder of folders) {
-      const key = folder.uri.toString();
+    for (const root of roots) {
+      const key = root.key;
       if (this.watchers.has(key)) continue;
-      const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.waves/runs/*.json'));
-      const locks = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.waves/locks.json'));
+      const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root.uri, '.waves/runs/*.json'));
+      const locks = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root.uri, '.waves/locks.json'));
       // The folder itself may be created or deleted as a whole (no event for the files in it).
-      const wavesDir = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '{.waves,.waves/runs}'));
+      const wavesDir = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root.uri, '{.waves,.waves/runs}'));
       // Local folders: Node's fs.watch on the folder itself (for `.waves/` appearing), on
       // `.waves/` and on `.waves/runs/` reports within milliseconds, where VS Code's watcher
       // hands changes over about 200 ms later and can miss a file written into a folder just
@@ -153,17 +221,17 @@ export class RunWatch extends Disposable {
           await this.readLocks(key);
         },
         this.delayMs,
-        (err) => this.log.warn(`[runs] reading ${vscode.workspace.asRelativePath(folder.uri)}/.waves failed: ${String(err)}`),
+        (err) => this.log.warn(`[runs] reading ${vscode.workspace.asRelativePath(root.uri)}/.waves failed: ${String(err)}`),
       );
       const changed = () => reader.schedule();
-      if (folder.uri.scheme === 'file') {
-        const root = folder.uri.fsPath;
-        const waves = path.join(root, WAVES_FOLDER);
+      if (root.uri.scheme === 'file') {
+        const dir = root.uri.fsPath;
+        const waves = path.join(dir, WAVES_FOLDER);
         const runsDir = path.join(waves, 'runs');
         dirWatch = new DirWatch(
-          [root, waves, runsDir],
-          (dir, name) => {
-            if (dir === root ? name === null || name === WAVES_FOLDER : affectsRunFollowers(dir === runsDir, name)) changed();
+          [dir, waves, runsDir],
+          (at, name) => {
+            if (at === dir ? name === null || name === WAVES_FOLDER : affectsRunFollowers(at === runsDir, name)) changed();
           },
           {
             pollMs: FOLLOW_POLL_MS,
@@ -199,14 +267,14 @@ export class RunWatch extends Disposable {
     }
   }
 
-  private folderOf(key: string): vscode.WorkspaceFolder | undefined {
-    return vscode.workspace.workspaceFolders?.find((f) => f.uri.toString() === key);
+  private rootOf(key: string): Root | undefined {
+    return this.roots.find((r) => r.key === key);
   }
 
   private async readRuns(key: string): Promise<void> {
-    const folder = this.folderOf(key);
-    if (!folder || this.isDisposed) return;
-    const dir = vscode.Uri.joinPath(folder.uri, '.waves', 'runs');
+    const root = this.rootOf(key);
+    if (!root || this.isDisposed) return;
+    const dir = vscode.Uri.joinPath(root.uri, '.waves', 'runs');
     const names = await jsonFilesIn(dir);
     const found: WatchedRun[] = [];
     let changed = false;
@@ -229,7 +297,7 @@ export class RunWatch extends Disposable {
         continue;
       }
       changed = true;
-      found.push({ folder, file, state });
+      found.push({ folder: root.folder, repo: root.uri, file, state });
     }
     const before = this.runs.get(key) ?? [];
     if (before.length !== found.length || before.some((r, i) => r !== found[i])) changed = true;
@@ -239,9 +307,9 @@ export class RunWatch extends Disposable {
   }
 
   private async readLocks(key: string): Promise<void> {
-    const folder = this.folderOf(key);
-    if (!folder || this.isDisposed) return;
-    const file = vscode.Uri.joinPath(folder.uri, '.waves', 'locks.json');
+    const root = this.rootOf(key);
+    if (!root || this.isDisposed) return;
+    const file = vscode.Uri.joinPath(root.uri, '.waves', 'locks.json');
     const text = (await readText(file)) ?? '';
     if (this.isDisposed || (this.locks.has(key) && this.lastText.get(file.toString()) === text)) return;
     this.lastText.set(file.toString(), text);

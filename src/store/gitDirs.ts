@@ -6,32 +6,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** `.git` of a work tree (a folder, or a `gitdir:` file) and its common folder, found on disk from `cwd` upwards; null when none. */
-export function gitDirsOf(cwd: string): { gitDir: string; commonDir: string } | null {
-  let dir = path.resolve(cwd);
-  for (;;) {
-    const dotGit = path.join(dir, '.git');
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(dotGit);
-    } catch {
-      st = undefined;
-    }
-    if (st?.isDirectory()) return { gitDir: dotGit, commonDir: dotGit };
-    if (st?.isFile()) {
-      const m = /^gitdir:\s*(.+?)\s*$/m.exec(fs.readFileSync(dotGit, 'utf8'));
-      if (!m) return null;
-      const gitDir = path.resolve(dir, m[1]!);
-      let commonDir = gitDir;
-      try {
-        commonDir = path.resolve(gitDir, fs.readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim());
-      } catch {
-        // not a linked worktree's folder: its own common folder
-      }
-      return { gitDir, commonDir };
-    }
+/**
+ * The work tree holding `cwd`, found on disk (no git process): the nearest folder at or above it
+ * with a `.git` (a folder, or the `gitdir:` file of a linked worktree or submodule) — where git
+ * itself looks, so where a run's `.waves/` is; null when none.
+ */
+export function workTreeOf(cwd: string): { root: string; dotGit: fs.Stats } | null {
+  for (let dir = path.resolve(cwd); ; ) {
+    const dotGit = fs.statSync(path.join(dir, '.git'), { throwIfNoEntry: false });
+    if (dotGit?.isDirectory() || dotGit?.isFile()) return { root: dir, dotGit };
     const up = path.dirname(dir);
     if (up === dir) return null;
     dir = up;
   }
+}
+
+/** `.git` of a work tree (a folder, or a `gitdir:` file) and its common folder, found on disk from `cwd` upwards; null when none. */
+export function gitDirsOf(cwd: string): { gitDir: string; commonDir: string } | null {
+  const tree = workTreeOf(cwd);
+  if (!tree) return null;
+  const dotGit = path.join(tree.root, '.git');
+  if (tree.dotGit.isDirectory()) return { gitDir: dotGit, commonDir: dotGit };
+  const m = /^gitdir:\s*(.+?)\s*$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+  if (!m) return null;
+  const gitDir = path.resolve(tree.root, m[1]!);
+  let commonDir = gitDir;
+  try {
+    commonDir = path.resolve(gitDir, fs.readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim());
+  } catch {
+    // not a linked worktree's folder: its own common folder
+  }
+  return { gitDir, commonDir };
 }

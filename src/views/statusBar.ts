@@ -7,7 +7,8 @@ import { Disposable } from '../util/lifecycle';
 
 /** The run states the status bar shows (`LiveRuns`, src/run/liveRuns.ts). */
 export interface StatusBarRuns {
-  stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined;
+  /** `where`: the plan file (the run of its repository). */
+  stateFor(featureId: string, where?: vscode.Uri): RunState | undefined;
   driving(featureId: string): boolean;
   readonly onDidChangeRuns: vscode.Event<void>;
 }
@@ -74,7 +75,7 @@ export class PlanStatusBar extends Disposable {
   private showRun(entry: NonNullable<PlanRegistry['active']>): boolean {
     const featureId = entry.analysis.plan.feature?.id;
     if (!this.runs || !featureId) return false;
-    const state = this.runs.stateFor(featureId, vscode.workspace.getWorkspaceFolder(entry.uri));
+    const state = this.runs.stateFor(featureId, entry.uri);
     const view = runView(state, entry.analysis.graph.waves, this.runs.driving(featureId));
     if (view.phase === 'none') return false;
     this.item.text = runStatusText(view);

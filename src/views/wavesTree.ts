@@ -32,7 +32,8 @@ const RUN_REDRAW_MS = 220;
 
 /** The run states the tree shows (`LiveRuns`, src/run/liveRuns.ts). */
 export interface TreeRuns {
-  stateFor(featureId: string, folder?: vscode.WorkspaceFolder): RunState | undefined;
+  /** `where`: the plan file (the run of its repository). */
+  stateFor(featureId: string, where?: vscode.Uri): RunState | undefined;
   /** Open review comments of a package (#33). */
   openComments?(featureId: string, packageId: string): number;
   readonly onDidChangeRuns: vscode.Event<void>;
@@ -394,7 +395,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   /** The run state of a plan's feature, when it has one. */
   private runOf(entry: PlanEntry): RunState | undefined {
     const featureId = entry.analysis.plan.feature?.id;
-    return featureId ? this.runs?.stateFor(featureId, vscode.workspace.getWorkspaceFolder(entry.uri)) : undefined;
+    return featureId ? this.runs?.stateFor(featureId, entry.uri) : undefined;
   }
 
   private waveItem(node: WaveNode): vscode.TreeItem {

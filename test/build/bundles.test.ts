@@ -47,8 +47,8 @@ describe('the extension host bundles (ADR 0020)', () => {
     const onFirstUse = activation.filter(
       (m) =>
         m.startsWith('src/engine/') ||
-        // The run watch's folder watcher and the stat it compares (store/fileSignature.ts) are activation's; no store that writes is.
-        (m.startsWith('src/store/') && m !== 'src/store/dirWatch.ts' && m !== 'src/store/fileSignature.ts') ||
+        // The run watch's folder watcher, the stat it compares (store/fileSignature.ts) and where a plan's work tree is (store/gitDirs.ts, read-only) are activation's; no store that writes is.
+        (m.startsWith('src/store/') && !['src/store/dirWatch.ts', 'src/store/fileSignature.ts', 'src/store/gitDirs.ts'].includes(m)) ||
         m.startsWith('src/dag/') ||
         m.startsWith('src/core/dag/') ||
         m.startsWith('node_modules/pg') ||

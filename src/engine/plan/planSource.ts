@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
+import { workTreeOf } from '../../store/gitDirs';
 import { gitOut } from '../git';
 
 export interface PlanSource {
@@ -67,11 +68,7 @@ export async function findRepositoryRoot(folder: string): Promise<string> {
 export async function previewRoot(folder: string): Promise<string> {
   const start = path.resolve(folder);
   const repo = await repositoryRoot(start);
-  if (repo) return repo;
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, '.git'))) return dir;
-    if (path.dirname(dir) === dir) return start;
-  }
+  return repo ?? workTreeOf(start)?.root ?? start;
 }
 
 /**

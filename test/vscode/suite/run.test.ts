@@ -2,7 +2,8 @@
 // workspace is a git copy): plans run from the commands with the scripted test agent
 // (test/fixtures/agents/scripted-agent.mjs) in terminals whose process is the runner, to a
 // merged integration branch; the status bar, the Waves view and the notifications follow;
-// a failing and an out-of-scope package, cancel, resume and retry. Every wait is on a
+// a failing and an out-of-scope package, cancel, resume and retry; a plan in a repository of its
+// own inside the workspace (its runs live in that repository's `.waves/`). Every wait is on a
 // condition with a deadline.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,8 @@ import { forecastHeadline, type RunForecast } from '../../../src/core/run/foreca
 import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunState } from '../../../src/core/run/runState';
 import { applied, exitRecordText, startedEvents } from '../../fixtures/shippedRun';
+import { planRepo } from '../../fixtures/startRefusals';
+import { RunWatch } from '../../../src/run/runWatch';
 import type { RunSession } from '../../../src/run/runController';
 import { extension, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
@@ -504,6 +507,50 @@ describe('Run in the editor', function () {
     } finally {
       await config.update('agentOverrides', undefined, vscode.ConfigurationTarget.Workspace);
       await config.update('worktrees.folder', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it("a plan in a repository nested in the workspace folder: its run is shown from that repository's .waves after it ended, and in a window opened later; the run commands act on that repository", async () => {
+    assert.ok(fs.existsSync(path.join(workspaceRoot().fsPath, '.git')), 'the workspace folder is a repository of its own');
+    const feature = `nested-${process.pid}`;
+    const { plan, repo } = planRepo(path.join(scratch.root.fsPath, 'inner'), feature);
+    const text = fs.readFileSync(plan, 'utf8').replace('    title: One\n', '    title: One\n    description: |\n      test-agent: write one/done.txt done\n      test-agent: commit\n');
+    fs.writeFileSync(plan, text);
+    const entry = await waitForPlan(api, vscode.Uri.file(plan), 'the nested plan in the registry', (e) => e.analysis.valid && e.analysis.plan.packages[0]?.description?.includes('test-agent') === true);
+    assert.equal(api.run.facts.repoOf(entry), repo, 'its runs belong to its own repository');
+
+    const session = await api.run.controller.start(entry, { what: 'the plan' });
+    assert.ok(session, 'the run started');
+    const outcome = await session.outcome;
+    assert.equal(outcome?.outcome, 'succeeded', JSON.stringify(outcome?.counts));
+    assert.ok(fs.existsSync(path.join(repo, '.waves', 'runs', `${feature}.json`)), "the run state is in the nested repository's .waves");
+    assert.ok(!fs.existsSync(path.join(workspaceRoot().fsPath, '.waves', 'runs', `${feature}.json`)));
+    await waitFor(() => api.run.controller.session(feature) === undefined, 'the session to end');
+
+    // This window drives it no more: what every view reads comes from the nested repository.
+    const shown = await waitFor(() => api.run.live.stateFor(feature, entry.uri), 'the ended run in the views');
+    assert.equal(shown.runId, outcome.runId);
+    assert.equal(shown.packages['wp-one']?.status, 'succeeded');
+    assert.equal(api.run.facts.stateFor(entry)?.runId, outcome.runId);
+    assert.equal(api.run.facts.repoOf(entry), repo);
+    assert.equal(api.run.controller.whyNot('finishRun', entry), null, 'Finish Run can act on it');
+    const planNode = api.views.tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.fsPath === plan);
+    assert.ok(planNode, 'the plan in the Waves view');
+    const wave = api.views.tree.getChildren(planNode)[0]!;
+    assert.match(String(api.views.tree.getTreeItem(wave).description), /· 1\/1 done$/);
+
+    // A window opened now (a fresh watch) finds the run too, as one to leave alone (finished).
+    const log = vscode.window.createOutputChannel('Waves test: nested RunWatch', { log: true });
+    const fresh = new RunWatch(log, undefined, api.registry);
+    try {
+      await fresh.ready;
+      assert.equal(fresh.stateFor(feature, entry.uri)?.runId, outcome.runId);
+      const found = fresh.states().find((r) => r.state.featureId === feature);
+      assert.equal(found && fs.realpathSync(found.repo.fsPath), repo);
+      assert.equal(found?.folder.uri.toString(), vscode.workspace.getWorkspaceFolder(entry.uri)?.uri.toString());
+    } finally {
+      fresh.dispose();
+      log.dispose();
     }
   });
 });
