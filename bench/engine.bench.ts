@@ -40,6 +40,12 @@ const PLANS = [
   '2026-03-21-improve-worktree-management',
 ];
 const PLANS_LONG = ['2026-03-21-add-dynamic-authorization', '2026-03-21-improve-worktree-management'];
+/** The dependent's own steps of a handoff (its trace marks), after the dependency's exit. */
+const DEPENDENT_STEPS = [
+  ["dependent's locks taken", 'locks-taken'],
+  ["dependent's worktree ready", 'tree-ready'],
+  ["dependent's runner handed the attempt", 'launched'],
+] as const;
 /** Where a level's time goes: the steps of a handoff, each in ms after the dependency's exit. */
 const LEVEL_STEPS = [
   ['exit seen', 'exit-seen'],
@@ -58,6 +64,8 @@ interface Makespan {
   bound: number;
   /** The scheduler's makespan on a simulated clock, no engine time. */
   scheduled: number;
+  /** The best any schedule can do at the cap (`bestSteps`), when the plan is small enough to try every one. */
+  optimal: number | undefined;
   load: string;
   /** Per dependent: each step after the exit of the dependency it waited for last (the one merged last). */
   handoffs: Record<string, number>[];
@@ -80,13 +88,17 @@ async function makespans(seconds: number, names: readonly string[]): Promise<Mak
         const t = r.mark(dep, step);
         if (t !== undefined) h[label] = t - t0;
       }
+      for (const [label, step] of DEPENDENT_STEPS) {
+        const t = r.mark(d.id, step);
+        if (t !== undefined) h[label] = t - t0;
+      }
       h["dependent's agent spawned"] = r.at(d.id).spawned - t0;
       // The agent's own run beyond its fixed time: its start (Node, inside its walls), its write and commit, the runner's exit.
       h['agent beyond its fixed time (its own spawn → exit − the fixed time)'] = r.at(d.id).exit - r.at(d.id).spawned - seconds * 1000;
       handoffs.push(h);
     }
     const levels = Math.round(plan.critical / seconds);
-    out.push({ plan: name, n: plan.packages.length, levels, wall: r.wall / 1000, bound: plan.bound, scheduled: plan.scheduled, load: loadavg(), handoffs });
+    out.push({ plan: name, n: plan.packages.length, levels, wall: r.wall / 1000, bound: plan.bound, scheduled: plan.scheduled, optimal: plan.optimal, load: loadavg(), handoffs });
   }
   return out;
 }
@@ -98,18 +110,22 @@ function printLevels(seconds: number, rows: Makespan[]): void {
   console.log(`\nWhere a level's time goes, ${seconds} s agents (${all.length} dependents of ${rows.length} plans): each step in ms after the exit (exit.json \`endedAt\`) of the dependency the dependent waited for last:\n`);
   console.log('| step | p50 | p95 |');
   console.log('|---|---:|---:|');
-  for (const label of [...LEVEL_STEPS.map(([l]) => l), "dependent's agent spawned", 'agent beyond its fixed time (its own spawn → exit − the fixed time)']) {
+  for (const label of [...LEVEL_STEPS.map(([l]) => l), ...DEPENDENT_STEPS.map(([l]) => l), "dependent's agent spawned", 'agent beyond its fixed time (its own spawn → exit − the fixed time)']) {
     const xs = all.map((h) => h[label]).filter((x): x is number => x !== undefined && Number.isFinite(x));
     if (xs.length) console.log(`| ${label} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 95))} |`);
   }
   console.log(
     '\nThe gap, in two parts: what the cap and the plan\'s shape cost (the scheduler on a simulated clock, no engine time, against the lower bound) and what the engine costs (the real makespan against that schedule), per level of the plan:\n',
   );
-  console.log('| plan | levels | lower bound | scheduled, no engine time | makespan | cap and shape | engine | engine per level |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| plan | levels | steps of the schedule | lower bound | best any schedule can do (all tried) | scheduled, no engine time | makespan | cap and shape | engine | engine per step |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const s = (x: number) => `${x.toFixed(1)} s`;
-  for (const r of rows)
-    console.log(`| ${r.plan} | ${r.levels} | ${s(r.bound)} | ${s(r.scheduled)} | ${s(r.wall)} | ${s(r.scheduled - r.bound)} | ${s(r.wall - r.scheduled)} | ${ms(((r.wall - r.scheduled) * 1000) / r.levels)} |`);
+  for (const r of rows) {
+    const steps = Math.round(r.scheduled / seconds);
+    console.log(
+      `| ${r.plan} | ${r.levels} | ${steps} | ${s(r.bound)} | ${r.optimal === undefined ? '–' : s(r.optimal)} | ${s(r.scheduled)} | ${s(r.wall)} | ${s(r.scheduled - r.bound)} | ${s(r.wall - r.scheduled)} | ${ms(((r.wall - r.scheduled) * 1000) / steps)} |`,
+    );
+  }
 }
 
 /** One line per goal: the figure, the goal, met or not, and the load average (1, 5, 15 min) when it was measured. */
@@ -138,7 +154,19 @@ async function main(): Promise<void> {
       const ratios = rows.map((r) => r.wall / r.bound);
       const target = s >= 10 ? 1.05 : 1.2;
       const worst = Math.max(...ratios);
-      goal(`(c) makespan / lower bound, ${s} s agents that commit, a verification step each, cap ${CAP}, ${rows.length} real plans (worst; median)`, `${worst.toFixed(2)}× ; ${pct(ratios, 50).toFixed(2)}×`, `≤ ${target}×`, worst <= target, rows.map((r) => r.load.split(' ')[0]).join(', '));
+      const loads = rows.map((r) => r.load.split(' ')[0]).join(', ');
+      goal(`(c) makespan / lower bound, ${s} s agents that commit, a verification step each, cap ${CAP}, ${rows.length} real plans (worst; median)`, `${worst.toFixed(2)}× ; ${pct(ratios, 50).toFixed(2)}×`, `≤ ${target}×`, worst <= target, loads);
+      // The bound is not always reachable at the cap: the same makespans against the best any schedule can do there (every schedule tried).
+      const unreachable = rows.filter((r) => r.optimal !== undefined && r.optimal / r.bound > target).map((r) => `${r.plan.replace(/^\d{4}-\d\d-\d\d-/, '')} ${(r.optimal! / r.bound).toFixed(2)}×`);
+      const best = rows.filter((r) => r.optimal !== undefined).map((r) => r.wall / r.optimal!);
+      if (best.length)
+        goal(
+          `(c′) the same makespans / the best any schedule can do at cap ${CAP}${unreachable.length ? ` (the bound itself is out of every schedule's reach for ${unreachable.join(', ')})` : ''} (worst; median)`,
+          `${Math.max(...best).toFixed(2)}× ; ${pct(best, 50).toFixed(2)}×`,
+          `≤ ${target}×`,
+          Math.max(...best) <= target,
+          loads,
+        );
     }
   }
   console.log('\n### Issue #18: the run engine\'s goals\n');

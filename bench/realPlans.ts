@@ -64,6 +64,8 @@ export interface RealPlan {
   work: number;
   /** The engine's scheduler on a simulated clock, no engine time, s. */
   scheduled: number;
+  /** The shortest makespan any schedule has at the cap (every schedule tried: `bestMakespan`), s; undefined for a plan too large to try. */
+  optimal: number | undefined;
   /** The integration package's id, when `integration` was asked for. */
   integration?: string;
 }
@@ -116,5 +118,36 @@ export function realPlan(name: string, seconds: number, integration?: { command:
   // shape allow (max(critical path, work / cap) is not always reachable at a small cap).
   const sched = schedPackagesFromAnalysis(analyzePlan(planYaml('simulated', packages), { maxParallel: CAP }));
   const scheduled = simulate({ packages: sched, maxParallel: CAP, mode: 'eager', durations: () => seconds }).makespan;
-  return { packages, bound: Math.max(critical, work), critical, work, scheduled, ...(integrationId ? { integration: integrationId } : {}) };
+  const optimal = bestSteps(packages, CAP);
+  return { packages, bound: Math.max(critical, work), critical, work, scheduled, optimal: optimal === undefined ? undefined : optimal * seconds, ...(integrationId ? { integration: integrationId } : {}) };
+}
+
+/**
+ * The fewest steps in which `cap` workers run `packages` (each one step long) in dependency order:
+ * every schedule tried, breadth first over the sets of packages done (at each step any `cap` of the
+ * ready ones — never fewer: with equal lengths a worker left idle gains nothing). What no engine
+ * can beat at that cap, where max(critical path, work / cap) is only a bound. Undefined beyond 24
+ * packages (too many sets to try).
+ */
+export function bestSteps(packages: readonly Pick<TestPackage, 'id' | 'deps'>[], cap: number): number | undefined {
+  if (packages.length > 24) return undefined;
+  const index = new Map(packages.map((p, i) => [p.id, i] as const));
+  const needs = packages.map((p) => (p.deps ?? []).reduce((m, d) => m | (1 << index.get(d)!), 0));
+  const all = (1 << packages.length) - 1;
+  const choose = (ready: number[], k: number, from: number, acc: number, out: Set<number>): void => {
+    if (k === 0) return void out.add(acc);
+    for (let i = from; i <= ready.length - k; i++) choose(ready, k - 1, i + 1, acc | (1 << ready[i]!), out);
+  };
+  let frontier = new Set([0]);
+  for (let steps = 0; ; steps++) {
+    if (frontier.has(all)) return steps;
+    const next = new Set<number>();
+    for (const done of frontier) {
+      const ready = packages.map((_, i) => i).filter((i) => !(done & (1 << i)) && (needs[i]! & done) === needs[i]);
+      if (ready.length === 0) continue; // a cycle: never all done
+      choose(ready, Math.min(cap, ready.length), 0, done, next);
+    }
+    if (next.size === 0) return undefined;
+    frontier = next;
+  }
 }

@@ -2,7 +2,7 @@
 // `npm test`: runs the test suites in order and ends with ONE line `N passed, N failed`
 // summing them all. Exits non-zero when a test failed or a suite crashed (a crashed suite
 // counts as at least one failure).
-//   unit     node's test runner (tsx) over test/{core,store,engine,cli,build}/**/*.test.ts
+//   unit     node's test runner (tsx) over test/{core,store,engine,cli,build,bench}/**/*.test.ts
 //   coordinator  the same over test/coordinator/**/*.test.ts: the shared coordinator on a real
 //            PostgreSQL (throwaway clusters; Debian's postgresql installed when missing)
 //   hosts    the same over test/hosts/**/*.test.ts: runs over real sshd instances on 127.0.0.1
@@ -217,7 +217,7 @@ function withSandbox(suite) {
 
 const SUITES = {
   static: staticSuite,
-  unit: withSandbox(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli', 'test/build'])),
+  unit: withSandbox(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli', 'test/build', 'test/bench'])),
   coordinator: withSandbox(coordinatorSuite),
   hosts: withSandbox(hostsSuite),
   agents: withSandbox(agentsSuite),
