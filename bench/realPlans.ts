@@ -53,7 +53,7 @@ export async function runPlan(feature: string, packages: TestPackage[], maxParal
     return { start: Date.parse(meta.startedAt), spawned, agent: agentAt, exit: Date.parse(exit.endedAt), done: Date.parse(outcome.state.packages[id]!.endedAt!) };
   };
   const mark = (id: string, step: string) => marks.get(`${id}:${step}`);
-  return { wall, ended, at, mark, state: outcome.state };
+  return { wall, started: t0, ended, at, mark, state: outcome.state };
 }
 
 export interface RealPlan {

@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { attemptFiles } from '../../src/core/run/runPaths';
+import type { RunnerSpec } from '../../src/engine/attempt/runner';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCRIPTED_AGENT = path.join(REPO_ROOT, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
@@ -154,4 +156,25 @@ export function processesNaming(text: string): string[] {
     }
   }
   return out;
+}
+
+/** An attempt folder for a runner (one started ahead, or not) whose spec.json names `token`; the scripted agent follows `script`; `extra`: more of the spec (its walls…). */
+export function attemptWith(token: string, script: string, extra: Partial<RunnerSpec> = {}): { dir: string; files: ReturnType<typeof attemptFiles> } {
+  const dir = tempDir('waves-pooled-attempt-');
+  const files = attemptFiles(dir);
+  const spec: RunnerSpec = {
+    version: 1,
+    argv: [process.execPath, SCRIPTED_AGENT, '--result', files.result, '--package', 'pkg-a'],
+    cwd: tempDir('waves-pooled-cwd-'),
+    env: { WAVES_TEST_AGENT: script },
+    interactive: false,
+    stdinFile: null,
+    timeoutMs: null,
+    graceMs: 1000,
+    startToken: token,
+    verdict: 'none',
+    ...extra,
+  };
+  fs.writeFileSync(files.spec, JSON.stringify(spec));
+  return { dir, files };
 }

@@ -15,10 +15,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { attemptDir, attemptFiles } from '../../src/core/run/runPaths.js';
 import { isRunnerAlive } from '../../src/engine/attempt/adopt.js';
-import type { RunnerExit, RunnerMeta, RunnerSpec } from '../../src/engine/attempt/runner.js';
+import type { RunnerExit, RunnerMeta } from '../../src/engine/attempt/runner.js';
 import { RunnerPool } from '../../src/engine/attempt/runnerPool.js';
 import { engineFor, engineGoneWhileWaiting, isolateGit, repoWithPlan } from './engineFixtures.js';
-import { buildRunner, pidAlive, REPO_ROOT, SCRIPTED_AGENT, spawnProcess, tempDir, waitFor } from './helpers.js';
+import { attemptWith, buildRunner, pidAlive, REPO_ROOT, spawnProcess, tempDir, waitFor } from './helpers.js';
 
 let runnerJs = '';
 const pools: RunnerPool[] = [];
@@ -42,26 +42,6 @@ async function poolWithOneReady(): Promise<{ pool: RunnerPool; pid: number }> {
   pool.expect(1);
   await waitFor(() => pool.size.ready === 1, 'a runner ready');
   return { pool, pid: pool.idlePids()[0]! };
-}
-
-/** An attempt folder whose spec.json names `token`; the scripted agent follows `script`. */
-function attemptWith(token: string, script: string): { dir: string; files: ReturnType<typeof attemptFiles> } {
-  const dir = tempDir('waves-pooled-attempt-');
-  const files = attemptFiles(dir);
-  const spec: RunnerSpec = {
-    version: 1,
-    argv: [process.execPath, SCRIPTED_AGENT, '--result', files.result, '--package', 'pkg-a'],
-    cwd: tempDir('waves-pooled-cwd-'),
-    env: { WAVES_TEST_AGENT: script },
-    interactive: false,
-    stdinFile: null,
-    timeoutMs: null,
-    graceMs: 1000,
-    startToken: token,
-    verdict: 'none',
-  };
-  fs.writeFileSync(files.spec, JSON.stringify(spec));
-  return { dir, files };
 }
 
 const request = (dir: string, token: string) => ({ packageId: 'pkg-a', attempt: 1, title: 'pkg-a', attemptDir: dir, startToken: token, command: process.execPath, args: [], cwd: dir, env: {}, interactive: false });

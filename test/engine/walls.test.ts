@@ -16,8 +16,10 @@ import { before, describe, test } from 'node:test';
 import { bwrapArgs, parseTarget, isAllowed, allowedTargets, looksOffline, type WallsPlan } from '../../src/core/run/walls';
 import { confinementAvailable } from '../../src/engine/attempt/confinement';
 import { attemptDir } from '../../src/core/run/runPaths';
+import { processTree } from '../../src/engine/attempt/processTree';
+import { RunnerPool } from '../../src/engine/attempt/runnerPool';
 import { engineFor, isolateGit, planYaml, treeFiles } from './engineFixtures';
-import { buildRunner, git, makeRepo, tempDir } from './helpers';
+import { attemptWith, buildRunner, git, makeRepo, tempDir } from './helpers';
 import type { EngineOptions } from '../../src/engine/run/engine';
 
 let runnerScript = '';
@@ -310,5 +312,146 @@ describe('an agent\'s memory limit inside its walls', () => {
     assert.match(big?.lastError ?? '', /it used \d+ MiB of memory, over its limit of 96 MiB \(waves\.sandbox\.memoryMB \/ --memory-mb\)/);
     assert.equal(engine.store?.state?.packages.small?.status, 'succeeded');
     assert.equal(outcome.counts.succeeded, 1);
+  });
+});
+
+describe('a network made ahead (a pooled runner\'s walled agent)', () => {
+  /** The command lines of `pid` and every process under it. */
+  const treeLines = (pid: number) =>
+    processTree([pid]).map((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ');
+      } catch {
+        return '';
+      }
+    });
+
+  test('the dependent\'s agent starts in a network its runner made ahead: it reaches the allowed loopback server through the relay, nothing else; every other wall holds', async () => {
+    const root = tempDir('waves-ahead-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const gate = path.join(root, 'gate');
+    let allowedReached = 0;
+    let otherReached = 0;
+    // (A client gone first resets the socket: not this test's question.)
+    const allowed = net.createServer((s) => (allowedReached++, s.on('error', () => undefined).end('hello\n')));
+    const other = net.createServer((s) => (otherReached++, s.on('error', () => undefined).end()));
+    await Promise.all([allowed, other].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    const allowedPort = (allowed.address() as net.AddressInfo).port;
+    const otherPort = (other.address() as net.AddressInfo).port;
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(
+      planFile,
+      planYaml('ahead', [
+        // a works long enough for the pool to start b's runner, and its network, ahead.
+        { id: 'a', agent: ['sleep 2500', 'write a/x.txt a', 'commit'] },
+        {
+          id: 'b',
+          deps: ['a'],
+          agent: [
+            `try-connect 127.0.0.1:${allowedPort}`,
+            `try-connect 127.0.0.1:${otherPort}`,
+            `try-proxy 127.0.0.1:${otherPort}`,
+            `try-write ${repo}/.git/hooks/pre-commit #!/bin/sh`,
+            `try-signal ${process.pid}`,
+            'write b/started.txt yes',
+            `wait-for ${gate}`,
+            'write b/x.txt b',
+            'commit',
+          ],
+        },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { confinement: { options: { allowHosts: [`127.0.0.1:${allowedPort}`] } } });
+    let lines: string[] = [];
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      const running = engine.run();
+      const started = () => fs.existsSync(`${repo}.worktrees/ahead/b/b/started.txt`);
+      for (let i = 0; i < 600 && !started(); i++) await new Promise((r) => setTimeout(r, 50));
+      // While b's agent waits: the processes under its runner's child (the agent's pid in meta.json).
+      const b = engine.store!.state!.packages.b!;
+      const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(b.logFile!), 'meta.json'), 'utf8')) as { agentPid: number; startedAhead?: string };
+      assert.ok(meta.startedAhead, "b's runner was started ahead");
+      lines = treeLines(meta.agentPid);
+      fs.writeFileSync(gate, 'go');
+      outcome = await running;
+    } finally {
+      engine.dispose();
+      allowed.close();
+      other.close();
+    }
+    assert.equal(outcome?.outcome, 'succeeded', JSON.stringify(outcome?.counts));
+    // The relay waited there before the attempt came; the agent's own bubblewrap runs under it, in its network.
+    assert.ok(lines.some((l) => / --relay-ahead /.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /scripted-agent/.test(l)), lines.join('\n'));
+    assert.ok(!lines.some((l) => / --relay \//.test(l)), 'no relay started with the agent');
+    const log = fs.readFileSync(path.join(attemptDir(repo, 'ahead', outcome!.runId, 'b', 1), 'agent.log'), 'utf8');
+    const said = (what: string, target: string) => new RegExp(`^tried ${what} ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (.*)$`, 'm').exec(log)?.[1] ?? '(not tried)';
+    assert.match(said('connect', `127.0.0.1:${allowedPort}`), /^connected$/);
+    assert.match(said('connect', `127.0.0.1:${otherPort}`), /^refused \(ECONNREFUSED\)$/);
+    assert.match(said('proxy', `127.0.0.1:${otherPort}`), /^proxy said HTTP\/1\.1 403 Forbidden$/);
+    assert.match(said('write', `${repo}/.git/hooks/pre-commit`), /^refused \(EROFS\)$/);
+    assert.match(said('signal', String(process.pid)), /^refused \(ESRCH\)$/);
+    assert.equal(allowedReached, 1, 'the allowed server, once');
+    assert.equal(otherReached, 0, 'the other port, never');
+    assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', 'pre-commit')), false);
+  });
+
+  /** A process that runs (not gone, not a zombie nobody reaped). */
+  const living = (pid: number) => {
+    try {
+      return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  test("a pooled runner let go, or killed, ends its network made ahead; one where bubblewrap cannot nest starts its agent's walls itself", async () => {
+    const here = confinementAvailable();
+    assert.ok(here.ok);
+    for (const end of ['let go', 'killed'] as const) {
+      const pool = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-pool-'), wallsAhead: here.bwrap });
+      /** The network made ahead under the idle runner: its bubblewrap and its relay. */
+      let relays: number[] = [];
+      try {
+        pool.expect(1);
+        for (let i = 0; i < 200 && relays.length < 2; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          const [pid] = pool.idlePids();
+          relays = pid ? processTree([pid]).map((p) => p.pid).filter((p) => treeLines(p)[0]?.includes('--relay-ahead')) : [];
+        }
+        assert.equal(relays.length, 2, 'the idle runner holds a network made ahead: its bubblewrap and the relay in it');
+        if (end === 'killed') process.kill(pool.idlePids()[0]!, 'SIGKILL');
+      } finally {
+        if (end === 'let go') pool.close();
+      }
+      for (let i = 0; i < 200 && relays.some(living); i++) await new Promise((r) => setTimeout(r, 50));
+      pool.close();
+      assert.ok(!relays.some(living), `the network made ahead ended with its runner ${end}`);
+    }
+
+    // Where bubblewrap cannot nest (here the pool is told a "bubblewrap" that always fails, so its trial does):
+    // no network ahead; the attempt's agent starts its walls itself, and is in them all the same.
+    const failing = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-pool-'), wallsAhead: '/bin/false' });
+    try {
+      failing.expect(1);
+      for (let i = 0; i < 200 && failing.size.ready === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const token = failing.take();
+      const tree = tempDir('waves-ahead-tree-');
+      const { dir, files } = attemptWith(token, `try-signal ${process.pid}; write out.txt`, { cwd: tree, walls: { bwrap: here.bwrap } });
+      const launched = await failing.launch({ packageId: 'pkg-a', attempt: 1, title: 'pkg-a', attemptDir: dir, startToken: token, command: process.execPath, args: [], cwd: dir, env: {}, interactive: false });
+      assert.ok(launched, 'a pooled runner took it');
+      const timer = setInterval(() => undefined, 1000); // pooled runners are unref'd
+      const code = await launched.exited;
+      clearInterval(timer);
+      assert.equal(code, 0, fs.readFileSync(files.log, 'utf8'));
+      assert.match(fs.readFileSync(files.log, 'utf8'), new RegExp(`^tried signal ${process.pid}: refused \\(ESRCH\\)$`, 'm'), 'in walls all the same');
+      assert.ok(fs.existsSync(path.join(tree, 'out.txt')));
+    } finally {
+      failing.close();
+    }
   });
 });

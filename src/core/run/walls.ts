@@ -169,6 +169,9 @@ export function bwrapArgs(plan: WallsPlan, kind: (p: string) => PathKind, tmp = 
   return args;
 }
 
+/** The environment variable by which the runner pool asks its runners for a network made ahead (its value: bubblewrap's path; ADR 0019). */
+export const WALLS_AHEAD_ENV = 'WAVES_WALLS_AHEAD';
+
 /** bubblewrap's arguments for the trial that says whether walls can be had (the namespaces the walls use). */
 export const WALLS_TRIAL_ARGS: readonly string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-net', '--die-with-parent', '--new-session', 'true'];
 

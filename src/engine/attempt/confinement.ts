@@ -6,10 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { WALLS_TRIAL_ARGS } from '../../core/run/walls';
 import type { LocalExecutorOptions } from './localExecutor';
 import type { ConfinementOptions } from './wallsDraw';
+import { programOnPath } from './wallsRun';
 
 /** Whether walls can be had here, and if not, why (in a person's words). */
 export type Availability = { ok: true; bwrap: string } | { ok: false; why: string };
@@ -20,17 +20,7 @@ let probed: Availability | undefined;
 function findBwrap(): string | null {
   const named = process.env.WAVES_BWRAP;
   if (named) return fs.existsSync(named) ? named : null;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const p = path.join(dir, 'bwrap');
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+  return programOnPath('bwrap');
 }
 
 /**

@@ -71,7 +71,7 @@ export class LocalExecutor implements Executor {
     this.launcher = options.launcher ?? childProcessLauncher;
     this.runnerScript = options.runnerScript ?? defaultRunnerScript();
     const pooled = options.launcher ? false : (options.pool ?? process.env.WAVES_RUNNER_POOL !== '0');
-    this.pool = pooled ? new RunnerPool({ runnerScript: this.runnerScript, cwd: this.repoRoot }) : null;
+    this.pool = pooled ? new RunnerPool({ runnerScript: this.runnerScript, cwd: this.repoRoot, ...(options.walls ? { wallsAhead: options.walls.bwrap } : {}) }) : null;
   }
 
   // -- Names -------------------------------------------------------------------------------

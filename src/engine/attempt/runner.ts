@@ -26,10 +26,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
-import { parseTarget } from '../../core/run/walls.js';
-import { refusalsIn, relay, startProxy, upstreamOf, type WallRefusal } from './wallsNet.js';
-import { confineCommand, enterWalls, walledArgv } from './wallsRun.js';
-import { DEFAULT_MEMORY_MB, wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
+import { isLoopback, parseTarget, WALLS_AHEAD_ENV } from '../../core/run/walls.js';
+import { refusalsIn, relay, relayAhead, startProxy, upstreamOf, type RelayGo, type WallRefusal } from './wallsNet.js';
+import { confineCommand, enterWalls, netAheadArgv, netAheadWorks, programOnPath, walledArgv, walledInsideArgv } from './wallsRun.js';
+import { DEFAULT_MEMORY_MB, wallsFor, wallsSocketOf, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
 import { processTree, stillRunning, treeRss, type SeenProcess } from './processTree.js';
 import type { Server } from 'node:net';
 import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
@@ -182,7 +182,7 @@ function hookCommand(args: string[]): number {
 // The attempt
 
 /** Runs one attempt; resolves with the runner's exit code. */
-export async function runAttempt(dir: string, token: string, startedAhead?: Date): Promise<number> {
+export async function runAttempt(dir: string, token: string, startedAhead?: Date, netAhead?: ChildProcess | null): Promise<number> {
   const files = attemptFiles(dir);
   let spec: RunnerSpec;
   try {
@@ -194,6 +194,9 @@ export async function runAttempt(dir: string, token: string, startedAhead?: Date
     return fail(`cannot read ${files.spec}: ${(err as Error).message}`, EXIT_BAD_ARGS);
   }
   if (spec.startToken !== token) return fail('the start token does not match spec.json: not starting', EXIT_BAD_ARGS);
+  // A network made ahead serves a walled agent without a terminal; any other goes.
+  const ahead = netAhead && netAhead.exitCode === null && netAhead.signalCode === null && spec.walls && !spec.interactive ? netAhead : null;
+  if (netAhead && !ahead) netAhead.kill('SIGKILL');
 
   const startedAt = new Date();
   const meta: RunnerMeta = {
@@ -216,7 +219,7 @@ export async function runAttempt(dir: string, token: string, startedAhead?: Date
     }
     return fail(`cannot create ${files.meta}: ${(err as Error).message}`, EXIT_BAD_ARGS);
   }
-  return new Attempt(spec, files, meta, startedAt.getTime()).run();
+  return new Attempt(spec, files, meta, startedAt.getTime(), ahead).run();
 }
 
 class Attempt {
@@ -238,6 +241,8 @@ class Attempt {
     private readonly files: AttemptFiles,
     private readonly meta: RunnerMeta,
     private readonly startMs: number,
+    /** The network made ahead by a pooled runner (`runner.js --relay-ahead` in its bubblewrap), waiting for this attempt. */
+    private ahead: ChildProcess | null = null,
   ) {
     this.pattern = spec.needsInputPattern ?? null;
   }
@@ -248,6 +253,7 @@ class Attempt {
     delete env.ELECTRON_RUN_AS_NODE; // the host's, not the agent's
     delete env.NODE_CHANNEL_FD; // a pooled runner's channel to the engine (Node removes it at start; never the agent's)
     delete env.NODE_CHANNEL_SERIALIZATION_MODE;
+    delete env[WALLS_AHEAD_ENV]; // the pool's word to this runner, not the agent's
     // The launcher held NODE_EXTRA_CA_CERTS back from this process (launcher.ts, runnerEnv): the agent gets it.
     if (env.WAVES_NODE_EXTRA_CA_CERTS !== undefined) {
       env.NODE_EXTRA_CA_CERTS = env.WAVES_NODE_EXTRA_CA_CERTS;
@@ -352,20 +358,38 @@ class Attempt {
     const { spec } = this;
     return new Promise((resolve) => {
       let child: ChildProcess;
-      // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell.
-      const argv = w ? walledArgv(w, spec.argv) : spec.argv;
-      try {
-        child = spawn(argv[0]!, argv.slice(1), {
+      // Still there (checked in the tick its exit is listened for from): else the agent starts as without it.
+      const ahead = this.ahead && this.ahead.exitCode === null && this.ahead.signalCode === null ? this.ahead : null;
+      this.ahead = null;
+      if (ahead && w) {
+        // The network made ahead: its relay is told the agent's walls (all but the network) and the agent.
+        child = ahead;
+        const go: RelayGo = {
+          loops: w.allow.filter((a) => isLoopback(parseTarget(a)!)).join(','),
+          argv: walledInsideArgv(w, spec.argv),
+          env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
           cwd: spec.cwd,
-          env,
-          shell: false,
-          detached: !spec.interactive,
-          windowsHide: !spec.interactive,
-          stdio: spec.interactive ? 'inherit' : [stdinFd ?? 'ignore', 'pipe', 'pipe'],
-        });
-      } catch (err) {
-        resolve({ code: null, signal: null, error: `the agent could not start: ${(err as Error).message}` });
-        return;
+          stdinFile: spec.stdinFile,
+          nice: os.getPriority(),
+        };
+        child.stdin?.on('error', () => undefined); // gone: its exit says so
+        child.stdin?.end(JSON.stringify(go) + '\n');
+      } else {
+        // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell.
+        const argv = w ? walledArgv(w, spec.argv) : spec.argv;
+        try {
+          child = spawn(argv[0]!, argv.slice(1), {
+            cwd: spec.cwd,
+            env,
+            shell: false,
+            detached: !spec.interactive,
+            windowsHide: !spec.interactive,
+            stdio: spec.interactive ? 'inherit' : [stdinFd ?? 'ignore', 'pipe', 'pipe'],
+          });
+        } catch (err) {
+          resolve({ code: null, signal: null, error: `the agent could not start: ${(err as Error).message}` });
+          return;
+        }
       }
       this.child = child;
       let settled = false;
@@ -549,17 +573,21 @@ function pooled(token: string): Promise<number> {
   const since = new Date();
   const send = process.send?.bind(process);
   if (!send) return Promise.resolve(fail('--pooled needs the IPC channel of the engine that started it', EXIT_BAD_ARGS));
+  const ahead = netAhead(token);
   return new Promise((resolve) => {
     const onMessage = (message: unknown) => {
       const dir = (message as { attemptDir?: unknown } | null)?.attemptDir;
       process.off('message', onMessage);
       process.off('disconnect', onDisconnect);
       if (process.connected) process.disconnect();
-      if (typeof dir !== 'string' || dir === '') resolve(fail('--pooled: the engine sent no attempt folder', EXIT_BAD_ARGS));
-      else resolve(runAttempt(dir, token, since));
+      if (typeof dir !== 'string' || dir === '') {
+        ahead?.kill('SIGKILL');
+        resolve(fail('--pooled: the engine sent no attempt folder', EXIT_BAD_ARGS));
+      } else resolve(runAttempt(dir, token, since, ahead));
     };
     const onDisconnect = () => {
       process.off('message', onMessage);
+      ahead?.kill('SIGKILL');
       resolve(0);
     };
     process.on('message', onMessage);
@@ -570,11 +598,38 @@ function pooled(token: string): Promise<number> {
   });
 }
 
+/**
+ * The network made ahead for a pooled runner's attempt when the pool asked for one (its agents
+ * run in walls) and bubblewrap nests here: its bubblewrap and relay, waiting (`netAheadArgv`); null
+ * otherwise — the attempt's agent then starts its walls itself. It ends with this runner (its
+ * bubblewrap dies with its parent), or when killed unused.
+ */
+function netAhead(token: string): ChildProcess | null {
+  const bwrap = process.env[WALLS_AHEAD_ENV];
+  const setpriv = programOnPath('setpriv');
+  if (!bwrap || !setpriv || !netAheadWorks(bwrap)) return null;
+  const argv = netAheadArgv(setpriv, bwrap, process.argv[1] ?? '', wallsSocketOf(token));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env[WALLS_AHEAD_ENV];
+  delete env.NODE_CHANNEL_FD;
+  delete env.NODE_CHANNEL_SERIALIZATION_MODE;
+  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+  try {
+    const child = spawn(argv[0]!, argv.slice(1), { env, shell: false, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.once('error', () => undefined); // could not start (no pid): not used
+    if (child.pid === undefined) return null;
+    return child;
+  } catch {
+    return null;
+  }
+}
+
 /** The command line: `<attemptDir> <startToken>`, `--pooled <startToken>`, `--needs-input <dir> <reason>`, `--input-resumed <dir>`. */
 export async function main(args: string[]): Promise<number> {
   process.stdout.on('error', () => {}); // a closed terminal must not crash the runner
   if (args[0] === '--needs-input' || args[0] === '--input-resumed') return hookCommand(args);
   if (args[0] === '--relay') return relay(args.slice(1));
+  if (args[0] === '--relay-ahead') return relayAhead(args.slice(1));
   if (args[0] === '--confine') return confineCommand(args.slice(1));
   if (args[0] === '--pooled') {
     if (!args[1] || args.length !== 2) return fail('usage: runner.js --pooled <startToken>', EXIT_BAD_ARGS);

@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { poolStep } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
+import { WALLS_AHEAD_ENV } from '../../core/run/walls';
 
 interface Pooled {
   token: string;
@@ -35,6 +36,11 @@ export interface RunnerPoolOptions {
   cwd: string;
   /** `process.execPath` unless told. */
   command?: string;
+  /**
+   * The agents run in walls (bubblewrap's path): each runner makes its attempt's network ahead
+   * too (runner.ts `netAhead`, ADR 0019), so a walled agent's start waits for one Node start, not two.
+   */
+  wallsAhead?: string;
 }
 
 export function newStartToken(): string {
@@ -149,7 +155,7 @@ export class RunnerPool {
     try {
       child = spawn(this.options.command ?? process.execPath, [this.options.runnerScript, '--pooled', token], {
         cwd: this.options.cwd,
-        env: runnerEnv(process.env, {}),
+        env: { ...runnerEnv(process.env, {}), ...(this.options.wallsAhead ? { [WALLS_AHEAD_ENV]: this.options.wallsAhead } : {}) },
         detached: true,
         stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
         shell: false,

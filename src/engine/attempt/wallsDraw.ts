@@ -146,12 +146,19 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     const p = path.join(attemptDir, name);
     if (kindOf(p) === 'file') args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', p, p);
   }
-  // In /tmp, which every agent's walls cover with their own: no agent sees another's proxy.
-  const socket = path.join('/tmp', `waves-walls-${crypto.createHash('sha256').update(req.startToken).digest('hex').slice(0, 16)}.sock`);
+  const socket = wallsSocketOf(req.startToken);
   return {
     walls: { bwrap: req.bwrap, args, allow: targets.map((t) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`), socket, log: path.join(attemptDir, 'walls.jsonl'), runnerScript: real(req.runnerScript) },
     problems,
   };
+}
+
+/**
+ * Where an attempt's proxy listens, from its start token (known to a runner started ahead before
+ * its attempt is): in /tmp, which every agent's walls cover with their own — no agent sees another's proxy.
+ */
+export function wallsSocketOf(startToken: string): string {
+  return path.join('/tmp', `waves-walls-${crypto.createHash('sha256').update(startToken).digest('hex').slice(0, 16)}.sock`);
 }
 
 /** The absolute paths the agent's argv names (its program, a script): readable inside even under the private /tmp. */

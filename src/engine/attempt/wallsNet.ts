@@ -8,9 +8,10 @@
  * for clients that connect straight to it; it hands every connection to the socket, then runs
  * the agent. Node built-ins only (bundled into dist/runner.js).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { isAllowed, isLoopback, parseTarget, type Target } from '../../core/run/walls.js';
 
 /** The port the relay's proxy listens on inside the walls (HTTP_PROXY / HTTPS_PROXY point there). */
@@ -211,6 +212,104 @@ export async function relay(args: string[]): Promise<number> {
     process.stderr.write('waves runner: usage: runner.js --relay <socket> <host:port,…> -- <argv…>\n');
     return 2;
   }
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  return relayTo(socketPath, loops, argv, { env, stdio: 'inherit' });
+}
+
+/** What a relay made ahead is told when its attempt comes (`runner.js --relay-ahead`): one JSON line on its stdin. */
+export interface RelayGo {
+  /** The allowed loopback targets (`host:port,…`) it also listens for. */
+  loops: string;
+  /** bubblewrap with the agent's walls (its own network namespace left out: this one's), then the agent — by argv. */
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** The agent's stdin (a file of the attempt), else none. */
+  stdinFile: string | null;
+  /** The niceness the agent runs at (the runner's). */
+  nice: number;
+}
+
+/**
+ * `runner.js --relay-ahead <socket>`: a relay started ahead by a pooled runner, inside a network
+ * namespace of its own made by a bubblewrap that walls nothing else (ADR 0019: the network made
+ * ahead). It waits for its attempt (`RelayGo` on stdin; stdin closed first: it ends, having
+ * started nothing), then listens as `relay` does and runs the agent's walled bubblewrap, which
+ * shares this namespace: the agent's start no longer waits for a second Node start.
+ */
+export async function relayAhead(args: string[]): Promise<number> {
+  const [socketPath] = args;
+  if (!socketPath || args.length !== 1) {
+    process.stderr.write('waves runner: usage: runner.js --relay-ahead <socket>\n');
+    return 2;
+  }
+  const go = await readGo();
+  if (go === 'closed') return 0;
+  if (typeof go === 'string') {
+    process.stderr.write(`waves runner: the walls' network made ahead was told no attempt: ${go}\n`);
+    return 2;
+  }
+  try {
+    os.setPriority(go.nice);
+  } catch {
+    // not allowed here: the priority it has
+  }
+  let stdin: number | 'ignore' = 'ignore';
+  if (go.stdinFile) {
+    try {
+      stdin = fs.openSync(go.stdinFile, 'r');
+    } catch (err) {
+      process.stderr.write(`waves runner: the agent could not start: ${(err as Error).message}\n`);
+      return 127;
+    }
+  }
+  const env = { ...go.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  return relayTo(socketPath, go.loops, go.argv, { env, cwd: go.cwd, stdio: [stdin, 'inherit', 'inherit'] });
+}
+
+/** The one line a relay made ahead is told, read from stdin: its `RelayGo`, why it is not one, or `closed` (nothing came). */
+function readGo(): Promise<RelayGo | string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const done = (result: RelayGo | string) => {
+      process.stdin.off('data', onData);
+      process.stdin.off('end', onEnd);
+      process.stdin.pause();
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl < 0) {
+        if (text.length > 1024 * 1024) done('over 1 MiB without a line');
+        return;
+      }
+      try {
+        const go = JSON.parse(text.slice(0, nl)) as Partial<RelayGo>;
+        const strings = (xs: unknown) => Array.isArray(xs) && xs.length > 0 && xs.every((x) => typeof x === 'string');
+        const ok =
+          typeof go.loops === 'string' &&
+          strings(go.argv) &&
+          !!go.env &&
+          typeof go.env === 'object' &&
+          typeof go.cwd === 'string' &&
+          (go.stdinFile === null || typeof go.stdinFile === 'string') &&
+          typeof go.nice === 'number';
+        done(ok ? (go as RelayGo) : 'not an attempt');
+      } catch (err) {
+        done(`not JSON (${(err as Error).message})`);
+      }
+    };
+    const onEnd = () => done('closed');
+    process.stdin.on('data', onData);
+    process.stdin.once('end', onEnd);
+  });
+}
+
+/** The relay's listeners (the proxy port, each allowed loopback target's), then `argv` under them; the child's exit as the relay's. */
+async function relayTo(socketPath: string, loops: string, argv: string[], options: SpawnOptions): Promise<number> {
   const servers: net.Server[] = [];
   try {
     servers.push(await listenRelay(PROXY_PORT, socketPath, null));
@@ -222,10 +321,8 @@ export async function relay(args: string[]): Promise<number> {
     process.stderr.write(`waves runner: the walls' network relay could not listen: ${(err as Error).message}\n`);
     return 1;
   }
-  const env = { ...process.env };
-  delete env.ELECTRON_RUN_AS_NODE;
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'inherit', shell: false });
+    const child = spawn(argv[0]!, argv.slice(1), { ...options, shell: false });
     const pass = (sig: NodeJS.Signals) => child.kill(sig);
     for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, pass);
     child.once('error', (err) => {

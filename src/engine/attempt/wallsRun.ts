@@ -5,10 +5,11 @@
  * inside walls of its own — here and on an SSH host alike. Node built-ins, src/core and
  * src/store only (bundled into dist/runner.js).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { isLoopback, parseTarget } from '../../core/run/walls.js';
+import path from 'node:path';
+import { isLoopback, parseTarget, WALLS_TRIAL_ARGS } from '../../core/run/walls.js';
 import { PROXY_PORT, startProxy, upstreamOf } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
 
@@ -29,6 +30,53 @@ export function walledArgv(w: DrawnWalls, argv: readonly string[]): string[] {
     '--',
     ...argv,
   ];
+}
+
+/** A network namespace of its own; the machine's files as they are, a minimal /dev (a bind leaves devices unusable). */
+const NET_AHEAD_ARGS = ['--unshare-net', '--bind', '/', '/', '--dev', '/dev', '--die-with-parent'];
+
+/**
+ * A network made ahead (ADR 0019): bubblewrap giving a network namespace of its own and nothing
+ * else (the machine's files as they are; the agent's own walls come later, inside it), with the
+ * relay waiting there for its attempt (`runner.js --relay-ahead`). Started by a pooled runner
+ * before its attempt comes, so an agent's start waits for one Node start, not two.
+ */
+export function netAheadArgv(setpriv: string, bwrap: string, runnerScript: string, socket: string): string[] {
+  // bubblewrap's --die-with-parent ends what it runs, not bubblewrap itself: killed with the runner (setpriv, util-linux), it cannot outlive it.
+  return [setpriv, '--pdeathsig', 'KILL', bwrap, ...NET_AHEAD_ARGS, '--', process.execPath, runnerScript, '--relay-ahead', socket];
+}
+
+/** The first executable `name` on PATH, or null. */
+export function programOnPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * The agent's walls inside a network made ahead: its bubblewrap with every wall but the network
+ * namespace, which is the one the relay made ahead listens in (every other argument of `args` is
+ * a flag or an absolute path, so the flag is told apart), then the agent — by argv.
+ */
+export function walledInsideArgv(w: DrawnWalls, argv: readonly string[]): string[] {
+  return [w.bwrap, ...w.args.filter((a) => a !== '--unshare-net'), '--', ...argv];
+}
+
+/**
+ * Whether walls can be made inside a network made ahead here (a bubblewrap inside another):
+ * false where bubblewrap cannot nest (a setuid bubblewrap, user namespaces refused inside one).
+ */
+export function netAheadWorks(bwrap: string): boolean {
+  const trial = spawnSync(bwrap, [...NET_AHEAD_ARGS, '--', bwrap, ...WALLS_TRIAL_ARGS.filter((a) => a !== '--unshare-net')], { stdio: 'ignore', timeout: 10_000 });
+  return trial.status === 0;
 }
 
 /**
