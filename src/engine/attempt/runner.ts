@@ -194,9 +194,6 @@ export async function runAttempt(dir: string, token: string, startedAhead?: Date
     return fail(`cannot read ${files.spec}: ${(err as Error).message}`, EXIT_BAD_ARGS);
   }
   if (spec.startToken !== token) return fail('the start token does not match spec.json: not starting', EXIT_BAD_ARGS);
-  // A network made ahead serves a walled agent without a terminal; any other goes.
-  const ahead = netAhead && netAhead.exitCode === null && netAhead.signalCode === null && spec.walls && !spec.interactive ? netAhead : null;
-  if (netAhead && !ahead) netAhead.kill('SIGKILL');
 
   const startedAt = new Date();
   const meta: RunnerMeta = {
@@ -219,7 +216,7 @@ export async function runAttempt(dir: string, token: string, startedAhead?: Date
     }
     return fail(`cannot create ${files.meta}: ${(err as Error).message}`, EXIT_BAD_ARGS);
   }
-  return new Attempt(spec, files, meta, startedAt.getTime(), ahead).run();
+  return new Attempt(spec, files, meta, startedAt.getTime(), netAhead ?? null).run();
 }
 
 class Attempt {
@@ -241,10 +238,17 @@ class Attempt {
     private readonly files: AttemptFiles,
     private readonly meta: RunnerMeta,
     private readonly startMs: number,
-    /** The network made ahead by a pooled runner (`runner.js --relay-ahead` in its bubblewrap), waiting for this attempt. */
+    /** The network made ahead by a pooled runner (`runner.js --relay-ahead` in its bubblewrap), waiting for this attempt; null once used or let go. */
     private ahead: ChildProcess | null = null,
   ) {
     this.pattern = spec.needsInputPattern ?? null;
+    // It serves a walled agent without a terminal only.
+    if (!spec.walls || spec.interactive) this.letGoAhead();
+  }
+
+  private letGoAhead(): void {
+    this.ahead?.kill('SIGKILL');
+    this.ahead = null;
   }
 
   async run(): Promise<number> {
@@ -316,6 +320,7 @@ class Attempt {
       startError = outcome.error;
     }
     if (this.stopping) await this.groupGone();
+    this.letGoAhead(); // not used (the agent could not start)
     if (proxy) {
       proxy.close();
       fs.rmSync(w!.socket, { force: true });
@@ -375,6 +380,7 @@ class Attempt {
         child.stdin?.on('error', () => undefined); // gone: its exit says so
         child.stdin?.end(JSON.stringify(go) + '\n');
       } else {
+        ahead?.kill('SIGKILL');
         // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell.
         const argv = w ? walledArgv(w, spec.argv) : spec.argv;
         try {
@@ -601,8 +607,8 @@ function pooled(token: string): Promise<number> {
 /**
  * The network made ahead for a pooled runner's attempt when the pool asked for one (its agents
  * run in walls) and bubblewrap nests here: its bubblewrap and relay, waiting (`netAheadArgv`); null
- * otherwise — the attempt's agent then starts its walls itself. It ends with this runner (its
- * bubblewrap dies with its parent), or when killed unused.
+ * otherwise — the attempt's agent then starts its walls itself. It ends with this runner, however
+ * it ends (its bubblewrap through `setpriv --pdeathsig`, its relay when its stdin closes), or when let go unused.
  */
 function netAhead(token: string): ChildProcess | null {
   const bwrap = process.env[WALLS_AHEAD_ENV];
