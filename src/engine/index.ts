@@ -143,5 +143,3 @@ export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/
 // The person's review threads of a feature's run (#33), for both front ends: `.waves/runs/<feature>/review.json`.
 export { ReviewStore, ReviewStoreError, type ReviewRead } from '../store/reviewStore';
 export { fileSignature } from '../store/fileSignature';
-// Where git finds a plan's work tree, from the disk (the editor's run views follow that repository's `.waves/`).
-export { workTreeOf } from '../store/gitDirs';

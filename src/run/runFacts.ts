@@ -6,12 +6,11 @@
  * window drives none. The engine is asked who drives a run only when a lease file is there.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { leaseFile } from '../core/run/runPaths';
 import type { RunState } from '../core/run/runState';
-import { liveDriver, workTreeOf } from '../engine';
+import { liveDriver } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 import type { RunWatch } from './runWatch';
@@ -54,16 +53,14 @@ export class RunFacts extends Disposable {
   }
 
   /**
-   * The repository root of a plan's runs: the engine's while this window drives it, else the
-   * work tree holding the plan (found on disk, as git finds it; the workspace folder for a folder
-   * that is not local) — a repository nested in the folder, or around it, has its own `.waves/`.
+   * The repository root of a plan's runs: the engine's while this window drives it, else the one
+   * the run watch follows for the plan (`RunWatch.repositoryOf`: a repository nested in the
+   * folder, or around it, has its own `.waves/`), whose runs the views show.
    */
   repoOf(entry: PlanEntry): string | undefined {
     const s = entry.analysis.plan.feature?.id ? this.session(entry.analysis.plan.feature.id) : undefined;
     if (s) return s.engine.repoRoot;
-    const folder = vscode.workspace.getWorkspaceFolder(entry.uri);
-    if (!folder || entry.uri.scheme !== 'file') return folder?.uri.fsPath;
-    return workTreeOf(path.dirname(entry.uri.fsPath))?.root ?? folder.uri.fsPath;
+    return this.runs.repositoryOf(entry.uri)?.fsPath;
   }
 
   /** The feature's run state: the engine's own while this window drives it (fresher than the file), else the one in the plan's repository. */

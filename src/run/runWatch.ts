@@ -107,12 +107,22 @@ export class RunWatch extends Disposable {
   stateFor(featureId: string, where?: vscode.WorkspaceFolder | vscode.Uri): RunState | undefined {
     let all: readonly WatchedRun[];
     if (where instanceof vscode.Uri) {
-      const key = this.planRoots.get(where.toString()) ?? vscode.workspace.getWorkspaceFolder(where)?.uri.toString();
+      const key = this.repositoryOf(where)?.toString();
       all = key !== undefined ? (this.runs.get(key) ?? []) : [];
     } else {
       all = where ? this.roots.filter((r) => r.folder.uri.toString() === where.uri.toString()).flatMap((r) => this.runs.get(r.key) ?? []) : this.states();
     }
     return all.find((r) => r.state.featureId === featureId)?.state;
+  }
+
+  /**
+   * The folder whose `.waves/` holds the runs of the plan file `plan`: its repository (as followed
+   * here), else its workspace folder; undefined outside the workspace. What the views read and
+   * the run commands act on agree through this one answer.
+   */
+  repositoryOf(plan: vscode.Uri): vscode.Uri | undefined {
+    const key = this.planRoots.get(plan.toString());
+    return (key !== undefined ? this.rootOf(key)?.uri : undefined) ?? vscode.workspace.getWorkspaceFolder(plan)?.uri;
   }
 
   /**

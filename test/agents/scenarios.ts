@@ -12,6 +12,7 @@ import { readAt } from '../engine/engineFixtures';
 import { worktreePath } from '../../src/core/run/runPaths';
 import { madeAheadAt } from '../../src/engine/git/treeMarks';
 import { readRun } from '../../src/engine/run';
+import type { RunnerMeta } from '../../src/engine/attempt/runner';
 import { submitReview } from '../../src/engine/usecases/review';
 import { agentClis, agentEnv, agentLog, buildOnce, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace, type AgentEnvOptions, type Preset } from './realCli';
 
@@ -125,7 +126,7 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       assertOnlyTheModelServer(srv);
     });
 
-    it("a dependent's CLI starts in its tree made ahead (#18, ADR 0016): made while its dependency works, fast-forwarded to the merge, the dependency's file there", async () => {
+    it("a dependent's CLI starts in its tree made ahead (#18, ADR 0016): made while its dependency works, fast-forwarded to the merge, the dependency's file there; its walls in a network made ahead (ADR 0019)", async () => {
       const srv = await freshServer();
       const feature = `${preset}-ahead`;
       const w = workspace(feature, [{ id: 'alpha' }, { id: 'beta', deps: ['alpha'] }]);
@@ -164,6 +165,10 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
         assert.equal(st.packages[id]!.attempts, 1, id);
       }
       assert.equal(readAt(w.repo, st.integration, 'beta/b.txt'), `beta saw: alpha by ${preset}\n`, "beta's CLI found alpha's merged file in its tree");
+      // Its runner was started ahead too, and made its network ahead (ADR 0019): the CLI reached its model server through that relay.
+      const meta = JSON.parse(attemptText(w.repo, feature, 'beta', 1, 'meta.json')) as RunnerMeta;
+      assert.ok(meta.startedAhead, "beta's runner was started ahead");
+      assert.equal(meta.netAhead, true, "beta's walls stood in a network made ahead");
       assert.deepEqual(srv.pending(), { alpha: 0, beta: 0 });
       assertOnlyTheModelServer(srv);
     });
@@ -415,24 +420,24 @@ interface ExitFile {
   verdict: { reported: boolean; ok: boolean; detail: string; usageLimit: boolean };
 }
 
-/** The prompt.md of a package's attempt (of the feature's latest run that has one). */
-function promptOfAttempt(repo: string, feature: string, packageId: string, attempt: number): string {
+/** A file of a package's attempt (of the feature's latest run that has one), as text. */
+function attemptText(repo: string, feature: string, packageId: string, attempt: number, name: string): string {
   const runs = path.join(repo, '.waves', 'runs', feature);
   for (const id of fs.readdirSync(runs).sort().reverse()) {
-    const file = path.join(runs, id, packageId, String(attempt), 'prompt.md');
+    const file = path.join(runs, id, packageId, String(attempt), name);
     if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
   }
-  throw new Error(`no prompt.md of ${packageId}, attempt ${attempt}`);
+  throw new Error(`no ${name} of ${packageId}, attempt ${attempt}`);
+}
+
+/** The prompt.md of a package's attempt. */
+function promptOfAttempt(repo: string, feature: string, packageId: string, attempt: number): string {
+  return attemptText(repo, feature, packageId, attempt, 'prompt.md');
 }
 
 /** The attempt's exit.json (the runner's record of the agent's exit and its own verdict). */
 function readExit(repo: string, feature: string, packageId: string, attempt = 1): ExitFile {
-  const runs = path.join(repo, '.waves', 'runs', feature);
-  for (const id of fs.readdirSync(runs).sort().reverse()) {
-    const file = path.join(runs, id, packageId, String(attempt), 'exit.json');
-    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as ExitFile;
-  }
-  throw new Error(`no exit.json of ${packageId}`);
+  return JSON.parse(attemptText(repo, feature, packageId, attempt, 'exit.json')) as ExitFile;
 }
 
 function safeLog(repo: string, feature: string, packageId: string, attempt = 1): string {

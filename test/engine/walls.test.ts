@@ -373,8 +373,9 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
       for (let i = 0; i < 600 && !started(); i++) await new Promise((r) => setTimeout(r, 50));
       // While b's agent waits: the processes under its runner's child (the agent's pid in meta.json).
       const b = engine.store!.state!.packages.b!;
-      const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(b.logFile!), 'meta.json'), 'utf8')) as { agentPid: number; startedAhead?: string };
+      const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(b.logFile!), 'meta.json'), 'utf8')) as { agentPid: number; startedAhead?: string; netAhead?: boolean };
       assert.ok(meta.startedAhead, "b's runner was started ahead");
+      assert.equal(meta.netAhead, true, 'and said its network was made ahead');
       lines = treeLines(meta.agentPid);
       fs.writeFileSync(gate, 'go');
       outcome = await running;

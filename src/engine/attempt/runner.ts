@@ -76,6 +76,8 @@ export interface RunnerMeta {
   interactive: boolean;
   /** A runner started ahead (runnerPool.ts): when its process started, before it had this attempt. */
   startedAhead?: string;
+  /** The agent's walls stood in a network its runner made ahead (ADR 0019). */
+  netAhead?: boolean;
 }
 
 /** exit.json: written atomically by the runner at the end. */
@@ -369,6 +371,7 @@ class Attempt {
       if (ahead && w) {
         // The network made ahead: its relay is told the agent's walls (all but the network) and the agent.
         child = ahead;
+        this.meta.netAhead = true;
         const go: RelayGo = {
           loops: w.allow.filter((a) => isLoopback(parseTarget(a)!)).join(','),
           argv: walledInsideArgv(w, spec.argv),
