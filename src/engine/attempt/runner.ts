@@ -28,7 +28,7 @@ import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
 import { isLoopback, parseTarget, WALLS_AHEAD_ENV } from '../../core/run/walls.js';
 import { refusalsIn, relay, relayAhead, startProxy, upstreamOf, type RelayGo, type WallRefusal } from './wallsNet.js';
-import { confineCommand, enterWalls, netAheadArgv, netAheadWorks, programOnPath, walledArgv, walledInsideArgv } from './wallsRun.js';
+import { confineCommand, enterWalls, netAheadArgv, programOnPath, walledArgv, walledInsideArgv } from './wallsRun.js';
 import { DEFAULT_MEMORY_MB, wallsFor, wallsSocketOf, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
 import { processTree, stillRunning, treeRss, type SeenProcess } from './processTree.js';
 import type { Server } from 'node:net';
@@ -616,7 +616,7 @@ function pooled(token: string): Promise<number> {
 function netAhead(token: string): ChildProcess | null {
   const bwrap = process.env[WALLS_AHEAD_ENV];
   const setpriv = programOnPath('setpriv');
-  if (!bwrap || !setpriv || !netAheadWorks(bwrap)) return null;
+  if (!bwrap || !setpriv) return null;
   const argv = netAheadArgv(setpriv, bwrap, process.argv[1] ?? '', wallsSocketOf(token));
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env[WALLS_AHEAD_ENV];

@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { poolStep } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
+import { netAheadWorks } from './wallsRun';
 import { WALLS_AHEAD_ENV } from '../../core/run/walls';
 
 interface Pooled {
@@ -54,7 +55,20 @@ export class RunnerPool {
   /** Pooled runners that ended before they were ready: at 3 the pool stops (launches start their own). */
   private failures = 0;
 
-  constructor(private readonly options: RunnerPoolOptions) {}
+  /** With `wallsAhead`: bubblewrap's path once it was tried nesting here (`netAheadWorks`), null when it cannot; the trial, while it runs. */
+  private wallsAhead: string | null = null;
+  private trial: Promise<void> | null = null;
+
+  constructor(private readonly options: RunnerPoolOptions) {
+    const bwrap = options.wallsAhead;
+    if (bwrap) {
+      this.trial = netAheadWorks(bwrap).then((ok) => {
+        this.wallsAhead = ok ? bwrap : null;
+        this.trial = null;
+        this.fill();
+      });
+    }
+  }
 
   /** The pool's counts, for tests and the bench. */
   get size(): { idle: number; ready: number; taken: number } {
@@ -129,7 +143,8 @@ export class RunnerPool {
   }
 
   private fill(): void {
-    if (this.closed) return;
+    // Runners start once the pool knows whether they can make their network ahead (the trial's end fills it).
+    if (this.closed || this.trial) return;
     const idle = this.members.filter((m) => !m.gone && !m.taken);
     const step = poolStep(this.wanted, { idle: idle.length, starting: idle.filter((m) => !m.ready).length });
     // The newest go first: the older ones are the readier.
@@ -155,7 +170,7 @@ export class RunnerPool {
     try {
       child = spawn(this.options.command ?? process.execPath, [this.options.runnerScript, '--pooled', token], {
         cwd: this.options.cwd,
-        env: { ...runnerEnv(process.env, {}), ...(this.options.wallsAhead ? { [WALLS_AHEAD_ENV]: this.options.wallsAhead } : {}) },
+        env: { ...runnerEnv(process.env, {}), ...(this.wallsAhead ? { [WALLS_AHEAD_ENV]: this.wallsAhead } : {}) },
         detached: true,
         stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
         shell: false,

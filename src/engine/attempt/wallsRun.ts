@@ -5,7 +5,7 @@
  * inside walls of its own — here and on an SSH host alike. Node built-ins, src/core and
  * src/store only (bundled into dist/runner.js).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -73,10 +73,12 @@ export function walledInsideArgv(w: DrawnWalls, argv: readonly string[]): string
 /**
  * Whether walls can be made inside a network made ahead here (a bubblewrap inside another):
  * false where bubblewrap cannot nest (a setuid bubblewrap, user namespaces refused inside one).
+ * Tried once by the runner pool, not by each of its runners.
  */
-export function netAheadWorks(bwrap: string): boolean {
-  const trial = spawnSync(bwrap, [...NET_AHEAD_ARGS, '--', bwrap, ...WALLS_TRIAL_ARGS.filter((a) => a !== '--unshare-net')], { stdio: 'ignore', timeout: 10_000 });
-  return trial.status === 0;
+export function netAheadWorks(bwrap: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(bwrap, [...NET_AHEAD_ARGS, '--', bwrap, ...WALLS_TRIAL_ARGS.filter((a) => a !== '--unshare-net')], { timeout: 10_000 }, (err) => resolve(!err));
+  });
 }
 
 /**
