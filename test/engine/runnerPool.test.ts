@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { attemptDir, attemptFiles } from '../../src/core/run/runPaths.js';
+import { AHEAD_AFTER_LAUNCH_MS } from '../../src/core/run/startAhead.js';
 import { isRunnerAlive } from '../../src/engine/attempt/adopt.js';
 import type { RunnerExit, RunnerMeta } from '../../src/engine/attempt/runner.js';
 import { RunnerPool } from '../../src/engine/attempt/runnerPool.js';
@@ -228,16 +229,20 @@ describe('the engine with runners started ahead', () => {
     engine.dispose();
   });
 
-  it("a dependent's runner was started while its dependency worked; WAVES_RUNNER_POOL=0 starts one per attempt", async () => {
+  it("a dependent's runner was started while its dependency worked, once its dependency's agent had had its start; WAVES_RUNNER_POOL=0 starts one per attempt", async () => {
     for (const pooled of [true, false]) {
       const saved = process.env.WAVES_RUNNER_POOL;
       if (!pooled) process.env.WAVES_RUNNER_POOL = '0';
       try {
         const { planFile, repo } = repoWithPlan('pool', [
-          { id: 'a', agent: ['sleep 1500', 'write a/x.txt'] },
+          { id: 'a', agent: ['sleep 2500', 'write a/x.txt'] },
           { id: 'b', deps: ['a'], agent: ['write b/x.txt'] },
         ]);
-        const { engine } = await engineFor(planFile, runnerJs);
+        const launched = new Map<string, number>();
+        const trace = (step: string, id: string) => {
+          if (step === 'launched' && !launched.has(id)) launched.set(id, Date.now());
+        };
+        const { engine } = await engineFor(planFile, runnerJs, { trace });
         const outcome = await engine.run();
         assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
         const metaOf = (id: string) => {
@@ -246,8 +251,12 @@ describe('the engine with runners started ahead', () => {
         };
         assert.equal(metaOf('a').startedAhead, undefined, 'the first package: nothing was started ahead yet');
         const b = metaOf('b');
-        if (pooled) assert.ok(b.startedAhead && Date.parse(b.startedAhead) < Date.parse(metaOf('a').startedAt) + 1500, `b's runner started ahead, while a worked (${b.startedAhead})`);
-        else assert.equal(b.startedAhead, undefined);
+        if (pooled) {
+          assert.ok(b.startedAhead && Date.parse(b.startedAhead) < Date.parse(metaOf('a').startedAt) + 2500, `b's runner started ahead, while a worked (${b.startedAhead})`);
+          // Not while a's agent was starting: the pool waited AHEAD_AFTER_LAUNCH_MS after a's launch (the runner's clock is this machine's).
+          const aLaunched = launched.get('a')!;
+          assert.ok(Date.parse(b.startedAhead) >= aLaunched + AHEAD_AFTER_LAUNCH_MS, `b's runner started ${Date.parse(b.startedAhead) - aLaunched} ms after a's launch, not before ${AHEAD_AFTER_LAUNCH_MS} ms`);
+        } else assert.equal(b.startedAhead, undefined);
         assert.ok(fs.existsSync(path.join(repo, '.git')));
         engine.dispose();
       } finally {

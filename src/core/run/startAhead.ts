@@ -36,6 +36,14 @@ export function treesAhead(next: readonly string[], state: RunState, isolated: (
   return next.filter((id) => (state.packages[id]?.attempts ?? 1) === 0 && isolated(id));
 }
 
+/**
+ * How long after a pass that launched agents the work ahead for the next wave waits (runners
+ * and their networks, trees: ADR 0015, 0016), ms. The agents just launched are starting (a CLI's
+ * start is Node loading its modules: CPU) and the work ahead would take the same cores; it is on
+ * nobody's path until an agent ends.
+ */
+export const AHEAD_AFTER_LAUNCH_MS = 500;
+
 export interface PoolCounts {
   /** Runners started ahead and not handed an attempt (nor taken for one). */
   idle: number;

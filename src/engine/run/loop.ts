@@ -15,7 +15,7 @@ import { expireLocks } from '../../core/run/lockTable';
 import type { ResultReadout } from '../../core/run/resultRecord';
 import { buildRunReport } from '../../core/run/runReport';
 import { readForecast } from './pastRuns';
-import { nextStarts, treesAhead } from '../../core/run/startAhead';
+import { AHEAD_AFTER_LAUNCH_MS, nextStarts, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
 import { createRunState, ensurePackages, setMachine, setMaxParallel, setReviewGate, setUnconfined } from '../../core/run/runStateInit';
 import { guardOfRun } from '../../core/run/integrationGuard';
@@ -83,6 +83,9 @@ export class RunLoop {
   private passWaiters: { after: number; resolve: () => void }[] = [];
   private poller: NodeJS.Timeout | null = null;
   private lostCheckedAt = 0;
+  /** The work ahead for the next wave waits until then (`AHEAD_AFTER_LAUNCH_MS` after the last pass that launched), and a pass is woken for it. */
+  private aheadNotBefore = 0;
+  private aheadTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ctx: RunContext,
@@ -93,6 +96,8 @@ export class RunLoop {
     ctx.onStop(() => {
       if (this.poller) clearInterval(this.poller);
       this.poller = null;
+      if (this.aheadTimer) clearTimeout(this.aheadTimer);
+      this.aheadTimer = null;
       this.passEnded(Infinity);
     });
   }
@@ -380,11 +385,12 @@ export class RunLoop {
     } else {
       for (const id of decision.start) ctx.apply({ type: 'queued', packageId: id, ...(placedOn.has(id) ? { host: placedOn.get(id)! } : {}) });
       await Promise.all(decision.start.map((id) => this.parts.launches.startPackage(id)));
+      if (decision.start.length > 0) this.aheadAfterLaunch();
       if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Math.max(Date.now() + ctx.pollMs, away?.retryAt ?? 0);
     }
     await ctx.store!.flush();
-    // Runners started ahead and trees made ahead for the next wave (runnerPool.ts, ADR 0015, 0016) — not while launches use the CPU.
-    if (ctx.launches.size === 0 && !ctx.stopped) {
+    // Runners started ahead and trees made ahead for the next wave (runnerPool.ts, ADR 0015, 0016) — not while launches, or the agents just launched, use the CPU.
+    if (ctx.launches.size === 0 && !ctx.stopped && Date.now() >= this.aheadNotBefore) {
       const next = ctx.runCancelled ? [] : nextStarts(ctx.sched, ctx.state, ctx.maxParallel, ctx.only);
       ctx.executor.expectLaunches?.(next.length);
       const integration = ctx.state.integration;
@@ -404,6 +410,16 @@ export class RunLoop {
     if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
     const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
     if (busy === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+  }
+
+  /** The agents just launched start first: the work ahead waits `AHEAD_AFTER_LAUNCH_MS`, then a pass does it. */
+  private aheadAfterLaunch(): void {
+    this.aheadNotBefore = Date.now() + AHEAD_AFTER_LAUNCH_MS;
+    if (this.aheadTimer) clearTimeout(this.aheadTimer);
+    this.aheadTimer = setTimeout(() => {
+      this.aheadTimer = null;
+      this.wake();
+    }, AHEAD_AFTER_LAUNCH_MS);
   }
 
   /** Each ready package's wait as its phase (#35): marked when it changes, cleared when it waits only for a slot. */
