@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { doPackage, resultRecord, startModelServer, type ModelServer, type Turn } from '../fixtures/modelServer';
 import { readAt } from '../engine/engineFixtures';
+import { waitFor } from '../engine/helpers';
 import { worktreePath } from '../../src/core/run/runPaths';
 import { madeAheadAt } from '../../src/engine/git/treeMarks';
 import { readRun } from '../../src/engine/run';
@@ -131,13 +132,14 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       const feature = `${preset}-ahead`;
       const w = workspace(feature, [{ id: 'alpha' }, { id: 'beta', deps: ['alpha'] }]);
       const betaTree = worktreePath(w.repo, feature, 'beta');
-      // While alpha's CLI works (its first write), beta's tree is there already, marked as made ahead.
+      // While alpha's CLI works (it waits for the model's answer to write), beta's tree is made, marked as made ahead.
+      // (The engine starts the work ahead a moment after alpha's launch, once alpha's CLI had its start: the model waits for it, up to 30 s.)
       let aheadWhileAlphaWorked: string | null = null;
       const alpha = work({ 'alpha/a.txt': `alpha by ${preset}\n` }, s);
       const i = alpha.findIndex((t) => typeof t !== 'function' && t.type === 'write');
       const alphaWrite = alpha[i]!;
-      alpha[i] = (ctx) => {
-        aheadWhileAlphaWorked = madeAheadAt(betaTree);
+      alpha[i] = async (ctx) => {
+        aheadWhileAlphaWorked = await waitFor(() => madeAheadAt(betaTree), "beta's tree made ahead", 30_000).catch(() => null);
         return typeof alphaWrite === 'function' ? alphaWrite(ctx) : alphaWrite;
       };
       srv.script(alpha, { match: promptOf('alpha'), label: 'alpha' });
