@@ -82,7 +82,7 @@ export class OwnershipCommands extends Disposable {
     if (!report) {
       const plan = this.model.plan;
       void vscode.window.showInformationMessage(
-        plan ? `${vscode.workspace.asRelativePath(target)} is outside the folder of the plan ${plan.label}.` : 'There is no plan in this workspace.',
+        plan ? `${vscode.workspace.asRelativePath(target)} is outside the repository (or folder) of the plan ${plan.label}, where its scopes start.` : 'There is no plan in this workspace.',
       );
       return undefined;
     }

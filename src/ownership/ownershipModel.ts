@@ -39,11 +39,14 @@ export interface OwnershipReport {
  * when the plan is re-analysed), the active feature's run statuses and the repository's live
  * file locks (from `RunWatch`), the workspace's real files (bounded, followed on disk) for
  * folders and per-package lists, and the files written during a run that no package owns.
- * Paths are relative to the workspace folder that holds the plan.
+ * Paths are relative to the plan's repository (where its scopes, the engine's audit and its locks
+ * start: `RunWatch.repositoryOf`), else to the workspace folder that holds the plan.
  */
 export class OwnershipModel extends Disposable {
   private entry: PlanEntry | undefined;
   private folder: vscode.WorkspaceFolder | undefined;
+  /** Where the plan's paths start: its repository, else its workspace folder. */
+  private root: vscode.Uri | undefined;
   private index: OwnerIndex | undefined;
   private statuses = new Map<string, PackageStatus>();
   private run: RunState | undefined;
@@ -106,15 +109,13 @@ export class OwnershipModel extends Disposable {
     return this.run;
   }
 
-  /** The path of a URI relative to the plan's workspace folder, or undefined outside it. */
+  /** The path of a URI relative to the plan's repository (or workspace folder), or undefined outside it. */
   relative(uri: vscode.Uri): string | undefined {
-    if (!this.folder || uri.scheme !== this.folder.uri.scheme || uri.authority !== this.folder.uri.authority) return undefined;
-    const rel = path.posix.relative(this.folder.uri.path, uri.path);
-    return rel === '' || rel.startsWith('..') || path.posix.isAbsolute(rel) ? undefined : rel;
+    return this.root && relativeTo(this.root, uri);
   }
 
   uriOf(relativePath: string): vscode.Uri | undefined {
-    return this.folder && vscode.Uri.joinPath(this.folder.uri, ...relativePath.split('/'));
+    return this.root && vscode.Uri.joinPath(this.root, ...relativePath.split('/'));
   }
 
   /** The decoration state of a file or folder: a listed folder shares its files' state or has none. */
@@ -177,7 +178,7 @@ export class OwnershipModel extends Disposable {
   locksOf(packageId: string): FileLock[] {
     const feature = this.entry?.analysis.plan.feature?.id;
     return this.runs
-      .lockTable(this.folder)
+      .lockTable(this.root ?? this.folder)
       .locks.filter((l) => l.kind === 'file' && l.holder === packageId && (feature === undefined || l.featureId === feature) && isLiveLock(l, new Date()));
   }
 
@@ -211,10 +212,10 @@ export class OwnershipModel extends Disposable {
   private followPlan(force = false): Promise<void> {
     const entry = this.registry.active;
     if (!force && entry === this.entry) return Promise.resolve();
-    const folderChanged = !entry || vscode.workspace.getWorkspaceFolder(entry.uri)?.uri.toString() !== this.folder?.uri.toString();
     const analysisChanged = entry?.analysis !== this.entry?.analysis;
     this.entry = entry;
     this.folder = entry && vscode.workspace.getWorkspaceFolder(entry.uri);
+    const folderChanged = this.followRoot();
     if (analysisChanged || force) {
       const started = Date.now();
       this.index = entry ? new OwnerIndex(entry.analysis) : undefined;
@@ -222,12 +223,31 @@ export class OwnershipModel extends Disposable {
       if (ms > 50) this.log.warn(`[ownership] indexing ${entry?.label} took ${ms} ms`);
       this.followRun(false);
     }
-    if (folderChanged || force) return this.listFiles();
+    if (folderChanged || force) {
+      this.followLocks(false);
+      return this.relist();
+    }
     this.recompute();
     return Promise.resolve();
   }
 
+  /**
+   * Takes the plan's root from the run watch (which learns a plan's repository when the plan
+   * appears); true when it changed.
+   */
+  private followRoot(): boolean {
+    const root = this.entry && this.runs.repositoryOf(this.entry.uri);
+    if (root?.toString() === this.root?.toString()) return false;
+    this.root = root;
+    return true;
+  }
+
   private followRun(fire = true): void {
+    // The plan's repository is known to the run watch a moment after the plan: follow it.
+    if (fire && this.followRoot()) {
+      this.followLocks(false);
+      void this.relist();
+    }
     const feature = this.entry?.analysis.plan.feature?.id;
     const run = feature !== undefined && this.entry ? this.runs.stateFor(feature, this.entry.uri) : undefined;
     this.run = run;
@@ -245,7 +265,7 @@ export class OwnershipModel extends Disposable {
   private followLocks(fire = true): void {
     clearTimeout(this.expiryTimer);
     const now = new Date();
-    this.locks = new LockIndex(this.runs.lockTable(this.folder).locks, now);
+    this.locks = new LockIndex(this.runs.lockTable(this.root ?? this.folder).locks, now);
     if (this.locks.nextExpiry !== undefined) {
       // The answer changes by itself when a lock expires: look again then.
       const wait = Math.min(Math.max(this.locks.nextExpiry - now.getTime() + 50, 50), 2 ** 31 - 1);
@@ -310,18 +330,28 @@ export class OwnershipModel extends Disposable {
     }
   }
 
+  /** The root changed: the files listed under the old one are no answer meanwhile. */
+  private relist(): Promise<void> {
+    this.files = [];
+    this.filesComplete = false;
+    this.recompute();
+    return this.listFiles();
+  }
+
   private async listFiles(): Promise<void> {
-    const folder = this.folder;
+    const root = this.root;
     let files: string[] = [];
-    if (folder) {
+    // What the workspace shows of the plan's repository: the repository (in the folder), or the folder (in a larger repository).
+    const base = root && this.folder && relativeTo(root, this.folder.uri) !== undefined ? this.folder.uri : root;
+    if (base) {
       try {
-        const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, '**/*'), NEVER_LISTED, MAX_FILES + 1);
+        const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(base, '**/*'), NEVER_LISTED, MAX_FILES + 1);
         files = uris.map((u) => this.relative(u)).filter((r): r is string => r !== undefined);
       } catch (err) {
         this.log.error('[ownership] could not list the workspace files', err);
       }
     }
-    if (this.isDisposed || folder !== this.folder) return;
+    if (this.isDisposed || root !== this.root) return;
     this.filesComplete = files.length <= MAX_FILES;
     if (!this.filesComplete) {
       files = files.slice(0, MAX_FILES);
@@ -342,4 +372,11 @@ export class OwnershipModel extends Disposable {
     this.folders = this.index && this.filesComplete ? folderStates(this.files, (f) => this.stateOfPath(f)) : new Map();
     this.changed.fire();
   }
+}
+
+/** `uri`'s path below `root` (`a/b.ts`), or undefined when it is not below it (or is it). */
+function relativeTo(root: vscode.Uri, uri: vscode.Uri): string | undefined {
+  if (uri.scheme !== root.scheme || uri.authority !== root.authority) return undefined;
+  const rel = path.posix.relative(root.path, uri.path);
+  return rel === '' || rel.startsWith('..') || path.posix.isAbsolute(rel) ? undefined : rel;
 }

@@ -126,14 +126,16 @@ export class RunWatch extends Disposable {
   }
 
   /**
-   * The lock table of a folder's repository (of the first folder by default); empty when none.
-   * With a shared coordinator, its file locks are added (this clone's runs take theirs there),
-   * other drivers' with their `owner` (who and where: `OwnedLock`), and their running packages'
-   * write scopes.
+   * The lock table of a folder's repository, or of a repository a plan lives in (`repositoryOf`;
+   * of the first folder by default); empty when none. With a shared coordinator, its file locks
+   * are added (this clone's runs take theirs there), other drivers' with their `owner` (who and
+   * where: `OwnedLock`), and their running packages' write scopes.
    */
-  lockTable(folder?: vscode.WorkspaceFolder): LockTable {
-    const f = folder ?? vscode.workspace.workspaceFolders?.[0];
-    const local = (f && this.locks.get(f.uri.toString())) || emptyLockTable();
+  lockTable(where?: vscode.WorkspaceFolder | vscode.Uri): LockTable {
+    const at = where instanceof vscode.Uri ? where : (where ?? vscode.workspace.workspaceFolders?.[0])?.uri;
+    // (A shared coordinator's view is by workspace folder: the one the repository was found from.)
+    const f = where instanceof vscode.Uri ? (this.rootOf(where.toString())?.folder ?? vscode.workspace.getWorkspaceFolder(where)) : (where ?? vscode.workspace.workspaceFolders?.[0]);
+    const local = (at && this.locks.get(at.toString())) || emptyLockTable();
     const foreign = this.shared?.foreignLocks(f) ?? [];
     return foreign.length === 0 ? local : { ...local, locks: [...local.locks, ...foreign] };
   }

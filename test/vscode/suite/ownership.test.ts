@@ -4,6 +4,8 @@
 // Workspace `basic`: wp-contract (contracts/**, wave 1) → wp-api (src/api/**), wp-web (src/web/**).
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import { serializeLockTable, type LockEntry } from '../../../src/core/run/lockTable';
@@ -11,7 +13,8 @@ import { applyEvent } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunState } from '../../../src/core/run/runState';
 import { RunWatch } from '../../../src/run/runWatch';
-import { autoSaveOff, closeEditors, extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
+import { planRepo } from '../../fixtures/startRefusals';
+import { autoSaveOff, closeEditors, extension, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const file = (rel: string) => vscode.Uri.joinPath(workspaceRoot(), ...rel.split('/'));
 const write = (rel: string, text: string) => vscode.workspace.fs.writeFile(file(rel), new TextEncoder().encode(text));
@@ -348,5 +351,31 @@ describe('ownership', () => {
     assert.equal(colorId(d), 'waves.ownership.conflictForeground');
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await waitForBadge(api, 'src/api/items.ts', 'W2', 'the edit reverted');
+  });
+
+  it("a plan in a repository nested in the workspace folder: its scopes and locks start at that repository, as the engine's do", async () => {
+    assert.ok(fs.existsSync(path.join(workspaceRoot().fsPath, '.git')), 'the workspace folder is a repository of its own');
+    const { plan } = planRepo(path.join(workspaceRoot().fsPath, 'zz-nested'), 'nested-owner');
+    await write('zz-nested/one/a.txt', 'a\n');
+    await write('zz-nested/other.txt', 'other\n');
+    const uri = vscode.Uri.file(plan);
+    try {
+      await waitForPlan(api, uri, 'the nested plan in the registry', (e) => e.analysis.valid);
+      await api.registry.setActive(uri);
+      // `one/**` is the nested repository's one/, not the workspace folder's.
+      const d = await waitForBadge(api, 'zz-nested/one/a.txt', 'W1', "the nested plan's scope");
+      assert.equal(d?.tooltip, 'owned by wp-one · wave 1');
+      assert.equal(decoration(api, 'zz-nested/other.txt'), undefined);
+      assert.equal(api.ownership.model.relative(file('zz-nested/one/a.txt')), 'one/a.txt');
+      assert.equal(api.ownership.model.relative(file('src/api/items.ts')), undefined, "outside the plan's repository");
+      await waitFor(() => api.ownership.model.filesOf('wp-one', 'write').files.join() === 'one/a.txt', `the package's files listed from its repository (now ${api.ownership.model.filesOf('wp-one', 'write').files.join(', ')})`);
+      // Its locks are that repository's (`.waves/locks.json` beside its plan, where its runs take them).
+      await write('zz-nested/.waves/locks.json', serializeLockTable({ version: 1, locks: [{ ...lock('one/a.txt', 'wp-one', 90), featureId: 'nested-owner' }] }));
+      await api.ownership.runs.refresh();
+      await waitForBadge(api, 'zz-nested/one/a.txt', 'L', "the nested repository's lock");
+    } finally {
+      await api.registry.setActive(file('work-packages.yaml'));
+      await vscode.workspace.fs.delete(file('zz-nested'), { recursive: true }).then(undefined, () => undefined);
+    }
   });
 });
