@@ -418,6 +418,7 @@ export class RunLoop {
     if (this.aheadTimer) clearTimeout(this.aheadTimer);
     this.aheadTimer = setTimeout(() => {
       this.aheadTimer = null;
+      this.aheadNotBefore = 0; // (the timer's clock is not Date.now()'s: never missed by a millisecond)
       this.wake();
     }, AHEAD_AFTER_LAUNCH_MS);
   }
