@@ -49,7 +49,14 @@ async function main(): Promise<void> {
       const row = page.locator('.monaco-list-row', { hasText: /Wave Orchestrator|wave-orchestrator\.wave-orchestrator/ }).first();
       const time = row.locator('.activation-time').first();
       await time.waitFor({ timeout: 30_000 });
-      times.push(((await time.textContent()) ?? '').trim());
+      // The view may show "Activating..." until the activation ends: its figure is read once it is there.
+      let text = '';
+      for (let waited = 0; waited <= 30_000; waited += 100) {
+        text = ((await time.textContent()) ?? '').trim();
+        if (/\d\s*ms/.test(text)) break;
+        await page.waitForTimeout(100);
+      }
+      times.push(text);
       // Running Extensions opens as a modal editor: closed first.
       await page.keyboard.press('Escape');
       await page.getByText('Running Extensions').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
