@@ -133,8 +133,14 @@ export class RunWatch extends Disposable {
    */
   lockTable(where?: vscode.WorkspaceFolder | vscode.Uri): LockTable {
     const at = where instanceof vscode.Uri ? where : (where ?? vscode.workspace.workspaceFolders?.[0])?.uri;
-    // (A shared coordinator's view is by workspace folder: the one the repository was found from.)
-    const f = where instanceof vscode.Uri ? (this.rootOf(where.toString())?.folder ?? vscode.workspace.getWorkspaceFolder(where)) : (where ?? vscode.workspace.workspaceFolders?.[0]);
+    // A shared coordinator's view is of a workspace folder's repository: it counts for a repository
+    // that holds the folder (or is it), not for one nested in the folder.
+    const folderOf = (repo: vscode.Uri) => {
+      const folder = this.rootOf(repo.toString())?.folder ?? vscode.workspace.getWorkspaceFolder(repo);
+      const rel = folder && folder.uri.scheme === repo.scheme ? path.posix.relative(repo.path, folder.uri.path) : '..';
+      return rel.startsWith('..') || path.posix.isAbsolute(rel) ? undefined : folder;
+    };
+    const f = where instanceof vscode.Uri ? folderOf(where) : (where ?? vscode.workspace.workspaceFolders?.[0]);
     const local = (at && this.locks.get(at.toString())) || emptyLockTable();
     const foreign = this.shared?.foreignLocks(f) ?? [];
     return foreign.length === 0 ? local : { ...local, locks: [...local.locks, ...foreign] };

@@ -13,7 +13,8 @@ import type { WavesApi } from '../../../src/extension';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { registerPlannedClaims, removePlannedClaims } from '../../../src/engine/coordinator/plannedClaims';
 import { startCluster, type Cluster } from '../../coordinator/postgres';
-import { extension, waitFor, wavesApi, workspaceRoot } from '../helpers';
+import { planRepo } from '../../fixtures/startRefusals';
+import { extension, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const file = (rel: string) => vscode.Uri.joinPath(workspaceRoot(), ...rel.split('/'));
 
@@ -102,6 +103,21 @@ describe('shared coordinator', function () {
     assert.equal(decoration.tooltip, `owned by wp-api · wave 2 · written by wp-remote (feature remote-feature), running — ${where}`);
     // Files no other driver may write keep the plan's own state.
     assert.equal(api.ownership.files.provideFileDecoration(file('src/web/items.tsx'))?.tooltip, 'owned by wp-web · wave 2');
+    // A plan in a repository nested in the folder is not this coordinator's repository: none of its drivers' locks count there.
+    const nested = planRepo(path.join(workspaceRoot().fsPath, 'zz-nested-coordinator'), 'nested-coordinator');
+    try {
+      const nestedPlan = vscode.Uri.file(nested.plan);
+      await waitForPlan(api, nestedPlan, 'the nested plan in the registry');
+      const repo = await waitFor(() => {
+        const r = api.ownership.runs.repositoryOf(nestedPlan);
+        return r && fs.realpathSync(r.fsPath) === nested.repo ? r : undefined;
+      }, 'the nested repository followed');
+      const others = (where: vscode.Uri | vscode.WorkspaceFolder) => api.ownership.runs.lockTable(where).locks.filter((l) => 'owner' in l).length;
+      assert.ok(others(vscode.workspace.workspaceFolders![0]!) > 0, "the folder's repository: the other driver's locks");
+      assert.equal(others(repo), 0, 'the nested repository: none');
+    } finally {
+      fs.rmSync(path.join(workspaceRoot().fsPath, 'zz-nested-coordinator'), { recursive: true, force: true });
+    }
 
     // The Ownership view: "Other drivers" → the run → its package and what it may write.
     const tree = api.ownership.tree;
