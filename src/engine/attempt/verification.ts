@@ -22,7 +22,7 @@ import { requireApproved } from '../consent';
 import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/run/walls';
 import { refusalsIn } from './wallsNet';
 import { encodeConfine, enterWalls } from './wallsRun';
-import { wallsFor, type ConfinementOptions } from './wallsDraw';
+import { targetsFor, wallsFor, type ConfinementOptions } from './wallsDraw';
 
 export interface CommandStep {
   /** The step's name in the plan. */
@@ -87,21 +87,21 @@ export function verifyWallsLog(attemptDir: string, n: number): string {
  */
 function commandArgv(sh: { file: string; args: string[] }, cwd: string, attemptDir: string, n: number, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): { file: string; args: string[]; offline: boolean } {
   if (!walls) return { ...sh, offline: false };
-  // The walls `runner.js --confine` would draw for it (the same code, with the same environment).
-  const drawn = wallsFor({
-    bwrap: walls.bwrap,
-    worktree: cwd,
-    attemptDir,
-    role: 'command',
-    profileId: 'custom',
-    env,
-    interactive: false,
-    argv: [sh.file, ...sh.args],
-    runnerScript: walls.runnerScript,
-    startToken: crypto.randomBytes(16).toString('hex'),
-    ...(walls.options ? { options: walls.options } : {}),
-  }).walls;
-  if (drawn.allow.length === 0) {
+  // No host allowed: the walls `runner.js --confine` would draw for it (the same code, with the same environment), under bubblewrap straight.
+  if (targetsFor('custom', env, walls.options).targets.length === 0) {
+    const drawn = wallsFor({
+      bwrap: walls.bwrap,
+      worktree: cwd,
+      attemptDir,
+      role: 'command',
+      profileId: 'custom',
+      env,
+      interactive: false,
+      argv: [sh.file, ...sh.args],
+      runnerScript: walls.runnerScript,
+      startToken: crypto.randomBytes(16).toString('hex'),
+      ...(walls.options ? { options: walls.options } : {}),
+    }).walls;
     enterWalls(env);
     delete env.ELECTRON_RUN_AS_NODE; // nothing inside runs as Node on its behalf
     return { file: drawn.bwrap, args: [...drawn.args, '--', sh.file, ...sh.args], offline: true };

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, presetFamily, STATE_FOLDERS, type PathKind, type WallsPlan } from '../../core/run/walls.js';
+import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, presetFamily, STATE_FOLDERS, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
 
 /** What the person set for the walls (settings `waves.sandbox.*`, flags `--allow-host`, …); all optional. */
@@ -130,9 +130,7 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   const hidden = [...DEFAULT_HIDDEN, ...(req.options?.hidden ?? [])].map((p) => (p.startsWith('/') || p.startsWith('~') ? expandHome(p, home) : path.join(home, p)));
   // The person's session: its runtime folder (session bus, keyring, agents' sockets) and the ssh-agent's socket.
   hidden.push('/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : []));
-  // What the person allowed: the setting or flag, and `WAVES_SANDBOX_ALLOW` (comma-separated) from the environment.
-  const fromEnvAllow = (req.env.WAVES_SANDBOX_ALLOW ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  const { targets, problems } = allowedTargets(req.profileId, req.env, [...(req.options?.allowHosts ?? []), ...fromEnvAllow]);
+  const { targets, problems } = targetsFor(req.profileId, req.env, req.options);
   const plan: WallsPlan = { worktree, write, readBack, hidden, network: targets };
   const args = bwrapArgs(plan, kindOf, '/tmp');
   if (req.interactive) {
@@ -151,6 +149,16 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     walls: { bwrap: req.bwrap, args, allow: targets.map((t) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`), socket, log: path.join(attemptDir, 'walls.jsonl'), runnerScript: real(req.runnerScript) },
     problems,
   };
+}
+
+/**
+ * The network targets an agent's (or a command's) walls let through: its preset's model API, the
+ * model server its environment names, and what the person allowed — the setting or flag, and
+ * `WAVES_SANDBOX_ALLOW` (comma-separated) from the environment.
+ */
+export function targetsFor(profileId: string, env: Readonly<Record<string, string | undefined>>, options?: ConfinementOptions): { targets: Target[]; problems: string[] } {
+  const fromEnvAllow = (env.WAVES_SANDBOX_ALLOW ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  return allowedTargets(profileId, env, [...(options?.allowHosts ?? []), ...fromEnvAllow]);
 }
 
 /**
