@@ -35,6 +35,8 @@ describe('shared coordinator', function () {
   after(async () => {
     await vscode.workspace.getConfiguration('waves').update('coordinator', undefined, vscode.ConfigurationTarget.Global);
     if (other && other.exitCode === null && other.signalCode === null) other.kill('SIGKILL');
+    // A test that failed before it opened its gate leaves the other driver's runner with its agent waiting for it: stopped.
+    await stopRunnersUnder(scratch);
     cluster?.remove();
     fs.rmSync(scratch, { recursive: true, force: true });
   });
@@ -238,3 +240,27 @@ describe('shared coordinator', function () {
     await waitFor(() => othersNode() === undefined, 'the Other drivers section gone with the setting', { timeoutMs: 30_000 });
   });
 });
+
+/** SIGTERM to every runner whose attempt lies under `dir` (its meta.json's `runnerPid`), and a wait until they are gone (at most 10 s). */
+async function stopRunnersUnder(dir: string): Promise<void> {
+  const metas = (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[]).filter((e) => e.isFile() && e.name === 'meta.json').map((e) => path.join(e.parentPath, e.name));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // The runner's pid with its start token in its command line (a pid alone may be another process's by now).
+  const isRunner = (meta: { runnerPid?: number; startToken?: string }) => {
+    try {
+      return typeof meta.runnerPid === 'number' && !!meta.startToken && fs.readFileSync(`/proc/${meta.runnerPid}/cmdline`, 'utf8').includes(meta.startToken);
+    } catch {
+      return false;
+    }
+  };
+  const pids = metas.map((m) => JSON.parse(fs.readFileSync(m, 'utf8')) as { runnerPid?: number; startToken?: string }).filter(isRunner).map((meta) => meta.runnerPid!);
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  for (let waited = 0; waited < 10_000 && pids.some(alive); waited += 100) await new Promise((r) => setTimeout(r, 100));
+}
