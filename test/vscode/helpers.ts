@@ -39,6 +39,8 @@ export function extension(): vscode.Extension<unknown> {
 }
 
 /** The first workspace folder (the test workspace the runner opened). */
+export { pidAlive } from '../fixtures/pids';
+
 export function workspaceRoot(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('no workspace folder is open');

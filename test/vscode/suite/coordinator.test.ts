@@ -14,7 +14,7 @@ import { analyzePlan } from '../../../src/core/plan/analyze';
 import { registerPlannedClaims, removePlannedClaims } from '../../../src/engine/coordinator/plannedClaims';
 import { startCluster, type Cluster } from '../../coordinator/postgres';
 import { planRepo } from '../../fixtures/startRefusals';
-import { extension, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
+import { extension, pidAlive, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const file = (rel: string) => vscode.Uri.joinPath(workspaceRoot(), ...rel.split('/'));
 
@@ -244,14 +244,6 @@ describe('shared coordinator', function () {
 /** SIGTERM to every runner whose attempt lies under `dir` (its meta.json's `runnerPid`), and a wait until they are gone (at most 10 s). */
 async function stopRunnersUnder(dir: string): Promise<void> {
   const metas = (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[]).filter((e) => e.isFile() && e.name === 'meta.json').map((e) => path.join(e.parentPath, e.name));
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   // The runner's pid with its start token in its command line (a pid alone may be another process's by now).
   const isRunner = (meta: { runnerPid?: number; startToken?: string }) => {
     try {
@@ -262,5 +254,5 @@ async function stopRunnersUnder(dir: string): Promise<void> {
   };
   const pids = metas.map((m) => JSON.parse(fs.readFileSync(m, 'utf8')) as { runnerPid?: number; startToken?: string }).filter(isRunner).map((meta) => meta.runnerPid!);
   for (const pid of pids) process.kill(pid, 'SIGTERM');
-  for (let waited = 0; waited < 10_000 && pids.some(alive); waited += 100) await new Promise((r) => setTimeout(r, 100));
+  for (let waited = 0; waited < 10_000 && pids.some(pidAlive); waited += 100) await new Promise((r) => setTimeout(r, 100));
 }

@@ -20,7 +20,7 @@ import { applied, exitRecordText, startedEvents } from '../../fixtures/shippedRu
 import { planRepo } from '../../fixtures/startRefusals';
 import { RunWatch } from '../../../src/run/runWatch';
 import type { RunSession } from '../../../src/run/runController';
-import { extension, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
+import { extension, pidAlive, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const RUN_TIMEOUT = 90_000;
 
@@ -377,15 +377,7 @@ describe('Run in the editor', function () {
       const meta = JSON.parse(fs.readFileSync(attemptMeta(feature, state.runId, 'wp-wait', 1), 'utf8')) as { runnerPid: number; agentPid: number };
       process.kill(meta.runnerPid, 'SIGKILL');
       process.kill(-meta.agentPid, 'SIGKILL');
-      const alive = (pid: number) => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      await waitFor(() => !alive(meta.runnerPid) && !alive(meta.agentPid), 'the runner and the agent to be gone');
+      await waitFor(() => !pidAlive(meta.runnerPid) && !pidAlive(meta.agentPid), 'the runner and the agent to be gone');
 
       await api.run.reconciler.reconcileAll(true);
       assert.equal(lastRecord(feature)?.kind, 'offer', JSON.stringify(lastRecord(feature)));
