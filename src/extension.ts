@@ -35,7 +35,7 @@ export interface WavesApi {
   /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). Read: builds the on-demand parts. */
   readonly planning: PlanningController;
   /** The parts loaded on first use (ADR 0020): whether (what first, in how long) they were built. */
-  readonly onDemand: { readonly loaded: { by: string; ms: number } | undefined };
+  readonly onDemand: { readonly loaded: { by: string; ms: number; engine: boolean } | undefined };
 }
 
 export function activate(context: vscode.ExtensionContext): WavesApi {

@@ -10,6 +10,7 @@
  * when first called — or, after a command that goes on to it, right after the command's turn.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { proposedPlanIdOf } from './core/run/planningSession';
 import { leaseFile } from './core/run/runPaths';
@@ -83,7 +84,8 @@ export class OnDemand extends Disposable {
   private startChecked = false;
   private readonly stubs: vscode.Disposable[] = [];
   /** What built the parts, and in how many ms (the log says it too); undefined until then. */
-  loaded: { by: string; ms: number } | undefined;
+  /** What built the parts, how long it took, and whether the engine's bundle was loaded by it (it should not be: ADR 0020). */
+  loaded: { by: string; ms: number; engine: boolean } | undefined;
 
   constructor(
     private readonly deps: Omit<OnDemandDeps, 'reconcileAtStart'>,
@@ -151,8 +153,10 @@ export class OnDemand extends Disposable {
     for (const s of this.stubs.splice(0)) s.dispose();
     this.parts = create({ ...this.deps, reconcileAtStart: !this.startChecked });
     const ms = Math.round(performance.now() - started);
-    this.loaded = { by: why, ms };
+    const engine = engineBundleLoaded();
+    this.loaded = { by: why, ms, engine };
     this.deps.log.info(`Built the run, planning, hosts and DAG panel parts in ${ms} ms (first use: ${why})`);
+    if (engine) this.deps.log.warn('Building the on-demand parts loaded the run engine (a part reads an engine export as it is built)');
     // A command that goes on to the engine: it is loaded while the command's first question
     // (which agent, the commands to approve) is on screen — not after the person answered it, and
     // not before the question was sent (the extension host sends its messages on a later turn).
@@ -170,4 +174,10 @@ export class OnDemand extends Disposable {
     if (typeof startRun !== 'function') return;
     this.deps.log.info(`The run engine is ready ${Math.round(performance.now() - started)} ms later (first use: ${why})`);
   }
+}
+
+/** Whether `dist/engine.js` is loaded in this extension host (this extension's: beside this bundle). */
+function engineBundleLoaded(): boolean {
+  const bundle = path.join(__dirname, 'engine.js');
+  return Object.hasOwn(require.cache, bundle);
 }

@@ -80,7 +80,11 @@ export class ReviewComments extends Disposable {
   /** Threads shown, by the store's id. */
   private readonly shown = new Map<string, ShownThread>();
   private readonly byThread = new Map<vscode.CommentThread, ShownThread>();
-  private readonly author = commentAuthor();
+  /** Who writes this window's comments: asked of the engine with the first comment (not as the parts are built: ADR 0020). */
+  private authorName: string | undefined;
+  private get author(): string {
+    return (this.authorName ??= commentAuthor());
+  }
 
   constructor(private readonly deps: ReviewDeps) {
     super();

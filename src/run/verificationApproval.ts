@@ -15,6 +15,9 @@ import { askToApprove, explainRestricted } from './runController';
 
 export const APPROVED_CONTEXT = 'waves.verificationApproved';
 
+/** After the parts are built, the context key's first answer (ms): the first command's own work comes first. */
+const FIRST_UPDATE_MS = 1000;
+
 /** The question asked (a modal; tests answer it). True: approve exactly `commands`. */
 export type ApproveQuestion = (label: string, commands: readonly string[]) => Promise<boolean>;
 
@@ -22,6 +25,8 @@ export class VerificationApproval extends Disposable {
   /** The modal; replaced by tests. */
   question: ApproveQuestion = (label, commands) => askToApprove(label, commands, 'Approve');
   private approvedNow: boolean | undefined;
+  /** The context key is first set a moment after these parts are built: reading the approvals goes through the engine's bundle, which the command that built them may not need (ADR 0020). */
+  private following = false;
 
   constructor(
     private readonly registry: PlanRegistry,
@@ -29,8 +34,12 @@ export class VerificationApproval extends Disposable {
   ) {
     super();
     this.register(registerShown('waves.approveVerification', log, (arg) => this.approve(arg)));
-    this.register(registry.onDidChange(() => this.update()));
-    this.update();
+    this.register(registry.onDidChange(() => this.following && this.update()));
+    const soon = setTimeout(() => {
+      this.following = true;
+      this.update();
+    }, FIRST_UPDATE_MS);
+    this.register({ dispose: () => clearTimeout(soon) });
   }
 
   /** Whether the active plan's verification commands are approved (what the context key says). */
@@ -76,6 +85,7 @@ export class VerificationApproval extends Disposable {
   }
 
   private update(): void {
+    this.following = true;
     const entry: PlanEntry | undefined = this.registry.active;
     const now = entry ? planCommandsApproved(entry.uri.fsPath, entry.analysis) : false;
     if (now === this.approvedNow) return;

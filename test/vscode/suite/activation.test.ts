@@ -90,6 +90,7 @@ describe('activation', () => {
     assert.match(fs.readFileSync(target.fsPath, 'utf8'), /flowchart/);
     assert.equal(api.onDemand.loaded?.by, 'waves.exportDag');
     assert.deepEqual(onDemandLoaded().map((f) => path.basename(f)), ['onDemand.js']);
+    assert.equal(api.onDemand.loaded?.engine, false, 'building the parts loaded the run engine: a part read an engine export as it was built');
     const contributed: string[] = (extension().packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
     const registered = new Set(await vscode.commands.getCommands(true));
     assert.deepEqual(
