@@ -83,8 +83,7 @@ export class OnDemand extends Disposable {
   /** Activation looked for runs on disk to reconcile (and built the parts if it found one). */
   private startChecked = false;
   private readonly stubs: vscode.Disposable[] = [];
-  /** What built the parts, and in how many ms (the log says it too); undefined until then. */
-  /** What built the parts, how long it took, and whether the engine's bundle was loaded by it (it should not be: ADR 0020). */
+  /** What built the parts, in how many ms (the log says it too), and whether building them loaded the engine's bundle (it should not: ADR 0020); undefined until then. */
   loaded: { by: string; ms: number; engine: boolean } | undefined;
 
   constructor(
