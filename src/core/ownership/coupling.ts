@@ -13,7 +13,7 @@ import type { PlanAnalysis } from '../plan/analyze';
 import { addDependency } from '../plan/edits';
 import type { Diagnostic, Fix } from '../plan/model';
 import { LineFeeds } from '../plan/text';
-import { OwnerIndex } from './ownership';
+import { OwnerIndex, packagesBySlot } from './ownership';
 
 export const COUPLING_CODE = 'coupling';
 
@@ -43,12 +43,25 @@ export interface CouplingResult {
 type CouplingInput = Pick<PlanAnalysis, 'text' | 'plan' | 'graph'>;
 
 /** The packages that have a partner which may run beside them and writes something: slot → true. */
-export function packagesWithPartners(analysis: CouplingInput, index: OwnerIndex = new OwnerIndex(analysis)): boolean[] {
+export function packagesWithPartners(analysis: CouplingInput): boolean[] {
   const { graph } = analysis;
-  const writes = index.packages.map((p) => !!p && p.pkg.scope.writeAllow.length > 0);
-  const out = index.packages.map(() => false);
+  const bySlot = packagesBySlot(analysis);
+  const writes = Array.from(bySlot, (p) => !!p && p.scope.writeAllow.length > 0);
+  const out = writes.map(() => false);
+  // Two packages of one wave never depend on each other: a wave with two writers gives each a
+  // partner without asking the graph (every package of a large plan, mostly).
+  const writersInWave = new Map<number, number>();
+  for (let a = 0; a < writes.length; a++) {
+    const wave = graph.wave[a];
+    if (writes[a] && wave !== null && wave !== undefined) writersInWave.set(wave, (writersInWave.get(wave) ?? 0) + 1);
+  }
   for (let a = 0; a < writes.length; a++) {
     if (!writes[a] || out[a]) continue;
+    const wave = graph.wave[a];
+    if (wave !== null && wave !== undefined && writersInWave.get(wave)! > 1) {
+      out[a] = true;
+      continue;
+    }
     for (let b = 0; b < writes.length; b++) {
       if (b !== a && writes[b] && graph.mayRunInParallel(a, b)) {
         out[a] = out[b] = true;

@@ -13,7 +13,7 @@
  * Pure TypeScript, no `vscode` import.
  */
 import type { PlanAnalysis } from '../plan/analyze';
-import { covers, isCoveredBy, isValidPath, literalPrefix } from '../plan/glob';
+import { covers, isCoveredBy, isValidPath, literalPrefix, plainPrefix } from '../plan/glob';
 import type { Located, PlanPackage } from '../plan/model';
 
 // ---------------------------------------------------------------------------------------------
@@ -45,8 +45,11 @@ export class GlobIndex<T> {
   add(pattern: string, value: T): void {
     let entry = this.byPattern.get(pattern);
     if (!entry) {
-      const prefix = literalPrefix(pattern);
-      entry = { pattern, whole: coversWholePrefix(pattern, prefix), values: [] };
+      // A plain pattern (literal segments, perhaps ending in `/**`: most of a plan's) covers
+      // exactly its prefix and below by its form; only the others are asked (a regex each).
+      const plain = plainPrefix(pattern);
+      const prefix = plain ?? literalPrefix(pattern);
+      entry = { pattern, whole: plain !== null || coversWholePrefix(pattern, prefix), values: [] };
       this.byPattern.set(pattern, entry);
       let node = this.root;
       for (const segment of prefix) {
@@ -145,6 +148,16 @@ export interface OwnerIndexInput {
   graph: Pick<PlanAnalysis['graph'], 'ids' | 'indexOf' | 'wave' | 'mayRunInParallel'>;
 }
 
+/** The package of each node of the graph, by slot: the first definition of its id (the checks report the others). */
+export function packagesBySlot(analysis: Pick<OwnerIndexInput, 'plan'> & { graph: Pick<OwnerIndexInput['graph'], 'indexOf'> }): PlanPackage[] {
+  const bySlot: PlanPackage[] = [];
+  for (const pkg of analysis.plan.packages) {
+    const slot = analysis.graph.indexOf.get(pkg.id);
+    if (slot !== undefined && bySlot[slot] === undefined) bySlot[slot] = pkg;
+  }
+  return bySlot;
+}
+
 /**
  * The owner index of one analysis. Build it once per analysis (`new OwnerIndex(analysis)`,
  * linear in the globs) and ask it about any number of paths.
@@ -164,10 +177,10 @@ export class OwnerIndex {
     const { graph } = analysis;
     this.mayRunInParallel = (a, b) => graph.mayRunInParallel(a, b);
     const packages: IndexedPackage[] = [];
-    for (const pkg of analysis.plan.packages) {
-      const slot = graph.indexOf.get(pkg.id);
-      // Only the first definition of an id is a node of the graph; the checks report the others.
-      if (slot === undefined || packages[slot] !== undefined) continue;
+    const bySlot = packagesBySlot(analysis);
+    for (let slot = 0; slot < bySlot.length; slot++) {
+      const pkg = bySlot[slot];
+      if (pkg === undefined) continue;
       packages[slot] = { slot, id: pkg.id, wave: graph.wave[slot] ?? null, pkg };
       for (const g of pkg.scope.writeAllow) this.claims.add(g.value, 2 * slot);
       for (const g of pkg.scope.deny) this.claims.add(g.value, 2 * slot + 1);

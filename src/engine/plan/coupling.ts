@@ -59,13 +59,12 @@ function remember(full: string, stat: fs.Stats, imports: ImportRef[] | null): vo
  * repository). Never throws: a failure is a note.
  */
 export async function couplingOfPlan(planFile: string, analysis: PlanAnalysis, options: CouplingOptions = {}): Promise<CouplingScan> {
-  const index = new OwnerIndex(analysis);
-  const partners = packagesWithPartners(analysis, index);
+  const partners = packagesWithPartners(analysis);
   if (!partners.some((p) => p)) return NOTHING;
   try {
     const root = await repositoryRoot(path.dirname(path.resolve(planFile)));
     if (!root) return NOTHING;
-    return await findCoupling(root, analysis, options, index, partners);
+    return await findCoupling(root, analysis, options, new OwnerIndex(analysis), partners);
   } catch (err) {
     return { ...NOTHING, notes: [`The coupling check failed: ${err instanceof Error ? err.message : String(err)}`] };
   }
@@ -77,7 +76,7 @@ export async function findCoupling(
   analysis: PlanAnalysis,
   options: CouplingOptions = {},
   index = new OwnerIndex(analysis),
-  partners = packagesWithPartners(analysis, index),
+  partners = packagesWithPartners(analysis),
 ): Promise<CouplingScan> {
   if (!partners.some((p) => p)) return NOTHING;
   const maxFiles = options.maxFiles ?? DEFAULT_MAX_COUPLING_FILES;

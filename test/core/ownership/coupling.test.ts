@@ -8,6 +8,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import type { Fix } from '../../../src/core/plan/model';
 import { couplingCheck, packagesWithPartners, type ImportEdge } from '../../../src/core/ownership/coupling';
@@ -228,5 +229,25 @@ describe('packagesWithPartners', () => {
   it('marks the packages with a writing package beside them', () => {
     const text = TWO + '  - package_id: wp-c\n    depends_on: [wp-a, wp-b]\n    scope:\n      write_allow: ["src/c/**"]\n  - package_id: reader\n';
     assert.deepEqual(packagesWithPartners(analyzePlan(text)), [true, true, false, false]);
+  });
+
+  it('agrees with asking the graph about every pair: cycles, repeated ids and packages that write nothing included (property)', () => {
+    const pkg = fc.record({ id: fc.integer({ min: 0, max: 7 }), deps: fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 3 }), writes: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(pkg, { minLength: 1, maxLength: 8 }), (pkgs) => {
+        const text =
+          'packages:\n' +
+          pkgs
+            .map((p, i) => `  - package_id: p${p.id}\n    depends_on: [${p.deps.map((d) => `p${d}`).join(', ')}]\n` + (p.writes ? `    scope:\n      write_allow: ["src/${i}/**"]\n` : ''))
+            .join('');
+        const analysis = analyzePlan(text);
+        const { graph } = analysis;
+        // The first definition of each id is its node; a later one's scope is not its.
+        const writes = graph.ids.map((id) => pkgs.findIndex((p) => `p${p.id}` === id)).map((i) => pkgs[i].writes);
+        const expected = writes.map((w, a) => w && writes.some((v, b) => b !== a && v && graph.mayRunInParallel(a, b)));
+        assert.deepEqual(packagesWithPartners(analysis), expected, text);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

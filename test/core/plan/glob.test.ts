@@ -297,7 +297,7 @@ describe('literalPrefix', () => {
     }
   });
 
-  it('a plain pattern has the prefix and the problems of the full parse (property)', () => {
+  it('a plain pattern has the prefix and the problems of the full parse, and covers its prefix and everything below it (property)', () => {
     const part = fc.constantFrom('a', 'src', '.', '..', '...', '.env', '*', '**', '?', '-', '_x', 'C:', '@', '~', '%', '+', '=', '[a]', '{a,b}', '\\', '');
     fc.assert(
       fc.property(fc.array(part, { minLength: 1, maxLength: 5 }), (parts) => {
@@ -307,6 +307,10 @@ describe('literalPrefix', () => {
         const parsed = parsePattern(pattern);
         assert.deepEqual(plain, parsed.prefix, pattern);
         assert.deepEqual(parsed.problems, [], pattern);
+        // The owner index files a plain pattern as "its prefix and below" without asking `covers`.
+        assert.ok(covers(pattern, plain.join('/')), pattern);
+        assert.ok(isCoveredBy(`${plain.join('/')}/**`, pattern), pattern);
+        assert.ok(isCoveredBy(pattern, `${plain.join('/')}/**`), pattern);
       }),
       { numRuns: 3000 },
     );
