@@ -5,7 +5,7 @@
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
 import { updateValidators } from './scripts/gen-validator.mjs';
-import { ON_DEMAND, onDemandPlugin } from './scripts/on-demand.mjs';
+import { ON_DEMAND, hostPlugins } from './scripts/on-demand.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -29,7 +29,7 @@ const extensionHost = { outdir: 'dist', platform: 'node', format: 'cjs', target:
 const contexts = await Promise.all([
   // The activation bundle, then each bundle loaded on first use (ADR 0020, scripts/on-demand.mjs).
   ...[{ bundle: 'extension', entry: 'src/extension.ts' }, ...ON_DEMAND].map(async ({ bundle, entry }) =>
-    esbuild.context({ ...common, ...extensionHost, entryPoints: { [bundle]: entry }, plugins: [await onDemandPlugin(bundle)] }),
+    esbuild.context({ ...common, ...extensionHost, entryPoints: { [bundle]: entry }, plugins: await hostPlugins(bundle) }),
   ),
   esbuild.context({
     ...common,

@@ -14,3 +14,7 @@ export const ON_DEMAND: readonly OnDemandBundle[];
 export function exportsOf(entry: string): Promise<string[]>;
 /** The stand-ins of the other bundles, for a build of `own` (`extension`: the activation bundle). */
 export function onDemandPlugin(own: string): Promise<Plugin>;
+/** Every `vscode` import of a bundle reads one module that re-exports it (one copy of the API's properties per bundle). */
+export const vscodeOnce: Plugin;
+/** The plugins of an extension host bundle's build: `vscodeOnce` and the stand-ins. */
+export function hostPlugins(own: string): Promise<Plugin[]>;

@@ -1,5 +1,5 @@
-// The extension host's bundles loaded on first use (ADR 0020), and the esbuild plugin that
-// puts their stand-ins into the activation bundle: used by esbuild.mjs and by the test that
+// The extension host's bundles loaded on first use (ADR 0020), and the esbuild plugins of their
+// builds (the stand-ins, `vscode` read once): used by esbuild.mjs and by the test that
 // holds the activation bundle to what showing plans needs (test/build/bundles.test.ts).
 // Paths are relative to the repository's root (esbuild.mjs runs there).
 import * as esbuild from 'esbuild';
@@ -72,4 +72,24 @@ export async function onDemandPlugin(own) {
       });
     },
   };
+}
+
+/**
+ * The VS Code API read once per bundle: every `import * as vscode from 'vscode'` of an external
+ * module gets its own copy of the API object's few hundred properties (esbuild's `__toESM`) — 21
+ * copies in the activation bundle, part of what VS Code counts as the extension's code loading
+ * (ADR 0020). Here they all import one module that re-exports it: one copy per bundle. (`vscode`
+ * has no default export; the node built-ins, imported with `default` too, are left as they are.)
+ */
+export const vscodeOnce = {
+  name: 'vscode-once',
+  setup(build) {
+    build.onResolve({ filter: /^vscode$/ }, (args) => (args.namespace === 'vscode-once' ? { path: 'vscode', external: true } : { path: 'vscode', namespace: 'vscode-once' }));
+    build.onLoad({ filter: /.*/, namespace: 'vscode-once' }, () => ({ contents: "export * from 'vscode';", loader: 'js' }));
+  },
+};
+
+/** The plugins of an extension host bundle's build (`own`: the bundle being built). */
+export async function hostPlugins(own) {
+  return [vscodeOnce, await onDemandPlugin(own)];
 }

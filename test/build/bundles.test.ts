@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as esbuild from 'esbuild';
-import { ON_DEMAND, exportsOf, onDemandPlugin } from '../../scripts/on-demand.mjs';
+import { ON_DEMAND, exportsOf, hostPlugins } from '../../scripts/on-demand.mjs';
 
 const root = path.resolve(__dirname, '..', '..');
 const host = { bundle: true, write: false, outdir: path.join(root, 'dist'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], metafile: true, logLevel: 'silent', absWorkingDir: root } satisfies esbuild.BuildOptions;
@@ -28,7 +28,7 @@ describe('the extension host bundles (ADR 0020)', () => {
 
   /** A bundle as esbuild.mjs builds it: its modules, and its text. */
   const build = async (bundle: string, entry: string) => {
-    const r = await esbuild.build({ ...host, entryPoints: { [bundle]: entry }, plugins: [await onDemandPlugin(bundle)] });
+    const r = await esbuild.build({ ...host, entryPoints: { [bundle]: entry }, plugins: await hostPlugins(bundle) });
     return { modules: modulesOf(r, entry), text: r.outputFiles!.find((f) => f.path.endsWith(`${bundle}.js`))!.text };
   };
 
@@ -110,6 +110,14 @@ describe('the extension host bundles (ADR 0020)', () => {
       assert.ok(names.length > 0, `${bundle} exports`);
     }
     assert.ok((await exportsOf('src/engine/index.ts')).includes('startRun'), "the engine bundle offers the engine's front door");
+  });
+
+  it('each bundle reads the VS Code API once, not once per module that imports it', async () => {
+    const onDemandText = (await build('onDemand', 'src/onDemand.ts')).text;
+    for (const [bundle, t] of [['extension', text], ['onDemand', onDemandText]] as const) {
+      assert.equal(t.match(/require\("vscode"\)/g)?.length, 1, `${bundle}: one require("vscode")`);
+      assert.doesNotMatch(t, /__toESM\(require\("vscode"\)\)/, `${bundle}: no copy of the API per importing module`);
+    }
   });
 
   it('the .vsix ships every bundle loaded on first use (.vscodeignore)', () => {
