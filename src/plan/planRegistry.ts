@@ -176,23 +176,52 @@ export class PlanRegistry extends Disposable {
     this.changed.fire();
   }
 
-  /** Find every plan again (start, folders changed, exclusions changed). */
+  /**
+   * Find every plan again (start, folders changed, exclusions changed). The plans at a folder's
+   * root — most workspaces' only one — are read and shown first: the workspace search takes
+   * 0.3–1 s at start (code-server), one listing of each root a few milliseconds.
+   */
   async refresh(): Promise<void> {
-    let found: vscode.Uri[] = [];
-    try {
-      found = await vscode.workspace.findFiles(PLAN_GLOB, this.exclude());
-    } catch (err) {
-      this.log.error('Could not search the workspace for plans', err);
-    }
+    const search = vscode.workspace.findFiles(PLAN_GLOB, this.exclude()).then(
+      (uris) => uris,
+      (err: unknown) => {
+        this.log.error('Could not search the workspace for plans', err);
+        return [] as vscode.Uri[];
+      },
+    );
+    const early = await this.plansAtRoots();
+    for (const uri of early) await this.readFromDisk(uri, false);
+    if (early.length > 0) this.changed.fire();
+    const found = await search;
     const keep = new Set(found.map((u) => u.toString()));
     for (const key of [...this.entries.keys()]) if (!keep.has(key)) this.entries.delete(key);
+    const read = new Set(early.map((u) => u.toString()));
     for (const uri of found) {
+      if (read.has(uri.toString())) continue;
       await this.readFromDisk(uri, false);
       await new Promise((r) => setImmediate(r)); // let the host breathe between plans
     }
     this.log.info(`Found ${found.length} plan${found.length === 1 ? '' : 's'}`);
     this.scanned = true;
     this.changed.fire();
+  }
+
+  /** The plan files directly in each workspace folder, as the search would find them (none where a folder cannot be listed). */
+  private async plansAtRoots(): Promise<vscode.Uri[]> {
+    const lists = await Promise.all(
+      (vscode.workspace.workspaceFolders ?? []).map(async (folder) => {
+        try {
+          const names = await vscode.workspace.fs.readDirectory(folder.uri);
+          return names.flatMap(([name, type]) => {
+            const uri = vscode.Uri.joinPath(folder.uri, name);
+            return type & vscode.FileType.File && isPlanUri(uri) && !this.isExcluded(uri) ? [uri] : [];
+          });
+        } catch {
+          return [];
+        }
+      }),
+    );
+    return lists.flat();
   }
 
   /** The exclusions as one glob for `findFiles`. */

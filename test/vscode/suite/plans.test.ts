@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { PlanRegistry } from '../../../src/plan/planRegistry';
 import { Scratch, autoSaveOff, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const PLAN = (id: string) =>
@@ -56,6 +57,37 @@ describe('plans', () => {
     await scratch.write('api.work-packages.yaml', PLAN('api').replace('    depends_on: [api-one]\n', ''));
     const changed = await waitForPlan({ registry }, uri, 'the change on disk', (e) => e.analysis.graph.waves.length === 1);
     assert.deepEqual(changed.analysis.graph.waves, [['api-one', 'api-two']]);
+  });
+
+  it("shows the plan at the folder's root first, before the workspace search has found the others", async () => {
+    const { registry } = await wavesApi();
+    const nested = await scratch.write('deep/inner/nested.work-packages.yaml', PLAN('nested'));
+    await waitForPlan({ registry }, nested, 'the nested plan, searchable');
+    // A registry of its own, as activation makes one: what its first change shows.
+    const values = new Map<string, unknown>();
+    const memento = { get: (k: string, d?: unknown) => values.get(k) ?? d, update: async (k: string, v: unknown) => void values.set(k, v), keys: () => [...values.keys()] } as vscode.Memento;
+    const log = vscode.window.createOutputChannel('Waves plans test', { log: true });
+    let searched = false;
+    let first: { plans: string[]; searched: boolean } | undefined;
+    const fresh = new PlanRegistry(memento, log);
+    const listener = fresh.onDidChange(() => (first ??= { plans: fresh.plans.map((p) => p.uri.toString()), searched }));
+    try {
+      await fresh.ready.then(() => (searched = true));
+      assert.ok(first, 'the registry changed');
+      // The plan files at the folder's root (the workspace's own; a test may have left another).
+      const atRoot = (await vscode.workspace.fs.readDirectory(workspaceRoot()))
+        .filter(([name, type]) => type & vscode.FileType.File && (name === 'work-packages.yaml' || name.endsWith('.work-packages.yaml')))
+        .map(([name]) => vscode.Uri.joinPath(workspaceRoot(), name).toString());
+      assert.ok(atRoot.includes(original.toString()));
+      assert.deepEqual({ plans: [...first.plans].sort(), searched: first.searched }, { plans: atRoot.sort(), searched: false }, 'first: the root plans alone, before the search ended');
+      const all = fresh.plans.map((p) => p.uri.toString());
+      assert.ok(all.includes(original.toString()) && all.includes(nested.toString()), `after the search: ${all.join(', ')}`);
+      assert.equal(fresh.active?.uri.toString(), original.toString());
+    } finally {
+      listener.dispose();
+      fresh.dispose();
+      log.dispose();
+    }
   });
 
   it('a plan swapped for a FIFO is neither read nor followed any more, and the editor goes on (#32)', async () => {
