@@ -11,9 +11,9 @@
  */
 import type { PlanAnalysis } from '../plan/analyze';
 import { addDependency } from '../plan/edits';
-import type { Diagnostic, Fix } from '../plan/model';
+import { packagesBySlot, type Diagnostic, type Fix } from '../plan/model';
 import { LineFeeds } from '../plan/text';
-import { OwnerIndex, packagesBySlot } from './ownership';
+import { OwnerIndex } from './ownership';
 
 export const COUPLING_CODE = 'coupling';
 
@@ -45,7 +45,7 @@ type CouplingInput = Pick<PlanAnalysis, 'text' | 'plan' | 'graph'>;
 /** The packages that have a partner which may run beside them and writes something: slot → true. */
 export function packagesWithPartners(analysis: CouplingInput): boolean[] {
   const { graph } = analysis;
-  const bySlot = packagesBySlot(analysis);
+  const bySlot = packagesBySlot(analysis.plan.packages, graph.indexOf);
   const writes = Array.from(bySlot, (p) => !!p && p.scope.writeAllow.length > 0);
   const out = writes.map(() => false);
   // Two packages of one wave never depend on each other: a wave with two writers gives each a

@@ -14,7 +14,7 @@
  */
 import type { PlanAnalysis } from '../plan/analyze';
 import { covers, isCoveredBy, isValidPath, literalPrefix, plainPrefix } from '../plan/glob';
-import type { Located, PlanPackage } from '../plan/model';
+import { packagesBySlot, type Located, type PlanPackage } from '../plan/model';
 
 // ---------------------------------------------------------------------------------------------
 // A prefix index of globs
@@ -148,16 +148,6 @@ export interface OwnerIndexInput {
   graph: Pick<PlanAnalysis['graph'], 'ids' | 'indexOf' | 'wave' | 'mayRunInParallel'>;
 }
 
-/** The package of each node of the graph, by slot: the first definition of its id (the checks report the others). */
-export function packagesBySlot(analysis: Pick<OwnerIndexInput, 'plan'> & { graph: Pick<OwnerIndexInput['graph'], 'indexOf'> }): PlanPackage[] {
-  const bySlot: PlanPackage[] = [];
-  for (const pkg of analysis.plan.packages) {
-    const slot = analysis.graph.indexOf.get(pkg.id);
-    if (slot !== undefined && bySlot[slot] === undefined) bySlot[slot] = pkg;
-  }
-  return bySlot;
-}
-
 /**
  * The owner index of one analysis. Build it once per analysis (`new OwnerIndex(analysis)`,
  * linear in the globs) and ask it about any number of paths.
@@ -177,7 +167,7 @@ export class OwnerIndex {
     const { graph } = analysis;
     this.mayRunInParallel = (a, b) => graph.mayRunInParallel(a, b);
     const packages: IndexedPackage[] = [];
-    const bySlot = packagesBySlot(analysis);
+    const bySlot = packagesBySlot(analysis.plan.packages, graph.indexOf);
     for (let slot = 0; slot < bySlot.length; slot++) {
       const pkg = bySlot[slot];
       if (pkg === undefined) continue;

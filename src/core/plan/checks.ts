@@ -9,7 +9,7 @@ import { allCoveredBy, checkGlob, literalPrefix, overlap } from './glob';
 import type { DependencyGraph } from './graph';
 import { checkLockKey } from './lockKeys';
 import { NearestIds } from './nearest';
-import type { Diagnostic, Fix, Located, Plan, PlanPackage, TextRange } from './model';
+import { packagesBySlot, type Diagnostic, type Fix, type Located, type Plan, type PlanPackage, type TextRange } from './model';
 import { LineFeeds, type LineIndex } from './text';
 
 export interface CheckOptions {
@@ -58,11 +58,7 @@ export function semanticChecks(
   lines: LineIndex,
   options: CheckOptions = {},
 ): CheckResult {
-  const packageAt: PlanPackage[] = [];
-  for (const p of plan.packages) {
-    const i = graph.indexOf.get(p.id);
-    if (i !== undefined && packageAt[i] === undefined) packageAt[i] = p;
-  }
+  const packageAt = packagesBySlot(plan.packages, graph.indexOf);
   const prefixes = new Map<string, readonly string[]>();
   const prefixOf = (glob: string) => {
     let prefix = prefixes.get(glob);

@@ -99,6 +99,19 @@ export interface PlanPackage {
   keyRanges: Record<string, TextRange>;
 }
 
+/**
+ * The package of each node of the dependency graph, by its index there: the first definition of
+ * its id (the checks report the others; a package without an id is no node).
+ */
+export function packagesBySlot(packages: readonly PlanPackage[], indexOf: ReadonlyMap<string, number>): PlanPackage[] {
+  const bySlot: PlanPackage[] = [];
+  for (const pkg of packages) {
+    const slot = indexOf.get(pkg.id);
+    if (slot !== undefined && bySlot[slot] === undefined) bySlot[slot] = pkg;
+  }
+  return bySlot;
+}
+
 export interface PlanDefaults {
   priority?: number;
   lockTtlMinutes?: number;
