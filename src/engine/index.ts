@@ -51,6 +51,7 @@ export {
 } from './run';
 export {
   childProcessLauncher,
+  runnerEnv,
   confinementAvailable,
   ConfinementUnavailableError,
   LocalExecutor,

@@ -11,7 +11,7 @@
  * twice, so a revived terminal never starts an agent again).
  */
 import * as vscode from 'vscode';
-import type { Launcher, LaunchRequest, LaunchResult } from '../engine';
+import { runnerEnv, type Launcher, type LaunchRequest, type LaunchResult } from '../engine';
 import { Disposable } from '../util/lifecycle';
 
 /** The terminal of one attempt. */
@@ -138,7 +138,12 @@ export class TerminalLauncher implements Launcher {
   constructor(private readonly options: TerminalLauncherOptions) {}
 
   async launch(request: LaunchRequest): Promise<LaunchResult> {
-    const env: Record<string, string> = { ...request.env };
+    // The terminal adds these to the environment it inherits. NODE_EXTRA_CA_CERTS is held back
+    // from the runner as the engine's own launcher holds it (`runnerEnv`: Node reads the file at
+    // every start, about 45 ms here; the runner gives it back to the agent): null unsets it.
+    const certs = process.env.NODE_EXTRA_CA_CERTS;
+    const env: Record<string, string | null | undefined> = runnerEnv(certs === undefined ? {} : { NODE_EXTRA_CA_CERTS: certs }, request.env);
+    if (env.WAVES_NODE_EXTRA_CA_CERTS !== undefined) env.NODE_EXTRA_CA_CERTS = null;
     // The runner is a Node script; in desktop VS Code process.execPath is Electron.
     if (request.command === process.execPath) env.ELECTRON_RUN_AS_NODE = '1';
     const terminal = vscode.window.createTerminal({

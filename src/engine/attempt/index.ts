@@ -14,7 +14,7 @@
  */
 export type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
 export { defaultRunnerScript, LocalExecutor, type LocalExecutorOptions } from './localExecutor';
-export { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
+export { childProcessLauncher, runnerEnv, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 export type { RunnerSpec } from './runner';
 export { parseExit, pidExists, readJson, type ExitRecord } from './adopt';
 export type { RunVerificationOptions, StepResult } from './verification';

@@ -166,11 +166,16 @@ describe('Run in the editor', function () {
     const feature = `run-ok-${process.pid}-${++counter}`;
     const uri = await usePlan(
       plan(feature, [
-        { id: 'wp-a', write: 'out-a/**', agent: ['write out-a/a.txt from a', 'commit'] },
+        { id: 'wp-a', write: 'out-a/**', agent: ['write out-a/a.txt from a', 'env NODE_EXTRA_CA_CERTS out-a/certs.txt', 'commit'] },
         { id: 'wp-b', deps: ['wp-a'], write: 'out-b/**', agent: ['write out-b/b.txt from b'] },
         { id: 'wp-c', deps: ['wp-a'], write: 'out-c/**', agent: ['write out-c/c.txt from c', 'commit'] },
       ]),
     );
+    // Extra CA certificates of the person's (a company proxy's): the agent gets them; the runner,
+    // a Node that makes no TLS connection, is started without them (Node reads the file at start).
+    const certs = fs.existsSync('/etc/ssl/certs/ca-certificates.crt') ? '/etc/ssl/certs/ca-certificates.crt' : path.join(workspaceRoot().fsPath, 'README.md');
+    const savedCerts = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = certs;
     const opened: vscode.Terminal[] = [];
     const onOpen = vscode.window.onDidOpenTerminal((t) => opened.push(t));
     const texts: string[] = [];
@@ -191,6 +196,7 @@ describe('Run in the editor', function () {
       assert.match(branch, /^waves\/.+integration$/);
       const files = git(['ls-tree', '-r', '--name-only', branch]).split('\n');
       for (const f of ['out-a/a.txt', 'out-b/b.txt', 'out-c/c.txt']) assert.ok(files.includes(f), `${f} is on ${branch}`);
+      assert.equal(git(['show', `${branch}:out-a/certs.txt`]), `NODE_EXTRA_CA_CERTS=${certs}`, "the agent's environment has the extra certificates");
       assert.deepEqual(
         Object.entries(outcome.state.merges).map(([id, m]) => `${id} ${m.status}`).sort(),
         ['wp-a merged', 'wp-b merged', 'wp-c merged'],
@@ -204,6 +210,9 @@ describe('Run in the editor', function () {
         assert.equal(path.basename(String(options.shellArgs?.[0])), 'runner.js');
         assert.equal(options.shellArgs?.length, 3);
         assert.equal(options.env?.ELECTRON_RUN_AS_NODE, '1');
+        // null: the terminal starts the runner without the variable it would inherit; the runner hands it on.
+        assert.equal(options.env?.NODE_EXTRA_CA_CERTS, null);
+        assert.equal(options.env?.WAVES_NODE_EXTRA_CA_CERTS, certs);
       }
       // The status bar followed the run, then shows how it ended.
       await waitFor(() => api.views.statusBar.text.startsWith('$(pass) Run succeeded'), 'the finished run in the status bar');
@@ -223,6 +232,8 @@ describe('Run in the editor', function () {
       // The user's branch and working tree are untouched until Finish Run.
       assert.ok(!fs.existsSync(path.join(workspaceRoot().fsPath, 'out-a')));
     } finally {
+      if (savedCerts === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = savedCerts;
       sub.dispose();
       onOpen.dispose();
     }
