@@ -178,8 +178,9 @@ export class PlanRegistry extends Disposable {
 
   /**
    * Find every plan again (start, folders changed, exclusions changed). The plans at a folder's
-   * root — most workspaces' only one — are read and shown first: the workspace search takes
-   * 0.3–1 s at start (code-server), one listing of each root a few milliseconds.
+   * root — most workspaces' only one — are read and shown first, beside the workspace search:
+   * that takes 0.3–1 s at start in code-server and grows with the workspace; one listing of each
+   * root does not.
    */
   async refresh(): Promise<void> {
     const search = vscode.workspace.findFiles(PLAN_GLOB, this.exclude()).then(
