@@ -434,6 +434,36 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
       assert.ok(!relays.some(living), `the network made ahead ended with its runner ${end}`);
     }
 
+    // Let go while its network is still being made (bubblewrap just started, its own child perhaps
+    // not yet told to die with it): nothing of the network's process group is left.
+    const groupOf = (pid: number) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      } catch {
+        return null;
+      }
+    };
+    const membersOf = (pgid: number) => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && groupOf(Number(d)) === pgid && living(Number(d)));
+    for (let round = 0; round < 5; round++) {
+      const pool = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-pool-'), wallsAhead: here.bwrap });
+      let group: number | null = null;
+      try {
+        pool.expect(1);
+        for (let i = 0; i < 400 && group === null; i++) {
+          await new Promise((r) => setTimeout(r, 5));
+          const [pid] = pool.idlePids();
+          const first = pid ? processTree([pid]).find((p) => treeLines(p.pid)[0]?.includes('--relay-ahead')) : undefined;
+          if (first) group = groupOf(first.pid);
+        }
+        assert.ok(group, 'the idle runner started a network ahead');
+      } finally {
+        pool.close();
+      }
+      for (let i = 0; i < 200 && membersOf(group).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(membersOf(group).map((p) => treeLines(Number(p))[0]), [], `round ${round}: the network's process group ended with its runner let go`);
+    }
+
     // Where bubblewrap cannot nest (here the pool is told a "bubblewrap" that always fails, so its trial does):
     // no network ahead; the attempt's agent starts its walls itself, and is in them all the same.
     const failing = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-pool-'), wallsAhead: '/bin/false' });

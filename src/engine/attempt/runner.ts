@@ -249,7 +249,7 @@ class Attempt {
   }
 
   private letGoAhead(): void {
-    this.ahead?.kill('SIGKILL');
+    endAhead(this.ahead);
     this.ahead = null;
   }
 
@@ -383,7 +383,7 @@ class Attempt {
         child.stdin?.on('error', () => undefined); // gone: its exit says so
         child.stdin?.end(JSON.stringify(go) + '\n');
       } else {
-        ahead?.kill('SIGKILL');
+        endAhead(ahead);
         // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell.
         const argv = w ? walledArgv(w, spec.argv) : spec.argv;
         try {
@@ -590,13 +590,13 @@ function pooled(token: string): Promise<number> {
       process.off('disconnect', onDisconnect);
       if (process.connected) process.disconnect();
       if (typeof dir !== 'string' || dir === '') {
-        ahead?.kill('SIGKILL');
+        endAhead(ahead);
         resolve(fail('--pooled: the engine sent no attempt folder', EXIT_BAD_ARGS));
       } else resolve(runAttempt(dir, token, since, ahead));
     };
     const onDisconnect = () => {
       process.off('message', onMessage);
-      ahead?.kill('SIGKILL');
+      endAhead(ahead);
       resolve(0);
     };
     process.on('message', onMessage);
@@ -631,6 +631,25 @@ function netAhead(token: string): ChildProcess | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Ends a network made ahead that is not used: its whole process group (it was started detached).
+ * Killing its first process alone could leave bubblewrap's own child, cloned into the new
+ * namespaces but not yet told to die with its parent, waiting for good.
+ */
+function endAhead(ahead: ChildProcess | null | undefined): void {
+  if (!ahead?.pid) return;
+  // While its leader is not reaped, the group's id is ours alone (never reused).
+  if (ahead.exitCode === null && ahead.signalCode === null) {
+    try {
+      process.kill(-ahead.pid, 'SIGKILL');
+      return;
+    } catch {
+      // no such group: its first process alone, as before
+    }
+  }
+  ahead.kill('SIGKILL');
 }
 
 /** The command line: `<attemptDir> <startToken>`, `--pooled <startToken>`, `--needs-input <dir> <reason>`, `--input-resumed <dir>`. */
