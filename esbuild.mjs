@@ -5,7 +5,7 @@
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
 import { updateValidators } from './scripts/gen-validator.mjs';
-import { ON_DEMAND, hostPlugins } from './scripts/on-demand.mjs';
+import { CLI_ON_DEMAND, ON_DEMAND, hostPlugins, onDemandPlugin } from './scripts/on-demand.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -35,6 +35,8 @@ const contexts = await Promise.all([
     ...common,
     entryPoints: { cli: 'src/cli/waves.ts' },
     define: { WAVES_VERSION: JSON.stringify(pkg.version) },
+    // The run engine is dist/engine.js, loaded by the commands that need it (CLI_ON_DEMAND).
+    plugins: [await onDemandPlugin('cli', CLI_ON_DEMAND)],
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

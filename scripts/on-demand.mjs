@@ -34,16 +34,27 @@ export const ON_DEMAND = [
   { bundle: 'jsYaml', entry: 'node_modules/js-yaml/dist/js-yaml.mjs', modules: ['node_modules/js-yaml/dist/js-yaml.mjs'] },
 ];
 
+/**
+ * The bundles the `waves` CLI loads on first use: the run engine, for the commands that run,
+ * report, reach a coordinator or read the repository (`waves validate` of a plan outside any
+ * repository, `overlap` and `graph` never load it). The CLI holds the rest itself.
+ */
+export const CLI_ON_DEMAND = ['engine'];
+
 /** Each on-demand bundle's export names (what its stand-in offers). */
 export async function exportsOf(entry) {
   const r = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, outdir: 'dist', platform: 'node', format: 'esm', external: ['vscode'], metafile: true, logLevel: 'silent' });
   return Object.values(r.metafile.outputs).find((o) => o.entryPoint)?.exports ?? [];
 }
 
-/** The plugin that puts the stand-ins of `ON_DEMAND` into a bundle (`own`: the bundle being built, never its own stand-in). */
-export async function onDemandPlugin(own) {
+/**
+ * The plugin that puts the stand-ins of `ON_DEMAND` into a bundle (`own`: the bundle being built,
+ * never its own stand-in; `only`: these bundles' stand-ins alone, the rest bundled as usual).
+ */
+export async function onDemandPlugin(own, only = null) {
   const byFile = new Map();
   for (const lazy of ON_DEMAND) {
+    if (only && !only.includes(lazy.bundle)) continue;
     const exports = await exportsOf(lazy.entry);
     for (const m of lazy.modules) byFile.set(path.resolve(fs.realpathSync(m)), { bundle: lazy.bundle, exports });
   }

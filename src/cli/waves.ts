@@ -27,12 +27,14 @@ import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
 import { HOSTS_HELP, PLAN_HELP, REVIEW_HELP } from './commandHelp';
+import { workTreeOf } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
 
-// The commands that run agents, read run state or reach a coordinator need the engine: loaded
-// (about 15 MB of memory and a tenth of a second) only when such a command runs. `validate`,
-// `overlap` and `graph` need only the plan analysis (issue #18: validate's peak memory).
+// The commands that run agents, read run state or reach a coordinator need the engine: its own
+// bundle (dist/engine.js, scripts/on-demand.mjs CLI_ON_DEMAND), loaded only when such a command
+// runs. `overlap` and `graph` need only the plan analysis, `validate` the engine only for the
+// coupling check of a plan in a repository (issues #18 and #37: validate's memory and time).
 const planCommands = () => import('./planCommand');
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */
@@ -222,11 +224,14 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /**
- * The coupling check of one plan (the engine's, loaded only when two packages that write may run
- * at the same time: otherwise there is nothing to find).
+ * The coupling check of one plan (the engine's, dist/engine.js, loaded only when two packages
+ * that write may run at the same time and the plan is in a repository: otherwise there is
+ * nothing to find). Git finds a repository only through a `.git` at or above the plan's folder,
+ * or through `GIT_DIR`: without either, neither the engine nor git is started to learn there is none.
  */
 async function couplingOf(file: string, analysis: PlanAnalysis): Promise<{ diagnostics: Diagnostic[]; notes: string[] } | undefined> {
   if (!packagesWithPartners(analysis).some((p) => p)) return undefined;
+  if (!process.env.GIT_DIR && !workTreeOf(path.dirname(path.resolve(file)))) return undefined;
   return (await import('../engine')).couplingOfPlan(file, analysis);
 }
 

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DirWatch } from '../store/dirWatch';
-import { workTreeOf } from '../store/gitDirs';
+import { workTreeOf } from '../util/workTree';
 import { emptyLockTable, parseLockTable, type LockTable } from '../core/run/lockTable';
 import { CoalescedReader } from '../core/util/coalescedReader';
 import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } from '../core/run/runPaths';
@@ -44,7 +44,7 @@ interface Root {
 /**
  * Follows, read-only, what the run engine writes under each workspace folder — and under the
  * repository of each plan in it when that is not the folder itself (a repository nested in the
- * folder, or one the folder is part of; found on disk, `store/gitDirs.ts` `workTreeOf`): every
+ * folder, or one the folder is part of; found on disk, `util/workTree.ts` `workTreeOf`): every
  * run state (`.waves/runs/*.json`) and the repository's lock table (`.waves/locks.json`).
  * Each such folder has one `CoalescedReader`: any event under `.waves/` — from VS Code's watcher,
  * and for a local folder also from Node's `fs.watch` (`store/dirWatch.ts`) on the folder

@@ -21,6 +21,28 @@ function waves(cwd: string, args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/**
+ * `waves` as above, watched from inside its process (a `--require`d script): the bundles it
+ * loaded (dist/*.js, not the parser's files under dist/treeSitter/) and the programs it started, as written when the process exits.
+ */
+function wavesWatched(cwd: string, args: string[]) {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-watched-')), 'seen.json');
+  const hook = path.join(path.dirname(out), 'hook.js');
+  fs.writeFileSync(
+    hook,
+    [
+      "const fs = require('fs');",
+      "const cp = require('child_process');",
+      'const started = [];',
+      "for (const name of ['spawn', 'execFile', 'fork']) { const f = cp[name]; cp[name] = function (file, ...rest) { started.push(String(file)); return f.call(this, file, ...rest); }; }",
+      `process.on('exit', () => fs.writeFileSync(${JSON.stringify(out)}, JSON.stringify({ loaded: Object.keys(require.cache).filter((f) => require('path').dirname(f) === ${JSON.stringify(path.join(root, 'dist'))}).map((f) => require('path').basename(f)), started })));`,
+    ].join('\n'),
+  );
+  const r = spawnSync(process.execPath, ['--require', hook, bin, ...args], { encoding: 'utf8', cwd });
+  const seen = JSON.parse(fs.readFileSync(out, 'utf8')) as { loaded: string[]; started: string[] };
+  return { code: r.status, out: r.stdout, err: r.stderr, ...seen };
+}
+
 before(() => {
   const r = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -77,9 +99,21 @@ describe('waves validate: coupling between parallel packages', () => {
       fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
       fs.writeFileSync(path.join(dir, name), text);
     }
-    const r = waves(dir, ['validate', 'work-packages.yaml']);
+    const r = wavesWatched(dir, ['validate', 'work-packages.yaml']);
     assert.equal(r.code, 0);
     assert.equal(r.err, '');
     assert.doesNotMatch(r.out, /coupling/);
+    // Nothing to read, and known without asking git (#37): the engine is not loaded, no process started.
+    assert.deepEqual(r.loaded, ['cli.js'], 'the bundles loaded');
+    assert.deepEqual(r.started, [], 'the programs started');
+  });
+
+  it('in a repository the engine is loaded for the check, from its own bundle', () => {
+    const dir = repoWith({ ...TS_FILES, 'work-packages.yaml': planOf('src/a/**', 'src/b/**') });
+    const r = wavesWatched(dir, ['validate', 'work-packages.yaml']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /warning coupling wp-b imports src\/a\/api\.ts/);
+    assert.deepEqual(r.loaded, ['cli.js', 'engine.js'], 'the bundles loaded');
+    assert.ok(r.started.length > 0, 'git was asked');
   });
 });

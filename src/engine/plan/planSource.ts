@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
-import { workTreeOf } from '../../store/gitDirs';
+import { workTreeOf } from '../../util/workTree';
 import { gitOut } from '../git';
 
 export interface PlanSource {

@@ -1,0 +1,21 @@
+/**
+ * The work tree holding a folder, found on disk (no git process): what the engine's git folders
+ * (`store/gitDirs.ts`), the editor's run watch and the `waves` CLI ask before they start git.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The work tree holding `cwd`, found on disk (no git process): the nearest folder at or above it
+ * with a `.git` (a folder, or the `gitdir:` file of a linked worktree or submodule) — where git
+ * itself looks, so where a run's `.waves/` is; null when none.
+ */
+export function workTreeOf(cwd: string): { root: string; dotGit: fs.Stats } | null {
+  for (let dir = path.resolve(cwd); ; ) {
+    const dotGit = fs.statSync(path.join(dir, '.git'), { throwIfNoEntry: false });
+    if (dotGit?.isDirectory() || dotGit?.isFile()) return { root: dir, dotGit };
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
