@@ -12,8 +12,10 @@ export interface OnDemandBundle {
 export const ON_DEMAND: readonly OnDemandBundle[];
 /** A bundle's export names (what its stand-in offers). */
 export function exportsOf(entry: string): Promise<string[]>;
-/** The stand-ins of the other bundles, for a build of `own` (`extension`: the activation bundle). */
-export function onDemandPlugin(own: string): Promise<Plugin>;
+/** The bundles the `waves` CLI loads on first use (the run engine). */
+export const CLI_ON_DEMAND: readonly string[];
+/** The stand-ins of the other bundles (or of `only`'s), for a build of `own` (`extension`: the activation bundle; `cli`). */
+export function onDemandPlugin(own: string, only?: readonly string[] | null): Promise<Plugin>;
 /** Every `vscode` import of a bundle reads one module that re-exports it (one copy of the API's properties per bundle). */
 export const vscodeOnce: Plugin;
 /** The plugins of an extension host bundle's build: `vscodeOnce` and the stand-ins. */
