@@ -80,12 +80,16 @@ const fmtS = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const builds: [string, string][] = [['this build', bin], ...(baseline ? [['baseline', baseline] as [string, string]] : [])];
   const results = new Map<string, { k3: Run[]; k30: Run[] }>(builds.map(([name]) => [name, { k3: [], k30: [] }]));
   const loads: number[] = [];
+  // What any Node start costs in this environment (NODE_EXTRA_CA_CERTS, say, is read at every
+  // start): the floor under each figure, measured in the same rounds.
+  const bareStarts: number[] = [];
   // Interleaved: each round runs every build once, so a change in load hits both alike.
   for (let i = 0; i < goalRuns; i++) {
     for (const [name, b] of builds) {
       results.get(name)!.k3.push(validateOnce(b, file3k));
       loads.push(os.loadavg()[0]);
     }
+    bareStarts.push(timed(() => spawnSync(process.execPath, ['-e', '0'])).ms);
   }
   for (let i = 0; i < Math.max(1, Math.ceil(goalRuns / 2)); i++) {
     for (const [name, b] of builds) results.get(name)!.k30.push(validateOnce(b, file30k));
@@ -112,6 +116,8 @@ const fmtS = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     if (reference !== undefined) out.push(`| ${name} | reference validator / this | ${(reference / t3).toFixed(1)}× (${fmtS(reference)}) | ≥ 30× | ${mark(reference / t3 >= 30)} |`);
   }
   if (reference === undefined) out.push('| | reference validator | not run: set BENCH_REFERENCE_VALIDATOR | ≥ 30× | |');
+  const certs = process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS is set: Node reads it at every start)' : '';
+  out.push(`| | a bare Node start here, \`node -e 0\`${certs} | ${median(bareStarts).toFixed(0)} ms | | |`);
   const size = (fs.statSync(file3k).size / 1048576).toFixed(2);
   printTable(
     `Goals: waves validate --json, generated full plan (${size} MB at 3,000 packages), median of ${goalRuns} fresh processes${baseline ? ', interleaved with the baseline' : ''}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (now ${load()})`,
