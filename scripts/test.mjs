@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tapFailures } from './tapFailures.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUITE_TIMEOUT_MS = Number(process.env.WAVES_TEST_SUITE_TIMEOUT ?? 1800) * 1000;
@@ -111,7 +112,13 @@ async function nodeTestSuite(name, dirs, { env = process.env } = {}) {
   const passed = num('pass');
   const failed = (num('fail') ?? 0) + (num('cancelled') ?? 0);
   if (passed === null) return { passed: 0, failed: 1, note: `no TAP summary (exit ${code})` };
-  return { passed, failed: code !== 0 && failed === 0 ? 1 : failed, skippedTests: num('skipped') ?? 0, note: code !== 0 && failed === 0 ? `exit ${code} with no failed test` : undefined };
+  return {
+    passed,
+    failed: code !== 0 && failed === 0 ? 1 : failed,
+    skippedTests: num('skipped') ?? 0,
+    note: code !== 0 && failed === 0 ? `exit ${code} with no failed test` : undefined,
+    failures: tapFailures(text),
+  };
 }
 
 async function vscodeSuite() {
@@ -236,6 +243,8 @@ const order = wanted.length ? Object.keys(SUITES).filter((s) => wanted.includes(
 
 const total = { passed: 0, failed: 0 };
 const rows = [];
+/** The failed tests of the node:test suites, with their errors: said again just before the summary. */
+const failedTests = [];
 const T0 = Date.now();
 for (const name of order) {
   const t = Date.now();
@@ -253,7 +262,19 @@ for (const name of order) {
   }
   total.passed += r.passed;
   total.failed += r.failed;
+  for (const f of r.failures ?? []) failedTests.push({ suite: name, ...f });
   rows.push(`  ${name.padEnd(8)} ${r.passed} passed, ${r.failed} failed${r.skippedTests ? `, ${r.skippedTests} skipped` : ''} in ${secs} s${r.note ? ` (${r.note})` : ''}`);
+}
+// A CI run shows the end of the output: each failure's error is said here too (at most ten).
+if (failedTests.length > 0) {
+  console.log(`\n=== failed tests (${failedTests.length}) ===`);
+  for (const f of failedTests.slice(0, 10)) {
+    const where = f.location ? ` (${path.relative(REPO, f.location)})` : '';
+    console.log(`✖ ${f.suite}: ${f.name}${where}`);
+    for (const line of f.error) console.log(`    ${line}`);
+    if (f.more > 0) console.log(`    … ${f.more} more line(s)`);
+  }
+  if (failedTests.length > 10) console.log(`… and ${failedTests.length - 10} more, above`);
 }
 console.log(`\n=== summary (${((Date.now() - T0) / 1000).toFixed(1)} s) ===`);
 for (const row of rows) console.log(row);
