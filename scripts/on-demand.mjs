@@ -36,8 +36,8 @@ export const ON_DEMAND = [
 
 /**
  * The bundles the `waves` CLI loads on first use: the run engine, for the commands that run,
- * report, reach a coordinator or read the repository (`waves validate` of a plan outside any
- * repository, `overlap` and `graph` never load it). The CLI holds the rest itself.
+ * report, reach a coordinator or read the repository (`overlap`, `graph`, and `validate` of a plan
+ * outside any repository without `--coordinator`, never load it). The CLI holds the rest itself.
  */
 export const CLI_ON_DEMAND = ['engine'];
 
