@@ -23,7 +23,8 @@ function waves(cwd: string, args: string[]) {
 
 /**
  * `waves` as above, watched from inside its process (a `--require`d script): the bundles it
- * loaded (dist/*.js, not the parser's files under dist/treeSitter/) and the programs it started, as written when the process exits.
+ * loaded (dist/*.js, not the parser's files under dist/treeSitter/) and the programs it
+ * started, as written when the process exits.
  */
 function wavesWatched(cwd: string, args: string[]) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-watched-')), 'seen.json');
