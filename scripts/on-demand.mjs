@@ -41,10 +41,19 @@ export const ON_DEMAND = [
  */
 export const CLI_ON_DEMAND = ['engine'];
 
+/** Each entry's export names, found once per process: every bundle's plugin asks for the same entries. */
+const exportNames = new Map();
+
 /** Each on-demand bundle's export names (what its stand-in offers). */
-export async function exportsOf(entry) {
-  const r = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, outdir: 'dist', platform: 'node', format: 'esm', external: ['vscode'], metafile: true, logLevel: 'silent' });
-  return Object.values(r.metafile.outputs).find((o) => o.entryPoint)?.exports ?? [];
+export function exportsOf(entry) {
+  let names = exportNames.get(entry);
+  if (!names) {
+    names = esbuild
+      .build({ entryPoints: [entry], bundle: true, write: false, outdir: 'dist', platform: 'node', format: 'esm', external: ['vscode'], metafile: true, logLevel: 'silent' })
+      .then((r) => Object.values(r.metafile.outputs).find((o) => o.entryPoint)?.exports ?? []);
+    exportNames.set(entry, names);
+  }
+  return names;
 }
 
 /**
