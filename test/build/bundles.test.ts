@@ -76,7 +76,7 @@ describe('the extension host bundles (ADR 0020)', () => {
 
   it('plan analysis (the reader, yaml, the checks, the graph) and the starter plan are bundles of their own: activation holds their stand-ins only', async () => {
     assert.deepEqual(
-      activation.filter((m) => m.startsWith('node_modules/yaml/') || /^src\/core\/plan\/(analyze|reader|planParse|planWalk|planScanner|fastYaml|leanYaml|checks|graph|schema|template)\.ts$/.test(m)),
+      activation.filter((m) => m.startsWith('node_modules/yaml/') || /^src\/core\/plan\/(analyze|reader|planParse|planWalk|planDirect|planScanner|fastYaml|leanYaml|checks|graph|schema|template)\.ts$/.test(m)),
       [],
     );
     const analysis = (await build('planAnalysis', 'src/core/plan/analyze.ts')).modules;

@@ -64,10 +64,11 @@ export class ModelBuilder {
       return one === undefined ? [] : [{ value: one, range: at }];
     }
     const out: Located<string>[] = [];
-    value.forEach((item, k) => {
-      const s = asText(item);
-      if (s !== undefined) out.push({ value: s, range: this.range(value, k, at) });
-    });
+    const members = this.sites.get(value); // (once for the list, not for each item)
+    for (let k = 0; k < value.length; k++) {
+      const s = asText(value[k]);
+      if (s !== undefined) out.push({ value: s, range: memberRange(members, k, 'value') ?? at });
+    }
     return out;
   }
 

@@ -46,3 +46,17 @@ export function describeKind(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
   return `a ${typeof value}`;
 }
+
+/** A scalar's value (and its text as written) as plain JSON-able data (the walk's and `planDirect.ts`'s). */
+export function plainScalar(v: unknown, source: string | undefined): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return v;
+    case 'bigint':
+      return Number(v);
+    default:
+      return v === null || v === undefined ? null : (source ?? String(v));
+  }
+}

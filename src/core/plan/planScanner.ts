@@ -1,7 +1,8 @@
 /**
  * The fastest YAML front end: a scanner of the subset of YAML that plans are written in, which
  * builds the reader's lean nodes straight from the text — no parser's own result tree, no events
- * to turn into nodes (about half of what a large plan's analysis allocated went there).
+ * to turn into nodes (about half of what a large plan's analysis allocated went there) — or,
+ * through another `ScanBuilder` (`planDirect.ts`), the reader's canonical data without any nodes.
  *
  * The subset: a root block mapping; block mappings and lists (a list item may open a mapping,
  * `- key: value`, whose next keys stand under its first); plain and quoted scalars
@@ -16,7 +17,7 @@
  * the two to each other and the reader's results to the `yaml` package's.
  */
 import { Scalar, type Document } from 'yaml';
-import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, commentMemo, leanDocument, lineStartOf, resolvePlain, toLineEnd, type LeanNode } from './leanYaml';
+import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, MAY_RESOLVE, blockEnd, commentMemo, leanDocument, lineStartOf, resolvePlain, toLineEnd, type LeanNode } from './leanYaml';
 
 /** Characters the subset never holds: tabs, C0/C1 controls, line and paragraph separators, BOM, lone surrogates. */
 const OUTSIDE = /[\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]|\r(?!\n)|[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/;
@@ -38,10 +39,18 @@ const COMMA = 44;
 
 /** The document `parseAllDocuments(text)[0]` would give, or undefined when the text is outside the subset. */
 export function scanPlan(text: string): Document.Parsed | undefined {
+  const root = scan(text, new LeanBuilder(), undefined);
+  return root && leanDocument(root, text.length);
+}
+
+/**
+ * The text read by the scanner into what `builder` makes of it (its root mapping at `rootShape`),
+ * with the root's range; undefined when the text is outside the subset or the builder gives up.
+ */
+export function scan<N, K, S>(text: string, builder: ScanBuilder<N, K, S>, rootShape: S): N | undefined {
   if (OUTSIDE.test(text) || MARKERS.test(text)) return undefined;
   try {
-    const scanner = new Scanner(text);
-    return leanDocument(scanner.document(), text.length);
+    return new Scanner(text, builder).document(rootShape);
   } catch (err) {
     // GiveUp, or a stack overflow on absurd nesting: either way the other front ends decide.
     if (err instanceof GiveUp || err instanceof RangeError) return undefined;
@@ -49,27 +58,114 @@ export function scanPlan(text: string): Document.Parsed | undefined {
   }
 }
 
-class Scanner {
+/**
+ * What the scanner makes of what it reads, node by node in the text's order: the lean nodes of a
+ * YAML document (`LeanBuilder`, which the reader then walks) or the reader's canonical data
+ * straight away (`planData.ts`'s `DataBuilder`). A collection is opened, given its members, and
+ * closed, innermost first; the builder keeps what is open. `S` is what the builder knows of a
+ * place (the plan format's `Shape`), handed back to it for each value; any method may throw
+ * `GiveUp`.
+ */
+export interface ScanBuilder<N, K, S> {
+  /** A scalar value, `[start, end)` of the text, at a place of shape `shape`. */
+  scalar(value: unknown, type: Scalar.Type | undefined, source: string, start: number, end: number, shape: S): N;
+  /** A mapping's key, `[start, end)` of the text. */
+  key(value: unknown, type: Scalar.Type, source: string, start: number, end: number): K;
+  openMap(shape: S): void;
+  /** The shape of the value of `key` in the innermost open mapping. */
+  valueShape(key: K): S;
+  /** `key: value` in the innermost open mapping; the value is `[valueStart, valueEnd)` (empty: `key:` alone). */
+  entry(key: K, keyStart: number, keyEnd: number, value: N, valueStart: number, valueEnd: number): void;
+  closeMap(flow: boolean, start: number, end: number): N;
+  openSeq(shape: S): void;
+  /** The shape of the innermost open list's items. */
+  itemShape(): S;
+  item(value: N, start: number, end: number): void;
+  closeSeq(flow: boolean, start: number, end: number): N;
+}
+
+/** The lean nodes of the js-yaml front end, built as the scanner reads them. */
+class LeanBuilder implements ScanBuilder<LeanNode, LeanScalar, undefined> {
+  /** The items of the open collections, innermost last (one list: no growing list per collection). */
+  private readonly stack: (LeanNode | LeanPair)[] = [];
+  /** Where each open collection's items start in `stack`. */
+  private readonly bases: number[] = [];
+
+  scalar(value: unknown, type: Scalar.Type | undefined, source: string, start: number, end: number): LeanNode {
+    return new LeanScalar(value, type, source, start, end);
+  }
+  key(value: unknown, type: Scalar.Type, source: string, start: number, end: number): LeanScalar {
+    return new LeanScalar(value, type, source, start, end);
+  }
+  openMap(): void {
+    this.bases.push(this.stack.length);
+  }
+  valueShape(): undefined {
+    return undefined;
+  }
+  entry(key: LeanScalar, _keyStart: number, _keyEnd: number, value: LeanNode): void {
+    this.stack.push(new LeanPair(key, value));
+  }
+  closeMap(flow: boolean, start: number, end: number): LeanNode {
+    return new LeanMap(flow, this.take() as LeanPair[], { start, end });
+  }
+  openSeq(): void {
+    this.bases.push(this.stack.length);
+  }
+  itemShape(): undefined {
+    return undefined;
+  }
+  item(value: LeanNode): void {
+    this.stack.push(value);
+  }
+  closeSeq(flow: boolean, start: number, end: number): LeanNode {
+    return new LeanSeq(flow, this.take() as LeanNode[], { start, end });
+  }
+
+  /** The innermost collection's items, as a list of exactly their length (a pushed list keeps spare room). */
+  private take(): (LeanNode | LeanPair)[] {
+    const base = this.bases.pop()!;
+    const items = this.stack.slice(base);
+    this.stack.length = base;
+    return items;
+  }
+}
+
+class Scanner<N, K, S> {
   private readonly length: number;
   /** The first character of the current content line (`length` at the end of the text). */
   private at = 0;
   /** Its column. */
   private column = 0;
-  /** The items of the open collections, innermost last (one list: no growing list per collection). */
-  private readonly stack: (LeanNode | LeanPair)[] = [];
+  /** The last scalar read: its value, type, source and range. */
+  private tokValue: unknown = null;
+  private tokType: Scalar.Type = Scalar.PLAIN;
+  private tokSource = '';
+  private tokStart = 0;
+  private tokEnd = 0;
+  /** The range of the last node made (trimmed as the reader trims it). */
+  private nodeStart = 0;
+  private nodeEnd = 0;
+  /** The keys of the open mappings, innermost last, to find a repeated one (`KeyNames`). */
+  private readonly names: string[] = [];
   /** What `blockEnd` last found of the comment lines after a collection. */
   private readonly comments = commentMemo();
   /** Short texts already read: one string for each (see `string`). */
   private readonly strings = new Map<string, string>();
+  /** The values of the short plain scalars already read that may be other than a string (`resolve`). */
+  private readonly resolved = new Map<string, unknown>();
 
-  constructor(private readonly text: string) {
+  constructor(
+    private readonly text: string,
+    private readonly b: ScanBuilder<N, K, S>,
+  ) {
     this.length = text.length;
   }
 
-  document(): LeanNode {
+  document(shape: S): N {
     this.nextContent(0);
     if (this.at >= this.length || this.column !== 0 || !this.keyAhead(this.at)) throw new GiveUp();
-    const root = this.blockMap(0);
+    const root = this.blockMap(0, shape);
     if (this.at < this.length) throw new GiveUp();
     return root;
   }
@@ -78,33 +174,41 @@ class Scanner {
   // Block collections
 
   /** A block mapping whose entries start at `column`; the current line holds its first key. */
-  private blockMap(column: number): LeanMap {
+  private blockMap(column: number, shape: S): N {
     const text = this.text;
+    const b = this.b;
     const start = this.at;
-    const base = this.stack.length;
-    const names = new KeyNames();
+    const names = new KeyNames(this.names);
+    b.openMap(shape);
+    let last: number;
     for (;;) {
-      const key = this.key();
-      if (names.repeats(this.stack, base, key)) throw new GiveUp();
+      this.key();
+      if (names.repeats(this.tokValue)) throw new GiveUp();
+      const keyStart = this.tokStart;
+      const keyEnd = this.tokEnd;
+      const key = b.key(this.tokValue, this.tokType, this.tokSource, keyStart, keyEnd);
       // After the key: blanks, then the colon and a blank or the line's end.
-      let i = key.textRange.end;
+      let i = keyEnd;
       while (text.charCodeAt(i) === SPACE) i++;
       if (text.charCodeAt(i) !== COLON || !this.endsToken(i + 1)) throw new GiveUp();
-      const value = this.value(i + 1, column, true);
-      this.stack.push(new LeanPair(key, value));
+      const value = this.value(i + 1, column, true, b.valueShape(key));
+      b.entry(key, keyStart, keyEnd, value, this.nodeStart, this.nodeEnd);
+      last = this.nodeEnd;
       if (this.at >= this.length || this.column < column) break;
       if (this.column > column || !this.keyAhead(this.at)) throw new GiveUp();
     }
-    const items = this.take(base) as LeanPair[];
-    const last = items[items.length - 1].value.textRange.end;
-    return new LeanMap(false, items, { start, end: blockEnd(text, last, start, this.comments) });
+    names.close();
+    const end = blockEnd(text, last, start, this.comments);
+    return this.closed(b.closeMap(false, start, end), start, end);
   }
 
   /** A block list whose `-` marks stand at `column`; the current line holds its first. */
-  private blockSeq(column: number): LeanSeq {
+  private blockSeq(column: number, shape: S): N {
     const text = this.text;
+    const b = this.b;
     const start = this.at;
-    const base = this.stack.length;
+    b.openSeq(shape);
+    const itemShape = b.itemShape();
     for (;;) {
       // `- item`: an empty item (`-` alone or before a comment) reads differently in js-yaml.
       let i = this.at + 1;
@@ -112,30 +216,36 @@ class Scanner {
       while (text.charCodeAt(i) === SPACE) i++;
       const c = text.charCodeAt(i);
       if (c === LF || c === CR || c === HASH || i >= this.length) throw new GiveUp();
+      let item: N;
       if (this.keyAhead(i)) {
         // `- key: value`: a mapping whose entries stand where its first key does.
         this.at = i;
         this.column = i - lineStartOf(text, i);
-        const map = this.blockMap(this.column);
-        this.stack.push(map);
+        item = this.blockMap(this.column, itemShape);
       } else {
-        const item = this.value(i, column, false);
-        this.stack.push(item);
+        item = this.value(i, column, false, itemShape);
       }
+      b.item(item, this.nodeStart, this.nodeEnd);
       if (this.at >= this.length || this.column < column) break;
       if (this.column > column) throw new GiveUp();
       if (text.charCodeAt(this.at) !== DASH) break; // the list ends; its owner's next key
     }
-    const items = this.take(base) as LeanNode[];
-    const last = items[items.length - 1].textRange.end;
-    return new LeanSeq(false, items, { start, end: blockEnd(text, last, start, this.comments) });
+    const end = blockEnd(text, this.nodeEnd, start, this.comments);
+    return this.closed(b.closeSeq(false, start, end), start, end);
+  }
+
+  /** `node`, the collection `[start, end)` of the text, as the last node made. */
+  private closed(node: N, start: number, end: number): N {
+    this.nodeStart = start;
+    this.nodeEnd = end;
+    return node;
   }
 
   /**
    * The value after a mapping's colon or a list item's `-` at `from` (the character after the
    * indicator), in a collection at `column`; leaves the scanner on the next content line.
    */
-  private value(from: number, column: number, inMap: boolean): LeanNode {
+  private value(from: number, column: number, inMap: boolean, shape: S): N {
     const text = this.text;
     let i = from;
     while (text.charCodeAt(i) === SPACE) i++;
@@ -146,34 +256,42 @@ class Scanner {
       this.nextContent(i);
       if (this.at < this.length) {
         if (this.column > column) {
-          if (text.charCodeAt(this.at) === DASH && this.endsToken(this.at + 1)) return this.blockSeq(this.column);
-          if (this.keyAhead(this.at)) return this.blockMap(this.column);
+          if (text.charCodeAt(this.at) === DASH && this.endsToken(this.at + 1)) return this.blockSeq(this.column, shape);
+          if (this.keyAhead(this.at)) return this.blockMap(this.column, shape);
           throw new GiveUp(); // a scalar on the next line
         }
-        if (this.column === column && text.charCodeAt(this.at) === DASH && this.endsToken(this.at + 1)) return this.blockSeq(column);
+        if (this.column === column && text.charCodeAt(this.at) === DASH && this.endsToken(this.at + 1)) return this.blockSeq(column, shape);
       }
       // An empty value: `yaml` places it after comment lines that follow; js-yaml does not.
       let j = from;
       while (j < this.length && isBlankOrBreak(text.charCodeAt(j))) j++;
       if (text.charCodeAt(j) === HASH) throw new GiveUp();
-      return new LeanScalar(null, undefined, '', from, from);
+      this.nodeStart = from;
+      this.nodeEnd = from;
+      return this.b.scalar(null, undefined, '', from, from, shape);
     }
-    let node: LeanNode;
-    let end: number;
-    if (c === 0x7c /* | */ || c === 0x3e /* > */) return this.blockScalar(i, column);
+    if (c === 0x7c /* | */ || c === 0x3e /* > */) {
+      this.blockScalar(i, column);
+      return this.scalarNode(shape);
+    }
+    let node: N;
     if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-      node = this.flow(i);
-      end = node.textRange.end;
-    } else if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
-      node = this.quoted(i);
-      end = node.textRange.end;
+      node = this.flow(i, shape);
     } else {
-      node = this.plain(i, false);
-      end = node.textRange.end;
+      if (c === 0x22 /* " */ || c === 0x27 /* ' */) this.quoted(i);
+      else this.plain(i, false);
+      node = this.scalarNode(shape);
     }
-    this.afterValue(end);
+    this.afterValue(this.nodeEnd);
     if (this.at < this.length && this.column > column) throw new GiveUp(); // more of it on the next line
     return node;
+  }
+
+  /** The scalar just read, made a node at a place of shape `shape`. */
+  private scalarNode(shape: S): N {
+    this.nodeStart = this.tokStart;
+    this.nodeEnd = this.tokEnd;
+    return this.b.scalar(this.tokValue, this.tokType, this.tokSource, this.tokStart, this.tokEnd, shape);
   }
 
   /** After a value on its line: blanks and a comment at most, then the next content line. */
@@ -189,14 +307,14 @@ class Scanner {
   }
 
   // ------------------------------------------------------------------------------------------
-  // Scalars
+  // Scalars (each read into `tok…`)
 
   /** A mapping key at the current position (plain or quoted), not yet checked for its colon. */
-  private key(): LeanScalar {
+  private key(): void {
     const c = this.text.charCodeAt(this.at);
-    const key = c === 0x22 || c === 0x27 ? this.quoted(this.at) : this.plain(this.at, true);
-    if (key.textRange.end - key.textRange.start > MAX_KEY_LENGTH) throw new GiveUp();
-    return key;
+    if (c === 0x22 || c === 0x27) this.quoted(this.at);
+    else this.plain(this.at, true);
+    if (this.tokEnd - this.tokStart > MAX_KEY_LENGTH) throw new GiveUp();
   }
 
   /** Whether a mapping key, then `:` and a blank or the line's end, starts at `i`. */
@@ -225,7 +343,7 @@ class Scanner {
    * colon. In a value, `: ` means a mapping where none may be: give up. In a flow collection it
    * also ends at `,`, `]` and `}`.
    */
-  private plain(i: number, isKey: boolean, inFlow = false): LeanScalar {
+  private plain(i: number, isKey: boolean, inFlow = false): void {
     const text = this.text;
     if (!plainStart(text, i, inFlow)) throw new GiveUp();
     let j = i;
@@ -251,7 +369,27 @@ class Scanner {
     let end = j;
     while (end > i && text.charCodeAt(end - 1) === SPACE) end--;
     const source = this.string(i, end);
-    return new LeanScalar(resolvePlain(source), Scalar.PLAIN, source, i, end);
+    this.token(this.resolve(source), Scalar.PLAIN, source, i, end);
+  }
+
+  /** A plain scalar's value (`resolvePlain`), found once for each short text that may be other than a string. */
+  private resolve(source: string): unknown {
+    if (source !== '' && !MAY_RESOLVE.test(source)) return source;
+    if (source.length > MAX_SHARED_LENGTH) return resolvePlain(source);
+    let value = this.resolved.get(source);
+    if (value === undefined && !this.resolved.has(source)) {
+      value = resolvePlain(source);
+      if (this.resolved.size < MAX_SHARED_STRINGS) this.resolved.set(source, value);
+    }
+    return value;
+  }
+
+  private token(value: unknown, type: Scalar.Type, source: string, start: number, end: number): void {
+    this.tokValue = value;
+    this.tokType = type;
+    this.tokSource = source;
+    this.tokStart = start;
+    this.tokEnd = end;
   }
 
   /** Where the quoted scalar at `i` ends (after its closing quote), or -1 if not on this line. */
@@ -271,7 +409,7 @@ class Scanner {
   }
 
   /** A single- or double-quoted scalar on one line at `i`. */
-  private quoted(i: number): LeanScalar {
+  private quoted(i: number): void {
     const text = this.text;
     const end = this.quotedEnd(i);
     if (end < 0) throw new GiveUp();
@@ -280,14 +418,14 @@ class Scanner {
     if (double) {
       if (value.includes('\\')) value = unescapeDouble(value);
     } else if (value.includes("''")) value = value.replace(/''/g, "'");
-    return new LeanScalar(value, double ? Scalar.QUOTE_DOUBLE : Scalar.QUOTE_SINGLE, value, i, end);
+    this.token(value, double ? Scalar.QUOTE_DOUBLE : Scalar.QUOTE_SINGLE, value, i, end);
   }
 
   /**
    * A literal (`|`) or folded (`>`) block scalar whose header is at `i`, in a collection at
    * `column`; with `-` (strip) or no chomping indicator (clip).
    */
-  private blockScalar(i: number, column: number): LeanScalar {
+  private blockScalar(i: number, column: number): void {
     const text = this.text;
     const literal = text.charCodeAt(i) === 0x7c;
     let j = i + 1;
@@ -334,7 +472,7 @@ class Scanner {
     let end = lastContentEnd;
     while (end > i && text.charCodeAt(end - 1) === SPACE) end--;
     this.nextContent(lastContentEnd);
-    return new LeanScalar(value, literal ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED, value, i, end);
+    this.token(value, literal ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED, value, i, end);
   }
 
   /**
@@ -354,28 +492,33 @@ class Scanner {
   // ------------------------------------------------------------------------------------------
   // Flow collections (on one line)
 
-  private flow(i: number): LeanSeq | LeanMap {
+  private flow(i: number, shape: S): N {
     const text = this.text;
+    const b = this.b;
     const isSeq = text.charCodeAt(i) === 0x5b;
     const close = isSeq ? 0x5d : 0x7d;
     let j = skipSpaces(text, i + 1);
-    const base = this.stack.length;
-    const names = new KeyNames();
+    const names = isSeq ? undefined : new KeyNames(this.names);
+    if (isSeq) b.openSeq(shape);
+    else b.openMap(shape);
+    const itemShape = isSeq ? b.itemShape() : shape;
     if (text.charCodeAt(j) !== close) {
       for (;;) {
-        if (isSeq) {
-          const item = this.flowNode(j);
-          this.stack.push(item);
-          j = skipSpaces(text, item.textRange.end);
+        if (names === undefined) {
+          const item = this.flowNode(j, itemShape);
+          b.item(item, this.nodeStart, this.nodeEnd);
         } else {
-          const key = this.flowKey(j);
-          if (names.repeats(this.stack, base, key)) throw new GiveUp();
-          j = skipSpaces(text, key.textRange.end);
+          this.flowKey(j);
+          if (names.repeats(this.tokValue)) throw new GiveUp();
+          const keyStart = this.tokStart;
+          const keyEnd = this.tokEnd;
+          const key = b.key(this.tokValue, this.tokType, this.tokSource, keyStart, keyEnd);
+          j = skipSpaces(text, keyEnd);
           if (text.charCodeAt(j) !== COLON || !this.endsToken(j + 1)) throw new GiveUp();
-          const value = this.flowNode(skipSpaces(text, j + 1));
-          this.stack.push(new LeanPair(key, value));
-          j = skipSpaces(text, value.textRange.end);
+          const value = this.flowNode(skipSpaces(text, j + 1), b.valueShape(key));
+          b.entry(key, keyStart, keyEnd, value, this.nodeStart, this.nodeEnd);
         }
+        j = skipSpaces(text, this.nodeEnd);
         const d = text.charCodeAt(j);
         if (d === close) break;
         if (d !== COMMA) throw new GiveUp();
@@ -383,30 +526,23 @@ class Scanner {
         if (text.charCodeAt(j) === close) throw new GiveUp(); // a trailing comma
       }
     }
-    const range = { start: i, end: j + 1 };
-    const items = this.take(base);
-    return isSeq ? new LeanSeq(true, items as LeanNode[], range) : new LeanMap(true, items as LeanPair[], range);
+    names?.close();
+    return this.closed(isSeq ? b.closeSeq(true, i, j + 1) : b.closeMap(true, i, j + 1), i, j + 1);
   }
 
-  private flowKey(j: number): LeanScalar {
+  private flowKey(j: number): void {
     const c = this.text.charCodeAt(j);
-    const key = c === 0x22 || c === 0x27 ? this.quoted(j) : this.plain(j, true, true);
-    if (key.textRange.end - key.textRange.start > MAX_KEY_LENGTH) throw new GiveUp();
-    return key;
+    if (c === 0x22 || c === 0x27) this.quoted(j);
+    else this.plain(j, true, true);
+    if (this.tokEnd - this.tokStart > MAX_KEY_LENGTH) throw new GiveUp();
   }
 
-  private flowNode(j: number): LeanNode {
+  private flowNode(j: number, shape: S): N {
     const c = this.text.charCodeAt(j);
-    if (c === 0x5b || c === 0x7b) return this.flow(j);
-    if (c === 0x22 || c === 0x27) return this.quoted(j);
-    return this.plain(j, false, true);
-  }
-
-  /** The items pushed since `base`, as a list of exactly their length (a pushed list keeps spare room). */
-  private take(base: number): (LeanNode | LeanPair)[] {
-    const items = this.stack.slice(base);
-    this.stack.length = base;
-    return items;
+    if (c === 0x5b || c === 0x7b) return this.flow(j, shape);
+    if (c === 0x22 || c === 0x27) this.quoted(j);
+    else this.plain(j, false, true);
+    return this.scalarNode(shape);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -469,22 +605,37 @@ function isFlowIndicator(c: number): boolean {
 /**
  * The keys of one mapping: whether a key is a merge key or says what an earlier one says (as
  * text: `1` and `"1"` count as the same, which only makes the scanner give up more often than it
- * must). A plan's mappings are small and compared one by one; a large one through a set.
+ * must). A plan's mappings are small and compared one by one on the scanner's stack of the open
+ * mappings' keys; a large one through a set.
  */
 class KeyNames {
-  private names?: Set<string>;
+  private readonly base: number;
+  private set?: Set<string>;
 
-  repeats(stack: readonly (LeanNode | LeanPair)[], base: number, key: LeanScalar): boolean {
-    const name = String(key.value);
+  constructor(private readonly names: string[]) {
+    this.base = names.length;
+  }
+
+  repeats(value: unknown): boolean {
+    const name = String(value);
     if (name === '<<') return true;
-    if (!this.names && stack.length - base < 32) {
-      for (let k = base; k < stack.length; k++) if (String((stack[k] as LeanPair).key.value) === name) return true;
-      return false;
+    const names = this.names;
+    if (!this.set) {
+      if (names.length - this.base < 32) {
+        for (let k = this.base; k < names.length; k++) if (names[k] === name) return true;
+        names.push(name);
+        return false;
+      }
+      this.set = new Set(names.slice(this.base));
     }
-    if (!this.names) this.names = new Set(stack.slice(base).map((p) => String((p as LeanPair).key.value)));
-    if (this.names.has(name)) return true;
-    this.names.add(name);
+    if (this.set.has(name)) return true;
+    this.set.add(name);
     return false;
+  }
+
+  /** The mapping is read: its keys leave the stack. */
+  close(): void {
+    this.names.length = this.base;
   }
 }
 

@@ -20,7 +20,7 @@ import {
 } from 'yaml';
 import type { Diagnostic, Fix, TextRange } from './model';
 import { eolOf, fieldShape, removePairEdit, ROOT, shapeAt, type Entry, type Shape, type Source } from './planDialects';
-import { describeKind, isRecord, own, setOwn } from './planData';
+import { describeKind, isRecord, own, plainScalar, setOwn } from './planData';
 import { clampRange, diagnostic, lineEnd } from './planParse';
 import { KeyedSites, memberRange, type Sites } from './planSites';
 import { isSpace } from './text';
@@ -378,15 +378,5 @@ function isMergeKey(key: unknown): boolean {
 
 /** A scalar as plain JSON-able data: strings, numbers, booleans, null; other tags as written. */
 function scalarValue(node: Scalar): unknown {
-  const v = node.value;
-  switch (typeof v) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-      return v;
-    case 'bigint':
-      return Number(v);
-    default:
-      return v === null || v === undefined ? null : (node.source ?? String(v));
-  }
+  return plainScalar(node.value, node.source);
 }

@@ -5,7 +5,8 @@
  * Three stages, each pure:
  *  1. parse — `planParse.ts`: the `yaml` document API (node ranges are UTF-16 offsets, errors
  *     are positioned); large texts first try `fastYaml.ts`, which builds the same nodes faster
- *     or gives up;
+ *     or gives up — and before that `planDirect.ts`, which does stages 1 and 2 in one for the
+ *     plan subset when no dialect is written (no document tree at all);
  *  2. walk  — `planWalk.ts`: YAML nodes → canonical plain data. Known dialects (`id` for
  *     `package_id`, `verification: tier_b`, …; `planDialects.ts`, `docs/diagnostics.md`) are
  *     read as their canonical form and reported with a warning and, when the mend is obvious,
@@ -16,8 +17,10 @@
  * It never throws: whatever the text, the result is a (possibly empty) plan and positioned
  * diagnostics; a bug becomes an `internal-error` diagnostic.
  */
+import { FAST_PARSE_MIN_LENGTH } from './fastYaml';
 import { ModelBuilder } from './modelBuilder';
 import type { Diagnostic, Plan, PlanPackage, TextRange } from './model';
+import { readDirect } from './planDirect';
 import { diagnostic, parse } from './planParse';
 import { bindLocate, type DataPath, type Sites } from './planSites';
 import { Walker } from './planWalk';
@@ -43,11 +46,13 @@ export interface ReadOptions {
   /** How many aliases may be expanded in all (billion-laughs guard). Negative: no limit. Default 100. */
   maxAliasCount?: number;
   /**
-   * The YAML front end. `auto` (default): the fast one (`fastYaml.ts`) for texts of 64 KiB and
-   * more, the `yaml` package's for smaller ones and whenever the fast one gives up. `yaml`:
-   * always the `yaml` package. `fast`: the fast one whenever it can (for tests).
+   * The YAML front end. `auto` (default): for texts of 64 KiB and more, the direct read
+   * (`planDirect.ts`: no document tree), else the fast front ends (`fastYaml.ts`); the `yaml`
+   * package's for smaller texts and whenever the others give up. `yaml`: always the `yaml`
+   * package. `fast`: the fast front ends and the walk whenever they can; `direct`: the direct
+   * read whenever it can, else as `fast` (both for tests).
    */
-  parser?: 'auto' | 'yaml' | 'fast';
+  parser?: 'auto' | 'yaml' | 'fast' | 'direct';
 }
 
 export const DEFAULT_MAX_ALIAS_COUNT = 100;
@@ -60,14 +65,22 @@ export function readPlan(text: string, options: ReadOptions = {}): ReadResult {
   const out: Diagnostic[] = [];
   let sites: Sites | undefined;
   let data: unknown = null;
+  const parser = options.parser ?? 'auto';
   try {
-    const { doc, binary, lean } = parse(source, out, options.parser ?? 'auto');
-    const walker = new Walker(source, doc, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, out, lean);
-    data = binary ? null : walker.root();
-    sites = walker.sites;
-    const plan = new ModelBuilder(sites, walker.rootRange).plan(data);
+    let rootRange: TextRange;
+    const direct = parser === 'direct' || (parser === 'auto' && source.length >= FAST_PARSE_MIN_LENGTH) ? readDirect(source) : undefined;
+    if (direct) {
+      ({ data, sites, rootRange } = direct);
+    } else {
+      const { doc, binary, lean } = parse(source, out, parser === 'direct' ? 'fast' : parser);
+      const walker = new Walker(source, doc, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, out, lean);
+      data = binary ? null : walker.root();
+      sites = walker.sites;
+      rootRange = walker.rootRange;
+    }
+    const plan = new ModelBuilder(sites, rootRange).plan(data);
     assignPackages(out, plan.packages);
-    return { plan, diagnostics: out, data, locate: bindLocate(data, sites, walker.rootRange), text: source };
+    return { plan, diagnostics: out, data, locate: bindLocate(data, sites, rootRange), text: source };
   } catch (err) {
     const documentRange = { start: 0, end: source.length };
     // Thousands of nested collections run out of stack: the text's doing, not a bug — say so.

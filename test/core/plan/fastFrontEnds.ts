@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { generatePlan } from '../../../bench/generate';
 import { readPlan } from '../../../src/core/plan/reader';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/act-plans');
@@ -17,20 +18,35 @@ export const fixtures = fs
 
 export const crlf = (text: string) => text.replace(/\r?\n/g, '\r\n');
 
+/** The benchmark's generated plans, compact and with every field, one with CRLF: what each fast front end must take. */
+export function generatedPlans(): [string, string][] {
+  return [
+    ['compact 300', generatePlan(300, { compact: true })],
+    ['full 200', generatePlan(200)],
+    ['full 50, CRLF', crlf(generatePlan(50))],
+  ];
+}
+
 /** Everything the reader gives, as one comparable string. */
-function readAs(text: string, parser: 'yaml' | 'fast'): string {
+function readAs(text: string, parser: 'yaml' | 'fast' | 'direct'): string {
   const r = readPlan(text, { parser });
   return JSON.stringify({ diagnostics: r.diagnostics, plan: r.plan, data: r.data });
 }
 
-/** The reader's result (diagnostics, plan, data, every range) through the fast front ends and through `yaml`: the same, or the first difference. */
+/**
+ * The reader's result (diagnostics, plan, data, every range) through the fast front ends and the
+ * walk, through the direct read (`planDirect.ts`, where it takes the text) and through `yaml`:
+ * the same, or the first difference.
+ */
 export function assertReadsAsYaml(text: string, what: string): void {
   const exact = readAs(text, 'yaml');
-  const fast = readAs(text, 'fast');
-  if (exact === fast) return;
-  let i = 0;
-  while (exact[i] === fast[i]) i++;
-  assert.fail(`${what}: the fast front end's reading differs at ${i}:\n  yaml: …${exact.slice(i - 80, i + 80)}\n  fast: …${fast.slice(i - 80, i + 80)}\n  text: ${JSON.stringify(text.slice(0, 400))}`);
+  for (const parser of ['fast', 'direct'] as const) {
+    const fast = readAs(text, parser);
+    if (exact === fast) continue;
+    let i = 0;
+    while (exact[i] === fast[i]) i++;
+    assert.fail(`${what}: the ${parser} reading differs at ${i}:\n  yaml: …${exact.slice(i - 80, i + 80)}\n  ${parser}: …${fast.slice(i - 80, i + 80)}\n  text: ${JSON.stringify(text.slice(0, 400))}`);
+  }
 }
 
 /** Each case: `parse` (a front end) gives up, and the reader still reads it as `yaml` does. */

@@ -5,10 +5,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { generatePlan } from '../../../bench/generate';
 import { jsYamlParse } from '../../../src/core/plan/fastYaml';
 import { scanPlan } from '../../../src/core/plan/planScanner';
-import { assertGivesUp, assertReadsAsYaml, crlf, fixtures, mutate, mutations } from './fastFrontEnds';
+import { assertGivesUp, assertReadsAsYaml, crlf, fixtures, generatedPlans, mutate, mutations } from './fastFrontEnds';
 
 /** A lean tree as plain data: every node's kind, range, value, type, source and items. */
 function shape(node: unknown): unknown {
@@ -48,11 +47,7 @@ describe('plan scanner: the nodes of the js-yaml front end, the reading of the y
   });
 
   it('takes the generated plans of the benchmark, compact and with every field', () => {
-    for (const [what, text] of [
-      ['compact 300', generatePlan(300, { compact: true })],
-      ['full 200', generatePlan(200)],
-      ['full 50, CRLF', crlf(generatePlan(50))],
-    ] as const) {
+    for (const [what, text] of generatedPlans()) {
       assert.ok(scanPlan(text), `${what}: taken`);
       assertSameTree(text, what);
       assertReadsAsYaml(text, what);
