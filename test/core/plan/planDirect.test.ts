@@ -65,7 +65,7 @@ describe('plan reader: the direct read (scanner straight into data)', () => {
     }
   });
 
-  it('reads empty values, lists written empty, odd keys and flow collections as the walk does', () => {
+  it('reads empty values, lists written empty, odd keys, a mapping of many keys and flow collections as the walk does', () => {
     const text = [
       'schema_version: 1',
       'feature:',
@@ -89,6 +89,8 @@ describe('plan reader: the direct read (scanner straight into data)', () => {
       '      steps:',
       '        - {name: unit, kind: command, command: npm test}',
       '    inputs: {a: [1, {b: ~}]}',
+      '    outputs:',
+      ...Array.from({ length: 40 }, (_, k) => `      key${k}: ${k}`), // past 32 keys: a mapping's sites are indexed
       '  - package_id: 7',
       '    depends_on: [wp-a]',
       '    title: |-',
