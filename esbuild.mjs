@@ -5,6 +5,7 @@
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
 import { updateValidators } from './scripts/gen-validator.mjs';
+import { writeCodeCache } from './scripts/codeCache.mjs';
 import { CLI_ON_DEMAND, ON_DEMAND, hostPlugins, onDemandPlugin } from './scripts/on-demand.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -99,4 +100,6 @@ if (watch) {
 } else {
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
+  // V8's compiled start-up of the CLI, which bin/waves.js takes when it fits (#37).
+  writeCodeCache('dist/cli.js');
 }

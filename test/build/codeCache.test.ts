@@ -1,0 +1,89 @@
+// The CLI's code cache (#37, scripts/codeCache.mjs): the build writes V8's compiled start-up of
+// dist/cli.js beside it, and bin/waves.js compiles the bundle with it — only when the bundle is the
+// very bytes it was made of (V8 checks only the text's length). A changed bundle, a cache V8
+// refuses or no cache at all: the bundle is compiled as usual and the command runs the same.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+
+const root = path.resolve(__dirname, '../..');
+const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** `waves --version` through `bin` with a hook that records each script compiled by `vm.Script`: whether with cached data, and whether V8 took it. */
+function versionWatched(bin: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-code-cache-'));
+  const out = path.join(dir, 'seen.json');
+  const hook = path.join(dir, 'hook.js');
+  fs.writeFileSync(
+    hook,
+    [
+      "const vm = require('vm');",
+      'const Script = vm.Script;',
+      'const seen = [];',
+      'vm.Script = class extends Script { constructor(code, options) { super(code, options); seen.push({ file: options && options.filename, cached: !!(options && options.cachedData), rejected: this.cachedDataRejected }); } };',
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ seen, loaded: Object.keys(require.cache).filter((f) => f.endsWith('cli.js')) })));`,
+    ].join('\n'),
+  );
+  const r = spawnSync(process.execPath, ['--require', hook, bin, '--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const { seen, loaded } = JSON.parse(fs.readFileSync(out, 'utf8')) as { seen: { file: string; cached: boolean; rejected?: boolean }[]; loaded: string[] };
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr, seen, loaded };
+}
+
+/** A copy of bin/waves.js and dist/cli.js (and its cache, if `withCache`) in a folder of its own. */
+function copyOfCli(withCache: boolean): { bin: string; dist: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-cli-copy-'));
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.mkdirSync(path.join(dir, 'dist'));
+  fs.copyFileSync(path.join(root, 'bin', 'waves.js'), path.join(dir, 'bin', 'waves.js'));
+  for (const f of withCache ? ['cli.js', 'cli.js.cache'] : ['cli.js']) fs.copyFileSync(path.join(root, 'dist', f), path.join(dir, 'dist', f));
+  return { bin: path.join(dir, 'bin', 'waves.js'), dist: path.join(dir, 'dist') };
+}
+
+before(() => {
+  const r = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+describe('the CLI starts from its code cache', () => {
+  it('the build writes it, and bin/waves.js compiles the bundle with it: V8 takes it; the bundle is a module of require.cache', () => {
+    assert.ok(fs.statSync(path.join(root, 'dist', 'cli.js.cache')).size > 20);
+    const r = versionWatched(path.join(root, 'bin', 'waves.js'));
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, version);
+    assert.deepEqual(r.seen, [{ file: path.join(root, 'dist', 'cli.js'), cached: true, rejected: false }]);
+    assert.deepEqual(r.loaded, [path.join(root, 'dist', 'cli.js')]);
+  });
+
+  it('a bundle changed after the build (the same length) is compiled without it, and runs', () => {
+    const { bin, dist } = copyOfCli(true);
+    const file = path.join(dist, 'cli.js');
+    const text = fs.readFileSync(file, 'utf8');
+    const at = text.indexOf('// src/');
+    assert.ok(at > 0, 'the bundle names its sources in comments');
+    fs.writeFileSync(file, `${text.slice(0, at)}// srd/${text.slice(at + 7)}`);
+    const r = versionWatched(bin);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, version);
+    assert.deepEqual(r.seen, [], 'compiled by require, not from the cache');
+    assert.deepEqual(r.loaded, [file]);
+  });
+
+  it('a cache V8 refuses (made by another Node, say) and no cache at all: the bundle is compiled as usual, and runs', () => {
+    const refused = copyOfCli(true);
+    const cacheFile = path.join(refused.dist, 'cli.js.cache');
+    const cache = fs.readFileSync(cacheFile);
+    fs.writeFileSync(cacheFile, Buffer.concat([cache.subarray(0, 20), Buffer.alloc(cache.length - 20, 7)]));
+    const r = versionWatched(refused.bin);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, version);
+    assert.deepEqual(r.seen, [{ file: path.join(refused.dist, 'cli.js'), cached: true, rejected: true }]);
+
+    const none = versionWatched(copyOfCli(false).bin);
+    assert.equal(none.code, 0, none.err);
+    assert.equal(none.out, version);
+    assert.deepEqual(none.seen, []);
+  });
+});
