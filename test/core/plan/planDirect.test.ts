@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { readDirect } from '../../../src/core/plan/planDirect';
 import { scanPlan } from '../../../src/core/plan/planScanner';
 import { readPlan } from '../../../src/core/plan/reader';
+import { schemaDiagnostics } from '../../../src/core/plan/schema';
 import { assertGivesUp, assertReadsAsYaml, crlf, fixtures, generatedPlans, mutate, mutations } from './fastFrontEnds';
 
 /** Every path of `data`, the root's members first. */
@@ -23,15 +24,23 @@ function paths(data: unknown, prefix: (string | number)[] = [], out: (string | n
   return out;
 }
 
-/** The direct read takes `text`, and where it says each member of the data was written is where the walk of `yaml`'s document says. */
+/**
+ * Where the direct read says each member of the data was written is where the walk of `yaml`'s
+ * document says (and a path that does not exist falls back alike), so the schema's diagnostics,
+ * positioned through it, are the same.
+ */
 function assertSameSites(text: string, what: string): void {
   const direct = readPlan(text, { parser: 'direct' });
   const walked = readPlan(text, { parser: 'yaml' });
-  for (const path of [...paths(walked.data), ['no such key'], ['packages', 1e6]]) {
-    for (const part of ['key', 'value'] as const) {
-      assert.deepEqual(direct.locate(path, part), walked.locate(path, part), `${what}: ${part} of ${JSON.stringify(path)}`);
+  for (const path of paths(walked.data)) {
+    for (const tail of [[], ['no such key'], [1e6]]) {
+      for (const part of ['key', 'value'] as const) {
+        const at = [...path, ...tail];
+        assert.deepEqual(direct.locate(at, part), walked.locate(at, part), `${what}: ${part} of ${JSON.stringify(at)}`);
+      }
     }
   }
+  assert.deepEqual(schemaDiagnostics(direct), schemaDiagnostics(walked), `${what}: the schema's diagnostics`);
 }
 
 /** Whether reading `text` through `yaml` reports a dialect (which the direct read leaves to the walk). */
