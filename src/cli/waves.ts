@@ -27,7 +27,7 @@ import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
 import { HOSTS_HELP, PLAN_HELP, REVIEW_HELP } from './commandHelp';
-import { workTreeOf } from '../util/workTree';
+import { gitMayFindRepository } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
 
@@ -231,7 +231,7 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
  */
 async function couplingOf(file: string, analysis: PlanAnalysis): Promise<{ diagnostics: Diagnostic[]; notes: string[] } | undefined> {
   if (!packagesWithPartners(analysis).some((p) => p)) return undefined;
-  if (!process.env.GIT_DIR && !workTreeOf(path.dirname(path.resolve(file)))) return undefined;
+  if (!gitMayFindRepository(path.dirname(path.resolve(file)))) return undefined;
   return (await import('../engine')).couplingOfPlan(file, analysis);
 }
 

@@ -1,6 +1,7 @@
 /**
  * The work tree holding a folder, found on disk (no git process): what the engine's git folders
- * (`store/gitDirs.ts`), the editor's run watch and the `waves` CLI ask before they start git.
+ * (`store/gitDirs.ts`), the editor's run watch, the coupling check and the `waves` CLI ask before
+ * they start git.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,4 +19,12 @@ export function workTreeOf(cwd: string): { root: string; dotGit: fs.Stats } | nu
     if (up === dir) return null;
     dir = up;
   }
+}
+
+/**
+ * Whether git could find a repository from `folder`: only through a `.git` at or above it, or
+ * through `GIT_DIR`. Without either there is none to find, and no git need be started to learn it.
+ */
+export function gitMayFindRepository(folder: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.GIT_DIR) || workTreeOf(folder) !== null;
 }

@@ -6,7 +6,9 @@
  * Run: node --import tsx --test test/engine/coupling.test.ts
  */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core/plan/analyze';
@@ -14,6 +16,8 @@ import { couplingOfPlan } from '../../src/engine';
 import { findCoupling } from '../../src/engine/plan';
 import { importsOf } from '../../src/engine/plan/importParser';
 import { planOf, repoWith, TS_FILES } from '../fixtures/couplingRepo';
+
+const ROOT = path.resolve(__dirname, '../..');
 
 const specs = async (file: string, text: string) => (await importsOf(file, text))?.map((r) => (r.names ? `${r.specifier} [${r.names.join(',')}]` : r.specifier));
 
@@ -119,5 +123,35 @@ describe('findCoupling on a real repository', () => {
     assert.equal(scan.diagnostics.length, 1);
     const nowhere = await couplingOfPlan('/nonexistent/folder/plan.yaml', analyzePlan(planOf('src/a/**', 'src/b/**')));
     assert.deepEqual(nowhere.diagnostics, []);
+  });
+
+  it('couplingOfPlan of a plan that no repository holds starts no git: known from the disk (the editor asks for every plan opened)', () => {
+    // In a process of its own, whose git queue is fresh: whether it started its git helper says whether git was asked.
+    const helperAfter = (file: string) => {
+      const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-coupling-git-')), 'check.ts');
+      fs.writeFileSync(
+        script,
+        [
+          `import * as fs from 'node:fs';`,
+          `import { analyzePlan } from ${JSON.stringify(path.join(ROOT, 'src/core/plan/analyze'))};`,
+          `import { couplingOfPlan } from ${JSON.stringify(path.join(ROOT, 'src/engine'))};`,
+          `import { gitHelperPid } from ${JSON.stringify(path.join(ROOT, 'src/engine/git/gitProcess'))};`,
+          `const file = ${JSON.stringify(file)};`,
+          `couplingOfPlan(file, analyzePlan(fs.readFileSync(file, 'utf8'))).then((scan) => {`,
+          `  console.log(JSON.stringify({ diagnostics: scan.diagnostics.length, helper: gitHelperPid() !== null }));`,
+          `  process.exit(0);`,
+          `});`,
+        ].join('\n'),
+      );
+      const { GIT_DIR: _ignored, ...env } = process.env;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', cwd: ROOT, env });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as { diagnostics: number; helper: boolean };
+    };
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-no-repo-'));
+    fs.writeFileSync(path.join(outside, 'work-packages.yaml'), planOf('src/a/**', 'src/b/**'));
+    assert.deepEqual(helperAfter(path.join(outside, 'work-packages.yaml')), { diagnostics: 0, helper: false });
+    const inside = repoWith({ ...TS_FILES, 'work-packages.yaml': planOf('src/a/**', 'src/b/**') });
+    assert.deepEqual(helperAfter(path.join(inside, 'work-packages.yaml')), { diagnostics: 1, helper: true });
   });
 });

@@ -14,6 +14,7 @@ import { resolveImport, type ImportRef } from '../../core/ownership/importResolv
 import { OwnerIndex } from '../../core/ownership/ownership';
 import { git } from '../git';
 import { importsOf, parsedLanguage } from './importParser';
+import { gitMayFindRepository } from '../../util/workTree';
 import { repositoryRoot } from './planSource';
 
 export interface CouplingOptions {
@@ -56,13 +57,16 @@ function remember(full: string, stat: fs.Stats, imports: ImportRef[] | null): vo
 
 /**
  * The coupling warnings of a plan, from the repository holding its file (none outside a git
- * repository). Never throws: a failure is a note.
+ * repository, which is known from the disk without starting git: `gitMayFindRepository`). Never
+ * throws: a failure is a note.
  */
 export async function couplingOfPlan(planFile: string, analysis: PlanAnalysis, options: CouplingOptions = {}): Promise<CouplingScan> {
   const partners = packagesWithPartners(analysis);
   if (!partners.some((p) => p)) return NOTHING;
+  const folder = path.dirname(path.resolve(planFile));
+  if (!gitMayFindRepository(folder)) return NOTHING;
   try {
-    const root = await repositoryRoot(path.dirname(path.resolve(planFile)));
+    const root = await repositoryRoot(folder);
     if (!root) return NOTHING;
     return await findCoupling(root, analysis, options, new OwnerIndex(analysis), partners);
   } catch (err) {
