@@ -13,9 +13,11 @@ load(cli).run();
 /**
  * The bundle, compiled with the code cache the build wrote beside it (scripts/codeCache.mjs:
  * V8's compiled start-up of these very bytes) when there is one for them; else as `require`
- * would. Either way the bundle is one module of `require.cache`, as `require` leaves it.
+ * would — and always so under `--enable-source-maps`, whose stacks only `require`'s compile maps
+ * back to the sources. Either way the bundle is one module of `require.cache`, as `require` leaves it.
  */
 function load(file) {
+  if (process.sourceMapsEnabled) return require(file);
   let cache;
   try {
     cache = fs.readFileSync(`${file}.cache`);

@@ -13,7 +13,7 @@ const root = path.resolve(__dirname, '../..');
 const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** `waves --version` through `bin` with a hook that records each script compiled by `vm.Script`: whether with cached data, and whether V8 took it. */
-function versionWatched(bin: string) {
+function versionWatched(bin: string, nodeOptions: string[] = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-code-cache-'));
   const out = path.join(dir, 'seen.json');
   const hook = path.join(dir, 'hook.js');
@@ -27,7 +27,7 @@ function versionWatched(bin: string) {
       `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ seen, loaded: Object.keys(require.cache).filter((f) => f.endsWith('cli.js')) })));`,
     ].join('\n'),
   );
-  const r = spawnSync(process.execPath, ['--require', hook, bin, '--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(process.execPath, [...nodeOptions, '--require', hook, bin, '--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   const { seen, loaded } = JSON.parse(fs.readFileSync(out, 'utf8')) as { seen: { file: string; cached: boolean; rejected?: boolean }[]; loaded: string[] };
   return { code: r.status, out: r.stdout.trim(), err: r.stderr, seen, loaded };
 }
@@ -85,5 +85,13 @@ describe('the CLI starts from its code cache', () => {
     assert.equal(none.code, 0, none.err);
     assert.equal(none.out, version);
     assert.deepEqual(none.seen, []);
+  });
+
+  it('under --enable-source-maps the bundle is required (its stacks then name the sources), not compiled from the cache', () => {
+    const r = versionWatched(path.join(root, 'bin', 'waves.js'), ['--enable-source-maps']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, version);
+    assert.deepEqual(r.seen, []);
+    assert.deepEqual(r.loaded, [path.join(root, 'dist', 'cli.js')]);
   });
 });
