@@ -44,8 +44,8 @@ export function scanPlan(text: string): Document.Parsed | undefined {
 }
 
 /**
- * The text read by the scanner into what `builder` makes of it (its root mapping at `rootShape`),
- * with the root's range; undefined when the text is outside the subset or the builder gives up.
+ * The text read by the scanner into what `builder` makes of it (its root mapping at `rootShape`);
+ * undefined when the text is outside the subset or the builder gives up.
  */
 export function scan<N, K, S>(text: string, builder: ScanBuilder<N, K, S>, rootShape: S): N | undefined {
   if (OUTSIDE.test(text) || MARKERS.test(text)) return undefined;
@@ -61,7 +61,7 @@ export function scan<N, K, S>(text: string, builder: ScanBuilder<N, K, S>, rootS
 /**
  * What the scanner makes of what it reads, node by node in the text's order: the lean nodes of a
  * YAML document (`LeanBuilder`, which the reader then walks) or the reader's canonical data
- * straight away (`planData.ts`'s `DataBuilder`). A collection is opened, given its members, and
+ * straight away (`planDirect.ts`'s `DataBuilder`). A collection is opened, given its members, and
  * closed, innermost first; the builder keeps what is open. `S` is what the builder knows of a
  * place (the plan format's `Shape`), handed back to it for each value; any method may throw
  * `GiveUp`.
@@ -91,11 +91,11 @@ class LeanBuilder implements ScanBuilder<LeanNode, LeanScalar, undefined> {
   /** Where each open collection's items start in `stack`. */
   private readonly bases: number[] = [];
 
-  scalar(value: unknown, type: Scalar.Type | undefined, source: string, start: number, end: number): LeanNode {
+  scalar(value: unknown, type: Scalar.Type | undefined, source: string, start: number, end: number): LeanScalar {
     return new LeanScalar(value, type, source, start, end);
   }
   key(value: unknown, type: Scalar.Type, source: string, start: number, end: number): LeanScalar {
-    return new LeanScalar(value, type, source, start, end);
+    return this.scalar(value, type, source, start, end);
   }
   openMap(): void {
     this.bases.push(this.stack.length);
