@@ -5,7 +5,7 @@
  */
 import type { Located, Plan, PlanDefaults, PlanPackage, TextRange, Verification, VerificationStep, VerificationTier, WorktreeMode } from './model';
 import { assignDefined, isObject, isRecord, setOwn, type Obj } from './planData';
-import { memberRange, type Sites } from './planSites';
+import type { Sites } from './planSites';
 
 /** A scalar as text: strings as is, numbers and booleans written out (ids may be numbers). */
 function asText(value: unknown): string | undefined {
@@ -52,7 +52,7 @@ export class ModelBuilder {
 
   /** Where member `key` of `container` was written, else `fallback`. */
   private range(container: unknown, key: string | number, fallback: TextRange, part: 'key' | 'value' = 'value'): TextRange {
-    return (isObject(container) ? memberRange(this.sites.get(container), key, part) : undefined) ?? fallback;
+    return (isObject(container) ? this.sites.range(container, key, part) : undefined) ?? fallback;
   }
 
   /** The strings of the list `owner[key]` with their ranges; a lone scalar reads as a one-item list. */
@@ -64,10 +64,9 @@ export class ModelBuilder {
       return one === undefined ? [] : [{ value: one, range: at }];
     }
     const out: Located<string>[] = [];
-    const members = this.sites.get(value); // (once for the list, not for each item)
     for (let k = 0; k < value.length; k++) {
       const s = asText(value[k]);
-      if (s !== undefined) out.push({ value: s, range: memberRange(members, k, 'value') ?? at });
+      if (s !== undefined) out.push({ value: s, range: this.sites.range(value, k, 'value') ?? at });
     }
     return out;
   }
@@ -87,8 +86,7 @@ export class ModelBuilder {
     const scopeRange = this.range(p, 'scope', range);
     const locksRange = this.range(p, 'locks', range);
     const keyRanges: Record<string, TextRange> = {};
-    const members = this.sites.get(p);
-    if (members && !Array.isArray(members)) members.forEachKey((keyRange, key) => (keyRanges[key] = keyRange));
+    this.sites.forEachKey(p, (keyRange, key) => (keyRanges[key] = keyRange));
 
     const pkg: PlanPackage = {
       id: asText(p.package_id) ?? '',

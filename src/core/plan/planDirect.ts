@@ -13,7 +13,7 @@ import type { TextRange } from './model';
 import { fieldShape, ROOT, type Shape } from './planDialects';
 import { own, plainScalar, setOwn, type Obj } from './planData';
 import { scan, type ScanBuilder } from './planScanner';
-import { KeyedSites, type Sites } from './planSites';
+import { PackedSites, type Sites } from './planSites';
 import { GiveUp } from './leanYaml';
 
 export interface DirectRead {
@@ -35,11 +35,10 @@ export function readDirect(text: string): DirectRead | undefined {
 
 /** The canonical data, built as the scanner reads: the open containers on stacks, innermost last. */
 class DataBuilder implements ScanBuilder<unknown, string, Shape | undefined> {
-  readonly sites: Sites = new Map();
+  readonly sites = new PackedSites();
   /** The root mapping's range, once it is read. */
   rootRange?: TextRange;
   private readonly containers: unknown[] = [];
-  private readonly members: (KeyedSites | TextRange[])[] = [];
   private readonly shapes: (Shape | undefined)[] = [];
 
   scalar(value: unknown, _type: unknown, source: string, _start: number, _end: number, shape: Shape | undefined): unknown {
@@ -52,10 +51,7 @@ class DataBuilder implements ScanBuilder<unknown, string, Shape | undefined> {
   }
 
   openMap(shape: Shape | undefined): void {
-    const obj: Obj = {};
-    const members = new KeyedSites();
-    this.sites.set(obj, members);
-    this.open(obj, members, shape);
+    this.open({}, shape);
   }
 
   valueShape(key: string): Shape | undefined {
@@ -69,25 +65,19 @@ class DataBuilder implements ScanBuilder<unknown, string, Shape | undefined> {
   entry(key: string, keyStart: number, keyEnd: number, value: unknown, valueStart: number, valueEnd: number): void {
     const depth = this.shapes.length - 1;
     if (fieldShape(this.shapes[depth], key)?.value?.(value)) throw new GiveUp(); // a value dialect (`verification: tier_b`)
-    const keyRange = { start: keyStart, end: keyEnd };
-    // An empty value (`key:` alone) has an empty range: the key's stands for it.
-    const valueRange = valueEnd > valueStart ? { start: valueStart, end: valueEnd } : keyRange;
     setOwn(this.containers[depth] as Obj, key, value);
-    (this.members[depth] as KeyedSites).set(key, keyRange, valueRange);
+    this.sites.entry(key, keyStart, keyEnd, valueStart, valueEnd);
   }
 
   closeMap(_flow: boolean, start: number, end: number): unknown {
     const obj = this.close();
-    (this.sites.get(obj as Obj) as KeyedSites).trim();
+    this.sites.closeMap(obj as Obj);
     if (this.containers.length === 0) this.rootRange = { start, end };
     return obj;
   }
 
   openSeq(shape: Shape | undefined): void {
-    const list: unknown[] = [];
-    const members: TextRange[] = [];
-    this.sites.set(list, members);
-    this.open(list, members, shape);
+    this.open([], shape);
   }
 
   itemShape(): Shape | undefined {
@@ -95,23 +85,23 @@ class DataBuilder implements ScanBuilder<unknown, string, Shape | undefined> {
   }
 
   item(value: unknown, start: number, end: number): void {
-    const depth = this.containers.length - 1;
-    (this.containers[depth] as unknown[]).push(value);
-    (this.members[depth] as TextRange[]).push({ start, end });
+    (this.containers[this.containers.length - 1] as unknown[]).push(value);
+    this.sites.item(start, end);
   }
 
   closeSeq(): unknown {
-    return this.close();
+    const list = this.close() as unknown[];
+    this.sites.closeList(list);
+    return list;
   }
 
-  private open(container: unknown, members: KeyedSites | TextRange[], shape: Shape | undefined): void {
+  private open(container: unknown, shape: Shape | undefined): void {
     this.containers.push(container);
-    this.members.push(members);
     this.shapes.push(shape);
+    this.sites.openContainer();
   }
 
   private close(): unknown {
-    this.members.pop();
     this.shapes.pop();
     return this.containers.pop();
   }

@@ -22,7 +22,7 @@ import type { Diagnostic, Fix, TextRange } from './model';
 import { eolOf, fieldShape, removePairEdit, ROOT, shapeAt, type Entry, type Shape, type Source } from './planDialects';
 import { describeKind, isRecord, own, plainScalar, setOwn } from './planData';
 import { clampRange, diagnostic, lineEnd } from './planParse';
-import { KeyedSites, memberRange, type Sites } from './planSites';
+import { KeyedSites, memberRange, type MemberMap } from './planSites';
 import { isSpace } from './text';
 
 /** Nodes copied through alias expansions, in all: guards against one huge anchor aliased many times. */
@@ -35,7 +35,7 @@ function anchored(node: unknown): boolean {
 
 /** Walks one document into canonical data: its sites recorded, its dialects and alias problems reported into `out`. */
 export class Walker {
-  readonly sites: Sites = new Map();
+  readonly sites: MemberMap = new Map();
   readonly rootRange: TextRange;
   /** Anchor each alias refers to, computed on the first alias met. */
   private aliasTargets?: Map<Alias, unknown>;

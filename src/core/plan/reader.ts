@@ -22,7 +22,7 @@ import { ModelBuilder } from './modelBuilder';
 import type { Diagnostic, Plan, PlanPackage, TextRange } from './model';
 import { readDirect } from './planDirect';
 import { diagnostic, parse } from './planParse';
-import { bindLocate, type DataPath, type Sites } from './planSites';
+import { MapSites, bindLocate, type DataPath, type Sites } from './planSites';
 import { Walker } from './planWalk';
 
 export interface ReadResult {
@@ -75,7 +75,7 @@ export function readPlan(text: string, options: ReadOptions = {}): ReadResult {
       const { doc, binary, lean } = parse(source, out, parser === 'direct' ? 'fast' : parser);
       const walker = new Walker(source, doc, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, out, lean);
       data = binary ? null : walker.root();
-      sites = walker.sites;
+      sites = new MapSites(walker.sites);
       rootRange = walker.rootRange;
     }
     const plan = new ModelBuilder(sites, rootRange).plan(data);
@@ -94,7 +94,7 @@ export function readPlan(text: string, options: ReadOptions = {}): ReadResult {
       plan: emptyPlan(documentRange),
       diagnostics: out,
       data: sites ? data : null,
-      locate: bindLocate(sites ? data : null, sites ?? new Map(), documentRange),
+      locate: bindLocate(sites ? data : null, sites ?? new MapSites(), documentRange),
       text: source,
     };
   }
