@@ -8,10 +8,11 @@ if (!fs.existsSync(cli)) {
   process.stderr.write('waves: dist/cli.js is missing; run `npm run build` first.\n');
   process.exit(2);
 }
-load(cli).run();
+// The CLI loads its on-demand bundles (the engine) the same way, through `load`.
+load(cli).run(load);
 
 /**
- * The bundle, compiled with the code cache the build wrote beside it (scripts/codeCache.mjs:
+ * A bundle, compiled with the code cache the build wrote beside it (scripts/codeCache.mjs:
  * V8's compiled start-up of these very bytes) when there is one for them; else as `require`
  * would — and always so under `--enable-source-maps`, whose stacks only `require`'s compile maps
  * back to the sources. Either way the bundle is one module of `require.cache`, as `require` leaves it.

@@ -1,9 +1,11 @@
-// V8's code cache of the `waves` CLI's start-up (#37), written by the build beside the bundle:
-// `dist/cli.js.cache` is the SHA-1 of the bundle's bytes (20 bytes), then what
-// `vm.Script#createCachedData` gives once the bundle's modules are set up. bin/waves.js compiles
-// dist/cli.js with it when the bundle is those very bytes (V8 itself checks only the text's
-// length), and V8 refuses it under another Node or other V8 flags: then the bundle is compiled as
-// usual. Every `waves` command starts without parsing the whole bundle first.
+// V8's code cache of the `waves` CLI's start-up (#37), written by the build beside each bundle the
+// CLI loads (`dist/cli.js`, and `dist/engine.js`, which it loads on first use): `<bundle>.cache` is
+// the SHA-1 of the bundle's bytes (20 bytes), then what `vm.Script#createCachedData` gives once the
+// bundle's modules are set up. bin/waves.js compiles the bundle with it when the bundle is those
+// very bytes (V8 itself checks only the text's length) — the CLI's on-demand bundles through the
+// loader it hands to the CLI (src/cli/bundleLoader.ts) — and V8 refuses it under another Node or
+// other V8 flags: then the bundle is compiled as usual. Every `waves` command starts without
+// parsing the whole bundle first.
 //
 // writeCodeCache(bundle) makes it in a process of its own (a plain `node`, as bin/waves.js runs,
 // so the flags match); `node scripts/codeCache.mjs <bundle>` is that process.

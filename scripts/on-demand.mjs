@@ -58,9 +58,11 @@ export function exportsOf(entry) {
 
 /**
  * The plugin that puts the stand-ins of `ON_DEMAND` into a bundle (`own`: the bundle being built,
- * never its own stand-in; `only`: these bundles' stand-ins alone, the rest bundled as usual).
+ * never its own stand-in; `only`: these bundles' stand-ins alone, the rest bundled as usual;
+ * `loader`: a module of the bundle whose `loadBundle(file)` the stand-ins load with, instead of
+ * `require` — the CLI's, which bin/waves.js gives its code caches).
  */
-export async function onDemandPlugin(own, only = null) {
+export async function onDemandPlugin(own, only = null, loader = null) {
   const byFile = new Map();
   for (const lazy of ON_DEMAND) {
     if (only && !only.includes(lazy.bundle)) continue;
@@ -84,10 +86,13 @@ export async function onDemandPlugin(own, only = null) {
           contents: [
             `// Stand-in for dist/${bundle}.js, loaded on first use (ADR 0020).`,
             'let loaded;',
-            `const load = () => (loaded ??= require('./${bundle}.js'));`,
+            loader
+              ? `const load = () => (loaded ??= require(${JSON.stringify(path.resolve(loader))}).loadBundle(require('path').join(__dirname, './${bundle}.js')));`
+              : `const load = () => (loaded ??= require('./${bundle}.js'));`,
             `for (const name of ${JSON.stringify(exports)}) Object.defineProperty(module.exports, name, { enumerable: true, get: () => load()[name] });`,
           ].join('\n'),
           loader: 'js',
+          resolveDir: path.resolve('.'),
         };
       });
     },

@@ -77,8 +77,18 @@ export function growYoungGeneration(semiSpace: number): void {
     for (let i = 0; gc && i < 3 && youngGenerationBytes() < 2 * semiSpace; i++) gc({ type: 'minor' });
   } finally {
     setFlagsFromString('--no-expose-gc');
-    setFlagsFromString('--semi-space-growth-factor=2'); // V8's default, until the caller sets its own
+    setFlagsFromString('--semi-space-growth-factor=2'); // V8's default (`endHeapTuning`), until the caller sets its own
   }
+}
+
+/**
+ * V8's own heap sizing again, once the analysis is done: what the command does next keeps V8's
+ * defaults, and the engine's code cache (made under them: V8 refuses a cache made under other
+ * flags) fits when the command loads the engine after the analysis (`validate`'s coupling check).
+ */
+export function endHeapTuning(): void {
+  setFlagsFromString('--semi-space-growth-factor=2');
+  setFlagsFromString('--heap-growing-percent=0');
 }
 
 /** Plans up to this size get `tuneHeapForAnalysis`'s settings (the 3,000-package plan is 1.9 MB). */

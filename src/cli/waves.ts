@@ -22,7 +22,8 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import type { Diagnostic } from '../core/plan/model';
 import { packagesWithPartners } from '../core/ownership/coupling';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
-import { analyzeForCli, tuneHeapForAnalysis } from './bigPlanAnalysis';
+import { analyzeForCli, endHeapTuning, tuneHeapForAnalysis } from './bigPlanAnalysis';
+import { useBundleLoader } from './bundleLoader';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
@@ -188,6 +189,7 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
     const read = readPlanFile(io, file);
     if (!('error' in read)) tuneHeapForAnalysis(read.text.length);
     const analysis = 'error' in read ? read : await analyzeForCli(read.text, { maxParallel });
+    if (!('error' in read)) endHeapTuning();
     if ('error' in analysis) {
       unreadable = true;
       const code = 'error' in read ? 'file-unreadable' : 'plan-too-large';
@@ -273,6 +275,7 @@ async function readAndAnalyze(io: Io, file: string, tune = false): Promise<PlanA
   const read = readPlanFile(io, file);
   if (tune && !('error' in read)) tuneHeapForAnalysis(read.text.length);
   const analysis = 'error' in read ? read : await analyzeForCli(read.text);
+  if (tune && !('error' in read)) endHeapTuning();
   if (!('error' in analysis)) return analysis;
   io.err(`waves: ${'error' in read ? read.error : `${file}: ${analysis.error}`}\n`);
   return 2;
@@ -372,8 +375,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 declare const WAVES_VERSION: string | undefined;
 const VERSION = typeof WAVES_VERSION === 'string' ? WAVES_VERSION : 'dev';
 
-/** Run as the `waves` command (bin/waves.js calls this). */
-export function run(): void {
+/**
+ * Run as the `waves` command (bin/waves.js calls this). `loadBundle`: how to load the bundles the
+ * CLI needs on first use (bin/waves.js's, with their code caches; else `require`).
+ */
+export function run(loadBundle?: (file: string) => unknown): void {
+  if (loadBundle) useBundleLoader(loadBundle);
   dropOutputOnClosedPipe();
   main(process.argv.slice(2), nodeIo).then(
     (code) => {

@@ -1,7 +1,8 @@
 // The CLI's code cache (#37, scripts/codeCache.mjs): the build writes V8's compiled start-up of
-// dist/cli.js beside it, and bin/waves.js compiles the bundle with it — only when the bundle is the
-// very bytes it was made of (V8 checks only the text's length). A changed bundle, a cache V8
-// refuses or no cache at all: the bundle is compiled as usual and the command runs the same.
+// dist/cli.js beside it, and of dist/engine.js, which the CLI loads on first use; bin/waves.js
+// compiles each bundle with its cache — only when the bundle is the very bytes it was made of (V8
+// checks only the text's length). A changed bundle, a cache V8 refuses or no cache at all: the
+// bundle is compiled as usual and the command runs the same.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,8 +13,12 @@ import { before, describe, it } from 'node:test';
 const root = path.resolve(__dirname, '../..');
 const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** `waves --version` through `bin` with a hook that records each script compiled by `vm.Script`: whether with cached data, and whether V8 took it. */
-function versionWatched(bin: string, nodeOptions: string[] = []) {
+/**
+ * `waves <args>` (`--version` unless told) through `bin` with a hook that records each script
+ * compiled by `vm.Script` (whether with cached data, and whether V8 took it) and which bundles
+ * ended up in `require.cache`.
+ */
+function versionWatched(bin: string, nodeOptions: string[] = [], args = ['--version']) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-code-cache-'));
   const out = path.join(dir, 'seen.json');
   const hook = path.join(dir, 'hook.js');
@@ -24,10 +29,10 @@ function versionWatched(bin: string, nodeOptions: string[] = []) {
       'const Script = vm.Script;',
       'const seen = [];',
       'vm.Script = class extends Script { constructor(code, options) { super(code, options); seen.push({ file: options && options.filename, cached: !!(options && options.cachedData), rejected: this.cachedDataRejected }); } };',
-      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ seen, loaded: Object.keys(require.cache).filter((f) => f.endsWith('cli.js')) })));`,
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ seen, loaded: Object.keys(require.cache).filter((f) => f.endsWith('cli.js') || f.endsWith('engine.js')) })));`,
     ].join('\n'),
   );
-  const r = spawnSync(process.execPath, [...nodeOptions, '--require', hook, bin, '--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(process.execPath, [...nodeOptions, '--require', hook, bin, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, NODE_OPTIONS: '' } });
   const { seen, loaded } = JSON.parse(fs.readFileSync(out, 'utf8')) as { seen: { file: string; cached: boolean; rejected?: boolean }[]; loaded: string[] };
   return { code: r.status, out: r.stdout.trim(), err: r.stderr, seen, loaded };
 }
@@ -93,5 +98,47 @@ describe('the CLI starts from its code cache', () => {
     assert.equal(r.out, version);
     assert.deepEqual(r.seen, []);
     assert.deepEqual(r.loaded, [path.join(root, 'dist', 'cli.js')]);
+  });
+});
+
+describe('the CLI loads the engine from its code cache', () => {
+  // The demo plan, in this repository: two of its writing packages may run at once, so `validate`
+  // loads the engine for the coupling check after the analysis (which tunes V8's heap flags, and
+  // V8 refuses a cache made under other flags); `status` loads it for the run's state.
+  const demo = path.join('examples', 'demo', 'work-packages.yaml');
+
+  it('the build writes it; `validate` (after the analysis) and `status` compile the engine with it, and V8 takes it', () => {
+    assert.ok(fs.statSync(path.join(root, 'dist', 'engine.js.cache')).size > 20);
+    for (const args of [['validate', '--json', demo], ['status', demo]]) {
+      const r = versionWatched(path.join(root, 'bin', 'waves.js'), [], args);
+      assert.ok(r.code === 0 || r.code === 1, `${args[0]}: exit ${r.code}: ${r.err}`);
+      assert.deepEqual(
+        r.seen,
+        [
+          { file: path.join(root, 'dist', 'cli.js'), cached: true, rejected: false },
+          { file: path.join(root, 'dist', 'engine.js'), cached: true, rejected: false },
+        ],
+        args[0],
+      );
+      assert.deepEqual(r.loaded.sort(), [path.join(root, 'dist', 'cli.js'), path.join(root, 'dist', 'engine.js')], args[0]);
+    }
+  });
+
+  it('an engine changed after the build (the same length) is compiled without it, and the command says what it said before', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-cli-copy-'));
+    fs.cpSync(path.join(root, 'bin'), path.join(dir, 'bin'), { recursive: true });
+    fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.vsix') && !f.endsWith('.map') });
+    const file = path.join(dir, 'dist', 'engine.js');
+    const text = fs.readFileSync(file, 'utf8');
+    const at = text.indexOf('// src/');
+    assert.ok(at > 0, 'the bundle names its sources in comments');
+    fs.writeFileSync(file, `${text.slice(0, at)}// srd/${text.slice(at + 7)}`);
+    const args = ['validate', '--json', path.join(root, demo)];
+    const copy = versionWatched(path.join(dir, 'bin', 'waves.js'), [], args);
+    const original = versionWatched(path.join(root, 'bin', 'waves.js'), [], args);
+    assert.equal(copy.code, original.code, copy.err);
+    assert.deepEqual(JSON.parse(copy.out).plans[0].diagnostics, JSON.parse(original.out).plans[0].diagnostics);
+    assert.deepEqual(copy.seen, [{ file: path.join(dir, 'dist', 'cli.js'), cached: true, rejected: false }], 'the engine compiled by require, not from its cache');
+    assert.deepEqual(copy.loaded.sort(), [path.join(dir, 'dist', 'cli.js'), file]);
   });
 });
