@@ -45,10 +45,10 @@ export function tuneHeapForAnalysis(bytes: number): void {
 }
 
 /**
- * The semi-space a large plan's analysis gets. Issue #37: at V8's first 1 MB, `waves validate` of
- * the generated 3,000-package plan made 65 scavenges, a quarter of its time, and most of what each
- * copied was young data that would have died in a larger one; at 4 MB it took 0.87× as long and
- * peaked no higher (at 8 MB, no faster and 10 MB more). See docs/performance.md.
+ * The semi-space a large plan's analysis gets. Issue #37: at V8's first 1–2 MB, `waves validate` of
+ * the generated 3,000-package plan made 65 scavenges, about a fifth of its time. Grown to 4 MB it
+ * took 0.95× the time; with the direct read's packed sites beside it, 26 scavenges and 0.87–0.92×
+ * the time at the same peak; at 8 MB no faster and 10 MB more. See docs/performance.md.
  */
 export const YOUNG_SEMI_SPACE = 4 * 1024 * 1024;
 /** Plans this large or larger get `YOUNG_SEMI_SPACE` (the generated 1,000-package plan is 650 KB). */
