@@ -232,8 +232,9 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
  * or through `GIT_DIR`: without either, neither the engine nor git is started to learn there is none.
  */
 async function couplingOf(file: string, analysis: PlanAnalysis): Promise<{ diagnostics: Diagnostic[]; notes: string[] } | undefined> {
-  if (!packagesWithPartners(analysis).some((p) => p)) return undefined;
+  // The disk first: a few file lookups, where the partners take a walk of the whole graph.
   if (!gitMayFindRepository(path.dirname(path.resolve(file)))) return undefined;
+  if (!packagesWithPartners(analysis).some((p) => p)) return undefined;
   return (await import('../engine')).couplingOfPlan(file, analysis);
 }
 
