@@ -100,8 +100,8 @@ if (watch) {
 } else {
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
-  // V8's compiled start-up of the CLI and of the engine it loads on first use, which bin/waves.js
-  // takes when they fit (#37; the editor loads dist/engine.js as usual).
-  writeCodeCache('dist/cli.js');
+  // V8's compiled start-up of the CLI (and of its plan analysis) and of the engine it loads on
+  // first use, which bin/waves.js takes when they fit (#37; the editor loads dist/engine.js as usual).
+  writeCodeCache('dist/cli.js', { warmUp: true });
   writeCodeCache('dist/engine.js');
 }

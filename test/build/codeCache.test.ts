@@ -92,6 +92,26 @@ describe('the CLI starts from its code cache', () => {
     assert.deepEqual(none.seen, []);
   });
 
+  it('is made after the CLI has validated sample plans: it holds more compiled code than the start-up alone, V8 takes it for `validate`, and the samples are gone', () => {
+    const { bin, dist } = copyOfCli(false);
+    const file = path.join(dist, 'cli.js');
+    const script = path.join(root, 'scripts', 'codeCache.mjs');
+    // The maker's temporary folder, a folder of its own: the sample plans must be gone from it.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-cache-tmp-'));
+    const make = (args: string[]) => {
+      const r = spawnSync(process.execPath, [script, file, ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', TMPDIR: tmp } });
+      assert.equal(r.status, 0, r.stderr);
+      return fs.statSync(`${file}.cache`).size;
+    };
+    const startUp = make([]);
+    const warm = make(['--warm-up']);
+    assert.ok(warm > startUp * 1.5, `${warm} bytes after the warm-up, ${startUp} for the start-up alone`);
+    assert.deepEqual(fs.readdirSync(tmp), [], 'the sample plans are removed');
+    const r = versionWatched(bin, [], ['validate', '--json', path.join(root, 'examples', 'demo', 'work-packages.yaml'), '--no-coupling']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.seen, [{ file, cached: true, rejected: false }]);
+  });
+
   it('under --enable-source-maps the bundle is required (its stacks then name the sources), not compiled from the cache', () => {
     const r = versionWatched(path.join(root, 'bin', 'waves.js'), ['--enable-source-maps']);
     assert.equal(r.code, 0, r.err);
