@@ -75,6 +75,8 @@ export function growYoungGeneration(semiSpace: number): void {
     const gc = runInNewContext('typeof gc === "function" ? gc : undefined') as ((options: { type: 'minor' }) => void) | undefined;
     setFlagsFromString(`--semi-space-growth-factor=${Math.ceil((2 * semiSpace) / size)}`);
     for (let i = 0; gc && i < 3 && youngGenerationBytes() < 2 * semiSpace; i++) gc({ type: 'minor' });
+  } catch {
+    // No new context here (a policy, a permission model): the young generation stays as it is.
   } finally {
     setFlagsFromString('--no-expose-gc');
     setFlagsFromString('--semi-space-growth-factor=2'); // V8's default (`endHeapTuning`), until the caller sets its own
