@@ -88,7 +88,9 @@ export async function onDemandPlugin(own, only = null, loader = null) {
             'let loaded;',
             loader
               ? `const load = () => (loaded ??= require(${JSON.stringify(path.resolve(loader))}).loadBundle(require('path').join(__dirname, './${bundle}.js')));`
-              : `const load = () => (loaded ??= require('./${bundle}.js'));`,
+              : // A process that holds this bundle's modules itself offers them (the CLI, its plan
+                // analysis: \`src/cli/bundleLoader.ts\`); anywhere else the bundle is required.
+                `const load = () => (loaded ??= globalThis[Symbol.for('waves.ownBundles')]?.(${JSON.stringify(bundle)}, __dirname) ?? require('./${bundle}.js'));`,
             `for (const name of ${JSON.stringify(exports)}) Object.defineProperty(module.exports, name, { enumerable: true, get: () => load()[name] });`,
           ].join('\n'),
           loader: 'js',

@@ -23,7 +23,7 @@ import type { Diagnostic } from '../core/plan/model';
 import { packagesWithPartners } from '../core/ownership/coupling';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
 import { analyzeForCli, endHeapTuning, tuneHeapForAnalysis } from './bigPlanAnalysis';
-import { useBundleLoader } from './bundleLoader';
+import { offerOwnBundles, useBundleLoader } from './bundleLoader';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
@@ -378,10 +378,12 @@ const VERSION = typeof WAVES_VERSION === 'string' ? WAVES_VERSION : 'dev';
 
 /**
  * Run as the `waves` command (bin/waves.js calls this). `loadBundle`: how to load the bundles the
- * CLI needs on first use (bin/waves.js's, with their code caches; else `require`).
+ * CLI needs on first use (bin/waves.js's, with their code caches; else `require`). The bundles
+ * beside this one (`__dirname`: dist/) get the plan analysis this bundle holds (`offerOwnBundles`).
  */
 export function run(loadBundle?: (file: string) => unknown): void {
   if (loadBundle) useBundleLoader(loadBundle);
+  offerOwnBundles(__dirname);
   dropOutputOnClosedPipe();
   main(process.argv.slice(2), nodeIo).then(
     (code) => {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { ON_DEMAND, exportsOf } from '../../scripts/on-demand.mjs';
 
 const root = path.resolve(__dirname, '../..');
 const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -29,7 +30,7 @@ function versionWatched(bin: string, nodeOptions: string[] = [], args = ['--vers
       'const Script = vm.Script;',
       'const seen = [];',
       'vm.Script = class extends Script { constructor(code, options) { super(code, options); seen.push({ file: options && options.filename, cached: !!(options && options.cachedData), rejected: this.cachedDataRejected }); } };',
-      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ seen, loaded: Object.keys(require.cache).filter((f) => f.endsWith('cli.js') || f.endsWith('engine.js')) })));`,
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ seen, loaded: Object.keys(require.cache).filter((f) => f.includes(require('path').sep + 'dist' + require('path').sep)) })));`,
     ].join('\n'),
   );
   const r = spawnSync(process.execPath, [...nodeOptions, '--require', hook, bin, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, NODE_OPTIONS: '' } });
@@ -160,5 +161,36 @@ describe('the CLI loads the engine from its code cache', () => {
     assert.deepEqual(JSON.parse(copy.out).plans[0].diagnostics, JSON.parse(original.out).plans[0].diagnostics);
     assert.deepEqual(copy.seen, [{ file: path.join(dir, 'dist', 'cli.js'), cached: true, rejected: false }], 'the engine compiled by require, not from its cache');
     assert.deepEqual(copy.loaded.sort(), [path.join(dir, 'dist', 'cli.js'), file]);
+  });
+});
+
+describe('the engine in the CLI gets plan analysis from the CLI', () => {
+  it('`waves status` loads neither dist/planAnalysis.js nor dist/planSchema.js: the engine reads the plan with the CLI’s own modules', () => {
+    const r = versionWatched(path.join(root, 'bin', 'waves.js'), [], ['status', path.join('examples', 'demo', 'work-packages.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /not run yet/);
+    assert.deepEqual(r.loaded.sort(), [path.join(root, 'dist', 'cli.js'), path.join(root, 'dist', 'engine.js')]);
+  });
+
+  it('the CLI offers every name the engine’s stand-ins of those bundles read, and only to bundles of its own dist', async () => {
+    const wanted: Record<string, string[]> = {};
+    for (const bundle of ['planAnalysis', 'planSchema']) wanted[bundle] = (await exportsOf(ON_DEMAND.find((b) => b.bundle === bundle)!.entry)).sort();
+    const probe = [
+      "process.argv = [process.argv[0], 'waves', '--version'];",
+      `require(${JSON.stringify(path.join(root, 'dist', 'cli.js'))}).run();`,
+      "const offer = globalThis[Symbol.for('waves.ownBundles')];",
+      `const dist = ${JSON.stringify(path.join(root, 'dist'))};`,
+      'const names = (m) => (m ? Object.keys(m).sort() : null);',
+      "console.log(JSON.stringify({ planAnalysis: names(offer('planAnalysis', dist)), planSchema: names(offer('planSchema', dist)), elsewhere: names(offer('planAnalysis', '/elsewhere')), other: names(offer('engine', dist)) }));",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    assert.equal(r.status, 0, r.stderr);
+    const offered = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, string[] | null>;
+    for (const bundle of ['planAnalysis', 'planSchema']) {
+      assert.ok(offered[bundle], bundle);
+      for (const name of wanted[bundle]) assert.ok(offered[bundle]!.includes(name), `${bundle}: ${name}`);
+    }
+    assert.equal(offered.elsewhere, null, 'a bundle of another folder (another build) is not answered');
+    assert.equal(offered.other, null, 'nor a bundle the CLI does not hold');
   });
 });
