@@ -88,9 +88,11 @@ export async function onDemandPlugin(own, only = null, loader = null) {
             'let loaded;',
             loader
               ? `const load = () => (loaded ??= require(${JSON.stringify(path.resolve(loader))}).loadBundle(require('path').join(__dirname, './${bundle}.js')));`
-              : // A process that holds this bundle's modules itself offers them (the CLI, its plan
-                // analysis: \`src/cli/bundleLoader.ts\`); anywhere else the bundle is required.
-                `const load = () => (loaded ??= globalThis[Symbol.for('waves.ownBundles')]?.(${JSON.stringify(bundle)}, __dirname) ?? require('./${bundle}.js'));`,
+              : own === 'engine'
+                ? // The engine, which the CLI loads too: a CLI holds plan analysis itself and offers
+                  // it (`src/cli/bundleLoader.ts`); in the editor nothing is offered, and the bundle is required.
+                  `const load = () => (loaded ??= globalThis[Symbol.for('waves.ownBundles')]?.(${JSON.stringify(bundle)}, __dirname) ?? require('./${bundle}.js'));`
+                : `const load = () => (loaded ??= require('./${bundle}.js'));`,
             `for (const name of ${JSON.stringify(exports)}) Object.defineProperty(module.exports, name, { enumerable: true, get: () => load()[name] });`,
           ].join('\n'),
           loader: 'js',
