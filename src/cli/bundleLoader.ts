@@ -32,7 +32,7 @@ const OWN: Readonly<Record<string, unknown>> = { planAnalysis, planSchema };
 
 /**
  * From now on, a stand-in in a bundle of `dist` (the one beside the CLI's: the same build) asking
- * for one of `OWN`'s bundles gets the CLI's module instead (scripts/on-demand.mjs: the stand-ins
+ * for one of `OWN`'s bundles gets the CLI's module instead (scripts/on-demand.mjs: the engine bundle's stand-ins
  * ask `Symbol.for('waves.ownBundles')` first).
  */
 export function offerOwnBundles(dist: string): void {
