@@ -35,7 +35,7 @@ export function workerBytes(heapLimit = getHeapStatistics().heap_size_limit): nu
  * collection, so they take effect when set after start-up (unlike `--max-semi-space-size`, which
  * does not); nothing else changes.
  */
-export function tuneHeapForAnalysis(bytes: number): void {
+function tuneHeapForAnalysis(bytes: number): void {
   // Above a few MB the heap is hundreds of MB and the extra full collections cost more than the
   // memory is worth (30,000 packages took 1.5× as long): V8's own heuristics (its defaults).
   const small = bytes <= TUNED_MAX_BYTES;
@@ -88,13 +88,26 @@ export function growYoungGeneration(semiSpace: number): void {
  * defaults, and the engine's code cache (made under them: V8 refuses a cache made under other
  * flags) fits when the command loads the engine after the analysis (`validate`'s coupling check).
  */
-export function endHeapTuning(): void {
+function endHeapTuning(): void {
   setFlagsFromString('--semi-space-growth-factor=2');
   setFlagsFromString('--heap-growing-percent=0');
 }
 
 /** Plans up to this size get `tuneHeapForAnalysis`'s settings (the 3,000-package plan is 1.9 MB). */
 export const TUNED_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * `analyzeForCli` with V8's heap tuned for it (`tuneHeapForAnalysis`) and set back to V8's own
+ * sizing when it is done (`endHeapTuning`), whatever happens: `validate` and `graph`.
+ */
+export async function analyzeTunedForCli(text: string, options: AnalyzeOptions = {}): Promise<PlanAnalysis | { error: string }> {
+  tuneHeapForAnalysis(text.length);
+  try {
+    return await analyzeForCli(text, options);
+  } finally {
+    endHeapTuning();
+  }
+}
 
 export async function analyzeForCli(text: string, options: AnalyzeOptions = {}): Promise<PlanAnalysis | { error: string }> {
   const script = path.join(__dirname, 'planWorker.js');

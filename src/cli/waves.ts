@@ -22,7 +22,7 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import type { Diagnostic } from '../core/plan/model';
 import { packagesWithPartners } from '../core/ownership/coupling';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
-import { analyzeForCli, endHeapTuning, tuneHeapForAnalysis } from './bigPlanAnalysis';
+import { analyzeForCli, analyzeTunedForCli } from './bigPlanAnalysis';
 import { offerOwnBundles, useBundleLoader } from './bundleLoader';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
@@ -187,9 +187,7 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
   let unreadable = false;
   for (const file of args) {
     const read = readPlanFile(io, file);
-    if (!('error' in read)) tuneHeapForAnalysis(read.text.length);
-    const analysis = 'error' in read ? read : await analyzeForCli(read.text, { maxParallel });
-    if (!('error' in read)) endHeapTuning();
+    const analysis = 'error' in read ? read : await analyzeTunedForCli(read.text, { maxParallel });
     if ('error' in analysis) {
       unreadable = true;
       const code = 'error' in read ? 'file-unreadable' : 'plan-too-large';
@@ -234,8 +232,9 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
 async function couplingOf(file: string, analysis: PlanAnalysis): Promise<{ diagnostics: Diagnostic[]; notes: string[] } | undefined> {
   // The disk first: a few file lookups, where the partners take a walk of the whole graph.
   if (!gitMayFindRepository(path.dirname(path.resolve(file)))) return undefined;
-  if (!packagesWithPartners(analysis).some((p) => p)) return undefined;
-  return (await import('../engine')).couplingOfPlan(file, analysis);
+  const partners = packagesWithPartners(analysis);
+  if (!partners.some((p) => p)) return undefined;
+  return (await import('../engine')).couplingOfPlan(file, analysis, { partners });
 }
 
 /** The analysis with more diagnostics, in text order as analyzePlan sorts them. */
@@ -274,9 +273,7 @@ async function overlapCommand(argv: readonly string[], io: Io): Promise<number> 
 /** A plan file read and analysed, or exit code 2 when it cannot be (said on stderr). */
 async function readAndAnalyze(io: Io, file: string, tune = false): Promise<PlanAnalysis | number> {
   const read = readPlanFile(io, file);
-  if (tune && !('error' in read)) tuneHeapForAnalysis(read.text.length);
-  const analysis = 'error' in read ? read : await analyzeForCli(read.text);
-  if (tune && !('error' in read)) endHeapTuning();
+  const analysis = 'error' in read ? read : await (tune ? analyzeTunedForCli : analyzeForCli)(read.text);
   if (!('error' in analysis)) return analysis;
   io.err(`waves: ${'error' in read ? read.error : `${file}: ${analysis.error}`}\n`);
   return 2;

@@ -22,6 +22,8 @@ export interface CouplingOptions {
   maxFiles?: number;
   /** Files larger than this are not parsed (default 1 MiB). */
   maxBytes?: number;
+  /** `packagesWithPartners(analysis)`, when the caller has it already (the CLI asks it before it loads the engine). */
+  partners?: boolean[];
 }
 
 export interface CouplingScan extends CouplingResult {
@@ -61,10 +63,11 @@ function remember(full: string, stat: fs.Stats, imports: ImportRef[] | null): vo
  * throws: a failure is a note.
  */
 export async function couplingOfPlan(planFile: string, analysis: PlanAnalysis, options: CouplingOptions = {}): Promise<CouplingScan> {
-  const partners = packagesWithPartners(analysis);
-  if (!partners.some((p) => p)) return NOTHING;
+  // The disk first: a few file lookups, where the partners take a walk of the whole graph.
   const folder = path.dirname(path.resolve(planFile));
   if (!gitMayFindRepository(folder)) return NOTHING;
+  const partners = options.partners ?? packagesWithPartners(analysis);
+  if (!partners.some((p) => p)) return NOTHING;
   try {
     const root = await repositoryRoot(folder);
     if (!root) return NOTHING;
