@@ -14,3 +14,5 @@ export const OUT: string;
 export function generateValidator(v?: GeneratedValidator): string;
 export function updateValidators(): string[];
 export function lastRepeat(items: unknown[]): [number, number] | null;
+/** A string's length in code points, as Ajv's `ucs2length` counts it: the function the generated modules hold. */
+export const codePointLength: (str: string) => number;

@@ -21,6 +21,17 @@ function tierOf(value: unknown): VerificationTier | undefined {
   return value === 'A' || value === 'B' || value === 'C' ? value : undefined;
 }
 
+/**
+ * What `f` gives for each item, undefined left out, in a list of exactly that length. A list grown
+ * by `push`, `filter` or `flatMap` keeps room for about 16 more items (some 110 bytes), which a large
+ * plan's model would keep for each of its lists: 26,000 of them, 3 MB, in the generated
+ * 3,000-package plan's, all of it copied by each collection that keeps it.
+ */
+function mapDefined<T, U>(items: readonly T[], f: (item: T, index: number) => U | undefined): U[] {
+  const out = items.map(f);
+  return (out.includes(undefined) ? out.filter((v) => v !== undefined) : out) as U[];
+}
+
 /** Builds the model from the canonical data, finding ranges through the sites of its containers. */
 export class ModelBuilder {
   constructor(
@@ -63,12 +74,10 @@ export class ModelBuilder {
       const one = asText(value);
       return one === undefined ? [] : [{ value: one, range: at }];
     }
-    const out: Located<string>[] = [];
-    for (let k = 0; k < value.length; k++) {
-      const s = asText(value[k]);
-      if (s !== undefined) out.push({ value: s, range: this.sites.range(value, k, 'value') ?? at });
-    }
-    return out;
+    return mapDefined(value, (item, k) => {
+      const s = asText(item);
+      return s === undefined ? undefined : { value: s, range: this.sites.range(value, k, 'value') ?? at };
+    });
   }
 
   private contractFiles(root: Obj): Located<string>[] {
@@ -126,15 +135,13 @@ export class ModelBuilder {
     const steps = Array.isArray(value.steps) ? value.steps : [];
     const stepsRange = this.range(value, 'steps', range);
     const out: Verification = {
-      steps: steps.flatMap((step, k) =>
+      steps: mapDefined(steps, (step, k) =>
         isRecord(step)
-          ? [
-              assignDefined<VerificationStep>(
-                { name: asText(step.name) ?? '', kind: asText(step.kind) ?? '', range: this.range(steps, k, stepsRange) },
-                { command: asText(step.command) },
-              ),
-            ]
-          : [],
+          ? assignDefined<VerificationStep>(
+              { name: asText(step.name) ?? '', kind: asText(step.kind) ?? '', range: this.range(steps, k, stepsRange) },
+              { command: asText(step.command) },
+            )
+          : undefined,
       ),
     };
     return assignDefined(out, { tier: tierOf(value.tier_required) });
@@ -164,7 +171,7 @@ function worktree(value: unknown): PlanPackage['worktree'] {
 
 function outputs(value: unknown): PlanPackage['outputs'] {
   if (!isRecord(value)) return undefined;
-  const list = (v: unknown) => (Array.isArray(v) ? v : []).map(asText).filter((s): s is string => s !== undefined);
+  const list = (v: unknown) => (Array.isArray(v) ? mapDefined(v, asText) : []);
   return { resultKeys: list(value.result_keys), artifacts: list(value.artifacts) };
 }
 
@@ -173,7 +180,7 @@ function jsonData(value: unknown, depth = 0): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (depth > 64) return undefined;
-  if (Array.isArray(value)) return value.map((v) => jsonData(v, depth + 1)).filter((v) => v !== undefined);
+  if (Array.isArray(value)) return mapDefined(value, (v) => jsonData(v, depth + 1));
   if (isRecord(value)) {
     const out: Obj = {};
     for (const [k, v] of Object.entries(value)) {

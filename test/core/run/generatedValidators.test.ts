@@ -133,4 +133,31 @@ describe('the validators compiled ahead of time', () => {
     const { invalid } = sameErrors(runStateValidator, runtime, [fresh, running, s], 1500);
     assert.ok(invalid > 300, `most changed states are invalid, so errors are compared (${invalid})`);
   });
+
+  it("count a string's length as Ajv does (code points), in every generated module", async () => {
+    const { VALIDATORS, codePointLength } = await import('../../../scripts/gen-validator.mjs');
+    const { default: ucs2length } = await import('ajv/dist/runtime/ucs2length');
+    // Strings of surrogates in every order — pairs, lone highs and lows, a high at the end — among plain text.
+    const unit = fc.constantFrom('a', 'é', '\ud83d', '\ude00', '\ud800', '\udfff', '\udbff\udc00', '😀', '\n');
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 40 }), (units) => {
+        const s = units.join('');
+        assert.equal(codePointLength(s), ucs2length(s), JSON.stringify(s));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const v of VALIDATORS) {
+      const text = fs.readFileSync(v.out, 'utf8');
+      assert.ok(!text.includes('ajv/dist/runtime/ucs2length'), `${path.basename(v.out)} counts with its own copy`);
+    }
+    // At the limit: a feature title of 200 emoji is 400 UTF-16 units but 200 characters.
+    const { default: planValidator } = await import('../../../src/core/plan/generated/workPackagesValidator');
+    const plan = (title: string) => ({ schema_version: 1, feature: { id: 'f', title }, packages: [] });
+    const titleErrors = (title: string) => (planValidator(plan(title)) ? [] : (planValidator.errors ?? []).filter((e: { instancePath: string }) => e.instancePath === '/feature/title'));
+    assert.deepEqual(titleErrors('😀'.repeat(200)), []);
+    assert.deepEqual(
+      titleErrors('😀'.repeat(201)).map((e: { keyword: string }) => e.keyword),
+      ['maxLength'],
+    );
+  });
 });

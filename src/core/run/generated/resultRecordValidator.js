@@ -5,7 +5,15 @@
 module.exports = validate20;
 module.exports.default = validate20;
 const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:wave-orchestrator:schema:result-record:1","title":"Wave Orchestrator result record","description":"What one package's agent reports when it stops (seed 004's context save): written by the agent to the attempt's result.json (the path is in its prompt), read by the engine with src/core/run/resultRecord.ts, merged into the run report. A missing or invalid record is a warning, never a crash; properties this schema does not name are allowed and ignored.","type":"object","required":["version","package_id","status"],"properties":{"version":{"const":1,"description":"Format version of the record."},"package_id":{"type":"string","minLength":1,"description":"The package this record reports on (the plan's package_id)."},"status":{"enum":["done","partial","blocked"],"description":"done: the task is complete; partial: some of it is done (say what is left in pending_actions); blocked: it cannot go on (say why in notes)."},"files_modified":{"type":"array","items":{"type":"string","minLength":1},"description":"Repository-relative paths (forward slashes) the package created, changed or deleted."},"decisions":{"type":"array","items":{"anyOf":[{"type":"string","minLength":1},{"type":"object","required":["decision"],"properties":{"decision":{"type":"string","minLength":1},"rationale":{"type":"string"}}}]},"description":"Choices a later package or a reviewer should know about: {decision, rationale?} (a plain string is read as {decision})."},"pending_actions":{"type":"array","items":{"type":"string","minLength":1},"description":"What is left for a person or a later package to do."},"result_keys":{"type":"object","description":"The values of the package's outputs.result_keys (any JSON value per key)."},"notes":{"type":"string","description":"Anything else, for a person."},"addressed":{"type":"array","items":{"type":"string","minLength":1},"description":"After a review (#33): the ids of the review comments this attempt addressed, as its prompt named them."}}};
-const func1 = require("ajv/dist/runtime/ucs2length").default;
+const func1 = (() => {
+  const high = /[\ud800-\udbff]/;
+  const pairs = /[\ud800-\udbff][\udc00-\udfff]/g;
+  return function ucs2length(str) {
+    if (!high.test(str)) return str.length;
+    const found = str.match(pairs);
+    return found === null ? str.length : str.length - found.length;
+  };
+})();
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="urn:wave-orchestrator:schema:result-record:1" */;
