@@ -43,10 +43,13 @@ export class MapSites implements Sites {
   }
 }
 
+/** A mapping of more keys than this gets an index of them (`KeyedSites`; `PackedSites`, when first searched). */
+const SEARCHED_KEYS = 32;
+
 /**
  * A mapping's members' sites: each key with its key's and its value's range, side by side in one
- * list in the order written. A plan's mappings hold a few keys, searched in order; past 32, an
- * index is made, so a mapping of thousands of keys is not searched key by key.
+ * list in the order written. A plan's mappings hold a few keys, searched in order; past
+ * `SEARCHED_KEYS`, an index is made, so a mapping of thousands of keys is not searched key by key.
  */
 export class KeyedSites {
   /** key, key range, value range, … */
@@ -68,7 +71,7 @@ export class KeyedSites {
     }
     this.index?.set(key, this.flat.length);
     this.flat.push(key, keyRange, valueRange);
-    if (!this.index && this.flat.length > 3 * 32) {
+    if (!this.index && this.flat.length > 3 * SEARCHED_KEYS) {
       this.index = new Map();
       for (let i = 0; i < this.flat.length; i += 3) this.index.set(this.flat[i] as string, i);
     }
@@ -104,9 +107,6 @@ export function memberRange(members: Members | undefined, key: string | number, 
 
 // ---------------------------------------------------------------------------------------------
 // The direct read's sites, packed
-
-/** A mapping of more keys than this gets an index of them when first searched. */
-const SEARCHED_KEYS = 32;
 
 /**
  * The sites of the data the direct read (`planDirect.ts`) makes, packed: every offset in one
