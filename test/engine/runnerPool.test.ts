@@ -85,7 +85,10 @@ describe('runners started ahead', () => {
     assert.ok(meta.startedAhead && Date.parse(meta.startedAhead) <= tookAt, `started ahead (${meta.startedAhead}) before it was taken`);
     assert.ok(Date.parse(meta.startedAt) >= Date.parse(meta.startedAhead));
     assert.ok(fs.existsSync(files.result), "the agent's result record");
-    // The other one still waits; the pool is one short of what it was asked for and starts another.
+    // The other one still waits; the one taken was one of the two attempts expected, so none starts in its place
+    // (its runner's end made the pool look again) until the pool is told of more (#37).
+    assert.deepEqual(pool.idlePids(), idle.filter((p) => p !== launched.pid));
+    pool.expect(2);
     await waitFor(() => pool.size.ready === 2 && pool.idlePids().length === 2, 'the pool back at two');
   });
 
@@ -111,6 +114,21 @@ describe('runners started ahead', () => {
     await waitFor(() => !pidAlive(pid) && pool.size.taken === 0, 'the runner gone');
     pool.giveBack(first);
     for (let i = 0; i < 3; i++) assert.notEqual(pool.take(), first);
+  });
+
+  it('a runner taken is one of the attempts expected: none starts in its place; given back, it is expected again', async () => {
+    const pool = newPool();
+    pool.expect(2);
+    const token = pool.take();
+    assert.equal(pool.size.taken, 1);
+    await waitFor(() => pool.size.ready === 1, 'the other runner ready');
+    // Each runner's start (and readiness) has made the pool look again: the one taken left no gap to fill.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(pool.size, { idle: 1, ready: 1, taken: 1 });
+    pool.giveBack(token);
+    assert.deepEqual(pool.size, { idle: 2, ready: 2, taken: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pool.idlePids().length, 2, 'and none more');
   });
 
   it('fewer wanted: the surplus ends, having touched nothing; close() ends the rest, never a runner that has its attempt', async () => {
@@ -229,7 +247,7 @@ describe('the engine with runners started ahead', () => {
     engine.dispose();
   });
 
-  it("a dependent's runner was started while its dependency worked, once its dependency's agent had had its start; WAVES_RUNNER_POOL=0 starts one per attempt", async () => {
+  it("the first package's runner was started while the run set itself up, a dependent's while its dependency worked (once its agent had had its start); WAVES_RUNNER_POOL=0 starts one per attempt", async () => {
     for (const pooled of [true, false]) {
       const saved = process.env.WAVES_RUNNER_POOL;
       if (!pooled) process.env.WAVES_RUNNER_POOL = '0';
@@ -249,14 +267,19 @@ describe('the engine with runners started ahead', () => {
           const r = outcome.state.packages[id]!;
           return readJson<RunnerMeta>(path.join(path.dirname(r.logFile!), 'meta.json'));
         };
-        assert.equal(metaOf('a').startedAhead, undefined, 'the first package: nothing was started ahead yet');
+        const a = metaOf('a');
         const b = metaOf('b');
         if (pooled) {
+          // The first package's too: started while the run set itself up, before its launch (#37).
+          assert.ok(a.startedAhead && Date.parse(a.startedAhead) <= launched.get('a')!, `a's runner started ahead, before a's launch (${a.startedAhead})`);
           assert.ok(b.startedAhead && Date.parse(b.startedAhead) < Date.parse(metaOf('a').startedAt) + 2500, `b's runner started ahead, while a worked (${b.startedAhead})`);
           // Not while a's agent was starting: the pool waited AHEAD_AFTER_LAUNCH_MS after a's launch (the runner's clock is this machine's).
           const aLaunched = launched.get('a')!;
           assert.ok(Date.parse(b.startedAhead) >= aLaunched + AHEAD_AFTER_LAUNCH_MS, `b's runner started ${Date.parse(b.startedAhead) - aLaunched} ms after a's launch, not before ${AHEAD_AFTER_LAUNCH_MS} ms`);
-        } else assert.equal(b.startedAhead, undefined);
+        } else {
+          assert.equal(a.startedAhead, undefined);
+          assert.equal(b.startedAhead, undefined);
+        }
         assert.ok(fs.existsSync(path.join(repo, '.git')));
         engine.dispose();
       } finally {

@@ -90,9 +90,12 @@ export class RunnerPool {
 
   /**
    * A start token for a new attempt: one a ready idle runner carries (else one still starting),
-   * taken for it; a fresh one when the pool has none.
+   * taken for it; a fresh one when the pool has none. The attempt is one of those `expect`ed: the
+   * pool wants one idle runner fewer (#37) — it does not start another in its place while the
+   * launches (and, when taken runners end, the merges) need the CPU; the next `expect` says anew.
    */
   take(): string {
+    this.wanted = Math.max(0, this.wanted - 1);
     const free = this.members.filter((m) => !m.gone && !m.taken);
     const m = free.find((x) => x.ready) ?? free[0];
     if (!m) return newStartToken();
@@ -105,6 +108,8 @@ export class RunnerPool {
     const i = this.members.findIndex((x) => x.token === token && x.taken);
     if (i < 0) return;
     const m = this.members[i]!;
+    // Its attempt is still to come.
+    if (!this.closed) this.wanted++;
     if (m.gone) this.members.splice(i, 1);
     else m.taken = false;
   }

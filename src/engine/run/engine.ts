@@ -27,6 +27,7 @@ import { checkEngineFolder } from '../../store/engineFolder';
 import { readRegularFile } from '../../util/regularFile';
 import type { RunStore } from '../../store/runStore';
 import { simulate, type SchedPackage } from '../../core/run/schedule';
+import { firstStarts } from '../../core/run/startAhead';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
 import { warmGit } from '../git';
@@ -234,6 +235,9 @@ export class RunEngine {
     ctx.lease = lease;
     try {
       lease.startHeartbeat(() => ctx.leaseLost());
+      // Every gate passed: a new run's first runners start while it sets itself up (#37), so its
+      // first agents wait for no Node start and no network of their own (idle ones go if it stops here).
+      if (!options.resume && !ctx.options.collectOnly) ctx.executor.expectLaunches?.(firstStarts(ctx.sched, ctx.maxParallel, ctx.only).length);
       if (this.options.coordinator) await joinCoordinator(ctx, this.options.coordinator);
       await this.loop.setUp(options.resume === true);
     } catch (err) {

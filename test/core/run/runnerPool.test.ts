@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, treesAhead } from '../../../src/core/run/startAhead';
+import { firstStarts, nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, treesAhead } from '../../../src/core/run/startAhead';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import { PACKAGE_STATUSES, type PackageStatus, type RunState } from '../../../src/core/run/runState';
 import type { SchedPackage } from '../../../src/core/run/schedule';
@@ -98,6 +98,36 @@ describe('nextStarts and treesAhead: which packages may start next, and whose tr
     const next = nextStarts(fan, s, 10);
     assert.deepEqual(treesAhead(next, s, (id) => !shared.has(id)), ['leaf-0', 'leaf-1', 'leaf-4', 'leaf-5', 'leaf-6', 'leaf-7', 'leaf-8']);
     assert.deepEqual(treesAhead(['ghost'], s, () => true), [], 'a package missing from the state gets none');
+  });
+});
+
+describe("firstStarts: the runners a new run starts while it sets itself up", () => {
+  const fan = [pkg('root'), ...Array.from({ length: 9 }, (_, i) => pkg(`leaf-${i}`, ['root']))];
+  const flat = Array.from({ length: 5 }, (_, i) => pkg(`p${i}`));
+
+  it("the packages without a dependency, in the plan's order, at most the cap", () => {
+    assert.deepEqual(firstStarts(fan, 10), ['root']);
+    assert.deepEqual(firstStarts(flat, 3), ['p0', 'p1', 'p2']);
+    assert.deepEqual(firstStarts(flat, 10), ['p0', 'p1', 'p2', 'p3', 'p4']);
+    assert.deepEqual(firstStarts(flat, 0), []);
+    assert.deepEqual(firstStarts(flat, -2), []);
+    assert.deepEqual(firstStarts([], 3), []);
+  });
+
+  it('in a restricted run: only packages in scope, a dependency out of scope holding nothing back', () => {
+    assert.deepEqual(firstStarts(fan, 10, ['leaf-3', 'leaf-7']), ['leaf-3', 'leaf-7'], 'their root is not in this run');
+    assert.deepEqual(firstStarts(fan, 10, ['root', 'leaf-3']), ['root'], 'leaf-3 waits for the root of this run');
+    assert.deepEqual(firstStarts(fan, 1, ['leaf-3', 'leaf-7']), ['leaf-3']);
+    assert.deepEqual(firstStarts(fan, 10, []), []);
+  });
+
+  it("is nextStarts of the same plan's fresh run state (random plans)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.nat(11), { maxLength: 3 }), { minLength: 1, maxLength: 12 }), fc.integer({ min: 0, max: 12 }), (deps, cap) => {
+        const packages = deps.map((d, i) => pkg(`p${i}`, d.filter((x) => x < i).map((x) => `p${x}`)));
+        assert.deepEqual(firstStarts(packages, cap), nextStarts(packages, stateWith(packages, {}), cap));
+      }),
+    );
   });
 });
 
