@@ -16,16 +16,10 @@ const SOON: ReadonlySet<string> = new Set(['succeeded', 'queued', 'running', 've
  * when right and costs an idle process or a tree when wrong.
  */
 export function nextStarts(packages: readonly SchedPackage[], state: RunState, maxParallel: number, only?: readonly string[] | null): string[] {
-  const inScope = only ? new Set(only) : null;
-  const out: string[] = [];
-  for (const p of packages) {
-    if (out.length >= maxParallel) break;
-    if (inScope && !inScope.has(p.id)) continue;
+  return inOrder(packages, maxParallel, only, (p) => {
     const status = state.packages[p.id]?.status;
-    if (status !== 'pending' && status !== 'ready') continue;
-    if (p.dependsOn.every((d) => SOON.has(state.packages[d]?.status ?? ''))) out.push(p.id);
-  }
-  return out;
+    return (status === 'pending' || status === 'ready') && p.dependsOn.every((d) => SOON.has(state.packages[d]?.status ?? ''));
+  });
 }
 
 /**
@@ -37,12 +31,16 @@ export function nextStarts(packages: readonly SchedPackage[], state: RunState, m
  * runners it does not use go when its first pass counts again).
  */
 export function firstStarts(packages: readonly SchedPackage[], maxParallel: number, only?: readonly string[] | null): string[] {
+  return inOrder(packages, maxParallel, only, (p, inScope) => p.dependsOn.every((d) => inScope !== null && !inScope.has(d)));
+}
+
+/** The ids of the packages in scope (`only` when given) that `may` start, in the plan's order, at most `maxParallel`. */
+function inOrder(packages: readonly SchedPackage[], maxParallel: number, only: readonly string[] | null | undefined, may: (p: SchedPackage, inScope: ReadonlySet<string> | null) => boolean): string[] {
   const inScope = only ? new Set(only) : null;
   const out: string[] = [];
   for (const p of packages) {
     if (out.length >= maxParallel) break;
-    if (inScope && !inScope.has(p.id)) continue;
-    if (p.dependsOn.every((d) => inScope !== null && !inScope.has(d))) out.push(p.id);
+    if ((!inScope || inScope.has(p.id)) && may(p, inScope)) out.push(p.id);
   }
   return out;
 }

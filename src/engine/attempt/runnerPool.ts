@@ -108,8 +108,7 @@ export class RunnerPool {
     const i = this.members.findIndex((x) => x.token === token && x.taken);
     if (i < 0) return;
     const m = this.members[i]!;
-    // Its attempt is still to come.
-    if (!this.closed) this.wanted++;
+    this.wanted++; // its attempt is still to come (a closed pool starts nothing whatever it wants)
     if (m.gone) this.members.splice(i, 1);
     else m.taken = false;
   }
