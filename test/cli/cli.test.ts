@@ -180,28 +180,36 @@ describe('waves validate', () => {
   });
 
   it('analyses a large plan with a larger young generation, grown once to its size before the analysis, and leaves `gc` hidden (#37)', () => {
-    // A script loaded before the command says, as the process exits, how large V8's young
-    // generation is (both semi-spaces) and whether a new context sees `gc`.
+    // A script loaded before the command records how large V8's young generation is (both
+    // semi-spaces) at each heap flag the command sets, and says, as the process exits, which flags
+    // it set last, the size at that moment (the analysis done: V8's own sizing is back) and whether
+    // a new context sees `gc`. (After that V8 may grow it by its own rules: under load it did, while
+    // the report was written.)
     const probe = write(
       'young-probe.cjs',
-      "process.on('exit', () => { const s = require('v8').getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');" +
-        " require('fs').writeSync(2, `young ${s.space_size} ${require('vm').runInNewContext('typeof gc')}\\n`); });",
+      "const v8 = require('v8'); const young = () => v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space').space_size;" +
+        ' const set = v8.setFlagsFromString; let last = []; let size = young();' +
+        ' v8.setFlagsFromString = (flag) => { set(flag); last = [...last.slice(-1), flag]; size = young(); };' +
+        " process.on('exit', () => require('fs').writeSync(2, `young ${size} ${require('vm').runInNewContext('typeof gc')} ${last.join(' ')}\\n`));",
     );
     const run = (file: string) => {
       const r = spawnSync(process.execPath, ['--require', probe, bin, 'validate', '--json', file], { encoding: 'utf8', cwd: tmp, maxBuffer: 1 << 26 });
       assert.equal(r.status, 0, r.stderr);
-      const [, bytes, gc] = /young (\d+) (\w+)\n$/.exec(r.stderr) ?? assert.fail(r.stderr);
-      return { young: Number(bytes), gc, report: JSON.parse(r.stdout).plans[0] };
+      const [, bytes, gc, flags] = /young (\d+) (\w+) (.*)\n$/.exec(r.stderr) ?? assert.fail(r.stderr);
+      return { young: Number(bytes), gc, flags, report: JSON.parse(r.stdout).plans[0] };
     };
+    const defaults = '--semi-space-growth-factor=2 --heap-growing-percent=0';
     const text = generatePlan(3000);
     const large = run(write('young-large.yaml', text));
     assert.equal(large.young, 2 * YOUNG_SEMI_SPACE, 'grown to its size, and no further while the plan is analysed');
+    assert.equal(large.flags, defaults, "V8's own sizing back once the analysis is done");
     assert.equal(large.gc, 'undefined');
     assert.deepEqual(large.report, JSON.parse(JSON.stringify(toReport(path.join(tmp, 'young-large.yaml'), analyzePlan(text)))));
     // (Both outside any repository: no coupling check, which loads the engine after the analysis
     // under V8's own sizing again.)
     const small = run(write('young-small.yaml', fs.readFileSync(demo, 'utf8')));
     assert.ok(small.young < 2 * YOUNG_SEMI_SPACE, `${small.young} bytes for the demo plan`);
+    assert.equal(small.flags, defaults);
     assert.equal(small.gc, 'undefined');
   });
 
