@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { LockTableStore } from '../../src/store/lockTableStore';
-import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/run/runPaths';
+import { attemptDir, attemptFiles, integrationBranch, runStateFile, worktreePath } from '../../src/core/run/runPaths';
+import { AHEAD_AFTER_LAUNCH_MS } from '../../src/core/run/startAhead';
 import type { RunState } from '../../src/core/run/runState';
 import { LeaseHeldError, PlanInvalidError, RunEngine, VerificationNotApprovedError, type EngineEvent, type EngineOptions } from '../../src/engine/run/engine';
 import { engineFor as sharedEngineFor, exists, isolateGit, planYaml, readAt, repoWithPlan, scriptedAgent, treeFiles, type TestPackage } from './engineFixtures';
@@ -135,6 +136,39 @@ describe('RunEngine', () => {
     // Both worktrees are gone (clean and merged); the user's branch is untouched.
     assert.ok(!exists(state.packages.a!.worktree!) && !exists(state.packages.b!.worktree!));
     assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=all'), '');
+  });
+
+  test("a merged package's tree is removed once its dependent's agent has had its start, and always by the run's end (#37)", async () => {
+    // b works 1.5 s: a's tree goes while b works, no sooner than AHEAD_AFTER_LAUNCH_MS after b was
+    // scheduled (its launch, then its agent's Node start, have the cores first). c follows d at
+    // once: d's tree waits for c's start, but the run's end (c is quick) waits for nothing more.
+    const { repo, planFile } = repoWithPlan('tree-after-start', [
+      { id: 'a', agent: ['write a/x.txt'] },
+      { id: 'b', deps: ['a'], agent: ['sleep 1500', 'write b/x.txt'] },
+      { id: 'd', agent: ['write d/x.txt'] },
+      { id: 'c', deps: ['d'], agent: ['write c/x.txt'] },
+    ]);
+    const marks = new Map<string, number>();
+    const { engine } = await engineFor(planFile, { trace: (step, id) => void (marks.has(`${id}:${step}`) || marks.set(`${id}:${step}`, Date.now())) });
+    const aTree = worktreePath(repo, 'tree-after-start', 'a');
+    let aGone: number | null = null;
+    let aSeen = false;
+    const poll = setInterval(() => {
+      if (exists(aTree)) aSeen = true;
+      else if (aSeen && aGone === null) aGone = Date.now();
+    }, 5);
+    try {
+      const outcome = await engine.run();
+      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    } finally {
+      clearInterval(poll);
+    }
+    const state = readState(repo, 'tree-after-start');
+    assert.ok(aSeen && aGone !== null, "a's tree was there, then gone during the run");
+    const bScheduled = marks.get('b:scheduled')!;
+    assert.ok(aGone >= bScheduled + AHEAD_AFTER_LAUNCH_MS, `a's tree went ${aGone - bScheduled} ms after b was scheduled, not before ${AHEAD_AFTER_LAUNCH_MS} ms`);
+    assert.ok(aGone < marks.get('b:exit-seen')!, "a's tree went while b worked");
+    for (const id of ['a', 'b', 'c', 'd']) assert.ok(!exists(state.packages[id]!.worktree!), `${id}'s tree is gone at the run's end`);
   });
 
   test('every failure ends in its status, blocks only its dependents, and loses nothing of the user', async () => {

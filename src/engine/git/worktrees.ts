@@ -254,15 +254,20 @@ export interface RemoveResult {
 export async function removeWorktreeIfSafe(options: { repo: string; worktree: string; branch: string; mergedInto: string }): Promise<RemoveResult> {
   const { repo, worktree, branch, mergedInto } = options;
   const refuse = (reason: string): RemoveResult => ({ removed: false, branchDeleted: false, reason });
+  // The three reads at once (the end of a run waits for the last tree); judged in this order.
+  const statusRead = git(worktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+  const mergedRead = isAncestor(repo, branch, mergedInto);
+  statusRead.catch(() => undefined); // awaited below unless refused first
+  mergedRead.catch(() => undefined);
   const wt = (await listWorktrees(repo)).find((w) => samePath(w.path, worktree));
   if (!wt) return refuse(`${worktree} is not a worktree of ${repo}`);
   if (wt.branch !== branch) return refuse(`${worktree} is on ${wt.branch ?? 'a detached HEAD'}, not ${branch}`);
-  const dirty = parseStatusZ((await git(worktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout);
+  const dirty = parseStatusZ((await statusRead).stdout);
   if (dirty.length > 0) {
     const shown = dirty.slice(0, 5).map((e) => e.path);
     return refuse(`${worktree} has ${dirty.length} uncommitted or untracked file(s) (${shown.join(', ')}${dirty.length > 5 ? ', …' : ''}); kept`);
   }
-  if (!(await isAncestor(repo, branch, mergedInto))) return refuse(`${branch} is not merged into ${mergedInto}; kept`);
+  if (!(await mergedRead)) return refuse(`${branch} is not merged into ${mergedInto}; kept`);
   if (wt.locked !== null) await git(repo, ['worktree', 'unlock', worktree], [0, 128]);
   const rm = await git(repo, ['worktree', 'remove', worktree], [0, 128]);
   if (rm.code !== 0) {

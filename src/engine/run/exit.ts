@@ -333,9 +333,10 @@ export class Exits {
       // Dependents first (handoff), then the clean-up of this worktree.
       await ctx.releaseLocksOf(id);
       ctx.mark('locks-released', id);
-      // The clean-up's git calls wait until the dependents are launched: they would only compete with them.
       await ctx.wakeAndLaunch();
-      await this.merges.removeTree(pkg);
+      // The clean-up's git calls wait until the dependents have started, too: on two cores they
+      // delayed each dependent's agent (niced below them) by about 20 ms.
+      ctx.afterAgentsStart(() => this.merges.removeTree(pkg));
     }
   }
 

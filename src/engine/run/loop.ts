@@ -86,6 +86,9 @@ export class RunLoop {
   /** The work ahead for the next wave waits until then (`AHEAD_AFTER_LAUNCH_MS` after the last pass that launched), and a pass is woken for it. */
   private aheadNotBefore = 0;
   private aheadTimer: NodeJS.Timeout | null = null;
+  /** `ctx.afterAgentsStart`'s work: waiting for the agents launched last to start, and under way. */
+  private readonly afterStart: (() => Promise<void>)[] = [];
+  private readonly afterStartRunning = new Set<Promise<void>>();
 
   constructor(
     private readonly ctx: RunContext,
@@ -93,11 +96,16 @@ export class RunLoop {
   ) {
     ctx.wake = () => this.wake();
     ctx.wakeAndLaunch = () => this.wakeAndLaunch();
+    ctx.afterAgentsStart = (task) => {
+      this.afterStart.push(task);
+      if (ctx.stopped || Date.now() >= this.aheadNotBefore) this.runAfterStart();
+    };
     ctx.onStop(() => {
       if (this.poller) clearInterval(this.poller);
       this.poller = null;
       if (this.aheadTimer) clearTimeout(this.aheadTimer);
       this.aheadTimer = null;
+      this.runAfterStart();
       this.passEnded(Infinity);
     });
   }
@@ -419,8 +427,19 @@ export class RunLoop {
     this.aheadTimer = setTimeout(() => {
       this.aheadTimer = null;
       this.aheadNotBefore = 0; // (the timer's clock is not Date.now()'s: never missed by a millisecond)
+      this.runAfterStart();
       this.wake();
     }, AHEAD_AFTER_LAUNCH_MS);
+  }
+
+  /** `ctx.afterAgentsStart`'s waiting work, now. Each task reports its own problems; its end is awaited by `complete()`. */
+  private runAfterStart(): void {
+    for (const task of this.afterStart.splice(0)) {
+      const running: Promise<void> = task()
+        .catch(() => undefined)
+        .finally(() => this.afterStartRunning.delete(running));
+      this.afterStartRunning.add(running);
+    }
   }
 
   /** Each ready package's wait as its phase (#35): marked when it changes, cleared when it waits only for a slot. */
@@ -589,8 +608,13 @@ export class RunLoop {
   private async complete(): Promise<void> {
     const { ctx } = this;
     if (ctx.stopped) return;
-    // Trees made ahead for packages that never started (a dependency failed, the run was cancelled): gone, when exactly as made.
-    await ctx.executor.dropAhead?.().catch(() => undefined);
+    // The landed packages' trees removed (waiting no longer), then those made ahead for packages
+    // that never started (a dependency failed, the run was cancelled), when exactly as made — while
+    // the report is written, which needs neither; the run ends once they are gone.
+    this.runAfterStart();
+    const trees = Promise.all(this.afterStartRunning)
+      .then(() => ctx.executor.dropAhead?.())
+      .catch(() => undefined);
     await this.parts.guard.end();
     if (ctx.stopped) return;
     const ids = ctx.scopeIds();
@@ -630,6 +654,7 @@ export class RunLoop {
             : budgetReached
               ? 'budget'
               : 'failed';
+    await trees;
     await ctx.store!.flush();
     await this.giveBackKeptReleases();
     if (ctx.stopped) return;
