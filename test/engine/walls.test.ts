@@ -9,6 +9,7 @@
  * Run: node --import tsx --test test/engine/walls.test.ts
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -16,13 +17,19 @@ import { before, describe, test } from 'node:test';
 import { bwrapArgs, parseTarget, isAllowed, allowedTargets, looksOffline, type WallsPlan } from '../../src/core/run/walls';
 import { confinementAvailable } from '../../src/engine/attempt/confinement';
 import { attemptDir } from '../../src/core/run/runPaths';
-import { processTree } from '../../src/engine/attempt/processTree';
+import { processesRunning, processTree, stillRunning } from '../../src/engine/attempt/processTree';
 import { RunnerPool } from '../../src/engine/attempt/runnerPool';
 import { engineFor, isolateGit, planYaml, treeFiles } from './engineFixtures';
-import { attemptWith, buildRunner, git, makeRepo, tempDir } from './helpers';
+import { attemptWith, buildRunner, git, makeRepo, tempDir, waitFor } from './helpers';
 import type { EngineOptions } from '../../src/engine/run/engine';
 
 let runnerScript = '';
+
+/** Field `n` (0-based, after the command's name) of `/proc/<pid>/stat`, as a number. */
+const statField = (pid: number, n: number) => {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n]);
+};
 
 before(async () => {
   isolateGit();
@@ -282,6 +289,44 @@ describe('verification commands inside walls (bubblewrap)', () => {
     assert.deepEqual(steps.map((s) => s.ok), [false, false]);
     assert.match(steps[0]!.detail ?? '', /: exit 1 — fetch failed: (ENOTFOUND|EAI_AGAIN); its walls let it reach no host \(allow one: waves\.sandbox\.allowHosts \/ --allow-host\)/);
     assert.doesNotMatch(steps[1]!.detail ?? '', /reach no host/, 'a failure that says nothing of a network is not blamed on the walls');
+  });
+});
+
+describe('a stop inside walls', () => {
+  test("reaches a bubblewrap of the attempt that is nobody's child (stopped in its set-up, its parent gone): it and what it runs end with the agent", async () => {
+    const avail = confinementAvailable();
+    assert.ok(avail.ok, avail.ok ? '' : avail.why);
+    const root = tempDir('waves-walls-orphan-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(planFile, planYaml('orphan', [{ id: 'slow', agent: ['write slow/a.txt a', 'hang'] }]));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript);
+    const running = engine.run();
+    let orphan: { pid: number; start: string } | undefined;
+    try {
+      const dir = await waitFor(() => {
+        const r = engine.store?.state?.packages.slow;
+        return r?.status === 'running' && r.logFile ? fs.realpathSync(path.dirname(r.logFile)) : null;
+      }, 'the agent running', 60_000);
+      // What such a bubblewrap looks like: the walls' program, binding the attempt's folder, its
+      // parent gone (`setsid -f` forks it off and exits), a process started under it.
+      spawnSync('setsid', ['-f', avail.bwrap, '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--bind', dir, dir, '--', 'sleep', '300'], { stdio: 'ignore' });
+      orphan = await waitFor(() => processesRunning(avail.bwrap, dir)[0], 'the bubblewrap nobody waits for');
+      assert.equal(statField(orphan.pid, 1), 1, 'its parent is init');
+      await waitFor(() => processTree([orphan!.pid]).length >= 2, 'its sandbox started');
+      const under = processTree([orphan.pid]);
+      await engine.cancel('slow');
+      const outcome = await running;
+      assert.equal(outcome.state.packages.slow?.status, 'cancelled');
+      // Gone by the time the attempt's exit is recorded: the runner waits for every process it found.
+      assert.deepEqual(under.filter(stillRunning).map((p) => p.pid), [], 'the bubblewrap and its sandbox ended with the agent');
+    } finally {
+      engine.dispose();
+      if (orphan && stillRunning(orphan)) process.kill(orphan.pid, 'SIGKILL');
+    }
   });
 });
 

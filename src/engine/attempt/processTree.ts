@@ -79,6 +79,36 @@ export function processTree(roots: readonly number[]): SeenProcess[] {
   });
 }
 
+/**
+ * The processes running `program` (their argv[0]) with `arg` among their arguments, as `/proc` has
+ * them now: an attempt's bubblewrap found by its attempt folder (which it binds) even when it is
+ * nobody's child any more — stopped in its set-up, its parent gone before its own child had asked
+ * to die with it. Empty where `/proc` cannot be read.
+ */
+export function processesRunning(program: string, arg: string): SeenProcess[] {
+  if (process.platform !== 'linux') return [];
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: SeenProcess[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0] !== program || !argv.includes(arg)) continue;
+    const st = statOf(Number(name));
+    if (st) out.push({ pid: Number(name), start: st.start });
+  }
+  return out;
+}
+
 /** Whether a process seen before still runs: the same pid with the same start time, and not a zombie. */
 export function stillRunning(p: SeenProcess): boolean {
   const st = statOf(p.pid);

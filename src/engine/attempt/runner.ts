@@ -30,7 +30,7 @@ import { isLoopback, parseTarget, WALLS_AHEAD_ENV } from '../../core/run/walls.j
 import { refusalsIn, relay, relayAhead, startProxy, upstreamOf, type RelayGo, type WallRefusal } from './wallsNet.js';
 import { confineCommand, enterWalls, netAheadArgv, programOnPath, walledArgv, walledInsideArgv } from './wallsRun.js';
 import { DEFAULT_MEMORY_MB, wallsFor, wallsSocketOf, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
-import { processTree, stillRunning, treeRss, type SeenProcess } from './processTree.js';
+import { processesRunning, processTree, stillRunning, treeRss, type SeenProcess } from './processTree.js';
 import type { Server } from 'node:net';
 import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
 import { attemptFiles, type AttemptFiles } from '../../core/run/runPaths.js';
@@ -230,6 +230,8 @@ class Attempt {
   private killSent = false;
   /** Every process of the agent's tree seen since its stop began (by pid and start time): each signal reaches them all. */
   private readonly seen = new Map<number, SeenProcess>();
+  /** Inside walls: their bubblewrap and the attempt folder it binds (`look` finds one that is nobody's child by them). */
+  private walledBy: { bwrap: string; attemptDir: string } | null = null;
   private timers: NodeJS.Timeout[] = [];
   private pending = '';
   private needsInputFromOutput = false;
@@ -298,6 +300,11 @@ class Attempt {
         startToken: spec.startToken,
         ...(spec.walls.options ? { options: spec.walls.options } : {}),
       }).walls;
+      try {
+        this.walledBy = { bwrap: w.bwrap, attemptDir: fs.realpathSync(path.dirname(this.files.spec)) };
+      } catch {
+        // the folder is there (its spec was read): the tree alone then
+      }
       try {
         // The person's own proxy (this environment's, before the agent's is pointed at the walls) carries what is allowed.
         proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), w.log, upstreamOf(env));
@@ -513,6 +520,11 @@ class Attempt {
   private look(): void {
     const pid = this.child?.pid;
     if (pid === undefined) return;
+    // The tree, and inside walls every bubblewrap of this attempt: one stopped in its set-up can be
+    // left nobody's child with the agent already started under it (its parent-death signal not set
+    // yet) — found when `waves run`'s Ctrl-C came as the agent started and left it running.
+    const orphans = this.walledBy ? processesRunning(this.walledBy.bwrap, this.walledBy.attemptDir) : [];
+    for (const p of orphans) if (!this.seen.has(p.pid)) this.seen.set(p.pid, p);
     for (const p of processTree([pid, ...[...this.seen.values()].filter(stillRunning).map((s) => s.pid)])) if (!this.seen.has(p.pid)) this.seen.set(p.pid, p);
   }
 
