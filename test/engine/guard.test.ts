@@ -83,6 +83,26 @@ describe('the integration guard (#34)', () => {
     assert.match(report, /\| tip \| `node check\.mjs` \| \*\*failed\*\* \|/);
   });
 
+  test("a package sent back just after it landed starts its new attempt once its old tree is gone, never in a tree being removed (#37)", async () => {
+    // The landed tree's removal waits for the dependents' start (AHEAD_AFTER_LAUNCH_MS); b is sent
+    // back well within that: its new attempt takes the removal first, then works 1 s in a tree
+    // nothing removes under it.
+    const out = tempDir('waves-guard-back-');
+    const gate = path.join(out, 'gate');
+    const packages = plan(out, gate).map((p) => (p.id === 'b' ? { ...p, agent: ['if-followup sleep 1000', ...p.agent!] } : p));
+    const { repo, planFile } = repoWithPlan('sent-back', packages, RENAMED_EXPORT_FILES);
+    withIntegration(repo, planFile);
+    const { engine } = await engineFor(planFile, { verification: 'approved', integrationGuard: true, confinement: { options: { write: [out], read: [out] } } });
+    const outcome = engine.run();
+    await waitFor(() => statusOf(repo, 'sent-back', 'a') === 'succeeded', 'a merged', 30_000);
+    fs.writeFileSync(gate, 'go');
+    const done = await outcome;
+    assert.equal(done.outcome, 'succeeded', JSON.stringify(Object.values(done.state.packages).map((p) => [p.packageId, p.status, p.lastError])));
+    assert.equal(done.state.packages.b!.attempts, 2);
+    assert.match(readAt(repo, integrationBranch('sent-back'), 'b/use.mjs'), /loadUser/);
+    assert.ok(!fs.existsSync(done.state.packages.b!.worktree!), "b's tree is gone at the run's end");
+  });
+
   test('a check red at the base already is said at the start and blames nobody', async () => {
     const out = tempDir('waves-guard-out-');
     const gate = path.join(out, 'gate');

@@ -118,11 +118,14 @@ export class RunContext {
   /** Wakes the loop; resolves when a pass begun after the call ended and its launches are over (set by the loop). */
   wakeAndLaunch: () => Promise<void> = async () => undefined;
   /**
-   * Work off every path (a landed package's tree removed): done once the agents launched last
-   * have had their start (`AHEAD_AFTER_LAUNCH_MS` after the pass that launched them), at once
-   * when none are starting or the engine stops driving; the run's end waits for it (set by the loop).
+   * Work off every path, for one package (its tree removed once it landed): done once the agents
+   * launched last have had their start (`AHEAD_AFTER_LAUNCH_MS` after the pass that launched
+   * them), at once when none are starting or the engine stops driving; the run's end waits for it
+   * (set by the loop).
    */
-  afterAgentsStart: (task: () => Promise<void>) => void = (task) => void task();
+  afterAgentsStart: (packageId: string, task: () => Promise<void>) => void = (_id, task) => void task();
+  /** The package's `afterAgentsStart` work done — begun now if it still waits: a new attempt of it (sent back by the integration guard) starts only then (set by the loop). */
+  afterStartDone: (packageId: string) => Promise<void> = async () => undefined;
   /** Merges landed and moved the integration tip (the integration guard checks it, #34). */
   landed: (ids: readonly string[]) => void = () => undefined;
   private readonly stopHooks: (() => void)[] = [];

@@ -336,7 +336,7 @@ export class Exits {
       await ctx.wakeAndLaunch();
       // The clean-up's git calls wait until the dependents have started, too: on two cores they
       // delayed each dependent's agent (niced below them) by about 20 ms.
-      ctx.afterAgentsStart(() => this.merges.removeTree(pkg));
+      ctx.afterAgentsStart(id, () => this.merges.removeTree(pkg));
     }
   }
 

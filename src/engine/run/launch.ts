@@ -164,6 +164,8 @@ export class Launches {
       taken = token;
       const host = ctx.executor.hostOf?.(id) ?? null;
 
+      // Its tree from an earlier attempt that landed (a package the integration guard sent back) is removed first, as it was before.
+      await ctx.afterStartDone(id);
       const tree = ctx.executor.prepareTree({
         packageId: id,
         isolated: ctx.isolated(pkg),

@@ -86,9 +86,9 @@ export class RunLoop {
   /** The work ahead for the next wave waits until then (`AHEAD_AFTER_LAUNCH_MS` after the last pass that launched), and a pass is woken for it. */
   private aheadNotBefore = 0;
   private aheadTimer: NodeJS.Timeout | null = null;
-  /** `ctx.afterAgentsStart`'s work: waiting for the agents launched last to start, and under way. */
-  private readonly afterStart: (() => Promise<void>)[] = [];
-  private readonly afterStartRunning = new Set<Promise<void>>();
+  /** `ctx.afterAgentsStart`'s work by package: waiting for the agents launched last to start, and under way. */
+  private readonly afterStart = new Map<string, () => Promise<void>>();
+  private readonly afterStartRunning = new Map<string, Promise<void>>();
 
   constructor(
     private readonly ctx: RunContext,
@@ -96,9 +96,13 @@ export class RunLoop {
   ) {
     ctx.wake = () => this.wake();
     ctx.wakeAndLaunch = () => this.wakeAndLaunch();
-    ctx.afterAgentsStart = (task) => {
-      this.afterStart.push(task);
+    ctx.afterAgentsStart = (id, task) => {
+      this.afterStart.set(id, task);
       if (ctx.stopped || Date.now() >= this.aheadNotBefore) this.runAfterStart();
+    };
+    ctx.afterStartDone = (id) => {
+      if (this.afterStart.has(id)) this.runAfterStart(id);
+      return this.afterStartRunning.get(id) ?? Promise.resolve();
     };
     ctx.onStop(() => {
       if (this.poller) clearInterval(this.poller);
@@ -432,13 +436,20 @@ export class RunLoop {
     }, AHEAD_AFTER_LAUNCH_MS);
   }
 
-  /** `ctx.afterAgentsStart`'s waiting work, now. Each task reports its own problems; its end is awaited by `complete()`. */
-  private runAfterStart(): void {
-    for (const task of this.afterStart.splice(0)) {
-      const running: Promise<void> = task()
+  /** `ctx.afterAgentsStart`'s waiting work (all, or one package's), now. Each task reports its own problems; its end is awaited by `complete()`. */
+  private runAfterStart(only?: string): void {
+    for (const [id, task] of [...this.afterStart]) {
+      if (only !== undefined && id !== only) continue;
+      this.afterStart.delete(id);
+      // After the package's earlier work, if any is still under way (never two at once for one package).
+      const before = this.afterStartRunning.get(id) ?? Promise.resolve();
+      const running: Promise<void> = before
+        .then(task)
         .catch(() => undefined)
-        .finally(() => this.afterStartRunning.delete(running));
-      this.afterStartRunning.add(running);
+        .finally(() => {
+          if (this.afterStartRunning.get(id) === running) this.afterStartRunning.delete(id);
+        });
+      this.afterStartRunning.set(id, running);
     }
   }
 
@@ -612,7 +623,7 @@ export class RunLoop {
     // that never started (a dependency failed, the run was cancelled), when exactly as made — while
     // the report is written, which needs neither; the run ends once they are gone.
     this.runAfterStart();
-    const trees = Promise.all(this.afterStartRunning)
+    const trees = Promise.all(this.afterStartRunning.values())
       .then(() => ctx.executor.dropAhead?.())
       .catch(() => undefined);
     await this.parts.guard.end();
