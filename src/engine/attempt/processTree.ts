@@ -26,19 +26,24 @@ function statOf(pid: number): ProcStat | null {
   }
 }
 
+/** The pids `/proc` lists now; none where it cannot be read. */
+function pids(): number[] {
+  try {
+    return fs
+      .readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /** Every process now, by pid. */
 function table(): Map<number, ProcStat> {
   const out = new Map<number, ProcStat>();
-  let names: string[];
-  try {
-    names = fs.readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const st = statOf(Number(name));
-    if (st) out.set(Number(name), st);
+  for (const pid of pids()) {
+    const st = statOf(pid);
+    if (st) out.set(pid, st);
   }
   return out;
 }
@@ -87,24 +92,17 @@ export function processTree(roots: readonly number[]): SeenProcess[] {
  */
 export function processesRunning(program: string, arg: string): SeenProcess[] {
   if (process.platform !== 'linux') return [];
-  let names: string[];
-  try {
-    names = fs.readdirSync('/proc');
-  } catch {
-    return [];
-  }
   const out: SeenProcess[] = [];
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const pid of pids()) {
     let argv: string[];
     try {
-      argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     } catch {
       continue;
     }
     if (argv[0] !== program || !argv.includes(arg)) continue;
-    const st = statOf(Number(name));
-    if (st) out.push({ pid: Number(name), start: st.start });
+    const st = statOf(pid);
+    if (st) out.push({ pid, start: st.start });
   }
   return out;
 }
