@@ -519,7 +519,7 @@ describe('runSetupHook', () => {
 
   it("a failing hook is returned with its log's tail, not swallowed", async () => {
     const dir = tempDir();
-    const r = await runSetupHook(dir, [process.execPath, '-e', 'for (let i = 1; i <= 30; i++) console.error("line " + i); process.exit(4)'], path.join(dir, 'setup.log'), 5);
+    const r = await runSetupHook(dir, [process.execPath, '-e', 'for (let i = 1; i <= 30; i++) console.error("line " + i); process.exit(4)'], path.join(dir, 'setup.log'), undefined, 5);
     assert.deepEqual([r.ok, r.code], [false, 4]);
     assert.equal(r.tail, 'line 26\nline 27\nline 28\nline 29\nline 30');
   });

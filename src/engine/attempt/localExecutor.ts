@@ -128,7 +128,8 @@ export class LocalExecutor implements Executor {
     const hookArgv = this.options.setupHook;
     // A reused tree too, unless the hook ran to the end there for this branch (a retry after the hook failed runs it again).
     if (hookArgv?.length && !isSetUp(tree.path, tree.branch)) {
-      const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'));
+      const walls = this.options.walls ? { bwrap: this.options.walls.bwrap, runnerScript: this.runnerScript, ...(this.options.walls.options ? { options: this.options.walls.options } : {}) } : undefined;
+      const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'), walls && { walls, attemptDir: request.attempt.dir });
       if (!hook.ok) {
         const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
         throw new Error(`the set-up hook ${hookArgv.join(' ')} failed (${how})${hook.tail ? `:\n${hook.tail}` : ''}`);

@@ -311,7 +311,9 @@ class Attempt {
       } catch (err) {
         startError = `the agent could not start: its walls' proxy could not listen on ${w.socket}: ${(err as Error).message}`;
       }
-      enterWalls(env);
+      enterWalls(env, w);
+      // What the tree's dependency folders are (laid from the person's checkout, or why not), first in the agent's log.
+      if (this.logFd !== null) for (const note of w.laid) fs.writeSync(this.logFd, `waves: ${note}\n`);
       // Below the person's editor on the CPU: this runner, so the agent and all it starts (#32).
       try {
         os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));

@@ -1,10 +1,13 @@
 /**
  * The set-up hook (`EngineOptions.setupHook`, an argv): run in a package's new worktree before
- * its agent; whether it ran to the end there is the tree's mark (git/treeMarks.ts).
+ * its agent, inside walls drawn for a command (ADR 0026: its tree writable, the toolchains'
+ * caches, the registries when the person allowed them) unless the person chose none; whether it
+ * ran to the end there is the tree's mark (git/treeMarks.ts).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { walledCommand, type CommandWalls } from './verification';
 
 export interface SetupHookResult {
   ok: boolean;
@@ -19,7 +22,7 @@ export interface SetupHookResult {
  * Runs a set-up hook (an argv, never a shell string) in a new worktree; stdout and stderr go
  * to `log`. A failure is returned with the log's tail — never swallowed.
  */
-export function runSetupHook(worktree: string, argv: readonly string[], log: string, tailLines = 20): Promise<SetupHookResult> {
+export function runSetupHook(worktree: string, argv: readonly string[], log: string, confined?: { walls: CommandWalls; attemptDir: string }, tailLines = 20): Promise<SetupHookResult> {
   fs.mkdirSync(path.dirname(log), { recursive: true });
   const fd = fs.openSync(log, 'a');
   const finish = (code: number | null, signal: string | null, extra = ''): SetupHookResult => {
@@ -34,7 +37,9 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
       resolve(finish(null, null, 'the set-up hook is empty\n'));
       return;
     }
-    const child = spawn(argv[0], argv.slice(1), { cwd: worktree, shell: false, stdio: ['ignore', fd, fd], windowsHide: true });
+    const env = { ...process.env };
+    const run = walledCommand({ file: argv[0], args: argv.slice(1) }, worktree, confined?.attemptDir ?? path.dirname(log), path.join(path.dirname(log), 'setup-walls.jsonl'), confined?.walls, env);
+    const child = spawn(run.file, run.args, { cwd: worktree, env, shell: false, stdio: ['ignore', fd, fd], windowsHide: true });
     child.once('error', (err) => resolve(finish(null, null, `the set-up hook could not start: ${err.message}\n`)));
     child.once('exit', (code, signal) => resolve(finish(code, signal)));
   });

@@ -22,7 +22,7 @@ import { requireApproved } from '../consent';
 import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/run/walls';
 import { refusalsIn } from './wallsNet';
 import { encodeConfine, enterWalls } from './wallsRun';
-import { targetsFor, wallsFor, type ConfinementOptions } from './wallsDraw';
+import { wallsFor, type ConfinementOptions } from './wallsDraw';
 
 export interface CommandStep {
   /** The step's name in the plan. */
@@ -81,35 +81,39 @@ export function verifyWallsLog(attemptDir: string, n: number): string {
 }
 
 /**
- * How a shell command line is started: as it is without walls; inside walls, bubblewrap straight
- * (`offline`: the walls let it reach no host, so no proxy is needed) or the runner
- * (`runner.js --confine`, whose proxy lets the allowed hosts through).
+ * How a command (an argv: a shell command line's, or the set-up hook's) is started: as it is
+ * without walls; inside walls, bubblewrap straight (`offline`: the walls let it reach no host, so
+ * no proxy is needed) or the runner (`runner.js --confine`, whose proxy lets the allowed hosts
+ * through and writes what it refused to `wallsLog`). `env` is changed in place to the one the
+ * command gets.
  */
-function commandArgv(sh: { file: string; args: string[] }, cwd: string, attemptDir: string, n: number, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): { file: string; args: string[]; offline: boolean } {
-  if (!walls) return { ...sh, offline: false };
-  // No host allowed: the walls `runner.js --confine` would draw for it (the same code, with the same environment), under bubblewrap straight.
-  if (targetsFor('custom', env, walls.options).targets.length === 0) {
-    const drawn = wallsFor({
-      bwrap: walls.bwrap,
-      worktree: cwd,
-      attemptDir,
-      role: 'command',
-      profileId: 'custom',
-      env,
-      interactive: false,
-      argv: [sh.file, ...sh.args],
-      runnerScript: walls.runnerScript,
-      startToken: crypto.randomBytes(16).toString('hex'),
-      ...(walls.options ? { options: walls.options } : {}),
-    }).walls;
-    enterWalls(env);
+export function walledCommand(cmd: { file: string; args: string[] }, cwd: string, attemptDir: string, wallsLog: string, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): { file: string; args: string[]; offline: boolean } {
+  if (!walls) return { ...cmd, offline: false };
+  // The walls `runner.js --confine` would draw for it (the same code, with the same environment).
+  const drawn = wallsFor({
+    bwrap: walls.bwrap,
+    worktree: cwd,
+    attemptDir,
+    role: 'command',
+    profileId: 'custom',
+    env,
+    interactive: false,
+    argv: [cmd.file, ...cmd.args],
+    runnerScript: walls.runnerScript,
+    startToken: crypto.randomBytes(16).toString('hex'),
+    ...(walls.options ? { options: walls.options } : {}),
+  }).walls;
+  // No host allowed: under bubblewrap straight, with no network at all (no Node started per command).
+  if (drawn.allow.length === 0) {
+    enterWalls(env, drawn);
     delete env.ELECTRON_RUN_AS_NODE; // nothing inside runs as Node on its behalf
-    return { file: drawn.bwrap, args: [...drawn.args, '--', sh.file, ...sh.args], offline: true };
+    const argv = [...drawn.prefix, drawn.bwrap, ...drawn.args, '--', cmd.file, ...cmd.args];
+    return { file: argv[0]!, args: argv.slice(1), offline: true };
   }
   // The runner (which makes the walls and their proxy) runs under this Node, or Electron as Node.
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-  const request = encodeConfine({ bwrap: walls.bwrap, cwd, attemptDir, log: verifyWallsLog(attemptDir, n), ...(walls.options ? { options: walls.options } : {}) });
-  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', sh.file, ...sh.args], offline: false };
+  const request = encodeConfine({ bwrap: walls.bwrap, cwd, attemptDir, log: wallsLog, ...(walls.options ? { options: walls.options } : {}) });
+  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', cmd.file, ...cmd.args], offline: false };
 }
 
 /** "its walls refused …" for a step's result, or ''. */
@@ -140,7 +144,7 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
   fs.writeSync(fd, `$ ${step.command}\n`);
   const sh = shellFor(step.command, options.env ?? process.env);
   const env = { ...(options.env ?? process.env) };
-  const run = commandArgv(sh, options.cwd, options.attemptDir, n, options.walls, env);
+  const run = walledCommand(sh, options.cwd, options.attemptDir, verifyWallsLog(options.attemptDir, n), options.walls, env);
   return new Promise((resolve) => {
     let timedOut = false;
     const finish = (ok: boolean, why: string) => {

@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, presetFamily, STATE_FOLDERS, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
+import { bwrapUserArgs } from '../../core/run/dependencyFolders.js';
+import { dependencyOverlays } from './wallsDeps.js';
 
 /** What the person set for the walls (settings `waves.sandbox.*`, flags `--allow-host`, …); all optional. */
 export interface ConfinementOptions {
@@ -23,6 +25,10 @@ export interface ConfinementOptions {
   read?: string[];
   /** The most memory (MiB, resident) an agent and what it started may hold before the runner stops it; absent: `DEFAULT_MEMORY_MB`; 0: no limit. */
   memoryMB?: number;
+  /** The package registries the person's own configuration names may be reached (npm's, pip's, cargo's, Go's proxy). */
+  registries?: boolean;
+  /** The toolchains' download cache the agents share (absolute, or `~/…`); absent: `~/.cache/wave-orchestrator/agents`. */
+  cacheDir?: string;
 }
 
 /** An agent's memory limit when the person set none (MiB): a runaway agent cannot take the machine. */
@@ -144,9 +150,23 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     const p = path.join(attemptDir, name);
     if (kindOf(p) === 'file') args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', p, p);
   }
+  // The dependency folders laid from the person's checkout (ADR 0026): mounted before bubblewrap,
+  // which then gives the agent back the person's ids with no capability left.
+  const deps = dependencyOverlays(worktree, dirs && { gitDir: real(dirs.gitDir), commonDir: real(dirs.commonDir) });
+  if (deps.prefix.length) args.unshift(...bwrapUserArgs(process.getuid?.() ?? 0, process.getgid?.() ?? 0));
   const socket = wallsSocketOf(req.startToken);
   return {
-    walls: { bwrap: req.bwrap, args, allow: targets.map((t) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`), socket, log: path.join(attemptDir, 'walls.jsonl'), runnerScript: real(req.runnerScript) },
+    walls: {
+      bwrap: req.bwrap,
+      args,
+      allow: targets.map((t) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`),
+      socket,
+      log: path.join(attemptDir, 'walls.jsonl'),
+      runnerScript: real(req.runnerScript),
+      env: {},
+      prefix: deps.prefix,
+      laid: deps.notes,
+    },
     problems,
   };
 }
@@ -186,4 +206,13 @@ export interface DrawnWalls {
   log: string;
   /** The runner's script, run inside the walls as the relay (`--relay`). */
   runnerScript: string;
+  /** Variables set inside the walls (the toolchains' caches, the person's npm settings without their tokens). */
+  env: Record<string, string>;
+  /**
+   * What runs before bubblewrap (empty: nothing): the dependency folders laid over the tree as
+   * copy-on-write overlays (wallsDeps.ts) are mounted there, in a user namespace of their own.
+   */
+  prefix: string[];
+  /** The tree's folders laid from the person's checkout (`node_modules`), for the attempt's log. */
+  laid: string[];
 }

@@ -8,7 +8,6 @@
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { isLoopback, parseTarget, WALLS_TRIAL_ARGS } from '../../core/run/walls.js';
 import { PROXY_PORT, startProxy, upstreamOf } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
@@ -16,6 +15,7 @@ import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.
 /** bubblewrap, then the relay (the runner's own script), then `argv` — still by argv, never a shell. */
 export function walledArgv(w: DrawnWalls, argv: readonly string[]): string[] {
   return [
+    ...w.prefix,
     w.bwrap,
     ...w.args,
     '--bind',
@@ -46,20 +46,7 @@ export function netAheadArgv(setpriv: string, bwrap: string, runnerScript: strin
   return [setpriv, '--pdeathsig', 'KILL', bwrap, ...NET_AHEAD_ARGS, '--', process.execPath, runnerScript, '--relay-ahead', socket];
 }
 
-/** The first executable `name` on PATH, or null. */
-export function programOnPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
+export { programOnPath } from './onPath.js';
 
 /**
  * The agent's walls inside a network made ahead: its bubblewrap with every wall but the network
@@ -67,7 +54,7 @@ export function programOnPath(name: string): string | null {
  * a flag or an absolute path, so the flag is told apart), then the agent — by argv.
  */
 export function walledInsideArgv(w: DrawnWalls, argv: readonly string[]): string[] {
-  return [w.bwrap, ...w.args.filter((a) => a !== '--unshare-net'), '--', ...argv];
+  return [...w.prefix, w.bwrap, ...w.args.filter((a) => a !== '--unshare-net'), '--', ...argv];
 }
 
 /**
@@ -86,7 +73,9 @@ export function netAheadWorks(bwrap: string): Promise<boolean> {
  * (loopback straight to its listeners), a private /tmp, none of the person's agents or
  * session bus (their folders are hidden too); the relay runs under this Node (or Electron as Node).
  */
-export function enterWalls(env: NodeJS.ProcessEnv): void {
+export function enterWalls(env: NodeJS.ProcessEnv, w?: DrawnWalls): void {
+  // The toolchains' caches and settings (wallsToolchains.ts): the walls' values win, the person's own places being read-only inside.
+  if (w) Object.assign(env, w.env);
   const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
   delete env.SSH_AUTH_SOCK;
   delete env.DBUS_SESSION_BUS_ADDRESS;
@@ -159,7 +148,7 @@ export async function confineCommand(args: string[]): Promise<number> {
     process.stderr.write(`waves runner: the walls' proxy could not listen on ${w.socket}: ${(err as Error).message}\n`);
     return 1;
   }
-  enterWalls(env);
+  enterWalls(env, w);
   const full = walledArgv(w, argv);
   const code = await new Promise<number>((resolve) => {
     const child = spawn(full[0]!, full.slice(1), { cwd: request.cwd, env, stdio: 'inherit', shell: false });
