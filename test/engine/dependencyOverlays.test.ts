@@ -43,7 +43,12 @@ describe('dependency folders (core)', () => {
     assert.equal(lockfilesMatch({ 'package-lock.json': 'A', 'yarn.lock': null }, { 'package-lock.json': 'A', 'yarn.lock': null }), true);
     assert.equal(lockfilesMatch({ 'package-lock.json': 'A' }, { 'package-lock.json': 'B' }), false, 'changed on the branch');
     assert.equal(lockfilesMatch({ 'package-lock.json': 'A', 'yarn.lock': 'Y' }, { 'package-lock.json': 'A', 'yarn.lock': null }), false, 'a lockfile added on the branch');
-    assert.equal(lockfilesMatch({ 'package-lock.json': null }, { 'package-lock.json': null }), false, 'no lockfile: nothing says what the folder holds');
+    assert.equal(lockfilesMatch({ 'package-lock.json': null }, { 'package-lock.json': null }), false, 'no lockfile and no manifest: nothing says what the folder holds');
+    // A library that keeps no lockfile in git: the checkout's own (from the person's install) is not the tree's to have; the manifest decides.
+    assert.equal(lockfilesMatch({ 'package-lock.json': null }, { 'package-lock.json': 'L' }, { tree: 'M', checkout: 'M' }), true);
+    assert.equal(lockfilesMatch({ 'package-lock.json': null }, { 'package-lock.json': 'L' }, { tree: 'M2', checkout: 'M' }), false, 'its manifest changed on the branch');
+    assert.equal(lockfilesMatch({ 'package-lock.json': null }, { 'package-lock.json': null }, { tree: null, checkout: null }), false);
+    assert.equal(lockfilesMatch({ 'package-lock.json': 'A' }, { 'package-lock.json': 'A' }, { tree: 'M2', checkout: 'M' }), true, 'a lockfile, when the tree has one, says it all');
   });
 
   test('paths an overlay cannot name are refused, not quoted', () => {
@@ -149,7 +154,7 @@ describe('dependency folders laid over worktrees (bubblewrap, overlays)', () => 
     }
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     const log = fs.readFileSync(path.join(attemptDir(repo, 'nodeps', outcome.runId, 'a', 1), 'agent.log'), 'utf8');
-    assert.match(log, /^waves: node_modules: the tree's lockfile is not the checkout's \(not laid: install them\)$/m);
+    assert.match(log, /^waves: node_modules: the tree's lockfile \(or package\.json\) is not the checkout's \(not laid: install them\)$/m);
   });
 });
 

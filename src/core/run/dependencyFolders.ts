@@ -8,10 +8,11 @@
  * them before bubblewrap starts (the disk is read by engine/attempt/wallsDeps.ts).
  */
 
-/** A folder a package manager fills, and the lockfiles that say what it holds. */
+/** A folder a package manager fills, the lockfiles that say what it holds, and the manifest it was installed from. */
 export interface DependencyFolder {
   folder: string;
   lockfiles: readonly string[];
+  manifest: string;
 }
 
 /**
@@ -20,26 +21,24 @@ export interface DependencyFolder {
  * its scripts and `pyvenv.cfg`, so a `.venv` laid elsewhere would still run the checkout's.
  */
 export const DEPENDENCY_FOLDERS: readonly DependencyFolder[] = [
-  { folder: 'node_modules', lockfiles: ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb'] },
+  { folder: 'node_modules', lockfiles: ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb'], manifest: 'package.json' },
 ];
 
-/** The lockfiles of one folder as read from a tree and from the checkout: name → contents, null when absent. */
+/** The lockfiles (and the manifest) of one folder as read from a tree and from the checkout: name → contents, null when absent. */
 export type Lockfiles = Readonly<Record<string, string | null>>;
 
 /**
- * Whether a tree's dependency folder may be laid from the checkout's: at least one lockfile is
- * there in both, and every lockfile present in either is the same in both (a lockfile added,
- * removed or changed on the package's branch means other dependencies).
+ * Whether a tree's dependency folder may be laid from the checkout's. A tree with a lockfile: every
+ * lockfile present in either is the same in both (a lockfile added, removed or changed on the
+ * package's branch means other dependencies). A tree with none — a library that keeps no lockfile
+ * in git, whose checkout has one of its own from the person's install — : its manifest is the
+ * checkout's, byte for byte (what was installed is what it asks for).
  */
-export function lockfilesMatch(tree: Lockfiles, checkout: Lockfiles): boolean {
-  let shared = 0;
-  for (const name of new Set([...Object.keys(tree), ...Object.keys(checkout)])) {
-    const a = tree[name] ?? null;
-    const b = checkout[name] ?? null;
-    if (a !== b) return false;
-    if (a !== null) shared++;
-  }
-  return shared > 0;
+export function lockfilesMatch(tree: Lockfiles, checkout: Lockfiles, manifest?: { tree: string | null; checkout: string | null }): boolean {
+  const treeHasOne = Object.values(tree).some((v) => v !== null);
+  if (!treeHasOne) return manifest !== undefined && manifest.tree !== null && manifest.tree === manifest.checkout;
+  for (const name of new Set([...Object.keys(tree), ...Object.keys(checkout)])) if ((tree[name] ?? null) !== (checkout[name] ?? null)) return false;
+  return true;
 }
 
 /** One folder laid over a tree: the checkout's folder read-only below, the tree's own changes above. */

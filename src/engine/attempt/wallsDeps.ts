@@ -129,8 +129,9 @@ export function dependencyOverlays(worktree: string, dirs: { gitDir: string; com
       notes.push(`${dep.folder}: the tree has its own (not laid from ${checkout})`);
       continue;
     }
-    if (!lockfilesMatch(readLockfiles(worktree, dep.lockfiles), readLockfiles(checkout, dep.lockfiles))) {
-      notes.push(`${dep.folder}: the tree's lockfile is not the checkout's (not laid: install them)`);
+    const manifest = { tree: readLockfiles(worktree, [dep.manifest])[dep.manifest] ?? null, checkout: readLockfiles(checkout, [dep.manifest])[dep.manifest] ?? null };
+    if (!lockfilesMatch(readLockfiles(worktree, dep.lockfiles), readLockfiles(checkout, dep.lockfiles), manifest)) {
+      notes.push(`${dep.folder}: the tree's lockfile (or ${dep.manifest}) is not the checkout's (not laid: install them)`);
       continue;
     }
     const state = path.join(dirs.gitDir, 'waves-deps', dep.folder);
