@@ -4,13 +4,58 @@
  * when that command runs (src/cli/waves.ts).
  */
 import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES } from '../core/run/planningSession';
+import { optionsOf, type RunOption } from '../core/run/runOptions';
+
+/** `text` in lines of at most `width` characters: the first after `first`, the others after `next`. */
+function wrap(text: string, first: string, next: string, width = 88): string {
+  const lines: string[] = [];
+  let line = first;
+  for (const word of text.split(' ')) {
+    const lead = line === first || line === next;
+    if (!lead && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = next + word;
+    } else line += (lead ? '' : ' ') + word;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
+const usageOf = (o: RunOption) => `--${o.flag}${o.value ? ` ${o.value}` : ''}`;
+
+/** The usage line's part of a command's worktree and walls options, from the table (core/run/runOptions.ts). */
+export function optionsSynopsis(command: 'run' | 'plan', indent = '        '): string {
+  // An option and its value stay on one line: wrapped with their space held, then put back.
+  return wrap(optionsOf(command).map((o) => `[${usageOf(o).replace(/ /g, '\u00a0')}]`).join(' '), indent, indent).replace(/\u00a0/g, ' ');
+}
+
+/**
+ * The help of a command's worktree and walls options, from the table (core/run/runOptions.ts):
+ * each flag with its variable and the editor's setting of the same meaning.
+ */
+export function optionsHelp(command: 'run' | 'plan'): string {
+  const lines = [
+    wrap(
+      'Worktrees and walls: each option is also an environment variable and the editor\'s setting of the same name and meaning; a flag wins over its variable. Lists of paths are separated by ":" (";" on Windows).',
+      '    ',
+      '    ',
+    ),
+  ];
+  for (const o of optionsOf(command)) {
+    const also = o.envAddsInWalls ? `${o.env} adds to it` : o.kind === 'boolean' ? `${o.env}=1` : o.env;
+    lines.push(wrap(`${usageOf(o)} (${also}; ${o.setting}): ${o.description}.`, '    ', '      '));
+  }
+  return lines.join('\n');
+}
 
 export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
-        [--round-minutes M] [--dry-run] [--json] [--allow-host HOST:PORT,… | --unconfined]
+        [--round-minutes M] [--dry-run] [--json] [--unconfined]
+${optionsSynopsis('plan')}
         (<description> | --file FILE)
     Have an agent plan a feature: it runs headless, inside walls as a run's agents do
-    (--allow-host, --unconfined: as for waves run), in a planning worktree of its own
-    (branch waves-plan/<id>, from your HEAD; your branch and files stay untouched)
+    (--unconfined and the options below: as for waves run), in a planning worktree
+    of its own (branch waves-plan/<id>, from your HEAD; your branch and files stay
+    untouched)
     and writes proposal.md, design.md, tasks.md, contracts/ and work-packages.yaml in
     openspec/changes/<id>/ (when the repository has openspec/changes/) or plans/<id>/
     (--out: another folder of the repository). The plan is checked exactly; every
@@ -48,7 +93,8 @@ export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] 
     Exit 0 when the plan is valid (or the action is done), 1 when the session ended
     without a valid plan (errors left, or its last round stopped) or the coordinator
     could not be reached, 2 on usage errors and every refusal before anything starts
-    or changes (no such session, approved already, not valid, …).`;
+    or changes (no such session, approved already, not valid, …).
+${optionsHelp('plan')}`;
 
 export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--json]
     Check each host of a hosts file (also WAVES_HOSTS): reachable with your own ssh

@@ -22,17 +22,17 @@ import { nextStepsText, revisionRefusal, sessionAgent, type PlanningState } from
 import { ConfinementUnavailableError, PlanningError, approvePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
 import { minutesFlag, parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
-import { agentFrom, agentNotFound, confinementFrom, coordinatorFrom } from './runArgs';
+import { agentFrom, agentNotFound, coordinatorFrom, optionFlags, worktreeAndWallsFrom } from './runArgs';
 
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', 'allow-host'],
-    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', 'allow-host'],
+    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', ...optionFlags('plan')],
+    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags('plan', true)],
   );
   const coordinator = coordinatorFrom(flags);
-  // The planning agent's walls (#32): as a run's.
-  const confinement = confinementFrom(flags);
+  // The planning agent's walls (#32) and its worktree's folder: the same options as a run's (#50).
+  const { confinement, worktreesFolder } = worktreeAndWallsFrom(flags, 'plan');
   const actions = ['approve', 'discard', 'revise', 'list', 'claims', 'release-claims'].filter((a) => flags.has(a));
   if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, --claims, --release-claims, not ${actions.map((a) => `--${a}`).join(' and ')}`);
   if ((flags.has('claims') || flags.has('release-claims')) && !coordinator)
@@ -88,7 +88,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
     }
     const text = describedBy(io, flags.get('file'), args);
     if (flags.has('dry-run')) {
-      const dry = await planningDryRun({ cwd: process.cwd(), description: text, ...(flags.has('out') ? { out: String(flags.get('out')) } : {}) });
+      const dry = await planningDryRun({ cwd: process.cwd(), description: text, ...(flags.has('out') ? { out: String(flags.get('out')) } : {}), ...(worktreesFolder ? { worktreesFolder } : {}) });
       if (json) io.out(JSON.stringify(dry) + '\n');
       else io.out(`# waves plan --dry-run: session ${dry.id}, folder ${dry.planDir}/, branch ${dry.branch}, worktree ${dry.worktree}\n\n${dry.prompt}`);
       return 0;
@@ -101,6 +101,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
         agent,
         ...limits,
         ...(flags.has('out') ? { out: String(flags.get('out')) } : {}),
+        ...(worktreesFolder ? { worktreesFolder } : {}),
         onEvent: progress(io, json),
         signal,
       }),

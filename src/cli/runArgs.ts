@@ -3,7 +3,6 @@
  * front door, the agent, the shared coordinator and the plan argument from the flags, paths
  * and escapes for the terminal.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentProfileError, PERMISSION_PROMPT_PATTERN, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/run/agentProfiles';
 import { USAGE_LIMIT_PATTERN } from '../core/run/agentLogs';
@@ -11,7 +10,8 @@ import { hasUnsafeCharacters } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { RunState } from '../core/run/runState';
 import { addSpend, type Spend } from '../core/run/spend';
-import { checkCoordinatorUrl, type Confinement, type CoordinatorOptions, PlanReadError, loadPlan as loadPlanSource, type PlanSource } from '../engine';
+import { optionsOf, RunOptionError, runOptionsFromCommandLine, wallsValuesOf, type RunOptionSources } from '../core/run/runOptions';
+import { checkCoordinatorUrl, type Confinement, type CoordinatorOptions, PlanReadError, loadPlan as loadPlanSource, resolveProgram, type PlanSource } from '../engine';
 import { UsageError } from './args';
 import { humanReport, type Io } from './io';
 
@@ -70,20 +70,6 @@ export function planArg(args: string[], command: string, extra = 0): string {
 }
 
 
-/** Whether `exe` names a file that exists: a path as given, a bare name on PATH. */
-function executableFound(exe: string): boolean {
-  const isFile = (f: string) => {
-    try {
-      return fs.statSync(f).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (exe.includes('/') || exe.includes('\\')) return isFile(exe);
-  const exts = process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';')] : [''];
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && exts.some((e) => isFile(path.join(dir, exe + e))));
-}
-
 /** The agent of `--agent` / `--agent-argv` (default: the claude-code preset). */
 export function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProfile {
   if (flags.has('agent') && flags.has('agent-argv')) throw new UsageError('give --agent or --agent-argv, not both');
@@ -126,9 +112,10 @@ export function agentFrom(flags: Map<string, string | true>, check: boolean): Ag
   return profile;
 }
 
-/** Why `profile`'s program cannot be started here (not found as given, or not on PATH), or null. */
+/** Why `profile`'s program cannot be started here (missing as given or on PATH, not executable, a script whose interpreter is missing), or null. */
 export function agentNotFound(profile: AgentProfile): string | null {
-  return executableFound(profile.argv[0]!) ? null : `the agent program "${profile.argv[0]}" was not found${profile.id === 'custom' ? '' : ' on PATH'}`;
+  const program = resolveProgram(profile.argv[0]!, process.env);
+  return program.ok ? null : `the agent program ${program.why}`;
 }
 
 /** `--coordinator URL` (else `WAVES_COORDINATOR`) and `--coordinator-repository KEY`; checked, never echoed with its password. */
@@ -153,24 +140,51 @@ export function unsafeNote(texts: readonly string[]): string {
 }
 
 
+/** The run's worktree and walls options as the command line gives them (core/run/runOptions.ts). */
+export interface WorktreeAndWalls {
+  /** The walls (`--unconfined`, or what the options add to them); undefined: the default walls. */
+  confinement?: Confinement;
+  setupHook?: string[];
+  copyFiles?: string[];
+  worktreesFolder?: string;
+  /** Where each value came from (`--copy`, `WAVES_WORKTREES_COPY`), for messages. */
+  sources: RunOptionSources;
+}
+
 /**
- * `--unconfined` (agents without walls: the person's explicit choice) and `--allow-host H:P,…`
- * (more targets the agents may reach, e.g. a package registry), `--memory-mb N` (one agent's
- * memory limit) → the run's confinement (#32).
+ * The worktree and walls options of `command` (the table of core/run/runOptions.ts: a flag,
+ * else its environment variable), `--unconfined` (agents without walls: the person's explicit
+ * choice) among them. A value that cannot be used is a usage error naming its flag or variable.
  */
-export function confinementFrom(flags: Map<string, string | true>): Confinement | undefined {
-  const allowHosts = flags.has('allow-host')
-    ? String(flags.get('allow-host'))
-        .split(',')
-        .map((h) => h.trim())
-        .filter(Boolean)
-    : [];
-  if (flags.has('allow-host') && allowHosts.length === 0) throw new UsageError('--allow-host needs HOST:PORT (several separated by commas)');
-  if (flags.has('unconfined') && allowHosts.length) throw new UsageError('--allow-host opens the walls a little; --unconfined has none: give one of them');
-  const memory = flags.has('memory-mb') ? String(flags.get('memory-mb')) : null;
-  if (memory !== null && !/^\d{1,7}$/.test(memory)) throw new UsageError(`--memory-mb takes a whole number of MiB (0: no limit), not "${memory}"`);
-  if (flags.has('unconfined') && memory !== null) throw new UsageError('--memory-mb is a limit of the walls; --unconfined has none: give one of them');
-  if (flags.has('unconfined')) return { unconfined: true };
-  const options = { ...(allowHosts.length ? { allowHosts } : {}), ...(memory !== null ? { memoryMB: Number(memory) } : {}) };
-  return Object.keys(options).length ? { options } : undefined;
+export function worktreeAndWallsFrom(flags: Map<string, string | true>, command: 'run' | 'plan', env: Readonly<Record<string, string | undefined>> = process.env): WorktreeAndWalls {
+  const unconfined = flags.has('unconfined');
+  let read: ReturnType<typeof runOptionsFromCommandLine>;
+  try {
+    read = runOptionsFromCommandLine(flags, env, command, unconfined);
+  } catch (err) {
+    if (err instanceof RunOptionError) throw new UsageError(err.message);
+    throw err;
+  }
+  const { values, sources } = read;
+  const walls = wallsValuesOf(values);
+  const confinement: Confinement | undefined = unconfined ? { unconfined: true } : Object.keys(walls).length ? { options: walls } : undefined;
+  return {
+    ...(confinement ? { confinement } : {}),
+    ...(values.setupCommand ? { setupHook: values.setupCommand } : {}),
+    ...(values.copy?.length ? { copyFiles: values.copy } : {}),
+    ...(values.worktreesFolder ? { worktreesFolder: values.worktreesFolder } : {}),
+    sources,
+  };
+}
+
+/** The flags of `command`'s worktree and walls options (`valued`: only those that take a value), for `parseArgs`. */
+export function optionFlags(command: 'run' | 'plan', valued = false): string[] {
+  return optionsOf(command)
+    .filter((o) => !valued || o.kind !== 'boolean')
+    .map((o) => o.flag);
+}
+
+/** The walls of `command`'s agents from the command line (`worktreeAndWallsFrom`). */
+export function confinementFrom(flags: Map<string, string | true>, command: 'run' | 'plan' = 'run'): Confinement | undefined {
+  return worktreeAndWallsFrom(flags, command).confinement;
 }

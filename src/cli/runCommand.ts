@@ -14,7 +14,8 @@ import { RunEngine, isRemote, type DryRun } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
-import { agentFrom, confinementFrom, coordinatorFrom, planArg, rel, unsafeNote } from './runArgs';
+import { agentFrom, coordinatorFrom, optionFlags, planArg, rel, unsafeNote, worktreeAndWallsFrom } from './runArgs';
+import { copyOnHostsNote } from '../core/run/runOptions';
 import { ProgressOutput } from './progressOutput';
 import { dryRunOf, plannedConflictText, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
@@ -54,8 +55,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'allow-host', 'memory-mb', 'review', 'integration-guard', 'no-integration-guard'],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-host', 'memory-mb', 'review'],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', ...optionFlags('run')],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags('run', true)],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -106,8 +107,12 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (review !== 'off' && review !== 'before-merge') throw new UsageError(`--review is off or before-merge, not "${review}"`);
   if (flags.has('integration-guard') && flags.has('no-integration-guard')) throw new UsageError('--integration-guard and --no-integration-guard do not go together');
   const file = planArg(args, 'run');
-  // The agents' walls (#32): on by default; `--unconfined` only by choice; `--allow-host` opens them to more targets.
-  const confinement = confinementFrom(flags);
+  // The worktrees' and the walls' options (#50, the table both front ends read): the walls (#32) on by default,
+  // `--unconfined` only by choice; the set-up command, the copy list, the worktrees' folder.
+  const { confinement, setupHook, copyFiles, worktreesFolder, sources } = worktreeAndWallsFrom(flags, 'run');
+  // The copy list reaches worktrees on this machine only: said, never silent, when SSH hosts take packages.
+  const copyNote = copyFiles && hosts ? copyOnHostsNote(sources.copy!, hosts.hosts.filter(isRemote).map((h) => h.name)) : null;
+  if (copyNote) io.err(`waves: warning: ${copyNote}\n`);
   const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? 10;
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
   const only = flags.has('only')
@@ -146,6 +151,9 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     ...(hosts ? { hosts, onHostLost } : {}),
     ...(flags.has('resume') ? { resume: true } : {}),
     ...(confinement ? { confinement } : {}),
+    ...(setupHook ? { setupHook } : {}),
+    ...(copyFiles ? { copyFiles } : {}),
+    ...(worktreesFolder ? { worktreesFolder } : {}),
   };
 
   if (dry) {

@@ -27,7 +27,7 @@ import { offerOwnBundles, useBundleLoader } from './bundleLoader';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
-import { HOSTS_HELP, PLAN_HELP, REVIEW_HELP } from './commandHelp';
+import { HOSTS_HELP, optionsHelp, optionsSynopsis, PLAN_HELP, REVIEW_HELP } from './commandHelp';
 import { gitMayFindRepository } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
@@ -68,8 +68,8 @@ const HELP: Record<string, string> = {
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
-        [--allow-host HOST:PORT,… | --unconfined] [--memory-mb MIB]
-        [--review off|before-merge] [--[no-]integration-guard] <plan>
+        [--unconfined] [--review off|before-merge] [--[no-]integration-guard]
+${optionsSynopsis('run')} <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -106,11 +106,10 @@ const HELP: Record<string, string> = {
     your answer in its prompt (it is not retried without one).
     Every agent runs inside walls (bubblewrap): it writes only its worktree and what
     git needs there, cannot read ~/.ssh and other secrets, sees no other process, and
-    reaches only its model API. --allow-host: more targets it may reach (a package
-    registry, say; also WAVES_SANDBOX_ALLOW). Where walls cannot be had nothing starts
-    (exit 2) unless --unconfined: agents then run with all your rights.
-    --memory-mb: the memory one agent (and what it started) may hold inside its walls
-    before it is stopped and failed (default 8192; 0: no limit).
+    reaches only its model API; the options below (--allow-host, --allow-registries, …)
+    open them a little. Where walls cannot be had nothing starts (exit 2) unless
+    --unconfined: agents then run with all your rights. Each package's agent gets a
+    port range of its own in WAVES_PORT_RANGE (first-last) and PORT (its first port).
     --review before-merge: a package that passed its audit and verification waits for
     your review (awaiting review; its dependents wait too) until \`waves review <plan>
     <package> --approve\` merges it, or \`--request-changes\` sends your comments to its
@@ -126,7 +125,8 @@ const HELP: Record<string, string> = {
     Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the
-    coordinator out of reach, no walls), 75 when paused at a usage limit.`,
+    coordinator out of reach, no walls), 75 when paused at a usage limit.
+${optionsHelp('run')}`,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
     the locks it holds, who drives the run and whether that process is alive. Only

@@ -55,6 +55,7 @@ export {
   confinementAvailable,
   ConfinementUnavailableError,
   LocalExecutor,
+  resolveProgram,
   type Availability,
   type Confinement,
   type ConfinementOptions,

@@ -223,7 +223,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     const agent = await this.agent(folder);
     if (!agent) return undefined;
     const result = await this.withProgress(`Waves: planning "${firstLine(description)}"`, (onEvent, signal) =>
-      startPlanning({ cwd: folder.fsPath, description, agent, ...limits(folder), launcher, onEvent, signal, ...sandbox() }),
+      startPlanning({ cwd: folder.fsPath, description, agent, ...limits(folder), ...worktreesFolder(folder), launcher, onEvent, signal, ...sandbox() }),
     );
     return this.present(result);
   }
@@ -449,6 +449,12 @@ function limits(scope: vscode.Uri): { repairRounds: number; timeoutMs: number } 
 function firstLine(text: string): string {
   const line = text.split(/\r?\n/).find((l) => l.trim())?.trim() ?? '';
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;
+}
+
+/** The planning worktree's folder (`waves.worktrees.folder`), as a run's worktrees' and `waves plan --worktrees-folder`. */
+function worktreesFolder(scope: vscode.Uri): { worktreesFolder?: string } {
+  const folder = readRunSettings(scope).worktreesFolder;
+  return folder ? { worktreesFolder: folder } : {};
 }
 
 /** The planning agent's walls (#32): the person's own `waves.sandbox.*`, as a run's. */

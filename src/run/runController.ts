@@ -12,9 +12,11 @@ import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { AgentProfile } from '../core/run/agentProfiles';
 import { forecastLines, type RunForecast } from '../core/run/forecast';
+import { copyOnHostsNote } from '../core/run/runOptions';
 import {
   RunEngine,
   askDriverToCancel,
+  isRemote,
   plannedConflictText,
   repositoryRoot,
   startRun,
@@ -214,10 +216,10 @@ export class RunController extends Disposable {
     }
 
     const settings = readRunSettings(entry.uri);
-    if (settings.agentProblem) {
+    if (settings.agentProblem || settings.worktreeProblem) {
       const open = 'Open Settings';
-      if ((await vscode.window.showErrorMessage(`Waves: ${settings.agentProblem}`, open)) === open)
-        await vscode.commands.executeCommand('workbench.action.openSettings', 'waves.agent');
+      if ((await vscode.window.showErrorMessage(`Waves: ${settings.agentProblem ?? settings.worktreeProblem}`, open)) === open)
+        await vscode.commands.executeCommand('workbench.action.openSettings', settings.agentProblem ? 'waves.agent' : 'waves.worktrees');
       return undefined;
     }
     const agent = settings.agent ?? (await pickAgent(entry.uri));
@@ -290,6 +292,9 @@ export class RunController extends Disposable {
     }
     // `waves.hosts` (#17, ADR 0011): the person's own setting only; the start checks it (problems, each host's agent).
     const hosts = readHostsSetting();
+    // The copy list reaches worktrees on this machine only: said when SSH hosts take packages.
+    const copyNote = settings.copyFiles && hosts ? copyOnHostsNote('waves.worktrees.copy', hosts.hosts.filter(isRemote).map((h) => h.name)) : null;
+    if (copyNote && !adopt) void vscode.window.showWarningMessage(`Waves: ${copyNote}.`);
     // `waves.sandbox.*` (#32): the agents' walls, on unless the person turned them off themselves.
     const confinement = readSandboxSetting();
     const startRequest: StartRequest = {
@@ -306,6 +311,7 @@ export class RunController extends Disposable {
       ...(request.resume ? { resume: true } : {}),
       ...(request.reset?.length ? { reset: request.reset } : {}),
       ...(settings.setupHook ? { setupHook: settings.setupHook } : {}),
+      ...(settings.copyFiles ? { copyFiles: settings.copyFiles } : {}),
       ...(settings.overrides.size ? { agentFor: (id: string) => settings.overrides.get(id) ?? agent } : {}),
       ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
       ...(request.keepInterrupted ? { keepInterrupted: true } : {}),

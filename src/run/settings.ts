@@ -1,11 +1,13 @@
 /**
  * The run settings (`waves.agent`, `waves.agentOverrides`, `waves.maxParallel`,
- * `waves.schedule`, `waves.worktrees.setupCommand`, `waves.worktrees.folder`) read for one
- * plan, and the agents they name.
+ * `waves.schedule`, `waves.worktrees.*`, `waves.sandbox.*`) read for one plan, and the agents
+ * they name. The worktree and walls settings are read through the table the command line reads
+ * too (core/run/runOptions.ts): the same option, the same meaning.
  */
 import * as vscode from 'vscode';
 import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/run/agentProfiles';
-import type { Confinement, ConfinementOptions } from '../engine';
+import { runOptionsFromSettings, wallsValuesOf, type RunOption } from '../core/run/runOptions';
+import type { Confinement } from '../engine';
 
 export interface RunSettings {
   /** undefined: no agent chosen yet (the picker asks). */
@@ -15,6 +17,10 @@ export interface RunSettings {
   maxParallel: number;
   mode: 'eager' | 'barrier';
   setupHook: string[] | undefined;
+  /** The copy list (`waves.worktrees.copy`): paths of the checkout copied into each new worktree; undefined: none. */
+  copyFiles: string[] | undefined;
+  /** Why a worktree setting cannot be used as it is (`waves.worktrees.*`), for a person; null: none. */
+  worktreeProblem: string | null;
   /** Per-package agents (`waves.agentOverrides`), by package id. */
   overrides: Map<string, AgentProfile>;
   /** The worktree folder (`waves.worktrees.folder`); undefined: beside the repository. */
@@ -71,10 +77,15 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   }
   const maxParallel = Math.max(1, Math.floor(config.get<number>('maxParallel') ?? 10));
   const mode = config.get<string>('schedule') === 'barrier' ? 'barrier' : 'eager';
-  const setup = config.get<unknown>('worktrees.setupCommand');
-  const setupHook = Array.isArray(setup) && setup.length > 0 && setup.every((a) => typeof a === 'string') ? (setup as string[]) : undefined;
-  const folder = config.get<unknown>('worktrees.folder');
-  const worktreesFolder = typeof folder === 'string' && folder.trim() !== '' ? folder.trim() : undefined;
+  // The worktree options: the workspace's values too (the walls' are the person's only: readSandboxSetting).
+  const worktree = runOptionsFromSettings(
+    (o) => config.get<unknown>(settingKey(o)),
+    (o) => !o.walls,
+  );
+  const setupHook = worktree.values.setupCommand;
+  const copyFiles = worktree.values.copy;
+  const worktreesFolder = worktree.values.worktreesFolder;
+  const worktreeProblem = worktree.problems[0] ?? null;
   const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'ask';
   const reviewGate = config.get<string>('review.gate') === 'before-merge' ? 'before-merge' : isSet(config.inspect<string>('review.gate')) ? 'off' : undefined;
   const integrationGuard = isSet(config.inspect<boolean>('integration.guard')) ? config.get<boolean>('integration.guard') === true : undefined;
@@ -96,27 +107,31 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   if (rawCaps && typeof rawCaps === 'object' && !Array.isArray(rawCaps)) {
     for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
   }
-  return { agent, agentProblem, maxParallel, mode, setupHook, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
+  return { agent, agentProblem, maxParallel, mode, setupHook, copyFiles, worktreeProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
+}
+
+/** A table option's key under `waves.`. */
+function settingKey(option: RunOption): string {
+  return option.setting.replace(/^waves\./, '');
 }
 
 /**
- * The agents' walls as the person set them (#32, ADR 0019): `waves.sandbox.*`, their own (user or
- * remote machine) values only — a workspace cannot turn the walls off or open them.
+ * The agents' walls as the person set them (#32, ADR 0019): `waves.sandbox.*` through the table of
+ * options (core/run/runOptions.ts), their own (user or remote machine) values only — a workspace
+ * cannot turn the walls off or open them (no writable folder, no host, no registry of its own).
+ * A value that cannot be used is left out (the walls stay as narrow as without it).
  */
 export function readSandboxSetting(): Confinement | undefined {
   const config = vscode.workspace.getConfiguration('waves');
   const own = <T>(key: string): T | undefined => config.inspect<T>(key)?.globalValue;
   if (own<boolean>('sandbox.unconfined') === true) return { unconfined: true };
-  const list = (key: string) => (own<unknown>(key) ?? []) as unknown[];
-  const strings = (key: string) => list(key).filter((v): v is string => typeof v === 'string' && v.trim() !== '');
-  const options: ConfinementOptions = {};
-  if (strings('sandbox.allowHosts').length) options.allowHosts = strings('sandbox.allowHosts');
-  if (strings('sandbox.write').length) options.write = strings('sandbox.write');
-  if (strings('sandbox.hidden').length) options.hidden = strings('sandbox.hidden');
-  if (strings('sandbox.read').length) options.read = strings('sandbox.read');
-  const memory = own<unknown>('sandbox.memoryMB');
-  if (typeof memory === 'number' && Number.isInteger(memory) && memory >= 0) options.memoryMB = memory;
-  return Object.keys(options).length ? { options } : undefined;
+  const walls = wallsValuesOf(
+    runOptionsFromSettings(
+      (o) => own<unknown>(settingKey(o)),
+      (o) => o.walls,
+    ).values,
+  );
+  return Object.keys(walls).length ? { options: walls } : undefined;
 }
 
 /** Whether the person set a setting anywhere (user, workspace or folder), not only its default. */

@@ -261,6 +261,8 @@ function hookInto(log: string, failFirst = false): string[] {
   const fail = failFirst ? `; if (require('fs').readFileSync(${JSON.stringify(log)}, 'utf8').split('\\n').filter(Boolean).length === 1) process.exit(1)` : '';
   return [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(log)}, process.cwd() + '\\n')${fail}`];
 }
+/** The engine's options for that hook: it runs inside walls drawn for a command, so the log's folder is one the person lets it write (`waves.sandbox.write`). */
+const hookOptions = (log: string, failFirst = false) => ({ setupHook: hookInto(log, failFirst), confinement: { options: { write: [path.dirname(log)] } } });
 const hookRuns = (log: string) => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
 const real = (p: string) => fs.realpathSync(p);
 
@@ -268,7 +270,7 @@ describe('the set-up hook', () => {
   test('a retry after the hook failed runs it again in the same tree, and the package goes on', { timeout: 60_000 }, async () => {
     const { repo, planFile } = repoWithPlan('setup-retry', [{ id: 'a', agent: ['write a/one.txt'], retryBudget: 1 }]);
     const log = path.join(tempDir(), 'hook.log');
-    const { engine } = await engineFor(planFile, { setupHook: hookInto(log, true) });
+    const { engine } = await engineFor(planFile, hookOptions(log, true));
     const outcome = await engine.run();
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.equal(outcome.state.packages.a!.attempts, 1, 'one agent ran: the first try failed at the hook, before its agent');
@@ -280,7 +282,7 @@ describe('the set-up hook', () => {
   test('a retry after the hook succeeded does not run it again', { timeout: 60_000 }, async () => {
     const { repo, planFile } = repoWithPlan('setup-once', [{ id: 'a', agent: ['fail'], retryBudget: 1 }]);
     const log = path.join(tempDir(), 'hook.log');
-    const { engine } = await engineFor(planFile, { setupHook: hookInto(log) });
+    const { engine } = await engineFor(planFile, hookOptions(log));
     const outcome = await engine.run();
     assert.equal(outcome.outcome, 'failed');
     assert.equal(outcome.state.packages.a!.attempts, 2, 'the agent ran twice');
@@ -298,7 +300,7 @@ describe('trees made ahead (#18, ADR 0016)', () => {
       { id: 'c', deps: ['a'], agent: ['write c/three.txt'] },
     ]);
     const log = path.join(tempDir(), 'hook.log');
-    const { engine } = await engineFor(planFile, { setupHook: hookInto(log) });
+    const { engine } = await engineFor(planFile, hookOptions(log));
     const done = engine.run();
     const trees = ['b', 'c'].map((id) => worktreePath(repo, 'ahead', id));
     await waitFor(() => trees.every((t) => fs.existsSync(t) && madeAheadAt(t) !== null && fs.existsSync(aheadMarkOf(t) ?? '')), "b's and c's trees made while a works", 30_000);
@@ -333,12 +335,12 @@ describe('trees made ahead (#18, ADR 0016)', () => {
 
   test('a resume takes the tree the engine before it made (its mark), and runs the set-up hook in it', { timeout: 60_000 }, async () => {
     const log = path.join(tempDir(), 'hook.log');
-    const first = await bMadeAheadWhileAWaits('ahead-resume', ['write a/one.txt'], { setupHook: hookInto(log) });
+    const first = await bMadeAheadWhileAWaits('ahead-resume', ['write a/one.txt'], hookOptions(log));
     void first.done.catch(() => undefined);
     first.engine.dispose(); // the engine goes (a window reload); a's agent and b's tree stay
     const { repo, planFile } = first;
 
-    const { engine } = await engineFor(planFile, { setupHook: hookInto(log) });
+    const { engine } = await engineFor(planFile, hookOptions(log));
     const done = engine.run({ resume: true });
     first.open();
     const outcome = await done;

@@ -53,6 +53,19 @@ export const DEFAULT_HIDDEN: readonly string[] = [
   '.config/hub',
   '.config/gcloud',
   '.config/git/credentials',
+  // Package managers' credentials. The settings of `.npmrc`, pip's and cargo's files reach the
+  // agent without them, in copies the walls make (core/run/toolchains.ts).
+  '.cargo/credentials.toml',
+  '.cargo/credentials',
+  '.config/pip/pip.conf',
+  '.pip/pip.conf',
+  '.yarnrc.yml',
+  '.gradle/gradle.properties',
+  '.m2/settings-security.xml',
+  '.gem/credentials',
+  '.config/composer/auth.json',
+  '.composer/auth.json',
+  '.terraform.d/credentials.tfrc.json',
 ];
 
 /** Each preset CLI's own state, relative to the home folder (it writes there: sessions, caches, settings). */

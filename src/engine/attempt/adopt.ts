@@ -86,8 +86,12 @@ export interface ExitRecord {
   verdict: AgentVerdict | null;
   /** The network targets the agent's walls refused it (#32): `host:port` each. */
   refusedTargets: string[];
+  /** Those of them that are package registries the person's configuration names (ADR 0026). */
+  refusedRegistries: string[];
   /** The runner stopped the agent at a limit of its walls (its memory, #32): `reason` says which. */
   overLimit: boolean;
+  /** Why the agent's model could not be reached, as its runner saw it, when the agent ended by itself failing (#50); else null. */
+  unreached: string | null;
 }
 
 /** An attempt's exit.json; null when it is missing or not one. */
@@ -112,6 +116,12 @@ function refusedOf(walls: unknown): string[] {
   return [...new Set(refused.flatMap((r) => (r && typeof (r as { target?: unknown }).target === 'string' ? [(r as { target: string }).target] : [])))];
 }
 
+/** An exit record's `walls.registries`: the refused targets that are package registries. */
+function registriesOf(walls: unknown): string[] {
+  const registries = (walls as { registries?: unknown } | null)?.registries;
+  return Array.isArray(registries) ? registries.filter((r): r is string => typeof r === 'string') : [];
+}
+
 function toExit(value: unknown): ExitRecord | null {
   const raw = value as Partial<ExitRecord> | undefined;
   if (!raw || typeof raw !== 'object' || typeof raw.startToken !== 'string') return null;
@@ -124,7 +134,9 @@ function toExit(value: unknown): ExitRecord | null {
     cancelled: raw.cancelled === true,
     verdict: raw.verdict && typeof raw.verdict === 'object' ? (raw.verdict as AgentVerdict) : null,
     refusedTargets: refusedOf((raw as { walls?: unknown }).walls),
+    refusedRegistries: registriesOf((raw as { walls?: unknown }).walls),
     overLimit: raw.overLimit === true,
+    unreached: typeof (raw as { walls?: { unreached?: unknown } }).walls?.unreached === 'string' ? (raw as { walls: { unreached: string } }).walls.unreached : null,
   };
 }
 

@@ -10,7 +10,8 @@
  *   verification.ts   the approved verification commands run in the user's shell
  *   confinement.ts    whether agents can be confined here (bubblewrap; ADR 0019), a run's walls asked for;
  *                     wallsDraw.ts draws an attempt's walls as its agent starts, wallsNet.ts their proxy and relay,
- *                     wallsRun.ts runs a process inside them (an agent; a verification command: `runner.js --confine`)
+ *                     wallsRun.ts runs a process inside them (an agent; a verification command: `runner.js --confine`),
+ *                     programs.ts resolves an agent's program before they are drawn (refused, named, when it cannot run)
  */
 export type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
 export { defaultRunnerScript, LocalExecutor, type LocalExecutorOptions } from './localExecutor';
@@ -21,3 +22,4 @@ export type { RunVerificationOptions, StepResult } from './verification';
 export { confinementAvailable, ConfinementUnavailableError, wallsAsked, wallsOption, type Availability, type Confinement } from './confinement';
 export type { ConfinementOptions } from './wallsDraw';
 export { encodeConfine } from './wallsRun';
+export { resolveProgram, type ProgramResolution } from './programs';

@@ -9,6 +9,8 @@
  * holds its start token (adopt.ts).
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import { readOnlyAdvice } from '../../core/run/toolchains';
 import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { writeAtomic } from '../../store/atomicWrite';
@@ -16,7 +18,7 @@ import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAllLanding, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
+import { commitAllLanding, copiedInto, copyListIntoTree, copyLogText, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markCopied, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
 import type { ConfinementOptions } from './wallsDraw';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runner';
@@ -43,6 +45,8 @@ export interface LocalExecutorOptions {
   worktreesFolder?: string;
   /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
   setupHook?: string[];
+  /** The copy list: paths of the checkout git does not carry, copied into each new tree once (git/worktreeCopy.ts). */
+  copyFiles?: string[];
   /**
    * The walls every agent runs inside (#32, ADR 0019): bubblewrap (`confinementAvailable`), what
    * the person added, the environment the agents see. Absent: agents run unconfined (the person's choice).
@@ -100,7 +104,8 @@ export class LocalExecutor implements Executor {
    * branch's tip: every dependency's merged result); a retry reuses the branch (committed
    * work stays) and merges the base into it when it lacks it. Isolated: in its own worktree,
    * locked. Shared: checked out in the feature's shared worktree (git/worktrees.ts prepareSharedTree).
-   * The set-up hook runs in a tree until it has run to the end there for the package's branch (a
+   * The copy list is copied into a tree once (a new tree; one made ahead got it then). The set-up
+   * hook runs in a tree until it has run to the end there for the package's branch (a
    * new tree, a retry's tree whose hook failed). The person's checkout is never used.
    */
   async prepareTree(request: TreeRequest): Promise<PreparedTree> {
@@ -125,6 +130,7 @@ export class LocalExecutor implements Executor {
       : request.isolated
         ? await createWorktree({ ...where, path: isolatedTree })
         : await prepareSharedTree({ ...where, path: this.sharedTree(), leftoversMessage: (b) => `waves: ${b}: the agent's uncommitted changes (left in the shared tree)` });
+    await this.copyList(tree.path, request.attempt.dir, madeAt !== null);
     const hookArgv = this.options.setupHook;
     // A reused tree too, unless the hook ran to the end there for this branch (a retry after the hook failed runs it again).
     if (hookArgv?.length && !isSetUp(tree.path, tree.branch)) {
@@ -132,7 +138,8 @@ export class LocalExecutor implements Executor {
       const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'), walls && { walls, attemptDir: request.attempt.dir });
       if (!hook.ok) {
         const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
-        throw new Error(`the set-up hook ${hookArgv.join(' ')} failed (${how})${hook.tail ? `:\n${hook.tail}` : ''}`);
+        const readOnly = walls ? readOnlyAdvice(hook.tail, os.homedir()) : null;
+        throw new Error(`the set-up hook ${hookArgv.join(' ')} failed (${how})${readOnly ? `; ${readOnly}` : ''}${hook.tail ? `:\n${hook.tail}` : ''}`);
       }
       markSetUp(tree.path, tree.branch);
     }
@@ -159,7 +166,30 @@ export class LocalExecutor implements Executor {
     if (!base) return null;
     const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base, reason: madeAheadReason(r.reason, base), onlyNew: true });
     markMadeAhead(tree, made.head);
+    if (this.options.copyFiles?.length) await this.copyInto(tree);
     return made.head;
+  }
+
+  /**
+   * The copy list into a tree, once per tree (its mark): copied now, or when the tree was made
+   * ahead; the attempt's setup.log says what was copied and what left out, and why.
+   */
+  private async copyList(tree: string, attemptDir: string, madeAhead: boolean): Promise<void> {
+    if (!this.options.copyFiles?.length) return;
+    const before = copiedInto(tree);
+    // A tree copied into for an earlier attempt keeps what it has, and its log said it then.
+    if (before !== null && !madeAhead) return;
+    const text = before ?? (await this.copyInto(tree));
+    await fs.promises.mkdir(attemptDir, { recursive: true });
+    await fs.promises.appendFile(path.join(attemptDir, 'setup.log'), text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Copies the list into `tree` and marks it; the lines for the log. */
+  private async copyInto(tree: string): Promise<string> {
+    const entries = this.options.copyFiles!;
+    const text = copyLogText(entries, await copyListIntoTree(this.repoRoot, tree, entries));
+    markCopied(tree, text);
+    return text;
   }
 
   async dropAhead(): Promise<void> {

@@ -27,9 +27,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
 import { isLoopback, parseTarget, WALLS_AHEAD_ENV } from '../../core/run/walls.js';
-import { refusalsIn, relay, relayAhead, startProxy, upstreamOf, type RelayGo, type WallRefusal } from './wallsNet.js';
+import { refusalsIn, relay, relayAhead, startProxy, unreachedIn, upstreamOf, type RelayGo, type WallRefusal, type WallUnreached } from './wallsNet.js';
 import { confineCommand, enterWalls, netAheadArgv, programOnPath, walledArgv, walledInsideArgv } from './wallsRun.js';
-import { DEFAULT_MEMORY_MB, wallsFor, wallsSocketOf, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
+import { isRegistry } from '../../core/run/toolchains.js';
+import { DEFAULT_MEMORY_MB, targetsFor, wallsFor, wallsSocketOf, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
+import { resolveProgram } from './programs.js';
+import { DEFAULT_MODEL_WAIT_MS, modelTargets, ModelReachWatch, unreachedText } from '../../core/run/agentEndpoints.js';
 import { processesRunning, processTree, stillRunning, treeRss, type SeenProcess } from './processTree.js';
 import type { Server } from 'node:net';
 import { VERDICT_PARSERS, type VerdictParserId } from '../../core/run/agentProfiles.js';
@@ -92,9 +95,19 @@ export interface RunnerExit {
   timedOut: boolean;
   cancelled: boolean;
   verdict: AgentVerdict;
-  /** What the agent's walls refused it (#32), as the proxy logged it in `walls.jsonl`; absent without walls. */
-  walls?: { refused: WallRefusal[] };
-  /** The runner stopped the agent at a limit of its walls (its memory): `reason` names it. */
+  /**
+   * What the agent's walls refused it (#32), as the proxy logged it in `walls.jsonl`, and the
+   * allowed targets it could not reach (#50); absent without walls.
+   */
+  walls?: {
+    refused: WallRefusal[];
+    /** Those refused targets that are package registries the person's configuration names (ADR 0026). */
+    registries?: string[];
+    unreachable?: WallUnreached[];
+    /** The agent ended by itself, failing, while its model could not be reached: why, in a person's words (the engine adds it to the attempt's error). */
+    unreached?: string;
+  };
+  /** The runner stopped the agent at a limit of its walls (its memory, or its model not reached for too long): `reason` names it. */
   overLimit?: boolean;
 }
 
@@ -111,6 +124,12 @@ export const CANCEL_POLL_MS = 250;
 export const AGENT_NICENESS = 5;
 /** How often an agent's memory is read (its limit, #32). */
 export const MEMORY_POLL_MS = 2000;
+/**
+ * The environment variable that sets how long (ms) an agent inside walls may go on failing to
+ * reach its model, reaching nothing else, before the runner stops it (#50; default
+ * `DEFAULT_MODEL_WAIT_MS`, 0: never). Read by the runner, not passed to the agent.
+ */
+export const MODEL_WAIT_ENV = 'WAVES_MODEL_WAIT_MS';
 export const EXIT_BAD_ARGS = 2;
 export const EXIT_ALREADY_RAN = 3;
 
@@ -236,6 +255,10 @@ class Attempt {
   private pending = '';
   private needsInputFromOutput = false;
   private readonly pattern: string | null;
+  /** The argv spawned: inside walls its program resolved to the path found before they were drawn. */
+  private argv: string[];
+  /** Inside walls, for a headless agent: whether its model cannot be reached (the proxy tells it each connection). */
+  private watch: ModelReachWatch | null = null;
 
   constructor(
     private readonly spec: RunnerSpec,
@@ -246,6 +269,7 @@ class Attempt {
     private ahead: ChildProcess | null = null,
   ) {
     this.pattern = spec.needsInputPattern ?? null;
+    this.argv = spec.argv;
     // It serves a walled agent without a terminal only.
     if (!spec.walls || spec.interactive) this.letGoAhead();
   }
@@ -268,6 +292,8 @@ class Attempt {
       delete env.WAVES_NODE_EXTRA_CA_CERTS;
     }
     Object.assign(env, spec.env);
+    const modelWaitMs = modelWaitOf(env[MODEL_WAIT_ENV]);
+    delete env[MODEL_WAIT_ENV];
 
     let stdinFd: number | null = null;
     let startError: string | null = null;
@@ -288,6 +314,13 @@ class Attempt {
     let proxy: Server | null = null;
     let w: DrawnWalls | null = null;
     if (startError === null && spec.walls) {
+      // The program as found on the agent's PATH now, before the private /tmp hides what lies there:
+      // run by that path inside (its folders shown there), or refused here, named.
+      const program = resolveProgram(spec.argv[0]!, env, spec.cwd);
+      if (program.ok) this.argv = [program.path, ...spec.argv.slice(1)];
+      else startError = `the agent could not start: the agent program ${program.why}`;
+    }
+    if (startError === null && spec.walls) {
       w = wallsFor({
         bwrap: spec.walls.bwrap,
         worktree: spec.cwd,
@@ -295,7 +328,7 @@ class Attempt {
         profileId: spec.agentId ?? 'custom',
         env,
         interactive: spec.interactive,
-        argv: spec.argv,
+        argv: this.argv,
         runnerScript: process.argv[1] ?? '',
         startToken: spec.startToken,
         ...(spec.walls.options ? { options: spec.walls.options } : {}),
@@ -305,9 +338,17 @@ class Attempt {
       } catch {
         // the folder is there (its spec was read): the tree alone then
       }
+      if (!spec.interactive && modelWaitMs > 0) {
+        // Its model servers, and what the worktree's own files name (refused: a connection there is named with its file).
+        const profileId = spec.agentId ?? 'custom';
+        const { endpoints } = targetsFor(profileId, env, spec.walls.options, spec.cwd);
+        const elsewhere = new Map(endpoints.filter((e) => !e.person).map((e) => [e.hostPort, e.source]));
+        this.watch = new ModelReachWatch(modelTargets(profileId, endpoints), modelWaitMs, elsewhere);
+      }
+      const watch = this.watch;
       try {
         // The person's own proxy (this environment's, before the agent's is pointed at the walls) carries what is allowed.
-        proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), w.log, upstreamOf(env));
+        proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), w.log, upstreamOf(env), watch ? (note) => watch.seen({ ...note, at: Date.now() }) : undefined);
       } catch (err) {
         startError = `the agent could not start: its walls' proxy could not listen on ${w.socket}: ${(err as Error).message}`;
       }
@@ -364,7 +405,14 @@ class Attempt {
       cancelled: this.stopping !== null && !this.stopping.timedOut && !this.stopping.overLimit,
       verdict,
     };
-    if (w) record.walls = { refused: refusalsIn(w.log) };
+    if (w) {
+      const unreachable = unreachedIn(w.log);
+      const refused = refusalsIn(w.log);
+      const registries = [...new Set(refused.map((r) => r.target))].filter((t) => isRegistry(t, w!.registries));
+      // A stop for it says so in the reason already; an agent that gave up by itself (Codex after its stream retries) is told here.
+      const unreached = !this.stopping && (code !== 0 || signal) ? this.watch?.unreached() : null;
+      record.walls = { refused, ...(registries.length ? { registries } : {}), ...(unreachable.length ? { unreachable } : {}), ...(unreached ? { unreached: unreachedText(unreached, Date.now()) } : {}) };
+    }
     if (this.stopping?.overLimit) record.overLimit = true;
     writeAtomicSync(this.files.exit, JSON.stringify(record, null, 2) + '\n');
     return code ?? 1;
@@ -383,7 +431,7 @@ class Attempt {
         this.meta.netAhead = true;
         const go: RelayGo = {
           loops: w.allow.filter((a) => isLoopback(parseTarget(a)!)).join(','),
-          argv: walledInsideArgv(w, spec.argv),
+          argv: walledInsideArgv(w, this.argv),
           env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
           cwd: spec.cwd,
           stdinFile: spec.stdinFile,
@@ -394,7 +442,7 @@ class Attempt {
       } else {
         endAhead(ahead);
         // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell.
-        const argv = w ? walledArgv(w, spec.argv) : spec.argv;
+        const argv = w ? walledArgv(w, this.argv) : spec.argv;
         try {
           child = spawn(argv[0]!, argv.slice(1), {
             cwd: spec.cwd,
@@ -453,6 +501,15 @@ class Attempt {
           this.stop(`it used ${Math.round(bytes / 1024 / 1024)} MiB of memory, over its limit of ${limitMb} MiB (waves.sandbox.memoryMB / --memory-mb)`, false, true);
       }, MEMORY_POLL_MS);
       this.timers.push(memory);
+    }
+    if (this.watch) {
+      // An agent whose model cannot be reached (#50): stopped once no connection to it was made for the limit, reaching nothing else.
+      const watch = this.watch;
+      const look = setInterval(() => {
+        const why = watch.due(Date.now());
+        if (why) this.stop(why, false, true);
+      }, Math.min(MEMORY_POLL_MS, Math.max(100, Math.floor(watch.limitMs / 4))));
+      this.timers.push(look);
     }
     if (spec.timeoutMs !== null) {
       const seconds = Math.round(spec.timeoutMs / 100) / 10;
@@ -664,6 +721,11 @@ function endAhead(ahead: ChildProcess | null | undefined): void {
     }
   }
   ahead.kill('SIGKILL');
+}
+
+/** How long an agent may go on failing to reach its model (`MODEL_WAIT_ENV`, ms): the default unless a whole number is set. */
+function modelWaitOf(text: string | undefined): number {
+  return text !== undefined && /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : DEFAULT_MODEL_WAIT_MS;
 }
 
 /** The command line: `<attemptDir> <startToken>`, `--pooled <startToken>`, `--needs-input <dir> <reason>`, `--input-resumed <dir>`. */

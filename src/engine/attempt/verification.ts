@@ -16,10 +16,12 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { verifyLogFile } from '../../core/run/runPaths.js';
 import { requireApproved } from '../consent';
 import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/run/walls';
+import { readOnlyAdvice, registriesRefusedNote } from '../../core/run/toolchains';
 import { refusalsIn } from './wallsNet';
 import { encodeConfine, enterWalls } from './wallsRun';
 import { wallsFor, type ConfinementOptions } from './wallsDraw';
@@ -87,8 +89,8 @@ export function verifyWallsLog(attemptDir: string, n: number): string {
  * through and writes what it refused to `wallsLog`). `env` is changed in place to the one the
  * command gets.
  */
-export function walledCommand(cmd: { file: string; args: string[] }, cwd: string, attemptDir: string, wallsLog: string, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): { file: string; args: string[]; offline: boolean } {
-  if (!walls) return { ...cmd, offline: false };
+export function walledCommand(cmd: { file: string; args: string[] }, cwd: string, attemptDir: string, wallsLog: string, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): { file: string; args: string[]; offline: boolean; registries: string[] } {
+  if (!walls) return { ...cmd, offline: false, registries: [] };
   // The walls `runner.js --confine` would draw for it (the same code, with the same environment).
   const drawn = wallsFor({
     bwrap: walls.bwrap,
@@ -108,17 +110,18 @@ export function walledCommand(cmd: { file: string; args: string[] }, cwd: string
     enterWalls(env, drawn);
     delete env.ELECTRON_RUN_AS_NODE; // nothing inside runs as Node on its behalf
     const argv = [...drawn.prefix, drawn.bwrap, ...drawn.args, '--', cmd.file, ...cmd.args];
-    return { file: argv[0]!, args: argv.slice(1), offline: true };
+    return { file: argv[0]!, args: argv.slice(1), offline: true, registries: drawn.registries };
   }
   // The runner (which makes the walls and their proxy) runs under this Node, or Electron as Node.
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   const request = encodeConfine({ bwrap: walls.bwrap, cwd, attemptDir, log: wallsLog, ...(walls.options ? { options: walls.options } : {}) });
-  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', cmd.file, ...cmd.args], offline: false };
+  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', cmd.file, ...cmd.args], offline: false, registries: drawn.registries };
 }
 
 /** "its walls refused …" for a step's result, or ''. */
-function refusedNote(refused: readonly { target: string }[]): string {
-  return refused.length === 0 ? '' : `; ${wallsRefusedText([...new Set(refused.map((r) => r.target))])}`;
+function refusedNote(refused: readonly { target: string }[], registries: readonly string[]): string {
+  const targets = [...new Set(refused.map((r) => r.target))];
+  return targets.length === 0 ? '' : `; ${wallsRefusedText(targets)}${registriesRefusedNote(targets, registries)}`;
 }
 
 /**
@@ -151,8 +154,9 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
       fs.closeSync(fd);
       const output = fs.readFileSync(log, 'utf8');
       const lastLine = output.split('\n').slice(1).filter((l) => l.trim() !== '').pop();
-      const refused = !options.walls ? '' : run.offline ? (!ok && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '') : refusedNote(refusalsIn(verifyWallsLog(options.attemptDir, n)));
-      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused} (log: ${log})` });
+      const refused = !options.walls ? '' : run.offline ? (!ok && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '') : refusedNote(refusalsIn(verifyWallsLog(options.attemptDir, n)), run.registries);
+      const readOnly = options.walls && !ok ? readOnlyAdvice(output, os.homedir()) : null;
+      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused}${readOnly ? `; ${readOnly}` : ''} (log: ${log})` });
     };
     const child = spawn(run.file, run.args, {
       cwd: options.cwd,

@@ -8,10 +8,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, presetFamily, STATE_FOLDERS, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
+import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, parseTarget, presetFamily, STATE_FOLDERS, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
 import { bwrapUserArgs } from '../../core/run/dependencyFolders.js';
 import { dependencyOverlays } from './wallsDeps.js';
+import { toolchainWalls } from './wallsToolchains.js';
+import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/run/agentEndpoints.js';
+import { resolveProgram } from './programs.js';
 
 /** What the person set for the walls (settings `waves.sandbox.*`, flags `--allow-host`, …); all optional. */
 export interface ConfinementOptions {
@@ -133,10 +136,15 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     write.push(p);
   }
   for (const p of req.options?.write ?? []) write.push(expandHome(p, home));
+  // The toolchains' caches and the person's settings without their tokens; the registries when the person allowed them (ADR 0026).
+  const tools = toolchainWalls({ home, env: req.env, worktree, attemptDir, ...(dirs ? { privateDir: path.join(real(dirs.gitDir), 'waves-cache') } : {}), ...(req.options?.cacheDir ? { cacheDir: req.options.cacheDir } : {}), registries: req.options?.registries === true });
+  write.push(...tools.write);
   const hidden = [...DEFAULT_HIDDEN, ...(req.options?.hidden ?? [])].map((p) => (p.startsWith('/') || p.startsWith('~') ? expandHome(p, home) : path.join(home, p)));
   // The person's session: its runtime folder (session bus, keyring, agents' sockets) and the ssh-agent's socket.
-  hidden.push('/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : []));
+  hidden.push('/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : []), ...tools.hidden);
   const { targets, problems } = targetsFor(req.profileId, req.env, req.options);
+  for (const t of tools.allow.map(parseTarget)) if (t && !targets.some((x) => x.host === t.host && x.port === t.port)) targets.push(t);
+  problems.push(...tools.problems);
   const plan: WallsPlan = { worktree, write, readBack, hidden, network: targets };
   const args = bwrapArgs(plan, kindOf, '/tmp');
   if (req.interactive) {
@@ -163,7 +171,8 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       socket,
       log: path.join(attemptDir, 'walls.jsonl'),
       runnerScript: real(req.runnerScript),
-      env: {},
+      env: tools.env,
+      registries: tools.registries,
       prefix: deps.prefix,
       laid: deps.notes,
     },
@@ -173,12 +182,27 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
 
 /**
  * The network targets an agent's (or a command's) walls let through: its preset's model API, the
- * model server its environment names, and what the person allowed — the setting or flag, and
- * `WAVES_SANDBOX_ALLOW` (comma-separated) from the environment.
+ * model server its environment names, the model servers its CLI's own configuration names (the
+ * person's files: `~/.codex/config.toml`'s providers, `~/.claude/settings.json`'s `env`,
+ * `~/.gemini/.env`; core/run/agentEndpoints.ts), and what the person allowed — the setting or
+ * flag, and `WAVES_SANDBOX_ALLOW` (comma-separated) from the environment. `endpoints`: every model
+ * server named, with where; given `worktree`, also those its files name (the repository's: named,
+ * never let through).
  */
-export function targetsFor(profileId: string, env: Readonly<Record<string, string | undefined>>, options?: ConfinementOptions): { targets: Target[]; problems: string[] } {
+export function targetsFor(
+  profileId: string,
+  env: Readonly<Record<string, string | undefined>>,
+  options?: ConfinementOptions,
+  worktree: string | null = null,
+): { targets: Target[]; problems: string[]; endpoints: ModelEndpoint[] } {
   const fromEnvAllow = (env.WAVES_SANDBOX_ALLOW ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  return allowedTargets(profileId, env, [...(options?.allowHosts ?? []), ...fromEnvAllow]);
+  const files = agentConfigFiles(profileId, env.HOME || os.homedir(), env, worktree).flatMap((file) => {
+    const text = readText(file.path);
+    return text ? [{ file, text }] : [];
+  });
+  const { endpoints } = agentEndpoints(profileId, env, files);
+  const named = endpoints.filter((e) => e.person).map((e) => e.hostPort);
+  return { ...allowedTargets(profileId, env, [...named, ...(options?.allowHosts ?? []), ...fromEnvAllow]), endpoints };
 }
 
 /**
@@ -189,9 +213,16 @@ export function wallsSocketOf(startToken: string): string {
   return path.join('/tmp', `waves-walls-${crypto.createHash('sha256').update(startToken).digest('hex').slice(0, 16)}.sock`);
 }
 
-/** The absolute paths the agent's argv names (its program, a script): readable inside even under the private /tmp. */
+/**
+ * What the agent's argv needs shown read-only under the private /tmp: its program as resolved on
+ * its PATH (every link's folder, the target's, a script's interpreter's: programs.ts), and the
+ * other absolute paths it names (a script given to an interpreter). A program that cannot be run
+ * adds nothing here: the runner refuses it before the walls are drawn.
+ */
 function argvFolders(req: WallsRequest): string[] {
-  return req.argv.filter((a) => path.isAbsolute(a) && kindOf(a) !== null).map((a) => real(kindOf(a) === 'file' ? path.dirname(a) : a));
+  const [program, ...rest] = req.argv;
+  const resolved = program ? resolveProgram(program, req.env, req.worktree) : null;
+  return [...(resolved?.ok ? resolved.folders : []), ...rest.filter((a) => path.isAbsolute(a) && kindOf(a) !== null).map((a) => real(kindOf(a) === 'file' ? path.dirname(a) : a))];
 }
 
 /** The walls as the runner applies them: bubblewrap's arguments, the proxy's targets, its socket and log. */
@@ -208,6 +239,8 @@ export interface DrawnWalls {
   runnerScript: string;
   /** Variables set inside the walls (the toolchains' caches, the person's npm settings without their tokens). */
   env: Record<string, string>;
+  /** Every package registry the person's configuration names, allowed or not: a refusal of one is said as a registry's. */
+  registries: string[];
   /**
    * What runs before bubblewrap (empty: nothing): the dependency folders laid over the tree as
    * copy-on-write overlays (wallsDeps.ts) are mounted there, in a user namespace of their own.

@@ -47,6 +47,45 @@ function bypasses(upstream: Upstream, target: Target): boolean {
   return upstream.noProxy.some((h) => h === '*' || h === target.host || (h.startsWith('.') ? target.host.endsWith(h) : target.host.endsWith(`.${h}`)) || h === `${target.host}:${target.port}`);
 }
 
+/** A connection the proxy could not make to an allowed target (the server, or the person's proxy on the way, did not answer), a line of `walls.jsonl`. */
+export interface WallUnreached {
+  at: string;
+  kind: 'unreachable';
+  target: string;
+  why: string;
+}
+
+/** What became of a connection the proxy was asked for: carried (`connected`), not made (`failed`), or refused. */
+export interface ReachNote {
+  /** `host:port` (`[v6]:port`), or what was asked when it names no target. */
+  target: string;
+  outcome: 'connected' | 'failed' | 'refused';
+  why: string;
+}
+
+/** How long the proxy waits for an allowed server to accept a connection before it counts as not reached. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+/** The allowed targets `walls.jsonl` says could not be reached (the last 50), never throwing. */
+export function unreachedIn(logFile: string): WallUnreached[] {
+  let text = '';
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: WallUnreached[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const r = JSON.parse(line) as Partial<WallUnreached>;
+      if (r && r.kind === 'unreachable' && typeof r.target === 'string' && typeof r.at === 'string') out.push({ at: r.at, kind: 'unreachable', target: r.target, why: typeof r.why === 'string' ? r.why : '' });
+    } catch {
+      // not such a line
+    }
+  }
+  return out.slice(-50);
+}
+
 /** The refusals `walls.jsonl` holds (the last 50), never throwing: a line that is not one is passed over. */
 export function refusalsIn(logFile: string): WallRefusal[] {
   let text = '';
@@ -100,15 +139,20 @@ function readHead(socket: net.Socket): Promise<{ head: string; rest: Buffer } | 
 /**
  * The filtering proxy: HTTP `CONNECT host:port` and absolute-form requests (`GET http://host:port/…`),
  * each checked against `allowed` (names resolved here, outside the walls). Listens on `socketPath`.
+ * Every refusal, and every allowed connection it could not make, is a line of `logFile`; `onReach`
+ * hears what became of each connection (the runner's watch on an agent whose model cannot be reached).
  */
-export function startProxy(socketPath: string, allowed: readonly Target[], logFile: string, upstream: Upstream | null = null): Promise<net.Server> {
-  const refuse = (client: net.Socket, target: string, why: string) => {
-    const line: WallRefusal = { at: new Date().toISOString(), kind: 'network', target, why };
+export function startProxy(socketPath: string, allowed: readonly Target[], logFile: string, upstream: Upstream | null = null, onReach?: (note: ReachNote) => void): Promise<net.Server> {
+  const log = (line: WallRefusal | WallUnreached) => {
     try {
       fs.appendFileSync(logFile, JSON.stringify(line) + '\n');
     } catch {
-      // the refusal still holds
+      // what happened still holds
     }
+  };
+  const refuse = (client: net.Socket, target: string, why: string) => {
+    log({ at: new Date().toISOString(), kind: 'network', target, why });
+    onReach?.({ target, outcome: 'refused', why });
     client.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nwaves: ${target} is outside this agent's walls\n`);
   };
   const server = net.createServer((client) => {
@@ -140,10 +184,24 @@ export function startProxy(socketPath: string, allowed: readonly Target[], logFi
       // The person's own proxy, when their environment names one (and the target is not in NO_PROXY): the allowed target through it.
       const via = upstream && !bypasses(upstream, target) ? upstream : null;
       const server = via ? net.connect({ host: via.host, port: via.port }) : net.connect({ host: target.host, port: target.port });
-      server.on('error', () => {
+      // Not made (refused, no route, no name, no answer in time): written down and told, once; an error after it is the connection's own.
+      let settled = false;
+      server.setTimeout(CONNECT_TIMEOUT_MS, () => {
+        if (!settled) server.destroy(new Error(`no answer in ${CONNECT_TIMEOUT_MS / 1000} s`));
+      });
+      server.on('error', (err) => {
+        if (!settled) {
+          settled = true;
+          const why = `${err.message}${via ? ` (through the proxy ${via.host}:${via.port})` : ''}`;
+          log({ at: new Date().toISOString(), kind: 'unreachable', target: shown, why });
+          onReach?.({ target: shown, outcome: 'failed', why });
+        }
         if (!client.destroyed) client.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
       });
       server.once('connect', () => {
+        settled = true;
+        server.setTimeout(0);
+        onReach?.({ target: shown, outcome: 'connected', why: '' });
         if (via && !forward) {
           // A tunnel through the person's proxy: its answer goes back to the agent as it is.
           server.write(`CONNECT ${shown} HTTP/1.1\r\nHost: ${shown}\r\n\r\n`);

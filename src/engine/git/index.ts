@@ -4,7 +4,8 @@
  *   gitRun.ts        git()/gitOut(), GitError, and the reads every job shares (revisions, HEAD)
  *   exclude.ts       `.waves/` kept out of git (info/exclude)
  *   worktrees.ts     package worktrees: created, reused, made ahead and taken, shared, removed
- *   treeMarks.ts     the engine's marks in a tree's private git folder (made ahead, set up)
+ *   treeMarks.ts     the engine's marks in a tree's private git folder (made ahead, set up, copied into)
+ *   worktreeCopy.ts  the copy list: files git does not carry, copied from the checkout into a new tree
  *   commits.ts       the engine's commits of what an agent left
  *   treeDiff.ts      the audit's input: where a tree stands, what a commit changes, what is ignored
  *   integration.ts   the integration branch and the merges into it
@@ -17,7 +18,8 @@
 export { branchExists, ENGINE_IDENTITY, git, GitError, gitOut, headCommit, isAncestor, revParse, type GitResult } from './gitRun';
 export { ensureExcluded } from './exclude';
 export { createWorktree, dropMadeAhead, listWorktrees, prepareSharedTree, removeWorktreeIfSafe, samePath, takeMadeAhead, type RemoveResult, type WorktreeResult } from './worktrees';
-export { isSetUp, madeAheadAt, madeAheadReason, markMadeAhead, markSetUp } from './treeMarks';
+export { copiedInto, isSetUp, madeAheadAt, madeAheadReason, markCopied, markMadeAhead, markSetUp } from './treeMarks';
+export { copyIntoTree, copyListIntoTree, copyLogText, copySources, type CopyOptions, type TreeCopy } from './worktreeCopy';
 export { commitAll, commitAllLanding } from './commits';
 export { inspectTree, treeChanges, type TreeInspection } from './treeDiff';
 export { commitMerge, ensureIntegration, integrationState, mergeTreeCheck, writeMergeCommit, type MergeCheck, type PreparedMerge } from './integration';

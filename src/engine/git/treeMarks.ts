@@ -1,7 +1,7 @@
 /**
  * The engine's marks in a linked worktree's private git folder (never in the work tree;
  * `worktree remove` removes them): a tree made ahead of its package's first attempt (#18, ADR
- * 0016) and the set-up hook that ran to the end there.
+ * 0016), the set-up hook that ran to the end there and the copy list copied into it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -68,6 +68,45 @@ export function isSetUp(tree: string, branch: string): boolean {
 /** Marks `tree` as set up for `branch` (the hook succeeded). */
 export function markSetUp(tree: string, branch: string): void {
   writeMark(tree, SET_UP_MARK, branch);
+}
+
+/**
+ * The copy list's mark (`copyFiles`, git/worktreeCopy.ts): what was copied into the tree, as the
+ * lines the attempt's setup.log got. A tree is copied into once: a reused tree keeps what it has.
+ */
+const COPIED_MARK = 'waves-copied';
+
+/** The lines of the copy made into `tree`, or null when none was. */
+export function copiedInto(tree: string): string | null {
+  return readMark(privateGitFile(tree, COPIED_MARK));
+}
+
+/** Marks `tree` as copied into, with the copy's lines. */
+export function markCopied(tree: string, text: string): void {
+  writeMark(tree, COPIED_MARK, text.trimEnd());
+}
+
+/**
+ * The checkout's mark (worktrees.ts `addTree`): written once a new tree's checkout ended, before
+ * the tree is anyone's. A tree without its index and without this mark was left half made (the
+ * engine stopped between `worktree add --no-checkout` and the end of the checkout); one without
+ * its index but with the mark lost its index after it was handed out.
+ */
+const CHECKED_OUT_MARK = 'waves-checked-out';
+
+/** The commit a tree's checkout ended at, or null when no checkout of the engine's ended there (or the mark cannot be read). */
+export function checkedOutAt(tree: string): string | null {
+  return readMark(privateGitFile(tree, CHECKED_OUT_MARK))?.trim() || null;
+}
+
+/** Marks `tree` as checked out (its files and index written) at `commit`. */
+export function markCheckedOut(tree: string, commit: string): void {
+  writeMark(tree, CHECKED_OUT_MARK, commit);
+}
+
+/** The path of a linked worktree's index (`.git/worktrees/<tree's name>/index`), or null when `tree` is no linked worktree. */
+export function treeIndexFile(tree: string): string | null {
+  return privateGitFile(tree, 'index');
 }
 
 /** Marks a linked worktree as made ahead of its package's first attempt, at `commit`. */

@@ -88,6 +88,7 @@ export class RunEngine {
       ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
       ...(options.worktreesFolder !== undefined ? { worktreesFolder: options.worktreesFolder } : {}),
       ...(options.setupHook ? { setupHook: options.setupHook } : {}),
+      ...(options.copyFiles?.length ? { copyFiles: options.copyFiles } : {}),
     };
     const executor: Executor =
       options.executor?.(where) ??

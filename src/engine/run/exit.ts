@@ -10,10 +10,12 @@
  * `handled` flag), only once its `started` is recorded. Nothing here trusts the agent to have
  * followed its prompt (docs/security.md).
  */
+import os from 'node:os';
 import { auditScope, type AuditChange } from '../../core/run/audit';
 import { decideOutcome } from '../../core/run/agentOutcome';
 import type { Spend } from '../../core/run/spend';
 import { wallsRefusedText } from '../../core/run/walls';
+import { readOnlyAdvice, registriesRefusedNote } from '../../core/run/toolchains';
 import type { PlanPackage } from '../../core/plan/model';
 import { visibleText } from '../../core/present/visibleText';
 import { markMerging, recordMerge } from '../../core/run/runStateReducer';
@@ -27,6 +29,18 @@ import type { Merges } from './merge';
 import { GitSetupWatch } from './gitSetupWatch';
 
 /** What the attempt spent, as its agent reported it (the runner's verdict): for the `exited` event. */
+/**
+ * Beside a failed attempt's reason, what reads like its walls (ADR 0026): the connections they
+ * refused (a package registry said as one, with its switch), or the read-only files its last
+ * output met, with the setting that gives a folder; the model server its runner saw it fail to
+ * reach (#50); '' when none.
+ */
+function wallsNote(exit: ExitRecord): string {
+  const refused = exit.refusedTargets.length ? `; ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}` : '';
+  const readOnly = readOnlyAdvice((exit.verdict?.tail ?? []).join('\n'), os.homedir());
+  return `${refused}${readOnly ? `; ${readOnly}` : ''}${exit.unreached ? `; ${exit.unreached}` : ''}`;
+}
+
 /** What an exit adds to the `exited` event: what the attempt spent, what its walls refused it (#32). */
 function spentBy(exit: ExitRecord): { spend?: Spend; refused?: string[] } {
   return { ...(exit.verdict?.spend ? { spend: exit.verdict.spend } : {}), ...(exit.refusedTargets.length ? { refused: exit.refusedTargets } : {}) };
@@ -147,7 +161,7 @@ export class Exits {
       ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...(head ? { headSha: head } : {}), ...spentBy(exit) });
       return 'done';
     }
-    const reason = outcome.next === 'failed' ? outcome.reason : exit.reason || 'the agent failed';
+    const reason = (outcome.next === 'failed' ? outcome.reason : exit.reason || 'the agent failed') + wallsNote(exit);
     ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, reason, ...(head ? { headSha: head } : {}), ...spentBy(exit) });
     return 'done';
   }
@@ -258,7 +272,7 @@ export class Exits {
     // What the agent's CLI refused to let it do (Claude Code's permission_denials), named (#16).
     if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, id);
     // What its walls refused it (#32): the network targets the proxy turned away.
-    if (exit.refusedTargets.length) ctx.problem(`${id}: ${wallsRefusedText(exit.refusedTargets, visibleText)}`, id);
+    if (exit.refusedTargets.length) ctx.problem(`${id}: ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}`, id);
     const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
     if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, id);
     const outcome = decideOutcome({

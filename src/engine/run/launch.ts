@@ -10,6 +10,7 @@ import { expandAgent, walledProfile, permissionArgs, type AgentProfile } from '.
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { buildPrompt } from '../../core/run/prompt';
+import { portEnvOf } from '../../core/run/portRange';
 import type { SchedPackage } from '../../core/run/schedule';
 import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type LiveAttempt, type RunContext } from './context';
@@ -303,6 +304,8 @@ export class Launches {
       argv: [...argv, ...permissionArgs(agent, ownCommands)],
       cwd: worktree,
       env: {
+        // A port range of its own (stable in the run: the package's place in the plan), so dev servers and tests of agents without walls do not collide; inside walls each agent has its own network namespace anyway.
+        ...portEnvOf(ctx.analysis.graph.indexOf.get(id) ?? 0),
         ...ctx.options.env,
         WAVES_PACKAGE_ID: id,
         WAVES_FEATURE_ID: ctx.featureId,

@@ -48,6 +48,12 @@ export interface EngineOptions {
   /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
   setupHook?: string[];
   /**
+   * The copy list (`waves.worktrees.copy`, `--copy`): paths relative to the repository (a `*` in
+   * their last part) that git ignores, copied from the checkout into each new tree on this
+   * machine before its set-up hook, never over a file there (git/worktreeCopy.ts). Not to SSH hosts.
+   */
+  copyFiles?: string[];
+  /**
    * The hosts packages run on (#17, ADR 0011): this machine (an entry with no `ssh`) and SSH
    * hosts, each with its own cap; the run's cap is the sum of theirs (within `maxParallel`).
    * Default none: every attempt on this machine (`LocalExecutor`).

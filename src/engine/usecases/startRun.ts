@@ -14,7 +14,7 @@ import type { Host } from '../../core/run/hostList';
 import type { PackageStatus } from '../../core/run/runState';
 import { plannedConflictText, type PlannedConflict } from '../../core/run/sharedCoordinator';
 import { loadPlan, PlanReadError, type PlanSource } from '../plan';
-import { confinementAvailable, ConfinementUnavailableError } from '../attempt';
+import { confinementAvailable, ConfinementUnavailableError, resolveProgram } from '../attempt';
 import { allowedTargets } from '../../core/run/walls';
 import { approveShown, verificationOf, verificationPolicy, VerificationNotApprovedError, type VerificationPolicy } from '../consent';
 import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
@@ -86,6 +86,8 @@ export type StartRefusalKind =
   | 'coordinator-unreachable'
   | 'adopt-refused'
   | 'no-confinement'
+  /** An agent's program cannot be run here: missing, not executable, or a script whose interpreter is missing (#50). */
+  | 'agent-not-runnable'
   /** The person said no to the run's confirmation (`confirmRun`): nothing to show. */
   | 'declined';
 
@@ -168,6 +170,9 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   }
   const badTargets = allowedTargets('custom', {}, request.confinement?.options?.allowHosts ?? []).problems;
   if (badTargets.length) return no('no-confinement', 'the hosts the agents may reach cannot be read', badTargets);
+  // The agents' programs as the runner resolves them (#50): one that cannot be run is refused here, named, not at each package's start.
+  const unrunnable = dry || request.adopt ? null : agentProgramProblem(request, plan);
+  if (unrunnable) return no('agent-not-runnable', unrunnable);
   if (!request.hosts) return { plan };
   // A hosts list with problems, or a host whose agent is not a headless preset, is refused whole.
   const { agents, problems } = hostAgents(request.hosts);
@@ -175,6 +180,31 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   if (request.hosts.hosts.length === 0 && all.length === 0) all.push('it lists no hosts');
   if (all.length) return no('bad-hosts', `the hosts list (${request.hosts.source}) cannot be used`, all);
   return { plan, agentForHost: (h) => agents.get(h) };
+}
+
+/**
+ * Why an agent of this start cannot be run on this machine (its program, found as the runner
+ * finds it on the agents' PATH: programs.ts), or null. The agents of SSH hosts are theirs to
+ * have; with only SSH hosts, none runs here.
+ */
+function agentProgramProblem(request: StartRequest, plan: PlanSource): string | null {
+  if (request.hosts && !request.hosts.hosts.some((h) => !h.ssh)) return null;
+  const env = { ...process.env, ...request.env };
+  const ids = request.only ?? plan.analysis.graph.ids;
+  const agents: { agent: AgentProfile; of: string | null }[] = [
+    { agent: request.agent, of: null },
+    ...(request.agentFallback ?? []).map((agent) => ({ agent, of: null })),
+    ...(request.agentFor ? ids.map((id) => ({ agent: request.agentFor!(id), of: id })) : []),
+  ];
+  const seen = new Set<string>();
+  for (const { agent, of } of agents) {
+    const program = agent.argv[0] ?? '';
+    if (seen.has(program)) continue;
+    seen.add(program);
+    const resolved = resolveProgram(program, env);
+    if (!resolved.ok) return `the agent program ${resolved.why}${of ? ` (the agent of ${of})` : ''}`;
+  }
+  return null;
 }
 
 /** The engine options of a checked request. */

@@ -1,0 +1,477 @@
+/**
+ * The run's worktree and walls options (#50): one table that both front ends read, so an option
+ * has the same name and meaning in the editor's settings, on the command line (`waves run`,
+ * `waves plan`) and in the environment. Each option: its setting, flag and environment variable,
+ * the kind of its value, and one line saying what it does. Parsed here; pure.
+ *
+ * A flag wins over its variable. The walls' options are the person's: the editor reads only
+ * their own (user or remote machine) values of those settings, never a workspace's, and a run
+ * without walls (`--unconfined`) takes none of them from a flag.
+ */
+import path from 'node:path';
+import { parseTarget } from './walls';
+
+/**
+ * `argv`: a program and its arguments (a JSON array of strings, or words split on spaces; never a
+ * shell). `path-list`: paths separated by the path delimiter (`:`; `;` on Windows). `host-list`:
+ * `host:port` targets separated by commas. `boolean`: a flag without value, a variable `1` or
+ * `0`. `whole-number`: digits. `path`: one path.
+ */
+export type RunOptionKind = 'argv' | 'path-list' | 'host-list' | 'boolean' | 'whole-number' | 'path';
+
+/**
+ * How an option's paths are written. `in-repository`: relative to the repository, never above it;
+ * `repository-or-absolute`: absolute, or relative to the repository; `absolute`: absolute, or
+ * `~/…`; `home`: absolute, `~/…`, or relative to the home folder.
+ */
+export type PathRule = 'in-repository' | 'repository-or-absolute' | 'absolute' | 'home';
+
+export type RunOptionId = 'setupCommand' | 'copy' | 'worktreesFolder' | 'write' | 'read' | 'hidden' | 'allowHosts' | 'registries' | 'cache' | 'memoryMB';
+
+export interface RunOption {
+  id: RunOptionId;
+  /** The editor's setting, with its `waves.` prefix. */
+  setting: string;
+  /** The command line's flag, without its dashes. */
+  flag: string;
+  /** The environment variable. */
+  env: string;
+  kind: RunOptionKind;
+  /** How its paths are written (`path`, `path-list`). */
+  paths?: PathRule;
+  /** Part of the agents' walls: the person's own setting only; none with `--unconfined`. */
+  walls: boolean;
+  /**
+   * The walls also read the variable from the environment the agents get, wherever the run was
+   * started: it adds to the flag or the setting instead of giving way to it.
+   */
+  envAddsInWalls?: boolean;
+  /** The commands that take it. */
+  commands: readonly ('run' | 'plan')[];
+  /** The value's name in the usage (`DIR`, `HOST:PORT,…`); none for a boolean. */
+  value: string;
+  /** One line: what it does. */
+  description: string;
+}
+
+/** The run's worktree and walls options, in the order the help lists them. */
+export const RUN_OPTIONS: readonly RunOption[] = [
+  {
+    id: 'setupCommand',
+    setting: 'waves.worktrees.setupCommand',
+    flag: 'setup-command',
+    env: 'WAVES_SETUP_COMMAND',
+    kind: 'argv',
+    walls: false,
+    commands: ['run'],
+    value: 'ARGV',
+    description:
+      'a program and its arguments run in each new worktree before its agent starts, e.g. \'["npm", "ci"]\' or "npm ci" (a JSON array of strings, or words split on spaces; never a shell); its output goes to the attempt\'s setup.log, and a failure fails the package',
+  },
+  {
+    id: 'copy',
+    setting: 'waves.worktrees.copy',
+    flag: 'copy',
+    env: 'WAVES_WORKTREES_COPY',
+    kind: 'path-list',
+    paths: 'in-repository',
+    walls: false,
+    commands: ['run'],
+    value: 'PATH:…',
+    description:
+      "files and folders git does not carry (.env, local configuration) copied from your checkout into each new worktree on this machine: paths relative to the repository, a * within one folder level; only what git ignores, never over a file the worktree has, never a link to yours (the attempt's setup.log says what was copied and what not, and why)",
+  },
+  {
+    id: 'worktreesFolder',
+    setting: 'waves.worktrees.folder',
+    flag: 'worktrees-folder',
+    env: 'WAVES_WORKTREES_FOLDER',
+    kind: 'path',
+    paths: 'repository-or-absolute',
+    walls: false,
+    commands: ['run', 'plan'],
+    value: 'DIR',
+    description: 'the folder of the worktrees (<folder>/<feature>/<package>), absolute or relative to the repository; default <repository>.worktrees beside it',
+  },
+  {
+    id: 'write',
+    setting: 'waves.sandbox.write',
+    flag: 'sandbox-write',
+    env: 'WAVES_SANDBOX_WRITE',
+    kind: 'path-list',
+    paths: 'absolute',
+    walls: true,
+    commands: ['run', 'plan'],
+    value: 'DIR:…',
+    description: 'more folders the agents may write inside their walls (absolute, or ~/…), besides their worktree, what git needs there and their CLI\'s own state',
+  },
+  {
+    id: 'read',
+    setting: 'waves.sandbox.read',
+    flag: 'sandbox-read',
+    env: 'WAVES_SANDBOX_READ',
+    kind: 'path-list',
+    paths: 'absolute',
+    walls: true,
+    envAddsInWalls: true,
+    commands: ['run', 'plan'],
+    value: 'DIR:…',
+    description: 'folders under /tmp the agents may read (absolute, or ~/…): their walls cover /tmp with a private one',
+  },
+  {
+    id: 'hidden',
+    setting: 'waves.sandbox.hidden',
+    flag: 'sandbox-hidden',
+    env: 'WAVES_SANDBOX_HIDDEN',
+    kind: 'path-list',
+    paths: 'home',
+    walls: true,
+    commands: ['run', 'plan'],
+    value: 'PATH:…',
+    description: 'more paths hidden from the agents (absolute, ~/…, or relative to your home folder), besides ~/.ssh, ~/.aws, ~/.gnupg, cloud credentials and the like',
+  },
+  {
+    id: 'allowHosts',
+    setting: 'waves.sandbox.allowHosts',
+    flag: 'allow-host',
+    env: 'WAVES_SANDBOX_ALLOW',
+    kind: 'host-list',
+    walls: true,
+    envAddsInWalls: true,
+    commands: ['run', 'plan'],
+    value: 'HOST:PORT,…',
+    description: "more network targets the agents may reach through their walls' proxy (host:port, *.example.com:443 for its subdomains, or a URL); the agent's model API is always allowed",
+  },
+  {
+    id: 'registries',
+    setting: 'waves.sandbox.registries',
+    flag: 'allow-registries',
+    env: 'WAVES_SANDBOX_REGISTRIES',
+    kind: 'boolean',
+    walls: true,
+    commands: ['run', 'plan'],
+    value: '',
+    description: "the package registries your own configuration names may be reached (npm's and its scoped ones, pip's index, cargo's, GOPROXY), never with your tokens",
+  },
+  {
+    id: 'cache',
+    setting: 'waves.sandbox.cache',
+    flag: 'toolchain-cache',
+    env: 'WAVES_SANDBOX_CACHE',
+    kind: 'path',
+    paths: 'absolute',
+    walls: true,
+    commands: ['run', 'plan'],
+    value: 'DIR',
+    description: "the toolchains' download cache the agents share, writable inside their walls (absolute, or ~/…); default ~/.cache/wave-orchestrator/agents, never your own caches",
+  },
+  {
+    id: 'memoryMB',
+    setting: 'waves.sandbox.memoryMB',
+    flag: 'memory-mb',
+    env: 'WAVES_SANDBOX_MEMORY_MB',
+    kind: 'whole-number',
+    walls: true,
+    commands: ['run', 'plan'],
+    value: 'MIB',
+    description: 'the memory one agent and what it started may hold inside its walls before it is stopped and failed (MiB; default 8192; 0: no limit)',
+  },
+];
+
+/** The options' values as read; absent: not set. */
+export interface RunOptionValues {
+  setupCommand?: string[];
+  copy?: string[];
+  worktreesFolder?: string;
+  write?: string[];
+  read?: string[];
+  hidden?: string[];
+  allowHosts?: string[];
+  registries?: boolean;
+  cache?: string;
+  memoryMB?: number;
+}
+
+/** A value that cannot be used; its message names the flag, variable or setting it came from. */
+export class RunOptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunOptionError';
+  }
+}
+
+/** The option of a flag (without dashes), or undefined. */
+export function optionOfFlag(flag: string): RunOption | undefined {
+  return RUN_OPTIONS.find((o) => o.flag === flag);
+}
+
+/** The options a command takes. */
+export function optionsOf(command: 'run' | 'plan'): RunOption[] {
+  return RUN_OPTIONS.filter((o) => o.commands.includes(command));
+}
+
+const WINDOWS_ABSOLUTE = /^(?:[A-Za-z]:[\\/]|\\\\)/;
+
+function isAbsolutePath(p: string): boolean {
+  return path.isAbsolute(p) || WINDOWS_ABSOLUTE.test(p);
+}
+
+/** Why `p` cannot be a path of `rule`, or null. */
+export function pathProblem(p: string, rule: PathRule): string | null {
+  if (p.includes('\0')) return 'holds a NUL character';
+  switch (rule) {
+    case 'in-repository':
+      if (isAbsolutePath(p) || p.startsWith('~')) return 'is not relative to the repository';
+      if (p.split(/[\\/]/).includes('..')) return 'goes up out of the repository (..)';
+      return null;
+    case 'repository-or-absolute':
+      return p.startsWith('~') ? 'starts with ~: give the home folder as an absolute path' : null;
+    case 'absolute':
+      return isAbsolutePath(p) || p === '~' || p.startsWith('~/') ? null : 'is neither absolute nor ~/…';
+    case 'home':
+      return null;
+  }
+}
+
+/** Words split on spaces and tabs (no quoting: a JSON array says anything else). */
+function words(text: string): string[] {
+  return text.split(/\s+/).filter(Boolean);
+}
+
+/** An argv from its text: a JSON array of strings, or words. */
+function argvOf(text: string, source: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    let argv: unknown;
+    try {
+      argv = JSON.parse(trimmed);
+    } catch (err) {
+      throw new RunOptionError(`${source} is not a JSON array of strings: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new RunOptionError(`${source} must be a JSON array of strings, the program first, e.g. '["npm", "ci"]'`);
+    if (argv.length === 0 || (argv[0] as string).trim() === '') throw new RunOptionError(`${source} needs a program: the array is empty or its first string is`);
+    return argv as string[];
+  }
+  const split = words(trimmed);
+  if (split.length === 0) throw new RunOptionError(`${source} needs a program and its arguments, e.g. "npm ci" or '["npm", "ci"]'`);
+  return split;
+}
+
+function pathsChecked(list: readonly string[], option: RunOption, source: string): string[] {
+  for (const p of list) {
+    const why = pathProblem(p, option.paths ?? 'home');
+    if (why) throw new RunOptionError(`${source}: "${p}" ${why}`);
+  }
+  return [...list];
+}
+
+/**
+ * A flag's or variable's text → the option's value. `source` names it in the error (`--copy`,
+ * `WAVES_WORKTREES_COPY`); `delimiter`: what separates a path list (the platform's).
+ */
+export function parseOptionText(option: RunOption, text: string | true, source: string, delimiter: string = path.delimiter): RunOptionValues[RunOptionId] {
+  if (option.kind === 'boolean') {
+    if (text === true) return true;
+    const t = text.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+    if (['0', 'false', 'no', 'off'].includes(t)) return false;
+    throw new RunOptionError(`${source} is 1 or 0, not "${text}"`);
+  }
+  if (text === true) throw new RunOptionError(`${source} needs a value`);
+  switch (option.kind) {
+    case 'argv':
+      return argvOf(text, source);
+    case 'path-list': {
+      const list = text
+        .split(delimiter)
+        .map((p) => p.trim())
+        .filter(Boolean);
+      if (list.length === 0) throw new RunOptionError(`${source} needs at least one path (several separated by "${delimiter}")`);
+      return pathsChecked(list, option, source);
+    }
+    case 'host-list': {
+      const list = text
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean);
+      if (list.length === 0) throw new RunOptionError(`${source} needs HOST:PORT (several separated by commas)`);
+      const bad = list.find((h) => !parseTarget(h));
+      if (bad !== undefined) throw new RunOptionError(`${source}: "${bad}" is not a host:port`);
+      return list;
+    }
+    case 'whole-number': {
+      const t = text.trim();
+      if (!/^\d{1,7}$/.test(t)) throw new RunOptionError(`${source} takes a whole number${option.id === 'memoryMB' ? ' of MiB (0: no limit)' : ''}, not "${text}"`);
+      return Number(t);
+    }
+    case 'path': {
+      const t = text.trim();
+      if (t === '') throw new RunOptionError(`${source} needs a path`);
+      return pathsChecked([t], option, source)[0];
+    }
+  }
+}
+
+/** Where each value came from: `--flag` or the variable's name. */
+export type RunOptionSources = Partial<Record<RunOptionId, string>>;
+
+function setValue(values: RunOptionValues, id: RunOptionId, value: RunOptionValues[RunOptionId]): void {
+  (values as Record<string, unknown>)[id] = value;
+}
+
+/**
+ * The command line's options of `command`: each from its flag, else from its variable (set and
+ * not empty). `unconfined` (`--unconfined`): a walls option given as a flag is an error (a run
+ * without walls has none to widen), one from a variable is not taken. A variable the walls read
+ * themselves (`envAddsInWalls`) is checked here but not taken: the walls add it. Throws
+ * `RunOptionError` naming the flag or the variable.
+ */
+export function runOptionsFromCommandLine(
+  flags: ReadonlyMap<string, string | true>,
+  env: Readonly<Record<string, string | undefined>>,
+  command: 'run' | 'plan',
+  unconfined = false,
+  delimiter: string = path.delimiter,
+): { values: RunOptionValues; sources: RunOptionSources } {
+  const values: RunOptionValues = {};
+  const sources: RunOptionSources = {};
+  for (const option of optionsOf(command)) {
+    if (flags.has(option.flag)) {
+      const source = `--${option.flag}`;
+      if (unconfined && option.walls) throw new RunOptionError(`${source} ${option.id === 'memoryMB' || option.id === 'hidden' ? 'is a limit of the walls' : 'opens the walls'}; --unconfined has none: give one of them`);
+      setValue(values, option.id, parseOptionText(option, flags.get(option.flag)!, source, delimiter));
+      sources[option.id] = source;
+      continue;
+    }
+    const text = env[option.env];
+    if (text === undefined || text.trim() === '' || (unconfined && option.walls)) continue;
+    const value = parseOptionText(option, text, option.env, delimiter);
+    if (option.envAddsInWalls) continue;
+    setValue(values, option.id, value);
+    sources[option.id] = option.env;
+  }
+  return { values, sources };
+}
+
+/** A setting's JSON value → the option's value; a problem names the setting. Undefined: not set (or left out). */
+function settingValue(option: RunOption, raw: unknown, problems: string[]): RunOptionValues[RunOptionId] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const name = option.setting;
+  const strings = (list: unknown[]): string[] | undefined => {
+    if (!list.every((v) => typeof v === 'string')) {
+      problems.push(`${name} holds something else than strings`);
+      return undefined;
+    }
+    return (list as string[]).map((s) => s.trim()).filter(Boolean);
+  };
+  switch (option.kind) {
+    case 'argv': {
+      if (typeof raw === 'string') return raw.trim() === '' ? undefined : argvOrProblem(option, raw, problems);
+      if (!Array.isArray(raw)) break;
+      if (raw.length === 0) return undefined;
+      if (!raw.every((v) => typeof v === 'string') || (raw[0] as string).trim() === '') {
+        problems.push(`${name} must be a program and its arguments, each a string, the program first`);
+        return undefined;
+      }
+      return raw as string[];
+    }
+    case 'path-list':
+    case 'host-list': {
+      if (!Array.isArray(raw)) break;
+      const list = strings(raw);
+      if (!list?.length) return undefined;
+      const good = list.filter((p) => {
+        const why = option.kind === 'host-list' ? (parseTarget(p) ? null : 'is not a host:port') : pathProblem(p, option.paths ?? 'home');
+        if (why) problems.push(`${name}: "${p}" ${why}; left out`);
+        return !why;
+      });
+      return good.length ? good : undefined;
+    }
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      break;
+    case 'whole-number':
+      if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0) return raw;
+      break;
+    case 'path': {
+      if (typeof raw !== 'string') break;
+      const t = raw.trim();
+      if (t === '') return undefined;
+      const why = pathProblem(t, option.paths ?? 'home');
+      if (why) {
+        problems.push(`${name}: "${t}" ${why}; left out`);
+        return undefined;
+      }
+      return t;
+    }
+  }
+  problems.push(`${name} is not ${KIND_TEXT[option.kind]}; left out`);
+  return undefined;
+}
+
+function argvOrProblem(option: RunOption, text: string, problems: string[]): string[] | undefined {
+  try {
+    return argvOf(text, option.setting);
+  } catch (err) {
+    problems.push((err as Error).message);
+    return undefined;
+  }
+}
+
+/** What a kind's value is, for a person. */
+export const KIND_TEXT: Readonly<Record<RunOptionKind, string>> = {
+  argv: 'a program and its arguments',
+  'path-list': 'a list of paths',
+  'host-list': 'a list of host:port targets',
+  boolean: 'true or false',
+  'whole-number': 'a whole number',
+  path: 'a path',
+};
+
+/**
+ * The editor's settings → the options' values. `read(option)` is the setting's value as the
+ * editor takes it: for a walls option the person's own value only. A value that cannot be used
+ * is left out, and said in `problems`.
+ */
+export function runOptionsFromSettings(read: (option: RunOption) => unknown, only?: (option: RunOption) => boolean): { values: RunOptionValues; problems: string[] } {
+  const values: RunOptionValues = {};
+  const problems: string[] = [];
+  for (const option of RUN_OPTIONS) {
+    if (only && !only(option)) continue;
+    const value = settingValue(option, read(option), problems);
+    if (value !== undefined) setValue(values, option.id, value);
+  }
+  return { values, problems };
+}
+
+/** The walls' part of the values, named as the engine's walls options name them. */
+export interface WallsValues {
+  write?: string[];
+  read?: string[];
+  hidden?: string[];
+  allowHosts?: string[];
+  registries?: boolean;
+  cacheDir?: string;
+  memoryMB?: number;
+}
+
+export function wallsValuesOf(values: RunOptionValues): WallsValues {
+  const out: WallsValues = {};
+  if (values.write?.length) out.write = values.write;
+  if (values.read?.length) out.read = values.read;
+  if (values.hidden?.length) out.hidden = values.hidden;
+  if (values.allowHosts?.length) out.allowHosts = values.allowHosts;
+  if (values.registries) out.registries = true;
+  if (values.cache) out.cacheDir = values.cache;
+  if (values.memoryMB !== undefined) out.memoryMB = values.memoryMB;
+  return out;
+}
+
+/**
+ * The note for a copy list in a run with SSH hosts: the list is copied into worktrees on this
+ * machine only. `source` names where the list came from.
+ */
+export function copyOnHostsNote(source: string, remoteHosts: readonly string[]): string | null {
+  if (remoteHosts.length === 0) return null;
+  return `the copy list (${source}) is copied into worktrees on this machine only: packages placed on ${remoteHosts.length === 1 ? 'the SSH host' : 'the SSH hosts'} ${remoteHosts.join(', ')} get no copy (copying to SSH hosts is not supported)`;
+}

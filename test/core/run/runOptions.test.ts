@@ -1,0 +1,251 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  copyOnHostsNote,
+  optionOfFlag,
+  optionsOf,
+  parseOptionText,
+  pathProblem,
+  RUN_OPTIONS,
+  RunOptionError,
+  runOptionsFromCommandLine,
+  runOptionsFromSettings,
+  wallsValuesOf,
+  type RunOption,
+} from '../../../src/core/run/runOptions';
+import { PORT_BASE, PORT_CEILING, PORT_RANGES, PORT_SPAN, portEnvOf, portRangeOf } from '../../../src/core/run/portRange';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const option = (flag: string): RunOption => optionOfFlag(flag)!;
+const flags = (entries: Record<string, string | true>) => new Map(Object.entries(entries));
+const fails = (fn: () => unknown, message: RegExp) => assert.throws(fn, (err: unknown) => err instanceof RunOptionError && message.test(err.message));
+
+describe('the run options table', () => {
+  it('every option has a setting, a flag, a variable, a kind and a line; none shares one', () => {
+    assert.deepEqual(
+      RUN_OPTIONS.map((o) => o.id),
+      ['setupCommand', 'copy', 'worktreesFolder', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB'],
+    );
+    for (const o of RUN_OPTIONS) {
+      assert.match(o.setting, /^waves\.(worktrees|sandbox)\.[A-Za-z]+$/, o.id);
+      assert.match(o.flag, /^[a-z]+(-[a-z]+)*$/, o.id);
+      assert.match(o.env, /^WAVES_[A-Z_]+$/, o.id);
+      assert.ok(o.description.length > 20 && !o.description.includes('\n') && !/#\d/.test(o.description), o.id);
+      assert.equal(o.value === '', o.kind === 'boolean', o.id);
+      assert.ok(o.commands.includes('run'), o.id);
+      assert.equal(o.walls, o.setting.startsWith('waves.sandbox.'), `${o.id}: the walls' options are the sandbox settings`);
+      if (o.kind === 'path' || o.kind === 'path-list') assert.ok(o.paths, `${o.id} says how its paths are written`);
+    }
+    for (const key of ['setting', 'flag', 'env'] as const) assert.equal(new Set(RUN_OPTIONS.map((o) => o[key])).size, RUN_OPTIONS.length, `${key}s are distinct`);
+    // The names the command line had already keep their meaning.
+    assert.equal(option('allow-host').env, 'WAVES_SANDBOX_ALLOW');
+    assert.equal(option('sandbox-read').env, 'WAVES_SANDBOX_READ');
+    assert.equal(option('memory-mb').setting, 'waves.sandbox.memoryMB');
+  });
+
+  it("each setting is in the extension's configuration with its kind's type, and the walls' are the person's (machine scope)", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { type: string | string[]; scope?: string; items?: { type: string }; markdownDescription: string }> } } };
+    const props = pkg.contributes.configuration.properties;
+    const types: Record<string, string> = { argv: 'array', 'path-list': 'array', 'host-list': 'array', boolean: 'boolean', 'whole-number': 'integer', path: 'string' };
+    for (const o of RUN_OPTIONS) {
+      const p = props[o.setting];
+      assert.ok(p, `${o.setting} is contributed`);
+      assert.equal(p.type, types[o.kind], o.setting);
+      if (p.type === 'array') assert.equal(p.items?.type, 'string', o.setting);
+      assert.equal(p.scope === 'machine', o.walls, `${o.setting}: machine scope exactly for the walls' settings`);
+      assert.ok(p.markdownDescription.includes(`--${o.flag}`), `${o.setting} names its flag`);
+    }
+    assert.equal(props['waves.sandbox.unconfined']!.scope, 'machine');
+  });
+
+  it('run takes every option; plan the walls and the worktrees folder', () => {
+    assert.equal(optionsOf('run').length, RUN_OPTIONS.length);
+    assert.deepEqual(
+      optionsOf('plan').map((o) => o.flag),
+      ['worktrees-folder', 'sandbox-write', 'sandbox-read', 'sandbox-hidden', 'allow-host', 'allow-registries', 'toolchain-cache', 'memory-mb'],
+    );
+  });
+});
+
+describe('the run options: parsing each kind', () => {
+  it('argv: a JSON array of strings, or words split on spaces; never a shell', () => {
+    const o = option('setup-command');
+    assert.deepEqual(parseOptionText(o, '["npm", "ci", "--prefer-offline"]', '--setup-command'), ['npm', 'ci', '--prefer-offline']);
+    assert.deepEqual(parseOptionText(o, '  npm   ci\t--silent ', '--setup-command'), ['npm', 'ci', '--silent']);
+    assert.deepEqual(parseOptionText(o, '["sh", "-c", "echo a && echo b"]', 'X'), ['sh', '-c', 'echo a && echo b'], 'what the array says, as it says it');
+    assert.deepEqual(parseOptionText(o, 'echo $(id) ; rm -rf x', 'X'), ['echo', '$(id)', ';', 'rm', '-rf', 'x'], 'words are arguments, nothing more');
+    fails(() => parseOptionText(o, '["npm", 1]', '--setup-command'), /^--setup-command must be a JSON array of strings/);
+    fails(() => parseOptionText(o, '[npm', 'WAVES_SETUP_COMMAND'), /^WAVES_SETUP_COMMAND is not a JSON array of strings/);
+    fails(() => parseOptionText(o, '[]', '--setup-command'), /needs a program/);
+    fails(() => parseOptionText(o, '   ', '--setup-command'), /needs a program/);
+    fails(() => parseOptionText(o, true, '--setup-command'), /needs a value/);
+  });
+
+  it('path list: separated by the path delimiter; each path as its option writes paths', () => {
+    assert.deepEqual(parseOptionText(option('copy'), '.env:config/*.local.json: .npmrc ', '--copy', ':'), ['.env', 'config/*.local.json', '.npmrc']);
+    assert.deepEqual(parseOptionText(option('copy'), '.env;local', '--copy', ';'), ['.env', 'local']);
+    fails(() => parseOptionText(option('copy'), '/etc/passwd', '--copy', ':'), /^--copy: "\/etc\/passwd" is not relative to the repository/);
+    fails(() => parseOptionText(option('copy'), 'a/../../x', 'WAVES_WORKTREES_COPY', ':'), /^WAVES_WORKTREES_COPY: "a\/\.\.\/\.\.\/x" goes up out of the repository/);
+    fails(() => parseOptionText(option('copy'), '~/.env', '--copy', ':'), /not relative to the repository/);
+    fails(() => parseOptionText(option('copy'), '::', '--copy', ':'), /needs at least one path/);
+    assert.deepEqual(parseOptionText(option('sandbox-write'), '/opt/cache:~/.cargo', '--sandbox-write', ':'), ['/opt/cache', '~/.cargo']);
+    fails(() => parseOptionText(option('sandbox-write'), 'relative/dir', '--sandbox-write', ':'), /^--sandbox-write: "relative\/dir" is neither absolute nor ~\/…/);
+    fails(() => parseOptionText(option('sandbox-read'), '/tmp/a:b', 'WAVES_SANDBOX_READ', ':'), /^WAVES_SANDBOX_READ: "b" is neither absolute/);
+    assert.deepEqual(parseOptionText(option('sandbox-hidden'), '.config/tokens:/srv/keys', '--sandbox-hidden', ':'), ['.config/tokens', '/srv/keys'], 'relative: to the home folder');
+  });
+
+  it('host list: host:port targets separated by commas', () => {
+    const o = option('allow-host');
+    assert.deepEqual(parseOptionText(o, 'registry.npmjs.org:443, *.example.com:443,https://pypi.org', '--allow-host'), ['registry.npmjs.org:443', '*.example.com:443', 'https://pypi.org']);
+    fails(() => parseOptionText(o, ',', '--allow-host'), /^--allow-host needs HOST:PORT/);
+    fails(() => parseOptionText(o, 'example.com', 'WAVES_SANDBOX_ALLOW'), /^WAVES_SANDBOX_ALLOW: "example\.com" is not a host:port/);
+  });
+
+  it('boolean: a flag without value; a variable 1 or 0', () => {
+    const o = option('allow-registries');
+    assert.equal(parseOptionText(o, true, '--allow-registries'), true);
+    for (const yes of ['1', 'true', 'yes', 'on', ' TRUE ']) assert.equal(parseOptionText(o, yes, 'WAVES_SANDBOX_REGISTRIES'), true, yes);
+    for (const no of ['0', 'false', 'no', 'off']) assert.equal(parseOptionText(o, no, 'WAVES_SANDBOX_REGISTRIES'), false, no);
+    fails(() => parseOptionText(o, 'maybe', 'WAVES_SANDBOX_REGISTRIES'), /^WAVES_SANDBOX_REGISTRIES is 1 or 0, not "maybe"/);
+  });
+
+  it('whole number and path', () => {
+    assert.equal(parseOptionText(option('memory-mb'), '4096', '--memory-mb'), 4096);
+    assert.equal(parseOptionText(option('memory-mb'), '0', 'WAVES_SANDBOX_MEMORY_MB'), 0);
+    for (const bad of ['lots', '-1', '1.5', '12345678', ''])
+      fails(() => parseOptionText(option('memory-mb'), bad, '--memory-mb'), new RegExp(`^--memory-mb takes a whole number of MiB \\(0: no limit\\), not "${bad.replace('.', '\\.')}"`));
+    assert.equal(parseOptionText(option('toolchain-cache'), '~/.cache/agents', '--toolchain-cache'), '~/.cache/agents');
+    fails(() => parseOptionText(option('toolchain-cache'), 'cache', 'WAVES_SANDBOX_CACHE'), /^WAVES_SANDBOX_CACHE: "cache" is neither absolute nor ~\/…/);
+    assert.equal(parseOptionText(option('worktrees-folder'), '../trees', '--worktrees-folder'), '../trees', 'relative to the repository, beside it too');
+    fails(() => parseOptionText(option('worktrees-folder'), '~/trees', '--worktrees-folder'), /starts with ~/);
+    fails(() => parseOptionText(option('worktrees-folder'), ' ', '--worktrees-folder'), /needs a path/);
+  });
+
+  it('path rules', () => {
+    assert.equal(pathProblem('C:\\x', 'in-repository'), 'is not relative to the repository');
+    assert.equal(pathProblem('a\\..\\b', 'in-repository'), 'goes up out of the repository (..)');
+    assert.equal(pathProblem('a..b/c', 'in-repository'), null);
+    assert.equal(pathProblem('~', 'absolute'), null);
+    assert.equal(pathProblem('x\0y', 'home'), 'holds a NUL character');
+  });
+});
+
+describe('the run options from the command line', () => {
+  it('each from its flag, else its variable; a flag wins', () => {
+    const env = { WAVES_SETUP_COMMAND: 'make deps', WAVES_WORKTREES_COPY: '.env', WAVES_SANDBOX_MEMORY_MB: '1024', WAVES_SANDBOX_REGISTRIES: '1', WAVES_SANDBOX_CACHE: '/var/cache/agents', WAVES_SANDBOX_WRITE: '', WAVES_WORKTREES_FOLDER: '/srv/trees' };
+    const { values, sources } = runOptionsFromCommandLine(flags({ 'setup-command': '["npm","ci"]', 'memory-mb': '2048', 'sandbox-write': '/opt/w' }), env, 'run', false, ':');
+    assert.deepEqual(values, { setupCommand: ['npm', 'ci'], copy: ['.env'], worktreesFolder: '/srv/trees', write: ['/opt/w'], registries: true, cache: '/var/cache/agents', memoryMB: 2048 });
+    assert.deepEqual(sources, { setupCommand: '--setup-command', copy: 'WAVES_WORKTREES_COPY', worktreesFolder: 'WAVES_WORKTREES_FOLDER', write: '--sandbox-write', registries: 'WAVES_SANDBOX_REGISTRIES', cache: 'WAVES_SANDBOX_CACHE', memoryMB: '--memory-mb' });
+    assert.deepEqual(runOptionsFromCommandLine(flags({}), {}, 'run').values, {}, 'nothing set: nothing');
+    assert.equal(runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_REGISTRIES: '0' }, 'run').values.registries, false);
+  });
+
+  it("bad values are errors naming the flag or the variable, a variable's too when the flag wins", () => {
+    fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': 'lots' }), {}, 'run'), /^--memory-mb takes a whole number/);
+    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_MEMORY_MB: 'lots' }, 'run'), /^WAVES_SANDBOX_MEMORY_MB takes a whole number/);
+    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_ALLOW: 'nohost' }, 'plan'), /^WAVES_SANDBOX_ALLOW: "nohost" is not a host:port/);
+    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_READ: 'rel' }, 'run', false, ':'), /^WAVES_SANDBOX_READ: "rel"/);
+  });
+
+  it('the variables the walls read themselves are checked but left to the walls (no double entry)', () => {
+    const { values } = runOptionsFromCommandLine(flags({ 'allow-host': 'a.example:443' }), { WAVES_SANDBOX_ALLOW: 'b.example:443', WAVES_SANDBOX_READ: '/tmp/x' }, 'run', false, ':');
+    assert.deepEqual(values, { allowHosts: ['a.example:443'] });
+  });
+
+  it("--unconfined: a walls flag is an error (there are no walls); a walls variable is not taken; the worktree's options stay", () => {
+    fails(() => runOptionsFromCommandLine(flags({ 'allow-registries': true }), {}, 'run', true), /^--allow-registries opens the walls; --unconfined has none: give one of them/);
+    fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': '1' }), {}, 'run', true), /^--memory-mb is a limit of the walls; --unconfined has none/);
+    const { values } = runOptionsFromCommandLine(flags({ copy: '.env' }), { WAVES_SANDBOX_MEMORY_MB: '5', WAVES_SANDBOX_CACHE: 'not checked' }, 'run', true, ':');
+    assert.deepEqual(values, { copy: ['.env'] });
+  });
+
+  it("plan takes only its options: a run's worktree options are not read there", () => {
+    assert.deepEqual(runOptionsFromCommandLine(flags({ 'setup-command': 'npm ci' }), { WAVES_WORKTREES_COPY: '/abs' }, 'plan').values, {});
+  });
+});
+
+describe('the run options from the editor settings', () => {
+  it("reads each kind from its setting's JSON value; what cannot be used is left out and said", () => {
+    const settings: Record<string, unknown> = {
+      'waves.worktrees.setupCommand': ['npm', 'ci'],
+      'waves.worktrees.copy': ['.env', '../secret', 'config/*.json'],
+      'waves.worktrees.folder': '  ',
+      'waves.sandbox.write': ['/opt/w', 'rel'],
+      'waves.sandbox.allowHosts': ['registry.npmjs.org:443', 'nohost'],
+      'waves.sandbox.registries': true,
+      'waves.sandbox.cache': '~/.cache/agents',
+      'waves.sandbox.memoryMB': 1.5,
+      'waves.sandbox.hidden': [1, 2],
+    };
+    const { values, problems } = runOptionsFromSettings((o) => settings[o.setting]);
+    assert.deepEqual(values, {
+      setupCommand: ['npm', 'ci'],
+      copy: ['.env', 'config/*.json'],
+      write: ['/opt/w'],
+      allowHosts: ['registry.npmjs.org:443'],
+      registries: true,
+      cache: '~/.cache/agents',
+    });
+    assert.deepEqual(problems, [
+      'waves.worktrees.copy: "../secret" goes up out of the repository (..); left out',
+      'waves.sandbox.write: "rel" is neither absolute nor ~/…; left out',
+      'waves.sandbox.hidden holds something else than strings',
+      'waves.sandbox.allowHosts: "nohost" is not a host:port; left out',
+      'waves.sandbox.memoryMB is not a whole number; left out',
+    ]);
+  });
+
+  it('the set-up command as a string is words, as on the command line; an empty one is not set', () => {
+    assert.deepEqual(runOptionsFromSettings((o) => (o.id === 'setupCommand' ? 'npm ci' : undefined)).values, { setupCommand: ['npm', 'ci'] });
+    assert.deepEqual(runOptionsFromSettings((o) => (o.id === 'setupCommand' ? [] : undefined)).values, {});
+    assert.match(runOptionsFromSettings((o) => (o.id === 'setupCommand' ? ['', 'x'] : undefined)).problems[0]!, /^waves\.worktrees\.setupCommand must be a program/);
+  });
+
+  it('`only` picks the options read (the walls from the person, the rest from the workspace)', () => {
+    const asked: string[] = [];
+    runOptionsFromSettings(
+      (o) => void asked.push(o.setting),
+      (o) => o.walls,
+    );
+    assert.deepEqual(asked, RUN_OPTIONS.filter((o) => o.walls).map((o) => o.setting));
+  });
+
+  it("the walls' values as the engine names them", () => {
+    assert.deepEqual(wallsValuesOf({ setupCommand: ['x'], copy: ['.env'], write: ['/w'], read: ['/r'], hidden: ['h'], allowHosts: ['a:1'], registries: true, cache: '/c', memoryMB: 0 }), {
+      write: ['/w'],
+      read: ['/r'],
+      hidden: ['h'],
+      allowHosts: ['a:1'],
+      registries: true,
+      cacheDir: '/c',
+      memoryMB: 0,
+    });
+    assert.deepEqual(wallsValuesOf({ registries: false }), {});
+  });
+
+  it('a copy list with SSH hosts is said: copied on this machine only', () => {
+    assert.equal(copyOnHostsNote('--copy', []), null);
+    assert.equal(copyOnHostsNote('--copy', ['build-1']), 'the copy list (--copy) is copied into worktrees on this machine only: packages placed on the SSH host build-1 get no copy (copying to SSH hosts is not supported)');
+  });
+});
+
+describe('port ranges', () => {
+  it('each package its own range of 100 from 41000, by its place in the plan, below 65000', () => {
+    assert.deepEqual(portRangeOf(0), { first: 41000, last: 41099 });
+    assert.deepEqual(portRangeOf(1), { first: 41100, last: 41199 });
+    assert.deepEqual(portEnvOf(2), { WAVES_PORT_RANGE: '41200-41299', PORT: '41200' });
+    assert.equal(PORT_RANGES, 240);
+    const firsts = new Set<number>();
+    for (let i = 0; i < PORT_RANGES; i++) {
+      const r = portRangeOf(i);
+      assert.ok(r.first >= PORT_BASE && r.last < PORT_CEILING && r.last - r.first + 1 === PORT_SPAN, String(i));
+      firsts.add(r.first);
+    }
+    assert.equal(firsts.size, PORT_RANGES, 'no two of the first 240 share a range');
+    assert.deepEqual(portRangeOf(PORT_RANGES), portRangeOf(0), 'then they start again');
+    assert.deepEqual(portRangeOf(PORT_RANGES * 3 + 5), portRangeOf(5));
+    assert.deepEqual(portRangeOf(-1), portRangeOf(PORT_RANGES - 1));
+  });
+});

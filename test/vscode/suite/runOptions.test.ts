@@ -1,0 +1,107 @@
+// Issue #50: the editor's worktree and walls settings mean what `waves run`'s flags mean (one table,
+// src/core/run/runOptions.ts; test/cli/runOptions.test.ts runs the same through the command line).
+// The workspace sets the set-up command and the copy list; the person's own settings add a
+// writable folder and hide one; a writable folder the workspace's own settings file names is not
+// taken (the walls are the person's). The agent's tree has the copy and the hook's effect, and its
+// own ports.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { WavesApi } from '../../../src/extension';
+import { readRunSettings, readSandboxSetting } from '../../../src/run/settings';
+import { planRepo } from '../../fixtures/startRefusals';
+import { Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
+
+describe('Run Plan with the worktree and walls settings', function () {
+  this.timeout(120_000);
+  let api: WavesApi;
+  let scratch: Scratch;
+  const settingsFile = () => path.join(workspaceRoot().fsPath, '.vscode', 'settings.json');
+  /** What the test writes into the workspace's settings file. */
+  const WORKSPACE_KEYS = ['waves.worktrees.setupCommand', 'waves.worktrees.copy', 'waves.sandbox.write', 'waves.sandbox.registries'];
+  const config = () => vscode.workspace.getConfiguration('waves');
+
+  before(async () => {
+    api = await wavesApi();
+    await useScriptedAgent(true);
+    scratch = new Scratch('run-options');
+  });
+  after(async () => {
+    for (const key of ['sandbox.read', 'sandbox.write', 'sandbox.hidden']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+    // The workspace's settings file as it was (written by hand: the editor writes no machine setting there), read again before the next write.
+    const left = JSON.parse(fs.readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>;
+    for (const key of WORKSPACE_KEYS) delete left[key];
+    fs.writeFileSync(settingsFile(), JSON.stringify(left, null, 2));
+    await waitFor(() => config().inspect('worktrees.copy')?.workspaceValue === undefined && config().inspect('worktrees.setupCommand')?.workspaceValue === undefined, 'the workspace settings file read again');
+    await useScriptedAgent(null);
+    await scratch.dispose();
+  });
+
+  it("the workspace's set-up command and copy list prepare the tree; the person's write and hidden folders hold; the workspace's own writable folder does not", async () => {
+    const folder = scratch.root.fsPath;
+    const writable = path.join(folder, 'writable');
+    const forbidden = path.join(folder, 'forbidden');
+    const hidden = path.join(folder, 'hidden');
+    for (const d of [writable, forbidden, hidden]) fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(hidden, 's.txt'), 'secret\n');
+    const { plan, repo } = planRepo(path.join(folder, 'repo'), 'options-editor');
+    const text = fs.readFileSync(plan, 'utf8').replace(
+      '    title: One\n',
+      [
+        '    title: One',
+        '    description: |',
+        '      test-agent: copy .env one/seen-env.txt',
+        '      test-agent: copy deps/marker one/seen-hook.txt',
+        '      test-agent: env PORT one/port.txt',
+        `      test-agent: try-write ${writable}/one.txt from one`,
+        `      test-agent: try-write ${forbidden}/one.txt from one`,
+        `      test-agent: try-read ${hidden}/s.txt`,
+        '      test-agent: commit',
+        '',
+      ].join('\n'),
+    );
+    fs.writeFileSync(plan, text);
+    fs.writeFileSync(path.join(repo, '.gitignore'), '.env\ndeps/\n');
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, encoding: 'utf8' });
+    git('add', '-A');
+    git('commit', '-q', '-m', 'the agent');
+    fs.writeFileSync(path.join(repo, '.env'), 'API_KEY=the-persons\n');
+
+    // The person's own: this test's folder shown read-only inside the walls, a writable folder in it and a hidden one.
+    await config().update('sandbox.read', [folder], vscode.ConfigurationTarget.Global);
+    await config().update('sandbox.write', [writable], vscode.ConfigurationTarget.Global);
+    await config().update('sandbox.hidden', [hidden], vscode.ConfigurationTarget.Global);
+    // The workspace's settings file, as a repository could ship it: the set-up command (a program and
+    // its arguments, no shell) and the copy list — and a writable folder and the registries, not taken.
+    const hook = [process.execPath, '-e', "require('fs').mkdirSync('deps', { recursive: true }); require('fs').writeFileSync('deps/marker', 'set up by the hook\\n')"];
+    const file = fs.existsSync(settingsFile()) ? (JSON.parse(fs.readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>) : {};
+    const workspace = { 'waves.worktrees.setupCommand': hook, 'waves.worktrees.copy': ['.env'], 'waves.sandbox.write': [forbidden], 'waves.sandbox.registries': true };
+    fs.mkdirSync(path.dirname(settingsFile()), { recursive: true });
+    fs.writeFileSync(settingsFile(), JSON.stringify({ ...file, ...workspace }, null, 2));
+    await waitFor(() => readRunSettings(undefined).copyFiles?.[0] === '.env', 'the workspace settings file read again');
+    assert.deepEqual(readRunSettings(undefined).setupHook, hook);
+    assert.deepEqual(readSandboxSetting(), { options: { write: [writable], read: [folder], hidden: [hidden] } }, "the walls: the person's values only");
+
+    const entry = await waitForPlan(api, vscode.Uri.file(plan), 'the plan in the registry', (e) => e.analysis.plan.packages[0]?.description?.includes('try-write') === true);
+    const session = await api.run.controller.start(entry, { what: 'the plan' });
+    assert.ok(session, 'the run started');
+    const outcome = await session.outcome;
+    assert.ok(outcome);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    const onBranch = (f: string) => git('show', `waves/options-editor/_integration:${f}`);
+    assert.equal(onBranch('one/seen-env.txt'), 'API_KEY=the-persons\n', 'the copy list put the .env in the tree');
+    assert.equal(onBranch('one/seen-hook.txt'), 'set up by the hook\n', 'the set-up command ran in the tree before the agent');
+    assert.equal(onBranch('one/port.txt'), 'PORT=41000\n', 'its own ports');
+    const attempt = path.join(repo, '.waves', 'runs', 'options-editor', outcome.runId, 'wp-one', '1');
+    assert.match(fs.readFileSync(path.join(attempt, 'setup.log'), 'utf8'), /^copy list \(\.env\): 1 copied, 0 left out\n/);
+    const log = fs.readFileSync(path.join(attempt, 'agent.log'), 'utf8');
+    assert.match(log, new RegExp(`^tried write ${writable}/one\\.txt: written$`, 'm'));
+    assert.match(log, new RegExp(`^tried write ${forbidden}/one\\.txt: refused \\(EROFS\\)$`, 'm'), "the workspace's writable folder was not taken");
+    assert.match(log, new RegExp(`^tried read ${hidden}/s\\.txt: refused \\(ENOENT\\)$`, 'm'));
+    assert.equal(fs.readFileSync(path.join(writable, 'one.txt'), 'utf8'), 'from one');
+    assert.equal(fs.existsSync(path.join(forbidden, 'one.txt')), false);
+    assert.equal(fs.readFileSync(path.join(repo, '.env'), 'utf8'), 'API_KEY=the-persons\n');
+  });
+});
