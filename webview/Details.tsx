@@ -134,7 +134,7 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
           ) : null}
           {run?.status === 'awaiting-review' && <p>It awaits your review: Approve merges it; Request Changes sends your open comments to its agent.</p>}
           {run?.question && <p>It asks: “{run.question}” — answer it with Answer and Retry Package (the Waves view or the palette).</p>}
-          {run && run.refused.length > 0 && <p className="warning">{refusedLine(run.refused)}</p>}
+          {run && run.refused.length > 0 && <p className="warning">{refusedLine(run.refused, undefined, run.refusedRegistries)}</p>}
           {run?.spend && <p className="muted">Spent: {run.spend}</p>}
           {run?.logFile && (
             <p>

@@ -405,6 +405,8 @@ export interface PackageRunDetails {
   question: string | null;
   /** What the walls refused its last attempt (#32): network targets (`host:port`); empty: nothing. */
   refused: string[];
+  /** Those of them that are package registries the person's configuration names. */
+  refusedRegistries?: string[];
   /** Review revisions asked for (#33): attempts that spent no retry. */
   revisions?: number;
   /** The person's open review comments on it (#33). */

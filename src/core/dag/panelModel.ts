@@ -180,6 +180,7 @@ export function buildPackageDetails(
             spend: r.spend ? formatSpend(r.spend) : null,
             question: r.question ?? null,
             refused: [...(r.refused ?? [])],
+            refusedRegistries: [...(r.refusedRegistries ?? [])],
             ...(r.revisions ? { revisions: r.revisions } : {}),
           }
         : null,

@@ -413,10 +413,13 @@ function unmetDependencies(facts: CommandFacts, ids: readonly string[]): string 
  * What the walls refused an attempt (#32), in one line for a person; `escape` for Markdown.
  * The targets (up to five shown) and where to allow one.
  */
-export function refusedLine(refused: readonly string[], escape: (s: string) => string = (s) => s): string {
+export function refusedLine(refused: readonly string[], escape: (s: string) => string = (s) => s, registries: readonly string[] = []): string {
   const shown = refused.slice(0, 5).map(escape).join(', ');
   const more = refused.length > 5 ? ` and ${refused.length - 5} more` : '';
-  return `Its walls refused ${refused.length === 1 ? 'a connection' : 'connections'} to ${shown}${more} (allow a host with waves.sandbox.allowHosts or --allow-host).`;
+  const said = `Its walls refused ${refused.length === 1 ? 'a connection' : 'connections'} to ${shown}${more} (allow a host with waves.sandbox.allowHosts or --allow-host).`;
+  if (registries.length === 0) return said;
+  const which = registries.slice(0, 5).map(escape).join(', ');
+  return `${said} ${which} ${registries.length === 1 ? 'is a package registry' : 'are package registries'}: allow the registries your configuration names with waves.sandbox.registries or --allow-registries.`;
 }
 
 /**
@@ -430,7 +433,7 @@ export function packageRunNotes(record: PackageRunRecord): string {
     lines.push(`At its agent's usage limit${at ? `; it resets at ${at}` : ''} (no retry was spent): ${escapeMarkdown(record.usageLimit?.detail ?? '')}`);
   }
   if (record.question) lines.push(`Its agent asks: “${escapeMarkdown(record.question)}” — Answer and Retry Package.`);
-  if (record.refused?.length) lines.push(refusedLine(record.refused, code));
+  if (record.refused?.length) lines.push(refusedLine(record.refused, code, record.refusedRegistries));
   if (record.spend) lines.push(`Spent: ${formatSpend(record.spend)}`);
   return lines.join('\n\n');
 }

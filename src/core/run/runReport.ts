@@ -36,6 +36,7 @@ export interface ReportPackageRecord {
   resultFile?: string | null;
   spend?: Spend | null;
   refused?: readonly string[];
+  refusedRegistries?: readonly string[];
   /** The follow-ups it was sent (#33 reviews, #34 integration failures). */
   followUps?: readonly { kind: string; at: string; attempt: number }[];
   /** Review revisions asked of it (#33). */
@@ -109,6 +110,8 @@ export interface ReportPackage {
   spend: Spend | null;
   /** What the walls refused its last attempt (#32): network targets. */
   refused: string[];
+  /** Those of them that are package registries. */
+  refusedRegistries: string[];
 }
 
 export interface RunMetrics {
@@ -189,6 +192,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
       claimedNotChanged: claimedNotChanged(record?.files_modified ?? [], rec?.changedFiles),
       spend: rec?.spend ?? null,
       refused: [...(rec?.refused ?? [])],
+      refusedRegistries: [...(rec?.refusedRegistries ?? [])],
     });
   }
   const counts: Record<string, number> = {};
@@ -409,7 +413,7 @@ function markdown(r: RunReportJson): string {
     if (p.missingResultKeys.length) notes.push(`result keys missing: ${p.missingResultKeys.join(', ')}`);
     if (p.resultStatus && p.resultStatus !== 'done') notes.push(`its record says ${p.resultStatus}`);
     if (p.claimedNotChanged.length) notes.push(`its record lists files it did not change: ${p.claimedNotChanged.join(', ')}`);
-    if (p.refused.length) notes.push(refusedLine(p.refused));
+    if (p.refused.length) notes.push(refusedLine(p.refused, undefined, p.refusedRegistries));
     notes.push(...p.resultWarnings);
     out.push(
       `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,

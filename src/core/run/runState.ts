@@ -211,6 +211,8 @@ export interface PackageRunRecord {
   spend?: Spend | null;
   /** What the walls refused the last attempt's agent (#32): network targets (`host:port`) the proxy turned away. Absent: nothing; cleared when an attempt starts. */
   refused?: string[];
+  /** Those of `refused` that are package registries the person's configuration names (said with `--allow-registries`). Absent: none. */
+  refusedRegistries?: string[];
   /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer (#16). Survives `reset`; cleared when an attempt starts. */
   question?: string | null;
   /**
@@ -430,6 +432,8 @@ export type RunEvent =
       spend?: Spend | null;
       /** What its walls refused it (#32): network targets; kept on the record (`refused`). */
       refused?: string[];
+      /** Those of `refused` that are package registries. */
+      refusedRegistries?: string[];
     }
   /** While running: the agent waits for a person. Reported again: the reason is updated, `since` kept. */
   | { type: 'needsInput'; packageId: string; reason: string }

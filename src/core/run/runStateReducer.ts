@@ -69,7 +69,7 @@ const invalid = (message: string) => ({ code: 'invalid-event' as const, message 
 /** The outcome of an attempt; cleared by `started` (new attempt) and `reset`. */
 function clearOutcome(record: PackageRunRecord): PackageRunRecord {
   // What the walls refused belongs to the attempt that met them.
-  const { refused: _refused, ...rest } = record;
+  const { refused: _refused, refusedRegistries: _registries, ...rest } = record;
   return {
     ...rest,
     startedAt: null,
@@ -203,6 +203,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       if (!isOptionalText(event.headSha)) return invalid('headSha must be a non-empty string when given');
       if (record.exitCode !== null || record.signal !== null) return invalid(`an exit was already recorded for attempt ${record.attempts}`);
       if (event.refused !== undefined && !(Array.isArray(event.refused) && event.refused.every(isText))) return invalid('refused must list non-empty strings when given');
+      if (event.refusedRegistries !== undefined && !(Array.isArray(event.refusedRegistries) && event.refusedRegistries.every(isText))) return invalid('refusedRegistries must list non-empty strings when given');
       return checkOptionalReason(event);
     },
     apply: (record, event, _at, to) => ({
@@ -212,6 +213,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       ...(isText(event.headSha) ? { headSha: event.headSha } : {}),
       ...(isSpend(event.spend) ? { spend: addSpend(record.spend, event.spend) } : {}),
       ...(event.refused?.length ? { refused: [...new Set(event.refused)].slice(0, 50) } : {}),
+      ...(event.refused?.length && event.refusedRegistries?.length ? { refusedRegistries: [...new Set(event.refusedRegistries)].slice(0, 50) } : {}),
       ...(to === 'failed' ? { lastError: describeExit(event) } : {}),
     }),
   },

@@ -42,8 +42,12 @@ function wallsNote(exit: ExitRecord): string {
 }
 
 /** What an exit adds to the `exited` event: what the attempt spent, what its walls refused it (#32). */
-function spentBy(exit: ExitRecord): { spend?: Spend; refused?: string[] } {
-  return { ...(exit.verdict?.spend ? { spend: exit.verdict.spend } : {}), ...(exit.refusedTargets.length ? { refused: exit.refusedTargets } : {}) };
+function spentBy(exit: ExitRecord): { spend?: Spend; refused?: string[]; refusedRegistries?: string[] } {
+  return {
+    ...(exit.verdict?.spend ? { spend: exit.verdict.spend } : {}),
+    ...(exit.refusedTargets.length ? { refused: exit.refusedTargets } : {}),
+    ...(exit.refusedRegistries.length ? { refusedRegistries: exit.refusedRegistries } : {}),
+  };
 }
 
 export class Exits {

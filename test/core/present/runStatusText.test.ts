@@ -236,5 +236,10 @@ describe('packageRunNotes (#16)', () => {
     );
     const many = ['a:1', 'b:2', 'c:3', 'd:4', 'e:5', 'f:6', 'g:7'];
     assert.equal(refusedLine(many), 'Its walls refused connections to a:1, b:2, c:3, d:4, e:5 and 2 more (allow a host with waves.sandbox.allowHosts or --allow-host).');
+    // A package registry the person's configuration names is said as one, with the switch that opens them.
+    assert.equal(
+      packageRunNotes({ ...s.packages.a!, refused: ['127.0.0.1:4873', 'telemetry.example.com:443'], refusedRegistries: ['127.0.0.1:4873'] }),
+      'Its walls refused connections to `127.0.0.1:4873`, `telemetry.example.com:443` (allow a host with waves.sandbox.allowHosts or --allow-host). `127.0.0.1:4873` is a package registry: allow the registries your configuration names with waves.sandbox.registries or --allow-registries.',
+    );
   });
 });

@@ -15,7 +15,7 @@ const func1 = (() => {
 })();
 const pattern4 = new RegExp("^[0-9a-f]{64}$", "u");
 const pattern6 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
-const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start, after a reset, and in a state migrated from version 1 (such an attempt is never adopted).","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list (#17); absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt (#32): each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (#33 review comments, #34 an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for (#33): each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline, #35): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
+const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start, after a reset, and in a state migrated from version 1 (such an attempt is never adopted).","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list (#17); absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt (#32): each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (#33 review comments, #34 an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for (#33): each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline, #35): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
 const schema44 = {"description":"Where a package stands. awaiting-review: audited and verified, its merge waits for the person's Approve or Request Changes (#33). Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","awaiting-review","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 
@@ -2238,6 +2238,7 @@ props0.host = true;
 props0.usageLimit = true;
 props0.usageLimits = true;
 props0.refused = true;
+props0.refusedRegistries = true;
 props0.question = true;
 props0.followUp = true;
 props0.revisions = true;
@@ -3308,16 +3309,61 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.question !== undefined){
-let data58 = data.question;
+if(data.refusedRegistries !== undefined){
+let data58 = data.refusedRegistries;
 const _errs164 = errors;
-const _errs165 = errors;
-let valid46 = false;
-let passing8 = null;
+if(errors === _errs164){
+if(Array.isArray(data58)){
+if(data58.length > 50){
+validate21.errors = [{instancePath:instancePath+"/refusedRegistries",schemaPath:"#/properties/refusedRegistries/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+var valid46 = true;
+const len5 = data58.length;
+for(let i6=0; i6<len5; i6++){
+let data59 = data58[i6];
 const _errs166 = errors;
 if(errors === _errs166){
-if(typeof data58 === "string"){
-if(func1(data58) < 1){
+if(typeof data59 === "string"){
+if(func1(data59) < 1){
+validate21.errors = [{instancePath:instancePath+"/refusedRegistries/" + i6,schemaPath:"#/properties/refusedRegistries/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/refusedRegistries/" + i6,schemaPath:"#/properties/refusedRegistries/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid46 = _errs166 === errors;
+if(!valid46){
+break;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/refusedRegistries",schemaPath:"#/properties/refusedRegistries/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs164 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.question !== undefined){
+let data60 = data.question;
+const _errs168 = errors;
+const _errs169 = errors;
+let valid47 = false;
+let passing8 = null;
+const _errs170 = errors;
+if(errors === _errs170){
+if(typeof data60 === "string"){
+if(func1(data60) < 1){
 const err42 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err42];
@@ -3339,13 +3385,13 @@ vErrors.push(err43);
 errors++;
 }
 }
-var _valid14 = _errs166 === errors;
+var _valid14 = _errs170 === errors;
 if(_valid14){
-valid46 = true;
+valid47 = true;
 passing8 = 0;
 }
-const _errs168 = errors;
-if(data58 !== null){
+const _errs172 = errors;
+if(data60 !== null){
 const err44 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err44];
@@ -3355,18 +3401,18 @@ vErrors.push(err44);
 }
 errors++;
 }
-var _valid14 = _errs168 === errors;
-if(_valid14 && valid46){
-valid46 = false;
+var _valid14 = _errs172 === errors;
+if(_valid14 && valid47){
+valid47 = false;
 passing8 = [passing8, 1];
 }
 else {
 if(_valid14){
-valid46 = true;
+valid47 = true;
 passing8 = 1;
 }
 }
-if(!valid46){
+if(!valid47){
 const err45 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf",keyword:"oneOf",params:{passingSchemas: passing8},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err45];
@@ -3379,40 +3425,40 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs165;
+errors = _errs169;
 if(vErrors !== null){
-if(_errs165){
-vErrors.length = _errs165;
+if(_errs169){
+vErrors.length = _errs169;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs164 === errors;
+var valid26 = _errs168 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.followUp !== undefined){
-let data59 = data.followUp;
-const _errs170 = errors;
-const _errs171 = errors;
-let valid47 = false;
+let data61 = data.followUp;
+const _errs174 = errors;
+const _errs175 = errors;
+let valid48 = false;
 let passing9 = null;
-const _errs172 = errors;
-if(!(validate41(data59, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
+const _errs176 = errors;
+if(!(validate41(data61, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
 errors = vErrors.length;
 }
-var _valid15 = _errs172 === errors;
+var _valid15 = _errs176 === errors;
 if(_valid15){
-valid47 = true;
+valid48 = true;
 passing9 = 0;
 }
-const _errs173 = errors;
-if(data59 !== null){
+const _errs177 = errors;
+if(data61 !== null){
 const err46 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err46];
@@ -3422,18 +3468,18 @@ vErrors.push(err46);
 }
 errors++;
 }
-var _valid15 = _errs173 === errors;
-if(_valid15 && valid47){
-valid47 = false;
+var _valid15 = _errs177 === errors;
+if(_valid15 && valid48){
+valid48 = false;
 passing9 = [passing9, 1];
 }
 else {
 if(_valid15){
-valid47 = true;
+valid48 = true;
 passing9 = 1;
 }
 }
-if(!valid47){
+if(!valid48){
 const err47 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf",keyword:"oneOf",params:{passingSchemas: passing9},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err47];
@@ -3446,134 +3492,134 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs171;
+errors = _errs175;
 if(vErrors !== null){
-if(_errs171){
-vErrors.length = _errs171;
+if(_errs175){
+vErrors.length = _errs175;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs170 === errors;
+var valid26 = _errs174 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.revisions !== undefined){
-let data60 = data.revisions;
-const _errs175 = errors;
-if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
+let data62 = data.revisions;
+const _errs179 = errors;
+if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
 validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs175){
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 < 0 || isNaN(data60)){
+if(errors === _errs179){
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 < 0 || isNaN(data62)){
 validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid26 = _errs175 === errors;
+var valid26 = _errs179 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.followUps !== undefined){
-let data61 = data.followUps;
-const _errs177 = errors;
-if(errors === _errs177){
-if(Array.isArray(data61)){
-if(data61.length > 100){
+let data63 = data.followUps;
+const _errs181 = errors;
+if(errors === _errs181){
+if(Array.isArray(data63)){
+if(data63.length > 100){
 validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
 return false;
 }
 else {
-var valid48 = true;
-const len5 = data61.length;
-for(let i6=0; i6<len5; i6++){
-let data62 = data61[i6];
-const _errs179 = errors;
-if(errors === _errs179){
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-let missing2;
-if((((data62.kind === undefined) && (missing2 = "kind")) || ((data62.at === undefined) && (missing2 = "at"))) || ((data62.attempt === undefined) && (missing2 = "attempt"))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i6,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
-return false;
-}
-else {
-if(data62.kind !== undefined){
-let data63 = data62.kind;
-const _errs181 = errors;
-if(!((data63 === "review") || (data63 === "integration"))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/kind",schemaPath:"#/properties/followUps/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema37.properties.followUps.items.properties.kind.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid49 = _errs181 === errors;
-}
-else {
 var valid49 = true;
-}
-if(valid49){
-if(data62.at !== undefined){
-let data64 = data62.at;
-const _errs182 = errors;
+const len6 = data63.length;
+for(let i7=0; i7<len6; i7++){
+let data64 = data63[i7];
 const _errs183 = errors;
 if(errors === _errs183){
-if(errors === _errs183){
-if(typeof data64 === "string"){
-if(!pattern6.test(data64)){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+let missing2;
+if((((data64.kind === undefined) && (missing2 = "kind")) || ((data64.at === undefined) && (missing2 = "at"))) || ((data64.attempt === undefined) && (missing2 = "attempt"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i7,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
-}
 else {
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid49 = _errs182 === errors;
-}
-else {
-var valid49 = true;
-}
-if(valid49){
-if(data62.attempt !== undefined){
-let data65 = data62.attempt;
+if(data64.kind !== undefined){
+let data65 = data64.kind;
 const _errs185 = errors;
-if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(!((data65 === "review") || (data65 === "integration"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/kind",schemaPath:"#/properties/followUps/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema37.properties.followUps.items.properties.kind.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-if(errors === _errs185){
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 < 1 || isNaN(data65)){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i6+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid49 = _errs185 === errors;
+var valid50 = _errs185 === errors;
 }
 else {
-var valid49 = true;
+var valid50 = true;
+}
+if(valid50){
+if(data64.at !== undefined){
+let data66 = data64.at;
+const _errs186 = errors;
+const _errs187 = errors;
+if(errors === _errs187){
+if(errors === _errs187){
+if(typeof data66 === "string"){
+if(!pattern6.test(data66)){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid50 = _errs186 === errors;
+}
+else {
+var valid50 = true;
+}
+if(valid50){
+if(data64.attempt !== undefined){
+let data67 = data64.attempt;
+const _errs189 = errors;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs189){
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 < 1 || isNaN(data67)){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid50 = _errs189 === errors;
+}
+else {
+var valid50 = true;
 }
 }
 }
 }
 }
 else {
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i6,schemaPath:"#/properties/followUps/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i7,schemaPath:"#/properties/followUps/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid48 = _errs179 === errors;
-if(!valid48){
+var valid49 = _errs183 === errors;
+if(!valid49){
 break;
 }
 }
@@ -3584,32 +3630,32 @@ validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/prope
 return false;
 }
 }
-var valid26 = _errs177 === errors;
+var valid26 = _errs181 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.phases !== undefined){
-let data66 = data.phases;
-const _errs187 = errors;
-if(errors === _errs187){
-if(Array.isArray(data66)){
-if(data66.length > 400){
+let data68 = data.phases;
+const _errs191 = errors;
+if(errors === _errs191){
+if(Array.isArray(data68)){
+if(data68.length > 400){
 validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/maxItems",keyword:"maxItems",params:{limit: 400},message:"must NOT have more than 400 items"}];
 return false;
 }
 else {
-var valid51 = true;
-const len6 = data66.length;
-for(let i7=0; i7<len6; i7++){
-const _errs189 = errors;
-if(!(validate43(data66[i7], {instancePath:instancePath+"/phases/" + i7,parentData:data66,parentDataProperty:i7,rootData,dynamicAnchors}))){
+var valid52 = true;
+const len7 = data68.length;
+for(let i8=0; i8<len7; i8++){
+const _errs193 = errors;
+if(!(validate43(data68[i8], {instancePath:instancePath+"/phases/" + i8,parentData:data68,parentDataProperty:i8,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
 errors = vErrors.length;
 }
-var valid51 = _errs189 === errors;
-if(!valid51){
+var valid52 = _errs193 === errors;
+if(!valid52){
 break;
 }
 }
@@ -3620,23 +3666,23 @@ validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properti
 return false;
 }
 }
-var valid26 = _errs187 === errors;
+var valid26 = _errs191 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.spend !== undefined){
-let data68 = data.spend;
-const _errs190 = errors;
-const _errs191 = errors;
-let valid52 = false;
+let data70 = data.spend;
+const _errs194 = errors;
+const _errs195 = errors;
+let valid53 = false;
 let passing10 = null;
-const _errs192 = errors;
-if(errors === _errs192){
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+const _errs196 = errors;
+if(errors === _errs196){
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
 let missing3;
-if(((((data68.inputTokens === undefined) && (missing3 = "inputTokens")) || ((data68.outputTokens === undefined) && (missing3 = "outputTokens"))) || ((data68.cachedTokens === undefined) && (missing3 = "cachedTokens"))) || ((data68.costUsd === undefined) && (missing3 = "costUsd"))){
+if(((((data70.inputTokens === undefined) && (missing3 = "inputTokens")) || ((data70.outputTokens === undefined) && (missing3 = "outputTokens"))) || ((data70.cachedTokens === undefined) && (missing3 = "cachedTokens"))) || ((data70.costUsd === undefined) && (missing3 = "costUsd"))){
 const err48 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"};
 if(vErrors === null){
 vErrors = [err48];
@@ -3647,12 +3693,12 @@ vErrors.push(err48);
 errors++;
 }
 else {
-if(data68.inputTokens !== undefined){
-let data69 = data68.inputTokens;
-const _errs194 = errors;
-if(errors === _errs194){
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 < 0 || isNaN(data69)){
+if(data70.inputTokens !== undefined){
+let data71 = data70.inputTokens;
+const _errs198 = errors;
+if(errors === _errs198){
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 < 0 || isNaN(data71)){
 const err49 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err49];
@@ -3674,18 +3720,18 @@ vErrors.push(err50);
 errors++;
 }
 }
-var valid53 = _errs194 === errors;
+var valid54 = _errs198 === errors;
 }
 else {
-var valid53 = true;
+var valid54 = true;
 }
-if(valid53){
-if(data68.outputTokens !== undefined){
-let data70 = data68.outputTokens;
-const _errs196 = errors;
-if(errors === _errs196){
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 < 0 || isNaN(data70)){
+if(valid54){
+if(data70.outputTokens !== undefined){
+let data72 = data70.outputTokens;
+const _errs200 = errors;
+if(errors === _errs200){
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 < 0 || isNaN(data72)){
 const err51 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err51];
@@ -3707,18 +3753,18 @@ vErrors.push(err52);
 errors++;
 }
 }
-var valid53 = _errs196 === errors;
+var valid54 = _errs200 === errors;
 }
 else {
-var valid53 = true;
+var valid54 = true;
 }
-if(valid53){
-if(data68.cachedTokens !== undefined){
-let data71 = data68.cachedTokens;
-const _errs198 = errors;
-if(errors === _errs198){
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 < 0 || isNaN(data71)){
+if(valid54){
+if(data70.cachedTokens !== undefined){
+let data73 = data70.cachedTokens;
+const _errs202 = errors;
+if(errors === _errs202){
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 < 0 || isNaN(data73)){
 const err53 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err53];
@@ -3740,22 +3786,22 @@ vErrors.push(err54);
 errors++;
 }
 }
-var valid53 = _errs198 === errors;
+var valid54 = _errs202 === errors;
 }
 else {
-var valid53 = true;
+var valid54 = true;
 }
-if(valid53){
-if(data68.costUsd !== undefined){
-let data72 = data68.costUsd;
-const _errs200 = errors;
-const _errs201 = errors;
-let valid54 = false;
+if(valid54){
+if(data70.costUsd !== undefined){
+let data74 = data70.costUsd;
+const _errs204 = errors;
+const _errs205 = errors;
+let valid55 = false;
 let passing11 = null;
-const _errs202 = errors;
-if(errors === _errs202){
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 < 0 || isNaN(data72)){
+const _errs206 = errors;
+if(errors === _errs206){
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 < 0 || isNaN(data74)){
 const err55 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err55];
@@ -3777,13 +3823,13 @@ vErrors.push(err56);
 errors++;
 }
 }
-var _valid17 = _errs202 === errors;
+var _valid17 = _errs206 === errors;
 if(_valid17){
-valid54 = true;
+valid55 = true;
 passing11 = 0;
 }
-const _errs204 = errors;
-if(data72 !== null){
+const _errs208 = errors;
+if(data74 !== null){
 const err57 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err57];
@@ -3793,18 +3839,18 @@ vErrors.push(err57);
 }
 errors++;
 }
-var _valid17 = _errs204 === errors;
-if(_valid17 && valid54){
-valid54 = false;
+var _valid17 = _errs208 === errors;
+if(_valid17 && valid55){
+valid55 = false;
 passing11 = [passing11, 1];
 }
 else {
 if(_valid17){
-valid54 = true;
+valid55 = true;
 passing11 = 1;
 }
 }
-if(!valid54){
+if(!valid55){
 const err58 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing11},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err58];
@@ -3815,20 +3861,20 @@ vErrors.push(err58);
 errors++;
 }
 else {
-errors = _errs201;
+errors = _errs205;
 if(vErrors !== null){
-if(_errs201){
-vErrors.length = _errs201;
+if(_errs205){
+vErrors.length = _errs205;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid53 = _errs200 === errors;
+var valid54 = _errs204 === errors;
 }
 else {
-var valid53 = true;
+var valid54 = true;
 }
 }
 }
@@ -3846,9 +3892,9 @@ vErrors.push(err59);
 errors++;
 }
 }
-var _valid16 = _errs192 === errors;
+var _valid16 = _errs196 === errors;
 if(_valid16){
-valid52 = true;
+valid53 = true;
 passing10 = 0;
 var props9 = {};
 props9.inputTokens = true;
@@ -3856,8 +3902,8 @@ props9.outputTokens = true;
 props9.cachedTokens = true;
 props9.costUsd = true;
 }
-const _errs206 = errors;
-if(data68 !== null){
+const _errs210 = errors;
+if(data70 !== null){
 const err60 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err60];
@@ -3867,18 +3913,18 @@ vErrors.push(err60);
 }
 errors++;
 }
-var _valid16 = _errs206 === errors;
-if(_valid16 && valid52){
-valid52 = false;
+var _valid16 = _errs210 === errors;
+if(_valid16 && valid53){
+valid53 = false;
 passing10 = [passing10, 1];
 }
 else {
 if(_valid16){
-valid52 = true;
+valid53 = true;
 passing10 = 1;
 }
 }
-if(!valid52){
+if(!valid53){
 const err61 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing10},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err61];
@@ -3891,20 +3937,21 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs191;
+errors = _errs195;
 if(vErrors !== null){
-if(_errs191){
-vErrors.length = _errs191;
+if(_errs195){
+vErrors.length = _errs195;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs190 === errors;
+var valid26 = _errs194 === errors;
 }
 else {
 var valid26 = true;
+}
 }
 }
 }
