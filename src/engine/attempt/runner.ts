@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/run/agentLogs.js';
-import { isLoopback, parseTarget, WALLS_AHEAD_ENV } from '../../core/run/walls.js';
+import { parseTarget, WALLS_AHEAD_ENV } from '../../core/run/walls.js';
 import { refusalsIn, relay, relayAhead, startProxy, unreachedIn, upstreamOf, type RelayGo, type WallRefusal, type WallUnreached } from './wallsNet.js';
 import { confineCommand, enterWalls, netAheadArgv, programOnPath, walledArgv, walledInsideArgv } from './wallsRun.js';
 import { isRegistry } from '../../core/run/toolchains.js';
@@ -430,7 +430,7 @@ class Attempt {
         child = ahead;
         this.meta.netAhead = true;
         const go: RelayGo = {
-          loops: w.allow.filter((a) => isLoopback(parseTarget(a)!)).join(','),
+          loops: w.listen.join(','),
           argv: walledInsideArgv(w, this.argv),
           env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
           cwd: spec.cwd,

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, parseTarget, presetFamily, STATE_FOLDERS, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
+import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, isLoopback, parseTarget, presetFamily, STATE_FOLDERS, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
 import { bwrapUserArgs } from '../../core/run/dependencyFolders.js';
 import { dependencyOverlays } from './wallsDeps.js';
@@ -173,6 +173,7 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       runnerScript: real(req.runnerScript),
       env: tools.env,
       registries: tools.registries,
+      listen: loopbackListeners(targets, tools.registries),
       prefix: deps.prefix,
       laid: deps.notes,
     },
@@ -213,6 +214,16 @@ export function wallsSocketOf(startToken: string): string {
   return path.join('/tmp', `waves-walls-${crypto.createHash('sha256').update(startToken).digest('hex').slice(0, 16)}.sock`);
 }
 
+/** The loopback targets the relay listens on: the allowed ones, and the known registries on loopback (refused, named, by the proxy). */
+function loopbackListeners(allowed: readonly Target[], registries: readonly string[]): string[] {
+  const out = allowed.filter(isLoopback).map((t) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`);
+  for (const r of registries) {
+    const t = parseTarget(r);
+    if (t && isLoopback(t) && !out.some((o) => parseTarget(o)?.port === t.port)) out.push(r);
+  }
+  return out;
+}
+
 /**
  * What the agent's argv needs shown read-only under the private /tmp: its program as resolved on
  * its PATH (every link's folder, the target's, a script's interpreter's: programs.ts), and the
@@ -241,6 +252,12 @@ export interface DrawnWalls {
   env: Record<string, string>;
   /** Every package registry the person's configuration names, allowed or not: a refusal of one is said as a registry's. */
   registries: string[];
+  /**
+   * The loopback ports the relay inside listens on (`host:port`): each allowed loopback target's,
+   * and each loopback registry's the person named but did not allow — whose connection the proxy
+   * then refuses and names (the kernel would refuse it unnamed).
+   */
+  listen: string[];
   /**
    * What runs before bubblewrap (empty: nothing): the dependency folders laid over the tree as
    * copy-on-write overlays (wallsDeps.ts) are mounted there, in a user namespace of their own.
