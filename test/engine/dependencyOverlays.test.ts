@@ -131,6 +131,8 @@ describe('dependency folders laid over worktrees (bubblewrap, overlays)', () => 
     // Nothing of node_modules was committed (it is ignored), and the agent's log says what was laid.
     const log = fs.readFileSync(path.join(attemptDir(repo, 'deps', outcome.runId, 'a', 1), 'agent.log'), 'utf8');
     assert.match(log, new RegExp(`^waves: node_modules: laid from ${fs.realpathSync(deps).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(copy-on-write\\)$`, 'm'));
+    // Its prompt said so, and how to add to them (npm ci would install every package again).
+    assert.match(fs.readFileSync(path.join(attemptDir(repo, 'deps', outcome.runId, 'a', 1), 'prompt.md'), 'utf8'), /`node_modules` is already there as you start.*\n.*\n.*`npm install <name>`.*do not run `npm ci`/);
   });
 
   test("a tree whose lockfile is not the checkout's gets nothing laid, and its log says why", async () => {

@@ -36,6 +36,8 @@ export interface PromptInput {
   artifacts?: PackageSlice | null;
   /** What this attempt is to address after an earlier one succeeded (#33 review comments, #34 a broken integration check). */
   followUp?: FollowUp | null;
+  /** The dependency folders its walls may lay from the person's checkout (`node_modules`, ADR 0026): said, with how to add to them. */
+  laid?: readonly string[];
 }
 
 /** The id a comment of a follow-up goes by in the prompt and the result record's `addressed`: its thread's, else `c<n>`. */
@@ -235,6 +237,13 @@ export function buildPrompt(input: PromptInput): string {
     for (const k of lockKeys) line(`- key ${code(k)}`);
     line();
     line('No other package changes these while you hold them.');
+    line();
+  }
+  if (input.laid?.includes('node_modules')) {
+    line('When your tree\'s `node_modules` is already there as you start, it is the person\'s installed packages');
+    line('(their lockfile is yours), laid copy-on-write: what you change there is yours alone. Then add a');
+    line('dependency with `npm install <name>` (or `pnpm add`, `yarn add`); do not run `npm ci` or delete');
+    line('`node_modules`: that installs every package again.');
     line();
   }
   line('When you stop, every change in your tree — committed, uncommitted and untracked, deletions');

@@ -23,3 +23,4 @@ export { confinementAvailable, ConfinementUnavailableError, wallsAsked, wallsOpt
 export type { ConfinementOptions } from './wallsDraw';
 export { encodeConfine } from './wallsRun';
 export { resolveProgram, type ProgramResolution } from './programs';
+export { foldersToLay } from './wallsDeps';

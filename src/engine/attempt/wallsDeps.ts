@@ -97,6 +97,15 @@ function emptyOrAbsent(p: string): boolean {
   }
 }
 
+/**
+ * The dependency folders the person's checkout has (`node_modules`), which its trees' walls may lay
+ * — asked as an agent's prompt is written, while its tree is still being made (the tree's
+ * lockfile decides later, as the walls are drawn). Nothing made on disk.
+ */
+export function foldersToLay(checkout: string): string[] {
+  return DEPENDENCY_FOLDERS.filter((dep) => fullFolder(path.join(checkout, dep.folder))).map((dep) => dep.folder);
+}
+
 /** The person's checkout of a linked worktree's repository: the folder whose `.git` is the common folder; null for a bare repository. */
 export function checkoutOf(commonDir: string): string | null {
   if (path.basename(commonDir) !== '.git') return null;

@@ -14,7 +14,7 @@ import { portEnvOf } from '../../core/run/portRange';
 import type { SchedPackage } from '../../core/run/schedule';
 import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type LiveAttempt, type RunContext } from './context';
-import type { AttemptPlace, LaunchResult, RunnerSpec } from '../attempt';
+import { foldersToLay, type AttemptPlace, type LaunchResult, type RunnerSpec } from '../attempt';
 import { isCoordinatorUnavailable } from '../coordinator';
 import type { AttemptWatcher } from './watch';
 import { NotRegularFileError } from '../../util/regularFile';
@@ -285,6 +285,8 @@ export class Launches {
       ...(answerOf(ctx.state.packages[id]!.question, ctx.options.answers?.[id])),
       artifacts: sliceFor(pkg, ctx.planArtifacts),
       followUp: ctx.state.packages[id]!.followUp ?? null,
+      // Inside walls on this machine its dependencies are laid from the person's checkout (ADR 0026): the prompt says how to add to them.
+      ...(!ctx.options.confinement?.unconfined && !(ctx.options.hosts ?? []).some((h) => h.ssh) ? { laid: foldersToLay(ctx.repoRoot) } : {}),
     });
     // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it (#32).
     const { argv, stdinFile } = expandAgent(walledProfile(agent, !ctx.options.confinement?.unconfined), {
