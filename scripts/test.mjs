@@ -12,7 +12,8 @@
 //            scripts/agent-clis.sh) against a scripted model server on 127.0.0.1
 //   webview  the same over test/webview/**/*.test.ts(x), when there are any
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
-//   (unit, coordinator, hosts, agents and vscode first make sure bubblewrap is here: scripts/sandbox-tools.sh)
+//   (unit, coordinator, hosts, agents and vscode first make sure bubblewrap is here: scripts/sandbox-tools.sh;
+//   unit also sets up the package registries on loopback and the toolchains: scripts/registry-tools.sh)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
 //            and webview/), one test each
 // Usage: node scripts/test.mjs [static|unit|coordinator|hosts|agents|webview|vscode ...]   (default: all, in that order)
@@ -222,9 +223,29 @@ function withSandbox(suite) {
   };
 }
 
+/**
+ * Toolchains inside the walls (#50: test/engine/toolchainsInWalls.test.ts): scripts/registry-tools.sh
+ * installs verdaccio (pinned) and fills its storage with the fixture projects' packages once per
+ * machine (cached in the tools folder), builds the local Python index, and installs Debian's Go and
+ * cargo when missing; its KEY=VALUE lines reach the suite's environment (test/registry.ts reads them).
+ * A set-up that fails is a failed suite.
+ */
+let registries;
+function withRegistries(suite) {
+  return async () => {
+    registries ??= spawnSync('bash', [path.join(REPO, 'scripts', 'registry-tools.sh'), '--env'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000 });
+    if (registries.status !== 0) return { passed: 0, failed: 1, note: `could not set up the package registries: scripts/registry-tools.sh exit ${registries.status ?? registries.signal ?? registries.error?.message}` };
+    for (const line of registries.stdout.split('\n')) {
+      const m = /^(WAVES_[A-Z0-9_]+)=(.*)$/.exec(line);
+      if (m) process.env[m[1]] = m[2];
+    }
+    return suite();
+  };
+}
+
 const SUITES = {
   static: staticSuite,
-  unit: withSandbox(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli', 'test/build', 'test/bench'])),
+  unit: withSandbox(withRegistries(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli', 'test/build', 'test/bench']))),
   coordinator: withSandbox(coordinatorSuite),
   hosts: withSandbox(hostsSuite),
   agents: withSandbox(agentsSuite),
