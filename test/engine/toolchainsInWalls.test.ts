@@ -122,6 +122,8 @@ function person(): Person {
     fs.writeFileSync(path.join(home, rel), text);
   }
   process.env.HOME = home;
+  // A person's shell, not an npm script's: `npm test` hands its own settings down as npm_config_* variables, which npm reads before any .npmrc.
+  for (const k of Object.keys(process.env)) if (/^npm_(config|package|lifecycle)_/i.test(k)) delete process.env[k];
   return { home, token };
 }
 
