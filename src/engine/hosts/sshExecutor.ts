@@ -181,6 +181,9 @@ export class SshExecutor implements Executor {
    * its worktree created (or reused); the set-up hook until it has run to the end there for the
    * branch (a new tree, a retry's whose hook failed).
    */
+  /** The trees' scripts on this host, one after another (`prepareTree`). */
+  private treeTurn: Promise<unknown> = Promise.resolve();
+
   async prepareTree(request: TreeRequest): Promise<PreparedTree> {
     await this.prepareHost();
     const baseSha = await gitOut(this.options.repoRoot, ['rev-parse', '--verify', `${request.base}^{commit}`]);
@@ -191,7 +194,10 @@ export class SshExecutor implements Executor {
     // The set-up hook's mark (as on this machine, localExecutor.ts): the branch the hook last ran to
     // the end for in the tree, in its private git folder; the hook runs until it has for this branch.
     const mark = `"$(g -C ${q(tree)} rev-parse --git-path waves-set-up)"`;
-    const out = await this.script(
+    // One tree's script at a time on a host: its `worktree prune` would remove the folder another
+    // package's `worktree add` is making in `worktrees/` ("could not open 'worktrees/<x>/gitdir'"),
+    // as on this machine (git/gitRun.ts inTurn).
+    const turn = this.treeTurn.then(() => this.script(
       `set -e; ${G}; cd ${q(this.bare)}; ` +
         `if ! g rev-parse -q --verify ${q(`refs/heads/${branch}`)} >/dev/null; then g branch ${q(branch)} ${baseSha}; fi; ` +
         `if [ ! -e ${q(tree)}/.git ]; then mkdir -p ${q(path.posix.dirname(tree))}; g worktree prune; g worktree add -q ${q(tree)} ${q(branch)}; ` +
@@ -204,7 +210,9 @@ export class SshExecutor implements Executor {
         `if [ "$(cat ${mark} 2>/dev/null)" = ${q(branch)} ]; then echo set-up=done; fi`,
       undefined,
       [0, 3, 4],
-    );
+    ));
+    this.treeTurn = turn.catch(() => undefined);
+    const out = await turn;
     if (out.code === 3) {
       const on = /^on=(.*)$/m.exec(out.stdout)?.[1]?.trim() ?? '';
       throw new Error(`the worktree ${tree} on ${this.hostName} is on ${on ? on.replace(/^refs\/heads\//, '') : 'a detached HEAD'}, not ${branch}; move it away first`);
