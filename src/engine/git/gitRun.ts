@@ -5,8 +5,7 @@
  * stderr. Also the reads every other git job shares: a revision, HEAD, ancestry, a branch.
  *
  * Nothing in git/ loses work: no `--force`, no `reset --hard`, no `clean`, no `branch -D` — but on
- * the integration guard's scratch tree, which holds nothing of anyone's, and on a new tree whose
- * checkout failed while it holds nothing but its `.git` file (worktrees.ts); the user's branch moves
+ * the integration guard's scratch tree, which holds nothing of anyone's; the user's branch moves
  * only by `merge --ff-only` in a clean main worktree or by a compare-and-swap `update-ref` when it
  * is checked out nowhere. Porcelain is parsed by src/core/run/gitParse.ts.
  */
@@ -44,8 +43,6 @@ export interface GitResult {
  * call is creating or deleting at that moment ("Invalid path '.git/worktrees/<x>'", "failed to
  * read .git/worktrees/<x>/commondir") — a package's tree made while a finished one's is removed.
  * The engine runs them one at a time per repository (`inTurn`); reads and other git calls go on.
- * A new tree's `add` is `--no-checkout` (milliseconds); its checkout, which touches nothing in
- * `.git/worktrees/` but the tree's own index, runs outside the turn (worktrees.ts `addTree`).
  */
 const WORKTREE_WRITES = new Set(['add', 'remove', 'prune', 'move', 'repair']);
 const turns = new Map<string, Promise<unknown>>();

@@ -1,19 +1,15 @@
 /**
  * Package worktrees (docs/run-engine.md, "Git and audit"): created or reused for an attempt
  * (a retry never redoes committed work), taken when made ahead (#18, ADR 0016), the feature's
- * shared tree, and removed only when clean and merged. A new tree is added in the repository's
- * worktree turn and checked out outside it, many at once; one an engine left half made is
- * finished or refused. Nothing here loses work.
+ * shared tree, and removed only when clean and merged. Nothing here loses work.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { configOverrides } from './gitSafety.js';
 import { headOnDisk } from './gitOnDisk.js';
 import { branchExists, git, GitError, gitOut, headCommit, identityArgs, isAncestor, revParse, unmergedPaths } from './gitRun.js';
 import { commitAll } from './commits.js';
-import { checkedOutAt, madeAheadAt, markCheckedOut, markTaken, treeIndexFile } from './treeMarks.js';
+import { madeAheadAt, markTaken } from './treeMarks.js';
 import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/run/gitParse.js';
 
 /** The repository's worktrees, as `worktree list --porcelain` says. */
@@ -65,9 +61,7 @@ export interface WorktreeResult {
  * Prepares a package's worktree. A new branch starts at `base`; a retry never redoes
  * committed work: an existing worktree of the branch is reused, an existing branch is
  * checked out (not recreated), and when `base` is not in its history it is merged in
- * (a conflict aborts that merge and throws). HEAD is checked, then the worktree is locked. New
- * trees of one repository are made side by side (`addTree`); an existing tree left half made is
- * checked out first when it never was anyone's, else refused (`finishHalfMade`).
+ * (a conflict aborts that merge and throws). HEAD is checked, then the worktree is locked.
  */
 export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResult> {
   const { repo, branch, reason } = req;
@@ -87,16 +81,17 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   }
   if (req.onlyNew && (atPath || branchThere)) throw new Error(`${branch} exists already: not a new tree`);
   let how: WorktreeResult['how'];
+  // A new worktree is locked as it is added (`--lock --reason`): never a moment unlocked.
+  const addLocked = ['worktree', 'add', '--quiet', '--lock', '--reason', reason];
   if (atPath) {
     how = 'reused';
     if (atPath.prunable !== null) throw new Error(`the worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
-    await finishHalfMade(req.path);
   } else if (branchThere) {
     how = 'checked-out';
-    await addTree(repo, req.path, reason, [req.path, branch]);
+    await git(repo, [...addLocked, req.path, branch]);
   } else {
     how = 'created';
-    await addTree(repo, req.path, reason, ['-b', branch, req.path, baseSha]);
+    await git(repo, [...addLocked, '-b', branch, req.path, baseSha]);
   }
   // The new tree's neutralisers are read for its later calls meanwhile. Its HEAD: from its files
   // when they say plainly "on the branch, at this commit" (a tree `worktree add` just made), else
@@ -137,117 +132,6 @@ export function worktreeHeadOnDisk(tree: string, branch: string): string | null 
   return head && head.gitDir !== head.commonDir && head.ref === `refs/heads/${branch}` ? head.id : null;
 }
 
-/**
- * How many new trees are checked out at once, across repositories: twice the cores. Measured on
- * 2 cores (40 trees of a 20,000-file repository, in memory): 3, 4 or 8 at once took about as long,
- * 2 up to twice as long, all 40 at once longer still. A checkout is mostly the system's file
- * creation: beyond the idle cores more at once gains nothing (bench/worktrees.bench.ts). It stays
- * under the git queue's max(8, 4 × cores) (gitProcess.ts): the run's other git calls keep slots.
- */
-const CHECKOUTS = Math.max(2, 2 * (os.availableParallelism?.() ?? os.cpus().length));
-let checkingOut = 0;
-const waitingToCheckOut: (() => void)[] = [];
-
-/** `fn` once fewer than `CHECKOUTS` checkouts run; a slot that ends goes to the one that waited longest. */
-async function inCheckoutSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (checkingOut < CHECKOUTS) checkingOut++;
-  else await new Promise<void>((resolve) => waitingToCheckOut.push(resolve));
-  try {
-    return await fn();
-  } finally {
-    const next = waitingToCheckOut.shift();
-    if (next) next();
-    else checkingOut--;
-  }
-}
-
-/**
- * Adds a new tree at `tree` (`target`: `-b <branch> <tree> <commit>`, `<tree> <branch>` or
- * `--detach <tree> <commit>`), locked with `reason` from the moment it exists, and checks it out.
- * Only the add takes the repository's worktree turn (gitRun.ts `inTurn`): with `--no-checkout` it
- * writes the tree's private folder in `.git/worktrees/`, its `.git` file, HEAD and the lock — a few
- * milliseconds. The checkout, seconds in a repository of tens of thousands of files, runs outside
- * the turn, `CHECKOUTS` at once (`checkOut`). A tree whose checkout failed is not left to be taken
- * as whole: it is removed when it holds nothing but its `.git` file (as git's own `worktree add`
- * removes what it made), else it stays without an index, half made (`finishHalfMade` judges it).
- * `WAVES_TREES_AT_ONCE=0`: the whole `worktree add`, checkout and all, in the turn (the bench's before).
- */
-async function addTree(repo: string, tree: string, reason: string, target: readonly string[]): Promise<void> {
-  const add = ['worktree', 'add', '--quiet', '--lock', '--reason', reason];
-  if (process.env.WAVES_TREES_AT_ONCE === '0') {
-    await git(repo, [...add, ...target]);
-    return;
-  }
-  await git(repo, [...add, '--no-checkout', ...target]);
-  try {
-    await inCheckoutSlot(() => checkOut(tree, false));
-  } catch (err) {
-    await dropUnmade(repo, tree).catch(() => undefined);
-    throw err;
-  }
-}
-
-/**
- * Writes a tree's files and index from its HEAD, through an index file of its own in the tree's
- * private folder that becomes the tree's `index` only once every file is written — so a tree has
- * no index exactly while its checkout has not ended — then the checkout's mark (treeMarks.ts).
- * `read-tree HEAD` fills that index alone; `checkout-index --all -u` writes every file that is
- * missing and none that is there (a file in the way fails it: nothing is overwritten). When a
- * stopped checkout is finished (`finishing`), what is there already must be the commit's, byte for
- * byte (`status` against that index), else nothing is written.
- */
-async function checkOut(tree: string, finishing: boolean): Promise<void> {
-  const index = treeIndexFile(tree);
-  if (!index) throw new Error(`${tree} is not a linked worktree`);
-  // A name of its own: a checkout stopped midway may have left its lock file under another.
-  const own = `${index}.waves-${crypto.randomBytes(6).toString('hex')}`;
-  const env = { GIT_INDEX_FILE: own };
-  try {
-    await git(tree, ['read-tree', 'HEAD'], [0], env);
-    if (finishing) {
-      const status = parseStatusV2Z((await git(tree, ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames'], [0], env)).stdout);
-      // Missing files are the ones the stopped checkout had not written yet; anything else is not its.
-      const theirs = status.entries.filter((e) => !(e.index === ' ' && e.worktree === 'D')).map((e) => e.path).sort();
-      if (theirs.length > 0) {
-        const shown = `${theirs.slice(0, 5).join(', ')}${theirs.length > 5 ? ', …' : ''}`;
-        throw new Error(`the worktree ${tree} was left half made (its checkout did not end) and holds ${theirs.length} file(s) that are not its commit's: ${shown}; it is kept as it is: look at it, then move it away and run the package again`);
-      }
-    }
-    await git(tree, ['checkout-index', '--all', '-u'], [0], env);
-    fs.renameSync(own, index);
-  } finally {
-    fs.rmSync(own, { force: true });
-  }
-  markCheckedOut(tree, await headCommit(tree));
-}
-
-/**
- * A tree left half made — a linked worktree without its index: the engine stopped between
- * `worktree add --no-checkout` and the end of the checkout (`addTree`) — is checked out now when it
- * never was anyone's: it has no checkout's mark, and `status` shows nothing in it but files of its
- * commit (those the stopped checkout wrote). Otherwise it is refused, nothing in it touched. A tree
- * with its index is left as it is.
- */
-async function finishHalfMade(tree: string): Promise<void> {
-  const index = treeIndexFile(tree);
-  if (!index || fs.existsSync(index)) return;
-  if (checkedOutAt(tree) !== null) {
-    throw new Error(`the worktree ${tree} has no index (${index}) though its checkout ended before; it is kept as it is: look at it, then move it away and run the package again`);
-  }
-  await inCheckoutSlot(() => checkOut(tree, true));
-  // The index files of the stopped checkout, and their locks.
-  const folder = path.dirname(index);
-  for (const name of fs.readdirSync(folder)) if (name.startsWith(`${path.basename(index)}.waves-`)) fs.rmSync(path.join(folder, name), { force: true });
-}
-
-/** Removes a new tree whose checkout failed, when it holds nothing but its `.git` file (forced: without an index git sees every file of the commit deleted). */
-async function dropUnmade(repo: string, tree: string): Promise<void> {
-  const names = fs.readdirSync(tree);
-  if (names.length !== 1 || names[0] !== '.git') return;
-  await git(repo, ['worktree', 'unlock', tree], [0, 128]);
-  await git(repo, ['worktree', 'remove', '--force', tree]);
-}
-
 /** Merges `baseSha` into the branch checked out in `tree` when its history (`head`) lacks it; the merge commit, or null when none was needed. A conflict aborts the merge and throws. */
 async function mergeBaseInto(tree: string, branch: string, baseSha: string, head: string): Promise<string | null> {
   if (await isAncestor(tree, baseSha, head)) return null;
@@ -270,7 +154,6 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
  * hook runs next).
  */
 export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' | 'branch' | 'base'>, madeAt: string): Promise<WorktreeResult> {
-  await finishHalfMade(req.path);
   const [baseSha, status] = await Promise.all([
     revParse(req.repo, req.base),
     git(req.path, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames']).then((r) => parseStatusV2Z(r.stdout)),
@@ -296,13 +179,10 @@ export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' |
 
 /**
  * Removes a tree made ahead that no attempt took: only while it is exactly as made (clean, its
- * branch at `madeAt`; one left half made is finished first, `finishHalfMade`); its branch is
- * deleted only if it still points there. Anything else stays.
+ * branch at `madeAt`); its branch is deleted only if it still points there. Anything else stays.
  */
 export async function dropMadeAhead(repo: string, tree: string, branch: string, madeAt: string): Promise<boolean> {
   if (madeAheadAt(tree) !== madeAt) return false;
-  // One an engine left half made is judged whole first: its missing files are not changes.
-  await finishHalfMade(tree);
   const r = await removeWorktreeIfSafe({ repo, worktree: tree, branch, mergedInto: madeAt });
   if (r.removed && !r.branchDeleted) await git(repo, ['update-ref', '-d', `refs/heads/${branch}`, madeAt], [0, 1, 128]);
   return r.removed;
@@ -329,11 +209,10 @@ export async function prepareSharedTree(req: WorktreeRequest & { leftoversMessag
   let how: WorktreeResult['how'] = branchThere ? 'checked-out' : 'created';
   if (!atPath) {
     if (fs.existsSync(req.path) && fs.readdirSync(req.path).length > 0) throw new Error(`${req.path} exists and is not the shared worktree; move it away first`);
-    await addTree(repo, req.path, reason, ['--detach', req.path, baseSha]);
+    await git(repo, ['worktree', 'add', '--quiet', '--lock', '--reason', reason, '--detach', req.path, baseSha]);
   } else if (atPath.prunable !== null) {
     throw new Error(`the shared worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
   } else {
-    await finishHalfMade(req.path);
     await lockWorktree(repo, req.path, reason);
   }
   const current = (await git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1])).stdout.trim();
