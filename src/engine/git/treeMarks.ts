@@ -86,29 +86,6 @@ export function markCopied(tree: string, text: string): void {
   writeMark(tree, COPIED_MARK, text.trimEnd());
 }
 
-/**
- * The checkout's mark (worktrees.ts `addTree`): written once a new tree's checkout ended, before
- * the tree is anyone's. A tree without its index and without this mark was left half made (the
- * engine stopped between `worktree add --no-checkout` and the end of the checkout); one without
- * its index but with the mark lost its index after it was handed out.
- */
-const CHECKED_OUT_MARK = 'waves-checked-out';
-
-/** The commit a tree's checkout ended at, or null when no checkout of the engine's ended there (or the mark cannot be read). */
-export function checkedOutAt(tree: string): string | null {
-  return readMark(privateGitFile(tree, CHECKED_OUT_MARK))?.trim() || null;
-}
-
-/** Marks `tree` as checked out (its files and index written) at `commit`. */
-export function markCheckedOut(tree: string, commit: string): void {
-  writeMark(tree, CHECKED_OUT_MARK, commit);
-}
-
-/** The path of a linked worktree's index (`.git/worktrees/<tree's name>/index`), or null when `tree` is no linked worktree. */
-export function treeIndexFile(tree: string): string | null {
-  return privateGitFile(tree, 'index');
-}
-
 /** Marks a linked worktree as made ahead of its package's first attempt, at `commit`. */
 export function markMadeAhead(tree: string, commit: string): void {
   writeMark(tree, AHEAD_MARK, commit);
