@@ -266,7 +266,7 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
           </span>
         )}
         {plan.integration && (
-          <span className={`badge integration ${plan.integration.status}`} role="status" title={`Integration guard: ${plan.integration.text}`}>
+          <span className={`badge integration ${plan.integration.status}`} role="status" title={`Integration guard: ${plan.integration.text}${plan.integration.stuck ? `\n${plan.integration.stuck}` : ''}`}>
             <span className={`codicon codicon-${INTEGRATION_ICONS[plan.integration.status]}`} aria-hidden="true" /> {integrationWords(plan.integration)}
           </span>
         )}
@@ -640,7 +640,7 @@ function integrationWords(v: IntegrationView): string {
     case 'checking':
       return 'integration: checking';
     case 'red':
-      return v.blamed ? `integration red: ${v.blamed}` : 'integration red';
+      return v.blamed ? `integration red: ${v.blamed}${v.stuck ? ', no retry left' : ''}` : 'integration red';
     case 'base-red':
       return 'integration red at the base';
     case 'off':

@@ -7,6 +7,7 @@
  * 1 the resumed run did not succeed, 2 usage errors and every refusal (nothing was sent).
  */
 import { randomUUID } from 'node:crypto';
+import { packageFacts, reviewHeadline } from '../core/present/packageFacts';
 import { sanitize } from '../core/present/terminalText';
 import { OwnerIndex } from '../core/ownership/ownership';
 import {
@@ -72,19 +73,20 @@ export async function reviewCommand(argv: readonly string[], io: Io): Promise<nu
 async function list(io: Io, loaded: LoadedPlan, state: RunState, store: ReviewStore, only: string | undefined, json: boolean): Promise<number> {
   const threads = await threadsNow(state, store, io);
   const ids = only ? [only] : Object.keys(state.packages);
+  // The package's facts from where `waves status` and the report read them (core/present/packageFacts.ts).
   const packages = ids.map((id) => {
-    const r = state.packages[id]!;
-    return { packageId: id, status: r.status, attempts: r.attempts, revisions: r.revisions ?? 0, threads: openThreads(threads, id) };
+    const facts = packageFacts(state, id);
+    return { packageId: id, status: facts.status, attempts: facts.attempts, revisions: facts.revisions, threads: openThreads(threads, id), facts };
   });
   const unrouted = only ? [] : openThreads(threads, null);
   if (json) {
-    io.out(JSON.stringify({ featureId: state.featureId, runId: state.runId, packages, ...(unrouted.length ? { unrouted } : {}) }) + '\n');
+    const shown = packages.map(({ facts: _facts, ...p }) => p);
+    io.out(JSON.stringify({ featureId: state.featureId, runId: state.runId, packages: shown, ...(unrouted.length ? { unrouted } : {}) }) + '\n');
     return 0;
   }
   const lines: string[] = [];
   for (const p of packages) {
-    const n = p.threads.length;
-    lines.push(`${p.packageId}  ${p.status}${p.revisions ? `, ${p.revisions} revision${p.revisions === 1 ? '' : 's'}` : ''}${n ? `, ${n} open comment${n === 1 ? '' : 's'}` : ''}`);
+    lines.push(reviewHeadline(p.facts, p.threads.length));
     for (const t of p.threads) lines.push(...threadLines(t));
   }
   if (unrouted.length) {

@@ -1,20 +1,25 @@
 /**
  * `waves status`: a run's packages, locks and driver from `.waves/` (and the shared
  * coordinator with `--coordinator`). Reads only — no lease, nothing written — so it works
- * while another process drives the run.
+ * while another process drives the run. Each package's facts come from `packageFacts` (as
+ * `waves review`'s and the report's do); `--json` carries all of them, with the open review
+ * comments and what the report said of its result record.
  */
-import { guardText } from '../core/run/integrationGuard';
+import * as fs from 'node:fs';
+import { guardStuck, guardText } from '../core/run/integrationGuard';
 import type { LockEntry } from '../engine';
 import { formatClock } from '../core/present/terminalText';
-import { fit, formatElapsed, sanitize, truncate } from '../core/present/terminalText';
+import { formatElapsed, sanitize } from '../core/present/terminalText';
+import { elapsedMs, packageFacts, statusPackageLines, type StatusPackage } from '../core/present/packageFacts';
 import { modelFromState } from '../core/present/progressModel';
-import { refusedLine } from '../core/present/runStatusText';
 import { renderHeader } from '../core/present/terminalProgress';
-import type { PackageRunRecord } from '../core/run/runState';
+import { openCounts, parseReviewFile } from '../core/run/review';
+import { reviewFile } from '../core/run/runPaths';
+import type { RunState } from '../core/run/runState';
 import { formatSpend } from '../core/run/spend';
 import { isLiveLock } from '../core/run/lockTable';
 import { isLiveRun, ownerText } from '../core/run/sharedCoordinator';
-import { CoordinatorReader, redactSecrets, type CoordinatorOptions, driverOf, foreignReason, liveLocks, readRun } from '../engine';
+import { CoordinatorReader, redactSecrets, type CoordinatorOptions, driverOf, foreignReason, liveLocks, readReport, readRun } from '../engine';
 import { parseArgs } from './args';
 import { type Io } from './io';
 
@@ -22,13 +27,6 @@ import { coordinatorFrom, loadPlan, planArg, rel, runSpend } from './runArgs';
 
 // ---------------------------------------------------------------------------------------
 // waves status
-
-function elapsedMs(r: PackageRunRecord, now: number): number | null {
-  if (!r.startedAt) return null;
-  const start = Date.parse(r.startedAt);
-  const end = r.endedAt ? Date.parse(r.endedAt) : now;
-  return Number.isNaN(start) || Number.isNaN(end) ? null : Math.max(0, end - start);
-}
 
 export async function statusCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['json', 'coordinator', 'coordinator-repository'], ['coordinator', 'coordinator-repository']);
@@ -59,30 +57,14 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   const planChanged = state.planHash !== null && state.planHash !== loaded.hash;
   const foreign = foreignReason(state);
   const ids = [...analysis.graph.ids.filter((id) => state.packages[id]), ...Object.keys(state.packages).filter((id) => !waveOf.has(id))];
+  const titleOf = new Map(analysis.plan.packages.map((p) => [p.id, p.title ?? null]));
+  // Each package's facts from the one place every front end reads them (core/present/packageFacts.ts):
+  // what the text below shows, what `waves review` lists and the report says of it — all of it in --json.
+  const comments = openComments(repo, featureId);
   const packages = ids.map((id) => {
-    const r = state.packages[id]!;
-    return {
-      id,
-      wave: waveOf.get(id) ?? null,
-      status: r.status,
-      attempts: r.attempts,
-      startedAt: r.startedAt,
-      endedAt: r.endedAt,
-      elapsedMs: elapsedMs(r, now),
-      exitCode: r.exitCode,
-      signal: r.signal,
-      lastError: r.lastError,
-      needsInput: r.needsInput,
-      usageLimit: r.usageLimit ?? null,
-      spend: r.spend ?? null,
-      refused: r.refused ?? [],
-      blockedBy: r.blockedBy,
-      merge: state.merges[id]?.status ?? null,
-      branch: r.branch,
-      worktree: r.worktree,
-      host: r.host ?? null,
-      locks: locks.filter((l) => l.holder === id).map((l) => ({ key: l.key, kind: l.kind, expiresAt: l.expiresAt })),
-    };
+    const facts = packageFacts(state, id);
+    const shown: StatusPackage = { ...facts, wave: waveOf.get(id) ?? null, elapsedMs: elapsedMs(facts, now), openComments: comments ? (comments.get(id) ?? 0) : null };
+    return { ...shown, title: titleOf.get(id) ?? null, locks: locks.filter((l) => l.holder === id).map((l) => ({ key: l.key, kind: l.kind, expiresAt: l.expiresAt })) };
   });
 
   if (json) {
@@ -99,7 +81,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
         spend: runSpend(state),
         readOnly: read.newer,
         owner,
-        packages,
+        packages: withReport(packages, reportedResults(repo, state)),
         locks,
         integration: state.integration,
         problems,
@@ -127,48 +109,17 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
     );
   const spent = runSpend(state);
   if (spent) lines.push(`spent: ${formatSpend(spent)}`);
-  if (foreign) lines.push(`this run is not this machine's: ${foreign}; nothing drives it here unless you resume it (\`waves run --resume\`)`);
+  if (foreign) lines.push(`this run is not yours here: ${foreign}; nothing drives it here unless you resume it (\`waves run --resume\`)`);
   if (state.unconfined) lines.push('its agents run WITHOUT walls (your choice: --unconfined or waves.sandbox.unconfined)');
   const guard = guardText(state.integration);
   if (guard) lines.push(guard);
+  // The guard sends nothing more: the breaker, the check, what it printed and what to do.
+  const stuck = guardStuck(state.integration);
+  if (stuck) lines.push(`  ${stuck.said}`, `  ${stuck.advice}`, ...(stuck.blame.output ? [`  what it printed (its end):`, ...stuck.blame.output.trimEnd().split('\n').slice(-15).map((l) => `    ${l}`)] : []));
   if (planChanged) lines.push('the plan changed since this run started');
   if (read.newer) lines.push('this run state was written by a newer version of Wave Orchestrator: shown read-only');
   const width = process.stdout.isTTY ? process.stdout.columns || 100 : Infinity;
-  const idWidth = Math.min(40, Math.max(2, ...packages.map((p) => p.id.length)));
-  const row = (cells: string[], widths: number[], rest: string) => {
-    const text = cells.map((c, i) => fit(c, widths[i]!, i === 0 || i === 2 || i === 6 ? 'left' : 'right')).join('  ') + '  ' + rest;
-    return (width === Infinity ? sanitize(text) : truncate(text, width)).trimEnd();
-  };
-  const widths = [idWidth, 4, 15, 3, 7, 6, 8];
-  lines.push(row(['ID', 'WAVE', 'STATUS', 'TRY', 'ELAPSED', 'EXIT', 'MERGE'], widths, 'DETAIL'));
-  for (const p of packages) {
-    const why = p.needsInput
-      ? `needs input since ${p.needsInput.since}: ${p.needsInput.reason}`
-      : p.blockedBy.length
-        ? `blocked by ${p.blockedBy.join(', ')}`
-        : (p.lastError ?? '');
-    // Where it runs, when the run is over hosts (#17).
-    const detail = p.host ? `on ${p.host}${why ? ` · ${why}` : ''}` : why;
-    const exit = p.signal ?? (p.exitCode === null ? '' : String(p.exitCode));
-    const status = p.needsInput ? 'needs-input' : p.status;
-    lines.push(
-      row(
-        [
-          p.id,
-          p.wave === null ? '–' : String(p.wave),
-          status,
-          p.attempts ? String(p.attempts) : '',
-          p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs),
-          exit,
-          p.merge ?? '',
-        ],
-        widths,
-        detail,
-      ),
-    );
-  }
-  // What the walls refused each package's last attempt (#32).
-  for (const p of packages) if (p.refused.length) lines.push(`${p.id}: ${refusedLine(p.refused)}`);
+  lines.push(...statusPackageLines(packages, width));
   if (locks.length) {
     lines.push('locks held:');
     for (const l of locks) lines.push(`  ${describeLock(l)}`);
@@ -207,6 +158,60 @@ async function sharedStatus(repo: string, featureId: string, options: Coordinato
     lines.push(`  ${r.featureId} — ${ownerText(r)}: ${packages || 'no package under way'}`);
   }
   return { locks, json: { where, problem: null, otherDrivers: others }, lines };
+}
+
+/**
+ * Open review threads per package (#33), read as the file is — never re-anchored, copied aside
+ * or written (status writes nothing); null when the threads cannot be read.
+ */
+function openComments(repo: string, featureId: string): Map<string, number> | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(reviewFile(repo, featureId), 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new Map() : null;
+  }
+  const read = parseReviewFile(text, featureId);
+  return read.kind === 'ok' ? openCounts(read.file.threads) : null;
+}
+
+/** What the run's report says of a package's result record (it reads the records when the run ends, on whichever host ran it). */
+interface ReportedResult {
+  resultStatus: string | null;
+  resultWarnings: string[];
+  missingResultKeys: string[];
+  claimedNotChanged: string[];
+}
+
+/** The result-record part of each package in the run's report.json, as `waves report --json` shows it; empty without a report of this run. */
+function reportedResults(repo: string, state: RunState): Map<string, ReportedResult> {
+  const out = new Map<string, ReportedResult>();
+  const read = readReport(repo, state, 'json');
+  if (!read.ok) return out;
+  let report: { runId?: unknown; packages?: unknown };
+  try {
+    report = JSON.parse(read.text) as typeof report;
+  } catch {
+    return out;
+  }
+  if (report?.runId !== state.runId || !Array.isArray(report.packages)) return out;
+  for (const p of report.packages as Record<string, unknown>[]) {
+    if (typeof p?.id !== 'string') continue;
+    out.set(p.id, {
+      resultStatus: typeof p.resultStatus === 'string' ? p.resultStatus : null,
+      resultWarnings: strings(p.resultWarnings),
+      missingResultKeys: strings(p.missingResultKeys),
+      claimedNotChanged: strings(p.claimedNotChanged),
+    });
+  }
+  return out;
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
+
+/** Each package with what the report says of its result record (`report`; null: no report of the run, or none of the package). */
+function withReport<P extends { id: string }>(packages: readonly P[], reported: ReadonlyMap<string, ReportedResult>): (P & { report: ReportedResult | null })[] {
+  return packages.map((p) => ({ ...p, report: reported.get(p.id) ?? null }));
 }
 
 /** A lock entry in a person's words. */

@@ -2,7 +2,7 @@ import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
 import { buildPackageDetails, buildPlanView } from '../core/dag/panelModel';
 import { isActive, type RunState } from '../core/run/runState';
-import { guardText } from '../core/run/integrationGuard';
+import { guardStuck, guardText } from '../core/run/integrationGuard';
 import { revealPackage } from '../plan/planCommands';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
@@ -414,5 +414,6 @@ export class DagPanel extends Disposable {
 function integrationViewOf(run: RunState | undefined): IntegrationView | null {
   const guard = run?.integration?.guard;
   if (!guard) return null;
-  return { status: guard.status, text: guardText(run.integration), blamed: guard.status === 'red' ? (guard.blamed?.packageId ?? null) : null };
+  const stuck = guardStuck(run.integration);
+  return { status: guard.status, text: guardText(run.integration), blamed: guard.status === 'red' ? (guard.blamed?.packageId ?? null) : null, stuck: stuck ? `${stuck.said} ${stuck.advice}` : null };
 }

@@ -133,6 +133,8 @@ export interface IntegrationView {
   text: string;
   /** The package blamed for a red tip, if any. */
   blamed: string | null;
+  /** The guard sends nothing more (the blamed package's retry budget is spent): what happened and what the person can do (`guardStuck`). */
+  stuck?: string | null;
 }
 
 /** The actions of a proposed plan's approval bar, in the order it shows them. */

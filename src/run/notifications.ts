@@ -5,6 +5,7 @@
  * speed-up). Each offers the one or two actions that help.
  */
 import * as vscode from 'vscode';
+import { retryBudgetOf } from '../core/plan/defaults';
 import type { EngineEvent } from '../engine';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
@@ -27,7 +28,7 @@ export class RunNotifications extends Disposable {
   private retryBudget(session: RunSession, packageId: string): number {
     const plan = session.engine.analysis.plan;
     const pkg = plan.packages.find((p) => p.id === packageId);
-    return pkg?.retryBudget ?? plan.defaults.retryBudget ?? 1;
+    return retryBudgetOf(pkg, plan.defaults);
   }
 
   private async show(kind: 'info' | 'warning' | 'error', message: string, ...actions: string[]): Promise<string | undefined> {

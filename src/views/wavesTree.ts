@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { PlanPackage } from '../core/plan/model';
-import { guardText } from '../core/run/integrationGuard';
+import { guardStuck, guardText } from '../core/run/integrationGuard';
 import { packageRowKey, packageRunAccessible, packageRunNotes, packageRunText, statusIcon, waveRunText } from '../core/present/runStatusText';
 import { isActive, type PackageRunRecord, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
@@ -330,7 +330,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     const base = several && node.active ? 'active' : entry.analysis.plan.feature?.id;
     item.description = guard ? `${base ?? ''} · ${guard}` : base;
     item.tooltip = new vscode.MarkdownString(
-      planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length, links: false }) + (guard ? `\n\n---\n\nIntegration guard: ${guard}` : ''),
+      planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length, links: false }) + (guard ? `\n\n---\n\nIntegration guard: ${guard}${stuckText(this.runOf(entry))}` : ''),
     );
     item.contextValue = node.active ? 'waves.plan.active' : 'waves.plan';
     return item;
@@ -379,7 +379,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
 
   /** What a package row shows of its run and its open review comments. */
   private rowKey(node: PackageNode, record: PackageRunRecord | undefined): string {
-    return `${packageRowKey(record)}|${this.comments(node)}|${this.blamed(node) ? 'blamed' : ''}`;
+    return `${packageRowKey(record)}|${this.comments(node)}|${this.blamed(node) ? `blamed ${this.runOf(node.entry)?.integration?.guard?.blamed?.outcome ?? ''}` : ''}`;
   }
 
   /** Whether the package's merge turned its run's integration branch red (#34: the guard blames it). */
@@ -441,7 +441,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       item.contextValue = `waves.package.${record.status}`;
       // The run's news about the package beside the plan's: its usage limit, its question, what it spent (#16).
       const news = packageRunNotes(record);
-      if (news) item.tooltip = new vscode.MarkdownString(`${packageTooltip(analysis, node.pkg)}\n\n---\n\n${news}`);
+      const stuck = this.blamed(node) ? stuckText(this.runOf(node.entry)) : '';
+      if (news || stuck) item.tooltip = new vscode.MarkdownString(`${packageTooltip(analysis, node.pkg)}\n\n---\n\n${news}${stuck}`);
     }
     const ref: PackageRef = { uri: node.uri, packageId: node.packageId, index: node.index, preserveFocus: true };
     item.command = { command: 'waves.revealPackage', title: 'Go to Package', arguments: [ref] };
@@ -481,4 +482,10 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       this.log.debug(`Could not reveal ${node.id} in the Waves view`, err);
     }
   }
+}
+
+/** The integration guard sends nothing more (the blamed package's retry budget is spent): what happened and what to do, for a tooltip (markdown). */
+function stuckText(run: RunState | undefined): string {
+  const stuck = guardStuck(run?.integration);
+  return stuck ? `\n\n${stuck.said} ${stuck.advice}` : '';
 }

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { gitEnv, waitFor } from '../engine/helpers';
+import { commitPlan, type ScriptedPackage } from './planFixture';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
@@ -36,20 +37,9 @@ function git(cwd: string, ...args: string[]): string {
 
 let repoCount = 0;
 /** A repository whose plan has the packages given (id, dependencies, the scripted agent's instructions). */
-function repoWithPlan(feature: string, packages: { id: string; deps?: string[]; agent: string[] }[]): { repo: string; plan: string } {
+function repoWithPlan(feature: string, packages: ScriptedPackage[]): { repo: string; plan: string } {
   const repo = path.join(tmp, `repo${++repoCount}`);
-  fs.mkdirSync(repo);
-  const lines = ['schema_version: 1', 'feature:', `  id: ${feature}`, `  title: Feature ${feature}`, 'defaults:', '  retry_budget: 0', 'packages:'];
-  for (const p of packages) {
-    lines.push(`  - package_id: ${p.id}`, `    title: Package ${p.id}`, `    depends_on: [${(p.deps ?? []).join(', ')}]`, '    description: |', ...p.agent.map((a) => `      test-agent: ${a}`));
-    lines.push('    scope:', `      write_allow: ["${p.id}/**"]`);
-  }
-  fs.writeFileSync(path.join(repo, 'work-packages.yaml'), lines.join('\n') + '\n');
-  fs.writeFileSync(path.join(repo, 'README.md'), '# test\n');
-  git(repo, 'init', '-q', '-b', 'main');
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'initial');
-  return { repo, plan: path.join(repo, 'work-packages.yaml') };
+  return { repo, plan: commitPlan(repo, feature, packages, env) };
 }
 
 const stateOf = (repo: string, feature: string) => JSON.parse(fs.readFileSync(path.join(repo, '.waves', 'runs', `${feature}.json`), 'utf8'));

@@ -465,13 +465,13 @@ describe('waves run', () => {
 
     const status = waves(['status', plan]);
     assert.equal(status.code, 0, status.err);
-    assert.match(status.out, /^this run is not this machine's: it does not say it was started on this machine \(it may have come with the repository\); nothing drives it here unless you resume it \(`waves run --resume`\)$/m);
+    assert.match(status.out, /^this run is not yours here: it does not say it was started on this machine \(it may have come with the repository\); nothing drives it here unless you resume it \(`waves run --resume`\)$/m);
     assert.equal(JSON.parse(waves(['status', '--json', plan]).out).foreign, "it does not say it was started on this machine (it may have come with the repository)");
 
     const run = waves(['run', '--agent-argv', AGENT, plan]);
     assert.equal(run.code, 0, run.out + run.err);
     assert.ok(
-      run.out.includes(".waves/runs/shipped-run.json holds run r-shipped, which is not this machine's: it does not say it was started on this machine (it may have come with the repository). A new run starts; that one is kept in .waves/history/shipped-run/r-shipped.json."),
+      run.out.includes(".waves/runs/shipped-run.json holds run r-shipped, which is not yours here: it does not say it was started on this machine (it may have come with the repository). A new run starts; that one is kept in .waves/history/shipped-run/r-shipped.json."),
       run.out,
     );
     const after = JSON.parse(waves(['status', '--json', plan]).out);
@@ -672,8 +672,9 @@ describe('waves run --integration-guard (#34)', () => {
       RENAMED_EXPORT_FILES,
     );
     const repo = path.dirname(plan);
-    fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('defaults:\n  retry_budget: 0', 'defaults:\n  retry_budget: 1'));
-    git(repo, 'commit', '-q', '-am', 'a retry each');
+    // A plan that states no retry_budget, as most real plans: the format's default (one) lets the guard send the failure.
+    fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('defaults:\n  retry_budget: 0\n', ''));
+    git(repo, 'commit', '-q', '-am', 'no retry budget stated');
     assert.equal(waves(['approve', '--yes', plan]).code, 0);
     // The flag before the plan and after it: it takes no value.
     assert.equal(waves(['run', '--integration-guard', '--dry-run', plan]).code, 0);
@@ -701,6 +702,47 @@ describe('waves run --integration-guard (#34)', () => {
     const report = waves(['report', plan]);
     assert.match(report.out, /- `b` broke a check and was sent the failure \(attempt 2, /);
     assert.match(git(repo, 'show', 'waves/guarded/_integration:b/use.mjs'), /loadUser/);
+  });
+
+  it('with retry_budget 0 the run ends failed, and status and the report name the breaker, the check, what it printed and what to do', async () => {
+    const gate = path.join(tmp, 'guard-gate-0');
+    const plan = repoWithPlan(
+      'guarded-spent',
+      [
+        { id: 'a', agent: [...RENAMER_AGENT] },
+        { id: 'b', agent: callerAgent(gate) },
+        { id: 'int', deps: ['a', 'b'], taskType: 'integrate', write: ['tests/**'], agent: ['write tests/ok.txt ok', 'commit'], verify: ['node check.mjs'] },
+      ],
+      RENAMED_EXPORT_FILES,
+    );
+    assert.match(fs.readFileSync(plan, 'utf8'), /defaults:\n {2}retry_budget: 0\n/);
+    assert.equal(waves(['approve', '--yes', plan]).code, 0);
+    const run = startWaves(['run', '--agent-argv', AGENT, '--unconfined', '--integration-guard', plan]);
+    try {
+      await waitFor(() => JSON.parse(waves(['status', '--json', plan]).out).packages?.some((p: { id: string; status: string }) => p.id === 'a' && p.status === 'succeeded'), 'a merged', 60_000);
+      fs.writeFileSync(gate, 'go');
+      assert.equal(await run.exited, 1, run.out + run.err);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    assert.match(run.out, /b's merge broke the integration check `node check\.mjs` and its retry budget is spent/);
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.equal(s.integration.guard.status, 'red');
+    assert.equal(s.integration.guard.blamed.packageId, 'b');
+    assert.equal(s.integration.guard.blamed.outcome, 'no-retry');
+    assert.match(s.integration.guard.blamed.output, /fetchUser/, 'what the check printed is kept');
+    assert.deepEqual(
+      s.packages.map((p: { id: string; status: string; attempts: number }) => [p.id, p.status, p.attempts]),
+      [['a', 'succeeded', 1], ['b', 'succeeded', 1], ['int', 'ready', 0]],
+    );
+    const status = waves(['status', plan]).out;
+    assert.match(status, /^integration red: b broke node check\.mjs and has no retry left$/m, status);
+    assert.match(status, /^ {2}b's merge broke the integration check `node check\.mjs` and its retry budget is spent: it was not sent the failure, and what depends on it waits\.$/m, status);
+    assert.match(status, /^ {2}Raise b's retry_budget in the plan and resume the run \(its agent is then sent the failure\), or fix it by hand on the branch waves\/guarded-spent\/_integration and resume\.$/m, status);
+    assert.match(status, /^ {2}what it printed \(its end\):\n(?: {4}.*\n)*? {4}.*fetchUser/m, status);
+    const report = waves(['report', plan]).out;
+    assert.match(report, /\*\*b's merge broke the integration check `node check\.mjs` and its retry budget is spent: it was not sent the failure, and what depends on it waits\.\*\*\n\nRaise b's retry_budget/);
+    assert.match(report, /What `node check\.mjs` printed at [0-9a-f]{12} \(its end\):\n\n```text\n[^]*fetchUser[^]*\n```\n/);
   });
 });
 

@@ -31,14 +31,18 @@ const statusOf = (repo: string, featureId: string, id: string) =>
 function plan(out: string, gate: string, integrationCommand = 'node check.mjs'): TestPackage[] {
   return [
     { id: 'a', agent: [...RENAMER_AGENT], commands: ['node -e "import(\'./a/api.mjs\')"'] },
-    { id: 'b', retryBudget: 1, agent: callerAgent(gate, path.join(out, 'b.txt')), commands: ['node -e "import(\'./b/use.mjs\')"'] },
+    // No retry_budget stated (as in most real plans): the format's default lets the guard send b the failure.
+    { id: 'b', agent: callerAgent(gate, path.join(out, 'b.txt')), commands: ['node -e "import(\'./b/use.mjs\')"'] },
     { id: 'int', deps: ['a', 'b'], write: ['tests/**'], agent: ['write tests/ok.txt ok', 'commit'], commands: [integrationCommand] },
   ];
 }
 
-/** The plan with `int` marked as the integration package. */
+/** The plan with `int` marked as the integration package, and no retry budget stated for the plan (most real plans state none). */
 function withIntegration(repo: string, planFile: string): void {
-  const text = fs.readFileSync(planFile, 'utf8').replace(`  - package_id: "int"\n`, `  - package_id: "int"\n    task_type: integrate\n`);
+  const text = fs
+    .readFileSync(planFile, 'utf8')
+    .replace(`  - package_id: "int"\n`, `  - package_id: "int"\n    task_type: integrate\n`)
+    .replace('defaults:\n  retry_budget: 0\n', '');
   fs.writeFileSync(planFile, text);
   void repo;
 }
@@ -81,6 +85,34 @@ describe('the integration guard (#34)', () => {
     assert.match(report, /- `b` broke a check and was sent the failure \(attempt 2, /);
     assert.match(report, /\| base \| `node check\.mjs` \| passed \|/);
     assert.match(report, /\| tip \| `node check\.mjs` \| \*\*failed\*\* \|/);
+  });
+
+  test('with retry_budget 0 the breaker is named with the failing check and what it printed, nothing is sent, and the run ends failed saying what to do', async () => {
+    const out = tempDir('waves-guard-spent-');
+    const gate = path.join(out, 'gate');
+    const packages = plan(out, gate).map((p) => (p.id === 'b' ? { ...p, retryBudget: 0 } : p));
+    const { repo, planFile } = repoWithPlan('spent', packages, RENAMED_EXPORT_FILES);
+    withIntegration(repo, planFile);
+    const { engine, events } = await engineFor(planFile, { verification: 'approved', integrationGuard: true, confinement: { options: { write: [out], read: [out] } } });
+    const outcome = engine.run();
+    await waitFor(() => statusOf(repo, 'spent', 'a') === 'succeeded', 'a merged', 30_000);
+    fs.writeFileSync(gate, 'go');
+    const done = await outcome;
+    assert.equal(done.outcome, 'failed');
+    const guard = done.state.integration!.guard!;
+    assert.equal(guard.status, 'red');
+    assert.equal(guard.blamed?.packageId, 'b');
+    assert.equal(guard.blamed?.command, 'node check.mjs');
+    assert.equal(guard.blamed?.outcome, 'no-retry');
+    assert.match(guard.blamed?.output ?? '', /fetchUser/);
+    assert.equal(done.state.packages.b!.attempts, 1, 'nothing was sent');
+    assert.equal(done.state.packages.b!.followUps, undefined);
+    assert.equal(done.state.packages.int!.attempts, 0, 'the integration package waited for a green tip');
+    const said = events.filter((e) => e.type === 'problem' && e.packageId === 'b').map((e) => (e.type === 'problem' ? e.message : ''));
+    assert.ok(said.some((m) => /^b's merge broke the integration check `node check\.mjs` and its retry budget is spent: .* Raise b's retry_budget in the plan and resume the run/.test(m)), said.join('\n'));
+    const report = JSON.parse(fs.readFileSync(done.reportFile!.replace(/\.md$/, '.json'), 'utf8'));
+    assert.equal(report.integrationGuard.stuck.packageId, 'b');
+    assert.match(report.integrationGuard.stuck.output, /fetchUser/);
   });
 
   test("a package sent back just after it landed starts its new attempt once its old tree is gone, never in a tree being removed (#37)", async () => {

@@ -16,7 +16,7 @@ import { attemptDir, attemptFiles, historyFile, integrationBranch, runStateFile 
 import { createRunState } from '../../src/core/run/runStateInit';
 import type { RunState } from '../../src/core/run/runState';
 import { AdoptRefusedError, readRun, reconcileRun, type EngineEvent, type EngineOptions } from '../../src/engine';
-import { machineId } from '../../src/engine/consent/machine';
+import { machineId, personId } from '../../src/engine/consent/machine';
 import { engineFor as sharedEngineFor, engineGoneWhileWaiting, exists, isolateGit, planYaml, treeFiles, type TestPackage } from './engineFixtures';
 import { applied, exitRecordText, startedEvents } from '../fixtures/shippedRun';
 import { buildRunner, git, makeRepo, tempDir, waitFor } from './helpers';
@@ -55,9 +55,9 @@ const PACKAGES = (out: string): TestPackage[] => [
 /**
  * The run state a repository ships: `a` running with its exit written (token `tok-a`), `b`
  * failed after one attempt (budget 2), `e` succeeded and `c` pending on it — every automatic
- * path of the scheduler would start an agent. `machine` as given (absent: as a repository has it).
+ * path of the scheduler would start an agent. `machine` and `person` as given (absent: as a repository has it).
  */
-function shippedState(repo: string, machine?: string): RunState {
+function shippedState(repo: string, owner?: Pick<RunState, 'machine' | 'person'>): RunState {
   const where = (id: string) => {
     const files = attemptFiles(attemptDir(repo, FEATURE, RUN_ID, id, 1));
     return { worktree: path.join(repo, 'elsewhere', id), logFile: files.log, resultFile: files.result };
@@ -74,14 +74,14 @@ function shippedState(repo: string, machine?: string): RunState {
     Object.values(state.packages).map((r) => `${r.packageId}:${r.status}`),
     ['a:running', 'b:failed', 'e:succeeded', 'c:pending'],
   );
-  return machine ? { ...state, machine } : state;
+  return owner ? { ...state, ...owner } : state;
 }
 
 /** A repository whose last commit ships `.waves/` with the run above and `a`'s exit.json. */
-function repoShipping(machine?: string): { repo: string; planFile: string; out: string; shipped: string } {
+function repoShipping(owner?: Pick<RunState, 'machine' | 'person'>): { repo: string; planFile: string; out: string; shipped: string } {
   const out = markers();
   const repo = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': planYaml(FEATURE, PACKAGES(out)) });
-  const state = shippedState(repo, machine);
+  const state = shippedState(repo, owner);
   const shipped = JSON.stringify(state, null, 2) + '\n';
   fs.mkdirSync(path.dirname(runStateFile(repo, FEATURE)), { recursive: true });
   fs.writeFileSync(runStateFile(repo, FEATURE), shipped);
@@ -133,7 +133,7 @@ describe('run state shipped with a repository (#15 item 11)', () => {
   });
 
   test("another machine's run state is refused the same way", async () => {
-    const { repo, planFile, out, shipped } = repoShipping('0'.repeat(64));
+    const { repo, planFile, out, shipped } = repoShipping({ machine: '0'.repeat(64), person: '1'.repeat(64) });
     const read = readRun(repo, FEATURE);
     assert.ok(read.kind === 'ok');
     assert.deepEqual(await reconcileRun(repo, read.state), { kind: 'foreign', left: ['a', 'c'], reason: 'it was started on another machine' });
@@ -146,7 +146,7 @@ describe('run state shipped with a repository (#15 item 11)', () => {
   });
 
   test('a run state that is not valid is never adopted, nor moved aside or rewritten by the adoption', async () => {
-    const { repo, planFile, out } = repoShipping(machineId());
+    const { repo, planFile, out } = repoShipping({ machine: machineId(), person: personId() });
     const file = runStateFile(repo, FEATURE);
     const broken = fs.readFileSync(file, 'utf8').replace('"status": "failed"', '"status": "finished-ish"');
     fs.writeFileSync(file, broken);
@@ -172,6 +172,7 @@ describe('run state shipped with a repository (#15 item 11)', () => {
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.notEqual(outcome.runId, RUN_ID, 'a new run');
     assert.equal(outcome.state.machine, machineId());
+    assert.equal(outcome.state.person, personId());
     for (const id of ['a', 'b', 'e', 'c']) assert.equal(outcome.state.packages[id]!.attempts, 1, `${id} ran once, in the new run`);
     assert.deepEqual(ran(out), ['a.ran', 'b.ran', 'c.ran', 'e.ran'], 'every agent of the plan ran once: the person asked');
     assert.deepEqual(newAttempts(repo), [], 'nothing of the shipped run was driven');
@@ -182,7 +183,7 @@ describe('run state shipped with a repository (#15 item 11)', () => {
         (e) =>
           e.type === 'problem' &&
           e.message ===
-            `.waves/runs/shipped.json holds run ${RUN_ID}, which is not this machine's: it does not say it was started on this machine (it may have come with the repository). A new run starts; that one is kept in .waves/history/shipped/${RUN_ID}.json. To go on with it instead, resume it (\`waves run --resume\`, or Resume).`,
+            `.waves/runs/shipped.json holds run ${RUN_ID}, which is not yours here: it does not say it was started on this machine (it may have come with the repository). A new run starts; that one is kept in .waves/history/shipped/${RUN_ID}.json. To go on with it instead, resume it (\`waves run --resume\`, or Resume).`,
       ),
       JSON.stringify(events.filter((e) => e.type === 'problem')),
     );
@@ -195,6 +196,7 @@ describe('run state shipped with a repository (#15 item 11)', () => {
     engine.dispose();
     assert.equal(outcome.runId, RUN_ID);
     assert.equal(outcome.state.machine, machineId());
+    assert.equal(outcome.state.person, personId());
     const read = readRun(repo, FEATURE);
     assert.ok(read.kind === 'ok');
     assert.notEqual((await reconcileRun(repo, read.state)).kind, 'foreign');

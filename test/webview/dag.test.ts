@@ -259,8 +259,14 @@ describe('DAG webview', () => {
     await page.waitForFunction(() => document.querySelector('.badge.integration')?.classList.contains('green'));
     assert.equal((await badge.textContent())?.trim(), 'integration green');
     assert.equal(await badge.evaluate((el) => getComputedStyle(el).color), await colour('var(--vscode-testing-iconPassed, var(--vscode-charts-green))'));
+    // Red again, and the blamed package's retry budget spent: the bar says so, its tooltip what to do.
+    const stuck = "wp-b's merge broke the integration check `npm test` and its retry budget is spent: it was not sent the failure, and what depends on it waits. Raise wp-b's retry_budget in the plan and resume the run.";
+    await post({ type: 'status', seq: 4, deltas: [], integration: { status: 'red', text: 'integration red: wp-b broke npm test and has no retry left', blamed: 'wp-b', stuck } });
+    await page.waitForFunction(() => document.querySelector('.badge.integration')?.classList.contains('red'));
+    assert.equal((await badge.textContent())?.trim(), 'integration red: wp-b, no retry left');
+    assert.equal(await badge.getAttribute('title'), `Integration guard: integration red: wp-b broke npm test and has no retry left\n${stuck}`);
     // Turned off when the run was taken up again: said, with its own icon, in no state's colour.
-    await post({ type: 'status', seq: 4, deltas: [], integration: { status: 'off', text: 'integration guard turned off', blamed: null } });
+    await post({ type: 'status', seq: 5, deltas: [], integration: { status: 'off', text: 'integration guard turned off', blamed: null } });
     await page.waitForFunction(() => document.querySelector('.badge.integration')?.classList.contains('off'));
     assert.equal((await badge.textContent())?.trim(), 'integration guard off');
     assert.equal(await badge.locator('.codicon-circle-slash').count(), 1);

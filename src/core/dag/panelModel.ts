@@ -4,6 +4,7 @@
  */
 import type { Coupling } from '../ownership/coupling';
 import type { PlanAnalysis } from '../plan/analyze';
+import { retryBudgetOf, timeoutMinutesOf } from '../plan/defaults';
 import type { Diagnostic } from '../plan/model';
 import type { PackageRunRecord } from '../run/runState';
 import { formatSpend } from '../run/spend';
@@ -154,8 +155,9 @@ export function buildPackageDetails(
       tier: p.verification?.tier ?? plan.defaults.verificationTierRequired ?? null,
       steps: (p.verification?.steps ?? []).map((s) => ({ name: s.name, kind: s.kind, command: s.command ?? null })),
     },
-    timeoutMinutes: p.timeoutMinutes ?? plan.defaults.timeoutMinutes ?? null,
-    retryBudget: p.retryBudget ?? plan.defaults.retryBudget ?? null,
+    // What the run will do: the package's own, else the plan's, else the format's default.
+    timeoutMinutes: timeoutMinutesOf(p, plan.defaults),
+    retryBudget: retryBudgetOf(p, plan.defaults),
     problems: analysis.diagnostics
       .filter((d) => d.packageId === packageId)
       .map((d) => ({ severity: severity(d), code: d.code, message: d.message, line: analysis.lines.position(d.range.start).line + 1 })),

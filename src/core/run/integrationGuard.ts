@@ -5,7 +5,7 @@
  * textual conflict impossible, not a broken integration: one package renames what another calls.
  */
 import type { PlanPackage } from '../plan/model';
-import type { GuardCheck, GuardState, IntegrationInfo, RunState } from './runState';
+import type { GuardBlame, GuardCheck, GuardState, IntegrationInfo, RunState } from './runState';
 
 /**
  * Whether a run checks its integration branch: as asked, else — a run taken up again — as it was
@@ -81,10 +81,35 @@ export function guardText(info: Pick<IntegrationInfo, 'guard'> | null | undefine
     case 'off':
       return 'integration guard turned off';
     case 'red':
-      return g.blamed ? `integration red: ${g.blamed.packageId} blamed (${g.blamed.command})` : 'integration red';
+      if (!g.blamed) return 'integration red';
+      if (g.blamed.outcome === 'no-retry') return `integration red: ${g.blamed.packageId} broke ${g.blamed.command} and has no retry left`;
+      return `integration red: ${g.blamed.packageId} blamed (${g.blamed.command})`;
     default:
       return 'integration checks not run yet';
   }
+}
+
+/** How much of a failing check's output the run state keeps with the blame (the agent is sent more). */
+export const GUARD_OUTPUT_CHARS = 4000;
+
+/** The end of `output`, as kept with a blame. */
+export function blameOutput(output: string): string {
+  return output.length > GUARD_OUTPUT_CHARS ? output.slice(-GUARD_OUTPUT_CHARS) : output;
+}
+
+/**
+ * The integration branch is red and the guard sends nothing more: whose merge broke it, the
+ * failing check and what it printed, and what the person can do — for `waves status`, the report,
+ * the DAG and the Waves view alike. null while the guard is not stuck (green, checking, or the
+ * blamed package was sent the failure, or is at work again, and its next merge is checked).
+ */
+export function guardStuck(info: { guard?: GuardState; branch?: string } | null | undefined): { blame: GuardBlame; said: string; advice: string } | null {
+  const g = info?.guard;
+  const blame = g?.status === 'red' ? g.blamed : null;
+  if (blame?.outcome !== 'no-retry') return null;
+  const said = `${blame.packageId}'s merge broke the integration check \`${blame.command}\` and its retry budget is spent: it was not sent the failure, and what depends on it waits.`;
+  const advice = `Raise ${blame.packageId}'s retry_budget in the plan and resume the run (its agent is then sent the failure), or fix it by hand on ${info?.branch ? `the branch ${info.branch}` : 'the integration branch'} and resume.`;
+  return { blame, said, advice };
 }
 
 /** The time spent checking (ms), for the report's time metrics. */

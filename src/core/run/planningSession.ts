@@ -17,6 +17,7 @@ import { AgentProfileError, customProfile, presetProfile, type AgentProfile } fr
 import type { AuditScope } from './audit';
 import { isSafeName } from './safeName';
 import { code } from './prompt';
+import { fenced } from '../util/markdown';
 
 /** Where the engine keeps planning sessions (inside `.waves/`, which git never sees). */
 export const PLANS_FOLDER = '.waves/plans';
@@ -425,13 +426,6 @@ function flatten(s: string): string {
 
 function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
-}
-
-/** A fenced block whose fence is longer than any backtick run in `body`. */
-function fenced(body: string, lang: string): string {
-  const longest = Math.max(0, ...Array.from(body.matchAll(/`+/g), (m) => m[0].length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}\n${body}\n${fence}`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { PlanAnalysis } from '../plan/analyze';
 import type { PlanPackage, VerificationTier } from '../plan/model';
 import type { PackageSlice } from './contextSlice';
 import type { FollowUp } from './runState';
+import { fenced } from '../util/markdown';
 
 export interface UpstreamResult {
   packageId: string;
@@ -376,13 +377,6 @@ export function code(s: string): string {
   const fence = '`'.repeat(longest + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
-}
-
-/** A fenced block whose fence is longer than any backtick run in `body`. */
-function fenced(body: string, lang: string): string {
-  const longest = Math.max(0, ...Array.from(body.matchAll(/`+/g), (m) => m[0].length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}\n${body}\n${fence}`;
 }
 
 function quote(text: string): string {

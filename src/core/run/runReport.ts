@@ -16,32 +16,20 @@ import { covers } from '../plan/glob';
 import { mergeResults, type MergedResults, type ResultReadout } from './resultRecord';
 import { addSpend, formatSpend, type Spend } from './spend';
 import { refusedLine } from '../present/runStatusText';
+import { packageFacts, type FactsRecord } from '../present/packageFacts';
 import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from './forecast';
 import { criticalPath, formatDuration } from './runTime';
-import { guardText, guardTimeMs } from './integrationGuard';
+import { guardStuck, guardText, guardTimeMs } from './integrationGuard';
 import type { GuardState } from './runState';
+import { fenced } from '../util/markdown';
 
 export { criticalPath, formatDuration } from './runTime';
 
-/** The package-record fields the report reads. */
-export interface ReportPackageRecord {
-  status: string;
-  attempts: number;
-  startedAt: string | null;
-  endedAt: string | null;
-  exitCode: number | null;
-  lastError: string | null;
-  scopeViolations?: readonly { path: string; change: string }[];
-  changedFiles?: readonly { path: string; change: string }[];
-  resultFile?: string | null;
-  spend?: Spend | null;
-  refused?: readonly string[];
-  refusedRegistries?: readonly string[];
-  /** The follow-ups it was sent (#33 reviews, #34 integration failures). */
-  followUps?: readonly { kind: string; at: string; attempt: number }[];
-  /** Review revisions asked of it (#33). */
-  revisions?: number;
-}
+/**
+ * The package-record fields the report reads: those of every run-state version, the rest where the
+ * record has them — `packageFacts` reads them, as it does for `waves status` and `waves review`.
+ */
+export type ReportPackageRecord = FactsRecord;
 
 export interface ReportState {
   featureId: string;
@@ -53,7 +41,7 @@ export interface ReportState {
   packages: Record<string, ReportPackageRecord>;
   merges?: Record<string, { status: string; files?: readonly string[] }>;
   /** The integration branch, with the guard's checks when the run had one (#34). */
-  integration?: { guard?: GuardState } | null;
+  integration?: { guard?: GuardState; branch?: string } | null;
 }
 
 /** The plan facts the report reads: ids, titles, dependencies, expected result keys. */
@@ -112,6 +100,10 @@ export interface ReportPackage {
   refused: string[];
   /** Those of them that are package registries. */
   refusedRegistries: string[];
+  /** Review revisions asked of it (#33). */
+  revisions: number;
+  /** The follow-ups it was sent (#33 review comments, #34 a broken integration check), oldest first, with the attempt that carried each. */
+  followUps: { kind: string; at: string; attempt: number }[];
 }
 
 export interface RunMetrics {
@@ -168,31 +160,34 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
   const packages: ReportPackage[] = [];
   for (const id of ids) {
     const rec = own(state.packages, id);
+    // The package's facts from where `waves status` and `waves review` read them (present/packageFacts.ts).
+    const facts = rec ? packageFacts(state, id) : null;
     const plan = planById.get(id);
     const readout = own(input.results, id);
     const record = readout?.record ?? null;
-    const duration = rec ? durationOf(rec) : null;
     packages.push({
       id,
       title: plan?.title ?? null,
-      status: rec?.status ?? (plan ? 'not in run' : 'not in plan'),
-      attempts: rec?.attempts ?? 0,
-      startedAt: rec?.startedAt ?? null,
-      endedAt: rec?.endedAt ?? null,
-      durationMs: duration,
-      exitCode: rec?.exitCode ?? null,
-      lastError: rec?.lastError ?? null,
-      violations: [...(rec?.scopeViolations ?? [])].map((v) => ({ path: v.path, change: v.change })),
-      changedFiles: [...(rec?.changedFiles ?? [])].map((v) => ({ path: v.path, change: v.change })),
-      merge: own(state.merges ?? {}, id)?.status ?? null,
-      resultFile: rec?.resultFile ?? null,
+      status: facts?.status ?? (plan ? 'not in run' : 'not in plan'),
+      attempts: facts?.attempts ?? 0,
+      startedAt: facts?.startedAt ?? null,
+      endedAt: facts?.endedAt ?? null,
+      durationMs: facts?.durationMs ?? null,
+      exitCode: facts?.exitCode ?? null,
+      lastError: facts?.lastError ?? null,
+      violations: facts?.violations ?? [],
+      changedFiles: facts?.changedFiles ?? [],
+      merge: facts?.merge ?? null,
+      resultFile: facts?.resultFile ?? null,
       resultStatus: record?.status ?? null,
       resultWarnings: readout ? [...readout.warnings] : [],
       missingResultKeys: record && plan?.outputs ? plan.outputs.resultKeys.filter((k) => !Object.prototype.hasOwnProperty.call(record.result_keys, k)) : [],
       claimedNotChanged: claimedNotChanged(record?.files_modified ?? [], rec?.changedFiles),
-      spend: rec?.spend ?? null,
-      refused: [...(rec?.refused ?? [])],
-      refusedRegistries: [...(rec?.refusedRegistries ?? [])],
+      spend: facts?.spend ?? null,
+      refused: facts?.refused ?? [],
+      refusedRegistries: facts?.refusedRegistries ?? [],
+      revisions: facts?.revisions ?? 0,
+      followUps: facts?.followUps ?? [],
     });
   }
   const counts: Record<string, number> = {};
@@ -283,12 +278,6 @@ function time(iso: string | null | undefined): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
-function durationOf(rec: ReportPackageRecord): number | null {
-  const s = time(rec.startedAt);
-  const e = time(rec.endedAt);
-  return s !== null && e !== null && e >= s ? e - s : null;
-}
-
 function timeMetrics(packages: readonly ReportPackage[], plan: ReportPlan['plan']['packages'], maxParallel: number): RunMetrics {
   const cap = Number.isFinite(maxParallel) && maxParallel >= 1 ? Math.floor(maxParallel) : 1;
   let first: number | null = null;
@@ -353,12 +342,22 @@ export interface GuardReport {
   checks: GuardState['checks'];
   /** Packages sent an integration failure, with the attempt that carried it. */
   blamed: { packageId: string; attempt: number; at: string }[];
+  /** The guard sends nothing more: whose merge broke the check, the check and its output, what the person can do (`guardStuck`). */
+  stuck?: { packageId: string; command: string; tip: string; output: string; said: string; advice: string };
 }
 
 function guardReport(guard: GuardState, state: ReportState): GuardReport {
   const blamed = Object.entries(state.packages).flatMap(([packageId, r]) => (r.followUps ?? []).filter((f) => f.kind === 'integration').map((f) => ({ packageId, attempt: f.attempt, at: f.at })));
   blamed.sort((a, b) => compare(a.at, b.at) || compare(a.packageId, b.packageId));
-  return { status: guard.status, greenTip: guard.greenTip, checkingMs: guardTimeMs(guard), checks: guard.checks, blamed };
+  const stuck = guardStuck(state.integration);
+  return {
+    status: guard.status,
+    greenTip: guard.greenTip,
+    checkingMs: guardTimeMs(guard),
+    checks: guard.checks,
+    blamed,
+    ...(stuck ? { stuck: { packageId: stuck.blame.packageId, command: stuck.blame.command, tip: stuck.blame.tip, output: stuck.blame.output ?? '', said: stuck.said, advice: stuck.advice } } : {}),
+  };
 }
 
 function guardMarkdown(g: GuardReport): string[] {
@@ -366,6 +365,10 @@ function guardMarkdown(g: GuardReport): string[] {
   if (g.blamed.length) {
     for (const b of g.blamed) out.push(`- ${ticked(b.packageId)} broke a check and was sent the failure (attempt ${b.attempt}, ${b.at})`);
     out.push('');
+  }
+  if (g.stuck) {
+    out.push(`**${g.stuck.said}**`, '', g.stuck.advice, '');
+    if (g.stuck.output) out.push(`What \`${g.stuck.command.replace(/`/g, "'")}\` printed at ${g.stuck.tip.slice(0, 12)} (its end):`, '', fenced(g.stuck.output.trimEnd(), 'text'), '');
   }
   if (g.checks.length) {
     out.push('| at | commit | why | command | result | time |', '|---|---|---|---|---|---|');
@@ -414,6 +417,7 @@ function markdown(r: RunReportJson): string {
     if (p.resultStatus && p.resultStatus !== 'done') notes.push(`its record says ${p.resultStatus}`);
     if (p.claimedNotChanged.length) notes.push(`its record lists files it did not change: ${p.claimedNotChanged.join(', ')}`);
     if (p.refused.length) notes.push(refusedLine(p.refused, undefined, p.refusedRegistries));
+    if (p.revisions) notes.push(`${p.revisions} review revision${p.revisions === 1 ? '' : 's'}`);
     notes.push(...p.resultWarnings);
     out.push(
       `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,

@@ -305,7 +305,23 @@ export interface GuardState {
   status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red' | 'off';
   greenTip: string | null;
   checks: GuardCheck[];
-  blamed: { packageId: string; command: string; tip: string; at: string } | null;
+  blamed: GuardBlame | null;
+}
+
+/** The package whose merge turned the integration branch red, and what became of it. */
+export interface GuardBlame {
+  packageId: string;
+  command: string;
+  tip: string;
+  at: string;
+  /** The end of what the failing check printed (at most `GUARD_OUTPUT_CHARS`). */
+  output?: string;
+  /**
+   * `sent`: the failure went to its agent as a follow-up attempt; `no-retry`: its retry budget is
+   * spent, the person decides; `not-landed`: its work is not merged as it stands (running again, or
+   * failed). Absent in states written before it was kept.
+   */
+  outcome?: 'sent' | 'no-retry' | 'not-landed';
 }
 
 /** What an earlier run of the feature ended with; its whole state is kept at `archive`. */
@@ -333,11 +349,17 @@ export interface RunState {
   /** SHA-256 (hex) of the plan text the run started from; null only in a migrated version-1 state. */
   planHash: string | null;
   /**
-   * The machine whose engine drives the run (`src/engine/consent/machine.ts`: SHA-256 of a random id in
-   * the person's own folder). Absent or another: the run is foreign here — offered, never
-   * adopted (#15).
+   * The machine whose engine drives the run (`src/engine/consent/machine.ts`: SHA-256 of the
+   * operating system's machine id, the same under every user and home folder). Absent or another:
+   * the run is foreign here — offered, never adopted (#15). Without `person` (a state written before
+   * ADR 0027), or equal to it, it holds the person's id instead.
    */
   machine?: string;
+  /**
+   * The person who drives it (SHA-256 of a random id in their own folder, which a repository
+   * cannot ship): another is foreign here too, on the same machine. Written with `machine`.
+   */
+  person?: string;
   /** The run's agents ran without walls (#32): the person's explicit choice. Absent: inside walls. */
   unconfined?: true;
   /** The review gate the run keeps (#33): a resume or an adoption that does not say otherwise keeps it. Absent: off. */

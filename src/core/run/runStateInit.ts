@@ -75,10 +75,10 @@ export function createRunState(init: RunStateInit): RunState {
   return ensurePackages(state, init.packageIds, init.now);
 }
 
-/** The state stamped with the machine that drives it now (unchanged when it already says so). */
-export function setMachine(state: RunState, machine: string, now: Date): RunState {
-  if (state.machine === machine) return state;
-  return { ...state, machine, updatedAt: requireTimestamp(now) };
+/** The state stamped with the machine and the person that drive it now (unchanged when it already says so). */
+export function setMachine(state: RunState, driver: { machine: string; person: string }, now: Date): RunState {
+  if (state.machine === driver.machine && state.person === driver.person) return state;
+  return { ...state, machine: driver.machine, person: driver.person, updatedAt: requireTimestamp(now) };
 }
 
 /** The run's agents with walls or without (#32): `unconfined` recorded only when the person chose it. */

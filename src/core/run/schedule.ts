@@ -9,6 +9,7 @@
  * - `simulate(input)` — `schedule()` against a simulated clock (tests and `bench/`).
  */
 import type { PlanAnalysis } from '../plan/analyze';
+import { DEFAULT_TIMEOUT_MINUTES, lockTtlMinutesOf, priorityOf, retryBudgetOf, timeoutMinutesOf } from '../plan/defaults';
 import { acquireLocks, canonicalLockKey, emptyLockTable, releaseLocks, type LockConflict, type LockTable } from './lockTable';
 import { applyEvent } from './runStateReducer';
 import { createRunState } from './runStateInit';
@@ -244,12 +245,6 @@ export function schedule(input: ScheduleInput): ScheduleResult {
 // ---------------------------------------------------------------------------------------
 // From a plan
 
-/** The plan format's defaults (`schemas/work-packages.schema.json`). */
-const DEFAULT_PRIORITY = 5;
-const DEFAULT_RETRY_BUDGET = 1;
-const DEFAULT_TIMEOUT_MINUTES = 60;
-const DEFAULT_LOCK_TTL_MINUTES = 120;
-
 export interface SchedPackagesOptions {
   /** A package's weight on the critical path. Default: its `timeout_minutes` (or the plan's default, or 60). */
   weight?: (packageId: string) => number;
@@ -272,7 +267,7 @@ export function schedPackagesFromAnalysis(analysis: PlanAnalysis, options: Sched
   const weight = graph.ids.map((id) =>
     options.weight
       ? positive(options.weight(id), 1)
-      : positive(first.get(id)!.timeoutMinutes ?? defaults.timeoutMinutes, DEFAULT_TIMEOUT_MINUTES),
+      : positive(timeoutMinutesOf(first.get(id), defaults), DEFAULT_TIMEOUT_MINUTES),
   );
 
   // Remaining critical length, from the sinks up (Kahn over dependents); cycles get their own weight.
@@ -292,17 +287,17 @@ export function schedPackagesFromAnalysis(analysis: PlanAnalysis, options: Sched
 
   return graph.ids.map((id, i) => {
     const p = first.get(id)!;
-    const ttlMinutes = p.locks.ttlMinutes ?? defaults.lockTtlMinutes ?? DEFAULT_LOCK_TTL_MINUTES;
+    const ttlMinutes = lockTtlMinutesOf(p.locks.ttlMinutes, defaults);
     return {
       id,
       dependsOn: graph.deps[i]!.map((j) => graph.ids[j]!),
       wave: graph.wave[i] ?? Infinity,
       criticalLength: remaining[i]!,
-      priority: p.priority ?? defaults.priority ?? DEFAULT_PRIORITY,
+      priority: priorityOf(p, defaults),
       lockFiles: [...new Set(p.locks.files.map((f) => f.value))],
       // Shared packages share one tree: one at a time (a key of their own, never one a plan can write: no namespace has `worktree`).
       lockKeys: [...new Set([...p.locks.keys.map((k) => canonicalLockKey(k.value)), ...(p.worktree?.mode === 'shared' ? [sharedTreeKey(plan.feature?.id ?? '')] : [])])],
-      retryBudget: p.retryBudget ?? defaults.retryBudget ?? DEFAULT_RETRY_BUDGET,
+      retryBudget: retryBudgetOf(p, defaults),
       lockTtlMs: ttlMinutes * 60_000,
     };
   });

@@ -1,9 +1,20 @@
 /**
- * This machine's identity for run state (#15, docs/security.md "Run state from elsewhere"): a
- * random id created once in the person's own folder (`<config>/machine-id`, never in a
- * repository), and the SHA-256 of it written into each run state the engine drives. A run state
- * that came with a repository or from another computer cannot carry it, so it is foreign here:
- * shown and offered, never adopted without the person.
+ * Whose run a run state is (#15, docs/security.md promise 8, ADR 0027): the engine stamps each
+ * state it drives with two ids, and a state is this machine's and this person's to drive only
+ * when it carries both of theirs.
+ *
+ * - `machineId()`: this machine's — the SHA-256 of the operating system's machine id
+ *   (`/etc/machine-id`, `/var/lib/dbus/machine-id`, FreeBSD's `/etc/hostid`; else the host name),
+ *   the same for every user and home folder of the machine, never the raw id (it is the
+ *   machine's secret to keep).
+ * - `personId()`: the person's — the SHA-256 of a random id created once in their own folder
+ *   (`<config>/machine-id`, never in a repository; the file keeps its old name), which a run
+ *   state that came with a repository cannot carry. It decides what a person may drive or adopt,
+ *   as their approvals do; it changes with `$HOME`, `XDG_CONFIG_HOME` or `WAVES_CONFIG_DIR`.
+ *
+ * A state written before both were kept has only `machine`, and it held the person's id: read so.
+ * `foreignReason` then says which of the two differs, so "another machine" is said only when the
+ * machine is another.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -12,12 +23,47 @@ import path from 'node:path';
 import { userConfigFolder } from '../../core/run/runPaths';
 import type { RunState } from '../../core/run/runState';
 
-let cached: { folder: string; id: string } | null = null;
+let cachedPerson: { folder: string; id: string } | null = null;
+let cachedMachine: string | null = null;
 
-/** The id run states carry for this machine and person (64 hex digits); created on first use. */
-export function machineId(env: NodeJS.ProcessEnv = process.env): string {
-  const folder = userConfigFolder(env, process.platform, os.homedir());
-  if (cached?.folder === folder) return cached.id;
+/** The files the operating system keeps its machine id in, first found first (Linux/systemd, D-Bus, FreeBSD). */
+const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id', '/etc/hostid'];
+
+/**
+ * This machine's id in run states (64 hex digits): the same for every user and home folder of
+ * the machine. From the operating system's machine id, else (a system without one, e.g. macOS,
+ * Windows, a bare container) its host name.
+ */
+export function machineId(): string {
+  if (cachedMachine) return cachedMachine;
+  let raw = '';
+  for (const file of MACHINE_ID_FILES) {
+    try {
+      raw = fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      // not on this system
+    }
+    if (/^[0-9a-fA-F-]{8,}$/.test(raw)) break;
+    raw = '';
+  }
+  const source = raw ? `id ${raw.toLowerCase()}` : `host ${os.hostname().toLowerCase()}`;
+  // Hashed with a name of its own, as systemd asks of anything that shows its machine id.
+  cachedMachine = createHash('sha256').update(`wave-orchestrator machine-of ${source}`).digest('hex');
+  return cachedMachine;
+}
+
+/** The person's own folder (`userConfigFolder`) under `env`. */
+export function personFolder(env: NodeJS.ProcessEnv = process.env): string {
+  return userConfigFolder(env, process.platform, os.homedir());
+}
+
+/**
+ * The id run states carry for the person driving them here (64 hex digits; what a state's
+ * `machine` held before ADR 0027): from a random id in their own folder, created on first use.
+ */
+export function personId(env: NodeJS.ProcessEnv = process.env): string {
+  const folder = personFolder(env);
+  if (cachedPerson?.folder === folder) return cachedPerson.id;
   const file = path.join(folder, 'machine-id');
   let secret = '';
   try {
@@ -36,19 +82,39 @@ export function machineId(env: NodeJS.ProcessEnv = process.env): string {
       secret = fs.readFileSync(file, 'utf8').trim();
     }
   }
+  // The same text as before the machine was kept apart: a state stamped then is still the person's.
   const id = createHash('sha256').update(`wave-orchestrator machine ${secret}`).digest('hex');
-  cached = { folder, id };
+  cachedPerson = { folder, id };
   return id;
 }
 
+/** Who drives a run here: this machine and this person (their folder, for messages). */
+export interface Driver {
+  machine: string;
+  person: string;
+  folder: string;
+}
+
+/** This machine and the person here, as the engine stamps them into the run states it drives. */
+export function thisDriver(env: NodeJS.ProcessEnv = process.env): Driver {
+  return { machine: machineId(), person: personId(env), folder: personFolder(env) };
+}
+
 /**
- * Why a run state is not this machine's to drive, or null when it is: its `machine` must be
- * this machine's id — a state that came with a repository or from another computer has none
- * or another (#15). Foreign state is shown and offered; only the person's Resume drives it.
+ * Why a run state is not this machine's and this person's to drive, or null when it is: its
+ * `machine` and `person` must be those here (#15). A state written before both were kept
+ * (`person` absent; or `machine` equal to `person`: an older build drove it since) holds the
+ * person's id in `machine`. A state that came with a repository carries neither. Foreign state is
+ * shown and offered; only the person's Resume drives it.
  */
-export function foreignReason(state: Pick<RunState, 'machine'>): string | null {
-  if (state.machine === machineId()) return null;
-  return state.machine
-    ? 'it was started on another machine'
-    : 'it does not say it was started on this machine (it may have come with the repository)';
+export function foreignReason(state: Pick<RunState, 'machine' | 'person'>, here: Driver = thisDriver()): string | null {
+  const { machine, person } = state;
+  if (!machine) return 'it does not say it was started on this machine (it may have come with the repository)';
+  if (!person || machine === person) {
+    if (machine === here.person) return null;
+    return 'it was started on another machine, or on this one by another user or under another home folder (its state, written by an earlier version, does not say which)';
+  }
+  if (machine !== here.machine) return 'it was started on another machine';
+  if (person !== here.person) return `it was started on this machine, but by another user or under another home folder (not with ${here.folder})`;
+  return null;
 }

@@ -23,7 +23,7 @@ import type { CheckoutFingerprint, KeptGitSetup } from '../git';
 import type { AttemptPlace, Executor, LaunchResult } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
-import { machineId } from '../consent';
+import { thisDriver } from '../consent';
 import { hostsCapacity } from '../../core/run/hostList';
 import { NotRegularFileError } from '../../util/regularFile';
 
@@ -58,8 +58,8 @@ export class RunContext {
   analysis: PlanAnalysis;
   sched: SchedPackage[];
   planHash: string;
-  /** This machine's id (machine.ts): stamped into the run state it drives. */
-  readonly machine: string;
+  /** This machine's id and the person's (machine.ts): stamped into the run state it drives. */
+  readonly driver: { machine: string; person: string };
   readonly maxParallel: number;
   /** The review gate this run drives with (#33): the start's `review`, else the run's own when it is taken up again (`gateOfRun`). */
   reviewGate: 'off' | 'before-merge' = 'off';
@@ -142,7 +142,8 @@ export class RunContext {
     this.sched = schedPackagesFromAnalysis(analysis);
     // The hash of the text as read (a byte-order mark included): what the loop compares the file with.
     this.planHash = options.planText?.hash ?? planHash(analysis.text);
-    this.machine = machineId();
+    const { machine, person } = thisDriver();
+    this.driver = { machine, person };
     const cap = Math.max(1, Math.floor(options.maxParallel ?? 10));
     // Over hosts (#17): the run's cap is what the hosts hold together, within the run's own.
     this.maxParallel = options.hosts?.length ? hostsCapacity(options.hosts, cap) : cap;

@@ -12,7 +12,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bisectStep, emptyGuard, integrationChecks, withCheck } from '../../core/run/integrationGuard';
+import { retryBudgetOf } from '../../core/plan/defaults';
+import { bisectStep, blameOutput, emptyGuard, guardStuck, integrationChecks, withCheck } from '../../core/run/integrationGuard';
 import { runDir, worktreesRoot } from '../../core/run/runPaths';
 import { retriesSpent, type GuardCheck, type GuardState } from '../../core/run/runState';
 import { setIntegration } from '../../core/run/runStateReducer';
@@ -227,22 +228,24 @@ export class IntegrationGuard {
   private blame(id: string, tip: string, command: string, output: string, others: string[]): void {
     const { ctx } = this;
     const at = ctx.clock().toISOString();
-    const guard = this.guard();
-    if (guard) this.save({ ...guard, status: 'red', blamed: { packageId: id, command, tip, at } });
     this.held.add(id);
     const record = ctx.state.packages[id];
     const pkg = ctx.pkg(id);
+    // The same budget the scheduler's retries read (core/plan/defaults.ts): a plan that states none gets one follow-up.
+    const outcome = !record || !pkg || record.status !== 'succeeded' ? 'not-landed' : retriesSpent(record) > retryBudgetOf(pkg, ctx.analysis.plan.defaults) ? 'no-retry' : 'sent';
+    const guard = this.guard();
+    if (guard) this.save({ ...guard, status: 'red', blamed: { packageId: id, command, tip, at, output: blameOutput(output), outcome } });
     if (!record || !pkg) return;
-    const budget = pkg.retryBudget ?? ctx.analysis.plan.defaults.retryBudget ?? 0;
-    const met = others.map((o) => ({ packageId: o, files: ctx.state.merges[o]?.files ?? [] }));
-    if (record.status !== 'succeeded') {
+    if (outcome === 'not-landed') {
       ctx.problem(`The integration check ${command} is red since ${id} merged; ${id} is ${record.status}: its dependents wait for a green tip.`, id);
       return;
     }
-    if (retriesSpent(record) > budget) {
-      ctx.problem(`${id} broke the integration check ${command} and has no retry left: its dependents wait; fix it by hand and resume, or give it a larger retry budget.`, id);
+    if (outcome === 'no-retry') {
+      const stuck = guardStuck(ctx.state.integration);
+      ctx.problem(stuck ? `${stuck.said} ${stuck.advice}` : `${id} broke the integration check ${command} and has no retry left.`, id);
       return;
     }
+    const met = others.map((o) => ({ packageId: o, files: ctx.state.merges[o]?.files ?? [] }));
     ctx.apply(
       { type: 'followUp', packageId: id, followUp: { kind: 'integration', at, check: command, output: output.slice(-OUTPUT_TAIL), tip, met } },
       `broke the integration check ${command}: sent the failure to its agent (a new attempt from the integration tip)`,

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { expandAgent, walledProfile, permissionArgs, type AgentProfile } from '../../core/run/agentProfiles';
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
+import { timeoutMinutesOf } from '../../core/plan/defaults';
 import { buildPrompt } from '../../core/run/prompt';
 import { portEnvOf } from '../../core/run/portRange';
 import type { SchedPackage } from '../../core/run/schedule';
@@ -300,7 +301,7 @@ export class Launches {
     // The agent may run the package's verification commands the person approved (and git), nothing more.
     const approved = ctx.approvedCommands ?? [];
     const ownCommands = (pkg.verification?.steps ?? []).flatMap((st) => (st.kind === 'command' && st.command && approved.includes(st.command) ? [st.command] : []));
-    const timeoutMinutes = pkg.timeoutMinutes ?? ctx.analysis.plan.defaults.timeoutMinutes;
+    const timeoutMinutes = timeoutMinutesOf(pkg, ctx.analysis.plan.defaults);
     const spec: RunnerSpec = {
       version: 1,
       argv: [...argv, ...permissionArgs(agent, ownCommands)],

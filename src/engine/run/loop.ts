@@ -150,11 +150,11 @@ export class RunLoop {
       resumed = false;
       if (foreign && !this.isFinished(earlier)) {
         const archive = state.history.find((h) => h.runId === earlier.runId)?.archive ?? 'the history';
-        setAside = `${this.stateFileShown()} holds run ${earlier.runId}, which is not this machine's: ${foreign}. A new run starts; that one is kept in ${archive}. To go on with it instead, resume it (\`waves run --resume\`, or Resume).`;
+        setAside = `${this.stateFileShown()} holds run ${earlier.runId}, which is not yours here: ${foreign}. A new run starts; that one is kept in ${archive}. To go on with it instead, resume it (\`waves run --resume\`, or Resume).`;
       }
     }
-    // The run is driven by this machine from now on (a foreign state is driven only on the person's own Resume).
-    state = setMachine(state, ctx.machine, now);
+    // The run is driven by this machine and person from now on (a foreign state is driven only on the person's own Resume).
+    state = setMachine(state, ctx.driver, now);
     // Walls or none (#32): an unconfined run says so in its state, for `waves status`, the report and the status bar.
     state = setUnconfined(state, ctx.options.confinement?.unconfined === true, now);
     // The cap this run keeps to, for its timeline (#35).

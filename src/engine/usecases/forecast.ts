@@ -9,6 +9,7 @@
 import { forecastRun, type RunForecast } from '../../core/run/forecast';
 import { hostsCapacity } from '../../core/run/hostList';
 import { schedPackagesFromAnalysis } from '../../core/run/schedule';
+import { timeoutMinutesOf } from '../../core/plan/defaults';
 import type { PlanSource } from '../plan';
 import { readPastRuns } from '../run';
 import type { AgentProfile } from '../../core/run/agentProfiles';
@@ -30,9 +31,6 @@ export interface ForecastRequest {
   hosts?: { hosts: readonly Host[] };
 }
 
-/** The plan format's default `timeout_minutes` (`schemas/work-packages.schema.json`). */
-const DEFAULT_TIMEOUT_MINUTES = 60;
-
 /** The forecast of running `plan` as `request` asks (its scope, agents, cap and mode). */
 export async function forecastFor(plan: PlanSource & { repo: string; featureId: string }, request: ForecastRequest): Promise<ForecastResult> {
   const { analysis } = plan;
@@ -44,7 +42,7 @@ export async function forecastFor(plan: PlanSource & { repo: string; featureId: 
   const forecast = forecastRun({
     featureId: plan.featureId,
     packages,
-    timeoutMinutes: (id) => byId.get(id)?.timeoutMinutes ?? analysis.plan.defaults.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES,
+    timeoutMinutes: (id) => timeoutMinutesOf(byId.get(id), analysis.plan.defaults),
     agentOf: (id) => {
       const agent = request.agentFor?.(id) ?? request.agent;
       return { id: agent.id, label: agent.label };

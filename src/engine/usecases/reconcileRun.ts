@@ -27,7 +27,7 @@ export interface LiveRunner {
 /** What a run needs after a restart. */
 export type Reconciliation =
   | { kind: 'finished' }
-  /** Not this machine's (it came with the repository, or from another computer): shown and offered, never driven. */
+  /** Not this machine's and this person's (it came with the repository, from another computer, or another user's or home's here): shown and offered, never driven. */
   | { kind: 'foreign'; left: string[]; reason: string }
   | { kind: 'followed'; holder: string }
   | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
-import { bisectStep, emptyGuard, guardOfRun, guardText, guardTimeMs, integrationChecks, MAX_GUARD_CHECKS, withCheck } from '../../../src/core/run/integrationGuard';
+import { bisectStep, blameOutput, emptyGuard, GUARD_OUTPUT_CHARS, guardOfRun, guardStuck, guardText, guardTimeMs, integrationChecks, MAX_GUARD_CHECKS, withCheck } from '../../../src/core/run/integrationGuard';
 import type { GuardCheck } from '../../../src/core/run/runState';
 
 /** Checks a bisect asks for when merge `firstRed` (0-based, of `n`) and every later one are red; the tip's own check counted. */
@@ -104,6 +104,31 @@ describe('the guard state', () => {
     assert.equal(guardText({ guard: { ...emptyGuard(), status: 'green', greenTip: '0123456789' } }), 'integration checks green at 01234567');
     assert.match(guardText({ guard: { ...emptyGuard(), status: 'base-red' } }), /nobody is blamed/);
     assert.equal(guardText({ guard: { ...emptyGuard(), status: 'off' } }), 'integration guard turned off');
+  });
+
+  it('says who broke the branch, the check, what it printed and what to do once the guard sends nothing more', () => {
+    const blamed = { packageId: 'wp-b', command: 'npm test', tip: 'abc', at: 'x', output: 'TypeError: fetchUser is not a function\n' };
+    const red = (outcome?: 'sent' | 'no-retry' | 'not-landed') => ({ branch: 'waves/f/_integration', guard: { ...emptyGuard(), status: 'red' as const, blamed: { ...blamed, ...(outcome ? { outcome } : {}) } } });
+    // Sent, at work again, or a state written before the outcome was kept: the guard goes on by itself.
+    for (const outcome of ['sent', 'not-landed', undefined] as const) {
+      assert.equal(guardStuck(red(outcome)), null, String(outcome));
+      assert.equal(guardText(red(outcome)), 'integration red: wp-b blamed (npm test)');
+    }
+    assert.equal(guardText(red('no-retry')), 'integration red: wp-b broke npm test and has no retry left');
+    const stuck = guardStuck(red('no-retry'))!;
+    assert.equal(stuck.blame.output, blamed.output);
+    assert.equal(stuck.said, "wp-b's merge broke the integration check `npm test` and its retry budget is spent: it was not sent the failure, and what depends on it waits.");
+    assert.equal(stuck.advice, "Raise wp-b's retry_budget in the plan and resume the run (its agent is then sent the failure), or fix it by hand on the branch waves/f/_integration and resume.");
+    // Green again: nothing is stuck, whatever the last blame said.
+    assert.equal(guardStuck({ guard: { ...red('no-retry').guard, status: 'green' } }), null);
+    assert.equal(guardStuck(null), null);
+  });
+
+  it(`keeps the end of a failing check's output, at most ${GUARD_OUTPUT_CHARS} characters`, () => {
+    assert.equal(blameOutput('short'), 'short');
+    const long = 'a'.repeat(GUARD_OUTPUT_CHARS) + 'THE END';
+    assert.equal(blameOutput(long).length, GUARD_OUTPUT_CHARS);
+    assert.ok(blameOutput(long).endsWith('THE END'));
   });
 });
 

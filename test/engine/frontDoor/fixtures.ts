@@ -8,7 +8,7 @@ import path from 'node:path';
 import { leaseFile, runStateFile } from '../../../src/core/run/runPaths';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunState } from '../../../src/core/run/runState';
-import { machineId } from '../../../src/engine/consent/machine';
+import { machineId, personId } from '../../../src/engine/consent/machine';
 import { repoWithPlan, type TestPackage } from '../engineFixtures';
 
 export { isolateGit } from '../engineFixtures';
@@ -26,8 +26,9 @@ export function ended(state: RunState, id: string, status: 'succeeded' | 'failed
 /** A fresh run state of `ids` (all pending), written to `.waves/runs/<feature>.json`; returns it. */
 export function writeRunState(repo: string, featureId: string, ids: readonly string[], edit: (s: RunState) => void = () => {}): RunState {
   const state = createRunState({ featureId, planFile: 'work-packages.yaml', runId: 'r1', packageIds: ids, now: new Date('2025-01-01T00:00:00.000Z') });
-  // Started on this machine, as the engine writes it (edit() may take it away: a foreign run).
+  // Started on this machine by this person, as the engine writes it (edit() may take it away: a foreign run).
   state.machine = machineId();
+  state.person = personId();
   edit(state);
   fs.mkdirSync(path.dirname(runStateFile(repo, featureId)), { recursive: true });
   fs.writeFileSync(runStateFile(repo, featureId), JSON.stringify(state, null, 2) + '\n');

@@ -16,15 +16,13 @@ import { readRunSettings } from '../../../src/run/settings';
 import { Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi } from '../helpers';
 import { callerAgent, RENAMED_EXPORT_FILES, RENAMER_AGENT } from '../../fixtures/renamedExport';
 
-function guardedPlan(repo: string, gate: string): string {
+function guardedPlan(repo: string, gate: string, feature = 'guarded-editor', budget?: number): string {
   const agent = (lines: readonly string[]) => ['    description: |', ...lines.map((l) => `      test-agent: ${l}`)];
   const text = [
     'schema_version: 1',
     'feature:',
-    '  id: guarded-editor',
+    `  id: ${feature}`,
     '  title: Guarded in the editor',
-    'defaults:',
-    '  retry_budget: 1',
     'packages:',
     '  - package_id: a',
     '    title: Renames the export',
@@ -34,6 +32,7 @@ function guardedPlan(repo: string, gate: string): string {
     '  - package_id: b',
     '    title: Calls it',
     ...agent(callerAgent(gate)),
+    ...(budget === undefined ? [] : [`    retry_budget: ${budget}`]),
     '    scope:',
     '      write_allow: ["b/**"]',
     '  - package_id: int',
@@ -119,6 +118,44 @@ describe('The integration guard in the editor (#34)', function () {
       const seen = [...shown].join(' | ');
       assert.ok([...shown].some((d) => d === 'guarded-editor · integration red: b blamed (node check.mjs)'), seen);
       assert.ok([...shown].some((d) => /^guarded-editor · integration checks green at [0-9a-f]{8}$/.test(d)), seen);
+    } finally {
+      controller.questions = saved;
+    }
+  });
+
+  it("with b's retry_budget 0 the run ends failed; the Waves view says b broke the check with no retry left, and what to do", async () => {
+    const folder = path.join(scratch.root.fsPath, 'spent');
+    fs.mkdirSync(folder, { recursive: true });
+    const gate = path.join(folder, 'gate');
+    const plan = guardedPlan(path.join(folder, 'repo'), gate, 'guarded-spent', 0);
+    const repo = path.dirname(plan);
+    await config().update('integration.guard', true, vscode.ConfigurationTarget.Workspace);
+    await config().update('sandbox.read', [folder], vscode.ConfigurationTarget.Global);
+    const controller = api.run.controller;
+    const saved = controller.questions;
+    controller.questions = { ...saved, approveCommands: async () => true, confirmRun: async () => true };
+    try {
+      const entry = await waitForPlan(api, vscode.Uri.file(plan), 'the plan in the registry', (e) => e.analysis.plan.packages.length === 3);
+      const session = await controller.start(entry, { what: 'the plan' });
+      assert.ok(session, 'the run started');
+      const state = () => JSON.parse(fs.readFileSync(runStateFile(repo, 'guarded-spent'), 'utf8')) as RunState;
+      await waitFor(() => fs.existsSync(runStateFile(repo, 'guarded-spent')) && state().packages.a?.status === 'succeeded', 'a merged', { timeoutMs: 60_000 });
+      fs.writeFileSync(gate, 'go');
+      const outcome = await session.outcome;
+      assert.equal(outcome?.outcome, 'failed', JSON.stringify(outcome?.counts));
+      assert.equal(state().integration!.guard!.blamed?.outcome, 'no-retry');
+      const tree = api.views.tree;
+      const planNode = tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.fsPath === plan);
+      assert.ok(planNode, 'the plan row');
+      await waitFor(() => String(tree.getTreeItem(planNode).description ?? '') === 'guarded-spent · integration red: b broke node check.mjs and has no retry left', 'the plan row says it', { timeoutMs: 10_000 });
+      const planTip = tree.getTreeItem(planNode).tooltip as vscode.MarkdownString;
+      assert.match(planTip.value, /b's merge broke the integration check `node check\.mjs` and its retry budget is spent.*Raise b's retry_budget in the plan and resume the run/s);
+      const packages = (node: typeof planNode): typeof planNode[] => tree.getChildren(node).flatMap((c) => (c.kind === 'package' ? [c] : packages(c)));
+      const b = packages(planNode).find((n) => n.kind === 'package' && n.packageId === 'b');
+      assert.ok(b, "b's row");
+      const item = tree.getTreeItem(b);
+      assert.match(String(item.description ?? ''), /broke the integration check$/);
+      assert.match((item.tooltip as vscode.MarkdownString).value, /Raise b's retry_budget in the plan and resume the run/);
     } finally {
       controller.questions = saved;
     }

@@ -14,7 +14,7 @@ const func1 = (() => {
   };
 })();
 const pattern4 = new RegExp("^[0-9a-f]{64}$", "u");
-const pattern6 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
+const pattern7 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
 const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start, after a reset, and in a state migrated from version 1 (such an attempt is never adopted).","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list (#17); absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt (#32): each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (#33 review comments, #34 an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for (#33): each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline, #35): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
 const schema44 = {"description":"Where a package stands. awaiting-review: audited and verified, its merge waits for the person's Approve or Request Changes (#33). Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","awaiting-review","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
 const func0 = require("ajv/dist/runtime/equal").default;
@@ -37,7 +37,7 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(errors === _errs2){
 if(typeof data === "string"){
-if(!pattern6.test(data)){
+if(!pattern7.test(data)){
 const err0 = {instancePath,schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""};
 if(vErrors === null){
 vErrors = [err0];
@@ -236,7 +236,7 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(errors === _errs2){
 if(typeof data0 === "string"){
-if(!pattern6.test(data0)){
+if(!pattern7.test(data0)){
 validate28.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -359,7 +359,7 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(errors === _errs9){
 if(typeof data3 === "string"){
-if(!pattern6.test(data3)){
+if(!pattern7.test(data3)){
 validate36.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -512,7 +512,7 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(errors === _errs5){
 if(typeof data1 === "string"){
-if(!pattern6.test(data1)){
+if(!pattern7.test(data1)){
 const err2 = {instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
@@ -959,7 +959,7 @@ const _errs37 = errors;
 if(errors === _errs37){
 if(errors === _errs37){
 if(typeof data13 === "string"){
-if(!pattern6.test(data13)){
+if(!pattern7.test(data13)){
 const err26 = {instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""};
 if(vErrors === null){
 vErrors = [err26];
@@ -1303,7 +1303,7 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(errors === _errs2){
 if(typeof data0 === "string"){
-if(!pattern6.test(data0)){
+if(!pattern7.test(data0)){
 validate43.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -1499,7 +1499,7 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(errors === _errs9){
 if(typeof data2 === "string"){
-if(!pattern6.test(data2)){
+if(!pattern7.test(data2)){
 validate21.errors = [{instancePath:instancePath+"/startedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -1840,7 +1840,7 @@ const _errs46 = errors;
 if(errors === _errs46){
 if(errors === _errs46){
 if(typeof data16 === "string"){
-if(!pattern6.test(data16)){
+if(!pattern7.test(data16)){
 validate21.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -1922,7 +1922,7 @@ const _errs54 = errors;
 if(errors === _errs54){
 if(errors === _errs54){
 if(typeof data18 === "string"){
-if(!pattern6.test(data18)){
+if(!pattern7.test(data18)){
 validate21.errors = [{instancePath:instancePath+"/startedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -3572,7 +3572,7 @@ const _errs187 = errors;
 if(errors === _errs187){
 if(errors === _errs187){
 if(typeof data66 === "string"){
-if(!pattern6.test(data66)){
+if(!pattern7.test(data66)){
 validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -4094,7 +4094,7 @@ return errors === 0;
 }
 validate46.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema74 = {"description":"The integration branch.","type":"object","required":["branch","worktree","baseSha","tipSha"],"properties":{"branch":{"description":"Its name, waves/<feature>/_integration.","$ref":"#/$defs/nonEmptyString"},"worktree":{"description":"Absolute path of its worktree.","$ref":"#/$defs/nonEmptyString"},"baseSha":{"description":"The commit it was created from.","$ref":"#/$defs/nonEmptyString"},"tipSha":{"description":"Its current tip.","$ref":"#/$defs/nonEmptyString"},"guard":{"description":"The integration guard (#34): its checks of the branch as packages land, its state, the last green tip and the package blamed for a red one. Absent: no guard in this run.","type":"object","required":["status","greenTip","checks","blamed"],"properties":{"status":{"description":"unknown (nothing checked yet), checking, green, red, base-red (red before any package: nobody blamed), or off (turned off when the run was taken up again: nothing more checked or held).","enum":["unknown","checking","green","red","base-red","off"]},"greenTip":{"description":"The last commit every check passed on; null: none yet.","oneOf":[{"$ref":"#/$defs/nonEmptyString"},{"type":"null"}]},"checks":{"description":"Each check run, oldest first (at most 200).","type":"array","maxItems":200,"items":{"type":"object","required":["command","tip","ok","purpose","at","ms"],"properties":{"command":{"description":"The command (the first that failed, or all of them).","type":"string"},"tip":{"description":"The commit checked.","$ref":"#/$defs/nonEmptyString"},"ok":{"description":"Whether it passed.","type":"boolean"},"purpose":{"description":"base (before any merge), tip (the newest merges), bisect (one merge of a red range).","enum":["base","tip","bisect"]},"at":{"description":"When it started.","$ref":"#/$defs/timestamp"},"ms":{"description":"How long it took.","type":"number","minimum":0}}}},"blamed":{"description":"The package whose merge turned the branch red (until it is green again); null: none.","oneOf":[{"type":"object","required":["packageId","command","tip","at"],"properties":{"packageId":{"description":"The package.","$ref":"#/$defs/nonEmptyString"},"command":{"description":"The check it broke.","type":"string"},"tip":{"description":"The red tip.","$ref":"#/$defs/nonEmptyString"},"at":{"description":"When it was blamed.","$ref":"#/$defs/timestamp"}}},{"type":"null"}]}}}}};
+const schema74 = {"description":"The integration branch.","type":"object","required":["branch","worktree","baseSha","tipSha"],"properties":{"branch":{"description":"Its name, waves/<feature>/_integration.","$ref":"#/$defs/nonEmptyString"},"worktree":{"description":"Absolute path of its worktree.","$ref":"#/$defs/nonEmptyString"},"baseSha":{"description":"The commit it was created from.","$ref":"#/$defs/nonEmptyString"},"tipSha":{"description":"Its current tip.","$ref":"#/$defs/nonEmptyString"},"guard":{"description":"The integration guard (#34): its checks of the branch as packages land, its state, the last green tip and the package blamed for a red one. Absent: no guard in this run.","type":"object","required":["status","greenTip","checks","blamed"],"properties":{"status":{"description":"unknown (nothing checked yet), checking, green, red, base-red (red before any package: nobody blamed), or off (turned off when the run was taken up again: nothing more checked or held).","enum":["unknown","checking","green","red","base-red","off"]},"greenTip":{"description":"The last commit every check passed on; null: none yet.","oneOf":[{"$ref":"#/$defs/nonEmptyString"},{"type":"null"}]},"checks":{"description":"Each check run, oldest first (at most 200).","type":"array","maxItems":200,"items":{"type":"object","required":["command","tip","ok","purpose","at","ms"],"properties":{"command":{"description":"The command (the first that failed, or all of them).","type":"string"},"tip":{"description":"The commit checked.","$ref":"#/$defs/nonEmptyString"},"ok":{"description":"Whether it passed.","type":"boolean"},"purpose":{"description":"base (before any merge), tip (the newest merges), bisect (one merge of a red range).","enum":["base","tip","bisect"]},"at":{"description":"When it started.","$ref":"#/$defs/timestamp"},"ms":{"description":"How long it took.","type":"number","minimum":0}}}},"blamed":{"description":"The package whose merge turned the branch red (until it is green again); null: none.","oneOf":[{"type":"object","required":["packageId","command","tip","at"],"properties":{"packageId":{"description":"The package.","$ref":"#/$defs/nonEmptyString"},"command":{"description":"The check it broke.","type":"string"},"tip":{"description":"The red tip.","$ref":"#/$defs/nonEmptyString"},"at":{"description":"When it was blamed.","$ref":"#/$defs/timestamp"},"output":{"description":"The end of what the failing check printed (at most 4,000 characters).","type":"string","maxLength":4000},"outcome":{"description":"What became of the blame: sent (the failure went to its agent as a follow-up attempt), no-retry (its retry budget is spent: the person decides), not-landed (its work is not merged as it stands: running again, or failed). Absent in states written before it was kept.","enum":["sent","no-retry","not-landed"]}}},{"type":"null"}]}}}}};
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4403,7 +4403,7 @@ const _errs36 = errors;
 if(errors === _errs36){
 if(errors === _errs36){
 if(typeof data13 === "string"){
-if(!pattern6.test(data13)){
+if(!pattern7.test(data13)){
 validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -4584,7 +4584,7 @@ const _errs53 = errors;
 if(errors === _errs53){
 if(errors === _errs53){
 if(typeof data19 === "string"){
-if(!pattern6.test(data19)){
+if(!pattern7.test(data19)){
 const err10 = {instancePath:instancePath+"/guard/blamed/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""};
 if(vErrors === null){
 vErrors = [err10];
@@ -4612,18 +4612,72 @@ var valid13 = _errs52 === errors;
 else {
 var valid13 = true;
 }
-}
-}
-}
-}
-}
-else {
-const err12 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(valid13){
+if(data15.output !== undefined){
+let data20 = data15.output;
+const _errs55 = errors;
+if(errors === _errs55){
+if(typeof data20 === "string"){
+if(func1(data20) > 4000){
+const err12 = {instancePath:instancePath+"/guard/blamed/output",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/properties/output/maxLength",keyword:"maxLength",params:{limit: 4000},message:"must NOT have more than 4000 characters"};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/guard/blamed/output",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/properties/output/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+var valid13 = _errs55 === errors;
+}
+else {
+var valid13 = true;
+}
+if(valid13){
+if(data15.outcome !== undefined){
+let data21 = data15.outcome;
+const _errs57 = errors;
+if(!(((data21 === "sent") || (data21 === "no-retry")) || (data21 === "not-landed"))){
+const err14 = {instancePath:instancePath+"/guard/blamed/outcome",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/properties/outcome/enum",keyword:"enum",params:{allowedValues: schema74.properties.guard.properties.blamed.oneOf[0].properties.outcome.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var valid13 = _errs57 === errors;
+}
+else {
+var valid13 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
 }
 errors++;
 }
@@ -4637,19 +4691,21 @@ props0.packageId = true;
 props0.command = true;
 props0.tip = true;
 props0.at = true;
+props0.output = true;
+props0.outcome = true;
 }
-const _errs55 = errors;
+const _errs58 = errors;
 if(data15 !== null){
-const err13 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err16 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err13];
+vErrors = [err16];
 }
 else {
-vErrors.push(err13);
+vErrors.push(err16);
 }
 errors++;
 }
-var _valid1 = _errs55 === errors;
+var _valid1 = _errs58 === errors;
 if(_valid1 && valid12){
 valid12 = false;
 passing1 = [passing1, 1];
@@ -4661,12 +4717,12 @@ passing1 = 1;
 }
 }
 if(!valid12){
-const err14 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+const err17 = {instancePath:instancePath+"/guard/blamed",schemaPath:"#/properties/guard/properties/blamed/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err14];
+vErrors = [err17];
 }
 else {
-vErrors.push(err14);
+vErrors.push(err17);
 }
 errors++;
 validate49.errors = vErrors;
@@ -4767,7 +4823,7 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(errors === _errs5){
 if(typeof data1 === "string"){
-if(!pattern6.test(data1)){
+if(!pattern7.test(data1)){
 validate51.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -4791,7 +4847,7 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(errors === _errs8){
 if(typeof data2 === "string"){
-if(!pattern6.test(data2)){
+if(!pattern7.test(data2)){
 validate51.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -5220,19 +5276,18 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.runId !== undefined){
-let data8 = data.runId;
+if(data.person !== undefined){
+let data8 = data.person;
 const _errs20 = errors;
-const _errs21 = errors;
-if(errors === _errs21){
+if(errors === _errs20){
 if(typeof data8 === "string"){
-if(func1(data8) < 1){
-validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+if(!pattern4.test(data8)){
+validate20.errors = [{instancePath:instancePath+"/person",schemaPath:"#/properties/person/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""}];
 return false;
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/person",schemaPath:"#/properties/person/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5242,14 +5297,36 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.createdAt !== undefined){
-let data9 = data.createdAt;
+if(data.runId !== undefined){
+let data9 = data.runId;
+const _errs22 = errors;
 const _errs23 = errors;
-const _errs24 = errors;
-if(errors === _errs24){
-if(errors === _errs24){
+if(errors === _errs23){
 if(typeof data9 === "string"){
-if(!pattern6.test(data9)){
+if(func1(data9) < 1){
+validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.createdAt !== undefined){
+let data10 = data.createdAt;
+const _errs25 = errors;
+const _errs26 = errors;
+if(errors === _errs26){
+if(errors === _errs26){
+if(typeof data10 === "string"){
+if(!pattern7.test(data10)){
 validate20.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -5260,20 +5337,20 @@ return false;
 }
 }
 }
-var valid0 = _errs23 === errors;
+var valid0 = _errs25 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.updatedAt !== undefined){
-let data10 = data.updatedAt;
-const _errs26 = errors;
-const _errs27 = errors;
-if(errors === _errs27){
-if(errors === _errs27){
-if(typeof data10 === "string"){
-if(!pattern6.test(data10)){
+let data11 = data.updatedAt;
+const _errs28 = errors;
+const _errs29 = errors;
+if(errors === _errs29){
+if(errors === _errs29){
+if(typeof data11 === "string"){
+if(!pattern7.test(data11)){
 validate20.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -5284,19 +5361,19 @@ return false;
 }
 }
 }
-var valid0 = _errs26 === errors;
+var valid0 = _errs28 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.packages !== undefined){
-let data11 = data.packages;
-const _errs29 = errors;
-if(errors === _errs29){
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key0 in data11){
+let data12 = data.packages;
 const _errs31 = errors;
+if(errors === _errs31){
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key0 in data12){
+const _errs33 = errors;
 if(typeof key0 === "string"){
 if(func1(key0) < 1){
 const err4 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key0};
@@ -5309,7 +5386,7 @@ vErrors.push(err4);
 errors++;
 }
 }
-var valid7 = _errs31 === errors;
+var valid7 = _errs33 === errors;
 if(!valid7){
 const err5 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
 if(vErrors === null){
@@ -5325,13 +5402,13 @@ break;
 }
 }
 if(valid7){
-for(const key1 in data11){
-const _errs33 = errors;
-if(!(validate21(data11[key1], {instancePath:instancePath+"/packages/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data11,parentDataProperty:key1,rootData,dynamicAnchors}))){
+for(const key1 in data12){
+const _errs35 = errors;
+if(!(validate21(data12[key1], {instancePath:instancePath+"/packages/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key1,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
-var valid8 = _errs33 === errors;
+var valid8 = _errs35 === errors;
 if(!valid8){
 break;
 }
@@ -5343,19 +5420,19 @@ validate20.errors = [{instancePath:instancePath+"/packages",schemaPath:"#/proper
 return false;
 }
 }
-var valid0 = _errs29 === errors;
+var valid0 = _errs31 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.merges !== undefined){
-let data13 = data.merges;
-const _errs34 = errors;
-if(errors === _errs34){
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key2 in data13){
+let data14 = data.merges;
 const _errs36 = errors;
+if(errors === _errs36){
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key2 in data14){
+const _errs38 = errors;
 if(typeof key2 === "string"){
 if(func1(key2) < 1){
 const err6 = {instancePath:instancePath+"/merges",schemaPath:"#/properties/merges/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key2};
@@ -5368,7 +5445,7 @@ vErrors.push(err6);
 errors++;
 }
 }
-var valid9 = _errs36 === errors;
+var valid9 = _errs38 === errors;
 if(!valid9){
 const err7 = {instancePath:instancePath+"/merges",schemaPath:"#/properties/merges/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
 if(vErrors === null){
@@ -5384,13 +5461,13 @@ break;
 }
 }
 if(valid9){
-for(const key3 in data13){
-const _errs38 = errors;
-if(!(validate46(data13[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data13,parentDataProperty:key3,rootData,dynamicAnchors}))){
+for(const key3 in data14){
+const _errs40 = errors;
+if(!(validate46(data14[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data14,parentDataProperty:key3,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
 errors = vErrors.length;
 }
-var valid10 = _errs38 === errors;
+var valid10 = _errs40 === errors;
 if(!valid10){
 break;
 }
@@ -5402,24 +5479,24 @@ validate20.errors = [{instancePath:instancePath+"/merges",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs34 === errors;
+var valid0 = _errs36 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.integration !== undefined){
-let data15 = data.integration;
-const _errs39 = errors;
-const _errs40 = errors;
+let data16 = data.integration;
+const _errs41 = errors;
+const _errs42 = errors;
 let valid11 = false;
 let passing1 = null;
-const _errs41 = errors;
-if(!(validate49(data15, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
+const _errs43 = errors;
+if(!(validate49(data16, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
-var _valid1 = _errs41 === errors;
+var _valid1 = _errs43 === errors;
 if(_valid1){
 valid11 = true;
 passing1 = 0;
@@ -5430,8 +5507,8 @@ props1.baseSha = true;
 props1.tipSha = true;
 props1.guard = true;
 }
-const _errs42 = errors;
-if(data15 !== null){
+const _errs44 = errors;
+if(data16 !== null){
 const err8 = {instancePath:instancePath+"/integration",schemaPath:"#/properties/integration/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err8];
@@ -5441,7 +5518,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-var _valid1 = _errs42 === errors;
+var _valid1 = _errs44 === errors;
 if(_valid1 && valid11){
 valid11 = false;
 passing1 = [passing1, 1];
@@ -5465,57 +5542,57 @@ validate20.errors = vErrors;
 return false;
 }
 else {
-errors = _errs40;
+errors = _errs42;
 if(vErrors !== null){
-if(_errs40){
-vErrors.length = _errs40;
+if(_errs42){
+vErrors.length = _errs42;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid0 = _errs39 === errors;
+var valid0 = _errs41 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.maxParallel !== undefined){
-let data16 = data.maxParallel;
-const _errs44 = errors;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+let data17 = data.maxParallel;
+const _errs46 = errors;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
 validate20.errors = [{instancePath:instancePath+"/maxParallel",schemaPath:"#/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs44){
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 1 || isNaN(data16)){
+if(errors === _errs46){
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 < 1 || isNaN(data17)){
 validate20.errors = [{instancePath:instancePath+"/maxParallel",schemaPath:"#/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
 }
-var valid0 = _errs44 === errors;
+var valid0 = _errs46 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.history !== undefined){
-let data17 = data.history;
-const _errs46 = errors;
-if(errors === _errs46){
-if(Array.isArray(data17)){
-var valid12 = true;
-const len0 = data17.length;
-for(let i0=0; i0<len0; i0++){
+let data18 = data.history;
 const _errs48 = errors;
-if(!(validate51(data17[i0], {instancePath:instancePath+"/history/" + i0,parentData:data17,parentDataProperty:i0,rootData,dynamicAnchors}))){
+if(errors === _errs48){
+if(Array.isArray(data18)){
+var valid12 = true;
+const len0 = data18.length;
+for(let i0=0; i0<len0; i0++){
+const _errs50 = errors;
+if(!(validate51(data18[i0], {instancePath:instancePath+"/history/" + i0,parentData:data18,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
 errors = vErrors.length;
 }
-var valid12 = _errs48 === errors;
+var valid12 = _errs50 === errors;
 if(!valid12){
 break;
 }
@@ -5526,10 +5603,11 @@ validate20.errors = [{instancePath:instancePath+"/history",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs46 === errors;
+var valid0 = _errs48 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -5556,5 +5634,5 @@ return false;
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"reviewGate":true,"machine":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"maxParallel":true,"history":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"reviewGate":true,"machine":true,"person":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"maxParallel":true,"history":true},"dynamicProps":false,"dynamicItems":false};
 

@@ -1,0 +1,34 @@
+/**
+ * The plan format's defaults, written once: what a package gets for a field that neither it nor
+ * the plan's `defaults` states. They are the `default`s of `schemas/work-packages.schema.json`
+ * (a unit test holds the two together); the scheduler, the integration guard, the launcher, the
+ * forecast and the editor's notifications all read them from here.
+ */
+import type { PlanDefaults, PlanPackage } from './model';
+
+export const DEFAULT_PRIORITY = 5;
+/** Extra attempts after a failed one: the scheduler's retries and the integration guard's follow-ups alike. */
+export const DEFAULT_RETRY_BUDGET = 1;
+export const DEFAULT_TIMEOUT_MINUTES = 60;
+export const DEFAULT_LOCK_TTL_MINUTES = 120;
+
+type Stated = Pick<PlanPackage, 'priority' | 'retryBudget' | 'timeoutMinutes'> | undefined;
+
+/** How many attempts after a failed one the package may have: its own, else the plan's, else the format's. */
+export function retryBudgetOf(pkg: Stated, defaults: PlanDefaults): number {
+  return pkg?.retryBudget ?? defaults.retryBudget ?? DEFAULT_RETRY_BUDGET;
+}
+
+/** How long one attempt of the package may run, in minutes: its own, else the plan's, else the format's. */
+export function timeoutMinutesOf(pkg: Stated, defaults: PlanDefaults): number {
+  return pkg?.timeoutMinutes ?? defaults.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES;
+}
+
+export function priorityOf(pkg: Stated, defaults: PlanDefaults): number {
+  return pkg?.priority ?? defaults.priority ?? DEFAULT_PRIORITY;
+}
+
+/** A package's locks' time to live, in minutes: its locks' own, else the plan's, else the format's. */
+export function lockTtlMinutesOf(ttlMinutes: number | undefined, defaults: PlanDefaults): number {
+  return ttlMinutes ?? defaults.lockTtlMinutes ?? DEFAULT_LOCK_TTL_MINUTES;
+}

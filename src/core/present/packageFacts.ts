@@ -1,0 +1,237 @@
+/**
+ * A package's facts in a run, from one place: what `waves status` shows (its table and lines,
+ * and all of them in `--json`), what `waves review` lists of a package, and the run report's
+ * per-package part (runReport.ts) are all read from `packageFacts`, so no front end can say
+ * another thing of the same package (a revision one shows and another does not have).
+ *
+ * - `packageFacts(state, id)`: the facts of a package in the run state, for every reader (the
+ *   types are narrow on purpose: the report reads records of every state version).
+ * - `statusPackageLines`: `waves status`'s package table and the lines under it (what the walls
+ *   refused, the review and follow-ups), from the facts alone — which is what `--json` carries.
+ * - `reviewHeadline`: `waves review`'s line of a package.
+ *
+ * Pure: no I/O, no clock (`elapsedMs` takes `now`).
+ */
+import type { FollowUp, NeedsInput, UsageLimit } from '../run/runState';
+import type { Spend } from '../run/spend';
+import { refusedLine } from './runStatusText';
+import { fit, formatElapsed, sanitize, truncate } from './terminalText';
+
+/** The record fields the facts are read from: those of every state version, the rest where the record has them. */
+export interface FactsRecord {
+  status: string;
+  attempts: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  exitCode: number | null;
+  lastError: string | null;
+  signal?: string | null;
+  needsInput?: NeedsInput | null;
+  usageLimit?: UsageLimit | null;
+  question?: string | null;
+  spend?: Spend | null;
+  refused?: readonly string[];
+  refusedRegistries?: readonly string[];
+  blockedBy?: readonly string[];
+  branch?: string | null;
+  worktree?: string | null;
+  host?: string | null;
+  scopeViolations?: readonly { path: string; change: string }[];
+  changedFiles?: readonly { path: string; change: string }[];
+  resultFile?: string | null;
+  revisions?: number;
+  followUps?: readonly { kind: string; at: string; attempt: number }[];
+  followUp?: FollowUp | null;
+}
+
+/** The run-state parts the facts are read from: the package's record, its merge, the integration guard's blame. */
+export interface FactsState {
+  packages: Record<string, FactsRecord>;
+  merges?: Record<string, { status: string }>;
+  integration?: { guard?: { blamed?: { packageId: string; command: string; tip: string; at: string } | null } } | null;
+}
+
+/** What a package's next attempt is asked to address, in short (the comments' words and the check's output stay in the state). */
+export type PendingFollowUp =
+  | { kind: 'review'; at: string; from: 'branch' | 'integration'; commit: string | null; comments: number }
+  | { kind: 'integration'; at: string; check: string; tip: string; met: string[] };
+
+export interface PackageFacts {
+  id: string;
+  status: string;
+  /** Attempts started (revisions and usage limits included). */
+  attempts: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Start → end of the last attempt, when both are known (the report's duration). */
+  durationMs: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  lastError: string | null;
+  needsInput: NeedsInput | null;
+  usageLimit: UsageLimit | null;
+  /** The question its last attempt ended with (#16). */
+  question: string | null;
+  spend: Spend | null;
+  /** What the walls refused its last attempt (#32): network targets. */
+  refused: string[];
+  /** Those of them that are package registries. */
+  refusedRegistries: string[];
+  blockedBy: string[];
+  /** Its merge's status; null: not merged nor tried. */
+  merge: string | null;
+  branch: string | null;
+  worktree: string | null;
+  /** The host its current (or last) attempt runs on (#17); null: this machine without a hosts list. */
+  host: string | null;
+  /** Files changed outside its write scope. */
+  violations: { path: string; change: string }[];
+  /** The audit's list of the files its last attempt changed. */
+  changedFiles: { path: string; change: string }[];
+  resultFile: string | null;
+  /** Review revisions asked of it (#33): each carried by an attempt that spent no retry. */
+  revisions: number;
+  /** Every follow-up it was sent (review comments, #33; a broken integration check, #34), oldest first. */
+  followUps: { kind: string; at: string; attempt: number }[];
+  /** What its next attempt is asked to address; null: nothing. */
+  followUp: PendingFollowUp | null;
+  /** The integration guard holds its merge to blame for the red integration branch (#34): the check and the red tip; null: not blamed. */
+  blamed: { command: string; tip: string; at: string } | null;
+}
+
+function time(iso: string | null | undefined): number | null {
+  if (typeof iso !== 'string') return null;
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? t : null;
+}
+
+const own = <T>(obj: Record<string, T> | undefined, key: string): T | undefined => (obj && Object.hasOwn(obj, key) ? obj[key] : undefined);
+
+/** A package's facts in the run state; a RangeError when the state has no such package (a caller's mistake). */
+export function packageFacts(state: FactsState, id: string): PackageFacts {
+  const record = own(state.packages, id);
+  if (!record) throw new RangeError(`The run has no package ${id}`);
+  const blame = state.integration?.guard?.blamed;
+  const start = time(record.startedAt);
+  const end = time(record.endedAt);
+  return {
+    id,
+    status: record.status,
+    attempts: record.attempts,
+    startedAt: record.startedAt,
+    endedAt: record.endedAt,
+    durationMs: start !== null && end !== null && end >= start ? end - start : null,
+    exitCode: record.exitCode,
+    signal: record.signal ?? null,
+    lastError: record.lastError,
+    needsInput: record.needsInput ?? null,
+    usageLimit: record.usageLimit ?? null,
+    question: record.question ?? null,
+    spend: record.spend ?? null,
+    refused: [...(record.refused ?? [])],
+    refusedRegistries: [...(record.refusedRegistries ?? [])],
+    blockedBy: [...(record.blockedBy ?? [])],
+    merge: own(state.merges, id)?.status ?? null,
+    branch: record.branch ?? null,
+    worktree: record.worktree ?? null,
+    host: record.host ?? null,
+    violations: (record.scopeViolations ?? []).map((v) => ({ path: v.path, change: v.change })),
+    changedFiles: (record.changedFiles ?? []).map((v) => ({ path: v.path, change: v.change })),
+    resultFile: record.resultFile ?? null,
+    revisions: record.revisions ?? 0,
+    followUps: (record.followUps ?? []).map((f) => ({ kind: f.kind, at: f.at, attempt: f.attempt })),
+    followUp: pendingFollowUp(record.followUp ?? null),
+    blamed: blame && blame.packageId === id ? { command: blame.command, tip: blame.tip, at: blame.at } : null,
+  };
+}
+
+function pendingFollowUp(f: FollowUp | null): PendingFollowUp | null {
+  if (!f) return null;
+  if (f.kind === 'review') return { kind: 'review', at: f.at, from: f.from, commit: f.commit, comments: f.comments.length };
+  return { kind: 'integration', at: f.at, check: f.check, tip: f.tip, met: f.met.map((m) => m.packageId) };
+}
+
+/** How long a package has run: its last attempt's start to its end, or to `now` while it goes on. */
+export function elapsedMs(facts: Pick<PackageFacts, 'startedAt' | 'endedAt'>, now: number): number | null {
+  const start = time(facts.startedAt);
+  if (start === null) return null;
+  const end = facts.endedAt ? time(facts.endedAt) : now;
+  return end === null ? null : Math.max(0, end - start);
+}
+
+// ---------------------------------------------------------------------------------------
+// Words
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * A package's review and follow-ups in words ('' when none): its revisions, its open review
+ * comments (`openComments`, from the review threads), the integration failures it was sent, and
+ * what its next attempt addresses.
+ */
+export function followUpText(facts: Pick<PackageFacts, 'revisions' | 'followUps' | 'followUp'>, openComments = 0): string {
+  const parts: string[] = [];
+  if (facts.revisions) parts.push(plural(facts.revisions, 'revision'));
+  if (openComments) parts.push(plural(openComments, 'open comment'));
+  const broke = facts.followUps.filter((f) => f.kind === 'integration');
+  if (broke.length) parts.push(`sent ${broke.length === 1 ? 'the failure of an integration check it broke (attempt' : `the failures of ${broke.length} integration checks it broke (attempts`} ${broke.map((f) => f.attempt).join(', ')})`);
+  const next = facts.followUp;
+  if (next?.kind === 'review') parts.push(`its next attempt addresses ${plural(next.comments, 'review comment')} (from its ${next.from === 'branch' ? 'branch' : 'integration tip'})`);
+  else if (next?.kind === 'integration') parts.push(`its next attempt addresses the integration check it broke: ${next.check}`);
+  return parts.join('; ');
+}
+
+/** `waves review`'s line of a package: `wp-a  succeeded, 1 revision, 2 open comments`. */
+export function reviewHeadline(facts: Pick<PackageFacts, 'id' | 'status' | 'revisions'>, openComments: number): string {
+  return `${facts.id}  ${facts.status}${facts.revisions ? `, ${plural(facts.revisions, 'revision')}` : ''}${openComments ? `, ${plural(openComments, 'open comment')}` : ''}`;
+}
+
+/** A package as `waves status` shows it: its facts, its wave, how long it ran, its open review comments. */
+export interface StatusPackage extends PackageFacts {
+  wave: number | null;
+  elapsedMs: number | null;
+  /** Open review threads of the package (#33); null when the review threads cannot be read. */
+  openComments: number | null;
+}
+
+/**
+ * `waves status`'s package table (ID, WAVE, STATUS, TRY, ELAPSED, EXIT, MERGE, DETAIL — the
+ * host, what it waits for or why it stopped), then a line for each package whose walls refused
+ * something and for each with a review or follow-ups. `width`: the terminal's columns
+ * (Infinity: not a terminal, nothing cut). Every word comes from the packages given.
+ */
+export function statusPackageLines(packages: readonly StatusPackage[], width: number): string[] {
+  const idWidth = Math.min(40, Math.max(2, ...packages.map((p) => p.id.length)));
+  const row = (cells: string[], widths: number[], rest: string) => {
+    const text = cells.map((c, i) => fit(c, widths[i]!, i === 0 || i === 2 || i === 6 ? 'left' : 'right')).join('  ') + '  ' + rest;
+    return (width === Infinity ? sanitize(text) : truncate(text, width)).trimEnd();
+  };
+  const widths = [idWidth, 4, 15, 3, 7, 6, 8];
+  const lines = [row(['ID', 'WAVE', 'STATUS', 'TRY', 'ELAPSED', 'EXIT', 'MERGE'], widths, 'DETAIL')];
+  for (const p of packages) {
+    const why = p.needsInput
+      ? `needs input since ${p.needsInput.since}: ${p.needsInput.reason}`
+      : p.blockedBy.length
+        ? `blocked by ${p.blockedBy.join(', ')}`
+        : (p.lastError ?? '');
+    // Where it runs, when the run is over hosts (#17).
+    const detail = p.host ? `on ${p.host}${why ? ` · ${why}` : ''}` : why;
+    const exit = p.signal ?? (p.exitCode === null ? '' : String(p.exitCode));
+    const status = p.needsInput ? 'needs-input' : p.status;
+    lines.push(
+      row(
+        [p.id, p.wave === null ? '–' : String(p.wave), status, p.attempts ? String(p.attempts) : '', p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs), exit, p.merge ?? ''],
+        widths,
+        detail,
+      ),
+    );
+  }
+  // What the walls refused each package's last attempt (#32).
+  for (const p of packages) if (p.refused.length) lines.push(`${p.id}: ${refusedLine(p.refused, undefined, p.refusedRegistries)}`);
+  // Its review and follow-ups (#33, #34): what `waves review` and the report say of it too.
+  for (const p of packages) {
+    const text = followUpText(p, p.openComments ?? 0);
+    if (text) lines.push(`${p.id}: ${text}`);
+  }
+  return lines;
+}

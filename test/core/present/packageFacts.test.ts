@@ -1,0 +1,165 @@
+/**
+ * A package's facts from one place (core/present/packageFacts.ts): read from a run state made
+ * through the real reducer (a revision, a refusal, a host, an integration follow-up and blame),
+ * the words `waves status` and `waves review` show of them, and the report's per-package part,
+ * which reads the same facts.
+ */
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { elapsedMs, followUpText, packageFacts, reviewHeadline, statusPackageLines, type StatusPackage } from '../../../src/core/present/packageFacts';
+import { buildRunReport } from '../../../src/core/run/runReport';
+import { applyEvent, recordMerge } from '../../../src/core/run/runStateReducer';
+import { createRunState } from '../../../src/core/run/runStateInit';
+import type { RunEvent, RunState } from '../../../src/core/run/runState';
+import { validateRunState } from '../../../src/core/run/runStateValidation';
+
+const T = (s: number) => new Date(Date.parse('2026-01-01T10:00:00.000Z') + s * 1000);
+
+function apply(state: RunState, events: RunEvent[], at: number): RunState {
+  for (const e of events) {
+    const r = applyEvent(state, e, T(at));
+    assert.ok(r.ok, `${e.type} ${e.packageId}: ${JSON.stringify(r)}`);
+    state = r.state;
+  }
+  return state;
+}
+
+const attempt = (id: string, n: number, host: string | null = null): RunEvent[] => [
+  { type: 'ready', packageId: id },
+  { type: 'queued', packageId: id, host },
+  { type: 'started', packageId: id, attempt: n, startToken: `tok-${id}-${n}`, worktree: `/trees/${id}`, branch: `waves/f/${id}`, baseSha: 'b'.repeat(40), logFile: `/runs/${id}/${n}/agent.log`, resultFile: `/runs/${id}/${n}/result.json`, host },
+];
+
+/** a: on host h1, a refusal, two attempts (the second a review revision), merged. b: a broken integration check, pending its follow-up. c: blocked. */
+function runState(): RunState {
+  let s = createRunState({ featureId: 'f', planFile: 'work-packages.yaml', runId: 'r1', packageIds: ['a', 'b', 'c'], now: T(0) });
+  s = apply(s, attempt('a', 1, 'h1'), 1);
+  s = apply(s, [{ type: 'exited', packageId: 'a', exitCode: 0, headSha: 'a'.repeat(40), spend: { inputTokens: 10, outputTokens: 5, cachedTokens: 0, costUsd: 0.01 } }], 30);
+  s = apply(s, [{ type: 'audited', packageId: 'a', changedFiles: [{ path: 'a/x.ts', change: 'A' }] }, { type: 'succeeded', packageId: 'a' }], 31);
+  const review = { kind: 'review' as const, at: T(40).toISOString(), from: 'branch' as const, commit: 'a'.repeat(40), comments: [{ file: 'a/x.ts', startLine: 1, endLine: 1, excerpt: 'x', body: 'rename it' }, { file: 'a/x.ts', startLine: 0, endLine: 0, excerpt: '', body: 'and say why' }] };
+  s = apply(s, [{ type: 'followUp', packageId: 'a', followUp: review }], 40);
+  s = apply(s, attempt('a', 2, 'h1'), 41);
+  s = apply(s, [{ type: 'exited', packageId: 'a', exitCode: 0, headSha: 'c'.repeat(40), refused: ['example.com:443', 'registry.npmjs.org:443'], refusedRegistries: ['registry.npmjs.org:443'] }, { type: 'succeeded', packageId: 'a' }], 60);
+  const merged = recordMerge(s, 'a', { status: 'merged', files: ['a/x.ts'], commit: 'd'.repeat(40) }, T(61));
+  assert.ok(merged.ok);
+  s = merged.state;
+  s = apply(s, attempt('b', 1), 62);
+  s = apply(s, [{ type: 'exited', packageId: 'b', exitCode: 0, headSha: 'e'.repeat(40) }, { type: 'succeeded', packageId: 'b' }], 70);
+  const check = { kind: 'integration' as const, at: T(80).toISOString(), check: 'npm test', output: 'FAIL', tip: 'f'.repeat(40), met: [{ packageId: 'a', files: ['a/x.ts'] }] };
+  s = apply(s, [{ type: 'followUp', packageId: 'b', followUp: check }], 80);
+  s = apply(s, [{ type: 'blocked', packageId: 'c', by: ['b'] }], 81);
+  s = { ...s, integration: { branch: 'waves/f/_integration', worktree: '/trees/_integration', baseSha: 'b'.repeat(40), tipSha: 'f'.repeat(40), guard: { status: 'red', greenTip: null, checks: [], blamed: { packageId: 'b', command: 'npm test', tip: 'f'.repeat(40), at: T(80).toISOString() } } } };
+  const valid = validateRunState(JSON.parse(JSON.stringify(s)));
+  assert.ok(valid.ok, JSON.stringify(valid));
+  return s;
+}
+
+describe('packageFacts', () => {
+  const state = runState();
+
+  it('a revised package on a host, refused by its walls: every fact of its record and merge', () => {
+    const a = packageFacts(state, 'a');
+    assert.deepEqual(a, {
+      id: 'a',
+      status: 'succeeded',
+      attempts: 2,
+      startedAt: T(41).toISOString(),
+      endedAt: T(60).toISOString(),
+      durationMs: 19_000,
+      exitCode: 0,
+      signal: null,
+      lastError: null,
+      needsInput: null,
+      usageLimit: null,
+      question: null,
+      spend: { inputTokens: 10, outputTokens: 5, cachedTokens: 0, costUsd: 0.01 },
+      refused: ['example.com:443', 'registry.npmjs.org:443'],
+      refusedRegistries: ['registry.npmjs.org:443'],
+      blockedBy: [],
+      merge: 'merged',
+      branch: 'waves/f/a',
+      worktree: '/trees/a',
+      host: 'h1',
+      violations: [],
+      changedFiles: [],
+      resultFile: '/runs/a/2/result.json',
+      revisions: 1,
+      followUps: [{ kind: 'review', at: T(40).toISOString(), attempt: 2 }],
+      followUp: null,
+      blamed: null,
+    });
+    assert.equal(a.revisions, state.packages.a!.revisions);
+  });
+
+  it('a package blamed by the integration guard, its follow-up pending; a blocked one', () => {
+    const b = packageFacts(state, 'b');
+    assert.deepEqual(b.followUp, { kind: 'integration', at: T(80).toISOString(), check: 'npm test', tip: 'f'.repeat(40), met: ['a'] });
+    assert.deepEqual(b.followUps, [{ kind: 'integration', at: T(80).toISOString(), attempt: 2 }]);
+    assert.deepEqual(b.blamed, { command: 'npm test', tip: 'f'.repeat(40), at: T(80).toISOString() });
+    assert.equal(b.status, 'pending');
+    assert.equal(b.revisions, 0, 'an integration follow-up is no revision');
+    assert.deepEqual(packageFacts(state, 'c').blockedBy, ['b']);
+    assert.throws(() => packageFacts(state, 'zz'), RangeError);
+    assert.throws(() => packageFacts(state, 'toString'), RangeError, 'a name of Object.prototype is no package');
+  });
+
+  it('a review follow-up pending says how many comments and from where, never their words', () => {
+    const pending = apply(structuredClone(state), [], 0);
+    pending.packages.a = { ...pending.packages.a!, followUp: { kind: 'review', at: T(90).toISOString(), from: 'integration', commit: null, comments: [{ file: 'a/x.ts', startLine: 0, endLine: 0, excerpt: '', body: 'secret words' }] } };
+    const f = packageFacts(pending, 'a').followUp;
+    assert.deepEqual(f, { kind: 'review', at: T(90).toISOString(), from: 'integration', commit: null, comments: 1 });
+    assert.equal(JSON.stringify(f).includes('secret words'), false);
+  });
+
+  it('elapsedMs: to its end, or to now while it runs; null without a start', () => {
+    assert.equal(elapsedMs({ startedAt: T(0).toISOString(), endedAt: T(5).toISOString() }, T(100).getTime()), 5000);
+    assert.equal(elapsedMs({ startedAt: T(0).toISOString(), endedAt: null }, T(7).getTime()), 7000);
+    assert.equal(elapsedMs({ startedAt: null, endedAt: null }, T(7).getTime()), null);
+    assert.equal(elapsedMs({ startedAt: 'never', endedAt: null }, T(7).getTime()), null);
+  });
+});
+
+describe('the words of the facts', () => {
+  const state = runState();
+  const shown = (id: string, openComments: number | null = 0): StatusPackage => ({ ...packageFacts(state, id), wave: 1, elapsedMs: null, openComments });
+
+  it('waves review: the status, revisions and open comments', () => {
+    assert.equal(reviewHeadline(packageFacts(state, 'a'), 2), 'a  succeeded, 1 revision, 2 open comments');
+    assert.equal(reviewHeadline(packageFacts(state, 'c'), 0), 'c  blocked');
+  });
+
+  it('follow-ups: revisions, open comments, broken checks, what the next attempt addresses', () => {
+    assert.equal(followUpText(packageFacts(state, 'a'), 1), '1 revision; 1 open comment');
+    assert.equal(followUpText(packageFacts(state, 'b')), 'sent the failure of an integration check it broke (attempt 2); its next attempt addresses the integration check it broke: npm test');
+    assert.equal(followUpText(packageFacts(state, 'c')), '');
+  });
+
+  it('waves status: the table, the walls\' refusals with the registries, the follow-ups — every word from the facts', () => {
+    const lines = statusPackageLines([shown('a', 2), shown('b'), shown('c', null)], Infinity);
+    assert.deepEqual(lines, [
+      'ID  WAVE  STATUS           TRY  ELAPSED    EXIT  MERGE     DETAIL',
+      'a      1  succeeded          2                0  merged    on h1',
+      'b      1  pending            1',
+      'c      1  blocked                                          blocked by b',
+      'a: Its walls refused connections to example.com:443, registry.npmjs.org:443 (allow a host with waves.sandbox.allowHosts or --allow-host). registry.npmjs.org:443 is a package registry: allow the registries your configuration names with waves.sandbox.registries or --allow-registries.',
+      'a: 1 revision; 2 open comments',
+      'b: sent the failure of an integration check it broke (attempt 2); its next attempt addresses the integration check it broke: npm test',
+    ]);
+    // Cut to a terminal's width, never wider.
+    for (const l of statusPackageLines([shown('a')], 30).slice(0, 2)) assert.ok(l.length <= 30, l);
+  });
+});
+
+describe('the report reads the same facts', () => {
+  it('each report package: the facts of its record (status, times, exit, merge, refusals, revisions, follow-ups…)', () => {
+    const state = runState();
+    const { json, markdown } = buildRunReport({ state, analysis: { plan: { packages: [{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: [] }, { id: 'c', dependsOn: [{ value: 'b' }] }] } }, results: {}, maxParallel: 2 });
+    for (const p of json.packages) {
+      const facts = packageFacts(state, p.id);
+      for (const key of ['status', 'attempts', 'startedAt', 'endedAt', 'durationMs', 'exitCode', 'lastError', 'violations', 'changedFiles', 'merge', 'resultFile', 'spend', 'refused', 'refusedRegistries', 'revisions', 'followUps'] as const) {
+        assert.deepEqual(p[key], facts[key], `${p.id}.${key}`);
+      }
+    }
+    assert.match(markdown, /^\| `a` \| succeeded \| 2 \|.*1 review revision/m);
+  });
+});
