@@ -114,7 +114,7 @@ export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--
 export const REVIEW_HELP = `waves review [--json] <plan> [<package>]
 waves review --comments FILE --request-changes [--no-run] [run flags] <plan> [<package>]
 waves review --approve [--no-run] [run flags] <plan> <package>
-    The person's review of a run (#33). Alone: each package's status, revisions and
+    The person's review of a run. Alone: each package's status, revisions and
     open comments (the editor's threads too), --json for a program.
     --comments FILE --request-changes: FILE's comments go to the package's agent as
     a new attempt that goes on from its branch (a revision: it spends no retry).
