@@ -20,6 +20,7 @@ import { ProgressOutput } from './progressOutput';
 import { dryRunOf, plannedConflictText, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
 import { hostsInputFrom } from './hostsCommand';
+import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';
 
 function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastResult, json: boolean, maxParallel: number, mode: string): void {
   // Past run states that could not be read: skipped, said once (#35).
@@ -113,7 +114,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   // The copy list reaches worktrees on this machine only: said, never silent, when SSH hosts take packages.
   const copyNote = copyFiles && hosts ? copyOnHostsNote(sources.copy!, hosts.hosts.filter(isRemote).map((h) => h.name)) : null;
   if (copyNote) io.err(`waves: warning: ${copyNote}\n`);
-  const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? 10;
+  const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? DEFAULT_MAX_PARALLEL;
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
   const only = flags.has('only')
     ? String(flags.get('only'))

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/run/agentProfiles';
 import { runOptionsFromSettings, wallsValuesOf, type RunOption } from '../core/run/runOptions';
 import type { Confinement } from '../engine';
+import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';
 
 export interface RunSettings {
   /** undefined: no agent chosen yet (the picker asks). */
@@ -75,7 +76,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
       else agentProblem ??= one.problem ?? `waves.agentOverrides["${packageId}"] is empty; give a preset id or an argv array`;
     }
   }
-  const maxParallel = Math.max(1, Math.floor(config.get<number>('maxParallel') ?? 10));
+  const maxParallel = Math.max(1, Math.floor(config.get<number>('maxParallel') ?? DEFAULT_MAX_PARALLEL));
   const mode = config.get<string>('schedule') === 'barrier' ? 'barrier' : 'eager';
   // The worktree options: the workspace's values too (the walls' are the person's only: readSandboxSetting).
   const worktree = runOptionsFromSettings(

@@ -11,13 +11,12 @@ import { checkLockKey } from './lockKeys';
 import { NearestIds } from './nearest';
 import { packagesBySlot, type Diagnostic, type Fix, type Located, type Plan, type PlanPackage, type TextRange } from './model';
 import { LineFeeds, type LineIndex } from './text';
+import { DEFAULT_MAX_PARALLEL } from './defaults';
 
 export interface CheckOptions {
   /** How many packages may run at once; a wider wave gets a warning. Default 10. */
   maxParallel?: number;
 }
-
-export const DEFAULT_MAX_PARALLEL = 10;
 
 interface Context {
   text: string;

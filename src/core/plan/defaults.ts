@@ -6,6 +6,8 @@
  */
 import type { PlanDefaults, PlanPackage } from './model';
 
+/** The run's cap when nobody set one (`waves.maxParallel`'s default; `--max-parallel`): at most this many attempts at once; a wider wave gets a warning. */
+export const DEFAULT_MAX_PARALLEL = 10;
 export const DEFAULT_PRIORITY = 5;
 /** Extra attempts after a failed one: the scheduler's retries and the integration guard's follow-ups alike. */
 export const DEFAULT_RETRY_BUDGET = 1;

@@ -24,8 +24,9 @@ import type { AttemptPlace, Executor, LaunchResult } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions, RunOutcome } from './types';
 import { thisDriver } from '../consent';
-import { hostsCapacity } from '../../core/run/hostList';
+import { hostsCapacity } from '../../core/hosts/hostList';
 import { NotRegularFileError } from '../../util/regularFile';
+import { DEFAULT_MAX_PARALLEL } from '../../core/plan/defaults';
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -144,7 +145,7 @@ export class RunContext {
     this.planHash = options.planText?.hash ?? planHash(analysis.text);
     const { machine, person } = thisDriver();
     this.driver = { machine, person };
-    const cap = Math.max(1, Math.floor(options.maxParallel ?? 10));
+    const cap = Math.max(1, Math.floor(options.maxParallel ?? DEFAULT_MAX_PARALLEL));
     // Over hosts (#17): the run's cap is what the hosts hold together, within the run's own.
     this.maxParallel = options.hosts?.length ? hostsCapacity(options.hosts, cap) : cap;
     this.mode = options.mode ?? 'eager';

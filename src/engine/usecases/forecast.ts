@@ -7,13 +7,13 @@
  * the pure `core/run/forecast.ts`.
  */
 import { forecastRun, type RunForecast } from '../../core/run/forecast';
-import { hostsCapacity } from '../../core/run/hostList';
+import { hostsCapacity } from '../../core/hosts/hostList';
 import { schedPackagesFromAnalysis } from '../../core/run/schedule';
-import { timeoutMinutesOf } from '../../core/plan/defaults';
+import { DEFAULT_MAX_PARALLEL, timeoutMinutesOf } from '../../core/plan/defaults';
 import type { PlanSource } from '../plan';
 import { readPastRuns } from '../run';
 import type { AgentProfile } from '../../core/run/agentProfiles';
-import type { Host } from '../../core/run/hostList';
+import type { Host } from '../../core/hosts/hostList';
 
 export interface ForecastResult {
   forecast: RunForecast;
@@ -37,7 +37,7 @@ export async function forecastFor(plan: PlanSource & { repo: string; featureId: 
   const scope = request.only ? new Set(request.only) : null;
   const packages = schedPackagesFromAnalysis(analysis).filter((p) => !scope || scope.has(p.id));
   const byId = new Map(analysis.plan.packages.map((p) => [p.id, p] as const).reverse());
-  const cap = Math.max(1, Math.floor(request.maxParallel ?? 10));
+  const cap = Math.max(1, Math.floor(request.maxParallel ?? DEFAULT_MAX_PARALLEL));
   const { runs, problems } = await readPastRuns(plan.repo, plan.featureId);
   const forecast = forecastRun({
     featureId: plan.featureId,

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_LOCK_TTL_MINUTES, DEFAULT_PRIORITY, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT_MINUTES, lockTtlMinutesOf, priorityOf, retryBudgetOf, timeoutMinutesOf } from '../../../src/core/plan/defaults';
+import { DEFAULT_LOCK_TTL_MINUTES, DEFAULT_MAX_PARALLEL, DEFAULT_PRIORITY, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT_MINUTES, lockTtlMinutesOf, priorityOf, retryBudgetOf, timeoutMinutesOf } from '../../../src/core/plan/defaults';
 
 const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schemas', 'work-packages.schema.json'), 'utf8'));
 
@@ -20,6 +20,11 @@ describe("the plan format's defaults", () => {
     assert.equal(DEFAULT_RETRY_BUDGET, schemaDefault('retry_budget'));
     assert.equal(DEFAULT_TIMEOUT_MINUTES, schemaDefault('timeout_minutes'));
     assert.equal(DEFAULT_LOCK_TTL_MINUTES, schemaDefault('lock_ttl_minutes'));
+  });
+
+  it("the run's cap is the editor setting's default", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+    assert.equal(manifest.contributes.configuration.properties['waves.maxParallel'].default, DEFAULT_MAX_PARALLEL);
   });
 
   it("take the package's value, else the plan's, else the format's — a stated 0 is kept", () => {
