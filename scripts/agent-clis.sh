@@ -56,8 +56,9 @@ check_versions() {  # check_versions DIR → 0 when every CLI answers --version 
   for cli in claude codex gemini copilot; do
     [ -x "$1/node_modules/.bin/$cli" ] || { echo "$cli: missing" >&2; return 1; }
     # a fresh HOME: no user config is read, nothing is written into the real one. Copilot's
-    # binary unpacks its package (about 235 MB) on first start: into copilot-cache/ here, which
-    # the tests share (COPILOT_PKG_CACHE_HOME) instead of unpacking it again in every test's HOME.
+    # binary unpacks its package (about 235 MB) on first start: for this check alone into
+    # copilot-cache/ here (kept, so that a later check does not unpack it again). The tests do
+    # not use it: inside the walls Copilot unpacks into the agents' shared cache, as for anyone.
     out=$(cd "$1" && HOME="$1/.version-home" CODEX_HOME="$1/.version-home" COPILOT_PKG_CACHE_HOME="$1/copilot-cache" \
       COPILOT_AUTO_UPDATE=false DISABLE_AUTOUPDATER=1 \
       timeout 60 "$1/node_modules/.bin/$cli" --version 2>/dev/null | head -1) || true
@@ -104,7 +105,6 @@ emit() {
   cat <<EOF
 WAVES_AGENT_CLIS_DIR=$DIR
 WAVES_AGENT_CLIS_BIN=$BIN
-WAVES_COPILOT_PKG_CACHE=$DIR/copilot-cache
 WAVES_CLAUDE_CODE_VERSION=$CLAUDE_CODE_VERSION
 WAVES_CODEX_VERSION=$CODEX_VERSION
 WAVES_GEMINI_CLI_VERSION=$GEMINI_CLI_VERSION

@@ -1,8 +1,10 @@
 /**
  * Codex configured the way many people configure it (#50): its model provider in its own
- * `config.toml` (a company gateway, Azure, a local model server), no base-URL variable, no
- * `--allow-host`. The real Codex CLI inside the engine's walls: pointed at the scripted model
- * server on loopback it reaches it with no flag and finishes its package; pointed at a closed
+ * `config.toml` (a company gateway, Azure, a local model server), or its built-in provider's
+ * server there (`openai_base_url`, what the `OPENAI_BASE_URL` variable became), no base-URL
+ * variable, no `--allow-host`. The real Codex CLI inside the engine's walls: pointed at the
+ * scripted model server on loopback either way, it reaches it with no flag and finishes its
+ * package; pointed at a closed
  * loopback port, the package's error names the port and the file that names it — whether Codex
  * gives up by itself (its stream retries spent) or goes on retrying until the runner stops it,
  * the no-progress limit (`WAVES_MODEL_WAIT_MS`, shortened here) reached.
@@ -13,7 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { doPackage, startModelServer, type ModelServer } from '../fixtures/modelServer';
-import { agentClis, agentEnv, agentLog, buildOnce, filesAt, promptOf, statusOf, waves, workspace } from './realCli';
+import { agentClis, agentEnv, agentLog, buildOnce, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace } from './realCli';
 
 /** The attempt's exit.json (of the feature's latest run). */
 function exitOf(repo: string, feature: string, packageId: string): { reason: string; overLimit?: boolean; walls?: { refused: { target: string }[]; unreachable?: { target: string; why: string }[] } } {
@@ -34,13 +36,15 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** The environment of the agents suite for Codex, but the walls told nothing: no WAVES_SANDBOX_ALLOW, no base-URL variable. */
+/** Codex with its provider in `~/.codex/config.toml` (a fresh home, as its documentation sets one up): no base-URL variable, the walls told nothing. */
 function configuredOnly(server: ModelServer, home: string): NodeJS.ProcessEnv {
   const env = agentEnv('codex', server, home);
-  delete env.WAVES_SANDBOX_ALLOW;
-  for (const k of Object.keys(env)) if (/_BASE_URL$|^OPENAI_/.test(k)) delete env[k];
+  assert.ok(!Object.keys(env).some((k) => /_BASE_URL$|^OPENAI_|^WAVES_SANDBOX_ALLOW$|^CODEX_HOME$/.test(k)), 'only its config.toml names the server');
   return env;
 }
+
+/** Its config.toml, where Codex looks with no CODEX_HOME set. */
+const configOf = (home: string) => path.join(home, '.codex', 'config.toml');
 
 describe('codex with its model provider in config.toml, inside the walls, no flag', () => {
   let server: ModelServer;
@@ -58,7 +62,7 @@ describe('codex with its model provider in config.toml, inside the walls, no fla
     const w = workspace(feature, [{ id: 'alpha', timeoutMinutes: 2 }]);
     server.script(doPackage({ 'alpha/a.txt': 'alpha by codex, as configured\n' }), { match: promptOf('alpha'), label: 'alpha' });
     const env = configuredOnly(server, w.home);
-    const config = fs.readFileSync(path.join(env.CODEX_HOME!, 'config.toml'), 'utf8');
+    const config = fs.readFileSync(configOf(w.home), 'utf8');
     assert.match(config, new RegExp(`base_url = "${server.url}/v1"`), 'the provider names the scripted server');
 
     const r = await waves(['run', '--json', '--agent', 'codex', w.plan], { cwd: w.repo, env, timeoutMs: 240_000 });
@@ -72,12 +76,38 @@ describe('codex with its model provider in config.toml, inside the walls, no fla
     assert.deepEqual(server.strays().map((q) => `${q.method} ${q.url}`), [], 'nothing went beyond the model server');
   });
 
+  it("its built-in provider pointed at the server by openai_base_url in config.toml (what OPENAI_BASE_URL became): reached with no flag, the package done", async () => {
+    const own = await startModelServer();
+    try {
+      const feature = 'codex-openai-base-url';
+      const w = workspace(feature, [{ id: 'alpha', timeoutMinutes: 2 }]);
+      own.script(doPackage({ 'alpha/a.txt': 'alpha by codex, its built-in provider\n' }), { match: promptOf('alpha'), label: 'alpha' });
+      const env = agentEnv('codex', own, w.home, { codex: 'openai-base-url' });
+      assert.ok(!Object.keys(env).some((k) => /_BASE_URL$|^WAVES_SANDBOX_ALLOW$|^CODEX_HOME$/.test(k)), 'only its config.toml names the server');
+      assert.match(fs.readFileSync(configOf(w.home), 'utf8'), new RegExp(`^openai_base_url = "${own.url}/v1"$`, 'm'));
+
+      const r = await waves(['run', '--json', '--agent', 'codex', w.plan], { cwd: w.repo, env, timeoutMs: 240_000 });
+      const st = await statusOf(w, env);
+      assert.equal(st.packages.alpha!.status, 'succeeded', `${st.packages.alpha!.lastError}\n${r.err}\n--- agent.log ---\n${agentLog(w.repo, feature, 'alpha').slice(-3000)}`);
+      assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'alpha/a.txt', 'work-packages.yaml']);
+      assert.deepEqual(own.pending(), { alpha: 0 });
+      const exit = exitOf(w.repo, feature, 'alpha');
+      assert.ok(!exit.walls?.refused.some((x) => x.target === new URL(own.url).host), 'the walls did not refuse the server openai_base_url names');
+      // The built-in provider asks for the Responses WebSocket first (GET /v1/responses, an upgrade the scripted server does not speak), then goes on over HTTPS: at the server itself, nothing beyond it.
+      const strays = own.strays().filter((q) => !(q.method === 'GET' && q.url === '/v1/responses' && String(q.headers.upgrade).toLowerCase() === 'websocket'));
+      assert.deepEqual(strays.map((q) => `${q.method} ${q.url}`), [], 'nothing went beyond the model server');
+      assert.ok(own.requests.some((q) => q.main && q.script === 'alpha' && keyOf(q.headers) === TEST_KEY), 'its turns came over HTTPS with the dummy key');
+    } finally {
+      await own.close();
+    }
+  });
+
   /** A run of one package whose Codex provider points at a closed loopback port; `config` edits its config.toml further. */
   async function closedPortRun(feature: string, config: (text: string) => string = (t) => t) {
     const port = await closedPort();
     const w = workspace(feature, [{ id: 'alpha', timeoutMinutes: 10 }]);
     const env = configuredOnly(server, w.home);
-    const configFile = path.join(env.CODEX_HOME!, 'config.toml');
+    const configFile = configOf(w.home);
     fs.writeFileSync(configFile, config(fs.readFileSync(configFile, 'utf8').replace(`${server.url}/v1`, `http://127.0.0.1:${port}/v1`)));
     env.WAVES_MODEL_WAIT_MS = '5000';
     // The package's own timeout is ten minutes: a run that ends sooner ended by Codex's own giving up or the no-progress limit.
@@ -87,7 +117,7 @@ describe('codex with its model provider in config.toml, inside the walls, no fla
     assert.equal(alpha.status, 'failed', String(alpha.lastError));
     const exit = exitOf(w.repo, feature, 'alpha');
     assert.ok(exit.walls?.unreachable?.some((u) => u.target === `127.0.0.1:${port}` && /ECONNREFUSED/.test(u.why)), JSON.stringify(exit.walls));
-    const named = `its model server 127.0.0.1:${port} (named in model_providers.waves-test.base_url in ${env.CODEX_HOME}/config.toml) could not be reached: connect ECONNREFUSED 127.0.0.1:${port} (tried `;
+    const named = `its model server 127.0.0.1:${port} (named in model_providers.waves-test.base_url in ~/.codex/config.toml) could not be reached: connect ECONNREFUSED 127.0.0.1:${port} (tried `;
     return { lastError: alpha.lastError ?? '', exit, named, log: agentLog(w.repo, feature, 'alpha') };
   }
 

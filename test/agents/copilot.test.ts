@@ -1,6 +1,12 @@
 /** GitHub Copilot CLI (`--agent copilot`) end to end against the scripted Anthropic Messages API (its BYOK provider; docs/agents-testing.md). */
 import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { scanLog } from '../../src/core/run/agentLogs';
+import { doPackage, startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { readAt } from '../engine/engineFixtures';
+import { agentClis, agentEnv, agentLog, buildOnce, promptOf, statusOf, waves, workspace } from './realCli';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('copilot', {
@@ -24,4 +30,55 @@ realCliSuite('copilot', {
     const result = [...objects].reverse().find((o) => o.type === 'result');
     assert.equal(result?.exitCode, 1);
   },
+});
+
+describe('copilot: its package unpacked once, in the agents\' shared cache, read-only to the next agent', () => {
+  let server: ModelServer;
+  before(async () => {
+    buildOnce();
+    agentClis();
+    server = await startModelServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it("a fresh home: the first agent's Copilot unpacks itself into the shared cache (not ~/.cache, not the tree's); the next one runs it and cannot change it", async () => {
+    const feature = 'copilot-package';
+    // `second` starts once `first` merged: its Copilot finds the package `first`'s unpacked.
+    const w = workspace(feature, [{ id: 'first' }, { id: 'second', deps: ['first'] }]);
+    const version = agentClis().versions.copilot;
+    const app = `"$COPILOT_PKG_CACHE_HOME/pkg/linux-${process.arch}/${version}/app.js"`;
+    server.script([{ type: 'shell', command: "mkdir -p 'first'", say: 'Making the folder.' }, ...doPackage({ 'first/a.txt': 'first\n' })], { match: promptOf('first'), label: 'first' });
+    server.script(
+      [
+        {
+          type: 'shell',
+          command: [
+            'mkdir -p second',
+            `if { echo tamper >> ${app}; } 2>second/err.txt; then echo wrote; else echo refused; fi > second/rc.txt`,
+            'echo "$COPILOT_PKG_CACHE_HOME" > second/where.txt',
+            'if [ -e "$XDG_CACHE_HOME/copilot/pkg" ] || [ -e "$HOME/.cache/copilot/pkg" ]; then echo another; else echo none; fi > second/copies.txt',
+          ].join('; '),
+          say: 'Looking at my own package.',
+        },
+        ...doPackage({ 'second/b.txt': 'second\n' }),
+      ],
+      { match: promptOf('second'), label: 'second' },
+    );
+    const env = agentEnv('copilot', server, w.home);
+    assert.ok(!Object.keys(env).some((k) => /^COPILOT_(PKG_)?CACHE_HOME$/.test(k)), 'no cache variable of its own: the walls choose');
+    const r = await waves(['run', '--agent', 'copilot', w.plan], { cwd: w.repo, env });
+    assert.equal(r.code, 0, `${r.out}\n${r.err}\n--- second's agent.log ---\n${agentLog(w.repo, feature, 'second').slice(-3000)}`);
+    const st = await statusOf(w, env);
+    const shared = path.join(env.XDG_CACHE_HOME!, 'wave-orchestrator', 'agents', 'copilot');
+    assert.equal(readAt(w.repo, st.integration, 'second/where.txt'), `${shared}\n`);
+    assert.equal(readAt(w.repo, st.integration, 'second/copies.txt'), 'none\n', 'no copy in its private cache or the home folder');
+    assert.equal(readAt(w.repo, st.integration, 'second/rc.txt'), 'refused\n');
+    assert.match(readAt(w.repo, st.integration, 'second/err.txt'), /Read-only file system/);
+    const unpacked = path.join(shared, 'pkg', `linux-${process.arch}`, version, 'app.js');
+    assert.ok(fs.statSync(unpacked).size > 0 && !fs.readFileSync(unpacked, 'utf8').endsWith('tamper\n'), 'the package is as Copilot unpacked it');
+    assert.equal(fs.existsSync(path.join(w.home, '.cache', 'copilot')), false, "nothing in the person's own ~/.cache");
+    assert.deepEqual(server.strays().map((q) => `${q.method} ${q.url}`), []);
+  });
 });

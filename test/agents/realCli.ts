@@ -23,8 +23,6 @@ export const WAVES_BIN = path.join(REPO_ROOT, 'bin', 'waves.js');
 export interface AgentClis {
   /** The folder with claude, codex, gemini and copilot. */
   bin: string;
-  /** Where Copilot's binary finds its unpacked package (COPILOT_PKG_CACHE_HOME), shared by the tests. */
-  copilotPkgCache: string;
   versions: Record<string, string>;
 }
 
@@ -54,7 +52,6 @@ export function agentClis(): AgentClis {
   }
   clis = {
     bin,
-    copilotPkgCache: env.WAVES_COPILOT_PKG_CACHE ?? path.join(path.dirname(path.dirname(bin)), 'copilot-cache'),
     versions: {
       'claude-code': env.WAVES_CLAUDE_CODE_VERSION ?? '?',
       codex: env.WAVES_CODEX_VERSION ?? '?',
@@ -84,14 +81,36 @@ const CREDENTIALS =
 export interface AgentEnvOptions {
   /** Claude Code: act as a subscriber (a dummy OAuth token instead of an API key), so a plan's usage limit reads as one. */
   subscription?: boolean;
+  /**
+   * Codex's two documented set-ups, both in `~/.codex/config.toml`: `provider` (the default) — a
+   * provider of its own (`model_providers.<id>.base_url`, its key in the variable `env_key`
+   * names); `openai-base-url` — its built-in OpenAI provider pointed at the server by
+   * `openai_base_url` (the key that replaced the `OPENAI_BASE_URL` variable, which Codex 0.169
+   * no longer reads), the key in `CODEX_API_KEY`.
+   */
+  codex?: 'provider' | 'openai-base-url';
+}
+
+/**
+ * The person's cache folder of this test process (`XDG_CACHE_HOME`): every test's fresh home
+ * shares it, as one person's runs share their `~/.cache` — and in it the agents' shared cache,
+ * where Copilot's package is unpacked once for the whole file, not once per test.
+ */
+let cacheHome: string | null = null;
+function personCache(): string {
+  cacheHome ??= path.join(tempDir('waves-agents-cache-'), 'cache');
+  fs.mkdirSync(cacheHome, { recursive: true });
+  return cacheHome;
 }
 
 /**
  * The environment of `waves run` (and so of the runner and the agent) for one preset against
- * `server`, with `home` as HOME; writes the CLI's config files under it.
+ * `server`, with `home` as HOME — a fresh one, set up only as each vendor's documentation says:
+ * its variables and its own files under `home`, nothing the walls need (the walls let each CLI
+ * reach the server its base-URL variable or its config.toml names, and make its own folders).
  */
 export function agentEnv(preset: Preset, server: ModelServer, home: string, options: AgentEnvOptions = {}): NodeJS.ProcessEnv {
-  const { bin, copilotPkgCache } = agentClis();
+  const { bin } = agentClis();
   const base: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(gitEnv(home))) if (!CREDENTIALS.test(k)) base[k] = v;
   const tmp = path.join(home, 'tmp');
@@ -100,6 +119,7 @@ export function agentEnv(preset: Preset, server: ModelServer, home: string, opti
     HOME: home,
     PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
     TMPDIR: tmp,
+    XDG_CACHE_HOME: personCache(),
     NO_COLOR: '1',
     // Any client that honours the proxy variables asks the model server, which records and refuses it.
     HTTP_PROXY: server.url,
@@ -108,8 +128,6 @@ export function agentEnv(preset: Preset, server: ModelServer, home: string, opti
     https_proxy: server.url,
     NO_PROXY: '127.0.0.1,localhost',
     no_proxy: '127.0.0.1,localhost',
-    // The agent's walls (#32) let it reach the scripted model server, and only it (besides its preset's API, which the server's proxy trap records).
-    WAVES_SANDBOX_ALLOW: new URL(server.url).host,
   });
   switch (preset) {
     case 'claude-code':
@@ -127,21 +145,26 @@ export function agentEnv(preset: Preset, server: ModelServer, home: string, opti
     case 'codex': {
       const codexHome = path.join(home, '.codex');
       fs.mkdirSync(codexHome, { recursive: true });
+      const provider = options.codex !== 'openai-base-url';
       fs.writeFileSync(
         path.join(codexHome, 'config.toml'),
         [
           'model = "gpt-5.6"',
-          'model_provider = "waves-test"',
+          provider ? 'model_provider = "waves-test"' : `openai_base_url = "${server.url}/v1"`,
           'check_for_update_on_startup = false',
           '',
-          '[model_providers.waves-test]',
-          'name = "Waves scripted model server"',
-          `base_url = "${server.url}/v1"`,
-          'env_key = "WAVES_TEST_MODEL_KEY"',
-          'wire_api = "responses"',
-          'request_max_retries = 2',
-          'stream_max_retries = 1',
-          '',
+          ...(provider
+            ? [
+                '[model_providers.waves-test]',
+                'name = "Waves scripted model server"',
+                `base_url = "${server.url}/v1"`,
+                'env_key = "WAVES_TEST_MODEL_KEY"',
+                'wire_api = "responses"',
+                'request_max_retries = 2',
+                'stream_max_retries = 1',
+                '',
+              ]
+            : []),
           '[analytics]',
           'enabled = false',
           '',
@@ -156,7 +179,7 @@ export function agentEnv(preset: Preset, server: ModelServer, home: string, opti
           '',
         ].join('\n'),
       );
-      return { ...base, CODEX_HOME: codexHome, WAVES_TEST_MODEL_KEY: TEST_KEY };
+      return provider ? { ...base, WAVES_TEST_MODEL_KEY: TEST_KEY } : { ...base, CODEX_API_KEY: TEST_KEY };
     }
     case 'gemini': {
       const dir = path.join(home, '.gemini');
@@ -185,8 +208,6 @@ export function agentEnv(preset: Preset, server: ModelServer, home: string, opti
         COPILOT_PROVIDER_API_KEY: TEST_KEY,
         COPILOT_MODEL: 'claude-sonnet-4.5',
         COPILOT_AUTO_UPDATE: 'false',
-        // its unpacked package (235 MB), shared: not unpacked again into every test's HOME
-        COPILOT_PKG_CACHE_HOME: copilotPkgCache,
       };
   }
 }

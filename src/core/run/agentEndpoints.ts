@@ -131,6 +131,13 @@ export function agentEndpoints(profileId: string, env: Readonly<Record<string, s
       for (const s of strings) {
         if (s.key.length === 3 && s.key[0] === 'model_providers' && s.key[2] === 'base_url') add(s.value, `model_providers.${s.key[1]}.base_url in ${file.shown}`, s.key[1] === selected, file.person);
       }
+      // The built-in provider's server: `openai_base_url` (or its profile's), which took over from the OPENAI_BASE_URL variable (recent Codex releases, 0.169 among them, read only the key).
+      const profile = strings.find((s) => s.key.length === 1 && s.key[0] === 'profile')?.value;
+      for (const s of strings) {
+        const top = s.key.length === 1 && s.key[0] === 'openai_base_url';
+        const ofProfile = s.key.length === 3 && s.key[0] === 'profiles' && s.key[2] === 'openai_base_url';
+        if (top || ofProfile) add(s.value, `${s.key.join('.')} in ${file.shown}`, (selected ?? 'openai') === 'openai' && (top || s.key[1] === profile), file.person);
+      }
       // A built-in local provider selected with no table of its own: its default port.
       if (selected && CODEX_LOCAL[selected] && !strings.some((s) => s.key[0] === 'model_providers' && s.key[1] === selected && s.key[2] === 'base_url') && !env.CODEX_OSS_BASE_URL) {
         const port = env.CODEX_OSS_PORT && /^\d{1,5}$/.test(env.CODEX_OSS_PORT) ? env.CODEX_OSS_PORT : null;

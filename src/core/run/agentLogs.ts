@@ -56,6 +56,13 @@ export interface AgentVerdict {
   question?: string | null;
   /** Tool uses the CLI denied (Claude Code's `permission_denials`), as `Tool: input` lines (#16). */
   denials?: string[];
+  /** A path the agent's walls refused it, read from the CLI's own error (only for a verdict read inside walls: `VerdictContext.walls`). */
+  refused?: RefusedPath | null;
+}
+
+/** What the verdict is read knowing: the agent ran inside walls, with this home folder (read-only there). */
+export interface VerdictContext {
+  walls?: { home: string };
 }
 
 const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
@@ -142,7 +149,7 @@ export function spendOf(id: VerdictParserId, objects: readonly Record<string, un
 const MAX_LOG = 64 * 1024 * 1024;
 
 /** The agent's own verdict, read from its log (stdout and stderr, interleaved). Never throws. */
-export function parseVerdict(id: VerdictParserId, logText: string, now: number = Date.now()): AgentVerdict {
+export function parseVerdict(id: VerdictParserId, logText: string, now: number = Date.now(), context: VerdictContext = {}): AgentVerdict {
   if (typeof logText !== 'string') return notReported('no log');
   // Only the tail matters: final events come last.
   const text = logText.length > MAX_LOG ? logText.slice(-MAX_LOG) : logText;
@@ -166,7 +173,9 @@ export function parseVerdict(id: VerdictParserId, logText: string, now: number =
     // A limit only stops an agent that did not succeed; its reset time, and the CLI's last own lines.
     const usageLimit = verdict.usageLimit && !(verdict.reported && verdict.ok);
     const { objects, plain } = scanLog(text);
-    const tail = plain.slice(-3).map((l) => oneLine(l, 200));
+    // Its own last words, not a stack trace's frames (a Node error's `at …` lines and its fields).
+    const tail = plain.filter((l) => !isTraceLine(l)).slice(-3).map((l) => oneLine(l, 200));
+    const refused = context.walls ? refusedPath(plain.slice(-200), context.walls.home) : null;
     const spend = spendOf(id, objects);
     const last = lastMessageOf(id, objects);
     const question = last && /\?\s*$/.test(last) ? oneLine(last, 600) : null;
@@ -179,10 +188,109 @@ export function parseVerdict(id: VerdictParserId, logText: string, now: number =
       resetAt: usageLimit ? resetTimeOf(`${verdict.detail}\n${plain.slice(-20).join('\n')}`, now) : null,
       ...(tail.length ? { tail } : {}),
       ...(spend ? { spend } : {}),
+      ...(refused ? { refused } : {}),
     };
   } catch (err) {
     return notReported(`the log could not be read: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/**
+ * A line of a stack trace or of an error object's dump rather than a message: Node's `    at f
+ * (file:1:2)` frames and `  code: 'EROFS',` fields, a lone `}`, Python's `  File "…", line 3`
+ * and `Traceback (most recent call last):`, Rust's `stack backtrace:` and numbered frames.
+ */
+export function isTraceLine(line: string): boolean {
+  return (
+    /^\s+at\s\S/.test(line) ||
+    /^\s*[}\]][,;]?\s*$/.test(line) ||
+    /^\s*\^+\s*$/.test(line) ||
+    /^\s+(errno|code|syscall|path|dest|address|port|info|cause|\[cause\]|\[errors\]|\[stack\]|\[message\]):\s/.test(line) ||
+    /^Traceback \(most recent call last\):$/.test(line.trim()) ||
+    /^\s+File "[^"]*", line \d+/.test(line) ||
+    /^stack backtrace:$/.test(line.trim()) ||
+    /^\s+\d+:\s+(0x[0-9a-f]+ - )?\S+::/.test(line)
+  );
+}
+
+/** A path the walls refused an agent, as its CLI's error says it. */
+export interface RefusedPath {
+  /** The path, when the error names one. */
+  path: string | null;
+  /** What was refused: the system's error code (a read-only file system, a permission, a folder that could not be made). */
+  code: 'EROFS' | 'EACCES' | 'EPERM' | 'ENOENT';
+  /** What the CLI tried, when the error says (`mkdir`, `open`, `rename`, …). */
+  syscall: string | null;
+  /** The error's line, shortened. */
+  line: string;
+}
+
+const ERRNO_CODES: Readonly<Record<string, RefusedPath['code']>> = { '30': 'EROFS', '13': 'EACCES', '1': 'EPERM', '2': 'ENOENT' };
+
+/** The code a line's error reads as: its errno name, its number, or the system's words. */
+function codeOf(line: string): RefusedPath['code'] | null {
+  const name = /\b(EROFS|EACCES|EPERM|ENOENT)\b/.exec(line)?.[1];
+  if (name) return name as RefusedPath['code'];
+  const num = /\(os error (\d+)\)|\[Errno (\d+)\]|\berrno[ =:]+-?(\d+)\b/i.exec(line);
+  const n = num && (num[1] ?? num[2] ?? num[3]);
+  if (n && ERRNO_CODES[n]) return ERRNO_CODES[n];
+  if (/read-only file system/i.test(line)) return 'EROFS';
+  if (/permission denied/i.test(line)) return 'EACCES';
+  if (/operation not permitted/i.test(line)) return 'EPERM';
+  if (/no such file or directory/i.test(line)) return 'ENOENT';
+  return null;
+}
+
+/** The path and the call a line's error names: Node's `EROFS: …, mkdir '/p'`, Go's `mkdir /p: read-only file system`, Python's `[Errno 30] …: '/p'`, a quoted path. */
+function pathOf(line: string): { path: string; syscall: string | null } | null {
+  const node = /\b(mkdir|open|write|rename|unlink|rmdir|symlink|link|copyfile|scandir|chmod|utime|access|mkdtemp)\s+'(\/[^']*)'/.exec(line);
+  if (node) return { path: node[2]!, syscall: node[1]! };
+  const go = /\b(mkdir|open|write|rename|remove|symlink|link|chmod|mkdirall|create)\s+(\/[^\s:]+):\s/i.exec(line);
+  if (go) return { path: go[2]!, syscall: go[1]!.toLowerCase() };
+  const quoted = /'(\/[^']+)'|"(\/[^"]+)"|`(\/[^`]+)`/.exec(line);
+  if (quoted) return { path: quoted[1] ?? quoted[2] ?? quoted[3]!, syscall: /\bmkdir|create (?:the )?dir|create directory/i.test(line) ? 'mkdir' : null };
+  return null;
+}
+
+/**
+ * The path the walls refused an agent whose CLI's own error says so (the last such error of
+ * `plain`, its own lines; one naming a path before one that names none). A read-only file
+ * system always reads as the walls' (inside them everything but the agent's places is); a
+ * permission refused, or a folder that could not be made (`ENOENT` on `mkdir`: Node's recursive
+ * `mkdir` says so of a read-only parent) only under `home`, which the walls show read-only.
+ * Null when no line reads so.
+ */
+export function refusedPath(plain: readonly string[], home: string): RefusedPath | null {
+  const underHome = (p: string) => p === home || p.startsWith(`${home.replace(/\/$/, '')}/`);
+  let found: RefusedPath | null = null;
+  for (let i = 0; i < plain.length; i++) {
+    const line = plain[i]!;
+    // A stack frame or an error's dumped field (`  code: 'EROFS',`) repeats the message above it.
+    if (isTraceLine(line)) continue;
+    const code = codeOf(line);
+    if (!code) continue;
+    // The path on the line, or on one just before it (Rust's `Caused by:` under the path's line), or in a Node error's dump after it (`path: '/p'`).
+    let at = pathOf(line);
+    for (let j = i - 1; !at && j >= Math.max(0, i - 3); j--) if (!codeOf(plain[j]!) && !isTraceLine(plain[j]!)) at = pathOf(plain[j]!);
+    if (!at) {
+      const dumped = plain.slice(i + 1, i + 12).find((l) => /^\s+path:\s+'\//.test(l));
+      const syscall = plain.slice(i + 1, i + 12).find((l) => /^\s+syscall:\s+'/.test(l));
+      if (dumped) at = { path: /'([^']*)'/.exec(dumped)![1]!, syscall: syscall ? /'([^']*)'/.exec(syscall)![1]! : null };
+    }
+    const walls = code === 'EROFS' || (at !== null && underHome(at.path) && (code !== 'ENOENT' || at.syscall === 'mkdir'));
+    if (!walls) continue;
+    const candidate: RefusedPath = { path: at?.path ?? null, code, syscall: at?.syscall ?? null, line: oneLine(line, 300) };
+    if (candidate.path !== null || found === null || found.path === null) found = candidate;
+  }
+  return found;
+}
+
+/** What the walls refused, in a person's words: the path and what the CLI tried there. */
+export function refusedPathText(r: RefusedPath): string {
+  const how = r.code === 'ENOENT' ? 'its parent folder is read-only inside the walls' : 'read-only inside the walls';
+  if (!r.path) return `its walls did not let it write (${how}; its error names no path: “${r.line}”)`;
+  const tried = r.syscall === 'mkdir' ? `make the folder ${r.path}` : !r.syscall || ['open', 'write', 'copyfile', 'create'].includes(r.syscall) ? `write ${r.path}` : `${r.syscall} ${r.path}`;
+  return `its walls did not let it ${tried} (${how})`;
 }
 
 function notReported(detail: string, usageLimit = false): AgentVerdict {

@@ -3,7 +3,8 @@
  * audit (`decideOutcome`): from the agent's exit, its own verdict, the changed files and its
  * result record (docs/run-engine.md, "The engine's verdict for one attempt"). Pure.
  */
-import { oneLine, type AgentVerdict } from './agentLogs';
+import { oneLine, refusedPathText, type AgentVerdict } from './agentLogs';
+import { WRITE_SWITCH } from './toolchains';
 import type { ResultRecord } from './resultRecord';
 
 export interface AttemptFacts {
@@ -45,6 +46,8 @@ export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   if (f.signal) return fail(`the agent was killed by ${f.signal}`);
   if (f.exitCode === null || f.exitCode === undefined) return fail('the agent ended without an exit code');
   if (f.exitCode !== 0) {
+    // A path its walls refused it (its CLI's own error, often a stack trace at its start): said in words, with the setting that gives a folder.
+    if (verdict?.refused) return fail(`the agent exited with code ${f.exitCode} — ${refusedPathText(verdict.refused)}: allow a folder with ${WRITE_SWITCH}${verdict.reported && !verdict.ok ? ` (${verdict.detail})` : ''}`);
     // Without a verdict of its own, the agent's last messages say why (e.g. "not running in a trusted directory").
     const said = verdict?.reported && !verdict.ok ? ` — ${verdict.detail}` : verdict?.tail?.length ? ` — it said: ${verdict.tail.join(' | ')}` : '';
     return fail(`the agent exited with code ${f.exitCode}${said}`);

@@ -28,6 +28,8 @@ export interface WallsPlan {
   write: string[];
   /** Folders and files re-shown read-only over the private /tmp (when they live under it). */
   readBack: string[];
+  /** Folders shown read-only inside writable ones (mounted after them): a shared cache's entries that are complete, which no agent may change for the next. */
+  readOnly?: string[];
   /** Absolute paths hidden from the agent: secrets. */
   hidden: string[];
   /** null: no network at all; else the targets the proxy lets through. */
@@ -68,14 +70,115 @@ export const DEFAULT_HIDDEN: readonly string[] = [
   '.terraform.d/credentials.tfrc.json',
 ];
 
-/** Each preset CLI's own state, relative to the home folder (it writes there: sessions, caches, settings). */
+/**
+ * Each preset CLI's own state, relative to the home folder, as it is with none of its home
+ * variables set (it writes there at start and after: sessions, settings, logs, history). What it
+ * writes beyond them at start goes elsewhere: `~/.cache` (Copilot unpacks its package there,
+ * Codex and Copilot keep caches) is the attempt's private `XDG_CACHE_HOME` inside the walls
+ * (core/run/toolchains.ts), Copilot's package the agents' shared cache (`agentCacheEnv`).
+ * Claude Code's `~/.claude.json` is not among them: Claude Code writes it by a rename in the home
+ * folder itself, which no bind lets through (a bound file stays as it was, seen with 2.1.331), so
+ * a bind would only let the agent's own commands change the person's file; Claude Code goes on
+ * without saving it (with `CLAUDE_CONFIG_DIR` set, it is in that folder, and written).
+ */
 export const STATE_FOLDERS: Readonly<Record<string, readonly string[]>> = {
-  'claude-code': ['.claude', '.claude.json', '.config/claude'],
+  'claude-code': ['.claude', '.config/claude'],
   codex: ['.codex'],
   gemini: ['.gemini'],
   copilot: ['.copilot', '.config/github-copilot'],
   aider: ['.aider', '.aider.chat.history.md'],
 };
+
+/**
+ * The variables by which each vendor's documentation moves a CLI's state away from the home
+ * folder, and the default each replaces (`STATE_FOLDERS`): Claude Code's `CLAUDE_CONFIG_DIR`
+ * (its `.claude.json` in it too), Codex's `CODEX_HOME`, Gemini CLI's
+ * `GEMINI_CLI_HOME` (its home folder: the state is `.gemini` in it), Copilot CLI's
+ * `COPILOT_HOME`; and `XDG_CONFIG_HOME` for the folders under `~/.config`.
+ */
+export const STATE_VARIABLES: Readonly<Record<string, readonly { variable: string; replaces: readonly string[]; under?: string }[]>> = {
+  'claude-code': [
+    { variable: 'CLAUDE_CONFIG_DIR', replaces: ['.claude'] },
+    { variable: 'XDG_CONFIG_HOME', replaces: ['.config/claude'], under: 'claude' },
+  ],
+  codex: [{ variable: 'CODEX_HOME', replaces: ['.codex'] }],
+  gemini: [{ variable: 'GEMINI_CLI_HOME', replaces: ['.gemini'], under: '.gemini' }],
+  copilot: [
+    { variable: 'COPILOT_HOME', replaces: ['.copilot'] },
+    { variable: 'XDG_CONFIG_HOME', replaces: ['.config/github-copilot'], under: 'github-copilot' },
+  ],
+  aider: [],
+};
+
+/** A CLI's state folder (or file) the walls let it write. */
+export interface StateFolder {
+  path: string;
+  /** A file (aider's history): never made by the walls, bound only when it exists. */
+  file: boolean;
+  /** The variable that named it; absent: the default under the home folder. */
+  variable?: string;
+}
+
+/**
+ * Where a preset's CLI keeps its state, for this home folder and environment: each default of
+ * `STATE_FOLDERS`, or what the vendor's variable (`STATE_VARIABLES`) names instead. A variable
+ * naming a folder the walls may not give an agent — not absolute, the root or a folder right
+ * under it, the home folder or a folder holding it, or one holding any of `keep` (the worktree,
+ * the repository's git folder) — is not followed: that folder stays read-only, and a problem
+ * says why, in words. Pure.
+ */
+export function stateFolders(family: string, home: string, env: Readonly<Record<string, string | undefined>>, keep: readonly string[] = []): { folders: StateFolder[]; problems: string[] } {
+  const defaults = STATE_FOLDERS[family] ?? [];
+  const variables = STATE_VARIABLES[family] ?? [];
+  const folders: StateFolder[] = [];
+  const problems: string[] = [];
+  const replaced = new Set<string>();
+  for (const { variable, replaces, under } of variables) {
+    const value = env[variable];
+    if (!value) continue;
+    // The variable's default is not used once it is set, whether the walls follow it or not.
+    for (const r of replaces) replaced.add(r);
+    const target = path.isAbsolute(value) ? path.resolve(value, under ?? '.') : null;
+    const why = target ? stateFolderRefusal(target, home, keep) : 'not an absolute path';
+    if (why) {
+      problems.push(`${variable}=${value} names ${target ?? 'a folder'} for ${family}'s own files, which the walls do not let an agent write (${why}): it stays read-only inside them, and ${family} may fail to start`);
+      continue;
+    }
+    folders.push({ path: target!, file: false, variable });
+  }
+  for (const rel of defaults) if (!replaced.has(rel)) folders.push({ path: path.join(home, rel), file: /\.(json|md)$/.test(rel) });
+  return { folders, problems };
+}
+
+/** Why a CLI's state folder (absolute; the caller checks its real path too) may not be written by an agent; null when it may. */
+export function stateFolderRefusal(p: string, home: string, keep: readonly string[]): string | null {
+  if (p.split('/').filter(Boolean).length < 2) return 'the root or a folder right under it';
+  if (isWithin(home, p)) return p === path.resolve(home) ? 'the home folder itself' : 'a folder holding the home folder';
+  const held = keep.find((k) => isWithin(k, p));
+  if (held) return `a folder holding ${held}`;
+  return null;
+}
+
+/** The shared cache folder of Copilot CLI's unpacked package (under the agents' shared cache). */
+export const COPILOT_PACKAGE_CACHE = 'copilot';
+
+/**
+ * What a preset's CLI is told inside the walls about its caches (`shared`: the agents' shared
+ * cache; `own`: the attempt's private `XDG_CACHE_HOME`). Copilot CLI unpacks its package (about
+ * 235 MB, per version) on its first start into `~/.cache/copilot/pkg`: inside the walls into the
+ * agents' shared cache (`COPILOT_PKG_CACHE_HOME`), once per version for every attempt and run;
+ * its other caches stay private (a `COPILOT_CACHE_HOME` of the person's, read-only inside, is
+ * moved to the private one). It runs the version the person installed (`COPILOT_AUTO_UPDATE=false`):
+ * a newer one put in the shared cache by another agent is never started.
+ */
+export function agentCacheEnv(family: string | null, cache: { shared: string; own: string }, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  if (family !== 'copilot') return {};
+  return {
+    COPILOT_PKG_CACHE_HOME: path.join(cache.shared, COPILOT_PACKAGE_CACHE),
+    COPILOT_AUTO_UPDATE: 'false',
+    ...(env.COPILOT_CACHE_HOME ? { COPILOT_CACHE_HOME: path.join(cache.own, 'copilot') } : {}),
+  };
+}
 
 /** Each preset CLI's model API, reached through the proxy (`waves.sandbox.allowHosts` adds more). */
 export const API_TARGETS: Readonly<Record<string, readonly string[]>> = {
@@ -170,6 +273,7 @@ export function bwrapArgs(plan: WallsPlan, kind: (p: string) => PathKind, tmp = 
   // Under the private /tmp nothing of the machine shows: what the agent must read there comes back read-only.
   for (const p of plan.readBack) if (isWithin(p, tmp) && kind(p)) add('--ro-bind', p);
   for (const p of [plan.worktree, ...plan.write]) if (kind(p)) add('--bind', p);
+  for (const p of plan.readOnly ?? []) if (kind(p)) add('--ro-bind', p);
   for (const p of plan.hidden) {
     const k = kind(p);
     if (k === 'dir') args.push('--tmpfs', p, '--remount-ro', p);

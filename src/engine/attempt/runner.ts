@@ -638,7 +638,8 @@ class Attempt {
     } catch {
       // no log: nothing reported
     }
-    return parseVerdict(this.spec.verdict, text);
+    // Inside walls, a path they refused it is read from its CLI's own error (its home folder read-only there).
+    return parseVerdict(this.spec.verdict, text, Date.now(), this.walledBy ? { walls: { home: os.homedir() } } : {});
   }
 }
 

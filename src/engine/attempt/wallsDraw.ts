@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { allowedTargets, bwrapArgs, DEFAULT_HIDDEN, isLoopback, parseTarget, presetFamily, STATE_FOLDERS, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
+import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, parseTarget, presetFamily, stateFolderRefusal, stateFolders, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
 import { bwrapUserArgs } from '../../core/run/dependencyFolders.js';
 import { dependencyOverlays } from './wallsDeps.js';
@@ -123,29 +123,42 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     }
   }
   const family = presetFamily(req.profileId);
-  for (const rel of family ? STATE_FOLDERS[family]! : []) {
-    const p = path.join(home, rel);
-    // A CLI's state folder it has not made yet: made now, so the walls can let it write there (a file it makes is left to it).
-    if (!/\.(json|md)$/.test(rel)) {
-      try {
-        fs.mkdirSync(p, { recursive: true });
-      } catch {
-        // not ours to make: the walls leave it out
+  const agentProblems: string[] = [];
+  if (family && !command) {
+    // Its own folders where the vendor's documentation puts them (its home variables followed), never the home folder or the repository.
+    const keep = [worktree, ...(dirs ? [real(dirs.commonDir)] : [])];
+    const { folders, problems: stateProblems } = stateFolders(family, home, req.env, keep);
+    agentProblems.push(...stateProblems);
+    for (const f of folders) {
+      // A CLI's state folder it has not made yet: made now, so the walls can let it write there (a file it makes is left to it).
+      if (!f.file) {
+        try {
+          fs.mkdirSync(f.path, { recursive: true });
+        } catch (e) {
+          agentProblems.push(`${f.path}, where ${family} keeps its own files${f.variable ? ` (${f.variable})` : ''}, could not be made (${(e as NodeJS.ErrnoException).code ?? String(e)}): it stays read-only inside the walls`);
+        }
       }
+      // Where it really is: a link to the home folder or the repository is not followed.
+      const where = real(f.path);
+      const why = where !== f.path ? stateFolderRefusal(where, home, keep) : null;
+      if (why) agentProblems.push(`${f.path}, where ${family} keeps its own files, leads to ${where}, which the walls do not let an agent write (${why}): it stays read-only inside them`);
+      else write.push(where);
     }
-    write.push(p);
   }
   for (const p of req.options?.write ?? []) write.push(expandHome(p, home));
   // The toolchains' caches and the person's settings without their tokens; the registries when the person allowed them (ADR 0026).
   const tools = toolchainWalls({ home, env: req.env, worktree, attemptDir, ...(dirs ? { privateDir: path.join(real(dirs.gitDir), 'waves-cache') } : {}), ...(req.options?.cacheDir ? { cacheDir: req.options.cacheDir } : {}), registries: req.options?.registries === true });
   write.push(...tools.write);
+  // The CLI's own caches (Copilot's unpacked package in the shared cache): what is complete there read-only, so that no agent changes what the next one runs.
+  const agentEnv = command ? {} : agentCacheEnv(family, { shared: tools.shared, own: tools.env.XDG_CACHE_HOME ?? tools.private }, req.env);
+  const readOnly = family === 'copilot' && !command ? unpackedPackages(path.join(tools.shared, COPILOT_PACKAGE_CACHE, 'pkg')) : [];
   const hidden = [...DEFAULT_HIDDEN, ...(req.options?.hidden ?? [])].map((p) => (p.startsWith('/') || p.startsWith('~') ? expandHome(p, home) : path.join(home, p)));
   // The person's session: its runtime folder (session bus, keyring, agents' sockets) and the ssh-agent's socket.
   hidden.push('/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : []), ...tools.hidden);
   const { targets, problems } = targetsFor(req.profileId, req.env, req.options);
   for (const t of tools.allow.map(parseTarget)) if (t && !targets.some((x) => x.host === t.host && x.port === t.port)) targets.push(t);
-  problems.push(...tools.problems);
-  const plan: WallsPlan = { worktree, write, readBack, hidden, network: targets };
+  problems.push(...tools.problems, ...agentProblems);
+  const plan: WallsPlan = { worktree, write, readBack, readOnly, hidden, network: targets };
   const args = bwrapArgs(plan, kindOf, '/tmp');
   if (req.interactive) {
     // A terminal agent keeps its controlling terminal (a new session would take it away).
@@ -171,14 +184,29 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       socket,
       log: path.join(attemptDir, 'walls.jsonl'),
       runnerScript: real(req.runnerScript),
-      env: tools.env,
+      env: { ...tools.env, ...agentEnv },
       registries: tools.registries,
       listen: loopbackListeners(targets, tools.registries),
       prefix: deps.prefix,
-      laid: deps.notes,
+      laid: [...deps.notes, ...agentProblems],
     },
     problems,
   };
+}
+
+/**
+ * The packages unpacked in a shared package cache (`<pkg>/<platform>/<version>`, a folder whose
+ * name does not start with a dot: Copilot unpacks into `.extracting-…` and renames it when done).
+ */
+function unpackedPackages(pkg: string): string[] {
+  const dirs = (p: string) => {
+    try {
+      return fs.readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => path.join(p, d.name));
+    } catch {
+      return [];
+    }
+  };
+  return dirs(pkg).flatMap(dirs);
 }
 
 /**
@@ -263,6 +291,6 @@ export interface DrawnWalls {
    * copy-on-write overlays (wallsDeps.ts) are mounted there, in a user namespace of their own.
    */
   prefix: string[];
-  /** The tree's folders laid from the person's checkout (`node_modules`), for the attempt's log. */
+  /** What the attempt's log says first of its walls: the tree's folders laid from the person's checkout (`node_modules`), a CLI's own folder the walls could not give it. */
   laid: string[];
 }

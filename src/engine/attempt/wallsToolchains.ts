@@ -36,6 +36,9 @@ export interface ToolchainWalls {
   env: Record<string, string>;
   /** Folders the agent may write: the shared cache and the attempt's private one (a verification command's attempt folder is read-only). */
   write: string[];
+  /** The shared cache as made (the attempt's own `shared/` when the agents' one could not be), and the attempt's private one. */
+  shared: string;
+  private: string;
   /** The registry targets the proxy lets through: `registries` when the person allowed them, else none. */
   allow: string[];
   /** Every registry the person's configuration names, allowed or not: a refusal of one is said as a registry's (`registriesRefusedNote`). */
@@ -210,5 +213,5 @@ export function toolchainWalls(input: ToolchainRequest): ToolchainWalls {
     mavenSettings: [readConfig(path.join(home, '.m2', 'settings.xml'))].filter((c): c is ConfigText => c !== null),
   });
   problems.push(...found.problems);
-  return { env: out, write: [shared, own], allow: input.registries ? found.targets : [], registries: found.targets, hidden: [...new Set(hidden)], problems };
+  return { env: out, write: [shared, own], shared, private: own, allow: input.registries ? found.targets : [], registries: found.targets, hidden: [...new Set(hidden)], problems };
 }

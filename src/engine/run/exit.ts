@@ -37,7 +37,8 @@ import { GitSetupWatch } from './gitSetupWatch';
  */
 function wallsNote(exit: ExitRecord): string {
   const refused = exit.refusedTargets.length ? `; ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}` : '';
-  const readOnly = readOnlyAdvice((exit.verdict?.tail ?? []).join('\n'), os.homedir());
+  // A path its walls refused it, read by its runner, is said in the reason already (core/run/agentOutcome.ts).
+  const readOnly = exit.verdict?.refused ? null : readOnlyAdvice((exit.verdict?.tail ?? []).join('\n'), os.homedir());
   return `${refused}${readOnly ? `; ${readOnly}` : ''}${exit.unreached ? `; ${exit.unreached}` : ''}`;
 }
 
