@@ -1,7 +1,8 @@
 // Flat ESLint config. The rules that matter most: the engine (src/core) and the webview
 // never import `vscode` — pure logic stays testable in plain Node and in a browser — and
 // src/core does no file or process I/O (that lives in src/store and src/engine).
-// Then the folders' direction (LAYERS below): which folder may import which. The run
+// Then the folders' direction (LAYERS below): which folder may import which; inside src/core, its
+// rooms (CORE_ROOMS below): which room may import which. The run
 // engine's front ends (src/cli, src/run) import it only through its front door,
 // src/engine/index.ts, and reach no file store (src/store) directly: each use case exists
 // once, so the CLI and the editor cannot drift apart. Inside src/engine, its rooms (ROOMS below):
@@ -109,26 +110,67 @@ const ENGINE_ROOMS = [
   ),
 ];
 
-const LAYERS = [
-  // src/core, at every depth of its sub-folders: `depth` times `../` leaves src/core.
-  ...[1, 2, 3, 4].map((depth) =>
+/**
+ * src/core's rooms (src/core/<room>/): each concept in one room, named as the engine's room that
+ * does its I/O where it has one (core/git ↔ engine/git, core/hosts ↔ engine/hosts, core/run ↔
+ * engine/run, …). A room imports only the rooms listed for it (below it: the table has no cycle);
+ * within src/core a room's files are imported directly (`../run/runState`: core has no indexes).
+ * A folder of src/core that is not in the table is no room another may import. Written from the
+ * imports when src/core was put in rooms; docs/architecture.md draws it.
+ */
+const CORE_ROOMS = {
+  util: [],
+  plan: ['util'],
+  formats: ['plan', 'util'],
+  git: ['util'],
+  walls: ['util'],
+  run: ['git', 'walls', 'plan', 'util'],
+  agents: ['run', 'git', 'walls', 'plan', 'util'],
+  hosts: ['run', 'git', 'walls', 'plan', 'util'],
+  review: ['run', 'git', 'walls', 'plan', 'util'],
+  coordinator: ['run', 'git', 'walls', 'plan', 'util'],
+  planning: ['agents', 'run', 'git', 'walls', 'plan', 'util'],
+  present: ['run', 'git', 'walls', 'plan', 'util'],
+  ownership: ['coordinator', 'run', 'git', 'walls', 'plan', 'util'],
+  dag: ['ownership', 'coordinator', 'run', 'git', 'walls', 'plan', 'util'],
+};
+
+/** src/core's own patterns for a file `depth` folders below src/: only src/core, the JSON schemas and src/protocol's types. */
+const corePatterns = (depth) => [
+  {
+    regex: `^${up(depth)}(?!protocol$|\\.\\./schemas/)`,
+    message:
+      'src/core is the pure engine: it imports only src/core, the JSON schemas and the types of src/protocol. The extension, the run engine and the CLI build on it, never the other way round.',
+  },
+  {
+    regex: `^${up(depth)}protocol$`,
+    allowTypeImports: true,
+    message: "src/core may use the DAG protocol's message types (dag/panelModel builds the `plan` message), never its code.",
+  },
+];
+
+/** One `no-restricted-imports` block per core room and depth (see `layer`): src/core's patterns and the room's direction. */
+const coreRoomBlocks = (room, allowed) =>
+  [2, 3, 4].map((depth) =>
     layer(
-      [`src/core/${'*/'.repeat(depth - 1)}*.ts`],
+      [`src/core/${room}/${'*/'.repeat(depth - 2)}*.ts`],
       [
+        ...corePatterns(depth),
         {
-          regex: `^${up(depth)}(?!protocol$|\\.\\./schemas/)`,
-          message:
-            'src/core is the pure engine: it imports only src/core, the JSON schemas and the types of src/protocol. The extension, the run engine and the CLI build on it, never the other way round.',
-        },
-        {
-          regex: `^${up(depth)}protocol$`,
-          allowTypeImports: true,
-          message: "src/core may use the DAG protocol's message types (dag/panelModel builds the `plan` message), never its code.",
+          // `depth - 1` times `../` leaves the room; a name then is another room of src/core.
+          regex: `^${up(depth - 1)}(?!(${[room, ...allowed].join('|')})(/|$))[^./]`,
+          message: `src/core/${room} imports ${allowed.length ? `only the rooms ${allowed.join(', ')} of src/core` : 'no other room of src/core'}: CORE_ROOMS in eslint.config.mjs, the rooms' direction (an import against it would make a cycle).`,
         },
       ],
       { vscode: true, paths: NO_IO },
     ),
-  ),
+  );
+
+const LAYERS = [
+  // src/core, at every depth of its sub-folders: `depth` times `../` leaves src/core. Its rooms'
+  // blocks (CORE_ROOMS) come after and replace these for the files of a room.
+  ...[1, 2, 3, 4].map((depth) => layer([`src/core/${'*/'.repeat(depth - 1)}*.ts`], corePatterns(depth), { vscode: true, paths: NO_IO })),
+  ...Object.entries(CORE_ROOMS).flatMap(([room, allowed]) => coreRoomBlocks(room, allowed)),
   layer(
     ['src/protocol/**/*.ts'],
     [

@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bwrapArgs } from '../src/core/run/walls';
-import { bwrapUserArgs, overlayPrefix } from '../src/core/run/dependencyFolders';
+import { bwrapArgs } from '../src/core/walls/walls';
+import { bwrapUserArgs, overlayPrefix } from '../src/core/walls/dependencyFolders';
 import { confinementAvailable } from '../src/engine/attempt/confinement';
 import { overlayTools } from '../src/engine/attempt/wallsDeps';
 

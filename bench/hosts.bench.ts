@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Host } from '../src/core/run/hostList';
+import type { Host } from '../src/core/hosts/hostList';
 import { RunEngine, type RunOutcome } from '../src/engine/run/engine';
 import { isolateGit, repoWithPlan, scriptedAgent, type TestPackage } from '../test/engine/engineFixtures';
 import { buildRunner } from '../test/engine/helpers';

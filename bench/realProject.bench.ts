@@ -28,7 +28,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { customProfile } from '../src/core/run/agentProfiles';
+import { customProfile } from '../src/core/agents/agentProfiles';
 import { attemptDir, worktreePath } from '../src/core/run/runPaths';
 import { RunEngine, type EngineOptions } from '../src/engine/run/engine';
 import { isolateGit } from '../test/engine/engineFixtures';

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { proposedPlanIdOf } from './core/run/planningSession';
+import { proposedPlanIdOf } from './core/planning/planningSession';
 import { leaseFile } from './core/run/runPaths';
 import { isActive, type RunState } from './core/run/runState';
 import { startRun } from './engine';

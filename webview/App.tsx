@@ -14,7 +14,7 @@ import {
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { buildDisplayGraph, groupKey, layoutDisplay, type DisplayGraph } from '../src/core/dag/display';
 import type { Layout } from '../src/core/dag/layout';
-import { plural } from '../src/core/present/planStatusText';
+import { plural } from '../src/core/util/plural';
 import { navigate, neighbours, type Direction } from '../src/core/dag/navigate';
 import { search } from '../src/core/dag/search';
 import type { IntegrationView, PlanMessage } from '../src/protocol';

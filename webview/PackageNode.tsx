@@ -2,7 +2,7 @@ import type { Node, NodeProps } from '@xyflow/react';
 import { memo, useCallback, useLayoutEffect, useRef, useSyncExternalStore } from 'react';
 import type { PackageStatus } from '../src/core/run/runState';
 import { codiconClasses, STATUS_ICONS } from '../src/core/present/runStatusText';
-import { plural } from '../src/core/present/planStatusText';
+import { plural } from '../src/core/util/plural';
 import type { PlanNode } from '../src/protocol';
 import { ACTIVE, BAD, DONE, elapsed, type StatusStore } from './statusStore';
 

@@ -11,7 +11,7 @@ import { buildTimeline, segmentLabel, type Bar, type Segment, type Timeline, typ
 import { timelineScale, timeTicks, TIMELINE_GEOMETRY } from '../src/core/present/timelineSvg';
 import { formatDuration } from '../src/core/run/runTime';
 import { formatClock } from '../src/core/present/terminalText';
-import { plural } from '../src/core/present/planStatusText';
+import { plural } from '../src/core/util/plural';
 import type { PlanMessage } from '../src/protocol';
 import type { Rpc } from './rpc';
 import type { TimelineStore } from './timelineStore';

@@ -3,7 +3,7 @@
  * command's help in its usage, and loads a command's module (and the engine behind it) only
  * when that command runs (src/cli/waves.ts).
  */
-import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES } from '../core/run/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES } from '../core/planning/planningSession';
 import { optionsOf, type RunOption } from '../core/run/runOptions';
 
 /** `text` in lines of at most `width` characters: the first after `first`, the others after `next`. */

@@ -3,7 +3,7 @@
  * the person's own ssh, git, node, the agent CLI, tmux, the working folder and its disk.
  */
 import { checkHosts, readHostsFile, type Host, type HostCheck, type HostsInput } from '../engine';
-import { presetProfile } from '../core/run/agentProfiles';
+import { presetProfile } from '../core/agents/agentProfiles';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 

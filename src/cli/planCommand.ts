@@ -18,7 +18,7 @@
  */
 import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
-import { nextStepsText, revisionRefusal, sessionAgent, type PlanningState } from '../core/run/planningSession';
+import { nextStepsText, revisionRefusal, sessionAgent, type PlanningState } from '../core/planning/planningSession';
 import { ConfinementUnavailableError, PlanningError, approvePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
 import { minutesFlag, parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';

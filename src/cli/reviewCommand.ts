@@ -20,8 +20,8 @@ import {
   routeToOwner,
   type FileComment,
   type ReviewThread,
-} from '../core/run/review';
-import { decisionRefusal } from '../core/run/reviewGate';
+} from '../core/review/review';
+import { decisionRefusal } from '../core/review/reviewGate';
 import type { RunState } from '../core/run/runState';
 import { ReviewStore, ReviewStoreError, commentAuthor, currentThreads, fileAtCommit, readRun, submitReview } from '../engine';
 import { parseArgs, UsageError } from './args';

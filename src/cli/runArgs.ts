@@ -4,8 +4,8 @@
  * and escapes for the terminal.
  */
 import * as path from 'node:path';
-import { AgentProfileError, PERMISSION_PROMPT_PATTERN, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/run/agentProfiles';
-import { USAGE_LIMIT_PATTERN } from '../core/run/agentLogs';
+import { AgentProfileError, PERMISSION_PROMPT_PATTERN, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/agents/agentProfiles';
+import { USAGE_LIMIT_PATTERN } from '../core/agents/agentLogs';
 import { hasUnsafeCharacters } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { RunState } from '../core/run/runState';

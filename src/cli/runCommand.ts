@@ -6,7 +6,7 @@
  * the start (a proposal not approved, commands not approved, another driver, …: #36) —, 75
  * paused at a usage limit.
  */
-import { PRESET_IDS, presetProfile } from '../core/run/agentProfiles';
+import { PRESET_IDS, presetProfile } from '../core/agents/agentProfiles';
 import { sanitize } from '../core/present/terminalText';
 import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';

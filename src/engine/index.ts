@@ -116,7 +116,7 @@ export {
   type CoordinatorOptions,
   type SharedResult,
 } from './coordinator';
-export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/run/sharedCoordinator';
+export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/coordinator/sharedCoordinator';
 export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,
@@ -141,7 +141,7 @@ export {
 export { readPlanArtifacts } from './plan';
 export { couplingOfPlan, type CouplingScan } from './plan';
 export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts';
-export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/run/hostList';
+export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/hosts/hostList';
 // The person's review threads of a feature's run (#33), for both front ends: `.waves/runs/<feature>/review.json`.
 export { ReviewStore, ReviewStoreError, type ReviewRead } from '../store/reviewStore';
 export { fileSignature } from '../store/fileSignature';

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Located } from '../core/plan/model';
 import { OwnerIndex, type IndexedPackage, type ScopeKind } from '../core/ownership/ownership';
 import { isLiveLock } from '../core/run/lockTable';
-import type { PlannedFeature, RegisteredRun } from '../core/run/sharedCoordinator';
+import type { PlannedFeature, RegisteredRun } from '../core/coordinator/sharedCoordinator';
 import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownership/ownershipState';
 import { isActive, type PackageStatus, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';

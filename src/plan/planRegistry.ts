@@ -2,7 +2,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { analyzePlan, oversizedAnalysis, type PlanAnalysis } from '../core/plan/analyze';
 import { covers } from '../core/plan/glob';
-import { proposedPlanIdOf, proposedPlanLabel } from '../core/run/planningSession';
+import { proposedPlanIdOf, proposedPlanLabel } from '../core/planning/planningSession';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { AnalysisPool, Superseded } from './analysisPool';
 import { PLAN_GLOB } from './planFiles';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findOnPath } from '../core/run/agentDetect';
+import { findOnPath } from '../core/agents/agentDetect';
 import { makeDemoWorkspace } from '../engine';
 import { Disposable } from '../util/lifecycle';
 import { executable } from './agentPicker';

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { checkHostList, checkHosts, type HostCheck, type HostsInput } from '../engine';
-import { presetProfile } from '../core/run/agentProfiles';
+import { presetProfile } from '../core/agents/agentProfiles';
 import { Disposable } from '../util/lifecycle';
 
 /** `waves.hosts` as the person set it (user settings; never a workspace's), problems and all; undefined: none set. A run's start checks it (`startRun`). */

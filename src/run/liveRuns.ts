@@ -7,7 +7,7 @@
  * cost a few dozen redraws.
  */
 import * as vscode from 'vscode';
-import { sameCounts } from '../core/run/review';
+import { sameCounts } from '../core/review/review';
 import type { RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
 import { Disposable } from '../util/lifecycle';

@@ -11,8 +11,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, proposedPlanIdOf, sessionAgent, type PlanningState } from '../core/run/planningSession';
-import { customProfile } from '../core/run/agentProfiles';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, proposedPlanIdOf, sessionAgent, type PlanningState } from '../core/planning/planningSession';
+import { customProfile } from '../core/agents/agentProfiles';
 import { forecastHeadline, forecastLines } from '../core/run/forecast';
 import type { ProposalSource } from '../dag/actions';
 import {

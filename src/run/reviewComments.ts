@@ -23,8 +23,8 @@ import {
   routeToOwner,
   type ReviewThread,
   type ThreadComment,
-} from '../core/run/review';
-import { decisionRefusal } from '../core/run/reviewGate';
+} from '../core/review/review';
+import { decisionRefusal } from '../core/review/reviewGate';
 import type { RunState } from '../core/run/runState';
 import { ReviewStore, changesBetween, commentAuthor, currentThreads, fileSignature, submitReview } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { visibleText } from '../core/present/visibleText';
-import { customProfile } from '../core/run/agentProfiles';
+import { customProfile } from '../core/agents/agentProfiles';
 import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { RunEngine, attemptPrompt, cleanUpWorktrees, readReport } from '../engine';
 import type { ActionContext, DagActions } from '../dag/actions';

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
-import type { AgentProfile } from '../core/run/agentProfiles';
+import type { AgentProfile } from '../core/agents/agentProfiles';
 import { forecastLines, type RunForecast } from '../core/run/forecast';
 import { copyOnHostsNote } from '../core/run/runOptions';
 import {

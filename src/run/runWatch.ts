@@ -9,7 +9,7 @@ import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } 
 import type { RunState } from '../core/run/runState';
 import { validateRunState } from '../core/run/runStateValidation';
 import { Disposable } from '../util/lifecycle';
-import { plannedFeatures, type PlannedFeature, type RegisteredRun } from '../core/run/sharedCoordinator';
+import { plannedFeatures, type PlannedFeature, type RegisteredRun } from '../core/coordinator/sharedCoordinator';
 import type { SharedRuns } from './sharedRuns';
 
 /** Folders that are not local: after `.waves/` (or its `runs/`) is created, read again this long after. */

@@ -5,7 +5,7 @@
  * too (core/run/runOptions.ts): the same option, the same meaning.
  */
 import * as vscode from 'vscode';
-import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/run/agentProfiles';
+import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/agents/agentProfiles';
 import { runOptionsFromSettings, wallsValuesOf, type RunOption } from '../core/run/runOptions';
 import type { Confinement } from '../engine';
 import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';

@@ -29,8 +29,8 @@ import {
   type PlannedFeature,
   type RegisteredRun,
   isLiveRun,
-} from '../core/run/sharedCoordinator';
-import { plural } from '../core/present/planStatusText';
+} from '../core/coordinator/sharedCoordinator';
+import { plural } from '../core/util/plural';
 import { toRange } from '../plan/convert';
 import { PLAN_SELECTOR } from '../plan/planFiles';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';

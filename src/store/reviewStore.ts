@@ -1,6 +1,6 @@
 /**
  * The person's review threads of a feature's run (#33) in `.waves/runs/<feature>/review.json`
- * (`core/run/review.ts` holds the format): read without ever throwing, written atomically after
+ * (`core/review/review.ts` holds the format): read without ever throwing, written atomically after
  * `checkEngineFolder`. A file that cannot be read is copied aside (`review.json.corrupt-<time>`)
  * and reported before anything replaces it — when no copy can be made, nothing replaces it; a
  * newer version is never written over; a thread that cannot be read stays in the file's
@@ -10,7 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { emptyReviewFile, parseReviewFile, serializeReviewFile, type ReviewFile, type ReviewThread } from '../core/run/review';
+import { emptyReviewFile, parseReviewFile, serializeReviewFile, type ReviewFile, type ReviewThread } from '../core/review/review';
 import { reviewFile } from '../core/run/runPaths';
 import { writeAtomic } from './atomicWrite';
 import { checkEngineFolder } from './engineFolder';

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { IndexedPackage, ScopeKind } from '../core/ownership/ownership';
 import { OWNERSHIP_COLORS } from '../core/ownership/ownershipState';
-import { plural } from '../core/present/planStatusText';
-import { ownerText, plannedCountsText, plannedFeatureText, type PlannedFeature, type RegisteredPackage, type RegisteredRun } from '../core/run/sharedCoordinator';
+import { plural } from '../core/util/plural';
+import { ownerText, plannedCountsText, plannedFeatureText, type PlannedFeature, type RegisteredPackage, type RegisteredRun } from '../core/coordinator/sharedCoordinator';
 import type { OwnershipModel } from '../ownership/ownershipModel';
 import { Disposable } from '../util/lifecycle';
 

@@ -13,12 +13,12 @@ import {
   placeOf,
   planTooltip,
   tooLargeMessage,
-  plural,
   problemsBySeverity,
   type AnalysisView,
   type NoWaveReason,
   type PackagePlace,
 } from '../core/present/planStatusText';
+import { plural } from '../core/util/plural';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { errorColor, packageIcon, VIEW_ID, type PackageRef } from './shared';

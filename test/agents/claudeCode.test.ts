@@ -1,6 +1,6 @@
 /** Claude Code (`--agent claude-code`) end to end against the scripted Anthropic Messages API (docs/agents-testing.md). */
 import { strict as assert } from 'node:assert';
-import { scanLog } from '../../src/core/run/agentLogs';
+import { scanLog } from '../../src/core/agents/agentLogs';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('claude-code', {

@@ -1,6 +1,6 @@
 /** Codex CLI (`--agent codex`) end to end against the scripted OpenAI Responses API (docs/agents-testing.md). */
 import { strict as assert } from 'node:assert';
-import { scanLog } from '../../src/core/run/agentLogs';
+import { scanLog } from '../../src/core/agents/agentLogs';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('codex', {

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { scanLog } from '../../src/core/run/agentLogs';
+import { scanLog } from '../../src/core/agents/agentLogs';
 import { doPackage, startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { readAt } from '../engine/engineFixtures';
 import { agentClis, agentEnv, agentLog, buildOnce, promptOf, statusOf, waves, workspace } from './realCli';

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { scanLog } from '../../src/core/run/agentLogs';
+import { scanLog } from '../../src/core/agents/agentLogs';
 import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 import { agentClis, agentEnv, agentLog, buildOnce, statusOf, waves, workspace } from './realCli';
 import { realCliSuite } from './scenarios';

@@ -6,7 +6,7 @@
  * reach beyond 127.0.0.1 is recorded (and refused) instead of leaving the machine.
  *
  * `waves run --agent <preset>` is the built bin in a real process; the presets are those of
- * src/core/run/agentProfiles.ts as shipped.
+ * src/core/agents/agentProfiles.ts as shipped.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { plannedClaimsOf } from '../../src/core/run/sharedCoordinator';
+import { plannedClaimsOf } from '../../src/core/coordinator/sharedCoordinator';
 import { runStateFile } from '../../src/core/run/runPaths';
 import { driverName, repositoryKeyOf } from '../../src/engine/coordinator/openCoordinator';
 import { discardPlanning } from '../../src/engine';

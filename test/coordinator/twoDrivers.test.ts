@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { coordinatorFileLocks, foreignWritersOf, isLiveRun } from '../../src/core/run/sharedCoordinator';
+import { coordinatorFileLocks, foreignWritersOf, isLiveRun } from '../../src/core/coordinator/sharedCoordinator';
 import { lockConflicts, type LockEntry } from '../../src/core/run/lockTable';
 import { covers } from '../../src/core/plan/glob';
 import { CoordinatorReader } from '../../src/engine/coordinator/coordinatorReader';

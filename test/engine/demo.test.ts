@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { customProfile } from '../../src/core/run/agentProfiles';
+import { customProfile } from '../../src/core/agents/agentProfiles';
 import { RunEngine } from '../../src/engine/run/engine';
 import { DemoTargetNotEmptyError, makeDemoWorkspace } from '../../src/engine';
 import { buildRunner, git, makeRepo, REPO_ROOT } from './helpers';

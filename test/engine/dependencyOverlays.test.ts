@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { lockfilesMatch, overlayPathUsable, overlayPrefix, OVERLAY_SCRIPT, bwrapUserArgs } from '../../src/core/run/dependencyFolders';
+import { lockfilesMatch, overlayPathUsable, overlayPrefix, OVERLAY_SCRIPT, bwrapUserArgs } from '../../src/core/walls/dependencyFolders';
 import { attemptDir } from '../../src/core/run/runPaths';
 import { overlayTools } from '../../src/engine/attempt/wallsDeps';
 import { engineFor, isolateGit, planYaml, readAt } from './engineFixtures';

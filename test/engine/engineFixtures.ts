@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { customProfile, type AgentProfile } from '../../src/core/run/agentProfiles';
+import { customProfile, type AgentProfile } from '../../src/core/agents/agentProfiles';
 import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/run/engine';
 import { runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';

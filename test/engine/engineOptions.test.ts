@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { customProfile } from '../../src/core/run/agentProfiles';
+import { customProfile } from '../../src/core/agents/agentProfiles';
 import { attemptDir, attemptFiles, integrationBranch, runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
 import type { EngineOptions } from '../../src/engine/run/engine';

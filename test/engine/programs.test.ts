@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { attemptFiles } from '../../src/core/run/runPaths';
-import { customProfile } from '../../src/core/run/agentProfiles';
+import { customProfile } from '../../src/core/agents/agentProfiles';
 import { confinementAvailable } from '../../src/engine/attempt/confinement';
 import { resolveProgram, shebangInterpreter } from '../../src/engine/attempt/programs';
 import type { RunnerExit, RunnerSpec } from '../../src/engine/attempt/runner';

@@ -91,7 +91,7 @@ describe('the engine rooms (eslint.config.mjs)', () => {
   it("the front door re-exports the rooms' indexes, not their files", async () => {
     await refused('src/engine/index.ts', "export { x } from './git/worktrees';\n", /front door/);
     await allowed('src/engine/index.ts', "export { x } from './git';\n");
-    await allowed('src/engine/index.ts', "export { x } from '../core/run/hostList';\n");
+    await allowed('src/engine/index.ts', "export { x } from '../core/hosts/hostList';\n");
   });
 
   it('the runner (bundled alone) imports no other module of the engine', async () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { USAGE_LIMIT_PATTERN } from '../../src/core/run/agentLogs.js';
+import { USAGE_LIMIT_PATTERN } from '../../src/core/agents/agentLogs.js';
 import { attemptFiles } from '../../src/core/run/runPaths.js';
 import { runnerEnv } from '../../src/engine/attempt/launcher.js';
 import { confinementAvailable } from '../../src/engine/attempt/confinement.js';

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { customProfile } from '../../src/core/run/agentProfiles';
+import { customProfile } from '../../src/core/agents/agentProfiles';
 import { attemptDir } from '../../src/core/run/runPaths';
 import { RunEngine, type EngineEvent } from '../../src/engine/run/engine';
 import { isolateGit, planYaml, readAt } from './engineFixtures';

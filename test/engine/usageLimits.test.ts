@@ -12,7 +12,7 @@ import { attemptDir, attemptFiles, integrationBranch } from '../../src/core/run/
 import { resetPackages } from '../../src/engine';
 import { engineFor, isolateGit, repoWithPlan, treeFiles } from './engineFixtures';
 import { buildRunner, SCRIPTED_AGENT, tempDir } from './helpers';
-import { customProfile } from '../../src/core/run/agentProfiles';
+import { customProfile } from '../../src/core/agents/agentProfiles';
 
 let runnerScript = '';
 

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bwrapArgs, parseTarget, isAllowed, allowedTargets, looksOffline, type WallsPlan } from '../../src/core/run/walls';
+import { bwrapArgs, parseTarget, isAllowed, allowedTargets, looksOffline, type WallsPlan } from '../../src/core/walls/walls';
 import { confinementAvailable } from '../../src/engine/attempt/confinement';
 import { attemptDir } from '../../src/core/run/runPaths';
 import { processesRunning, processTree, stillRunning } from '../../src/engine/attempt/processTree';

@@ -18,8 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { bwrapArgs, DEFAULT_HIDDEN, type PathKind } from '../../src/core/run/walls';
-import { readOnlyAdvice } from '../../src/core/run/toolchains';
+import { bwrapArgs, DEFAULT_HIDDEN, type PathKind } from '../../src/core/walls/walls';
+import { readOnlyAdvice } from '../../src/core/walls/toolchains';
 import { toolchainWalls } from '../../src/engine/attempt/wallsToolchains';
 import { tempDir } from './helpers';
 

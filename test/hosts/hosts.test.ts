@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Host } from '../../src/core/run/hostList';
+import type { Host } from '../../src/core/hosts/hostList';
 import type { EngineEvent } from '../../src/engine/run/engine';
 import { checkHost } from '../../src/engine/hosts/hostsCheck';
 import { SshExecutor } from '../../src/engine/hosts/sshExecutor';

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../freePort';
-import type { Host } from '../../src/core/run/hostList';
+import type { Host } from '../../src/core/hosts/hostList';
 
 const REPO = path.resolve(__dirname, '..', '..');
 let toolsChecked = false;

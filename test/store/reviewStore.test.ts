@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { reviewFile } from '../../src/core/run/runPaths';
-import type { ReviewThread } from '../../src/core/run/review';
+import type { ReviewThread } from '../../src/core/review/review';
 import { ReviewStore, ReviewStoreError } from '../../src/store/reviewStore';
 
 const FEATURE = 'add-login';

@@ -6,7 +6,7 @@
  * Pure: the caller passes the clock and the time format.
  */
 import { isLiveLock, type LockEntry } from '../run/lockTable';
-import { ownerText, type OwnedLock } from '../run/sharedCoordinator';
+import { ownerText, type OwnedLock } from '../coordinator/sharedCoordinator';
 import { GlobIndex, type OwnerIndex, type Ownership } from './ownership';
 import type { PackageStatus } from '../run/runState';
 

@@ -5,14 +5,10 @@
  */
 import type { PlanAnalysis } from '../plan/analyze';
 import type { Diagnostic, PlanPackage } from '../plan/model';
+import { plural } from '../util/plural';
 
 /** The parts of an analysis the summaries read (tests build them without the reader). */
 export type AnalysisView = Pick<PlanAnalysis, 'plan' | 'graph' | 'diagnostics'>;
-
-/** `1 wave`, `2 waves`, `0 packages`; pass the plural when it is not `word + s`. */
-export function plural(n: number, word: string, pluralWord = `${word}s`): string {
-  return `${n} ${n === 1 ? word : pluralWord}`;
-}
 
 export interface ProblemCounts {
   errors: number;

@@ -7,7 +7,8 @@ import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { formatElapsed } from './terminalText';
 import { modelFromState, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
-import { code, escapeMarkdown, plural } from './planStatusText';
+import { code, escapeMarkdown } from './planStatusText';
+import { plural } from '../util/plural';
 
 // ---------------------------------------------------------------------------------------
 // The run as a whole

@@ -12,7 +12,7 @@
  * Coverage is decided by `covers()` of `src/core/plan/glob.ts`, the one glob engine.
  */
 import { covers } from '../plan/glob.js';
-import { linkLeavesRepository, type ChangeKind } from './gitParse.js';
+import { linkLeavesRepository, type ChangeKind } from '../git/gitParse.js';
 import type { FileChange } from './runState.js';
 
 export interface AuditChange {

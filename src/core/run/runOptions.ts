@@ -9,7 +9,7 @@
  * without walls (`--unconfined`) takes none of them from a flag.
  */
 import path from 'node:path';
-import { parseTarget } from './walls';
+import { parseTarget } from '../walls/walls';
 
 /**
  * `argv`: a program and its arguments (a JSON array of strings, or words split on spaces; never a

@@ -1,6 +1,6 @@
 /**
- * What the two small TOML readers of the walls share (core/run/agentEndpoints.ts reads an agent
- * CLI's `config.toml`, core/run/toolchains.ts a cargo `config.toml`): how many more `[` than `]`
+ * What the two small TOML readers of the walls share (core/agents/agentEndpoints.ts reads an agent
+ * CLI's `config.toml`, core/walls/toolchains.ts a cargo `config.toml`): how many more `[` than `]`
  * a line opens, outside its strings and comment — an array value goes on while it is positive.
  */
 export function bracketDepth(line: string): number {

@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import type { AgentVerdict } from '../../core/run/agentLogs.js';
+import type { AgentVerdict } from '../../core/agents/agentLogs.js';
 import { readRegularFileSync } from '../../util/regularFile';
 
 /** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */

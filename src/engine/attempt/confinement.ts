@@ -2,11 +2,11 @@
  * Confinement on this machine (issue #32, ADR 0019): whether walls can be had here (bubblewrap
  * and the kernel's namespaces, tried once per process), and an attempt's walls drawn from its
  * paths on disk (wallsDraw.ts, when the runner starts the agent) — the pure plan is
- * core/run/walls.ts.
+ * core/walls/walls.ts.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { WALLS_TRIAL_ARGS } from '../../core/run/walls';
+import { WALLS_TRIAL_ARGS } from '../../core/walls/walls';
 import type { LocalExecutorOptions } from './localExecutor';
 import type { ConfinementOptions } from './wallsDraw';
 import { programOnPath } from './wallsRun';

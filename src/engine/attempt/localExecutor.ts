@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { readOnlyAdvice } from '../../core/run/toolchains';
+import { readOnlyAdvice } from '../../core/walls/toolchains';
 import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { writeAtomic } from '../../store/atomicWrite';

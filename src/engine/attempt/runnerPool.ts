@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { poolStep } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
 import { netAheadWorks } from './wallsRun';
-import { WALLS_AHEAD_ENV } from '../../core/run/walls';
+import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
 
 interface Pooled {
   token: string;

@@ -1,6 +1,6 @@
 /**
  * A tree's dependency folders laid from the person's checkout (ADR 0026), read from the disk as
- * the walls are drawn: which folders (core/run/dependencyFolders.ts decides), where each keeps
+ * the walls are drawn: which folders (core/walls/dependencyFolders.ts decides), where each keeps
  * the tree's own changes (git's folder for the tree: `<gitDir>/waves-deps/<folder>/`), and
  * whether overlays can be mounted here at all (tried once per process). Node built-ins,
  * src/core and src/store only (bundled into dist/runner.js).
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEPENDENCY_FOLDERS, lockfilesMatch, overlayPathUsable, overlayPrefix, type LaidFolder, type Lockfiles, type OverlayTools } from '../../core/run/dependencyFolders.js';
+import { DEPENDENCY_FOLDERS, lockfilesMatch, overlayPathUsable, overlayPrefix, type LaidFolder, type Lockfiles, type OverlayTools } from '../../core/walls/dependencyFolders.js';
 import { programOnPath } from './onPath.js';
 
 /** A lockfile larger than this is not compared (never seen in practice; reading it would cost the agent's start). */

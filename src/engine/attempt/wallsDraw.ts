@@ -1,19 +1,19 @@
 /**
  * An attempt's walls drawn from the disk as its agent starts (issue #32, ADR 0019): the runner
  * calls `wallsFor` with the tree, the attempt folder and the environment the agent gets; the
- * pure plan is core/run/walls.ts. Node built-ins, src/core and src/store only (bundled into
+ * pure plan is core/walls/walls.ts. Node built-ins, src/core and src/store only (bundled into
  * dist/runner.js).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, parseTarget, presetFamily, stateFolderRefusal, stateFolders, type PathKind, type Target, type WallsPlan } from '../../core/run/walls.js';
+import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, parseTarget, presetFamily, stateFolderRefusal, stateFolders, type PathKind, type Target, type WallsPlan } from '../../core/walls/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
-import { bwrapUserArgs } from '../../core/run/dependencyFolders.js';
+import { bwrapUserArgs } from '../../core/walls/dependencyFolders.js';
 import { dependencyOverlays } from './wallsDeps.js';
 import { toolchainWalls } from './wallsToolchains.js';
-import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/run/agentEndpoints.js';
+import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/agents/agentEndpoints.js';
 import { resolveProgram } from './programs.js';
 
 /** What the person set for the walls (settings `waves.sandbox.*`, flags `--allow-host`, …); all optional. */
@@ -213,7 +213,7 @@ function unpackedPackages(pkg: string): string[] {
  * The network targets an agent's (or a command's) walls let through: its preset's model API, the
  * model server its environment names, the model servers its CLI's own configuration names (the
  * person's files: `~/.codex/config.toml`'s providers, `~/.claude/settings.json`'s `env`,
- * `~/.gemini/.env`; core/run/agentEndpoints.ts), and what the person allowed — the setting or
+ * `~/.gemini/.env`; core/agents/agentEndpoints.ts), and what the person allowed — the setting or
  * flag, and `WAVES_SANDBOX_ALLOW` (comma-separated) from the environment. `endpoints`: every model
  * server named, with where; given `worktree`, also those its files name (the repository's: named,
  * never let through).
@@ -267,7 +267,7 @@ function argvFolders(req: WallsRequest): string[] {
 /** The walls as the runner applies them: bubblewrap's arguments, the proxy's targets, its socket and log. */
 export interface DrawnWalls {
   bwrap: string;
-  /** Its arguments before `--` (core/run/walls.ts `bwrapArgs`). */
+  /** Its arguments before `--` (core/walls/walls.ts `bwrapArgs`). */
   args: string[];
   /** The targets the proxy lets through (`host:port`); empty: no network. */
   allow: string[];

@@ -12,7 +12,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { isAllowed, isLoopback, parseTarget, type Target } from '../../core/run/walls.js';
+import { isAllowed, isLoopback, parseTarget, type Target } from '../../core/walls/walls.js';
 
 /** The port the relay's proxy listens on inside the walls (HTTP_PROXY / HTTPS_PROXY point there). */
 export const PROXY_PORT = 3128;

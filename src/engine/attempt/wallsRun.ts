@@ -8,7 +8,7 @@
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { parseTarget, WALLS_TRIAL_ARGS } from '../../core/run/walls.js';
+import { parseTarget, WALLS_TRIAL_ARGS } from '../../core/walls/walls.js';
 import { PROXY_PORT, startProxy, upstreamOf } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
 

@@ -2,12 +2,12 @@
  * The toolchains inside an attempt's walls (#50), read from the disk as the walls are drawn:
  * the shared and private caches made, the person's npm, pip and cargo settings written for the
  * agent without their credentials, and the package registries the person's configuration
- * names. What is decided is pure (core/run/toolchains.ts). Node built-ins, src/core and
+ * names. What is decided is pure (core/walls/toolchains.ts). Node built-ins, src/core and
  * src/store only (bundled into dist/runner.js).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { personCacheLinks, registryTargets, sanitizeCargoConfig, sanitizeNpmrc, sanitizePipConf, toolchainEnv, toolchainLinks, type CachePaths, type ConfigText, type ToolchainTree } from '../../core/run/toolchains.js';
+import { personCacheLinks, registryTargets, sanitizeCargoConfig, sanitizeNpmrc, sanitizePipConf, toolchainEnv, toolchainLinks, type CachePaths, type ConfigText, type ToolchainTree } from '../../core/walls/toolchains.js';
 
 /** What an attempt's toolchains are set up from. */
 export interface ToolchainRequest {

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { redactSecrets, type PlannedClaim, type RegisteredRun } from '../../core/run/sharedCoordinator';
+import { redactSecrets, type PlannedClaim, type RegisteredRun } from '../../core/coordinator/sharedCoordinator';
 import type { LockEntry } from '../../core/run/lockTable';
 import type { CoordinatorOptions } from './lockStore';
 import type { PgCoordinator } from './pgCoordinator';

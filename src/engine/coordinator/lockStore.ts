@@ -7,7 +7,7 @@
  * stays in the clone's `.waves/runs/`: a coordinator that goes away loses nothing local.
  */
 import type { LockTable } from '../../core/run/lockTable';
-import { redactSecrets } from '../../core/run/sharedCoordinator';
+import { redactSecrets } from '../../core/coordinator/sharedCoordinator';
 
 /** The repository's lock table, wherever it lives. `LockTableStore` is one. */
 export interface LockStore {
@@ -29,7 +29,7 @@ export interface LockStore {
 export interface CoordinatorOptions {
   /** `postgres://…` (a password in it is never shown; prefer `~/.pgpass` or `PGPASSWORD`). */
   url: string;
-  /** The repository key every clone shares; default: its root commits (core/run/sharedCoordinator.ts `repositoryKey`). */
+  /** The repository key every clone shares; default: its root commits (core/coordinator/sharedCoordinator.ts `repositoryKey`). */
   repository?: string;
   /** Who drives (default: git `user.name`, else the login name). */
   driver?: string;

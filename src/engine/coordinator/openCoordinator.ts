@@ -4,7 +4,7 @@
  * the engine's git queue (git/, ADR 0014).
  */
 import os from 'node:os';
-import { checkCoordinatorUrl, repositoryKey } from '../../core/run/sharedCoordinator';
+import { checkCoordinatorUrl, repositoryKey } from '../../core/coordinator/sharedCoordinator';
 import { gitOut } from '../git';
 import { CoordinatorError, type CoordinatorOptions } from './lockStore';
 import { PgCoordinator } from './pgCoordinator';

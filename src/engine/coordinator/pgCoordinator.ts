@@ -26,7 +26,7 @@
 import os from 'node:os';
 import type { Pool, PoolClient } from 'pg';
 import { emptyLockTable, expireLocks, type LockEntry, type LockTable, isLiveLock } from '../../core/run/lockTable';
-import { lockTableChanges, onlyDrops, redactSecrets, type PlannedClaim, type PlannedClaimInput, type PlannedClaimKind, type RegisteredPackage, type RegisteredRun } from '../../core/run/sharedCoordinator';
+import { lockTableChanges, onlyDrops, redactSecrets, type PlannedClaim, type PlannedClaimInput, type PlannedClaimKind, type RegisteredPackage, type RegisteredRun } from '../../core/coordinator/sharedCoordinator';
 import { CoordinatorError, CoordinatorUnavailableError, type LockStore } from './lockStore';
 
 /** The schema's steps, in order; the number of the last one is the version this build writes. */

@@ -11,7 +11,7 @@
  * refused with `PlannedClaimConflictError` (run/joinCoordinator.ts).
  */
 import type { Plan } from '../../core/plan/model';
-import { plannedClaimsOf, plannedConflicts, plannedConflictText, redactSecrets, type PlannedClaim, type PlannedConflict } from '../../core/run/sharedCoordinator';
+import { plannedClaimsOf, plannedConflicts, plannedConflictText, redactSecrets, type PlannedClaim, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import type { CoordinatorOptions } from './lockStore';
 import { driverName, openCoordinator } from './openCoordinator';
 import type { PgCoordinator } from './pgCoordinator';

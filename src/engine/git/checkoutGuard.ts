@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseStatusV2Z } from '../../core/run/gitParse';
+import { parseStatusV2Z } from '../../core/git/gitParse';
 import { git } from './gitRun';
 
 /** path → `XY size mtime`; `HEAD_KEY` → `ref sha`. */

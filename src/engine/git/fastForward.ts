@@ -4,9 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathsInTheWay, type LocalEntry } from '../../core/run/inTheWay.js';
+import { pathsInTheWay, type LocalEntry } from '../../core/git/inTheWay.js';
 import { visibleText } from '../../core/present/visibleText.js';
-import { parseLsFilesZ, parseNameStatusZ, parseStatusZ } from '../../core/run/gitParse.js';
+import { parseLsFilesZ, parseNameStatusZ, parseStatusZ } from '../../core/git/gitParse.js';
 import { git, isAncestor, revParse } from './gitRun.js';
 import { listWorktrees, samePath } from './worktrees.js';
 import { ignoredAmong } from './treeDiff.js';
@@ -114,7 +114,7 @@ export async function fastForward(repo: string, offer: FastForwardOffer): Promis
  * The files git does not track in `worktree` (ignored or merely untracked) that checking
  * out `to` over it (at `from`, clean) would overwrite or delete: `git merge --ff-only`
  * refuses for untracked files but overwrites ignored ones without a word, and removes the
- * ignored files of a folder that becomes a file. Found by core/run/inTheWay.ts from the
+ * ignored files of a folder that becomes a file. Found by core/git/inTheWay.ts from the
  * change's added paths and `lstat`; a folder in the way gives the files in it
  * (`ls-files --others`).
  */

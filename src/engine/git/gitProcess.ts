@@ -12,7 +12,7 @@
  *   an array to `execFile` there — never a shell. Until the helper says it is ready, and if it
  *   ends, calls run directly as before; a call the helper was running when it ended is re-run
  *   only when it only reads, otherwise it fails (a commit is never made twice).
- * - **Identical reads share one process**: a read (src/core/run/gitReads.ts) that is still
+ * - **Identical reads share one process**: a read (src/core/git/gitReads.ts) that is still
  *   waiting in the queue answers every identical read asked after it — nine packages launched
  *   at once ask the same questions of the repository. A call never shares a process that had
  *   started before it was asked, so each caller sees the repository as it was after its ask.
@@ -21,7 +21,7 @@
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import os from 'node:os';
-import { isReadOnlyGit } from '../../core/run/gitReads.js';
+import { isReadOnlyGit } from '../../core/git/gitReads.js';
 
 export interface GitCall {
   cwd: string;

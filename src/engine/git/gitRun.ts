@@ -7,13 +7,13 @@
  * Nothing in git/ loses work: no `--force`, no `reset --hard`, no `clean`, no `branch -D` — but on
  * the integration guard's scratch tree, which holds nothing of anyone's; the user's branch moves
  * only by `merge --ff-only` in a clean main worktree or by a compare-and-swap `update-ref` when it
- * is checked out nowhere. Porcelain is parsed by src/core/run/gitParse.ts.
+ * is checked out nowhere. Porcelain is parsed by src/core/git/gitParse.ts.
  */
 import path from 'node:path';
 import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { runGit } from './gitProcess.js';
 import { headOnDisk, revOnDisk, worktreeGitPath } from './gitOnDisk.js';
-import { parseStatusZ } from '../../core/run/gitParse.js';
+import { parseStatusZ } from '../../core/git/gitParse.js';
 
 /** The identity of the engine's own commits (commitAll, merges). */
 export const ENGINE_IDENTITY = { name: 'Wave Orchestrator', email: 'waves@localhost' } as const;

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runGit } from './gitProcess.js';
-import { neutralizers, parseConfigFileZ, parseConfigListZ, riskyRepoEntries, type GitSetupSnapshot } from '../../core/run/gitSetup.js';
+import { neutralizers, parseConfigFileZ, parseConfigListZ, riskyRepoEntries, type GitSetupSnapshot } from '../../core/git/gitSetup.js';
 
 const NO_HOOKS = process.platform === 'win32' ? 'NUL' : '/dev/null';
 

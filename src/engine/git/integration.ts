@@ -5,7 +5,7 @@
  */
 import { createWorktree } from './worktrees.js';
 import { git, GitError, gitOut, headCommit, identityArgs, unmergedPaths } from './gitRun.js';
-import { parseMergeTree, parseStatusZ, splitZ } from '../../core/run/gitParse.js';
+import { parseMergeTree, parseStatusZ, splitZ } from '../../core/git/gitParse.js';
 
 export interface Integration {
   branch: string;

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { quarantineReadme, setupChanges, type GitSetupSnapshot, type SetupChange, type SetupRestoreLine } from '../../core/run/gitSetup';
+import { quarantineReadme, setupChanges, type GitSetupSnapshot, type SetupChange, type SetupRestoreLine } from '../../core/git/gitSetup';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { gitDirsOf } from '../../store/gitDirs';
 import { snapshotGitSetup, type KeptSetupEntry } from './gitSafety';

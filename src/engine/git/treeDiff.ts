@@ -9,7 +9,7 @@ import { toFileChange, type AuditChange } from '../../core/run/audit.js';
 import { SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { repoDirs, treeOnDisk } from './gitOnDisk.js';
 import { git, GitError, headState, revParse } from './gitRun.js';
-import { parseRawDiffZ, splitZ, SYMLINK_MODE } from '../../core/run/gitParse.js';
+import { parseRawDiffZ, splitZ, SYMLINK_MODE } from '../../core/git/gitParse.js';
 
 /** Where a package's tree stands after its agent: on its branch or not, and the commits involved. */
 export interface TreeInspection {

@@ -10,7 +10,7 @@ import { headOnDisk } from './gitOnDisk.js';
 import { branchExists, git, GitError, gitOut, headCommit, identityArgs, isAncestor, revParse, unmergedPaths } from './gitRun.js';
 import { commitAll } from './commits.js';
 import { madeAheadAt, markTaken } from './treeMarks.js';
-import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/run/gitParse.js';
+import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/git/gitParse.js';
 
 /** The repository's worktrees, as `worktree list --porcelain` says. */
 export async function listWorktrees(repo: string): Promise<WorktreeInfo[]> {

@@ -8,9 +8,9 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isRemote, nodeProbe, parseHostsFile, readHostCheck, readNodeCheck, shellQuote, type Host, type HostCheckItem } from '../../core/run/hostList';
+import { isRemote, nodeProbe, parseHostsFile, readHostCheck, readNodeCheck, shellQuote, type Host, type HostCheckItem } from '../../core/hosts/hostList';
 import { HostUnreachableError, SshHost } from './ssh';
-import { WALLS_TRIAL_SCRIPT } from '../../core/run/walls';
+import { WALLS_TRIAL_SCRIPT } from '../../core/walls/walls';
 
 export interface HostCheck {
   host: string;

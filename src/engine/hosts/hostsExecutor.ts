@@ -2,12 +2,12 @@
  * `HostsExecutor`: one run over several hosts (#17, ADR 0011) — this machine (a
  * `LocalExecutor`) and machines reached over SSH (`SshExecutor`s) — behind the one executor
  * seam. The engine places each package that is about to start (`place`: the host it ran on
- * before when that one has a slot, else the one with the most free slots; core/run/hostList.ts
+ * before when that one has a slot, else the one with the most free slots; core/hosts/hostList.ts
  * `placeOn`), records the host in the run state, and every other call goes to the executor of
  * the package's host. Locks, the run state, the audit and the merge stay on this machine.
  * Packages that work in the feature's shared tree (`worktree.mode: shared`) run here only.
  */
-import { isRemote, placeOn, type Host } from '../../core/run/hostList';
+import { isRemote, placeOn, type Host } from '../../core/hosts/hostList';
 import type { AuditChange } from '../../core/run/audit';
 import { LocalExecutor, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type LocalExecutorOptions, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
 import type { TreeInspection } from '../git';

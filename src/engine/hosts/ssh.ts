@@ -3,13 +3,13 @@
  * keys, agent and configuration (no password is ever asked for or stored: `BatchMode`; host
  * keys checked as ssh does), one multiplexed connection per host (`ControlMaster`), and git
  * over that same connection (`GIT_SSH_COMMAND`). Every remote command is an argv quoted for
- * the remote shell (core/run/hostList.ts `commandLine`); nothing is ever `StrictHostKeyChecking=no`.
+ * the remote shell (core/hosts/hostList.ts `commandLine`); nothing is ever `StrictHostKeyChecking=no`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { commandLine, shellQuote, sshOptions, type Host } from '../../core/run/hostList';
+import { commandLine, shellQuote, sshOptions, type Host } from '../../core/hosts/hostList';
 import { git, GitError, SAFE_CONFIG_ARGS } from '../git';
 
 export interface SshResult {

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
-import { expandAgent, walledProfile, type AgentProfile } from '../../core/run/agentProfiles';
+import { expandAgent, walledProfile, type AgentProfile } from '../../core/agents/agentProfiles';
 import { auditScope } from '../../core/run/audit';
 import {
   DEFAULT_REPAIR_ROUNDS,
@@ -44,8 +44,8 @@ import {
   type PlanningState,
   type RefusedChange,
   type RepoContext,
-} from '../../core/run/planningSession';
-import type { PlannedConflict } from '../../core/run/sharedCoordinator';
+} from '../../core/planning/planningSession';
+import type { PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import { attemptFiles, quarantineDir } from '../../core/run/runPaths';
 import { writeAtomic } from '../../store/atomicWrite';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
@@ -67,7 +67,7 @@ import {
   type KeptGitSetup,
   type SetupRestore,
 } from '../git';
-import { describeSetupChanges } from '../../core/run/gitSetup';
+import { describeSetupChanges } from '../../core/git/gitSetup';
 import { registerPlannedClaims, removePlannedClaims, type CoordinatorOptions, type SharedResult } from '../coordinator';
 import { ConfinementUnavailableError, LocalExecutor, wallsOption, type Confinement, type Launcher, type RunnerSpec } from '../attempt';
 import { findRepositoryRoot } from '../plan';

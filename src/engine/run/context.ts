@@ -9,7 +9,7 @@ import { readPlanArtifacts, planHash } from '../plan';
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../../core/run/resultRecord';
 import type { PlanAnalysis } from '../../core/plan/analyze';
-import type { AgentProfile } from '../../core/run/agentProfiles';
+import type { AgentProfile } from '../../core/agents/agentProfiles';
 import { Emitter } from '../../core/util/events';
 import { LockTableStore } from '../../store/lockTableStore';
 import type { LockStore } from '../coordinator';

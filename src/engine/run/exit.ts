@@ -12,15 +12,15 @@
  */
 import os from 'node:os';
 import { auditScope, type AuditChange } from '../../core/run/audit';
-import { decideOutcome } from '../../core/run/agentOutcome';
+import { decideOutcome } from '../../core/agents/agentOutcome';
 import type { Spend } from '../../core/run/spend';
-import { wallsRefusedText } from '../../core/run/walls';
-import { readOnlyAdvice, registriesRefusedNote } from '../../core/run/toolchains';
+import { wallsRefusedText } from '../../core/walls/walls';
+import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchains';
 import type { PlanPackage } from '../../core/plan/model';
 import { visibleText } from '../../core/present/visibleText';
 import { markMerging, recordMerge } from '../../core/run/runStateReducer';
 import type { ChangedFile } from '../../core/run/runState';
-import { claimedNotChanged } from '../../core/run/runReport';
+import { claimedNotChanged } from '../../core/present/runReport';
 import { featureSlug } from '../../core/run/runPaths';
 import { changedSince, putBranchBack, type CheckoutFingerprint } from '../git';
 import type { ExitRecord } from '../attempt';
@@ -37,7 +37,7 @@ import { GitSetupWatch } from './gitSetupWatch';
  */
 function wallsNote(exit: ExitRecord): string {
   const refused = exit.refusedTargets.length ? `; ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}` : '';
-  // A path its walls refused it, read by its runner, is said in the reason already (core/run/agentOutcome.ts).
+  // A path its walls refused it, read by its runner, is said in the reason already (core/agents/agentOutcome.ts).
   const readOnly = exit.verdict?.refused ? null : readOnlyAdvice((exit.verdict?.tail ?? []).join('\n'), os.homedir());
   return `${refused}${readOnly ? `; ${readOnly}` : ''}${exit.unreached ? `; ${exit.unreached}` : ''}`;
 }

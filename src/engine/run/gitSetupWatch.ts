@@ -8,7 +8,7 @@
  * two exits never restore at once.
  */
 import path from 'node:path';
-import { describeSetupChanges } from '../../core/run/gitSetup';
+import { describeSetupChanges } from '../../core/git/gitSetup';
 import { quarantineDir } from '../../core/run/runPaths';
 import { restoreGitSetup, type SetupRestore } from '../git';
 import { toPosix, type RunContext } from './context';

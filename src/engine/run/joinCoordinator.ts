@@ -18,7 +18,7 @@
  * run in which every package of the plan succeeded removes the feature's own planned claims.
  */
 import os from 'node:os';
-import { ownerText, plannedClaimsOf, plannedConflicts, plannedConflictText, registeredPackages, type PlannedConflict } from '../../core/run/sharedCoordinator';
+import { ownerText, plannedClaimsOf, plannedConflicts, plannedConflictText, registeredPackages, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import { CoordinatorLeaseHeldError, driverName, isCoordinatorUnavailable, openCoordinator, PlannedClaimConflictError, type CancelRequest, type CoordinatorOptions } from '../coordinator';
 import type { RunContext } from './context';
 import { queueCancelRequest } from './recovery';

@@ -6,7 +6,7 @@
  */
 import { sliceFor } from '../../core/run/contextSlice';
 import { randomBytes } from 'node:crypto';
-import { expandAgent, walledProfile, permissionArgs, type AgentProfile } from '../../core/run/agentProfiles';
+import { expandAgent, walledProfile, permissionArgs, type AgentProfile } from '../../core/agents/agentProfiles';
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { timeoutMinutesOf } from '../../core/plan/defaults';

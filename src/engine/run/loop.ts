@@ -13,13 +13,13 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { analyzePlan } from '../../core/plan/analyze';
 import { expireLocks } from '../../core/run/lockTable';
 import type { ResultReadout } from '../../core/run/resultRecord';
-import { buildRunReport } from '../../core/run/runReport';
+import { buildRunReport } from '../../core/present/runReport';
 import { readForecast } from './pastRuns';
 import { AHEAD_AFTER_LAUNCH_MS, nextStarts, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
 import { createRunState, ensurePackages, setMachine, setMaxParallel, setReviewGate, setUnconfined } from '../../core/run/runStateInit';
 import { guardOfRun } from '../../core/run/integrationGuard';
-import { gateOfRun } from '../../core/run/reviewGate';
+import { gateOfRun } from '../../core/review/reviewGate';
 import { isActive, isTerminal, type PackageStatus, type RunState, type WaitReason } from '../../core/run/runState';
 import { markWaiting, setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
@@ -359,7 +359,7 @@ export class RunLoop {
         return true;
       });
     }
-    // Hosts (#17): each package goes to a host with a free slot (core/run/hostList.ts placeOn); one that finds none waits.
+    // Hosts (#17): each package goes to a host with a free slot (core/hosts/hostList.ts placeOn); one that finds none waits.
     const placedOn = new Map<string, string>();
     if (ctx.executor.place) {
       const busy = new Map<string, number>();

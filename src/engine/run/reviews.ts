@@ -12,7 +12,7 @@ import path from 'node:path';
 import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { featureRunsFolder } from '../../core/run/runPaths';
-import { decisionRefusal, readDecision, type ReviewDecision } from '../../core/run/reviewGate';
+import { decisionRefusal, readDecision, type ReviewDecision } from '../../core/review/reviewGate';
 import type { RunContext } from './context';
 import { takeRequests } from './requests';
 import type { Exits } from './exit';

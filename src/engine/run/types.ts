@@ -2,10 +2,10 @@
  * The run engine's public types and errors: its options, events, dry run and outcome
  * (docs/run-engine.md, "Engine API"). engine.ts re-exports every one of them.
  */
-import type { AgentProfile } from '../../core/run/agentProfiles';
+import type { AgentProfile } from '../../core/agents/agentProfiles';
 import type { PlanAnalysis } from '../../core/plan/analyze';
 import type { CoordinatorOptions } from '../coordinator';
-import type { Host } from '../../core/run/hostList';
+import type { Host } from '../../core/hosts/hostList';
 import type { PackageStatus, RunState } from '../../core/run/runState';
 import type { RunForecast } from '../../core/run/forecast';
 import type { Confinement, Executor, Launcher } from '../attempt';

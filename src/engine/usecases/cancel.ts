@@ -4,7 +4,7 @@
  * the shared coordinator (`askCoordinatedDriverToCancel`: `waves cancel --coordinator`, the
  * Ownership view's "Other drivers"). The driver itself cancels with `engine.cancel(id?)`.
  */
-import { ownerText } from '../../core/run/sharedCoordinator';
+import { ownerText } from '../../core/coordinator/sharedCoordinator';
 import { cloneRoot, driverName, openCoordinator, type CoordinatorOptions } from '../coordinator';
 import { describeDriver, driverOf, requestCancel } from '../run';
 

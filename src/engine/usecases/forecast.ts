@@ -12,7 +12,7 @@ import { schedPackagesFromAnalysis } from '../../core/run/schedule';
 import { DEFAULT_MAX_PARALLEL, timeoutMinutesOf } from '../../core/plan/defaults';
 import type { PlanSource } from '../plan';
 import { readPastRuns } from '../run';
-import type { AgentProfile } from '../../core/run/agentProfiles';
+import type { AgentProfile } from '../../core/agents/agentProfiles';
 import type { Host } from '../../core/hosts/hostList';
 
 export interface ForecastResult {

@@ -5,8 +5,8 @@
  * engine that drives the run. When none does, the front end starts a resume to carry it out.
  */
 import * as os from 'node:os';
-import { refreshAnchors, type ReviewThread } from '../../core/run/review';
-import { decisionRefusal, readDecision, type ReviewDecision } from '../../core/run/reviewGate';
+import { refreshAnchors, type ReviewThread } from '../../core/review/review';
+import { decisionRefusal, readDecision, type ReviewDecision } from '../../core/review/reviewGate';
 import type { RunState } from '../../core/run/runState';
 import type { ReviewStore } from '../../store/reviewStore';
 import { fileAtCommit, liveDriver, queueReviewRequest, readRun } from '../run';

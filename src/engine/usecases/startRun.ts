@@ -9,13 +9,13 @@
  * refuse comes back as a `StartRefusal` — one kind and one reason in words, the same for
  * both front ends; they add only how they show it and what the person can do next.
  */
-import { presetProfile, PRESET_IDS, type AgentProfile } from '../../core/run/agentProfiles';
-import type { Host } from '../../core/run/hostList';
+import { presetProfile, PRESET_IDS, type AgentProfile } from '../../core/agents/agentProfiles';
+import type { Host } from '../../core/hosts/hostList';
 import type { PackageStatus } from '../../core/run/runState';
-import { plannedConflictText, type PlannedConflict } from '../../core/run/sharedCoordinator';
+import { plannedConflictText, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import { loadPlan, PlanReadError, type PlanSource } from '../plan';
 import { confinementAvailable, ConfinementUnavailableError, resolveProgram } from '../attempt';
-import { allowedTargets } from '../../core/run/walls';
+import { allowedTargets } from '../../core/walls/walls';
 import { approveShown, verificationOf, verificationPolicy, VerificationNotApprovedError, type VerificationPolicy } from '../consent';
 import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
 import { proposalGate } from '../planning';

@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { elapsedMs, followUpText, packageFacts, reviewHeadline, statusPackageLines, type StatusPackage } from '../../../src/core/present/packageFacts';
-import { buildRunReport } from '../../../src/core/run/runReport';
+import { buildRunReport } from '../../../src/core/present/runReport';
 import { applyEvent, recordMerge } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunEvent, RunState } from '../../../src/core/run/runState';

@@ -16,12 +16,12 @@ import {
   placeOf,
   planCounts,
   planTooltip,
-  plural,
   problemsBySeverity,
   statusBarAccessibleText,
   statusBarText,
   type AnalysisView,
 } from '../../../src/core/present/planStatusText';
+import { plural } from '../../../src/core/util/plural';
 
 // Analyses are built by hand: the summaries only read the model, the graph and diagnostics.
 

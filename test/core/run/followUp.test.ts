@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { buildPrompt, commentId, followUpLines } from '../../../src/core/run/prompt';
-import { decisionRefusal, gateOfRun, readDecision, MAX_REVIEW_COMMENTS } from '../../../src/core/run/reviewGate';
+import { decisionRefusal, gateOfRun, readDecision, MAX_REVIEW_COMMENTS } from '../../../src/core/review/reviewGate';
 import { retriesSpent, type FollowUp, type PackageStatus, type RunState } from '../../../src/core/run/runState';
 import { createRunState, setReviewGate } from '../../../src/core/run/runStateInit';
 import { applyEvent } from '../../../src/core/run/runStateReducer';

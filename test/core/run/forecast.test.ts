@@ -22,7 +22,7 @@ import {
 } from '../../../src/core/run/forecast';
 import type { SchedPackage } from '../../../src/core/run/schedule';
 import type { Spend } from '../../../src/core/run/spend';
-import { formatDuration } from '../../../src/core/run/runReport';
+import { formatDuration } from '../../../src/core/present/runReport';
 
 const MIN = 60_000;
 const T0 = Date.parse('2025-05-01T10:00:00.000Z');

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { customProfile } from '../../../src/core/run/agentProfiles';
+import { customProfile } from '../../../src/core/agents/agentProfiles';
 import { RunEngine } from '../../../src/engine/run/engine';
 import { approvalsFileOf, isApproved, readApprovals } from '../../../src/engine/consent/approvalStore';
 import { approveShown, loadPlan, VerificationNotApprovedError, verificationCommands, verificationOf, verificationPolicy } from '../../../src/engine';

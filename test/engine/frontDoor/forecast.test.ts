@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { reportFiles, runStateFile } from '../../../src/core/run/runPaths';
-import type { RunReportJson } from '../../../src/core/run/runReport';
+import type { RunReportJson } from '../../../src/core/present/runReport';
 import { dryRunOf, forecastOf, startRun, type StartQuestions, type StartRequest } from '../../../src/engine';
 import { buildRunner } from '../helpers';
 import { scriptedAgent } from '../engineFixtures';

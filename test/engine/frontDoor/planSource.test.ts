@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { customProfile } from '../../../src/core/run/agentProfiles';
+import { customProfile } from '../../../src/core/agents/agentProfiles';
 import { RunEngine } from '../../../src/engine/run/engine';
 import { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot } from '../../../src/engine';
 import { tempDir } from '../helpers';

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import type { RunState } from '../../../src/core/run/runState';
-import type { ReviewThread } from '../../../src/core/run/review';
+import type { ReviewThread } from '../../../src/core/review/review';
 import { runStateFile } from '../../../src/core/run/runPaths';
 import type { RunSession } from '../../../src/run/runController';
 import { readRunSettings } from '../../../src/run/settings';

@@ -11,7 +11,7 @@
  * in the worktree is the repository's (a repository cannot widen the walls): what it names is
  * read only to say why a connection to it was refused.
  */
-import { API_TARGETS, BASE_URL_VARIABLES, parseTarget, presetFamily, type Target } from './walls';
+import { API_TARGETS, BASE_URL_VARIABLES, parseTarget, presetFamily, type Target } from '../walls/walls';
 import { bracketDepth } from '../util/tomlLine';
 
 /** How a configuration file is written. */

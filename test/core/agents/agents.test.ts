@@ -14,10 +14,10 @@ import {
   profileProblems,
   type AgentProfile,
   type AgentVars,
-} from '../../../src/core/run/agentProfiles';
-import { decideOutcome, type AttemptFacts } from '../../../src/core/run/agentOutcome';
-import { detectAgents } from '../../../src/core/run/agentDetect';
-import { needsInputReason, parseVerdict, resetTimeOf, scanLog, spendOf, type AgentVerdict } from '../../../src/core/run/agentLogs';
+} from '../../../src/core/agents/agentProfiles';
+import { decideOutcome, type AttemptFacts } from '../../../src/core/agents/agentOutcome';
+import { detectAgents } from '../../../src/core/agents/agentDetect';
+import { needsInputReason, parseVerdict, resetTimeOf, scanLog, spendOf, type AgentVerdict } from '../../../src/core/agents/agentLogs';
 
 const fixtures = path.join(__dirname, '..', '..', 'fixtures', 'agent-output');
 const log = (name: string) => fs.readFileSync(path.join(fixtures, name), 'utf8');

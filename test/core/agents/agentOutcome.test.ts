@@ -1,14 +1,14 @@
 /**
- * A CLI that dies at its start because its walls refused it a path (core/run/agentLogs.ts
- * `refusedPath`, core/run/agentOutcome.ts): read from the CLI's own error as each prints it —
+ * A CLI that dies at its start because its walls refused it a path (core/agents/agentLogs.ts
+ * `refusedPath`, core/agents/agentOutcome.ts): read from the CLI's own error as each prints it —
  * Copilot's and Gemini's Node stack traces, Codex's Rust error without a path, Go's and Python's
  * forms — and said in words: the path, that the walls refused it, and the setting that gives a
  * folder; never the stack trace. Outside walls, or a path the walls do not hold, nothing is said.
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { decideOutcome, type AttemptFacts } from '../../../src/core/run/agentOutcome';
-import { isTraceLine, parseVerdict, refusedPath, refusedPathText, type AgentVerdict } from '../../../src/core/run/agentLogs';
+import { decideOutcome, type AttemptFacts } from '../../../src/core/agents/agentOutcome';
+import { isTraceLine, parseVerdict, refusedPath, refusedPathText, type AgentVerdict } from '../../../src/core/agents/agentLogs';
 
 const HOME = '/home/p';
 

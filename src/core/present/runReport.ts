@@ -13,17 +13,17 @@
  * has), so the report does not change when the run state does. Pure and deterministic.
  */
 import { covers } from '../plan/glob';
-import { mergeResults, type MergedResults, type ResultReadout } from './resultRecord';
-import { addSpend, formatSpend, type Spend } from './spend';
-import { refusedLine } from '../present/runStatusText';
-import { packageFacts, type FactsRecord } from '../present/packageFacts';
-import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from './forecast';
-import { criticalPath, formatDuration } from './runTime';
-import { guardStuck, guardText, guardTimeMs } from './integrationGuard';
-import type { GuardState } from './runState';
+import { mergeResults, type MergedResults, type ResultReadout } from '../run/resultRecord';
+import { addSpend, formatSpend, type Spend } from '../run/spend';
+import { refusedLine } from './runStatusText';
+import { packageFacts, type FactsRecord } from './packageFacts';
+import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from '../run/forecast';
+import { criticalPath, formatDuration } from '../run/runTime';
+import { guardStuck, guardText, guardTimeMs } from '../run/integrationGuard';
+import type { GuardState } from '../run/runState';
 import { fenced } from '../util/markdown';
 
-export { criticalPath, formatDuration } from './runTime';
+export { criticalPath, formatDuration } from '../run/runTime';
 
 /**
  * The package-record fields the report reads: those of every run-state version, the rest where the

@@ -1,9 +1,9 @@
 /**
- * Tests for git's porcelain parsers (`src/core/run/gitParse.ts`) against outputs recorded from
+ * Tests for git's porcelain parsers (`src/core/git/gitParse.ts`) against outputs recorded from
  * a real git (test/fixtures/git/outputs.json, made by test/fixtures/git/record.mjs), plus
  * hand-written records for the cases the recording does not hold.
  *
- * Run: node --import tsx --test test/core/run/gitParse.test.ts
+ * Run: node --import tsx --test test/core/git/gitParse.test.ts
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ import {
   parseWorktreeList,
   splitZ,
   statusChange,
-} from '../../../src/core/run/gitParse.js';
+} from '../../../src/core/git/gitParse.js';
 
 interface Recorded {
   base: string;

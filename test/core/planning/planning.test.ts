@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
-import { customProfile, presetProfile } from '../../../src/core/run/agentProfiles';
+import { customProfile, presetProfile } from '../../../src/core/agents/agentProfiles';
 import {
   approvalRefusal,
   buildPlanningPrompt,
@@ -23,7 +23,7 @@ import {
   sessionAgent,
   sessionAgentRecord,
   type RepoContext,
-} from '../../../src/core/run/planningSession';
+} from '../../../src/core/planning/planningSession';
 import { auditScope } from '../../../src/core/run/audit';
 
 const context: RepoContext = { readme: '# Shop\n\nSells things.\n', layout: ['README.md', 'docs/', 'src/'], docs: ['docs/architecture.md'], plans: ['work-packages.yaml'], openspec: false };

@@ -13,10 +13,10 @@
 import * as path from 'node:path';
 import type { PlanAnalysis } from '../plan/analyze';
 import { LOCK_NAMESPACES } from '../plan/lockKeys';
-import { AgentProfileError, customProfile, presetProfile, type AgentProfile } from './agentProfiles';
-import type { AuditScope } from './audit';
-import { isSafeName } from './safeName';
-import { code } from './prompt';
+import { AgentProfileError, customProfile, presetProfile, type AgentProfile } from '../agents/agentProfiles';
+import type { AuditScope } from '../run/audit';
+import { isSafeName } from '../run/safeName';
+import { code } from '../run/prompt';
 import { fenced } from '../util/markdown';
 
 /** Where the engine keeps planning sessions (inside `.waves/`, which git never sees). */

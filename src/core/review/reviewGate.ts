@@ -5,7 +5,7 @@
  * carried out — the one answer for the front door (`submitReview`) and the engine that picks
  * the decision up, so the editor, `waves review` and a live driver refuse with the same words.
  */
-import type { PackageStatus, ReviewComment, RunState } from './runState';
+import type { PackageStatus, ReviewComment, RunState } from '../run/runState';
 
 export type ReviewDecision =
   | { packageId: string; kind: 'approve' }

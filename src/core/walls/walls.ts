@@ -56,7 +56,7 @@ export const DEFAULT_HIDDEN: readonly string[] = [
   '.config/gcloud',
   '.config/git/credentials',
   // Package managers' credentials. The settings of `.npmrc`, pip's and cargo's files reach the
-  // agent without them, in copies the walls make (core/run/toolchains.ts).
+  // agent without them, in copies the walls make (core/walls/toolchains.ts).
   '.cargo/credentials.toml',
   '.cargo/credentials',
   '.config/pip/pip.conf',
@@ -75,7 +75,7 @@ export const DEFAULT_HIDDEN: readonly string[] = [
  * variables set (it writes there at start and after: sessions, settings, logs, history). What it
  * writes beyond them at start goes elsewhere: `~/.cache` (Copilot unpacks its package there,
  * Codex and Copilot keep caches) is the attempt's private `XDG_CACHE_HOME` inside the walls
- * (core/run/toolchains.ts), Copilot's package the agents' shared cache (`agentCacheEnv`).
+ * (core/walls/toolchains.ts), Copilot's package the agents' shared cache (`agentCacheEnv`).
  * Claude Code's `~/.claude.json` is not among them: Claude Code writes it by a rename in the home
  * folder itself, which no bind lets through (a bound file stays as it was, seen with 2.1.331), so
  * a bind would only let the agent's own commands change the person's file; Claude Code goes on

@@ -10,9 +10,9 @@
  */
 import { covers, literalPrefix, overlap } from '../plan/glob';
 import type { Plan, TextRange } from '../plan/model';
-import { plural } from '../present/planStatusText';
-import { canonicalLockKey, type LockEntry, type LockTable } from './lockTable';
-import { ACTIVE_STATUSES } from './runState';
+import { plural } from '../util/plural';
+import { canonicalLockKey, type LockEntry, type LockTable } from '../run/lockTable';
+import { ACTIVE_STATUSES } from '../run/runState';
 
 // ---------------------------------------------------------------------------------------
 // Connection strings

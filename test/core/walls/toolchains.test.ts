@@ -4,7 +4,7 @@
  * registries the person's configuration names, and the words beside a failure that reads like
  * the walls.
  *
- * Run: node --import tsx --test test/core/run/toolchains.test.ts
+ * Run: node --import tsx --test test/core/walls/toolchains.test.ts
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -21,8 +21,8 @@ import {
   sanitizePipConf,
   toolchainEnv,
   toolchainLinks,
-} from '../../../src/core/run/toolchains';
-import { wallsRefusedText } from '../../../src/core/run/walls';
+} from '../../../src/core/walls/toolchains';
+import { wallsRefusedText } from '../../../src/core/walls/walls';
 
 const paths = { shared: '/c/shared', private: '/a/cache' };
 

@@ -1,12 +1,12 @@
 /**
- * Tests for `src/core/run/inTheWay.ts`: which local paths a change checked out over a clean
+ * Tests for `src/core/git/inTheWay.ts`: which local paths a change checked out over a clean
  * work tree would overwrite or delete, from a described disk (the git and disk side is
  * tested on real repositories in test/engine/frontDoor/finishing.test.ts).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FileChange } from '../../../src/core/run/gitParse.js';
-import { pathsInTheWay, type LocalEntry } from '../../../src/core/run/inTheWay.js';
+import type { FileChange } from '../../../src/core/git/gitParse.js';
+import { pathsInTheWay, type LocalEntry } from '../../../src/core/git/inTheWay.js';
 
 const added = (path: string): FileChange => ({ path, change: 'added' });
 const deleted = (path: string): FileChange => ({ path, change: 'deleted' });

@@ -1,16 +1,16 @@
 /**
- * Planned claims, the pure part (`src/core/run/sharedCoordinator.ts`, issue #19 item 5): what an
+ * Planned claims, the pure part (`src/core/coordinator/sharedCoordinator.ts`, issue #19 item 5): what an
  * approved plan claims (write scopes, file locks, canonical lock keys), where another feature's
  * planned claims meet a plan (glob-exact overlap with a witness, equal lock keys), and the line
  * a person reads.
  *
- * Run: node --import tsx --test test/core/run/plannedClaims.test.ts
+ * Run: node --import tsx --test test/core/coordinator/plannedClaims.test.ts
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { overlap } from '../../../src/core/plan/glob';
-import { claimRange, plannedClaimsOf, plannedConflicts, plannedConflictText, type PlannedClaim, type PlannedClaimInput } from '../../../src/core/run/sharedCoordinator';
+import { claimRange, plannedClaimsOf, plannedConflicts, plannedConflictText, type PlannedClaim, type PlannedClaimInput } from '../../../src/core/coordinator/sharedCoordinator';
 
 const PLAN = `schema_version: 1
 feature:

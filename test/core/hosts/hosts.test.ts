@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../../src/core/run/walls';
-import { checkHostList, commandLine, hostsCapacity, nodeProbe, parseHostsFile, placeOn, readHostCheck, readNodeCheck, shellQuote, sshOptions, type Host } from '../../../src/core/run/hostList';
+import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../../src/core/walls/walls';
+import { checkHostList, commandLine, hostsCapacity, nodeProbe, parseHostsFile, placeOn, readHostCheck, readNodeCheck, shellQuote, sshOptions, type Host } from '../../../src/core/hosts/hostList';
 
 const FILE = `hosts:
   - name: local

@@ -7,7 +7,7 @@
  * Pure: no `vscode`, no processes.
  */
 import type { AgentProfile, VerdictParserId } from './agentProfiles';
-import { addSpend, type Spend } from './spend';
+import { addSpend, type Spend } from '../run/spend';
 
 // ---------------------------------------------------------------------------------------
 // Waiting for a person

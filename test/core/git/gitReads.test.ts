@@ -1,13 +1,13 @@
 /**
- * `src/core/run/gitReads.ts`: which git calls the engine's queue may answer once for several
+ * `src/core/git/gitReads.ts`: which git calls the engine's queue may answer once for several
  * callers. A write taken for a read would let one caller's commit stand for another's, so
  * every doubtful form must count as a write.
  *
- * Run: node --import tsx --test test/core/run/gitReads.test.ts
+ * Run: node --import tsx --test test/core/git/gitReads.test.ts
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isReadOnlyGit, subcommandOf } from '../../../src/core/run/gitReads.js';
+import { isReadOnlyGit, subcommandOf } from '../../../src/core/git/gitReads.js';
 
 const SAFE = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '--no-pager'];
 

@@ -4,8 +4,8 @@
  * result record (docs/run-engine.md, "The engine's verdict for one attempt"). Pure.
  */
 import { oneLine, refusedPathText, type AgentVerdict } from './agentLogs';
-import { WRITE_SWITCH } from './toolchains';
-import type { ResultRecord } from './resultRecord';
+import { WRITE_SWITCH } from '../walls/toolchains';
+import type { ResultRecord } from '../run/resultRecord';
 
 export interface AttemptFacts {
   exitCode: number | null;

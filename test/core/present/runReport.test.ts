@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { readResultRecord } from '../../../src/core/run/resultRecord';
-import { buildRunReport, criticalPath, formatDuration, type ReportPackageRecord, type RunReportInput } from '../../../src/core/run/runReport';
+import { buildRunReport, criticalPath, formatDuration, type ReportPackageRecord, type RunReportInput } from '../../../src/core/present/runReport';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const demo = analyzePlan(fs.readFileSync(path.join(root, 'examples', 'demo', 'work-packages.yaml'), 'utf8'));

@@ -21,7 +21,7 @@ import {
   serializeReviewFile,
   type Hunk,
   type ReviewThread,
-} from '../../../src/core/run/review';
+} from '../../../src/core/review/review';
 import { OwnerIndex } from '../../../src/core/ownership/ownership';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 

@@ -1,9 +1,9 @@
 /**
- * The shared coordinator's pure part (`src/core/run/sharedCoordinator.ts`): connection strings checked
+ * The shared coordinator's pure part (`src/core/coordinator/sharedCoordinator.ts`): connection strings checked
  * and redacted, the repository key across clones, the registry's packages, other drivers' locks
  * and write scopes with who and where, and the lock table as rows.
  *
- * Run: node --import tsx --test test/core/run/coordinator.test.ts
+ * Run: node --import tsx --test test/core/coordinator/coordinator.test.ts
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ import {
   registeredPackages,
   repositoryKey,
   type RegisteredRun,
-} from '../../../src/core/run/sharedCoordinator.js';
+} from '../../../src/core/coordinator/sharedCoordinator.js';
 import { acquireLocks, emptyLockTable, releaseLocks, type LockEntry, type LockTable } from '../../../src/core/run/lockTable.js';
 import { pathFacts, pathState, LockIndex } from '../../../src/core/ownership/ownershipState.js';
 import { OwnerIndex } from '../../../src/core/ownership/ownership.js';

@@ -7,8 +7,8 @@
  * them but package and feature ids, which `isSafeName` already allows only as plain names).
  */
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
-import { isSafeName } from './safeName';
-import { wallsTrialProblem } from './walls';
+import { isSafeName } from '../run/safeName';
+import { wallsTrialProblem } from '../walls/walls';
 
 export interface Host {
   /** A name of the person's choosing: in the run state, the views and messages. */

@@ -16,7 +16,7 @@ import {
   readToml,
   type AgentConfigFile,
   type ModelEndpoint,
-} from '../../../src/core/run/agentEndpoints';
+} from '../../../src/core/agents/agentEndpoints';
 
 const HOME = '/home/p';
 const codexFile: AgentConfigFile = { path: `${HOME}/.codex/config.toml`, format: 'codex-toml', person: true, shown: '~/.codex/config.toml' };

@@ -1,5 +1,5 @@
 /**
- * Each preset CLI's own folders inside the walls (core/run/walls.ts): where its vendor's
+ * Each preset CLI's own folders inside the walls (core/walls/walls.ts): where its vendor's
  * documentation puts them for a home folder and an environment (`CLAUDE_CONFIG_DIR`,
  * `CODEX_HOME`, `GEMINI_CLI_HOME`, `COPILOT_HOME`, `XDG_CONFIG_HOME`), never a folder that would
  * give the agent the home folder or the repository; Copilot's unpacked package in the agents'
@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { agentCacheEnv, bwrapArgs, stateFolders, STATE_FOLDERS, type WallsPlan } from '../../../src/core/run/walls';
-import { agentEndpoints, type AgentConfigFile } from '../../../src/core/run/agentEndpoints';
+import { agentCacheEnv, bwrapArgs, stateFolders, STATE_FOLDERS, type WallsPlan } from '../../../src/core/walls/walls';
+import { agentEndpoints, type AgentConfigFile } from '../../../src/core/agents/agentEndpoints';
 
 const HOME = '/home/p';
 const TREE = '/home/p/src/app.worktrees/f/a';

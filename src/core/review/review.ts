@@ -6,7 +6,7 @@
  * the open threads turned into the comments an agent's prompt carries. Whether a package may take
  * them now is the engine's one answer (`reviewGate.ts` `decisionRefusal`). No I/O.
  */
-import type { ReviewComment } from './runState';
+import type { ReviewComment } from '../run/runState';
 
 // ---------------------------------------------------------------------------------------
 // Threads

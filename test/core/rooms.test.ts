@@ -1,0 +1,100 @@
+/**
+ * Architecture: src/core's rooms (src/core/<room>/) as eslint.config.mjs holds them —
+ * CORE_ROOMS (which room may import which: the rooms' direction), and what every room of
+ * src/core keeps (no `vscode`, no file or process I/O, nothing of src/ but src/core and the
+ * protocol's types). Each case lints a small snippet as if it were a file at that path
+ * (ESLint's Node API, the project's own config), as test/engine/rooms.test.ts does for the
+ * engine's rooms.
+ *
+ * Run: node --import tsx --test test/core/rooms.test.ts
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ESLint } from 'eslint';
+
+const REPO = path.resolve(__dirname, '../..');
+const eslint = new ESLint({ cwd: REPO });
+
+/** The messages of `no-restricted-imports` for `code` linted as the file `file` (repo-relative), and every other problem. */
+async function lint(file: string, code: string): Promise<{ restricted: string[]; other: string[] }> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(REPO, file) });
+  assert.ok(result, `${file} was linted`);
+  const restricted = result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  const other = result.messages.filter((m) => m.ruleId !== 'no-restricted-imports').map((m) => `${m.ruleId ?? 'fatal'}: ${m.message}`);
+  return { restricted, other };
+}
+
+/** An import of `x` from `spec` that uses it (no unused-variable problem). */
+const importing = (spec: string) => `import { x } from '${spec}';\nexport const y = x;\n`;
+
+async function refused(file: string, code: string, pattern: RegExp): Promise<void> {
+  const { restricted, other } = await lint(file, code);
+  assert.deepEqual(other, [], `${file}: no other problem`);
+  assert.equal(restricted.length, 1, `${file} importing as\n${code}\nis refused (got: ${JSON.stringify(restricted)})`);
+  assert.match(restricted[0]!, pattern);
+}
+
+async function allowed(file: string, code: string): Promise<void> {
+  const { restricted, other } = await lint(file, code);
+  assert.deepEqual([...restricted, ...other], [], `${file} importing as\n${code}\nis allowed`);
+}
+
+describe('the core rooms (eslint.config.mjs)', () => {
+  it('a room imports no room against the direction', async () => {
+    await refused('src/core/run/x.ts', importing('../present/runStatusText'), /direction/);
+    await refused('src/core/run/x.ts', importing('../agents/agentLogs'), /direction/);
+    await refused('src/core/run/x.ts', importing('../coordinator/sharedCoordinator'), /direction/);
+    await refused('src/core/plan/x.ts', importing('../run/runState'), /direction/);
+    await refused('src/core/git/x.ts', importing('../run/runState'), /direction/);
+    await refused('src/core/walls/x.ts', importing('../agents/agentProfiles'), /direction/);
+    await refused('src/core/util/x.ts', importing('../plan/model'), /direction/);
+    await refused('src/core/agents/x.ts', importing('../planning/planningSession'), /direction/);
+    await refused('src/core/coordinator/x.ts', importing('../present/planStatusText'), /direction/);
+    await refused('src/core/coordinator/x.ts', importing('../ownership/ownership'), /direction/);
+    await refused('src/core/present/x.ts', importing('../dag/layout'), /direction/);
+    await refused('src/core/ownership/x.ts', importing('../dag/panelModel'), /direction/);
+    // export … from and type imports are imports too; a file in a room's sub-folder is the room's.
+    await refused('src/core/plan/x.ts', "export { x } from '../run/runState';\n", /direction/);
+    await refused('src/core/run/x.ts', "import type { x } from '../present/packageFacts';\nexport type Y = x;\n", /direction/);
+    await refused('src/core/run/generated/x.ts', importing('../../present/runStatusText'), /direction/);
+  });
+
+  it('a room imports the rooms below it, their files directly', async () => {
+    await allowed('src/core/run/x.ts', importing('../plan/glob'));
+    await allowed('src/core/run/x.ts', importing('../git/gitParse.js'));
+    await allowed('src/core/run/x.ts', importing('../walls/walls'));
+    await allowed('src/core/agents/x.ts', importing('../run/spend'));
+    await allowed('src/core/hosts/x.ts', importing('../walls/walls'));
+    await allowed('src/core/planning/x.ts', importing('../agents/agentProfiles'));
+    await allowed('src/core/present/x.ts', importing('../run/runState'));
+    await allowed('src/core/coordinator/x.ts', importing('../util/plural'));
+    await allowed('src/core/ownership/x.ts', importing('../coordinator/sharedCoordinator'));
+    await allowed('src/core/dag/x.ts', importing('../ownership/coupling'));
+    await allowed('src/core/run/x.ts', importing('./runState'));
+    await allowed('src/core/run/generated/x.ts', importing('../runState'));
+  });
+
+  it('every folder of src/core is a room of the table, and a folder that is not is no room to import', async () => {
+    const folders = fs.readdirSync(path.join(REPO, 'src/core'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    assert.ok(folders.length > 0);
+    for (const folder of folders) {
+      const { restricted } = await lint(`src/core/${folder}/x.ts`, importing('../no-such-room/x'));
+      assert.equal(restricted.length, 1, `src/core/${folder} is a room of CORE_ROOMS in eslint.config.mjs (got: ${JSON.stringify(restricted)})`);
+      assert.match(restricted[0]!, /direction/);
+    }
+  });
+
+  it('every room stays pure: no vscode, no file or process I/O, nothing of src/ but the protocol’s types', async () => {
+    await refused('src/core/git/x.ts', importing('vscode'), /VS Code API/);
+    await refused('src/core/walls/x.ts', importing('node:fs'), /no file or process I\/O/);
+    await refused('src/core/hosts/x.ts', importing('node:child_process'), /no file or process I\/O/);
+    await refused('src/core/coordinator/x.ts', importing('pg'), /no file or process I\/O/);
+    await refused('src/core/run/x.ts', importing('../../engine/git'), /pure engine/);
+    await refused('src/core/run/generated/x.ts', importing('../../../store/runStore'), /pure engine/);
+    await refused('src/core/dag/x.ts', importing('../../protocol'), /message types/);
+    await allowed('src/core/dag/x.ts', "import type { x } from '../../protocol';\nexport type Y = x;\n");
+    await allowed('src/core/run/x.ts', importing('../../../schemas/run-state.schema.json'));
+  });
+});
