@@ -132,3 +132,18 @@ waves review --approve [--no-run] [run flags] <plan> <package>
     outside the package's write scope, a package running or not run — and nothing
     is sent when one is wrong (exit 2; each named by its line in FILE). The comments
     are kept as threads in .waves/runs/<feature>/review.json, shown in the editor.`;
+
+export const CONVERT_HELP = `waves convert [--out PATH] [--force] [--format FORMAT] [--tag TAG] <file>
+    Read a task list another tool wrote as a plan and write it as work-packages.yaml
+    beside it (or at --out): spec-kit tasks.md, Kiro / cc-sdd tasks.md, Taskmaster
+    tasks.json (--tag: which tagged list; default master), beads issues.jsonl, OpenSpec
+    tasks.md (--format spec-kit|kiro|taskmaster|beads|openspec when the name does not
+    tell). Sub-tasks go into their task's package. Dependencies the source states are
+    kept as they are; those only implied by the order or the phase of the tasks are
+    marked "# implied", and write scopes taken from the paths a task's text names are
+    marked "# guess": review both before a parallel run. What the source still lacks
+    for a safe parallel run (no write scope, a dependency only implied, two tasks that
+    may run in parallel naming one file) is printed as file:line:col, then the written
+    plan is checked as by waves validate. An existing file is never overwritten
+    without --force. Exit 0 when the plan written has no error, 1 when it has one or
+    nothing could be converted, 2 on usage errors and unreadable files.`;

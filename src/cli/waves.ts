@@ -11,6 +11,7 @@
  *   waves finish|approve [--yes] <plan>      (src/cli/<command>Command.ts)
  *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
  *              | --approve|--discard <id> | --revise <id> <comments> | --list | --claims | --release-claims <feature>   (src/cli/planCommand.ts)
+ *   waves convert [--out PATH] [--force] [--format F] [--tag T] <file>   (src/cli/convertCommand.ts)
  *   waves <command> --help
  *
  * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or
@@ -27,7 +28,7 @@ import { offerOwnBundles, useBundleLoader } from './bundleLoader';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
-import { HOSTS_HELP, optionsHelp, optionsSynopsis, PLAN_HELP, REVIEW_HELP } from './commandHelp';
+import { CONVERT_HELP, HOSTS_HELP, optionsHelp, optionsSynopsis, PLAN_HELP, REVIEW_HELP } from './commandHelp';
 import { gitMayFindRepository } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
@@ -153,6 +154,7 @@ ${optionsHelp('run')}`,
     List the plan's verification commands exactly and record your approval (they
     run with your shell after each package); --yes records it without asking.`,
   plan: PLAN_HELP,
+  convert: CONVERT_HELP,
   hosts: HOSTS_HELP,
   review: REVIEW_HELP,
 };
@@ -344,6 +346,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./approveCommand')).approveCommand(rest, io);
       case 'plan':
         return await (await planCommands()).planCommand(rest, io);
+      case 'convert':
+        return await (await import('./convertCommand')).convertCommand(rest, io);
       case 'hosts':
         return await (await import('./hostsCommand')).hostsCommand(rest, io);
       case 'review':

@@ -1,0 +1,319 @@
+/**
+ * The tasks a reader found → the plan model: tasks grouped into packages where the format nests
+ * them (a sub-task into its top-level task), dependencies resolved and lifted to packages (each
+ * marked explicit or implied), and the diagnostics of what a safe parallel run still needs:
+ * no write scope, a dependency only implied, two tasks that may run in parallel naming the same
+ * file; and of bad input: duplicate ids, unknown references, cycles.
+ */
+import type { Diagnostic, Located, Plan, PlanPackage, TextRange } from '../plan/model';
+import { diag, type DependencyKind, type ForeignFormat, type RawRead, type RawTask } from './foreignModel';
+
+export interface ForeignDependency {
+  /** The package depended on. */
+  id: string;
+  kind: DependencyKind;
+  reason: string;
+  range: TextRange;
+}
+
+/** What the plan model cannot say about a package read from a foreign format. */
+export interface ForeignPackage {
+  id: string;
+  /** The source's ids of the tasks it holds, its own first. */
+  sourceIds: string[];
+  dependencies: ForeignDependency[];
+  /** Files the source declares it writes (its write scope in the plan). */
+  declaredWrites: Located<string>[];
+  /** Paths its tasks' text names: a scope suggestion only. */
+  writeGuesses: Located<string>[];
+  phase?: string;
+  /** Every task of it is checked off / closed in the source. */
+  done: boolean;
+}
+
+export interface ForeignPlanResult {
+  /** The format read, or null when the file is none of them. */
+  format: ForeignFormat | null;
+  fileName: string;
+  /** The plan model; every range is into the source text. */
+  plan: Plan;
+  /** Positioned diagnostics, in text order. */
+  diagnostics: Diagnostic[];
+  /** What the reader wants the person to know that belongs to no position. */
+  notes: string[];
+  /** Per package (same order as `plan.packages`): where its dependencies and scope come from. */
+  packages: ForeignPackage[];
+}
+
+/** A package id (`^[a-z][a-z0-9_-]{0,63}$`) from a source id: `T001` → `t001`, `1.2` → `task-1-2`. */
+export function packageIdOf(key: string, prefix: string): string {
+  let id = key
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (!/^[a-z]/.test(id)) id = `${prefix}-${id}`.replace(/-+$/, '');
+  return id.slice(0, 64);
+}
+
+export function assemble(format: ForeignFormat, fileName: string, text: string, read: RawRead, idPrefix: string, featureTitle?: string): ForeignPlanResult {
+  const diagnostics = [...read.diagnostics];
+  const notes = [...read.notes];
+
+  // Duplicate ids: the first counts.
+  const byKey = new Map<string, RawTask>();
+  for (const task of read.tasks) {
+    const first = byKey.get(task.key);
+    if (first) {
+      diagnostics.push(diag('error', 'foreign-duplicate-id', `Task id \`${task.key}\` is used twice; this one is left out (the first one is kept). Give it an id of its own.`, task.keyRange));
+      continue;
+    }
+    byKey.set(task.key, task);
+  }
+  const tasks = [...byKey.values()];
+
+  // The top-level task of each task: its package.
+  const topOf = new Map<string, RawTask>();
+  const top = (task: RawTask): RawTask => {
+    const known = topOf.get(task.key);
+    if (known) return known;
+    let t = task;
+    const seen = new Set<string>([t.key]);
+    while (t.parent !== undefined) {
+      const parent = byKey.get(t.parent);
+      if (!parent || seen.has(parent.key)) break;
+      seen.add(parent.key);
+      t = parent;
+    }
+    topOf.set(task.key, t);
+    return t;
+  };
+  for (const task of tasks) {
+    if (task.parent !== undefined && !byKey.has(task.parent)) {
+      diagnostics.push(diag('warning', 'foreign-parent-unknown', `Task \`${task.key}\` is nested in \`${task.parent}\`, which is not in this file: it becomes a package of its own.`, task.keyRange));
+    }
+  }
+
+  // Package ids, unique.
+  const tops = tasks.filter((t) => top(t) === t);
+  const idOf = new Map<string, string>();
+  const used = new Set<string>();
+  for (const t of tops) {
+    const base = packageIdOf(t.key, idPrefix);
+    let id = base;
+    for (let n = 2; used.has(id); n++) id = `${base.slice(0, 60)}-${n}`;
+    used.add(id);
+    idOf.set(t.key, id);
+  }
+  const packageOf = (task: RawTask) => idOf.get(top(task).key)!;
+
+  // Dependencies, lifted to packages: explicit wins over implied; one within a package is its internal order.
+  const deps = new Map<string, Map<string, ForeignDependency>>();
+  for (const t of tops) deps.set(idOf.get(t.key)!, new Map());
+  for (const task of tasks) {
+    const from = packageOf(task);
+    for (const d of task.dependencies) {
+      const target = byKey.get(d.key);
+      if (!target) {
+        diagnostics.push(diag('error', 'foreign-dependency-unknown', `Task \`${task.key}\` depends on \`${d.key}\`, which is not a task of this file.`, d.range, from));
+        continue;
+      }
+      const to = packageOf(target);
+      if (to === from) continue;
+      const mine = deps.get(from)!;
+      const had = mine.get(to);
+      if (!had || (had.kind === 'implied' && d.kind === 'explicit')) mine.set(to, { id: to, kind: d.kind, reason: d.reason, range: d.range });
+    }
+  }
+
+  // Packages.
+  const members = new Map<string, RawTask[]>();
+  for (const task of tasks) {
+    const id = packageOf(task);
+    const list = members.get(id) ?? [];
+    list.push(task);
+    members.set(id, list);
+  }
+  const packages: PlanPackage[] = [];
+  const info: ForeignPackage[] = [];
+  tops.forEach((t, index) => {
+    const id = idOf.get(t.key)!;
+    const own = members.get(id)!;
+    const dependencies = [...deps.get(id)!.values()];
+    const declaredWrites = own.flatMap((m) => m.declaredWrites);
+    const writeGuesses = dedupe(own.flatMap((m) => m.pathGuesses));
+    const range = { start: Math.min(...own.map((m) => m.range.start)), end: Math.max(...own.map((m) => m.range.end)) };
+    const description = describe(t, own);
+    packages.push({
+      id,
+      idRange: t.keyRange,
+      range,
+      index,
+      title: t.title || undefined,
+      description: description || undefined,
+      taskType: 'implement',
+      priority: t.priority,
+      dependsOn: dependencies.map((d) => ({ value: d.id, range: d.range })),
+      scope: { writeAllow: declaredWrites, readAllow: [], deny: [] },
+      locks: { files: [], keys: [] },
+      keyRanges: {},
+    });
+    info.push({ id, sourceIds: own.map((m) => m.key), dependencies, declaredWrites, writeGuesses, phase: t.phase, done: own.every((m) => m.done === true) });
+  });
+
+  diagnostics.push(...cycles(packages, info));
+  diagnostics.push(...safetyDiagnostics(packages, info, tasks, packageOf));
+  diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+
+  const done = info.filter((p) => p.done).length;
+  if (done > 0) notes.push(`${done} of ${info.length} packages are done already in the source; they are read all the same.`);
+
+  const plan: Plan = {
+    feature: { id: featureIdOf(fileName, featureTitle), title: featureTitle, planRevision: 1, range: { start: 0, end: 0 } },
+    contractFiles: [],
+    defaults: {},
+    packages,
+    packagesRange: { start: 0, end: text.length },
+  };
+  return { format, fileName, plan, diagnostics, notes, packages: info };
+}
+
+function describe(t: RawTask, own: RawTask[]): string {
+  const lines = [...t.details];
+  for (const m of own) {
+    if (m === t) continue;
+    lines.push(`${m.key} ${m.title}`.trim());
+    for (const d of m.details) lines.push(`  ${d}`);
+  }
+  return lines.join('\n').trim();
+}
+
+function dedupe(paths: Located<string>[]): Located<string>[] {
+  const seen = new Set<string>();
+  return paths.filter((p) => !seen.has(p.value) && (seen.add(p.value), true));
+}
+
+/** The feature id of the plan: the folder the source is in (`specs/001-auth/tasks.md` → `001-auth`), else its title. */
+function featureIdOf(fileName: string, title?: string): string {
+  const parts = fileName.split(/[\\/]/).filter(Boolean);
+  const folder = parts.length > 1 ? parts[parts.length - 2] : '';
+  const generic = /^(tasks|\.taskmaster|\.beads|\.kiro|specs|changes|openspec|\.)$/i;
+  const from = folder && !generic.test(folder) ? folder : (title ?? parts[parts.length - 1] ?? 'feature').replace(/\.[a-z]+$/i, '');
+  const id = packageIdOf(from, 'feature');
+  return id || 'feature';
+}
+
+/** One error per dependency cycle, at the dependency that closes it. */
+function cycles(packages: PlanPackage[], info: ForeignPackage[]): Diagnostic[] {
+  const index = new Map(packages.map((p, i) => [p.id, i]));
+  const state = new Array<number>(packages.length).fill(0); // 0 new, 1 on the stack, 2 done
+  const out: Diagnostic[] = [];
+  const stack: number[] = [];
+  const visit = (root: number) => {
+    // Iterative DFS: a long chain of tasks must not overflow the call stack.
+    const frames: { node: number; next: number }[] = [{ node: root, next: 0 }];
+    state[root] = 1;
+    stack.push(root);
+    while (frames.length) {
+      const f = frames[frames.length - 1];
+      const deps = info[f.node].dependencies;
+      if (f.next < deps.length) {
+        const d = deps[f.next++];
+        const to = index.get(d.id);
+        if (to === undefined) continue;
+        if (state[to] === 1) {
+          const loop = stack.slice(stack.indexOf(to)).map((i) => packages[i].id);
+          out.push(diag('error', 'foreign-dependency-cycle', `Dependency cycle: ${[...loop, loop[0]].join(' → ')}${d.kind === 'implied' ? ' (this dependency is only implied by order)' : ''}. Remove one of them.`, d.range, packages[f.node].id));
+        } else if (state[to] === 0) {
+          state[to] = 1;
+          stack.push(to);
+          frames.push({ node: to, next: 0 });
+        }
+      } else {
+        state[f.node] = 2;
+        stack.pop();
+        frames.pop();
+      }
+    }
+  };
+  for (let i = 0; i < packages.length; i++) if (state[i] === 0) visit(i);
+  return out;
+}
+
+function safetyDiagnostics(packages: PlanPackage[], info: ForeignPackage[], tasks: RawTask[], packageOf: (t: RawTask) => string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const index = new Map(packages.map((p, i) => [p.id, i]));
+  packages.forEach((p, i) => {
+    const fp = info[i];
+    if (fp.declaredWrites.length === 0) {
+      const guesses = fp.writeGuesses.map((g) => `\`${g.value}\``);
+      const message = guesses.length
+        ? `\`${fp.sourceIds[0]}\` declares no files it may write. Its text names ${guesses.slice(0, 8).join(', ')}${guesses.length > 8 ? ', …' : ''}: a guess at its write scope — check it before a parallel run.`
+        : `\`${fp.sourceIds[0]}\` declares no files it may write and its text names none: write its write scope by hand before a parallel run.`;
+      out.push(diag('warning', 'foreign-no-write-scope', message, p.idRange, p.id));
+    }
+    const implied = fp.dependencies.filter((d) => d.kind === 'implied');
+    if (implied.length) {
+      out.push(
+        diag(
+          'info',
+          'foreign-implied-dependency',
+          `\`${fp.sourceIds[0]}\` waits for ${implied.map((d) => `\`${info[index.get(d.id) ?? i]?.sourceIds[0] ?? d.id}\``).join(', ')} only because of ${implied[0].reason}: the source states no dependency. Keep it, or drop it to let them run in parallel.`,
+          p.idRange,
+          p.id,
+        ),
+      );
+    }
+  });
+
+  // Two packages that may run in parallel (neither reaches the other) naming the same file.
+  const ancestors: (Set<number> | undefined)[] = [];
+  const onPath = new Set<number>();
+  const reach = (i: number): Set<number> => {
+    const known = ancestors[i];
+    if (known) return known;
+    const set = new Set<number>();
+    if (onPath.has(i)) return set; // a cycle: reported above
+    onPath.add(i);
+    for (const d of info[i].dependencies) {
+      const j = index.get(d.id);
+      if (j === undefined) continue;
+      set.add(j);
+      for (const k of reach(j)) set.add(k);
+    }
+    onPath.delete(i);
+    ancestors[i] = set;
+    return set;
+  };
+  const named = new Map<string, { pkg: number; at: TextRange }[]>();
+  for (const task of tasks) {
+    const pkg = index.get(packageOf(task))!;
+    for (const p of [...task.declaredWrites, ...task.pathGuesses]) {
+      const key = p.value.replace(/\/+$/, '');
+      const list = named.get(key) ?? [];
+      if (!list.some((e) => e.pkg === pkg)) list.push({ pkg, at: p.range });
+      named.set(key, list);
+    }
+  }
+  if (packages.length <= 5000) {
+    for (const [file, list] of named) {
+      for (let b = 1; b < list.length; b++) {
+        for (let a = 0; a < b; a++) {
+          const x = list[a].pkg;
+          const y = list[b].pkg;
+          if (reach(x).has(y) || reach(y).has(x)) continue;
+          out.push(
+            diag(
+              'warning',
+              'foreign-parallel-same-file',
+              `\`${info[y].sourceIds[0]}\` and \`${info[x].sourceIds[0]}\` may run in parallel and both name \`${file}\`: order them with a dependency, or give the file to one of them.`,
+              list[b].at,
+              packages[y].id,
+            ),
+          );
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
