@@ -133,12 +133,16 @@ waves review --approve [--no-run] [run flags] <plan> <package>
     is sent when one is wrong (exit 2; each named by its line in FILE). The comments
     are kept as threads in .waves/runs/<feature>/review.json, shown in the editor.`;
 
-export const CONVERT_HELP = `waves convert [--out PATH] [--force] [--format FORMAT] [--tag TAG] <file>
+export const CONVERT_HELP = `waves convert [--out PATH] [--force] [--format FORMAT] [--tag TAG] <file|folder>
     Read a task list another tool wrote as a plan and write it as work-packages.yaml
     beside it (or at --out): spec-kit tasks.md, Kiro / cc-sdd tasks.md, Taskmaster
     tasks.json (--tag: which tagged list; default master), beads issues.jsonl, OpenSpec
-    tasks.md (--format spec-kit|kiro|taskmaster|beads|openspec when the name does not
-    tell). Sub-tasks go into their task's package. Dependencies the source states are
+    tasks.md; and, one task a file, a GSD phase folder of PLAN.md files (or a folder of
+    phase folders) and a Spec Kitty feature's tasks/ folder of WP*.md work packages:
+    give the folder, or one of its files to read it with its siblings (--format
+    spec-kit|kiro|taskmaster|beads|openspec|gsd|spec-kitty when the name does not
+    tell). waves validate and waves graph read all of these too, without writing
+    anything. Sub-tasks go into their task's package. Dependencies the source states are
     kept as they are; those only implied by the order or the phase of the tasks are
     marked "# implied", and write scopes taken from the paths a task's text names are
     marked "# guess": review both before a parallel run. What the source still lacks

@@ -1,6 +1,7 @@
 /**
- * `waves convert <file> [--out path] [--force] [--format F] [--tag T]`: a task list from another
- * tool (spec-kit, Kiro / cc-sdd, Taskmaster, beads, OpenSpec) written as a `work-packages.yaml`
+ * `waves convert <file|folder> [--out path] [--force] [--format F] [--tag T]`: a task list from
+ * another tool (spec-kit, Kiro / cc-sdd, Taskmaster, beads, OpenSpec; GSD and Spec Kitty, one
+ * task a file: a folder, or one of its files and its siblings) written as a `work-packages.yaml`
  * beside it, then checked as `waves validate` checks a plan. Never overwrites a file without
  * --force. Exit 0 when the plan written has no error, 1 when the source could not be read as a
  * plan or the plan written has errors, 2 on usage errors and unreadable files.
@@ -8,30 +9,30 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyzePlan } from '../core/plan/analyze';
-import type { Diagnostic } from '../core/plan/model';
 import { toReport } from '../core/plan/planReport';
-import { LineIndex } from '../core/plan/text';
 import { convertToWorkPackages } from '../core/formats/convert';
-import { FOREIGN_FORMATS, formatName, readForeignPlan, type ForeignFormat } from '../core/formats/foreignPlan';
+import { FOREIGN_FORMATS, formatName, type ForeignFormat } from '../core/formats/foreignPlan';
 import { parseArgs, UsageError } from './args';
-import { humanReport, readPlanFile, type Io } from './io';
+import { isFolder, positionedDiagnostics, readForeign } from './foreignPlans';
+import { humanReport, type Io } from './io';
 
 export async function convertCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['out', 'force', 'format', 'tag'], ['out', 'format', 'tag']);
-  if (args.length !== 1) throw new UsageError('convert takes exactly one task list file');
+  if (args.length !== 1) throw new UsageError('convert takes exactly one task list file or folder');
   const format = flags.get('format') as string | undefined;
   if (format !== undefined && !FOREIGN_FORMATS.includes(format as ForeignFormat)) throw new UsageError(`--format must be one of ${FOREIGN_FORMATS.join(', ')}, not "${format}"`);
   const file = args[0];
-  const read = readPlanFile(io, file);
+  const folder = isFolder(file);
+  const read = readForeign(io, file, { format: format as ForeignFormat | undefined, tag: flags.get('tag') as string | undefined });
   if ('error' in read) {
     io.err(`waves: ${read.error}\n`);
     return 2;
   }
-  const out = (flags.get('out') as string | undefined) ?? path.join(path.dirname(file), 'work-packages.yaml');
-  if (path.resolve(out) === path.resolve(file)) throw new UsageError('--out must not be the file being converted');
+  const out = (flags.get('out') as string | undefined) ?? path.join(folder ? file : path.dirname(file), 'work-packages.yaml');
+  if ([...read.texts.keys()].some((f) => path.resolve(out) === path.resolve(f))) throw new UsageError('--out must not be a file being converted');
 
-  const result = readForeignPlan(file, read.text, { format: format as ForeignFormat | undefined, tag: flags.get('tag') as string | undefined });
-  io.out(positioned(file, read.text, result.diagnostics));
+  const result = read.result;
+  io.out(positionedDiagnostics(read));
   for (const note of result.notes) io.err(`waves: ${file}: ${note}\n`);
   if (result.format === null || result.plan.packages.length === 0) {
     io.err(`waves: ${file}: nothing to convert${result.format ? ` (read as ${formatName(result.format)})` : ''}; no plan written\n`);
@@ -41,7 +42,7 @@ export async function convertCommand(argv: readonly string[], io: Io): Promise<n
     io.err(`waves: ${out} exists already; not overwritten (--force overwrites it, --out writes elsewhere)\n`);
     return 1;
   }
-  const yaml = convertToWorkPackages(result, path.basename(file));
+  const yaml = convertToWorkPackages(result, path.basename(file) + (result.files && result.files.length > 1 ? ` (${result.files.length} files)` : ''));
   try {
     fs.writeFileSync(out, yaml);
   } catch (err) {
@@ -57,16 +58,4 @@ export async function convertCommand(argv: readonly string[], io: Io): Promise<n
   const analysis = analyzePlan(yaml);
   io.out(humanReport(toReport(out, analysis)));
   return analysis.valid ? 0 : 1;
-}
-
-/** The reader's diagnostics as `file:line:col severity code message`, one a line. */
-function positioned(file: string, text: string, diagnostics: readonly Diagnostic[]): string {
-  if (diagnostics.length === 0) return '';
-  const lines = new LineIndex(text);
-  return diagnostics
-    .map((d) => {
-      const p = lines.position(d.range.start);
-      return `${file}:${p.line + 1}:${p.column + 1} ${d.severity} ${d.code} ${d.message}\n`;
-    })
-    .join('');
 }

@@ -11,7 +11,7 @@
  *   waves finish|approve [--yes] <plan>      (src/cli/<command>Command.ts)
  *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
  *              | --approve|--discard <id> | --revise <id> <comments> | --list | --claims | --release-claims <feature>   (src/cli/planCommand.ts)
- *   waves convert [--out PATH] [--force] [--format F] [--tag T] <file>   (src/cli/convertCommand.ts)
+ *   waves convert [--out PATH] [--force] [--format F] [--tag T] <file|folder>   (src/cli/convertCommand.ts)
  *   waves <command> --help
  *
  * Exit codes: 0 ok (validate: no plan has an error), 1 a plan has an error, 2 usage error or
@@ -51,14 +51,17 @@ const HELP: Record<string, string> = {
     coordinator out of reach is a warning too.
     Also warns where code one package may write imports a file another package that
     may run at the same time may change (coupling; TypeScript, JavaScript and Python,
-    read from the plan's git repository as it is); --no-coupling skips that check.`,
+    read from the plan's git repository as it is); --no-coupling skips that check.
+    A task list of another tool (a tasks.md, tasks.json, issues.jsonl, a GSD PLAN.md or
+    phase folder, a Spec Kitty WP*.md or tasks/ folder) is read as waves convert reads
+    it, without writing anything: its problems as file:line:col, then its waves.`,
   overlap: `waves overlap [--json] <globA> <globB>
     Print a path both patterns cover, or "disjoint". With no patterns, read
     tab-separated pairs from stdin and answer one line each.`,
   graph: `waves graph [--format mermaid|dot] <plan>
-    Print the dependency graph, one cluster per wave (default: mermaid). A plan with
-    errors also prints its problems on stderr and exits 1; one with no packages
-    prints no graph.`,
+    Print the dependency graph, one cluster per wave (default: mermaid); of a task
+    list of another tool too (see validate). A plan with errors also prints its
+    problems on stderr and exits 1; one with no packages prints no graph.`,
   prompt: `waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
     Print the prompt the engine would write for one package, with this repository's
     run paths (the run id of the feature's run state, or "preview"). A plan with
@@ -188,6 +191,16 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
   const reports: (PlanReport & { plannedClaims?: SharedResult<{ conflicts: PlannedConflict[] }>; couplingNotes?: string[] })[] = [];
   let unreadable = false;
   for (const file of args) {
+    // A task list of another tool (or a folder of one): read-only, reported as a plan.
+    const foreign = await foreignOf(io, file);
+    if (foreign) {
+      if ('error' in foreign) {
+        unreadable = true;
+        io.err(`waves: ${foreign.error}\n`);
+        reports.push({ file, valid: false, diagnostics: [{ severity: 'error', code: 'file-unreadable', message: foreign.error, line: 1, column: 1, endLine: 1, endColumn: 1, packageId: null }], packages: [], waves: [], criticalPath: [] });
+      } else reports.push((await import('./foreignPlans')).validateForeign(io, foreign, file, json));
+      continue;
+    }
     const read = readPlanFile(io, file);
     const analysis = 'error' in read ? read : await analyzeTunedForCli(read.text, { maxParallel });
     if ('error' in analysis) {
@@ -286,6 +299,12 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   const format = flags.get('format') ?? 'mermaid';
   if (format !== 'mermaid' && format !== 'dot') throw new UsageError(`--format must be mermaid or dot, not "${String(format)}"`);
   if (args.length !== 1) throw new UsageError('graph takes exactly one plan file');
+  const foreign = await foreignOf(io, args[0]);
+  if (foreign && 'error' in foreign) {
+    io.err(`waves: ${foreign.error}\n`);
+    return 2;
+  }
+  if (foreign) return (await import('./foreignPlans')).graphForeign(io, foreign, args[0], format);
   const analysis = await readAndAnalyze(io, args[0], true);
   if (typeof analysis === 'number') return analysis;
   // A plan with errors: its problems, positioned, on stderr (as validate prints them) and exit 1;
@@ -295,6 +314,24 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   if (analysis.valid) return 0;
   io.err(humanReport(toReport(args[0], analysis)));
   return 1;
+}
+
+/**
+ * A task list of another tool given where a plan is expected (a spec-kit `tasks.md`, a GSD phase
+ * folder, …): read through src/core/formats; undefined for a plan (any .yaml/.yml file) or a
+ * file of no known format, which are read as plans.
+ */
+async function foreignOf(io: Io, file: string): Promise<import('./foreignPlans').ForeignRead | { error: string } | undefined> {
+  if (/\.ya?ml$/i.test(file)) return undefined;
+  const foreign = await import('./foreignPlans');
+  if (foreign.isFolder(file)) {
+    // A folder of no task list stays what it was: an unreadable plan file.
+    const read = foreign.readForeign(io, file);
+    return 'error' in read || read.result.format !== null ? read : undefined;
+  }
+  const read = readPlanFile(io, file);
+  if ('error' in read || !foreign.isForeignFile(file, read.text)) return undefined;
+  return foreign.readForeign(io, file, { known: read.text });
 }
 
 async function promptCommand(argv: readonly string[], io: Io): Promise<number> {

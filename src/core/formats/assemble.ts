@@ -5,8 +5,8 @@
  * no write scope, a dependency only implied, two tasks that may run in parallel naming the same
  * file; and of bad input: duplicate ids, unknown references, cycles.
  */
-import type { Diagnostic, Located, Plan, PlanPackage, TextRange } from '../plan/model';
-import { diag, type DependencyKind, type ForeignFormat, type RawRead, type RawTask } from './foreignModel';
+import type { Located, Plan, PlanPackage, TextRange } from '../plan/model';
+import { diag, type DependencyKind, type ForeignDiagnostic, type ForeignFormat, type RawRead, type RawTask } from './foreignModel';
 
 export interface ForeignDependency {
   /** The package depended on. */
@@ -29,6 +29,8 @@ export interface ForeignPackage {
   phase?: string;
   /** Every task of it is checked off / closed in the source. */
   done: boolean;
+  /** The file its ranges are into, when the plan is read from several files (a folder). */
+  file?: string;
 }
 
 export interface ForeignPlanResult {
@@ -37,12 +39,14 @@ export interface ForeignPlanResult {
   fileName: string;
   /** The plan model; every range is into the source text. */
   plan: Plan;
-  /** Positioned diagnostics, in text order. */
-  diagnostics: Diagnostic[];
+  /** Positioned diagnostics, in text order (read from several files: in file order, each with its `file`). */
+  diagnostics: ForeignDiagnostic[];
   /** What the reader wants the person to know that belongs to no position. */
   notes: string[];
   /** Per package (same order as `plan.packages`): where its dependencies and scope come from. */
   packages: ForeignPackage[];
+  /** Read from several files (a folder): those files, in the order read. */
+  files?: string[];
 }
 
 /** A package id (`^[a-z][a-z0-9_-]{0,63}$`) from a source id: `T001` → `t001`, `1.2` → `task-1-2`. */
@@ -55,7 +59,7 @@ export function packageIdOf(key: string, prefix: string): string {
   return id.slice(0, 64);
 }
 
-export function assemble(format: ForeignFormat, fileName: string, text: string, read: RawRead, idPrefix: string, featureTitle?: string): ForeignPlanResult {
+export function assemble(format: ForeignFormat, fileName: string, text: string, read: RawRead, idPrefix: string, featureTitle?: string, featureId?: string): ForeignPlanResult {
   const diagnostics = [...read.diagnostics];
   const notes = [...read.notes];
 
@@ -64,7 +68,7 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
   for (const task of read.tasks) {
     const first = byKey.get(task.key);
     if (first) {
-      diagnostics.push(diag('error', 'foreign-duplicate-id', `Task id \`${task.key}\` is used twice; this one is left out (the first one is kept). Give it an id of its own.`, task.keyRange));
+      diagnostics.push(diag('error', 'foreign-duplicate-id', `Task id \`${task.key}\` is used twice; this one is left out (the first one is kept). Give it an id of its own.`, task.keyRange, null, task.file));
       continue;
     }
     byKey.set(task.key, task);
@@ -89,7 +93,7 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
   };
   for (const task of tasks) {
     if (task.parent !== undefined && !byKey.has(task.parent)) {
-      diagnostics.push(diag('warning', 'foreign-parent-unknown', `Task \`${task.key}\` is nested in \`${task.parent}\`, which is not in this file: it becomes a package of its own.`, task.keyRange));
+      diagnostics.push(diag('warning', 'foreign-parent-unknown', `Task \`${task.key}\` is nested in \`${task.parent}\`, which is not in this file: it becomes a package of its own.`, task.keyRange, null, task.file));
     }
   }
 
@@ -114,7 +118,7 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
     for (const d of task.dependencies) {
       const target = byKey.get(d.key);
       if (!target) {
-        diagnostics.push(diag('error', 'foreign-dependency-unknown', `Task \`${task.key}\` depends on \`${d.key}\`, which is not a task of this file.`, d.range, from));
+        diagnostics.push(diag('error', 'foreign-dependency-unknown', `Task \`${task.key}\` depends on \`${d.key}\`, which is not a task of ${task.file === undefined ? 'this file' : 'these files'}.`, d.range, from, task.file));
         continue;
       }
       const to = packageOf(target);
@@ -157,18 +161,23 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
       locks: { files: [], keys: [] },
       keyRanges: {},
     });
-    info.push({ id, sourceIds: own.map((m) => m.key), dependencies, declaredWrites, writeGuesses, phase: t.phase, done: own.every((m) => m.done === true) });
+    const fp: ForeignPackage = { id, sourceIds: own.map((m) => m.key), dependencies, declaredWrites, writeGuesses, phase: t.phase, done: own.every((m) => m.done === true) };
+    if (t.file !== undefined) fp.file = t.file;
+    info.push(fp);
   });
 
   diagnostics.push(...cycles(packages, info));
   diagnostics.push(...safetyDiagnostics(packages, info, tasks, packageOf));
-  diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  const fileOrder = new Map<string, number>();
+  for (const task of read.tasks) if (task.file !== undefined && !fileOrder.has(task.file)) fileOrder.set(task.file, fileOrder.size);
+  const order = (d: ForeignDiagnostic) => (d.file === undefined ? -1 : (fileOrder.get(d.file) ?? fileOrder.size));
+  diagnostics.sort((a, b) => order(a) - order(b) || a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
 
   const done = info.filter((p) => p.done).length;
   if (done > 0) notes.push(`${done} of ${info.length} packages are done already in the source; they are read all the same.`);
 
   const plan: Plan = {
-    feature: { id: featureIdOf(fileName, featureTitle), title: featureTitle, planRevision: 1, range: { start: 0, end: 0 } },
+    feature: { id: featureId ?? featureIdOf(fileName, featureTitle), title: featureTitle, planRevision: 1, range: { start: 0, end: 0 } },
     contractFiles: [],
     defaults: {},
     packages,
@@ -203,10 +212,10 @@ function featureIdOf(fileName: string, title?: string): string {
 }
 
 /** One error per dependency cycle, at the dependency that closes it. */
-function cycles(packages: PlanPackage[], info: ForeignPackage[]): Diagnostic[] {
+function cycles(packages: PlanPackage[], info: ForeignPackage[]): ForeignDiagnostic[] {
   const index = new Map(packages.map((p, i) => [p.id, i]));
   const state = new Array<number>(packages.length).fill(0); // 0 new, 1 on the stack, 2 done
-  const out: Diagnostic[] = [];
+  const out: ForeignDiagnostic[] = [];
   const stack: number[] = [];
   const visit = (root: number) => {
     // Iterative DFS: a long chain of tasks must not overflow the call stack.
@@ -222,7 +231,7 @@ function cycles(packages: PlanPackage[], info: ForeignPackage[]): Diagnostic[] {
         if (to === undefined) continue;
         if (state[to] === 1) {
           const loop = stack.slice(stack.indexOf(to)).map((i) => packages[i].id);
-          out.push(diag('error', 'foreign-dependency-cycle', `Dependency cycle: ${[...loop, loop[0]].join(' → ')}${d.kind === 'implied' ? ' (this dependency is only implied by order)' : ''}. Remove one of them.`, d.range, packages[f.node].id));
+          out.push(diag('error', 'foreign-dependency-cycle', `Dependency cycle: ${[...loop, loop[0]].join(' → ')}${d.kind === 'implied' ? ' (this dependency is only implied by order)' : ''}. Remove one of them.`, d.range, packages[f.node].id, info[f.node].file));
         } else if (state[to] === 0) {
           state[to] = 1;
           stack.push(to);
@@ -239,8 +248,8 @@ function cycles(packages: PlanPackage[], info: ForeignPackage[]): Diagnostic[] {
   return out;
 }
 
-function safetyDiagnostics(packages: PlanPackage[], info: ForeignPackage[], tasks: RawTask[], packageOf: (t: RawTask) => string): Diagnostic[] {
-  const out: Diagnostic[] = [];
+function safetyDiagnostics(packages: PlanPackage[], info: ForeignPackage[], tasks: RawTask[], packageOf: (t: RawTask) => string): ForeignDiagnostic[] {
+  const out: ForeignDiagnostic[] = [];
   const index = new Map(packages.map((p, i) => [p.id, i]));
   packages.forEach((p, i) => {
     const fp = info[i];
@@ -249,7 +258,7 @@ function safetyDiagnostics(packages: PlanPackage[], info: ForeignPackage[], task
       const message = guesses.length
         ? `\`${fp.sourceIds[0]}\` declares no files it may write. Its text names ${guesses.slice(0, 8).join(', ')}${guesses.length > 8 ? ', …' : ''}: a guess at its write scope — check it before a parallel run.`
         : `\`${fp.sourceIds[0]}\` declares no files it may write and its text names none: write its write scope by hand before a parallel run.`;
-      out.push(diag('warning', 'foreign-no-write-scope', message, p.idRange, p.id));
+      out.push(diag('warning', 'foreign-no-write-scope', message, p.idRange, p.id, fp.file));
     }
     const implied = fp.dependencies.filter((d) => d.kind === 'implied');
     if (implied.length) {
@@ -260,6 +269,7 @@ function safetyDiagnostics(packages: PlanPackage[], info: ForeignPackage[], task
           `\`${fp.sourceIds[0]}\` waits for ${implied.map((d) => `\`${info[index.get(d.id) ?? i]?.sourceIds[0] ?? d.id}\``).join(', ')} only because of ${implied[0].reason}: the source states no dependency. Keep it, or drop it to let them run in parallel.`,
           p.idRange,
           p.id,
+          fp.file,
         ),
       );
     }
@@ -284,13 +294,13 @@ function safetyDiagnostics(packages: PlanPackage[], info: ForeignPackage[], task
     ancestors[i] = set;
     return set;
   };
-  const named = new Map<string, { pkg: number; at: TextRange }[]>();
+  const named = new Map<string, { pkg: number; at: TextRange; file?: string }[]>();
   for (const task of tasks) {
     const pkg = index.get(packageOf(task))!;
     for (const p of [...task.declaredWrites, ...task.pathGuesses]) {
       const key = p.value.replace(/\/+$/, '');
       const list = named.get(key) ?? [];
-      if (!list.some((e) => e.pkg === pkg)) list.push({ pkg, at: p.range });
+      if (!list.some((e) => e.pkg === pkg)) list.push({ pkg, at: p.range, file: task.file });
       named.set(key, list);
     }
   }
@@ -308,6 +318,7 @@ function safetyDiagnostics(packages: PlanPackage[], info: ForeignPackage[], task
               `\`${info[y].sourceIds[0]}\` and \`${info[x].sourceIds[0]}\` may run in parallel and both name \`${file}\`: order them with a dependency, or give the file to one of them.`,
               list[b].at,
               packages[y].id,
+              list[b].file,
             ),
           );
           break;

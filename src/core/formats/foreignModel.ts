@@ -1,13 +1,24 @@
 /**
- * What every reader of a foreign task list (spec-kit, Kiro/cc-sdd, Taskmaster, beads, OpenSpec)
- * hands the assembler: its tasks as written, with where each id, dependency and path is in the
- * source text. The assembler (`assemble.ts`) turns them into the plan model.
+ * What every reader of a foreign task list (spec-kit, Kiro/cc-sdd, Taskmaster, beads, OpenSpec,
+ * GSD, Spec Kitty) hands the assembler: its tasks as written, with where each id, dependency and
+ * path is in the source text. The assembler (`assemble.ts`) turns them into the plan model.
+ * A format that keeps one task a file (GSD `PLAN.md`, Spec Kitty `WP*.md`) is read from several
+ * files: then each task and each diagnostic says which file its ranges are into (`file`).
  *
  * Pure data and small helpers: no I/O (src/core).
  */
 import type { Diagnostic, Located, Severity, TextRange } from '../plan/model';
 
-export type ForeignFormat = 'spec-kit' | 'kiro' | 'taskmaster' | 'beads' | 'openspec';
+export type ForeignFormat = 'spec-kit' | 'kiro' | 'taskmaster' | 'beads' | 'openspec' | 'gsd' | 'spec-kitty';
+
+/** A diagnostic of a plan read from several files: `file` is the one its range is into (absent: the one file read). */
+export type ForeignDiagnostic = Diagnostic & { file?: string };
+
+/** One file of a plan kept one task a file; `path` with `/` separators. */
+export interface SourceFile {
+  path: string;
+  text: string;
+}
 
 /** How a dependency is known: written in the source, or only implied by the order or the phase of the tasks. */
 export type DependencyKind = 'explicit' | 'implied';
@@ -45,17 +56,21 @@ export interface RawTask {
   done?: boolean;
   /** 1 (most urgent) to 10, mapped from the format's own priority. */
   priority?: number;
+  /** The file every range of it is into, when the plan is read from several files. */
+  file?: string;
 }
 
 export interface RawRead {
   tasks: RawTask[];
-  diagnostics: Diagnostic[];
+  diagnostics: ForeignDiagnostic[];
   notes: string[];
   title?: string;
 }
 
-export function diag(severity: Severity, code: string, message: string, range: TextRange, packageId: string | null = null): Diagnostic {
-  return { severity, code, message, range: { start: range.start, end: range.end }, packageId };
+export function diag(severity: Severity, code: string, message: string, range: TextRange, packageId: string | null = null, file?: string): ForeignDiagnostic {
+  const d: ForeignDiagnostic = { severity, code, message, range: { start: range.start, end: range.end }, packageId };
+  if (file !== undefined) d.file = file;
+  return d;
 }
 
 /** `[start, end)` of `sub` found in `line` at or after `from`, offset by where the line starts. */

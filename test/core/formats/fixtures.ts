@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TextRange } from '../../../src/core/plan/model';
-import { readForeignPlan, type ForeignPlanResult } from '../../../src/core/formats/foreignPlan';
+import { readForeignFolder, readForeignPlan, type ForeignPlanResult } from '../../../src/core/formats/foreignPlan';
 
 export const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'formats');
 
@@ -30,3 +30,17 @@ export function deps(result: ForeignPlanResult, id: string): string[] {
 }
 
 export const codes = (result: ForeignPlanResult, code: string) => result.diagnostics.filter((d) => d.code === code);
+
+/** Every file under a folder of test/fixtures/formats/ (`gsd/phases/02-auth`), read as the CLI reads a folder. */
+export function folderFiles(rel: string): { path: string; text: string }[] {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(path.join(FIXTURES, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : e.name === 'README.md' ? [] : [`${dir}/${e.name}`]));
+  return walk(rel).map((p) => ({ path: p, text: fs.readFileSync(path.join(FIXTURES, p), 'utf8') }));
+}
+
+/** A folder read with readForeignFolder, with a way to see what a range of one of its files holds. */
+export function readFolder(rel: string): ForeignPlanResult & { at: (file: string | undefined, r: TextRange) => string } {
+  const files = folderFiles(rel);
+  const texts = new Map(files.map((f) => [f.path, f.text]));
+  return { ...readForeignFolder(files), at: (file, r) => (texts.get(file ?? '') ?? '').slice(r.start, r.end) };
+}
