@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The package registries and toolchains the tests of toolchains inside the walls need (#50,
-# test/engine/toolchainsInWalls.test.ts, bench/realProject.bench.ts), all served on 127.0.0.1:
+# test/engine/attempt/toolchainsInWalls.test.ts, bench/realProject.bench.ts), all served on 127.0.0.1:
 #   - verdaccio (pinned, from the npm registry) in the tools folder, and a verdaccio storage
 #     folder filled ONCE with every tarball the fixture projects of test/fixtures/projects/ need
 #     (keyed by their lockfiles): verdaccio started on 127.0.0.1 with the npm registry as its

@@ -224,7 +224,7 @@ function withSandbox(suite) {
 }
 
 /**
- * Toolchains inside the walls (#50: test/engine/toolchainsInWalls.test.ts): scripts/registry-tools.sh
+ * Toolchains inside the walls (#50: test/engine/attempt/toolchainsInWalls.test.ts): scripts/registry-tools.sh
  * installs verdaccio (pinned) and fills its storage with the fixture projects' packages once per
  * machine (cached in the tools folder), builds the local Python index, and installs Debian's Go and
  * cargo when missing; its KEY=VALUE lines reach the suite's environment (test/registry.ts reads them).

@@ -40,7 +40,6 @@ export function parseArgs(argv: readonly string[], known: readonly string[], val
   return { flags, args };
 }
 
-/** A whole number flag ≥ `min`; undefined when not given. */
 /** A flag's positive number of minutes (decimals allowed: `0.5` is 30 s), as milliseconds; undefined when absent. */
 export function minutesFlag(flag: string, raw: string | true | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -50,6 +49,7 @@ export function minutesFlag(flag: string, raw: string | true | undefined): numbe
   return Math.round(n * 60_000);
 }
 
+/** A whole number flag ≥ `min`; undefined when not given. */
 export function positiveInt(flag: string, raw: string | true | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const text = String(raw);

@@ -183,8 +183,3 @@ export function optionFlags(command: 'run' | 'plan', valued = false): string[] {
     .filter((o) => !valued || o.kind !== 'boolean')
     .map((o) => o.flag);
 }
-
-/** The walls of `command`'s agents from the command line (`worktreeAndWallsFrom`). */
-export function confinementFrom(flags: Map<string, string | true>, command: 'run' | 'plan' = 'run'): Confinement | undefined {
-  return worktreeAndWallsFrom(flags, command).confinement;
-}

@@ -42,10 +42,6 @@ export const unavailableActions: DagActions = {
   },
 };
 
-/**
- * The proposed plans of planning sessions (issue #19): the panel of a proposed plan shows its
- * approval bar (Approve, Request Changes, Discard, then Run Plan) and hands the actions over.
- */
 /** The coupling check (#34 item 3; src/run/couplingDiagnostics.ts): its couplings per plan, drawn as edges. */
 export interface CouplingSource {
   /** The couplings found in the plan at `uri` (as a string), as of its last check. */
@@ -56,6 +52,10 @@ export interface CouplingSource {
   readonly onDidChange: Event<string>;
 }
 
+/**
+ * The proposed plans of planning sessions (issue #19): the panel of a proposed plan shows its
+ * approval bar (Approve, Request Changes, Discard, then Run Plan) and hands the actions over.
+ */
 export interface ProposalSource {
   /** The approval bar of the plan at `uri`, or undefined when it is no proposal. */
   viewFor(uri: Uri): ProposalView | undefined;

@@ -95,7 +95,7 @@ export {
   type VerificationStep,
 } from './consent';
 export { describeDriver, driverOf, liveDriver, type Driver } from './run';
-export { REVIEW_GATES, type ReviewGate } from './run';
+export { type ReviewGate } from './run';
 export { attemptPrompt, changesBetween, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';

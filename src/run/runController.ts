@@ -161,10 +161,6 @@ export class RunController extends Disposable {
   }
 
   /**
-   * Starts a run of `entry` (after the checks and questions a person needs) and returns its
-   * session once the engine drives it; undefined when it did not start (the reason was shown).
-   */
-  /**
    * A terminal attached to a package's attempt on an SSH host (`ssh -t … tmux attach`), made
    * when none is open; `show`: brought to the front. False when the package's attempt is not
    * running on a host this window drives.

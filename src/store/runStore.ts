@@ -3,7 +3,7 @@
  * `<workspaceRoot>/.waves/runs/<file name>.json` and never loses a good state.
  *
  * Node `fs` only, no `vscode`; what a valid state is (`validateRunState`: schema,
- * invariants, version-1 migration) is pure, in `src/core/run/runStateValidation.ts`. The
+ * invariants, format versions) is pure, in `src/core/run/runStateValidation.ts`. The
  * host wires a file watcher to `reload()` and forwards `onDidReportProblem` to the user;
  * see `docs/contracts.md` ("Run-state store").
  *
@@ -22,8 +22,7 @@
  *   before anything overwrites it; a file it cannot read at all is never overwritten.
  * - A file of a newer format version (> 2) is never copied aside or overwritten: the
  *   store becomes read-only (`readOnly`, problem `newer-version`), `save()` throws
- *   `ReadOnlyRunStateError`. A version-1 file is migrated on read; its locks go to the
- *   repository's lock table on the first write.
+ *   `ReadOnlyRunStateError`. A version no build writes (1 included) is a bad file.
  * - Nothing is written through a link: the folders written into are checked first
  *   (`engineFolder.ts`; a write refused there is reported like any failed write).
  * - Saves are serialised and coalesced: `save()` is synchronous and cheap, one write
@@ -35,13 +34,9 @@ import * as path from 'node:path';
 import { writeAtomic } from './atomicWrite';
 import { checkEngineFolder } from './engineFolder';
 import { Emitter, type Disposable, type Event } from '../core/util/events';
-import { LockTableStore, LockTableVersionError } from './lockTableStore';
-import { canonicalLockKey, isLiveLock, type LockEntry } from '../core/run/lockTable';
-import { checkLockKey } from '../core/plan/lockKeys';
 import { historyFile, runStateFile } from '../core/run/runPaths';
 import { withHistoryOf } from '../core/run/runStateInit';
 import type { RunState } from '../core/run/runState';
-import type { RunStateV1Lock } from '../core/run/runStateMigration';
 import { validateRunState } from '../core/run/runStateValidation';
 
 // ---------------------------------------------------------------------------------------
@@ -57,7 +52,7 @@ export type RunStoreProblemCode =
   | 'corrupt'
   /** JSON, but not a valid run state (schema or invariants). */
   | 'invalid-state'
-  /** A `version` that is no format version at all (not a positive integer). */
+  /** A `version` no build writes (not 2 nor above it: 1, 0, a fraction). */
   | 'unsupported-version'
   /** A format version above 2, written by a newer build: read only, never overwritten. */
   | 'newer-version'
@@ -72,7 +67,7 @@ export type RunStoreProblemCode =
 // Reading and classifying one file
 
 type Classified =
-  | { kind: 'good'; state: RunState; v1Locks?: RunStateV1Lock[] }
+  | { kind: 'good'; state: RunState }
   | { kind: 'newer'; detail: string; state?: RunState }
   | { kind: 'bad'; code: Exclude<RunStoreProblemCode, 'unreadable' | 'write-failed' | 'newer-version'>; detail: string };
 
@@ -98,7 +93,7 @@ function classify(bytes: Buffer, featureId: string): Classified {
     return { kind: 'bad', code: 'corrupt', detail };
   }
   const result = validateRunState(raw, featureId);
-  if (result.ok) return { kind: 'good', state: result.state, ...(result.v1Locks ? { v1Locks: result.v1Locks } : {}) };
+  if (result.ok) return { kind: 'good', state: result.state };
   if (result.code === 'newer-version') return { kind: 'newer', detail: result.detail, ...(result.state ? { state: result.state } : {}) };
   return { kind: 'bad', code: result.code, detail: result.detail };
 }
@@ -156,8 +151,6 @@ export interface RunStoreLoadResult {
   /** `file`: the state file; `backup`: the `.bak` (the file was bad); `initial`: `createInitial()`. */
   source: 'file' | 'backup' | 'initial';
   problems: RunStoreProblem[];
-  /** 1 when the file was a version-1 state, read as version 2. */
-  migratedFrom?: 1;
 }
 
 export interface RunStoreReloadResult {
@@ -205,8 +198,6 @@ export class RunStore implements Disposable {
   private diskBytes: Buffer | undefined;
   /** The bytes of each file last copied aside, so the same bad file is not copied twice. */
   private readonly quarantined = new Map<string, Buffer>();
-  /** A version-1 file's locks, for the repository's lock table at the next write. */
-  private v1Locks: RunStateV1Lock[] = [];
   private newer = false;
   private dirty = false;
   private writer: Promise<void> | undefined;
@@ -244,7 +235,7 @@ export class RunStore implements Disposable {
     const problems: RunStoreProblem[] = [];
 
     const main = await readBytes(this.file);
-    let result: { state: RunState; source: RunStoreLoadResult['source']; migratedFrom?: 1 } | undefined;
+    let result: { state: RunState; source: RunStoreLoadResult['source'] } | undefined;
     if (main.kind === 'missing') {
       result = { state: this.options.createInitial(), source: 'initial' };
     } else if (main.kind === 'bytes') {
@@ -252,10 +243,6 @@ export class RunStore implements Disposable {
       if (found.kind === 'good') {
         this.diskBytes = main.bytes;
         result = { state: found.state, source: 'file' };
-        if (found.v1Locks) {
-          this.v1Locks = found.v1Locks;
-          result.migratedFrom = 1;
-        }
       } else if (found.kind === 'newer') {
         this.newer = true;
         this.diskBytes = main.bytes;
@@ -277,7 +264,6 @@ export class RunStore implements Disposable {
       const found = backup.kind === 'bytes' ? classify(backup.bytes, this.options.featureId) : undefined;
       if (found?.kind === 'good') {
         result = { state: found.state, source: 'backup' };
-        if (found.v1Locks) this.v1Locks = found.v1Locks;
       } else {
         if (backup.kind === 'bytes' && found?.kind === 'bad') problems.push(await this.quarantine(this.backupFile, backup.bytes, found));
         if (found?.kind === 'newer') {
@@ -351,7 +337,6 @@ export class RunStore implements Disposable {
       if (!found.state) return unchanged(problems);
     }
     const state = found.state!;
-    this.v1Locks = found.kind === 'good' ? (found.v1Locks ?? []) : [];
     this.current = state;
     this.changeEmitter.fire({ state, origin: 'external' });
     return { changed: true, state, problems };
@@ -466,7 +451,6 @@ export class RunStore implements Disposable {
     if (this.newer) throw new ReadOnlyRunStateError(this.file);
     const valid = validateRunState(state, this.options.featureId);
     if (!valid.ok) throw new Error(`refusing to write an invalid run state: ${valid.detail}`);
-    if (valid.migratedFrom !== undefined) throw new Error('refusing to write a version-1 run state');
     const bytes = serialize(state);
     checkEngineFolder(this.options.workspaceRoot, path.dirname(this.file));
     await fs.mkdir(path.dirname(this.file), { recursive: true });
@@ -475,13 +459,11 @@ export class RunStore implements Disposable {
     if (existing.kind === 'unreadable') throw new Error(`the existing file could not be read (${existing.detail}), so it was not replaced`);
     if (existing.kind === 'missing') {
       // First write (or the file was deleted): the backup starts as this same state.
-      await this.moveV1Locks();
       await writeAtomic(this.backupFile, bytes);
     } else if (existing.bytes.equals(bytes)) {
       this.diskBytes = bytes;
       return;
     } else if (this.diskBytes?.equals(existing.bytes)) {
-      await this.moveV1Locks();
       await writeAtomic(this.backupFile, existing.bytes);
     } else if (!this.quarantined.get(this.file)?.equals(existing.bytes)) {
       // Another writer's version: keep it as the backup when good, aside when not; never replace a newer one.
@@ -492,7 +474,6 @@ export class RunStore implements Disposable {
         this.problemEmitter.fire(this.newerProblem(found));
         throw new ReadOnlyRunStateError(this.file);
       }
-      await this.moveV1Locks();
       if (found.kind === 'good') {
         await writeAtomic(this.backupFile, existing.bytes);
       } else {
@@ -503,45 +484,6 @@ export class RunStore implements Disposable {
     }
     await writeAtomic(this.file, bytes);
     this.diskBytes = bytes;
-  }
-
-  /**
-   * A version-1 file's live locks go to the repository's lock table before the file is
-   * replaced by version 2 (so a crash in between only repeats this; entries already there
-   * are not added twice). A lock table of a newer format is left alone and reported.
-   */
-  private async moveV1Locks(): Promise<void> {
-    if (this.v1Locks.length === 0) return;
-    const state = this.current!;
-    const now = this.options.now?.() ?? new Date();
-    const entries: LockEntry[] = this.v1Locks.map((lock) => {
-      const verdict = checkLockKey(lock.key);
-      const kind = verdict.ok || verdict.kind === 'form' ? 'key' : 'file';
-      return {
-        key: kind === 'key' ? canonicalLockKey(lock.key) : lock.key,
-        kind,
-        featureId: state.featureId,
-        runId: state.runId,
-        holder: lock.holder,
-        acquiredAt: lock.acquiredAt,
-        expiresAt: lock.expiresAt,
-      };
-    });
-    const live = entries.filter((entry) => isLiveLock(entry, now));
-    try {
-      await new LockTableStore(this.options.workspaceRoot).update((table) => {
-        const same = (a: LockEntry, b: LockEntry) =>
-          a.featureId === b.featureId && a.holder === b.holder && a.kind === b.kind && a.key === b.key;
-        const missing = live.filter((entry) => !table.locks.some((e) => same(e, entry)));
-        return missing.length === 0 ? table : { ...table, locks: [...table.locks, ...missing] };
-      });
-    } catch (error) {
-      if (!(error instanceof LockTableVersionError)) throw error;
-      this.problemEmitter.fire(
-        this.problem('write-failed', this.file, `held locks of version 1 that could not be moved: ${error.message}`),
-      );
-    }
-    this.v1Locks = [];
   }
 
   /** Writes `state` to the history folder, exclusively; another file of that name gets a numbered sibling. */

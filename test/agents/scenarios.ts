@@ -13,7 +13,7 @@ import { waitFor } from '../engine/helpers';
 import { worktreePath } from '../../src/core/run/runPaths';
 import { madeAheadAt } from '../../src/engine/git/treeMarks';
 import { readRun } from '../../src/engine/run';
-import type { RunnerMeta } from '../../src/engine/attempt/runner';
+import type { RunnerMeta } from '../../src/engine/attempt/runnerFiles';
 import { submitReview } from '../../src/engine/usecases/review';
 import { agentClis, agentEnv, agentLog, buildOnce, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace, type AgentEnvOptions, type Preset } from './realCli';
 

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { acquireLocks, releaseLocks } from '../../src/core/run/lockTable';
 import { CoordinatorError, CoordinatorUnavailableError } from '../../src/engine/coordinator/lockStore';
-import { CoordinatorLeaseHeldError, COORDINATOR_SCHEMA_VERSION, PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
+import { CoordinatorLeaseHeldError, PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
+import { COORDINATOR_SCHEMA_VERSION } from '../../src/engine/coordinator/pgSchema';
 import { startCluster, type Cluster } from './postgres';
 import { REPO_ROOT } from '../engine/helpers';
 

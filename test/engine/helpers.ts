@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attemptFiles } from '../../src/core/run/runPaths';
-import type { RunnerSpec } from '../../src/engine/attempt/runner';
+import type { RunnerSpec } from '../../src/engine/attempt/runnerFiles';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCRIPTED_AGENT = path.join(REPO_ROOT, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');

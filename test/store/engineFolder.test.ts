@@ -1,6 +1,6 @@
 // `checkEngineFolder` (`src/store/engineFolder.ts`): `.waves` and the folders under it that the
 // engine writes into are real folders of the repository, as far as they exist. Real folders
-// and links in a temp folder; the writers that call it are tested in test/engine/engineFolder.test.ts.
+// and links in a temp folder; the writers that call it are tested in test/engine/run/engineFolder.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -236,7 +236,7 @@ describe('recovery from bad files', () => {
   const BAD_FILES: Array<[string, string | Buffer, RunStoreProblem['code']]> = [
     ['a torn (truncated) file', '', 'corrupt'],
     ['garbage bytes', Buffer.from([0xff, 0xfe, 0x00, 0x7b, 0xc3, 0x28, 0x0a]), 'corrupt'],
-    ['JSON that is not a run state', '{"version":1,"featureId":"add-login"}', 'invalid-state'],
+    ['JSON that is not a run state', '{"version":2,"featureId":"add-login"}', 'invalid-state'],
     ['a version no build writes', '{"version":0,"featureId":"add-login","whatever":true}', 'unsupported-version'],
   ];
 
@@ -529,7 +529,7 @@ describe('format versions', () => {
     );
   });
 
-  it('migrates a version-1 file on read and moves its live locks to the repository table on the first write', async () => {
+  it('refuses a version-1 file like any version no build writes: a copy is kept, the lock table is left alone', async () => {
     const v2 = later(3);
     const { merges: _m, integration: _i, history: _h, planHash: _p, ...rest } = v2;
     const v1 = {
@@ -541,41 +541,24 @@ describe('format versions', () => {
           return [id, old];
         }),
       ),
-      locks: [
-        { key: 'api:users', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: null },
-        { key: 'src/db.ts', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: '2999-01-01T00:00:00.000Z' },
-        { key: 'src/old.ts', holder: 'b', acquiredAt: T0.toISOString(), expiresAt: '2000-01-01T00:00:00.000Z' },
-      ],
+      locks: [{ key: 'api:users', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: null }],
     };
     const v1Bytes = Buffer.from(JSON.stringify(v1, null, 2));
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, v1Bytes);
-    // Already in the table (a crash after moving the locks, before writing the state): not added twice.
-    await new LockTableStore(root).update((t) => ({
-      ...t,
-      locks: [
-        { key: 'api:users', kind: 'key', featureId: FEATURE, runId: 'run-1', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: null },
-      ],
-    }));
 
     const { store } = open();
     const result = await store.load();
-    assert.equal(result.migratedFrom, 1);
-    assert.equal(result.state.version, 2);
-    assert.equal(result.state.packages.a!.startToken, null);
-    assert.deepEqual(await fs.readFile(file), v1Bytes, 'nothing is written on read');
-    store.save(later(4));
-    await store.flush();
-    assert.deepEqual(await readJson(file), later(4));
-    assert.deepEqual(await fs.readFile(`${file}.bak`), v1Bytes, 'the version-1 bytes are the backup');
-    const table = new LockTableStore(root).read();
+    assert.equal(result.source, 'initial');
+    assert.deepEqual(result.state, initial());
     assert.deepEqual(
-      table.locks.map((l) => [l.key, l.kind, l.featureId, l.runId, l.holder, l.expiresAt]),
-      [
-        ['api:users', 'key', FEATURE, 'run-1', 'a', null],
-        ['src/db.ts', 'file', FEATURE, 'run-1', 'a', '2999-01-01T00:00:00.000Z'],
-      ],
+      result.problems.map((p) => p.code),
+      ['unsupported-version'],
     );
+    assert.match(result.problems[0]!.message, /has format version 1, which no build writes/);
+    assert.deepEqual(await fs.readFile(result.problems[0]!.backupFile!), v1Bytes, 'the version-1 bytes are kept aside');
+    await store.flush();
+    assert.deepEqual(new LockTableStore(root).read().locks, [], 'no lock is taken from it');
   });
 
   it('keeps fields it does not know across a save and a load', async () => {

@@ -267,16 +267,16 @@ export function profileProblems(profile: AgentProfile): string[] {
   return problems;
 }
 
-/**
- * The argv to spawn and the file to feed as stdin. Each placeholder is replaced inside its
- * element; nothing is split or quoted. Throws `AgentProfileError` (unknown placeholder,
- * empty argv, a missing value).
- */
 /** The profile as it runs inside the engine's walls (its `insideWalls` argv), or as it is. */
 export function walledProfile(profile: AgentProfile, walled: boolean): AgentProfile {
   return walled && profile.insideWalls ? { ...profile, argv: profile.insideWalls } : profile;
 }
 
+/**
+ * The argv to spawn and the file to feed as stdin. Each placeholder is replaced inside its
+ * element; nothing is split or quoted. Throws `AgentProfileError` (unknown placeholder,
+ * empty argv, a missing value).
+ */
 export function expandAgent(profile: AgentProfile, vars: AgentVars): { argv: string[]; stdinFile: string | null } {
   const problems = profileProblems(profile);
   if (problems.length) throw new AgentProfileError(problems.join('; '));

@@ -8,7 +8,7 @@
  * approved plans (#19 item 5): what a plan will write and lock, and where another feature's
  * plan meets them.
  */
-import { covers, literalPrefix, overlap } from '../plan/glob';
+import { literalPrefix, overlap } from '../plan/glob';
 import type { Plan, TextRange } from '../plan/model';
 import { plural } from '../util/plural';
 import { canonicalLockKey, type LockEntry, type LockTable } from '../run/lockTable';
@@ -174,16 +174,6 @@ export function coordinatorFileLocks(
         });
   }
   return out;
-}
-
-/** The other drivers' packages under way that may write `path`, with who and where. */
-export function foreignWritersOf(runs: readonly RegisteredRun[], path: string, selfOwnerIds: ReadonlySet<string>, now: Date) {
-  const found: { run: RegisteredRun; pkg: RegisteredPackage }[] = [];
-  for (const run of runs) {
-    if (selfOwnerIds.has(run.ownerId) || !isLiveRun(run, now)) continue;
-    for (const pkg of run.packages) if (pkg.writes.some((glob) => covers(glob, path))) found.push({ run, pkg });
-  }
-  return found;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -219,20 +219,6 @@ export function parseStatusV2Z(text: string): StatusV2 {
   return out;
 }
 
-/** The change a status entry stands for (the work tree's view wins over the index's). */
-export function statusChange(e: StatusEntry): ChangeKind {
-  if (e.index === '?') return 'added';
-  if (e.index === 'U' || e.worktree === 'U' || (e.index === 'A' && e.worktree === 'A') || (e.index === 'D' && e.worktree === 'D')) {
-    return 'unmerged';
-  }
-  if (e.worktree === 'D' || e.index === 'D') return 'deleted';
-  if (e.index === 'A') return 'added';
-  if (e.index === 'R') return 'renamed';
-  if (e.index === 'C') return 'copied';
-  if (e.worktree === 'T' || e.index === 'T') return 'type-changed';
-  return 'modified';
-}
-
 // ---------------------------------------------------------------------------------------
 // git ls-files -z
 

@@ -48,10 +48,6 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
 }
 
 /**
- * A semantic check that says precisely what is wrong with a value (`lock-key-namespace`,
- * `glob-absolute`, …) supersedes the schema's generic `schema-pattern` on the same value.
- */
-/**
  * The plan read and held to the schema. The reader's canonical data and sites (as large as the
  * plan's model) are needed only here: in a function of its own they are garbage before the
  * checks run.
@@ -78,6 +74,10 @@ function guard(diagnostics: Diagnostic[], stage: string, run: () => Diagnostic[]
   }
 }
 
+/**
+ * A semantic check that says precisely what is wrong with a value (`lock-key-namespace`,
+ * `glob-absolute`, …) supersedes the schema's generic `schema-pattern` on the same value.
+ */
 function dropSupersededPatterns(diagnostics: Diagnostic[]): void {
   const key = (d: Diagnostic) => `${d.range.start}:${d.range.end}`;
   const semanticAt = new Set(diagnostics.filter((d) => !d.code.startsWith('schema-') && d.severity === 'error').map(key));

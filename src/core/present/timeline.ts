@@ -286,16 +286,6 @@ function slotCurve(rows: readonly TimelineRow[]): { curve: { t: number; n: numbe
   return { curve, peak };
 }
 
-/** Slots held at `t` (0 outside the curve). */
-export function slotsAt(timeline: Pick<Timeline, 'curve'>, t: number): number {
-  let n = 0;
-  for (const step of timeline.curve) {
-    if (step.t > t) break;
-    n = step.n;
-  }
-  return n;
-}
-
 /** The timeline's packages from a plan's analysis and a run state: the plan's in plan order, then the run's others. */
 export function timelinePackagesOf(analysis: Pick<PlanAnalysis, 'plan' | 'graph'> | undefined, state: Pick<RunState, 'packages'>): TimelinePackage[] {
   const out: TimelinePackage[] = [];

@@ -69,11 +69,6 @@ export function sameCounts(a: ReadonlyMap<string, number> | undefined, b: Readon
   return true;
 }
 
-/** `3 open comments` / `1 open comment` / '' for none. */
-export function openCommentsText(n: number): string {
-  return n === 0 ? '' : `${n} open comment${n === 1 ? '' : 's'}`;
-}
-
 /** `line 4`, `lines 4–9`, `the whole file`. */
 export function linesText(startLine: number, endLine: number): string {
   if (startLine === 0) return 'the whole file';
@@ -263,14 +258,6 @@ export interface Hunk {
   oldCount: number;
   newStart: number;
   newCount: number;
-}
-
-/** The hunks of `git diff -U0` (or any unified diff of one file): its `@@ -a,b +c,d @@` lines. */
-export function parseHunks(diff: string): Hunk[] {
-  const hunks: Hunk[] = [];
-  for (const m of diff.matchAll(/^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/gm))
-    hunks.push({ oldStart: Number(m[1]), oldCount: m[2] === undefined ? 1 : Number(m[2]), newStart: Number(m[3]), newCount: m[4] === undefined ? 1 : Number(m[4]) });
-  return hunks;
 }
 
 /** Past this many differing lines the diff gives up finding the shortest edit: the middle is one hunk. */

@@ -200,11 +200,6 @@ export class RunOptionError extends Error {
   }
 }
 
-/** The option of a flag (without dashes), or undefined. */
-export function optionOfFlag(flag: string): RunOption | undefined {
-  return RUN_OPTIONS.find((o) => o.flag === flag);
-}
-
 /** The options a command takes. */
 export function optionsOf(command: 'run' | 'plan'): RunOption[] {
   return RUN_OPTIONS.filter((o) => o.commands.includes(command));

@@ -11,8 +11,7 @@
  *   written; `checkRunStateInvariants`, what the schema cannot express.
  *
  * A state is made by `runStateInit.ts`, changed by `runStateReducer.ts` (`applyEvent` is the
- * only way package records change), and a version-1 state is read as version 2 by
- * `runStateMigration.ts`. See `docs/contracts.md` for the tables and examples.
+ * only way package records change). See `docs/contracts.md` for the tables and examples.
  */
 
 import { isSafeName } from './safeName';
@@ -417,8 +416,7 @@ export const PLAN_HASH = /^[0-9a-f]{64}$/;
 export type RunEvent =
   /** pending → ready: every dependency succeeded. */
   | { type: 'ready'; packageId: string }
-  /** ready → queued: the scheduler picked it. */
-  /** ready → queued; `host`: where it is placed (#17), known before its runner exists so a resume looks there. */
+  /** ready → queued: the scheduler picked it; `host`: where it is placed (#17), known before its runner exists so a resume looks there. */
   | { type: 'queued'; packageId: string; host?: string | null }
   /** queued → running: the runner started attempt `attempt` (must be `attempts + 1`). */
   | {
@@ -461,8 +459,7 @@ export type RunEvent =
   | { type: 'needsInput'; packageId: string; reason: string }
   /** While running: the agent goes on after waiting. */
   | { type: 'inputResumed'; packageId: string }
-  /** While verifying: the audit's list of changed files (replaces any earlier list). */
-  /** While verifying: the audit's list of changed files, and the commit that was audited (it alone is verified and merged). */
+  /** While verifying: the audit's list of changed files (replaces any earlier list), and the commit that was audited (it alone is verified and merged). */
   | { type: 'audited'; packageId: string; changedFiles: ChangedFile[]; headSha?: string }
   /** While verifying: one step's outcome. A step may be reported again (re-run); the last counts. */
   | { type: 'verificationResult'; packageId: string; step: string; ok: boolean; detail?: string }

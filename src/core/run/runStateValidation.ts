@@ -1,8 +1,8 @@
 /**
  * What a valid run state is: `validateRunState` checks a parsed `.waves/runs/<feature>.json`
  * against `schemas/run-state.schema.json` (Ajv, compiled ahead of time) and the
- * invariants the schema cannot express, migrates a version-1 state, and tells a state of a
- * newer format version apart. Used by the run-state store (`src/store/runStore.ts`) and by
+ * invariants the schema cannot express, and tells a state of a newer format version apart (a
+ * version no build writes, 1 included, is refused). Used by the run-state store (`src/store/runStore.ts`) and by
  * every reader of run files (the CLI's `status`, the editor's `RunWatch`).
  *
  * Pure: no I/O, no `vscode`.
@@ -10,17 +10,9 @@
 import type { ValidateFunction } from 'ajv';
 import schemaValidator from './generated/runStateValidator';
 import { RUN_STATE_VERSION, checkRunStateInvariants, type RunState } from './runState';
-import { migrateRunState, type RunStateV1Lock } from './runStateMigration';
 
 export type RunStateValidation =
-  | {
-      ok: true;
-      state: RunState;
-      /** 1 when the input was a version-1 state, migrated. */
-      migratedFrom?: 1;
-      /** The version-1 lock table's usable entries (only when migrated). */
-      v1Locks?: RunStateV1Lock[];
-    }
+  | { ok: true; state: RunState }
   | { ok: false; code: 'invalid-state' | 'unsupported-version' | 'wrong-feature'; detail: string }
   | {
       ok: false;
@@ -34,21 +26,6 @@ export type RunStateValidation =
 /** `schemas/run-state.schema.json`, compiled ahead of time by scripts/gen-validator.mjs. */
 function schemaValidate(raw: unknown): ValidateFunction['errors'] {
   return schemaValidator(raw) ? null : (schemaValidator.errors ?? []);
-}
-
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-function isV1Lock(raw: unknown): raw is RunStateV1Lock {
-  const e = raw as Partial<RunStateV1Lock> | null;
-  return (
-    typeof e?.key === 'string' &&
-    e.key.length > 0 &&
-    typeof e.holder === 'string' &&
-    e.holder.length > 0 &&
-    typeof e.acquiredAt === 'string' &&
-    TIMESTAMP.test(e.acquiredAt) &&
-    (e.expiresAt === null || (typeof e.expiresAt === 'string' && TIMESTAMP.test(e.expiresAt)))
-  );
 }
 
 /** Schema, invariants, feature. */
@@ -72,9 +49,9 @@ function checkState(
 
 /**
  * Checks `raw` against the schema and the invariants the schema cannot express, and,
- * when `expectedFeatureId` is given, that it belongs to that feature. A version-1 state is
- * migrated first (`migratedFrom: 1`); a version above 2 is `newer-version`, with the state
- * when it passes the version-2 checks.
+ * when `expectedFeatureId` is given, that it belongs to that feature. A version above 2 is
+ * `newer-version`, with the state when it passes the version-2 checks; any other version but 2
+ * (1 included: no released build wrote it) is `unsupported-version`.
  */
 export function validateRunState(raw: unknown, expectedFeatureId?: string): RunStateValidation {
   const version = (raw as { version?: unknown } | null)?.version;
@@ -84,12 +61,10 @@ export function validateRunState(raw: unknown, expectedFeatureId?: string): RunS
     const state = 'state' in checked ? ({ ...checked.state, version } as unknown as RunState) : undefined;
     return { ok: false, code: 'newer-version', detail, version, ...(state ? { state } : {}) };
   }
-  if (typeof version === 'number' && version !== 1 && version !== RUN_STATE_VERSION) {
+  if (typeof version === 'number' && version !== RUN_STATE_VERSION) {
     return { ok: false, code: 'unsupported-version', detail: `format version ${version}, which no build writes` };
   }
-  const migration = migrateRunState(raw);
-  const checked = checkState(migration.raw, expectedFeatureId);
+  const checked = checkState(raw, expectedFeatureId);
   if (!('state' in checked)) return { ok: false, ...checked };
-  if (migration.from === null) return { ok: true, state: checked.state };
-  return { ok: true, state: checked.state, migratedFrom: 1, v1Locks: migration.locks.filter(isV1Lock) };
+  return { ok: true, state: checked.state };
 }

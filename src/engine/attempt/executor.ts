@@ -18,7 +18,7 @@ import type { AttemptFiles } from '../../core/run/runPaths';
 import type { ExitRecord } from './adopt';
 import type { TreeInspection } from '../git';
 import type { LaunchResult } from './launcher';
-import type { RunnerSpec } from './runner';
+import type { RunnerSpec } from './runnerFiles';
 import type { RunVerificationOptions, StepResult } from './verification';
 
 /** One attempt of one package, as the executor names its files. */

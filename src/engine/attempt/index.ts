@@ -16,7 +16,7 @@
 export type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
 export { defaultRunnerScript, LocalExecutor, type LocalExecutorOptions } from './localExecutor';
 export { childProcessLauncher, runnerEnv, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
-export type { RunnerSpec } from './runner';
+export type { RunnerSpec } from './runnerFiles';
 export { parseExit, pidExists, readJson, type ExitRecord } from './adopt';
 export type { RunVerificationOptions, StepResult } from './verification';
 export { confinementAvailable, ConfinementUnavailableError, wallsAsked, wallsOption, type Availability, type Confinement } from './confinement';

@@ -21,7 +21,7 @@ import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout,
 import { commitAllLanding, copiedInto, copyListIntoTree, copyLogText, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markCopied, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
 import type { ConfinementOptions } from './wallsDraw';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
-import type { RunnerSpec } from './runner';
+import type { RunnerSpec } from './runnerFiles';
 import { newStartToken, RunnerPool } from './runnerPool';
 import { runVerification, type RunVerificationOptions, type StepResult } from './verification';
 import { runSetupHook } from './setupHook';

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { personCacheLinks, registryTargets, sanitizeCargoConfig, sanitizeNpmrc, sanitizePipConf, toolchainEnv, toolchainLinks, type CachePaths, type ConfigText, type ToolchainTree } from '../../core/walls/toolchains.js';
+import { personCacheLinks, registryTargets, toolchainEnv, toolchainLinks, type CachePaths, type ConfigText, type ToolchainTree } from '../../core/walls/toolchains.js';
+import { sanitizeCargoConfig, sanitizeNpmrc, sanitizePipConf } from '../../core/walls/toolchainConfigs.js';
 
 /** What an attempt's toolchains are set up from. */
 export interface ToolchainRequest {

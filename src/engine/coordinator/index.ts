@@ -9,7 +9,8 @@
  * A run joins it in run/joinCoordinator.ts; a cancel asked through it is usecases/cancel.ts.
  */
 export { CoordinatorError, CoordinatorUnavailableError, isCoordinatorUnavailable, type CoordinatorOptions, type LockStore } from './lockStore';
-export { CoordinatorLeaseHeldError, LONGEST_PAUSE_MS, type CancelRequest } from './pgCoordinator';
+export { CoordinatorLeaseHeldError, type CancelRequest } from './pgCoordinator';
+export { LONGEST_PAUSE_MS } from './coordinatorLockStore';
 export { cloneRoot, driverName, openCoordinator, repositoryKeyOf } from './openCoordinator';
 export { CoordinatorReader } from './coordinatorReader';
 export {

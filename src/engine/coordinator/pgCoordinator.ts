@@ -2,9 +2,9 @@
  * The shared coordinator on PostgreSQL (ADR 0012; docs/run-engine.md, "A shared coordinator"),
  * through the `pg` client: one database every clone of a repository reaches.
  *
- * - Schema: created and migrated here (`waves_schema_migrations`, one row per version applied,
- *   under a transaction-level advisory lock so two clones migrating at once apply each step
- *   once). A database of a newer schema is refused with a clear message, never changed.
+ * - Schema: created and migrated on open (pgSchema.ts: `waves_schema_migrations`, one row per
+ *   version applied, under a transaction-level advisory lock so two clones migrating at once
+ *   apply each step once). A database of a newer schema is refused with a clear message, never changed.
  * - Locks (`waves_locks`): `update(fn)` is one transaction holding `pg_advisory_xact_lock` on
  *   the repository key: the rows read inside it are the table, lapsed rows dropped, `fn` (the
  *   engine's `acquireLocks` / `releaseLocks` of core/run/lockTable.ts, glob-exact) decides, and
@@ -21,60 +21,16 @@
  *   see before they run. Replaced as a whole per feature; removed by a run of the feature that
  *   succeeds, or when its planning session is discarded.
  *
- * Every value goes in as a query parameter. No message shows a password (`redactSecrets`).
+ * The engine's lock store over it (the last answer, releases kept while it is away) is
+ * coordinatorLockStore.ts. Every value goes in as a query parameter. No message shows a password (`redactSecrets`).
  */
 import os from 'node:os';
 import type { Pool, PoolClient } from 'pg';
-import { emptyLockTable, expireLocks, type LockEntry, type LockTable, isLiveLock } from '../../core/run/lockTable';
-import { lockTableChanges, onlyDrops, redactSecrets, type PlannedClaim, type PlannedClaimInput, type PlannedClaimKind, type RegisteredPackage, type RegisteredRun } from '../../core/coordinator/sharedCoordinator';
-import { CoordinatorError, CoordinatorUnavailableError, type LockStore } from './lockStore';
-
-/** The schema's steps, in order; the number of the last one is the version this build writes. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE waves_locks (
-     repo_key    text NOT NULL,
-     kind        text NOT NULL CHECK (kind IN ('file', 'key')),
-     key         text NOT NULL,
-     feature_id  text NOT NULL,
-     holder      text NOT NULL,
-     run_id      text NOT NULL,
-     acquired_at timestamptz NOT NULL,
-     expires_at  timestamptz,
-     PRIMARY KEY (repo_key, kind, key, feature_id, holder)
-   );
-   CREATE TABLE waves_runs (
-     repo_key     text NOT NULL,
-     feature_id   text NOT NULL,
-     run_id       text NOT NULL,
-     owner_id     text NOT NULL,
-     driver       text NOT NULL,
-     host         text NOT NULL,
-     clone        text NOT NULL,
-     pid          integer NOT NULL,
-     packages     jsonb NOT NULL DEFAULT '[]'::jsonb,
-     acquired_at  timestamptz NOT NULL DEFAULT now(),
-     heartbeat_at timestamptz NOT NULL DEFAULT now(),
-     lease_ms     integer NOT NULL,
-     PRIMARY KEY (repo_key, feature_id)
-   );`,
-  // 2 (#19 item 5): the planned claims of approved plans — what each package will write and lock.
-  `CREATE TABLE waves_planned_claims (
-     repo_key    text NOT NULL,
-     feature_id  text NOT NULL,
-     package_id  text NOT NULL,
-     kind        text NOT NULL CHECK (kind IN ('write', 'file', 'key')),
-     key         text NOT NULL,
-     plan_id     text NOT NULL,
-     driver      text NOT NULL,
-     host        text NOT NULL,
-     clone       text NOT NULL,
-     approved_at timestamptz NOT NULL DEFAULT now(),
-     PRIMARY KEY (repo_key, feature_id, package_id, kind, key)
-   );`,
-  // 3: cancel requests for a run's driver from anywhere (`waves cancel --coordinator`), taken by its heartbeat.
-  `ALTER TABLE waves_runs ADD COLUMN cancel_requests jsonb NOT NULL DEFAULT '[]'::jsonb;`,
-];
-export const COORDINATOR_SCHEMA_VERSION = MIGRATIONS.length;
+import { expireLocks, type LockTable } from '../../core/run/lockTable';
+import { lockTableChanges, redactSecrets, type PlannedClaim, type PlannedClaimInput, type PlannedClaimKind, type RegisteredPackage, type RegisteredRun } from '../../core/coordinator/sharedCoordinator';
+import { CoordinatorError, CoordinatorUnavailableError } from './lockStore';
+import { CoordinatorLockStore } from './coordinatorLockStore';
+import { migrateSchema } from './pgSchema';
 
 /** A cancel request from another clone (or this one), as its row keeps it. */
 export interface CancelRequest {
@@ -99,9 +55,6 @@ function parseCancelRequests(raw: unknown): CancelRequest[] {
     return [{ packageId: o.packageId as string | null, driver: text(o.driver), host: text(o.host), clone: text(o.clone), at: text(o.at) }];
   });
 }
-
-/** A fixed advisory-lock key for migrations (any bigint; ours spells "waves"). */
-const MIGRATION_LOCK = 0x7761766573;
 
 /** Clients given a listener for their 'error' event (once each). */
 const listened = new WeakSet<PoolClient>();
@@ -235,20 +188,7 @@ export class PgCoordinator {
   // -- Schema ------------------------------------------------------------------------------
 
   private async migrate(): Promise<void> {
-    await this.transaction(async (db) => {
-      await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await db.query('CREATE TABLE IF NOT EXISTS waves_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-      const { rows } = await db.query<{ version: number | null }>('SELECT max(version) AS version FROM waves_schema_migrations');
-      const at = rows[0]?.version ?? 0;
-      if (at > MIGRATIONS.length)
-        throw new CoordinatorError(
-          `The coordinator ${this.where} has schema version ${at}; this build knows version ${MIGRATIONS.length}. Update Wave Orchestrator; the database is left as it is.`,
-        );
-      for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-        await db.query(MIGRATIONS[v - 1]!);
-        await db.query('INSERT INTO waves_schema_migrations (version) VALUES ($1)', [v]);
-      }
-    });
+    await this.transaction((db) => migrateSchema(db, this.where));
   }
 
   /** The schema version the database is at. */
@@ -523,139 +463,4 @@ function parsePackages(raw: unknown): RegisteredPackage[] {
     if (typeof r?.id !== 'string' || typeof r.status !== 'string' || !Array.isArray(r.writes)) return [];
     return [{ id: r.id, status: r.status, writes: r.writes.filter((w): w is string => typeof w === 'string') }];
   });
-}
-
-/** The pause before a coordinator that did not answer is tried again: 1 s, doubled each time, at most 10 s. */
-export const FIRST_PAUSE_MS = 1_000;
-export const LONGEST_PAUSE_MS = 10_000;
-
-/**
- * The engine's `LockStore` on the coordinator. `read()` is synchronous for the scheduler: the
- * table of the last answer, live entries only. Every update is made one at a time (two releases
- * at once never replay the same kept one). An update that only drops entries (a release, an
- * expiry) while the coordinator is out of reach is kept — each one, in order — and replayed
- * before anything else when it answers again: a lock released late only makes others wait; one
- * taken is never assumed. While it does not answer it is tried again only after a pause that
- * grows (`outage()`): an acquire in the pause fails at once, without a connection.
- */
-export class CoordinatorLockStore implements LockStore {
-  private last: LockTable = emptyLockTable();
-  private readonly pending: ((table: LockTable) => LockTable)[] = [];
-  /** The coordinator's last failure to answer and when it is tried again; null while it answers. */
-  private away: { error: CoordinatorUnavailableError; retryAt: number; pauseMs: number } | null = null;
-  /** The operation under way: the next one starts after it. */
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    readonly coordinator: PgCoordinator,
-    private readonly onProblem: (message: string) => void,
-    private readonly clock: () => Date,
-  ) {}
-
-  read(): LockTable {
-    const now = this.clock();
-    const live = this.last.locks.filter((e: LockEntry) => isLiveLock(e, now));
-    return live.length === this.last.locks.length ? this.last : { ...this.last, locks: live };
-  }
-
-  update(fn: (table: LockTable) => LockTable): Promise<LockTable> {
-    return this.serial(async () => {
-      try {
-        await this.reach(async () => {
-          await this.replay();
-          this.last = await this.coordinator.updateLocks(fn, this.clock);
-        });
-        return this.last;
-      } catch (err) {
-        if (!(err instanceof CoordinatorUnavailableError)) throw err;
-        const after = fn(this.last);
-        // Only a change that drops entries is kept; an acquire (or nothing to do) is not assumed.
-        if (!onlyDrops(this.last, after)) throw err;
-        this.pending.push(fn);
-        this.last = after;
-        this.onProblem(`${err.message}. The release is kept and done when it answers again.`);
-        return this.last;
-      }
-    });
-  }
-
-  async refresh(): Promise<void> {
-    await this.serial(async () => {
-      try {
-        await this.reach(async () => {
-          await this.replay();
-          this.last = await this.coordinator.locks();
-        });
-      } catch {
-        // the last answer stays; an acquire finds out for itself
-      }
-    });
-  }
-
-  /** The coordinator out of reach: why, and when it is tried again (epoch ms); null while it answers. */
-  outage(): { why: string; retryAt: number } | null {
-    return this.away ? { why: this.away.error.message, retryAt: this.away.retryAt } : null;
-  }
-
-  /** Releases still waiting for the coordinator. */
-  keptReleases(): number {
-    return this.pending.length;
-  }
-
-  /** Tries the kept releases now (pause or not); true when none is left. Never throws. */
-  async flush(): Promise<boolean> {
-    await this.serial(async () => {
-      if (this.away) this.away.retryAt = 0;
-      await this.reach(() => this.replay()).catch(() => undefined);
-    });
-    return this.pending.length === 0;
-  }
-
-  /**
-   * Tries the kept releases, at the pauses above, until none is left, `giveUp()` says so or
-   * `deadline` (epoch ms) passes; returns how many are left. Never throws.
-   */
-  async settle(giveUp: () => boolean, deadline: number): Promise<number> {
-    // Refused rather than out of reach (no pause of its own): not tried again before this.
-    let notBefore = 0;
-    while (this.pending.length > 0 && !giveUp() && Date.now() < deadline) {
-      const wait = Math.max(this.away?.retryAt ?? 0, notBefore) - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, deadline - Date.now(), 250)));
-      else if (!(await this.serial(() => this.reach(() => this.replay()).then(() => true, () => false)))) notBefore = Date.now() + FIRST_PAUSE_MS;
-    }
-    return this.pending.length;
-  }
-
-  /** One operation at a time, in the order asked. */
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /**
-   * Reaches the coordinator for `work`: during a pause, fails at once with the last failure;
-   * else tries, and a failure to answer starts (or lengthens) the pause.
-   */
-  private async reach(work: () => Promise<void>): Promise<void> {
-    if (this.away && Date.now() < this.away.retryAt) throw this.away.error;
-    try {
-      await work();
-      this.away = null;
-    } catch (err) {
-      if (err instanceof CoordinatorUnavailableError) {
-        const pauseMs = this.away ? Math.min(this.away.pauseMs * 2, LONGEST_PAUSE_MS) : FIRST_PAUSE_MS;
-        this.away = { error: err, retryAt: Date.now() + pauseMs, pauseMs };
-      }
-      throw err;
-    }
-  }
-
-  /** Releases kept while the coordinator was out of reach, oldest first (each removed once done). */
-  private async replay(): Promise<void> {
-    while (this.pending.length > 0) {
-      this.last = await this.coordinator.updateLocks(this.pending[0]!, this.clock);
-      this.pending.shift();
-    }
-  }
 }

@@ -1,11 +1,11 @@
 /**
  * The run's integration branch in its own worktree and the merges into it: checked with
- * `merge-tree` first (touching no work tree), then merged, or written as a merge commit whose
- * tree is audited before it lands.
+ * `merge-tree` first (touching no work tree), then written as a merge commit whose tree is
+ * audited before it lands.
  */
 import { createWorktree } from './worktrees.js';
-import { git, GitError, gitOut, headCommit, identityArgs, unmergedPaths } from './gitRun.js';
-import { parseMergeTree, parseStatusZ, splitZ } from '../../core/git/gitParse.js';
+import { git, gitOut, headCommit, identityArgs } from './gitRun.js';
+import { parseMergeTree, parseStatusZ } from '../../core/git/gitParse.js';
 
 export interface Integration {
   branch: string;
@@ -45,38 +45,6 @@ export async function mergeTreeCheck(repo: string, tip: string, branch: string):
   const r = await git(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', tip, branch], [0, 1]);
   const parsed = parseMergeTree(r.stdout);
   return { clean: r.code === 0, conflicts: r.code === 0 ? [] : parsed.conflicts, tree: parsed.tree };
-}
-
-export type MergeOutcome = { merged: true; commit: string; files: string[] } | { merged: false; conflicts: string[] };
-
-/**
- * Merges a package branch into the integration worktree (`merge --no-ff`), only after a clean
- * `mergeTreeCheck`; a conflict is returned with its files and nothing is merged. The
- * integration worktree must be clean.
- */
-export async function mergePackage(integrationWorktree: string, branch: string, message: string): Promise<MergeOutcome> {
-  // The three checks read and change nothing: at once.
-  const [status, before, check] = await Promise.all([
-    git(integrationWorktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']),
-    headCommit(integrationWorktree),
-    mergeTreeCheck(integrationWorktree, 'HEAD', branch),
-  ]);
-  const dirty = parseStatusZ(status.stdout);
-  if (dirty.length > 0) throw new Error(`the integration worktree ${integrationWorktree} has changes (${dirty.map((e) => e.path).join(', ')}); not merging into it`);
-  if (!check.clean) return { merged: false, conflicts: check.conflicts };
-  const m = await git(integrationWorktree, [...identityArgs(), 'merge', '--no-ff', '--no-edit', '-m', message, branch], [0, 1, 128]);
-  if (m.code !== 0) {
-    const conflicts = await unmergedPaths(integrationWorktree);
-    await git(integrationWorktree, ['merge', '--abort'], [0, 128]);
-    if (conflicts.length > 0) return { merged: false, conflicts };
-    throw new GitError(['merge', '--no-ff', branch], integrationWorktree, m.code, m.stderr || m.stdout);
-  }
-  // The merge commit's first parent is `before`: its files and its name, at once.
-  const [commit, diff] = await Promise.all([
-    headCommit(integrationWorktree),
-    git(integrationWorktree, ['diff', '--name-only', '--no-renames', '-z', before, 'HEAD']),
-  ]);
-  return { merged: true, commit, files: splitZ(diff.stdout) };
 }
 
 /** A merge commit written but not yet landed, with what the integration worktree looked like meanwhile. */

@@ -175,15 +175,15 @@ export class SshExecutor implements Executor {
 
   // -- The working tree --------------------------------------------------------------------
 
+  /** The trees' scripts on this host, one after another (`prepareTree`). */
+  private treeTurn: Promise<unknown> = Promise.resolve();
+
   /**
    * The base (the integration tip, resolved here) pushed to the host; the package's branch made
    * from it there when it is new, or the base merged into it when a retry's branch lacks it;
    * its worktree created (or reused); the set-up hook until it has run to the end there for the
    * branch (a new tree, a retry's whose hook failed).
    */
-  /** The trees' scripts on this host, one after another (`prepareTree`). */
-  private treeTurn: Promise<unknown> = Promise.resolve();
-
   async prepareTree(request: TreeRequest): Promise<PreparedTree> {
     await this.prepareHost();
     const baseSha = await gitOut(this.options.repoRoot, ['rev-parse', '--verify', `${request.base}^{commit}`]);

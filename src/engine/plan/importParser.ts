@@ -26,9 +26,6 @@ const GRAMMAR_OF: Record<string, Grammar> = {
   '.pyi': 'python',
 };
 
-/** The parser's files shipped with the extension (esbuild.mjs copies them into dist/treeSitter/). */
-export const TREE_SITTER_FILES = ['tree-sitter.js', 'tree-sitter.wasm', ...[...new Set(Object.values(GRAMMAR_OF))].map((g) => `tree-sitter-${g}.wasm`)];
-
 /** Whether a file is one whose imports are read (by its extension; `.d.ts` included). */
 export function parsedLanguage(file: string): boolean {
   return GRAMMAR_OF[path.extname(file)] !== undefined;

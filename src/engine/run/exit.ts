@@ -28,7 +28,6 @@ import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
 import { GitSetupWatch } from './gitSetupWatch';
 
-/** What the attempt spent, as its agent reported it (the runner's verdict): for the `exited` event. */
 /**
  * Beside a failed attempt's reason, what reads like its walls (ADR 0026): the connections they
  * refused (a package registry said as one, with its switch), or the read-only files its last

@@ -21,7 +21,6 @@ export {
   type RunOutcome,
   type RunOutcomeKind,
   type ReviewGate,
-  REVIEW_GATES,
 } from './types';
 export { describeDriver, driverOf, liveDriver, type Driver } from './driver';
 export { Lease, LeaseHeldError } from './lease';

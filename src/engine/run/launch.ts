@@ -243,7 +243,6 @@ export class Launches {
     }
   }
 
-  /** The package's prompt (seed 000's contract) and the runner's spec, with the executor's paths. */
   /**
    * The dependencies' result records as the agent can read them: where it runs. A record
    * written on another host (#17) is read there and copied beside the attempt (`carry`).
@@ -266,6 +265,7 @@ export class Launches {
     return carried;
   }
 
+  /** The package's prompt (seed 000's contract) and the runner's spec, with the executor's paths. */
   private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map()): { prompt: string; spec: RunnerSpec } {
     const { ctx } = this;
     const id = pkg.id;

@@ -16,7 +16,6 @@ export type { VerificationPolicy } from '../consent';
 
 /** When a package's changes wait for the person before they are merged (#33). */
 export type ReviewGate = 'off' | 'before-merge';
-export const REVIEW_GATES: readonly ReviewGate[] = ['off', 'before-merge'];
 
 export interface EngineOptions {
   /** The plan file: absolute, or relative to `process.cwd()`. */

@@ -13,7 +13,6 @@ import {
   plannedFeatureText,
   checkCoordinatorUrl,
   coordinatorFileLocks,
-  foreignWritersOf,
   isLiveRun,
   lockTableChanges,
   onlyDrops,
@@ -152,11 +151,6 @@ describe('the registry', () => {
         'alpha/wp-api src/api/** scope Ana on build-01 (/home/ana/app)',
       ],
     );
-    assert.deepEqual(
-      foreignWritersOf([run(), mine], 'src/api/x.ts', new Set(['owner-me']), NOW).map((w) => w.pkg.id),
-      ['wp-api'],
-    );
-    assert.deepEqual(foreignWritersOf([run(), mine], 'docs/a.md', new Set(['owner-me']), NOW), []);
   });
 
   it('the tooltip of a file another driver owns says who and where', () => {

@@ -8,7 +8,7 @@ import { MAX_PHASES, type RunEvent, type RunState } from '../../../src/core/run/
 import { createRunState, setMaxParallel } from '../../../src/core/run/runStateInit';
 import { applyEvent, markMerging, markWaiting } from '../../../src/core/run/runStateReducer';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
-import { barsOf, buildTimeline, slotsAt, timelinePackagesOf, type Timeline } from '../../../src/core/present/timeline';
+import { barsOf, buildTimeline, timelinePackagesOf, type Timeline } from '../../../src/core/present/timeline';
 import { timelineGantt } from '../../../src/core/present/timelineGantt';
 import { timelineSvg, timeTicks, xmlText } from '../../../src/core/present/timelineSvg';
 
@@ -16,6 +16,16 @@ const root = path.resolve(__dirname, '..', '..', '..');
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000);
 const iso = (s: number) => at(s).toISOString();
+
+/** Slots held at `t` on the timeline's curve (0 before it starts). */
+function slotsAt(timeline: Pick<Timeline, 'curve'>, t: number): number {
+  let n = 0;
+  for (const step of timeline.curve) {
+    if (step.t > t) break;
+    n = step.n;
+  }
+  return n;
+}
 
 /** A run of packages a → b (b depends on a) and c, driven through the reducer at the given seconds. */
 function scenario(): RunState {

@@ -9,9 +9,7 @@ import {
   linesText,
   markSent,
   openCounts,
-  openCommentsText,
   parseCommentsFile,
-  parseHunks,
   parseReviewFile,
   reanchorLines,
   reanchorThread,
@@ -73,9 +71,6 @@ describe('review: threads and what is sent', () => {
   it('counts open threads per package and says so', () => {
     const ts = [thread(), thread({ id: 't2' }), thread({ id: 't3', status: 'resolved' }), thread({ id: 't4', packageId: 'wp-b' }), thread({ id: 't5', packageId: null })];
     assert.deepEqual([...openCounts(ts)], [['wp-a', 2], ['wp-b', 1]]);
-    assert.equal(openCommentsText(0), '');
-    assert.equal(openCommentsText(1), '1 open comment');
-    assert.equal(openCommentsText(3), '3 open comments');
     assert.equal(linesText(0, 0), 'the whole file');
     assert.equal(linesText(4, 4), 'line 4');
     assert.equal(linesText(4, 9), 'lines 4–9');
@@ -155,15 +150,6 @@ describe('review: the store file', () => {
 });
 
 describe('review: re-anchoring', () => {
-  it('reads the hunks of git diff -U0', () => {
-    const diff = 'diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -3 +3,2 @@\n-c\n+C\n+D\n@@ -10,0 +12 @@ ctx\n+new\n@@ -20,2 +22,0 @@\n-y\n-z\n';
-    assert.deepEqual(parseHunks(diff), [
-      { oldStart: 3, oldCount: 1, newStart: 3, newCount: 2 },
-      { oldStart: 10, oldCount: 0, newStart: 12, newCount: 1 },
-      { oldStart: 20, oldCount: 2, newStart: 22, newCount: 0 },
-    ]);
-  });
-
   it('diffs lines as a unified diff numbers them', () => {
     assert.deepEqual(lineHunks('a\nb\nc\n', 'a\nb\nc\n'), []);
     assert.deepEqual(lineHunks('a\nb\nc\n', 'a\nX\nc\n'), [{ oldStart: 2, oldCount: 1, newStart: 2, newCount: 1 }]);

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   copyOnHostsNote,
-  optionOfFlag,
   optionsOf,
   parseOptionText,
   pathProblem,
@@ -18,7 +17,7 @@ import {
 import { PORT_BASE, PORT_CEILING, PORT_RANGES, PORT_SPAN, portEnvOf, portRangeOf } from '../../../src/core/run/portRange';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const option = (flag: string): RunOption => optionOfFlag(flag)!;
+const option = (flag: string): RunOption => RUN_OPTIONS.find((o) => o.flag === flag)!;
 const flags = (entries: Record<string, string | true>) => new Map(Object.entries(entries));
 const fails = (fn: () => unknown, message: RegExp) => assert.throws(fn, (err: unknown) => err instanceof RunOptionError && message.test(err.message));
 

@@ -23,7 +23,6 @@ import {
 } from '../../../src/core/run/runState';
 import { applyEvent, recordMerge, setIntegration, setPlanHash } from '../../../src/core/run/runStateReducer';
 import { createRunState, ensurePackages, summarizeRun, withHistoryOf } from '../../../src/core/run/runStateInit';
-import { migrateRunState } from '../../../src/core/run/runStateMigration';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');
@@ -600,7 +599,7 @@ describe('version 2 fields', () => {
     assert.equal((next.merges.a as unknown as { extra: boolean }).extra, true);
   });
 
-  it('migrates a version-1 state: locks leave, new fields are empty', () => {
+  it('refuses a version-1 state like any version no build writes', () => {
     const v2 = stateIn('running');
     const { merges: _m, integration: _i, history: _h, planHash: _p, ...rest } = v2;
     const v1 = {
@@ -614,18 +613,9 @@ describe('version 2 fields', () => {
       ),
       locks: [{ key: 'api:users', holder: 'a', acquiredAt: T0.toISOString(), expiresAt: null }],
     };
-    const migrated = migrateRunState(v1);
-    assert.equal(migrated.from, 1);
-    assert.deepEqual(migrated.locks, v1.locks);
-    const state = migrated.raw as RunState;
-    assert.equal('locks' in state, false);
-    assert.deepEqual([state.version, state.planHash, state.merges, state.integration, state.history], [2, null, {}, null, []]);
-    assert.deepEqual(state.packages.a, { ...v2.packages.a!, startToken: null });
-    const valid = validateRunState(v1);
-    assert.ok(valid.ok && valid.migratedFrom === 1 && valid.v1Locks?.length === 1);
-    assert.equal(migrateRunState(v2).raw, v2);
-    assert.equal(migrateRunState(null).from, null);
-    assert.equal(migrateRunState([1]).from, null);
+    assert.deepEqual(validateRunState(v1), { ok: false, code: 'unsupported-version', detail: 'format version 1, which no build writes' });
+    assert.deepEqual(validateRunState({ ...v2, version: 1 }), { ok: false, code: 'unsupported-version', detail: 'format version 1, which no build writes' });
+    assert.ok(validateRunState(v2).ok);
   });
 });
 

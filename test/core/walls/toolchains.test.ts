@@ -16,12 +16,10 @@ import {
   refusalAdvice,
   registriesRefusedNote,
   registryTargets,
-  sanitizeCargoConfig,
-  sanitizeNpmrc,
-  sanitizePipConf,
   toolchainEnv,
   toolchainLinks,
 } from '../../../src/core/walls/toolchains';
+import { sanitizeCargoConfig, sanitizeNpmrc, sanitizePipConf } from '../../../src/core/walls/toolchainConfigs';
 import { wallsRefusedText } from '../../../src/core/walls/walls';
 
 const paths = { shared: '/c/shared', private: '/a/cache' };

@@ -1,0 +1,533 @@
+/**
+ * The walls every agent runs inside (#32, ADR 0019), with the real bubblewrap, a real
+ * repository, real processes and the scripted agent trying every way out of its worktree: the
+ * person's shell start-up file and SSH keys, the repository's hooks and config, the person's
+ * checkout, a sibling's worktree, a loopback port it was not given (straight and through the
+ * proxy), a signal to the engine. Each is refused; what reaches the disk is judged after the
+ * person's own next `git commit` and `git status` (marker files, not messages).
+ *
+ * Run: node --import tsx --test test/engine/attempt/walls.test.ts
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { bwrapArgs, parseTarget, isAllowed, allowedTargets, looksOffline, type WallsPlan } from '../../../src/core/walls/walls';
+import { confinementAvailable } from '../../../src/engine/attempt/confinement';
+import { attemptDir } from '../../../src/core/run/runPaths';
+import { processesRunning, processTree, stillRunning } from '../../../src/engine/attempt/processTree';
+import { RunnerPool } from '../../../src/engine/attempt/runnerPool';
+import { engineFor, isolateGit, planYaml, treeFiles } from '../engineFixtures';
+import { attemptWith, buildRunner, git, makeRepo, tempDir, waitFor } from '../helpers';
+import type { EngineOptions } from '../../../src/engine/run/engine';
+
+let runnerScript = '';
+
+/** Field `n` (0-based, after the command's name) of `/proc/<pid>/stat`, as a number. */
+const statField = (pid: number, n: number) => {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n]);
+};
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+});
+
+describe('the walls (core)', () => {
+  test('looksOffline: what a command prints when it found no network, and not otherwise', () => {
+    for (const text of ['Error: getaddrinfo ENOTFOUND registry.npmjs.org', 'npm ERR! code EAI_AGAIN', 'curl: (6) Could not resolve host: example.com', 'fatal: unable to access: Could not resolve proxy: 127.0.0.1', 'connect ECONNREFUSED 127.0.0.1:3128', 'ping: example.com: Temporary failure in name resolution', 'socket.gaierror: [Errno -2] Name or service not known', 'connect: Network is unreachable']) {
+      assert.equal(looksOffline(text), true, text);
+    }
+    for (const text of ['AssertionError: expected 2 to equal 3', 'FAIL src/a.test.ts', 'error TS2304: Cannot find name', '']) assert.equal(looksOffline(text), false, text);
+  });
+
+  const plan: WallsPlan = { worktree: '/tmp/r.worktrees/f/a', write: ['/tmp/r/.git/objects', '/home/p/.claude', '/gone'], readBack: ['/tmp/r/.git', '/home/p'], hidden: ['/home/p/.ssh', '/home/p/.netrc', '/home/p/.aws'], network: [] };
+  const kinds: Record<string, 'dir' | 'file'> = { '/tmp/r.worktrees/f/a': 'dir', '/tmp/r/.git/objects': 'dir', '/home/p/.claude': 'dir', '/tmp/r/.git': 'dir', '/home/p': 'dir', '/home/p/.ssh': 'dir', '/home/p/.netrc': 'file' };
+  const args = bwrapArgs(plan, (p) => kinds[p] ?? null);
+
+  test('everything read-only, a private /tmp, then the writable folders, then the secrets on top', () => {
+    assert.deepEqual(args.slice(0, 9), ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp']);
+    const at = (...xs: string[]) => args.findIndex((_, i) => xs.every((x, k) => args[i + k] === x));
+    // Under the private /tmp only what must be read comes back; /home/p is not under /tmp (the root bind shows it).
+    assert.ok(at('--ro-bind', '/tmp/r/.git', '/tmp/r/.git') > 0);
+    assert.equal(at('--ro-bind', '/home/p', '/home/p'), -1);
+    assert.ok(at('--bind', '/tmp/r.worktrees/f/a', '/tmp/r.worktrees/f/a') > at('--ro-bind', '/tmp/r/.git', '/tmp/r/.git'));
+    assert.ok(at('--bind', '/home/p/.claude', '/home/p/.claude') > 0);
+    assert.equal(at('--bind', '/gone', '/gone'), -1, 'a folder that does not exist is left out');
+    // The secrets last, so that no writable folder shows them again: an empty read-only folder, /dev/null for a file.
+    assert.ok(at('--tmpfs', '/home/p/.ssh', '--remount-ro', '/home/p/.ssh') > at('--bind', '/home/p/.claude', '/home/p/.claude'));
+    assert.ok(at('--ro-bind', '/dev/null', '/home/p/.netrc') > 0);
+    assert.equal(at('--tmpfs', '/home/p/.aws'), -1, 'a secret that is not there needs no hiding');
+    for (const ns of ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--die-with-parent', '--new-session']) assert.ok(args.includes(ns), ns);
+    assert.deepEqual(args.slice(-2), ['--chdir', '/tmp/r.worktrees/f/a']);
+  });
+
+  test('targets: host:port, [v6]:port, URLs, wildcards; a preset reaches its model API and the base URL its environment names', () => {
+    assert.deepEqual(parseTarget('api.anthropic.com:443'), { host: 'api.anthropic.com', port: 443 });
+    assert.deepEqual(parseTarget('[::1]:8080'), { host: '::1', port: 8080 });
+    assert.deepEqual(parseTarget('http://127.0.0.1:4000/v1'), { host: '127.0.0.1', port: 4000 });
+    assert.deepEqual(parseTarget('https://Registry.NPMJS.org'), { host: 'registry.npmjs.org', port: 443 });
+    for (const bad of ['nohost', 'a:0', 'a:70000', 'a b:1', ':1']) assert.equal(parseTarget(bad), null, bad);
+    const allowed = [parseTarget('*.example.com:443')!, parseTarget('127.0.0.1:4000')!];
+    assert.ok(isAllowed(allowed, { host: 'api.example.com', port: 443 }));
+    assert.ok(!isAllowed(allowed, { host: 'example.com', port: 443 }), 'the wildcard covers subdomains only');
+    assert.ok(!isAllowed(allowed, { host: 'api.example.com', port: 80 }));
+    assert.ok(!isAllowed(allowed, { host: '127.0.0.1', port: 4001 }));
+    const claude = allowedTargets('claude-code-interactive', { ANTHROPIC_BASE_URL: 'http://127.0.0.1:4000' }, ['registry.npmjs.org:443', 'junk']);
+    assert.deepEqual(claude.targets.map((t) => `${t.host}:${t.port}`), ['api.anthropic.com:443', 'statsig.anthropic.com:443', '127.0.0.1:4000', 'registry.npmjs.org:443']);
+    assert.deepEqual(claude.problems, ['"junk" is not a host:port']);
+    assert.deepEqual(allowedTargets('custom', { ANTHROPIC_BASE_URL: undefined }, []).targets, [], 'a custom agent reaches nothing unless allowed');
+  });
+});
+
+describe('the walls, on this machine (bubblewrap)', () => {
+  test('confinement is available here (npm test installs bubblewrap)', () => {
+    const here = confinementAvailable(true);
+    assert.ok(here.ok, here.ok ? '' : here.why);
+  });
+
+  test('an agent writes and commits in its own tree; every way out is refused, and the person\'s next git commands run nothing planted', async () => {
+    const root = tempDir('waves-walls-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    // The walls show the test's folders under /tmp read-only, as `waves.sandbox.read` would: the gate, the sibling's tree.
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const home = process.env.HOME!;
+    fs.mkdirSync(path.join(home, '.ssh'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.ssh', 'id_ed25519'), 'SECRET-KEY\n');
+    fs.writeFileSync(path.join(home, '.bashrc'), '# mine\n');
+    const markers = path.join(root, 'markers');
+    fs.mkdirSync(markers);
+    const hook = `#!/bin/sh\\ntouch ${markers}/hook-ran\\n`;
+    const gate = path.join(root, 'gate');
+    let reached = 0;
+    const other = net.createServer((s) => {
+      reached++;
+      s.end();
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const port = (other.address() as net.AddressInfo).port;
+
+    const configBefore = fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8');
+    const sibling = `${repo}.worktrees/walled/b`;
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(
+      planFile,
+      planYaml('walled', [
+        {
+          id: 'a',
+          agent: [
+            'write a/ok.txt fine',
+            `wait-for ${sibling}/b/started.txt`,
+            `try-write ${home}/.bashrc echo planted`,
+            `try-write ${home}/.ssh/authorized_keys ssh-ed25519 AAAA planted`,
+            `try-write ${repo}/.git/hooks/pre-commit ${hook}`,
+            `try-write ${repo}/.git/config [core]\\n\\tfsmonitor = ${markers}/monitor.sh\\n`,
+            `try-write ${repo}/person.txt planted`,
+            `try-write ${sibling}/b/planted.txt planted`,
+            `try-write /tmp/scratch.txt private`,
+            `try-read ${home}/.ssh/id_ed25519`,
+            `try-connect 127.0.0.1:${port}`,
+            `try-proxy 127.0.0.1:${port}`,
+            `try-signal ${process.pid}`,
+            'commit',
+          ],
+        },
+        { id: 'b', agent: ['write b/started.txt yes', `wait-for ${gate}`, 'write b/y.txt y', 'commit'] },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine, events } = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      const running = engine.run();
+      // b's tree holds its first file: a tries to plant into it, then b goes on.
+      const aLog = () => {
+        try {
+          return fs.readFileSync(path.join(attemptDir(repo, 'walled', engine.store?.state?.runId ?? 'none', 'a', 1), 'agent.log'), 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      for (let i = 0; i < 600 && !/tried signal/.test(aLog()); i++) await new Promise((r) => setTimeout(r, 50));
+      fs.writeFileSync(gate, 'go');
+      outcome = await running;
+    } finally {
+      engine.dispose();
+      other.close();
+    }
+    assert.ok(outcome);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    const log = fs.readFileSync(path.join(attemptDir(repo, 'walled', outcome.runId, 'a', 1), 'agent.log'), 'utf8');
+    const said = (what: string, target: string) => new RegExp(`^tried ${what} ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (.*)$`, 'm').exec(log)?.[1] ?? '(not tried)';
+    // The walls refused each, in the agent's own words of what its system calls said.
+    assert.match(said('write', `${home}/.bashrc`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${home}/.ssh/authorized_keys`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${repo}/.git/hooks/pre-commit`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${repo}/.git/config`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${repo}/person.txt`), /^refused \(EROFS\)$/);
+    assert.match(said('write', `${sibling}/b/planted.txt`), /^refused \(EROFS\)$/);
+    assert.match(said('write', '/tmp/scratch.txt'), /^written$/, 'its own private /tmp');
+    assert.match(said('read', `${home}/.ssh/id_ed25519`), /^refused \(ENOENT\)$/);
+    assert.match(said('connect', `127.0.0.1:${port}`), /^refused \(ECONNREFUSED\)$/);
+    assert.match(said('proxy', `127.0.0.1:${port}`), /^proxy said HTTP\/1\.1 403 Forbidden$/);
+    assert.match(said('signal', String(process.pid)), /^refused \(ESRCH\)$/);
+    // The proxy's refusal is named in the attempt's walls.jsonl.
+    const refusals = fs.readFileSync(path.join(attemptDir(repo, 'walled', outcome.runId, 'a', 1), 'walls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(refusals.map((r) => [r.kind, r.target]), [['network', `127.0.0.1:${port}`]]);
+    assert.equal(reached, 0, 'the port it was not given was never reached');
+    // …kept on the package's record (status, report, the package's details read it there).
+    assert.deepEqual(engine.store?.state?.packages.a?.refused, [`127.0.0.1:${port}`]);
+    // …and said in the run: a problem naming the package and the target (live in the CLI and the editor).
+    assert.ok(
+      events.some((e) => e.type === 'problem' && e.packageId === 'a' && e.message === `a: its walls refused a connection to 127.0.0.1:${port} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`),
+      events.filter((e) => e.type === 'problem').map((e) => (e.type === 'problem' ? e.message : '')).join('\n'),
+    );
+
+    // On disk, after the person's own next git commands.
+    assert.equal(fs.readFileSync(path.join(home, '.bashrc'), 'utf8'), '# mine\n');
+    assert.equal(fs.existsSync(path.join(home, '.ssh', 'authorized_keys')), false);
+    assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', 'pre-commit')), false);
+    assert.equal(fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8'), configBefore);
+    assert.equal(fs.existsSync(path.join(repo, 'person.txt')), false);
+    assert.equal(fs.existsSync('/tmp/scratch.txt') && fs.readFileSync('/tmp/scratch.txt', 'utf8').includes('private'), false, 'its /tmp was its own');
+    fs.writeFileSync(path.join(repo, 'mine.txt'), 'the person\'s\n');
+    git(repo, 'add', 'mine.txt');
+    git(repo, 'commit', '-q', '-m', 'the person commits');
+    git(repo, 'status', '--porcelain');
+    assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook or monitor ran');
+    // What merged is each package's own work.
+    const merged = treeFiles(repo, outcome.integrationBranch!);
+    assert.ok(merged.includes('a/ok.txt') && merged.includes('b/y.txt'), merged.join(', '));
+    assert.ok(!merged.includes('b/planted.txt'));
+  });
+});
+
+describe('verification commands inside walls (bubblewrap)', () => {
+  const proxyTry = `node -e "const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n'));s.on('data',d=>{console.log(String(d).split('\\r\\n')[0]);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})"`;
+
+  /** A package whose approved commands try the walls (a build in its tree, the home folder, a hook, the engine, the proxy), run with `options`. */
+  async function tryTheWalls(feature: string, options: Partial<EngineOptions> = {}) {
+    const root = tempDir('waves-walls-verify-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const home = process.env.HOME!;
+    fs.writeFileSync(path.join(home, '.bashrc'), '# mine\n');
+    const markers = path.join(root, 'markers');
+    fs.mkdirSync(markers);
+    const planFile = path.join(repo, 'work-packages.yaml');
+    const hook = `printf '#!/bin/sh\\ntouch ${markers}/hook-ran\\n' > "$(git rev-parse --git-common-dir)/hooks/pre-commit"`;
+    fs.writeFileSync(
+      planFile,
+      planYaml(feature, [
+        {
+          id: 'v',
+          agent: ['write v/x.txt built', 'commit'],
+          commands: ['test -f v/x.txt && echo checked > /tmp/scratch', `! sh -c 'echo planted >> "$HOME/.bashrc"'`, `! sh -c '${hook.replace(/'/g, `'\\''`)}'`, `! kill -0 ${process.pid}`, proxyTry],
+        },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved', ...options });
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const steps = engine.store?.state?.packages.v?.verification ?? [];
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(steps));
+    assert.deepEqual(
+      steps.map((s) => s.ok),
+      [true, true, true, true, true],
+    );
+    const dir = attemptDir(repo, feature, outcome.runId, 'v', 1);
+    // Each refusal in the command's own words (its log), then on disk.
+    assert.match(fs.readFileSync(path.join(dir, 'verify-2.log'), 'utf8'), /Read-only file system/);
+    assert.match(fs.readFileSync(path.join(dir, 'verify-3.log'), 'utf8'), /Read-only file system/);
+    assert.equal(fs.readFileSync(path.join(home, '.bashrc'), 'utf8'), '# mine\n');
+    assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', 'pre-commit')), false);
+    fs.writeFileSync(path.join(repo, 'mine.txt'), 'the person\'s\n');
+    git(repo, 'add', 'mine.txt');
+    git(repo, 'commit', '-q', '-m', 'the person commits');
+    assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
+    assert.equal(fs.existsSync('/tmp/scratch') && fs.readFileSync('/tmp/scratch', 'utf8').includes('checked'), false, 'its /tmp was its own');
+    return { steps, dir };
+  }
+
+  test('no host allowed (bubblewrap straight, no runner): an approved command builds in its tree; it cannot plant a hook, write the home folder, see the engine, or reach any network', async () => {
+    const { steps, dir } = await tryTheWalls('vwalled');
+    assert.equal(fs.readFileSync(path.join(dir, 'verify-5.log'), 'utf8').split('\n')[1], 'ECONNREFUSED', 'no proxy in walls that let it reach nothing');
+    assert.equal(fs.existsSync(path.join(dir, 'verify-5-walls.jsonl')), false, 'no proxy ran for it');
+    assert.equal(steps[4]!.detail, `${proxyTry}: passed`);
+  });
+
+  test('a host allowed (through the runner and its proxy): the same walls, and what the proxy refused is in the step\'s result', async () => {
+    const { steps, dir } = await tryTheWalls('vproxied', { confinement: { options: { allowHosts: ['127.0.0.1:9'] } } });
+    assert.match(fs.readFileSync(path.join(dir, 'verify-5.log'), 'utf8'), /403 Forbidden/);
+    assert.match(steps[4]!.detail ?? '', /its walls refused a connection to example\.com:443/);
+  });
+
+  test('a command that fails for want of a network, inside walls that let it reach no host, is told so in its result', async () => {
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    const planFile = path.join(repo, 'work-packages.yaml');
+    const fetch = `node -e "require('net').connect(443,'registry.example.com').on('error',e=>{console.error('fetch failed:',e.code);process.exit(1)})"`;
+    fs.writeFileSync(planFile, planYaml('voffline', [{ id: 'v', agent: ['write v/x.txt built', 'commit'], commands: [fetch, 'false'] }]));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    try {
+      await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const steps = engine.store?.state?.packages.v?.verification ?? [];
+    assert.deepEqual(steps.map((s) => s.ok), [false, false]);
+    assert.match(steps[0]!.detail ?? '', /: exit 1 — fetch failed: (ENOTFOUND|EAI_AGAIN); its walls let it reach no host \(allow one: waves\.sandbox\.allowHosts \/ --allow-host\)/);
+    assert.doesNotMatch(steps[1]!.detail ?? '', /reach no host/, 'a failure that says nothing of a network is not blamed on the walls');
+  });
+});
+
+describe('a stop inside walls', () => {
+  test("reaches a bubblewrap of the attempt that is nobody's child (stopped in its set-up, its parent gone): it and what it runs end with the agent", async () => {
+    const avail = confinementAvailable();
+    assert.ok(avail.ok, avail.ok ? '' : avail.why);
+    const root = tempDir('waves-walls-orphan-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(planFile, planYaml('orphan', [{ id: 'slow', agent: ['write slow/a.txt a', 'hang'] }]));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript);
+    const running = engine.run();
+    let orphan: { pid: number; start: string } | undefined;
+    try {
+      const dir = await waitFor(() => {
+        const r = engine.store?.state?.packages.slow;
+        return r?.status === 'running' && r.logFile ? fs.realpathSync(path.dirname(r.logFile)) : null;
+      }, 'the agent running', 60_000);
+      // What such a bubblewrap looks like: the walls' program, binding the attempt's folder, its
+      // parent gone (`setsid -f` forks it off and exits), a process started under it.
+      spawnSync('setsid', ['-f', avail.bwrap, '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--bind', dir, dir, '--', 'sleep', '300'], { stdio: 'ignore' });
+      orphan = await waitFor(() => processesRunning(avail.bwrap, dir)[0], 'the bubblewrap nobody waits for');
+      assert.equal(statField(orphan.pid, 1), 1, 'its parent is init');
+      await waitFor(() => processTree([orphan!.pid]).length >= 2, 'its sandbox started');
+      const under = processTree([orphan.pid]);
+      await engine.cancel('slow');
+      const outcome = await running;
+      assert.equal(outcome.state.packages.slow?.status, 'cancelled');
+      // Gone by the time the attempt's exit is recorded: the runner waits for every process it found.
+      assert.deepEqual(under.filter(stillRunning).map((p) => p.pid), [], 'the bubblewrap and its sandbox ended with the agent');
+    } finally {
+      engine.dispose();
+      if (orphan && stillRunning(orphan)) process.kill(orphan.pid, 'SIGKILL');
+    }
+  });
+});
+
+describe('an agent\'s memory limit inside its walls', () => {
+  test('an agent whose process tree holds more memory than its limit is stopped, and its attempt fails naming the limit; a sibling under it goes on', async () => {
+    const root = tempDir('waves-walls-memory-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(
+      planFile,
+      planYaml('memory', [
+        { id: 'big', agent: ['write big/a.txt a', 'hog 160', 'hang'] },
+        { id: 'small', agent: ['write small/a.txt a', 'sleep 2500', 'commit'] },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { confinement: { options: { memoryMB: 96 } } });
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const big = engine.store?.state?.packages.big;
+    assert.equal(big?.status, 'failed', JSON.stringify(big));
+    assert.match(big?.lastError ?? '', /it used \d+ MiB of memory, over its limit of 96 MiB \(waves\.sandbox\.memoryMB \/ --memory-mb\)/);
+    assert.equal(engine.store?.state?.packages.small?.status, 'succeeded');
+    assert.equal(outcome.counts.succeeded, 1);
+  });
+});
+
+describe('a network made ahead (a pooled runner\'s walled agent)', () => {
+  /** The command lines of `pid` and every process under it. */
+  const treeLines = (pid: number) =>
+    processTree([pid]).map((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ');
+      } catch {
+        return '';
+      }
+    });
+
+  test('the dependent\'s agent starts in a network its runner made ahead: it reaches the allowed loopback server through the relay, nothing else; every other wall holds', async () => {
+    const root = tempDir('waves-ahead-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const gate = path.join(root, 'gate');
+    let allowedReached = 0;
+    let otherReached = 0;
+    // (A client gone first resets the socket: not this test's question.)
+    const allowed = net.createServer((s) => (allowedReached++, s.on('error', () => undefined).end('hello\n')));
+    const other = net.createServer((s) => (otherReached++, s.on('error', () => undefined).end()));
+    await Promise.all([allowed, other].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    const allowedPort = (allowed.address() as net.AddressInfo).port;
+    const otherPort = (other.address() as net.AddressInfo).port;
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(
+      planFile,
+      planYaml('ahead', [
+        // a works long enough for the pool to start b's runner, and its network, ahead.
+        { id: 'a', agent: ['sleep 2500', 'write a/x.txt a', 'commit'] },
+        {
+          id: 'b',
+          deps: ['a'],
+          agent: [
+            `try-connect 127.0.0.1:${allowedPort}`,
+            `try-connect 127.0.0.1:${otherPort}`,
+            `try-proxy 127.0.0.1:${otherPort}`,
+            `try-write ${repo}/.git/hooks/pre-commit #!/bin/sh`,
+            `try-signal ${process.pid}`,
+            'write b/started.txt yes',
+            `wait-for ${gate}`,
+            'write b/x.txt b',
+            'commit',
+          ],
+        },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { engine } = await engineFor(planFile, runnerScript, { confinement: { options: { allowHosts: [`127.0.0.1:${allowedPort}`] } } });
+    let lines: string[] = [];
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      const running = engine.run();
+      const started = () => fs.existsSync(`${repo}.worktrees/ahead/b/b/started.txt`);
+      for (let i = 0; i < 600 && !started(); i++) await new Promise((r) => setTimeout(r, 50));
+      // While b's agent waits: the processes under its runner's child (the agent's pid in meta.json).
+      const b = engine.store!.state!.packages.b!;
+      const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(b.logFile!), 'meta.json'), 'utf8')) as { agentPid: number; startedAhead?: string; netAhead?: boolean };
+      assert.ok(meta.startedAhead, "b's runner was started ahead");
+      assert.equal(meta.netAhead, true, 'and said its network was made ahead');
+      lines = treeLines(meta.agentPid);
+      fs.writeFileSync(gate, 'go');
+      outcome = await running;
+    } finally {
+      engine.dispose();
+      allowed.close();
+      other.close();
+    }
+    assert.equal(outcome?.outcome, 'succeeded', JSON.stringify(outcome?.counts));
+    // The relay waited there before the attempt came; the agent's own bubblewrap runs under it, in its network.
+    assert.ok(lines.some((l) => / --relay-ahead /.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /scripted-agent/.test(l)), lines.join('\n'));
+    assert.ok(!lines.some((l) => / --relay \//.test(l)), 'no relay started with the agent');
+    const log = fs.readFileSync(path.join(attemptDir(repo, 'ahead', outcome!.runId, 'b', 1), 'agent.log'), 'utf8');
+    const said = (what: string, target: string) => new RegExp(`^tried ${what} ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (.*)$`, 'm').exec(log)?.[1] ?? '(not tried)';
+    assert.match(said('connect', `127.0.0.1:${allowedPort}`), /^connected$/);
+    assert.match(said('connect', `127.0.0.1:${otherPort}`), /^refused \(ECONNREFUSED\)$/);
+    assert.match(said('proxy', `127.0.0.1:${otherPort}`), /^proxy said HTTP\/1\.1 403 Forbidden$/);
+    assert.match(said('write', `${repo}/.git/hooks/pre-commit`), /^refused \(EROFS\)$/);
+    assert.match(said('signal', String(process.pid)), /^refused \(ESRCH\)$/);
+    assert.equal(allowedReached, 1, 'the allowed server, once');
+    assert.equal(otherReached, 0, 'the other port, never');
+    assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', 'pre-commit')), false);
+  });
+
+  /** A process that runs (not gone, not a zombie nobody reaped). */
+  const living = (pid: number) => {
+    try {
+      return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  test("a pooled runner let go, or killed, ends its network made ahead; one where bubblewrap cannot nest starts its agent's walls itself", async () => {
+    const here = confinementAvailable();
+    assert.ok(here.ok);
+    for (const end of ['let go', 'killed'] as const) {
+      const pool = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-pool-'), wallsAhead: here.bwrap });
+      /** The network made ahead under the idle runner: its bubblewrap and its relay. */
+      let relays: number[] = [];
+      try {
+        pool.expect(1);
+        for (let i = 0; i < 200 && relays.length < 2; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          const [pid] = pool.idlePids();
+          relays = pid ? processTree([pid]).map((p) => p.pid).filter((p) => treeLines(p)[0]?.includes('--relay-ahead')) : [];
+        }
+        assert.equal(relays.length, 2, 'the idle runner holds a network made ahead: its bubblewrap and the relay in it');
+        if (end === 'killed') process.kill(pool.idlePids()[0]!, 'SIGKILL');
+      } finally {
+        if (end === 'let go') pool.close();
+      }
+      for (let i = 0; i < 200 && relays.some(living); i++) await new Promise((r) => setTimeout(r, 50));
+      pool.close();
+      assert.ok(!relays.some(living), `the network made ahead ended with its runner ${end}`);
+    }
+
+    // Let go while its network is still being made (bubblewrap just started, its own child perhaps
+    // not yet told to die with it): nothing of the network's process group is left.
+    const groupOf = (pid: number) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      } catch {
+        return null;
+      }
+    };
+    const membersOf = (pgid: number) => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && groupOf(Number(d)) === pgid && living(Number(d)));
+    for (let round = 0; round < 5; round++) {
+      const pool = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-pool-'), wallsAhead: here.bwrap });
+      let group: number | null = null;
+      try {
+        pool.expect(1);
+        for (let i = 0; i < 400 && group === null; i++) {
+          await new Promise((r) => setTimeout(r, 5));
+          const [pid] = pool.idlePids();
+          const first = pid ? processTree([pid]).find((p) => treeLines(p.pid)[0]?.includes('--relay-ahead')) : undefined;
+          if (first) group = groupOf(first.pid);
+        }
+        assert.ok(group, 'the idle runner started a network ahead');
+      } finally {
+        pool.close();
+      }
+      for (let i = 0; i < 200 && membersOf(group).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(membersOf(group).map((p) => treeLines(Number(p))[0]), [], `round ${round}: the network's process group ended with its runner let go`);
+    }
+
+    // Where bubblewrap cannot nest (here the pool is told a "bubblewrap" that always fails, so its trial does):
+    // no network ahead; the attempt's agent starts its walls itself, and is in them all the same.
+    const failing = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-pool-'), wallsAhead: '/bin/false' });
+    try {
+      failing.expect(1);
+      for (let i = 0; i < 200 && failing.size.ready === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const token = failing.take();
+      const tree = tempDir('waves-ahead-tree-');
+      const { dir, files } = attemptWith(token, `try-signal ${process.pid}; write out.txt`, { cwd: tree, walls: { bwrap: here.bwrap } });
+      const launched = await failing.launch({ packageId: 'pkg-a', attempt: 1, title: 'pkg-a', attemptDir: dir, startToken: token, command: process.execPath, args: [], cwd: dir, env: {}, interactive: false });
+      assert.ok(launched, 'a pooled runner took it');
+      const timer = setInterval(() => undefined, 1000); // pooled runners are unref'd
+      const code = await launched.exited;
+      clearInterval(timer);
+      assert.equal(code, 0, fs.readFileSync(files.log, 'utf8'));
+      assert.match(fs.readFileSync(files.log, 'utf8'), new RegExp(`^tried signal ${process.pid}: refused \\(ESRCH\\)$`, 'm'), 'in walls all the same');
+      assert.ok(fs.existsSync(path.join(tree, 'out.txt')));
+    } finally {
+      failing.close();
+    }
+  });
+});
