@@ -1,9 +1,10 @@
 /**
  * What a person reads names no issue: issue numbers (`#12`, `(#12)`, `issue 12`) belong in commit
- * messages, never in README.md, CHANGELOG.md, the Marketplace page and the settings, commands and
- * views of package.json, the schemas' hovers, `waves --help`, or the string literals of src/ and
- * webview/ (messages, notifications, tooltips, problems, report text). Code comments are for
- * developers and are not read here.
+ * messages, never in README.md, CHANGELOG.md, the docs the README links to (docs/*.md and the ADRs
+ * in docs/decisions/), the Marketplace page and the settings, commands and views of package.json,
+ * the schemas' hovers, `waves --help`, or the string literals of src/ and webview/ (messages,
+ * notifications, tooltips, problems, report text). Code comments are for developers and are not
+ * read here.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -83,6 +84,13 @@ describe('the text a person reads names no issue', () => {
 
   it('README.md, CHANGELOG.md and the markdown in media/', () => {
     const found = ['README.md', 'CHANGELOG.md', ...filesUnder('media', ['.md'])].flatMap((f) => issueRefs(read(f), f));
+    assert.deepEqual(found, []);
+  });
+
+  it('the docs the README links to: docs/*.md and the decisions in docs/decisions/*.md', () => {
+    const docs = filesUnder('docs', ['.md']).filter((f) => /^docs\/(?:decisions\/)?[^/]+\.md$/.test(f));
+    assert.ok(docs.includes('docs/security.md') && docs.includes('docs/decisions/0019-confined-agents.md'), docs.join(', '));
+    const found = docs.flatMap((f) => issueRefs(read(f), f));
     assert.deepEqual(found, []);
   });
 
