@@ -46,4 +46,25 @@ describe('Taskmaster tasks.json', () => {
     const noTasks = readForeignPlan('tasks.json', '{ "name": "x" }');
     assert.equal(noTasks.diagnostics[0].code, 'foreign-not-format');
   });
+  it('many tasks naming one file: one warning per later task that may run in parallel, none along a chain', () => {
+    const taskList = (n: number, dependsOnPrevious: boolean) =>
+      JSON.stringify({ tasks: Array.from({ length: n }, (_, i) => ({ id: i + 1, title: `Task ${i + 1}`, details: 'Keep src/index.ts as it is.', dependencies: dependsOnPrevious && i > 0 ? [i] : [], status: 'pending' })) }, null, 2);
+    const parallel = readForeignPlan('tasks.json', taskList(500, false));
+    const same = codes(parallel, 'foreign-parallel-same-file');
+    assert.equal(same.length, 499); // tasks 2..500, each told of task 1
+    assert.ok(same.every((d) => d.message.includes('`src/index.ts`') && d.message.includes('and `1` may run in parallel')));
+    assert.deepEqual([...new Set(same.map((d) => d.packageId))].length, 499);
+    // A chain: every task waits for all before it, so none may run in parallel with another.
+    const chain = readForeignPlan('tasks.json', taskList(3000, true));
+    assert.equal(chain.plan.packages.length, 3000);
+    assert.equal(codes(chain, 'foreign-parallel-same-file').length, 0);
+    // Half a chain, half free: only the free ones are told, each of the first task.
+    const mixed = readForeignPlan(
+      'tasks.json',
+      JSON.stringify({ tasks: Array.from({ length: 400 }, (_, i) => ({ id: i + 1, title: `Task ${i + 1}`, details: 'Edit src/index.ts.', dependencies: i > 0 && i < 200 ? [i] : [] })) }),
+    );
+    const told = codes(mixed, 'foreign-parallel-same-file');
+    assert.deepEqual(told.map((d) => d.packageId), Array.from({ length: 200 }, (_, k) => `task-${k + 201}`));
+    assert.ok(told.every((d) => /and `1` may run in parallel/.test(d.message)));
+  });
 });
