@@ -8,36 +8,7 @@
  * Run: node --import tsx --test test/engine/rooms.test.ts
  */
 import { describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import path from 'node:path';
-import { ESLint } from 'eslint';
-
-const REPO = path.resolve(__dirname, '../..');
-const eslint = new ESLint({ cwd: REPO });
-
-/** The messages of `no-restricted-imports` for `code` linted as the file `file` (repo-relative), and every other problem. */
-async function lint(file: string, code: string): Promise<{ restricted: string[]; other: string[] }> {
-  const [result] = await eslint.lintText(code, { filePath: path.join(REPO, file) });
-  assert.ok(result, `${file} was linted`);
-  const restricted = result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
-  const other = result.messages.filter((m) => m.ruleId !== 'no-restricted-imports').map((m) => `${m.ruleId ?? 'fatal'}: ${m.message}`);
-  return { restricted, other };
-}
-
-/** An import of `x` from `spec` that uses it (no unused-variable problem). */
-const importing = (spec: string) => `import { x } from '${spec}';\nexport const y = x;\n`;
-
-async function refused(file: string, code: string, pattern: RegExp): Promise<void> {
-  const { restricted, other } = await lint(file, code);
-  assert.deepEqual(other, [], `${file}: no other problem`);
-  assert.equal(restricted.length, 1, `${file} importing as\n${code}\nis refused (got: ${JSON.stringify(restricted)})`);
-  assert.match(restricted[0]!, pattern);
-}
-
-async function allowed(file: string, code: string): Promise<void> {
-  const { restricted, other } = await lint(file, code);
-  assert.deepEqual([...restricted, ...other], [], `${file} importing as\n${code}\nis allowed`);
-}
+import { allowed, importing, refused } from '../roomsLint';
 
 describe('the engine rooms (eslint.config.mjs)', () => {
   it('a front end imports the engine through its front door only', async () => {
