@@ -8,9 +8,9 @@
 #     start verdaccio from a copy of that storage with no uplink at all (test/registry.ts).
 #   - a PEP 503 "simple" folder holding one tiny pure-Python wheel built here from
 #     test/fixtures/projects/py-tiny (no network), which test/registry.ts serves on 127.0.0.1.
-#   - Go, cargo and venv: Debian's `golang-go` / `cargo` / `python3-venv` (apt-get, as
-#     scripts/sandbox-tools.sh installs bubblewrap) when `go` / `cargo` are not on PATH or
-#     `python3 -m venv` has no ensurepip.
+#   - Go, cargo, venv and maven: Debian's `golang-go` / `cargo` / `python3-venv` / `maven`
+#     (apt-get, as scripts/sandbox-tools.sh installs bubblewrap) when `go` / `cargo` / `mvn` are
+#     not on PATH or `python3 -m venv` has no ensurepip.
 # Everything goes outside the clone, under ${WAVES_TOOLS_DIR:-$HOME/.cache/wave-orchestrator-tools}.
 # Idempotent: a second run only checks and prints. Safe to run concurrently (flock).
 #
@@ -39,6 +39,7 @@ tools_lock "$TOOLS"
 missing=()
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v cargo >/dev/null 2>&1 || missing+=(cargo)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
 # `python3 -m venv` needs ensurepip, which Debian's python3 leaves to python3-venv.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi

@@ -26,13 +26,19 @@ import type { RunState } from '../core/run/runState';
 import { ReviewStore, ReviewStoreError, commentAuthor, currentThreads, fileAtCommit, readRun, submitReview } from '../engine';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
-import { loadPlan, type LoadedPlan } from './runArgs';
+import { shellQuote } from '../core/hosts/hostList';
+import { loadPlan, optionFlags, worktreeAndWallsFrom, type LoadedPlan } from './runArgs';
 
-/** The flags `waves run --resume` is given when the review resumes the run here. */
-const RUN_FLAGS = ['agent', 'agent-argv', 'max-parallel', 'review', 'allow-host', 'memory-mb'] as const;
+/**
+ * The flags `waves run --resume` is given when the review resumes the run here: the agent, the
+ * cap, the review gate, `--unconfined`, and every worktree and walls option of `waves run` (the
+ * table of core/run/runOptions.ts), each with its value or alone as `waves run` takes it.
+ */
+const RUN_VALUED: readonly string[] = ['agent', 'agent-argv', 'max-parallel', 'review', ...optionFlags('run', true)];
+const RUN_SWITCHES: readonly string[] = ['unconfined', ...optionFlags('run').filter((f) => !RUN_VALUED.includes(f))];
 
 export async function reviewCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['json', 'comments', 'request-changes', 'approve', 'no-run', 'unconfined', ...RUN_FLAGS], ['comments', ...RUN_FLAGS]);
+  const { flags, args } = parseArgs(argv, ['json', 'comments', 'request-changes', 'approve', 'no-run', ...RUN_VALUED, ...RUN_SWITCHES], ['comments', ...RUN_VALUED]);
   if (args.length < 1 || args.length > 2) throw new UsageError('review takes a plan file and optionally a package id');
   const [file, packageId] = args as [string, string | undefined];
   const requesting = flags.has('request-changes');
@@ -40,6 +46,8 @@ export async function reviewCommand(argv: readonly string[], io: Io): Promise<nu
   if (requesting && approving) throw new UsageError('--request-changes and --approve go one at a time');
   if (requesting !== flags.has('comments')) throw new UsageError('--request-changes needs --comments FILE (and --comments goes with --request-changes)');
   if (approving && !packageId) throw new UsageError('--approve needs the package to approve');
+  // The worktree and walls options the resume is given, checked as waves run checks them, before anything is sent.
+  worktreeAndWallsFrom(flags, 'run');
 
   const loaded = await loadPlan(io, file, false);
   if (typeof loaded === 'number') return loaded;
@@ -212,9 +220,9 @@ async function requestChanges(io: Io, loaded: LoadedPlan, state: RunState, store
 
 /** No process drives the run: resumed here as `waves run --resume` (unless --no-run). */
 async function resume(io: Io, loaded: LoadedPlan, flags: Map<string, string | true>): Promise<number> {
-  const forward = [...RUN_FLAGS.flatMap((f) => (flags.has(f) ? [`--${f}`, String(flags.get(f))] : [])), ...(flags.has('unconfined') ? ['--unconfined'] : [])];
+  const forward = [...RUN_VALUED.flatMap((f) => (flags.has(f) ? [`--${f}`, String(flags.get(f))] : [])), ...RUN_SWITCHES.filter((f) => flags.has(f)).map((f) => `--${f}`)];
   if (flags.has('no-run')) {
-    io.out(`recorded; to carry it out: waves run --resume ${[...forward, loaded.shown].join(' ')}\n`);
+    io.out(`recorded; to carry it out: waves run --resume ${[...forward, loaded.shown].map(shellQuote).join(' ')}\n`);
     return 0;
   }
   io.out('no process drives the run: resuming it here\n');

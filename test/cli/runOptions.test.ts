@@ -4,7 +4,8 @@
  * set-up command runs in each new tree, the copy list puts the person's ignored `.env` there
  * (their own file untouched), a folder given with --sandbox-write is writable inside the walls
  * and one given with --sandbox-hidden is not there, and each package's agent has its own ports.
- * Bad values are usage errors naming the flag or the variable, before anything starts.
+ * `waves plan`'s worktree gets the same set-up and copy; `waves review` resumes a run with the
+ * same options. Bad values are usage errors naming the flag or the variable, before anything starts.
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { shellQuote } from '../../src/core/hosts/hostList';
 import { gitEnv } from '../engine/helpers';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -121,13 +123,13 @@ describe('waves run: the worktree and walls options', () => {
     assert.equal(fs.existsSync(`${repo}.worktrees`), false);
   });
 
-  it('a copy list with SSH hosts is said: copied into worktrees on this machine only', () => {
+  it('a copy list with SSH hosts starts with no warning: the hosts get their copy too', () => {
     const { repo, plan } = repoWith('ssh-copy', () => ['commit']);
     const hosts = path.join(tmp, 'hosts.yaml');
     fs.writeFileSync(hosts, 'hosts:\n  - name: local\n    max_parallel: 1\n  - name: build-1\n    ssh: me@build-1.invalid\n    folder: /srv/waves\n    max_parallel: 2\n');
     const r = waves(repo, ['run', '--dry-run', '--agent-argv', AGENT, '--hosts', hosts, plan], { WAVES_WORKTREES_COPY: '.env' });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /^waves: warning: the copy list \(WAVES_WORKTREES_COPY\) is copied into worktrees on this machine only: packages placed on the SSH host build-1 get no copy \(copying to SSH hosts is not supported\)$/m);
+    assert.doesNotMatch(r.stderr, /warning|copy list/);
   });
 
   it('the help lists every option with its variable and setting', () => {
@@ -139,14 +141,65 @@ describe('waves run: the worktree and walls options', () => {
       ['--toolchain-cache DIR', 'WAVES_SANDBOX_CACHE', 'waves.sandbox.cache'],
     ])
       assert.ok(help.includes(`${flag} (${variable}; ${setting}):`), flag);
+    // waves plan: every one of them too, with the same variable and setting.
     const planHelp = waves(tmp, ['plan', '--help']).stdout;
-    assert.ok(planHelp.includes('--sandbox-write DIR:… (WAVES_SANDBOX_WRITE; waves.sandbox.write):'));
-    assert.ok(!planHelp.includes('--copy'), 'a planning worktree gets no copy list');
+    for (const [flag, variable, setting] of [
+      ['--setup-command ARGV', 'WAVES_SETUP_COMMAND', 'waves.worktrees.setupCommand'],
+      ['--copy PATH:…', 'WAVES_WORKTREES_COPY', 'waves.worktrees.copy'],
+      ['--sandbox-write DIR:…', 'WAVES_SANDBOX_WRITE', 'waves.sandbox.write'],
+      ['--sandbox-read DIR:…', 'WAVES_SANDBOX_READ adds to it', 'waves.sandbox.read'],
+      ['--sandbox-hidden PATH:…', 'WAVES_SANDBOX_HIDDEN', 'waves.sandbox.hidden'],
+      ['--allow-host HOST:PORT,…', 'WAVES_SANDBOX_ALLOW adds to it', 'waves.sandbox.allowHosts'],
+      ['--allow-registries', 'WAVES_SANDBOX_REGISTRIES=1', 'waves.sandbox.registries'],
+      ['--memory-mb MIB', 'WAVES_SANDBOX_MEMORY_MB', 'waves.sandbox.memoryMB'],
+    ])
+      assert.ok(planHelp.includes(`${flag} (${variable}; ${setting}):`), `plan: ${flag}`);
+  });
+
+  it('waves review resumes the run with the worktree and walls options given to it: the set-up command runs before the revision, its agent writes the folder --sandbox-write opened', () => {
+    const writable = path.join(tmp, 'writable-review');
+    fs.mkdirSync(writable);
+    const { repo, plan } = repoWith('review-options', (id) => [
+      `unless-followup write ${id}/a.txt first`,
+      `if-followup write ${id}/a.txt second`,
+      `if-followup copy deps/marker ${id}/hooked.txt`,
+      `if-followup try-write ${writable}/${id}.txt revised`,
+      'commit',
+    ]);
+    const first = waves(repo, ['run', '--agent-argv', AGENT, plan]);
+    assert.equal(first.status, 0, first.stdout + first.stderr);
+    const comments = path.join(tmp, 'review-options.txt');
+    const hook = JSON.stringify([process.execPath, '-e', "require('fs').mkdirSync('deps', { recursive: true }); require('fs').writeFileSync('deps/marker', 'set up for the revision\\n')"]);
+    const options = ['--setup-command', hook, '--sandbox-write', writable, '--allow-registries', '--memory-mb', '2048'];
+
+    // A value the resume could not use: refused as waves run refuses it, before anything is sent.
+    fs.writeFileSync(comments, 'q/a.txt:1: Say it again\n');
+    const bad = waves(repo, ['review', '--comments', comments, '--request-changes', '--no-run', '--sandbox-write', 'relative', plan, 'q']);
+    assert.equal(bad.status, 2, bad.stdout);
+    assert.match(bad.stderr, /^waves: --sandbox-write: "relative" is neither absolute nor ~\/…$/m);
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs', 'review-options', 'review.json')), false, 'nothing sent, nothing kept');
+
+    // --no-run: recorded, and the command that carries it out names every option, quoted for a shell.
+    const recorded = waves(repo, ['review', '--comments', comments, '--request-changes', '--no-run', '--agent-argv', AGENT, ...options, plan, 'q']);
+    assert.equal(recorded.status, 0, recorded.stderr);
+    const line = /^recorded; to carry it out: waves run --resume (.*)$/m.exec(recorded.stdout)?.[1] ?? '';
+    assert.ok(line.includes(`--setup-command ${shellQuote(hook)}`) && line.includes(`--sandbox-write ${writable}`) && line.includes('--memory-mb 2048') && line.includes('--allow-registries'), line);
+
+    // Resumed here: the revision's tree set up by the command given, its agent inside walls that let it write the folder given.
+    fs.writeFileSync(comments, 'p/a.txt:1: Say it again\n');
+    const resumed = waves(repo, ['review', '--comments', comments, '--request-changes', '--agent-argv', AGENT, ...options, plan, 'p']);
+    assert.equal(resumed.status, 0, resumed.stdout + resumed.stderr);
+    assert.match(resumed.stdout, /no process drives the run: resuming it here/);
+    for (const id of ['p', 'q']) {
+      assert.equal(onBranch(repo, 'review-options', `${id}/a.txt`), 'second', `${id}: revised`);
+      assert.equal(onBranch(repo, 'review-options', `${id}/hooked.txt`), 'set up for the revision\n', `${id}: --setup-command ran before the revision's agent`);
+      assert.equal(fs.readFileSync(path.join(writable, `${id}.txt`), 'utf8'), 'revised', `${id}: --sandbox-write reached the revision's walls`);
+    }
   });
 });
 
 describe('waves plan: the same options', () => {
-  it('--worktrees-folder places the planning worktree; a bad walls value is a usage error', () => {
+  it('--worktrees-folder places the planning worktree; a bad value is a usage error naming its flag or variable', () => {
     const { repo } = repoWith('plan-options', () => ['commit']);
     const trees = path.join(tmp, 'plan-trees');
     const dry = waves(repo, ['plan', '--dry-run', '--json', '--worktrees-folder', trees, 'a feature']);
@@ -155,8 +208,31 @@ describe('waves plan: the same options', () => {
     const bad = waves(repo, ['plan', '--dry-run', 'a feature'], { WAVES_SANDBOX_ALLOW: 'nohost' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^waves: WAVES_SANDBOX_ALLOW: "nohost" is not a host:port$/m);
-    const unknown = waves(repo, ['plan', '--dry-run', '--copy', '.env', 'a feature']);
-    assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /unknown option --copy/);
+    const copy = waves(repo, ['plan', '--dry-run', '--copy', '../secret', 'a feature']);
+    assert.equal(copy.status, 2);
+    assert.match(copy.stderr, /^waves: --copy: "\.\.\/secret" goes up out of the repository \(\.\.\)$/m);
+    assert.equal(fs.existsSync(path.join(repo, '.waves')), false, 'nothing made');
+  });
+
+  it('--copy and --setup-command: the planning worktree gets the copy and is set up before its agent, as a package\'s; a failing set-up starts no agent', () => {
+    const { repo } = repoWith('plan-setup', () => ['commit']);
+    const description = path.join(tmp, 'plan-setup.md');
+    fs.writeFileSync(description, ['Options plan', '', 'test-agent: copy .env plans/options-plan/seen-env.txt', 'test-agent: copy deps/marker plans/options-plan/seen-hook.txt', 'test-agent: plan', ''].join('\n'));
+    const hook = JSON.stringify([process.execPath, '-e', "require('fs').mkdirSync('deps', { recursive: true }); require('fs').writeFileSync('deps/marker', 'set up by the hook\\n')"]);
+    const r = waves(repo, ['plan', '--agent-argv', AGENT, '--setup-command', hook, '--copy', '.env', '--file', description]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const shown = (file: string) => git(repo, 'show', `waves-plan/options-plan:plans/options-plan/${file}`);
+    assert.equal(shown('seen-env.txt'), 'API_KEY=the-persons\n', "the copy list's .env was in the planning worktree");
+    assert.equal(shown('seen-hook.txt'), 'set up by the hook\n', 'the set-up command ran there before the agent');
+    assert.match(fs.readFileSync(path.join(repo, '.waves', 'plans', 'options-plan', 'setup.log'), 'utf8'), /^copy list \(\.env\): 1 copied, 0 left out\n {2}copied \.env\n/);
+    assert.equal(fs.readFileSync(path.join(repo, '.env'), 'utf8'), 'API_KEY=the-persons\n', "the person's file as it was");
+
+    // From the environment, failing: no agent starts, and the session is kept to revise or discard.
+    fs.writeFileSync(description, 'Failing setup\n\ntest-agent: plan\n');
+    const failed = waves(repo, ['plan', '--agent-argv', AGENT, '--file', description], { WAVES_SETUP_COMMAND: JSON.stringify([process.execPath, '-e', "console.log('no dependencies here'); process.exit(3)"]) });
+    assert.equal(failed.status, 2, failed.stdout + failed.stderr);
+    assert.match(failed.stderr, /^waves: the set-up hook .* failed \(exit 3\):\nno dependencies here\nNo agent was started; the session failing-setup is kept/m);
+    assert.doesNotMatch(failed.stdout, /^round 1:/m);
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'plans', 'failing-setup', '1')), false, 'no round was run');
   });
 });

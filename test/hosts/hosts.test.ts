@@ -126,7 +126,8 @@ describe('hosts: the set-up hook and verification run there', () => {
     ]);
     const hookLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-hook-')), 'trees.txt');
     const hook = ['sh', '-c', `pwd >> ${hookLog}`];
-    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], verification: 'approved', setupHook: hook });
+    // The hook runs inside the host's walls: its log's folder is one the person let them write.
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], verification: 'approved', setupHook: hook, confinement: { options: { write: [path.dirname(hookLog)] } } });
     const out = await engine.run();
     const good = out.state.packages.good!;
     assert.equal(good.status, 'succeeded', shown(events));
@@ -154,7 +155,7 @@ describe('hosts: the set-up hook after a failure', () => {
     const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-hook-'));
     // The trees the hook ran in, a log per package (the tree's folder is named after it); `again`'s first run fails.
     const script = 'log="$1/$(basename "$PWD")"; pwd >> "$log"; [ "$(basename "$PWD")" != again ] || [ "$(wc -l < "$log")" -gt 1 ]';
-    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], setupHook: ['sh', '-c', script, 'hook', logs] });
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], setupHook: ['sh', '-c', script, 'hook', logs], confinement: { options: { write: [logs] } } });
     const out = await engine.run();
     const runs = (id: string) => fs.readFileSync(path.join(logs, id), 'utf8').trim().split('\n');
     assert.equal(out.state.packages.again!.status, 'succeeded', shown(events));

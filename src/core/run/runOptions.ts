@@ -63,7 +63,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SETUP_COMMAND',
     kind: 'argv',
     walls: false,
-    commands: ['run'],
+    commands: ['run', 'plan'],
     value: 'ARGV',
     description:
       'a program and its arguments run in each new worktree before its agent starts, e.g. \'["npm", "ci"]\' or "npm ci" (a JSON array of strings, or words split on spaces; never a shell); its output goes to the attempt\'s setup.log, and a failure fails the package',
@@ -76,7 +76,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'path-list',
     paths: 'in-repository',
     walls: false,
-    commands: ['run'],
+    commands: ['run', 'plan'],
     value: 'PATH:…',
     description:
       "files and folders git does not carry (.env, local configuration) copied from your checkout into each new worktree on this machine: paths relative to the repository, a * within one folder level; only what git ignores, never over a file the worktree has, never a link to yours (the attempt's setup.log says what was copied and what not, and why)",
@@ -460,13 +460,4 @@ export function wallsValuesOf(values: RunOptionValues): WallsValues {
   if (values.cache) out.cacheDir = values.cache;
   if (values.memoryMB !== undefined) out.memoryMB = values.memoryMB;
   return out;
-}
-
-/**
- * The note for a copy list in a run with SSH hosts: the list is copied into worktrees on this
- * machine only. `source` names where the list came from.
- */
-export function copyOnHostsNote(source: string, remoteHosts: readonly string[]): string | null {
-  if (remoteHosts.length === 0) return null;
-  return `the copy list (${source}) is copied into worktrees on this machine only: packages placed on ${remoteHosts.length === 1 ? 'the SSH host' : 'the SSH hosts'} ${remoteHosts.join(', ')} get no copy (copying to SSH hosts is not supported)`;
 }

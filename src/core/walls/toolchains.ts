@@ -17,7 +17,7 @@
  * every build run a program (cargo's `config.toml`, gradle's `init.d`) is never one that another
  * agent may write.
  */
-import { parseTarget } from './walls';
+import { parseTarget, PROXY_PORT } from './walls';
 import { cargoSettings, iniKey, parseIni, withoutUserinfo } from './toolchainConfigs';
 
 /** Where an attempt's toolchains keep their caches: `shared` by the agents, `private` to this attempt. */
@@ -59,9 +59,11 @@ const join = (...parts: string[]) => parts.join('/').replace(/\/+/g, '/');
  *   the shared folder;
  * - go: `GOMODCACHE` shared (Go locks it for concurrent use), `GOCACHE` and `GOPATH` private;
  * - gradle: `GRADLE_USER_HOME` private (its `init.d` and `gradle.properties` run or configure
- *   every build), its module cache and wrapper distributions links into the shared folder;
+ *   every build), its module cache and wrapper distributions links into the shared folder; the
+ *   walls' proxy in that home's `gradle.properties` (`gradleProperties`, written by the walls);
  * - maven: its local repository shared, with the resolver's file locks so that two builds can
- *   share it;
+ *   share it; the walls' proxy as JVM properties (`jvmProxyProperties`): the JVM reads no
+ *   `HTTPS_PROXY`;
  * - `XDG_CACHE_HOME` private: everything else that writes `~/.cache` (an agent CLI unpacking
  *   itself, node-gyp's headers, pnpm's metadata).
  */
@@ -81,7 +83,18 @@ export function toolchainEnv(paths: CachePaths, env: Env, tree: ToolchainTree = 
     GOCACHE: own('go-build'),
     GOPATH: own('go'),
     GRADLE_USER_HOME: own('gradle'),
-    MAVEN_OPTS: [env.MAVEN_OPTS?.trim(), `-Dmaven.repo.local=${shared('maven', 'repository')}`, '-Daether.syncContext.named.factory=file-lock', '-Daether.syncContext.named.nameMapper=file-gav'].filter(Boolean).join(' '),
+    MAVEN_OPTS: [
+      env.MAVEN_OPTS?.trim(),
+      `-Dmaven.repo.local=${shared('maven', 'repository')}`,
+      '-Daether.syncContext.named.factory=file-lock',
+      '-Daether.syncContext.named.nameMapper=file-gav',
+      ...Object.entries(jvmProxyProperties()).map(([k, v]) => `-D${k}=${v}`),
+      // Maven 3.9's HTTP transport (and resolver 2's Apache one) read those only when told to; Maven 3.8's wagon always does.
+      '-Daether.connector.http.useSystemProperties=true',
+      '-Daether.transport.apache.useSystemProperties=true',
+    ]
+      .filter(Boolean)
+      .join(' '),
     XDG_CACHE_HOME: own('xdg'),
   };
   if (tree.pnpm) {
@@ -96,6 +109,26 @@ export function toolchainEnv(paths: CachePaths, env: Env, tree: ToolchainTree = 
     for (const theirs of Object.keys(env)) if (theirs !== key && theirs.toLowerCase() === key) out[theirs] = out[key]!;
   }
   return out;
+}
+
+/**
+ * The JVM's proxy properties for the walls' proxy (maven and gradle read no `HTTPS_PROXY`):
+ * everything through 127.0.0.1:`PROXY_PORT` but loopback, as `NO_PROXY` says for the others
+ * (the JDK's own default `http.nonProxyHosts`, set again over one the person's options name).
+ */
+export function jvmProxyProperties(port: number = PROXY_PORT): Record<string, string> {
+  return { 'http.proxyHost': '127.0.0.1', 'http.proxyPort': String(port), 'https.proxyHost': '127.0.0.1', 'https.proxyPort': String(port), 'http.nonProxyHosts': 'localhost|127.*|[::1]' };
+}
+
+/**
+ * Gradle's `gradle.properties` in the attempt's private `GRADLE_USER_HOME` (the person's is
+ * hidden: it holds credentials): the proxy properties as `systemProp.` lines, which the wrapper,
+ * the client and the daemon all read.
+ */
+export function gradleProperties(port: number = PROXY_PORT): string {
+  return Object.entries(jvmProxyProperties(port))
+    .map(([k, v]) => `systemProp.${k}=${v}\n`)
+    .join('');
 }
 
 /** A link made in an attempt's private cache, to a folder of the shared one. */

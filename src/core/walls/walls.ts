@@ -8,7 +8,9 @@
  * attempt's worktree, what git needs to commit there (the object store, the feature's branch
  * refs and their logs, the worktree's own admin folder — never `hooks/`, `config`, `info/` or
  * other refs), the agent's result folder, the CLI's own state folders and what the person
- * adds. The usual secrets are hidden (an empty folder, or /dev/null for a file). Processes:
+ * adds. The usual secrets are hidden (an empty folder, or /dev/null for a file; at their real
+ * paths, under `$HOME` and the account's home folder), and settings
+ * files that hold some are shown as copies without them (maven's `settings.xml`). Processes:
  * a PID namespace of their own (no other agent, no engine to see or signal), a new session
  * (no typing into the person's terminal). Network: none, or only the targets allowed, through
  * the runner's filtering proxy.
@@ -32,6 +34,11 @@ export interface WallsPlan {
   readOnly?: string[];
   /** Absolute paths hidden from the agent: secrets. */
   hidden: string[];
+  /**
+   * Files the agent sees another file in place of, read-only: the person's settings, by a copy
+   * without their credentials (`with`; when it is not there, an empty file). Hidden wins.
+   */
+  replaced?: { path: string; with: string }[];
   /** null: no network at all; else the targets the proxy lets through. */
   network: Target[] | null;
 }
@@ -39,7 +46,11 @@ export interface WallsPlan {
 /** What the disk says of a path (the caller looks; the plan is pure). */
 export type PathKind = 'dir' | 'file' | null;
 
-/** Secrets hidden by default, relative to the home folder (`waves.sandbox.hidden` adds more). */
+/**
+ * Secrets hidden by default, relative to the home folder — `$HOME`'s and the account's (its passwd
+ * entry), when they differ — each at its real path (a link's target: engine/attempt/wallsDraw.ts);
+ * `waves.sandbox.hidden` adds more.
+ */
 export const DEFAULT_HIDDEN: readonly string[] = [
   '.ssh',
   '.aws',
@@ -123,11 +134,12 @@ export interface StateFolder {
  * Where a preset's CLI keeps its state, for this home folder and environment: each default of
  * `STATE_FOLDERS`, or what the vendor's variable (`STATE_VARIABLES`) names instead. A variable
  * naming a folder the walls may not give an agent — not absolute, the root or a folder right
- * under it, the home folder or a folder holding it, or one holding any of `keep` (the worktree,
+ * under it, the home folder or a folder holding it (`accountHome`'s too: the account's home folder,
+ * when `$HOME` names another), or one holding any of `keep` (the worktree,
  * the repository's git folder) — is not followed: that folder stays read-only, and a problem
  * says why, in words. Pure.
  */
-export function stateFolders(family: string, home: string, env: Readonly<Record<string, string | undefined>>, keep: readonly string[] = []): { folders: StateFolder[]; problems: string[] } {
+export function stateFolders(family: string, home: string, env: Readonly<Record<string, string | undefined>>, keep: readonly string[] = [], accountHome = home): { folders: StateFolder[]; problems: string[] } {
   const defaults = STATE_FOLDERS[family] ?? [];
   const variables = STATE_VARIABLES[family] ?? [];
   const folders: StateFolder[] = [];
@@ -139,7 +151,7 @@ export function stateFolders(family: string, home: string, env: Readonly<Record<
     // The variable's default is not used once it is set, whether the walls follow it or not.
     for (const r of replaces) replaced.add(r);
     const target = path.isAbsolute(value) ? path.resolve(value, under ?? '.') : null;
-    const why = target ? stateFolderRefusal(target, home, keep) : 'not an absolute path';
+    const why = target ? stateFolderRefusal(target, home, keep, accountHome) : 'not an absolute path';
     if (why) {
       problems.push(`${variable}=${value} names ${target ?? 'a folder'} for ${family}'s own files, which the walls do not let an agent write (${why}): it stays read-only inside them, and ${family} may fail to start`);
       continue;
@@ -150,10 +162,11 @@ export function stateFolders(family: string, home: string, env: Readonly<Record<
   return { folders, problems };
 }
 
-/** Why a CLI's state folder (absolute; the caller checks its real path too) may not be written by an agent; null when it may. */
-export function stateFolderRefusal(p: string, home: string, keep: readonly string[]): string | null {
+/** Why a CLI's state folder (absolute; the caller checks its real path too) may not be written by an agent; null when it may. `accountHome`: the account's home folder (its passwd entry), when `$HOME` names another. */
+export function stateFolderRefusal(p: string, home: string, keep: readonly string[], accountHome = home): string | null {
   if (p.split('/').filter(Boolean).length < 2) return 'the root or a folder right under it';
   if (isWithin(home, p)) return p === path.resolve(home) ? 'the home folder itself' : 'a folder holding the home folder';
+  if (isWithin(accountHome, p)) return p === path.resolve(accountHome) ? "the account's home folder itself" : "a folder holding the account's home folder";
   const held = keep.find((k) => isWithin(k, p));
   if (held) return `a folder holding ${held}`;
   return null;
@@ -258,8 +271,9 @@ export function isWithin(child: string, parent: string): boolean {
 
 /**
  * bubblewrap's arguments for a plan (everything before `--`). `kind` says what each path is on
- * disk; a writable or read-back path that does not exist is left out, a hidden one too. The
- * order is bubblewrap's: later mounts cover earlier ones, so the secrets come last.
+ * disk; a writable or read-back path that does not exist is left out, a hidden or replaced one
+ * too. The order is bubblewrap's: later mounts cover earlier ones, so the secrets come last (a
+ * replaced file the person also hid stays hidden).
  */
 export function bwrapArgs(plan: WallsPlan, kind: (p: string) => PathKind, tmp = '/tmp'): string[] {
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', tmp];
@@ -274,6 +288,7 @@ export function bwrapArgs(plan: WallsPlan, kind: (p: string) => PathKind, tmp = 
   for (const p of plan.readBack) if (isWithin(p, tmp) && kind(p)) add('--ro-bind', p);
   for (const p of [plan.worktree, ...plan.write]) if (kind(p)) add('--bind', p);
   for (const p of plan.readOnly ?? []) if (kind(p)) add('--ro-bind', p);
+  for (const r of plan.replaced ?? []) if (kind(r.path) === 'file') args.push('--ro-bind', kind(r.with) === 'file' ? r.with : '/dev/null', r.path);
   for (const p of plan.hidden) {
     const k = kind(p);
     if (k === 'dir') args.push('--tmpfs', p, '--remount-ro', p);
@@ -285,6 +300,12 @@ export function bwrapArgs(plan: WallsPlan, kind: (p: string) => PathKind, tmp = 
   args.push('--chdir', plan.worktree);
   return args;
 }
+
+/**
+ * The port the relay's proxy listens on inside the walls, on 127.0.0.1: HTTP_PROXY / HTTPS_PROXY
+ * point there, and so do the JVM's proxy properties (toolchains.ts).
+ */
+export const PROXY_PORT = 3128;
 
 /** The environment variable by which the runner pool asks its runners for a network made ahead (its value: bubblewrap's path; ADR 0019). */
 export const WALLS_AHEAD_ENV = 'WAVES_WALLS_AHEAD';
@@ -319,4 +340,38 @@ export const NO_NETWORK_TEXT = 'its walls let it reach no host (allow one: waves
 /** What an attempt's (or a command's) walls refused it, for its problem or its step's result: the targets (five shown, each through `show`) and where to allow one. */
 export function wallsRefusedText(targets: readonly string[], show: (target: string) => string = (t) => t): string {
   return `its walls refused ${targets.length === 1 ? 'a connection' : `${targets.length} connections`} to ${targets.slice(0, 5).map(show).join(', ')} (not among the hosts it may reach: waves.sandbox.allowHosts / --allow-host)`;
+}
+
+/**
+ * The ports this machine's loopback serves, read from the kernel's socket tables
+ * (`/proc/net/tcp` and `/proc/net/tcp6`): each socket listening (state `0A`) on a loopback
+ * address or on every address (`0.0.0.0`, `::`), ascending. `littleEndian`: the machine's byte
+ * order, in which the tables write addresses. Inside the walls nothing serves them: a connection
+ * there is refused — by the walls, which the relay then names (wallsDraw.ts).
+ */
+export function loopbackListening(tcp: string, tcp6: string, littleEndian = true): number[] {
+  const ports = new Set<number>();
+  // One 32-bit word of an address, as the table writes it (the machine's order) → its bytes in network order.
+  const bytes = (word: string) => {
+    const b = word.match(/../g)!.map((h) => parseInt(h, 16));
+    return littleEndian ? b.reverse() : b;
+  };
+  const served = (address: string): boolean => {
+    if (address.length === 8) {
+      const [a, b, c, d] = bytes(address);
+      return a === 127 || (a === 0 && b === 0 && c === 0 && d === 0);
+    }
+    if (address.length !== 32) return false;
+    const all = [0, 8, 16, 24].flatMap((i) => bytes(address.slice(i, i + 8)));
+    const zeros = (n: number) => all.slice(0, n).every((x) => x === 0);
+    if (zeros(16)) return true; // ::
+    if (zeros(15) && all[15] === 1) return true; // ::1
+    // ::ffff:a.b.c.d, the IPv4 loopback (or any) in a socket of both families.
+    return zeros(10) && all[10] === 0xff && all[11] === 0xff && (all[12] === 127 || (all[12] === 0 && all[13] === 0 && all[14] === 0 && all[15] === 0));
+  };
+  for (const line of `${tcp}\n${tcp6}`.split('\n')) {
+    const m = /^\s*\d+:\s+([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+\S+\s+0A\s/.exec(line);
+    if (m && served(m[1]!)) ports.add(parseInt(m[2]!, 16));
+  }
+  return [...ports].sort((a, b) => a - b);
 }

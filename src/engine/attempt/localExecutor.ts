@@ -9,8 +9,6 @@
  * holds its start token (adopt.ts).
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import { readOnlyAdvice } from '../../core/walls/toolchains';
 import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { writeAtomic } from '../../store/atomicWrite';
@@ -18,13 +16,13 @@ import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAllLanding, copiedInto, copyListIntoTree, copyLogText, createWorktree, dropMadeAhead, inspectTree, isSetUp, madeAheadAt, madeAheadReason, markCopied, markMadeAhead, markSetUp, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
+import { commitAllLanding, copiedInto, createWorktree, dropMadeAhead, inspectTree, madeAheadAt, madeAheadReason, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
 import type { ConfinementOptions } from './wallsDraw';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runnerFiles';
 import { newStartToken, RunnerPool } from './runnerPool';
 import { runVerification, type RunVerificationOptions, type StepResult } from './verification';
-import { runSetupHook } from './setupHook';
+import { copyListInto, setUpOnce } from './setupHook';
 
 export interface LocalExecutorOptions {
   /** The repository (its real path). */
@@ -131,18 +129,9 @@ export class LocalExecutor implements Executor {
         ? await createWorktree({ ...where, path: isolatedTree })
         : await prepareSharedTree({ ...where, path: this.sharedTree(), leftoversMessage: (b) => `waves: ${b}: the agent's uncommitted changes (left in the shared tree)` });
     await this.copyList(tree.path, request.attempt.dir, madeAt !== null);
-    const hookArgv = this.options.setupHook;
     // A reused tree too, unless the hook ran to the end there for this branch (a retry after the hook failed runs it again).
-    if (hookArgv?.length && !isSetUp(tree.path, tree.branch)) {
-      const walls = this.options.walls ? { bwrap: this.options.walls.bwrap, runnerScript: this.runnerScript, ...(this.options.walls.options ? { options: this.options.walls.options } : {}) } : undefined;
-      const hook = await runSetupHook(tree.path, hookArgv, path.join(request.attempt.dir, 'setup.log'), walls && { walls, attemptDir: request.attempt.dir });
-      if (!hook.ok) {
-        const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
-        const readOnly = walls ? readOnlyAdvice(hook.tail, os.homedir()) : null;
-        throw new Error(`the set-up hook ${hookArgv.join(' ')} failed (${how})${readOnly ? `; ${readOnly}` : ''}${hook.tail ? `:\n${hook.tail}` : ''}`);
-      }
-      markSetUp(tree.path, tree.branch);
-    }
+    const w = this.options.walls;
+    await setUpOnce(tree.path, tree.branch, this.options.setupHook ?? [], request.attempt.dir, w && { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) });
     return { worktree: tree.path, branch: tree.branch, baseSha: tree.baseSha };
   }
 
@@ -185,11 +174,8 @@ export class LocalExecutor implements Executor {
   }
 
   /** Copies the list into `tree` and marks it; the lines for the log. */
-  private async copyInto(tree: string): Promise<string> {
-    const entries = this.options.copyFiles!;
-    const text = copyLogText(entries, await copyListIntoTree(this.repoRoot, tree, entries));
-    markCopied(tree, text);
-    return text;
+  private copyInto(tree: string): Promise<string> {
+    return copyListInto(this.repoRoot, tree, this.options.copyFiles!);
   }
 
   async dropAhead(): Promise<void> {

@@ -6,7 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { readOnlyAdvice } from '../../core/walls/toolchains';
+import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
 import { walledCommand, type CommandWalls } from './verification';
 
 export interface SetupHookResult {
@@ -43,4 +46,43 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
     child.once('error', (err) => resolve(finish(null, null, `the set-up hook could not start: ${err.message}\n`)));
     child.once('exit', (code, signal) => resolve(finish(code, signal)));
   });
+}
+
+/**
+ * The set-up hook in `tree` unless it ran to the end there for `branch` (its mark); its output
+ * goes to `<dir>/setup.log`. A failure throws, naming the hook, how it ended, the walls'
+ * read-only file it met (when its output reads so) and its output's tail. A package's tree
+ * (LocalExecutor) and a planning session's alike.
+ */
+export async function setUpOnce(tree: string, branch: string, argv: readonly string[], dir: string, walls?: CommandWalls): Promise<void> {
+  if (!argv.length || isSetUp(tree, branch)) return;
+  const hook = await runSetupHook(tree, argv, path.join(dir, 'setup.log'), walls && { walls, attemptDir: dir });
+  if (!hook.ok) {
+    const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
+    const readOnly = walls ? readOnlyAdvice(hook.tail, os.homedir()) : null;
+    throw new Error(`the set-up hook ${argv.join(' ')} failed (${how})${readOnly ? `; ${readOnly}` : ''}${hook.tail ? `:\n${hook.tail}` : ''}`);
+  }
+  markSetUp(tree, branch);
+}
+
+/** Copies the copy list into `tree` (git/worktreeCopy.ts) and marks it; the lines for its log. */
+export async function copyListInto(repo: string, tree: string, entries: readonly string[]): Promise<string> {
+  const text = copyLogText(entries, await copyListIntoTree(repo, tree, entries));
+  markCopied(tree, text);
+  return text;
+}
+
+/**
+ * A new tree readied as a package's is before its agent starts: the copy list copied once (the
+ * lines in `<dir>/setup.log`), then the set-up hook until it has run to the end there for
+ * `branch`. For a planning session's tree; a failure of the hook throws (`setUpOnce`).
+ */
+export async function readyTree(options: { repo: string; tree: string; branch: string; dir: string; setupHook?: readonly string[]; copyFiles?: readonly string[]; walls?: CommandWalls }): Promise<void> {
+  const { repo, tree, branch, dir } = options;
+  if (options.copyFiles?.length && copiedInto(tree) === null) {
+    const text = await copyListInto(repo, tree, options.copyFiles);
+    await fs.promises.mkdir(dir, { recursive: true });
+    await fs.promises.appendFile(path.join(dir, 'setup.log'), text.endsWith('\n') ? text : `${text}\n`);
+  }
+  if (options.setupHook?.length) await setUpOnce(tree, branch, options.setupHook, dir, options.walls);
 }

@@ -22,7 +22,7 @@ import { verifyLogFile } from '../../core/run/runPaths.js';
 import { requireApproved } from '../consent';
 import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/walls/walls';
 import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchains';
-import { refusalsIn } from './wallsNet';
+import { wallsLogIn } from './wallsNet';
 import { encodeConfine, enterWalls } from './wallsRun';
 import { wallsFor, type ConfinementOptions } from './wallsDraw';
 
@@ -154,7 +154,7 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
       fs.closeSync(fd);
       const output = fs.readFileSync(log, 'utf8');
       const lastLine = output.split('\n').slice(1).filter((l) => l.trim() !== '').pop();
-      const refused = !options.walls ? '' : run.offline ? (!ok && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '') : refusedNote(refusalsIn(verifyWallsLog(options.attemptDir, n)), run.registries);
+      const refused = !options.walls ? '' : run.offline ? (!ok && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '') : refusedNote(wallsLogIn(verifyWallsLog(options.attemptDir, n), 'network'), run.registries);
       const readOnly = options.walls && !ok ? readOnlyAdvice(output, os.homedir()) : null;
       resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused}${readOnly ? `; ${readOnly}` : ''} (log: ${log})` });
     };

@@ -8,11 +8,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, parseTarget, presetFamily, stateFolderRefusal, stateFolders, type PathKind, type Target, type WallsPlan } from '../../core/walls/walls.js';
+import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, isWithin, loopbackListening, parseTarget, presetFamily, PROXY_PORT, stateFolderRefusal, stateFolders, type Target, type WallsPlan } from '../../core/walls/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
 import { bwrapUserArgs } from '../../core/walls/dependencyFolders.js';
 import { dependencyOverlays } from './wallsDeps.js';
 import { toolchainWalls } from './wallsToolchains.js';
+import { accountHomeOf, expandHome, kindOf, linksUnder, readText, realPathOrNull } from './wallsDisk.js';
 import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/agents/agentEndpoints.js';
 import { resolveProgram } from './programs.js';
 
@@ -37,34 +38,8 @@ export interface ConfinementOptions {
 /** An agent's memory limit when the person set none (MiB): a runaway agent cannot take the machine. */
 export const DEFAULT_MEMORY_MB = 8192;
 
-/** `~/x` against the home folder; other paths as they are (made absolute). */
-function expandHome(p: string, home: string): string {
-  return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : path.resolve(p);
-}
-
-function kindOf(p: string): PathKind {
-  try {
-    const st = fs.statSync(p);
-    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
-  } catch {
-    return null;
-  }
-}
-
-function readText(p: string): string {
-  try {
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 function real(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return p;
-  }
+  return realPathOrNull(p) ?? p;
 }
 
 /** What an attempt's walls are drawn from. */
@@ -86,6 +61,8 @@ export interface WallsRequest {
   startToken: string;
   options?: ConfinementOptions;
   home?: string;
+  /** The account's home folder (its passwd entry); default `os.userInfo().homedir`. Tests give another. */
+  accountHome?: string;
 }
 
 /**
@@ -96,6 +73,9 @@ export interface WallsRequest {
  */
 export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: string[] } {
   const home = real(req.home ?? os.homedir());
+  // The account's home folder (its passwd entry: ssh's, the JVM's, a login shell's `~`) when $HOME names another: its secrets hidden too, never given to write.
+  const accountHome = real(req.accountHome ?? accountHomeOf());
+  const homes = accountHome && accountHome !== home ? [home, accountHome] : [home];
   const worktree = real(req.worktree);
   const attemptDir = real(req.attemptDir);
   const dirs = gitDirsOf(worktree);
@@ -127,7 +107,7 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   if (family && !command) {
     // Its own folders where the vendor's documentation puts them (its home variables followed), never the home folder or the repository.
     const keep = [worktree, ...(dirs ? [real(dirs.commonDir)] : [])];
-    const { folders, problems: stateProblems } = stateFolders(family, home, req.env, keep);
+    const { folders, problems: stateProblems } = stateFolders(family, home, req.env, keep, accountHome || home);
     agentProblems.push(...stateProblems);
     for (const f of folders) {
       // A CLI's state folder it has not made yet: made now, so the walls can let it write there (a file it makes is left to it).
@@ -140,25 +120,33 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       }
       // Where it really is: a link to the home folder or the repository is not followed.
       const where = real(f.path);
-      const why = where !== f.path ? stateFolderRefusal(where, home, keep) : null;
+      const why = where !== f.path ? stateFolderRefusal(where, home, keep, accountHome || home) : null;
       if (why) agentProblems.push(`${f.path}, where ${family} keeps its own files, leads to ${where}, which the walls do not let an agent write (${why}): it stays read-only inside them`);
       else write.push(where);
     }
   }
   for (const p of req.options?.write ?? []) write.push(expandHome(p, home));
   // The toolchains' caches and the person's settings without their tokens; the registries when the person allowed them (ADR 0026).
-  const tools = toolchainWalls({ home, env: req.env, worktree, attemptDir, ...(dirs ? { privateDir: path.join(real(dirs.gitDir), 'waves-cache') } : {}), ...(req.options?.cacheDir ? { cacheDir: req.options.cacheDir } : {}), registries: req.options?.registries === true });
+  const tools = toolchainWalls({ home, ...(accountHome ? { accountHome } : {}), env: req.env, worktree, attemptDir, ...(dirs ? { privateDir: path.join(real(dirs.gitDir), 'waves-cache') } : {}), ...(req.options?.cacheDir ? { cacheDir: req.options.cacheDir } : {}), registries: req.options?.registries === true });
   write.push(...tools.write);
   // The CLI's own caches (Copilot's unpacked package in the shared cache): what is complete there read-only, so that no agent changes what the next one runs.
   const agentEnv = command ? {} : agentCacheEnv(family, { shared: tools.shared, own: tools.env.XDG_CACHE_HOME ?? tools.private }, req.env);
   const readOnly = family === 'copilot' && !command ? unpackedPackages(path.join(tools.shared, COPILOT_PACKAGE_CACHE, 'pkg')) : [];
-  const hidden = [...DEFAULT_HIDDEN, ...(req.options?.hidden ?? [])].map((p) => (p.startsWith('/') || p.startsWith('~') ? expandHome(p, home) : path.join(home, p)));
+  // The secrets under each home folder ($HOME's and the account's), where they really are.
+  const secrets = [...DEFAULT_HIDDEN, ...(req.options?.hidden ?? [])].flatMap((p) => (p.startsWith('/') ? [expandHome(p, home)] : homes.map((h) => (p.startsWith('~') ? expandHome(p, h) : path.join(h, p)))));
   // The person's session: its runtime folder (session bus, keyring, agents' sockets) and the ssh-agent's socket.
-  hidden.push('/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : []), ...tools.hidden);
+  const session = ['/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : [])];
+  const { hidden, notes: hiddenNotes } = hiddenAt([...secrets, ...session, ...tools.hidden], homes, [...homes, worktree]);
+  agentProblems.push(...hiddenNotes);
+  // The files shown as copies, likewise at their real paths.
+  const replaced = tools.replaced.flatMap((r) => {
+    const at = realPathOrNull(r.path);
+    return at ? [{ path: at, with: r.with }] : [];
+  });
   const { targets, problems } = targetsFor(req.profileId, req.env, req.options);
   for (const t of tools.allow.map(parseTarget)) if (t && !targets.some((x) => x.host === t.host && x.port === t.port)) targets.push(t);
   problems.push(...tools.problems, ...agentProblems);
-  const plan: WallsPlan = { worktree, write, readBack, readOnly, hidden, network: targets };
+  const plan: WallsPlan = { worktree, write, readBack, readOnly, hidden, replaced, network: targets };
   const args = bwrapArgs(plan, kindOf, '/tmp');
   if (req.interactive) {
     // A terminal agent keeps its controlling terminal (a new session would take it away).
@@ -186,12 +174,60 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       runnerScript: real(req.runnerScript),
       env: { ...tools.env, ...agentEnv },
       registries: tools.registries,
-      listen: loopbackListeners(targets, tools.registries),
+      listen: loopbackListeners(targets, tools.registries, req.env),
       prefix: deps.prefix,
-      laid: [...deps.notes, ...agentProblems],
+      laid: [...deps.notes, ...agentProblems, ...tools.notes],
     },
     problems,
   };
+}
+
+/** A file with an execute bit (false when it cannot be read). */
+function isProgram(file: string): boolean {
+  try {
+    return (fs.statSync(file).mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The most entries of one secret folder the walls look at for links out of it (`hiddenAt`). */
+export const MAX_SECRET_FOLDER_ENTRIES = 10_000;
+
+/**
+ * Where the walls hide the secrets asked (absolute): each at its real path (`realPathOrNull`) —
+ * bubblewrap cannot mount over a link whose target is absolute (the agent would not start), and
+ * inside the walls every link to a real path leads to what is mounted there; a link to nothing
+ * hides nothing. In a secret folder under one of `homes` (`~/.ssh` and the like), each link's
+ * target is hidden too (a key kept elsewhere and linked in, as GNU stow or a secrets manager
+ * does), but a program (a file with an execute bit: a virtualenv's interpreter) and a folder
+ * holding one of `keepShown` (the home folders, the worktree); `MAX_SECRET_FOLDER_ENTRIES` looked
+ * at in each, said in `notes` when there were more. Nothing inside a hidden folder is hidden
+ * again (bubblewrap cannot make a mount point in the empty read-only folder it shows there).
+ */
+function hiddenAt(asked: readonly string[], homes: readonly string[], keepShown: readonly string[]): { hidden: string[]; notes: string[] } {
+  const found = new Set<string>();
+  const notes: string[] = [];
+  const holdsShown = (dir: string) => kindOf(dir) === 'dir' && keepShown.some((k) => isWithin(k, dir));
+  const walked = new Set<string>();
+  for (const p of asked) {
+    const at = realPathOrNull(p);
+    // A link to a folder holding a home folder or the worktree hides nothing: that would be hiding everything.
+    if (!at || (at !== path.resolve(p) && holdsShown(at))) continue;
+    found.add(at);
+    const under = path.resolve(p);
+    if (kindOf(at) !== 'dir' || !homes.some((h) => h !== under && isWithin(under, h)) || walked.has(at)) continue;
+    walked.add(at);
+    const { links, partial } = linksUnder(at, MAX_SECRET_FOLDER_ENTRIES);
+    if (partial) notes.push(`${p} holds more than ${MAX_SECRET_FOLDER_ENTRIES} entries: the links among the others are not followed, and what they lead to is not hidden inside the walls`);
+    for (const link of links) {
+      const target = realPathOrNull(link);
+      const kind = target ? kindOf(target) : null;
+      if (target && kind && !(kind === 'dir' && holdsShown(target)) && !(kind === 'file' && isProgram(target))) found.add(target);
+    }
+  }
+  const all = [...found];
+  return { hidden: all.filter((p) => !all.some((q) => q !== p && isWithin(p, q) && kindOf(q) === 'dir')), notes };
 }
 
 /**
@@ -242,13 +278,29 @@ export function wallsSocketOf(startToken: string): string {
   return path.join('/tmp', `waves-walls-${crypto.createHash('sha256').update(startToken).digest('hex').slice(0, 16)}.sock`);
 }
 
-/** The loopback targets the relay listens on: the allowed ones, and the known registries on loopback (refused, named, by the proxy). */
-function loopbackListeners(allowed: readonly Target[], registries: readonly string[]): string[] {
+/** The most loopback ports of this machine the relay takes to name a refusal there (`loopbackListeners`). */
+export const MAX_REFUSED_LOOPBACK_PORTS = 256;
+
+/**
+ * The loopback targets the relay listens on: the allowed ones; the known registries on loopback
+ * (refused, named, by the proxy); and, only tried (`?`), each other port this machine's loopback
+ * serves (`loopbackListening`) on 127.0.0.1 and ::1 — a connection there is the walls' refusal
+ * (unconfined it would have reached a server), which the proxy then names instead of the kernel
+ * refusing it unnamed. Left to the kernel: ports below 1024 (not the relay's to take), the
+ * package's own port range (`WAVES_PORT_RANGE`: its servers' to take), and beyond
+ * `MAX_REFUSED_LOOPBACK_PORTS`.
+ */
+function loopbackListeners(allowed: readonly Target[], registries: readonly string[], env: Readonly<Record<string, string | undefined>>): string[] {
   const out = allowed.filter(isLoopback).map((t) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`);
   for (const r of registries) {
     const t = parseTarget(r);
     if (t && isLoopback(t) && !out.some((o) => parseTarget(o)?.port === t.port)) out.push(r);
   }
+  const taken = new Set([PROXY_PORT, ...out.map((o) => parseTarget(o)?.port)]);
+  const range = /^(\d+)-(\d+)$/.exec(env.WAVES_PORT_RANGE ?? '');
+  const own = (p: number) => !!range && p >= Number(range[1]) && p <= Number(range[2]);
+  const served = loopbackListening(readText('/proc/net/tcp'), readText('/proc/net/tcp6'), os.endianness() === 'LE');
+  for (const port of served.filter((p) => p >= 1024 && !taken.has(p) && !own(p)).slice(0, MAX_REFUSED_LOOPBACK_PORTS)) out.push(`?127.0.0.1:${port}`, `?[::1]:${port}`);
   return out;
 }
 
@@ -283,7 +335,9 @@ export interface DrawnWalls {
   /**
    * The loopback ports the relay inside listens on (`host:port`): each allowed loopback target's,
    * and each loopback registry's the person named but did not allow — whose connection the proxy
-   * then refuses and names (the kernel would refuse it unnamed).
+   * then refuses and names (the kernel would refuse it unnamed); then, written `?host:port` (only
+   * tried: a port the relay cannot take is left to the kernel), each other port this machine's
+   * loopback serves, refused and named likewise (`loopbackListeners`).
    */
   listen: string[];
   /**
@@ -291,6 +345,6 @@ export interface DrawnWalls {
    * copy-on-write overlays (wallsDeps.ts) are mounted there, in a user namespace of their own.
    */
   prefix: string[];
-  /** What the attempt's log says first of its walls: the tree's folders laid from the person's checkout (`node_modules`), a CLI's own folder the walls could not give it. */
+  /** What the attempt's log says first of its walls: the tree's folders laid from the person's checkout (`node_modules`), a CLI's own folder the walls could not give it, a settings file of the person's shown empty or hidden. */
   laid: string[];
 }

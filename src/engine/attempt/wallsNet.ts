@@ -6,16 +6,15 @@
  * --relay`, the first process there) listens on 127.0.0.1: on the proxy port for clients that
  * honour HTTP(S)_PROXY, and on the port of each allowed loopback target (a local model server)
  * for clients that connect straight to it; it hands every connection to the socket, then runs
- * the agent. Node built-ins only (bundled into dist/runner.js).
+ * the agent. It also listens on each other port this machine's loopback serves (a database, a
+ * dev server of the person's): a connection there is refused by the proxy and named, where the
+ * kernel would refuse it unnamed. Node built-ins only (bundled into dist/runner.js).
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { isAllowed, isLoopback, parseTarget, type Target } from '../../core/walls/walls.js';
-
-/** The port the relay's proxy listens on inside the walls (HTTP_PROXY / HTTPS_PROXY point there). */
-export const PROXY_PORT = 3128;
+import { isAllowed, isLoopback, parseTarget, PROXY_PORT, type Target } from '../../core/walls/walls.js';
 const HEAD_LIMIT = 16 * 1024;
 
 /** One refusal of the walls, a line of `walls.jsonl`. */
@@ -66,44 +65,44 @@ export interface ReachNote {
 /** How long the proxy waits for an allowed server to accept a connection before it counts as not reached. */
 export const CONNECT_TIMEOUT_MS = 30_000;
 
-/** The allowed targets `walls.jsonl` says could not be reached (the last 50), never throwing. */
-export function unreachedIn(logFile: string): WallUnreached[] {
+/** A line of `walls.jsonl` by its kind: a refusal (`network`), or an allowed target not reached (`unreachable`). */
+export interface WallsLogLines {
+  network: WallRefusal;
+  unreachable: WallUnreached;
+}
+
+/**
+ * The lines of one kind `walls.jsonl` holds, never throwing (a line that is not one is passed
+ * over): the last 50, after the last line of each target that is not among them (at most 50 more
+ * targets) — a client retrying one target fifty times does not hide another it was refused.
+ * `network`: the walls' refusals; `unreachable`: the allowed targets that could not be reached.
+ */
+export function wallsLogIn<K extends keyof WallsLogLines>(logFile: string, kind: K): WallsLogLines[K][] {
   let text = '';
   try {
     text = fs.readFileSync(logFile, 'utf8');
   } catch {
     return [];
   }
-  const out: WallUnreached[] = [];
+  const out: WallsLogLines[K][] = [];
   for (const line of text.split('\n')) {
     try {
-      const r = JSON.parse(line) as Partial<WallUnreached>;
-      if (r && r.kind === 'unreachable' && typeof r.target === 'string' && typeof r.at === 'string') out.push({ at: r.at, kind: 'unreachable', target: r.target, why: typeof r.why === 'string' ? r.why : '' });
+      const r = JSON.parse(line) as Partial<WallRefusal | WallUnreached>;
+      if (r && r.kind === kind && typeof r.target === 'string' && typeof r.at === 'string') out.push({ at: r.at, kind, target: r.target, why: typeof r.why === 'string' ? r.why : '' } as WallsLogLines[K]);
     } catch {
       // not such a line
     }
   }
-  return out.slice(-50);
-}
-
-/** The refusals `walls.jsonl` holds (the last 50), never throwing: a line that is not one is passed over. */
-export function refusalsIn(logFile: string): WallRefusal[] {
-  let text = '';
-  try {
-    text = fs.readFileSync(logFile, 'utf8');
-  } catch {
-    return [];
+  const tail = out.slice(-50);
+  const inTail = new Set(tail.map((l) => l.target));
+  const earlier = new Map<string, WallsLogLines[K]>();
+  for (const l of out.slice(0, -50)) {
+    if (inTail.has(l.target)) continue;
+    // Its last line, in the order of the last lines.
+    earlier.delete(l.target);
+    earlier.set(l.target, l);
   }
-  const out: WallRefusal[] = [];
-  for (const line of text.split('\n')) {
-    try {
-      const r = JSON.parse(line) as Partial<WallRefusal>;
-      if (r && r.kind === 'network' && typeof r.target === 'string' && typeof r.at === 'string') out.push({ at: r.at, kind: 'network', target: r.target, why: typeof r.why === 'string' ? r.why : '' });
-    } catch {
-      // not a refusal line
-    }
-  }
-  return out.slice(-50);
+  return [...[...earlier.values()].slice(-50), ...tail];
 }
 
 /** Reads a request head (up to the blank line); resolves with it and what came after it, or null. */
@@ -230,22 +229,33 @@ export function startProxy(socketPath: string, allowed: readonly Target[], logFi
   });
 }
 
-/** Listens on 127.0.0.1:`port`; each connection goes to the socket, `preface` first (a CONNECT for a loopback target). */
-function listenRelay(port: number, socketPath: string, target: Target | null): Promise<net.Server> {
+/**
+ * Listens on `address`:`port` (127.0.0.1 unless told); each connection goes to the socket: as it
+ * is (the proxy's port), or for a loopback `target` after a CONNECT to it. The proxy's answer is
+ * awaited even when the client has gone (a refusal is written down whatever the client does);
+ * a refusal (or a target not reached) closes the client's connection.
+ */
+function listenRelay(port: number, socketPath: string, target: Target | null, address = '127.0.0.1'): Promise<net.Server> {
   const server = net.createServer((client) => {
     client.on('error', () => client.destroy());
     const upstream = net.connect(socketPath);
     upstream.on('error', () => client.destroy());
-    client.once('close', () => upstream.destroy());
     upstream.once('close', () => client.destroy());
     if (!target) {
+      client.once('close', () => upstream.destroy());
       client.pipe(upstream);
       upstream.pipe(client);
       return;
     }
-    upstream.write(`CONNECT ${target.host}:${target.port} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\n\r\n`);
+    const shown = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    upstream.write(`CONNECT ${shown} HTTP/1.1\r\nHost: ${shown}\r\n\r\n`);
     void readHead(upstream).then((read) => {
-      if (!read || !/^HTTP\/1\.[01] 200/.test(read.head)) return client.destroy();
+      if (client.destroyed) return upstream.destroy();
+      client.once('close', () => upstream.destroy());
+      if (!read || !/^HTTP\/1\.[01] 200/.test(read.head)) {
+        upstream.destroy();
+        return client.destroy();
+      }
       if (read.rest.length) client.write(read.rest);
       client.pipe(upstream);
       upstream.pipe(client);
@@ -253,7 +263,7 @@ function listenRelay(port: number, socketPath: string, target: Target | null): P
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, address, () => resolve(server));
   });
 }
 
@@ -366,14 +376,28 @@ function readGo(): Promise<RelayGo | string> {
   });
 }
 
-/** The relay's listeners (the proxy port, each allowed loopback target's), then `argv` under them; the child's exit as the relay's. */
+/**
+ * The relay's listeners (the proxy port, each loopback target's of `loops`, on 127.0.0.1; one
+ * written `?host:port` only tried, on its own address, and left to the kernel when it cannot be
+ * had), then `argv` under them; the child's exit as the relay's.
+ */
 async function relayTo(socketPath: string, loops: string, argv: string[], options: SpawnOptions): Promise<number> {
   const servers: net.Server[] = [];
   try {
     servers.push(await listenRelay(PROXY_PORT, socketPath, null));
+    const bound = new Set([`127.0.0.1:${PROXY_PORT}`]);
     for (const text of loops.split(',').filter(Boolean)) {
-      const t = parseTarget(text);
-      if (t && isLoopback(t) && t.port !== PROXY_PORT) servers.push(await listenRelay(t.port, socketPath, t));
+      const tried = text.startsWith('?');
+      const t = parseTarget(tried ? text.slice(1) : text);
+      if (!t || !isLoopback(t) || t.port === PROXY_PORT) continue;
+      const address = tried && t.host === '::1' ? '::1' : '127.0.0.1';
+      if (bound.has(`${address}:${t.port}`)) continue;
+      try {
+        servers.push(await listenRelay(t.port, socketPath, t, address));
+        bound.add(`${address}:${t.port}`);
+      } catch (err) {
+        if (!tried) throw err;
+      }
     }
   } catch (err) {
     process.stderr.write(`waves runner: the walls' network relay could not listen: ${(err as Error).message}\n`);

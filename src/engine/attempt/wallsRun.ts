@@ -8,8 +8,8 @@
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { parseTarget, WALLS_TRIAL_ARGS } from '../../core/walls/walls.js';
-import { PROXY_PORT, startProxy, upstreamOf } from './wallsNet.js';
+import { parseTarget, PROXY_PORT, WALLS_TRIAL_ARGS } from '../../core/walls/walls.js';
+import { startProxy, upstreamOf } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
 
 /** bubblewrap, then the relay (the runner's own script), then `argv` — still by argv, never a shell. */

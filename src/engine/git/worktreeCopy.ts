@@ -260,9 +260,12 @@ function copyLink(src: string, dst: string, rel: string, root: { from: string },
  * through the engine's git): the engine commits what an agent leaves, ignored files excepted.
  */
 export async function copyListIntoTree(checkout: string, tree: string, entries: readonly string[]): Promise<TreeCopy> {
-  // A path whose folder in the tree is a link or a file is refused when copied (`safeTarget`); git refuses to be asked about it.
-  const paths = copySources(checkout, entries).paths.filter((p) => treeFolderProblem(tree, p) === null);
-  const ignored = new Set<string>();
+  // A path whose folder in the tree is a link or a file is refused when copied (`safeTarget`); git refuses to be asked about it,
+  // and about one that is itself a link in the tree (`conf/` there a tracked link): that one is refused when copied too, saying so.
+  const named = copySources(checkout, entries).paths.filter((p) => treeFolderProblem(tree, p) === null);
+  const linked = named.filter((p) => lstat(path.join(tree, ...p.split('/')))?.isSymbolicLink());
+  const paths = named.filter((p) => !linked.includes(p));
+  const ignored = new Set<string>(linked);
   if (paths.length) {
     // A folder asked with its trailing slash: patterns such as `node_modules/` match folders only.
     const asked = paths.map((p) => (statIsDir(path.join(checkout, ...p.split('/'))) ? `${p}/` : p));

@@ -50,6 +50,7 @@ export class HostsExecutor implements Executor {
           host,
           runnerScript: options.runnerScript,
           ...(options.setupHook ? { setupHook: options.setupHook } : {}),
+          ...(options.copyFiles?.length ? { copyFiles: options.copyFiles } : {}),
           ...(options.hostLostMs !== undefined ? { hostLostMs: options.hostLostMs } : {}),
           ...(options.walls ? { walls: options.walls.options ? { options: options.walls.options } : {} } : {}),
           connection: new SshHost(host),

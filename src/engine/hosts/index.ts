@@ -3,6 +3,7 @@
  *   hostsExecutor.ts  the executor that places each package on a host of the list (or here)
  *   sshExecutor.ts    attempts on one SSH host
  *   ssh.ts            the shared SSH connection to a host
+ *   hostCopy.ts       the copy list into a tree on an SSH host
  *   hostsCheck.ts     whether each host is reachable and has what a run needs
  */
 export { HostsExecutor, type HostsExecutorOptions } from './hostsExecutor';

@@ -19,10 +19,12 @@ import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { nodeProbe, readNodeCheck, shellQuote, type Host } from '../../core/hosts/hostList';
 import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../core/walls/walls';
+import { readOnlyAdvice } from '../../core/walls/toolchains';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
 import { parseExit, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
-import { ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
+import { copyLogText, ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
+import { copyListToHost } from './hostCopy';
 import { requireApproved } from '../consent';
 import { NotRegularFileError } from '../../util/regularFile';
 import { ConfinementUnavailableError, encodeConfine, type ConfinementOptions } from '../attempt';
@@ -33,8 +35,14 @@ export interface SshExecutorOptions {
   host: Host & { ssh: string; folder: string };
   /** The runner bundle on this machine (copied to the host once per version). */
   runnerScript: string;
-  /** argv run in each new worktree there, and again in a reused one where it did not succeed (no shell of ours; quoted for the host's). */
+  /**
+   * argv run in each new worktree there, and again in a reused one where it did not succeed (no
+   * shell of ours; quoted for the host's), inside the host's walls like a verification command
+   * (`runner.js --confine` there) unless the person chose none.
+   */
   setupHook?: string[];
+  /** The copy list: files of the person's checkout git does not carry, copied into each new tree there once (hostCopy.ts). */
+  copyFiles?: string[];
   /** How long a host may stay out of reach before its attempts are lost (default 60 000 ms). */
   hostLostMs?: number;
   /** The connection (tests and the hosts executor share one per host). */
@@ -181,8 +189,9 @@ export class SshExecutor implements Executor {
   /**
    * The base (the integration tip, resolved here) pushed to the host; the package's branch made
    * from it there when it is new, or the base merged into it when a retry's branch lacks it;
-   * its worktree created (or reused); the set-up hook until it has run to the end there for the
-   * branch (a new tree, a retry's whose hook failed).
+   * its worktree created (or reused); the copy list copied into it once (as here: a reused tree
+   * keeps what it has); the set-up hook, inside the host's walls, until it has run to the end
+   * there for the branch (a new tree, a retry's whose hook failed).
    */
   async prepareTree(request: TreeRequest): Promise<PreparedTree> {
     await this.prepareHost();
@@ -194,6 +203,8 @@ export class SshExecutor implements Executor {
     // The set-up hook's mark (as on this machine, localExecutor.ts): the branch the hook last ran to
     // the end for in the tree, in its private git folder; the hook runs until it has for this branch.
     const mark = `"$(g -C ${q(tree)} rev-parse --git-path waves-set-up)"`;
+    // The copy list's mark (as git/treeMarks.ts's here): the lines of the copy made into the tree.
+    const copied = `"$(g -C ${q(tree)} rev-parse --git-path waves-copied)"`;
     // One tree's script at a time on a host: its `worktree prune` would remove the folder another
     // package's `worktree add` is making in `worktrees/` ("could not open 'worktrees/<x>/gitdir'"),
     // as on this machine (git/gitRun.ts inTurn).
@@ -207,7 +218,8 @@ export class SshExecutor implements Executor {
         `if ! g merge-base --is-ancestor ${baseSha} ${q(`refs/heads/${branch}`)}; then ` +
         `if ! g -C ${q(tree)} ${identity} merge --no-ff --no-edit -q -m ${q(`Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`)} ${baseSha} >/dev/null 2>&1; then ` +
         `g -C ${q(tree)} diff --name-only --diff-filter=U | sed 's/^/conflict=/'; g -C ${q(tree)} merge --abort >/dev/null 2>&1 || true; exit 4; fi; fi; fi; ` +
-        `if [ "$(cat ${mark} 2>/dev/null)" = ${q(branch)} ]; then echo set-up=done; fi`,
+        `if [ "$(cat ${mark} 2>/dev/null)" = ${q(branch)} ]; then echo set-up=done; fi; ` +
+        `if [ -e ${copied} ]; then echo copied=done; fi`,
       undefined,
       [0, 3, 4],
     ));
@@ -223,16 +235,29 @@ export class SshExecutor implements Executor {
         `the updated base ${baseSha.slice(0, 12)} could not be merged into ${branch} on ${this.hostName}${files.length ? ` (conflicts: ${files.join(', ')})` : ''}; the merge was undone and the tree is as its last attempt left it`,
       );
     }
+    const log = `${request.attempt.dir}/setup.log`;
+    const entries = this.options.copyFiles;
+    if (entries?.length && !/^copied=done$/m.test(out.stdout)) {
+      const copy = await this.call(() => copyListToHost(this.ssh, { checkout: this.options.repoRoot, tree, entries, node: this.options.host.node ?? 'node' }));
+      // The attempt's setup.log says what was copied and what left out, and why; the tree's mark keeps it.
+      await this.script(`set -e; ${G}; mkdir -p ${q(request.attempt.dir)}; m=${copied}; cat > "$m.tmp"; cat "$m.tmp" >> ${q(log)}; mv -f "$m.tmp" "$m"`, copyLogText(entries, copy));
+    }
     const hook = this.options.setupHook;
     if (hook?.length && !/^set-up=done$/m.test(out.stdout)) {
-      const log = `${request.attempt.dir}/setup.log`;
+      // Inside the host's walls (ADR 0026), as a verification command there: the tree writable, the home folder not.
+      const walled = this.options.walls ? `${q(this.options.host.node ?? 'node')} ${q(this.runnerPath)} --confine ${q(this.confineRequest(tree, request.attempt.dir, `${request.attempt.dir}/setup-walls.jsonl`))} -- ` : '';
       const r = await this.script(
-        `${G}; mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} && ${hook.map(q).join(' ')} > ${q(log)} 2>&1; code=$?; ` +
+        `${G}; echo "home=$HOME"; mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} && ${walled}${hook.map(q).join(' ')} </dev/null >> ${q(log)} 2>&1; code=$?; ` +
           `if [ $code = 0 ]; then printf '%s\\n' ${q(branch)} > ${mark}; else tail -n 20 ${q(log)}; fi; exit $code`,
         undefined,
         null,
       );
-      if (r.code !== 0) throw new Error(`the set-up hook ${hook.join(' ')} failed on ${this.hostName} (exit ${r.code ?? '?'})${r.stdout.trim() ? `:\n${r.stdout.trim()}` : ''}`);
+      if (r.code !== 0) {
+        const home = /^home=(.*)$/m.exec(r.stdout)?.[1]?.trim() || undefined;
+        const tail = r.stdout.replace(/^home=.*\n?/m, '').trim();
+        const readOnly = this.options.walls ? readOnlyAdvice(tail, home) : null;
+        throw new Error(`the set-up hook ${hook.join(' ')} failed on ${this.hostName} (exit ${r.code ?? '?'})${readOnly ? `; ${readOnly}` : ''}${tail ? `:\n${tail}` : ''}`);
+      }
     }
     return { worktree: tree, branch, baseSha };
   }
@@ -297,7 +322,7 @@ export class SshExecutor implements Executor {
       options.onCommand?.(step, i + 1);
       const log = `${options.attemptDir}/verify-${i + 1}.log`;
       // The approved command line itself, for the host's shell — as a local one is for the person's; inside the host's walls (#32) unless the person chose none.
-      const walled = this.options.walls ? `${q(this.options.host.node ?? 'node')} ${q(this.runnerPath)} --confine ${q(this.confineRequest(options.cwd, options.attemptDir, i + 1))} -- ` : '';
+      const walled = this.options.walls ? `${q(this.options.host.node ?? 'node')} ${q(this.runnerPath)} --confine ${q(this.confineRequest(options.cwd, options.attemptDir, `${options.attemptDir}/verify-${i + 1}-walls.jsonl`))} -- ` : '';
       const r = await this.script(`mkdir -p ${q(options.attemptDir)}; cd ${q(options.cwd)} && { printf '$ %s\\n' ${q(step.command)}; ${walled}sh -c ${q(step.command)}; } > ${q(log)} 2>&1; code=$?; tail -n 1 ${q(log)}; exit $code`, undefined, null);
       const last = r.stdout.trim().split('\n').pop()?.trim() ?? '';
       results.push({ step: step.step, ok: r.code === 0, detail: r.code === 0 ? `${step.command}: passed` : `${step.command}: exit ${r.code}${last ? ` — ${last.slice(0, 200)}` : ''} (log on ${this.hostName}: ${log})` });
@@ -329,10 +354,10 @@ export class SshExecutor implements Executor {
     await this.script(`cat > ${q(attempt.files.spec)}.tmp && mv -f ${q(attempt.files.spec)}.tmp ${q(attempt.files.spec)}`, JSON.stringify(walled, null, 2) + '\n');
   }
 
-  /** `runner.js --confine`'s request for a verification step there (the host's bubblewrap, its paths). */
-  private confineRequest(cwd: string, attemptDir: string, n: number): string {
+  /** `runner.js --confine`'s request for a command there (a verification step, the set-up hook: the host's bubblewrap, its paths). */
+  private confineRequest(cwd: string, attemptDir: string, log: string): string {
     const options = this.options.walls?.options;
-    return encodeConfine({ bwrap: 'bwrap', cwd, attemptDir, log: `${attemptDir}/verify-${n}-walls.jsonl`, ...(options ? { options } : {}) });
+    return encodeConfine({ bwrap: 'bwrap', cwd, attemptDir, log, ...(options ? { options } : {}) });
   }
 
   /**

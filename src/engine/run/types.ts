@@ -48,8 +48,8 @@ export interface EngineOptions {
   setupHook?: string[];
   /**
    * The copy list (`waves.worktrees.copy`, `--copy`): paths relative to the repository (a `*` in
-   * their last part) that git ignores, copied from the checkout into each new tree on this
-   * machine before its set-up hook, never over a file there (git/worktreeCopy.ts). Not to SSH hosts.
+   * their last part) that git ignores, copied from the checkout into each new tree before its
+   * set-up hook, never over a file there (git/worktreeCopy.ts; on SSH hosts, hosts/hostCopy.ts).
    */
   copyFiles?: string[];
   /**

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  copyOnHostsNote,
   optionsOf,
   parseOptionText,
   pathProblem,
@@ -59,11 +58,11 @@ describe('the run options table', () => {
     assert.equal(props['waves.sandbox.unconfined']!.scope, 'machine');
   });
 
-  it('run takes every option; plan the walls and the worktrees folder', () => {
+  it('run and plan take every option (a planning worktree is set up as a package\'s)', () => {
     assert.equal(optionsOf('run').length, RUN_OPTIONS.length);
     assert.deepEqual(
       optionsOf('plan').map((o) => o.flag),
-      ['worktrees-folder', 'sandbox-write', 'sandbox-read', 'sandbox-hidden', 'allow-host', 'allow-registries', 'toolchain-cache', 'memory-mb'],
+      ['setup-command', 'copy', 'worktrees-folder', 'sandbox-write', 'sandbox-read', 'sandbox-hidden', 'allow-host', 'allow-registries', 'toolchain-cache', 'memory-mb'],
     );
   });
 });
@@ -160,8 +159,9 @@ describe('the run options from the command line', () => {
     assert.deepEqual(values, { copy: ['.env'] });
   });
 
-  it("plan takes only its options: a run's worktree options are not read there", () => {
-    assert.deepEqual(runOptionsFromCommandLine(flags({ 'setup-command': 'npm ci' }), { WAVES_WORKTREES_COPY: '/abs' }, 'plan').values, {});
+  it('plan reads the worktree options as run does', () => {
+    assert.deepEqual(runOptionsFromCommandLine(flags({ 'setup-command': 'npm ci' }), { WAVES_WORKTREES_COPY: '.env' }, 'plan').values, { setupCommand: ['npm', 'ci'], copy: ['.env'] });
+    assert.throws(() => runOptionsFromCommandLine(flags({}), { WAVES_WORKTREES_COPY: '/abs' }, 'plan'), /^RunOptionError: WAVES_WORKTREES_COPY: "\/abs" is not relative to the repository$/);
   });
 });
 
@@ -222,11 +222,6 @@ describe('the run options from the editor settings', () => {
       memoryMB: 0,
     });
     assert.deepEqual(wallsValuesOf({ registries: false }), {});
-  });
-
-  it('a copy list with SSH hosts is said: copied on this machine only', () => {
-    assert.equal(copyOnHostsNote('--copy', []), null);
-    assert.equal(copyOnHostsNote('--copy', ['build-1']), 'the copy list (--copy) is copied into worktrees on this machine only: packages placed on the SSH host build-1 get no copy (copying to SSH hosts is not supported)');
   });
 });
 

@@ -18,9 +18,11 @@ import {
   registryTargets,
   toolchainEnv,
   toolchainLinks,
+  gradleProperties,
+  jvmProxyProperties,
 } from '../../../src/core/walls/toolchains';
 import { sanitizeCargoConfig, sanitizeNpmrc, sanitizePipConf } from '../../../src/core/walls/toolchainConfigs';
-import { wallsRefusedText } from '../../../src/core/walls/walls';
+import { loopbackListening, wallsRefusedText } from '../../../src/core/walls/walls';
 
 const paths = { shared: '/c/shared', private: '/a/cache' };
 
@@ -60,10 +62,25 @@ describe('toolchainEnv: each cache where it belongs', () => {
     assert.equal(pnpm.npm_config_package_import_method, 'copy');
   });
 
-  test("maven: the person's JVM options kept, the shared repository and the resolver's file locks added last", () => {
-    assert.equal(env.MAVEN_OPTS, '-Dmaven.repo.local=/c/shared/maven/repository -Daether.syncContext.named.factory=file-lock -Daether.syncContext.named.nameMapper=file-gav');
-    const theirs = toolchainEnv(paths, { MAVEN_OPTS: ' -Xmx2g -Dmaven.repo.local=/home/p/.m2/repository ' }).MAVEN_OPTS!;
-    assert.match(theirs, /^-Xmx2g -Dmaven\.repo\.local=\/home\/p\/\.m2\/repository -Dmaven\.repo\.local=\/c\/shared\/maven\/repository /);
+  test("maven: the person's JVM options kept, the shared repository, the resolver's file locks and the walls' proxy added last", () => {
+    assert.equal(
+      env.MAVEN_OPTS,
+      '-Dmaven.repo.local=/c/shared/maven/repository -Daether.syncContext.named.factory=file-lock -Daether.syncContext.named.nameMapper=file-gav' +
+        ' -Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=3128 -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=3128 -Dhttp.nonProxyHosts=localhost|127.*|[::1]' +
+        ' -Daether.connector.http.useSystemProperties=true -Daether.transport.apache.useSystemProperties=true',
+    );
+    const theirs = toolchainEnv(paths, { MAVEN_OPTS: ' -Xmx2g -Dmaven.repo.local=/home/p/.m2/repository -Dhttps.proxyHost=proxy.corp ' }).MAVEN_OPTS!;
+    assert.match(theirs, /^-Xmx2g -Dmaven\.repo\.local=\/home\/p\/\.m2\/repository -Dhttps\.proxyHost=proxy\.corp -Dmaven\.repo\.local=\/c\/shared\/maven\/repository /);
+    // The last -D wins: the walls' proxy over the person's own (which the walls' proxy goes through: their HTTPS_PROXY).
+    assert.ok(theirs.lastIndexOf('-Dhttps.proxyHost=127.0.0.1') > theirs.indexOf('-Dhttps.proxyHost=proxy.corp'));
+  });
+
+  test("gradle: the walls' proxy as systemProp lines of the private GRADLE_USER_HOME's gradle.properties", () => {
+    assert.equal(
+      gradleProperties(),
+      'systemProp.http.proxyHost=127.0.0.1\nsystemProp.http.proxyPort=3128\nsystemProp.https.proxyHost=127.0.0.1\nsystemProp.https.proxyPort=3128\nsystemProp.http.nonProxyHosts=localhost|127.*|[::1]\n',
+    );
+    assert.deepEqual(jvmProxyProperties(4000)['https.proxyPort'], '4000');
   });
 
   test("the walls' values win over the person's (theirs are read-only inside), in whatever case npm's were set", () => {
@@ -390,5 +407,35 @@ describe('the words beside a failure that reads like the walls', () => {
       assert.equal(readOnlyAdvice(output, '/home/p'), null, output);
     }
     assert.equal(readOnlyAdvice("Error: EACCES: permission denied, open '/home/p/.x'"), null, 'without the home folder, a refused permission is not said');
+  });
+});
+
+describe('loopbackListening: the ports this machine\'s loopback serves, from the kernel\'s socket tables', () => {
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  // Little-endian words, as x86 and arm64 write them: 0100007F is 127.0.0.1, 00000000 every address.
+  const tcp =
+    header +
+    '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1 0000000000000000 100 0 0 10 0\n' + // 127.0.0.1:8080
+    '   1: 00000000:15B3 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2 1 0000000000000000 100 0 0 10 0\n' + // 0.0.0.0:5555
+    '   2: 0101A8C0:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 3 1 0000000000000000 100 0 0 10 0\n' + // 192.168.1.1:3000: not loopback
+    '   3: 0100007F:1F91 0100007F:D431 01 00000000:00000000 00:00000000 00000000  1000        0 4 1 0000000000000000 100 0 0 10 0\n' + // 127.0.0.1:8081 established, not listening
+    '   4: 3500007F:0035 00000000:0000 0A 00000000:00000000 00:00000000 00000000   101        0 5 1 0000000000000000 100 0 0 10 0\n'; // 127.0.0.53:53
+  const tcp6 =
+    header +
+    '   0: 00000000000000000000000001000000:2382 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 6 1 0000000000000000 100 0 0 10 0\n' + // [::1]:9090
+    '   1: 00000000000000000000000000000000:1538 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 7 1 0000000000000000 100 0 0 10 0\n' + // [::]:5432
+    '   2: 0000000000000000FFFF00000100007F:22B8 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 8 1 0000000000000000 100 0 0 10 0\n' + // [::ffff:127.0.0.1]:8888
+    '   3: 000080FE00000000FF005450B6AD1DFE:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 9 1 0000000000000000 100 0 0 10 0\n'; // fe80::…:80: not loopback
+
+  test('loopback and every-address listeners of both families, ascending; not another address, not a connection', () => {
+    assert.deepEqual(loopbackListening(tcp, tcp6), [53, 5432, 5555, 8080, 8888, 9090]);
+  });
+
+  test('a big-endian machine writes its words the other way round', () => {
+    assert.deepEqual(loopbackListening(header + '   0: 7F000001:1F90 00000000:0000 0A 0\n   1: 0100007F:1F91 00000000:0000 0A 0\n', '', false), [8080]);
+  });
+
+  test('nothing to read (another system, a table that cannot be read): none', () => {
+    assert.deepEqual(loopbackListening('', ''), []);
   });
 });

@@ -62,6 +62,13 @@ describe('stateFolders: where each preset CLI writes its own files', () => {
       assert.ok(!folders.some((f) => f.variable === variable), JSON.stringify(folders));
       for (const f of folders) assert.ok(!HOME.startsWith(`${f.path}/`) && f.path !== HOME && f.path !== '/', f.path);
     }
+    // $HOME not the account's home folder (its passwd entry): neither that folder nor one holding it is given.
+    for (const [value, why] of [['/srv/account', "the account's home folder itself"], ['/srv', 'the root or a folder right under it'], ['/srv/account/..', 'the root or a folder right under it'], ['/data/homes', "a folder holding the account's home folder"]] as const) {
+      const { folders, problems } = stateFolders('codex', HOME, { CODEX_HOME: value }, keep, value === '/data/homes' ? '/data/homes/account' : '/srv/account');
+      assert.deepEqual(folders, [], value);
+      assert.match(problems.join('\n'), new RegExp(`\\(${why}\\)`), value);
+    }
+    assert.deepEqual(stateFolders('codex', HOME, { CODEX_HOME: '/srv/account/.codex' }, keep, '/srv/account').problems, [], "a folder inside the account's home is the CLI's to write");
     // The default it replaced is not given either: CLAUDE_CONFIG_DIR refused leaves no ~/.claude.
     assert.deepEqual(paths('claude-code', { CLAUDE_CONFIG_DIR: '/' }), ['/home/p/.config/claude']);
   });

@@ -2,19 +2,26 @@
  * The ordinary toolchain commands inside the walls (#50), with the real bubblewrap, the real
  * engine, real package registries on 127.0.0.1 and a realistic project: a scripted agent
  * (test/fixtures/agents/toolchain-agent.mjs) runs `npm ci`, `npm install <dep>`, the project's
- * tests, a venv and `pip install` from a local index, `cargo build` and `go build` in its tree,
- * then hunts for the person's registry token. The person is a temporary home whose `.npmrc`
+ * tests, a venv and `pip install` from a local index, `cargo build`, `go build` and maven (whose
+ * parent POM comes from the mirror the person's `~/.m2/settings.xml` names: maven reads no
+ * HTTPS_PROXY, only the JVM's proxy properties the walls set) in its tree, then hunts for the
+ * person's registry token and maven password. The person is a temporary home whose `.npmrc`
  * names the registry (verdaccio, offline: every package from a copy of the storage
- * scripts/registry-tools.sh filled once) with a token for it, and whose pip configuration names
- * the local index; its caches hold the person's own files. Judged on disk afterwards: the home,
- * caches included, byte for byte as it was. Without the registries allowed, `npm ci` fails and
- * the package's problem says it was the walls, and the switch that opens them.
+ * scripts/registry-tools.sh filled once) with a token for it, whose pip configuration names
+ * the local index, and whose `~/.m2/settings.xml` names the mirror beside a server's login and a
+ * proxy's (the agent and maven read a copy without them, at the path maven reads); its caches
+ * hold the person's own files. Judged on disk afterwards: the home,
+ * caches included, byte for byte as it was. Without the registries allowed, `npm ci` and maven fail
+ * and the package's problem says it was the walls, and the switch that opens them, naming the
+ * maven mirror by the host name only its proxy saw.
  *
  * Run: node --import tsx --test test/engine/attempt/toolchainsInWalls.test.ts
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import dns from 'node:dns/promises';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -32,6 +39,41 @@ const REAL_HOME = os.homedir();
 let runnerScript = '';
 let registry: Registry;
 let pyIndex: PythonIndex;
+let maven: MavenMirror;
+
+/** A maven mirror serving one parent POM, named by this machine's host name (no loopback name: the JVM's proxy properties leave those out), listening on every address that name may resolve to. */
+interface MavenMirror {
+  url: string;
+  host: string;
+  port: number;
+  requests: string[];
+  stop(): Promise<void>;
+}
+
+const PARENT_POM = '<project xmlns="http://maven.apache.org/POM/4.0.0">\n  <modelVersion>4.0.0</modelVersion>\n  <groupId>waves.test</groupId><artifactId>parent</artifactId><version>1</version><packaging>pom</packaging>\n</project>\n';
+/** maven in the project's folder; a line ended after its output (maven 3.8 ends it with colour resets and no newline). */
+const MVN_VALIDATE = 'try cd maven && mvn -B -ntp validate; s=$?; echo; exit $s';
+/** The user settings maven says it reads (its debug output, colours out), and what that file holds inside the walls. */
+const MVN_SETTINGS = "try cd maven && f=$(mvn -B -ntp -X validate 2>&1 | sed -e 's/\\x1b\\[[0-9;]*m//g' | sed -n 's/^\\[DEBUG\\] Reading user settings from //p') && echo \"maven reads $f\" && cat \"$f\"";
+/** A project whose parent POM is only in the mirror: `mvn validate` downloads it and needs no plugin. */
+const CHILD_POM = '<project xmlns="http://maven.apache.org/POM/4.0.0">\n  <modelVersion>4.0.0</modelVersion>\n  <parent><groupId>waves.test</groupId><artifactId>parent</artifactId><version>1</version><relativePath/></parent>\n  <artifactId>child</artifactId><packaging>pom</packaging>\n</project>\n';
+
+async function startMavenMirror(): Promise<MavenMirror> {
+  const host = os.hostname().toLowerCase();
+  // Resolved outside the walls (by their proxy) as by any program here; inside, the JVM asks the proxy.
+  await dns.lookup(host).catch((err: Error) => {
+    throw new Error(`this machine's host name ${host} does not resolve (${err.message}): the maven test names its mirror by it`);
+  });
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    if (req.url === '/maven/waves/test/parent/1/parent-1.pom') res.end(PARENT_POM);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://${host}:${port}/maven`, host, port, requests, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
 
 before(async () => {
   isolateGit();
@@ -43,11 +85,11 @@ before(async () => {
   // A rustup proxy finds its toolchains under RUSTUP_HOME (else ~/.rustup): the person's, whatever HOME the test gives.
   const rustup = path.join(REAL_HOME, '.rustup');
   if (!process.env.RUSTUP_HOME && fs.existsSync(rustup) && fs.realpathSync(tools.cargo).includes(`${path.sep}.cargo${path.sep}`)) process.env.RUSTUP_HOME = rustup;
-  [registry, pyIndex] = await Promise.all([startRegistry(), startPythonIndex()]);
+  [registry, pyIndex, maven] = await Promise.all([startRegistry(), startPythonIndex(), startMavenMirror()]);
 });
 
 after(async () => {
-  await Promise.all([registry?.stop(), pyIndex?.stop()]);
+  await Promise.all([registry?.stop(), pyIndex?.stop(), maven?.stop()]);
 });
 
 /** Every file of a fixture project (relative path → text), without what installs and builds make. */
@@ -97,6 +139,9 @@ function changes(before: Map<string, string>, after: Map<string, string>): strin
 interface Person {
   home: string;
   token: string;
+  /** The login of a server and of a proxy in the person's maven settings. */
+  mavenUser: string;
+  mavenPassword: string;
 }
 
 /**
@@ -107,9 +152,23 @@ interface Person {
 function person(): Person {
   const home = tempDir('waves-person-');
   const token = `npm_${crypto.randomBytes(18).toString('hex')}`;
+  const mavenUser = `mvnuser_${crypto.randomBytes(6).toString('hex')}`;
+  const mavenPassword = `mvnpw_${crypto.randomBytes(12).toString('hex')}`;
+  // As people write them: the mirror, a server's login for a deploy repository, a proxy (the walls' stands in: maven would try it straight).
+  const m2 = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0">',
+    '  <!-- nexus: ask ops for the password -->',
+    `  <servers>\n    <server>\n      <id>deploy</id>\n      <username>${mavenUser}</username>\n      <password>${mavenPassword}</password>\n    </server>\n  </servers>`,
+    `  <mirrors>\n    <mirror><id>theirs</id><mirrorOf>*</mirrorOf><url>${maven.url}</url></mirror>\n  </mirrors>`,
+    `  <proxies>\n    <proxy><id>corp</id><active>true</active><protocol>http</protocol><host>proxy.invalid</host><port>3128</port><username>${mavenUser}</username><password>${mavenPassword}</password></proxy>\n  </proxies>`,
+    '</settings>',
+    '',
+  ].join('\n');
   const files: Record<string, string> = {
     '.npmrc': [`registry=${registry.url}`, `//127.0.0.1:${registry.port}/:_authToken=${token}`, 'fetch-retries=1', 'fetch-retry-mintimeout=1000', 'fetch-retry-maxtimeout=2000', 'fund=false', 'audit=false', ''].join('\n'),
     '.config/pip/pip.conf': `[global]\nindex-url = ${pyIndex.url}\n`,
+    '.m2/settings.xml': m2,
     '.npm/_cacache/index-v5/00/mine': 'the person\'s npm cache\n',
     '.cache/pip/http-v2/mine': 'the person\'s pip cache\n',
     '.cache/go-build/00/mine-a': 'the person\'s go build cache\n',
@@ -122,14 +181,16 @@ function person(): Person {
     fs.writeFileSync(path.join(home, rel), text);
   }
   process.env.HOME = home;
+  // The JVM's home is the account's, whatever HOME says: the person's maven reads this one's settings.xml (their MAVEN_OPTS, kept inside the walls).
+  process.env.MAVEN_OPTS = `-Duser.home=${home}`;
   // A person's shell, not an npm script's: `npm test` hands its own settings down as npm_config_* variables, which npm reads before any .npmrc.
   for (const k of Object.keys(process.env)) if (/^npm_(config|package|lifecycle)_/i.test(k)) delete process.env[k];
-  return { home, token };
+  return { home, token, mavenUser, mavenPassword };
 }
 
-/** A repository holding small-node at its root, the tiny crate in `crate/` and the tiny Go module in `gomod/`, with a one-package plan whose agent follows `steps`. */
+/** A repository holding small-node at its root, the tiny crate in `crate/`, the tiny Go module in `gomod/` and a maven project in `maven/`, with a one-package plan whose agent follows `steps`. */
 function projectRepo(feature: string, steps: string[]): { repo: string; planFile: string } {
-  const repo = makeRepo({ ...projectFiles('small-node'), ...projectFiles('tiny-crate', 'crate'), ...projectFiles('tiny-go', 'gomod'), '.gitignore': 'node_modules/\n.venv/\n' });
+  const repo = makeRepo({ ...projectFiles('small-node'), ...projectFiles('tiny-crate', 'crate'), ...projectFiles('tiny-go', 'gomod'), 'maven/pom.xml': CHILD_POM, '.gitignore': 'node_modules/\n.venv/\n' });
   const planFile = path.join(repo, 'work-packages.yaml');
   fs.writeFileSync(planFile, planYaml(feature, [{ id: 'tools', write: ['**'], agent: steps, timeoutMinutes: 15 }]));
   git(repo, 'add', '-A');
@@ -165,6 +226,8 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
     const cacheDir = path.join(tempDir('waves-agents-cache-'), 'agents');
     const steps = [
       `hunt ${Buffer.from(me.token).toString('hex')}`,
+      `hunt ${Buffer.from(me.mavenPassword).toString('hex')}`,
+      'try cat ~/.m2/settings.xml',
       'try npm config get registry',
       'try npm config get fetch-retries',
       'try npm ci',
@@ -176,6 +239,8 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
       'try .venv/bin/python -c "import waves_tiny; print(waves_tiny.greet(\'the walls\'))"',
       'try cd crate && cargo build && ./target/debug/waves-tiny-crate',
       'try cd gomod && go build -o wavestiny . && ./wavestiny',
+      MVN_VALIDATE,
+      MVN_SETTINGS,
       'commit toolchains inside the walls',
     ];
     const { repo, planFile } = projectRepo('toolchains', steps);
@@ -200,10 +265,21 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
     assert.match(ran.find((c) => c.command.startsWith('cd crate'))!.output, /hello, waves, from a crate built inside the walls/);
     assert.match(ran.find((c) => c.command.startsWith('cd gomod'))!.output, /hello, waves, from a module built inside the walls/);
     assert.ok(pyIndex.requests.some((r) => r.endsWith('.whl')), `the wheel came from the local index: ${pyIndex.requests.join(', ')}`);
+    // maven: the parent POM from the person's mirror, through the walls' proxy (straight, its host name is this machine's loopback inside, where nothing serves it).
+    assert.match(ran.find((c) => c.command.startsWith('cd maven'))!.output, /BUILD SUCCESS/);
+    assert.ok(maven.requests.includes('GET /maven/waves/test/parent/1/parent-1.pom'), maven.requests.join(', '));
 
-    // The token: nowhere the agent could look.
-    assert.match(log, /^hunt: not found \(\d+ files\)$/m, log.split('\n').filter((l) => l.startsWith('hunt:')).join('\n'));
-    assert.ok(!log.includes(me.token), 'the token is not in anything the agent printed');
+    // The token and the maven password: nowhere the agent could look.
+    assert.equal(log.match(/^hunt: not found \(\d+ files\)$/gm)?.length, 2, log.split('\n').filter((l) => l.startsWith('hunt:')).join('\n'));
+    for (const secret of [me.token, me.mavenUser, me.mavenPassword]) assert.ok(!log.includes(secret), 'no credential is in anything the agent printed');
+    // The person's maven settings as the agent and maven read them: at ~/.m2/settings.xml and where maven says it reads them (user.home), the mirror without the logins, the proxy or the comment.
+    const home = ran.find((c) => c.command === 'cat ~/.m2/settings.xml')!.output;
+    const mavens = ran.find((c) => c.command.includes('Reading user settings'))!.output;
+    assert.equal(mavens.split('\n')[0], `maven reads ${path.join(me.home, '.m2', 'settings.xml')}`);
+    for (const shown of [home, mavens.slice(mavens.indexOf('\n') + 1)]) {
+      assert.ok(shown.includes(`<url>${maven.url}</url>`), shown);
+      assert.doesNotMatch(shown, /<servers|<server>|<password|<username|<proxies|proxy\.invalid|<!--/, shown);
+    }
     assert.deepEqual(state?.packages.tools?.refused ?? [], [], 'the walls refused nothing');
 
     // The agent's work merged: the dependency it added is in the project's manifest and lockfile.
@@ -219,7 +295,8 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
   test('without the registries allowed: npm ci fails, and the package says it was the walls, with the switch that allows them', async () => {
     const me = person();
     const cacheDir = path.join(tempDir('waves-agents-cache-'), 'agents');
-    const { repo, planFile } = projectRepo('no-registries', ['run npm ci', 'commit not reached']);
+    maven.requests.length = 0;
+    const { repo, planFile } = projectRepo('no-registries', [MVN_VALIDATE, 'run npm ci', 'commit not reached']);
     const before = snapshot(me.home);
     const { outcome, events, state } = await runConfined(planFile, false, cacheDir);
     const log = fs.readFileSync(path.join(attemptDir(repo, 'no-registries', outcome.runId, 'tools', 1), 'agent.log'), 'utf8');
@@ -227,6 +304,10 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
     assert.match(log, /^\$ npm ci$/m);
     assert.doesNotMatch(log, /^=> exit 0 /m, 'npm ci did not get through');
     assert.doesNotMatch(log, /added \d+ packages/);
+    assert.match(log, /^\$ cd maven && mvn -B -ntp validate;[^\n]*\n[\s\S]*?Non-resolvable parent POM[\s\S]*?^=> exit 1 /m);
+    assert.deepEqual(maven.requests, [], 'the mirror was never reached');
+    // The proxy saw maven ask for its mirror by name (the JVM's proxy properties), and refused it as a registry.
+    assert.ok(state?.packages.tools?.refused?.includes(`${maven.host}:${maven.port}`), JSON.stringify(state?.packages.tools?.refused));
     // Said as the walls', with the switch (the flag and the setting): in the run's problems or the package's error.
     const texts = [...events.filter((e) => e.type === 'problem' && e.packageId === 'tools').map((e) => (e.type === 'problem' ? e.message : '')), state?.packages.tools?.lastError ?? ''];
     assert.ok(

@@ -3,7 +3,7 @@
  * repository, real processes and the scripted agent trying every way out of its worktree: the
  * person's shell start-up file and SSH keys, the repository's hooks and config, the person's
  * checkout, a sibling's worktree, a loopback port it was not given (straight and through the
- * proxy), a signal to the engine. Each is refused; what reaches the disk is judged after the
+ * proxy: both named), a signal to the engine. Each is refused; what reaches the disk is judged after the
  * person's own next `git commit` and `git status` (marker files, not messages).
  *
  * Run: node --import tsx --test test/engine/attempt/walls.test.ts
@@ -109,6 +109,11 @@ describe('the walls, on this machine (bubblewrap)', () => {
     });
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
     const port = (other.address() as net.AddressInfo).port;
+    // A port nothing on this machine serves: refused as it would be without walls (not theirs to name).
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
 
     const configBefore = fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8');
     const sibling = `${repo}.worktrees/walled/b`;
@@ -130,6 +135,7 @@ describe('the walls, on this machine (bubblewrap)', () => {
             `try-write /tmp/scratch.txt private`,
             `try-read ${home}/.ssh/id_ed25519`,
             `try-connect 127.0.0.1:${port}`,
+            `try-connect 127.0.0.1:${closedPort}`,
             `try-proxy 127.0.0.1:${port}`,
             `try-signal ${process.pid}`,
             'commit',
@@ -172,12 +178,14 @@ describe('the walls, on this machine (bubblewrap)', () => {
     assert.match(said('write', `${sibling}/b/planted.txt`), /^refused \(EROFS\)$/);
     assert.match(said('write', '/tmp/scratch.txt'), /^written$/, 'its own private /tmp');
     assert.match(said('read', `${home}/.ssh/id_ed25519`), /^refused \(ENOENT\)$/);
-    assert.match(said('connect', `127.0.0.1:${port}`), /^refused \(ECONNREFUSED\)$/);
+    // A port this machine's loopback serves: the relay takes the connection inside and closes it once the proxy refused it, naming it.
+    assert.match(said('connect', `127.0.0.1:${port}`), /^connected$/);
+    assert.match(said('connect', `127.0.0.1:${closedPort}`), /^refused \(ECONNREFUSED\)$/);
     assert.match(said('proxy', `127.0.0.1:${port}`), /^proxy said HTTP\/1\.1 403 Forbidden$/);
     assert.match(said('signal', String(process.pid)), /^refused \(ESRCH\)$/);
-    // The proxy's refusal is named in the attempt's walls.jsonl.
+    // Both refusals are named in the attempt's walls.jsonl: the straight connection's and the one asked of the proxy.
     const refusals = fs.readFileSync(path.join(attemptDir(repo, 'walled', outcome.runId, 'a', 1), 'walls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(refusals.map((r) => [r.kind, r.target]), [['network', `127.0.0.1:${port}`]]);
+    assert.deepEqual(refusals.map((r) => [r.kind, r.target]), [['network', `127.0.0.1:${port}`], ['network', `127.0.0.1:${port}`]]);
     assert.equal(reached, 0, 'the port it was not given was never reached');
     // …kept on the package's record (status, report, the package's details read it there).
     assert.deepEqual(engine.store?.state?.packages.a?.refused, [`127.0.0.1:${port}`]);
@@ -437,8 +445,11 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     const log = fs.readFileSync(path.join(attemptDir(repo, 'ahead', outcome!.runId, 'b', 1), 'agent.log'), 'utf8');
     const said = (what: string, target: string) => new RegExp(`^tried ${what} ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (.*)$`, 'm').exec(log)?.[1] ?? '(not tried)';
     assert.match(said('connect', `127.0.0.1:${allowedPort}`), /^connected$/);
-    assert.match(said('connect', `127.0.0.1:${otherPort}`), /^refused \(ECONNREFUSED\)$/);
+    // A port this machine's loopback serves, not allowed: taken by the relay made ahead, closed once the proxy refused it, and named.
+    assert.match(said('connect', `127.0.0.1:${otherPort}`), /^connected$/);
     assert.match(said('proxy', `127.0.0.1:${otherPort}`), /^proxy said HTTP\/1\.1 403 Forbidden$/);
+    const refusals = fs.readFileSync(path.join(attemptDir(repo, 'ahead', outcome!.runId, 'b', 1), 'walls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(refusals.map((r) => [r.kind, r.target]), [['network', `127.0.0.1:${otherPort}`], ['network', `127.0.0.1:${otherPort}`]]);
     assert.match(said('write', `${repo}/.git/hooks/pre-commit`), /^refused \(EROFS\)$/);
     assert.match(said('signal', String(process.pid)), /^refused \(ESRCH\)$/);
     assert.equal(allowedReached, 1, 'the allowed server, once');

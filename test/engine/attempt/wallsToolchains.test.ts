@@ -18,9 +18,10 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { bwrapArgs, DEFAULT_HIDDEN, type PathKind } from '../../../src/core/walls/walls';
+import { bwrapArgs, DEFAULT_HIDDEN } from '../../../src/core/walls/walls';
 import { readOnlyAdvice } from '../../../src/core/walls/toolchains';
 import { toolchainWalls } from '../../../src/engine/attempt/wallsToolchains';
+import { kindOf } from '../../../src/engine/attempt/wallsDisk';
 import { tempDir } from '../helpers';
 
 const BWRAP = process.env.WAVES_BWRAP ?? '/usr/bin/bwrap';
@@ -43,15 +44,6 @@ const write = (p: string, text: string | Buffer) => {
   fs.mkdirSync(path.dirname(p), { recursive: true });
   fs.writeFileSync(p, text);
 };
-
-function kindOf(p: string): PathKind {
-  try {
-    const st = fs.statSync(p);
-    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Every entry under `root`: its kind, mode, size, time and contents (a link: its target), for a byte-for-byte comparison. */
 function snapshot(root: string): Record<string, string> {
