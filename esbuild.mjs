@@ -1,17 +1,21 @@
-// One build script, the bundles: the extension host's — what activation loads and what it
-// loads on first use (ADR 0020) — (node, cjs, `vscode` external), the `waves` CLI, the plan
-// worker and the agent runner (node, cjs) and the webview (browser, CSS to its own file).
-// Usage: node esbuild.mjs [--watch] [--production]
+// One build script, the bundles: the extension host's — what activation loads and the bundles it
+// loads where the code asks for them (ADR 0029, scripts/on-demand.mjs) — (node, cjs, `vscode`
+// external), the `waves` CLI (one bundle), the plan worker and the agent runner (node, cjs) and the
+// webview (browser, CSS to its own file).
+// Usage: node esbuild.mjs [--watch] [--production] [--dist=DIR]
+// (`--dist`: another folder than dist/, for a bench's second build; `WAVES_BUILD_WITHOUT`: see
+// scripts/on-demand.mjs.)
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
 import { updateValidators } from './scripts/gen-validator.mjs';
-import { writeCodeCache } from './scripts/codeCache.mjs';
-import { CLI_ON_DEMAND, ON_DEMAND, hostPlugins, onDemandPlugin } from './scripts/on-demand.mjs';
+import { HOST_BUNDLES, HOST_OPTIONS, buildWithout, hostPlugins } from './scripts/on-demand.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
+const dist = process.argv.find((a) => a.startsWith('--dist='))?.slice('--dist='.length) || 'dist';
+const without = buildWithout();
 
 // The schemas, compiled ahead of time into src/core/*/generated (see scripts/gen-validator.mjs).
 for (const file of updateValidators()) console.log(`esbuild: regenerated ${file} from its schema`);
@@ -25,20 +29,18 @@ const common = {
   legalComments: 'linked',
 };
 
-const extensionHost = { outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] };
+const extensionHost = { ...HOST_OPTIONS, outdir: dist };
 
 const contexts = await Promise.all([
-  // The activation bundle, then each bundle loaded on first use (ADR 0020, scripts/on-demand.mjs).
-  ...[{ bundle: 'extension', entry: 'src/extension.ts' }, ...ON_DEMAND].map(async ({ bundle, entry }) =>
-    esbuild.context({ ...common, ...extensionHost, entryPoints: { [bundle]: entry }, plugins: await hostPlugins(bundle) }),
+  // The activation bundle, then the bundles it loads where the code asks for them (scripts/on-demand.mjs).
+  ...[{ bundle: 'extension', entry: 'src/extension.ts' }, ...HOST_BUNDLES].map(({ bundle, entry }) =>
+    esbuild.context({ ...common, ...extensionHost, entryPoints: { [bundle]: entry }, plugins: hostPlugins(bundle, without) }),
   ),
   esbuild.context({
     ...common,
     entryPoints: { cli: 'src/cli/waves.ts' },
-    define: { WAVES_VERSION: JSON.stringify(pkg.version) },
-    // The run engine is dist/engine.js, loaded by the commands that need it (CLI_ON_DEMAND).
-    plugins: [await onDemandPlugin('cli', CLI_ON_DEMAND, 'src/cli/bundleLoader.ts')],
-    outdir: 'dist',
+    define: { WAVES_VERSION: JSON.stringify(pkg.version), ...(without.has('heap-tuning') ? { WAVES_HEAP_TUNING: 'false' } : {}) },
+    outdir: dist,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -47,7 +49,7 @@ const contexts = await Promise.all([
   esbuild.context({
     ...common,
     entryPoints: { planWorker: 'src/plan/analysisWorker.ts' },
-    outdir: 'dist',
+    outdir: dist,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -57,7 +59,7 @@ const contexts = await Promise.all([
     ...common,
     entryPoints: { runner: 'src/engine/attempt/runner.ts' },
     define: { WAVES_RUNNER_MAIN: 'true' },
-    outdir: 'dist',
+    outdir: dist,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -65,7 +67,7 @@ const contexts = await Promise.all([
   esbuild.context({
     ...common,
     entryPoints: { main: 'webview/main.tsx' },
-    outdir: 'dist/webview',
+    outdir: `${dist}/webview`,
     platform: 'browser',
     format: 'iife',
     target: 'chrome120',
@@ -78,21 +80,21 @@ const contexts = await Promise.all([
 // A production build writes no source maps: drop the ones an earlier development build left,
 // so dist/ never pairs a bundle with a map of other code.
 if (production) {
-  for (const dir of ['dist', 'dist/webview']) {
+  for (const dir of [dist, `${dist}/webview`]) {
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.map')) fs.rmSync(`${dir}/${f}`);
   }
 }
 
 // Codicons for the webview (linked with id `vscode-codicon-stylesheet`, as vscode-elements expects).
-fs.mkdirSync('dist/webview', { recursive: true });
-for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
+fs.mkdirSync(`${dist}/webview`, { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `${dist}/webview/${f}`);
 
-// The parser of the coupling check (#34, ADR 0023): web-tree-sitter and the four grammars it reads,
+// The parser of the coupling check (ADR 0023): web-tree-sitter and the four grammars it reads,
 // loaded from dist/treeSitter/ on first use (src/engine/plan/importParser.ts), never bundled.
-fs.mkdirSync('dist/treeSitter', { recursive: true });
+fs.mkdirSync(`${dist}/treeSitter`, { recursive: true });
 for (const f of ['tree-sitter.js', 'tree-sitter.wasm', 'tree-sitter-typescript.wasm', 'tree-sitter-tsx.wasm', 'tree-sitter-javascript.wasm', 'tree-sitter-python.wasm'])
-  fs.copyFileSync(`node_modules/@vscode/tree-sitter-wasm/wasm/${f}`, `dist/treeSitter/${f}`);
-fs.copyFileSync('node_modules/@vscode/tree-sitter-wasm/LICENSE', 'dist/treeSitter/LICENSE');
+  fs.copyFileSync(`node_modules/@vscode/tree-sitter-wasm/wasm/${f}`, `${dist}/treeSitter/${f}`);
+fs.copyFileSync('node_modules/@vscode/tree-sitter-wasm/LICENSE', `${dist}/treeSitter/LICENSE`);
 
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
@@ -100,8 +102,4 @@ if (watch) {
 } else {
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
-  // V8's compiled start-up of the CLI (and of its plan analysis) and of the engine it loads on
-  // first use, which bin/waves.js takes when they fit (#37; the editor loads dist/engine.js as usual).
-  writeCodeCache('dist/cli.js', { warmUp: true });
-  writeCodeCache('dist/engine.js');
 }

@@ -4,7 +4,8 @@
  * plan has (median time and peak memory of a fresh process), growth to 30,000 packages, and —
  * when BENCH_REFERENCE_VALIDATOR names the reference Python validator (see performance.md) —
  * the ratio to it in the same run. BENCH_BASELINE_BIN=<another checkout>/bin/waves.js runs that
- * build interleaved with this one (before/after).
+ * build interleaved with this one (before/after); `-- --without=heap-tuning` (or another start-up
+ * mechanism, bench/variant.ts) a build of this checkout without it.
  *
  * Then `waves validate` end to end (a new Node process, bundle load, read, schema, checks, JSON
  * out) on generated plans of 100, 1,000 and 3,000 packages: three dependencies and one
@@ -22,6 +23,7 @@ import { jsYamlParse } from '../src/core/plan/fastYaml';
 import { scanPlan } from '../src/core/plan/planScanner';
 import { readPlan } from '../src/core/plan/reader';
 import { generatePlan } from './generate';
+import { buildWithout, withoutArg } from './variant';
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'waves.js');
@@ -73,11 +75,17 @@ const fmtS = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 {
   const goalRuns = Number(process.env.BENCH_GOAL_RUNS ?? 5);
   const baseline = process.env.BENCH_BASELINE_BIN;
+  const without = withoutArg();
+  const withoutDir = without ? buildWithout(without, { production: false }) : undefined;
   const file3k = path.join(dir, 'goal-3000-full.yaml');
   const file30k = path.join(dir, 'goal-30000-full.yaml');
   fs.writeFileSync(file3k, generatePlan(3000));
   fs.writeFileSync(file30k, generatePlan(30000));
-  const builds: [string, string][] = [['this build', bin], ...(baseline ? [['baseline', baseline] as [string, string]] : [])];
+  const builds: [string, string][] = [
+    ['this build', bin],
+    ...(withoutDir ? [[`without ${without}`, path.join(withoutDir, 'bin', 'waves.js')] as [string, string]] : []),
+    ...(baseline ? [['baseline', baseline] as [string, string]] : []),
+  ];
   const results = new Map<string, { k3: Run[]; k30: Run[] }>(builds.map(([name]) => [name, { k3: [], k30: [] }]));
   const loads: number[] = [];
   // What any Node start costs in this environment (NODE_EXTRA_CA_CERTS, say, is read at every
@@ -120,11 +128,12 @@ const fmtS = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   out.push(`| | a bare Node start here, \`node -e 0\`${certs} | ${median(bareStarts).toFixed(0)} ms | | |`);
   const size = (fs.statSync(file3k).size / 1048576).toFixed(2);
   printTable(
-    `Goals: waves validate --json, generated full plan (${size} MB at 3,000 packages), median of ${goalRuns} fresh processes${baseline ? ', interleaved with the baseline' : ''}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (now ${load()})`,
+    `Goals: waves validate --json, generated full plan (${size} MB at 3,000 packages), median of ${goalRuns} fresh processes${builds.length > 1 ? ', the builds interleaved' : ''}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (now ${load()})`,
     '| build | figure | measured | goal | |',
     '|---|---|---:|---:|---|',
     out,
   );
+  if (withoutDir) fs.rmSync(withoutDir, { recursive: true, force: true });
 }
 
 const rows: string[] = [];

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: builds, then runs every bench/*.bench.ts (or those named) and prints
 // their markdown tables; also writes them to bench/results/latest.md. Arguments that start with
-// `--` (`npm run bench engine -- --makespan-only`) are passed on to each bench run.
+// `--` (`npm run bench engine -- --makespan-only`) are passed on to each bench run; `activation`
+// and `validate` take `--without=<mechanism>` (a build without a start-up mechanism beside this
+// one: bench/variant.ts, ADR 0029).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,103 +1,79 @@
-// The extension host's bundles loaded on first use (ADR 0020), and the esbuild plugins of their
-// builds (the stand-ins, `vscode` read once): used by esbuild.mjs and by the test that
-// holds the activation bundle to what showing plans needs (test/build/bundles.test.ts).
-// Paths are relative to the repository's root (esbuild.mjs runs there).
-import * as esbuild from 'esbuild';
-import fs from 'node:fs';
+// What the extension host loads when (ADR 0029): `dist/extension.js` at activation, and each
+// bundle of `HOST_BUNDLES` where the code asks for it. A bundle is one module, its entry, with what
+// only it imports. Wherever another bundle imports that module, the build puts
+// `require("./<bundle>.js")` in its place, and plain JavaScript decides when that runs: a static
+// import loads the bundle with the bundle that imports it; an `await import()` (or a `require()`)
+// inside a function loads it when that line runs. The activation bundle reaches these only the
+// second way, at a few entry points; test/vscode/suite/activation.test.ts holds a real VS Code to
+// it (no other bundle loaded by activation). A module imported from two bundles is compiled into
+// both: only plain data and functions cross between them (no `instanceof` across).
+//
+// Used by esbuild.mjs and test/build/bundles.test.ts; paths are relative to the repository's root.
+// `WAVES_BUILD_WITHOUT=<mechanism>[,…]` builds without a start-up mechanism, for
+// `npm run bench activation -- --without=<mechanism>` and `validate` (bench/variant.ts).
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/**
- * The extension host's bundles loaded on first use (ADR 0020). Activation loads
- * dist/extension.js only; where a bundle imports one of another's `modules`, it gets a stand-in
- * whose exports require dist/<bundle>.js when first read (a getter each), so a module may import
- * them and nothing is loaded until it uses them. Each bundle holds its own entry's modules (a
- * module both need is in both: only plain functions and data cross between them).
- */
-export const ON_DEMAND = [
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The extension host's bundles besides `dist/extension.js`, and who loads each (its entry points). */
+export const HOST_BUNDLES = [
+  // Plan analysis (the reader, `yaml` and js-yaml, the schema's compiled validator, the checks,
+  // the graph): src/plan/planRegistry.ts loads it right after activation returns, while the
+  // workspace search is under way; the engine imports it.
+  { bundle: 'planAnalysis', entry: 'src/core/plan/analyze.ts' },
+  // Task lists of other tools read as plans (src/core/formats): src/plan/planRegistry.ts and
+  // src/extension/foreignPlans, with the first file of such a name found in the workspace.
+  { bundle: 'foreignAnalysis', entry: 'src/core/formats/foreignAnalysis.ts' },
+  // A run state's check (its generated validator): src/run/runWatch.ts, with the first run state
+  // read; the engine imports it.
+  { bundle: 'runStateCheck', entry: 'src/core/run/runStateValidation.ts' },
   // The editor's run (controller, commands, notifications, reconciler), the shared coordinator's
-  // runs, planning, hosts and the DAG panel's host side: on their first command.
-  { bundle: 'onDemand', entry: 'src/onDemand.ts', modules: ['src/onDemand.ts'] },
-  // The run engine, through its front door (with the coordinator's `pg`): when first called.
-  { bundle: 'engine', entry: 'src/engine/index.ts', modules: ['src/engine/index.ts'] },
-  // A run state's check (its generated validator is 64 KiB): when the first run state is read.
-  { bundle: 'runStateCheck', entry: 'src/core/run/runStateValidation.ts', modules: ['src/core/run/runStateValidation.ts'] },
-  // The coupling check in the editor (#34 item 3, ADR 0023): with the first plan opened in an editor.
-  { bundle: 'coupling', entry: 'src/run/couplingDiagnostics.ts', modules: ['src/run/couplingDiagnostics.ts'] },
-  // The plan's schema, compiled ahead of time (110 KiB): with the first plan checked, right after activation.
-  { bundle: 'planSchema', entry: 'src/core/plan/schemaCheck.ts', modules: ['src/core/plan/schemaCheck.ts'] },
-  // Plan analysis (the reader, `yaml`, the checks, the graph): with the first plan analysed, which the
-  // plan registry warms up right after activation returns (while the workspace search is under way).
-  { bundle: 'planAnalysis', entry: 'src/core/plan/analyze.ts', modules: ['src/core/plan/analyze.ts'] },
-  // The starter plan of `Waves: Create Plan from Template`: on that command's first use.
-  { bundle: 'planTemplate', entry: 'src/core/plan/template.ts', modules: ['src/core/plan/template.ts'] },
-  // js-yaml, the plan reader's second fast front end: for plans of 64 KiB and more only.
-  { bundle: 'jsYaml', entry: 'node_modules/js-yaml/dist/js-yaml.mjs', modules: ['node_modules/js-yaml/dist/js-yaml.mjs'] },
+  // runs, planning, hosts, the review and the DAG panel's host side: src/onDemandStubs.ts, on the
+  // first of their commands (or a run on disk to reconcile, a coordinator, a proposed plan).
+  { bundle: 'onDemand', entry: 'src/onDemand.ts' },
+  // The run engine's front door (with the coordinator's `pg`): with the on-demand parts, which
+  // import it; before them, the coupling check's first plan (src/run/couplingDiagnostics.ts) and
+  // a lease to read (src/run/runFacts.ts).
+  { bundle: 'engine', entry: 'src/engine/index.ts' },
 ];
 
 /**
- * The bundles the `waves` CLI loads on first use: the run engine, for the commands that run,
- * report, reach a coordinator or read the repository (`overlap`, `graph`, and `validate` of a plan
- * outside any repository without `--coordinator`, never load it). The CLI holds the rest itself.
+ * The build options of every extension host bundle (node, CommonJS, `vscode` external); an `await
+ * import()` of another bundle becomes a `require` in a promise, as a CommonJS bundle loads it.
  */
-export const CLI_ON_DEMAND = ['engine'];
+export const HOST_OPTIONS = { platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], supported: { 'dynamic-import': false } };
 
-/** Each entry's export names, found once per process: every bundle's plugin asks for the same entries. */
-const exportNames = new Map();
+/** The start-up mechanisms a build can go without, for the benches (`WAVES_BUILD_WITHOUT`). */
+export const MECHANISMS = {
+  bundles: "HOST_BUNDLES: without it, everything is in dist/extension.js",
+  'vscode-once': "one copy of the VS Code API per bundle (`vscodeOnce`)",
+  'heap-tuning': "V8's heap sized for `waves validate` / `graph` (src/cli/bigPlanAnalysis.ts)",
+};
 
-/** Each on-demand bundle's export names (what its stand-in offers). */
-export function exportsOf(entry) {
-  let names = exportNames.get(entry);
-  if (!names) {
-    names = esbuild
-      .build({ entryPoints: [entry], bundle: true, write: false, outdir: 'dist', platform: 'node', format: 'esm', external: ['vscode'], metafile: true, logLevel: 'silent' })
-      .then((r) => Object.values(r.metafile.outputs).find((o) => o.entryPoint)?.exports ?? []);
-    exportNames.set(entry, names);
-  }
-  return names;
+/** The mechanisms this build goes without (`WAVES_BUILD_WITHOUT`, comma-separated). */
+export function buildWithout(env = process.env) {
+  const without = (env.WAVES_BUILD_WITHOUT ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of without) if (!Object.hasOwn(MECHANISMS, m)) throw new Error(`WAVES_BUILD_WITHOUT: no mechanism "${m}" (${Object.keys(MECHANISMS).join(', ')})`);
+  return new Set(without);
 }
 
 /**
- * The plugin that puts the stand-ins of `ON_DEMAND` into a bundle (`own`: the bundle being built,
- * never its own stand-in; `only`: these bundles' stand-ins alone, the rest bundled as usual;
- * `loader`: a module of the bundle whose `loadBundle(file)` the stand-ins load with, instead of
- * `require` — the CLI's, which bin/waves.js gives its code caches).
+ * The plugin that makes each of `HOST_BUNDLES` but `own` (the bundle being built) a bundle of its
+ * own: an import of its entry becomes `require("./<bundle>.js")`, where the import stands.
  */
-export async function onDemandPlugin(own, only = null, loader = null) {
-  const byFile = new Map();
-  for (const lazy of ON_DEMAND) {
-    if (only && !only.includes(lazy.bundle)) continue;
-    const exports = await exportsOf(lazy.entry);
-    for (const m of lazy.modules) byFile.set(path.resolve(fs.realpathSync(m)), { bundle: lazy.bundle, exports });
-  }
-  const names = ON_DEMAND.map((l) => l.bundle).join('|');
+export function bundleBoundaries(own) {
+  const byFile = new Map(HOST_BUNDLES.map(({ bundle, entry }) => [path.resolve(ROOT, entry), bundle]));
+  // The last part of an import of an entry: `analyze`, `onDemand`, `engine` (its folder's index).
+  const names = HOST_BUNDLES.map(({ entry }) => (path.basename(entry, '.ts') === 'index' ? path.basename(path.dirname(entry)) : path.basename(entry, '.ts')));
   return {
-    name: 'on-demand',
+    name: 'bundle-boundaries',
     setup(build) {
-      build.onResolve({ filter: /(^|\/)(onDemand|engine|runStateValidation|couplingDiagnostics|schemaCheck|analyze|template|js-yaml)$/ }, async (args) => {
-        if (args.pluginData?.onDemand) return undefined;
-        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { onDemand: true } });
-        const lazy = resolved.path && byFile.get(path.resolve(resolved.path));
-        return lazy && lazy.bundle !== own ? { path: lazy.bundle, namespace: 'on-demand', pluginData: lazy } : resolved;
-      });
-      build.onResolve({ filter: new RegExp(`^\\./(${names})\\.js$`) }, (args) => ({ path: args.path, external: true }));
-      build.onLoad({ filter: /.*/, namespace: 'on-demand' }, (args) => {
-        const { bundle, exports } = args.pluginData;
-        return {
-          contents: [
-            `// Stand-in for dist/${bundle}.js, loaded on first use (ADR 0020).`,
-            'let loaded;',
-            loader
-              ? `const load = () => (loaded ??= require(${JSON.stringify(path.resolve(loader))}).loadBundle(require('path').join(__dirname, './${bundle}.js')));`
-              : own === 'engine'
-                ? // The engine, which the CLI loads too: a CLI holds plan analysis itself and offers
-                  // it (`src/cli/bundleLoader.ts`); in the editor nothing is offered, and the bundle is required.
-                  `const load = () => (loaded ??= globalThis[Symbol.for('waves.ownBundles')]?.(${JSON.stringify(bundle)}, __dirname) ?? require('./${bundle}.js'));`
-                : `const load = () => (loaded ??= require('./${bundle}.js'));`,
-            `for (const name of ${JSON.stringify(exports)}) Object.defineProperty(module.exports, name, { enumerable: true, get: () => load()[name] });`,
-          ].join('\n'),
-          loader: 'js',
-          resolveDir: path.resolve('.'),
-        };
+      build.onResolve({ filter: new RegExp(`(^|/)(${names.join('|')})(/index)?(\\.ts)?$`) }, async (args) => {
+        if (args.pluginData?.boundary) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { boundary: true } });
+        const bundle = resolved.path && byFile.get(resolved.path);
+        return bundle && bundle !== own ? { path: `./${bundle}.js`, external: true } : resolved;
       });
     },
   };
@@ -106,9 +82,9 @@ export async function onDemandPlugin(own, only = null, loader = null) {
 /**
  * The VS Code API read once per bundle: every `import * as vscode from 'vscode'` of an external
  * module gets its own copy of the API object's few hundred properties (esbuild's `__toESM`) — 21
- * copies in the activation bundle, part of what VS Code counts as the extension's code loading
- * (ADR 0020). Here they all import one module that re-exports it: one copy per bundle. (`vscode`
- * has no default export; the node built-ins, imported with `default` too, are left as they are.)
+ * copies in the activation bundle, part of what VS Code counts as the extension's code loading.
+ * Here they all import one module that re-exports it: one copy per bundle. (`vscode` has no
+ * default export; the node built-ins, imported with `default` too, are left as they are.)
  */
 export const vscodeOnce = {
   name: 'vscode-once',
@@ -118,7 +94,7 @@ export const vscodeOnce = {
   },
 };
 
-/** The plugins of an extension host bundle's build (`own`: the bundle being built). */
-export async function hostPlugins(own) {
-  return [vscodeOnce, await onDemandPlugin(own)];
+/** The plugins of an extension host bundle's build (`own`: `extension`, or one of `HOST_BUNDLES`). */
+export function hostPlugins(own, without = buildWithout()) {
+  return [...(without.has('vscode-once') ? [] : [vscodeOnce]), ...(without.has('bundles') ? [] : [bundleBoundaries(own)])];
 }

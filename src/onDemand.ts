@@ -1,15 +1,15 @@
 /**
  * The extension's parts built on first use (ADR 0020), bundled as `dist/onDemand.js`: the run
  * controller and its commands, notifications and reconciler, the shared coordinator's runs,
- * planning, the hosts check and the DAG panel's host side. The run engine is a bundle of its
- * own (`dist/engine.js`), loaded when one of these first calls it. Activation
+ * planning, the hosts check and the DAG panel's host side. They import the run engine, a bundle
+ * of its own (`dist/engine.js`), which loads with them (ADR 0029). Activation
  * (`src/extension.ts`, `src/onDemandStubs.ts`) registers their commands, the DAG panel's
  * serializer and the `waves-git:` documents, and builds these parts the first time one is used.
  */
 import * as vscode from 'vscode';
 import { DagPanelManager } from './dag/dagPanel';
 import type { PlanRegistry } from './plan/planRegistry';
-import { couplingCheck } from './run/couplingDiagnostics';
+import type { CouplingDiagnostics } from './run/couplingDiagnostics';
 import type { RunFront } from './run';
 import { DemoCommand } from './run/demoCommand';
 import { HostsCommands } from './run/hostsCommands';
@@ -31,6 +31,8 @@ export interface OnDemandDeps {
   readonly run: RunFront;
   /** Whether the reconciler reconciles the runs on disk when they are read: no when activation found none to. */
   readonly reconcileAtStart: boolean;
+  /** The running coupling check (activation's: its one copy), for the DAG panel. */
+  readonly coupling: () => CouplingDiagnostics | undefined;
 }
 
 /** The parts, as the extension's test API exposes them. */
@@ -65,7 +67,7 @@ export function createOnDemand(deps: OnDemandDeps): OnDemandParts {
   const reconciler = new Reconciler({ controller, registry, runs: run.watch, log, atStart: deps.reconcileAtStart });
   const planned = new PlannedClaimDiagnostics(registry, shared);
   const planning = new PlanningController({ registry, log });
-  const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning, coupling: () => couplingCheck() });
+  const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning, coupling: deps.coupling });
   // `Waves: Check Hosts` (#17): the agent checked on a host is its own, else waves.agent's.
   const hosts = new HostsCommands(() => {
     const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');

@@ -1,23 +1,22 @@
 /**
- * Activation's stand-ins for the parts loaded on first use (ADR 0020, `src/onDemand.ts`): their
- * commands, the DAG panel's serializer and the `waves-git:` documents are registered here, and
- * the first use of any of them builds the parts — the stand-ins go, the parts register the real
- * ones, and the command (the panel, the document) goes to them. The parts are also built when
- * something needs them without a command: a run on disk to reconcile, a shared coordinator to
- * follow (`waves.coordinator`), a proposed plan in the editor (its approval buttons) — those
- * right after activation returns, not in it. Loading is synchronous (`require`): nothing waits
- * for it but the one who asked. The run engine is a bundle of its own (`dist/engine.js`), loaded
- * when first called — or, after a command that goes on to it, right after the command's turn.
+ * Activation's stand-ins for the parts loaded on first use (ADR 0020, ADR 0029: `src/onDemand.ts`,
+ * `dist/onDemand.js`, with the run engine it imports, `dist/engine.js`): their commands, the DAG
+ * panel's serializer and the `waves-git:` documents are registered here, and the first use of any
+ * of them builds the parts (`load`, the one place that loads them) — the stand-ins go, the parts
+ * register the real ones, and the command (the panel, the document) goes to them. The parts are
+ * also built when something needs them without a command: a run on disk to reconcile, a shared
+ * coordinator to follow (`waves.coordinator`), a proposed plan in the editor (its approval
+ * buttons) — those right after activation returns, not in it. Loading is synchronous
+ * (`require`): nothing waits for it but the one who asked.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { proposedPlanIdOf } from './core/planning/planningSession';
 import { leaseFile } from './core/run/runPaths';
 import { isActive, type RunState } from './core/run/runState';
-import { startRun } from './engine';
-import { createOnDemand, type OnDemandDeps, type OnDemandParts } from './onDemand';
-import { GIT_SCHEME } from './run/review';
+import type { OnDemandDeps, OnDemandParts } from './onDemand';
+import { couplingCheck } from './run/couplingDiagnostics';
+import { GIT_SCHEME } from './run/gitScheme';
 import { readCoordinatorSetting } from './run/coordinatorSetting';
 import { Disposable } from './util/lifecycle';
 
@@ -63,15 +62,6 @@ export const ON_DEMAND_COMMANDS = [
   'waves.tryDemo',
 ] as const;
 
-/**
- * How long after an on-demand command's first use the engine is loaded (if the command did not
- * call it by then): its question is on screen, and nobody answers one in less.
- */
-const ENGINE_AFTER_MS = 300;
-
-/** The on-demand commands that may act without the engine: it is not loaded for them. */
-const WITHOUT_ENGINE = new Set<string>(['waves.showDag', 'waves.exportDag', 'waves.selectAgent', 'waves.openTerminal', 'waves.openWorktree']);
-
 /** A run the reconciler has to decide about: something left to do, or a lease (someone may drive it). */
 function needsReconciling(folder: string, state: RunState): boolean {
   const left = Object.values(state.packages).some((r) => isActive(r.status) || r.status === 'interrupted' || r.status === 'pending' || r.status === 'ready' || r.status === 'awaiting-review');
@@ -83,11 +73,11 @@ export class OnDemand extends Disposable {
   /** Activation looked for runs on disk to reconcile (and built the parts if it found one). */
   private startChecked = false;
   private readonly stubs: vscode.Disposable[] = [];
-  /** What built the parts, in how many ms (the log says it too), and whether building them loaded the engine's bundle (it should not: ADR 0020); undefined until then. */
-  loaded: { by: string; ms: number; engine: boolean } | undefined;
+  /** What built the parts, in how many ms (the log says it too); undefined until then. */
+  loaded: { by: string; ms: number } | undefined;
 
   constructor(
-    private readonly deps: Omit<OnDemandDeps, 'reconcileAtStart'>,
+    private readonly deps: Omit<OnDemandDeps, 'reconcileAtStart' | 'coupling'>,
     /** The webview panels the extension restores (package.json's `onWebviewPanel:` activation events). */
     panelTypes: readonly string[],
   ) {
@@ -148,35 +138,14 @@ export class OnDemand extends Disposable {
     if (this.parts) return this.parts;
     if (this.isDisposed) throw new Error('Wave Orchestrator is shutting down');
     const started = performance.now();
-    const create = createOnDemand; // requires dist/onDemand.js: the stand-ins stay if that fails
+    // dist/onDemand.js, and the engine it imports (dist/engine.js): the stand-ins stay if that fails.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here, on first use (ADR 0029)
+    const { createOnDemand } = require('./onDemand') as typeof import('./onDemand');
     for (const s of this.stubs.splice(0)) s.dispose();
-    this.parts = create({ ...this.deps, reconcileAtStart: !this.startChecked });
+    this.parts = createOnDemand({ ...this.deps, coupling: couplingCheck, reconcileAtStart: !this.startChecked });
     const ms = Math.round(performance.now() - started);
-    const engine = engineBundleLoaded();
-    this.loaded = { by: why, ms, engine };
+    this.loaded = { by: why, ms };
     this.deps.log.info(`Built the run, planning, hosts and DAG panel parts in ${ms} ms (first use: ${why})`);
-    if (engine) this.deps.log.warn('Building the on-demand parts loaded the run engine (a part reads an engine export as it is built)');
-    // A command that goes on to the engine: it is loaded while the command's first question
-    // (which agent, the commands to approve) is on screen — not after the person answered it, and
-    // not before the question was sent (the extension host sends its messages on a later turn).
-    if ((ON_DEMAND_COMMANDS as readonly string[]).includes(why) && !WITHOUT_ENGINE.has(why)) {
-      const soon = setTimeout(() => this.loadEngine(why), ENGINE_AFTER_MS);
-      this.register({ dispose: () => clearTimeout(soon) });
-    }
     return this.parts;
   }
-
-  /** Loads the run engine's bundle (`dist/engine.js`), if nothing did yet: reading one of its exports does. */
-  private loadEngine(why: string): void {
-    if (this.isDisposed) return;
-    const started = performance.now();
-    if (typeof startRun !== 'function') return;
-    this.deps.log.info(`The run engine is ready ${Math.round(performance.now() - started)} ms later (first use: ${why})`);
-  }
-}
-
-/** Whether `dist/engine.js` is loaded in this extension host (this extension's: beside this bundle). */
-function engineBundleLoaded(): boolean {
-  const bundle = path.join(__dirname, 'engine.js');
-  return Object.hasOwn(require.cache, bundle);
 }

@@ -5,14 +5,14 @@
  * never in its way. Its warnings go to the Problems panel (source `waves`, code `coupling`) with
  * the quick fix that adds the dependency; the DAG panel draws them as coupling edges.
  *
- * Its own bundle (dist/coupling.js, scripts/on-demand.mjs), loaded with the engine by the first
- * plan opened in a trusted workspace (couplingStart.ts), never at activation (ADR 0020, 0023).
+ * Started by the first plan opened in a trusted workspace (couplingStart.ts); the engine
+ * (`dist/engine.js`) loads with its first check, never at activation (ADR 0023, ADR 0029).
+ * One copy, the activation bundle's: the DAG panel gets `couplingCheck` through `src/onDemand.ts`'s deps.
  */
 import * as vscode from 'vscode';
 import type { Coupling } from '../core/ownership/coupling';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { Diagnostic as CoreDiagnostic } from '../core/plan/model';
-import { couplingOfPlan } from '../engine';
 import { toRange } from '../plan/convert';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
@@ -72,7 +72,7 @@ export class CouplingDiagnostics extends Disposable implements vscode.CodeAction
     const followed = new Set<string>();
     for (const entry of this.registry.plans) {
       const key = entry.uri.toString();
-      if (entry.uri.scheme !== 'file' || (!open.has(key) && !this.asked.has(key))) continue;
+      if (entry.uri.scheme !== 'file' || entry.foreign || (!open.has(key) && !this.asked.has(key))) continue;
       followed.add(key);
       if (!again && this.results.get(key)?.analysis === entry.analysis) continue;
       clearTimeout(this.timers.get(key));
@@ -97,6 +97,7 @@ export class CouplingDiagnostics extends Disposable implements vscode.CodeAction
       const entry = this.registry.get(uri);
       if (!entry) return this.publish(key, undefined);
       const started = Date.now();
+      const { couplingOfPlan } = await import('../engine');
       const scan = await couplingOfPlan(uri.fsPath, entry.analysis);
       for (const note of scan.notes) if (!this.noted.has(note) && this.noted.add(note)) this.log.warn(`${entry.label}: ${note}`);
       if (this.registry.get(uri)?.analysis !== entry.analysis) return; // overtaken: the newer analysis is scheduled

@@ -3,9 +3,8 @@ import { PLAN_SELECTOR, type PlanRegistry } from '../plan/planRegistry';
 import { startCoupling } from './couplingDiagnostics';
 
 /**
- * The coupling check (#34 item 3) begins with the first plan open in an editor of a trusted
- * workspace, a moment after: its bundle (dist/coupling.js) and the engine load then, never at
- * activation (ADR 0020, 0023). Only this much of it is in the activation bundle.
+ * The coupling check begins with the first plan open in an editor of a trusted workspace, a
+ * moment after; the engine loads with its first check, never at activation (ADR 0023, ADR 0029).
  */
 export function couplingOnFirstPlan(registry: PlanRegistry, log: vscode.LogOutputChannel): vscode.Disposable {
   let started: vscode.Disposable | undefined;

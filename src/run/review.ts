@@ -10,8 +10,9 @@ import * as vscode from 'vscode';
 import type { PackageRunRecord } from '../core/run/runState';
 import { Disposable } from '../util/lifecycle';
 import { fileAtCommit, packageChanges } from '../engine';
+import { GIT_SCHEME } from './gitScheme';
 
-export const GIT_SCHEME = 'waves-git';
+export { GIT_SCHEME };
 
 /** What a review document is the diff of (#33): a package's changes, or the integration branch's (`pkg` null). */
 export interface ReviewTarget {

@@ -7,7 +7,6 @@ import { emptyLockTable, parseLockTable, type LockTable } from '../core/run/lock
 import { CoalescedReader } from '../core/util/coalescedReader';
 import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } from '../core/run/runPaths';
 import type { RunState } from '../core/run/runState';
-import { validateRunState } from '../core/run/runStateValidation';
 import { Disposable } from '../util/lifecycle';
 import { plannedFeatures, type PlannedFeature, type RegisteredRun } from '../core/coordinator/sharedCoordinator';
 import type { SharedRuns } from './sharedRuns';
@@ -373,6 +372,9 @@ function parseRunState(text: string, name: string): RunState | string {
   } catch (err) {
     return `not valid JSON (${(err as Error).message})`;
   }
+  // The run state's check (its generated validator: dist/runStateCheck.js, loaded here with the first run state read, ADR 0029).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here, on first use
+  const { validateRunState } = require('../core/run/runStateValidation') as typeof import('../core/run/runStateValidation');
   const checked = validateRunState(raw);
   if (!checked.ok) return `not a usable run state (${checked.code}: ${checked.detail})`;
   const own = runStateFileName(checked.state.featureId);

@@ -25,7 +25,7 @@ export class VerificationApproval extends Disposable {
   /** The modal; replaced by tests. */
   question: ApproveQuestion = (label, commands) => askToApprove(label, commands, 'Approve');
   private approvedNow: boolean | undefined;
-  /** The context key is first set a moment after these parts are built: reading the approvals goes through the engine's bundle, which the command that built them may not need (ADR 0020). */
+  /** The context key is first set a moment after these parts are built (`FIRST_UPDATE_MS`): reading the approvals reads the plan as a run does, after the command that built them. */
   private following = false;
 
   constructor(

@@ -13,9 +13,9 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { doPackage, startModelServer, type ModelServer } from '../fixtures/modelServer';
-import { agentClis, agentEnv, agentLog, buildOnce, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace } from './realCli';
+import { agentEnv, agentLog, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace, useModelServer } from './realCli';
 
 /** The attempt's exit.json (of the feature's latest run). */
 function exitOf(repo: string, feature: string, packageId: string): { reason: string; overLimit?: boolean; walls?: { refused: { target: string }[]; unreachable?: { target: string; why: string }[] } } {
@@ -47,33 +47,25 @@ function configuredOnly(server: ModelServer, home: string): NodeJS.ProcessEnv {
 const configOf = (home: string) => path.join(home, '.codex', 'config.toml');
 
 describe('codex with its model provider in config.toml, inside the walls, no flag', () => {
-  let server: ModelServer;
-  before(async () => {
-    buildOnce();
-    agentClis();
-    server = await startModelServer();
-  });
-  after(async () => {
-    await server?.close();
-  });
+  const server = useModelServer();
 
   it("reaches the server its config.toml's provider names on loopback and finishes its package", async () => {
     const feature = 'codex-provider';
     const w = workspace(feature, [{ id: 'alpha', timeoutMinutes: 2 }]);
-    server.script(doPackage({ 'alpha/a.txt': 'alpha by codex, as configured\n' }), { match: promptOf('alpha'), label: 'alpha' });
-    const env = configuredOnly(server, w.home);
+    server().script(doPackage({ 'alpha/a.txt': 'alpha by codex, as configured\n' }), { match: promptOf('alpha'), label: 'alpha' });
+    const env = configuredOnly(server(), w.home);
     const config = fs.readFileSync(configOf(w.home), 'utf8');
-    assert.match(config, new RegExp(`base_url = "${server.url}/v1"`), 'the provider names the scripted server');
+    assert.match(config, new RegExp(`base_url = "${server().url}/v1"`), 'the provider names the scripted server');
 
     const r = await waves(['run', '--json', '--agent', 'codex', w.plan], { cwd: w.repo, env, timeoutMs: 240_000 });
     const st = await statusOf(w, env);
     assert.equal(st.packages.alpha!.status, 'succeeded', `${st.packages.alpha!.lastError}\n${r.err}\n--- agent.log ---\n${agentLog(w.repo, feature, 'alpha').slice(-3000)}`);
     assert.equal(r.code, 0);
     assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'alpha/a.txt', 'work-packages.yaml']);
-    assert.deepEqual(server.pending(), { alpha: 0 });
+    assert.deepEqual(server().pending(), { alpha: 0 });
     const exit = exitOf(w.repo, feature, 'alpha');
-    assert.ok(!exit.walls?.refused.some((x) => x.target === new URL(server.url).host), 'the walls did not refuse the configured server');
-    assert.deepEqual(server.strays().map((q) => `${q.method} ${q.url}`), [], 'nothing went beyond the model server');
+    assert.ok(!exit.walls?.refused.some((x) => x.target === new URL(server().url).host), 'the walls did not refuse the configured server');
+    assert.deepEqual(server().strays().map((q) => `${q.method} ${q.url}`), [], 'nothing went beyond the model server');
   });
 
   it("its built-in provider pointed at the server by openai_base_url in config.toml (what OPENAI_BASE_URL became): reached with no flag, the package done", async () => {
@@ -106,9 +98,9 @@ describe('codex with its model provider in config.toml, inside the walls, no fla
   async function closedPortRun(feature: string, config: (text: string) => string = (t) => t) {
     const port = await closedPort();
     const w = workspace(feature, [{ id: 'alpha', timeoutMinutes: 10 }]);
-    const env = configuredOnly(server, w.home);
+    const env = configuredOnly(server(), w.home);
     const configFile = configOf(w.home);
-    fs.writeFileSync(configFile, config(fs.readFileSync(configFile, 'utf8').replace(`${server.url}/v1`, `http://127.0.0.1:${port}/v1`)));
+    fs.writeFileSync(configFile, config(fs.readFileSync(configFile, 'utf8').replace(`${server().url}/v1`, `http://127.0.0.1:${port}/v1`)));
     env.WAVES_MODEL_WAIT_MS = '5000';
     // The package's own timeout is ten minutes: a run that ends sooner ended by Codex's own giving up or the no-progress limit.
     const r = await waves(['run', '--json', '--agent', 'codex', w.plan], { cwd: w.repo, env, timeoutMs: 300_000 });

@@ -2,11 +2,11 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { scanLog } from '../../src/core/agents/agentLogs';
-import { doPackage, startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { doPackage } from '../fixtures/modelServer';
 import { readAt } from '../engine/engineFixtures';
-import { agentClis, agentEnv, agentLog, buildOnce, promptOf, statusOf, waves, workspace } from './realCli';
+import { agentClis, agentEnv, agentLog, promptOf, statusOf, waves, workspace, useModelServer } from './realCli';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('copilot', {
@@ -33,15 +33,7 @@ realCliSuite('copilot', {
 });
 
 describe('copilot: its package unpacked once, in the agents\' shared cache, read-only to the next agent', () => {
-  let server: ModelServer;
-  before(async () => {
-    buildOnce();
-    agentClis();
-    server = await startModelServer();
-  });
-  after(async () => {
-    await server?.close();
-  });
+  const server = useModelServer();
 
   it("a fresh home: the first agent's Copilot unpacks itself into the shared cache (not ~/.cache, not the tree's); the next one runs it and cannot change it", async () => {
     const feature = 'copilot-package';
@@ -49,8 +41,8 @@ describe('copilot: its package unpacked once, in the agents\' shared cache, read
     const w = workspace(feature, [{ id: 'first' }, { id: 'second', deps: ['first'] }]);
     const version = agentClis().versions.copilot;
     const app = `"$COPILOT_PKG_CACHE_HOME/pkg/linux-${process.arch}/${version}/app.js"`;
-    server.script([{ type: 'shell', command: "mkdir -p 'first'", say: 'Making the folder.' }, ...doPackage({ 'first/a.txt': 'first\n' })], { match: promptOf('first'), label: 'first' });
-    server.script(
+    server().script([{ type: 'shell', command: "mkdir -p 'first'", say: 'Making the folder.' }, ...doPackage({ 'first/a.txt': 'first\n' })], { match: promptOf('first'), label: 'first' });
+    server().script(
       [
         {
           type: 'shell',
@@ -66,7 +58,7 @@ describe('copilot: its package unpacked once, in the agents\' shared cache, read
       ],
       { match: promptOf('second'), label: 'second' },
     );
-    const env = agentEnv('copilot', server, w.home);
+    const env = agentEnv('copilot', server(), w.home);
     assert.ok(!Object.keys(env).some((k) => /^COPILOT_(PKG_)?CACHE_HOME$/.test(k)), 'no cache variable of its own: the walls choose');
     const r = await waves(['run', '--agent', 'copilot', w.plan], { cwd: w.repo, env });
     assert.equal(r.code, 0, `${r.out}\n${r.err}\n--- second's agent.log ---\n${agentLog(w.repo, feature, 'second').slice(-3000)}`);
@@ -79,6 +71,6 @@ describe('copilot: its package unpacked once, in the agents\' shared cache, read
     const unpacked = path.join(shared, 'pkg', `linux-${process.arch}`, version, 'app.js');
     assert.ok(fs.statSync(unpacked).size > 0 && !fs.readFileSync(unpacked, 'utf8').endsWith('tamper\n'), 'the package is as Copilot unpacked it');
     assert.equal(fs.existsSync(path.join(w.home, '.cache', 'copilot')), false, "nothing in the person's own ~/.cache");
-    assert.deepEqual(server.strays().map((q) => `${q.method} ${q.url}`), []);
+    assert.deepEqual(server().strays().map((q) => `${q.method} ${q.url}`), []);
   });
 });

@@ -1,10 +1,9 @@
 /** Gemini CLI (`--agent gemini`) end to end against the scripted Gemini API (docs/agents-testing.md). */
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { scanLog } from '../../src/core/agents/agentLogs';
-import { startModelServer, type ModelServer } from '../fixtures/modelServer';
-import { agentClis, agentEnv, agentLog, buildOnce, statusOf, waves, workspace } from './realCli';
+import { agentEnv, agentLog, statusOf, waves, workspace, useModelServer } from './realCli';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('gemini', {
@@ -19,15 +18,7 @@ realCliSuite('gemini', {
 });
 
 describe('gemini run as a custom agent (--agent-argv): the walls do not know its folders', () => {
-  let server: ModelServer;
-  before(async () => {
-    buildOnce();
-    agentClis();
-    server = await startModelServer();
-  });
-  after(async () => {
-    await server?.close();
-  });
+  const server = useModelServer();
 
   // The preset's own command line, but as the person's own agent: the walls give it no ~/.gemini.
   const argv = JSON.stringify(['gemini', '--skip-trust', '--output-format', 'json', '--approval-mode', 'yolo', '-p', 'Read the work package in ${promptFile} and carry it out.']);
@@ -35,7 +26,7 @@ describe('gemini run as a custom agent (--agent-argv): the walls do not know its
   it('it dies at its start: the package\'s error names the path its walls refused, in words, with the setting that gives a folder — and with that setting it starts', async () => {
     const feature = 'gemini-custom';
     const w = workspace(feature, [{ id: 'alpha' }]);
-    const env = agentEnv('gemini', server, w.home);
+    const env = agentEnv('gemini', server(), w.home);
     const r = await waves(['run', '--agent-argv', argv, w.plan], { cwd: w.repo, env });
     assert.equal(r.code, 1, `${r.out}\n${r.err}`);
     const alpha = (await statusOf(w, env)).packages.alpha!;
@@ -50,16 +41,16 @@ describe('gemini run as a custom agent (--agent-argv): the walls do not know its
       String(alpha.lastError),
     );
     assert.doesNotMatch(alpha.lastError ?? '', /\bat (async )?\S+ \(|node:internal/, 'no stack trace in the reason');
-    assert.equal(server.requests.length, 0, 'it never reached its model');
+    assert.equal(server().requests.length, 0, 'it never reached its model');
 
     // The setting the error names: with its folder writable, it starts and asks its model.
     const w2 = workspace(`${feature}-write`, [{ id: 'alpha' }]);
-    server.script([{ type: 'text', text: 'Nothing to do.' }], { label: 'started' });
-    const env2 = agentEnv('gemini', server, w2.home);
+    server().script([{ type: 'text', text: 'Nothing to do.' }], { label: 'started' });
+    const env2 = agentEnv('gemini', server(), w2.home);
     await waves(['run', '--agent-argv', argv, '--sandbox-write', path.join(w2.home, '.gemini'), w2.plan], { cwd: w2.repo, env: env2 });
     const again = (await statusOf(w2, env2)).packages.alpha!;
     assert.doesNotMatch(again.lastError ?? '', /walls/, String(again.lastError));
-    assert.ok(server.requests.some((q) => q.main && q.script === 'started'), `it reached its model: ${again.lastError}`);
-    assert.deepEqual(server.strays().map((q) => `${q.method} ${q.url}`), []);
+    assert.ok(server().requests.some((q) => q.main && q.script === 'started'), `it reached its model: ${again.lastError}`);
+    assert.deepEqual(server().strays().map((q) => `${q.method} ${q.url}`), []);
   });
 });

@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { planYaml, type TestPackage } from '../engine/engineFixtures';
 import { git, gitEnv, makeRepo, REPO_ROOT, tempDir } from '../engine/helpers';
-import type { ModelServer } from '../fixtures/modelServer';
+import { after, before } from 'node:test';
+import { startModelServer, type ModelServer } from '../fixtures/modelServer';
 
 export const PRESETS = ['claude-code', 'codex', 'gemini', 'copilot'] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -301,4 +302,24 @@ export function agentLog(repo: string, feature: string, packageId: string, attem
 export function promptOf(packageId: string): RegExp {
   const id = packageId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`# Work package \`${id}\`|/${id}/\\d+/prompt\\.md`);
+}
+
+/**
+ * For a `describe` block: the bin built and the CLIs found before its tests, one scripted model
+ * server for them all, closed after them. Returns the server while the block's tests run.
+ */
+export function useModelServer(): () => ModelServer {
+  let server: ModelServer | undefined;
+  before(async () => {
+    buildOnce();
+    agentClis();
+    server = await startModelServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+  return () => {
+    if (!server) throw new Error('useModelServer: the server runs only while the block\'s tests run');
+    return server;
+  };
 }

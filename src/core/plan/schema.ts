@@ -9,7 +9,7 @@
  */
 import type { ErrorObject } from 'ajv/dist/2020';
 import { removeSequenceItem, yamlScalar } from './edits';
-import { validatePlanData as validate } from './schemaCheck';
+import validate from './generated/workPackagesValidator';
 import type { Diagnostic, Fix, TextRange } from './model';
 import { editDistance } from './nearest';
 import { describeKind } from './planData';

@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type { AgentVerdict } from '../../core/agents/agentLogs.js';
+import type { ExitFacts } from '../../core/agents/exitJudgement.js';
 import { readRegularFileSync } from '../../util/regularFile';
 
 /** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
@@ -75,21 +76,13 @@ export function readJson(file: string): unknown {
   }
 }
 
-/** exit.json as the engine reads it (the runner's `RunnerExit`). */
-export interface ExitRecord {
+/** exit.json as the engine reads it (the runner's `RunnerExit`): what the exit is judged on (`ExitFacts`), and more. */
+export interface ExitRecord extends ExitFacts {
   startToken: string;
-  code: number | null;
-  signal: string | null;
-  reason: string;
-  timedOut: boolean;
-  cancelled: boolean;
-  verdict: AgentVerdict | null;
   /** The network targets the agent's walls refused it (#32): `host:port` each. */
   refusedTargets: string[];
   /** Those of them that are package registries the person's configuration names (ADR 0026). */
   refusedRegistries: string[];
-  /** The runner stopped the agent at a limit of its walls (its memory, #32): `reason` says which. */
-  overLimit: boolean;
   /** Why the agent's model could not be reached, as its runner saw it, when the agent ended by itself failing (#50); else null. */
   unreached: string | null;
 }

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/agents/agentLogs.js';
 import { parseTarget, WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
-import { refusalsIn, startProxy, unreachedIn, upstreamOf, type RelayGo } from './wallsNet.js';
+import { startProxy, upstreamOf, wallsLogIn, type RelayGo } from './wallsNet.js';
 import { enterWalls, walledArgv, walledInsideArgv } from './wallsRun.js';
 import { isRegistry } from '../../core/walls/toolchains.js';
 import { DEFAULT_MEMORY_MB, targetsFor, wallsFor, type DrawnWalls } from './wallsDraw.js';
@@ -21,9 +21,8 @@ import { processesRunning, processTree, stillRunning, treeRss, type SeenProcess 
 import type { Server } from 'node:net';
 import { attemptFiles, type AttemptFiles } from '../../core/run/runPaths.js';
 import { writeAtomicSync } from '../../store/atomicWrite.js';
-import { clearNeedsInput, EXIT_ALREADY_RAN, EXIT_BAD_ARGS, fail, markNeedsInput, specProblem, type RunnerExit, type RunnerMeta, type RunnerSpec } from './runnerFiles.js';
+import { clearNeedsInput, DEFAULT_GRACE_MS, EXIT_ALREADY_RAN, EXIT_BAD_ARGS, fail, markNeedsInput, specProblem, type RunnerExit, type RunnerMeta, type RunnerSpec } from './runnerFiles.js';
 
-export const DEFAULT_GRACE_MS = 10_000;
 export const CANCEL_POLL_MS = 250;
 /** How much lower an agent inside walls runs on the CPU than the engine (nice steps, #32). */
 export const AGENT_NICENESS = 5;
@@ -243,8 +242,8 @@ class Attempt {
       verdict,
     };
     if (w) {
-      const unreachable = unreachedIn(w.log);
-      const refused = refusalsIn(w.log);
+      const unreachable = wallsLogIn(w.log, 'unreachable');
+      const refused = wallsLogIn(w.log, 'network');
       const registries = [...new Set(refused.map((r) => r.target))].filter((t) => isRegistry(t, w!.registries));
       // A stop for it says so in the reason already; an agent that gave up by itself (Codex after its stream retries) is told here.
       const unreached = !this.stopping && (code !== 0 || signal) ? this.watch?.unreached() : null;

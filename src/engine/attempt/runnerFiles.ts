@@ -12,6 +12,9 @@ import { writeAtomicSync } from '../../store/atomicWrite.js';
 import type { WallRefusal, WallUnreached } from './wallsNet.js';
 import type { ConfinementOptions } from './wallsDraw.js';
 
+/** How long a stopped agent has between SIGTERM and SIGKILL when its spec says nothing else (`graceMs`). */
+export const DEFAULT_GRACE_MS = 10_000;
+
 /** spec.json: what the runner must do (written by the engine before the runner starts). */
 export interface RunnerSpec {
   version: 1;

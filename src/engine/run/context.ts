@@ -1,8 +1,14 @@
 /**
- * The state of one run as the engine's parts share it (`RunContext`), and the one way to
- * change it: a reducer result is checked against the lease, saved through the `RunStore`,
- * and only then told to listeners as an event (`update`, `apply`). Also the plan lookups the
- * parts need and the live attempts the engine watches. No part keeps run state of its own.
+ * What the run's parts share (`RunContext`): the run's facts (readonly), the plan it holds, its
+ * terms, and the one way to change the run state — a reducer result is checked against the
+ * lease, saved through the `RunStore`, and only then told to listeners as an event (`update`,
+ * `apply`). Each piece of mutable state here is private and changed by one caller, named where
+ * it is: the plan by the loop when the file changes on disk (`adoptPlan`, `skipPlan`); the terms
+ * once as the run begins (`commandsApproved`, `leaseClaimed`: engine.ts; `joinedCoordinator`:
+ * joinCoordinator.ts; `storeOpened`, `loaded`, `gitSetupKept`: loop.ts). The attempts this
+ * engine follows and the holds on starting are owners of their own (`attempts`:
+ * liveAttempts.ts; `holds`: holds.ts); what a part asks of the loop is `LoopHandoffs`
+ * (handoffs.ts), given to its constructor. No part keeps run state of its own.
  */
 import type { PlanArtifacts } from '../../core/run/contextSlice';
 import { readPlanArtifacts, planHash } from '../plan';
@@ -19,117 +25,40 @@ import { applyEvent } from '../../core/run/runStateReducer';
 import { isTerminal, type RunEvent, type RunState, type RunStateResult } from '../../core/run/runState';
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
-import type { CheckoutFingerprint, KeptGitSetup } from '../git';
-import type { AttemptPlace, Executor, LaunchResult } from '../attempt';
+import type { KeptGitSetup } from '../git';
+import type { AttemptPlace, Executor } from '../attempt';
 import type { Lease } from './lease';
-import type { EngineEvent, EngineOptions, RunOutcome } from './types';
+import type { EngineEvent, EngineOptions } from './types';
 import { thisDriver } from '../consent';
 import { hostsCapacity } from '../../core/hosts/hostList';
 import { NotRegularFileError } from '../../util/regularFile';
 import { DEFAULT_MAX_PARALLEL } from '../../core/plan/defaults';
+import { sourceFilesOf } from '../../core/formats/sourceLink';
+import { LiveAttempts } from './liveAttempts';
+import { StartHolds } from './holds';
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** An attempt whose runner the engine watches, from its launch (or adoption) to its exit. */
-export interface LiveAttempt {
-  packageId: string;
-  place: AttemptPlace;
-  token: string;
-  /** The executor's watch of the attempt (null: none; the slow poll covers it). */
-  watcher: { close(): void } | null;
-  /** When the runner's liveness was last checked (ms). */
-  checkedAt: number;
-  /** When the runner was launched (ms). */
-  launchedAt: number;
-  launched: LaunchResult | null;
-  /**
-   * Its `started` is in the run state. Only then is its exit processed: a fast agent can end
-   * before the launcher returns (a terminal reports its pid late), and an exit handled while
-   * the package was still `queued` would be lost, the package then `running` for ever.
-   */
-  started: boolean;
-  /** Set while its exit is processed, so it is processed once. */
-  handled: boolean;
-}
-
 export class RunContext {
   readonly emitter = new Emitter<EngineEvent>();
 
-  analysis: PlanAnalysis;
-  sched: SchedPackage[];
-  planHash: string;
+  // -- The run's facts -------------------------------------------------------------------------
+
   /** This machine's id and the person's (machine.ts): stamped into the run state it drives. */
   readonly driver: { machine: string; person: string };
   readonly maxParallel: number;
-  /** The review gate this run drives with (#33): the start's `review`, else the run's own when it is taken up again (`gateOfRun`). */
-  reviewGate: 'off' | 'before-merge' = 'off';
-  /** Whether the integration guard checks this run's integration branch (#34): asked for, or kept from the run's start. */
-  integrationGuard = false;
   readonly mode: 'eager' | 'barrier';
   readonly only: string[] | undefined;
   readonly clock: () => Date;
   readonly pollMs: number;
-  /** The repository's lock table: `.waves/locks.json`, or the shared coordinator's (run/joinCoordinator.ts). */
-  locks: LockStore;
 
-  store: RunStore | undefined;
-  private stateNow: RunState | undefined;
-  lease: Lease | undefined;
-  /** Attempts whose runner is watched, by package. */
-  readonly live = new Map<string, LiveAttempt>();
-  /** Packages whose post-exit work (audit, verification, merge) is under way. */
-  readonly finishing = new Set<string>();
-  readonly starting = new Set<string>();
-  /** Launches under way (worktree, prompt, runner), which the pass does not wait for. */
-  readonly launches = new Set<Promise<void>>();
-  readonly cancelRequested = new Set<string>();
-  /** Attempts interrupted as host-lost (#17), by package: collected when their host answers again. */
-  readonly hostLost = new Map<string, LiveAttempt>();
-  /** The agent (its profile id) each package's last attempt in this engine started with: the report's spend per agent. */
-  readonly ranWith = new Map<string, string>();
-  /** The repository's git set-up when the run started (or resumed), kept: what every exit is compared with, and what is put back (setupRestore.ts). */
-  gitSetup: KeptGitSetup | null = null;
-  /** Ends the run's guard of the git set-up (gitSafety.ts `guardGitSetup`). */
-  endGitGuard: () => void = () => undefined;
-  /** The person's checkout when each live attempt started (checkoutGuard.ts); absent for an attempt adopted after a restart. */
-  readonly checkoutBefore = new Map<string, CheckoutFingerprint>();
-  /** When each package's current attempt was launched by this engine (ms); absent for an attempt adopted after a restart. */
-  readonly attemptLaunchedAt = new Map<string, number>();
-  runCancelled = false;
-  /** The engine no longer drives the run (ended, lease lost, disposed): it never writes again. */
-  stopped = false;
-  /** When to run a pass again for a package waiting on a lock (ms; 0: none). */
-  lockRetryAt = 0;
-  /** Packages told they wait for the coordinator in its current outage (loop.ts): each is told once. */
-  readonly toldAway = new Set<string>();
-  /** When the earliest usage limit the run waits for resets (epoch ms; 0: none). */
-  limitRetryAt = 0;
-  /** The run reached its budget (told once; nothing more starts). */
-  budgetTold = false;
-  /** Why no more packages start in this run (the person's HEAD moved and was not put back: exit.ts); null: they do. */
-  startsHeld: string | null = null;
-  /** The plan's verification commands when they may run (approved now or earlier); null: not approved. */
-  approvedCommands: readonly string[] | null = null;
-  /** `run()`'s promise. */
-  finish: ((outcome: RunOutcome) => void) | null = null;
-  fail: ((error: unknown) => void) | null = null;
-  /** Asks the loop for a pass (set by the loop). */
-  wake: () => void = () => undefined;
-  /** Wakes the loop; resolves when a pass begun after the call ended and its launches are over (set by the loop). */
-  wakeAndLaunch: () => Promise<void> = async () => undefined;
-  /**
-   * Work off every path, for one package (its tree removed once it landed): done once the agents
-   * launched last have had their start (`AHEAD_AFTER_LAUNCH_MS` after the pass that launched
-   * them), at once when none are starting or the engine stops driving; the run's end waits for it
-   * (set by the loop).
-   */
-  afterAgentsStart: (packageId: string, task: () => Promise<void>) => void = (_id, task) => void task();
-  /** The package's `afterAgentsStart` work done — begun now if it still waits: a new attempt of it (sent back by the integration guard) starts only then (set by the loop). */
-  afterStartDone: (packageId: string) => Promise<void> = async () => undefined;
-  /** Merges landed and moved the integration tip (the integration guard checks it, #34). */
-  landed: (ids: readonly string[]) => void = () => undefined;
-  private readonly stopHooks: (() => void)[] = [];
+  // -- The owners of their own state -----------------------------------------------------------
+
+  /** The attempts this engine follows: starting, launched, watched, judged, lost with their host, cancelled. */
+  readonly attempts = new LiveAttempts();
+  /** Why packages the schedule would start wait, and when the loop tries again. */
+  readonly holds: StartHolds;
 
   constructor(
     readonly repoRoot: string,
@@ -139,10 +68,8 @@ export class RunContext {
     readonly options: EngineOptions,
     readonly executor: Executor,
   ) {
-    this.analysis = analysis;
-    this.sched = schedPackagesFromAnalysis(analysis);
     // The hash of the text as read (a byte-order mark included): what the loop compares the file with.
-    this.planHash = options.planText?.hash ?? planHash(analysis.text);
+    this.plan = { analysis, sched: schedPackagesFromAnalysis(analysis), hash: options.planText?.hash ?? planHash(analysis.text) };
     const { machine, person } = thisDriver();
     this.driver = { machine, person };
     const cap = Math.max(1, Math.floor(options.maxParallel ?? DEFAULT_MAX_PARALLEL));
@@ -152,10 +79,36 @@ export class RunContext {
     this.only = options.only ? [...options.only] : undefined;
     this.clock = options.clock ?? (() => new Date());
     this.pollMs = options.pollMs ?? 1000;
-    this.locks = new LockTableStore(repoRoot, { onProblem: (message) => this.problem(message) });
+    this.lockStore = new LockTableStore(repoRoot, { onProblem: (message) => this.problem(message) });
+    this.holds = new StartHolds(this);
   }
 
-  // -- The plan ----------------------------------------------------------------------------
+  // -- The plan the run holds (changed by the loop alone) ------------------------------------------
+
+  private plan: { analysis: PlanAnalysis; sched: SchedPackage[]; hash: string };
+
+  get analysis(): PlanAnalysis {
+    return this.plan.analysis;
+  }
+
+  get sched(): SchedPackage[] {
+    return this.plan.sched;
+  }
+
+  /** The hash of the plan's text the run last read (valid or not). */
+  get planHash(): string {
+    return this.plan.hash;
+  }
+
+  /** The plan changed on disk and is valid: the run goes on with it (loop.ts). */
+  adoptPlan(analysis: PlanAnalysis, hash: string): void {
+    this.plan = { analysis, sched: schedPackagesFromAnalysis(analysis), hash };
+  }
+
+  /** The plan changed on disk and has errors: its hash is remembered (not read again), the run keeps its plan (loop.ts). */
+  skipPlan(hash: string): void {
+    this.plan = { ...this.plan, hash };
+  }
 
   private artifactsRead: PlanArtifacts | null | undefined;
   /** The plan's artifacts for context slicing (#19), read once, when the first prompt needs them. */
@@ -164,17 +117,12 @@ export class RunContext {
     return this.artifactsRead;
   }
 
-  /** The agent a package runs with (`agentFor`, else the run's agent). */
+  /** The agent a package runs with (its fallback after a usage limit, else the host's, else `agentFor`, else the run's agent). */
   agentOf(id: string): AgentProfile {
     const host = this.executor.hostOf?.(id);
     const hostAgent = host ? this.options.agentForHost?.(host) : undefined;
-    return this.fallbackAgent.get(id) ?? hostAgent ?? this.options.agentFor?.(id) ?? this.options.agent;
+    return this.holds.fallbackOf(id) ?? hostAgent ?? this.options.agentFor?.(id) ?? this.options.agent;
   }
-
-  /** Packages moved to the next agent of `agentFallback` after their agent's usage limit (#16). */
-  readonly fallbackAgent = new Map<string, AgentProfile>();
-  /** Agents at their usage limit, by label → when it resets (epoch ms; Infinity: not said), for this run (#16). */
-  readonly limitedAgents = new Map<string, number>();
 
   /** Each id's first package, for the analysis it was built from (the plan can change during a run). */
   private packagesById: { analysis: PlanAnalysis; byId: Map<string, PlanPackage> } | null = null;
@@ -199,9 +147,14 @@ export class RunContext {
     return this.executor.treePath(pkg.id, this.isolated(pkg));
   }
 
-  /** What the person may change in their checkout while agents run without it being a breach: the plan file (edits are picked up). */
+  /**
+   * What the person may change in their checkout while agents run without it being a breach: the
+   * plan file (edits are picked up) and the task lists its packages were converted from (ticked as
+   * they succeed, `--tick-source`).
+   */
   checkoutIgnored(): string[] {
-    return [toPosix(path.relative(this.repoRoot, this.planFile))];
+    const sources = sourceFilesOf(this.analysis.plan.packages).map((f) => path.resolve(path.dirname(this.planFile), f));
+    return [this.planFile, ...sources].map((f) => toPosix(path.relative(this.repoRoot, f)));
   }
 
   /** The run's packages (`only`, when given), in the plan's order. */
@@ -225,7 +178,69 @@ export class RunContext {
     }
   }
 
+  // -- The run's terms (each set once, as the run begins) -----------------------------------------
+
+  private approved: readonly string[] | null = null;
+  private gate: 'off' | 'before-merge' = 'off';
+  private guardOn = false;
+  private kept: KeptGitSetup | null = null;
+  private endGitGuard: () => void = () => undefined;
+  private lockStore: LockStore;
+
+  /** The plan's verification commands when they may run (approved now or earlier); null: not approved. */
+  get approvedCommands(): readonly string[] | null {
+    return this.approved;
+  }
+
+  /** The person approved `commands` (or had): engine.ts, at `begin`. */
+  commandsApproved(commands: readonly string[]): void {
+    this.approved = commands;
+  }
+
+  /** The review gate this run drives with (#33): the start's `review`, else the run's own when it is taken up again (`gateOfRun`). */
+  get reviewGate(): 'off' | 'before-merge' {
+    return this.gate;
+  }
+
+  /** Whether the integration guard checks this run's integration branch (#34): asked for, or kept from the run's start. */
+  get integrationGuard(): boolean {
+    return this.guardOn;
+  }
+
+  /** The repository's git set-up when the run started (or resumed), kept: what every exit is compared with, and what is put back (setupRestore.ts). */
+  get gitSetup(): KeptGitSetup | null {
+    return this.kept;
+  }
+
+  /** The git set-up kept by the loop's set-up, and the end of the run's guard of it (gitSafety.ts `guardGitSetup`): ended when the engine stops driving. */
+  gitSetupKept(kept: KeptGitSetup | null, endGuard: () => void): void {
+    this.kept = kept;
+    this.endGitGuard = endGuard;
+  }
+
+  /** The repository's lock table: `.waves/locks.json`, or the shared coordinator's (run/joinCoordinator.ts). */
+  get locks(): LockStore {
+    return this.lockStore;
+  }
+
+  /** The run joined the shared coordinator (joinCoordinator.ts): its locks are taken there from now on. */
+  joinedCoordinator(locks: LockStore): void {
+    this.lockStore = locks;
+  }
+
+  async releaseLocksOf(id: string): Promise<void> {
+    // Only this engine adds this run's entries (it holds the lease): none on disk, nothing to release.
+    if (!this.locks.read().locks.some((e) => e.featureId === this.featureId && e.holder === id)) return;
+    await this.locks.update((t) => releaseLocks(t, { featureId: this.featureId, holder: id }));
+  }
+
   // -- State changes: reducer → RunStore → event -------------------------------------------
+
+  private stateNow: RunState | undefined;
+  private runStore: RunStore | undefined;
+  private runLease: Lease | undefined;
+  private isStopped = false;
+  private readonly stopHooks: ((lost: Error | null) => void)[] = [];
 
   get state(): RunState {
     return this.stateNow!;
@@ -236,8 +251,35 @@ export class RunContext {
     return this.stateNow !== undefined;
   }
 
-  /** The state loaded by the set-up (not a change: nothing is saved). */
-  loaded(state: RunState): void {
+  /** The run state store, once the loop's set-up opened it. */
+  get store(): RunStore | undefined {
+    return this.runStore;
+  }
+
+  /** The run's lease, once `begin` claimed it. */
+  get lease(): Lease | undefined {
+    return this.runLease;
+  }
+
+  /** The engine no longer drives the run (ended, lease lost, disposed): it never writes again. */
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  /** `begin` claimed the run's lease (engine.ts): every write checks it is still this engine's. */
+  leaseClaimed(lease: Lease): void {
+    this.runLease = lease;
+  }
+
+  /** The loop's set-up opened the feature's run state store. */
+  storeOpened(store: RunStore): void {
+    this.runStore = store;
+  }
+
+  /** The state loaded by the set-up (not a change: nothing is saved), with the run's review gate and integration guard. */
+  loaded(state: RunState, terms: { reviewGate: 'off' | 'before-merge'; integrationGuard: boolean } = { reviewGate: this.gate, integrationGuard: this.guardOn }): void {
+    this.gate = terms.reviewGate;
+    this.guardOn = terms.integrationGuard;
     this.stateNow = state;
     // Where each package's attempts ran (#17): its names are that host's.
     for (const r of Object.values(state.packages)) if (r.host) this.executor.placed?.(r.packageId, r.host);
@@ -252,12 +294,6 @@ export class RunContext {
     this.options.trace?.(step, packageId);
   }
 
-  /** No more packages start in this run (running ones finish); said once. A resume starts afresh. */
-  holdStarts(why: string): void {
-    if (this.startsHeld === null) this.problem(`No more packages start in this run: ${why}. Running ones finish; resume once you have looked.`);
-    this.startsHeld ??= why;
-  }
-
   problem(message: string, packageId?: string): void {
     this.emit({ type: 'problem', message, ...(packageId !== undefined ? { packageId } : {}) });
   }
@@ -269,12 +305,12 @@ export class RunContext {
       return false;
     }
     if (result.state === this.stateNow) return true;
-    if (this.stopped || (this.lease && !this.lease.isStillOwner())) {
+    if (this.isStopped || (this.runLease && !this.runLease.isStillOwner())) {
       this.leaseLost();
       return false;
     }
     this.stateNow = result.state;
-    this.store!.save(result.state);
+    this.runStore!.save(result.state);
     return true;
   }
 
@@ -296,36 +332,30 @@ export class RunContext {
     return true;
   }
 
-  // -- Locks -------------------------------------------------------------------------------
-
-  async releaseLocksOf(id: string): Promise<void> {
-    // Only this engine adds this run's entries (it holds the lease): none on disk, nothing to release.
-    if (!this.locks.read().locks.some((e) => e.featureId === this.featureId && e.holder === id)) return;
-    await this.locks.update((t) => releaseLocks(t, { featureId: this.featureId, holder: id }));
-  }
-
   // -- Stopping ----------------------------------------------------------------------------
 
-  /** Called when the engine stops driving (the loop's poller and pass waiters). */
-  onStop(hook: () => void): void {
+  /**
+   * Called once when the engine stops driving (the loop's poller and pass waiters, the
+   * coordinator's heartbeat), with the error the run ends with when it was not the engine's
+   * own choice (the lease lost; the loop's `drive()` rejects with it), else null.
+   */
+  onStop(hook: (lost: Error | null) => void): void {
     this.stopHooks.push(hook);
   }
 
   leaseLost(): void {
-    if (this.stopped) return;
+    if (this.isStopped) return;
     this.problem('This engine lost the run lease to another engine; it stops driving the run (agents keep running).');
-    this.stopDriving();
-    this.fail?.(new Error('the run lease was lost to another engine'));
+    this.stopDriving(new Error('the run lease was lost to another engine'));
   }
 
   /** Stops watching and writing; never stops an agent. */
-  stopDriving(): void {
-    this.stopped = true;
+  stopDriving(lost: Error | null = null): void {
+    this.isStopped = true;
     this.endGitGuard();
-    for (const hook of this.stopHooks) hook();
-    for (const a of this.live.values()) a.watcher?.close();
-    this.live.clear();
-    this.lease?.stopHeartbeat();
+    for (const hook of this.stopHooks) hook(lost);
+    this.attempts.unwatchAll();
+    this.runLease?.stopHeartbeat();
     void this.executor.close?.().catch(() => undefined);
   }
 }

@@ -2,13 +2,18 @@
  * `RunEngine`, the run engine's public class (docs/run-engine.md, "Engine API"): drives one
  * feature's run in one repository. It checks the plan's verification approval, claims the
  * run's lease and puts the parts together; each part does one job:
- *   loop.ts      the run loop and its set-up: passes, schedule(), wake and poll, the report
- *   launch.ts    launching an attempt: locks, tree, set-up hook, prompt + spec, the runner
- *   watch.ts     live attempts: exit seen (once, after `started`), needs-input, lost runners
- *   exit.ts      an exit processed: verdict, leftovers committed, audit, verification
- *   merge.ts     the integration branch and the merges into it, one batch at a time
- *   recovery.ts  resume (adopt or interrupt), cancel, cancel requests from other processes
- *   context.ts   the shared run state, changed only through reducer → RunStore → event
+ *   loop.ts          the run loop and its set-up: passes, schedule(), wake and poll, the report
+ *   holds.ts         why a package the schedule would start waits: usage limits, caps, hosts, budget
+ *   launch.ts        launching an attempt: locks, tree, set-up hook, prompt + spec, the runner
+ *   watch.ts         live attempts: exit seen (once, after `started`), needs-input, lost runners
+ *   exit.ts          an exit processed: verdict, leftovers committed, audit, verification
+ *   merge.ts         the integration branch and the merges into it, one batch at a time
+ *   guard.ts         the integration guard: the plan's integration checks on the newest tip
+ *   recovery.ts      resume (adopt or interrupt), cancel, cancel requests from other processes
+ *   context.ts       what the parts share: the run's facts, the plan, its terms, and the run
+ *                    state, changed only through reducer → RunStore → event
+ *   liveAttempts.ts  the attempts this engine follows, changed only through its methods
+ *   handoffs.ts      what a part asks of the loop (`LoopHandoffs`), given to its constructor
  * Where and how an attempt runs is the `Executor`'s (executor.ts; `LocalExecutor` by default).
  *
  * Nothing from a plan is run through a shell (agents and git by argv; verification commands
@@ -96,15 +101,19 @@ export class RunEngine {
       (options.hosts?.length
         ? new HostsExecutor({ ...local, hosts: options.hosts, runnerScript: options.runnerScript ?? defaultRunnerScript(), ...(options.hostLostMs !== undefined ? { hostLostMs: options.hostLostMs } : {}) })
         : new LocalExecutor(local));
-    this.ctx = new RunContext(repoRoot, planFile, featureId, analysis, options, executor);
-    this.events = this.ctx.emitter.event;
-    const merges = new Merges(this.ctx);
-    const exits = new Exits(this.ctx, merges);
-    const watcher = new AttemptWatcher(this.ctx, exits);
-    this.recovery = new Recovery(this.ctx, watcher, exits);
-    const guard = new IntegrationGuard(this.ctx);
-    this.ctx.landed = (ids) => guard.landed(ids);
-    this.loop = new RunLoop(this.ctx, { launches: new Launches(this.ctx, watcher), watcher, merges, recovery: this.recovery, reviews: new Reviews(this.ctx, exits), guard });
+    const ctx = new RunContext(repoRoot, planFile, featureId, analysis, options, executor);
+    this.ctx = ctx;
+    this.events = ctx.emitter.event;
+    // The loop builds its parts with itself: what they ask of it (a pass, work after the agents' start) is a call on it.
+    this.loop = new RunLoop(ctx, (loop) => {
+      const guard = new IntegrationGuard(ctx, loop);
+      const merges = new Merges(ctx, guard);
+      const exits = new Exits(ctx, loop, merges);
+      const watcher = new AttemptWatcher(ctx, loop, exits);
+      const recovery = new Recovery(ctx, loop, watcher, exits);
+      return { launches: new Launches(ctx, loop, watcher), watcher, merges, recovery, reviews: new Reviews(ctx, exits), guard };
+    });
+    this.recovery = this.loop.parts.recovery;
   }
 
   get analysis(): PlanAnalysis {
@@ -227,20 +236,20 @@ export class RunEngine {
     // The list of the text this run holds (never read again), approved by the person on this machine.
     const policy = this.options.verification ?? 'refuse-unapproved';
     const commands = verificationCommands(ctx.analysis, ctx.only);
-    if (commands.length === 0 || isApproved(this.planFile, commands)) ctx.approvedCommands = commands;
+    if (commands.length === 0 || isApproved(this.planFile, commands)) ctx.commandsApproved(commands);
     else if (policy === 'refuse-unapproved') throw new VerificationNotApprovedError(toPosix(path.relative(this.repoRoot, this.planFile)), commands);
     else if (policy === 'approved') {
       await approve(this.planFile, commands, ctx.clock());
-      ctx.approvedCommands = commands;
+      ctx.commandsApproved(commands);
     }
     const lease = Lease.claim(leaseFile(this.repoRoot, this.featureId), { leaseMs: this.options.leaseMs });
-    ctx.lease = lease;
+    ctx.leaseClaimed(lease);
     try {
       lease.startHeartbeat(() => ctx.leaseLost());
       // Every gate passed: a new run's first runners start while it sets itself up (#37), so its
       // first agents wait for no Node start and no network of their own (idle ones go if it stops here).
       if (!options.resume && !ctx.options.collectOnly) ctx.executor.expectLaunches?.(firstStarts(ctx.sched, ctx.maxParallel, ctx.only).length);
-      if (this.options.coordinator) await joinCoordinator(ctx, this.options.coordinator);
+      if (this.options.coordinator) await joinCoordinator(ctx, this.loop, this.options.coordinator);
       await this.loop.setUp(options.resume === true);
     } catch (err) {
       ctx.stopDriving();

@@ -13,6 +13,7 @@
 import os from 'node:os';
 import { auditScope, type AuditChange } from '../../core/run/audit';
 import { decideOutcome } from '../../core/agents/agentOutcome';
+import { judgeExit } from '../../core/agents/exitJudgement';
 import type { Spend } from '../../core/run/spend';
 import { wallsRefusedText } from '../../core/walls/walls';
 import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchains';
@@ -26,6 +27,7 @@ import { changedSince, putBranchBack, type CheckoutFingerprint } from '../git';
 import type { ExitRecord } from '../attempt';
 import { errorText, type RunContext } from './context';
 import type { Merges } from './merge';
+import type { LoopHandoffs } from './handoffs';
 import { GitSetupWatch } from './gitSetupWatch';
 
 /**
@@ -55,6 +57,7 @@ export class Exits {
 
   constructor(
     private readonly ctx: RunContext,
+    private readonly loop: LoopHandoffs,
     private readonly merges: Merges,
   ) {
     this.gitSetup = new GitSetupWatch(ctx);
@@ -67,7 +70,7 @@ export class Exits {
    */
   async afterExit(id: string, exit: ExitRecord): Promise<void> {
     const { ctx } = this;
-    ctx.finishing.add(id);
+    ctx.attempts.beginFinishing(id);
     try {
       for (let told = false; ; ) {
         try {
@@ -81,7 +84,7 @@ export class Exits {
           if (!told) ctx.problem(`${id}: its host ${host} stopped answering while its work was judged (${errorText(err)}); waiting for it — the work is there`, id);
           told = true;
           if (!(await this.hostBack(id, host))) {
-            if (!ctx.runCancelled && !ctx.cancelRequested.has(id)) throw err;
+            if (!ctx.attempts.cancelled(id)) throw err;
             ctx.apply({ type: 'cancelled', packageId: id, reason: `cancelled while its host ${host} was out of reach` });
             break;
           }
@@ -93,16 +96,16 @@ export class Exits {
       if (status === 'running' || status === 'verifying') ctx.apply({ type: 'failed', packageId: id, reason: errorText(err) });
     } finally {
       await ctx.releaseLocksOf(id).catch((err) => ctx.problem(`Could not release the locks of ${id}: ${errorText(err)}`));
-      ctx.finishing.delete(id);
+      ctx.attempts.endFinishing(id);
       await ctx.store?.flush();
-      ctx.wake();
+      this.loop.wake();
     }
   }
 
   /** Until `host` answers (true) or the run stops or `id` is cancelled (false): asked again after 1 s, then up to every 10 s. */
   private async hostBack(id: string, host: string): Promise<boolean> {
     const { ctx } = this;
-    const over = () => ctx.stopped || ctx.runCancelled || ctx.cancelRequested.has(id);
+    const over = () => ctx.stopped || ctx.attempts.cancelled(id);
     for (let pause = 1000; !over(); pause = Math.min(10_000, pause * 2)) {
       for (let waited = 0; waited < pause && !over(); waited += 250) await new Promise((r) => setTimeout(r, 250));
       if (over()) return false;
@@ -137,35 +140,26 @@ export class Exits {
   private async recordExit(pkg: PlanPackage, exit: ExitRecord): Promise<'verify' | 'done'> {
     const { ctx } = this;
     const id = pkg.id;
-    if (exit.cancelled || ctx.cancelRequested.has(id) || ctx.runCancelled) {
-      ctx.apply({ type: 'cancelled', packageId: id, reason: exit.reason || 'cancelled' });
+    // The exit record judged as every attempt's is (core/agents/exitJudgement.ts): a cancel asked for the package or the run counts as one.
+    const judged = judgeExit(exit, ctx.attempts.cancelled(id));
+    if (judged.end === 'cancelled') {
+      ctx.apply({ type: 'cancelled', packageId: id, reason: judged.reason });
       ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...spentBy(exit) });
       return 'done';
     }
-    const clean = exit.code === 0 && !exit.signal && !exit.timedOut && !exit.cancelled;
-    if (clean) {
+    if (judged.end === 'clean') {
       // Now verifying; the tree is checked and its leftovers committed by judge().
       ctx.apply({ type: 'exited', packageId: id, exitCode: 0, ...spentBy(exit) });
       return 'verify';
     }
-    const outcome = decideOutcome({
-      exitCode: exit.code,
-      signal: exit.signal,
-      timedOut: exit.timedOut,
-      cancelled: false,
-      verdict: exit.verdict,
-      changedFiles: [],
-      resultRecord: null,
-      ...(exit.overLimit ? { overLimit: exit.reason } : {}),
-    });
     const head = await ctx.executor.headOf(id);
-    if (outcome.next === 'usage-limit') {
+    if (judged.end === 'usage-limit') {
       // Paused, not failed: no retry spent; its commits stay on its branch for the next attempt.
-      this.usageLimit(pkg, outcome.reason, outcome.resetAt);
+      this.usageLimit(pkg, judged.reason, judged.resetAt);
       ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, ...(head ? { headSha: head } : {}), ...spentBy(exit) });
       return 'done';
     }
-    const reason = (outcome.next === 'failed' ? outcome.reason : exit.reason || 'the agent failed') + wallsNote(exit);
+    const reason = judged.reason + wallsNote(exit);
     ctx.apply({ type: 'exited', packageId: id, exitCode: exit.code, signal: exit.signal, reason, ...(head ? { headSha: head } : {}), ...spentBy(exit) });
     return 'done';
   }
@@ -175,13 +169,9 @@ export class Exits {
     const { ctx } = this;
     const agent = ctx.agentOf(pkg.id).label;
     ctx.apply({ type: 'usageLimit', packageId: pkg.id, detail, resetAt, agent }, `usage limit${resetAt ? ` until ${resetAt}` : ''}: ${detail}`);
-    const until = resetAt ? Date.parse(resetAt) : Infinity;
-    ctx.limitedAgents.set(agent, Math.max(ctx.limitedAgents.get(agent) ?? 0, Number.isFinite(until) ? until : Infinity));
     // The person's fallback chain: the next agent not at its own limit takes the package over (no retry spent).
-    const now = Date.now();
-    const next = (ctx.options.agentFallback ?? []).find((a) => a.label !== agent && !((ctx.limitedAgents.get(a.label) ?? 0) > now));
+    const next = ctx.holds.atUsageLimit(pkg.id, agent, resetAt);
     if (next) {
-      ctx.fallbackAgent.set(pkg.id, next);
       ctx.apply({ type: 'reset', packageId: pkg.id }, `goes on with ${next.label} (its fallback agent) after ${agent}'s usage limit`);
     }
   }
@@ -209,7 +199,7 @@ export class Exits {
     const id = pkg.id;
     // Two reads of what the agent may have touched, at once; judged in this order. A changed git
     // set-up is put back as the run started, what was found quarantined (gitSetupWatch.ts).
-    const before = ctx.checkoutBefore.get(id);
+    const before = ctx.attempts.checkoutBefore(id);
     const [setup, changed] = await Promise.all([
       this.gitSetup.check(id),
       before ? changedSince(ctx.repoRoot, before, ctx.checkoutIgnored()) : Promise.resolve([] as string[]),
@@ -229,7 +219,7 @@ export class Exits {
       return `${said}: your branch ${moved.branch} had been moved to ${moved.from.slice(0, 12)}, a commit of this run's branches, and nothing else of your checkout had changed — the engine put it back at ${moved.to.slice(0, 12)}, where it was; a package works only in its own tree`;
     }
     if (moved) {
-      ctx.holdStarts(`${id} moved your checkout's HEAD and it was not put back (${moved.why})`);
+      ctx.holds.holdStarts(`${id} moved your checkout's HEAD and it was not put back (${moved.why})`);
       return `${said}: ${moved.why}; a package works only in its own tree. No more packages start in this run (running ones finish): look at your checkout, then resume`;
     }
     return `${said}: a package works only in its own tree; if you changed these files yourself, retry the package`;
@@ -319,7 +309,7 @@ export class Exits {
 
     if (!(await this.verify(pkg))) return;
     ctx.mark('verified', id);
-    if (ctx.cancelRequested.has(id) || ctx.runCancelled) {
+    if (ctx.attempts.cancelled(id)) {
       ctx.apply({ type: 'cancelled', packageId: id, reason: 'cancelled before its merge' });
       return;
     }
@@ -328,7 +318,7 @@ export class Exits {
       // The review gate (#33): the person approves (then it merges) or asks for changes; its locks go meanwhile.
       ctx.apply({ type: 'awaitingReview', packageId: id }, 'awaiting your review: approve it, or request changes');
       await ctx.releaseLocksOf(id);
-      ctx.wake();
+      this.loop.wake();
       return;
     }
     await this.land(pkg, commit);
@@ -351,10 +341,10 @@ export class Exits {
       // Dependents first (handoff), then the clean-up of this worktree.
       await ctx.releaseLocksOf(id);
       ctx.mark('locks-released', id);
-      await ctx.wakeAndLaunch();
+      await this.loop.wakeAndLaunch();
       // The clean-up's git calls wait until the dependents have started, too: on two cores they
       // delayed each dependent's agent (niced below them) by about 20 ms.
-      ctx.afterAgentsStart(id, () => this.merges.removeTree(pkg));
+      this.loop.afterAgentsStart(id, () => this.merges.removeTree(pkg));
     }
   }
 
@@ -369,15 +359,15 @@ export class Exits {
     if (!record || !pkg) return { ok: false, reason: `the run has no package ${id}` };
     if (record.status !== 'awaiting-review') return { ok: false, reason: `${id} is ${record.status}, not awaiting review` };
     if (!record.headSha) return { ok: false, reason: `${id} has no judged commit to merge` };
-    ctx.finishing.add(id);
+    ctx.attempts.beginFinishing(id);
     try {
       await this.land(pkg, record.headSha);
     } catch (err) {
       if (ctx.state.packages[id]?.status === 'awaiting-review') ctx.apply({ type: 'failed', packageId: id, reason: `its merge failed: ${errorText(err)}` });
     } finally {
-      ctx.finishing.delete(id);
+      ctx.attempts.endFinishing(id);
       await ctx.store?.flush();
-      ctx.wake(); // the run may be over now
+      this.loop.wake(); // the run may be over now
     }
     return { ok: true };
   }

@@ -46,7 +46,7 @@ export class GitSetupWatch {
       return `the repository's git set-up changed while it ran (${describeSetupChanges(restore.changes)}): hooks and git configuration are not a package's to change; the engine ran none of it, ${this.done(restore)}`;
     }
     // Found at another exit while this attempt ran: this agent may be the one that did it.
-    const since = ctx.attemptLaunchedAt.get(id) ?? 0;
+    const since = ctx.attempts.launchedAt(id) ?? 0;
     const found = this.findings.filter((f) => f.at >= since && f.by !== id);
     if (found.length === 0) return null;
     const f = found[0]!;

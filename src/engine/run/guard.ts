@@ -19,11 +19,12 @@ import { retriesSpent, type GuardCheck, type GuardState } from '../../core/run/r
 import { setIntegration } from '../../core/run/runStateReducer';
 import { checkTreeAt, dropCheckTree, mergesBetween } from '../git';
 import { errorText, type RunContext } from './context';
+import type { LandedMerges, LoopHandoffs } from './handoffs';
 
 /** How much of a failing check's output goes to the blamed package's prompt. */
 const OUTPUT_TAIL = 6000;
 
-export class IntegrationGuard {
+export class IntegrationGuard implements LandedMerges {
   private commands: string[] = [];
   private draining: Promise<void> | null = null;
   private again = false;
@@ -37,7 +38,10 @@ export class IntegrationGuard {
   /** A check or bisect under way (the run does not end meanwhile). */
   busy = false;
 
-  constructor(private readonly ctx: RunContext) {}
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly loop: LoopHandoffs,
+  ) {}
 
   /** Whether the run checks its integration branch: asked for, and the plan has approved integration checks. */
   get enabled(): boolean {
@@ -92,7 +96,7 @@ export class IntegrationGuard {
     this.draining = this.drain().finally(() => {
       this.draining = null;
       this.busy = false;
-      this.ctx.wake();
+      this.loop.wake();
     });
   }
 
@@ -250,7 +254,7 @@ export class IntegrationGuard {
       { type: 'followUp', packageId: id, followUp: { kind: 'integration', at, check: command, output: output.slice(-OUTPUT_TAIL), tip, met } },
       `broke the integration check ${command}: sent the failure to its agent (a new attempt from the integration tip)`,
     );
-    ctx.wake();
+    this.loop.wake();
   }
 
   /** Runs `commands` (one at a time, the first red ends it) in the scratch tree at `commit`, recorded. */

@@ -21,14 +21,16 @@ import os from 'node:os';
 import { ownerText, plannedClaimsOf, plannedConflicts, plannedConflictText, registeredPackages, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import { CoordinatorLeaseHeldError, driverName, isCoordinatorUnavailable, openCoordinator, PlannedClaimConflictError, type CancelRequest, type CoordinatorOptions } from '../coordinator';
 import type { RunContext } from './context';
+import type { LoopHandoffs } from './handoffs';
 import { queueCancelRequest } from './recovery';
 import { DEFAULT_LEASE_MS } from './lease';
 
 /**
  * Joins the run of `ctx` to the coordinator; its locks go there from now on. Throws (and leaves
- * nothing behind) when the coordinator cannot be reached or another driver holds the run.
+ * nothing behind) when the coordinator cannot be reached or another driver holds the run. The
+ * loop is woken when a cancel comes through the coordinator.
  */
-export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptions): Promise<void> {
+export async function joinCoordinator(ctx: RunContext, loop: LoopHandoffs, options: CoordinatorOptions): Promise<void> {
   const coordinator = await openCoordinator(ctx.repoRoot, options);
   const ownerId = ctx.lease?.ownerId ?? `${process.pid}@${os.hostname()}`;
   const leaseMs = ctx.options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -45,7 +47,7 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
     }
   }
   const locks = coordinator.lockStore({ onProblem: (message) => ctx.problem(message), clock: ctx.clock });
-  ctx.locks = locks;
+  ctx.joinedCoordinator(locks);
 
   /** Cancel requests made through the coordinator (`waves cancel --coordinator`, any clone): carried out as this clone's own. */
   const carryOutCancels = async (cancels: readonly CancelRequest[]): Promise<void> => {
@@ -56,7 +58,7 @@ export async function joinCoordinator(ctx: RunContext, options: CoordinatorOptio
         ctx.problem(`The cancel of ${what} asked through the coordinator could not be passed on: ${(err as Error).message}`),
       );
     }
-    ctx.wake();
+    loop.wake();
   };
   let away = false;
   let beating = false;

@@ -6,7 +6,7 @@
  */
 import { sliceFor } from '../../core/run/contextSlice';
 import { randomBytes } from 'node:crypto';
-import { expandAgent, walledProfile, permissionArgs, type AgentProfile } from '../../core/agents/agentProfiles';
+import type { AgentProfile } from '../../core/agents/agentProfiles';
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { timeoutMinutesOf } from '../../core/plan/defaults';
@@ -14,8 +14,10 @@ import { buildPrompt } from '../../core/run/prompt';
 import { portEnvOf } from '../../core/run/portRange';
 import type { SchedPackage } from '../../core/run/schedule';
 import { snapshotCheckout, type CheckoutFingerprint } from '../git';
-import { errorText, type LiveAttempt, type RunContext } from './context';
-import { foldersToLay, type AttemptPlace, type LaunchResult, type RunnerSpec } from '../attempt';
+import { errorText, type RunContext } from './context';
+import type { LiveAttempt } from './liveAttempts';
+import type { LoopHandoffs } from './handoffs';
+import { foldersToLay, runnerSpec, type AttemptPlace, type LaunchResult, type RunnerSpec } from '../attempt';
 import { isCoordinatorUnavailable } from '../coordinator';
 import type { AttemptWatcher } from './watch';
 import { NotRegularFileError } from '../../util/regularFile';
@@ -31,6 +33,7 @@ export class Launches {
 
   constructor(
     private readonly ctx: RunContext,
+    private readonly loop: LoopHandoffs,
     private readonly watcher: AttemptWatcher,
   ) {}
 
@@ -62,29 +65,29 @@ export class Launches {
     const pkg = ctx.pkg(id);
     const sp = ctx.sched.find((p) => p.id === id);
     if (!pkg || !sp) return;
-    ctx.starting.add(id);
+    ctx.attempts.beginStart(id);
     let launching = false;
     try {
       const conflict = await this.takeLocks(id, sp);
       ctx.mark('locks-taken', id);
       if (conflict) {
         ctx.apply({ type: 'reset', packageId: id }, `waiting: ${conflict}`);
-        ctx.lockRetryAt = Date.now() + ctx.pollMs;
+        ctx.holds.retryLocksAt(Date.now() + ctx.pollMs);
         return;
       }
       const launch: Promise<void> = this.launch(pkg).finally(() => {
-        ctx.launches.delete(launch);
-        ctx.starting.delete(id);
-        ctx.wake();
+        ctx.attempts.endLaunch(launch);
+        ctx.attempts.endStart(id);
+        this.loop.wake();
       });
-      ctx.launches.add(launch);
+      ctx.attempts.beginLaunch(launch);
       launching = true;
     } catch (err) {
       await this.couldNotStart(id, err);
     } finally {
       if (!launching) {
-        ctx.starting.delete(id);
-        ctx.wake();
+        ctx.attempts.endStart(id);
+        this.loop.wake();
       }
     }
   }
@@ -99,7 +102,7 @@ export class Launches {
       if (!isCoordinatorUnavailable(err)) throw err;
       conflict = 'the coordinator cannot be reached';
       // Told here: the loop does not tell it again while the coordinator stays away (loop.ts).
-      ctx.toldAway.add(id);
+      ctx.holds.toldCoordinatorAway(id);
     };
     await ctx.locks.update((table) => {
       const taken = acquireLocks(
@@ -161,13 +164,13 @@ export class Launches {
       const place = ctx.attemptOf(id, attempt);
       const worktree = ctx.treeOf(pkg);
       const agent = ctx.agentOf(id);
-      ctx.ranWith.set(id, agent.id);
+      ctx.attempts.launchedWith(id, agent.id);
       const token = ctx.executor.startToken?.(id) ?? randomBytes(16).toString('hex');
       taken = token;
       const host = ctx.executor.hostOf?.(id) ?? null;
 
       // Its tree from an earlier attempt that landed (a package the integration guard sent back) is removed first, as it was before.
-      await ctx.afterStartDone(id);
+      await this.loop.afterStartDone(id);
       const tree = ctx.executor.prepareTree({
         packageId: id,
         isolated: ctx.isolated(pkg),
@@ -199,8 +202,7 @@ export class Launches {
       if (treeDone.value.worktree !== worktree) throw new Error(`the tree ${treeDone.value.worktree} is not the expected ${worktree}`);
 
       // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
-      ctx.checkoutBefore.set(id, new Map(await checkout));
-      ctx.attemptLaunchedAt.set(id, Date.now());
+      ctx.attempts.runnerStarts(id, new Map(await checkout), Date.now());
       const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
       this.watcher.watch(live);
       let launched: LaunchResult;
@@ -234,7 +236,7 @@ export class Launches {
       await ctx.store!.flush();
       ctx.mark('started-saved', id);
       void launched.exited?.then(() => this.watcher.runnerEnded(live));
-      if (ctx.cancelRequested.has(id) || ctx.runCancelled) await ctx.executor.cancel(place);
+      if (ctx.attempts.cancelled(id)) await ctx.executor.cancel(place);
       void this.watcher.check(live);
     } catch (err) {
       await this.couldNotStart(id, err);
@@ -289,41 +291,29 @@ export class Launches {
       // Inside walls on this machine its dependencies are laid from the person's checkout (ADR 0026): the prompt says how to add to them.
       ...(!ctx.options.confinement?.unconfined && !(ctx.options.hosts ?? []).some((h) => h.ssh) ? { laid: foldersToLay(ctx.repoRoot) } : {}),
     });
-    // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it (#32).
-    const { argv, stdinFile } = expandAgent(walledProfile(agent, !ctx.options.confinement?.unconfined), {
-      promptFile: files.prompt,
-      packageId: id,
-      worktree,
-      feature: ctx.featureId,
-      resultFile: files.result,
-      attemptDir: place.dir,
-    });
     // The agent may run the package's verification commands the person approved (and git), nothing more.
     const approved = ctx.approvedCommands ?? [];
     const ownCommands = (pkg.verification?.steps ?? []).flatMap((st) => (st.kind === 'command' && st.command && approved.includes(st.command) ? [st.command] : []));
     const timeoutMinutes = timeoutMinutesOf(pkg, ctx.analysis.plan.defaults);
-    const spec: RunnerSpec = {
-      version: 1,
-      argv: [...argv, ...permissionArgs(agent, ownCommands)],
-      cwd: worktree,
+    const spec = runnerSpec({
+      agent,
+      place,
+      worktree,
+      feature: ctx.featureId,
+      token,
+      // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it (#32).
+      walled: !ctx.options.confinement?.unconfined,
+      commands: ownCommands,
       env: {
         // A port range of its own (stable in the run: the package's place in the plan), so dev servers and tests of agents without walls do not collide; inside walls each agent has its own network namespace anyway.
         ...portEnvOf(ctx.analysis.graph.indexOf.get(id) ?? 0),
         ...ctx.options.env,
         WAVES_PACKAGE_ID: id,
         WAVES_FEATURE_ID: ctx.featureId,
-        WAVES_RESULT_FILE: files.result,
-        WAVES_ATTEMPT_DIR: place.dir,
       },
-      interactive: agent.interactive,
-      stdinFile,
       timeoutMs: timeoutMinutes ? Math.round(timeoutMinutes * (ctx.options.minuteMs ?? 60_000)) : null,
-      graceMs: ctx.options.graceMs ?? 10_000,
-      startToken: token,
-      verdict: agent.verdict,
-      needsInputPattern: agent.needsInputPattern ?? null,
-      agentId: agent.id,
-    };
+      graceMs: ctx.options.graceMs,
+    });
     return { prompt, spec };
   }
 }

@@ -4,7 +4,8 @@
  * reducer, the starts handed to launch.ts — woken by every change and by a slow poll (live
  * attempts, lock waits, cancel requests, the plan file), until nothing is active and nothing
  * can start; then the report and the outcome. One pass at a time; a wake during a pass runs
- * another after it.
+ * another after it. The loop implements the parts' hand-offs (`LoopHandoffs`: a pass, work after
+ * the agents' start) and builds its parts with itself; why a package waits is holds.ts's.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -25,13 +26,11 @@ import { markWaiting, setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { RunStore } from '../../store/runStore';
-import { schedPackagesFromAnalysis, schedule, type ScheduleResult } from '../../core/run/schedule';
-import { addSpend, type Spend } from '../../core/run/spend';
+import { schedule } from '../../core/run/schedule';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from '../plan';
 import { ensureExcluded, guardGitSetup, keepGitSetup } from '../git';
 import { foreignReason } from '../consent';
-import { LONGEST_PAUSE_MS } from '../coordinator';
 import { readRun } from './runFiles';
 import type { Launches } from './launch';
 import type { Merges } from './merge';
@@ -41,6 +40,7 @@ import type { IntegrationGuard } from './guard';
 import { AdoptRefusedError, type RunOutcome, type RunOutcomeKind } from './types';
 import type { AttemptWatcher } from './watch';
 import { requestNames } from './requests';
+import type { LoopHandoffs } from './handoffs';
 
 /** How long a run that ended waits for the coordinator to take the releases it kept while out of reach (EngineOptions.releaseWaitMs). */
 export const RELEASE_WAIT_MS = 5 * 60_000;
@@ -74,7 +74,11 @@ export interface LoopParts {
   guard: IntegrationGuard;
 }
 
-export class RunLoop {
+export class RunLoop implements LoopHandoffs {
+  /** The parts, built with this loop as their hand-offs (engine.ts). */
+  readonly parts: LoopParts;
+  /** `drive()`'s promise, settled with the outcome (or the error the run ends with). */
+  private settle: { resolve: (outcome: RunOutcome) => void; reject: (error: unknown) => void } | null = null;
   private planStat = '';
   private passRunning = false;
   private passAgain = false;
@@ -86,32 +90,24 @@ export class RunLoop {
   /** The work ahead for the next wave waits until then (`AHEAD_AFTER_LAUNCH_MS` after the last pass that launched), and a pass is woken for it. */
   private aheadNotBefore = 0;
   private aheadTimer: NodeJS.Timeout | null = null;
-  /** `ctx.afterAgentsStart`'s work by package: waiting for the agents launched last to start, and under way. */
+  /** `afterAgentsStart`'s work by package: waiting for the agents launched last to start, and under way. */
   private readonly afterStart = new Map<string, () => Promise<void>>();
   private readonly afterStartRunning = new Map<string, Promise<void>>();
 
   constructor(
     private readonly ctx: RunContext,
-    private readonly parts: LoopParts,
+    buildParts: (loop: LoopHandoffs) => LoopParts,
   ) {
-    ctx.wake = () => this.wake();
-    ctx.wakeAndLaunch = () => this.wakeAndLaunch();
-    ctx.afterAgentsStart = (id, task) => {
-      this.afterStart.set(id, task);
-      if (ctx.stopped || Date.now() >= this.aheadNotBefore) this.runAfterStart();
-    };
-    ctx.afterStartDone = (id) => {
-      if (this.afterStart.has(id)) this.runAfterStart(id);
-      return this.afterStartRunning.get(id) ?? Promise.resolve();
-    };
-    ctx.onStop(() => {
+    ctx.onStop((lost) => {
       if (this.poller) clearInterval(this.poller);
       this.poller = null;
       if (this.aheadTimer) clearTimeout(this.aheadTimer);
       this.aheadTimer = null;
       this.runAfterStart();
       this.passEnded(Infinity);
+      if (lost) this.settle?.reject(lost);
     });
+    this.parts = buildParts(this);
   }
 
   // -- Set-up ------------------------------------------------------------------------------
@@ -134,7 +130,7 @@ export class RunLoop {
     // An adoption nobody asked for reads the state as it is first: nothing is healed, moved or stamped unless it is this machine's.
     if (ctx.options.collectOnly) this.checkAdoptable();
     const store = new RunStore({ workspaceRoot: ctx.repoRoot, featureId: ctx.featureId, createInitial: fresh, coalesceMs: 0 });
-    ctx.store = store;
+    ctx.storeOpened(store);
     store.onDidReportProblem((p) => ctx.problem(p.message));
     const loaded = await store.load();
     if (store.readOnly) throw new Error(`${store.file} was written by a newer version of Wave Orchestrator; it is left as it is.`);
@@ -160,11 +156,11 @@ export class RunLoop {
     // The cap this run keeps to, for its timeline (#35).
     state = setMaxParallel(state, ctx.maxParallel, now);
     // The review gate (#33): asked for, or kept from the run's start when it is taken up again.
-    ctx.reviewGate = gateOfRun(ctx.options.review, state, resumed);
-    state = setReviewGate(state, ctx.reviewGate, now);
+    const reviewGate = gateOfRun(ctx.options.review, state, resumed);
+    state = setReviewGate(state, reviewGate, now);
     // The integration guard (#34): the same — asked for, or kept from the run's start.
-    ctx.integrationGuard = guardOfRun(ctx.options.integrationGuard, state, resumed);
-    ctx.loaded(state);
+    const integrationGuard = guardOfRun(ctx.options.integrationGuard, state, resumed);
+    ctx.loaded(state, { reviewGate, integrationGuard });
     // What the start changed of a run taken up again (its driver, walls, cap, review gate) is on disk at once, not with its next event.
     if (resumed && state !== loaded.state) store.save(state);
     // The run's folder (attempts, logs, report) and everything already in it: real folders of the repository, no link.
@@ -172,7 +168,8 @@ export class RunLoop {
     await ensureExcluded(ctx.repoRoot, '.waves/');
     // The git set-up the run trusts, kept: later additions are switched off in the engine's git, make the next exit a
     // breach, and are put back then (exit.ts, setupRestore.ts).
-    [ctx.endGitGuard, ctx.gitSetup] = await Promise.all([guardGitSetup(ctx.repoRoot), keepGitSetup(ctx.repoRoot)]);
+    const [endGitGuard, gitSetup] = await Promise.all([guardGitSetup(ctx.repoRoot), keepGitSetup(ctx.repoRoot)]);
+    ctx.gitSetupKept(gitSetup, endGitGuard);
 
     ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), now) });
     if (ctx.state.planHash !== ctx.planHash) this.planChanged(ctx.planHash, []);
@@ -232,8 +229,7 @@ export class RunLoop {
   /** Starts the poll and the first pass; resolves with the outcome when the run ended. */
   drive(): Promise<RunOutcome> {
     return new Promise<RunOutcome>((resolve, reject) => {
-      this.ctx.finish = resolve;
-      this.ctx.fail = reject;
+      this.settle = { resolve, reject };
       this.poller = setInterval(() => this.poll(), this.ctx.pollMs);
       this.wake();
     });
@@ -241,6 +237,7 @@ export class RunLoop {
 
   // -- Passes ------------------------------------------------------------------------------
 
+  /** Asks for a pass (`LoopHandoffs`). */
   wake(): void {
     const { ctx } = this;
     if (ctx.stopped) return;
@@ -261,7 +258,7 @@ export class RunLoop {
         ctx.problem(`The engine hit an error: ${errorText(err)}`);
         ctx.stopDriving();
         ctx.lease?.release();
-        ctx.fail?.(err);
+        this.settle?.reject(err);
       } finally {
         this.passRunning = false;
       }
@@ -278,11 +275,23 @@ export class RunLoop {
    * Wakes the loop and resolves when a pass begun after this call ended and the launches
    * under way then are over (at once when the engine stopped driving).
    */
-  private async wakeAndLaunch(): Promise<void> {
+  async wakeAndLaunch(): Promise<void> {
     const after = this.passSeq;
     this.wake();
     if (!this.ctx.stopped) await new Promise<void>((resolve) => this.passWaiters.push({ after, resolve }));
-    await Promise.allSettled([...this.ctx.launches]);
+    await this.ctx.attempts.launchesDone();
+  }
+
+  /** Work for one package once the agents launched last have had their start (`LoopHandoffs`). */
+  afterAgentsStart(id: string, task: () => Promise<void>): void {
+    this.afterStart.set(id, task);
+    if (this.ctx.stopped || Date.now() >= this.aheadNotBefore) this.runAfterStart();
+  }
+
+  /** The package's `afterAgentsStart` work done, begun now if it still waits (`LoopHandoffs`). */
+  afterStartDone(id: string): Promise<void> {
+    if (this.afterStart.has(id)) this.runAfterStart(id);
+    return this.afterStartRunning.get(id) ?? Promise.resolve();
   }
 
   private async pass(): Promise<void> {
@@ -301,7 +310,7 @@ export class RunLoop {
     const collectOnly = ctx.options.collectOnly === true;
     // Usage limits (#16): with `onUsageLimit: 'wait'`, a package whose limit has reset goes on
     // (no retry spent); while an agent is at its limit, no package of that agent starts.
-    const limited = this.usageLimits(now.getTime());
+    const limited = ctx.holds.usageLimits(now.getTime());
     const decision = schedule({
       packages: ctx.sched,
       state: ctx.state,
@@ -322,88 +331,33 @@ export class RunLoop {
     if (collectOnly) {
       // Only watch and collect: nothing starts. When nothing is left to watch, the rest is the person's.
       await ctx.store!.flush();
-      const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size + (this.parts.guard.busy ? 1 : 0);
-      if (busy === 0 && !Object.values(ctx.state.packages).some((r) => isActive(r.status))) await this.complete();
+      if (this.busy() === 0 && !Object.values(ctx.state.packages).some((r) => isActive(r.status))) await this.complete();
       return;
     }
     // The coordinator out of reach (joinCoordinator.ts): a package that needs a lock waits, told
     // once, and is not queued until the coordinator is tried again (at a pause that grows).
     const away = ctx.locks.outage?.() ?? null;
-    if (away) this.waitForCoordinator(decision, away);
-    else ctx.toldAway.clear();
+    if (away) ctx.holds.waitForCoordinator(decision, away);
+    else ctx.holds.coordinatorBack();
     const planned = decision.start.length;
-    // What a ready package waits for, for its timeline (#35): a lock, a host, its agent's usage limit.
-    const waitsFor = new Map<string, WaitReason>();
-    for (const w of decision.waiting) if (w.reason === 'lock') waitsFor.set(w.packageId, 'lock');
-    if (limited.agents.size > 0) {
-      decision.start = decision.start.filter((id) => {
-        if (!limited.agents.has(ctx.agentOf(id).label)) return true;
-        waitsFor.set(id, 'usage-limit');
-        return false;
-      });
-    }
-    // Per-agent caps (#16): at most that many attempts of one agent at once.
-    const caps = ctx.options.agentCaps;
-    if (caps && Object.keys(caps).length > 0) {
-      const running = new Map<string, number>();
-      for (const r of Object.values(ctx.state.packages)) {
-        if (isActive(r.status)) running.set(ctx.agentOf(r.packageId).id, (running.get(ctx.agentOf(r.packageId).id) ?? 0) + 1);
-      }
-      decision.start = decision.start.filter((id) => {
-        const agent = ctx.agentOf(id).id;
-        const cap = caps[agent];
-        if (cap === undefined) return true;
-        const now = running.get(agent) ?? 0;
-        if (now >= cap) return false;
-        running.set(agent, now + 1);
-        return true;
-      });
-    }
-    // Hosts (#17): each package goes to a host with a free slot (core/hosts/hostList.ts placeOn); one that finds none waits.
-    const placedOn = new Map<string, string>();
-    if (ctx.executor.place) {
-      const busy = new Map<string, number>();
-      for (const r of Object.values(ctx.state.packages)) {
-        const host = isActive(r.status) ? ctx.executor.hostOf?.(r.packageId) : null;
-        if (host) busy.set(host, (busy.get(host) ?? 0) + 1);
-      }
-      decision.start = decision.start.filter((id) => {
-        const pkg = ctx.pkg(id);
-        const host = ctx.executor.place!(id, pkg ? ctx.isolated(pkg) : true, busy);
-        if (host === null) {
-          waitsFor.set(id, 'host');
-          return false;
-        }
-        busy.set(host, (busy.get(host) ?? 0) + 1);
-        if (host) placedOn.set(id, host);
-        return true;
-      });
-    }
-    // The run's budget (#16): once reached, nothing more starts; running packages finish.
-    const overBudget = this.overBudget();
-    if (overBudget) {
-      if (!ctx.budgetTold) ctx.problem(`The run reached its budget (${overBudget}): no more packages start; running ones finish. Resume with a higher budget.`);
-      ctx.budgetTold = true;
-      decision.start = [];
-    }
-    // The person's HEAD moved and was not put back (exit.ts): nothing more starts; running packages finish.
-    if (ctx.startsHeld !== null) decision.start = [];
+    // A usage limit, an agent's cap, no host, the budget, a hold (holds.ts).
+    const { waitsFor, placedOn } = ctx.holds.holdBack(decision, limited.agents);
     // Held back by a usage limit, an agent's cap, the budget or a hold: the schedule did not count them as waiting.
     const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
     this.markWaits(waitsFor);
-    if (ctx.runCancelled) {
+    if (ctx.attempts.runCancelled) {
       this.parts.recovery.cancelNotStarted();
     } else {
       for (const id of decision.start) ctx.apply({ type: 'queued', packageId: id, ...(placedOn.has(id) ? { host: placedOn.get(id)! } : {}) });
       await Promise.all(decision.start.map((id) => this.parts.launches.startPackage(id)));
       if (decision.start.length > 0) this.aheadAfterLaunch();
-      if (decision.waiting.some((w) => w.reason === 'lock')) ctx.lockRetryAt = Math.max(Date.now() + ctx.pollMs, away?.retryAt ?? 0);
+      if (decision.waiting.some((w) => w.reason === 'lock')) ctx.holds.retryLocksAt(Math.max(Date.now() + ctx.pollMs, away?.retryAt ?? 0));
     }
     await ctx.store!.flush();
     // Runners started ahead and trees made ahead for the next wave (runnerPool.ts, ADR 0015, 0016) — not while launches, or the agents just launched, use the CPU.
-    if (ctx.launches.size === 0 && !ctx.stopped && Date.now() >= this.aheadNotBefore) {
-      const next = ctx.runCancelled ? [] : nextStarts(ctx.sched, ctx.state, ctx.maxParallel, ctx.only);
+    if (ctx.attempts.launchesUnderWay === 0 && !ctx.stopped && Date.now() >= this.aheadNotBefore) {
+      const next = ctx.attempts.runCancelled ? [] : nextStarts(ctx.sched, ctx.state, ctx.maxParallel, ctx.only);
       ctx.executor.expectLaunches?.(next.length);
       const integration = ctx.state.integration;
       if (ctx.executor.prepareAhead && integration && !ctx.options.collectOnly && next.length > 0) {
@@ -416,12 +370,16 @@ export class RunLoop {
       }
     }
 
-    const busy = ctx.live.size + ctx.finishing.size + ctx.starting.size + ctx.hostLost.size + (this.parts.guard.busy ? 1 : 0);
     const activeLeft = Object.values(ctx.state.packages).some((r) => isActive(r.status));
-    const waitingForReset = limited.waitUntil !== null && !ctx.runCancelled;
-    if (waitingForReset) ctx.limitRetryAt = limited.waitUntil!;
+    const waitingForReset = limited.waitUntil !== null && !ctx.attempts.runCancelled;
+    if (waitingForReset) ctx.holds.waitForReset(limited.waitUntil!);
     const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
-    if (busy === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.runCancelled) && decision.start.length === 0) await this.complete();
+    if (this.busy() === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.attempts.runCancelled) && decision.start.length === 0) await this.complete();
+  }
+
+  /** Attempts in hand, and a check of the integration guard under way: the run does not end while any is. */
+  private busy(): number {
+    return this.ctx.attempts.busy + (this.parts.guard.busy ? 1 : 0);
   }
 
   /** The agents just launched start first: the work ahead waits `AHEAD_AFTER_LAUNCH_MS`, then a pass does it. */
@@ -436,7 +394,7 @@ export class RunLoop {
     }, AHEAD_AFTER_LAUNCH_MS);
   }
 
-  /** `ctx.afterAgentsStart`'s waiting work (all, or one package's), now. Each task reports its own problems; its end is awaited by `complete()`. */
+  /** `afterAgentsStart`'s waiting work (all, or one package's), now. Each task reports its own problems; its end is awaited by `complete()`. */
   private runAfterStart(only?: string): void {
     for (const [id, task] of [...this.afterStart]) {
       if (only !== undefined && id !== only) continue;
@@ -464,68 +422,6 @@ export class RunLoop {
     }
   }
 
-  /** Packages about to start that need a lock wait for the coordinator to answer: not queued, each told once an outage. */
-  private waitForCoordinator(decision: ScheduleResult, away: { why: string; retryAt: number }): void {
-    const { ctx } = this;
-    const needsLock = (id: string) => {
-      const sp = ctx.sched.find((p) => p.id === id);
-      return sp !== undefined && (sp.lockFiles.length > 0 || sp.lockKeys.length > 0);
-    };
-    const waiting = decision.start.filter(needsLock);
-    if (waiting.length === 0) return;
-    decision.start = decision.start.filter((id) => !needsLock(id));
-    for (const id of waiting) {
-      decision.waiting.push({ packageId: id, reason: 'lock' });
-      if (ctx.toldAway.has(id)) continue;
-      ctx.toldAway.add(id);
-      ctx.problem(`${id} waits for its locks: ${away.why}. It is tried again after a pause that grows (at most ${LONGEST_PAUSE_MS / 1000} s).`, id);
-    }
-  }
-
-  /** What the run's packages spent, summed (null: nothing reported). */
-  spent(): Spend | null {
-    let total: Spend | null = null;
-    for (const id of this.ctx.scopeIds()) total = addSpend(total, this.ctx.state.packages[id]?.spend);
-    return total;
-  }
-
-  /** Why the run is at its budget (`$1.20 of $1.00`), or null. */
-  private overBudget(): string | null {
-    const budget = this.ctx.options.budget;
-    if (!budget) return null;
-    const total = this.spent();
-    if (!total) return null;
-    const tokens = total.inputTokens + total.outputTokens + total.cachedTokens;
-    if (budget.tokens !== undefined && tokens >= budget.tokens) return `${tokens} of ${budget.tokens} tokens`;
-    if (budget.usd !== undefined && total.costUsd !== null && total.costUsd >= budget.usd) return `$${total.costUsd.toFixed(2)} of $${budget.usd.toFixed(2)}`;
-    return null;
-  }
-
-  /**
-   * The run's usage limits now: packages whose limit has reset are put back to pending when the
-   * person chose to wait (`onUsageLimit: 'wait'`); the agents still at their limit; and the
-   * earliest reset the run waits for (null: nothing to wait for — it stops, resumable).
-   */
-  private usageLimits(now: number): { agents: Set<string>; waitUntil: number | null } {
-    const { ctx } = this;
-    const wait = ctx.options.onUsageLimit === 'wait' && !ctx.options.collectOnly;
-    const agents = new Set<string>();
-    let waitUntil: number | null = null;
-    for (const record of Object.values(ctx.state.packages)) {
-      if (record.status !== 'usage-limit') continue;
-      const resetAt = record.usageLimit?.resetAt ? Date.parse(record.usageLimit.resetAt) : NaN;
-      if (wait && Number.isFinite(resetAt) && resetAt <= now) {
-        ctx.apply({ type: 'reset', packageId: record.packageId }, 'its usage limit has reset: it goes on (no retry spent)');
-        continue;
-      }
-      if (record.usageLimit?.agent) agents.add(record.usageLimit.agent);
-      if (wait && Number.isFinite(resetAt)) waitUntil = Math.min(waitUntil ?? Infinity, resetAt);
-    }
-    // Agents whose packages went on with a fallback agent are still at their limit until it resets.
-    for (const [agent, until] of ctx.limitedAgents) if (until > now) agents.add(agent);
-    return { agents, waitUntil };
-  }
-
   private poll(): void {
     const { ctx } = this;
     if (ctx.stopped) return;
@@ -533,20 +429,14 @@ export class RunLoop {
     this.parts.watcher.poll(now);
     // Host-lost attempts (#17): is their host back? (every fifth poll)
     const lostHosts = ctx.executor.lostHosts?.() ?? [];
-    if ((ctx.hostLost.size > 0 || lostHosts.length > 0) && now - this.lostCheckedAt > 5 * ctx.pollMs) {
+    if ((ctx.attempts.anyLost || lostHosts.length > 0) && now - this.lostCheckedAt > 5 * ctx.pollMs) {
       this.lostCheckedAt = now;
       void this.parts.watcher.lookForLost().catch((err) => ctx.problem(`Looking for lost hosts: ${errorText(err)}`));
       // A host found out of reach as a package started or was judged (#36): asked again, and placed on once it answers.
       for (const host of lostHosts) void ctx.executor.reachable?.(host).then((back) => back && this.wake(), () => undefined);
     }
-    if (ctx.limitRetryAt && now >= ctx.limitRetryAt) {
-      ctx.limitRetryAt = 0;
-      this.wake();
-    }
-    if (ctx.lockRetryAt && now >= ctx.lockRetryAt) {
-      ctx.lockRetryAt = 0;
-      this.wake();
-    }
+    if (ctx.holds.limitResetDue(now)) this.wake();
+    if (ctx.holds.lockRetryDue(now)) this.wake();
     // Requests from other processes (cancel, review) wait in the feature's runs folder: one listing a poll.
     const requests = requestNames(ctx.repoRoot, ctx.featureId);
     if (this.parts.recovery.hasCancelRequests(requests) || this.parts.reviews.has(requests)) this.wake();
@@ -575,14 +465,12 @@ export class RunLoop {
     if (hash === ctx.planHash) return;
     const analysis = analyzePlan(text, { maxParallel: ctx.maxParallel });
     if (!analysis.valid) {
-      ctx.planHash = hash;
+      ctx.skipPlan(hash);
       ctx.problem('The plan changed on disk and now has errors; the run goes on with the plan it started from.');
       return;
     }
     const before = new Set(Object.keys(ctx.state.packages));
-    ctx.analysis = analysis;
-    ctx.sched = schedPackagesFromAnalysis(analysis);
-    ctx.planHash = hash;
+    ctx.adoptPlan(analysis, hash);
     ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), ctx.clock()) });
     this.planChanged(hash, ctx.sched.map((p) => p.id).filter((id) => !before.has(id)));
   }
@@ -604,13 +492,13 @@ export class RunLoop {
     const { ctx } = this;
     const kept = ctx.locks.keptReleases?.() ?? 0;
     if (kept === 0 || !ctx.locks.settle) return;
-    const cancelledBefore = ctx.runCancelled;
+    const cancelledBefore = ctx.attempts.runCancelled;
     const waitMs = ctx.options.releaseWaitMs ?? RELEASE_WAIT_MS;
     const releases = `${kept} lock release${kept === 1 ? '' : 's'}`;
     ctx.problem(
       `The run has ended; ${releases} made while the coordinator was out of reach wait${kept === 1 ? 's' : ''} for it to answer (at most ${Math.round(waitMs / 1000)} s; cancel to leave ${kept === 1 ? 'it' : 'them'} until ${kept === 1 ? 'it lapses' : 'they lapse'}).`,
     );
-    const left = await ctx.locks.settle(() => ctx.stopped || ctx.runCancelled !== cancelledBefore, Date.now() + waitMs);
+    const left = await ctx.locks.settle(() => ctx.stopped || ctx.attempts.runCancelled !== cancelledBefore, Date.now() + waitMs);
     if (left === 0) ctx.problem(`The coordinator took the ${releases}.`);
     else ctx.problem(`${left} lock release${left === 1 ? '' : 's'} of this run could not be made: ${left === 1 ? 'its lock stays' : 'those locks stay'} in the coordinator until ${left === 1 ? 'it lapses' : 'they lapse'} or the feature runs again.`);
   }
@@ -640,7 +528,7 @@ export class RunLoop {
     try {
       // The forecast the run began with (#35), set beside what happened; each package's agent for its spend.
       const forecast = await readForecast(ctx.repoRoot, ctx.featureId, ctx.state.runId);
-      const agents = Object.fromEntries(ids.map((id) => [id, ctx.ranWith.get(id) ?? ctx.agentOf(id).id]));
+      const agents = Object.fromEntries(ids.map((id) => [id, ctx.attempts.lastAgent(id) ?? ctx.agentOf(id).id]));
       const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents });
       const files = reportFiles(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       await fs.promises.mkdir(path.dirname(files.markdown), { recursive: true });
@@ -653,10 +541,10 @@ export class RunLoop {
     }
     const all = ids.every((id) => ctx.state.packages[id]?.status === 'succeeded');
     const limited = ids.some((id) => ctx.state.packages[id]?.status === 'usage-limit');
-    const budgetReached = ctx.budgetTold && !all;
+    const budgetReached = ctx.holds.budgetReached && !all;
     const outcome: RunOutcomeKind = all
       ? 'succeeded'
-      : ctx.runCancelled
+      : ctx.attempts.runCancelled
         ? 'cancelled'
         : ctx.options.collectOnly
           ? 'collected'
@@ -682,6 +570,6 @@ export class RunLoop {
     ctx.stopDriving();
     ctx.lease?.release();
     ctx.emit({ type: 'run-finished', outcome, reportFile, counts, speedup });
-    ctx.finish?.(result);
+    this.settle?.resolve(result);
   }
 }

@@ -9,6 +9,7 @@ import type { PlanPackage } from '../../core/plan/model';
 import { integrationBranch, integrationPath } from '../../core/run/runPaths';
 import { recordMerge, setIntegration } from '../../core/run/runStateReducer';
 import { errorText, type RunContext } from './context';
+import type { LandedMerges } from './handoffs';
 import { auditScope, type AuditChange } from '../../core/run/audit';
 import { commitMerge, ensureIntegration, git, headCommit, integrationState, isAncestor, mergeTreeCheck, treeChanges, writeMergeCommit, commitOnDisk, repoDirs, type MergeCheck, type PreparedMerge } from '../git';
 
@@ -46,7 +47,11 @@ export class Merges {
   /** A merge's reads started while its package was audited, by commit, with the tip they read against (`readAhead`). */
   private readonly readsAhead = new Map<string, { tip: string; reads: Promise<MergeReads> }>();
 
-  constructor(private readonly ctx: RunContext) {}
+  constructor(
+    private readonly ctx: RunContext,
+    /** Told of the merges that landed (the integration guard). */
+    private readonly landings: LandedMerges,
+  ) {}
 
   /**
    * The integration branch and its worktree, from the user's HEAD for a new run. An earlier
@@ -211,7 +216,7 @@ export class Merges {
       ctx.emit({ type: 'merge', packageId: w.pkg.id, ok: true });
       settle(w, true);
     }
-    if (landing.length > 0) ctx.landed(landing.map((l) => l.w.pkg.id));
+    if (landing.length > 0) this.landings.landed(landing.map((l) => l.w.pkg.id));
   }
 
   /**

@@ -12,7 +12,9 @@ import { checkEngineFolder } from '../../store/engineFolder';
 import { featureRunsFolder } from '../../core/run/runPaths';
 import { isTerminal } from '../../core/run/runState';
 import { LocalExecutor } from '../attempt';
-import type { LiveAttempt, RunContext } from './context';
+import type { RunContext } from './context';
+import type { LiveAttempt } from './liveAttempts';
+import type { LoopHandoffs } from './handoffs';
 import type { Exits } from './exit';
 import { readRun } from './runFiles';
 import type { AttemptWatcher } from './watch';
@@ -59,6 +61,7 @@ export async function queueCancelRequest(repoRoot: string, featureId: string, pa
 export class Recovery {
   constructor(
     private readonly ctx: RunContext,
+    private readonly loop: LoopHandoffs,
     private readonly watcher: AttemptWatcher,
     private readonly exits: Exits,
   ) {}
@@ -129,21 +132,20 @@ export class Recovery {
   async cancel(packageId?: string): Promise<void> {
     const { ctx } = this;
     if (packageId === undefined) {
-      ctx.runCancelled = true;
-      ctx.hostLost.clear(); // nothing more is waited for
+      ctx.attempts.cancelRun(); // nothing lost with its host is waited for any more
       for (const record of Object.values(ctx.state.packages)) await this.cancelOne(record.packageId);
     } else {
       await this.cancelOne(packageId);
     }
-    ctx.wake();
+    this.loop.wake();
   }
 
   private async cancelOne(id: string): Promise<void> {
     const { ctx } = this;
     const record = ctx.state.packages[id];
-    ctx.hostLost.delete(id);
+    ctx.attempts.forgetLost(id);
     if (!record || isTerminal(record.status)) return;
-    ctx.cancelRequested.add(id);
+    ctx.attempts.cancelPackage(id);
     if (record.status === 'running') {
       await ctx.executor.cancel(ctx.attemptOf(id, record.attempts), ctx.clock());
     } else if (record.status === 'pending' || record.status === 'ready' || record.status === 'awaiting-review') {

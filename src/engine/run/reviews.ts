@@ -58,7 +58,7 @@ export class Reviews {
     const id = decision.packageId;
     const refusal = !ctx.pkg(id)
       ? `the plan has no package ${id} any more`
-      : ctx.finishing.has(id)
+      : ctx.attempts.isFinishing(id)
         ? `${id} is being merged (an approval under way)`
         : decisionRefusal(ctx.state, decision);
     if (refusal) {

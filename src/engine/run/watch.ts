@@ -5,31 +5,34 @@
  * follows `needs-input` (a person is needed, or no longer), and notices a runner that is gone
  * without an exit record (interrupted) or never started (failed).
  */
-import type { RunContext, LiveAttempt } from './context';
+import type { RunContext } from './context';
+import type { LiveAttempt } from './liveAttempts';
 import type { Exits } from './exit';
+import type { LoopHandoffs } from './handoffs';
 import { retriesSpent } from '../../core/run/runState';
 
 export class AttemptWatcher {
   constructor(
     private readonly ctx: RunContext,
+    private readonly loop: LoopHandoffs,
     private readonly exits: Exits,
   ) {}
 
   /** Follows the attempt (the executor's watch, and the poll) until its exit is handled. */
   watch(live: LiveAttempt): void {
-    this.ctx.live.set(live.packageId, live);
+    this.ctx.attempts.track(live);
     live.watcher = this.ctx.executor.watch(live.place, () => void this.check(live));
   }
 
   unwatch(live: LiveAttempt): void {
     live.watcher?.close();
     live.watcher = null;
-    if (this.ctx.live.get(live.packageId) === live) this.ctx.live.delete(live.packageId);
+    this.ctx.attempts.untrack(live);
   }
 
   /** The slow poll: every live attempt is checked, and its runner's liveness every fifth poll. */
   poll(now: number): void {
-    for (const attempt of this.ctx.live.values()) {
+    for (const attempt of this.ctx.attempts.live()) {
       void this.check(attempt);
       if (now - attempt.checkedAt > 5 * this.ctx.pollMs) {
         attempt.checkedAt = now;
@@ -94,10 +97,10 @@ export class AttemptWatcher {
       if (ctx.options.onHostLost === 'retry' && budget) {
         // Again elsewhere: the host takes no package until it answers (hostsExecutor.ts); this attempt is given up.
         ctx.apply({ type: 'reset', packageId: live.packageId }, `${lost}; tried again on another host`);
-        ctx.wake();
+        this.loop.wake();
       } else {
         ctx.problem(`${live.packageId}: ${lost}. Its work is collected when the host answers again (or cancel the run).`, live.packageId);
-        ctx.hostLost.set(live.packageId, live);
+        ctx.attempts.lostWithHost(live);
       }
       return;
     }
@@ -119,12 +122,12 @@ export class AttemptWatcher {
    */
   async lookForLost(): Promise<void> {
     const { ctx } = this;
-    for (const [id, live] of [...ctx.hostLost]) {
+    for (const [id, live] of ctx.attempts.allLost()) {
       const host = ctx.executor.hostOf?.(id);
-      if (!host || !(await ctx.executor.reachable?.(host)) || ctx.stopped || ctx.hostLost.get(id) !== live) continue;
-      // Stays in hostLost (the run waits for it) until it is watched or judged again.
+      if (!host || !(await ctx.executor.reachable?.(host)) || ctx.stopped || ctx.attempts.lostOf(id) !== live) continue;
+      // Stays lost (the run waits for it) until it is watched or judged again.
       if (ctx.state.packages[id]?.status !== 'interrupted') {
-        ctx.hostLost.delete(id);
+        ctx.attempts.forgetLost(id);
         continue;
       }
       // Liveness first: a runner that ends between the two reads has written its exit before the second.
@@ -132,43 +135,43 @@ export class AttemptWatcher {
       const exit = await ctx.executor.readExit(live.place);
       const found = exit && exit.startToken === live.token ? 'exit' : alive ? 'alive' : null;
       if (!found) {
-        ctx.hostLost.delete(id);
+        ctx.attempts.forgetLost(id);
         ctx.problem(`${id}: ${host} answers again, but its attempt ended there without an exit record`, id);
         const record = ctx.state.packages[id]!;
         const sp = ctx.sched.find((p) => p.id === id);
         if (sp && retriesSpent(record) <= sp.retryBudget) ctx.apply({ type: 'reset', packageId: id }, 'offered again after its host came back');
-        ctx.wake();
+        this.loop.wake();
         continue;
       }
       if (!ctx.apply({ type: 'reattached', packageId: id, startToken: live.token }, `${host} answers again: its attempt is collected`)) {
-        ctx.hostLost.delete(id);
+        ctx.attempts.forgetLost(id);
         continue;
       }
       const again: LiveAttempt = { ...live, watcher: null, checkedAt: Date.now(), handled: false, started: true };
       if (found === 'exit') {
         again.handled = true;
         const judged = this.exits.afterExit(id, exit!); // marks it finishing at once
-        ctx.hostLost.delete(id);
+        ctx.attempts.forgetLost(id);
         await judged;
       } else {
         this.watch(again);
-        ctx.hostLost.delete(id);
+        ctx.attempts.forgetLost(id);
         void this.check(again);
       }
     }
-    ctx.wake();
+    this.loop.wake();
   }
 
   private async lostRunner(live: LiveAttempt, as: 'failed' | 'interrupted', reason: string): Promise<void> {
     const { ctx } = this;
     const id = live.packageId;
-    ctx.finishing.add(id);
+    ctx.attempts.beginFinishing(id);
     try {
       if (ctx.state.packages[id]?.status === 'running') ctx.apply({ type: as, packageId: id, reason });
       await ctx.releaseLocksOf(id);
     } finally {
-      ctx.finishing.delete(id);
-      ctx.wake();
+      ctx.attempts.endFinishing(id);
+      this.loop.wake();
     }
   }
 }

@@ -46,9 +46,10 @@ async function mergesFor(feature: string, ids: string[]) {
     coalesceMs: 0,
     createInitial: () => createRunState({ featureId: feature, planFile: 'work-packages.yaml', runId: '20261125-000000-abcdef', packageIds: ids, now: new Date() }),
   });
-  ctx.store = store;
+  ctx.storeOpened(store);
   ctx.loaded((await store.load()).state);
-  const merges = new Merges(ctx);
+  // No integration guard in these runs: the merges that land are told to nobody.
+  const merges = new Merges(ctx, { landed: () => undefined });
   await merges.ensureIntegration();
   const pkg = (id: string) => analysis.plan.packages.find((p) => p.id === id)!;
   return { repo, ctx, merges, pkg };
