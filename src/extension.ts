@@ -2,13 +2,14 @@
  * The composition root: build each part, give it to the extension's lifetime, nothing else.
  * Activation builds what showing plans needs (plan analysis, diagnostics, navigation, the
  * views, the status bar, ownership, the runs on disk); the run engine, the run controller,
- * planning, hosts and the DAG panel's host side are built on first use (ADR 0020:
+ * planning, hosts and the DAG panel's host side are built on first use (ADR 0020, ADR 0029:
  * `src/onDemand.ts`, bundled apart, and its stand-ins `src/onDemandStubs.ts`).
  */
 import * as vscode from 'vscode';
 import type { DagPanelManager } from './dag/dagPanel';
 import type { OnDemandParts } from './onDemand';
 import { OnDemand } from './onDemandStubs';
+import { ForeignPlans } from './extension/foreignPlans';
 import { registerPlanCommands } from './plan/planCommands';
 import { PlanDiagnostics, PlanQuickFixes } from './plan/diagnostics';
 import { PlanNavigation } from './plan/navigation';
@@ -32,10 +33,12 @@ export interface WavesApi {
   /** `watch`, `facts`, `live`: activation's; the others, when read, build the on-demand parts. */
   readonly run: RunParts;
   readonly views: { readonly tree: WavesTree; readonly statusBar: PlanStatusBar };
+  /** Task lists of other tools: Convert, the update offers (src/extension/foreignPlans). */
+  readonly foreignPlans: ForeignPlans;
   /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). Read: builds the on-demand parts. */
   readonly planning: PlanningController;
   /** The parts loaded on first use (ADR 0020): whether (what first, in how long) they were built. */
-  readonly onDemand: { readonly loaded: { by: string; ms: number; engine: boolean } | undefined };
+  readonly onDemand: { readonly loaded: { by: string; ms: number } | undefined };
 }
 
 export function activate(context: vscode.ExtensionContext): WavesApi {
@@ -48,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };
   const activationEvents: unknown = context.extension.packageJSON?.activationEvents;
   const panelTypes = (Array.isArray(activationEvents) ? activationEvents : []).flatMap((e) => (typeof e === 'string' && e.startsWith('onWebviewPanel:') ? [e.slice('onWebviewPanel:'.length)] : []));
+  const foreignPlans = new ForeignPlans({ registry, log, memento: context.workspaceState });
   const onDemand = new OnDemand({ extensionUri: context.extensionUri, registry, log, memento: context.workspaceState, run }, panelTypes);
 
   context.subscriptions.push(
@@ -60,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     views.tree,
     views.statusBar,
     ...registerPlanCommands({ registry, log }),
+    foreignPlans,
     ownership, // before run: it follows run.watch
     onDemand, // before run: its parts follow run.watch and attach to run.facts
     run,
@@ -79,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     { watch: run.watch, facts: run.facts, live: run.live },
     { controller: part('controller'), commands: part('commands'), notifications: part('notifications'), reconciler: part('reconciler'), shared: part('shared'), approval: part('approval'), review: part('review') },
   ) as RunParts;
-  const api: Omit<WavesApi, 'dag' | 'planning'> = { registry, ownership, views, run: runParts, onDemand };
+  const api: Omit<WavesApi, 'dag' | 'planning'> = { registry, ownership, views, foreignPlans, run: runParts, onDemand };
   return Object.defineProperties(api, { dag: part('dag'), planning: part('planning') }) as WavesApi;
 }
 

@@ -51,11 +51,12 @@ export function optionsHelp(command: 'run' | 'plan'): string {
 export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
         [--round-minutes M] [--dry-run] [--json] [--unconfined]
 ${optionsSynopsis('plan')}
-        (<description> | --file FILE)
+        (<description> | --file FILE | --from PLAN)
     Have an agent plan a feature: it runs headless, inside walls as a run's agents do
     (--unconfined and the options below: as for waves run), in a planning worktree
     of its own (branch waves-plan/<id>, from your HEAD; your branch and files stay
-    untouched)
+    untouched), which gets the copy list and the set-up command before the agent
+    starts, as a package's worktree does (their log: .waves/plans/<id>/setup.log),
     and writes proposal.md, design.md, tasks.md, contracts/ and work-packages.yaml in
     openspec/changes/<id>/ (when the repository has openspec/changes/) or plans/<id>/
     (--out: another folder of the repository). The plan is checked exactly; every
@@ -65,7 +66,12 @@ ${optionsSynopsis('plan')}
     outside the planning folder is thrown away. Ctrl-C stops the agent and ends the
     session as it stands: a round stopped (or out of time) is interrupted, and an
     interrupted session cannot be approved until a revision round runs to its end.
-    --dry-run prints the planning prompt and creates nothing. Nothing runs until you
+    --dry-run prints the planning prompt and creates nothing.
+    --from PLAN (Complete with Agent): start from a draft plan of the repository, as
+    waves convert writes one (write scopes guessed, implied dependencies marked),
+    instead of a description: the draft and the task list it came from (read-only)
+    are the session's round 0; the agent's first round settles the guesses without
+    dropping a task, then the same repair rounds. Nothing runs until you
     approve:
   waves plan --approve <id>     record the approval (the plan can then run:
                                 waves run <its work-packages.yaml>; then
@@ -126,9 +132,9 @@ waves review --approve [--no-run] [run flags] <plan> <package>
     which goes on from the integration tip.
     --approve: a package awaiting review (waves run --review before-merge) is merged.
     When no process drives the run, the run is resumed here as waves run --resume
-    does (run flags: --agent, --agent-argv, --max-parallel, --review, --unconfined,
-    --allow-host, --memory-mb); --no-run only records it (resume later with waves run
-    --resume). Every comment is checked first — a line that does not exist, a file
+    does (run flags: --agent, --agent-argv, --max-parallel, --review, --unconfined
+    and every worktree and walls option of waves run, --setup-command to
+    --memory-mb); --no-run only records it (resume later with waves run --resume). Every comment is checked first — a line that does not exist, a file
     outside the package's write scope, a package running or not run — and nothing
     is sent when one is wrong (exit 2; each named by its line in FILE). The comments
     are kept as threads in .waves/runs/<feature>/review.json, shown in the editor.`;

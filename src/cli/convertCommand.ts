@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { analyzePlan } from '../core/plan/analyze';
 import { toReport } from '../core/plan/planReport';
-import { convertToWorkPackages } from '../core/formats/convert';
+import { convertPlan } from '../core/formats/conversion';
 import { FOREIGN_FORMATS, formatName, type ForeignFormat } from '../core/formats/foreignPlan';
 import { parseArgs, UsageError } from './args';
 import { isFolder, positionedDiagnostics, readForeign } from './foreignPlans';
@@ -42,15 +42,13 @@ export async function convertCommand(argv: readonly string[], io: Io): Promise<n
     io.err(`waves: ${out} exists already; not overwritten (--force overwrites it, --out writes elsewhere)\n`);
     return 1;
   }
-  const yaml = convertToWorkPackages(result, path.basename(file) + (result.files && result.files.length > 1 ? ` (${result.files.length} files)` : ''));
+  const { yaml, implied, guessed } = convertPlan(result, { planFile: path.resolve(out), source: path.resolve(file), tag: flags.get('tag') as string | undefined });
   try {
     fs.writeFileSync(out, yaml);
   } catch (err) {
     io.err(`waves: cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
     return 2;
   }
-  const implied = result.packages.reduce((n, p) => n + p.dependencies.filter((d) => d.kind === 'implied').length, 0);
-  const guessed = result.packages.filter((p) => p.declaredWrites.length === 0 && p.writeGuesses.length > 0).length;
   io.out(
     `waves: wrote ${out}: ${result.plan.packages.length} packages from ${formatName(result.format)} ${file}` +
       ` (${implied} implied dependencies and ${guessed} guessed write scopes marked in comments: review them)\n`,

@@ -12,6 +12,7 @@ import { analyzePlan, type PlanAnalysis } from '../core/plan/analyze';
 import { toDot, toMermaid, toReport, type PlanReport, type ReportDiagnostic } from '../core/plan/planReport';
 import { LineIndex } from '../core/plan/text';
 import { convertToWorkPackages } from '../core/formats/convert';
+import { convertedFindings } from '../core/formats/foreignAnalysis';
 import {
   detectFormat,
   folderFormatOf,
@@ -22,6 +23,7 @@ import {
   type ForeignFormat,
   type ForeignPlanResult,
 } from '../core/formats/foreignPlan';
+import { isSpecKittyStateFile } from '../core/formats/specKittyState';
 import { humanReport, readPlanFile, type Io } from './io';
 
 export interface ForeignRead {
@@ -38,7 +40,12 @@ const MAX_FILES = 5000;
 /** Whether `file` (its text read) is a task list of another tool rather than a plan: never a .yaml/.yml file. */
 export function isForeignFile(file: string, text: string): boolean {
   if (/\.ya?ml$/i.test(file)) return false;
-  return detectFormat(file, text) !== null;
+  return detectFormat(file, text) !== null || isKittyStateOfFeature(file);
+}
+
+/** A Spec Kitty state file (status.events.jsonl, status.json, lanes.json) beside its feature's `tasks/`. */
+function isKittyStateOfFeature(file: string): boolean {
+  return isSpecKittyStateFile(file) && isFolder(path.join(path.dirname(file), 'tasks'));
 }
 
 /** Whether `target` is a folder (a GSD phase folder, a Spec Kitty feature or `tasks/` folder). */
@@ -56,6 +63,8 @@ export function isFolder(target: string): boolean {
  */
 export function readForeign(io: Io, target: string, options: { format?: ForeignFormat; tag?: string; known?: string } = {}): ForeignRead | { error: string } {
   if (isFolder(target)) return readFolderOf(io, target, undefined, options.format);
+  // A Spec Kitty state file (status.events.jsonl, status.json, lanes.json): the feature it is of.
+  if (options.format === undefined && isKittyStateOfFeature(target)) return readFolderOf(io, path.dirname(target), undefined, 'spec-kitty');
   let text = options.known;
   if (text === undefined) {
     const read = readPlanFile(io, target);
@@ -87,7 +96,7 @@ function readFolderOf(io: Io, dir: string, hint: 'gsd' | 'spec-kitty' | undefine
       files.push({ path: known.path, text: known.text });
       continue;
     }
-    if (!/\.md$/i.test(p)) {
+    if (!/\.md$/i.test(p) && !isSpecKittyStateFile(p)) {
       files.push({ path: p, text: '' }); // named only: a SUMMARY.md says a GSD plan is done
       continue;
     }
@@ -100,7 +109,10 @@ function readFolderOf(io: Io, dir: string, hint: 'gsd' | 'spec-kitty' | undefine
   return { result, texts: new Map(files.map((f) => [f.path.replace(/\\/g, '/'), f.text])), file: dir };
 }
 
-/** The files of a folder read as a plan: its own, its `tasks/` (Spec Kitty) and the lane or phase folders one level down. */
+/**
+ * The files of a folder read as a plan: its own, its `tasks/` (Spec Kitty) and the lane or phase
+ * folders one level down; for Spec Kitty's `tasks/`, the state files of the feature above it.
+ */
 function folderFiles(dir: string, hint: 'gsd' | 'spec-kitty' | undefined): string[] {
   const list = (d: string) =>
     fs
@@ -116,6 +128,8 @@ function folderFiles(dir: string, hint: 'gsd' | 'spec-kitty' | undefined): strin
     // Spec Kitty's lane folders; or, for a folder of GSD phase folders, each phase.
     if (kitty ? LANES.has(e.name) : hint === undefined && !mine('gsd')) out.push(...list(e.path).filter((x) => !x.dir).map((x) => x.path));
   }
+  // Spec Kitty's lanes: status.events.jsonl, status.json, lanes.json beside tasks/.
+  if (kitty && path.basename(dir) === 'tasks') out.push(...list(path.dirname(dir)).filter((x) => !x.dir && isSpecKittyStateFile(x.path)).map((x) => x.path));
   return out;
 }
 
@@ -126,14 +140,14 @@ export function positionedDiagnostics(read: ForeignRead): string {
     .join('');
 }
 
-function reportDiagnostics(read: ForeignRead): (ReportDiagnostic & { file: string })[] {
+function reportDiagnostics(read: ForeignRead, list: readonly ForeignDiagnostic[] = read.result.diagnostics): (ReportDiagnostic & { file: string })[] {
   const indexes = new Map<string, LineIndex>();
   const lines = (file: string) => {
     let index = indexes.get(file);
     if (!index) indexes.set(file, (index = new LineIndex(read.texts.get(file) ?? '')));
     return index;
   };
-  return read.result.diagnostics.map((d: ForeignDiagnostic) => {
+  return list.map((d: ForeignDiagnostic) => {
     const file = d.file ?? read.file;
     const s = lines(file).position(d.range.start);
     const e = lines(file).position(Math.max(d.range.end, d.range.start));
@@ -149,26 +163,11 @@ function reportDiagnostics(read: ForeignRead): (ReportDiagnostic & { file: strin
 export function foreignReport(read: ForeignRead, file: string): { report: PlanReport & { format: string | null }; analysis: PlanAnalysis } {
   const analysis = analyzePlan(convertToWorkPackages(read.result, path.basename(file)));
   const base = toReport(file, analysis);
-  const own = reportDiagnostics(read);
-  const at = new Map<string, { file: string; line: number; column: number }>();
-  const { plan, packages } = read.result;
-  const indexes = new Map<string, LineIndex>();
-  plan.packages.forEach((p, i) => {
-    const f = packages[i].file ?? read.file;
-    let index = indexes.get(f);
-    if (!index) indexes.set(f, (index = new LineIndex(read.texts.get(f) ?? '')));
-    const pos = index.position(p.idRange.start);
-    at.set(p.id, { file: f, line: pos.line + 1, column: pos.column + 1 });
-  });
-  // The converted plan's own findings the reader does not make (a cycle, no write scope: it did).
-  const more = base.diagnostics
-    .filter((d) => d.severity !== 'info' && !/cycle|write-allow-empty|no-write-scope/.test(d.code) && d.packageId !== null && at.has(d.packageId))
-    .map((d) => {
-      const where = at.get(d.packageId!)!;
-      return { ...d, file: where.file, line: where.line, column: where.column, endLine: where.line, endColumn: where.column };
-    });
+  const { plan } = read.result;
+  // With the converted plan's own findings the reader does not make (a cycle, no write scope: it did).
+  const own = reportDiagnostics(read, [...read.result.diagnostics, ...convertedFindings(read.result, analysis)]);
   const order = new Map([...read.texts.keys()].map((f, i) => [f, i]));
-  const diagnostics = [...own, ...more].sort((x, y) => (order.get(x.file) ?? -1) - (order.get(y.file) ?? -1) || x.line - y.line || x.column - y.column);
+  const diagnostics = own.sort((x, y) => (order.get(x.file) ?? -1) - (order.get(y.file) ?? -1) || x.line - y.line || x.column - y.column);
   const valid = !diagnostics.some((d) => d.severity === 'error') && read.result.format !== null && plan.packages.length > 0;
   const single = read.texts.size === 1 && read.result.files === undefined;
   return {

@@ -3,7 +3,9 @@
  * own, the exact checker repairs it, and the proposal waits on its branch for the person:
  *
  *   waves plan [--agent P | --agent-argv JSON] [--out DIR] [--rounds N] [--round-minutes M] [--dry-run] [--json]
- *              (<description>... | --file FILE)
+ *              (<description>... | --file FILE | --from PLAN)
+ *   (--from: Complete with Agent — the session starts from a draft plan of the repository, e.g. one
+ *    `waves convert` wrote, instead of a description)
  *   waves plan --revise <id> (<comments>... | --file FILE) [--agent …] [--rounds N] [--round-minutes M]
  *   waves plan --approve <id>      waves plan --discard <id>      waves plan --list
  *   waves plan --claims            waves plan --release-claims <feature>   (the coordinator's planned claims)
@@ -18,8 +20,9 @@
  */
 import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
-import { nextStepsText, revisionRefusal, sessionAgent, type PlanningState } from '../core/planning/planningSession';
-import { ConfinementUnavailableError, PlanningError, approvePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
+import { agentRounds, nextStepsText, revisionRefusal, roundPurposeText, sessionAgent, type PlanningState } from '../core/planning/planningSession';
+import { DROPPED_TASK_CODE } from '../core/planning/draftCompletion';
+import { ConfinementUnavailableError, PlanningError, approvePlanning, completePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
 import { minutesFlag, parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
 import { agentFrom, agentNotFound, coordinatorFrom, optionFlags, worktreeAndWallsFrom } from './runArgs';
@@ -27,14 +30,19 @@ import { agentFrom, agentNotFound, coordinatorFrom, optionFlags, worktreeAndWall
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', ...optionFlags('plan')],
-    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags('plan', true)],
+    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'from', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', ...optionFlags('plan')],
+    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'from', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags('plan', true)],
   );
   const coordinator = coordinatorFrom(flags);
-  // The planning agent's walls (#32) and its worktree's folder: the same options as a run's (#50).
-  const { confinement, worktreesFolder } = worktreeAndWallsFrom(flags, 'plan');
+  // The planning agent's walls (#32), its worktree's folder, set-up command and copy list: the same options as a run's (#50).
+  const { confinement, worktreesFolder, setupHook, copyFiles } = worktreeAndWallsFrom(flags, 'plan');
   const actions = ['approve', 'discard', 'revise', 'list', 'claims', 'release-claims'].filter((a) => flags.has(a));
   if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, --claims, --release-claims, not ${actions.map((a) => `--${a}`).join(' and ')}`);
+  // Complete with Agent: a new session from a draft plan, instead of a description.
+  const from = flags.has('from') ? String(flags.get('from')) : undefined;
+  if (from !== undefined && actions.length) throw new UsageError(`--from starts a new session from a draft plan: not with --${actions[0]}`);
+  if (from !== undefined && (args.length || flags.has('file'))) throw new UsageError('give --from PLAN (a draft to complete) or a description (or --file), not both');
+  if (from !== undefined && !from.trim()) throw new UsageError('--from names the draft plan to complete: waves plan --from <work-packages.yaml>');
   if ((flags.has('claims') || flags.has('release-claims')) && !coordinator)
     throw new UsageError(`--${flags.has('claims') ? 'claims' : 'release-claims'} reads the shared coordinator: give --coordinator postgres://… (or set WAVES_COORDINATOR)`);
   const json = flags.has('json');
@@ -73,7 +81,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
     const rounds = positiveInt('rounds', flags.get('rounds'), 0);
     // One round's time limit (#36 item 7): beside the editor's waves.planning.roundMinutes.
     const timeoutMs = minutesFlag('round-minutes', flags.get('round-minutes'));
-    const limits = { ...(rounds !== undefined ? { repairRounds: rounds } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(confinement ? { confinement } : {}) };
+    const limits = { ...(rounds !== undefined ? { repairRounds: rounds } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(confinement ? { confinement } : {}), ...(setupHook ? { setupHook } : {}), ...(copyFiles ? { copyFiles } : {}) };
     if (flags.has('revise')) {
       const id = String(flags.get('revise'));
       // Each refusal names its real reason, in this order: no session, approved or discarded, no comments, no agent.
@@ -86,26 +94,19 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
       const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments, agent, ...limits, onEvent: progress(io, json), signal }));
       return finish(io, result, json, coordinator);
     }
-    const text = describedBy(io, flags.get('file'), args);
+    const start = from !== undefined ? { from } : { description: describedBy(io, flags.get('file'), args) };
+    const where = { cwd: process.cwd(), ...(flags.has('out') ? { out: String(flags.get('out')) } : {}), ...(worktreesFolder ? { worktreesFolder } : {}) };
     if (flags.has('dry-run')) {
-      const dry = await planningDryRun({ cwd: process.cwd(), description: text, ...(flags.has('out') ? { out: String(flags.get('out')) } : {}), ...(worktreesFolder ? { worktreesFolder } : {}) });
+      const dry = await planningDryRun({ ...where, ...start });
       if (json) io.out(JSON.stringify(dry) + '\n');
       else io.out(`# waves plan --dry-run: session ${dry.id}, folder ${dry.planDir}/, branch ${dry.branch}, worktree ${dry.worktree}\n\n${dry.prompt}`);
       return 0;
     }
     const agent = agentFrom(flags, true);
-    const result = await interruptible(io, (signal) =>
-      startPlanning({
-        cwd: process.cwd(),
-        description: text,
-        agent,
-        ...limits,
-        ...(flags.has('out') ? { out: String(flags.get('out')) } : {}),
-        ...(worktreesFolder ? { worktreesFolder } : {}),
-        onEvent: progress(io, json),
-        signal,
-      }),
-    );
+    const result = await interruptible(io, (signal) => {
+      const run = { ...where, agent, ...limits, onEvent: progress(io, json), signal };
+      return start.from !== undefined ? completePlanning({ ...run, from: start.from }) : startPlanning({ ...run, description: start.description! });
+    });
     return finish(io, result, json, coordinator);
   } catch (err) {
     // A refusal: nothing was started or changed (#36: exit 2, as every refusal before anything starts).
@@ -168,7 +169,7 @@ function progress(io: Io, json: boolean): (e: PlanningEvent) => void {
       return;
     }
     if (e.kind === 'worktree') io.out(`planning ${e.id} in ${e.worktree} (branch ${e.branch})\n`);
-    else if (e.kind === 'round-started') io.out(`round ${e.round}: ${e.purpose === 'write' ? 'the agent writes the plan' : e.purpose === 'revise' ? 'the agent revises the plan with your comments' : `repair ${e.repair} of ${e.of}`}…\n`);
+    else if (e.kind === 'round-started') io.out(`round ${e.round}: ${roundPurposeText(e)}…\n`);
     else if (e.kind === 'round-ended') {
       const r = e.round;
       const parts = [`${r.errors} error${r.errors === 1 ? '' : 's'}`, `${r.warnings} warning${r.warnings === 1 ? '' : 's'}`];
@@ -187,6 +188,8 @@ async function finish(io: Io, result: PlanningResult, json: boolean, coordinator
   else {
     if (analysis) io.out(humanReport(toReport(planFile, analysis)));
     else io.out(`${planFile}: missing — the agent wrote no plan\n`);
+    // What the session checks beyond the plan checker (a session from a draft: every task kept).
+    for (const p of result.problems.filter((x) => x.code === DROPPED_TASK_CODE)) io.out(`  ${p.severity} ${p.code}: ${p.message}\n`);
     if (planned) plannedReport(io, planned);
     io.out(nextStepsText(state) + '\n');
   }
@@ -245,6 +248,10 @@ function list(io: Io, repo: string, json: boolean): number {
   const all: PlanningState[] = listPlannings(repo);
   if (json) io.out(JSON.stringify({ plans: all }) + '\n');
   else if (!all.length) io.out(`no planning sessions in ${repo}\n`);
-  else for (const s of all) io.out(`${s.id}  ${s.status}  ${path.join(s.planDir, 'work-packages.yaml')}  (${s.rounds.length} round${s.rounds.length === 1 ? '' : 's'})\n`);
+  else
+    for (const s of all) {
+      const rounds = agentRounds(s);
+      io.out(`${s.id}  ${s.status}  ${path.join(s.planDir, 'work-packages.yaml')}  (${rounds} round${rounds === 1 ? '' : 's'}${s.draft ? `, from the draft ${s.draft.file}` : ''})\n`);
+    }
   return 0;
 }

@@ -12,10 +12,10 @@ import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
 import { RunEngine, isRemote, type DryRun } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
+import { SourceTicker } from './sourceTicker';
 import { askYesNo, type Io } from './io';
 
 import { agentFrom, coordinatorFrom, optionFlags, planArg, rel, unsafeNote, worktreeAndWallsFrom } from './runArgs';
-import { copyOnHostsNote } from '../core/run/runOptions';
 import { ProgressOutput } from './progressOutput';
 import { dryRunOf, plannedConflictText, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
@@ -56,7 +56,7 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', ...optionFlags('run')],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', 'tick-source', ...optionFlags('run')],
     ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags('run', true)],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
@@ -110,10 +110,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const file = planArg(args, 'run');
   // The worktrees' and the walls' options (#50, the table both front ends read): the walls (#32) on by default,
   // `--unconfined` only by choice; the set-up command, the copy list, the worktrees' folder.
-  const { confinement, setupHook, copyFiles, worktreesFolder, sources } = worktreeAndWallsFrom(flags, 'run');
-  // The copy list reaches worktrees on this machine only: said, never silent, when SSH hosts take packages.
-  const copyNote = copyFiles && hosts ? copyOnHostsNote(sources.copy!, hosts.hosts.filter(isRemote).map((h) => h.name)) : null;
-  if (copyNote) io.err(`waves: warning: ${copyNote}\n`);
+  const { confinement, setupHook, copyFiles, worktreesFolder } = worktreeAndWallsFrom(flags, 'run');
   const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? DEFAULT_MAX_PARALLEL;
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
   const only = flags.has('only')
@@ -168,6 +165,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   let packages: ProgressPackage[] = [];
   let sub: { dispose(): void } | undefined;
   let asked = false;
+  let ticker: SourceTicker | undefined;
   const started = await startRun(request, {
     approveCommands: async (commands) => {
       // Only on a terminal, and not with --json (its output is for a program): else refused with the list.
@@ -188,7 +186,11 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       out = new ProgressOutput(io, json, packages);
       const o = out;
       sub?.dispose();
-      sub = engine.events((e) => o.event(e, engine.store?.state, packages));
+      ticker = flags.has('tick-source') ? new SourceTicker(engine, (line) => o.note(line)) : undefined;
+      sub = engine.events((e) => {
+        o.event(e, engine.store?.state, packages);
+        ticker?.event(e);
+      });
     },
   });
   if (!started.ok) {
@@ -216,6 +218,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   process.on('SIGTERM', onSignal);
   try {
     const outcome = await started.outcome;
+    await ticker?.settle(outcome.state.packages);
     out?.stop();
     if (!json) io.out(outcomeText(outcome, file) + '\n');
     // 75 (EX_TEMPFAIL): paused at a usage limit — try again later.

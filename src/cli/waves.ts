@@ -24,7 +24,6 @@ import type { Diagnostic } from '../core/plan/model';
 import { packagesWithPartners } from '../core/ownership/coupling';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
 import { analyzeForCli, analyzeTunedForCli } from './bigPlanAnalysis';
-import { offerOwnBundles, useBundleLoader } from './bundleLoader';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
@@ -33,10 +32,8 @@ import { gitMayFindRepository } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
 
-// The commands that run agents, read run state or reach a coordinator need the engine: its own
-// bundle (dist/engine.js, scripts/on-demand.mjs CLI_ON_DEMAND), loaded only when such a command
-// runs. `overlap` and `graph` need only the plan analysis, `validate` the engine only for the
-// coupling check of a plan in a repository (issues #18 and #37: validate's memory and time).
+// `waves plan`'s commands, evaluated when one of them runs. (The CLI is one bundle, the engine in
+// it: ADR 0029.)
 const planCommands = () => import('./planCommand');
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */
@@ -73,6 +70,7 @@ const HELP: Record<string, string> = {
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
         [--unconfined] [--review off|before-merge] [--[no-]integration-guard]
+        [--tick-source]
 ${optionsSynopsis('run')} <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
@@ -126,6 +124,9 @@ ${optionsSynopsis('run')} <plan>
     integration tip (within its retry budget) while what depends on it waits. A check
     red at the base already is said at the start and blames nobody. A --resume without it
     keeps the guard the run was started with (--no-integration-guard turns it off).
+    --tick-source: for a plan made by \`waves convert\` (inputs.converted_from), each package
+    that succeeds has its tasks marked done in that task list (a checkbox ticked, a
+    Taskmaster status "done", a beads status "closed"); nothing else in it changes.
     Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the
@@ -239,9 +240,8 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /**
- * The coupling check of one plan (the engine's, dist/engine.js, loaded only when two packages
- * that write may run at the same time and the plan is in a repository: otherwise there is
- * nothing to find). Git finds a repository only through a `.git` at or above the plan's folder,
+ * The coupling check of one plan (the engine's, asked only when two packages that write may run
+ * at the same time and the plan is in a repository: otherwise there is nothing to find). Git finds a repository only through a `.git` at or above the plan's folder,
  * or through `GIT_DIR`: without either, neither the engine nor git is started to learn there is none.
  */
 async function couplingOf(file: string, analysis: PlanAnalysis): Promise<{ diagnostics: Diagnostic[]; notes: string[] } | undefined> {
@@ -414,14 +414,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 declare const WAVES_VERSION: string | undefined;
 const VERSION = typeof WAVES_VERSION === 'string' ? WAVES_VERSION : 'dev';
 
-/**
- * Run as the `waves` command (bin/waves.js calls this). `loadBundle`: how to load the bundles the
- * CLI needs on first use (bin/waves.js's, with their code caches; else `require`). The bundles
- * beside this one (`__dirname`: dist/) get the plan analysis this bundle holds (`offerOwnBundles`).
- */
-export function run(loadBundle?: (file: string) => unknown): void {
-  if (loadBundle) useBundleLoader(loadBundle);
-  offerOwnBundles(__dirname);
+/** Run as the `waves` command (bin/waves.js calls this). */
+export function run(): void {
   dropOutputOnClosedPipe();
   main(process.argv.slice(2), nodeIo).then(
     (code) => {

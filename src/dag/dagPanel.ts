@@ -57,7 +57,9 @@ export class DagPanelManager extends Disposable implements vscode.WebviewPanelSe
     super();
     this.register(vscode.window.registerWebviewPanelSerializer(DAG_VIEW_TYPE, this));
     this.register(
-      vscode.commands.registerCommand('waves.showDag', (uri?: unknown) => {
+      vscode.commands.registerCommand('waves.showDag', (arg?: unknown) => {
+        // A plan's URI, or a plan's row of the Waves view (its menu).
+        const uri = arg instanceof vscode.Uri ? arg : (arg as { entry?: { uri?: unknown } } | undefined)?.entry?.uri;
         this.show(uri instanceof vscode.Uri ? uri : undefined);
       }),
     );
@@ -223,6 +225,7 @@ export class DagPanel extends Disposable {
   }
 
   private run(entry: PlanEntry | undefined): RunState | undefined {
+    if (entry?.foreign) return undefined; // a task list of another tool never runs
     const featureId = entry?.analysis.plan.feature?.id;
     return featureId ? this.deps.runs.stateFor(featureId) : undefined;
   }

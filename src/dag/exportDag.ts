@@ -11,7 +11,7 @@ import type { RunStatusSource } from './runSource';
 
 export function exportText(entry: PlanEntry, format: ExportFormat, runs: RunStatusSource): string {
   const view = buildPlanView(entry.analysis, entry.label);
-  const run = view.featureId ? runs.stateFor(view.featureId) : undefined;
+  const run = view.featureId && !entry.foreign ? runs.stateFor(view.featureId) : undefined;
   const status = (id: string) => run?.packages[id]?.status ?? 'pending';
   const full = { ...view, planUri: entry.uri.toString(), runId: run?.runId ?? null };
   return format === 'svg' ? toSvg(full, status) : toMermaidFlowchart(full, status);

@@ -24,9 +24,11 @@
  * - the person's Approve / Request Changes on a package (#33): `submitReview(repo, feature, decision)`; the review's threads
  *   as both front ends show them, `currentThreads(store, state)` (usecases/)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (usecases/)
+ * - a converted plan's tasks ticked in its source as packages succeed ........ `tickSourceTasks` (usecases/)
  * - where an attempt runs: `Executor` (attempt/, ADR 0006), `LocalExecutor` by default
  * - plan a feature (ADR 0013, planning/): `planningDryRun`, `startPlanning` (the agent writes,
- *   the exact checker repairs), `revisePlanning` (Request changes), `approvePlanning`,
+ *   the exact checker repairs), `completePlanning` (the same from a draft plan: Complete with
+ *   Agent), `revisePlanning` (Request changes), `approvePlanning`,
  *   `discardPlanning` (usecases/: with what its run left, #36), `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed
  *   plan may not run yet (the engine checks it too as a run begins)
  * - planned claims (#19 item 5): `approvePlanning(…, { coordinator })` registers them,
@@ -100,6 +102,7 @@ export { attemptPrompt, changesBetween, fileAtCommit, hasRun, liveLocks, package
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
+export { replaceFile, tickSourceTasks, type TickSourceOutcome, type TickSourceRequest } from './usecases';
 export { discardPlanning } from './usecases';
 export { commentAuthor, currentThreads, submitReview, type SubmitResult } from './usecases';
 export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './usecases';
@@ -121,6 +124,7 @@ export type { LockEntry } from '../core/run/lockTable';
 export {
   PlanningError,
   approvePlanning,
+  completePlanning,
   listPlannings,
   planFileOf,
   planningDryRun,
@@ -136,6 +140,7 @@ export {
   type PlanningEvent,
   type PlanningResult,
   type PlanningRunOptions,
+  type CompletePlanningOptions,
   type StartPlanningOptions,
 } from './planning';
 export { readPlanArtifacts } from './plan';

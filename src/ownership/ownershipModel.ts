@@ -210,7 +210,8 @@ export class OwnershipModel extends Disposable {
   // -------------------------------------------------------------------------------------
 
   private followPlan(force = false): Promise<void> {
-    const entry = this.registry.active;
+    // A task list of another tool declares no write scope: nothing to own until it is converted.
+    const entry = this.registry.active?.foreign ? undefined : this.registry.active;
     if (!force && entry === this.entry) return Promise.resolve();
     const analysisChanged = entry?.analysis !== this.entry?.analysis;
     this.entry = entry;

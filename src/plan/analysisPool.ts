@@ -5,10 +5,16 @@
  * request of a plan that is asked about again is dropped (`Superseded`): a person typing in a
  * large plan never waits behind analyses of texts already gone. A failed worker rejects what it
  * held, and the caller analyses on its own thread instead. The CLI uses it too (src/cli/bigPlanAnalysis.ts).
+ * Task lists of other tools (src/core/formats) are analysed here the same way (`analyzeForeign`).
  */
 import { Worker } from 'node:worker_threads';
-import { fromPortable, type PlanAnalysis } from '../core/plan/analyze';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import type { ForeignAnalysis } from '../core/formats/foreignAnalysis';
 import type { AnalysisReply, AnalysisRequest } from './analysisWorker';
+
+/** Plan analysis (`dist/planAnalysis.js` in the editor, ADR 0029): loaded already when a reply comes (the registry's warm-up). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here, on first use
+const planAnalysis = (): typeof import('../core/plan/analyze') => require('../core/plan/analyze');
 
 /** A request dropped because a newer one of the same plan came before it started. */
 export class Superseded extends Error {}
@@ -18,7 +24,9 @@ interface Request {
   key: string | undefined;
   text: string;
   maxParallel: number;
-  resolve: (a: PlanAnalysis) => void;
+  /** A task list of another tool: its file name (src/core/formats); absent for a plan. */
+  foreign?: string;
+  resolve: (a: PlanAnalysis | null) => void;
   reject: (e: Error) => void;
 }
 
@@ -33,12 +41,21 @@ export class AnalysisPool {
 
   /** The plan's analysis, made in the worker thread. `key` names the plan: a newer request of it drops an older one still waiting. */
   analyze(text: string, maxParallel: number, key?: string): Promise<PlanAnalysis> {
-    return new Promise<PlanAnalysis>((resolve, reject) => {
+    return this.ask(text, maxParallel, key, undefined) as Promise<PlanAnalysis>;
+  }
+
+  /** A task list of another tool (`fileName` says which format it may be) analysed as the editor shows it; null when it is none (`analyzeForeign`). */
+  analyzeForeign(text: string, fileName: string, maxParallel: number, key?: string): Promise<ForeignAnalysis | null> {
+    return this.ask(text, maxParallel, key, fileName) as Promise<ForeignAnalysis | null>;
+  }
+
+  private ask(text: string, maxParallel: number, key: string | undefined, foreign: string | undefined): Promise<PlanAnalysis | null> {
+    return new Promise<PlanAnalysis | null>((resolve, reject) => {
       if (key !== undefined) {
         const older = this.queue.findIndex((r) => r.key === key);
         if (older !== -1) this.queue.splice(older, 1)[0].reject(new Superseded(`a newer analysis of ${key} was asked for`));
       }
-      this.queue.push({ id: ++this.seq, key, text, maxParallel, resolve, reject });
+      this.queue.push({ id: ++this.seq, key, text, maxParallel, ...(foreign !== undefined ? { foreign } : {}), resolve, reject });
       this.next();
     });
   }
@@ -49,7 +66,7 @@ export class AnalysisPool {
     const worker = this.ensure();
     this.current = request;
     worker.ref(); // a request under way keeps the process alive (the CLI waits on nothing else)
-    worker.postMessage({ id: request.id, text: request.text, maxParallel: request.maxParallel } satisfies AnalysisRequest);
+    worker.postMessage({ id: request.id, text: request.text, maxParallel: request.maxParallel, ...(request.foreign !== undefined ? { foreign: request.foreign } : {}) } satisfies AnalysisRequest);
   }
 
   private ensure(): Worker {
@@ -61,7 +78,8 @@ export class AnalysisPool {
       if (!request || request.id !== reply.id) return;
       this.current = undefined;
       worker.unref();
-      if (reply.ok) request.resolve(fromPortable(request.text, reply.result));
+      // (A foreign analysis keeps its `foreign` part through the rebuild: fromPortable spreads it.)
+      if (reply.ok) request.resolve(reply.result === null ? null : planAnalysis().fromPortable(request.text, reply.result));
       else request.reject(new Error(reply.error));
       this.next();
     });

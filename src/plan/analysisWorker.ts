@@ -5,19 +5,26 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyzePlan, toPortable } from '../core/plan/analyze';
+import { analyzeForeign, toPortableForeign } from '../core/formats/foreignAnalysis';
 
 export interface AnalysisRequest {
   id: number;
   text: string;
   maxParallel: number;
+  /** A task list of another tool: its file name (the format is told by it and the text). */
+  foreign?: string;
 }
 
-export type AnalysisReply = { id: number; ok: true; result: ReturnType<typeof toPortable> } | { id: number; ok: false; error: string };
+/** `result`: null when a foreign file is no task list. */
+export type AnalysisReply = { id: number; ok: true; result: ReturnType<typeof toPortable> | null } | { id: number; ok: false; error: string };
 
 parentPort?.on('message', (request: AnalysisRequest) => {
   let reply: AnalysisReply;
   try {
-    reply = { id: request.id, ok: true, result: toPortable(analyzePlan(request.text, { maxParallel: request.maxParallel })) };
+    if (request.foreign !== undefined) {
+      const foreign = analyzeForeign(request.foreign, request.text, { maxParallel: request.maxParallel });
+      reply = { id: request.id, ok: true, result: foreign && toPortableForeign(foreign) };
+    } else reply = { id: request.id, ok: true, result: toPortable(analyzePlan(request.text, { maxParallel: request.maxParallel })) };
   } catch (err) {
     reply = { id: request.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
+import type { ForeignAnalysis } from '../core/formats/foreignAnalysis';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { Located, PlanPackage } from '../core/plan/model';
 import { Disposable } from '../util/lifecycle';
 import { toRange } from './convert';
-import { PLAN_SELECTOR, type PlanRegistry } from './planRegistry';
+import { FOUND_SELECTOR, isPlanUri, type PlanRegistry } from './planRegistry';
 
 /** What the cursor is on: a package's own id, or an id inside some package's depends_on. */
 interface IdAt {
@@ -44,11 +45,22 @@ export function describePackage(analysis: PlanAnalysis, p: PlanPackage): vscode.
   const list = (label: string, values: string[]) => {
     if (values.length) md.appendMarkdown(`${label}: ${values.map((v) => `\`${v.replace(/`/g, "'")}\``).join(', ')}  \n`);
   };
-  list('Depends on', p.dependsOn.map((d) => d.value));
+  const foreign = (analysis as Partial<ForeignAnalysis>).foreign;
+  const source = foreign?.packages[p.index];
+  if (source) {
+    // A task list of another tool: what it states and what is only implied or guessed.
+    list('Depends on', source.dependencies.filter((d) => d.kind === 'explicit').map((d) => d.id));
+    list('Depends on (implied by order or phase)', source.dependencies.filter((d) => d.kind === 'implied').map((d) => d.id));
+  } else list('Depends on', p.dependsOn.map((d) => d.value));
   list('Dependents', dependents);
   list('Writes', p.scope.writeAllow.map((g) => g.value));
+  if (source && source.declaredWrites.length === 0) list('Write scope: none declared; its text names', source.writeGuesses.map((g) => g.value));
   list('Denied', p.scope.deny.map((g) => g.value));
   list('Locks', [...p.locks.files, ...p.locks.keys].map((l) => l.value));
+  if (foreign) {
+    const tasks = (source?.sourceIds ?? [p.id]).map((t) => `\`${t.replace(/`/g, "'")}\``).join(', ');
+    md.appendMarkdown(`\nFrom ${source && source.sourceIds.length > 1 ? 'tasks' : 'task'} ${tasks} of a ${foreign.formatName}, read-only.\n`);
+  }
   return md;
 }
 
@@ -66,10 +78,10 @@ export class PlanNavigation
 
   constructor(private readonly registry: PlanRegistry) {
     super();
-    this.register(vscode.languages.registerDefinitionProvider(PLAN_SELECTOR, this));
-    this.register(vscode.languages.registerReferenceProvider(PLAN_SELECTOR, this));
-    this.register(vscode.languages.registerHoverProvider(PLAN_SELECTOR, this));
-    this.register(vscode.languages.registerCodeLensProvider(PLAN_SELECTOR, this));
+    this.register(vscode.languages.registerDefinitionProvider(FOUND_SELECTOR, this));
+    this.register(vscode.languages.registerReferenceProvider(FOUND_SELECTOR, this));
+    this.register(vscode.languages.registerHoverProvider(FOUND_SELECTOR, this));
+    this.register(vscode.languages.registerCodeLensProvider(FOUND_SELECTOR, this));
     this.register(registry.onDidChange(() => this.lensesChanged.fire()));
     this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -82,6 +94,8 @@ export class PlanNavigation
   private async analysisOf(document: vscode.TextDocument): Promise<PlanAnalysis | undefined> {
     const entry = this.registry.get(document.uri);
     if (entry && entry.analysis.text === document.getText()) return entry.analysis;
+    // A file named like a task list that the registry does not follow is none: not read again on every hover.
+    if (!entry && !isPlanUri(document.uri)) return undefined;
     return (await this.registry.reanalyze(document.uri))?.analysis;
   }
 

@@ -1,13 +1,21 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { analyzePlan, oversizedAnalysis, type PlanAnalysis } from '../core/plan/analyze';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import type { ForeignAnalysis, ForeignView } from '../core/formats/foreignAnalysis';
 import { covers } from '../core/plan/glob';
 import { proposedPlanIdOf, proposedPlanLabel } from '../core/planning/planningSession';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { AnalysisPool, Superseded } from './analysisPool';
-import { PLAN_GLOB } from './planFiles';
+import { FOUND_GLOB, isForeignName } from './planFiles';
 
-export { PLAN_GLOB, PLAN_SELECTOR } from './planFiles';
+export { FOREIGN_SELECTOR, FOUND_SELECTOR, PLAN_GLOB, PLAN_SELECTOR } from './planFiles';
+
+/**
+ * Plan analysis, a bundle of its own (`dist/planAnalysis.js`, ADR 0029): loaded by its first call,
+ * the registry's warm-up right after activation returns, never in activation.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here, on first use
+const planAnalysis = (): typeof import('../core/plan/analyze') => require('../core/plan/analyze');
 
 const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/.git/**', '**/.waves/**', '**/*.worktrees/**', '**/.worktrees/**'];
 const ACTIVE_KEY = 'waves.activePlan';
@@ -26,6 +34,16 @@ export function isPlanUri(uri: vscode.Uri): boolean {
   return base === 'work-packages.yaml' || base.endsWith('.work-packages.yaml');
 }
 
+/** Whether the file may be a task list of another tool (read-only, shown when its text is one). */
+export function isForeignUri(uri: vscode.Uri): boolean {
+  return PLAN_SCHEMES.has(uri.scheme) && isForeignName(path.posix.basename(uri.path));
+}
+
+/** Whether the registry looks at the file: a plan, or maybe a task list of another tool. */
+function isFoundUri(uri: vscode.Uri): boolean {
+  return isPlanUri(uri) || isForeignUri(uri);
+}
+
 export interface PlanEntry {
   readonly uri: vscode.Uri;
   /** Workspace-relative path (with the folder name when there are several folders). */
@@ -33,6 +51,8 @@ export interface PlanEntry {
   readonly analysis: PlanAnalysis;
   /** Version of the open document the analysis was made from; undefined when read from disk. */
   readonly documentVersion: number | undefined;
+  /** Set for a task list of another tool (spec-kit, Kiro, …): shown read-only, never run; `analysis` is of its own text. */
+  readonly foreign?: ForeignView;
 }
 
 /**
@@ -85,7 +105,7 @@ export class PlanRegistry extends Disposable {
     this.fromDocument = this.register(new KeyedDebouncer(delays.typing, (key) => this.reanalyzeDocument(key)));
     this.fromDisk = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFromDisk(vscode.Uri.parse(key))));
 
-    const watcher = this.register(vscode.workspace.createFileSystemWatcher(PLAN_GLOB));
+    const watcher = this.register(vscode.workspace.createFileSystemWatcher(FOUND_GLOB));
     this.register(watcher.onDidCreate((uri) => this.onDiskChange(uri)));
     this.register(watcher.onDidChange((uri) => this.onDiskChange(uri)));
     this.register(watcher.onDidDelete((uri) => this.remove(uri)));
@@ -97,28 +117,28 @@ export class PlanRegistry extends Disposable {
     this.register(paths.onDidDelete((uri) => this.removeUnder(uri)));
     this.register(
       paths.onDidCreate((uri) => {
-        if (isPlanUri(uri) || this.isExcluded(uri)) return;
+        if (isFoundUri(uri) || this.isExcluded(uri)) return;
         this.created.add(uri.toString());
         this.fromCreated.schedule('created');
       }),
     );
     this.register(
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (isPlanUri(e.document.uri) && e.contentChanges.length > 0) this.fromDocument.schedule(e.document.uri.toString());
+        if (isFoundUri(e.document.uri) && e.contentChanges.length > 0) this.fromDocument.schedule(e.document.uri.toString());
       }),
     );
     this.register(
       vscode.workspace.onDidOpenTextDocument((doc) => {
         // An open plan is followed even when the workspace search does not list it.
         const key = doc.uri.toString();
-        if (isPlanUri(doc.uri) && (doc.isDirty || !this.entries.has(key))) this.fromDocument.schedule(key);
+        if (isFoundUri(doc.uri) && (doc.isDirty || !this.entries.has(key))) this.fromDocument.schedule(key);
       }),
     );
     this.register(
       vscode.workspace.onDidSaveTextDocument((doc) => {
         // Saved: the file is the plan again, read from disk now — not when the file watcher gets
         // to it, which can take seconds on a busy machine.
-        if (isPlanUri(doc.uri)) this.onDiskChange(doc.uri);
+        if (isFoundUri(doc.uri)) this.onDiskChange(doc.uri);
       }),
     );
     this.register(
@@ -138,11 +158,10 @@ export class PlanRegistry extends Disposable {
       }),
     );
     this.ready = this.refresh();
-    // Plan analysis is loaded on first use in the editor (ADR 0020: `dist/planAnalysis.js`):
-    // loaded right after activation returns, while the workspace search is under way, so the
-    // first plan's analysis does not wait for it.
+    // Plan analysis (`planAnalysis`) is loaded right after activation returns, while the
+    // workspace search is under way, so the first plan's analysis does not wait for it.
     const warmUp = setImmediate(() => {
-      if (!this.isDisposed) analyzePlan('');
+      if (!this.isDisposed) planAnalysis().analyzePlan('');
     });
     this.register({ dispose: () => clearImmediate(warmUp) });
   }
@@ -154,13 +173,17 @@ export class PlanRegistry extends Disposable {
   /**
    * The plan the user chose, else the default: the one nearest a workspace folder's root
    * (a root `work-packages.yaml` before `api/work-packages.yaml`), then by label — chosen once
-   * the first scan is done and kept while it exists.
+   * the first scan is done and kept while it exists. A plan of ours before a task list of
+   * another tool, which only a person's choice (or no plan of ours) makes active.
    */
   get active(): PlanEntry | undefined {
     const chosen = this.activeKey && this.entries.get(this.activeKey);
     const kept = this.defaultKey && this.entries.get(this.defaultKey);
     let active = chosen || kept || undefined;
-    if (!active) for (const entry of this.plans) if (!active || depth(entry.uri) < depth(active.uri)) active = entry;
+    // A plan of ours found after a task list became the default takes its place.
+    if (active && !chosen && active.foreign && this.plans.some((e) => !e.foreign)) active = undefined;
+    const before = (a: PlanEntry, b: PlanEntry) => ((a.foreign === undefined) !== (b.foreign === undefined) ? a.foreign === undefined : depth(a.uri) < depth(b.uri));
+    if (!active) for (const entry of this.plans) if (!active || before(entry, active)) active = entry;
     if (this.scanned) this.defaultKey = active?.uri.toString();
     return active;
   }
@@ -183,7 +206,7 @@ export class PlanRegistry extends Disposable {
    * root does not.
    */
   async refresh(): Promise<void> {
-    const search = vscode.workspace.findFiles(PLAN_GLOB, this.exclude()).then(
+    const search = vscode.workspace.findFiles(FOUND_GLOB, this.exclude()).then(
       (uris) => uris,
       (err: unknown) => {
         this.log.error('Could not search the workspace for plans', err);
@@ -202,7 +225,8 @@ export class PlanRegistry extends Disposable {
       await this.readFromDisk(uri, false);
       await new Promise((r) => setImmediate(r)); // let the host breathe between plans
     }
-    this.log.info(`Found ${found.length} plan${found.length === 1 ? '' : 's'}`);
+    const foreign = this.plans.filter((e) => e.foreign).length;
+    this.log.info(`Found ${this.entries.size - foreign} plan${this.entries.size - foreign === 1 ? '' : 's'}${foreign ? ` and ${foreign} task list${foreign === 1 ? '' : 's'} of other tools` : ''}`);
     this.scanned = true;
     this.changed.fire();
   }
@@ -215,7 +239,7 @@ export class PlanRegistry extends Disposable {
           const names = await vscode.workspace.fs.readDirectory(folder.uri);
           return names.flatMap(([name, type]) => {
             const uri = vscode.Uri.joinPath(folder.uri, name);
-            return type & vscode.FileType.File && isPlanUri(uri) && !this.isExcluded(uri) ? [uri] : [];
+            return type & vscode.FileType.File && isFoundUri(uri) && !this.isExcluded(uri) ? [uri] : [];
           });
         } catch {
           return [];
@@ -246,7 +270,7 @@ export class PlanRegistry extends Disposable {
     let found: vscode.Uri[] = [];
     try {
       if (keys.length > MAX_CREATED_PATHS) {
-        found = await vscode.workspace.findFiles(PLAN_GLOB, this.exclude());
+        found = await vscode.workspace.findFiles(FOUND_GLOB, this.exclude());
       } else {
         // The top-most paths only: a folder created with its subfolders is searched once.
         const tops = keys.filter((key) => !keys.some((other) => other !== key && key.startsWith(`${other}/`)));
@@ -257,7 +281,7 @@ export class PlanRegistry extends Disposable {
             () => undefined, // gone again
           );
           if (stat && stat.type & vscode.FileType.Directory) {
-            found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(uri, PLAN_GLOB), this.exclude())));
+            found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(uri, FOUND_GLOB), this.exclude())));
           }
         }
       }
@@ -316,6 +340,8 @@ export class PlanRegistry extends Disposable {
    * Analyses the text and keeps the result: over the size cap not at all (one error at 1:1
    * says so), a large plan in the worker thread (the extension host stays responsive), a
    * small one here. An analysis overtaken by a newer one of the same plan is dropped.
+   * A task list of another tool goes the same way (`analyzeForeign`); a file of such a name
+   * that is no task list (or, over the cap, cannot be told) is not followed.
    */
   private async store(uri: vscode.Uri, text: string, documentVersion: number | undefined, fire = true): Promise<void> {
     const key = uri.toString();
@@ -325,25 +351,34 @@ export class PlanRegistry extends Disposable {
     const maxParallel = this.maxParallel(uri);
     const size = text.length > OFF_THREAD_BYTES / 4 ? Buffer.byteLength(text, 'utf8') : text.length;
     const cap = this.maxBytes(uri);
-    let analysis: PlanAnalysis;
+    const foreign = !isPlanUri(uri);
+    const here = async (): Promise<PlanAnalysis | null> => (foreign ? (await import('../core/formats/foreignAnalysis')).analyzeForeign(uri.path, text, { maxParallel }) : planAnalysis().analyzePlan(text, { maxParallel }));
+    let analysis: PlanAnalysis | null;
     if (size > cap) {
-      analysis = oversizedAnalysis(text, size, cap, 'waves.plan.maxSizeMB');
+      if (foreign) this.log.warn(`${this.label(uri)} is over the ${(cap / 1_048_576).toFixed(1)} MB analysed in the editor (setting waves.plan.maxSizeMB): not read as a task list`);
+      analysis = foreign ? null : planAnalysis().oversizedAnalysis(text, size, cap, 'waves.plan.maxSizeMB');
     } else if (size > OFF_THREAD_BYTES && this.pool) {
       try {
-        analysis = await this.pool.analyze(text, maxParallel, key);
+        analysis = foreign ? await this.pool.analyzeForeign(text, uri.path, maxParallel, key) : await this.pool.analyze(text, maxParallel, key);
         this.analysedInWorker++;
       } catch (err) {
         if (err instanceof Superseded) return; // a newer text of this plan is on its way
         this.log.warn(`The analysis worker failed on ${this.label(uri)}; analysing it here instead`, err);
-        analysis = analyzePlan(text, { maxParallel });
+        analysis = await here();
       }
       if (this.isDisposed || this.generation.get(key) !== generation) return; // a newer text is analysed
     } else {
-      analysis = analyzePlan(text, { maxParallel });
+      analysis = await here();
+      if (foreign && (this.isDisposed || this.generation.get(key) !== generation)) return; // (its bundle was loaded meanwhile)
+    }
+    if (analysis === null) {
+      this.remove(uri); // not a task list (or no longer one)
+      return;
     }
     const elapsed = Date.now() - started;
     if (elapsed > 200) this.log.warn(`Analysing ${this.label(uri)} took ${elapsed} ms${size > OFF_THREAD_BYTES && this.pool ? ' (in the worker thread)' : ''}`);
-    this.entries.set(key, { uri, label: this.label(uri), analysis, documentVersion });
+    const view = (analysis as Partial<ForeignAnalysis>).foreign;
+    this.entries.set(key, { uri, label: this.label(uri), analysis, documentVersion, ...(view ? { foreign: view } : {}) });
     if (fire) this.changed.fire();
   }
 

@@ -7,11 +7,16 @@
  * person approves (the engine's `proposalGate` refuses it too). With `waves.coordinator` set,
  * approving registers the plan's planned claims there and discarding removes them (#19 item 5);
  * a coordinator out of reach is a warning, the approval stands.
+ *
+ * Complete with Agent (`waves.planFeature` with `{ draft }`, what `Waves: Complete with Agent…`
+ * runs, src/extension/foreignPlans/completeWithAgent.ts): the same, from a draft plan — a converted
+ * task list — instead of a description (the engine's `completePlanning`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, approvalRefusal, proposedPlanIdOf, sessionAgent, type PlanningState } from '../core/planning/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, agentRounds, approvalRefusal, proposedPlanIdOf, roundPurposeText, sessionAgent, type PlanningState } from '../core/planning/planningSession';
+import { DROPPED_TASK_CODE } from '../core/planning/draftCompletion';
 import { customProfile } from '../core/agents/agentProfiles';
 import { forecastHeadline, forecastLines } from '../core/run/forecast';
 import type { ProposalSource } from '../dag/actions';
@@ -20,6 +25,7 @@ import {
   ConfinementUnavailableError,
   approvePlanning,
   childProcessLauncher,
+  completePlanning,
   discardPlanning,
   forecastOf,
   planFileOf,
@@ -57,6 +63,8 @@ interface Where {
 interface PlanFeatureArgs {
   description?: string;
   folder?: vscode.Uri;
+  /** Complete with Agent: the draft plan to start from instead of a description. */
+  draft?: vscode.Uri;
 }
 
 /** The runner under the editor's Node: Electron's binary runs it as Node with ELECTRON_RUN_AS_NODE. */
@@ -103,7 +111,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     return {
       id: state.id,
       status,
-      rounds: state.rounds.length,
+      rounds: agentRounds(state),
       planDir: state.planDir,
       ...(forecast ? { forecast } : {}),
       actions: {
@@ -216,6 +224,7 @@ export class PlanningController extends Disposable implements ProposalSource {
       await explainRestricted();
       return undefined;
     }
+    if (args.draft instanceof vscode.Uri) return this.completeDraft(args.draft);
     const folder = args.folder ?? (await this.pickFolder());
     if (!folder) return undefined;
     const description = args.description ?? (await this.askDescription());
@@ -224,6 +233,18 @@ export class PlanningController extends Disposable implements ProposalSource {
     if (!agent) return undefined;
     const result = await this.withProgress(`Waves: planning "${firstLine(description)}"`, (onEvent, signal) =>
       startPlanning({ cwd: folder.fsPath, description, agent, ...limits(folder), ...worktreesFolder(folder), launcher, onEvent, signal, ...sandbox() }),
+    );
+    return this.present(result);
+  }
+
+  /** Complete with Agent: a session from the draft plan at `draft` (the file as saved), its repository found from its folder. */
+  private async completeDraft(draft: vscode.Uri): Promise<PlanningResult | undefined> {
+    if (draft.scheme !== 'file') throw new PlanningError(`${draft.toString(true)} is not a file on this machine: a draft to complete is a plan of a local repository`);
+    const agent = await this.agent(draft);
+    if (!agent) return undefined;
+    const shown = vscode.workspace.asRelativePath(draft);
+    const result = await this.withProgress(`Waves: completing the draft ${shown}`, (onEvent, signal) =>
+      completePlanning({ cwd: path.dirname(draft.fsPath), from: draft.fsPath, agent, ...limits(draft), ...worktreesFolder(draft), launcher, onEvent, signal, ...sandbox() }),
     );
     return this.present(result);
   }
@@ -271,7 +292,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     const agent = remembered && 'agent' in remembered ? remembered.agent : await this.agent(uri);
     if (!agent) return;
     const result = await this.withProgress(`Waves: revising the plan ${where.id}`, (onEvent, signal) =>
-      revisePlanning({ repo: where.repo, id: where.id, comments, agent, ...limits(uri), launcher, onEvent, signal, ...sandbox() }),
+      revisePlanning({ repo: where.repo, id: where.id, comments, agent, ...limits(uri), ...worktreesFolder(uri), launcher, onEvent, signal, ...sandbox() }),
       where.id,
     );
     await this.present(result);
@@ -394,7 +415,7 @@ export class PlanningController extends Disposable implements ProposalSource {
             this.busy.add(e.id);
             progress.report({ message: `worktree ${e.worktree}` });
           } else if (e.kind === 'round-started') {
-            progress.report({ message: `round ${e.round}: ${e.purpose === 'write' ? 'the agent writes the plan' : e.purpose === 'revise' ? 'the agent revises the plan with your comments' : `repair ${e.repair} of ${e.of}`}…` });
+            progress.report({ message: `round ${e.round}: ${roundPurposeText(e)}…` });
           } else if (e.kind === 'round-ended') {
             const r = e.round;
             progress.report({ message: `round ${r.n}: ${r.errors} error${r.errors === 1 ? '' : 's'}${r.refused.length ? `, ${r.refused.length} change(s) outside the planning folder refused` : ''}` });
@@ -418,7 +439,8 @@ export class PlanningController extends Disposable implements ProposalSource {
     const proposal = vscode.Uri.file(path.join(state.worktree, ...state.planDir.split('/'), 'proposal.md'));
     if (fs.existsSync(proposal.fsPath)) await vscode.window.showTextDocument(proposal, { viewColumn: vscode.ViewColumn.One, preview: false, preserveFocus: true });
     if (!fs.existsSync(planFile)) {
-      void vscode.window.showErrorMessage(`Waves: the planning agent wrote no plan (${state.rounds.length} round${state.rounds.length === 1 ? '' : 's'}); see the round logs in .waves/plans/${state.id}/.`);
+      const rounds = agentRounds(state);
+      void vscode.window.showErrorMessage(`Waves: the planning agent wrote no plan (${rounds} round${rounds === 1 ? '' : 's'}); see the round logs in .waves/plans/${state.id}/.`);
       return result;
     }
     await vscode.workspace.openTextDocument(uri); // the registry follows an open plan, so the Problems panel lists its problems
@@ -429,8 +451,13 @@ export class PlanningController extends Disposable implements ProposalSource {
         ? 'valid — review it and approve'
         : state.status === 'interrupted'
           ? 'interrupted: its last round was stopped before the agent ended (what it wrote is kept); request changes for a complete round before approving'
-          : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${state.rounds.length} rounds (see the Problems panel)`;
-    void vscode.window.showInformationMessage(`Waves: the proposed plan ${state.id} is ${summary}.`);
+          : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${agentRounds(state)} rounds (see the Problems panel)`;
+    const from = state.draft ? ` (completed from the draft ${state.draft.file})` : '';
+    void vscode.window.showInformationMessage(`Waves: the proposed plan ${state.id}${from} is ${summary}.`);
+    // What the checker's Problems panel does not list: a task of the draft the plan no longer carries.
+    const dropped = result.problems.filter((p) => p.code === DROPPED_TASK_CODE);
+    for (const p of dropped) this.deps.log.warn(`plan ${state.id}: ${p.message}`);
+    if (dropped.length) void vscode.window.showWarningMessage(`Waves: ${dropped.length} task(s) of the draft are in no package of ${state.id}: ${dropped[0]!.message}${dropped.length > 1 ? ' (the rest in the Waves log)' : ''}.`);
     return result;
   }
 }
@@ -451,10 +478,10 @@ function firstLine(text: string): string {
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
-/** The planning worktree's folder (`waves.worktrees.folder`), as a run's worktrees' and `waves plan --worktrees-folder`. */
-function worktreesFolder(scope: vscode.Uri): { worktreesFolder?: string } {
-  const folder = readRunSettings(scope).worktreesFolder;
-  return folder ? { worktreesFolder: folder } : {};
+/** The planning worktree's folder, set-up command and copy list (`waves.worktrees.*`), as a run's worktrees' and `waves plan`'s flags. */
+function worktreesFolder(scope: vscode.Uri): { worktreesFolder?: string; setupHook?: string[]; copyFiles?: string[] } {
+  const { worktreesFolder: folder, setupHook, copyFiles } = readRunSettings(scope);
+  return { ...(folder ? { worktreesFolder: folder } : {}), ...(setupHook ? { setupHook } : {}), ...(copyFiles?.length ? { copyFiles } : {}) };
 }
 
 /** The planning agent's walls (#32): the person's own `waves.sandbox.*`, as a run's. */

@@ -64,7 +64,7 @@ export class Reconciler extends Disposable {
 
   private planOf(state: RunState, repo: vscode.Uri): PlanEntry | undefined {
     const wanted = vscode.Uri.joinPath(repo, state.planFile).toString();
-    const plans = this.deps.registry.plans.filter((p) => p.analysis.plan.feature?.id === state.featureId);
+    const plans = this.deps.registry.plans.filter((p) => !p.foreign && p.analysis.plan.feature?.id === state.featureId);
     return plans.find((p) => p.uri.toString() === wanted) ?? plans[0];
   }
 

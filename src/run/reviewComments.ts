@@ -80,7 +80,7 @@ export class ReviewComments extends Disposable {
   /** Threads shown, by the store's id. */
   private readonly shown = new Map<string, ShownThread>();
   private readonly byThread = new Map<vscode.CommentThread, ShownThread>();
-  /** Who writes this window's comments: asked of the engine with the first comment (not as the parts are built: ADR 0020). */
+  /** Who writes this window's comments: asked of the engine with the first comment, not as the parts are built. */
   private authorName: string | undefined;
   private get author(): string {
     return (this.authorName ??= commentAuthor());
@@ -123,7 +123,7 @@ export class ReviewComments extends Disposable {
   // The store
 
   private planOfFeature(featureId: string): PlanEntry | undefined {
-    return this.deps.registry.plans.find((e) => e.analysis.plan.feature?.id === featureId);
+    return this.deps.registry.plans.find((e) => !e.foreign && e.analysis.plan.feature?.id === featureId);
   }
 
   private storeOf(entry: PlanEntry): ReviewStore | undefined {

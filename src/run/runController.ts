@@ -12,11 +12,9 @@ import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import type { PackageStatus, RunState } from '../core/run/runState';
 import type { AgentProfile } from '../core/agents/agentProfiles';
 import { forecastLines, type RunForecast } from '../core/run/forecast';
-import { copyOnHostsNote } from '../core/run/runOptions';
 import {
   RunEngine,
   askDriverToCancel,
-  isRemote,
   plannedConflictText,
   repositoryRoot,
   startRun,
@@ -32,6 +30,7 @@ import type { RunWatch } from './runWatch';
 import type { RunFacts } from './runFacts';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
+import { SourceTicks } from './sourceTicks';
 import { readRunSettings, readSandboxSetting, type RunSettings } from './settings';
 import { readCoordinatorSetting } from './coordinatorSetting';
 import { readHostsSetting } from './hostsCommands';
@@ -107,6 +106,7 @@ export class RunController extends Disposable {
   private readonly refused = this.register(new vscode.EventEmitter<{ featureId: string; refusal: StartRefusal }>());
   /** A start the engine's start use case refused (nothing started): the same kind and reason `waves run` prints. */
   readonly onDidRefuseStart = this.refused.event;
+  readonly sourceTicks: SourceTicks;
   /**
    * The start's questions to the person: modals by default (`askToApprove`, `askToOverlap`).
    * The front end's half of `StartQuestions`; tests put their own answers here.
@@ -121,6 +121,8 @@ export class RunController extends Disposable {
     super();
     this.register({ dispose: () => this.sessions.forEach((s) => s.engine.dispose()) });
     deps.facts.attach(this);
+    // `waves.formats.tickSource`: a converted plan's tasks ticked in its source as packages succeed.
+    this.sourceTicks = this.register(new SourceTicks(this.onDidEngineEvent, deps.log));
   }
 
   session(featureId: string): RunSession | undefined {
@@ -288,9 +290,6 @@ export class RunController extends Disposable {
     }
     // `waves.hosts` (#17, ADR 0011): the person's own setting only; the start checks it (problems, each host's agent).
     const hosts = readHostsSetting();
-    // The copy list reaches worktrees on this machine only: said when SSH hosts take packages.
-    const copyNote = settings.copyFiles && hosts ? copyOnHostsNote('waves.worktrees.copy', hosts.hosts.filter(isRemote).map((h) => h.name)) : null;
-    if (copyNote && !adopt) void vscode.window.showWarningMessage(`Waves: ${copyNote}.`);
     // `waves.sandbox.*` (#32): the agents' walls, on unless the person turned them off themselves.
     const confinement = readSandboxSetting();
     const startRequest: StartRequest = {

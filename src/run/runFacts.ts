@@ -10,7 +10,6 @@ import * as vscode from 'vscode';
 import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { leaseFile } from '../core/run/runPaths';
 import type { RunState } from '../core/run/runState';
-import { liveDriver } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 import type { RunWatch } from './runWatch';
@@ -66,7 +65,7 @@ export class RunFacts extends Disposable {
   /** The feature's run state: the engine's own while this window drives it (fresher than the file), else the one in the plan's repository. */
   stateFor(entry: PlanEntry): RunState | undefined {
     const featureId = entry.analysis.plan.feature?.id;
-    if (!featureId) return undefined;
+    if (!featureId || entry.foreign) return undefined; // a task list of another tool never runs (its converted plan does)
     return this.session(featureId)?.engine.store?.state ?? this.runs.stateFor(featureId, entry.uri);
   }
 
@@ -77,6 +76,8 @@ export class RunFacts extends Disposable {
     if (!featureId || !repo || this.session(featureId)) return null;
     // No lease file, no driver: the engine is not loaded to say so.
     if (!fs.existsSync(leaseFile(repo, featureId))) return null;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- dist/engine.js, loaded here on first use (ADR 0029)
+    const { liveDriver } = require('../engine') as typeof import('../engine');
     const driver = liveDriver(repo, featureId);
     return driver && `driven by ${driver}`;
   }
@@ -99,6 +100,7 @@ export class RunFacts extends Disposable {
         return byId.get(id)?.dependsOn.map((d) => d.value) ?? [];
       },
       waveIds: (wave) => analysis.graph.waves[wave - 1] ?? [],
+      ...(entry.foreign ? { readOnly: readOnlyReason(entry.foreign.formatName) } : {}),
     };
   }
 
@@ -133,4 +135,9 @@ export class RunContextKeys extends Disposable {
     set('waves.run.canFinish', can('finishRun'));
     set('waves.run.hasRun', entry ? f.stateFor(entry) !== undefined : false);
   }
+}
+
+/** Why a task list of another tool does not run, for a person. */
+export function readOnlyReason(formatName: string): string {
+  return `this is a ${formatName}, shown read-only: convert it (Waves: Convert to work-packages.yaml) and run the plan written`;
 }

@@ -74,7 +74,7 @@ export class PlanStatusBar extends Disposable {
    */
   private showRun(entry: NonNullable<PlanRegistry['active']>): boolean {
     const featureId = entry.analysis.plan.feature?.id;
-    if (!this.runs || !featureId) return false;
+    if (!this.runs || !featureId || entry.foreign) return false; // a task list of another tool never runs
     const state = this.runs.stateFor(featureId, entry.uri);
     const view = runView(state, entry.analysis.graph.waves, this.runs.driving(featureId));
     if (view.phase === 'none') return false;

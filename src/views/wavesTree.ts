@@ -323,7 +323,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     // the Problems decorations of the file onto the label.
     item.resourceUri = entry.uri;
     const several = this.roots.length > 1;
-    item.iconPath = new vscode.ThemeIcon(several && node.active ? 'target' : 'checklist');
+    item.iconPath = new vscode.ThemeIcon(several && node.active ? 'target' : entry.foreign ? 'tasklist' : 'checklist');
     // The integration guard's state (#34), when the plan's run has one.
     const guard = guardText(this.runOf(entry)?.integration);
     this.shownGuard.set(node.id, guard);
@@ -333,6 +333,12 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length, links: false }) + (guard ? `\n\n---\n\nIntegration guard: ${guard}${stuckText(this.runOf(entry))}` : ''),
     );
     item.contextValue = node.active ? 'waves.plan.active' : 'waves.plan';
+    if (entry.foreign) {
+      // A task list of another tool: shown read-only, converted to run (src/extension/foreignPlans).
+      item.description = [several && node.active && 'active', entry.foreign.formatName, 'read-only'].filter(Boolean).join(' · ');
+      item.tooltip.appendMarkdown(`\n\n---\n\nA ${entry.foreign.formatName}, shown read-only. Convert it to \`work-packages.yaml\` to run it.`);
+      item.contextValue = 'waves.plan.foreign';
+    }
     return item;
   }
 
@@ -395,7 +401,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   /** The run state of a plan's feature, when it has one. */
   private runOf(entry: PlanEntry): RunState | undefined {
     const featureId = entry.analysis.plan.feature?.id;
-    return featureId ? this.runs?.stateFor(featureId, entry.uri) : undefined;
+    return featureId && !entry.foreign ? this.runs?.stateFor(featureId, entry.uri) : undefined;
   }
 
   private waveItem(node: WaveNode): vscode.TreeItem {
@@ -404,7 +410,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     const label = node.wave === null ? `No wave (${reasons.map((r) => NO_WAVE_SHORT[r]).join(', ')})` : `Wave ${node.wave}`;
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
     item.id = node.id;
-    item.contextValue = node.wave === null ? 'waves.wave' : 'waves.wave.runnable';
+    item.contextValue = node.wave === null || node.entry.foreign ? 'waves.wave' : 'waves.wave.runnable';
     const progress = node.wave === null ? '' : waveRunText(this.runOf(node.entry), node.packages.map((p) => p.packageId));
     item.description = progress ? `${count} · ${progress}` : count;
     if (node.wave === null) {
@@ -428,7 +434,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     item.iconPath = packageIcon(analysis, node.pkg);
     item.tooltip = new vscode.MarkdownString(packageTooltip(analysis, node.pkg));
     item.accessibilityInformation = { label: packageAccessibleLabel(analysis, node.pkg, node.place) };
-    item.contextValue = 'waves.package';
+    item.contextValue = node.entry.foreign ? 'waves.foreignPackage' : 'waves.package';
     const record = this.runOf(node.entry)?.packages[node.packageId];
     const run = packageRunText(record, Date.now());
     if (record && run) {

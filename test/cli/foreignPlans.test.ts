@@ -77,6 +77,24 @@ describe('waves validate and graph: task lists of other tools, read-only', () =>
     assert.match(kitty.out, /no wave \(dependency cycle\): wp01, wp02, wp03/);
   });
 
+  it('Spec Kitty state files beside tasks/ are read with it: lanes, lane order, diagnostics in each state file', () => {
+    const r = waves(['validate', '--no-coupling', path.join(fixtures, 'spec-kitty/broken-state/tasks/WP02-api.md')]);
+    assert.equal(r.code, 1, r.out + r.err); // one line of the log is not JSON
+    assert.match(r.out, /broken-state\/status\.events\.jsonl:16:131 error foreign-not-format /);
+    assert.match(r.out, /broken-state\/status\.json:8:15 warning foreign-state-invalid status\.json says `WP01` is `approved`/);
+    assert.match(r.out, /broken-state\/lanes\.json:9:9 warning foreign-state-invalid lanes\.json runs `WP04` before `WP01`/);
+    assert.match(r.out, /broken-state\/tasks\/WP03-cli\.md:2:18 info foreign-implied-dependency /);
+    assert.match(r.err, /2 of 4 packages are done already in the source/);
+    for (const state of ['status.events.jsonl', 'status.json', 'lanes.json']) {
+      const one = waves(['validate', '--no-coupling', path.join(fixtures, 'spec-kitty/broken-state', state)]);
+      assert.equal(one.out, r.out.replace(/tasks\/WP02-api\.md: invalid/, `${state}: invalid`), state); // the feature it is of: not an issues.jsonl, not a plan
+    }
+    const dir = copyDir('spec-kitty/execution-state-canonical-surface-01KTG6P9');
+    const c = waves(['convert', dir]);
+    assert.equal(c.code, 0, c.out + c.err);
+    assert.match(fs.readFileSync(path.join(dir, 'work-packages.yaml'), 'utf8'), /- package_id: wp12\n(.*\n)*? {6}- wp11 {2}# implied: the order of Spec Kitty's lane `lane-b` in lanes\.json/);
+  });
+
   it('validate each single-file format: tasks.md, tasks.json, issues.jsonl', () => {
     for (const [rel, packages] of [
       ['spec-kit/001-photo-albums.tasks.md', 16],

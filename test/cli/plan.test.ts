@@ -324,4 +324,54 @@ describe('waves plan', () => {
     assert.equal(outside.code, 2);
     assert.match(outside.err, /inside a git repository/);
   });
+
+  it('--from completes a plan waves convert wrote: the draft is round 0, the agent completes it, the proposal waits for approval; usage and refusals exit 2', () => {
+    const dir = repo('from-draft');
+    fs.mkdirSync(path.join(dir, 'specs', '001'), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'specs', '001', 'tasks.md'),
+      '# Tasks: Photo albums\n\n## Phase 1: Setup\n\n- [ ] T001 Create the layout in src/albums/index.ts\n\n## Phase 2: Albums\n\n' +
+        '- [ ] T002 [P] Add the album model in src/albums/model.ts\n- [ ] T003 [P] Add the list view in src/albums/model.ts and src/albums/list.ts\n',
+    );
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'tasks');
+    const converted = waves(['convert', 'specs/001/tasks.md'], dir);
+    assert.equal(converted.code, 1, 'the draft has the overlap of T002 and T003');
+    const draft = fs.readFileSync(path.join(dir, 'specs', '001', 'work-packages.yaml'), 'utf8');
+    // What the completing agent writes: T003's guessed model.ts settled as its own folder, every task kept.
+    const lines = draft.split('\n');
+    const at = lines.findIndex((l, i) => i > lines.findIndex((x) => x.includes('package_id: t003')) && l.includes('- "src/albums/model.ts"'));
+    lines[at] = '        - "src/albums/views/**"';
+    const fixed = path.join(tmp, 'completed.yaml');
+    fs.writeFileSync(fixed, lines.join('\n'));
+
+    assert.equal(waves(['plan', '--from', 'specs/001/work-packages.yaml', 'and', 'words'], dir).code, 2);
+    assert.equal(waves(['plan', '--from', 'specs/001/work-packages.yaml', '--approve', 'x'], dir).code, 2);
+    const outside = waves(['plan', '--from', fixed, '--dry-run'], dir);
+    assert.equal(outside.code, 2);
+    assert.match(outside.err, /^waves: the draft .*completed\.yaml is outside the repository /);
+    const dry = waves(['plan', '--from', 'specs/001/work-packages.yaml', '--dry-run'], dir);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /^# waves plan --dry-run: session photo-albums, folder plans\/photo-albums\//);
+    assert.match(dry.out, /^# Complete the plan `photo-albums` from its draft$/m);
+    assert.equal(fs.existsSync(path.join(dir, '.waves')), false);
+
+    const r = spawnSync(process.execPath, [bin, 'plan', '--agent-argv', AGENT, '--rounds', '1', '--from', 'specs/001/work-packages.yaml'], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { ...env, WAVES_TEST_AGENT: `copy ${fixed} plans/photo-albums/work-packages.yaml` },
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /round 0: the draft and its task list into the planning folder…\nround 0 ended: 2 errors/);
+    assert.match(r.stdout, /round 1: the agent completes the draft…\nround 1 ended: 0 errors/);
+    assert.match(r.stdout, /work-packages\.yaml: valid — 3 packages/);
+    const listed = waves(['plan', '--list'], dir);
+    assert.match(listed.out, /^photo-albums {2}valid {2}plans\/photo-albums\/work-packages\.yaml {2}\(1 round, from the draft specs\/001\/work-packages\.yaml\)$/m);
+    const planFile = path.join(`${dir}.worktrees`, '_plans', 'photo-albums', 'plans', 'photo-albums', 'work-packages.yaml');
+    const refused = waves(['run', '--agent-argv', AGENT, planFile], dir);
+    assert.equal(refused.code, 2, 'nothing runs before approval');
+    assert.match(refused.err, /the proposed plan photo-albums is not approved yet \(valid\)/);
+    assert.equal(git(dir, 'branch', '--list', 'waves/*'), '');
+  });
 });

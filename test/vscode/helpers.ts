@@ -1,5 +1,7 @@
 // Helpers for the suites in test/vscode/suite (bundled into each suite file).
 // Suites use the mocha BDD globals (describe/it/before...): do not import 'mocha'.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../src/extension';
@@ -258,4 +260,17 @@ export async function waitForPlan(
 export async function useScriptedAgent(use: boolean | null = true, target: vscode.ConfigurationTarget = vscode.ConfigurationTarget.Workspace): Promise<void> {
   const agent = path.join(extension().extensionPath, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
   await vscode.workspace.getConfiguration('waves').update('agent', use ? [process.execPath, agent, '--prompt', '${promptFile}'] : undefined, target);
+}
+
+/** `files` (paths relative to `repo`) written into a new git repository on `main` and committed; returns the real path of its `work-packages.yaml`. */
+export function committedPlanRepo(repo: string, files: Record<string, string>): string {
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(repo, name)), { recursive: true });
+    fs.writeFileSync(path.join(repo, name), text);
+  }
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, encoding: 'utf8' });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'plan');
+  return fs.realpathSync(path.join(repo, 'work-packages.yaml'));
 }

@@ -170,6 +170,7 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
   diagnostics.push(...safetyDiagnostics(packages, info, tasks, packageOf));
   const fileOrder = new Map<string, number>();
   for (const task of read.tasks) if (task.file !== undefined && !fileOrder.has(task.file)) fileOrder.set(task.file, fileOrder.size);
+  for (const d of read.diagnostics) if (d.file !== undefined && !fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size); // files of no task (Spec Kitty's state files)
   const order = (d: ForeignDiagnostic) => (d.file === undefined ? -1 : (fileOrder.get(d.file) ?? fileOrder.size));
   diagnostics.sort((a, b) => order(a) - order(b) || a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
 

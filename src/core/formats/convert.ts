@@ -6,11 +6,18 @@
 import type { ForeignPlanResult } from './assemble';
 import { formatName } from './foreignPlan';
 import { asPattern } from './pathGuesses';
+import { SOURCE_KEY } from './sourceLink';
 
 const q = (s: string) => JSON.stringify(s); // a JSON string is a YAML double-quoted scalar
 const comment = (s: string) => s.replace(/[\r\n]+/g, ' ').slice(0, 160);
 
-export function convertToWorkPackages(result: ForeignPlanResult, sourceName = result.fileName): string {
+/**
+ * `source`: the source's path relative to the plan's folder (`/` separators, inside it) and the
+ * Taskmaster tag read, kept in each package's `inputs.converted_from` with the tasks it carries
+ * out (sourceLink.ts), so that a package that succeeds can tick them in the source (tick.ts);
+ * absent, the plan names no source.
+ */
+export function convertToWorkPackages(result: ForeignPlanResult, sourceName = result.fileName, source?: { path: string; tag?: string }): string {
   const { plan, packages: info } = result;
   const out: string[] = [];
   const from = result.format ? formatName(result.format) : 'an unknown format';
@@ -52,6 +59,11 @@ export function convertToWorkPackages(result: ForeignPlanResult, sourceName = re
       for (const g of guesses) out.push(`        - ${q(g)}  # guess: named in the task text`);
     }
     out.push('      read_allow: ["**"]');
+    if (source !== undefined && result.format) {
+      const tag = source.tag !== undefined ? `, tag: ${q(source.tag)}` : '';
+      out.push('    inputs:');
+      out.push(`      ${SOURCE_KEY}: { file: ${q(source.path)}, format: ${q(result.format)}${tag}, tasks: [${fp.sourceIds.map(q).join(', ')}] }`);
+    }
   });
   return out.join('\n') + '\n';
 }

@@ -17,6 +17,7 @@ import { looksLikeKiro, readKiro } from './kiro';
 import { looksLikeOpenSpec, readOpenSpec } from './openSpec';
 import { looksLikeSpecKit, readSpecKit } from './specKit';
 import { isSpecKittyFile, looksLikeSpecKitty, readSpecKitty } from './specKitty';
+import { isSpecKittyStateFile } from './specKittyState';
 import { looksLikeTaskmaster, readTaskmaster, type TaskmasterOptions } from './taskmaster';
 
 export type { ForeignDiagnostic, ForeignFormat, SourceFile } from './foreignModel';
@@ -92,7 +93,9 @@ export interface ReadFolderOptions {
 /**
  * A plan kept one task a file (GSD `PLAN.md`s of a phase folder, or of several; Spec Kitty
  * `WP*.md` of a feature's `tasks/` folder) read as one plan. `files`: the folder's files, listed
- * and read by the caller; files of no such format (a README, a SUMMARY.md) are passed over.
+ * and read by the caller — for Spec Kitty with the feature's state files above `tasks/`
+ * (`status.events.jsonl`, `status.json`, `lanes.json`: the lanes); files of no such format (a
+ * README, a SUMMARY.md) are passed over.
  * Every package and diagnostic says the file its ranges are into (`file`). Never throws.
  */
 export function readForeignFolder(files: readonly SourceFile[], options: ReadFolderOptions = {}): ForeignPlanResult {
@@ -111,7 +114,7 @@ export function readForeignFolder(files: readonly SourceFile[], options: ReadFol
   }
   let read: RawRead;
   try {
-    read = format === 'gsd' ? readGsd(chosen, all.map((f) => f.path)) : readSpecKitty(chosen);
+    read = format === 'gsd' ? readGsd(chosen, all.map((f) => f.path)) : readSpecKitty(chosen, all.filter((f) => isSpecKittyStateFile(f.path)));
   } catch (err) {
     read = { tasks: [], notes: [], diagnostics: [diag('error', 'internal-error', `Internal error reading ${NAMES[format]} (please report it): ${err instanceof Error ? err.message : String(err)}`, { start: 0, end: 0 }, null, chosen[0].path)] };
   }
@@ -171,7 +174,7 @@ export function readForeignPlan(fileName: string, text: string, options: ReadFor
   }
   let read: RawRead;
   try {
-    read = readWith(format, source, options);
+    read = readTasks(format, source, options);
   } catch (err) {
     read = { tasks: [], notes: [], diagnostics: [diag('error', 'internal-error', `Internal error reading ${NAMES[format]} (please report it): ${err instanceof Error ? err.message : String(err)}`, { start: 0, end: 0 })] };
   }
@@ -181,7 +184,8 @@ export function readForeignPlan(fileName: string, text: string, options: ReadFor
   return assemble(format, fileName, source, read, PREFIX[format], read.title);
 }
 
-function readWith(format: ForeignFormat, text: string, options: ReadForeignOptions): RawRead {
+/** The tasks of a one-file format as the source writes them (ranges into `text`, which has no byte-order mark); throws for a folder format. */
+export function readTasks(format: ForeignFormat, text: string, options: TaskmasterOptions = {}): RawRead {
   switch (format) {
     case 'spec-kit':
       return readSpecKit(text);

@@ -21,7 +21,7 @@ interface Phase {
 }
 
 export function looksLikeSpecKit(text: string): boolean {
-  return /^\s*[-*] \[[ xX]\] T\d{3}\b/m.test(text);
+  return /^\s*[-*] \[[ xX]\] T\d{3,}\b/m.test(text);
 }
 
 export function readSpecKit(text: string): RawRead {

@@ -4,10 +4,15 @@
  * The front matter: `work_package_id`, `title`, `dependencies` (work package ids: explicit),
  * `owned_files` (the files and globs it owns: its declared write scope), `phase`, `subtasks`
  * (the `T001` ids of tasks.md), `lane` in older files. The body is the work package's prompt.
+ *
+ * Newer projects keep the lanes beside `tasks/`, in the feature's state files (specKittyState.ts):
+ * a work package those give a lane is done when it is `done` there, whatever its front matter
+ * says (Spec Kitty no longer reads it); `lanes.json` adds the order of lane-mates that share files.
  */
 import { diag, type RawRead, type RawTask, type SourceFile } from './foreignModel';
 import { frontMatterOf, listOf, rangeOf, textOf } from './frontMatter';
 import { pathsIn } from './pathGuesses';
+import { isSpecKittyStateFile, KITTY_LANES, kittyLane, readKittyState } from './specKittyState';
 
 const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
@@ -21,9 +26,22 @@ export function looksLikeSpecKitty(text: string): boolean {
   return !!fm && /^work_package_id\s*:/m.test(fm[1]);
 }
 
-export function readSpecKitty(files: readonly SourceFile[]): RawRead {
+/** The folder of a feature a work package is in (the one above its `tasks/`); a state file's is its own. */
+export function kittyFeatureFolder(path: string): string {
+  const parts = path.split('/').slice(0, -1);
+  if (isSpecKittyStateFile(path)) return parts.join('/');
+  const at = parts.lastIndexOf('tasks');
+  return (at >= 0 ? parts.slice(0, at) : parts).join('/');
+}
+
+/** Lanes of the front matter: the four of older versions and those of the state files. */
+const FRONT_MATTER_LANES = new Set([...KITTY_LANES, 'doing']);
+
+/** `files`: the work packages; `stateFiles`: the state files of their features (the others are passed over). */
+export function readSpecKitty(files: readonly SourceFile[], stateFiles: readonly SourceFile[] = []): RawRead {
   const read: RawRead = { tasks: [], diagnostics: [], notes: [] };
   let noDependencies = 0;
+  const ownLane = new Map<RawTask, string>();
   for (const { path, text } of files) {
     const base = baseOf(path);
     const fm = frontMatterOf(text);
@@ -57,8 +75,15 @@ export function readSpecKitty(files: readonly SourceFile[]): RawRead {
       } else task.pathGuesses = pathsIn(body, bodyStart);
       const subtasks = listOf(fm.values.get('subtasks'), fm, text).items.map((s) => s.value);
       if (subtasks.length) task.details.push(`Subtasks: ${subtasks.join(', ')}.`);
-      const lane = textOf(fm.values.get('lane'), fm, text);
-      task.done = lane === 'done' || /\/tasks\/done\//.test(path);
+      const laneNode = fm.values.get('lane');
+      const lane = textOf(laneNode, fm, text);
+      const folder = /\/tasks\/(planned|doing|for_review|done)\//.exec(path)?.[1];
+      if (lane && !FRONT_MATTER_LANES.has(lane)) {
+        read.diagnostics.push(diag('warning', 'foreign-state-invalid', `\`lane: ${lane}\` is not a Spec Kitty lane (${[...FRONT_MATTER_LANES].join(', ')}): \`${task.key}\` is read as not done.`, rangeOf(laneNode, fm) ?? top, null, path));
+      }
+      const own = (lane && FRONT_MATTER_LANES.has(lane) ? kittyLane(lane, FRONT_MATTER_LANES) : undefined) ?? folder;
+      if (own) ownLane.set(task, own);
+      task.done = own === 'done' || folder === 'done';
     }
     const heading = /^#\s+(?:Work Package Prompt:\s*)?(.+)$/m.exec(body);
     if (!task.title) task.title = heading?.[1].trim() ?? task.key;
@@ -67,5 +92,48 @@ export function readSpecKitty(files: readonly SourceFile[]): RawRead {
     read.tasks.push(task);
   }
   if (noDependencies > 0) read.notes.push(`${noDependencies} of ${files.length} work packages have no \`dependencies\` in their front matter: read as depending on none.`);
+  applyState(read, stateFiles, ownLane);
   return read;
+}
+
+/** The lanes and lane order of each feature's state files, on its work packages. */
+function applyState(read: RawRead, stateFiles: readonly SourceFile[], ownLane: Map<RawTask, string>): void {
+  const features = new Map<string, RawTask[]>();
+  for (const task of read.tasks) {
+    const folder = kittyFeatureFolder(task.file!);
+    features.set(folder, [...(features.get(folder) ?? []), task]);
+  }
+  for (const [folder, tasks] of features) {
+    const mine = stateFiles.filter((f) => isSpecKittyStateFile(f.path) && kittyFeatureFolder(f.path) === folder);
+    if (mine.length === 0) continue;
+    const byKey = new Map<string, RawTask>();
+    for (const t of tasks) if (!byKey.has(t.key)) byKey.set(t.key, t);
+    const dependsOn = new Map([...byKey].map(([key, t]) => [key, t.dependencies.map((d) => d.key)]));
+    const state = readKittyState(mine, new Set(byKey.keys()), dependsOn);
+    read.diagnostics.push(...state.diagnostics);
+    read.notes.push(...state.notes);
+    for (const { wp, after, reason } of state.implied) {
+      const task = byKey.get(wp)!;
+      task.dependencies.push({ key: after, range: task.keyRange, kind: 'implied', reason });
+    }
+    if (state.from === null) continue;
+    const from = state.from.slice(state.from.lastIndexOf('/') + 1);
+    const byOwnLane: string[] = [];
+    const approved: string[] = [];
+    const canceled: string[] = [];
+    for (const [key, task] of byKey) {
+      const lane = state.lanes.get(key);
+      if (lane === undefined) {
+        if (ownLane.has(task)) byOwnLane.push(key);
+        continue;
+      }
+      task.done = lane === 'done';
+      if (lane === 'approved') approved.push(key);
+      if (lane === 'canceled') canceled.push(key);
+    }
+    const list = (keys: string[]) => keys.map((k) => `\`${k}\``).join(', ');
+    if (byOwnLane.length) read.notes.push(`${list(byOwnLane)} ${byOwnLane.length === 1 ? 'has' : 'have'} no lane in ${from}: read by ${byOwnLane.length === 1 ? 'its' : 'their'} front matter \`lane\` or lane folder.`);
+    if (approved.length) read.notes.push(`${list(approved)} ${approved.length === 1 ? 'is' : 'are'} \`approved\` in ${from} (reviewed, not merged yet): read as not done.`);
+    if (canceled.length) read.notes.push(`${list(canceled)} ${canceled.length === 1 ? 'is' : 'are'} \`canceled\` in ${from}: Spec Kitty will not run ${canceled.length === 1 ? 'it' : 'them'}; read all the same (drop ${canceled.length === 1 ? 'it' : 'them'} from the converted plan).`);
+  }
 }

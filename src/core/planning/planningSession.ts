@@ -234,42 +234,13 @@ export function buildPlanningPrompt(input: PlanningPromptInput): string {
   line(fenced(input.description.trim() || '(no description given)', 'text'));
 
   if (input.repair) writeRepair(line, input.repair, planFile);
-  if (input.revision) {
-    line();
-    line('## The person asked for changes');
-    line();
-    line(`The plan in ${code(planDir + '/')} was presented for approval; the person asks for these changes`);
-    line('(quoted). Change the proposal, design, contracts and the plan accordingly, keeping what they did');
-    line('not ask to change, and keep the plan valid (step 6 below):');
-    line();
-    line(fenced(input.revision.comments.trim() || '(no comments)', 'text'));
-  }
+  if (input.revision)
+    writeRevision(line, planDir, input.revision.comments, [
+      '(quoted). Change the proposal, design, contracts and the plan accordingly, keeping what they did',
+      'not ask to change, and keep the plan valid (step 6 below):',
+    ]);
 
-  line();
-  line('## What this repository holds');
-  line();
-  if (context.layout.length) {
-    line('Top level:');
-    for (const e of context.layout) line(`- ${code(e)}`);
-    line();
-  }
-  if (context.docs.length) {
-    line('Documentation (read what bears on the feature):');
-    for (const d of context.docs) line(`- ${code(d)}`);
-    line();
-  }
-  if (context.plans.length) {
-    line('Existing plans (follow their conventions; a new plan must not fight them):');
-    for (const p of context.plans) line(`- ${code(p)}`);
-    line();
-  } else line('There is no plan in the repository yet.\n');
-  if (context.readme) {
-    line('The beginning of its README:');
-    line();
-    line(fenced(context.readme.trim(), 'markdown'));
-    line();
-  }
-  if (context.openspec) line(`The repository uses OpenSpec: your planning folder is an OpenSpec change (${code(planDir)}).\n`);
+  writeRepoContext(line, context, planDir);
 
   line('## Steps (seed 002, "Parallel Plan Feature")');
   line();
@@ -310,6 +281,35 @@ export function buildPlanningPrompt(input: PlanningPromptInput): string {
   line(`When you are done, the planning folder holds proposal.md, design.md, tasks.md, contracts/ (when`);
   line(`the feature has an API, a schema or events) and ${code(PLAN_FILE_NAME)}.`);
   return out.join('\n') + '\n';
+}
+
+/** The prompt's "What this repository holds": its top level, docs, plans, README's beginning, OpenSpec. */
+export function writeRepoContext(line: (s?: string) => void, context: RepoContext, planDir: string): void {
+  line();
+  line('## What this repository holds');
+  line();
+  if (context.layout.length) {
+    line('Top level:');
+    for (const e of context.layout) line(`- ${code(e)}`);
+    line();
+  }
+  if (context.docs.length) {
+    line('Documentation (read what bears on the feature):');
+    for (const d of context.docs) line(`- ${code(d)}`);
+    line();
+  }
+  if (context.plans.length) {
+    line('Existing plans (follow their conventions; a new plan must not fight them):');
+    for (const p of context.plans) line(`- ${code(p)}`);
+    line();
+  } else line('There is no plan in the repository yet.\n');
+  if (context.readme) {
+    line('The beginning of its README:');
+    line();
+    line(fenced(context.readme.trim(), 'markdown'));
+    line();
+  }
+  if (context.openspec) line(`The repository uses OpenSpec: your planning folder is an OpenSpec change (${code(planDir)}).\n`);
 }
 
 /**
@@ -386,7 +386,19 @@ packages:
           command: npm test`;
 }
 
-function writeRepair(line: (s?: string) => void, repair: NonNullable<PlanningPromptInput['repair']>, planFile: string): void {
+/** A revision round's section of a prompt: the person's comments, quoted, after `asked` (what to do with them). */
+export function writeRevision(line: (s?: string) => void, planDir: string, comments: string, asked: readonly string[]): void {
+  line();
+  line('## The person asked for changes');
+  line();
+  line(`The plan in ${code(planDir + '/')} was presented for approval; the person asks for these changes`);
+  for (const l of asked) line(l);
+  line();
+  line(fenced(comments.trim() || '(no comments)', 'text'));
+}
+
+/** A repair round's section of a prompt: what was refused, a missing plan, the checker's problems. */
+export function writeRepair(line: (s?: string) => void, repair: NonNullable<PlanningPromptInput['repair']>, planFile: string): void {
   line();
   line(`## Repair round ${repair.round} of ${repair.of}`);
   line();
@@ -401,22 +413,31 @@ function writeRepair(line: (s?: string) => void, repair: NonNullable<PlanningPro
     line();
     line(`${code(planFile)} is missing: write it.`);
   }
-  const errors = repair.problems.filter((p) => p.severity === 'error');
-  const warnings = repair.problems.filter((p) => p.severity !== 'error');
-  if (errors.length || warnings.length) {
-    line();
-    line(`The exact checker found ${count(errors.length, 'error')}${warnings.length ? ` and ${count(warnings.length, 'warning')}` : ''} in ${code(planFile)}`);
-    line('(line:column, 1-based; an overlap names a path both patterns cover):');
-    line();
-    const shown = [...errors, ...warnings].slice(0, MAX_PROBLEMS_IN_PROMPT);
-    for (const p of shown) {
-      line(`- ${p.severity} ${code(p.code)} at ${p.line}:${p.column}${p.packageId ? ` (package ${code(p.packageId)})` : ''}: ${flatten(p.message)}`);
-    }
-    const more = errors.length + warnings.length - shown.length;
-    if (more > 0) line(`- … and ${count(more, 'more problem')}`);
+  if (writeProblems(line, repair.problems, planFile)) {
     line();
     line('Every error must be gone; fix warnings where the fix is clear.');
   }
+}
+
+/**
+ * The checker's problems of `planFile` as a prompt lists them (errors first, at most
+ * `MAX_PROBLEMS_IN_PROMPT`, the rest counted); false, and nothing written, when there are none.
+ */
+export function writeProblems(line: (s?: string) => void, problems: readonly PlanProblem[], planFile: string): boolean {
+  const errors = problems.filter((p) => p.severity === 'error');
+  const warnings = problems.filter((p) => p.severity !== 'error');
+  if (!errors.length && !warnings.length) return false;
+  line();
+  line(`The exact checker found ${count(errors.length, 'error')}${warnings.length ? ` and ${count(warnings.length, 'warning')}` : ''} in ${code(planFile)}`);
+  line('(line:column, 1-based; an overlap names a path both patterns cover):');
+  line();
+  const shown = [...errors, ...warnings].slice(0, MAX_PROBLEMS_IN_PROMPT);
+  for (const p of shown) {
+    line(`- ${p.severity} ${code(p.code)} at ${p.line}:${p.column}${p.packageId ? ` (package ${code(p.packageId)})` : ''}: ${flatten(p.message)}`);
+  }
+  const more = errors.length + warnings.length - shown.length;
+  if (more > 0) line(`- … and ${count(more, 'more problem')}`);
+  return true;
 }
 
 /** One line of an agent's or the checker's text (control characters become spaces). */
@@ -442,8 +463,10 @@ export type PlanningStatus = 'planning' | 'valid' | 'invalid' | 'interrupted' | 
 export type RoundInterruption = 'cancelled' | 'timed-out' | 'runner-lost';
 
 export interface PlanningRound {
+  /** 0: the draft a session started from (no agent: its files committed and audited as a round's). */
   n: number;
-  purpose: 'write' | 'repair' | 'revise';
+  /** `draft`: round 0 of a session started from a draft; `complete`: its agent's first round. */
+  purpose: 'write' | 'repair' | 'revise' | 'draft' | 'complete';
   startedAt: string;
   endedAt: string | null;
   /** The agent's exit code (null: a signal, or it could not start). */
@@ -458,6 +481,27 @@ export interface PlanningRound {
   failure: string | null;
   /** The round was stopped before its agent ended by itself (null: it ran to its end). Absent in older state files. */
   interrupted?: RoundInterruption | null;
+}
+
+/** How many rounds a session's agent ran (a draft's round 0 is none of them). */
+export function agentRounds(state: Pick<PlanningState, 'rounds'>): number {
+  return state.rounds.filter((r) => r.n > 0).length;
+}
+
+/** What a round does, in a person's words: the CLI's progress line and the editor's notification. */
+export function roundPurposeText(round: { purpose: PlanningRound['purpose']; repair: number; of: number }): string {
+  switch (round.purpose) {
+    case 'write':
+      return 'the agent writes the plan';
+    case 'revise':
+      return 'the agent revises the plan with your comments';
+    case 'draft':
+      return 'the draft and its task list into the planning folder';
+    case 'complete':
+      return 'the agent completes the draft';
+    default:
+      return `repair ${round.repair} of ${round.of}`;
+  }
 }
 
 /** Whether a round ran to its end: its agent ended by itself (not stopped), and the round's end was recorded. */
@@ -499,6 +543,20 @@ export interface PlanningState {
   discardedTip: string | null;
   /** The run's branches deleted with the session (#36), each with its last commit (`git branch <name> <commit>` restores one). */
   discardedRunBranches?: Record<string, string>;
+  /** The session started from a draft plan (Complete with Agent), not a description; absent or null: from a description. */
+  draft?: DraftOrigin | null;
+}
+
+/** Where a session started from a draft plan came from (state.json's `draft`). */
+export interface DraftOrigin {
+  /** The draft plan, repository-relative, as it was when the session started (round 0 holds its text). */
+  file: string;
+  /** The task lists it was converted from, repository-relative: copied into the planning folder, read-only. */
+  sources: string[];
+  /** Their copies, relative to the planning folder (where the draft's `converted_from` links point). */
+  copies: string[];
+  /** The draft's tasks (`draftTaskKey`): every one stays in some package of the plan. */
+  tasks: string[];
 }
 
 /** Reads a state file's JSON; null when it is not a planning state of this version. */
@@ -526,7 +584,16 @@ export function parsePlanningState(value: unknown): PlanningState | null {
     ...(s.discardedRunBranches && typeof s.discardedRunBranches === 'object'
       ? { discardedRunBranches: Object.fromEntries(Object.entries(s.discardedRunBranches).filter((e): e is [string, string] => typeof e[1] === 'string')) }
       : {}),
+    ...(s.draft !== undefined ? { draft: draftOriginOf(s.draft) } : {}),
   };
+}
+
+function draftOriginOf(value: unknown): DraftOrigin | null {
+  if (!value || typeof value !== 'object') return null;
+  const { file, sources, copies, tasks } = value as Partial<Record<keyof DraftOrigin, unknown>>;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (typeof file !== 'string' || !strings(sources) || !strings(copies) || !strings(tasks)) return null;
+  return { file, sources: [...sources], copies: [...copies], tasks: [...tasks] };
 }
 
 function customAgentOf(value: unknown): PlanningState['customAgent'] {

@@ -313,6 +313,8 @@ export interface CommandFacts {
   dependsOn: (packageId: string) => readonly string[];
   /** The package ids of a 1-based wave. */
   waveIds: (wave: number) => readonly string[];
+  /** Why the plan is read-only (a task list of another tool: converted, it runs); absent for a plan. */
+  readOnly?: string;
 }
 
 export interface CommandTarget {
@@ -324,6 +326,7 @@ const RESTRICTED = 'Restricted Mode: runs start agents and git, which an untrust
 
 /** Why `command` cannot act now, for a person; null when it can. Host-only facts (a file exists, a terminal is open) are the caller's. */
 export function whyNot(command: RunCommand, facts: CommandFacts, target: CommandTarget = {}): string | null {
+  if (facts.readOnly) return facts.readOnly;
   const { state } = facts;
   const going = facts.driving ? 'a run of this plan is going in this window' : facts.drivenElsewhere ? `a run of this plan is going (${facts.drivenElsewhere})` : null;
   const record = target.packageId !== undefined ? state?.packages[target.packageId] : undefined;

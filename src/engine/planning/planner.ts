@@ -13,13 +13,19 @@
  * repair prompt, up to the repair-round limit. Nothing touches the person's branch or
  * files; nothing runs a plan until the person approves it (`proposalGate`, planApproval.ts,
  * with approving and discarding a session).
+ *
+ * A session may start from a draft plan instead of a description (`completePlanning`, Complete
+ * with Agent): round 0 commits the draft and its task lists (draft.ts), the agent's first round
+ * completes it (core/planning/draftCompletion.ts), then the same loop.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
-import { expandAgent, walledProfile, type AgentProfile } from '../../core/agents/agentProfiles';
-import { auditScope } from '../../core/run/audit';
+import type { AgentProfile } from '../../core/agents/agentProfiles';
+import { interruptionOf } from '../../core/agents/exitJudgement';
+import { auditScope, type AuditScope } from '../../core/run/audit';
+import { buildCompletionPrompt, draftDescription, draftScope, droppedTaskProblems, type DraftForPrompt } from '../../core/planning/draftCompletion';
 import { 
   DEFAULT_REPAIR_ROUNDS,
   DEFAULT_ROUND_MINUTES,
@@ -40,6 +46,7 @@ import {
   type PlanProblem,
   type PlanningPaths,
   type PlanningPromptInput,
+  type DraftOrigin,
   type PlanningRound,
   type PlanningState,
   type RefusedChange,
@@ -51,13 +58,11 @@ import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile
 import { checkEngineFolder } from '../../store/engineFolder';
 import { 
   changedSince,
-  snapshotCheckout,
   commitAll,
   createWorktree,
   ensureExcluded,
   git,
   gitOut,
-  keepGitSetup,
   restoreGitSetup,
   revParse,
   treeChanges,
@@ -65,10 +70,12 @@ import {
   type SetupRestore,
  } from '../git';
 import { describeSetupChanges } from '../../core/git/gitSetup';
-import { ConfinementUnavailableError, LocalExecutor, wallsOption, type Confinement, type Launcher, type RunnerSpec } from '../attempt';
+import { ConfinementUnavailableError, defaultRunnerScript, keepBounds, localAttempts, readyTree, runnerSpec, wallsOption, type Confinement, type Launcher } from '../attempt';
 import { findRepositoryRoot } from '../plan';
+import { PlanningError } from './planningError';
+import { loadDraft, taskKeysOf, writeDraftFiles, type ReadDraft } from './draft';
 
-export class PlanningError extends Error {}
+export { PlanningError };
 
 export type PlanningEvent =
   | { kind: 'worktree'; id: string; worktree: string; branch: string }
@@ -96,12 +103,25 @@ export interface PlanningRunOptions {
   signal?: AbortSignal;
   /** The planning agent's walls (#32, ADR 0019), as a run's: on unless the person chose otherwise. */
   confinement?: Confinement;
+  /** The set-up command and the copy list (#50): the planning worktree readied before its agent as a package's tree is. */
+  setupHook?: string[];
+  copyFiles?: string[];
 }
 
 export interface StartPlanningOptions extends PlanningRunOptions {
   /** A folder in the repository (default `process.cwd()`). */
   cwd?: string;
   description: string;
+  /** The planning folder, repository-relative (default: `openspec/changes/<id>` or `plans/<id>`). */
+  out?: string;
+}
+
+/** Complete with Agent: a session that starts from a draft plan (ADR 0013, "A session from a draft"). */
+export interface CompletePlanningOptions extends PlanningRunOptions {
+  /** A folder in the repository (default `process.cwd()`). */
+  cwd?: string;
+  /** The draft plan, absolute or relative to `cwd`: a file of the repository (a converted plan, or any plan to complete). */
+  from: string;
   /** The planning folder, repository-relative (default: `openspec/changes/<id>` or `plans/<id>`). */
   out?: string;
 }
@@ -191,15 +211,33 @@ export async function planningRepo(cwd: string): Promise<string> {
 // ---------------------------------------------------------------------------------------
 // Start, revise
 
-/** The session `startPlanning` would make, and its first prompt; creates nothing. */
-export async function planningDryRun(options: { cwd?: string; description: string; out?: string; worktreesFolder?: string }): Promise<PlanningDryRun> {
-  const repo = await planningRepo(options.cwd ?? process.cwd());
+/**
+ * The session `startPlanning` (or, with `from`, `completePlanning`) would make, and its first
+ * agent round's prompt; creates nothing.
+ */
+export async function planningDryRun(options: { cwd?: string; out?: string; worktreesFolder?: string } & ({ description: string; from?: undefined } | { from: string; description?: undefined })): Promise<PlanningDryRun> {
+  const cwd = options.cwd ?? process.cwd();
+  const repo = await planningRepo(cwd);
+  const draft = options.from !== undefined ? await loadDraft(repo, cwd, options.from) : null;
   const context = await repoContext(repo);
-  const id = await freeId(repo, options.description);
+  const description = draft ? descriptionOf(draft) : options.description!;
+  const id = await freeId(repo, description);
   const planDir = planningFolder({ id, openspec: context.openspec, ...(options.out !== undefined ? { out: options.out } : {}) });
   const paths = planningPaths(repo, id, options.worktreesFolder);
-  const prompt = buildPlanningPrompt({ id, description: options.description, planDir, worktree: paths.worktree, context });
+  const base = { id, description, planDir, worktree: paths.worktree, context };
+  const prompt = draft
+    ? buildCompletionPrompt({ ...base, origin: originOf(draft), draft: { text: draft.text, problems: problemsOf(draft.analysis) }, unread: draft.unread })
+    : buildPlanningPrompt(base);
   return { id, repo, planDir, branch: paths.branch, worktree: paths.worktree, prompt };
+}
+
+function descriptionOf(draft: ReadDraft): string {
+  const feature = draft.analysis.plan.feature;
+  return draftDescription({ file: draft.file, sources: draft.sources.map((s) => s.source), title: feature?.title, featureId: feature?.id });
+}
+
+function originOf(draft: ReadDraft): DraftOrigin {
+  return { file: draft.file, sources: draft.sources.map((s) => s.source), copies: draft.sources.map((s) => s.copy), tasks: draft.tasks };
 }
 
 async function freeId(repo: string, description: string): Promise<string> {
@@ -210,12 +248,45 @@ async function freeId(repo: string, description: string): Promise<string> {
 /** A new session: its worktree and branch from the person's HEAD, the first round and the repair rounds. */
 export async function startPlanning(options: StartPlanningOptions): Promise<PlanningResult> {
   if (!options.description.trim()) throw new PlanningError('describe the feature to plan (a few lines, or a file)');
+  const { repo, head } = await sessionRepo(options);
+  const { paths, state, context } = await newSession(repo, head, options.description, options, null);
+  return runRounds(repo, paths, state, context, options, {});
+}
+
+/**
+ * Complete with Agent: a new session from a draft plan. Round 0 commits the draft and the task
+ * lists it links to (read-only) into the planning folder, audited as any round's files; the
+ * agent's first round completes the draft — its guesses settled, no task dropped — with the
+ * checker's problems on it; then the repair rounds and the approval of every session.
+ */
+export async function completePlanning(options: CompletePlanningOptions): Promise<PlanningResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const { repo, head } = await sessionRepo(options);
+  const draft = await loadDraft(repo, cwd, options.from);
+  const { paths, state, context } = await newSession(repo, head, descriptionOf(draft), options, originOf(draft));
+  const first = await commitDraft(repo, paths, state, draft, options);
+  return runRounds(repo, paths, state, context, options, { draft: first, unread: draft.unread });
+}
+
+/** The repository and its HEAD a new session starts from; refusals before anything is made. */
+async function sessionRepo(options: { cwd?: string; agent: AgentProfile }): Promise<{ repo: string; head: string }> {
   if (options.agent.interactive) throw new PlanningError(`planning runs its agent headless; ${options.agent.id} needs a terminal — choose a headless preset`);
   const repo = await planningRepo(options.cwd ?? process.cwd());
   const head = await revParse(repo, 'HEAD');
   if (!head) throw new PlanningError(`${repo} has no commit yet: commit something first (the plan's branch starts from HEAD)`);
+  return { repo, head };
+}
+
+/** A session's id, folder, worktree and branch from HEAD, and its first state; said by the `worktree` event. */
+async function newSession(
+  repo: string,
+  head: string,
+  description: string,
+  options: Pick<StartPlanningOptions, 'out' | 'worktreesFolder' | 'agent' | 'clock' | 'onEvent'>,
+  draft: DraftOrigin | null,
+): Promise<{ paths: PlanningPaths; state: PlanningState; context: RepoContext }> {
   const context = await repoContext(repo);
-  const id = await freeId(repo, options.description);
+  const id = await freeId(repo, description);
   const planDir = planningFolder({ id, openspec: context.openspec, ...(options.out !== undefined ? { out: options.out } : {}) });
   const paths = planningPaths(repo, id, options.worktreesFolder);
   await prepareFolder(repo, paths);
@@ -224,7 +295,7 @@ export async function startPlanning(options: StartPlanningOptions): Promise<Plan
   const state: PlanningState = {
     version: 1,
     id,
-    description: options.description,
+    description,
     planDir,
     branch: paths.branch,
     worktree: paths.worktree,
@@ -235,10 +306,48 @@ export async function startPlanning(options: StartPlanningOptions): Promise<Plan
     createdAt: now(options).toISOString(),
     approvedCommit: null,
     discardedTip: null,
+    ...(draft ? { draft } : {}),
   };
   await saveState(repo, paths, state);
   options.onEvent?.({ kind: 'worktree', id, worktree: paths.worktree, branch: paths.branch });
-  return runRounds(repo, paths, state, context, options, {});
+  return { paths, state, context };
+}
+
+/**
+ * Round 0 of a session from a draft: the draft and its task lists written into the planning
+ * folder, committed and audited as an agent round's files are (`acceptRound`, the folder's scope),
+ * the plan analysed. No agent runs in it.
+ */
+async function commitDraft(repo: string, paths: PlanningPaths, state: PlanningState, draft: ReadDraft, options: PlanningRunOptions): Promise<DraftForPrompt> {
+  const of = Math.max(0, options.repairRounds ?? DEFAULT_REPAIR_ROUNDS);
+  options.onEvent?.({ kind: 'round-started', id: state.id, round: 0, purpose: 'draft', repair: 0, of });
+  const clock = () => now(options).toISOString();
+  const round: PlanningRound = { n: 0, purpose: 'draft', startedAt: clock(), endedAt: null, exitCode: null, commit: null, errors: 0, warnings: 0, refused: [], failure: null, interrupted: null };
+  try {
+    writeDraftFiles(state.worktree, state.planDir, draft);
+  } catch (err) {
+    // The committed tree has a link (or a file) where the planning folder goes: nothing is written through it, no agent starts.
+    round.failure = (err as Error).message;
+    round.endedAt = clock();
+    state.rounds.push(round);
+    state.status = 'invalid';
+    await saveState(repo, paths, state);
+    options.onEvent?.({ kind: 'round-ended', id: state.id, round });
+    options.onEvent?.({ kind: 'done', id: state.id, status: state.status });
+    throw new PlanningError(`${round.failure}\nNo agent was started; the session ${state.id} is kept: waves plan --discard ${state.id} removes it (or give another folder: --out)`);
+  }
+  const accepted = await acceptRound(state, state.baseSha, 0, 'draft', planningScope(state.planDir));
+  const { text, missing } = readPlanText(state);
+  const problems = missing ? [] : problemsOf(analyzePlan(text));
+  round.commit = accepted.commit;
+  round.refused = accepted.refused.map((r) => r.path);
+  round.errors = problems.filter((p) => p.severity === 'error').length + (missing ? 1 : 0);
+  round.warnings = problems.filter((p) => p.severity === 'warning').length;
+  round.endedAt = clock();
+  state.rounds.push(round);
+  await saveState(repo, paths, state);
+  options.onEvent?.({ kind: 'round-ended', id: state.id, round });
+  return { text: missing ? draft.text : text, problems };
 }
 
 /**
@@ -264,17 +373,31 @@ export async function revisePlanning(options: Omit<PlanningRunOptions, 'agent'> 
   return runRounds(repo, paths, state, context, { ...options, agent }, { comments: options.comments });
 }
 
-async function runRounds(repo: string, paths: PlanningPaths, state: PlanningState, context: RepoContext, options: PlanningRunOptions, first: { comments?: string }): Promise<PlanningResult> {
+async function runRounds(
+  repo: string,
+  paths: PlanningPaths,
+  state: PlanningState,
+  context: RepoContext,
+  options: PlanningRunOptions,
+  first: { comments?: string; draft?: DraftForPrompt; unread?: string[] },
+): Promise<PlanningResult> {
+  // The copy list, then the set-up command (inside the agent's walls) until it ran to the end in this tree; its log in the session's folder.
+  const walls = wallsOption(options.confinement);
+  if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable);
+  const hookWalls = 'walls' in walls ? { ...walls.walls, runnerScript: options.runnerScript ?? defaultRunnerScript() } : undefined;
+  await readyTree({ repo, tree: state.worktree, branch: state.branch, dir: paths.dir, ...(options.setupHook ? { setupHook: options.setupHook } : {}), ...(options.copyFiles ? { copyFiles: options.copyFiles } : {}), ...(hookWalls ? { walls: hookWalls } : {}) }).catch((err: Error) => {
+    throw new PlanningError(`${err.message}\nNo agent was started; the session ${state.id} is kept (its set-up log: ${path.join(paths.dir, 'setup.log')}): waves plan --revise ${state.id} runs it again, waves plan --discard ${state.id} removes it`);
+  });
   const of = Math.max(0, options.repairRounds ?? DEFAULT_REPAIR_ROUNDS);
   state.status = 'planning';
   let repairs = 0;
   let repair: PlanningPromptInput['repair'];
-  let purpose: PlanningRound['purpose'] = first.comments !== undefined ? 'revise' : state.rounds.length ? 'repair' : 'write';
+  let purpose: PlanningRound['purpose'] = first.comments !== undefined ? 'revise' : first.draft ? 'complete' : state.rounds.length ? 'repair' : 'write';
   let last: { analysis: PlanAnalysis | null; problems: PlanProblem[] } = { analysis: null, problems: [] };
   for (;;) {
     const n = nextRound(paths, state);
     options.onEvent?.({ kind: 'round-started', id: state.id, round: n, purpose, repair: repairs, of });
-    const prompt = buildPlanningPrompt({
+    const input = {
       id: state.id,
       description: state.description,
       planDir: state.planDir,
@@ -282,7 +405,11 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
       context,
       ...(repair ? { repair } : {}),
       ...(purpose === 'revise' ? { revision: { comments: first.comments ?? '' } } : {}),
-    });
+    };
+    // A session from a draft: every round's prompt is the completion prompt (the draft quoted in the first).
+    const prompt = state.draft
+      ? buildCompletionPrompt({ ...input, origin: state.draft, ...(purpose === 'complete' && first.draft ? { draft: first.draft, unread: first.unread ?? [] } : {}) })
+      : buildPlanningPrompt(input);
     const { round, refused } = await runRound(repo, paths, state, n, purpose, prompt, options);
     const { text, missing, refused: planRefused } = readPlanText(state);
     if (planRefused) {
@@ -291,11 +418,16 @@ async function runRounds(repo: string, paths: PlanningPaths, state: PlanningStat
     }
     const analysis = missing ? null : analyzePlan(text);
     const problems = analysis ? problemsOf(analysis) : [];
+    // A session from a draft keeps every task of it: one dropped is an error — a warning once the person asked for changes (they may have asked for it).
+    if (analysis && state.draft?.tasks.length) {
+      const asked = purpose === 'revise' || state.rounds.some((r) => r.purpose === 'revise');
+      problems.unshift(...droppedTaskProblems(state.draft.tasks, taskKeysOf(analysis.plan), asked ? 'warning' : 'error'));
+    }
     round.errors = problems.filter((p) => p.severity === 'error').length + (missing ? 1 : 0);
     round.warnings = problems.filter((p) => p.severity === 'warning').length;
     state.rounds.push(round);
     last = { analysis, problems };
-    const valid = !missing && analysis!.valid;
+    const valid = !missing && analysis!.valid && !problems.some((p) => p.severity === 'error');
     // An agent that failed (could not start, exited with an error, hit a limit) and left nothing is not asked again.
     const gaveUp = round.failure !== null && round.commit === null;
     const stop = valid || repairs >= of || gaveUp || options.signal?.aborted === true;
@@ -342,83 +474,52 @@ function nextRound(paths: PlanningPaths, state: PlanningState): number {
   return n;
 }
 
-/** One agent round: the runner in the planning worktree, then the audit that keeps only the planning folder's changes. */
+/**
+ * One agent round: an attempt in the planning worktree, supervised as a package's is (attempt/supervise.ts:
+ * its walls, spec, stop, exit record and judgement), then the audit that keeps only the planning folder's changes.
+ */
 async function runRound(repo: string, paths: PlanningPaths, state: PlanningState, n: number, purpose: PlanningRound['purpose'], prompt: string, options: PlanningRunOptions): Promise<{ round: PlanningRound; refused: RefusedChange[] }> {
   const clock = () => now(options).toISOString();
   const round: PlanningRound = { n, purpose, startedAt: clock(), endedAt: null, exitCode: null, commit: null, errors: 0, warnings: 0, refused: [], failure: null, interrupted: null };
   const dir = paths.round(n);
-  const files = attemptFiles(dir);
-  const place = { packageId: 'planning', attempt: n, dir, files };
+  const place = { packageId: 'planning', attempt: n, dir, files: attemptFiles(dir) };
   // The planning agent runs inside the same walls as a package's (#32): none to be had, nothing starts.
-  const walls = wallsOption(options.confinement);
-  if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable);
-  const executor = new LocalExecutor({
-    repoRoot: repo,
-    featureId: state.id,
-    ...('walls' in walls ? { walls: walls.walls } : {}),
-    ...(options.launcher ? { launcher: options.launcher } : {}),
-    ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
-  });
+  const { supervisor, walled } = localAttempts({ repoRoot: repo, featureId: state.id, confinement: options.confinement, launcher: options.launcher, runnerScript: options.runnerScript, timing: { pollMs: options.pollMs } });
   const prev = (await revParse(state.worktree, `refs/heads/${state.branch}`)) ?? state.baseSha;
   const token = randomBytes(16).toString('hex');
-  const { argv, stdinFile } = expandAgent(walledProfile(options.agent, 'walls' in walls), { promptFile: files.prompt, packageId: 'planning', worktree: state.worktree, feature: state.id, resultFile: files.result, attemptDir: dir });
-  const spec: RunnerSpec = {
-    version: 1,
-    argv,
-    cwd: state.worktree,
-    env: { ...options.env, WAVES_PLANNING_ID: state.id, WAVES_PLAN_DIR: state.planDir, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: dir },
-    interactive: false,
-    stdinFile,
+  const spec = runnerSpec({
+    agent: options.agent,
+    place,
+    worktree: state.worktree,
+    feature: state.id,
+    token,
+    walled,
+    env: { ...options.env, WAVES_PLANNING_ID: state.id, WAVES_PLAN_DIR: state.planDir },
     timeoutMs: options.timeoutMs === undefined ? DEFAULT_ROUND_MINUTES * 60_000 : options.timeoutMs,
-    graceMs: options.graceMs ?? 10_000,
-    startToken: token,
-    verdict: options.agent.verdict,
-    needsInputPattern: options.agent.needsInputPattern ?? null,
-    agentId: options.agent.id,
-  };
+    graceMs: options.graceMs,
+  });
   checkEngineFolder(repo, paths.dir, { below: true });
   // The person's checkout and the repository's git set-up before the agent starts: compared after it (and the set-up put back).
-  const [before, setup] = await Promise.all([snapshotCheckout(repo), keepGitSetup(repo)]);
-  await executor.writeAttempt(place, prompt, spec);
+  const { checkout: before, setup } = await keepBounds(repo);
+  await supervisor.write(place, prompt, spec);
   try {
-    const launched = await executor.start({ attempt: place, startToken: token, title: `waves plan: ${state.id} #${n}`, cwd: state.worktree, interactive: false });
-    let runnerEnded = false;
-    void launched.exited?.then(() => (runnerEnded = true));
-    const onAbort = () => void executor.cancel(place);
-    options.signal?.addEventListener('abort', onAbort);
-    // Stopped while the runner was starting: an abort that came before the listener is not heard by it.
-    if (options.signal?.aborted) onAbort();
-    try {
-      let endedAt: number | null = null;
-      for (;;) {
-        const exit = await executor.readExit(place);
-        if (exit) {
-          round.exitCode = exit.code;
-          const bad = exit.code !== 0 || exit.timedOut || exit.cancelled || (exit.verdict !== null && exit.verdict.reported && !exit.verdict.ok);
-          if (bad) round.failure = exit.reason || (exit.verdict?.detail ?? `the agent exited ${exit.code ?? exit.signal}`);
-          if (exit.cancelled || options.signal?.aborted) round.interrupted = 'cancelled';
-          else if (exit.timedOut) round.interrupted = 'timed-out';
-          break;
-        }
-        if (runnerEnded) {
-          endedAt ??= Date.now();
-          if (Date.now() - endedAt > 2000) {
-            round.failure = 'the runner ended without an exit record';
-            round.interrupted = options.signal?.aborted ? 'cancelled' : 'runner-lost';
-            break;
-          }
-        }
-        await sleep(options.pollMs ?? 200);
-      }
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+    const attempt = await supervisor.start({ attempt: place, startToken: token, title: `waves plan: ${state.id} #${n}`, cwd: state.worktree, interactive: false }, options.signal);
+    const end = await attempt.ended();
+    if (end.exit) {
+      round.exitCode = end.exit.code;
+      // A round failed when its agent did not end cleanly, or said it failed; in the runner's words.
+      const { exit, judgement } = end;
+      if (judgement.end !== 'clean' || judgement.saidFailed !== null) round.failure = exit.reason || (exit.verdict?.detail ?? `the agent exited ${exit.code ?? exit.signal}`);
+    } else {
+      round.failure = end.lost;
     }
+    round.interrupted = interruptionOf(end);
   } catch (err) {
     round.failure = `the agent could not start: ${(err as Error).message}`;
   }
   // Put back before the engine's git works in the planning worktree: a planted filter would run in its `add` and `checkout`.
   const setupRefused = setup ? await putSetupBack(repo, setup, state.id, n) : null;
-  const accepted = await acceptRound(state, prev, n, purpose);
+  const accepted = await acceptRound(state, prev, n, purpose, state.draft ? draftScope(state.planDir, state.draft.copies) : planningScope(state.planDir));
   const refused = [
     ...(setupRefused ? [setupRefused] : []),
     ...accepted.refused,
@@ -456,10 +557,11 @@ async function putSetupBack(repo: string, kept: KeptGitSetup, id: string, n: num
 }
 
 /**
- * What the agent left, committed as one commit (by id), audited against the planning folder;
+ * What the agent left (round 0: the draft written), committed as one commit (by id), audited
+ * against `scope` (the planning folder; a session from a draft: without its task lists' copies);
  * the branch is reset to `prev` and only the accepted changes are committed on it again.
  */
-async function acceptRound(state: PlanningState, prev: string, n: number, purpose: string): Promise<{ commit: string | null; refused: RefusedChange[] }> {
+async function acceptRound(state: PlanningState, prev: string, n: number, purpose: string, scope: AuditScope): Promise<{ commit: string | null; refused: RefusedChange[] }> {
   const tree = state.worktree;
   let agentCommit: string | null = null;
   try {
@@ -473,7 +575,7 @@ async function acceptRound(state: PlanningState, prev: string, n: number, purpos
   await git(tree, ['reset', '-q', '--hard', prev]);
   await git(tree, ['clean', '-q', '-f', '-d']);
   if (!agentCommit || agentCommit === prev) return { commit: null, refused: [] };
-  const audit = auditScope(await treeChanges(tree, prev, agentCommit), planningScope(state.planDir));
+  const audit = auditScope(await treeChanges(tree, prev, agentCommit), scope);
   const bad = new Set(audit.violations.map((v) => v.path));
   const keep = audit.changes.filter((c) => !bad.has(c.path));
   const written = keep.filter((c) => c.change !== 'D').map((c) => c.path);
@@ -514,4 +616,3 @@ export function samePath(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

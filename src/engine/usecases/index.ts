@@ -8,6 +8,7 @@
  *   discardPlanning.ts  a proposed plan discarded with what its run left (#36)
  *   review.ts        the person's Approve / Request Changes on a package (#33), for its driver
  *   demoWorkspace.ts the demo plan copied into a new git repository with the demo agent (#35)
+ *   tickSource.ts    a converted plan's tasks ticked in the task list it came from
  */
 export { discardPlanning } from './discardPlanning';
 export { commentAuthor, currentThreads, submitReview, type SubmitResult } from './review';
@@ -29,3 +30,4 @@ export {
   type StartResult,
 } from './startRun';
 export type { ForecastResult } from './forecast';
+export { replaceFile, tickSourceTasks, type TickSourceOutcome, type TickSourceRequest } from './tickSource';

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { at, codes, deps, read } from './fixtures';
+import { detectFormat, readForeignPlan } from '../../../src/core/formats/foreignPlan';
 
 describe('spec-kit tasks.md', () => {
   it("reads spec-kit's own template: one package a task, phases and [P] runs as implied dependencies", () => {
@@ -65,5 +66,13 @@ describe('spec-kit tasks.md', () => {
     const unknown = codes(r, 'foreign-dependency-unknown');
     assert.equal(at(r.text, unknown[0].range), 'T099');
     assert.equal(codes(r, 'foreign-task-incomplete').length, 2);
+  });
+
+  it('a list whose ids have four digits or more (T0001) is a spec-kit list too', () => {
+    const text = '# Tasks: Big\n\n## Phase 1: Setup\n\n- [ ] T0001 Create src/a.ts\n- [ ] T0002 [P] Create src/b.ts depends on T0001\n';
+    assert.equal(detectFormat('tasks.md', text), 'spec-kit');
+    const r = readForeignPlan('tasks.md', text);
+    assert.deepEqual(r.packages.map((p) => p.sourceIds), [['T0001'], ['T0002']]);
+    assert.deepEqual(deps(r, r.packages[1].id), [r.packages[0].id]);
   });
 });

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { convertToWorkPackages } from '../../../src/core/formats/convert';
-import { detectFormat, readForeignPlan } from '../../../src/core/formats/foreignPlan';
+import { detectFormat, readForeignFolder, readForeignPlan } from '../../../src/core/formats/foreignPlan';
+import type { ForeignDiagnostic } from '../../../src/core/formats/foreignModel';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { codes, deps, folderFiles, readFolder } from './fixtures';
 
@@ -69,3 +70,124 @@ describe('Spec Kitty work packages', () => {
     assert.ok(analyzePlan(convertToWorkPackages(readFolder(REAL))).valid);
   });
 });
+
+/** The line (1-based) of a diagnostic in its file. */
+function lineOf(d: ForeignDiagnostic): number {
+  const file = folderFiles(d.file!.split('/').slice(0, 2).join('/')).find((f) => f.path === d.file)!;
+  return file.text.slice(0, d.range.start).split('\n').length;
+}
+
+/** A feature folder written here: each entry a path under `f/` and its text. */
+const feature = (files: Record<string, string>) => readForeignFolder(Object.entries(files).map(([p, text]) => ({ path: `f/${p}`, text })));
+const wp = (id: string, extra = '') => `---\nwork_package_id: ${id}\ntitle: ${id}\ndependencies: []\nowned_files:\n- src/${id}.py\n${extra}---\n# ${id}\n`;
+const move = (id: string, wpId: string, from: string, to: string, at: string, extra = '') =>
+  `{"actor": "a", "at": "${at}", "event_id": "${id}", "execution_mode": "worktree", "force": false, "from_lane": "${from}", "to_lane": "${to}", "wp_id": "${wpId}"${extra}}`;
+
+describe('Spec Kitty state files: lanes beside tasks/', () => {
+  it('status.events.jsonl: lanes as Spec Kitty reads them; approved is not done; front matter `lane` overridden', () => {
+    const r = readFolder(REAL);
+    assert.deepEqual(r.packages.map((p) => p.done), [false, false, false, false]); // every WP approved, none merged
+    assert.ok(r.notes.some((n) => n === '`WP01`, `WP02`, `WP03`, `WP04` are `approved` in status.events.jsonl (reviewed, not merged yet): read as not done.'));
+    const rel = 'spec-kitty/cli-saas-fanout-preserves-local-at-01KRNS87';
+    const fanout = readFolder(rel);
+    assert.match(folderFiles(rel).find((f) => f.path.endsWith('.md'))!.text, /^lane: planned$/m);
+    assert.equal(fanout.packages[0].done, true); // the log moved it to done; its front matter still says planned
+    assert.deepEqual(fanout.diagnostics, []);
+  });
+
+  it('status.json alone, and lanes.json: the order of lane-mates sharing files, as implied dependencies', () => {
+    const rel = 'spec-kitty/execution-state-canonical-surface-01KTG6P9';
+    const r = readFolder(rel);
+    assert.equal(r.packages.length, 14);
+    assert.ok(r.packages.every((p) => p.done));
+    assert.deepEqual(deps(r, 'wp12'), ['wp11?']);
+    assert.deepEqual(deps(r, 'wp13'), ['wp12?']);
+    assert.deepEqual(deps(r, 'wp14'), ['wp04', 'wp13?']);
+    assert.deepEqual(deps(r, 'wp05'), ['wp04']); // already ordered by its dependencies: nothing implied
+    const implied = codes(r, 'foreign-implied-dependency');
+    assert.deepEqual(implied.map((d) => [d.file, r.at(d.file, d.range), lineOf(d)]), [
+      [`${rel}/tasks/WP12-ownership-scope-backfill-port.md`, 'WP12', 2],
+      [`${rel}/tasks/WP13-legacy-migration-rebuild-port.md`, 'WP13', 2],
+      [`${rel}/tasks/WP14-merge-coord-topology-hardening.md`, 'WP14', 2],
+    ]);
+    assert.match(implied[0].message, /`WP12` waits for `WP11` only because of the order of Spec Kitty's lane `lane-b` in lanes\.json \(write_scope_overlap\)/);
+    assert.equal(r.diagnostics.length, 3);
+    // That order is what makes the converted plan safe: without lanes.json, the overlaps Spec Kitty serialised.
+    assert.ok(analyzePlan(convertToWorkPackages(r)).valid);
+    const without = readForeignFolder(folderFiles(rel).filter((f) => !f.path.endsWith('lanes.json')));
+    const overlaps = analyzePlan(convertToWorkPackages(without)).diagnostics.filter((d) => d.code === 'write-overlap');
+    assert.ok(overlaps.some((d) => d.packageId === 'wp05' && /`src\/specify_cli\/\*\*` overlaps `src\/specify_cli\/migration\/backfill_ownership\.py` of `wp12`/.test(d.message)));
+  });
+
+  it('malformed state files: positioned diagnostics in each file; the rest read as Spec Kitty would', () => {
+    const rel = 'spec-kitty/broken-state';
+    const r = readFolder(rel);
+    // WP01: a rollback beats the forward move of the same instant (in_progress, whatever its front matter says);
+    // WP02: done; WP03: the first of two moves with one event id (done); WP04: no valid move, `lane: wip`.
+    assert.deepEqual(r.packages.map((p) => p.done), [false, true, true, false]);
+    assert.deepEqual(deps(r, 'wp03'), ['wp01', 'wp02?']); // lane-b runs WP02 then WP03: both write src/shared.py
+    assert.deepEqual(deps(r, 'wp01'), []); // lane-a's order contradicts WP04's dependencies: not read
+    const seen = r.diagnostics.map((d) => [d.severity, d.code, d.file!.slice(rel.length + 1), lineOf(d), r.at(d.file, d.range)]);
+    assert.deepEqual(seen, [
+      ['info', 'foreign-implied-dependency', 'tasks/WP03-cli.md', 2, 'WP03'],
+      ['warning', 'foreign-state-invalid', 'tasks/WP04-docs.md', 4, 'wip'],
+      ['error', 'foreign-not-format', 'status.events.jsonl', 16, '"'],
+      ['warning', 'foreign-state-invalid', 'status.events.jsonl', 17, '"WP07"'],
+      ['warning', 'foreign-state-invalid', 'status.events.jsonl', 18, '"wip"'],
+      ['warning', 'foreign-state-invalid', 'status.events.jsonl', 19, folderFiles(rel).find((f) => f.path.endsWith('jsonl'))!.text.split('\n')[18]],
+      ['warning', 'foreign-state-invalid', 'status.events.jsonl', 20, '"mystery"'],
+      ['warning', 'foreign-state-invalid', 'status.json', 8, '"approved"'],
+      ['warning', 'foreign-state-invalid', 'status.json', 17, '"planned"'],
+      ['warning', 'foreign-state-invalid', 'status.json', 19, '"WP09"'],
+      ['warning', 'foreign-state-invalid', 'lanes.json', 9, '"WP01"'],
+      ['warning', 'foreign-state-invalid', 'lanes.json', 37, '"WP09"'],
+    ]);
+    const message = (file: string, line: number) => r.diagnostics.find((d) => d.file === `${rel}/${file}` && lineOf(d) === line)!.message;
+    assert.match(message('status.json', 8), /^status\.json says `WP01` is `approved`, but status\.events\.jsonl, which Spec Kitty reads the lanes from, says `in_progress`: read as `in_progress`\./);
+    assert.match(message('lanes.json', 9), /^lanes\.json runs `WP04` before `WP01`, which `WP04` depends on/);
+    assert.match(message('status.events.jsonl', 17), /names `WP07` \(1 line\), which is not a work package of these files/);
+  });
+
+  it('the reducer: rollbacks with a review_ref, the `doing` alias, (at, event id) order, other features\' files passed over', () => {
+    const at = (s: number) => `2026-01-01T00:00:0${s}Z`;
+    const read = (lines: string[], extra: Record<string, string> = {}) =>
+      feature({ 'tasks/WP01-a.md': wp('WP01'), 'status.events.jsonl': lines.join('\n') + '\n', ...extra });
+    // for_review → in_progress is a rollback only with a review_ref: then it beats done at the same instant.
+    assert.equal(read([move('B', 'WP01', 'approved', 'done', at(1)), move('A', 'WP01', 'for_review', 'in_progress', at(1), ', "review_ref": "r.md"')]).packages[0].done, false);
+    assert.equal(read([move('B', 'WP01', 'for_review', 'in_progress', at(1)), move('C', 'WP01', 'approved', 'done', at(1))]).packages[0].done, true);
+    assert.equal(read([move('C', 'WP01', 'approved', 'done', at(1)), move('B', 'WP01', 'for_review', 'in_progress', at(1))]).packages[0].done, true); // sorted by event id
+    assert.equal(read([move('A', 'WP01', 'doing', 'done', at(2)), move('B', 'WP01', 'planned', 'doing', at(1))]).packages[0].done, true); // by time, not line
+    // A state file of another feature folder is not this feature's.
+    const other = feature({ 'a/tasks/WP01-a.md': wp('WP01'), 'b/status.json': '{"work_packages": {"WP01": {"lane": "done"}}}' });
+    assert.equal(other.packages[0].done, false);
+    assert.deepEqual(other.diagnostics.filter((d) => d.code !== 'foreign-no-write-scope'), []);
+  });
+
+  it('lanes.json lanes formed by dependencies only, or with no reason given: no order read beyond the dependencies', () => {
+    const lanes = (report: string) =>
+      `{"lanes": [{"lane_id": "lane-a", "wp_ids": ["WP01", "WP02", "WP03"], "depends_on_lanes": [], "parallel_group": 0}]${report}}`;
+    const files = { 'tasks/WP01-a.md': wp('WP01'), 'tasks/WP02-b.md': wp('WP02').replace('dependencies: []', 'dependencies: [WP01]'), 'tasks/WP03-c.md': wp('WP03').replace('dependencies: []', 'dependencies: [WP01]') };
+    const byDeps = feature({ ...files, 'lanes.json': lanes(', "collapse_report": {"events": [{"wp_a": "WP02", "wp_b": "WP01", "rule": "dependency", "evidence": "WP02 depends on WP01"}, {"wp_a": "WP03", "wp_b": "WP01", "rule": "dependency", "evidence": "WP03 depends on WP01"}]}') });
+    assert.deepEqual(deps(byDeps, 'wp03'), ['wp01']); // WP02 and WP03 stay parallel
+    assert.deepEqual(codes(byDeps, 'foreign-implied-dependency'), []);
+    assert.ok(byDeps.notes.includes('lanes.json runs the work packages of lane `lane-a` (WP01, WP02, WP03) one after another because of their dependencies only: read by their dependencies alone, what those leave parallel may run in parallel.'));
+    const noReason = feature({ ...files, 'lanes.json': lanes('') });
+    assert.deepEqual(deps(noReason, 'wp03'), ['wp01']);
+    assert.ok(noReason.notes.some((n) => /gives no reason \(no `collapse_report`\)/.test(n)));
+    const shared = feature({ ...files, 'lanes.json': lanes(', "collapse_report": {"events": [{"wp_a": "WP02", "wp_b": "WP03", "rule": "write_scope_overlap", "evidence": "x"}]}') });
+    assert.deepEqual(deps(shared, 'wp03'), ['wp01', 'wp02?']);
+  });
+
+  it('state files that are not JSON or not Spec Kitty\'s: foreign-not-format where it fails', () => {
+    const r = feature({ 'tasks/WP01-a.md': wp('WP01', 'lane: done\n'), 'status.json': '{"work_packages": {"WP01": {"lane": "done"},}}', 'lanes.json': '{"version": 1}' });
+    const bad = codes(r, 'foreign-not-format');
+    assert.deepEqual(bad.map((d) => [d.file, d.range.start]), [
+      ['f/status.json', '{"work_packages": {"WP01": {"lane": "done"},}}'.indexOf(',}') + 1],
+      ['f/lanes.json', 0],
+    ]);
+    assert.match(bad[0].message, /^status\.json is not valid JSON \(expected a key in quotes, found `\}`\): it is not read\./);
+    assert.match(bad[1].message, /^lanes\.json has no `lanes` list/);
+    assert.equal(r.packages[0].done, true); // read by its front matter
+  });
+});
+

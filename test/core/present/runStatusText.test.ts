@@ -164,6 +164,14 @@ describe('runSummary: why a command cannot act', () => {
     }
   });
 
+  it('a read-only plan (a task list of another tool) says why for every command, even in Restricted Mode', () => {
+    const readOnly = 'this is a spec-kit tasks.md, shown read-only: convert it';
+    for (const c of ['runPlan', 'runWave', 'runPackage', 'retryFailed', 'resume', 'cancelRun', 'showPrompt', 'finishRun', 'cleanUpWorktrees'] as const) {
+      assert.equal(whyNot(c, facts(undefined, { readOnly, trusted: false }), { wave: 1, packageId: 'a' }), readOnly, c);
+    }
+    assert.equal(whyNot('runPlan', facts(undefined)), null, 'a plan without it runs');
+  });
+
   it('a plan with errors or a run going elsewhere stops a start', () => {
     assert.equal(whyNot('runPlan', facts(undefined, { planErrors: 2 })), 'the plan has 2 errors: fix them first');
     assert.match(whyNot('runPlan', facts(midRun(), { drivenElsewhere: 'driven by pid 7 on h' })) ?? '', /going \(driven by pid 7 on h\); cancel it/);

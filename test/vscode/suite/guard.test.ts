@@ -5,7 +5,6 @@
 // view's plan row says the branch is green. The plan is a git repository of its own in the
 // workspace; the agents and the checks run inside their walls.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -13,7 +12,7 @@ import type { WavesApi } from '../../../src/extension';
 import type { RunState } from '../../../src/core/run/runState';
 import { runStateFile } from '../../../src/core/run/runPaths';
 import { readRunSettings } from '../../../src/run/settings';
-import { Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi } from '../helpers';
+import { committedPlanRepo, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi } from '../helpers';
 import { callerAgent, RENAMED_EXPORT_FILES, RENAMER_AGENT } from '../../fixtures/renamedExport';
 
 function guardedPlan(repo: string, gate: string, feature = 'guarded-editor', budget?: number): string {
@@ -49,16 +48,7 @@ function guardedPlan(repo: string, gate: string, feature = 'guarded-editor', bud
     '          command: node check.mjs',
     '',
   ].join('\n');
-  for (const [name, text] of Object.entries(RENAMED_EXPORT_FILES)) {
-    fs.mkdirSync(path.dirname(path.join(repo, name)), { recursive: true });
-    fs.writeFileSync(path.join(repo, name), text);
-  }
-  fs.writeFileSync(path.join(repo, 'work-packages.yaml'), text);
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, encoding: 'utf8' });
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('commit', '-q', '-m', 'plan');
-  return fs.realpathSync(path.join(repo, 'work-packages.yaml'));
+  return committedPlanRepo(repo, { ...RENAMED_EXPORT_FILES, 'work-packages.yaml': text });
 }
 
 describe('The integration guard in the editor (#34)', function () {
