@@ -13,18 +13,8 @@ import type { AuditScope } from '../run/audit';
 import { LOCK_NAMESPACES } from '../plan/lockKeys';
 import { code } from '../run/prompt';
 import { fenced } from '../util/markdown';
-import {
-  PLAN_FILE_NAME,
-  planFormatExample,
-  planningScope,
-  writeProblems,
-  writeRepair,
-  writeRepoContext,
-  writeRevision,
-  type DraftOrigin,
-  type PlanProblem,
-  type PlanningPromptInput,
-} from './planningSession';
+import { PLAN_FILE_NAME, planningScope, type DraftOrigin, type PlanProblem, type PlanningPromptInput } from './planningSession';
+import { planFormatExample, writeProblems, writeRepair, writeRepoContext, writeRevision } from './planningPrompt';
 
 /** At most this many characters of the draft are quoted in the completion prompt (the file is there in full). */
 export const MAX_DRAFT_IN_PROMPT = 60_000;

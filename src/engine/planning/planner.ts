@@ -26,32 +26,8 @@ import type { AgentProfile } from '../../core/agents/agentProfiles';
 import { interruptionOf } from '../../core/agents/exitJudgement';
 import { auditScope, type AuditScope } from '../../core/run/audit';
 import { buildCompletionPrompt, draftDescription, draftScope, droppedTaskProblems, type DraftForPrompt } from '../../core/planning/draftCompletion';
-import { 
-  DEFAULT_REPAIR_ROUNDS,
-  DEFAULT_ROUND_MINUTES,
-  PLAN_FILE_NAME,
-  PLANNING_BRANCH_PREFIX,
-  PLANS_FOLDER,
-  buildPlanningPrompt,
-  isPlanningId,
-  revisionRefusal,
-  sessionAgent,
-  sessionAgentRecord,
-  parsePlanningState,
-  planningFolder,
-  planningId,
-  planningPaths,
-  planningScope,
-  problemsOf,
-  type PlanProblem,
-  type PlanningPaths,
-  type PlanningPromptInput,
-  type DraftOrigin,
-  type PlanningRound,
-  type PlanningState,
-  type RefusedChange,
-  type RepoContext,
- } from '../../core/planning/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, PLAN_FILE_NAME, PLANNING_BRANCH_PREFIX, PLANS_FOLDER, isPlanningId, revisionRefusal, sessionAgent, sessionAgentRecord, parsePlanningState, planningFolder, planningId, planningPaths, planningScope, problemsOf, type PlanProblem, type PlanningPaths, type PlanningPromptInput, type DraftOrigin, type PlanningRound, type PlanningState, type RefusedChange, type RepoContext } from '../../core/planning/planningSession';
+import { buildPlanningPrompt } from '../../core/planning/planningPrompt';
 import { attemptFiles, quarantineDir } from '../../core/run/runPaths';
 import { writeAtomic } from '../../store/atomicWrite';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';

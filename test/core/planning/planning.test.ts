@@ -3,27 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { customProfile, presetProfile } from '../../../src/core/agents/agentProfiles';
-import {
-  approvalRefusal,
-  buildPlanningPrompt,
-  isPlanningId,
-  nextStepsText,
-  parsePlanningState,
-  planningFolder,
-  planningId,
-  planningPaths,
-  planningScope,
-  planningSlug,
-  planFormatExample,
-  problemsOf,
-  proposedPlanIdOf,
-  proposedPlanLabel,
-  revisionRefusal,
-  roundComplete,
-  sessionAgent,
-  sessionAgentRecord,
-  type RepoContext,
-} from '../../../src/core/planning/planningSession';
+import { approvalRefusal, isPlanningId, nextStepsText, parsePlanningState, planningFolder, planningId, planningPaths, planningScope, planningSlug, problemsOf, proposedPlanIdOf, proposedPlanLabel, revisionRefusal, roundComplete, sessionAgent, sessionAgentRecord, type RepoContext } from '../../../src/core/planning/planningSession';
+import { buildPlanningPrompt, planFormatExample } from '../../../src/core/planning/planningPrompt';
 import { auditScope } from '../../../src/core/run/audit';
 
 const context: RepoContext = { readme: '# Shop\n\nSells things.\n', layout: ['README.md', 'docs/', 'src/'], docs: ['docs/architecture.md'], plans: ['work-packages.yaml'], openspec: false };

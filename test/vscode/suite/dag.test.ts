@@ -119,7 +119,11 @@ describe('DAG panel', () => {
     const line = editor.document.lineAt(editor.selection.start.line).text;
     assert.match(line, /package_id: wp-web/);
     assert.ok(panel.visible || vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview)), 'the panel is still open');
-    const groupOfPanel = vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(DAG_VIEW_TYPE)));
+    // This plan's panel (its title names its feature): an earlier suite may have left another plan's panel open.
+    const feature = (await wavesApi()).registry.get(planUri())?.analysis.plan.feature?.id ?? '';
+    const groupOfPanel = vscode.window.tabGroups.all.find((g) =>
+      g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(DAG_VIEW_TYPE) && t.label === `DAG — ${feature}`),
+    );
     assert.ok(groupOfPanel, 'the panel has a tab');
     assert.notEqual(groupOfPanel.viewColumn, editor.viewColumn, 'the plan did not open over the panel');
   });
