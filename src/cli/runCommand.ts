@@ -12,12 +12,11 @@ import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
 import { RunEngine, isRemote, type DryRun } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
-import { SourceTicker } from './sourceTicker';
 import { askYesNo, type Io } from './io';
 
 import { agentFrom, coordinatorFrom, optionFlags, planArg, rel, unsafeNote, worktreeAndWallsFrom } from './runArgs';
 import { ProgressOutput } from './progressOutput';
-import { dryRunOf, plannedConflictText, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
+import { dryRunOf, plannedConflictText, SourceTickQueue, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
 import { hostsInputFrom } from './hostsCommand';
 import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';
@@ -165,7 +164,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   let packages: ProgressPackage[] = [];
   let sub: { dispose(): void } | undefined;
   let asked = false;
-  let ticker: SourceTicker | undefined;
+  let ticker: SourceTickQueue | undefined;
   const started = await startRun(request, {
     approveCommands: async (commands) => {
       // Only on a terminal, and not with --json (its output is for a program): else refused with the list.
@@ -186,7 +185,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       out = new ProgressOutput(io, json, packages);
       const o = out;
       sub?.dispose();
-      ticker = flags.has('tick-source') ? new SourceTicker(engine, (line) => o.note(line)) : undefined;
+      // `--tick-source`: a converted plan's tasks ticked in its source as packages succeed, said as progress notes.
+      ticker = flags.has('tick-source') ? new SourceTickQueue(engine, (line) => o.note(line)) : undefined;
       sub = engine.events((e) => {
         o.event(e, engine.store?.state, packages);
         ticker?.event(e);

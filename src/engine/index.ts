@@ -102,7 +102,7 @@ export { attemptPrompt, changesBetween, fileAtCommit, hasRun, liveLocks, package
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
-export { replaceFile, tickSourceTasks, type TickSourceOutcome, type TickSourceRequest } from './usecases';
+export { replaceFile, SourceTickQueue, tickSourceTasks, type TickRun, type TickSourceOutcome, type TickSourceRequest } from './usecases';
 export { discardPlanning } from './usecases';
 export { commentAuthor, currentThreads, submitReview, type SubmitResult } from './usecases';
 export { DemoTargetNotEmptyError, makeDemoWorkspace, type DemoWorkspaceRequest } from './usecases';

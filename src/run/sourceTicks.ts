@@ -6,18 +6,17 @@
  * not open is replaced as the command line does.
  */
 import * as vscode from 'vscode';
-import { replaceFile, tickSourceTasks, type EngineEvent, type RunEngine, type TickSourceOutcome } from '../engine';
+import { replaceFile, SourceTickQueue, type EngineEvent, type TickRun } from '../engine';
 import { Disposable } from '../util/lifecycle';
 
-type Engine = Pick<RunEngine, 'repoRoot' | 'planFile' | 'analysis'>;
-
 export class SourceTicks extends Disposable {
-  private chain: Promise<unknown> = Promise.resolve();
+  /** One queue per run's engine: its ticks one after another. */
+  private readonly queues = new WeakMap<TickRun, SourceTickQueue>();
   /** Ticks that waited for an unsaved document, by its path: tried again when it is saved. */
-  private readonly waiting = new Map<string, { engine: Engine; ids: Set<string> }>();
+  private readonly waiting = new Map<string, { run: TickRun; ids: Set<string> }>();
 
   constructor(
-    events: vscode.Event<{ session: { engine: Engine; planUri: vscode.Uri }; event: EngineEvent }>,
+    events: vscode.Event<{ session: { engine: TickRun; planUri: vscode.Uri }; event: EngineEvent }>,
     private readonly log: vscode.LogOutputChannel,
   ) {
     super();
@@ -25,7 +24,7 @@ export class SourceTicks extends Disposable {
       events(({ session, event }) => {
         if (event.type !== 'package' || event.status !== 'succeeded') return;
         if (!vscode.workspace.getConfiguration('waves', session.planUri).get<boolean>('formats.tickSource', false)) return;
-        this.tick(session.engine, [event.packageId]);
+        void this.tick(session.engine, [event.packageId]);
       }),
     );
     this.register(
@@ -33,42 +32,25 @@ export class SourceTicks extends Disposable {
         const waiting = this.waiting.get(doc.uri.fsPath);
         if (!waiting) return;
         this.waiting.delete(doc.uri.fsPath);
-        this.tick(waiting.engine, [...waiting.ids]);
+        void this.tick(waiting.run, [...waiting.ids]);
       }),
     );
   }
 
-  /** One tick after another: each reads what the one before wrote. Resolves when `ids` are ticked (or said why not). */
-  tick(engine: Engine, ids: string[]): Promise<unknown> {
-    this.chain = this.chain
-      .then(async () => {
-        let unsaved: string | null = null;
-        const outcome = await tickSourceTasks({
-          repoRoot: engine.repoRoot,
-          planFile: engine.planFile,
-          plan: engine.analysis.plan,
-          packageIds: ids,
-          write: async (file, before, after) => {
-            const ok = await writeAsPerson(file, before, after);
-            if (!ok) unsaved = file;
-            return ok;
-          },
-        });
-        if (unsaved) {
-          const entry = this.waiting.get(unsaved) ?? { engine, ids: new Set<string>() };
-          for (const id of ids) entry.ids.add(id);
-          this.waiting.set(unsaved, entry);
-        }
-        this.tell(outcome);
-      })
-      .catch((err: unknown) => this.log.warn(`[tick] tasks not ticked: ${err instanceof Error ? err.message : String(err)}`));
-    return this.chain;
-  }
-
-  private tell(o: TickSourceOutcome | null): void {
-    if (!o) return;
-    if (o.ticked.length) this.log.info(`[tick] ticked ${o.ticked.join(', ')} in ${o.file}`);
-    if (o.note) this.log.warn(`[tick] ${o.note}`);
+  /** Ticks `ids` after the ticks asked before for this run; resolves when they are ticked, waiting for a save, or said why not. */
+  tick(run: TickRun, ids: string[]): Promise<void> {
+    let queue = this.queues.get(run);
+    if (!queue) {
+      queue = new SourceTickQueue(run, (line, level) => this.log[level](`[tick] ${line}`));
+      this.queues.set(run, queue);
+    }
+    return queue.tick(ids, async (file, before, after) => {
+      if (await writeAsPerson(file, before, after)) return true;
+      const entry = this.waiting.get(file) ?? { run, ids: new Set<string>() };
+      for (const id of ids) entry.ids.add(id);
+      this.waiting.set(file, entry);
+      return false;
+    });
   }
 }
 

@@ -30,4 +30,4 @@ export {
   type StartResult,
 } from './startRun';
 export type { ForecastResult } from './forecast';
-export { replaceFile, tickSourceTasks, type TickSourceOutcome, type TickSourceRequest } from './tickSource';
+export { replaceFile, SourceTickQueue, tickSourceTasks, type TickRun, type TickSourceOutcome, type TickSourceRequest } from './tickSource';

@@ -111,3 +111,50 @@ export async function replaceFile(file: string, before: string, after: string): 
   await fs.promises.chmod(file, mode & 0o7777);
   return true;
 }
+
+/** What a queue needs of the run: its repository, plan file and current plan (the engine itself). */
+export interface TickRun {
+  readonly repoRoot: string;
+  readonly planFile: string;
+  readonly analysis: { readonly plan: TickSourceRequest['plan'] };
+}
+
+/**
+ * The ticks of one run, for both front ends: a package that succeeds (`event`) has its tasks
+ * ticked, one write after another (each reads what the one before wrote); `settle` ticks every
+ * package that succeeded again (idempotent), so a tick missed by a restart is made up for. What
+ * was ticked is told as `info`, why not as `warn`.
+ */
+export class SourceTickQueue {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly run: TickRun,
+    private readonly tell: (line: string, level: 'info' | 'warn') => void,
+  ) {}
+
+  /** An engine event: a package that succeeded has its tasks ticked. */
+  event(e: { type: string; packageId?: string; status?: string }): void {
+    if (e.type === 'package' && e.status === 'succeeded' && e.packageId) void this.tick([e.packageId]);
+  }
+
+  /** Ticks `packageIds` after the ticks asked before; resolves when they are written or said why not. */
+  tick(packageIds: readonly string[], write?: TickSourceRequest['write']): Promise<void> {
+    this.chain = this.chain
+      .then(() =>
+        tickSourceTasks({ repoRoot: this.run.repoRoot, planFile: this.run.planFile, plan: this.run.analysis.plan, packageIds, ...(write ? { write } : {}) }),
+      )
+      .then((o) => {
+        if (o?.ticked.length) this.tell(`ticked ${o.ticked.join(', ')} in ${o.file}`, 'info');
+        if (o?.note) this.tell(o.note, 'warn');
+      })
+      .catch((err: unknown) => this.tell(`tasks not ticked: ${err instanceof Error ? err.message : String(err)}`, 'warn'));
+    return this.chain;
+  }
+
+  /** Every package that succeeded, ticked; resolves when all writes are over. */
+  settle(packages: Readonly<Record<string, { status: string }>>): Promise<void> {
+    const done = Object.entries(packages).filter(([, r]) => r.status === 'succeeded').map(([id]) => id);
+    return done.length ? this.tick(done) : this.chain;
+  }
+}
