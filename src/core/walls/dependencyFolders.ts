@@ -1,8 +1,8 @@
 /**
  * A worktree's dependencies without installing them again (ADR 0026): the folders a package
- * manager fills from a lockfile (`node_modules`) are laid over the tree from the person's own
- * checkout as copy-on-write overlays, inside the agent's walls — when the tree's lockfile is the
- * checkout's, byte for byte. The agent reads the checkout's files and writes its own copy (the
+ * manager fills from a lockfile (`node_modules`, a Python `.venv`) are laid over the tree from the
+ * person's own checkout as copy-on-write overlays, inside the agent's walls — when the tree's
+ * lockfile is the checkout's, byte for byte. The agent reads the checkout's files and writes its own copy (the
  * overlay's upper folder, beside the tree in git's folder for it); the checkout and every other
  * tree are never written. What is decided here is pure: which folders, and the argv that mounts
  * them before bubblewrap starts (the disk is read by engine/attempt/wallsDeps.ts).
@@ -13,16 +13,74 @@ export interface DependencyFolder {
   folder: string;
   lockfiles: readonly string[];
   manifest: string;
+  /**
+   * A Python virtual environment: it names its own folder (the checkout's) in its scripts'
+   * shebangs, `pyvenv.cfg` and `activate`, so inside the walls the tree's overlay is also mounted
+   * at the checkout's folder, and what its site-packages say of the checkout's code (an editable
+   * install) is made the tree's (`relocateText`) — or it is not laid.
+   */
+  venv?: boolean;
 }
 
+/** What says what a Python project's virtual environment holds: the lockfiles of uv, Poetry, PDM, Pipenv and PEP 751, and pinned requirements. */
+const PYTHON_LOCKFILES = ['uv.lock', 'poetry.lock', 'pdm.lock', 'Pipfile.lock', 'pylock.toml', 'requirements.txt', 'requirements-dev.txt'];
+
 /**
- * The folders laid over a tree. Only those whose contents follow from a lockfile in the tree's
- * root and hold no absolute path of their own: a Python virtual environment names its folder in
- * its scripts and `pyvenv.cfg`, so a `.venv` laid elsewhere would still run the checkout's.
+ * The folders laid over a tree, those whose contents follow from a lockfile in the tree's root:
+ * `node_modules`, and a Python virtual environment by either name people give it (`.venv`, as uv
+ * and Poetry make it; `venv`, as `python -m venv venv` does) — a folder with a `pyvenv.cfg` only.
  */
 export const DEPENDENCY_FOLDERS: readonly DependencyFolder[] = [
   { folder: 'node_modules', lockfiles: ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb'], manifest: 'package.json' },
+  { folder: '.venv', lockfiles: PYTHON_LOCKFILES, manifest: 'pyproject.toml', venv: true },
+  { folder: 'venv', lockfiles: PYTHON_LOCKFILES, manifest: 'pyproject.toml', venv: true },
 ];
+
+/**
+ * The files of a virtual environment's site-packages (`rel`: relative to it) through which Python
+ * finds code at a path of its own: the `.pth` files (path lines, `import` lines), legacy `.egg-link`s,
+ * the top-level modules a `.pth` imports (setuptools' `__editable___…_finder.py`, meson-python's
+ * loader), and each distribution's `direct_url.json` (an editable install's project folder).
+ */
+export function venvFileRead(rel: string): boolean {
+  return /^[^/]+\.(pth|egg-link|py)$/.test(rel) || /^[^/]+\.dist-info\/direct_url\.json$/.test(rel);
+}
+
+/** A path (or a `file://` URL's path) written the checkout's way, and the tree's. */
+export interface Respelling {
+  from: string;
+  to: string;
+}
+
+/**
+ * `text` with every path into the checkout (each spelling in `moves`: a whole path or a prefix
+ * before `/`, never `/repo` in `/repo2`) made the tree's; null when it names none.
+ */
+export function relocateText(text: string, moves: readonly Respelling[]): string | null {
+  let out = text;
+  for (const m of moves) {
+    const esc = m.from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out.replace(new RegExp(`${esc}(?=[/'"\\s,;)\\]}]|$)`, 'g'), () => m.to);
+  }
+  return out === text ? null : out;
+}
+
+/** The absolute paths a text names (a `file://` URL's too), for the check that none still leads into the checkout. */
+export function absolutePathsIn(text: string): string[] {
+  return [...text.matchAll(/(?:^|[\s'"=(,[{:])(?:file:\/\/)?(\/[^\s'"`,;()[\]{}<>]+)/g)].map((m) => m[1]!);
+}
+
+/**
+ * The folders a `.pth` file (or an `.egg-link`, its first line) adds to Python's path by a
+ * relative name — joined to site-packages by Python, so through the checkout's own path a name
+ * that climbs out of the environment leads into the checkout (`site.py`: a line that is not
+ * blank, a comment or an `import`, its end's spaces dropped).
+ */
+export function relativePathLines(rel: string, text: string): string[] {
+  const lines = text.split('\n').map((l) => l.replace(/\s+$/, ''));
+  const asked = rel.endsWith('.egg-link') ? lines.slice(0, 1) : rel.endsWith('.pth') ? lines : [];
+  return asked.filter((l) => l !== '' && !l.startsWith('#') && !/^import[ \t]/.test(l) && !l.startsWith('/'));
+}
 
 /** The lockfiles (and the manifest) of one folder as read from a tree and from the checkout: name → contents, null when absent. */
 export type Lockfiles = Readonly<Record<string, string | null>>;

@@ -163,6 +163,8 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   // which then gives the agent back the person's ids with no capability left.
   const deps = dependencyOverlays(worktree, dirs && { gitDir: real(dirs.gitDir), commonDir: real(dirs.commonDir) });
   if (deps.prefix.length) args.unshift(...bwrapUserArgs(process.getuid?.() ?? 0, process.getgid?.() ?? 0));
+  // A virtual environment laid names the checkout's folder in its scripts: there, inside, it is the tree's overlay (never the checkout's own folder).
+  if (deps.prefix.length) for (const b of deps.binds) args.splice(args.indexOf('--unshare-pid'), 0, '--bind', b.from, b.to);
   const socket = wallsSocketOf(req.startToken);
   return {
     walls: {
@@ -345,6 +347,6 @@ export interface DrawnWalls {
    * copy-on-write overlays (wallsDeps.ts) are mounted there, in a user namespace of their own.
    */
   prefix: string[];
-  /** What the attempt's log says first of its walls: the tree's folders laid from the person's checkout (`node_modules`), a CLI's own folder the walls could not give it, a settings file of the person's shown empty or hidden. */
+  /** What the attempt's log says first of its walls: the tree's folders laid from the person's checkout (`node_modules`, `.venv`), a CLI's own folder the walls could not give it, a settings file of the person's shown empty or hidden. */
   laid: string[];
 }
