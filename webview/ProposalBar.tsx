@@ -2,7 +2,8 @@
  * The approval bar of a proposed plan (issue #19): what the planning agent proposed, and the
  * person's actions — Approve, Request Changes, Discard, then Run Plan once approved. Nothing
  * runs before Approve: the host enables Run Plan only then. The forecast of running it (#35):
- * its expected wall time and range, the rest of it (spend per agent) on hover.
+ * its expected wall time and range, the rest of it (spend per agent) on hover. A proposal that
+ * Complete with Agent made from a converted task list says so: the draft plan and its task lists.
  */
 import { useState } from 'react';
 import { PROPOSAL_ACTIONS, type ProposalAction, type ProposalView } from '../src/protocol';
@@ -59,6 +60,22 @@ export function ProposalBar({ proposal, rpc }: { proposal: ProposalView; rpc: Rp
           );
         })}
       </span>
+      {proposal.draft && (
+        <span className="proposal-draft" data-proposal-draft="">
+          <span className="codicon codicon-references" aria-hidden="true" /> Completed from the draft plan <code>{proposal.draft.plan}</code>
+          {proposal.draft.sources.length > 0 && (
+            <>
+              , converted from{' '}
+              {proposal.draft.sources.map((s, i) => (
+                <span key={s}>
+                  {i > 0 && (i === proposal.draft!.sources.length - 1 ? ' and ' : ', ')}
+                  <code>{s}</code>
+                </span>
+              ))}
+            </>
+          )}
+        </span>
+      )}
       {proposal.forecast && (
         <span className="proposal-forecast" title={proposal.forecast.details.join('\n')} aria-label={proposal.forecast.details.join(' ')} data-proposal-forecast="">
           <span className="codicon codicon-watch" aria-hidden="true" /> Forecast: {proposal.forecast.headline}

@@ -4,6 +4,7 @@ import { buildPackageDetails, buildPlanView } from '../core/dag/panelModel';
 import { isActive, type RunState } from '../core/run/runState';
 import { guardStuck, guardText } from '../core/run/integrationGuard';
 import { revealPackage } from '../plan/planCommands';
+import { packageUri } from '../plan/planFiles';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
   EXPORT_FORMATS,
@@ -330,11 +331,12 @@ export class DagPanel extends Disposable {
   }
 
   private async reveal_(entry: PlanEntry, packageId: string): Promise<void> {
-    // Open the plan in its own editor group (or the one beside the panel), never over the panel.
-    const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === entry.uri.toString());
+    // Open the plan (a folder read as one plan: the package's file) in its own editor group (or the one beside the panel), never over the panel.
+    const uri = packageUri(entry, entry.analysis.plan.packages.find((p) => p.id === packageId)?.index ?? -1);
+    const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
     const column = shown?.viewColumn ?? (this.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
-    await vscode.window.showTextDocument(entry.uri, { viewColumn: column, preserveFocus: false, preview: false });
-    await revealPackage(this.deps.registry, { uri: entry.uri, packageId });
+    await vscode.window.showTextDocument(uri, { viewColumn: column, preserveFocus: false, preview: false });
+    await revealPackage(this.deps.registry, { uri, packageId });
   }
 
   private async answer(request: WebviewRequest): Promise<HostMessage> {

@@ -133,6 +133,7 @@ export {
   readPlanning,
   revisePlanning,
   startPlanning,
+  taskKeysOf,
   type DiscardResult,
   type PlanApproval,
   type PlannedClaimsOutcome,

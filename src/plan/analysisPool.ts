@@ -26,6 +26,8 @@ interface Request {
   maxParallel: number;
   /** A task list of another tool: its file name (src/core/formats); absent for a plan. */
   foreign?: string;
+  /** A folder read as one plan (`foreign` is its path): its files. */
+  files?: { path: string; text: string }[];
   resolve: (a: PlanAnalysis | null) => void;
   reject: (e: Error) => void;
 }
@@ -49,13 +51,18 @@ export class AnalysisPool {
     return this.ask(text, maxParallel, key, fileName) as Promise<ForeignAnalysis | null>;
   }
 
-  private ask(text: string, maxParallel: number, key: string | undefined, foreign: string | undefined): Promise<PlanAnalysis | null> {
+  /** A folder kept one task a file (GSD, Spec Kitty) analysed as one plan; null when it is none (`analyzeForeignFolder`). */
+  analyzeForeignFolder(folder: string, files: { path: string; text: string }[], maxParallel: number, key?: string): Promise<ForeignAnalysis | null> {
+    return this.ask('', maxParallel, key, folder, files) as Promise<ForeignAnalysis | null>;
+  }
+
+  private ask(text: string, maxParallel: number, key: string | undefined, foreign: string | undefined, files?: { path: string; text: string }[]): Promise<PlanAnalysis | null> {
     return new Promise<PlanAnalysis | null>((resolve, reject) => {
       if (key !== undefined) {
         const older = this.queue.findIndex((r) => r.key === key);
         if (older !== -1) this.queue.splice(older, 1)[0].reject(new Superseded(`a newer analysis of ${key} was asked for`));
       }
-      this.queue.push({ id: ++this.seq, key, text, maxParallel, ...(foreign !== undefined ? { foreign } : {}), resolve, reject });
+      this.queue.push({ id: ++this.seq, key, text, maxParallel, ...(foreign !== undefined ? { foreign } : {}), ...(files ? { files } : {}), resolve, reject });
       this.next();
     });
   }
@@ -66,7 +73,7 @@ export class AnalysisPool {
     const worker = this.ensure();
     this.current = request;
     worker.ref(); // a request under way keeps the process alive (the CLI waits on nothing else)
-    worker.postMessage({ id: request.id, text: request.text, maxParallel: request.maxParallel, ...(request.foreign !== undefined ? { foreign: request.foreign } : {}) } satisfies AnalysisRequest);
+    worker.postMessage({ id: request.id, text: request.text, maxParallel: request.maxParallel, ...(request.foreign !== undefined ? { foreign: request.foreign } : {}), ...(request.files ? { files: request.files } : {}) } satisfies AnalysisRequest);
   }
 
   private ensure(): Worker {

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { analyzePlan, toPortable } from '../core/plan/analyze';
-import { analyzeForeign, toPortableForeign } from '../core/formats/foreignAnalysis';
+import { analyzeForeign, analyzeForeignFolder, toPortableForeign } from '../core/formats/foreignAnalysis';
 
 export interface AnalysisRequest {
   id: number;
@@ -13,6 +13,8 @@ export interface AnalysisRequest {
   maxParallel: number;
   /** A task list of another tool: its file name (the format is told by it and the text). */
   foreign?: string;
+  /** A folder read as one plan (GSD, Spec Kitty; `foreign` is its path): its files, listed and read by the host. */
+  files?: { path: string; text: string }[];
 }
 
 /** `result`: null when a foreign file is no task list. */
@@ -22,7 +24,8 @@ parentPort?.on('message', (request: AnalysisRequest) => {
   let reply: AnalysisReply;
   try {
     if (request.foreign !== undefined) {
-      const foreign = analyzeForeign(request.foreign, request.text, { maxParallel: request.maxParallel });
+      const options = { maxParallel: request.maxParallel };
+      const foreign = request.files ? analyzeForeignFolder(request.foreign, request.files, options) : analyzeForeign(request.foreign, request.text, options);
       reply = { id: request.id, ok: true, result: foreign && toPortableForeign(foreign) };
     } else reply = { id: request.id, ok: true, result: toPortable(analyzePlan(request.text, { maxParallel: request.maxParallel })) };
   } catch (err) {

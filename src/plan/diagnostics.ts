@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { Diagnostic as CoreDiagnostic } from '../core/plan/model';
 import { Disposable } from '../util/lifecycle';
 import { toRange, toSeverity } from './convert';
-import { PLAN_SELECTOR, type PlanEntry, type PlanRegistry } from './planRegistry';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import { PLAN_SELECTOR, type PlanRegistry } from './planRegistry';
 
 export const DIAGNOSTIC_SOURCE = 'waves';
 
@@ -19,8 +20,11 @@ export class PlanDiagnostics extends Disposable {
   private publish(): void {
     const seen = new Set<string>();
     for (const entry of this.registry.plans) {
-      seen.add(entry.uri.toString());
-      this.collection.set(entry.uri, entry.analysis.diagnostics.map((d) => toVscodeDiagnostic(entry, d)));
+      // A folder read as one plan (GSD, Spec Kitty): each file's diagnostics on it, in its own lines.
+      for (const { uri, analysis } of entry.files ?? [entry]) {
+        seen.add(uri.toString());
+        this.collection.set(uri, analysis.diagnostics.map((d) => toVscodeDiagnostic(analysis, d)));
+      }
     }
     this.collection.forEach((uri) => {
       if (!seen.has(uri.toString())) this.collection.delete(uri);
@@ -28,8 +32,8 @@ export class PlanDiagnostics extends Disposable {
   }
 }
 
-function toVscodeDiagnostic(entry: PlanEntry, d: CoreDiagnostic): vscode.Diagnostic {
-  const diagnostic = new vscode.Diagnostic(toRange(entry.analysis.lines, d.range), d.message, toSeverity(d.severity));
+function toVscodeDiagnostic(analysis: PlanAnalysis, d: CoreDiagnostic): vscode.Diagnostic {
+  const diagnostic = new vscode.Diagnostic(toRange(analysis.lines, d.range), d.message, toSeverity(d.severity));
   diagnostic.source = DIAGNOSTIC_SOURCE;
   diagnostic.code = d.code;
   if (d.code === 'unknown-field') diagnostic.tags = [vscode.DiagnosticTag.Unnecessary];

@@ -4,7 +4,7 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import type { Located, PlanPackage } from '../core/plan/model';
 import { Disposable } from '../util/lifecycle';
 import { toRange } from './convert';
-import { FOUND_SELECTOR, isPlanUri, type PlanRegistry } from './planRegistry';
+import { FOUND_SELECTOR, isPlanUri, packageUri, type PlanRegistry } from './planRegistry';
 
 /** What the cursor is on: a package's own id, or an id inside some package's depends_on. */
 interface IdAt {
@@ -15,7 +15,7 @@ interface IdAt {
 
 function idAt(analysis: PlanAnalysis, offset: number): IdAt | undefined {
   for (const p of analysis.plan.packages) {
-    if (offset < p.range.start || offset > p.range.end) continue;
+    if (offset < p.range.start || offset > p.range.end) continue; // (a package of another file of a folder is at -1: never here)
     if (p.id && offset >= p.idRange.start && offset <= p.idRange.end) return { id: p.id, range: p.idRange };
     const dep = p.dependsOn.find((d) => offset >= d.range.start && offset <= d.range.end);
     if (dep) return { id: dep.value, range: dep.range };
@@ -68,6 +68,20 @@ function escape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
+/**
+ * Where a package is defined: in this document, or — one file of a folder read as one plan —
+ * in the file of the folder it is written in (its range there from that file's own view).
+ */
+function locationOf(registry: PlanRegistry, uri: vscode.Uri, analysis: PlanAnalysis, p: PlanPackage): vscode.Location | undefined {
+  const entry = registry.get(uri);
+  const folder = entry?.folder && registry.get(entry.folder);
+  if (!folder || p.idRange.start >= 0) return new vscode.Location(uri, toRange(analysis.lines, p.idRange));
+  const file = packageUri(folder, p.index);
+  const there = registry.get(file)?.analysis;
+  const target = there?.plan.packages[p.index];
+  return there && target && target.idRange.start >= 0 ? new vscode.Location(file, toRange(there.lines, target.idRange)) : undefined;
+}
+
 /** Go to definition, find references and hover on package ids; a CodeLens over each package. */
 export class PlanNavigation
   extends Disposable
@@ -104,7 +118,7 @@ export class PlanNavigation
     if (!analysis) return undefined;
     const at = idAt(analysis, document.offsetAt(position));
     const target = at && packageById(analysis, at.id);
-    return target ? new vscode.Location(document.uri, toRange(analysis.lines, target.idRange)) : undefined;
+    return target ? locationOf(this.registry, document.uri, analysis, target) : undefined;
   }
 
   async provideReferences(
@@ -118,9 +132,12 @@ export class PlanNavigation
     if (!at) return [];
     const locations: vscode.Location[] = [];
     const definition = packageById(analysis, at.id);
-    if (definition && context.includeDeclaration) locations.push(new vscode.Location(document.uri, toRange(analysis.lines, definition.idRange)));
+    if (definition && context.includeDeclaration) {
+      const at = locationOf(this.registry, document.uri, analysis, definition);
+      if (at) locations.push(at);
+    }
     for (const p of analysis.plan.packages) {
-      for (const d of p.dependsOn) if (d.value === at.id) locations.push(new vscode.Location(document.uri, toRange(analysis.lines, d.range)));
+      for (const d of p.dependsOn) if (d.value === at.id && d.range.start >= 0) locations.push(new vscode.Location(document.uri, toRange(analysis.lines, d.range)));
     }
     return locations;
   }
@@ -145,7 +162,7 @@ export class PlanNavigation
     const seen = new Set<string>();
     for (const p of analysis.plan.packages) {
       const i = graph.indexOf.get(p.id);
-      if (i === undefined || seen.has(p.id)) continue;
+      if (i === undefined || seen.has(p.id) || p.idRange.start < 0) continue; // (a package of another file of a folder)
       seen.add(p.id);
       const wave = graph.wave[i];
       const dependents = graph.dependents[i];
@@ -153,7 +170,7 @@ export class PlanNavigation
       const references = dependents.flatMap((j) => {
         const dependent = packageById(analysis, graph.ids[j]);
         const edge = dependent?.dependsOn.find((d) => d.value === p.id);
-        return edge ? [new vscode.Location(document.uri, toRange(analysis.lines, edge.range))] : [];
+        return edge && edge.range.start >= 0 ? [new vscode.Location(document.uri, toRange(analysis.lines, edge.range))] : [];
       });
       lenses.push(
         new vscode.CodeLens(range, {

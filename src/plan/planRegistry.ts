@@ -6,9 +6,11 @@ import { covers } from '../core/plan/glob';
 import { proposedPlanIdOf, proposedPlanLabel } from '../core/planning/planningSession';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { AnalysisPool, Superseded } from './analysisPool';
-import { FOUND_GLOB, isForeignName } from './planFiles';
+import { FOUND_GLOB, isForeignName, mayBeFolderTask, mayBeTaskList } from './planFiles';
+import { PLAN_SCHEMES, folderUriOf, readFolderFiles, type FolderFile } from './folderPlans';
 
-export { FOREIGN_SELECTOR, FOUND_SELECTOR, PLAN_GLOB, PLAN_SELECTOR } from './planFiles';
+export { FOREIGN_SELECTOR, FOUND_SELECTOR, PLAN_GLOB, PLAN_SELECTOR, packageUri } from './planFiles';
+export type { FolderFile } from './folderPlans';
 
 /**
  * Plan analysis, a bundle of its own (`dist/planAnalysis.js`, ADR 0029): loaded by its first call,
@@ -26,7 +28,6 @@ export const OFF_THREAD_BYTES = 256 * 1024;
 /** The default of `waves.plan.maxSizeMB`: what the editor analyses at most. */
 export const DEFAULT_MAX_PLAN_MB = 5;
 
-const PLAN_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
 
 export function isPlanUri(uri: vscode.Uri): boolean {
   if (!PLAN_SCHEMES.has(uri.scheme)) return false;
@@ -53,6 +54,13 @@ export interface PlanEntry {
   readonly documentVersion: number | undefined;
   /** Set for a task list of another tool (spec-kit, Kiro, …): shown read-only, never run; `analysis` is of its own text. */
   readonly foreign?: ForeignView;
+  /**
+   * A folder read as one plan (GSD phase folder, Spec Kitty feature; `uri` is the folder's and
+   * `analysis` has no text): its files, each with its own view (ADR 0030).
+   */
+  readonly files?: readonly FolderFile[];
+  /** Set on one file's view of a folder's entry (`get` of a file of it): the folder's URI, the key of its entry. */
+  readonly folder?: vscode.Uri;
 }
 
 /**
@@ -88,6 +96,10 @@ export class PlanRegistry extends Disposable {
   analysedInWorker = 0;
   /** Per plan, the latest analysis begun: an older one that ends later is dropped. */
   private readonly generation = new Map<string, number>();
+  /** Each file of a folder's entry → the folder's key. */
+  private readonly owners = new Map<string, string>();
+  /** Folders to read again (a file of theirs changed), debounced. */
+  private readonly fromFolder: KeyedDebouncer<string>;
 
   constructor(
     private readonly state: vscode.Memento,
@@ -104,11 +116,18 @@ export class PlanRegistry extends Disposable {
     this.activeKey = state.get<string>(ACTIVE_KEY);
     this.fromDocument = this.register(new KeyedDebouncer(delays.typing, (key) => this.reanalyzeDocument(key)));
     this.fromDisk = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFromDisk(vscode.Uri.parse(key))));
+    this.fromFolder = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFolder(vscode.Uri.parse(key))));
 
     const watcher = this.register(vscode.workspace.createFileSystemWatcher(FOUND_GLOB));
     this.register(watcher.onDidCreate((uri) => this.onDiskChange(uri)));
     this.register(watcher.onDidChange((uri) => this.onDiskChange(uri)));
-    this.register(watcher.onDidDelete((uri) => this.remove(uri)));
+    this.register(
+      watcher.onDidDelete((uri) => {
+        const folder = folderUriOf(uri);
+        if (folder) this.folderChanged(folder, uri);
+        else this.remove(uri);
+      }),
+    );
     // The watcher reports a deleted or renamed folder, not the plans inside it, and may miss
     // a file written into a folder just created: so deleted paths drop the plans under them,
     // and created folders are searched for plans.
@@ -117,7 +136,7 @@ export class PlanRegistry extends Disposable {
     this.register(paths.onDidDelete((uri) => this.removeUnder(uri)));
     this.register(
       paths.onDidCreate((uri) => {
-        if (isFoundUri(uri) || this.isExcluded(uri)) return;
+        if (isFoundUri(uri) || folderUriOf(uri) || this.isExcluded(uri)) return;
         this.created.add(uri.toString());
         this.fromCreated.schedule('created');
       }),
@@ -125,6 +144,7 @@ export class PlanRegistry extends Disposable {
     this.register(
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (isFoundUri(e.document.uri) && e.contentChanges.length > 0) this.fromDocument.schedule(e.document.uri.toString());
+        else if (e.contentChanges.length > 0 && this.owners.has(e.document.uri.toString())) this.fromFolder.schedule(this.owners.get(e.document.uri.toString())!);
       }),
     );
     this.register(
@@ -132,19 +152,23 @@ export class PlanRegistry extends Disposable {
         // An open plan is followed even when the workspace search does not list it.
         const key = doc.uri.toString();
         if (isFoundUri(doc.uri) && (doc.isDirty || !this.entries.has(key))) this.fromDocument.schedule(key);
+        const folder = folderUriOf(doc.uri);
+        if (folder && (doc.isDirty || !this.owners.has(key)) && !this.isExcluded(doc.uri)) this.fromFolder.schedule(folder.toString());
       }),
     );
     this.register(
       vscode.workspace.onDidSaveTextDocument((doc) => {
         // Saved: the file is the plan again, read from disk now — not when the file watcher gets
         // to it, which can take seconds on a busy machine.
-        if (isFoundUri(doc.uri)) this.onDiskChange(doc.uri);
+        if (isFoundUri(doc.uri) || folderUriOf(doc.uri)) this.onDiskChange(doc.uri);
       }),
     );
     this.register(
       vscode.workspace.onDidCloseTextDocument((doc) => {
         // Unsaved edits are gone with the document: the file on disk is the plan again.
         if (this.entries.get(doc.uri.toString())?.documentVersion !== undefined) this.fromDisk.schedule(doc.uri.toString());
+        const owner = this.owners.get(doc.uri.toString());
+        if (owner && this.get(doc.uri)?.documentVersion !== undefined) this.fromFolder.schedule(owner);
       }),
     );
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
@@ -188,8 +212,16 @@ export class PlanRegistry extends Disposable {
     return active;
   }
 
+  /** The entry of a plan, a task list or a folder read as one plan; for a file of such a folder, that file's view of it (`folder` set). */
   get(uri: vscode.Uri): PlanEntry | undefined {
-    return this.entries.get(uri.toString());
+    const key = uri.toString();
+    const entry = this.entries.get(key);
+    if (entry) return entry;
+    const owner = this.owners.get(key);
+    const folder = owner === undefined ? undefined : this.entries.get(owner);
+    const file = folder?.files?.find((f) => f.uri.toString() === key);
+    if (!folder || !file) return undefined;
+    return { uri: file.uri, label: folder.label, analysis: file.analysis, documentVersion: file.documentVersion, ...(folder.foreign ? { foreign: folder.foreign } : {}), folder: folder.uri };
   }
 
   /** Makes `uri` the active plan; `undefined` forgets the user's choice (the default is active). */
@@ -217,13 +249,24 @@ export class PlanRegistry extends Disposable {
     for (const uri of early) await this.readFromDisk(uri, false);
     if (early.length > 0) this.changed.fire();
     const found = await search;
-    const keep = new Set(found.map((u) => u.toString()));
-    for (const key of [...this.entries.keys()]) if (!keep.has(key)) this.entries.delete(key);
-    const read = new Set(early.map((u) => u.toString()));
+    // The files of folders read as one plan (GSD, Spec Kitty): each folder once.
+    const folders = new Map<string, vscode.Uri>();
     for (const uri of found) {
+      const folder = isFoundUri(uri) ? undefined : folderUriOf(uri);
+      if (folder) folders.set(folder.toString(), folder);
+    }
+    const files = found.filter((u) => isFoundUri(u));
+    const keep = new Set([...files.map((u) => u.toString()), ...folders.keys()]);
+    for (const key of [...this.entries.keys()]) if (!keep.has(key)) this.remove(vscode.Uri.parse(key), false);
+    const read = new Set(early.map((u) => u.toString()));
+    for (const uri of files) {
       if (read.has(uri.toString())) continue;
       await this.readFromDisk(uri, false);
       await new Promise((r) => setImmediate(r)); // let the host breathe between plans
+    }
+    for (const folder of folders.values()) {
+      await this.readFolder(folder, false);
+      await new Promise((r) => setImmediate(r));
     }
     const foreign = this.plans.filter((e) => e.foreign).length;
     this.log.info(`Found ${this.entries.size - foreign} plan${this.entries.size - foreign === 1 ? '' : 's'}${foreign ? ` and ${foreign} task list${foreign === 1 ? '' : 's'} of other tools` : ''}`);
@@ -290,7 +333,10 @@ export class PlanRegistry extends Disposable {
     }
     for (const plan of found) {
       if (this.isDisposed) return;
-      if (!this.entries.has(plan.toString())) await this.readFromDisk(plan);
+      const folder = isFoundUri(plan) ? undefined : folderUriOf(plan);
+      if (folder) {
+        if (!this.owners.has(plan.toString())) this.fromFolder.schedule(folder.toString());
+      } else if (!this.entries.has(plan.toString())) await this.readFromDisk(plan);
     }
   }
 
@@ -300,6 +346,8 @@ export class PlanRegistry extends Disposable {
     for (const [entryKey, entry] of [...this.entries]) {
       if (entryKey === key || entryKey.startsWith(`${key}/`)) this.remove(entry.uri);
     }
+    // A file or a lane folder of a folder read as one plan: the folder is read again.
+    for (const [file, owner] of [...this.owners]) if (file.startsWith(`${key}/`)) this.fromFolder.schedule(owner);
   }
 
   /** Stops following a plan that is gone (a discarded proposal, issue #19), open document or not. */
@@ -313,6 +361,11 @@ export class PlanRegistry extends Disposable {
    * workspace, which the editor's open document may not have noticed (a revised proposal, #19).
    */
   async reanalyze(uri: vscode.Uri, options: { fromDisk?: boolean } = {}): Promise<PlanEntry | undefined> {
+    const owner = this.entries.get(uri.toString())?.files ? uri.toString() : this.owners.get(uri.toString());
+    if (owner !== undefined || (!isFoundUri(uri) && folderUriOf(uri))) {
+      await this.readFolder(owner !== undefined ? vscode.Uri.parse(owner) : folderUriOf(uri)!);
+      return this.get(uri);
+    }
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc && !(options.fromDisk && !doc.isDirty)) await this.analyzeDocument(doc);
     else await this.readFromDisk(uri);
@@ -354,6 +407,10 @@ export class PlanRegistry extends Disposable {
     const foreign = !isPlanUri(uri);
     const here = async (): Promise<PlanAnalysis | null> => (foreign ? (await import('../core/formats/foreignAnalysis')).analyzeForeign(uri.path, text, { maxParallel }) : planAnalysis().analyzePlan(text, { maxParallel }));
     let analysis: PlanAnalysis | null;
+    if (foreign && !mayBeTaskList(uri.path, text.slice(0, 64 * 1024))) {
+      this.remove(uri); // cannot be a task list (VS Code's own .vscode/tasks.json, …): the readers' bundle is not loaded for it
+      return;
+    }
     if (size > cap) {
       if (foreign) this.log.warn(`${this.label(uri)} is over the ${(cap / 1_048_576).toFixed(1)} MB analysed in the editor (setting waves.plan.maxSizeMB): not read as a task list`);
       analysis = foreign ? null : planAnalysis().oversizedAnalysis(text, size, cap, 'waves.plan.maxSizeMB');
@@ -383,6 +440,11 @@ export class PlanRegistry extends Disposable {
   }
 
   private onDiskChange(uri: vscode.Uri): void {
+    const folder = isFoundUri(uri) ? undefined : folderUriOf(uri);
+    if (folder) {
+      this.folderChanged(folder, uri);
+      return;
+    }
     if (this.isExcluded(uri) && !this.entries.has(uri.toString())) return; // as the search would
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) return; // the editor's unsaved text is what the user sees
@@ -434,13 +496,86 @@ export class PlanRegistry extends Disposable {
     for (const entry of this.entries.values()) void this.reanalyze(entry.uri);
   }
 
-  private remove(uri: vscode.Uri): void {
+  private remove(uri: vscode.Uri, fire = true): void {
     // An analysis still under way for it is dropped when it ends.
-    this.generation.set(uri.toString(), (this.generation.get(uri.toString()) ?? 0) + 1);
-    this.fromDisk.cancel(uri.toString());
-    this.fromDocument.cancel(uri.toString());
-    if (this.entries.delete(uri.toString())) this.changed.fire();
+    const key = uri.toString();
+    this.generation.set(key, (this.generation.get(key) ?? 0) + 1);
+    this.fromDisk.cancel(key);
+    this.fromDocument.cancel(key);
+    this.fromFolder.cancel(key);
+    for (const [file, owner] of [...this.owners]) if (owner === key) this.owners.delete(file);
+    if (this.entries.delete(key) && fire) this.changed.fire();
   }
+
+  /** A file of a folder read as one plan changed, was created or deleted: the folder is read again (debounced) unless the search skips it. */
+  private folderChanged(folder: vscode.Uri, file: vscode.Uri): void {
+    const key = folder.toString();
+    if (this.isExcluded(file) && !this.entries.has(key)) return;
+    this.fromFolder.schedule(key);
+  }
+
+  /**
+   * Reads a folder kept one task a file as one plan (ADR 0030): a GSD phase folder's files, or a
+   * Spec Kitty feature's `tasks/` (and its lane folders) with its state files — the open
+   * documents' unsaved text where there is some — analysed as one entry keyed by the folder,
+   * in the worker thread when large. The readers' bundle is loaded only when some file of it
+   * has front matter. A folder that is none (any more) is no entry.
+   */
+  private async readFolder(folder: vscode.Uri, fire = true): Promise<void> {
+    const key = folder.toString();
+    const generation = (this.generation.get(key) ?? 0) + 1;
+    this.generation.set(key, generation);
+    const files = await readFolderFiles(folder, this.log);
+    if (this.isDisposed || this.generation.get(key) !== generation) return;
+    if (!files.some((f) => f.member && mayBeFolderTask(f.text))) {
+      this.remove(folder, fire);
+      return;
+    }
+    const started = Date.now();
+    const size = files.reduce((n, f) => n + Buffer.byteLength(f.text, 'utf8'), 0);
+    const cap = this.maxBytes(folder);
+    if (size > cap) {
+      this.log.warn(`${this.label(folder)} is over the ${(cap / 1_048_576).toFixed(1)} MB analysed in the editor (setting waves.plan.maxSizeMB): not read as a task list`);
+      this.remove(folder, fire);
+      return;
+    }
+    const maxParallel = this.maxParallel(folder);
+    const sources = files.map((f) => ({ path: f.uri.path, text: f.text }));
+    const formats = await import('../core/formats/foreignAnalysis');
+    let analysis: ForeignAnalysis | null;
+    if (size > OFF_THREAD_BYTES && this.pool) {
+      try {
+        analysis = await this.pool.analyzeForeignFolder(folder.path, sources, maxParallel, key);
+        this.analysedInWorker++;
+      } catch (err) {
+        if (err instanceof Superseded) return;
+        this.log.warn(`The analysis worker failed on ${this.label(folder)}; analysing it here instead`, err);
+        analysis = formats.analyzeForeignFolder(folder.path, sources, { maxParallel });
+      }
+    } else analysis = formats.analyzeForeignFolder(folder.path, sources, { maxParallel });
+    if (this.isDisposed || this.generation.get(key) !== generation) return; // a newer read is under way
+    if (analysis === null || !analysis.foreign.files) {
+      this.remove(folder, fire);
+      return;
+    }
+    const elapsed = Date.now() - started;
+    if (elapsed > 200) this.log.warn(`Analysing ${this.label(folder)} took ${elapsed} ms${size > OFF_THREAD_BYTES && this.pool ? ' (in the worker thread)' : ''}`);
+    const byPath = new Map(files.map((f) => [f.uri.path, f]));
+    const views: FolderFile[] = analysis.foreign.files.flatMap((file) => {
+      const read = byPath.get(file);
+      return read ? [{ uri: read.uri, analysis: formats.folderFileAnalysis(analysis, file, read.text), documentVersion: read.documentVersion }] : [];
+    });
+    for (const [file, owner] of [...this.owners]) if (owner === key) this.owners.delete(file);
+    for (const view of views) this.owners.set(view.uri.toString(), key);
+    this.entries.set(key, { uri: folder, label: this.label(folder), analysis, documentVersion: undefined, foreign: analysis.foreign, files: views });
+    if (fire) this.changed.fire();
+  }
+
+  /** The files of a folder read as one plan (each path, and its text: an open document's when it has unsaved changes), for a conversion. */
+  async folderSources(folder: vscode.Uri): Promise<{ path: string; text: string }[]> {
+    return (await readFolderFiles(folder, this.log)).map((f) => ({ path: f.uri.path, text: f.text }));
+  }
+
 }
 
 function readExcludes(): string[] {

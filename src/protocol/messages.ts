@@ -152,6 +152,14 @@ export interface ProposalView {
   actions: Record<ProposalAction, ActionState>;
   /** The forecast of running it (#35), once the host has made it. */
   forecast?: ProposalForecast;
+  /** Set when the session completed a draft (Complete with Agent): where the proposal came from. */
+  draft?: ProposalDraft;
+}
+
+/** The draft a proposal was completed from: the converted plan and the task lists it was converted from, repository-relative. */
+export interface ProposalDraft {
+  plan: string;
+  sources: string[];
 }
 
 /** A proposed plan's forecast as the approval bar shows it: one line, and the lines behind it. */

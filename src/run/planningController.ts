@@ -10,13 +10,16 @@
  *
  * Complete with Agent (`waves.planFeature` with `{ draft }`, what `Waves: Complete with Agent…`
  * runs, src/extension/foreignPlans/completeWithAgent.ts): the same, from a draft plan — a converted
- * task list — instead of a description (the engine's `completePlanning`).
+ * task list — instead of a description (the engine's `completePlanning`); the approval bar names
+ * the draft and its task lists, and a task of the draft the proposal no longer carries is a
+ * problem on that task in the person's task list while the session is open.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, agentRounds, approvalRefusal, proposedPlanIdOf, roundPurposeText, sessionAgent, type PlanningState } from '../core/planning/planningSession';
-import { DROPPED_TASK_CODE } from '../core/planning/draftCompletion';
+import { DROPPED_TASK_CODE, droppedTaskProblem, droppedTaskSeverity, droppedTasks } from '../core/planning/draftCompletion';
+import { LineIndex } from '../core/plan/text';
 import { customProfile } from '../core/agents/agentProfiles';
 import { forecastHeadline, forecastLines } from '../core/run/forecast';
 import type { ProposalSource } from '../dag/actions';
@@ -33,6 +36,7 @@ import {
   readPlanning,
   revisePlanning,
   startPlanning,
+  taskKeysOf,
   type CoordinatorOptions,
   type Launcher,
   type PlanningEvent,
@@ -85,6 +89,9 @@ export class PlanningController extends Disposable implements ProposalSource {
   readonly progressShown: string[] = [];
   /** The approval bar's forecast of each plan file (#35), and the plan and session it was made for. */
   private readonly forecasts = new Map<string, { key: string; view?: ProposalForecast }>();
+  /** The tasks a proposal completed from a draft dropped, on the task in the person's task list (`publishDropped`). */
+  private readonly droppedDiagnostics = this.register(vscode.languages.createDiagnosticCollection('waves-draft'));
+  private droppedGeneration = 0;
 
   constructor(private readonly deps: Deps) {
     super();
@@ -94,7 +101,15 @@ export class PlanningController extends Disposable implements ProposalSource {
     command('waves.requestPlanChanges', (arg) => this.byCommand('requestChanges', arg));
     command('waves.discardPlan', (arg) => this.byCommand('discard', arg));
     this.register(vscode.window.onDidChangeActiveTextEditor(() => this.setContext()));
+    // A task put back in the proposal (its edits), a session's new round, an edit of the task list moving the task: shown again.
+    this.register(deps.registry.onDidChange(() => this.publishDropped()));
+    this.register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (this.droppedDiagnostics.has(e.document.uri)) this.publishDropped();
+      }),
+    );
     this.setContext();
+    this.publishDropped();
   }
 
   // -- ProposalSource (the DAG panel's approval bar) ---------------------------------------
@@ -114,6 +129,7 @@ export class PlanningController extends Disposable implements ProposalSource {
       rounds: agentRounds(state),
       planDir: state.planDir,
       ...(forecast ? { forecast } : {}),
+      ...(state.draft ? { draft: { plan: state.draft.file, sources: [...state.draft.sources] } } : {}),
       actions: {
         approve: busy
           ? off('the agent is still working on it')
@@ -353,6 +369,86 @@ export class PlanningController extends Disposable implements ProposalSource {
   private fire(): void {
     this.changed.fire();
     this.setContext();
+    this.publishDropped();
+  }
+
+  /**
+   * Complete with Agent: each task of the draft that an open session's proposal (as the registry
+   * reads it now, the person's edits included) no longer carries, in the Problems panel on that
+   * task in the person's own task list — the rule and the words are the engine's rounds' own
+   * (`droppedTasks`, `droppedTaskProblem`). Gone once the task is back, the session approved or
+   * discarded.
+   */
+  private publishDropped(): void {
+    const generation = ++this.droppedGeneration;
+    void this.droppedProblems().then(
+      (next) => {
+        if (generation !== this.droppedGeneration || this.isDisposed) return;
+        this.droppedDiagnostics.forEach((uri) => {
+          if (!next.has(uri.toString())) this.droppedDiagnostics.delete(uri);
+        });
+        for (const { uri, diagnostics } of next.values()) this.droppedDiagnostics.set(uri, diagnostics);
+      },
+      (err: unknown) => this.deps.log.warn(`dropped tasks not shown: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
+  /** The dropped-task problems by file; the task-list readers are loaded (their bundle) only when a task was dropped. */
+  private async droppedProblems(): Promise<Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>> {
+    const next = new Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>();
+    for (const entry of this.deps.registry.plans) {
+      if (entry.foreign || entry.uri.scheme !== 'file') continue;
+      const where = this.where(entry.uri);
+      const state = where && readPlanning(where.repo, where.id);
+      if (!where || !state?.draft?.tasks.length || state.status === 'approved' || state.status === 'discarded') continue;
+      const dropped = droppedTasks(state.draft.tasks, taskKeysOf(entry.analysis.plan));
+      if (!dropped.length) continue;
+      const { taskRangeIn } = await import('../core/formats/foreignAnalysis');
+      const severity = droppedTaskSeverity(state.rounds);
+      for (const task of dropped) {
+        const at = this.taskInSource(where.repo, state.draft, task, taskRangeIn);
+        if (!at) continue;
+        const problem = droppedTaskProblem(task, severity);
+        const d = new vscode.Diagnostic(at.range, `Proposed plan ${state.id}: ${problem.message}`, severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+        d.source = 'waves';
+        d.code = DROPPED_TASK_CODE;
+        d.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(entry.uri, new vscode.Position(0, 0)), `the proposed plan ${state.id}, completed from the draft ${state.draft.file}`)];
+        const list = next.get(at.uri.toString()) ?? { uri: at.uri, diagnostics: [] };
+        list.diagnostics.push(d);
+        next.set(at.uri.toString(), list);
+      }
+    }
+    return next;
+  }
+
+  /** Where a task of the draft (`<copy>#<task>`, `<copy>@<tag>#<task>`) is in the person's task list: found by the format's own reader (`taskRangeIn`); the file's start when it is not found there. Undefined: a folder of tasks, or no file. */
+  private taskInSource(
+    repo: string,
+    draft: NonNullable<PlanningState['draft']>,
+    task: string,
+    taskRangeIn: (fileName: string, text: string, key: string, tag?: string) => { start: number; end: number } | null,
+  ): { uri: vscode.Uri; range: vscode.Range } | undefined {
+    const hash = task.lastIndexOf('#');
+    const i = draft.copies.findIndex((c) => task.startsWith(`${c}#`) || task.startsWith(`${c}@`));
+    const source = draft.sources[i];
+    if (hash < 0 || source === undefined) return undefined;
+    const uri = vscode.Uri.file(path.join(repo, ...source.split('/')));
+    const copy = draft.copies[i]!;
+    const tag = task[copy.length] === '@' ? task.slice(copy.length + 1, hash) : undefined;
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    let text: string;
+    try {
+      text = open?.getText() ?? (fs.statSync(uri.fsPath).isFile() ? fs.readFileSync(uri.fsPath, 'utf8') : '');
+    } catch {
+      return undefined;
+    }
+    if (!text && !open) return undefined;
+    const found = taskRangeIn(uri.fsPath, text, task.slice(hash + 1), tag);
+    if (!found) return { uri, range: new vscode.Range(0, 0, 0, 0) };
+    const lines = new LineIndex(text);
+    const s = lines.position(found.start);
+    const e = lines.position(found.end);
+    return { uri, range: new vscode.Range(s.line, s.column, e.line, e.column) };
   }
 
   private async pickFolder(): Promise<vscode.Uri | undefined> {
@@ -454,10 +550,10 @@ export class PlanningController extends Disposable implements ProposalSource {
           : `still has ${state.rounds.at(-1)?.errors ?? 0} error(s) after ${agentRounds(state)} rounds (see the Problems panel)`;
     const from = state.draft ? ` (completed from the draft ${state.draft.file})` : '';
     void vscode.window.showInformationMessage(`Waves: the proposed plan ${state.id}${from} is ${summary}.`);
-    // What the checker's Problems panel does not list: a task of the draft the plan no longer carries.
+    // A task of the draft the plan no longer carries: the Problems panel shows it on the task in the task list (publishDropped).
     const dropped = result.problems.filter((p) => p.code === DROPPED_TASK_CODE);
     for (const p of dropped) this.deps.log.warn(`plan ${state.id}: ${p.message}`);
-    if (dropped.length) void vscode.window.showWarningMessage(`Waves: ${dropped.length} task(s) of the draft are in no package of ${state.id}: ${dropped[0]!.message}${dropped.length > 1 ? ' (the rest in the Waves log)' : ''}.`);
+    if (dropped.length) void vscode.window.showWarningMessage(`Waves: ${dropped.length} task(s) of the draft are in no package of ${state.id}: ${dropped[0]!.message} (the Problems panel shows each on its task in the task list).`);
     return result;
   }
 }

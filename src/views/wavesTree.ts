@@ -19,6 +19,7 @@ import {
   type PackagePlace,
 } from '../core/present/planStatusText';
 import { plural } from '../core/util/plural';
+import { packageUri } from '../plan/planFiles';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { errorColor, packageIcon, VIEW_ID, type PackageRef } from './shared';
@@ -139,7 +140,7 @@ function planChildren(entry: PlanEntry, parent: PlanNode | undefined): (WaveNode
       entry,
       pkg,
       place,
-      uri: entry.uri,
+      uri: packageUri(entry, pkg.index), // a folder read as one plan: the file the package is in
       packageId: pkg.id,
       index: pkg.index,
     });
@@ -306,7 +307,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
         item.iconPath = new vscode.ThemeIcon('info');
-        item.command = { command: 'vscode.open', title: 'Open Plan', arguments: [node.entry.uri] };
+        item.command = { command: 'vscode.open', title: 'Open Plan', arguments: [node.entry.files?.[0]?.uri ?? node.entry.uri] };
         return item;
       }
     }
@@ -478,9 +479,11 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     const current = entry.documentVersion === editor.document.version || (entry.documentVersion === undefined && !editor.document.isDirty);
     if (!current) return;
     const offset = editor.document.offsetAt(editor.selection.active);
+    // (One file of a folder read as one plan: the folder's rows, of the packages in this file.)
+    const uri = editor.document.uri.toString();
     const node = this.packagesOf
-      .get(entry.uri.toString())
-      ?.find((n) => offset >= n.pkg.range.start && offset <= n.pkg.range.end);
+      .get((entry.folder ?? entry.uri).toString())
+      ?.find((n) => n.uri.toString() === uri && offset >= n.pkg.range.start && offset <= n.pkg.range.end);
     if (!node || this.view.selection[0]?.id === node.id) return;
     try {
       await this.view.reveal(node, { select: true, focus: false, expand: false });

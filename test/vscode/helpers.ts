@@ -4,8 +4,11 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { DagPanel } from '../../src/dag/dagPanel';
+import { discardPlanning, type PlanningResult } from '../../src/engine';
 import type { WavesApi } from '../../src/extension';
 import type { PlanEntry } from '../../src/plan/planRegistry';
+import { PROTOCOL_VERSION, type HostMessage, type PlanMessage } from '../../src/protocol';
 
 export const EXTENSION_ID = 'wave-orchestrator.wave-orchestrator';
 
@@ -273,4 +276,36 @@ export function committedPlanRepo(repo: string, files: Record<string, string>): 
   git('add', '-A');
   git('commit', '-q', '-m', 'plan');
   return fs.realpathSync(path.join(repo, 'work-packages.yaml'));
+}
+
+/** Discards the planning sessions a suite made (their worktrees and branches, and their runs') and stops following their plans. */
+export async function discardSessions(api: Pick<WavesApi, 'registry'>, made: readonly PlanningResult[]): Promise<void> {
+  for (const r of made) {
+    await discardPlanning(r.repo, r.state.id).catch(() => undefined);
+    api.registry.forget(vscode.Uri.file(r.planFile));
+  }
+}
+
+/** Says `ready` to a DAG panel (as its webview does) and waits for a plan message that passes `test`. */
+export async function nextPlan(panel: DagPanel, test: (p: PlanMessage) => boolean, what = 'a plan message with the proposal', timeoutMs = 15_000): Promise<PlanMessage> {
+  const seen: HostMessage[] = [];
+  const sub = panel.onDidPost((m) => seen.push(m));
+  try {
+    await panel.handleMessage({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+    return await waitFor(() => seen.filter((m): m is PlanMessage => m.type === 'plan').reverse().find(test), what, { timeoutMs });
+  } finally {
+    sub.dispose();
+  }
+}
+
+/** A button of a DAG panel's approval bar, as its webview sends it (the host validates it as any message): the panel's reply. */
+export async function pressProposal(panel: DagPanel, action: string, requestId: number, timeoutMs = 15_000): Promise<Extract<HostMessage, { type: 'reply' }>> {
+  const seen: HostMessage[] = [];
+  const sub = panel.onDidPost((m) => seen.push(m));
+  try {
+    await panel.handleMessage({ type: 'proposalAction', requestId, action });
+    return await waitFor(() => seen.find((m): m is Extract<HostMessage, { type: 'reply' }> => m.type === 'reply' && m.inReplyTo === requestId), `the reply to ${action} (${requestId})`, { timeoutMs });
+  } finally {
+    sub.dispose();
+  }
 }

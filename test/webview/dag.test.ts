@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { renderDagHtml } from '../../src/dag/html';
 import { analyzePlan } from '../../src/core/plan/analyze';
 import { buildPlanView } from '../../src/core/dag/panelModel';
-import { toTimelineRow, type HostMessage, type PackageDetails, type PlanMessage } from '../../src/protocol';
+import { toTimelineRow, type HostMessage, type PackageDetails, type PlanMessage, type ProposalView } from '../../src/protocol';
 import type { PhaseMark } from '../../src/core/run/runState';
 import { timelineOfRun } from '../../src/core/present/timeline';
 import { timelineSvg } from '../../src/core/present/timelineSvg';
@@ -558,6 +558,34 @@ describe('DAG webview', () => {
       assert.notEqual(stroke, await page.locator('.edge.dep').evaluate((e) => getComputedStyle(e).stroke), 'critical differs from other edges');
       await shot(`webview-dag-${theme}.png`);
     }
+    assert.deepEqual(violations, []);
+  });
+
+  it('says where a proposal Complete with Agent made came from: the draft plan and the task lists it was converted from', async () => {
+    const off = { enabled: false, reason: 'approve the plan first: nothing runs before you do' };
+    const proposal: ProposalView = {
+      id: 'photo-albums',
+      status: 'valid',
+      rounds: 2,
+      planDir: 'docs/plans/photo-albums',
+      actions: { approve: { enabled: true }, requestChanges: { enabled: true }, discard: { enabled: true }, runPlan: off },
+      draft: { plan: 'specs/001-photo-albums/work-packages.yaml', sources: ['specs/001-photo-albums/tasks.md', 'specs/001-photo-albums/extra.md'] },
+    };
+    await post({ ...planMessage(demoPlan, 1), proposal });
+    const bar = page.locator('.proposal-bar');
+    await bar.locator('[data-proposal-draft]').waitFor();
+    assert.equal(
+      (await bar.locator('[data-proposal-draft]').textContent())?.trim(),
+      'Completed from the draft plan specs/001-photo-albums/work-packages.yaml, converted from specs/001-photo-albums/tasks.md and specs/001-photo-albums/extra.md',
+    );
+    assert.match((await bar.textContent()) ?? '', /Proposed plan photo-albums \(docs\/plans\/photo-albums\/, 2 rounds\): valid — waiting for your approval/);
+    await shot('webview-proposal-draft.png');
+    // One task list: no "and"; a proposal of Plan a Feature (no draft): no such line.
+    await post({ ...planMessage(demoPlan, 2), proposal: { ...proposal, draft: { plan: 'work-packages.yaml', sources: ['tasks.md'] } } });
+    await page.getByText('Completed from the draft plan work-packages.yaml, converted from tasks.md', { exact: true }).waitFor();
+    await post({ ...planMessage(demoPlan, 3), proposal: { ...proposal, draft: undefined } });
+    await bar.locator('[data-proposal-action="approve"]').waitFor();
+    await page.locator('[data-proposal-draft]').waitFor({ state: 'detached' });
     assert.deepEqual(violations, []);
   });
 });

@@ -8,10 +8,11 @@
  * the workspace first has a file that may be a task list (scripts/on-demand.mjs).
  */
 import { analyzePlan, fromPortable, toPortable, type PlanAnalysis, type PortableAnalysis } from '../plan/analyze';
-import type { Diagnostic } from '../plan/model';
+import type { Diagnostic, PlanPackage, TextRange } from '../plan/model';
+import { LineIndex } from '../plan/text';
 import type { ForeignPackage, ForeignPlanResult } from './assemble';
 import { convertToWorkPackages } from './convert';
-import { formatName, readForeignPlan, type ForeignDiagnostic, type ForeignFormat } from './foreignPlan';
+import { FOLDER_FORMATS, detectFormat, formatName, readForeignFolder, readForeignPlan, readTasks, type ForeignDiagnostic, type ForeignFormat, type SourceFile } from './foreignPlan';
 
 /** What the editor shows of a task list beyond its plan: the format, the reader's notes, each package's scope guesses and implied dependencies. Plain data. */
 export interface ForeignView {
@@ -21,6 +22,11 @@ export interface ForeignView {
   notes: string[];
   /** Per package, in the order of `plan.packages`. */
   packages: ForeignPackage[];
+  /**
+   * A folder read as one plan (GSD phase folder, Spec Kitty feature): the files its packages and
+   * diagnostics are in (`packages[i].file`, each diagnostic's `file`), as the caller named them.
+   */
+  files?: string[];
 }
 
 export interface ForeignAnalysis extends PlanAnalysis {
@@ -48,7 +54,59 @@ export function analyzeForeign(fileName: string, text: string, options: ForeignA
 }
 
 function foreignView(result: ForeignPlanResult): ForeignView {
-  return { format: result.format!, formatName: formatName(result.format!), notes: result.notes, packages: result.packages };
+  return { format: result.format!, formatName: formatName(result.format!), notes: result.notes, packages: result.packages, ...(result.files ? { files: result.files } : {}) };
+}
+
+/**
+ * The analysis of a folder kept one task a file — a GSD phase folder (`*-PLAN.md`) or a Spec
+ * Kitty feature (`tasks/WP*.md` and its state files) — as one plan: `files` listed and read by
+ * the caller (as `waves validate <folder>` reads them), `folder` its path. The analysis has no
+ * text of its own (`text` is empty); each diagnostic names its file (`file`: the reader's, and
+ * the exact checker's on the package's id), and `foreign.files` the files read. Null when no
+ * file of the folder is GSD or Spec Kitty. Pure; never throws.
+ */
+export function analyzeForeignFolder(folder: string, files: readonly SourceFile[], options: ForeignAnalysisOptions = {}): ForeignAnalysis | null {
+  const result = readFolderForConversion(folder, files);
+  if (!result) return null;
+  const converted = analyzePlan(convertToWorkPackages(result, baseName(folder)), options);
+  const first = result.files![0];
+  const diagnostics = [...result.diagnostics, ...convertedFindings(result, converted)].map((d): ForeignDiagnostic => ({ ...d, file: d.file ?? first }));
+  const order = new Map(result.files!.map((f, i) => [f, i]));
+  diagnostics.sort((a, b) => (order.get(a.file!) ?? -1) - (order.get(b.file!) ?? -1) || a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  const analysis = fromPortable('', { plan: result.plan, diagnostics, conflicts: converted.conflicts, valid: !diagnostics.some((d) => d.severity === 'error') });
+  return { ...analysis, foreign: foreignView(result) };
+}
+
+/** A folder read for a conversion (as `waves convert <folder>` reads it); null when no file of it is GSD or Spec Kitty. */
+export function readFolderForConversion(folder: string, files: readonly SourceFile[]): ForeignPlanResult | null {
+  const result = readForeignFolder(files, { folder });
+  return result.format === null || !result.files || result.files.length === 0 ? null : result;
+}
+
+/** Where a package of another file of the folder is, in a file's own view: nowhere in it. */
+const NOWHERE: TextRange = { start: -1, end: -1 };
+
+/** Whether a range is in no text of this view (a package of another file of a folder). */
+export function isNowhere(range: TextRange): boolean {
+  return range.start < 0;
+}
+
+/**
+ * One file of a folder's analysis as the editor shows that file (hover, CodeLens, go to
+ * definition): its own text and line index, the diagnostics in it, and every package of the
+ * folder (the graph is the folder's) — those of other files with their ranges `NOWHERE`, so
+ * nothing in this text is taken for them.
+ */
+export function folderFileAnalysis(folderAnalysis: ForeignAnalysis, file: string, text: string): ForeignAnalysis {
+  const inFile = (i: number) => folderAnalysis.foreign.packages[i]?.file === file;
+  const packages = folderAnalysis.plan.packages.map((p, i): PlanPackage => (inFile(i) ? p : elsewhere(p)));
+  const diagnostics = folderAnalysis.diagnostics.filter((d) => (d as ForeignDiagnostic).file === file);
+  return { ...folderAnalysis, text, lines: new LineIndex(text), plan: { ...folderAnalysis.plan, packages }, diagnostics };
+}
+
+function elsewhere(p: PlanPackage): PlanPackage {
+  const keyRanges = Object.fromEntries(Object.keys(p.keyRanges).map((k) => [k, NOWHERE]));
+  return { ...p, range: NOWHERE, idRange: NOWHERE, keyRanges, dependsOn: p.dependsOn.map((d) => ({ ...d, range: NOWHERE })) };
 }
 
 /**
@@ -80,6 +138,23 @@ export function convertedFindings(result: ForeignPlanResult, converted: PlanAnal
 export function readForConversion(fileName: string, text: string): ForeignPlanResult | null {
   const result = readForeignPlan(fileName, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   return result.format === null || result.files !== undefined ? null : result;
+}
+
+/**
+ * Where task `key` (of Taskmaster tag `tag`) is in a one-file task list's `text` (a BOM counted),
+ * as offsets; null when the text is no such list, a folder's file, or has no such task.
+ */
+export function taskRangeIn(fileName: string, text: string, key: string, tag?: string): TextRange | null {
+  const shift = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const body = text.slice(shift);
+  const format = detectFormat(fileName, body);
+  if (!format || FOLDER_FORMATS.includes(format)) return null;
+  try {
+    const found = readTasks(format, body, tag !== undefined ? { tag } : {}).tasks.find((t) => t.key === key)?.keyRange;
+    return found ? { start: found.start + shift, end: found.end + shift } : null;
+  } catch {
+    return null;
+  }
 }
 
 // The conversion the CLI makes, for the editor (which loads this module, not the readers, on first use).

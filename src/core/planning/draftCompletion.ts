@@ -43,23 +43,36 @@ function taskWords(key: string): string {
   return hash < 0 ? `task ${key}` : `task ${key.slice(hash + 1)} of ${key.slice(0, hash)}`;
 }
 
+/** The draft's tasks (`draftTaskKey`s) that no package of the plan carries any more, in the draft's order. */
+export function droppedTasks(draftTasks: readonly string[], planTasks: Iterable<string>): string[] {
+  const kept = new Set(planTasks);
+  return draftTasks.filter((t) => !kept.has(t));
+}
+
+/** How a dropped task counts in a session: an error — a completion keeps every task — except once the person asked for changes (they may have asked to drop one): a warning. */
+export function droppedTaskSeverity(rounds: readonly { purpose: string }[]): 'error' | 'warning' {
+  return rounds.some((r) => r.purpose === 'revise') ? 'warning' : 'error';
+}
+
+/** The problem of one dropped task (a key of `draftTaskKey`). */
+export function droppedTaskProblem(task: string, severity: 'error' | 'warning'): PlanProblem {
+  return {
+    severity,
+    code: DROPPED_TASK_CODE,
+    message: `${taskWords(task)} is in no package's inputs.converted_from any more: every task of the draft stays in some package (one package may carry several)`,
+    line: 1,
+    column: 1,
+    packageId: null,
+  };
+}
+
 /**
  * The draft's tasks that no package of the plan carries any more (in the draft's order), as
  * problems: errors — a completion keeps every task — except once the person asked for changes
  * (they may have asked to drop one): then warnings.
  */
 export function droppedTaskProblems(draftTasks: readonly string[], planTasks: Iterable<string>, severity: 'error' | 'warning'): PlanProblem[] {
-  const kept = new Set(planTasks);
-  return draftTasks
-    .filter((t) => !kept.has(t))
-    .map((t) => ({
-      severity,
-      code: DROPPED_TASK_CODE,
-      message: `${taskWords(t)} is in no package's inputs.converted_from any more: every task of the draft stays in some package (one package may carry several)`,
-      line: 1,
-      column: 1,
-      packageId: null,
-    }));
+  return droppedTasks(draftTasks, planTasks).map((t) => droppedTaskProblem(t, severity));
 }
 
 /** A repository-relative path as a glob that covers exactly it (and what is below it): glob characters escaped. */

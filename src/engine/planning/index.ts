@@ -5,3 +5,4 @@
  */
 export * from './planner';
 export * from './planApproval';
+export { taskKeysOf } from './draft';

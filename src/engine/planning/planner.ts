@@ -25,7 +25,7 @@ import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
 import type { AgentProfile } from '../../core/agents/agentProfiles';
 import { interruptionOf } from '../../core/agents/exitJudgement';
 import { auditScope, type AuditScope } from '../../core/run/audit';
-import { buildCompletionPrompt, draftDescription, draftScope, droppedTaskProblems, type DraftForPrompt } from '../../core/planning/draftCompletion';
+import { buildCompletionPrompt, draftDescription, draftScope, droppedTaskProblems, droppedTaskSeverity, type DraftForPrompt } from '../../core/planning/draftCompletion';
 import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, PLAN_FILE_NAME, PLANNING_BRANCH_PREFIX, PLANS_FOLDER, isPlanningId, revisionRefusal, sessionAgent, sessionAgentRecord, parsePlanningState, planningFolder, planningId, planningPaths, planningScope, problemsOf, type PlanProblem, type PlanningPaths, type PlanningPromptInput, type DraftOrigin, type PlanningRound, type PlanningState, type RefusedChange, type RepoContext } from '../../core/planning/planningSession';
 import { buildPlanningPrompt } from '../../core/planning/planningPrompt';
 import { attemptFiles, quarantineDir } from '../../core/run/runPaths';
@@ -396,8 +396,7 @@ async function runRounds(
     const problems = analysis ? problemsOf(analysis) : [];
     // A session from a draft keeps every task of it: one dropped is an error — a warning once the person asked for changes (they may have asked for it).
     if (analysis && state.draft?.tasks.length) {
-      const asked = purpose === 'revise' || state.rounds.some((r) => r.purpose === 'revise');
-      problems.unshift(...droppedTaskProblems(state.draft.tasks, taskKeysOf(analysis.plan), asked ? 'warning' : 'error'));
+      problems.unshift(...droppedTaskProblems(state.draft.tasks, taskKeysOf(analysis.plan), droppedTaskSeverity([...state.rounds, { purpose }])));
     }
     round.errors = problems.filter((p) => p.severity === 'error').length + (missing ? 1 : 0);
     round.warnings = problems.filter((p) => p.severity === 'warning').length;

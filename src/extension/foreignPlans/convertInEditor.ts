@@ -122,27 +122,23 @@ export async function writeWhole(uri: vscode.Uri, text: string): Promise<void> {
   if (!(await doc.save())) throw new Error(`could not save ${vscode.workspace.asRelativePath(uri)}`);
 }
 
+type ConvertDeps = { registry: PlanRegistry; questions: ConvertQuestions; remember: (plan: vscode.Uri, record: ConversionRecord) => Promise<void> };
+type Formats = typeof import('../../core/formats/foreignAnalysis');
+/** A task list read for a conversion: what it reads as, the folder the plan goes in, the hash of what was read. */
+type SourceRead = { result: NonNullable<ReturnType<Formats['readForConversion']>>; folder: vscode.Uri; sourceHash: string; formats: Formats };
+
 /**
  * Converts the task list at `source` into a plan beside it and opens the plan; undefined when
  * the person declined a question. Throws (a message for a person) when the file is no task list.
+ * A folder read as one plan (a GSD phase folder, a Spec Kitty feature) is converted as
+ * `waves convert <folder>` converts it: the plan written in the folder, from its files as saved.
  */
-export async function convertInEditor(
-  source: vscode.Uri,
-  deps: { registry: PlanRegistry; questions: ConvertQuestions; remember: (plan: vscode.Uri, record: ConversionRecord) => Promise<void> },
-): Promise<Converted | undefined> {
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === source.toString());
-  if (open?.isDirty) {
-    if (!(await deps.questions.saveFirst(source))) return undefined;
-    if (!(await open.save())) throw new Error(`could not save ${vscode.workspace.asRelativePath(source)}`);
-  }
-  const text = await savedText(source);
-  const formats = await import('../../core/formats/foreignAnalysis');
-  const result = formats.readForConversion(source.path, text);
+export async function convertInEditor(source: vscode.Uri, deps: ConvertDeps): Promise<Converted | undefined> {
+  const read = deps.registry.get(source)?.files ? await readFolder(source, deps) : await readFile(source, deps);
+  if (!read) return undefined;
+  const { result, folder, formats } = read;
   const name = path.posix.basename(source.path);
-  if (!result) throw new Error(`${name} is not a task list Wave Orchestrator reads here (spec-kit, Kiro / cc-sdd or OpenSpec tasks.md, Taskmaster tasks.json, beads issues.jsonl; a GSD or Spec Kitty folder converts with \`waves convert <folder>\`)`);
   if (result.plan.packages.length === 0) throw new Error(`${name} has no task to convert: its problems are in the Problems panel`);
-
-  const folder = vscode.Uri.joinPath(source, '..');
   let plan = vscode.Uri.joinPath(folder, 'work-packages.yaml');
   if (await exists(plan)) {
     const names = new Set((await vscode.workspace.fs.readDirectory(folder)).map(([n]) => n));
@@ -153,8 +149,37 @@ export async function convertInEditor(
   }
   const conversion = formats.convertPlan(result, { planFile: plan.path, source: source.path });
   await writeWhole(plan, conversion.yaml);
-  await deps.remember(plan, { source: source.toString(), sourceHash: textHash(text), planHash: textHash(conversion.yaml), convertedHash: textHash(withoutComments(conversion.yaml)) });
+  await deps.remember(plan, { source: source.toString(), sourceHash: read.sourceHash, planHash: textHash(conversion.yaml), convertedHash: textHash(withoutComments(conversion.yaml)) });
   await vscode.window.showTextDocument(plan, { preview: false });
   await deps.registry.reanalyze(plan, { fromDisk: true });
   return { source, plan, packages: result.plan.packages.length, implied: conversion.implied, guessed: conversion.guessed, formatName: formats.formatName(result.format!) };
+}
+
+/** A one-file task list as saved (unsaved changes saved first when the person says so); the plan goes beside it. */
+async function readFile(source: vscode.Uri, deps: ConvertDeps): Promise<SourceRead | undefined> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === source.toString());
+  if (open?.isDirty) {
+    if (!(await deps.questions.saveFirst(source))) return undefined;
+    if (!(await open.save())) throw new Error(`could not save ${vscode.workspace.asRelativePath(source)}`);
+  }
+  const text = await savedText(source);
+  const formats = await import('../../core/formats/foreignAnalysis');
+  const result = formats.readForConversion(source.path, text);
+  if (!result) throw new Error(`${path.posix.basename(source.path)} is not a task list Wave Orchestrator reads here (spec-kit, Kiro / cc-sdd or OpenSpec tasks.md, Taskmaster tasks.json, beads issues.jsonl; a GSD phase folder or a Spec Kitty feature converts as a folder)`);
+  return { result, folder: vscode.Uri.joinPath(source, '..'), sourceHash: textHash(text), formats };
+}
+
+/** A folder read as one plan, its files as saved (unsaved changes saved first when the person says so); the plan goes in it. */
+async function readFolder(source: vscode.Uri, deps: ConvertDeps): Promise<SourceRead | undefined> {
+  const files = deps.registry.get(source)?.files ?? [];
+  const dirty = vscode.workspace.textDocuments.filter((d) => d.isDirty && files.some((f) => f.uri.toString() === d.uri.toString()));
+  if (dirty.length > 0) {
+    if (!(await deps.questions.saveFirst(dirty[0].uri))) return undefined;
+    for (const doc of dirty) if (!(await doc.save())) throw new Error(`could not save ${vscode.workspace.asRelativePath(doc.uri)}`);
+  }
+  const sources = await deps.registry.folderSources(source);
+  const formats = await import('../../core/formats/foreignAnalysis');
+  const result = formats.readFolderForConversion(source.path, sources);
+  if (!result) throw new Error(`${path.posix.basename(source.path)} is no GSD phase folder and no Spec Kitty feature any more`);
+  return { result, folder: source, sourceHash: textHash(sources.map((f) => `${f.path}\0${f.text}`).join('\0')), formats };
 }

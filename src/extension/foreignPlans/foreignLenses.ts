@@ -33,11 +33,12 @@ export class ForeignLenses extends Disposable implements vscode.CodeLensProvider
     const entry = this.registry.get(document.uri);
     if (!entry?.foreign) return [];
     const top = new vscode.Range(0, 0, 0, 0);
-    const uri = entry.uri;
+    // One file of a folder read as one plan (GSD, Spec Kitty): the folder is the task list.
+    const uri = entry.folder ?? entry.uri;
     const lenses = [
       new vscode.CodeLens(top, {
-        title: `$(lock) ${entry.foreign.formatName}: read-only`,
-        tooltip: 'Wave Orchestrator shows this task list as a plan; it runs once converted to work-packages.yaml',
+        title: `$(lock) ${entry.foreign.formatName}${entry.folder ? ` of ${path.posix.basename(uri.path)}` : ''}: read-only`,
+        tooltip: `Wave Orchestrator shows this ${entry.folder ? 'folder' : 'task list'} as a plan; it runs once converted to work-packages.yaml`,
         command: '',
       }),
       new vscode.CodeLens(top, { title: '$(arrow-swap) Convert to work-packages.yaml', tooltip: 'Write a plan beside it (Waves: Convert to work-packages.yaml)', command: 'waves.convertToPlan', arguments: [uri] }),

@@ -1,6 +1,7 @@
 /**
  * Task lists of other tools in the editor (spec-kit, Kiro / cc-sdd and OpenSpec `tasks.md`,
- * Taskmaster `tasks.json`, beads `issues.jsonl`). The plan registry finds and analyses them as
+ * Taskmaster `tasks.json`, beads `issues.jsonl`; GSD phase folders and Spec Kitty features, an
+ * entry a folder). The plan registry finds and analyses them as
  * plans (read-only), so the Waves view, the DAG panel, hover, CodeLens and the Problems panel
  * show them through their usual path; this part adds what only they have: `Waves: Convert to
  * work-packages.yaml` (palette, the lens at the top of the file, Explorer's context menu, the
@@ -81,17 +82,18 @@ export class ForeignPlans extends Disposable {
 
   /** The task list to convert: the one given (a URI, a row of the Waves view), the one in the editor, the active one, or one the person picks. */
   private async target(arg: unknown): Promise<vscode.Uri | undefined> {
-    if (arg instanceof vscode.Uri) return arg;
+    // A file of a folder read as one plan (GSD, Spec Kitty; Explorer's menu, a lens): the folder.
+    if (arg instanceof vscode.Uri) return this.deps.registry.get(arg)?.folder ?? arg;
     const entryUri = (arg as { entry?: { uri?: unknown } } | undefined)?.entry?.uri;
     if (entryUri instanceof vscode.Uri) return entryUri;
     const { registry } = this.deps;
     const shown = vscode.window.activeTextEditor?.document.uri;
-    if (shown && (registry.get(shown)?.foreign || isForeignUri(shown))) return shown;
+    if (shown && (registry.get(shown)?.foreign || isForeignUri(shown))) return registry.get(shown)?.folder ?? shown; // a file of a folder read as one plan: the folder
     await registry.ready;
     if (registry.active?.foreign) return registry.active.uri;
     const lists = registry.plans.filter((e) => e.foreign);
     if (lists.length === 0) {
-      void vscode.window.showInformationMessage('There is no task list of another tool in this workspace (spec-kit, Kiro / cc-sdd or OpenSpec tasks.md, Taskmaster tasks.json, beads issues.jsonl).');
+      void vscode.window.showInformationMessage('There is no task list of another tool in this workspace (spec-kit, Kiro / cc-sdd or OpenSpec tasks.md, Taskmaster tasks.json, beads issues.jsonl, a GSD phase folder, a Spec Kitty feature).');
       return undefined;
     }
     if (lists.length === 1) return lists[0].uri;

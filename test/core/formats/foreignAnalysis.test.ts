@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { convertToWorkPackages } from '../../../src/core/formats/convert';
-import { analyzeForeign, convertedFindings, fromPortableForeign, readForConversion, toPortableForeign } from '../../../src/core/formats/foreignAnalysis';
+import { analyzeForeign, convertedFindings, fromPortableForeign, readForConversion, taskRangeIn, toPortableForeign } from '../../../src/core/formats/foreignAnalysis';
 import { readForeignPlan } from '../../../src/core/formats/foreignPlan';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { at, fixture, fixtureNames } from './fixtures';
@@ -107,5 +107,19 @@ describe('convertedFindings', () => {
       ['write-overlap t011 T011', 'write-overlap t013 T013'],
     );
     assert.ok(found.every((d) => d.fixes === undefined && d.severity !== 'info'));
+  });
+});
+
+describe('taskRangeIn', () => {
+  it("finds a task's id in a one-file task list, a byte-order mark counted; null for no such task, no task list, or a folder's file", () => {
+    const { text } = fixture('spec-kit', '001-photo-albums.tasks.md');
+    const r = taskRangeIn('specs/001/tasks.md', text, 'T005')!;
+    assert.equal(at(text, r), 'T005');
+    const withBom = `\ufeff${text}`;
+    const b = taskRangeIn('specs/001/tasks.md', withBom, 'T005')!;
+    assert.deepEqual(b, { start: r.start + 1, end: r.end + 1 });
+    assert.equal(taskRangeIn('specs/001/tasks.md', text, 'T999'), null);
+    assert.equal(taskRangeIn('notes.md', 'just words\n', 'T005'), null);
+    assert.equal(taskRangeIn('.planning/phases/01-x/01-01-PLAN.md', '---\nphase: 01-x\nplan: 01\nwave: 1\n---\n# Plan\n', '01-01'), null);
   });
 });

@@ -73,6 +73,19 @@ describe('activation', () => {
     );
   });
 
+  it("loads no reader of other tools' task lists for VS Code's own .vscode/tasks.json (ADR 0030)", async () => {
+    const { registry } = await wavesApi();
+    await registry.ready;
+    const tasks = vscode.Uri.joinPath(workspaceRoot(), '.vscode', 'tasks.json');
+    assert.ok(fs.existsSync(tasks.fsPath), 'the test workspace has one');
+    assert.equal(registry.get(tasks), undefined, 'no entry for it');
+    assert.deepEqual(
+      Object.keys(require.cache).filter((f) => /[\\/]dist[\\/]foreignAnalysis\.js$/.test(f) && f.startsWith(extension().extensionPath)),
+      [],
+      'the bundle of the readers (dist/foreignAnalysis.js) is not loaded',
+    );
+  });
+
   // ADR 0020: these two run before any other suite file reads the on-demand parts.
   const onDemandLoaded = () => Object.keys(require.cache).filter((f) => /[\\/]dist[\\/](onDemand|engine|runStateCheck)\.js$/.test(f) && f.startsWith(extension().extensionPath));
 

@@ -11,8 +11,8 @@ import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import type { Converted } from '../../../src/extension/foreignPlans/convertInEditor';
 import { AFTER_CONVERT } from '../../../src/extension/foreignPlans';
-import { discardPlanning, type PlanningResult } from '../../../src/engine';
-import { Scratch, autoSaveOff, closeEditors, useScriptedAgent, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
+import type { PlanningResult } from '../../../src/engine';
+import { Scratch, autoSaveOff, closeEditors, discardSessions, useScriptedAgent, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 /** A converted plan whose two packages' guessed write scopes overlap; its first package's description tells the scripted agent what to write (the plan completed: JSON is YAML). */
 function draft(planDir: string): string {
@@ -76,10 +76,7 @@ describe('Complete with Agent', function () {
     api.foreignPlans.notify = notify;
     await vscode.workspace.getConfiguration('waves').update('planning.repairRounds', undefined, vscode.ConfigurationTarget.Global);
     await useScriptedAgent(null, vscode.ConfigurationTarget.Global);
-    for (const r of made) {
-      await discardPlanning(r.repo, r.state.id).catch(() => undefined);
-      api.registry.forget(vscode.Uri.file(r.planFile));
-    }
+    await discardSessions(api, made);
     await closeEditors(() => true);
     await scratch.dispose();
     await autoSaveOff.after();

@@ -9,12 +9,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DagPanel } from '../../../src/dag/dagPanel';
-import { discardPlanning, type PlanningResult } from '../../../src/engine';
-import { PROTOCOL_VERSION, type HostMessage, type PlanMessage } from '../../../src/protocol';
-import { closeEditors, useScriptedAgent, waitFor, wavesApi, workspaceRoot } from '../helpers';
-
-const isPlan = (m: HostMessage): m is PlanMessage => m.type === 'plan';
+import type { PlanningResult } from '../../../src/engine';
+import { closeEditors, discardSessions, nextPlan, pressProposal, useScriptedAgent, waitFor, wavesApi, workspaceRoot } from '../helpers';
 
 describe('Plan a Feature', () => {
   const made: PlanningResult[] = [];
@@ -26,10 +22,7 @@ describe('Plan a Feature', () => {
     await vscode.workspace.getConfiguration('waves').update('planning.repairRounds', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('waves').update('planning.roundMinutes', undefined, vscode.ConfigurationTarget.Global);
     const api = await wavesApi();
-    for (const r of made) {
-      await discardPlanning(r.repo, r.state.id).catch(() => undefined);
-      api.registry.forget(vscode.Uri.file(r.planFile));
-    }
+    await discardSessions(api, made);
     await closeEditors(() => true);
   });
 
@@ -77,10 +70,10 @@ describe('Plan a Feature', () => {
     assert.ok(forecast.details.some((l) => l.startsWith('Expected spend, ')), forecast.details.join('\n'));
 
     // Nothing runs before approval: the bar's Run Plan, and the run command itself.
-    const refused = await ask(panel, 'runPlan', 7001);
+    const refused = await pressProposal(panel, 'runPlan', 7001);
     assert.ok(!refused.ok && refused.error.code === 'not-available', JSON.stringify(refused));
 
-    const approved = await ask(panel, 'approve', 7002);
+    const approved = await pressProposal(panel, 'approve', 7002);
     assert.ok(approved.ok, JSON.stringify(approved));
     const after = await nextPlan(panel, (p) => p.proposal?.status === 'approved');
     assert.equal(after.proposal!.actions.runPlan.enabled, true);
@@ -100,7 +93,7 @@ describe('Plan a Feature', () => {
     assert.equal(plan.proposal!.actions.approve.enabled, false);
     assert.match(plan.proposal!.actions.approve.reason ?? '', /last round was stopped before the agent ended: request changes for a complete round/);
     assert.equal(plan.proposal!.actions.requestChanges.enabled, true);
-    const refused = await ask(panel, 'approve', 7101);
+    const refused = await pressProposal(panel, 'approve', 7101);
     assert.ok(!refused.ok && refused.error.code === 'not-available', JSON.stringify(refused));
   });
 
@@ -125,27 +118,4 @@ describe('Plan a Feature', () => {
 
 function gitHead(): string {
   return execFileSync('git', ['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'], { cwd: workspaceRoot().fsPath, encoding: 'utf8' });
-}
-
-/** Says `ready` to the panel and waits for a plan message that passes `test`. */
-async function nextPlan(panel: DagPanel, test: (p: PlanMessage) => boolean): Promise<PlanMessage> {
-  const seen: HostMessage[] = [];
-  const sub = panel.onDidPost((m) => seen.push(m));
-  try {
-    await panel.handleMessage({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
-    return await waitFor(() => seen.filter(isPlan).reverse().find(test), 'a plan message with the proposal');
-  } finally {
-    sub.dispose();
-  }
-}
-
-async function ask(panel: DagPanel, action: string, requestId: number) {
-  const seen: HostMessage[] = [];
-  const sub = panel.onDidPost((m) => seen.push(m));
-  try {
-    await panel.handleMessage({ type: 'proposalAction', requestId, action });
-    return await waitFor(() => seen.find((m): m is Extract<HostMessage, { type: 'reply' }> => m.type === 'reply' && m.inReplyTo === requestId), `reply ${requestId}`);
-  } finally {
-    sub.dispose();
-  }
 }
