@@ -118,12 +118,15 @@ function elsewhere(p: PlanPackage): PlanPackage {
  */
 export function convertedFindings(result: ForeignPlanResult, converted: PlanAnalysis): ForeignDiagnostic[] {
   const at = new Map(result.plan.packages.map((p, i) => [p.id, { range: p.idRange, file: result.packages[i].file }]));
+  // The checker names packages by the plan's ids (`t013`); in the task list they are its tasks' own (`T013`).
+  const sourceId = new Map(result.packages.map((p) => [p.id, p.sourceIds[0] ?? p.id]));
+  const inSourceWords = (message: string) => message.replace(/`([^`]+)`/g, (whole, id: string) => (sourceId.has(id) ? `\`${sourceId.get(id)}\`` : whole));
   const out: ForeignDiagnostic[] = [];
   for (const d of converted.diagnostics) {
     if (d.severity === 'info' || /cycle|write-allow-empty|no-write-scope/.test(d.code) || d.packageId === null) continue;
     const where = at.get(d.packageId);
     if (!where) continue;
-    const finding: ForeignDiagnostic = { severity: d.severity, code: d.code, message: d.message, range: { ...where.range }, packageId: d.packageId };
+    const finding: ForeignDiagnostic = { severity: d.severity, code: d.code, message: inSourceWords(d.message), range: { ...where.range }, packageId: d.packageId };
     if (where.file !== undefined) finding.file = where.file;
     out.push(finding);
   }

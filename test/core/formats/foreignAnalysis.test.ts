@@ -45,6 +45,8 @@ describe('analyzeForeign', () => {
     assert.deepEqual(shown(a, 'foreign-parallel-same-file'), ['42:41 warning backend/src/api/albums.py']);
     assert.deepEqual(shown(a, 'write-overlap'), ['35:7 error T011', '42:7 error T013']);
     assert.match(a.diagnostics.find((d) => d.code === 'write-overlap')!.message, /backend\/src\/api\/albums\.py/);
+    // The other package is named by its task's id in the task list, not the converted plan's.
+    assert.match(a.diagnostics.find((d) => d.code === 'write-overlap' && d.packageId === 't011')!.message, /of `T013`, which may run/);
     assert.deepEqual(a.conflicts, [{ a: 't011', b: 't013', kind: 'write-scope', witness: 'backend/src/api/albums.py' }]);
     assert.equal(a.valid, false);
     // In text order, as a plan's.
