@@ -354,7 +354,7 @@ export class DagPanel extends Disposable {
           const run = this.run(entry);
           const context: ActionContext = { plan: entry, packageId: request.packageId, run };
           const details = buildPackageDetails(
-            entry.analysis,
+            packageAnalysis(entry, request.packageId),
             request.packageId,
             { reveal: { enabled: true }, ...this.actions.states(context) },
             run ? { runId: run.runId, record: run.packages[request.packageId] } : undefined,
@@ -421,4 +421,11 @@ function integrationViewOf(run: RunState | undefined): IntegrationView | null {
   if (!guard) return null;
   const stuck = guardStuck(run.integration);
   return { status: guard.status, text: guardText(run.integration), blamed: guard.status === 'red' ? (guard.blamed?.packageId ?? null) : null, stuck: stuck ? `${stuck.said} ${stuck.advice}` : null };
+}
+
+/** The analysis a package's details are read from: a folder's (GSD, Spec Kitty) is the view of the file the package is written in, whose lines its problems are on. */
+function packageAnalysis(entry: PlanEntry, packageId: string): PlanEntry['analysis'] {
+  if (!entry.files) return entry.analysis;
+  const at = packageUri(entry, entry.analysis.plan.packages.find((p) => p.id === packageId)?.index ?? -1).toString();
+  return entry.files.find((f) => f.uri.toString() === at)?.analysis ?? entry.analysis;
 }

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import type { Converted } from '../../../src/extension/foreignPlans/convertInEditor';
-import type { HostMessage, PlanMessage } from '../../../src/protocol';
+import type { HostMessage, PackageDetails, PlanMessage } from '../../../src/protocol';
 import { Scratch, closeEditors, describeDiagnostic, extension, waitFor, waitForPlan, wavesApi } from '../helpers';
 
 const FIXTURES = () => path.join(extension().extensionPath, 'test', 'fixtures', 'formats');
@@ -105,6 +105,11 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
         await dag.handleMessage({ type: 'openPackage', requestId: 7102, packageId: 'plan-02-03' });
         await waitFor(() => vscode.window.activeTextEditor?.document.uri.toString() === file('02-03-PLAN.md').toString(), '02-03-PLAN.md shown');
         assert.equal(vscode.window.activeTextEditor!.selection.start.line, 2);
+        // A package's details: its problems on the lines of its own file (line 3, 1-based: its `plan: 02`).
+        await dag.handleMessage({ type: 'packageDetails', requestId: 7103, packageId: 'plan-02-02' });
+        const details = await waitFor(() => seen.find((m): m is Extract<HostMessage, { type: 'reply' }> => m.type === 'reply' && m.inReplyTo === 7103), 'the details');
+        assert.ok(details.ok);
+        assert.deepEqual((details.result as PackageDetails).problems.map((p) => `${p.line} ${p.code}`), ['3 write-overlap']);
       } finally {
         dispose();
       }
