@@ -3,8 +3,12 @@
  * its packages succeed (use case tickSource.ts, the same `waves run --tick-source` uses) — as
  * the person's own edit: an open document gets a workspace edit and is saved (one undo step),
  * and never while it has unsaved changes: then the tick waits until the person saves it. A file
- * not open is replaced as the command line does.
+ * not open is replaced as the command line does. A proposal of Complete with Agent run from its
+ * planning worktree ticks the person's own task list (in their checkout, usually the open
+ * workspace folder): its document is found by the file's real path, whichever path it was opened
+ * by.
  */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { replaceFile, SourceTickQueue, type EngineEvent, type TickRun } from '../engine';
 import { Disposable } from '../util/lifecycle';
@@ -29,9 +33,11 @@ export class SourceTicks extends Disposable {
     );
     this.register(
       vscode.workspace.onDidSaveTextDocument((doc) => {
-        const waiting = this.waiting.get(doc.uri.fsPath);
+        if (doc.uri.scheme !== 'file' || this.waiting.size === 0) return;
+        const key = realPath(doc.uri.fsPath);
+        const waiting = this.waiting.get(key);
         if (!waiting) return;
-        this.waiting.delete(doc.uri.fsPath);
+        this.waiting.delete(key);
         void this.tick(waiting.run, [...waiting.ids]);
       }),
     );
@@ -46,9 +52,10 @@ export class SourceTicks extends Disposable {
     }
     return queue.tick(ids, async (file, before, after) => {
       if (await writeAsPerson(file, before, after)) return true;
-      const entry = this.waiting.get(file) ?? { run, ids: new Set<string>() };
+      const key = realPath(file);
+      const entry = this.waiting.get(key) ?? { run, ids: new Set<string>() };
       for (const id of ids) entry.ids.add(id);
-      this.waiting.set(file, entry);
+      this.waiting.set(key, entry);
       return false;
     });
   }
@@ -56,7 +63,8 @@ export class SourceTicks extends Disposable {
 
 /** An open document: edited and saved, unless it has unsaved changes or is not what was read. A file not open: replaced. */
 async function writeAsPerson(file: string, before: string, after: string): Promise<boolean> {
-  const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
+  const real = realPath(file);
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && (d.uri.fsPath === file || realPath(d.uri.fsPath) === real));
   if (!doc) return replaceFile(file, before, after);
   if (doc.isDirty || doc.getText() !== before) return false;
   // Only the span that changed: the person's cursor and folds elsewhere stay as they are.
@@ -68,4 +76,13 @@ async function writeAsPerson(file: string, before: string, after: string): Promi
   edit.replace(doc.uri, new vscode.Range(doc.positionAt(start), doc.positionAt(before.length - end)), after.slice(start, after.length - end));
   if (!(await vscode.workspace.applyEdit(edit))) return false;
   return doc.save();
+}
+
+/** The file's real path (links resolved), or the path as given when it cannot be resolved. */
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
 }

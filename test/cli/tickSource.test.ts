@@ -16,13 +16,14 @@ const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
 const agentScript = path.join(root, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
 const AGENT = JSON.stringify([process.execPath, agentScript, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}']);
+const PLANNER = JSON.stringify([process.execPath, agentScript, '--prompt', '${promptFile}']);
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-tick-')));
 const home = path.join(tmp, 'home');
 fs.mkdirSync(home);
 const env = { ...gitEnv(home), WAVES_TEST_AGENT: 'append specs/notes.md line\\n;commit' };
 
-function waves(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, env, timeout: 180_000 });
+function waves(args: string[], cwd: string, testAgent?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, env: testAgent ? { ...env, WAVES_TEST_AGENT: testAgent } : env, timeout: 180_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -54,6 +55,24 @@ function repoWithConvertedPlan(): { repo: string; tasks: string; plan: string } 
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'plan');
   return { repo, tasks: path.join(repo, 'specs', 'tasks.md'), plan: path.join(repo, 'specs', 'work-packages.yaml') };
+}
+
+/** The converted plan completed with the scripted planning agent (it keeps the valid draft as it is) and approved. */
+function approvedProposal(): { repo: string; tasks: string; worktree: string; proposal: string; copy: string } {
+  const { repo, tasks, plan } = repoWithConvertedPlan();
+  const dry = waves(['plan', '--from', 'specs/work-packages.yaml', '--dry-run'], repo);
+  assert.equal(dry.code, 0, dry.out + dry.err);
+  const id = /^# waves plan --dry-run: session ([a-z0-9-]+),/m.exec(dry.out)![1]!;
+  const planned = waves(['plan', '--agent-argv', PLANNER, '--rounds', '1', '--from', 'specs/work-packages.yaml'], repo, `copy ${plan} plans/${id}/work-packages.yaml`);
+  assert.equal(planned.code, 0, planned.out + planned.err);
+  const approved = waves(['plan', '--approve', id], repo);
+  assert.equal(approved.code, 0, approved.out + approved.err);
+  const worktree = `${repo}.worktrees/_plans/${id}`;
+  const proposal = path.join(worktree, 'plans', id, 'work-packages.yaml');
+  const copy = path.join(worktree, 'plans', id, 'tasks.md');
+  assert.equal(fs.readFileSync(copy, 'utf8'), TASKS);
+  assert.match(fs.readFileSync(proposal, 'utf8'), /converted_from: \{ file: "tasks\.md"/);
+  return { repo, tasks, worktree, proposal, copy };
 }
 
 describe('waves run --tick-source', () => {
@@ -88,5 +107,32 @@ describe('waves run --tick-source', () => {
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out + r.err, /specs\/tasks\.md: not ticked: it is a symbolic link/);
     assert.equal(fs.readFileSync(outside, 'utf8'), TASKS);
+  });
+
+  it('a proposal completed from the draft ticks the person\'s own task list, never the copy in the planning folder', () => {
+    const { repo, tasks, worktree, proposal, copy } = approvedProposal();
+
+    const r = waves(['run', '--unconfined', '--agent-argv', AGENT, '--tick-source', proposal], repo);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out + r.err, new RegExp(`ticked T00[23](, T00[23])? in ${tasks.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    assert.equal(fs.readFileSync(tasks, 'utf8'), TASKS.replace('- [ ] T002 Add', '- [x] T002 Add').replace('- [ ] T003', '- [x] T003'));
+    // The copy in the planning folder stays as committed, and the planning worktree clean.
+    assert.equal(fs.readFileSync(copy, 'utf8'), TASKS);
+    assert.equal(git(worktree, 'status', '--porcelain'), '');
+    assert.equal(git(repo, 'status', '--porcelain'), 'M specs/tasks.md');
+  });
+
+  it('a proposal\'s person\'s task list that is a link out of their checkout is never written, and the run names it', () => {
+    const { repo, tasks, worktree, proposal, copy } = approvedProposal();
+    const outside = path.join(tmp, `outside-${count}.md`);
+    fs.writeFileSync(outside, TASKS);
+    fs.rmSync(tasks);
+    fs.symlinkSync(outside, tasks);
+    const r = waves(['run', '--unconfined', '--agent-argv', AGENT, '--tick-source', proposal], repo);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.ok((r.out + r.err).includes(`${tasks}: not ticked: it is a symbolic link`), r.out + r.err);
+    assert.equal(fs.readFileSync(outside, 'utf8'), TASKS);
+    assert.equal(fs.readFileSync(copy, 'utf8'), TASKS);
+    assert.equal(git(worktree, 'status', '--porcelain'), '');
   });
 });

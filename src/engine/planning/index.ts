@@ -6,3 +6,4 @@
 export * from './planner';
 export * from './planApproval';
 export { taskKeysOf } from './draft';
+export { personsSourceOf, proposalSourcesOf, type ProposalSources } from './proposalSources';

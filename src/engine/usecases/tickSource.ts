@@ -10,6 +10,11 @@
  * written and the reason is said. Who writes is the front end's (`write`): the CLI replaces the
  * file (its mode kept), the editor applies an edit to an open document and never while it has
  * unsaved changes.
+ *
+ * A planning session's proposal that started from a draft runs from the session's worktree, its
+ * links pointing at the copies in the planning folder: a link to one of those copies ticks the
+ * person's own task list it was copied from (planning/proposalSources.ts), with the same refusals
+ * against the person's checkout; the copy is left as committed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +24,7 @@ import { sourceLinkOf, type SourceLink } from '../../core/formats/sourceLink';
 import { tickTasks, TICKABLE_FORMATS } from '../../core/formats/tick';
 import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { writeAtomic } from '../../store/atomicWrite';
+import { personsSourceOf, proposalSourcesOf, type ProposalSources } from '../planning';
 
 export interface TickSourceRequest {
   repoRoot: string;
@@ -31,6 +37,8 @@ export interface TickSourceRequest {
    * unsaved changes to it): said, and tried again at the next package. Default: the file replaced.
    */
   write?: (file: string, before: string, after: string) => Promise<boolean>;
+  /** The planning session the run's repository is the worktree of (`proposalSourcesOf`); absent: found here. */
+  proposal?: ProposalSources | null;
 }
 
 export interface TickSourceOutcome {
@@ -54,24 +62,29 @@ export async function tickSourceTasks(request: TickSourceRequest): Promise<TickS
     bySource.set(key, entry);
   }
   let outcome: TickSourceOutcome | null = null;
+  const proposal = bySource.size === 0 ? null : request.proposal !== undefined ? request.proposal : await proposalSourcesOf(request.repoRoot);
   for (const { link, keys } of bySource.values()) {
-    const one = await tickOne(request, link, keys);
+    const one = await tickOne(request, proposal, link, keys);
     outcome = outcome ? { file: `${outcome.file}, ${one.file}`, ticked: [...outcome.ticked, ...one.ticked], note: [outcome.note, one.note].filter(Boolean).join('; ') || null } : one;
   }
   return outcome;
 }
 
-async function tickOne(request: TickSourceRequest, link: SourceLink, keys: string[]): Promise<TickSourceOutcome> {
-  const file = path.resolve(path.dirname(request.planFile), link.file);
-  const shown = path.relative(request.repoRoot, file).split(path.sep).join('/') || file;
+async function tickOne(request: TickSourceRequest, proposal: ProposalSources | null, link: SourceLink, keys: string[]): Promise<TickSourceOutcome> {
+  const linked = path.resolve(path.dirname(request.planFile), link.file);
+  // A copy in a proposal's planning folder: the person's task list, in the person's checkout.
+  const persons = proposal ? personsSourceOf(proposal, linked) : null;
+  const file = persons ?? linked;
+  const root = persons ? proposal!.checkout : request.repoRoot;
+  const shown = persons ?? (path.relative(root, file).split(path.sep).join('/') || file);
   const outcome = (ticked: string[], note: string | null): TickSourceOutcome => ({ file: shown, ticked, note });
   const format = link.format;
   if (!TICKABLE_FORMATS.includes(format)) return outcome([], `${shown}: not ticked: ${formatName(format)} keeps its done state elsewhere`);
-  const refusal = placeRefusal(request.repoRoot, file);
+  const refusal = placeRefusal(root, file);
   if (refusal) return outcome([], `${shown}: not ticked: ${refusal}`);
   let before: string;
   try {
-    before = (await readRegularFile(file, { within: request.repoRoot })).toString('utf8');
+    before = (await readRegularFile(file, { within: root })).toString('utf8');
   } catch (err) {
     const why = err instanceof NotRegularFileError ? err.why : ((err as NodeJS.ErrnoException).code ?? String(err));
     return outcome([], `${shown}: not ticked: ${why}`);
@@ -127,6 +140,8 @@ export interface TickRun {
  */
 export class SourceTickQueue {
   private chain: Promise<void> = Promise.resolve();
+  /** The planning session the run's repository is the worktree of, found once (null: none). */
+  private proposal: Promise<ProposalSources | null> | null = null;
 
   constructor(
     private readonly run: TickRun,
@@ -140,9 +155,11 @@ export class SourceTickQueue {
 
   /** Ticks `packageIds` after the ticks asked before; resolves when they are written or said why not. */
   tick(packageIds: readonly string[], write?: TickSourceRequest['write']): Promise<void> {
+    this.proposal ??= proposalSourcesOf(this.run.repoRoot).catch(() => null);
+    const proposal = this.proposal;
     this.chain = this.chain
-      .then(() =>
-        tickSourceTasks({ repoRoot: this.run.repoRoot, planFile: this.run.planFile, plan: this.run.analysis.plan, packageIds, ...(write ? { write } : {}) }),
+      .then(async () =>
+        tickSourceTasks({ repoRoot: this.run.repoRoot, planFile: this.run.planFile, plan: this.run.analysis.plan, packageIds, proposal: await proposal, ...(write ? { write } : {}) }),
       )
       .then((o) => {
         if (o?.ticked.length) this.tell(`ticked ${o.ticked.join(', ')} in ${o.file}`, 'info');

@@ -43,6 +43,7 @@ describe('A spec-kit tasks.md from open to run', function () {
     api.foreignPlans.notify = notify;
     api.run.controller.questions = questions;
     await useScriptedAgent(null, vscode.ConfigurationTarget.Global); // waves.agent: the demo agent's too
+    await config().update('formats.tickSource', undefined, vscode.ConfigurationTarget.Global);
     await discardSessions(api, made);
     await closeEditors(() => true);
     await scratch.dispose();
@@ -159,11 +160,16 @@ describe('A spec-kit tasks.md from open to run', function () {
     const demoAgent = path.join(extension().extensionPath, 'examples', 'demo-agent', 'agent.mjs');
     await config().update('agent', [process.execPath, demoAgent, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}', '--worktree', '${worktree}', '--sleep-ms', '100-300'], vscode.ConfigurationTarget.Global);
     api.run.controller.questions = { ...questions, confirmRun: async () => true };
+    await config().update('formats.tickSource', true, vscode.ConfigurationTarget.Global);
+    const open = (text: string) => text.split('\n').filter((l) => /^- \[ \] T\d+/.test(l)).length;
+    assert.equal(open(fs.readFileSync(source.fsPath, 'utf8')), 13, 'three of the sixteen tasks are done in the source');
     const run = await pressProposal(panel, 'runPlan', 9102, 60_000);
     assert.ok(run.ok, JSON.stringify(run));
     const session = await waitFor(() => api.run.controller.session(FEATURE), 'the run of the approved plan', { timeoutMs: 30_000 });
     const outcome = await session.outcome;
     assert.equal(outcome?.outcome, 'succeeded', JSON.stringify(outcome?.counts));
     assert.equal(outcome.counts.succeeded, 2, JSON.stringify(outcome.counts));
+    // 7. The round trip: every task ticked in the person's own tasks.md (not in the planning folder's copy), saved.
+    await waitFor(() => open(fs.readFileSync(source.fsPath, 'utf8')) === 0, "every task ticked in the person's tasks.md", { timeoutMs: 20_000 });
   });
 });
