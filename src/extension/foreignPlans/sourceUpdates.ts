@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type * as Formats from '../../core/formats/foreignAnalysis';
+import type { ForeignPlanResult } from '../../core/formats/assemble';
 import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
 import { Disposable } from '../../util/lifecycle';
 import { savedText, textHash, withoutComments, writeWhole, type ConversionRecord, type ConversionRecords } from './convertInEditor';
@@ -84,15 +85,38 @@ export class SourceUpdates extends Disposable {
     for (const entry of this.deps.registry.plans) {
       // The text as saved only (an open document with unsaved changes is analysed with its version).
       if (!entry.foreign || entry.documentVersion !== undefined) continue;
-      const hash = textHash(entry.analysis.text);
-      for (const plan of this.plansOf(entry.uri)) {
-        const key = `${plan.toString()}|${entry.uri.toString()}`;
-        const known = this.deps.records.get(plan) ?? this.seen.get(key);
-        if (known?.sourceHash === hash || this.offered.has(`${key}|${hash}`)) continue;
-        this.offered.add(`${key}|${hash}`);
-        this.idle = this.idle.then(() => this.offer(entry, plan, hash)).catch((err: unknown) => this.deps.log.error(`Could not offer the update of ${plan.toString(true)}`, err));
+      if (entry.files) {
+        if (!entry.files.some((f) => f.documentVersion !== undefined)) this.checkFolder(entry);
+        continue;
       }
+      const hash = textHash(entry.analysis.text);
+      for (const plan of this.plansOf(entry.uri)) this.queue(entry.uri, plan, hash, () => this.formats!.readForConversion(entry.uri.path, entry.analysis.text));
     }
+  }
+
+  /**
+   * A folder read as one plan (GSD, Spec Kitty), converted here (its plan remembered): its files as
+   * saved, hashed as the conversion hashed them, read as `waves convert <folder>` reads them.
+   */
+  private checkFolder(entry: PlanEntry): void {
+    const plans = this.plansOf(entry.uri);
+    if (!plans.length) return;
+    this.idle = this.idle
+      .then(async () => {
+        const sources = await this.deps.registry.folderSources(entry.uri);
+        const hash = textHash(sources.map((f) => `${f.path}\0${f.text}`).join('\0'));
+        for (const plan of plans) this.queue(entry.uri, plan, hash, () => this.formats!.readFolderForConversion(entry.uri.path, sources));
+      })
+      .catch((err: unknown) => this.deps.log.error(`Could not read ${entry.uri.toString(true)}`, err));
+  }
+
+  /** An offer for `plan` from `source` at its saved text's `hash`, unless that text is known or offered already. */
+  private queue(source: vscode.Uri, plan: vscode.Uri, hash: string, read: () => ForeignPlanResult | null): void {
+    const key = `${plan.toString()}|${source.toString()}`;
+    const known = this.deps.records.get(plan) ?? this.seen.get(key);
+    if (known?.sourceHash === hash || this.offered.has(`${key}|${hash}`)) return;
+    this.offered.add(`${key}|${hash}`);
+    this.idle = this.idle.then(() => this.offer(source, plan, hash, read())).catch((err: unknown) => this.deps.log.error(`Could not offer the update of ${plan.toString(true)}`, err));
   }
 
   /**
@@ -101,9 +125,9 @@ export class SourceUpdates extends Disposable {
    * the source (a run's round trip) asks nothing. A plan converted elsewhere, first seen now, is
    * only noted: its last conversion is taken to be this one.
    */
-  private async offer(source: PlanEntry, plan: vscode.Uri, hash: string): Promise<void> {
-    const result = this.formats!.readForConversion(source.uri.path, source.analysis.text);
+  private async offer(sourceUri: vscode.Uri, plan: vscode.Uri, hash: string, result: ForeignPlanResult | null): Promise<void> {
     if (!result || result.plan.packages.length === 0) return;
+    const source = { uri: sourceUri };
     let current: string;
     try {
       current = await savedText(plan);

@@ -159,6 +159,31 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
       await waitForPlan(api, done.plan, 'the converted plan', (e) => e.foreign === undefined && e.analysis.plan.packages.length === 4);
       assert.ok(api.registry.get(folder)?.foreign, 'the folder is still shown');
     });
+
+    it('a later change to one of its files is offered as an update of the plan converted from it', async () => {
+      const offers: string[] = [];
+      const questions = api.foreignPlans.updates.questions;
+      api.foreignPlans.updates.questions = {
+        offerUpdate: async (from, plan) => {
+          offers.push(`${path.posix.basename(from.path)} -> ${path.posix.basename(plan.path)}`);
+          return 'update';
+        },
+      };
+      try {
+        const uri = file('02-03-PLAN.md');
+        const doc = await vscode.workspace.openTextDocument(uri);
+        const editor = await vscode.window.showTextDocument(doc);
+        assert.equal(doc.lineAt(8).text, '  - src/app.ts');
+        await editor.edit((e) => e.insert(doc.lineAt(8).range.end, '\n  - src/features/settings-extra.ts'));
+        assert.deepEqual(offers, [], 'nothing offered for an unsaved change');
+        assert.ok(await doc.save(), 'saved');
+        await waitFor(() => offers.length > 0, 'the offer', { timeoutMs: 15_000 });
+        assert.deepEqual(offers, ['02-auth -> work-packages.yaml']);
+        await waitFor(async () => (await scratch.read('.planning/phases/02-auth/work-packages.yaml')).includes('src/features/settings-extra.ts'), 'the plan updated');
+      } finally {
+        api.foreignPlans.updates.questions = questions;
+      }
+    });
   });
 
   it("a large phase folder is analysed off the editor's thread, as a large plan is", async () => {
