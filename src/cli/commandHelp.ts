@@ -4,7 +4,7 @@
  * when that command runs (src/cli/waves.ts).
  */
 import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES } from '../core/planning/planningSession';
-import { optionsOf, type RunOption } from '../core/run/runOptions';
+import { RUN_OPTIONS, type RunOption } from '../core/run/runOptions';
 
 /** `text` in lines of at most `width` characters: the first after `first`, the others after `next`. */
 function wrap(text: string, first: string, next: string, width = 88): string {
@@ -23,17 +23,17 @@ function wrap(text: string, first: string, next: string, width = 88): string {
 
 const usageOf = (o: RunOption) => `--${o.flag}${o.value ? ` ${o.value}` : ''}`;
 
-/** The usage line's part of a command's worktree and walls options, from the table (core/run/runOptions.ts). */
-export function optionsSynopsis(command: 'run' | 'plan', indent = '        '): string {
+/** The usage line's part of the worktree and walls options (`waves run`'s and `waves plan`'s), from the table (core/run/runOptions.ts). */
+export function optionsSynopsis(indent = '        '): string {
   // An option and its value stay on one line: wrapped with their space held, then put back.
-  return wrap(optionsOf(command).map((o) => `[${usageOf(o).replace(/ /g, '\u00a0')}]`).join(' '), indent, indent).replace(/\u00a0/g, ' ');
+  return wrap(RUN_OPTIONS.map((o) => `[${usageOf(o).replace(/ /g, '\u00a0')}]`).join(' '), indent, indent).replace(/\u00a0/g, ' ');
 }
 
 /**
- * The help of a command's worktree and walls options, from the table (core/run/runOptions.ts):
+ * The help of the worktree and walls options (`waves run`'s and `waves plan`'s), from the table (core/run/runOptions.ts):
  * each flag with its variable and the editor's setting of the same meaning.
  */
-export function optionsHelp(command: 'run' | 'plan'): string {
+export function optionsHelp(): string {
   const lines = [
     wrap(
       'Worktrees and walls: each option is also an environment variable and the editor\'s setting of the same name and meaning; a flag wins over its variable. Lists of paths are separated by ":" (";" on Windows).',
@@ -41,7 +41,7 @@ export function optionsHelp(command: 'run' | 'plan'): string {
       '    ',
     ),
   ];
-  for (const o of optionsOf(command)) {
+  for (const o of RUN_OPTIONS) {
     const also = o.envAddsInWalls ? `${o.env} adds to it` : o.kind === 'boolean' ? `${o.env}=1` : o.env;
     lines.push(wrap(`${usageOf(o)} (${also}; ${o.setting}): ${o.description}.`, '    ', '      '));
   }
@@ -50,7 +50,7 @@ export function optionsHelp(command: 'run' | 'plan'): string {
 
 export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
         [--round-minutes M] [--dry-run] [--json] [--unconfined]
-${optionsSynopsis('plan')}
+${optionsSynopsis()}
         (<description> | --file FILE | --from PLAN)
     Have an agent plan a feature: it runs headless, inside walls as a run's agents do
     (--unconfined and the options below: as for waves run), in a planning worktree
@@ -100,7 +100,7 @@ ${optionsSynopsis('plan')}
     without a valid plan (errors left, or its last round stopped) or the coordinator
     could not be reached, 2 on usage errors and every refusal before anything starts
     or changes (no such session, approved already, not valid, …).
-${optionsHelp('plan')}`;
+${optionsHelp()}`;
 
 export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--json]
     Check each host of a hosts file (also WAVES_HOSTS): reachable with your own ssh

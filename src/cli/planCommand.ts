@@ -30,12 +30,12 @@ import { agentFrom, agentNotFound, coordinatorFrom, optionFlags, worktreeAndWall
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'from', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', ...optionFlags('plan')],
-    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'from', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags('plan', true)],
+    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'from', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', ...optionFlags()],
+    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'from', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags(true)],
   );
   const coordinator = coordinatorFrom(flags);
   // The planning agent's walls (#32), its worktree's folder, set-up command and copy list: the same options as a run's (#50).
-  const { confinement, worktreesFolder, setupHook, copyFiles } = worktreeAndWallsFrom(flags, 'plan');
+  const { confinement, worktreesFolder, setupHook, copyFiles } = worktreeAndWallsFrom(flags);
   const actions = ['approve', 'discard', 'revise', 'list', 'claims', 'release-claims'].filter((a) => flags.has(a));
   if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, --claims, --release-claims, not ${actions.map((a) => `--${a}`).join(' and ')}`);
   // Complete with Agent: a new session from a draft plan, instead of a description.

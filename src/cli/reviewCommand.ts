@@ -34,8 +34,8 @@ import { loadPlan, optionFlags, worktreeAndWallsFrom, type LoadedPlan } from './
  * cap, the review gate, `--unconfined`, and every worktree and walls option of `waves run` (the
  * table of core/run/runOptions.ts), each with its value or alone as `waves run` takes it.
  */
-const RUN_VALUED: readonly string[] = ['agent', 'agent-argv', 'max-parallel', 'review', ...optionFlags('run', true)];
-const RUN_SWITCHES: readonly string[] = ['unconfined', ...optionFlags('run').filter((f) => !RUN_VALUED.includes(f))];
+const RUN_VALUED: readonly string[] = ['agent', 'agent-argv', 'max-parallel', 'review', ...optionFlags(true)];
+const RUN_SWITCHES: readonly string[] = ['unconfined', ...optionFlags().filter((f) => !RUN_VALUED.includes(f))];
 
 export async function reviewCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['json', 'comments', 'request-changes', 'approve', 'no-run', ...RUN_VALUED, ...RUN_SWITCHES], ['comments', ...RUN_VALUED]);
@@ -47,7 +47,7 @@ export async function reviewCommand(argv: readonly string[], io: Io): Promise<nu
   if (requesting !== flags.has('comments')) throw new UsageError('--request-changes needs --comments FILE (and --comments goes with --request-changes)');
   if (approving && !packageId) throw new UsageError('--approve needs the package to approve');
   // The worktree and walls options the resume is given, checked as waves run checks them, before anything is sent.
-  worktreeAndWallsFrom(flags, 'run');
+  worktreeAndWallsFrom(flags);
 
   const loaded = await loadPlan(io, file, false);
   if (typeof loaded === 'number') return loaded;

@@ -10,7 +10,7 @@ import { hasUnsafeCharacters } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { RunState } from '../core/run/runState';
 import { addSpend, type Spend } from '../core/run/spend';
-import { optionsOf, RunOptionError, runOptionsFromCommandLine, wallsValuesOf, type RunOptionSources } from '../core/run/runOptions';
+import { RUN_OPTIONS, RunOptionError, runOptionsFromCommandLine, wallsValuesOf, type RunOptionSources } from '../core/run/runOptions';
 import { checkCoordinatorUrl, type Confinement, type CoordinatorOptions, PlanReadError, loadPlan as loadPlanSource, resolveProgram, type PlanSource } from '../engine';
 import { UsageError } from './args';
 import { humanReport, type Io } from './io';
@@ -152,15 +152,15 @@ export interface WorktreeAndWalls {
 }
 
 /**
- * The worktree and walls options of `command` (the table of core/run/runOptions.ts: a flag,
+ * The worktree and walls options (the table of core/run/runOptions.ts: a flag,
  * else its environment variable), `--unconfined` (agents without walls: the person's explicit
  * choice) among them. A value that cannot be used is a usage error naming its flag or variable.
  */
-export function worktreeAndWallsFrom(flags: Map<string, string | true>, command: 'run' | 'plan', env: Readonly<Record<string, string | undefined>> = process.env): WorktreeAndWalls {
+export function worktreeAndWallsFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): WorktreeAndWalls {
   const unconfined = flags.has('unconfined');
   let read: ReturnType<typeof runOptionsFromCommandLine>;
   try {
-    read = runOptionsFromCommandLine(flags, env, command, unconfined);
+    read = runOptionsFromCommandLine(flags, env, unconfined);
   } catch (err) {
     if (err instanceof RunOptionError) throw new UsageError(err.message);
     throw err;
@@ -177,9 +177,9 @@ export function worktreeAndWallsFrom(flags: Map<string, string | true>, command:
   };
 }
 
-/** The flags of `command`'s worktree and walls options (`valued`: only those that take a value), for `parseArgs`. */
-export function optionFlags(command: 'run' | 'plan', valued = false): string[] {
-  return optionsOf(command)
+/** The flags of the worktree and walls options (`valued`: only those that take a value), for `parseArgs`. */
+export function optionFlags(valued = false): string[] {
+  return RUN_OPTIONS
     .filter((o) => !valued || o.kind !== 'boolean')
     .map((o) => o.flag);
 }

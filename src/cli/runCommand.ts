@@ -55,8 +55,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', 'tick-source', ...optionFlags('run')],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags('run', true)],
+    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', 'tick-source', ...optionFlags()],
+    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags(true)],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -109,7 +109,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const file = planArg(args, 'run');
   // The worktrees' and the walls' options (#50, the table both front ends read): the walls (#32) on by default,
   // `--unconfined` only by choice; the set-up command, the copy list, the worktrees' folder.
-  const { confinement, setupHook, copyFiles, worktreesFolder } = worktreeAndWallsFrom(flags, 'run');
+  const { confinement, setupHook, copyFiles, worktreesFolder } = worktreeAndWallsFrom(flags);
   const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? DEFAULT_MAX_PARALLEL;
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
   const only = flags.has('only')

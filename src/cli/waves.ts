@@ -71,7 +71,7 @@ const HELP: Record<string, string> = {
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
         [--unconfined] [--review off|before-merge] [--[no-]integration-guard]
         [--tick-source]
-${optionsSynopsis('run')} <plan>
+${optionsSynopsis()} <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
@@ -131,7 +131,7 @@ ${optionsSynopsis('run')} <plan>
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the
     coordinator out of reach, no walls), 75 when paused at a usage limit.
-${optionsHelp('run')}`,
+${optionsHelp()}`,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
     the locks it holds, who drives the run and whether that process is alive. Only

@@ -46,8 +46,6 @@ export interface RunOption {
    * started: it adds to the flag or the setting instead of giving way to it.
    */
   envAddsInWalls?: boolean;
-  /** The commands that take it. */
-  commands: readonly ('run' | 'plan')[];
   /** The value's name in the usage (`DIR`, `HOST:PORT,…`); none for a boolean. */
   value: string;
   /** One line: what it does. */
@@ -63,7 +61,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SETUP_COMMAND',
     kind: 'argv',
     walls: false,
-    commands: ['run', 'plan'],
     value: 'ARGV',
     description:
       'a program and its arguments run in each new worktree before its agent starts, e.g. \'["npm", "ci"]\' or "npm ci" (a JSON array of strings, or words split on spaces; never a shell); its output goes to the attempt\'s setup.log, and a failure fails the package',
@@ -76,7 +73,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'path-list',
     paths: 'in-repository',
     walls: false,
-    commands: ['run', 'plan'],
     value: 'PATH:…',
     description:
       "files and folders git does not carry (.env, local configuration) copied from your checkout into each new worktree on this machine: paths relative to the repository, a * within one folder level; only what git ignores, never over a file the worktree has, never a link to yours (the attempt's setup.log says what was copied and what not, and why)",
@@ -89,7 +85,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'path',
     paths: 'repository-or-absolute',
     walls: false,
-    commands: ['run', 'plan'],
     value: 'DIR',
     description: 'the folder of the worktrees (<folder>/<feature>/<package>), absolute or relative to the repository; default <repository>.worktrees beside it',
   },
@@ -101,7 +96,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'path-list',
     paths: 'absolute',
     walls: true,
-    commands: ['run', 'plan'],
     value: 'DIR:…',
     description: 'more folders the agents may write inside their walls (absolute, or ~/…), besides their worktree, what git needs there and their CLI\'s own state',
   },
@@ -114,7 +108,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     paths: 'absolute',
     walls: true,
     envAddsInWalls: true,
-    commands: ['run', 'plan'],
     value: 'DIR:…',
     description: 'folders under /tmp the agents may read (absolute, or ~/…): their walls cover /tmp with a private one',
   },
@@ -126,7 +119,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'path-list',
     paths: 'home',
     walls: true,
-    commands: ['run', 'plan'],
     value: 'PATH:…',
     description: 'more paths hidden from the agents (absolute, ~/…, or relative to your home folder), besides ~/.ssh, ~/.aws, ~/.gnupg, cloud credentials and the like',
   },
@@ -138,7 +130,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'host-list',
     walls: true,
     envAddsInWalls: true,
-    commands: ['run', 'plan'],
     value: 'HOST:PORT,…',
     description: "more network targets the agents may reach through their walls' proxy (host:port, *.example.com:443 for its subdomains, or a URL); the agent's model API is always allowed",
   },
@@ -149,7 +140,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_REGISTRIES',
     kind: 'boolean',
     walls: true,
-    commands: ['run', 'plan'],
     value: '',
     description: "the package registries your own configuration names may be reached (npm's and its scoped ones, pip's index, cargo's, GOPROXY), never with your tokens",
   },
@@ -161,7 +151,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'path',
     paths: 'absolute',
     walls: true,
-    commands: ['run', 'plan'],
     value: 'DIR',
     description: "the toolchains' download cache the agents share, writable inside their walls (absolute, or ~/…); default ~/.cache/wave-orchestrator/agents, never your own caches",
   },
@@ -172,7 +161,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_MEMORY_MB',
     kind: 'whole-number',
     walls: true,
-    commands: ['run', 'plan'],
     value: 'MIB',
     description: 'the memory one agent and what it started may hold inside its walls before it is stopped and failed (MiB; default 8192; 0: no limit)',
   },
@@ -198,11 +186,6 @@ export class RunOptionError extends Error {
     super(message);
     this.name = 'RunOptionError';
   }
-}
-
-/** The options a command takes. */
-export function optionsOf(command: 'run' | 'plan'): RunOption[] {
-  return RUN_OPTIONS.filter((o) => o.commands.includes(command));
 }
 
 const WINDOWS_ABSOLUTE = /^(?:[A-Za-z]:[\\/]|\\\\)/;
@@ -315,7 +298,7 @@ function setValue(values: RunOptionValues, id: RunOptionId, value: RunOptionValu
 }
 
 /**
- * The command line's options of `command`: each from its flag, else from its variable (set and
+ * The command line's options (`waves run` and `waves plan` take them all): each from its flag, else from its variable (set and
  * not empty). `unconfined` (`--unconfined`): a walls option given as a flag is an error (a run
  * without walls has none to widen), one from a variable is not taken. A variable the walls read
  * themselves (`envAddsInWalls`) is checked here but not taken: the walls add it. Throws
@@ -324,13 +307,12 @@ function setValue(values: RunOptionValues, id: RunOptionId, value: RunOptionValu
 export function runOptionsFromCommandLine(
   flags: ReadonlyMap<string, string | true>,
   env: Readonly<Record<string, string | undefined>>,
-  command: 'run' | 'plan',
   unconfined = false,
   delimiter: string = path.delimiter,
 ): { values: RunOptionValues; sources: RunOptionSources } {
   const values: RunOptionValues = {};
   const sources: RunOptionSources = {};
-  for (const option of optionsOf(command)) {
+  for (const option of RUN_OPTIONS) {
     if (flags.has(option.flag)) {
       const source = `--${option.flag}`;
       if (unconfined && option.walls) throw new RunOptionError(`${source} ${option.id === 'memoryMB' || option.id === 'hidden' ? 'is a limit of the walls' : 'opens the walls'}; --unconfined has none: give one of them`);

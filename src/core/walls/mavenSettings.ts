@@ -205,8 +205,10 @@ export interface MavenPlaces {
   accountHome?: string;
   /** The person's environment. */
   env: Env;
-  /** `~/.mavenrc`'s text (the `mvn` script sources it). */
+  /** The text of the rc files the `mvn` script sources (`/etc/mavenrc`, `~/.mavenrc`). */
   mavenrc?: string;
+  /** Maven's own folder (`maven.home`: the `mvn` script's real folder's parent), whose `conf/settings.xml` are the global settings. */
+  mavenHome?: string;
 }
 
 /**
@@ -215,13 +217,15 @@ export interface MavenPlaces {
  * each `-Duser.home=` their JVM options give (`MAVEN_OPTS`, `JAVA_TOOL_OPTIONS`,
  * `JDK_JAVA_OPTIONS`, `~/.mavenrc`); Maven 4's `-Dmaven.user.conf=` and `-Dmaven.user.settings=`;
  * each `.xml` file `-s` / `--settings` or `-gs` / `--global-settings` names in `MAVEN_ARGS` or
- * `~/.mavenrc`. Absolute paths only (`~`, `$HOME` and `${HOME}` read as the home folder): a
+ * `~/.mavenrc`; the global settings, `${maven.home}/conf/settings.xml` (a server's login may be
+ * there too; on Debian a link into /etc/maven). Absolute paths only (`~`, `$HOME` and `${HOME}` read as the home folder): a
  * relative one is the repository's (its `.mvn/maven.config` is too). Duplicates dropped.
  */
 export function mavenSettingsFiles(places: MavenPlaces): string[] {
   const { home, env } = places;
   const files = [path.join(home, '.m2', 'settings.xml')];
   if (places.accountHome) files.push(path.join(places.accountHome, '.m2', 'settings.xml'));
+  if (places.mavenHome) files.push(path.join(places.mavenHome, 'conf', 'settings.xml'));
   const absolute = (value: string): string | null => {
     const v = value.replace(/^(~|\$HOME|\$\{HOME\})(?=\/|$)/, home);
     return path.isAbsolute(v) ? path.normalize(v) : null;

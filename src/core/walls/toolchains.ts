@@ -42,8 +42,9 @@ const join = (...parts: string[]) => parts.join('/').replace(/\/+/g, '/');
  * The variables that send each tool's caches to a writable place, on top of the person's
  * environment. The walls' values win over the person's own: a cache the person set explicitly
  * (`npm_config_cache=~/.npm-cache`, `GOMODCACHE`, …) is read-only inside the walls like the rest
- * of the home folder, so it could not be written there anyway. Only `MAVEN_OPTS` keeps what the
- * person had (their JVM options), with the local repository added last (the last `-D` wins).
+ * of the home folder, so it could not be written there anyway. Only `MAVEN_OPTS` and
+ * `JAVA_TOOL_OPTIONS` keep what the person had (their JVM options), with the local repository
+ * and the proxy added last (the last `-D` wins).
  *
  * - npm: its cache is private (npx installs, logs), its content store `_cacache` a link into the
  *   shared folder (it verifies each file against its hash as it reads it);
@@ -63,13 +64,25 @@ const join = (...parts: string[]) => parts.join('/').replace(/\/+/g, '/');
  *   walls' proxy in that home's `gradle.properties` (`gradleProperties`, written by the walls);
  * - maven: its local repository shared, with the resolver's file locks so that two builds can
  *   share it; the walls' proxy as JVM properties (`jvmProxyProperties`): the JVM reads no
- *   `HTTPS_PROXY`;
+ *   `HTTPS_PROXY`. In `MAVEN_OPTS` and in `JAVA_TOOL_OPTIONS`, which every JVM reads whatever a
+ *   `~/.mavenrc` or `/etc/mavenrc` does to `MAVEN_OPTS` (not `MAVEN_SKIP_RC`: the person's rc
+ *   files keep their say; not `MAVEN_ARGS`: Maven 3.8's `mvn` has none; `.mvn/jvm.config` is the
+ *   project's own file). The JVM says "Picked up JAVA_TOOL_OPTIONS" on its error output;
  * - `XDG_CACHE_HOME` private: everything else that writes `~/.cache` (an agent CLI unpacking
  *   itself, node-gyp's headers, pnpm's metadata).
  */
 export function toolchainEnv(paths: CachePaths, env: Env, tree: ToolchainTree = {}): Record<string, string> {
   const shared = (...p: string[]) => join(paths.shared, ...p);
   const own = (...p: string[]) => join(paths.private, ...p);
+  const mavenProperties = [
+    `-Dmaven.repo.local=${shared('maven', 'repository')}`,
+    '-Daether.syncContext.named.factory=file-lock',
+    '-Daether.syncContext.named.nameMapper=file-gav',
+    ...Object.entries(jvmProxyProperties()).map(([k, v]) => `-D${k}=${v}`),
+    // Maven 3.9's HTTP transport (and resolver 2's Apache one) read those only when told to; Maven 3.8's wagon always does.
+    '-Daether.connector.http.useSystemProperties=true',
+    '-Daether.transport.apache.useSystemProperties=true',
+  ];
   const out: Record<string, string> = {
     npm_config_cache: own('npm'),
     npm_config_logs_dir: own('npm', '_logs'),
@@ -83,18 +96,11 @@ export function toolchainEnv(paths: CachePaths, env: Env, tree: ToolchainTree = 
     GOCACHE: own('go-build'),
     GOPATH: own('go'),
     GRADLE_USER_HOME: own('gradle'),
-    MAVEN_OPTS: [
-      env.MAVEN_OPTS?.trim(),
-      `-Dmaven.repo.local=${shared('maven', 'repository')}`,
-      '-Daether.syncContext.named.factory=file-lock',
-      '-Daether.syncContext.named.nameMapper=file-gav',
-      ...Object.entries(jvmProxyProperties()).map(([k, v]) => `-D${k}=${v}`),
-      // Maven 3.9's HTTP transport (and resolver 2's Apache one) read those only when told to; Maven 3.8's wagon always does.
-      '-Daether.connector.http.useSystemProperties=true',
-      '-Daether.transport.apache.useSystemProperties=true',
-    ]
-      .filter(Boolean)
-      .join(' '),
+    MAVEN_OPTS: [env.MAVEN_OPTS?.trim(), ...mavenProperties].filter(Boolean).join(' '),
+    // The same properties again where no rc file reaches them: `mvn` sources /etc/mavenrc and
+    // ~/.mavenrc, and one that sets MAVEN_OPTS outright drops the walls' ones; every JVM reads
+    // JAVA_TOOL_OPTIONS itself (before its command line: an option the person's rc sets still wins).
+    JAVA_TOOL_OPTIONS: [env.JAVA_TOOL_OPTIONS?.trim(), ...mavenProperties].filter(Boolean).join(' '),
     XDG_CACHE_HOME: own('xdg'),
   };
   if (tree.pnpm) {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readOnlyAdvice } from '../../core/walls/toolchains';
 import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
-import { walledCommand, type CommandWalls } from './verification';
+import { refusedIn, walledCommand, type CommandWalls, type WalledCommand } from './verification';
 
 export interface SetupHookResult {
   ok: boolean;
@@ -19,21 +19,26 @@ export interface SetupHookResult {
   /** The last lines of the hook's output (for the failure message). */
   tail: string;
   log: string;
+  /** What its walls refused it ("; its walls refused a connection to … (… --allow-host)"), or ''. */
+  refused: string;
 }
 
 /**
  * Runs a set-up hook (an argv, never a shell string) in a new worktree; stdout and stderr go
- * to `log`. A failure is returned with the log's tail — never swallowed.
+ * to `log`. A failure is returned with the log's tail — never swallowed — and what its walls
+ * refused (`setup-walls.jsonl` next to `log`), named as a verification step's are.
  */
 export function runSetupHook(worktree: string, argv: readonly string[], log: string, confined?: { walls: CommandWalls; attemptDir: string }, tailLines = 20): Promise<SetupHookResult> {
   fs.mkdirSync(path.dirname(log), { recursive: true });
   const fd = fs.openSync(log, 'a');
+  const wallsLog = path.join(path.dirname(log), 'setup-walls.jsonl');
+  let run: WalledCommand | undefined;
   const finish = (code: number | null, signal: string | null, extra = ''): SetupHookResult => {
     if (extra) fs.writeSync(fd, extra);
     fs.closeSync(fd);
     const text = fs.readFileSync(log, 'utf8');
     const tail = text.split('\n').filter((l) => l.trim() !== '').slice(-tailLines).join('\n');
-    return { ok: code === 0 && signal === null, code, signal, tail, log };
+    return { ok: code === 0 && signal === null, code, signal, tail, log, refused: confined && run ? refusedIn(wallsLog, run, code === 0 && signal === null, text) : '' };
   };
   return new Promise((resolve) => {
     if (argv.length === 0 || !argv[0]) {
@@ -41,7 +46,7 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
       return;
     }
     const env = { ...process.env };
-    const run = walledCommand({ file: argv[0], args: argv.slice(1) }, worktree, confined?.attemptDir ?? path.dirname(log), path.join(path.dirname(log), 'setup-walls.jsonl'), confined?.walls, env);
+    run = walledCommand({ file: argv[0], args: argv.slice(1) }, worktree, confined?.attemptDir ?? path.dirname(log), wallsLog, confined?.walls, env);
     const child = spawn(run.file, run.args, { cwd: worktree, env, shell: false, stdio: ['ignore', fd, fd], windowsHide: true });
     child.once('error', (err) => resolve(finish(null, null, `the set-up hook could not start: ${err.message}\n`)));
     child.once('exit', (code, signal) => resolve(finish(code, signal)));
@@ -60,7 +65,7 @@ export async function setUpOnce(tree: string, branch: string, argv: readonly str
   if (!hook.ok) {
     const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
     const readOnly = walls ? readOnlyAdvice(hook.tail, os.homedir()) : null;
-    throw new Error(`the set-up hook ${argv.join(' ')} failed (${how})${readOnly ? `; ${readOnly}` : ''}${hook.tail ? `:\n${hook.tail}` : ''}`);
+    throw new Error(`the set-up hook ${argv.join(' ')} failed (${how})${hook.refused}${readOnly ? `; ${readOnly}` : ''}${hook.tail ? `:\n${hook.tail}` : ''}`);
   }
   markSetUp(tree, branch);
 }

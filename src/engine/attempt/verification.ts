@@ -6,12 +6,11 @@
  * (consent/approvalStore.ts, `requireApproved`). Each command is announced (a callback) before
  * it runs; its output goes to the attempt's `verify-<n>.log`. With walls (#32, ADR 0019) each
  * command runs inside its own: its tree writable, the attempt folder read-only, the secrets
- * hidden, the network only to what the person allowed. When the person allowed it some host, it
- * runs through the runner (`runner.js --confine`), whose proxy lets those through and writes what
- * the walls refused (`verify-<n>-walls.jsonl`, said in the step's result); when it may reach
- * none — the usual case — bubblewrap runs it straight, the same walls drawn here without a
- * network at all (no Node started per command: #37), and a failure that reads like a missing
- * network says so.
+ * hidden, the network only to what the person allowed. It runs through the runner
+ * (`runner.js --confine`) whatever hosts it may reach, none included: its proxy lets the allowed
+ * ones through, its relay listens on the loopback ports this machine serves, and what the walls
+ * refused (`verify-<n>-walls.jsonl`) is named in the step's result with the switch that allows
+ * it, as an agent's is (`refusedIn`; the set-up hook's too).
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -23,7 +22,7 @@ import { requireApproved } from '../consent';
 import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/walls/walls';
 import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchains';
 import { wallsLogIn } from './wallsNet';
-import { encodeConfine, enterWalls } from './wallsRun';
+import { encodeConfine } from './wallsRun';
 import { wallsFor, type ConfinementOptions } from './wallsDraw';
 
 export interface CommandStep {
@@ -82,15 +81,25 @@ export function verifyWallsLog(attemptDir: string, n: number): string {
   return path.join(attemptDir, `verify-${n}-walls.jsonl`);
 }
 
+/** A command as `walledCommand` starts it. */
+export interface WalledCommand {
+  file: string;
+  args: string[];
+  /** The registries the walls' settings name (for the note of a refusal). */
+  registries: string[];
+  /** Its walls let it reach no host. */
+  noHost: boolean;
+}
+
 /**
  * How a command (an argv: a shell command line's, or the set-up hook's) is started: as it is
- * without walls; inside walls, bubblewrap straight (`offline`: the walls let it reach no host, so
- * no proxy is needed) or the runner (`runner.js --confine`, whose proxy lets the allowed hosts
- * through and writes what it refused to `wallsLog`). `env` is changed in place to the one the
- * command gets.
+ * without walls; inside walls, the runner (`runner.js --confine`, whose proxy lets the allowed
+ * hosts through and writes what it refused to `wallsLog`, and whose relay makes a refused
+ * loopback connection one it names), even when no host is allowed. `env` is changed in place to
+ * the one the command gets; `registries`: the registries the walls' settings name, for the note.
  */
-export function walledCommand(cmd: { file: string; args: string[] }, cwd: string, attemptDir: string, wallsLog: string, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): { file: string; args: string[]; offline: boolean; registries: string[] } {
-  if (!walls) return { ...cmd, offline: false, registries: [] };
+export function walledCommand(cmd: { file: string; args: string[] }, cwd: string, attemptDir: string, wallsLog: string, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): WalledCommand {
+  if (!walls) return { ...cmd, registries: [], noHost: false };
   // The walls `runner.js --confine` would draw for it (the same code, with the same environment).
   const drawn = wallsFor({
     bwrap: walls.bwrap,
@@ -105,17 +114,21 @@ export function walledCommand(cmd: { file: string; args: string[] }, cwd: string
     startToken: crypto.randomBytes(16).toString('hex'),
     ...(walls.options ? { options: walls.options } : {}),
   }).walls;
-  // No host allowed: under bubblewrap straight, with no network at all (no Node started per command).
-  if (drawn.allow.length === 0) {
-    enterWalls(env, drawn);
-    delete env.ELECTRON_RUN_AS_NODE; // nothing inside runs as Node on its behalf
-    const argv = [...drawn.prefix, drawn.bwrap, ...drawn.args, '--', cmd.file, ...cmd.args];
-    return { file: argv[0]!, args: argv.slice(1), offline: true, registries: drawn.registries };
-  }
   // The runner (which makes the walls and their proxy) runs under this Node, or Electron as Node.
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   const request = encodeConfine({ bwrap: walls.bwrap, cwd, attemptDir, log: wallsLog, ...(walls.options ? { options: walls.options } : {}) });
-  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', cmd.file, ...cmd.args], offline: false, registries: drawn.registries };
+  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', cmd.file, ...cmd.args], registries: drawn.registries, noHost: drawn.allow.length === 0 };
+}
+
+/**
+ * "; its walls refused a connection to … (… --allow-host)" for what a command's walls wrote to
+ * `wallsLog` (`walledCommand`), or '': a verification step's result and a failed set-up hook's
+ * message alike. Nothing refused, walls that let it reach no host and a failure whose `output`
+ * reads like a missing network (a name that does not resolve): that they let it reach none.
+ */
+export function refusedIn(wallsLog: string, run: WalledCommand, ok: boolean, output: string): string {
+  const named = refusedNote(wallsLogIn(wallsLog, 'network'), run.registries);
+  return named || (run.noHost && !ok && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '');
 }
 
 /** "its walls refused …" for a step's result, or ''. */
@@ -154,7 +167,7 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
       fs.closeSync(fd);
       const output = fs.readFileSync(log, 'utf8');
       const lastLine = output.split('\n').slice(1).filter((l) => l.trim() !== '').pop();
-      const refused = !options.walls ? '' : run.offline ? (!ok && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '') : refusedNote(wallsLogIn(verifyWallsLog(options.attemptDir, n), 'network'), run.registries);
+      const refused = options.walls ? refusedIn(verifyWallsLog(options.attemptDir, n), run, ok, output) : '';
       const readOnly = options.walls && !ok ? readOnlyAdvice(output, os.homedir()) : null;
       resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused}${readOnly ? `; ${readOnly}` : ''} (log: ${log})` });
     };
@@ -184,7 +197,7 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
     }
     child.once('error', (err) => {
       if (timer) clearTimeout(timer);
-      finish(false, `${run.offline ? `bubblewrap (${run.file})` : options.walls ? 'the runner' : `the shell ${sh.file}`} could not start: ${err.message}`);
+      finish(false, `${options.walls ? 'the runner' : `the shell ${sh.file}`} could not start: ${err.message}`);
     });
     child.once('exit', (code, signal) => {
       if (timer) clearTimeout(timer);

@@ -283,19 +283,27 @@ function realOr(p: string): string {
  * (`mavenSettingsFiles`) written without credentials to `<attemptDir>/m2-settings*.xml` and shown
  * in its place, at its real path (`replaced`: a link to it leads there); one that cannot be read safely shown
  * as an empty settings file, said in `notes`; one whose copy cannot be written hidden. A
- * `~/.mavenrc` (which `mvn` sources from `$HOME`) that sets a credential is hidden, said in
- * `notes`. `settings`: the originals, for the registries they name.
+ * `~/.mavenrc`, the account's one (where `$HOME` is elsewhere) or `/etc/mavenrc` (which `mvn`
+ * sources) that sets a credential is hidden, said in `notes`. The global settings (`maven.home`:
+ * the `mvn` on the agents' PATH) as the person's. `settings`: the originals, for the registries they name.
  */
 function mavenWalls(input: ToolchainRequest, home: string): { replaced: { path: string; with: string }[]; hidden: string[]; notes: string[]; problems: string[]; settings: ConfigText[] } {
   const out = { replaced: [] as { path: string; with: string }[], hidden: [] as string[], notes: [] as string[], problems: [] as string[], settings: [] as ConfigText[] };
-  const mavenrcPath = path.join(home, '.mavenrc');
-  const mavenrc = readTextOrNull(mavenrcPath);
-  const secrets = mavenrc === null ? [] : mavenrcSecrets(mavenrc);
-  if (secrets.length) {
-    out.hidden.push(realOr(mavenrcPath));
-    out.notes.push(`${mavenrcPath} sets ${secrets.join(', ')}: it is hidden inside the walls (maven starts there without it)`);
+  const accountHome = input.accountHome ?? accountHomeOf();
+  const rcTexts: string[] = [];
+  for (const rcPath of new Set(['/usr/local/etc/mavenrc', '/etc/mavenrc', path.join(home, '.mavenrc'), ...(accountHome ? [path.join(accountHome, '.mavenrc')] : [])])) {
+    const text = readTextOrNull(rcPath);
+    if (text === null) continue;
+    rcTexts.push(text);
+    const secrets = mavenrcSecrets(text);
+    if (!secrets.length) continue;
+    out.hidden.push(realOr(rcPath));
+    out.notes.push(`${rcPath} sets ${secrets.join(', ')}: it is hidden inside the walls (maven starts there without it)`);
   }
-  const files = mavenSettingsFiles({ home, accountHome: input.accountHome ?? accountHomeOf(), env: input.env, ...(mavenrc !== null ? { mavenrc } : {}) });
+  const mavenrc = rcTexts.length ? rcTexts.join('\n') : null;
+  const mvn = (input.env.PATH ?? '').split(path.delimiter).filter(path.isAbsolute).map((d) => path.join(d, 'mvn')).find((f) => kindOf(f) === 'file');
+  const mavenHome = mvn ? path.dirname(path.dirname(realOr(mvn))) : undefined;
+  const files = mavenSettingsFiles({ home, accountHome, env: input.env, ...(mavenrc !== null ? { mavenrc } : {}), ...(mavenHome ? { mavenHome } : {}) });
   // One copy per file, at its real path (which covers every link to it: bubblewrap cannot mount over a link whose target is absolute).
   const sources = new Set<string>();
   for (const file of files) {

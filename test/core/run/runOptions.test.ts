@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  optionsOf,
   parseOptionText,
   pathProblem,
   RUN_OPTIONS,
@@ -32,7 +31,6 @@ describe('the run options table', () => {
       assert.match(o.env, /^WAVES_[A-Z_]+$/, o.id);
       assert.ok(o.description.length > 20 && !o.description.includes('\n') && !/#\d/.test(o.description), o.id);
       assert.equal(o.value === '', o.kind === 'boolean', o.id);
-      assert.ok(o.commands.includes('run'), o.id);
       assert.equal(o.walls, o.setting.startsWith('waves.sandbox.'), `${o.id}: the walls' options are the sandbox settings`);
       if (o.kind === 'path' || o.kind === 'path-list') assert.ok(o.paths, `${o.id} says how its paths are written`);
     }
@@ -58,12 +56,24 @@ describe('the run options table', () => {
     assert.equal(props['waves.sandbox.unconfined']!.scope, 'machine');
   });
 
-  it('run and plan take every option (a planning worktree is set up as a package\'s)', () => {
-    assert.equal(optionsOf('run').length, RUN_OPTIONS.length);
-    assert.deepEqual(
-      optionsOf('plan').map((o) => o.flag),
-      ['setup-command', 'copy', 'worktrees-folder', 'sandbox-write', 'sandbox-read', 'sandbox-hidden', 'allow-host', 'allow-registries', 'toolchain-cache', 'memory-mb'],
-    );
+  it("run and plan take every option (a planning worktree is set up as a package's): both commands' parsers and helps", async () => {
+    const { optionFlags } = await import('../../../src/cli/runArgs');
+    const { main } = await import('../../../src/cli/waves');
+    const helpOf = async (command: string) => {
+      let out = '';
+      const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t), readFile: () => '', readRegularFile: () => '', stdin: () => (async function* () {})() };
+      assert.equal(await main([command, '--help'], io), 0);
+      return out.replace(/\s+/g, ' ');
+    };
+    const helps = { run: await helpOf('run'), plan: await helpOf('plan') };
+    assert.deepEqual(optionFlags(), RUN_OPTIONS.map((o) => o.flag), 'the parsers of both commands take the flags of the whole table');
+    assert.deepEqual(optionFlags(true), RUN_OPTIONS.filter((o) => o.kind !== 'boolean').map((o) => o.flag));
+    for (const o of RUN_OPTIONS) {
+      for (const [command, help] of Object.entries(helps)) {
+        assert.ok(help.includes(`[--${o.flag}${o.value ? ` ${o.value}` : ''}]`), `waves ${command}'s usage line has --${o.flag}`);
+        assert.ok(help.includes(`(${o.envAddsInWalls ? `${o.env} adds to it` : o.kind === 'boolean' ? `${o.env}=1` : o.env}; ${o.setting})`), `waves ${command}'s help explains --${o.flag}`);
+      }
+    }
   });
 });
 
@@ -133,35 +143,35 @@ describe('the run options: parsing each kind', () => {
 describe('the run options from the command line', () => {
   it('each from its flag, else its variable; a flag wins', () => {
     const env = { WAVES_SETUP_COMMAND: 'make deps', WAVES_WORKTREES_COPY: '.env', WAVES_SANDBOX_MEMORY_MB: '1024', WAVES_SANDBOX_REGISTRIES: '1', WAVES_SANDBOX_CACHE: '/var/cache/agents', WAVES_SANDBOX_WRITE: '', WAVES_WORKTREES_FOLDER: '/srv/trees' };
-    const { values, sources } = runOptionsFromCommandLine(flags({ 'setup-command': '["npm","ci"]', 'memory-mb': '2048', 'sandbox-write': '/opt/w' }), env, 'run', false, ':');
+    const { values, sources } = runOptionsFromCommandLine(flags({ 'setup-command': '["npm","ci"]', 'memory-mb': '2048', 'sandbox-write': '/opt/w' }), env, false, ':');
     assert.deepEqual(values, { setupCommand: ['npm', 'ci'], copy: ['.env'], worktreesFolder: '/srv/trees', write: ['/opt/w'], registries: true, cache: '/var/cache/agents', memoryMB: 2048 });
     assert.deepEqual(sources, { setupCommand: '--setup-command', copy: 'WAVES_WORKTREES_COPY', worktreesFolder: 'WAVES_WORKTREES_FOLDER', write: '--sandbox-write', registries: 'WAVES_SANDBOX_REGISTRIES', cache: 'WAVES_SANDBOX_CACHE', memoryMB: '--memory-mb' });
-    assert.deepEqual(runOptionsFromCommandLine(flags({}), {}, 'run').values, {}, 'nothing set: nothing');
-    assert.equal(runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_REGISTRIES: '0' }, 'run').values.registries, false);
+    assert.deepEqual(runOptionsFromCommandLine(flags({}), {}).values, {}, 'nothing set: nothing');
+    assert.equal(runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_REGISTRIES: '0' }).values.registries, false);
   });
 
   it("bad values are errors naming the flag or the variable, a variable's too when the flag wins", () => {
-    fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': 'lots' }), {}, 'run'), /^--memory-mb takes a whole number/);
-    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_MEMORY_MB: 'lots' }, 'run'), /^WAVES_SANDBOX_MEMORY_MB takes a whole number/);
-    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_ALLOW: 'nohost' }, 'plan'), /^WAVES_SANDBOX_ALLOW: "nohost" is not a host:port/);
-    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_READ: 'rel' }, 'run', false, ':'), /^WAVES_SANDBOX_READ: "rel"/);
+    fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': 'lots' }), {}), /^--memory-mb takes a whole number/);
+    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_MEMORY_MB: 'lots' }), /^WAVES_SANDBOX_MEMORY_MB takes a whole number/);
+    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_ALLOW: 'nohost' }), /^WAVES_SANDBOX_ALLOW: "nohost" is not a host:port/);
+    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_READ: 'rel' }, false, ':'), /^WAVES_SANDBOX_READ: "rel"/);
   });
 
   it('the variables the walls read themselves are checked but left to the walls (no double entry)', () => {
-    const { values } = runOptionsFromCommandLine(flags({ 'allow-host': 'a.example:443' }), { WAVES_SANDBOX_ALLOW: 'b.example:443', WAVES_SANDBOX_READ: '/tmp/x' }, 'run', false, ':');
+    const { values } = runOptionsFromCommandLine(flags({ 'allow-host': 'a.example:443' }), { WAVES_SANDBOX_ALLOW: 'b.example:443', WAVES_SANDBOX_READ: '/tmp/x' }, false, ':');
     assert.deepEqual(values, { allowHosts: ['a.example:443'] });
   });
 
   it("--unconfined: a walls flag is an error (there are no walls); a walls variable is not taken; the worktree's options stay", () => {
-    fails(() => runOptionsFromCommandLine(flags({ 'allow-registries': true }), {}, 'run', true), /^--allow-registries opens the walls; --unconfined has none: give one of them/);
-    fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': '1' }), {}, 'run', true), /^--memory-mb is a limit of the walls; --unconfined has none/);
-    const { values } = runOptionsFromCommandLine(flags({ copy: '.env' }), { WAVES_SANDBOX_MEMORY_MB: '5', WAVES_SANDBOX_CACHE: 'not checked' }, 'run', true, ':');
+    fails(() => runOptionsFromCommandLine(flags({ 'allow-registries': true }), {}, true), /^--allow-registries opens the walls; --unconfined has none: give one of them/);
+    fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': '1' }), {}, true), /^--memory-mb is a limit of the walls; --unconfined has none/);
+    const { values } = runOptionsFromCommandLine(flags({ copy: '.env' }), { WAVES_SANDBOX_MEMORY_MB: '5', WAVES_SANDBOX_CACHE: 'not checked' }, true, ':');
     assert.deepEqual(values, { copy: ['.env'] });
   });
 
   it('plan reads the worktree options as run does', () => {
-    assert.deepEqual(runOptionsFromCommandLine(flags({ 'setup-command': 'npm ci' }), { WAVES_WORKTREES_COPY: '.env' }, 'plan').values, { setupCommand: ['npm', 'ci'], copy: ['.env'] });
-    assert.throws(() => runOptionsFromCommandLine(flags({}), { WAVES_WORKTREES_COPY: '/abs' }, 'plan'), /^RunOptionError: WAVES_WORKTREES_COPY: "\/abs" is not relative to the repository$/);
+    assert.deepEqual(runOptionsFromCommandLine(flags({ 'setup-command': 'npm ci' }), { WAVES_WORKTREES_COPY: '.env' }).values, { setupCommand: ['npm', 'ci'], copy: ['.env'] });
+    assert.throws(() => runOptionsFromCommandLine(flags({}), { WAVES_WORKTREES_COPY: '/abs' }), /^RunOptionError: WAVES_WORKTREES_COPY: "\/abs" is not relative to the repository$/);
   });
 });
 

@@ -244,6 +244,8 @@ describe('mavenSettingsFiles: where maven may read the person\'s settings', () =
   test('the home folder\'s and the account\'s (the JVM\'s user.home, whatever $HOME says), once each', () => {
     assert.deepEqual(mavenSettingsFiles({ home: '/h', accountHome: '/acct', env: {} }), ['/h/.m2/settings.xml', '/acct/.m2/settings.xml']);
     assert.deepEqual(mavenSettingsFiles({ home: '/h', accountHome: '/h', env: {} }), ['/h/.m2/settings.xml']);
+    // maven.home's global settings (Debian: /usr/share/maven/conf, a link to /etc/maven).
+    assert.deepEqual(mavenSettingsFiles({ home: '/h', env: {}, mavenHome: '/usr/share/maven' }), ['/h/.m2/settings.xml', '/usr/share/maven/conf/settings.xml']);
   });
 
   test('user.home and Maven 4\'s settings properties from the JVM options; -s and -gs from MAVEN_ARGS; ~ and $HOME read as the home; relative paths are the repository\'s', () => {

@@ -73,6 +73,9 @@ describe('toolchainEnv: each cache where it belongs', () => {
     assert.match(theirs, /^-Xmx2g -Dmaven\.repo\.local=\/home\/p\/\.m2\/repository -Dhttps\.proxyHost=proxy\.corp -Dmaven\.repo\.local=\/c\/shared\/maven\/repository /);
     // The last -D wins: the walls' proxy over the person's own (which the walls' proxy goes through: their HTTPS_PROXY).
     assert.ok(theirs.lastIndexOf('-Dhttps.proxyHost=127.0.0.1') > theirs.indexOf('-Dhttps.proxyHost=proxy.corp'));
+    // The same in JAVA_TOOL_OPTIONS, which no ~/.mavenrc setting MAVEN_OPTS outright drops: the person's own first.
+    assert.equal(env.JAVA_TOOL_OPTIONS, env.MAVEN_OPTS);
+    assert.equal(toolchainEnv(paths, { JAVA_TOOL_OPTIONS: ' -Dfile.encoding=UTF-8 ' }).JAVA_TOOL_OPTIONS, `-Dfile.encoding=UTF-8 ${env.MAVEN_OPTS}`);
   });
 
   test("gradle: the walls' proxy as systemProp lines of the private GRADLE_USER_HOME's gradle.properties", () => {

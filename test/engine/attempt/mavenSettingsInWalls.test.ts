@@ -64,31 +64,36 @@ describe("the person's maven settings inside the walls", () => {
     // -s in MAVEN_ARGS.
     write(path.join(elsewhere, 'team-settings.xml'), settings('PW_OF_THE_TEAM', 'https://team.example.test/maven/'));
     write(path.join(home, '.mavenrc'), 'export JAVA_HOME=/usr/lib/jvm/default\nexport NEXUS_PASSWORD=PW_OF_THE_MAVENRC\n');
-    const env = { MAVEN_OPTS: `-Xmx1g -Duser.home=${path.join(elsewhere, 'jvm-home')}`, MAVEN_ARGS: `-B -s ${path.join(elsewhere, 'team-settings.xml')}` };
+    // The account's ~/.mavenrc (mvn sources $HOME's; the walls may give the account's home as $HOME) and maven's own global settings (maven.home: the mvn on PATH).
+    write(path.join(account, '.mavenrc'), 'MAVEN_OPTS="-Dgpg.passphrase=PW_OF_THE_ACCOUNT_RC"\n');
+    write(path.join(elsewhere, 'maven', 'bin', 'mvn'), '#!/bin/sh\n');
+    write(path.join(elsewhere, 'maven', 'conf', 'settings.xml'), settings('PW_OF_THE_GLOBAL'));
+    const env = { PATH: `/nonexistent:${path.join(elsewhere, 'maven', 'bin')}`, MAVEN_OPTS: `-Xmx1g -Duser.home=${path.join(elsewhere, 'jvm-home')}`, MAVEN_ARGS: `-B -s ${path.join(elsewhere, 'team-settings.xml')}` };
     const before = [contents(home), contents(account), contents(elsewhere)];
 
     const walls = toolchainWalls({ home, accountHome: account, env, worktree, attemptDir, cacheDir: temp('waves-agents-cache-'), registries: false });
     const jvmSettings = path.join(elsewhere, 'jvm-home', '.m2', 'settings.xml');
     assert.deepEqual(walls.notes, [
       `${path.join(home, '.mavenrc')} sets NEXUS_PASSWORD: it is hidden inside the walls (maven starts there without it)`,
+      `${path.join(account, '.mavenrc')} sets gpg.passphrase: it is hidden inside the walls (maven starts there without it)`,
       `${jvmSettings} could not be read safely (a DOCTYPE or other declaration on line 1 (its entities could put anything anywhere)): maven inside the walls reads an empty settings file in its place`,
     ]);
     for (const note of walls.notes) assert.ok(walls.problems.includes(note), 'said as a problem too');
-    assert.deepEqual(walls.hidden, [path.join(home, '.mavenrc')]);
-    const paths = [path.join(home, '.m2', 'settings.xml'), path.join(account, '.m2', 'settings.xml'), path.join(elsewhere, 'dotfiles', 'm2-settings.xml'), jvmSettings, path.join(elsewhere, 'team-settings.xml')];
+    assert.deepEqual(walls.hidden, [path.join(home, '.mavenrc'), path.join(account, '.mavenrc')]);
+    const paths = [path.join(home, '.m2', 'settings.xml'), path.join(account, '.m2', 'settings.xml'), path.join(elsewhere, 'dotfiles', 'm2-settings.xml'), jvmSettings, path.join(elsewhere, 'team-settings.xml'), path.join(elsewhere, 'maven', 'conf', 'settings.xml')];
     // Each at its real path: the account's link leads to the dotfiles' copy.
     assert.deepEqual(walls.replaced.map((r) => r.path).sort(), paths.filter((p) => p !== path.join(account, '.m2', 'settings.xml')).sort());
     // The mirrors the person's settings name are still registries to the walls.
     assert.ok(walls.registries.includes('nexus.example.test:443') && walls.registries.includes('team.example.test:443'), walls.registries.join(' '));
 
     const args = bwrapArgs({ worktree, write: walls.write, readBack: [home, account, elsewhere, attemptDir], hidden: [...DEFAULT_HIDDEN.map((h) => path.join(home, h)), ...walls.hidden], replaced: walls.replaced, network: null }, kindOf);
-    const script = [...paths.map((p) => `echo "== ${p}"; cat "${p}"`), `echo "== mavenrc"; cat "${path.join(home, '.mavenrc')}"`, `echo "== grep"; grep -rl PW_OF_THE ${home} ${account} ${elsewhere} ${attemptDir} 2>/dev/null; echo "grep done"`].join('\n');
+    const script = [...paths.map((p) => `echo "== ${p}"; cat "${p}"`), `echo "== mavenrc"; cat "${path.join(home, '.mavenrc')}" "${path.join(account, '.mavenrc')}"`, `echo "== grep"; grep -rl PW_OF_THE ${home} ${account} ${elsewhere} ${attemptDir} 2>/dev/null; echo "grep done"`].join('\n');
     const r = spawnSync(BWRAP, [...args, '--', 'sh', '-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: home } });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     const shown = new Map<string, string>();
     for (const part of r.stdout.split(/^== /m).slice(1)) shown.set(part.slice(0, part.indexOf('\n')), part.slice(part.indexOf('\n') + 1));
     assert.doesNotMatch(r.stdout, /PW_OF_THE|<password|<username|<servers/, r.stdout);
-    for (const p of [path.join(home, '.m2', 'settings.xml'), path.join(account, '.m2', 'settings.xml'), path.join(elsewhere, 'dotfiles', 'm2-settings.xml')])
+    for (const p of [path.join(home, '.m2', 'settings.xml'), path.join(account, '.m2', 'settings.xml'), path.join(elsewhere, 'dotfiles', 'm2-settings.xml'), path.join(elsewhere, 'maven', 'conf', 'settings.xml')])
       assert.match(shown.get(p)!, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<settings xmlns="http:\/\/maven\.apache\.org\/SETTINGS\/1\.0\.0">\n {2}<mirrors>\n {4}<mirror><id>nexus<\/id><mirrorOf>\*<\/mirrorOf><url>https:\/\/nexus\.example\.test\/maven-public\/<\/url><\/mirror>\n {2}<\/mirrors>\n<\/settings>\n$/, p);
     assert.match(shown.get(path.join(elsewhere, 'team-settings.xml'))!, /<url>https:\/\/team\.example\.test\/maven\/<\/url>/);
     assert.equal(shown.get(jvmSettings), '<settings/>\n');

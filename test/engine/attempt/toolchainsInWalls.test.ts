@@ -175,6 +175,8 @@ function person(): Person {
     'go/pkg/mod/cache/mine': 'the person\'s go modules\n',
     '.cargo/registry/index/mine': 'the person\'s cargo registry\n',
     '.bashrc': '# mine\n',
+    // As people write it: MAVEN_OPTS set outright (`mvn` sources it after the environment's), which would drop the walls' proxy and repository.
+    '.mavenrc': `MAVEN_OPTS="-Xmx512m -Duser.home=${home}"\n`,
   };
   for (const [rel, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(home, rel)), { recursive: true });

@@ -267,11 +267,10 @@ describe('verification commands inside walls (bubblewrap)', () => {
     return { steps, dir };
   }
 
-  test('no host allowed (bubblewrap straight, no runner): an approved command builds in its tree; it cannot plant a hook, write the home folder, see the engine, or reach any network', async () => {
+  test('no host allowed (through the runner and its proxy as well): an approved command builds in its tree; it cannot plant a hook, write the home folder, see the engine, or reach any network; what the proxy refused is in its result', async () => {
     const { steps, dir } = await tryTheWalls('vwalled');
-    assert.equal(fs.readFileSync(path.join(dir, 'verify-5.log'), 'utf8').split('\n')[1], 'ECONNREFUSED', 'no proxy in walls that let it reach nothing');
-    assert.equal(fs.existsSync(path.join(dir, 'verify-5-walls.jsonl')), false, 'no proxy ran for it');
-    assert.equal(steps[4]!.detail, `${proxyTry}: passed`);
+    assert.match(fs.readFileSync(path.join(dir, 'verify-5.log'), 'utf8'), /403 Forbidden/);
+    assert.match(steps[4]!.detail ?? '', /: passed; its walls refused a connection to example\.com:443 \(not among the hosts it may reach: waves\.sandbox\.allowHosts \/ --allow-host\)/);
   });
 
   test('a host allowed (through the runner and its proxy): the same walls, and what the proxy refused is in the step\'s result', async () => {
@@ -280,23 +279,49 @@ describe('verification commands inside walls (bubblewrap)', () => {
     assert.match(steps[4]!.detail ?? '', /its walls refused a connection to example\.com:443/);
   });
 
-  test('a command that fails for want of a network, inside walls that let it reach no host, is told so in its result', async () => {
+  /** A repository with a plan of `pkg` alone, run to its end with `options`; the package's state. */
+  async function runOne(feature: string, pkg: { id: string; agent: string[]; commands?: string[] }, options: Partial<EngineOptions>) {
     const repo = makeRepo({ 'README.md': '# x\n' });
     const planFile = path.join(repo, 'work-packages.yaml');
-    const fetch = `node -e "require('net').connect(443,'registry.example.com').on('error',e=>{console.error('fetch failed:',e.code);process.exit(1)})"`;
-    fs.writeFileSync(planFile, planYaml('voffline', [{ id: 'v', agent: ['write v/x.txt built', 'commit'], commands: [fetch, 'false'] }]));
+    fs.writeFileSync(planFile, planYaml(feature, [pkg]));
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'plan');
-    const { engine } = await engineFor(planFile, runnerScript, { verification: 'approved' });
+    const { engine } = await engineFor(planFile, runnerScript, options);
     try {
       await engine.run();
     } finally {
       engine.dispose();
     }
-    const steps = engine.store?.state?.packages.v?.verification ?? [];
+    return engine.store?.state?.packages[pkg.id];
+  }
+
+  test('a command that fails for want of a network, inside walls that let it reach no host, is told so in its result', async () => {
+    const fetch = `node -e "require('net').connect(443,'registry.example.com').on('error',e=>{console.error('fetch failed:',e.code);process.exit(1)})"`;
+    const steps = (await runOne('voffline', { id: 'v', agent: ['write v/x.txt built', 'commit'], commands: [fetch, 'false'] }, { verification: 'approved' }))?.verification ?? [];
     assert.deepEqual(steps.map((s) => s.ok), [false, false]);
     assert.match(steps[0]!.detail ?? '', /: exit 1 — fetch failed: (ENOTFOUND|EAI_AGAIN); its walls let it reach no host \(allow one: waves\.sandbox\.allowHosts \/ --allow-host\)/);
     assert.doesNotMatch(steps[1]!.detail ?? '', /reach no host/, 'a failure that says nothing of a network is not blamed on the walls');
+  });
+
+  test("a step and a set-up hook whose walls let them reach no host: a loopback port this machine serves is refused, and named with the switch that allows it, as an agent's is", async () => {
+    const server = net.createServer((c) => c.end('served\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      // The relay takes the connection and closes it: no data is a refusal too.
+      const js = `let got=false;require('net').connect(${port},'127.0.0.1').on('data',d=>{got=true;console.log(String(d).trim())}).on('error',e=>{console.error('no database:',e.code);process.exit(1)}).on('close',()=>{if(!got){console.error('no database: closed');process.exit(1)}})`;
+      const reach = `node -e "${js}"`;
+      const named = new RegExp(`its walls refused a connection to [^ ]*:${port} \\(not among the hosts it may reach: waves\\.sandbox\\.allowHosts / --allow-host\\)`);
+      const steps = (await runOne('vloop', { id: 'v', agent: ['write v/x.txt built', 'commit'], commands: [reach] }, { verification: 'approved' }))?.verification ?? [];
+      assert.deepEqual(steps.map((s) => s.ok), [false]);
+      assert.match(steps[0]!.detail ?? '', /: exit 1 — no database: (closed|ECONNREFUSED|ECONNRESET); /);
+      assert.match(steps[0]!.detail ?? '', named);
+      // The set-up hook the same way: its failure names the connection.
+      const pkg = await runOne('hloop', { id: 'h', agent: ['write h/x.txt built', 'commit'] }, { setupHook: ['node', '-e', js] });
+      assert.match(JSON.stringify(pkg), named);
+    } finally {
+      server.close();
+    }
   });
 });
 
