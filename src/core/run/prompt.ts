@@ -247,6 +247,14 @@ export function buildPrompt(input: PromptInput): string {
     line('`node_modules`: that installs every package again.');
     line();
   }
+  const venv = input.laid?.find((f) => f === '.venv' || f === 'venv');
+  if (venv) {
+    line(`When your tree's ${code(venv)} is already there as you start, it is the person's Python environment`);
+    line('(their lockfile is yours), laid copy-on-write: what you change there is yours alone, and its');
+    line('scripts lead to it. Add a package with `pip install <name>` (or `uv pip install`); do not delete');
+    line(`or recreate ${code(venv)}: that installs every package again.`);
+    line();
+  }
   line('When you stop, every change in your tree — committed, uncommitted and untracked, deletions');
   line('included — is compared with these patterns. A change outside what you may change, or in a');
   line('path you must not touch, marks this package `scope-violation`: nothing of it is merged and');

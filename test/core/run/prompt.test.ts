@@ -184,4 +184,12 @@ describe('buildPrompt on the real plans', () => {
     }
     assert.ok(files.length >= 50 && count > 250, `${files.length} plans, ${count} packages`);
   });
+
+  it('says how to add to a laid node_modules and .venv, and nothing of them when none was laid', () => {
+    const own = section(buildPrompt(input('wp-api', { laid: ['node_modules', '.venv'] })), 'Ownership');
+    assert.match(own, /`node_modules` is already there as you start.*\n.*\n.*`npm install <name>`.*do not run `npm ci`/);
+    assert.match(own, /`\.venv` is already there as you start.*\n.*\n.*`pip install <name>`.*do not delete\nor recreate `\.venv`/);
+    const none = section(buildPrompt(input('wp-api')), 'Ownership');
+    assert.doesNotMatch(none, /already there as you start/);
+  });
 });

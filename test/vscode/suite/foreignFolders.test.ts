@@ -63,6 +63,9 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
     before(async () => {
       await copyFolder(scratch, path.join(FIXTURES(), 'gsd', 'phases', '02-auth'), '.planning/phases/02-auth');
       folder = scratch.uri('.planning/phases/02-auth');
+      // Opened, as a person looks at their plan: code-server's file watcher, busy with the whole
+      // suite's workspace, has missed files written into a new dot-folder at times.
+      await vscode.workspace.openTextDocument(file('02-01-PLAN.md'));
       await waitForPlan(api, folder, 'the phase folder read as one plan', (e) => e.foreign?.format === 'gsd' && e.analysis.plan.packages.length === 4, 20_000);
     });
 
@@ -194,6 +197,7 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
       await scratch.write(`.planning/phases/09-large/09-${n}-PLAN.md`, `---\nphase: 09-large\nplan: ${n}\ntype: execute\nwave: 1\ndepends_on: []\nfiles_modified: [src/parts/part${i}.ts]\nautonomous: true\n---\n\n<objective>\n${pad}</objective>\n`);
     }
     const folder = scratch.uri('.planning/phases/09-large');
+    await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, '09-001-PLAN.md')); // as in the GSD folder's own tests
     const entry = await waitForPlan(api, folder, 'the large phase folder read', (e) => e.analysis.plan.packages.length === 240, 30_000);
     assert.equal(entry.analysis.graph.waves.length, 1);
     assert.ok(api.registry.analysedInWorker > before, 'in the worker thread');
@@ -236,6 +240,9 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
 
     it('is read again when one of its files changes on disk', async () => {
       const uri = wp('WP04-arch-gate-and-pins.md');
+      // Open (not changed) in an editor, which follows the file on disk: the change comes through it
+      // even when code-server's file watcher, busy with the whole suite's workspace, misses it.
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text.replace('dependencies:\n- WP02', 'dependencies:\n- WP02\n- WP09')));
       await waitFor(() => problems(uri).some((p) => / error foreign-dependency-unknown$/.test(p)), 'the unknown dependency in WP04', { timeoutMs: 15_000 });
