@@ -169,8 +169,16 @@ export function dependencyOverlays(worktree: string, dirs: { gitDir: string; com
       notes.push(`${dep.folder}: overlays cannot be mounted here (not laid: install them)`);
       break;
     }
+    // The state folders are in the tree's admin folder, which the tree's agents may write: each made
+    // here step by step, and refused when a part of it is not a real folder (a link an agent left
+    // there would make another folder of the person's the overlay's writable side).
+    const planted = [ownFolder(dirs.gitDir, path.relative(dirs.gitDir, upper)), ownFolder(dirs.gitDir, path.relative(dirs.gitDir, work))].find((r) => r !== null);
+    if (planted) {
+      notes.push(`${dep.folder}: ${planted} (not laid)`);
+      continue;
+    }
     try {
-      for (const d of [upper, work, target]) fs.mkdirSync(d, { recursive: true });
+      fs.mkdirSync(target, { recursive: true });
     } catch (err) {
       notes.push(`${dep.folder}: ${(err as Error).message} (not laid)`);
       continue;
@@ -278,9 +286,12 @@ function readyVenv(lower: string, upper: string, checkout: string, tree: string)
         if (moved === null) continue;
         if (rel.endsWith('.py') && uncheckedPyc(site, rel)) return { refused: `${path.relative(lower, file)} names the checkout and is run from a compiled copy that is never checked against it` };
         const dest = path.join(upper, path.relative(lower, file));
+        // The upper folder holds what the tree's agents wrote: a link there is never followed.
+        const link = linkAlong(upper, dest);
+        if (link) return { refused: `${path.relative(upper, link)} is a link in the tree's own copy of it` };
         if (exists(dest)) continue; // the tree's own (an earlier attempt's install)
         mkdirLike(path.dirname(dest), upper, lower);
-        fs.writeFileSync(dest, moved, { mode: st.mode & 0o7777 });
+        fs.writeFileSync(dest, moved, { mode: st.mode & 0o7777, flag: 'wx' });
         // A compiled copy is checked against its source's time and size: never the same second as the checkout's.
         const t = Math.max(Date.now() / 1000, st.mtimeMs / 1000 + 2);
         fs.utimesSync(dest, t, t);
@@ -291,6 +302,42 @@ function readyVenv(lower: string, upper: string, checkout: string, tree: string)
     return { refused: `its site-packages could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
   }
   return { relocated };
+}
+
+/**
+ * `rel` (folders under `base`) made one folder at a time without following links; null when each
+ * is a real folder, else why not.
+ */
+function ownFolder(base: string, rel: string): string | null {
+  let at = base;
+  for (const part of rel.split(path.sep)) {
+    at = path.join(at, part);
+    try {
+      if (!fs.lstatSync(at).isDirectory()) return `${at} is not a folder (a link or a file left there)`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return `${at}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+      try {
+        fs.mkdirSync(at);
+      } catch (made) {
+        return `${at}: ${(made as NodeJS.ErrnoException).code ?? String(made)}`;
+      }
+    }
+  }
+  return null;
+}
+
+/** The first link on the way from `base` (not itself) to `file` (itself included), or null. */
+function linkAlong(base: string, file: string): string | null {
+  let at = base;
+  for (const part of path.relative(base, file).split(path.sep)) {
+    at = path.join(at, part);
+    try {
+      if (fs.lstatSync(at).isSymbolicLink()) return at;
+    } catch {
+      return null; // not there (yet): nothing below it is either
+    }
+  }
+  return null;
 }
 
 function readSmall(p: string): string | null {
