@@ -402,6 +402,34 @@ describe('waves run', () => {
     assert.match(run.out, /w goes on \(input given\)/);
   });
 
+  it("kill the engine with its git mid-write, then --resume: git's lock it left is removed and the merge goes on", async () => {
+    const plan = repoWithPlan('stalelock', [
+      { id: 'p', agent: ['sleep 1500', 'write p/a.txt a', 'commit'], timeout: 2 },
+      { id: 'q', deps: ['p'], agent: ['write q/c.txt c', 'commit'] },
+    ]);
+    const repo = path.dirname(plan);
+    const first = startWaves(['run', '--json', '--agent-argv', AGENT, plan]);
+    try {
+      await waitFor(() => stateSays(plan, 'stalelock', 'p', 'running'), 'the run to start', 60_000);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    await first.exited;
+    // What a git killed with its engine while it merged leaves in the integration tree: its index lock.
+    const integration = git(repo, 'worktree', 'list', '--porcelain').split('\n').find((l) => l.endsWith('/_integration'))!.slice('worktree '.length);
+    const lock = path.join(git(integration, 'rev-parse', '--absolute-git-dir'), 'index.lock');
+    fs.writeFileSync(lock, '');
+    const before = new Date(Date.now() - 60_000);
+    fs.utimesSync(lock, before, before);
+    const second = startWaves(['run', '--resume', '--agent-argv', AGENT, plan]);
+    assert.equal(await second.exited, 0, second.out + second.err);
+    assert.match(second.out, /Removed git's lock \.git\/worktrees\/_integration\/index\.lock, left by a git that no longer runs/);
+    assert.equal(fs.existsSync(lock), false);
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.deepEqual(s.packages.map((p: { id: string; status: string }) => [p.id, p.status]), [['p', 'succeeded'], ['q', 'succeeded']]);
+    assert.equal(git(integration, 'show', 'HEAD:p/a.txt'), 'a');
+  });
+
   it('kill the engine mid-run, then --resume: the running agent is adopted, not run again', async () => {
     const go = path.join(tmp, 'go-resume');
     const plan = repoWithPlan('resume', [

@@ -14,6 +14,7 @@ import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { runGit } from './gitProcess.js';
 import { headOnDisk, revOnDisk, worktreeGitPath } from './gitOnDisk.js';
 import { parseStatusZ } from '../../core/git/gitParse.js';
+import { clearStaleLock, lockFailedOn } from './staleLocks.js';
 
 /** The identity of the engine's own commits (commitAll, merges). */
 export const ENGINE_IDENTITY = { name: 'Wave Orchestrator', email: 'waves@localhost' } as const;
@@ -62,6 +63,12 @@ function inTurn<T>(cwd: string, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** Whether `lock`, which a git in `cwd` failed on, was a stale lock of the engine's own and is gone. */
+async function staleLockCleared(cwd: string, lock: string): Promise<boolean> {
+  const common = await runGit({ cwd, argv: [...SAFE_CONFIG_ARGS, 'rev-parse', '--path-format=absolute', '--git-common-dir'], env: { ...process.env, LC_ALL: 'C' }, maxBuffer: 1024 * 1024 });
+  return common.code === 0 && clearStaleLock(common.stdout.trim(), lock);
+}
+
 /**
  * Runs git in `cwd`; exit codes other than `okCodes` throw `GitError`. Every call runs no hook
  * and none of the commands a repository's configuration gained during a guarded run
@@ -76,7 +83,11 @@ export async function git(cwd: string, args: readonly string[], okCodes: readonl
       env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
       maxBuffer: 256 * 1024 * 1024,
     });
-  const o = await (args[0] === 'worktree' && WORKTREE_WRITES.has(args[1] ?? '') ? inTurn(cwd, call) : call());
+  const once = () => (args[0] === 'worktree' && WORKTREE_WRITES.has(args[1] ?? '') ? inTurn(cwd, call) : call());
+  let o = await once();
+  // A lock left by a git that no longer runs (staleLocks.ts): removed when it is the engine's own, and the call made once more.
+  const lock = o.code !== null && !okCodes.includes(o.code) ? lockFailedOn(o.stderr) : null;
+  if (lock !== null && (await staleLockCleared(cwd, lock))) o = await once();
   if (o.code !== null && okCodes.includes(o.code)) return { stdout: o.stdout, stderr: o.stderr, code: o.code };
   throw new GitError(args, cwd, o.code, o.stderr || o.message);
 }

@@ -30,3 +30,4 @@ export { commitOnDisk, repoDirs } from './gitOnDisk';
 export { warmGit } from './gitProcess';
 export { checkTreeAt, dropCheckTree, mergesBetween } from './checkTree';
 export { changedSince, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';
+export { onStaleLockCleared } from './staleLocks';

@@ -105,3 +105,25 @@ export function madeAheadAt(tree: string): string | null {
 export function markTaken(tree: string): void {
   writeMark(tree, AHEAD_MARK, TAKEN);
 }
+
+/**
+ * The landing mark of the integration tree (integration.ts): while a `merge --ff-only` moves it
+ * from a tip to a merge, `<tip> <merge>`; gone once git has ended. Found with changes in the tree,
+ * it says which two commits a stopped landing left files of.
+ */
+const LANDING_MARK = 'waves-landing';
+
+/** Marks `tree` as landing `merge` on `tip` (null: the landing ended). */
+export function markLanding(tree: string, landing: { tip: string; merge: string } | null): void {
+  if (landing) writeMark(tree, LANDING_MARK, `${landing.tip} ${landing.merge}`);
+  else {
+    const file = privateGitFile(tree, LANDING_MARK);
+    if (file) fs.rmSync(file, { force: true });
+  }
+}
+
+/** The landing a stopped engine left marked in `tree`, or null. */
+export function landingOf(tree: string): { tip: string; merge: string } | null {
+  const m = /^([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64})\n$/.exec(readMark(privateGitFile(tree, LANDING_MARK)) ?? '');
+  return m ? { tip: m[1]!, merge: m[2]! } : null;
+}

@@ -1,7 +1,8 @@
 /**
  * Package worktrees (docs/run-engine.md, "Git and audit"): created or reused for an attempt
  * (a retry never redoes committed work), taken when made ahead (#18, ADR 0016), the feature's
- * shared tree, and removed only when clean and merged. Nothing here loses work.
+ * shared tree, and removed only when clean and merged. A tree an engine left half made is finished
+ * before it is reused (halfMade.ts). Nothing here loses work.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { headOnDisk } from './gitOnDisk.js';
 import { branchExists, git, GitError, gitOut, headCommit, identityArgs, isAncestor, revParse, unmergedPaths } from './gitRun.js';
 import { commitAll } from './commits.js';
 import { madeAheadAt, markTaken } from './treeMarks.js';
+import { finishHalfMade } from './halfMade.js';
 import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/git/gitParse.js';
 
 /** The repository's worktrees, as `worktree list --porcelain` says. */
@@ -86,6 +88,7 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   if (atPath) {
     how = 'reused';
     if (atPath.prunable !== null) throw new Error(`the worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
+    await finishHalfMade(req.path);
   } else if (branchThere) {
     how = 'checked-out';
     await git(repo, [...addLocked, req.path, branch]);
@@ -154,6 +157,7 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
  * hook runs next).
  */
 export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' | 'branch' | 'base'>, madeAt: string): Promise<WorktreeResult> {
+  await finishHalfMade(req.path);
   const [baseSha, status] = await Promise.all([
     revParse(req.repo, req.base),
     git(req.path, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames']).then((r) => parseStatusV2Z(r.stdout)),
@@ -213,6 +217,7 @@ export async function prepareSharedTree(req: WorktreeRequest & { leftoversMessag
   } else if (atPath.prunable !== null) {
     throw new Error(`the shared worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
   } else {
+    await finishHalfMade(req.path);
     await lockWorktree(repo, req.path, reason);
   }
   const current = (await git(req.path, ['symbolic-ref', '--quiet', 'HEAD'], [0, 1])).stdout.trim();

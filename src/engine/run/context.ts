@@ -12,6 +12,7 @@
  */
 import type { PlanArtifacts } from '../../core/run/contextSlice';
 import { readPlanArtifacts, planHash } from '../plan';
+import fs from 'node:fs';
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../../core/run/resultRecord';
 import type { PlanAnalysis } from '../../core/plan/analyze';
@@ -25,7 +26,7 @@ import { applyEvent } from '../../core/run/runStateReducer';
 import { isTerminal, type RunEvent, type RunState, type RunStateResult } from '../../core/run/runState';
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
-import type { KeptGitSetup } from '../git';
+import { onStaleLockCleared, type KeptGitSetup } from '../git';
 import type { AttemptPlace, Executor } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions } from './types';
@@ -81,6 +82,12 @@ export class RunContext {
     this.pollMs = options.pollMs ?? 1000;
     this.lockStore = new LockTableStore(repoRoot, { onProblem: (message) => this.problem(message) });
     this.holds = new StartHolds(this);
+    // A lock a killed git left in this repository, removed by the git layer (staleLocks.ts): said once, where the run's problems are.
+    const own = `${path.join(realPathOr(repoRoot), '.git')}${path.sep}`;
+    const unlisten = onStaleLockCleared((lock) => {
+      if (lock.startsWith(own)) this.problem(`Removed git's lock ${path.relative(realPathOr(repoRoot), lock)}, left by a git that no longer runs (stopped while it wrote); the call was made again.`);
+    });
+    this.onStop(() => unlisten());
   }
 
   // -- The plan the run holds (changed by the loop alone) ------------------------------------------
@@ -357,5 +364,13 @@ export class RunContext {
     this.attempts.unwatchAll();
     this.runLease?.stopHeartbeat();
     void this.executor.close?.().catch(() => undefined);
+  }
+}
+
+function realPathOr(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
   }
 }

@@ -1,0 +1,125 @@
+/**
+ * A worktree left half made (`src/engine/git/halfMade.ts`): a real `git worktree add` of a real
+ * repository of some thousands of files, killed while it writes the files (as when its engine is
+ * killed or the machine goes down), then the engine asked for the package's tree again, as a
+ * resume asks. The tree is finished (every file of its commit, an index, no lock) and nothing
+ * else is touched; a git still writing it is waited for; a file the commit has not is refused.
+ *
+ * Run: node --import tsx --test test/engine/git/halfMade.test.ts
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createWorktree, prepareSharedTree, takeMadeAhead } from '../../../src/engine/git/worktrees.js';
+import { madeAheadAt, madeAheadReason } from '../../../src/engine/git/treeMarks.js';
+import { finishHalfMade } from '../../../src/engine/git/halfMade.js';
+import { isolateGit } from '../engineFixtures.js';
+import { git, gitEnv, makeRepo } from '../helpers.js';
+
+const FOLDERS = 60;
+const PER_FOLDER = 100;
+
+/** FOLDERS × PER_FOLDER small files: a checkout long enough to be stopped in the middle. */
+function manyFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let d = 0; d < FOLDERS; d++) for (let f = 0; f < PER_FOLDER; f++) files[`src/m${d}/f${f}.ts`] = `export const v${d}_${f} = ${d * PER_FOLDER + f};\n`.repeat(8);
+  return files;
+}
+
+const privateDir = (tree: string) => git(tree, 'rev-parse', '--absolute-git-dir').trim();
+const status = (tree: string) => git(tree, 'status', '--porcelain=v1', '--untracked-files=all');
+const filesIn = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? filesIn(path.join(dir, e.name)) : e.name === '.git' ? 0 : 1), 0);
+
+/**
+ * Starts `git worktree add` as the engine does and kills it once it has written some of the
+ * tree's files: the whole process group (engine and git gone), or only `git worktree add`
+ * itself (`onlyParent`: its checkout goes on, as when only the engine's own process is killed).
+ */
+async function stopAddMidway(repo: string, tree: string, args: string[], onlyParent = false, reason = 'waves run'): Promise<void> {
+  const child = spawn('git', ['worktree', 'add', '--quiet', '--lock', '--reason', reason, ...args], { cwd: repo, env: gitEnv(repo), detached: true, stdio: 'ignore' });
+  const first = path.join(tree, 'src', 'm0');
+  const t0 = Date.now();
+  while (!(fs.existsSync(first) && fs.readdirSync(first).length > 0)) {
+    if (Date.now() - t0 > 20_000) throw new Error('git worktree add wrote nothing in 20 s');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  if (onlyParent) process.kill(child.pid!, 'SIGKILL');
+  else process.kill(-child.pid!, 'SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+}
+
+describe('a worktree left half made', () => {
+  let repo: string;
+  let base: string;
+  let all: number;
+  before(() => {
+    isolateGit();
+    repo = makeRepo({ 'README.md': '# big\n', ...manyFiles() });
+    base = git(repo, 'rev-parse', 'HEAD').trim();
+    all = git(repo, 'ls-tree', '-r', '--name-only', base).split('\n').filter(Boolean).length;
+  });
+
+  it('is finished when the package asks for its tree again: every file of its commit, an index, no lock, clean', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p1');
+    await stopAddMidway(repo, tree, ['-b', 'waves/feat/p1', tree, base]);
+    // What the stop left: no index, git's lock, some files only, and git calling the rest deleted.
+    assert.equal(fs.existsSync(path.join(privateDir(tree), 'index')), false, 'the checkout was stopped before its index');
+    assert.ok(filesIn(tree) < all, `only some files written (${filesIn(tree)} of ${all})`);
+    const r = await createWorktree({ repo, path: tree, branch: 'waves/feat/p1', base, reason: 'waves run' });
+    assert.equal(r.how, 'reused');
+    assert.equal(r.head, base);
+    assert.equal(filesIn(tree), all);
+    assert.equal(status(tree), '');
+    assert.equal(fs.existsSync(path.join(privateDir(tree), 'index.lock')), false);
+    assert.equal(fs.readFileSync(path.join(tree, 'src', 'm59', 'f99.ts'), 'utf8'), `export const v59_99 = ${59 * PER_FOLDER + 99};\n`.repeat(8));
+    // The person's checkout is untouched; the tree's commit is its own branch.
+    assert.equal(status(repo), '');
+    assert.equal(git(tree, 'symbolic-ref', 'HEAD').trim(), 'refs/heads/waves/feat/p1');
+    // Asked once more, the whole tree is left as it is.
+    assert.equal(await finishHalfMade(tree), false);
+  });
+
+  it('waits for a git still writing the tree (its engine gone, the git not), then takes it whole', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p2');
+    await stopAddMidway(repo, tree, ['-b', 'waves/feat/p2', tree, base], true);
+    const r = await createWorktree({ repo, path: tree, branch: 'waves/feat/p2', base, reason: 'waves run' });
+    assert.equal(r.how, 'reused');
+    assert.equal(filesIn(tree), all);
+    assert.equal(status(tree), '');
+  });
+
+  it('refuses, touching nothing, a half made tree holding a file its commit has not', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p3');
+    await stopAddMidway(repo, tree, ['-b', 'waves/feat/p3', tree, base]);
+    fs.writeFileSync(path.join(tree, 'notes.txt'), 'mine\n');
+    await assert.rejects(
+      createWorktree({ repo, path: tree, branch: 'waves/feat/p3', base, reason: 'waves run' }),
+      /left half made and holds files its commit has not \(notes\.txt\)/,
+    );
+    assert.equal(fs.readFileSync(path.join(tree, 'notes.txt'), 'utf8'), 'mine\n');
+  });
+
+  it('finishes the feature\'s shared tree left half made', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', '_shared');
+    await stopAddMidway(repo, tree, ['--detach', tree, base]);
+    assert.equal(fs.existsSync(path.join(privateDir(tree), 'index')), false);
+    const r = await prepareSharedTree({ repo, path: tree, branch: 'waves/feat/s1', base, reason: 'waves run', leftoversMessage: (b) => `leftovers of ${b}` });
+    assert.equal(r.how, 'created');
+    assert.equal(filesIn(tree), all);
+    assert.equal(status(tree), '');
+    // No commit of leftovers: nothing was left but the commit's own files.
+    assert.equal(git(repo, 'rev-parse', 'waves/feat/s1').trim(), base);
+  });
+
+  it('finishes a tree made ahead that was left half made, and its package takes it', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p4');
+    await stopAddMidway(repo, tree, ['-b', 'waves/feat/p4', tree, base], false, madeAheadReason('waves run', base));
+    assert.equal(madeAheadAt(tree), base, 'known as made ahead by its lock reason');
+    const r = await takeMadeAhead({ repo, path: tree, branch: 'waves/feat/p4', base }, base);
+    assert.equal(r.head, base);
+    assert.equal(filesIn(tree), all);
+    assert.equal(status(tree), '');
+  });
+});
