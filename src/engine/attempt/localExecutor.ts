@@ -16,7 +16,7 @@ import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAllLanding, copiedInto, createWorktree, dropMadeAhead, inspectTree, madeAheadAt, madeAheadReason, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
+import { commitAllLanding, copiedInto, createWorktree, dropMadeAhead, dropUnmadeTree, inspectTree, madeAheadAt, madeAheadReason, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
 import type { ConfinementOptions } from './wallsDraw';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runnerFiles';
@@ -122,6 +122,8 @@ export class LocalExecutor implements Executor {
     const isolatedTree = this.worktree(request.packageId);
     // A leftovers commit still moving a branch in the tree this attempt takes (a retry's, the shared one) lands first.
     await this.landedIn(request.isolated ? isolatedTree : this.sharedTree()).catch(() => undefined);
+    // A tree made ahead whose making stopped before it had its commit is no tree made ahead: gone, then made anew.
+    if (request.isolated) await dropUnmadeTree(this.repoRoot, isolatedTree);
     const madeAt = request.isolated ? madeAheadAt(isolatedTree) : null;
     const tree: WorktreeResult = madeAt
       ? await takeMadeAhead({ ...where, path: isolatedTree }, madeAt)

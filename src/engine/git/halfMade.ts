@@ -8,7 +8,8 @@
  *
  * No agent has worked in such a tree: a tree is whole before its agent starts, and the engine's
  * commit after an attempt leaves an index. So the files in it are git's own, and finishing it
- * loses nothing: the index is read from HEAD and every file of the commit written. A git still
+ * loses nothing: every file of the commit is written, then the index, itself crash-safe (a
+ * finishing stopped in the middle leaves a tree half made as before). A git still
  * writing the tree (its engine gone, the git not) is waited for, and while one is, nothing is
  * touched.
  */
@@ -17,6 +18,9 @@ import path from 'node:path';
 import { git, gitOut } from './gitRun.js';
 import { parseStatusZ } from '../../core/git/gitParse.js';
 import { liveGitIn } from './staleLocks.js';
+
+/** The index a finishing writes in the tree's private folder, renamed to `index` once every file is written. */
+const FINISHING_INDEX = 'waves-finishing-index';
 
 /** How long a git still writing the tree is waited for before the tree is refused. */
 export const HALF_MADE_WAIT_MS = 30_000;
@@ -42,14 +46,37 @@ export async function finishHalfMade(tree: string, waitMs = HALF_MADE_WAIT_MS): 
   }
   if (there(index)) return false; // the git that was writing it ended: the tree is whole
   if (writer !== null) throw new Error(`git (process ${writer}) is still writing the worktree ${tree}; run again once it has ended`);
-  // The lock of a git that no longer runs.
-  fs.rmSync(lock, { force: true });
-  await git(tree, ['read-tree', 'HEAD']);
-  await git(tree, ['checkout-index', '--all', '--force']);
-  const left = parseStatusZ((await git(tree, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout);
+  // The lock of a git that no longer runs, and what a finishing stopped in its turn left.
+  const finishing = path.join(privateDir, FINISHING_INDEX);
+  for (const f of [lock, finishing, `${finishing}.lock`]) fs.rmSync(f, { force: true });
+  // Through an index of its own that becomes the tree's only once every file is written: a
+  // finishing stopped in the middle leaves the tree without an index, half made as before.
+  const env = { GIT_INDEX_FILE: finishing };
+  await git(tree, ['read-tree', 'HEAD'], [0], env);
+  await git(tree, ['checkout-index', '--all', '--force'], [0], env);
+  const left = parseStatusZ((await git(tree, ['status', '--porcelain=v1', '-z', '--untracked-files=all'], [0], env)).stdout);
   if (left.length > 0) {
+    // Still half made (no index): refused the same way until the files are moved away.
+    fs.rmSync(finishing, { force: true });
     const shown = left.slice(0, 5).map((e) => e.path);
     throw new Error(`the worktree ${tree} was left half made and holds files its commit has not (${shown.join(', ')}${left.length > 5 ? ', …' : ''}); move them away, then run again`);
   }
+  fs.renameSync(finishing, index);
+  return true;
+}
+
+/**
+ * A worktree whose `worktree add` was stopped before it had its commit: git's placeholder HEAD
+ * (no commit), nothing in it but its `.git` file. It was never anyone's: it is removed (returns
+ * true), and the caller makes the tree as if none were there (its branch, made first, kept). One
+ * that holds anything else is refused, untouched.
+ */
+export async function dropUnmadeTree(repo: string, tree: string): Promise<boolean> {
+  if (!fs.existsSync(path.join(tree, '.git'))) return false;
+  const head = await git(tree, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], [0, 1, 128]);
+  if (head.code === 0) return false;
+  const inside = fs.readdirSync(tree).filter((name) => name !== '.git');
+  if (inside.length > 0) throw new Error(`the worktree ${tree} was left without its commit and holds files (${inside.slice(0, 5).join(', ')}); move it away, then run again`);
+  await git(repo, ['worktree', 'remove', '--force', '--force', tree]);
   return true;
 }

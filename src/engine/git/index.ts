@@ -31,3 +31,4 @@ export { warmGit } from './gitProcess';
 export { checkTreeAt, dropCheckTree, mergesBetween } from './checkTree';
 export { changedSince, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';
 export { onStaleLockCleared } from './staleLocks';
+export { dropUnmadeTree } from './halfMade';

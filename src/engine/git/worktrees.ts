@@ -8,11 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { configOverrides } from './gitSafety.js';
 import { headOnDisk } from './gitOnDisk.js';
-import { branchExists, git, GitError, gitOut, headCommit, identityArgs, isAncestor, revParse, unmergedPaths } from './gitRun.js';
+import { branchExists, git, GitError, gitOut, headCommit, identityArgs, isAncestor, revParse } from './gitRun.js';
 import { commitAll } from './commits.js';
 import { madeAheadAt, markTaken } from './treeMarks.js';
-import { finishHalfMade } from './halfMade.js';
-import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/git/gitParse.js';
+import { dropUnmadeTree, finishHalfMade } from './halfMade.js';
+import { fastForwardMarked, undoMarkedLanding, undoStoppedLanding } from './landing.js';
+import { parseMergeTree, parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/git/gitParse.js';
 
 /** The repository's worktrees, as `worktree list --porcelain` says. */
 export async function listWorktrees(repo: string): Promise<WorktreeInfo[]> {
@@ -67,6 +68,7 @@ export interface WorktreeResult {
  */
 export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResult> {
   const { repo, branch, reason } = req;
+  await dropUnmadeTree(repo, req.path);
   // Independent reads, at once (the handoff to a dependent waits on this function).
   const [baseSha, worktrees, branchThere] = await Promise.all([revParse(repo, req.base), listWorktrees(repo), branchExists(repo, branch)]);
   if (!baseSha) throw new Error(`the base ${req.base} is not a commit of ${repo}`);
@@ -89,6 +91,7 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
     how = 'reused';
     if (atPath.prunable !== null) throw new Error(`the worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
     await finishHalfMade(req.path);
+    await undoMarkedLanding(req.path);
   } else if (branchThere) {
     how = 'checked-out';
     await git(repo, [...addLocked, req.path, branch]);
@@ -138,15 +141,15 @@ export function worktreeHeadOnDisk(tree: string, branch: string): string | null 
 /** Merges `baseSha` into the branch checked out in `tree` when its history (`head`) lacks it; the merge commit, or null when none was needed. A conflict aborts the merge and throws. */
 async function mergeBaseInto(tree: string, branch: string, baseSha: string, head: string): Promise<string | null> {
   if (await isAncestor(tree, baseSha, head)) return null;
-  const m = await git(tree, [...identityArgs(), 'merge', '--no-ff', '--no-edit', '-m', `Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`, baseSha], [0, 1, 128]);
-  if (m.code !== 0) {
-    const conflicts = await unmergedPaths(tree);
-    await git(tree, ['merge', '--abort'], [0, 128]);
-    throw new GitError(['merge', baseSha], tree, m.code, `${m.stdout}${m.stderr}${conflicts.length ? `\nconflicts: ${conflicts.join(', ')}` : ''}`);
-  }
-  return headCommit(tree);
+  // Merged without a work tree, then fast-forwarded marked (landing.ts): a merge stopped in the
+  // middle leaves files the next attempt's tree knows for what they are.
+  const m = await git(tree, ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', head, baseSha], [0, 1]);
+  const merged = parseMergeTree(m.stdout);
+  if (m.code !== 0) throw new GitError(['merge', baseSha], tree, 1, `the updated base does not merge cleanly into ${branch}\nconflicts: ${merged.conflicts.join(', ')}`);
+  const commit = await gitOut(tree, [...identityArgs(), 'commit-tree', merged.tree, '-p', head, '-p', baseSha, '-m', `Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`]);
+  await fastForwardMarked(tree, head, commit);
+  return commit;
 }
-
 
 /**
  * Takes a tree made ahead for its package's first attempt (its mark says the commit it was made
@@ -158,10 +161,11 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
  */
 export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' | 'branch' | 'base'>, madeAt: string): Promise<WorktreeResult> {
   await finishHalfMade(req.path);
-  const [baseSha, status] = await Promise.all([
-    revParse(req.repo, req.base),
-    git(req.path, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames']).then((r) => parseStatusV2Z(r.stdout)),
-  ]);
+  const statusNow = async () => parseStatusV2Z((await git(req.path, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames'])).stdout);
+  const [baseSha, first] = await Promise.all([revParse(req.repo, req.base), statusNow()]);
+  // A fast-forward to the tip stopped in the middle (below) left the tip's files: put back first.
+  const undone = first.entries.length > 0 && first.head !== null && (await undoStoppedLanding(req.path, first.head, first.entries.map((e) => e.path)));
+  const status = undone ? await statusNow() : first;
   if (!baseSha) throw new Error(`the base ${req.base} is not a commit of ${req.repo}`);
   const changed: string[] = [];
   if (status.branch !== req.branch) changed.push(`it is on ${status.branch ?? 'a detached HEAD'}, not ${req.branch}`);
@@ -174,7 +178,7 @@ export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' |
     throw new Error(`the tree ${req.path}, made ahead for ${req.branch}, changed before its package started (${changed.join('; ')}); it is kept as it is: look at it, then move it away and run the package again`);
   }
   // Forward only: git refuses a base that does not hold the tree's commit.
-  if (baseSha !== madeAt) await git(req.path, ['merge', '--ff-only', '--quiet', '--no-stat', baseSha]);
+  if (baseSha !== madeAt) await fastForwardMarked(req.path, madeAt, baseSha);
   const head = worktreeHeadOnDisk(req.path, req.branch) ?? (await gitOut(req.path, ['rev-parse', 'HEAD']));
   if (head !== baseSha) throw new Error(`the worktree ${req.path} is at ${head}, not at its base ${baseSha}`);
   markTaken(req.path);
@@ -203,6 +207,7 @@ export async function dropMadeAhead(repo: string, tree: string, branch: string, 
  */
 export async function prepareSharedTree(req: WorktreeRequest & { leftoversMessage: (branch: string) => string }): Promise<WorktreeResult> {
   const { repo, branch, reason } = req;
+  await dropUnmadeTree(repo, req.path);
   const [baseSha, worktrees, branchThere] = await Promise.all([revParse(repo, req.base), listWorktrees(repo), branchExists(repo, branch)]);
   if (!baseSha) throw new Error(`the base ${req.base} is not a commit of ${repo}`);
   const atPath = worktrees.find((w) => samePath(w.path, req.path));

@@ -54,6 +54,14 @@ describe('a worktree left half made', () => {
   let repo: string;
   let base: string;
   let all: number;
+  /** The package's tree asked for again, as a resume asks: reused, every file of its commit, clean. */
+  const reusedWhole = async (tree: string, branch: string) => {
+    const r = await createWorktree({ repo, path: tree, branch, base, reason: 'waves run' });
+    assert.equal(r.how, 'reused');
+    assert.equal(filesIn(tree), all);
+    assert.equal(status(tree), '');
+    return r;
+  };
   before(() => {
     isolateGit();
     repo = makeRepo({ 'README.md': '# big\n', ...manyFiles() });
@@ -84,21 +92,7 @@ describe('a worktree left half made', () => {
   it('waits for a git still writing the tree (its engine gone, the git not), then takes it whole', async () => {
     const tree = path.join(`${repo}.worktrees`, 'feat', 'p2');
     await stopAddMidway(repo, tree, ['-b', 'waves/feat/p2', tree, base], true);
-    const r = await createWorktree({ repo, path: tree, branch: 'waves/feat/p2', base, reason: 'waves run' });
-    assert.equal(r.how, 'reused');
-    assert.equal(filesIn(tree), all);
-    assert.equal(status(tree), '');
-  });
-
-  it('refuses, touching nothing, a half made tree holding a file its commit has not', async () => {
-    const tree = path.join(`${repo}.worktrees`, 'feat', 'p3');
-    await stopAddMidway(repo, tree, ['-b', 'waves/feat/p3', tree, base]);
-    fs.writeFileSync(path.join(tree, 'notes.txt'), 'mine\n');
-    await assert.rejects(
-      createWorktree({ repo, path: tree, branch: 'waves/feat/p3', base, reason: 'waves run' }),
-      /left half made and holds files its commit has not \(notes\.txt\)/,
-    );
-    assert.equal(fs.readFileSync(path.join(tree, 'notes.txt'), 'utf8'), 'mine\n');
+    await reusedWhole(tree, 'waves/feat/p2');
   });
 
   it('finishes the feature\'s shared tree left half made', async () => {
@@ -121,5 +115,56 @@ describe('a worktree left half made', () => {
     assert.equal(r.head, base);
     assert.equal(filesIn(tree), all);
     assert.equal(status(tree), '');
+  });
+
+  it('a finishing itself stopped in the middle leaves the tree half made, and the next one finishes it', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p5');
+    await stopAddMidway(repo, tree, ['-b', 'waves/feat/p5', tree, base]);
+    // A finishing in an engine process of its own, killed with its git once it has written an index (its own, or the tree's).
+    const script = `require(${JSON.stringify(path.resolve(__dirname, '../../../src/engine/git/halfMade.ts'))}).finishHalfMade(${JSON.stringify(tree)});`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { env: process.env, detached: true, stdio: 'ignore' });
+    const own = path.join(privateDir(tree), 'waves-finishing-index');
+    const t0 = Date.now();
+    const index = path.join(privateDir(tree), 'index');
+    while (!fs.existsSync(own) && !fs.existsSync(index) && child.exitCode === null && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 1));
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    assert.equal(fs.existsSync(path.join(privateDir(tree), 'index')), false, 'no index: still known as half made');
+    await reusedWhole(tree, 'waves/feat/p5');
+  });
+
+  it('refuses, touching nothing, a half made tree holding a file its commit has not, every time it is asked', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p6');
+    await stopAddMidway(repo, tree, ['-b', 'waves/feat/p6', tree, base]);
+    fs.writeFileSync(path.join(tree, 'stray.txt'), 'mine\n');
+    for (let i = 0; i < 2; i++) await assert.rejects(createWorktree({ repo, path: tree, branch: 'waves/feat/p6', base, reason: 'waves run' }), /left half made and holds files its commit has not \(stray\.txt\)/);
+    assert.equal(fs.readFileSync(path.join(tree, 'stray.txt'), 'utf8'), 'mine\n');
+    fs.rmSync(path.join(tree, 'stray.txt'));
+    await createWorktree({ repo, path: tree, branch: 'waves/feat/p6', base, reason: 'waves run' });
+    assert.equal(status(tree), '');
+  });
+
+  it('drops a tree stopped before it had its commit (git\'s placeholder HEAD, nothing in it) and makes it anew on its branch', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p7');
+    // What `worktree add -b` leaves when stopped between its branch and its HEAD (seen in a run killed at random).
+    git(repo, 'worktree', 'add', '--quiet', '--no-checkout', '--lock', '--reason', 'waves run', '-b', 'waves/feat/p7', tree, base);
+    const own = privateDir(tree);
+    fs.writeFileSync(path.join(own, 'HEAD'), '0000000000000000000000000000000000000000\n');
+    fs.rmSync(path.join(own, 'index'), { force: true });
+    assert.deepEqual(fs.readdirSync(tree), ['.git']);
+    const r = await createWorktree({ repo, path: tree, branch: 'waves/feat/p7', base, reason: 'waves run' });
+    assert.equal(r.how, 'checked-out');
+    assert.equal(r.head, base);
+    assert.equal(filesIn(tree), all);
+    assert.equal(status(tree), '');
+  });
+
+  it('refuses a tree without its commit that holds a file of someone\'s', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p8');
+    git(repo, 'worktree', 'add', '--quiet', '--no-checkout', '--lock', '--reason', 'waves run', '-b', 'waves/feat/p8', tree, base);
+    fs.writeFileSync(path.join(privateDir(tree), 'HEAD'), '0000000000000000000000000000000000000000\n');
+    fs.writeFileSync(path.join(tree, 'notes.txt'), 'mine\n');
+    await assert.rejects(createWorktree({ repo, path: tree, branch: 'waves/feat/p8', base, reason: 'waves run' }), /left without its commit and holds files \(notes\.txt\)/);
+    assert.equal(fs.readFileSync(path.join(tree, 'notes.txt'), 'utf8'), 'mine\n');
   });
 });

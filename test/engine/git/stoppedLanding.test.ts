@@ -3,7 +3,8 @@
  * lands a package of some thousands of files on the integration tree and is killed, with its git,
  * while git writes them. The next read of the integration tree (as a resume's merge makes it)
  * puts the files back as the tip has them, so the merge lands again; a change that is neither the
- * tip's nor the merge's is never touched.
+ * tip's nor the merge's is never touched. The same for a tree made ahead whose fast-forward to the
+ * integration tip was stopped.
  *
  * Run: node --import tsx --test test/engine/git/stoppedLanding.test.ts
  */
@@ -13,7 +14,8 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { commitMerge, ensureIntegration, integrationState, mergeTreeCheck, writeMergeCommit } from '../../../src/engine/git/integration.js';
-import { markLanding } from '../../../src/engine/git/treeMarks.js';
+import { madeAheadReason, markLanding, markMadeAhead } from '../../../src/engine/git/treeMarks.js';
+import { createWorktree } from '../../../src/engine/git/worktrees.js';
 import { isolateGit } from '../engineFixtures.js';
 import { git, makeRepo } from '../helpers.js';
 
@@ -37,11 +39,16 @@ function packageBranch(repo: string): string {
 }
 
 /** Lands `merge` on `tip` in another process, killed with its git once some of the files are written. */
-async function landAndKill(tree: string, tip: string, merge: string): Promise<void> {
-  const script = `
-    const { commitMerge, integrationState } = require(${JSON.stringify(path.join(ROOT, 'src/engine/git/integration.ts'))});
-    (async () => commitMerge(${JSON.stringify(tree)}, ${JSON.stringify(tip)}, { merge: ${JSON.stringify(merge)}, ...(await integrationState(${JSON.stringify(tree)})) }))();
-  `;
+function landAndKill(tree: string, tip: string, merge: string): Promise<void> {
+  return killedWhileWriting(
+    tree,
+    `const { commitMerge, integrationState } = require(${JSON.stringify(path.join(ROOT, 'src/engine/git/integration.ts'))});
+    (async () => commitMerge(${JSON.stringify(tree)}, ${JSON.stringify(tip)}, { merge: ${JSON.stringify(merge)}, ...(await integrationState(${JSON.stringify(tree)})) }))();`,
+  );
+}
+
+/** Runs `script` in an engine process of its own, killed with its git once the package's files begin to appear in `tree`. */
+async function killedWhileWriting(tree: string, script: string): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, env: process.env, detached: true, stdio: 'ignore' });
   const first = path.join(tree, 'big');
   const t0 = Date.now();
@@ -55,10 +62,12 @@ async function landAndKill(tree: string, tip: string, merge: string): Promise<vo
 
 /** `integrationState(tree)` in a new process, as a resumed engine reads it. */
 function stateInNewProcess(tree: string): Promise<{ head: string; dirty: string[] }> {
-  const script = `
-    const { integrationState } = require(${JSON.stringify(path.join(ROOT, 'src/engine/git/integration.ts'))});
-    integrationState(${JSON.stringify(tree)}).then((s) => process.stdout.write(JSON.stringify(s)), (e) => { process.stderr.write(String(e)); process.exit(1); });
-  `;
+  return inNewProcess(`require(${JSON.stringify(path.join(ROOT, 'src/engine/git/integration.ts'))}).integrationState(${JSON.stringify(tree)})`);
+}
+
+/** The value of the promise `expression` gives, in a new engine process. */
+function inNewProcess<T>(expression: string): Promise<T> {
+  const script = `Promise.resolve(${expression}).then((s) => process.stdout.write(JSON.stringify(s)), (e) => { process.stderr.write(String(e)); process.exit(1); });`;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, env: process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || String(err))) : resolve(JSON.parse(stdout))));
   });
@@ -105,5 +114,48 @@ describe('a landing stopped in the middle', () => {
     assert.deepEqual(state.dirty, ['shared.txt']);
     assert.equal(fs.readFileSync(path.join(t2, 'shared.txt'), 'utf8'), 'a person\'s edit\n');
     await assert.rejects(commitMerge(t2, tip, { merge, ...state }), /has changes \(shared\.txt\); not merging into it/);
+  });
+
+  it('a tree made ahead whose fast-forward to the tip was stopped is put back, then taken and fast-forwarded', async () => {
+    // Made ahead at main; the integration tip is then the big merge (as when dependencies merge meanwhile).
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'ahead');
+    await createWorktree({ repo, path: tree, branch: 'waves/feat/ahead', base: tip, reason: madeAheadReason('waves run', tip), onlyNew: true });
+    markMadeAhead(tree, tip);
+    await killedWhileWriting(
+      tree,
+      `require(${JSON.stringify(path.join(ROOT, 'src/engine/git/landing.ts'))}).fastForwardMarked(${JSON.stringify(tree)}, ${JSON.stringify(tip)}, ${JSON.stringify(merge)});`,
+    );
+    assert.notEqual(git(tree, 'status', '--porcelain', '--untracked-files=all'), '', 'files of the tip are in the tree');
+    // Taken by a resumed engine (a new process): put back, then fast-forwarded whole.
+    const taken = await inNewProcess<{ head: string }>(
+      `require(${JSON.stringify(path.join(ROOT, 'src/engine/git/worktrees.ts'))}).takeMadeAhead(${JSON.stringify({ repo, path: tree, branch: 'waves/feat/ahead', base: merge })}, ${JSON.stringify(tip)})`,
+    );
+    assert.equal(taken.head, merge);
+    assert.equal(git(tree, 'status', '--porcelain', '--untracked-files=all'), '');
+    assert.equal(fs.readFileSync(path.join(tree, 'shared.txt'), 'utf8'), 'changed by the package\n');
+  });
+
+  it("a retry's merge of the updated base, stopped in the middle, is put back and made again", async () => {
+    // A package's tree with a commit of its own, made before the big merge; its retry merges the integration tip in.
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'retry');
+    await createWorktree({ repo, path: tree, branch: 'waves/feat/retry', base: tip, reason: 'waves run' });
+    fs.mkdirSync(path.join(tree, 'retry'));
+    fs.writeFileSync(path.join(tree, 'retry', 'mine.txt'), 'committed work\n');
+    git(tree, 'add', '-A');
+    git(tree, 'commit', '-q', '-m', 'first attempt');
+    const own = git(tree, 'rev-parse', 'HEAD').trim();
+    const request = { repo, path: tree, branch: 'waves/feat/retry', base: merge, reason: 'waves run' };
+    const worktrees = JSON.stringify(path.join(ROOT, 'src/engine/git/worktrees.ts'));
+    await killedWhileWriting(tree, `require(${worktrees}).createWorktree(${JSON.stringify(request)});`);
+    assert.equal(git(tree, 'rev-parse', 'HEAD').trim(), own, 'killed before the branch moved');
+    assert.notEqual(git(tree, 'status', '--porcelain', '--untracked-files=all'), '');
+    const again = await inNewProcess<{ how: string; head: string; mergedBase: string | null }>(`require(${worktrees}).createWorktree(${JSON.stringify(request)})`);
+    assert.equal(again.how, 'reused');
+    assert.ok(again.mergedBase);
+    assert.equal(git(tree, 'rev-parse', 'HEAD^1').trim(), own);
+    assert.equal(git(tree, 'rev-parse', 'HEAD^2').trim(), merge);
+    assert.equal(git(tree, 'status', '--porcelain', '--untracked-files=all'), '');
+    assert.equal(fs.readFileSync(path.join(tree, 'retry', 'mine.txt'), 'utf8'), 'committed work\n');
+    assert.equal(fs.readFileSync(path.join(tree, 'big', 'd0', 'f0.txt'), 'utf8'), 'line of file 0\n'.repeat(20));
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * A tree the engine fast-forwards (the integration tree's landing of a merge, a tree made ahead
+ * taken at the integration tip) is marked while git writes its files, so that files a landing
+ * stopped in the middle left (the engine killed with its git) are known for what they are and put
+ * back before the tree is used again: never guessed, never a change of anyone else's.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { git } from './gitRun.js';
+import { landingOf, markLanding } from './treeMarks.js';
+import { parseStatusZ } from '../../core/git/gitParse.js';
+
+/** `merge --ff-only <target>` in `tree` (at `tip`), marked while git writes (`undoStoppedLanding` reads the mark). */
+export async function fastForwardMarked(tree: string, tip: string, target: string): Promise<void> {
+  markLanding(tree, { tip, merge: target });
+  try {
+    await git(tree, ['merge', '--ff-only', '--quiet', '--no-stat', target]);
+  } finally {
+    markLanding(tree, null);
+  }
+}
+
+/** A tree reused for a retry: a landing its mark names, stopped in the middle, is undone (`undoStoppedLanding`). */
+export async function undoMarkedLanding(tree: string): Promise<boolean> {
+  if (!landingOf(tree)) return false;
+  const [status, head] = await Promise.all([git(tree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']), git(tree, ['rev-parse', 'HEAD'])]);
+  const dirty = parseStatusZ(status.stdout).map((e) => e.path);
+  if (dirty.length === 0) {
+    markLanding(tree, null);
+    return false;
+  }
+  return undoStoppedLanding(tree, head.stdout.trim(), dirty);
+}
+
+/**
+ * A landing stopped in the middle (the engine killed while `fastForwardMarked`'s git wrote the
+ * files): its mark names the tip and the target; the branch is still at the tip, and each changed
+ * path (`dirty`, from `status`) holds the tip's version or the target's (or is absent where that
+ * one has none, or holds a beginning of the target's: the file git was writing). Exactly then those
+ * paths are put back as the tip has them — nothing is lost: the target's versions are in its
+ * commit — and true is returned. Anything else (a change that is neither's, no mark) is left.
+ */
+export async function undoStoppedLanding(tree: string, head: string, dirty: readonly string[]): Promise<boolean> {
+  const landing = landingOf(tree);
+  if (!landing || landing.tip !== head) return false;
+  const [inTip, inMerge] = await Promise.all([blobsOf(tree, landing.tip, dirty), blobsOf(tree, landing.merge, dirty)]);
+  const present = dirty.filter((p) => fs.existsSync(path.join(tree, p)));
+  if (present.some((p) => !fs.lstatSync(path.join(tree, p)).isFile())) return false;
+  const hashes = present.length ? (await git(tree, ['hash-object', '--', ...present])).stdout.trim().split('\n') : [];
+  const now = new Map(present.map((p, i) => [p, hashes[i] ?? '']));
+  for (const p of dirty) {
+    const id = now.get(p) ?? null;
+    if (id === (inTip.get(p) ?? null) || id === (inMerge.get(p) ?? null)) continue;
+    // The file git was writing when it was stopped: a beginning of the merge's version.
+    const blob = inMerge.get(p);
+    if (id === null || blob === undefined || !(await beginsWith(tree, blob, fs.readFileSync(path.join(tree, p))))) return false;
+  }
+  const fromTip = dirty.filter((p) => inTip.has(p));
+  if (fromTip.length) await git(tree, ['checkout', '--no-overlay', landing.tip, '--', ...fromTip]);
+  for (const p of dirty) {
+    if (inTip.has(p)) continue;
+    fs.rmSync(path.join(tree, p), { force: true });
+    // And the folders git made for it, once empty.
+    for (let dir = path.dirname(p); dir !== '.' && isEmptyDir(path.join(tree, dir)); dir = path.dirname(dir)) fs.rmdirSync(path.join(tree, dir));
+  }
+  markLanding(tree, null);
+  return true;
+}
+
+/**
+ * Whether `bytes` are the beginning of the blob `id` (a file cut short while git wrote it). git's
+ * answers are text: only a file that is whole UTF-8 is compared, anything else is not taken as one.
+ */
+async function beginsWith(tree: string, id: string, bytes: Buffer): Promise<boolean> {
+  const text = bytes.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(bytes)) return false;
+  const size = Number((await git(tree, ['cat-file', '-s', id])).stdout.trim());
+  if (!(bytes.length < size)) return false;
+  return (await git(tree, ['cat-file', 'blob', id])).stdout.startsWith(text);
+}
+
+function isEmptyDir(dir: string): boolean {
+  try {
+    return fs.lstatSync(dir).isDirectory() && fs.readdirSync(dir).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The blob ids of `paths` in `commit` (regular files only; a path it has not is absent). */
+async function blobsOf(tree: string, commit: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const out = await git(tree, ['ls-tree', '-z', '--full-tree', commit, '--', ...paths]);
+  const blobs = new Map<string, string>();
+  for (const entry of out.stdout.split('\0')) {
+    const m = /^(100644|100755) blob ([0-9a-f]+)\t(.+)$/s.exec(entry);
+    if (m) blobs.set(m[3]!, m[2]!);
+  }
+  return blobs;
+}
+
