@@ -16,7 +16,6 @@ import { convertedFindings } from '../core/formats/foreignAnalysis';
 import {
   detectFormat,
   folderFormatOf,
-  isFolderFormatFile,
   readForeignFolder,
   readForeignPlan,
   type ForeignDiagnostic,
@@ -24,6 +23,7 @@ import {
   type ForeignPlanResult,
 } from '../core/formats/foreignPlan';
 import { isSpecKittyStateFile } from '../core/formats/specKittyState';
+import { LANE_FOLDERS, folderPlanFiles, onlyNamed, type FolderEntry } from '../core/plan/folderListing';
 import { humanReport, readPlanFile, type Io } from './io';
 
 export interface ForeignRead {
@@ -33,9 +33,6 @@ export interface ForeignRead {
   /** The file a diagnostic without its own `file` is in. */
   file: string;
 }
-
-const LANES = new Set(['planned', 'doing', 'for_review', 'done']);
-const MAX_FILES = 5000;
 
 /** Whether `file` (its text read) is a task list of another tool rather than a plan: never a .yaml/.yml file. */
 export function isForeignFile(file: string, text: string): boolean {
@@ -76,7 +73,7 @@ export function readForeign(io: Io, target: string, options: { format?: ForeignF
     const folderFormat = (format === 'gsd' || format === 'spec-kitty' ? format : folderFormatOf(target, text))!;
     const dir = path.dirname(target);
     // A Spec Kitty work package in a lane folder (tasks/doing/WP01.md): the whole tasks/ folder.
-    const root = folderFormat === 'spec-kitty' && LANES.has(path.basename(dir)) ? path.dirname(dir) : dir;
+    const root = folderFormat === 'spec-kitty' && LANE_FOLDERS.has(path.basename(dir)) ? path.dirname(dir) : dir;
     return readFolderOf(io, root, folderFormat, folderFormat, { path: target, text });
   }
   const result = readForeignPlan(target, text, { format: format ?? undefined, tag: options.tag });
@@ -91,12 +88,12 @@ function readFolderOf(io: Io, dir: string, hint: 'gsd' | 'spec-kitty' | undefine
     return { error: `cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
   }
   const files: { path: string; text: string }[] = [];
-  for (const p of paths.slice(0, MAX_FILES)) {
+  for (const p of paths) {
     if (known && path.resolve(p) === path.resolve(known.path)) {
       files.push({ path: known.path, text: known.text });
       continue;
     }
-    if (!/\.md$/i.test(p) && !isSpecKittyStateFile(p)) {
+    if (onlyNamed(p)) {
       files.push({ path: p, text: '' }); // named only: a SUMMARY.md says a GSD plan is done
       continue;
     }
@@ -109,28 +106,14 @@ function readFolderOf(io: Io, dir: string, hint: 'gsd' | 'spec-kitty' | undefine
   return { result, texts: new Map(files.map((f) => [f.path.replace(/\\/g, '/'), f.text])), file: dir };
 }
 
-/**
- * The files of a folder read as a plan: its own, its `tasks/` (Spec Kitty) and the lane or phase
- * folders one level down; for Spec Kitty's `tasks/`, the state files of the feature above it.
- */
+/** The files of a folder read as a plan (`folderPlanFiles`), listed with node's fs; throws when a folder cannot be listed. */
 function folderFiles(dir: string, hint: 'gsd' | 'spec-kitty' | undefined): string[] {
-  const list = (d: string) =>
-    fs
-      .readdirSync(d, { withFileTypes: true })
-      .map((e) => ({ path: path.join(d, e.name), dir: e.isDirectory(), name: e.name }))
-      .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-  const own = list(dir);
-  const mine = (format: ForeignFormat) => own.some((e) => !e.dir && isFolderFormatFile(format, e.path));
-  if (hint !== 'gsd' && !mine('gsd') && !mine('spec-kitty') && own.some((e) => e.dir && e.name === 'tasks')) return folderFiles(path.join(dir, 'tasks'), 'spec-kitty');
-  const out = own.filter((e) => !e.dir).map((e) => e.path);
-  const kitty = hint === 'spec-kitty' || mine('spec-kitty');
-  for (const e of own.filter((x) => x.dir)) {
-    // Spec Kitty's lane folders; or, for a folder of GSD phase folders, each phase.
-    if (kitty ? LANES.has(e.name) : hint === undefined && !mine('gsd')) out.push(...list(e.path).filter((x) => !x.dir).map((x) => x.path));
+  const listed = new Map<string, FolderEntry[]>();
+  for (;;) {
+    const step = folderPlanFiles(path.basename(dir), listed, hint);
+    if ('files' in step) return step.files.map((f) => path.join(dir, f));
+    for (const rel of step.list) listed.set(rel, fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).map((e) => ({ name: e.name, dir: e.isDirectory() })));
   }
-  // Spec Kitty's lanes: status.events.jsonl, status.json, lanes.json beside tasks/.
-  if (kitty && path.basename(dir) === 'tasks') out.push(...list(path.dirname(dir)).filter((x) => !x.dir && isSpecKittyStateFile(x.path)).map((x) => x.path));
-  return out;
 }
 
 /** The reader's diagnostics as `file:line:col severity code message`, one a line, each in its own file. */

@@ -3,8 +3,10 @@
  * belongs to (a GSD phase folder, a Spec Kitty feature), and its files as read for the registry
  * (planRegistry.ts), the open documents' unsaved text where there is some.
  */
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
+import { folderPlanFiles, onlyNamed, type FolderEntry } from '../core/plan/folderListing';
 import { folderPlanOf } from './planFiles';
 
 /** The URI schemes plans are read from. */
@@ -34,32 +36,33 @@ export interface FolderFileRead {
 }
 
 /**
- * The files of a folder read as one plan, as `waves validate <folder>` lists them: a Spec Kitty
- * feature (it has `tasks/`) its `tasks/` files, those of its lane folders and its state files;
- * a GSD phase folder its own files. Markdown and state files are read (an open document's text
- * when it has unsaved changes), the others only named (a `SUMMARY.md` says a GSD plan is done).
+ * The files of a folder read as one plan, as `waves validate <folder>` lists them
+ * (`folderPlanFiles`): a Spec Kitty feature (it has `tasks/`) its `tasks/` files, those of its
+ * lane folders and its state files; a GSD phase folder its own files. Markdown and state files
+ * are read (an open document's text when it has unsaved changes), the others only named
+ * (`onlyNamed`: a `SUMMARY.md` says a GSD plan is done).
  */
 export async function readFolderFiles(folder: vscode.Uri, log: Pick<vscode.LogOutputChannel, 'warn'>): Promise<FolderFileRead[]> {
-  const list = async (dir: vscode.Uri) => {
+  const list = async (dir: vscode.Uri): Promise<FolderEntry[]> => {
     try {
-      return (await vscode.workspace.fs.readDirectory(dir)).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([name, type]) => ({ uri: vscode.Uri.joinPath(dir, name), name, type }));
+      return (await vscode.workspace.fs.readDirectory(dir)).filter(([, type]) => type & (vscode.FileType.File | vscode.FileType.Directory)).map(([name, type]) => ({ name, dir: (type & vscode.FileType.Directory) !== 0 }));
     } catch {
       return [];
     }
   };
-  const own = await list(folder);
-  const tasks = own.find((e) => e.name === 'tasks' && e.type & vscode.FileType.Directory);
-  let uris: vscode.Uri[];
-  if (tasks) {
-    const inTasks = await list(tasks.uri);
-    const lanes = await Promise.all(inTasks.filter((e) => e.type & vscode.FileType.Directory && ['planned', 'doing', 'for_review', 'done'].includes(e.name)).map((e) => list(e.uri)));
-    uris = [...inTasks, ...lanes.flat()].filter((e) => e.type & vscode.FileType.File).map((e) => e.uri);
-    uris.push(...own.filter((e) => e.type & vscode.FileType.File && folderPlanOf(e.uri.path)?.format === 'spec-kitty').map((e) => e.uri));
-  } else uris = own.filter((e) => e.type & vscode.FileType.File).map((e) => e.uri);
+  const name = path.posix.basename(folder.path);
+  const listed = new Map<string, FolderEntry[]>();
+  let step = folderPlanFiles(name, listed);
+  while ('list' in step) {
+    const more = await Promise.all(step.list.map((rel) => list(vscode.Uri.joinPath(folder, rel))));
+    step.list.forEach((rel, i) => listed.set(rel, more[i]!));
+    step = folderPlanFiles(name, listed);
+  }
+  const uris = step.files.map((f) => vscode.Uri.joinPath(folder, f));
   const out: FolderFileRead[] = [];
-  for (const uri of uris.slice(0, 5000)) {
+  for (const uri of uris) {
     const member = folderPlanOf(uri.path) !== null;
-    if (!member && !/\.md$/i.test(uri.path)) {
+    if (onlyNamed(uri.path)) {
       out.push({ uri, text: '', member, documentVersion: undefined });
       continue;
     }

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, agentRounds, approvalRefusal, proposedPlanIdOf, roundPurposeText, sessionAgent, type PlanningState } from '../core/planning/planningSession';
-import { DROPPED_TASK_CODE, droppedTaskProblem, droppedTaskSeverity, droppedTasks } from '../core/planning/draftCompletion';
+import { DROPPED_TASK_CODE, droppedTaskProblem, droppedTaskSeverity, droppedTasks, parseDraftTaskKey } from '../core/planning/draftCompletion';
 import { LineIndex } from '../core/plan/text';
 import { customProfile } from '../core/agents/agentProfiles';
 import { forecastHeadline, forecastLines } from '../core/run/forecast';
@@ -428,13 +428,10 @@ export class PlanningController extends Disposable implements ProposalSource {
     task: string,
     taskRangeIn: (fileName: string, text: string, key: string, tag?: string) => { start: number; end: number } | null,
   ): { uri: vscode.Uri; range: vscode.Range } | undefined {
-    const hash = task.lastIndexOf('#');
-    const i = draft.copies.findIndex((c) => task.startsWith(`${c}#`) || task.startsWith(`${c}@`));
-    const source = draft.sources[i];
-    if (hash < 0 || source === undefined) return undefined;
+    const key = parseDraftTaskKey(task, draft.copies);
+    const source = key ? draft.sources[draft.copies.indexOf(key.file)] : undefined;
+    if (!key || source === undefined) return undefined;
     const uri = vscode.Uri.file(path.join(repo, ...source.split('/')));
-    const copy = draft.copies[i]!;
-    const tag = task[copy.length] === '@' ? task.slice(copy.length + 1, hash) : undefined;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     let text: string;
     try {
@@ -443,7 +440,7 @@ export class PlanningController extends Disposable implements ProposalSource {
       return undefined;
     }
     if (!text && !open) return undefined;
-    const found = taskRangeIn(uri.fsPath, text, task.slice(hash + 1), tag);
+    const found = taskRangeIn(uri.fsPath, text, key.task, key.tag);
     if (!found) return { uri, range: new vscode.Range(0, 0, 0, 0) };
     const lines = new LineIndex(text);
     const s = lines.position(found.start);

@@ -163,7 +163,7 @@ export function taskRangeIn(fileName: string, text: string, key: string, tag?: s
 // The conversion the CLI makes, for the editor (which loads this module, not the readers, on first use).
 export { convertPlan, freePlanName, type Conversion } from './conversion';
 export { formatName } from './foreignPlan';
-export { sourceFilesOf } from './sourceLink';
+export { folderSourceText, sourceFilesOf } from './sourceLink';
 
 /** The portable part of a foreign analysis (another thread hands it back: plain data). */
 export type PortableForeignAnalysis = PortableAnalysis & { foreign: ForeignView };

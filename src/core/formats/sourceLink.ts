@@ -41,6 +41,14 @@ export function sourceFilesOf(packages: readonly Pick<PlanPackage, 'inputs'>[]):
   return [...new Set(packages.map((p) => sourceLinkOf(p)?.file).filter((f): f is string => f !== undefined))];
 }
 
+/**
+ * A folder read as one plan (GSD, Spec Kitty) as the one text its conversion is remembered by
+ * (its hash): each file as read, in order, `path\0text`, joined by `\0`.
+ */
+export function folderSourceText(files: readonly { readonly path: string; readonly text: string }[]): string {
+  return files.map((f) => `${f.path}\0${f.text}`).join('\0');
+}
+
 /** A relative path that stays inside its folder: not absolute, no drive, no `..` part. */
 export function staysInside(file: string): boolean {
   if (file === '' || /^[\\/]/.test(file) || /^[A-Za-z]:/.test(file) || file.includes('\0')) return false;

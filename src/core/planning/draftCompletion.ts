@@ -37,6 +37,19 @@ export function draftTaskKey(link: { file: string; tag?: string | undefined }, t
   return `${link.file}${link.tag !== undefined ? `@${link.tag}` : ''}#${task}`;
 }
 
+/**
+ * The inverse of `draftTaskKey`: the task list (one of `files`, the longest that fits, since a
+ * path may hold `@` or `#`), its tag and the task; null when the key is of none of `files`. A
+ * tagged key's task is what follows its last `#` (a tag may hold one; a task id then holds none).
+ */
+export function parseDraftTaskKey(key: string, files: readonly string[]): { file: string; tag?: string; task: string } | null {
+  const hash = key.lastIndexOf('#');
+  let file: string | undefined;
+  for (const f of files) if ((file === undefined || f.length > file.length) && f.length <= hash && key.startsWith(f) && (key[f.length] === '#' || key[f.length] === '@')) file = f;
+  if (file === undefined) return null;
+  return key[file.length] === '@' ? { file, tag: key.slice(file.length + 1, hash), task: key.slice(hash + 1) } : { file, task: key.slice(file.length + 1) };
+}
+
 /** `task T003 of tasks.md`, from a key of `draftTaskKey`. */
 function taskWords(key: string): string {
   const hash = key.lastIndexOf('#');

@@ -8,12 +8,13 @@
  */
 import path from 'node:path';
 import { analyzePlan } from '../../core/plan/analyze';
-import { PLAN_FILE_NAME, PLANNING_BRANCH_PREFIX, approvalRefusal, planningPaths, type PlanningState } from '../../core/planning/planningSession';
+import { PLAN_FILE_NAME, approvalRefusal, planningPaths, type PlanningState } from '../../core/planning/planningSession';
 import type { PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import { branchExists, git, listWorktrees, revParse } from '../git';
 import { registerPlannedClaims, removePlannedClaims, type CoordinatorOptions, type SharedResult } from '../coordinator';
 import { findRepositoryRoot } from '../plan';
-import { PlanningError, planningRepo, readPlanning, samePath, saveState } from './planner';
+import { PlanningError, readPlanning, samePath, saveState } from './planner';
+import { sessionOfWorktree } from './worktreeSession';
 
 /** What approving did in the shared coordinator (#19 item 5): null without one. */
 export type PlannedClaimsOutcome = SharedResult<{ featureId: string; registered: number; conflicts: PlannedConflict[] }>;
@@ -126,12 +127,10 @@ export async function proposalGate(planFile: string): Promise<string | null> {
   const dir = path.dirname(path.resolve(planFile));
   const top = await findRepositoryRoot(dir).catch(() => null);
   if (!top) return null;
-  const ref = (await git(top, ['symbolic-ref', '--quiet', '--short', 'HEAD'], [0, 1, 128])).stdout.trim();
-  if (!ref.startsWith(PLANNING_BRANCH_PREFIX)) return null;
-  const id = ref.slice(PLANNING_BRANCH_PREFIX.length);
-  const repo = await planningRepo(top);
-  const state = readPlanning(repo, id);
-  if (!state) return `this plan is on ${ref}, a planning branch with no planning session in ${repo}; it cannot run before it is approved`;
+  const session = await sessionOfWorktree(top);
+  if (!session) return null;
+  const { branch: ref, id, state } = session;
+  if (!state) return `this plan is on ${ref}, a planning branch with no planning session in ${session.checkout ?? top}; it cannot run before it is approved`;
   if (state.status !== 'approved' || !state.approvedCommit) return `the proposed plan ${id} is not approved yet (${state.status}): approve it first (waves plan --approve ${id}, or Approve in the editor)`;
   const head = await revParse(top, 'HEAD');
   const holdsApproved = head !== null && (await git(top, ['merge-base', '--is-ancestor', state.approvedCommit, head], [0, 1])).code === 0;
@@ -145,11 +144,7 @@ export async function proposalGate(planFile: string): Promise<string | null> {
  * feature's end goes to the person's checkout the session was planned from.
  */
 export async function finishCheckoutOf(repo: string): Promise<string> {
-  const head = await git(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD'], [0, 1, 128]);
-  const ref = head.code === 0 ? head.stdout.trim() : '';
-  if (!ref.startsWith(PLANNING_BRANCH_PREFIX)) return repo;
-  const person = await planningRepo(repo).catch(() => null);
-  const state = person ? readPlanning(person, ref.slice(PLANNING_BRANCH_PREFIX.length)) : null;
-  return person && state && samePath(state.worktree, repo) ? person : repo;
+  const session = await sessionOfWorktree(repo);
+  return session?.owns && session.checkout ? session.checkout : repo;
 }
 

@@ -181,5 +181,5 @@ async function readFolder(source: vscode.Uri, deps: ConvertDeps): Promise<Source
   const formats = await import('../../core/formats/foreignAnalysis');
   const result = formats.readFolderForConversion(source.path, sources);
   if (!result) throw new Error(`${path.posix.basename(source.path)} is no GSD phase folder and no Spec Kitty feature any more`);
-  return { result, folder: source, sourceHash: textHash(sources.map((f) => `${f.path}\0${f.text}`).join('\0')), formats };
+  return { result, folder: source, sourceHash: textHash(formats.folderSourceText(sources)), formats };
 }

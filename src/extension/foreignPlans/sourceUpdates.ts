@@ -104,7 +104,7 @@ export class SourceUpdates extends Disposable {
     this.idle = this.idle
       .then(async () => {
         const sources = await this.deps.registry.folderSources(entry.uri);
-        const hash = textHash(sources.map((f) => `${f.path}\0${f.text}`).join('\0'));
+        const hash = textHash(this.formats!.folderSourceText(sources));
         for (const plan of plans) this.queue(entry.uri, plan, hash, () => this.formats!.readFolderForConversion(entry.uri.path, sources));
       })
       .catch((err: unknown) => this.deps.log.error(`Could not read ${entry.uri.toString(true)}`, err));

@@ -1,12 +1,14 @@
 /** Complete with Agent's pure parts: the description, the read-only task lists, the tasks kept, the prompt, the state field. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
   MAX_DRAFT_IN_PROMPT,
   buildCompletionPrompt,
   draftDescription,
   draftScope,
   draftTaskKey,
+  parseDraftTaskKey,
   droppedTaskProblems,
   literalGlob,
 } from '../../../src/core/planning/draftCompletion';
@@ -78,5 +80,34 @@ describe('Complete with Agent (pure)', () => {
     assert.deepEqual(parsePlanningState({ ...state, draft: origin })?.draft, origin);
     assert.equal(parsePlanningState({ ...state, draft: { file: 3 } })?.draft, null);
     assert.equal('draft' in parsePlanningState(state)!, false, 'a session from a description has none');
+  });
+});
+
+describe('draft task keys', () => {
+  // Paths as converted links hold them (a folder may hold `@` or `#`), tags as Taskmaster's JSON keys (any text), task ids.
+  const file = fc.tuple(fc.array(fc.stringMatching(/^[a-z0-9@#._-]{1,8}$/), { maxLength: 3 }), fc.stringMatching(/^[a-z0-9_-]{1,8}$/), fc.constantFrom('.md', '.json', '.jsonl'))
+    .map(([dirs, name, ext]) => [...dirs, `${name}${ext}`].join('/'));
+  const link = fc.record({ file, tag: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }) }, { requiredKeys: ['file'] });
+  const taskId = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._-]{1,10}$/), fc.string({ minLength: 1, maxLength: 10 }).filter((t) => !t.includes('#')));
+
+  test('parseDraftTaskKey is the exact inverse of draftTaskKey, among other task lists', () => {
+    fc.assert(
+      fc.property(link, taskId, fc.array(file, { maxLength: 4 }), (l, task, others) => {
+        const files = [...others.filter((f) => !f.startsWith(`${l.file}@`) && !f.startsWith(`${l.file}#`)), l.file];
+        const expected = l.tag !== undefined ? { file: l.file, tag: l.tag, task } : { file: l.file, task };
+        assert.deepEqual(parseDraftTaskKey(draftTaskKey(l, task), files), expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('an untagged task may hold #; the longest task list wins; a key of no task list is null', () => {
+    assert.deepEqual(parseDraftTaskKey('tasks.md#T001', ['tasks.md']), { file: 'tasks.md', task: 'T001' });
+    assert.deepEqual(parseDraftTaskKey('tasks.json@feature#x#3', ['tasks.json']), { file: 'tasks.json', tag: 'feature#x', task: '3' });
+    assert.deepEqual(parseDraftTaskKey('a.md#b#c', ['a.md']), { file: 'a.md', task: 'b#c' });
+    assert.deepEqual(parseDraftTaskKey('a@b.md#1', ['a', 'a@b.md']), { file: 'a@b.md', task: '1' });
+    assert.equal(parseDraftTaskKey('other.md#T001', ['tasks.md']), null);
+    assert.equal(parseDraftTaskKey('tasks.md', ['tasks.md']), null);
+    assert.equal(parseDraftTaskKey('tasks.md@master', ['tasks.md']), null);
   });
 });
