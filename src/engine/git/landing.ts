@@ -46,7 +46,8 @@ export async function undoStoppedLanding(tree: string, head: string, dirty: read
   const [inTip, inMerge] = await Promise.all([blobsOf(tree, landing.tip, dirty), blobsOf(tree, landing.merge, dirty)]);
   const present = dirty.filter((p) => fs.existsSync(path.join(tree, p)));
   if (present.some((p) => !fs.lstatSync(path.join(tree, p)).isFile())) return false;
-  const hashes = present.length ? (await git(tree, ['hash-object', '--', ...present])).stdout.trim().split('\n') : [];
+  const hashes: string[] = [];
+  for (const part of inChunks(present)) hashes.push(...(await git(tree, ['hash-object', '--', ...part])).stdout.trim().split('\n'));
   const now = new Map(present.map((p, i) => [p, hashes[i] ?? '']));
   for (const p of dirty) {
     const id = now.get(p) ?? null;
@@ -55,8 +56,9 @@ export async function undoStoppedLanding(tree: string, head: string, dirty: read
     const blob = inMerge.get(p);
     if (id === null || blob === undefined || !(await beginsWith(tree, blob, fs.readFileSync(path.join(tree, p))))) return false;
   }
-  const fromTip = dirty.filter((p) => inTip.has(p));
-  if (fromTip.length) await git(tree, ['checkout', '--no-overlay', landing.tip, '--', ...fromTip]);
+  // The index first (a landing stopped after git wrote it holds the target's entries), then the files.
+  for (const part of inChunks(dirty)) await git(tree, ['reset', '--quiet', landing.tip, '--', ...part]);
+  for (const part of inChunks(dirty.filter((p) => inTip.has(p)))) await git(tree, ['checkout', '--no-overlay', landing.tip, '--', ...part]);
   for (const p of dirty) {
     if (inTip.has(p)) continue;
     fs.rmSync(path.join(tree, p), { force: true });
@@ -87,11 +89,17 @@ function isEmptyDir(dir: string): boolean {
   }
 }
 
+/** `paths` in parts small enough for one command line each. */
+function inChunks(paths: readonly string[], size = 500): string[][] {
+  const parts: string[][] = [];
+  for (let i = 0; i < paths.length; i += size) parts.push(paths.slice(i, i + size));
+  return parts;
+}
+
 /** The blob ids of `paths` in `commit` (regular files only; a path it has not is absent). */
 async function blobsOf(tree: string, commit: string, paths: readonly string[]): Promise<Map<string, string>> {
-  const out = await git(tree, ['ls-tree', '-z', '--full-tree', commit, '--', ...paths]);
   const blobs = new Map<string, string>();
-  for (const entry of out.stdout.split('\0')) {
+  for (const part of inChunks(paths)) for (const entry of (await git(tree, ['ls-tree', '-z', '--full-tree', commit, '--', ...part])).stdout.split('\0')) {
     const m = /^(100644|100755) blob ([0-9a-f]+)\t(.+)$/s.exec(entry);
     if (m) blobs.set(m[3]!, m[2]!);
   }

@@ -168,8 +168,11 @@ export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' |
   const status = undone ? await statusNow() : first;
   if (!baseSha) throw new Error(`the base ${req.base} is not a commit of ${req.repo}`);
   const changed: string[] = [];
+  // Its own fast-forward (below) ended before the take was marked: at a commit between the one it was made at and the tip, clean.
+  const forwarded = status.head !== null && status.head !== madeAt && status.entries.length === 0 && (await isAncestor(req.path, madeAt, status.head)) && (await isAncestor(req.path, status.head, baseSha));
+  const at = forwarded ? status.head! : madeAt;
   if (status.branch !== req.branch) changed.push(`it is on ${status.branch ?? 'a detached HEAD'}, not ${req.branch}`);
-  else if (status.head !== madeAt) changed.push(`its branch moved from ${madeAt.slice(0, 12)} to ${status.head?.slice(0, 12) ?? 'nothing'}`);
+  else if (status.head !== at) changed.push(`its branch moved from ${madeAt.slice(0, 12)} to ${status.head?.slice(0, 12) ?? 'nothing'}`);
   if (status.entries.length > 0) {
     const shown = status.entries.slice(0, 5).map((e) => e.path);
     changed.push(`${status.entries.length} file(s) changed or added: ${shown.join(', ')}${status.entries.length > 5 ? ', …' : ''}`);
@@ -178,7 +181,7 @@ export async function takeMadeAhead(req: Pick<WorktreeRequest, 'repo' | 'path' |
     throw new Error(`the tree ${req.path}, made ahead for ${req.branch}, changed before its package started (${changed.join('; ')}); it is kept as it is: look at it, then move it away and run the package again`);
   }
   // Forward only: git refuses a base that does not hold the tree's commit.
-  if (baseSha !== madeAt) await fastForwardMarked(req.path, madeAt, baseSha);
+  if (baseSha !== at) await fastForwardMarked(req.path, at, baseSha);
   const head = worktreeHeadOnDisk(req.path, req.branch) ?? (await gitOut(req.path, ['rev-parse', 'HEAD']));
   if (head !== baseSha) throw new Error(`the worktree ${req.path} is at ${head}, not at its base ${baseSha}`);
   markTaken(req.path);

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { commitMerge, ensureIntegration, integrationState, mergeTreeCheck, writeMergeCommit } from '../../../src/engine/git/integration.js';
 import { madeAheadReason, markLanding, markMadeAhead } from '../../../src/engine/git/treeMarks.js';
-import { createWorktree } from '../../../src/engine/git/worktrees.js';
+import { createWorktree, takeMadeAhead } from '../../../src/engine/git/worktrees.js';
 import { isolateGit } from '../engineFixtures.js';
 import { git, makeRepo } from '../helpers.js';
 
@@ -157,5 +157,31 @@ describe('a landing stopped in the middle', () => {
     assert.equal(git(tree, 'status', '--porcelain', '--untracked-files=all'), '');
     assert.equal(fs.readFileSync(path.join(tree, 'retry', 'mine.txt'), 'utf8'), 'committed work\n');
     assert.equal(fs.readFileSync(path.join(tree, 'big', 'd0', 'f0.txt'), 'utf8'), 'line of file 0\n'.repeat(20));
+  });
+
+  it('a landing stopped after git wrote the index (files written or not), before the branch moved, is put back', async () => {
+    for (const [name, readTree] of [
+      ['index-only', ['read-tree', merge]],
+      ['index-and-files', ['read-tree', '-m', '-u', tip, merge]],
+    ] as const) {
+      const integ = await ensureIntegration({ repo, branch: `waves/${name}/_integration`, worktree: path.join(`${repo}.worktrees`, name, '_integration'), base: 'main' });
+      markLanding(integ.worktree, { tip, merge });
+      // What git leaves when stopped between writing the index and moving the branch (seen in a run killed at random).
+      git(integ.worktree, ...readTree);
+      assert.notEqual(git(integ.worktree, 'status', '--porcelain', '--untracked-files=all'), '', name);
+      assert.deepEqual(await stateInNewProcess(integ.worktree), { head: tip, dirty: [] }, name);
+      assert.equal(git(integ.worktree, 'status', '--porcelain', '--untracked-files=all'), '', name);
+      assert.equal(fs.readFileSync(path.join(integ.worktree, 'shared.txt'), 'utf8'), 'as it was\n', name);
+    }
+  });
+
+  it('a tree made ahead whose fast-forward ended before its take was marked is taken where it is', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'ahead2');
+    await createWorktree({ repo, path: tree, branch: 'waves/feat/ahead2', base: tip, reason: madeAheadReason('waves run', tip), onlyNew: true });
+    markMadeAhead(tree, tip);
+    git(tree, 'merge', '--ff-only', '--quiet', merge);
+    const taken = await takeMadeAhead({ repo, path: tree, branch: 'waves/feat/ahead2', base: merge }, tip);
+    assert.equal(taken.head, merge);
+    assert.equal(git(tree, 'status', '--porcelain', '--untracked-files=all'), '');
   });
 });
