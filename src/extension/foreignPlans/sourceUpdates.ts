@@ -37,13 +37,26 @@ export class SourceUpdates extends Disposable {
   private readonly seen = new Map<string, Pick<ConversionRecord, 'sourceHash' | 'convertedHash'>>();
   /** `plan|source|sourceHash` offered (or being checked) already. */
   private readonly offered = new Set<string>();
-  /** Settles when the offers under way are made (the suite waits on it). */
-  idle: Promise<void> = Promise.resolve();
+  /** The offers under way, and the folder reads before them (the suite waits on them: `idle`). */
+  private readonly pending = new Set<Promise<void>>();
+  /** Per plan, its last offer: offers of one plan one after another, of different plans each on its own (an unanswered one holds no other plan's). */
+  private readonly lastOffer = new Map<string, Promise<void>>();
   /** src/core/formats, once the workspace has a task list (which loaded it). */
   private formats: typeof Formats | undefined;
   private readonly linksChanged = this.register(new vscode.EventEmitter<void>());
   /** `plansOf` may answer otherwise (a conversion remembered, the plans' links read). */
   readonly onDidChangeLinks = this.linksChanged.event;
+
+  /** Settles when the offers under way now are made (answered or dismissed). */
+  get idle(): Promise<void> {
+    return Promise.all([...this.pending]).then(() => undefined);
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+    return work;
+  }
 
   constructor(
     private readonly deps: { registry: PlanRegistry; records: ConversionRecords; log: vscode.LogOutputChannel },
@@ -101,13 +114,13 @@ export class SourceUpdates extends Disposable {
   private checkFolder(entry: PlanEntry): void {
     const plans = this.plansOf(entry.uri);
     if (!plans.length) return;
-    this.idle = this.idle
-      .then(async () => {
+    this.track(
+      (async () => {
         const sources = await this.deps.registry.folderSources(entry.uri);
         const hash = textHash(this.formats!.folderSourceText(sources));
         for (const plan of plans) this.queue(entry.uri, plan, hash, () => this.formats!.readFolderForConversion(entry.uri.path, sources));
-      })
-      .catch((err: unknown) => this.deps.log.error(`Could not read ${entry.uri.toString(true)}`, err));
+      })().catch((err: unknown) => this.deps.log.error(`Could not read ${entry.uri.toString(true)}`, err)),
+    );
   }
 
   /** An offer for `plan` from `source` at its saved text's `hash`, unless that text is known or offered already. */
@@ -116,7 +129,12 @@ export class SourceUpdates extends Disposable {
     const known = this.deps.records.get(plan) ?? this.seen.get(key);
     if (known?.sourceHash === hash || this.offered.has(`${key}|${hash}`)) return;
     this.offered.add(`${key}|${hash}`);
-    this.idle = this.idle.then(() => this.offer(source, plan, hash, read())).catch((err: unknown) => this.deps.log.error(`Could not offer the update of ${plan.toString(true)}`, err));
+    const previous = this.lastOffer.get(plan.toString()) ?? Promise.resolve();
+    const next = this.track(previous.then(() => this.offer(source, plan, hash, read())).catch((err: unknown) => this.deps.log.error(`Could not offer the update of ${plan.toString(true)}`, err)));
+    this.lastOffer.set(plan.toString(), next);
+    void next.finally(() => {
+      if (this.lastOffer.get(plan.toString()) === next) this.lastOffer.delete(plan.toString());
+    });
   }
 
   /**

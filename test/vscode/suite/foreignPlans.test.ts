@@ -235,4 +235,28 @@ describe('Task lists of other tools (spec-kit tasks.md)', function () {
     await api.foreignPlans.updates.idle;
     assert.equal(offers.length, 2);
   });
+
+  it('an offer left unanswered holds no other plan\'s offer', async () => {
+    // Both plans of tasks.md are asked; neither answer comes until both were asked.
+    const asked: string[] = [];
+    let answerAll: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answerAll = resolve));
+    api.foreignPlans.updates.questions = {
+      offerUpdate: async (_from, plan) => {
+        asked.push(path.posix.basename(plan.path));
+        if (asked.length === 2) answerAll();
+        await answered;
+        return 'ignore';
+      },
+    };
+    const doc = await vscode.workspace.openTextDocument(source);
+    const next = doc.getText().replace('- [ ] T017 Write the release notes in docs/release.md', '- [ ] T017 Write the release notes in docs/release.md\n- [ ] T018 Announce the release in docs/news.md');
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(source, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), next);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(await doc.save());
+    await waitFor(() => asked.length === 2, 'both plans asked while the first question is still open', 20_000);
+    assert.deepEqual(asked.sort(), ['feature-001-photo-albums.work-packages.yaml', 'work-packages.yaml']);
+    await api.foreignPlans.updates.idle;
+  });
 });
