@@ -146,6 +146,17 @@ function expectedOrder(packages: Pkg[], cap: number): string[][] {
   return order;
 }
 
+/** `waves run` of `plan`, its engine killed (SIGKILL) once the run state says `id` is `status`. */
+async function killedWhen(plan: string, feature: string, id: string, status: string): Promise<void> {
+  const run = startWaves(['run', '--json', '--agent-argv', AGENT, plan]);
+  try {
+    await waitFor(() => stateSays(plan, feature, id, status), `${id} to be ${status}`, 60_000);
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+  await run.exited;
+}
+
 /** Whether the run state file of `feature` says `id` is `status` (the events may come before the save lands). */
 function stateSays(plan: string, feature: string, id: string, status: string): boolean {
   try {
@@ -408,13 +419,7 @@ describe('waves run', () => {
       { id: 'q', deps: ['p'], agent: ['write q/c.txt c', 'commit'] },
     ]);
     const repo = path.dirname(plan);
-    const first = startWaves(['run', '--json', '--agent-argv', AGENT, plan]);
-    try {
-      await waitFor(() => stateSays(plan, 'stalelock', 'p', 'running'), 'the run to start', 60_000);
-    } finally {
-      first.child.kill('SIGKILL');
-    }
-    await first.exited;
+    await killedWhen(plan, 'stalelock', 'p', 'running');
     // What a git killed with its engine while it merged leaves in the integration tree: its index lock.
     const integration = git(repo, 'worktree', 'list', '--porcelain').split('\n').find((l) => l.endsWith('/_integration'))!.slice('worktree '.length);
     const lock = path.join(git(integration, 'rev-parse', '--absolute-git-dir'), 'index.lock');
@@ -428,6 +433,25 @@ describe('waves run', () => {
     const s = JSON.parse(waves(['status', '--json', plan]).out);
     assert.deepEqual(s.packages.map((p: { id: string; status: string }) => [p.id, p.status]), [['p', 'succeeded'], ['q', 'succeeded']]);
     assert.equal(git(integration, 'show', 'HEAD:p/a.txt'), 'a');
+  });
+
+  it('kill the engine after a package landed, then --resume: its tree is removed at the end, as one this engine landed', async () => {
+    const plan = repoWithPlan('lefttree', [
+      { id: 'p', agent: ['write p/a.txt a', 'commit'] },
+      { id: 'q', deps: ['p'], agent: ['sleep 2500', 'write q/c.txt c', 'commit'], timeout: 2 },
+    ]);
+    const repo = path.dirname(plan);
+    await killedWhen(plan, 'lefttree', 'q', 'running');
+    // p landed; its tree is there as an engine stopped before its clean-up leaves it.
+    const tree = path.join(`${repo}.worktrees`, 'lefttree', 'p');
+    if (!fs.existsSync(tree)) {
+      if (!git(repo, 'branch', '--list', 'waves/lefttree/p')) git(repo, 'branch', 'waves/lefttree/p', 'waves/lefttree/_integration');
+      git(repo, 'worktree', 'add', '--quiet', tree, 'waves/lefttree/p');
+    }
+    const second = startWaves(['run', '--resume', '--agent-argv', AGENT, plan]);
+    assert.equal(await second.exited, 0, second.out + second.err);
+    assert.equal(fs.existsSync(tree), false, 'the landed package\'s tree removed');
+    assert.doesNotMatch(git(repo, 'worktree', 'list'), /lefttree\/p\b/);
   });
 
   it('kill the engine mid-run, then --resume: the running agent is adopted, not run again', async () => {

@@ -276,13 +276,16 @@ export async function removeWorktreeIfSafe(options: { repo: string; worktree: st
   if (!wt) return refuse(`${worktree} is not a worktree of ${repo}`);
   if (wt.branch !== branch) return refuse(`${worktree} is on ${wt.branch ?? 'a detached HEAD'}, not ${branch}`);
   const dirty = parseStatusZ((await statusRead).stdout);
-  if (dirty.length > 0) {
+  // A removal stopped in the middle (git had deleted some of the tree's files): only tracked files
+  // missing, the index as the commit has it; every missing file is in the merged commit.
+  const stoppedRemoval = dirty.length > 0 && dirty.every((e) => e.index === ' ' && e.worktree === 'D');
+  if (dirty.length > 0 && !stoppedRemoval) {
     const shown = dirty.slice(0, 5).map((e) => e.path);
     return refuse(`${worktree} has ${dirty.length} uncommitted or untracked file(s) (${shown.join(', ')}${dirty.length > 5 ? ', …' : ''}); kept`);
   }
   if (!(await mergedRead)) return refuse(`${branch} is not merged into ${mergedInto}; kept`);
   if (wt.locked !== null) await git(repo, ['worktree', 'unlock', worktree], [0, 128]);
-  const rm = await git(repo, ['worktree', 'remove', worktree], [0, 128]);
+  const rm = await git(repo, ['worktree', 'remove', ...(stoppedRemoval ? ['--force'] : []), worktree], [0, 128]);
   if (rm.code !== 0) {
     await lockWorktree(repo, worktree, wt.locked ?? 'Wave Orchestrator').catch(() => undefined);
     return refuse(`git refused to remove ${worktree}: ${rm.stderr.trim()}`);

@@ -510,6 +510,13 @@ export class RunLoop implements LoopHandoffs {
     // The landed packages' trees removed (waiting no longer), then those made ahead for packages
     // that never started (a dependency failed, the run was cancelled), when exactly as made — while
     // the report is written, which needs neither; the run ends once they are gone.
+    // And those of packages an engine before this one landed, then stopped before it removed them.
+    for (const record of Object.values(ctx.state.packages)) {
+      const id = record.packageId;
+      const pkg = ctx.pkg(id);
+      if (record.status !== 'succeeded' || !pkg || !ctx.isolated(pkg) || this.afterStart.has(id) || this.afterStartRunning.has(id)) continue;
+      if (record.worktree && fs.existsSync(record.worktree)) this.afterStart.set(id, () => this.parts.merges.removeTree(pkg));
+    }
     this.runAfterStart();
     const trees = Promise.all(this.afterStartRunning.values())
       .then(() => ctx.executor.dropAhead?.())

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createWorktree, prepareSharedTree, takeMadeAhead } from '../../../src/engine/git/worktrees.js';
+import { createWorktree, prepareSharedTree, removeWorktreeIfSafe, takeMadeAhead } from '../../../src/engine/git/worktrees.js';
 import { madeAheadAt, madeAheadReason } from '../../../src/engine/git/treeMarks.js';
 import { finishHalfMade } from '../../../src/engine/git/halfMade.js';
 import { isolateGit } from '../engineFixtures.js';
@@ -30,7 +30,17 @@ function manyFiles(): Record<string, string> {
 
 const privateDir = (tree: string) => git(tree, 'rev-parse', '--absolute-git-dir').trim();
 const status = (tree: string) => git(tree, 'status', '--porcelain=v1', '--untracked-files=all');
-const filesIn = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? filesIn(path.join(dir, e.name)) : e.name === '.git' ? 0 : 1), 0);
+/** The files in `dir` (its `.git` file aside); a folder git deletes meanwhile counts as empty. */
+const filesIn = (dir: string): number => {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  return entries.reduce((n, e) => n + (e.isDirectory() ? filesIn(path.join(dir, e.name)) : e.name === '.git' ? 0 : 1), 0);
+};
 
 /**
  * Starts `git worktree add` as the engine does and kills it once it has written some of the
@@ -166,5 +176,32 @@ describe('a worktree left half made', () => {
     fs.writeFileSync(path.join(tree, 'notes.txt'), 'mine\n');
     await assert.rejects(createWorktree({ repo, path: tree, branch: 'waves/feat/p8', base, reason: 'waves run' }), /left without its commit and holds files \(notes\.txt\)/);
     assert.equal(fs.readFileSync(path.join(tree, 'notes.txt'), 'utf8'), 'mine\n');
+  });
+
+  it('a merged tree whose removal was stopped (some of its files deleted) is removed, not kept as changed', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p9');
+    await createWorktree({ repo, path: tree, branch: 'waves/feat/p9', base, reason: 'waves run' });
+    git(repo, 'worktree', 'unlock', tree);
+    const child = spawn('git', ['worktree', 'remove', tree], { cwd: repo, env: gitEnv(repo), detached: true, stdio: 'ignore' });
+    const t0 = Date.now();
+    while (filesIn(tree) === all && child.exitCode === null && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 1));
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+    assert.ok(filesIn(tree) < all && filesIn(tree) > 0, `stopped in the middle (${filesIn(tree)} of ${all} files left)`);
+    assert.match(status(tree), /^ D /m);
+    const r = await removeWorktreeIfSafe({ repo, worktree: tree, branch: 'waves/feat/p9', mergedInto: base });
+    assert.deepEqual([r.removed, r.reason], [true, null]);
+    assert.equal(fs.existsSync(tree), false);
+  });
+
+  it('a merged tree with a file changed or added is still kept', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p10');
+    await createWorktree({ repo, path: tree, branch: 'waves/feat/p10', base, reason: 'waves run' });
+    fs.rmSync(path.join(tree, 'src', 'm0', 'f0.ts'));
+    fs.writeFileSync(path.join(tree, 'src', 'm0', 'f1.ts'), 'changed\n');
+    const r = await removeWorktreeIfSafe({ repo, worktree: tree, branch: 'waves/feat/p10', mergedInto: base });
+    assert.equal(r.removed, false);
+    assert.match(r.reason ?? '', /has 2 uncommitted or untracked file\(s\)/);
+    assert.equal(fs.readFileSync(path.join(tree, 'src', 'm0', 'f1.ts'), 'utf8'), 'changed\n');
   });
 });

@@ -255,7 +255,7 @@ describe('Task lists of other tools (spec-kit tasks.md)', function () {
     edit.replace(source, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), next);
     assert.ok(await vscode.workspace.applyEdit(edit));
     assert.ok(await doc.save());
-    await waitFor(() => asked.length === 2, 'both plans asked while the first question is still open', 20_000);
+    await waitFor(() => asked.length === 2, 'both plans asked while the first question is still open', { timeoutMs: 20_000 });
     assert.deepEqual(asked.sort(), ['feature-001-photo-albums.work-packages.yaml', 'work-packages.yaml']);
     await api.foreignPlans.updates.idle;
   });
