@@ -4,8 +4,8 @@
  * packages in four levels (the scripted test agent writes 20 files each, a verification command
  * each), `waves run` inside the walls, its whole process group killed at a random moment up to
  * `--kills` times (the engine and its git; the agents' runners live on), then resumed until it
- * ends. A trial passes when the run ends with every package merged and every package's files on
- * the integration branch. Not a test (the moments are random): a tool that finds what a crash
+ * ends. A trial passes when the run ends with every package merged, every package's files on the
+ * integration branch and no package's tree left. Not a test (the moments are random): a tool that finds what a crash
  * leaves behind; each hole it found has a test of its own (test/engine/git/halfMade.test.ts,
  * stoppedLanding.test.ts, staleLocks.test.ts).
  *
@@ -103,9 +103,11 @@ for (let n = 1; n <= TRIALS; n++) {
       return true;
     }
   });
-  const ok = last.code === 0 && missing.length === 0;
+  // Every package's tree removed at the end: only the checkout and the integration tree stay.
+  const left = t.git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ') && !l.endsWith('/_integration') && l !== `worktree ${t.repo}`);
+  const ok = last.code === 0 && missing.length === 0 && left.length === 0;
   if (ok) passed++;
-  console.log(`trial ${n} (seed ${startSeed}): ${ok ? 'ended with every package merged' : 'FAILED'} after ${kills} kill(s)${ok ? '' : `; missing: ${missing.join(', ') || 'none'}; kept in ${t.top}\n${last.out.split('\n').filter((l) => /failed|problem|violation/.test(l)).slice(0, 5).join('\n')}`}`);
+  console.log(`trial ${n} (seed ${startSeed}): ${ok ? 'ended with every package merged' : 'FAILED'} after ${kills} kill(s)${ok ? '' : `; missing: ${missing.join(', ') || 'none'}; trees left: ${left.length}; kept in ${t.top}\n${last.out.split('\n').filter((l) => /failed|problem|violation/.test(l)).slice(0, 5).join('\n')}`}`);
   if (ok) fs.rmSync(t.top, { recursive: true, force: true });
 }
 console.log(`${passed} passed, ${TRIALS - passed} failed`);
