@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { git, gitOut } from './gitRun.js';
+import { headOnDisk, repoDirs } from './gitOnDisk.js';
 import { parseStatusZ } from '../../core/git/gitParse.js';
 import { liveGitIn } from './staleLocks.js';
 
@@ -34,7 +35,7 @@ const there = (file: string) => fs.existsSync(file);
  * after `waitMs`, and when the finished tree is not exactly its commit.
  */
 export async function finishHalfMade(tree: string, waitMs = HALF_MADE_WAIT_MS): Promise<boolean> {
-  const privateDir = await gitOut(tree, ['rev-parse', '--absolute-git-dir']);
+  const privateDir = repoDirs(tree)?.gitDir ?? (await gitOut(tree, ['rev-parse', '--absolute-git-dir']));
   const index = path.join(privateDir, 'index');
   if (there(index)) return false;
   const lock = `${index}.lock`;
@@ -73,6 +74,9 @@ export async function finishHalfMade(tree: string, waitMs = HALF_MADE_WAIT_MS): 
  */
 export async function dropUnmadeTree(repo: string, tree: string): Promise<boolean> {
   if (!fs.existsSync(path.join(tree, '.git'))) return false;
+  // A HEAD its files name plainly (a branch there, or a commit): made. Git is asked only otherwise.
+  const onDisk = headOnDisk(tree);
+  if (onDisk && !/^0+$/.test(onDisk.id)) return false;
   const head = await git(tree, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], [0, 1, 128]);
   if (head.code === 0) return false;
   const inside = fs.readdirSync(tree).filter((name) => name !== '.git');
