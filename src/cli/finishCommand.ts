@@ -1,6 +1,11 @@
-/** `waves finish`: the finish offer (the integration branch onto the person's branch, fast-forward only, nothing of theirs overwritten). */
+/**
+ * `waves finish`: the finish offer (the integration branch onto the person's branch, fast-forward
+ * only, nothing of theirs overwritten). `waves clean`: the run's worktrees removed where that is
+ * safe, as Clean Up Worktrees does in the editor.
+ */
 import { sanitize } from '../core/present/terminalText';
-import { fastForwardTo, finishOffer, readRun } from '../engine';
+import type { RunState } from '../core/run/runState';
+import { cleanUpWorktrees, fastForwardTo, finishOffer, readRun } from '../engine';
 import { parseArgs } from './args';
 import { askYesNo, type Io } from './io';
 
@@ -9,20 +14,25 @@ import { loadPlan, planArg } from './runArgs';
 // ---------------------------------------------------------------------------------------
 // waves finish
 
-export async function finishCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['yes'], []);
-  const file = planArg(args, 'finish');
+/** The plan's repository and its run's state, or the exit code after saying why there is none. */
+async function runOf(io: Io, file: string, what: string): Promise<{ repo: string; featureId: string; state: RunState } | number> {
   const loaded = await loadPlan(io, file, false);
   if (typeof loaded === 'number') return loaded;
   const { repo, featureId } = loaded;
   const read = readRun(repo, featureId);
   if (read.kind !== 'ok') {
-    io.err(
-      `waves: nothing to finish: ${read.kind === 'none' ? `${featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`,
-    );
+    io.err(`waves: nothing to ${what}: ${read.kind === 'none' ? `${featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`);
     return 1;
   }
-  const { state } = read;
+  return { repo, featureId, state: read.state };
+}
+
+export async function finishCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['yes'], []);
+  const file = planArg(args, 'finish');
+  const run = await runOf(io, file, 'finish');
+  if (typeof run === 'number') return run;
+  const { repo, featureId, state } = run;
   const finish = await finishOffer(repo, state);
   if (finish.kind === 'nothing') {
     io.err(`waves: ${finish.why}\n`);
@@ -71,3 +81,20 @@ export async function finishCommand(argv: readonly string[], io: Io): Promise<nu
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------
+// waves clean
+
+/**
+ * Removes the run's worktrees that are clean and merged (the integration tree once your branch
+ * holds it; never forced), and says each one kept and why. Exit 0, 1 when there is no run.
+ */
+export async function cleanCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { args } = parseArgs(argv, [], []);
+  const run = await runOf(io, planArg(args, 'clean'), 'clean up');
+  if (typeof run === 'number') return run;
+  const result = await cleanUpWorktrees(run.repo, run.state);
+  const lines = [`removed ${result.removed.length} worktree${result.removed.length === 1 ? '' : 's'}`, ...result.removed.map((p) => `  removed  ${p}`)];
+  for (const k of result.kept) lines.push(`  kept  ${k.path}: ${k.why}`);
+  io.out(lines.map(sanitize).join('\n') + '\n');
+  return 0;
+}

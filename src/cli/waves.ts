@@ -8,7 +8,7 @@
  *   waves run [--agent P | --agent-argv JSON] [--max-parallel N] [--barrier] [--only ids]
  *             [--resume] [--dry-run] [--json] [--timeout-grace S] [--on-usage-limit stop|wait] <plan>
  *   waves status|report [--json] [--timeline FILE] <plan>      waves cancel [--coordinator URL] <plan> [<package>]
- *   waves finish|approve [--yes] <plan>      (src/cli/<command>Command.ts)
+ *   waves finish|approve [--yes] <plan>      waves clean <plan>      (src/cli/<command>Command.ts)
  *   waves plan [--agent P] [--out DIR] [--rounds N] [--dry-run] (<description> | --file F)
  *              | --approve|--discard <id> | --revise <id> <comments> | --list | --claims | --release-claims <feature>   (src/cli/planCommand.ts)
  *   waves convert [--out PATH] [--force] [--format F] [--tag T] <file|folder>   (src/cli/convertCommand.ts)
@@ -154,6 +154,10 @@ ${optionsHelp()}`,
     Show what the run's integration branch holds (packages merged, commits) and
     offer to fast-forward your branch to it when that is safe; --yes does it without
     asking. Never forces anything.`,
+  clean: `waves clean <plan>
+    Remove the run's worktrees that are clean and merged (the integration tree once
+    your branch holds it, after waves finish); each one kept is named with why. Never
+    forces anything (Clean Up Worktrees in the editor).`,
   approve: `waves approve [--yes] <plan>
     List the plan's verification commands exactly and record your approval (they
     run with your shell after each package); --yes records it without asking.`,
@@ -379,6 +383,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./reportCommand')).reportCommand(rest, io);
       case 'finish':
         return await (await import('./finishCommand')).finishCommand(rest, io);
+      case 'clean':
+        return await (await import('./finishCommand')).cleanCommand(rest, io);
       case 'approve':
         return await (await import('./approveCommand')).approveCommand(rest, io);
       case 'plan':

@@ -1,5 +1,5 @@
 /**
- * `waves run`, `status`, `cancel`, `report`, `finish`, `approve` as a user runs them: the
+ * `waves run`, `status`, `cancel`, `report`, `finish`, `clean`, `approve` as a user runs them: the
  * built bin in real processes, on real temporary git repositories, with the scripted test
  * agent (test/fixtures/agents/scripted-agent.mjs, which reads only its package's Task) as the
  * user's `--agent-argv`.
@@ -300,10 +300,20 @@ describe('waves run', () => {
     assert.match(offer.out, /waves finish --yes/);
     assert.equal(git(repo, 'rev-parse', 'main'), git(repo, 'rev-parse', 'HEAD'));
     assert.notEqual(git(repo, 'rev-parse', 'main'), git(repo, 'rev-parse', branch));
+    // Before the finish, clean keeps the integration tree: main does not hold it yet.
+    const early = waves(['clean', plan]);
+    assert.equal(early.code, 0, early.err);
+    assert.match(early.out, /^ {2}kept {2}\S+_integration: waves\/ok\/_integration is not merged into HEAD; kept$/m);
     const done = waves(['finish', '--yes', plan]);
     assert.equal(done.code, 0, done.err);
     assert.equal(git(repo, 'rev-parse', 'main'), git(repo, 'rev-parse', branch));
     assert.equal(git(repo, 'status', '--porcelain'), '');
+    // After it, every tree of the run goes; the person's checkout alone is left.
+    const clean = waves(['clean', plan]);
+    assert.equal(clean.code, 0, clean.err);
+    assert.match(clean.out, /^removed 1 worktree\n {2}removed {2}\S+_integration$/m);
+    assert.equal(git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length, 1);
+    assert.equal(waves(['clean', plan]).out, 'removed 0 worktrees\n');
   });
 
   it('a failing package: exit 1, its dependents blocked, one line per event without a TTY', () => {
