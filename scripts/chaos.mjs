@@ -9,7 +9,8 @@
  * leaves behind; each hole it found has a test of its own (test/engine/git/halfMade.test.ts,
  * stoppedLanding.test.ts, staleLocks.test.ts).
  *
- * Run: npm run build && npm run chaos [-- --trials=10 --kills=12 --files=4000 --seed=1]
+ * Run: npm run build && npm run chaos [-- --trials=10 --kills=12 --files=4000 --seed=1 --guard]
+ * (`--guard`: with the integration guard and an integration package.)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +22,8 @@ const flag = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`-
 const TRIALS = flag('trials', 10);
 const KILLS = flag('kills', 12);
 const FILES = flag('files', 4000);
+/** `--guard`: the integration guard on, with an integration package whose check runs on every new tip. */
+const GUARD = process.argv.includes('--guard');
 let seed = flag('seed', Date.now() % 100000);
 /** A small seeded generator, so that a failing trial's moments can be tried again. */
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -38,6 +41,11 @@ function plan() {
     lines.push('      test-agent: commit', '    scope:', `      write_allow: ["${id}/**"]`);
     lines.push('    verification:', '      steps:', '        - name: ls', '          kind: command', `          command: "ls ${id}"`);
   }
+  if (GUARD) {
+    lines.push('  - package_id: int', '    title: Integration', '    task_type: integrate', `    depends_on: [${Object.keys(LEVELS).join(', ')}]`, '    description: |');
+    lines.push('      test-agent: write tests/ok.txt ok', '      test-agent: commit', '    scope:', '      write_allow: ["tests/**"]');
+    lines.push('    verification:', '      steps:', '        - name: readme', '          kind: command', '          command: "ls README.md"');
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -50,6 +58,7 @@ function trial(n) {
   const env = { ...process.env, HOME: home, WAVES_CONFIG_DIR: path.join(home, 'config'), GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
   const git = (...args) => execFileSync('git', args, { cwd: repo, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   fs.writeFileSync(path.join(repo, 'work-packages.yaml'), plan());
+  fs.writeFileSync(path.join(repo, 'README.md'), '# chaos\n');
   for (let i = 0; i < FILES; i++) {
     fs.mkdirSync(path.join(repo, 'src', `m${i % 10}`), { recursive: true });
     fs.writeFileSync(path.join(repo, 'src', `m${i % 10}`, `f${i}.txt`), `x ${i}\n`);
@@ -62,7 +71,7 @@ function trial(n) {
 }
 
 async function run(t, resume, killAfterMs) {
-  const child = spawn(process.execPath, [bin, 'run', '--agent-argv', agent, ...(resume ? ['--resume'] : []), 'work-packages.yaml'], { cwd: t.repo, env: t.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'run', '--agent-argv', agent, ...(resume ? ['--resume'] : []), ...(GUARD ? ['--integration-guard'] : []), 'work-packages.yaml'], { cwd: t.repo, env: t.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -308,10 +308,15 @@ describe('waves run', () => {
     assert.equal(done.code, 0, done.err);
     assert.equal(git(repo, 'rev-parse', 'main'), git(repo, 'rev-parse', branch));
     assert.equal(git(repo, 'status', '--porcelain'), '');
-    // After it, every tree of the run goes; the person's checkout alone is left.
+    // After it, every tree of the run goes — with the guard's scratch tree an engine stopped during
+    // a check leaves (locked "initializing", as git leaves a tree whose add was stopped) — and the
+    // person's checkout alone is left.
+    const scratch = path.join(path.dirname(s.integration.worktree), '_check');
+    git(repo, 'worktree', 'add', '--quiet', '--detach', scratch, branch);
+    fs.writeFileSync(path.join(git(scratch, 'rev-parse', '--absolute-git-dir'), 'locked'), 'initializing');
     const clean = waves(['clean', plan]);
     assert.equal(clean.code, 0, clean.err);
-    assert.match(clean.out, /^removed 1 worktree\n {2}removed {2}\S+_integration$/m);
+    assert.match(clean.out, /^removed 2 worktrees\n {2}removed {2}\S+_integration\n {2}removed {2}\S+_check$/m);
     assert.equal(git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length, 1);
     assert.equal(waves(['clean', plan]).out, 'removed 0 worktrees\n');
   });

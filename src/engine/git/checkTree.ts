@@ -25,8 +25,11 @@ export async function mergesBetween(repo: string, from: string, to: string): Pro
   return out.split('\n').map((s) => s.trim()).filter(Boolean);
 }
 
-/** Removes the scratch worktree (forced: it holds nothing of anyone's). */
+/**
+ * Removes the scratch worktree (forced: it holds nothing of anyone's) — locked too: a `worktree
+ * add` stopped midway leaves its tree locked ("initializing"), which a single force keeps.
+ */
 export async function dropCheckTree(repo: string, tree: string): Promise<void> {
   if (!fs.existsSync(tree)) return;
-  await git(repo, ['worktree', 'remove', '--force', tree], [0, 128]);
+  await git(repo, ['worktree', 'remove', '--force', '--force', tree], [0, 128]);
 }

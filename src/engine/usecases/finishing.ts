@@ -13,11 +13,13 @@
  * plan, its contracts and the merged work, all on the integration branch — goes to the person's
  * checkout the session was planned from, with the same checks (#36).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { packageBranch, worktreePath } from '../../core/run/runPaths';
 import { isActive, type MergeRecord, type RunState } from '../../core/run/runState';
 import { describeDriver, driverOf } from '../run';
 import { finishCheckoutOf } from '../planning';
-import { dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
+import { dropCheckTree, dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
 
 export type { FastForwardOffer, LocalFile } from '../git';
 
@@ -138,6 +140,13 @@ export async function cleanUpWorktrees(repo: string, state: RunState, now: numbe
     const r = await removeWorktreeIfSafe({ repo, worktree: t.worktree, branch: t.branch, mergedInto: t.mergedInto });
     if (r.removed) result.removed.push(t.worktree);
     else if (r.reason && !/is not a worktree of/.test(r.reason)) result.kept.push({ path: t.worktree, why: r.reason });
+  }
+  // The integration guard's scratch tree beside the integration tree, which an engine stopped during a check leaves: it holds nothing of anyone's.
+  const check = integration ? path.join(path.dirname(integration.worktree), '_check') : null;
+  if (check && !driver?.alive && fs.existsSync(check)) {
+    await dropCheckTree(repo, check).catch(() => undefined);
+    if (!fs.existsSync(check)) result.removed.push(check);
+    else result.kept.push({ path: check, why: 'git refused to remove the integration guard\'s scratch tree' });
   }
   return result;
 }
