@@ -10,7 +10,8 @@
  * stoppedLanding.test.ts, staleLocks.test.ts).
  *
  * Run: npm run build && npm run chaos [-- --trials=10 --kills=12 --files=4000 --seed=1 --guard]
- * (`--guard`: with the integration guard and an integration package.)
+ * (`--guard`: with the integration guard and an integration package; `--setup`: a set-up command
+ * and a copy list in each new tree, at most 3 packages at once.)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,9 @@ const KILLS = flag('kills', 12);
 const FILES = flag('files', 4000);
 /** `--guard`: the integration guard on, with an integration package whose check runs on every new tip. */
 const GUARD = process.argv.includes('--guard');
+/** `--setup`: a set-up command in each new tree (writes 300 ignored files, as an install does), `--copy` of an ignored file, at most 3 at once. */
+const SETUP = process.argv.includes('--setup');
+const SETUP_SCRIPT = "const fs=require('fs');fs.mkdirSync('deps',{recursive:true});for(let i=0;i<300;i++)fs.writeFileSync('deps/d'+i+'.js','module.exports='+i);fs.writeFileSync('deps/done','')";
 let seed = flag('seed', Date.now() % 100000);
 /** A small seeded generator, so that a failing trial's moments can be tried again. */
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -59,6 +63,10 @@ function trial(n) {
   const git = (...args) => execFileSync('git', args, { cwd: repo, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   fs.writeFileSync(path.join(repo, 'work-packages.yaml'), plan());
   fs.writeFileSync(path.join(repo, 'README.md'), '# chaos\n');
+  if (SETUP) {
+    fs.writeFileSync(path.join(repo, '.gitignore'), 'deps/\n.env\n');
+    fs.writeFileSync(path.join(repo, '.env'), 'TOKEN=local\n');
+  }
   for (let i = 0; i < FILES; i++) {
     fs.mkdirSync(path.join(repo, 'src', `m${i % 10}`), { recursive: true });
     fs.writeFileSync(path.join(repo, 'src', `m${i % 10}`, `f${i}.txt`), `x ${i}\n`);
@@ -71,7 +79,7 @@ function trial(n) {
 }
 
 async function run(t, resume, killAfterMs) {
-  const child = spawn(process.execPath, [bin, 'run', '--agent-argv', agent, ...(resume ? ['--resume'] : []), ...(GUARD ? ['--integration-guard'] : []), 'work-packages.yaml'], { cwd: t.repo, env: t.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'run', '--agent-argv', agent, ...(resume ? ['--resume'] : []), ...(GUARD ? ['--integration-guard'] : []), ...(SETUP ? ['--setup-command', JSON.stringify([process.execPath, '-e', SETUP_SCRIPT]), '--copy', '.env', '--max-parallel', '3'] : []), 'work-packages.yaml'], { cwd: t.repo, env: t.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -469,6 +469,37 @@ describe('waves run', () => {
     assert.doesNotMatch(git(repo, 'worktree', 'list'), /lefttree\/p\b/);
   });
 
+  it('an engine stopped between its runner\'s start and the record of it: the adopted attempt is audited against its own base, not the tip that moved', async () => {
+    const plan = repoWithPlan('unrecorded', [
+      { id: 'a', agent: ['write a/x.txt a', 'commit'] },
+      { id: 'b', agent: ['sleep 2500', 'write b/y.txt b', 'commit'], timeout: 2 },
+    ]);
+    const repo = path.dirname(plan);
+    const run = startWaves(['run', '--json', '--agent-argv', AGENT, plan]);
+    try {
+      await waitFor(() => stateSays(plan, 'unrecorded', 'a', 'succeeded') && stateSays(plan, 'unrecorded', 'b', 'running'), 'a merged while b runs', 60_000);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+    await run.exited;
+    // The run state as it was on disk in that moment: b queued, its runner (meta.json) already there.
+    const stateFile = path.join(repo, '.waves', 'runs', 'unrecorded.json');
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    const b = state.packages.b;
+    assert.equal(b.attempts, 1);
+    Object.assign(b, { status: 'queued', attempts: 0, startedAt: null, startToken: null, pid: null, branch: null, baseSha: null, logFile: null, resultFile: null });
+    b.phases = b.phases.filter((m: { phase: string }) => m.phase !== 'running');
+    fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
+    const second = startWaves(['run', '--resume', '--agent-argv', AGENT, plan]);
+    assert.equal(await second.exited, 0, second.out + second.err);
+    assert.match(second.out, /b running \(attempt 1\): adopted the running agent/);
+    assert.doesNotMatch(second.out, /scope-violation/);
+    const s = JSON.parse(waves(['status', '--json', plan]).out);
+    assert.deepEqual(s.packages.map((p: { id: string; status: string; attempts: number }) => [p.id, p.status, p.attempts]), [['a', 'succeeded', 1], ['b', 'succeeded', 1]]);
+    assert.equal(git(repo, 'show', 'waves/unrecorded/_integration:a/x.txt'), 'a');
+    assert.equal(git(repo, 'show', 'waves/unrecorded/_integration:b/y.txt'), 'b');
+  });
+
   it('kill the engine mid-run, then --resume: the running agent is adopted, not run again', async () => {
     const go = path.join(tmp, 'go-resume');
     const plan = repoWithPlan('resume', [

@@ -16,7 +16,7 @@ import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
 import type { AheadRequest, AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
-import { commitAllLanding, copiedInto, createWorktree, dropMadeAhead, dropUnmadeTree, inspectTree, madeAheadAt, madeAheadReason, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
+import { commitAllLanding, copiedInto, createWorktree, dropMadeAhead, dropUnmadeTree, git, inspectTree, madeAheadAt, madeAheadReason, markMadeAhead, prepareSharedTree, removeWorktreeIfSafe, revParse, takeMadeAhead, treeChanges, type TreeInspection, type WorktreeResult } from '../git';
 import type { ConfinementOptions } from './wallsDraw';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runnerFiles';
@@ -188,6 +188,12 @@ export class LocalExecutor implements Executor {
       const at = await made;
       if (at) await dropMadeAhead(this.repoRoot, this.worktree(id), packageBranch(this.featureId, id), at).catch(() => false);
     }
+  }
+
+  async treeBase(packageId: string, integrationBranch: string): Promise<{ branch: string; baseSha: string | null }> {
+    const branch = packageBranch(this.featureId, packageId);
+    const r = await git(this.repoRoot, ['merge-base', `refs/heads/${branch}`, `refs/heads/${integrationBranch}`], [0, 1, 128]).catch(() => null);
+    return { branch, baseSha: r?.code === 0 ? r.stdout.trim() || null : null };
   }
 
   async headOf(packageId: string): Promise<string | null> {

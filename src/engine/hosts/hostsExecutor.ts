@@ -148,6 +148,12 @@ export class HostsExecutor implements Executor {
   prepareTree(request: TreeRequest): Promise<PreparedTree> {
     return this.of(request.packageId).prepareTree(request);
   }
+  /** This machine's packages: as the local executor reads it; a host's: not known here (the audit falls back as before). */
+  async treeBase(packageId: string, integrationBranch: string): Promise<{ branch: string; baseSha: string | null }> {
+    const executor = this.of(packageId);
+    return executor === this.local ? this.local.treeBase(packageId, integrationBranch) : { branch: '', baseSha: null };
+  }
+
   headOf(packageId: string): Promise<string | null> {
     return this.of(packageId).headOf(packageId);
   }

@@ -78,12 +78,17 @@ export class Recovery {
         const started = await ctx.executor.readStarted(next);
         if (started) {
           const pkg = ctx.pkg(id);
+          // Its branch and base as git has them (the audit compares with the base: without it, the
+          // integration tip, which may have moved since, and a merge meanwhile looks deleted).
+          const tree = ctx.state.integration ? await ctx.executor.treeBase?.(id, ctx.state.integration.branch).catch(() => undefined) : undefined;
           ctx.apply({
             type: 'started',
             packageId: id,
             attempt: record.attempts + 1,
             startToken: started.startToken,
             worktree: pkg ? ctx.treeOf(pkg) : ctx.repoRoot,
+            ...(tree?.branch ? { branch: tree.branch } : {}),
+            ...(tree?.baseSha ? { baseSha: tree.baseSha } : {}),
             logFile: next.files.log,
             resultFile: next.files.result,
             pid: started.runnerPid,
