@@ -16,6 +16,11 @@ function tempFor(target: string): string {
   return `${target}.tmp-${process.pid}-${++tempCounter}`;
 }
 
+/** Whether `file` is one of this process's temp files for `target` (a write under way): `file` and `target` in the same form (both relative, or both absolute). */
+export function isOwnTempOf(file: string, target: string): boolean {
+  return file.startsWith(`${target}.tmp-${process.pid}-`);
+}
+
 const RETRIED = new Set(['EPERM', 'EACCES', 'EBUSY']);
 
 /** Replaces `target` with `bytes` atomically. */

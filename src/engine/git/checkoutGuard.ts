@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseStatusV2Z } from '../../core/git/gitParse';
 import { git } from './gitRun';
+import { isOwnTempOf } from '../../store/atomicWrite';
 
 /** path → `XY size mtime`; `HEAD_KEY` → `ref sha`. */
 export type CheckoutFingerprint = Map<string, string>;
@@ -19,7 +20,7 @@ export type CheckoutFingerprint = Map<string, string>;
 /** The key of HEAD in a fingerprint (no path can hold a NUL). */
 const HEAD_KEY = '\u0000HEAD';
 
-/** The checkout's fingerprint now; `ignore`: repo-relative paths left out (the plan file, which the person may edit during a run). */
+/** The checkout's fingerprint now; `ignore`: repo-relative paths left out (the plan file, which the person may edit during a run, the task lists a run ticks), with this process's writes of them under way. */
 export async function snapshotCheckout(repo: string, ignore: readonly string[] = []): Promise<CheckoutFingerprint> {
   // One process: v2's branch headers say what `symbolic-ref HEAD` and `rev-parse HEAD` would.
   const status = parseStatusV2Z((await git(repo, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--no-renames'])).stdout);
@@ -27,7 +28,8 @@ export async function snapshotCheckout(repo: string, ignore: readonly string[] =
   out.set(HEAD_KEY, `${status.branch !== null ? `refs/heads/${status.branch}` : 'detached'} ${status.head ?? 'none'}`);
   for (const e of status.entries) {
     // A nested repository or worktree (a folder entry) and the engine's own folder are not the person's files.
-    if (e.path.endsWith('/') || e.path === '.waves' || e.path.startsWith('.waves/') || ignore.includes(e.path)) continue;
+    // Nor an ignored file, nor the engine's own write of one under way (a task list ticked while packages run).
+    if (e.path.endsWith('/') || e.path === '.waves' || e.path.startsWith('.waves/') || ignore.some((i) => i === e.path || isOwnTempOf(e.path, i))) continue;
     let stat = 'missing';
     try {
       const st = fs.lstatSync(path.join(repo, e.path));

@@ -252,7 +252,14 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text.replace('dependencies:\n- WP02', 'dependencies:\n- WP02\n- WP09')));
-      await waitFor(() => problems(uri).some((p) => / error foreign-dependency-unknown$/.test(p)), 'the unknown dependency in WP04', { timeoutMs: 15_000 });
+      const seen = () => problems(uri).some((p) => / error foreign-dependency-unknown$/.test(p));
+      // Under the whole suite code-server's watcher has missed the write for longer than 15 s (once in
+      // several full runs): then the editor is told to read its file again, as VS Code does when it notices.
+      await waitFor(seen, 'the unknown dependency in WP04', { timeoutMs: 5_000 }).catch(async () => {
+        await vscode.window.showTextDocument(uri);
+        await vscode.commands.executeCommand('workbench.action.files.revert');
+        await waitFor(seen, 'the unknown dependency in WP04, the editor having read the file again', { timeoutMs: 15_000 });
+      });
     });
   });
 });
