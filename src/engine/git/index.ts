@@ -30,5 +30,5 @@ export { commitOnDisk, repoDirs } from './gitOnDisk';
 export { warmGit } from './gitProcess';
 export { checkTreeAt, dropCheckTree, mergesBetween } from './checkTree';
 export { changedSince, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';
-export { onStaleLockCleared } from './staleLocks';
+export { onStaleLockCleared, realPathOr } from './staleLocks';
 export { dropUnmadeTree } from './halfMade';

@@ -5,8 +5,9 @@
  */
 import { createWorktree } from './worktrees.js';
 import { fastForwardMarked, undoStoppedLanding } from './landing.js';
-import { git, gitOut, headCommit, identityArgs } from './gitRun.js';
-import { parseMergeTree, parseStatusZ } from '../../core/git/gitParse.js';
+export { mergeTreeCheck, writeMergeCommit, type MergeCheck } from './landing.js';
+import { git, headCommit } from './gitRun.js';
+import { parseStatusZ } from '../../core/git/gitParse.js';
 
 export interface Integration {
   branch: string;
@@ -33,21 +34,6 @@ export async function ensureIntegration(options: { repo: string; branch: string;
   return { branch: r.branch, worktree: r.path, baseSha, tipSha: r.head };
 }
 
-export interface MergeCheck {
-  clean: boolean;
-  /** Conflicted paths (empty when clean). */
-  conflicts: string[];
-  /** The merged tree git computed (no commit, no change to any work tree). */
-  tree: string;
-}
-
-/** `git merge-tree --write-tree` of `tip` and `branch` (git ≥ 2.38): touches no work tree. */
-export async function mergeTreeCheck(repo: string, tip: string, branch: string): Promise<MergeCheck> {
-  const r = await git(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', tip, branch], [0, 1]);
-  const parsed = parseMergeTree(r.stdout);
-  return { clean: r.code === 0, conflicts: r.code === 0 ? [] : parsed.conflicts, tree: parsed.tree };
-}
-
 /** A merge commit written but not yet landed, with what the integration worktree looked like meanwhile. */
 export interface PreparedMerge {
   /** The merge commit (referenced by nothing yet). */
@@ -55,11 +41,6 @@ export interface PreparedMerge {
   /** The integration worktree's HEAD and changed paths, read while the commit was written. */
   head: string;
   dirty: string[];
-}
-
-/** The merge commit of `commit` into `tip` with exactly `tree` (a clean `merge-tree` result); nothing refers to it yet. */
-export function writeMergeCommit(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
-  return gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
 }
 
 /**

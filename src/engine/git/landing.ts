@@ -6,9 +6,29 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { git } from './gitRun.js';
+import { git, gitOut, identityArgs } from './gitRun.js';
 import { landingOf, markLanding } from './treeMarks.js';
-import { parseStatusZ } from '../../core/git/gitParse.js';
+import { parseMergeTree, parseStatusZ } from '../../core/git/gitParse.js';
+
+export interface MergeCheck {
+  clean: boolean;
+  /** Conflicted paths (empty when clean). */
+  conflicts: string[];
+  /** The merged tree git computed (no commit, no change to any work tree). */
+  tree: string;
+}
+
+/** `git merge-tree --write-tree` of `tip` and `branch` (git ≥ 2.38): touches no work tree. */
+export async function mergeTreeCheck(repo: string, tip: string, branch: string): Promise<MergeCheck> {
+  const r = await git(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', tip, branch], [0, 1]);
+  const parsed = parseMergeTree(r.stdout);
+  return { clean: r.code === 0, conflicts: r.code === 0 ? [] : parsed.conflicts, tree: parsed.tree };
+}
+
+/** The merge commit of `commit` into `tip` with exactly `tree` (a clean `merge-tree` result); nothing refers to it yet. */
+export function writeMergeCommit(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
+  return gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
+}
 
 /** `merge --ff-only <target>` in `tree` (at `tip`), marked while git writes (`undoStoppedLanding` reads the mark). */
 export async function fastForwardMarked(tree: string, tip: string, target: string): Promise<void> {

@@ -34,7 +34,8 @@ export function lockFailedOn(stderr: string): string | null {
   return m ? m[1]! : null;
 }
 
-const realOr = (p: string): string => {
+/** `p`'s real path, or `p` resolved when it cannot be followed (gone, or not there yet). */
+export const realPathOr = (p: string): string => {
   try {
     return fs.realpathSync(p);
   } catch {
@@ -55,7 +56,7 @@ export function liveGitIn(places: readonly string[]): number | null {
   } catch {
     return null;
   }
-  const tops = places.map(realOr);
+  const tops = places.map(realPathOr);
   const inPlace = (p: string) => tops.some((top) => within(p, top));
   for (const pid of pids) {
     if (Number(pid) === process.pid) continue;
@@ -64,7 +65,7 @@ export function liveGitIn(places: readonly string[]): number | null {
       if (inPlace(fs.readlinkSync(`/proc/${pid}/cwd`))) return Number(pid);
       for (const v of fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0')) {
         const m = /^GIT_(?:DIR|WORK_TREE)=(.+)$/.exec(v);
-        if (m && inPlace(realOr(m[1]!))) return Number(pid);
+        if (m && inPlace(realPathOr(m[1]!))) return Number(pid);
       }
     } catch {
       // Gone, or another user's: not ours to wait for.
@@ -112,8 +113,8 @@ function treeOf(privateDir: string): string[] {
  * git folder is `commonDir`; returns whether it did. Anything else is left as it is.
  */
 export function clearStaleLock(commonDir: string, lock: string): boolean {
-  const real = realOr(commonDir);
-  const file = path.join(realOr(path.dirname(lock)), path.basename(lock));
+  const real = realPathOr(commonDir);
+  const file = path.join(realPathOr(path.dirname(lock)), path.basename(lock));
   const places = placesOf(real, file);
   if (!places) return false;
   let st: fs.Stats;

@@ -8,25 +8,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { configOverrides } from './gitSafety.js';
 import { headOnDisk } from './gitOnDisk.js';
-import { branchExists, git, GitError, gitOut, headCommit, identityArgs, isAncestor, revParse } from './gitRun.js';
+import { branchExists, git, GitError, gitOut, headCommit, isAncestor, revParse } from './gitRun.js';
 import { commitAll } from './commits.js';
 import { madeAheadAt, markTaken } from './treeMarks.js';
 import { dropUnmadeTree, finishHalfMade } from './halfMade.js';
-import { fastForwardMarked, undoMarkedLanding, undoStoppedLanding } from './landing.js';
-import { parseMergeTree, parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/git/gitParse.js';
+import { realPathOr as real } from './staleLocks.js';
+import { fastForwardMarked, mergeTreeCheck, undoMarkedLanding, undoStoppedLanding, writeMergeCommit } from './landing.js';
+import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/git/gitParse.js';
 
 /** The repository's worktrees, as `worktree list --porcelain` says. */
 export async function listWorktrees(repo: string): Promise<WorktreeInfo[]> {
   return parseWorktreeList((await git(repo, ['worktree', 'list', '--porcelain', '-z'])).stdout);
 }
 
-const real = (p: string): string => {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return path.resolve(p);
-  }
-};
 export const samePath = (a: string, b: string): boolean => real(a) === real(b);
 
 export interface WorktreeRequest {
@@ -143,10 +137,9 @@ async function mergeBaseInto(tree: string, branch: string, baseSha: string, head
   if (await isAncestor(tree, baseSha, head)) return null;
   // Merged without a work tree, then fast-forwarded marked (landing.ts): a merge stopped in the
   // middle leaves files the next attempt's tree knows for what they are.
-  const m = await git(tree, ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', head, baseSha], [0, 1]);
-  const merged = parseMergeTree(m.stdout);
-  if (m.code !== 0) throw new GitError(['merge', baseSha], tree, 1, `the updated base does not merge cleanly into ${branch}\nconflicts: ${merged.conflicts.join(', ')}`);
-  const commit = await gitOut(tree, [...identityArgs(), 'commit-tree', merged.tree, '-p', head, '-p', baseSha, '-m', `Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`]);
+  const merged = await mergeTreeCheck(tree, head, baseSha);
+  if (!merged.clean) throw new GitError(['merge', baseSha], tree, 1, `the updated base does not merge cleanly into ${branch}\nconflicts: ${merged.conflicts.join(', ')}`);
+  const commit = await writeMergeCommit(tree, head, baseSha, merged.tree, `Merge the updated base ${baseSha.slice(0, 12)} into ${branch}`);
   await fastForwardMarked(tree, head, commit);
   return commit;
 }

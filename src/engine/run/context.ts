@@ -12,7 +12,6 @@
  */
 import type { PlanArtifacts } from '../../core/run/contextSlice';
 import { readPlanArtifacts, planHash } from '../plan';
-import fs from 'node:fs';
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../../core/run/resultRecord';
 import type { PlanAnalysis } from '../../core/plan/analyze';
@@ -26,7 +25,7 @@ import { applyEvent } from '../../core/run/runStateReducer';
 import { isTerminal, type RunEvent, type RunState, type RunStateResult } from '../../core/run/runState';
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
-import { onStaleLockCleared, type KeptGitSetup } from '../git';
+import { onStaleLockCleared, realPathOr, type KeptGitSetup } from '../git';
 import type { AttemptPlace, Executor } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions } from './types';
@@ -364,13 +363,5 @@ export class RunContext {
     this.attempts.unwatchAll();
     this.runLease?.stopHeartbeat();
     void this.executor.close?.().catch(() => undefined);
-  }
-}
-
-function realPathOr(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return path.resolve(p);
   }
 }
