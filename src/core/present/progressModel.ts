@@ -171,7 +171,22 @@ export function reduceProgress(model: ProgressModel, event: ProgressEvent): Prog
     row.needsInput = null;
     row.detail = detail;
   };
+  const candidate = 'candidate' in event && typeof event.candidate === 'number' ? event.candidate : null;
+  // A candidate's event (best of n) is a line of the package's detail: the package's own row moves by its own events.
+  if (candidate !== null) {
+    row.detail = `candidate ${candidate}: ${candidateWords(event as RunEvent)}`;
+    const next = [...rows];
+    next[index] = row;
+    return { ...model, rows: next, seq };
+  }
   switch (event.type) {
+    case 'candidates':
+      row.detail = `${event.agents.length} candidates: ${event.agents.join(', ')}`;
+      break;
+    case 'chosen':
+      row.status = 'verifying';
+      row.detail = `candidate ${event.choice} goes on: ${event.why}`;
+      break;
     case 'note':
       row.detail = event.text;
       break;
@@ -268,6 +283,27 @@ export function reduceProgress(model: ProgressModel, event: ProgressEvent): Prog
   const next = rows === model.rows ? [...rows] : rows;
   next[index] = row;
   return { ...model, rows: next, seq };
+}
+
+/** A candidate's event in a few words. */
+function candidateWords(event: RunEvent): string {
+  switch (event.type) {
+    case 'started':
+      return 'running';
+    case 'exited':
+      return event.exitCode === 0 && !event.signal ? 'agent exited 0' : (event.reason ?? exitWords(event.exitCode, event.signal));
+    case 'failed':
+      return `failed: ${event.reason}`;
+    case 'scopeViolation':
+      return `outside its scope: ${event.paths.map((p) => p.path).join(', ') || (event.reason ?? '')}`;
+    case 'verificationResult':
+      return `${event.ok ? '✓' : '✗'} ${event.step}`;
+    case 'cancelled':
+    case 'interrupted':
+      return `${event.type}${event.reason ? `: ${event.reason}` : ''}`;
+    default:
+      return event.type;
+  }
 }
 
 /** How an agent's process ended, in words: `exited 1`, `ended by SIGTERM`. */

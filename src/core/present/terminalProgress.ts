@@ -127,7 +127,8 @@ export function repaint(previousHeight: number, lines: readonly string[]): strin
 export function renderLine(event: ProgressEvent, now: number): string {
   const t = epoch(event.at) ?? now;
   const id = packageOf(event);
-  const who = id === undefined ? '' : `${sanitize(id)} `;
+  const candidate = 'candidate' in event && typeof event.candidate === 'number' ? ` (candidate ${event.candidate})` : '';
+  const who = id === undefined ? '' : `${sanitize(id)}${candidate} `;
   return sanitize(`${formatClock(t)} ${who}${eventWords(event)}`);
 }
 
@@ -201,5 +202,9 @@ function eventWords(e: ProgressEvent): string {
       return `blocked by ${e.by.join(', ')}`;
     case 'reset':
       return 'pending again';
+    case 'candidates':
+      return `${e.agents.length} candidates: ${e.agents.join(', ')}`;
+    case 'chosen':
+      return `candidate ${e.choice} goes on: ${e.why}`;
   }
 }

@@ -226,6 +226,22 @@ export interface PackageRunRecord {
   revisions?: number;
   /** Every follow-up sent, oldest first (at most `MAX_FOLLOW_UPS`). Survives `reset`. */
   followUps?: FollowUpMark[];
+  /** Best of n (ADR 0031): the attempts of its last set of candidates, by number; absent: it never had candidates. Survives `reset`. */
+  candidates?: CandidateRunRecord[];
+  /** Which candidate of the current set went on, and why; null or absent: none yet. Cleared when a set starts. */
+  chosen?: { candidate: number; why: string } | null;
+}
+
+/**
+ * One candidate of a package (best of n): an attempt with a record of its own, moved by the same
+ * events and rules as a package's (`candidate` on the event). `packageId` is its key: the
+ * package's id for candidate 1 (its tree and branch are the package's), `<package>.c<k>` else.
+ */
+export interface CandidateRunRecord extends Omit<PackageRunRecord, 'candidates' | 'chosen'> {
+  /** 1 … `MAX_CANDIDATES`. */
+  candidate: number;
+  /** The agent it runs (a preset's or a profile's id). */
+  agent: string;
 }
 
 /** The most follow-up marks a record keeps. */
@@ -413,6 +429,7 @@ export const PLAN_HASH = /^[0-9a-f]{64}$/;
 // ---------------------------------------------------------------------------------------
 // Events
 
+/** An attempt's event with `candidate` (best of n) is that candidate's: its record moves by the same rules (candidates.ts). */
 export type RunEvent =
   /** pending → ready: every dependency succeeded. */
   | { type: 'ready'; packageId: string }
@@ -422,6 +439,7 @@ export type RunEvent =
   | {
       type: 'started';
       packageId: string;
+      candidate?: number;
       attempt: number;
       /** The random token passed to this attempt's runner. */
       startToken: string;
@@ -442,6 +460,7 @@ export type RunEvent =
   | {
       type: 'exited';
       packageId: string;
+      candidate?: number;
       exitCode: number | null;
       signal?: string | null;
       /** Why it ended, for a person (e.g. `timed out after 30 min`); becomes `lastError` on failure. */
@@ -456,13 +475,13 @@ export type RunEvent =
       refusedRegistries?: string[];
     }
   /** While running: the agent waits for a person. Reported again: the reason is updated, `since` kept. */
-  | { type: 'needsInput'; packageId: string; reason: string }
+  | { type: 'needsInput'; packageId: string; candidate?: number; reason: string }
   /** While running: the agent goes on after waiting. */
-  | { type: 'inputResumed'; packageId: string }
+  | { type: 'inputResumed'; packageId: string; candidate?: number }
   /** While verifying: the audit's list of changed files (replaces any earlier list), and the commit that was audited (it alone is verified and merged). */
-  | { type: 'audited'; packageId: string; changedFiles: ChangedFile[]; headSha?: string }
+  | { type: 'audited'; packageId: string; candidate?: number; changedFiles: ChangedFile[]; headSha?: string }
   /** While verifying: one step's outcome. A step may be reported again (re-run); the last counts. */
-  | { type: 'verificationResult'; packageId: string; step: string; ok: boolean; detail?: string }
+  | { type: 'verificationResult'; packageId: string; candidate?: number; step: string; ok: boolean; detail?: string }
   /** verifying | awaiting-review → succeeded. Rejected while the last result of any step is not ok. Clears `followUp`. */
   | { type: 'succeeded'; packageId: string }
   /** verifying → awaiting-review: audited and verified, its merge waits for the person (the review gate, #33). */
@@ -473,24 +492,24 @@ export type RunEvent =
    */
   | { type: 'followUp'; packageId: string; followUp: FollowUp }
   /** queued | running | verifying → failed. `question`: the agent ended its turn with one (#16). */
-  | { type: 'failed'; packageId: string; reason: string; question?: string | null }
+  | { type: 'failed'; packageId: string; candidate?: number; reason: string; question?: string | null }
   /**
    * running | verifying → scope-violation: files changed outside the write scope, or another
    * breach of the package's bounds (`reason` says which: it left its branch, it changed the
    * repository's git set-up or the person's checkout; `paths` may then be empty).
    */
-  | { type: 'scopeViolation'; packageId: string; paths: ScopeViolation[]; reason?: string }
+  | { type: 'scopeViolation'; packageId: string; candidate?: number; paths: ScopeViolation[]; reason?: string }
   /** Any non-terminal status → cancelled. */
-  | { type: 'cancelled'; packageId: string; reason?: string }
+  | { type: 'cancelled'; packageId: string; candidate?: number; reason?: string }
   /** running | verifying → usage-limit: the agent stopped at a usage limit (its own structured report or exit). No retry is spent. */
-  | { type: 'usageLimit'; packageId: string; detail: string; resetAt?: string | null; agent?: string | null }
+  | { type: 'usageLimit'; packageId: string; candidate?: number; detail: string; resetAt?: string | null; agent?: string | null }
   /** queued | running | verifying → interrupted: found dead without an exit record. */
-  | { type: 'interrupted'; packageId: string; reason?: string }
+  | { type: 'interrupted'; packageId: string; candidate?: number; reason?: string }
   /**
    * interrupted → running: the same attempt found again (#17: its host, out of reach, answered
    * again, its runner alive or its exit there). `startToken` must be the attempt's own.
    */
-  | { type: 'reattached'; packageId: string; startToken: string }
+  | { type: 'reattached'; packageId: string; candidate?: number; startToken: string }
   /** pending | ready | queued → blocked by the listed dependencies. */
   | { type: 'blocked'; packageId: string; by: string[] }
   /**
@@ -498,7 +517,14 @@ export type RunEvent =
    * reset). Clears the outcome of the last attempt; keeps `attempts`, `worktree`,
    * `branch`, `baseSha`, `headSha`, `logFile` and `resultFile` so a resume can find them.
    */
-  | { type: 'reset'; packageId: string };
+  | { type: 'reset'; packageId: string }
+  /**
+   * While queued, best of n (ADR 0031): its next attempt is a set of candidates, one per agent
+   * (2 … `MAX_CANDIDATES`), each queued. A candidate keeps its branch's fields from the last set.
+   */
+  | { type: 'candidates'; packageId: string; agents: string[] }
+  /** running → verifying: candidate `choice`, green (audited, verified), goes on; the package takes its attempt's fields. */
+  | { type: 'chosen'; packageId: string; choice: number; why: string };
 
 export type RunEventType = RunEvent['type'];
 

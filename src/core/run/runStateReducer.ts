@@ -23,6 +23,7 @@ import {
   type IntegrationInfo,
   type MergeRecord,
   type MergeStatus,
+  type CandidateRunRecord,
   type PackageRunRecord,
   type PackageStatus,
   type PhaseMark,
@@ -37,6 +38,7 @@ import {
   WAIT_REASONS,
 } from './runState';
 import { addSpend, type Spend } from './spend';
+import { CANDIDATE_EVENTS, isGreen, MAX_CANDIDATES, newSet, takeChosen } from './candidates';
 
 // ---------------------------------------------------------------------------------------
 // Events
@@ -346,7 +348,80 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     apply: (record, event) => ({ ...record, blockedBy: [...new Set(event.by)], lastError: null }),
   },
   reset: { to: () => 'pending', apply: clearOutcome },
+  candidates: {
+    annotates: ['queued'],
+    check: (event) =>
+      Array.isArray(event.agents) && event.agents.length >= 2 && event.agents.length <= MAX_CANDIDATES && event.agents.every(isText)
+        ? undefined
+        : invalid(`agents must list 2 … ${MAX_CANDIDATES} agent ids`),
+    apply: (record, event) => ({ ...record, candidates: newSet(record, event.agents), chosen: null }),
+  },
+  chosen: {
+    to: () => 'verifying',
+    from: ['running'],
+    check: (event, record) => {
+      const c = record.candidates?.find((x) => x.candidate === event.choice);
+      if (!c) return invalid(`it has no candidate ${String(event.choice)}`);
+      if (!isText(event.why)) return invalid('why must be a non-empty string');
+      return isGreen(c) ? undefined : { code: 'unverified', message: `candidate ${event.choice} is ${c.status}, not audited and verified green` };
+    },
+    apply: (record, event) => ({
+      ...takeChosen(record, record.candidates!.find((x) => x.candidate === event.choice)!),
+      chosen: { candidate: event.choice, why: event.why },
+    }),
+  },
 };
+
+type Moved = { ok: true; record: PackageRunRecord } | { ok: false; error: Omit<RunStateError, 'packageId' | 'event'> };
+
+/** `record` (a package's, or a candidate's: `name` says which) moved by `event`'s rule; itself when an annotation changes nothing. */
+function moveRecord(record: PackageRunRecord, event: RunEvent, rule: EventRule<RunEvent>, at: string, name: string): Moved {
+  const from = record.status;
+  const annotation = rule.annotates?.includes(from) ?? false;
+  const to = annotation || !rule.to ? from : rule.to(event);
+  if (!annotation && (!rule.to || !canTransition(from, to) || (rule.from !== undefined && !rule.from.includes(from)))) {
+    return {
+      ok: false,
+      error: {
+        code: 'illegal-transition',
+        message: rule.to
+          ? `${name} is ${from}; "${event.type}" would move it to ${to}, which is not allowed.`
+          : `${name} is ${from}; "${event.type}" is only accepted while ${rule.annotates?.join(' or ')}.`,
+        from,
+        ...(rule.to ? { to } : {}),
+      },
+    };
+  }
+  const problem = rule.check?.(event, record);
+  if (problem) return { ok: false, error: { ...problem, message: `${name}, "${event.type}": ${problem.message}.`, from, ...(to !== from ? { to } : {}) } };
+  const next = rule.apply(record, event, at, to);
+  if (annotation) return { ok: true, record: next };
+  // A record that stops running no longer waits for a person.
+  return { ok: true, record: { ...next, status: to, endedAt: isTerminal(to) ? at : next.endedAt, needsInput: null, phases: withMark(next, { at, phase: to, attempt: next.attempts }) } };
+}
+
+/**
+ * A candidate's event: its record moved by the same rule as a package's. The set's first start
+ * runs the package (its attempt counted once for the set); what a candidate spends, the package
+ * spends. Anything else of the package is the engine's to say (`chosen`, or `failed` once none is left).
+ */
+function applyToCandidate(state: RunState, record: PackageRunRecord, event: RunEvent & { candidate: number }, rule: EventRule<RunEvent>, at: string): Moved {
+  const k = event.candidate;
+  if (!(CANDIDATE_EVENTS as readonly string[]).includes(event.type)) return { ok: false, error: invalid(`"${event.type}" is a package's event, not a candidate's`) };
+  const list = record.candidates ?? [];
+  const i = Number.isInteger(k) ? list.findIndex((c) => c.candidate === k) : -1;
+  if (i < 0) return { ok: false, error: { code: 'unknown-package', message: `Package "${record.packageId}" has no candidate ${String(k)}.` } };
+  const moved = moveRecord(list[i] as PackageRunRecord, event, rule, at, `Candidate ${k} of package "${record.packageId}"`);
+  if (!moved.ok || moved.record === list[i]) return moved.ok ? { ok: true, record } : moved;
+  let next: PackageRunRecord = { ...record, candidates: list.map((c, j) => (j === i ? (moved.record as CandidateRunRecord) : c)) };
+  if (event.type === 'started' && record.status === 'queued') {
+    // Until one is chosen, the package's tree and log are those of its first candidate to start; no runner is its own.
+    const { worktree, logFile } = event;
+    next = { ...clearOutcome(next), status: 'running', attempts: event.attempt, startedAt: at, worktree, logFile, phases: withMark(next, { at, phase: 'running', attempt: event.attempt }) };
+  }
+  if (event.type === 'exited' && isSpend(event.spend)) next = { ...next, spend: addSpend(record.spend, event.spend) };
+  return { ok: true, record: next };
+}
 
 /**
  * Applies one event to one package's record. Returns the new state, or a typed error
@@ -370,32 +445,13 @@ export function applyEvent(state: RunState, event: RunEvent, now: Date): RunStat
   if (at === undefined) return fail({ code: 'invalid-event', message: `Invalid event time: ${String(now)}.` });
 
   const record = state.packages[event.packageId]!;
-  const from = record.status;
-  const annotation = rule.annotates?.includes(from) ?? false;
-  const to = annotation || !rule.to ? from : rule.to(event);
-  if (!annotation && (!rule.to || !canTransition(from, to) || (rule.from !== undefined && !rule.from.includes(from)))) {
-    return fail({
-      code: 'illegal-transition',
-      message: rule.to
-        ? `Package "${event.packageId}" is ${from}; "${event.type}" would move it to ${to}, which is not allowed.`
-        : `Package "${event.packageId}" is ${from}; "${event.type}" is only accepted while ${rule.annotates?.join(' or ')}.`,
-      from,
-      ...(rule.to ? { to } : {}),
-    });
-  }
-  const problem = rule.check?.(event, record);
-  if (problem) {
-    const message = `Package "${event.packageId}", "${event.type}": ${problem.message}.`;
-    return fail({ ...problem, message, from, ...(to !== from ? { to } : {}) });
-  }
-
-  let next = rule.apply(record, event, at, to);
-  if (annotation && next === record) return { ok: true, state };
-  if (!annotation) {
-    // A package that stops running no longer waits for a person.
-    next = { ...next, status: to, endedAt: isTerminal(to) ? at : next.endedAt, needsInput: null, phases: withMark(next, { at, phase: to, attempt: next.attempts }) };
-  }
-  return { ok: true, state: withRecord(state, next, at) };
+  const candidate = (event as { candidate?: unknown }).candidate;
+  const moved =
+    candidate !== undefined
+      ? applyToCandidate(state, record, event as RunEvent & { candidate: number }, rule, at)
+      : moveRecord(record, event, rule, at, `Package "${event.packageId}"`);
+  if (!moved.ok) return fail(moved.error);
+  return moved.record === record ? { ok: true, state } : { ok: true, state: withRecord(state, moved.record, at) };
 }
 
 function withRecord(state: RunState, record: PackageRunRecord, at: string): RunState {

@@ -1,7 +1,7 @@
 /**
  * What a valid run state is: `validateRunState` checks a parsed `.waves/runs/<feature>.json`
  * against `schemas/run-state.schema.json` (Ajv, compiled ahead of time) and the
- * invariants the schema cannot express, and tells a state of a newer format version apart (a
+ * invariants the schema cannot express (a package's candidates too: candidates.ts), and tells a state of a newer format version apart (a
  * version no build writes, 1 included, is refused). Used by the run-state store (`src/store/runStore.ts`) and by
  * every reader of run files (the CLI's `status`, the editor's `RunWatch`).
  *
@@ -10,6 +10,7 @@
 import type { ValidateFunction } from 'ajv';
 import schemaValidator from './generated/runStateValidator';
 import { RUN_STATE_VERSION, checkRunStateInvariants, type RunState } from './runState';
+import { candidateProblems } from './candidates';
 
 export type RunStateValidation =
   | { ok: true; state: RunState }
@@ -39,7 +40,7 @@ function checkState(
     return { code: 'invalid-state', detail };
   }
   const state = raw as RunState;
-  const broken = checkRunStateInvariants(state);
+  const broken = [...checkRunStateInvariants(state), ...Object.entries(state.packages).flatMap(([id, record]) => candidateProblems(id, record))];
   if (broken.length > 0) return { code: 'invalid-state', detail: broken.join('; ') };
   if (expectedFeatureId !== undefined && state.featureId !== expectedFeatureId) {
     return { code: 'wrong-feature', detail: `it belongs to feature "${state.featureId}", not "${expectedFeatureId}"` };

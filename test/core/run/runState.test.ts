@@ -24,6 +24,7 @@ import {
 import { applyEvent, recordMerge, setIntegration, setPlanHash } from '../../../src/core/run/runStateReducer';
 import { createRunState, ensurePackages, summarizeRun, withHistoryOf } from '../../../src/core/run/runStateInit';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
+import { CANDIDATE_EVENTS } from '../../../src/core/run/candidates';
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');
 const HASH = 'a'.repeat(64);
@@ -110,6 +111,10 @@ function sampleEvent(type: RunEventType, state: RunState, packageId = 'a'): RunE
       return { type, packageId, startToken: state.packages[packageId]!.startToken ?? 'no-token' };
     case 'followUp':
       return { type, packageId, followUp: REVIEW };
+    case 'candidates':
+      return { type, packageId, agents: ['claude-code', 'codex'] };
+    case 'chosen':
+      return { type, packageId, choice: 2, why: 'first green' };
     default:
       return { type, packageId } as RunEvent;
   }
@@ -186,8 +191,11 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   reset: 'pending',
   awaitingReview: 'awaiting-review',
   followUp: 'pending',
+  candidates: null,
+  chosen: 'verifying',
 };
 const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
+  candidates: ['queued'],
   exited: ['cancelled', 'interrupted', 'usage-limit'],
   verificationResult: ['verifying'],
   needsInput: ['running'],
@@ -201,7 +209,8 @@ const ONLY_FROM: Partial<Record<RunEventType, PackageStatus[]>> = {
   awaitingReview: ['verifying'],
   followUp: ['succeeded', 'awaiting-review'],
 };
-const EVENT_TYPES = Object.keys(SAMPLE_TARGET) as RunEventType[];
+// `chosen` needs a green candidate as well as the status: candidates.test.ts.
+const EVENT_TYPES = (Object.keys(SAMPLE_TARGET) as RunEventType[]).filter((t) => t !== 'chosen');
 
 describe('statuses', () => {
   it('lists the thirteen statuses once each', () => {
@@ -252,7 +261,7 @@ describe('statuses', () => {
 });
 
 describe('applyEvent', () => {
-  it('accepts each event type in exactly the statuses the table allows (all 247 pairs)', () => {
+  it('accepts each event type in exactly the statuses the table allows (all 260 pairs)', () => {
     for (const status of PACKAGE_STATUSES) {
       const state = stateIn(status);
       for (const type of EVENT_TYPES) {
@@ -676,6 +685,7 @@ describe('schema', () => {
 
 describe('property: any sequence of events and merges', () => {
   const IDS = ['a', 'b', 'c'];
+  const candidateMoves = new Set<string>();
   const text = fc.oneof(fc.constantFrom('boom', 'SIGTERM', 'unit', 'x'), fc.string({ maxLength: 6 }));
   const step = fc.record({
     kind: fc.constantFrom<RunEventType | 'merge'>(...EVENT_TYPES, 'merge'),
@@ -690,6 +700,8 @@ describe('property: any sequence of events and merges', () => {
     optionalText: fc.option(text, { nil: undefined }),
     paths: fc.array(fc.record({ path: text, change: fc.constantFrom(...FILE_CHANGES) }), { maxLength: 3 }),
     by: fc.array(fc.constantFrom(...IDS, ''), { maxLength: 3 }),
+    /** Best of n: an attempt's event is, now and then, a candidate's (0 and 3 are never in a set of two). */
+    candidate: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined, freq: 2 }),
     merge: fc.constantFrom(...MERGE_STATUSES, 'bogus'),
     advanceMs: fc.integer({ min: 0, max: 120_000 }),
   });
@@ -747,6 +759,8 @@ describe('property: any sequence of events and merges', () => {
         return { type, packageId, detail: s.text, resetAt: s.ok ? '2026-01-01T17:00:00.000Z' : null };
       case 'reattached':
         return { type, packageId, startToken: s.ok ? state.packages[packageId]!.startToken ?? s.text : s.text };
+      case 'candidates':
+        return { type, packageId, agents: s.ok ? ['claude-code', 'codex'] : [s.text] };
       case 'followUp':
         return { type, packageId, followUp: s.ok ? REVIEW : { ...(REVIEW as Extract<FollowUp, { kind: 'review' }>), comments: s.paths.map((p) => ({ file: p.path, startLine: 1, endLine: 1, excerpt: '', body: s.text })) } };
       default:
@@ -759,6 +773,18 @@ describe('property: any sequence of events and merges', () => {
     const holder = IDS[s.pkg]!;
     const outcome = (r: RunStateResult) => ({ next: r.ok ? r.state : state, accepted: r.ok });
     if (s.natural) {
+      // A set of candidates goes its own natural way half the time: a queued one starts, a running one exits.
+      const record = state.packages[holder]!;
+      const c = record.candidates?.find((x) => x.status === 'queued' || x.status === 'running');
+      if (c && s.ok && (record.status === 'queued' || record.status === 'running')) {
+        const event: RunEvent =
+          c.status === 'queued'
+            ? { ...START, packageId: holder, candidate: c.candidate, attempt: c.attempts + 1, worktree: `/wt/${c.packageId}` }
+            : { type: 'exited', packageId: holder, candidate: c.candidate, exitCode: s.exitCode, spend: { inputTokens: 1, outputTokens: 1, cachedTokens: 0, costUsd: null } };
+        const r = applyEvent(state, event, now);
+        if (r.ok) candidateMoves.add(event.type);
+        return outcome(r);
+      }
       // Only `succeeded` after a failed step is refused.
       // An interrupted package is re-adopted half the time, reset the other half.
       const status = state.packages[holder]!.status;
@@ -774,7 +800,10 @@ describe('property: any sequence of events and merges', () => {
         return outcome(r);
       }
       default: {
-        const r = applyEvent(state, eventFor(s, s.kind, state), now);
+        const event = eventFor(s, s.kind, state);
+        const asCandidate = s.candidate !== undefined && (CANDIDATE_EVENTS as readonly string[]).includes(s.kind);
+        const r = applyEvent(state, asCandidate ? ({ ...event, candidate: s.candidate } as RunEvent) : event, now);
+        if (asCandidate && r.ok) candidateMoves.add(s.kind);
         if (!r.ok) assert.ok(r.error.message.length > 0);
         return outcome(r);
       }
@@ -812,6 +841,8 @@ describe('property: any sequence of events and merges', () => {
     // The generator is only useful if it drives packages everywhere.
     assert.deepEqual([...reached].sort(), [...PACKAGE_STATUSES].sort());
     assert.deepEqual([...applied].sort(), [...EVENT_TYPES, 'merge'].sort());
+    // And candidates of a set through their own attempts.
+    for (const kind of ['started', 'exited']) assert.ok(candidateMoves.has(kind), `no candidate was ${kind}: ${[...candidateMoves].join(', ')}`);
   });
 });
 

@@ -15,7 +15,7 @@ const func1 = (() => {
 })();
 const pattern4 = new RegExp("^[0-9a-f]{64}$", "u");
 const pattern7 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
-const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
+const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
 const schema44 = {"description":"Where a package stands. awaiting-review: audited and verified, its merge waits for the person's Approve or Request Changes. Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","awaiting-review","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 
@@ -1428,6 +1428,134 @@ return errors === 0;
 }
 validate43.evaluated = {"props":{"at":true,"phase":true,"attempt":true,"for":true},"dynamicProps":false,"dynamicItems":false};
 
+const wrapper0 = {validate: validate21};
+
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate45.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs0 = errors;
+if(!(wrapper0.validate(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? wrapper0.validate.errors : vErrors.concat(wrapper0.validate.errors);
+errors = vErrors.length;
+}
+else {
+var props0 = wrapper0.validate.evaluated.props;
+var items0 = wrapper0.validate.evaluated.items;
+}
+var valid0 = _errs0 === errors;
+if(valid0){
+const _errs1 = errors;
+if(errors === _errs1){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.candidate === undefined) && (missing0 = "candidate")) || ((data.agent === undefined) && (missing0 = "agent"))){
+validate45.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.candidate !== undefined){
+let data0 = data.candidate;
+const _errs3 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate45.errors = [{instancePath:instancePath+"/candidate",schemaPath:"#/allOf/1/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs3){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 8 || isNaN(data0)){
+validate45.errors = [{instancePath:instancePath+"/candidate",schemaPath:"#/allOf/1/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"}];
+return false;
+}
+else {
+if(data0 < 1 || isNaN(data0)){
+validate45.errors = [{instancePath:instancePath+"/candidate",schemaPath:"#/allOf/1/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.agent !== undefined){
+let data1 = data.agent;
+const _errs5 = errors;
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+validate45.errors = [{instancePath:instancePath+"/agent",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate45.errors = [{instancePath:instancePath+"/agent",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.candidates !== undefined){
+const _errs8 = errors;
+validate45.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/allOf/1/properties/candidates/not",keyword:"not",params:{},message:"must NOT be valid"}];
+return false;
+var valid1 = _errs8 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.chosen !== undefined){
+const _errs10 = errors;
+validate45.errors = [{instancePath:instancePath+"/chosen",schemaPath:"#/allOf/1/properties/chosen/not",keyword:"not",params:{},message:"must NOT be valid"}];
+return false;
+var valid1 = _errs10 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate45.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+if(valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.candidate = true;
+props0.agent = true;
+props0.candidates = true;
+props0.chosen = true;
+}
+}
+}
+validate45.errors = vErrors;
+evaluated0.props = props0;
+evaluated0.items = items0;
+return errors === 0;
+}
+validate45.evaluated = {"dynamicProps":true,"dynamicItems":true};
+
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2245,6 +2373,8 @@ props0.revisions = true;
 props0.followUps = true;
 props0.phases = true;
 props0.spend = true;
+props0.candidates = true;
+props0.chosen = true;
 }
 if(data.packageId !== undefined){
 let data25 = data.packageId;
@@ -3952,6 +4082,222 @@ var valid26 = _errs194 === errors;
 else {
 var valid26 = true;
 }
+if(valid26){
+if(data.candidates !== undefined){
+let data75 = data.candidates;
+const _errs212 = errors;
+if(errors === _errs212){
+if(Array.isArray(data75)){
+if(data75.length > 8){
+validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items"}];
+return false;
+}
+else {
+if(data75.length < 2){
+validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+var valid56 = true;
+const len8 = data75.length;
+for(let i9=0; i9<len8; i9++){
+const _errs214 = errors;
+if(!(validate45(data75[i9], {instancePath:instancePath+"/candidates/" + i9,parentData:data75,parentDataProperty:i9,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
+errors = vErrors.length;
+}
+var valid56 = _errs214 === errors;
+if(!valid56){
+break;
+}
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs212 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.chosen !== undefined){
+let data77 = data.chosen;
+const _errs215 = errors;
+const _errs216 = errors;
+let valid57 = false;
+let passing12 = null;
+const _errs217 = errors;
+if(errors === _errs217){
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+let missing4;
+if(((data77.candidate === undefined) && (missing4 = "candidate")) || ((data77.why === undefined) && (missing4 = "why"))){
+const err62 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+else {
+if(data77.candidate !== undefined){
+let data78 = data77.candidate;
+const _errs219 = errors;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err63 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+if(errors === _errs219){
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 8 || isNaN(data78)){
+const err64 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+else {
+if(data78 < 1 || isNaN(data78)){
+const err65 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+}
+}
+var valid58 = _errs219 === errors;
+}
+else {
+var valid58 = true;
+}
+if(valid58){
+if(data77.why !== undefined){
+let data79 = data77.why;
+const _errs221 = errors;
+const _errs222 = errors;
+if(errors === _errs222){
+if(typeof data79 === "string"){
+if(func1(data79) < 1){
+const err66 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+var valid58 = _errs221 === errors;
+}
+else {
+var valid58 = true;
+}
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+var _valid18 = _errs217 === errors;
+if(_valid18){
+valid57 = true;
+passing12 = 0;
+var props11 = {};
+props11.candidate = true;
+props11.why = true;
+}
+const _errs224 = errors;
+if(data77 !== null){
+const err69 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+var _valid18 = _errs224 === errors;
+if(_valid18 && valid57){
+valid57 = false;
+passing12 = [passing12, 1];
+}
+else {
+if(_valid18){
+valid57 = true;
+passing12 = 1;
+}
+}
+if(!valid57){
+const err70 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf",keyword:"oneOf",params:{passingSchemas: passing12},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+validate21.errors = vErrors;
+return false;
+}
+else {
+errors = _errs216;
+if(vErrors !== null){
+if(_errs216){
+vErrors.length = _errs216;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs215 === errors;
+}
+else {
+var valid26 = true;
+}
+}
+}
 }
 }
 }
@@ -3996,12 +4342,12 @@ return errors === 0;
 }
 validate21.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema72 = {"description":"One package's merge into the integration branch.","type":"object","required":["status","files","commit"],"properties":{"status":{"description":"pending: not merged yet; merged; conflict: the merge-tree pre-check found conflicts (the package and its dependents stop); skipped: nothing to merge (e.g. mode: shared).","enum":["pending","merged","conflict","skipped"]},"files":{"description":"merged: the files it brought; conflict: the conflicting files. Repo-relative, forward slashes.","type":"array","items":{"$ref":"#/$defs/nonEmptyString"}},"commit":{"description":"The merge commit on the integration branch, or null.","$ref":"#/$defs/nullableString"}}};
+const schema75 = {"description":"One package's merge into the integration branch.","type":"object","required":["status","files","commit"],"properties":{"status":{"description":"pending: not merged yet; merged; conflict: the merge-tree pre-check found conflicts (the package and its dependents stop); skipped: nothing to merge (e.g. mode: shared).","enum":["pending","merged","conflict","skipped"]},"files":{"description":"merged: the files it brought; conflict: the conflicting files. Repo-relative, forward slashes.","type":"array","items":{"$ref":"#/$defs/nonEmptyString"}},"commit":{"description":"The merge commit on the integration branch, or null.","$ref":"#/$defs/nullableString"}}};
 
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate46.evaluated;
+const evaluated0 = validate48.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4012,7 +4358,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.status === undefined) && (missing0 = "status")) || ((data.files === undefined) && (missing0 = "files"))) || ((data.commit === undefined) && (missing0 = "commit"))){
-validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4020,7 +4366,7 @@ if(data.status !== undefined){
 let data0 = data.status;
 const _errs1 = errors;
 if(!((((data0 === "pending") || (data0 === "merged")) || (data0 === "conflict")) || (data0 === "skipped"))){
-validate46.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema72.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate48.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema75.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4043,12 +4389,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-validate46.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate48.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate48.errors = [{instancePath:instancePath+"/files/" + i0,schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4059,7 +4405,7 @@ break;
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate48.errors = [{instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -4085,21 +4431,21 @@ var valid0 = true;
 }
 }
 else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate46.errors = vErrors;
+validate48.errors = vErrors;
 return errors === 0;
 }
-validate46.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
+validate48.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema74 = {"description":"The integration branch.","type":"object","required":["branch","worktree","baseSha","tipSha"],"properties":{"branch":{"description":"Its name, waves/<feature>/_integration.","$ref":"#/$defs/nonEmptyString"},"worktree":{"description":"Absolute path of its worktree.","$ref":"#/$defs/nonEmptyString"},"baseSha":{"description":"The commit it was created from.","$ref":"#/$defs/nonEmptyString"},"tipSha":{"description":"Its current tip.","$ref":"#/$defs/nonEmptyString"},"guard":{"description":"The integration guard: its checks of the branch as packages land, its state, the last green tip and the package blamed for a red one. Absent: no guard in this run.","type":"object","required":["status","greenTip","checks","blamed"],"properties":{"status":{"description":"unknown (nothing checked yet), checking, green, red, base-red (red before any package: nobody blamed), or off (turned off when the run was taken up again: nothing more checked or held).","enum":["unknown","checking","green","red","base-red","off"]},"greenTip":{"description":"The last commit every check passed on; null: none yet.","oneOf":[{"$ref":"#/$defs/nonEmptyString"},{"type":"null"}]},"checks":{"description":"Each check run, oldest first (at most 200).","type":"array","maxItems":200,"items":{"type":"object","required":["command","tip","ok","purpose","at","ms"],"properties":{"command":{"description":"The command (the first that failed, or all of them).","type":"string"},"tip":{"description":"The commit checked.","$ref":"#/$defs/nonEmptyString"},"ok":{"description":"Whether it passed.","type":"boolean"},"purpose":{"description":"base (before any merge), tip (the newest merges), bisect (one merge of a red range).","enum":["base","tip","bisect"]},"at":{"description":"When it started.","$ref":"#/$defs/timestamp"},"ms":{"description":"How long it took.","type":"number","minimum":0}}}},"blamed":{"description":"The package whose merge turned the branch red (until it is green again); null: none.","oneOf":[{"type":"object","required":["packageId","command","tip","at"],"properties":{"packageId":{"description":"The package.","$ref":"#/$defs/nonEmptyString"},"command":{"description":"The check it broke.","type":"string"},"tip":{"description":"The red tip.","$ref":"#/$defs/nonEmptyString"},"at":{"description":"When it was blamed.","$ref":"#/$defs/timestamp"},"output":{"description":"The end of what the failing check printed (at most 4,000 characters).","type":"string","maxLength":4000},"outcome":{"description":"What became of the blame: sent (the failure went to its agent as a follow-up attempt), no-retry (its retry budget is spent: the person decides), not-landed (its work is not merged as it stands: running again, or failed). Absent in states written before it was kept.","enum":["sent","no-retry","not-landed"]}}},{"type":"null"}]}}}}};
+const schema77 = {"description":"The integration branch.","type":"object","required":["branch","worktree","baseSha","tipSha"],"properties":{"branch":{"description":"Its name, waves/<feature>/_integration.","$ref":"#/$defs/nonEmptyString"},"worktree":{"description":"Absolute path of its worktree.","$ref":"#/$defs/nonEmptyString"},"baseSha":{"description":"The commit it was created from.","$ref":"#/$defs/nonEmptyString"},"tipSha":{"description":"Its current tip.","$ref":"#/$defs/nonEmptyString"},"guard":{"description":"The integration guard: its checks of the branch as packages land, its state, the last green tip and the package blamed for a red one. Absent: no guard in this run.","type":"object","required":["status","greenTip","checks","blamed"],"properties":{"status":{"description":"unknown (nothing checked yet), checking, green, red, base-red (red before any package: nobody blamed), or off (turned off when the run was taken up again: nothing more checked or held).","enum":["unknown","checking","green","red","base-red","off"]},"greenTip":{"description":"The last commit every check passed on; null: none yet.","oneOf":[{"$ref":"#/$defs/nonEmptyString"},{"type":"null"}]},"checks":{"description":"Each check run, oldest first (at most 200).","type":"array","maxItems":200,"items":{"type":"object","required":["command","tip","ok","purpose","at","ms"],"properties":{"command":{"description":"The command (the first that failed, or all of them).","type":"string"},"tip":{"description":"The commit checked.","$ref":"#/$defs/nonEmptyString"},"ok":{"description":"Whether it passed.","type":"boolean"},"purpose":{"description":"base (before any merge), tip (the newest merges), bisect (one merge of a red range).","enum":["base","tip","bisect"]},"at":{"description":"When it started.","$ref":"#/$defs/timestamp"},"ms":{"description":"How long it took.","type":"number","minimum":0}}}},"blamed":{"description":"The package whose merge turned the branch red (until it is green again); null: none.","oneOf":[{"type":"object","required":["packageId","command","tip","at"],"properties":{"packageId":{"description":"The package.","$ref":"#/$defs/nonEmptyString"},"command":{"description":"The check it broke.","type":"string"},"tip":{"description":"The red tip.","$ref":"#/$defs/nonEmptyString"},"at":{"description":"When it was blamed.","$ref":"#/$defs/timestamp"},"output":{"description":"The end of what the failing check printed (at most 4,000 characters).","type":"string","maxLength":4000},"outcome":{"description":"What became of the blame: sent (the failure went to its agent as a follow-up attempt), no-retry (its retry budget is spent: the person decides), not-landed (its work is not merged as it stands: running again, or failed). Absent in states written before it was kept.","enum":["sent","no-retry","not-landed"]}}},{"type":"null"}]}}}}};
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate49.evaluated;
+const evaluated0 = validate51.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4110,7 +4456,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.branch === undefined) && (missing0 = "branch")) || ((data.worktree === undefined) && (missing0 = "worktree"))) || ((data.baseSha === undefined) && (missing0 = "baseSha"))) || ((data.tipSha === undefined) && (missing0 = "tipSha"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4121,12 +4467,12 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-validate49.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate51.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/branch",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4143,12 +4489,12 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-validate49.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate51.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/worktree",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4165,12 +4511,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-validate49.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate51.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/baseSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4187,12 +4533,12 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data3 === "string"){
 if(func1(data3) < 1){
-validate49.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate51.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/tipSha",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4209,7 +4555,7 @@ if(errors === _errs13){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if(((((data4.status === undefined) && (missing1 = "status")) || ((data4.greenTip === undefined) && (missing1 = "greenTip"))) || ((data4.checks === undefined) && (missing1 = "checks"))) || ((data4.blamed === undefined) && (missing1 = "blamed"))){
-validate49.errors = [{instancePath:instancePath+"/guard",schemaPath:"#/properties/guard/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate51.errors = [{instancePath:instancePath+"/guard",schemaPath:"#/properties/guard/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4217,7 +4563,7 @@ if(data4.status !== undefined){
 let data5 = data4.status;
 const _errs15 = errors;
 if(!((((((data5 === "unknown") || (data5 === "checking")) || (data5 === "green")) || (data5 === "red")) || (data5 === "base-red")) || (data5 === "off"))){
-validate49.errors = [{instancePath:instancePath+"/guard/status",schemaPath:"#/properties/guard/properties/status/enum",keyword:"enum",params:{allowedValues: schema74.properties.guard.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate51.errors = [{instancePath:instancePath+"/guard/status",schemaPath:"#/properties/guard/properties/status/enum",keyword:"enum",params:{allowedValues: schema77.properties.guard.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid5 = _errs15 === errors;
@@ -4294,7 +4640,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate49.errors = vErrors;
+validate51.errors = vErrors;
 return false;
 }
 else {
@@ -4320,7 +4666,7 @@ const _errs23 = errors;
 if(errors === _errs23){
 if(Array.isArray(data7)){
 if(data7.length > 200){
-validate49.errors = [{instancePath:instancePath+"/guard/checks",schemaPath:"#/properties/guard/properties/checks/maxItems",keyword:"maxItems",params:{limit: 200},message:"must NOT have more than 200 items"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks",schemaPath:"#/properties/guard/properties/checks/maxItems",keyword:"maxItems",params:{limit: 200},message:"must NOT have more than 200 items"}];
 return false;
 }
 else {
@@ -4333,14 +4679,14 @@ if(errors === _errs25){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 let missing2;
 if(((((((data8.command === undefined) && (missing2 = "command")) || ((data8.tip === undefined) && (missing2 = "tip"))) || ((data8.ok === undefined) && (missing2 = "ok"))) || ((data8.purpose === undefined) && (missing2 = "purpose"))) || ((data8.at === undefined) && (missing2 = "at"))) || ((data8.ms === undefined) && (missing2 = "ms"))){
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0,schemaPath:"#/properties/guard/properties/checks/items/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0,schemaPath:"#/properties/guard/properties/checks/items/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
 if(data8.command !== undefined){
 const _errs27 = errors;
 if(typeof data8.command !== "string"){
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/command",schemaPath:"#/properties/guard/properties/checks/items/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/command",schemaPath:"#/properties/guard/properties/checks/items/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid9 = _errs27 === errors;
@@ -4356,12 +4702,12 @@ const _errs30 = errors;
 if(errors === _errs30){
 if(typeof data10 === "string"){
 if(func1(data10) < 1){
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/tip",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/tip",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/tip",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/tip",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4374,7 +4720,7 @@ if(valid9){
 if(data8.ok !== undefined){
 const _errs32 = errors;
 if(typeof data8.ok !== "boolean"){
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ok",schemaPath:"#/properties/guard/properties/checks/items/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ok",schemaPath:"#/properties/guard/properties/checks/items/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid9 = _errs32 === errors;
@@ -4387,7 +4733,7 @@ if(data8.purpose !== undefined){
 let data12 = data8.purpose;
 const _errs34 = errors;
 if(!(((data12 === "base") || (data12 === "tip")) || (data12 === "bisect"))){
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/purpose",schemaPath:"#/properties/guard/properties/checks/items/properties/purpose/enum",keyword:"enum",params:{allowedValues: schema74.properties.guard.properties.checks.items.properties.purpose.enum},message:"must be equal to one of the allowed values"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/purpose",schemaPath:"#/properties/guard/properties/checks/items/properties/purpose/enum",keyword:"enum",params:{allowedValues: schema77.properties.guard.properties.checks.items.properties.purpose.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid9 = _errs34 === errors;
@@ -4404,12 +4750,12 @@ if(errors === _errs36){
 if(errors === _errs36){
 if(typeof data13 === "string"){
 if(!pattern7.test(data13)){
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4426,12 +4772,12 @@ const _errs38 = errors;
 if(errors === _errs38){
 if((typeof data14 == "number") && (isFinite(data14))){
 if(data14 < 0 || isNaN(data14)){
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ms",schemaPath:"#/properties/guard/properties/checks/items/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ms",schemaPath:"#/properties/guard/properties/checks/items/properties/ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ms",schemaPath:"#/properties/guard/properties/checks/items/properties/ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/ms",schemaPath:"#/properties/guard/properties/checks/items/properties/ms/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -4448,7 +4794,7 @@ var valid9 = true;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/guard/checks/" + i0,schemaPath:"#/properties/guard/properties/checks/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0,schemaPath:"#/properties/guard/properties/checks/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4460,7 +4806,7 @@ break;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/guard/checks",schemaPath:"#/properties/guard/properties/checks/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks",schemaPath:"#/properties/guard/properties/checks/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -4650,7 +4996,7 @@ if(data15.outcome !== undefined){
 let data21 = data15.outcome;
 const _errs57 = errors;
 if(!(((data21 === "sent") || (data21 === "no-retry")) || (data21 === "not-landed"))){
-const err14 = {instancePath:instancePath+"/guard/blamed/outcome",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/properties/outcome/enum",keyword:"enum",params:{allowedValues: schema74.properties.guard.properties.blamed.oneOf[0].properties.outcome.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/guard/blamed/outcome",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/properties/outcome/enum",keyword:"enum",params:{allowedValues: schema77.properties.guard.properties.blamed.oneOf[0].properties.outcome.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4725,7 +5071,7 @@ else {
 vErrors.push(err17);
 }
 errors++;
-validate49.errors = vErrors;
+validate51.errors = vErrors;
 return false;
 }
 else {
@@ -4750,7 +5096,7 @@ var valid5 = true;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/guard",schemaPath:"#/properties/guard/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate51.errors = [{instancePath:instancePath+"/guard",schemaPath:"#/properties/guard/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4766,20 +5112,20 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate49.errors = vErrors;
+validate51.errors = vErrors;
 return errors === 0;
 }
-validate49.evaluated = {"props":{"branch":true,"worktree":true,"baseSha":true,"tipSha":true,"guard":true},"dynamicProps":false,"dynamicItems":false};
+validate51.evaluated = {"props":{"branch":true,"worktree":true,"baseSha":true,"tipSha":true,"guard":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate51.evaluated;
+const evaluated0 = validate53.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4790,7 +5136,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.runId === undefined) && (missing0 = "runId")) || ((data.createdAt === undefined) && (missing0 = "createdAt"))) || ((data.endedAt === undefined) && (missing0 = "endedAt"))) || ((data.planHash === undefined) && (missing0 = "planHash"))) || ((data.counts === undefined) && (missing0 = "counts"))) || ((data.archive === undefined) && (missing0 = "archive"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4801,12 +5147,12 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-validate51.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate53.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate53.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4824,12 +5170,12 @@ if(errors === _errs5){
 if(errors === _errs5){
 if(typeof data1 === "string"){
 if(!pattern7.test(data1)){
-validate51.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+validate53.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate53.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4848,12 +5194,12 @@ if(errors === _errs8){
 if(errors === _errs8){
 if(typeof data2 === "string"){
 if(!pattern7.test(data2)){
-validate51.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+validate53.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate53.errors = [{instancePath:instancePath+"/endedAt",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -4931,7 +5277,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate51.errors = vErrors;
+validate53.errors = vErrors;
 return false;
 }
 else {
@@ -4978,7 +5324,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate51.errors = vErrors;
+validate53.errors = vErrors;
 return false;
 break;
 }
@@ -4988,13 +5334,13 @@ for(const key1 in data4){
 let data5 = data4[key1];
 const _errs21 = errors;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate51.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate53.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs21){
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 1 || isNaN(data5)){
-validate51.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate53.errors = [{instancePath:instancePath+"/counts/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/counts/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -5007,7 +5353,7 @@ break;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/counts",schemaPath:"#/properties/counts/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate53.errors = [{instancePath:instancePath+"/counts",schemaPath:"#/properties/counts/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -5024,12 +5370,12 @@ const _errs24 = errors;
 if(errors === _errs24){
 if(typeof data6 === "string"){
 if(func1(data6) < 1){
-validate51.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate53.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate53.errors = [{instancePath:instancePath+"/archive",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -5046,14 +5392,14 @@ var valid0 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate51.errors = vErrors;
+validate53.errors = vErrors;
 return errors === 0;
 }
-validate51.evaluated = {"props":{"runId":true,"createdAt":true,"endedAt":true,"planHash":true,"counts":true,"archive":true},"dynamicProps":false,"dynamicItems":false};
+validate53.evaluated = {"props":{"runId":true,"createdAt":true,"endedAt":true,"planHash":true,"counts":true,"archive":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -5463,8 +5809,8 @@ break;
 if(valid9){
 for(const key3 in data14){
 const _errs40 = errors;
-if(!(validate46(data14[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data14,parentDataProperty:key3,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
+if(!(validate48(data14[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data14,parentDataProperty:key3,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
 errors = vErrors.length;
 }
 var valid10 = _errs40 === errors;
@@ -5492,8 +5838,8 @@ const _errs42 = errors;
 let valid11 = false;
 let passing1 = null;
 const _errs43 = errors;
-if(!(validate49(data16, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate51(data16, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs43 === errors;
@@ -5588,8 +5934,8 @@ var valid12 = true;
 const len0 = data18.length;
 for(let i0=0; i0<len0; i0++){
 const _errs50 = errors;
-if(!(validate51(data18[i0], {instancePath:instancePath+"/history/" + i0,parentData:data18,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+if(!(validate53(data18[i0], {instancePath:instancePath+"/history/" + i0,parentData:data18,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
 }
 var valid12 = _errs50 === errors;

@@ -1,0 +1,100 @@
+/**
+ * Best of n in the run state (ADR 0031): a package's set of candidates, each an attempt with a
+ * record of its own (`CandidateRunRecord`), moved by the reducer's own rules when an event
+ * carries `candidate`. What a set is made of, which records are green, and what the package
+ * takes from the one chosen. Pure.
+ */
+import type { CandidateRunRecord, PackageRunRecord } from './runState';
+import { createPackageRecord } from './runStateInit';
+
+/** The most candidates one package may have. */
+export const MAX_CANDIDATES = 8;
+
+/** The attempt events a candidate has (the package's own life — ready, queued, blocked, reset, merge — is the package's). */
+export const CANDIDATE_EVENTS = [
+  'started',
+  'exited',
+  'needsInput',
+  'inputResumed',
+  'audited',
+  'verificationResult',
+  'failed',
+  'scopeViolation',
+  'cancelled',
+  'usageLimit',
+  'interrupted',
+  'reattached',
+] as const;
+
+/** Candidate `k`'s key (its tree, branch and attempt folder are named by it): the package's id for 1 — the package's own — `<package>.c<k>` else. A package id cannot hold `.`. */
+export function candidateKey(packageId: string, k: number): string {
+  return k === 1 ? packageId : `${packageId}.c${k}`;
+}
+
+/** The package and candidate number a key names, or null for a package's own id. */
+export function candidateOfKey(key: string): { packageId: string; candidate: number } | null {
+  const m = /^(.+)\.c([2-8])$/.exec(key);
+  return m ? { packageId: m[1]!, candidate: Number(m[2]) } : null;
+}
+
+/** Audited and verified, nothing outside its scope: a candidate that may go on. */
+export function isGreen(record: CandidateRunRecord): boolean {
+  if (record.status !== 'verifying' || !record.headSha || record.scopeViolations.length > 0) return false;
+  const latest = new Map(record.verification.map((v) => [v.step, v.ok]));
+  return [...latest.values()].every(Boolean);
+}
+
+/** The fields of an attempt a record keeps across sets (`reset` keeps them too): where its work is. */
+const KEPT = ['worktree', 'branch', 'baseSha', 'headSha', 'logFile', 'resultFile', 'host'] as const;
+
+function kept(from: PackageRunRecord | CandidateRunRecord | undefined): Partial<PackageRunRecord> {
+  const out: Partial<PackageRunRecord> = {};
+  if (!from) return out;
+  for (const k of KEPT) if (from[k] !== undefined) (out as Record<string, unknown>)[k] = from[k];
+  return out;
+}
+
+/**
+ * A new set for `record` (queued): candidate k runs `agents[k-1]`, queued, its attempt count the
+ * package's. Candidate k keeps the fields of the last set's candidate k (its branch's committed
+ * work is not redone); the first set's candidate 1, the package's own.
+ */
+export function newSet(record: PackageRunRecord, agents: readonly string[]): CandidateRunRecord[] {
+  return agents.map((agent, i) => {
+    const k = i + 1;
+    const before = record.candidates?.find((c) => c.candidate === k) ?? (k === 1 ? record : undefined);
+    return { ...createPackageRecord(candidateKey(record.packageId, k)), candidate: k, agent, status: 'queued', attempts: record.attempts, ...kept(before) };
+  });
+}
+
+/** What the package takes from the candidate chosen: its attempt, to be merged as the package's. */
+export function takeChosen(record: PackageRunRecord, chosen: CandidateRunRecord): PackageRunRecord {
+  return {
+    ...record,
+    ...kept(chosen),
+    startToken: chosen.startToken,
+    pid: chosen.pid,
+    exitCode: chosen.exitCode,
+    signal: chosen.signal,
+    verification: chosen.verification,
+    changedFiles: chosen.changedFiles,
+    scopeViolations: [],
+    lastError: null,
+  };
+}
+
+/** What is wrong with a record's candidates (the state's invariants); [] when nothing. */
+export function candidateProblems(id: string, record: PackageRunRecord): string[] {
+  const problems: string[] = [];
+  const list = record.candidates ?? [];
+  const seen = new Set<number>();
+  for (const [i, c] of list.entries()) {
+    const at = `packages["${id}"].candidates[${i}]`;
+    if (!Number.isInteger(c.candidate) || c.candidate < 1 || c.candidate > MAX_CANDIDATES) problems.push(`${at}.candidate must be 1 … ${MAX_CANDIDATES}`);
+    else if (seen.has(c.candidate)) problems.push(`${at}: candidate ${c.candidate} is listed twice`);
+    else if (c.packageId !== candidateKey(id, c.candidate)) problems.push(`${at}.packageId is "${c.packageId}", not "${candidateKey(id, c.candidate)}"`);
+    seen.add(c.candidate);
+  }
+  if (record.chosen && !seen.has(record.chosen.candidate)) problems.push(`packages["${id}"].chosen names candidate ${record.chosen.candidate}, which it does not have`);
+  return problems;
+}
