@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { customProfile, type AgentProfile } from '../../src/core/agents/agentProfiles';
-import { RunEngine, type EngineEvent, type EngineOptions } from '../../src/engine/run/engine';
+import { RunEngine, type EngineEvent, type EngineOptions, type RunOutcome } from '../../src/engine/run/engine';
 import { runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
 import { git, gitEnv, makeRepo, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
@@ -28,6 +28,8 @@ export interface TestPackage {
   commands?: string[];
   /** The plan's `task_type` (`integrate` marks the integration package the guard's checks come from). */
   taskType?: string;
+  /** Best of n: its `inputs.waves` (`candidates`, `candidate_agents`, `pick`). */
+  candidates?: { count?: number; agents?: string[]; pick?: string };
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -52,6 +54,12 @@ export function planYaml(featureId: string, packages: readonly TestPackage[]): s
     }
     if (p.timeoutMinutes !== undefined) out.push(`    timeout_minutes: ${p.timeoutMinutes}`);
     if (p.retryBudget !== undefined) out.push(`    retry_budget: ${p.retryBudget}`);
+    if (p.candidates) {
+      out.push('    inputs:', '      waves:');
+      if (p.candidates.count !== undefined) out.push(`        candidates: ${p.candidates.count}`);
+      if (p.candidates.agents) out.push(`        candidate_agents: [${p.candidates.agents.map(q).join(', ')}]`);
+      if (p.candidates.pick) out.push(`        pick: ${q(p.candidates.pick)}`);
+    }
   }
   return out.join('\n') + '\n';
 }
@@ -105,6 +113,18 @@ export async function engineFor(
   const events: EngineEvent[] = [];
   engine.events((e) => events.push(e));
   return { engine, events };
+}
+
+/** A whole run of `planFile` (`run` options: `resume`), the engine disposed after; its outcome and events. */
+export async function runToEnd(planFile: string, runnerScript: string, extra: Partial<EngineOptions> = {}, run: { resume?: boolean } = {}, meanwhile?: () => void): Promise<{ outcome: RunOutcome; events: EngineEvent[] }> {
+  const { engine, events } = await engineFor(planFile, runnerScript, extra);
+  try {
+    const done = engine.run(run);
+    meanwhile?.();
+    return { outcome: await done, events };
+  } finally {
+    engine.dispose();
+  }
 }
 
 /**

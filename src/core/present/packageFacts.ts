@@ -42,6 +42,23 @@ export interface FactsRecord {
   revisions?: number;
   followUps?: readonly { kind: string; at: string; attempt: number }[];
   followUp?: FollowUp | null;
+  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen'> & { candidate: number; agent: string })[];
+  chosen?: { candidate: number; why: string } | null;
+}
+
+/** One candidate of a package (best of n): how its attempt went. */
+export interface CandidateFacts {
+  candidate: number;
+  agent: string;
+  status: string;
+  branch: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+  lastError: string | null;
+  spend: Spend | null;
+  changedFiles: number;
+  /** It went on as the package's attempt. */
+  chosen: boolean;
 }
 
 /** The run-state parts the facts are read from: the package's record, its merge, the integration guard's blame. */
@@ -97,6 +114,9 @@ export interface PackageFacts {
   followUp: PendingFollowUp | null;
   /** The integration guard holds its merge to blame for the red integration branch (#34): the check and the red tip; null: not blamed. */
   blamed: { command: string; tip: string; at: string } | null;
+  /** Best of n: its last set's candidates, and why the one that went on was chosen; [] and null without. */
+  candidates: CandidateFacts[];
+  chosenWhy: string | null;
 }
 
 function time(iso: string | null | undefined): number | null {
@@ -112,15 +132,13 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
   const record = own(state.packages, id);
   if (!record) throw new RangeError(`The run has no package ${id}`);
   const blame = state.integration?.guard?.blamed;
-  const start = time(record.startedAt);
-  const end = time(record.endedAt);
   return {
     id,
     status: record.status,
     attempts: record.attempts,
     startedAt: record.startedAt,
     endedAt: record.endedAt,
-    durationMs: start !== null && end !== null && end >= start ? end - start : null,
+    durationMs: durationOf(record.startedAt, record.endedAt),
     exitCode: record.exitCode,
     signal: record.signal ?? null,
     lastError: record.lastError,
@@ -142,7 +160,35 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
     followUps: (record.followUps ?? []).map((f) => ({ kind: f.kind, at: f.at, attempt: f.attempt })),
     followUp: pendingFollowUp(record.followUp ?? null),
     blamed: blame && blame.packageId === id ? { command: blame.command, tip: blame.tip, at: blame.at } : null,
+    candidates: (record.candidates ?? []).map((c) => ({
+      candidate: c.candidate,
+      agent: c.agent,
+      status: c.status,
+      branch: c.branch ?? null,
+      durationMs: durationOf(c.startedAt, c.endedAt),
+      exitCode: c.exitCode,
+      lastError: c.lastError,
+      spend: c.spend ?? null,
+      changedFiles: (c.changedFiles ?? []).length,
+      chosen: record.chosen?.candidate === c.candidate,
+    })),
+    chosenWhy: record.chosen?.why ?? null,
   };
+}
+
+function durationOf(startedAt: string | null, endedAt: string | null): number | null {
+  const start = time(startedAt);
+  const end = time(endedAt);
+  return start !== null && end !== null && end >= start ? end - start : null;
+}
+
+/** A package's candidates, a line each: `a: candidate 2 (codex) cancelled: …`, the one that went on marked with why. */
+export function candidateLines(p: Pick<PackageFacts, 'id' | 'candidates' | 'chosenWhy'>): string[] {
+  return p.candidates.map((c) => {
+    const went = c.chosen ? ` — went on: ${p.chosenWhy ?? 'chosen'}` : '';
+    const took = c.durationMs === null ? '' : ` in ${formatElapsed(c.durationMs)}`;
+    return `${p.id}: candidate ${c.candidate} (${c.agent}) ${c.status}${took}${c.lastError && !c.chosen ? `: ${c.lastError}` : ''}${went}`;
+  });
 }
 
 function pendingFollowUp(f: FollowUp | null): PendingFollowUp | null {
@@ -226,6 +272,8 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
       ),
     );
   }
+  // Best of n: each package's candidates, and which went on.
+  for (const p of packages) lines.push(...candidateLines(p));
   // What the walls refused each package's last attempt (#32).
   for (const p of packages) if (p.refused.length) lines.push(`${p.id}: ${refusedLine(p.refused, undefined, p.refusedRegistries)}`);
   // Its review and follow-ups (#33, #34): what `waves review` and the report say of it too.

@@ -16,7 +16,7 @@ import { covers } from '../plan/glob';
 import { mergeResults, type MergedResults, type ResultReadout } from '../run/resultRecord';
 import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { refusedLine } from './runStatusText';
-import { packageFacts, type FactsRecord } from './packageFacts';
+import { candidateLines, packageFacts, type CandidateFacts, type FactsRecord } from './packageFacts';
 import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from '../run/forecast';
 import { criticalPath, formatDuration } from '../run/runTime';
 import { guardStuck, guardText, guardTimeMs } from '../run/integrationGuard';
@@ -104,6 +104,9 @@ export interface ReportPackage {
   revisions: number;
   /** The follow-ups it was sent (#33 review comments, #34 a broken integration check), oldest first, with the attempt that carried each. */
   followUps: { kind: string; at: string; attempt: number }[];
+  /** Best of n: its last set's candidates (agent, result, time, spend), and why the one that went on was; absent without. */
+  candidates?: CandidateFacts[];
+  chosenWhy?: string | null;
 }
 
 export interface RunMetrics {
@@ -188,6 +191,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
       refusedRegistries: facts?.refusedRegistries ?? [],
       revisions: facts?.revisions ?? 0,
       followUps: facts?.followUps ?? [],
+      ...(facts?.candidates.length ? { candidates: facts.candidates, chosenWhy: facts.chosenWhy } : {}),
     });
   }
   const counts: Record<string, number> = {};
@@ -418,6 +422,8 @@ function markdown(r: RunReportJson): string {
     if (p.claimedNotChanged.length) notes.push(`its record lists files it did not change: ${p.claimedNotChanged.join(', ')}`);
     if (p.refused.length) notes.push(refusedLine(p.refused, undefined, p.refusedRegistries));
     if (p.revisions) notes.push(`${p.revisions} review revision${p.revisions === 1 ? '' : 's'}`);
+    // Best of n: each candidate, and why the one that went on was chosen.
+    if (p.candidates) notes.push(...candidateLines({ id: p.id, candidates: p.candidates, chosenWhy: p.chosenWhy ?? null }).map((l) => l.slice(p.id.length + 2)));
     notes.push(...p.resultWarnings);
     out.push(
       `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,

@@ -37,6 +37,21 @@ export function candidateOfKey(key: string): { packageId: string; candidate: num
   return m ? { packageId: m[1]!, candidate: Number(m[2]) } : null;
 }
 
+/** The port range index of candidate `k` of the package at `index` of `size`: candidate 1 the package's own, the others past every package's. */
+export function portIndexOf(index: number, k: number, size: number): number {
+  return k === 1 ? index : size + index * (MAX_CANDIDATES - 1) + (k - 2);
+}
+
+/** A package's candidates still under way (queued, running, verifying). */
+export function liveCandidates(record: PackageRunRecord): CandidateRunRecord[] {
+  return (record.candidates ?? []).filter((c) => c.status === 'queued' || c.status === 'running' || c.status === 'verifying');
+}
+
+/** Whether the package's attempt now is a set of candidates none of which went on yet (its own record runs no runner). */
+export function setUnderWay(record: PackageRunRecord): boolean {
+  return !record.chosen && liveCandidates(record).length > 0 && (record.status === 'queued' || record.status === 'running');
+}
+
 /** Audited and verified, nothing outside its scope: a candidate that may go on. */
 export function isGreen(record: CandidateRunRecord): boolean {
   if (record.status !== 'verifying' || !record.headSha || record.scopeViolations.length > 0) return false;

@@ -87,6 +87,8 @@ function clearOutcome(record: PackageRunRecord): PackageRunRecord {
     blockedBy: [],
     lastError: null,
     ...(record.usageLimit ? { usageLimit: null } : {}),
+    // The candidate that went on belongs to the attempt that chose it.
+    ...(record.chosen ? { chosen: null } : {}),
   };
 }
 

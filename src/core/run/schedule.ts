@@ -14,6 +14,7 @@ import { acquireLocks, canonicalLockKey, emptyLockTable, releaseLocks, type Lock
 import { applyEvent } from './runStateReducer';
 import { createRunState } from './runStateInit';
 import { isActive, isTerminal, retriesSpent, type PackageStatus, type RunEvent, type RunState } from './runState';
+import { liveCandidates, setUnderWay } from './candidates';
 
 export interface SchedPackage {
   id: string;
@@ -33,6 +34,8 @@ export interface SchedPackage {
   retryBudget: number;
   /** Lock time to live for the engine's `acquireLocks` (null = until released). Not used by `schedule()`. */
   lockTtlMs?: number | null;
+  /** The slots of the cap it takes when it starts: its candidates (best of n); default 1. */
+  slots?: number;
 }
 
 export type ScheduleMode = 'eager' | 'barrier';
@@ -200,8 +203,10 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   }
 
   // 3. Starts.
+  // A set of candidates under way (best of n) takes a slot for each candidate still live.
   let active = 0;
-  for (const record of Object.values(state.packages)) if (isActive(status.get(record.packageId) ?? record.status)) active++;
+  for (const record of Object.values(state.packages)) if (isActive(status.get(record.packageId) ?? record.status)) active += setUnderWay(record) ? liveCandidates(record).length : 1;
+  let starting = 0;
   let barrierWave = Infinity;
   if (input.mode === 'barrier') {
     for (const p of packages) if (inScope(p.id) && !isTerminal(statusOf(p.id))) barrierWave = Math.min(barrierWave, p.wave);
@@ -215,7 +220,9 @@ export function schedule(input: ScheduleInput): ScheduleResult {
       waiting.push({ packageId: p.id, reason: 'barrier' });
       continue;
     }
-    if (active + start.length >= cap) {
+    // A set larger than the cap (refused at the start) still starts once nothing else runs.
+    const need = Math.max(1, p.slots ?? 1);
+    if (active + starting + need > cap && (active + starting > 0 || need <= cap)) {
       waiting.push({ packageId: p.id, reason: 'cap' });
       continue;
     }
@@ -233,6 +240,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     }
     table = taken.table;
     start.push(p.id);
+    starting += need;
   }
 
   // A lock wait ends when another feature releases, or an active package of this one ends.

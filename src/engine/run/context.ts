@@ -15,7 +15,9 @@ import { readPlanArtifacts, planHash } from '../plan';
 import path from 'node:path';
 import { readResultRecord, type ResultReadout } from '../../core/run/resultRecord';
 import type { PlanAnalysis } from '../../core/plan/analyze';
-import type { AgentProfile } from '../../core/agents/agentProfiles';
+import { presetProfile, type AgentProfile } from '../../core/agents/agentProfiles';
+import { candidateKey } from '../../core/run/candidates';
+import { candidateSetOf, type CandidateSet } from '../../core/plan/candidateSet';
 import { Emitter } from '../../core/util/events';
 import { LockTableStore } from '../../store/lockTableStore';
 import type { LockStore } from '../coordinator';
@@ -69,7 +71,7 @@ export class RunContext {
     readonly executor: Executor,
   ) {
     // The hash of the text as read (a byte-order mark included): what the loop compares the file with.
-    this.plan = { analysis, sched: schedPackagesFromAnalysis(analysis), hash: options.planText?.hash ?? planHash(analysis.text) };
+    this.plan = { analysis, sched: this.schedOf(analysis), hash: options.planText?.hash ?? planHash(analysis.text) };
     const { machine, person } = thisDriver();
     this.driver = { machine, person };
     const cap = Math.max(1, Math.floor(options.maxParallel ?? DEFAULT_MAX_PARALLEL));
@@ -106,9 +108,19 @@ export class RunContext {
     return this.plan.hash;
   }
 
+  /** The schedule's packages of an analysis: a package with a set of candidates (best of n) takes a slot for each. */
+  private schedOf(analysis: PlanAnalysis): SchedPackage[] {
+    const byId = new Map(analysis.plan.packages.map((p) => [p.id, p]));
+    return schedPackagesFromAnalysis(analysis).map((sp) => {
+      const pkg = byId.get(sp.id);
+      const set = pkg ? this.setOf(pkg) : null;
+      return set ? { ...sp, slots: set.count } : sp;
+    });
+  }
+
   /** The plan changed on disk and is valid: the run goes on with it (loop.ts). */
   adoptPlan(analysis: PlanAnalysis, hash: string): void {
-    this.plan = { analysis, sched: schedPackagesFromAnalysis(analysis), hash };
+    this.plan = { analysis, sched: this.schedOf(analysis), hash };
   }
 
   /** The plan changed on disk and has errors: its hash is remembered (not read again), the run keeps its plan (loop.ts). */
@@ -128,6 +140,30 @@ export class RunContext {
     const host = this.executor.hostOf?.(id);
     const hostAgent = host ? this.options.agentForHost?.(host) : undefined;
     return this.holds.fallbackOf(id) ?? hostAgent ?? this.options.agentFor?.(id) ?? this.options.agent;
+  }
+
+  /** The key of the package's attempt now: the candidate that went on (best of n), else the package's own. */
+  keyOf(id: string): string {
+    const chosen = this.stateNow?.packages[id]?.chosen;
+    return chosen ? candidateKey(id, chosen.candidate) : id;
+  }
+
+  /**
+   * The package's set of candidates (best of n, ADR 0031), or null: its own `inputs.waves` or the
+   * run's count, on this machine, in a tree of its own (a shared tree holds one attempt).
+   */
+  setOf(pkg: PlanPackage): CandidateSet | null {
+    const set = candidateSetOf(pkg, this.options.candidates);
+    return set && this.isolated(pkg) && !(this.options.hosts ?? []).some((h) => h.ssh) ? set : null;
+  }
+
+  /** The agents of a set, candidate by candidate: an id is the package's own agent's, else a headless preset's (the start refused any other). */
+  candidateAgents(pkg: PlanPackage, set: CandidateSet): AgentProfile[] {
+    const own = this.agentOf(pkg.id);
+    return Array.from({ length: set.count }, (_, i) => {
+      const id = set.agents ? set.agents[i % set.agents.length]! : own.id;
+      return id === own.id ? own : (presetProfile(id) ?? own);
+    });
   }
 
   /** Each id's first package, for the analysis it was built from (the plan can change during a run). */

@@ -111,7 +111,7 @@ export class RunEngine {
       const exits = new Exits(ctx, loop, merges);
       const watcher = new AttemptWatcher(ctx, loop, exits);
       const recovery = new Recovery(ctx, loop, watcher, exits);
-      return { launches: new Launches(ctx, loop, watcher), watcher, merges, recovery, reviews: new Reviews(ctx, exits), guard };
+      return { launches: new Launches(ctx, loop, watcher, exits), watcher, merges, recovery, reviews: new Reviews(ctx, exits), guard };
     });
     this.recovery = this.loop.parts.recovery;
   }

@@ -14,6 +14,7 @@ import type { Merges } from './merge';
 import type { LoopHandoffs } from './handoffs';
 import { GitSetupWatch } from './gitSetupWatch';
 import { AttemptJudge, type JudgedAttempt } from './judge';
+import { candidateKey, candidateOfKey } from '../../core/run/candidates';
 
 export class Exits {
   private readonly gitSetup: GitSetupWatch;
@@ -28,21 +29,43 @@ export class Exits {
     this.judging = new AttemptJudge(ctx, this.gitSetup);
   }
 
-  /** The package's own attempt as judging sees it: its record in the run state, its events the package's. */
+  /** The package's own attempt as judging sees it (the candidate that went on, once one did): its record in the run state, its events the package's. */
   private ownAttempt(pkg: PlanPackage): JudgedAttempt {
     const { ctx } = this;
     const id = pkg.id;
+    const key = ctx.keyOf(id);
     const fields = () => {
       const r = ctx.state.packages[id]!;
       return { attempts: r.attempts, worktree: r.worktree, branch: r.branch, baseSha: r.baseSha, resultFile: r.resultFile };
     };
     return {
-      key: id,
+      key,
       pkg,
-      place: ctx.attemptOf(id, fields().attempts),
+      place: ctx.attemptOf(key, fields().attempts),
       fields,
       apply: (event, detail) => ctx.apply({ ...event, packageId: id }, detail),
       usageLimit: (detail, resetAt) => this.usageLimit(pkg, detail, resetAt),
+    };
+  }
+
+  /** Candidate `k` of the package (best of n) as judging sees it: its own record, its events the candidate's. */
+  private candidateAttempt(pkg: PlanPackage, k: number): JudgedAttempt {
+    const { ctx } = this;
+    const id = pkg.id;
+    const key = candidateKey(id, k);
+    const record = () => ctx.state.packages[id]!.candidates!.find((c) => c.candidate === k)!;
+    const fields = () => {
+      const r = record();
+      return { attempts: r.attempts + (r.status === 'queued' ? 1 : 0), worktree: r.worktree, branch: r.branch, baseSha: r.baseSha, resultFile: r.resultFile };
+    };
+    return {
+      key,
+      pkg,
+      place: ctx.attemptOf(key, fields().attempts),
+      fields,
+      apply: (event, detail) => ctx.apply({ ...event, packageId: id, candidate: k }, detail),
+      // At its agent's limit the candidate ends there (its package's fallback is for the package's own attempt).
+      usageLimit: (detail, resetAt) => void ctx.apply({ type: 'usageLimit', packageId: id, candidate: k, detail, resetAt, agent: record().agent }),
     };
   }
 
@@ -50,8 +73,10 @@ export class Exits {
    * Processes the exit; a failure on the way fails the package — but one because its host stopped
    * answering (#36) is waited for: judged again from the start once the host answers (its work
    * is there), the package kept verifying meanwhile. Then its locks go and the loop wakes.
+   * A candidate's exit (best of n) is judged into its own record (`afterCandidateExit`).
    */
-  async afterExit(id: string, exit: ExitRecord): Promise<void> {
+  async afterExit(id: string, exit: ExitRecord, candidate?: number): Promise<void> {
+    if (candidate !== undefined) return this.afterCandidateExit(id, exit, candidate);
     const { ctx } = this;
     ctx.attempts.beginFinishing(id);
     try {
@@ -83,6 +108,82 @@ export class Exits {
       await ctx.store?.flush();
       this.loop.wake();
     }
+  }
+
+  /**
+   * A candidate's exit (best of n, first-green): judged as any attempt into its own record; the
+   * first green one goes on as the package's attempt (the others are stopped); once none is left
+   * the package fails, saying each one's end (`setSettled`).
+   */
+  private async afterCandidateExit(key: string, exit: ExitRecord, k: number): Promise<void> {
+    const { ctx } = this;
+    const id = candidateOfKey(key)?.packageId ?? key;
+    ctx.attempts.beginFinishing(key);
+    try {
+      const pkg = ctx.pkg(id)!;
+      const a = this.candidateAttempt(pkg, k);
+      const status = () => ctx.state.packages[id]?.candidates?.find((c) => c.candidate === k)?.status;
+      if (status() === 'running') {
+        if ((await this.judging.exited(a, exit)) === 'done') {
+          const setup = await this.gitSetup.check(key);
+          if (setup) ctx.problem(`${key}: ${setup}`, id);
+          return;
+        }
+      } else if (status() !== 'verifying') return;
+      const judged = await this.judging.judge(a, exit);
+      if (judged.next === 'green') await this.firstGreen(pkg, k, judged.commit);
+    } catch (err) {
+      ctx.problem(`${key}: ${errorText(err)}`, id);
+      const c = ctx.state.packages[id]?.candidates?.find((x) => x.candidate === k);
+      if (c && (c.status === 'running' || c.status === 'verifying')) ctx.apply({ type: 'failed', packageId: id, candidate: k, reason: errorText(err) });
+    } finally {
+      ctx.attempts.endFinishing(key);
+      await this.setSettled(id).catch((err) => ctx.problem(`${id}: ${errorText(err)}`, id));
+      await ctx.store?.flush();
+      this.loop.wake();
+    }
+  }
+
+  /** Candidate `k` is green: the first goes on (the others stop: their branches stay for a look); a later one is cancelled, saying which went on. */
+  private async firstGreen(pkg: PlanPackage, k: number, commit: string): Promise<void> {
+    const { ctx } = this;
+    const id = pkg.id;
+    const record = ctx.state.packages[id]!;
+    if (record.status !== 'running' || record.chosen) {
+      const went = record.chosen ? `candidate ${record.chosen.candidate} went on first` : `its package is ${record.status}`;
+      ctx.apply({ type: 'cancelled', packageId: id, candidate: k, reason: went });
+      return;
+    }
+    if (!ctx.apply({ type: 'chosen', packageId: id, choice: k, why: 'the first to pass its audit and verification' }, `candidate ${k} goes on: the first to pass its audit and verification`)) return;
+    for (const c of record.candidates ?? []) {
+      if (c.candidate === k || !(c.status === 'queued' || c.status === 'running' || c.status === 'verifying')) continue;
+      ctx.attempts.stopCandidate(c.packageId);
+      if (c.status === 'running') await ctx.executor.cancel(ctx.attemptOf(c.packageId, c.attempts), ctx.clock()).catch(() => undefined);
+    }
+    await this.afterGreen(pkg, commit);
+  }
+
+  /**
+   * A set with no candidate left under way and none chosen: the package fails, saying each
+   * candidate's end (a retry, within its budget, starts a new set); once the package has ended,
+   * its locks go.
+   */
+  async setSettled(id: string): Promise<void> {
+    const { ctx } = this;
+    const record = ctx.state.packages[id];
+    const set = record?.candidates;
+    if (!record || !set) return;
+    const live = (s: string) => s === 'queued' || s === 'running' || s === 'verifying';
+    if (set.some((c) => live(c.status) || ctx.attempts.isFinishing(c.packageId))) return;
+    if (!record.chosen && (record.status === 'running' || record.status === 'queued')) {
+      const ends = set.map((c) => `${c.candidate} (${c.agent}) ${c.status}${c.lastError ? `: ${c.lastError}` : ''}`);
+      const reason = `none of its ${set.length} candidates went on — ${ends.join('; ')}`;
+      // Cancelled when asked; interrupted (offered again on resume) when a candidate was; else failed: a retry starts a new set.
+      const type = ctx.attempts.cancelled(id) ? 'cancelled' : set.some((c) => c.status === 'interrupted') ? 'interrupted' : 'failed';
+      ctx.apply({ type, packageId: id, reason });
+    }
+    const now = ctx.state.packages[id]!.status;
+    if (now !== 'verifying' && now !== 'running' && now !== 'queued') await ctx.releaseLocksOf(id);
   }
 
   /** Until `host` answers (true) or the run stops or `id` is cancelled (false): asked again after 1 s, then up to every 10 s. */
@@ -137,7 +238,13 @@ export class Exits {
       ctx.update(recordMerge(ctx.state, id, { status: 'skipped' }, ctx.clock()));
       return;
     }
-    if (judged.next !== 'green') return;
+    if (judged.next === 'green') await this.afterGreen(pkg, judged.commit);
+  }
+
+  /** The package's attempt is green: it waits for the person's review, or merges. */
+  private async afterGreen(pkg: PlanPackage, commit: string): Promise<void> {
+    const { ctx } = this;
+    const id = pkg.id;
     if (ctx.reviewGate === 'before-merge') {
       // The review gate (#33): the person approves (then it merges) or asks for changes; its locks go meanwhile.
       ctx.apply({ type: 'awaitingReview', packageId: id }, 'awaiting your review: approve it, or request changes');
@@ -145,7 +252,7 @@ export class Exits {
       this.loop.wake();
       return;
     }
-    await this.land(pkg, judged.commit);
+    await this.land(pkg, commit);
   }
 
   /**

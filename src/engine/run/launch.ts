@@ -12,6 +12,7 @@ import type { PlanPackage } from '../../core/plan/model';
 import { timeoutMinutesOf } from '../../core/plan/defaults';
 import { buildPrompt } from '../../core/run/prompt';
 import { portEnvOf } from '../../core/run/portRange';
+import { candidateKey, portIndexOf } from '../../core/run/candidates';
 import type { SchedPackage } from '../../core/run/schedule';
 import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type RunContext } from './context';
@@ -20,6 +21,7 @@ import type { LoopHandoffs } from './handoffs';
 import { foldersToLay, runnerSpec, type AttemptPlace, type LaunchResult, type RunnerSpec } from '../attempt';
 import { isCoordinatorUnavailable } from '../coordinator';
 import type { AttemptWatcher } from './watch';
+import type { Exits } from './exit';
 import { NotRegularFileError } from '../../util/regularFile';
 
 /** The prompt's answer section: only when the last attempt asked and the person answered. */
@@ -35,6 +37,7 @@ export class Launches {
     private readonly ctx: RunContext,
     private readonly loop: LoopHandoffs,
     private readonly watcher: AttemptWatcher,
+    private readonly exits: Exits,
   ) {}
 
   /**
@@ -140,6 +143,19 @@ export class Launches {
     return true;
   }
 
+  /** An attempt that could not start: failed — a candidate alone (its set goes on without it), else the package with its locks released. */
+  private async failedStart(id: string, k: number | undefined, reason: string): Promise<void> {
+    const { ctx } = this;
+    if (k === undefined) {
+      await ctx.releaseLocksOf(id);
+      ctx.apply({ type: 'failed', packageId: id, reason });
+      return;
+    }
+    const c = ctx.state.packages[id]?.candidates?.find((x) => x.candidate === k);
+    if (c && (c.status === 'queued' || c.status === 'running')) ctx.apply({ type: 'failed', packageId: id, candidate: k, reason });
+    await this.exits.setSettled(id);
+  }
+
   private async couldNotStart(id: string, err: unknown): Promise<void> {
     const { ctx } = this;
     if (await this.hostWentAway(id, err)) return;
@@ -150,29 +166,45 @@ export class Launches {
   }
 
   /**
-   * The package's tree, its prompt and spec, and the queued state on disk — at once, since
-   * none needs another (the tree's path is known before it exists) — then the runner.
+   * The package's attempt — or, best of n (ADR 0031), its set of candidates, each launched as an
+   * attempt of its own (its key, tree, branch, walls), side by side.
    */
   private async launch(pkg: PlanPackage): Promise<void> {
     const { ctx } = this;
+    const set = ctx.setOf(pkg);
+    if (!set) return this.launchAttempt(pkg, null);
+    const agents = ctx.candidateAgents(pkg, set);
+    ctx.attempts.candidatesStart(agents.map((_, i) => candidateKey(pkg.id, i + 1)));
+    if (!ctx.apply({ type: 'candidates', packageId: pkg.id, agents: agents.map((a) => a.id) }, `${agents.length} candidates: ${agents.map((a) => a.label).join(', ')}`)) return;
+    await Promise.all(agents.map((agent, i) => this.launchAttempt(pkg, { k: i + 1, agent })));
+  }
+
+  /**
+   * One attempt: its tree, its prompt and spec, and the queued state on disk — at once, since
+   * none needs another (the tree's path is known before it exists) — then the runner.
+   */
+  private async launchAttempt(pkg: PlanPackage, candidate: { k: number; agent: AgentProfile } | null): Promise<void> {
+    const { ctx } = this;
     const id = pkg.id;
+    const key = candidate ? candidateKey(id, candidate.k) : id;
+    const as = candidate ? { candidate: candidate.k } : {};
     // A runner started ahead carries its token from its start (runnerPool.ts): the spec names it.
     let taken: string | null = null;
     let handed = false;
     try {
       const attempt = ctx.state.packages[id]!.attempts + 1;
-      const place = ctx.attemptOf(id, attempt);
-      const worktree = ctx.treeOf(pkg);
-      const agent = ctx.agentOf(id);
-      ctx.attempts.launchedWith(id, agent.id);
-      const token = ctx.executor.startToken?.(id) ?? randomBytes(16).toString('hex');
+      const place = ctx.attemptOf(key, attempt);
+      const worktree = ctx.executor.treePath(key, ctx.isolated(pkg));
+      const agent = candidate?.agent ?? ctx.agentOf(id);
+      ctx.attempts.launchedWith(key, agent.id);
+      const token = ctx.executor.startToken?.(key) ?? randomBytes(16).toString('hex');
       taken = token;
       const host = ctx.executor.hostOf?.(id) ?? null;
 
       // Its tree from an earlier attempt that landed (a package the integration guard sent back) is removed first, as it was before.
       await this.loop.afterStartDone(id);
       const tree = ctx.executor.prepareTree({
-        packageId: id,
+        packageId: key,
         isolated: ctx.isolated(pkg),
         // The integration branch's tip: every dependency's merged result (shared packages too: never the person's HEAD).
         base: `refs/heads/${ctx.state.integration!.branch}`,
@@ -181,9 +213,9 @@ export class Launches {
       });
       const written = (async () => {
         const upstream = await this.upstreamResults(pkg, place, host);
-        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream);
+        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1);
         await ctx.executor.writeAttempt(place, prompt, spec);
-        ctx.mark('spec-written', id);
+        ctx.mark('spec-written', key);
       })();
       const checkout = this.checkoutNow();
       checkout.catch(() => undefined); // awaited below, after the tree
@@ -191,36 +223,35 @@ export class Launches {
       const saved = ctx.store!.flush();
       const [treeDone, writtenDone, savedDone] = await Promise.allSettled([tree, written, saved]);
       if (treeDone.status === 'rejected') {
-        if (await this.hostWentAway(id, treeDone.reason)) return;
-        await ctx.releaseLocksOf(id);
-        ctx.apply({ type: 'failed', packageId: id, reason: errorText(treeDone.reason) });
+        if (!candidate && (await this.hostWentAway(id, treeDone.reason))) return;
+        await this.failedStart(id, candidate?.k, errorText(treeDone.reason));
         return;
       }
       if (writtenDone.status === 'rejected') throw writtenDone.reason;
       if (savedDone.status === 'rejected') throw savedDone.reason;
-      ctx.mark('tree-ready', id);
+      ctx.mark('tree-ready', key);
       if (treeDone.value.worktree !== worktree) throw new Error(`the tree ${treeDone.value.worktree} is not the expected ${worktree}`);
 
       // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
-      ctx.attempts.runnerStarts(id, new Map(await checkout), Date.now());
-      const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
+      ctx.attempts.runnerStarts(key, new Map(await checkout), Date.now());
+      const live: LiveAttempt = { packageId: key, ...as, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
       this.watcher.watch(live);
       let launched: LaunchResult;
       try {
         handed = true;
-        launched = await ctx.executor.start({ attempt: place, startToken: token, title: `waves: ${id} #${attempt}`, cwd: worktree, interactive: agent.interactive });
+        launched = await ctx.executor.start({ attempt: place, startToken: token, title: `waves: ${key} #${attempt}`, cwd: worktree, interactive: agent.interactive });
       } catch (err) {
         this.watcher.unwatch(live);
-        if (await this.hostWentAway(id, err)) return;
-        await ctx.releaseLocksOf(id);
-        ctx.apply({ type: 'failed', packageId: id, reason: `the runner could not start: ${errorText(err)}` });
+        if (!candidate && (await this.hostWentAway(id, err))) return;
+        await this.failedStart(id, candidate?.k, `the runner could not start: ${errorText(err)}`);
         return;
       }
       live.launched = launched;
-      ctx.mark('launched', id);
+      ctx.mark('launched', key);
       ctx.apply({
         type: 'started',
         packageId: id,
+        ...as,
         attempt,
         startToken: token,
         worktree,
@@ -234,12 +265,15 @@ export class Launches {
       // From here on its exit may be processed (never before `started` is recorded).
       live.started = true;
       await ctx.store!.flush();
-      ctx.mark('started-saved', id);
+      ctx.mark('started-saved', key);
       void launched.exited?.then(() => this.watcher.runnerEnded(live));
-      if (ctx.attempts.cancelled(id)) await ctx.executor.cancel(place);
+      if (ctx.attempts.cancelled(key)) await ctx.executor.cancel(place);
       void this.watcher.check(live);
     } catch (err) {
-      await this.couldNotStart(id, err);
+      if (candidate) {
+        ctx.problem(`Could not start ${key}: ${errorText(err)}`, id);
+        await this.failedStart(id, candidate.k, `could not start: ${errorText(err)}`);
+      } else await this.couldNotStart(id, err);
     } finally {
       if (taken !== null && !handed) ctx.executor.unusedToken?.(taken);
     }
@@ -268,7 +302,7 @@ export class Launches {
   }
 
   /** The package's prompt (seed 000's contract) and the runner's spec, with the executor's paths. */
-  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map()): { prompt: string; spec: RunnerSpec } {
+  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map(), k = 1): { prompt: string; spec: RunnerSpec } {
     const { ctx } = this;
     const id = pkg.id;
     const files = place.files;
@@ -306,7 +340,7 @@ export class Launches {
       commands: ownCommands,
       env: {
         // A port range of its own (stable in the run: the package's place in the plan), so dev servers and tests of agents without walls do not collide; inside walls each agent has its own network namespace anyway.
-        ...portEnvOf(ctx.analysis.graph.indexOf.get(id) ?? 0),
+        ...portEnvOf(portIndexOf(ctx.analysis.graph.indexOf.get(id) ?? 0, k, ctx.analysis.graph.ids.length)),
         ...ctx.options.env,
         WAVES_PACKAGE_ID: id,
         WAVES_FEATURE_ID: ctx.featureId,

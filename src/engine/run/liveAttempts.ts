@@ -9,10 +9,14 @@
  */
 import type { CheckoutFingerprint } from '../git';
 import type { AttemptPlace, LaunchResult } from '../attempt';
+import { candidateOfKey } from '../../core/run/candidates';
 
 /** An attempt whose runner the engine watches, from its launch (or adoption) to its exit. */
 export interface LiveAttempt {
+  /** Its key: the package's id, or a candidate's (`<package>.c<k>`, best of n). */
   packageId: string;
+  /** Best of n: the candidate it is (1 is keyed by the package itself); absent: the package's own attempt. */
+  candidate?: number;
   place: AttemptPlace;
   token: string;
   /** The executor's watch of the attempt (null: none; the slow poll covers it). */
@@ -44,6 +48,8 @@ export class LiveAttempts {
   /** Attempts interrupted as host-lost (#17), by package: collected when their host answers again. */
   private readonly lost = new Map<string, LiveAttempt>();
   private readonly cancelAsked = new Set<string>();
+  /** Candidates' keys stopped because another candidate went on (best of n). */
+  private readonly stopped = new Set<string>();
   private wholeRunCancelled = false;
   /** The person's checkout when each live attempt started (checkoutGuard.ts); absent for an attempt adopted after a restart. */
   private readonly checkouts = new Map<string, CheckoutFingerprint>();
@@ -188,8 +194,19 @@ export class LiveAttempts {
     return this.wholeRunCancelled;
   }
 
-  /** Whether `id` is to stop: its cancel asked, or the run's. */
+  /** A candidate that is not to go on (another went on first): its attempt stops as a cancelled one. */
+  stopCandidate(key: string): void {
+    this.stopped.add(key);
+  }
+
+  /** A new set starts: none of its candidates is stopped before it starts. */
+  candidatesStart(keys: readonly string[]): void {
+    for (const k of keys) this.stopped.delete(k);
+  }
+
+  /** Whether `id` (a package, or a candidate's key) is to stop: its cancel asked, its package's, its stop as a candidate, or the run's. */
   cancelled(id: string): boolean {
-    return this.cancelAsked.has(id) || this.wholeRunCancelled;
+    const of = candidateOfKey(id);
+    return this.cancelAsked.has(id) || this.stopped.has(id) || (of !== null && this.cancelAsked.has(of.packageId)) || this.wholeRunCancelled;
   }
 }

@@ -238,7 +238,7 @@ export class Merges {
     const id = pkg.id;
     let tip = tipIn;
     const out: { landed?: string; landing?: { files: string[]; commit: string }; prepared?: PreparedMerge } = {};
-    const branch = await ctx.executor.handBack(id);
+    const branch = await ctx.executor.handBack(ctx.keyOf(id));
     const message = mergeMessage(id, integration.branch);
     let reads = await this.mergeReads(wt, commit, tip, message);
     if (first) {
@@ -296,7 +296,7 @@ export class Merges {
   async removeTree(pkg: PlanPackage): Promise<void> {
     const { ctx } = this;
     try {
-      const r = await ctx.executor.removeTree(pkg.id, ctx.state.packages[pkg.id]!.worktree ?? ctx.treeOf(pkg), ctx.state.integration!.branch);
+      const r = await ctx.executor.removeTree(ctx.keyOf(pkg.id), ctx.state.packages[pkg.id]!.worktree ?? ctx.treeOf(pkg), ctx.state.integration!.branch);
       if (!r.removed && r.reason) ctx.problem(`Kept the worktree of ${pkg.id}: ${r.reason}`, pkg.id);
     } catch (err) {
       ctx.problem(`Kept the worktree ${ctx.treeOf(pkg)}: ${errorText(err)}`, pkg.id);

@@ -11,6 +11,7 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { featureRunsFolder } from '../../core/run/runPaths';
 import { isTerminal } from '../../core/run/runState';
+import { liveCandidates, setUnderWay } from '../../core/run/candidates';
 import { LocalExecutor } from '../attempt';
 import type { RunContext } from './context';
 import type { LiveAttempt } from './liveAttempts';
@@ -38,7 +39,9 @@ export async function requestCancel(repoRoot: string, featureId: string, package
     const local = new LocalExecutor({ repoRoot, featureId });
     for (const record of Object.values(state.packages)) {
       if (packageId !== undefined && record.packageId !== packageId) continue;
-      if (record.status !== 'running' || record.attempts < 1) continue;
+      // Best of n: each candidate's runner.
+      for (const c of liveCandidates(record)) if (c.status === 'running') await local.cancel(local.attempt(state.runId, c.packageId, c.attempts), new Date());
+      if (record.status !== 'running' || record.attempts < 1 || setUnderWay(record)) continue;
       await local.cancel(local.attempt(state.runId, record.packageId, record.attempts), new Date());
     }
   }
@@ -73,6 +76,12 @@ export class Recovery {
     const { ctx } = this;
     for (const record of Object.values(ctx.state.packages)) {
       const id = record.packageId;
+      // Best of n: its candidates, each as an attempt is; then the package, unless its set is still under way.
+      if (liveCandidates(record).length > 0) {
+        const under = setUnderWay(record);
+        await this.reconcileSet(id);
+        if (under) continue;
+      }
       if (record.status === 'queued') {
         const next = ctx.attemptOf(id, record.attempts + 1);
         const started = await ctx.executor.readStarted(next);
@@ -102,7 +111,7 @@ export class Recovery {
       }
       const now = ctx.state.packages[id]!;
       if (now.status !== 'running' && now.status !== 'verifying') continue;
-      const place = ctx.attemptOf(id, now.attempts);
+      const place = ctx.attemptOf(ctx.keyOf(id), now.attempts);
       const token = now.startToken ?? '';
       const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: true, handled: false };
       const exit = await ctx.executor.readExit(place);
@@ -131,6 +140,60 @@ export class Recovery {
     }
   }
 
+  /**
+   * The candidates of `id`'s set (best of n) after a restart: one whose start was not recorded
+   * is adopted when its runner started (its branch and base from git), else interrupted; a live
+   * runner is watched again, an exit recorded meanwhile judged, the rest interrupted. A set with
+   * none left ends (`setSettled`).
+   */
+  private async reconcileSet(id: string): Promise<void> {
+    const { ctx } = this;
+    for (const c of liveCandidates(ctx.state.packages[id]!)) {
+      const k = c.candidate;
+      const key = c.packageId;
+      const as = { packageId: id, candidate: k };
+      if (c.status === 'queued') {
+        const next = ctx.attemptOf(key, c.attempts + 1);
+        const started = await ctx.executor.readStarted(next);
+        if (!started) {
+          ctx.apply({ ...as, type: 'interrupted', reason: 'the engine stopped before its runner started' });
+          continue;
+        }
+        const tree = ctx.state.integration ? await ctx.executor.treeBase?.(key, ctx.state.integration.branch).catch(() => undefined) : undefined;
+        ctx.apply({
+          ...as,
+          type: 'started',
+          attempt: c.attempts + 1,
+          startToken: started.startToken,
+          worktree: ctx.executor.treePath(key, true),
+          ...(tree?.branch ? { branch: tree.branch } : {}),
+          ...(tree?.baseSha ? { baseSha: tree.baseSha } : {}),
+          logFile: next.files.log,
+          resultFile: next.files.result,
+          pid: started.runnerPid,
+        });
+      }
+      const now = ctx.state.packages[id]!.candidates!.find((x) => x.candidate === k)!;
+      if (now.status !== 'running' && now.status !== 'verifying') continue;
+      const place = ctx.attemptOf(key, now.attempts);
+      const token = now.startToken ?? '';
+      const live: LiveAttempt = { packageId: key, candidate: k, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: true, handled: false };
+      const exit = await ctx.executor.readExit(place);
+      if (exit && exit.startToken === token) {
+        live.handled = true;
+        void this.exits.afterExit(key, exit, k);
+        continue;
+      }
+      if (now.status === 'running' && (await ctx.executor.liveness(place, token, now.pid)).alive) {
+        this.watcher.watch(live);
+        void this.watcher.check(live);
+        continue;
+      }
+      ctx.apply({ ...as, type: 'interrupted', reason: 'the run stopped while it ran and its agent is gone (no exit record)' });
+    }
+    await this.exits.setSettled(id);
+  }
+
   // -- Cancel ------------------------------------------------------------------------------
 
   /** Cancels one package, or the whole run when no id. Running agents are stopped by their runner. */
@@ -151,8 +214,13 @@ export class Recovery {
     ctx.attempts.forgetLost(id);
     if (!record || isTerminal(record.status)) return;
     ctx.attempts.cancelPackage(id);
+    // Best of n: each candidate under way is stopped by its runner, or cancelled before it starts.
+    for (const c of liveCandidates(record)) {
+      if (c.status === 'running') await ctx.executor.cancel(ctx.attemptOf(c.packageId, c.attempts), ctx.clock());
+    }
+    if (setUnderWay(record)) return;
     if (record.status === 'running') {
-      await ctx.executor.cancel(ctx.attemptOf(id, record.attempts), ctx.clock());
+      await ctx.executor.cancel(ctx.attemptOf(ctx.keyOf(id), record.attempts), ctx.clock());
     } else if (record.status === 'pending' || record.status === 'ready' || record.status === 'awaiting-review') {
       ctx.apply({ type: 'cancelled', packageId: id, reason: 'cancelled' });
     }

@@ -35,6 +35,8 @@ export interface EngineOptions {
   maxParallel?: number;
   /** Default 'eager'. */
   mode?: 'eager' | 'barrier';
+  /** Best of n (ADR 0031): the run-wide count of candidates per package (a package's own `inputs.waves.candidates` wins); default 1: none. */
+  candidates?: number;
   /** Run only these packages. */
   only?: string[];
   /** How the default `LocalExecutor` starts a runner; default `childProcessLauncher` (a detached `node dist/runner.js …`). The editor passes its terminal launcher. */

@@ -9,7 +9,8 @@ import type { RunContext } from './context';
 import type { LiveAttempt } from './liveAttempts';
 import type { Exits } from './exit';
 import type { LoopHandoffs } from './handoffs';
-import { retriesSpent } from '../../core/run/runState';
+import { retriesSpent, type CandidateRunRecord, type PackageRunRecord } from '../../core/run/runState';
+import { candidateOfKey } from '../../core/run/candidates';
 
 export class AttemptWatcher {
   constructor(
@@ -53,22 +54,29 @@ export class AttemptWatcher {
       live.handled = true;
       ctx.mark('exit-seen', live.packageId);
       this.unwatch(live);
-      await this.exits.afterExit(live.packageId, exit);
+      await this.exits.afterExit(live.packageId, exit, live.candidate);
       return;
     }
-    if (ctx.state.packages[live.packageId]?.status !== 'running') return;
+    if (this.recordOf(live).record?.status !== 'running') return;
     const needs = await ctx.executor.readNeedsInput(live.place);
-    const record = ctx.state.packages[live.packageId];
+    const { id, record, as } = this.recordOf(live);
     if (ctx.stopped || record?.status !== 'running') return;
     if (needs.reason) {
       if (record.needsInput?.reason !== needs.reason) {
-        ctx.apply({ type: 'needsInput', packageId: live.packageId, reason: needs.reason });
-        ctx.emit({ type: 'needs-input', packageId: live.packageId, reason: needs.reason });
+        ctx.apply({ type: 'needsInput', packageId: id, ...as, reason: needs.reason });
+        ctx.emit({ type: 'needs-input', packageId: id, reason: needs.reason });
       }
     } else if (record.needsInput && !needs.present) {
-      ctx.apply({ type: 'inputResumed', packageId: live.packageId });
-      ctx.emit({ type: 'needs-input', packageId: live.packageId, reason: null });
+      ctx.apply({ type: 'inputResumed', packageId: id, ...as });
+      ctx.emit({ type: 'needs-input', packageId: id, reason: null });
     }
+  }
+
+  /** The record a live attempt moves: its package's, or its candidate's (best of n); `as` marks its events. */
+  private recordOf(live: LiveAttempt): { id: string; record: PackageRunRecord | CandidateRunRecord | undefined; as: { candidate?: number } } {
+    if (live.candidate === undefined) return { id: live.packageId, record: this.ctx.state.packages[live.packageId], as: {} };
+    const id = candidateOfKey(live.packageId)?.packageId ?? live.packageId;
+    return { id, record: this.ctx.state.packages[id]?.candidates?.find((c) => c.candidate === live.candidate), as: { candidate: live.candidate } };
   }
 
   /** The launcher saw the runner end: without an exit record (bad spec, crash) the attempt failed. */
@@ -83,9 +91,9 @@ export class AttemptWatcher {
   private async checkRunnerAlive(live: LiveAttempt): Promise<void> {
     const { ctx } = this;
     if (!live.started) return; // still launching: the launcher answers (or fails) first
-    const { pid, alive, lost } = await ctx.executor.liveness(live.place, live.token, ctx.state.packages[live.packageId]?.pid ?? null);
+    const { pid, alive, lost } = await ctx.executor.liveness(live.place, live.token, this.recordOf(live).record?.pid ?? null);
     if (alive) return;
-    if (lost) {
+    if (lost && live.candidate === undefined) {
       // Its host is out of reach (#17): interrupted as host-lost; collected when the host answers again (loop.ts).
       if (live.handled || ctx.stopped) return;
       live.handled = true;
@@ -164,6 +172,14 @@ export class AttemptWatcher {
 
   private async lostRunner(live: LiveAttempt, as: 'failed' | 'interrupted', reason: string): Promise<void> {
     const { ctx } = this;
+    if (live.candidate !== undefined) {
+      // A candidate's runner: the candidate ends so; its set goes on without it.
+      const { id, record, as: of } = this.recordOf(live);
+      if (record?.status === 'running') ctx.apply({ type: as, packageId: id, ...of, reason });
+      await this.exits.setSettled(id);
+      this.loop.wake();
+      return;
+    }
     const id = live.packageId;
     ctx.attempts.beginFinishing(id);
     try {

@@ -109,6 +109,10 @@ export async function cleanUpWorktrees(repo: string, state: RunState, now: numbe
   const trees: { worktree: string; branch: string; mergedInto: string; packageId?: string; madeAt?: string }[] = [];
   for (const record of Object.values(state.packages)) {
     if (!integration) continue;
+    // Best of n: its candidates' trees too (one not merged is kept, saying so: its work is there for a look).
+    for (const c of record.candidates ?? []) {
+      if (c.branch && c.worktree && c.worktree !== record.worktree) trees.push({ worktree: c.worktree, branch: c.branch, mergedInto: integration.branch, packageId: record.packageId });
+    }
     if (record.branch) {
       trees.push({ worktree: record.worktree ?? worktreePath(repo, state.featureId, record.packageId), branch: record.branch, mergedInto: integration.branch, packageId: record.packageId });
       continue;

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { elapsedMs, followUpText, packageFacts, reviewHeadline, statusPackageLines, type StatusPackage } from '../../../src/core/present/packageFacts';
+import { candidateLines, elapsedMs, followUpText, packageFacts, reviewHeadline, statusPackageLines, type StatusPackage } from '../../../src/core/present/packageFacts';
 import { buildRunReport } from '../../../src/core/present/runReport';
 import { applyEvent, recordMerge } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
@@ -87,8 +87,52 @@ describe('packageFacts', () => {
       followUps: [{ kind: 'review', at: T(40).toISOString(), attempt: 2 }],
       followUp: null,
       blamed: null,
+      candidates: [],
+      chosenWhy: null,
     });
     assert.equal(a.revisions, state.packages.a!.revisions);
+  });
+
+  it('best of n: each candidate of its last set, and why the one that went on was chosen, a line each in waves status', () => {
+    const c = (k: number, status: string, extra: object = {}) => ({
+      ...state.packages.a!,
+      packageId: k === 1 ? 'a' : `a.c${k}`,
+      candidate: k,
+      agent: k === 2 ? 'codex' : 'claude-code',
+      status,
+      startedAt: T(1).toISOString(),
+      endedAt: T(31).toISOString(),
+      lastError: null,
+      ...extra,
+    });
+    const withSet = {
+      ...state,
+      packages: {
+        ...state.packages,
+        a: { ...state.packages.a!, candidates: [c(1, 'failed', { lastError: 'tests failed' }), c(2, 'verifying', { endedAt: null }), c(3, 'cancelled', { lastError: 'candidate 2 went on first' })], chosen: { candidate: 2, why: 'the first to pass its audit and verification' } },
+      },
+    } as unknown as typeof state;
+    const facts = packageFacts(withSet, 'a');
+    assert.deepEqual(
+      facts.candidates.map((x) => [x.candidate, x.agent, x.status, x.durationMs, x.chosen]),
+      [
+        [1, 'claude-code', 'failed', 30_000, false],
+        [2, 'codex', 'verifying', null, true],
+        [3, 'claude-code', 'cancelled', 30_000, false],
+      ],
+    );
+    assert.deepEqual(candidateLines(facts), [
+      'a: candidate 1 (claude-code) failed in 30s: tests failed',
+      'a: candidate 2 (codex) verifying — went on: the first to pass its audit and verification',
+      'a: candidate 3 (claude-code) cancelled in 30s: candidate 2 went on first',
+    ]);
+    const lines = statusPackageLines([{ ...facts, wave: 1, elapsedMs: null, openComments: null }], Infinity);
+    assert.ok(lines.includes('a: candidate 2 (codex) verifying — went on: the first to pass its audit and verification'), lines.join('\n'));
+    // The report lists each candidate and why the one that went on was chosen.
+    const { json, markdown } = buildRunReport({ state: withSet, analysis: { plan: { packages: [{ id: 'a', dependsOn: [] }] } }, results: {}, maxParallel: 2 });
+    assert.deepEqual(json.packages.find((p) => p.id === 'a')!.candidates, facts.candidates);
+    assert.match(markdown, /candidate 1 \(claude-code\) failed in 30s: tests failed; candidate 2 \(codex\) verifying — went on: the first to pass its audit and verification; candidate 3/);
+    assert.equal(buildRunReport({ state, analysis: { plan: { packages: [{ id: 'a', dependsOn: [] }] } }, results: {}, maxParallel: 2 }).json.packages[0]!.candidates, undefined, 'nothing said without candidates');
   });
 
   it('a package blamed by the integration guard, its follow-up pending; a blocked one', () => {

@@ -95,6 +95,26 @@ describe('schedule', () => {
     assert.deepEqual(run(packages, s), { events: [], start: [], waiting: [], done: true });
   });
 
+  it('counts a set of candidates (best of n) as a slot for each candidate still under way', () => {
+    const packages = [pkg('a', { slots: 3, criticalLength: 9 }), pkg('b'), pkg('c')];
+    const first = run(packages, stateOf(packages), { maxParallel: 4 });
+    assert.deepEqual(first.start, ['a', 'b'], 'a takes three of the four slots');
+    assert.deepEqual(first.waiting, [{ packageId: 'c', reason: 'cap' }]);
+    // a's set under way, two of its three candidates still live: two slots.
+    let s = apply(stateOf(packages), { type: 'ready', packageId: 'a' }, { type: 'queued', packageId: 'a' }, { type: 'candidates', packageId: 'a', agents: ['x', 'y', 'z'] });
+    s = apply(
+      s,
+      { type: 'started', packageId: 'a', candidate: 1, attempt: 1, startToken: 't1', worktree: '/w1', logFile: '/l1' },
+      { type: 'started', packageId: 'a', candidate: 2, attempt: 1, startToken: 't2', worktree: '/w2', logFile: '/l2' },
+      { type: 'exited', packageId: 'a', candidate: 2, exitCode: 1 },
+    );
+    assert.deepEqual(run(packages, s, { maxParallel: 4 }).start, ['b', 'c'], 'candidates 1 and 3 live: two slots left');
+    assert.deepEqual(run(packages, s, { maxParallel: 3 }).start, ['b']);
+    // A set larger than the cap (the start refuses it) still starts once nothing else runs, never waits for ever.
+    const big = [pkg('a', { slots: 5 })];
+    assert.deepEqual(run(big, stateOf(big), { maxParallel: 2 }).start, ['a']);
+  });
+
   it('keeps to the cap, counting what already runs', () => {
     const packages = ['a', 'b', 'c', 'd'].map((id) => pkg(id));
     const s = drive(stateOf(packages), 'a', 'running');

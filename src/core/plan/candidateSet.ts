@@ -1,0 +1,175 @@
+/**
+ * Best of n in the plan (ADR 0031): a package's set of candidates, read from its
+ * `inputs.waves` (`candidates`, `candidate_agents`, `pick`) over the run-wide count; what is
+ * malformed there, positioned; the inputs an agent is handed (`inputs.waves` is the engine's). Pure.
+ */
+import type { Diagnostic, PlanPackage } from './model';
+import type { DataPath } from './planSites';
+import type { ReadResult } from './reader';
+
+export type CandidatePick = 'first-green' | 'person' | 'judge';
+export const CANDIDATE_PICKS: readonly CandidatePick[] = ['first-green', 'person', 'judge'];
+/** The most candidates one package may have. */
+export const MAX_SET = 8;
+
+export interface CandidateSet {
+  count: number;
+  /** The agents' ids as written (candidate k runs `agents[(k-1) % length]`), or null: the package's own agent, `count` times. */
+  agents: string[] | null;
+  pick: CandidatePick;
+}
+
+export interface CandidateSetProblem {
+  message: string;
+  /** Where, inside the package (`['inputs', 'waves', 'candidates']`). */
+  path: (string | number)[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function wavesInputOf(pkg: PlanPackage): Record<string, unknown> | null {
+  const waves = isRecord(pkg.inputs) ? pkg.inputs.waves : undefined;
+  return isRecord(waves) ? waves : null;
+}
+
+/** A count of candidates as the plan, a flag or a setting may give it: a whole number from 1 to 8. */
+export const isCandidateCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_SET;
+const isAgents = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string' && a.trim() !== '');
+const isPick = (v: unknown): v is CandidatePick => typeof v === 'string' && (CANDIDATE_PICKS as readonly string[]).includes(v);
+
+/**
+ * A package's set: its own `inputs.waves` over `runCandidates` (the run-wide count); null when the
+ * count is 1 or less. `candidates` is the count; without it, `candidate_agents`' length is; without
+ * either, the run's. Malformed values are not guessed at: read as absent (`candidateSetProblems`
+ * says them); a run-wide count out of range is the start's to refuse, read here as it is.
+ */
+export function candidateSetOf(pkg: PlanPackage, runCandidates?: number): CandidateSet | null {
+  const waves = wavesInputOf(pkg);
+  const agents = isAgents(waves?.candidate_agents) ? waves.candidate_agents.map((a) => a.trim()) : null;
+  const own = isCandidateCount(waves?.candidates) ? waves.candidates : null;
+  const run = typeof runCandidates === 'number' && Number.isInteger(runCandidates) ? runCandidates : 1;
+  const count = own ?? agents?.length ?? run;
+  if (count <= 1) return null;
+  return { count, agents, pick: isPick(waves?.pick) ? waves.pick : 'first-green' };
+}
+
+/** The agent id of candidate `k` (1-based) of a set, or null: the package's own agent. */
+export function candidateAgentOf(set: CandidateSet, k: number): string | null {
+  return set.agents ? set.agents[(k - 1) % set.agents.length]! : null;
+}
+
+/** What is malformed in a package's `inputs.waves`, each with its path inside the package. */
+export function candidateSetProblems(pkg: PlanPackage): CandidateSetProblem[] {
+  const inputs = isRecord(pkg.inputs) ? pkg.inputs : null;
+  if (!inputs || inputs.waves === undefined) return [];
+  const waves = inputs.waves;
+  if (!isRecord(waves))
+    return [{ message: '`inputs.waves` must be a mapping (`candidates`, `candidate_agents`, `pick`): it is the engine\'s, not the agent\'s', path: ['inputs', 'waves'] }];
+  const out: CandidateSetProblem[] = [];
+  const say = (key: string, message: string, at: (string | number)[] = []) => out.push({ message, path: ['inputs', 'waves', key, ...at] });
+  if (waves.candidates !== undefined && !isCandidateCount(waves.candidates))
+    say('candidates', `\`inputs.waves.candidates\` must be a whole number from 1 to ${MAX_SET}; found ${shown(waves.candidates)}`);
+  const agents = waves.candidate_agents;
+  if (agents !== undefined) {
+    if (!Array.isArray(agents) || agents.length === 0)
+      say('candidate_agents', `\`inputs.waves.candidate_agents\` must be a non-empty list of agent ids (e.g. [claude-code, codex]); found ${shown(agents)}`);
+    else
+      agents.forEach((a, i) => {
+        if (typeof a !== 'string' || a.trim() === '') say('candidate_agents', `\`inputs.waves.candidate_agents\` item ${i + 1} must be an agent id; found ${shown(a)}`, [i]);
+      });
+  }
+  if (waves.pick !== undefined && !isPick(waves.pick))
+    say('pick', `\`inputs.waves.pick\` must be one of ${CANDIDATE_PICKS.map((p) => `\`${p}\``).join(', ')}; found ${shown(waves.pick)}`);
+  return out;
+}
+
+function shown(v: unknown): string {
+  if (typeof v === 'string') return v.trim() === '' ? 'an empty string' : `\`${v.length > 40 ? `${v.slice(0, 40)}…` : v}\``;
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'a mapping';
+  return `\`${String(v)}\``;
+}
+
+/**
+ * The plan's malformed `inputs.waves` values as errors (`candidates-value`), each at its value in
+ * the text (analyze.ts runs it after the schema, where the reader can still locate a value).
+ */
+export function candidateSetDiagnostics(read: ReadResult): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const pkg of read.plan.packages) {
+    if (pkg.inputs === undefined) continue;
+    for (const p of candidateSetProblems(pkg)) {
+      const path: DataPath = ['packages', pkg.index, ...p.path];
+      out.push({ severity: 'error', code: 'candidates-value', message: p.message, range: read.locate(path), packageId: pkg.id || null });
+    }
+  }
+  return out;
+}
+
+/**
+ * The inputs the agent is handed: the package's `inputs` without `waves` (the engine's: best of
+ * n); undefined when nothing is left. Anything else is handed as written.
+ */
+export function agentInputs(inputs: unknown): unknown {
+  if (!isRecord(inputs) || !('waves' in inputs)) return inputs;
+  const { waves: _engine, ...rest } = inputs;
+  return Object.keys(rest).length ? rest : undefined;
+}
+
+/** What a start needs to judge the plan's sets (startRun: the presets, the agents, the hosts). */
+export interface CandidateStartContext {
+  /** The run-wide count (`--candidates`, `WAVES_CANDIDATES`, `waves.candidates`); undefined: 1. */
+  runCandidates?: number;
+  /** At most this many attempts at once (`maxParallel`): a set's candidates run side by side. */
+  cap: number;
+  /** The id of the agent a package runs with. */
+  ownAgentOf(packageId: string): string;
+  /** Whether an id names an agent a candidate can run with (startRun: a headless preset). */
+  isHeadless(agentId: string): boolean;
+  /** The headless presets' ids, for messages. */
+  headless: readonly string[];
+  /** The run has SSH hosts. */
+  sshHosts: boolean;
+}
+
+/**
+ * Why the plan's sets of candidates cannot start (one line each, naming the package), or []:
+ * a run-wide count out of 1–8, a set above the run's cap, an agent that is neither a headless
+ * preset nor the package's own, a pick not built yet, a set in a shared worktree, or any set
+ * with SSH hosts. Only `packages` are judged (a run of some of them judges those).
+ */
+export function candidateStartProblems(packages: readonly PlanPackage[], ctx: CandidateStartContext): string[] {
+  const out: string[] = [];
+  if (ctx.runCandidates !== undefined && !isCandidateCount(ctx.runCandidates))
+    return [`the run-wide count of candidates is ${ctx.runCandidates}: it must be a whole number from 1 to ${MAX_SET}`];
+  const withSets: string[] = [];
+  for (const pkg of packages) {
+    const set = candidateSetOf(pkg, ctx.runCandidates);
+    if (!set) continue;
+    const of = `package ${pkg.id}`;
+    // A shared worktree holds one attempt: the run-wide count passes it by; its own set is refused.
+    if (pkg.worktree?.mode === 'shared') {
+      const waves = wavesInputOf(pkg);
+      if (isCandidateCount(waves?.candidates) || isAgents(waves?.candidate_agents))
+        out.push(`${of}: its worktree is shared, which holds one attempt: candidates need worktree mode isolated`);
+      continue;
+    }
+    withSets.push(pkg.id);
+    const own = ctx.ownAgentOf(pkg.id);
+    if (set.count > ctx.cap) out.push(`${of}: ${set.count} candidates, above the run's cap of ${ctx.cap} at once (they run side by side: raise the cap or ask for fewer)`);
+    for (const id of new Set(set.agents ?? []))
+      if (id !== own && !ctx.isHeadless(id))
+        out.push(`${of}: candidate agent "${id}" is neither a headless preset (${ctx.headless.join(', ')}) nor the package's own agent (${own})`);
+    if (set.pick !== 'first-green') out.push(`${of}: pick: ${set.pick} is not available yet: only first-green is built`);
+  }
+  if (ctx.sshHosts && withSets.length)
+    out.push(`best of n runs on this machine only for now: ${withSets.length === 1 ? 'package' : 'packages'} ${withSets.join(', ')} ${withSets.length === 1 ? 'has' : 'have'} candidates and the run has SSH hosts`);
+  return out;
+}
+
+/** The agent ids a package's set runs with besides its own agent (their programs are checked as the others are). */
+export function candidateAgentIds(pkg: PlanPackage, runCandidates: number | undefined, own: string): string[] {
+  const set = candidateSetOf(pkg, runCandidates);
+  return set?.agents ? [...new Set(set.agents)].filter((id) => id !== own) : [];
+}

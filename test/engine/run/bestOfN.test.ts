@@ -1,0 +1,126 @@
+/**
+ * Best of n, first-green (ADR 0031): several candidates of one package run side by side, each in
+ * its own tree and branch, inside its own walls, audited and verified as an attempt is; the
+ * first green one goes on (merged, its dependents start from it), the others are stopped — with
+ * the real runner and the scripted agent as real processes, in a real repository.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { attemptDir, attemptFiles, integrationBranch, packageBranch, runStateFile } from '../../../src/core/run/runPaths';
+import type { RunState } from '../../../src/core/run/runState';
+import type { EngineEvent } from '../../../src/engine/run/engine';
+import { isolateGit, readAt, repoWithPlan, runToEnd, treeFiles } from '../engineFixtures';
+import { buildRunner, git, pidAlive, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../helpers';
+
+let runnerScript = '';
+
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+});
+
+describe('best of n: first-green', () => {
+  test('the first candidate audited and verified goes on; one out of scope is never chosen; the rest are stopped, no process left; dependents build on it', async () => {
+    const { repo, planFile } = repoWithPlan('best', [
+      {
+        id: 'a',
+        candidates: { count: 3 },
+        commands: ['test -f a/x.txt'],
+        agent: [
+          // Candidate 1 (the package's own tree) writes outside its scope; 2 takes its time; 3 does the work.
+          'if-tree a write other/x.txt',
+          'if-tree a write a/x.txt from candidate 1',
+          'if-tree a.c2 sleep 60000',
+          'if-tree a.c3 sleep 1500',
+          'if-tree a.c3 write a/x.txt from candidate 3',
+        ],
+      },
+      { id: 'b', deps: ['a'], agent: ['write b/y.txt'] },
+    ]);
+    const { outcome, events } = await runToEnd(planFile, runnerScript, { maxParallel: 4, verification: 'approved' });
+    const a = outcome.state.packages.a!;
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.equal(a.status, 'succeeded');
+    assert.equal(a.attempts, 1, 'a set is one attempt');
+    assert.deepEqual(a.chosen, { candidate: 3, why: 'the first to pass its audit and verification' });
+    const byK = new Map(a.candidates!.map((c) => [c.candidate, c]));
+    assert.equal(byK.get(1)!.status, 'scope-violation', byK.get(1)!.lastError ?? '');
+    assert.deepEqual(byK.get(1)!.scopeViolations.map((v) => v.path), ['other/x.txt']);
+    assert.equal(byK.get(2)!.status, 'cancelled', byK.get(2)!.lastError ?? '');
+    assert.equal(byK.get(3)!.status, 'verifying', 'the chosen candidate: its package went on with it');
+    assert.deepEqual(byK.get(3)!.verification.map((v) => v.ok), [true]);
+    // Each ran in a tree and branch of its own.
+    assert.deepEqual(
+      a.candidates!.map((c) => c.branch),
+      [packageBranch('best', 'a'), packageBranch('best', 'a.c2'), packageBranch('best', 'a.c3')],
+    );
+    assert.equal(a.branch, packageBranch('best', 'a.c3'), 'the package took the chosen candidate’s attempt');
+    // What merged is candidate 3's work, and only it.
+    const tip = integrationBranch('best');
+    assert.equal(readAt(repo, tip, 'a/x.txt'), 'from candidate 3');
+    assert.ok(!treeFiles(repo, tip).includes('other/x.txt'));
+    // b started after a's merge, from it.
+    const b = outcome.state.packages.b!;
+    assert.equal(b.status, 'succeeded');
+    assert.equal(git(repo, 'merge-base', '--is-ancestor', a.headSha!, b.headSha!), '');
+    // No runner of the stopped candidate is left.
+    const pid = byK.get(2)!.pid;
+    assert.ok(pid && !pidAlive(pid), `candidate 2's runner ${pid} is gone`);
+    // The losers' branches stay for a look.
+    assert.ok(git(repo, 'branch', '--list', packageBranch('best', 'a.c2')).includes('a.c2'));
+    assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'a' && e.status === 'verifying' && /candidate 3 goes on/.test(e.detail ?? '')));
+  });
+
+  test('a set outlives its engine: resumed, live candidates are adopted, a dead one interrupted, the first green goes on', async () => {
+    const { repo, planFile } = repoWithPlan('best-resume', [
+      {
+        id: 'a',
+        candidates: { count: 3 },
+        agent: ['ask waiting for approval', 'if-tree a exit 5', 'if-tree a.c2 write a/x.txt from candidate 2', 'if-tree a.c3 write a/x.txt from candidate 3'],
+      },
+    ]);
+    const resume = path.join(tempDir(), 'resume');
+    const driver = spawnProcess(
+      [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'), JSON.stringify({ planFile, runnerScript, env: { WAVES_TEST_AGENT_RESUME: resume } })],
+      { cwd: REPO_ROOT },
+    );
+    const waiting = () => driver.stdout().split('\n').filter(Boolean).filter((l) => (JSON.parse(l) as EngineEvent).type === 'needs-input').length;
+    await waitFor(() => waiting() >= 3, `the three candidates to wait for input (driver: ${driver.stderr()})`, 30_000);
+    driver.child.kill('SIGKILL');
+    await driver.exited;
+    // Candidate 3's runner and agent die too; 1 and 2 live on.
+    const runId = (JSON.parse(fs.readFileSync(runStateFile(repo, 'best-resume'), 'utf8')) as RunState).runId;
+    const meta = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, 'best-resume', runId, 'a.c3', 1)).meta, 'utf8')) as { runnerPid: number; agentPid: number };
+    process.kill(meta.runnerPid, 'SIGKILL');
+    process.kill(-meta.agentPid, 'SIGKILL');
+    await waitFor(() => !pidAlive(meta.runnerPid) && !pidAlive(meta.agentPid), 'candidate 3 to be gone');
+
+    const { outcome } = await runToEnd(planFile, runnerScript, { env: { WAVES_TEST_AGENT_RESUME: resume } }, { resume: true }, () => fs.writeFileSync(resume, ''));
+    const a = outcome.state.packages.a!;
+    assert.equal(outcome.runId, runId, 'the same run went on');
+    assert.equal(a.status, 'succeeded', a.lastError ?? '');
+    assert.equal(a.attempts, 1);
+    assert.deepEqual(a.candidates!.map((c) => c.status), ['failed', 'verifying', 'interrupted']);
+    assert.equal(a.chosen?.candidate, 2);
+    assert.equal(readAt(repo, integrationBranch('best-resume'), 'a/x.txt'), 'from candidate 2');
+  });
+
+  test('when no candidate is green the package fails once, saying how each ended; its dependents are blocked', async () => {
+    const { planFile } = repoWithPlan('best-none', [
+      {
+        id: 'a',
+        candidates: { count: 2 },
+        agent: ['if-tree a exit 4', 'if-tree a.c2 write elsewhere/x.txt'],
+      },
+      { id: 'b', deps: ['a'], agent: ['write b/y.txt'] },
+    ]);
+    const { outcome } = await runToEnd(planFile, runnerScript, { maxParallel: 2 });
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'failed');
+    assert.equal(a.attempts, 1);
+    assert.match(a.lastError ?? '', /none of its 2 candidates went on — 1 \(custom\) failed: .*exited with code 4.*; 2 \(custom\) scope-violation: /);
+    assert.equal(outcome.state.packages.b!.status, 'blocked');
+  });
+});
