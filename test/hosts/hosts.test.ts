@@ -11,6 +11,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Host } from '../../src/core/hosts/hostList';
 import type { EngineEvent } from '../../src/engine/run/engine';
+import type { RunState } from '../../src/core/run/runState';
+import { runStateFile } from '../../src/core/run/runPaths';
 import { checkHost } from '../../src/engine/hosts/hostsCheck';
 import { SshExecutor } from '../../src/engine/hosts/sshExecutor';
 import { engineFor, isolateGit, readAt, repoWithPlan, treeFiles, type TestPackage } from '../engine/engineFixtures';
@@ -252,6 +254,58 @@ describe('hosts: faults', () => {
     assert.equal(out.outcome, 'succeeded');
     assert.equal(out.state.packages.far!.attempts, 1, 'not started twice');
     assert.equal(readAt(repo, out.integrationBranch!, 'far/f.txt'), 'far');
+  });
+});
+
+describe('hosts: a start the engine did not record', () => {
+  it("an engine stopped between a host package's runner start and the record of it: the adopted attempt is audited against its own base, not the tip that moved", async () => {
+    const gate = path.join(h1.folder, '..', 'gate-unrecorded');
+    fs.rmSync(gate, { force: true });
+    const { planFile, repo } = repoWithPlan('unrecorded-host', [
+      { id: 'a', agent: ['write a/x.txt a', 'commit'] },
+      { id: 'b', agent: [`wait-for ${gate}`, 'write b/y.txt b', 'commit'] },
+    ]);
+    const walls = { options: { read: [path.dirname(gate)] } };
+    const stateFile = runStateFile(repo, 'unrecorded-host');
+    const onDisk = () => (fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as RunState) : null);
+    const first = await engineFor(planFile, runnerScript, { hosts: [h1.host], leaseMs: 2000, confinement: walls });
+    void first.engine.run().catch(() => undefined);
+    await waitFor(() => onDisk()?.packages.a?.status === 'succeeded' && onDisk()?.packages.b?.status === 'running', 'a merged while b runs on h1', 60_000);
+    first.engine.dispose();
+    // The run state as it was on disk in that moment: b queued on h1, its runner (meta.json there) already started.
+    const state = onDisk()!;
+    const b = state.packages.b!;
+    assert.equal(b.host, 'h1');
+    assert.equal(b.attempts, 1);
+    const base = b.baseSha!;
+    assert.notEqual(base, state.integration!.tipSha, 'a merged after b started: the tip moved on');
+    Object.assign(b, { status: 'queued', attempts: 0, startedAt: null, startToken: null, pid: null, branch: null, baseSha: null, logFile: null, resultFile: null });
+    b.phases = (b.phases ?? []).filter((m) => m.phase !== 'running');
+    fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
+
+    const second = await engineFor(planFile, runnerScript, { hosts: [h1.host], leaseMs: 2000, confinement: walls });
+    const resumed = second.engine.run({ resume: true });
+    await waitFor(() => second.events.some((e) => e.type === 'package' && e.packageId === 'b' && /adopted the running agent/.test(e.detail ?? '')), 'b adopted on h1', 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nsecond: ${shown(second.events)}`);
+    });
+    fs.writeFileSync(gate, '');
+    const out = await resumed;
+    const rb = out.state.packages.b!;
+    assert.equal(rb.status, 'succeeded', `${JSON.stringify(rb.scopeViolations)}\n${shown(second.events)}`);
+    assert.deepEqual([rb.attempts, rb.branch, rb.baseSha], [1, 'waves/unrecorded-host/b', base], 'the same attempt, its branch and its own base');
+    assert.equal(readAt(repo, out.integrationBranch!, 'a/x.txt'), 'a');
+    assert.equal(readAt(repo, out.integrationBranch!, 'b/y.txt'), 'b');
+    // Read there, where prepareTree pushed it: a package with no tree there, or a host that does not answer, has no base (and nothing throws).
+    const there = (host: Host) => new SshExecutor({ repoRoot: repo, featureId: 'unrecorded-host', host: host as Host & { ssh: string; folder: string }, runnerScript });
+    const ex = there(h1.host);
+    const away = there({ ...h1.host, name: 'away', ssh: 'no-such-host.invalid' });
+    try {
+      assert.deepEqual(await ex.treeBase('b'), { branch: 'waves/unrecorded-host/b', baseSha: base });
+      assert.deepEqual(await ex.treeBase('nobody'), { branch: 'waves/unrecorded-host/nobody', baseSha: null });
+      assert.deepEqual(await away.treeBase('b'), { branch: 'waves/unrecorded-host/b', baseSha: null });
+    } finally {
+      await Promise.all([ex.close(), away.close()]);
+    }
   });
 });
 

@@ -112,9 +112,9 @@ export interface Executor {
   /**
    * The package's branch and the commit it forked from the integration branch (its base, as the
    * audit needs it), read from git — for a start adopted after an engine stopped before recording
-   * it. Absent, or a null base, where the executor cannot tell.
+   * it. Absent, or null, where the executor cannot tell; a null base where it cannot read it.
    */
-  treeBase?(packageId: string, integrationBranch: string): Promise<{ branch: string; baseSha: string | null }>;
+  treeBase?(packageId: string, integrationBranch: string): Promise<{ branch: string; baseSha: string | null } | null>;
   /** Where `tree` (the package's, as `treePath` named it) stands after the agent: on the package's branch or not. */
   inspectTree(packageId: string, tree: string): Promise<TreeInspection>;
   /** Commits what the agent left uncommitted in `tree` (on the package's branch: check first); the branch's tip (null: unreadable). */

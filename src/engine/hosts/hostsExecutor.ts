@@ -148,10 +148,9 @@ export class HostsExecutor implements Executor {
   prepareTree(request: TreeRequest): Promise<PreparedTree> {
     return this.of(request.packageId).prepareTree(request);
   }
-  /** This machine's packages: as the local executor reads it; a host's: not known here (the audit falls back as before). */
-  async treeBase(packageId: string, integrationBranch: string): Promise<{ branch: string; baseSha: string | null }> {
-    const executor = this.of(packageId);
-    return executor === this.local ? this.local.treeBase(packageId, integrationBranch) : { branch: '', baseSha: null };
+  /** As the package's host reads it: this machine's merge-base, an SSH host's pushed base. */
+  async treeBase(packageId: string, integrationBranch: string): Promise<{ branch: string; baseSha: string | null } | null> {
+    return (await this.of(packageId).treeBase?.(packageId, integrationBranch)) ?? null;
   }
 
   headOf(packageId: string): Promise<string | null> {

@@ -122,6 +122,11 @@ export class SshExecutor implements Executor {
     return packageBranch(this.options.featureId, packageId);
   }
 
+  /** Where `prepareTree` puts the base it made the package's tree from, in the host's bare repository. */
+  private baseRef(packageId: string): string {
+    return `refs/waves/bases/${this.options.featureId}/${packageId}`;
+  }
+
   // -- Reaching the host -------------------------------------------------------------------
 
   private async call<T>(work: () => Promise<T>): Promise<T> {
@@ -198,7 +203,7 @@ export class SshExecutor implements Executor {
     const baseSha = await gitOut(this.options.repoRoot, ['rev-parse', '--verify', `${request.base}^{commit}`]);
     const branch = this.branch(request.packageId);
     const tree = this.treePath(request.packageId, request.isolated);
-    await this.call(() => this.ssh.localGit(this.options.repoRoot, ['push', '-q', '--no-verify', this.ssh.gitUrl(this.bare), `+${baseSha}:refs/waves/bases/${this.options.featureId}/${request.packageId}`]));
+    await this.call(() => this.ssh.localGit(this.options.repoRoot, ['push', '-q', '--no-verify', this.ssh.gitUrl(this.bare), `+${baseSha}:${this.baseRef(request.packageId)}`]));
     const identity = `-c user.name=${q(ENGINE_IDENTITY.name)} -c user.email=${q(ENGINE_IDENTITY.email)}`;
     // The set-up hook's mark (as on this machine, localExecutor.ts): the branch the hook last ran to
     // the end for in the tree, in its private git folder; the hook runs until it has for this branch.
@@ -262,9 +267,25 @@ export class SshExecutor implements Executor {
     return { worktree: tree, branch, baseSha };
   }
 
-  async headOf(packageId: string): Promise<string | null> {
+  headOf(packageId: string): Promise<string | null> {
+    return this.refThere(`refs/heads/${this.branch(packageId)}`);
+  }
+
+  /**
+   * The package's branch and the base `prepareTree` pushed to the host before its runner started
+   * (the base of the attempt that started, as the audit needs it; a retry's tree pushes its own):
+   * read in the host's bare repository, where the push went — this repository never has that
+   * ref. A null base when the ref is not there or the host does not answer; never throws.
+   */
+  async treeBase(packageId: string): Promise<{ branch: string; baseSha: string | null }> {
+    const baseSha = await this.refThere(`${this.baseRef(packageId)}^{commit}`).catch(() => null);
+    return { branch: this.branch(packageId), baseSha };
+  }
+
+  /** A ref's commit in the host's bare repository; null when it is not there or the host does not answer. */
+  private refThere(ref: string): Promise<string | null> {
     return this.soft(async () => {
-      const r = await this.ssh.git(this.bare, ['rev-parse', '-q', '--verify', `refs/heads/${this.branch(packageId)}`], { okCodes: [0, 1, 128] });
+      const r = await this.ssh.git(this.bare, ['rev-parse', '-q', '--verify', ref], { okCodes: [0, 1, 128] });
       return r.code === 0 ? r.stdout.trim() || null : null;
     }, null);
   }
