@@ -453,7 +453,17 @@ export function applyEvent(state: RunState, event: RunEvent, now: Date): RunStat
       ? applyToCandidate(state, record, event as RunEvent & { candidate: number }, rule, at)
       : moveRecord(record, event, rule, at, `Package "${event.packageId}"`);
   if (!moved.ok) return fail(moved.error);
-  return moved.record === record ? { ok: true, state } : { ok: true, state: withRecord(state, moved.record, at) };
+  return moved.record === record ? { ok: true, state } : { ok: true, state: withRecord(state, endChosen(moved.record, at), at) };
+}
+
+/** A package that ends with a chosen candidate (best of n): that candidate ends with it, as it did. */
+function endChosen(record: PackageRunRecord, at: string): PackageRunRecord {
+  const k = record.chosen?.candidate;
+  if (k === undefined || !isTerminal(record.status)) return record;
+  const candidates = record.candidates?.map((c) =>
+    c.candidate === k && !isTerminal(c.status) ? { ...c, status: record.status, endedAt: at, lastError: record.lastError, phases: withMark(c, { at, phase: record.status, attempt: c.attempts }) } : c,
+  );
+  return candidates ? { ...record, candidates } : record;
 }
 
 function withRecord(state: RunState, record: PackageRunRecord, at: string): RunState {

@@ -103,6 +103,7 @@ describe('best of n in the run state', () => {
     assert.equal(a.verification.length, 1);
     s = apply(s, { type: 'succeeded' });
     assert.equal(s.packages.a!.status, 'succeeded');
+    assert.deepEqual(s.packages.a!.candidates!.map((c) => c.status), ['failed', 'succeeded', 'scope-violation'], 'the chosen candidate ends with its package');
     assert.deepEqual(checkRunStateInvariants(s), []);
   });
 

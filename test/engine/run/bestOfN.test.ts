@@ -49,7 +49,7 @@ describe('best of n: first-green', () => {
     assert.equal(byK.get(1)!.status, 'scope-violation', byK.get(1)!.lastError ?? '');
     assert.deepEqual(byK.get(1)!.scopeViolations.map((v) => v.path), ['other/x.txt']);
     assert.equal(byK.get(2)!.status, 'cancelled', byK.get(2)!.lastError ?? '');
-    assert.equal(byK.get(3)!.status, 'verifying', 'the chosen candidate: its package went on with it');
+    assert.equal(byK.get(3)!.status, 'succeeded', 'the chosen candidate ended with its package');
     assert.deepEqual(byK.get(3)!.verification.map((v) => v.ok), [true]);
     // Each ran in a tree and branch of its own.
     assert.deepEqual(
@@ -102,7 +102,7 @@ describe('best of n: first-green', () => {
     assert.equal(outcome.runId, runId, 'the same run went on');
     assert.equal(a.status, 'succeeded', a.lastError ?? '');
     assert.equal(a.attempts, 1);
-    assert.deepEqual(a.candidates!.map((c) => c.status), ['failed', 'verifying', 'interrupted']);
+    assert.deepEqual(a.candidates!.map((c) => c.status), ['failed', 'succeeded', 'interrupted']);
     assert.equal(a.chosen?.candidate, 2);
     assert.equal(readAt(repo, integrationBranch('best-resume'), 'a/x.txt'), 'from candidate 2');
   });

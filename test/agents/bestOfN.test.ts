@@ -1,0 +1,52 @@
+/**
+ * Best of n with the real agent CLIs: one package, a Claude Code candidate and a Codex candidate
+ * side by side (`inputs.waves.candidate_agents`), each inside its own walls against the scripted
+ * model server, each audited against the package's scope; the one that stayed in scope goes on
+ * and is merged, the other is never chosen.
+ */
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { doPackage } from '../fixtures/modelServer';
+import { readAt } from '../engine/engineFixtures';
+import { worktreePath } from '../../src/core/run/runPaths';
+import { readRun } from '../../src/engine/run';
+import { agentEnv, filesAt, promptOf, statusOf, waves, workspace, useModelServer } from './realCli';
+
+describe('best of n with the real CLIs: a Claude Code and a Codex candidate of one package', () => {
+  const server = useModelServer();
+
+  it('both run inside their walls and are audited; the one in scope is chosen and merged, the one outside never', async () => {
+    const feature = 'best-of-two';
+    const w = workspace(feature, [{ id: 'alpha', timeoutMinutes: 3, candidates: { agents: ['claude-code', 'codex'] } }]);
+    // Each candidate's prompt names its own tree: candidate 2's is alpha.c2.
+    const second = worktreePath(w.repo, feature, 'alpha.c2');
+    const ofSecond = (t: string) => promptOf('alpha').test(t) && t.includes(second);
+    server().script(doPackage({ 'elsewhere/x.txt': 'codex wrote outside\n' }), { match: ofSecond, label: 'codex' });
+    server().script(doPackage({ 'alpha/a.txt': 'alpha by claude\n' }), { match: (t) => promptOf('alpha').test(t) && !t.includes(second), label: 'claude' });
+    // One home, as one person's: Claude Code's variables and Codex's config.toml, both pointed at the server.
+    const env = { ...agentEnv('codex', server(), w.home), ...agentEnv('claude-code', server(), w.home) };
+
+    const r = await waves(['run', '--json', '--agent', 'claude-code', w.plan], { cwd: w.repo, env, timeoutMs: 300_000 });
+    assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}`);
+    const st = await statusOf(w, env);
+    assert.equal(st.packages.alpha!.status, 'succeeded', st.packages.alpha!.lastError ?? '');
+    assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'alpha/a.txt', 'work-packages.yaml']);
+    assert.equal(readAt(w.repo, st.integration, 'alpha/a.txt'), 'alpha by claude\n');
+
+    const read = readRun(w.repo, feature);
+    assert.equal(read.kind, 'ok');
+    const alpha = read.kind === 'ok' ? read.state.packages.alpha! : null;
+    assert.deepEqual(
+      alpha!.candidates!.map((c) => [c.candidate, c.agent, c.status]),
+      [
+        [1, 'claude-code', 'succeeded'],
+        [2, 'codex', 'scope-violation'],
+      ],
+    );
+    assert.deepEqual(alpha!.candidates![1]!.scopeViolations.map((v) => v.path), ['elsewhere/x.txt']);
+    assert.equal(alpha!.chosen?.candidate, 1);
+    // Both conversations reached the server, each its own.
+    for (const label of ['claude', 'codex']) assert.ok(server().requests.some((q) => q.main && q.script === label), `${label} never asked the model`);
+    assert.deepEqual(server().pending(), { codex: 0, claude: 0 });
+  });
+});
