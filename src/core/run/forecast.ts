@@ -133,6 +133,17 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** `n` times a spend (a set of `n` candidates spends for each). */
+function timesSpend(spend: Spend | null, n: number): Spend | null {
+  if (!spend || n <= 1) return spend;
+  return {
+    inputTokens: spend.inputTokens * n,
+    outputTokens: spend.outputTokens * n,
+    cachedTokens: spend.cachedTokens * n,
+    costUsd: spend.costUsd === null ? null : Math.round(spend.costUsd * n * 1e6) / 1e6,
+  };
+}
+
 /** The median of each part of several spends (the cost only where one was reported). */
 function medianSpend(spends: readonly Spend[]): Spend | null {
   if (!spends.length) return null;
@@ -207,7 +218,8 @@ export function forecastRun(input: ForecastInput): RunForecast {
     const same = all.filter((s) => s.agent === agent);
     const samples = same.length ? same : all;
     const spendSamples = samples.flatMap((s) => (s.spend ? [s.spend] : []));
-    const spend = medianSpend(spendSamples) ?? medianSpend(spendByAgent.get(agent) ?? []);
+    // A set of candidates (best of n) spends for each of them.
+    const spend = timesSpend(medianSpend(spendSamples) ?? medianSpend(spendByAgent.get(agent) ?? []), p.slots ?? 1);
     if (samples.length) {
       const ms = samples.map((s) => s.ms);
       return { packageId: p.id, agent, expectedMs: median(ms), lowMs: Math.min(...ms), highMs: Math.max(...ms), basis: same.length ? 'package' : 'package-other-agent', samples: ms.length, spend };

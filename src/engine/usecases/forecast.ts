@@ -9,6 +9,7 @@
 import { forecastRun, type RunForecast } from '../../core/run/forecast';
 import { hostsCapacity } from '../../core/hosts/hostList';
 import { schedPackagesFromAnalysis } from '../../core/run/schedule';
+import { candidateSetOf } from '../../core/plan/candidateSet';
 import { DEFAULT_MAX_PARALLEL, timeoutMinutesOf } from '../../core/plan/defaults';
 import type { PlanSource } from '../plan';
 import { readPastRuns } from '../run';
@@ -29,14 +30,23 @@ export interface ForecastRequest {
   mode?: 'eager' | 'barrier';
   only?: readonly string[];
   hosts?: { hosts: readonly Host[] };
+  /** Best of n: the run-wide count of candidates (a package's own `inputs.waves` wins). */
+  candidates?: number;
 }
 
 /** The forecast of running `plan` as `request` asks (its scope, agents, cap and mode). */
 export async function forecastFor(plan: PlanSource & { repo: string; featureId: string }, request: ForecastRequest): Promise<ForecastResult> {
   const { analysis } = plan;
   const scope = request.only ? new Set(request.only) : null;
-  const packages = schedPackagesFromAnalysis(analysis).filter((p) => !scope || scope.has(p.id));
   const byId = new Map(analysis.plan.packages.map((p) => [p.id, p] as const).reverse());
+  // A set of candidates (best of n) takes a slot of the cap for each, and spends for each.
+  const packages = schedPackagesFromAnalysis(analysis)
+    .filter((p) => !scope || scope.has(p.id))
+    .map((p) => {
+      const pkg = byId.get(p.id);
+      const set = pkg ? candidateSetOf(pkg, request.candidates) : null;
+      return set ? { ...p, slots: set.count } : p;
+    });
   const cap = Math.max(1, Math.floor(request.maxParallel ?? DEFAULT_MAX_PARALLEL));
   const { runs, problems } = await readPastRuns(plan.repo, plan.featureId);
   const forecast = forecastRun({

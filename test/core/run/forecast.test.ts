@@ -78,6 +78,16 @@ describe('forecastRun without history', () => {
     assert.deepEqual(f.criticalPath, ['a', 'b']);
   });
 
+  it('a set of candidates (best of n) takes a slot for each, and spends for each', () => {
+    const history = [run('r1', [ran('a', 0, 10 * MIN, { spend: spend(100, 10, 0.5) }), ran('b', 0, 10 * MIN, { spend: spend(100, 10, 0.5) })])];
+    const f = forecastRun(input([pkg('a', [], { slots: 3 }), pkg('b')], history, { maxParallel: 3 }));
+    assert.deepEqual(f.packages.find((p) => p.packageId === 'a')!.spend, spend(300, 30, 1.5));
+    assert.deepEqual(f.packages.find((p) => p.packageId === 'b')!.spend, spend(100, 10, 0.5));
+    // a's three candidates fill the cap of 3: b waits for them.
+    assert.equal(f.expectedMs, 20 * MIN);
+    assert.equal(forecastRun(input([pkg('a'), pkg('b')], history, { maxParallel: 3 })).expectedMs, 10 * MIN);
+  });
+
   it('runs of other features lend no time, and an empty scope forecasts nothing', () => {
     const other = run('r1', [ran('a', 0, 1000)], 'g');
     assert.equal(forecastRun(input([pkg('a')], [other])).history, 'none');

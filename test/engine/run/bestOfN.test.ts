@@ -107,6 +107,29 @@ describe('best of n: first-green', () => {
     assert.equal(readAt(repo, integrationBranch('best-resume'), 'a/x.txt'), 'from candidate 2');
   });
 
+  test('a set whose candidates all failed spends one retry; the next set starts anew, each candidate in its tree again, and the first green goes on', async () => {
+    const marks = tempDir();
+    const { repo, planFile } = repoWithPlan('best-retry', [
+      {
+        id: 'a',
+        candidates: { count: 2 },
+        retryBudget: 1,
+        agent: [`if-tree a fail-once ${path.join(marks, '1')}`, `if-tree a.c2 fail-once ${path.join(marks, '2')}`, 'if-tree a.c2 sleep 1500', 'write a/x.txt done'],
+      },
+    ]);
+    const { outcome } = await runToEnd(planFile, runnerScript, { maxParallel: 2, confinement: { options: { write: [marks] } } });
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'succeeded', a.lastError ?? '');
+    assert.equal(a.attempts, 2, 'two sets, one retry');
+    assert.deepEqual(a.candidates!.map((c) => [c.candidate, c.attempts, c.status]), [
+      [1, 2, 'succeeded'],
+      [2, 2, 'cancelled'],
+    ]);
+    assert.equal(a.chosen?.candidate, 1);
+    assert.equal(readAt(repo, integrationBranch('best-retry'), 'a/x.txt'), 'done');
+    assert.ok(fs.existsSync(path.join(repo, '.waves')) && a.candidates![1]!.worktree!.endsWith(`${path.sep}a.c2`));
+  });
+
   test('when no candidate is green the package fails once, saying how each ended; its dependents are blocked', async () => {
     const { planFile } = repoWithPlan('best-none', [
       {
