@@ -132,7 +132,7 @@ waves review --approve [--no-run] [run flags] <plan> <package>
     which goes on from the integration tip.
     --approve: a package awaiting review (waves run --review before-merge) is merged.
     When no process drives the run, the run is resumed here as waves run --resume
-    does (run flags: --agent, --agent-argv, --max-parallel, --review, --unconfined
+    does (run flags: --agent, --agent-argv, --max-parallel, --candidates, --review, --unconfined
     and every worktree and walls option of waves run, --setup-command to
     --memory-mb); --no-run only records it (resume later with waves run --resume). Every comment is checked first — a line that does not exist, a file
     outside the package's write scope, a package running or not run — and nothing

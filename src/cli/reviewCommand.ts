@@ -34,7 +34,7 @@ import { loadPlan, optionFlags, worktreeAndWallsFrom, type LoadedPlan } from './
  * cap, the review gate, `--unconfined`, and every worktree and walls option of `waves run` (the
  * table of core/run/runOptions.ts), each with its value or alone as `waves run` takes it.
  */
-const RUN_VALUED: readonly string[] = ['agent', 'agent-argv', 'max-parallel', 'review', ...optionFlags(true)];
+const RUN_VALUED: readonly string[] = ['agent', 'agent-argv', 'max-parallel', 'candidates', 'review', ...optionFlags(true)];
 const RUN_SWITCHES: readonly string[] = ['unconfined', ...optionFlags().filter((f) => !RUN_VALUED.includes(f))];
 
 export async function reviewCommand(argv: readonly string[], io: Io): Promise<number> {

@@ -55,8 +55,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', 'tick-source', ...optionFlags()],
-    ['agent', 'agent-argv', 'max-parallel', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags(true)],
+    ['agent', 'agent-argv', 'max-parallel', 'candidates', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', 'tick-source', ...optionFlags()],
+    ['agent', 'agent-argv', 'max-parallel', 'candidates', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags(true)],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -112,6 +112,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const { confinement, setupHook, copyFiles, worktreesFolder } = worktreeAndWallsFrom(flags);
   const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? DEFAULT_MAX_PARALLEL;
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
+  // `--candidates N` (else WAVES_CANDIDATES): best of n for every package without its own `inputs.waves` (ADR 0031); the start refuses one above 8 or the cap.
+  const candidates = candidatesFrom(flags);
   const only = flags.has('only')
     ? String(flags.get('only'))
         .split(',')
@@ -133,6 +135,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     maxParallel,
     mode,
     onUsageLimit,
+    ...(candidates !== undefined ? { candidates } : {}),
     // Given: what the run drives with; not given, a resumed run keeps the gate it was started with.
     ...(flags.has('review') ? { review } : {}),
     // The same for the integration guard: on, off, or (a resume) as the run was started.
@@ -235,6 +238,15 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   }
 }
 
+/** The run-wide count of candidates: `--candidates N`, else `WAVES_CANDIDATES`; a whole number ≥ 1 (the start refuses one above 8 or the cap). */
+export function candidatesFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): number | undefined {
+  if (flags.has('candidates')) return positiveInt('candidates', flags.get('candidates'), 1);
+  const raw = env.WAVES_CANDIDATES?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`WAVES_CANDIDATES must be a whole number ≥ 1, not "${raw}"`);
+  return Number(raw);
+}
+
 /** The line a finished run ends with. */
 function outcomeText(outcome: RunOutcome, file: string): string {
   switch (outcome.outcome) {
@@ -292,6 +304,9 @@ function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): 2
       io.err(
         `waves: ${refusal.reason}\n${details}  nothing was started; to run the agents without walls anyway, choose it: \`waves run --unconfined ${file}\`\n`,
       );
+      return 2;
+    case 'bad-candidates':
+      io.err(`waves: ${refusal.reason}:\n${details}  nothing was started\n`);
       return 2;
     case 'coordinator-unreachable':
       io.err(

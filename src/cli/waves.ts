@@ -64,7 +64,7 @@ const HELP: Record<string, string> = {
     run paths (the run id of the feature's run state, or "preview"). A plan with
     errors also prints its problems on stderr and exits 1.`,
   run: `waves run [--agent <preset> | --agent-argv '<json array>'] [--max-parallel N]
-        [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
+        [--candidates N] [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
         [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
         [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
@@ -89,6 +89,12 @@ ${optionsSynopsis()} <plan>
     it, no more packages start (running ones finish); resume with a higher budget.
     --agent-fallback: presets a package goes on with after its agent's usage limit.
     --agent-cap: at most N attempts of that agent at once.
+    --candidates N (or WAVES_CANDIDATES; 1 to 8, default 1): best of n, N candidates
+    of each package side by side, each confined, audited and verified; the first green
+    one goes on and the rest stop. A package's own inputs.waves (candidates,
+    candidate_agents, pick) wins. Refused at the start, nothing started: N above the
+    cap or 8, a candidate agent neither a headless preset nor the package's own, a pick
+    other than first-green (not built yet), SSH hosts (this machine only for now).
     --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
     the repository: the lock table, the run's lease and the registry of runs live there
     (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is

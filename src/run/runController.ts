@@ -299,6 +299,8 @@ export class RunController extends Disposable {
       maxParallel: settings.maxParallel,
       mode: settings.mode,
       launcher,
+      // Best of n (ADR 0031): the run-wide count; a package's own `inputs.waves` wins.
+      ...(settings.candidates !== undefined ? { candidates: settings.candidates } : {}),
       ...(coordinator ? { coordinator } : {}),
       ...(hosts ? { hosts } : {}),
       ...(confinement ? { confinement } : {}),
@@ -478,6 +480,9 @@ export class RunController extends Disposable {
             'Open Settings',
           )
           .then(settings('waves.sandbox'));
+        return;
+      case 'bad-candidates':
+        void vscode.window.showErrorMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`, 'Open Settings').then(settings('waves.candidates'));
         return;
       case 'coordinator-unreachable':
         void vscode.window

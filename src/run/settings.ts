@@ -1,5 +1,5 @@
 /**
- * The run settings (`waves.agent`, `waves.agentOverrides`, `waves.maxParallel`,
+ * The run settings (`waves.agent`, `waves.agentOverrides`, `waves.maxParallel`, `waves.candidates`,
  * `waves.schedule`, `waves.worktrees.*`, `waves.sandbox.*`) read for one plan, and the agents
  * they name. The worktree and walls settings are read through the table the command line reads
  * too (core/run/runOptions.ts): the same option, the same meaning.
@@ -16,6 +16,8 @@ export interface RunSettings {
   /** Why the configured agent cannot be used, for a person. */
   agentProblem: string | null;
   maxParallel: number;
+  /** `waves.candidates`: best of n, the run-wide count of candidates per package (ADR 0031); undefined: 1 (none). The start refuses one above 8 or the cap. */
+  candidates: number | undefined;
   mode: 'eager' | 'barrier';
   setupHook: string[] | undefined;
   /** The copy list (`waves.worktrees.copy`): paths of the checkout copied into each new worktree; undefined: none. */
@@ -77,6 +79,8 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
     }
   }
   const maxParallel = Math.max(1, Math.floor(config.get<number>('maxParallel') ?? DEFAULT_MAX_PARALLEL));
+  const rawCandidates = config.get<unknown>('candidates');
+  const candidates = typeof rawCandidates === 'number' && Number.isInteger(rawCandidates) && rawCandidates > 1 ? rawCandidates : undefined;
   const mode = config.get<string>('schedule') === 'barrier' ? 'barrier' : 'eager';
   // The worktree options: the workspace's values too (the walls' are the person's only: readSandboxSetting).
   const worktree = runOptionsFromSettings(
@@ -108,7 +112,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   if (rawCaps && typeof rawCaps === 'object' && !Array.isArray(rawCaps)) {
     for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
   }
-  return { agent, agentProblem, maxParallel, mode, setupHook, copyFiles, worktreeProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
+  return { agent, agentProblem, maxParallel, candidates, mode, setupHook, copyFiles, worktreeProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
 }
 
 /** A table option's key under `waves.`. */

@@ -2,6 +2,7 @@
  * The plan engine's one entry point: text in, model + diagnostics + graph out.
  * Never throws: whatever the text, the result is a (possibly empty) plan and diagnostics.
  */
+import { candidateSetDiagnostics } from './candidateSet';
 import { semanticChecks, type CheckOptions, type Conflict } from './checks';
 import { buildGraph, type DependencyGraph } from './graph';
 import type { Diagnostic, Plan } from './model';
@@ -56,6 +57,8 @@ function readAndValidate(text: string): { plan: Plan; diagnostics: Diagnostic[] 
   const read = readPlan(text);
   const diagnostics = [...read.diagnostics];
   guard(diagnostics, 'schema validation', () => schemaDiagnostics(read));
+  // `inputs` is free-form to the schema; its `waves` (best of n) is the engine's, checked here where values can be located.
+  guard(diagnostics, 'candidate sets', () => candidateSetDiagnostics(read));
   return { plan: read.plan, diagnostics };
 }
 

@@ -7,6 +7,7 @@
  * no machine-dependent order). No `vscode`.
  */
 import type { PlanAnalysis } from '../plan/analyze';
+import { agentInputs } from '../plan/candidateSet';
 import type { PlanPackage, VerificationTier } from '../plan/model';
 import type { PackageSlice } from './contextSlice';
 import type { FollowUp } from './runState';
@@ -288,21 +289,24 @@ export function buildPrompt(input: PromptInput): string {
       line();
       if (d.taskType) para(`Task type: ${code(d.taskType)}`);
       if (d.description) para(quote(d.description));
-      if (d.inputs !== undefined && !isEmpty(d.inputs)) {
+      const theirs = agentInputs(d.inputs);
+      if (theirs !== undefined && !isEmpty(theirs)) {
         line('Its inputs:');
         line();
-        line(fenced(JSON.stringify(d.inputs, null, 2), 'json'));
+        line(fenced(JSON.stringify(theirs, null, 2), 'json'));
         line();
       }
       if (d.outputs?.resultKeys.length) para(`It must report: ${d.outputs.resultKeys.map(code).join(', ')}`);
     }
     while (out[out.length - 1] === '') out.pop();
   }
-  if (pkg.inputs !== undefined && !isEmpty(pkg.inputs)) {
+  // `inputs.waves` (best of n) is the engine's, not the agent's: left out.
+  const inputs = agentInputs(pkg.inputs);
+  if (inputs !== undefined && !isEmpty(inputs)) {
     line();
     line('Inputs the plan hands to this package:');
     line();
-    line(fenced(JSON.stringify(pkg.inputs, null, 2), 'json'));
+    line(fenced(JSON.stringify(inputs, null, 2), 'json'));
   }
 
   // Verification -----------------------------------------------------------------------

@@ -24,6 +24,9 @@ import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidErro
 import { resetPackages } from './reconcileRun';
 import { forecastFor, type ForecastResult } from './forecast';
 import type { RunForecast } from '../../core/run/forecast';
+import { candidateAgentIds, candidateStartProblems } from '../../core/plan/candidateSet';
+import { DEFAULT_MAX_PARALLEL } from '../../core/plan/defaults';
+import type { PlanPackage } from '../../core/plan/model';
 
 /** The hosts list as a front end read it (a file for the CLI, `waves.hosts` for the editor). */
 export interface HostsInput {
@@ -88,6 +91,8 @@ export type StartRefusalKind =
   | 'no-confinement'
   /** An agent's program cannot be run here: missing, not executable, or a script whose interpreter is missing (#50). */
   | 'agent-not-runnable'
+  /** Best of n (ADR 0031): a set of candidates this run cannot start (over the cap, an unknown agent, a pick not built, SSH hosts). */
+  | 'bad-candidates'
   /** The person said no to the run's confirmation (`confirmRun`): nothing to show. */
   | 'declined';
 
@@ -160,6 +165,16 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   if (!plan.repo) return no('no-repository', `${shown} is not in a git repository: runs need one (git init, then commit the plan)`);
   const unknown = (only ?? []).filter((id) => !analysis.graph.ids.includes(id));
   if (unknown.length) return no('unknown-package', `${shown} has no package ${unknown.map((id) => `"${id}"`).join(', ')}`);
+  // Best of n (ADR 0031): sets this run cannot start are said before anything is asked (an adoption takes the run as it goes).
+  const sets = request.adopt ? [] : candidateStartProblems(packagesOf(request, plan), {
+    ...(request.candidates !== undefined ? { runCandidates: request.candidates } : {}),
+    cap: request.maxParallel ?? DEFAULT_MAX_PARALLEL,
+    ownAgentOf: (id) => ownAgentOf(request, id).id,
+    isHeadless: (id) => presetProfile(id)?.interactive === false,
+    headless: PRESET_IDS.filter((p) => !presetProfile(p)!.interactive),
+    sshHosts: request.hosts?.hosts.some((h) => h.ssh) === true,
+  });
+  if (sets.length) return no('bad-candidates', `${shown} asks for candidates this run cannot start`, sets);
   // A proposed plan (ADR 0013) runs only once approved: said before anything is asked (the engine checks it again as it begins).
   const unapproved = dry ? null : await proposalGate(plan.file);
   if (unapproved) return no('proposal-unapproved', unapproved);
@@ -195,6 +210,13 @@ function agentProgramProblem(request: StartRequest, plan: PlanSource): string | 
     { agent: request.agent, of: null },
     ...(request.agentFallback ?? []).map((agent) => ({ agent, of: null })),
     ...(request.agentFor ? ids.map((id) => ({ agent: request.agentFor!(id), of: id })) : []),
+    // Best of n: the agents of the packages' candidates (checkStart refused any that is not a headless preset).
+    ...packagesOf(request, plan).flatMap((p) =>
+      candidateAgentIds(p, request.candidates, ownAgentOf(request, p.id).id).flatMap((id) => {
+        const agent = presetProfile(id);
+        return agent ? [{ agent, of: `a candidate of ${p.id}` }] : [];
+      }),
+    ),
   ];
   const seen = new Set<string>();
   for (const { agent, of } of agents) {
@@ -206,6 +228,15 @@ function agentProgramProblem(request: StartRequest, plan: PlanSource): string | 
   }
   return null;
 }
+
+/** The packages a start runs: those of `only`, else all. */
+function packagesOf(request: StartRequest, plan: PlanSource): PlanPackage[] {
+  const only = request.only ? new Set(request.only) : null;
+  return plan.analysis.plan.packages.filter((p) => !only || only.has(p.id));
+}
+
+/** The agent a package runs with, as the start knows it (a host's agent is the host's). */
+const ownAgentOf = (request: StartRequest, id: string): AgentProfile => request.agentFor?.(id) ?? request.agent;
 
 /** The engine options of a checked request. */
 function engineOptions(request: StartRequest, checked: Checked, verification: VerificationPolicy, allowOverlap: boolean): EngineOptions {

@@ -1,0 +1,134 @@
+/**
+ * Best of n (ADR 0031) on the command line, before anything starts: `waves run` refuses a set it
+ * cannot run — a run-wide count above 8 or the cap, an agent it does not know, a pick not built
+ * yet — with the reason, exit 2 and no run state; `waves validate` says a malformed
+ * `inputs.waves` value at its line. The built bin as a real process on a real repository.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { gitEnv } from '../engine/helpers';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = path.join(root, 'bin', 'waves.js');
+const agentScript = path.join(root, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
+const AGENT = JSON.stringify([process.execPath, agentScript, '--prompt', '${promptFile}']);
+const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-best-of-n-cli-')));
+const home = path.join(tmp, 'home');
+fs.mkdirSync(home);
+const env: NodeJS.ProcessEnv = { ...gitEnv(home) };
+delete env.WAVES_CANDIDATES;
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let n = 0;
+/** A repository holding one plan with one package whose `inputs:` are these lines (none: no inputs), committed. */
+function repo(inputs: string[] = []): string {
+  const folder = path.join(tmp, `case${++n}`);
+  fs.mkdirSync(folder);
+  const lines = ['schema_version: 1', 'feature:', '  id: best-of-n', 'packages:', '  - package_id: wp-one', '    title: One', '    scope:', '      write_allow: ["one/**"]'];
+  if (inputs.length) lines.push('    inputs:', ...inputs);
+  fs.writeFileSync(path.join(folder, 'work-packages.yaml'), lines.join('\n') + '\n');
+  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'plan']]) execFileSync('git', args, { cwd: folder, env });
+  return path.join(folder, 'work-packages.yaml');
+}
+
+function waves(args: string[], extraEnv: NodeJS.ProcessEnv = {}): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env: { ...env, ...extraEnv }, timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Nothing was started: no run state, no worktree folder beside the repository. */
+function nothingStarted(plan: string): void {
+  const folder = path.dirname(plan);
+  const runs = path.join(folder, '.waves', 'runs');
+  assert.ok(!fs.existsSync(runs) || fs.readdirSync(runs).every((f) => f.endsWith('.lease')), 'no run state written');
+  assert.ok(!fs.existsSync(`${folder}.worktrees`), 'no worktree made');
+}
+
+describe('waves run refuses a set of candidates it cannot start, nothing started', () => {
+  it('--candidates 9: above 8', () => {
+    const plan = repo();
+    const r = waves(['run', '--agent-argv', AGENT, '--candidates', '9', plan]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^waves: .*work-packages\.yaml asks for candidates this run cannot start:\n {2}the run-wide count of candidates is 9: it must be a whole number from 1 to 8\n {2}nothing was started\n$/);
+    nothingStarted(plan);
+  });
+
+  it('WAVES_CANDIDATES=9 as --candidates 9; a flag wins over it; a bad value is a usage error', () => {
+    const plan = repo();
+    assert.match(waves(['run', '--agent-argv', AGENT, plan], { WAVES_CANDIDATES: '9' }).err, /the run-wide count of candidates is 9/);
+    const r = waves(['run', '--agent-argv', AGENT, '--candidates', '3', '--max-parallel', '2', plan], { WAVES_CANDIDATES: '9' });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /package wp-one: 3 candidates, above the run's cap of 2 at once/);
+    const bad = waves(['run', '--agent-argv', AGENT, plan], { WAVES_CANDIDATES: 'two' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /WAVES_CANDIDATES must be a whole number ≥ 1, not "two"/);
+    assert.match(waves(['run', '--agent-argv', AGENT, '--candidates', '0', plan]).err, /--candidates must be a whole number ≥ 1, not "0"/);
+    nothingStarted(plan);
+  });
+
+  it('candidate_agents: [nope] — not a headless preset nor the package\'s own agent', () => {
+    const plan = repo(['      waves:', '        candidates: 2', '        candidate_agents: [nope]']);
+    const r = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /asks for candidates this run cannot start:\n {2}package wp-one: candidate agent "nope" is neither a headless preset \(claude-code, codex, .*\) nor the package's own agent \(custom\)\n/);
+    nothingStarted(plan);
+  });
+
+  it('pick: person — not available yet', () => {
+    const plan = repo(['      waves: { candidates: 2, pick: person }']);
+    const r = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /package wp-one: pick: person is not available yet: only first-green is built/);
+    nothingStarted(plan);
+  });
+
+  it('SSH hosts: best of n runs on this machine only for now', () => {
+    const plan = repo(['      waves: { candidates: 2 }']);
+    const hosts = path.join(path.dirname(plan), '..', `hosts-${n}.yaml`);
+    fs.writeFileSync(hosts, JSON.stringify({ hosts: [{ name: 'h1', ssh: 'nobody@127.0.0.1', folder: '/tmp/waves-never-reached' }] }));
+    const r = waves(['run', '--agent-argv', AGENT, '--hosts', hosts, plan]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /best of n runs on this machine only for now: package wp-one has candidates and the run has SSH hosts/);
+    nothingStarted(plan);
+  });
+
+  it("a candidate's agent program is checked as the others are", () => {
+    // A PATH with git only: the codex preset's program cannot be found.
+    const only = path.join(tmp, 'bin-git-only');
+    fs.mkdirSync(only, { recursive: true });
+    const git = execFileSync('which', ['git'], { encoding: 'utf8' }).trim();
+    if (!fs.existsSync(path.join(only, 'git'))) fs.symlinkSync(git, path.join(only, 'git'));
+    const plan = repo(['      waves: { candidate_agents: [codex, custom] }']);
+    const r = waves(['run', '--unconfined', '--agent-argv', AGENT, plan], { PATH: only });
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /the agent program .*codex.*\(the agent of a candidate of wp-one\)/);
+    nothingStarted(plan);
+  });
+
+  it('--dry-run refuses the same', () => {
+    const plan = repo();
+    const r = waves(['run', '--dry-run', '--agent-argv', AGENT, '--candidates', '11', plan]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /the run-wide count of candidates is 11/);
+    nothingStarted(plan);
+  });
+});
+
+describe('waves validate says a malformed inputs.waves at its line', () => {
+  it('candidates: 12 — an error candidates-value at line 12, exit 1', () => {
+    const plan = repo(['      note: kept for the agent', '      waves:', '        candidates: 12']);
+    const r = waves(['validate', plan]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /work-packages\.yaml:12:21 error candidates-value `inputs\.waves\.candidates` must be a whole number from 1 to 8; found `12`/);
+    // And the run refuses the plan as it refuses any plan with errors.
+    const run = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(run.code, 2);
+    assert.match(run.err, /error candidates-value/);
+    nothingStarted(plan);
+  });
+});
