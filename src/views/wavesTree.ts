@@ -44,7 +44,15 @@ export interface TreeRuns {
  * The tree: plan → wave → package. With a single plan the plan level is left out and its
  * waves are the roots (the view's description names the plan).
  */
-type WavesNode = PlanNode | WaveNode | PackageNode | NoteNode;
+type WavesNode = PlanNode | WaveNode | PackageNode | CandidateNode | NoteNode;
+
+/** Best of n: one candidate of a package's last set, under its package's row. */
+interface CandidateNode {
+  readonly kind: 'candidate';
+  readonly id: string;
+  readonly parent: PackageNode;
+  readonly candidate: number;
+}
 
 interface PlanNode {
   readonly kind: 'plan';
@@ -286,6 +294,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
         return this.childrenOf.get(node.id) ?? [];
       case 'wave':
         return node.packages;
+      case 'package':
+        return (this.runOf(node.entry)?.packages[node.packageId]?.candidates ?? []).map((c) => ({ kind: 'candidate', id: `${node.id}/c${c.candidate}`, parent: node, candidate: c.candidate }));
       default:
         return [];
     }
@@ -303,6 +313,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
         return this.waveItem(node);
       case 'package':
         return this.packageItem(node);
+      case 'candidate':
+        return this.candidateItem(node);
       case 'note': {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
@@ -451,8 +463,29 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       const stuck = this.blamed(node) ? stuckText(this.runOf(node.entry)) : '';
       if (news || stuck) item.tooltip = new vscode.MarkdownString(`${packageTooltip(analysis, node.pkg)}\n\n---\n\n${news}${stuck}`);
     }
+    // Best of n: its candidates below it.
+    if (record?.candidates?.length) item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
     const ref: PackageRef = { uri: node.uri, packageId: node.packageId, index: node.index, preserveFocus: true };
     item.command = { command: 'waves.revealPackage', title: 'Go to Package', arguments: [ref] };
+    return item;
+  }
+
+  /** A candidate of the package's last set: its agent and how its attempt went, the one that went on said so. */
+  private candidateItem(node: CandidateNode): vscode.TreeItem {
+    const record = this.runOf(node.parent.entry)?.packages[node.parent.packageId];
+    const c = record?.candidates?.find((x) => x.candidate === node.candidate);
+    const item = new vscode.TreeItem(`Candidate ${node.candidate}`, vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.contextValue = 'waves.candidate';
+    if (!c) return item;
+    const chosen = record?.chosen?.candidate === c.candidate;
+    const run = packageRunText(c as PackageRunRecord, Date.now()) || c.status;
+    item.description = `${c.agent} · ${run}${chosen ? ' · went on' : ''}`;
+    const icon = statusIcon(c as PackageRunRecord);
+    item.iconPath = new vscode.ThemeIcon(chosen ? 'star-full' : icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+    const why = chosen ? `Went on: ${record?.chosen?.why ?? 'chosen'}.` : (c.lastError ?? '');
+    item.tooltip = new vscode.MarkdownString().appendText(`Candidate ${c.candidate} of ${node.parent.packageId} (${c.agent}), branch ${c.branch ?? '—'}: ${run}.${why ? ` ${why}` : ''}`);
+    item.accessibilityInformation = { label: `candidate ${c.candidate}, ${c.agent}, ${packageRunAccessible(c as PackageRunRecord, Date.now())}${chosen ? ', went on' : ''}` };
     return item;
   }
 

@@ -210,7 +210,10 @@ export function waveRunText(state: RunState | undefined, ids: readonly string[])
  * records with the same key draw the same row, so a view redraws only rows whose key changed.
  */
 export function packageRowKey(record: PackageRunRecord | undefined): string {
-  return record ? [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : '', record.host ?? ''].join('|') : '';
+  if (!record) return '';
+  // Best of n: its candidates' statuses and the one chosen redraw it too.
+  const set = record.candidates?.length ? `${record.candidates.map((c) => c.status).join(',')}>${record.chosen?.candidate ?? ''}` : '';
+  return [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : '', record.host ?? '', set].join('|');
 }
 
 /** `1m05s` of the current attempt (running) or of the last one (ended); '' before any start. */
