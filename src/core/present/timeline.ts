@@ -131,6 +131,10 @@ export interface TimelinePackage {
   startedAt?: string | null;
   endedAt?: string | null;
   attempts?: number;
+  /** Best of n: a candidate's row, drawn beside the package it is a candidate of. */
+  candidateOf?: string;
+  /** Best of n: when the package's last set began (ms); from then on its candidates' rows hold the slots, not its own. */
+  setSince?: number;
 }
 
 export interface TimelineInput {
@@ -145,6 +149,8 @@ export interface TimelineInput {
 
 export interface TimelineRow {
   id: string;
+  /** Best of n: the package this row is a candidate of. */
+  candidateOf?: string;
   wave: number | null;
   /** The bars with every end closed (open ones end at `now`). */
   bars: Bar[];
@@ -193,6 +199,8 @@ export function buildTimeline(input: TimelineInput): Timeline {
   let end: number | null = null;
   const rows: TimelineRow[] = order.map((p) => {
     const bars = Array.isArray(p.phases) && p.phases.length > 0 ? barsOf(p.phases) : fallbackBars(p);
+    // A set of candidates holds its slots in the candidates' rows (its time at work is still the package's).
+    const since = typeof p.setSince === 'number' && Number.isFinite(p.setSince) ? p.setSince : Infinity;
     let open = false;
     let workMs = 0;
     for (const bar of bars) {
@@ -204,9 +212,10 @@ export function buildTimeline(input: TimelineInput): Timeline {
         start = start === null ? s.start : Math.min(start, s.start);
         end = end === null ? s.end : Math.max(end, s.end);
         if (s.slot && s.kind !== 'queued') workMs += s.end - s.start;
+        if (s.start >= since) s.slot = false;
       }
     }
-    return { id: p.id, wave: validWave(p.wave), bars, open, onCriticalPath: false, workMs };
+    return { id: p.id, ...(typeof p.candidateOf === 'string' ? { candidateOf: p.candidateOf } : {}), wave: validWave(p.wave), bars, open, onCriticalPath: false, workMs };
   });
   const waves: TimelineWave[] = [];
   rows.forEach((row, i) => {
@@ -218,9 +227,9 @@ export function buildTimeline(input: TimelineInput): Timeline {
   const cap = Number.isSafeInteger(input.cap) && (input.cap as number) >= 1 ? (input.cap as number) : null;
   const span = start !== null && end !== null ? end - start : null;
   const busy = curve.reduce((sum, step, k) => sum + step.n * ((curve[k + 1]?.t ?? end ?? step.t) - step.t), 0);
-  const work = new Map(rows.filter((r) => r.workMs > 0).map((r) => [r.id, r.workMs]));
+  const work = new Map(rows.filter((r) => r.workMs > 0 && !r.candidateOf).map((r) => [r.id, r.workMs]));
   const chain = criticalPath(
-    packages.map((p) => ({ id: p.id, dependsOn: (Array.isArray(p.dependsOn) ? (p.dependsOn as readonly unknown[]) : []).filter((v): v is string => typeof v === "string").map((value) => ({ value })) })),
+    packages.filter((p) => typeof p.candidateOf !== 'string').map((p) => ({ id: p.id, dependsOn: (Array.isArray(p.dependsOn) ? (p.dependsOn as readonly unknown[]) : []).filter((v): v is string => typeof v === "string").map((value) => ({ value })) })),
     work,
   ).chain;
   const onPath = new Set(chain);
@@ -297,12 +306,23 @@ export function timelinePackagesOf(analysis: Pick<PlanAnalysis, 'plan' | 'graph'
     if (seen.has(id)) return;
     seen.add(id);
     const r = Object.hasOwn(records, id) ? records[id] : undefined;
+    const set = Array.isArray(r?.candidates) ? r.candidates : [];
+    const firsts = set.map((c) => Date.parse(Array.isArray(c?.phases) ? (c.phases[0]?.at ?? '') : '')).filter(Number.isFinite);
     out.push({
       id,
       wave: wave.get(id) ?? null,
       dependsOn,
       ...(r ? { phases: r.phases, status: r.status, startedAt: r.startedAt, endedAt: r.endedAt, attempts: r.attempts } : {}),
+      ...(firsts.length ? { setSince: Math.min(...firsts) } : {}),
     });
+    // Best of n: its candidates as sibling rows, right below it.
+    for (const c of set) {
+      // Candidate 1 works in the package's own tree: its row is named `<package>.c1` all the same.
+      const row = Number.isSafeInteger(c?.candidate) ? `${id}.c${c.candidate}` : null;
+      if (!row || seen.has(row)) continue;
+      seen.add(row);
+      out.push({ id: row, candidateOf: id, wave: wave.get(id) ?? null, dependsOn: [], phases: c.phases, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt, attempts: c.attempts });
+    }
   };
   for (const p of analysis?.plan.packages ?? []) if (p.id) add(p.id, p.dependsOn.map((d) => d.value));
   for (const id of Object.keys(records)) add(id, []);

@@ -275,6 +275,44 @@ describe('the timeline model', () => {
     assert.deepEqual(bars.map((b) => b.segments.map((s) => [s.kind, s.start - T0])), [[['verifying', 2000]]], 'a time that goes back is taken as the time before it');
   });
 
+  it('best of n: a set draws its candidates as sibling rows below their package, which hold the slots; the critical path is of packages', () => {
+    let state = setMaxParallel(createRunState({ featureId: 'f', planFile: 'p.yaml', runId: 'r1', packageIds: ['a', 'b'], now: at(0) }), 4, at(0));
+    const ev = (s: number, event: RunEvent) => {
+      const r = applyEvent(state, event, at(s));
+      assert.ok(r.ok, JSON.stringify(r));
+      state = r.state;
+    };
+    const start = (s: number, k: number) => ev(s, { type: 'started', packageId: 'a', candidate: k, attempt: 1, startToken: `t${k}`, worktree: `/w/${k}`, logFile: `/l/${k}` });
+    ev(0, { type: 'ready', packageId: 'a' });
+    ev(1, { type: 'queued', packageId: 'a' });
+    ev(1, { type: 'candidates', packageId: 'a', agents: ['claude-code', 'codex', 'claude-code'] });
+    start(2, 1);
+    start(2, 2);
+    start(3, 3);
+    ev(20, { type: 'exited', packageId: 'a', candidate: 1, exitCode: 1 });
+    ev(30, { type: 'exited', packageId: 'a', candidate: 2, exitCode: 0, headSha: 'h2' });
+    ev(31, { type: 'chosen', packageId: 'a', choice: 2, why: 'the first green' });
+    ev(31, { type: 'cancelled', packageId: 'a', candidate: 3 });
+    ev(40, { type: 'succeeded', packageId: 'a' });
+    const t = buildTimeline({ packages: timelinePackagesOf({ plan: { packages: [{ id: 'a', dependsOn: [] }, { id: 'b', dependsOn: [{ value: 'a' }] }] }, graph: { waves: [['a'], ['b']] } } as never, state), cap: 4, now: at(50).getTime(), live: false });
+    assert.deepEqual(t.rows.map((r) => [r.id, r.candidateOf ?? null]), [
+      ['a', null],
+      ['a.c1', 'a'],
+      ['a.c2', 'a'],
+      ['a.c3', 'a'],
+      ['b', null],
+    ]);
+    assert.deepEqual(t.rows[1]!.bars.map((b) => b.outcome), ['failed']);
+    assert.deepEqual(t.rows[2]!.bars.map((b) => b.outcome), ['succeeded']);
+    assert.deepEqual(t.rows[3]!.bars.map((b) => b.outcome), ['cancelled']);
+    // Three candidates at work from 3 s: three slots, not four (the package's own row holds none during its set).
+    assert.equal(slotsAt(t, T0 + 10_000), 3);
+    assert.equal(slotsAt(t, T0 + 25_000), 2);
+    assert.equal(t.peak, 3);
+    assert.deepEqual(t.criticalPath, ['a']);
+    assert.ok(timelineSvg(t).includes('a.c2'));
+  });
+
   it('builds its packages from a plan and a run state (the plan order, then packages only the run has)', () => {
     const demo = analyzePlan(fs.readFileSync(path.join(root, 'examples', 'demo', 'work-packages.yaml'), 'utf8'));
     const ids = demo.plan.packages.map((p) => p.id);
