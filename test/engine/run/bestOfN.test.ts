@@ -11,7 +11,7 @@ import { before, describe, test } from 'node:test';
 import { attemptDir, attemptFiles, integrationBranch, packageBranch, runStateFile } from '../../../src/core/run/runPaths';
 import type { RunState } from '../../../src/core/run/runState';
 import type { EngineEvent } from '../../../src/engine/run/engine';
-import { isolateGit, readAt, repoWithPlan, runToEnd, treeFiles } from '../engineFixtures';
+import { engineFor, isolateGit, readAt, repoWithPlan, runToEnd, treeFiles } from '../engineFixtures';
 import { buildRunner, git, pidAlive, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../helpers';
 
 let runnerScript = '';
@@ -128,6 +128,23 @@ describe('best of n: first-green', () => {
     assert.equal(a.chosen?.candidate, 1);
     assert.equal(readAt(repo, integrationBranch('best-retry'), 'a/x.txt'), 'done');
     assert.ok(fs.existsSync(path.join(repo, '.waves')) && a.candidates![1]!.worktree!.endsWith(`${path.sep}a.c2`));
+  });
+
+  test('cancelling the package stops every candidate (no process left) and cancels the package, not fails it', async () => {
+    const { planFile } = repoWithPlan('best-cancel', [{ id: 'a', candidates: { count: 3 }, agent: ['sleep 60000', 'write a/x.txt'] }]);
+    const { engine, events } = await engineFor(planFile, runnerScript, { maxParallel: 3 });
+    try {
+      const done = engine.run();
+      await waitFor(() => events.filter((e) => e.type === 'package' && e.packageId === 'a' && e.status === 'running').length > 0 && engine.store?.state?.packages.a?.candidates?.every((c) => c.status === 'running'), 'the three candidates running', 30_000);
+      await engine.cancel('a');
+      const outcome = await done;
+      const a = outcome.state.packages.a!;
+      assert.equal(a.status, 'cancelled', a.lastError ?? '');
+      assert.deepEqual(a.candidates!.map((c) => c.status), ['cancelled', 'cancelled', 'cancelled']);
+      for (const c of a.candidates!) assert.ok(c.pid && !pidAlive(c.pid), `candidate ${c.candidate}'s runner ${c.pid} is gone`);
+    } finally {
+      engine.dispose();
+    }
   });
 
   test('when no candidate is green the package fails once, saying how each ended; its dependents are blocked', async () => {
