@@ -6,7 +6,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { doPackage } from '../fixtures/modelServer';
+import { doPackage, type Turn } from '../fixtures/modelServer';
+import { waitFor } from '../engine/helpers';
 import { readAt } from '../engine/engineFixtures';
 import { worktreePath } from '../../src/core/run/runPaths';
 import { readRun } from '../../src/engine/run';
@@ -22,7 +23,17 @@ describe('best of n with the real CLIs: a Claude Code and a Codex candidate of o
     const second = worktreePath(w.repo, feature, 'alpha.c2');
     const ofSecond = (t: string) => promptOf('alpha').test(t) && t.includes(second);
     server().script(doPackage({ 'elsewhere/x.txt': 'codex wrote outside\n' }), { match: ofSecond, label: 'codex' });
-    server().script(doPackage({ 'alpha/a.txt': 'alpha by claude\n' }), { match: (t) => promptOf('alpha').test(t) && !t.includes(second), label: 'claude' });
+    // Claude's first answer waits until Codex's attempt is judged: first-green would stop Codex otherwise (both are to be audited).
+    const codexEnd = () => {
+      const read = readRun(w.repo, feature);
+      return read.kind === 'ok' ? read.state.packages.alpha?.candidates?.[1]?.status : undefined;
+    };
+    const [first, ...rest] = doPackage({ 'alpha/a.txt': 'alpha by claude\n' });
+    const afterCodex: Turn = async (ctx) => {
+      await waitFor(() => codexEnd() === 'scope-violation', "Codex's candidate judged", 180_000);
+      return typeof first === 'function' ? first(ctx) : first!;
+    };
+    server().script([afterCodex, ...rest], { match: (t) => promptOf('alpha').test(t) && !t.includes(second), label: 'claude' });
     // One home, as one person's: Claude Code's variables and Codex's config.toml, both pointed at the server.
     const env = { ...agentEnv('codex', server(), w.home), ...agentEnv('claude-code', server(), w.home) };
 
