@@ -42,6 +42,7 @@ export const ON_DEMAND_COMMANDS = [
   // The review loop (src/run/reviewComments.ts, #33)
   'waves.requestChanges',
   'waves.approvePackage',
+  'waves.pickCandidate',
   'waves.reviewIntegration',
   ...'commentOnFile commentOnLines addComment resolve reopen editComment cancelEdit saveComment deleteComment'.split(' ').map((c) => `waves.review.${c}`),
   // Other drivers through the shared coordinator (src/run/sharedRuns.ts)

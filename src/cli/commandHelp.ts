@@ -157,3 +157,10 @@ export const CONVERT_HELP = `waves convert [--out PATH] [--force] [--format FORM
     plan is checked as by waves validate. An existing file is never overwritten
     without --force. Exit 0 when the plan written has no error, 1 when it has one or
     nothing could be converted, 2 on usage errors and unreadable files.`;
+
+export const PICK_HELP = `waves pick [--no-run] [run flags] <plan> <package> <candidate>
+    Best of n with pick: person: the candidate of <package> that goes on, when every
+    candidate has ended and the package awaits your pick (waves status lists them: agent,
+    result, time, spend). Only a candidate that passed its audit and verification can be
+    picked; it merges as the package's attempt, the others end. When no process drives
+    the run it is resumed here (--no-run: only recorded; run flags as for waves review).`;

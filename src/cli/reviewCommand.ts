@@ -75,6 +75,27 @@ export async function reviewCommand(argv: readonly string[], io: Io): Promise<nu
   return list(io, loaded, state, store, packageId, flags.has('json'));
 }
 
+/**
+ * `waves pick <plan> <package> <candidate>` (best of n, `pick: person`): the person's pick through
+ * the front door's `submitReview`, as an approval goes; resumed here when no process drives the run.
+ */
+export async function pickCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['no-run', ...RUN_VALUED, ...RUN_SWITCHES], [...RUN_VALUED]);
+  if (args.length !== 3) throw new UsageError('pick takes a plan file, a package id and a candidate number');
+  const [file, packageId, k] = args as [string, string, string];
+  if (!/^[1-8]$/.test(k)) throw new UsageError(`the candidate is a number from 1 to 8, not "${k}"`);
+  worktreeAndWallsFrom(flags);
+  const loaded = await loadPlan(io, file, false);
+  if (typeof loaded === 'number') return loaded;
+  const submitted = await submitReview(loaded.repo, loaded.featureId, { packageId, kind: 'pick', candidate: Number(k) });
+  if (!submitted.ok) {
+    io.err(`waves: ${sanitize(submitted.reason)}\n`);
+    return 2;
+  }
+  io.out(`candidate ${k} of ${packageId} picked${submitted.delivered === 'driver' ? ": the run's driver merges it" : ''}\n`);
+  return submitted.delivered === 'state' ? resume(io, loaded, flags) : 0;
+}
+
 // ---------------------------------------------------------------------------------------
 // The list
 

@@ -136,6 +136,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     mode,
     onUsageLimit,
     ...(candidates !== undefined ? { candidates } : {}),
+    // Somebody to pick a candidate (`pick: person`: `waves pick` from another terminal): a terminal, not --json.
+    personToAsk: Boolean(process.stdin.isTTY && process.stderr.isTTY && !json),
     // Given: what the run drives with; not given, a resumed run keeps the gate it was started with.
     ...(flags.has('review') ? { review } : {}),
     // The same for the integration guard: on, off, or (a resume) as the run was started.

@@ -27,7 +27,7 @@ import { analyzeForCli, analyzeTunedForCli } from './bigPlanAnalysis';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
-import { CONVERT_HELP, HOSTS_HELP, optionsHelp, optionsSynopsis, PLAN_HELP, REVIEW_HELP } from './commandHelp';
+import { CONVERT_HELP, HOSTS_HELP, optionsHelp, optionsSynopsis, PICK_HELP, PLAN_HELP, REVIEW_HELP } from './commandHelp';
 import { gitMayFindRepository } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
@@ -171,6 +171,7 @@ ${optionsHelp()}`,
   convert: CONVERT_HELP,
   hosts: HOSTS_HELP,
   review: REVIEW_HELP,
+  pick: PICK_HELP,
 };
 
 const USAGE = `Usage:
@@ -401,6 +402,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./hostsCommand')).hostsCommand(rest, io);
       case 'review':
         return await (await import('./reviewCommand')).reviewCommand(rest, io);
+      case 'pick':
+        return await (await import('./reviewCommand')).pickCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

@@ -4,6 +4,7 @@ import { guardStuck, guardText } from '../core/run/integrationGuard';
 import { packageRowKey, packageRunAccessible, packageRunNotes, packageRunText, statusIcon, waveRunText } from '../core/present/runStatusText';
 import { isActive, type PackageRunRecord, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
+import { awaitingPick, isGreen } from '../core/run/candidates';
 import {
   NO_WAVE_WHY,
   isOnCriticalPath,
@@ -479,6 +480,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     item.contextValue = 'waves.candidate';
     if (!c) return item;
     const chosen = record?.chosen?.candidate === c.candidate;
+    // A green candidate of a package awaiting the person's pick: Pick Candidate on its row.
+    if (record && awaitingPick(record) && c.status === 'verifying' && isGreen(c)) item.contextValue = 'waves.candidate.green';
     const run = packageRunText(c as PackageRunRecord, Date.now()) || c.status;
     item.description = `${c.agent} · ${run}${chosen ? ' · went on' : ''}`;
     const icon = statusIcon(c as PackageRunRecord);

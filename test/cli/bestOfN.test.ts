@@ -1,8 +1,9 @@
 /**
  * Best of n (ADR 0031) on the command line, before anything starts: `waves run` refuses a set it
- * cannot run — a run-wide count above 8 or the cap, an agent it does not know, a pick not built
- * yet — with the reason, exit 2 and no run state; `waves validate` says a malformed
- * `inputs.waves` value at its line. The built bin as a real process on a real repository.
+ * cannot run — a run-wide count above 8 or the cap, an agent it does not know, a pick it cannot
+ * make — with the reason, exit 2 and no run state; `waves validate` says a malformed
+ * `inputs.waves` value at its line; `waves pick` sends the person's pick to the run. The built
+ * bin as a real process on a real repository.
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -10,7 +11,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gitEnv } from '../engine/helpers';
+import { buildRunner, gitEnv, waitFor } from '../engine/helpers';
+import { engineFor, isolateGit, repoWithPlan, runToEnd } from '../engine/engineFixtures';
+import { readRun } from '../../src/engine/run';
+import { awaitingPick } from '../../src/core/run/candidates';
+import type { RunState } from '../../src/core/run/runState';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'waves.js');
@@ -79,12 +84,17 @@ describe('waves run refuses a set of candidates it cannot start, nothing started
     nothingStarted(plan);
   });
 
-  it('pick: person — not available yet', () => {
+  it('pick: person with nobody to ask (no terminal here) — refused; judge — not available yet', () => {
     const plan = repo(['      waves: { candidates: 2, pick: person }']);
     const r = waves(['run', '--agent-argv', AGENT, plan]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /package wp-one: pick: person is not available yet: only first-green is built/);
+    assert.match(r.err, /package wp-one: pick: person needs somebody to pick, and this run has nobody to ask \(no terminal, or --json\)/);
     nothingStarted(plan);
+    const judged = repo(['      waves: { candidates: 2, pick: judge }']);
+    const j = waves(['run', '--agent-argv', AGENT, judged]);
+    assert.equal(j.code, 2, j.err);
+    assert.match(j.err, /package wp-one: pick: judge is not available yet: first-green and person are built/);
+    nothingStarted(judged);
   });
 
   it('SSH hosts: best of n runs on this machine only for now', () => {
@@ -130,5 +140,43 @@ describe('waves validate says a malformed inputs.waves at its line', () => {
     assert.equal(run.code, 2);
     assert.match(run.err, /error candidates-value/);
     nothingStarted(plan);
+  });
+});
+
+describe('waves pick (pick: person)', () => {
+  it('takes a plan, a package and a candidate 1–8; a plan never run has nothing to pick', () => {
+    const plan = repo(['      waves: { candidates: 2, pick: person }']);
+    for (const args of [['pick', plan, 'wp-one'], ['pick', plan, 'wp-one', '9'], ['pick', plan, 'wp-one', 'two']]) {
+      const r = waves(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, /pick takes a plan file, a package id and a candidate number|the candidate is a number from 1 to 8/);
+    }
+    const never = waves(['pick', plan, 'wp-one', '2']);
+    assert.equal(never.code, 2);
+    assert.match(never.err, /best-of-n has no run: run the plan first/);
+  });
+
+  it('a run awaiting the pick: a candidate that is not green is refused; the green one is recorded (--no-run) and the resume merges it', async () => {
+    isolateGit();
+    const runnerScript = await buildRunner();
+    const { repo: dir, planFile } = repoWithPlan('cli-pick', [
+      { id: 'a', candidates: { count: 2, pick: 'person' }, agent: ['if-tree a exit 4', 'if-tree a.c2 write a/x.txt from candidate 2'] },
+    ]);
+    const first = await engineFor(planFile, runnerScript, { maxParallel: 2 });
+    void first.engine.run().catch(() => undefined);
+    const state = () => (readRun(dir, 'cli-pick').kind === 'ok' ? (readRun(dir, 'cli-pick') as { state: RunState }).state : null);
+    await waitFor(() => state() && awaitingPick(state()!.packages.a!), 'a to await the pick', 30_000);
+    first.engine.dispose();
+
+    const wrong = waves(['pick', '--no-run', planFile, 'a', '1'], { HOME: process.env.HOME });
+    assert.equal(wrong.code, 2, wrong.out);
+    assert.match(wrong.err, /waves: candidate 1 of a is failed, not audited and verified green: only a green candidate can be picked/);
+    const picked = waves(['pick', '--no-run', planFile, 'a', '2'], { HOME: process.env.HOME });
+    assert.equal(picked.code, 0, picked.err);
+    assert.match(picked.out, /^candidate 2 of a picked\nrecorded; to carry it out: waves run --resume /);
+
+    const { outcome } = await runToEnd(planFile, runnerScript, { maxParallel: 2 }, { resume: true });
+    assert.equal(outcome.state.packages.a!.status, 'succeeded', outcome.state.packages.a!.lastError ?? '');
+    assert.deepEqual(outcome.state.packages.a!.chosen, { candidate: 2, why: 'your pick' });
   });
 });

@@ -131,13 +131,15 @@ export interface CandidateStartContext {
   headless: readonly string[];
   /** The run has SSH hosts. */
   sshHosts: boolean;
+  /** Somebody can pick (the editor; `waves run` on a terminal, without --json): `pick: person` needs it. */
+  personToAsk: boolean;
 }
 
 /**
  * Why the plan's sets of candidates cannot start (one line each, naming the package), or []:
  * a run-wide count out of 1–8, a set above the run's cap, an agent that is neither a headless
- * preset nor the package's own, a pick not built yet, a set in a shared worktree, or any set
- * with SSH hosts. Only `packages` are judged (a run of some of them judges those).
+ * preset nor the package's own, a judge (not built yet), a person's pick with nobody to ask, a set
+ * in a shared worktree, or any set with SSH hosts. Only `packages` are judged (a run of some of them judges those).
  */
 export function candidateStartProblems(packages: readonly PlanPackage[], ctx: CandidateStartContext): string[] {
   const out: string[] = [];
@@ -161,7 +163,8 @@ export function candidateStartProblems(packages: readonly PlanPackage[], ctx: Ca
     for (const id of new Set(set.agents ?? []))
       if (id !== own && !ctx.isHeadless(id))
         out.push(`${of}: candidate agent "${id}" is neither a headless preset (${ctx.headless.join(', ')}) nor the package's own agent (${own})`);
-    if (set.pick !== 'first-green') out.push(`${of}: pick: ${set.pick} is not available yet: only first-green is built`);
+    if (set.pick === 'judge') out.push(`${of}: pick: judge is not available yet: first-green and person are built`);
+    if (set.pick === 'person' && !ctx.personToAsk) out.push(`${of}: pick: person needs somebody to pick, and this run has nobody to ask (no terminal, or --json): run it on a terminal or in the editor, or use pick: first-green`);
   }
   if (ctx.sshHosts && withSets.length)
     out.push(`best of n runs on this machine only for now: ${withSets.length === 1 ? 'package' : 'packages'} ${withSets.join(', ')} ${withSets.length === 1 ? 'has' : 'have'} candidates and the run has SSH hosts`);

@@ -6,11 +6,14 @@
  * the decision up, so the editor, `waves review` and a live driver refuse with the same words.
  */
 import type { PackageStatus, ReviewComment, RunState } from '../run/runState';
+import { awaitingPick, isGreen, MAX_CANDIDATES } from '../run/candidates';
 
 export type ReviewDecision =
   | { packageId: string; kind: 'approve' }
   /** `from`: the comments were written on the package's own changes (`branch`, default) or on the integrated result (`integration`). */
-  | { packageId: string; kind: 'changes'; comments: ReviewComment[]; from?: 'branch' | 'integration' };
+  | { packageId: string; kind: 'changes'; comments: ReviewComment[]; from?: 'branch' | 'integration' }
+  /** Best of n, `pick: person`: the candidate of the package's set that goes on. */
+  | { packageId: string; kind: 'pick'; candidate: number };
 
 /**
  * The review gate a run drives with: what the start asked for; else, for a run taken up again
@@ -35,7 +38,12 @@ export function readDecision(raw: unknown): { ok: true; decision: ReviewDecision
   if (!o || typeof o !== 'object' || Array.isArray(o)) return { ok: false, problem: 'a review decision is a JSON object' };
   if (!isText(o.packageId)) return { ok: false, problem: 'a review decision names its package (packageId)' };
   if (o.kind === 'approve') return { ok: true, decision: { packageId: o.packageId, kind: 'approve' } };
-  if (o.kind !== 'changes') return { ok: false, problem: 'a review decision is approve or changes' };
+  if (o.kind === 'pick') {
+    const k = o.candidate;
+    if (!Number.isSafeInteger(k) || (k as number) < 1 || (k as number) > MAX_CANDIDATES) return { ok: false, problem: `a pick names a candidate, 1 to ${MAX_CANDIDATES}` };
+    return { ok: true, decision: { packageId: o.packageId, kind: 'pick', candidate: k as number } };
+  }
+  if (o.kind !== 'changes') return { ok: false, problem: 'a review decision is approve, changes or pick' };
   if (o.from !== undefined && o.from !== 'branch' && o.from !== 'integration') return { ok: false, problem: 'from is branch or integration' };
   if (!Array.isArray(o.comments) || o.comments.length === 0) return { ok: false, problem: 'a change request carries at least one comment' };
   if (o.comments.length > MAX_REVIEW_COMMENTS) return { ok: false, problem: `a change request carries at most ${MAX_REVIEW_COMMENTS} comments (it has ${o.comments.length})` };
@@ -71,6 +79,14 @@ export function decisionRefusal(state: RunState, decision: ReviewDecision): stri
   const record = Object.hasOwn(state.packages, id) ? state.packages[id] : undefined;
   if (!record) return `the run of ${state.featureId} has no package ${id}`;
   const s = record.status;
+  if (decision.kind === 'pick') {
+    const c = record.candidates?.find((x) => x.candidate === decision.candidate);
+    if (!c) return `${id} has no candidate ${decision.candidate}`;
+    if (record.chosen) return `candidate ${record.chosen.candidate} of ${id} went on already`;
+    if (c.status !== 'verifying' || !isGreen(c)) return `candidate ${c.candidate} of ${id} is ${c.status}, not audited and verified green: only a green candidate can be picked`;
+    if (!awaitingPick(record)) return `${id} is not awaiting your pick: its candidates are still at work`;
+    return null;
+  }
   if (decision.kind === 'approve') {
     if (s === 'awaiting-review') return null;
     if (s === 'succeeded') return `${id} is already merged: nothing to approve`;

@@ -42,14 +42,25 @@ export function portIndexOf(index: number, k: number, size: number): number {
   return k === 1 ? index : size + index * (MAX_CANDIDATES - 1) + (k - 2);
 }
 
-/** A package's candidates still under way (queued, running, verifying). */
+/** A package's candidates not ended (queued, running, verifying — a green one waiting for a pick included). */
 export function liveCandidates(record: PackageRunRecord): CandidateRunRecord[] {
   return (record.candidates ?? []).filter((c) => c.status === 'queued' || c.status === 'running' || c.status === 'verifying');
 }
 
-/** Whether the package's attempt now is a set of candidates none of which went on yet (its own record runs no runner). */
+/** A package's candidates at work: queued, running, or being judged (not yet green). */
+export function workingCandidates(record: PackageRunRecord): CandidateRunRecord[] {
+  return (record.candidates ?? []).filter((c) => c.status === 'queued' || c.status === 'running' || (c.status === 'verifying' && !isGreen(c)));
+}
+
+/** Whether the package's attempt now is a set of candidates at work, none of which went on yet (its own record runs no runner). */
 export function setUnderWay(record: PackageRunRecord): boolean {
-  return !record.chosen && liveCandidates(record).length > 0 && (record.status === 'queued' || record.status === 'running');
+  return !record.chosen && workingCandidates(record).length > 0 && (record.status === 'queued' || record.status === 'running');
+}
+
+/** `pick: person`: every candidate of the set has ended or is green, one at least is green, none chosen yet — the package waits for the person's pick. */
+export function awaitingPick(record: PackageRunRecord): boolean {
+  const set = record.candidates ?? [];
+  return !record.chosen && record.status === 'running' && set.length > 0 && workingCandidates(record).length === 0 && set.some((c) => c.status === 'verifying' && isGreen(c));
 }
 
 /** Audited and verified, nothing outside its scope: a candidate that may go on. */

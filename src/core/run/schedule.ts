@@ -14,7 +14,7 @@ import { acquireLocks, canonicalLockKey, emptyLockTable, releaseLocks, type Lock
 import { applyEvent } from './runStateReducer';
 import { createRunState } from './runStateInit';
 import { isActive, isTerminal, retriesSpent, type PackageStatus, type RunEvent, type RunState } from './runState';
-import { liveCandidates, setUnderWay } from './candidates';
+import { setUnderWay, workingCandidates } from './candidates';
 
 export interface SchedPackage {
   id: string;
@@ -203,9 +203,9 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   }
 
   // 3. Starts.
-  // A set of candidates under way (best of n) takes a slot for each candidate still live.
+  // A set of candidates under way (best of n) takes a slot for each candidate at work.
   let active = 0;
-  for (const record of Object.values(state.packages)) if (isActive(status.get(record.packageId) ?? record.status)) active += setUnderWay(record) ? liveCandidates(record).length : 1;
+  for (const record of Object.values(state.packages)) if (isActive(status.get(record.packageId) ?? record.status)) active += setUnderWay(record) ? workingCandidates(record).length : 1;
   let starting = 0;
   let barrierWave = Infinity;
   if (input.mode === 'barrier') {

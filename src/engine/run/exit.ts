@@ -14,7 +14,7 @@ import type { Merges } from './merge';
 import type { LoopHandoffs } from './handoffs';
 import { GitSetupWatch } from './gitSetupWatch';
 import { AttemptJudge, type JudgedAttempt } from './judge';
-import { candidateKey, candidateOfKey } from '../../core/run/candidates';
+import { awaitingPick, candidateKey, candidateOfKey, isGreen, liveCandidates, workingCandidates } from '../../core/run/candidates';
 
 export class Exits {
   private readonly gitSetup: GitSetupWatch;
@@ -131,7 +131,8 @@ export class Exits {
         }
       } else if (status() !== 'verifying') return;
       const judged = await this.judging.judge(a, exit);
-      if (judged.next === 'green') await this.firstGreen(pkg, k, judged.commit);
+      // `pick: person`: a green candidate waits for the person's pick with the others (setSettled says so once none is at work).
+      if (judged.next === 'green' && ctx.setOf(pkg)?.pick !== 'person') await this.firstGreen(pkg, k, judged.commit);
     } catch (err) {
       ctx.problem(`${key}: ${errorText(err)}`, id);
       const c = ctx.state.packages[id]?.candidates?.find((x) => x.candidate === k);
@@ -173,8 +174,21 @@ export class Exits {
     const record = ctx.state.packages[id];
     const set = record?.candidates;
     if (!record || !set) return;
-    const live = (s: string) => s === 'queued' || s === 'running' || s === 'verifying';
-    if (set.some((c) => live(c.status) || ctx.attempts.isFinishing(c.packageId))) return;
+    if (workingCandidates(record).length > 0 || set.some((c) => ctx.attempts.isFinishing(c.packageId))) return;
+    if (awaitingPick(record)) {
+      if (ctx.attempts.cancelled(id)) {
+        // Cancelled while it waited for the pick: its green candidates end with it.
+        for (const c of liveCandidates(record)) ctx.apply({ type: 'cancelled', packageId: id, candidate: c.candidate, reason: 'its package was cancelled' });
+        return this.setSettled(id);
+      } else {
+        // Its locks go meanwhile, as under the review gate; its dependents wait.
+        const green = set.filter((c) => c.status === 'verifying' && isGreen(c)).map((c) => `${c.candidate} (${c.agent})`);
+        ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: record.attempts, detail: `awaiting your pick: candidate${green.length === 1 ? '' : 's'} ${green.join(', ')} passed audit and verification` });
+        ctx.problem(`${id} awaits your pick: candidate${green.length === 1 ? '' : 's'} ${green.join(', ')} passed audit and verification (waves pick, or Pick in the Waves view)`, id);
+        await ctx.releaseLocksOf(id);
+        return;
+      }
+    }
     if (!record.chosen && (record.status === 'running' || record.status === 'queued')) {
       const ends = set.map((c) => `${c.candidate} (${c.agent}) ${c.status}${c.lastError ? `: ${c.lastError}` : ''}`);
       const reason = `none of its ${set.length} candidates went on — ${ends.join('; ')}`;
@@ -184,6 +198,34 @@ export class Exits {
     }
     const now = ctx.state.packages[id]!.status;
     if (now !== 'verifying' && now !== 'running' && now !== 'queued') await ctx.releaseLocksOf(id);
+  }
+
+  /**
+   * The person picked candidate `k` of a package awaiting its pick (best of n, `pick: person`):
+   * it goes on as a first-green one does — the review gate, or the merge. False (and why) when the
+   * run's state does not allow it any more.
+   */
+  async pick(id: string, k: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const { ctx } = this;
+    const record = ctx.state.packages[id];
+    const pkg = ctx.pkg(id);
+    if (!record || !pkg) return { ok: false, reason: `the run has no package ${id}` };
+    const c = record.candidates?.find((x) => x.candidate === k);
+    if (!c || !awaitingPick(record) || !isGreen(c) || ctx.attempts.isFinishing(id)) return { ok: false, reason: `${id} is not awaiting a pick of candidate ${k}` };
+    ctx.attempts.beginFinishing(id);
+    try {
+      if (!ctx.apply({ type: 'chosen', packageId: id, choice: k, why: 'your pick' }, `candidate ${k} goes on: your pick`)) return { ok: false, reason: `candidate ${k} of ${id} could not be chosen` };
+      // The others, green or not, end: one candidate goes on.
+      for (const o of liveCandidates(ctx.state.packages[id]!)) if (o.candidate !== k) ctx.apply({ type: 'cancelled', packageId: id, candidate: o.candidate, reason: `candidate ${k} was picked` });
+      await this.afterGreen(pkg, c.headSha!);
+    } catch (err) {
+      if (ctx.state.packages[id]?.status === 'verifying') ctx.apply({ type: 'failed', packageId: id, reason: `its merge failed: ${errorText(err)}` });
+    } finally {
+      ctx.attempts.endFinishing(id);
+      await ctx.store?.flush();
+      this.loop.wake();
+    }
+    return { ok: true };
   }
 
   /** Until `host` answers (true) or the run stops or `id` is cancelled (false): asked again after 1 s, then up to every 10 s. */

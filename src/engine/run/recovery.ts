@@ -11,7 +11,7 @@ import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { featureRunsFolder } from '../../core/run/runPaths';
 import { isTerminal } from '../../core/run/runState';
-import { liveCandidates, setUnderWay } from '../../core/run/candidates';
+import { awaitingPick, isGreen, liveCandidates, setUnderWay } from '../../core/run/candidates';
 import { LocalExecutor } from '../attempt';
 import type { RunContext } from './context';
 import type { LiveAttempt } from './liveAttempts';
@@ -80,7 +80,8 @@ export class Recovery {
       if (liveCandidates(record).length > 0) {
         const under = setUnderWay(record);
         await this.reconcileSet(id);
-        if (under) continue;
+        // A set under way, or one waiting for the person's pick: its own record runs no runner.
+        if (under || awaitingPick(ctx.state.packages[id]!)) continue;
       }
       if (record.status === 'queued') {
         const next = ctx.attemptOf(id, record.attempts + 1);
@@ -149,6 +150,8 @@ export class Recovery {
   private async reconcileSet(id: string): Promise<void> {
     const { ctx } = this;
     for (const c of liveCandidates(ctx.state.packages[id]!)) {
+      // A green candidate waiting for the person's pick was judged before: nothing runs.
+      if (c.status === 'verifying' && isGreen(c)) continue;
       const k = c.candidate;
       const key = c.packageId;
       const as = { packageId: id, candidate: k };
@@ -219,6 +222,8 @@ export class Recovery {
       if (c.status === 'running') await ctx.executor.cancel(ctx.attemptOf(c.packageId, c.attempts), ctx.clock());
     }
     if (setUnderWay(record)) return;
+    // Waiting for the person's pick: nothing runs; the set ends cancelled.
+    if (awaitingPick(record)) return this.exits.setSettled(id);
     if (record.status === 'running') {
       await ctx.executor.cancel(ctx.attemptOf(ctx.keyOf(id), record.attempts), ctx.clock());
     } else if (record.status === 'pending' || record.status === 'ready' || record.status === 'awaiting-review') {

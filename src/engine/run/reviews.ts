@@ -4,7 +4,7 @@
  * engine that drives the run — at once when one does, else by the resume the front end starts.
  * Approve merges a package awaiting review (`Exits.approve`); changes send the comments to its
  * agent as a follow-up attempt (`followUp`: back to pending, its next prompt carries them, no
- * retry spent). A decision the state no longer allows is said as a problem, never carried out.
+ * retry spent); a pick (best of n, `pick: person`) sends the candidate picked on (`Exits.pick`). A decision the state no longer allows is said as a problem, never carried out.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -69,6 +69,12 @@ export class Reviews {
       // Not awaited: the merge and the launches after it wait for passes of the loop that runs this.
       void this.exits.approve(id).then((r) => {
         if (!r.ok) ctx.problem(`Approval of ${id} not carried out: ${r.reason}.`, id);
+      });
+      return;
+    }
+    if (decision.kind === 'pick') {
+      void this.exits.pick(id, decision.candidate).then((r) => {
+        if (!r.ok) ctx.problem(`Your pick of candidate ${decision.candidate} of ${id} not carried out: ${r.reason}.`, id);
       });
       return;
     }

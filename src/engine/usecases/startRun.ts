@@ -49,6 +49,8 @@ export interface StartRequest extends Omit<EngineOptions, 'planText' | 'verifica
   hosts?: HostsInput;
   /** Another feature's approved plan claims one of this plan's lock keys: go ahead without asking. */
   allowPlannedOverlap?: boolean;
+  /** False: nobody can pick a candidate (`waves run` with no terminal, or --json): a `pick: person` set is refused. Default: somebody can (the editor). */
+  personToAsk?: boolean;
   /**
    * An adoption nobody asked for (`collectOnly`): nothing is asked, commands nobody approved
    * are skipped rather than refused.
@@ -173,6 +175,7 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
     isHeadless: (id) => presetProfile(id)?.interactive === false,
     headless: PRESET_IDS.filter((p) => !presetProfile(p)!.interactive),
     sshHosts: request.hosts?.hosts.some((h) => h.ssh) === true,
+    personToAsk: request.personToAsk !== false,
   });
   if (sets.length) return no('bad-candidates', `${shown} asks for candidates this run cannot start`, sets);
   // A proposed plan (ADR 0013) runs only once approved: said before anything is asked (the engine checks it again as it begins).
@@ -240,7 +243,7 @@ const ownAgentOf = (request: StartRequest, id: string): AgentProfile => request.
 
 /** The engine options of a checked request. */
 function engineOptions(request: StartRequest, checked: Checked, verification: VerificationPolicy, allowOverlap: boolean): EngineOptions {
-  const { shown: _shown, resume: _resume, reset: _reset, hosts, allowPlannedOverlap: _allow, adopt: _adopt, only, ...rest } = request;
+  const { shown: _shown, resume: _resume, reset: _reset, hosts, allowPlannedOverlap: _allow, adopt: _adopt, personToAsk: _ask, only, ...rest } = request;
   return {
     ...rest,
     // The text whose commands were checked: the file is not read or analysed again.

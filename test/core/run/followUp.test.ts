@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { buildPrompt, commentId, followUpLines } from '../../../src/core/run/prompt';
 import { decisionRefusal, gateOfRun, readDecision, MAX_REVIEW_COMMENTS } from '../../../src/core/review/reviewGate';
-import { retriesSpent, type FollowUp, type PackageStatus, type RunState } from '../../../src/core/run/runState';
+import { retriesSpent, type FollowUp, type PackageStatus, type RunEvent, type RunState } from '../../../src/core/run/runState';
 import { createRunState, setReviewGate } from '../../../src/core/run/runStateInit';
 import { applyEvent } from '../../../src/core/run/runStateReducer';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
@@ -122,7 +122,9 @@ describe('review decisions', () => {
       [null, /JSON object/],
       [[], /JSON object/],
       [{ kind: 'approve' }, /names its package/],
-      [{ packageId: 'a', kind: 'merge' }, /approve or changes/],
+      [{ packageId: 'a', kind: 'merge' }, /approve, changes or pick/],
+      [{ packageId: 'a', kind: 'pick' }, /a pick names a candidate, 1 to 8/],
+      [{ packageId: 'a', kind: 'pick', candidate: 9 }, /a pick names a candidate, 1 to 8/],
       [{ ...changes, comments: [] }, /at least one comment/],
       [{ ...changes, comments: [{ ...comment, startLine: 0 }] }, /both 0 for the whole file/],
       [{ ...changes, comments: [{ ...comment, body: '   ' }] }, /has no words/],
@@ -134,6 +136,31 @@ describe('review decisions', () => {
       assert.ok(!r.ok, JSON.stringify(raw)?.slice(0, 80));
       assert.match(r.problem, problem);
     }
+  });
+
+  it('a pick (best of n, pick: person): read, and refused unless the package awaits its pick and the candidate is green', () => {
+    assert.deepEqual(readDecision({ packageId: 'a', kind: 'pick', candidate: 2 }), { ok: true, decision: { packageId: 'a', kind: 'pick', candidate: 2 } });
+    let s = at('pending', [{ type: 'ready' }, { type: 'queued' }]);
+    const ev = (e: Record<string, unknown>) => {
+      const r = applyEvent(s, { packageId: 'a', ...e } as RunEvent, new Date('2026-01-01T12:00:00.000Z'));
+      assert.ok(r.ok, JSON.stringify(r));
+      s = r.state;
+    };
+    ev({ type: 'candidates', agents: ['claude-code', 'codex', 'codex'] });
+    for (const k of [1, 2, 3]) ev({ type: 'started', candidate: k, attempt: 1, startToken: `t${k}`, worktree: `/w${k}`, logFile: `/l${k}` });
+    const pick = (k: number) => decisionRefusal(s, { packageId: 'a', kind: 'pick', candidate: k });
+    ev({ type: 'exited', candidate: 1, exitCode: 0, headSha: 'h1' });
+    ev({ type: 'audited', candidate: 1, headSha: 'h1', changedFiles: [] });
+    assert.equal(pick(1), 'a is not awaiting your pick: its candidates are still at work');
+    ev({ type: 'exited', candidate: 2, exitCode: 3 });
+    ev({ type: 'exited', candidate: 3, exitCode: 0, headSha: 'h3' });
+    ev({ type: 'audited', candidate: 3, headSha: 'h3', changedFiles: [] });
+    assert.equal(pick(1), null);
+    assert.equal(pick(3), null);
+    assert.equal(pick(2), 'candidate 2 of a is failed, not audited and verified green: only a green candidate can be picked');
+    assert.equal(pick(5), 'a has no candidate 5');
+    ev({ type: 'chosen', choice: 3, why: 'your pick' });
+    assert.equal(pick(1), 'candidate 3 of a went on already');
   });
 
   it('says why a decision cannot be carried out, else null', () => {

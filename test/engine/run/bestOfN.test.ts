@@ -10,6 +10,8 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { attemptDir, attemptFiles, integrationBranch, packageBranch, runStateFile } from '../../../src/core/run/runPaths';
 import type { RunState } from '../../../src/core/run/runState';
+import { awaitingPick } from '../../../src/core/run/candidates';
+import { submitReview } from '../../../src/engine/usecases/review';
 import type { EngineEvent } from '../../../src/engine/run/engine';
 import { engineFor, isolateGit, readAt, repoWithPlan, runToEnd, treeFiles } from '../engineFixtures';
 import { buildRunner, git, pidAlive, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../helpers';
@@ -142,6 +144,42 @@ describe('best of n: first-green', () => {
       assert.equal(a.status, 'cancelled', a.lastError ?? '');
       assert.deepEqual(a.candidates!.map((c) => c.status), ['cancelled', 'cancelled', 'cancelled']);
       for (const c of a.candidates!) assert.ok(c.pid && !pidAlive(c.pid), `candidate ${c.candidate}'s runner ${c.pid} is gone`);
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  test("pick: person — every candidate runs to its end; the package awaits the pick (through a restart), its dependents wait; a failed candidate cannot be picked; the person's pick merges", async () => {
+    const { repo, planFile } = repoWithPlan('best-person', [
+      { id: 'a', candidates: { count: 3, pick: 'person' }, agent: ['if-tree a write elsewhere/x.txt', 'if-tree a.c2 write a/x.txt from candidate 2', 'if-tree a.c3 write a/x.txt from candidate 3'] },
+      { id: 'b', deps: ['a'], agent: ['write b/y.txt'] },
+    ]);
+    const stateNow = () => JSON.parse(fs.readFileSync(runStateFile(repo, 'best-person'), 'utf8')) as RunState;
+    const awaiting = () => fs.existsSync(runStateFile(repo, 'best-person')) && awaitingPick(stateNow().packages.a!);
+    const first = await engineFor(planFile, runnerScript, { maxParallel: 3 });
+    void first.engine.run().catch(() => undefined);
+    await waitFor(awaiting, 'a to await the pick', 30_000);
+    assert.deepEqual(stateNow().packages.a!.candidates!.map((c) => c.status), ['scope-violation', 'verifying', 'verifying'], 'both green ones ran to their end');
+    assert.ok(first.events.some((e) => e.type === 'package' && e.packageId === 'a' && /awaiting your pick: candidates 2 \(custom\), 3 \(custom\)/.test(e.detail ?? '')));
+    assert.equal(stateNow().packages.b!.attempts, 0, 'its dependent waits');
+    first.engine.dispose();
+
+    // Through a restart: still awaiting, its candidates intact, nothing judged again.
+    const { engine, events } = await engineFor(planFile, runnerScript, { maxParallel: 3 });
+    try {
+      const done = engine.run({ resume: true });
+      await waitFor(() => events.some((e) => e.type === 'run-started') && awaiting(), 'the resumed run awaiting the pick', 30_000);
+      const refused = await submitReview(repo, 'best-person', { packageId: 'a', kind: 'pick', candidate: 1 });
+      assert.ok(!refused.ok && /candidate 1 of a is scope-violation, not audited and verified green/.test(refused.reason), JSON.stringify(refused));
+      const picked = await submitReview(repo, 'best-person', { packageId: 'a', kind: 'pick', candidate: 3 });
+      assert.deepEqual(picked, { ok: true, delivered: 'driver' });
+      const outcome = await done;
+      const a = outcome.state.packages.a!;
+      assert.equal(a.status, 'succeeded', a.lastError ?? '');
+      assert.deepEqual(a.chosen, { candidate: 3, why: 'your pick' });
+      assert.deepEqual(a.candidates!.map((c) => c.status), ['scope-violation', 'cancelled', 'succeeded']);
+      assert.equal(readAt(repo, integrationBranch('best-person'), 'a/x.txt'), 'from candidate 3');
+      assert.equal(outcome.state.packages.b!.status, 'succeeded');
     } finally {
       engine.dispose();
     }
