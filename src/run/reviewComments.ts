@@ -26,10 +26,7 @@ import {
 } from '../core/review/review';
 import { decisionRefusal } from '../core/review/reviewGate';
 import type { RunState } from '../core/run/runState';
-import { awaitingPick } from '../core/run/candidates';
-import { packageFacts } from '../core/present/packageFacts';
-import { formatElapsed } from '../core/present/terminalText';
-import { formatSpend } from '../core/run/spend';
+import { pickCandidate } from './candidatePick';
 import { ReviewStore, changesBetween, commentAuthor, currentThreads, fileSignature, submitReview } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
@@ -109,7 +106,7 @@ export class ReviewComments extends Disposable {
     command('waves.review.commentOnLines', () => this.commentOnLines());
     command('waves.requestChanges', (arg) => this.requestChanges(arg));
     command('waves.approvePackage', (arg) => this.approve(arg));
-    command('waves.pickCandidate', (arg) => this.pick(arg));
+    command('waves.pickCandidate', (arg) => pickCandidate({ registry: deps.registry, controller: deps.controller, log: deps.log, resume: (e, id) => this.resume(e, id), tell: (m) => this.tell(m) }, arg));
     command('waves.reviewIntegration', (arg) => this.reviewIntegration(arg));
 
     // `waves.reviewing`: a review document is on screen (the diff's title bar: Request Changes, Approve, Comment on the Whole File).
@@ -488,47 +485,6 @@ export class ReviewComments extends Disposable {
     const submitted = await submitReview(repo, featureId, { packageId, kind: 'approve' });
     if (!submitted.ok) return this.tell(submitted.reason);
     this.deps.log.info(`[review] ${packageId} approved`);
-    if (submitted.delivered === 'state') await this.resume(entry, packageId);
-    return true;
-  }
-
-  /**
-   * `Waves: Pick Candidate` (best of n, `pick: person`): from a candidate's row, or — from the
-   * palette — a package awaiting its pick, then its green candidates side by side (agent, files
-   * changed, time, spend, verification); the one picked goes on.
-   */
-  async pick(arg: unknown): Promise<boolean> {
-    await this.deps.registry.ready;
-    const row = arg && typeof arg === 'object' ? (arg as { candidate?: unknown; parent?: { entry?: PlanEntry; packageId?: unknown } }) : {};
-    const entry = row.parent?.entry ?? planOf(this.deps.registry, arg);
-    const state = entry && this.deps.controller.stateFor(entry);
-    const repo = entry && this.deps.controller.repoOf(entry);
-    if (!entry || !state || !repo) return this.tell('there is no run with candidates to pick from');
-    let packageId = typeof row.parent?.packageId === 'string' ? row.parent.packageId : undefined;
-    if (!packageId) {
-      const waiting = Object.values(state.packages).filter(awaitingPick).map((r) => ({ label: r.packageId, description: 'awaiting your pick' }));
-      if (waiting.length === 0) return this.tell(`no package of ${entry.label} awaits your pick`);
-      packageId = waiting.length === 1 ? waiting[0]!.label : (await vscode.window.showQuickPick(waiting, { title: 'Pick a candidate of which package?' }))?.label;
-      if (!packageId) return false;
-    }
-    let k = typeof row.candidate === 'number' ? row.candidate : undefined;
-    if (k === undefined) {
-      const facts = packageFacts(state, packageId);
-      const items = facts.candidates
-        .filter((c) => c.status === 'verifying')
-        .map((c) => ({
-          label: `Candidate ${c.candidate}`,
-          description: [c.agent, `${c.changedFiles} file${c.changedFiles === 1 ? '' : 's'} changed`, c.durationMs === null ? '' : formatElapsed(c.durationMs), c.spend ? formatSpend(c.spend) : ''].filter(Boolean).join(' · '),
-          detail: `branch ${c.branch ?? '—'}: audited, verified`,
-          k: c.candidate,
-        }));
-      k = (await vscode.window.showQuickPick(items, { title: `Which candidate of ${packageId} goes on?`, placeHolder: 'Each passed its audit and verification; the one you pick is merged, the others end' }))?.k;
-      if (k === undefined) return false;
-    }
-    const submitted = await submitReview(repo, state.featureId, { packageId, kind: 'pick', candidate: k });
-    if (!submitted.ok) return this.tell(submitted.reason);
-    this.deps.log.info(`[review] ${packageId}: candidate ${k} picked`);
-    void vscode.window.showInformationMessage(`Waves: candidate ${k} of ${packageId} goes on.`);
     if (submitted.delivered === 'state') await this.resume(entry, packageId);
     return true;
   }

@@ -42,7 +42,7 @@ export interface FactsRecord {
   revisions?: number;
   followUps?: readonly { kind: string; at: string; attempt: number }[];
   followUp?: FollowUp | null;
-  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen'> & { candidate: number; agent: string })[];
+  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen'> & { candidate: number; agent: string; phases?: readonly { at: string }[] })[];
   chosen?: { candidate: number; why: string } | null;
 }
 
@@ -165,7 +165,8 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
       agent: c.agent,
       status: c.status,
       branch: c.branch ?? null,
-      durationMs: durationOf(c.startedAt, c.endedAt),
+      // A green candidate waiting for the pick has not ended: its time is to its last step (its verification).
+      durationMs: durationOf(c.startedAt, c.endedAt ?? (Array.isArray(c.phases) ? (c.phases.at(-1)?.at ?? null) : null)),
       exitCode: c.exitCode,
       lastError: c.lastError,
       spend: c.spend ?? null,

@@ -103,6 +103,7 @@ describe('packageFacts', () => {
       startedAt: T(1).toISOString(),
       endedAt: T(31).toISOString(),
       lastError: null,
+      phases: [{ at: T(1).toISOString(), phase: 'running', attempt: 1 }, { at: T(21).toISOString(), phase: 'verifying', attempt: 1 }],
       ...extra,
     });
     const withSet = {
@@ -117,21 +118,21 @@ describe('packageFacts', () => {
       facts.candidates.map((x) => [x.candidate, x.agent, x.status, x.durationMs, x.chosen]),
       [
         [1, 'claude-code', 'failed', 30_000, false],
-        [2, 'codex', 'verifying', null, true],
+        [2, 'codex', 'verifying', 20_000, true],
         [3, 'claude-code', 'cancelled', 30_000, false],
       ],
     );
     assert.deepEqual(candidateLines(facts), [
       'a: candidate 1 (claude-code) failed in 30s: tests failed',
-      'a: candidate 2 (codex) verifying — went on: the first to pass its audit and verification',
+      'a: candidate 2 (codex) verifying in 20s — went on: the first to pass its audit and verification',
       'a: candidate 3 (claude-code) cancelled in 30s: candidate 2 went on first',
     ]);
     const lines = statusPackageLines([{ ...facts, wave: 1, elapsedMs: null, openComments: null }], Infinity);
-    assert.ok(lines.includes('a: candidate 2 (codex) verifying — went on: the first to pass its audit and verification'), lines.join('\n'));
+    assert.ok(lines.includes('a: candidate 2 (codex) verifying in 20s — went on: the first to pass its audit and verification'), lines.join('\n'));
     // The report lists each candidate and why the one that went on was chosen.
     const { json, markdown } = buildRunReport({ state: withSet, analysis: { plan: { packages: [{ id: 'a', dependsOn: [] }] } }, results: {}, maxParallel: 2 });
     assert.deepEqual(json.packages.find((p) => p.id === 'a')!.candidates, facts.candidates);
-    assert.match(markdown, /candidate 1 \(claude-code\) failed in 30s: tests failed; candidate 2 \(codex\) verifying — went on: the first to pass its audit and verification; candidate 3/);
+    assert.match(markdown, /candidate 1 \(claude-code\) failed in 30s: tests failed; candidate 2 \(codex\) verifying in 20s — went on: the first to pass its audit and verification; candidate 3/);
     assert.equal(buildRunReport({ state, analysis: { plan: { packages: [{ id: 'a', dependsOn: [] }] } }, results: {}, maxParallel: 2 }).json.packages[0]!.candidates, undefined, 'nothing said without candidates');
   });
 
