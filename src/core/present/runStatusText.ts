@@ -7,6 +7,7 @@ import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { formatElapsed } from './terminalText';
 import { modelFromState, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
+import { awaitingPick } from '../run/candidates';
 import { code, escapeMarkdown } from './planStatusText';
 import { plural } from '../util/plural';
 
@@ -26,6 +27,8 @@ export interface RunView {
   ending: RunEnding | null;
   /** Packages awaiting the person's review (the review gate, #33). */
   awaitingReview?: number;
+  /** Packages awaiting the person's pick of a candidate (best of n, `pick: person`); not counted as running. */
+  awaitingPick?: number;
 }
 
 /** The plan's waves as the progress model takes them. */
@@ -39,14 +42,18 @@ function wavePackages(waves: readonly (readonly string[])[]): { id: string; wave
  */
 export function runView(state: RunState | undefined, waves: readonly (readonly string[])[], driving = false): RunView {
   const model = state ? modelFromState(state, wavePackages(waves)) : modelFromState(emptyState(), wavePackages(waves));
-  const counts = progressCounts(model);
+  const picks = state ? Object.values(state.packages).filter(awaitingPick).length : 0;
+  const counted = progressCounts(model);
+  // A package waiting for the person's pick runs nothing: said as waiting, not as running.
+  const counts = picks ? { ...counted, running: Math.max(0, counted.running - picks) } : counted;
   if (!state || Object.values(state.packages).every((r) => r.status === 'pending' && r.attempts === 0)) {
     return { phase: driving ? 'active' : 'none', counts, waves: model.waves, ending: null };
   }
   const records = Object.values(state.packages);
   const awaitingReview = records.filter((r) => r.status === 'awaiting-review').length;
-  if (driving || records.some((r) => isActive(r.status))) return { phase: 'active', counts, waves: model.waves, ending: null, awaitingReview };
-  return { phase: 'finished', counts, waves: model.waves, ending: ending(records), awaitingReview };
+  const awaiting = { awaitingReview, ...(picks ? { awaitingPick: picks } : {}) };
+  if (driving || records.some((r) => isActive(r.status))) return { phase: 'active', counts, waves: model.waves, ending: null, ...awaiting };
+  return { phase: 'finished', counts, waves: model.waves, ending: ending(records), ...awaiting };
 }
 
 function ending(records: readonly PackageRunRecord[]): RunEnding {
@@ -95,12 +102,13 @@ const ENDING_WORDS: Record<RunEnding, string> = {
 };
 
 /** The counts worth a glance after the main ones (zero counts left out); who waits on the person's review (#33). */
-function extras({ counts: c, awaitingReview }: RunView): string[] {
+function extras({ counts: c, awaitingReview, awaitingPick: picks }: RunView): string[] {
   const out: string[] = [];
   if (c.failed) out.push(`${c.failed} failed`);
   if (c.blocked) out.push(`${c.blocked} blocked`);
   if (c.needsInput) out.push(`${c.needsInput} need${c.needsInput === 1 ? 's' : ''} input`);
   if (awaitingReview) out.push(`${awaitingReview} awaiting your review`);
+  if (picks) out.push(`${picks} awaiting your pick`);
   return out;
 }
 
@@ -131,7 +139,7 @@ export function runStatusAccessible(view: RunView): string {
 
 /** Whether the status bar deserves the warning colour: a failure, or an agent waiting for a person. */
 export function runNeedsAttention(view: RunView): boolean {
-  return view.phase !== 'none' && (view.counts.failed > 0 || view.counts.needsInput > 0 || !!view.awaitingReview || view.ending === 'interrupted' || view.ending === 'usage-limit');
+  return view.phase !== 'none' && (view.counts.failed > 0 || view.counts.needsInput > 0 || !!view.awaitingReview || !!view.awaitingPick || view.ending === 'interrupted' || view.ending === 'usage-limit');
 }
 
 /** Commands the run tooltip links to (nothing a plan's text could add). */
