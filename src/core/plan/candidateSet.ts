@@ -138,7 +138,7 @@ export interface CandidateStartContext {
 /**
  * Why the plan's sets of candidates cannot start (one line each, naming the package), or []:
  * a run-wide count out of 1–8, a set above the run's cap, an agent that is neither a headless
- * preset nor the package's own, a judge (not built yet), a person's pick with nobody to ask, a set
+ * preset nor the package's own, a person's pick with nobody to ask, a set
  * in a shared worktree, or any set with SSH hosts. Only `packages` are judged (a run of some of them judges those).
  */
 export function candidateStartProblems(packages: readonly PlanPackage[], ctx: CandidateStartContext): string[] {
@@ -163,7 +163,6 @@ export function candidateStartProblems(packages: readonly PlanPackage[], ctx: Ca
     for (const id of new Set(set.agents ?? []))
       if (id !== own && !ctx.isHeadless(id))
         out.push(`${of}: candidate agent "${id}" is neither a headless preset (${ctx.headless.join(', ')}) nor the package's own agent (${own})`);
-    if (set.pick === 'judge') out.push(`${of}: pick: judge is not available yet: first-green and person are built`);
     if (set.pick === 'person' && !ctx.personToAsk) out.push(`${of}: pick: person needs somebody to pick, and this run has nobody to ask (no terminal, or --json): run it on a terminal or in the editor, or use pick: first-green`);
   }
   if (ctx.sshHosts && withSets.length)

@@ -14,11 +14,13 @@ import type { Merges } from './merge';
 import type { LoopHandoffs } from './handoffs';
 import { GitSetupWatch } from './gitSetupWatch';
 import { AttemptJudge, type JudgedAttempt } from './judge';
+import { PickJudge } from './pickJudge';
 import { awaitingPick, candidateKey, candidateOfKey, isGreen, liveCandidates, workingCandidates } from '../../core/run/candidates';
 
 export class Exits {
   private readonly gitSetup: GitSetupWatch;
   private readonly judging: AttemptJudge;
+  private readonly judges: PickJudge;
 
   constructor(
     private readonly ctx: RunContext,
@@ -27,6 +29,7 @@ export class Exits {
   ) {
     this.gitSetup = new GitSetupWatch(ctx);
     this.judging = new AttemptJudge(ctx, this.gitSetup);
+    this.judges = new PickJudge(ctx, loop, (id, k, why) => this.pick(id, k, why));
   }
 
   /** The package's own attempt as judging sees it (the candidate that went on, once one did): its record in the run state, its events the package's. */
@@ -131,8 +134,8 @@ export class Exits {
         }
       } else if (status() !== 'verifying') return;
       const judged = await this.judging.judge(a, exit);
-      // `pick: person`: a green candidate waits for the person's pick with the others (setSettled says so once none is at work).
-      if (judged.next === 'green' && ctx.setOf(pkg)?.pick !== 'person') await this.firstGreen(pkg, k, judged.commit);
+      // `pick: person` or `judge`: a green candidate waits with the others for the pick (setSettled, once none is at work).
+      if (judged.next === 'green' && (ctx.setOf(pkg)?.pick ?? 'first-green') === 'first-green') await this.firstGreen(pkg, k, judged.commit);
     } catch (err) {
       ctx.problem(`${key}: ${errorText(err)}`, id);
       const c = ctx.state.packages[id]?.candidates?.find((x) => x.candidate === k);
@@ -182,6 +185,11 @@ export class Exits {
         return this.setSettled(id);
       } else {
         // Its locks go meanwhile, as under the review gate; its dependents wait.
+        const pkg = ctx.pkg(id);
+        if (pkg && ctx.setOf(pkg)?.pick === 'judge' && this.judges.start(pkg)) {
+          await ctx.releaseLocksOf(id);
+          return;
+        }
         const green = set.filter((c) => c.status === 'verifying' && isGreen(c)).map((c) => `${c.candidate} (${c.agent})`);
         ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: record.attempts, detail: `awaiting your pick: candidate${green.length === 1 ? '' : 's'} ${green.join(', ')} passed audit and verification` });
         ctx.problem(`${id} awaits your pick: candidate${green.length === 1 ? '' : 's'} ${green.join(', ')} passed audit and verification (waves pick, or Pick in the Waves view)`, id);
@@ -205,7 +213,7 @@ export class Exits {
    * it goes on as a first-green one does — the review gate, or the merge. False (and why) when the
    * run's state does not allow it any more.
    */
-  async pick(id: string, k: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+  async pick(id: string, k: number, why = 'your pick'): Promise<{ ok: true } | { ok: false; reason: string }> {
     const { ctx } = this;
     const record = ctx.state.packages[id];
     const pkg = ctx.pkg(id);
@@ -214,7 +222,7 @@ export class Exits {
     if (!c || !awaitingPick(record) || !isGreen(c) || ctx.attempts.isFinishing(id)) return { ok: false, reason: `${id} is not awaiting a pick of candidate ${k}` };
     ctx.attempts.beginFinishing(id);
     try {
-      if (!ctx.apply({ type: 'chosen', packageId: id, choice: k, why: 'your pick' }, `candidate ${k} goes on: your pick`)) return { ok: false, reason: `candidate ${k} of ${id} could not be chosen` };
+      if (!ctx.apply({ type: 'chosen', packageId: id, choice: k, why }, `candidate ${k} goes on: ${why}`)) return { ok: false, reason: `candidate ${k} of ${id} could not be chosen` };
       // The others, green or not, end: one candidate goes on.
       for (const o of liveCandidates(ctx.state.packages[id]!)) if (o.candidate !== k) ctx.apply({ type: 'cancelled', packageId: id, candidate: o.candidate, reason: `candidate ${k} was picked` });
       await this.afterGreen(pkg, c.headSha!);

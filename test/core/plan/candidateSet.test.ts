@@ -261,12 +261,12 @@ describe('candidateStartProblems', () => {
     assert.equal(candidateStartProblems([named('a', { waves: { candidate_agents: ['claude-code-interactive', 'codex'] } })], ctx()).length, 1);
   });
 
-  it('pick person: only with somebody to ask; judge: not available yet', () => {
+  it('pick person: only with somebody to ask; a judge needs nobody', () => {
     assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 2, pick: 'person' } })], ctx()), []);
     assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 2, pick: 'person' } })], ctx({ personToAsk: false })), [
       'package a: pick: person needs somebody to pick, and this run has nobody to ask (no terminal, or --json): run it on a terminal or in the editor, or use pick: first-green',
     ]);
-    assert.deepEqual(candidateStartProblems([named('a', { waves: { pick: 'judge' } })], ctx({ runCandidates: 2 })), ['package a: pick: judge is not available yet: first-green and person are built']);
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { pick: 'judge' } })], ctx({ runCandidates: 2, personToAsk: false })), []);
     // No set, no pick to refuse.
     assert.deepEqual(candidateStartProblems([named('a', { waves: { pick: 'judge' } })], ctx()), []);
   });

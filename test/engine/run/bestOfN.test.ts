@@ -185,6 +185,37 @@ describe('best of n: first-green', () => {
     }
   });
 
+  test('pick: judge — the judge (an agent in its own folder) reads the green candidates and its first goes on, its reason said; with no usable answer the first green goes on', async () => {
+    const ranking = '{"ranking":[{"candidate":3,"reason":"it names its constants"},{"candidate":2,"reason":"works"}]}';
+    const { repo, planFile } = repoWithPlan('best-judge', [
+      {
+        id: 'a',
+        candidates: { count: 3, pick: 'judge' },
+        agent: ['if-tree a exit 4', 'if-tree a.c2 write a/x.txt from candidate 2', 'if-tree a.c3 write a/x.txt from candidate 3', `if-tree judge write ranking.json ${ranking}`],
+      },
+      { id: 'b', deps: ['a'], agent: ['write b/y.txt'] },
+    ]);
+    const { outcome } = await runToEnd(planFile, runnerScript, { maxParallel: 3 });
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'succeeded', a.lastError ?? '');
+    assert.deepEqual(a.chosen, { candidate: 3, why: 'the judge: it names its constants' });
+    assert.deepEqual(a.candidates!.map((c) => c.status), ['failed', 'cancelled', 'succeeded']);
+    assert.equal(readAt(repo, integrationBranch('best-judge'), 'a/x.txt'), 'from candidate 3');
+    // The judge saw both green diffs, and wrote nothing but its answer (no tree, no branch of its own).
+    const prompt = fs.readFileSync(attemptFiles(attemptDir(repo, 'best-judge', outcome.runId, 'a.judge', 1)).prompt, 'utf8');
+    assert.match(prompt, /## Candidate 2 \(custom\)[\s\S]*from candidate 2[\s\S]*## Candidate 3 \(custom\)[\s\S]*from candidate 3/);
+    assert.doesNotMatch(prompt, /## Candidate 1/);
+    assert.equal(outcome.state.packages.b!.status, 'succeeded');
+
+    const { repo: repo2, planFile: plan2 } = repoWithPlan('best-judge-mute', [
+      { id: 'a', candidates: { count: 2, pick: 'judge' }, agent: ['if-tree a write a/x.txt from candidate 1', 'if-tree a.c2 write a/x.txt from candidate 2', 'if-tree judge write ranking.json not a ranking'] },
+    ]);
+    const mute = (await runToEnd(plan2, runnerScript, { maxParallel: 2 })).outcome.state.packages.a!;
+    assert.equal(mute.status, 'succeeded', mute.lastError ?? '');
+    assert.deepEqual(mute.chosen, { candidate: 1, why: 'the first green one (the judge gave no ranking: its ranking.json is not JSON)' });
+    assert.equal(readAt(repo2, integrationBranch('best-judge-mute'), 'a/x.txt'), 'from candidate 1');
+  });
+
   test('when no candidate is green the package fails once, saying how each ended; its dependents are blocked', async () => {
     const { planFile } = repoWithPlan('best-none', [
       {
