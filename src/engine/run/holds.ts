@@ -9,7 +9,9 @@
  */
 import type { AgentProfile } from '../../core/agents/agentProfiles';
 import type { PlanPackage } from '../../core/plan/model';
+import type { CandidateSet } from '../../core/plan/candidateSet';
 import { isActive, type RunEvent, type RunState, type WaitReason } from '../../core/run/runState';
+import { setUnderWay, workingCandidates } from '../../core/run/candidates';
 import type { SchedPackage, ScheduleResult } from '../../core/run/schedule';
 import { addSpend, type Spend } from '../../core/run/spend';
 import type { Executor } from '../attempt';
@@ -26,6 +28,9 @@ export interface HoldsRun {
   pkg(id: string): PlanPackage | undefined;
   isolated(pkg: PlanPackage): boolean;
   agentOf(id: string): AgentProfile;
+  /** Best of n: the package's set, and its candidates' agents. */
+  setOf(pkg: PlanPackage): CandidateSet | null;
+  candidateAgents(pkg: PlanPackage, set: CandidateSet): AgentProfile[];
   apply(event: RunEvent, detail?: string): boolean;
   problem(message: string, packageId?: string): void;
 }
@@ -178,20 +183,31 @@ export class StartHolds {
         return false;
       });
     }
-    // Per-agent caps (#16): at most that many attempts of one agent at once.
+    // Per-agent caps (#16): at most that many attempts of one agent at once — a set of candidates
+    // (best of n) counts each candidate at work with its own agent, and starts whole or not at all
+    // (a set larger than a cap starts once nothing of that agent runs).
     const caps = ctx.options.agentCaps;
     if (caps && Object.keys(caps).length > 0) {
       const running = new Map<string, number>();
+      const add = (agent: string) => running.set(agent, (running.get(agent) ?? 0) + 1);
       for (const r of Object.values(ctx.state.packages)) {
-        if (isActive(r.status)) running.set(ctx.agentOf(r.packageId).id, (running.get(ctx.agentOf(r.packageId).id) ?? 0) + 1);
+        if (!isActive(r.status)) continue;
+        if (setUnderWay(r)) for (const c of workingCandidates(r)) add(c.agent);
+        else add(ctx.agentOf(r.packageId).id);
       }
       decision.start = decision.start.filter((id) => {
-        const agent = ctx.agentOf(id).id;
-        const cap = caps[agent];
-        if (cap === undefined) return true;
-        const now = running.get(agent) ?? 0;
-        if (now >= cap) return false;
-        running.set(agent, now + 1);
+        const pkg = ctx.pkg(id);
+        const set = pkg ? ctx.setOf(pkg) : null;
+        const agents = set && pkg ? ctx.candidateAgents(pkg, set).map((a) => a.id) : [ctx.agentOf(id).id];
+        const need = new Map<string, number>();
+        for (const a of agents) need.set(a, (need.get(a) ?? 0) + 1);
+        const fits = [...need].every(([agent, n]) => {
+          const cap = caps[agent];
+          const now = running.get(agent) ?? 0;
+          return cap === undefined || now + n <= cap || now === 0;
+        });
+        if (!fits) return false;
+        for (const a of agents) add(a);
         return true;
       });
     }

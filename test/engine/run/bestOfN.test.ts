@@ -216,6 +216,23 @@ describe('best of n: first-green', () => {
     assert.equal(readAt(repo2, integrationBranch('best-judge-mute'), 'a/x.txt'), 'from candidate 1');
   });
 
+  test("a set counts each candidate against its agent's cap: another package of that agent waits until the candidates are done", async () => {
+    const { outcome } = await runToEnd(
+      repoWithPlan('best-caps', [
+        { id: 'a', candidates: { count: 2 }, agent: ['sleep 1500', 'write a/x.txt'] },
+        { id: 'b', agent: ['write b/y.txt'] },
+      ]).planFile,
+      runnerScript,
+      { maxParallel: 4, agentCaps: { custom: 2 } },
+    );
+    const a = outcome.state.packages.a!;
+    const b = outcome.state.packages.b!;
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    // a's two candidates took the agent's two slots: b started only after the first of them ended.
+    const firstEnd = Math.min(...a.candidates!.map((c) => Date.parse(c.phases!.find((m) => m.phase !== 'running')!.at)));
+    assert.ok(Date.parse(b.startedAt!) >= firstEnd, `b started ${b.startedAt}, a candidate ended ${new Date(firstEnd).toISOString()}`);
+  });
+
   test('when no candidate is green the package fails once, saying how each ended; its dependents are blocked', async () => {
     const { planFile } = repoWithPlan('best-none', [
       {
