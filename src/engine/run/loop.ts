@@ -346,6 +346,9 @@ export class RunLoop implements LoopHandoffs {
     const heldBack = planned - decision.start.length;
     for (const id of decision.start) ctx.mark('scheduled', id);
     this.markWaits(waitsFor);
+    // The state this pass decided on: a change made meanwhile by another part (an integration check
+    // ending and sending a package back, a review decision) is decided on by a pass of its own.
+    const decidedOn = ctx.state;
     if (ctx.attempts.runCancelled) {
       this.parts.recovery.cancelNotStarted();
     } else {
@@ -374,7 +377,11 @@ export class RunLoop implements LoopHandoffs {
     const waitingForReset = limited.waitUntil !== null && !ctx.attempts.runCancelled;
     if (waitingForReset) ctx.holds.waitForReset(limited.waitUntil!);
     const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
-    if (this.busy() === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.attempts.runCancelled) && decision.start.length === 0) await this.complete();
+    if (this.busy() === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.attempts.runCancelled) && decision.start.length === 0) {
+      // Never end on a decision the state has outgrown while this pass awaited (the run ended with a package just sent back pending).
+      if (ctx.state !== decidedOn && !ctx.attempts.runCancelled) this.wake();
+      else await this.complete();
+    }
   }
 
   /** Attempts in hand, and a check of the integration guard under way: the run does not end while any is. */
