@@ -220,20 +220,26 @@ export class Exits {
     if (!record || !pkg) return { ok: false, reason: `the run has no package ${id}` };
     const c = record.candidates?.find((x) => x.candidate === k);
     if (!c || !awaitingPick(record) || !isGreen(c) || ctx.attempts.isFinishing(id)) return { ok: false, reason: `${id} is not awaiting a pick of candidate ${k}` };
+    if (!ctx.apply({ type: 'chosen', packageId: id, choice: k, why }, `candidate ${k} goes on: ${why}`)) return { ok: false, reason: `candidate ${k} of ${id} could not be chosen` };
+    // The others, green or not, end: one candidate goes on.
+    for (const o of liveCandidates(ctx.state.packages[id]!)) if (o.candidate !== k) ctx.apply({ type: 'cancelled', packageId: id, candidate: o.candidate, reason: `candidate ${k} was picked` });
+    await this.personsTurn(id, 'verifying', () => this.afterGreen(pkg, c.headSha!));
+    return { ok: true };
+  }
+
+  /** A decision of the person's (Approve, a pick) carried out: its package finishing meanwhile; a failure while still `status` fails it, named; the loop woken after. */
+  private async personsTurn(id: string, status: 'awaiting-review' | 'verifying', run: () => Promise<void>): Promise<void> {
+    const { ctx } = this;
     ctx.attempts.beginFinishing(id);
     try {
-      if (!ctx.apply({ type: 'chosen', packageId: id, choice: k, why }, `candidate ${k} goes on: ${why}`)) return { ok: false, reason: `candidate ${k} of ${id} could not be chosen` };
-      // The others, green or not, end: one candidate goes on.
-      for (const o of liveCandidates(ctx.state.packages[id]!)) if (o.candidate !== k) ctx.apply({ type: 'cancelled', packageId: id, candidate: o.candidate, reason: `candidate ${k} was picked` });
-      await this.afterGreen(pkg, c.headSha!);
+      await run();
     } catch (err) {
-      if (ctx.state.packages[id]?.status === 'verifying') ctx.apply({ type: 'failed', packageId: id, reason: `its merge failed: ${errorText(err)}` });
+      if (ctx.state.packages[id]?.status === status) ctx.apply({ type: 'failed', packageId: id, reason: `its merge failed: ${errorText(err)}` });
     } finally {
       ctx.attempts.endFinishing(id);
       await ctx.store?.flush();
-      this.loop.wake();
+      this.loop.wake(); // the run may be over now
     }
-    return { ok: true };
   }
 
   /** Until `host` answers (true) or the run stops or `id` is cancelled (false): asked again after 1 s, then up to every 10 s. */
@@ -340,16 +346,7 @@ export class Exits {
     if (!record || !pkg) return { ok: false, reason: `the run has no package ${id}` };
     if (record.status !== 'awaiting-review') return { ok: false, reason: `${id} is ${record.status}, not awaiting review` };
     if (!record.headSha) return { ok: false, reason: `${id} has no judged commit to merge` };
-    ctx.attempts.beginFinishing(id);
-    try {
-      await this.land(pkg, record.headSha);
-    } catch (err) {
-      if (ctx.state.packages[id]?.status === 'awaiting-review') ctx.apply({ type: 'failed', packageId: id, reason: `its merge failed: ${errorText(err)}` });
-    } finally {
-      ctx.attempts.endFinishing(id);
-      await ctx.store?.flush();
-      this.loop.wake(); // the run may be over now
-    }
+    await this.personsTurn(id, 'awaiting-review', () => this.land(pkg, record.headSha!));
     return { ok: true };
   }
 }

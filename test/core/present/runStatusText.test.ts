@@ -76,22 +76,18 @@ describe('runSummary: the status bar', () => {
   });
 
   it('best of n: a package awaiting the pick of a candidate is said so, not running', () => {
-    const s = state([
+    const setRunning: [RunEvent, number][] = [
       [{ type: 'ready', packageId: 'a' }, 0],
       [{ type: 'queued', packageId: 'a' }, 0],
       [{ type: 'candidates', packageId: 'a', agents: ['claude-code', 'codex'] }, 0],
       [{ type: 'started', packageId: 'a', candidate: 1, attempt: 1, startToken: 't1', worktree: '/w1', logFile: '/l1' }, 1],
       [{ type: 'started', packageId: 'a', candidate: 2, attempt: 1, startToken: 't2', worktree: '/w2', logFile: '/l2' }, 1],
       [{ type: 'exited', packageId: 'a', candidate: 1, exitCode: 2 }, 5],
-    ]);
+    ];
+    const s = state(setRunning);
     assert.match(runStatusText(runView(s, WAVES)), /· 1 running ·/, 'candidate 2 still at work');
     const waiting = state([
-      [{ type: 'ready', packageId: 'a' }, 0],
-      [{ type: 'queued', packageId: 'a' }, 0],
-      [{ type: 'candidates', packageId: 'a', agents: ['claude-code', 'codex'] }, 0],
-      [{ type: 'started', packageId: 'a', candidate: 1, attempt: 1, startToken: 't1', worktree: '/w1', logFile: '/l1' }, 1],
-      [{ type: 'started', packageId: 'a', candidate: 2, attempt: 1, startToken: 't2', worktree: '/w2', logFile: '/l2' }, 1],
-      [{ type: 'exited', packageId: 'a', candidate: 1, exitCode: 2 }, 5],
+      ...setRunning,
       [{ type: 'exited', packageId: 'a', candidate: 2, exitCode: 0, headSha: 'h2' }, 6],
       [{ type: 'audited', packageId: 'a', candidate: 2, headSha: 'h2', changedFiles: [{ path: 'a/x', change: 'A' }] }, 6],
     ]);
