@@ -92,9 +92,10 @@ ${optionsSynopsis()} <plan>
     --candidates N (or WAVES_CANDIDATES; 1 to 8, default 1): best of n, N candidates
     of each package side by side, each confined, audited and verified; the first green
     one goes on and the rest stop. A package's own inputs.waves (candidates,
-    candidate_agents, pick) wins. Refused at the start, nothing started: N above the
-    cap or 8, a candidate agent neither a headless preset nor the package's own, a pick
-    other than first-green (not built yet), SSH hosts (this machine only for now).
+    candidate_agents, pick: first-green | person | judge, confirm) wins. Refused at
+    the start, nothing started: N above the cap or 8, a candidate agent neither a
+    headless preset nor the package's own, pick: person with nobody to ask (no
+    terminal, --json), SSH hosts (this machine only for now).
     --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
     the repository: the lock table, the run's lease and the registry of runs live there
     (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is

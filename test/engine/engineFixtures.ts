@@ -28,8 +28,8 @@ export interface TestPackage {
   commands?: string[];
   /** The plan's `task_type` (`integrate` marks the integration package the guard's checks come from). */
   taskType?: string;
-  /** Best of n: its `inputs.waves` (`candidates`, `candidate_agents`, `pick`). */
-  candidates?: { count?: number; agents?: string[]; pick?: string };
+  /** Best of n: its `inputs.waves` (`candidates`, `candidate_agents`, `pick`, `confirm`). */
+  candidates?: { count?: number; agents?: string[]; pick?: string; confirm?: boolean };
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -59,6 +59,7 @@ export function planYaml(featureId: string, packages: readonly TestPackage[]): s
       if (p.candidates.count !== undefined) out.push(`        candidates: ${p.candidates.count}`);
       if (p.candidates.agents) out.push(`        candidate_agents: [${p.candidates.agents.map(q).join(', ')}]`);
       if (p.candidates.pick) out.push(`        pick: ${q(p.candidates.pick)}`);
+      if (p.candidates.confirm !== undefined) out.push(`        confirm: ${p.candidates.confirm}`);
     }
   }
   return out.join('\n') + '\n';

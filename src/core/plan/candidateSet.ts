@@ -1,6 +1,6 @@
 /**
  * Best of n in the plan (ADR 0031): a package's set of candidates, read from its
- * `inputs.waves` (`candidates`, `candidate_agents`, `pick`) over the run-wide count; what is
+ * `inputs.waves` (`candidates`, `candidate_agents`, `pick`, `confirm`) over the run-wide count; what is
  * malformed there, positioned; the inputs an agent is handed (`inputs.waves` is the engine's). Pure.
  */
 import type { Diagnostic, PlanPackage } from './model';
@@ -17,6 +17,8 @@ export interface CandidateSet {
   /** The agents' ids as written (candidate k runs `agents[(k-1) % length]`), or null: the package's own agent, `count` times. */
   agents: string[] | null;
   pick: CandidatePick;
+  /** `pick: judge` only: the judge's first waits for the person's pick (`confirm: true`) instead of going on. */
+  confirm: boolean;
 }
 
 export interface CandidateSetProblem {
@@ -50,7 +52,8 @@ export function candidateSetOf(pkg: PlanPackage, runCandidates?: number): Candid
   const run = typeof runCandidates === 'number' && Number.isInteger(runCandidates) ? runCandidates : 1;
   const count = own ?? agents?.length ?? run;
   if (count <= 1) return null;
-  return { count, agents, pick: isPick(waves?.pick) ? waves.pick : 'first-green' };
+  const pick = isPick(waves?.pick) ? waves.pick : 'first-green';
+  return { count, agents, pick, confirm: pick === 'judge' && waves?.confirm === true };
 }
 
 /** The agent id of candidate `k` (1-based) of a set, or null: the package's own agent. */
@@ -64,7 +67,7 @@ export function candidateSetProblems(pkg: PlanPackage): CandidateSetProblem[] {
   if (!inputs || inputs.waves === undefined) return [];
   const waves = inputs.waves;
   if (!isRecord(waves))
-    return [{ message: '`inputs.waves` must be a mapping (`candidates`, `candidate_agents`, `pick`): it is the engine\'s, not the agent\'s', path: ['inputs', 'waves'] }];
+    return [{ message: '`inputs.waves` must be a mapping (`candidates`, `candidate_agents`, `pick`, `confirm`): it is the engine\'s, not the agent\'s', path: ['inputs', 'waves'] }];
   const out: CandidateSetProblem[] = [];
   const say = (key: string, message: string, at: (string | number)[] = []) => out.push({ message, path: ['inputs', 'waves', key, ...at] });
   if (waves.candidates !== undefined && !isCandidateCount(waves.candidates))
@@ -80,6 +83,10 @@ export function candidateSetProblems(pkg: PlanPackage): CandidateSetProblem[] {
   }
   if (waves.pick !== undefined && !isPick(waves.pick))
     say('pick', `\`inputs.waves.pick\` must be one of ${CANDIDATE_PICKS.map((p) => `\`${p}\``).join(', ')}; found ${shown(waves.pick)}`);
+  if (waves.confirm !== undefined && typeof waves.confirm !== 'boolean')
+    say('confirm', `\`inputs.waves.confirm\` must be true or false (true: the judge's choice waits for your pick); found ${shown(waves.confirm)}`);
+  else if (waves.confirm === true && waves.pick !== 'judge')
+    say('confirm', `\`inputs.waves.confirm\` is for \`pick: judge\` (the judge's choice waits for your pick); with ${isPick(waves.pick) ? `\`pick: ${waves.pick}\`` : waves.pick === undefined ? 'the default `pick: first-green`' : 'this `pick`'} it has no meaning${waves.pick === undefined || waves.pick === 'first-green' ? ' (for a look before any merge: the review gate)' : ''}`);
   return out;
 }
 

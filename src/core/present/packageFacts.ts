@@ -42,8 +42,9 @@ export interface FactsRecord {
   revisions?: number;
   followUps?: readonly { kind: string; at: string; attempt: number }[];
   followUp?: FollowUp | null;
-  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen'> & { candidate: number; agent: string; phases?: readonly { at: string }[] })[];
+  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen' | 'ranked'> & { candidate: number; agent: string; phases?: readonly { at: string }[] })[];
   chosen?: { candidate: number; why: string } | null;
+  ranked?: { candidate: number; why: string } | null;
 }
 
 /** One candidate of a package (best of n): how its attempt went. */
@@ -59,6 +60,8 @@ export interface CandidateFacts {
   changedFiles: number;
   /** It went on as the package's attempt. */
   chosen: boolean;
+  /** The judge ranked it first and the pick is the person's (`confirm`): the judge's reason; else null. */
+  ranked: string | null;
 }
 
 /** The run-state parts the facts are read from: the package's record, its merge, the integration guard's blame. */
@@ -172,6 +175,7 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
       spend: c.spend ?? null,
       changedFiles: (c.changedFiles ?? []).length,
       chosen: record.chosen?.candidate === c.candidate,
+      ranked: record.ranked?.candidate === c.candidate ? record.ranked.why : null,
     })),
     chosenWhy: record.chosen?.why ?? null,
   };
@@ -186,7 +190,7 @@ function durationOf(startedAt: string | null, endedAt: string | null): number | 
 /** A package's candidates, a line each: `a: candidate 2 (codex) cancelled: …`, the one that went on marked with why. */
 export function candidateLines(p: Pick<PackageFacts, 'id' | 'candidates' | 'chosenWhy'>): string[] {
   return p.candidates.map((c) => {
-    const went = c.chosen ? ` — went on: ${p.chosenWhy ?? 'chosen'}` : '';
+    const went = c.chosen ? ` — went on: ${p.chosenWhy ?? 'chosen'}` : c.ranked ? ` — the judge's first: ${c.ranked}` : '';
     const took = c.durationMs === null ? '' : ` in ${formatElapsed(c.durationMs)}`;
     return `${p.id}: candidate ${c.candidate} (${c.agent}) ${c.status}${took}${c.lastError && !c.chosen ? `: ${c.lastError}` : ''}${went}`;
   });

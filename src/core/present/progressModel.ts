@@ -187,6 +187,9 @@ export function reduceProgress(model: ProgressModel, event: ProgressEvent): Prog
       row.status = 'verifying';
       row.detail = `candidate ${event.choice} goes on: ${event.why}`;
       break;
+    case 'ranked':
+      row.detail = `the judge ranks candidate ${event.choice} first: ${event.why}; awaiting your pick`;
+      break;
     case 'note':
       row.detail = event.text;
       break;

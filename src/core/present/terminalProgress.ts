@@ -206,5 +206,7 @@ function eventWords(e: ProgressEvent): string {
       return `${e.agents.length} candidates: ${e.agents.join(', ')}`;
     case 'chosen':
       return `candidate ${e.choice} goes on: ${e.why}`;
+    case 'ranked':
+      return `the judge ranks candidate ${e.choice} first: ${e.why}; awaiting your pick`;
   }
 }

@@ -122,5 +122,6 @@ export function candidateProblems(id: string, record: PackageRunRecord): string[
     seen.add(c.candidate);
   }
   if (record.chosen && !seen.has(record.chosen.candidate)) problems.push(`packages["${id}"].chosen names candidate ${record.chosen.candidate}, which it does not have`);
+  if (record.ranked && !seen.has(record.ranked.candidate)) problems.push(`packages["${id}"].ranked names candidate ${record.ranked.candidate}, which it does not have`);
   return problems;
 }

@@ -230,6 +230,8 @@ export interface PackageRunRecord {
   candidates?: CandidateRunRecord[];
   /** Which candidate of the current set went on, and why; null or absent: none yet. Cleared when a set starts. */
   chosen?: { candidate: number; why: string } | null;
+  /** `pick: judge` with `confirm`: the judge's first, waiting for the person's pick; null or absent: none. Cleared when a set starts. */
+  ranked?: { candidate: number; why: string } | null;
 }
 
 /**
@@ -237,7 +239,7 @@ export interface PackageRunRecord {
  * events and rules as a package's (`candidate` on the event). `packageId` is its key: the
  * package's id for candidate 1 (its tree and branch are the package's), `<package>.c<k>` else.
  */
-export interface CandidateRunRecord extends Omit<PackageRunRecord, 'candidates' | 'chosen'> {
+export interface CandidateRunRecord extends Omit<PackageRunRecord, 'candidates' | 'chosen' | 'ranked'> {
   /** 1 … `MAX_CANDIDATES`. */
   candidate: number;
   /** The agent it runs (a preset's or a profile's id). */
@@ -524,7 +526,9 @@ export type RunEvent =
    */
   | { type: 'candidates'; packageId: string; agents: string[] }
   /** running → verifying: candidate `choice`, green (audited, verified), goes on; the package takes its attempt's fields. */
-  | { type: 'chosen'; packageId: string; choice: number; why: string };
+  | { type: 'chosen'; packageId: string; choice: number; why: string }
+  /** While running (`pick: judge` with `confirm`): the judge ranked green candidate `choice` first, for `why`; the package still awaits the person's pick. */
+  | { type: 'ranked'; packageId: string; choice: number; why: string };
 
 export type RunEventType = RunEvent['type'];
 

@@ -89,6 +89,7 @@ function clearOutcome(record: PackageRunRecord): PackageRunRecord {
     ...(record.usageLimit ? { usageLimit: null } : {}),
     // The candidate that went on belongs to the attempt that chose it.
     ...(record.chosen ? { chosen: null } : {}),
+    ...(record.ranked ? { ranked: null } : {}),
   };
 }
 
@@ -356,23 +357,31 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       Array.isArray(event.agents) && event.agents.length >= 2 && event.agents.length <= MAX_CANDIDATES && event.agents.every(isText)
         ? undefined
         : invalid(`agents must list 2 … ${MAX_CANDIDATES} agent ids`),
-    apply: (record, event) => ({ ...record, candidates: newSet(record, event.agents), chosen: null }),
+    apply: (record, event) => ({ ...record, candidates: newSet(record, event.agents), chosen: null, ...(record.ranked ? { ranked: null } : {}) }),
   },
   chosen: {
     to: () => 'verifying',
     from: ['running'],
-    check: (event, record) => {
-      const c = record.candidates?.find((x) => x.candidate === event.choice);
-      if (!c) return invalid(`it has no candidate ${String(event.choice)}`);
-      if (!isText(event.why)) return invalid('why must be a non-empty string');
-      return isGreen(c) ? undefined : { code: 'unverified', message: `candidate ${event.choice} is ${c.status}, not audited and verified green` };
-    },
+    check: greenChoice,
     apply: (record, event) => ({
       ...takeChosen(record, record.candidates!.find((x) => x.candidate === event.choice)!),
       chosen: { candidate: event.choice, why: event.why },
     }),
   },
+  ranked: {
+    annotates: ['running'],
+    check: (event, record) => (record.chosen ? invalid('a candidate went on already') : greenChoice(event, record)),
+    apply: (record, event) => ({ ...record, ranked: { candidate: event.choice, why: event.why } }),
+  },
 };
+
+/** A choice of a set's candidate (`chosen`, `ranked`): one it has, green, with a reason. */
+function greenChoice(event: { choice: number; why: string }, record: PackageRunRecord): Omit<RunStateError, 'packageId' | 'event'> | undefined {
+  const c = record.candidates?.find((x) => x.candidate === event.choice);
+  if (!c) return invalid(`it has no candidate ${String(event.choice)}`);
+  if (!isText(event.why)) return invalid('why must be a non-empty string');
+  return isGreen(c) ? undefined : { code: 'unverified', message: `candidate ${event.choice} is ${c.status}, not audited and verified green` };
+}
 
 type Moved = { ok: true; record: PackageRunRecord } | { ok: false; error: Omit<RunStateError, 'packageId' | 'event'> };
 

@@ -29,7 +29,7 @@ export class Exits {
   ) {
     this.gitSetup = new GitSetupWatch(ctx);
     this.judging = new AttemptJudge(ctx, this.gitSetup);
-    this.judges = new PickJudge(ctx, loop, (id, k, why) => this.pick(id, k, why));
+    this.judges = new PickJudge(ctx, loop, (id, k, why) => this.pick(id, k, why), (id) => this.setSettled(id));
   }
 
   /** The package's own attempt as judging sees it (the candidate that went on, once one did): its record in the run state, its events the package's. */
@@ -191,8 +191,9 @@ export class Exits {
           return;
         }
         const green = set.filter((c) => c.status === 'verifying' && isGreen(c)).map((c) => `${c.candidate} (${c.agent})`);
-        ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: record.attempts, detail: `awaiting your pick: candidate${green.length === 1 ? '' : 's'} ${green.join(', ')} passed audit and verification` });
-        ctx.problem(`${id} awaits your pick: candidate${green.length === 1 ? '' : 's'} ${green.join(', ')} passed audit and verification (waves pick, or Pick in the Waves view)`, id);
+        const passed = `candidate${green.length === 1 ? '' : 's'} ${green.join(', ')} passed audit and verification${record.ranked ? `; the judge ranks ${record.ranked.candidate} first: ${record.ranked.why}` : ''}`;
+        ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: record.attempts, detail: `awaiting your pick: ${passed}` });
+        ctx.problem(`${id} awaits your pick: ${passed} (waves pick, or Pick in the Waves view)`, id);
         await ctx.releaseLocksOf(id);
         return;
       }
@@ -209,17 +210,21 @@ export class Exits {
   }
 
   /**
-   * The person picked candidate `k` of a package awaiting its pick (best of n, `pick: person`):
-   * it goes on as a first-green one does — the review gate, or the merge. False (and why) when the
-   * run's state does not allow it any more.
+   * The person picked candidate `k` of a package awaiting its pick (best of n, `pick: person`, or
+   * a judge's ranking to confirm), or the judge did (`judged`: its reason): it goes on as a
+   * first-green one does — the review gate, or the merge. False (and why) when the run's state
+   * does not allow it any more.
    */
-  async pick(id: string, k: number, why = 'your pick'): Promise<{ ok: true } | { ok: false; reason: string }> {
+  async pick(id: string, k: number, judged?: string): Promise<{ ok: true } | { ok: false; reason: string }> {
     const { ctx } = this;
     const record = ctx.state.packages[id];
     const pkg = ctx.pkg(id);
     if (!record || !pkg) return { ok: false, reason: `the run has no package ${id}` };
     const c = record.candidates?.find((x) => x.candidate === k);
     if (!c || !awaitingPick(record) || !isGreen(c) || ctx.attempts.isFinishing(id)) return { ok: false, reason: `${id} is not awaiting a pick of candidate ${k}` };
+    // The judge's reason, or the person's pick (over a ranking the judge left for them, said).
+    const r = record.ranked;
+    const why = judged ?? (!r ? 'your pick' : r.candidate === k ? `your pick, the judge's first: ${r.why}` : `your pick (the judge ranked candidate ${r.candidate} first: ${r.why})`);
     if (!ctx.apply({ type: 'chosen', packageId: id, choice: k, why }, `candidate ${k} goes on: ${why}`)) return { ok: false, reason: `candidate ${k} of ${id} could not be chosen` };
     // The others, green or not, end: one candidate goes on.
     for (const o of liveCandidates(ctx.state.packages[id]!)) if (o.candidate !== k) ctx.apply({ type: 'cancelled', packageId: id, candidate: o.candidate, reason: `candidate ${k} was picked` });

@@ -3,12 +3,13 @@
  * an agent — the package's own, inside its walls, in a folder of its own beside the attempt (it
  * sees no tree and writes nothing but its answer) — reads the task and each green candidate's
  * diff and ranks them (core/run/pickJudge.ts). Its first goes on as a pick does, the reason said;
- * when it gives no usable answer, the first green candidate goes on, saying so. One judge per set
+ * when it gives no usable answer, the first green candidate goes on, saying so. With the set's
+ * `confirm`, its first is recorded (`ranked`) and the package awaits the person's pick instead. One judge per set
  * and engine; the run does not end while it works.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isGreen } from '../../core/run/candidates';
+import { awaitingPick, isGreen } from '../../core/run/candidates';
 import { judgePrompt, readRanking } from '../../core/run/pickJudge';
 import type { PlanPackage } from '../../core/plan/model';
 import { AttemptSupervisor, runnerSpec } from '../attempt';
@@ -27,21 +28,25 @@ export class PickJudge {
     private readonly ctx: RunContext,
     private readonly loop: LoopHandoffs,
     private readonly choose: (id: string, k: number, why: string) => Promise<{ ok: true } | { ok: false; reason: string }>,
+    /** The set settled again (exit.ts `setSettled`): a package left awaiting its pick is said to await the person's. */
+    private readonly settle: (id: string) => Promise<void>,
   ) {}
 
-  /** Starts the judge of `pkg`'s set; false when this engine judged it already (then the person picks). */
+  /** Starts the judge of `pkg`'s set; false when it was judged already (by this engine, or its ranking waits for the person): then the person picks. */
   start(pkg: PlanPackage): boolean {
     const { ctx } = this;
     const id = pkg.id;
     const key = `${id}.judge:${ctx.state.packages[id]!.attempts}`;
-    if (this.judged.has(key)) return false;
+    if (this.judged.has(key) || ctx.state.packages[id]!.ranked) return false;
     this.judged.add(key);
     ctx.attempts.beginFinishing(key);
     ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: ctx.state.packages[id]!.attempts, detail: 'the judge reads the green candidates' });
     void this.judge(pkg)
-      .catch((err: unknown) => ctx.problem(`${id}: the judge could not run: ${errorText(err)}`, id))
-      .finally(() => {
+      .catch((err: unknown) => ctx.problem(`${id}: the judge could not run: ${errorText(err)}; the pick is yours`, id))
+      .finally(async () => {
         ctx.attempts.endFinishing(key);
+        // Nothing went on (`confirm`, or the judge could not run): the package awaits the person's pick, said so.
+        if (awaitingPick(ctx.state.packages[id]!)) await this.settle(id).catch((err: unknown) => ctx.problem(`${id}: ${errorText(err)}`, id));
         this.loop.wake();
       });
     return true;
@@ -80,6 +85,12 @@ export class PickJudge {
     const text = await fs.promises.readFile(path.join(folder, 'ranking.json'), 'utf8').catch(() => null);
     const answer = readRanking(text, green.map((c) => c.candidate));
     const failed = !end.exit ? end.lost : end.judgement.end !== 'clean' ? end.judgement.reason : null;
+    if (ctx.setOf(pkg)?.confirm) {
+      // `confirm`: the judge's first waits for the person's pick (said once the judge is done: `start`).
+      if (answer.ok) ctx.apply({ type: 'ranked', packageId: id, choice: answer.candidate, why: answer.reason }, `the judge ranks candidate ${answer.candidate} first: ${answer.reason}; awaiting your pick`);
+      else ctx.problem(`${id}: the judge gave no ranking (${failed ?? answer.problem}); the pick is yours`, id);
+      return;
+    }
     if (answer.ok) {
       const r = await this.choose(id, answer.candidate, `the judge: ${answer.reason}`);
       if (!r.ok) ctx.problem(`${id}: the judge's pick of candidate ${answer.candidate} not carried out: ${r.reason}`, id);

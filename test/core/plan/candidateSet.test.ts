@@ -41,30 +41,34 @@ function planText(inputsLines: string[], id = 'wp-a'): string {
 describe('candidateSetOf', () => {
   const cases: [string, unknown, number | undefined, ReturnType<typeof candidateSetOf>][] = [
     ['no inputs, no run count', undefined, undefined, null],
-    ['no inputs, the run count', undefined, 3, { count: 3, agents: null, pick: 'first-green' }],
+    ['no inputs, the run count', undefined, 3, { count: 3, agents: null, pick: 'first-green', confirm: false }],
     ['the run count 1', undefined, 1, null],
-    ['inputs without waves', { note: 'x' }, 2, { count: 2, agents: null, pick: 'first-green' }],
-    ['its own count', { waves: { candidates: 4 } }, undefined, { count: 4, agents: null, pick: 'first-green' }],
-    ['its own count wins over the run', { waves: { candidates: 2 } }, 5, { count: 2, agents: null, pick: 'first-green' }],
+    ['inputs without waves', { note: 'x' }, 2, { count: 2, agents: null, pick: 'first-green', confirm: false }],
+    ['its own count', { waves: { candidates: 4 } }, undefined, { count: 4, agents: null, pick: 'first-green', confirm: false }],
+    ['its own count wins over the run', { waves: { candidates: 2 } }, 5, { count: 2, agents: null, pick: 'first-green', confirm: false }],
     ['its own 1 wins over the run: no set', { waves: { candidates: 1 } }, 5, null],
-    ['agents alone: their number', { waves: { candidate_agents: ['claude-code', 'codex'] } }, undefined, { count: 2, agents: ['claude-code', 'codex'], pick: 'first-green' }],
-    ['agents alone win over the run', { waves: { candidate_agents: ['a', 'b', 'c'] } }, 6, { count: 3, agents: ['a', 'b', 'c'], pick: 'first-green' }],
+    ['agents alone: their number', { waves: { candidate_agents: ['claude-code', 'codex'] } }, undefined, { count: 2, agents: ['claude-code', 'codex'], pick: 'first-green', confirm: false }],
+    ['agents alone win over the run', { waves: { candidate_agents: ['a', 'b', 'c'] } }, 6, { count: 3, agents: ['a', 'b', 'c'], pick: 'first-green', confirm: false }],
     ['one agent alone: no set', { waves: { candidate_agents: ['codex'] } }, undefined, null],
-    ['count and agents: the count, agents in turn', { waves: { candidates: 5, candidate_agents: ['a', 'b'] } }, undefined, { count: 5, agents: ['a', 'b'], pick: 'first-green' }],
-    ['agents trimmed', { waves: { candidate_agents: [' a ', 'b'] } }, undefined, { count: 2, agents: ['a', 'b'], pick: 'first-green' }],
-    ['a pick', { waves: { candidates: 2, pick: 'person' } }, undefined, { count: 2, agents: null, pick: 'person' }],
-    ['a pick alone takes the run count', { waves: { pick: 'judge' } }, 3, { count: 3, agents: null, pick: 'judge' }],
+    ['count and agents: the count, agents in turn', { waves: { candidates: 5, candidate_agents: ['a', 'b'] } }, undefined, { count: 5, agents: ['a', 'b'], pick: 'first-green', confirm: false }],
+    ['agents trimmed', { waves: { candidate_agents: [' a ', 'b'] } }, undefined, { count: 2, agents: ['a', 'b'], pick: 'first-green', confirm: false }],
+    ['a pick', { waves: { candidates: 2, pick: 'person' } }, undefined, { count: 2, agents: null, pick: 'person', confirm: false }],
+    ['a pick alone takes the run count', { waves: { pick: 'judge' } }, 3, { count: 3, agents: null, pick: 'judge', confirm: false }],
     ['a pick alone, no run count: no set', { waves: { pick: 'judge' } }, undefined, null],
-    ['count 9 ignored: the run', { waves: { candidates: 9 } }, 2, { count: 2, agents: null, pick: 'first-green' }],
+    ['a judge confirmed by the person', { waves: { candidates: 2, pick: 'judge', confirm: true } }, undefined, { count: 2, agents: null, pick: 'judge', confirm: true }],
+    ['confirm false', { waves: { candidates: 2, pick: 'judge', confirm: false } }, undefined, { count: 2, agents: null, pick: 'judge', confirm: false }],
+    ['confirm without a judge: no meaning', { waves: { candidates: 2, pick: 'person', confirm: true } }, undefined, { count: 2, agents: null, pick: 'person', confirm: false }],
+    ['confirm not a boolean ignored', { waves: { candidates: 2, pick: 'judge', confirm: 'yes' } }, undefined, { count: 2, agents: null, pick: 'judge', confirm: false }],
+    ['count 9 ignored: the run', { waves: { candidates: 9 } }, 2, { count: 2, agents: null, pick: 'first-green', confirm: false }],
     ['count 0 ignored', { waves: { candidates: 0 } }, undefined, null],
     ['count 2.5 ignored', { waves: { candidates: 2.5 } }, undefined, null],
     ['count "3" ignored', { waves: { candidates: '3' } }, undefined, null],
-    ['agents empty ignored', { waves: { candidates: 2, candidate_agents: [] } }, undefined, { count: 2, agents: null, pick: 'first-green' }],
+    ['agents empty ignored', { waves: { candidates: 2, candidate_agents: [] } }, undefined, { count: 2, agents: null, pick: 'first-green', confirm: false }],
     ['agents with an empty id ignored', { waves: { candidate_agents: ['a', ' '] } }, undefined, null],
-    ['agents a string ignored', { waves: { candidates: 3, candidate_agents: 'codex' } }, undefined, { count: 3, agents: null, pick: 'first-green' }],
-    ['a bad pick: first-green', { waves: { candidates: 2, pick: 'best' } }, undefined, { count: 2, agents: null, pick: 'first-green' }],
-    ['waves not a mapping ignored', { waves: [3] }, 2, { count: 2, agents: null, pick: 'first-green' }],
-    ['inputs a list', ['x'], 2, { count: 2, agents: null, pick: 'first-green' }],
+    ['agents a string ignored', { waves: { candidates: 3, candidate_agents: 'codex' } }, undefined, { count: 3, agents: null, pick: 'first-green', confirm: false }],
+    ['a bad pick: first-green', { waves: { candidates: 2, pick: 'best' } }, undefined, { count: 2, agents: null, pick: 'first-green', confirm: false }],
+    ['waves not a mapping ignored', { waves: [3] }, 2, { count: 2, agents: null, pick: 'first-green', confirm: false }],
+    ['inputs a list', ['x'], 2, { count: 2, agents: null, pick: 'first-green', confirm: false }],
     ['a run count not whole: none', undefined, 2.5, null],
   ];
   for (const [name, inputs, run, want] of cases)
@@ -124,6 +128,16 @@ describe('candidateSetProblems', () => {
     assert.match(problems[1]!.message, /item 2 must be an agent id; found `3`/);
     assert.match(problems[2]!.message, /item 3 .*found an empty string/);
     assert.match(problems[3]!.message, /one of `first-green`, `person`, `judge`; found `best`/);
+  });
+
+  it('confirm: a boolean, and only with pick: judge', () => {
+    assert.deepEqual(candidateSetProblems(waves({ candidates: 2, pick: 'judge', confirm: true })), []);
+    assert.deepEqual(candidateSetProblems(waves({ candidates: 2, pick: 'judge', confirm: false })), []);
+    const notBool = candidateSetProblems(waves({ candidates: 2, pick: 'judge', confirm: 'yes' }));
+    assert.deepEqual(notBool.map((p) => p.path), [['inputs', 'waves', 'confirm']]);
+    assert.match(notBool[0]!.message, /must be true or false .*found `yes`/);
+    assert.match(candidateSetProblems(waves({ candidates: 2, pick: 'person', confirm: true }))[0]!.message, /is for `pick: judge`.*with `pick: person` it has no meaning$/);
+    assert.match(candidateSetProblems(waves({ candidates: 2, confirm: true }))[0]!.message, /with the default `pick: first-green` it has no meaning \(for a look before any merge: the review gate\)/);
   });
 
   it('an empty or non-list candidate_agents, and waves that is not a mapping', () => {

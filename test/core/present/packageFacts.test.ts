@@ -134,6 +134,11 @@ describe('packageFacts', () => {
     assert.deepEqual(json.packages.find((p) => p.id === 'a')!.candidates, facts.candidates);
     assert.match(markdown, /candidate 1 \(claude-code\) failed in 30s: tests failed; candidate 2 \(codex\) verifying in 20s — went on: the first to pass its audit and verification; candidate 3/);
     assert.equal(buildRunReport({ state, analysis: { plan: { packages: [{ id: 'a', dependsOn: [] }] } }, results: {}, maxParallel: 2 }).json.packages[0]!.candidates, undefined, 'nothing said without candidates');
+    // A judge's first awaiting the person's pick (`confirm`): said on its line until one goes on.
+    const awaiting = { ...withSet, packages: { ...withSet.packages, a: { ...withSet.packages.a!, chosen: null, ranked: { candidate: 2, why: 'it handles the empty list' } } } } as typeof state;
+    const judged = packageFacts(awaiting, 'a');
+    assert.deepEqual(judged.candidates.map((x) => x.ranked), [null, 'it handles the empty list', null]);
+    assert.equal(candidateLines(judged)[1], "a: candidate 2 (codex) verifying in 20s — the judge's first: it handles the empty list");
   });
 
   it('a package blamed by the integration guard, its follow-up pending; a blocked one', () => {

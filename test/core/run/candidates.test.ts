@@ -125,6 +125,35 @@ describe('best of n in the run state', () => {
     assert.equal(refused(s, { type: 'chosen', choice: 2, why: 'again' }).code, 'illegal-transition', 'once');
   });
 
+  it('records the judge’s first of green candidates while the package awaits the pick; the pick, a retry or a new set clear it', () => {
+    let s = apply(
+      queuedSet(),
+      start(1),
+      start(2),
+      start(3),
+      { type: 'exited', candidate: 1, exitCode: 0, headSha: 'h1' },
+      { type: 'verificationResult', candidate: 1, step: 'unit', ok: true },
+      { type: 'exited', candidate: 2, exitCode: 0, headSha: 'h2' },
+      { type: 'verificationResult', candidate: 2, step: 'unit', ok: true },
+      { type: 'exited', candidate: 3, exitCode: 1, headSha: 'h3' },
+    );
+    assert.equal(refused(s, { type: 'ranked', choice: 3, why: 'x' }).code, 'unverified', 'a failed one is never ranked first');
+    assert.equal(refused(s, { type: 'ranked', choice: 4, why: 'x' }).code, 'invalid-event', 'no such candidate');
+    assert.equal(refused(s, { type: 'ranked', choice: 2, why: '' }).code, 'invalid-event', 'a reason is said');
+    s = apply(s, { type: 'ranked', choice: 2, why: 'handles the empty list' });
+    assert.equal(s.packages.a!.status, 'running', 'still awaiting the pick');
+    assert.deepEqual(s.packages.a!.ranked, { candidate: 2, why: 'handles the empty list' });
+    assert.equal(s.packages.a!.chosen, null, 'nothing went on');
+    const picked = apply(s, { type: 'chosen', choice: 1, why: 'your pick' });
+    assert.equal(picked.packages.a!.chosen!.candidate, 1, 'the person may pick another than the judge');
+    assert.equal(refused(picked, { type: 'ranked', choice: 2, why: 'late' }).code, 'illegal-transition', 'no ranking once one went on');
+    const retried = apply(s, { type: 'cancelled', reason: 'stopped' }, { type: 'reset' });
+    assert.equal(retried.packages.a!.ranked, null, 'a retry starts without the last set’s ranking');
+    const broken = validateRunState({ ...s, packages: { ...s.packages, a: { ...s.packages.a!, ranked: { candidate: 6, why: 'x' } } } });
+    assert.ok(!broken.ok && /ranked names candidate 6/.test(broken.detail));
+    assert.match(renderLine({ type: 'ranked', packageId: 'a', choice: 2, why: 'tidy', at: at(5).toISOString() }, T0.getTime()), /a the judge ranks candidate 2 first: tidy; awaiting your pick$/);
+  });
+
   it('keeps each candidate’s branch for the next set after a retry', () => {
     let s = apply(
       queuedSet(),

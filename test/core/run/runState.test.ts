@@ -193,6 +193,7 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   followUp: 'pending',
   candidates: null,
   chosen: 'verifying',
+  ranked: null,
 };
 const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
   candidates: ['queued'],
@@ -209,8 +210,8 @@ const ONLY_FROM: Partial<Record<RunEventType, PackageStatus[]>> = {
   awaitingReview: ['verifying'],
   followUp: ['succeeded', 'awaiting-review'],
 };
-// `chosen` needs a green candidate as well as the status: candidates.test.ts.
-const EVENT_TYPES = (Object.keys(SAMPLE_TARGET) as RunEventType[]).filter((t) => t !== 'chosen');
+// `chosen` and `ranked` need a green candidate as well as the status: candidates.test.ts.
+const EVENT_TYPES = (Object.keys(SAMPLE_TARGET) as RunEventType[]).filter((t) => t !== 'chosen' && t !== 'ranked');
 
 describe('statuses', () => {
   it('lists the thirteen statuses once each', () => {

@@ -216,6 +216,53 @@ describe('best of n: first-green', () => {
     assert.equal(readAt(repo2, integrationBranch('best-judge-mute'), 'a/x.txt'), 'from candidate 1');
   });
 
+  test("pick: judge with confirm — the judge's first waits for the person (through a restart, not judged again); the person's pick, another than the judge's, merges", async () => {
+    const ranking = '{"ranking":[{"candidate":2,"reason":"it names its constants"},{"candidate":1,"reason":"works"}]}';
+    const { repo, planFile } = repoWithPlan('best-confirm', [
+      {
+        id: 'a',
+        candidates: { count: 2, pick: 'judge', confirm: true },
+        agent: ['if-tree a write a/x.txt from candidate 1', 'if-tree a.c2 write a/x.txt from candidate 2', `if-tree judge write ranking.json ${ranking}`],
+      },
+      { id: 'b', deps: ['a'], agent: ['write b/y.txt'] },
+    ]);
+    const stateNow = () => JSON.parse(fs.readFileSync(runStateFile(repo, 'best-confirm'), 'utf8')) as RunState;
+    const ranked = () => fs.existsSync(runStateFile(repo, 'best-confirm')) && stateNow().packages.a!.ranked != null;
+    const awaits = (events: EngineEvent[]) => events.some((e) => e.type === 'package' && e.packageId === 'a' && /^awaiting your pick: candidates 1 \(custom\), 2 \(custom\) passed audit and verification; the judge ranks 2 first: it names its constants$/.test(e.detail ?? ''));
+    const first = await engineFor(planFile, runnerScript, { maxParallel: 2 });
+    void first.engine.run().catch(() => undefined);
+    try {
+      await waitFor(ranked, "the judge's ranking", 30_000);
+      await waitFor(() => awaits(first.events), 'a to await the pick', 10_000);
+      const a0 = stateNow().packages.a!;
+      assert.deepEqual(a0.ranked, { candidate: 2, why: 'it names its constants' });
+      assert.equal(a0.chosen ?? null, null, "the judge's first did not go on by itself");
+      assert.ok(awaitingPick(a0));
+      assert.equal(stateNow().packages.b!.attempts, 0, 'its dependent waits');
+    } finally {
+      first.engine.dispose();
+    }
+    const judgeDir = attemptDir(repo, 'best-confirm', stateNow().runId, 'a.judge', 1);
+    const judgedAt = fs.statSync(attemptFiles(judgeDir).prompt).mtimeMs;
+
+    const { engine, events } = await engineFor(planFile, runnerScript, { maxParallel: 2 });
+    try {
+      const done = engine.run({ resume: true });
+      await waitFor(() => awaits(events), 'the resumed run awaiting the pick', 30_000);
+      assert.equal(fs.statSync(attemptFiles(judgeDir).prompt).mtimeMs, judgedAt, 'not judged again');
+      const picked = await submitReview(repo, 'best-confirm', { packageId: 'a', kind: 'pick', candidate: 1 });
+      assert.deepEqual(picked, { ok: true, delivered: 'driver' });
+      const outcome = await done;
+      const a = outcome.state.packages.a!;
+      assert.equal(a.status, 'succeeded', a.lastError ?? '');
+      assert.deepEqual(a.chosen, { candidate: 1, why: 'your pick (the judge ranked candidate 2 first: it names its constants)' });
+      assert.equal(readAt(repo, integrationBranch('best-confirm'), 'a/x.txt'), 'from candidate 1');
+      assert.equal(outcome.state.packages.b!.status, 'succeeded');
+    } finally {
+      engine.dispose();
+    }
+  });
+
   test("a set counts each candidate against its agent's cap: another package of that agent waits until the candidates are done", async () => {
     const { outcome } = await runToEnd(
       repoWithPlan('best-caps', [

@@ -15,7 +15,7 @@ const func1 = (() => {
 })();
 const pattern4 = new RegExp("^[0-9a-f]{64}$", "u");
 const pattern7 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
-const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
+const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]},"ranked":{"description":"Best of n, `pick: judge` with `confirm`: the judge's first among the green candidates, awaiting the person's pick, and its reason; null or absent: none.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"The judge's reason.","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
 const schema44 = {"description":"Where a package stands. awaiting-review: audited and verified, its merge waits for the person's Approve or Request Changes. Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","awaiting-review","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 
@@ -1528,6 +1528,17 @@ var valid1 = _errs10 === errors;
 else {
 var valid1 = true;
 }
+if(valid1){
+if(data.ranked !== undefined){
+const _errs12 = errors;
+validate45.errors = [{instancePath:instancePath+"/ranked",schemaPath:"#/allOf/1/properties/ranked/not",keyword:"not",params:{},message:"must NOT be valid"}];
+return false;
+var valid1 = _errs12 === errors;
+}
+else {
+var valid1 = true;
+}
+}
 }
 }
 }
@@ -1546,6 +1557,7 @@ props0.candidate = true;
 props0.agent = true;
 props0.candidates = true;
 props0.chosen = true;
+props0.ranked = true;
 }
 }
 }
@@ -2375,6 +2387,7 @@ props0.phases = true;
 props0.spend = true;
 props0.candidates = true;
 props0.chosen = true;
+props0.ranked = true;
 }
 if(data.packageId !== undefined){
 let data25 = data.packageId;
@@ -4296,6 +4309,179 @@ var valid26 = _errs215 === errors;
 else {
 var valid26 = true;
 }
+if(valid26){
+if(data.ranked !== undefined){
+let data80 = data.ranked;
+const _errs226 = errors;
+const _errs227 = errors;
+let valid60 = false;
+let passing13 = null;
+const _errs228 = errors;
+if(errors === _errs228){
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+let missing5;
+if(((data80.candidate === undefined) && (missing5 = "candidate")) || ((data80.why === undefined) && (missing5 = "why"))){
+const err71 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+else {
+if(data80.candidate !== undefined){
+let data81 = data80.candidate;
+const _errs230 = errors;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err72 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+if(errors === _errs230){
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 8 || isNaN(data81)){
+const err73 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+else {
+if(data81 < 1 || isNaN(data81)){
+const err74 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+}
+var valid61 = _errs230 === errors;
+}
+else {
+var valid61 = true;
+}
+if(valid61){
+if(data80.why !== undefined){
+let data82 = data80.why;
+const _errs232 = errors;
+const _errs233 = errors;
+if(errors === _errs233){
+if(typeof data82 === "string"){
+if(func1(data82) < 1){
+const err75 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+else {
+const err76 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+var valid61 = _errs232 === errors;
+}
+else {
+var valid61 = true;
+}
+}
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+var _valid19 = _errs228 === errors;
+if(_valid19){
+valid60 = true;
+passing13 = 0;
+var props12 = {};
+props12.candidate = true;
+props12.why = true;
+}
+const _errs235 = errors;
+if(data80 !== null){
+const err78 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+var _valid19 = _errs235 === errors;
+if(_valid19 && valid60){
+valid60 = false;
+passing13 = [passing13, 1];
+}
+else {
+if(_valid19){
+valid60 = true;
+passing13 = 1;
+}
+}
+if(!valid60){
+const err79 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf",keyword:"oneOf",params:{passingSchemas: passing13},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+validate21.errors = vErrors;
+return false;
+}
+else {
+errors = _errs227;
+if(vErrors !== null){
+if(_errs227){
+vErrors.length = _errs227;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs226 === errors;
+}
+else {
+var valid26 = true;
+}
+}
 }
 }
 }
@@ -4342,7 +4528,7 @@ return errors === 0;
 }
 validate21.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema75 = {"description":"One package's merge into the integration branch.","type":"object","required":["status","files","commit"],"properties":{"status":{"description":"pending: not merged yet; merged; conflict: the merge-tree pre-check found conflicts (the package and its dependents stop); skipped: nothing to merge (e.g. mode: shared).","enum":["pending","merged","conflict","skipped"]},"files":{"description":"merged: the files it brought; conflict: the conflicting files. Repo-relative, forward slashes.","type":"array","items":{"$ref":"#/$defs/nonEmptyString"}},"commit":{"description":"The merge commit on the integration branch, or null.","$ref":"#/$defs/nullableString"}}};
+const schema76 = {"description":"One package's merge into the integration branch.","type":"object","required":["status","files","commit"],"properties":{"status":{"description":"pending: not merged yet; merged; conflict: the merge-tree pre-check found conflicts (the package and its dependents stop); skipped: nothing to merge (e.g. mode: shared).","enum":["pending","merged","conflict","skipped"]},"files":{"description":"merged: the files it brought; conflict: the conflicting files. Repo-relative, forward slashes.","type":"array","items":{"$ref":"#/$defs/nonEmptyString"}},"commit":{"description":"The merge commit on the integration branch, or null.","$ref":"#/$defs/nullableString"}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4366,7 +4552,7 @@ if(data.status !== undefined){
 let data0 = data.status;
 const _errs1 = errors;
 if(!((((data0 === "pending") || (data0 === "merged")) || (data0 === "conflict")) || (data0 === "skipped"))){
-validate48.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema75.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate48.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema76.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4440,7 +4626,7 @@ return errors === 0;
 }
 validate48.evaluated = {"props":{"status":true,"files":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema77 = {"description":"The integration branch.","type":"object","required":["branch","worktree","baseSha","tipSha"],"properties":{"branch":{"description":"Its name, waves/<feature>/_integration.","$ref":"#/$defs/nonEmptyString"},"worktree":{"description":"Absolute path of its worktree.","$ref":"#/$defs/nonEmptyString"},"baseSha":{"description":"The commit it was created from.","$ref":"#/$defs/nonEmptyString"},"tipSha":{"description":"Its current tip.","$ref":"#/$defs/nonEmptyString"},"guard":{"description":"The integration guard: its checks of the branch as packages land, its state, the last green tip and the package blamed for a red one. Absent: no guard in this run.","type":"object","required":["status","greenTip","checks","blamed"],"properties":{"status":{"description":"unknown (nothing checked yet), checking, green, red, base-red (red before any package: nobody blamed), or off (turned off when the run was taken up again: nothing more checked or held).","enum":["unknown","checking","green","red","base-red","off"]},"greenTip":{"description":"The last commit every check passed on; null: none yet.","oneOf":[{"$ref":"#/$defs/nonEmptyString"},{"type":"null"}]},"checks":{"description":"Each check run, oldest first (at most 200).","type":"array","maxItems":200,"items":{"type":"object","required":["command","tip","ok","purpose","at","ms"],"properties":{"command":{"description":"The command (the first that failed, or all of them).","type":"string"},"tip":{"description":"The commit checked.","$ref":"#/$defs/nonEmptyString"},"ok":{"description":"Whether it passed.","type":"boolean"},"purpose":{"description":"base (before any merge), tip (the newest merges), bisect (one merge of a red range).","enum":["base","tip","bisect"]},"at":{"description":"When it started.","$ref":"#/$defs/timestamp"},"ms":{"description":"How long it took.","type":"number","minimum":0}}}},"blamed":{"description":"The package whose merge turned the branch red (until it is green again); null: none.","oneOf":[{"type":"object","required":["packageId","command","tip","at"],"properties":{"packageId":{"description":"The package.","$ref":"#/$defs/nonEmptyString"},"command":{"description":"The check it broke.","type":"string"},"tip":{"description":"The red tip.","$ref":"#/$defs/nonEmptyString"},"at":{"description":"When it was blamed.","$ref":"#/$defs/timestamp"},"output":{"description":"The end of what the failing check printed (at most 4,000 characters).","type":"string","maxLength":4000},"outcome":{"description":"What became of the blame: sent (the failure went to its agent as a follow-up attempt), no-retry (its retry budget is spent: the person decides), not-landed (its work is not merged as it stands: running again, or failed). Absent in states written before it was kept.","enum":["sent","no-retry","not-landed"]}}},{"type":"null"}]}}}}};
+const schema78 = {"description":"The integration branch.","type":"object","required":["branch","worktree","baseSha","tipSha"],"properties":{"branch":{"description":"Its name, waves/<feature>/_integration.","$ref":"#/$defs/nonEmptyString"},"worktree":{"description":"Absolute path of its worktree.","$ref":"#/$defs/nonEmptyString"},"baseSha":{"description":"The commit it was created from.","$ref":"#/$defs/nonEmptyString"},"tipSha":{"description":"Its current tip.","$ref":"#/$defs/nonEmptyString"},"guard":{"description":"The integration guard: its checks of the branch as packages land, its state, the last green tip and the package blamed for a red one. Absent: no guard in this run.","type":"object","required":["status","greenTip","checks","blamed"],"properties":{"status":{"description":"unknown (nothing checked yet), checking, green, red, base-red (red before any package: nobody blamed), or off (turned off when the run was taken up again: nothing more checked or held).","enum":["unknown","checking","green","red","base-red","off"]},"greenTip":{"description":"The last commit every check passed on; null: none yet.","oneOf":[{"$ref":"#/$defs/nonEmptyString"},{"type":"null"}]},"checks":{"description":"Each check run, oldest first (at most 200).","type":"array","maxItems":200,"items":{"type":"object","required":["command","tip","ok","purpose","at","ms"],"properties":{"command":{"description":"The command (the first that failed, or all of them).","type":"string"},"tip":{"description":"The commit checked.","$ref":"#/$defs/nonEmptyString"},"ok":{"description":"Whether it passed.","type":"boolean"},"purpose":{"description":"base (before any merge), tip (the newest merges), bisect (one merge of a red range).","enum":["base","tip","bisect"]},"at":{"description":"When it started.","$ref":"#/$defs/timestamp"},"ms":{"description":"How long it took.","type":"number","minimum":0}}}},"blamed":{"description":"The package whose merge turned the branch red (until it is green again); null: none.","oneOf":[{"type":"object","required":["packageId","command","tip","at"],"properties":{"packageId":{"description":"The package.","$ref":"#/$defs/nonEmptyString"},"command":{"description":"The check it broke.","type":"string"},"tip":{"description":"The red tip.","$ref":"#/$defs/nonEmptyString"},"at":{"description":"When it was blamed.","$ref":"#/$defs/timestamp"},"output":{"description":"The end of what the failing check printed (at most 4,000 characters).","type":"string","maxLength":4000},"outcome":{"description":"What became of the blame: sent (the failure went to its agent as a follow-up attempt), no-retry (its retry budget is spent: the person decides), not-landed (its work is not merged as it stands: running again, or failed). Absent in states written before it was kept.","enum":["sent","no-retry","not-landed"]}}},{"type":"null"}]}}}}};
 
 function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4563,7 +4749,7 @@ if(data4.status !== undefined){
 let data5 = data4.status;
 const _errs15 = errors;
 if(!((((((data5 === "unknown") || (data5 === "checking")) || (data5 === "green")) || (data5 === "red")) || (data5 === "base-red")) || (data5 === "off"))){
-validate51.errors = [{instancePath:instancePath+"/guard/status",schemaPath:"#/properties/guard/properties/status/enum",keyword:"enum",params:{allowedValues: schema77.properties.guard.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate51.errors = [{instancePath:instancePath+"/guard/status",schemaPath:"#/properties/guard/properties/status/enum",keyword:"enum",params:{allowedValues: schema78.properties.guard.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid5 = _errs15 === errors;
@@ -4733,7 +4919,7 @@ if(data8.purpose !== undefined){
 let data12 = data8.purpose;
 const _errs34 = errors;
 if(!(((data12 === "base") || (data12 === "tip")) || (data12 === "bisect"))){
-validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/purpose",schemaPath:"#/properties/guard/properties/checks/items/properties/purpose/enum",keyword:"enum",params:{allowedValues: schema77.properties.guard.properties.checks.items.properties.purpose.enum},message:"must be equal to one of the allowed values"}];
+validate51.errors = [{instancePath:instancePath+"/guard/checks/" + i0+"/purpose",schemaPath:"#/properties/guard/properties/checks/items/properties/purpose/enum",keyword:"enum",params:{allowedValues: schema78.properties.guard.properties.checks.items.properties.purpose.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid9 = _errs34 === errors;
@@ -4996,7 +5182,7 @@ if(data15.outcome !== undefined){
 let data21 = data15.outcome;
 const _errs57 = errors;
 if(!(((data21 === "sent") || (data21 === "no-retry")) || (data21 === "not-landed"))){
-const err14 = {instancePath:instancePath+"/guard/blamed/outcome",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/properties/outcome/enum",keyword:"enum",params:{allowedValues: schema77.properties.guard.properties.blamed.oneOf[0].properties.outcome.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/guard/blamed/outcome",schemaPath:"#/properties/guard/properties/blamed/oneOf/0/properties/outcome/enum",keyword:"enum",params:{allowedValues: schema78.properties.guard.properties.blamed.oneOf[0].properties.outcome.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
