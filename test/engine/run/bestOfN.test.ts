@@ -263,6 +263,47 @@ describe('best of n: first-green', () => {
     }
   });
 
+  test("a candidate's tricks reach no one: a sibling candidate's tree, the person's checkout and the shared hooks stay as they were; one that leaves its branch is never chosen", async () => {
+    const { repo, planFile } = repoWithPlan('best-tricks', [
+      {
+        id: 'a',
+        candidates: { count: 3 },
+        agent: [
+          'if-tree a sleep 3000',
+          'if-tree a write a/x.txt from candidate 1',
+          // 2 tries the walls from its tree (<repo>.worktrees/<feature>/a.c2), then does the work in its own tree.
+          'if-tree a.c2 try-write ../a/a/x.txt from candidate 2',
+          'if-tree a.c2 try-write ../../../repo/mine.txt from candidate 2',
+          'if-tree a.c2 try-write ../../../repo/.git/hooks/pre-commit #!/bin/sh\\necho planted',
+          'if-tree a.c2 sleep 800',
+          'if-tree a.c2 write a/x.txt from candidate 2',
+          // 3 tries a branch of its own (the walls refuse: refs/heads is not its), then leaves its branch with its work.
+          'if-tree a.c3 git-try checkout -q -b elsewhere',
+          'if-tree a.c3 git checkout -q --detach',
+          'if-tree a.c3 write a/x.txt from candidate 3',
+          'if-tree a.c3 commit',
+        ],
+      },
+    ]);
+    assert.equal(path.basename(repo), 'repo', 'the relative paths above name the checkout');
+    const { outcome } = await runToEnd(planFile, runnerScript, { maxParallel: 3 });
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'succeeded', a.lastError ?? '');
+    const [c1, c2, c3] = a.candidates!;
+    assert.equal(a.chosen?.candidate, 2, JSON.stringify(a.chosen));
+    assert.equal(c3!.status, 'scope-violation', `${c3!.lastError}: ${fs.readFileSync(c3!.logFile!, 'utf8')}`);
+    assert.match(c3!.lastError ?? '', /left its branch/);
+    assert.equal(readAt(repo, integrationBranch('best-tricks'), 'a/x.txt'), 'from candidate 2');
+    // Its tries were refused by the walls, and nothing of them is anywhere.
+    const log = fs.readFileSync(c2!.logFile!, 'utf8');
+    for (const target of ['../a/a/x.txt', '../../../repo/mine.txt', '../../../repo/.git/hooks/pre-commit']) assert.match(log, new RegExp(`tried write ${target.replaceAll('.', '\\.')}: refused`), log);
+    assert.equal(fs.existsSync(path.join(c1!.worktree!, 'a', 'x.txt')), false, "the sibling's tree");
+    assert.equal(fs.existsSync(path.join(repo, 'mine.txt')), false, "the person's checkout");
+    assert.equal(git(repo, 'status', '--porcelain'), '');
+    assert.equal(fs.existsSync(path.join(repo, '.git', 'hooks', 'pre-commit')), false, 'the shared hooks');
+    assert.equal(git(repo, 'branch', '--list', 'elsewhere'), '', 'no branch of its own making');
+  });
+
   test("a set counts each candidate against its agent's cap: another package of that agent waits until the candidates are done", async () => {
     const { outcome } = await runToEnd(
       repoWithPlan('best-caps', [
