@@ -95,7 +95,8 @@ ${optionsSynopsis()} <plan>
     candidate_agents, pick: first-green | person | judge, confirm) wins. Refused at
     the start, nothing started: N above the cap or 8, a candidate agent neither a
     headless preset nor the package's own, pick: person with nobody to ask (no
-    terminal, --json), SSH hosts (this machine only for now).
+    terminal, --json), pick: judge whose package's own agent is an interactive one.
+    On SSH hosts each candidate takes a slot of a host.
     --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
     the repository: the lock table, the run's lease and the registry of runs live there
     (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is

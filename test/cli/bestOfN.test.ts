@@ -92,13 +92,20 @@ describe('waves run refuses a set of candidates it cannot start, nothing started
     nothingStarted(plan);
   });
 
-  it('SSH hosts: best of n runs on this machine only for now', () => {
-    const plan = repo(['      waves: { candidates: 2 }']);
+  it("SSH hosts: a set runs there, each candidate in a slot of a host; one above the hosts' slots together is refused", () => {
+    const plan = repo(['      waves: { candidates: 3 }']);
     const hosts = path.join(path.dirname(plan), '..', `hosts-${n}.yaml`);
-    fs.writeFileSync(hosts, JSON.stringify({ hosts: [{ name: 'h1', ssh: 'nobody@127.0.0.1', folder: '/tmp/waves-never-reached' }] }));
+    fs.writeFileSync(hosts, JSON.stringify({ hosts: [{ name: 'here', max_parallel: 1 }, { name: 'h1', ssh: 'nobody@127.0.0.1', folder: '/tmp/waves-never-reached', max_parallel: 1 }] }));
     const r = waves(['run', '--agent-argv', AGENT, '--hosts', hosts, plan]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /best of n runs on this machine only for now: package wp-one has candidates and the run has SSH hosts/);
+    assert.match(r.err, /package wp-one: 3 candidates, above the run's cap of 2 at once \(they run side by side, each in a slot of a host: raise the hosts' max_parallel or the cap, or ask for fewer\)/);
+    assert.doesNotMatch(r.err, /this machine only/);
+    nothingStarted(plan);
+    // Two fit the two slots: the dry run shows the run it would start (the run itself: test/hosts/bestOfN.test.ts).
+    fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('candidates: 3', 'candidates: 2'));
+    const dry = waves(['run', '--dry-run', '--agent-argv', AGENT, '--hosts', hosts, plan]);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /nothing is started or written/);
     nothingStarted(plan);
   });
 

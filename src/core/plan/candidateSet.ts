@@ -132,11 +132,13 @@ export interface CandidateStartContext {
   cap: number;
   /** The id of the agent a package runs with. */
   ownAgentOf(packageId: string): string;
+  /** Whether the package's own agent is an interactive one (a terminal user interface): `pick: judge` runs it headless. */
+  ownAgentInteractive?(packageId: string): boolean;
   /** Whether an id names an agent a candidate can run with (startRun: a headless preset). */
   isHeadless(agentId: string): boolean;
   /** The headless presets' ids, for messages. */
   headless: readonly string[];
-  /** The run has SSH hosts. */
+  /** The run has SSH hosts (then `cap` is their slots together, within the run's cap). */
   sshHosts: boolean;
   /** Somebody can pick (the editor; `waves run` on a terminal, without --json): `pick: person` needs it. */
   personToAsk: boolean;
@@ -145,14 +147,13 @@ export interface CandidateStartContext {
 /**
  * Why the plan's sets of candidates cannot start (one line each, naming the package), or []:
  * a run-wide count out of 1–8, a set above the run's cap, an agent that is neither a headless
- * preset nor the package's own, a person's pick with nobody to ask, a set
- * in a shared worktree, or any set with SSH hosts. Only `packages` are judged (a run of some of them judges those).
+ * preset nor the package's own, a judge that would be an interactive agent, a person's pick with nobody to ask, a set
+ * in a shared worktree. Only `packages` are judged (a run of some of them judges those).
  */
 export function candidateStartProblems(packages: readonly PlanPackage[], ctx: CandidateStartContext): string[] {
   const out: string[] = [];
   if (ctx.runCandidates !== undefined && !isCandidateCount(ctx.runCandidates))
     return [`the run-wide count of candidates is ${ctx.runCandidates}: it must be a whole number from 1 to ${MAX_SET}`];
-  const withSets: string[] = [];
   for (const pkg of packages) {
     const set = candidateSetOf(pkg, ctx.runCandidates);
     if (!set) continue;
@@ -164,16 +165,16 @@ export function candidateStartProblems(packages: readonly PlanPackage[], ctx: Ca
         out.push(`${of}: its worktree is shared, which holds one attempt: candidates need worktree mode isolated`);
       continue;
     }
-    withSets.push(pkg.id);
     const own = ctx.ownAgentOf(pkg.id);
-    if (set.count > ctx.cap) out.push(`${of}: ${set.count} candidates, above the run's cap of ${ctx.cap} at once (they run side by side: raise the cap or ask for fewer)`);
+    if (set.count > ctx.cap)
+      out.push(`${of}: ${set.count} candidates, above the run's cap of ${ctx.cap} at once (they run side by side${ctx.sshHosts ? ", each in a slot of a host: raise the hosts' max_parallel or the cap," : ': raise the cap'} or ask for fewer)`);
     for (const id of new Set(set.agents ?? []))
       if (id !== own && !ctx.isHeadless(id))
         out.push(`${of}: candidate agent "${id}" is neither a headless preset (${ctx.headless.join(', ')}) nor the package's own agent (${own})`);
+    if (set.pick === 'judge' && ctx.ownAgentInteractive?.(pkg.id))
+      out.push(`${of}: pick: judge runs the package's own agent (${own}) as the judge, headless, and it is an interactive one: give the package a headless agent (${ctx.headless.join(', ')}), or use pick: person`);
     if (set.pick === 'person' && !ctx.personToAsk) out.push(`${of}: pick: person needs somebody to pick, and this run has nobody to ask (no terminal, or --json): run it on a terminal or in the editor, or use pick: first-green`);
   }
-  if (ctx.sshHosts && withSets.length)
-    out.push(`best of n runs on this machine only for now: ${withSets.length === 1 ? 'package' : 'packages'} ${withSets.join(', ')} ${withSets.length === 1 ? 'has' : 'have'} candidates and the run has SSH hosts`);
   return out;
 }
 

@@ -6,9 +6,12 @@
  * `placeOn`), records the host in the run state, and every other call goes to the executor of
  * the package's host. Locks, the run state, the audit and the merge stay on this machine.
  * Packages that work in the feature's shared tree (`worktree.mode: shared`) run here only.
+ * Best of n (ADR 0031): a candidate is placed, recorded and routed by its key (`<package>.c<k>`;
+ * candidate 1 by the package's id) as a package is by its id, so a set spreads over the hosts.
  */
 import { isRemote, placeOn, type Host } from '../../core/hosts/hostList';
 import type { AuditChange } from '../../core/run/audit';
+import { candidateOfKey } from '../../core/run/candidates';
 import { LocalExecutor, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type LocalExecutorOptions, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
 import type { TreeInspection } from '../git';
 import { SshExecutor } from './sshExecutor';
@@ -31,6 +34,8 @@ export class HostsExecutor implements Executor {
   private readonly fileHost = new Map<string, string>();
   /** Which host an attempt folder is on, for `verify`. */
   private readonly dirHost = new Map<string, string>();
+  /** The run an attempt folder is of, for `readStarted` to look for it on the other hosts. */
+  private readonly dirRun = new Map<string, string>();
   /** Hosts whose attempts were lost: never placed on until they answer again. */
   private readonly lost = new Set<string>();
 
@@ -137,6 +142,7 @@ export class HostsExecutor implements Executor {
 
   attempt(runId: string, packageId: string, attempt: number): AttemptPlace {
     const place = this.of(packageId).attempt(runId, packageId, attempt);
+    this.dirRun.set(place.dir, runId);
     const host = this.placement.get(packageId);
     if (host !== undefined) {
       this.fileHost.set(place.files.result, host);
@@ -191,8 +197,25 @@ export class HostsExecutor implements Executor {
   readNeedsInput(attempt: AttemptPlace): Promise<NeedsInputReadout> {
     return this.of(attempt.packageId).readNeedsInput(attempt);
   }
-  readStarted(attempt: AttemptPlace): Promise<RunnerStarted | null> {
-    return this.of(attempt.packageId).readStarted(attempt);
+  /**
+   * The runner's `meta.json` where the attempt is placed. A candidate's (best of n) not found
+   * there is looked for on the other hosts: its host is in the run state only once its start is
+   * (an engine stopped in between leaves it unknown, or a set before's); found, it is placed there.
+   */
+  async readStarted(attempt: AttemptPlace): Promise<RunnerStarted | null> {
+    const found = await this.of(attempt.packageId).readStarted(attempt);
+    const runId = this.dirRun.get(attempt.dir);
+    if (found || runId === undefined || candidateOfKey(attempt.packageId) === null) return found;
+    const asked = this.of(attempt.packageId);
+    for (const [name, ex] of this.executors) {
+      if (ex === asked) continue;
+      const started = await ex.readStarted(ex.attempt(runId, attempt.packageId, attempt.attempt)).catch(() => null);
+      if (!started) continue;
+      this.placement.set(attempt.packageId, name);
+      this.attempt(runId, attempt.packageId, attempt.attempt); // its files are that host's
+      return started;
+    }
+    return null;
   }
   async liveness(attempt: AttemptPlace, startToken: string, pidHint: number | null): Promise<Liveness> {
     const l = await this.of(attempt.packageId).liveness(attempt, startToken, pidHint);

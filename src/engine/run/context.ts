@@ -135,9 +135,9 @@ export class RunContext {
     return this.artifactsRead;
   }
 
-  /** The agent a package runs with (its fallback after a usage limit, else the host's, else `agentFor`, else the run's agent). */
-  agentOf(id: string): AgentProfile {
-    const host = this.executor.hostOf?.(id);
+  /** The agent a package runs with (its fallback after a usage limit, else the host's, else `agentFor`, else the run's agent); `key`: a candidate's, whose host it is (best of n). */
+  agentOf(id: string, key = id): AgentProfile {
+    const host = this.executor.hostOf?.(key);
     const hostAgent = host ? this.options.agentForHost?.(host) : undefined;
     return this.holds.fallbackOf(id) ?? hostAgent ?? this.options.agentFor?.(id) ?? this.options.agent;
   }
@@ -150,19 +150,22 @@ export class RunContext {
 
   /**
    * The package's set of candidates (best of n, ADR 0031), or null: its own `inputs.waves` or the
-   * run's count, on this machine, in a tree of its own (a shared tree holds one attempt).
+   * run's count, in a tree of its own (a shared tree holds one attempt). On SSH hosts each
+   * candidate is placed on its own (holds.ts).
    */
   setOf(pkg: PlanPackage): CandidateSet | null {
     const set = candidateSetOf(pkg, this.options.candidates);
-    return set && this.isolated(pkg) && !(this.options.hosts ?? []).some((h) => h.ssh) ? set : null;
+    return set && this.isolated(pkg) ? set : null;
   }
 
   /** The agents of a set, candidate by candidate: an id is the package's own agent's, else a headless preset's (the start refused any other). */
   candidateAgents(pkg: PlanPackage, set: CandidateSet): AgentProfile[] {
     const own = this.agentOf(pkg.id);
     return Array.from({ length: set.count }, (_, i) => {
-      const id = set.agents ? set.agents[i % set.agents.length]! : own.id;
-      return id === own.id ? own : (presetProfile(id) ?? own);
+      // The package's own agent as the candidate's host has it (a host with an agent of its own runs that one, as for a package there).
+      const mine = i === 0 ? own : this.agentOf(pkg.id, candidateKey(pkg.id, i + 1));
+      const id = set.agents ? set.agents[i % set.agents.length]! : mine.id;
+      return id === mine.id ? mine : id === own.id ? own : (presetProfile(id) ?? own);
     });
   }
 
@@ -324,7 +327,11 @@ export class RunContext {
     this.guardOn = terms.integrationGuard;
     this.stateNow = state;
     // Where each package's attempts ran (#17): its names are that host's.
-    for (const r of Object.values(state.packages)) if (r.host) this.executor.placed?.(r.packageId, r.host);
+    // A set's candidates (best of n) each by its key, after the package (candidate 1 is keyed by the package's id).
+    for (const r of Object.values(state.packages)) {
+      if (r.host) this.executor.placed?.(r.packageId, r.host);
+      for (const c of r.candidates ?? []) if (c.host) this.executor.placed?.(c.packageId, c.host);
+    }
   }
 
   emit(event: EngineEvent): void {

@@ -89,7 +89,7 @@ export class Exits {
           break;
         } catch (err) {
           const status = ctx.state.packages[id]?.status;
-          const host = status === 'running' || status === 'verifying' ? ctx.executor.hostAway?.(id) : null;
+          const host = status === 'running' || status === 'verifying' ? ctx.executor.hostAway?.(ctx.keyOf(id)) : null;
           if (!host || ctx.stopped) throw err;
           ctx.executor.markLost?.(host);
           if (!told) ctx.problem(`${id}: its host ${host} stopped answering while its work was judged (${errorText(err)}); waiting for it — the work is there`, id);

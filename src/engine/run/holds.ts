@@ -11,7 +11,7 @@ import type { AgentProfile } from '../../core/agents/agentProfiles';
 import type { PlanPackage } from '../../core/plan/model';
 import type { CandidateSet } from '../../core/plan/candidateSet';
 import { isActive, type RunEvent, type RunState, type WaitReason } from '../../core/run/runState';
-import { setUnderWay, workingCandidates } from '../../core/run/candidates';
+import { candidateKey, setUnderWay, workingCandidates } from '../../core/run/candidates';
 import type { SchedPackage, ScheduleResult } from '../../core/run/schedule';
 import { addSpend, type Spend } from '../../core/run/spend';
 import type { Executor } from '../attempt';
@@ -31,6 +31,8 @@ export interface HoldsRun {
   /** Best of n: the package's set, and its candidates' agents. */
   setOf(pkg: PlanPackage): CandidateSet | null;
   candidateAgents(pkg: PlanPackage, set: CandidateSet): AgentProfile[];
+  /** The key of the package's attempt now (the candidate that went on, best of n). */
+  keyOf(id: string): string;
   apply(event: RunEvent, detail?: string): boolean;
   problem(message: string, packageId?: string): void;
 }
@@ -212,22 +214,36 @@ export class StartHolds {
       });
     }
     // Hosts (#17): each package goes to a host with a free slot (core/hosts/hostList.ts placeOn); one that finds none waits.
+    // Best of n: each candidate of a set is placed on its own, by its key, and takes a slot of its host (a set spreads
+    // over the hosts); the set starts whole or waits. The package's host is its candidate 1's.
     const placedOn = new Map<string, string>();
     if (ctx.executor.place) {
       const busy = new Map<string, number>();
+      const take = (host: string | null | undefined) => {
+        if (host !== null && host !== undefined) busy.set(host, (busy.get(host) ?? 0) + 1);
+      };
       for (const r of Object.values(ctx.state.packages)) {
-        const host = isActive(r.status) ? ctx.executor.hostOf?.(r.packageId) : null;
-        if (host) busy.set(host, (busy.get(host) ?? 0) + 1);
+        if (!isActive(r.status)) continue;
+        if (setUnderWay(r)) for (const c of workingCandidates(r)) take(ctx.executor.hostOf?.(c.packageId));
+        else take(ctx.executor.hostOf?.(ctx.keyOf(r.packageId)));
       }
       decision.start = decision.start.filter((id) => {
         const pkg = ctx.pkg(id);
-        const host = ctx.executor.place!(id, pkg ? ctx.isolated(pkg) : true, busy);
-        if (host === null) {
-          waitsFor.set(id, 'host');
-          return false;
+        const set = pkg ? ctx.setOf(pkg) : null;
+        const keys = set ? Array.from({ length: set.count }, (_, i) => candidateKey(id, i + 1)) : [id];
+        const trial = new Map(busy);
+        const hosts: string[] = [];
+        for (const key of keys) {
+          const host = ctx.executor.place!(key, pkg ? ctx.isolated(pkg) : true, trial);
+          if (host === null) {
+            waitsFor.set(id, 'host');
+            return false;
+          }
+          trial.set(host, (trial.get(host) ?? 0) + 1);
+          hosts.push(host);
         }
-        busy.set(host, (busy.get(host) ?? 0) + 1);
-        if (host) placedOn.set(id, host);
+        for (const host of hosts) take(host);
+        if (hosts[0]) placedOn.set(id, hosts[0]);
         return true;
       });
     }

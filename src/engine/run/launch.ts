@@ -151,8 +151,11 @@ export class Launches {
       ctx.apply({ type: 'failed', packageId: id, reason });
       return;
     }
+    // A candidate's host that stopped answering takes nothing more until it answers again (#36); the set goes on without it.
+    const away = ctx.executor.hostAway?.(candidateKey(id, k));
+    if (away) ctx.executor.markLost?.(away);
     const c = ctx.state.packages[id]?.candidates?.find((x) => x.candidate === k);
-    if (c && (c.status === 'queued' || c.status === 'running')) ctx.apply({ type: 'failed', packageId: id, candidate: k, reason });
+    if (c && (c.status === 'queued' || c.status === 'running')) ctx.apply({ type: 'failed', packageId: id, candidate: k, reason: away ? `${reason} (its host ${away} cannot be reached)` : reason });
     await this.exits.setSettled(id);
   }
 
@@ -199,7 +202,8 @@ export class Launches {
       ctx.attempts.launchedWith(key, agent.id);
       const token = ctx.executor.startToken?.(key) ?? randomBytes(16).toString('hex');
       taken = token;
-      const host = ctx.executor.hostOf?.(id) ?? null;
+      // Where it runs: a candidate is placed on its own (best of n; holds.ts), candidate 1 by the package's id.
+      const host = ctx.executor.hostOf?.(key) ?? null;
 
       // Its tree from an earlier attempt that landed (a package the integration guard sent back) is removed first, as it was before.
       await this.loop.afterStartDone(id);

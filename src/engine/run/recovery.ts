@@ -91,6 +91,7 @@ export class Recovery {
           // Its branch and base as git has them (the audit compares with the base: without it, the
           // integration tip, which may have moved since, and a merge meanwhile looks deleted).
           const tree = ctx.state.integration ? await ctx.executor.treeBase?.(id, ctx.state.integration.branch).catch(() => undefined) : undefined;
+          const host = ctx.executor.hostOf?.(id);
           ctx.apply({
             type: 'started',
             packageId: id,
@@ -102,6 +103,8 @@ export class Recovery {
             logFile: next.files.log,
             resultFile: next.files.result,
             pid: started.runnerPid,
+            // Its host stays recorded (a start without one says this machine).
+            ...(host ? { host } : {}),
           });
         } else {
           // Never launched (or launched and not yet started: its spec's token is replaced by the next attempt).
@@ -115,20 +118,19 @@ export class Recovery {
       const place = ctx.attemptOf(ctx.keyOf(id), now.attempts);
       const token = now.startToken ?? '';
       const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: true, handled: false };
+      // Liveness first: a runner that ends between the two reads has written its exit before the second.
+      const running = now.status === 'running' ? await ctx.executor.liveness(place, token, now.pid) : null;
       const exit = await ctx.executor.readExit(place);
       if (exit && exit.startToken === token) {
         live.handled = true;
         void this.exits.afterExit(id, exit);
         continue;
       }
-      if (now.status === 'running') {
-        const { pid, alive } = await ctx.executor.liveness(place, token, now.pid);
-        if (alive) {
-          this.watcher.watch(live);
-          ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: now.attempts, detail: `adopted the running agent (runner pid ${pid})` });
-          void this.watcher.check(live);
-          continue;
-        }
+      if (running?.alive) {
+        this.watcher.watch(live);
+        ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: now.attempts, detail: `adopted the running agent (runner pid ${running.pid})` });
+        void this.watcher.check(live);
+        continue;
       }
       ctx.apply({ type: 'interrupted', packageId: id, reason: 'the run stopped while it ran and its agent is gone (no exit record)' });
       await ctx.releaseLocksOf(id);
@@ -156,12 +158,14 @@ export class Recovery {
       const key = c.packageId;
       const as = { packageId: id, candidate: k };
       if (c.status === 'queued') {
-        const next = ctx.attemptOf(key, c.attempts + 1);
-        const started = await ctx.executor.readStarted(next);
+        const started = await ctx.executor.readStarted(ctx.attemptOf(key, c.attempts + 1));
         if (!started) {
           ctx.apply({ ...as, type: 'interrupted', reason: 'the engine stopped before its runner started' });
           continue;
         }
+        // Where it started: on SSH hosts, the one its runner was found on (hostsExecutor.ts readStarted).
+        const next = ctx.attemptOf(key, c.attempts + 1);
+        const host = ctx.executor.hostOf?.(key);
         const tree = ctx.state.integration ? await ctx.executor.treeBase?.(key, ctx.state.integration.branch).catch(() => undefined) : undefined;
         ctx.apply({
           ...as,
@@ -174,6 +178,7 @@ export class Recovery {
           logFile: next.files.log,
           resultFile: next.files.result,
           pid: started.runnerPid,
+          ...(host ? { host } : {}),
         });
       }
       const now = ctx.state.packages[id]!.candidates!.find((x) => x.candidate === k)!;
@@ -181,14 +186,18 @@ export class Recovery {
       const place = ctx.attemptOf(key, now.attempts);
       const token = now.startToken ?? '';
       const live: LiveAttempt = { packageId: key, candidate: k, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: true, handled: false };
+      // Liveness first: a runner that ends between the two reads has written its exit before the second.
+      const alive = now.status === 'running' ? await ctx.executor.liveness(place, token, now.pid) : null;
       const exit = await ctx.executor.readExit(place);
       if (exit && exit.startToken === token) {
         live.handled = true;
         void this.exits.afterExit(key, exit, k);
         continue;
       }
-      if (now.status === 'running' && (await ctx.executor.liveness(place, token, now.pid)).alive) {
+      if (alive?.alive) {
         this.watcher.watch(live);
+        const where = ctx.executor.hostOf?.(key);
+        ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: now.attempts, detail: `candidate ${k}: adopted the running agent (runner pid ${alive.pid}${where ? ` on ${where}` : ''})` });
         void this.watcher.check(live);
         continue;
       }

@@ -10,7 +10,7 @@
  * both front ends; they add only how they show it and what the person can do next.
  */
 import { presetProfile, PRESET_IDS, type AgentProfile } from '../../core/agents/agentProfiles';
-import type { Host } from '../../core/hosts/hostList';
+import { hostsCapacity, type Host } from '../../core/hosts/hostList';
 import type { PackageStatus } from '../../core/run/runState';
 import { plannedConflictText, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import { loadPlan, PlanReadError, type PlanSource } from '../plan';
@@ -170,8 +170,10 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   // Best of n (ADR 0031): sets this run cannot start are said before anything is asked (an adoption takes the run as it goes).
   const sets = request.adopt ? [] : candidateStartProblems(packagesOf(request, plan), {
     ...(request.candidates !== undefined ? { runCandidates: request.candidates } : {}),
-    cap: request.maxParallel ?? DEFAULT_MAX_PARALLEL,
+    // On hosts, a set's candidates each take a slot of one (best of n): the cap is their slots together (as the scheduler's).
+    cap: request.hosts?.hosts.length ? hostsCapacity(request.hosts.hosts, request.maxParallel ?? DEFAULT_MAX_PARALLEL) : (request.maxParallel ?? DEFAULT_MAX_PARALLEL),
     ownAgentOf: (id) => ownAgentOf(request, id).id,
+    ownAgentInteractive: (id) => ownAgentOf(request, id).interactive,
     isHeadless: (id) => presetProfile(id)?.interactive === false,
     headless: PRESET_IDS.filter((p) => !presetProfile(p)!.interactive),
     sshHosts: request.hosts?.hosts.some((h) => h.ssh) === true,

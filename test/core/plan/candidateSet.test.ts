@@ -285,12 +285,20 @@ describe('candidateStartProblems', () => {
     assert.deepEqual(candidateStartProblems([named('a', { waves: { pick: 'judge' } })], ctx()), []);
   });
 
-  it('any set with SSH hosts: this machine only for now', () => {
-    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 2 } }), named('b', undefined)], ctx({ sshHosts: true })), [
-      'best of n runs on this machine only for now: package a has candidates and the run has SSH hosts',
+  it('pick judge: the package\'s own agent judges, headless — an interactive one is refused', () => {
+    const interactive = ctx({ ownAgentOf: () => 'claude-code-tui', ownAgentInteractive: (id) => id === 'a' });
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 2, pick: 'judge' } })], interactive), [
+      `package a: pick: judge runs the package's own agent (claude-code-tui) as the judge, headless, and it is an interactive one: give the package a headless agent (${headless.join(', ')}), or use pick: person`,
     ]);
-    assert.match(candidateStartProblems([named('a', undefined), named('b', undefined)], ctx({ sshHosts: true, runCandidates: 2 }))[0]!, /packages a, b have candidates/);
-    assert.deepEqual(candidateStartProblems([named('a', undefined)], ctx({ sshHosts: true })), []);
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 2, pick: 'person' } }), named('b', { waves: { candidates: 2, pick: 'judge' } })], interactive), [], 'a person picks; b\'s agent is headless');
+  });
+
+  it('sets run on SSH hosts too, each candidate in a slot of a host: only a set above the slots is refused', () => {
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 2 } }), named('b', undefined)], ctx({ sshHosts: true, cap: 2 })), []);
+    assert.deepEqual(candidateStartProblems([named('a', undefined), named('b', undefined)], ctx({ sshHosts: true, runCandidates: 2, cap: 3 })), []);
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 3 } })], ctx({ sshHosts: true, cap: 2 })), [
+      "package a: 3 candidates, above the run's cap of 2 at once (they run side by side, each in a slot of a host: raise the hosts' max_parallel or the cap, or ask for fewer)",
+    ]);
   });
 
   it('a shared worktree: its own set refused, the run-wide count passes it by', () => {
