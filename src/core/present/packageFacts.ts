@@ -62,6 +62,8 @@ export interface CandidateFacts {
   chosen: boolean;
   /** The judge ranked it first and the pick is the person's (`confirm`): the judge's reason; else null. */
   ranked: string | null;
+  /** The host it ran on (a run over hosts); null: this machine without a hosts list. */
+  host: string | null;
 }
 
 /** The run-state parts the facts are read from: the package's record, its merge, the integration guard's blame. */
@@ -176,6 +178,7 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
       changedFiles: (c.changedFiles ?? []).length,
       chosen: record.chosen?.candidate === c.candidate,
       ranked: record.ranked?.candidate === c.candidate ? record.ranked.why : null,
+      host: c.host ?? null,
     })),
     chosenWhy: record.chosen?.why ?? null,
   };
@@ -192,7 +195,7 @@ export function candidateLines(p: Pick<PackageFacts, 'id' | 'candidates' | 'chos
   return p.candidates.map((c) => {
     const went = c.chosen ? ` — went on: ${p.chosenWhy ?? 'chosen'}` : c.ranked ? ` — the judge's first: ${c.ranked}` : '';
     const took = c.durationMs === null ? '' : ` in ${formatElapsed(c.durationMs)}`;
-    return `${p.id}: candidate ${c.candidate} (${c.agent}) ${c.status}${took}${c.lastError && !c.chosen ? `: ${c.lastError}` : ''}${went}`;
+    return `${p.id}: candidate ${c.candidate} (${c.agent}${c.host ? ` on ${c.host}` : ''}) ${c.status}${took}${c.lastError && !c.chosen ? `: ${c.lastError}` : ''}${went}`;
   });
 }
 

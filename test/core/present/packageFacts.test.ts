@@ -103,6 +103,7 @@ describe('packageFacts', () => {
       startedAt: T(1).toISOString(),
       endedAt: T(31).toISOString(),
       lastError: null,
+      host: null,
       phases: [{ at: T(1).toISOString(), phase: 'running', attempt: 1 }, { at: T(21).toISOString(), phase: 'verifying', attempt: 1 }],
       ...extra,
     });
@@ -139,6 +140,9 @@ describe('packageFacts', () => {
     const judged = packageFacts(awaiting, 'a');
     assert.deepEqual(judged.candidates.map((x) => x.ranked), [null, 'it handles the empty list', null]);
     assert.equal(candidateLines(judged)[1], "a: candidate 2 (codex) verifying in 20s — the judge's first: it handles the empty list");
+    // Over hosts: where each ran.
+    const placed = { ...withSet, packages: { ...withSet.packages, a: { ...withSet.packages.a!, candidates: withSet.packages.a!.candidates!.map((x, i) => ({ ...x, host: i === 0 ? 'h1' : 'local' })) } } } as typeof state;
+    assert.deepEqual(candidateLines(packageFacts(placed, 'a')).map((l) => l.split(')')[0]), ['a: candidate 1 (claude-code on h1', 'a: candidate 2 (codex on local', 'a: candidate 3 (claude-code on local']);
   });
 
   it('a package blamed by the integration guard, its follow-up pending; a blocked one', () => {
