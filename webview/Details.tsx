@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
-import { PACKAGE_ACTIONS, type PackageAction, type PackageDetails } from '../src/protocol';
+import { PACKAGE_ACTIONS, type CandidateAction, type CandidateDetails, type CandidateState, type PackageAction, type PackageDetails } from '../src/protocol';
 import type { Rpc } from './rpc';
 import { codiconClasses, refusedLine, STATUS_ICONS } from '../src/core/present/runStatusText';
 import { Elapsed } from './PackageNode';
-import type { StatusStore } from './statusStore';
+import { durationText, type StatusStore } from './statusStore';
 
 const ACTION_LABEL: Record<PackageAction, { label: string; icon: string }> = {
   reveal: { label: 'Reveal in Plan', icon: 'go-to-file' },
@@ -18,6 +18,82 @@ const ACTION_LABEL: Record<PackageAction, { label: string; icon: string }> = {
   approve: { label: 'Approve', icon: 'check-all' },
 };
 
+const CANDIDATE_ACTION_LABEL: Record<CandidateAction, { label: string; icon: string }> = {
+  pick: { label: 'Pick', icon: 'star-empty' },
+  showChanges: { label: 'Show Changes', icon: 'diff' },
+};
+
+/** A candidate's state: its icon (and the status class that colours it) and its word. */
+const CANDIDATE_STATE: Record<CandidateState, { icon: string; status: string; word: string }> = {
+  queued: { icon: 'clock', status: 'queued', word: 'queued' },
+  running: { icon: 'sync~spin', status: 'running', word: 'running' },
+  verifying: { icon: 'beaker', status: 'verifying', word: 'verifying' },
+  green: { icon: 'pass', status: 'succeeded', word: 'green' },
+  failed: { icon: 'error', status: 'failed', word: 'failed' },
+  stopped: { icon: 'circle-slash', status: 'cancelled', word: 'stopped' },
+  chosen: { icon: 'star-full', status: 'succeeded', word: 'chosen ★' },
+};
+
+/**
+ * Best of n: the candidates of a package's set, each with its agent, state, time, spend and
+ * files; while the package awaits the person's pick, each green one has Pick and Show Changes.
+ */
+function Candidates({ candidates, awaiting, chosenWhy, act }: { candidates: CandidateDetails[]; awaiting: boolean; chosenWhy: string | null; act: (k: number, action: CandidateAction) => void }) {
+  const chosen = candidates.find((c) => c.state === 'chosen');
+  return (
+    <>
+      <h3>Candidates</h3>
+      {awaiting && <p className="review-line">It awaits your pick: each green candidate passed its audit and verification. The one you pick is merged and its dependents go on; the others end.</p>}
+      {chosen && <p>Candidate {chosen.candidate} went on: {chosenWhy ?? 'chosen'}.</p>}
+      <ul className="candidates" aria-label="Candidates">
+        {candidates.map((c) => {
+          const s = CANDIDATE_STATE[c.state];
+          const facts = [
+            c.agent,
+            s.word,
+            c.durationMs === null ? '' : durationText(c.durationMs),
+            c.changedFiles ? `${c.changedFiles} file${c.changedFiles === 1 ? '' : 's'} changed` : '',
+            c.spend ?? '',
+          ].filter(Boolean);
+          const offered = awaiting && c.state === 'green';
+          return (
+            <li key={c.candidate} className={`candidate candidate-${c.state}`} data-candidate={c.candidate} aria-label={`Candidate ${c.candidate}: ${facts.join(', ')}`}>
+              <div className="candidate-line">
+                <span className={`${codiconClasses(s.icon)} status-${s.status}`} aria-hidden="true" />
+                <span className="candidate-name">Candidate {c.candidate}</span>
+                <span className="muted"> · {facts.join(' · ')}</span>
+              </div>
+              {c.ranked && <p className="muted">The judge ranks it first: {c.ranked}</p>}
+              {c.lastError && c.state !== 'chosen' && c.state !== 'green' && <p className="muted">{c.lastError}</p>}
+              {offered && (
+                <div className="actions" role="toolbar" aria-label={`Candidate ${c.candidate}`}>
+                  {(['pick', 'showChanges'] as const).map((a) => {
+                    const state = c.actions[a];
+                    const label = CANDIDATE_ACTION_LABEL[a].label;
+                    return (
+                      <button
+                        key={a}
+                        className={a === 'pick' ? 'primary' : 'secondary'}
+                        disabled={!state.enabled}
+                        title={state.enabled ? `${label}: candidate ${c.candidate}` : `${label}: ${state.reason ?? 'not available'}`}
+                        aria-label={`${label} candidate ${c.candidate}`}
+                        aria-description={state.enabled ? undefined : state.reason}
+                        data-candidate-action={a}
+                        onClick={() => act(c.candidate, a)}
+                      >
+                        <span className={`codicon codicon-${CANDIDATE_ACTION_LABEL[a].icon}`} aria-hidden="true" /> {label}
+                      </button>
+                    );
+                  })}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </>
+  );
+}
 
 function List({ items, empty = 'none' }: { items: string[]; empty?: string }) {
   return items.length ? (
@@ -55,6 +131,11 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
   const act = (action: PackageAction) => {
     setActionError(undefined);
     rpc.action(id, action).catch((e: Error) => setActionError(`${ACTION_LABEL[action].label}: ${e.message}`));
+  };
+
+  const pick = (k: number, action: CandidateAction) => {
+    setActionError(undefined);
+    rpc.candidate(id, k, action).catch((e: Error) => setActionError(`${CANDIDATE_ACTION_LABEL[action].label} candidate ${k}: ${e.message}`));
   };
 
   const status = live?.status ?? details?.run?.status ?? 'pending';
@@ -117,6 +198,7 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
           <h3>Status</h3>
           <p>
             {status}
+            {live?.awaitingPick ? ' · awaiting your pick' : ''}
             {run ? ` · attempt ${run.attempts}` : ' · not run yet'}
             {live?.host ? ` · on ${live.host}` : ''}
             {live?.startedAt ? ' · ' : ''}
@@ -133,6 +215,7 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
             </p>
           ) : null}
           {run?.status === 'awaiting-review' && <p>It awaits your review: Approve merges it; Request Changes sends your open comments to its agent.</p>}
+          {run?.candidates && run.candidates.length > 0 && <Candidates candidates={run.candidates} awaiting={!!run.awaitingPick} chosenWhy={run.chosenWhy ?? null} act={pick} />}
           {run?.question && <p>It asks: “{run.question}” — answer it with Answer and Retry Package (the Waves view or the palette).</p>}
           {run && run.refused.length > 0 && <p className="warning">{refusedLine(run.refused, undefined, run.refusedRegistries)}</p>}
           {run?.spend && <p className="muted">Spent: {run.spend}</p>}

@@ -51,7 +51,7 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
   const status = live?.status ?? pkg.status;
   const problems = pkg.problems.errors + pkg.problems.warnings;
   const ref = useRef<HTMLDivElement>(null);
-  const label = packageLabel(pkg, status);
+  const label = packageLabel(pkg, status) + (live?.awaitingPick ? ', awaiting your pick' : '');
   useLayoutEffect(() => {
     // React Flow's node wrapper is what gets focus: give it the label with the live status.
     ref.current?.closest('.react-flow__node')?.setAttribute('aria-label', label);
@@ -76,7 +76,8 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
       </div>
       <div className="pkg-title" title={pkg.title}>{pkg.title || '\u00a0'}</div>
       <div className="pkg-status">
-        <span className="pkg-status-text">{status}</span>
+        {/* Best of n: a set whose candidates have run waits for the person's pick (its status is still running). */}
+        <span className="pkg-status-text">{live?.awaitingPick ? 'awaiting your pick' : status}</span>
         {live?.host && status !== 'pending' && status !== 'ready' && <span className="pkg-host"> · on {live.host}</span>}
         {(live?.attempts ?? 0) > 1 && <span> · attempt {live!.attempts}</span>}
         {live?.startedAt && (

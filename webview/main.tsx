@@ -36,6 +36,9 @@ const rpc: Rpc = {
   action: async (packageId, action) => {
     await requester.request({ type: 'packageAction', packageId, action });
   },
+  candidate: async (packageId, candidate, action) => {
+    await requester.request({ type: 'candidateAction', packageId, candidate, action });
+  },
   exportDag: async (format) => {
     await requester.request({ type: 'exportDag', format }).catch((err: Error) => log('warn', `exportDag: ${err.message}`));
   },

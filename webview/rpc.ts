@@ -1,4 +1,4 @@
-import type { ExportFormat, PackageAction, PackageDetails, ProposalAction } from '../src/protocol';
+import type { CandidateAction, ExportFormat, PackageAction, PackageDetails, ProposalAction } from '../src/protocol';
 
 /**
  * What the panel's components ask of the host. `main.tsx` builds it over the requester
@@ -8,6 +8,8 @@ import type { ExportFormat, PackageAction, PackageDetails, ProposalAction } from
 export interface Rpc {
   details(id: string): Promise<PackageDetails>;
   action(id: string, action: PackageAction): Promise<void>;
+  /** Best of n: Pick or Show Changes of candidate `candidate` of a package; rejects with the host's reason. */
+  candidate(id: string, candidate: number, action: CandidateAction): Promise<void>;
   exportDag(format: ExportFormat): Promise<void>;
   /** An action of a proposed plan's approval bar; rejects with the host's reason. */
   proposal(action: ProposalAction): Promise<void>;

@@ -68,6 +68,11 @@ export function elapsed(startedAt: string | null, endedAt: string | null, now = 
   const start = Date.parse(startedAt);
   const end = endedAt ? Date.parse(endedAt) : now;
   if (!Number.isFinite(start) || !Number.isFinite(end)) return '';
-  const s = Math.max(0, Math.round((end - start) / 1000));
+  return durationText(end - start);
+}
+
+/** A duration as the panel says it: `42s`, `3m 5s`, `1h 2m`. */
+export function durationText(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }

@@ -7,7 +7,7 @@ import type { Event, Uri } from 'vscode';
 import type { Coupling } from '../core/ownership/coupling';
 import type { RunState } from '../core/run/runState';
 import type { ActionStates } from '../core/dag/panelModel';
-import { PACKAGE_ACTIONS, type PackageAction, type ProposalAction, type ProposalView } from '../protocol';
+import { PACKAGE_ACTIONS, type CandidateAction, type PackageAction, type ProposalAction, type ProposalView } from '../protocol';
 import type { PlanEntry } from '../plan/planRegistry';
 
 export interface ActionContext {
@@ -21,6 +21,11 @@ export interface DagActions {
   states(context: ActionContext): Omit<ActionStates, 'reveal'>;
   /** Does the action; throws an Error (with a `code`) when it cannot. */
   perform(action: Exclude<PackageAction, 'reveal'>, context: ActionContext): Promise<void>;
+  /**
+   * Best of n: picks candidate `candidate` of the package (through the same front door as the
+   * palette's pick) or shows its changes; the panel has checked that the run has it. Absent: not available.
+   */
+  candidate?(action: CandidateAction, context: ActionContext, candidate: number): Promise<void>;
   /** Runs a wave of the plan (the panel's wave header); absent: not available. */
   runWave?(plan: PlanEntry, wave: number): Promise<void>;
 }

@@ -9,7 +9,6 @@ import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import {
   EXPORT_FORMATS,
   replyTo,
-  toLiveStatus,
   toTimelineRow,
   type ExportFormat,
   type HostMessage,
@@ -20,6 +19,7 @@ import {
 } from '../protocol';
 import { validateWebviewMessage } from '../protocol/validate';
 import { Disposable } from '../util/lifecycle';
+import { candidateDetails, candidateRefusal, liveStatusOf, sameLiveStatus } from './candidates';
 import { unavailableActions, type ActionContext, type CouplingSource, type DagActions, type ProposalSource } from './actions';
 import { exportDag } from './exportDag';
 import { exportTimeline } from './exportTimeline';
@@ -153,9 +153,6 @@ function fail(request: { requestId: number }, message: string, code: string): Ho
   return { type: 'reply', inReplyTo: request.requestId, ok: false, error: { message, code } };
 }
 
-const sameLive = (a: PackageLiveStatus | undefined, b: PackageLiveStatus) =>
-  !!a && a.status === b.status && a.attempts === b.attempts && a.startedAt === b.startedAt && a.endedAt === b.endedAt && a.exitCode === b.exitCode && a.host === b.host;
-
 export class DagPanel extends Disposable {
   private seq = 0;
   private ready = false;
@@ -255,9 +252,13 @@ export class DagPanel extends Disposable {
     const view = buildPlanView(entry.analysis, entry.label, run?.packages ?? {}, this.couplingsOf(entry));
     this.runId = run?.runId ?? null;
     this.live.clear();
-    for (const n of view.nodes) {
-      const { id, status, attempts, startedAt, endedAt, exitCode, host } = n;
-      this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode, host });
+    for (const [k, n] of view.nodes.entries()) {
+      const record = run?.packages[n.id];
+      // Best of n: its candidates' states ride on the node's live status.
+      const live = record ? liveStatusOf(record) : undefined;
+      if (live?.candidates) view.nodes[k] = { ...n, candidates: live.candidates, awaitingPick: live.awaitingPick };
+      const { id, status, attempts, startedAt, endedAt, exitCode, host, candidates, awaitingPick } = view.nodes[k]!;
+      this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode, host, ...(candidates ? { candidates, awaitingPick } : {}) });
     }
     const proposal = this.deps.proposals?.viewFor(entry.uri);
     const integration = integrationViewOf(run);
@@ -293,8 +294,8 @@ export class DagPanel extends Disposable {
     for (const [id, before] of this.live) {
       const record = run.packages[id];
       if (!record) continue;
-      const now = toLiveStatus(record);
-      if (!sameLive(before, now)) {
+      const now = liveStatusOf(record);
+      if (!sameLiveStatus(before, now)) {
         deltas.push(now);
         this.live.set(id, now);
       }
@@ -361,6 +362,8 @@ export class DagPanel extends Disposable {
           );
           const featureId = entry.analysis.plan.feature?.id;
           if (details?.run && featureId) details.run.openComments = this.deps.runs.openComments?.(featureId, request.packageId) ?? 0;
+          // Best of n: its candidates, each with Pick and Show Changes.
+          if (details?.run && run) Object.assign(details.run, candidateDetails(run, request.packageId));
           return details ? replyTo(request, details) : fail(request, `No package \`${request.packageId}\``, 'unknown-package');
         }
         case 'packageAction': {
@@ -371,6 +374,16 @@ export class DagPanel extends Disposable {
           }
           const context: ActionContext = { plan: entry, packageId: request.packageId, run: this.run(entry) };
           await this.actions.perform(request.action, context);
+          return replyTo(request, null);
+        }
+        case 'candidateAction': {
+          if (!known(request.packageId)) return fail(request, `No package \`${request.packageId}\` in ${entry.label}`, 'unknown-package');
+          const run = this.run(entry);
+          // The run must have the candidate; a pick is refused with the front door's own words (not green, not awaiting the pick).
+          const refused = candidateRefusal(run, request.packageId, request.candidate, request.action);
+          if (refused) return fail(request, refused.message, refused.code);
+          if (!this.actions.candidate) return fail(request, 'Picking a candidate is not available here', 'not-available');
+          await this.actions.candidate(request.action, { plan: entry, packageId: request.packageId, run }, request.candidate);
           return replyTo(request, null);
         }
         case 'exportDag': {

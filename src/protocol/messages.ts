@@ -29,7 +29,19 @@ export const PROTOCOL_VERSION = 2;
 export interface PackageLiveStatus extends Pick<PackageRunRecord, 'status' | 'attempts' | 'startedAt' | 'endedAt' | 'exitCode'> {
   id: string;
   host: string | null;
+  /** Best of n: the state of each candidate of its last set, in order (absent: no set), so a candidate's change reaches the panel. */
+  candidates?: CandidateState[];
+  /** Best of n, `pick: person`: every candidate has ended or is green, and the package waits for the person's pick. */
+  awaitingPick?: boolean;
 }
+
+/**
+ * A candidate of a best-of-n set as the panel says it: `queued`, `running`, `verifying` (its
+ * audit and verification under way), `green` (audited and verified, may be picked), `failed`
+ * (its attempt, audit or verification failed, or it wrote outside its scope), `stopped`
+ * (cancelled, interrupted, at a usage limit), `chosen` (it went on as the package's attempt).
+ */
+export type CandidateState = 'queued' | 'running' | 'verifying' | 'green' | 'failed' | 'stopped' | 'chosen';
 
 export interface PlanNode extends PackageLiveStatus {
   title: string;
@@ -295,6 +307,18 @@ export interface PackageActionRequest {
   action: PackageAction;
 }
 
+/** What the details pane does with one candidate of a best-of-n set. */
+export const CANDIDATE_ACTIONS = ['pick', 'showChanges'] as const;
+export type CandidateAction = (typeof CANDIDATE_ACTIONS)[number];
+
+/** Pick a candidate of the package (it goes on) or show its changes; the host answers with an error reply when it cannot. */
+export interface CandidateActionRequest extends Omit<PackageActionRequest, 'type' | 'action'> {
+  type: 'candidateAction';
+  /** 1-based, as the run state numbers its candidates. */
+  candidate: number;
+  action: CandidateAction;
+}
+
 export const EXPORT_FORMATS = ['svg', 'mermaid'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
@@ -341,6 +365,7 @@ export type WebviewRequest =
   | OpenPackageRequest
   | PackageDetailsRequest
   | PackageActionRequest
+  | CandidateActionRequest
   | RunWaveRequest
   | RevealFileRequest
   | ExportDagRequest
@@ -355,6 +380,7 @@ export interface WebviewRequestResults {
   openPackage: null;
   packageDetails: PackageDetails;
   packageAction: null;
+  candidateAction: null;
   runWave: null;
   revealFile: null;
   exportDag: string | null;
@@ -421,6 +447,31 @@ export interface PackageRunDetails {
   revisions?: number;
   /** The person's open review comments on it (#33). */
   openComments?: number;
+  /** Best of n: the candidates of its last set, in order; absent without a set. */
+  candidates?: CandidateDetails[];
+  /** Why the candidate that went on was chosen (`your pick`, `the first green one`, `the judge: …`); null: none chosen yet. */
+  chosenWhy?: string | null;
+  /** It waits for the person's pick among its green candidates. */
+  awaitingPick?: boolean;
+}
+
+/** One candidate of a package's set in the details pane, with its actions. */
+export interface CandidateDetails {
+  candidate: number;
+  agent: string;
+  state: CandidateState;
+  /** Its run record's status, as the run state says it. */
+  status: PackageStatus;
+  branch: string | null;
+  /** Start to end (or to its last step while it waits green), when known. */
+  durationMs: number | null;
+  /** What it spent, for a person, where its agent reports it. */
+  spend: string | null;
+  changedFiles: number;
+  lastError: string | null;
+  /** The judge ranked it first and the pick is the person's: the judge's reason. */
+  ranked: string | null;
+  actions: Record<CandidateAction, ActionState>;
 }
 
 // ---------------------------------------------------------------------------------------

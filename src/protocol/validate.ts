@@ -6,12 +6,14 @@
  *
  * No `vscode`, no Node imports (ESLint), so it is tested in plain Node.
  */
-import { EXPORT_FORMATS, LOG_LEVELS, PACKAGE_ACTIONS, PROPOSAL_ACTIONS, PROTOCOL_VERSION, type LogLevel, type WebviewMessage } from './messages';
+import { CANDIDATE_ACTIONS, EXPORT_FORMATS, LOG_LEVELS, PACKAGE_ACTIONS, PROPOSAL_ACTIONS, PROTOCOL_VERSION, type LogLevel, type WebviewMessage } from './messages';
 
 export const MAX_PACKAGE_ID_LENGTH = 128;
 export const MAX_PATH_LENGTH = 1024;
 export const MAX_LOG_MESSAGE_LENGTH = 8192;
 export const MAX_WAVE = 10_000;
+/** The most candidates a package may have (best of n; `MAX_CANDIDATES` of the run model, restated: the protocol takes only types from src/core). */
+export const MAX_CANDIDATE = 8;
 
 /**
  * Control, format (bidi overrides, zero-width), surrogate and line/paragraph separator
@@ -73,6 +75,12 @@ const MESSAGE_FIELDS: { [M in WebviewMessage as M['type']]: { [K in Exclude<keyo
     requestId,
     packageId,
     action: check((v) => (PACKAGE_ACTIONS as readonly unknown[]).includes(v), PACKAGE_ACTIONS.join(' | ')),
+  },
+  candidateAction: {
+    requestId,
+    packageId,
+    candidate: check((v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_CANDIDATE, `an integer 1–${MAX_CANDIDATE}`),
+    action: check((v) => (CANDIDATE_ACTIONS as readonly unknown[]).includes(v), CANDIDATE_ACTIONS.join(' | ')),
   },
   exportDag: { requestId, format: check((v) => (EXPORT_FORMATS as readonly unknown[]).includes(v), EXPORT_FORMATS.join(' | ')) },
   runWave: {

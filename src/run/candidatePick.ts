@@ -3,7 +3,9 @@
  * the Waves view, or — from the palette — a package awaiting its pick, then its green candidates
  * side by side (agent, files changed, time, spend), each with Show Changes (its diff against its
  * base). The pick goes through the front door's `submitReview` as an approval does; when no
- * process drives the run, the run is resumed to carry it out.
+ * process drives the run, the run is resumed to carry it out. The DAG panel's details (Pick, Show
+ * Changes on a candidate) and the notification that a package awaits its pick (Pick…) come here
+ * too, with `{ uri, packageId, candidate? }`.
  */
 import * as vscode from 'vscode';
 import { awaitingPick } from '../core/run/candidates';
@@ -30,12 +32,14 @@ export interface PickDeps {
 /** The pick: true when it was sent on. */
 export async function pickCandidate(deps: PickDeps, arg: unknown): Promise<boolean> {
   await deps.registry.ready;
-  const row = arg && typeof arg === 'object' ? (arg as { candidate?: unknown; parent?: { entry?: PlanEntry; packageId?: unknown } }) : {};
+  // A candidate's row of the Waves view ({ candidate, parent }), or { uri, packageId, candidate? } (the DAG panel, a notification).
+  const row = arg && typeof arg === 'object' ? (arg as { candidate?: unknown; packageId?: unknown; parent?: { entry?: PlanEntry; packageId?: unknown } }) : {};
   const entry = row.parent?.entry ?? planOf(deps.registry, arg);
   const state = entry && deps.controller.stateFor(entry);
   const repo = entry && deps.controller.repoOf(entry);
   if (!entry || !state || !repo) return deps.tell('there is no run with candidates to pick from');
-  let packageId = typeof row.parent?.packageId === 'string' ? row.parent.packageId : undefined;
+  const named = row.parent ? row.parent.packageId : row.packageId;
+  let packageId = typeof named === 'string' ? named : undefined;
   if (!packageId) {
     const waiting = Object.values(state.packages).filter(awaitingPick).map((r) => ({ label: r.packageId, description: 'awaiting your pick' }));
     if (waiting.length === 0) return deps.tell(`no package of ${entry.label} awaits your pick`);
@@ -54,7 +58,6 @@ export async function pickCandidate(deps: PickDeps, arg: unknown): Promise<boole
 
 /** The green candidates of a package side by side, each with Show Changes; the one accepted. */
 function compare(repo: string, state: RunState, packageId: string): Promise<number | undefined> {
-  const records = state.packages[packageId]?.candidates ?? [];
   const diff = { iconPath: new vscode.ThemeIcon('diff'), tooltip: 'Show Changes' };
   const items = packageFacts(state, packageId)
     .candidates.filter((c) => c.status === 'verifying')
@@ -71,11 +74,7 @@ function compare(repo: string, state: RunState, packageId: string): Promise<numb
   quick.items = items;
   quick.ignoreFocusOut = true;
   return new Promise((resolve) => {
-    quick.onDidTriggerItemButton((e) => {
-      const record = records.find((r) => r.candidate === e.item.k);
-      // A candidate's record has what Show Changes reads of a package's: its base, head and tree.
-      if (record) void showChanges(repo, record as unknown as PackageRunRecord);
-    });
+    quick.onDidTriggerItemButton((e) => void showCandidateChanges(repo, state, packageId, e.item.k));
     quick.onDidAccept(() => {
       resolve(quick.selectedItems[0]?.k);
       quick.hide();
@@ -86,4 +85,11 @@ function compare(repo: string, state: RunState, packageId: string): Promise<numb
     });
     quick.show();
   });
+}
+
+/** Show Changes of candidate `k` of a package: its diff against its base; false when it has none to show. */
+export async function showCandidateChanges(repo: string, state: RunState, packageId: string, k: number): Promise<boolean> {
+  const record = state.packages[packageId]?.candidates?.find((r) => r.candidate === k);
+  // A candidate's record has what Show Changes reads of a package's: its base, head and tree.
+  return record ? showChanges(repo, record as unknown as PackageRunRecord) : false;
 }

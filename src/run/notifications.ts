@@ -1,7 +1,7 @@
 /**
  * The notifications that matter during a run, and nothing else: an agent waits for a
- * person, a package failed for good (its automatic retries used up), went out of its
- * scope, or conflicts with the integration branch, and the run finished (with its
+ * person, a package awaits the person's review or pick (best of n), failed for good (its
+ * automatic retries used up), went out of its scope, or conflicts with the integration branch, and the run finished (with its
  * speed-up). Each offers the one or two actions that help.
  */
 import * as vscode from 'vscode';
@@ -38,6 +38,20 @@ export class RunNotifications extends Disposable {
     return fn(message, ...actions);
   }
 
+  /** The packages told they await the pick, each once per wait: `<feature> <run> <package> <attempt>`. */
+  private readonly picksTold = new Set<string>();
+
+  /** Best of n, `pick: person`: the package waits for the person, as under the review gate; Pick… compares its green candidates. */
+  private async awaitingPick(session: RunSession, packageId: string, attempt: number, detail: string): Promise<void> {
+    const key = `${session.featureId} ${session.engine.store?.state?.runId ?? ''} ${packageId} ${attempt}`;
+    if (this.picksTold.has(key)) return;
+    this.picksTold.add(key);
+    const pick = 'Pick…';
+    const passed = detail.replace(/^awaiting your pick:?\s*/, '');
+    const choice = await this.show('warning', `Waves: ${packageId} awaits your pick${passed ? ` — ${passed}` : ''}. The one you pick is merged; its dependents wait until then.`, pick);
+    if (choice === pick) await vscode.commands.executeCommand('waves.pickCandidate', { uri: session.planUri, packageId });
+  }
+
   private async onEvent(session: RunSession, event: EngineEvent): Promise<void> {
     const pkgArg = { uri: session.planUri, packageId: '' };
     switch (event.type) {
@@ -64,6 +78,7 @@ export class RunNotifications extends Disposable {
           else if (choice === approve) await vscode.commands.executeCommand('waves.approvePackage', { ...pkgArg, packageId: event.packageId });
           return;
         }
+        if (event.status === 'running' && event.detail?.startsWith('awaiting your pick')) return this.awaitingPick(session, event.packageId, event.attempt, event.detail);
         if (event.status !== 'failed') return;
         // A failure the engine retries by itself is not worth a pop-up; the last one is.
         if (event.attempt <= this.retryBudget(session, event.packageId)) return;

@@ -13,8 +13,9 @@ import { customProfile } from '../core/agents/agentProfiles';
 import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { RunEngine, attemptPrompt, cleanUpWorktrees, readReport } from '../engine';
 import type { ActionContext, DagActions } from '../dag/actions';
+import type { PackageRunRecord } from '../core/run/runState';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import type { PackageAction } from '../protocol';
+import type { CandidateAction, PackageAction } from '../protocol';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { finishRun } from './finish';
@@ -319,6 +320,20 @@ export class RunCommands extends Disposable implements DagActions {
       approve: 'waves.approvePackage',
     };
     await vscode.commands.executeCommand(id[action], arg);
+  }
+
+  /** Best of n, from the DAG panel's details: a candidate's Pick (Pick Candidate's own front door and refusals) or its Show Changes. */
+  async candidate(action: CandidateAction, context: ActionContext, k: number): Promise<void> {
+    const { controller } = this.deps;
+    if (action === 'pick') {
+      const sent = await vscode.commands.executeCommand('waves.pickCandidate', { uri: context.plan.uri, packageId: context.packageId, candidate: k });
+      if (sent !== true) throw Object.assign(new Error(`candidate ${k} of ${context.packageId} was not picked`), { code: 'cannot-act' });
+      return;
+    }
+    const record = controller.stateFor(context.plan)?.packages[context.packageId]?.candidates?.find((c) => c.candidate === k);
+    const repo = controller.repoOf(context.plan);
+    // A candidate's record has what Show Changes reads of a package's: its base, head and tree.
+    if (record && repo) await showChanges(repo, record as unknown as PackageRunRecord);
   }
 
   /** Runs a wave of the DAG panel's plan. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createPackageRecord } from '../../src/core/run/runStateInit';
 import {
+  CANDIDATE_ACTIONS,
   LOG_LEVELS,
   PACKAGE_ACTIONS,
   PROPOSAL_ACTIONS,
@@ -16,6 +17,7 @@ import {
 } from '../../src/protocol';
 import { RequestError, createRequester, type TimerFunctions } from '../../src/protocol/requester';
 import {
+  MAX_CANDIDATE,
   MAX_LOG_MESSAGE_LENGTH,
   MAX_PACKAGE_ID_LENGTH,
   MAX_PATH_LENGTH,
@@ -35,6 +37,7 @@ const KEYS: Record<WebviewMessage['type'], string[]> = {
   openPackage: ['type', 'requestId', 'packageId'],
   packageDetails: ['type', 'requestId', 'packageId'],
   packageAction: ['type', 'requestId', 'packageId', 'action'],
+  candidateAction: ['type', 'requestId', 'packageId', 'candidate', 'action'],
   exportDag: ['type', 'requestId', 'format'],
   runWave: ['type', 'requestId', 'wave'],
   revealFile: ['type', 'requestId', 'path'],
@@ -65,6 +68,13 @@ const validMessageArb: fc.Arbitrary<WebviewMessage> = fc.oneof(
     requestId: requestIdArb,
     packageId: canonicalIdArb,
     action: fc.constantFrom(...PACKAGE_ACTIONS),
+  }),
+  fc.record({
+    type: fc.constant('candidateAction' as const),
+    requestId: requestIdArb,
+    packageId: canonicalIdArb,
+    candidate: fc.integer({ min: 1, max: MAX_CANDIDATE }),
+    action: fc.constantFrom(...CANDIDATE_ACTIONS),
   }),
   fc.record({ type: fc.constant('exportDag' as const), requestId: requestIdArb, format: fc.constantFrom('svg' as const, 'mermaid' as const) }),
   fc.record({
@@ -98,6 +108,8 @@ describe('validateWebviewMessage', () => {
       { type: 'revealFile', requestId: 6, path: 'docs/.vitepress/config.mts' },
       { type: 'proposalAction', requestId: 8, action: 'approve' },
       { type: 'proposalAction', requestId: 9, action: 'runPlan' },
+      { type: 'candidateAction', requestId: 10, packageId: 'wp-api', candidate: 2, action: 'pick' },
+      { type: 'candidateAction', requestId: 11, packageId: 'wp-api', candidate: 8, action: 'showChanges' },
     ];
     for (const message of messages) {
       const result = validateWebviewMessage(message);
@@ -119,6 +131,16 @@ describe('validateWebviewMessage', () => {
   it('accepts only the approval bar\'s actions on a proposed plan', () => {
     for (const action of ['merge', 'Approve', 'approve ', '', 1, null]) rejects({ type: 'proposalAction', requestId: 1, action }, /^proposalAction\.action: expected approve \| requestChanges \| discard \| runPlan$/);
     rejects({ type: 'proposalAction', requestId: 1, action: 'approve', comments: 'x' }, /unexpected key "comments"/);
+  });
+
+  it("accepts a best-of-n candidate's Pick and Show Changes only: a candidate 1–8, a known action, nothing else", () => {
+    const ok = { type: 'candidateAction', requestId: 4, packageId: 'wp-api', candidate: 3, action: 'pick' };
+    for (const candidate of [0, 9, -1, 2.5, '2', null, Number.NaN, Infinity, 2 ** 53])
+      assert.deepEqual(validateWebviewMessage({ ...ok, candidate }), { ok: false, error: 'candidateAction.candidate: expected an integer 1–8', requestId: 4 });
+    for (const action of ['merge', 'Pick', 'approve', '', 1, null]) rejects({ ...ok, action }, /^candidateAction\.action: expected pick \| showChanges$/);
+    rejects({ ...ok, why: 'mine' }, /^candidateAction: unexpected key "why"$/);
+    rejects({ type: 'candidateAction', requestId: 4, packageId: 'wp-api', action: 'pick' }, /^candidateAction\.candidate: missing$/);
+    rejects({ ...ok, packageId: 'wp\u202eapi' }, /^candidateAction\.packageId: /);
   });
 
   it('returns the requestId of a malformed request when it is well-formed', () => {
@@ -349,8 +371,10 @@ function isStillWellFormed(type: WebviewMessage['type'], key: string, value: unk
       return typeof value === 'string' && value.length <= MAX_LOG_MESSAGE_LENGTH;
     case 'protocolVersion':
       return value === PROTOCOL_VERSION;
+    case 'candidate':
+      return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_CANDIDATE;
     case 'action':
-      return ((type === 'proposalAction' ? PROPOSAL_ACTIONS : PACKAGE_ACTIONS) as readonly unknown[]).includes(value);
+      return ((type === 'proposalAction' ? PROPOSAL_ACTIONS : type === 'candidateAction' ? CANDIDATE_ACTIONS : PACKAGE_ACTIONS) as readonly unknown[]).includes(value);
     case 'format':
       return value === 'svg' || value === 'mermaid';
     default:

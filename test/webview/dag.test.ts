@@ -361,6 +361,61 @@ describe('DAG webview', () => {
     assert.equal(await page.locator('.details .warning', { hasText: 'Its walls refused a connection to registry.npmjs.org:443 (allow a host with waves.sandbox.allowHosts or --allow-host).' }).count(), 1);
   });
 
+  it("best of n: a package awaiting its pick lists its candidates; Pick and Show Changes on each green one post candidateAction, from the keyboard too", async () => {
+    const plan = planMessage(demoPlan, 1);
+    // wp-api's set: its live status says it awaits the pick (its status is still running).
+    plan.nodes = plan.nodes.map((n) => (n.id === 'wp-api' ? { ...n, status: 'running', attempts: 1, startedAt: '2026-11-23T01:00:00Z', candidates: ['failed', 'green', 'green'], awaitingPick: true } : n));
+    await post(plan);
+    await node('wp-api').locator('.pkg-status-text', { hasText: 'awaiting your pick' }).waitFor();
+    await node('wp-api').click();
+    const asked = await waitForPosted((m) => m.type === 'packageDetails', 'packageDetails');
+    const pickable = { pick: { enabled: true }, showChanges: { enabled: true } };
+    const notGreen = 'candidate 1 of wp-api is failed, not audited and verified green: only a green candidate can be picked';
+    const candidate = (k: number, state: 'failed' | 'green', extra: object = {}) => ({
+      candidate: k, agent: k === 2 ? 'codex' : 'claude-code', state, status: state === 'green' ? ('verifying' as const) : ('failed' as const),
+      branch: `waves/demo/wp-api${k === 1 ? '' : `.c${k}`}`, durationMs: 60_000 * k + 5_000, spend: k === 3 ? '1,100 tokens (1,000 in, 100 out, 0 cached) · $0.25' : null,
+      changedFiles: state === 'green' ? k - 1 : 0, lastError: state === 'failed' ? 'verification failed: unit' : null, ranked: null,
+      actions: state === 'green' ? pickable : { pick: { enabled: false, reason: notGreen }, showChanges: { enabled: true } },
+      ...extra,
+    });
+    const run = {
+      runId: 'r1', status: 'running' as const, attempts: 1, startedAt: '2026-11-23T01:00:00Z', endedAt: null, exitCode: null, signal: null,
+      logFile: null, worktree: null, branch: null, verification: [], scopeViolations: [], blockedBy: [], lastError: null, resetAt: null,
+      spend: null, question: null, refused: [], awaitingPick: true, chosenWhy: null,
+      candidates: [candidate(1, 'failed'), candidate(2, 'green'), candidate(3, 'green', { ranked: 'handles the empty list' })],
+    };
+    await reply(asked.requestId, details('wp-api', { run }));
+    const list = page.locator('.details ul.candidates');
+    await list.waitFor();
+    const rows = await list.locator('li.candidate').allTextContents();
+    assert.equal(rows.length, 3);
+    assert.match(rows[0]!, /Candidate 1 · claude-code · failed · 1m 5s/);
+    assert.match(rows[0]!, /verification failed: unit/);
+    assert.match(rows[1]!, /Candidate 2 · codex · green · 2m 5s · 1 file changed/);
+    assert.match(rows[2]!, /Candidate 3 · claude-code · green · 3m 5s · 2 files changed · 1,100 tokens .* · \$0\.25/);
+    assert.match(rows[2]!, /The judge ranks it first: handles the empty list/);
+    assert.match((await page.locator('.details').textContent()) ?? '', /It awaits your pick/);
+    // Only the green ones are offered: two Picks, two Show Changes, none on candidate 1.
+    assert.equal(await page.locator('.details [data-candidate-action="pick"]').count(), 2);
+    assert.equal(await page.locator('li[data-candidate="1"] button').count(), 0);
+    await shot('webview-dag-candidates.png');
+
+    await page.locator('li[data-candidate="3"] [data-candidate-action="pick"]').click();
+    const picked = await waitForPosted((m) => m.type === 'candidateAction', 'candidateAction');
+    assert.deepEqual({ ...picked, requestId: 0 }, { type: 'candidateAction', requestId: 0, packageId: 'wp-api', candidate: 3, action: 'pick' });
+    // The host's refusal is said where the person looks.
+    await replyError(picked.requestId, 'wp-api is not awaiting your pick: its candidates are still at work', 'cannot-act');
+    await page.locator('.details [role="alert"]').waitFor();
+    assert.match((await page.locator('.details [role="alert"]').textContent()) ?? '', /Pick candidate 3: wp-api is not awaiting your pick/);
+
+    // From the keyboard: Show Changes of candidate 2 focused and Enter.
+    await page.locator('li[data-candidate="2"] [data-candidate-action="showChanges"]').focus();
+    await page.keyboard.press('Enter');
+    const shown = await waitForPosted((m) => m.type === 'candidateAction' && m.action === 'showChanges', 'Show Changes of a candidate');
+    assert.deepEqual({ ...shown, requestId: 0 }, { type: 'candidateAction', requestId: 0, packageId: 'wp-api', candidate: 2, action: 'showChanges' });
+    assert.deepEqual(violations, []);
+  });
+
   it('applies status deltas to the one node and the wave header, ticks elapsed time, and asks for the plan again on a gap', async () => {
     await post(planMessage(demoPlan, 1));
     const api = node('wp-api').locator('.pkg-status-text');

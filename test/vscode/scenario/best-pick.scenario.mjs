@@ -1,13 +1,15 @@
 // Best of n, pick: person, from the keyboard, on the installed .vsix: Run Plan; wp-api's three
-// candidates run to their end and wp-api awaits the pick (wp-docs waits); Waves: Pick Candidate
-// from the palette lists the green candidates side by side (agent, files changed, time); arrow
-// keys and Enter pick candidate 3; it is merged and wp-docs runs after it. The screenshot of the
-// list is README's picture of the pick.
+// candidates run to their end and wp-api awaits the pick (wp-docs waits); the DAG panel's details
+// of wp-api list its candidates, Pick and Show Changes on each green one (README's picture of the
+// DAG details); the notification that wp-api awaits the pick has Pick…, which lists the green
+// candidates side by side (agent, files changed, time) — the list Waves: Pick Candidate shows
+// from the palette, README's picture of the pick; arrow keys and Enter pick candidate 3; it is
+// merged and wp-docs runs after it.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pickQuickItem, runCommand, runStateOf, waitForStatus, waitForWorkbench, waitUntil } from './helpers.mjs';
+import { notificationTexts, pickQuickItem, runCommand, runStateOf, waitForStatus, waitForWorkbench, waitUntil, webviewFrame } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEATURE = 'pick-demo';
@@ -25,7 +27,7 @@ const awaiting = (s) => {
 
 export const tests = [
   {
-    name: 'Run Plan: the three candidates run to their end; Pick Candidate from the palette, the list side by side, candidate 3 by the keyboard; merged, wp-docs after it',
+    name: "Run Plan: the three candidates run to their end; the DAG details list them; the notification's Pick…, the list side by side, candidate 3 by the keyboard; merged, wp-docs after it",
     timeoutMs: 120_000,
     run: async ({ page, workspace: ws, screenshot }) => {
       await waitForWorkbench(page);
@@ -34,7 +36,22 @@ export const tests = [
       const waiting = await waitUntil(() => awaiting(runStateOf(ws, FEATURE)), 'wp-api awaiting the pick', { timeoutMs: 60_000 });
       assert.deepEqual(waiting.packages['wp-api'].candidates.map((c) => c.status), ['failed', 'verifying', 'verifying']);
       assert.equal(waiting.packages['wp-docs'].attempts, 0, 'its dependent waits for the pick');
-      await runCommand(page, 'waves.pickCandidate', 'Waves: Pick Candidate', { opensQuickInput: true });
+      // The DAG panel's details of wp-api: its candidates, Pick and Show Changes on each green one.
+      await runCommand(page, 'waves.showDag', 'Waves: Show DAG');
+      const frame = webviewFrame(page);
+      await frame.locator('.react-flow__node[data-id="wp-api"]').click({ timeout: 20_000 });
+      const candidates = frame.locator('.details ul.candidates li.candidate');
+      await waitUntil(async () => (await candidates.count()) === 3, 'the three candidates in the details', { timeoutMs: 20_000 });
+      const lines = await candidates.allTextContents();
+      assert.match(lines[0], /^Candidate 1 · custom · failed/, lines.join(' | '));
+      assert.ok(/^Candidate 2 · custom · green/.test(lines[1]) && /^Candidate 3 · custom · green/.test(lines[2]), lines.join(' | '));
+      assert.equal(await frame.locator('.details [data-candidate-action="pick"]:enabled').count(), 2);
+      await screenshot('dag-candidates');
+      // The notification that wp-api awaits the pick (a warning's toast hides after a while: the notification center keeps it).
+      await runCommand(page, 'notifications.showList', 'Notifications: Show Notifications');
+      await waitUntil(async () => (await notificationTexts(page)).some((t) => t.includes('wp-api awaits your pick')), 'the notification that wp-api awaits its pick', { timeoutMs: 30_000 });
+      // Its Pick…: the green candidates side by side (the list Waves: Pick Candidate shows from the palette).
+      await page.locator('.notifications-list-container .monaco-list-row', { hasText: 'wp-api awaits your pick' }).locator('.monaco-button', { hasText: 'Pick…' }).click();
       const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
       await waitUntil(async () => (await rows.count()) === 2, 'the two green candidates listed');
       const texts = await rows.allTextContents();

@@ -1,7 +1,9 @@
 /**
  * Best of n in the editor: Run Plan with `waves.candidates` set runs each package as a set of
  * candidates side by side; the Waves view shows them under their package — each one's agent and
- * how it went, the one that went on said so — and the package merged the green one.
+ * how it went, the one that went on said so — and the package merged the green one. With
+ * `pick: person`: the notification that a package awaits its pick, and the pick from the DAG
+ * panel's details (its message path, validated, through Pick Candidate's front door).
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -11,6 +13,7 @@ import type { WavesApi } from '../../../src/extension';
 import type { RunState } from '../../../src/core/run/runState';
 import { awaitingPick } from '../../../src/core/run/candidates';
 import { integrationBranch, runStateFile } from '../../../src/core/run/runPaths';
+import type { HostMessage, PackageDetails } from '../../../src/protocol';
 import { committedPlanRepo, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi } from '../helpers';
 import { execFileSync } from 'node:child_process';
 
@@ -24,8 +27,9 @@ function twoCandidatesPlan(repo: string): string {
     '  - package_id: a',
     '    title: Two tries',
     '    description: |',
-    // Candidate 1 (the package's own tree) writes outside its scope; candidate 2 does the work.
+    // Candidate 1 (the package's own tree) writes outside its scope; candidate 2 does the work, after 1 has ended (as a rule).
     '      test-agent: if-tree a write elsewhere/x.txt',
+    '      test-agent: if-tree a.c2 sleep 2000',
     '      test-agent: if-tree a.c2 write a/x.txt from candidate 2',
     '    scope:',
     '      write_allow: ["a/**"]',
@@ -34,11 +38,11 @@ function twoCandidatesPlan(repo: string): string {
   return committedPlanRepo(repo, { 'README.md': '# best\n', 'work-packages.yaml': text });
 }
 
-function personPickPlan(repo: string): string {
+function personPickPlan(repo: string, feature = 'pick-editor'): string {
   const text = [
     'schema_version: 1',
     'feature:',
-    '  id: pick-editor',
+    `  id: ${feature}`,
     '  title: The person picks',
     'packages:',
     '  - package_id: a',
@@ -67,6 +71,20 @@ describe('Best of n in the editor', function () {
     const session = await api.run.controller.start(entry, { what: 'the plan' });
     assert.ok(session, 'the run started');
     return session;
+  };
+  /** Until package a of the run of `feature` in `repo` awaits the pick (its state file says so). */
+  const untilAwaitingPick = (repo: string, feature: string) =>
+    waitFor(() => {
+      const file = runStateFile(repo, feature);
+      return fs.existsSync(file) && awaitingPick((JSON.parse(fs.readFileSync(file, 'utf8')) as RunState).packages.a!);
+    }, 'a to await the pick', { timeoutMs: 60_000 });
+  /** The run ended well with candidate 2 picked, its work merged. */
+  const pickedSecond = async (session: Awaited<ReturnType<typeof start>>, repo: string, feature: string) => {
+    const outcome = await session.outcome;
+    assert.ok(outcome);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.deepEqual(outcome.state.packages.a!.chosen, { candidate: 2, why: 'your pick' });
+    assert.equal(execFileSync('git', ['show', `${integrationBranch(feature)}:a/x.txt`], { cwd: repo, encoding: 'utf8' }), 'from candidate 2');
   };
   /** The rows under the plan's one package in the Waves view: its candidates. */
   const candidateNodes = (plan: string) => {
@@ -102,10 +120,10 @@ describe('Best of n in the editor', function () {
       assert.ok(outcome);
       assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
       const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'best-editor'), 'utf8')) as RunState;
-      assert.deepEqual(state.packages.a!.candidates!.map((c) => [c.candidate, c.status]), [
-        [1, 'scope-violation'],
-        [2, 'succeeded'],
-      ]);
+      const [c1, c2] = state.packages.a!.candidates!;
+      assert.equal(c2!.status, 'succeeded');
+      // Out of its scope, 1 is never chosen: a violation when it ended first, else stopped once 2 went on (a loaded machine).
+      assert.ok(c1!.status === 'scope-violation' || c1!.status === 'cancelled', c1!.status);
       const merged = execFileSync('git', ['show', `${integrationBranch('best-editor')}:a/x.txt`], { cwd: repo, encoding: 'utf8' });
       assert.equal(merged, 'from candidate 2');
 
@@ -137,20 +155,72 @@ describe('Best of n in the editor', function () {
     controller.questions = { ...saved, confirmRun: async () => true };
     try {
       const session = await start(plan);
-      const state = () => (fs.existsSync(runStateFile(repo, 'pick-editor')) ? (JSON.parse(fs.readFileSync(runStateFile(repo, 'pick-editor'), 'utf8')) as RunState) : null);
-      await waitFor(() => {
-        const s = state();
-        return s && awaitingPick(s.packages.a!);
-      }, 'a to await the pick', { timeoutMs: 60_000 });
+      await untilAwaitingPick(repo, 'pick-editor');
       const tree = api.views.tree;
       const second = await waitFor(() => candidateNodes(plan).find((n) => tree.getTreeItem(n).contextValue === 'waves.candidate.green' && tree.getTreeItem(n).label === 'Candidate 2'), 'candidate 2 offered for the pick', { timeoutMs: 30_000 });
       assert.equal(await vscode.commands.executeCommand('waves.pickCandidate', second), true);
-      const outcome = await session.outcome;
-      assert.ok(outcome);
-      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
-      assert.deepEqual(outcome.state.packages.a!.chosen, { candidate: 2, why: 'your pick' });
-      const merged = execFileSync('git', ['show', `${integrationBranch('pick-editor')}:a/x.txt`], { cwd: repo, encoding: 'utf8' });
-      assert.equal(merged, 'from candidate 2');
+      await pickedSecond(session, repo, 'pick-editor');
+    } finally {
+      controller.questions = saved;
+    }
+  });
+
+  it("pick: person — the notification says a awaits its pick (once); the DAG panel's details list its candidates, refuse what cannot be picked, and Pick there merges that one", async () => {
+    const folder = path.join(scratch.root.fsPath, 'pick-dag');
+    fs.mkdirSync(folder, { recursive: true });
+    const plan = personPickPlan(path.join(folder, 'repo'), 'pick-dag');
+    const repo = path.dirname(plan);
+    const controller = api.run.controller;
+    const saved = controller.questions;
+    controller.questions = { ...saved, confirmRun: async () => true };
+    const notices = () => api.run.notifications.shown.filter((m) => m.startsWith('Waves: a awaits your pick'));
+    const before = notices().length;
+    try {
+      const session = await start(plan);
+      await untilAwaitingPick(repo, 'pick-dag');
+      // The notification, with what passed; its Pick… opens the compare list for a.
+      const told = await waitFor(() => (notices().length > before ? notices() : null), 'the notification that a awaits its pick', { timeoutMs: 30_000 });
+      assert.match(told.at(-1)!, /^Waves: a awaits your pick — candidates 1 \(custom\), 2 \(custom\) passed audit and verification\./);
+
+      // The DAG panel of the plan: its details of a, through the webview's message path.
+      const panel = api.dag.show(vscode.Uri.file(plan))!;
+      const seen: HostMessage[] = [];
+      const sub = panel.onDidPost((m) => seen.push(m));
+      let id = 9500;
+      const ask = async (message: Record<string, unknown>) => {
+        const requestId = ++id;
+        await panel.handleMessage({ ...message, requestId });
+        return waitFor(() => seen.find((m): m is Extract<HostMessage, { type: 'reply' }> => m.type === 'reply' && m.inReplyTo === requestId), `reply ${requestId}`);
+      };
+      try {
+        const shown = await ask({ type: 'packageDetails', packageId: 'a' });
+        assert.ok(shown.ok, JSON.stringify(shown));
+        const run = (shown.result as PackageDetails).run!;
+        assert.equal(run.awaitingPick, true);
+        assert.deepEqual(run.candidates!.map((c) => [c.candidate, c.agent, c.state, c.actions.pick.enabled]), [
+          [1, 'custom', 'green', true],
+          [2, 'custom', 'green', true],
+        ]);
+        // Refused, never thrown: a malformed candidate, one the set does not have, a package the plan does not have.
+        const malformed = await ask({ type: 'candidateAction', packageId: 'a', candidate: 9, action: 'pick' });
+        assert.ok(!malformed.ok && malformed.error.code === 'invalid-message', JSON.stringify(malformed));
+        const none = await ask({ type: 'candidateAction', packageId: 'a', candidate: 3, action: 'pick' });
+        assert.ok(!none.ok && none.error.code === 'unknown-candidate' && none.error.message === 'a has no candidate 3', JSON.stringify(none));
+        const ghost = await ask({ type: 'candidateAction', packageId: 'ghost', candidate: 1, action: 'pick' });
+        assert.ok(!ghost.ok && ghost.error.code === 'unknown-package', JSON.stringify(ghost));
+
+        // Pick candidate 2 from the panel: it goes on through Pick Candidate's front door; merged.
+        const picked = await ask({ type: 'candidateAction', packageId: 'a', candidate: 2, action: 'pick' });
+        assert.ok(picked.ok, JSON.stringify(picked));
+        await pickedSecond(session, repo, 'pick-dag');
+        // Once one went on, another pick is refused with the front door's words.
+        const late = await ask({ type: 'candidateAction', packageId: 'a', candidate: 1, action: 'pick' });
+        assert.ok(!late.ok && late.error.code === 'cannot-act' && /candidate 2 of a went on already/.test(late.error.message), JSON.stringify(late));
+        assert.equal(notices().length, before + 1, 'told once for the wait');
+      } finally {
+        sub.dispose();
+        panel.dispose();
+      }
     } finally {
       controller.questions = saved;
     }
