@@ -154,7 +154,7 @@ describe('the executor seam', () => {
     assert.equal(exit?.cancelled, true, 'the runner stopped the agent and its exit came through the executor');
   });
 
-  test('a resume adopts a live runner through the executor: its exit record, then its liveness, then a watch', { timeout: 60_000 }, async () => {
+  test('a resume adopts a live runner through the executor: its liveness, then its exit record, then a watch', { timeout: 60_000 }, async () => {
     const { repo, planFile } = repoWithPlan('seam-adopt', [{ id: 'b', agent: ['ask waiting for approval', 'write b/x.txt'] }]);
     const resume = path.join(tempDir(), 'resume');
     const env = { WAVES_TEST_AGENT_RESUME: resume };
@@ -175,14 +175,14 @@ describe('the executor seam', () => {
     assert.equal(outcome.state.packages.b!.attempts, 1);
     assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'b' && /adopted/.test(e.detail ?? '')));
 
-    // Reconcile: the exit record (none yet), the runner alive, then the watch; no new tree, no new start.
+    // Reconcile: the runner alive, then the exit record (none yet: a runner ending between the two reads has written it), then the watch; no new tree, no new start.
     const b = calls.filter((c) => c.packageId === 'b');
     assert.deepEqual(
       b.slice(0, 3).map((c) => c.method),
-      ['readExit', 'liveness', 'watch'],
+      ['liveness', 'readExit', 'watch'],
     );
-    assert.equal(b[0]!.result, null);
-    assert.equal((b[1]!.result as { alive: boolean }).alive, true);
+    assert.equal((b[0]!.result as { alive: boolean }).alive, true);
+    assert.equal(b[1]!.result, null);
     assert.ok(!b.some((c) => c.method === 'prepareTree' || c.method === 'start' || c.method === 'writeAttempt'));
     assert.deepEqual(orderOf(calls, 'b'), ['watch', 'inspectTree', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree', 'readResult']);
   });
