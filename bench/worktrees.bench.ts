@@ -1,9 +1,10 @@
 /**
  * A large repository's worktrees at a run's start: a generated repository of 20,000 small files in
  * 400 folders (made once per bench run, committed and packed), and the time to make 1 tree and 40
- * trees at once through the engine's own `createWorktree`, as a run's start asks for them (each
- * tree's `git worktree add` in the repository's turn, one after another). The trees and their
- * branches are removed (and the disk synced) between measurements. The goal: 40 trees ≤ 3× one.
+ * trees at once through the engine's own `createWorktree`, as a run's start asks for them (its
+ * checkouts one per core at once: checkoutTurns.ts), and 40 with no limit, each tree's time to
+ * ready. The trees and their branches are removed (and the disk synced) between measurements. The
+ * goal: 40 trees ≤ 3× one.
  *
  * Run: npm run bench worktrees [-- --rounds=3 --dir=/some/folder] (default: the OS temp folder;
  * the filesystem matters: file creation is most of a checkout).
@@ -13,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createWorktree } from '../src/engine/git/worktrees';
+import { setCheckoutsAtOnce } from '../src/engine/git/checkoutTurns';
 import { gitHelperPid } from '../src/engine/git/gitProcess';
 import { isolateGit } from '../test/engine/engineFixtures';
 
@@ -57,18 +59,18 @@ function gitCpu(): number | null {
 }
 
 let serial = 0;
-/** Makes `count` trees at once through createWorktree: the wall time (ms) and git's CPU time (s). The trees and branches are removed after. */
-async function makeTrees(count: number): Promise<{ ms: number; cpu: number | null }> {
+/** Makes `count` trees at once through createWorktree: the wall time (ms), each tree's time to ready (ms, sorted) and git's CPU time (s). The trees and branches are removed after. */
+async function makeTrees(count: number): Promise<{ ms: number; ready: number[]; cpu: number | null }> {
   const names = Array.from({ length: count }, () => `t${serial++}`);
   const tree = (n: string) => path.join(top, 'trees', n);
   execFileSync('sync');
   const cpu0 = gitCpu();
   const t0 = performance.now();
   try {
-    await Promise.all(names.map((n) => createWorktree({ repo, path: tree(n), branch: `waves/bench/${n}`, base: 'main', reason: 'waves bench' })));
+    const ready = await Promise.all(names.map((n) => createWorktree({ repo, path: tree(n), branch: `waves/bench/${n}`, base: 'main', reason: 'waves bench' }).then(() => performance.now() - t0)));
     const ms = performance.now() - t0;
     const cpu1 = gitCpu();
-    return { ms, cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
+    return { ms, ready: ready.sort((a, b) => a - b), cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
   } finally {
     // The bench's own repository: its trees' folders and private folders simply deleted.
     fs.rmSync(path.join(top, 'trees'), { recursive: true, force: true });
@@ -92,13 +94,29 @@ async function main(): Promise<void> {
   const cpuOne: number[] = [];
   const cpuMany: number[] = [];
   const loads: number[] = [];
+  // Each tree's time to ready, 40 asked at once: in turns of one per core (as the engine makes them), and all at once.
+  const firstTurns: number[] = [];
+  const midTurns: number[] = [];
+  const firstAll: number[] = [];
+  const midAll: number[] = [];
+  const lastAll: number[] = [];
+  const limit = setCheckoutsAtOnce(Infinity);
+  setCheckoutsAtOnce(limit);
   for (let r = 0; r < ROUNDS; r++) {
     const a = await makeTrees(1);
     one.push(a.ms);
     if (a.cpu !== null) cpuOne.push(a.cpu);
     const b = await makeTrees(MANY);
     many.push(b.ms);
+    firstTurns.push(b.ready[0]!);
+    midTurns.push(p50(b.ready));
     if (b.cpu !== null) cpuMany.push(b.cpu);
+    setCheckoutsAtOnce(Infinity);
+    const c = await makeTrees(MANY);
+    setCheckoutsAtOnce(limit);
+    firstAll.push(c.ready[0]!);
+    midAll.push(p50(c.ready));
+    lastAll.push(c.ms);
     loads.push(os.loadavg()[0]!);
   }
   const cores = os.availableParallelism?.() ?? os.cpus().length;
@@ -112,6 +130,13 @@ A repository of ${FOLDERS * PER_FOLDER} files in ${FOLDERS} folders (made and pa
 | 1 tree | ${Math.round(p50(one))} ms (${range(one)}) | ${cpu(cpuOne)} |
 | ${MANY} trees at once | ${Math.round(p50(many))} ms (${range(many)}) | ${cpu(cpuMany)} |
 | ${MANY} trees ÷ 1 tree (goal ≤ 3×) | ${(p50(many) / p50(one)).toFixed(1)}× | |
+
+Each tree's time to ready, ${MANY} asked at once, p50 of the rounds (range):
+
+| checkouts at once | first tree | median tree | last tree |
+|---|---:|---:|---:|
+| ${limit} (one per core, the engine's) | ${Math.round(p50(firstTurns))} ms (${range(firstTurns)}) | ${Math.round(p50(midTurns))} ms (${range(midTurns)}) | ${Math.round(p50(many))} ms (${range(many)}) |
+| all ${MANY} | ${Math.round(p50(firstAll))} ms (${range(firstAll)}) | ${Math.round(p50(midAll))} ms (${range(midAll)}) | ${Math.round(p50(lastAll))} ms (${range(lastAll)}) |
 `);
   fs.rmSync(top, { recursive: true, force: true });
 }

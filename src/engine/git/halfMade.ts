@@ -50,11 +50,7 @@ export async function finishHalfMade(tree: string, waitMs = HALF_MADE_WAIT_MS): 
   // The lock of a git that no longer runs, and what a finishing stopped in its turn left.
   const finishing = path.join(privateDir, FINISHING_INDEX);
   for (const f of [lock, finishing, `${finishing}.lock`]) fs.rmSync(f, { force: true });
-  // Through an index of its own that becomes the tree's only once every file is written: a
-  // finishing stopped in the middle leaves the tree without an index, half made as before.
-  const env = { GIT_INDEX_FILE: finishing };
-  await git(tree, ['read-tree', 'HEAD'], [0], env);
-  await git(tree, ['checkout-index', '--all', '--force'], [0], env);
+  const env = await writeCommitFiles(tree, finishing);
   const left = parseStatusZ((await git(tree, ['status', '--porcelain=v1', '-z', '--untracked-files=all'], [0], env)).stdout);
   if (left.length > 0) {
     // Still half made (no index): refused the same way until the files are moved away.
@@ -64,6 +60,31 @@ export async function finishHalfMade(tree: string, waitMs = HALF_MADE_WAIT_MS): 
   }
   fs.renameSync(finishing, index);
   return true;
+}
+
+/**
+ * Writes every file of the tree's commit through an index of its own (`finishing`, with the files'
+ * stat data) that becomes the tree's only once every file is written: stopped in the middle, the
+ * tree has no index, half made as before. Returns the environment naming that index.
+ */
+async function writeCommitFiles(tree: string, finishing: string): Promise<{ GIT_INDEX_FILE: string }> {
+  const env = { GIT_INDEX_FILE: finishing };
+  await git(tree, ['read-tree', 'HEAD'], [0], env);
+  await git(tree, ['checkout-index', '--all', '--force', '-u'], [0], env);
+  return env;
+}
+
+/**
+ * The files of a tree `worktree add --no-checkout` registered (its list entry made in the
+ * repository's turn, its files side by side with other trees'): written as a half-made tree's are
+ * finished, then its index put in place. Stopped in the middle, the tree is half made
+ * (`finishHalfMade` finishes it on its next use).
+ */
+export async function checkOutNewTree(tree: string): Promise<void> {
+  const privateDir = repoDirs(tree)?.gitDir ?? (await gitOut(tree, ['rev-parse', '--absolute-git-dir']));
+  const finishing = path.join(privateDir, FINISHING_INDEX);
+  await writeCommitFiles(tree, finishing);
+  fs.renameSync(finishing, path.join(privateDir, 'index'));
 }
 
 /**

@@ -11,7 +11,8 @@ import { headOnDisk } from './gitOnDisk.js';
 import { branchExists, git, GitError, gitOut, headCommit, isAncestor, revParse } from './gitRun.js';
 import { commitAll } from './commits.js';
 import { madeAheadAt, markTaken } from './treeMarks.js';
-import { dropUnmadeTree, finishHalfMade } from './halfMade.js';
+import { checkOutNewTree, dropUnmadeTree, finishHalfMade } from './halfMade.js';
+import { inCheckoutTurn } from './checkoutTurns.js';
 import { realPathOr as real } from './staleLocks.js';
 import { fastForwardMarked, mergeTreeCheck, undoMarkedLanding, undoStoppedLanding, writeMergeCommit } from './landing.js';
 import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/git/gitParse.js';
@@ -79,8 +80,10 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   }
   if (req.onlyNew && (atPath || branchThere)) throw new Error(`${branch} exists already: not a new tree`);
   let how: WorktreeResult['how'];
-  // A new worktree is locked as it is added (`--lock --reason`): never a moment unlocked.
-  const addLocked = ['worktree', 'add', '--quiet', '--lock', '--reason', reason];
+  // A new worktree is locked as it is added (`--lock --reason`): never a moment unlocked. Its list
+  // entry is made in the repository's turn (gitRun.ts: fast, no file written), its files then side
+  // by side with other trees', a few at once (checkoutTurns.ts).
+  const addLocked = ['worktree', 'add', '--quiet', '--no-checkout', '--lock', '--reason', reason];
   if (atPath) {
     how = 'reused';
     if (atPath.prunable !== null) throw new Error(`the worktree ${req.path} is missing on disk (git says: ${atPath.prunable}); run git worktree prune`);
@@ -89,9 +92,11 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   } else if (branchThere) {
     how = 'checked-out';
     await git(repo, [...addLocked, req.path, branch]);
+    await filesOfNewTree(repo, req.path, req.onlyNew === true);
   } else {
     how = 'created';
     await git(repo, [...addLocked, '-b', branch, req.path, baseSha]);
+    await filesOfNewTree(repo, req.path, req.onlyNew === true);
   }
   // The new tree's neutralisers are read for its later calls meanwhile. Its HEAD: from its files
   // when they say plainly "on the branch, at this commit" (a tree `worktree add` just made), else
@@ -114,6 +119,20 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   }
   if (how === 'reused') await lockWorktree(repo, req.path, reason);
   return { path: req.path, branch, baseSha, head, how, mergedBase };
+}
+
+/**
+ * The files of a tree just registered, in the repository's checkout turns (`ahead`: a tree made
+ * ahead, after every package starting now). Files git cannot write (an entry it refuses): the tree
+ * is taken out of the list again, as `worktree add` does itself, and this throws.
+ */
+async function filesOfNewTree(repo: string, tree: string, ahead: boolean): Promise<void> {
+  try {
+    await inCheckoutTurn(repo, ahead, () => checkOutNewTree(tree));
+  } catch (err) {
+    await git(repo, ['worktree', 'remove', '--force', '--force', tree], [0, 128]).catch(() => undefined);
+    throw err;
+  }
 }
 
 /**

@@ -99,6 +99,21 @@ describe('a worktree left half made', () => {
     assert.equal(await finishHalfMade(tree), false);
   });
 
+  it('a tree stopped after its turn (its entry made, no file written yet) is finished as one half made; new trees are whole, their index with the files\' stat data', async () => {
+    const tree = path.join(`${repo}.worktrees`, 'feat', 'p0');
+    git(repo, 'worktree', 'add', '--quiet', '--no-checkout', '--lock', '--reason', 'waves run', '-b', 'waves/feat/p0', tree, base);
+    assert.equal(filesIn(tree), 0);
+    await reusedWhole(tree, 'waves/feat/p0');
+    // Made at once (two side by side): whole, clean, and git finds nothing to refresh.
+    const [a, b] = await Promise.all(['n1', 'n2'].map((n) => createWorktree({ repo, path: path.join(`${repo}.worktrees`, 'feat', n), branch: `waves/feat/${n}`, base, reason: 'waves run' })));
+    for (const r of [a!, b!]) {
+      assert.deepEqual([r.how, r.head], ['created', base]);
+      assert.equal(filesIn(r.path), all);
+      assert.equal(status(r.path), '');
+      assert.equal(git(r.path, 'diff-files', '--name-only'), '', 'the index has the files\' stat data');
+    }
+  });
+
   it('waits for a git still writing the tree (its engine gone, the git not), then takes it whole', async () => {
     const tree = path.join(`${repo}.worktrees`, 'feat', 'p2');
     await stopAddMidway(repo, tree, ['-b', 'waves/feat/p2', tree, base], true);
