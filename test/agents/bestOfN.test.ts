@@ -97,6 +97,7 @@ describe('best of n with the real CLIs: a Claude Code and a Codex candidate of o
     assert.match(prompt, /## Candidate 1 \(claude-code\)[\s\S]*alpha, the first way[\s\S]*## Candidate 2 \(claude-code\)[\s\S]*alpha, the second way/);
     assert.deepEqual(fs.readdirSync(path.join(judgeDir(), 'judge')), ['ranking.json']);
     assert.ok(server().requests.some((q) => q.main && q.script === 'judge'), 'the judge never asked the model');
-    assert.deepEqual(server().pending(), { first: 0, second: 0, judge: 0 });
+    const pending = server().pending();
+    assert.deepEqual([pending.first, pending.second, pending.judge], [0, 0, 0]);
   });
 });
