@@ -64,7 +64,7 @@ function compare(repo: string, state: RunState, packageId: string): Promise<numb
     .map((c) => ({
       label: `Candidate ${c.candidate}`,
       description: [c.agent, `${c.changedFiles} file${c.changedFiles === 1 ? '' : 's'} changed`, c.durationMs === null ? '' : formatElapsed(c.durationMs), c.spend ? formatSpend(c.spend) : ''].filter(Boolean).join(' · '),
-      detail: `branch ${c.branch ?? '—'}: audited, verified`,
+      detail: `branch ${c.branch ?? '—'}: audited, verified${c.ranked ? ` · the judge's first: ${c.ranked}` : ''}`,
       buttons: [diff],
       k: c.candidate,
     }));
