@@ -48,6 +48,8 @@ export const tests = [
       assert.equal(await frame.locator('.details [data-candidate-action="pick"]:enabled').count(), 2);
       await screenshot('dag-candidates');
       // The notification that wp-api awaits the pick (a warning's toast hides after a while: the notification center keeps it).
+      // Its toast is let arrive first: a palette open as it comes loses its keys to it.
+      await waitUntil(async () => (await page.locator('.notification-toast', { hasText: 'wp-api awaits your pick' }).count()) > 0, 'the toast', { timeoutMs: 10_000 }).catch(() => undefined);
       await runCommand(page, 'notifications.showList', 'Notifications: Show Notifications');
       await waitUntil(async () => (await notificationTexts(page)).some((t) => t.includes('wp-api awaits your pick')), 'the notification that wp-api awaits its pick', { timeoutMs: 30_000 });
       // Its Pick…: the green candidates side by side (the list Waves: Pick Candidate shows from the palette).
