@@ -2,7 +2,7 @@
  * A large repository's worktrees at a run's start: a generated repository of 20,000 small files in
  * 400 folders (made once per bench run, committed and packed), and the time to make 1 tree and 40
  * trees at once through the engine's own `createWorktree`, as a run's start asks for them (its
- * checkouts one per core at once: checkoutTurns.ts), and 40 with no limit, each tree's time to
+ * checkouts one per core at once: repoTurns.ts), and 40 with no limit, each tree's time to
  * ready. The trees and their branches are removed (and the disk synced) between measurements. The
  * goal: 40 trees ≤ 3× one.
  *
@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createWorktree } from '../src/engine/git/worktrees';
-import { setCheckoutsAtOnce } from '../src/engine/git/checkoutTurns';
+import { setCheckoutsAtOnce } from '../src/engine/git/repoTurns';
 import { gitHelperPid } from '../src/engine/git/gitProcess';
 import { isolateGit } from '../test/engine/engineFixtures';
 

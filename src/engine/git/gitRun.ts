@@ -9,12 +9,12 @@
  * only by `merge --ff-only` in a clean main worktree or by a compare-and-swap `update-ref` when it
  * is checked out nowhere. Porcelain is parsed by src/core/git/gitParse.ts.
  */
-import path from 'node:path';
 import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { runGit } from './gitProcess.js';
 import { headOnDisk, revOnDisk, worktreeGitPath } from './gitOnDisk.js';
 import { parseStatusZ } from '../../core/git/gitParse.js';
 import { clearStaleLock, lockFailedOn } from './staleLocks.js';
+import { worktreeListTurns } from './repoTurns.js';
 
 /** The identity of the engine's own commits (commitAll, merges). */
 export const ENGINE_IDENTITY = { name: 'Wave Orchestrator', email: 'waves@localhost' } as const;
@@ -43,26 +43,9 @@ export interface GitResult {
  * makes no lock for it: an `add` reads every other tree's folder there and fails on one another
  * call is creating or deleting at that moment ("Invalid path '.git/worktrees/<x>'", "failed to
  * read .git/worktrees/<x>/commondir") — a package's tree made while a finished one's is removed.
- * The engine runs them one at a time per repository (`inTurn`); reads and other git calls go on.
+ * The engine runs them one at a time per repository (repoTurns.ts); reads and other git calls go on.
  */
 const WORKTREE_WRITES = new Set(['add', 'remove', 'prune', 'move', 'repair']);
-const turns = new Map<string, Promise<unknown>>();
-
-/** `fn` after every earlier call queued for `cwd` ended (however it ended). */
-function inTurn<T>(cwd: string, fn: () => Promise<T>): Promise<T> {
-  const key = path.resolve(cwd);
-  const run = (turns.get(key) ?? Promise.resolve()).then(fn);
-  const settled = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  turns.set(key, settled);
-  void settled.then(() => {
-    if (turns.get(key) === settled) turns.delete(key);
-  });
-  return run;
-}
-
 /** Whether `lock`, which a git in `cwd` failed on, was a stale lock of the engine's own and is gone. */
 async function staleLockCleared(cwd: string, lock: string): Promise<boolean> {
   const common = await runGit({ cwd, argv: [...SAFE_CONFIG_ARGS, 'rev-parse', '--path-format=absolute', '--git-common-dir'], env: { ...process.env, LC_ALL: 'C' }, maxBuffer: 1024 * 1024 });
@@ -83,7 +66,7 @@ export async function git(cwd: string, args: readonly string[], okCodes: readonl
       env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
       maxBuffer: 256 * 1024 * 1024,
     });
-  const once = () => (args[0] === 'worktree' && WORKTREE_WRITES.has(args[1] ?? '') ? inTurn(cwd, call) : call());
+  const once = () => (args[0] === 'worktree' && WORKTREE_WRITES.has(args[1] ?? '') ? worktreeListTurns.run(cwd, call) : call());
   let o = await once();
   // A lock left by a git that no longer runs (staleLocks.ts): removed when it is the engine's own, and the call made once more.
   const lock = o.code !== null && !okCodes.includes(o.code) ? lockFailedOn(o.stderr) : null;

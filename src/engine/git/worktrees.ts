@@ -12,7 +12,7 @@ import { branchExists, git, GitError, gitOut, headCommit, isAncestor, revParse }
 import { commitAll } from './commits.js';
 import { madeAheadAt, markTaken } from './treeMarks.js';
 import { checkOutNewTree, dropUnmadeTree, finishHalfMade } from './halfMade.js';
-import { inCheckoutTurn } from './checkoutTurns.js';
+import { inCheckoutTurn } from './repoTurns.js';
 import { realPathOr as real } from './staleLocks.js';
 import { fastForwardMarked, mergeTreeCheck, undoMarkedLanding, undoStoppedLanding, writeMergeCommit } from './landing.js';
 import { parseStatusV2Z, parseStatusZ, parseWorktreeList, type WorktreeInfo } from '../../core/git/gitParse.js';
@@ -82,7 +82,7 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   let how: WorktreeResult['how'];
   // A new worktree is locked as it is added (`--lock --reason`): never a moment unlocked. Its list
   // entry is made in the repository's turn (gitRun.ts: fast, no file written), its files then side
-  // by side with other trees', a few at once (checkoutTurns.ts).
+  // by side with other trees', a few at once (repoTurns.ts).
   const addLocked = ['worktree', 'add', '--quiet', '--no-checkout', '--lock', '--reason', reason];
   if (atPath) {
     how = 'reused';

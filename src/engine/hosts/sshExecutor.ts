@@ -212,7 +212,7 @@ export class SshExecutor implements Executor {
     const copied = `"$(g -C ${q(tree)} rev-parse --git-path waves-copied)"`;
     // One tree's script at a time on a host: its `worktree prune` would remove the folder another
     // package's `worktree add` is making in `worktrees/` ("could not open 'worktrees/<x>/gitdir'"),
-    // as on this machine (git/gitRun.ts inTurn).
+    // as on this machine (git/repoTurns.ts).
     const turn = this.treeTurn.then(() => this.script(
       `set -e; ${G}; cd ${q(this.bare)}; ` +
         `if ! g rev-parse -q --verify ${q(`refs/heads/${branch}`)} >/dev/null; then g branch ${q(branch)} ${baseSha}; fi; ` +

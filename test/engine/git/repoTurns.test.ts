@@ -1,11 +1,12 @@
 /**
- * The checkouts of one repository in turns (checkoutTurns.ts): at most the limit at once, the
- * rest in the order asked, a package starting now before a tree made ahead; another repository
- * has turns of its own.
+ * Turns per repository (repoTurns.ts). The checkouts of one repository: at most the limit at
+ * once, the rest in the order asked, a package starting now before a tree made ahead; another
+ * repository has turns of its own. The calls that change its list of trees: one at a time, in
+ * the order asked, a failed one passing its turn on.
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { inCheckoutTurn, setCheckoutsAtOnce } from '../../../src/engine/git/checkoutTurns';
+import { inCheckoutTurn, setCheckoutsAtOnce, worktreeListTurns } from '../../../src/engine/git/repoTurns';
 
 /** A checkout the test ends by hand: `started` once it runs, `end()` lets it finish. */
 function checkout(log: string[], name: string): { run: () => Promise<string>; end: () => void } {
@@ -67,5 +68,28 @@ describe('checkout turns', () => {
     const next = inCheckoutTurn('/r', false, async () => 'next');
     await assert.rejects(failing, /git worktree add failed/);
     assert.equal(await next, 'next');
+  });
+});
+
+describe('turns of the calls that change a repository\'s list of trees', () => {
+  test('one at a time per repository, in the order asked (one path spelled two ways is one repository); a failed call passes its turn on; another repository is not held', async () => {
+    const log: string[] = [];
+    const c = Object.fromEntries(['a', 'b', 'c'].map((n) => [n, checkout(log, n)]));
+    const a = worktreeListTurns.run('/r', c.a!.run);
+    const failing = worktreeListTurns.run('/r/', async () => {
+      log.push('start failing');
+      throw new Error('git worktree remove failed');
+    });
+    const b = worktreeListTurns.run('/r/x/..', c.b!.run);
+    const other = worktreeListTurns.run('/other', c.c!.run);
+    await tick();
+    assert.deepEqual(log, ['start a', 'start c'], 'the second repository goes on while the first holds its turn');
+    c.a!.end();
+    await assert.rejects(failing, /git worktree remove failed/);
+    await tick();
+    assert.deepEqual(log.slice(2), ['end a', 'start failing', 'start b']);
+    c.b!.end();
+    c.c!.end();
+    assert.deepEqual(await Promise.all([a, b, other]), ['a', 'b', 'c']);
   });
 });
