@@ -6,7 +6,7 @@
  */
 import { packageFacts } from '../core/present/packageFacts';
 import { decisionRefusal } from '../core/review/reviewGate';
-import { awaitingPick, isGreen } from '../core/run/candidates';
+import { awaitingPick, candidateOf, isGreen } from '../core/run/candidates';
 import type { CandidateRunRecord, PackageRunRecord, RunState } from '../core/run/runState';
 import { formatSpend } from '../core/run/spend';
 import { toLiveStatus, type CandidateDetails, type CandidateState, type PackageLiveStatus, type PackageRunDetails } from '../protocol';
@@ -90,7 +90,7 @@ export function candidateDetails(state: RunState, packageId: string): Pick<Packa
 export function candidateRefusal(state: RunState | undefined, packageId: string, candidate: number, action: 'pick' | 'showChanges'): { message: string; code: string } | null {
   const record = state && Object.hasOwn(state.packages, packageId) ? state.packages[packageId] : undefined;
   if (!state || !record) return { message: `${packageId} has not run: it has no candidates`, code: 'unknown-candidate' };
-  const c = record.candidates?.find((x) => x.candidate === candidate);
+  const c = candidateOf(record, candidate);
   if (!c) return { message: `${packageId} has no candidate ${candidate}`, code: 'unknown-candidate' };
   if (action === 'showChanges') return c.baseSha ? null : { message: `candidate ${candidate} of ${packageId} has not started: no changes to show`, code: 'cannot-act' };
   const refusal = decisionRefusal(state, { packageId, kind: 'pick', candidate });

@@ -8,10 +8,10 @@
  * too, with `{ uri, packageId, candidate? }`.
  */
 import * as vscode from 'vscode';
-import { awaitingPick } from '../core/run/candidates';
+import { awaitingPick, candidateOf } from '../core/run/candidates';
 import { packageFacts } from '../core/present/packageFacts';
 import { formatElapsed } from '../core/present/terminalText';
-import type { PackageRunRecord, RunState } from '../core/run/runState';
+import type { RunState } from '../core/run/runState';
 import { formatSpend } from '../core/run/spend';
 import { submitReview } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
@@ -89,7 +89,6 @@ function compare(repo: string, state: RunState, packageId: string): Promise<numb
 
 /** Show Changes of candidate `k` of a package: its diff against its base; false when it has none to show. */
 export async function showCandidateChanges(repo: string, state: RunState, packageId: string, k: number): Promise<boolean> {
-  const record = state.packages[packageId]?.candidates?.find((r) => r.candidate === k);
-  // A candidate's record has what Show Changes reads of a package's: its base, head and tree.
-  return record ? showChanges(repo, record as unknown as PackageRunRecord) : false;
+  const record = candidateOf(state.packages[packageId], k);
+  return record ? showChanges(repo, record) : false;
 }

@@ -54,8 +54,11 @@ export class GitContentProvider extends Disposable implements vscode.TextDocumen
   }
 }
 
+/** What Show Changes reads of a package's record — or of a candidate's, which has the same fields. */
+export type ChangesRecord = Pick<PackageRunRecord, 'packageId' | 'baseSha' | 'headSha' | 'branch' | 'worktree' | 'changedFiles' | 'scopeViolations' | 'status' | 'lastError'>;
+
 /** The audit's verdict in a few words. */
-export function auditVerdict(record: PackageRunRecord): string {
+export function auditVerdict(record: ChangesRecord): string {
   if (record.scopeViolations.length) return `outside its scope: ${record.scopeViolations.map((v) => v.path).join(', ')}`;
   if (record.status === 'succeeded') return 'in scope, verified and merged';
   if (record.changedFiles.length) return 'in scope';
@@ -67,7 +70,7 @@ export function auditVerdict(record: PackageRunRecord): string {
  * nothing to show. With `featureId`, the package's side is its commit (a `waves-git:` document
  * the person comments on, #33) whenever it has one; else its worktree's files while it works.
  */
-export async function showChanges(repo: string, record: PackageRunRecord, featureId?: string): Promise<boolean> {
+export async function showChanges(repo: string, record: ChangesRecord, featureId?: string): Promise<boolean> {
   if (!record.baseSha) {
     void vscode.window.showInformationMessage(`Waves: ${record.packageId} has not started: no changes to show.`);
     return false;

@@ -13,7 +13,6 @@ import { customProfile } from '../core/agents/agentProfiles';
 import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
 import { RunEngine, attemptPrompt, cleanUpWorktrees, readReport } from '../engine';
 import type { ActionContext, DagActions } from '../dag/actions';
-import type { PackageRunRecord } from '../core/run/runState';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { CandidateAction, PackageAction } from '../protocol';
 import { Disposable } from '../util/lifecycle';
@@ -21,6 +20,7 @@ import { pickAgent } from './agentPicker';
 import { finishRun } from './finish';
 import { explainRestricted, type RunController } from './runController';
 import { showChanges } from './review';
+import { candidateOf } from '../core/run/candidates';
 
 interface Deps {
   registry: PlanRegistry;
@@ -330,10 +330,9 @@ export class RunCommands extends Disposable implements DagActions {
       if (sent !== true) throw Object.assign(new Error(`candidate ${k} of ${context.packageId} was not picked`), { code: 'cannot-act' });
       return;
     }
-    const record = controller.stateFor(context.plan)?.packages[context.packageId]?.candidates?.find((c) => c.candidate === k);
+    const record = candidateOf(controller.stateFor(context.plan)?.packages[context.packageId], k);
     const repo = controller.repoOf(context.plan);
-    // A candidate's record has what Show Changes reads of a package's: its base, head and tree.
-    if (record && repo) await showChanges(repo, record as unknown as PackageRunRecord);
+    if (record && repo) await showChanges(repo, record);
   }
 
   /** Runs a wave of the DAG panel's plan. */

@@ -4,7 +4,7 @@ import { guardStuck, guardText } from '../core/run/integrationGuard';
 import { packageRowKey, packageRunAccessible, packageRunNotes, packageRunText, statusIcon, waveRunText } from '../core/present/runStatusText';
 import { isActive, type PackageRunRecord, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
-import { awaitingPick, isGreen } from '../core/run/candidates';
+import { awaitingPick, candidateOf, isGreen } from '../core/run/candidates';
 import {
   NO_WAVE_WHY,
   isOnCriticalPath,
@@ -474,7 +474,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   /** A candidate of the package's last set: its agent and how its attempt went, the one that went on said so. */
   private candidateItem(node: CandidateNode): vscode.TreeItem {
     const record = this.runOf(node.parent.entry)?.packages[node.parent.packageId];
-    const c = record?.candidates?.find((x) => x.candidate === node.candidate);
+    const c = candidateOf(record, node.candidate);
     const item = new vscode.TreeItem(`Candidate ${node.candidate}`, vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
     item.contextValue = 'waves.candidate';

@@ -6,7 +6,7 @@
  * the decision up, so the editor, `waves review` and a live driver refuse with the same words.
  */
 import type { PackageStatus, ReviewComment, RunState } from '../run/runState';
-import { awaitingPick, isGreen, MAX_CANDIDATES } from '../run/candidates';
+import { awaitingPick, candidateOf, isGreen, MAX_CANDIDATES } from '../run/candidates';
 
 export type ReviewDecision =
   | { packageId: string; kind: 'approve' }
@@ -80,7 +80,7 @@ export function decisionRefusal(state: RunState, decision: ReviewDecision): stri
   if (!record) return `the run of ${state.featureId} has no package ${id}`;
   const s = record.status;
   if (decision.kind === 'pick') {
-    const c = record.candidates?.find((x) => x.candidate === decision.candidate);
+    const c = candidateOf(record, decision.candidate);
     if (!c) return `${id} has no candidate ${decision.candidate}`;
     if (record.chosen) return `candidate ${record.chosen.candidate} of ${id} went on already`;
     if (c.status !== 'verifying' || !isGreen(c)) return `candidate ${c.candidate} of ${id} is ${c.status}, not audited and verified green: only a green candidate can be picked`;

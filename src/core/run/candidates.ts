@@ -42,6 +42,11 @@ export function portIndexOf(index: number, k: number, size: number): number {
   return k === 1 ? index : size + index * (MAX_CANDIDATES - 1) + (k - 2);
 }
 
+/** Candidate `k` of a package (its record), or undefined when it has none of that number. */
+export function candidateOf(record: PackageRunRecord | undefined, k: number): CandidateRunRecord | undefined {
+  return record?.candidates?.find((c) => c.candidate === k);
+}
+
 /** A package's candidates not ended (queued, running, verifying — a green one waiting for a pick included). */
 export function liveCandidates(record: PackageRunRecord): CandidateRunRecord[] {
   return (record.candidates ?? []).filter((c) => c.status === 'queued' || c.status === 'running' || c.status === 'verifying');

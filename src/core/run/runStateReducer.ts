@@ -38,7 +38,7 @@ import {
   WAIT_REASONS,
 } from './runState';
 import { addSpend, type Spend } from './spend';
-import { CANDIDATE_EVENTS, isGreen, MAX_CANDIDATES, newSet, takeChosen } from './candidates';
+import { CANDIDATE_EVENTS, candidateOf, isGreen, MAX_CANDIDATES, newSet, takeChosen } from './candidates';
 
 // ---------------------------------------------------------------------------------------
 // Events
@@ -377,7 +377,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
 
 /** A choice of a set's candidate (`chosen`, `ranked`): one it has, green, with a reason. */
 function greenChoice(event: { choice: number; why: string }, record: PackageRunRecord): Omit<RunStateError, 'packageId' | 'event'> | undefined {
-  const c = record.candidates?.find((x) => x.candidate === event.choice);
+  const c = candidateOf(record, event.choice);
   if (!c) return invalid(`it has no candidate ${String(event.choice)}`);
   if (!isText(event.why)) return invalid('why must be a non-empty string');
   return isGreen(c) ? undefined : { code: 'unverified', message: `candidate ${event.choice} is ${c.status}, not audited and verified green` };

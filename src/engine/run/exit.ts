@@ -15,7 +15,7 @@ import type { LoopHandoffs } from './handoffs';
 import { GitSetupWatch } from './gitSetupWatch';
 import { AttemptJudge, type JudgedAttempt } from './judge';
 import { PickJudge } from './pickJudge';
-import { awaitingPick, candidateKey, candidateOfKey, isGreen, liveCandidates, workingCandidates } from '../../core/run/candidates';
+import { awaitingPick, candidateKey, candidateOf, candidateOfKey, isGreen, liveCandidates, workingCandidates } from '../../core/run/candidates';
 
 export class Exits {
   private readonly gitSetup: GitSetupWatch;
@@ -125,7 +125,7 @@ export class Exits {
     try {
       const pkg = ctx.pkg(id)!;
       const a = this.candidateAttempt(pkg, k);
-      const status = () => ctx.state.packages[id]?.candidates?.find((c) => c.candidate === k)?.status;
+      const status = () => candidateOf(ctx.state.packages[id], k)?.status;
       if (status() === 'running') {
         if ((await this.judging.exited(a, exit)) === 'done') {
           const setup = await this.gitSetup.check(key);
@@ -138,7 +138,7 @@ export class Exits {
       if (judged.next === 'green' && (ctx.setOf(pkg)?.pick ?? 'first-green') === 'first-green') await this.firstGreen(pkg, k, judged.commit);
     } catch (err) {
       ctx.problem(`${key}: ${errorText(err)}`, id);
-      const c = ctx.state.packages[id]?.candidates?.find((x) => x.candidate === k);
+      const c = candidateOf(ctx.state.packages[id], k);
       if (c && (c.status === 'running' || c.status === 'verifying')) ctx.apply({ type: 'failed', packageId: id, candidate: k, reason: errorText(err) });
     } finally {
       ctx.attempts.endFinishing(key);
@@ -220,7 +220,7 @@ export class Exits {
     const record = ctx.state.packages[id];
     const pkg = ctx.pkg(id);
     if (!record || !pkg) return { ok: false, reason: `the run has no package ${id}` };
-    const c = record.candidates?.find((x) => x.candidate === k);
+    const c = candidateOf(record, k);
     if (!c || !awaitingPick(record) || !isGreen(c) || ctx.attempts.isFinishing(id)) return { ok: false, reason: `${id} is not awaiting a pick of candidate ${k}` };
     // The judge's reason, or the person's pick (over a ranking the judge left for them, said).
     const r = record.ranked;

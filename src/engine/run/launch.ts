@@ -12,7 +12,7 @@ import type { PlanPackage } from '../../core/plan/model';
 import { timeoutMinutesOf } from '../../core/plan/defaults';
 import { buildPrompt } from '../../core/run/prompt';
 import { portEnvOf } from '../../core/run/portRange';
-import { candidateKey, portIndexOf } from '../../core/run/candidates';
+import { candidateKey, candidateOf, portIndexOf } from '../../core/run/candidates';
 import type { SchedPackage } from '../../core/run/schedule';
 import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type RunContext } from './context';
@@ -154,7 +154,7 @@ export class Launches {
     // A candidate's host that stopped answering takes nothing more until it answers again (#36); the set goes on without it.
     const away = ctx.executor.hostAway?.(candidateKey(id, k));
     if (away) ctx.executor.markLost?.(away);
-    const c = ctx.state.packages[id]?.candidates?.find((x) => x.candidate === k);
+    const c = candidateOf(ctx.state.packages[id], k);
     if (c && (c.status === 'queued' || c.status === 'running')) ctx.apply({ type: 'failed', packageId: id, candidate: k, reason: away ? `${reason} (its host ${away} cannot be reached)` : reason });
     await this.exits.setSettled(id);
   }

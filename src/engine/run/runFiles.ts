@@ -80,7 +80,7 @@ export function attemptPrompt(repo: string, state: RunState, packageId: string):
 }
 
 /** The files a package changed: the audit's list, else git's diff of its branch against its base. */
-export async function packageChanges(repo: string, record: PackageRunRecord): Promise<{ path: string; change: string }[]> {
+export async function packageChanges(repo: string, record: Pick<PackageRunRecord, 'changedFiles' | 'baseSha' | 'headSha' | 'branch'>): Promise<{ path: string; change: string }[]> {
   if (record.changedFiles.length) return record.changedFiles;
   const head = record.headSha ?? record.branch;
   if (!record.baseSha || !head) return [];

@@ -10,7 +10,7 @@ import type { LiveAttempt } from './liveAttempts';
 import type { Exits } from './exit';
 import type { LoopHandoffs } from './handoffs';
 import { retriesSpent, type CandidateRunRecord, type PackageRunRecord } from '../../core/run/runState';
-import { candidateOfKey } from '../../core/run/candidates';
+import { candidateOf, candidateOfKey } from '../../core/run/candidates';
 
 export class AttemptWatcher {
   constructor(
@@ -76,7 +76,7 @@ export class AttemptWatcher {
   private recordOf(live: LiveAttempt): { id: string; record: PackageRunRecord | CandidateRunRecord | undefined; as: { candidate?: number } } {
     if (live.candidate === undefined) return { id: live.packageId, record: this.ctx.state.packages[live.packageId], as: {} };
     const id = candidateOfKey(live.packageId)?.packageId ?? live.packageId;
-    return { id, record: this.ctx.state.packages[id]?.candidates?.find((c) => c.candidate === live.candidate), as: { candidate: live.candidate } };
+    return { id, record: candidateOf(this.ctx.state.packages[id], live.candidate), as: { candidate: live.candidate } };
   }
 
   /** The launcher saw the runner end: without an exit record (bad spec, crash) the attempt failed. */

@@ -5,7 +5,7 @@ import { checkRunStateInvariants, type RunEvent, type RunState, type RunStateRes
 import { applyEvent } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
-import { candidateKey, candidateOfKey, isGreen, MAX_CANDIDATES } from '../../../src/core/run/candidates';
+import { candidateKey, candidateOf, candidateOfKey, isGreen, MAX_CANDIDATES } from '../../../src/core/run/candidates';
 import { createProgressModel, reduceProgress } from '../../../src/core/present/progressModel';
 import { renderLine } from '../../../src/core/present/terminalProgress';
 
@@ -62,6 +62,15 @@ describe('best of n in the run state', () => {
       ],
     );
     assert.equal(a.chosen, null);
+  });
+
+  it('finds a candidate by its number: the set\'s own record, none past the set, none for a package without a set or no package', () => {
+    const s = queuedSet();
+    assert.equal(candidateOf(s.packages.a, 2), s.packages.a!.candidates![1]);
+    assert.equal(candidateOf(s.packages.a, 3)?.packageId, 'a.c3');
+    assert.equal(candidateOf(s.packages.a, 4), undefined);
+    assert.equal(candidateOf(s.packages.b, 1), undefined);
+    assert.equal(candidateOf(undefined, 1), undefined);
   });
 
   it('runs the set as one attempt of the package: failures of some leave it running; the green one chosen goes on with its fields', () => {
