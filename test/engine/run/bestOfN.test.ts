@@ -23,6 +23,41 @@ before(async () => {
   runnerScript = await buildRunner();
 });
 
+/**
+ * Starts `feature`'s run and waits until it awaits the pick (`awaiting`, read from its events and
+ * the run state on disk); `beforeStop` checks it there. The engine is stopped, a new one resumes
+ * the run and awaits the pick again (`afterResume` checks it there); candidate `pick` is picked
+ * through the review door, and the resumed run's outcome returned.
+ */
+async function awaitPickThroughRestart(
+  repo: string,
+  planFile: string,
+  feature: string,
+  o: { maxParallel: number; awaiting: (events: EngineEvent[], state: RunState) => boolean; beforeStop: (state: RunState, events: EngineEvent[]) => void; afterResume?: (state: RunState) => Promise<void>; pick: number },
+) {
+  const stateNow = () => JSON.parse(fs.readFileSync(runStateFile(repo, feature), 'utf8')) as RunState;
+  const awaits = (events: EngineEvent[]) => fs.existsSync(runStateFile(repo, feature)) && o.awaiting(events, stateNow());
+  const first = await engineFor(planFile, runnerScript, { maxParallel: o.maxParallel });
+  void first.engine.run().catch(() => undefined);
+  try {
+    await waitFor(() => awaits(first.events), 'the pick to be awaited', 30_000);
+    o.beforeStop(stateNow(), first.events);
+  } finally {
+    first.engine.dispose();
+  }
+  const { engine, events } = await engineFor(planFile, runnerScript, { maxParallel: o.maxParallel });
+  try {
+    const done = engine.run({ resume: true });
+    await waitFor(() => events.some((e) => e.type === 'run-started') && awaits(events), 'the resumed run awaiting the pick', 30_000);
+    await o.afterResume?.(stateNow());
+    const picked = await submitReview(repo, feature, { packageId: 'a', kind: 'pick', candidate: o.pick });
+    assert.deepEqual(picked, { ok: true, delivered: 'driver' });
+    return await done;
+  } finally {
+    engine.dispose();
+  }
+}
+
 describe('best of n: first-green', () => {
   test('the first candidate audited and verified goes on; one out of scope is never chosen; the rest are stopped, no process left; dependents build on it', async () => {
     const { repo, planFile } = repoWithPlan('best', [
@@ -154,35 +189,27 @@ describe('best of n: first-green', () => {
       { id: 'a', candidates: { count: 3, pick: 'person' }, agent: ['if-tree a write elsewhere/x.txt', 'if-tree a.c2 write a/x.txt from candidate 2', 'if-tree a.c3 write a/x.txt from candidate 3'] },
       { id: 'b', deps: ['a'], agent: ['write b/y.txt'] },
     ]);
-    const stateNow = () => JSON.parse(fs.readFileSync(runStateFile(repo, 'best-person'), 'utf8')) as RunState;
-    const awaiting = () => fs.existsSync(runStateFile(repo, 'best-person')) && awaitingPick(stateNow().packages.a!);
-    const first = await engineFor(planFile, runnerScript, { maxParallel: 3 });
-    void first.engine.run().catch(() => undefined);
-    await waitFor(awaiting, 'a to await the pick', 30_000);
-    assert.deepEqual(stateNow().packages.a!.candidates!.map((c) => c.status), ['scope-violation', 'verifying', 'verifying'], 'both green ones ran to their end');
-    assert.ok(first.events.some((e) => e.type === 'package' && e.packageId === 'a' && /awaiting your pick: candidates 2 \(custom\), 3 \(custom\)/.test(e.detail ?? '')));
-    assert.equal(stateNow().packages.b!.attempts, 0, 'its dependent waits');
-    first.engine.dispose();
-
-    // Through a restart: still awaiting, its candidates intact, nothing judged again.
-    const { engine, events } = await engineFor(planFile, runnerScript, { maxParallel: 3 });
-    try {
-      const done = engine.run({ resume: true });
-      await waitFor(() => events.some((e) => e.type === 'run-started') && awaiting(), 'the resumed run awaiting the pick', 30_000);
-      const refused = await submitReview(repo, 'best-person', { packageId: 'a', kind: 'pick', candidate: 1 });
-      assert.ok(!refused.ok && /candidate 1 of a is scope-violation, not audited and verified green/.test(refused.reason), JSON.stringify(refused));
-      const picked = await submitReview(repo, 'best-person', { packageId: 'a', kind: 'pick', candidate: 3 });
-      assert.deepEqual(picked, { ok: true, delivered: 'driver' });
-      const outcome = await done;
-      const a = outcome.state.packages.a!;
-      assert.equal(a.status, 'succeeded', a.lastError ?? '');
-      assert.deepEqual(a.chosen, { candidate: 3, why: 'your pick' });
-      assert.deepEqual(a.candidates!.map((c) => c.status), ['scope-violation', 'cancelled', 'succeeded']);
-      assert.equal(readAt(repo, integrationBranch('best-person'), 'a/x.txt'), 'from candidate 3');
-      assert.equal(outcome.state.packages.b!.status, 'succeeded');
-    } finally {
-      engine.dispose();
-    }
+    const outcome = await awaitPickThroughRestart(repo, planFile, 'best-person', {
+      maxParallel: 3,
+      awaiting: (_events, state) => awaitingPick(state.packages.a!),
+      beforeStop: (state, events) => {
+        assert.deepEqual(state.packages.a!.candidates!.map((c) => c.status), ['scope-violation', 'verifying', 'verifying'], 'both green ones ran to their end');
+        assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'a' && /awaiting your pick: candidates 2 \(custom\), 3 \(custom\)/.test(e.detail ?? '')));
+        assert.equal(state.packages.b!.attempts, 0, 'its dependent waits');
+      },
+      // Through a restart: still awaiting, its candidates intact; a candidate that is not green cannot be picked.
+      afterResume: async () => {
+        const refused = await submitReview(repo, 'best-person', { packageId: 'a', kind: 'pick', candidate: 1 });
+        assert.ok(!refused.ok && /candidate 1 of a is scope-violation, not audited and verified green/.test(refused.reason), JSON.stringify(refused));
+      },
+      pick: 3,
+    });
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'succeeded', a.lastError ?? '');
+    assert.deepEqual(a.chosen, { candidate: 3, why: 'your pick' });
+    assert.deepEqual(a.candidates!.map((c) => c.status), ['scope-violation', 'cancelled', 'succeeded']);
+    assert.equal(readAt(repo, integrationBranch('best-person'), 'a/x.txt'), 'from candidate 3');
+    assert.equal(outcome.state.packages.b!.status, 'succeeded');
   });
 
   test('pick: judge — the judge (an agent in its own folder) reads the green candidates and its first goes on, its reason said; with no usable answer the first green goes on', async () => {
@@ -226,41 +253,29 @@ describe('best of n: first-green', () => {
       },
       { id: 'b', deps: ['a'], agent: ['write b/y.txt'] },
     ]);
-    const stateNow = () => JSON.parse(fs.readFileSync(runStateFile(repo, 'best-confirm'), 'utf8')) as RunState;
-    const ranked = () => fs.existsSync(runStateFile(repo, 'best-confirm')) && stateNow().packages.a!.ranked != null;
     const awaits = (events: EngineEvent[]) => events.some((e) => e.type === 'package' && e.packageId === 'a' && /^awaiting your pick: candidates 1 \(custom\), 2 \(custom\) passed audit and verification; the judge ranks 2 first: it names its constants$/.test(e.detail ?? ''));
-    const first = await engineFor(planFile, runnerScript, { maxParallel: 2 });
-    void first.engine.run().catch(() => undefined);
-    try {
-      await waitFor(ranked, "the judge's ranking", 30_000);
-      await waitFor(() => awaits(first.events), 'a to await the pick', 10_000);
-      const a0 = stateNow().packages.a!;
-      assert.deepEqual(a0.ranked, { candidate: 2, why: 'it names its constants' });
-      assert.equal(a0.chosen ?? null, null, "the judge's first did not go on by itself");
-      assert.ok(awaitingPick(a0));
-      assert.equal(stateNow().packages.b!.attempts, 0, 'its dependent waits');
-    } finally {
-      first.engine.dispose();
-    }
-    const judgeDir = attemptDir(repo, 'best-confirm', stateNow().runId, 'a.judge', 1);
-    const judgedAt = fs.statSync(attemptFiles(judgeDir).prompt).mtimeMs;
-
-    const { engine, events } = await engineFor(planFile, runnerScript, { maxParallel: 2 });
-    try {
-      const done = engine.run({ resume: true });
-      await waitFor(() => awaits(events), 'the resumed run awaiting the pick', 30_000);
-      assert.equal(fs.statSync(attemptFiles(judgeDir).prompt).mtimeMs, judgedAt, 'not judged again');
-      const picked = await submitReview(repo, 'best-confirm', { packageId: 'a', kind: 'pick', candidate: 1 });
-      assert.deepEqual(picked, { ok: true, delivered: 'driver' });
-      const outcome = await done;
-      const a = outcome.state.packages.a!;
-      assert.equal(a.status, 'succeeded', a.lastError ?? '');
-      assert.deepEqual(a.chosen, { candidate: 1, why: 'your pick (the judge ranked candidate 2 first: it names its constants)' });
-      assert.equal(readAt(repo, integrationBranch('best-confirm'), 'a/x.txt'), 'from candidate 1');
-      assert.equal(outcome.state.packages.b!.status, 'succeeded');
-    } finally {
-      engine.dispose();
-    }
+    let judgeDir = '';
+    let judgedAt = 0;
+    const outcome = await awaitPickThroughRestart(repo, planFile, 'best-confirm', {
+      maxParallel: 2,
+      awaiting: (events, state) => state.packages.a!.ranked != null && awaits(events),
+      beforeStop: (state) => {
+        const a0 = state.packages.a!;
+        assert.deepEqual(a0.ranked, { candidate: 2, why: 'it names its constants' });
+        assert.equal(a0.chosen ?? null, null, "the judge's first did not go on by itself");
+        assert.ok(awaitingPick(a0));
+        assert.equal(state.packages.b!.attempts, 0, 'its dependent waits');
+        judgeDir = attemptDir(repo, 'best-confirm', state.runId, 'a.judge', 1);
+        judgedAt = fs.statSync(attemptFiles(judgeDir).prompt).mtimeMs;
+      },
+      afterResume: async () => assert.equal(fs.statSync(attemptFiles(judgeDir).prompt).mtimeMs, judgedAt, 'not judged again'),
+      pick: 1,
+    });
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'succeeded', a.lastError ?? '');
+    assert.deepEqual(a.chosen, { candidate: 1, why: 'your pick (the judge ranked candidate 2 first: it names its constants)' });
+    assert.equal(readAt(repo, integrationBranch('best-confirm'), 'a/x.txt'), 'from candidate 1');
+    assert.equal(outcome.state.packages.b!.status, 'succeeded');
   });
 
   test("a candidate's tricks reach no one: a sibling candidate's tree, the person's checkout and the shared hooks stay as they were; one that leaves its branch is never chosen", async () => {
