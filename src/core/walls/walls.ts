@@ -334,6 +334,45 @@ export function looksOffline(output: string): boolean {
   return /\b(ENOTFOUND|EAI_AGAIN|ENETUNREACH|ECONNREFUSED)\b|getaddrinfo|Could not resolve (host|proxy)|Temporary failure in name resolution|Name or service not known|Network is unreachable|Connection refused/i.test(output);
 }
 
+/**
+ * When a failing tool's output reads like a connection made past the walls' proxy — straight to
+ * an address (`ENETUNREACH`, "network is unreachable", errno 101, curl's "failed to connect to"
+ * a host not this machine's: inside the walls the network has only its loopback) or a name
+ * looked up by the tool itself (`EAI_AGAIN`, "could not resolve host", "temporary failure in
+ * name resolution", Go's "lookup … on": no name server is reachable there) — the words to add:
+ * what it tried, and that only the walls' proxy reaches the hosts allowed. null when it reads
+ * like neither. A refusal the proxy itself wrote is named from the walls' log, not by this.
+ */
+export function directConnectionAdvice(outputTail: string): string | null {
+  const proxy = `only their proxy (HTTPS_PROXY, 127.0.0.1:${PROXY_PORT}) reaches the hosts they allow (waves.sandbox.allowHosts / --allow-host): have the tool use it`;
+  const lookedUp = (name: string | null) => `it looked up ${name ?? 'a host name'} itself, past its walls' proxy: inside the walls ${proxy}`;
+  const unreachable = /\bENETUNREACH\b|network is unreachable|os error 101\b|\[Errno 101\]/i;
+  const curl = /failed to connect to (\S+) port (\d{1,5})\b/i;
+  // An address and its port: [v6]:port, a.b.c.d:port, or v6:port as Node writes it.
+  const addressPort = /(\[[0-9a-f:.]+\]|\b\d{1,3}(?:\.\d{1,3}){3}|\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,}):(\d{1,5})\b/i;
+  const lines = outputTail.split(/\r?\n/);
+  for (const line of lines) {
+    const c = curl.exec(line);
+    const viaCurl = !!c && !/^(localhost|127\.|\[?::1\]?$)/i.test(c[1]!);
+    if (!unreachable.test(line) && !viaCurl) continue;
+    // Go's "dial tcp: lookup example.com on 10.0.0.53:53: … network is unreachable": the name server it tried is not what it wanted.
+    const lookup = /\blookup (\S+?) on\b/.exec(line);
+    if (lookup) return lookedUp(lookup[1]!);
+    // Node "connect ENETUNREACH 203.0.113.7:443", Go "dial tcp 203.0.113.7:443: connect: …", ssh "connect to host github.com port 22: …", curl.
+    const a = addressPort.exec(line);
+    const ssh = /\bto host (\S+) port (\d{1,5})\b/i.exec(line);
+    const target = viaCurl ? `${c![1]}:${c![2]}` : a ? `${a[1]}:${a[2]}` : ssh ? `${ssh[1]}:${ssh[2]}` : null;
+    return `it connected${target ? ` to ${target}` : ''} directly, past its walls' proxy: inside the walls ${proxy}`;
+  }
+  const lookup = /\bEAI_AGAIN\b|could not resolve host|temporary failure in name resolution|failed to lookup address information/i;
+  for (const line of lines) {
+    if (!lookup.test(line)) continue;
+    // Node "getaddrinfo EAI_AGAIN registry.example.com", curl and git "Could not resolve host: example.com", ssh "Could not resolve hostname github.com: …".
+    return lookedUp(/\bEAI_AGAIN\s+([A-Za-z0-9.-]+)/.exec(line)?.[1] ?? /could not resolve host(?:name)?:?\s+'?([A-Za-z0-9.-]+[A-Za-z0-9])/i.exec(line)?.[1] ?? null);
+  }
+  return null;
+}
+
 /** Beside a failing step that looks offline, inside walls that let it reach no host. */
 export const NO_NETWORK_TEXT = 'its walls let it reach no host (allow one: waves.sandbox.allowHosts / --allow-host)';
 

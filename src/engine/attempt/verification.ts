@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { verifyLogFile } from '../../core/run/runPaths.js';
 import { requireApproved } from '../consent';
-import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/walls/walls';
+import { directConnectionAdvice, looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/walls/walls';
 import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchains';
 import { wallsLogIn } from './wallsNet';
 import { encodeConfine } from './wallsRun';
@@ -123,12 +123,16 @@ export function walledCommand(cmd: { file: string; args: string[] }, cwd: string
 /**
  * "; its walls refused a connection to … (… --allow-host)" for what a command's walls wrote to
  * `wallsLog` (`walledCommand`), or '': a verification step's result and a failed set-up hook's
- * message alike. Nothing refused, walls that let it reach no host and a failure whose `output`
- * reads like a missing network (a name that does not resolve): that they let it reach none.
+ * message alike. Nothing refused and a failure whose `output` reads like a missing network:
+ * walls that let it reach no host, that they let it reach none; else, when it reads like a
+ * connection or a name lookup made past their proxy, that (`directConnectionAdvice`).
  */
 export function refusedIn(wallsLog: string, run: WalledCommand, ok: boolean, output: string): string {
   const named = refusedNote(wallsLogIn(wallsLog, 'network'), run.registries);
-  return named || (run.noHost && !ok && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '');
+  if (named || ok) return named;
+  if (run.noHost) return looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '';
+  const direct = directConnectionAdvice(output);
+  return direct ? `; ${direct}` : '';
 }
 
 /** "its walls refused …" for a step's result, or ''. */

@@ -14,7 +14,7 @@ import { auditScope, type AuditChange } from '../../core/run/audit';
 import { decideOutcome } from '../../core/agents/agentOutcome';
 import { judgeExit } from '../../core/agents/exitJudgement';
 import type { Spend } from '../../core/run/spend';
-import { wallsRefusedText } from '../../core/walls/walls';
+import { directConnectionAdvice, wallsRefusedText } from '../../core/walls/walls';
 import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchains';
 import type { PlanPackage } from '../../core/plan/model';
 import { visibleText } from '../../core/present/visibleText';
@@ -64,8 +64,11 @@ export type Judgement = { next: 'green'; commit: string } | { next: 'violation' 
 function wallsNote(exit: ExitRecord): string {
   const refused = exit.refusedTargets.length ? `; ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}` : '';
   // A path its walls refused it, read by its runner, is said in the reason already (core/agents/agentOutcome.ts).
-  const readOnly = exit.verdict?.refused ? null : readOnlyAdvice((exit.verdict?.tail ?? []).join('\n'), os.homedir());
-  return `${refused}${readOnly ? `; ${readOnly}` : ''}${exit.unreached ? `; ${exit.unreached}` : ''}`;
+  const tail = (exit.verdict?.tail ?? []).join('\n');
+  const readOnly = exit.verdict?.refused ? null : readOnlyAdvice(tail, os.homedir());
+  // A connection made past the proxy, which its walls' log cannot name (ENETUNREACH, a name it looked up itself).
+  const direct = refused ? null : directConnectionAdvice(tail);
+  return `${refused}${readOnly ? `; ${readOnly}` : ''}${direct ? `; ${direct}` : ''}${exit.unreached ? `; ${exit.unreached}` : ''}`;
 }
 
 /** What an exit adds to the `exited` event: what the attempt spent, what its walls refused it. */

@@ -22,7 +22,7 @@ import {
   jvmProxyProperties,
 } from '../../../src/core/walls/toolchains';
 import { sanitizeCargoConfig, sanitizeNpmrc, sanitizePipConf } from '../../../src/core/walls/toolchainConfigs';
-import { loopbackListening, wallsRefusedText } from '../../../src/core/walls/walls';
+import { directConnectionAdvice, loopbackListening, wallsRefusedText } from '../../../src/core/walls/walls';
 
 const paths = { shared: '/c/shared', private: '/a/cache' };
 
@@ -410,6 +410,50 @@ describe('the words beside a failure that reads like the walls', () => {
       assert.equal(readOnlyAdvice(output, '/home/p'), null, output);
     }
     assert.equal(readOnlyAdvice("Error: EACCES: permission denied, open '/home/p/.x'"), null, 'without the home folder, a refused permission is not said');
+  });
+});
+
+describe('the words beside a failure that reads like a connection made past the walls\' proxy', () => {
+  const proxy = "inside the walls only their proxy (HTTPS_PROXY, 127.0.0.1:3128) reaches the hosts they allow (waves.sandbox.allowHosts / --allow-host): have the tool use it";
+
+  test("a connection straight to an address: each tool's words (as each printed them inside walls), with what it tried", () => {
+    const table: [string, string][] = [
+      ['node: connect ENETUNREACH 203.0.113.7:443 - Local (0.0.0.0:0)', '203.0.113.7:443'],
+      ['node: connect ENETUNREACH 2001:db8::1:443 - Local (:::0)', '2001:db8::1:443'],
+      ['dial tcp 203.0.113.7:443: connect: network is unreachable', '203.0.113.7:443'],
+      ['dial tcp [2001:db8::1]:443: connect: network is unreachable', '[2001:db8::1]:443'],
+      ['ssh: connect to host 203.0.113.7 port 22: Network is unreachable', '203.0.113.7:22'],
+      ["curl: (7) Failed to connect to 203.0.113.7 port 443 after 0 ms: Couldn't connect to server", '203.0.113.7:443'],
+    ];
+    for (const [output, target] of table) assert.equal(directConnectionAdvice(`some output before\n${output}\nafter`), `it connected to ${target} directly, past its walls' proxy: ${proxy}`, output);
+    assert.equal(directConnectionAdvice('OSError: [Errno 101] Network is unreachable'), `it connected directly, past its walls' proxy: ${proxy}`);
+    assert.equal(directConnectionAdvice('Network is unreachable (os error 101)'), `it connected directly, past its walls' proxy: ${proxy}`);
+  });
+
+  test('a name looked up by the tool itself: each tool\'s words, with the name when it says one', () => {
+    const table: [string, string][] = [
+      ['node: getaddrinfo EAI_AGAIN registry.example.com', 'registry.example.com'],
+      ['curl: (6) Could not resolve host: example.com', 'example.com'],
+      ["fatal: unable to access 'https://github.com/x/y/': Could not resolve host: github.com", 'github.com'],
+      ['ssh: Could not resolve hostname github.com: Temporary failure in name resolution', 'github.com'],
+      // Go writes the name server it could not reach: the name it wanted is what is said.
+      ['dial tcp: lookup proxy.golang.org on 10.255.255.53:53: dial udp 10.255.255.53:53: connect: network is unreachable', 'proxy.golang.org'],
+    ];
+    for (const [output, name] of table) assert.equal(directConnectionAdvice(output), `it looked up ${name} itself, past its walls' proxy: ${proxy}`, output);
+    assert.equal(directConnectionAdvice('urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>'), `it looked up a host name itself, past its walls' proxy: ${proxy}`);
+  });
+
+  test('not a connection past the proxy: a refused loopback port, a curl to this machine, a failing test, the proxy\'s own refusal, nothing', () => {
+    for (const output of [
+      'Error: connect ECONNREFUSED 127.0.0.1:5432',
+      "curl: (7) Failed to connect to localhost port 8080 after 0 ms: Couldn't connect to server",
+      "curl: (7) Failed to connect to 127.0.0.1 port 8080 after 0 ms: Couldn't connect to server",
+      'AssertionError: expected 2 to equal 3',
+      "curl: (56) CONNECT tunnel failed, response 403",
+      '',
+    ]) {
+      assert.equal(directConnectionAdvice(output), null, output);
+    }
   });
 });
 

@@ -303,6 +303,27 @@ describe('verification commands inside walls (bubblewrap)', () => {
     assert.doesNotMatch(steps[1]!.detail ?? '', /reach no host/, 'a failure that says nothing of a network is not blamed on the walls');
   });
 
+  test("a step and an agent that connect past the walls' proxy (straight to an address, a name looked up themselves), inside walls that allow a host: what they tried is said, with the proxy and the switch", async () => {
+    const allowed: Partial<EngineOptions> = { verification: 'approved', confinement: { options: { allowHosts: ['127.0.0.1:9'] } } };
+    const direct = `node -e "require('net').connect(443,'203.0.113.7').on('error',e=>{console.error('fetch failed:',e.message);process.exit(1)})"`;
+    const lookup = `node -e "require('dns').lookup('registry.example.com',e=>{console.error('fetch failed:',e&&e.message);process.exit(1)})"`;
+    // ssh, which reads no HTTPS_PROXY (git over ssh), as its users run it.
+    const ssh = 'ssh -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=no git@203.0.113.7 true';
+    const steps = (await runOne('vdirect', { id: 'v', agent: ['write v/x.txt built', 'commit'], commands: [direct, lookup, ssh, 'false'] }, allowed))?.verification ?? [];
+    assert.deepEqual(steps.map((s) => s.ok), [false, false, false, false]);
+    const proxy = "past its walls' proxy: inside the walls only their proxy \\(HTTPS_PROXY, 127\\.0\\.0\\.1:3128\\) reaches the hosts they allow \\(waves\\.sandbox\\.allowHosts / --allow-host\\): have the tool use it";
+    assert.match(steps[0]!.detail ?? '', new RegExp(`fetch failed: connect ENETUNREACH 203\\.0\\.113\\.7:443.*; it connected to 203\\.0\\.113\\.7:443 directly, ${proxy}`));
+    assert.match(steps[1]!.detail ?? '', new RegExp(`; it looked up registry\\.example\\.com itself, ${proxy}`));
+    assert.match(steps[2]!.detail ?? '', new RegExp(`; it connected to 203\\.0\\.113\\.7:22 directly, ${proxy}`));
+    assert.doesNotMatch(steps[3]!.detail ?? '', /past its walls' proxy/, 'a failure that says nothing of a network is not blamed on the walls');
+    assert.doesNotMatch(steps[0]!.detail ?? '', /reach no host/, 'it may reach a host: not said to reach none');
+
+    // An agent: its failed attempt's reason says the same.
+    const a = await runOne('adirect', { id: 'a', agent: ['try-connect 203.0.113.7:443', 'exit 3'] }, allowed);
+    assert.equal(a?.status, 'failed');
+    assert.match(a?.lastError ?? '', new RegExp(`it connected to 203\\.0\\.113\\.7:443 directly, ${proxy}`));
+  });
+
   test("a step and a set-up hook whose walls let them reach no host: a loopback port this machine serves is refused, and named with the switch that allows it, as an agent's is", async () => {
     const server = net.createServer((c) => c.end('served\n'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
