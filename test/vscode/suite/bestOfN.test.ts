@@ -165,6 +165,41 @@ describe('Best of n in the editor', function () {
     }
   });
 
+  it('pick: person — Pick Candidate from the palette (no argument): on the active plan, its one package awaiting the pick; the compare list offers its green candidates and the one chosen there merges', async () => {
+    const folder = path.join(scratch.root.fsPath, 'pick-palette');
+    fs.mkdirSync(folder, { recursive: true });
+    const plan = personPickPlan(path.join(folder, 'repo'), 'pick-palette');
+    const repo = path.dirname(plan);
+    const controller = api.run.controller;
+    const saved = controller.questions;
+    controller.questions = { ...saved, confirmRun: async () => true };
+    try {
+      const session = await start(plan);
+      await untilAwaitingPick(repo, 'pick-palette');
+      // The plan the person chose (Waves: Select Plan): the palette's commands act on it.
+      await api.registry.setActive(vscode.Uri.file(plan));
+      assert.equal(api.registry.active?.uri.fsPath, plan);
+      // As from the palette: no argument. The compare list opens on a's candidates (the only package awaiting).
+      const picked = vscode.commands.executeCommand('waves.pickCandidate');
+      let settled = false;
+      void Promise.resolve(picked).finally(() => (settled = true));
+      // Its first row, candidate 1, taken as Enter would (again until the list has shown: accepting none does nothing).
+      await waitFor(async () => {
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        return settled;
+      }, 'the compare list to show and take the first row', { timeoutMs: 30_000, intervalMs: 300 });
+      assert.equal(await picked, true);
+      const outcome = await session.outcome;
+      assert.ok(outcome);
+      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+      assert.deepEqual(outcome.state.packages.a!.chosen, { candidate: 1, why: 'your pick' });
+      assert.equal(execFileSync('git', ['show', `${integrationBranch('pick-palette')}:a/x.txt`], { cwd: repo, encoding: 'utf8' }), 'from candidate 1');
+    } finally {
+      controller.questions = saved;
+      await api.registry.setActive(undefined);
+    }
+  });
+
   it("pick: person — the notification says a awaits its pick (once); the DAG panel's details list its candidates, refuse what cannot be picked, and Pick there merges that one", async () => {
     const folder = path.join(scratch.root.fsPath, 'pick-dag');
     fs.mkdirSync(folder, { recursive: true });
