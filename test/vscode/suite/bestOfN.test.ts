@@ -78,13 +78,30 @@ describe('Best of n in the editor', function () {
       const file = runStateFile(repo, feature);
       return fs.existsSync(file) && awaitingPick((JSON.parse(fs.readFileSync(file, 'utf8')) as RunState).packages.a!);
     }, 'a to await the pick', { timeoutMs: 60_000 });
-  /** The run ended well with candidate 2 picked, its work merged. */
-  const pickedSecond = async (session: Awaited<ReturnType<typeof start>>, repo: string, feature: string) => {
+  /** The run ended well with candidate `k` picked, its work merged. */
+  const picked = async (session: Awaited<ReturnType<typeof start>>, repo: string, feature: string, k = 2) => {
     const outcome = await session.outcome;
     assert.ok(outcome);
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
-    assert.deepEqual(outcome.state.packages.a!.chosen, { candidate: 2, why: 'your pick' });
-    assert.equal(execFileSync('git', ['show', `${integrationBranch(feature)}:a/x.txt`], { cwd: repo, encoding: 'utf8' }), 'from candidate 2');
+    assert.deepEqual(outcome.state.packages.a!.chosen, { candidate: k, why: 'your pick' });
+    assert.equal(execFileSync('git', ['show', `${integrationBranch(feature)}:a/x.txt`], { cwd: repo, encoding: 'utf8' }), `from candidate ${k}`);
+  };
+  /** The person-pick plan of `feature` in a repository of its own, its run started (confirmed) and awaiting the pick; then `fn`. */
+  const awaitingPickRun = async (feature: string, fn: (run: { session: Awaited<ReturnType<typeof start>>; repo: string; plan: string }) => Promise<void>) => {
+    const folder = path.join(scratch.root.fsPath, feature);
+    fs.mkdirSync(folder, { recursive: true });
+    const plan = personPickPlan(path.join(folder, 'repo'), feature);
+    const repo = path.dirname(plan);
+    const controller = api.run.controller;
+    const saved = controller.questions;
+    controller.questions = { ...saved, confirmRun: async () => true };
+    try {
+      const session = await start(plan);
+      await untilAwaitingPick(repo, feature);
+      await fn({ session, repo, plan });
+    } finally {
+      controller.questions = saved;
+    }
   };
   /** The rows under the plan's one package in the Waves view: its candidates. */
   const candidateNodes = (plan: string) => {
@@ -146,73 +163,41 @@ describe('Best of n in the editor', function () {
   });
 
   it('pick: person — both candidates green, the package awaits the pick; Pick Candidate on a row (its context: waves.candidate.green) merges that one', async () => {
-    const folder = path.join(scratch.root.fsPath, 'pick');
-    fs.mkdirSync(folder, { recursive: true });
-    const plan = personPickPlan(path.join(folder, 'repo'));
-    const repo = path.dirname(plan);
-    const controller = api.run.controller;
-    const saved = controller.questions;
-    controller.questions = { ...saved, confirmRun: async () => true };
-    try {
-      const session = await start(plan);
-      await untilAwaitingPick(repo, 'pick-editor');
+    await awaitingPickRun('pick-editor', async ({ session, repo, plan }) => {
       const tree = api.views.tree;
       const second = await waitFor(() => candidateNodes(plan).find((n) => tree.getTreeItem(n).contextValue === 'waves.candidate.green' && tree.getTreeItem(n).label === 'Candidate 2'), 'candidate 2 offered for the pick', { timeoutMs: 30_000 });
       assert.equal(await vscode.commands.executeCommand('waves.pickCandidate', second), true);
-      await pickedSecond(session, repo, 'pick-editor');
-    } finally {
-      controller.questions = saved;
-    }
+      await picked(session, repo, 'pick-editor');
+    });
   });
 
   it('pick: person — Pick Candidate from the palette (no argument): on the active plan, its one package awaiting the pick; the compare list offers its green candidates and the one chosen there merges', async () => {
-    const folder = path.join(scratch.root.fsPath, 'pick-palette');
-    fs.mkdirSync(folder, { recursive: true });
-    const plan = personPickPlan(path.join(folder, 'repo'), 'pick-palette');
-    const repo = path.dirname(plan);
-    const controller = api.run.controller;
-    const saved = controller.questions;
-    controller.questions = { ...saved, confirmRun: async () => true };
-    try {
-      const session = await start(plan);
-      await untilAwaitingPick(repo, 'pick-palette');
+    await awaitingPickRun('pick-palette', async ({ session, repo, plan }) => {
       // The plan the person chose (Waves: Select Plan): the palette's commands act on it.
       await api.registry.setActive(vscode.Uri.file(plan));
-      assert.equal(api.registry.active?.uri.fsPath, plan);
-      // As from the palette: no argument. The compare list opens on a's candidates (the only package awaiting).
-      const picked = vscode.commands.executeCommand('waves.pickCandidate');
-      let settled = false;
-      void Promise.resolve(picked).finally(() => (settled = true));
-      // Its first row, candidate 1, taken as Enter would (again until the list has shown: accepting none does nothing).
-      await waitFor(async () => {
-        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-        return settled;
-      }, 'the compare list to show and take the first row', { timeoutMs: 30_000, intervalMs: 300 });
-      assert.equal(await picked, true);
-      const outcome = await session.outcome;
-      assert.ok(outcome);
-      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
-      assert.deepEqual(outcome.state.packages.a!.chosen, { candidate: 1, why: 'your pick' });
-      assert.equal(execFileSync('git', ['show', `${integrationBranch('pick-palette')}:a/x.txt`], { cwd: repo, encoding: 'utf8' }), 'from candidate 1');
-    } finally {
-      controller.questions = saved;
-      await api.registry.setActive(undefined);
-    }
+      try {
+        assert.equal(api.registry.active?.uri.fsPath, plan);
+        // As from the palette: no argument. The compare list opens on a's candidates (the only package awaiting).
+        const sent = vscode.commands.executeCommand('waves.pickCandidate');
+        let settled = false;
+        void Promise.resolve(sent).finally(() => (settled = true));
+        // Its first row, candidate 1, taken as Enter would (again until the list has shown: accepting none does nothing).
+        await waitFor(async () => {
+          await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+          return settled;
+        }, 'the compare list to show and take the first row', { timeoutMs: 30_000, intervalMs: 300 });
+        assert.equal(await sent, true);
+        await picked(session, repo, 'pick-palette', 1);
+      } finally {
+        await api.registry.setActive(undefined);
+      }
+    });
   });
 
   it("pick: person — the notification says a awaits its pick (once); the DAG panel's details list its candidates, refuse what cannot be picked, and Pick there merges that one", async () => {
-    const folder = path.join(scratch.root.fsPath, 'pick-dag');
-    fs.mkdirSync(folder, { recursive: true });
-    const plan = personPickPlan(path.join(folder, 'repo'), 'pick-dag');
-    const repo = path.dirname(plan);
-    const controller = api.run.controller;
-    const saved = controller.questions;
-    controller.questions = { ...saved, confirmRun: async () => true };
     const notices = () => api.run.notifications.shown.filter((m) => m.startsWith('Waves: a awaits your pick'));
     const before = notices().length;
-    try {
-      const session = await start(plan);
-      await untilAwaitingPick(repo, 'pick-dag');
+    await awaitingPickRun('pick-dag', async ({ session, repo, plan }) => {
       // The notification, with what passed; its Pick… opens the compare list for a.
       const told = await waitFor(() => (notices().length > before ? notices() : null), 'the notification that a awaits its pick', { timeoutMs: 30_000 });
       assert.match(told.at(-1)!, /^Waves: a awaits your pick — candidates 1 \(custom\), 2 \(custom\) passed audit and verification\./);
@@ -245,9 +230,9 @@ describe('Best of n in the editor', function () {
         assert.ok(!ghost.ok && ghost.error.code === 'unknown-package', JSON.stringify(ghost));
 
         // Pick candidate 2 from the panel: it goes on through Pick Candidate's front door; merged.
-        const picked = await ask({ type: 'candidateAction', packageId: 'a', candidate: 2, action: 'pick' });
-        assert.ok(picked.ok, JSON.stringify(picked));
-        await pickedSecond(session, repo, 'pick-dag');
+        const pick = await ask({ type: 'candidateAction', packageId: 'a', candidate: 2, action: 'pick' });
+        assert.ok(pick.ok, JSON.stringify(pick));
+        await picked(session, repo, 'pick-dag');
         // Once one went on, another pick is refused with the front door's words.
         const late = await ask({ type: 'candidateAction', packageId: 'a', candidate: 1, action: 'pick' });
         assert.ok(!late.ok && late.error.code === 'cannot-act' && /candidate 2 of a went on already/.test(late.error.message), JSON.stringify(late));
@@ -256,8 +241,6 @@ describe('Best of n in the editor', function () {
         sub.dispose();
         panel.dispose();
       }
-    } finally {
-      controller.questions = saved;
-    }
+    });
   });
 });
