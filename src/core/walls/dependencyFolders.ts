@@ -157,3 +157,63 @@ export function overlayPrefix(tools: OverlayTools, laid: readonly LaidFolder[]):
 export function bwrapUserArgs(uid: number, gid: number): string[] {
   return ['--unshare-user', '--uid', String(uid), '--gid', String(gid)];
 }
+
+/** npm's commands that install a project's dependencies from its lockfile, and the flags that change only what they print. */
+const NPM_INSTALLS = new Set(['ci', 'clean-install', 'install', 'i']);
+const NPM_QUIET_FLAGS = /^--(no-audit|no-fund|prefer-offline|silent|quiet|no-progress|loglevel=[a-z]+)$/;
+
+/** Whether `argv` is npm installing a project's dependencies as its lockfile says — `npm ci` (`clean-install`, `install`, `i`) with no argument but flags that change only its output. */
+export function isNpmInstall(argv: readonly string[]): boolean {
+  const [program, command, ...rest] = argv;
+  return !!program && /(^|\/)npm$/.test(program) && NPM_INSTALLS.has(command ?? '') && rest.every((a) => NPM_QUIET_FLAGS.test(a));
+}
+
+/** The lifecycle scripts npm runs of the project itself when it installs (a `prepare` that builds, a `postinstall`), by name; [] when none or the manifest cannot be read. */
+export function installScriptsOf(packageJson: string): string[] {
+  try {
+    const scripts = (JSON.parse(packageJson) as { scripts?: Record<string, unknown> }).scripts ?? {};
+    return ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare', 'dependencies'].filter((s) => typeof scripts[s] === 'string');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Whether a `node_modules` is what a `package-lock.json` asks for, by npm's own record of what it
+ * installed there (`node_modules/.package-lock.json`, its "hidden lockfile"): the same packages
+ * (every `node_modules/…` entry of the lockfile, and no other), each at the same version with the
+ * same hash (the same source, for one without a hash). null when it is; else what differs, for a log.
+ */
+export function installedAsLocked(lockfile: string, hidden: string): string | null {
+  type Entry = { version?: unknown; resolved?: unknown; integrity?: unknown; link?: unknown };
+  const packagesOf = (text: string): Record<string, Entry> | null => {
+    try {
+      const p = (JSON.parse(text) as { packages?: unknown }).packages;
+      return p && typeof p === 'object' ? (p as Record<string, Entry>) : null;
+    } catch {
+      return null;
+    }
+  };
+  const locked = packagesOf(lockfile);
+  const installed = packagesOf(hidden);
+  if (!locked) return 'package-lock.json has no packages npm 7 or later reads';
+  if (!installed) return "npm's record of what it installed (node_modules/.package-lock.json) cannot be read";
+  const keys = (p: Record<string, Entry>) => Object.keys(p).filter((k) => k.startsWith('node_modules/') || k.includes('/node_modules/'));
+  const want = keys(locked);
+  const have = new Set(keys(installed));
+  for (const k of want) {
+    const a = locked[k]!;
+    const b = installed[k];
+    if (!b) {
+      // npm leaves out of its record what it did not install here (an optional package of another platform).
+      if ((a as { optional?: unknown }).optional === true) continue;
+      return `${k.replace(/^node_modules\//, '')} is not installed`;
+    }
+    have.delete(k);
+    // Its bytes by their hash when the lockfile has one (a mirror's address may differ: npm may not write it down); else by its source (a git commit, a folder).
+    const fields = ['version', 'link', a.integrity !== undefined ? 'integrity' : 'resolved'] as const;
+    for (const f of fields) if ((a[f] ?? null) !== (b[f] ?? null)) return `${k.replace(/^node_modules\//, '')}: its ${f} is not the lockfile's`;
+  }
+  if (have.size) return `${[...have][0]!.replace(/^node_modules\//, '')} is installed but not in the lockfile`;
+  return null;
+}

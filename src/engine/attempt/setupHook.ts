@@ -11,6 +11,7 @@ import path from 'node:path';
 import { readOnlyAdvice } from '../../core/walls/toolchains';
 import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
 import { refusedIn, walledCommand, type CommandWalls, type WalledCommand } from './verification';
+import { installAnsweredByLaying } from './wallsDeps';
 
 export interface SetupHookResult {
   ok: boolean;
@@ -61,6 +62,13 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
  */
 export async function setUpOnce(tree: string, branch: string, argv: readonly string[], dir: string, walls?: CommandWalls): Promise<void> {
   if (!argv.length || isSetUp(tree, branch)) return;
+  // `npm ci` over a node_modules its walls lay from the checkout, installed as the tree's lockfile asks: it would write every package again (ADR 0026).
+  const answered = walls ? installAnsweredByLaying(tree, argv) : null;
+  if (answered) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.appendFileSync(path.join(dir, 'setup.log'), `${answered.why}\n`);
+    if (answered.skip) return markSetUp(tree, branch);
+  }
   const hook = await runSetupHook(tree, argv, path.join(dir, 'setup.log'), walls && { walls, attemptDir: dir });
   if (!hook.ok) {
     const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;

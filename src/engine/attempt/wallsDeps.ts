@@ -11,9 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { absolutePathsIn, DEPENDENCY_FOLDERS, lockfilesMatch, overlayPathUsable, overlayPrefix, relativePathLines, relocateText, venvFileRead, type LaidFolder, type Lockfiles, type OverlayTools, type Respelling } from '../../core/walls/dependencyFolders.js';
+import { absolutePathsIn, DEPENDENCY_FOLDERS, installedAsLocked, installScriptsOf, isNpmInstall, lockfilesMatch, overlayPathUsable, overlayPrefix, relativePathLines, relocateText, venvFileRead, type DependencyFolder, type LaidFolder, type Lockfiles, type OverlayTools, type Respelling } from '../../core/walls/dependencyFolders.js';
 import { isWithin } from '../../core/walls/walls.js';
 import { programOnPath } from './onPath.js';
+import { gitDirsOf } from '../../store/gitDirs.js';
 
 /** A lockfile larger than this is not compared (never seen in practice; reading it would cost the agent's start). */
 const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
@@ -129,6 +130,58 @@ export function checkoutOf(commonDir: string): string | null {
 }
 
 /**
+ * Whether the checkout's `dep` may be laid over `worktree` as far as their files say: null when it
+ * may, `absent` when the checkout has none, else why not (a note of the attempt's log).
+ */
+function layRefusal(dep: DependencyFolder, checkout: string, worktree: string): string | 'absent' | null {
+  const lower = path.join(checkout, dep.folder);
+  if (!fullFolder(lower) || (dep.venv && !isFile(path.join(lower, 'pyvenv.cfg')))) return 'absent';
+  if (!emptyOrAbsent(path.join(worktree, dep.folder))) return `${dep.folder}: the tree has its own (not laid from ${checkout})`;
+  const manifest = { tree: readLockfiles(worktree, [dep.manifest])[dep.manifest] ?? null, checkout: readLockfiles(checkout, [dep.manifest])[dep.manifest] ?? null };
+  if (!lockfilesMatch(readLockfiles(worktree, dep.lockfiles), readLockfiles(checkout, dep.lockfiles), manifest)) return `${dep.folder}: the tree's lockfile (or ${dep.manifest}) is not the checkout's (not laid: install them)`;
+  return null;
+}
+
+/**
+ * A set-up command that is npm installing the tree's dependencies (`isNpmInstall`: `npm ci`, …),
+ * when the walls it runs in will lay the checkout's `node_modules` over the tree: whether running
+ * it would only write the same packages again into the tree's own side of the overlay (all of
+ * them, and their disk: `npm ci` removes the folder first) — `skip` — and why, for its log. It
+ * would when the checkout's install is the tree's lockfile's (npm's own record of what it
+ * installed, `installedAsLocked`) and the project runs no script of its own on install (a
+ * `prepare` that builds must run). null: not such a command, or no folder laid.
+ */
+export function installAnsweredByLaying(worktree: string, argv: readonly string[]): { skip: boolean; why: string } | null {
+  if (!isNpmInstall(argv)) return null;
+  const dirs = gitDirsOf(worktree);
+  if (!dirs || dirs.gitDir === dirs.commonDir) return null;
+  let checkout: string | null;
+  let gitDir: string;
+  try {
+    checkout = checkoutOf(fs.realpathSync(dirs.commonDir));
+    gitDir = fs.realpathSync(dirs.gitDir);
+  } catch {
+    return null;
+  }
+  const dep = DEPENDENCY_FOLDERS.find((d) => d.folder === 'node_modules')!;
+  if (!checkout || layRefusal(dep, checkout, worktree) !== null) return null;
+  const lower = path.join(checkout, dep.folder);
+  const upper = path.join(gitDir, 'waves-deps', dep.folder, 'upper');
+  if (![lower, upper, path.join(worktree, dep.folder)].every(overlayPathUsable) || !overlayTools()) return null;
+  const runs = (why: string) => ({ skip: false, why: `waves: ${argv.join(' ')} runs: ${why}` });
+  if (fullFolder(upper)) return runs('the tree already changed its laid node_modules');
+  const lock = readLockfiles(worktree, ['npm-shrinkwrap.json', 'package-lock.json']);
+  const lockText = lock['npm-shrinkwrap.json'] ?? lock['package-lock.json'];
+  if (!lockText) return runs('the tree has no package-lock.json to check the laid folder against');
+  const hidden = readLockfiles(lower, ['.package-lock.json'])['.package-lock.json'];
+  const differs = hidden ? installedAsLocked(lockText, hidden) : "npm keeps no record there of what it installed (node_modules/.package-lock.json)";
+  if (differs) return runs(`${lower} is not what the lockfile asks (${differs})`);
+  const scripts = installScriptsOf(readLockfiles(worktree, ['package.json'])['package.json'] ?? '');
+  if (scripts.length) return runs(`the project runs ${scripts.join(', ')} on install`);
+  return { skip: true, why: `waves: ${argv.join(' ')} not run: node_modules is laid from ${lower} (copy-on-write inside the walls), which npm installed as this tree's lockfile asks` };
+}
+
+/**
  * The folders to lay over `worktree` (a linked worktree; never the checkout itself), each made
  * ready on disk (the empty mount point in the tree, its upper and scratch folders in git's folder
  * for the tree), and what was decided, for the attempt's log. A virtual environment (`readyVenv`)
@@ -147,14 +200,10 @@ export function dependencyOverlays(worktree: string, dirs: { gitDir: string; com
   for (const dep of DEPENDENCY_FOLDERS) {
     const lower = path.join(checkout, dep.folder);
     const target = path.join(worktree, dep.folder);
-    if (!fullFolder(lower) || (dep.venv && !isFile(path.join(lower, 'pyvenv.cfg')))) continue;
-    if (!emptyOrAbsent(target)) {
-      notes.push(`${dep.folder}: the tree has its own (not laid from ${checkout})`);
-      continue;
-    }
-    const manifest = { tree: readLockfiles(worktree, [dep.manifest])[dep.manifest] ?? null, checkout: readLockfiles(checkout, [dep.manifest])[dep.manifest] ?? null };
-    if (!lockfilesMatch(readLockfiles(worktree, dep.lockfiles), readLockfiles(checkout, dep.lockfiles), manifest)) {
-      notes.push(`${dep.folder}: the tree's lockfile (or ${dep.manifest}) is not the checkout's (not laid: install them)`);
+    const refused = layRefusal(dep, checkout, worktree);
+    if (refused === 'absent') continue;
+    if (refused) {
+      notes.push(refused);
       continue;
     }
     const state = path.join(dirs.gitDir, 'waves-deps', dep.folder);

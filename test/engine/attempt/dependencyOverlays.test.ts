@@ -185,4 +185,47 @@ describe('the set-up hook inside walls (bubblewrap)', () => {
     const log = fs.readFileSync(path.join(attemptDir(repo, 'setup', outcome.runId, 'a', 1), 'setup.log'), 'utf8');
     assert.match(log, /^home refused EROFS$/m);
   });
+
+  test("a set-up command `npm ci` over a laid node_modules that npm installed as the tree's lockfile asks is not run (it would write every package again), and its log says why; one the checkout's install does not match runs", async () => {
+    const root = tempDir('waves-setup-npm-');
+    process.env.WAVES_SANDBOX_READ = root;
+    const dep = { version: '1.0.0', resolved: 'http://127.0.0.1:9/dep/-/dep-1.0.0.tgz', integrity: 'sha512-' + 'A'.repeat(86) + '==' };
+    const lock = JSON.stringify({ name: 'p', lockfileVersion: 3, requires: true, packages: { '': { name: 'p', dependencies: { dep: '1.0.0' } }, 'node_modules/dep': dep } }, null, 2) + '\n';
+    /** A repository whose checkout has node_modules installed (npm's record of it: `installed`), a plan whose agent copies the dependency's file. */
+    const project = (feature: string, installed: typeof dep) => {
+      const repo = makeRepo({ 'README.md': '# x\n', '.gitignore': 'node_modules/\n', 'package.json': '{ "name": "p", "dependencies": { "dep": "1.0.0" } }\n', 'package-lock.json': lock });
+      process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+      fs.mkdirSync(path.join(repo, 'node_modules', 'dep'), { recursive: true });
+      fs.writeFileSync(path.join(repo, 'node_modules', 'dep', 'index.js'), 'module.exports = 1;\n');
+      fs.writeFileSync(path.join(repo, 'node_modules', '.package-lock.json'), JSON.stringify({ name: 'p', lockfileVersion: 3, requires: true, packages: { 'node_modules/dep': installed } }, null, 2));
+      const planFile = path.join(repo, 'work-packages.yaml');
+      fs.writeFileSync(planFile, planYaml(feature, [{ id: 'a', agent: ['copy node_modules/dep/index.js a/seen.js', 'commit'] }]));
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '-q', '-m', 'plan');
+      return { repo, planFile };
+    };
+    const run = async (planFile: string) => {
+      const { engine } = await engineFor(planFile, runnerScript, { setupHook: ['npm', 'ci', '--no-audit'] });
+      try {
+        return await engine.run();
+      } finally {
+        engine.dispose();
+      }
+    };
+
+    const same = project('npmskip', dep);
+    const outcome = await run(same.planFile);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.equal(readAt(same.repo, outcome.integrationBranch!, 'a/seen.js'), 'module.exports = 1;\n', 'the agent read the laid dependency');
+    const log = fs.readFileSync(path.join(attemptDir(same.repo, 'npmskip', outcome.runId, 'a', 1), 'setup.log'), 'utf8');
+    assert.equal(log, `waves: npm ci --no-audit not run: node_modules is laid from ${fs.realpathSync(same.repo)}/node_modules (copy-on-write inside the walls), which npm installed as this tree's lockfile asks\n`, 'npm did not run (offline here, it would have failed)');
+
+    // The checkout's install is another version than the lockfile's: npm ci runs (and, its registry closed here, fails the set-up, named).
+    const other = project('npmruns', { ...dep, version: '0.9.0' });
+    const failed = await run(other.planFile);
+    assert.equal(failed.state.packages.a!.status, 'failed');
+    assert.match(failed.state.packages.a!.lastError ?? '', /the set-up hook npm ci --no-audit failed/);
+    const ran = fs.readFileSync(path.join(attemptDir(other.repo, 'npmruns', failed.runId, 'a', 1), 'setup.log'), 'utf8');
+    assert.match(ran, /^waves: npm ci --no-audit runs: \S+\/node_modules is not what the lockfile asks \(dep: its version is not the lockfile's\)\nnpm /);
+  });
 });
