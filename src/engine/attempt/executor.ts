@@ -52,6 +52,8 @@ export interface TreeRequest {
   reason: string;
   /** The attempt the tree is prepared for (the set-up hook's log goes there). */
   attempt: AttemptPlace;
+  /** Aborted when the package is cancelled while its tree is readied: a set-up hook under way is stopped. */
+  signal?: AbortSignal;
 }
 
 /** A tree to make ahead of its package's first attempt (#18, ADR 0016): an isolated package's, from `base`. */

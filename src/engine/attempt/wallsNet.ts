@@ -62,6 +62,10 @@ export interface ReachNote {
   why: string;
 }
 
+/** The lines `walls.jsonl` holds of one target (then only its 100th, 1,000th, … with the count), and of all. */
+export const LOG_FIRST = 20;
+export const LOG_LINES = 5_000;
+
 /** How long the proxy waits for an allowed server to accept a connection before it counts as not reached. */
 export const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -142,9 +146,19 @@ function readHead(socket: net.Socket): Promise<{ head: string; rest: Buffer } | 
  * hears what became of each connection (the runner's watch on an agent whose model cannot be reached).
  */
 export function startProxy(socketPath: string, allowed: readonly Target[], logFile: string, upstream: Upstream | null = null, onReach?: (note: ReachNote) => void): Promise<net.Server> {
+  // A tool that retries a refused target without end (npm does, thousands a minute) must not fill the disk: each
+  // target's first lines are written, then its 100th, 1,000th, … with the count; at most LOG_LINES lines in all.
+  const seen = new Map<string, number>();
+  let lines = 0;
   const log = (line: WallRefusal | WallUnreached) => {
+    const key = `${line.kind} ${line.target}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    const counted = n > LOG_FIRST && Number.isInteger(Math.log10(n));
+    if ((n > LOG_FIRST && !counted) || lines >= LOG_LINES) return;
+    lines++;
     try {
-      fs.appendFileSync(logFile, JSON.stringify(line) + '\n');
+      fs.appendFileSync(logFile, JSON.stringify(counted ? { ...line, why: `${line.why} (the ${n.toLocaleString('en-US')}th time)` } : line) + '\n');
     } catch {
       // what happened still holds
     }

@@ -159,6 +159,19 @@ export class Launches {
     await this.exits.setSettled(id);
   }
 
+  /** Cancelled while its tree was readied (its set-up hook stopped): cancelled, not failed. */
+  private async cancelledStart(id: string, k: number | undefined): Promise<void> {
+    const { ctx } = this;
+    const reason = 'cancelled while its worktree was set up';
+    if (k === undefined) {
+      await ctx.releaseLocksOf(id);
+      if (ctx.state.packages[id]?.status === 'queued') ctx.apply({ type: 'cancelled', packageId: id, reason });
+      return;
+    }
+    if (candidateOf(ctx.state.packages[id], k)?.status === 'queued') ctx.apply({ type: 'cancelled', packageId: id, candidate: k, reason });
+    await this.exits.setSettled(id);
+  }
+
   private async couldNotStart(id: string, err: unknown): Promise<void> {
     const { ctx } = this;
     if (await this.hostWentAway(id, err)) return;
@@ -207,6 +220,8 @@ export class Launches {
 
       // Its tree from an earlier attempt that landed (a package the integration guard sent back) is removed first, as it was before.
       await this.loop.afterStartDone(id);
+      // A cancel while the tree is readied stops its set-up hook (it may hang: a tool retrying a registry the walls refuse).
+      const readying = ctx.attempts.readyingTree(key);
       const tree = ctx.executor.prepareTree({
         packageId: key,
         isolated: ctx.isolated(pkg),
@@ -214,7 +229,9 @@ export class Launches {
         base: `refs/heads/${ctx.state.integration!.branch}`,
         reason: `Wave Orchestrator: run ${ctx.state.runId} of ${ctx.featureId}`,
         attempt: place,
+        signal: readying.signal,
       });
+      void tree.then(readying.done, readying.done);
       const written = (async () => {
         const upstream = await this.upstreamResults(pkg, place, host);
         const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1);
@@ -227,6 +244,7 @@ export class Launches {
       const saved = ctx.store!.flush();
       const [treeDone, writtenDone, savedDone] = await Promise.allSettled([tree, written, saved]);
       if (treeDone.status === 'rejected') {
+        if (ctx.attempts.cancelled(key)) return this.cancelledStart(id, candidate?.k);
         if (!candidate && (await this.hostWentAway(id, treeDone.reason))) return;
         await this.failedStart(id, candidate?.k, errorText(treeDone.reason));
         return;

@@ -184,10 +184,22 @@ export class LiveAttempts {
   cancelRun(): void {
     this.wholeRunCancelled = true;
     this.lost.clear();
+    for (const stop of this.readying.values()) stop.abort();
   }
 
   cancelPackage(id: string): void {
     this.cancelAsked.add(id);
+    for (const [key, stop] of this.readying) if (this.cancelled(key)) stop.abort();
+  }
+
+  private readonly readying = new Map<string, AbortController>();
+
+  /** While `key`'s tree is readied (its set-up hook): the signal a cancel of it aborts; `done()` when readied. */
+  readyingTree(key: string): { signal: AbortSignal; done(): void } {
+    const stop = new AbortController();
+    if (this.cancelled(key)) stop.abort();
+    this.readying.set(key, stop);
+    return { signal: stop.signal, done: () => this.readying.get(key) === stop && this.readying.delete(key) };
   }
 
   get runCancelled(): boolean {
@@ -197,6 +209,7 @@ export class LiveAttempts {
   /** A candidate that is not to go on (another went on first): its attempt stops as a cancelled one. */
   stopCandidate(key: string): void {
     this.stopped.add(key);
+    this.readying.get(key)?.abort();
   }
 
   /** A new set starts: none of its candidates is stopped before it starts. */

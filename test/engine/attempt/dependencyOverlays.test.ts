@@ -8,6 +8,7 @@
  * Run: node --import tsx --test test/engine/attempt/dependencyOverlays.test.ts
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -184,6 +185,39 @@ describe('the set-up hook inside walls (bubblewrap)', () => {
     assert.equal(fs.readFileSync(path.join(home, '.bashrc'), 'utf8'), '# mine\n');
     const log = fs.readFileSync(path.join(attemptDir(repo, 'setup', outcome.runId, 'a', 1), 'setup.log'), 'utf8');
     assert.match(log, /^home refused EROFS$/m);
+  });
+
+  test('a set-up command that does not end (a tool retrying a registry the walls refuse) is stopped when its package is cancelled, with all it started: the package is cancelled, not failed', async () => {
+    const root = tempDir('waves-setup-stop-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(planFile, planYaml('setupstop', [{ id: 'a', agent: ['write a/x.txt x', 'commit'] }]));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    // The hook and a child of its own, both waiting for good (the child known by its text, 1001).
+    const hook = `require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1001)'],{stdio:'ignore'});console.log('installing…');setInterval(()=>{},1000)`;
+    const leftover = () => /setInterval\(\(\)=>\{\},1001\)/.test(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
+    const { engine } = await engineFor(planFile, runnerScript, { setupHook: [process.execPath, '-e', hook] });
+    try {
+      const done = engine.run();
+      const setupLog = () => {
+        const runId = engine.store?.state?.runId;
+        return runId ? path.join(attemptDir(repo, 'setupstop', runId, 'a', 1), 'setup.log') : '';
+      };
+      await waitFor(() => setupLog() && fs.existsSync(setupLog()) && fs.readFileSync(setupLog(), 'utf8').includes('installing') && leftover(), 'the set-up hook and its child running', 30_000);
+      const started = Date.now();
+      await engine.cancel('a');
+      const outcome = await done;
+      assert.ok(Date.now() - started < 20_000, 'the run ended once its package was cancelled');
+      const a = outcome.state.packages.a!;
+      assert.equal(a.status, 'cancelled', a.lastError ?? '');
+      assert.equal(a.lastError, 'cancelled while its worktree was set up');
+      assert.equal(fs.readFileSync(setupLog(), 'utf8'), 'installing…\nwaves: the set-up hook was stopped: its package was cancelled\n');
+    } finally {
+      engine.dispose();
+    }
+    await waitFor(() => !leftover(), 'no process of the hook left', 10_000);
   });
 
   test("a set-up command `npm ci` over a laid node_modules that npm installed as the tree's lockfile asks is not run (it would write every package again), and its log says why; one the checkout's install does not match runs", async () => {
