@@ -54,6 +54,8 @@ export interface TreeRequest {
   attempt: AttemptPlace;
   /** Aborted when the package is cancelled while its tree is readied: a set-up hook under way is stopped. */
   signal?: AbortSignal;
+  /** The package's time limit (its `timeout_minutes`), which its set-up hook is held to too; none: no limit. */
+  timeoutMs?: number;
 }
 
 /** A tree to make ahead of its package's first attempt (#18, ADR 0016): an isolated package's, from `base`. */

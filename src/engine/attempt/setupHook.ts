@@ -28,9 +28,10 @@ export interface SetupHookResult {
  * Runs a set-up hook (an argv, never a shell string) in a new worktree; stdout and stderr go
  * to `log`. A failure is returned with the log's tail — never swallowed — and what its walls
  * refused (`setup-walls.jsonl` next to `log`), named as a verification step's are. `stop`
- * aborted (its package cancelled): the hook and everything it started are killed, and it fails so.
+ * aborted (its package cancelled), or `timeoutMs` passed: the hook and everything it started are
+ * killed, and it fails, its log saying which.
  */
-export function runSetupHook(worktree: string, argv: readonly string[], log: string, confined?: { walls: CommandWalls; attemptDir: string }, tailLines = 20, stop?: AbortSignal): Promise<SetupHookResult> {
+export function runSetupHook(worktree: string, argv: readonly string[], log: string, confined?: { walls: CommandWalls; attemptDir: string }, tailLines = 20, stop?: AbortSignal, timeoutMs?: number): Promise<SetupHookResult> {
   fs.mkdirSync(path.dirname(log), { recursive: true });
   const fd = fs.openSync(log, 'a');
   const wallsLog = path.join(path.dirname(log), 'setup-walls.jsonl');
@@ -51,24 +52,30 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
     run = walledCommand({ file: argv[0], args: argv.slice(1) }, worktree, confined?.attemptDir ?? path.dirname(log), wallsLog, confined?.walls, env);
     // A process group of its own, so a stop reaches what it started (its walls die with the runner: bubblewrap's --die-with-parent).
     const child = spawn(run.file, run.args, { cwd: worktree, env, shell: false, stdio: ['ignore', fd, fd], windowsHide: true, detached: process.platform !== 'win32' });
-    let stopped = false;
-    const kill = () => {
-      stopped = true;
+    let stopped: string | null = null;
+    const kill = (why = 'waves: the set-up hook was stopped: its package was cancelled') => {
+      stopped = why;
       try {
         if (child.pid !== undefined) process.kill(process.platform === 'win32' ? child.pid : -child.pid, 'SIGKILL');
       } catch {
         // gone
       }
     };
+    const onAbort = () => kill();
     if (stop?.aborted) kill();
-    else stop?.addEventListener('abort', kill, { once: true });
+    else stop?.addEventListener('abort', onAbort, { once: true });
+    const timer = timeoutMs ? setTimeout(() => kill("waves: the set-up hook did not end within its package's time limit (timeout_minutes): stopped"), timeoutMs) : null;
+    const done = () => {
+      stop?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+    };
     child.once('error', (err) => {
-      stop?.removeEventListener('abort', kill);
+      done();
       resolve(finish(null, null, `the set-up hook could not start: ${err.message}\n`));
     });
     child.once('exit', (code, signal) => {
-      stop?.removeEventListener('abort', kill);
-      resolve(finish(code, signal, stopped ? 'waves: the set-up hook was stopped: its package was cancelled\n' : ''));
+      done();
+      resolve(finish(code, signal, stopped ? `${stopped}\n` : ''));
     });
   });
 }
@@ -79,7 +86,7 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
  * read-only file it met (when its output reads so) and its output's tail. A package's tree
  * (LocalExecutor) and a planning session's alike.
  */
-export async function setUpOnce(tree: string, branch: string, argv: readonly string[], dir: string, walls?: CommandWalls, stop?: AbortSignal): Promise<void> {
+export async function setUpOnce(tree: string, branch: string, argv: readonly string[], dir: string, walls?: CommandWalls, stop?: AbortSignal, timeoutMs?: number): Promise<void> {
   if (!argv.length || isSetUp(tree, branch)) return;
   // `npm ci` over a node_modules its walls lay from the checkout, installed as the tree's lockfile asks: it would write every package again (ADR 0026).
   const answered = walls ? installAnsweredByLaying(tree, argv) : null;
@@ -88,7 +95,7 @@ export async function setUpOnce(tree: string, branch: string, argv: readonly str
     fs.appendFileSync(path.join(dir, 'setup.log'), `${answered.why}\n`);
     if (answered.skip) return markSetUp(tree, branch);
   }
-  const hook = await runSetupHook(tree, argv, path.join(dir, 'setup.log'), walls && { walls, attemptDir: dir }, 20, stop);
+  const hook = await runSetupHook(tree, argv, path.join(dir, 'setup.log'), walls && { walls, attemptDir: dir }, 20, stop, timeoutMs);
   if (!hook.ok) {
     const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
     const readOnly = walls ? readOnlyAdvice(hook.tail, os.homedir()) : null;

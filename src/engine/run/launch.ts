@@ -159,6 +159,12 @@ export class Launches {
     await this.exits.setSettled(id);
   }
 
+  /** The package's time limit in ms (`timeout_minutes`), null: none. */
+  private timeoutMsOf(pkg: PlanPackage): number | null {
+    const minutes = timeoutMinutesOf(pkg, this.ctx.analysis.plan.defaults);
+    return minutes ? Math.round(minutes * (this.ctx.options.minuteMs ?? 60_000)) : null;
+  }
+
   /** Cancelled while its tree was readied (its set-up hook stopped): cancelled, not failed. */
   private async cancelledStart(id: string, k: number | undefined): Promise<void> {
     const { ctx } = this;
@@ -230,6 +236,8 @@ export class Launches {
         reason: `Wave Orchestrator: run ${ctx.state.runId} of ${ctx.featureId}`,
         attempt: place,
         signal: readying.signal,
+        // Its set-up hook is held to the package's time limit, as its agent is.
+        ...(this.timeoutMsOf(pkg) ? { timeoutMs: this.timeoutMsOf(pkg)! } : {}),
       });
       void tree.then(readying.done, readying.done);
       const written = (async () => {
@@ -350,7 +358,7 @@ export class Launches {
     // The agent may run the package's verification commands the person approved (and git), nothing more.
     const approved = ctx.approvedCommands ?? [];
     const ownCommands = (pkg.verification?.steps ?? []).flatMap((st) => (st.kind === 'command' && st.command && approved.includes(st.command) ? [st.command] : []));
-    const timeoutMinutes = timeoutMinutesOf(pkg, ctx.analysis.plan.defaults);
+    const timeoutMs = this.timeoutMsOf(pkg);
     const spec = runnerSpec({
       agent,
       place,
@@ -367,7 +375,7 @@ export class Launches {
         WAVES_PACKAGE_ID: id,
         WAVES_FEATURE_ID: ctx.featureId,
       },
-      timeoutMs: timeoutMinutes ? Math.round(timeoutMinutes * (ctx.options.minuteMs ?? 60_000)) : null,
+      timeoutMs,
       graceMs: ctx.options.graceMs,
     });
     return { prompt, spec };

@@ -220,6 +220,31 @@ describe('the set-up hook inside walls (bubblewrap)', () => {
     await waitFor(() => !leftover(), 'no process of the hook left', 10_000);
   });
 
+  test("a set-up command that does not end is held to its package's time limit: stopped with what it started, the attempt failed saying so", async () => {
+    const root = tempDir('waves-setup-limit-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(planFile, planYaml('setuplimit', [{ id: 'a', timeoutMinutes: 1, agent: ['write a/x.txt x', 'commit'] }]));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const hook = `require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1002)'],{stdio:'ignore'});console.log('installing…');setInterval(()=>{},1000)`;
+    const leftover = () => /setInterval\(\(\)=>\{\},1002\)/.test(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
+    // One plan minute is 3 s here.
+    const { engine } = await engineFor(planFile, runnerScript, { setupHook: [process.execPath, '-e', hook], minuteMs: 3000 });
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      outcome = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const a = outcome.state.packages.a!;
+    assert.equal(a.status, 'failed');
+    assert.match(a.lastError ?? '', /the set-up hook \S+ -e .* failed \(killed by SIGKILL\)/);
+    assert.match(a.lastError ?? '', /waves: the set-up hook did not end within its package's time limit \(timeout_minutes\): stopped/);
+    await waitFor(() => !leftover(), 'no process of the hook left', 10_000);
+  });
+
   test("a set-up command `npm ci` over a laid node_modules that npm installed as the tree's lockfile asks is not run (it would write every package again), and its log says why; one the checkout's install does not match runs", async () => {
     const root = tempDir('waves-setup-npm-');
     process.env.WAVES_SANDBOX_READ = root;
