@@ -130,3 +130,12 @@ export function treeRss(root: number): number | null {
   if (procs.size === 0) return null;
   return under(procs, [root]).reduce((total, pid) => total + rssOf(pid), 0);
 }
+
+/** Sends `sig` to a child started `detached` (a process group of its own) and all its group; nothing when it is gone. */
+export function signalGroup(child: { pid?: number | undefined }, sig: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(process.platform === 'win32' ? child.pid : -child.pid, sig);
+  } catch {
+    // gone
+  }
+}

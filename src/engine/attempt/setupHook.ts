@@ -12,6 +12,7 @@ import { readOnlyAdvice } from '../../core/walls/toolchains';
 import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
 import { refusedIn, walledCommand, type CommandWalls, type WalledCommand } from './verification';
 import { installAnsweredByLaying } from './wallsDeps';
+import { signalGroup } from './processTree';
 
 export interface SetupHookResult {
   ok: boolean;
@@ -55,11 +56,7 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
     let stopped: string | null = null;
     const kill = (why = 'waves: the set-up hook was stopped: its package was cancelled') => {
       stopped = why;
-      try {
-        if (child.pid !== undefined) process.kill(process.platform === 'win32' ? child.pid : -child.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
+      signalGroup(child, 'SIGKILL');
     };
     const onAbort = () => kill();
     if (stop?.aborted) kill();

@@ -24,6 +24,7 @@ import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchai
 import { wallsLogIn } from './wallsNet';
 import { encodeConfine } from './wallsRun';
 import { wallsFor, type ConfinementOptions } from './wallsDraw';
+import { signalGroup } from './processTree';
 
 export interface CommandStep {
   /** The step's name in the plan. */
@@ -183,13 +184,7 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
       windowsVerbatimArguments: sh.verbatim,
       windowsHide: true,
     });
-    const kill = (sig: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(process.platform === 'win32' ? child.pid : -child.pid, sig);
-      } catch {
-        // gone
-      }
-    };
+    const kill = (sig: NodeJS.Signals) => signalGroup(child, sig);
     let timer: NodeJS.Timeout | null = null;
     let killTimer: NodeJS.Timeout | null = null;
     if (options.timeoutMs) {

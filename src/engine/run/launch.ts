@@ -228,6 +228,7 @@ export class Launches {
       await this.loop.afterStartDone(id);
       // A cancel while the tree is readied stops its set-up hook (it may hang: a tool retrying a registry the walls refuse).
       const readying = ctx.attempts.readyingTree(key);
+      const timeoutMs = this.timeoutMsOf(pkg);
       const tree = ctx.executor.prepareTree({
         packageId: key,
         isolated: ctx.isolated(pkg),
@@ -237,7 +238,7 @@ export class Launches {
         attempt: place,
         signal: readying.signal,
         // Its set-up hook is held to the package's time limit, as its agent is.
-        ...(this.timeoutMsOf(pkg) ? { timeoutMs: this.timeoutMsOf(pkg)! } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
       });
       void tree.then(readying.done, readying.done);
       const written = (async () => {
