@@ -256,13 +256,13 @@ export function extensionLog(cs) {
 }
 
 /** Waits until the Waves view's row `label` has a description matching `pattern`; returns the rows. */
-export async function waitForRow(page, label, pattern, what) {
+export async function waitForRow(page, label, pattern, what, { timeoutMs = 20_000 } = {}) {
   let rows = [];
   try {
     await waitUntil(async () => {
       rows = await wavesTreeRows(page);
       return rows.some((r) => r.label === label && pattern.test(r.description));
-    }, what, { timeoutMs: 20_000 });
+    }, what, { timeoutMs });
   } catch (e) {
     throw new Error(`${e.message}; rows shown: ${JSON.stringify(rows.map((r) => `${r.label} — ${r.description}`))}`);
   }

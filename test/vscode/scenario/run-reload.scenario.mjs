@@ -39,7 +39,7 @@ async function notification(page, text) {
 export const tests = [
   {
     name: 'Waves: Run Plan from the palette starts the slow agent in a terminal',
-    timeoutMs: 90_000,
+    timeoutMs: 150_000,
     run: async ({ page, workspace: ws, screenshot }) => {
       await waitForWorkbench(page);
       await waitForStatus(page, /2 waves · 2 packages/, { timeoutMs: 30_000 });
@@ -52,8 +52,9 @@ export const tests = [
       await waitForStatus(page, /Wave 1\/2 · 1 running/, { timeoutMs: 15_000 });
       // The Waves view redraws the package's row and its wave's progress.
       await openWavesView(page);
-      await waitForRow(page, 'wp-slow', /· running/, 'the wp-slow row running');
-      await waitForRow(page, 'Wave 1', /0\/1 done · 1 running/, "wave 1's progress");
+      // Under a full suite's load the view's first draw after it opens can take most of 20 s: more room here.
+      await waitForRow(page, 'wp-slow', /· running/, 'the wp-slow row running', { timeoutMs: 45_000 });
+      await waitForRow(page, 'Wave 1', /0\/1 done · 1 running/, "wave 1's progress", { timeoutMs: 45_000 });
       await page.locator('.terminal-tabs-entry, .single-terminal-tab', { hasText: 'wp-slow' }).first().waitFor({ timeout: 15_000 }).catch(() => {});
       await screenshot('running');
     },
