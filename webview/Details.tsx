@@ -199,6 +199,7 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
           <p>
             {status}
             {live?.awaitingPick ? ' · awaiting your pick' : ''}
+            {live?.settingUpSince ? ' · setting up its worktree' : ''}
             {run ? ` · attempt ${run.attempts}` : ' · not run yet'}
             {live?.host ? ` · on ${live.host}` : ''}
             {live?.startedAt ? ' · ' : ''}

@@ -1,7 +1,7 @@
 import type { Node, NodeProps } from '@xyflow/react';
 import { memo, useCallback, useLayoutEffect, useRef, useSyncExternalStore } from 'react';
 import type { PackageStatus } from '../src/core/run/runState';
-import { codiconClasses, STATUS_ICONS } from '../src/core/present/runStatusText';
+import { codiconClasses, SETTING_UP_ICON, STATUS_ICONS } from '../src/core/present/runStatusText';
 import { plural } from '../src/core/util/plural';
 import type { PlanNode } from '../src/protocol';
 import { ACTIVE, BAD, DONE, elapsed, type StatusStore } from './statusStore';
@@ -51,7 +51,7 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
   const status = live?.status ?? pkg.status;
   const problems = pkg.problems.errors + pkg.problems.warnings;
   const ref = useRef<HTMLDivElement>(null);
-  const label = packageLabel(pkg, status) + (live?.awaitingPick ? ', awaiting your pick' : '');
+  const label = packageLabel(pkg, status) + (live?.awaitingPick ? ', awaiting your pick' : '') + (live?.settingUpSince ? ', setting up its worktree' : '');
   useLayoutEffect(() => {
     // React Flow's node wrapper is what gets focus: give it the label with the live status.
     ref.current?.closest('.react-flow__node')?.setAttribute('aria-label', label);
@@ -60,7 +60,7 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
   return (
     <div className={cls} ref={ref}>
       <div className="pkg-head">
-        <span className={`${codiconClasses(STATUS_ICONS[status].icon)} pkg-icon`} aria-hidden="true" />
+        <span className={`${codiconClasses((live?.settingUpSince ? SETTING_UP_ICON : STATUS_ICONS[status]).icon)} pkg-icon`} aria-hidden="true" />
         <span className="pkg-id">{pkg.id}</span>
         {problems > 0 && (
           <span
@@ -77,13 +77,20 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
       <div className="pkg-title" title={pkg.title}>{pkg.title || '\u00a0'}</div>
       <div className="pkg-status">
         {/* Best of n: a set whose candidates have run waits for the person's pick (its status is still running). */}
-        <span className="pkg-status-text">{live?.awaitingPick ? 'awaiting your pick' : status}</span>
+        <span className="pkg-status-text">{live?.awaitingPick ? 'awaiting your pick' : live?.settingUpSince ? 'setting up' : status}</span>
         {live?.host && status !== 'pending' && status !== 'ready' && <span className="pkg-host"> · on {live.host}</span>}
         {(live?.attempts ?? 0) > 1 && <span> · attempt {live!.attempts}</span>}
         {live?.startedAt && (
           <>
             {' · '}
             <Elapsed startedAt={live.startedAt} endedAt={live.endedAt} />
+          </>
+        )}
+        {/* Its worktree's set-up command (npm ci, say) runs: how long so far. */}
+        {live?.settingUpSince && !live.startedAt && (
+          <>
+            {' · '}
+            <Elapsed startedAt={live.settingUpSince} endedAt={null} />
           </>
         )}
       </div>

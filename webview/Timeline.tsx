@@ -1,6 +1,6 @@
 /**
  * The run timeline (#35), a view of the DAG panel beside the graph: one row per package under
- * its wave, each attempt a bar split into queued / waiting (lock, host, usage limit, you) /
+ * its wave, each attempt a bar split into queued / waiting (lock, host, usage limit, you) / setting up /
  * running / verifying / merging, retries and revisions outlined, the critical path starred;
  * below, the slots held against the cap; a "now" line while the run goes on. The model is
  * core's (`core/present/timeline.ts`); only the rows in view are in the DOM. A listbox: arrow
@@ -179,6 +179,7 @@ export function TimelineView({ plan, timeline, rpc, selected, onSelect }: Timeli
           <span className="seg waiting host" /> host
           <span className="seg waiting usage-limit" /> usage limit
           <span className="seg waiting person" /> you
+          <span className="seg setting-up" /> setting up
           <span className="seg running" /> running
           <span className="seg verifying" /> verifying
           <span className="seg merging" /> merging

@@ -8,6 +8,7 @@ import { packageFacts } from '../core/present/packageFacts';
 import { decisionRefusal } from '../core/review/reviewGate';
 import { awaitingPick, candidateOf, isGreen } from '../core/run/candidates';
 import type { CandidateRunRecord, PackageRunRecord, RunState } from '../core/run/runState';
+import { settingUpSince } from '../core/run/runStateReducer';
 import { formatSpend } from '../core/run/spend';
 import { toLiveStatus, type CandidateDetails, type CandidateState, type PackageLiveStatus, type PackageRunDetails } from '../protocol';
 
@@ -34,7 +35,8 @@ export function candidateState(record: PackageRunRecord, c: CandidateRunRecord):
 
 /** The live status of a package's record for the panel: `toLiveStatus`, with its candidates' states when it has a set. */
 export function liveStatusOf(record: PackageRunRecord): PackageLiveStatus {
-  const live = toLiveStatus(record);
+  const since = settingUpSince(record);
+  const live = since ? { ...toLiveStatus(record), settingUpSince: since } : toLiveStatus(record);
   const set = record.candidates;
   if (!set?.length) return live;
   return { ...live, candidates: set.map((c) => candidateState(record, c)), awaitingPick: awaitingPick(record) };
@@ -51,7 +53,8 @@ export function sameLiveStatus(a: PackageLiveStatus | undefined, b: PackageLiveS
     a.exitCode === b.exitCode &&
     a.host === b.host &&
     (a.candidates ?? []).join() === (b.candidates ?? []).join() &&
-    !!a.awaitingPick === !!b.awaitingPick
+    !!a.awaitingPick === !!b.awaitingPick &&
+    a.settingUpSince === b.settingUpSince
   );
 }
 

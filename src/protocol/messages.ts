@@ -33,6 +33,8 @@ export interface PackageLiveStatus extends Pick<PackageRunRecord, 'status' | 'at
   candidates?: CandidateState[];
   /** Best of n, `pick: person`: every candidate has ended or is green, and the package waits for the person's pick. */
   awaitingPick?: boolean;
+  /** Queued, its new tree's set-up command under way since then (ISO 8601); absent: not. */
+  settingUpSince?: string;
 }
 
 /**

@@ -416,6 +416,18 @@ describe('DAG webview', () => {
     assert.deepEqual(violations, []);
   });
 
+  it('a queued package whose worktree runs its set-up command says setting up, for how long, on its node and to a screen reader', async () => {
+    const plan = planMessage(demoPlan, 1);
+    const since = new Date(Date.now() - 75_000).toISOString();
+    plan.nodes = plan.nodes.map((n) => (n.id === 'wp-api' ? { ...n, status: 'queued', attempts: 0, settingUpSince: since } : n));
+    await post(plan);
+    const status = node('wp-api').locator('.pkg-status');
+    await status.locator('.pkg-status-text', { hasText: 'setting up' }).waitFor();
+    assert.match((await status.textContent()) ?? '', /^setting up · 1m ?1\ds$/);
+    assert.match((await node('wp-api').getAttribute('aria-label')) ?? '', /, setting up its worktree$/);
+    assert.deepEqual(violations, []);
+  });
+
   it('applies status deltas to the one node and the wave header, ticks elapsed time, and asks for the plan again on a gap', async () => {
     await post(planMessage(demoPlan, 1));
     const api = node('wp-api').locator('.pkg-status-text');

@@ -13,6 +13,7 @@
  * Pure: no I/O, no clock (`elapsedMs` takes `now`).
  */
 import type { FollowUp, NeedsInput, UsageLimit } from '../run/runState';
+import { settingUpSince } from '../run/runStateReducer';
 import type { Spend } from '../run/spend';
 import { refusedLine } from './runStatusText';
 import { fit, formatElapsed, sanitize, truncate } from './terminalText';
@@ -42,7 +43,8 @@ export interface FactsRecord {
   revisions?: number;
   followUps?: readonly { kind: string; at: string; attempt: number }[];
   followUp?: FollowUp | null;
-  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen' | 'ranked'> & { candidate: number; agent: string; phases?: readonly { at: string }[] })[];
+  phases?: readonly { at: string; phase: string }[];
+  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen' | 'ranked'> & { candidate: number; agent: string })[];
   chosen?: { candidate: number; why: string } | null;
   ranked?: { candidate: number; why: string } | null;
 }
@@ -91,6 +93,8 @@ export interface PackageFacts {
   signal: string | null;
   lastError: string | null;
   needsInput: NeedsInput | null;
+  /** Queued, its new tree's set-up command under way since then (ISO 8601); null: not. */
+  settingUpSince: string | null;
   usageLimit: UsageLimit | null;
   /** The question its last attempt ended with (#16). */
   question: string | null;
@@ -148,6 +152,7 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
     signal: record.signal ?? null,
     lastError: record.lastError,
     needsInput: record.needsInput ?? null,
+    settingUpSince: settingUpSince(record),
     usageLimit: record.usageLimit ?? null,
     question: record.question ?? null,
     spend: record.spend ?? null,
@@ -265,13 +270,15 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
   for (const p of packages) {
     const why = p.needsInput
       ? `needs input since ${p.needsInput.since}: ${p.needsInput.reason}`
-      : p.blockedBy.length
-        ? `blocked by ${p.blockedBy.join(', ')}`
-        : (p.lastError ?? '');
+      : p.settingUpSince
+        ? `its worktree's set-up command runs since ${p.settingUpSince}`
+        : p.blockedBy.length
+          ? `blocked by ${p.blockedBy.join(', ')}`
+          : (p.lastError ?? '');
     // Where it runs, when the run is over hosts (#17).
     const detail = p.host ? `on ${p.host}${why ? ` · ${why}` : ''}` : why;
     const exit = p.signal ?? (p.exitCode === null ? '' : String(p.exitCode));
-    const status = p.needsInput ? 'needs-input' : p.status;
+    const status = p.needsInput ? 'needs-input' : p.settingUpSince ? 'setting-up' : p.status;
     lines.push(
       row(
         [p.id, p.wave === null ? '–' : String(p.wave), status, p.attempts ? String(p.attempts) : '', p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs), exit, p.merge ?? ''],

@@ -8,6 +8,7 @@ import { formatElapsed } from './terminalText';
 import { modelFromState, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
 import { awaitingPick } from '../run/candidates';
+import { settingUpSince } from '../run/runStateReducer';
 import { code, escapeMarkdown } from './planStatusText';
 import { plural } from '../util/plural';
 
@@ -160,7 +161,7 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
     if (!rs?.length) continue;
     const shown = rs.slice(0, 8).map((r) => {
       const time = elapsedOf(r, now);
-      return `\`${escapeMarkdown(r.packageId)}\`${time ? ` ${time}` : ''}${r.needsInput ? ' (needs input)' : ''}`;
+      return `\`${escapeMarkdown(r.packageId)}\`${time ? ` ${time}` : ''}${r.needsInput ? ' (needs input)' : ''}${settingUpSince(r) ? ' (setting up its worktree)' : ''}`;
     });
     lines.push(`- ${STATUS_WORDS[s]}: ${shown.join(', ')}${rs.length > 8 ? `, +${rs.length - 8} more` : ''}`);
   }
@@ -221,7 +222,7 @@ export function packageRowKey(record: PackageRunRecord | undefined): string {
   if (!record) return '';
   // Best of n: its candidates' statuses and the one chosen redraw it too.
   const set = record.candidates?.length ? `${record.candidates.map((c) => c.status).join(',')}>${record.chosen?.candidate ?? ''}` : '';
-  return [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : '', record.host ?? '', set].join('|');
+  return [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : '', record.host ?? '', set, settingUpSince(record) ?? ''].join('|');
 }
 
 /** `1m05s` of the current attempt (running) or of the last one (ended); '' before any start. */
@@ -241,7 +242,10 @@ export function packageRunText(record: PackageRunRecord | undefined, now: number
   if (!record || (record.status === 'pending' && record.attempts === 0)) return '';
   const time = elapsedOf(record, now);
   const parts: string[] = [];
+  const settingUp = settingUpSince(record);
   if (record.needsInput) parts.push('needs input');
+  // Its new tree's set-up command (npm ci, say) is what it waits for: said, with how long so far.
+  else if (settingUp) parts.push(`setting up its worktree ${formatElapsed(Math.max(0, now - Date.parse(settingUp)))}`);
   else if (isActive(record.status)) parts.push(time && record.status !== 'queued' ? `${STATUS_WORDS[record.status]} ${time}` : STATUS_WORDS[record.status]);
   else parts.push(time && isTerminal(record.status) && record.status !== 'blocked' ? `${STATUS_WORDS[record.status]} after ${time}` : STATUS_WORDS[record.status]);
   if (record.host && record.status !== 'pending' && record.status !== 'ready') parts.push(`on ${record.host}`);
@@ -270,15 +274,19 @@ export const STATUS_ICONS: Record<PackageStatus, { icon: string; color: string |
   'usage-limit': { icon: 'watch', color: 'editorWarning.foreground' },
 };
 
+/** A queued package whose new tree runs its set-up command (the tree and the DAG panel). */
+export const SETTING_UP_ICON = { icon: 'gear~spin', color: 'charts.blue' } as const;
+
 /** The CSS classes of a codicon id for a webview: `sync~spin` → `codicon codicon-sync codicon-modifier-spin`. */
 export function codiconClasses(icon: string): string {
   const [name, modifier] = icon.split('~');
   return `codicon codicon-${name}${modifier ? ` codicon-modifier-${modifier}` : ''}`;
 }
 
-/** The icon of a package's record: a bell while its agent waits for a person. */
+/** The icon of a package's record: a bell while its agent waits for a person, a turning gear while its tree is set up. */
 export function statusIcon(record: PackageRunRecord): { icon: string; color: string | null } {
   if (record.needsInput) return { icon: 'bell-dot', color: 'editorWarning.foreground' };
+  if (settingUpSince(record)) return SETTING_UP_ICON;
   return STATUS_ICONS[record.status];
 }
 

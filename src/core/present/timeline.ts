@@ -11,7 +11,7 @@ import type { PlanAnalysis } from '../plan/analyze';
 import { criticalPath } from '../run/runTime';
 import { isActive, isPackageStatus, WAIT_REASONS, type PackageStatus, type Phase, type PhaseMark, type RunState, type WaitReason } from '../run/runState';
 
-export const SEGMENT_KINDS = ['queued', 'waiting', 'running', 'verifying', 'merging'] as const;
+export const SEGMENT_KINDS = ['queued', 'waiting', 'setting-up', 'running', 'verifying', 'merging'] as const;
 export type SegmentKind = (typeof SEGMENT_KINDS)[number];
 
 /** A stretch of one attempt (ms since the epoch; `end` null: still going). */
@@ -80,7 +80,7 @@ export function barsOf(marks: unknown): Bar[] {
 }
 
 const OUTCOMES: ReadonlySet<PackageStatus> = new Set(['succeeded', 'failed', 'blocked', 'cancelled', 'interrupted', 'scope-violation', 'usage-limit']);
-const PHASES: ReadonlySet<string> = new Set(['waiting', 'merging']);
+const PHASES: ReadonlySet<string> = new Set(['waiting', 'setting-up', 'merging']);
 
 function readMark(raw: unknown): { at: number; phase: Phase; attempt: number; for?: WaitReason } | null {
   if (typeof raw !== 'object' || raw === null) return null;
@@ -107,6 +107,9 @@ function segmentOf(m: { phase: Phase; for?: WaitReason }): { kind: SegmentKind; 
     case 'awaiting-review':
       // The review gate (#33): its work is done and its slot free; it waits for the person.
       return { kind: 'waiting', for: 'person', slot: false, atWork: false };
+    case 'setting-up':
+      // Its new tree's set-up command, before the attempt's agent starts (the mark carries the attempts before it).
+      return { kind: 'setting-up', slot: true, atWork: false };
     case 'running':
     case 'verifying':
     case 'merging':
@@ -347,6 +350,7 @@ export function timelineOfRun(analysis: Pick<PlanAnalysis, 'plan' | 'graph'> | u
 
 /** What a segment is, for a person: `waiting for a lock`, `running`. */
 export function segmentLabel(s: Pick<Segment, 'kind' | 'for'>): string {
+  if (s.kind === 'setting-up') return 'setting up its worktree';
   if (s.kind !== 'waiting') return s.kind;
   return WAIT_LABEL[s.for ?? 'lock'];
 }

@@ -23,6 +23,7 @@ const GLYPHS = {
   host: ['H', 'H'],
   'usage-limit': ['U', 'U'],
   person: ['P', 'P'],
+  'setting-up': ['░', 's'],
   running: ['█', '#'],
   verifying: ['▓', '='],
   merging: ['▒', 'm'],
@@ -37,7 +38,7 @@ function glyphKey(s: Segment): keyof typeof GLYPHS {
 }
 
 /** Where two kinds share a column, the one with more time wins; ties go to work over waiting. */
-const PRECEDENCE: Record<keyof typeof GLYPHS, number> = { running: 7, verifying: 6, merging: 5, person: 4, 'usage-limit': 3, host: 2, lock: 1, queued: 0 };
+const PRECEDENCE: Record<keyof typeof GLYPHS, number> = { running: 8, verifying: 7, merging: 6, 'setting-up': 5, person: 4, 'usage-limit': 3, host: 2, lock: 1, queued: 0 };
 
 export function timelineGantt(timeline: Timeline, options: GanttOptions = {}): string {
   const columns = Math.max(40, Math.floor(Number.isFinite(options.columns) ? options.columns! : 100));
@@ -103,7 +104,7 @@ export function timelineGantt(timeline: Timeline, options: GanttOptions = {}): s
   const curve = held.map((n) => levels[Math.round((n / max) * (levels.length - 1))]).join('');
   const idle = timeline.idleSlotMs !== null ? ` idle ${formatDuration(timeline.idleSlotMs)}` : '';
   lines.push(`${fit('  slots', labelWidth)} ${curve} ${fit(`peak ${timeline.peak}${timeline.cap !== null ? `/${timeline.cap}` : ''}${idle}`, tailWidth)}`.trimEnd());
-  lines.push(truncate(`${g('queued')} queued  ${g('running')} running  ${g('verifying')} verifying  ${g('merging')} merging  | retry or revision`, columns));
+  lines.push(truncate(`${g('queued')} queued  ${g('setting-up')} setting up  ${g('running')} running  ${g('verifying')} verifying  ${g('merging')} merging  | retry or revision`, columns));
   lines.push(truncate(`${g('lock')} ${g('host')} ${g('usage-limit')} ${g('person')} waiting for a lock, a host, a usage limit, you`, columns));
   const text = lines.join('\n') + '\n';
   return ascii ? text.replace(/…/g, '.') : text;

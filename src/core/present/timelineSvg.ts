@@ -66,14 +66,14 @@ const STYLE = `
 .waves-timeline{font:11px system-ui,-apple-system,'Segoe UI',sans-serif;fill:#1f2328}
 .bg{fill:#fff}.grid{stroke:#d0d7de;stroke-width:1}.tick{fill:#57606a}
 .wave-title{font-weight:600}.pkg{fill:#1f2328}.pkg.critical{font-weight:700}
-.seg.queued{fill:#c9ced6}.seg.running{fill:#2f81f7}.seg.verifying{fill:#2da44e}.seg.merging{fill:#8250df}
+.seg.queued{fill:#c9ced6}.seg.setting-up{fill:#9ec5fb}.seg.running{fill:#2f81f7}.seg.verifying{fill:#2da44e}.seg.merging{fill:#8250df}
 .seg.waiting{fill:url(#hatch)}.seg.waiting.lock{stroke:#bf8700}.seg.waiting.host{stroke:#e16f24}.seg.waiting.usage-limit{stroke:#cf222e}.seg.waiting.person{stroke:#bf3989}
 .seg.waiting{stroke-width:1.5}
 .attempt{fill:none;stroke:#57606a;stroke-width:1}.attempt.retry,.attempt.revision{stroke-dasharray:3 2}.attempt-n{fill:#57606a;font-size:9px}
 .critical-bar{fill:none;stroke:#bc4c00;stroke-width:2}
 .slots{fill:#2f81f7;fill-opacity:.35;stroke:#2f81f7}.cap{stroke:#cf222e;stroke-dasharray:4 3}.now{stroke:#cf222e;stroke-width:1.5}
 .legend .seg{stroke-width:1.5}
-@media (prefers-color-scheme: dark){.waves-timeline{fill:#e6edf3}.bg{fill:#0d1117}.grid{stroke:#30363d}.tick,.attempt-n{fill:#8b949e}.pkg{fill:#e6edf3}.seg.queued{fill:#484f58}.attempt{stroke:#8b949e}}
+@media (prefers-color-scheme: dark){.waves-timeline{fill:#e6edf3}.bg{fill:#0d1117}.grid{stroke:#30363d}.tick,.attempt-n{fill:#8b949e}.pkg{fill:#e6edf3}.seg.queued{fill:#484f58}.seg.setting-up{fill:#1f4b87}.attempt{stroke:#8b949e}}
 `;
 
 /** The timeline as a standalone SVG document. */
@@ -182,6 +182,7 @@ function legend(y: number): string {
     ['seg waiting host', 'host'],
     ['seg waiting usage-limit', 'usage limit'],
     ['seg waiting person', 'you'],
+    ['seg setting-up', 'setting up'],
     ['seg running', 'running'],
     ['seg verifying', 'verifying'],
     ['seg merging', 'merging'],

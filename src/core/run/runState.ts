@@ -216,7 +216,8 @@ export interface PackageRunRecord {
   question?: string | null;
   /**
    * What the package did in this run and from when, oldest first (#35, the run timeline): every
-   * status it moved to, and what it waited for in between (`waiting`) and its merge (`merging`).
+   * status it moved to, and what it waited for in between (`waiting`), its tree's set-up command
+   * (`setting-up`) and its merge (`merging`).
    * Survives `reset`; at most `MAX_PHASES`, the oldest dropped. Absent: written by an older build.
    */
   phases?: PhaseMark[];
@@ -253,8 +254,8 @@ export const MAX_FOLLOW_UPS = 100;
 export const WAIT_REASONS = ['lock', 'host', 'usage-limit', 'person'] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 
-/** A phase of a package's life: a status, or a wait or a merge within one. */
-export type Phase = PackageStatus | 'waiting' | 'merging';
+/** A phase of a package's life: a status, or a wait, its tree's set-up command or a merge within one. */
+export type Phase = PackageStatus | 'waiting' | 'setting-up' | 'merging';
 
 /** From `at` on, the package was in `phase` (until the next mark). */
 export interface PhaseMark {

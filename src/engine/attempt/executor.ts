@@ -56,6 +56,8 @@ export interface TreeRequest {
   signal?: AbortSignal;
   /** The package's time limit (its `timeout_minutes`), which its set-up hook is held to too; none: no limit. */
   timeoutMs?: number;
+  /** Called with the tree's set-up command (an argv) when it starts: not when it is skipped or ran there before. */
+  onSettingUp?: (command: readonly string[]) => void;
 }
 
 /** A tree to make ahead of its package's first attempt (#18, ADR 0016): an isolated package's, from `base`. */

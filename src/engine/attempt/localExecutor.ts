@@ -133,7 +133,8 @@ export class LocalExecutor implements Executor {
     await this.copyList(tree.path, request.attempt.dir, madeAt !== null);
     // A reused tree too, unless the hook ran to the end there for this branch (a retry after the hook failed runs it again).
     const w = this.options.walls;
-    await setUpOnce(tree.path, tree.branch, this.options.setupHook ?? [], request.attempt.dir, w && { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) }, request.signal, request.timeoutMs);
+    const control = { ...(request.signal ? { stop: request.signal } : {}), ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}), ...(request.onSettingUp ? { onStart: request.onSettingUp } : {}) };
+    await setUpOnce(tree.path, tree.branch, this.options.setupHook ?? [], request.attempt.dir, w && { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) }, control);
     return { worktree: tree.path, branch: tree.branch, baseSha: tree.baseSha };
   }
 

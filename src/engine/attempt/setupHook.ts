@@ -81,10 +81,20 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
  * The set-up hook in `tree` unless it ran to the end there for `branch` (its mark); its output
  * goes to `<dir>/setup.log`. A failure throws, naming the hook, how it ended, the walls'
  * read-only file it met (when its output reads so) and its output's tail. A package's tree
- * (LocalExecutor) and a planning session's alike.
+ * (LocalExecutor) and a planning session's alike; `control`: its stop, its time limit, its start.
  */
-export async function setUpOnce(tree: string, branch: string, argv: readonly string[], dir: string, walls?: CommandWalls, stop?: AbortSignal, timeoutMs?: number): Promise<void> {
+export interface SetUpControl {
+  /** Aborted (its package cancelled): the command under way is stopped. */
+  stop?: AbortSignal;
+  /** Its package's time limit: past it, the command is stopped and fails. */
+  timeoutMs?: number;
+  /** Called once with the command, when it starts (not when it is skipped or ran before): the package shows as setting up. */
+  onStart?: (command: readonly string[]) => void;
+}
+
+export async function setUpOnce(tree: string, branch: string, argv: readonly string[], dir: string, walls?: CommandWalls, control: SetUpControl = {}): Promise<void> {
   if (!argv.length || isSetUp(tree, branch)) return;
+  const { stop, timeoutMs } = control;
   // `npm ci` over a node_modules its walls lay from the checkout, installed as the tree's lockfile asks: it would write every package again (ADR 0026).
   const answered = walls ? installAnsweredByLaying(tree, argv) : null;
   if (answered) {
@@ -92,6 +102,7 @@ export async function setUpOnce(tree: string, branch: string, argv: readonly str
     fs.appendFileSync(path.join(dir, 'setup.log'), `${answered.why}\n`);
     if (answered.skip) return markSetUp(tree, branch);
   }
+  control.onStart?.(argv);
   const hook = await runSetupHook(tree, argv, path.join(dir, 'setup.log'), walls && { walls, attemptDir: dir }, 20, stop, timeoutMs);
   if (!hook.ok) {
     const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;

@@ -249,6 +249,7 @@ export class SshExecutor implements Executor {
     }
     const hook = this.options.setupHook;
     if (hook?.length && !/^set-up=done$/m.test(out.stdout)) {
+      request.onSettingUp?.(hook);
       // Inside the host's walls (ADR 0026), as a verification command there: the tree writable, the home folder not.
       const walled = this.options.walls ? `${q(this.options.host.node ?? 'node')} ${q(this.runnerPath)} --confine ${q(this.confineRequest(tree, request.attempt.dir, `${request.attempt.dir}/setup-walls.jsonl`))} -- ` : '';
       const r = await this.script(

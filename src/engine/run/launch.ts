@@ -13,6 +13,7 @@ import { timeoutMinutesOf } from '../../core/plan/defaults';
 import { buildPrompt } from '../../core/run/prompt';
 import { portEnvOf } from '../../core/run/portRange';
 import { candidateKey, candidateOf, portIndexOf } from '../../core/run/candidates';
+import { markSettingUp } from '../../core/run/runStateReducer';
 import type { SchedPackage } from '../../core/run/schedule';
 import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type RunContext } from './context';
@@ -165,6 +166,19 @@ export class Launches {
     return minutes ? Math.round(minutes * (this.ctx.options.minuteMs ?? 60_000)) : null;
   }
 
+  /**
+   * Its new tree's set-up command started: the package (or the candidate) shows as setting up its
+   * worktree, not as queued — in the views, the progress lines, and on disk for `waves status`.
+   */
+  private settingUp(id: string, k: number | undefined, argv: readonly string[]): void {
+    const { ctx } = this;
+    const before = ctx.state;
+    if (!ctx.update(markSettingUp(ctx.state, id, k, ctx.clock())) || ctx.state === before) return;
+    const record = ctx.state.packages[id]!;
+    ctx.emit({ type: 'package', packageId: id, status: record.status, attempt: record.attempts, detail: `${k ? `candidate ${k}: ` : ''}setting up its worktree (${argv.join(' ')})` });
+    void ctx.store?.flush().catch(() => undefined);
+  }
+
   /** Cancelled while its tree was readied (its set-up hook stopped): cancelled, not failed. */
   private async cancelledStart(id: string, k: number | undefined): Promise<void> {
     const { ctx } = this;
@@ -239,6 +253,7 @@ export class Launches {
         signal: readying.signal,
         // Its set-up hook is held to the package's time limit, as its agent is.
         ...(timeoutMs ? { timeoutMs } : {}),
+        onSettingUp: (command) => this.settingUp(id, candidate?.k, command),
       });
       void tree.then(readying.done, readying.done);
       const written = (async () => {

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEvent, RunState } from '../../../src/core/run/runState';
-import { applyEvent } from '../../../src/core/run/runStateReducer';
+import { applyEvent, markSettingUp } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import { candidateKey } from '../../../src/core/run/candidates';
 import { decisionRefusal } from '../../../src/core/review/reviewGate';
@@ -48,6 +48,21 @@ function set(third: 'failed' | 'running' = 'failed'): RunState {
   );
   return third === 'failed' ? apply(s, { type: 'exited', candidate: 3, exitCode: 1, reason: 'tests failed' }) : s;
 }
+
+describe('a package setting up its worktree in the DAG panel (host)', () => {
+  it('its live status says since when, and the change is a delta; a package not setting up carries nothing of it', () => {
+    const queued = apply(createRunState({ featureId: 'feat', planFile: 'p.yaml', runId: 'r', packageIds: ['a'], now: new Date(T0) }), { type: 'ready' }, { type: 'queued' });
+    const before = liveStatusOf(queued.packages.a!);
+    assert.equal('settingUpSince' in before, false);
+    const marked = markSettingUp(queued, 'a', undefined, new Date(T0 + 5000));
+    assert.ok(marked.ok);
+    const live = liveStatusOf(marked.state.packages.a!);
+    assert.equal(live.settingUpSince, new Date(T0 + 5000).toISOString());
+    assert.equal(live.status, 'queued');
+    assert.equal(sameLiveStatus(before, live), false);
+    assert.equal(sameLiveStatus(live, liveStatusOf(structuredClone(marked.state.packages.a!))), true);
+  });
+});
 
 describe('best of n in the DAG panel (host)', () => {
   it("says each candidate's state on the live status, and whether the package awaits the pick; a candidate's change is a delta", () => {

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { candidateLines, elapsedMs, followUpText, packageFacts, reviewHeadline, statusPackageLines, type StatusPackage } from '../../../src/core/present/packageFacts';
 import { buildRunReport } from '../../../src/core/present/runReport';
-import { applyEvent, recordMerge } from '../../../src/core/run/runStateReducer';
+import { applyEvent, markSettingUp, recordMerge } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunEvent, RunState } from '../../../src/core/run/runState';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
@@ -70,6 +70,7 @@ describe('packageFacts', () => {
       signal: null,
       lastError: null,
       needsInput: null,
+      settingUpSince: null,
       usageLimit: null,
       question: null,
       spend: { inputTokens: 10, outputTokens: 5, cachedTokens: 0, costUsd: 0.01 },
@@ -201,6 +202,23 @@ describe('the words of the facts', () => {
     ]);
     // Cut to a terminal's width, never wider.
     for (const l of statusPackageLines([shown('a')], 30).slice(0, 2)) assert.ok(l.length <= 30, l);
+  });
+});
+
+describe('a package setting up its worktree', () => {
+  it('is a fact (since when), and waves status says it in the status and detail columns', () => {
+    let s = createRunState({ featureId: 'f', planFile: 'work-packages.yaml', runId: 'r1', packageIds: ['a'], now: T(0) });
+    s = apply(s, [{ type: 'ready', packageId: 'a' }, { type: 'queued', packageId: 'a' }], 1);
+    assert.equal(packageFacts(s, 'a').settingUpSince, null);
+    const marked = markSettingUp(s, 'a', undefined, T(2));
+    assert.ok(marked.ok);
+    const facts = packageFacts(marked.state, 'a');
+    assert.equal(facts.settingUpSince, T(2).toISOString());
+    assert.equal(facts.status, 'queued');
+    assert.deepEqual(statusPackageLines([{ ...facts, wave: 1, elapsedMs: null, openComments: 0 }], Infinity), [
+      'ID  WAVE  STATUS           TRY  ELAPSED    EXIT  MERGE     DETAIL',
+      `a      1  setting-up                                       its worktree's set-up command runs since ${T(2).toISOString()}`,
+    ]);
   });
 });
 

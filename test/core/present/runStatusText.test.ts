@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { applyEvent } from '../../../src/core/run/runStateReducer';
+import { applyEvent, markSettingUp } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunEvent, RunState } from '../../../src/core/run/runState';
 import {
@@ -159,6 +159,18 @@ describe('runSummary: waves and packages', () => {
     assert.equal(packageRunText(s.packages.e, now), '');
     const again = state([...start('a', 0), [{ type: 'exited', packageId: 'a', exitCode: 1 }, 5], [{ type: 'reset', packageId: 'a' }, 6], ...start('a', 7, 2)]);
     assert.equal(packageRunText(again.packages.a, T0 + 9000), 'running 2s · attempt 2');
+  });
+
+  it('a queued package whose new tree runs its set-up command: setting up its worktree, for how long; its row redrawn', () => {
+    const queued = state([[{ type: 'ready', packageId: 'a' }, 0], [{ type: 'queued', packageId: 'a' }, 1]]);
+    assert.equal(packageRunText(queued.packages.a, T0 + 30_000), 'queued');
+    const marked = markSettingUp(queued, 'a', undefined, at(2));
+    assert.ok(marked.ok);
+    const a = marked.state.packages.a!;
+    assert.equal(packageRunText(a, T0 + 75_000), 'setting up its worktree 1m13s');
+    assert.equal(packageRunText({ ...a, attempts: 2 }, T0 + 3_000), 'setting up its worktree 1s · attempt 2');
+    assert.notEqual(packageRowKey(a), packageRowKey(queued.packages.a), 'setting up redraws the row');
+    assert.match(runTooltip(runView(marked.state, WAVES), marked.state, 'Plan', T0 + 10_000), /- queued: `a` \(setting up its worktree\)/);
   });
 
   it('with hosts (#17): where the attempt runs or ran, not once it waits to be placed again', () => {

@@ -6,9 +6,9 @@ import fc from 'fast-check';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { MAX_PHASES, type RunEvent, type RunState } from '../../../src/core/run/runState';
 import { createRunState, setMaxParallel } from '../../../src/core/run/runStateInit';
-import { applyEvent, markMerging, markWaiting } from '../../../src/core/run/runStateReducer';
+import { applyEvent, markMerging, markSettingUp, markWaiting, settingUpSince } from '../../../src/core/run/runStateReducer';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
-import { barsOf, buildTimeline, timelinePackagesOf, type Timeline } from '../../../src/core/present/timeline';
+import { barsOf, buildTimeline, segmentLabel, timelinePackagesOf, type Timeline } from '../../../src/core/present/timeline';
 import { timelineGantt } from '../../../src/core/present/timelineGantt';
 import { timelineSvg, timeTicks, xmlText } from '../../../src/core/present/timelineSvg';
 
@@ -391,5 +391,70 @@ describe('the timeline as a terminal Gantt', () => {
     assert.ok(text.includes('* b') && text.includes('going on'));
     assert.ok(timelineGantt(timelineOf(scenario(), 170, true), { columns: 120 }).includes('· still running'));
     assert.equal(timelineGantt(buildTimeline({ packages: [], cap: 2, now: 0, live: false })), 'Timeline: nothing has started yet.\n');
+  });
+});
+
+describe('setting up a new tree (its set-up command)', () => {
+  const queuedAt = (s: number, ids = ['a']) => {
+    let state = createRunState({ featureId: 'f', planFile: 'p.yaml', runId: 'r1', packageIds: ids, now: at(0) });
+    for (const id of ids) {
+      state = (applyEvent(state, { type: 'ready', packageId: id }, at(s)) as { state: RunState }).state;
+      state = (applyEvent(state, { type: 'queued', packageId: id }, at(s)) as { state: RunState }).state;
+    }
+    return state;
+  };
+
+  it('marks a queued package once; no other status; ends with its start; the schema takes it', () => {
+    const queued = queuedAt(1);
+    assert.equal(settingUpSince(queued.packages.a!), null);
+    const first = markSettingUp(queued, 'a', undefined, at(2));
+    assert.ok(first.ok && first.state !== queued);
+    assert.equal(settingUpSince(first.state.packages.a!), iso(2));
+    const again = markSettingUp(first.state, 'a', undefined, at(5));
+    assert.ok(again.ok && again.state === first.state, 'marked once');
+    assert.ok(validateRunState(JSON.parse(JSON.stringify(first.state))).ok);
+    const started = applyEvent(first.state, { type: 'started', packageId: 'a', attempt: 1, startToken: 't', worktree: '/w/a', logFile: '/l/a' }, at(9));
+    assert.ok(started.ok);
+    assert.equal(settingUpSince(started.state.packages.a!), null, 'running: no longer setting up');
+    const late = markSettingUp(started.state, 'a', undefined, at(10));
+    assert.ok(late.ok && late.state === started.state, 'a running package is left as it is');
+    const ready = createRunState({ featureId: 'f', planFile: 'p.yaml', runId: 'r1', packageIds: ['a'], now: at(0) });
+    const pending = markSettingUp(ready, 'a', undefined, at(1));
+    assert.ok(pending.ok && pending.state === ready);
+    assert.equal(markSettingUp(queued, 'zz', undefined, at(1)).ok, false);
+    assert.equal(markSettingUp(queued, 'a', undefined, new Date(NaN)).ok, false);
+    const cancelled = applyEvent(first.state, { type: 'cancelled', packageId: 'a', reason: 'cancelled while its worktree was set up' }, at(3));
+    assert.ok(cancelled.ok);
+    assert.equal(settingUpSince(cancelled.state.packages.a!), null);
+  });
+
+  it("marks a candidate's record (best of n), not the package's; an unknown candidate is refused", () => {
+    const queued = queuedAt(1);
+    const set = applyEvent(queued, { type: 'candidates', packageId: 'a', agents: ['claude', 'codex'] }, at(1));
+    assert.ok(set.ok);
+    const r = markSettingUp(set.state, 'a', 2, at(3));
+    assert.ok(r.ok);
+    const a = r.state.packages.a!;
+    assert.equal(settingUpSince(a.candidates![1]!), iso(3));
+    assert.equal(settingUpSince(a.candidates![0]!), null);
+    assert.equal(settingUpSince(a), null);
+    assert.ok(validateRunState(JSON.parse(JSON.stringify(r.state))).ok);
+    assert.equal(markSettingUp(set.state, 'a', 7, at(3)).ok, false);
+  });
+
+  it('is a segment of its own on the timeline, between queued and running, held against the cap', () => {
+    let state = queuedAt(1);
+    state = (markSettingUp(state, 'a', undefined, at(2)) as { state: RunState }).state;
+    state = (applyEvent(state, { type: 'started', packageId: 'a', attempt: 1, startToken: 't', worktree: '/w/a', logFile: '/l/a' }, at(12)) as { state: RunState }).state;
+    const t = timelineOf(state, 20, true);
+    assert.deepEqual(
+      plain(t, 'a')[0]!.segments.map((s) => [s.kind, (s.start - T0) / 1000, ((s.end ?? 0) - T0) / 1000]),
+      [['queued', 1, 2], ['setting-up', 2, 12], ['running', 12, 20]],
+    );
+    assert.equal(slotsAt(t, T0 + 5000), 1);
+    assert.equal(segmentLabel({ kind: 'setting-up' }), 'setting up its worktree');
+    assert.match(timelineGantt(t, { columns: 120 }), /░ setting up/);
+    assert.match(timelineGantt(t, { columns: 120, ascii: true }), /s setting up/);
+    assert.match(timelineSvg(t), /class="seg setting-up"/);
   });
 });

@@ -14,7 +14,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { lockfilesMatch, overlayPathUsable, overlayPrefix, OVERLAY_SCRIPT, bwrapUserArgs } from '../../../src/core/walls/dependencyFolders';
-import { attemptDir } from '../../../src/core/run/runPaths';
+import { attemptDir, runStateFile } from '../../../src/core/run/runPaths';
+import { settingUpSince } from '../../../src/core/run/runStateReducer';
+import { packageRunText } from '../../../src/core/present/runStatusText';
 import { overlayTools } from '../../../src/engine/attempt/wallsDeps';
 import { engineFor, isolateGit, planYaml, readAt } from '../engineFixtures';
 import { buildRunner, git, makeRepo, tempDir, waitFor } from '../helpers';
@@ -198,7 +200,7 @@ describe('the set-up hook inside walls (bubblewrap)', () => {
     // The hook and a child of its own, both waiting for good (the child known by its text, 1001).
     const hook = `require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1001)'],{stdio:'ignore'});console.log('installing…');setInterval(()=>{},1000)`;
     const leftover = () => /setInterval\(\(\)=>\{\},1001\)/.test(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
-    const { engine } = await engineFor(planFile, runnerScript, { setupHook: [process.execPath, '-e', hook] });
+    const { engine, events } = await engineFor(planFile, runnerScript, { setupHook: [process.execPath, '-e', hook] });
     try {
       const done = engine.run();
       const setupLog = () => {
@@ -206,13 +208,25 @@ describe('the set-up hook inside walls (bubblewrap)', () => {
         return runId ? path.join(attemptDir(repo, 'setupstop', runId, 'a', 1), 'setup.log') : '';
       };
       await waitFor(() => setupLog() && fs.existsSync(setupLog()) && fs.readFileSync(setupLog(), 'utf8').includes('installing') && leftover(), 'the set-up hook and its child running', 30_000);
+      // While it runs the package is said to be setting up its worktree, not only queued: in the state (on disk too, for `waves status`) and in the progress lines.
+      // (Read before the cancel, asserted after it: a failed assertion must not leave the hook running.)
+      const live = engine.store!.state!.packages.a!;
+      const saved = await waitFor(() => settingUpSince(JSON.parse(fs.readFileSync(runStateFile(repo, 'setupstop'), 'utf8')).packages.a) !== null, 'setting up saved in the state file', 10_000).then(() => true, () => false);
+      const said = [...events];
       const started = Date.now();
       await engine.cancel('a');
       const outcome = await done;
       assert.ok(Date.now() - started < 20_000, 'the run ended once its package was cancelled');
+      assert.equal(live.status, 'queued');
+      assert.ok(settingUpSince(live), `the last phase is setting-up: ${JSON.stringify(live.phases)}`);
+      assert.match(packageRunText(live, Date.now()), /^setting up its worktree \d/);
+      assert.ok(saved, 'setting up is saved in the state file (waves status reads it)');
+      assert.ok(said.some((e) => e.type === 'package' && e.packageId === 'a' && e.status === 'queued' && /^setting up its worktree \(.*node.* -e /.test(e.detail ?? '')), JSON.stringify(said));
       const a = outcome.state.packages.a!;
       assert.equal(a.status, 'cancelled', a.lastError ?? '');
       assert.equal(a.lastError, 'cancelled while its worktree was set up');
+      // Cancelled: no longer setting up.
+      assert.equal(settingUpSince(a), null);
       assert.equal(fs.readFileSync(setupLog(), 'utf8'), 'installing…\nwaves: the set-up hook was stopped: its package was cancelled\n');
     } finally {
       engine.dispose();

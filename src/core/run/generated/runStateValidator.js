@@ -1276,7 +1276,7 @@ return errors === 0;
 }
 validate41.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema69 = {"description":"From `at` on, the package was in `phase` (until the next mark).","type":"object","required":["at","phase","attempt"],"properties":{"at":{"description":"When the phase began.","$ref":"#/$defs/timestamp"},"phase":{"description":"A package status, or waiting (for a lock, a host, a usage limit, the person) or merging (its commit going into the integration branch).","anyOf":[{"$ref":"#/$defs/packageStatus"},{"enum":["waiting","merging"]}]},"attempt":{"description":"The record's attempts then.","type":"integer","minimum":0},"for":{"description":"waiting: what for.","enum":["lock","host","usage-limit","person"]}}};
+const schema69 = {"description":"From `at` on, the package was in `phase` (until the next mark).","type":"object","required":["at","phase","attempt"],"properties":{"at":{"description":"When the phase began.","$ref":"#/$defs/timestamp"},"phase":{"description":"A package status, or waiting (for a lock, a host, a usage limit, the person), setting-up (queued, its new worktree's set-up command running) or merging (its commit going into the integration branch).","anyOf":[{"$ref":"#/$defs/packageStatus"},{"enum":["waiting","setting-up","merging"]}]},"attempt":{"description":"The record's attempts then.","type":"integer","minimum":0},"for":{"description":"waiting: what for.","enum":["lock","host","usage-limit","person"]}}};
 
 function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1339,7 +1339,7 @@ errors++;
 var _valid0 = _errs6 === errors;
 valid2 = valid2 || _valid0;
 const _errs8 = errors;
-if(!((data1 === "waiting") || (data1 === "merging"))){
+if(!(((data1 === "waiting") || (data1 === "setting-up")) || (data1 === "merging"))){
 const err1 = {instancePath:instancePath+"/phase",schemaPath:"#/properties/phase/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema69.properties.phase.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
