@@ -17,7 +17,7 @@ import type { EngineEvent } from '../../src/engine/run/engine';
 import { copyListToHost } from '../../src/engine/hosts/hostCopy';
 import { SshHost } from '../../src/engine/hosts/ssh';
 import { engineFor, isolateGit, readAt, repoWithPlan, treeFiles } from '../engine/engineFixtures';
-import { buildRunner, git, makeRepo, tempDir } from '../engine/helpers';
+import { buildRunner, git, makeRepo, tempDir, waitFor } from '../engine/helpers';
 import { SshClient, startHost, type TestHost } from './sshd';
 
 let runnerScript = '';
@@ -80,6 +80,49 @@ describe('hosts: the set-up hook runs inside the host walls', () => {
     } finally {
       fs.rmSync(probe, { force: true });
     }
+  });
+});
+
+describe('hosts: a set-up command that does not end', () => {
+  // The hook and a child of its own, both waiting for good (known by their text on the host, which is this machine).
+  const hanging = (n: number) => `require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},${n})'],{stdio:'ignore'});console.log('installing…');setInterval(()=>{},1000)`;
+  const left = (n: number) => new RegExp(`setInterval\\(\\(\\)=>\\{\\},${n}\\)`).test(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
+
+  it('is stopped there when its package is cancelled, with all it started: the package is cancelled, not failed', async () => {
+    const { planFile } = repoWithPlan('host-hook-cancel', [{ id: 'a', agent: ['write a/x.txt x', 'commit'] }]);
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], setupHook: ['node', '-e', hanging(1011)] });
+    try {
+      const done = engine.run();
+      await waitFor(() => left(1011) && engine.store?.state?.packages.a?.phases?.at(-1)?.phase === 'setting-up', 'the hook and its child running there, the package setting up', 60_000);
+      const cancelled = Date.now();
+      await engine.cancel('a');
+      const out = await done;
+      const a = out.state.packages.a!;
+      assert.ok(Date.now() - cancelled < 30_000, 'the run ended once its package was cancelled');
+      assert.equal(a.status, 'cancelled', shown(events));
+      assert.equal(a.lastError, 'cancelled while its worktree was set up');
+      assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'a' && /^setting up its worktree \(node -e /.test(e.detail ?? '')), shown(events));
+    } finally {
+      engine.dispose();
+    }
+    await waitFor(() => !left(1011), 'no process of the hook left there', 15_000);
+  });
+
+  it("is held to its package's time limit there: stopped with what it started, the attempt failed saying so", async () => {
+    const { planFile } = repoWithPlan('host-hook-limit', [{ id: 'a', timeoutMinutes: 1, agent: ['write a/x.txt x', 'commit'] }]);
+    // One plan minute is 4 s here.
+    const { engine, events } = await engineFor(planFile, runnerScript, { hosts: [h1.host], setupHook: ['node', '-e', hanging(1012)], minuteMs: 4000 });
+    let out: Awaited<ReturnType<typeof engine.run>>;
+    try {
+      out = await engine.run();
+    } finally {
+      engine.dispose();
+    }
+    const a = out.state.packages.a!;
+    assert.equal(a.status, 'failed', shown(events));
+    assert.match(a.lastError ?? '', /the set-up hook node -e .* failed on h1 \(exit 137\)/);
+    assert.match(a.lastError ?? '', /waves: the set-up hook did not end within its package's time limit \(timeout_minutes\): stopped/);
+    await waitFor(() => !left(1012), 'no process of the hook left there', 15_000);
   });
 });
 

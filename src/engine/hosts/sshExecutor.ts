@@ -252,12 +252,18 @@ export class SshExecutor implements Executor {
       request.onSettingUp?.(hook);
       // Inside the host's walls (ADR 0026), as a verification command there: the tree writable, the home folder not.
       const walled = this.options.walls ? `${q(this.options.host.node ?? 'node')} ${q(this.runnerPath)} --confine ${q(this.confineRequest(tree, request.attempt.dir, `${request.attempt.dir}/setup-walls.jsonl`))} -- ` : '';
+      // A session of its own (setsid: its pid is its process group's), the pid in `setup.pid`, so a
+      // cancel or the package's time limit stops it and all it started there (its walls die with
+      // their runner), as on this machine (setupHook.ts).
+      const pidFile = `${request.attempt.dir}/setup.pid`;
+      const stop = this.setupStopper(pidFile, log, request.signal, request.timeoutMs);
       const r = await this.script(
-        `${G}; echo "home=$HOME"; mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} && ${walled}${hook.map(q).join(' ')} </dev/null >> ${q(log)} 2>&1; code=$?; ` +
+        `${G}; echo "home=$HOME"; mkdir -p ${q(request.attempt.dir)} && cd ${q(tree)} || exit $?; ` +
+          `setsid ${walled}${hook.map(q).join(' ')} </dev/null >> ${q(log)} 2>&1 & pid=$!; echo $pid > ${q(pidFile)}; wait $pid; code=$?; rm -f ${q(pidFile)}; ` +
           `if [ $code = 0 ]; then printf '%s\\n' ${q(branch)} > ${mark}; else tail -n 20 ${q(log)}; fi; exit $code`,
         undefined,
         null,
-      );
+      ).finally(stop.done);
       if (r.code !== 0) {
         const home = /^home=(.*)$/m.exec(r.stdout)?.[1]?.trim() || undefined;
         const tail = r.stdout.replace(/^home=.*\n?/m, '').trim();
@@ -267,6 +273,27 @@ export class SshExecutor implements Executor {
       }
     }
     return { worktree: tree, branch, baseSha };
+  }
+
+  /**
+   * Stops a set-up command running there when `signal` aborts (its package cancelled) or
+   * `timeoutMs` passes: its process group (its pid in `pidFile`) is killed there, and its log says
+   * why. `done()` once it has ended.
+   */
+  private setupStopper(pidFile: string, log: string, signal: AbortSignal | undefined, timeoutMs: number | undefined): { done: () => void } {
+    const kill = (why: string) =>
+      // The pid may not be written yet (a cancel at once): waited for a while.
+      void this.script(`for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -s ${q(pidFile)} ] && break; sleep 0.5; done; p="$(cat ${q(pidFile)} 2>/dev/null)"; [ -n "$p" ] || exit 0; printf '%s\\n' ${q(why)} >> ${q(log)}; kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; exit 0`).catch(() => undefined);
+    const onAbort = () => kill('waves: the set-up hook was stopped: its package was cancelled');
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = timeoutMs ? setTimeout(() => kill("waves: the set-up hook did not end within its package's time limit (timeout_minutes): stopped"), timeoutMs) : null;
+    return {
+      done: () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (timer) clearTimeout(timer);
+      },
+    };
   }
 
   headOf(packageId: string): Promise<string | null> {
