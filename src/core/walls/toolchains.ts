@@ -17,7 +17,7 @@
  * every build run a program (cargo's `config.toml`, gradle's `init.d`) is never one that another
  * agent may write.
  */
-import { parseTarget, PROXY_PORT } from './walls';
+import { directConnectionAdvice, parseTarget, PROXY_PORT } from './walls';
 import { cargoSettings, iniKey, parseIni, withoutUserinfo } from './toolchainConfigs';
 
 /** Where an attempt's toolchains keep their caches: `shared` by the agents, `private` to this attempt. */
@@ -417,4 +417,17 @@ export function readOnlyAdvice(outputTail: string, home?: string): string | null
     if (underHome(p)) return said(p);
   }
   return null;
+}
+
+/**
+ * What a failed command's output says of its walls, each as "; …", or '': the read-only files it
+ * met (`readOnlyAdvice`) and a connection made past their proxy (`directConnectionAdvice`). The
+ * one place for an agent's exit, a verification step and a set-up command, here and on a host.
+ * `known`: what is said already — the read-only path its runner named (`readOnly`), or the
+ * targets the proxy named or walls that reach no host (`proxy`: a direct connection is then not guessed).
+ */
+export function wallsOutputAdvice(output: string, home: string | undefined, known: { readOnly?: boolean; proxy?: boolean } = {}): string {
+  const readOnly = known.readOnly ? null : readOnlyAdvice(output, home);
+  const direct = known.proxy ? null : directConnectionAdvice(output);
+  return `${readOnly ? `; ${readOnly}` : ''}${direct ? `; ${direct}` : ''}`;
 }

@@ -6,9 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { readOnlyAdvice } from '../../core/walls/toolchains';
 import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
 import { refusedIn, walledCommand, type CommandWalls, type WalledCommand } from './verification';
 import { installAnsweredByLaying } from './wallsDeps';
@@ -21,7 +19,7 @@ export interface SetupHookResult {
   /** The last lines of the hook's output (for the failure message). */
   tail: string;
   log: string;
-  /** What its walls refused it ("; its walls refused a connection to … (… --allow-host)"), or ''. */
+  /** What its walls say of it (`refusedIn`: "; its walls refused a connection to …", the read-only files it met…), or ''. */
   refused: string;
 }
 
@@ -106,8 +104,7 @@ export async function setUpOnce(tree: string, branch: string, argv: readonly str
   const hook = await runSetupHook(tree, argv, path.join(dir, 'setup.log'), walls && { walls, attemptDir: dir }, 20, stop, timeoutMs);
   if (!hook.ok) {
     const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
-    const readOnly = walls ? readOnlyAdvice(hook.tail, os.homedir()) : null;
-    throw new Error(`the set-up hook ${argv.join(' ')} failed (${how})${hook.refused}${readOnly ? `; ${readOnly}` : ''}${hook.tail ? `:\n${hook.tail}` : ''}`);
+    throw new Error(`the set-up hook ${argv.join(' ')} failed (${how})${hook.refused}${hook.tail ? `:\n${hook.tail}` : ''}`);
   }
   markSetUp(tree, branch);
 }

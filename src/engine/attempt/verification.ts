@@ -19,8 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { verifyLogFile } from '../../core/run/runPaths.js';
 import { requireApproved } from '../consent';
-import { directConnectionAdvice, looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/walls/walls';
-import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchains';
+import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/walls/walls';
+import { registriesRefusedNote, wallsOutputAdvice } from '../../core/walls/toolchains';
 import { wallsLogIn } from './wallsNet';
 import { encodeConfine } from './wallsRun';
 import { wallsFor, type ConfinementOptions } from './wallsDraw';
@@ -122,18 +122,18 @@ export function walledCommand(cmd: { file: string; args: string[] }, cwd: string
 }
 
 /**
- * "; its walls refused a connection to … (… --allow-host)" for what a command's walls wrote to
- * `wallsLog` (`walledCommand`), or '': a verification step's result and a failed set-up hook's
- * message alike. Nothing refused and a failure whose `output` reads like a missing network:
- * walls that let it reach no host, that they let it reach none; else, when it reads like a
- * connection or a name lookup made past their proxy, that (`directConnectionAdvice`).
+ * What a command's walls (`walledCommand`) say of its run, or '': a verification step's result and
+ * a failed set-up hook's message alike. "; its walls refused a connection to … (… --allow-host)"
+ * for what they wrote to `wallsLog`; nothing refused and a failure whose `output` reads like a
+ * missing network, walls that let it reach no host: that they let it reach none. A failure's
+ * output read for the rest (`wallsOutputAdvice`): the read-only files it met, a connection made
+ * past their proxy.
  */
 export function refusedIn(wallsLog: string, run: WalledCommand, ok: boolean, output: string): string {
   const named = refusedNote(wallsLogIn(wallsLog, 'network'), run.registries);
-  if (named || ok) return named;
-  if (run.noHost) return looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '';
-  const direct = directConnectionAdvice(output);
-  return direct ? `; ${direct}` : '';
+  if (ok) return named;
+  const offline = !named && run.noHost && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '';
+  return `${named}${offline}${wallsOutputAdvice(output, os.homedir(), { proxy: named !== '' || run.noHost })}`;
 }
 
 /** "its walls refused …" for a step's result, or ''. */
@@ -173,8 +173,7 @@ function runStep(step: CommandStep, n: number, options: RunVerificationOptions):
       const output = fs.readFileSync(log, 'utf8');
       const lastLine = output.split('\n').slice(1).filter((l) => l.trim() !== '').pop();
       const refused = options.walls ? refusedIn(verifyWallsLog(options.attemptDir, n), run, ok, output) : '';
-      const readOnly = options.walls && !ok ? readOnlyAdvice(output, os.homedir()) : null;
-      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused}${readOnly ? `; ${readOnly}` : ''} (log: ${log})` });
+      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused} (log: ${log})` });
     };
     const child = spawn(run.file, run.args, {
       cwd: options.cwd,

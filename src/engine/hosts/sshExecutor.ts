@@ -18,8 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { nodeProbe, readNodeCheck, shellQuote, type Host } from '../../core/hosts/hostList';
-import { directConnectionAdvice, WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../core/walls/walls';
-import { readOnlyAdvice } from '../../core/walls/toolchains';
+import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../core/walls/walls';
+import { wallsOutputAdvice } from '../../core/walls/toolchains';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
 import { parseExit, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
 import { copyLogText, ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
@@ -267,9 +267,8 @@ export class SshExecutor implements Executor {
       if (r.code !== 0) {
         const home = /^home=(.*)$/m.exec(r.stdout)?.[1]?.trim() || undefined;
         const tail = r.stdout.replace(/^home=.*\n?/m, '').trim();
-        const readOnly = this.options.walls ? readOnlyAdvice(tail, home) : null;
-        const direct = this.options.walls ? directConnectionAdvice(tail) : null;
-        throw new Error(`the set-up hook ${hook.join(' ')} failed on ${this.hostName} (exit ${r.code ?? '?'})${readOnly ? `; ${readOnly}` : ''}${direct ? `; ${direct}` : ''}${tail ? `:\n${tail}` : ''}`);
+        const advice = this.options.walls ? wallsOutputAdvice(tail, home) : '';
+        throw new Error(`the set-up hook ${hook.join(' ')} failed on ${this.hostName} (exit ${r.code ?? '?'})${advice}${tail ? `:\n${tail}` : ''}`);
       }
     }
     return { worktree: tree, branch, baseSha };

@@ -14,8 +14,8 @@ import { auditScope, type AuditChange } from '../../core/run/audit';
 import { decideOutcome } from '../../core/agents/agentOutcome';
 import { judgeExit } from '../../core/agents/exitJudgement';
 import type { Spend } from '../../core/run/spend';
-import { directConnectionAdvice, wallsRefusedText } from '../../core/walls/walls';
-import { readOnlyAdvice, registriesRefusedNote } from '../../core/walls/toolchains';
+import { wallsRefusedText } from '../../core/walls/walls';
+import { registriesRefusedNote, wallsOutputAdvice } from '../../core/walls/toolchains';
 import type { PlanPackage } from '../../core/plan/model';
 import { visibleText } from '../../core/present/visibleText';
 import type { ChangedFile, RunEvent } from '../../core/run/runState';
@@ -65,10 +65,9 @@ function wallsNote(exit: ExitRecord): string {
   const refused = exit.refusedTargets.length ? `; ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}` : '';
   // A path its walls refused it, read by its runner, is said in the reason already (core/agents/agentOutcome.ts).
   const tail = (exit.verdict?.tail ?? []).join('\n');
-  const readOnly = exit.verdict?.refused ? null : readOnlyAdvice(tail, os.homedir());
-  // A connection made past the proxy, which its walls' log cannot name (ENETUNREACH, a name it looked up itself).
-  const direct = refused ? null : directConnectionAdvice(tail);
-  return `${refused}${readOnly ? `; ${readOnly}` : ''}${direct ? `; ${direct}` : ''}${exit.unreached ? `; ${exit.unreached}` : ''}`;
+  // A connection made past the proxy, which its walls' log cannot name (ENETUNREACH, a name it looked up itself), unless the proxy named what it refused.
+  const advice = wallsOutputAdvice(tail, os.homedir(), { readOnly: !!exit.verdict?.refused, proxy: refused !== '' });
+  return `${refused}${advice}${exit.unreached ? `; ${exit.unreached}` : ''}`;
 }
 
 /** What an exit adds to the `exited` event: what the attempt spent, what its walls refused it. */

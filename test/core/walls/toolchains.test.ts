@@ -13,6 +13,7 @@ import {
   DEFAULT_REGISTRIES,
   personCacheLinks,
   readOnlyAdvice,
+  wallsOutputAdvice,
   refusalAdvice,
   registriesRefusedNote,
   registryTargets,
@@ -428,6 +429,17 @@ describe('the words beside a failure that reads like a connection made past the 
     for (const [output, target] of table) assert.equal(directConnectionAdvice(`some output before\n${output}\nafter`), `it connected to ${target} directly, past its walls' proxy: ${proxy}`, output);
     assert.equal(directConnectionAdvice('OSError: [Errno 101] Network is unreachable'), `it connected directly, past its walls' proxy: ${proxy}`);
     assert.equal(directConnectionAdvice('Network is unreachable (os error 101)'), `it connected directly, past its walls' proxy: ${proxy}`);
+  });
+
+  test('wallsOutputAdvice: the read-only files met, then a connection past the proxy, each "; …"; what is said already is not said again', () => {
+    const output = "npm error EROFS: read-only file system, mkdir '/home/p/.npm/_cacache'\nnode: connect ENETUNREACH 203.0.113.7:443 - Local (0.0.0.0:0)";
+    const readOnly = readOnlyAdvice(output, '/home/p')!;
+    const direct = directConnectionAdvice(output)!;
+    assert.ok(readOnly && direct);
+    assert.equal(wallsOutputAdvice(output, '/home/p'), `; ${readOnly}; ${direct}`);
+    assert.equal(wallsOutputAdvice(output, '/home/p', { readOnly: true }), `; ${direct}`, 'the read-only path its runner named already');
+    assert.equal(wallsOutputAdvice(output, '/home/p', { proxy: true }), `; ${readOnly}`, 'the proxy named what it refused: no guess');
+    assert.equal(wallsOutputAdvice('all good\n', '/home/p'), '');
   });
 
   test('a name looked up by the tool itself: each tool\'s words, with the name when it says one', () => {
