@@ -9,6 +9,7 @@
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { isSafeName } from '../run/safeName';
 import { wallsTrialProblem } from '../walls/walls';
+import { shellQuote } from '../util/shellQuote';
 
 export interface Host {
   /** A name of the person's choosing: in the run state, the views and messages. */
@@ -171,11 +172,7 @@ export function hostsCapacity(hosts: readonly Host[], cap: number): number {
 // ---------------------------------------------------------------------------------------
 // Remote commands
 
-/** One argument for a POSIX shell: as is when it is plainly safe, else in single quotes. */
-export function shellQuote(arg: string): string {
-  if (arg !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote } from '../util/shellQuote';
 
 /** argv → one command line for the remote login shell (`ssh host -- <line>`), every argument quoted. */
 export function commandLine(argv: readonly string[]): string {

@@ -7,6 +7,7 @@
  * tree are never written. What is decided here is pure: which folders, and the argv that mounts
  * them before bubblewrap starts (the disk is read by engine/attempt/wallsDeps.ts).
  */
+import { shellQuote } from '../util/shellQuote';
 
 /** A folder a package manager fills, the lockfiles that say what it holds, and the manifest it was installed from. */
 export interface DependencyFolder {
@@ -166,6 +167,51 @@ const NPM_QUIET_FLAGS = /^--(no-audit|no-fund|prefer-offline|silent|quiet|no-pro
 export function isNpmInstall(argv: readonly string[]): boolean {
   const [program, command, ...rest] = argv;
   return !!program && /(^|\/)npm$/.test(program) && NPM_INSTALLS.has(command ?? '') && rest.every((a) => NPM_QUIET_FLAGS.test(a));
+}
+
+/** Where an agent's `npm ci` is answered by the laid `node_modules` (`npmCiShim`). */
+export interface NpmCiShimPlace {
+  /** The npm it stands for (absolute: found on the agent's PATH before the walls were drawn). */
+  npm: string;
+  /** The tree (its real path): only an `npm ci` run there is answered. */
+  tree: string;
+  /** The checkout's node_modules, laid over the tree's. */
+  lower: string;
+  /** Where the tree's changes to the laid folder are kept: while it is empty, nothing changed it. */
+  upper: string;
+  /** The tree's package.json and package-lock.json as they were when the folder was found installed as they ask. */
+  manifest: string;
+  lockfile: string;
+}
+
+/**
+ * The `npm` an agent's walls put first on its PATH when they lay a checkout's `node_modules` that
+ * npm installed as the tree's lockfile asks (ADR 0026): `npm ci` (`clean-install`, `ic`,
+ * `install-clean`, with flags that change only what it prints), run in the tree while its
+ * package.json and package-lock.json are as they were and nothing changed the laid folder, says
+ * so and ends at once — npm would remove the folder and write the same packages again (the
+ * confined run's cost on a real project). Anything else is npm itself, with its arguments as given.
+ */
+export function npmCiShim(place: NpmCiShimPlace): string {
+  return [
+    '#!/bin/sh',
+    "# Wave Orchestrator's walls (ADR 0026): `npm ci` over the node_modules they laid, installed as the lockfile asks. Anything else: npm.",
+    `npm=${shellQuote(place.npm)}`,
+    'laid() {',
+    `  [ "$(pwd -P)" = ${shellQuote(place.tree)} ] || return 1`,
+    '  case "$1" in ci|clean-install|ic|install-clean) ;; *) return 1 ;; esac',
+    '  shift',
+    '  for a in "$@"; do case "$a" in --no-audit|--no-fund|--prefer-offline|--silent|--quiet|--no-progress|--loglevel=*) ;; *) return 1 ;; esac; done',
+    `  [ -d ${shellQuote(place.upper)} ] && [ -z "$(ls -A ${shellQuote(place.upper)})" ] || return 1`,
+    `  cmp -s package.json ${shellQuote(place.manifest)} && cmp -s package-lock.json ${shellQuote(place.lockfile)} && [ ! -e npm-shrinkwrap.json ]`,
+    '}',
+    'if laid "$@"; then',
+    `  echo ${shellQuote(`waves: npm ci not run: node_modules is laid from ${place.lower} (copy-on-write inside the walls), which npm installed exactly as package-lock.json asks, and nothing has changed it or the lockfile since; npm ci would write the same packages again. Change node_modules or the lockfile and npm ci runs (or run ${place.npm} ci).`)}`,
+    '  exit 0',
+    'fi',
+    'exec "$npm" "$@"',
+    '',
+  ].join('\n');
 }
 
 /** The lifecycle scripts npm runs of the project itself when it installs (a `prepare` that builds, a `postinstall`), by name; [] when none or the manifest cannot be read. */

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { absolutePathsIn, DEPENDENCY_FOLDERS, installedAsLocked, installScriptsOf, isNpmInstall, lockfilesMatch, overlayPathUsable, overlayPrefix, relativePathLines, relocateText, venvFileRead, type DependencyFolder, type LaidFolder, type Lockfiles, type OverlayTools, type Respelling } from '../../core/walls/dependencyFolders.js';
+import { absolutePathsIn, DEPENDENCY_FOLDERS, installedAsLocked, installScriptsOf, isNpmInstall, lockfilesMatch, npmCiShim, overlayPathUsable, overlayPrefix, relativePathLines, relocateText, venvFileRead, type DependencyFolder, type LaidFolder, type Lockfiles, type OverlayTools, type Respelling } from '../../core/walls/dependencyFolders.js';
 import { isWithin } from '../../core/walls/walls.js';
 import { programOnPath } from './onPath.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
@@ -179,6 +179,32 @@ export function installAnsweredByLaying(worktree: string, argv: readonly string[
   const scripts = installScriptsOf(readLockfiles(worktree, ['package.json'])['package.json'] ?? '');
   if (scripts.length) return runs(`the project runs ${scripts.join(', ')} on install`);
   return { skip: true, why: `waves: ${argv.join(' ')} not run: node_modules is laid from ${lower} (copy-on-write inside the walls), which npm installed as this tree's lockfile asks` };
+}
+
+/**
+ * An agent's `npm ci` answered by the `node_modules` laid over its tree (`npmCiShim`): when the
+ * set-up's `npm ci` would be skipped now (`installAnsweredByLaying`), an `npm` is written in
+ * `<attemptDir>/waves-bin` (with the tree's package.json and package-lock.json as they are now,
+ * which it compares) standing for the npm on `pathList`. The folder (shown read-only inside the
+ * walls) and a line for the attempt's log; null: no such `npm ci` here, or no npm on the PATH.
+ */
+export function npmCiShimFor(worktree: string, laid: readonly LaidFolder[], attemptDir: string, pathList: string): { dir: string; note: string } | null {
+  const folder = laid.find((l) => path.basename(l.target) === 'node_modules' && path.dirname(l.target) === worktree);
+  const npm = folder ? programOnPath('npm', pathList) : null;
+  if (!folder || !npm || !installAnsweredByLaying(worktree, ['npm', 'ci'])?.skip) return null;
+  const dir = path.join(attemptDir, 'waves-bin');
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, 'laid'), { recursive: true });
+    const manifest = path.join(dir, 'laid', 'package.json');
+    const lockfile = path.join(dir, 'laid', 'package-lock.json');
+    fs.copyFileSync(path.join(worktree, 'package.json'), manifest);
+    fs.copyFileSync(path.join(worktree, 'package-lock.json'), lockfile);
+    fs.writeFileSync(path.join(dir, 'npm'), npmCiShim({ npm, tree: fs.realpathSync(worktree), lower: folder.lower, upper: folder.upper, manifest, lockfile }), { mode: 0o755 });
+  } catch {
+    return null;
+  }
+  return { dir, note: `npm ci in the tree answers at once while nothing has changed its laid node_modules or its lockfile (npm installed ${folder.lower} as that lockfile asks): ${path.join(dir, 'npm')} stands for ${npm}` };
 }
 
 /**

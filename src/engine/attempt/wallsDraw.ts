@@ -11,7 +11,7 @@ import path from 'node:path';
 import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, isWithin, loopbackListening, parseTarget, presetFamily, PROXY_PORT, stateFolderRefusal, stateFolders, type Target, type WallsPlan } from '../../core/walls/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
 import { bwrapUserArgs } from '../../core/walls/dependencyFolders.js';
-import { dependencyOverlays } from './wallsDeps.js';
+import { dependencyOverlays, npmCiShimFor } from './wallsDeps.js';
 import { toolchainWalls } from './wallsToolchains.js';
 import { accountHomeOf, expandHome, kindOf, linksUnder, readText, realPathOrNull } from './wallsDisk.js';
 import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/agents/agentEndpoints.js';
@@ -165,6 +165,9 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   if (deps.prefix.length) args.unshift(...bwrapUserArgs(process.getuid?.() ?? 0, process.getgid?.() ?? 0));
   // A virtual environment laid names the checkout's folder in its scripts: there, inside, it is the tree's overlay (never the checkout's own folder).
   if (deps.prefix.length) for (const b of deps.binds) args.splice(args.indexOf('--unshare-pid'), 0, '--bind', b.from, b.to);
+  // An `npm ci` that would write the laid node_modules again answers at once (its npm first on the PATH, shown read-only).
+  const npmCi = deps.prefix.length ? npmCiShimFor(worktree, deps.laid, attemptDir, req.env.PATH ?? '') : null;
+  if (npmCi) args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', npmCi.dir, npmCi.dir);
   const socket = wallsSocketOf(req.startToken);
   return {
     walls: {
@@ -174,11 +177,11 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       socket,
       log: path.join(attemptDir, 'walls.jsonl'),
       runnerScript: real(req.runnerScript),
-      env: { ...tools.env, ...agentEnv },
+      env: { ...tools.env, ...agentEnv, ...(npmCi ? { PATH: [npmCi.dir, req.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}) },
       registries: tools.registries,
       listen: loopbackListeners(targets, tools.registries, req.env),
       prefix: deps.prefix,
-      laid: [...deps.notes, ...agentProblems, ...tools.notes],
+      laid: [...deps.notes, ...(npmCi ? [npmCi.note] : []), ...agentProblems, ...tools.notes],
     },
     problems,
   };

@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { customProfile } from '../../../src/core/agents/agentProfiles';
 import { attemptDir } from '../../../src/core/run/runPaths';
@@ -292,6 +293,41 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
     assert.deepEqual(changes(before, snapshot(me.home)), []);
     // The downloads went to the agents' shared cache instead.
     assert.ok(fs.existsSync(cacheDir) && fs.readdirSync(cacheDir).length > 0, `the agents' shared cache ${cacheDir} holds something`);
+  });
+
+  test("an agent's npm ci over the node_modules laid from the checkout answers at once while nothing changed it; once the agent changed the laid folder, npm ci runs; the checkout's node_modules is untouched", async () => {
+    // The person's home names the registry (its .npmrc), for the checkout's install and the agent's npm ci that runs.
+    person();
+    const cacheDir = path.join(tempDir('waves-agents-cache-'), 'agents');
+    const steps = [
+      'try npm ci --no-audit',
+      'try node --test test/',
+      // Not answered: another command, a flag that changes what npm installs.
+      'try npm ci --omit=dev',
+      'try npm ci --no-fund',
+      'append LAID.md the laid folder was used\\n',
+      'commit the laid folder used',
+    ];
+    const { repo, planFile } = projectRepo('laidnpmci', steps);
+    // The person installed the project in their checkout, as the lockfile asks.
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: repo, stdio: 'ignore' });
+    const checkout = snapshot(path.join(repo, 'node_modules'));
+    const { outcome, state } = await runConfined(planFile, true, cacheDir);
+    const log = fs.readFileSync(path.join(attemptDir(repo, 'laidnpmci', outcome.runId, 'tools', 1), 'agent.log'), 'utf8');
+    assert.equal(outcome.outcome, 'succeeded', `${JSON.stringify(outcome.counts)} ${state?.packages.tools?.lastError ?? ''}\n${log.slice(-3000)}`);
+    const ran = commandsOf(log);
+    assert.deepEqual(ran.map((c) => `${c.command} → ${c.exit}`), steps.filter((x) => x.startsWith('try ')).map((x) => `${x.slice(4)} → 0`), log.slice(-3000));
+    // The first: answered by the laid folder, npm not run (nothing added).
+    assert.match(ran[0]!.output, /^waves: npm ci not run: node_modules is laid from \S+\/node_modules \(copy-on-write inside the walls\), which npm installed exactly as package-lock\.json asks/m);
+    assert.doesNotMatch(ran[0]!.output, /added \d+ packages/);
+    assert.match(log, /^waves: npm ci in the tree answers at once while nothing has changed its laid node_modules/m, 'the attempt log says so first');
+    // The project's tests ran on the laid dependencies.
+    assert.match(ran[1]!.output, /^# pass 6$/m);
+    // npm ci --omit=dev is npm's own: it removed the laid folder and wrote the packages anew; after it, the folder is changed, so a plain npm ci runs too.
+    assert.match(ran[2]!.output, /added \d+ packages/);
+    assert.match(ran[3]!.output, /added \d+ packages/);
+    // The person's checkout: its node_modules byte for byte as it was.
+    assert.deepEqual(changes(checkout, snapshot(path.join(repo, 'node_modules'))), []);
   });
 
   test('without the registries allowed: npm ci fails, and the package says it was the walls, with the switch that allows them', async () => {
