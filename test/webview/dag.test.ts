@@ -425,6 +425,9 @@ describe('DAG webview', () => {
     await status.locator('.pkg-status-text', { hasText: 'setting up' }).waitFor();
     assert.match((await status.textContent()) ?? '', /^setting up · 1m ?1\ds$/);
     assert.match((await node('wp-api').getAttribute('aria-label')) ?? '', /, setting up its worktree$/);
+    // A turning gear, not the queued clock.
+    assert.equal(await node('wp-api').locator('.pkg-icon.codicon-gear.codicon-modifier-spin').count(), 1);
+    await shot('webview-dag-setting-up.png');
     assert.deepEqual(violations, []);
   });
 

@@ -8,6 +8,7 @@ import {
   packageRowKey,
   packageRunText,
   STATUS_ICONS,
+  statusIcon,
   runNeedsAttention,
   runStatusAccessible,
   runStatusText,
@@ -170,6 +171,8 @@ describe('runSummary: waves and packages', () => {
     assert.equal(packageRunText(a, T0 + 75_000), 'setting up its worktree 1m13s');
     assert.equal(packageRunText({ ...a, attempts: 2 }, T0 + 3_000), 'setting up its worktree 1s · attempt 2');
     assert.notEqual(packageRowKey(a), packageRowKey(queued.packages.a), 'setting up redraws the row');
+    assert.deepEqual(statusIcon(a), { icon: 'gear~spin', color: 'charts.blue' });
+    assert.deepEqual(statusIcon(queued.packages.a!), STATUS_ICONS.queued);
     assert.match(runTooltip(runView(marked.state, WAVES), marked.state, 'Plan', T0 + 10_000), /- queued: `a` \(setting up its worktree\)/);
   });
 
