@@ -104,4 +104,39 @@ describe('Run Plan with the worktree and walls settings', function () {
     assert.equal(fs.existsSync(path.join(forbidden, 'one.txt')), false);
     assert.equal(fs.readFileSync(path.join(repo, '.env'), 'utf8'), 'API_KEY=the-persons\n');
   });
+
+  it('a set-up command that does not end: the Waves view says the package is setting up its worktree (a turning gear); Cancel Package stops it and the package ends cancelled', async () => {
+    const folder = scratch.root.fsPath;
+    const { plan, repo } = planRepo(path.join(folder, 'hang-repo'), 'setup-hang-editor');
+    // A set-up command retrying for good (as npm does a registry the walls refuse), with a child of its own.
+    const hook = [process.execPath, '-e', "require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1021)'],{stdio:'ignore'});console.log('installing…');setInterval(()=>{},1000)"];
+    const left = () => /setInterval\(\(\)=>\{\},1021\)/.test(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
+    const file = JSON.parse(fs.readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(settingsFile(), JSON.stringify({ ...file, 'waves.worktrees.setupCommand': hook, 'waves.worktrees.copy': [] }, null, 2));
+    await waitFor(() => readRunSettings(undefined).setupHook?.[2]?.includes('1021') === true, 'the workspace settings file read again');
+    const entry = await waitForPlan(api, vscode.Uri.file(plan), 'the plan in the registry');
+    const session = await api.run.controller.start(entry, { what: 'the plan' });
+    assert.ok(session, 'the run started');
+    const tree = api.views.tree;
+    const packageNode = () => {
+      const planNode = tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.fsPath === plan);
+      const waves = planNode ? tree.getChildren(planNode) : tree.getChildren();
+      return waves.flatMap((w) => tree.getChildren(w)).find((n) => n.kind === 'package' && n.entry.uri.fsPath === plan);
+    };
+    const row = await waitFor(() => {
+      const node = packageNode();
+      const item = node && tree.getTreeItem(node);
+      return item && /setting up its worktree \d/.test(String(item.description)) ? { node: node!, item: item! } : null;
+    }, 'the row says setting up its worktree', { timeoutMs: 60_000 });
+    assert.equal((row.item.iconPath as vscode.ThemeIcon).id, 'gear~spin');
+    assert.ok(left(), 'the set-up command and its child run');
+    await vscode.commands.executeCommand('waves.cancelPackage', row.node);
+    const outcome = await session.outcome;
+    assert.ok(outcome);
+    const one = outcome.state.packages['wp-one']!;
+    assert.equal(one.status, 'cancelled', one.lastError ?? '');
+    assert.equal(one.lastError, 'cancelled while its worktree was set up');
+    await waitFor(() => !left(), 'nothing of the set-up command left', { timeoutMs: 15_000 });
+    assert.ok(fs.existsSync(repo));
+  });
 });
