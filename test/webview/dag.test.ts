@@ -692,6 +692,11 @@ describe('run timeline (#35)', () => {
     assert.equal(await lock.getAttribute('data-start'), mark('wp-db', (m) => m.for === 'lock'));
     assert.equal(await lock.getAttribute('data-end'), mark('wp-db', (m) => m.phase === 'queued'));
     assert.match((await lock.getAttribute('title')) ?? '', /^wp-db, attempt 1: waiting for a lock\n\d\d:\d\d:\d\d – \d\d:\d\d:\d\d \(1m 00s\)\nended succeeded$/);
+    // wp-contracts' new tree ran its set-up command before its agent started: a segment of its own.
+    const setup = row('wp-contracts').locator('.seg.setting-up');
+    assert.equal(await setup.getAttribute('data-start'), mark('wp-contracts', (m) => m.phase === 'setting-up'));
+    assert.equal(await setup.getAttribute('data-end'), mark('wp-contracts', (m) => m.phase === 'running'));
+    assert.match((await setup.getAttribute('title')) ?? '', /^wp-contracts, attempt 1: setting up its worktree\n\d\d:\d\d:\d\d – \d\d:\d\d:\d\d \(2s\)\nended succeeded$/);
     // The usage-limit pause begins attempt 2, drawn as a retry.
     const pause = row('wp-api').locator('.seg.waiting.usage-limit');
     assert.equal(await pause.getAttribute('data-start'), mark('wp-api', (m) => m.phase === 'usage-limit'));
@@ -772,6 +777,10 @@ describe('run timeline (#35)', () => {
         colours.add(c);
       }
       assert.equal(colours.size, 3, `running, verifying and merging differ in ${theme}`);
+      // Setting up: striped in the running colour, so it does not rely on colour alone either.
+      const setup = page.locator('.seg.setting-up').first();
+      assert.match(await setup.evaluate((e) => getComputedStyle(e).backgroundImage), /repeating-linear-gradient/, `setting up is striped in ${theme}`);
+      assert.notEqual(await setup.evaluate((e) => getComputedStyle(e).borderTopColor), background, `setting up's border in ${theme}`);
       assert.match(await page.locator('.seg.waiting.lock').first().evaluate((e) => getComputedStyle(e).backgroundImage), /repeating-linear-gradient/, 'waits are hatched');
       await shot(`webview-timeline-${theme}.png`);
     }
