@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { doPackage, resultRecord, startModelServer, type ModelServer, type Turn } from '../fixtures/modelServer';
 import { readAt } from '../engine/engineFixtures';
-import { waitFor } from '../engine/helpers';
+import { git as gitIn, waitFor } from '../engine/helpers';
 import { worktreePath } from '../../src/core/run/runPaths';
 import { madeAheadAt } from '../../src/engine/git/treeMarks';
 import { readRun } from '../../src/engine/run';
@@ -38,6 +38,22 @@ export interface CliSpecifics {
 function work(files: Record<string, string>, s: CliSpecifics): Turn[] {
   const dirs = [...new Set(Object.keys(files).map((f) => path.posix.dirname(f)))];
   return [...(s.prepare?.(dirs) ?? []), ...doPackage(files)];
+}
+
+/**
+ * A project in `repo` whose node_modules npm installed as its lockfile asks (npm's own record of
+ * it, `node_modules/.package-lock.json`): one dependency, never fetched (the lockfile's address is closed).
+ */
+function installedProject(repo: string): void {
+  const dep = { version: '1.0.0', resolved: 'http://127.0.0.1:9/dep/-/dep-1.0.0.tgz', integrity: 'sha512-' + 'A'.repeat(86) + '==' };
+  fs.writeFileSync(path.join(repo, '.gitignore'), 'node_modules/\n');
+  fs.writeFileSync(path.join(repo, 'package.json'), '{ "name": "p", "dependencies": { "dep": "1.0.0" } }\n');
+  fs.writeFileSync(path.join(repo, 'package-lock.json'), JSON.stringify({ name: 'p', lockfileVersion: 3, requires: true, packages: { '': { name: 'p', dependencies: { dep: '1.0.0' } }, 'node_modules/dep': dep } }, null, 2) + '\n');
+  fs.mkdirSync(path.join(repo, 'node_modules', 'dep'), { recursive: true });
+  fs.writeFileSync(path.join(repo, 'node_modules', 'dep', 'index.js'), 'module.exports = 1;\n');
+  fs.writeFileSync(path.join(repo, 'node_modules', '.package-lock.json'), JSON.stringify({ name: 'p', lockfileVersion: 3, requires: true, packages: { 'node_modules/dep': dep } }, null, 2));
+  gitIn(repo, 'add', '-A');
+  gitIn(repo, 'commit', '-q', '-m', 'the project');
 }
 
 /** A package that writes `files` and its record, then ends its turn with a question. */
@@ -335,6 +351,24 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
         assertOnlyTheModelServer(srv);
       });
     }
+
+    it("its own shell's npm ci over the node_modules laid from the person's checkout answers at once: the walls' npm is first on the PATH its shell gives commands", async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-npm-ci`;
+      const w = workspace(feature, [{ id: 'deps' }]);
+      installedProject(w.repo);
+      srv.script([{ type: 'shell', command: 'mkdir -p deps && { npm ci; echo "npm ci exit $?"; } > deps/npm-ci.txt 2>&1', say: 'Install the dependencies.' }, ...work({ 'deps/a.txt': 'done\n' }, s)], { label: 'deps' });
+      const env = agentEnv(preset, srv, w.home);
+      const r = await waves(['run', '--json', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `${r.out}\n${r.err}\n--- agent.log ---\n${safeLog(w.repo, feature, 'deps')}`);
+      const st = await statusOf(w, env);
+      const said = readAt(w.repo, st.integration, 'deps/npm-ci.txt');
+      assert.match(said, /^waves: npm ci not run: node_modules is laid from \S+\/node_modules \(copy-on-write inside the walls\)/m, said);
+      assert.match(said, /^npm ci exit 0$/m);
+      // The checkout's own folder, as the person installed it.
+      assert.equal(fs.readFileSync(path.join(w.repo, 'node_modules', 'dep', 'index.js'), 'utf8'), 'module.exports = 1;\n');
+      assertOnlyTheModelServer(srv);
+    });
 
     it('a write outside its scope: the package is a scope violation and nothing of it merges', async () => {
       const srv = await freshServer();

@@ -102,11 +102,11 @@ export function lockfilesMatch(tree: Lockfiles, checkout: Lockfiles, manifest?: 
 
 /** One folder laid over a tree: the checkout's folder read-only below, the tree's own changes above. */
 export interface LaidFolder {
-  /** The checkout's folder (read, never written). */
+  /** The checkout's folder (read, never written); or folders `a:b`, the first on top, for a read-only overlay. */
   lower: string;
-  /** Where the tree's changes to it are kept (on the same file system as `work`). */
+  /** Where the tree's changes to it are kept (on the same file system as `work`); '' for a read-only overlay. */
   upper: string;
-  /** The overlay's own scratch folder. */
+  /** The overlay's own scratch folder; '' for a read-only overlay. */
   work: string;
   /** The folder in the tree the overlay is mounted on (an empty folder on disk). */
   target: string;
@@ -130,7 +130,9 @@ export function overlayPathUsable(p: string): boolean {
 export const OVERLAY_SCRIPT = [
   'm=$1; n=$2; shift 2',
   'while [ "$n" -gt 0 ]; do',
-  '  "$m" -t overlay overlay -o "userxattr,lowerdir=$1,upperdir=$2,workdir=$3" "$4" || echo "waves: $4 could not be laid from $1 (an overlay mount failed): it stays empty" >&2',
+  // No upper folder: a read-only overlay of its lower folders (`a:b`, the first on top).
+  '  if [ -z "$2" ]; then o="userxattr,lowerdir=$1"; else o="userxattr,lowerdir=$1,upperdir=$2,workdir=$3"; fi',
+  '  "$m" -t overlay overlay -o "$o" "$4" || echo "waves: $4 could not be laid from $1 (an overlay mount failed): it stays as it was" >&2',
   '  shift 4; n=$((n-1))',
   'done',
   'exec "$@"',
@@ -171,7 +173,7 @@ export function isNpmInstall(argv: readonly string[]): boolean {
 
 /** Where an agent's `npm ci` is answered by the laid `node_modules` (`npmCiShim`). */
 export interface NpmCiShimPlace {
-  /** The npm it stands for (absolute: found on the agent's PATH before the walls were drawn). */
+  /** The npm it stands for (absolute, links followed: found on the agent's PATH before the walls were drawn). */
   npm: string;
   /** The tree (its real path): only an `npm ci` run there is answered. */
   tree: string;
@@ -206,7 +208,7 @@ export function npmCiShim(place: NpmCiShimPlace): string {
     `  cmp -s package.json ${shellQuote(place.manifest)} && cmp -s package-lock.json ${shellQuote(place.lockfile)} && [ ! -e npm-shrinkwrap.json ]`,
     '}',
     'if laid "$@"; then',
-    `  echo ${shellQuote(`waves: npm ci not run: node_modules is laid from ${place.lower} (copy-on-write inside the walls), which npm installed exactly as package-lock.json asks, and nothing has changed it or the lockfile since; npm ci would write the same packages again. Change node_modules or the lockfile and npm ci runs (or run ${place.npm} ci).`)}`,
+    `  echo ${shellQuote(`waves: npm ci not run: node_modules is laid from ${place.lower} (copy-on-write inside the walls), which npm installed exactly as package-lock.json asks, and nothing has changed it or the lockfile since; npm ci would write the same packages again. Once node_modules or the lockfile changed, npm ci runs (or now: npm ci --force).`)}`,
     '  exit 0',
     'fi',
     'exec "$npm" "$@"',

@@ -181,30 +181,50 @@ export function installAnsweredByLaying(worktree: string, argv: readonly string[
   return { skip: true, why: `waves: ${argv.join(' ')} not run: node_modules is laid from ${lower} (copy-on-write inside the walls), which npm installed as this tree's lockfile asks` };
 }
 
+/** The folder a login shell puts first of the system's own on its PATH (Debian's, Ubuntu's, Arch's `/etc/profile` reset PATH to it and what follows). */
+const LOGIN_PATH_FIRST = '/usr/local/bin';
+
 /**
  * An agent's `npm ci` answered by the `node_modules` laid over its tree (`npmCiShim`): when the
  * set-up's `npm ci` would be skipped now (`installAnsweredByLaying`), an `npm` is written in
- * `<attemptDir>/waves-bin` (with the tree's package.json and package-lock.json as they are now,
- * which it compares) standing for the npm on `pathList`. The folder (shown read-only inside the
- * walls) and a line for the attempt's log; null: no such `npm ci` here, or no npm on the PATH.
+ * `<attemptDir>/waves-bin/bin` (with the tree's package.json and package-lock.json as they are now,
+ * which it compares, beside it) standing for the npm on `pathList`. `dir`: the folder to show
+ * read-only inside the walls; `bin`: the one to put first on the agent's PATH; `login`: a read-only
+ * overlay of `bin` over `/usr/local/bin`, for the login shells that reset PATH (Codex runs its
+ * commands in `bash -lc`), unless the npm itself lives there. A line for the attempt's log; null:
+ * no such `npm ci` here, or no npm on the PATH.
  */
-export function npmCiShimFor(worktree: string, laid: readonly LaidFolder[], attemptDir: string, pathList: string): { dir: string; note: string } | null {
+export function npmCiShimFor(worktree: string, laid: readonly LaidFolder[], attemptDir: string, pathList: string): { dir: string; bin: string; login: LaidFolder | null; note: string } | null {
   const folder = laid.find((l) => path.basename(l.target) === 'node_modules' && path.dirname(l.target) === worktree);
-  const npm = folder ? programOnPath('npm', pathList) : null;
-  if (!folder || !npm || !installAnsweredByLaying(worktree, ['npm', 'ci'])?.skip) return null;
+  const found = folder ? programOnPath('npm', pathList) : null;
+  if (!folder || !found || !installAnsweredByLaying(worktree, ['npm', 'ci'])?.skip) return null;
   const dir = path.join(attemptDir, 'waves-bin');
+  const bin = path.join(dir, 'bin');
+  let npm: string;
   try {
+    npm = fs.realpathSync(found);
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(path.join(dir, 'laid'), { recursive: true });
+    fs.mkdirSync(bin, { recursive: true });
+    fs.mkdirSync(path.join(dir, 'laid'));
     const manifest = path.join(dir, 'laid', 'package.json');
     const lockfile = path.join(dir, 'laid', 'package-lock.json');
     fs.copyFileSync(path.join(worktree, 'package.json'), manifest);
     fs.copyFileSync(path.join(worktree, 'package-lock.json'), lockfile);
-    fs.writeFileSync(path.join(dir, 'npm'), npmCiShim({ npm, tree: fs.realpathSync(worktree), lower: folder.lower, upper: folder.upper, manifest, lockfile }), { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'npm'), npmCiShim({ npm, tree: fs.realpathSync(worktree), lower: folder.lower, upper: folder.upper, manifest, lockfile }), { mode: 0o755 });
   } catch {
     return null;
   }
-  return { dir, note: `npm ci in the tree answers at once while nothing has changed its laid node_modules or its lockfile (npm installed ${folder.lower} as that lockfile asks): ${path.join(dir, 'npm')} stands for ${npm}` };
+  // The npm itself there would be hidden by the one standing for it (its exec would find itself).
+  const login = !isWithin(npm, LOGIN_PATH_FIRST) && isDir(LOGIN_PATH_FIRST) && overlayPathUsable(bin) ? { lower: `${bin}:${LOGIN_PATH_FIRST}`, upper: '', work: '', target: LOGIN_PATH_FIRST } : null;
+  return { dir, bin, login, note: `npm ci in the tree answers at once while nothing has changed its laid node_modules or its lockfile (npm installed ${folder.lower} as that lockfile asks): ${path.join(bin, 'npm')} stands for ${found}${login ? `, first on the PATH and in ${LOGIN_PATH_FIRST}` : ', first on the PATH'}` };
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

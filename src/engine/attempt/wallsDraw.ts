@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, isWithin, loopbackListening, parseTarget, presetFamily, PROXY_PORT, stateFolderRefusal, stateFolders, type Target, type WallsPlan } from '../../core/walls/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
-import { bwrapUserArgs } from '../../core/walls/dependencyFolders.js';
-import { dependencyOverlays, npmCiShimFor } from './wallsDeps.js';
+import { bwrapUserArgs, overlayPrefix } from '../../core/walls/dependencyFolders.js';
+import { dependencyOverlays, npmCiShimFor, overlayTools } from './wallsDeps.js';
 import { toolchainWalls } from './wallsToolchains.js';
 import { accountHomeOf, expandHome, kindOf, linksUnder, readText, realPathOrNull } from './wallsDisk.js';
 import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/agents/agentEndpoints.js';
@@ -165,9 +165,12 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   if (deps.prefix.length) args.unshift(...bwrapUserArgs(process.getuid?.() ?? 0, process.getgid?.() ?? 0));
   // A virtual environment laid names the checkout's folder in its scripts: there, inside, it is the tree's overlay (never the checkout's own folder).
   if (deps.prefix.length) for (const b of deps.binds) args.splice(args.indexOf('--unshare-pid'), 0, '--bind', b.from, b.to);
-  // An `npm ci` that would write the laid node_modules again answers at once (its npm first on the PATH, shown read-only).
+  // An `npm ci` that would write the laid node_modules again answers at once: its npm first on the
+  // PATH and, for a login shell that resets PATH, in /usr/local/bin (a read-only overlay); shown read-only.
   const npmCi = deps.prefix.length ? npmCiShimFor(worktree, deps.laid, attemptDir, req.env.PATH ?? '') : null;
   if (npmCi) args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', npmCi.dir, npmCi.dir);
+  const mounts = npmCi?.login ? overlayTools() : null;
+  const prefix = mounts && npmCi?.login ? overlayPrefix(mounts, [...deps.laid, npmCi.login]) : deps.prefix;
   const socket = wallsSocketOf(req.startToken);
   return {
     walls: {
@@ -177,10 +180,10 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       socket,
       log: path.join(attemptDir, 'walls.jsonl'),
       runnerScript: real(req.runnerScript),
-      env: { ...tools.env, ...agentEnv, ...(npmCi ? { PATH: [npmCi.dir, req.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}) },
+      env: { ...tools.env, ...agentEnv, ...(npmCi ? { PATH: [npmCi.bin, req.env.PATH ?? ''].filter(Boolean).join(path.delimiter) } : {}) },
       registries: tools.registries,
       listen: loopbackListeners(targets, tools.registries, req.env),
-      prefix: deps.prefix,
+      prefix,
       laid: [...deps.notes, ...(npmCi ? [npmCi.note] : []), ...agentProblems, ...tools.notes],
     },
     problems,

@@ -301,6 +301,8 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
     const cacheDir = path.join(tempDir('waves-agents-cache-'), 'agents');
     const steps = [
       'try npm ci --no-audit',
+      // A login shell, as Codex runs its commands: /etc/profile resets PATH, and /usr/local/bin holds the walls' npm too.
+      'try bash -lc "npm ci"',
       'try node --test test/',
       // Not answered: another command, a flag that changes what npm installs.
       'try npm ci --omit=dev',
@@ -321,11 +323,12 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
     assert.match(ran[0]!.output, /^waves: npm ci not run: node_modules is laid from \S+\/node_modules \(copy-on-write inside the walls\), which npm installed exactly as package-lock\.json asks/m);
     assert.doesNotMatch(ran[0]!.output, /added \d+ packages/);
     assert.match(log, /^waves: npm ci in the tree answers at once while nothing has changed its laid node_modules/m, 'the attempt log says so first');
+    assert.match(ran[1]!.output, /^waves: npm ci not run: node_modules is laid from /m, `in a login shell: ${ran[1]!.output}`);
     // The project's tests ran on the laid dependencies.
-    assert.match(ran[1]!.output, /^# pass 6$/m);
+    assert.match(ran[2]!.output, /^# pass 6$/m);
     // npm ci --omit=dev is npm's own: it removed the laid folder and wrote the packages anew; after it, the folder is changed, so a plain npm ci runs too.
-    assert.match(ran[2]!.output, /added \d+ packages/);
     assert.match(ran[3]!.output, /added \d+ packages/);
+    assert.match(ran[4]!.output, /added \d+ packages/);
     // The person's checkout: its node_modules byte for byte as it was.
     assert.deepEqual(changes(checkout, snapshot(path.join(repo, 'node_modules'))), []);
   });
