@@ -21,7 +21,9 @@
  * Run: `npm run bench realProject` (or node --import tsx bench/realProject.bench.ts).
  * Environment: BENCH_RUNS (comma-separated among unconfined,confined,confined-warm; default all
  * three), BENCH_INSTALL (the agents' install command, default `npm ci`), BENCH_VERIFY=0 (no
- * verification commands; default: the plan's, approved).
+ * verification commands; default: the plan's, approved), BENCH_SETUP (a set-up command, words
+ * split on spaces, e.g. `npm ci`; default none), BENCH_CHECKOUT=0 (the person's checkout without
+ * its dependencies installed: nothing to lay from it; their size is measured in a scratch folder).
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -40,6 +42,7 @@ const CAP = 4;
 const FEATURE = 'shelf-small-features';
 const AGENT = path.join(REPO_ROOT, 'test', 'fixtures', 'agents', 'toolchain-agent.mjs');
 const INSTALL = process.env.BENCH_INSTALL ?? 'npm ci';
+const SETUP = process.env.BENCH_SETUP ? process.env.BENCH_SETUP.split(' ').filter(Boolean) : null;
 const DEV_DEP = 'tiny-invariant@1.3.3';
 
 /** What the scripted agent does in its tree (`{module}`: its package's module). */
@@ -137,9 +140,11 @@ function person(registry: Registry): string {
 
 async function runOnce(mode: Mode, cacheDir: string, runnerScript: string): Promise<RunResult> {
   const repo = makeRepo(projectFiles('big-node'));
-  // The person's checkout has its dependencies (their own npm, their cache): untimed.
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
-  const baseNodeModulesKiB = duKiB(path.join(repo, 'node_modules'));
+  // The person's checkout has its dependencies (their own npm, their cache): untimed. BENCH_CHECKOUT=0: it has none; their size from a scratch install.
+  const installed = process.env.BENCH_CHECKOUT === '0' ? tempDir('waves-bench-deps-size-') : repo;
+  if (installed !== repo) for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(repo, f), path.join(installed, f));
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: installed, stdio: ['ignore', 'ignore', 'inherit'] });
+  const baseNodeModulesKiB = duKiB(path.join(installed, 'node_modules'));
   const planFile = path.join(repo, 'work-packages.yaml');
   const agent = customProfile([process.execPath, AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}', '--steps-json', JSON.stringify(STEPS)], { label: 'toolchain agent (bench)' });
   const marks = new Map<string, number>();
@@ -162,6 +167,7 @@ async function runOnce(mode: Mode, cacheDir: string, runnerScript: string): Prom
     maxParallel: CAP,
     trace,
     confinement,
+    ...(SETUP ? { setupHook: SETUP } : {}),
     ...(process.env.BENCH_VERIFY === '0' ? {} : { verification: 'approved' as const }),
   });
   running.engine = engine;
@@ -231,7 +237,8 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n### A real project's plan, confined against unconfined (#50): big-node, 12 packages, cap ${CAP}, verdaccio offline on 127.0.0.1\n`);
-  console.log(`Each agent: \`${INSTALL}\`, edits its module, \`node --test test/<module>/\`, \`npm install -D ${DEV_DEP}\`, commits. ${os.cpus().length} cores; load before ${loadBefore}.\n`);
+  const setup = `${SETUP ? ` Set-up command: \`${SETUP.join(' ')}\`.` : ''}${process.env.BENCH_CHECKOUT === '0' ? " The person's checkout has no node_modules." : ''}`;
+  console.log(`Each agent: \`${INSTALL}\`, edits its module, \`node --test test/<module>/\`, \`npm install -D ${DEV_DEP}\`, commits.${setup} ${os.cpus().length} cores; load before ${loadBefore}.\n`);
   const base = results.find((r) => r.mode === 'unconfined');
   console.log('| run | wall | / unconfined | set-up p50 (tree made → first command) | install p50 | tree made → dependencies in p50 | tree on disk at exit p50 | its git folder p50 | attempt folder p50 | agents\' shared cache after | load after |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');

@@ -27,5 +27,5 @@ export { confinementAvailable, ConfinementUnavailableError, wallsAsked, wallsOpt
 export type { ConfinementOptions } from './wallsDraw';
 export { encodeConfine } from './wallsRun';
 export { resolveProgram, type ProgramResolution } from './programs';
-export { foldersToLay } from './wallsDeps';
+export { dropUnusedSharedInstalls, foldersToLay } from './wallsDeps';
 export { readyTree } from './setupHook';

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
 import { refusedIn, walledCommand, type CommandWalls, type WalledCommand } from './verification';
-import { installAnsweredByLaying } from './wallsDeps';
+import { installAnsweredByLaying, shareInstall, sharedInstallPath } from './wallsDeps';
+import { installScriptsOf, isNpmInstall } from '../../core/walls/dependencyFolders';
+import { gitDirsOf } from '../../store/gitDirs';
 import { signalGroup } from './processTree';
 
 export interface SetupHookResult {
@@ -93,20 +95,85 @@ export interface SetUpControl {
 export async function setUpOnce(tree: string, branch: string, argv: readonly string[], dir: string, walls?: CommandWalls, control: SetUpControl = {}): Promise<void> {
   if (!argv.length || isSetUp(tree, branch)) return;
   const { stop, timeoutMs } = control;
-  // `npm ci` over a node_modules its walls lay from the checkout, installed as the tree's lockfile asks: it would write every package again (ADR 0026).
-  const answered = walls ? installAnsweredByLaying(tree, argv) : null;
-  if (answered) {
+  const say = (line: string) => {
     fs.mkdirSync(dir, { recursive: true });
-    fs.appendFileSync(path.join(dir, 'setup.log'), `${answered.why}\n`);
+    fs.appendFileSync(path.join(dir, 'setup.log'), `${line}\n`);
+  };
+  // `npm ci` over a node_modules its walls lay (from the checkout, or installed once for this lockfile), installed as the tree's lockfile asks: it would write every package again (ADR 0026).
+  let answered = walls ? installAnsweredByLaying(tree, argv) : null;
+  // Not laid: the first of the trees with this lockfile installs it, for all of them; the others wait for it.
+  const shares = walls && !answered && sharesInstall(tree, argv);
+  const first = shares ? sharing.get(shares) : undefined;
+  if (shares && first) {
+    control.onStart?.(argv);
+    say(`waves: ${argv.join(' ')} waits for another tree's, installing the same package.json and lockfile for both`);
+    await untilStopped(first, stop, timeoutMs);
+    answered = installAnsweredByLaying(tree, argv);
+  }
+  if (answered) {
+    say(answered.why);
     if (answered.skip) return markSetUp(tree, branch);
   }
   control.onStart?.(argv);
-  const hook = await runSetupHook(tree, argv, path.join(dir, 'setup.log'), walls && { walls, attemptDir: dir }, 20, stop, timeoutMs);
+  const run = runSetupHook(tree, argv, path.join(dir, 'setup.log'), walls && { walls, attemptDir: dir }, 20, stop, timeoutMs);
+  const ran = shares && !first ? run.then((hook) => hook.ok && shareInstall(tree)) : null;
+  if (shares && ran) {
+    sharing.set(shares, ran.catch(() => false));
+    void ran.finally(() => sharing.delete(shares)).catch(() => undefined);
+  }
+  const hook = await run;
   if (!hook.ok) {
     const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
     throw new Error(`the set-up hook ${argv.join(' ')} failed (${how})${hook.refused}${hook.tail ? `:\n${hook.tail}` : ''}`);
   }
+  if (ran && (await ran)) say(`waves: its node_modules is now the one the trees with this package.json and lockfile share: moved to ${sharedInstallPath(realCommonDir(tree)!, tree)}, laid over each of them (copy-on-write inside the walls)`);
   markSetUp(tree, branch);
+}
+
+/** `work` awaited, unless `stop` aborts or `timeoutMs` passes first: then it throws, saying which. */
+async function untilStopped<T>(work: Promise<T>, stop: AbortSignal | undefined, timeoutMs: number | undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Error('the set-up hook was stopped: its package was cancelled'));
+    if (stop?.aborted) onAbort();
+    else stop?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs) timer = setTimeout(() => reject(new Error("the set-up hook did not end within its package's time limit (timeout_minutes): stopped")), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, stopped]);
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (onAbort) stop?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The shared installs being made in this process (their path → whether one was made), for the trees that wait for them. */
+const sharing = new Map<string, Promise<boolean>>();
+
+/** Where the install `argv` makes in `tree` would be shared (an `npm ci` of a project that runs no script of its own on install); null: it would not. */
+function sharesInstall(tree: string, argv: readonly string[]): string | null {
+  if (!isNpmInstall(argv)) return null;
+  const common = realCommonDir(tree);
+  if (!common || installScriptsOf(readSmall(path.join(tree, 'package.json'))).length) return null;
+  return sharedInstallPath(common, tree);
+}
+
+function realCommonDir(tree: string): string | null {
+  const dirs = gitDirsOf(tree);
+  try {
+    return dirs && dirs.gitDir !== dirs.commonDir ? fs.realpathSync(dirs.commonDir) : null;
+  } catch {
+    return null;
+  }
+}
+
+function readSmall(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** Copies the copy list into `tree` (git/worktreeCopy.ts) and marks it; the lines for its log. */

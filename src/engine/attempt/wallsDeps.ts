@@ -7,6 +7,7 @@
  * src/core and src/store only (bundled into dist/runner.js).
  */
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,6 +144,114 @@ function layRefusal(dep: DependencyFolder, checkout: string, worktree: string): 
 }
 
 /**
+ * Where `dep` is laid over `worktree` from: the checkout's folder when it may be (`layRefusal`);
+ * else, for `node_modules`, the install shared by the trees whose package.json and lockfiles are
+ * this tree's (`sharedInstallOf`), when one was made. `absent`: neither has one; a refusal: the
+ * checkout's, for the attempt's log.
+ */
+function layingSource(dep: DependencyFolder, checkout: string, commonDir: string, worktree: string): { source: string } | { refused: string } | 'absent' {
+  const refused = layRefusal(dep, checkout, worktree);
+  if (refused === null) return { source: checkout };
+  const shared = dep.folder === 'node_modules' ? sharedInstallOf(commonDir, worktree) : null;
+  if (shared && fullFolder(path.join(shared, dep.folder)) && layRefusal(dep, shared, worktree) === null) return { source: shared };
+  return refused === 'absent' ? 'absent' : { refused };
+}
+
+/** The files a shared install is keyed by, and copied beside it: the manifest, npm's lockfiles, the project's .npmrc. */
+const SHARED_INSTALL_FILES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc'];
+
+/**
+ * Where the `node_modules` installed once for the trees whose package.json, lockfile and .npmrc are
+ * `worktree`'s is kept (`<common git folder>/waves-deps/npm-<hash>`: no agent's walls can write
+ * it), whether it was made or not; null: the tree has no package-lock.json.
+ */
+export function sharedInstallPath(commonDir: string, worktree: string): string | null {
+  const files = readLockfiles(worktree, SHARED_INSTALL_FILES);
+  if (files['package-lock.json'] === null && files['npm-shrinkwrap.json'] === null) return null;
+  const hash = crypto.createHash('sha256');
+  for (const name of SHARED_INSTALL_FILES) hash.update(`${name}\0${files[name] ?? '(none)'}\0`);
+  return path.join(commonDir, 'waves-deps', `npm-${hash.digest('hex').slice(0, 24)}`);
+}
+
+/** The shared install for `worktree`, when it was made (its rename into place is its last step); else null. */
+function sharedInstallOf(commonDir: string, worktree: string): string | null {
+  const at = sharedInstallPath(commonDir, worktree);
+  return at && fullFolder(at) ? at : null;
+}
+
+/**
+ * The shared installs of the repository whose common git folder is `commonDir` that none of
+ * `trees` (its linked worktrees now) would lay, removed, and scratch folders of one left half
+ * made; the paths removed.
+ */
+export function dropUnusedSharedInstalls(commonDir: string, trees: readonly string[]): string[] {
+  const root = path.join(commonDir, 'waves-deps');
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return [];
+  }
+  const used = new Set(trees.map((t) => sharedInstallPath(commonDir, t)).filter((p): p is string => p !== null));
+  const removed: string[] = [];
+  for (const name of names) {
+    const p = path.join(root, name);
+    if (!/^npm-[0-9a-f]{24}(\.tmp-.*)?$/.test(name) || used.has(p)) continue;
+    try {
+      fs.rmSync(p, { recursive: true, force: true });
+      removed.push(p);
+    } catch {
+      // kept: removed next time
+    }
+  }
+  return removed;
+}
+
+/**
+ * A tree's `node_modules`, just installed by the set-up command, made the install its siblings
+ * with the same package.json and lockfile share (ADR 0026): moved (a rename, no copy) to
+ * `sharedInstallPath` with copies of those files, the tree's own folder left empty for the walls
+ * to lay it back, copy-on-write. false, and the tree keeps its own, when it cannot be: another
+ * file system, or another engine shared one first.
+ */
+export function shareInstall(worktree: string): boolean {
+  const dirs = gitDirsOf(worktree);
+  if (!dirs || dirs.gitDir === dirs.commonDir || !overlayTools()) return false;
+  let common: string;
+  try {
+    common = fs.realpathSync(dirs.commonDir);
+  } catch {
+    return false;
+  }
+  const target = sharedInstallPath(common, worktree);
+  const own = path.join(worktree, 'node_modules');
+  if (!target || fullFolder(target) || !overlayPathUsable(path.join(target, 'node_modules')) || !fs.existsSync(path.join(own, '.package-lock.json'))) return false;
+  const tmp = `${target}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    fs.mkdirSync(tmp, { recursive: true });
+    for (const name of SHARED_INSTALL_FILES) if (isFile(path.join(worktree, name))) fs.copyFileSync(path.join(worktree, name), path.join(tmp, name));
+    fs.renameSync(own, path.join(tmp, 'node_modules'));
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return false;
+  }
+  try {
+    fs.renameSync(tmp, target);
+    fs.mkdirSync(own);
+    return true;
+  } catch {
+    // Shared by another engine meanwhile: the tree keeps its own.
+    try {
+      fs.renameSync(path.join(tmp, 'node_modules'), own);
+    } catch {
+      // (left in the scratch folder: the tree installs again)
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return false;
+  }
+}
+
+/**
  * A set-up command that is npm installing the tree's dependencies (`isNpmInstall`: `npm ci`, …),
  * when the walls it runs in will lay the checkout's `node_modules` over the tree: whether running
  * it would only write the same packages again into the tree's own side of the overlay (all of
@@ -164,8 +273,9 @@ export function installAnsweredByLaying(worktree: string, argv: readonly string[
     return null;
   }
   const dep = DEPENDENCY_FOLDERS.find((d) => d.folder === 'node_modules')!;
-  if (!checkout || layRefusal(dep, checkout, worktree) !== null) return null;
-  const lower = path.join(checkout, dep.folder);
+  const from = checkout ? layingSource(dep, checkout, fs.realpathSync(dirs.commonDir), worktree) : 'absent';
+  if (from === 'absent' || 'refused' in from) return null;
+  const lower = path.join(from.source, dep.folder);
   const upper = path.join(gitDir, 'waves-deps', dep.folder, 'upper');
   if (![lower, upper, path.join(worktree, dep.folder)].every(overlayPathUsable) || !overlayTools()) return null;
   const runs = (why: string) => ({ skip: false, why: `waves: ${argv.join(' ')} runs: ${why}` });
@@ -244,14 +354,14 @@ export function dependencyOverlays(worktree: string, dirs: { gitDir: string; com
   const binds: { from: string; to: string }[] = [];
   let tools: OverlayTools | null | undefined;
   for (const dep of DEPENDENCY_FOLDERS) {
-    const lower = path.join(checkout, dep.folder);
     const target = path.join(worktree, dep.folder);
-    const refused = layRefusal(dep, checkout, worktree);
-    if (refused === 'absent') continue;
-    if (refused) {
-      notes.push(refused);
+    const from = layingSource(dep, checkout, dirs.commonDir, worktree);
+    if (from === 'absent') continue;
+    if ('refused' in from) {
+      notes.push(from.refused);
       continue;
     }
+    const lower = path.join(from.source, dep.folder);
     const state = path.join(dirs.gitDir, 'waves-deps', dep.folder);
     const upper = path.join(state, 'upper');
     const work = path.join(state, 'work');

@@ -19,7 +19,8 @@ import { packageBranch, worktreePath } from '../../core/run/runPaths';
 import { isActive, type MergeRecord, type RunState } from '../../core/run/runState';
 import { describeDriver, driverOf } from '../run';
 import { finishCheckoutOf } from '../planning';
-import { dropCheckTree, dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
+import { dropCheckTree, dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, listWorktrees, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
+import { dropUnusedSharedInstalls } from '../attempt';
 
 export type { FastForwardOffer, LocalFile } from '../git';
 
@@ -151,6 +152,12 @@ export async function cleanUpWorktrees(repo: string, state: RunState, now: numbe
     await dropCheckTree(repo, check).catch(() => undefined);
     if (!fs.existsSync(check)) result.removed.push(check);
     else result.kept.push({ path: check, why: 'git refused to remove the integration guard\'s scratch tree' });
+  }
+  // The node_modules installed once for the trees with the same lockfile (ADR 0026) that no tree left lays.
+  if (!driver?.alive) {
+    const common = await git(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir']).then((r) => fs.realpathSync(r.stdout.trim()), () => null);
+    const left = await listWorktrees(repo).catch(() => null);
+    if (common && left) result.removed.push(...dropUnusedSharedInstalls(common, left.filter((w) => !w.bare && path.resolve(w.path) !== path.resolve(repo)).map((w) => w.path)));
   }
   return result;
 }

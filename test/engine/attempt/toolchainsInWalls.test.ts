@@ -29,6 +29,7 @@ import { after, before, describe, test } from 'node:test';
 import { customProfile } from '../../../src/core/agents/agentProfiles';
 import { attemptDir } from '../../../src/core/run/runPaths';
 import { RunEngine, type EngineEvent } from '../../../src/engine/run/engine';
+import { cleanUpWorktrees } from '../../../src/engine/usecases';
 import { isolateGit, planYaml, readAt } from '../engineFixtures';
 import { buildRunner, git, makeRepo, REPO_ROOT, tempDir } from '../helpers';
 import { PROJECTS, registryTools, startPythonIndex, startRegistry, type PythonIndex, type Registry } from '../../registry';
@@ -202,9 +203,9 @@ function projectRepo(feature: string, steps: string[]): { repo: string; planFile
 }
 
 /** The real engine on the plan with the toolchain agent, confined with `registries` allowed or not and a shared cache of the test's. */
-async function runConfined(planFile: string, registries: boolean, cacheDir: string) {
+async function runConfined(planFile: string, registries: boolean, cacheDir: string, extra: { setupHook?: string[]; maxParallel?: number } = {}) {
   const agent = customProfile([process.execPath, TOOLCHAIN_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}'], { label: 'toolchain agent' });
-  const engine = await RunEngine.prepare({ planFile, agent, runnerScript, graceMs: 500, pollMs: 200, confinement: { options: { registries, cacheDir } } });
+  const engine = await RunEngine.prepare({ planFile, agent, runnerScript, graceMs: 500, pollMs: 200, confinement: { options: { registries, cacheDir } }, ...extra });
   const events: EngineEvent[] = [];
   engine.events((e) => events.push(e));
   try {
@@ -331,6 +332,39 @@ describe('toolchains inside the walls (bubblewrap, verdaccio and a Python index 
     assert.match(ran[4]!.output, /added \d+ packages/);
     // The person's checkout: its node_modules byte for byte as it was.
     assert.deepEqual(changes(checkout, snapshot(path.join(repo, 'node_modules'))), []);
+  });
+
+  test("no node_modules in the checkout: the set-up npm ci runs in one tree for all those with the same lockfile, and its folder is laid over each (the other's set-up not run, each agent's npm ci answered); the checkout stays without", async () => {
+    person();
+    const cacheDir = path.join(tempDir('waves-agents-cache-'), 'agents');
+    const steps = (id: string) => ['try npm ci', 'try node --test test/', `append ${id}/done.txt ${id}\\n`, `commit ${id}`];
+    const repo = makeRepo({ ...projectFiles('small-node'), '.gitignore': 'node_modules/\n' });
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(planFile, planYaml('sharedinstall', [{ id: 'a', agent: steps('a') }, { id: 'b', agent: steps('b') }]));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const { outcome, state } = await runConfined(planFile, true, cacheDir, { setupHook: ['npm', 'ci'], maxParallel: 2 });
+    const file = (id: string, name: string) => fs.readFileSync(path.join(attemptDir(repo, 'sharedinstall', outcome.runId, id, 1), name), 'utf8');
+    assert.equal(outcome.outcome, 'succeeded', `${JSON.stringify(outcome.counts)} ${state?.packages.a?.lastError ?? ''} ${state?.packages.b?.lastError ?? ''}\n${file('a', 'agent.log').slice(-2000)}`);
+    const logs = ['a', 'b'].map((id) => file(id, 'setup.log'));
+    const installed = logs.filter((l) => /added \d+ packages/.test(l));
+    assert.equal(installed.length, 1, `npm ci ran once:\n${logs.join('\n---\n')}`);
+    assert.match(installed[0]!, /^waves: its node_modules is now the one the trees with this package\.json and lockfile share: moved to \S+\/\.git\/waves-deps\/npm-[0-9a-f]{24}, laid over each of them/m);
+    const other = logs.find((l) => l !== installed[0])!;
+    assert.match(other, /^waves: npm ci not run: node_modules is laid from \S+\/\.git\/waves-deps\/npm-[0-9a-f]{24}\/node_modules/m, other);
+    for (const id of ['a', 'b']) {
+      const ran = commandsOf(file(id, 'agent.log'));
+      assert.match(ran[0]!.output, /^waves: npm ci not run: node_modules is laid from /m, `${id}: ${ran[0]!.output}`);
+      assert.match(ran[1]!.output, /^# pass 6$/m, id);
+    }
+    assert.equal(fs.existsSync(path.join(repo, 'node_modules')), false, 'the checkout is left without');
+    // Finished (the integration branch taken), then Clean Up Worktrees: the install no tree lays any more goes with the trees.
+    const shared = /moved to (\S+\/\.git\/waves-deps\/npm-[0-9a-f]{24})/.exec(installed[0]!)![1]!;
+    assert.ok(fs.existsSync(path.join(shared, 'node_modules', '.package-lock.json')));
+    git(repo, 'merge', '-q', '--ff-only', outcome.integrationBranch!);
+    const cleaned = await cleanUpWorktrees(repo, outcome.state);
+    assert.ok(cleaned.removed.includes(shared), JSON.stringify(cleaned));
+    assert.equal(fs.existsSync(shared), false);
   });
 
   test('without the registries allowed: npm ci fails, and the package says it was the walls, with the switch that allows them', async () => {
