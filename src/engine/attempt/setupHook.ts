@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
 import { refusedIn, walledCommand, type CommandWalls, type WalledCommand } from './verification';
-import { installAnsweredByLaying, shareInstall, sharedInstallPath } from './wallsDeps';
+import { installAnsweredByLaying, overlayTools, shareInstall, sharedInstallPath } from './wallsDeps';
 import { installScriptsOf, isNpmInstall } from '../../core/walls/dependencyFolders';
 import { gitDirsOf } from '../../store/gitDirs';
 import { signalGroup } from './processTree';
@@ -153,7 +153,8 @@ const sharing = new Map<string, Promise<boolean>>();
 
 /** Where the install `argv` makes in `tree` would be shared (an `npm ci` of a project that runs no script of its own on install); null: it would not. */
 function sharesInstall(tree: string, argv: readonly string[]): string | null {
-  if (!isNpmInstall(argv)) return null;
+  // Without overlays nothing can be laid: each tree installs its own, none waiting for another's.
+  if (!isNpmInstall(argv) || !overlayTools()) return null;
   const common = realCommonDir(tree);
   if (!common || installScriptsOf(readSmall(path.join(tree, 'package.json'))).length) return null;
   return sharedInstallPath(common, tree);
