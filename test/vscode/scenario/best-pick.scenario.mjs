@@ -55,7 +55,8 @@ export const tests = [
       // Its Pick…: the green candidates side by side (the list Waves: Pick Candidate shows from the palette).
       await page.locator('.notifications-list-container .monaco-list-row', { hasText: 'wp-api awaits your pick' }).locator('.monaco-button', { hasText: 'Pick…' }).click();
       const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
-      await waitUntil(async () => (await rows.count()) === 2, 'the two green candidates listed');
+      // The candidates' list, not the palette's rows still shown from Show Notifications (a loaded machine: seen once).
+      await waitUntil(async () => (await rows.count()) === 2 && (await rows.filter({ hasText: 'Candidate' }).count()) === 2, 'the two green candidates listed', { timeoutMs: 20_000 });
       const texts = await rows.allTextContents();
       assert.ok(texts[0].includes('Candidate 2') && texts[1].includes('Candidate 3'), texts.join(' | '));
       assert.ok(texts.every((t) => /custom · 1 file changed/.test(t)), texts.join(' | '));
