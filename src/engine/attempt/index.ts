@@ -28,4 +28,4 @@ export type { ConfinementOptions } from './wallsDraw';
 export { encodeConfine } from './wallsRun';
 export { resolveProgram, type ProgramResolution } from './programs';
 export { dropUnusedSharedInstalls, foldersToLay } from './wallsDeps';
-export { readyTree } from './setupHook';
+export { readyTree, whenSetUpStops } from './setupHook';

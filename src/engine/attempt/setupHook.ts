@@ -9,10 +9,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
 import { refusedIn, walledCommand, type CommandWalls, type WalledCommand } from './verification';
-import { installAnsweredByLaying, overlayTools, shareInstall, sharedInstallPath } from './wallsDeps';
-import { installScriptsOf, isNpmInstall } from '../../core/walls/dependencyFolders';
-import { gitDirsOf } from '../../store/gitDirs';
+import { installAnsweredByLaying, shareInstall, sharedInstallFor } from './wallsDeps';
 import { signalGroup } from './processTree';
+
+/**
+ * Calls `stopIt(why)` once, when `signal` aborts (its package cancelled) or `timeoutMs` passes (its
+ * package's time limit), `why` saying which as a set-up command's log says it; the function
+ * returned forgets both (the command ended). Here and on an SSH host (sshExecutor.ts) alike.
+ */
+export function whenSetUpStops(signal: AbortSignal | undefined, timeoutMs: number | undefined, stopIt: (why: string) => void): () => void {
+  const onAbort = () => stopIt('the set-up hook was stopped: its package was cancelled');
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = timeoutMs ? setTimeout(() => stopIt("the set-up hook did not end within its package's time limit (timeout_minutes): stopped"), timeoutMs) : null;
+  return () => {
+    signal?.removeEventListener('abort', onAbort);
+    if (timer) clearTimeout(timer);
+  };
+}
 
 export interface SetupHookResult {
   ok: boolean;
@@ -54,18 +68,10 @@ export function runSetupHook(worktree: string, argv: readonly string[], log: str
     // A process group of its own, so a stop reaches what it started (its walls die with the runner: bubblewrap's --die-with-parent).
     const child = spawn(run.file, run.args, { cwd: worktree, env, shell: false, stdio: ['ignore', fd, fd], windowsHide: true, detached: process.platform !== 'win32' });
     let stopped: string | null = null;
-    const kill = (why = 'waves: the set-up hook was stopped: its package was cancelled') => {
-      stopped = why;
+    const done = whenSetUpStops(stop, timeoutMs, (why) => {
+      stopped = `waves: ${why}`;
       signalGroup(child, 'SIGKILL');
-    };
-    const onAbort = () => kill();
-    if (stop?.aborted) kill();
-    else stop?.addEventListener('abort', onAbort, { once: true });
-    const timer = timeoutMs ? setTimeout(() => kill("waves: the set-up hook did not end within its package's time limit (timeout_minutes): stopped"), timeoutMs) : null;
-    const done = () => {
-      stop?.removeEventListener('abort', onAbort);
-      if (timer) clearTimeout(timer);
-    };
+    });
     child.once('error', (err) => {
       done();
       resolve(finish(null, null, `the set-up hook could not start: ${err.message}\n`));
@@ -102,7 +108,7 @@ export async function setUpOnce(tree: string, branch: string, argv: readonly str
   // `npm ci` over a node_modules its walls lay (from the checkout, or installed once for this lockfile), installed as the tree's lockfile asks: it would write every package again (ADR 0026).
   let answered = walls ? installAnsweredByLaying(tree, argv) : null;
   // Not laid: the first of the trees with this lockfile installs it, for all of them; the others wait for it.
-  const shares = walls && !answered && sharesInstall(tree, argv);
+  const shares = walls && !answered ? sharedInstallFor(tree, argv) : null;
   const first = shares ? sharing.get(shares) : undefined;
   if (shares && first) {
     control.onStart?.(argv);
@@ -126,56 +132,26 @@ export async function setUpOnce(tree: string, branch: string, argv: readonly str
     const how = hook.signal ? `killed by ${hook.signal}` : `exit ${hook.code ?? '?'}`;
     throw new Error(`the set-up hook ${argv.join(' ')} failed (${how})${hook.refused}${hook.tail ? `:\n${hook.tail}` : ''}`);
   }
-  if (ran && (await ran)) say(`waves: its node_modules is now the one the trees with this package.json and lockfile share: moved to ${sharedInstallPath(realCommonDir(tree)!, tree)}, laid over each of them (copy-on-write inside the walls)`);
+  if (ran && (await ran)) say(`waves: its node_modules is now the one the trees with this package.json and lockfile share: moved to ${shares}, laid over each of them (copy-on-write inside the walls)`);
   markSetUp(tree, branch);
 }
 
 /** `work` awaited, unless `stop` aborts or `timeoutMs` passes first: then it throws, saying which. */
 async function untilStopped<T>(work: Promise<T>, stop: AbortSignal | undefined, timeoutMs: number | undefined): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  let done = () => {};
   const stopped = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new Error('the set-up hook was stopped: its package was cancelled'));
-    if (stop?.aborted) onAbort();
-    else stop?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs) timer = setTimeout(() => reject(new Error("the set-up hook did not end within its package's time limit (timeout_minutes): stopped")), timeoutMs);
+    done = whenSetUpStops(stop, timeoutMs, (why) => reject(new Error(why)));
   });
   try {
     return await Promise.race([work, stopped]);
   } finally {
-    if (timer) clearTimeout(timer);
-    if (onAbort) stop?.removeEventListener('abort', onAbort);
+    done();
   }
 }
 
 /** The shared installs being made in this process (their path → whether one was made), for the trees that wait for them. */
 const sharing = new Map<string, Promise<boolean>>();
 
-/** Where the install `argv` makes in `tree` would be shared (an `npm ci` of a project that runs no script of its own on install); null: it would not. */
-function sharesInstall(tree: string, argv: readonly string[]): string | null {
-  // Without overlays nothing can be laid: each tree installs its own, none waiting for another's.
-  if (!isNpmInstall(argv) || !overlayTools()) return null;
-  const common = realCommonDir(tree);
-  if (!common || installScriptsOf(readSmall(path.join(tree, 'package.json'))).length) return null;
-  return sharedInstallPath(common, tree);
-}
-
-function realCommonDir(tree: string): string | null {
-  const dirs = gitDirsOf(tree);
-  try {
-    return dirs && dirs.gitDir !== dirs.commonDir ? fs.realpathSync(dirs.commonDir) : null;
-  } catch {
-    return null;
-  }
-}
-
-function readSmall(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 /** Copies the copy list into `tree` (git/worktreeCopy.ts) and marks it; the lines for its log. */
 export async function copyListInto(repo: string, tree: string, entries: readonly string[]): Promise<string> {

@@ -173,6 +173,28 @@ export function sharedInstallPath(commonDir: string, worktree: string): string |
   return path.join(commonDir, 'waves-deps', `npm-${hash.digest('hex').slice(0, 24)}`);
 }
 
+/** The real path of a linked worktree's common git folder; null for the checkout itself or when it cannot be read. */
+function realCommonDir(worktree: string): string | null {
+  const dirs = gitDirsOf(worktree);
+  try {
+    return dirs && dirs.gitDir !== dirs.commonDir ? fs.realpathSync(dirs.commonDir) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where the install `argv` makes in `worktree` would be shared (`sharedInstallPath`): an npm
+ * install of a project that runs no script of its own on install, where overlays can lay it;
+ * null: it would not (without overlays each tree installs its own, none waiting for another's).
+ */
+export function sharedInstallFor(worktree: string, argv: readonly string[]): string | null {
+  if (!isNpmInstall(argv) || !overlayTools()) return null;
+  const common = realCommonDir(worktree);
+  if (!common || installScriptsOf(readLockfiles(worktree, ['package.json'])['package.json'] ?? '').length) return null;
+  return sharedInstallPath(common, worktree);
+}
+
 /** The shared install for `worktree`, when it was made (its rename into place is its last step); else null. */
 function sharedInstallOf(commonDir: string, worktree: string): string | null {
   const at = sharedInstallPath(commonDir, worktree);
@@ -215,14 +237,8 @@ export function dropUnusedSharedInstalls(commonDir: string, trees: readonly stri
  * file system, or another engine shared one first.
  */
 export function shareInstall(worktree: string): boolean {
-  const dirs = gitDirsOf(worktree);
-  if (!dirs || dirs.gitDir === dirs.commonDir || !overlayTools()) return false;
-  let common: string;
-  try {
-    common = fs.realpathSync(dirs.commonDir);
-  } catch {
-    return false;
-  }
+  const common = realCommonDir(worktree);
+  if (!common || !overlayTools()) return false;
   const target = sharedInstallPath(common, worktree);
   const own = path.join(worktree, 'node_modules');
   if (!target || fullFolder(target) || !overlayPathUsable(path.join(target, 'node_modules')) || !fs.existsSync(path.join(own, '.package-lock.json'))) return false;

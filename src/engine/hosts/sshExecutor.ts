@@ -21,7 +21,7 @@ import { nodeProbe, readNodeCheck, shellQuote, type Host } from '../../core/host
 import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../core/walls/walls';
 import { wallsOutputAdvice } from '../../core/walls/toolchains';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
-import { parseExit, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
+import { parseExit, whenSetUpStops, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
 import { copyLogText, ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
 import { copyListToHost } from './hostCopy';
@@ -282,17 +282,8 @@ export class SshExecutor implements Executor {
   private setupStopper(pidFile: string, log: string, signal: AbortSignal | undefined, timeoutMs: number | undefined): { done: () => void } {
     const kill = (why: string) =>
       // The pid may not be written yet (a cancel at once): waited for a while.
-      void this.script(`for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -s ${q(pidFile)} ] && break; sleep 0.5; done; p="$(cat ${q(pidFile)} 2>/dev/null)"; [ -n "$p" ] || exit 0; printf '%s\\n' ${q(why)} >> ${q(log)}; kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; exit 0`).catch(() => undefined);
-    const onAbort = () => kill('waves: the set-up hook was stopped: its package was cancelled');
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = timeoutMs ? setTimeout(() => kill("waves: the set-up hook did not end within its package's time limit (timeout_minutes): stopped"), timeoutMs) : null;
-    return {
-      done: () => {
-        signal?.removeEventListener('abort', onAbort);
-        if (timer) clearTimeout(timer);
-      },
-    };
+      void this.script(`for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -s ${q(pidFile)} ] && break; sleep 0.5; done; p="$(cat ${q(pidFile)} 2>/dev/null)"; [ -n "$p" ] || exit 0; printf '%s\\n' ${q(`waves: ${why}`)} >> ${q(log)}; kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; exit 0`).catch(() => undefined);
+    return { done: whenSetUpStops(signal, timeoutMs, kill) };
   }
 
   headOf(packageId: string): Promise<string | null> {

@@ -21,6 +21,7 @@ import { describeDriver, driverOf } from '../run';
 import { finishCheckoutOf } from '../planning';
 import { dropCheckTree, dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, listWorktrees, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
 import { dropUnusedSharedInstalls } from '../attempt';
+import { gitDirsOf } from '../../store/gitDirs';
 
 export type { FastForwardOffer, LocalFile } from '../git';
 
@@ -155,7 +156,13 @@ export async function cleanUpWorktrees(repo: string, state: RunState, now: numbe
   }
   // The node_modules installed once for the trees with the same lockfile (ADR 0026) that no tree left lays.
   if (!driver?.alive) {
-    const common = await git(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir']).then((r) => fs.realpathSync(r.stdout.trim()), () => null);
+    const dirs = gitDirsOf(repo);
+    let common: string | null = null;
+    try {
+      common = dirs ? fs.realpathSync(dirs.commonDir) : null;
+    } catch {
+      // no git folder to look in
+    }
     const left = await listWorktrees(repo).catch(() => null);
     if (common && left) result.removed.push(...dropUnusedSharedInstalls(common, left.filter((w) => !w.bare && path.resolve(w.path) !== path.resolve(repo)).map((w) => w.path)));
   }
