@@ -23,7 +23,8 @@
  * three), BENCH_INSTALL (the agents' install command, default `npm ci`), BENCH_VERIFY=0 (no
  * verification commands; default: the plan's, approved), BENCH_SETUP (a set-up command, words
  * split on spaces, e.g. `npm ci`; default none), BENCH_CHECKOUT=0 (the person's checkout without
- * its dependencies installed: nothing to lay from it; their size is measured in a scratch folder).
+ * its dependencies installed: nothing to lay from it; their size is measured in a scratch folder),
+ * BENCH_LAYERED=1 (the confined runs' trees layered over one shared checkout, ADR 0032).
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -168,6 +169,7 @@ async function runOnce(mode: Mode, cacheDir: string, runnerScript: string): Prom
     trace,
     confinement,
     ...(SETUP ? { setupHook: SETUP } : {}),
+    ...(process.env.BENCH_LAYERED === '1' && mode !== 'unconfined' ? { layered: true } : {}),
     ...(process.env.BENCH_VERIFY === '0' ? {} : { verification: 'approved' as const }),
   });
   running.engine = engine;
@@ -237,7 +239,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n### A real project's plan, confined against unconfined (#50): big-node, 12 packages, cap ${CAP}, verdaccio offline on 127.0.0.1\n`);
-  const setup = `${SETUP ? ` Set-up command: \`${SETUP.join(' ')}\`.` : ''}${process.env.BENCH_CHECKOUT === '0' ? " The person's checkout has no node_modules." : ''}`;
+  const setup = `${SETUP ? ` Set-up command: \`${SETUP.join(' ')}\`.` : ''}${process.env.BENCH_CHECKOUT === '0' ? " The person's checkout has no node_modules." : ''}${process.env.BENCH_LAYERED === '1' ? ' Confined trees layered (ADR 0032).' : ''}`;
   console.log(`Each agent: \`${INSTALL}\`, edits its module, \`node --test test/<module>/\`, \`npm install -D ${DEV_DEP}\`, commits.${setup} ${os.cpus().length} cores; load before ${loadBefore}.\n`);
   const base = results.find((r) => r.mode === 'unconfined');
   console.log('| run | wall | / unconfined | set-up p50 (tree made → first command) | install p50 | tree made → dependencies in p50 | tree on disk at exit p50 | its git folder p50 | attempt folder p50 | agents\' shared cache after | load after |');

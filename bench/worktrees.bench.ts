@@ -3,17 +3,21 @@
  * 400 folders (made once per bench run, committed and packed), and the time to make 1 tree and 40
  * trees at once through the engine's own `createWorktree`, as a run's start asks for them (its
  * checkouts one per core at once: repoTurns.ts), and 40 with no limit, each tree's time to
- * ready. The trees and their branches are removed (and the disk synced) between measurements. The
- * goal: 40 trees ≤ 3× one.
+ * ready; then the same layered (`layered: true`, ADR 0032: one shared checkout of the base, each
+ * tree its own changes over it), where overlays can be mounted. The trees and their branches are
+ * removed (and the disk synced) between measurements; layered, through the engine's own removal,
+ * which takes the shared checkout with the last tree. The goal: 40 trees ≤ 3× one.
  *
- * Run: npm run bench worktrees [-- --rounds=3 --dir=/some/folder] (default: the OS temp folder;
- * the filesystem matters: file creation is most of a checkout).
+ * Run: npm run bench worktrees [-- --rounds=3 --dir=/some/folder --layered-only] (default: the OS
+ * temp folder; the filesystem matters: file creation is most of a checkout; `--layered-only`: of
+ * the checked-out trees only one, the measure the layered ones are compared with).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createWorktree } from '../src/engine/git/worktrees';
+import { createWorktree, removeWorktreeIfSafe } from '../src/engine/git/worktrees';
+import { overlayTools } from '../src/engine/attempt/wallsDeps';
 import { setCheckoutsAtOnce } from '../src/engine/git/repoTurns';
 import { gitHelperPid } from '../src/engine/git/gitProcess';
 import { isolateGit } from '../test/engine/engineFixtures';
@@ -23,6 +27,7 @@ const ROUNDS = Math.max(1, Number(flag('rounds') ?? 3) || 3);
 const FOLDERS = 400;
 const PER_FOLDER = 50;
 const MANY = 40;
+const LAYERED_ONLY = process.argv.includes('--layered-only');
 
 isolateGit();
 const top = fs.realpathSync(fs.mkdtempSync(path.join(flag('dir') ?? os.tmpdir(), 'waves-worktrees-bench-')));
@@ -59,23 +64,26 @@ function gitCpu(): number | null {
 }
 
 let serial = 0;
-/** Makes `count` trees at once through createWorktree: the wall time (ms), each tree's time to ready (ms, sorted) and git's CPU time (s). The trees and branches are removed after. */
-async function makeTrees(count: number): Promise<{ ms: number; ready: number[]; cpu: number | null }> {
+/** Makes `count` trees at once through createWorktree (`layered`: ADR 0032): the wall time (ms), each tree's time to ready (ms, sorted) and git's CPU time (s). The trees and branches are removed after. */
+async function makeTrees(count: number, layered = false): Promise<{ ms: number; ready: number[]; cpu: number | null }> {
   const names = Array.from({ length: count }, () => `t${serial++}`);
   const tree = (n: string) => path.join(top, 'trees', n);
   execFileSync('sync');
   const cpu0 = gitCpu();
   const t0 = performance.now();
   try {
-    const ready = await Promise.all(names.map((n) => createWorktree({ repo, path: tree(n), branch: `waves/bench/${n}`, base: 'main', reason: 'waves bench' }).then(() => performance.now() - t0)));
+    const ready = await Promise.all(names.map((n) => createWorktree({ repo, path: tree(n), branch: `waves/bench/${n}`, base: 'main', reason: 'waves bench', layered }).then(() => performance.now() - t0)));
     const ms = performance.now() - t0;
     const cpu1 = gitCpu();
     return { ms, ready: ready.sort((a, b) => a - b), cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
   } finally {
-    // The bench's own repository: its trees' folders and private folders simply deleted.
+    // Layered: the engine's removal (its records, and the shared checkout with the last tree).
+    if (layered) for (const n of names) await removeWorktreeIfSafe({ repo, worktree: tree(n), branch: `waves/bench/${n}`, mergedInto: 'main' }).catch(() => undefined);
+    // The bench's own repository: what is left of its trees' folders, private folders and branches simply deleted.
     fs.rmSync(path.join(top, 'trees'), { recursive: true, force: true });
     fs.rmSync(path.join(repo, '.git', 'worktrees'), { recursive: true, force: true });
-    git(repo, 'branch', '-q', '-D', ...names.map((n) => `waves/bench/${n}`));
+    const left = git(repo, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/waves/bench/').split('\n').filter(Boolean);
+    if (left.length) git(repo, 'branch', '-q', '-D', ...left);
     execFileSync('sync');
   }
 }
@@ -106,6 +114,7 @@ async function main(): Promise<void> {
     const a = await makeTrees(1);
     one.push(a.ms);
     if (a.cpu !== null) cpuOne.push(a.cpu);
+    if (LAYERED_ONLY) continue;
     const b = await makeTrees(MANY);
     many.push(b.ms);
     firstTurns.push(b.ready[0]!);
@@ -119,9 +128,26 @@ async function main(): Promise<void> {
     lastAll.push(c.ms);
     loads.push(os.loadavg()[0]!);
   }
+  // Layered (ADR 0032): one tree (the shared checkout made for it), then 40 at once (one shared checkout for them all).
+  const layeredOne: number[] = [];
+  const layeredMany: number[] = [];
+  const layeredFirst: number[] = [];
+  const layeredMid: number[] = [];
+  const canLay = overlayTools() !== null;
+  if (canLay) {
+    await makeTrees(1, true); // warm-up
+    for (let r = 0; r < ROUNDS; r++) {
+      layeredOne.push((await makeTrees(1, true)).ms);
+      const m = await makeTrees(MANY, true);
+      layeredMany.push(m.ms);
+      layeredFirst.push(m.ready[0]!);
+      layeredMid.push(p50(m.ready));
+    }
+  }
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   const cpu = (xs: number[]) => (xs.length ? `${p50(xs).toFixed(1)} s` : '—');
-  console.log(`## Worktrees of a large repository at a run's start
+  if (LAYERED_ONLY) console.log(`## Worktrees of a large repository: layered\n\nA repository of ${FOLDERS * PER_FOLDER} files, on ${fsType}; ${cores} cores; ${ROUNDS} rounds, p50 (range). 1 tree checked out: ${Math.round(p50(one))} ms (${range(one)}).\n`);
+  else console.log(`## Worktrees of a large repository at a run's start
 
 A repository of ${FOLDERS * PER_FOLDER} files in ${FOLDERS} folders (made and packed in ${(made / 1000).toFixed(1)} s), on ${fsType} (${top}); ${cores} cores, load ${loads.map((l) => l.toFixed(1)).join(' / ')}; ${ROUNDS} rounds, p50 (range). Through \`createWorktree\`, all asked at once.
 
@@ -137,6 +163,17 @@ Each tree's time to ready, ${MANY} asked at once, p50 of the rounds (range):
 |---|---:|---:|---:|
 | ${limit} (one per core, the engine's) | ${Math.round(p50(firstTurns))} ms (${range(firstTurns)}) | ${Math.round(p50(midTurns))} ms (${range(midTurns)}) | ${Math.round(p50(many))} ms (${range(many)}) |
 | all ${MANY} | ${Math.round(p50(firstAll))} ms (${range(firstAll)}) | ${Math.round(p50(midAll))} ms (${range(midAll)}) | ${Math.round(p50(lastAll))} ms (${range(lastAll)}) |
+`);
+  if (!canLay) console.log('Layered worktrees: overlays cannot be mounted here (not measured).\n');
+  else
+    console.log(`Layered worktrees (\`layered: true\`; each measurement makes its shared checkout, and removes it with the last tree):
+
+| figure | wall | first tree | median tree |
+|---|---:|---:|---:|
+| 1 tree | ${Math.round(p50(layeredOne))} ms (${range(layeredOne)}) | | |
+| ${MANY} trees at once | ${Math.round(p50(layeredMany))} ms (${range(layeredMany)}) | ${Math.round(p50(layeredFirst))} ms (${range(layeredFirst)}) | ${Math.round(p50(layeredMid))} ms (${range(layeredMid)}) |
+| ${MANY} layered ÷ 1 tree as checked out (goal ≤ 3×) | ${(p50(layeredMany) / p50(one)).toFixed(1)}× | | |
+| ${MANY} layered ÷ 1 layered | ${(p50(layeredMany) / p50(layeredOne)).toFixed(1)}× | | |
 `);
   fs.rmSync(top, { recursive: true, force: true });
 }

@@ -147,6 +147,8 @@ export interface WorktreeAndWalls {
   setupHook?: string[];
   copyFiles?: string[];
   worktreesFolder?: string;
+  /** New package worktrees layered over a shared checkout (`--layered-worktrees`). */
+  layered?: boolean;
   /** Where each value came from (`--copy`, `WAVES_WORKTREES_COPY`), for messages. */
   sources: RunOptionSources;
 }
@@ -166,6 +168,7 @@ export function worktreeAndWallsFrom(flags: Map<string, string | true>, env: Rea
     throw err;
   }
   const { values, sources } = read;
+  if (unconfined && values.layered) throw new UsageError(`${sources.layered ?? '--layered-worktrees'} needs the agents' walls: a layered worktree is whole only inside them (leave out --unconfined, or the layering)`);
   const walls = wallsValuesOf(values);
   const confinement: Confinement | undefined = unconfined ? { unconfined: true } : Object.keys(walls).length ? { options: walls } : undefined;
   return {
@@ -173,6 +176,7 @@ export function worktreeAndWallsFrom(flags: Map<string, string | true>, env: Rea
     ...(values.setupCommand ? { setupHook: values.setupCommand } : {}),
     ...(values.copy?.length ? { copyFiles: values.copy } : {}),
     ...(values.worktreesFolder ? { worktreesFolder: values.worktreesFolder } : {}),
+    ...(values.layered ? { layered: true } : {}),
     sources,
   };
 }

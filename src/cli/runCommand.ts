@@ -109,7 +109,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const file = planArg(args, 'run');
   // The worktrees' and the walls' options (#50, the table both front ends read): the walls (#32) on by default,
   // `--unconfined` only by choice; the set-up command, the copy list, the worktrees' folder.
-  const { confinement, setupHook, copyFiles, worktreesFolder } = worktreeAndWallsFrom(flags);
+  const { confinement, setupHook, copyFiles, worktreesFolder, layered } = worktreeAndWallsFrom(flags);
   const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? DEFAULT_MAX_PARALLEL;
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
   // `--candidates N` (else WAVES_CANDIDATES): best of n for every package without its own `inputs.waves` (ADR 0031); the start refuses one above 8 or the cap.
@@ -156,6 +156,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     ...(setupHook ? { setupHook } : {}),
     ...(copyFiles ? { copyFiles } : {}),
     ...(worktreesFolder ? { worktreesFolder } : {}),
+    ...(layered ? { layered } : {}),
   };
 
   if (dry) {

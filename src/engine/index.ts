@@ -100,6 +100,7 @@ export { describeDriver, driverOf, liveDriver, type Driver } from './run';
 export { type ReviewGate } from './run';
 export { attemptPrompt, changesBetween, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './run';
 export { cleanUpWorktrees, fastForwardTo, finishOffer, type CleanUpResult, type FastForwardOffer, type FinishOffer, type FinishResult, type LocalFile } from './usecases';
+export { isLayeredTree } from './git';
 export { reconcileRun, resetPackages, type LiveRunner, type Reconciliation } from './usecases';
 export { askCoordinatedDriverToCancel, askDriverToCancel, type CancelAsk } from './usecases';
 export { replaceFile, SourceTickQueue, tickSourceTasks, type TickRun, type TickSourceOutcome, type TickSourceRequest } from './usecases';

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { visibleText } from '../core/present/visibleText';
 import { customProfile } from '../core/agents/agentProfiles';
 import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
-import { RunEngine, attemptPrompt, cleanUpWorktrees, readReport } from '../engine';
+import { RunEngine, attemptPrompt, cleanUpWorktrees, isLayeredTree, readReport } from '../engine';
 import type { ActionContext, DagActions } from '../dag/actions';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { CandidateAction, PackageAction } from '../protocol';
@@ -262,6 +262,8 @@ export class RunCommands extends Disposable implements DagActions {
     const record = this.record(entry, packageId)!;
     if (!fs.existsSync(record.worktree!)) return this.tell(`the worktree of ${packageId} was removed after its merge; Show Changes shows what it did`);
     if (record.worktree === this.deps.controller.repoOf(entry)) return this.tell(`${packageId} works in the main tree (worktree mode shared)`);
+    // A layered tree (waves.worktrees.layered) is whole only inside its layer: a window on its folder would show only what changed there.
+    if (isLayeredTree(record.worktree!)) return this.tell(`the worktree of ${packageId} is layered over a shared checkout (waves.worktrees.layered): its folder holds only what was changed in it, so it is not opened; Show Changes shows what its agent did`);
     await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(record.worktree!), { forceNewWindow: true });
     return true;
   }

@@ -309,6 +309,7 @@ export class RunController extends Disposable {
       ...(request.reset?.length ? { reset: request.reset } : {}),
       ...(settings.setupHook ? { setupHook: settings.setupHook } : {}),
       ...(settings.copyFiles ? { copyFiles: settings.copyFiles } : {}),
+      ...(settings.layered ? { layered: true } : {}),
       ...(settings.overrides.size ? { agentFor: (id: string) => settings.overrides.get(id) ?? agent } : {}),
       ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
       ...(request.keepInterrupted ? { keepInterrupted: true } : {}),

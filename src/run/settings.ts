@@ -22,6 +22,8 @@ export interface RunSettings {
   setupHook: string[] | undefined;
   /** The copy list (`waves.worktrees.copy`): paths of the checkout copied into each new worktree; undefined: none. */
   copyFiles: string[] | undefined;
+  /** New package worktrees layered over a shared checkout (`waves.worktrees.layered`). */
+  layered: boolean;
   /** Why a worktree setting cannot be used as it is (`waves.worktrees.*`), for a person; null: none. */
   worktreeProblem: string | null;
   /** Per-package agents (`waves.agentOverrides`), by package id. */
@@ -89,6 +91,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   );
   const setupHook = worktree.values.setupCommand;
   const copyFiles = worktree.values.copy;
+  const layered = worktree.values.layered === true;
   const worktreesFolder = worktree.values.worktreesFolder;
   const worktreeProblem = worktree.problems[0] ?? null;
   const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'ask';
@@ -112,7 +115,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   if (rawCaps && typeof rawCaps === 'object' && !Array.isArray(rawCaps)) {
     for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
   }
-  return { agent, agentProblem, maxParallel, candidates, mode, setupHook, copyFiles, worktreeProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
+  return { agent, agentProblem, maxParallel, candidates, mode, setupHook, copyFiles, layered, worktreeProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
 }
 
 /** A table option's key under `waves.`. */

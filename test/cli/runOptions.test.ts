@@ -3,7 +3,8 @@
  * editor's settings, core/run/runOptions.ts), through the built bin as a person runs it: the
  * set-up command runs in each new tree, the copy list puts the person's ignored `.env` there
  * (their own file untouched), a folder given with --sandbox-write is writable inside the walls
- * and one given with --sandbox-hidden is not there, and each package's agent has its own ports.
+ * and one given with --sandbox-hidden is not there, and each package's agent has its own ports;
+ * with --layered-worktrees each tree is laid over one shared checkout, and its agent sees it whole.
  * `waves plan`'s worktree gets the same set-up and copy; `waves review` resumes a run with the
  * same options. Bad values are usage errors naming the flag or the variable, before anything starts.
  */
@@ -101,6 +102,24 @@ describe('waves run: the worktree and walls options', () => {
     assert.match(setup, /\/from-env\.worktrees\/from-env\/q /, "the set-up command's output: git ran in q's tree");
   });
 
+  it('--layered-worktrees: each tree laid over one shared checkout; its agent sees the whole tree, the copy and what the set-up made; the agent log says so', () => {
+    const { repo, plan } = repoWith('layered', (id) => [`copy .env ${id}/seen-env.txt`, `copy deps/marker ${id}/seen-hook.txt`, `copy work-packages.yaml ${id}/seen-plan.yaml`, 'commit']);
+    const hook = JSON.stringify([process.execPath, '-e', "require('fs').mkdirSync('deps', { recursive: true }); require('fs').writeFileSync('deps/marker', 'set up by the hook\\n')"]);
+    const r = waves(repo, ['run', '--agent-argv', AGENT, '--layered-worktrees', '--copy', '.env', '--setup-command', hook, plan]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    for (const id of ['p', 'q']) {
+      assert.equal(onBranch(repo, 'layered', `${id}/seen-env.txt`), 'API_KEY=the-persons\n');
+      assert.equal(onBranch(repo, 'layered', `${id}/seen-hook.txt`), 'set up by the hook\n');
+      assert.equal(onBranch(repo, 'layered', `${id}/seen-plan.yaml`), fs.readFileSync(plan, 'utf8'), `${id}: a file of the commit, from the shared checkout`);
+    }
+    const runs = path.join(repo, '.waves', 'runs', 'layered');
+    const runDir = path.join(runs, fs.readdirSync(runs).find((f) => fs.statSync(path.join(runs, f)).isDirectory())!);
+    assert.match(fs.readFileSync(path.join(runDir, 'p', '1', 'agent.log'), 'utf8'), /^waves: the worktree: layered over the shared checkout of [0-9a-f]{12} \(.*\/waves-layers\/bases\/[0-9a-f]{40}; copy-on-write/m);
+    // The merged trees removed at the run's end, the shared checkout with the last of them.
+    assert.deepEqual(fs.readdirSync(path.join(repo, '.git', 'waves-layers', 'bases')), []);
+    assert.equal(git(repo, 'status', '--porcelain'), '', 'the checkout untouched');
+  });
+
   it('bad values are usage errors naming the flag or the variable; nothing starts', () => {
     const { repo, plan } = repoWith('bad', () => ['commit']);
     const cases: [string[], Record<string, string>, RegExp][] = [
@@ -113,6 +132,9 @@ describe('waves run: the worktree and walls options', () => {
       [[], { WAVES_SANDBOX_MEMORY_MB: 'lots' }, /^waves: WAVES_SANDBOX_MEMORY_MB takes a whole number of MiB/m],
       [['--allow-registries', '--unconfined'], {}, /^waves: --allow-registries opens the walls; --unconfined has none: give one of them$/m],
       [['--toolchain-cache'], {}, /^waves: --toolchain-cache needs a value$/m],
+      [['--layered-worktrees', '--unconfined'], {}, /^waves: --layered-worktrees needs the agents' walls: a layered worktree is whole only inside them/m],
+      [['--unconfined'], { WAVES_WORKTREES_LAYERED: '1' }, /^waves: WAVES_WORKTREES_LAYERED needs the agents' walls/m],
+      [[], { WAVES_WORKTREES_LAYERED: 'perhaps' }, /^waves: WAVES_WORKTREES_LAYERED is 1 or 0, not "perhaps"$/m],
     ];
     for (const [args, extra, message] of cases) {
       const r = waves(repo, ['run', '--agent-argv', AGENT, plan, ...args], extra);

@@ -26,7 +26,7 @@ export type RunOptionKind = 'argv' | 'path-list' | 'host-list' | 'boolean' | 'wh
  */
 export type PathRule = 'in-repository' | 'repository-or-absolute' | 'absolute' | 'home';
 
-export type RunOptionId = 'setupCommand' | 'copy' | 'worktreesFolder' | 'write' | 'read' | 'hidden' | 'allowHosts' | 'registries' | 'cache' | 'memoryMB';
+export type RunOptionId = 'setupCommand' | 'copy' | 'worktreesFolder' | 'layered' | 'write' | 'read' | 'hidden' | 'allowHosts' | 'registries' | 'cache' | 'memoryMB';
 
 export interface RunOption {
   id: RunOptionId;
@@ -87,6 +87,17 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     walls: false,
     value: 'DIR',
     description: 'the folder of the worktrees (<folder>/<feature>/<package>), absolute or relative to the repository; default <repository>.worktrees beside it',
+  },
+  {
+    id: 'layered',
+    setting: 'waves.worktrees.layered',
+    flag: 'layered-worktrees',
+    env: 'WAVES_WORKTREES_LAYERED',
+    kind: 'boolean',
+    walls: false,
+    value: '',
+    description:
+      "each new package worktree a copy-on-write layer over one shared checkout of its base, for large repositories: ready in well under a second whatever its size, its disk only what its agent changes. Whole only inside the agents' walls (and to the engine's git): on the disk its folder holds only what was changed there. Needs the walls and overlays (Linux 5.11 or later, util-linux)",
   },
   {
     id: 'write',
@@ -171,6 +182,7 @@ export interface RunOptionValues {
   setupCommand?: string[];
   copy?: string[];
   worktreesFolder?: string;
+  layered?: boolean;
   write?: string[];
   read?: string[];
   hidden?: string[];

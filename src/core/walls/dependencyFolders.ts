@@ -110,6 +110,12 @@ export interface LaidFolder {
   work: string;
   /** The folder in the tree the overlay is mounted on (an empty folder on disk). */
   target: string;
+  /**
+   * The command must not run without it: a layered worktree's own files (git/layers.ts), which
+   * are the tree's upper side — without the mount the tree would look emptied. A folder laid for
+   * speed only (dependencies) is said and left as it was.
+   */
+  required?: boolean;
 }
 
 /**
@@ -122,18 +128,23 @@ export function overlayPathUsable(p: string): boolean {
 
 /**
  * The fixed script that mounts each laid folder, then execs the rest of its arguments (the
- * walls' bubblewrap, by argv). Its arguments: the `mount` program, the number of folders, four
- * paths for each, then the command. Nothing of a plan or an agent is ever part of its text.
- * A folder that cannot be laid is said on stderr and left as it is (an empty folder): the agent
- * then installs its dependencies as it would without.
+ * walls' bubblewrap, or git, by argv). Its arguments: the `mount` program, the number of folders,
+ * four paths and a `1` (required) or `0` for each, then the command. Nothing of a plan or an agent
+ * is ever part of its text. A folder that cannot be laid is said on stderr and left as it is (an
+ * empty folder): the agent then installs its dependencies as it would without. A required one
+ * (a layered worktree) that cannot be laid ends the script (exit 70): nothing runs in a tree
+ * that would look emptied.
  */
 export const OVERLAY_SCRIPT = [
   'm=$1; n=$2; shift 2',
   'while [ "$n" -gt 0 ]; do',
   // No upper folder: a read-only overlay of its lower folders (`a:b`, the first on top).
   '  if [ -z "$2" ]; then o="userxattr,lowerdir=$1"; else o="userxattr,lowerdir=$1,upperdir=$2,workdir=$3"; fi',
-  '  "$m" -t overlay overlay -o "$o" "$4" || echo "waves: $4 could not be laid from $1 (an overlay mount failed): it stays as it was" >&2',
-  '  shift 4; n=$((n-1))',
+  '  if ! "$m" -t overlay overlay -o "$o" "$4"; then',
+  '    if [ "$5" = 1 ]; then echo "waves: the worktree $4 could not be laid over $1 (an overlay mount failed): nothing was run in it" >&2; exit 70; fi',
+  '    echo "waves: $4 could not be laid from $1 (an overlay mount failed): it stays as it was" >&2',
+  '  fi',
+  '  shift 5; n=$((n-1))',
   'done',
   'exec "$@"',
 ].join('\n');
@@ -153,7 +164,7 @@ export interface OverlayTools {
  */
 export function overlayPrefix(tools: OverlayTools, laid: readonly LaidFolder[]): string[] {
   if (laid.length === 0) return [];
-  return [tools.unshare, '--user', '--map-root-user', '--mount', '--', tools.sh, '-c', OVERLAY_SCRIPT, 'sh', tools.mount, String(laid.length), ...laid.flatMap((l) => [l.lower, l.upper, l.work, l.target])];
+  return [tools.unshare, '--user', '--map-root-user', '--mount', '--', tools.sh, '-c', OVERLAY_SCRIPT, 'sh', tools.mount, String(laid.length), ...laid.flatMap((l) => [l.lower, l.upper, l.work, l.target, l.required ? '1' : '0'])];
 }
 
 /** bubblewrap's arguments that give the agent back the person's own ids inside the namespace the prefix made. */

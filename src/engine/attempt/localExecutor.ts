@@ -23,6 +23,7 @@ import type { RunnerSpec } from './runnerFiles';
 import { newStartToken, RunnerPool } from './runnerPool';
 import { runVerification, type RunVerificationOptions, type StepResult } from './verification';
 import { copyListInto, setUpOnce } from './setupHook';
+import { overlayTools } from './wallsDeps';
 
 export interface LocalExecutorOptions {
   /** The repository (its real path). */
@@ -50,6 +51,11 @@ export interface LocalExecutorOptions {
    * the person added, the environment the agents see. Absent: agents run unconfined (the person's choice).
    */
   walls?: { bwrap: string; options?: ConfinementOptions };
+  /**
+   * New isolated trees layered over one shared checkout of their base (git/layers.ts, ADR 0032):
+   * only with `walls`, inside which every command in the tree runs and the tree is whole.
+   */
+  layered?: boolean;
 }
 
 /** `runner.js` beside this bundle, else `<repo of the extension>/dist/runner.js`. */
@@ -77,6 +83,11 @@ export class LocalExecutor implements Executor {
   }
 
   // -- Names -------------------------------------------------------------------------------
+
+  /** Whether new isolated trees are layered: asked, every command in them runs inside the walls, and overlays can be mounted here (else they are checked out, as without). */
+  private get layered(): boolean {
+    return this.options.layered === true && this.options.walls !== undefined && overlayTools() !== null;
+  }
 
   treePath(packageId: string, isolated: boolean): string {
     return isolated ? this.worktree(packageId) : this.sharedTree();
@@ -128,7 +139,7 @@ export class LocalExecutor implements Executor {
     const tree: WorktreeResult = madeAt
       ? await takeMadeAhead({ ...where, path: isolatedTree }, madeAt)
       : request.isolated
-        ? await createWorktree({ ...where, path: isolatedTree })
+        ? await createWorktree({ ...where, path: isolatedTree, layered: this.layered })
         : await prepareSharedTree({ ...where, path: this.sharedTree(), leftoversMessage: (b) => `waves: ${b}: the agent's uncommitted changes (left in the shared tree)` });
     await this.copyList(tree.path, request.attempt.dir, madeAt !== null);
     // A reused tree too, unless the hook ran to the end there for this branch (a retry after the hook failed runs it again).
@@ -156,7 +167,7 @@ export class LocalExecutor implements Executor {
     // The commit first: the lock reason that `worktree add` writes before anything else names it.
     const base = await revParse(this.repoRoot, r.base);
     if (!base) return null;
-    const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base, reason: madeAheadReason(r.reason, base), onlyNew: true });
+    const made = await createWorktree({ repo: this.repoRoot, path: tree, branch, base, reason: madeAheadReason(r.reason, base), onlyNew: true, layered: this.layered });
     markMadeAhead(tree, made.head);
     if (this.options.copyFiles?.length) await this.copyInto(tree);
     return made.head;

@@ -14,8 +14,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { absolutePathsIn, DEPENDENCY_FOLDERS, installedAsLocked, installScriptsOf, isNpmInstall, lockfilesMatch, npmCiShim, overlayPathUsable, overlayPrefix, relativePathLines, relocateText, venvFileRead, type DependencyFolder, type LaidFolder, type Lockfiles, type OverlayTools, type Respelling } from '../../core/walls/dependencyFolders.js';
 import { isWithin } from '../../core/walls/walls.js';
-import { programOnPath } from './onPath.js';
+import { programOnPath } from '../../store/onPath.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
+import { fileInTree, layerOf, removeOverlayFolder } from '../../store/treeLayers.js';
 
 /** A lockfile larger than this is not compared (never seen in practice; reading it would cost the agent's start). */
 const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
@@ -51,30 +52,19 @@ export function overlayTools(): OverlayTools | null {
   } catch {
     // no overlays here
   } finally {
-    if (dir) forceRemove(dir);
+    if (dir) removeOverlayFolder(dir);
   }
   return tried;
 }
 
-/** A folder removed, including the overlay's own scratch folder (mode 000, made by the kernel). */
-function forceRemove(dir: string): void {
-  try {
-    fs.rmSync(dir, { recursive: true, force: true });
-  } catch {
-    try {
-      for (const sub of fs.readdirSync(dir, { recursive: true }) as string[]) fs.chmodSync(path.join(dir, sub), 0o700);
-    } catch {
-      // what can be read is opened
-    }
-    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
-  }
-}
-
+/** The files `names` in the root of `root` (a layered tree's where it has them: its own, else its base's). */
 function readLockfiles(root: string, names: readonly string[]): Lockfiles {
   const out: Record<string, string | null> = {};
+  const layer = layerOf(root);
   for (const name of names) {
     try {
-      const p = path.join(root, name);
+      const p = fileInTree(root, name, layer);
+      if (p === null) throw new Error('deleted in the tree');
       const st = fs.statSync(p);
       out[name] = st.isFile() && st.size <= MAX_LOCKFILE_BYTES ? fs.readFileSync(p, 'latin1') : `(unreadable ${st.size})`;
     } catch {
@@ -245,7 +235,10 @@ export function shareInstall(worktree: string): boolean {
   const tmp = `${target}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   try {
     fs.mkdirSync(tmp, { recursive: true });
-    for (const name of SHARED_INSTALL_FILES) if (isFile(path.join(worktree, name))) fs.copyFileSync(path.join(worktree, name), path.join(tmp, name));
+    for (const name of SHARED_INSTALL_FILES) {
+      const file = fileInTree(worktree, name);
+      if (file && isFile(file)) fs.copyFileSync(file, path.join(tmp, name));
+    }
     fs.renameSync(own, path.join(tmp, 'node_modules'));
   } catch {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -334,8 +327,8 @@ export function npmCiShimFor(worktree: string, laid: readonly LaidFolder[], atte
     fs.mkdirSync(path.join(dir, 'laid'));
     const manifest = path.join(dir, 'laid', 'package.json');
     const lockfile = path.join(dir, 'laid', 'package-lock.json');
-    fs.copyFileSync(path.join(worktree, 'package.json'), manifest);
-    fs.copyFileSync(path.join(worktree, 'package-lock.json'), lockfile);
+    fs.copyFileSync(fileInTree(worktree, 'package.json') ?? path.join(worktree, 'package.json'), manifest);
+    fs.copyFileSync(fileInTree(worktree, 'package-lock.json') ?? path.join(worktree, 'package-lock.json'), lockfile);
     fs.writeFileSync(path.join(bin, 'npm'), npmCiShim({ npm, tree: fs.realpathSync(worktree), lower: folder.lower, upper: folder.upper, manifest, lockfile }), { mode: 0o755 });
   } catch {
     return null;

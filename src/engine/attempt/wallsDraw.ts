@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, isWithin, loopbackListening, parseTarget, presetFamily, PROXY_PORT, stateFolderRefusal, stateFolders, type Target, type WallsPlan } from '../../core/walls/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
+import { layerLaid, layerMountTools, layerOf, noMountTools } from '../../store/treeLayers.js';
 import { bwrapUserArgs, overlayPrefix } from '../../core/walls/dependencyFolders.js';
 import { dependencyOverlays, npmCiShimFor, overlayTools } from './wallsDeps.js';
 import { toolchainWalls } from './wallsToolchains.js';
@@ -159,18 +160,22 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
     const p = path.join(attemptDir, name);
     if (kindOf(p) === 'file') args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', p, p);
   }
+  // A layered tree (ADR 0032): its files, its base's below its own, mounted first — required: without it nothing runs.
+  const layer = layerOf(worktree);
   // The dependency folders laid from the person's checkout (ADR 0026): mounted before bubblewrap,
   // which then gives the agent back the person's ids with no capability left.
   const deps = dependencyOverlays(worktree, dirs && { gitDir: real(dirs.gitDir), commonDir: real(dirs.commonDir) });
-  if (deps.prefix.length) args.unshift(...bwrapUserArgs(process.getuid?.() ?? 0, process.getgid?.() ?? 0));
-  // A virtual environment laid names the checkout's folder in its scripts: there, inside, it is the tree's overlay (never the checkout's own folder).
-  if (deps.prefix.length) for (const b of deps.binds) args.splice(args.indexOf('--unshare-pid'), 0, '--bind', b.from, b.to);
   // An `npm ci` that would write the laid node_modules again answers at once: its npm first on the
   // PATH and, for a login shell that resets PATH, in /usr/local/bin (a read-only overlay); shown read-only.
-  const npmCi = deps.prefix.length ? npmCiShimFor(worktree, deps.laid, attemptDir, req.env.PATH ?? '') : null;
+  const npmCi = deps.laid.length ? npmCiShimFor(worktree, deps.laid, attemptDir, req.env.PATH ?? '') : null;
   if (npmCi) args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', npmCi.dir, npmCi.dir);
-  const mounts = npmCi?.login ? overlayTools() : null;
-  const prefix = mounts && npmCi?.login ? overlayPrefix(mounts, [...deps.laid, npmCi.login]) : deps.prefix;
+  const laid = [...(layer ? [layerLaid(layer)] : []), ...deps.laid, ...(npmCi?.login ? [npmCi.login] : [])];
+  const mounts = laid.length ? (overlayTools() ?? (layer ? layerMountTools() : null)) : null;
+  if (layer && !mounts) throw noMountTools(layer);
+  const prefix = mounts ? overlayPrefix(mounts, laid) : [];
+  if (prefix.length) args.unshift(...bwrapUserArgs(process.getuid?.() ?? 0, process.getgid?.() ?? 0));
+  // A virtual environment laid names the checkout's folder in its scripts: there, inside, it is the tree's overlay (never the checkout's own folder).
+  if (deps.prefix.length) for (const b of deps.binds) args.splice(args.indexOf('--unshare-pid'), 0, '--bind', b.from, b.to);
   const socket = wallsSocketOf(req.startToken);
   return {
     walls: {
@@ -184,7 +189,7 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       registries: tools.registries,
       listen: loopbackListeners(targets, tools.registries, req.env),
       prefix,
-      laid: [...deps.notes, ...(npmCi ? [npmCi.note] : []), ...agentProblems, ...tools.notes],
+      laid: [...(layer ? [`the worktree: layered over the shared checkout of ${layer.base.slice(0, 12)} (${layer.lower}; copy-on-write: its folder on the disk holds only what is changed in it)`] : []), ...deps.notes, ...(npmCi ? [npmCi.note] : []), ...agentProblems, ...tools.notes],
     },
     problems,
   };

@@ -46,7 +46,7 @@ export function netAheadArgv(setpriv: string, bwrap: string, runnerScript: strin
   return [setpriv, '--pdeathsig', 'KILL', bwrap, ...NET_AHEAD_ARGS, '--', process.execPath, runnerScript, '--relay-ahead', socket];
 }
 
-export { programOnPath } from './onPath.js';
+export { programOnPath } from '../../store/onPath.js';
 
 /**
  * The agent's walls inside a network made ahead: its bubblewrap with every wall but the network

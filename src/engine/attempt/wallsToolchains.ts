@@ -11,6 +11,7 @@ import { gradleProperties, personCacheLinks, registryTargets, toolchainEnv, tool
 import { sanitizeCargoConfig, sanitizeNpmrc, sanitizePipConf } from '../../core/walls/toolchainConfigs.js';
 import { EMPTY_MAVEN_SETTINGS, mavenrcSecrets, mavenSettingsFiles, sanitizeMavenSettings } from '../../core/walls/mavenSettings.js';
 import { accountHomeOf, expandHome, kindOf, readTextOrNull } from './wallsDisk.js';
+import { fileInTree, layerOf } from '../../store/treeLayers.js';
 
 /** What an attempt's toolchains are set up from. */
 export interface ToolchainRequest {
@@ -76,7 +77,7 @@ function anyCase(env: Readonly<Record<string, string | undefined>>, name: string
 /** The package manager a tree declares in its package.json (`packageManager: "pnpm@9.1.0"`); '' when none. */
 function packageManager(worktree: string): string {
   try {
-    const pm = (JSON.parse(fs.readFileSync(path.join(worktree, 'package.json'), 'utf8')) as { packageManager?: unknown }).packageManager;
+    const pm = (JSON.parse(fs.readFileSync(fileInTree(worktree, 'package.json') ?? '', 'utf8')) as { packageManager?: unknown }).packageManager;
     return typeof pm === 'string' ? pm : '';
   } catch {
     return '';
@@ -86,7 +87,8 @@ function packageManager(worktree: string): string {
 /** What the tree says of its package managers: a yarn 2+ project (`.yarnrc.yml`, `yarn@2…` and later), a pnpm one (its lockfile or workspace file, `pnpm@…`). */
 function treeOf(worktree: string): ToolchainTree {
   const pm = packageManager(worktree);
-  const has = (name: string) => fs.existsSync(path.join(worktree, name));
+  const layer = layerOf(worktree);
+  const has = (name: string) => fs.existsSync(fileInTree(worktree, name, layer) ?? '');
   return { yarnBerry: has('.yarnrc.yml') || /^yarn@([2-9]|\d{2,})\./.test(pm), pnpm: has('pnpm-lock.yaml') || has('pnpm-workspace.yaml') || pm.startsWith('pnpm@') };
 }
 

@@ -27,6 +27,11 @@ export interface GitCall {
   cwd: string;
   /** Everything after `git`. */
   argv: readonly string[];
+  /**
+   * A program and its arguments that run git (`git` and `argv` appended): a layered tree's
+   * overlay mounted first (layers.ts). None: git itself.
+   */
+  prefix?: readonly string[];
   /** The call's whole environment. */
   env: NodeJS.ProcessEnv;
   maxBuffer: number;
@@ -59,7 +64,8 @@ process.stdin.on('data', (d) => {
     let r;
     try { r = JSON.parse(line); } catch { continue; }
     try {
-      execFile('git', r.argv, { cwd: r.cwd, env: r.env, encoding: 'utf8', maxBuffer: r.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
+      const pre = Array.isArray(r.prefix) && r.prefix.length > 0 ? r.prefix : null;
+      execFile(pre ? pre[0] : 'git', pre ? [...pre.slice(1), 'git', ...r.argv] : r.argv, { cwd: r.cwd, env: r.env, encoding: 'utf8', maxBuffer: r.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
         const c = err ? err.code : 0;
         answer({ id: r.id, code: typeof c === 'number' ? c : null, stdout: String(stdout ?? ''), stderr: String(stderr ?? ''), message: err ? String(err.message) : '' });
       });
@@ -75,7 +81,8 @@ answer({ ready: true });
 function runDirect(call: GitCall): Promise<GitOutcome> {
   return new Promise((resolve) => {
     try {
-      execFile('git', call.argv, { cwd: call.cwd, env: call.env, encoding: 'utf8', maxBuffer: call.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
+      const pre = call.prefix?.length ? call.prefix : null;
+      execFile(pre ? pre[0]! : 'git', pre ? [...pre.slice(1), 'git', ...call.argv] : call.argv, { cwd: call.cwd, env: call.env, encoding: 'utf8', maxBuffer: call.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
         const c: unknown = err ? (err as { code?: unknown }).code : 0;
         resolve({ stdout: String(stdout ?? ''), stderr: String(stderr ?? ''), code: typeof c === 'number' ? c : null, message: err ? err.message : '' });
       });
@@ -124,8 +131,8 @@ class Helper {
     const id = this.nextId++;
     this.running.set(id, p);
     if (this.running.size === 1) this.hold();
-    const { cwd, argv, env, maxBuffer } = p.call;
-    this.child.stdin.write(`${JSON.stringify({ id, cwd, argv, env, maxBuffer })}\n`);
+    const { cwd, argv, env, maxBuffer, prefix } = p.call;
+    this.child.stdin.write(`${JSON.stringify({ id, cwd, argv, env, maxBuffer, ...(prefix?.length ? { prefix } : {}) })}\n`);
   }
 
   private read(data: string): void {
@@ -199,7 +206,7 @@ class GitQueue {
   run(call: GitCall): Promise<GitOutcome> {
     this.warm();
     const readOnly = isReadOnlyGit(call.argv);
-    const key = readOnly ? JSON.stringify([call.cwd, call.argv, envKey(call.env), call.maxBuffer]) : null;
+    const key = readOnly ? JSON.stringify([call.cwd, call.prefix ?? [], call.argv, envKey(call.env), call.maxBuffer]) : null;
     return new Promise((resolve) => {
       const joined = key !== null ? this.waitingReads.get(key) : undefined;
       if (joined) {

@@ -15,6 +15,7 @@ import { headOnDisk, revOnDisk, worktreeGitPath } from './gitOnDisk.js';
 import { parseStatusZ } from '../../core/git/gitParse.js';
 import { clearStaleLock, lockFailedOn } from './staleLocks.js';
 import { worktreeListTurns } from './repoTurns.js';
+import { layerMountPrefix, layerOf } from '../../store/treeLayers.js';
 
 /** The identity of the engine's own commits (commitAll, merges). */
 export const ENGINE_IDENTITY = { name: 'Wave Orchestrator', email: 'waves@localhost' } as const;
@@ -59,10 +60,14 @@ async function staleLockCleared(cwd: string, lock: string): Promise<boolean> {
  */
 export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0], env: Readonly<Record<string, string>> = {}): Promise<GitResult> {
   const overrides = await configOverrides(cwd);
+  // A layered tree (layers.ts): git runs with its overlay mounted, entering the tree again under the mount.
+  const layer = layerOf(cwd);
+  const prefix = layer ? layerMountPrefix(layer) : undefined;
   const call = () =>
     runGit({
       cwd,
-      argv: [...SAFE_CONFIG_ARGS, ...overrides, ...args],
+      ...(prefix ? { prefix } : {}),
+      argv: [...(prefix ? ['-C', cwd] : []), ...SAFE_CONFIG_ARGS, ...overrides, ...args],
       env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
       maxBuffer: 256 * 1024 * 1024,
     });

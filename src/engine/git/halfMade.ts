@@ -19,6 +19,8 @@ import { git, gitOut } from './gitRun.js';
 import { headOnDisk, repoDirs } from './gitOnDisk.js';
 import { parseStatusZ } from '../../core/git/gitParse.js';
 import { liveGitIn } from './staleLocks.js';
+import { writeLayeredFiles } from './layers.js';
+import { layerOf } from '../../store/treeLayers.js';
 
 /** The index a finishing writes in the tree's private folder, renamed to `index` once every file is written. */
 const FINISHING_INDEX = 'waves-finishing-index';
@@ -68,6 +70,9 @@ export async function finishHalfMade(tree: string, waitMs = HALF_MADE_WAIT_MS): 
  * tree has no index, half made as before. Returns the environment naming that index.
  */
 async function writeCommitFiles(tree: string, finishing: string): Promise<{ GIT_INDEX_FILE: string }> {
+  // A layered tree (layers.ts): its base's files are there already; only what its HEAD changes is written.
+  const layer = layerOf(tree);
+  if (layer) return writeLayeredFiles(tree, layer, finishing);
   const env = { GIT_INDEX_FILE: finishing };
   await git(tree, ['read-tree', 'HEAD'], [0], env);
   await git(tree, ['checkout-index', '--all', '--force', '-u'], [0], env);

@@ -14,6 +14,7 @@
  *   checkoutGuard.ts the person's checkout fingerprinted, to see it changed; a moved branch put back
  *   setupRestore.ts  the git set-up kept at a start, put back and quarantined when it changed
  *   checkTree.ts     the integration guard's scratch tree at one commit, the merges between two (#34)
+ *   layers.ts        layered worktrees: one shared checkout of a base below, each tree's changes above (ADR 0032)
  */
 export { branchExists, ENGINE_IDENTITY, git, GitError, gitOut, headCommit, isAncestor, revParse, type GitResult } from './gitRun';
 export { ensureExcluded } from './exclude';
@@ -32,3 +33,4 @@ export { checkTreeAt, dropCheckTree, mergesBetween } from './checkTree';
 export { changedSince, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';
 export { onStaleLockCleared, realPathOr } from './staleLocks';
 export { dropUnmadeTree } from './halfMade';
+export { dropStaleLayers, isLayeredTree } from './layers';

@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { configOverrides } from './gitSafety.js';
-import { headOnDisk } from './gitOnDisk.js';
+import { headOnDisk, repoDirs } from './gitOnDisk.js';
+import { dropLayer, layTree } from './layers.js';
+import { layerOf } from '../../store/treeLayers.js';
 import { branchExists, git, GitError, gitOut, headCommit, isAncestor, revParse } from './gitRun.js';
 import { commitAll } from './commits.js';
 import { madeAheadAt, markTaken } from './treeMarks.js';
@@ -40,6 +42,12 @@ export interface WorktreeRequest {
   mergeBase?: boolean;
   /** Only a new branch in a new tree (a tree made ahead, ADR 0016): an existing branch or worktree is refused, not reused. */
   onlyNew?: boolean;
+  /**
+   * A new tree is layered (layers.ts, ADR 0032): its files one shared checkout of its base with its
+   * own changes on top, seen whole only where the layer is mounted (the walls, the engine's git).
+   * Only for a tree every command in it runs confined; a tree that exists is taken as it is.
+   */
+  layered?: boolean;
 }
 
 export interface WorktreeResult {
@@ -92,11 +100,11 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
   } else if (branchThere) {
     how = 'checked-out';
     await git(repo, [...addLocked, req.path, branch]);
-    await filesOfNewTree(repo, req.path, req.onlyNew === true);
+    await filesOfNewTree(repo, req.path, req.onlyNew === true, req.layered === true);
   } else {
     how = 'created';
     await git(repo, [...addLocked, '-b', branch, req.path, baseSha]);
-    await filesOfNewTree(repo, req.path, req.onlyNew === true);
+    await filesOfNewTree(repo, req.path, req.onlyNew === true, req.layered === true);
   }
   // The new tree's neutralisers are read for its later calls meanwhile. Its HEAD: from its files
   // when they say plainly "on the branch, at this commit" (a tree `worktree add` just made), else
@@ -123,14 +131,21 @@ export async function createWorktree(req: WorktreeRequest): Promise<WorktreeResu
 
 /**
  * The files of a tree just registered, in the repository's checkout turns (`ahead`: a tree made
- * ahead, after every package starting now). Files git cannot write (an entry it refuses): the tree
- * is taken out of the list again, as `worktree add` does itself, and this throws.
+ * ahead, after every package starting now); `layered`: laid over a shared base (layers.ts), whose
+ * making alone takes a turn. Files git cannot write (an entry it refuses): the tree is taken out
+ * of the list again, as `worktree add` does itself, and this throws.
  */
-async function filesOfNewTree(repo: string, tree: string, ahead: boolean): Promise<void> {
+async function filesOfNewTree(repo: string, tree: string, ahead: boolean, layered: boolean): Promise<void> {
   try {
-    await inCheckoutTurn(repo, ahead, () => checkOutNewTree(tree));
+    if (layered) {
+      await layTree(repo, tree, ahead);
+      await checkOutNewTree(tree);
+    } else await inCheckoutTurn(repo, ahead, () => checkOutNewTree(tree));
   } catch (err) {
+    const layer = layerOf(tree);
     await git(repo, ['worktree', 'remove', '--force', '--force', tree], [0, 128]).catch(() => undefined);
+    const dirs = layer && repoDirs(repo);
+    if (layer && dirs) await dropLayer(dirs.commonDir, tree, layer).catch(() => undefined);
     throw err;
   }
 }
@@ -297,11 +312,16 @@ export async function removeWorktreeIfSafe(options: { repo: string; worktree: st
   }
   if (!(await mergedRead)) return refuse(`${branch} is not merged into ${mergedInto}; kept`);
   if (wt.locked !== null) await git(repo, ['worktree', 'unlock', worktree], [0, 128]);
-  const rm = await git(repo, ['worktree', 'remove', ...(stoppedRemoval ? ['--force'] : []), worktree], [0, 128]);
+  // A layered tree's folder holds only its own changes: git, outside its layer, would find every
+  // other file deleted. It was found clean above, through its layer.
+  const layer = layerOf(worktree);
+  const rm = await git(repo, ['worktree', 'remove', ...(stoppedRemoval || layer ? ['--force'] : []), worktree], [0, 128]);
   if (rm.code !== 0) {
     await lockWorktree(repo, worktree, wt.locked ?? 'Wave Orchestrator').catch(() => undefined);
     return refuse(`git refused to remove ${worktree}: ${rm.stderr.trim()}`);
   }
+  const dirs = layer && repoDirs(repo);
+  if (layer && dirs) await dropLayer(dirs.commonDir, worktree, layer);
   const del = await git(repo, ['branch', '-d', branch], [0, 1]);
   await git(repo, ['worktree', 'prune']);
   return del.code === 0

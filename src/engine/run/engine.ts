@@ -95,6 +95,7 @@ export class RunEngine {
       ...(options.worktreesFolder !== undefined ? { worktreesFolder: options.worktreesFolder } : {}),
       ...(options.setupHook ? { setupHook: options.setupHook } : {}),
       ...(options.copyFiles?.length ? { copyFiles: options.copyFiles } : {}),
+      ...(options.layered && walls ? { layered: true } : {}),
     };
     const executor: Executor =
       options.executor?.(where) ??

@@ -55,6 +55,11 @@ export interface EngineOptions {
    */
   copyFiles?: string[];
   /**
+   * New package worktrees on this machine layered over one shared checkout of their base
+   * (`waves.worktrees.layered`, `--layered-worktrees`; git/layers.ts, ADR 0032). Only with the walls.
+   */
+  layered?: boolean;
+  /**
    * The hosts packages run on (#17, ADR 0011): this machine (an entry with no `ssh`) and SSH
    * hosts, each with its own cap; the run's cap is the sum of theirs (within `maxParallel`).
    * Default none: every attempt on this machine (`LocalExecutor`).

@@ -19,7 +19,7 @@ import { packageBranch, worktreePath } from '../../core/run/runPaths';
 import { isActive, type MergeRecord, type RunState } from '../../core/run/runState';
 import { describeDriver, driverOf } from '../run';
 import { finishCheckoutOf } from '../planning';
-import { dropCheckTree, dropMadeAhead, fastForward, FastForwardRefusedError, fastForwardOffer, git, listWorktrees, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
+import { dropCheckTree, dropMadeAhead, dropStaleLayers, fastForward, FastForwardRefusedError, fastForwardOffer, git, listWorktrees, madeAheadAt, removeWorktreeIfSafe, revParse, type FastForwardOffer, type LocalFile } from '../git';
 import { dropUnusedSharedInstalls } from '../attempt';
 import { gitDirsOf } from '../../store/gitDirs';
 
@@ -164,7 +164,10 @@ export async function cleanUpWorktrees(repo: string, state: RunState, now: numbe
       // no git folder to look in
     }
     const left = await listWorktrees(repo).catch(() => null);
-    if (common && left) result.removed.push(...dropUnusedSharedInstalls(common, left.filter((w) => !w.bare && path.resolve(w.path) !== path.resolve(repo)).map((w) => w.path)));
+    const linked = left?.filter((w) => !w.bare && path.resolve(w.path) !== path.resolve(repo)).map((w) => w.path);
+    if (common && linked) result.removed.push(...dropUnusedSharedInstalls(common, linked));
+    // The shared checkouts layered trees lay over (ADR 0032) that no tree left lays over.
+    if (common && linked) result.removed.push(...(await dropStaleLayers(common, linked).catch(() => [])));
   }
   return result;
 }

@@ -23,7 +23,7 @@ describe('the run options table', () => {
   it('every option has a setting, a flag, a variable, a kind and a line; none shares one', () => {
     assert.deepEqual(
       RUN_OPTIONS.map((o) => o.id),
-      ['setupCommand', 'copy', 'worktreesFolder', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB'],
+      ['setupCommand', 'copy', 'worktreesFolder', 'layered', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB'],
     );
     for (const o of RUN_OPTIONS) {
       assert.match(o.setting, /^waves\.(worktrees|sandbox)\.[A-Za-z]+$/, o.id);
@@ -167,6 +167,15 @@ describe('the run options from the command line', () => {
     fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': '1' }), {}, true), /^--memory-mb is a limit of the walls; --unconfined has none/);
     const { values } = runOptionsFromCommandLine(flags({ copy: '.env' }), { WAVES_SANDBOX_MEMORY_MB: '5', WAVES_SANDBOX_CACHE: 'not checked' }, true, ':');
     assert.deepEqual(values, { copy: ['.env'] });
+  });
+
+  it('--layered-worktrees: a flag without value, or WAVES_WORKTREES_LAYERED=1 (or true, yes, on; 0: off); a worktree option, kept with --unconfined for the command line to refuse', () => {
+    assert.deepEqual(runOptionsFromCommandLine(flags({ 'layered-worktrees': true }), {}).values, { layered: true });
+    assert.deepEqual(runOptionsFromCommandLine(flags({}), { WAVES_WORKTREES_LAYERED: '1' }), { values: { layered: true }, sources: { layered: 'WAVES_WORKTREES_LAYERED' } });
+    assert.deepEqual(runOptionsFromCommandLine(flags({}), { WAVES_WORKTREES_LAYERED: '0' }).values, { layered: false });
+    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_WORKTREES_LAYERED: 'maybe' }), /^WAVES_WORKTREES_LAYERED/);
+    assert.deepEqual(runOptionsFromCommandLine(flags({ 'layered-worktrees': true }), {}, true).values, { layered: true });
+    assert.deepEqual(runOptionsFromSettings((o) => (o.setting === 'waves.worktrees.layered' ? true : undefined)).values, { layered: true });
   });
 
   it('plan reads the worktree options as run does', () => {

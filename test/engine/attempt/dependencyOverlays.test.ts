@@ -63,7 +63,7 @@ describe('dependency folders (core)', () => {
     const tools = { unshare: '/usr/bin/unshare', sh: '/bin/sh', mount: '/usr/bin/mount' };
     assert.deepEqual(overlayPrefix(tools, []), []);
     const laid = [{ lower: '/r/node_modules', upper: '/r/.git/worktrees/a/waves-deps/node_modules/upper', work: '/r/.git/worktrees/a/waves-deps/node_modules/work', target: '/t/a/node_modules' }];
-    assert.deepEqual(overlayPrefix(tools, laid), ['/usr/bin/unshare', '--user', '--map-root-user', '--mount', '--', '/bin/sh', '-c', OVERLAY_SCRIPT, 'sh', '/usr/bin/mount', '1', laid[0]!.lower, laid[0]!.upper, laid[0]!.work, laid[0]!.target]);
+    assert.deepEqual(overlayPrefix(tools, laid), ['/usr/bin/unshare', '--user', '--map-root-user', '--mount', '--', '/bin/sh', '-c', OVERLAY_SCRIPT, 'sh', '/usr/bin/mount', '1', laid[0]!.lower, laid[0]!.upper, laid[0]!.work, laid[0]!.target, '0']);
     assert.ok(!OVERLAY_SCRIPT.includes('/r/'), 'no path is ever part of the script text');
     assert.deepEqual(bwrapUserArgs(1000, 1001), ['--unshare-user', '--uid', '1000', '--gid', '1001']);
   });

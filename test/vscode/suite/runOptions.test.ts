@@ -1,6 +1,6 @@
 // Issue #50: the editor's worktree and walls settings mean what `waves run`'s flags mean (one table,
 // src/core/run/runOptions.ts; test/cli/runOptions.test.ts runs the same through the command line).
-// The workspace sets the set-up command and the copy list; the person's own settings add a
+// The workspace sets the set-up command, the copy list and layered worktrees; the person's own settings add a
 // writable folder and hide one; a writable folder the workspace's own settings file names is not
 // taken (the walls are the person's). The agent's tree has the copy and the hook's effect, and its
 // own ports.
@@ -20,7 +20,7 @@ describe('Run Plan with the worktree and walls settings', function () {
   let scratch: Scratch;
   const settingsFile = () => path.join(workspaceRoot().fsPath, '.vscode', 'settings.json');
   /** What the test writes into the workspace's settings file. */
-  const WORKSPACE_KEYS = ['waves.worktrees.setupCommand', 'waves.worktrees.copy', 'waves.sandbox.write', 'waves.sandbox.registries'];
+  const WORKSPACE_KEYS = ['waves.worktrees.setupCommand', 'waves.worktrees.copy', 'waves.worktrees.layered', 'waves.sandbox.write', 'waves.sandbox.registries'];
   const config = () => vscode.workspace.getConfiguration('waves');
 
   before(async () => {
@@ -39,7 +39,7 @@ describe('Run Plan with the worktree and walls settings', function () {
     await scratch.dispose();
   });
 
-  it("the workspace's set-up command and copy list prepare the tree; the person's write and hidden folders hold; the workspace's own writable folder does not", async () => {
+  it("the workspace's set-up command and copy list prepare the tree, layered as it asks; the person's write and hidden folders hold; the workspace's own writable folder does not", async () => {
     const folder = scratch.root.fsPath;
     const writable = path.join(folder, 'writable');
     const forbidden = path.join(folder, 'forbidden');
@@ -77,11 +77,12 @@ describe('Run Plan with the worktree and walls settings', function () {
     // its arguments, no shell) and the copy list — and a writable folder and the registries, not taken.
     const hook = [process.execPath, '-e', "require('fs').mkdirSync('deps', { recursive: true }); require('fs').writeFileSync('deps/marker', 'set up by the hook\\n')"];
     const file = fs.existsSync(settingsFile()) ? (JSON.parse(fs.readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>) : {};
-    const workspace = { 'waves.worktrees.setupCommand': hook, 'waves.worktrees.copy': ['.env'], 'waves.sandbox.write': [forbidden], 'waves.sandbox.registries': true };
+    const workspace = { 'waves.worktrees.setupCommand': hook, 'waves.worktrees.copy': ['.env'], 'waves.worktrees.layered': true, 'waves.sandbox.write': [forbidden], 'waves.sandbox.registries': true };
     fs.mkdirSync(path.dirname(settingsFile()), { recursive: true });
     fs.writeFileSync(settingsFile(), JSON.stringify({ ...file, ...workspace }, null, 2));
     await waitFor(() => readRunSettings(undefined).copyFiles?.[0] === '.env', 'the workspace settings file read again');
     assert.deepEqual(readRunSettings(undefined).setupHook, hook);
+    assert.equal(readRunSettings(undefined).layered, true);
     assert.deepEqual(readSandboxSetting(), { options: { write: [writable], read: [folder], hidden: [hidden] } }, "the walls: the person's values only");
 
     const entry = await waitForPlan(api, vscode.Uri.file(plan), 'the plan in the registry', (e) => e.analysis.plan.packages[0]?.description?.includes('try-write') === true);
@@ -97,6 +98,8 @@ describe('Run Plan with the worktree and walls settings', function () {
     const attempt = path.join(repo, '.waves', 'runs', 'options-editor', outcome.runId, 'wp-one', '1');
     assert.match(fs.readFileSync(path.join(attempt, 'setup.log'), 'utf8'), /^copy list \(\.env\): 1 copied, 0 left out\n/);
     const log = fs.readFileSync(path.join(attempt, 'agent.log'), 'utf8');
+    // Layered (as `waves run --layered-worktrees`): the copy and the set-up's file in its folder, the commit's files from the shared checkout.
+    assert.match(log, /^waves: the worktree: layered over the shared checkout of [0-9a-f]{12} /m);
     assert.match(log, new RegExp(`^tried write ${writable}/one\\.txt: written$`, 'm'));
     assert.match(log, new RegExp(`^tried write ${forbidden}/one\\.txt: refused \\(EROFS\\)$`, 'm'), "the workspace's writable folder was not taken");
     assert.match(log, new RegExp(`^tried read ${hidden}/s\\.txt: refused \\(ENOENT\\)$`, 'm'));
