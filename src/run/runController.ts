@@ -220,6 +220,14 @@ export class RunController extends Disposable {
         await vscode.commands.executeCommand('workbench.action.openSettings', settings.agentProblem ? 'waves.agent' : 'waves.worktrees');
       return undefined;
     }
+    // As `waves run --layered-worktrees --unconfined` is refused: a layered tree is whole only inside the walls.
+    if (settings.layered && readSandboxSetting()?.unconfined) {
+      const open = 'Open Settings';
+      void vscode.window.showErrorMessage("Waves: waves.worktrees.layered needs the agents' walls: a layered worktree is whole only inside them, and your waves.sandbox.unconfined turns them off. Nothing was started; turn off one of the two.", open).then((choice) => {
+        if (choice === open) void vscode.commands.executeCommand('workbench.action.openSettings', 'waves.worktrees.layered');
+      });
+      return undefined;
+    }
     const agent = settings.agent ?? (await pickAgent(entry.uri));
     if (!agent) return undefined;
     return this.launch(entry, request, agent, settings);

@@ -3,7 +3,8 @@
  * bubblewrap, util-linux's unshare and mount, the real runner and the scripted agent: the agents,
  * their verification and the engine's git see each tree whole while its folder on the disk holds
  * only what changed there; a change in one tree (in place, a rename, a delete) reaches neither the
- * base, the person's checkout nor a sibling; a package of a later wave starts from the merged
+ * base, the person's checkout nor a sibling, and no agent writes the shared checkout's folder or
+ * the trees' records; a package of a later wave starts from the merged
  * result; the dependencies laid from the checkout are laid over the layer; the merged trees removed
  * at the run's end take their shared checkout with them.
  *
@@ -57,6 +58,7 @@ describe('layered package worktrees (bubblewrap, overlays)', { skip: overlayTool
     fs.mkdirSync(path.join(repo, 'node_modules', 'dep'), { recursive: true });
     fs.writeFileSync(path.join(repo, 'node_modules', 'dep', 'index.js'), 'module.exports = 1;\n');
     const gate = path.join(root, 'gate');
+    const layers = path.join(fs.realpathSync(path.join(repo, '.git')), 'waves-layers');
     const gateA = path.join(root, 'gate-a');
     const planFile = path.join(repo, 'work-packages.yaml');
     fs.writeFileSync(
@@ -78,7 +80,8 @@ describe('layered package worktrees (bubblewrap, overlays)', { skip: overlayTool
           commands: ['test -e src/m0/f0.ts && grep -q "changed by a" src/m1/f1.ts && test -e src/m2/g2.ts && test ! -e src/m3/f3.ts'],
         },
         // A sibling in the same wave: the originals, read once a has changed its own.
-        { id: 'b', agent: [`wait-for ${gate}`, 'copy src/m1/f1.ts b/seen-f1.ts', 'copy src/m3/f3.ts b/seen-f3.ts', 'commit'] },
+        // …and one that tries the shared checkout's folder and the trees' records: no agent writes there.
+        { id: 'b', agent: [`wait-for ${gate}`, 'copy src/m1/f1.ts b/seen-f1.ts', 'copy src/m3/f3.ts b/seen-f3.ts', `try-write ${layers}/trees/planted.json {}`, `try-write ${layers}/bases/planted.txt`, 'commit'] },
         // A later wave: from the integration tip, a's changes in it (a tree near the base).
         { id: 'c', deps: ['a'], agent: ['copy src/m1/f1.ts c/seen-f1.ts', 'commit'] },
       ]),
@@ -152,6 +155,11 @@ describe('layered package worktrees (bubblewrap, overlays)', { skip: overlayTool
     assert.equal(fs.readFileSync(path.join(repo, 'src/m1/f1.ts'), 'utf8'), checkoutF1);
     assert.ok(fs.existsSync(path.join(repo, 'src/m3/f3.ts')));
     assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=no'), '');
+    // b could not write the shared checkout's folder or the records.
+    const bLog = fs.readFileSync(path.join(attemptDir(repo, 'layers', outcome.runId, 'b', 1), 'agent.log'), 'utf8');
+    assert.match(bLog, new RegExp(`^tried write ${layers}/trees/planted\\.json: refused \\(EROFS\\)$`, 'm'));
+    assert.match(bLog, new RegExp(`^tried write ${layers}/bases/planted\\.txt: refused \\(EROFS\\)$`, 'm'));
+    assert.equal(fs.existsSync(path.join(layers, 'trees', 'planted.json')), false);
     // The agent's log said how its tree was laid out: its dependencies laid as before.
     const log = fs.readFileSync(path.join(attemptDir(repo, 'layers', outcome.runId, 'a', 1), 'agent.log'), 'utf8');
     assert.match(log, /^waves: node_modules: laid from /m);

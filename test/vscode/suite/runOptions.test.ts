@@ -108,6 +108,22 @@ describe('Run Plan with the worktree and walls settings', function () {
     assert.equal(fs.readFileSync(path.join(repo, '.env'), 'utf8'), 'API_KEY=the-persons\n');
   });
 
+  it("layered worktrees with the person's own waves.sandbox.unconfined: Run Plan says they need the walls and starts nothing, as waves run refuses the two together", async () => {
+    const { plan, repo } = planRepo(path.join(scratch.root.fsPath, 'repo-layered'), 'layered-unconfined');
+    const file = JSON.parse(fs.readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(settingsFile(), JSON.stringify({ ...file, 'waves.worktrees.layered': true }, null, 2));
+    await config().update('sandbox.unconfined', true, vscode.ConfigurationTarget.Global);
+    try {
+      await waitFor(() => readRunSettings(undefined).layered, 'the workspace settings file read again');
+      const entry = await waitForPlan(api, vscode.Uri.file(plan), 'the plan in the registry');
+      const session = await api.run.controller.start(entry, { what: 'the plan' });
+      assert.equal(session, undefined, 'nothing started');
+      assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs', 'layered-unconfined')), false, 'no run state');
+    } finally {
+      await config().update('sandbox.unconfined', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('a set-up command that does not end: the Waves view says the package is setting up its worktree (a turning gear); Cancel Package stops it and the package ends cancelled', async () => {
     const folder = scratch.root.fsPath;
     const { plan, repo } = planRepo(path.join(folder, 'hang-repo'), 'setup-hang-editor');
