@@ -370,6 +370,25 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       assertOnlyTheModelServer(srv);
     });
 
+    it('in a layered worktree (--layered-worktrees): its shell sees the whole tree and the laid node_modules, its npm ci answers, its work merges', async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-layered`;
+      const w = workspace(feature, [{ id: 'deps' }]);
+      installedProject(w.repo);
+      srv.script([{ type: 'shell', command: 'mkdir -p deps && { cat README.md; ls node_modules/dep; npm ci; echo "npm ci exit $?"; } > deps/layered.txt 2>&1', say: 'Look around and install.' }, ...work({ 'deps/a.txt': 'done\n' }, s)], { label: 'layered' });
+      const env = agentEnv(preset, srv, w.home);
+      const r = await waves(['run', '--json', '--layered-worktrees', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `${r.out}\n${r.err}\n--- agent.log ---\n${safeLog(w.repo, feature, 'deps')}`);
+      const st = await statusOf(w, env);
+      const said = readAt(w.repo, st.integration, 'deps/layered.txt');
+      assert.match(said, /^# test\nindex\.js\n/, said);
+      assert.match(said, /^waves: npm ci not run: node_modules is laid from /m, said);
+      assert.match(said, /^npm ci exit 0$/m);
+      assert.equal(readAt(w.repo, st.integration, 'deps/a.txt'), 'done\n');
+      assert.match(agentLog(w.repo, feature, 'deps', 1), /^waves: the worktree: layered over the shared checkout of [0-9a-f]{12} /m);
+      assertOnlyTheModelServer(srv);
+    });
+
     it('a write outside its scope: the package is a scope violation and nothing of it merges', async () => {
       const srv = await freshServer();
       const feature = `${preset}-out`;

@@ -97,7 +97,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     walls: false,
     value: '',
     description:
-      "each new package worktree a copy-on-write layer over one shared checkout of its base, for large repositories: ready in well under a second whatever its size, its disk only what its agent changes. Whole only inside the agents' walls (and to the engine's git): on the disk its folder holds only what was changed there. Needs the walls and overlays (Linux 5.11 or later, util-linux)",
+      "each new package worktree a copy-on-write layer over one shared checkout of its base, for large repositories: the shared checkout written once, every tree over it ready in well under a second, its disk only what its agent changes. Whole only inside the agents' walls (and to the engine's git): on the disk its folder holds only what was changed there. Needs the walls and overlays (Linux 5.11 or later, util-linux)",
   },
   {
     id: 'write',
