@@ -35,6 +35,8 @@ export interface TreeLayer {
   baseIndex: string;
   /** The overlay's scratch folder (same file system as the tree). */
   work: string;
+  /** The repository's common git folder (its real path), where the layer's files are kept. */
+  commonDir: string;
 }
 
 const realOr = (p: string): string => {
@@ -84,7 +86,7 @@ export function layerFromRecord(text: string, tree: string, common: string): Tre
   if (typeof r.tree !== 'string' || typeof r.base !== 'string' || !/^[0-9a-f]{40,64}$/.test(r.base)) return null;
   if (r.tree !== tree) return null;
   const base = basePaths(common, r.base);
-  return { tree, base: r.base, lower: base.files, baseIndex: base.index, work: path.join(layersDir(common), 'work', layerId(tree)) };
+  return { tree, base: r.base, lower: base.files, baseIndex: base.index, work: path.join(layersDir(common), 'work', layerId(tree)), commonDir: common };
 }
 
 /**

@@ -152,11 +152,10 @@ export async function writeLayeredFiles(tree: string, layer: TreeLayer, finishin
  * record names any more (and none is being made). A base is first moved aside, then deleted
  * only when still no record names it (a tree recorded meanwhile gets it back).
  */
-export async function dropLayer(commonDirAsGiven: string, tree: string, layer: TreeLayer): Promise<void> {
-  const commonDir = real(commonDirAsGiven);
-  fs.rmSync(layerRecordPath(commonDir, tree), { force: true });
+export async function dropLayer(layer: TreeLayer): Promise<void> {
+  fs.rmSync(layerRecordPath(layer.commonDir, layer.tree), { force: true });
   removeOverlayFolder(layer.work);
-  await dropUnusedBases(commonDir);
+  await dropUnusedBases(layer.commonDir);
 }
 
 /**

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { configOverrides } from './gitSafety.js';
-import { headOnDisk, repoDirs } from './gitOnDisk.js';
+import { headOnDisk } from './gitOnDisk.js';
 import { dropLayer, layTree } from './layers.js';
 import { layerOf } from '../../store/treeLayers.js';
 import { branchExists, git, GitError, gitOut, headCommit, isAncestor, revParse } from './gitRun.js';
@@ -144,8 +144,7 @@ async function filesOfNewTree(repo: string, tree: string, ahead: boolean, layere
   } catch (err) {
     const layer = layerOf(tree);
     await git(repo, ['worktree', 'remove', '--force', '--force', tree], [0, 128]).catch(() => undefined);
-    const dirs = layer && repoDirs(repo);
-    if (layer && dirs) await dropLayer(dirs.commonDir, tree, layer).catch(() => undefined);
+    if (layer) await dropLayer(layer).catch(() => undefined);
     throw err;
   }
 }
@@ -320,8 +319,7 @@ export async function removeWorktreeIfSafe(options: { repo: string; worktree: st
     await lockWorktree(repo, worktree, wt.locked ?? 'Wave Orchestrator').catch(() => undefined);
     return refuse(`git refused to remove ${worktree}: ${rm.stderr.trim()}`);
   }
-  const dirs = layer && repoDirs(repo);
-  if (layer && dirs) await dropLayer(dirs.commonDir, worktree, layer);
+  if (layer) await dropLayer(layer);
   const del = await git(repo, ['branch', '-d', branch], [0, 1]);
   await git(repo, ['worktree', 'prune']);
   return del.code === 0
