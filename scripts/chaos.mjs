@@ -11,7 +11,8 @@
  *
  * Run: npm run build && npm run chaos [-- --trials=10 --kills=12 --files=4000 --seed=1 --guard]
  * (`--guard`: with the integration guard and an integration package; `--setup`: a set-up command
- * and a copy list in each new tree, at most 3 packages at once.)
+ * and a copy list in each new tree, at most 3 packages at once; `--layered`: the trees layered over
+ * one shared checkout, ADR 0032.)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +28,8 @@ const FILES = flag('files', 4000);
 const GUARD = process.argv.includes('--guard');
 /** `--setup`: a set-up command in each new tree (writes 300 ignored files, as an install does), `--copy` of an ignored file, at most 3 at once. */
 const SETUP = process.argv.includes('--setup');
+/** `--layered`: `--layered-worktrees` (each tree a layer over one shared checkout of its base). */
+const LAYERED = process.argv.includes('--layered');
 const SETUP_SCRIPT = "const fs=require('fs');fs.mkdirSync('deps',{recursive:true});for(let i=0;i<300;i++)fs.writeFileSync('deps/d'+i+'.js','module.exports='+i);fs.writeFileSync('deps/done','')";
 let seed = flag('seed', Date.now() % 100000);
 /** A small seeded generator, so that a failing trial's moments can be tried again. */
@@ -79,7 +82,7 @@ function trial(n) {
 }
 
 async function run(t, resume, killAfterMs) {
-  const child = spawn(process.execPath, [bin, 'run', '--agent-argv', agent, ...(resume ? ['--resume'] : []), ...(GUARD ? ['--integration-guard'] : []), ...(SETUP ? ['--setup-command', JSON.stringify([process.execPath, '-e', SETUP_SCRIPT]), '--copy', '.env', '--max-parallel', '3'] : []), 'work-packages.yaml'], { cwd: t.repo, env: t.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'run', '--agent-argv', agent, ...(resume ? ['--resume'] : []), ...(GUARD ? ['--integration-guard'] : []), ...(SETUP ? ['--setup-command', JSON.stringify([process.execPath, '-e', SETUP_SCRIPT]), '--copy', '.env', '--max-parallel', '3'] : []), ...(LAYERED ? ['--layered-worktrees'] : []), 'work-packages.yaml'], { cwd: t.repo, env: t.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -122,9 +125,15 @@ for (let n = 1; n <= TRIALS; n++) {
   });
   // Every package's tree removed at the end: only the checkout and the integration tree stay.
   const left = t.git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ') && !l.endsWith('/_integration') && l !== `worktree ${t.repo}`);
-  const ok = last.code === 0 && missing.length === 0 && left.length === 0;
+  // Layered: a layered tree's record and its shared checkout go with it (none left once every tree is).
+  const layers = path.join(t.repo, '.git', 'waves-layers');
+  const layersLeft = LAYERED ? ['trees', 'bases'].flatMap((d) => (fs.existsSync(path.join(layers, d)) ? fs.readdirSync(path.join(layers, d)).filter((n) => !n.startsWith('.')) : [])) : [];
+  const logs = LAYERED ? fs.readdirSync(path.join(t.repo, '.waves', 'runs'), { recursive: true }).filter((f) => String(f).endsWith('agent.log')) : [];
+  const laidOnes = logs.filter((f) => /^waves: the worktree: layered over /m.test(fs.readFileSync(path.join(t.repo, '.waves', 'runs', String(f)), 'utf8'))).length;
+  if (LAYERED && laidOnes === 0) layersLeft.push('(no agent ran in a layered tree)');
+  const ok = last.code === 0 && missing.length === 0 && left.length === 0 && layersLeft.length === 0;
   if (ok) passed++;
-  console.log(`trial ${n} (seed ${startSeed}): ${ok ? 'ended with every package merged' : 'FAILED'} after ${kills} kill(s)${ok ? '' : `; missing: ${missing.join(', ') || 'none'}; trees left: ${left.length}; kept in ${t.top}\n${last.out.split('\n').filter((l) => /failed|problem|violation/.test(l)).slice(0, 5).join('\n')}`}`);
+  console.log(`trial ${n} (seed ${startSeed}): ${ok ? 'ended with every package merged' : 'FAILED'} after ${kills} kill(s)${ok ? '' : `; missing: ${missing.join(', ') || 'none'}; trees left: ${left.length}${LAYERED ? `; layers left: ${layersLeft.join(', ') || 'none'}` : ''}; kept in ${t.top}\n${last.out.split('\n').filter((l) => /failed|problem|violation/.test(l)).slice(0, 5).join('\n')}`}`);
   if (ok) fs.rmSync(t.top, { recursive: true, force: true });
 }
 console.log(`${passed} passed, ${TRIALS - passed} failed`);
