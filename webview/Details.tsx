@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { PACKAGE_ACTIONS, type CandidateAction, type CandidateDetails, type CandidateState, type PackageAction, type PackageDetails } from '../src/protocol';
 import type { Rpc } from './rpc';
+import { ActionButton } from './ActionButton';
 import { codiconClasses, refusedLine, STATUS_ICONS } from '../src/core/present/runStatusText';
 import { Elapsed } from './PackageNode';
 import { durationText, type StatusStore } from './statusStore';
@@ -67,24 +68,19 @@ function Candidates({ candidates, awaiting, chosenWhy, act }: { candidates: Cand
               {c.lastError && c.state !== 'chosen' && c.state !== 'green' && <p className="muted">{c.lastError}</p>}
               {offered && (
                 <div className="actions" role="toolbar" aria-label={`Candidate ${c.candidate}`}>
-                  {(['pick', 'showChanges'] as const).map((a) => {
-                    const state = c.actions[a];
-                    const label = CANDIDATE_ACTION_LABEL[a].label;
-                    return (
-                      <button
-                        key={a}
-                        className={a === 'pick' ? 'primary' : 'secondary'}
-                        disabled={!state.enabled}
-                        title={state.enabled ? `${label}: candidate ${c.candidate}` : `${label}: ${state.reason ?? 'not available'}`}
-                        aria-label={`${label} candidate ${c.candidate}`}
-                        aria-description={state.enabled ? undefined : state.reason}
-                        data-candidate-action={a}
-                        onClick={() => act(c.candidate, a)}
-                      >
-                        <span className={`codicon codicon-${CANDIDATE_ACTION_LABEL[a].icon}`} aria-hidden="true" /> {label}
-                      </button>
-                    );
-                  })}
+                  {(['pick', 'showChanges'] as const).map((a) => (
+                    <ActionButton
+                      key={a}
+                      state={c.actions[a]}
+                      label={CANDIDATE_ACTION_LABEL[a].label}
+                      icon={CANDIDATE_ACTION_LABEL[a].icon}
+                      primary={a === 'pick'}
+                      title={`${CANDIDATE_ACTION_LABEL[a].label}: candidate ${c.candidate}`}
+                      ariaLabel={`${CANDIDATE_ACTION_LABEL[a].label} candidate ${c.candidate}`}
+                      data={{ 'data-candidate-action': a }}
+                      onAct={() => act(c.candidate, a)}
+                    />
+                  ))}
                 </div>
               )}
             </li>
@@ -170,26 +166,18 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
             {details.timeoutMinutes !== null ? ` · ${details.timeoutMinutes} min` : ''}
           </p>
           <div className="actions" role="toolbar" aria-label="Actions">
-            {PACKAGE_ACTIONS.map((a) => {
-              const state = details.actions[a];
-              return (
-                <button
-                  key={a}
-                  className={a === 'reveal' ? 'primary' : 'secondary'}
-                  disabled={!state.enabled}
-                  title={state.enabled ? ACTION_LABEL[a].label : `${ACTION_LABEL[a].label}: ${state.reason ?? 'not available'}`}
-                  aria-description={state.enabled ? undefined : state.reason}
-                  data-action={a}
-                  onClick={() => act(a)}
-                >
-                  <span className={`codicon codicon-${ACTION_LABEL[a].icon}`} aria-hidden="true" /> {ACTION_LABEL[a].label}
-                </button>
-              );
-            })}
+            {PACKAGE_ACTIONS.map((a) => (
+              <ActionButton
+                key={a}
+                state={details.actions[a]}
+                label={ACTION_LABEL[a].label}
+                icon={ACTION_LABEL[a].icon}
+                primary={a === 'reveal'}
+                data={{ 'data-action': a }}
+                onAct={() => act(a)}
+              />
+            ))}
           </div>
-          {Object.values(details.actions).some((s) => !s.enabled) && (
-            <p className="muted reason">{[...new Set(Object.values(details.actions).filter((s) => !s.enabled).map((s) => s.reason))].join('; ')}</p>
-          )}
           {actionError && (
             <p className="error" role="alert">
               {actionError}

@@ -391,12 +391,11 @@ export interface WebviewRequestResults {
   exportTimeline: string | null;
 }
 
-/** Whether an action can act now, and why not when it cannot. */
-export interface ActionState {
-  enabled: boolean;
-  /** Why it is disabled (shown beside the button). */
-  reason?: string;
-}
+/**
+ * Whether an action can act now, and why not when it cannot: each disabled action carries its
+ * own reason, which the webview gives its button as its tooltip and accessible description.
+ */
+export type ActionState = { enabled: true; reason?: undefined } | { enabled: false; reason: string };
 
 /** The details pane's content for one package (`packageDetails` result). */
 export interface PackageDetails {

@@ -120,8 +120,8 @@ export class PlanningController extends Disposable implements ProposalSource {
     if (!where || !state || state.status === 'discarded') return undefined;
     const busy = this.busy.has(state.id);
     const status = busy ? 'planning' : state.status;
-    const off = (reason: string) => ({ enabled: false, reason });
-    const on = { enabled: true };
+    const off = (reason: string) => ({ enabled: false as const, reason });
+    const on = { enabled: true as const };
     const forecast = busy || status === 'invalid' ? undefined : this.forecastView(uri, state);
     return {
       id: state.id,

@@ -14,7 +14,7 @@ import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunComma
 import { RunEngine, attemptPrompt, cleanUpWorktrees, isLayeredTree, readReport } from '../engine';
 import type { ActionContext, DagActions } from '../dag/actions';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import type { CandidateAction, PackageAction } from '../protocol';
+import type { ActionState, CandidateAction, PackageAction } from '../protocol';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { finishRun } from './finish';
@@ -284,7 +284,8 @@ export class RunCommands extends Disposable implements DagActions {
   states(context: ActionContext): ReturnType<DagActions['states']> {
     const { plan: entry, packageId } = context;
     const c = this.deps.controller;
-    const state = (reason: string | null) => (reason ? { enabled: false, reason } : { enabled: true });
+    // Each button's own reason, its tooltip in the details pane.
+    const state = (reason: string | null): ActionState => (reason ? { enabled: false, reason } : { enabled: true });
     const record = c.stateFor(entry)?.packages[packageId];
     const terminalOpen = c.terminals.get(entry.analysis.plan.feature?.id ?? '', packageId) !== undefined || c.hasRemoteTerminal(entry.analysis.plan.feature?.id ?? '', packageId);
     return {

@@ -146,7 +146,7 @@ async function replyError(inReplyTo: unknown, message: string, code: string): Pr
 const NOT_YET = 'not available yet: runs start from `waves run`';
 
 function details(id: string, extra: Partial<PackageDetails> = {}): PackageDetails {
-  const off = { enabled: false, reason: NOT_YET };
+  const off = { enabled: false as const, reason: NOT_YET };
   return {
     id,
     title: 'Profile endpoints',
@@ -320,10 +320,10 @@ describe('DAG webview', () => {
     await reply(asked.requestId, details('wp-api'));
     await page.locator('.details .details-title').waitFor();
     assert.equal(await page.locator('.details .details-title').textContent(), 'Profile endpoints');
-    assert.ok(await page.locator('button[data-action="run"]').isDisabled());
+    assert.equal(await page.locator('button[data-action="run"]').getAttribute('aria-disabled'), 'true');
     assert.equal(await page.locator('button[data-action="run"]').getAttribute('title'), `Run: ${NOT_YET}`);
     assert.ok(await page.locator('button[data-action="reveal"]').isEnabled());
-    assert.match((await page.locator('.details .reason').textContent()) ?? '', /runs start from `waves run`/);
+    assert.equal(await page.locator('button[data-action="reveal"]').getAttribute('aria-disabled'), null);
     await shot('webview-dag-details.png');
 
     await page.locator('button[data-action="reveal"]').click();
@@ -335,6 +335,86 @@ describe('DAG webview', () => {
 
     await page.locator('.details button.link', { hasText: 'wp-contracts' }).click();
     await waitForPosted((m) => m.type === 'packageDetails' && m.packageId === 'wp-contracts', 'details of the dependency');
+  });
+
+  it('says why each disabled action is disabled on its own button: its tooltip and accessible description, shown on keyboard focus; no paragraph of reasons', async () => {
+    // As the host says it of a running package while this window drives the run: a reason each.
+    const reasons = {
+      run: 'a run of this plan is going in this window; cancel it or wait for its end',
+      retry: 'wp-api has status running: only a failed, cancelled or interrupted package is retried',
+      openWorktree: 'wp-api has no worktree yet: it has not started',
+      showChanges: 'wp-api is still running; its changes are reviewed when its attempt ends',
+      requestChanges: 'wp-api has status running: changes are requested of a package whose work passed (succeeded or awaiting review)',
+      approve: 'wp-api is not awaiting review',
+    } as const;
+    const on = { enabled: true } as const;
+    const actions: PackageDetails['actions'] = { reveal: on, showPrompt: on, cancel: on, openTerminal: on, run: on, retry: on, openWorktree: on, showChanges: on, requestChanges: on, approve: on };
+    for (const [a, reason] of Object.entries(reasons)) actions[a as keyof typeof reasons] = { enabled: false, reason };
+    const labels: Record<string, string> = { reveal: 'Reveal in Plan', showPrompt: 'Show Prompt', run: 'Run', retry: 'Retry', cancel: 'Cancel', openTerminal: 'Open Terminal', openWorktree: 'Open Worktree', showChanges: 'Show Changes', requestChanges: 'Request Changes', approve: 'Approve' };
+
+    for (const theme of ['dark', 'light'] as const) {
+      await open(theme);
+      await post(planMessage(demoPlan, 1));
+      await node('wp-api').click();
+      const asked = await waitForPosted((m) => m.type === 'packageDetails', 'packageDetails');
+      await reply(asked.requestId, details('wp-api', { actions }));
+      await page.locator('.details .details-title').waitFor();
+
+      // Each disabled button: its own reason as its title and (through aria-describedby) its accessible description.
+      const cdp = await page.context().newCDPSession(page);
+      const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { role?: { value: string }; name?: { value: string }; description?: { value: string }; properties?: { name: string; value: { value: unknown } }[] }[] };
+      await cdp.detach();
+      const axButton = (name: string) => nodes.find((n) => n.role?.value === 'button' && n.name?.value === name);
+      for (const [a, label] of Object.entries(labels)) {
+        const button = page.locator(`.details button[data-action="${a}"]`);
+        const reason = reasons[a as keyof typeof reasons] as string | undefined;
+        const ax = axButton(label);
+        assert.ok(ax, `${a}: a button named ${label}`);
+        if (reason) {
+          assert.equal(await button.getAttribute('aria-disabled'), 'true', a);
+          assert.equal(await button.getAttribute('title'), `${label}: ${reason}`, a);
+          assert.equal(ax.description?.value, reason, `${a}: its own reason as its accessible description`);
+          assert.equal(ax.properties?.find((p) => p.name === 'disabled')?.value.value, true, `${a}: disabled to a screen reader`);
+          assert.equal(await button.evaluate((b) => (b as HTMLButtonElement).disabled), false, `${a}: not the disabled attribute, so it stays focusable`);
+        } else {
+          assert.equal(await button.getAttribute('aria-disabled'), null, a);
+          assert.equal(await button.getAttribute('title'), label, a);
+          assert.equal(ax.description?.value ?? '', '', `${a}: enabled, no reason`);
+        }
+      }
+      // No run-on paragraph: no reason is shown until its button is focused (or hovered: its title).
+      assert.equal(await page.locator('.details .reason').count(), 0);
+      const visibleText = (await page.locator('.details').innerText()).replace(/\s+/g, ' ');
+      for (const reason of Object.values(reasons)) assert.ok(!visibleText.includes(reason), `not shown before its button is focused: ${reason}`);
+
+      // The keyboard reaches every action, disabled ones too, in order; a disabled one shows its reason, and only its own.
+      await page.locator('.details button[data-action="reveal"]').focus();
+      for (const [k, a] of Object.keys(labels).entries()) {
+        if (k > 0) await page.keyboard.press('Tab');
+        await page.waitForFunction((want) => document.activeElement?.getAttribute('data-action') === want, a);
+        const tips = page.locator('.details .action-tip');
+        const reason = reasons[a as keyof typeof reasons] as string | undefined;
+        if (reason) {
+          const tip = page.locator('.details button:focus + .action-tip');
+          await tip.waitFor({ state: 'visible' });
+          assert.equal(await tip.innerText(), reason, a);
+          assert.equal(await tips.evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent !== null).length), 1, `${a}: only its own reason shows`);
+          if (a === 'retry') await shot(`webview-dag-details-reason-${theme}.png`);
+        } else {
+          assert.equal(await tips.evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent !== null).length), 0, `${a}: enabled, no reason shows`);
+        }
+      }
+
+      // Pressed from the keyboard, a disabled action does nothing: the only request is the enabled one pressed after it.
+      await page.locator('.details button[data-action="retry"]').focus();
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Space');
+      await page.locator('.details button[data-action="cancel"]').focus();
+      await page.keyboard.press('Enter');
+      await waitForPosted((m) => m.type === 'packageAction', 'packageAction');
+      assert.deepEqual((await posted()).filter((m) => m.type === 'packageAction').map((m) => m.action), ['cancel']);
+    }
+    assert.deepEqual(violations, []);
   });
 
   it('shows run results in the details: attempt, exit code, verification, scope violations', async () => {
@@ -369,13 +449,13 @@ describe('DAG webview', () => {
     await node('wp-api').locator('.pkg-status-text', { hasText: 'awaiting your pick' }).waitFor();
     await node('wp-api').click();
     const asked = await waitForPosted((m) => m.type === 'packageDetails', 'packageDetails');
-    const pickable = { pick: { enabled: true }, showChanges: { enabled: true } };
+    const pickable = { pick: { enabled: true as const }, showChanges: { enabled: true as const } };
     const notGreen = 'candidate 1 of wp-api is failed, not audited and verified green: only a green candidate can be picked';
     const candidate = (k: number, state: 'failed' | 'green', extra: object = {}) => ({
       candidate: k, agent: k === 2 ? 'codex' : 'claude-code', state, status: state === 'green' ? ('verifying' as const) : ('failed' as const),
       branch: `waves/demo/wp-api${k === 1 ? '' : `.c${k}`}`, durationMs: 60_000 * k + 5_000, spend: k === 3 ? '1,100 tokens (1,000 in, 100 out, 0 cached) · $0.25' : null,
       changedFiles: state === 'green' ? k - 1 : 0, lastError: state === 'failed' ? 'verification failed: unit' : null, ranked: null,
-      actions: state === 'green' ? pickable : { pick: { enabled: false, reason: notGreen }, showChanges: { enabled: true } },
+      actions: state === 'green' ? pickable : { pick: { enabled: false as const, reason: notGreen }, showChanges: { enabled: true as const } },
       ...extra,
     });
     const run = {
@@ -632,7 +712,7 @@ describe('DAG webview', () => {
   });
 
   it('says where a proposal Complete with Agent made came from: the draft plan and the task lists it was converted from', async () => {
-    const off = { enabled: false, reason: 'approve the plan first: nothing runs before you do' };
+    const off = { enabled: false as const, reason: 'approve the plan first: nothing runs before you do' };
     const proposal: ProposalView = {
       id: 'photo-albums',
       status: 'valid',
