@@ -7,6 +7,7 @@
  */
 import { useState } from 'react';
 import { PROPOSAL_ACTIONS, type ProposalAction, type ProposalView } from '../src/protocol';
+import { ActionButton } from './ActionButton';
 import type { Rpc } from './rpc';
 
 const LABEL: Record<ProposalAction, { label: string; icon: string }> = {
@@ -46,17 +47,15 @@ export function ProposalBar({ proposal, rpc }: { proposal: ProposalView; rpc: Rp
         {PROPOSAL_ACTIONS.map((a) => {
           const state = proposal.actions[a];
           return (
-            <button
+            <ActionButton
               key={a}
-              className={a === 'approve' || (a === 'runPlan' && state.enabled) ? 'primary' : 'secondary'}
-              disabled={busy || !state.enabled}
-              title={state.enabled ? LABEL[a].label : `${LABEL[a].label}: ${state.reason ?? 'not available'}`}
-              aria-description={state.enabled ? undefined : state.reason}
-              data-proposal-action={a}
-              onClick={() => act(a)}
-            >
-              <span className={`codicon codicon-${LABEL[a].icon}`} aria-hidden="true" /> {LABEL[a].label}
-            </button>
+              state={busy && state.enabled ? { enabled: false, reason: 'the last action is still under way' } : state}
+              label={LABEL[a].label}
+              icon={LABEL[a].icon}
+              primary={a === 'approve' || (a === 'runPlan' && state.enabled)}
+              data={{ 'data-proposal-action': a }}
+              onAct={() => act(a)}
+            />
           );
         })}
       </span>

@@ -730,6 +730,22 @@ describe('DAG webview', () => {
     );
     assert.match((await bar.textContent()) ?? '', /Proposed plan photo-albums \(docs\/plans\/photo-albums\/, 2 rounds\): valid — waiting for your approval/);
     await shot('webview-proposal-draft.png');
+    // Run Plan, disabled before approval: still in the tab order, its reason its title and its accessible description, shown on keyboard focus.
+    const runPlan = bar.locator('[data-proposal-action="runPlan"]');
+    assert.equal(await runPlan.getAttribute('aria-disabled'), 'true');
+    assert.equal(await runPlan.getAttribute('title'), `Run Plan: ${off.reason}`);
+    const tipId = await runPlan.getAttribute('aria-describedby');
+    assert.ok(tipId, 'described by its reason');
+    assert.equal(await bar.locator(`[id="${tipId}"]`).textContent(), off.reason);
+    assert.equal(await bar.locator(`[id="${tipId}"]`).isVisible(), false, 'no reason shown before focus');
+    await bar.locator('[data-proposal-action="discard"]').focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await runPlan.evaluate((b) => b === document.activeElement), true, 'Tab reaches the disabled Run Plan');
+    assert.equal(await bar.locator(`[id="${tipId}"]`).isVisible(), true, 'its reason shows on keyboard focus');
+    await page.keyboard.press('Enter');
+    await bar.locator('[data-proposal-action="approve"]').click();
+    await waitForPosted((m) => m.type === 'proposalAction', 'the enabled Approve');
+    assert.deepEqual((await posted()).filter((m) => m.type === 'proposalAction').map((m) => m.action), ['approve'], 'a disabled Run Plan sends nothing');
     // One task list: no "and"; a proposal of Plan a Feature (no draft): no such line.
     await post({ ...planMessage(demoPlan, 2), proposal: { ...proposal, draft: { plan: 'work-packages.yaml', sources: ['tasks.md'] } } });
     await page.getByText('Completed from the draft plan work-packages.yaml, converted from tasks.md', { exact: true }).waitFor();
