@@ -141,11 +141,13 @@ function readHead(socket: net.Socket): Promise<{ head: string; rest: Buffer } | 
 
 /**
  * The filtering proxy: HTTP `CONNECT host:port` and absolute-form requests (`GET http://host:port/…`),
- * each checked against `allowed` (names resolved here, outside the walls). Listens on `socketPath`.
+ * each checked against `allowed` (names resolved here, outside the walls; read at each connection).
+ * Listens on `at`: a unix socket's path (bubblewrap's walls: the relay inside hands it every
+ * connection), or a port on 127.0.0.1 (Seatbelt's, ADR 0033: 0 for one the system picks).
  * Every refusal, and every allowed connection it could not make, is a line of `logFile`; `onReach`
  * hears what became of each connection (the runner's watch on an agent whose model cannot be reached).
  */
-export function startProxy(socketPath: string, allowed: readonly Target[], logFile: string, upstream: Upstream | null = null, onReach?: (note: ReachNote) => void): Promise<net.Server> {
+export function startProxy(at: string | { port: number }, allowed: readonly Target[], logFile: string, upstream: Upstream | null = null, onReach?: (note: ReachNote) => void): Promise<net.Server> {
   // A tool that retries a refused target without end (npm does, thousands a minute) must not fill the disk: each
   // target's first lines are written, then its 100th, 1,000th, … with the count; at most LOG_LINES lines in all.
   const seen = new Map<string, number>();
@@ -236,10 +238,11 @@ export function startProxy(socketPath: string, allowed: readonly Target[], logFi
       server.once('close', () => client.destroy());
     });
   });
-  fs.rmSync(socketPath, { force: true });
+  if (typeof at === 'string') fs.rmSync(at, { force: true });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => resolve(server));
+    if (typeof at === 'string') server.listen(at, () => resolve(server));
+    else server.listen(at.port, '127.0.0.1', () => resolve(server));
   });
 }
 
@@ -282,21 +285,22 @@ function listenRelay(port: number, socketPath: string, target: Target | null, ad
 }
 
 /**
- * `runner.js --relay <socket> <loopbackTargets,…> -- <argv…>`, the first process inside the
- * walls: the relay's listeners, then the agent (its stdio the relay's; signals passed on), then
- * the agent's exit as its own.
+ * `runner.js --relay <socket> <loopbackTargets,…> [--quiet] -- <argv…>`, the first process inside
+ * the walls: the relay's listeners, then the agent (its stdio the relay's; signals passed on), then
+ * the agent's exit as its own. Unless `--quiet` (a command's output is its own), the loopback
+ * targets it serves are said first.
  */
 export async function relay(args: string[]): Promise<number> {
   const sep = args.indexOf('--');
-  const [socketPath, loops = ''] = args.slice(0, sep);
+  const [socketPath, loops = '', quiet] = args.slice(0, sep);
   const argv = args.slice(sep + 1);
-  if (sep < 0 || !socketPath || argv.length === 0) {
-    process.stderr.write('waves runner: usage: runner.js --relay <socket> <host:port,…> -- <argv…>\n');
+  if (sep < 0 || !socketPath || argv.length === 0 || (quiet !== undefined && quiet !== '--quiet')) {
+    process.stderr.write('waves runner: usage: runner.js --relay <socket> <host:port,…> [--quiet] -- <argv…>\n');
     return 2;
   }
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;
-  return relayTo(socketPath, loops, argv, { env, stdio: 'inherit' });
+  return relayTo(socketPath, loops, argv, { env, stdio: 'inherit' }, quiet === undefined);
 }
 
 /** What a relay made ahead is told when its attempt comes (`runner.js --relay-ahead`): one JSON line on its stdin. */
@@ -348,7 +352,7 @@ export async function relayAhead(args: string[]): Promise<number> {
   }
   const env = { ...go.env };
   delete env.ELECTRON_RUN_AS_NODE;
-  return relayTo(socketPath, go.loops, go.argv, { env, cwd: go.cwd, stdio: [stdin, 'inherit', 'inherit'] });
+  return relayTo(socketPath, go.loops, go.argv, { env, cwd: go.cwd, stdio: [stdin, 'inherit', 'inherit'] }, true);
 }
 
 /** The one line a relay made ahead is told, read from stdin: its `RelayGo`, why it is not one, or `closed` (nothing came). */
@@ -395,8 +399,10 @@ function readGo(): Promise<RelayGo | string> {
  * written `?host:port` only tried, on its own address, and left to the kernel when it cannot be
  * had), then `argv` under them; the child's exit as the relay's.
  */
-async function relayTo(socketPath: string, loops: string, argv: string[], options: SpawnOptions): Promise<number> {
+async function relayTo(socketPath: string, loops: string, argv: string[], options: SpawnOptions, say: boolean): Promise<number> {
   const servers: net.Server[] = [];
+  /** The loopback targets named (allowed, or a registry the proxy refuses by name), each listened on. */
+  const named: string[] = [];
   try {
     servers.push(await listenRelay(PROXY_PORT, socketPath, null));
     const bound = new Set([`127.0.0.1:${PROXY_PORT}`]);
@@ -409,6 +415,7 @@ async function relayTo(socketPath: string, loops: string, argv: string[], option
       try {
         servers.push(await listenRelay(t.port, socketPath, t, address));
         bound.add(`${address}:${t.port}`);
+        if (!tried) named.push(text);
       } catch (err) {
         if (!tried) throw err;
       }
@@ -417,6 +424,9 @@ async function relayTo(socketPath: string, loops: string, argv: string[], option
     process.stderr.write(`waves runner: the walls' network relay could not listen: ${(err as Error).message}\n`);
     return 1;
   }
+  // Said first in the agent's log (written at once, before the agent can write): a connection refused there later is
+  // never a listener that was not made before it started.
+  if (say && named.length) fs.writeSync(2, `waves: inside the walls, ${named.join(', ')} ${named.length === 1 ? 'goes' : 'go'} to the walls' proxy\n`);
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { ...options, shell: false });
     const pass = (sig: NodeJS.Signals) => child.kill(sig);

@@ -10,10 +10,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parseTarget, PROXY_PORT, WALLS_TRIAL_ARGS } from '../../core/walls/walls.js';
 import { startProxy, upstreamOf } from './wallsNet.js';
-import { wallsFor, type ConfinementOptions, type DrawnWalls } from './wallsDraw.js';
+import { wallsFor, type ConfinementOptions, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
+import { raiseSeatbelt, wallsBackend } from './wallsSeatbelt.js';
 
-/** bubblewrap, then the relay (the runner's own script), then `argv` — still by argv, never a shell. */
-export function walledArgv(w: DrawnWalls, argv: readonly string[]): string[] {
+/**
+ * bubblewrap, then the relay (the runner's own script), then `argv` — still by argv, never a shell.
+ * `quiet`: a command's output is its own (a verification step's, the set-up command's): the relay
+ * does not say there which loopback targets it serves, as it does first in an agent's log.
+ */
+export function walledArgv(w: DrawnWalls, argv: readonly string[], quiet = false): string[] {
   return [
     ...w.prefix,
     w.bwrap,
@@ -27,6 +32,7 @@ export function walledArgv(w: DrawnWalls, argv: readonly string[]): string[] {
     '--relay',
     w.socket,
     w.listen.join(','),
+    ...(quiet ? ['--quiet'] : []),
     '--',
     ...argv,
   ];
@@ -63,6 +69,8 @@ export function walledInsideArgv(w: DrawnWalls, argv: readonly string[]): string
  * Tried once by the runner pool, not by each of its runners.
  */
 export function netAheadWorks(bwrap: string): Promise<boolean> {
+  // Seatbelt's walls (macOS) have no network namespace to make ahead.
+  if (wallsBackend() !== 'bubblewrap') return Promise.resolve(false);
   return new Promise((resolve) => {
     execFile(bwrap, [...NET_AHEAD_ARGS, '--', bwrap, ...WALLS_TRIAL_ARGS.filter((a) => a !== '--unshare-net')], { timeout: 10_000 }, (err) => resolve(!err));
   });
@@ -72,16 +80,17 @@ export function netAheadWorks(bwrap: string): Promise<boolean> {
  * The environment inside the walls, changed in place: the network through the relay's proxy
  * (loopback straight to its listeners), a private /tmp, none of the person's agents or
  * session bus (their folders are hidden too); the relay runs under this Node (or Electron as Node).
+ * Seatbelt's walls (macOS, ADR 0033): the proxy on the attempt's own port, its own TMPDIR.
  */
-export function enterWalls(env: NodeJS.ProcessEnv, w?: DrawnWalls): void {
+export function enterWalls(env: NodeJS.ProcessEnv, w?: DrawnWalls, seatbelt?: { port: number; tmp: string }): void {
   // The toolchains' caches and settings (wallsToolchains.ts): the walls' values win, the person's own places being read-only inside.
   if (w) Object.assign(env, w.env);
-  const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
+  const proxyUrl = `http://127.0.0.1:${seatbelt?.port ?? PROXY_PORT}`;
   delete env.SSH_AUTH_SOCK;
   delete env.DBUS_SESSION_BUS_ADDRESS;
-  Object.assign(env, { TMPDIR: '/tmp', HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl, NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: 'localhost,127.0.0.1,::1', NODE_USE_ENV_PROXY: '1' });
+  Object.assign(env, { TMPDIR: seatbelt?.tmp ?? '/tmp', HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl, NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: 'localhost,127.0.0.1,::1', NODE_USE_ENV_PROXY: '1' });
   // Claude Code's own word for "inside bubblewrap": its most autonomous mode is then allowed even as root (#32).
-  env.CLAUDE_CODE_BUBBLEWRAP = '1';
+  if (!seatbelt) env.CLAUDE_CODE_BUBBLEWRAP = '1';
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
 }
 
@@ -128,7 +137,7 @@ export async function confineCommand(args: string[]): Promise<number> {
   }
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;
-  const { walls: w } = wallsFor({
+  const drawn: WallsRequest = {
     bwrap: request.bwrap,
     worktree: request.cwd,
     attemptDir: request.attemptDir,
@@ -140,7 +149,9 @@ export async function confineCommand(args: string[]): Promise<number> {
     runnerScript: process.argv[1] ?? '',
     startToken: crypto.randomBytes(16).toString('hex'),
     ...(request.options ? { options: request.options } : {}),
-  });
+  };
+  if (wallsBackend() === 'seatbelt') return confineInSeatbelt(drawn, request.log, env, argv);
+  const { walls: w } = wallsFor(drawn);
   let proxy;
   try {
     proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), request.log, upstreamOf(env));
@@ -149,14 +160,37 @@ export async function confineCommand(args: string[]): Promise<number> {
     return 1;
   }
   enterWalls(env, w);
-  const full = walledArgv(w, argv);
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(full[0]!, full.slice(1), { cwd: request.cwd, env, stdio: 'inherit', shell: false });
+  const full = walledArgv(w, argv, true);
+  const code = await runWalled(full, request.cwd, env, w.bwrap);
+  proxy.close();
+  fs.rmSync(w.socket, { force: true });
+  return code;
+}
+
+/** `runner.js --confine` on macOS (ADR 0033): the command inside Seatbelt's walls, their proxy on a loopback port of their own. */
+async function confineInSeatbelt(drawn: WallsRequest, log: string, env: NodeJS.ProcessEnv, argv: readonly string[]): Promise<number> {
+  let up;
+  try {
+    up = await raiseSeatbelt(drawn, env, log);
+  } catch (err) {
+    process.stderr.write(`waves runner: the walls could not be made: ${(err as Error).message}\n`);
+    return 1;
+  }
+  enterWalls(env, up.walls, up);
+  const code = await runWalled(up.argv(argv), drawn.worktree, env, up.walls.bwrap);
+  up.close();
+  return code;
+}
+
+/** `full` (the walls, then the command) run with this process's stdio, signals passed on: its exit code (127: the walls' `program` could not start). */
+function runWalled(full: readonly string[], cwd: string, env: NodeJS.ProcessEnv, program: string): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = spawn(full[0]!, full.slice(1), { cwd, env, stdio: 'inherit', shell: false });
     const pass = (sig: NodeJS.Signals) => child.kill(sig);
     const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     for (const s of signals) process.on(s, pass);
     child.once('error', (err) => {
-      process.stderr.write(`waves runner: the walls could not be made (${w.bwrap}): ${err.message}\n`);
+      process.stderr.write(`waves runner: the walls could not be made (${program}): ${err.message}\n`);
       resolve(127);
     });
     child.once('exit', (c, sig) => {
@@ -164,7 +198,4 @@ export async function confineCommand(args: string[]): Promise<number> {
       resolve(c ?? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1));
     });
   });
-  proxy.close();
-  fs.rmSync(w.socket, { force: true });
-  return code;
 }

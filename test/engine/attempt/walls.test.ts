@@ -491,6 +491,9 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     assert.ok(!lines.some((l) => / --relay \//.test(l)), 'no relay started with the agent');
     const log = fs.readFileSync(path.join(attemptDir(repo, 'ahead', outcome!.runId, 'b', 1), 'agent.log'), 'utf8');
     const said = (what: string, target: string) => new RegExp(`^tried ${what} ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (.*)$`, 'm').exec(log)?.[1] ?? '(not tried)';
+    // The relay made ahead listened on the allowed port before its agent started: it says so before the agent's first line.
+    const relayed = log.indexOf(`waves: inside the walls, 127.0.0.1:${allowedPort} goes to the walls' proxy\n`);
+    assert.ok(relayed >= 0 && relayed < log.indexOf('tried connect'), log);
     assert.match(said('connect', `127.0.0.1:${allowedPort}`), /^connected$/);
     // A port this machine's loopback serves, not allowed: taken by the relay made ahead, closed once the proxy refused it, and named.
     assert.match(said('connect', `127.0.0.1:${otherPort}`), /^connected$/);
