@@ -14,6 +14,8 @@ export interface ForeignDependency {
   kind: DependencyKind;
   reason: string;
   range: TextRange;
+  /** The file `range` is into when it is not the package's own (a Spec Kitty dependency written in tasks.md). */
+  file?: string;
 }
 
 /** What the plan model cannot say about a package read from a foreign format. */
@@ -75,22 +77,12 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
   }
   const tasks = [...byKey.values()];
 
-  // The top-level task of each task: its package.
-  const topOf = new Map<string, RawTask>();
-  const top = (task: RawTask): RawTask => {
-    const known = topOf.get(task.key);
-    if (known) return known;
-    let t = task;
-    const seen = new Set<string>([t.key]);
-    while (t.parent !== undefined) {
-      const parent = byKey.get(t.parent);
-      if (!parent || seen.has(parent.key)) break;
-      seen.add(parent.key);
-      t = parent;
-    }
-    topOf.set(task.key, t);
-    return t;
-  };
+  // Each task's package: its top-level task's, where folding it in adds no dependency cycle.
+  const { top, apart } = foldNested(tasks, byKey);
+  for (const task of tasks) {
+    const loop = parentLoop(task, byKey);
+    if (loop) diagnostics.push(diag('warning', 'foreign-parent-loop', `Task \`${task.key}\` is nested in itself (${[...loop, task.key].map((k) => `\`${k}\``).join(' in ')}): it becomes a package of its own.`, task.keyRange, null, task.file));
+  }
   for (const task of tasks) {
     if (task.parent !== undefined && !byKey.has(task.parent)) {
       diagnostics.push(diag('warning', 'foreign-parent-unknown', `Task \`${task.key}\` is nested in \`${task.parent}\`, which is not in this file: it becomes a package of its own.`, task.keyRange, null, task.file));
@@ -109,6 +101,18 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
     idOf.set(t.key, id);
   }
   const packageOf = (task: RawTask) => idOf.get(top(task).key)!;
+  for (const { task, parent, loop } of apart) {
+    diagnostics.push(
+      diag(
+        'info',
+        'foreign-nested-apart',
+        `\`${task.key}\` is a package of its own, not part of \`${parent.key}\`'s: folded into it, it would make a dependency cycle the source does not have (${loop.map((k) => `\`${k}\``).join(' → ')}).`,
+        task.keyRange,
+        packageOf(task),
+        task.file,
+      ),
+    );
+  }
 
   // Dependencies, lifted to packages: explicit wins over implied; one within a package is its internal order.
   const deps = new Map<string, Map<string, ForeignDependency>>();
@@ -118,14 +122,14 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
     for (const d of task.dependencies) {
       const target = byKey.get(d.key);
       if (!target) {
-        diagnostics.push(diag('error', 'foreign-dependency-unknown', `Task \`${task.key}\` depends on \`${d.key}\`, which is not a task of ${task.file === undefined ? 'this file' : 'these files'}.`, d.range, from, task.file));
+        diagnostics.push(diag('error', 'foreign-dependency-unknown', `Task \`${task.key}\` depends on \`${d.key}\`, which is not a task of ${task.file === undefined ? 'this file' : 'these files'}.`, d.range, from, d.file ?? task.file));
         continue;
       }
       const to = packageOf(target);
       if (to === from) continue;
       const mine = deps.get(from)!;
       const had = mine.get(to);
-      if (!had || (had.kind === 'implied' && d.kind === 'explicit')) mine.set(to, { id: to, kind: d.kind, reason: d.reason, range: d.range });
+      if (!had || (had.kind === 'implied' && d.kind === 'explicit')) mine.set(to, { id: to, kind: d.kind, reason: d.reason, range: d.range, ...(d.file !== undefined && d.file !== task.file ? { file: d.file } : {}) });
     }
   }
 
@@ -156,7 +160,7 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
       description: description || undefined,
       taskType: 'implement',
       priority: t.priority,
-      dependsOn: dependencies.map((d) => ({ value: d.id, range: d.range })),
+      dependsOn: dependencies.map((d) => ({ value: d.id, range: d.file === undefined ? d.range : t.keyRange })), // one written in another file: on the package's id
       scope: { writeAllow: declaredWrites, readAllow: [], deny: [] },
       locks: { files: [], keys: [] },
       keyRanges: {},
@@ -232,7 +236,7 @@ function cycles(packages: PlanPackage[], info: ForeignPackage[]): ForeignDiagnos
         if (to === undefined) continue;
         if (state[to] === 1) {
           const loop = stack.slice(stack.indexOf(to)).map((i) => packages[i].id);
-          out.push(diag('error', 'foreign-dependency-cycle', `Dependency cycle: ${[...loop, loop[0]].join(' → ')}${d.kind === 'implied' ? ' (this dependency is only implied by order)' : ''}. Remove one of them.`, d.range, packages[f.node].id, info[f.node].file));
+          out.push(diag('error', 'foreign-dependency-cycle', `Dependency cycle: ${[...loop, loop[0]].join(' → ')}${d.kind === 'implied' ? ' (this dependency is only implied by order)' : ''}. Remove one of them.`, d.range, packages[f.node].id, d.file ?? info[f.node].file));
         } else if (state[to] === 0) {
           state[to] = 1;
           stack.push(to);
@@ -365,4 +369,178 @@ function reachability(info: ForeignPackage[], index: Map<string, number>): (from
     if (state[from] !== 2) walk(from);
     return (bits[from * words + (to >>> 5)] & (1 << (to & 31))) !== 0;
   };
+}
+
+/**
+ * Which package each task goes into: a nested task (a sub-task, an epic's issue) into its
+ * top-level task's — except where that makes a dependency cycle the tasks themselves do not have
+ * (a child of `A` waits for `B`, which waits for `A`). Then the children of a package on such a
+ * cycle that have a dependency to or from another package on it are kept apart — each a package
+ * of its own, with what is nested in it — and the packages are looked at again, until no cycle
+ * is left that folding made (`apart`: those children, the package they were kept out of, and
+ * the cycle). A parent chain that loops is no nesting: each of its tasks is a package of its own.
+ */
+function foldNested(tasks: readonly RawTask[], byKey: ReadonlyMap<string, RawTask>): { top: (task: RawTask) => RawTask; apart: { task: RawTask; parent: RawTask; loop: string[] }[] } {
+  const keptApart = new Set<RawTask>();
+  let topOf = new Map<RawTask, RawTask>();
+  /** The chain from a task up to its package's task (itself first). */
+  const chain = (task: RawTask): RawTask[] => {
+    const up = [task];
+    const seen = new Set<string>([task.key]);
+    for (let t = task; t.parent !== undefined && !keptApart.has(t); ) {
+      const parent = byKey.get(t.parent);
+      if (!parent) break;
+      if (seen.has(parent.key)) return [task]; // a loop of parents: no nesting
+      seen.add(parent.key);
+      up.push(parent);
+      t = parent;
+    }
+    return up;
+  };
+  const top = (task: RawTask): RawTask => {
+    let t = topOf.get(task);
+    if (!t) topOf.set(task, (t = chain(task).at(-1)!));
+    return t;
+  };
+  const apart: { task: RawTask; parent: RawTask; loop: string[] }[] = [];
+  if (!tasks.some((t) => t.parent !== undefined && byKey.has(t.parent))) return { top, apart };
+  const targets = (t: RawTask) => t.dependencies.map((d) => byKey.get(d.key)).filter((x): x is RawTask => x !== undefined && x !== t);
+  // The tasks on a cycle of their own (kept as they are: reported as the source's cycle).
+  const ownCycle = new Set(stronglyConnected(tasks, targets).filter((c) => c.length > 1).flat());
+  for (;;) {
+    const heads = tasks.filter((t) => top(t) === t);
+    const size = new Map<RawTask, number>();
+    for (const t of tasks) size.set(top(t), (size.get(top(t)) ?? 0) + 1);
+    if (![...size.values()].some((n) => n > 1)) break;
+    const membersOf = new Map<RawTask, RawTask[]>();
+    for (const t of tasks) {
+      const list = membersOf.get(top(t));
+      if (list) list.push(t);
+      else membersOf.set(top(t), [t]);
+    }
+    const members = (head: RawTask) => membersOf.get(head) ?? [head];
+    const nextOf = new Map<RawTask, RawTask[]>();
+    const next = (head: RawTask) => {
+      let n = nextOf.get(head);
+      if (!n) nextOf.set(head, (n = [...new Set(members(head).flatMap((m) => targets(m).map(top)))].filter((h) => h !== head)));
+      return n;
+    };
+    const pull = new Map<RawTask, { parent: RawTask; loop: string[] }>();
+    for (const scc of stronglyConnected(heads, next)) {
+      if (scc.length < 2 || scc.some((h) => members(h).some((m) => ownCycle.has(m)))) continue;
+      const inScc = new Set(scc);
+      const loopOf = new Map<RawTask, string[]>();
+      const loop = (head: RawTask) => {
+        let l = loopOf.get(head);
+        if (!l) loopOf.set(head, (l = cycleThrough(head, next, inScc).map((h) => h.key)));
+        return l;
+      };
+      // Each member with a dependency to or from another package of the cycle: the child of its package's task it is in.
+      const mark = (m: RawTask) => {
+        const head = top(m);
+        if (m === head || size.get(head)! < 2) return;
+        const up = chain(m);
+        const child = up[up.length - 2];
+        if (!pull.has(child)) pull.set(child, { parent: head, loop: loop(head) });
+      };
+      for (const head of scc) {
+        for (const m of members(head)) {
+          for (const t of targets(m)) {
+            if (top(t) === head || !inScc.has(top(t))) continue;
+            mark(m);
+            mark(t);
+          }
+        }
+      }
+    }
+    if (pull.size === 0) break;
+    for (const [child, why] of pull) {
+      keptApart.add(child);
+      apart.push({ task: child, ...why });
+    }
+    topOf = new Map();
+  }
+  apart.sort((a, b) => tasks.indexOf(a.task) - tasks.indexOf(b.task));
+  return { top, apart };
+}
+
+/** The tasks a task is nested in, when its parents lead back to it; null when they do not. */
+function parentLoop(task: RawTask, byKey: ReadonlyMap<string, RawTask>): string[] | null {
+  const up: string[] = [task.key];
+  for (let t = task; t.parent !== undefined; ) {
+    const parent = byKey.get(t.parent);
+    if (!parent) return null;
+    if (parent === task) return up;
+    if (up.includes(parent.key)) return null; // a loop above it, not through it
+    up.push(parent.key);
+    t = parent;
+  }
+  return null;
+}
+
+/** The strongly connected sets of a graph (Tarjan's, iterative: a long chain must not overflow the call stack). */
+function stronglyConnected<T>(nodes: readonly T[], next: (node: T) => readonly T[]): T[][] {
+  const index = new Map<T, number>();
+  const low = new Map<T, number>();
+  const onStack = new Set<T>();
+  const stack: T[] = [];
+  const out: T[][] = [];
+  let counter = 0;
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    const frames: { node: T; edges: readonly T[]; at: number }[] = [];
+    const open = (node: T) => {
+      index.set(node, counter);
+      low.set(node, counter++);
+      stack.push(node);
+      onStack.add(node);
+      frames.push({ node, edges: next(node), at: 0 });
+    };
+    open(root);
+    while (frames.length) {
+      const f = frames[frames.length - 1];
+      if (f.at < f.edges.length) {
+        const to = f.edges[f.at++];
+        if (!index.has(to)) open(to);
+        else if (onStack.has(to)) low.set(f.node, Math.min(low.get(f.node)!, index.get(to)!));
+        continue;
+      }
+      frames.pop();
+      if (frames.length) {
+        const parent = frames[frames.length - 1].node;
+        low.set(parent, Math.min(low.get(parent)!, low.get(f.node)!));
+      }
+      if (low.get(f.node) === index.get(f.node)) {
+        const set: T[] = [];
+        let x: T;
+        do {
+          x = stack.pop()!;
+          onStack.delete(x);
+          set.push(x);
+        } while (x !== f.node);
+        out.push(set);
+      }
+    }
+  }
+  return out;
+}
+
+/** A shortest cycle from `head` back to it within `within`, as the tasks it passes (`head` first and last). */
+function cycleThrough(head: RawTask, next: (h: RawTask) => readonly RawTask[], within: ReadonlySet<RawTask>): RawTask[] {
+  const before = new Map<RawTask, RawTask>();
+  const queue: RawTask[] = [];
+  const visit = (n: RawTask, from: RawTask) => {
+    if (!within.has(n) || before.has(n)) return;
+    before.set(n, from);
+    queue.push(n);
+  };
+  for (const n of next(head)) visit(n, head);
+  for (let i = 0; i < queue.length; i++) {
+    const t = queue[i];
+    if (t === head) break;
+    for (const n of next(t)) visit(n, t);
+  }
+  const path = [head];
+  for (let t = before.get(head); t !== undefined && t !== head && path.length <= within.size; t = before.get(t)) path.unshift(t);
+  return [head, ...path];
 }

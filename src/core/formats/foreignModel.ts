@@ -31,6 +31,8 @@ export interface RawDependency {
   kind: DependencyKind;
   /** Why an implied one is there (`order in phase "Setup"`); for an explicit one, how it is written. */
   reason: string;
+  /** The file `range` is into when it is not the task's own (a Spec Kitty dependency written in tasks.md). */
+  file?: string;
 }
 
 export interface RawTask {
