@@ -144,14 +144,16 @@ export const CONVERT_HELP = `waves convert [--out PATH] [--force] [--format FORM
     beside it (or at --out): spec-kit tasks.md, Kiro / cc-sdd tasks.md, Taskmaster
     tasks.json (--tag: which tagged list; default master), beads issues.jsonl, OpenSpec
     tasks.md; and, one task a file, a GSD phase folder of PLAN.md files (or a folder of
-    phase folders) and a Spec Kitty feature's tasks/ folder of WP*.md work packages:
-    give the folder, or one of its files to read it with its siblings (--format
-    spec-kit|kiro|taskmaster|beads|openspec|gsd|spec-kitty when the name does not
-    tell). waves validate and waves graph read all of these too, without writing
-    anything. Sub-tasks go into their task's package. Dependencies the source states are
-    kept as they are; those only implied by the order or the phase of the tasks are
-    marked "# implied", and write scopes taken from the paths a task's text names are
-    marked "# guess": review both before a parallel run. What the source still lacks
+    phase folders) and a Spec Kitty feature's tasks/ folder of WP*.md work packages
+    (with the dependencies its tasks.md adds): give the folder, or one of its files to
+    read it with its siblings (--format spec-kit|kiro|taskmaster|beads|openspec|gsd|
+    spec-kitty when the name does not tell). waves validate and waves graph read all of
+    these too, without writing anything. Sub-tasks go into their task's package, unless
+    that makes a dependency cycle the source does not have (then each is a package of
+    its own, said). Dependencies the source states are kept as they are; those only
+    implied by the order or the phase of the tasks are marked "# implied", and write
+    scopes taken from the paths a task's text names are marked "# guess": review both
+    before a parallel run. What the source still lacks
     for a safe parallel run (no write scope, a dependency only implied, two tasks that
     may run in parallel naming one file) is printed as file:line:col, then the written
     plan is checked as by waves validate. An existing file is never overwritten

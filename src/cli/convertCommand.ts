@@ -29,7 +29,8 @@ export async function convertCommand(argv: readonly string[], io: Io): Promise<n
     return 2;
   }
   const out = (flags.get('out') as string | undefined) ?? path.join(folder ? file : path.dirname(file), 'work-packages.yaml');
-  if ([...read.texts.keys()].some((f) => path.resolve(out) === path.resolve(f))) throw new UsageError('--out must not be a file being converted');
+  // A task list's own file is never written over; a folder's other files (its earlier converted plan) may be, with --force.
+  if (read.sources.some((f) => path.resolve(out) === path.resolve(f))) throw new UsageError('--out must not be a file being converted');
 
   const result = read.result;
   io.out(positionedDiagnostics(read));

@@ -22,6 +22,7 @@ import {
   type ForeignFormat,
   type ForeignPlanResult,
 } from '../core/formats/foreignPlan';
+import { isSpecKittyFeatureFile } from '../core/formats/specKitty';
 import { isSpecKittyStateFile } from '../core/formats/specKittyState';
 import { LANE_FOLDERS, folderPlanFiles, onlyNamed, type FolderEntry } from '../core/plan/folderListing';
 import { humanReport, readPlanFile, type Io } from './io';
@@ -30,6 +31,8 @@ export interface ForeignRead {
   result: ForeignPlanResult;
   /** Every file read, by the path diagnostics name it with. */
   texts: Map<string, string>;
+  /** The files read as the task list (a folder's others — a README, a plan written from it — are passed over). */
+  sources: string[];
   /** The file a diagnostic without its own `file` is in. */
   file: string;
 }
@@ -77,13 +80,14 @@ export function readForeign(io: Io, target: string, options: { format?: ForeignF
     return readFolderOf(io, root, folderFormat, folderFormat, { path: target, text });
   }
   const result = readForeignPlan(target, text, { format: format ?? undefined, tag: options.tag });
-  return { result, texts: new Map([[target, text]]), file: target };
+  return { result, texts: new Map([[target, text]]), sources: [target], file: target };
 }
 
 function readFolderOf(io: Io, dir: string, hint: 'gsd' | 'spec-kitty' | undefined, format: ForeignFormat | undefined, known?: { path: string; text: string }): ForeignRead | { error: string } {
   let paths: string[];
   try {
-    paths = folderFiles(dir, hint);
+    // `.` or `..`: its files by the folder's own name (a Spec Kitty `tasks/` is known by it).
+    paths = folderFiles(path.basename(dir) === path.basename(path.resolve(dir)) ? dir : path.resolve(dir), hint);
   } catch (err) {
     return { error: `cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
   }
@@ -103,7 +107,8 @@ function readFolderOf(io: Io, dir: string, hint: 'gsd' | 'spec-kitty' | undefine
   }
   const folderFormat = format === 'gsd' || format === 'spec-kitty' ? format : undefined;
   const result = readForeignFolder(files, { format: folderFormat, folder: dir });
-  return { result, texts: new Map(files.map((f) => [f.path.replace(/\\/g, '/'), f.text])), file: dir };
+  const kittyFiles = result.format === 'spec-kitty' ? files.filter((f) => isSpecKittyFeatureFile(f.path)).map((f) => f.path.replace(/\\/g, '/')) : [];
+  return { result, texts: new Map(files.map((f) => [f.path.replace(/\\/g, '/'), f.text])), sources: [...(result.files ?? []), ...kittyFiles], file: dir };
 }
 
 /** The files of a folder read as a plan (`folderPlanFiles`), listed with node's fs; throws when a folder cannot be listed. */

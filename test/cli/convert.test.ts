@@ -13,8 +13,8 @@ const bin = path.join(root, 'bin', 'waves.js');
 const fixtures = path.join(root, 'test', 'fixtures', 'formats');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-convert-'));
 
-function waves(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, timeout: 60_000 });
+function waves(args: string[], cwd = tmp) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -86,5 +86,30 @@ describe('waves convert', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.err, /convert takes exactly one task list file/);
     assert.match(waves(['convert', '--format', 'jira', 'x.md']).err, /--format must be one of spec-kit, kiro, taskmaster, beads, openspec/);
+  });
+
+  it('convert --force . replaces the plan it wrote in a folder it reads (GSD phase, Spec Kitty tasks/), never a task file', () => {
+    for (const rel of ['gsd/phases/02-auth', 'spec-kitty/numbered-tasks/tasks']) {
+      const dir = path.join(fs.mkdtempSync(path.join(tmp, 'folder-')), path.basename(rel));
+      fs.cpSync(path.join(fixtures, rel), dir, { recursive: true });
+      if (rel.startsWith('spec-kitty')) fs.copyFileSync(path.join(fixtures, 'spec-kitty/numbered-tasks/tasks.md'), path.join(dir, '..', 'tasks.md'));
+      const out = path.join(dir, 'work-packages.yaml');
+      const first = waves(['convert', '.'], dir);
+      assert.ok(first.code === 0 || first.code === 1, first.out + first.err);
+      const written = fs.readFileSync(out, 'utf8');
+      const again = waves(['convert', '.'], dir);
+      assert.equal(again.code, 1, rel);
+      assert.match(again.err, /exists already; not overwritten/);
+      fs.writeFileSync(out, written.replace(/^schema_version/m, '# an edit\nschema_version'));
+      const forced = waves(['convert', '--force', '.'], dir);
+      assert.equal(forced.code, first.code, `${rel}: ${forced.out}${forced.err}`);
+      assert.equal(fs.readFileSync(out, 'utf8'), written, rel);
+      const task = fs.readdirSync(dir).find((f) => /PLAN\.md$|^01-/.test(f))!;
+      const before = fs.readFileSync(path.join(dir, task), 'utf8');
+      const refused = waves(['convert', '--force', '--out', task, '.'], dir);
+      assert.equal(refused.code, 2, rel);
+      assert.match(refused.err, /--out must not be a file being converted/);
+      assert.equal(fs.readFileSync(path.join(dir, task), 'utf8'), before);
+    }
   });
 });

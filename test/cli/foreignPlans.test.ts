@@ -15,8 +15,8 @@ const bin = path.join(root, 'bin', 'waves.js');
 const fixtures = path.join(root, 'test', 'fixtures', 'formats');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-foreign-'));
 
-function waves(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, timeout: 60_000 });
+function waves(args: string[], cwd = tmp) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -135,5 +135,32 @@ describe('waves validate and graph: task lists of other tools, read-only', () =>
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /work-packages\.yaml: valid — 4 packages in 3 waves/);
     assert.equal(waves(['graph', path.join(tmp, 'nothing-here', 'tasks.md')]).code, 2);
+  });
+
+  it('a Spec Kitty tasks/ folder whose files name no work package (`01-….md`): read, never exit 2; `.` too', () => {
+    const dir = copyDir('spec-kitty/numbered-tasks');
+    const tasks = path.join(dir, 'tasks');
+    const r = waves(['validate', '--no-coupling', tasks]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /tasks: valid — 4 packages in 3 waves, 0 errors, 0 warnings\n {2}wave 1: wp01, wp04\n {2}wave 2: wp02\n {2}wave 3: wp03\n/);
+    assert.match(r.err, /`01-export-model\.md` → `WP01`, `02-export-api\.md` → `WP02`: their front matter has no `work_package_id`/);
+    const here = waves(['validate', '--no-coupling', '.'], tasks);
+    assert.equal(here.code, 0, here.out + here.err);
+    assert.match(here.out, /^\.: valid — 4 packages in 3 waves/m);
+    // A problem in it: positioned, exit 1.
+    fs.appendFileSync(path.join(dir, 'tasks.md'), '\n## Work Package WP04: Cleanup\n\n- Depends on WP09.\n');
+    const bad = waves(['validate', '--no-coupling', dir]);
+    assert.equal(bad.code, 1, bad.out + bad.err);
+    assert.match(bad.out, /numbered-tasks\/tasks\.md:38:14 error foreign-dependency-unknown Task `WP04` depends on `WP09`/);
+  });
+
+  it('Spec Kitty dependencies stated only in tasks.md order the waves; a contradiction is a warning in both files', () => {
+    const r = waves(['validate', '--no-coupling', path.join(fixtures, 'spec-kitty/003-auto-protect-agent')]);
+    assert.match(r.out, /003-auto-protect-agent: (valid|invalid) — 5 packages in 4 waves/);
+    assert.match(r.err, /`WP02`, `WP03`, `WP04`, `WP05` have no dependency in their front matter: their dependencies are read from tasks\.md\./);
+    const n = waves(['validate', '--no-coupling', path.join(fixtures, 'spec-kitty/naming-identity-routing-rider-01KV7SFD')]);
+    assert.equal(n.code, 0, n.out + n.err);
+    assert.match(n.out, /naming-identity-routing-rider-01KV7SFD\/tasks\.md:87:21 warning foreign-dependencies-disagree tasks\.md says `WP03` depends on `WP01`/);
+    assert.match(n.out, /naming-identity-routing-rider-01KV7SFD\/tasks\/WP01-seam-ssot-entrypoint\.md:5:3 warning foreign-dependencies-disagree `WP01` depends on `WP03` here/);
   });
 });

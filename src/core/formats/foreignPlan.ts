@@ -16,8 +16,7 @@ import { isGsdPlanFile, looksLikeGsd, readGsd } from './gsd';
 import { looksLikeKiro, readKiro } from './kiro';
 import { looksLikeOpenSpec, readOpenSpec } from './openSpec';
 import { looksLikeSpecKit, readSpecKit } from './specKit';
-import { isSpecKittyFile, looksLikeSpecKitty, readSpecKitty } from './specKitty';
-import { isSpecKittyStateFile } from './specKittyState';
+import { isSpecKittyFeatureFile, isSpecKittyFile, isSpecKittyTaskFile, looksLikeSpecKitty, readSpecKitty } from './specKitty';
 import { looksLikeTaskmaster, readTaskmaster, type TaskmasterOptions } from './taskmaster';
 
 export type { ForeignDiagnostic, ForeignFormat, SourceFile } from './foreignModel';
@@ -79,7 +78,7 @@ export function folderFormatOf(fileName: string, text: string): 'gsd' | 'spec-ki
 export function isFolderFormatFile(format: ForeignFormat, fileName: string, text?: string): boolean {
   const path = fileName.replace(/\\/g, '/');
   if (format === 'gsd') return isGsdPlanFile(path) || (text !== undefined && /\.md$/i.test(path) && !/SUMMARY\.md$/.test(path) && looksLikeGsd(text));
-  if (format === 'spec-kitty') return isSpecKittyFile(path) || (text !== undefined && /\.md$/i.test(path) && looksLikeSpecKitty(text));
+  if (format === 'spec-kitty') return isSpecKittyFile(path) || (text !== undefined && isSpecKittyTaskFile(path, text));
   return false;
 }
 
@@ -114,7 +113,7 @@ export function readForeignFolder(files: readonly SourceFile[], options: ReadFol
   }
   let read: RawRead;
   try {
-    read = format === 'gsd' ? readGsd(chosen, all.map((f) => f.path)) : readSpecKitty(chosen, all.filter((f) => isSpecKittyStateFile(f.path)));
+    read = format === 'gsd' ? readGsd(chosen, all.map((f) => f.path)) : readSpecKitty(chosen, all.filter((f) => isSpecKittyFeatureFile(f.path)));
   } catch (err) {
     read = { tasks: [], notes: [], diagnostics: [diag('error', 'internal-error', `Internal error reading ${NAMES[format]} (please report it): ${err instanceof Error ? err.message : String(err)}`, { start: 0, end: 0 }, null, chosen[0].path)] };
   }

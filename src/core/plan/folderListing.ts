@@ -31,6 +31,8 @@ export const MAX_FOLDER_FILES = 5000;
 export const LANE_FOLDERS: ReadonlySet<string> = new Set(['planned', 'doing', 'for_review', 'done']);
 /** Spec Kitty's state files beside `tasks/` (formats/specKittyState.ts reads them). */
 const KITTY_STATE_FILES = new Set(['status.events.jsonl', 'status.json', 'lanes.json']);
+/** The feature's files beside `tasks/` read with it: the state files and `tasks.md` (its dependencies: formats/specKittyTasks.ts). */
+const KITTY_FEATURE_FILES = new Set([...KITTY_STATE_FILES, 'tasks.md']);
 
 /** A GSD plan file by its name (formats/gsd.ts `isGsdPlanFile`). */
 const isGsdName = (name: string) => name.endsWith('-PLAN.md') || name === 'PLAN.md';
@@ -46,9 +48,11 @@ const parentOf = (dir: string) => (dir === '' ? '..' : dir.includes('/') ? dir.s
  * The files of the folder `name` read as a plan, from the listings of it and its folders
  * (`listed`, by relative path; a folder not listed yet is asked for): its own files, and the
  * lane folders' (Spec Kitty) or — a folder of GSD phase folders — each phase folder's; a folder
- * with `tasks/` and no plan file of its own is its `tasks/`; for a `tasks/` folder read as Spec
- * Kitty, the state files of the feature above it. `hint`: the folder's format when the caller
- * knows it. Each folder in name order, numbers by value (`WP2` before `WP10`).
+ * with `tasks/` and no plan file of its own is its `tasks/`; a folder named `tasks` without GSD
+ * plan files is Spec Kitty's, whatever its files are named (`01-setup.md`); for a `tasks/` folder
+ * read as Spec Kitty, the state files and `tasks.md` of the feature above it. `hint`: the
+ * folder's format when the caller knows it. Each folder in name order, numbers by value (`WP2`
+ * before `WP10`).
  */
 export function folderPlanFiles(name: string, listed: ReadonlyMap<string, readonly FolderEntry[]>, hint?: 'gsd' | 'spec-kitty'): FolderFilesStep {
   const missing = (dirs: readonly string[]) => dirs.filter((d) => !listed.has(d));
@@ -65,16 +69,16 @@ export function folderPlanFiles(name: string, listed: ReadonlyMap<string, readon
     hint = 'spec-kitty';
   }
   const own = entries(base);
-  const kitty = hint === 'spec-kitty' || holds(base, isKittyName);
+  const kitty = hint === 'spec-kitty' || holds(base, isKittyName) || (hint === undefined && baseName === 'tasks' && !holds(base, isGsdName));
   // Spec Kitty's lane folders; or, for a folder of GSD phase folders, each phase.
   const folders = own.filter((e) => e.dir && (kitty ? LANE_FOLDERS.has(e.name) : hint === undefined && !holds(base, isGsdName))).map((e) => join(base, e.name));
-  // Spec Kitty's lanes: status.events.jsonl, status.json, lanes.json beside tasks/.
+  // Spec Kitty's lanes (status.events.jsonl, status.json, lanes.json) and tasks.md beside tasks/.
   const feature = kitty && baseName === 'tasks' ? parentOf(base) : null;
   const more = missing(feature === null ? folders : [...folders, feature]);
   if (more.length) return { list: more };
   const files = own.filter((e) => !e.dir).map((e) => join(base, e.name));
   for (const dir of folders) files.push(...entries(dir).filter((e) => !e.dir).map((e) => join(dir, e.name)));
-  if (feature !== null) files.push(...entries(feature).filter((e) => !e.dir && KITTY_STATE_FILES.has(e.name)).map((e) => join(feature, e.name)));
+  if (feature !== null) files.push(...entries(feature).filter((e) => !e.dir && KITTY_FEATURE_FILES.has(e.name)).map((e) => join(feature, e.name)));
   return { files: files.slice(0, MAX_FOLDER_FILES) };
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { convertToWorkPackages } from '../../../src/core/formats/convert';
 import { detectFormat, readForeignFolder, readForeignPlan } from '../../../src/core/formats/foreignPlan';
 import type { ForeignDiagnostic } from '../../../src/core/formats/foreignModel';
+import { readKittyTasksMd } from '../../../src/core/formats/specKittyTasks';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { codes, deps, folderFiles, readFolder } from './fixtures';
 
@@ -72,7 +73,7 @@ describe('Spec Kitty work packages', () => {
 });
 
 /** The line (1-based) of a diagnostic in its file. */
-function lineOf(d: ForeignDiagnostic): number {
+function lineOf(d: Pick<ForeignDiagnostic, 'file' | 'range'>): number {
   const file = folderFiles(d.file!.split('/').slice(0, 2).join('/')).find((f) => f.path === d.file)!;
   return file.text.slice(0, d.range.start).split('\n').length;
 }
@@ -191,3 +192,138 @@ describe('Spec Kitty state files: lanes beside tasks/', () => {
   });
 });
 
+
+describe('Spec Kitty tasks.md: the dependencies it states', () => {
+  const AUTO = 'spec-kitty/003-auto-protect-agent';
+  const NAMING = 'spec-kitty/naming-identity-routing-rider-01KV7SFD';
+
+  it('front matter silent (`dependencies: []`): read from tasks.md, each where it is written; the waves follow them', () => {
+    const r = readFolder(AUTO);
+    assert.deepEqual(r.plan.packages.map((p) => p.id), ['wp01', 'wp02', 'wp03', 'wp04', 'wp05']);
+    assert.deepEqual(['wp02', 'wp03', 'wp04', 'wp05'].map((id) => deps(r, id)), [['wp01'], ['wp02'], ['wp02'], ['wp03']]);
+    const wp02 = r.packages[1].dependencies[0];
+    assert.deepEqual([wp02.file, r.at(wp02.file, wp02.range), wp02.kind], [`${AUTO}/tasks.md`, 'WP01', 'explicit']);
+    assert.equal(lineOf(wp02), 82);
+    assert.ok(r.notes.includes('`WP02`, `WP03`, `WP04`, `WP05` have no dependency in their front matter: their dependencies are read from tasks.md.'));
+    assert.ok(!r.notes.some((n) => /read as depending on none/.test(n)));
+    assert.deepEqual(analyzePlan(convertToWorkPackages(r)).graph.waves, [['wp01'], ['wp02'], ['wp03', 'wp04'], ['wp05']]);
+    // Without tasks.md the same work packages depend on nothing: all in one wave.
+    const alone = readForeignFolder(folderFiles(AUTO).filter((f) => !f.path.endsWith('/tasks.md')));
+    assert.deepEqual(analyzePlan(convertToWorkPackages(alone)).graph.waves, [['wp01', 'wp02', 'wp03', 'wp04', 'wp05']]);
+  });
+
+  it('tasks.md against the front matter: what would close a cycle is not read, said in both files; what the front matter orders already is read quietly', () => {
+    const r = readFolder(NAMING);
+    // WP01's front matter waits for WP03, WP04, WP05 (as tasks.md's overview says); their sections say the reverse.
+    assert.deepEqual(deps(r, 'wp01'), ['wp03', 'wp04', 'wp05']);
+    assert.deepEqual(['wp03', 'wp04', 'wp05'].map((id) => deps(r, id)), [[], [], []]);
+    // WP02's section names WP03, WP04, WP05: its front matter's WP01 waits for them already.
+    assert.deepEqual(deps(r, 'wp02'), ['wp01', 'wp03', 'wp04', 'wp05']);
+    const seen = r.diagnostics.map((d) => [d.code, d.file!.slice(NAMING.length + 1), lineOf(d), r.at(d.file, d.range)]);
+    assert.deepEqual(seen, [
+      ['foreign-dependencies-disagree', 'tasks/WP01-seam-ssot-entrypoint.md', 5, 'WP03'],
+      ['foreign-dependencies-disagree', 'tasks/WP01-seam-ssot-entrypoint.md', 6, 'WP04'],
+      ['foreign-dependencies-disagree', 'tasks/WP01-seam-ssot-entrypoint.md', 7, 'WP05'],
+      ['foreign-dependencies-disagree', 'tasks.md', 87, 'WP01'],
+      ['foreign-dependencies-disagree', 'tasks.md', 99, 'WP01'],
+      ['foreign-dependencies-disagree', 'tasks.md', 113, 'WP01'],
+    ]);
+    assert.ok(r.diagnostics.every((d) => d.severity === 'warning'));
+    assert.equal(r.diagnostics[3].message, 'tasks.md says `WP03` depends on `WP01`, which waits for `WP03` already (`WP01` → `WP03`): not read, as it would close a dependency cycle. Correct one of them.');
+    assert.equal(r.diagnostics[0].message, '`WP01` depends on `WP03` here, but tasks.md says `WP03` depends on `WP01` (`WP01` → `WP03`): that is not read, as it would close a dependency cycle. Correct one of them.');
+    const a = analyzePlan(convertToWorkPackages(r));
+    assert.deepEqual(a.graph.waves, [['wp03', 'wp04', 'wp05', 'wp06', 'wp07'], ['wp01'], ['wp02']]);
+  });
+
+  it('both list dependencies and tasks.md names one more: read as depending on both, a warning in each place', () => {
+    const files = {
+      'tasks/WP01-a.md': wp('WP01'),
+      'tasks/WP02-b.md': wp('WP02'),
+      'tasks/WP03-c.md': wp('WP03').replace('dependencies: []', 'dependencies: [WP01]'),
+      'tasks.md': '# Work Packages\n\n## Work Package WP03: C\n\n**Dependencies**: WP01, WP02 (the API and the schema)\n',
+    };
+    const r = feature(files);
+    const at = (file: string | undefined, range: { start: number; end: number }) => files[file!.slice(2) as keyof typeof files].slice(range.start, range.end);
+    assert.deepEqual(deps(r, 'wp03'), ['wp01', 'wp02']);
+    const warned = codes(r, 'foreign-dependencies-disagree');
+    assert.deepEqual(warned.map((d) => [d.file, at(d.file, d.range)]), [
+      ['f/tasks/WP03-c.md', '[WP01]'],
+      ['f/tasks.md', 'WP02'],
+    ]);
+    assert.match(warned[0].message, /^`dependencies` does not name `WP02`, which tasks.md says `WP03` depends on: read as depending on both \(`WP01`, `WP02`\)\./);
+    assert.match(warned[1].message, /^tasks\.md says `WP03` depends on `WP02`, which the `dependencies` of its front matter do not name/);
+    // A dependency tasks.md names that the front matter orders already (through WP02): read, no warning.
+    const through = feature({
+      'tasks/WP01-a.md': wp('WP01'),
+      'tasks/WP02-b.md': wp('WP02').replace('dependencies: []', 'dependencies: [WP01]'),
+      'tasks/WP03-c.md': wp('WP03').replace('dependencies: []', 'dependencies: [WP02]'),
+      'tasks.md': '## WP03 — C\n\n- Depends on WP01, WP02\n',
+    });
+    assert.deepEqual(deps(through, 'wp03'), ['wp02', 'wp01']);
+    assert.deepEqual(codes(through, 'foreign-dependencies-disagree'), []);
+  });
+
+  it('a tasks/ folder whose files name no work package (`01-export-model.md`): ids from work_package_id, the number in the name, or the place', () => {
+    const rel = 'spec-kitty/numbered-tasks';
+    const r = readFolder(rel);
+    assert.equal(r.format, 'spec-kitty');
+    assert.deepEqual(r.files!.map((f) => f.slice(rel.length + 1)), ['tasks/01-export-model.md', 'tasks/02-export-api.md', 'tasks/03-export-docs.md', 'tasks/cleanup.md']);
+    assert.deepEqual(r.packages.map((p) => p.sourceIds[0]), ['WP01', 'WP02', 'WP03', 'WP04']);
+    assert.deepEqual([deps(r, 'wp02'), deps(r, 'wp03'), deps(r, 'wp04')], [['wp01'], ['wp01', 'wp02'], []]);
+    assert.ok(r.notes.includes('`01-export-model.md` → `WP01`, `02-export-api.md` → `WP02`: their front matter has no `work_package_id` and their names no work package id; read by the numbers their names start with.'));
+    assert.ok(r.notes.includes('`cleanup.md` → `WP04`: its front matter has no `work_package_id` and its name no work package id; read by its place among the files.'));
+    assert.deepEqual(r.diagnostics, []);
+    assert.ok(analyzePlan(convertToWorkPackages(r)).valid);
+  });
+});
+
+describe('readKittyTasksMd: the dependencies written in a tasks.md', () => {
+  const read = (text: string) => Object.fromEntries(readKittyTasksMd(text).map((s) => [s.wp, s.dependencies.map((d) => `${d.key}@${text.slice(d.range.start, d.range.end)}`)]));
+
+  it('the forms Spec Kitty writes: Depends on, a Dependencies field, a list under a Dependencies heading', () => {
+    const text = [
+      '## Work Package WP02: API',
+      '### Dependencies',
+      '- Depends on WP01 (the schema), and benefits from WP05.',
+      '## WP03 — Docs',
+      '- **Priority**: P2 · **Depends on**: WP01 and WP02',
+      '### WP04: Sweep',
+      '**Dependencies:** WP01–WP03. **Owns:** `src/`',
+      '## Work Package 5: Polish',
+      '#### Dependencies',
+      '- WP04 (after the sweep)',
+      '- WP09 must run after WP08',
+      '*Dependency Setup*: Depends on WP02',
+      '## WP06 — None',
+      '**Dependencies**: none (starting package)',
+      'Dependencies: WP01 and WP02 landing first is assumed',
+    ].join('\n');
+    assert.deepEqual(read(text), {
+      WP02: ['WP01@WP01'],
+      WP03: ['WP01@WP01', 'WP02@WP02'],
+      WP04: ['WP01@WP01–WP03', 'WP02@WP01–WP03', 'WP03@WP01–WP03'],
+      WP05: ['WP04@WP04', 'WP02@WP02'],
+      WP06: [],
+    });
+  });
+
+  it('a section ends at the next heading of its level or above; code blocks and other headings are no sections', () => {
+    const text = [
+      '# Work Packages',
+      '## 1. Setup',
+      'Depends on WP07',
+      '### WP01 — Model',
+      '```bash',
+      '# Depends on WP09 (a comment in a code block)',
+      '```',
+      '- Depends on WP02',
+      '## Dependencies',
+      '- WP01 → WP02 → WP03 (strictly linear)',
+      '- Depends on WP05',
+      '## Work Package WP02: API',
+      'Depends on WP02',
+    ].join('\n');
+    assert.deepEqual(read(text), { WP01: ['WP02@WP02'], WP02: [] });
+    assert.deepEqual(readKittyTasksMd(text).map((s) => [s.wp, text.slice(s.range.start, s.range.end)]), [['WP01', 'WP01'], ['WP02', 'WP02']]);
+  });
+});

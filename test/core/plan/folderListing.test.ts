@@ -42,14 +42,20 @@ describe('folderPlanFiles', () => {
       'meta.json': '',
       tasks: { 'WP10.md': '', 'WP2.md': '', doing: { 'WP3.md': '' }, archive: { 'WP9.md': '' }, planned: { 'WP1.md': '' } },
     };
-    const { files, asked } = filesOf('001-albums', feature);
-    assert.deepEqual(files, ['tasks/WP2.md', 'tasks/WP10.md', 'tasks/doing/WP3.md', 'tasks/planned/WP1.md', 'lanes.json', 'status.json']);
+    const { files, asked } = filesOf('001-albums', { ...feature, 'tasks.md': '', 'plan.md': '' });
+    assert.deepEqual(files, ['tasks/WP2.md', 'tasks/WP10.md', 'tasks/doing/WP3.md', 'tasks/planned/WP1.md', 'lanes.json', 'status.json', 'tasks.md']);
     assert.deepEqual(asked, [[''], ['tasks'], ['tasks/doing', 'tasks/planned']]);
   });
 
   test('a tasks/ folder given itself: the state files of the feature above it (..)', () => {
     const { files } = filesOf('tasks', { 'WP01.md': '', done: { 'WP02.md': '' } }, undefined, { 'status.events.jsonl': '', 'spec.md': '', tasks: {} });
     assert.deepEqual(files, ['WP01.md', 'done/WP02.md', '../status.events.jsonl']);
+  });
+
+  test('a tasks/ folder whose files name no work package (`01-setup.md`) is Spec Kitty’s all the same: its lane folders, the feature’s tasks.md', () => {
+    const { files } = filesOf('tasks', { '01-setup.md': '', '02-api.md': '', done: { '03-docs.md': '' }, notes: { 'x.md': '' } }, undefined, { 'tasks.md': '', 'spec.md': '', tasks: {} });
+    assert.deepEqual(files, ['01-setup.md', '02-api.md', 'done/03-docs.md', '../tasks.md']);
+    assert.deepEqual(filesOf('tasks', { '01-01-PLAN.md': '', phase: { 'y.md': '' } }, undefined, { 'tasks.md': '' }).files, ['01-01-PLAN.md'], 'GSD plan files in a folder named tasks: GSD');
   });
 
   test('a folder with a plan file of its own or the gsd hint is not entered through its tasks/ folder', () => {
