@@ -48,7 +48,7 @@ export function mayBeTaskList(path: string, text: string): boolean {
   const start = text.replace(/^\uFEFF/, '').trimStart();
   if (base.endsWith('.json') || base.endsWith('.jsonl')) return start.startsWith('{') || /(^|\/)\.(taskmaster|beads)\//.test(p);
   if (/(^|\/)(\.kiro|openspec)\//.test(p) || start.startsWith('{')) return true;
-  return /^\s*[-*] \[[ xX-]\]/m.test(text);
+  return /^\s*[-*] \[[ xX-]\]/m.test(text) || /^#{2,6}\s+(?:\*\*|\[)?T\d/m.test(text); // a task box, or a task written as a heading (`### T001: …`)
 }
 
 const LANES = new Set(['planned', 'doing', 'for_review', 'done']);

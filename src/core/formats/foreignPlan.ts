@@ -50,12 +50,15 @@ export function detectFormat(fileName: string, text: string): ForeignFormat | nu
   if (base.endsWith('.jsonl') || path.includes('.beads/')) return looksLikeBeads(text) || base.endsWith('.jsonl') ? 'beads' : null;
   if (base.endsWith('.json') || path.includes('.taskmaster/')) return looksLikeTaskmaster(text) || /tasks\.json$/.test(base) ? 'taskmaster' : null;
   if (path.includes('.kiro/')) return 'kiro';
-  if (path.includes('openspec/')) return 'openspec';
+  // A change's tasks written as spec-kit's (`### T1.1 — …`) are read as spec-kit's.
+  if (path.includes('openspec/')) return looksLikeSpecKit(text) && !looksLikeOpenSpec(text) ? 'spec-kit' : 'openspec';
   if (looksLikeSpecKit(text)) return 'spec-kit';
   if (looksLikeOpenSpec(text)) return 'openspec';
   if (looksLikeKiro(text)) return 'kiro';
   if (looksLikeTaskmaster(text)) return 'taskmaster';
   if (looksLikeBeads(text)) return 'beads';
+  // A `tasks.md` of check-boxes without ids: a task list all the same (spec-kit's, each task named by its place).
+  if (/^(?:tasks|.+\.tasks)\.md$/.test(base) && /^\s*[-*] \[[ xX]\]\s*\S/m.test(text)) return 'spec-kit';
   return null;
 }
 

@@ -113,6 +113,7 @@ describe('the editor finds folder task lists and sniffs task lists by path and f
     assert.equal(mayBeTaskList('/w/issues.jsonl', 'id,title\n'), false);
     assert.equal(mayBeTaskList('/w/docs/tasks.md', '# Tasks\n\nNothing to do here.\n'), false);
     assert.equal(mayBeTaskList('/w/specs/001/tasks.md', '# Tasks\n\n- [ ] T001 Set up\n'), true);
+    assert.equal(mayBeTaskList('/w/specs/004/tasks.md', '# Tasks\n\n## Phase 1: Setup\n\n### T001: Set up\n\n**Blockers**: None\n'), true, 'tasks written as headings');
     assert.equal(mayBeTaskList('/w/.kiro/specs/a/tasks.md', '# Implementation Plan\n'), true);
     assert.equal(mayBeTaskList('/w/openspec/changes/a/tasks.md', ''), true);
   });
