@@ -1,9 +1,11 @@
 /** `waves report`: the run's report (report.md, or report.json with --json) and its timeline (a Gantt; `--timeline FILE`: SVG), read only. */
 import * as fs from 'node:fs';
+import { packageFacts, pickWaitLine } from '../core/present/packageFacts';
 import { timelineOfRun } from '../core/present/timeline';
 import { timelineGantt } from '../core/present/timelineGantt';
 import { timelineSvg } from '../core/present/timelineSvg';
 import { readReport, readRun } from '../engine';
+import { sanitize } from '../core/present/terminalText';
 import { parseArgs } from './args';
 import { type Io } from './io';
 
@@ -47,6 +49,11 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
         : 'the run ended without writing one (it was stopped before its end)';
     if (!json) io.out(gantt());
     io.err(`waves: no report for run ${read.state.runId} (${rel(report.file)}): ${why}. \`waves status ${loaded.shown}\` shows where it is.\n`);
+    // Best of n: what the run waits for, the person's pick, with the command that picks.
+    for (const id of Object.keys(read.state.packages)) {
+      const line = pickWaitLine(packageFacts(read.state, id), loaded.shown);
+      if (line) io.err(`waves: ${sanitize(line)}\n`);
+    }
     return 1;
   }
   io.out(report.text.endsWith('\n') ? report.text : `${report.text}\n`);

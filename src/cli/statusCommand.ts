@@ -10,7 +10,7 @@ import { guardStuck, guardText } from '../core/run/integrationGuard';
 import type { LockEntry } from '../engine';
 import { formatClock } from '../core/present/terminalText';
 import { formatElapsed, sanitize } from '../core/present/terminalText';
-import { elapsedMs, packageFacts, statusPackageLines, type StatusPackage } from '../core/present/packageFacts';
+import { elapsedMs, packageFacts, pickWaitLine, statusPackageLines, type StatusPackage } from '../core/present/packageFacts';
 import { modelFromState } from '../core/present/progressModel';
 import { renderHeader } from '../core/present/terminalProgress';
 import { openCounts, parseReviewFile } from '../core/review/review';
@@ -66,6 +66,8 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
     const shown: StatusPackage = { ...facts, wave: waveOf.get(id) ?? null, elapsedMs: elapsedMs(facts, now), openComments: comments ? (comments.get(id) ?? 0) : null };
     return { ...shown, title: titleOf.get(id) ?? null, locks: locks.filter((l) => l.holder === id).map((l) => ({ key: l.key, kind: l.kind, expiresAt: l.expiresAt })) };
   });
+  // Best of n: a package awaiting the person's pick is a problem to act on, with the command that picks.
+  const picks = packages.filter((p) => p.awaitingPick).map((p) => pickWaitLine(p, loaded.shown));
 
   if (json) {
     io.out(
@@ -84,7 +86,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
         packages: withReport(packages, reportedResults(repo, state)),
         locks,
         integration: state.integration,
-        problems,
+        problems: [...picks, ...problems],
         ...(shared ? { coordinator: shared.json } : {}),
       }) + '\n',
     );
@@ -119,7 +121,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   if (planChanged) lines.push('the plan changed since this run started');
   if (read.newer) lines.push('this run state was written by a newer version of Wave Orchestrator: shown read-only');
   const width = process.stdout.isTTY ? process.stdout.columns || 100 : Infinity;
-  lines.push(...statusPackageLines(packages, width));
+  lines.push(...statusPackageLines(packages, width, loaded.shown));
   if (locks.length) {
     lines.push('locks held:');
     for (const l of locks) lines.push(`  ${describeLock(l)}`);

@@ -60,7 +60,7 @@ export async function pickCandidate(deps: PickDeps, arg: unknown): Promise<boole
 function compare(repo: string, state: RunState, packageId: string): Promise<number | undefined> {
   const diff = { iconPath: new vscode.ThemeIcon('diff'), tooltip: 'Show Changes' };
   const items = packageFacts(state, packageId)
-    .candidates.filter((c) => c.status === 'verifying')
+    .candidates.filter((c) => c.green)
     .map((c) => ({
       label: `Candidate ${c.candidate}`,
       description: [c.agent, `${c.changedFiles} file${c.changedFiles === 1 ? '' : 's'} changed`, c.durationMs === null ? '' : formatElapsed(c.durationMs), c.spend ? formatSpend(c.spend) : ''].filter(Boolean).join(' · '),

@@ -481,12 +481,13 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     if (!c) return item;
     const chosen = record?.chosen?.candidate === c.candidate;
     // A green candidate of a package awaiting the person's pick: Pick Candidate on its row.
-    if (record && awaitingPick(record) && c.status === 'verifying' && isGreen(c)) item.contextValue = 'waves.candidate.green';
+    const pickable = !!record && awaitingPick(record) && isGreen(c);
+    if (pickable) item.contextValue = 'waves.candidate.green';
     const run = packageRunText(c as PackageRunRecord, Date.now()) || c.status;
-    item.description = `${c.agent} · ${run}${chosen ? ' · went on' : ''}`;
+    item.description = `${c.agent} · ${run}${chosen ? ' · went on' : pickable ? ' · passed, yours to pick' : ''}`;
     const icon = statusIcon(c as PackageRunRecord);
     item.iconPath = new vscode.ThemeIcon(chosen ? 'star-full' : icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
-    const why = chosen ? `Went on: ${record?.chosen?.why ?? 'chosen'}.` : (c.lastError ?? '');
+    const why = chosen ? `Went on: ${record?.chosen?.why ?? 'chosen'}.` : pickable ? 'It passed its audit and verification: Pick Candidate merges it, the others end.' : (c.lastError ?? '');
     item.tooltip = new vscode.MarkdownString().appendText(`Candidate ${c.candidate} of ${node.parent.packageId} (${c.agent}), branch ${c.branch ?? '—'}: ${run}.${why ? ` ${why}` : ''}`);
     item.accessibilityInformation = { label: `candidate ${c.candidate}, ${c.agent}, ${packageRunAccessible(c as PackageRunRecord, Date.now())}${chosen ? ', went on' : ''}` };
     return item;

@@ -14,8 +14,11 @@
  */
 import type { FollowUp, NeedsInput, UsageLimit } from '../run/runState';
 import { settingUpSince } from '../run/runStateReducer';
+import { awaitingPick, isGreen } from '../run/candidates';
+import { shellQuote } from '../util/shellQuote';
 import type { Spend } from '../run/spend';
 import { refusedLine } from './runStatusText';
+import { pickPassedText } from './progressModel';
 import { fit, formatElapsed, sanitize, truncate } from './terminalText';
 
 /** The record fields the facts are read from: those of every state version, the rest where the record has them. */
@@ -44,7 +47,8 @@ export interface FactsRecord {
   followUps?: readonly { kind: string; at: string; attempt: number }[];
   followUp?: FollowUp | null;
   phases?: readonly { at: string; phase: string }[];
-  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen' | 'ranked'> & { candidate: number; agent: string })[];
+  /** Best of n: its last set (with what `isGreen` reads of each, where the record has it). */
+  candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen' | 'ranked'> & { candidate: number; agent: string; headSha?: string | null; verification?: readonly { step: string; ok: boolean }[] })[];
   chosen?: { candidate: number; why: string } | null;
   ranked?: { candidate: number; why: string } | null;
 }
@@ -62,6 +66,8 @@ export interface CandidateFacts {
   changedFiles: number;
   /** It went on as the package's attempt. */
   chosen: boolean;
+  /** Audited and verified, nothing outside its scope (`isGreen`): it may go on. */
+  green: boolean;
   /** The judge ranked it first and the pick is the person's (`confirm`): the judge's reason; else null. */
   ranked: string | null;
   /** The host it ran on (a run over hosts); null: this machine without a hosts list. */
@@ -126,6 +132,8 @@ export interface PackageFacts {
   /** Best of n: its last set's candidates, and why the one that went on was chosen; [] and null without. */
   candidates: CandidateFacts[];
   chosenWhy: string | null;
+  /** Best of n (`pick: person`, or a judge's first to confirm): every candidate has ended or is green, none chosen — it waits for the person's pick of a green one (`awaitingPick`). Its status stays `running`. */
+  awaitingPick: boolean;
 }
 
 function time(iso: string | null | undefined): number | null {
@@ -182,10 +190,12 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
       spend: c.spend ?? null,
       changedFiles: (c.changedFiles ?? []).length,
       chosen: record.chosen?.candidate === c.candidate,
+      green: isGreen(c),
       ranked: record.ranked?.candidate === c.candidate ? record.ranked.why : null,
       host: c.host ?? null,
     })),
     chosenWhy: record.chosen?.why ?? null,
+    awaitingPick: awaitingPick(record),
   };
 }
 
@@ -202,6 +212,30 @@ export function candidateLines(p: Pick<PackageFacts, 'id' | 'candidates' | 'chos
     const took = c.durationMs === null ? '' : ` in ${formatElapsed(c.durationMs)}`;
     return `${p.id}: candidate ${c.candidate} (${c.agent}${c.host ? ` on ${c.host}` : ''}) ${c.status}${took}${c.lastError && !c.chosen ? `: ${c.lastError}` : ''}${went}`;
   });
+}
+
+/** What passed of a package awaiting its pick, from its facts (`pickPassedText`'s words). */
+function passedOf(p: Pick<PackageFacts, 'candidates'>): string {
+  const ranked = p.candidates.find((c) => c.ranked !== null);
+  return pickPassedText(
+    p.candidates.filter((c) => c.green),
+    ranked ? { candidate: ranked.candidate, why: ranked.ranked! } : null,
+  );
+}
+
+/**
+ * A package awaiting the person's pick in one line, with the command that picks (the judge's first,
+ * else the first green one; the others named): `a awaits your pick: candidates 1 (codex), 2 (gemini)
+ * passed audit and verification. Pick one: waves pick work-packages.yaml a 1 (or 2)`. '' when it
+ * awaits none. `plan`: the plan as the person named it.
+ */
+export function pickWaitLine(p: Pick<PackageFacts, 'id' | 'candidates' | 'awaitingPick'>, plan: string): string {
+  if (!p.awaitingPick) return '';
+  const green = p.candidates.filter((c) => c.green).map((c) => c.candidate);
+  const first = p.candidates.find((c) => c.green && c.ranked !== null)?.candidate ?? green[0]!;
+  const others = green.filter((k) => k !== first);
+  const command = ['waves', 'pick', plan, p.id, String(first)].map(shellQuote).join(' ');
+  return `${p.id} awaits your pick: ${passedOf(p)}. Pick ${green.length === 1 ? 'it' : 'one'}: ${command}${others.length ? ` (or ${others.join(', ')})` : ''}`;
 }
 
 function pendingFollowUp(f: FollowUp | null): PendingFollowUp | null {
@@ -255,11 +289,13 @@ export interface StatusPackage extends PackageFacts {
 
 /**
  * `waves status`'s package table (ID, WAVE, STATUS, TRY, ELAPSED, EXIT, MERGE, DETAIL — the
- * host, what it waits for or why it stopped), then a line for each package whose walls refused
- * something and for each with a review or follow-ups. `width`: the terminal's columns
- * (Infinity: not a terminal, nothing cut). Every word comes from the packages given.
+ * host, what it waits for or why it stopped), then each package's candidates, a line for each
+ * awaiting the person's pick with the command that picks (given `plan`, the plan as the person
+ * named it), for each whose walls refused something and for each with a review or follow-ups.
+ * `width`: the terminal's columns (Infinity: not a terminal, nothing cut). Every word comes from
+ * the packages given.
  */
-export function statusPackageLines(packages: readonly StatusPackage[], width: number): string[] {
+export function statusPackageLines(packages: readonly StatusPackage[], width: number, plan?: string): string[] {
   const idWidth = Math.min(40, Math.max(2, ...packages.map((p) => p.id.length)));
   const row = (cells: string[], widths: number[], rest: string) => {
     const text = cells.map((c, i) => fit(c, widths[i]!, i === 0 || i === 2 || i === 6 ? 'left' : 'right')).join('  ') + '  ' + rest;
@@ -272,13 +308,15 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
       ? `needs input since ${p.needsInput.since}: ${p.needsInput.reason}`
       : p.settingUpSince
         ? `its worktree's set-up command runs since ${p.settingUpSince}`
-        : p.blockedBy.length
-          ? `blocked by ${p.blockedBy.join(', ')}`
-          : (p.lastError ?? '');
+        : p.awaitingPick
+          ? `awaiting your pick: ${passedOf(p)}`
+          : p.blockedBy.length
+            ? `blocked by ${p.blockedBy.join(', ')}`
+            : (p.lastError ?? '');
     // Where it runs, when the run is over hosts (#17).
     const detail = p.host ? `on ${p.host}${why ? ` · ${why}` : ''}` : why;
     const exit = p.signal ?? (p.exitCode === null ? '' : String(p.exitCode));
-    const status = p.needsInput ? 'needs-input' : p.settingUpSince ? 'setting-up' : p.status;
+    const status = p.needsInput ? 'needs-input' : p.settingUpSince ? 'setting-up' : p.awaitingPick ? 'awaiting-pick' : p.status;
     lines.push(
       row(
         [p.id, p.wave === null ? '–' : String(p.wave), status, p.attempts ? String(p.attempts) : '', p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs), exit, p.merge ?? ''],
@@ -289,6 +327,8 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
   }
   // Best of n: each package's candidates, and which went on.
   for (const p of packages) lines.push(...candidateLines(p));
+  // Best of n: who waits for the person's pick, and the command that picks.
+  if (plan !== undefined) for (const p of packages) if (p.awaitingPick) lines.push(pickWaitLine(p, plan));
   // What the walls refused each package's last attempt (#32).
   for (const p of packages) if (p.refused.length) lines.push(`${p.id}: ${refusedLine(p.refused, undefined, p.refusedRegistries)}`);
   // Its review and follow-ups (#33, #34): what `waves review` and the report say of it too.

@@ -5,6 +5,7 @@
  * `terminalProgress.ts`'s. Pure: no clock (callers pass `now`), no I/O.
  */
 import type { PackageRunRecord, PackageStatus, RunEvent, RunState } from '../run/runState';
+import { pickable } from '../run/candidates';
 
 // ---------------------------------------------------------------------------------------
 // The model
@@ -24,6 +25,8 @@ export interface ProgressRow {
   detail: string;
   /** Why the agent waits for a person, while it does. */
   needsInput: string | null;
+  /** Best of n: it waits for the person's pick of a candidate (`awaitingPick`; its status stays `running`). Set from a run state. */
+  awaitingPick?: boolean;
   /** The model's sequence number of this row's last change (recent rows sort first). */
   changed: number;
 }
@@ -99,11 +102,26 @@ export function modelFromState(state: RunState, packages: readonly ProgressPacka
     row.endedAt = epoch(r.endedAt);
     row.needsInput = r.needsInput?.reason ?? null;
     row.detail = recordDetail(r);
+    const green = pickable(r);
+    if (green.length) {
+      row.awaitingPick = true;
+      row.detail = `awaiting your pick: ${pickPassedText(green, r.ranked ?? null)}`;
+    }
     const t = row.endedAt ?? row.startedAt;
     row.changed = t ?? 0;
   }
   model.seq = Math.max(0, ...model.rows.map((r) => r.changed));
   return model;
+}
+
+/**
+ * What passed of a package awaiting its pick (best of n), in the words every front end says it in:
+ * `candidates 1 (claude-code), 2 (codex) passed audit and verification`, and the judge's first when
+ * it ranked one (`; the judge ranks 2 first: <why>`).
+ */
+export function pickPassedText(green: readonly { candidate: number; agent: string }[], ranked: { candidate: number; why: string } | null): string {
+  const passed = `candidate${green.length === 1 ? '' : 's'} ${green.map((c) => `${c.candidate} (${c.agent})`).join(', ')} passed audit and verification`;
+  return `${passed}${ranked ? `; the judge ranks ${ranked.candidate} first: ${ranked.why}` : ''}`;
 }
 
 /**
@@ -327,10 +345,13 @@ export interface ProgressCounts {
   failed: number;
   blocked: number;
   cancelled: number;
+  /** Running, those awaiting the person's pick left out. */
   running: number;
   verifying: number;
   queued: number;
   needsInput: number;
+  /** Best of n: awaiting the person's pick of a candidate. */
+  awaitingPick: number;
   /** The lowest wave that still has an unfinished package (the last wave when all are done). */
   wave: number;
 }
@@ -347,6 +368,7 @@ export function progressCounts(model: ProgressModel): ProgressCounts {
     verifying: 0,
     queued: 0,
     needsInput: 0,
+    awaitingPick: 0,
     wave: model.waves,
   };
   let lowest = Infinity;
@@ -357,7 +379,8 @@ export function progressCounts(model: ProgressModel): ProgressCounts {
     if (r.status === 'failed' || r.status === 'scope-violation' || r.status === 'interrupted') c.failed++;
     if (r.status === 'blocked') c.blocked++;
     if (r.status === 'cancelled') c.cancelled++;
-    if (r.status === 'running') c.running++;
+    if (r.awaitingPick) c.awaitingPick++;
+    else if (r.status === 'running') c.running++;
     if (r.status === 'verifying') c.verifying++;
     if (r.status === 'queued') c.queued++;
     if (r.needsInput !== null) c.needsInput++;

@@ -16,7 +16,7 @@ import { covers } from '../plan/glob';
 import { mergeResults, type MergedResults, type ResultReadout } from '../run/resultRecord';
 import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { refusedLine } from './runStatusText';
-import { candidateLines, packageFacts, type CandidateFacts, type FactsRecord } from './packageFacts';
+import { candidateLines, packageFacts, pickWaitLine, type CandidateFacts, type FactsRecord } from './packageFacts';
 import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from '../run/forecast';
 import { criticalPath, formatDuration } from '../run/runTime';
 import { guardStuck, guardText, guardTimeMs } from '../run/integrationGuard';
@@ -107,6 +107,8 @@ export interface ReportPackage {
   /** Best of n: its last set's candidates (agent, result, time, spend), and why the one that went on was; absent without. */
   candidates?: CandidateFacts[];
   chosenWhy?: string | null;
+  /** Best of n: it awaits the person's pick of a green candidate (its status stays `running`); absent without candidates. */
+  awaitingPick?: boolean;
 }
 
 export interface RunMetrics {
@@ -191,7 +193,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
       refusedRegistries: facts?.refusedRegistries ?? [],
       revisions: facts?.revisions ?? 0,
       followUps: facts?.followUps ?? [],
-      ...(facts?.candidates.length ? { candidates: facts.candidates, chosenWhy: facts.chosenWhy } : {}),
+      ...(facts?.candidates.length ? { candidates: facts.candidates, chosenWhy: facts.chosenWhy, awaitingPick: facts.awaitingPick } : {}),
     });
   }
   const counts: Record<string, number> = {};
@@ -422,11 +424,12 @@ function markdown(r: RunReportJson): string {
     if (p.claimedNotChanged.length) notes.push(`its record lists files it did not change: ${p.claimedNotChanged.join(', ')}`);
     if (p.refused.length) notes.push(refusedLine(p.refused, undefined, p.refusedRegistries));
     if (p.revisions) notes.push(`${p.revisions} review revision${p.revisions === 1 ? '' : 's'}`);
-    // Best of n: each candidate, and why the one that went on was chosen.
+    // Best of n: each candidate, and why the one that went on was chosen; the pick it awaits, with the command that picks.
     if (p.candidates) notes.push(...candidateLines({ id: p.id, candidates: p.candidates, chosenWhy: p.chosenWhy ?? null }).map((l) => l.slice(p.id.length + 2)));
+    if (p.candidates && p.awaitingPick) notes.push(pickWaitLine({ id: p.id, candidates: p.candidates, awaitingPick: true }, r.planFile ?? 'work-packages.yaml').slice(p.id.length + 1));
     notes.push(...p.resultWarnings);
     out.push(
-      `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,
+      `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.awaitingPick ? 'awaiting your pick' : p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,
     );
   }
   if (r.unownedWrites.length) {

@@ -5,9 +5,9 @@
  */
 import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { formatElapsed } from './terminalText';
-import { modelFromState, progressCounts, type ProgressCounts } from './progressModel';
+import { modelFromState, pickPassedText, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
-import { awaitingPick } from '../run/candidates';
+import { awaitingPick, pickable } from '../run/candidates';
 import { settingUpSince } from '../run/runStateReducer';
 import { code, escapeMarkdown } from './planStatusText';
 import { plural } from '../util/plural';
@@ -43,10 +43,9 @@ function wavePackages(waves: readonly (readonly string[])[]): { id: string; wave
  */
 export function runView(state: RunState | undefined, waves: readonly (readonly string[])[], driving = false): RunView {
   const model = state ? modelFromState(state, wavePackages(waves)) : modelFromState(emptyState(), wavePackages(waves));
-  const picks = state ? Object.values(state.packages).filter(awaitingPick).length : 0;
-  const counted = progressCounts(model);
-  // A package waiting for the person's pick runs nothing: said as waiting, not as running.
-  const counts = picks ? { ...counted, running: Math.max(0, counted.running - picks) } : counted;
+  // A package waiting for the person's pick runs nothing: counted as waiting, not as running.
+  const counts = progressCounts(model);
+  const picks = counts.awaitingPick;
   if (!state || Object.values(state.packages).every((r) => r.status === 'pending' && r.attempts === 0)) {
     return { phase: driving ? 'active' : 'none', counts, waves: model.waves, ending: null };
   }
@@ -153,9 +152,13 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
   lines.push(runStatusAccessible(view).replace(/^Wave Orchestrator[^:]*: /, ''), '');
   // The person chose to run this run's agents without walls (#32): said every time the run is shown.
   if (state.unconfined) lines.push('$(warning) Its agents run **without walls** (your choice: `waves.sandbox.unconfined` or `--unconfined`).', '');
-  const byStatus = new Map<PackageStatus, PackageRunRecord[]>();
-  for (const r of Object.values(state.packages)) byStatus.set(r.status, [...(byStatus.get(r.status) ?? []), r]);
-  const order: PackageStatus[] = ['awaiting-review', 'running', 'verifying', 'queued', 'usage-limit', 'failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled', 'succeeded', 'ready', 'pending'];
+  const byStatus = new Map<PackageStatus | 'awaiting-pick', PackageRunRecord[]>();
+  // Best of n: a package awaiting the person's pick is said so, beside those awaiting review, not as running.
+  for (const r of Object.values(state.packages)) {
+    const s = awaitingPick(r) ? 'awaiting-pick' : r.status;
+    byStatus.set(s, [...(byStatus.get(s) ?? []), r]);
+  }
+  const order: (PackageStatus | 'awaiting-pick')[] = ['awaiting-review', 'awaiting-pick', 'running', 'verifying', 'queued', 'usage-limit', 'failed', 'scope-violation', 'interrupted', 'blocked', 'cancelled', 'succeeded', 'ready', 'pending'];
   for (const s of order) {
     const rs = byStatus.get(s);
     if (!rs?.length) continue;
@@ -163,7 +166,7 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
       const time = elapsedOf(r, now);
       return `\`${escapeMarkdown(r.packageId)}\`${time ? ` ${time}` : ''}${r.needsInput ? ' (needs input)' : ''}${settingUpSince(r) ? ' (setting up its worktree)' : ''}`;
     });
-    lines.push(`- ${STATUS_WORDS[s]}: ${shown.join(', ')}${rs.length > 8 ? `, +${rs.length - 8} more` : ''}`);
+    lines.push(`- ${s === 'awaiting-pick' ? 'awaiting your pick' : STATUS_WORDS[s]}: ${shown.join(', ')}${rs.length > 8 ? `, +${rs.length - 8} more` : ''}`);
   }
   // What the agents reported spending (#16).
   const spent = Object.values(state.packages).reduce<Spend | null>((total, r) => addSpend(total, r.spend), null);
@@ -207,9 +210,11 @@ export function waveRunText(state: RunState | undefined, ids: readonly string[])
   if (records.every((r) => r.status === 'pending' && r.attempts === 0)) return '';
   const done = records.filter((r) => isTerminal(r.status)).length;
   const parts = [`${done}/${ids.length} done`];
-  const running = records.filter((r) => r.status === 'running' || r.status === 'verifying').length;
+  const picks = records.filter(awaitingPick).length;
+  const running = records.filter((r) => r.status === 'running' || r.status === 'verifying').length - picks;
   const failed = records.filter((r) => r.status === 'failed' || r.status === 'scope-violation' || r.status === 'interrupted').length;
   if (running) parts.push(`${running} running`);
+  if (picks) parts.push(`${picks} awaiting your pick`);
   if (failed) parts.push(`${failed} failed`);
   return parts.join(' · ');
 }
@@ -221,7 +226,7 @@ export function waveRunText(state: RunState | undefined, ids: readonly string[])
 export function packageRowKey(record: PackageRunRecord | undefined): string {
   if (!record) return '';
   // Best of n: its candidates' statuses and the one chosen redraw it too.
-  const set = record.candidates?.length ? `${record.candidates.map((c) => c.status).join(',')}>${record.chosen?.candidate ?? ''}` : '';
+  const set = record.candidates?.length ? `${record.candidates.map((c) => c.status).join(',')}>${record.chosen?.candidate ?? ''}${awaitingPick(record) ? '?' : ''}` : '';
   return [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : '', record.host ?? '', set, settingUpSince(record) ?? ''].join('|');
 }
 
@@ -244,6 +249,8 @@ export function packageRunText(record: PackageRunRecord | undefined, now: number
   const parts: string[] = [];
   const settingUp = settingUpSince(record);
   if (record.needsInput) parts.push('needs input');
+  // Best of n: every candidate has ended or is green, none chosen: it waits for the person, running nothing.
+  else if (awaitingPick(record)) parts.push('awaiting your pick');
   // Its new tree's set-up command (npm ci, say) is what it waits for: said, with how long so far.
   else if (settingUp) parts.push(`setting up its worktree ${formatElapsed(Math.max(0, now - Date.parse(settingUp)))}`);
   else if (isActive(record.status)) parts.push(time && record.status !== 'queued' ? `${STATUS_WORDS[record.status]} ${time}` : STATUS_WORDS[record.status]);
@@ -283,9 +290,13 @@ export function codiconClasses(icon: string): string {
   return `codicon codicon-${name}${modifier ? ` codicon-modifier-${modifier}` : ''}`;
 }
 
-/** The icon of a package's record: a bell while its agent waits for a person, a turning gear while its tree is set up. */
+/** A package awaiting the person's pick of a candidate (best of n): it waits for the person, as one awaiting review does. */
+export const AWAITING_PICK_ICON = { icon: 'checklist', color: 'charts.yellow' } as const;
+
+/** The icon of a package's record: a bell while its agent waits for a person, a list while it awaits the person's pick, a turning gear while its tree is set up. */
 export function statusIcon(record: PackageRunRecord): { icon: string; color: string | null } {
   if (record.needsInput) return { icon: 'bell-dot', color: 'editorWarning.foreground' };
+  if (awaitingPick(record)) return AWAITING_PICK_ICON;
   if (settingUpSince(record)) return SETTING_UP_ICON;
   return STATUS_ICONS[record.status];
 }
@@ -446,11 +457,15 @@ export function refusedLine(refused: readonly string[], escape: (s: string) => s
 }
 
 /**
- * The run's news about one package for its tooltip (Markdown; '' when none): the usage limit it
- * waits for, the question its agent asked, what its attempts spent (#16).
+ * The run's news about one package for its tooltip (Markdown; '' when none): the pick of a
+ * candidate it awaits (best of n), the usage limit it waits for, the question its agent asked,
+ * what its attempts spent (#16).
  */
 export function packageRunNotes(record: PackageRunRecord): string {
   const lines: string[] = [];
+  const green = pickable(record);
+  if (green.length)
+    lines.push(`Awaits your pick: ${escapeMarkdown(pickPassedText(green, record.ranked ?? null))}. Pick Candidate on a green candidate below (or \`waves pick\`): the one you pick is merged, the others end; its dependents wait until then.`);
   if (record.status === 'usage-limit') {
     const at = record.usageLimit?.resetAt;
     lines.push(`At its agent's usage limit${at ? `; it resets at ${at}` : ''} (no retry was spent): ${escapeMarkdown(record.usageLimit?.detail ?? '')}`);

@@ -25,6 +25,7 @@ export function renderHeader(model: ProgressModel): string {
   if (c.blocked) parts.push(`${c.blocked} blocked`);
   if (c.cancelled) parts.push(`${c.cancelled} cancelled`);
   if (c.needsInput) parts.push(`${c.needsInput} need${c.needsInput === 1 ? 's' : ''} input`);
+  if (c.awaitingPick) parts.push(`${c.awaitingPick} awaiting your pick`);
   if (model.note) parts.push(model.note);
   return parts.join(' · ');
 }

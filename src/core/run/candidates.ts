@@ -52,8 +52,23 @@ export function liveCandidates(record: PackageRunRecord): CandidateRunRecord[] {
   return (record.candidates ?? []).filter((c) => c.status === 'queued' || c.status === 'running' || c.status === 'verifying');
 }
 
+/** What the rules of a set read of a candidate: the run state's records, and the narrower ones every reader of a state (the report) takes. */
+export interface CandidateLike {
+  status: string;
+  headSha?: string | null;
+  scopeViolations?: readonly unknown[];
+  verification?: readonly { step: string; ok: boolean }[];
+}
+
+/** What the rules of a set read of a package. */
+export interface SetLike<C extends CandidateLike = CandidateLike> {
+  status: string;
+  chosen?: unknown;
+  candidates?: readonly C[];
+}
+
 /** A package's candidates at work: queued, running, or being judged (not yet green). */
-export function workingCandidates(record: PackageRunRecord): CandidateRunRecord[] {
+export function workingCandidates<C extends CandidateLike>(record: SetLike<C>): C[] {
   return (record.candidates ?? []).filter((c) => c.status === 'queued' || c.status === 'running' || (c.status === 'verifying' && !isGreen(c)));
 }
 
@@ -63,15 +78,20 @@ export function setUnderWay(record: PackageRunRecord): boolean {
 }
 
 /** `pick: person`: every candidate of the set has ended or is green, one at least is green, none chosen yet — the package waits for the person's pick. */
-export function awaitingPick(record: PackageRunRecord): boolean {
+export function awaitingPick(record: SetLike): boolean {
   const set = record.candidates ?? [];
-  return !record.chosen && record.status === 'running' && set.length > 0 && workingCandidates(record).length === 0 && set.some((c) => c.status === 'verifying' && isGreen(c));
+  return !record.chosen && record.status === 'running' && set.length > 0 && workingCandidates(record).length === 0 && set.some(isGreen);
+}
+
+/** The candidates the person may pick, in order: the green ones of a package awaiting its pick (`awaitingPick`); [] when it awaits none. */
+export function pickable<C extends CandidateLike>(record: SetLike<C>): C[] {
+  return awaitingPick(record) ? (record.candidates ?? []).filter(isGreen) : [];
 }
 
 /** Audited and verified, nothing outside its scope: a candidate that may go on. */
-export function isGreen(record: CandidateRunRecord): boolean {
-  if (record.status !== 'verifying' || !record.headSha || record.scopeViolations.length > 0) return false;
-  const latest = new Map(record.verification.map((v) => [v.step, v.ok]));
+export function isGreen(record: CandidateLike): boolean {
+  if (record.status !== 'verifying' || !record.headSha || (record.scopeViolations?.length ?? 0) > 0) return false;
+  const latest = new Map((record.verification ?? []).map((v) => [v.step, v.ok]));
   return [...latest.values()].every(Boolean);
 }
 

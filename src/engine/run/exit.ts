@@ -15,7 +15,8 @@ import type { LoopHandoffs } from './handoffs';
 import { GitSetupWatch } from './gitSetupWatch';
 import { AttemptJudge, type JudgedAttempt } from './judge';
 import { PickJudge } from './pickJudge';
-import { awaitingPick, candidateKey, candidateOf, candidateOfKey, isGreen, liveCandidates, workingCandidates } from '../../core/run/candidates';
+import { awaitingPick, candidateKey, candidateOf, candidateOfKey, isGreen, liveCandidates, pickable, workingCandidates } from '../../core/run/candidates';
+import { pickPassedText } from '../../core/present/progressModel';
 
 export class Exits {
   private readonly gitSetup: GitSetupWatch;
@@ -190,8 +191,8 @@ export class Exits {
           await ctx.releaseLocksOf(id);
           return;
         }
-        const green = set.filter((c) => c.status === 'verifying' && isGreen(c)).map((c) => `${c.candidate} (${c.agent})`);
-        const passed = `candidate${green.length === 1 ? '' : 's'} ${green.join(', ')} passed audit and verification${record.ranked ? `; the judge ranks ${record.ranked.candidate} first: ${record.ranked.why}` : ''}`;
+        // The words `waves status`, the report and the editor say it in (present/progressModel.ts).
+        const passed = pickPassedText(pickable(record), record.ranked ?? null);
         ctx.emit({ type: 'package', packageId: id, status: 'running', attempt: record.attempts, detail: `awaiting your pick: ${passed}` });
         ctx.problem(`${id} awaits your pick: ${passed} (waves pick, or Pick in the Waves view)`, id);
         await ctx.releaseLocksOf(id);

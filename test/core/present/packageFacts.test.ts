@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { candidateLines, elapsedMs, followUpText, packageFacts, reviewHeadline, statusPackageLines, type StatusPackage } from '../../../src/core/present/packageFacts';
+import { candidateLines, elapsedMs, followUpText, packageFacts, pickWaitLine, reviewHeadline, statusPackageLines, type StatusPackage } from '../../../src/core/present/packageFacts';
 import { buildRunReport } from '../../../src/core/present/runReport';
 import { applyEvent, markSettingUp, recordMerge } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
@@ -90,6 +90,7 @@ describe('packageFacts', () => {
       blamed: null,
       candidates: [],
       chosenWhy: null,
+      awaitingPick: false,
     });
     assert.equal(a.revisions, state.packages.a!.revisions);
   });
@@ -233,5 +234,56 @@ describe('the report reads the same facts', () => {
       }
     }
     assert.match(markdown, /^\| `a` \| succeeded \| 2 \|.*1 review revision/m);
+  });
+});
+
+describe('best of n: a package awaiting the person\'s pick', () => {
+  /** a: a set of two (claude-code, codex); candidate 1 failed (or green too: `bothGreen`), candidate 2 audited green (no verification steps); then `more`. */
+  function awaiting(more: RunEvent[] = [], bothGreen = false): RunState {
+    let s = createRunState({ featureId: 'f', planFile: 'plans/my plan.yaml', runId: 'r1', packageIds: ['a'], now: T(0) });
+    s = apply(s, [{ type: 'ready', packageId: 'a' }, { type: 'queued', packageId: 'a' }, { type: 'candidates', packageId: 'a', agents: ['claude-code', 'codex'] }], 0);
+    s = apply(s, [1, 2].map((k): RunEvent => ({ type: 'started', packageId: 'a', candidate: k, attempt: 1, startToken: `t${k}`, worktree: `/trees/a${k}`, logFile: `/l${k}` })), 1);
+    s = apply(s, bothGreen ? [{ type: 'exited', packageId: 'a', candidate: 1, exitCode: 0, headSha: 'g'.repeat(40) }, { type: 'audited', packageId: 'a', candidate: 1, headSha: 'g'.repeat(40), changedFiles: [] }] : [{ type: 'exited', packageId: 'a', candidate: 1, exitCode: 2 }], 5);
+    s = apply(s, [{ type: 'exited', packageId: 'a', candidate: 2, exitCode: 0, headSha: 'h'.repeat(40) }, { type: 'audited', packageId: 'a', candidate: 2, headSha: 'h'.repeat(40), changedFiles: [{ path: 'a/x', change: 'A' }] }], 6);
+    return apply(s, more, 7);
+  }
+  const shown = (s: RunState): StatusPackage => ({ ...packageFacts(s, 'a'), wave: 1, elapsedMs: null, openComments: 0 });
+
+  it('is a fact (its status stays running), each candidate says whether it is green, and waves status says it with the command that picks', () => {
+    const facts = packageFacts(awaiting(), 'a');
+    assert.equal(facts.status, 'running');
+    assert.equal(facts.awaitingPick, true);
+    assert.deepEqual(facts.candidates.map((c) => [c.candidate, c.status, c.green]), [[1, 'failed', false], [2, 'verifying', true]]);
+    const lines = statusPackageLines([shown(awaiting())], Infinity, 'plans/my plan.yaml');
+    assert.match(lines[1]!, /^a +1 +awaiting-pick +1 .* awaiting your pick: candidate 2 \(codex\) passed audit and verification$/);
+    assert.ok(lines.includes("a awaits your pick: candidate 2 (codex) passed audit and verification. Pick it: waves pick 'plans/my plan.yaml' a 2"), lines.join('\n'));
+    // Without the plan's name no command can be written: the table alone says it.
+    assert.ok(!statusPackageLines([shown(awaiting())], Infinity).some((l) => l.startsWith('a awaits your pick')));
+  });
+
+  it('two green ones, the judge\'s first to confirm: the command picks the judge\'s first and names the other', () => {
+    const s = awaiting([{ type: 'ranked', packageId: 'a', choice: 2, why: 'it handles the empty list' }], true);
+    assert.equal(
+      pickWaitLine(packageFacts(s, 'a'), 'work-packages.yaml'),
+      'a awaits your pick: candidates 1 (claude-code), 2 (codex) passed audit and verification; the judge ranks 2 first: it handles the empty list. Pick one: waves pick work-packages.yaml a 2 (or 1)',
+    );
+  });
+
+  it('once one is picked it awaits nothing: no line, no status of its own', () => {
+    const picked = awaiting([{ type: 'chosen', packageId: 'a', choice: 2, why: 'your pick' }]);
+    const facts = packageFacts(picked, 'a');
+    assert.equal(facts.awaitingPick, false);
+    assert.equal(pickWaitLine(facts, 'work-packages.yaml'), '');
+    assert.doesNotMatch(statusPackageLines([shown(picked)], Infinity, 'work-packages.yaml').join('\n'), /awaiting-pick|awaits your pick/);
+  });
+
+  it('the report says it: its status cell, the note with the command, awaitingPick in its JSON', () => {
+    const { json, markdown } = buildRunReport({ state: awaiting(), analysis: { plan: { packages: [{ id: 'a', dependsOn: [] }] } }, results: {}, maxParallel: 2 });
+    const a = json.packages[0]!;
+    assert.equal(a.awaitingPick, true);
+    assert.equal(a.status, 'running');
+    assert.match(markdown, /^\| `a` \| awaiting your pick \| 1 \|.*awaits your pick: candidate 2 \(codex\) passed audit and verification\. Pick it: waves pick 'plans\/my plan\.yaml' a 2 \|$/m);
+    const none = buildRunReport({ state: runState(), analysis: { plan: { packages: [{ id: 'a', dependsOn: [] }] } }, results: {}, maxParallel: 2 }).json.packages[0]!;
+    assert.equal(none.awaitingPick, undefined, 'nothing said without candidates');
   });
 });

@@ -20,6 +20,8 @@ import {
   refusedLine,
   type CommandFacts,
 } from '../../../src/core/present/runStatusText';
+import { modelFromState } from '../../../src/core/present/progressModel';
+import { renderHeader } from '../../../src/core/present/terminalProgress';
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000);
@@ -96,6 +98,23 @@ describe('runSummary: the status bar', () => {
     assert.equal(view.awaitingPick, 1);
     assert.equal(runStatusText(view), '$(sync~spin) Wave 1/3 · 0/5 done · 1 awaiting your pick');
     assert.equal(runNeedsAttention(view), true);
+    // The Waves view's row, icon, tooltip and wave, and the status bar's tooltip: waiting for the person, not running.
+    const a = waiting.packages.a!;
+    assert.equal(packageRunText(a, T0 + 10_000), 'awaiting your pick');
+    assert.equal(packageRunText(s.packages.a!, T0 + 10_000), 'running 9s');
+    assert.deepEqual(statusIcon(a), { icon: 'checklist', color: 'charts.yellow' });
+    assert.deepEqual(statusIcon(s.packages.a!), STATUS_ICONS.running);
+    assert.equal(packageRunNotes(a).split('\n')[0], 'Awaits your pick: candidate 2 \\(codex\\) passed audit and verification. Pick Candidate on a green candidate below (or `waves pick`): the one you pick is merged, the others end; its dependents wait until then.');
+    assert.equal(packageRunNotes(s.packages.a!), '');
+    assert.equal(waveRunText(waiting, ['a']), '0/1 done · 1 awaiting your pick');
+    assert.match(runTooltip(view, waiting, 'F', T0 + 10_000), /^- awaiting your pick: `a` 9s$/m);
+    assert.doesNotMatch(runTooltip(view, waiting, 'F', T0 + 10_000), /^- running:/m);
+    assert.notEqual(packageRowKey(a), packageRowKey({ ...a, candidates: a.candidates!.map((c) => ({ ...c, headSha: null })) }), 'a candidate turning green redraws its package');
+    // `waves status`'s header and row (the progress model of the run state): the same.
+    const model = modelFromState(waiting, [{ id: 'a', wave: 1 }]);
+    assert.equal(renderHeader(model), 'wave 1/1 · 0/5 done · 1 awaiting your pick');
+    assert.equal(model.rows[0]!.detail, 'awaiting your pick: candidate 2 (codex) passed audit and verification');
+    assert.equal(renderHeader(modelFromState(s, [{ id: 'a', wave: 1 }])), 'wave 1/1 · 1 running · 0/5 done');
   });
 
   it('shows no run before anything started', () => {

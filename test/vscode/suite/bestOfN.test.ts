@@ -103,13 +103,17 @@ describe('Best of n in the editor', function () {
       controller.questions = saved;
     }
   };
-  /** The rows under the plan's one package in the Waves view: its candidates. */
-  const candidateNodes = (plan: string) => {
+  /** The plan's one package in the Waves view. */
+  const packageNode = (plan: string) => {
     const tree = api.views.tree;
     const planNode = tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.fsPath === plan);
     const waves = planNode ? tree.getChildren(planNode) : tree.getChildren();
-    const pkg = waves.flatMap((w) => tree.getChildren(w)).find((n) => n.kind === 'package' && n.entry.uri.fsPath === plan);
-    return pkg ? tree.getChildren(pkg) : [];
+    return waves.flatMap((w) => tree.getChildren(w)).find((n) => n.kind === 'package' && n.entry.uri.fsPath === plan);
+  };
+  /** The rows under the plan's one package in the Waves view: its candidates. */
+  const candidateNodes = (plan: string) => {
+    const pkg = packageNode(plan);
+    return pkg ? api.views.tree.getChildren(pkg) : [];
   };
 
   before(async () => {
@@ -162,9 +166,26 @@ describe('Best of n in the editor', function () {
     }
   });
 
-  it('pick: person — both candidates green, the package awaits the pick; Pick Candidate on a row (its context: waves.candidate.green) merges that one', async () => {
+  it('pick: person — both candidates green, the package awaits the pick, said on its row, in its tooltip and in the status bar; Pick Candidate on a row (its context: waves.candidate.green) merges that one', async () => {
     await awaitingPickRun('pick-editor', async ({ session, repo, plan }) => {
       const tree = api.views.tree;
+      // Its row waits for the person (not "running"), as one awaiting review does; the status bar names the wait.
+      const row = await waitFor(() => {
+        const node = packageNode(plan);
+        const item = node && tree.getTreeItem(node);
+        return item && /awaiting your pick/.test(String(item.description)) ? item : null;
+      }, "a's row awaiting the pick", { timeoutMs: 30_000 });
+      assert.doesNotMatch(String(row.description), /running/);
+      assert.equal((row.iconPath as vscode.ThemeIcon).id, 'checklist');
+      assert.match((row.tooltip as vscode.MarkdownString).value, /Awaits your pick: candidates 1 \\\(custom\\\), 2 \\\(custom\\\) passed audit and verification\. Pick Candidate/);
+      // The status bar of the plan the person chose (Waves: Select Plan).
+      await api.registry.setActive(vscode.Uri.file(plan));
+      try {
+        await waitFor(() => /1 awaiting your pick/.test(api.views.statusBar.text), 'the status bar names the wait', { timeoutMs: 10_000 });
+        assert.doesNotMatch(api.views.statusBar.text, /running/);
+      } finally {
+        await api.registry.setActive(undefined);
+      }
       const second = await waitFor(() => candidateNodes(plan).find((n) => tree.getTreeItem(n).contextValue === 'waves.candidate.green' && tree.getTreeItem(n).label === 'Candidate 2'), 'candidate 2 offered for the pick', { timeoutMs: 30_000 });
       assert.equal(await vscode.commands.executeCommand('waves.pickCandidate', second), true);
       await picked(session, repo, 'pick-editor');
