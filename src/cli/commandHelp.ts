@@ -162,7 +162,10 @@ export const CONVERT_HELP = `waves convert [--out PATH] [--force] [--format FORM
 
 export const PICK_HELP = `waves pick [--no-run] [run flags] <plan> <package> <candidate>
     Best of n with pick: person: the candidate of <package> that goes on, when every
-    candidate has ended and the package awaits your pick (waves status lists them: agent,
-    result, time, spend). Only a candidate that passed its audit and verification can be
-    picked; it merges as the package's attempt, the others end. When no process drives
-    the run it is resumed here (--no-run: only recorded; run flags as for waves review).`;
+    candidate has ended and the package awaits your pick (waves status says which
+    packages do, with this command, and lists the candidates: agent, result, time,
+    spend). Only a candidate that passed its audit and verification can be picked; it
+    merges as the package's attempt, the others end. When no process drives the run it
+    is resumed here on a terminal; without one, or with --no-run, the pick is recorded
+    and the waves run --resume command that merges it said (run flags as for waves
+    review). Exit 0 when the pick is recorded, 2 when it is refused.`;

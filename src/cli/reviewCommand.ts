@@ -77,7 +77,10 @@ export async function reviewCommand(argv: readonly string[], io: Io): Promise<nu
 
 /**
  * `waves pick <plan> <package> <candidate>` (best of n, `pick: person`): the person's pick through
- * the front door's `submitReview`, as an approval goes; resumed here when no process drives the run.
+ * the front door's `submitReview`, as an approval goes. When no process drives the run, it is
+ * resumed here on a terminal; without one (or with --no-run) the pick is recorded and the command
+ * that carries it out said. Exit 0 whenever the pick was recorded (a run resumed here: the run's
+ * own code), 2 when it was refused.
  */
 export async function pickCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['no-run', ...RUN_VALUED, ...RUN_SWITCHES], [...RUN_VALUED]);
@@ -93,7 +96,13 @@ export async function pickCommand(argv: readonly string[], io: Io): Promise<numb
     return 2;
   }
   io.out(`candidate ${k} of ${packageId} picked${submitted.delivered === 'driver' ? ": the run's driver merges it" : ''}\n`);
-  return submitted.delivered === 'state' ? resume(io, loaded, flags) : 0;
+  if (submitted.delivered === 'driver') return 0;
+  // Nobody at a terminal to see a resumed run through (and to pick what it may ask next): recorded, the command said.
+  if (!flags.has('no-run') && !(process.stdin.isTTY && process.stderr.isTTY)) {
+    io.out(`no process drives the run: to merge it, run ${resumeCommand(loaded, flags)}\n`);
+    return 0;
+  }
+  return resume(io, loaded, flags);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -239,11 +248,21 @@ async function requestChanges(io: Io, loaded: LoadedPlan, state: RunState, store
 // ---------------------------------------------------------------------------------------
 // The resume
 
+/** The run flags given here, as `waves run --resume` takes them. */
+function forwarded(flags: Map<string, string | true>): string[] {
+  return [...RUN_VALUED.flatMap((f) => (flags.has(f) ? [`--${f}`, String(flags.get(f))] : [])), ...RUN_SWITCHES.filter((f) => flags.has(f)).map((f) => `--${f}`)];
+}
+
+/** The command that carries out what was recorded: `waves run --resume` with the run flags given here, quoted for a shell. */
+function resumeCommand(loaded: LoadedPlan, flags: Map<string, string | true>): string {
+  return `waves run --resume ${[...forwarded(flags), loaded.shown].map(shellQuote).join(' ')}`;
+}
+
 /** No process drives the run: resumed here as `waves run --resume` (unless --no-run). */
 async function resume(io: Io, loaded: LoadedPlan, flags: Map<string, string | true>): Promise<number> {
-  const forward = [...RUN_VALUED.flatMap((f) => (flags.has(f) ? [`--${f}`, String(flags.get(f))] : [])), ...RUN_SWITCHES.filter((f) => flags.has(f)).map((f) => `--${f}`)];
+  const forward = forwarded(flags);
   if (flags.has('no-run')) {
-    io.out(`recorded; to carry it out: waves run --resume ${[...forward, loaded.shown].map(shellQuote).join(' ')}\n`);
+    io.out(`recorded; to carry it out: ${resumeCommand(loaded, flags)}\n`);
     return 0;
   }
   io.out('no process drives the run: resuming it here\n');

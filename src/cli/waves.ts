@@ -94,8 +94,9 @@ ${optionsSynopsis()} <plan>
     one goes on and the rest stop. A package's own inputs.waves (candidates,
     candidate_agents, pick: first-green | person | judge, confirm) wins. Refused at
     the start, nothing started: N above the cap or 8, a candidate agent neither a
-    headless preset nor the package's own, pick: person with nobody to ask (no
-    terminal, --json), pick: judge whose package's own agent is an interactive one.
+    headless preset nor the package's own (a list of one too), pick: person (or
+    confirm) with nobody to ask (no terminal, --json; a resume whose picks are made
+    asks nobody), pick: judge whose package's own agent is an interactive one.
     On SSH hosts each candidate takes a slot of a host.
     --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
     the repository: the lock table, the run's lease and the registry of runs live there
@@ -142,7 +143,9 @@ ${optionsSynopsis()} <plan>
 ${optionsHelp()}`,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
-    the locks it holds, who drives the run and whether that process is alive. Only
+    the locks it holds, who drives the run and whether that process is alive; a
+    package awaiting your pick of a candidate, with the waves pick command that picks
+    (--json: awaitingPick on the package, green on each candidate, and a problem). Only
     reads; works while another process runs the plan. --coordinator (or
     WAVES_COORDINATOR): its locks from there, and the other drivers of the repository:
     who, on which machine and clone, their packages under way and what they may write.`,

@@ -27,7 +27,7 @@ export type AnalyzeOptions = CheckOptions;
 
 export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAnalysis {
   const lines = new LineIndex(text);
-  const { plan, diagnostics } = readAndValidate(text);
+  const { plan, diagnostics } = readAndValidate(text, options);
   const graph = graphOf(plan);
   let conflicts: Conflict[] = [];
   guard(diagnostics, 'semantic checks', () => {
@@ -53,12 +53,12 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
  * plan's model) are needed only here: in a function of its own they are garbage before the
  * checks run.
  */
-function readAndValidate(text: string): { plan: Plan; diagnostics: Diagnostic[] } {
+function readAndValidate(text: string, options: AnalyzeOptions): { plan: Plan; diagnostics: Diagnostic[] } {
   const read = readPlan(text);
   const diagnostics = [...read.diagnostics];
   guard(diagnostics, 'schema validation', () => schemaDiagnostics(read));
   // `inputs` is free-form to the schema; its `waves` (best of n) is the engine's, checked here where values can be located.
-  guard(diagnostics, 'candidate sets', () => candidateSetDiagnostics(read));
+  guard(diagnostics, 'candidate sets', () => candidateSetDiagnostics(read, options));
   return { plan: read.plan, diagnostics };
 }
 

@@ -14,7 +14,7 @@ import { LineFeeds, type LineIndex } from './text';
 import { DEFAULT_MAX_PARALLEL } from './defaults';
 
 export interface CheckOptions {
-  /** How many packages may run at once; a wider wave gets a warning. Default 10. */
+  /** How many packages may run at once; a wider wave gets a warning, a package's own set of candidates above it an error (candidateSet.ts). Default 10. */
   maxParallel?: number;
 }
 

@@ -26,5 +26,5 @@ export { describeDriver, driverOf, liveDriver, type Driver } from './driver';
 export { Lease, LeaseHeldError } from './lease';
 export { attemptPrompt, changesBetween, fileAtCommit, hasRun, liveLocks, packageChanges, readReport, readRun, type ReportRead, type RunRead } from './runFiles';
 export { requestCancel } from './recovery';
-export { queueReviewRequest } from './reviews';
+export { queuedPicks, queueReviewRequest } from './reviews';
 export { forecastFile, readForecast, readPastRuns, writeForecast, type PastRunsRead } from './pastRuns';

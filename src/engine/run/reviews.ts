@@ -14,7 +14,8 @@ import { checkEngineFolder } from '../../store/engineFolder';
 import { featureRunsFolder } from '../../core/run/runPaths';
 import { decisionRefusal, readDecision, type ReviewDecision } from '../../core/review/reviewGate';
 import type { RunContext } from './context';
-import { takeRequests } from './requests';
+import { requestNames, takeRequests } from './requests';
+import { readJson } from '../attempt';
 import type { Exits } from './exit';
 
 const REVIEW_REQUEST = /^review-request-\d+-[0-9a-f]{8}\.json$/;
@@ -26,6 +27,18 @@ export async function queueReviewRequest(repoRoot: string, featureId: string, de
   await fs.promises.mkdir(folder, { recursive: true });
   const name = `review-request-${Date.now()}-${randomBytes(4).toString('hex')}.json`;
   await writeAtomic(path.join(folder, name), JSON.stringify({ ...decision, at: new Date().toISOString(), pid: process.pid }) + '\n');
+}
+
+/** The packages whose pick (best of n) waits in the run's folder for a driver to carry it out: a resume needs nobody to ask for them. */
+export function queuedPicks(repoRoot: string, featureId: string): Set<string> {
+  const folder = featureRunsFolder(repoRoot, featureId);
+  const out = new Set<string>();
+  for (const name of requestNames(repoRoot, featureId)) {
+    if (!REVIEW_REQUEST.test(name)) continue;
+    const read = readDecision(readJson(path.join(folder, name)));
+    if (read.ok && read.decision.kind === 'pick') out.add(read.decision.packageId);
+  }
+  return out;
 }
 
 export class Reviews {

@@ -20,7 +20,7 @@ import { approveShown, verificationOf, verificationPolicy, VerificationNotApprov
 import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
 import { proposalGate } from '../planning';
 import { nodeProblems } from '../hosts';
-import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, RunEngine, type DryRun, type EngineOptions, type RunOutcome } from '../run';
+import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, queuedPicks, readRun, RunEngine, type DryRun, type EngineOptions, type RunOutcome } from '../run';
 import { resetPackages } from './reconcileRun';
 import { forecastFor, type ForecastResult } from './forecast';
 import type { RunForecast } from '../../core/run/forecast';
@@ -178,6 +178,7 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
     headless: PRESET_IDS.filter((p) => !presetProfile(p)!.interactive),
     sshHosts: request.hosts?.hosts.some((h) => h.ssh) === true,
     personToAsk: request.personToAsk !== false,
+    ...(request.resume && request.personToAsk === false ? { pickRecorded: picksMade(plan.repo, plan.featureId) } : {}),
   });
   if (sets.length) return no('bad-candidates', `${shown} asks for candidates this run cannot start`, sets);
   // A proposed plan (ADR 0013) runs only once approved: said before anything is asked (the engine checks it again as it begins).
@@ -232,6 +233,20 @@ function agentProgramProblem(request: StartRequest, plan: PlanSource): string | 
     if (!resolved.ok) return `the agent program ${resolved.why}${of ? ` (the agent of ${of})` : ''}`;
   }
   return null;
+}
+
+/**
+ * A resume's packages that need no pick any more (best of n): succeeded, one of their candidates
+ * gone on, or the person's pick waiting in the run's folder (`waves pick` with no driver) — the
+ * resumed run carries it out, nobody is asked.
+ */
+function picksMade(repo: string, featureId: string): (packageId: string) => boolean {
+  const read = readRun(repo, featureId);
+  const queued = queuedPicks(repo, featureId);
+  return (id) => {
+    const record = read.kind === 'ok' && Object.hasOwn(read.state.packages, id) ? read.state.packages[id]! : undefined;
+    return queued.has(id) || record?.status === 'succeeded' || !!record?.chosen;
+  };
 }
 
 /** The packages a start runs: those of `only`, else all. */

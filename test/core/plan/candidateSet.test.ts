@@ -6,7 +6,9 @@ import {
   agentInputs,
   candidateAgentIds,
   candidateAgentOf,
+  CANDIDATE_AGENT_IDS,
   candidateSetDiagnostics,
+  candidateSetLimits,
   candidateSetOf,
   candidateSetProblems,
   candidateStartProblems,
@@ -15,6 +17,7 @@ import {
 import type { PlanPackage } from '../../../src/core/plan/model';
 import { readPlan } from '../../../src/core/plan/reader';
 import { buildPrompt } from '../../../src/core/run/prompt';
+import { PRESET_IDS } from '../../../src/core/agents/agentProfiles';
 
 /** A package as the model holds it, with these inputs (only what the functions read). */
 function pkg(inputs: unknown, over: Partial<PlanPackage> = {}): PlanPackage {
@@ -188,6 +191,48 @@ describe('the plan analysis says malformed inputs.waves at its value', () => {
     }
   });
 
+  it('an agent no agent has: candidate-agent-unknown at its item, a list of one as a list of two', () => {
+    for (const list of ['[no-such-agent]', '[codex, no-such-agent]']) {
+      const text = planText([`      waves: { candidate_agents: ${list} }`]);
+      const a = analyzePlan(text);
+      assert.equal(a.valid, false, list);
+      const ds = a.diagnostics.filter((d) => d.code === 'candidate-agent-unknown');
+      assert.deepEqual(ds.map((d) => [d.severity, d.packageId, text.slice(d.range.start, d.range.end)]), [['error', 'wp-a', 'no-such-agent']], list);
+      assert.equal(ds[0]!.message, 'candidate agent `no-such-agent` is no agent Wave Orchestrator knows: a candidate runs a headless preset or custom, your own agent (claude-code, codex, gemini, aider, copilot, custom)');
+    }
+    // Every preset and custom is known (an interactive one only as the package's own: the start says so).
+    assert.equal(analyzePlan(planText([`      waves: { candidate_agents: [${CANDIDATE_AGENT_IDS.slice(0, 8).join(', ')}] }`])).valid, true);
+    assert.equal(analyzePlan(planText(['      waves: { candidate_agents: [custom, copilot, copilot-interactive] }'])).valid, true);
+  });
+
+  it('the agents a candidate may name are the presets\' and custom (the presets live in a room above the plan\'s)', () => {
+    assert.deepEqual(CANDIDATE_AGENT_IDS, [...PRESET_IDS, 'custom']);
+  });
+
+  it('its own set above the cap: candidates-over-cap at candidates, or at candidate_agents when their number is the count', () => {
+    const own = planText(['      waves:', '        candidates: 3']);
+    const ds = analyzePlan(own, { maxParallel: 2 }).diagnostics.filter((d) => d.code === 'candidates-over-cap');
+    assert.deepEqual(ds.map((d) => [d.severity, own.slice(d.range.start, d.range.end)]), [['error', '3']]);
+    assert.equal(ds[0]!.message, "3 candidates, above the run's cap of 2 at once: they run side by side; raise the cap (waves.maxParallel, --max-parallel) or ask for fewer");
+    const listed = planText(['      waves:', '        candidate_agents: [codex, gemini, codex]']);
+    const d = analyzePlan(listed, { maxParallel: 2 }).diagnostics.find((x) => x.code === 'candidates-over-cap')!;
+    assert.equal(listed.slice(d.range.start, d.range.end), '[codex, gemini, codex]');
+    // Within the cap (10 by default), or the cap's own count of one: nothing.
+    assert.equal(analyzePlan(own).valid, true);
+    assert.equal(analyzePlan(own, { maxParallel: 3 }).valid, true);
+    assert.deepEqual(candidateSetLimits(pkg({ waves: { candidates: 1 } }), { maxParallel: 1 }), []);
+    // A shared worktree holds no set at all: the start says that, not the cap.
+    assert.deepEqual(candidateSetLimits(pkg({ waves: { candidates: 3 } }, { worktree: { mode: 'shared' } }), { maxParallel: 2 }), []);
+  });
+
+  it('more than 8 agents: candidates-value on the list, and no set is made of it', () => {
+    const nine = Array.from({ length: 9 }, () => 'codex');
+    const problems = candidateSetProblems(waves({ candidate_agents: nine }));
+    assert.deepEqual(problems.map((p) => [p.path, p.message]), [[['inputs', 'waves', 'candidate_agents'], '`inputs.waves.candidate_agents` names 9 agents: a package has at most 8 candidates']]);
+    assert.equal(candidateSetOf(waves({ candidate_agents: nine })), null);
+    assert.deepEqual(candidateSetLimits(waves({ candidate_agents: nine }), { maxParallel: 2 }), []);
+  });
+
   it('a package id holds no "." (candidate keys are <id>.c<k>): the schema refuses it', () => {
     const a = analyzePlan(planText(['      note: x'], 'wp-a.c2'));
     assert.ok(a.diagnostics.some((d) => d.code === 'schema-pattern' && d.severity === 'error'));
@@ -268,6 +313,15 @@ describe('candidateStartProblems', () => {
     assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 2 } })], ctx({ runCandidates: 6, cap: 4 })), []);
   });
 
+  it('an agent that cannot run is refused whatever the list\'s length: one of one as one of two', () => {
+    const said = 'package a: candidate agent "nope" is neither a headless preset (claude-code, codex, gemini) nor the package\'s own agent (claude-code)';
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidate_agents: ['nope'] } })], ctx()), [said]);
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidate_agents: ['nope', 'nope'] } })], ctx()), [said]);
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 1, candidate_agents: ['codex-interactive'] } })], ctx()).length, 1);
+    // One that can run makes no set by itself: nothing to say.
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidate_agents: ['codex'] } })], ctx()), []);
+  });
+
   it('an agent neither a headless preset nor the package\'s own; its own custom agent passes', () => {
     const problems = candidateStartProblems([named('a', { waves: { candidate_agents: ['nope', 'codex', 'nope'] } })], ctx());
     assert.deepEqual(problems, ['package a: candidate agent "nope" is neither a headless preset (claude-code, codex, gemini) nor the package\'s own agent (claude-code)']);
@@ -283,6 +337,18 @@ describe('candidateStartProblems', () => {
     assert.deepEqual(candidateStartProblems([named('a', { waves: { pick: 'judge' } })], ctx({ runCandidates: 2, personToAsk: false })), []);
     // No set, no pick to refuse.
     assert.deepEqual(candidateStartProblems([named('a', { waves: { pick: 'judge' } })], ctx()), []);
+    // The judge's first to confirm waits for the person as a person's pick does.
+    assert.deepEqual(candidateStartProblems([named('a', { waves: { candidates: 2, pick: 'judge', confirm: true } })], ctx({ personToAsk: false })), [
+      "package a: confirm: true (the judge's first waits for your pick) needs somebody to pick, and this run has nobody to ask (no terminal, or --json): run it on a terminal or in the editor, or leave confirm out (the judge's first goes on)",
+    ]);
+  });
+
+  it('a resume with nobody to ask: a package whose pick is made (recorded, gone on, succeeded) needs nobody; another still does', () => {
+    const plan = [named('a', { waves: { candidates: 2, pick: 'person' } }), named('b', { waves: { candidates: 2, pick: 'person' } })];
+    assert.deepEqual(candidateStartProblems(plan, ctx({ personToAsk: false, pickRecorded: (id) => id === 'a' })), [
+      'package b: pick: person needs somebody to pick, and this run has nobody to ask (no terminal, or --json): run it on a terminal or in the editor, or use pick: first-green',
+    ]);
+    assert.deepEqual(candidateStartProblems(plan, ctx({ personToAsk: false, pickRecorded: () => true })), []);
   });
 
   it('pick judge: the package\'s own agent judges, headless — an interactive one is refused', () => {
