@@ -13,6 +13,8 @@
  * engine's (`reconcileRun`, through the front door); this is its VS Code wiring.
  */
 import * as vscode from 'vscode';
+import { packageFacts } from '../core/present/packageFacts';
+import { pickPassedText } from '../core/present/progressModel';
 import type { RunState } from '../core/run/runState';
 import { reconcileRun, type Reconciliation } from '../engine';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
@@ -108,6 +110,13 @@ export class Reconciler extends Disposable {
         // The person's Approve or Request Changes takes the run on (the status bar and the Waves view say who waits).
         this.record(featureId, 'awaiting-review', `${decision.waiting.join(', ')} await${decision.waiting.length === 1 ? 's' : ''} your review`);
         return;
+      case 'awaiting-pick': {
+        // Nobody drives the run and nothing runs: the person's pick takes it on (Pick… resumes it to carry the pick out).
+        this.record(featureId, 'awaiting-pick', `${decision.waiting.join(', ')} await${decision.waiting.length === 1 ? 's' : ''} your pick`);
+        const entry = this.planOf(state, repo);
+        if (entry) this.offerPick(entry, state, decision.waiting);
+        return;
+      }
       case 'followed':
         this.followed.add(featureId);
         this.record(featureId, 'followed', `driven by ${decision.holder}`);
@@ -167,6 +176,24 @@ export class Reconciler extends Disposable {
     void vscode.window.showWarningMessage(message, resume, status).then(async (choice) => {
       if (choice === resume) await vscode.commands.executeCommand('waves.resume', entry.uri);
       else if (choice === status) await vscode.commands.executeCommand('waves.focusView');
+    });
+  }
+
+  /** A run whose driver went away while packages awaited the person's pick: said once, with Pick… (no Resume: the pick resumes it). */
+  private offerPick(entry: PlanEntry, state: RunState, waiting: readonly string[]): void {
+    const key = `${state.featureId}\u0000${state.runId}`;
+    if (this.offered.has(key)) return; // once per run and window
+    this.offered.add(key);
+    const first = waiting[0]!;
+    const facts = packageFacts(state, first);
+    const passed = pickPassedText(facts.candidates.filter((c) => c.green), null);
+    const others = waiting.slice(1);
+    const more = others.length ? ` ${others.join(', ')} ${others.length === 1 ? 'awaits its' : 'await their'} pick too.` : '';
+    const message = `Waves: ${first} awaits your pick — ${passed}.${more} The run of ${entry.analysis.plan.feature?.title ?? state.featureId} goes on once you pick; nothing runs until then.`;
+    this.offers.push(message);
+    const pick = 'Pick…';
+    void vscode.window.showInformationMessage(message, pick).then(async (choice) => {
+      if (choice === pick) await vscode.commands.executeCommand('waves.pickCandidate', { uri: entry.uri, packageId: first });
     });
   }
 

@@ -3,11 +3,12 @@
  * what a run found on disk needs — foreign (not started on this machine: it came with the
  * repository or from another computer; offered, never driven), followed (a live lease: someone else drives it), adopted
  * (runners still alive by pid + token, or exits written while nobody watched), offered to
- * resume (work left), waiting on the person's review, or nothing (finished) — decided from the lease, `meta.json`,
+ * resume (work left), waiting on the person's review or pick, or nothing (finished) — decided from the lease, `meta.json`,
  * `exit.json` and the process table, changing nothing; and, on the person's Retry / Resume,
  * putting packages back to pending under the run's lease before an engine resumes it.
  */
 import path from 'node:path';
+import { awaitingPick } from '../../core/run/candidates';
 import { leaseFile } from '../../core/run/runPaths';
 import { applyEvent } from '../../core/run/runStateReducer';
 import { isActive, type PackageStatus, type RunState } from '../../core/run/runState';
@@ -33,7 +34,9 @@ export type Reconciliation =
   | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }
   | { kind: 'offer'; left: string[] }
   /** Nothing left to run but the person's review (#33): Approve or Request Changes takes it on; nothing is offered. */
-  | { kind: 'awaiting-review'; waiting: string[] };
+  | { kind: 'awaiting-review'; waiting: string[] }
+  /** Nothing left to run but the person's pick of a best-of-n package's candidates: the pick takes it on; no Resume is offered. */
+  | { kind: 'awaiting-pick'; waiting: string[] };
 
 /**
  * Decides what a run found on disk needs (reads the lease, and through the executor each
@@ -56,8 +59,10 @@ export async function reconcileRun(
   if (holder) return { kind: 'followed', holder };
   const live: LiveRunner[] = [];
   const exited: string[] = [];
+  // A package awaiting the person's pick runs nothing: its candidates ended green.
+  const picks = records.filter(awaitingPick).map((r) => r.packageId);
   for (const r of records) {
-    if ((r.status !== 'running' && r.status !== 'verifying') || !r.startToken) continue;
+    if ((r.status !== 'running' && r.status !== 'verifying') || !r.startToken || picks.includes(r.packageId)) continue;
     const place = executor.attempt(state.runId, r.packageId, r.attempts);
     // The agent ended while nobody watched: its exit is processed, nothing runs again.
     if ((await executor.readExit(place))?.startToken === r.startToken) {
@@ -69,8 +74,9 @@ export async function reconcileRun(
     if (pid && alive) live.push({ packageId: r.packageId, attempt: r.attempts, pid });
   }
   if (live.length || exited.length) return { kind: 'adopt', live, exited };
-  const left = records.filter((r) => isActive(r.status) || r.status === 'interrupted').map((r) => r.packageId);
+  const left = records.filter((r) => (isActive(r.status) && !picks.includes(r.packageId)) || r.status === 'interrupted').map((r) => r.packageId);
   if (left.length) return { kind: 'offer', left };
+  if (picks.length) return { kind: 'awaiting-pick', waiting: picks };
   const waiting = records.filter((r) => r.status === 'awaiting-review').map((r) => r.packageId);
   return waiting.length ? { kind: 'awaiting-review', waiting } : { kind: 'finished' };
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { leaseFile, runDir } from '../../../src/core/run/runPaths';
+import type { RunState } from '../../../src/core/run/runState';
 import { LeaseHeldError, LocalExecutor, askDriverToCancel, readRun, reconcileRun, resetPackages } from '../../../src/engine';
 import { tempDir } from '../helpers';
 import { ended, writeLease, writeRunState } from './fixtures';
@@ -42,6 +43,29 @@ describe('reconcileRun', () => {
       s.packages.b!.status = 'interrupted';
     });
     assert.deepEqual(await reconcileRun(repo, alsoLeft), { kind: 'offer', left: ['b'] }, 'work left of its own is offered first');
+  });
+
+  it("a run whose driver went away while a package awaited the person's pick waits for the pick: not offered as stopped before it finished", async () => {
+    const repo = tempDir();
+    // Best of n, pick: person: the package stays running; candidate 1 failed, candidate 2 is green (audited, verified), none chosen.
+    const withSet = (s: RunState) => {
+      const a = s.packages.a!;
+      Object.assign(a, { status: 'running', attempts: 1, startToken: 'tok-a', pid: 1 });
+      a.candidates = [
+        { ...a, packageId: 'a', candidate: 1, agent: 'claude-code', status: 'failed', startToken: 'tok-a1' },
+        { ...a, packageId: 'a.c2', candidate: 2, agent: 'codex', status: 'verifying', headSha: 'f'.repeat(40), startToken: 'tok-a2', verification: [{ step: 'unit', ok: true }] },
+      ] as unknown as typeof a.candidates;
+      s.packages.b!.status = 'pending'; // its dependent
+    };
+    const waiting = writeRunState(repo, 'f', ['a', 'b'], (s) => withSet(s));
+    writeLease(repo, 'f', 'stale');
+    assert.deepEqual(await reconcileRun(repo, waiting), { kind: 'awaiting-pick', waiting: ['a'] });
+    // Work of its own left beside it: Resume is offered first (the resumed run then waits for the pick).
+    const alsoLeft = writeRunState(repo, 'f', ['a', 'b', 'c'], (s) => {
+      withSet(s);
+      s.packages.c!.status = 'interrupted';
+    });
+    assert.deepEqual(await reconcileRun(repo, alsoLeft), { kind: 'offer', left: ['c'] });
   });
 });
 

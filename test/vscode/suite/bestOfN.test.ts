@@ -192,6 +192,28 @@ describe('Best of n in the editor', function () {
     });
   });
 
+  it('pick: person — a run found awaiting the pick with no driver (a reloaded window, a killed waves run) says it awaits the pick, with Pick…, not "stopped before it finished"; nothing starts', async () => {
+    await awaitingPickRun('pick-reload', async ({ session, repo, plan }) => {
+      // The same run as another window's driver left it: a plan of its own, the state as written while a awaited the pick, no lease.
+      const feature = 'pick-reload-left';
+      fs.writeFileSync(path.join(repo, 'left.work-packages.yaml'), fs.readFileSync(plan, 'utf8').replace('id: pick-reload', `id: ${feature}`));
+      const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'pick-reload'), 'utf8')) as RunState;
+      fs.writeFileSync(runStateFile(repo, feature), JSON.stringify({ ...state, featureId: feature }, null, 2) + '\n');
+      await waitForPlan(api, vscode.Uri.file(path.join(repo, 'left.work-packages.yaml')), 'the left plan in the registry');
+      await api.run.reconciler.reconcileAll(true);
+      const record = api.run.reconciler.records.filter((r) => r.featureId === feature).at(-1);
+      assert.deepEqual(record && [record.kind, record.detail], ['awaiting-pick', 'a awaits your pick']);
+      const told = api.run.reconciler.offers.filter((m) => m.startsWith('Waves: a awaits your pick'));
+      assert.equal(told.length, 1, JSON.stringify(api.run.reconciler.offers));
+      assert.match(told[0]!, /^Waves: a awaits your pick — candidates 1 \(custom\), 2 \(custom\) passed audit and verification\. The run of The person picks goes on once you pick; nothing runs until then\.$/);
+      assert.ok(!api.run.reconciler.offers.some((m) => m.includes('stopped before it finished') && m.includes('The person picks')));
+      assert.equal(api.run.controller.session(feature), undefined, 'nothing starts without the pick');
+      // The live run: picked as usual.
+      assert.equal(await vscode.commands.executeCommand('waves.pickCandidate', { uri: vscode.Uri.file(plan), packageId: 'a', candidate: 2 }), true);
+      await picked(session, repo, 'pick-reload');
+    });
+  });
+
   it('pick: person — Pick Candidate from the palette (no argument): on the active plan, its one package awaiting the pick; the compare list offers its green candidates and the one chosen there merges', async () => {
     await awaitingPickRun('pick-palette', async ({ session, repo, plan }) => {
       // The plan the person chose (Waves: Select Plan): the palette's commands act on it.
