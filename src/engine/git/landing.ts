@@ -85,6 +85,11 @@ export async function undoStoppedLanding(tree: string, head: string, dirty: read
     // And the folders git made for it, once empty.
     for (let dir = path.dirname(p); dir !== '.' && isEmptyDir(path.join(tree, dir)); dir = path.dirname(dir)) fs.rmdirSync(path.join(tree, dir));
   }
+  // And the folders git made for files of the merge it had not begun to write (no status shows an empty folder): deepest first.
+  const added = (await git(tree, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--diff-filter=A', landing.tip, landing.merge])).stdout.split('\0').filter(Boolean);
+  const folders = new Set<string>();
+  for (const p of added) for (let dir = path.dirname(p); dir !== '.' && !folders.has(dir); dir = path.dirname(dir)) folders.add(dir);
+  for (const dir of [...folders].sort((a, b) => b.length - a.length)) if (isEmptyDir(path.join(tree, dir))) fs.rmdirSync(path.join(tree, dir));
   markLanding(tree, null);
   return true;
 }

@@ -104,6 +104,22 @@ describe('a landing stopped in the middle', () => {
     assert.equal(fs.existsSync(path.join(tree, 'gone.txt')), false);
   });
 
+  it('the folders git made for files it had not begun to write (empty: no status shows them) are removed with the rest', async () => {
+    const integ3 = await ensureIntegration({ repo, branch: 'waves/feat3/_integration', worktree: path.join(`${repo}.worktrees`, 'feat3', '_integration'), base: 'main' });
+    const t3 = integ3.worktree;
+    markLanding(t3, { tip, merge });
+    // Stopped as git had written one file of the merge whole, made two more folders and nested ones, and written nothing in them.
+    fs.mkdirSync(path.join(t3, 'big', 'd0'), { recursive: true });
+    fs.writeFileSync(path.join(t3, 'big', 'd0', 'f0.txt'), 'line of file 0\n'.repeat(20));
+    fs.mkdirSync(path.join(t3, 'big', 'd1'));
+    fs.mkdirSync(path.join(t3, 'big', 'd2'));
+    const state = await integrationState(t3);
+    assert.deepEqual(state, { head: tip, dirty: [] });
+    assert.equal(fs.existsSync(path.join(t3, 'big')), false, 'no folder of the merge is left');
+    assert.equal(await commitMerge(t3, tip, { merge, ...state }), merge);
+    assert.equal(git(t3, 'status', '--porcelain', '--untracked-files=all'), '');
+  });
+
   it('leaves a change that is neither the tip\'s nor the merge\'s, and the landing is refused', async () => {
     const integ2 = await ensureIntegration({ repo, branch: 'waves/feat2/_integration', worktree: path.join(`${repo}.worktrees`, 'feat2', '_integration'), base: 'main' });
     const t2 = integ2.worktree;
