@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
 import { agentRounds, nextStepsText, revisionRefusal, roundPurposeText, sessionAgent, type PlanningState } from '../core/planning/planningSession';
 import { DROPPED_TASK_CODE } from '../core/planning/draftCompletion';
-import { ConfinementUnavailableError, PlanningError, approvePlanning, completePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
+import { ConfinementUnavailableError, containerWallNoteOf, PlanningError, approvePlanning, completePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
 import { minutesFlag, parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
 import { agentFrom, agentNotFound, coordinatorFrom, optionFlags, worktreeAndWallsFrom } from './runArgs';
@@ -82,6 +82,9 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
     // One round's time limit (#36 item 7): beside the editor's waves.planning.roundMinutes.
     const timeoutMs = minutesFlag('round-minutes', flags.get('round-minutes'));
     const limits = { ...(rounds !== undefined ? { repairRounds: rounds } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(confinement ? { confinement } : {}), ...(setupHook ? { setupHook } : {}), ...(copyFiles ? { copyFiles } : {}) };
+    // The container as the agent's wall: said before the agent starts (or that it counts for nothing here: not a container).
+    const wallNote = containerWallNoteOf(confinement);
+    if (wallNote) io.err(`waves: ${wallNote}\n`);
     if (flags.has('revise')) {
       const id = String(flags.get('revise'));
       // Each refusal names its real reason, in this order: no session, approved or discarded, no comments, no agent.

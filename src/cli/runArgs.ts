@@ -170,7 +170,12 @@ export function worktreeAndWallsFrom(flags: Map<string, string | true>, env: Rea
   const { values, sources } = read;
   if (unconfined && values.layered) throw new UsageError(`${sources.layered ?? '--layered-worktrees'} needs the agents' walls: a layered worktree is whole only inside them (leave out --unconfined, or the layering)`);
   const walls = wallsValuesOf(values);
-  const confinement: Confinement | undefined = unconfined ? { unconfined: true } : Object.keys(walls).length ? { options: walls } : undefined;
+  // The container as the agents' wall (`--container-is-wall`, WAVES_SANDBOX_CONTAINER=1): weighed by the engine, which counts it only inside a container.
+  const confinement: Confinement | undefined = unconfined
+    ? { unconfined: true }
+    : values.container || Object.keys(walls).length
+      ? { ...(values.container ? { container: true } : {}), ...(Object.keys(walls).length ? { options: walls } : {}) }
+      : undefined;
   return {
     ...(confinement ? { confinement } : {}),
     ...(values.setupCommand ? { setupHook: values.setupCommand } : {}),

@@ -16,7 +16,7 @@ import { askYesNo, type Io } from './io';
 
 import { agentFrom, coordinatorFrom, optionFlags, planArg, rel, unsafeNote, worktreeAndWallsFrom } from './runArgs';
 import { ProgressOutput } from './progressOutput';
-import { dryRunOf, plannedConflictText, SourceTickQueue, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
+import { containerWallNoteOf, dryRunOf, plannedConflictText, SourceTickQueue, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
 import { hostsInputFrom } from './hostsCommand';
 import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';
@@ -205,6 +205,12 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return refused(io, started.refusal, file, asked);
   }
   const { engine } = started;
+  // The container as the agents' wall (#67): said as every such run starts (or that it counts for nothing here: not a container).
+  const wallNote = containerWallNoteOf(confinement);
+  if (wallNote) {
+    if (out) out.note(wallNote);
+    else io.err(`waves: ${wallNote}\n`);
+  }
   // The forecast the run keeps for its report (#35), said as it starts; unreadable past states once.
   if (started.forecast) {
     for (const p of started.forecast.problems) out?.note(p);
@@ -305,7 +311,7 @@ function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): 2
       return 2;
     case 'no-confinement':
       io.err(
-        `waves: ${refusal.reason}\n${details}  nothing was started; to run the agents without walls anyway, choose it: \`waves run --unconfined ${file}\`\n`,
+        `waves: ${refusal.reason}\n${details ? `  what would make the walls here:\n${details.replace(/^ {2}/gm, '    ')}` : ''}  nothing was started; to run the agents without walls anyway, choose it: \`waves run --unconfined ${file}\`\n`,
       );
       return 2;
     case 'bad-candidates':

@@ -56,6 +56,8 @@ export {
   runnerEnv,
   confinementAvailable,
   ConfinementUnavailableError,
+  containerHere,
+  containerWallNoteOf,
   LocalExecutor,
   resolveProgram,
   type Availability,

@@ -15,6 +15,7 @@ import { forecastLines, type RunForecast } from '../core/run/forecast';
 import {
   RunEngine,
   askDriverToCancel,
+  containerWallNoteOf,
   plannedConflictText,
   repositoryRoot,
   startRun,
@@ -31,7 +32,8 @@ import type { RunFacts } from './runFacts';
 import { Disposable } from '../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { SourceTicks } from './sourceTicks';
-import { readRunSettings, readSandboxSetting, type RunSettings } from './settings';
+import { readRunSettings, readSandboxSetting, workspaceTurnsContainerOn, type RunSettings } from './settings';
+import { reopenInWsl, REOPEN_IN_WSL } from './wslOffer';
 import { readCoordinatorSetting } from './coordinatorSetting';
 import { readHostsSetting } from './hostsCommands';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
@@ -220,6 +222,21 @@ export class RunController extends Disposable {
         await vscode.commands.executeCommand('workbench.action.openSettings', settings.agentProblem ? 'waves.agent' : 'waves.worktrees');
       return undefined;
     }
+    // The container as the agents' wall is the person's own choice: a workspace's settings that turn it on are refused, named.
+    const turnedOn = workspaceTurnsContainerOn(entry.uri);
+    if (turnedOn) {
+      const where = typeof turnedOn === 'string' ? turnedOn : vscode.workspace.asRelativePath(turnedOn);
+      const open = 'Open File';
+      void vscode.window
+        .showErrorMessage(
+          `Waves: ${where} turns waves.sandbox.container on: the container as the agents' wall is your own choice alone (your user or remote machine settings), never a workspace's. Nothing was started; take it out there.`,
+          ...(typeof turnedOn === 'string' ? [] : [open]),
+        )
+        .then((pick) => {
+          if (pick === open && typeof turnedOn !== 'string') void vscode.window.showTextDocument(turnedOn);
+        });
+      return undefined;
+    }
     // As `waves run --layered-worktrees --unconfined` is refused: a layered tree is whole only inside the walls.
     if (settings.layered && readSandboxSetting()?.unconfined) {
       const open = 'Open Settings';
@@ -388,6 +405,12 @@ export class RunController extends Disposable {
     const { engine } = started;
     const running = session!;
     this.changed.fire(featureId);
+    // The container as the agents' wall: said as every such run starts (or that it counts for nothing here: not a container).
+    const wallNote = containerWallNoteOf(confinement);
+    if (wallNote) {
+      this.deps.log.warn(`[run ${featureId}] ${wallNote}`);
+      if (!adopt) void vscode.window.showWarningMessage(`Waves: ${wallNote}.`);
+    }
     this.deps.log.info(`[run ${featureId}] ${request.what}: agent ${agent.id}, max ${settings.maxParallel} in parallel, ${settings.mode}`);
     // The forecast it keeps for its report (#35); past run states that cannot be read, said once.
     for (const p of started.forecast?.problems ?? []) this.deps.log.warn(`[run ${featureId}] ${p}`);
@@ -483,9 +506,16 @@ export class RunController extends Disposable {
         void vscode.window.showWarningMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`);
         return;
       case 'no-confinement':
+        // Native Windows: the walls are had in WSL — offered as a button.
+        if (process.platform === 'win32') {
+          void vscode.window.showErrorMessage(`Waves: ${refusal.reason}. Nothing was started.`, REOPEN_IN_WSL).then((pick) => {
+            if (pick === REOPEN_IN_WSL) void reopenInWsl();
+          });
+          return;
+        }
         void vscode.window
           .showErrorMessage(
-            `Waves: ${refusal.reason}${refusal.details.length ? ` (${refusal.details.join('; ')})` : ''}. Nothing was started. Install bubblewrap, or run the agents without walls by turning on your own setting waves.sandbox.unconfined.`,
+            `Waves: ${refusal.reason}.${refusal.details.length ? ` What would make the walls here: ${refusal.details.join('; ')}.` : ''} Nothing was started; to run the agents without walls anyway, turn on your own setting waves.sandbox.unconfined.`,
             'Open Settings',
           )
           .then(settings('waves.sandbox'));

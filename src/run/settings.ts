@@ -9,6 +9,8 @@ import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type Agent
 import { runOptionsFromSettings, wallsValuesOf, type RunOption } from '../core/run/runOptions';
 import type { Confinement } from '../engine';
 import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';
+import { settingsTurnContainerOn } from '../core/walls/containerCheck';
+import { readRegularFileSync } from '../util/regularFile';
 
 export interface RunSettings {
   /** undefined: no agent chosen yet (the picker asks). */
@@ -133,13 +135,39 @@ export function readSandboxSetting(): Confinement | undefined {
   const config = vscode.workspace.getConfiguration('waves');
   const own = <T>(key: string): T | undefined => config.inspect<T>(key)?.globalValue;
   if (own<boolean>('sandbox.unconfined') === true) return { unconfined: true };
-  const walls = wallsValuesOf(
-    runOptionsFromSettings(
-      (o) => own<unknown>(settingKey(o)),
-      (o) => o.walls,
-    ).values,
+  const { values } = runOptionsFromSettings(
+    (o) => own<unknown>(settingKey(o)),
+    (o) => o.walls,
   );
-  return Object.keys(walls).length ? { options: walls } : undefined;
+  const walls = wallsValuesOf(values);
+  // The container as the agents' wall (`waves.sandbox.container`): the engine counts it only inside a container.
+  if (!values.container && !Object.keys(walls).length) return undefined;
+  return { ...(values.container ? { container: true } : {}), ...(Object.keys(walls).length ? { options: walls } : {}) };
+}
+
+/**
+ * Where a workspace turns the container-as-wall choice on (`waves.sandbox.container`), or null:
+ * only the person's own setting may. VS Code leaves a machine setting of a workspace out of what
+ * it reads, so the workspace's settings files are read too (the `.code-workspace` file, each
+ * folder's `.vscode/settings.json`); a file that cannot be read turns nothing on.
+ */
+export function workspaceTurnsContainerOn(scope: vscode.Uri | undefined): vscode.Uri | string | null {
+  const inspected = vscode.workspace.getConfiguration('waves', scope).inspect<boolean>('sandbox.container');
+  if (inspected?.workspaceValue === true || inspected?.workspaceFolderValue === true) return "this workspace's settings";
+  const files: { uri: vscode.Uri; workspaceFile: boolean }[] = [];
+  const workspaceFile = vscode.workspace.workspaceFile;
+  if (workspaceFile?.scheme === 'file') files.push({ uri: workspaceFile, workspaceFile: true });
+  for (const folder of vscode.workspace.workspaceFolders ?? []) if (folder.uri.scheme === 'file') files.push({ uri: vscode.Uri.joinPath(folder.uri, '.vscode', 'settings.json'), workspaceFile: false });
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readRegularFileSync(file.uri.fsPath).toString('utf8');
+    } catch {
+      continue;
+    }
+    if (settingsTurnContainerOn(text, file.workspaceFile)) return file.uri;
+  }
+  return null;
 }
 
 /** Whether the person set a setting anywhere (user, workspace or folder), not only its default. */

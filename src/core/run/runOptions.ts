@@ -26,7 +26,7 @@ export type RunOptionKind = 'argv' | 'path-list' | 'host-list' | 'boolean' | 'wh
  */
 export type PathRule = 'in-repository' | 'repository-or-absolute' | 'absolute' | 'home';
 
-export type RunOptionId = 'setupCommand' | 'copy' | 'worktreesFolder' | 'layered' | 'write' | 'read' | 'hidden' | 'allowHosts' | 'registries' | 'cache' | 'memoryMB';
+export type RunOptionId = 'setupCommand' | 'copy' | 'worktreesFolder' | 'layered' | 'write' | 'read' | 'hidden' | 'allowHosts' | 'registries' | 'cache' | 'memoryMB' | 'container';
 
 export interface RunOption {
   id: RunOptionId;
@@ -175,6 +175,17 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     value: 'MIB',
     description: 'the memory one agent and what it started may hold inside its walls before it is stopped and failed (MiB; default 8192; 0: no limit)',
   },
+  {
+    id: 'container',
+    setting: 'waves.sandbox.container',
+    flag: 'container-is-wall',
+    env: 'WAVES_SANDBOX_CONTAINER',
+    kind: 'boolean',
+    walls: true,
+    value: '',
+    description:
+      "the container this runs in (Docker, Podman, a Dev Container, a codespace) is the agents' wall: they run without bubblewrap, with all the container reaches, and every run says so as it starts; counted only inside a container, and only as your own choice, never a workspace's or a repository's",
+  },
 ];
 
 /** The options' values as read; absent: not set. */
@@ -190,6 +201,7 @@ export interface RunOptionValues {
   registries?: boolean;
   cache?: string;
   memoryMB?: number;
+  container?: boolean;
 }
 
 /** A value that cannot be used; its message names the flag, variable or setting it came from. */
@@ -327,7 +339,7 @@ export function runOptionsFromCommandLine(
   for (const option of RUN_OPTIONS) {
     if (flags.has(option.flag)) {
       const source = `--${option.flag}`;
-      if (unconfined && option.walls) throw new RunOptionError(`${source} ${option.id === 'memoryMB' || option.id === 'hidden' ? 'is a limit of the walls' : 'opens the walls'}; --unconfined has none: give one of them`);
+      if (unconfined && option.walls) throw new RunOptionError(`${source} ${option.id === 'container' ? "makes the container the agents' wall" : option.id === 'memoryMB' || option.id === 'hidden' ? 'is a limit of the walls' : 'opens the walls'}; --unconfined has none: give one of them`);
       setValue(values, option.id, parseOptionText(option, flags.get(option.flag)!, source, delimiter));
       sources[option.id] = source;
       continue;

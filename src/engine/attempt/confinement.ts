@@ -7,14 +7,19 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { WALLS_TRIAL_ARGS } from '../../core/walls/walls';
+import { containerWallNote, diagnoseWalls, missingText, NOT_A_CONTAINER_NOTE, placeOf, WINDOWS_FIX, WINDOWS_WHY } from '../../core/walls/containerCheck';
+import { containerHere, readWallsFacts } from './wallsFacts';
 import type { LocalExecutorOptions } from './localExecutor';
 import type { ConfinementOptions } from './wallsDraw';
 import { programOnPath } from './wallsRun';
 
-/** Whether walls can be had here, and if not, why (in a person's words). */
-export type Availability = { ok: true; bwrap: string } | { ok: false; why: string };
+/** Whether walls can be had here, and if not, why (in a person's words) and what would make them (`fix`, one line each). */
+export type Availability = { ok: true; bwrap: string } | { ok: false; why: string; fix?: string[] };
 
 let probed: Availability | undefined;
+
+/** Native Windows (a function: the platform's own branch below still names every platform). */
+const isWindows = (): boolean => (process.platform as string) === 'win32';
 
 /** The bubblewrap program on PATH (`WAVES_BWRAP` names another), or null. */
 function findBwrap(): string | null {
@@ -30,20 +35,28 @@ function findBwrap(): string | null {
  */
 export function confinementAvailable(again = false): Availability {
   if (probed && !again) return probed;
+  // Native Windows: the Linux walls are had in WSL (the editor offers to reopen the folder there).
+  if (isWindows()) {
+    probed = { ok: false, why: WINDOWS_WHY, fix: [...WINDOWS_FIX] };
+    return probed;
+  }
   if (process.platform !== 'linux') {
     probed = { ok: false, why: `agents cannot be confined on ${process.platform === 'darwin' ? 'macOS' : process.platform === 'win32' ? 'Windows' : process.platform} yet (walls are bubblewrap's, on Linux)` };
     return probed;
   }
   const bwrap = findBwrap();
   if (!bwrap) {
-    probed = { ok: false, why: 'bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: apt install bubblewrap; Fedora: dnf install bubblewrap) to confine agents' };
+    // Where it is missing, said by place: WSL's distribution, a container's image (containerCheck.ts).
+    probed = { ok: false, why: missingText(placeOf(readWallsFacts())) };
     return probed;
   }
   const trial = spawnSync(bwrap, WALLS_TRIAL_ARGS, { encoding: 'utf8', timeout: 10_000 });
-  probed =
-    trial.status === 0
-      ? { ok: true, bwrap }
-      : { ok: false, why: `bubblewrap cannot make walls here (${(trial.stderr || trial.error?.message || `exit ${trial.status}`).trim().split('\n')[0]}): the kernel may not allow unprivileged user namespaces` };
+  if (trial.status === 0) probed = { ok: true, bwrap };
+  else {
+    // Why, from this machine's facts: a container's runtime, AppArmor, a kernel switch, WSL 1 — and the exact fix.
+    const said = diagnoseWalls(readWallsFacts(trial.stderr || trial.error?.message || `exit ${trial.status}`, bwrap), bwrap);
+    probed = { ok: false, why: said.why, fix: said.fix };
+  }
   return probed;
 }
 
@@ -51,30 +64,63 @@ export function confinementAvailable(again = false): Availability {
 export interface Confinement {
   /** Agents run without walls — only when the person chose it (`--unconfined`, `waves.sandbox.unconfined`). */
   unconfined?: boolean;
+  /**
+   * The container this runs in is the agents' wall: they run without bubblewrap — the person's
+   * own choice (`waves.sandbox.container`, `--container-is-wall`, `WAVES_SANDBOX_CONTAINER=1`),
+   * counted only inside a container (`effectiveConfinement`).
+   */
+  container?: boolean;
   options?: ConfinementOptions;
+}
+
+/**
+ * A run's confinement with the container-as-wall choice weighed: inside a container, its agents
+ * run without bubblewrap (as `unconfined`, the container their wall); elsewhere the choice counts
+ * for nothing and the walls stay bubblewrap's.
+ */
+export function effectiveConfinement(confinement: Confinement | undefined): Confinement | undefined {
+  // Weighed already (or no walls asked at all): as it is.
+  if (!confinement?.container || confinement.unconfined) return confinement;
+  const { container: _asked, ...rest } = confinement;
+  return containerHere() ? { unconfined: true, container: true } : rest;
+}
+
+/** What a run says as it starts about the container-as-wall choice the person asked for (it counts here, or not: not a container); null: not asked. */
+export function containerWallNoteOf(asked: Confinement | undefined): string | null {
+  if (!asked?.container || asked.unconfined) return null;
+  const place = containerHere();
+  return place ? containerWallNote(place) : NOT_A_CONTAINER_NOTE;
 }
 
 /**
  * The walls an executor is asked to give its agents, without trying them (no process): null when
  * the person chose none. The trial (`confinementAvailable`) is the caller's, before an agent starts.
  */
-export function wallsAsked(confinement: Confinement | undefined): NonNullable<LocalExecutorOptions['walls']> | null {
+export function wallsAsked(asked: Confinement | undefined): NonNullable<LocalExecutorOptions['walls']> | null {
+  const confinement = effectiveConfinement(asked);
   if (confinement?.unconfined) return null;
   return { bwrap: findBwrap() ?? 'bwrap', ...(confinement?.options ? { options: confinement.options } : {}) };
 }
 
 /** The walls an executor gives its agents, from a run's `Confinement`: the walls, the person's "no walls", or why none can be had. */
-export function wallsOption(confinement: Confinement | undefined): { walls: NonNullable<LocalExecutorOptions['walls']> } | { unconfined: true } | { unavailable: string } {
+export function wallsOption(asked: Confinement | undefined): { walls: NonNullable<LocalExecutorOptions['walls']> } | { unconfined: true } | { unavailable: string; fix?: string[] } {
+  const confinement = effectiveConfinement(asked);
   if (confinement?.unconfined) return { unconfined: true };
   const here = confinementAvailable();
-  if (!here.ok) return { unavailable: here.why };
+  if (!here.ok) return { unavailable: here.why, ...(here.fix ? { fix: here.fix } : {}) };
   return { walls: { bwrap: here.bwrap, ...(confinement?.options ? { options: confinement.options } : {}) } };
 }
 
 /** Agents cannot be confined here and the person did not choose to run them without walls: nothing starts. */
 export class ConfinementUnavailableError extends Error {
-  constructor(readonly why: string) {
-    super(`agents cannot be confined ${why.startsWith('the host ') ? 'on ' : 'here: '}${why}. Nothing was started; to run them without walls, choose it explicitly (waves run --unconfined, or the setting waves.sandbox.unconfined)`);
+  /** `fix`: what would make the walls here, one line each (the diagnosis of containerCheck.ts). */
+  constructor(
+    readonly why: string,
+    readonly fix: readonly string[] = [],
+  ) {
+    super(
+      `agents cannot be confined ${why.startsWith('the host ') ? 'on ' : 'here: '}${why}. ${fix.length ? `What would make the walls: ${fix.join('; ')}. ` : ''}Nothing was started; to run them without walls, choose it explicitly (waves run --unconfined, or the setting waves.sandbox.unconfined)`,
+    );
     this.name = 'ConfinementUnavailableError';
   }
 }

@@ -156,7 +156,7 @@ export interface LocalAttemptsOptions {
  */
 export function localAttempts(options: LocalAttemptsOptions): { supervisor: AttemptSupervisor; walled: boolean } {
   const walls = wallsOption(options.confinement);
-  if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable);
+  if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable, walls.fix);
   const executor = new LocalExecutor({
     repoRoot: options.repoRoot,
     featureId: options.featureId,

@@ -46,7 +46,7 @@ import {
   type SetupRestore,
  } from '../git';
 import { describeSetupChanges } from '../../core/git/gitSetup';
-import { ConfinementUnavailableError, defaultRunnerScript, keepBounds, localAttempts, readyTree, runnerSpec, wallsOption, type Confinement, type Launcher } from '../attempt';
+import { ConfinementUnavailableError, defaultRunnerScript, keepBounds, localAttempts, readyTree, repositoryTurnsContainerOn, runnerSpec, wallsOption, type Confinement, type Launcher } from '../attempt';
 import { findRepositoryRoot } from '../plan';
 import { PlanningError } from './planningError';
 import { loadDraft, taskKeysOf, writeDraftFiles, type ReadDraft } from './draft';
@@ -357,9 +357,12 @@ async function runRounds(
   options: PlanningRunOptions,
   first: { comments?: string; draft?: DraftForPrompt; unread?: string[] },
 ): Promise<PlanningResult> {
+  // The container as the agent's wall is the person's choice alone (#67): never the repository's dev container configuration's.
+  const turnedOn = options.confinement?.container && !options.confinement.unconfined ? repositoryTurnsContainerOn(repo) : null;
+  if (turnedOn) throw new PlanningError(`the container-as-wall choice is yours alone, and the repository turns it on (${turnedOn}): take it out there. No agent was started`);
   // The copy list, then the set-up command (inside the agent's walls) until it ran to the end in this tree; its log in the session's folder.
   const walls = wallsOption(options.confinement);
-  if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable);
+  if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable, walls.fix);
   const hookWalls = 'walls' in walls ? { ...walls.walls, runnerScript: options.runnerScript ?? defaultRunnerScript() } : undefined;
   await readyTree({ repo, tree: state.worktree, branch: state.branch, dir: paths.dir, ...(options.setupHook ? { setupHook: options.setupHook } : {}), ...(options.copyFiles ? { copyFiles: options.copyFiles } : {}), ...(hookWalls ? { walls: hookWalls } : {}) }).catch((err: Error) => {
     throw new PlanningError(`${err.message}\nNo agent was started; the session ${state.id} is kept (its set-up log: ${path.join(paths.dir, 'setup.log')}): waves plan --revise ${state.id} runs it again, waves plan --discard ${state.id} removes it`);

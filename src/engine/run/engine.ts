@@ -36,7 +36,7 @@ import { firstStarts } from '../../core/run/startAhead';
 import { errorText, RunContext, toPosix } from './context';
 import { Exits } from './exit';
 import { warmGit } from '../git';
-import { confinementAvailable, ConfinementUnavailableError, defaultRunnerScript, LocalExecutor, wallsAsked, type Executor } from '../attempt';
+import { confinementAvailable, ConfinementUnavailableError, defaultRunnerScript, effectiveConfinement, LocalExecutor, wallsAsked, type Executor } from '../attempt';
 import { HostsExecutor } from '../hosts';
 import { Launches } from './launch';
 import { Lease } from './lease';
@@ -153,7 +153,9 @@ export class RunEngine {
     if (!featureId) throw new PlanInvalidError([`${shown}:1:1 feature-missing the plan has no feature.id`]);
     const unknown = (options.only ?? []).filter((id) => !analysis.plan.packages.some((p) => p.id === id));
     if (unknown.length) throw new PlanInvalidError(unknown.map((id) => `${shown}:1:1 only-unknown the plan has no package "${id}"`));
-    return new RunEngine(repoRoot, fs.realpathSync(planFile), featureId, analysis, options);
+    // The container-as-wall choice weighed once (#67): inside a container the run's agents go without bubblewrap, as unconfined ones.
+    const confinement = effectiveConfinement(options.confinement);
+    return new RunEngine(repoRoot, fs.realpathSync(planFile), featureId, analysis, confinement === options.confinement ? options : { ...options, ...(confinement ? { confinement } : {}) });
   }
 
   /**
@@ -226,7 +228,7 @@ export class RunEngine {
     // No walls to be had, and the person did not choose to run without them: nothing starts (#32).
     if (!this.options.confinement?.unconfined) {
       const here = confinementAvailable();
-      if (!here.ok) throw new ConfinementUnavailableError(here.why);
+      if (!here.ok) throw new ConfinementUnavailableError(here.why, here.fix);
       // The same on every SSH host of the run that answers now.
       const far = (await ctx.executor.wallsProblems?.()) ?? [];
       if (far.length) throw new ConfinementUnavailableError(far.join('; '));

@@ -14,8 +14,9 @@ import { hostsCapacity, type Host } from '../../core/hosts/hostList';
 import type { PackageStatus } from '../../core/run/runState';
 import { plannedConflictText, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import { loadPlan, PlanReadError, type PlanSource } from '../plan';
-import { confinementAvailable, ConfinementUnavailableError, resolveProgram } from '../attempt';
+import { confinementAvailable, ConfinementUnavailableError, effectiveConfinement, repositoryTurnsContainerOn, resolveProgram } from '../attempt';
 import { allowedTargets } from '../../core/walls/walls';
+import { NOT_A_CONTAINER_NOTE } from '../../core/walls/containerCheck';
 import { approveShown, verificationOf, verificationPolicy, VerificationNotApprovedError, type VerificationPolicy } from '../consent';
 import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
 import { proposalGate } from '../planning';
@@ -95,6 +96,8 @@ export type StartRefusalKind =
   | 'agent-not-runnable'
   /** Best of n (ADR 0031): a set of candidates this run cannot start (over the cap, an unknown agent, a pick not built, SSH hosts). */
   | 'bad-candidates'
+  /** The container-as-wall choice cannot be taken: the repository turns it on, or SSH hosts would have no wall. */
+  | 'container-wall-refused'
   /** The person said no to the run's confirmation (`confirmRun`): nothing to show. */
   | 'declined';
 
@@ -184,10 +187,25 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   // A proposed plan (ADR 0013) runs only once approved: said before anything is asked (the engine checks it again as it begins).
   const unapproved = dry ? null : await proposalGate(plan.file);
   if (unapproved) return no('proposal-unapproved', unapproved);
-  // No walls to be had here, and the person did not choose to run without them (#32): said before anything is asked.
-  if (!request.confinement?.unconfined && !dry) {
+  // The container as the agents' wall (#67): the person's choice alone, and a wall only of the agents that run in the container.
+  if (request.confinement?.container && !request.confinement.unconfined) {
+    const turnedOn = repositoryTurnsContainerOn(plan.repo);
+    if (turnedOn)
+      return no('container-wall-refused', `the container-as-wall choice is yours alone, and the repository turns it on (${turnedOn})`, [
+        'take it out there (then rebuild the container: its settings were copied into it); your own setting waves.sandbox.container, --container-is-wall or WAVES_SANDBOX_CONTAINER=1 decides',
+      ]);
+    const honoured = effectiveConfinement(request.confinement)?.unconfined === true;
+    if (honoured && request.hosts?.hosts.some((h) => h.ssh))
+      return no('container-wall-refused', "the container is the wall only of the agents that run in it: an SSH host's agents would have none", ['leave out the SSH hosts, or the container-as-wall choice']);
+    if (honoured && request.layered)
+      return no('container-wall-refused', "a layered worktree is whole only inside bubblewrap's walls, and with the container as the agents' wall there are none", ['leave out the layering, or the container-as-wall choice']);
+  }
+  // No walls to be had here, and the person did not choose to run without them (#32): said before anything is asked, with the fix (#67).
+  if (!effectiveConfinement(request.confinement)?.unconfined && !dry) {
     const here = confinementAvailable();
-    if (!here.ok) return no('no-confinement', `agents cannot be confined here: ${here.why}`);
+    // The container-as-wall choice was made, but this is not a container: said first.
+    const notHere = request.confinement?.container && !request.confinement.unconfined ? [NOT_A_CONTAINER_NOTE] : [];
+    if (!here.ok) return no('no-confinement', `agents cannot be confined here: ${here.why}`, [...notHere, ...(here.fix ?? [])]);
   }
   const badTargets = allowedTargets('custom', {}, request.confinement?.options?.allowHosts ?? []).problems;
   if (badTargets.length) return no('no-confinement', 'the hosts the agents may reach cannot be read', badTargets);
@@ -387,6 +405,6 @@ export function refusalOf(err: unknown, shown: string): StartRefusal | null {
     );
   if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) return no('coordinator-unreachable', err.message);
   if (err instanceof AdoptRefusedError) return no('adopt-refused', err.message);
-  if (err instanceof ConfinementUnavailableError) return no('no-confinement', `agents cannot be confined ${err.why.startsWith('the host ') ? 'on ' : 'here: '}${err.why}`);
+  if (err instanceof ConfinementUnavailableError) return no('no-confinement', `agents cannot be confined ${err.why.startsWith('the host ') ? 'on ' : 'here: '}${err.why}`, [...err.fix]);
   return null;
 }

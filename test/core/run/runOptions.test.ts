@@ -23,7 +23,7 @@ describe('the run options table', () => {
   it('every option has a setting, a flag, a variable, a kind and a line; none shares one', () => {
     assert.deepEqual(
       RUN_OPTIONS.map((o) => o.id),
-      ['setupCommand', 'copy', 'worktreesFolder', 'layered', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB'],
+      ['setupCommand', 'copy', 'worktreesFolder', 'layered', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB', 'container'],
     );
     for (const o of RUN_OPTIONS) {
       assert.match(o.setting, /^waves\.(worktrees|sandbox)\.[A-Za-z]+$/, o.id);
@@ -167,6 +167,17 @@ describe('the run options from the command line', () => {
     fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': '1' }), {}, true), /^--memory-mb is a limit of the walls; --unconfined has none/);
     const { values } = runOptionsFromCommandLine(flags({ copy: '.env' }), { WAVES_SANDBOX_MEMORY_MB: '5', WAVES_SANDBOX_CACHE: 'not checked' }, true, ':');
     assert.deepEqual(values, { copy: ['.env'] });
+  });
+
+  it("--container-is-wall, WAVES_SANDBOX_CONTAINER=1 and waves.sandbox.container mean the same; not beside --unconfined", () => {
+    assert.deepEqual(runOptionsFromCommandLine(flags({ 'container-is-wall': true }), {}).values, { container: true });
+    assert.deepEqual(runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_CONTAINER: '1' }).values, { container: true });
+    assert.deepEqual(runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_CONTAINER: '0' }).values, { container: false });
+    assert.deepEqual(runOptionsFromSettings((o) => (o.setting === 'waves.sandbox.container' ? true : undefined)).values, { container: true });
+    fails(() => runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_CONTAINER: 'maybe' }), /^WAVES_SANDBOX_CONTAINER is 1 or 0, not "maybe"/);
+    fails(() => runOptionsFromCommandLine(flags({ 'container-is-wall': true }), {}, true), /^--container-is-wall makes the container the agents' wall; --unconfined has none: give one of them/);
+    assert.deepEqual(runOptionsFromCommandLine(flags({}), { WAVES_SANDBOX_CONTAINER: '1' }, true).values, {}, 'the variable is not taken with --unconfined');
+    assert.deepEqual(wallsValuesOf({ container: true }), {}, "no option of bubblewrap's walls");
   });
 
   it('--layered-worktrees: a flag without value, or WAVES_WORKTREES_LAYERED=1 (or true, yes, on; 0: off); a worktree option, kept with --unconfined for the command line to refuse', () => {
