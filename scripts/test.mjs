@@ -10,13 +10,16 @@
 //   agents   the same over test/agents/**/*.test.ts: `waves run --agent <preset>` with the real
 //            Claude Code, Codex, Gemini and Copilot CLIs (installed first, pinned and cached, by
 //            scripts/agent-clis.sh) against a scripted model server on 127.0.0.1
+//   containers  the same over test/containers/**/*.test.ts: `waves run` inside Podman containers built
+//            from Debian packages (scripts/container-tools.sh: podman, runc and debootstrap installed
+//            when missing, the image built once and cached)
 //   webview  the same over test/webview/**/*.test.ts(x), when there are any
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
 //   (unit, coordinator, hosts, agents and vscode first make sure bubblewrap is here: scripts/sandbox-tools.sh;
 //   unit also sets up the package registries on loopback and the toolchains: scripts/registry-tools.sh)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
 //            and webview/), one test each
-// Usage: node scripts/test.mjs [static|unit|coordinator|hosts|agents|webview|vscode ...]   (default: all, in that order)
+// Usage: node scripts/test.mjs [static|unit|coordinator|hosts|agents|containers|webview|vscode ...]   (default: all, in that order)
 // Environment: WAVES_TEST_SUITE_TIMEOUT (seconds per suite, default 1800)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -210,6 +213,24 @@ async function hostsSuite() {
 }
 
 /**
+ * The walls inside containers: scripts/container-tools.sh installs Debian's podman, runc and
+ * debootstrap when missing, builds the suite's image from Debian packages once (cached in the
+ * tools folder) and finds the options any container needs to start on this machine; its
+ * KEY=VALUE lines reach the suite. A set-up that fails (no container starts here: it says the
+ * command and its error) is a failed suite.
+ */
+async function containersSuite() {
+  const res = spawnSync('bash', [path.join(REPO, 'scripts', 'container-tools.sh'), '--env'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000 });
+  if (res.status !== 0) return { passed: 0, failed: 1, note: `no container can run here: scripts/container-tools.sh exit ${res.status ?? res.signal ?? res.error?.message}` };
+  const env = { ...process.env };
+  for (const line of res.stdout.split('\n')) {
+    const m = /^(WAVES_[A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  return nodeTestSuite('containers', ['test/containers'], { env });
+}
+
+/**
  * Every agent a suite starts runs inside walls (#32, ADR 0019): scripts/sandbox-tools.sh installs
  * Debian's bubblewrap when missing and tries it once, before the first suite that runs agents.
  * An install that fails fails that suite (never a run without walls).
@@ -249,6 +270,7 @@ const SUITES = {
   coordinator: withSandbox(coordinatorSuite),
   hosts: withSandbox(hostsSuite),
   agents: withSandbox(agentsSuite),
+  containers: containersSuite,
   webview: webviewSuite,
   vscode: withSandbox(vscodeSuite),
 };
