@@ -21,7 +21,14 @@ TOOLS=${WAVES_TOOLS_DIR:-${HOME:-/root}/.cache/wave-orchestrator-tools}
 # The image's name says what is in it: change the packages, change the tag.
 IMAGE=localhost/waves-walls-test:bookworm-bwrap-git-1
 SUITE=bookworm
-MIRROR=${WAVES_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian archive this machine's apt uses (its sources as set up here), unless WAVES_DEBIAN_MIRROR names one.
+apt_mirror() {
+  local uri
+  uri=$(grep -hE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v -- '-security' | head -1)
+  [ -n "$uri" ] || uri=$(grep -hE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit }}' | grep -v -- '-security' | head -1)
+  printf '%s' "$uri"
+}
+MIRROR=${WAVES_DEBIAN_MIRROR:-$(apt_mirror)}
 
 have_all() { command -v podman >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1; }
 if ! have_all; then
@@ -31,6 +38,7 @@ if ! have_all; then
 fi
 
 if ! podman image exists "$IMAGE" 2>/dev/null; then
+  [ -n "$MIRROR" ] || die "no Debian archive in this machine's apt sources to build the image from: set WAVES_DEBIAN_MIRROR"
   tools_lock "$TOOLS"
   if ! podman image exists "$IMAGE" 2>/dev/null; then
     work="$TOOLS/walls-image"
