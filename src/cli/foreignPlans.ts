@@ -1,10 +1,10 @@
 /**
  * Task lists of other tools on the command line, read-only: `waves validate` and `waves graph`
  * given a spec-kit / Kiro / OpenSpec `tasks.md`, a Taskmaster `tasks.json`, a beads
- * `issues.jsonl`, a GSD `PLAN.md` or phase folder, or a Spec Kitty `WP*.md` or `tasks/` folder
- * read it through src/core/formats and report it as a plan: the reader's diagnostics positioned
- * in the source (file:line:col), then the waves of the plan `waves convert` would write. Also
- * what `waves convert` reads a folder with.
+ * `issues.jsonl`, a GSD `PLAN.md` or phase folder, or a Spec Kitty `WP*.md`, `tasks/` folder or
+ * feature (its `tasks.md` or a state file: the feature) read it through src/core/formats and
+ * report it as a plan: the reader's diagnostics positioned in the source (file:line:col), then the
+ * waves of the plan `waves convert` would write. Also what `waves convert` reads a folder with.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -40,12 +40,12 @@ export interface ForeignRead {
 /** Whether `file` (its text read) is a task list of another tool rather than a plan: never a .yaml/.yml file. */
 export function isForeignFile(file: string, text: string): boolean {
   if (/\.ya?ml$/i.test(file)) return false;
-  return detectFormat(file, text) !== null || isKittyStateOfFeature(file);
+  return detectFormat(file, text) !== null || isKittyFileOfFeature(file);
 }
 
-/** A Spec Kitty state file (status.events.jsonl, status.json, lanes.json) beside its feature's `tasks/`. */
-function isKittyStateOfFeature(file: string): boolean {
-  return isSpecKittyStateFile(file) && isFolder(path.join(path.dirname(file), 'tasks'));
+/** A Spec Kitty feature's own file beside its `tasks/`: a state file (status.events.jsonl, status.json, lanes.json) or `tasks.md`. */
+function isKittyFileOfFeature(file: string): boolean {
+  return isSpecKittyFeatureFile(file) && isFolder(path.join(path.dirname(file), 'tasks'));
 }
 
 /** Whether `target` is a folder (a GSD phase folder, a Spec Kitty feature or `tasks/` folder). */
@@ -64,12 +64,18 @@ export function isFolder(target: string): boolean {
 export function readForeign(io: Io, target: string, options: { format?: ForeignFormat; tag?: string; known?: string } = {}): ForeignRead | { error: string } {
   if (isFolder(target)) return readFolderOf(io, target, undefined, options.format);
   // A Spec Kitty state file (status.events.jsonl, status.json, lanes.json): the feature it is of.
-  if (options.format === undefined && isKittyStateOfFeature(target)) return readFolderOf(io, path.dirname(target), undefined, 'spec-kitty');
+  if (options.format === undefined && isSpecKittyStateFile(target) && isKittyFileOfFeature(target)) return readFolderOf(io, path.dirname(target), undefined, 'spec-kitty');
   let text = options.known;
   if (text === undefined) {
     const read = readPlanFile(io, target);
     if ('error' in read) return read;
     text = read.text;
+  }
+  // A Spec Kitty feature's tasks.md: the feature it is of, as the editor reads it (its work
+  // packages with it); read alone when its `tasks/` holds no work package.
+  if (options.format === undefined && isKittyFileOfFeature(target)) {
+    const feature = readFolderOf(io, path.dirname(target), undefined, 'spec-kitty', { path: target, text });
+    if ('error' in feature || feature.result.format !== null) return feature;
   }
   const format = options.format ?? detectFormat(target, text);
   if (format === 'gsd' || format === 'spec-kitty' || (options.format === undefined && folderFormatOf(target, text))) {

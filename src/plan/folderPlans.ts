@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import { folderPlanFiles, onlyNamed, type FolderEntry } from '../core/plan/folderListing';
-import { folderPlanOf } from './planFiles';
+import { folderPlanOf, isKittyFeatureFile, tasksMdFolderOf } from './planFiles';
 
 /** The URI schemes plans are read from. */
 export const PLAN_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
@@ -17,6 +17,13 @@ export function folderUriOf(uri: vscode.Uri): vscode.Uri | undefined {
   if (!PLAN_SCHEMES.has(uri.scheme)) return undefined;
   const of = folderPlanOf(uri.path);
   return of ? uri.with({ path: of.folder }) : undefined;
+}
+
+/** The folder of a `tasks.md`, which is a Spec Kitty feature's when that folder is read as one plan (`tasksMdFolderOf`); undefined for other files. */
+export function tasksMdFolderUriOf(uri: vscode.Uri): vscode.Uri | undefined {
+  if (!PLAN_SCHEMES.has(uri.scheme)) return undefined;
+  const folder = tasksMdFolderOf(uri.path);
+  return folder === null ? undefined : uri.with({ path: folder });
 }
 
 /** One file of a folder read as one plan: its analysis as that file shows it (its text, its diagnostics). */
@@ -38,7 +45,7 @@ export interface FolderFileRead {
 /**
  * The files of a folder read as one plan, as `waves validate <folder>` lists them
  * (`folderPlanFiles`): a Spec Kitty feature (it has `tasks/`) its `tasks/` files, those of its
- * lane folders and its state files; a GSD phase folder its own files. Markdown and state files
+ * lane folders, its state files and `tasks.md`; a GSD phase folder its own files. Markdown and state files
  * are read (an open document's text when it has unsaved changes), the others only named
  * (`onlyNamed`: a `SUMMARY.md` says a GSD plan is done).
  */
@@ -80,4 +87,19 @@ export async function readFolderFiles(folder: vscode.Uri, log: Pick<vscode.LogOu
     }
   }
   return out;
+}
+
+/**
+ * The files a folder read as one plan is shown on (`PlanEntry.files`), of those read: its
+ * packages' files (`packageFiles`, in that order), then each other file a diagnostic names
+ * (`named`) or — `folder` a Spec Kitty feature — the feature's own files in it (`tasks.md`, the
+ * state files), so their problems are shown on them, cleared when fixed, and a change of theirs,
+ * unsaved too, reads the folder again.
+ */
+export function shownFolderFiles(folder: vscode.Uri, read: readonly FolderFileRead[], packageFiles: readonly string[], named: ReadonlySet<string | undefined>, kitty: boolean): FolderFileRead[] {
+  const byPath = new Map(read.map((f) => [f.uri.path, f]));
+  const own = new Set(packageFiles);
+  const first = packageFiles.flatMap((file) => byPath.get(file) ?? []);
+  const featureFile = (f: FolderFileRead) => kitty && isKittyFeatureFile(f.uri.path) && path.posix.dirname(f.uri.path) === folder.path;
+  return [...first, ...read.filter((f) => !own.has(f.uri.path) && (named.has(f.uri.path) || featureFile(f)))];
 }

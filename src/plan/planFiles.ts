@@ -20,7 +20,8 @@ export const FOREIGN_SELECTOR: vscode.DocumentSelector = [{ pattern: FOREIGN_GLO
 /**
  * Files of the task lists kept one task a file, a folder a plan: GSD's `*-PLAN.md` (the phase
  * folder is the plan), Spec Kitty's `WP*.md` under a feature's `tasks/` and the feature's state
- * files (`status.events.jsonl`, `status.json`, `lanes.json`).
+ * files (`status.events.jsonl`, `status.json`, `lanes.json`); its `tasks.md`, a FOREIGN_GLOB name,
+ * is one too once the feature is read (`tasksMdFolderOf`).
  */
 export const FOLDER_MEMBER_GLOB = '**/{*-PLAN.md,PLAN.md,WP*.md,status.events.jsonl,status.json,lanes.json}';
 /** Every file the plan registry looks at: plans, task lists of other tools and the files of folder task lists. */
@@ -74,6 +75,23 @@ export function folderPlanOf(path: string): { folder: string; format: 'gsd' | 's
   if (KITTY_STATE.has(base)) return { folder: up(1), format: 'spec-kitty' };
   if (base.endsWith('-PLAN.md') || base === 'PLAN.md') return { folder: up(1), format: 'gsd' };
   return null;
+}
+
+/**
+ * The folder a `tasks.md` is of, by its path: a Spec Kitty feature's `tasks.md` (beside `tasks/`)
+ * is read with the feature's work packages, but a `tasks.md` is as often a task list of its own
+ * (spec-kit, Kiro, OpenSpec): whether it is the feature's is known from its folder — read as one
+ * plan or not (planRegistry.ts). Null for any other file. Paths with `/`.
+ */
+export function tasksMdFolderOf(path: string): string | null {
+  const parts = path.replace(/\\/g, '/').split('/');
+  return parts.length >= 2 && parts[parts.length - 1] === 'tasks.md' ? parts.slice(0, -1).join('/') : null;
+}
+
+/** A Spec Kitty feature's own file beside its `tasks/`, by its name: `tasks.md` or a state file. */
+export function isKittyFeatureFile(path: string): boolean {
+  const base = path.slice(path.replace(/\\/g, '/').lastIndexOf('/') + 1);
+  return base === 'tasks.md' || KITTY_STATE.has(base);
 }
 
 /** Whether a file's first bytes may be a GSD or Spec Kitty task file (front matter) — checked before the readers' bundle is loaded. */

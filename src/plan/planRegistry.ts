@@ -2,12 +2,13 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { ForeignAnalysis, ForeignView } from '../core/formats/foreignAnalysis';
+import type { ForeignDiagnostic } from '../core/formats/foreignPlan';
 import { covers } from '../core/plan/glob';
 import { proposedPlanIdOf, proposedPlanLabel } from '../core/planning/planningSession';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { AnalysisPool, Superseded } from './analysisPool';
 import { FOUND_GLOB, isForeignName, mayBeFolderTask, mayBeTaskList } from './planFiles';
-import { PLAN_SCHEMES, folderUriOf, readFolderFiles, type FolderFile } from './folderPlans';
+import { PLAN_SCHEMES, folderUriOf, readFolderFiles, shownFolderFiles, tasksMdFolderUriOf, type FolderFile } from './folderPlans';
 
 export { FOREIGN_SELECTOR, FOUND_SELECTOR, PLAN_GLOB, PLAN_SELECTOR, packageUri } from './planFiles';
 export type { FolderFile } from './folderPlans';
@@ -123,7 +124,7 @@ export class PlanRegistry extends Disposable {
     this.register(watcher.onDidChange((uri) => this.onDiskChange(uri)));
     this.register(
       watcher.onDidDelete((uri) => {
-        const folder = folderUriOf(uri);
+        const folder = this.folderOf(uri);
         if (folder) this.folderChanged(folder, uri);
         else this.remove(uri);
       }),
@@ -143,17 +144,20 @@ export class PlanRegistry extends Disposable {
     );
     this.register(
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (isFoundUri(e.document.uri) && e.contentChanges.length > 0) this.fromDocument.schedule(e.document.uri.toString());
-        else if (e.contentChanges.length > 0 && this.owners.has(e.document.uri.toString())) this.fromFolder.schedule(this.owners.get(e.document.uri.toString())!);
+        if (e.contentChanges.length === 0) return;
+        const owner = this.ownerOf(e.document.uri);
+        if (owner !== undefined) this.fromFolder.schedule(owner);
+        else if (isFoundUri(e.document.uri)) this.fromDocument.schedule(e.document.uri.toString());
       }),
     );
     this.register(
       vscode.workspace.onDidOpenTextDocument((doc) => {
         // An open plan is followed even when the workspace search does not list it.
         const key = doc.uri.toString();
-        if (isFoundUri(doc.uri) && (doc.isDirty || !this.entries.has(key))) this.fromDocument.schedule(key);
-        const folder = folderUriOf(doc.uri);
-        if (folder && (doc.isDirty || !this.owners.has(key)) && !this.isExcluded(doc.uri)) this.fromFolder.schedule(folder.toString());
+        const folder = this.folderOf(doc.uri);
+        if (folder) {
+          if ((doc.isDirty || !this.owners.has(key)) && !this.isExcluded(doc.uri)) this.fromFolder.schedule(folder.toString());
+        } else if (isFoundUri(doc.uri) && (doc.isDirty || !this.entries.has(key))) this.fromDocument.schedule(key);
       }),
     );
     this.register(
@@ -259,8 +263,10 @@ export class PlanRegistry extends Disposable {
     const keep = new Set([...files.map((u) => u.toString()), ...folders.keys()]);
     for (const key of [...this.entries.keys()]) if (!keep.has(key)) this.remove(vscode.Uri.parse(key), false);
     const read = new Set(early.map((u) => u.toString()));
+    // A `tasks.md` in a folder read as one plan is read after it: a Spec Kitty feature's is the feature's.
+    const beside = (uri: vscode.Uri) => folders.has(tasksMdFolderUriOf(uri)?.toString() ?? '');
     for (const uri of files) {
-      if (read.has(uri.toString())) continue;
+      if (read.has(uri.toString()) || beside(uri)) continue;
       await this.readFromDisk(uri, false);
       await new Promise((r) => setImmediate(r)); // let the host breathe between plans
     }
@@ -268,6 +274,7 @@ export class PlanRegistry extends Disposable {
       await this.readFolder(folder, false);
       await new Promise((r) => setImmediate(r));
     }
+    for (const uri of files) if (beside(uri) && !read.has(uri.toString()) && !this.owners.has(uri.toString())) await this.readFromDisk(uri, false);
     const foreign = this.plans.filter((e) => e.foreign).length;
     this.log.info(`Found ${this.entries.size - foreign} plan${this.entries.size - foreign === 1 ? '' : 's'}${foreign ? ` and ${foreign} task list${foreign === 1 ? '' : 's'} of other tools` : ''}`);
     this.scanned = true;
@@ -333,7 +340,7 @@ export class PlanRegistry extends Disposable {
     }
     for (const plan of found) {
       if (this.isDisposed) return;
-      const folder = isFoundUri(plan) ? undefined : folderUriOf(plan);
+      const folder = this.folderOf(plan);
       if (folder) {
         if (!this.owners.has(plan.toString())) this.fromFolder.schedule(folder.toString());
       } else if (!this.entries.has(plan.toString())) await this.readFromDisk(plan);
@@ -361,7 +368,7 @@ export class PlanRegistry extends Disposable {
    * workspace, which the editor's open document may not have noticed (a revised proposal, #19).
    */
   async reanalyze(uri: vscode.Uri, options: { fromDisk?: boolean } = {}): Promise<PlanEntry | undefined> {
-    const owner = this.entries.get(uri.toString())?.files ? uri.toString() : this.owners.get(uri.toString());
+    const owner = this.entries.get(uri.toString())?.files ? uri.toString() : this.ownerOf(uri);
     if (owner !== undefined || (!isFoundUri(uri) && folderUriOf(uri))) {
       await this.readFolder(owner !== undefined ? vscode.Uri.parse(owner) : folderUriOf(uri)!);
       return this.get(uri);
@@ -398,6 +405,13 @@ export class PlanRegistry extends Disposable {
    */
   private async store(uri: vscode.Uri, text: string, documentVersion: number | undefined, fire = true): Promise<void> {
     const key = uri.toString();
+    const owner = this.ownerOf(uri);
+    if (owner !== undefined) {
+      // A Spec Kitty feature's tasks.md: read with the feature, not as a task list of its own.
+      this.remove(uri, fire);
+      if (!this.owners.has(key)) this.fromFolder.schedule(owner);
+      return;
+    }
     const generation = (this.generation.get(key) ?? 0) + 1;
     this.generation.set(key, generation);
     const started = Date.now();
@@ -440,7 +454,7 @@ export class PlanRegistry extends Disposable {
   }
 
   private onDiskChange(uri: vscode.Uri): void {
-    const folder = isFoundUri(uri) ? undefined : folderUriOf(uri);
+    const folder = this.folderOf(uri);
     if (folder) {
       this.folderChanged(folder, uri);
       return;
@@ -503,8 +517,36 @@ export class PlanRegistry extends Disposable {
     this.fromDisk.cancel(key);
     this.fromDocument.cancel(key);
     this.fromFolder.cancel(key);
-    for (const [file, owner] of [...this.owners]) if (owner === key) this.owners.delete(file);
+    this.release(key);
     if (this.entries.delete(key) && fire) this.changed.fire();
+  }
+
+  /** Forgets the files of the folder entry `key`, but those of `keep`: a tasks.md among them (a Spec Kitty feature's) may be a task list of its own again, and is read as one. */
+  private release(key: string, keep: ReadonlySet<string> = new Set()): void {
+    for (const [file, owner] of [...this.owners]) {
+      if (owner !== key || keep.has(file)) continue;
+      this.owners.delete(file);
+      if (isForeignUri(vscode.Uri.parse(file))) this.fromDisk.schedule(file);
+    }
+  }
+
+  /**
+   * The key of the folder entry a file is read with: the one whose file it is, or — a `tasks.md`
+   * in a Spec Kitty feature read as one plan, not read with it yet (just written) — the feature's.
+   */
+  private ownerOf(uri: vscode.Uri): string | undefined {
+    const owner = this.owners.get(uri.toString());
+    if (owner !== undefined) return owner;
+    const folder = tasksMdFolderUriOf(uri)?.toString();
+    const entry = folder === undefined ? undefined : this.entries.get(folder);
+    return entry?.files && entry.foreign?.format === 'spec-kitty' ? folder : undefined;
+  }
+
+  /** The folder read as one plan a file is of (`ownerOf`, else by its path: `folderUriOf`); undefined for a plan or a task list of its own. */
+  private folderOf(uri: vscode.Uri): vscode.Uri | undefined {
+    const owner = this.ownerOf(uri);
+    if (owner !== undefined) return vscode.Uri.parse(owner);
+    return isFoundUri(uri) ? undefined : folderUriOf(uri);
   }
 
   /** A file of a folder read as one plan changed, was created or deleted: the folder is read again (debounced) unless the search skips it. */
@@ -516,10 +558,11 @@ export class PlanRegistry extends Disposable {
 
   /**
    * Reads a folder kept one task a file as one plan (ADR 0030): a GSD phase folder's files, or a
-   * Spec Kitty feature's `tasks/` (and its lane folders) with its state files — the open
-   * documents' unsaved text where there is some — analysed as one entry keyed by the folder,
-   * in the worker thread when large. The readers' bundle is loaded only when some file of it
-   * has front matter. A folder that is none (any more) is no entry.
+   * Spec Kitty feature's `tasks/` (and its lane folders) with its state files and `tasks.md` — the
+   * open documents' unsaved text where there is some — analysed as one entry keyed by the folder,
+   * in the worker thread when large; each file with a problem, and a feature's own files, shown
+   * (`shownFolderFiles`). The readers' bundle is loaded only when some file of it has front
+   * matter. A folder that is none (any more) is no entry.
    */
   private async readFolder(folder: vscode.Uri, fire = true): Promise<void> {
     const key = folder.toString();
@@ -560,13 +603,16 @@ export class PlanRegistry extends Disposable {
     }
     const elapsed = Date.now() - started;
     if (elapsed > 200) this.log.warn(`Analysing ${this.label(folder)} took ${elapsed} ms${size > OFF_THREAD_BYTES && this.pool ? ' (in the worker thread)' : ''}`);
-    const byPath = new Map(files.map((f) => [f.uri.path, f]));
-    const views: FolderFile[] = analysis.foreign.files.flatMap((file) => {
-      const read = byPath.get(file);
-      return read ? [{ uri: read.uri, analysis: formats.folderFileAnalysis(analysis, file, read.text), documentVersion: read.documentVersion }] : [];
-    });
-    for (const [file, owner] of [...this.owners]) if (owner === key) this.owners.delete(file);
-    for (const view of views) this.owners.set(view.uri.toString(), key);
+    const named = new Set(analysis.diagnostics.map((d) => (d as ForeignDiagnostic).file));
+    const shown = shownFolderFiles(folder, files, analysis.foreign.files, named, analysis.foreign.format === 'spec-kitty');
+    const views: FolderFile[] = shown.map((read) => ({ uri: read.uri, analysis: formats.folderFileAnalysis(analysis, read.uri.path, read.text), documentVersion: read.documentVersion }));
+    this.release(key, new Set(views.map((v) => v.uri.toString())));
+    for (const view of views) {
+      this.owners.set(view.uri.toString(), key);
+      // A Spec Kitty feature's tasks.md was read as a task list of its own before: no more.
+      const before = this.entries.get(view.uri.toString());
+      if (before && !before.files) this.remove(view.uri, false);
+    }
     this.entries.set(key, { uri: folder, label: this.label(folder), analysis, documentVersion: undefined, foreign: analysis.foreign, files: views });
     if (fire) this.changed.fire();
   }

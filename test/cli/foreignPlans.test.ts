@@ -163,4 +163,24 @@ describe('waves validate and graph: task lists of other tools, read-only', () =>
     assert.match(n.out, /naming-identity-routing-rider-01KV7SFD\/tasks\.md:87:21 warning foreign-dependencies-disagree tasks\.md says `WP03` depends on `WP01`/);
     assert.match(n.out, /naming-identity-routing-rider-01KV7SFD\/tasks\/WP01-seam-ssot-entrypoint\.md:5:3 warning foreign-dependencies-disagree `WP01` depends on `WP03` here/);
   });
+
+  it("a Spec Kitty feature's tasks.md is read as the feature, as its folder is; a tasks.md beside a tasks/ of no work package alone", () => {
+    const feature = path.join(fixtures, 'spec-kitty/naming-identity-routing-rider-01KV7SFD');
+    const r = waves(['validate', '--no-coupling', path.join(feature, 'tasks.md')]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /tasks\.md: valid — 7 packages in 3 waves, 0 errors, 6 warnings\n {2}wave 1: wp03, wp04, wp05, wp06, wp07\n {2}wave 2: wp01\n {2}wave 3: wp02\n/);
+    assert.match(r.out, /naming-identity-routing-rider-01KV7SFD\/tasks\.md:87:21 warning foreign-dependencies-disagree tasks\.md says `WP03` depends on `WP01`/);
+    assert.match(r.out, /naming-identity-routing-rider-01KV7SFD\/tasks\/WP01-seam-ssot-entrypoint\.md:5:3 warning foreign-dependencies-disagree/);
+    // Read alone, this tasks.md (with task boxes) is a spec-kit list of 40 tasks.
+    const json = JSON.parse(waves(['validate', '--json', '--no-coupling', path.join(fixtures, 'spec-kitty/003-auto-protect-agent/tasks.md')]).out);
+    assert.equal(json.plans[0].format, 'spec-kitty');
+    assert.deepEqual(json.plans[0].waves, [['wp01'], ['wp02'], ['wp03', 'wp04'], ['wp05']]);
+    const specs = fs.mkdtempSync(path.join(tmp, 'specs-'));
+    fs.mkdirSync(path.join(specs, 'tasks'));
+    fs.writeFileSync(path.join(specs, 'tasks', 'notes.md'), '# Notes\n');
+    fs.writeFileSync(path.join(specs, 'tasks.md'), '- [ ] T001 Write the model in src/model.ts\n- [ ] T002 [P] Write the docs in docs/model.md\n');
+    const alone = JSON.parse(waves(['validate', '--json', '--no-coupling', path.join(specs, 'tasks.md')]).out);
+    assert.equal(alone.plans[0].format, 'spec-kit');
+    assert.equal(alone.plans[0].packages.length, 2);
+  });
 });

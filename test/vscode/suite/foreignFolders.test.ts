@@ -264,4 +264,47 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
       });
     });
   });
+
+  describe("a Spec Kitty feature's tasks.md", () => {
+    const rel = 'kitty-specs/execution-state-canonical-surface-01KTG6P9';
+    let feature: vscode.Uri;
+    const tasksMd = () => vscode.Uri.joinPath(feature, 'tasks.md');
+    const wp03 = () => vscode.Uri.joinPath(feature, 'tasks', 'WP03-executioncontext-relocation.md');
+    const dependsOnWp01 = (m: HostMessage) => m.type === 'plan' && m.edges.some((e) => e.id === 'dep:wp01→wp03');
+
+    before(async () => {
+      await copyFolder(scratch, path.join(FIXTURES(), 'spec-kitty', 'execution-state-canonical-surface-01KTG6P9'), rel);
+      feature = scratch.uri(rel);
+      await waitForPlan(api, feature, 'the feature read as one plan', (e) => e.foreign?.format === 'spec-kitty' && e.analysis.plan.packages.length === 14, 20_000);
+    });
+
+    it('is read with the feature, an edit of it alone reads the feature again: the DAG panel, the warning on its line, gone once fixed', async () => {
+      // In the shape Spec Kitty writes (its subtasks' task boxes would make it a spec-kit list of its own).
+      await scratch.write(`${rel}/tasks.md`, '# Work Packages\n\n## Work Package WP03: ExecutionContext relocation façade\n\n### Included Subtasks\n- [ ] T010 Move ExecutionContext behind the façade\n\n### Dependencies\n- Depends on WP02\n');
+      const doc = await vscode.workspace.openTextDocument(tasksMd());
+      await waitFor(() => api.registry.get(tasksMd())?.folder?.toString() === feature.toString(), 'tasks.md read with the feature');
+      assert.equal(api.registry.plans.filter((e) => e.uri.path.startsWith(feature.path)).length, 1, 'no task list of its own');
+      assert.deepEqual(problems(tasksMd()), []);
+      const { seen, dispose } = await planMessage(api, feature);
+      try {
+        assert.ok(!seen.some(dependsOnWp01));
+        const editor = await vscode.window.showTextDocument(doc);
+        assert.equal(doc.lineAt(8).text, '- Depends on WP02');
+        await editor.edit((e) => e.insert(doc.lineAt(8).range.end, '\n- Depends on WP01'));
+        // Unsaved: read with the editor's text. The front matter of WP03 names WP02 only: a warning in both places.
+        await waitFor(() => seen.some(dependsOnWp01), 'the DAG panel: WP03 waits for WP01 too', { timeoutMs: 15_000 });
+        await waitFor(() => problems(tasksMd()).includes('9:13-9:17 warning foreign-dependencies-disagree'), 'the warning on the line of tasks.md', { timeoutMs: 15_000 });
+        assert.deepEqual(problems(wp03()), ['4:0-5:0 warning foreign-dependencies-disagree'], 'and on the `dependencies` of its front matter');
+        assert.ok(await doc.save(), 'saved');
+        // Fixed: the line taken out and saved; the warnings go from both files, the dependency from the DAG.
+        await editor.edit((e) => e.delete(new vscode.Range(doc.lineAt(8).range.end, doc.lineAt(9).range.end)));
+        assert.ok(await doc.save(), 'saved again');
+        await waitFor(() => problems(tasksMd()).length === 0 && problems(wp03()).length === 0, 'the warnings gone', { timeoutMs: 15_000 });
+        const last = () => seen.filter((m): m is PlanMessage => m.type === 'plan').at(-1)!;
+        await waitFor(() => !dependsOnWp01(last()), 'the DAG panel without it');
+      } finally {
+        dispose();
+      }
+    });
+  });
 });
