@@ -80,6 +80,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
         planChanged,
         foreign,
         unconfined: state.unconfined === true,
+        ...(state.containerWall ? { containerWall: true } : {}),
         spend: runSpend(state),
         readOnly: read.newer,
         owner,
@@ -112,7 +113,12 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   const spent = runSpend(state);
   if (spent) lines.push(`spent: ${formatSpend(spent)}`);
   if (foreign) lines.push(`this run is not yours here: ${foreign}; nothing drives it here unless you resume it (\`waves run --resume\`)`);
-  if (state.unconfined) lines.push('its agents run WITHOUT walls (your choice: --unconfined or waves.sandbox.unconfined)');
+  if (state.unconfined)
+    lines.push(
+      state.containerWall
+        ? 'its agents run WITHOUT bubblewrap: the container is their wall (your choice: --container-is-wall or waves.sandbox.container)'
+        : 'its agents run WITHOUT walls (your choice: --unconfined or waves.sandbox.unconfined)',
+    );
   const guard = guardText(state.integration);
   if (guard) lines.push(guard);
   // The guard sends nothing more: the breaker, the check, what it printed and what to do.

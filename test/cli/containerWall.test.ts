@@ -95,8 +95,9 @@ describe('where bubblewrap cannot make the walls', () => {
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout + r.stderr, /the agents run without bubblewrap: this .+ is their wall, as you chose \(your own setting waves\.sandbox\.container/);
       assert.equal(git(repo, 'show', 'waves/container-wall/_integration:p/mine.txt').trim(), 'mine', "the agent's work merged");
-      const status = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--json', path.join(repo, 'work-packages.yaml')], { cwd: repo, env, encoding: 'utf8' }).stdout) as { unconfined: boolean };
+      const status = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--json', path.join(repo, 'work-packages.yaml')], { cwd: repo, env, encoding: 'utf8' }).stdout) as { unconfined: boolean; containerWall?: boolean };
       assert.equal(status.unconfined, true, 'the run state says its agents ran without bubblewrap');
+      assert.equal(status.containerWall, true, 'the container their wall');
     } else {
       assert.equal(r.status, 2, r.stdout + r.stderr);
       assert.match(r.stderr, /counts only inside a container, and this is not one/);

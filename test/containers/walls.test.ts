@@ -161,8 +161,9 @@ describe('the walls in a Podman container built from Debian packages', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout + r.stderr, /the agents run without bubblewrap: this Podman container is their wall, as you chose/);
     assert.equal(hostGit(repo, 'show', 'waves/container-wall/_integration:p/mine.txt').trim(), 'mine');
-    const state = JSON.parse(fs.readFileSync(path.join(repo, '.waves', 'runs', 'container-wall.json'), 'utf8')) as { unconfined?: boolean };
+    const state = JSON.parse(fs.readFileSync(path.join(repo, '.waves', 'runs', 'container-wall.json'), 'utf8')) as { unconfined?: boolean; containerWall?: boolean };
     assert.equal(state.unconfined, true, 'the run state says its agents ran without bubblewrap');
+    assert.equal(state.containerWall, true, 'and that the container was their wall, not the walls turned off');
   });
 
   it("the container as the wall is refused when the repository's devcontainer.json turns it on", () => {

@@ -38,6 +38,8 @@ export interface ReportState {
   createdAt?: string;
   /** The person chose to run the agents without walls (#32). */
   unconfined?: boolean;
+  /** With `unconfined`: the container was their wall (the person's `waves.sandbox.container`). */
+  containerWall?: boolean;
   packages: Record<string, ReportPackageRecord>;
   merges?: Record<string, { status: string; files?: readonly string[] }>;
   /** The integration branch, with the guard's checks when the run had one (#34). */
@@ -135,6 +137,8 @@ export interface RunReportJson {
   planFile: string | null;
   /** The run's agents ran without walls (#32): the person's choice. */
   unconfined: boolean;
+  /** With `unconfined`: the container the engine ran in was their wall instead (the person's choice); absent otherwise. */
+  containerWall?: true;
   counts: Record<string, number>;
   packages: ReportPackage[];
   metrics: RunMetrics;
@@ -208,6 +212,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     featureTitle: analysis.plan.feature?.title ?? null,
     runId: state.runId,
     unconfined: state.unconfined === true,
+    ...(state.unconfined && state.containerWall ? { containerWall: true as const } : {}),
     planFile: state.planFile ?? null,
     counts: sortedCounts,
     packages,
@@ -394,7 +399,11 @@ function markdown(r: RunReportJson): string {
   out.push(Object.entries(r.counts).map(([s, n]) => `${n} ${s}`).join(' · ') || 'No packages.');
   out.push('');
   if (r.unconfined) {
-    out.push('**The agents of this run ran without walls** (the person chose it: `--unconfined` or `waves.sandbox.unconfined`).');
+    out.push(
+      r.containerWall
+        ? '**The agents of this run ran without bubblewrap: the container was their wall** (the person chose it: `--container-is-wall` or `waves.sandbox.container`).'
+        : '**The agents of this run ran without walls** (the person chose it: `--unconfined` or `waves.sandbox.unconfined`).',
+    );
     out.push('');
   }
   out.push('## Time');

@@ -151,7 +151,13 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
   const lines = [`**${escapeMarkdown(title)}** — run \`${state.runId}\``, ''];
   lines.push(runStatusAccessible(view).replace(/^Wave Orchestrator[^:]*: /, ''), '');
   // The person chose to run this run's agents without walls (#32): said every time the run is shown.
-  if (state.unconfined) lines.push('$(warning) Its agents run **without walls** (your choice: `waves.sandbox.unconfined` or `--unconfined`).', '');
+  if (state.unconfined)
+    lines.push(
+      state.containerWall
+        ? '$(warning) Its agents run **without bubblewrap**: the container is their wall (your choice: `waves.sandbox.container` or `--container-is-wall`).'
+        : '$(warning) Its agents run **without walls** (your choice: `waves.sandbox.unconfined` or `--unconfined`).',
+      '',
+    );
   const byStatus = new Map<PackageStatus | 'awaiting-pick', PackageRunRecord[]>();
   // Best of n: a package awaiting the person's pick is said so, beside those awaiting review, not as running.
   for (const r of Object.values(state.packages)) {

@@ -380,6 +380,8 @@ export interface RunState {
   person?: string;
   /** The run's agents ran without walls (#32): the person's explicit choice. Absent: inside walls. */
   unconfined?: true;
+  /** With `unconfined`: the container the run's engine runs in was their wall instead (the person's own `waves.sandbox.container`). */
+  containerWall?: true;
   /** The review gate the run keeps (#33): a resume or an adoption that does not say otherwise keeps it. Absent: off. */
   reviewGate?: 'before-merge';
   /** Identifies this run (one feature may be run several times). */

@@ -82,10 +82,11 @@ export function setMachine(state: RunState, driver: { machine: string; person: s
 }
 
 /** The run's agents with walls or without (#32): `unconfined` recorded only when the person chose it. */
-export function setUnconfined(state: RunState, unconfined: boolean, now: Date): RunState {
-  if ((state.unconfined === true) === unconfined) return state;
-  const { unconfined: _was, ...rest } = state;
-  return { ...rest, ...(unconfined ? { unconfined: true as const } : {}), updatedAt: requireTimestamp(now) };
+export function setUnconfined(state: RunState, unconfined: boolean, now: Date, containerWall = false): RunState {
+  const wall = unconfined && containerWall;
+  if ((state.unconfined === true) === unconfined && (state.containerWall === true) === wall) return state;
+  const { unconfined: _was, containerWall: _wall, ...rest } = state;
+  return { ...rest, ...(unconfined ? { unconfined: true as const } : {}), ...(wall ? { containerWall: true as const } : {}), updatedAt: requireTimestamp(now) };
 }
 
 /** The review gate the run keeps (#33): `reviewGate` recorded only when it is on. */

@@ -152,7 +152,7 @@ export class RunLoop implements LoopHandoffs {
     // The run is driven by this machine and person from now on (a foreign state is driven only on the person's own Resume).
     state = setMachine(state, ctx.driver, now);
     // Walls or none (#32): an unconfined run says so in its state, for `waves status`, the report and the status bar.
-    state = setUnconfined(state, ctx.options.confinement?.unconfined === true, now);
+    state = setUnconfined(state, ctx.options.confinement?.unconfined === true, now, ctx.options.confinement?.container === true);
     // The cap this run keeps to, for its timeline (#35).
     state = setMaxParallel(state, ctx.maxParallel, now);
     // The review gate (#33): asked for, or kept from the run's start when it is taken up again.

@@ -158,6 +158,24 @@ describe('buildRunReport', () => {
   });
 });
 
+describe('a run without walls', () => {
+  const plan = analyzePlan('packages:\n  - package_id: a\n');
+  const report = (extra: { unconfined?: boolean; containerWall?: boolean }) => buildRunReport({ state: { featureId: 'f', runId: 'r', packages: {}, ...extra }, analysis: plan, results: {}, maxParallel: 2 });
+
+  it('says whether the person turned the walls off or made the container their wall; a walled run says neither', () => {
+    const off = report({ unconfined: true });
+    assert.match(off.markdown, /\*\*The agents of this run ran without walls\*\* \(the person chose it: `--unconfined`/);
+    assert.deepEqual([off.json.unconfined, 'containerWall' in off.json], [true, false]);
+    const container = report({ unconfined: true, containerWall: true });
+    assert.match(container.markdown, /\*\*The agents of this run ran without bubblewrap: the container was their wall\*\* \(the person chose it: `--container-is-wall` or `waves\.sandbox\.container`\)/);
+    assert.doesNotMatch(container.markdown, /ran without walls/);
+    assert.deepEqual([container.json.unconfined, container.json.containerWall], [true, true]);
+    const walled = report({});
+    assert.doesNotMatch(walled.markdown, /without walls|without bubblewrap/);
+    assert.deepEqual([walled.json.unconfined, 'containerWall' in walled.json], [false, false]);
+  });
+});
+
 describe('unowned writes (#8)', () => {
   const plan = analyzePlan(
     'packages:\n  - package_id: a\n    scope: { write_allow: ["src/a/**"] }\n  - package_id: b\n    scope: { write_allow: ["src/b.ts"] }\n',

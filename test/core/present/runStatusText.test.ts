@@ -159,6 +159,10 @@ describe('runSummary: the status bar', () => {
     const view = runView(walled, WAVES);
     assert.doesNotMatch(runTooltip(view, walled, 'Plan', 0), /without walls/);
     assert.match(runTooltip(view, { ...walled, unconfined: true }, 'Plan', 0), /^\$\(warning\) Its agents run \*\*without walls\*\* \(your choice/m);
+    // The container their wall (the person's waves.sandbox.container): said as that, not as walls turned off.
+    const inContainer = runTooltip(view, { ...walled, unconfined: true, containerWall: true }, 'Plan', 0);
+    assert.match(inContainer, /^\$\(warning\) Its agents run \*\*without bubblewrap\*\*: the container is their wall \(your choice: `waves\.sandbox\.container`/m);
+    assert.doesNotMatch(inContainer, /without walls/);
   });
 });
 

@@ -22,7 +22,7 @@ import {
   type RunStateResult,
 } from '../../../src/core/run/runState';
 import { applyEvent, recordMerge, setIntegration, setPlanHash } from '../../../src/core/run/runStateReducer';
-import { createRunState, ensurePackages, summarizeRun, withHistoryOf } from '../../../src/core/run/runStateInit';
+import { createRunState, ensurePackages, setUnconfined, summarizeRun, withHistoryOf } from '../../../src/core/run/runStateInit';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
 import { CANDIDATE_EVENTS } from '../../../src/core/run/candidates';
 
@@ -474,6 +474,21 @@ describe('createRunState and ensurePackages', () => {
     assert.equal(grown.packages.a, s.packages.a);
     assert.equal(grown.packages.c!.status, 'pending');
     assert.equal(grown.updatedAt, at(1).toISOString());
+  });
+
+  it('without walls: unconfined by the person, or the container their wall (containerWall, only with unconfined); both valid, and back', () => {
+    const s = fresh();
+    const off = setUnconfined(s, true, at(1));
+    assert.deepEqual([off.unconfined, 'containerWall' in off], [true, false]);
+    const container = setUnconfined(s, true, at(1), true);
+    assert.deepEqual([container.unconfined, container.containerWall], [true, true]);
+    assert.ok(validateRunState(JSON.parse(JSON.stringify(container))).ok);
+    assert.equal(setUnconfined(container, true, at(2), true), container, 'no change, the same state');
+    // Walls again (a resume inside them): neither field is left.
+    const walled = setUnconfined(container, false, at(2), true);
+    assert.deepEqual(['unconfined' in walled, 'containerWall' in walled], [false, false]);
+    assert.equal('containerWall' in setUnconfined(container, true, at(2)), false, 'the person turned the walls off outright');
+    assert.equal(validateRunState({ ...JSON.parse(JSON.stringify(s)), containerWall: 'yes' }).ok, false);
   });
 });
 

@@ -5775,10 +5775,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.reviewGate !== undefined){
+if(data.containerWall !== undefined){
 const _errs17 = errors;
-if("before-merge" !== data.reviewGate){
-validate20.errors = [{instancePath:instancePath+"/reviewGate",schemaPath:"#/properties/reviewGate/const",keyword:"const",params:{allowedValue: "before-merge"},message:"must be equal to constant"}];
+if(true !== data.containerWall){
+validate20.errors = [{instancePath:instancePath+"/containerWall",schemaPath:"#/properties/containerWall/const",keyword:"const",params:{allowedValue: true},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -5787,12 +5787,24 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.machine !== undefined){
-let data7 = data.machine;
+if(data.reviewGate !== undefined){
 const _errs18 = errors;
-if(errors === _errs18){
-if(typeof data7 === "string"){
-if(!pattern4.test(data7)){
+if("before-merge" !== data.reviewGate){
+validate20.errors = [{instancePath:instancePath+"/reviewGate",schemaPath:"#/properties/reviewGate/const",keyword:"const",params:{allowedValue: "before-merge"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.machine !== undefined){
+let data8 = data.machine;
+const _errs19 = errors;
+if(errors === _errs19){
+if(typeof data8 === "string"){
+if(!pattern4.test(data8)){
 validate20.errors = [{instancePath:instancePath+"/machine",schemaPath:"#/properties/machine/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""}];
 return false;
 }
@@ -5802,18 +5814,18 @@ validate20.errors = [{instancePath:instancePath+"/machine",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs18 === errors;
+var valid0 = _errs19 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.person !== undefined){
-let data8 = data.person;
-const _errs20 = errors;
-if(errors === _errs20){
-if(typeof data8 === "string"){
-if(!pattern4.test(data8)){
+let data9 = data.person;
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data9 === "string"){
+if(!pattern4.test(data9)){
 validate20.errors = [{instancePath:instancePath+"/person",schemaPath:"#/properties/person/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""}];
 return false;
 }
@@ -5823,19 +5835,19 @@ validate20.errors = [{instancePath:instancePath+"/person",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs20 === errors;
+var valid0 = _errs21 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.runId !== undefined){
-let data9 = data.runId;
-const _errs22 = errors;
+let data10 = data.runId;
 const _errs23 = errors;
-if(errors === _errs23){
-if(typeof data9 === "string"){
-if(func1(data9) < 1){
+const _errs24 = errors;
+if(errors === _errs24){
+if(typeof data10 === "string"){
+if(func1(data10) < 1){
 validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
@@ -5845,20 +5857,20 @@ validate20.errors = [{instancePath:instancePath+"/runId",schemaPath:"#/$defs/non
 return false;
 }
 }
-var valid0 = _errs22 === errors;
+var valid0 = _errs23 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.createdAt !== undefined){
-let data10 = data.createdAt;
-const _errs25 = errors;
+let data11 = data.createdAt;
 const _errs26 = errors;
-if(errors === _errs26){
-if(errors === _errs26){
-if(typeof data10 === "string"){
-if(!pattern7.test(data10)){
+const _errs27 = errors;
+if(errors === _errs27){
+if(errors === _errs27){
+if(typeof data11 === "string"){
+if(!pattern7.test(data11)){
 validate20.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -5869,20 +5881,20 @@ return false;
 }
 }
 }
-var valid0 = _errs25 === errors;
+var valid0 = _errs26 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.updatedAt !== undefined){
-let data11 = data.updatedAt;
-const _errs28 = errors;
+let data12 = data.updatedAt;
 const _errs29 = errors;
-if(errors === _errs29){
-if(errors === _errs29){
-if(typeof data11 === "string"){
-if(!pattern7.test(data11)){
+const _errs30 = errors;
+if(errors === _errs30){
+if(errors === _errs30){
+if(typeof data12 === "string"){
+if(!pattern7.test(data12)){
 validate20.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -5893,19 +5905,19 @@ return false;
 }
 }
 }
-var valid0 = _errs28 === errors;
+var valid0 = _errs29 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.packages !== undefined){
-let data12 = data.packages;
-const _errs31 = errors;
-if(errors === _errs31){
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-for(const key0 in data12){
-const _errs33 = errors;
+let data13 = data.packages;
+const _errs32 = errors;
+if(errors === _errs32){
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key0 in data13){
+const _errs34 = errors;
 if(typeof key0 === "string"){
 if(func1(key0) < 1){
 const err4 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key0};
@@ -5918,7 +5930,7 @@ vErrors.push(err4);
 errors++;
 }
 }
-var valid7 = _errs33 === errors;
+var valid7 = _errs34 === errors;
 if(!valid7){
 const err5 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
 if(vErrors === null){
@@ -5934,13 +5946,13 @@ break;
 }
 }
 if(valid7){
-for(const key1 in data12){
-const _errs35 = errors;
-if(!(validate21(data12[key1], {instancePath:instancePath+"/packages/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data12,parentDataProperty:key1,rootData,dynamicAnchors}))){
+for(const key1 in data13){
+const _errs36 = errors;
+if(!(validate21(data13[key1], {instancePath:instancePath+"/packages/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data13,parentDataProperty:key1,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
-var valid8 = _errs35 === errors;
+var valid8 = _errs36 === errors;
 if(!valid8){
 break;
 }
@@ -5952,19 +5964,19 @@ validate20.errors = [{instancePath:instancePath+"/packages",schemaPath:"#/proper
 return false;
 }
 }
-var valid0 = _errs31 === errors;
+var valid0 = _errs32 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.merges !== undefined){
-let data14 = data.merges;
-const _errs36 = errors;
-if(errors === _errs36){
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-for(const key2 in data14){
-const _errs38 = errors;
+let data15 = data.merges;
+const _errs37 = errors;
+if(errors === _errs37){
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+for(const key2 in data15){
+const _errs39 = errors;
 if(typeof key2 === "string"){
 if(func1(key2) < 1){
 const err6 = {instancePath:instancePath+"/merges",schemaPath:"#/properties/merges/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key2};
@@ -5977,7 +5989,7 @@ vErrors.push(err6);
 errors++;
 }
 }
-var valid9 = _errs38 === errors;
+var valid9 = _errs39 === errors;
 if(!valid9){
 const err7 = {instancePath:instancePath+"/merges",schemaPath:"#/properties/merges/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
 if(vErrors === null){
@@ -5993,13 +6005,13 @@ break;
 }
 }
 if(valid9){
-for(const key3 in data14){
-const _errs40 = errors;
-if(!(validate48(data14[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data14,parentDataProperty:key3,rootData,dynamicAnchors}))){
+for(const key3 in data15){
+const _errs41 = errors;
+if(!(validate48(data15[key3], {instancePath:instancePath+"/merges/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data15,parentDataProperty:key3,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
 errors = vErrors.length;
 }
-var valid10 = _errs40 === errors;
+var valid10 = _errs41 === errors;
 if(!valid10){
 break;
 }
@@ -6011,24 +6023,24 @@ validate20.errors = [{instancePath:instancePath+"/merges",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs36 === errors;
+var valid0 = _errs37 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.integration !== undefined){
-let data16 = data.integration;
-const _errs41 = errors;
+let data17 = data.integration;
 const _errs42 = errors;
+const _errs43 = errors;
 let valid11 = false;
 let passing1 = null;
-const _errs43 = errors;
-if(!(validate51(data16, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
+const _errs44 = errors;
+if(!(validate51(data17, {instancePath:instancePath+"/integration",parentData:data,parentDataProperty:"integration",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
 errors = vErrors.length;
 }
-var _valid1 = _errs43 === errors;
+var _valid1 = _errs44 === errors;
 if(_valid1){
 valid11 = true;
 passing1 = 0;
@@ -6039,8 +6051,8 @@ props1.baseSha = true;
 props1.tipSha = true;
 props1.guard = true;
 }
-const _errs44 = errors;
-if(data16 !== null){
+const _errs45 = errors;
+if(data17 !== null){
 const err8 = {instancePath:instancePath+"/integration",schemaPath:"#/properties/integration/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err8];
@@ -6050,7 +6062,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-var _valid1 = _errs44 === errors;
+var _valid1 = _errs45 === errors;
 if(_valid1 && valid11){
 valid11 = false;
 passing1 = [passing1, 1];
@@ -6074,57 +6086,57 @@ validate20.errors = vErrors;
 return false;
 }
 else {
-errors = _errs42;
+errors = _errs43;
 if(vErrors !== null){
-if(_errs42){
-vErrors.length = _errs42;
+if(_errs43){
+vErrors.length = _errs43;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid0 = _errs41 === errors;
+var valid0 = _errs42 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.maxParallel !== undefined){
-let data17 = data.maxParallel;
-const _errs46 = errors;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+let data18 = data.maxParallel;
+const _errs47 = errors;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
 validate20.errors = [{instancePath:instancePath+"/maxParallel",schemaPath:"#/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs46){
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 1 || isNaN(data17)){
+if(errors === _errs47){
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 < 1 || isNaN(data18)){
 validate20.errors = [{instancePath:instancePath+"/maxParallel",schemaPath:"#/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
 }
-var valid0 = _errs46 === errors;
+var valid0 = _errs47 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.history !== undefined){
-let data18 = data.history;
-const _errs48 = errors;
-if(errors === _errs48){
-if(Array.isArray(data18)){
+let data19 = data.history;
+const _errs49 = errors;
+if(errors === _errs49){
+if(Array.isArray(data19)){
 var valid12 = true;
-const len0 = data18.length;
+const len0 = data19.length;
 for(let i0=0; i0<len0; i0++){
-const _errs50 = errors;
-if(!(validate53(data18[i0], {instancePath:instancePath+"/history/" + i0,parentData:data18,parentDataProperty:i0,rootData,dynamicAnchors}))){
+const _errs51 = errors;
+if(!(validate53(data19[i0], {instancePath:instancePath+"/history/" + i0,parentData:data19,parentDataProperty:i0,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
 errors = vErrors.length;
 }
-var valid12 = _errs50 === errors;
+var valid12 = _errs51 === errors;
 if(!valid12){
 break;
 }
@@ -6135,10 +6147,11 @@ validate20.errors = [{instancePath:instancePath+"/history",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs48 === errors;
+var valid0 = _errs49 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -6166,5 +6179,5 @@ return false;
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"reviewGate":true,"machine":true,"person":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"maxParallel":true,"history":true},"dynamicProps":false,"dynamicItems":false};
+validate20.evaluated = {"props":{"version":true,"featureId":true,"planFile":true,"planRevision":true,"planHash":true,"unconfined":true,"containerWall":true,"reviewGate":true,"machine":true,"person":true,"runId":true,"createdAt":true,"updatedAt":true,"packages":true,"merges":true,"integration":true,"maxParallel":true,"history":true},"dynamicProps":false,"dynamicItems":false};
 
