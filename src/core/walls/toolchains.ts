@@ -71,14 +71,14 @@ const join = (...parts: string[]) => parts.join('/').replace(/\/+/g, '/');
  * - `XDG_CACHE_HOME` private: everything else that writes `~/.cache` (an agent CLI unpacking
  *   itself, node-gyp's headers, pnpm's metadata).
  */
-export function toolchainEnv(paths: CachePaths, env: Env, tree: ToolchainTree = {}): Record<string, string> {
+export function toolchainEnv(paths: CachePaths, env: Env, tree: ToolchainTree = {}, proxyPort: number = PROXY_PORT): Record<string, string> {
   const shared = (...p: string[]) => join(paths.shared, ...p);
   const own = (...p: string[]) => join(paths.private, ...p);
   const mavenProperties = [
     `-Dmaven.repo.local=${shared('maven', 'repository')}`,
     '-Daether.syncContext.named.factory=file-lock',
     '-Daether.syncContext.named.nameMapper=file-gav',
-    ...Object.entries(jvmProxyProperties()).map(([k, v]) => `-D${k}=${v}`),
+    ...Object.entries(jvmProxyProperties(proxyPort)).map(([k, v]) => `-D${k}=${v}`),
     // Maven 3.9's HTTP transport (and resolver 2's Apache one) read those only when told to; Maven 3.8's wagon always does.
     '-Daether.connector.http.useSystemProperties=true',
     '-Daether.transport.apache.useSystemProperties=true',

@@ -12,14 +12,22 @@ import { containerHere, readWallsFacts } from './wallsFacts';
 import type { LocalExecutorOptions } from './localExecutor';
 import type { ConfinementOptions } from './wallsDraw';
 import { programOnPath } from './wallsRun';
+import { SANDBOX_EXEC, SEATBELT_NOT_KEPT } from '../../core/walls/seatbelt';
+import { seatbeltProblem } from './wallsSeatbelt';
 
 /** Whether walls can be had here, and if not, why (in a person's words) and what would make them (`fix`, one line each). */
-export type Availability = { ok: true; bwrap: string } | { ok: false; why: string; fix?: string[] };
+export type Availability =
+  | { ok: true; bwrap: string; backend?: 'bubblewrap' }
+  /** macOS (ADR 0033): Seatbelt's walls (`bwrap`: sandbox-exec, the walls' program), and what they do not keep, said as a run starts. */
+  | { ok: true; backend: 'seatbelt'; bwrap: string; notKept: readonly string[] }
+  | { ok: false; why: string; fix?: string[] };
 
 let probed: Availability | undefined;
 
 /** Native Windows (a function: the platform's own branch below still names every platform). */
 const isWindows = (): boolean => (process.platform as string) === 'win32';
+/** macOS, whose walls are Seatbelt's (ADR 0033). */
+const isMac = (): boolean => (process.platform as string) === 'darwin';
 
 /** The bubblewrap program on PATH (`WAVES_BWRAP` names another), or null. */
 function findBwrap(): string | null {
@@ -38,6 +46,12 @@ export function confinementAvailable(again = false): Availability {
   // Native Windows: the Linux walls are had in WSL (the editor offers to reopen the folder there).
   if (isWindows()) {
     probed = { ok: false, why: WINDOWS_WHY, fix: [...WINDOWS_FIX] };
+    return probed;
+  }
+  // macOS: Seatbelt's walls, tried once (sandbox-exec and a profile holding every kind of rule the walls write).
+  if (isMac()) {
+    const why = seatbeltProblem();
+    probed = why ? { ok: false, why } : { ok: true, backend: 'seatbelt', bwrap: SANDBOX_EXEC, notKept: SEATBELT_NOT_KEPT };
     return probed;
   }
   if (process.platform !== 'linux') {
@@ -99,7 +113,7 @@ export function containerWallNoteOf(asked: Confinement | undefined): string | nu
 export function wallsAsked(asked: Confinement | undefined): NonNullable<LocalExecutorOptions['walls']> | null {
   const confinement = effectiveConfinement(asked);
   if (confinement?.unconfined) return null;
-  return { bwrap: findBwrap() ?? 'bwrap', ...(confinement?.options ? { options: confinement.options } : {}) };
+  return { bwrap: isMac() ? SANDBOX_EXEC : (findBwrap() ?? 'bwrap'), ...(confinement?.options ? { options: confinement.options } : {}) };
 }
 
 /** The walls an executor gives its agents, from a run's `Confinement`: the walls, the person's "no walls", or why none can be had. */
@@ -109,6 +123,16 @@ export function wallsOption(asked: Confinement | undefined): { walls: NonNullabl
   const here = confinementAvailable();
   if (!here.ok) return { unavailable: here.why, ...(here.fix ? { fix: here.fix } : {}) };
   return { walls: { bwrap: here.bwrap, ...(confinement?.options ? { options: confinement.options } : {}) } };
+}
+
+/**
+ * What the walls here do not keep that bubblewrap's keep (macOS: the memory limit), said to the
+ * person as a run starts, never dropped unsaid; nothing without walls, or where they keep it all.
+ */
+export function wallsNotKept(asked: Confinement | undefined): readonly string[] {
+  if (effectiveConfinement(asked)?.unconfined) return [];
+  const here = confinementAvailable();
+  return here.ok && here.backend === 'seatbelt' ? here.notKept : [];
 }
 
 /** Agents cannot be confined here and the person did not choose to run them without walls: nothing starts. */

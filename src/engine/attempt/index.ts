@@ -23,7 +23,7 @@ export { runnerSpec, type SpecRequest } from './runnerSpec';
 export { AttemptSupervisor, keepBounds, localAttempts, SupervisedAttempt, type KeptBounds, type LocalAttemptsOptions, type SuperviseTiming } from './supervise';
 export { parseExit, pidExists, readJson, type ExitRecord } from './adopt';
 export type { RunVerificationOptions, StepResult } from './verification';
-export { confinementAvailable, ConfinementUnavailableError, containerWallNoteOf, effectiveConfinement, wallsAsked, wallsOption, type Availability, type Confinement } from './confinement';
+export { confinementAvailable, ConfinementUnavailableError, containerWallNoteOf, effectiveConfinement, wallsAsked, wallsNotKept, wallsOption, type Availability, type Confinement } from './confinement';
 export { containerHere, repositoryTurnsContainerOn } from './wallsFacts';
 export type { ConfinementOptions } from './wallsDraw';
 export { encodeConfine } from './wallsRun';

@@ -11,10 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/agents/agentLogs.js';
 import { parseTarget, WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
-import { startProxy, upstreamOf, wallsLogIn, type RelayGo } from './wallsNet.js';
+import { startProxy, upstreamOf, wallsLogIn, type ReachNote, type RelayGo } from './wallsNet.js';
 import { enterWalls, walledArgv, walledInsideArgv } from './wallsRun.js';
+import { raiseSeatbelt, wallsBackend, type SeatbeltWalls } from './wallsSeatbelt.js';
 import { isRegistry } from '../../core/walls/toolchains.js';
-import { DEFAULT_MEMORY_MB, targetsFor, wallsFor, type DrawnWalls } from './wallsDraw.js';
+import { DEFAULT_MEMORY_MB, targetsFor, wallsFor, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
 import { resolveProgram } from './programs.js';
 import { DEFAULT_MODEL_WAIT_MS, modelTargets, ModelReachWatch, unreachedText } from '../../core/agents/agentEndpoints.js';
 import { processesRunning, processTree, stillRunning, treeRss, type SeenProcess } from './processTree.js';
@@ -95,6 +96,8 @@ class Attempt {
   private argv: string[];
   /** Inside walls, for a headless agent: whether its model cannot be reached (the proxy tells it each connection). */
   private watch: ModelReachWatch | null = null;
+  /** On macOS (ADR 0033): Seatbelt's walls, raised for the agent. */
+  private seatbelt: SeatbeltWalls | null = null;
 
   constructor(
     private readonly spec: RunnerSpec,
@@ -157,7 +160,7 @@ class Attempt {
       else startError = `the agent could not start: the agent program ${program.why}`;
     }
     if (startError === null && spec.walls) {
-      w = wallsFor({
+      const drawn: WallsRequest = {
         bwrap: spec.walls.bwrap,
         worktree: spec.cwd,
         attemptDir: path.dirname(this.files.spec),
@@ -168,12 +171,7 @@ class Attempt {
         runnerScript: process.argv[1] ?? '',
         startToken: spec.startToken,
         ...(spec.walls.options ? { options: spec.walls.options } : {}),
-      }).walls;
-      try {
-        this.walledBy = { bwrap: w.bwrap, attemptDir: fs.realpathSync(path.dirname(this.files.spec)) };
-      } catch {
-        // the folder is there (its spec was read): the tree alone then
-      }
+      };
       if (!spec.interactive && modelWaitMs > 0) {
         // Its model servers, and what the worktree's own files name (refused: a connection there is named with its file).
         const profileId = spec.agentId ?? 'custom';
@@ -182,15 +180,34 @@ class Attempt {
         this.watch = new ModelReachWatch(modelTargets(profileId, endpoints), modelWaitMs, elsewhere);
       }
       const watch = this.watch;
-      try {
-        // The person's own proxy (this environment's, before the agent's is pointed at the walls) carries what is allowed.
-        proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), w.log, upstreamOf(env), watch ? (note) => watch.seen({ ...note, at: Date.now() }) : undefined);
-      } catch (err) {
-        startError = `the agent could not start: its walls' proxy could not listen on ${w.socket}: ${(err as Error).message}`;
+      const onReach = watch ? (note: ReachNote) => watch.seen({ ...note, at: Date.now() }) : undefined;
+      if (wallsBackend() === 'seatbelt') {
+        // macOS (ADR 0033): Seatbelt's walls, their proxy on a loopback port of the attempt's own.
+        try {
+          this.seatbelt = await raiseSeatbelt(drawn, env, undefined, onReach);
+          w = this.seatbelt.walls;
+          proxy = this.seatbelt.proxy;
+          enterWalls(env, w, this.seatbelt);
+        } catch (err) {
+          startError = `the agent could not start: its walls could not be made: ${(err as Error).message}`;
+        }
+      } else {
+        w = wallsFor(drawn).walls;
+        try {
+          this.walledBy = { bwrap: w.bwrap, attemptDir: fs.realpathSync(path.dirname(this.files.spec)) };
+        } catch {
+          // the folder is there (its spec was read): the tree alone then
+        }
+        try {
+          // The person's own proxy (this environment's, before the agent's is pointed at the walls) carries what is allowed.
+          proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), w.log, upstreamOf(env), onReach);
+        } catch (err) {
+          startError = `the agent could not start: its walls' proxy could not listen on ${w.socket}: ${(err as Error).message}`;
+        }
+        enterWalls(env, w);
       }
-      enterWalls(env, w);
       // What the tree's dependency folders are (laid from the person's checkout, or why not), first in the agent's log.
-      if (this.logFd !== null) for (const note of w.laid) fs.writeSync(this.logFd, `waves: ${note}\n`);
+      if (this.logFd !== null && w) for (const note of w.laid) fs.writeSync(this.logFd, `waves: ${note}\n`);
       // Below the person's editor on the CPU: this runner, so the agent and all it starts (#32).
       try {
         os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
@@ -209,7 +226,8 @@ class Attempt {
     }
     if (this.stopping) await this.groupGone();
     this.letGoAhead(); // not used (the agent could not start)
-    if (proxy) {
+    if (this.seatbelt) this.seatbelt.close();
+    else if (proxy) {
       proxy.close();
       fs.rmSync(w!.socket, { force: true });
     }
@@ -277,8 +295,8 @@ class Attempt {
         child.stdin?.end(JSON.stringify(go) + '\n');
       } else {
         endAhead(ahead);
-        // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell.
-        const argv = w ? walledArgv(w, this.argv) : spec.argv;
+        // Inside walls: bubblewrap, then the relay (this script), then the agent — still by argv, never a shell (macOS: sandbox-exec, then the agent).
+        const argv = this.seatbelt ? this.seatbelt.argv(this.argv) : w ? walledArgv(w, this.argv) : spec.argv;
         try {
           child = spawn(argv[0]!, argv.slice(1), {
             cwd: spec.cwd,

@@ -17,6 +17,7 @@ import { toolchainWalls } from './wallsToolchains.js';
 import { accountHomeOf, expandHome, kindOf, linksUnder, readText, realPathOrNull } from './wallsDisk.js';
 import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/agents/agentEndpoints.js';
 import { resolveProgram } from './programs.js';
+import { SEATBELT_HIDDEN } from '../../core/walls/seatbelt.js';
 
 /** What the person set for the walls (settings `waves.sandbox.*`, flags `--allow-host`, …); all optional. */
 export interface ConfinementOptions {
@@ -64,6 +65,10 @@ export interface WallsRequest {
   home?: string;
   /** The account's home folder (its passwd entry); default `os.userInfo().homedir`. Tests give another. */
   accountHome?: string;
+  /** Whose walls: `darwin` draws Seatbelt's (ADR 0033: the keychains hidden too); default this machine's. */
+  platform?: NodeJS.Platform;
+  /** Seatbelt's walls: the loopback port of the attempt's proxy (the JVM's proxy settings name it); default `PROXY_PORT`, the relay's inside bubblewrap. */
+  proxyPort?: number;
 }
 
 /**
@@ -128,13 +133,13 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   }
   for (const p of req.options?.write ?? []) write.push(expandHome(p, home));
   // The toolchains' caches and the person's settings without their tokens; the registries when the person allowed them (ADR 0026).
-  const tools = toolchainWalls({ home, ...(accountHome ? { accountHome } : {}), env: req.env, worktree, attemptDir, ...(dirs ? { privateDir: path.join(real(dirs.gitDir), 'waves-cache') } : {}), ...(req.options?.cacheDir ? { cacheDir: req.options.cacheDir } : {}), registries: req.options?.registries === true });
+  const tools = toolchainWalls({ home, ...(accountHome ? { accountHome } : {}), env: req.env, worktree, attemptDir, ...(dirs ? { privateDir: path.join(real(dirs.gitDir), 'waves-cache') } : {}), ...(req.options?.cacheDir ? { cacheDir: req.options.cacheDir } : {}), registries: req.options?.registries === true, ...(req.proxyPort !== undefined ? { proxyPort: req.proxyPort } : {}) });
   write.push(...tools.write);
   // The CLI's own caches (Copilot's unpacked package in the shared cache): what is complete there read-only, so that no agent changes what the next one runs.
   const agentEnv = command ? {} : agentCacheEnv(family, { shared: tools.shared, own: tools.env.XDG_CACHE_HOME ?? tools.private }, req.env);
   const readOnly = family === 'copilot' && !command ? unpackedPackages(path.join(tools.shared, COPILOT_PACKAGE_CACHE, 'pkg')) : [];
   // The secrets under each home folder ($HOME's and the account's), where they really are.
-  const secrets = [...DEFAULT_HIDDEN, ...(req.options?.hidden ?? [])].flatMap((p) => (p.startsWith('/') ? [expandHome(p, home)] : homes.map((h) => (p.startsWith('~') ? expandHome(p, h) : path.join(h, p)))));
+  const secrets = [...DEFAULT_HIDDEN, ...((req.platform ?? process.platform) === 'darwin' ? SEATBELT_HIDDEN : []), ...(req.options?.hidden ?? [])].flatMap((p) => (p.startsWith('/') ? [expandHome(p, home)] : homes.map((h) => (p.startsWith('~') ? expandHome(p, h) : path.join(h, p)))));
   // The person's session: its runtime folder (session bus, keyring, agents' sockets) and the ssh-agent's socket.
   const session = ['/run/user', ...(req.env.SSH_AUTH_SOCK ? [path.dirname(req.env.SSH_AUTH_SOCK)] : [])];
   const { hidden, notes: hiddenNotes } = hiddenAt([...secrets, ...session, ...tools.hidden], homes, [...homes, worktree]);
@@ -156,9 +161,13 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   }
   // Its spec and prompt stay as the engine wrote them. (Not meta.json: the runner writes it again,
   // by a rename, as the agent starts — a bind of the file it replaces races that.)
+  const keptFiles: string[] = [];
   for (const name of command ? [] : ['spec.json', 'prompt.md']) {
     const p = path.join(attemptDir, name);
-    if (kindOf(p) === 'file') args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', p, p);
+    if (kindOf(p) === 'file') {
+      args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', p, p);
+      keptFiles.push(p);
+    }
   }
   // A layered tree (ADR 0032): its files, its base's below its own, mounted first — required: without it nothing runs.
   const layer = layerOf(worktree);
@@ -169,6 +178,8 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   // PATH and, for a login shell that resets PATH, in /usr/local/bin (a read-only overlay); shown read-only.
   const npmCi = deps.laid.length ? npmCiShimFor(worktree, deps.laid, attemptDir, req.env.PATH ?? '') : null;
   if (npmCi) args.splice(args.indexOf('--unshare-pid'), 0, '--ro-bind', npmCi.dir, npmCi.dir);
+  // The plan as Seatbelt's walls take it (ADR 0033): what bubblewrap binds read-only into the attempt folder, read-only there too.
+  const seatbeltPlan: WallsPlan = { ...plan, readOnly: [...readOnly, ...keptFiles, ...(npmCi ? [npmCi.dir] : [])] };
   const laid = [...(layer ? [layerLaid(layer)] : []), ...deps.laid, ...(npmCi?.login ? [npmCi.login] : [])];
   const mounts = laid.length ? (overlayTools() ?? (layer ? layerMountTools() : null)) : null;
   if (layer && !mounts) throw noMountTools(layer);
@@ -189,6 +200,7 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
       registries: tools.registries,
       listen: loopbackListeners(targets, tools.registries, req.env),
       prefix,
+      plan: seatbeltPlan,
       laid: [...(layer ? [`the worktree: layered over the shared checkout of ${layer.base.slice(0, 12)} (${layer.lower}; copy-on-write: its folder on the disk holds only what is changed in it)`] : []), ...deps.notes, ...(npmCi ? [npmCi.note] : []), ...agentProblems, ...tools.notes],
     },
     problems,
@@ -358,6 +370,8 @@ export interface DrawnWalls {
    * copy-on-write overlays (wallsDeps.ts) are mounted there, in a user namespace of their own.
    */
   prefix: string[];
+  /** The walls' plan, for Seatbelt's profile on macOS (core/walls/seatbelt.ts): what bubblewrap binds read-only in the attempt folder among its read-only paths. */
+  plan: WallsPlan;
   /** What the attempt's log says first of its walls: the tree's folders laid from the person's checkout (`node_modules`, `.venv`), a CLI's own folder the walls could not give it, a settings file of the person's shown empty or hidden. */
   laid: string[];
 }

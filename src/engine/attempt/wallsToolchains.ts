@@ -34,6 +34,8 @@ export interface ToolchainRequest {
   registries: boolean;
   /** The account's home folder (its passwd entry: the JVM's `user.home`); default `os.userInfo().homedir`. */
   accountHome?: string;
+  /** The port of the walls' proxy on the loopback (Seatbelt's walls: the attempt's own); default `PROXY_PORT`, the relay's inside bubblewrap. */
+  proxyPort?: number;
 }
 
 /** What the walls add for the toolchains. */
@@ -190,7 +192,7 @@ export function toolchainWalls(input: ToolchainRequest): ToolchainWalls {
     ownFolder(ownAnchor, shared);
   }
   const paths: CachePaths = { shared, private: own };
-  const out = toolchainEnv(paths, env, treeOf(input.worktree));
+  const out = toolchainEnv(paths, env, treeOf(input.worktree), input.proxyPort);
 
   // The download parts of the tools' private homes, shared; what tools read from the person's ~/.cache, where it is.
   const personLinks = personCacheLinks(paths, personCache).filter((l) => kindOf(l.target) === 'dir');
@@ -238,7 +240,7 @@ export function toolchainWalls(input: ToolchainRequest): ToolchainWalls {
   }
 
   // gradle: the walls' proxy in the private GRADLE_USER_HOME's gradle.properties (its wrapper, client and daemon read it; no HTTPS_PROXY).
-  const gradleProblem = writeForAgent(ownAnchor, path.join(out.GRADLE_USER_HOME!, 'gradle.properties'), gradleProperties(), "gradle's proxy settings");
+  const gradleProblem = writeForAgent(ownAnchor, path.join(out.GRADLE_USER_HOME!, 'gradle.properties'), gradleProperties(input.proxyPort), "gradle's proxy settings");
   if (gradleProblem) problems.push(gradleProblem);
 
   // maven: each settings.xml it may read as the person's (the JVM's user.home is the account's, not $HOME) shown as a copy without credentials.

@@ -31,6 +31,7 @@ import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from '../plan';
 import { ensureExcluded, guardGitSetup, keepGitSetup } from '../git';
 import { foreignReason } from '../consent';
+import { wallsNotKept } from '../attempt';
 import { readRun } from './runFiles';
 import type { Launches } from './launch';
 import type { Merges } from './merge';
@@ -184,6 +185,8 @@ export class RunLoop implements LoopHandoffs {
       resumed,
     });
     if (setAside) ctx.problem(setAside);
+    // What the walls here do not keep (macOS: the memory limit), said as the run starts (ADR 0033).
+    for (const note of wallsNotKept(ctx.options.confinement)) ctx.problem(note);
     if (resumed) await this.parts.recovery.reconcile();
     // The integration guard (#34): the base checked while the first packages start.
     if (!ctx.options.collectOnly) await this.parts.guard.begin();
