@@ -24,11 +24,18 @@ export interface RunStateInit {
   now: Date;
 }
 
-export function createPackageRecord(packageId: string): PackageRunRecord {
+/** The fields of a record that belong to one attempt: what an attempt's outcome writes, cleared when the next starts. */
+export type AttemptOutcome = Pick<
+  PackageRunRecord,
+  'startedAt' | 'endedAt' | 'exitCode' | 'signal' | 'pid' | 'startToken' | 'needsInput' | 'verification' | 'changedFiles' | 'scopeViolations' | 'blockedBy' | 'lastError'
+>;
+
+/**
+ * The attempt's fields as a fresh record has them, and as `started` and `reset` leave them
+ * (runStateReducer.ts `clearOutcome`): the one list of what is reset between attempts.
+ */
+export function clearedOutcome(): AttemptOutcome {
   return {
-    packageId,
-    status: 'pending',
-    attempts: 0,
     startedAt: null,
     endedAt: null,
     exitCode: null,
@@ -36,17 +43,26 @@ export function createPackageRecord(packageId: string): PackageRunRecord {
     pid: null,
     startToken: null,
     needsInput: null,
+    verification: [],
+    changedFiles: [],
+    scopeViolations: [],
+    blockedBy: [],
+    lastError: null,
+  };
+}
+
+export function createPackageRecord(packageId: string): PackageRunRecord {
+  return {
+    packageId,
+    status: 'pending',
+    attempts: 0,
+    ...clearedOutcome(),
     worktree: null,
     branch: null,
     baseSha: null,
     headSha: null,
     logFile: null,
     resultFile: null,
-    verification: [],
-    changedFiles: [],
-    scopeViolations: [],
-    blockedBy: [],
-    lastError: null,
   };
 }
 

@@ -38,6 +38,7 @@ import {
   WAIT_REASONS,
 } from './runState';
 import { addSpend, type Spend } from './spend';
+import { clearedOutcome } from './runStateInit';
 import { CANDIDATE_EVENTS, candidateOf, isGreen, MAX_CANDIDATES, newSet, takeChosen } from './candidates';
 
 // ---------------------------------------------------------------------------------------
@@ -74,18 +75,7 @@ function clearOutcome(record: PackageRunRecord): PackageRunRecord {
   const { refused: _refused, refusedRegistries: _registries, ...rest } = record;
   return {
     ...rest,
-    startedAt: null,
-    endedAt: null,
-    exitCode: null,
-    signal: null,
-    pid: null,
-    startToken: null,
-    needsInput: null,
-    verification: [],
-    changedFiles: [],
-    scopeViolations: [],
-    blockedBy: [],
-    lastError: null,
+    ...clearedOutcome(),
     ...(record.usageLimit ? { usageLimit: null } : {}),
     // The candidate that went on belongs to the attempt that chose it.
     ...(record.chosen ? { chosen: null } : {}),
