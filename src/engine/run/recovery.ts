@@ -10,9 +10,9 @@ import path from 'node:path';
 import { writeAtomic } from '../../store/atomicWrite';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { featureRunsFolder } from '../../core/run/runPaths';
-import { isTerminal } from '../../core/run/runState';
+import { isTerminal, type RunEvent } from '../../core/run/runState';
 import { awaitingPick, isGreen, liveCandidates, setUnderWay } from '../../core/run/candidates';
-import { LocalExecutor } from '../attempt';
+import { LocalExecutor, type RunnerStarted } from '../attempt';
 import type { RunContext } from './context';
 import type { LiveAttempt } from './liveAttempts';
 import type { LoopHandoffs } from './handoffs';
@@ -88,24 +88,7 @@ export class Recovery {
         const started = await ctx.executor.readStarted(next);
         if (started) {
           const pkg = ctx.pkg(id);
-          // Its branch and base as git has them (the audit compares with the base: without it, the
-          // integration tip, which may have moved since, and a merge meanwhile looks deleted).
-          const tree = ctx.state.integration ? await ctx.executor.treeBase?.(id, ctx.state.integration.branch).catch(() => undefined) : undefined;
-          const host = ctx.executor.hostOf?.(id);
-          ctx.apply({
-            type: 'started',
-            packageId: id,
-            attempt: record.attempts + 1,
-            startToken: started.startToken,
-            worktree: pkg ? ctx.treeOf(pkg) : ctx.repoRoot,
-            ...(tree?.branch ? { branch: tree.branch } : {}),
-            ...(tree?.baseSha ? { baseSha: tree.baseSha } : {}),
-            logFile: next.files.log,
-            resultFile: next.files.result,
-            pid: started.runnerPid,
-            // Its host stays recorded (a start without one says this machine).
-            ...(host ? { host } : {}),
-          });
+          ctx.apply({ packageId: id, ...(await this.startedEvent(id, record.attempts + 1, started, pkg ? ctx.treeOf(pkg) : ctx.repoRoot)) });
         } else {
           // Never launched (or launched and not yet started: its spec's token is replaced by the next attempt).
           ctx.apply({ type: 'reset', packageId: id }, 'the engine stopped before its runner started');
@@ -144,6 +127,32 @@ export class Recovery {
   }
 
   /**
+   * The `started` event of an attempt whose runner started while no engine drove the run (a
+   * package's or a candidate's, `key` its tree's key): its branch and base as git has them (the
+   * audit compares with the base: without it, the integration tip, which may have moved since, and
+   * a merge meanwhile looks deleted), and the host it started on (on SSH hosts, the one its runner
+   * was found on, hostsExecutor.ts `readStarted`; a start without one says this machine).
+   */
+  private async startedEvent(key: string, attempt: number, started: RunnerStarted, worktree: string): Promise<Omit<Extract<RunEvent, { type: 'started' }>, 'packageId'>> {
+    const { ctx } = this;
+    const next = ctx.attemptOf(key, attempt);
+    const tree = ctx.state.integration ? await ctx.executor.treeBase?.(key, ctx.state.integration.branch).catch(() => undefined) : undefined;
+    const host = ctx.executor.hostOf?.(key);
+    return {
+      type: 'started',
+      attempt,
+      startToken: started.startToken,
+      worktree,
+      ...(tree?.branch ? { branch: tree.branch } : {}),
+      ...(tree?.baseSha ? { baseSha: tree.baseSha } : {}),
+      logFile: next.files.log,
+      resultFile: next.files.result,
+      pid: started.runnerPid,
+      ...(host ? { host } : {}),
+    };
+  }
+
+  /**
    * The candidates of `id`'s set (best of n) after a restart: one whose start was not recorded
    * is adopted when its runner started (its branch and base from git), else interrupted; a live
    * runner is watched again, an exit recorded meanwhile judged, the rest interrupted. A set with
@@ -163,23 +172,7 @@ export class Recovery {
           ctx.apply({ ...as, type: 'interrupted', reason: 'the engine stopped before its runner started' });
           continue;
         }
-        // Where it started: on SSH hosts, the one its runner was found on (hostsExecutor.ts readStarted).
-        const next = ctx.attemptOf(key, c.attempts + 1);
-        const host = ctx.executor.hostOf?.(key);
-        const tree = ctx.state.integration ? await ctx.executor.treeBase?.(key, ctx.state.integration.branch).catch(() => undefined) : undefined;
-        ctx.apply({
-          ...as,
-          type: 'started',
-          attempt: c.attempts + 1,
-          startToken: started.startToken,
-          worktree: ctx.executor.treePath(key, true),
-          ...(tree?.branch ? { branch: tree.branch } : {}),
-          ...(tree?.baseSha ? { baseSha: tree.baseSha } : {}),
-          logFile: next.files.log,
-          resultFile: next.files.result,
-          pid: started.runnerPid,
-          ...(host ? { host } : {}),
-        });
+        ctx.apply({ ...as, ...(await this.startedEvent(key, c.attempts + 1, started, ctx.executor.treePath(key, true))) });
       }
       const now = ctx.state.packages[id]!.candidates!.find((x) => x.candidate === k)!;
       if (now.status !== 'running' && now.status !== 'verifying') continue;
