@@ -22,6 +22,7 @@ import { RunCommands } from './run/runCommands';
 import { RunController } from './run/runController';
 import { PlannedClaimDiagnostics, SharedRuns } from './run/sharedRuns';
 import { VerificationApproval } from './run/verificationApproval';
+import { agentIdForHosts } from './run/settings';
 
 export interface OnDemandDeps {
   readonly extensionUri: vscode.Uri;
@@ -69,10 +70,7 @@ export function createOnDemand(deps: OnDemandDeps): OnDemandParts {
   const planning = new PlanningController({ registry, log });
   const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning, coupling: deps.coupling });
   // `Waves: Check Hosts` (#17): the agent checked on a host is its own, else waves.agent's.
-  const hosts = new HostsCommands(() => {
-    const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');
-    return typeof agent === 'string' && agent ? agent : 'claude-code';
-  });
+  const hosts = new HostsCommands(agentIdForHosts);
   const approval = new VerificationApproval(registry, log);
   // `Waves: Try the Demo Plan (Offline)…` (#35): the demo shipped in the extension, in a new repository.
   const demo = new DemoCommand(deps.extensionUri, log);

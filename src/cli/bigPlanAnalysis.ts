@@ -13,7 +13,7 @@ import * as path from 'path';
 import { getHeapStatistics, setFlagsFromString } from 'v8';
 import { analyzePlan, type AnalyzeOptions, type PlanAnalysis } from '../core/plan/analyze';
 import { AnalysisPool } from '../plan/analysisPool';
-import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';
+import { capOf } from '../core/plan/defaults';
 
 /** Memory an analysis may take, per byte of plan, at most (measured: 40× with every field, 80× compact). */
 const BYTES_PER_BYTE = 80;
@@ -72,7 +72,7 @@ export async function analyzeForCli(text: string, options: AnalyzeOptions = {}):
   if (text.length < workerBytes() || !fs.existsSync(script)) return analyzePlan(text, options);
   const pool = new AnalysisPool(script);
   try {
-    return await pool.analyze(text, options.maxParallel ?? DEFAULT_MAX_PARALLEL);
+    return await pool.analyze(text, capOf(options.maxParallel));
   } catch (err) {
     const mb = (n: number, digits = 0) => `${(n / 1_048_576).toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })} MB`;
     const code = (err as NodeJS.ErrnoException).code;

@@ -3,7 +3,7 @@
  * the person's own ssh, git, node, the agent CLI, tmux, the working folder and its disk.
  */
 import { checkHosts, readHostsFile, type Host, type HostCheck, type HostsInput } from '../engine';
-import { presetProfile } from '../core/agents/agentProfiles';
+import { DEFAULT_AGENT, presetProfile } from '../core/agents/agentProfiles';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 
@@ -30,7 +30,7 @@ export async function hostsCommand(argv: readonly string[], io: Io): Promise<num
   const hosts = hostsFrom(flags);
   if (!hosts) throw new UsageError('waves hosts check needs --hosts FILE (or WAVES_HOSTS)');
   const agentOf = (h: Host): string | null => {
-    const id = h.agent ?? (flags.has('agent') ? String(flags.get('agent')) : 'claude-code');
+    const id = h.agent ?? (flags.has('agent') ? String(flags.get('agent')) : DEFAULT_AGENT);
     const preset = presetProfile(id);
     if (!preset) throw new UsageError(`unknown agent preset "${id}"${h.agent ? ` (host ${h.name})` : ''}`);
     return preset.argv[0] ?? null;

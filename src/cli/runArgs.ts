@@ -4,7 +4,7 @@
  * and escapes for the terminal.
  */
 import * as path from 'node:path';
-import { AgentProfileError, PERMISSION_PROMPT_PATTERN, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/agents/agentProfiles';
+import { AgentProfileError, DEFAULT_AGENT, PERMISSION_PROMPT_PATTERN, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/agents/agentProfiles';
 import { USAGE_LIMIT_PATTERN } from '../core/agents/agentLogs';
 import { hasUnsafeCharacters } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
@@ -70,7 +70,7 @@ export function planArg(args: string[], command: string, extra = 0): string {
 }
 
 
-/** The agent of `--agent` / `--agent-argv` (default: the claude-code preset). */
+/** The agent of `--agent` / `--agent-argv` (default: DEFAULT_AGENT, the claude-code preset). */
 export function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProfile {
   if (flags.has('agent') && flags.has('agent-argv')) throw new UsageError('give --agent or --agent-argv, not both');
   let profile: AgentProfile;
@@ -93,7 +93,7 @@ export function agentFrom(flags: Map<string, string | true>, check: boolean): Ag
       throw err;
     }
   } else {
-    const id = String(flags.get('agent') ?? 'claude-code');
+    const id = String(flags.get('agent') ?? DEFAULT_AGENT);
     const preset = presetProfile(id);
     if (!preset || id === 'custom')
       throw new UsageError(

@@ -19,7 +19,7 @@ import { ProgressOutput } from './progressOutput';
 import { containerWallNoteOf, dryRunOf, plannedConflictText, SourceTickQueue, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
 import { hostsInputFrom } from './hostsCommand';
-import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';
+import { capOf } from '../core/plan/defaults';
 
 function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastResult, json: boolean, maxParallel: number, mode: string): void {
   // Past run states that could not be read: skipped, said once (#35).
@@ -110,7 +110,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   // The worktrees' and the walls' options (#50, the table both front ends read): the walls (#32) on by default,
   // `--unconfined` only by choice; the set-up command, the copy list, the worktrees' folder.
   const { confinement, setupHook, copyFiles, worktreesFolder, layered } = worktreeAndWallsFrom(flags);
-  const maxParallel = positiveInt('max-parallel', flags.get('max-parallel'), 1) ?? DEFAULT_MAX_PARALLEL;
+  const maxParallel = capOf(positiveInt('max-parallel', flags.get('max-parallel'), 1));
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
   // `--candidates N` (else WAVES_CANDIDATES): best of n for every package without its own `inputs.waves` (ADR 0031); the start refuses one above 8 or the cap.
   const candidates = candidatesFrom(flags);

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { ForeignAnalysis, ForeignView } from '../core/formats/foreignAnalysis';
 import type { ForeignDiagnostic } from '../core/formats/foreignPlan';
+import { capOf } from '../core/plan/defaults';
 import { covers } from '../core/plan/glob';
 import { proposedPlanIdOf, proposedPlanLabel } from '../core/planning/planningSession';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
@@ -380,7 +381,7 @@ export class PlanRegistry extends Disposable {
   }
 
   private maxParallel(uri: vscode.Uri): number {
-    return vscode.workspace.getConfiguration('waves', uri).get<number>('maxParallel', 10);
+    return capOf(vscode.workspace.getConfiguration('waves', uri).get<number>('maxParallel'));
   }
 
   /** A plan's name in the views: its path in the workspace, or — a proposed plan in its planning worktree — `proposed: <id>` (#36). */

@@ -5,10 +5,10 @@
  * too (core/run/runOptions.ts): the same option, the same meaning.
  */
 import * as vscode from 'vscode';
-import { AgentProfileError, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/agents/agentProfiles';
+import { AgentProfileError, DEFAULT_AGENT, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/agents/agentProfiles';
 import { runOptionsFromSettings, wallsValuesOf, type RunOption } from '../core/run/runOptions';
 import type { Confinement } from '../engine';
-import { DEFAULT_MAX_PARALLEL } from '../core/plan/defaults';
+import { capOf } from '../core/plan/defaults';
 import { settingsTurnContainerOn } from '../core/walls/containerCheck';
 import { readRegularFileSync } from '../util/regularFile';
 
@@ -82,7 +82,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
       else agentProblem ??= one.problem ?? `waves.agentOverrides["${packageId}"] is empty; give a preset id or an argv array`;
     }
   }
-  const maxParallel = Math.max(1, Math.floor(config.get<number>('maxParallel') ?? DEFAULT_MAX_PARALLEL));
+  const maxParallel = capOf(config.get<number>('maxParallel'));
   const rawCandidates = config.get<unknown>('candidates');
   const candidates = typeof rawCandidates === 'number' && Number.isInteger(rawCandidates) && rawCandidates > 1 ? rawCandidates : undefined;
   const mode = config.get<string>('schedule') === 'barrier' ? 'barrier' : 'eager';
@@ -118,6 +118,12 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
     for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
   }
   return { agent, agentProblem, maxParallel, candidates, mode, setupHook, copyFiles, layered, worktreeProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
+}
+
+/** The agent a host without its own is checked with: `waves.agent` when it names a preset, else the default agent. */
+export function agentIdForHosts(): string {
+  const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');
+  return typeof agent === 'string' && agent ? agent : DEFAULT_AGENT;
 }
 
 /** A table option's key under `waves.`. */

@@ -204,6 +204,9 @@ export const PRESETS: readonly AgentProfile[] = [
 
 export const PRESET_IDS: readonly string[] = PRESETS.map((p) => p.id);
 
+/** The agent where nobody chose one: on the command line, and for a host check in the editor (a run there asks). */
+export const DEFAULT_AGENT = 'claude-code';
+
 export function presetProfile(id: string): AgentProfile | undefined {
   return PRESETS.find((p) => p.id === id);
 }

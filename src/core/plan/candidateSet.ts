@@ -3,7 +3,7 @@
  * `inputs.waves` (`candidates`, `candidate_agents`, `pick`, `confirm`) over the run-wide count; what is
  * malformed there, positioned; the inputs an agent is handed (`inputs.waves` is the engine's). Pure.
  */
-import { DEFAULT_MAX_PARALLEL } from './defaults';
+import { capOf } from './defaults';
 import type { Diagnostic, PlanPackage } from './model';
 import type { DataPath } from './planSites';
 import type { ReadResult } from './reader';
@@ -139,7 +139,7 @@ export function candidateSetLimits(pkg: PlanPackage, options: CandidateSetOption
   const waves = wavesInputOf(pkg);
   if (!waves) return [];
   const out: (CandidateSetProblem & { code: 'candidates-over-cap' | 'candidate-agent-unknown' })[] = [];
-  const cap = options.maxParallel ?? DEFAULT_MAX_PARALLEL;
+  const cap = capOf(options.maxParallel);
   const own = isCandidateCount(waves.candidates) ? waves.candidates : null;
   const agents = isAgents(waves.candidate_agents) ? waves.candidate_agents : null;
   const count = own ?? agents?.length ?? 1;

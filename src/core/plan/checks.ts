@@ -11,7 +11,7 @@ import { checkLockKey } from './lockKeys';
 import { NearestIds } from './nearest';
 import { packagesBySlot, type Diagnostic, type Fix, type Located, type Plan, type PlanPackage, type TextRange } from './model';
 import { LineFeeds, type LineIndex } from './text';
-import { DEFAULT_MAX_PARALLEL } from './defaults';
+import { capOf } from './defaults';
 
 export interface CheckOptions {
   /** How many packages may run at once; a wider wave gets a warning, a package's own set of candidates above it an error (candidateSet.ts). Default 10. */
@@ -72,7 +72,7 @@ export function semanticChecks(
   checkGlobs(ctx);
   checkWriteDenied(ctx);
   checkParallelOverlaps(ctx);
-  checkWaveWidth(ctx, options.maxParallel ?? DEFAULT_MAX_PARALLEL);
+  checkWaveWidth(ctx, capOf(options.maxParallel));
   return { diagnostics: ctx.out, conflicts: ctx.conflicts };
 }
 

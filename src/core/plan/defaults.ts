@@ -8,6 +8,11 @@ import type { PlanDefaults, PlanPackage } from './model';
 
 /** The run's cap when nobody set one (`waves.maxParallel`'s default; `--max-parallel`): at most this many attempts at once; a wider wave gets a warning. */
 export const DEFAULT_MAX_PARALLEL = 10;
+
+/** The run's cap from the value a person gave (none: the default): a whole number of at least 1. The one place the rule is written. */
+export function capOf(maxParallel: number | undefined): number {
+  return Math.max(1, Math.floor(maxParallel ?? DEFAULT_MAX_PARALLEL));
+}
 export const DEFAULT_PRIORITY = 5;
 /** Extra attempts after a failed one: the scheduler's retries and the integration guard's follow-ups alike. */
 export const DEFAULT_RETRY_BUDGET = 1;

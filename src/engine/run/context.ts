@@ -34,7 +34,7 @@ import type { EngineEvent, EngineOptions } from './types';
 import { thisDriver } from '../consent';
 import { hostsCapacity } from '../../core/hosts/hostList';
 import { NotRegularFileError } from '../../util/regularFile';
-import { DEFAULT_MAX_PARALLEL } from '../../core/plan/defaults';
+import { capOf } from '../../core/plan/defaults';
 import { sourceFilesOf } from '../../core/formats/sourceLink';
 import { LiveAttempts } from './liveAttempts';
 import { StartHolds } from './holds';
@@ -74,7 +74,7 @@ export class RunContext {
     this.plan = { analysis, sched: this.schedOf(analysis), hash: options.planText?.hash ?? planHash(analysis.text) };
     const { machine, person } = thisDriver();
     this.driver = { machine, person };
-    const cap = Math.max(1, Math.floor(options.maxParallel ?? DEFAULT_MAX_PARALLEL));
+    const cap = capOf(options.maxParallel);
     // Over hosts (#17): the run's cap is what the hosts hold together, within the run's own.
     this.maxParallel = options.hosts?.length ? hostsCapacity(options.hosts, cap) : cap;
     this.mode = options.mode ?? 'eager';

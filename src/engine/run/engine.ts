@@ -52,7 +52,7 @@ import { proposalGate } from '../planning';
 import { NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, type DryRun, type EngineEvent, type EngineOptions, type RunOutcome } from './types';
 import { verificationCommands, approve, isApproved, VerificationNotApprovedError } from '../consent';
 import { AttemptWatcher } from './watch';
-import { DEFAULT_MAX_PARALLEL } from '../../core/plan/defaults';
+import { capOf } from '../../core/plan/defaults';
 
 export * from './types';
 export { LeaseHeldError } from './lease';
@@ -132,7 +132,7 @@ export class RunEngine {
     // The text the person was shown when the front end gives it: the file is not read again.
     const text = options.planText?.text ?? (await readRegularFile(planFile)).toString('utf8');
     // The analysis the front end made of that text (with this run's cap) is not made again.
-    const analysis = options.planText?.analysis ?? analyzePlan(text, { maxParallel: options.maxParallel ?? DEFAULT_MAX_PARALLEL });
+    const analysis = options.planText?.analysis ?? analyzePlan(text, { maxParallel: capOf(options.maxParallel) });
     let repoRoot: string;
     try {
       repoRoot = options.repoRoot ? fs.realpathSync(path.resolve(options.repoRoot)) : await findRepositoryRoot(path.dirname(planFile));

@@ -10,7 +10,7 @@ import { forecastRun, type RunForecast } from '../../core/run/forecast';
 import { hostsCapacity } from '../../core/hosts/hostList';
 import { schedPackagesFromAnalysis } from '../../core/run/schedule';
 import { candidateSetOf } from '../../core/plan/candidateSet';
-import { DEFAULT_MAX_PARALLEL, timeoutMinutesOf } from '../../core/plan/defaults';
+import { capOf, timeoutMinutesOf } from '../../core/plan/defaults';
 import type { PlanSource } from '../plan';
 import { readPastRuns } from '../run';
 import type { AgentProfile } from '../../core/agents/agentProfiles';
@@ -47,7 +47,7 @@ export async function forecastFor(plan: PlanSource & { repo: string; featureId: 
       const set = pkg ? candidateSetOf(pkg, request.candidates) : null;
       return set ? { ...p, slots: set.count } : p;
     });
-  const cap = Math.max(1, Math.floor(request.maxParallel ?? DEFAULT_MAX_PARALLEL));
+  const cap = capOf(request.maxParallel);
   const { runs, problems } = await readPastRuns(plan.repo, plan.featureId);
   const forecast = forecastRun({
     featureId: plan.featureId,

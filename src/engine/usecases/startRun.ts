@@ -26,7 +26,7 @@ import { resetPackages } from './reconcileRun';
 import { forecastFor, type ForecastResult } from './forecast';
 import type { RunForecast } from '../../core/run/forecast';
 import { candidateAgentIds, candidateStartProblems } from '../../core/plan/candidateSet';
-import { DEFAULT_MAX_PARALLEL } from '../../core/plan/defaults';
+import { capOf } from '../../core/plan/defaults';
 import type { PlanPackage } from '../../core/plan/model';
 
 /** The hosts list as a front end read it (a file for the CLI, `waves.hosts` for the editor). */
@@ -174,7 +174,7 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   const sets = request.adopt ? [] : candidateStartProblems(packagesOf(request, plan), {
     ...(request.candidates !== undefined ? { runCandidates: request.candidates } : {}),
     // On hosts, a set's candidates each take a slot of one (best of n): the cap is their slots together (as the scheduler's).
-    cap: request.hosts?.hosts.length ? hostsCapacity(request.hosts.hosts, request.maxParallel ?? DEFAULT_MAX_PARALLEL) : (request.maxParallel ?? DEFAULT_MAX_PARALLEL),
+    cap: request.hosts?.hosts.length ? hostsCapacity(request.hosts.hosts, capOf(request.maxParallel)) : capOf(request.maxParallel),
     ownAgentOf: (id) => ownAgentOf(request, id).id,
     ownAgentInteractive: (id) => ownAgentOf(request, id).interactive,
     isHeadless: (id) => presetProfile(id)?.interactive === false,
