@@ -16,7 +16,7 @@ import { askYesNo, type Io } from './io';
 
 import { agentFrom, coordinatorFrom, optionFlags, planArg, rel, unsafeNote, worktreeAndWallsFrom } from './runArgs';
 import { ProgressOutput } from './progressOutput';
-import { containerWallNoteOf, dryRunOf, plannedConflictText, SourceTickQueue, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
+import { containerWallNoteOf, dryRunOf, plannedConflictText, SourceTickQueue, startRequestFrom, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
 import { hostsInputFrom } from './hostsCommand';
 import { capOf } from '../core/plan/defaults';
@@ -128,37 +128,37 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   // With hosts and none of them this machine, the agent is checked on the hosts (waves hosts check), not here.
   const agent = agentFrom(flags, !dry && (!hosts || hosts.hosts.some((h) => !isRemote(h))));
 
-  const request: StartRequest = {
+  const request: StartRequest = startRequestFrom({
     planFile: file,
     shown: file,
     agent,
     maxParallel,
     mode,
     onUsageLimit,
-    ...(candidates !== undefined ? { candidates } : {}),
+    candidates,
     // Somebody to pick a candidate (`pick: person`: `waves pick` from another terminal): a terminal, not --json.
     personToAsk: Boolean(process.stdin.isTTY && process.stderr.isTTY && !json),
     // Given: what the run drives with; not given, a resumed run keeps the gate it was started with.
-    ...(flags.has('review') ? { review } : {}),
+    review: flags.has('review') ? review : undefined,
     // The same for the integration guard: on, off, or (a resume) as the run was started.
-    ...(flags.has('integration-guard') ? { integrationGuard: true } : flags.has('no-integration-guard') ? { integrationGuard: false } : {}),
-    ...(answers ? { answers } : {}),
-    ...(agentFallback?.length ? { agentFallback } : {}),
-    ...(agentCaps ? { agentCaps } : {}),
-    ...(budget.usd !== undefined || budget.tokens !== undefined ? { budget } : {}),
-    ...(only ? { only } : {}),
-    ...(grace !== undefined ? { graceMs: grace * 1000 } : {}),
-    ...(coordinator ? { coordinator } : {}),
-    ...(flags.has('allow-planned-overlap') ? { allowPlannedOverlap: true } : {}),
-    ...(hosts ? { hosts, onHostLost } : {}),
-    ...(flags.has('resume') ? { resume: true } : {}),
-    ...(confinement ? { confinement } : {}),
-    ...(setupHook ? { setupHook } : {}),
-    ...(copyFiles ? { copyFiles } : {}),
-    ...(worktreesFolder ? { worktreesFolder } : {}),
-    ...(layered ? { layered } : {}),
-  };
-
+    integrationGuard: flags.has('integration-guard') ? true : flags.has('no-integration-guard') ? false : undefined,
+    answers,
+    agentFallback,
+    agentCaps,
+    budget,
+    only,
+    graceMs: grace !== undefined ? grace * 1000 : undefined,
+    coordinator,
+    allowPlannedOverlap: flags.has('allow-planned-overlap'),
+    hosts,
+    onHostLost: hosts ? onHostLost : undefined,
+    resume: flags.has('resume'),
+    confinement,
+    setupHook,
+    copyFiles,
+    worktreesFolder,
+    layered,
+  });
   if (dry) {
     const dryRun = await dryRunOf(request);
     if (!dryRun.ok) return refused(io, dryRun.refusal, file, false);

@@ -73,6 +73,7 @@ export {
   forecastOf,
   hostAgents,
   refusalOf,
+  startRequestFrom,
   startRun,
   type HostsInput,
   type StartQuestions,
@@ -80,6 +81,7 @@ export {
   type StartRefusalKind,
   type StartRequest,
   type StartResult,
+  type StartValues,
   type ForecastResult,
 } from './usecases';
 export { PlanReadError, loadPlan, planHash, previewRoot, repositoryRoot, type PlanSource } from './plan';

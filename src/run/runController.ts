@@ -18,6 +18,7 @@ import {
   containerWallNoteOf,
   plannedConflictText,
   repositoryRoot,
+  startRequestFrom,
   startRun,
   type EngineEvent,
   type PlannedConflict,
@@ -317,7 +318,7 @@ export class RunController extends Disposable {
     const hosts = readHostsSetting();
     // `waves.sandbox.*` (#32): the agents' walls, on unless the person turned them off themselves.
     const confinement = readSandboxSetting();
-    const startRequest: StartRequest = {
+    const startRequest: StartRequest = startRequestFrom({
       planFile,
       shown: entry.label,
       agent,
@@ -325,32 +326,32 @@ export class RunController extends Disposable {
       mode: settings.mode,
       launcher,
       // Best of n (ADR 0031): the run-wide count; a package's own `inputs.waves` wins.
-      ...(settings.candidates !== undefined ? { candidates: settings.candidates } : {}),
-      ...(coordinator ? { coordinator } : {}),
-      ...(hosts ? { hosts } : {}),
-      ...(confinement ? { confinement } : {}),
-      ...(request.only ? { only: request.only } : {}),
-      ...(request.resume ? { resume: true } : {}),
-      ...(request.reset?.length ? { reset: request.reset } : {}),
-      ...(settings.setupHook ? { setupHook: settings.setupHook } : {}),
-      ...(settings.copyFiles ? { copyFiles: settings.copyFiles } : {}),
-      ...(settings.layered ? { layered: true } : {}),
-      ...(settings.overrides.size ? { agentFor: (id: string) => settings.overrides.get(id) ?? agent } : {}),
-      ...(settings.worktreesFolder ? { worktreesFolder: settings.worktreesFolder } : {}),
-      ...(request.keepInterrupted ? { keepInterrupted: true } : {}),
-      ...(request.collectOnly ? { collectOnly: true } : {}),
-      ...(request.answers ? { answers: request.answers } : {}),
-      ...(adopt ? { adopt: true } : {}),
+      candidates: settings.candidates,
+      coordinator,
+      hosts,
+      confinement,
+      only: request.only,
+      resume: request.resume,
+      reset: request.reset,
+      setupHook: settings.setupHook,
+      copyFiles: settings.copyFiles,
+      layered: settings.layered,
+      agentFor: settings.overrides.size ? (id: string) => settings.overrides.get(id) ?? agent : undefined,
+      worktreesFolder: settings.worktreesFolder,
+      keepInterrupted: request.keepInterrupted,
+      collectOnly: request.collectOnly,
+      answers: request.answers,
+      adopt,
       onUsageLimit: settings.onUsageLimit === 'wait' ? 'wait' : 'stop',
-      ...(settings.budget ? { budget: settings.budget } : {}),
-      ...(settings.fallback.length ? { agentFallback: settings.fallback } : {}),
-      ...(Object.keys(settings.agentCaps).length ? { agentCaps: settings.agentCaps } : {}),
+      budget: settings.budget,
+      agentFallback: settings.fallback,
+      agentCaps: settings.agentCaps,
       // The review gate (#33): a package that passed waits for the person before its merge.
       // Set: what the run drives with; set nowhere, a run taken up again keeps the gate it was started with.
-      ...(settings.reviewGate ? { review: settings.reviewGate } : {}),
+      review: settings.reviewGate,
       // The integration guard (#34): the integration package's checks on the integration branch as packages land; the same rule.
-      ...(settings.integrationGuard !== undefined ? { integrationGuard: settings.integrationGuard } : {}),
-    };
+      integrationGuard: settings.integrationGuard,
+    });
 
     let session: RunSession | undefined;
     let sub: vscode.Disposable | undefined;

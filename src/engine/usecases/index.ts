@@ -1,6 +1,7 @@
 /**
  * The use cases the front ends share, each written once.
  *   startRun.ts      a run's start: every check and question, once (startRun, dryRunOf, forecastOf)
+ *   startRequest.ts the start request from the values a front end read, for both (startRequestFrom)
  *   forecast.ts      the forecast of a start, for the three of them (#35)
  *   finishing.ts     the finish offer, the fast-forward, safe clean-up
  *   reconcileRun.ts  a run after its driver went away: what it needs; Retry / Resume
@@ -29,5 +30,6 @@ export {
   type StartRequest,
   type StartResult,
 } from './startRun';
+export { startRequestFrom, type StartValues } from './startRequest';
 export type { ForecastResult } from './forecast';
 export { replaceFile, SourceTickQueue, tickSourceTasks, type TickRun, type TickSourceOutcome, type TickSourceRequest } from './tickSource';
