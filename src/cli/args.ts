@@ -11,8 +11,11 @@ export interface Parsed {
   args: string[];
 }
 
-/** Parse `--flag`, `--flag value`, `--flag=value`; `valued` lists flags that take a value. */
-export function parseArgs(argv: readonly string[], known: readonly string[], valued: readonly string[]): Parsed {
+/**
+ * Parse `--flag`, `--flag value`, `--flag=value`; `valued` lists flags that take a value. A flag
+ * of `repeated` may be given several times: its values joined by commas (else the last wins).
+ */
+export function parseArgs(argv: readonly string[], known: readonly string[], valued: readonly string[], repeated: readonly string[] = []): Parsed {
   const flags = new Map<string, string | true>();
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -31,7 +34,8 @@ export function parseArgs(argv: readonly string[], known: readonly string[], val
     if (valued.includes(name)) {
       const value = eq === -1 ? argv[++i] : a.slice(eq + 1);
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      flags.set(name, value);
+      const before = flags.get(name);
+      flags.set(name, repeated.includes(name) && typeof before === 'string' ? `${before},${value}` : value);
     } else {
       if (eq !== -1) throw new UsageError(`--${name} takes no value`);
       flags.set(name, true);

@@ -57,6 +57,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     argv,
     ['agent', 'agent-argv', 'max-parallel', 'candidates', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', 'tick-source', ...optionFlags()],
     ['agent', 'agent-argv', 'max-parallel', 'candidates', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags(true)],
+    ['agent-cap'],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -78,14 +79,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
           return preset;
         })
     : undefined;
-  // `--agent-cap claude-code=2`: at most that many attempts of that agent at once.
-  let agentCaps: Record<string, number> | undefined;
-  if (flags.has('agent-cap')) {
-    const [id, n] = String(flags.get('agent-cap')).split('=');
-    const cap = Number(n);
-    if (!id || !Number.isInteger(cap) || cap < 1) throw new UsageError('--agent-cap needs AGENT=N (a preset id, or custom, and a whole number of at least 1)');
-    agentCaps = { [id]: cap };
-  }
+  // `--agent-cap claude-code=2` (repeated, or `claude-code=2,codex=1`): at most that many attempts of each agent at once, as `waves.agentCaps`.
+  const agentCaps = flags.has('agent-cap') ? agentCapsFrom(String(flags.get('agent-cap'))) : undefined;
   // `--answer ID=TEXT`: the person's answer to the question the package's last attempt ended with.
   let answers: Record<string, string> | undefined;
   if (flags.has('answer')) {
@@ -159,6 +154,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     worktreesFolder,
     layered,
   });
+
   if (dry) {
     const dryRun = await dryRunOf(request);
     if (!dryRun.ok) return refused(io, dryRun.refusal, file, false);
@@ -245,6 +241,20 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     sub?.dispose();
     engine.dispose();
   }
+}
+
+/** `--agent-cap`'s value: `ID=N` pairs separated by commas → at most N attempts of that agent at once, by agent id. */
+export function agentCapsFrom(text: string): Record<string, number> {
+  const caps: Record<string, number> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const id = pair.slice(0, eq).trim();
+    const cap = Number(pair.slice(eq + 1).trim());
+    if (eq <= 0 || !id || !/^\d+$/.test(pair.slice(eq + 1).trim()) || cap < 1) throw new UsageError(`--agent-cap needs AGENT=N (a preset id, or custom, and a whole number of at least 1), not "${pair}"`);
+    caps[id] = cap;
+  }
+  if (!Object.keys(caps).length) throw new UsageError('--agent-cap needs AGENT=N (a preset id, or custom, and a whole number of at least 1)');
+  return caps;
 }
 
 /** The run-wide count of candidates: `--candidates N`, else `WAVES_CANDIDATES`; a whole number ≥ 1 (the start refuses one above 8 or the cap). */

@@ -67,7 +67,7 @@ const HELP: Record<string, string> = {
         [--candidates N] [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
         [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
         [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
-        [--agent-cap ID=N] [--coordinator postgres://… [--coordinator-repository KEY]
+        [--agent-cap ID=N]… [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
         [--unconfined] [--review off|before-merge] [--[no-]integration-guard]
         [--tick-source]
@@ -88,7 +88,8 @@ ${optionsSynopsis()} <plan>
     --budget-usd / --budget-tokens: when what the agents report having spent reaches
     it, no more packages start (running ones finish); resume with a higher budget.
     --agent-fallback: presets a package goes on with after its agent's usage limit.
-    --agent-cap: at most N attempts of that agent at once.
+    --agent-cap: at most N attempts of that agent at once (waves.agentCaps); one
+    per agent, repeated or separated by commas.
     --candidates N (or WAVES_CANDIDATES; 1 to 8, default 1): best of n, N candidates
     of each package side by side, each confined, audited and verified; the first green
     one goes on and the rest stop. A package's own inputs.waves (candidates,

@@ -342,7 +342,7 @@ export class RunController extends Disposable {
       collectOnly: request.collectOnly,
       answers: request.answers,
       adopt,
-      onUsageLimit: settings.onUsageLimit === 'wait' ? 'wait' : 'stop',
+      onUsageLimit: settings.onUsageLimit,
       budget: settings.budget,
       agentFallback: settings.fallback,
       agentCaps: settings.agentCaps,

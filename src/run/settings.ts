@@ -32,8 +32,8 @@ export interface RunSettings {
   overrides: Map<string, AgentProfile>;
   /** The worktree folder (`waves.worktrees.folder`); undefined: beside the repository. */
   worktreesFolder: string | undefined;
-  /** `waves.onUsageLimit`: `wait` goes on at the agent's reset time by itself; `ask` (default) stops and offers Resume. */
-  onUsageLimit: 'wait' | 'ask';
+  /** `waves.onUsageLimit`, as `--on-usage-limit`: `wait` goes on at the agent's reset time by itself; `stop` (default; the former `ask` too) stops and offers Resume. */
+  onUsageLimit: 'wait' | 'stop';
   /** `waves.budget.usd` / `waves.budget.tokens`: the run's ceiling (#16); undefined: none. */
   budget: { usd?: number; tokens?: number } | undefined;
   /** `waves.agentFallback`: the agents a package goes on with after its agent's usage limit, in order (#16). */
@@ -96,7 +96,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const layered = worktree.values.layered === true;
   const worktreesFolder = worktree.values.worktreesFolder;
   const worktreeProblem = worktree.problems[0] ?? null;
-  const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'ask';
+  const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'stop';
   const reviewGate = config.get<string>('review.gate') === 'before-merge' ? 'before-merge' : isSet(config.inspect<string>('review.gate')) ? 'off' : undefined;
   const integrationGuard = isSet(config.inspect<boolean>('integration.guard')) ? config.get<boolean>('integration.guard') === true : undefined;
   const positive = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
