@@ -13,7 +13,7 @@
  * (after a reload, or when it sees a gap in `seq`) to get a fresh `plan`.
  * See `docs/contracts.md` ("Host ↔ webview protocol").
  */
-import type { PackageRunRecord, PackageStatus, PhaseMark } from '../core/run/runState';
+import type { PackageRunRecord, PackageStatus, PhaseMark, ShownField, VerificationResult } from '../core/run/runState';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 2;
@@ -419,33 +419,17 @@ export interface PackageDetails {
   actions: Record<PackageAction, ActionState>;
 }
 
-export interface PackageRunDetails {
+/** A package's run record as the details pane shows it: the record's own fields, and what is read from it for a person. */
+export interface PackageRunDetails
+  extends Pick<PackageRunRecord, ShownField | 'signal' | 'logFile' | 'worktree' | 'branch' | 'blockedBy' | 'refusedRegistries' | 'revisions'>,
+    Required<Pick<PackageRunRecord, 'question' | 'refused'>> {
   runId: string;
-  status: PackageStatus;
-  attempts: number;
-  startedAt: string | null;
-  endedAt: string | null;
-  exitCode: number | null;
-  signal: string | null;
-  logFile: string | null;
-  worktree: string | null;
-  branch: string | null;
-  verification: { step: string; ok: boolean; detail: string | null; at: string }[];
+  verification: (Omit<VerificationResult, 'detail'> & { detail: string | null })[];
   scopeViolations: { path: string; change: string }[];
-  blockedBy: string[];
-  lastError: string | null;
   /** While `usage-limit`: when the agent's limit resets (ISO 8601), when it said. */
   resetAt: string | null;
   /** What its attempts spent, for a person (`12,345 tokens (…) · $0.42`), where the agent reports it. */
   spend: string | null;
-  /** The question its last attempt ended with (answer it: Answer and Retry Package). */
-  question: string | null;
-  /** What the walls refused its last attempt (#32): network targets (`host:port`); empty: nothing. */
-  refused: string[];
-  /** Those of them that are package registries the person's configuration names. */
-  refusedRegistries?: string[];
-  /** Review revisions asked for (#33): attempts that spent no retry. */
-  revisions?: number;
   /** The person's open review comments on it (#33). */
   openComments?: number;
   /** Best of n: the candidates of its last set, in order; absent without a set. */

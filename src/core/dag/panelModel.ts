@@ -6,7 +6,8 @@ import type { Coupling } from '../ownership/coupling';
 import type { PlanAnalysis } from '../plan/analyze';
 import { retryBudgetOf, timeoutMinutesOf } from '../plan/defaults';
 import type { Diagnostic } from '../plan/model';
-import type { PackageRunRecord } from '../run/runState';
+import { SHOWN_FIELDS, type PackageRunRecord } from '../run/runState';
+import { pick } from '../util/pick';
 import { formatSpend } from '../run/spend';
 import type {
   ActionState,
@@ -165,11 +166,7 @@ export function buildPackageDetails(
       run && r
         ? {
             runId: run.runId,
-            status: r.status,
-            attempts: r.attempts,
-            startedAt: r.startedAt,
-            endedAt: r.endedAt,
-            exitCode: r.exitCode,
+            ...pick(r, SHOWN_FIELDS),
             signal: r.signal,
             logFile: r.logFile,
             worktree: r.worktree,
@@ -177,7 +174,6 @@ export function buildPackageDetails(
             verification: r.verification.map((v) => ({ step: v.step, ok: v.ok, detail: v.detail ?? null, at: v.at })),
             scopeViolations: r.scopeViolations.map((v) => ({ path: v.path, change: v.change })),
             blockedBy: [...r.blockedBy],
-            lastError: r.lastError,
             resetAt: r.status === 'usage-limit' ? (r.usageLimit?.resetAt ?? null) : null,
             spend: r.spend ? formatSpend(r.spend) : null,
             question: r.question ?? null,

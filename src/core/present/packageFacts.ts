@@ -12,45 +12,29 @@
  *
  * Pure: no I/O, no clock (`elapsedMs` takes `now`).
  */
-import type { FollowUp, NeedsInput, UsageLimit } from '../run/runState';
+import { SHOWN_FIELDS, type FollowUp, type PackageRunRecord, type ShownField } from '../run/runState';
+import { pick } from '../util/pick';
+import type { Spend } from '../run/spend';
 import { settingUpSince } from '../run/runStateReducer';
 import { awaitingPick, isGreen } from '../run/candidates';
 import { shellQuote } from '../util/shellQuote';
-import type { Spend } from '../run/spend';
 import { refusedLine } from './runStatusText';
 import { pickPassedText } from './progressModel';
 import { fit, formatElapsed, sanitize, truncate } from './terminalText';
 
-/** The record fields the facts are read from: those of every state version, the rest where the record has them. */
-export interface FactsRecord {
+/** The record fields the facts are read from: those of every state version (the status as text), the rest where the record has them. */
+export interface FactsRecord
+  extends Pick<PackageRunRecord, Exclude<ShownField, 'status'>>,
+    Partial<
+      Pick<
+        PackageRunRecord,
+        | 'signal' | 'needsInput' | 'usageLimit' | 'question' | 'spend' | 'refused' | 'refusedRegistries' | 'blockedBy' | 'branch' | 'worktree' | 'host'
+        | 'scopeViolations' | 'changedFiles' | 'resultFile' | 'revisions' | 'followUps' | 'followUp' | 'phases' | 'chosen' | 'ranked'
+      >
+    > {
   status: string;
-  attempts: number;
-  startedAt: string | null;
-  endedAt: string | null;
-  exitCode: number | null;
-  lastError: string | null;
-  signal?: string | null;
-  needsInput?: NeedsInput | null;
-  usageLimit?: UsageLimit | null;
-  question?: string | null;
-  spend?: Spend | null;
-  refused?: readonly string[];
-  refusedRegistries?: readonly string[];
-  blockedBy?: readonly string[];
-  branch?: string | null;
-  worktree?: string | null;
-  host?: string | null;
-  scopeViolations?: readonly { path: string; change: string }[];
-  changedFiles?: readonly { path: string; change: string }[];
-  resultFile?: string | null;
-  revisions?: number;
-  followUps?: readonly { kind: string; at: string; attempt: number }[];
-  followUp?: FollowUp | null;
-  phases?: readonly { at: string; phase: string }[];
   /** Best of n: its last set (with what `isGreen` reads of each, where the record has it). */
   candidates?: readonly (Omit<FactsRecord, 'candidates' | 'chosen' | 'ranked'> & { candidate: number; agent: string; headSha?: string | null; verification?: readonly { step: string; ok: boolean }[] })[];
-  chosen?: { candidate: number; why: string } | null;
-  ranked?: { candidate: number; why: string } | null;
 }
 
 /** One candidate of a package (best of n): how its attempt went. */
@@ -86,43 +70,26 @@ export type PendingFollowUp =
   | { kind: 'review'; at: string; from: 'branch' | 'integration'; commit: string | null; comments: number }
   | { kind: 'integration'; at: string; check: string; tip: string; met: string[] };
 
-export interface PackageFacts {
+/** A package's facts: the record's own fields (unset: null, empty or 0), and what is read from it and the run. */
+export interface PackageFacts
+  extends Pick<FactsRecord, ShownField>,
+    Required<
+      Pick<
+        PackageRunRecord,
+        'signal' | 'needsInput' | 'usageLimit' | 'question' | 'spend' | 'refused' | 'refusedRegistries' | 'blockedBy' | 'branch' | 'worktree' | 'host' | 'resultFile' | 'revisions'
+      >
+    > {
   id: string;
-  status: string;
-  /** Attempts started (revisions and usage limits included). */
-  attempts: number;
-  startedAt: string | null;
-  endedAt: string | null;
   /** Start → end of the last attempt, when both are known (the report's duration). */
   durationMs: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  lastError: string | null;
-  needsInput: NeedsInput | null;
   /** Queued, its new tree's set-up command under way since then (ISO 8601); null: not. */
   settingUpSince: string | null;
-  usageLimit: UsageLimit | null;
-  /** The question its last attempt ended with (#16). */
-  question: string | null;
-  spend: Spend | null;
-  /** What the walls refused its last attempt (#32): network targets. */
-  refused: string[];
-  /** Those of them that are package registries. */
-  refusedRegistries: string[];
-  blockedBy: string[];
   /** Its merge's status; null: not merged nor tried. */
   merge: string | null;
-  branch: string | null;
-  worktree: string | null;
-  /** The host its current (or last) attempt runs on (#17); null: this machine without a hosts list. */
-  host: string | null;
   /** Files changed outside its write scope. */
   violations: { path: string; change: string }[];
   /** The audit's list of the files its last attempt changed. */
   changedFiles: { path: string; change: string }[];
-  resultFile: string | null;
-  /** Review revisions asked of it (#33): each carried by an attempt that spent no retry. */
-  revisions: number;
   /** Every follow-up it was sent (review comments, #33; a broken integration check, #34), oldest first. */
   followUps: { kind: string; at: string; attempt: number }[];
   /** What its next attempt is asked to address; null: nothing. */
@@ -151,14 +118,9 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
   const blame = state.integration?.guard?.blamed;
   return {
     id,
-    status: record.status,
-    attempts: record.attempts,
-    startedAt: record.startedAt,
-    endedAt: record.endedAt,
+    ...pick(record, SHOWN_FIELDS),
     durationMs: durationOf(record.startedAt, record.endedAt),
-    exitCode: record.exitCode,
     signal: record.signal ?? null,
-    lastError: record.lastError,
     needsInput: record.needsInput ?? null,
     settingUpSince: settingUpSince(record),
     usageLimit: record.usageLimit ?? null,

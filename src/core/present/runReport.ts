@@ -16,7 +16,8 @@ import { covers } from '../plan/glob';
 import { mergeResults, type MergedResults, type ResultReadout } from '../run/resultRecord';
 import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { refusedLine } from './runStatusText';
-import { candidateLines, packageFacts, pickWaitLine, type CandidateFacts, type FactsRecord } from './packageFacts';
+import { candidateLines, packageFacts, pickWaitLine, type FactsRecord, type PackageFacts } from './packageFacts';
+import { pick } from '../util/pick';
 import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from '../run/forecast';
 import { criticalPath, formatDuration } from '../run/runTime';
 import { guardStuck, guardText, guardTimeMs } from '../run/integrationGuard';
@@ -73,20 +74,24 @@ export interface RunReportInput {
   agents?: Record<string, string>;
 }
 
-export interface ReportPackage {
+/** The facts a report row carries as they are (`packageFacts`, as `waves status` and `waves review` read them). */
+const ROW_FACTS = [
+  'status', 'attempts', 'startedAt', 'endedAt', 'durationMs', 'exitCode', 'lastError', 'violations', 'changedFiles',
+  'merge', 'resultFile', 'spend', 'refused', 'refusedRegistries', 'revisions', 'followUps',
+] as const;
+type RowFacts = Pick<PackageFacts, (typeof ROW_FACTS)[number]>;
+
+/** A row's facts when the run has no record of the package. */
+function notRun(status: string): RowFacts {
+  return {
+    status, attempts: 0, startedAt: null, endedAt: null, durationMs: null, exitCode: null, lastError: null, violations: [], changedFiles: [],
+    merge: null, resultFile: null, spend: null, refused: [], refusedRegistries: [], revisions: 0, followUps: [],
+  };
+}
+
+export interface ReportPackage extends RowFacts {
   id: string;
   title: string | null;
-  status: string;
-  attempts: number;
-  startedAt: string | null;
-  endedAt: string | null;
-  durationMs: number | null;
-  exitCode: number | null;
-  lastError: string | null;
-  violations: { path: string; change: string }[];
-  changedFiles: { path: string; change: string }[];
-  merge: string | null;
-  resultFile: string | null;
   resultStatus: string | null;
   resultWarnings: string[];
   /** `outputs.result_keys` the result record does not give. */
@@ -96,21 +101,11 @@ export interface ReportPackage {
    * audited change set): a claim that is not true. Empty without a record or a change set.
    */
   claimedNotChanged: string[];
-  /** Tokens and cost of its attempts, where its agent reports them (#16). */
-  spend: Spend | null;
-  /** What the walls refused its last attempt (#32): network targets. */
-  refused: string[];
-  /** Those of them that are package registries. */
-  refusedRegistries: string[];
-  /** Review revisions asked of it (#33). */
-  revisions: number;
-  /** The follow-ups it was sent (#33 review comments, #34 a broken integration check), oldest first, with the attempt that carried each. */
-  followUps: { kind: string; at: string; attempt: number }[];
   /** Best of n: its last set's candidates (agent, result, time, spend), and why the one that went on was; absent without. */
-  candidates?: CandidateFacts[];
-  chosenWhy?: string | null;
+  candidates?: PackageFacts['candidates'];
+  chosenWhy?: PackageFacts['chosenWhy'];
   /** Best of n: it awaits the person's pick of a green candidate (its status stays `running`); absent without candidates. */
-  awaitingPick?: boolean;
+  awaitingPick?: PackageFacts['awaitingPick'];
 }
 
 export interface RunMetrics {
@@ -177,26 +172,11 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     packages.push({
       id,
       title: plan?.title ?? null,
-      status: facts?.status ?? (plan ? 'not in run' : 'not in plan'),
-      attempts: facts?.attempts ?? 0,
-      startedAt: facts?.startedAt ?? null,
-      endedAt: facts?.endedAt ?? null,
-      durationMs: facts?.durationMs ?? null,
-      exitCode: facts?.exitCode ?? null,
-      lastError: facts?.lastError ?? null,
-      violations: facts?.violations ?? [],
-      changedFiles: facts?.changedFiles ?? [],
-      merge: facts?.merge ?? null,
-      resultFile: facts?.resultFile ?? null,
+      ...(facts ? pick(facts, ROW_FACTS) : notRun(plan ? 'not in run' : 'not in plan')),
       resultStatus: record?.status ?? null,
       resultWarnings: readout ? [...readout.warnings] : [],
       missingResultKeys: record && plan?.outputs ? plan.outputs.resultKeys.filter((k) => !Object.prototype.hasOwnProperty.call(record.result_keys, k)) : [],
       claimedNotChanged: claimedNotChanged(record?.files_modified ?? [], rec?.changedFiles),
-      spend: facts?.spend ?? null,
-      refused: facts?.refused ?? [],
-      refusedRegistries: facts?.refusedRegistries ?? [],
-      revisions: facts?.revisions ?? 0,
-      followUps: facts?.followUps ?? [],
       ...(facts?.candidates.length ? { candidates: facts.candidates, chosenWhy: facts.chosenWhy, awaitingPick: facts.awaitingPick } : {}),
     });
   }

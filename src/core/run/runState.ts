@@ -236,6 +236,13 @@ export interface PackageRunRecord {
 }
 
 /**
+ * The fields every view of a record copies as they are (the details pane's, `packageFacts`, the
+ * report row through the facts): those of every state version.
+ */
+export const SHOWN_FIELDS = ['status', 'attempts', 'startedAt', 'endedAt', 'exitCode', 'lastError'] as const;
+export type ShownField = (typeof SHOWN_FIELDS)[number];
+
+/**
  * One candidate of a package (best of n): an attempt with a record of its own, moved by the same
  * events and rules as a package's (`candidate` on the event). `packageId` is its key: the
  * package's id for candidate 1 (its tree and branch are the package's), `<package>.c<k>` else.
