@@ -276,3 +276,44 @@ export function installedAsLocked(lockfile: string, hidden: string): string | nu
   if (have.size) return `${[...have][0]!.replace(/^node_modules\//, '')} is installed but not in the lockfile`;
   return null;
 }
+
+/**
+ * How a tree's dependency folders are laid from the checkout on a platform (ADR 0026, ADR 0033):
+ * `overlay` on Linux (mounted inside the walls, copy-on-write), `clone` on macOS (APFS clones made
+ * in the tree before the agent starts: Seatbelt mounts nothing), null elsewhere. Which folders,
+ * and whether the tree's lockfile allows it, is one rule for both (`lockfilesMatch`).
+ */
+export function layingMechanism(platform: string): 'overlay' | 'clone' | null {
+  return platform === 'linux' ? 'overlay' : platform === 'darwin' ? 'clone' : null;
+}
+
+/** macOS's own cp (never one on a PATH): `-c` makes each file with clonefile(2), an APFS clone. */
+export const CLONE_CP = '/bin/cp';
+
+/**
+ * The argv that clones the checkout's folder `from` into the tree as `to` (which must not exist:
+ * cp then makes it, links kept as links): by argv, never a shell. `cp -c` fails where the volume
+ * cannot clone (not APFS, or another volume than the checkout's); nothing then falls back to a copy.
+ */
+export function cloneArgv(from: string, to: string): string[] {
+  return [CLONE_CP, '-c', '-R', from, to];
+}
+
+/**
+ * Why `dep` is not cloned even when its lockfile allows it, or null. A virtual environment names
+ * its own folder (the checkout's) in its scripts, `pyvenv.cfg` and `activate`: on Linux the walls
+ * show the tree's overlay at that folder too; a clone cannot, and would run the checkout's.
+ */
+export function cloneRefusal(dep: DependencyFolder): string | null {
+  return dep.venv ? `${dep.folder}: not cloned (a virtual environment names the checkout's folder in its scripts, which a clone would still run: make it in the tree)` : null;
+}
+
+/** The attempt's log line for a folder cloned into the tree. */
+export function clonedNote(folder: string, from: string): string {
+  return `${folder}: cloned from ${from} (APFS clones, copy-on-write: the tree's own, made before the agent started)`;
+}
+
+/** The attempt's log line for a folder that could not be cloned: nothing copied, the tree left as it was. */
+export function cloneFailedNote(folder: string, from: string, why: string): string {
+  return `${folder}: could not be cloned from ${from} (${why}); cp -c makes APFS clones only, on the checkout's own APFS volume: nothing was copied, the tree is as it was (install them)`;
+}

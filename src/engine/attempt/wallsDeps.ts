@@ -3,7 +3,8 @@
  * the walls are drawn: which folders (core/walls/dependencyFolders.ts decides), where each keeps
  * the tree's own changes (git's folder for the tree: `<gitDir>/waves-deps/<folder>/`), a virtual
  * environment's paths into the checkout made the tree's (`readyVenv`), and
- * whether overlays can be mounted here at all (tried once per process). Node built-ins,
+ * whether overlays can be mounted here at all (tried once per process); on macOS the same folders
+ * cloned into the tree instead (`dependencyClones`, ADR 0033). Node built-ins,
  * src/core and src/store only (bundled into dist/runner.js).
  */
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { absolutePathsIn, DEPENDENCY_FOLDERS, installedAsLocked, installScriptsOf, isNpmInstall, lockfilesMatch, npmCiShim, overlayPathUsable, overlayPrefix, relativePathLines, relocateText, venvFileRead, type DependencyFolder, type LaidFolder, type Lockfiles, type OverlayTools, type Respelling } from '../../core/walls/dependencyFolders.js';
+import { absolutePathsIn, cloneArgv, clonedNote, cloneFailedNote, cloneRefusal, DEPENDENCY_FOLDERS, installedAsLocked, installScriptsOf, isNpmInstall, lockfilesMatch, npmCiShim, overlayPathUsable, overlayPrefix, relativePathLines, relocateText, venvFileRead, type DependencyFolder, type LaidFolder, type Lockfiles, type OverlayTools, type Respelling } from '../../core/walls/dependencyFolders.js';
 import { isWithin } from '../../core/walls/walls.js';
 import { programOnPath } from '../../store/onPath.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
@@ -413,6 +414,59 @@ export function dependencyOverlays(worktree: string, dirs: { gitDir: string; com
     notes.push(`${dep.folder}: laid from ${lower} (copy-on-write${venv})`);
   }
   return { laid, prefix: tools ? overlayPrefix(tools, laid) : [], notes, binds };
+}
+
+/** Makes a clone (`cloneArgv`): null when it was made, else why not, in a line. */
+export type CloneRun = (argv: readonly string[]) => string | null;
+
+/** macOS's cp, by argv; anywhere else nothing is run (GNU cp reads `-c` as another option and would copy). */
+function cloneByCp(argv: readonly string[]): string | null {
+  if (process.platform !== 'darwin') return 'APFS clones are made on macOS only';
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10 * 60_000 });
+  if (r.status === 0 && !r.error) return null;
+  return (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0]!;
+}
+
+/**
+ * The walls on macOS (ADR 0033): the dependency folders Linux's walls would lay over `worktree`
+ * (the same rule: `layRefusal`, `lockfilesMatch`) cloned into it from the checkout instead, before
+ * the agent starts — APFS clones (`cloneArgv`), the tree's own copy-on-write. A folder that cannot
+ * be cloned is said and the tree left as it was (what cp made of it removed): never a full copy.
+ * A virtual environment is not cloned (`cloneRefusal`). The notes, for the attempt's log.
+ */
+export function dependencyClones(worktree: string, dirs: { gitDir: string; commonDir: string } | null, clone: CloneRun = cloneByCp): string[] {
+  if (!dirs || dirs.gitDir === dirs.commonDir) return [];
+  const checkout = checkoutOf(dirs.commonDir);
+  if (!checkout) return [];
+  const notes: string[] = [];
+  for (const dep of DEPENDENCY_FOLDERS) {
+    const refused = layRefusal(dep, checkout, worktree);
+    if (refused === 'absent') continue;
+    const why = refused ?? cloneRefusal(dep);
+    if (why) {
+      notes.push(why);
+      continue;
+    }
+    const from = path.join(checkout, dep.folder);
+    const to = path.join(worktree, dep.folder);
+    // cp makes the folder: an empty one left in the tree is removed first, and put back if nothing is cloned.
+    const wasEmpty = fs.existsSync(to);
+    try {
+      if (wasEmpty) fs.rmdirSync(to);
+    } catch (err) {
+      notes.push(`${dep.folder}: ${(err as Error).message} (not cloned)`);
+      continue;
+    }
+    const failed = clone(cloneArgv(from, to));
+    if (failed === null) {
+      notes.push(clonedNote(dep.folder, from));
+      continue;
+    }
+    fs.rmSync(to, { recursive: true, force: true });
+    if (wasEmpty) fs.mkdirSync(to);
+    notes.push(cloneFailedNote(dep.folder, from, failed));
+  }
+  return notes;
 }
 
 /** The most bytes of a file of site-packages read to find paths into the checkout (a `.pth`, a finder); a larger `.py` is a library, not a finder. */

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, isWithin, loopbackListening, parseTarget, presetFamily, PROXY_PORT, stateFolderRefusal, stateFolders, type Target, type WallsPlan } from '../../core/walls/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
 import { layerLaid, layerMountTools, layerOf, noMountTools } from '../../store/treeLayers.js';
-import { bwrapUserArgs, overlayPrefix } from '../../core/walls/dependencyFolders.js';
-import { dependencyOverlays, npmCiShimFor, overlayTools } from './wallsDeps.js';
+import { bwrapUserArgs, layingMechanism, overlayPrefix } from '../../core/walls/dependencyFolders.js';
+import { dependencyClones, dependencyOverlays, npmCiShimFor, overlayTools, type CloneRun } from './wallsDeps.js';
 import { toolchainWalls } from './wallsToolchains.js';
 import { accountHomeOf, expandHome, kindOf, linksUnder, readText, realPathOrNull } from './wallsDisk.js';
 import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/agents/agentEndpoints.js';
@@ -67,6 +67,8 @@ export interface WallsRequest {
   accountHome?: string;
   /** Whose walls: `darwin` draws Seatbelt's (ADR 0033: the keychains hidden too); default this machine's. */
   platform?: NodeJS.Platform;
+  /** macOS: what clones a dependency folder into the tree (`dependencyClones`); default macOS's `cp -c`. Tests give another. */
+  clone?: CloneRun;
   /** Seatbelt's walls: the loopback port of the attempt's proxy (the JVM's proxy settings name it); default `PROXY_PORT`, the relay's inside bubblewrap. */
   proxyPort?: number;
 }
@@ -173,7 +175,9 @@ export function wallsFor(req: WallsRequest): { walls: DrawnWalls; problems: stri
   const layer = layerOf(worktree);
   // The dependency folders laid from the person's checkout (ADR 0026): mounted before bubblewrap,
   // which then gives the agent back the person's ids with no capability left.
-  const deps = dependencyOverlays(worktree, dirs && { gitDir: real(dirs.gitDir), commonDir: real(dirs.commonDir) });
+  // On macOS (Seatbelt mounts nothing) the same folders are cloned into the tree instead, before the agent starts (APFS clones).
+  const depDirs = dirs && { gitDir: real(dirs.gitDir), commonDir: real(dirs.commonDir) };
+  const deps = layingMechanism(req.platform ?? process.platform) === 'clone' ? { laid: [], prefix: [], binds: [], notes: dependencyClones(worktree, depDirs, req.clone) } : dependencyOverlays(worktree, depDirs);
   // An `npm ci` that would write the laid node_modules again answers at once: its npm first on the
   // PATH and, for a login shell that resets PATH, in /usr/local/bin (a read-only overlay); shown read-only.
   const npmCi = deps.laid.length ? npmCiShimFor(worktree, deps.laid, attemptDir, req.env.PATH ?? '') : null;
