@@ -22,7 +22,7 @@ import {
   type RunStateResult,
 } from '../../../src/core/run/runState';
 import { applyEvent, recordMerge, setIntegration, setPlanHash } from '../../../src/core/run/runStateReducer';
-import { createRunState, ensurePackages, setUnconfined, summarizeRun, withHistoryOf } from '../../../src/core/run/runStateInit';
+import { clearedOutcome, createRunState, ensurePackages, setUnconfined, summarizeRun, withHistoryOf, type AttemptOutcome } from '../../../src/core/run/runStateInit';
 import { validateRunState } from '../../../src/core/run/runStateValidation';
 import { CANDIDATE_EVENTS } from '../../../src/core/run/candidates';
 
@@ -375,6 +375,17 @@ describe('applyEvent', () => {
     const again = apply(failed, { type: 'reset' }, { type: 'ready' }, { type: 'queued' });
     assert.ok(!applyEvent(again, { ...START, packageId: 'a', attempt: 1 }, T0).ok);
     assert.equal(apply(again, { ...START, attempt: 2 }).packages.a!.attempts, 2);
+  });
+
+  it('leaves every field of an attempt as a fresh record has it, whatever status the reset leaves', () => {
+    const blank = fresh().packages.a!;
+    const fields = Object.keys(clearedOutcome()) as (keyof AttemptOutcome)[];
+    const verified = apply(stateIn('verifying'), { type: 'verificationResult', step: 'unit', ok: false, detail: '1 failed' }, { type: 'scopeViolation', paths: [{ path: 'x.ts', change: 'A' }] });
+    assert.equal(verified.packages.a!.verification.length, 1);
+    for (const [status, ended] of [...TERMINAL_STATUSES.map((t) => [t, stateIn(t)] as const), ['verified, then out of scope', verified] as const]) {
+      const reset = apply(ended, { type: 'reset' }).packages.a!;
+      for (const key of fields) assert.deepEqual(reset[key], blank[key], `${status} → reset: ${key}`);
+    }
   });
 
   it('refuses success while the last result of a step is a failure', () => {
