@@ -196,10 +196,12 @@ describe('Best of n in the editor', function () {
     await awaitingPickRun('pick-reload', async ({ session, repo, plan }) => {
       // The same run as another window's driver left it: a plan of its own, the state as written while a awaited the pick, no lease.
       const feature = 'pick-reload-left';
-      fs.writeFileSync(path.join(repo, 'left.work-packages.yaml'), fs.readFileSync(plan, 'utf8').replace('id: pick-reload', `id: ${feature}`));
       const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'pick-reload'), 'utf8')) as RunState;
       fs.writeFileSync(runStateFile(repo, feature), JSON.stringify({ ...state, featureId: feature }, null, 2) + '\n');
-      await waitForPlan(api, vscode.Uri.file(path.join(repo, 'left.work-packages.yaml')), 'the left plan in the registry');
+      // Written through the editor's file system, as the other scratch plans are: the registry hears of it at once.
+      const left = vscode.Uri.file(path.join(repo, 'left.work-packages.yaml'));
+      await vscode.workspace.fs.writeFile(left, Buffer.from(fs.readFileSync(plan, 'utf8').replace('id: pick-reload', `id: ${feature}`)));
+      await waitForPlan(api, left, 'the left plan in the registry', () => true, 30_000);
       await api.run.reconciler.reconcileAll(true);
       const record = api.run.reconciler.records.filter((r) => r.featureId === feature).at(-1);
       assert.deepEqual(record && [record.kind, record.detail], ['awaiting-pick', 'a awaits your pick']);
