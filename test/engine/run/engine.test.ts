@@ -28,6 +28,15 @@ function readState(repo: string, featureId: string): RunState {
   return JSON.parse(fs.readFileSync(runStateFile(repo, featureId), 'utf8')) as RunState;
 }
 
+/** Resumes the run of `planFile` in a new engine, lets its scripted agents go on (`resume`) once it started, and waits for its end. */
+async function resumeAndRelease(planFile: string, resume: string) {
+  const { engine, events } = await engineFor(planFile, { env: { WAVES_TEST_AGENT_RESUME: resume } });
+  const done = engine.run({ resume: true });
+  await waitFor(() => events.some((e) => e.type === 'run-started'), 'the resumed run to start');
+  fs.writeFileSync(resume, '');
+  return { outcome: await done, events };
+}
+
 /** The user's side of the repository: branch, HEAD and a clean working tree. */
 function userSide(repo: string): { branch: string; head: string; status: string; files: string[] } {
   return {
@@ -297,11 +306,7 @@ describe('RunEngine', () => {
     const b = metaOf('b');
     assert.ok(pidAlive(b.runnerPid));
 
-    const { engine, events } = await engineFor(planFile, { env: { WAVES_TEST_AGENT_RESUME: resume } });
-    const done = engine.run({ resume: true });
-    await waitFor(() => events.some((e) => e.type === 'run-started'), 'the resumed run to start');
-    fs.writeFileSync(resume, '');
-    const outcome = await done;
+    const { outcome, events } = await resumeAndRelease(planFile, resume);
 
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.equal(outcome.runId, runId, 'the same run went on');
@@ -312,6 +317,36 @@ describe('RunEngine', () => {
     assert.equal(outcome.state.packages.b!.attempts, 1, 'b finished in its first attempt');
     assert.equal(outcome.state.packages.c!.attempts, 2, 'c was offered again');
     assert.deepEqual(treeFiles(repo, integrationBranch('resume')), ['README.md', 'a/x.txt', 'b/x.txt', 'c/x.txt', 'work-packages.yaml']);
+  });
+
+  test('an engine killed after a runner started but before it recorded the start: resumed, the attempt is recorded as started (its token, tree, branch and base) and goes on', async () => {
+    const { repo, planFile } = repoWithPlan('unrecorded', [{ id: 'b', agent: ['ask waiting for approval', 'write b/x.txt'] }]);
+    const resume = path.join(tempDir(), 'resume');
+    const driver = spawnProcess(
+      [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'), JSON.stringify({ planFile, runnerScript, env: { WAVES_TEST_AGENT_RESUME: resume } })],
+      { cwd: REPO_ROOT },
+    );
+    const lines = () => driver.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EngineEvent);
+    await waitFor(() => lines().some((e) => e.type === 'needs-input' && e.packageId === 'b'), `b to wait for input (driver: ${driver.stderr()})`, 30_000);
+    driver.child.kill('SIGKILL');
+    await driver.exited;
+
+    // The state as an engine stopped between the runner's start and its record leaves it: b queued, no attempt.
+    const state = readState(repo, 'unrecorded');
+    const was = state.packages.b!;
+    assert.ok(was.startToken && was.branch && was.baseSha);
+    state.packages.b = { ...was, status: 'queued', attempts: 0, startedAt: null, startToken: null, pid: null, needsInput: null, branch: null, baseSha: null };
+    fs.writeFileSync(runStateFile(repo, 'unrecorded'), JSON.stringify(state, null, 2) + '\n');
+
+    const { outcome } = await resumeAndRelease(planFile, resume);
+
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    // Adopted or its exit processed (the agent may end before the check): the attempt is the one that started.
+    const adopted = outcome.state.packages.b!;
+    assert.equal(adopted.attempts, 1, 'b finished in its first attempt');
+    assert.equal(adopted.startToken, was.startToken, "the runner's own token");
+    assert.deepEqual([adopted.worktree, adopted.branch, adopted.baseSha, adopted.logFile, adopted.resultFile], [was.worktree, was.branch, was.baseSha, was.logFile, was.resultFile]);
+    assert.deepEqual(treeFiles(repo, integrationBranch('unrecorded')), ['README.md', 'b/x.txt', 'work-packages.yaml']);
   });
 
   test('a second engine on the same run refuses and names the holder; a cancel from another process stops the run', async () => {
