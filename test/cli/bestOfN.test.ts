@@ -196,17 +196,19 @@ describe('waves pick (pick: person)', () => {
     assert.match(never.err, /best-of-n has no run: run the plan first/);
   });
 
-  it('a run awaiting the pick: a candidate that is not green is refused; the green one is recorded (--no-run) and the resume merges it', async () => {
+  it('a run awaiting the pick: a candidate that is not green is refused; the green one is recorded (--no-run) and the resume merges it', { timeout: 180_000 }, async () => {
     isolateGit();
     const runnerScript = await buildRunner();
     const { repo: dir, planFile } = repoWithPlan('cli-pick', [
       { id: 'a', candidates: { count: 2, pick: 'person' }, agent: ['if-tree a exit 4', 'if-tree a.c2 write a/x.txt from candidate 2'] },
     ]);
     const first = await engineFor(planFile, runnerScript, { maxParallel: 2 });
-    void first.engine.run().catch(() => undefined);
+    const running = first.engine.run().catch(() => undefined);
     const state = () => (readRun(dir, 'cli-pick').kind === 'ok' ? (readRun(dir, 'cli-pick') as { state: RunState }).state : null);
     await waitFor(() => state() && awaitingPick(state()!.packages.a!), 'a to await the pick', 30_000);
     first.engine.dispose();
+    // Its lease let go before the resume takes the run (a first engine still ending would hold it).
+    await Promise.race([running, new Promise((r) => setTimeout(r, 10_000))]);
 
     const wrong = waves(['pick', '--no-run', planFile, 'a', '1'], { HOME: process.env.HOME });
     assert.equal(wrong.code, 2, wrong.out);
