@@ -29,6 +29,11 @@ import { errorColor, packageIcon, VIEW_ID, type PackageRef } from './shared';
  * VS Code's tree view sends the first `onDidChangeTreeData` event of a burst at once and merges
  * the next ones until 200 ms pass without one (the wait restarts with each). Run redraws go out
  * at most once per this many ms, so each is the first of its burst and shows at once.
+ *
+ * Each redraw is one event of one level: the waves whose rows changed (a wave's redraw draws its
+ * rows and their candidates again), or a plan row with its waves. Never a row and its wave close
+ * together: the workbench then refreshes the row after the wave has replaced it, fails with
+ * "Tree element not found", and drops the whole redraw (a finished package left unshown).
  */
 const RUN_REDRAW_MS = 220;
 
@@ -185,9 +190,9 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   private readonly packagesOf = new Map<string, PackageNode[]>();
   /** What each package row shows of its run (`packageRowKey`): a run change redraws only the rows that differ. */
   private readonly shownRun = new Map<PackageNode, string>();
-  /** Rows (and waves) to redraw for runs at the next `runRedraw`. */
-  private readonly dueRows = new Set<PackageNode>();
+  /** Waves (with their rows) and plan rows to redraw for runs at the next `runRedraw`. */
   private readonly dueWaves = new Set<WaveNode>();
+  private readonly duePlans = new Set<PlanNode>();
   private readonly runRedraw = this.register(new Throttle(RUN_REDRAW_MS, () => this.redrawDue()));
   private activeKey: string | undefined;
   private readonly followCursor: KeyedDebouncer<'cursor'>;
@@ -205,9 +210,9 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       const ticker = setInterval(() => {
         if (!this.view.visible) return;
         this.forEachRow((node, record) => {
-          if (record && isActive(record.status)) this.dueRows.add(node);
+          if (record && isActive(record.status)) this.dueWaves.add(node.parent);
         });
-        if (this.dueRows.size) this.runRedraw.schedule();
+        if (this.dueWaves.size) this.runRedraw.schedule();
       }, 5000);
       this.register({ dispose: () => clearInterval(ticker) });
     }
@@ -262,8 +267,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     });
 
     this.shownRun.clear();
-    this.dueRows.clear();
     this.dueWaves.clear();
+    this.duePlans.clear();
     this.forEachRow((node, record) => this.shownRun.set(node, this.rowKey(node, record)));
 
     void vscode.commands.executeCommand('setContext', 'waves.hasPlan', plans.length > 0);
@@ -374,27 +379,23 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       const key = this.rowKey(node, record);
       if (this.shownRun.get(node) === key) return;
       this.shownRun.set(node, key);
-      this.dueRows.add(node);
       this.dueWaves.add(node.parent);
     });
-    if (this.dueRows.size) this.runRedraw.schedule();
-    // A plan's row says its integration guard's state (#34): redrawn when that changed.
-    const plans = this.roots.filter((r): r is PlanNode => r.kind === 'plan' && this.shownGuard.get(r.id) !== guardText(this.runOf(r.entry)?.integration));
-    if (plans.length) this.changed.fire(plans);
+    // A plan's row says its integration guard's state: redrawn when that changed.
+    for (const r of this.roots) {
+      if (r.kind === 'plan' && this.shownGuard.get(r.id) !== guardText(this.runOf(r.entry)?.integration)) this.duePlans.add(r);
+    }
+    if (this.dueWaves.size || this.duePlans.size) this.runRedraw.schedule();
   }
 
-  /**
-   * The rows first, on their own: a wave's redraw fetches its packages again, and a row
-   * redrawn with it waits for that round trip. The waves follow as a second event, which
-   * VS Code sends with the end of the burst (200 ms later).
-   */
+  /** One event: the plans due, and the waves due that are not under one of them (`RUN_REDRAW_MS`). */
   private redrawDue(): void {
-    const rows = [...this.dueRows];
-    const waves = [...this.dueWaves];
-    this.dueRows.clear();
+    const plans = [...this.duePlans];
+    const waves = [...this.dueWaves].filter((w) => !w.parent || !this.duePlans.has(w.parent));
+    this.duePlans.clear();
     this.dueWaves.clear();
-    if (rows.length) this.changed.fire(rows);
-    if (waves.length) this.changed.fire(waves);
+    const due: WavesNode[] = [...plans, ...waves];
+    if (due.length) this.changed.fire(due);
   }
 
   /** What a package row shows of its run and its open review comments. */
