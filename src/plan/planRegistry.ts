@@ -319,25 +319,33 @@ export class PlanRegistry extends Disposable {
     const keys = [...this.created];
     this.created.clear();
     let found: vscode.Uri[] = [];
-    try {
-      if (keys.length > MAX_CREATED_PATHS) {
+    if (keys.length > MAX_CREATED_PATHS) {
+      try {
         found = await vscode.workspace.findFiles(FOUND_GLOB, this.exclude());
-      } else {
-        // The top-most paths only: a folder created with its subfolders is searched once.
-        const tops = keys.filter((key) => !keys.some((other) => other !== key && key.startsWith(`${other}/`)));
-        for (const key of tops) {
-          const uri = vscode.Uri.parse(key);
-          const stat = await vscode.workspace.fs.stat(uri).then(
-            (s) => s,
-            () => undefined, // gone again
+      } catch (err) {
+        this.log.error('Could not search the workspace for new plans', err);
+      }
+    } else {
+      // The top-most paths only: a folder created with its subfolders is searched once. Each on
+      // its own: a folder gone again while it is searched (the search fails) costs the others nothing.
+      const tops = keys.filter((key) => !keys.some((other) => other !== key && key.startsWith(`${other}/`)));
+      for (const key of tops) {
+        const uri = vscode.Uri.parse(key);
+        const stat = await vscode.workspace.fs.stat(uri).then(
+          (s) => s,
+          () => undefined, // gone again
+        );
+        if (!stat || !(stat.type & vscode.FileType.Directory)) continue;
+        try {
+          found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(uri, FOUND_GLOB), this.exclude())));
+        } catch (err) {
+          const gone = await vscode.workspace.fs.stat(uri).then(
+            () => false,
+            () => true,
           );
-          if (stat && stat.type & vscode.FileType.Directory) {
-            found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(uri, FOUND_GLOB), this.exclude())));
-          }
+          if (!gone) this.log.error(`Could not search ${this.label(uri)} for plans`, err);
         }
       }
-    } catch (err) {
-      this.log.error('Could not search new folders for plans', err);
     }
     for (const plan of found) {
       if (this.isDisposed) return;

@@ -15,7 +15,7 @@ export const EXTENSION_ID = 'wave-orchestrator.wave-orchestrator';
 /** Polls cond() until it returns a truthy value or timeoutMs passes; returns that value. */
 export async function waitFor<T>(
   cond: () => T | Promise<T>,
-  what: string,
+  what: string | (() => string),
   { timeoutMs = 15_000, intervalMs = 50 } = {},
 ): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
@@ -28,7 +28,7 @@ export async function waitFor<T>(
       last = e;
     }
     if (Date.now() > until) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${last ? ` (last error: ${String(last)})` : ''}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -249,12 +249,13 @@ export async function waitForPlan(
   accept: (entry: PlanEntry) => boolean = () => true,
   timeoutMs = 10_000,
 ): Promise<PlanEntry> {
+  let last: PlanEntry | undefined;
   return waitFor(
     () => {
-      const entry = api.registry.get(uri);
-      return entry && accept(entry) ? entry : undefined;
+      last = api.registry.get(uri);
+      return last && accept(last) ? last : undefined;
     },
-    what,
+    () => `${what} (the registry holds ${last ? `${last.analysis.plan.packages.length} package(s)${last.foreign ? ` read as ${last.foreign.format}` : ''}` : 'no entry'} for it)`,
     { timeoutMs },
   );
 }
