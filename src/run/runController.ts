@@ -521,6 +521,10 @@ export class RunController extends Disposable {
           )
           .then(settings('waves.sandbox'));
         return;
+      case 'container-wall-refused':
+      case 'walls-from-repository':
+        void vscode.window.showErrorMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`);
+        return;
       case 'bad-candidates':
         void vscode.window.showErrorMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`, 'Open Settings').then(settings('waves.candidates'));
         return;

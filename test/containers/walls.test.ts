@@ -173,4 +173,17 @@ describe('the walls in a Podman container built from Debian packages', () => {
     assert.match(r.stderr, /^waves: the container-as-wall choice is yours alone, and the repository turns it on \(\.devcontainer\/devcontainer\.json: its remoteEnv sets WAVES_SANDBOX_CONTAINER\)$/m);
     assert.equal(fs.existsSync(path.join(repo, 'person.txt')), false, 'no agent ran');
   });
+
+  it("walls the repository's devcontainer.json opens (its variables became the environment of waves) are refused, named; the person's own open them", () => {
+    const repo = repository('repository-opens', { tryPerson: false, files: { '.devcontainer/devcontainer.json': '{ "image": "debian", "containerEnv": { "WAVES_SANDBOX_ALLOW": "example.com:443" } }\n' } });
+    const r = wavesInContainer(repo, [], { env: { WAVES_SANDBOX_ALLOW: 'example.com:443' } });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^waves: the agents' walls are yours alone to open, and this repository's dev container opens them \(\.devcontainer\/devcontainer\.json: its containerEnv sets WAVES_SANDBOX_ALLOW\)$/m);
+    assert.match(r.stderr, /^ {2}take it out there and rebuild the container/m);
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false, 'nothing started');
+    // The same variable, the repository's file without it: the person's own, and the run goes (the container their wall).
+    fs.writeFileSync(path.join(repo, '.devcontainer', 'devcontainer.json'), '{ "image": "debian" }\n');
+    const mine = wavesInContainer(repo, [], { env: { WAVES_SANDBOX_ALLOW: 'example.com:443', WAVES_SANDBOX_CONTAINER: '1' } });
+    assert.equal(mine.status, 0, mine.stdout + mine.stderr);
+  });
 });

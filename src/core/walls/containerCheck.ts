@@ -336,19 +336,67 @@ export function settingsTurnContainerOn(text: string, workspaceFile = false): bo
   return settings?.['waves.sandbox.container'] === true;
 }
 
+const listed = (v: unknown): boolean => Array.isArray(v) && v.some((x) => typeof x === 'string' && x.trim() !== '');
+const said = (v: string): boolean => v.trim() !== '';
+
+/** The person's settings that open the agents' walls, and when a value opens them. */
+const OPENING_SETTINGS: Readonly<Record<string, (v: unknown) => boolean>> = {
+  'waves.sandbox.container': (v) => v === true,
+  'waves.sandbox.unconfined': (v) => v === true,
+  'waves.sandbox.allowHosts': listed,
+  'waves.sandbox.write': listed,
+  'waves.sandbox.read': listed,
+  'waves.sandbox.registries': (v) => v === true,
+  'waves.sandbox.cache': (v) => typeof v === 'string' && said(v),
+  'waves.sandbox.memoryMB': (v) => v === 0,
+};
+
+/** The variables of `waves` that open the agents' walls, and when a value opens them. */
+const OPENING_VARIABLES: Readonly<Record<string, (v: string) => boolean>> = {
+  WAVES_SANDBOX_CONTAINER: yes,
+  WAVES_SANDBOX_ALLOW: said,
+  WAVES_SANDBOX_WRITE: said,
+  WAVES_SANDBOX_READ: said,
+  WAVES_SANDBOX_REGISTRIES: yes,
+  WAVES_SANDBOX_CACHE: said,
+  WAVES_SANDBOX_MEMORY_MB: (v) => v.trim() === '0',
+};
+
+/** The first variable of `env` that opens the agents' walls ("WAVES_SANDBOX_ALLOW"), or null. */
+export function variableOpeningWalls(env: Readonly<Record<string, string | undefined>>): string | null {
+  for (const [name, opens] of Object.entries(OPENING_VARIABLES)) {
+    const v = env[name];
+    if (v !== undefined && opens(v)) return name;
+  }
+  return null;
+}
+
 /**
- * What a repository's `devcontainer.json` does to turn the container-as-wall choice on (its
- * settings, which become the container's machine settings; its `containerEnv` or `remoteEnv`),
- * or null. Only the person may make that choice.
+ * What a repository's `devcontainer.json` does to open the agents' walls (its settings, which
+ * become the container's machine settings; its `containerEnv` or `remoteEnv`, which become the
+ * environment of `waves`), or null: "its settings set waves.sandbox.unconfined". `only`: the
+ * container-as-wall choice alone. Only the person may open the walls.
  */
-export function devcontainerTurnsContainerOn(text: string): string | null {
+export function devcontainerOpensWalls(text: string, only?: 'container'): string | null {
   const parsed = record(parseJsonc(text));
   if (!parsed) return null;
   const settings = [record(record(record(parsed.customizations)?.vscode)?.settings), record(parsed.settings)];
-  if (settings.some((s) => s?.['waves.sandbox.container'] === true)) return 'its settings set waves.sandbox.container';
-  for (const key of ['containerEnv', 'remoteEnv']) {
-    const v = record(parsed[key])?.WAVES_SANDBOX_CONTAINER;
-    if (typeof v === 'string' && yes(v)) return `its ${key} sets WAVES_SANDBOX_CONTAINER`;
+  for (const [key, opens] of Object.entries(OPENING_SETTINGS)) {
+    if (only && key !== 'waves.sandbox.container') continue;
+    if (settings.some((s) => s !== undefined && key in s && opens(s[key]))) return `its settings set ${key}`;
+  }
+  for (const where of ['containerEnv', 'remoteEnv']) {
+    const env = record(parsed[where]);
+    for (const [name, opens] of Object.entries(OPENING_VARIABLES)) {
+      if (only && name !== 'WAVES_SANDBOX_CONTAINER') continue;
+      const v = env?.[name];
+      if (typeof v === 'string' && opens(v)) return `its ${where} sets ${name}`;
+    }
   }
   return null;
+}
+
+/** What a repository's `devcontainer.json` does to turn the container-as-wall choice on, or null. */
+export function devcontainerTurnsContainerOn(text: string): string | null {
+  return devcontainerOpensWalls(text, 'container');
 }

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { WALLS_TRIAL_ARGS } from '../../core/walls/walls';
-import { containerWallNote, diagnoseWalls, missingText, NOT_A_CONTAINER_NOTE, placeOf, WINDOWS_FIX, WINDOWS_WHY } from '../../core/walls/containerCheck';
+import { containerWallNote, diagnoseWalls, variableOpeningWalls, missingText, NOT_A_CONTAINER_NOTE, placeOf, WINDOWS_FIX, WINDOWS_WHY } from '../../core/walls/containerCheck';
 import { containerHere, readWallsFacts } from './wallsFacts';
 import type { LocalExecutorOptions } from './localExecutor';
 import type { ConfinementOptions } from './wallsDraw';
@@ -147,4 +147,14 @@ export class ConfinementUnavailableError extends Error {
     );
     this.name = 'ConfinementUnavailableError';
   }
+}
+
+/**
+ * Whether a run opens the agents' walls in any way a setting or a variable can: its confinement,
+ * or a variable of the environment the walls read as they are drawn (`WAVES_SANDBOX_ALLOW`, …).
+ */
+export function opensWalls(c: Confinement | undefined, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  const o = c?.options;
+  const asked = c?.unconfined === true || c?.container === true || !!o?.allowHosts?.length || !!o?.write?.length || !!o?.read?.length || o?.registries === true || !!o?.cacheDir || o?.memoryMB === 0;
+  return asked || variableOpeningWalls(env) !== null;
 }

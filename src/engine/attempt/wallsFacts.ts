@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { containerOf, devcontainerTurnsContainerOn, type Place, type WallsFacts } from '../../core/walls/containerCheck';
+import { containerOf, devcontainerOpensWalls, type Place, type WallsFacts } from '../../core/walls/containerCheck';
 import { readRegularFileSync } from '../../util/regularFile';
 
 function read(file: string): string | null {
@@ -75,22 +75,27 @@ function devcontainerFiles(repo: string): string[] {
 }
 
 /**
- * Where the repository turns the container-as-wall choice on ("<file>: its containerEnv sets
- * WAVES_SANDBOX_CONTAINER"), or null: a dev container's settings become the container's machine
- * settings and its variables the agents' environment — the choice would be the repository's,
- * not the person's.
+ * Where the repository opens the agents' walls ("<file>: its settings set
+ * waves.sandbox.unconfined"), or null: a dev container's settings become the container's machine
+ * settings and its variables the environment of `waves` — the choice would be the repository's,
+ * not the person's. `only`: the container-as-wall choice alone.
  */
-export function repositoryTurnsContainerOn(repo: string): string | null {
+export function repositoryOpensWalls(repo: string, only?: 'container'): string | null {
   for (const file of devcontainerFiles(repo)) {
     let text: string | null;
     try {
       // The repository's file: a regular one inside it, never a FIFO or a link out of it.
       text = readRegularFileSync(path.join(repo, file), { within: repo }).toString('utf8');
     } catch {
-      text = null;
+      text = null; // none, or not a regular file of the repository: it opens nothing
     }
-    const what = text === null ? null : devcontainerTurnsContainerOn(text);
+    const what = text === null ? null : devcontainerOpensWalls(text, only);
     if (what) return `${file.split(path.sep).join('/')}: ${what}`;
   }
   return null;
+}
+
+/** Where the repository turns the container-as-wall choice on, or null (`repositoryOpensWalls`). */
+export function repositoryTurnsContainerOn(repo: string): string | null {
+  return repositoryOpensWalls(repo, 'container');
 }

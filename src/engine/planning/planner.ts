@@ -46,7 +46,7 @@ import {
   type SetupRestore,
  } from '../git';
 import { describeSetupChanges } from '../../core/git/gitSetup';
-import { ConfinementUnavailableError, defaultRunnerScript, keepBounds, localAttempts, readyTree, repositoryTurnsContainerOn, runnerSpec, wallsOption, type Confinement, type Launcher } from '../attempt';
+import { ConfinementUnavailableError, containerHere, defaultRunnerScript, keepBounds, localAttempts, opensWalls, readyTree, repositoryOpensWalls, repositoryTurnsContainerOn, runnerSpec, wallsOption, type Confinement, type Launcher } from '../attempt';
 import { findRepositoryRoot } from '../plan';
 import { PlanningError } from './planningError';
 import { loadDraft, taskKeysOf, writeDraftFiles, type ReadDraft } from './draft';
@@ -360,6 +360,9 @@ async function runRounds(
   // The container as the agent's wall is the person's choice alone (#67): never the repository's dev container configuration's.
   const turnedOn = options.confinement?.container && !options.confinement.unconfined ? repositoryTurnsContainerOn(repo) : null;
   if (turnedOn) throw new PlanningError(`the container-as-wall choice is yours alone, and the repository turns it on (${turnedOn}): take it out there. No agent was started`);
+  // Inside a container, walls its dev container configuration opens are the repository's doing (as for a run).
+  const opened = opensWalls(options.confinement) && containerHere() ? repositoryOpensWalls(repo) : null;
+  if (opened) throw new PlanningError(`the agents' walls are yours alone to open, and this repository's dev container opens them (${opened}): take it out there and rebuild the container. No agent was started`);
   // The copy list, then the set-up command (inside the agent's walls) until it ran to the end in this tree; its log in the session's folder.
   const walls = wallsOption(options.confinement);
   if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable, walls.fix);

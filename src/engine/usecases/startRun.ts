@@ -14,7 +14,7 @@ import { hostsCapacity, type Host } from '../../core/hosts/hostList';
 import type { PackageStatus } from '../../core/run/runState';
 import { plannedConflictText, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
 import { loadPlan, PlanReadError, type PlanSource } from '../plan';
-import { confinementAvailable, ConfinementUnavailableError, effectiveConfinement, repositoryTurnsContainerOn, resolveProgram } from '../attempt';
+import { confinementAvailable, ConfinementUnavailableError, containerHere, effectiveConfinement, opensWalls, repositoryOpensWalls, repositoryTurnsContainerOn, resolveProgram } from '../attempt';
 import { allowedTargets } from '../../core/walls/walls';
 import { NOT_A_CONTAINER_NOTE } from '../../core/walls/containerCheck';
 import { approveShown, verificationOf, verificationPolicy, VerificationNotApprovedError, type VerificationPolicy } from '../consent';
@@ -98,6 +98,8 @@ export type StartRefusalKind =
   | 'bad-candidates'
   /** The container-as-wall choice cannot be taken: the repository turns it on, or SSH hosts would have no wall. */
   | 'container-wall-refused'
+  /** In a container, the repository's dev container configuration opens the agents' walls (its settings or variables became the person's). */
+  | 'walls-from-repository'
   /** The person said no to the run's confirmation (`confirmRun`): nothing to show. */
   | 'declined';
 
@@ -199,6 +201,15 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
       return no('container-wall-refused', "the container is the wall only of the agents that run in it: an SSH host's agents would have none", ['leave out the SSH hosts, or the container-as-wall choice']);
     if (honoured && request.layered)
       return no('container-wall-refused', "a layered worktree is whole only inside bubblewrap's walls, and with the container as the agents' wall there are none", ['leave out the layering, or the container-as-wall choice']);
+  }
+  // In a container, its dev container configuration became the machine's settings and the environment of `waves`:
+  // a wall opened there is the repository's doing, never taken as the person's.
+  if (opensWalls(request.confinement) && containerHere()) {
+    const opened = repositoryOpensWalls(plan.repo);
+    if (opened)
+      return no('walls-from-repository', `the agents' walls are yours alone to open, and this repository's dev container opens them (${opened})`, [
+        'take it out there and rebuild the container (its settings and variables were copied into it); then your own settings waves.sandbox.*, the flags of waves run and your WAVES_SANDBOX_* variables decide',
+      ]);
   }
   // No walls to be had here, and the person did not choose to run without them (#32): said before anything is asked, with the fix (#67).
   if (!effectiveConfinement(request.confinement)?.unconfined && !dry) {

@@ -20,6 +20,8 @@ import {
   causesOf,
   containerOf,
   containerWallNote,
+  devcontainerOpensWalls,
+  variableOpeningWalls,
   devcontainerTurnsContainerOn,
   diagnoseWalls,
   missingText,
@@ -218,6 +220,35 @@ describe("the container-as-wall choice is the person's, never a repository's", (
     assert.equal(devcontainerTurnsContainerOn('{ "remoteEnv": { "WAVES_SANDBOX_CONTAINER": "true" } }'), 'its remoteEnv sets WAVES_SANDBOX_CONTAINER');
     assert.equal(devcontainerTurnsContainerOn('{ "remoteEnv": { "WAVES_SANDBOX_CONTAINER": "0" }, "runArgs": ["--security-opt", "seccomp=unconfined"] }'), null);
     assert.equal(devcontainerTurnsContainerOn('not json'), null);
+  });
+
+  it("a repository's devcontainer.json that opens the walls any other way: each setting and variable that opens them, never one that keeps them", () => {
+    const settings = (o: Record<string, unknown>) => JSON.stringify({ customizations: { vscode: { settings: o } } });
+    const opening: [Record<string, unknown>, string][] = [
+      [{ 'waves.sandbox.unconfined': true }, 'waves.sandbox.unconfined'],
+      [{ 'waves.sandbox.allowHosts': ['example.com:443'] }, 'waves.sandbox.allowHosts'],
+      [{ 'waves.sandbox.write': ['~/shared'] }, 'waves.sandbox.write'],
+      [{ 'waves.sandbox.read': ['/srv/data'] }, 'waves.sandbox.read'],
+      [{ 'waves.sandbox.registries': true }, 'waves.sandbox.registries'],
+      [{ 'waves.sandbox.cache': '/tmp/cache' }, 'waves.sandbox.cache'],
+      [{ 'waves.sandbox.memoryMB': 0 }, 'waves.sandbox.memoryMB'],
+    ];
+    for (const [o, key] of opening) assert.equal(devcontainerOpensWalls(settings(o)), `its settings set ${key}`, key);
+    for (const [o, key] of opening) assert.equal(devcontainerOpensWalls(settings(o), 'container'), null, `${key} is not the container-as-wall choice`);
+    const keeping = [{ 'waves.sandbox.unconfined': false }, { 'waves.sandbox.allowHosts': [] }, { 'waves.sandbox.hidden': ['~/.netrc'] }, { 'waves.sandbox.memoryMB': 4096 }, { 'waves.sandbox.cache': '  ' }, { 'waves.agent': 'claude' }];
+    for (const o of keeping) assert.equal(devcontainerOpensWalls(settings(o)), null, JSON.stringify(o));
+    assert.equal(devcontainerOpensWalls('{ "containerEnv": { "WAVES_SANDBOX_ALLOW": "example.com:443" } }'), 'its containerEnv sets WAVES_SANDBOX_ALLOW');
+    assert.equal(devcontainerOpensWalls('{ "remoteEnv": { "WAVES_SANDBOX_REGISTRIES": "yes", "WAVES_SANDBOX_WRITE": "" } }'), 'its remoteEnv sets WAVES_SANDBOX_REGISTRIES');
+    assert.equal(devcontainerOpensWalls('{ "remoteEnv": { "WAVES_SANDBOX_MEMORY_MB": "0" } }'), 'its remoteEnv sets WAVES_SANDBOX_MEMORY_MB');
+    assert.equal(devcontainerOpensWalls('{ "remoteEnv": { "WAVES_SANDBOX_MEMORY_MB": "2048", "WAVES_SANDBOX_REGISTRIES": "0" } }'), null);
+    assert.equal(devcontainerOpensWalls('{ "image": "debian" '), null, 'a file that cannot be read opens nothing');
+  });
+
+  it('the variables of the environment that open the walls (a dev container makes its containerEnv theirs)', () => {
+    assert.equal(variableOpeningWalls({ WAVES_SANDBOX_ALLOW: 'example.com:443' }), 'WAVES_SANDBOX_ALLOW');
+    assert.equal(variableOpeningWalls({ WAVES_SANDBOX_CONTAINER: 'on' }), 'WAVES_SANDBOX_CONTAINER');
+    assert.equal(variableOpeningWalls({ WAVES_SANDBOX_MEMORY_MB: '0' }), 'WAVES_SANDBOX_MEMORY_MB');
+    assert.equal(variableOpeningWalls({ WAVES_SANDBOX_CONTAINER: '0', WAVES_SANDBOX_ALLOW: ' ', WAVES_SANDBOX_MEMORY_MB: '4096', PATH: '/usr/bin' }), null);
   });
 
   it('JSON with comments: strings keep their slashes and escaped quotes', () => {

@@ -99,6 +99,18 @@ export async function notificationTexts(page) {
   return page.locator('.notification-list-item-message').allTextContents();
 }
 
+/** A notification with `text`: its toast, or (a toast can go straight to the centre) the notification centre's row. */
+export async function notification(page, text) {
+  const toast = page.locator('.notification-toast', { hasText: text }).first();
+  if (!(await toast.isVisible().catch(() => false))) {
+    await waitUntil(async () => (await page.locator('.notification-toast', { hasText: text }).count()) > 0 || (await page.locator('.statusbar-item[id="status.notifications"]').count()) > 0, 'the notifications item');
+    if (!(await toast.isVisible().catch(() => false))) await page.locator('.statusbar-item[id="status.notifications"]').first().click();
+  }
+  const item = page.locator('.notifications-list-container .monaco-list-row, .notification-toast', { hasText: text }).first();
+  await item.waitFor({ timeout: 15_000 });
+  return item;
+}
+
 /** Waits for cond() (sync or async) to be truthy, polling; throws with `what` on timeout. */
 export async function waitUntil(cond, what, { timeoutMs = 15_000, intervalMs = 100 } = {}) {
   const until = Date.now() + timeoutMs;

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { extensionLog, openWavesView, reloadWindow, runCommand, runStateOf, waitForRow, waitForStatus, waitForWorkbench, waitUntil } from './helpers.mjs';
+import { extensionLog, notification, openWavesView, reloadWindow, runCommand, runStateOf, waitForRow, waitForStatus, waitForWorkbench, waitUntil } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEATURE = 'reload-demo';
@@ -23,18 +23,6 @@ export const settings = {
 const stateOf = (ws) => runStateOf(ws, FEATURE);
 
 let runnerPid = 0;
-
-/** A notification with `text`: its toast, or (a toast can go straight to the centre) the notification centre's row. */
-async function notification(page, text) {
-  const toast = page.locator('.notification-toast', { hasText: text }).first();
-  if (!(await toast.isVisible().catch(() => false))) {
-    await waitUntil(async () => (await page.locator('.notification-toast', { hasText: text }).count()) > 0 || (await page.locator('.statusbar-item[id="status.notifications"]').count()) > 0, 'the notifications item');
-    if (!(await toast.isVisible().catch(() => false))) await page.locator('.statusbar-item[id="status.notifications"]').first().click();
-  }
-  const item = page.locator('.notifications-list-container .monaco-list-row, .notification-toast', { hasText: text }).first();
-  await item.waitFor({ timeout: 15_000 });
-  return item;
-}
 
 export const tests = [
   {
