@@ -4,7 +4,7 @@
  * repository's advisory lock) with 1, 4 and 16 drivers contending for one repository's table,
  * with N live locks of other runs in it; the registry read the editor does every 3 s; and what a
  * `waves run` costs while a package of it waits 10 s for its locks on a coordinator that is away
- * (pg_ctl stop): the driver's CPU and the lines it prints (issue #36 item 12).
+ * (pg_ctl stop): the driver's CPU and the lines it prints.
  *
  * Run: npm run bench coordinator
  */

@@ -5,13 +5,13 @@
  *   audit and merge, which a dependent must wait for (it starts from the merged result);
  * - per-package overhead for 100 independent packages: exit → succeeded (commit + audit +
  *   merge), and the whole run's wall time.
- * - issue #18's goals, each printed with its figure, its goal and the load average: (a) handoff
+ * - the engine's goals, each printed with its figure, its goal and the load average: (a) handoff
  *   (exit → dependent's agent spawned) p50/p95 for the chain and for the fan-out to 9 at cap 10,
  *   (b) a package's exit → merged p50 alone (the chain: no other merge in the queue), (c) the
  *   makespan of real plans (test/fixtures/act-plans/: their packages and dependencies, each
  *   package an agent that works a fixed time, then writes and commits its own file as the real
  *   CLIs do, and a verification command per package) against max(critical path, work / cap),
- *   at cap 3 (issue #37; BENCH_CAP), and where a level's time goes: for each dependent, from the
+ *   at cap 3 (BENCH_CAP), and where a level's time goes: for each dependent, from the
  *   exit of the dependency it waited for last, when that one was seen, committed, audited,
  *   verified, merged, and when the dependent's agent was spawned.
  * Run by `npm run bench` (prints markdown). Flags: `--handoff-only` (no 100-package run, no

@@ -1,5 +1,5 @@
 /**
- * The integration guard's makespan cost (#34, ADR 0025): a real plan of test/fixtures/act-plans/
+ * The integration guard's makespan cost (ADR 0025): a real plan of test/fixtures/act-plans/
  * (the engine bench's: its packages and dependencies, each package an agent that works a fixed
  * time, then writes and commits its own file, one verification command each; cap 3), its
  * integration package's one approved verification command a check that takes 1 s, run on fresh

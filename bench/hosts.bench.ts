@@ -1,5 +1,5 @@
 /**
- * Runs over SSH hosts (#17 item 6): three real sshd "hosts" on 127.0.0.1 (test/hosts/sshd.ts;
+ * Runs over SSH hosts: three real sshd "hosts" on 127.0.0.1 (test/hosts/sshd.ts;
  * scripts/ssh-tools.sh installs OpenSSH when missing), N parallel attempts each, the scripted
  * agent working a fixed time — beside the same plans run on this machine alone:
  * - per-package overhead: the agent's exit (exit.json `endedAt`, written where it ran) → the

@@ -1,5 +1,5 @@
 /**
- * Ownership (issue #8): owner look-ups per second on a 1,000-package plan, the time to
+ * Ownership: owner look-ups per second on a 1,000-package plan, the time to
  * answer one Explorer decoration request on a 100,000-file workspace (p95), and the time to
  * re-index after a plan edit. Goals: ≥ 1,000,000 look-ups/s, p95 ≤ 1 ms, re-index ≤ 50 ms.
  *

@@ -22,7 +22,7 @@ export const pct = (xs: number[], p: number) => {
 export const ms = (x: number) => `${Math.round(x)} ms`;
 export const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
-/** The makespans' cap (issue #37's goals are at 3). */
+/** The makespans' cap (the goals are at 3). */
 export const CAP = Math.max(1, Number(process.env.BENCH_CAP ?? 3) || 3);
 
 /** One run of the engine on a fresh repository holding `packages`; its wall time (and when it ended), each package's times, the trace marks and the final state. */

@@ -1,5 +1,5 @@
 /**
- * A real project's plan, confined against unconfined (#50): the big-node fixture
+ * A real project's plan, confined against unconfined: the big-node fixture
  * (test/fixtures/projects/big-node: an express service with its own twelve modules, 212 packages
  * in its lockfile) and its plan of 12 packages, one per module, at most 4 at once, run by the
  * real engine with a scripted agent that does what coding agents do
@@ -15,7 +15,7 @@
  * (the tree made → the agent's first command), `npm ci`, the tree made → its dependencies
  * installed, the tests, the `npm install -D`, and the disk its tree, its git folder (where the
  * dependency folders laid over it keep their changes, ADR 0026) and its attempt folder hold when
- * its agent exits (`du -sk` each, outside the walls). Goals (issue #50): confined ≤ 1.15× the
+ * its agent exits (`du -sk` each, outside the walls). Goals: confined ≤ 1.15× the
  * unconfined run; a worktree ready with its dependencies p50 ≤ 2 s; extra disk per worktree ≤ 10%
  * of the dependencies' size.
  * Run: `npm run bench realProject` (or node --import tsx bench/realProject.bench.ts).

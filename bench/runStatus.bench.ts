@@ -1,5 +1,5 @@
 /**
- * The run in the editor (issue #10): a package's status changes in the run-state file
+ * The run in the editor: a package's status changes in the run-state file
  * (`.waves/runs/<feature>.json`, written atomically as the engine writes it) → the Waves
  * view's row, the status bar and the DAG node show it. Measured through the real extension
  * host: code-server with the extension under development on a git copy of the demo workspace

@@ -1,5 +1,5 @@
 /**
- * Plan analysis size (issue #15 item 12): is analysis linear in the plan's size?
+ * Plan analysis size: is analysis linear in the plan's size?
  *
  * 1. One analysis (`analyzePlan`: reader, schema, checks) of generated plans with every field
  *    a real plan has (`generatePlan(n, { every: true })`, about 1.8 KB a package: 3,000

@@ -1,5 +1,5 @@
 /**
- * The run timeline of the DAG panel (#35) in Chromium (the production bundle, HTML and CSP),
+ * The run timeline of the DAG panel in Chromium (the production bundle, HTML and CSP),
  * beside the DAG's figures (bench/dag.bench.ts): a 1,000-package run — every package with its
  * phases, every 7th retried, every 11th waiting for a lock — first paint of the Timeline view,
  * one package's new marks to the DOM and to the next frame, the live tick (bars growing, the

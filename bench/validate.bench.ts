@@ -1,5 +1,5 @@
 /**
- * Issue #18's goals for plan analysis first, each with its figure, its goal and the load
+ * The goals for plan analysis first, each with its figure, its goal and the load
  * average: `waves validate --json` of the generated 3,000-package plan with every field a real
  * plan has (median time and peak memory of a fresh process), growth to 30,000 packages, and —
  * when BENCH_REFERENCE_VALIDATOR names the reference Python validator (see performance.md) —

@@ -1,5 +1,5 @@
 /**
- * What the walls cost an agent (#32, ADR 0019): the runner started on an attempt whose agent is
+ * What the walls cost an agent (ADR 0019): the runner started on an attempt whose agent is
  * `/bin/true`, with and without walls, interleaved, 20 pairs — the wall time from the runner's
  * start to its exit (bubblewrap, the relay's Node start, the proxy's socket), p50 and p95 of each
  * and of their difference; and the peak memory of the runner (which holds the proxy) with and

@@ -122,7 +122,7 @@ export function defaultSettings({ trust = false } = {}) {
     'security.workspace.trust.banner': 'never',
     'window.confirmBeforeClose': 'never',
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    // Run Plan's confirmation with the forecast (#35) is a modal: tests that start runs do not answer it (the suite's own test does).
+    // Run Plan's confirmation with the forecast is a modal: tests that start runs do not answer it (the suite's own test does).
     'waves.run.confirm': false,
   };
 }

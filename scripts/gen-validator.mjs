@@ -4,7 +4,7 @@
 // src/core/plan/generated/workPackagesValidator.js), an agent's result record and the run state
 // (→ src/core/run/generated/). Compiling a schema at run time costs 30–180 ms on the first use in
 // a process — on every start of the CLI, on the first analysis in the extension host, and on a
-// run's first package end, inside the handoff to its dependents (issue #18) — and keeps Ajv's
+// run's first package end, inside the handoff to its dependents — and keeps Ajv's
 // compiler in every bundle; loading the generated code costs a few milliseconds.
 // esbuild.mjs runs this before every build; a unit test fails when a file is stale.
 //   node scripts/gen-validator.mjs [--check]
@@ -86,7 +86,7 @@ function withoutUnusedSchemas(code) {
 /**
  * `uniqueItems` in linear time. For items whose schema is a `$ref` (package ids, paths, lock
  * keys), Ajv compares every pair of items with a deep equality: a `depends_on` of 40,000 ids took
- * 8 s (issue #15). Here the same check keys each item by its canonical text, and reports the
+ * 8 s. Here the same check keys each item by its canonical text, and reports the
  * same pair Ajv's loop does — the last item equal to an earlier one, and the last such earlier
  * one — with the same error. Where Ajv's own loop is already linear (scalar item types, `$data`),
  * its code is kept. The rule is changed in place, so the keywords keep their order.
@@ -149,7 +149,7 @@ lastRepeat.code = `(${lastRepeat.toString()})`;
 /**
  * A `$ref`'s errors appended to the caller's in place. Ajv writes
  * `vErrors = vErrors === null ? f.errors : vErrors.concat(f.errors)`, which copies every error so
- * far for each package that has one: 40,000 packages with an error each took seconds (issue #15).
+ * far for each package that has one: 40,000 packages with an error each took seconds.
  * The list is the same either way; the unit test compares the errors with Ajv compiled at run time.
  */
 function appendErrorsInPlace(code) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The picture of a proposed plan in the README (issue #19): code-server with the extension under
+// The picture of a proposed plan in the README: code-server with the extension under
 // development on a fresh git copy of the demo workspace, `Waves: Plan a Feature…` from the
 // palette with the scripted test agent as the planning agent (it writes a plan whose two
 // parallel packages overlap, and repairs it from the repair prompt), then the proposal:

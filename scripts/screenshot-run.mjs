@@ -7,7 +7,7 @@
 //     with each package's status, the DAG with live status, an agent's terminal);
 //   - docs/images/run-finished.png: the finished run.
 //   node scripts/screenshot-run.mjs [out-dir]
-// With --hosts (#17), the same plan spread over this machine and two SSH hosts — real sshd
+// With --hosts, the same plan spread over this machine and two SSH hosts — real sshd
 // instances on 127.0.0.1 (test/hosts/sshd.ts, hence tsx) named build-1 and build-2 in the
 // person's `waves.hosts` — and one picture, docs/images/run-hosts.png: mid-run, the Waves view
 // and the DAG saying where each package runs, the terminal attached to an attempt on build-1.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The pictures of the Getting Started walkthrough (#35), taken from the real extension in
+// The pictures of the Getting Started walkthrough, taken from the real extension in
 // code-server on a fresh git copy of the demo workspace (its agent the stand-in demo agent),
 // each step done as a person does it from the palette:
 //   plan.png (the plan and the Waves view), dag.png (Show DAG), agent.png (Select Coding Agent),

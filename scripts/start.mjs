@@ -70,7 +70,7 @@ async function main() {
   console.log('building the extension…');
   run(process.execPath, [path.join(REPO, 'esbuild.mjs')], { cwd: REPO });
   prepareDemo();
-  // The demo's agents run inside walls (#32): bubblewrap, installed here when it is missing and
+  // The demo's agents run inside walls: bubblewrap, installed here when it is missing and
   // can be (as npm test does). Where it cannot, the extension says so when a run is asked for.
   if (process.platform === 'linux') {
     const walls = spawnSync('bash', [path.join(REPO, 'scripts', 'sandbox-tools.sh')], { stdio: 'inherit' });

@@ -33,7 +33,7 @@ const SUITE_TIMEOUT_MS = Number(process.env.WAVES_TEST_SUITE_TIMEOUT ?? 1800) * 
 // The person's approvals (src/engine/consent/approvalStore.ts personalApprovals): never the real ones of whoever
 // runs the tests; every suite's processes (and code-server's extension host) inherit this.
 if (!process.env.WAVES_CONFIG_DIR) process.env.WAVES_CONFIG_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-test-config-'));
-// Agents run inside walls (#32) that cover /tmp with a private one: the tests' own temporary
+// Agents run inside walls that cover /tmp with a private one: the tests' own temporary
 // folders (repositories, homes, the gates a test opens for its scripted agent) live in one folder
 // the walls show read-only (WAVES_SANDBOX_READ), as a person's `waves.sandbox.read` would.
 if (!process.env.WAVES_SANDBOX_READ) {
@@ -202,7 +202,7 @@ async function coordinatorSuite() {
 }
 
 /**
- * Runs over SSH hosts (#17, ADR 0011): scripts/ssh-tools.sh installs Debian's openssh-server,
+ * Runs over SSH hosts (ADR 0011): scripts/ssh-tools.sh installs Debian's openssh-server,
  * openssh-client and tmux when missing; the tests start their own sshd instances on 127.0.0.1
  * with throwaway keys (test/hosts/sshd.ts). An install that fails is a failed suite.
  */
@@ -231,7 +231,7 @@ async function containersSuite() {
 }
 
 /**
- * Every agent a suite starts runs inside walls (#32, ADR 0019): scripts/sandbox-tools.sh installs
+ * Every agent a suite starts runs inside walls (ADR 0019): scripts/sandbox-tools.sh installs
  * Debian's bubblewrap when missing and tries it once, before the first suite that runs agents.
  * An install that fails fails that suite (never a run without walls).
  */
@@ -245,7 +245,7 @@ function withSandbox(suite) {
 }
 
 /**
- * Toolchains inside the walls (#50: test/engine/attempt/toolchainsInWalls.test.ts): scripts/registry-tools.sh
+ * Toolchains inside the walls (test/engine/attempt/toolchainsInWalls.test.ts): scripts/registry-tools.sh
  * installs verdaccio (pinned) and fills its storage with the fixture projects' packages once per
  * machine (cached in the tools folder), builds the local Python index, and installs Debian's Go and
  * cargo when missing; its KEY=VALUE lines reach the suite's environment (test/registry.ts reads them).

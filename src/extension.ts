@@ -35,7 +35,7 @@ export interface WavesApi {
   readonly views: { readonly tree: WavesTree; readonly statusBar: PlanStatusBar };
   /** Task lists of other tools: Convert, the update offers (src/extension/foreignPlans). */
   readonly foreignPlans: ForeignPlans;
-  /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). Read: builds the on-demand parts. */
+  /** `Waves: Plan a Feature…` and the proposed plans' approval. Read: builds the on-demand parts. */
   readonly planning: PlanningController;
   /** The parts loaded on first use (ADR 0020): whether (what first, in how long) they were built. */
   readonly onDemand: { readonly loaded: { by: string; ms: number } | undefined };
@@ -45,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Wave Orchestrator', { log: true });
   const registry = new PlanRegistry(context.workspaceState, log, undefined, { workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'planWorker.js').fsPath });
-  // Runs (issue #10): every view reads run states through `run.live`; the engine drives them in terminals.
+  // Runs: every view reads run states through `run.live`; the engine drives them in terminals.
   const run = createRunFront(registry, log);
   const ownership = createOwnership(context.extensionUri, registry, run.watch, log);
   const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live) };

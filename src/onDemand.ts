@@ -47,12 +47,12 @@ export interface OnDemandParts extends vscode.Disposable {
   readonly shared: SharedRuns;
   /** `waves-git:` documents (a package's changes under review). */
   readonly git: GitContentProvider;
-  /** `Waves: Plan a Feature…` and the proposed plans' approval (issue #19). */
+  /** `Waves: Plan a Feature…` and the proposed plans' approval. */
   readonly planning: PlanningController;
   readonly dag: DagPanelManager;
-  /** `Waves: Approve Verification Commands…` and the `waves.verificationApproved` context key (#35). */
+  /** `Waves: Approve Verification Commands…` and the `waves.verificationApproved` context key. */
   readonly approval: VerificationApproval;
-  /** The review threads on packages' diffs, Request Changes, Approve Package (#33). */
+  /** The review threads on packages' diffs, Request Changes, Approve Package. */
   readonly review: ReviewComments;
 }
 
@@ -69,12 +69,12 @@ export function createOnDemand(deps: OnDemandDeps): OnDemandParts {
   const planned = new PlannedClaimDiagnostics(registry, shared);
   const planning = new PlanningController({ registry, log });
   const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning, coupling: deps.coupling });
-  // `Waves: Check Hosts` (#17): the agent checked on a host is its own, else waves.agent's.
+  // `Waves: Check Hosts`: the agent checked on a host is its own, else waves.agent's.
   const hosts = new HostsCommands(agentIdForHosts);
   const approval = new VerificationApproval(registry, log);
-  // `Waves: Try the Demo Plan (Offline)…` (#35): the demo shipped in the extension, in a new repository.
+  // `Waves: Try the Demo Plan (Offline)…`: the demo shipped in the extension, in a new repository.
   const demo = new DemoCommand(deps.extensionUri, log);
-  // The review loop (#33): threads on the diffs of Show Changes, their counts in the views.
+  // The review loop: threads on the diffs of Show Changes, their counts in the views.
   const review = new ReviewComments({ registry, controller, live: run.live, watch: run.watch, log });
   const all = [review, demo, approval, hosts, dag, planning, planned, reconciler, git, notifications, commands, controller, shared];
   return { controller, commands, notifications, reconciler, shared, git, planning, dag, approval, review, dispose: () => all.forEach((d) => d.dispose()) };

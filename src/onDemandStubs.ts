@@ -39,7 +39,7 @@ export const ON_DEMAND_COMMANDS = [
   'waves.finishRun',
   'waves.cleanUpWorktrees',
   'waves.selectAgent',
-  // The review loop (src/run/reviewComments.ts, #33)
+  // The review loop (src/run/reviewComments.ts)
   'waves.requestChanges',
   'waves.approvePackage',
   'waves.pickCandidate',

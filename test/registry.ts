@@ -1,5 +1,5 @@
 /**
- * Package registries on 127.0.0.1 for the tests and benches of toolchains inside the walls (#50):
+ * Package registries on 127.0.0.1 for the tests and benches of toolchains inside the walls:
  * verdaccio serving the fixture projects' packages offline (no uplink: every byte from a copy of
  * the storage scripts/registry-tools.sh filled once per machine), and a PEP 503 "simple" Python
  * index served by a small static server. `registryTools()` runs the installer when the test

@@ -50,14 +50,14 @@ export interface SavedState {
   selected?: string;
   expanded?: string[];
   filter?: string;
-  /** The graph or the run timeline (#35). */
+  /** The graph or the run timeline. */
   view?: 'graph' | 'timeline';
 }
 
 export interface AppProps {
   plan: PlanMessage | undefined;
   store: StatusStore;
-  /** The run timeline's data (#35). */
+  /** The run timeline's data. */
   timeline: TimelineStore;
   rpc: Rpc;
   saved: SavedState;
@@ -622,7 +622,7 @@ const WaveHeader = memo(function WaveHeader(props: {
 });
 
 
-/** The integration guard's state (#34) as the bar's codicon. */
+/** The integration guard's state as the bar's codicon. */
 const INTEGRATION_ICONS: Record<IntegrationView['status'], string> = {
   unknown: 'circle-outline',
   checking: 'sync',

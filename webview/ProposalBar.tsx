@@ -1,7 +1,7 @@
 /**
- * The approval bar of a proposed plan (issue #19): what the planning agent proposed, and the
+ * The approval bar of a proposed plan: what the planning agent proposed, and the
  * person's actions — Approve, Request Changes, Discard, then Run Plan once approved. Nothing
- * runs before Approve: the host enables Run Plan only then. The forecast of running it (#35):
+ * runs before Approve: the host enables Run Plan only then. The forecast of running it:
  * its expected wall time and range, the rest of it (spend per agent) on hover. A proposal that
  * Complete with Agent made from a converted task list says so: the draft plan and its task lists.
  */

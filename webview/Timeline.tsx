@@ -1,5 +1,5 @@
 /**
- * The run timeline (#35), a view of the DAG panel beside the graph: one row per package under
+ * The run timeline, a view of the DAG panel beside the graph: one row per package under
  * its wave, each attempt a bar split into queued / waiting (lock, host, usage limit, you) / setting up /
  * running / verifying / merging, retries and revisions outlined, the critical path starred;
  * below, the slots held against the cap; a "now" line while the run goes on. The model is

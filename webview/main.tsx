@@ -78,7 +78,7 @@ window.addEventListener('message', (event: MessageEvent) => {
       break;
     case 'status':
     case 'timeline':
-      // Statuses and the run timeline's rows (#35) share one sequence.
+      // Statuses and the run timeline's rows share one sequence.
       if (message.seq <= lastSeq) return; // stale
       if (message.seq !== lastSeq + 1) {
         // A gap: ask for the whole plan again rather than show a wrong status.
@@ -88,7 +88,7 @@ window.addEventListener('message', (event: MessageEvent) => {
       lastSeq = message.seq;
       if (message.type === 'status') {
         store.apply(message.deltas);
-        // The integration guard's state (#34) changed: the bar shows it.
+        // The integration guard's state changed: the bar shows it.
         if (message.integration !== undefined && plan) {
           plan = { ...plan, integration: message.integration };
           render();

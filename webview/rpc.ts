@@ -13,7 +13,7 @@ export interface Rpc {
   exportDag(format: ExportFormat): Promise<void>;
   /** An action of a proposed plan's approval bar; rejects with the host's reason. */
   proposal(action: ProposalAction): Promise<void>;
-  /** Select the package in the Waves view too (the timeline's click, #35). */
+  /** Select the package in the Waves view too (the timeline's click). */
   revealInWaves(id: string): Promise<void>;
   /** Export the run timeline as SVG (the host draws it from the run state). */
   exportTimeline(): Promise<void>;

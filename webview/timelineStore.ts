@@ -1,7 +1,7 @@
 import type { TimelineMessage, TimelineRowData } from '../src/protocol';
 
 /**
- * The run timeline's data (#35) outside React state, as `StatusStore` keeps statuses: the host's
+ * The run timeline's data outside React state, as `StatusStore` keeps statuses: the host's
  * `timeline` messages are applied here, and the timeline view (when shown) re-draws on a change.
  * A hidden timeline costs only these map updates.
  */

@@ -1,5 +1,5 @@
 /**
- * A plan's analysis for the `waves` command: never the end of the process (issue #15). The CLI
+ * A plan's analysis for the `waves` command: never the end of the process. The CLI
  * has no size cap, but analysing a plan takes 40–80 times its size in memory (50 MB of plan:
  * 2–4 GB). A plan that could take three quarters of Node's heap that way (`workerBytes`: 40 MB
  * with Node's usual 4.3 GB) is analysed in the worker thread the editor uses (dist/planWorker.js,

@@ -1,5 +1,5 @@
 /**
- * `waves hosts check` (#17): per host of a hosts file, what a run needs there — reachable over
+ * `waves hosts check`: per host of a hosts file, what a run needs there — reachable over
  * the person's own ssh, git, node, the agent CLI, tmux, the working folder and its disk.
  */
 import { checkHosts, readHostsFile, type Host, type HostCheck, type HostsInput } from '../engine';

@@ -1,5 +1,5 @@
 /**
- * `waves plan` (issue #19, ADR 0013): an agent writes the plan in a planning worktree of its
+ * `waves plan` (ADR 0013): an agent writes the plan in a planning worktree of its
  * own, the exact checker repairs it, and the proposal waits on its branch for the person:
  *
  *   waves plan [--agent P | --agent-argv JSON] [--out DIR] [--rounds N] [--round-minutes M] [--dry-run] [--json]
@@ -11,12 +11,12 @@
  *   waves plan --claims            waves plan --release-claims <feature>   (the coordinator's planned claims)
  *   (any of them with --coordinator postgres://… [--coordinator-repository KEY], or WAVES_COORDINATOR:
  *    approving registers the plan's planned claims there, discarding removes them, a new plan is
- *    checked against other features' — issue #19 item 5)
+ *    checked against other features')
  *
  * Argument parsing and presentation only; every use case comes through the engine's front door.
  * Exit codes: 0 a valid plan (or the action done), 1 the session ended without a valid plan (its
  * errors, or its last round stopped) or the coordinator could not be reached, 2 usage errors and
- * every refusal before anything starts or changes (#36).
+ * every refusal before anything starts or changes.
  */
 import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
@@ -34,7 +34,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
     ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'from', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags(true)],
   );
   const coordinator = coordinatorFrom(flags);
-  // The planning agent's walls (#32), its worktree's folder, set-up command and copy list: the same options as a run's (#50).
+  // The planning agent's walls, its worktree's folder, set-up command and copy list: the same options as a run's.
   const { confinement, worktreesFolder, setupHook, copyFiles } = worktreeAndWallsFrom(flags);
   const actions = ['approve', 'discard', 'revise', 'list', 'claims', 'release-claims'].filter((a) => flags.has(a));
   if (actions.length > 1) throw new UsageError(`give one of --approve, --discard, --revise, --list, --claims, --release-claims, not ${actions.map((a) => `--${a}`).join(' and ')}`);
@@ -79,7 +79,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
       return 0;
     }
     const rounds = positiveInt('rounds', flags.get('rounds'), 0);
-    // One round's time limit (#36 item 7): beside the editor's waves.planning.roundMinutes.
+    // One round's time limit: beside the editor's waves.planning.roundMinutes.
     const timeoutMs = minutesFlag('round-minutes', flags.get('round-minutes'));
     const limits = { ...(rounds !== undefined ? { repairRounds: rounds } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(confinement ? { confinement } : {}), ...(setupHook ? { setupHook } : {}), ...(copyFiles ? { copyFiles } : {}) };
     // The container as the agent's wall: said before the agent starts (or that it counts for nothing here: not a container).
@@ -112,7 +112,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
     });
     return finish(io, result, json, coordinator);
   } catch (err) {
-    // A refusal: nothing was started or changed (#36: exit 2, as every refusal before anything starts).
+    // A refusal: nothing was started or changed (exit 2, as every refusal before anything starts).
     if (err instanceof PlanningError || err instanceof RangeError) {
       io.err(`waves: ${err.message}\n`);
       return 2;
@@ -125,7 +125,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
   }
 }
 
-/** The agent a session was planned with (#36: a revision without --agent runs it again), found here; else a refusal naming why. */
+/** The agent a session was planned with (a revision without --agent runs it again), found here; else a refusal naming why. */
 function rememberedAgent(state: PlanningState) {
   const remembered = sessionAgent(state);
   if ('problem' in remembered) throw new PlanningError(`${remembered.problem}: name the agent with --agent or --agent-argv`);
@@ -185,7 +185,7 @@ function progress(io: Io, json: boolean): (e: PlanningEvent) => void {
 
 async function finish(io: Io, result: PlanningResult, json: boolean, coordinator: CoordinatorOptions | undefined): Promise<number> {
   const { state, planFile, analysis } = result;
-  // Other features' planned claims this proposal meets (#19 item 5): before anyone approves or runs it.
+  // Other features' planned claims this proposal meets: before anyone approves or runs it.
   const planned = coordinator && analysis ? await conflictsWithPlanned(result.repo, coordinator, analysis.plan.feature?.id?.trim() || state.id, analysis.plan) : undefined;
   if (json) io.out(JSON.stringify({ state, planFile, report: analysis ? toReport(planFile, analysis) : null, ...(planned ? { plannedClaims: planned } : {}) }) + '\n');
   else {

@@ -28,7 +28,7 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
     return 1;
   }
   const json = flags.has('json');
-  // The timeline (#35) is drawn from the run state, so a run still going has one too.
+  // The timeline is drawn from the run state, so a run still going has one too.
   const timeline = timelineOfRun(loaded.analysis, read.state, Date.now());
   const svgFile = flags.get('timeline');
   if (typeof svgFile === 'string') {

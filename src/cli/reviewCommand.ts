@@ -1,5 +1,5 @@
 /**
- * `waves review` (#33): the run's packages with their open review comments; a comments file
+ * `waves review`: the run's packages with their open review comments; a comments file
  * sent as a package's revision (`--request-changes`), or a package awaiting review approved
  * (`--approve`) — each through the front door's `submitReview`, then, when no process drives
  * the run, resumed here as `waves run --resume` does. Every comment is checked before anything

@@ -3,7 +3,7 @@
  * terminal, the refusals and the progress shown. Every step of a start is the engine's one
  * use case (`startRun`, front door), the one the editor calls too. Exit codes: 0 every
  * package succeeded, 1 not, 2 nothing was started — usage or plan errors and every refusal of
- * the start (a proposal not approved, commands not approved, another driver, …: #36) —, 75
+ * the start (a proposal not approved, commands not approved, another driver, …) —, 75
  * paused at a usage limit.
  */
 import { PRESET_IDS, presetProfile } from '../core/agents/agentProfiles';
@@ -22,7 +22,7 @@ import { hostsInputFrom } from './hostsCommand';
 import { capOf } from '../core/plan/defaults';
 
 function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastResult, json: boolean, maxParallel: number, mode: string): void {
-  // Past run states that could not be read: skipped, said once (#35).
+  // Past run states that could not be read: skipped, said once.
   for (const p of forecast.problems) io.err(`waves: ${sanitize(p)}\n`);
   if (json) {
     io.out(
@@ -59,13 +59,13 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     ['agent', 'agent-argv', 'max-parallel', 'candidates', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags(true)],
     ['agent-cap'],
   );
-  // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (#17, ADR 0011); checked by the start.
+  // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
   const onHostLost = flags.has('on-host-lost') ? String(flags.get('on-host-lost')) : 'wait';
   if (onHostLost !== 'wait' && onHostLost !== 'retry') throw new UsageError(`--on-host-lost is wait or retry, not "${onHostLost}"`);
   // `--coordinator postgres://…` (or WAVES_COORDINATOR): locks, the lease across clones and the registry in PostgreSQL (ADR 0012).
   const coordinator = coordinatorFrom(flags);
-  // `--allow-planned-overlap`: go ahead even when another feature's approved plan claims one of this plan's lock keys (#19 item 5).
+  // `--allow-planned-overlap`: go ahead even when another feature's approved plan claims one of this plan's lock keys.
   if (flags.has('allow-planned-overlap') && !coordinator) throw new UsageError('--allow-planned-overlap needs --coordinator');
   // `--agent-fallback codex,gemini`: the presets a package goes on with after its agent's usage limit.
   const agentFallback = flags.has('agent-fallback')
@@ -102,7 +102,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (review !== 'off' && review !== 'before-merge') throw new UsageError(`--review is off or before-merge, not "${review}"`);
   if (flags.has('integration-guard') && flags.has('no-integration-guard')) throw new UsageError('--integration-guard and --no-integration-guard do not go together');
   const file = planArg(args, 'run');
-  // The worktrees' and the walls' options (#50, the table both front ends read): the walls (#32) on by default,
+  // The worktrees' and the walls' options (the table both front ends read): the walls on by default,
   // `--unconfined` only by choice; the set-up command, the copy list, the worktrees' folder.
   const { confinement, setupHook, copyFiles, worktreesFolder, layered } = worktreeAndWallsFrom(flags);
   const maxParallel = capOf(positiveInt('max-parallel', flags.get('max-parallel'), 1));
@@ -201,13 +201,13 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return refused(io, started.refusal, file, asked);
   }
   const { engine } = started;
-  // The container as the agents' wall (#67): said as every such run starts (or that it counts for nothing here: not a container).
+  // The container as the agents' wall: said as every such run starts (or that it counts for nothing here: not a container).
   const wallNote = containerWallNoteOf(confinement);
   if (wallNote) {
     if (out) out.note(wallNote);
     else io.err(`waves: ${wallNote}\n`);
   }
-  // The forecast the run keeps for its report (#35), said as it starts; unreadable past states once.
+  // The forecast the run keeps for its report, said as it starts; unreadable past states once.
   if (started.forecast) {
     for (const p of started.forecast.problems) out?.note(p);
     out?.note(forecastLines(started.forecast.forecast)[0]!);
@@ -290,7 +290,7 @@ function outcomeText(outcome: RunOutcome, file: string): string {
 /**
  * A refused start on the terminal: the use case's reason (the same the editor shows), its
  * details, and what to do next from the command line. Always exit 2: nothing was started,
- * whatever the reason (#36) — exit 1 is a run whose packages did not all succeed.
+ * whatever the reason — exit 1 is a run whose packages did not all succeed.
  */
 function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): 2 {
   const details = refusal.details.map((d) => `  ${visibleText(d)}\n`).join('');

@@ -169,7 +169,7 @@ async function sharedStatus(repo: string, featureId: string, options: Coordinato
 }
 
 /**
- * Open review threads per package (#33), read as the file is — never re-anchored, copied aside
+ * Open review threads per package, read as the file is — never re-anchored, copied aside
  * or written (status writes nothing); null when the threads cannot be read.
  */
 function openComments(repo: string, featureId: string): Map<string, number> | null {

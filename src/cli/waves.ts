@@ -236,14 +236,14 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
       });
       continue;
     }
-    // Imports across parallel packages' write scopes (#34 item 3): warnings, from the repository as it is.
+    // Imports across parallel packages' write scopes: warnings, from the repository as it is.
     const coupling = flags.has('no-coupling') ? undefined : await couplingOf(file, analysis);
     const report: PlanReport & { couplingNotes?: string[] } = toReport(file, coupling?.diagnostics.length ? withDiagnostics(analysis, coupling.diagnostics) : analysis);
     if (coupling?.notes.length) {
       if (json) report.couplingNotes = coupling.notes;
       else for (const note of coupling.notes) io.err(`waves: ${file}: ${note}\n`);
     }
-    // Other features' planned claims in the shared coordinator (#19 item 5): warnings only.
+    // Other features' planned claims in the shared coordinator: warnings only.
     const planned = coordinator ? await (await import('../engine')).conflictsWithPlanned(path.dirname(path.resolve(file)), coordinator, analysis.plan.feature?.id?.trim() ?? '', analysis.plan) : undefined;
     reports.push(planned ? { ...report, plannedClaims: planned } : report);
     if (!json) {

@@ -1,7 +1,7 @@
 /**
  * The details pane's actions on the host. The panel asks a `DagActions` what each action
- * can do for a package and hands it the ones it does not do itself (Reveal in Plan). Until
- * the run issue (#10) plugs in its own, `unavailableActions` answers honestly.
+ * can do for a package and hands it the ones it does not do itself (Reveal in Plan).
+ * `src/run` hands in the run's; without them `unavailableActions` answers honestly.
  */
 import type { Event, Uri } from 'vscode';
 import type { Coupling } from '../core/ownership/coupling';
@@ -47,7 +47,7 @@ export const unavailableActions: DagActions = {
   },
 };
 
-/** The coupling check (#34 item 3; src/run/couplingDiagnostics.ts): its couplings per plan, drawn as edges. */
+/** The coupling check (src/run/couplingDiagnostics.ts): its couplings per plan, drawn as edges. */
 export interface CouplingSource {
   /** The couplings found in the plan at `uri` (as a string), as of its last check. */
   couplingsOf(uri: string): Coupling[];
@@ -58,7 +58,7 @@ export interface CouplingSource {
 }
 
 /**
- * The proposed plans of planning sessions (issue #19): the panel of a proposed plan shows its
+ * The proposed plans of planning sessions: the panel of a proposed plan shows its
  * approval bar (Approve, Request Changes, Discard, then Run Plan) and hands the actions over.
  */
 export interface ProposalSource {

@@ -33,11 +33,11 @@ export interface DagPanelDeps {
   registry: PlanRegistry;
   log: vscode.LogOutputChannel;
   runs: RunStatusSource;
-  /** The run actions; issue #10 plugs its own in. */
+  /** The run actions; `src/run` plugs its own in. */
   actions?: DagActions;
-  /** Proposed plans of planning sessions (issue #19): their approval bar. */
+  /** Proposed plans of planning sessions: their approval bar. */
   proposals?: ProposalSource;
-  /** The coupling check, once a plan opened in an editor started it (#34 item 3): coupling edges. */
+  /** The coupling check, once a plan opened in an editor started it: coupling edges. */
   coupling?: () => CouplingSource | undefined;
 }
 
@@ -157,7 +157,7 @@ export class DagPanel extends Disposable {
   private seq = 0;
   private ready = false;
   private readonly live = new Map<string, PackageLiveStatus>();
-  /** What the timeline was last sent of each package (#35): its marks' count and last time, status and attempts. */
+  /** What the timeline was last sent of each package: its marks' count and last time, status and attempts. */
   private readonly sentTimeline = new Map<string, string>();
   private runId: string | null = null;
   private readonly actions: DagActions;
@@ -240,7 +240,7 @@ export class DagPanel extends Disposable {
     return this.couplingSource?.couplingsOf(entry.uri.toString()) ?? [];
   }
 
-  /** The integration guard's state last sent (#34), as JSON. */
+  /** The integration guard's state last sent, as JSON. */
   private sentIntegration = 'null';
 
   private sendPlan(): void {
@@ -268,7 +268,7 @@ export class DagPanel extends Disposable {
     this.sendTimeline(run, true);
   }
 
-  /** The run timeline's rows (#35): every package of the run (`full`), or those whose marks or status moved. */
+  /** The run timeline's rows: every package of the run (`full`), or those whose marks or status moved. */
   private sendTimeline(run: RunState | undefined, full: boolean): void {
     const rows = [];
     for (const record of Object.values(run?.packages ?? {})) {
@@ -300,7 +300,7 @@ export class DagPanel extends Disposable {
         this.live.set(id, now);
       }
     }
-    // The integration guard's state (#34), sent with the statuses when it changed.
+    // The integration guard's state, sent with the statuses when it changed.
     const integration = integrationViewOf(run);
     const integrationKey = JSON.stringify(integration);
     const guardMoved = integrationKey !== this.sentIntegration;
@@ -428,7 +428,7 @@ export class DagPanel extends Disposable {
   }
 }
 
-/** The integration guard's state of a run for the panel (#34); null when the run has none. */
+/** The integration guard's state of a run for the panel; null when the run has none. */
 function integrationViewOf(run: RunState | undefined): IntegrationView | null {
   const guard = run?.integration?.guard;
   if (!guard) return null;

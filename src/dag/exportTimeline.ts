@@ -1,5 +1,5 @@
 /**
- * The run timeline exported as SVG (#35): drawn by the host from the plan and its run state
+ * The run timeline exported as SVG: drawn by the host from the plan and its run state
  * (`core/present/timelineSvg.ts`), never from what the webview drew; the person picks the file.
  */
 import * as vscode from 'vscode';

@@ -10,6 +10,6 @@ export interface RunStatusSource {
   stateFor(featureId: string): RunState | undefined;
   /** Fires when any run state may have changed, paced for redraws (`LiveRuns` throttles). */
   readonly onDidChangeRuns: vscode.Event<unknown>;
-  /** Open review comments of a package (#33). */
+  /** Open review comments of a package. */
   openComments?(featureId: string, packageId: string): number;
 }

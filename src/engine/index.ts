@@ -14,14 +14,14 @@
  * - start, resume, retry, answer, adopt: `startRun(request, questions)` (usecases/) — every
  *   check and question of a start, once; a refusal is a `StartRefusal` (kind + reason), the
  *   same for both front ends; `dryRunOf(request)`: the same checks, then the schedule,
- *   prompts and forecast; `forecastOf(request)`: the forecast alone (#35). `reconcileRun(…)`
+ *   prompts and forecast; `forecastOf(request)`: the forecast alone. `reconcileRun(…)`
  *   decides what a run found on disk needs (a `foreign` run —
  *   `foreignReason` — is only offered); an adoption is `startRun({ …, adopt: true,
  *   keepInterrupted: true, collectOnly: true })`, which starts nothing
  * - cancel: `engine.cancel(id?)` by the driver; `askDriverToCancel(…)` from any other process of
  *   the clone; `askCoordinatedDriverToCancel(…)` from any clone, through the shared coordinator (usecases/)
  * - status and report reading ...................... `readRun`, `liveLocks`, `readReport` (run/)
- * - the person's Approve / Request Changes on a package (#33): `submitReview(repo, feature, decision)`; the review's threads
+ * - the person's Approve / Request Changes on a package: `submitReview(repo, feature, decision)`; the review's threads
  *   as both front ends show them, `currentThreads(store, state)` (usecases/)
  * - the finish offer and safe clean-up ... `finishOffer`, `fastForwardTo`, `cleanUpWorktrees` (usecases/)
  * - a converted plan's tasks ticked in its source as packages succeed ........ `tickSourceTasks` (usecases/)
@@ -29,14 +29,14 @@
  * - plan a feature (ADR 0013, planning/): `planningDryRun`, `startPlanning` (the agent writes,
  *   the exact checker repairs), `completePlanning` (the same from a draft plan: Complete with
  *   Agent), `revisePlanning` (Request changes), `approvePlanning`,
- *   `discardPlanning` (usecases/: with what its run left, #36), `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed
+ *   `discardPlanning` (usecases/: with what its run left), `readPlanning`/`listPlannings`; `proposalGate(planFile)`: why a proposed
  *   plan may not run yet (the engine checks it too as a run begins)
- * - planned claims (#19 item 5): `approvePlanning(…, { coordinator })` registers them,
+ * - planned claims: `approvePlanning(…, { coordinator })` registers them,
  *   `discardPlanning(…, { coordinator })` removes them, `conflictsWithPlanned` (coordinator/):
  *   which other features' planned claims a plan meets; `listPlannedClaims`, and
  *   `releasePlannedClaims` for a feature's claims whose session is gone with its clone
  * - context slicing: the plan's artifacts (its folder's files, design.md) .... `readPlanArtifacts`
- * - coupling (#34 item 3): imports across parallel packages' write scopes ...... `couplingOfPlan` (plan/)
+ * - coupling: imports across parallel packages' write scopes ...... `couplingOfPlan` (plan/)
  */
 export {
   AdoptRefusedError,
@@ -153,6 +153,6 @@ export { readPlanArtifacts } from './plan';
 export { couplingOfPlan, type CouplingScan } from './plan';
 export { checkHost, checkHosts, readHostsFile, type HostCheck } from './hosts';
 export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/hosts/hostList';
-// The person's review threads of a feature's run (#33), for both front ends: `.waves/runs/<feature>/review.json`.
+// The person's review threads of a feature's run, for both front ends: `.waves/runs/<feature>/review.json`.
 export { ReviewStore, ReviewStoreError, type ReviewRead } from '../store/reviewStore';
 export { fileSignature } from '../store/fileSignature';

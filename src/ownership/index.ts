@@ -6,7 +6,7 @@ import { OwnershipEditorDecorations, OwnershipFileDecorations } from './decorati
 import { OwnershipCommands } from './ownershipCommands';
 import { OwnershipModel } from './ownershipModel';
 
-/** The ownership parts (issue #8), as the extension's test API exposes them. */
+/** The ownership parts, as the extension's test API exposes them. */
 export interface OwnershipParts {
   /** The run watch these parts follow (built and owned by `src/run`). */
   readonly runs: RunWatch;

@@ -1,5 +1,5 @@
 /**
- * Plan analysis off the extension host's thread (#15): one worker thread (`dist/planWorker.js`,
+ * Plan analysis off the extension host's thread: one worker thread (`dist/planWorker.js`,
  * made on first use, made again after a crash) that analyses large plans while the host stays
  * responsive. One request at a time goes to the worker; the others wait here, and a waiting
  * request of a plan that is asked about again is dropped (`Superseded`): a person typing in a

@@ -1,5 +1,5 @@
 /**
- * The worker thread that analyses large plans off the extension host's thread (#15): text in,
+ * The worker thread that analyses large plans off the extension host's thread: text in,
  * the portable part of the analysis out (`toPortable`; the host rebuilds the graph and the line
  * index with `fromPortable`). Bundled to `dist/planWorker.js`; built-ins and `src/core` only.
  */

@@ -366,7 +366,7 @@ export class PlanRegistry extends Disposable {
     for (const [file, owner] of [...this.owners]) if (file.startsWith(`${key}/`)) this.fromFolder.schedule(owner);
   }
 
-  /** Stops following a plan that is gone (a discarded proposal, issue #19), open document or not. */
+  /** Stops following a plan that is gone (a discarded proposal), open document or not. */
   forget(uri: vscode.Uri): void {
     if (this.entries.has(uri.toString())) this.remove(uri);
   }
@@ -374,7 +374,7 @@ export class PlanRegistry extends Disposable {
   /**
    * Re-analyse a plan now, from its open document if there is one, else from disk. `fromDisk`:
    * from disk unless the open document has unsaved edits — for a file changed outside the
-   * workspace, which the editor's open document may not have noticed (a revised proposal, #19).
+   * workspace, which the editor's open document may not have noticed (a revised proposal).
    */
   async reanalyze(uri: vscode.Uri, options: { fromDisk?: boolean } = {}): Promise<PlanEntry | undefined> {
     const owner = this.entries.get(uri.toString())?.files ? uri.toString() : this.ownerOf(uri);
@@ -392,7 +392,7 @@ export class PlanRegistry extends Disposable {
     return capOf(vscode.workspace.getConfiguration('waves', uri).get<number>('maxParallel'));
   }
 
-  /** A plan's name in the views: its path in the workspace, or — a proposed plan in its planning worktree — `proposed: <id>` (#36). */
+  /** A plan's name in the views: its path in the workspace, or — a proposed plan in its planning worktree — `proposed: <id>`. */
   private label(uri: vscode.Uri): string {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
     const proposed = uri.scheme === 'file' ? proposedPlanIdOf(uri.fsPath, folders) : null;

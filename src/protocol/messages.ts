@@ -24,7 +24,7 @@ export const PROTOCOL_VERSION = 2;
 /**
  * The live part of a package, sent whole in `plan` nodes and in `status` deltas: the run
  * record's fields of the same names (status, attempts, ISO 8601 startedAt / endedAt, exitCode)
- * and the host its attempt runs or ran on (#17; null: this machine, without hosts).
+ * and the host its attempt runs or ran on (null: this machine, without hosts).
  */
 export interface PackageLiveStatus extends Pick<PackageRunRecord, 'status' | 'attempts' | 'startedAt' | 'endedAt' | 'exitCode'> {
   id: string;
@@ -97,7 +97,7 @@ export interface ConflictEdge {
 
 /**
  * Code `target` may write imports a file `source` may change, and the two may run in parallel
- * (#34 item 3): `target` wants a dependency on `source` (drawn dashed, from source to target).
+ *: `target` wants a dependency on `source` (drawn dashed, from source to target).
  */
 export interface CouplingEdge {
   id: string;
@@ -134,13 +134,13 @@ export interface PlanMessage {
   cycles: string[][];
   /** How many diagnostics the plan has (the Problems panel lists them). */
   problems: { errors: number; warnings: number };
-  /** Set when the plan is a proposal of a planning session (issue #19): the approval bar. */
+  /** Set when the plan is a proposal of a planning session: the approval bar. */
   proposal?: ProposalView;
-  /** The integration guard's state (#34); absent or null: the run has no guard. */
+  /** The integration guard's state; absent or null: the run has no guard. */
   integration?: IntegrationView | null;
 }
 
-/** The integration branch's state as the integration guard keeps it (#34), for the panel's bar. */
+/** The integration branch's state as the integration guard keeps it, for the panel's bar. */
 export interface IntegrationView {
   status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red' | 'off';
   /** The state in words (`core/run/integrationGuard.ts` `guardText`). */
@@ -158,13 +158,13 @@ export type ProposalAction = (typeof PROPOSAL_ACTIONS)[number];
 /** A proposed plan as the approval bar shows it. */
 export interface ProposalView {
   id: string;
-  /** `valid`, `invalid`, `interrupted` (its last round stopped before the agent ended, #36), `approved`, `planning` (a round runs), `discarded`. */
+  /** `valid`, `invalid`, `interrupted` (its last round stopped before the agent ended), `approved`, `planning` (a round runs), `discarded`. */
   status: string;
   rounds: number;
   /** The planning folder, repository-relative (proposal.md, design.md, contracts/ are there). */
   planDir: string;
   actions: Record<ProposalAction, ActionState>;
-  /** The forecast of running it (#35), once the host has made it. */
+  /** The forecast of running it, once the host has made it. */
   forecast?: ProposalForecast;
   /** Set when the session completed a draft (Complete with Agent): where the proposal came from. */
   draft?: ProposalDraft;
@@ -192,11 +192,11 @@ export interface StatusMessage {
   type: 'status';
   seq: number;
   deltas: PackageLiveStatus[];
-  /** The integration guard's state when it changed (#34); null: the run has no guard (any more). */
+  /** The integration guard's state when it changed; null: the run has no guard (any more). */
   integration?: IntegrationView | null;
 }
 
-/** One package's part of the run timeline (#35): its phase marks, and for a record of an older build (no marks) its last attempt. */
+/** One package's part of the run timeline: its phase marks, and for a record of an older build (no marks) its last attempt. */
 export interface TimelineRowData {
   id: string;
   phases: PhaseMark[];
@@ -207,7 +207,7 @@ export interface TimelineRowData {
 }
 
 /**
- * The run timeline's data (#35), after each `plan` (`full`: every package of the run) and with
+ * The run timeline's data, after each `plan` (`full`: every package of the run) and with
  * the statuses (only the packages whose marks changed). Shares `seq` with `plan` and `status`.
  */
 export interface TimelineMessage {
@@ -350,7 +350,7 @@ export interface RevealFileRequest {
   path: string;
 }
 
-/** Select the package in the Waves view too (the timeline's click, #35). */
+/** Select the package in the Waves view too (the timeline's click). */
 export interface RevealInWavesRequest {
   type: 'revealInWaves';
   requestId: number;
@@ -430,7 +430,7 @@ export interface PackageRunDetails
   resetAt: string | null;
   /** What its attempts spent, for a person (`12,345 tokens (…) · $0.42`), where the agent reports it. */
   spend: string | null;
-  /** The person's open review comments on it (#33). */
+  /** The person's open review comments on it. */
   openComments?: number;
   /** Best of n: the candidates of its last set, in order; absent without a set. */
   candidates?: CandidateDetails[];

@@ -1,5 +1,5 @@
 /**
- * The coupling check in the editor (#34 item 3): for each plan open in an editor (or shown in
+ * The coupling check in the editor: for each plan open in an editor (or shown in
  * the DAG panel), the engine's `couplingOfPlan` — imports across parallel packages' write
  * scopes, read from the repository with a real parser — after the plan's analysis, debounced,
  * never in its way. Its warnings go to the Problems panel (source `waves`, code `coupling`) with

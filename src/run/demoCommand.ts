@@ -1,5 +1,5 @@
 /**
- * `Waves: Try the Demo Plan (Offline)…` (#35, the Getting Started walkthrough): the demo plan
+ * `Waves: Try the Demo Plan (Offline)…` (the Getting Started walkthrough): the demo plan
  * that ships with the extension copied into a folder the person picks (or a temporary one),
  * made a git repository, its `waves.agent` the stand-in demo agent (no coding agent, no
  * network), and opened. The front door's `makeDemoWorkspace` does the work; this asks where.

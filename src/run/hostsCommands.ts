@@ -1,5 +1,5 @@
 /**
- * Hosts in the editor (#17, ADR 0011): `waves.hosts` — the person's own setting only (a
+ * Hosts in the editor (ADR 0011): `waves.hosts` — the person's own setting only (a
  * repository never chooses where code runs, nor which ssh keys or config are used) — read and
  * checked for the run; `Waves: Check Hosts` (per host, what a run needs there, with progress);
  * and for an attempt on an SSH host, a terminal attached to it (`ssh -t … tmux attach`).

@@ -40,7 +40,7 @@ export class LiveRuns extends Disposable {
     return this.controller.session(featureId)?.engine.store?.state ?? this.watch.stateFor(featureId, where);
   }
 
-  /** Open review comments per feature, then package (#33): set by the review part once it is built. */
+  /** Open review comments per feature, then package: set by the review part once it is built. */
   private readonly comments = new Map<string, ReadonlyMap<string, number>>();
 
   openComments(featureId: string, packageId: string): number {

@@ -70,7 +70,7 @@ export class RunNotifications extends Disposable {
           return;
         }
         if (event.status === 'awaiting-review') {
-          // The review gate (#33): the package waits for the person, as an agent's question does.
+          // The review gate: the package waits for the person, as an agent's question does.
           const changes = 'Show Changes';
           const approve = 'Approve';
           const choice = await this.show('warning', `Waves: ${event.packageId} awaits your review — Approve merges it; Request Changes sends your comments to its agent`, changes, approve);
@@ -84,7 +84,7 @@ export class RunNotifications extends Disposable {
         if (event.attempt <= this.retryBudget(session, event.packageId)) return;
         if (session.engine.store?.state?.merges[event.packageId]?.status === 'conflict') return; // the merge event says it
         const terminal = 'Open Terminal';
-        // The agent ended its turn with a question (#16): the person answers it, the package runs again with it.
+        // The agent ended its turn with a question: the person answers it, the package runs again with it.
         if (session.engine.store?.state?.packages[event.packageId]?.question) {
           const answer = 'Answer…';
           const asked = await this.show('warning', `Waves: ${event.packageId} needs your answer (attempt ${event.attempt}): ${event.detail ?? ''}`, answer, terminal);

@@ -1,11 +1,11 @@
 /**
- * `Waves: Plan a Feature…` (issue #19, ADR 0013): the person describes a feature; the agent
+ * `Waves: Plan a Feature…` (ADR 0013): the person describes a feature; the agent
  * runs headless in a planning worktree of its own, the exact checker repairs the plan round by
  * round (a notification shows each round, cancellable), then the proposal opens — proposal.md,
  * the plan (its remaining problems in the Problems panel) and the DAG panel with the approval
  * bar: Approve, Request Changes…, Discard, and Run Plan once approved. Nothing runs before the
  * person approves (the engine's `proposalGate` refuses it too). With `waves.coordinator` set,
- * approving registers the plan's planned claims there and discarding removes them (#19 item 5);
+ * approving registers the plan's planned claims there and discarding removes them;
  * a coordinator out of reach is a warning, the approval stands.
  *
  * Complete with Agent (`waves.planFeature` with `{ draft }`, what `Waves: Complete with Agent…`
@@ -87,7 +87,7 @@ export class PlanningController extends Disposable implements ProposalSource {
   lastResult: PlanningResult | undefined;
   /** Every progress message shown, in order (the log has them too). */
   readonly progressShown: string[] = [];
-  /** The approval bar's forecast of each plan file (#35), and the plan and session it was made for. */
+  /** The approval bar's forecast of each plan file, and the plan and session it was made for. */
   private readonly forecasts = new Map<string, { key: string; view?: ProposalForecast }>();
   /** The tasks a proposal completed from a draft dropped, on the task in the person's task list (`publishDropped`). */
   private readonly droppedDiagnostics = this.register(vscode.languages.createDiagnosticCollection('waves-draft'));
@@ -148,7 +148,7 @@ export class PlanningController extends Disposable implements ProposalSource {
   }
 
   /**
-   * The approval bar's forecast (#35): the start's own (`forecastOf`, as Run Plan would run it
+   * The approval bar's forecast: the start's own (`forecastOf`, as Run Plan would run it
    * with the settings), made in the background — the bar is drawn again when it is ready — and
    * made again when the plan file or the session changes. The last one stays while the next is made.
    */
@@ -302,7 +302,7 @@ export class PlanningController extends Disposable implements ProposalSource {
       validateInput: (v) => (v.trim() ? null : 'Say what to change'),
     });
     if (!comments) return;
-    // The session's own agent (#36: a session remembers it), else the one waves.agent names.
+    // The session's own agent (a session remembers it), else the one waves.agent names.
     const state = readPlanning(where.repo, where.id);
     const remembered = state ? sessionAgent(state) : undefined;
     const agent = remembered && 'agent' in remembered ? remembered.agent : await this.agent(uri);
@@ -577,7 +577,7 @@ function worktreesFolder(scope: vscode.Uri): { worktreesFolder?: string; setupHo
   return { ...(folder ? { worktreesFolder: folder } : {}), ...(setupHook ? { setupHook } : {}), ...(copyFiles?.length ? { copyFiles } : {}) };
 }
 
-/** The planning agent's walls (#32): the person's own `waves.sandbox.*`, as a run's. */
+/** The planning agent's walls: the person's own `waves.sandbox.*`, as a run's. */
 function sandbox(): { confinement?: Confinement } {
   const confinement = readSandboxSetting();
   return confinement ? { confinement } : {};

@@ -7,7 +7,7 @@
  * processes — or whose agents ended while nobody watched (their `exit.json` is there) is
  * adopted: this window's engine watches it again, collects those exits and re-attaches the
  * live runners' terminals by pid, and starts nothing (no ready package, no retry:
- * `collectOnly`, #15); a run that stopped with work left is OFFERED to resume (Resume / Show
+ * `collectOnly`); a run that stopped with work left is OFFERED to resume (Resume / Show
  * Status). Nothing starts without the person, and a revived terminal never runs an agent
  * twice (the runner refuses an attempt whose `meta.json` exists). The decision itself is the
  * engine's (`reconcileRun`, through the front door); this is its VS Code wiring.

@@ -14,7 +14,7 @@ import { GIT_SCHEME } from './gitScheme';
 
 export { GIT_SCHEME };
 
-/** What a review document is the diff of (#33): a package's changes, or the integration branch's (`pkg` null). */
+/** What a review document is the diff of: a package's changes, or the integration branch's (`pkg` null). */
 export interface ReviewTarget {
   feature: string;
   pkg: string | null;
@@ -68,7 +68,7 @@ export function auditVerdict(record: ChangesRecord): string {
 /**
  * Opens the multi-file diff of a package against its base; false (and a message) when there is
  * nothing to show. With `featureId`, the package's side is its commit (a `waves-git:` document
- * the person comments on, #33) whenever it has one; else its worktree's files while it works.
+ * the person comments on) whenever it has one; else its worktree's files while it works.
  */
 export async function showChanges(repo: string, record: ChangesRecord, featureId?: string): Promise<boolean> {
   if (!record.baseSha) {

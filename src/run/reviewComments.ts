@@ -1,5 +1,5 @@
 /**
- * The person's review in the editor (#33; built with the on-demand parts, ADR 0020): comment
+ * The person's review in the editor (built with the on-demand parts, ADR 0020): comment
  * threads on a package's diff through VS Code's Comments API — the package's side of Show
  * Changes is a read-only `waves-git:` document at the reviewed commit, so every thread anchors
  * on a fixed version —, kept in the review store (`.waves/runs/<feature>/review.json`, through

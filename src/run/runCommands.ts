@@ -63,7 +63,7 @@ export class RunCommands extends Disposable implements DagActions {
       return controller.start(target.entry, { what: target.packageId, only: [target.packageId], resume: true, reset: ['failed', 'cancelled', 'interrupted', 'scope-violation', 'blocked'] }, 'runPackage', { packageId: target.packageId });
     });
     command('waves.answerPackage', async (arg) => {
-      // A package whose agent ended its turn with a question (#16): the person's answer goes into its next prompt.
+      // A package whose agent ended its turn with a question: the person's answer goes into its next prompt.
       const target = await this.pkg(arg, 'Answer the question of which package?');
       if (!target) return undefined;
       const question = controller.stateFor(target.entry)?.packages[target.packageId]?.question;
@@ -245,7 +245,7 @@ export class RunCommands extends Disposable implements DagActions {
       attempt.terminal.show(false);
       return true;
     }
-    // On an SSH host (#17): the terminal attached to it there.
+    // On an SSH host: the terminal attached to it there.
     if (this.deps.controller.showRemoteTerminal(featureId, packageId)) return true;
     const record = this.record(entry, packageId);
     if (record?.logFile && fs.existsSync(record.logFile)) {
@@ -300,7 +300,7 @@ export class RunCommands extends Disposable implements DagActions {
       openTerminal: state(terminalOpen || (record?.logFile && fs.existsSync(record.logFile)) ? null : (c.whyNot('openTerminal', entry, { packageId }) ?? `${packageId} has no terminal or log`)),
       openWorktree: state(c.whyNot('openWorktree', entry, { packageId }) ?? (record?.worktree && !fs.existsSync(record.worktree) ? 'its worktree was removed after its merge' : null)),
       showChanges: state(c.whyNot('showChanges', entry, { packageId })),
-      // The review loop (#33): the reviewer's answer decides what the engine can take.
+      // The review loop: the reviewer's answer decides what the engine can take.
       requestChanges: state(record && (record.status === 'succeeded' || record.status === 'awaiting-review') ? null : `${packageId} has ${record ? `status ${STATUS_WORDS[record.status]}` : 'not run'}: changes are requested of a package whose work passed (succeeded or awaiting review)`),
       approve: state(record?.status === 'awaiting-review' ? null : `${packageId} is not awaiting review`),
     };

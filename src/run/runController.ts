@@ -97,7 +97,7 @@ export async function explainRestricted(): Promise<void> {
 
 export class RunController extends Disposable {
   readonly terminals = this.register(new TerminalRegistry());
-  /** Terminals attached to attempts on SSH hosts (#17), by `<feature>/<package>`. */
+  /** Terminals attached to attempts on SSH hosts, by `<feature>/<package>`. */
   private readonly remoteTerminals = new Map<string, vscode.Terminal>();
   private readonly sessions = new Map<string, RunSession>();
   private readonly changed = this.register(new vscode.EventEmitter<string>());
@@ -187,7 +187,7 @@ export class RunController extends Disposable {
     return true;
   }
 
-  /** Shows the terminal attached to a package's running attempt on an SSH host (#17), opening one if needed. */
+  /** Shows the terminal attached to a package's running attempt on an SSH host, opening one if needed. */
   showRemoteTerminal(featureId: string, packageId: string): boolean {
     const session = this.sessions.get(featureId);
     return !!session && this.attachRemote(session, packageId, true);
@@ -259,7 +259,7 @@ export class RunController extends Disposable {
 
   /**
    * Watches the feature's run again after this window (or another process) stopped driving
-   * it, without asking anything — and so without starting anything (`collectOnly`, #15): the
+   * it, without asking anything — and so without starting anything (`collectOnly`): the
    * live runners are adopted, their terminals re-attached by pid, exits written while nobody
    * watched are collected (audited, merged); no ready package starts and nothing is retried.
    * When nothing is left to watch the run ends `collected` and the rest is the person's
@@ -314,9 +314,9 @@ export class RunController extends Disposable {
         });
       return undefined;
     }
-    // `waves.hosts` (#17, ADR 0011): the person's own setting only; the start checks it (problems, each host's agent).
+    // `waves.hosts` (ADR 0011): the person's own setting only; the start checks it (problems, each host's agent).
     const hosts = readHostsSetting();
-    // `waves.sandbox.*` (#32): the agents' walls, on unless the person turned them off themselves.
+    // `waves.sandbox.*`: the agents' walls, on unless the person turned them off themselves.
     const confinement = readSandboxSetting();
     const startRequest: StartRequest = startRequestFrom({
       planFile,
@@ -346,10 +346,10 @@ export class RunController extends Disposable {
       budget: settings.budget,
       agentFallback: settings.fallback,
       agentCaps: settings.agentCaps,
-      // The review gate (#33): a package that passed waits for the person before its merge.
+      // The review gate: a package that passed waits for the person before its merge.
       // Set: what the run drives with; set nowhere, a run taken up again keeps the gate it was started with.
       review: settings.reviewGate,
-      // The integration guard (#34): the integration package's checks on the integration branch as packages land; the same rule.
+      // The integration guard: the integration package's checks on the integration branch as packages land; the same rule.
       integrationGuard: settings.integrationGuard,
     });
 
@@ -375,7 +375,7 @@ export class RunController extends Disposable {
         declined = !ok;
         return ok;
       },
-      // A new run (Run Plan): its forecast, asked about (#35); the front end may not ask.
+      // A new run (Run Plan): its forecast, asked about; the front end may not ask.
       confirmRun: async (forecast, plan) => {
         const ok = (await this.questions.confirmRun?.(forecast, plan)) ?? true;
         declined = !ok;
@@ -413,7 +413,7 @@ export class RunController extends Disposable {
       if (!adopt) void vscode.window.showWarningMessage(`Waves: ${wallNote}.`);
     }
     this.deps.log.info(`[run ${featureId}] ${request.what}: agent ${agent.id}, max ${settings.maxParallel} in parallel, ${settings.mode}`);
-    // The forecast it keeps for its report (#35); past run states that cannot be read, said once.
+    // The forecast it keeps for its report; past run states that cannot be read, said once.
     for (const p of started.forecast?.problems ?? []) this.deps.log.warn(`[run ${featureId}] ${p}`);
     if (started.forecast) this.deps.log.info(`[run ${featureId}] ${forecastLines(started.forecast.forecast)[0]}`);
     void started.outcome
@@ -442,7 +442,7 @@ export class RunController extends Disposable {
     const { featureId, engine, request } = session;
     const attached = new Set<string>();
     return engine.events((event) => {
-      // An attempt on an SSH host: its terminal is attached to it there (#17).
+      // An attempt on an SSH host: its terminal is attached to it there.
       if (event.type === 'package' && event.status === 'running' && !attached.has(`${event.packageId}#${event.attempt}`)) {
         if (this.attachRemote(session, event.packageId, false)) attached.add(`${event.packageId}#${event.attempt}`);
       }
@@ -570,7 +570,7 @@ function relativeLabel(file: string): string {
 }
 
 /**
- * A new run's confirmation with its forecast (#35), in a modal: the expected wall time and its
+ * A new run's confirmation with its forecast, in a modal: the expected wall time and its
  * range, the critical path, the spend per agent. True: Run. `waves.run.confirm` off: not asked.
  */
 async function askToRun(label: string, forecast: RunForecast, planFile: string): Promise<boolean> {

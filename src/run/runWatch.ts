@@ -53,7 +53,7 @@ interface Root {
  * a quiet spell, then at most every `delayMs` (20) even under constant events; reads of a
  * folder never overlap, so an older read never replaces a newer state. Before each read the
  * local watches are (re-)armed, so whatever changes after it is reported; a stat poll every
- * second catches what every watcher missed (issue #20: VS Code's watcher does not promise
+ * second catches what every watcher missed (VS Code's watcher does not promise
  * events for a folder created with files in it, and the state then never showed).
  * Local folders are read with Node's `fs` (a few milliseconds less than `workspace.fs`). A
  * file that cannot be used is logged and left alone (the engine that owns it reports and

@@ -34,18 +34,18 @@ export interface RunSettings {
   worktreesFolder: string | undefined;
   /** `waves.onUsageLimit`, as `--on-usage-limit`: `wait` goes on at the agent's reset time by itself; `stop` (default; the former `ask` too) stops and offers Resume. */
   onUsageLimit: 'wait' | 'stop';
-  /** `waves.budget.usd` / `waves.budget.tokens`: the run's ceiling (#16); undefined: none. */
+  /** `waves.budget.usd` / `waves.budget.tokens`: the run's ceiling; undefined: none. */
   budget: { usd?: number; tokens?: number } | undefined;
-  /** `waves.agentFallback`: the agents a package goes on with after its agent's usage limit, in order (#16). */
+  /** `waves.agentFallback`: the agents a package goes on with after its agent's usage limit, in order. */
   fallback: AgentProfile[];
   /** `waves.agentCaps`: at most this many attempts at once per agent (preset id, `custom`). */
   agentCaps: Record<string, number>;
   /**
-   * `waves.review.gate` (#33): `before-merge` holds each package that passed for the person's
+   * `waves.review.gate`: `before-merge` holds each package that passed for the person's
    * review; undefined when the person set it nowhere — a run taken up again then keeps its own gate.
    */
   reviewGate: 'off' | 'before-merge' | undefined;
-  /** `waves.integration.guard` (#34): check the integration branch as packages land; undefined where the person set it nowhere (a run taken up keeps its own). */
+  /** `waves.integration.guard`: check the integration branch as packages land; undefined where the person set it nowhere (a run taken up keeps its own). */
   integrationGuard: boolean | undefined;
 }
 
@@ -132,7 +132,7 @@ function settingKey(option: RunOption): string {
 }
 
 /**
- * The agents' walls as the person set them (#32, ADR 0019): `waves.sandbox.*` through the table of
+ * The agents' walls as the person set them (ADR 0019): `waves.sandbox.*` through the table of
  * options (core/run/runOptions.ts), their own (user or remote machine) values only — a workspace
  * cannot turn the walls off or open them (no writable folder, no host, no registry of its own).
  * A value that cannot be used is left out (the walls stay as narrow as without it).

@@ -57,7 +57,7 @@ interface FolderView {
   reader: CoordinatorReader | null;
   runs: RegisteredRun[];
   locks: OwnedLock[];
-  /** Approved plans' planned claims (#19 item 5), every feature's. */
+  /** Approved plans' planned claims, every feature's. */
   claims: PlannedClaim[];
   problem: string | null;
 }
@@ -313,7 +313,7 @@ export class SharedRuns extends Disposable {
 }
 
 /**
- * Other features' approved plans, in the Problems panel (#19 item 5): with a coordinator, each
+ * Other features' approved plans, in the Problems panel: with a coordinator, each
  * plan's write scope, file lock or lock key that meets another feature's planned claim is a
  * warning on its entry — who approved it, where, and the path both cover. A lock key both plan
  * to change is the one `Run Plan` refuses while that claim stands (the engine decides; this

@@ -1,5 +1,5 @@
 /**
- * `Waves: Approve Verification Commands…` (#35, the Getting Started walkthrough): the active
+ * `Waves: Approve Verification Commands…` (the Getting Started walkthrough): the active
  * plan's verification commands shown in a modal, exactly as they would run, and approved as
  * that list on this machine without running anything — what `waves approve` does on a
  * terminal, through the same consent code (`approveShown`: the plan read again, nothing

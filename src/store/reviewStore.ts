@@ -1,5 +1,5 @@
 /**
- * The person's review threads of a feature's run (#33) in `.waves/runs/<feature>/review.json`
+ * The person's review threads of a feature's run in `.waves/runs/<feature>/review.json`
  * (`core/review/review.ts` holds the format): read without ever throwing, written atomically after
  * `checkEngineFolder`. A file that cannot be read is copied aside (`review.json.corrupt-<time>`)
  * and reported before anything replaces it — when no copy can be made, nothing replaces it; a

@@ -41,7 +41,7 @@ const RUN_REDRAW_MS = 220;
 export interface TreeRuns {
   /** `where`: the plan file (the run of its repository). */
   stateFor(featureId: string, where?: vscode.Uri): RunState | undefined;
-  /** Open review comments of a package (#33). */
+  /** Open review comments of a package. */
   openComments?(featureId: string, packageId: string): number;
   readonly onDidChangeRuns: vscode.Event<void>;
 }
@@ -183,7 +183,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<WavesNode>;
   private roots: WavesNode[] = [];
-  /** The integration guard's words each plan row shows (#34), by node id. */
+  /** The integration guard's words each plan row shows, by node id. */
   private readonly shownGuard = new Map<string, string>();
   private readonly childrenOf = new Map<string, (WaveNode | NoteNode)[]>();
   /** Package nodes of each plan (by uri), to find the one under the cursor. */
@@ -217,7 +217,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       this.register({ dispose: () => clearInterval(ticker) });
     }
     this.followCursor = this.register(new KeyedDebouncer(150, () => void this.revealCursor()));
-    // The DAG panel's timeline selects a package here too (#35); internal, not in the palette.
+    // The DAG panel's timeline selects a package here too; internal, not in the palette.
     this.register(
       vscode.commands.registerCommand('waves.selectInWavesView', (ref?: { uri?: unknown; packageId?: unknown }) =>
         this.selectPackage(String(ref?.uri ?? ''), typeof ref?.packageId === 'string' ? ref.packageId : ''),
@@ -343,7 +343,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     item.resourceUri = entry.uri;
     const several = this.roots.length > 1;
     item.iconPath = new vscode.ThemeIcon(several && node.active ? 'target' : entry.foreign ? 'tasklist' : 'checklist');
-    // The integration guard's state (#34), when the plan's run has one.
+    // The integration guard's state, when the plan's run has one.
     const guard = guardText(this.runOf(entry)?.integration);
     this.shownGuard.set(node.id, guard);
     const base = several && node.active ? 'active' : entry.analysis.plan.feature?.id;
@@ -403,7 +403,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     return `${packageRowKey(record)}|${this.comments(node)}|${this.blamed(node) ? `blamed ${this.runOf(node.entry)?.integration?.guard?.blamed?.outcome ?? ''}` : ''}`;
   }
 
-  /** Whether the package's merge turned its run's integration branch red (#34: the guard blames it). */
+  /** Whether the package's merge turned its run's integration branch red (the guard blames it). */
   private blamed(node: PackageNode): boolean {
     const guard = this.runOf(node.entry)?.integration?.guard;
     return guard?.status === 'red' && guard.blamed?.packageId === node.packageId;
@@ -460,7 +460,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       item.description = `${node.pkg.title ?? ''} · ${run}${open ? ` · ${plural(open, 'open comment')}` : ''}${this.blamed(node) ? ' · broke the integration check' : ''}`;
       item.accessibilityInformation = { label: `${packageAccessibleLabel(analysis, node.pkg, node.place)}, ${packageRunAccessible(record, Date.now())}` };
       item.contextValue = `waves.package.${record.status}`;
-      // The run's news about the package beside the plan's: its usage limit, its question, what it spent (#16).
+      // The run's news about the package beside the plan's: its usage limit, its question, what it spent.
       const news = packageRunNotes(record);
       const stuck = this.blamed(node) ? stuckText(this.runOf(node.entry)) : '';
       if (news || stuck) item.tooltip = new vscode.MarkdownString(`${packageTooltip(analysis, node.pkg)}\n\n---\n\n${news}${stuck}`);

@@ -1,5 +1,5 @@
 /**
- * Codex configured the way many people configure it (#50): its model provider in its own
+ * Codex configured the way many people configure it: its model provider in its own
  * `config.toml` (a company gateway, Azure, a local model server), or its built-in provider's
  * server there (`openai_base_url`, what the `OPENAI_BASE_URL` variable became), no base-URL
  * variable, no `--allow-host`. The real Codex CLI inside the engine's walls: pointed at the

@@ -122,7 +122,7 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
         assert.equal(exit.verdict.reported, true, `${id}: ${exit.verdict.detail}`);
         assert.equal(exit.verdict.ok, true, `${id}: ${exit.verdict.detail}`);
       }
-      // what each attempt spent, read from the CLI's own output (#16): tokens where it reports them, cost only from Claude
+      // what each attempt spent, read from the CLI's own output: tokens where it reports them, cost only from Claude
       for (const id of ['alpha', 'beta']) {
         const spend = st.packages[id]!.spend;
         if (preset === 'copilot') assert.equal(spend, null, 'Copilot reports no tokens (BYOK): nothing is guessed');
@@ -448,7 +448,7 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       );
       const env = agentEnv(preset, srv, w.home, s.usageLimitEnv);
       const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
-      // Paused, not failed (#16): exit 75 (EX_TEMPFAIL), no second attempt.
+      // Paused, not failed: exit 75 (EX_TEMPFAIL), no second attempt.
       assert.equal(r.code, 75, `waves run should pause at the limit:\n${r.out}\n${r.err}`);
       assert.match(r.out, /paused at a usage limit \(no retry spent\)/);
       const st = await statusOf(w, env);

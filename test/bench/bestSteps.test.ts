@@ -1,4 +1,4 @@
-// The bench's yardstick for the makespan of real plans (#37): the fewest steps any schedule needs
+// The bench's yardstick for the makespan of real plans: the fewest steps any schedule needs
 // at a cap, every schedule tried — where max(critical path, work / cap) is only a bound.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';

@@ -223,7 +223,7 @@ describe('waves validate', () => {
   it('never crashes when the analysis runs out of memory: it says so, with the size and how to give Node more, and exits 2 (#15)', () => {
     const file = write('huge.yaml', generatePlan(3000, { every: true }));
     // 40 MB: the analysis of this plan needs more (it fitted in 120 since the heap is tuned for
-    // it, #18, and in 60 since the direct read's sites are packed, #37).
+    // it, and in 60 since the direct read's sites are packed).
     const r = spawnSync(process.execPath, [bin, 'validate', '--json', file], { encoding: 'utf8', cwd: tmp, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=40' } });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^waves: .*huge\.yaml: the analysis of this 5\.\d MB plan ran out of memory: Node may use \d+ MB here.*NODE_OPTIONS=--max-old-space-size=<MB>\.\n$/);

@@ -1,5 +1,5 @@
 /**
- * `waves validate` warns of coupling between parallel packages (#34 item 3), as a user runs it:
+ * `waves validate` warns of coupling between parallel packages, as a user runs it:
  * the built bin in a real process, on real git repositories — a TypeScript example and a Python
  * one; no warning once the importing package depends on the other.
  *

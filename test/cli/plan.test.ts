@@ -1,5 +1,5 @@
 /**
- * `waves plan` as a person runs it (issue #19): the built bin in real processes, a real
+ * `waves plan` as a person runs it: the built bin in real processes, a real
  * temporary git repository, the scripted test agent as `--agent-argv` writing a plan with a
  * known defect and repairing it; then the proposal on its branch, the run gate, approve,
  * discard.

@@ -1,5 +1,5 @@
 /**
- * `waves review` (#33) as a user runs it: the built bin in real processes, on real temporary git
+ * `waves review` as a user runs it: the built bin in real processes, on real temporary git
  * repositories, with the scripted test agent (test/fixtures/agents/scripted-agent.mjs). A
  * comments file drives the loop end to end: run → request changes → the agent receives exactly
  * those comments (it records the prompt's follow-up section) and changes the file → merged; the

@@ -52,7 +52,7 @@ function startWaves(args: string[], runEnv: NodeJS.ProcessEnv = env) {
   return run;
 }
 
-/** A verification command a raw terminal would show as `npm test` (issue #15), and how it must be shown. */
+/** A verification command a raw terminal would show as `npm test`, and how it must be shown. */
 const HIDING = 'echo pwned\r\u001b[2Knpm test \u202e#';
 const HIDING_SHOWN = 'echo pwned\\r\\x1b[2Knpm test \\u202e#';
 
@@ -200,7 +200,7 @@ describe('waves run --dry-run', () => {
     // every package's prompt, with its task
     for (const p of packages) assert.match(human.out, new RegExp(`===== prompt of ${p.id} `));
     assert.match(human.out, /test-agent: write base\/a\.txt a/);
-    // The forecast (#35): no run of this plan yet, so from timeout_minutes.
+    // The forecast: no run of this plan yet, so from timeout_minutes.
     assert.match(human.out, /^Forecast: no history yet: up to \d+h \d\dm from timeout_minutes, at most 2 at once\.$/m);
     assert.equal(JSON.parse(waves(['run', '--dry-run', '--json', plan]).out).forecast.history, 'none');
   });
@@ -543,7 +543,7 @@ describe('waves run', () => {
   });
 
   it("a run state the repository ships is foreign: status says so, and run starts the person's own run, the shipped one kept in the history (#15)", () => {
-    // Each agent's run shows in what it wrote in its own tree (its walls keep it there, #32).
+    // Each agent's run shows in what it wrote in its own tree (its walls keep it there).
     const plan = repoWithPlan('shipped-run', [
       { id: 'a', agent: ['write a/x.txt x', 'write a/a.ran ran'] },
       { id: 'b', deps: ['a'], agent: ['write b/x.txt x', 'write b/b.ran ran'] },

@@ -1,5 +1,5 @@
 /**
- * The worktree and walls options of `waves run` and `waves plan` (#50: one table with the
+ * The worktree and walls options of `waves run` and `waves plan` (one table with the
  * editor's settings, core/run/runOptions.ts), through the built bin as a person runs it: the
  * set-up command runs in each new tree, the copy list puts the person's ignored `.env` there
  * (their own file untouched), a folder given with --sandbox-write is writable inside the walls

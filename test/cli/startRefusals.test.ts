@@ -48,7 +48,7 @@ describe('waves run refuses as the start use case says', () => {
       const lease = c.kind === 'driven-elsewhere' ? Lease.claim(leaseFile(s.repo, 'refused-driver')) : undefined;
       try {
         const r = run(s);
-        // Every refusal before anything starts exits 2, whatever its reason (#36 item 5); 1 is a run whose packages did not all succeed.
+        // Every refusal before anything starts exits 2, whatever its reason; 1 is a run whose packages did not all succeed.
         assert.equal(r.code, 2, `refused with exit 2, not ${r.code}\n${r.err}`);
         const first = r.err.split('\n')[0] ?? '';
         const reason = first.replace(/^waves: /, '').replace(/:$/, '');

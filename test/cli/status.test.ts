@@ -63,7 +63,7 @@ describe('waves status --json carries every fact of a package the others show', 
       ],
       env,
     );
-    // The packages placed on a host of the hosts list: this machine, by its name there (#17).
+    // The packages placed on a host of the hosts list: this machine, by its name there.
     const hosts = path.join(tmp, 'hosts.yaml');
     fs.writeFileSync(hosts, 'hosts:\n  - name: here\n    max_parallel: 2\n');
     const RUN = ['--agent-argv', AGENT, '--hosts', hosts];

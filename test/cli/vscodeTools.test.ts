@@ -1,5 +1,5 @@
 /**
- * Issue #6: `npm test` and `npm start` run scripts/vscode-tools.sh under npm. The outer npm
+ * `npm test` and `npm start` run scripts/vscode-tools.sh under npm. The outer npm
  * exports npm_* / npm_config_* variables (its user agent names the outer Node), and the nested
  * installs must not inherit them: code-server's postinstall read the outer Node's version from
  * that user agent and refused to install on every fresh machine. This runs the installer the

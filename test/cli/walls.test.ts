@@ -1,5 +1,5 @@
 /**
- * `waves run` confines its agents (#32, ADR 0019), through the built bin as a person runs it: an
+ * `waves run` confines its agents (ADR 0019), through the built bin as a person runs it: an
  * agent that tries the person's shell start-up file, the repository's hooks and config and the
  * person's checkout is refused by the walls, and the person's own next `git commit` and
  * `git status` run nothing planted (marker files). With `--unconfined` — the person's explicit
@@ -95,7 +95,7 @@ describe('waves run confines its agents', () => {
     assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
     const json = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--json', plan], { cwd: repo, env, encoding: 'utf8' }).stdout) as { unconfined: boolean; packages: { id: string; refused: string[] }[] };
     assert.equal(json.unconfined, false, 'a run inside walls says nothing of it');
-    // What the walls refused is named wherever the run is shown (#32).
+    // What the walls refused is named wherever the run is shown.
     assert.deepEqual(json.packages.map((p) => [p.id, p.refused]), [['p', ['example.com:443']]]);
     const status = spawnSync(process.execPath, [bin, 'status', plan], { cwd: repo, env, encoding: 'utf8' }).stdout;
     assert.match(status, /^p: Its walls refused a connection to example\.com:443 \(allow a host with waves\.sandbox\.allowHosts or --allow-host\)\.$/m);

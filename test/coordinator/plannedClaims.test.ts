@@ -1,5 +1,5 @@
 /**
- * Planned claims on a real PostgreSQL (issue #19 item 5): approving a plan with a coordinator
+ * Planned claims on a real PostgreSQL: approving a plan with a coordinator
  * registers its write scopes, file locks and lock keys as its feature's planned claims (replacing
  * earlier ones); other features' plans see them before they run — `waves validate`, `waves run`
  * (a warning each; the same lock key refused unless --allow-planned-overlap); a run of the

@@ -1,7 +1,7 @@
 /**
  * Architecture: no import cycle among the product's modules (every .ts/.tsx under `src/` and
  * `webview/`). A cycle means two modules cannot be read, tested or moved one without the
- * other; issue #14 asks for none.
+ * other; there are none.
  *
  * What counts as an edge: every relative module specifier in a file — `import`, `import type`,
  * `export … from`, side-effect `import '…'` and `import('…')` — as TypeScript's own

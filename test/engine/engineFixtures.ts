@@ -142,7 +142,7 @@ export async function engineGoneWhileWaiting(planFile: string, runnerScript: str
 }
 
 /**
- * The tricks of an agent that plants git set-up in the shared `.git` (#32): hooks, a hooks path
+ * The tricks of an agent that plants git set-up in the shared `.git`: hooks, a hooks path
  * and an fsmonitor, each script appending its name to `<out>/ran.txt` when git runs it.
  */
 export const PLANTED_SETUP = [

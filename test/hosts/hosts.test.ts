@@ -1,5 +1,5 @@
 /**
- * Runs over SSH hosts (#17, ADR 0011), end to end with the real things: two OpenSSH servers on
+ * Runs over SSH hosts (ADR 0011), end to end with the real things: two OpenSSH servers on
  * 127.0.0.1 (test/hosts/sshd.ts), the person's own `ssh` with a key and a known_hosts file,
  * git over that connection, the built runner copied there and started detached, the scripted
  * agent as a real process — and the audit and merge here.

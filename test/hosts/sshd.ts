@@ -1,5 +1,5 @@
 /**
- * Throwaway SSH hosts for the hosts suite (#17): each `startHost()` is a real OpenSSH server
+ * Throwaway SSH hosts for the hosts suite: each `startHost()` is a real OpenSSH server
  * (`/usr/sbin/sshd`, from scripts/ssh-tools.sh) on 127.0.0.1 with a free port, its own host key
  * and a folder of its own. The client side is what a person has: a user key, a known_hosts
  * file holding the host's real key (no `StrictHostKeyChecking=no` anywhere) and an ssh config

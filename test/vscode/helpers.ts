@@ -53,7 +53,7 @@ export function workspaceRoot(): vscode.Uri {
 }
 
 // ---------------------------------------------------------------------------------------
-// Plans, diagnostics and scratch files (used by the suites from issue #3)
+// Plans, diagnostics and scratch files (used by the suites)
 
 /** The extension's API (`activate`'s result), once its first scan of the workspace is done. */
 export async function wavesApi(): Promise<WavesApi> {

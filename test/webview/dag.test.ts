@@ -437,7 +437,7 @@ describe('DAG webview', () => {
     assert.match(text, /wp-db\.log/);
     assert.match(text, /Spent: 2,200 tokens \(2,000 in, 200 out, 0 cached\) · \$0\.04/, 'what its agent reported spending (#16)');
     assert.match(text, /wrote outside its scope/);
-    // What its walls refused it (#32), as a warning.
+    // What its walls refused it, as a warning.
     assert.equal(await page.locator('.details .warning', { hasText: 'Its walls refused a connection to registry.npmjs.org:443 (allow a host with waves.sandbox.allowHosts or --allow-host).' }).count(), 1);
   });
 
@@ -534,7 +534,7 @@ describe('DAG webview', () => {
 
     await post({ type: 'status', seq: 3, deltas: [{ id: 'wp-db', status: 'succeeded', attempts: 1, startedAt: started, endedAt: new Date().toISOString(), exitCode: 0, host: 'build-1' }] });
     await page.locator('.wave-header', { hasText: '1/3 done' }).waitFor();
-    // On an SSH host (#17): the node says where it ran.
+    // On an SSH host: the node says where it ran.
     assert.equal(await node('wp-db').locator('.pkg-host').textContent(), ' · on build-1');
 
     const readies = (await posted()).filter((m) => m.type === 'ready').length;

@@ -1,5 +1,5 @@
 /**
- * The model servers an agent's own configuration names (issue #50): the person configured
+ * The model servers an agent's own configuration names: the person configured
  * their agent — Codex with a provider in its `config.toml` (a company gateway, Azure, a local
  * model server), Claude Code with `env.ANTHROPIC_BASE_URL` in its settings, Gemini with a base
  * URL in its `.env` — and the walls let the agent reach what it was configured to reach,

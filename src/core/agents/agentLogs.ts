@@ -20,7 +20,7 @@ export const USAGE_LIMIT_PATTERN =
 export function needsInputReason(profile: Pick<AgentProfile, 'needsInputPattern'>, line: string): string | null {
   if (!profile.needsInputPattern) return null;
   // A JSON event line carries the model's own text (an agent working ON rate limiting writes
-  // "rate limit" all day): only the CLI's plain lines — its prompts and status — count (#16).
+  // "rate limit" all day): only the CLI's plain lines — its prompts and status — count.
   const t = line.trim();
   if (t.startsWith('{') && t.endsWith('}')) return null;
   let re: RegExp;
@@ -50,11 +50,11 @@ export interface AgentVerdict {
   resetAt?: string | null;
   /** The last lines the agent's CLI printed that are not its JSON events (its own messages), for a failure without a verdict. */
   tail?: string[];
-  /** Tokens and cost, where the CLI reports them (#16). */
+  /** Tokens and cost, where the CLI reports them. */
   spend?: Spend | null;
-  /** The agent's last message when it ends its turn with a question (a `?` at its end), for needs-input (#16). */
+  /** The agent's last message when it ends its turn with a question (a `?` at its end), for needs-input. */
   question?: string | null;
-  /** Tool uses the CLI denied (Claude Code's `permission_denials`), as `Tool: input` lines (#16). */
+  /** Tool uses the CLI denied (Claude Code's `permission_denials`), as `Tool: input` lines. */
   denials?: string[];
   /** A path the agent's walls refused it, read from the CLI's own error (only for a verdict read inside walls: `VerdictContext.walls`). */
   refused?: RefusedPath | null;
@@ -455,7 +455,7 @@ function claudeVerdict(text: string): AgentVerdict {
   const isError = result.is_error === true;
   const message = str(result.result) || (Array.isArray(result.errors) ? result.errors.map(str).join('; ') : '');
   const ok = !isError && (subtype === '' || subtype === 'success');
-  // `is_error` with subtype "success" is an API error: `api_error_status` says which (#16).
+  // `is_error` with subtype "success" is an API error: `api_error_status` says which.
   const apiStatus = typeof result.api_error_status === 'number' || typeof result.api_error_status === 'string' ? String(result.api_error_status) : '';
   const usageLimit = (!ok && (usageLimitRe().test(message) || apiStatus === '429')) || limitLine !== undefined;
   const kind = subtype && subtype !== 'success' ? subtype : apiStatus ? `API error ${apiStatus}` : 'is_error';

@@ -17,14 +17,14 @@ export interface AttemptFacts {
   changedFiles: readonly (string | { path: string })[];
   /** The agent's result record, when it wrote a readable one. */
   resultRecord: Pick<ResultRecord, 'status' | 'notes'> | null;
-  /** Why the runner stopped the agent at a limit of its walls (its memory, #32); absent: it did not. */
+  /** Why the runner stopped the agent at a limit of its walls (its memory); absent: it did not. */
   overLimit?: string;
 }
 
 export type AttemptOutcome =
   /** The attempt may go on to verification and the scope audit. */
   | { next: 'verify'; reason: null }
-  /** The agent stopped at a usage limit: not a failure, no retry spent; goes on after `resetAt` (#16). */
+  /** The agent stopped at a usage limit: not a failure, no retry spent; goes on after `resetAt`. */
   | { next: 'usage-limit'; reason: string; resetAt: string | null }
   | { next: 'failed'; reason: string; usageLimit: boolean }
   | { next: 'cancelled'; reason: string };
@@ -33,7 +33,7 @@ export type AttemptOutcome =
  * docs/run-engine.md "The engine's verdict for one attempt", the part decided before
  * verification and the audit: exit 0, no signal, not timed out or cancelled, the agent's
  * own verdict ok where it reports one, and something changed (a `done` record alone is not
- * enough: git's change set decides, #16).
+ * enough: git's change set decides).
  */
 export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   const verdict = f.verdict;
@@ -59,7 +59,7 @@ export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   if (status === 'partial') return fail(`the agent's result record says its work is partial${notes}`);
   // What git saw decides, not what the record claims: a "done" with no change is no success.
   const changed = (f.changedFiles ?? []).length > 0;
-  // A turn that ends with a question and no work: the question is the news, not "changed no file" (#16).
+  // A turn that ends with a question and no work: the question is the news, not "changed no file".
   if (!changed && verdict?.question) return fail(`the agent asked a question and changed nothing: “${verdict.question}”`);
   if (!changed) {
     return fail(

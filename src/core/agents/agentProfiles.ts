@@ -36,7 +36,7 @@ export interface AgentProfile {
   /** Source of a case-insensitive RegExp: an output line matching it means the agent waits for a person. */
   needsInputPattern?: string;
   /**
-   * The argv template inside the engine's walls (#32, ADR 0019): the CLI's most autonomous
+   * The argv template inside the engine's walls (ADR 0019): the CLI's most autonomous
    * headless mode (no one answers a permission prompt; the walls are the operating system's), and
    * its own sandbox skipped where it would nest in ours and fail (Codex's: `bwrap: execvp
    * codex-linux-sandbox`). Default: `argv`.
@@ -57,7 +57,7 @@ export const PERMISSION_PROMPT_PATTERN =
   String.raw`do you want to (?:proceed|allow|make this edit|create)|allow (?:this|the) (?:command|tool|edit)|waiting for (?:approval|confirmation|your input)|requires? (?:your )?approval|press enter to continue|\(y\)es/\(n\)o|\[y/n\]`;
 
 /**
- * The presets. Flags were checked for issue #7 against each tool's documentation as stored
+ * The presets. Flags were checked against each tool's documentation as stored
  * by the project's search tool (not against an installed binary); the source is named above
  * each preset.
  */
@@ -73,7 +73,7 @@ export const PRESETS: readonly AgentProfile[] = [
     id: 'claude-code',
     label: 'Claude Code (headless)',
     argv: ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--add-dir', '${attemptDir}'],
-    // Inside the walls its most autonomous mode (#32): no tool is asked about, the walls are the operating system's.
+    // Inside the walls its most autonomous mode: no tool is asked about, the walls are the operating system's.
     insideWalls: ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions', '--add-dir', '${attemptDir}'],
     interactive: false,
     stdin: 'prompt',
@@ -127,12 +127,12 @@ export const PRESETS: readonly AgentProfile[] = [
   // `gemini --help`: `--approval-mode default|auto_edit|yolo`, `-i/--prompt-interactive`
   // runs a prompt and stays interactive, `--include-directories` adds workspace folders.
   // `--skip-trust`: trust the folder for this session — a worktree is a new folder Gemini has
-  // never been told to trust, and 0.61 exits 55 "not running in a trusted directory" without it (#16).
+  // never been told to trust, and 0.61 exits 55 "not running in a trusted directory" without it.
   {
     id: 'gemini',
     label: 'Gemini CLI (headless)',
     argv: ['gemini', '--skip-trust', '--output-format', 'json', '--approval-mode', 'auto_edit', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
-    // Inside the walls its most autonomous mode (#32): `yolo` approves every tool and turns on no sandbox of its own.
+    // Inside the walls its most autonomous mode: `yolo` approves every tool and turns on no sandbox of its own.
     insideWalls: ['gemini', '--skip-trust', '--output-format', 'json', '--approval-mode', 'yolo', '--include-directories', '${attemptDir}', '-p', FOLLOW_STDIN],
     interactive: false,
     stdin: 'prompt',
@@ -299,7 +299,7 @@ const AGENT_GIT_RULES = ['Bash(git status:*)', 'Bash(git diff:*)', 'Bash(git log
 
 /**
  * Arguments a preset gets at launch so the agent can run exactly what its prompt asks of it
- * (#16): headless Claude Code (`--permission-mode acceptEdits`) asks before every Bash command
+ *: headless Claude Code (`--permission-mode acceptEdits`) asks before every Bash command
  * and, with nobody to answer, denies it — so it is allowed git's everyday commands and the
  * package's verification commands the person APPROVED (each exactly; nothing else).
  * Other presets: none (their sandboxes already allow the worktree's commands).

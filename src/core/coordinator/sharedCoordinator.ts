@@ -5,7 +5,7 @@
  * write), and the lock table's rows as the coordinator stores them. The connection itself
  * (the `pg` client) is in `src/engine/coordinator/pgCoordinator.ts`; every lock decision is still
  * `lockTable.ts`'s, over the rows read inside one transaction. Also the planned claims of
- * approved plans (#19 item 5): what a plan will write and lock, and where another feature's
+ * approved plans: what a plan will write and lock, and where another feature's
  * plan meets them.
  */
 import { literalPrefix, overlap } from '../plan/glob';
@@ -204,7 +204,7 @@ export function onlyDrops(before: LockTable, after: LockTable): boolean {
 }
 
 // ---------------------------------------------------------------------------------------
-// Planned claims (issue #19 item 5, ADR 0013): what an approved plan will lock and write
+// Planned claims (ADR 0013): what an approved plan will lock and write
 
 /**
  * What a package of a plan says it will take: `write` a `scope.write_allow` glob, `file` a

@@ -41,7 +41,7 @@ export function buildPlanView(
   const criticalEdge = new Set(critical.slice(1).map((id, k) => `${critical[k]}→${id}`));
   const firstDefinition = new Map<string, (typeof plan.packages)[number]>();
   for (const p of plan.packages) if (p.id && !firstDefinition.has(p.id)) firstDefinition.set(p.id, p);
-  // Coupling (#34 item 3): found by the engine after the analysis; a pair the plan orders since is left out.
+  // Coupling: found by the engine after the analysis; a pair the plan orders since is left out.
   const coupled = couplings.filter((c) => {
     const [w, i] = [graph.indexOf.get(c.writer), graph.indexOf.get(c.importer)];
     return w !== undefined && i !== undefined && graph.mayRunInParallel(w, i);

@@ -1,5 +1,5 @@
 /**
- * Which git calls only read (issue #18, docs/run-engine.md "Git and audit"): the engine's git
+ * Which git calls only read (docs/run-engine.md "Git and audit"): the engine's git
  * queue (src/engine/git/gitProcess.ts) lets an identical read that has not started yet answer
  * several callers — nine packages launched at once ask the same five questions of the
  * repository. A call that may write (a commit, a checkout, an index refresh on purpose, a ref

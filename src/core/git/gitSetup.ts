@@ -148,7 +148,7 @@ export function describeSetupChanges(changes: readonly SetupChange[]): string {
   return changes.map((c) => `.git/${c.name} ${c.change}`).join(', ');
 }
 
-/** What became of one changed thing of the git set-up when the engine put the run's start set-up back (#32). */
+/** What became of one changed thing of the git set-up when the engine put the run's start set-up back. */
 export interface SetupRestoreLine extends SetupChange {
   /** Where it was found (absolute). */
   foundAt: string;

@@ -1,5 +1,5 @@
 /**
- * Hosts (#17, ADR 0011): the machines a run places its packages on. A host is this machine
+ * Hosts (ADR 0011): the machines a run places its packages on. A host is this machine
  * (an entry with no `ssh`) or one reached over SSH with the person's own `ssh` (keys, agent,
  * `~/.ssh/config`; host keys checked as ssh does). Pure: the list as read and checked, where
  * a package goes, and the quoting of the remote commands the SSH executor sends (the remote
@@ -256,7 +256,7 @@ export function readHostCheck(output: string, agentCommand: string | null, node 
   items.push(readNodeCheck(output, node));
   if (agentCommand) items.push({ what: 'agent', ok: has('agent'), detail: has('agent') ? `${agentCommand}: ${values.get('agent')}` : `${agentCommand} is not on the PATH there` });
   items.push({ what: 'tmux', ok: true, detail: has("tmux") ? `${values.get("tmux")} (attempts can be attached to)` : 'no tmux: attempts run detached with setsid (headless agents only can be watched)' });
-  // The walls (#32): the trial's `sandbox=` line; without it agents run there only by the person's explicit choice.
+  // The walls: the trial's `sandbox=` line; without it agents run there only by the person's explicit choice.
   const walls = values.has('sandbox') ? wallsTrialProblem(`sandbox=${values.get('sandbox')}`) : null;
   if (values.has('sandbox')) items.push({ what: 'sandbox', ok: walls === null, detail: walls === null ? 'bubblewrap makes walls (agents run confined)' : `${walls} — agents run there only with --unconfined / waves.sandbox.unconfined` });
   const kb = Number(values.get('diskkb') ?? NaN);

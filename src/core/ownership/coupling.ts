@@ -1,5 +1,5 @@
 /**
- * Coupling between packages that may run in parallel (#34 item 3, "warn before the run"): where
+ * Coupling between packages that may run in parallel ("warn before the run"): where
  * code one package may write imports a file another may change at the same time. Given the
  * plan's analysis and the import edges between repository files (read by the engine with a real
  * parser: src/engine/plan/coupling.ts), one `coupling` warning per ordered pair of packages — on

@@ -1,5 +1,5 @@
 /**
- * Where an import leads in the repository (#34 item 3): an import's specifier, as a parser read
+ * Where an import leads in the repository: an import's specifier, as a parser read
  * it from a file, resolved to the repository files it names, given the set of files that exist.
  * TypeScript and JavaScript: relative specifiers only (`./x`, `../a/api.js`), with the
  * extensions TypeScript maps (`.js` → `.ts`/`.tsx`, …) and index files; a bare package name, an

@@ -222,7 +222,7 @@ export const KEEP_AFTER = 3;
 export const MAX_KEPT_WORDS = 8 * 1024 * 1024;
 
 /**
- * Transitive dependencies, answered when asked — never an n × n matrix (issue #15: 40,000
+ * Transitive dependencies, answered when asked — never an n × n matrix (40,000
  * packages made it 200 MB and the largest cost of the graph).
  *
  * `dependsOn(a, b)` searches `a`'s dependencies for `b` and skips every package that cannot lie

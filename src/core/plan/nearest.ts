@@ -5,7 +5,7 @@
  *
  * The ids are filed in a trie and searched with one row of the edit-distance table per trie
  * node, leaving a branch as soon as every cell of its row is beyond the distance still of use:
- * the answer of comparing with every id, without comparing with every id (issue #15: a plan of
+ * the answer of comparing with every id, without comparing with every id (a plan of
  * 20,000 packages that each name an unknown dependency asked 400 million comparisons). Each
  * unknown id is searched once, for its two nearest, so the many packages naming the same missing
  * one cost one search.

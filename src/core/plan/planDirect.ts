@@ -2,7 +2,7 @@
  * The reader's first two stages in one, for the plans that allow it: the plan scanner
  * (`planScanner.ts`) reads the text straight into the canonical data and its sites, as the walk
  * (`planWalk.ts`) would make them of the scanner's nodes — no document tree in between. A large
- * plan's nodes were most of what its analysis allocated and V8's collector copied (issue #37).
+ * plan's nodes were most of what its analysis allocated and V8's collector copied.
  *
  * It takes what the scanner takes and what the walk would read without a word: it gives up on a
  * dialect (a key or value the walk reports and converts, often with a fix that reads the nodes)

@@ -112,7 +112,7 @@ export function memberRange(members: Members | undefined, key: string | number, 
  * The sites of the data the direct read (`planDirect.ts`) makes, packed: every offset in one
  * table of 32-bit integers (outside V8's heap, so its collector neither copies nor marks them),
  * every mapping's keys in one list, and one number per container — where its members start in the
- * table. A range object is made only when asked for. Issue #37: the sites of the generated
+ * table. A range object is made only when asked for. Before, the sites of the generated
  * 3,000-package plan were 17 MB of range objects, lists and maps that lived through the read
  * and the model; packed, 2.6 MB.
  *

@@ -55,7 +55,7 @@ export class Walker {
      * The document is the fast front end's (no anchors, no aliases: each node is walked once)
      * and nobody else's: a list's collection items (the packages, their steps…) are let go as
      * soon as they are walked, so the document shrinks while the canonical data grows (the
-     * analysis' peak memory, issue #18). Scalar items stay: a dialect's fix reads them after
+     * analysis' peak memory). Scalar items stay: a dialect's fix reads them after
      * the walk (`commandsFix`).
      */
     private readonly release = false,

@@ -119,7 +119,7 @@ export function writeRepoContext(line: (s?: string) => void, context: RepoContex
  * The plan format as the planning prompt shows it: a small plan in exactly the form the checker
  * reads (canonical field names, no dialect), for this session's id and folder. It is the one
  * place the prompt names the format's fields, so the prompt cannot ask for a field the checker
- * then calls a dialect (`tier` for `tier_required`, #36): a unit test analyses it and finds
+ * then calls a dialect (`tier` for `tier_required`): a unit test analyses it and finds
  * nothing to say. Paths and ids are written as JSON strings (YAML reads them as such).
  */
 export function planFormatExample(id: string, planDir: string): string {

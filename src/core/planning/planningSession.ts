@@ -1,5 +1,5 @@
 /**
- * Planning (issue #19, ADR 0013): an agent writes the plan, the exact checker repairs it.
+ * Planning (ADR 0013): an agent writes the plan, the exact checker repairs it.
  *
  * Everything here is pure and deterministic (same input, same bytes): the planning session's
  * names (its id, folder, branch, worktree, state files), the planning prompt that walks seed
@@ -94,7 +94,7 @@ export function planningPaths(repo: string, id: string, worktreesFolder?: string
 /**
  * The planning session a file belongs to by where it is: `<folder>.worktrees/_plans/<id>/…` of one
  * of `folders` (the planning worktrees' place, `planningPaths`), else null. For showing a proposed
- * plan as the feature it is ("proposed: <id>", #36) rather than by its worktree's absolute path.
+ * plan as the feature it is ("proposed: <id>") rather than by its worktree's absolute path.
  */
 export function proposedPlanIdOf(file: string, folders: readonly string[]): string | null {
   for (const folder of folders) {
@@ -209,7 +209,7 @@ export function problemsOf(analysis: Pick<PlanAnalysis, 'diagnostics' | 'lines'>
 /**
  * `interrupted`: the last round was stopped before its agent ended by itself (Ctrl-C, Cancel, its
  * time limit, a runner gone): what it wrote is kept, but it is no complete round, so it cannot be
- * approved whatever the checker says of it (#36) — a revision round makes a complete one.
+ * approved whatever the checker says of it — a revision round makes a complete one.
  */
 export type PlanningStatus = 'planning' | 'valid' | 'invalid' | 'interrupted' | 'approved' | 'discarded';
 
@@ -286,7 +286,7 @@ export interface PlanningState {
   baseSha: string;
   /** The agent preset id, or `custom`. */
   agent: string;
-  /** A custom agent's argv template (and its needs-input pattern), so a revision runs the same agent (#36); null for a preset. Absent in older state files. */
+  /** A custom agent's argv template (and its needs-input pattern), so a revision runs the same agent; null for a preset. Absent in older state files. */
   customAgent?: { argv: string[]; needsInputPattern?: string } | null;
   status: PlanningStatus;
   rounds: PlanningRound[];
@@ -295,7 +295,7 @@ export interface PlanningState {
   approvedCommit: string | null;
   /** The branch tip when the session was discarded (the branch is deleted; this restores it). */
   discardedTip: string | null;
-  /** The run's branches deleted with the session (#36), each with its last commit (`git branch <name> <commit>` restores one). */
+  /** The run's branches deleted with the session, each with its last commit (`git branch <name> <commit>` restores one). */
   discardedRunBranches?: Record<string, string>;
   /** The session started from a draft plan (Complete with Agent), not a description; absent or null: from a description. */
   draft?: DraftOrigin | null;
@@ -364,7 +364,7 @@ export function sessionAgentRecord(agent: AgentProfile): Pick<PlanningState, 'ag
 }
 
 /**
- * The agent a session was planned with, again (#36: a revision runs the session's agent unless
+ * The agent a session was planned with, again (a revision runs the session's agent unless
  * the person names another), or why it cannot be had — a session from before custom agents were
  * recorded, or a record that is not a usable profile.
  */

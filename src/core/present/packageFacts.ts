@@ -90,11 +90,11 @@ export interface PackageFacts
   violations: { path: string; change: string }[];
   /** The audit's list of the files its last attempt changed. */
   changedFiles: { path: string; change: string }[];
-  /** Every follow-up it was sent (review comments, #33; a broken integration check, #34), oldest first. */
+  /** Every follow-up it was sent (review comments; a broken integration check), oldest first. */
   followUps: { kind: string; at: string; attempt: number }[];
   /** What its next attempt is asked to address; null: nothing. */
   followUp: PendingFollowUp | null;
-  /** The integration guard holds its merge to blame for the red integration branch (#34): the check and the red tip; null: not blamed. */
+  /** The integration guard holds its merge to blame for the red integration branch: the check and the red tip; null: not blamed. */
   blamed: { command: string; tip: string; at: string } | null;
   /** Best of n: its last set's candidates, and why the one that went on was chosen; [] and null without. */
   candidates: CandidateFacts[];
@@ -245,7 +245,7 @@ export function reviewHeadline(facts: Pick<PackageFacts, 'id' | 'status' | 'revi
 export interface StatusPackage extends PackageFacts {
   wave: number | null;
   elapsedMs: number | null;
-  /** Open review threads of the package (#33); null when the review threads cannot be read. */
+  /** Open review threads of the package; null when the review threads cannot be read. */
   openComments: number | null;
 }
 
@@ -275,7 +275,7 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
           : p.blockedBy.length
             ? `blocked by ${p.blockedBy.join(', ')}`
             : (p.lastError ?? '');
-    // Where it runs, when the run is over hosts (#17).
+    // Where it runs, when the run is over hosts.
     const detail = p.host ? `on ${p.host}${why ? ` · ${why}` : ''}` : why;
     const exit = p.signal ?? (p.exitCode === null ? '' : String(p.exitCode));
     const status = p.needsInput ? 'needs-input' : p.settingUpSince ? 'setting-up' : p.awaitingPick ? 'awaiting-pick' : p.status;
@@ -291,9 +291,9 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
   for (const p of packages) lines.push(...candidateLines(p));
   // Best of n: who waits for the person's pick, and the command that picks.
   if (plan !== undefined) for (const p of packages) if (p.awaitingPick) lines.push(pickWaitLine(p, plan));
-  // What the walls refused each package's last attempt (#32).
+  // What the walls refused each package's last attempt.
   for (const p of packages) if (p.refused.length) lines.push(`${p.id}: ${refusedLine(p.refused, undefined, p.refusedRegistries)}`);
-  // Its review and follow-ups (#33, #34): what `waves review` and the report say of it too.
+  // Its review and follow-ups: what `waves review` and the report say of it too.
   for (const p of packages) {
     const text = followUpText(p, p.openComments ?? 0);
     if (text) lines.push(`${p.id}: ${text}`);

@@ -37,13 +37,13 @@ export interface ReportState {
   runId: string;
   planFile?: string;
   createdAt?: string;
-  /** The person chose to run the agents without walls (#32). */
+  /** The person chose to run the agents without walls. */
   unconfined?: boolean;
   /** With `unconfined`: the container was their wall (the person's `waves.sandbox.container`). */
   containerWall?: boolean;
   packages: Record<string, ReportPackageRecord>;
   merges?: Record<string, { status: string; files?: readonly string[] }>;
-  /** The integration branch, with the guard's checks when the run had one (#34). */
+  /** The integration branch, with the guard's checks when the run had one. */
   integration?: { guard?: GuardState; branch?: string } | null;
 }
 
@@ -68,7 +68,7 @@ export interface RunReportInput {
   /** The result records read for each package (missing key: none read). */
   results: Record<string, ResultReadout>;
   maxParallel: number;
-  /** The forecast the run began with (#35): the report sets it beside what happened. */
+  /** The forecast the run began with: the report sets it beside what happened. */
   forecast?: RunForecast | null;
   /** The agent (profile id) each package ran with, for the forecast's spend per agent. */
   agents?: Record<string, string>;
@@ -130,7 +130,7 @@ export interface RunReportJson {
   featureTitle: string | null;
   runId: string;
   planFile: string | null;
-  /** The run's agents ran without walls (#32): the person's choice. */
+  /** The run's agents ran without walls: the person's choice. */
   unconfined: boolean;
   /** With `unconfined`: the container the engine ran in was their wall instead (the person's choice); absent otherwise. */
   containerWall?: true;
@@ -138,10 +138,10 @@ export interface RunReportJson {
   packages: ReportPackage[];
   metrics: RunMetrics;
   merged: MergedResults;
-  /** The integration guard's checks and blames (#34); absent: no guard in the run. */
+  /** The integration guard's checks and blames; absent: no guard in the run. */
   integrationGuard?: GuardReport;
   /**
-   * Files a package changed that no package of the plan may write (issue #8's "unowned
+   * Files a package changed that no package of the plan may write ("unowned
    * writes"), sorted by path. Empty when the plan says nothing about scopes.
    */
   unownedWrites: { path: string; change: string; packageId: string }[];
@@ -150,9 +150,9 @@ export interface RunReportJson {
    * (never from the result records' claims), sorted by path, with the packages that changed it.
    */
   filesChanged: { path: string; changes: string[]; packages: string[] }[];
-  /** The run's total spend (#16); null when no agent reported any. */
+  /** The run's total spend; null when no agent reported any. */
   spend: Spend | null;
-  /** The forecast the run began with beside what happened (#35); absent when it began with none. */
+  /** The forecast the run began with beside what happened; absent when it began with none. */
   forecast?: ForecastComparison;
 }
 
@@ -325,7 +325,7 @@ function ticked(s: string): string {
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
-/** The integration guard in the report (#34): each check with its time, each package sent a failure, the time spent checking. */
+/** The integration guard in the report: each check with its time, each package sent a failure, the time spent checking. */
 export interface GuardReport {
   status: GuardState['status'];
   greenTip: string | null;

@@ -26,7 +26,7 @@ export interface RunView {
   waves: number;
   /** Set when `phase === 'finished'`. */
   ending: RunEnding | null;
-  /** Packages awaiting the person's review (the review gate, #33). */
+  /** Packages awaiting the person's review (the review gate). */
   awaitingReview?: number;
   /** Packages awaiting the person's pick of a candidate (best of n, `pick: person`); not counted as running. */
   awaitingPick?: number;
@@ -59,7 +59,7 @@ export function runView(state: RunState | undefined, waves: readonly (readonly s
 function ending(records: readonly PackageRunRecord[]): RunEnding {
   const has = (s: PackageStatus) => records.some((r) => r.status === s);
   if (has('interrupted')) return 'interrupted';
-  // Paused, not failed: it goes on after the agent's reset (#16).
+  // Paused, not failed: it goes on after the agent's reset.
   if (has('usage-limit')) return 'usage-limit';
   if (has('failed') || has('scope-violation')) return 'failed';
   if (has('cancelled')) return 'cancelled';
@@ -101,7 +101,7 @@ const ENDING_WORDS: Record<RunEnding, string> = {
   partial: 'Run ended',
 };
 
-/** The counts worth a glance after the main ones (zero counts left out); who waits on the person's review (#33). */
+/** The counts worth a glance after the main ones (zero counts left out); who waits on the person's review. */
 function extras({ counts: c, awaitingReview, awaitingPick: picks }: RunView): string[] {
   const out: string[] = [];
   if (c.failed) out.push(`${c.failed} failed`);
@@ -150,7 +150,7 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
   if (!state || view.phase === 'none') return '';
   const lines = [`**${escapeMarkdown(title)}** — run \`${state.runId}\``, ''];
   lines.push(runStatusAccessible(view).replace(/^Wave Orchestrator[^:]*: /, ''), '');
-  // The person chose to run this run's agents without walls (#32): said every time the run is shown.
+  // The person chose to run this run's agents without walls: said every time the run is shown.
   if (state.unconfined)
     lines.push(
       state.containerWall
@@ -174,7 +174,7 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
     });
     lines.push(`- ${s === 'awaiting-pick' ? 'awaiting your pick' : STATUS_WORDS[s]}: ${shown.join(', ')}${rs.length > 8 ? `, +${rs.length - 8} more` : ''}`);
   }
-  // What the agents reported spending (#16).
+  // What the agents reported spending.
   const spent = Object.values(state.packages).reduce<Spend | null>((total, r) => addSpend(total, r.spend), null);
   if (spent) lines.push('', `Spent: ${formatSpend(spent)}`);
   lines.push('');
@@ -247,7 +247,7 @@ export function elapsedOf(record: PackageRunRecord, now: number): string {
 
 /**
  * A package's run in a few words: `running 1m05s · attempt 2`, `failed after 12s`, `needs input`;
- * with hosts (#17), where its attempt runs or ran: `running 20s · on build-1`.
+ * with hosts, where its attempt runs or ran: `running 20s · on build-1`.
  */
 export function packageRunText(record: PackageRunRecord | undefined, now: number): string {
   if (!record || (record.status === 'pending' && record.attempts === 0)) return '';
@@ -394,8 +394,8 @@ export function whyNot(command: RunCommand, facts: CommandFacts, target: Command
     }
     case 'resume': {
       // Nobody drives it (checked above), so a package still marked active stopped with its driver;
-      // pending and ready ones were never started (an adoption collects and starts nothing, #15);
-      // one awaiting review waits for the person's decision, which a resumed run carries out (#33).
+      // pending and ready ones were never started (an adoption collects and starts nothing);
+      // one awaiting review waits for the person's decision, which a resumed run carries out.
       const left = state
         ? Object.values(state.packages).filter(
             (r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'usage-limit' || r.status === 'pending' || r.status === 'ready' || r.status === 'awaiting-review' || isActive(r.status),
@@ -450,7 +450,7 @@ function unmetDependencies(facts: CommandFacts, ids: readonly string[]): string 
 }
 
 /**
- * What the walls refused an attempt (#32), in one line for a person; `escape` for Markdown.
+ * What the walls refused an attempt, in one line for a person; `escape` for Markdown.
  * The targets (up to five shown) and where to allow one.
  */
 export function refusedLine(refused: readonly string[], escape: (s: string) => string = (s) => s, registries: readonly string[] = []): string {
@@ -465,7 +465,7 @@ export function refusedLine(refused: readonly string[], escape: (s: string) => s
 /**
  * The run's news about one package for its tooltip (Markdown; '' when none): the pick of a
  * candidate it awaits (best of n), the usage limit it waits for, the question its agent asked,
- * what its attempts spent (#16).
+ * what its attempts spent.
  */
 export function packageRunNotes(record: PackageRunRecord): string {
   const lines: string[] = [];

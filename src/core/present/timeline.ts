@@ -1,5 +1,5 @@
 /**
- * The run timeline's model (#35): from each package's phase marks (`PackageRunRecord.phases`,
+ * The run timeline's model: from each package's phase marks (`PackageRunRecord.phases`,
  * written by the reducer) its attempts as bars split into segments — queued, waiting (for a
  * lock, a host, a usage limit, the person), running, verifying, merging —; the rows grouped by
  * wave; the critical path by time at work; the slots held over time against the cap. The DAG
@@ -105,7 +105,7 @@ function segmentOf(m: { phase: Phase; for?: WaitReason }): { kind: SegmentKind; 
     case 'usage-limit':
       return { kind: 'waiting', for: 'usage-limit', slot: false, atWork: false };
     case 'awaiting-review':
-      // The review gate (#33): its work is done and its slot free; it waits for the person.
+      // The review gate: its work is done and its slot free; it waits for the person.
       return { kind: 'waiting', for: 'person', slot: false, atWork: false };
     case 'setting-up':
       // Its new tree's set-up command, before the attempt's agent starts (the mark carries the attempts before it).

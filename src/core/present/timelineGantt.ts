@@ -1,5 +1,5 @@
 /**
- * The run timeline as a compact Gantt for a terminal (`waves report`, #35): one line per
+ * The run timeline as a compact Gantt for a terminal (`waves report`): one line per
  * package under its wave, a character per column for what it did most of that column's time
  * (`·` queued, `L`/`H`/`U`/`P` waiting for a lock, a host, a usage limit, the person, `█`
  * running, `▓` verifying, `▒` merging, `|` where a retry or revision began), its outcome and

@@ -1,5 +1,5 @@
 /**
- * The run timeline as an SVG file (#35): what the DAG panel's timeline exports and
+ * The run timeline as an SVG file: what the DAG panel's timeline exports and
  * `waves report --timeline FILE` writes. Standalone (its own styles, light colours with a dark
  * variant for viewers that ask for one), one `<rect class="seg …">` per segment with its
  * package, attempt, kind, wait reason and ISO times in `data-*` attributes (what tests and

@@ -1,5 +1,5 @@
 /**
- * Text from a plan or an agent made safe to show a person (issue #15): every character that
+ * Text from a plan or an agent made safe to show a person: every character that
  * could move the cursor, erase a line or reorder what is shown becomes a visible escape, so
  * a terminal or a dialog shows exactly which characters are there. Pure, no I/O.
  *

@@ -1,5 +1,5 @@
 /**
- * The review loop's pure part (#33): the person's comment threads on a package's diff, the
+ * The review loop's pure part: the person's comment threads on a package's diff, the
  * store's file format (read without ever throwing; a bad entry kept and reported), a thread's
  * lines re-anchored on a new version of its file, a comments file (`path:line: text`, or JSON)
  * read with positioned errors, an integration thread's owner found through the owner index, and

@@ -1,5 +1,5 @@
 /**
- * The person's decisions on a package's work (#33): Approve (a package awaiting review is
+ * The person's decisions on a package's work: Approve (a package awaiting review is
  * merged) and Request Changes (its open comments go to its agent as a follow-up attempt). What
  * a decision is, read from any JSON without throwing, and whether the run's state lets it be
  * carried out — the one answer for the front door (`submitReview`) and the engine that picks

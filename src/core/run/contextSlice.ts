@@ -1,5 +1,5 @@
 /**
- * Context slicing (issue #19, seed 002's last section): each package's prompt carries the
+ * Context slicing (seed 002's last section): each package's prompt carries the
  * parts of the plan's artifacts meant for it, not every file. The convention (docs/run-engine.md,
  * "Prompt"): the plan's artifacts are the files in the plan file's folder (proposal.md,
  * design.md, tasks.md, contracts/…); a package is given

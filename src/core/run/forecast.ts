@@ -1,5 +1,5 @@
 /**
- * The forecast of a run before it starts (#35): its expected wall time — the plan's packages
+ * The forecast of a run before it starts: its expected wall time — the plan's packages
  * laid out by the real scheduler under the cap (`simulate`), each taking what it took in this
  * repository's past runs — with a range, and what each agent is expected to spend. Without a
  * past run, each package weighs its `timeout_minutes` and the forecast says "no history yet".

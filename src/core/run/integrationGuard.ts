@@ -1,5 +1,5 @@
 /**
- * The integration guard's pure part (#34, ADR 0025): which commands check the integration branch,
+ * The integration guard's pure part (ADR 0025): which commands check the integration branch,
  * how a red tip is bisected over the merges since the last green one, what the guard keeps in the
  * run state (`IntegrationInfo.guard`) and the words people read. Disjoint write scopes make a
  * textual conflict impossible, not a broken integration: one package renames what another calls.

@@ -1,5 +1,5 @@
 /**
- * Each package's own ports (#50): its agent gets a range of its own in its environment
+ * Each package's own ports: its agent gets a range of its own in its environment
  * (`WAVES_PORT_RANGE=<first>-<last>`, `PORT=<first>`), so dev servers and tests that agents start
  * side by side do not take each other's port when they run without walls. Inside walls each
  * agent has a network namespace of its own (its loopback included) and no port is shared anyway;

@@ -32,11 +32,11 @@ export interface PromptInput {
   /** Where the agent writes its result record. */
   resultFile: string;
   upstream: readonly UpstreamResult[];
-  /** The person's answer to the question the package's last attempt ended with (#16): the prompt carries it. */
+  /** The person's answer to the question the package's last attempt ended with: the prompt carries it. */
   answer?: { question: string; answer: string } | null;
-  /** The plan's artifacts meant for this package (contextSlice.ts `sliceFor`, #19): listed, and its design sections quoted. */
+  /** The plan's artifacts meant for this package (contextSlice.ts `sliceFor`): listed, and its design sections quoted. */
   artifacts?: PackageSlice | null;
-  /** What this attempt is to address after an earlier one succeeded (#33 review comments, #34 a broken integration check). */
+  /** What this attempt is to address after an earlier one succeeded (review comments, a broken integration check). */
   followUp?: FollowUp | null;
   /** The dependency folders its walls may lay from the person's checkout (`node_modules`, ADR 0026): said, with how to add to them. */
   laid?: readonly string[];
@@ -53,7 +53,7 @@ function linesWord(c: { startLine: number; endLine: number }): string {
   return c.endLine > c.startLine ? `lines ${c.startLine}–${c.endLine}` : `line ${c.startLine}`;
 }
 
-/** The follow-up section of a prompt (#33, #34), as lines. */
+/** The follow-up section of a prompt, as lines. */
 export function followUpLines(f: FollowUp): string[] {
   const out: string[] = [];
   const line = (s = '') => out.push(s);
@@ -203,7 +203,7 @@ export function buildPrompt(input: PromptInput): string {
     }
   }
 
-  // The plan's artifacts for this package (#19) ----------------------------------------
+  // The plan's artifacts for this package ----------------------------------------
   const slice = input.artifacts;
   if (slice) {
     line();

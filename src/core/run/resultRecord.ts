@@ -30,7 +30,7 @@ export interface ResultRecord {
   pending_actions: string[];
   result_keys: Record<string, unknown>;
   notes: string | null;
-  /** After a review (#33): the ids of the comments the attempt says it addressed (empty: it said none). */
+  /** After a review: the ids of the comments the attempt says it addressed (empty: it said none). */
   addressed: string[];
 }
 

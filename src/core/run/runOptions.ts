@@ -1,5 +1,5 @@
 /**
- * The run's worktree and walls options (#50): one table that both front ends read, so an option
+ * The run's worktree and walls options: one table that both front ends read, so an option
  * has the same name and meaning in the editor's settings, on the command line (`waves run`,
  * `waves plan`) and in the environment. Each option: its setting, flag and environment variable,
  * the kind of its value, and one line saying what it does. Parsed here; pure.

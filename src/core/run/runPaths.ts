@@ -202,7 +202,7 @@ export function reportFiles(repo: string, featureId: string, runId: string): { m
   return { markdown: path.join(dir, 'report.md'), json: path.join(dir, 'report.json') };
 }
 
-/** The person's review threads of a feature's run (#33): `.waves/runs/<feature>/review.json`. */
+/** The person's review threads of a feature's run: `.waves/runs/<feature>/review.json`. */
 export function reviewFile(repo: string, featureId: string): string {
   return path.join(repo, RUNS_FOLDER, featureSlug(featureId), 'review.json');
 }
@@ -212,7 +212,7 @@ export function historyFile(repo: string, featureId: string, runId: string): str
   return path.join(repo, HISTORY_FOLDER, featureSlug(featureId), `${safe('run id', runId)}.json`);
 }
 
-/** Where the engine moves what it took out of the repository's git set-up (#32), relative to the repository root. */
+/** Where the engine moves what it took out of the repository's git set-up, relative to the repository root. */
 export const QUARANTINE_FOLDER = '.waves/quarantine';
 
 /**

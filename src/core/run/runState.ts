@@ -26,14 +26,14 @@ export const PACKAGE_STATUSES = [
   'queued', // picked by the scheduler, waiting for a slot, its locks or its worktree
   'running', // the agent process runs (attempt `attempts`)
   'verifying', // the agent exited cleanly; verification steps and scope audit run
-  'awaiting-review', // passed its audit and verification; waits for the person's Approve or Request Changes before its merge (#33)
+  'awaiting-review', // passed its audit and verification; waits for the person's Approve or Request Changes before its merge
   'succeeded',
   'failed',
   'blocked', // a dependency failed, was cancelled or violated its scope
   'cancelled', // stopped by the user
   'interrupted', // the run stopped without an exit record (VS Code closed, crash)
   'scope-violation', // the package changed files outside its write scope
-  'usage-limit', // the agent stopped at a usage limit: no retry spent; goes on after its reset (#16)
+  'usage-limit', // the agent stopped at a usage limit: no retry spent; goes on after its reset
 ] as const;
 
 export type PackageStatus = (typeof PACKAGE_STATUSES)[number];
@@ -124,7 +124,7 @@ export interface NeedsInput {
 }
 
 /**
- * One comment sent to a package's agent (#33): 1-based lines of `file` in the commit reviewed
+ * One comment sent to a package's agent: 1-based lines of `file` in the commit reviewed
  * (`startLine` = `endLine` = 0: the whole file), the code it was written on, the person's words.
  */
 export interface ReviewComment {
@@ -139,9 +139,9 @@ export interface ReviewComment {
 
 /**
  * What a package's next attempt is asked to address, after it succeeded once (or while it awaits
- * review): the person's review comments (#33) — on its own changes (`branch`: the attempt goes on
+ * review): the person's review comments — on its own changes (`branch`: the attempt goes on
  * from its branch) or on the integrated result (`integration`: from the integration tip) —, or an
- * integration check its merge turned red (#34: the command, what it printed, the changes of the
+ * integration check its merge turned red (the command, what it printed, the changes of the
  * other packages it met). Kept until an attempt of the package succeeds.
  */
 export type FollowUp =
@@ -195,7 +195,7 @@ export interface PackageRunRecord {
   blockedBy: string[];
   /** One line for a person: why the package failed, was cancelled or interrupted. */
   lastError: string | null;
-  /** The host the current (or last) attempt runs on (#17, its name in the hosts list); absent: this machine. Kept across `reset`. */
+  /** The host the current (or last) attempt runs on (its name in the hosts list); absent: this machine. Kept across `reset`. */
   host?: string | null;
   /** While `usage-limit`: what the agent said and when its limit resets (null: it did not say). */
   usageLimit?: UsageLimit | null;
@@ -206,24 +206,24 @@ export interface PackageRunRecord {
    * spends a retry as an attempt does, though no attempt ran (`retriesSpent`). Survives `reset`.
    */
   failedStarts?: number;
-  /** Tokens and cost of every attempt so far, where the agent reports them (#16). Survives `reset`. */
+  /** Tokens and cost of every attempt so far, where the agent reports them. Survives `reset`. */
   spend?: Spend | null;
-  /** What the walls refused the last attempt's agent (#32): network targets (`host:port`) the proxy turned away. Absent: nothing; cleared when an attempt starts. */
+  /** What the walls refused the last attempt's agent: network targets (`host:port`) the proxy turned away. Absent: nothing; cleared when an attempt starts. */
   refused?: string[];
   /** Those of `refused` that are package registries the person's configuration names (said with `--allow-registries`). Absent: none. */
   refusedRegistries?: string[];
-  /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer (#16). Survives `reset`; cleared when an attempt starts. */
+  /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer. Survives `reset`; cleared when an attempt starts. */
   question?: string | null;
   /**
-   * What the package did in this run and from when, oldest first (#35, the run timeline): every
+   * What the package did in this run and from when, oldest first (the run timeline): every
    * status it moved to, and what it waited for in between (`waiting`), its tree's set-up command
    * (`setting-up`) and its merge (`merging`).
    * Survives `reset`; at most `MAX_PHASES`, the oldest dropped. Absent: written by an older build.
    */
   phases?: PhaseMark[];
-  /** What the next attempt is asked to address (#33, #34); null or absent: nothing. Cleared when an attempt succeeds. */
+  /** What the next attempt is asked to address; null or absent: nothing. Cleared when an attempt succeeds. */
   followUp?: FollowUp | null;
-  /** Review revisions asked for (#33): each carried by one attempt that spends no retry. Survives `reset`. */
+  /** Review revisions asked for: each carried by one attempt that spends no retry. Survives `reset`. */
   revisions?: number;
   /** Every follow-up sent, oldest first (at most `MAX_FOLLOW_UPS`). Survives `reset`. */
   followUps?: FollowUpMark[];
@@ -307,11 +307,11 @@ export interface IntegrationInfo {
   baseSha: string;
   /** Its current tip. */
   tipSha: string;
-  /** The integration guard (#34): absent when the run has none. */
+  /** The integration guard: absent when the run has none. */
   guard?: GuardState;
 }
 
-/** One run of the integration checks at one commit (#34). */
+/** One run of the integration checks at one commit. */
 export interface GuardCheck {
   /** The command that failed, or every command (joined) when all passed. */
   command: string;
@@ -324,7 +324,7 @@ export interface GuardCheck {
   ms: number;
 }
 
-/** The integration guard's state (#34): its checks, the last green tip, who is blamed for a red one. */
+/** The integration guard's state: its checks, the last green tip, who is blamed for a red one. */
 export interface GuardState {
   /** `off`: turned off when the run was taken up again (`--no-integration-guard`): nothing more is checked or held. */
   status: 'unknown' | 'checking' | 'green' | 'red' | 'base-red' | 'off';
@@ -376,7 +376,7 @@ export interface RunState {
   /**
    * The machine whose engine drives the run (`src/engine/consent/machine.ts`: SHA-256 of the
    * operating system's machine id, the same under every user and home folder). Absent or another:
-   * the run is foreign here — offered, never adopted (#15). Without `person` (a state written before
+   * the run is foreign here — offered, never adopted. Without `person` (a state written before
    * ADR 0027), or equal to it, it holds the person's id instead.
    */
   machine?: string;
@@ -385,11 +385,11 @@ export interface RunState {
    * cannot ship): another is foreign here too, on the same machine. Written with `machine`.
    */
   person?: string;
-  /** The run's agents ran without walls (#32): the person's explicit choice. Absent: inside walls. */
+  /** The run's agents ran without walls: the person's explicit choice. Absent: inside walls. */
   unconfined?: true;
   /** With `unconfined`: the container the run's engine runs in was their wall instead (the person's own `waves.sandbox.container`). */
   containerWall?: true;
-  /** The review gate the run keeps (#33): a resume or an adoption that does not say otherwise keeps it. Absent: off. */
+  /** The review gate the run keeps: a resume or an adoption that does not say otherwise keeps it. Absent: off. */
   reviewGate?: 'before-merge';
   /** Identifies this run (one feature may be run several times). */
   runId: string;
@@ -402,13 +402,13 @@ export interface RunState {
   integration: IntegrationInfo | null;
   /** Earlier runs of the feature, oldest first. */
   history: RunHistoryEntry[];
-  /** How many packages may be under way at once in this run (the timeline's cap, #35). Absent: written by an older build. */
+  /** How many packages may be under way at once in this run (the timeline's cap). Absent: written by an older build. */
   maxParallel?: number;
 }
 
 /**
- * The retries a package has spent: its attempts, less those stopped by a usage limit (#16) and
- * those that carried a review's revision (#33), plus its failures before an agent started. It is retried automatically while this is at
+ * The retries a package has spent: its attempts, less those stopped by a usage limit and
+ * those that carried a review's revision, plus its failures before an agent started. It is retried automatically while this is at
  * most its retry budget (`schedule.ts`).
  */
 export function retriesSpent(record: PackageRunRecord): number {
@@ -445,7 +445,7 @@ export const PLAN_HASH = /^[0-9a-f]{64}$/;
 export type RunEvent =
   /** pending → ready: every dependency succeeded. */
   | { type: 'ready'; packageId: string }
-  /** ready → queued: the scheduler picked it; `host`: where it is placed (#17), known before its runner exists so a resume looks there. */
+  /** ready → queued: the scheduler picked it; `host`: where it is placed, known before its runner exists so a resume looks there. */
   | { type: 'queued'; packageId: string; host?: string | null }
   /** queued → running: the runner started attempt `attempt` (must be `attempts + 1`). */
   | {
@@ -461,7 +461,7 @@ export type RunEvent =
       logFile: string;
       resultFile?: string | null;
       pid?: number | null;
-      /** The host it runs on (#17). */
+      /** The host it runs on. */
       host?: string | null;
     }
   /**
@@ -481,7 +481,7 @@ export type RunEvent =
       headSha?: string | null;
       /** What the attempt spent, where the agent reports it: added to the record's `spend`. */
       spend?: Spend | null;
-      /** What its walls refused it (#32): network targets; kept on the record (`refused`). */
+      /** What its walls refused it: network targets; kept on the record (`refused`). */
       refused?: string[];
       /** Those of `refused` that are package registries. */
       refusedRegistries?: string[];
@@ -496,14 +496,14 @@ export type RunEvent =
   | { type: 'verificationResult'; packageId: string; candidate?: number; step: string; ok: boolean; detail?: string }
   /** verifying | awaiting-review → succeeded. Rejected while the last result of any step is not ok. Clears `followUp`. */
   | { type: 'succeeded'; packageId: string }
-  /** verifying → awaiting-review: audited and verified, its merge waits for the person (the review gate, #33). */
+  /** verifying → awaiting-review: audited and verified, its merge waits for the person (the review gate). */
   | { type: 'awaitingReview'; packageId: string }
   /**
-   * succeeded | awaiting-review → pending: its next attempt addresses `followUp` (#33 review
-   * comments, #34 a broken integration check). A review counts a revision (no retry spent).
+   * succeeded | awaiting-review → pending: its next attempt addresses `followUp` (review
+   * comments, a broken integration check). A review counts a revision (no retry spent).
    */
   | { type: 'followUp'; packageId: string; followUp: FollowUp }
-  /** queued | running | verifying → failed. `question`: the agent ended its turn with one (#16). */
+  /** queued | running | verifying → failed. `question`: the agent ended its turn with one. */
   | { type: 'failed'; packageId: string; candidate?: number; reason: string; question?: string | null }
   /**
    * running | verifying → scope-violation: files changed outside the write scope, or another
@@ -518,7 +518,7 @@ export type RunEvent =
   /** queued | running | verifying → interrupted: found dead without an exit record. */
   | { type: 'interrupted'; packageId: string; candidate?: number; reason?: string }
   /**
-   * interrupted → running: the same attempt found again (#17: its host, out of reach, answered
+   * interrupted → running: the same attempt found again (its host, out of reach, answered
    * again, its runner alive or its exit there). `startToken` must be the attempt's own.
    */
   | { type: 'reattached'; packageId: string; candidate?: number; startToken: string }

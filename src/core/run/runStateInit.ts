@@ -97,7 +97,7 @@ export function setMachine(state: RunState, driver: { machine: string; person: s
   return { ...state, machine: driver.machine, person: driver.person, updatedAt: requireTimestamp(now) };
 }
 
-/** The run's agents with walls or without (#32): `unconfined` recorded only when the person chose it. */
+/** The run's agents with walls or without: `unconfined` recorded only when the person chose it. */
 export function setUnconfined(state: RunState, unconfined: boolean, now: Date, containerWall = false): RunState {
   const wall = unconfined && containerWall;
   if ((state.unconfined === true) === unconfined && (state.containerWall === true) === wall) return state;
@@ -105,14 +105,14 @@ export function setUnconfined(state: RunState, unconfined: boolean, now: Date, c
   return { ...rest, ...(unconfined ? { unconfined: true as const } : {}), ...(wall ? { containerWall: true as const } : {}), updatedAt: requireTimestamp(now) };
 }
 
-/** The review gate the run keeps (#33): `reviewGate` recorded only when it is on. */
+/** The review gate the run keeps: `reviewGate` recorded only when it is on. */
 export function setReviewGate(state: RunState, gate: 'off' | 'before-merge', now: Date): RunState {
   if ((state.reviewGate === 'before-merge') === (gate === 'before-merge')) return state;
   const { reviewGate: _was, ...rest } = state;
   return { ...rest, ...(gate === 'before-merge' ? { reviewGate: gate } : {}), updatedAt: requireTimestamp(now) };
 }
 
-/** The run's cap (`maxParallel`), for its timeline (#35); unchanged when it already says so, or `cap` is not a positive integer. */
+/** The run's cap (`maxParallel`), for its timeline; unchanged when it already says so, or `cap` is not a positive integer. */
 export function setMaxParallel(state: RunState, cap: number, now: Date): RunState {
   if (state.maxParallel === cap || !(Number.isSafeInteger(cap) && cap >= 1)) return state;
   return { ...state, maxParallel: cap, updatedAt: requireTimestamp(now) };

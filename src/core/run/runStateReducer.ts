@@ -125,7 +125,7 @@ const checkOptionalReason = (event: { reason?: string }) =>
 
 const isLine = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 
-/** What is wrong with a follow-up's payload, if anything (#33, #34). */
+/** What is wrong with a follow-up's payload, if anything. */
 export function followUpProblem(f: FollowUp | null | undefined): Pick<RunStateError, 'code' | 'message'> | undefined {
   if (!f || typeof f !== 'object') return invalid('followUp must be an object');
   if (!isText(f.at) || !Number.isFinite(Date.parse(f.at))) return invalid('followUp.at must be an ISO 8601 time');
@@ -249,7 +249,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       if (!isText(event.step) || typeof event.ok !== 'boolean') return invalid('step must be a non-empty string and ok a boolean');
       return event.detail === undefined || typeof event.detail === 'string' ? undefined : invalid('detail must be a string when given');
     },
-    // A step run again in the same attempt (its host came back while it was judged, #36) replaces its first result.
+    // A step run again in the same attempt (its host came back while it was judged) replaces its first result.
     apply: (record, event, at) => ({
       ...record,
       verification: [
@@ -477,7 +477,7 @@ function withMark(record: Pick<PackageRunRecord, 'phases'>, mark: PhaseMark): Ph
 }
 
 // ---------------------------------------------------------------------------------------
-// Phases within a status (the run timeline, #35)
+// Phases within a status (the run timeline)
 
 const lastMark = (record: Pick<PackageRunRecord, 'phases'>): PhaseMark | undefined => (Array.isArray(record.phases) ? record.phases.at(-1) : undefined);
 

@@ -58,7 +58,7 @@ export interface ScheduleInput {
    */
   requireMerge?: boolean;
   /**
-   * Ready packages held back for now (the integration guard, #34: a dependency's merge not yet
+   * Ready packages held back for now (the integration guard: a dependency's merge not yet
    * checked green, or it broke the integration branch): they neither start nor take a slot.
    */
   held?: ReadonlySet<string>;
@@ -174,7 +174,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   // 1. Automatic retries.
   for (const p of packages) {
     const record = state.packages[p.id]!;
-    // Attempts stopped by a usage limit spend no retry (#16).
+    // Attempts stopped by a usage limit spend no retry.
     // A package that ended with a question waits for the person's answer: a retry without it would ask again.
     if (inScope(p.id) && record.status === 'failed' && !record.question && retriesSpent(record) <= p.retryBudget)
       emit({ type: 'reset', packageId: p.id }, 'pending');
@@ -245,7 +245,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
 
   // A lock wait ends when another feature releases, or an active package of this one ends.
   const lockMayFree = waiting.some((w) => w.conflicts?.some((c) => c.entry.featureId !== featureId || isActive(statusOf(c.entry.holder))));
-  // A package awaiting review (#33) waits for the person: the run is not done while one does.
+  // A package awaiting review waits for the person: the run is not done while one does.
   const awaitingPerson = packages.some((p) => inScope(p.id) && statusOf(p.id) === 'awaiting-review');
   return { events, start, waiting, done: active === 0 && start.length === 0 && !lockMayFree && !awaitingPerson };
 }

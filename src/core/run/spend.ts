@@ -1,5 +1,5 @@
 /**
- * What agents spent — tokens, and cost where the agent reports one (#16): per attempt from the
+ * What agents spent — tokens, and cost where the agent reports one: per attempt from the
  * CLI's structured output (`agentLogs.ts` `spendOf`), summed per package in the run state and per
  * run in the report and the budget check. Pure.
  */

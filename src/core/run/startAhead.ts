@@ -25,7 +25,7 @@ export function nextStarts(packages: readonly SchedPackage[], state: RunState, m
 /**
  * The packages a new run starts first, before any run state is read: in scope (`only` when
  * given), no dependency in scope — at most `maxParallel`, in the plan's order. The runner pool
- * starts their runners while the run sets itself up (engine.ts `begin`, #37): the first agents
+ * starts their runners while the run sets itself up (engine.ts `begin`): the first agents
  * then wait for no Node start and no network of their own. A resumed run's first starts depend
  * on its state and are not guessed (a run found under way is taken up with this guess: the
  * runners it does not use go when its first pass counts again).
@@ -46,7 +46,7 @@ function inOrder(packages: readonly SchedPackage[], maxParallel: number, only: r
 }
 
 /**
- * Of `nextStarts`, the packages whose tree may be made ahead (#18, ADR 0016): a first attempt
+ * Of `nextStarts`, the packages whose tree may be made ahead (ADR 0016): a first attempt
  * (a retry's tree holds its earlier work) of an isolated package (the shared tree is one for all).
  */
 export function treesAhead(next: readonly string[], state: RunState, isolated: (id: string) => boolean): string[] {

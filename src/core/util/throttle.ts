@@ -4,7 +4,7 @@
  * within `ms` of the last call waits for the end of that window, and every `schedule()`
  * meanwhile shares that one call. A steady stream of events is never starved (unlike a
  * resetting debounce) and a lone event is not held back (unlike a trailing batch).
- * Used for the live views' status updates (issue #10: a status change → the views within
+ * Used for the live views' status updates (a status change → the views within
  * 100 ms). No `vscode`.
  */
 export class Throttle {

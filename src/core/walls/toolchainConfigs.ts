@@ -1,5 +1,5 @@
 /**
- * The person's package-manager configuration files as the walls read them (#50, ADR 0019):
+ * The person's package-manager configuration files as the walls read them (ADR 0019):
  * npm's `.npmrc`, pip's `pip.conf` (INI) and cargo's `config.toml` (TOML) parsed as far as the
  * walls need, and written again for the agent without a credential or a proxy
  * (`sanitizeNpmrc`, `sanitizePipConf`, `sanitizeCargoConfig`). Pure: toolchains.ts reads the

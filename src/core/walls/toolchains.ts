@@ -1,5 +1,5 @@
 /**
- * The toolchains inside the walls (#50, ADR 0019): where npm, pnpm, yarn, pip, uv, cargo, go,
+ * The toolchains inside the walls (ADR 0019): where npm, pnpm, yarn, pip, uv, cargo, go,
  * gradle and maven keep their caches when the home folder is read-only, which of the person's
  * settings reach the agent (never a credential), which package registries the person's own
  * configuration names, and the words beside a failure that reads like the walls. Pure: the

@@ -1,5 +1,5 @@
 /**
- * The walls an agent runs inside (issue #32, ADR 0019): what it may write, what it may not
+ * The walls an agent runs inside (ADR 0019): what it may write, what it may not
  * read, what it may reach — decided here as plain data from the attempt's paths and the
  * agent's profile, and turned into bubblewrap's arguments. The runner (attempt/runner.ts)
  * applies them; the engine (attempt/confinement.ts) fills in what only the disk knows.

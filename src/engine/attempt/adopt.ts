@@ -79,11 +79,11 @@ export function readJson(file: string): unknown {
 /** exit.json as the engine reads it (the runner's `RunnerExit`): what the exit is judged on (`ExitFacts`), and more. */
 export interface ExitRecord extends ExitFacts {
   startToken: string;
-  /** The network targets the agent's walls refused it (#32): `host:port` each. */
+  /** The network targets the agent's walls refused it: `host:port` each. */
   refusedTargets: string[];
   /** Those of them that are package registries the person's configuration names (ADR 0026). */
   refusedRegistries: string[];
-  /** Why the agent's model could not be reached, as its runner saw it, when the agent ended by itself failing (#50); else null. */
+  /** Why the agent's model could not be reached, as its runner saw it, when the agent ended by itself failing; else null. */
   unreached: string | null;
 }
 
@@ -92,7 +92,7 @@ export function readExit(file: string): ExitRecord | null {
   return toExit(readJson(file));
 }
 
-/** exit.json's text (read on another machine, #17) → the record; null when it is not one. */
+/** exit.json's text (read on another machine) → the record; null when it is not one. */
 export function parseExit(text: string | null): ExitRecord | null {
   if (text === null) return null;
   try {

@@ -1,5 +1,5 @@
 /**
- * Confinement on this machine (issue #32, ADR 0019): whether walls can be had here (bubblewrap
+ * Confinement on this machine (ADR 0019): whether walls can be had here (bubblewrap
  * and the kernel's namespaces, tried once per process), and an attempt's walls drawn from its
  * paths on disk (wallsDraw.ts, when the runner starts the agent) — the pure plan is
  * core/walls/walls.ts.

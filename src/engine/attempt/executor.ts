@@ -60,7 +60,7 @@ export interface TreeRequest {
   onSettingUp?: (command: readonly string[]) => void;
 }
 
-/** A tree to make ahead of its package's first attempt (#18, ADR 0016): an isolated package's, from `base`. */
+/** A tree to make ahead of its package's first attempt (ADR 0016): an isolated package's, from `base`. */
 export interface AheadRequest {
   packageId: string;
   /** A ref of the engine's repository: the integration branch (its tip now; the attempt fast-forwards to its tip then). */
@@ -99,7 +99,7 @@ export interface Liveness {
   pid: number | null;
   /** The process lives and carries the start token (false when `pid` is null). */
   alive: boolean;
-  /** Its host has been out of reach too long to tell (`host-lost: …`, #17): the engine interrupts the attempt. */
+  /** Its host has been out of reach too long to tell (`host-lost: …`): the engine interrupts the attempt. */
   lost?: string;
 }
 
@@ -136,7 +136,7 @@ export interface Executor {
 
   /**
    * Why walls cannot be had where this executor runs agents besides this machine (an SSH host
-   * without bubblewrap, #32), one line per place; absent or empty: nowhere else, or everywhere fine.
+   * without bubblewrap), one line per place; absent or empty: nowhere else, or everywhere fine.
    * A place out of reach is not judged (its first attempt is).
    */
   wallsProblems?(): Promise<string[]>;
@@ -164,7 +164,7 @@ export interface Executor {
    */
   readResult(file: string): Promise<string | null>;
 
-  // -- Several hosts (#17, ADR 0011; hostsExecutor.ts). Optional: a one-place executor has none.
+  // -- Several hosts (ADR 0011; hostsExecutor.ts). Optional: a one-place executor has none.
   /** Places a package about to start on a host with a free slot (`busy`: active attempts by host); null: none free now. */
   place?(packageId: string, isolated: boolean, busy: ReadonlyMap<string, number>): string | null;
   /** The host a package's current attempt is on (from the run state, on a resume). */
@@ -173,10 +173,10 @@ export interface Executor {
   hostOf?(packageId: string): string | null;
   /** Makes `text` (an upstream package's result record, read where it ran) readable where `attempt` runs; its name there. */
   carry?(attempt: AttemptPlace, name: string, text: string): Promise<string>;
-  /** A host out of reach came back (#17): the engine collects what its lost attempts left. */
+  /** A host out of reach came back: the engine collects what its lost attempts left. */
   reachable?(host: string): Promise<boolean>;
   /**
-   * The host of a package's placement when that host's last call found it out of reach (#36):
+   * The host of a package's placement when that host's last call found it out of reach:
    * what just failed there failed for that, and is waited for, not blamed on the package. null:
    * this machine, or a host that answers.
    */
@@ -190,7 +190,7 @@ export interface Executor {
   /** Ends what the executor holds open (shared SSH connections, runners started ahead). */
   close?(): Promise<void>;
 
-  // -- Runners started ahead (#18, runnerPool.ts). Optional: without them a runner starts per attempt.
+  // -- Runners started ahead (runnerPool.ts). Optional: without them a runner starts per attempt.
   /** A start token for a new attempt of `packageId`: the one a runner started ahead carries, else a fresh one. */
   startToken?(packageId: string): string;
   /** A token from `startToken` whose attempt will not start after all (its tree failed…): its runner waits for another. */
@@ -198,7 +198,7 @@ export interface Executor {
   /** About `count` attempts may start when the ones under way end (core/run/startAhead.ts nextStarts). */
   expectLaunches?(count: number): void;
 
-  // -- Trees made ahead (#18, ADR 0016). Optional: without them a tree is made when its attempt starts.
+  // -- Trees made ahead (ADR 0016). Optional: without them a tree is made when its attempt starts.
   /**
    * Makes, in the background and best effort, the trees of packages that may start when the ones
    * under way end (core/run/startAhead.ts treesAhead): never over a tree or branch that exists.

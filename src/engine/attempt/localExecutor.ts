@@ -47,7 +47,7 @@ export interface LocalExecutorOptions {
   /** The copy list: paths of the checkout git does not carry, copied into each new tree once (git/worktreeCopy.ts). */
   copyFiles?: string[];
   /**
-   * The walls every agent runs inside (#32, ADR 0019): bubblewrap (`confinementAvailable`), what
+   * The walls every agent runs inside (ADR 0019): bubblewrap (`confinementAvailable`), what
    * the person added, the environment the agents see. Absent: agents run unconfined (the person's choice).
    */
   walls?: { bwrap: string; options?: ConfinementOptions };
@@ -253,7 +253,7 @@ export class LocalExecutor implements Executor {
   async verify(options: RunVerificationOptions): Promise<StepResult[]> {
     // The commands see the tree's branch at its leftovers commit.
     await this.landedIn(options.cwd);
-    // Inside walls of their own, as the agents are (#32), unless the person chose none.
+    // Inside walls of their own, as the agents are, unless the person chose none.
     const w = this.options.walls;
     return runVerification(w ? { ...options, walls: { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) } } : options);
   }
@@ -283,7 +283,7 @@ export class LocalExecutor implements Executor {
     await writeAtomic(attempt.files.spec, JSON.stringify(this.walled(spec), null, 2) + '\n');
   }
 
-  /** The spec with the walls asked for: the runner draws them as its agent starts (#32). */
+  /** The spec with the walls asked for: the runner draws them as its agent starts. */
   private walled(spec: RunnerSpec): RunnerSpec {
     const w = this.options.walls;
     return w ? { ...spec, walls: { bwrap: w.bwrap, ...(w.options ? { options: w.options } : {}) } } : spec;
@@ -364,7 +364,7 @@ export class LocalExecutor implements Executor {
     await fs.promises.writeFile(attempt.files.cancel, at ? `${at.toISOString()}\n` : '').catch(() => undefined);
   }
 
-  /** A file of another machine's (an upstream result record) put beside the attempt (#17); its path. */
+  /** A file of another machine's (an upstream result record) put beside the attempt; its path. */
   async carry(attempt: AttemptPlace, name: string, text: string): Promise<string> {
     const file = path.join(attempt.dir, 'upstream', name);
     await fs.promises.mkdir(path.dirname(file), { recursive: true });

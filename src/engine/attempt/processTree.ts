@@ -1,6 +1,6 @@
 /**
  * A process and everything it started (Linux `/proc`), read without starting any process: for
- * the runner's per-agent memory limit (#32, ADR 0019: the sum of the tree's resident sets) and
+ * the runner's per-agent memory limit (ADR 0019: the sum of the tree's resident sets) and
  * for its stop, which must reach every process of the tree — bubblewrap's sandbox runs in a
  * session of its own, outside the group the runner signals. Node built-ins only (bundled into
  * dist/runner.js).

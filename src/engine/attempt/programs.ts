@@ -1,5 +1,5 @@
 /**
- * An agent's program as the person installed it (issue #50), resolved before the walls are
+ * An agent's program as the person installed it, resolved before the walls are
  * drawn: a bare name looked up on the agent's PATH, every symbolic link followed, a script's
  * interpreter (`#!/abs/interp`, `#!/usr/bin/env [-S] name …`) resolved the same way. The
  * folders it lives in are shown read-only inside the walls (the walls give the agent a private

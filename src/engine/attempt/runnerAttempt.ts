@@ -1,6 +1,6 @@
 /**
  * One attempt of one package's agent, supervised by the runner (runner.ts): spec.json read,
- * meta.json created (an attempt never runs twice), the agent spawned (inside its walls, #32),
+ * meta.json created (an attempt never runs twice), the agent spawned (inside its walls),
  * its output logged and watched (needs input, its model not reached), its memory and timeout
  * kept, a cancel honoured by SIGTERM then SIGKILL to its whole process tree, and exit.json
  * written with its verdict. Bundled in dist/runner.js (Node built-ins, src/core and src/store only).
@@ -25,13 +25,13 @@ import { writeAtomicSync } from '../../store/atomicWrite.js';
 import { clearNeedsInput, DEFAULT_GRACE_MS, EXIT_ALREADY_RAN, EXIT_BAD_ARGS, fail, markNeedsInput, specProblem, type RunnerExit, type RunnerMeta, type RunnerSpec } from './runnerFiles.js';
 
 export const CANCEL_POLL_MS = 250;
-/** How much lower an agent inside walls runs on the CPU than the engine (nice steps, #32). */
+/** How much lower an agent inside walls runs on the CPU than the engine (nice steps). */
 export const AGENT_NICENESS = 5;
-/** How often an agent's memory is read (its limit, #32). */
+/** How often an agent's memory is read (its limit). */
 export const MEMORY_POLL_MS = 2000;
 /**
  * The environment variable that sets how long (ms) an agent inside walls may go on failing to
- * reach its model, reaching nothing else, before the runner stops it (#50; default
+ * reach its model, reaching nothing else, before the runner stops it (default
  * `DEFAULT_MODEL_WAIT_MS`, 0: never). Read by the runner, not passed to the agent.
  */
 export const MODEL_WAIT_ENV = 'WAVES_MODEL_WAIT_MS';
@@ -149,7 +149,7 @@ class Attempt {
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, onSignal);
 
-    // The walls, drawn from the disk now that the tree exists; their proxy: the agent's only way out of its network namespace (#32).
+    // The walls, drawn from the disk now that the tree exists; their proxy: the agent's only way out of its network namespace.
     let proxy: Server | null = null;
     let w: DrawnWalls | null = null;
     if (startError === null && spec.walls) {
@@ -208,7 +208,7 @@ class Attempt {
       }
       // What the tree's dependency folders are (laid from the person's checkout, or why not), first in the agent's log.
       if (this.logFd !== null && w) for (const note of w.laid) fs.writeSync(this.logFd, `waves: ${note}\n`);
-      // Below the person's editor on the CPU: this runner, so the agent and all it starts (#32).
+      // Below the person's editor on the CPU: this runner, so the agent and all it starts.
       try {
         os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
       } catch {
@@ -345,7 +345,7 @@ class Attempt {
 
   private startWatchdog(): void {
     const { spec } = this;
-    // Inside walls, a memory limit (#32): the agent and everything it started, resident, checked every 2 s.
+    // Inside walls, a memory limit: the agent and everything it started, resident, checked every 2 s.
     const limitMb = spec.walls ? (spec.walls.options?.memoryMB ?? DEFAULT_MEMORY_MB) : 0;
     const pid = this.child?.pid;
     if (limitMb > 0 && pid !== undefined) {
@@ -357,7 +357,7 @@ class Attempt {
       this.timers.push(memory);
     }
     if (this.watch) {
-      // An agent whose model cannot be reached (#50): stopped once no connection to it was made for the limit, reaching nothing else.
+      // An agent whose model cannot be reached: stopped once no connection to it was made for the limit, reaching nothing else.
       const watch = this.watch;
       const look = setInterval(() => {
         const why = watch.due(Date.now());

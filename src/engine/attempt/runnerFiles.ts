@@ -31,11 +31,11 @@ export interface RunnerSpec {
   needsInputPattern?: string | null;
   /** The agent's profile id (its preset's walls: state folders, model API). */
   agentId?: string;
-  /** The walls the agent runs inside (#32, ADR 0019); absent: the person chose to run it unconfined. */
+  /** The walls the agent runs inside (ADR 0019); absent: the person chose to run it unconfined. */
   walls?: RunnerWalls;
 }
 
-/** The walls asked for (#32): the runner draws them from the disk as the agent starts (wallsDraw.ts). */
+/** The walls asked for: the runner draws them from the disk as the agent starts (wallsDraw.ts). */
 export interface RunnerWalls {
   /** The bubblewrap program. */
   bwrap: string;
@@ -72,8 +72,8 @@ export interface RunnerExit {
   cancelled: boolean;
   verdict: AgentVerdict;
   /**
-   * What the agent's walls refused it (#32), as the proxy logged it in `walls.jsonl`, and the
-   * allowed targets it could not reach (#50); absent without walls.
+   * What the agent's walls refused it, as the proxy logged it in `walls.jsonl`, and the
+   * allowed targets it could not reach; absent without walls.
    */
   walls?: {
     refused: WallRefusal[];

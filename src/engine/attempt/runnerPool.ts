@@ -1,5 +1,5 @@
 /**
- * Runners started ahead (issue #18: a Node start per attempt was about 120 ms of every
+ * Runners started ahead (a Node start per attempt was about 120 ms of every
  * handoff). While agents work, the pool starts as many runners as may be needed next
  * (`core/run/startAhead.ts`), each `node runner.js --pooled <startToken>` — detached, its own
  * process group, no stdio, an IPC channel to this process. A launch takes one: the token it
@@ -91,7 +91,7 @@ export class RunnerPool {
   /**
    * A start token for a new attempt: one a ready idle runner carries (else one still starting),
    * taken for it; a fresh one when the pool has none. The attempt is one of those `expect`ed: the
-   * pool wants one idle runner fewer (#37) — it does not start another in its place while the
+   * pool wants one idle runner fewer — it does not start another in its place while the
    * launches (and, when taken runners end, the merges) need the CPU; the next `expect` says anew.
    */
   take(): string {

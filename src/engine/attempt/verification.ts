@@ -4,7 +4,7 @@
  * the user's (`$SHELL -c`, else /bin/sh; `cmd /d /s /c` on Windows), in the package's tree, and
  * only after the user approved that plan's exact ordered list of commands
  * (consent/approvalStore.ts, `requireApproved`). Each command is announced (a callback) before
- * it runs; its output goes to the attempt's `verify-<n>.log`. With walls (#32, ADR 0019) each
+ * it runs; its output goes to the attempt's `verify-<n>.log`. With walls (ADR 0019) each
  * command runs inside its own: its tree writable, the attempt folder read-only, the secrets
  * hidden, the network only to what the person allowed. It runs through the runner
  * (`runner.js --confine`) whatever hosts it may reach, none included: its proxy lets the allowed
@@ -66,7 +66,7 @@ export interface RunVerificationOptions {
   env?: NodeJS.ProcessEnv;
   /** Per command; the command's process group gets SIGTERM, then SIGKILL 5 s later. */
   timeoutMs?: number;
-  /** The walls each command runs inside (the executor's, #32); absent: none (the person chose so). */
+  /** The walls each command runs inside (the executor's); absent: none (the person chose so). */
   walls?: CommandWalls;
 }
 

@@ -1,5 +1,5 @@
 /**
- * An attempt's walls drawn from the disk as its agent starts (issue #32, ADR 0019): the runner
+ * An attempt's walls drawn from the disk as its agent starts (ADR 0019): the runner
  * calls `wallsFor` with the tree, the attempt folder and the environment the agent gets; the
  * pure plan is core/walls/walls.ts. Node built-ins, src/core and src/store only (bundled into
  * dist/runner.js).

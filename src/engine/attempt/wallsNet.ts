@@ -1,5 +1,5 @@
 /**
- * The network behind an agent's walls (issue #32, ADR 0019), in the runner: the agent's own
+ * The network behind an agent's walls (ADR 0019), in the runner: the agent's own
  * network namespace has only its loopback, so nothing leaves it but through a unix socket the
  * runner listens on — a filtering proxy that lets through only the targets the walls allow and
  * writes every refusal to the attempt's `walls.jsonl`. Inside the walls a relay (`runner.js

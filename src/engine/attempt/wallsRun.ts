@@ -1,5 +1,5 @@
 /**
- * Running a process inside walls (issue #32, ADR 0019), for the runner: the argv that puts
+ * Running a process inside walls (ADR 0019), for the runner: the argv that puts
  * bubblewrap, then the relay, in front of a program; the environment it gets there; and
  * `runner.js --confine`, which runs one command (a verification step the person approved)
  * inside walls of its own — here and on an SSH host alike. Node built-ins, src/core and
@@ -89,7 +89,7 @@ export function enterWalls(env: NodeJS.ProcessEnv, w?: DrawnWalls, seatbelt?: { 
   delete env.SSH_AUTH_SOCK;
   delete env.DBUS_SESSION_BUS_ADDRESS;
   Object.assign(env, { TMPDIR: seatbelt?.tmp ?? '/tmp', HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl, NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: 'localhost,127.0.0.1,::1', NODE_USE_ENV_PROXY: '1' });
-  // Claude Code's own word for "inside bubblewrap": its most autonomous mode is then allowed even as root (#32).
+  // Claude Code's own word for "inside bubblewrap": its most autonomous mode is then allowed even as root.
   if (!seatbelt) env.CLAUDE_CODE_BUBBLEWRAP = '1';
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
 }

@@ -1,5 +1,5 @@
 /**
- * The toolchains inside an attempt's walls (#50), read from the disk as the walls are drawn:
+ * The toolchains inside an attempt's walls, read from the disk as the walls are drawn:
  * the shared and private caches made, the person's npm, pip, cargo and maven settings written for
  * the agent without their credentials, and the package registries the person's configuration
  * names. What is decided is pure (core/walls/toolchains.ts). Node built-ins, src/core and

@@ -1,5 +1,5 @@
 /**
- * Whose run a run state is (#15, docs/security.md promise 8, ADR 0027): the engine stamps each
+ * Whose run a run state is (docs/security.md promise 8, ADR 0027): the engine stamps each
  * state it drives with two ids, and a state is this machine's and this person's to drive only
  * when it carries both of theirs.
  *
@@ -102,7 +102,7 @@ export function thisDriver(env: NodeJS.ProcessEnv = process.env): Driver {
 
 /**
  * Why a run state is not this machine's and this person's to drive, or null when it is: its
- * `machine` and `person` must be those here (#15). A state written before both were kept
+ * `machine` and `person` must be those here. A state written before both were kept
  * (`person` absent; or `machine` equal to `person`: an older build drove it since) holds the
  * person's id in `machine`. A state that came with a repository carries neither. Foreign state is
  * shown and offered; only the person's Resume drives it.

@@ -33,7 +33,7 @@ export class CoordinatorReader {
     return this.coordinator.where;
   }
 
-  /** The registry of runs, the lock rows and the planned claims of approved plans (#19 item 5). */
+  /** The registry of runs, the lock rows and the planned claims of approved plans. */
   async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[]; claims: PlannedClaim[] } | { ok: false; message: string }> {
     try {
       const [runs, table, claims] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks(), this.coordinator.plannedClaims()]);

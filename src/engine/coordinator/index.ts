@@ -5,7 +5,7 @@
  *   pgCoordinator.ts      the PostgreSQL coordinator: schema, run claims, locks, cancel requests
  *   openCoordinator.ts    opening it for a repository: its key, who drives
  *   coordinatorReader.ts  what it says of the repository, for the editor and `waves status`
- *   plannedClaims.ts      other features' planned claims (#19 item 5)
+ *   plannedClaims.ts      other features' planned claims
  * A run joins it in run/joinCoordinator.ts; a cancel asked through it is usecases/cancel.ts.
  */
 export { CoordinatorError, CoordinatorUnavailableError, isCoordinatorUnavailable, type CoordinatorOptions, type LockStore } from './lockStore';

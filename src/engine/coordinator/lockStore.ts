@@ -35,7 +35,7 @@ export interface CoordinatorOptions {
   driver?: string;
   /** Connect timeout, default 5 000 ms. */
   connectTimeoutMs?: number;
-  /** A run goes ahead even when another feature's approved plan claims one of its lock keys (#19 item 5); default: refused. */
+  /** A run goes ahead even when another feature's approved plan claims one of its lock keys; default: refused. */
   allowPlannedOverlap?: boolean;
 }
 

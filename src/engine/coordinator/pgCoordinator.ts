@@ -16,7 +16,7 @@
  * - Cancel requests (`waves_runs.cancel_requests`): `waves cancel --coordinator` from any clone
  *   appends one to the feature's live row; the driver's next heartbeat takes them (each once)
  *   and cancels as a request from its own clone would.
- * - Planned claims (`waves_planned_claims`, #19 item 5): an approved plan's write scopes, file
+ * - Planned claims (`waves_planned_claims`): an approved plan's write scopes, file
  *   locks and lock keys per package, with who approved it where — for other features' plans to
  *   see before they run. Replaced as a whole per feature; removed by a run of the feature that
  *   succeeds, or when its planning session is discarded.
@@ -389,7 +389,7 @@ export class PgCoordinator {
     return this.transaction((db) => this.readRuns(db));
   }
 
-  // -- Planned claims (#19 item 5) ----------------------------------------------------------
+  // -- Planned claims ----------------------------------------------------------
 
   /** Replaces every planned claim of `featureId` with `claims` (one transaction); returns how many rows it holds now. */
   async replacePlannedClaims(

@@ -35,7 +35,7 @@ export const MIGRATIONS: readonly string[] = [
      lease_ms     integer NOT NULL,
      PRIMARY KEY (repo_key, feature_id)
    );`,
-  // 2 (#19 item 5): the planned claims of approved plans — what each package will write and lock.
+  // 2: the planned claims of approved plans — what each package will write and lock.
   `CREATE TABLE waves_planned_claims (
      repo_key    text NOT NULL,
      feature_id  text NOT NULL,

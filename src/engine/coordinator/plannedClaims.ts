@@ -1,5 +1,5 @@
 /**
- * Planned claims in the shared coordinator (issue #19 item 5, ADR 0013): approving a plan with a
+ * Planned claims in the shared coordinator (ADR 0013): approving a plan with a
  * coordinator configured registers what its packages will write and lock (`plannedClaimsOf`),
  * replacing the feature's earlier claims, so other features' plans see them as conflicts before
  * they run (`waves validate` / `waves plan` / `waves run` with a coordinator). A run of the

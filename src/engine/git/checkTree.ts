@@ -1,5 +1,5 @@
 /**
- * The integration guard's git (#34): a scratch worktree checked out detached at one commit of
+ * The integration guard's git: a scratch worktree checked out detached at one commit of
  * the integration branch (the tip, or a merge being bisected), and the merges on that branch
  * between two of its commits. The integration worktree itself is never used for checks: merges
  * land in it while a check runs.

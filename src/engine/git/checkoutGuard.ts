@@ -70,7 +70,7 @@ function sameFingerprint(a: CheckoutFingerprint, b: CheckoutFingerprint): boolea
 }
 
 /**
- * The person's branch moved while an attempt ran (#32): HEAD still names the same branch, at
+ * The person's branch moved while an attempt ran: HEAD still names the same branch, at
  * another commit. It is put back only where the engine can tell the move was an agent's and
  * that nothing else of the checkout changed: the commit it was moved to is in the history of
  * one of `ownRefs` (the run's own branches: a commit of its agents) and not in the history of

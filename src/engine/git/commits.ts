@@ -25,7 +25,7 @@ export interface LeftoversCommit {
 
 /**
  * `commitAll`, returning as soon as the commit object exists: the branch's compare-and-swap to it
- * goes on (`landed`) while the caller reads the commit by its id (the audit; issue #18).
+ * goes on (`landed`) while the caller reads the commit by its id (the audit).
  */
 export async function commitAllLanding(worktree: string, message: string, identity: { name: string; email: string } = ENGINE_IDENTITY): Promise<LeftoversCommit> {
   // Everything, then `.waves/` taken out of the index again (`add` with an exclude pathspec fails when `.waves/` is tracked and ignored).

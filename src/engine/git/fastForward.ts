@@ -44,7 +44,7 @@ const NAMED_FILES = 8;
 /**
  * What `waves finish` can do to bring `targetBranch` up to `integrationBranch`, for the checkout
  * `repo` (any worktree of the repository). A target checked out is moved only in the main
- * worktree or in `repo` itself — the checkout the finish is for, a linked one too (#36: a run
+ * worktree or in `repo` itself — the checkout the finish is for, a linked one too (a run
  * from a linked worktree could not be finished even there). Changes nothing.
  */
 export async function fastForwardOffer(repo: string, targetBranch: string, integrationBranch: string): Promise<FastForwardOffer> {

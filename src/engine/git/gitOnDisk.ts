@@ -1,5 +1,5 @@
 /**
- * Git's answers read from its own files, without a git process (issue #18, ADR 0017): the refs
+ * Git's answers read from its own files, without a git process (ADR 0017): the refs
  * and objects the run engine asks about on a package's exit, merge and launch — a work tree's
  * HEAD, a branch's tip, whether an id is a commit, a commit's tree — are in plain files when git
  * wrote them itself (loose refs, `packed-refs`, loose objects). Each reader answers only when the

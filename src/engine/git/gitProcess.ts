@@ -1,5 +1,5 @@
 /**
- * How the engine starts git (issue #18; docs/run-engine.md "Git and audit", ADR 0012).
+ * How the engine starts git (docs/run-engine.md "Git and audit", ADR 0012).
  *
  * Node's `spawn` forks the whole process on the main thread before git runs: 10–70 ms per git
  * call from the engine's process (more the larger the process: the editor's extension host

@@ -107,7 +107,7 @@ export interface HeadState {
 
 /**
  * HEAD of `cwd` — its commit and the branch it names — and `revs` and `gitPaths`, in one
- * `rev-parse` (issue #18: each git process costs the engine 10–70 ms). Null when any of them
+ * `rev-parse` (each git process costs the engine 10–70 ms). Null when any of them
  * does not resolve (an unborn HEAD, a missing branch, a file named like a revision…): the
  * caller then asks one question per call, as before, for the precise answer.
  */

@@ -156,7 +156,7 @@ function fileHash(file: string, keep?: Keep): string | undefined {
  * Risky entries' fingerprints by the config file's content. `git config --file <f> --list` follows
  * no include unless asked, so what it lists is a function of the file's bytes: the bytes are read
  * once here and git lists exactly those (a private copy), so a file read later with the same bytes
- * needs no git process (each package's exit fingerprints the set-up; issue #18).
+ * needs no git process (each package's exit fingerprints the set-up).
  */
 const riskyByContent = new Map<string, string | undefined>();
 const RISKY_KEPT = 32;

@@ -13,7 +13,7 @@
  *   gitOnDisk.ts     answers read from git's files when they say it plainly
  *   checkoutGuard.ts the person's checkout fingerprinted, to see it changed; a moved branch put back
  *   setupRestore.ts  the git set-up kept at a start, put back and quarantined when it changed
- *   checkTree.ts     the integration guard's scratch tree at one commit, the merges between two (#34)
+ *   checkTree.ts     the integration guard's scratch tree at one commit, the merges between two
  *   layers.ts        layered worktrees: one shared checkout of a base below, each tree's changes above (ADR 0032)
  */
 export { branchExists, ENGINE_IDENTITY, git, GitError, gitOut, headCommit, isAncestor, revParse, type GitResult } from './gitRun';

@@ -1,5 +1,5 @@
 /**
- * Putting the repository's git set-up back (issue #32; docs/security.md, promise 3). The engine
+ * Putting the repository's git set-up back (docs/security.md, promise 3). The engine
  * never runs what an agent plants in the shared `.git` (gitSafety.ts), but the person's own git
  * would: the next `git commit` in their checkout runs a planted `pre-commit`, `git status` a
  * planted `core.fsmonitor`. So the set-up is KEPT when a run (or a planning round) starts — the

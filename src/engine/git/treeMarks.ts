@@ -1,6 +1,6 @@
 /**
  * The engine's marks in a linked worktree's private git folder (never in the work tree;
- * `worktree remove` removes them): a tree made ahead of its package's first attempt (#18, ADR
+ * `worktree remove` removes them): a tree made ahead of its package's first attempt (ADR
  * 0016), the set-up hook that ran to the end there and the copy list copied into it.
  */
 import fs from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The copy list (`EngineOptions.copyFiles`: `waves.worktrees.copy`, `--copy`; #50): files a
+ * The copy list (`EngineOptions.copyFiles`: `waves.worktrees.copy`, `--copy`): files a
  * package's new worktree needs that git does not carry (`.env`, local configuration), copied
  * from the person's checkout. Entries are paths relative to the repository, files or folders,
  * with a `*` allowed in their last part. Each copy is the tree's own: a new file (a reflink

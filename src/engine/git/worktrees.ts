@@ -1,6 +1,6 @@
 /**
  * Package worktrees (docs/run-engine.md, "Git and audit"): created or reused for an attempt
- * (a retry never redoes committed work), taken when made ahead (#18, ADR 0016), the feature's
+ * (a retry never redoes committed work), taken when made ahead (ADR 0016), the feature's
  * shared tree, and removed only when clean and merged. A tree an engine left half made is finished
  * before it is reused (halfMade.ts). Nothing here loses work.
  */

@@ -1,5 +1,5 @@
 /**
- * `waves hosts check` and the editor's Waves: Check Hosts (#17): per host, what is missing —
+ * `waves hosts check` and the editor's Waves: Check Hosts: per host, what is missing —
  * reachable (over the person's own ssh, no prompt), git, node, the agent CLI, tmux, the working
  * folder and its free disk. One ssh call per host (a fixed script; the folder and the agent
  * command are quoted). This machine is checked the same way, without ssh.
@@ -66,7 +66,7 @@ export function checkHosts(hosts: readonly Host[], agentCommandOf: (host: Host) 
 }
 
 /**
- * The `node` of each SSH host, tried as a run starts (#36 item 10): one short call per host, all at
+ * The `node` of each SSH host, tried as a run starts: one short call per host, all at
  * once; a host that answers with a `node` value that is not a usable program is a problem naming
  * the host and the value. A host out of reach is none here: the run waits for it as for any host
  * that drops out.

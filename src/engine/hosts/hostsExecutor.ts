@@ -1,5 +1,5 @@
 /**
- * `HostsExecutor`: one run over several hosts (#17, ADR 0011) — this machine (a
+ * `HostsExecutor`: one run over several hosts (ADR 0011) — this machine (a
  * `LocalExecutor`) and machines reached over SSH (`SshExecutor`s) — behind the one executor
  * seam. The engine places each package that is about to start (`place`: the host it ran on
  * before when that one has a slot, else the one with the most free slots; core/hosts/hostList.ts
@@ -103,7 +103,7 @@ export class HostsExecutor implements Executor {
     return true;
   }
 
-  /** Each SSH host that answers and cannot make walls (#32): `the host h1: why`. */
+  /** Each SSH host that answers and cannot make walls: `the host h1: why`. */
   async wallsProblems(): Promise<string[]> {
     if (!this.options.walls) return [];
     const found = await Promise.all(

@@ -1,5 +1,5 @@
 /**
- * The hosts room: attempts on machines reached over SSH (#17, ADR 0011).
+ * The hosts room: attempts on machines reached over SSH (ADR 0011).
  *   hostsExecutor.ts  the executor that places each package on a host of the list (or here)
  *   sshExecutor.ts    attempts on one SSH host
  *   ssh.ts            the shared SSH connection to a host

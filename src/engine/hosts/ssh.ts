@@ -1,5 +1,5 @@
 /**
- * One SSH host as the engine talks to it (#17, ADR 0011): the system's `ssh` with the person's
+ * One SSH host as the engine talks to it (ADR 0011): the system's `ssh` with the person's
  * keys, agent and configuration (no password is ever asked for or stored: `BatchMode`; host
  * keys checked as ssh does), one multiplexed connection per host (`ControlMaster`), and git
  * over that same connection (`GIT_SSH_COMMAND`). Every remote command is an argv quoted for

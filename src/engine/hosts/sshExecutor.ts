@@ -1,5 +1,5 @@
 /**
- * `SshExecutor`: attempts on a machine reached over SSH (#17, ADR 0011), behind the executor
+ * `SshExecutor`: attempts on a machine reached over SSH (ADR 0011), behind the executor
  * seam (ADR 0006). On the host, under its folder:
  *   <folder>/<repo-key>.git                         a bare repository the engine pushes bases into
  *   <folder>/trees/<repo-key>/<feature>/<package>   each package's worktree, on waves/<feature>/<package>
@@ -47,7 +47,7 @@ export interface SshExecutorOptions {
   hostLostMs?: number;
   /** The connection (tests and the hosts executor share one per host). */
   connection?: SshHost;
-  /** The walls the host's agents and commands run inside (its bubblewrap, #32); absent: none, the person's choice. */
+  /** The walls the host's agents and commands run inside (its bubblewrap); absent: none, the person's choice. */
   walls?: { options?: ConfinementOptions };
 }
 
@@ -160,7 +160,7 @@ export class SshExecutor implements Executor {
 
   /**
    * Once per executor: the folder, the bare repository (which serves a commit by its id) and the
-   * runner; and the host's `node` tried (#36 item 10): one that is not a usable program fails the
+   * runner; and the host's `node` tried: one that is not a usable program fails the
    * start at once, naming it, rather than a runner that never starts.
    */
   private prepareHost(): Promise<void> {
@@ -176,7 +176,7 @@ export class SshExecutor implements Executor {
       );
       const usable = readNodeCheck(out.stdout, node);
       if (!usable.ok) throw new Error(`the runner cannot start on ${this.hostName}: ${usable.detail} (its hosts entry's node)`);
-      // No walls to be had there, and the person did not choose to run without them: no agent starts there (#32).
+      // No walls to be had there, and the person did not choose to run without them: no agent starts there.
       const problem = this.options.walls ? await this.wallsProblem() : null;
       if (problem) throw new ConfinementUnavailableError(`the host ${this.hostName}: ${problem}`);
     })().catch((err) => {
@@ -361,7 +361,7 @@ export class SshExecutor implements Executor {
     for (const [i, step] of options.steps.entries()) {
       options.onCommand?.(step, i + 1);
       const log = `${options.attemptDir}/verify-${i + 1}.log`;
-      // The approved command line itself, for the host's shell — as a local one is for the person's; inside the host's walls (#32) unless the person chose none.
+      // The approved command line itself, for the host's shell — as a local one is for the person's; inside the host's walls unless the person chose none.
       const walled = this.options.walls ? `${q(this.options.host.node ?? 'node')} ${q(this.runnerPath)} --confine ${q(this.confineRequest(options.cwd, options.attemptDir, `${options.attemptDir}/verify-${i + 1}-walls.jsonl`))} -- ` : '';
       const r = await this.script(`mkdir -p ${q(options.attemptDir)}; cd ${q(options.cwd)} && { printf '$ %s\\n' ${q(step.command)}; ${walled}sh -c ${q(step.command)}; } > ${q(log)} 2>&1; code=$?; tail -n 1 ${q(log)}; exit $code`, undefined, null);
       const last = r.stdout.trim().split('\n').pop()?.trim() ?? '';
@@ -387,7 +387,7 @@ export class SshExecutor implements Executor {
 
   async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
     await this.prepareHost();
-    // The walls asked for (#32): the runner there draws them from the host's disk with the host's bubblewrap.
+    // The walls asked for: the runner there draws them from the host's disk with the host's bubblewrap.
     const w = this.options.walls;
     const walled: RunnerSpec = w ? { ...spec, walls: { bwrap: 'bwrap', ...(w.options ? { options: w.options } : {}) } } : spec;
     await this.script(`mkdir -p ${q(attempt.dir)} && cat > ${q(attempt.files.prompt)}`, prompt);
@@ -401,7 +401,7 @@ export class SshExecutor implements Executor {
   }
 
   /**
-   * Whether the host can make walls (#32): bubblewrap there, and a trial of the namespaces the
+   * Whether the host can make walls: bubblewrap there, and a trial of the namespaces the
    * walls use. null when it can; else why not, in a person's words.
    */
   async wallsProblem(): Promise<string | null> {

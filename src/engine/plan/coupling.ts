@@ -1,5 +1,5 @@
 /**
- * Coupling between parallel packages read from the repository as it is (#34 item 3): its files
+ * Coupling between parallel packages read from the repository as it is: its files
  * listed by git (tracked and untracked, not ignored), the files of packages that have a parallel
  * partner parsed for their imports (importParser.ts), each import resolved to the files it names
  * (core/ownership/importResolve.ts), and the edges judged by core/ownership/coupling.ts. Bounded:

@@ -1,5 +1,5 @@
 /**
- * A file's imports read by a real parser (#34 item 3, ADR 0023): tree-sitter's grammars for
+ * A file's imports read by a real parser (ADR 0023): tree-sitter's grammars for
  * TypeScript, TSX, JavaScript and Python, compiled to WebAssembly (`@vscode/tree-sitter-wasm`,
  * the VS Code team's build), loaded on the first file asked about and kept for the process.
  * The parser's files are looked for beside the bundle (`dist/treeSitter/`, copied there by

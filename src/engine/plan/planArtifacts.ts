@@ -1,5 +1,5 @@
 /**
- * The plan's artifacts for context slicing (issue #19, src/core/run/contextSlice.ts): the files
+ * The plan's artifacts for context slicing (src/core/run/contextSlice.ts): the files
  * in the plan file's folder and its design.md, read once per run. A plan at the repository's
  * root has none (its folder is the whole repository). Bounded: at most `MAX_FILES` files, the
  * design read up to `MAX_DESIGN_BYTES`; dot-folders and node_modules are not entered; links are

@@ -1,5 +1,5 @@
 /**
- * A planning session's end (issue #19, ADR 0013): approved — its plan analysed again from the
+ * A planning session's end (ADR 0013): approved — its plan analysed again from the
  * branch's commit, and with a shared coordinator registered as its feature's planned claims —
  * or discarded (its worktree and branch removed, the tip kept to bring it back); and the gates
  * that follow from it: a plan on a planning branch runs only once approved (`proposalGate`), a
@@ -16,7 +16,7 @@ import { findRepositoryRoot } from '../plan';
 import { PlanningError, readPlanning, samePath, saveState } from './planner';
 import { sessionOfWorktree } from './worktreeSession';
 
-/** What approving did in the shared coordinator (#19 item 5): null without one. */
+/** What approving did in the shared coordinator: null without one. */
 export type PlannedClaimsOutcome = SharedResult<{ featureId: string; registered: number; conflicts: PlannedConflict[] }>;
 
 export interface PlanApproval {
@@ -139,7 +139,7 @@ export async function proposalGate(planFile: string): Promise<string | null> {
 }
 
 /**
- * The checkout a run's end goes to (`waves finish`, the editor's Finish Run, #36): `repo` itself —
+ * The checkout a run's end goes to (`waves finish`, the editor's Finish Run): `repo` itself —
  * unless it is a planning session's worktree (on `waves-plan/<id>`, that session's worktree), whose
  * feature's end goes to the person's checkout the session was planned from.
  */

@@ -1,5 +1,5 @@
 /**
- * Planning sessions (issue #19, ADR 0013): an agent writes the plan in a planning worktree of
+ * Planning sessions (ADR 0013): an agent writes the plan in a planning worktree of
  * its own, the exact checker repairs it, the person approves or discards it.
  *
  * One session: `<repo>/.waves/plans/<id>/state.json` (its rounds in `<id>/<n>/`, laid out
@@ -77,9 +77,9 @@ export interface PlanningRunOptions {
   onEvent?: (event: PlanningEvent) => void;
   /** Aborting stops the agent (its runner's cancel) and ends the session as it stands. */
   signal?: AbortSignal;
-  /** The planning agent's walls (#32, ADR 0019), as a run's: on unless the person chose otherwise. */
+  /** The planning agent's walls (ADR 0019), as a run's: on unless the person chose otherwise. */
   confinement?: Confinement;
-  /** The set-up command and the copy list (#50): the planning worktree readied before its agent as a package's tree is. */
+  /** The set-up command and the copy list: the planning worktree readied before its agent as a package's tree is. */
   setupHook?: string[];
   copyFiles?: string[];
 }
@@ -357,7 +357,7 @@ async function runRounds(
   options: PlanningRunOptions,
   first: { comments?: string; draft?: DraftForPrompt; unread?: string[] },
 ): Promise<PlanningResult> {
-  // The container as the agent's wall is the person's choice alone (#67): never the repository's dev container configuration's.
+  // The container as the agent's wall is the person's choice alone: never the repository's dev container configuration's.
   const turnedOn = options.confinement?.container && !options.confinement.unconfined ? repositoryTurnsContainerOn(repo) : null;
   if (turnedOn) throw new PlanningError(`the container-as-wall choice is yours alone, and the repository turns it on (${turnedOn}): take it out there. No agent was started`);
   // Inside a container, walls its dev container configuration opens are the repository's doing (as for a run).
@@ -412,7 +412,7 @@ async function runRounds(
     // An agent that failed (could not start, exited with an error, hit a limit) and left nothing is not asked again.
     const gaveUp = round.failure !== null && round.commit === null;
     const stop = valid || repairs >= of || gaveUp || options.signal?.aborted === true;
-    // A round stopped before its agent ended (#36): what it wrote is kept, but it is not a complete round, valid or not.
+    // A round stopped before its agent ended: what it wrote is kept, but it is not a complete round, valid or not.
     if (stop) state.status = round.interrupted ? 'interrupted' : valid ? 'valid' : 'invalid';
     await saveState(repo, paths, state);
     options.onEvent?.({ kind: 'round-ended', id: state.id, round });
@@ -464,7 +464,7 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
   const round: PlanningRound = { n, purpose, startedAt: clock(), endedAt: null, exitCode: null, commit: null, errors: 0, warnings: 0, refused: [], failure: null, interrupted: null };
   const dir = paths.round(n);
   const place = { packageId: 'planning', attempt: n, dir, files: attemptFiles(dir) };
-  // The planning agent runs inside the same walls as a package's (#32): none to be had, nothing starts.
+  // The planning agent runs inside the same walls as a package's: none to be had, nothing starts.
   const { supervisor, walled } = localAttempts({ repoRoot: repo, featureId: state.id, confinement: options.confinement, launcher: options.launcher, runnerScript: options.runnerScript, timing: { pollMs: options.pollMs } });
   const prev = (await revParse(state.worktree, `refs/heads/${state.branch}`)) ?? state.baseSha;
   const token = randomBytes(16).toString('hex');

@@ -75,7 +75,7 @@ export class RunContext {
     const { machine, person } = thisDriver();
     this.driver = { machine, person };
     const cap = capOf(options.maxParallel);
-    // Over hosts (#17): the run's cap is what the hosts hold together, within the run's own.
+    // Over hosts: the run's cap is what the hosts hold together, within the run's own.
     this.maxParallel = options.hosts?.length ? hostsCapacity(options.hosts, cap) : cap;
     this.mode = options.mode ?? 'eager';
     this.only = options.only ? [...options.only] : undefined;
@@ -129,7 +129,7 @@ export class RunContext {
   }
 
   private artifactsRead: PlanArtifacts | null | undefined;
-  /** The plan's artifacts for context slicing (#19), read once, when the first prompt needs them. */
+  /** The plan's artifacts for context slicing, read once, when the first prompt needs them. */
   get planArtifacts(): PlanArtifacts | null {
     if (this.artifactsRead === undefined) this.artifactsRead = readPlanArtifacts(this.repoRoot, this.planFile);
     return this.artifactsRead;
@@ -242,12 +242,12 @@ export class RunContext {
     this.approved = commands;
   }
 
-  /** The review gate this run drives with (#33): the start's `review`, else the run's own when it is taken up again (`gateOfRun`). */
+  /** The review gate this run drives with: the start's `review`, else the run's own when it is taken up again (`gateOfRun`). */
   get reviewGate(): 'off' | 'before-merge' {
     return this.gate;
   }
 
-  /** Whether the integration guard checks this run's integration branch (#34): asked for, or kept from the run's start. */
+  /** Whether the integration guard checks this run's integration branch: asked for, or kept from the run's start. */
   get integrationGuard(): boolean {
     return this.guardOn;
   }
@@ -326,7 +326,7 @@ export class RunContext {
     this.gate = terms.reviewGate;
     this.guardOn = terms.integrationGuard;
     this.stateNow = state;
-    // Where each package's attempts ran (#17): its names are that host's.
+    // Where each package's attempts ran: its names are that host's.
     // A set's candidates (best of n) each by its key, after the package (candidate 1 is keyed by the package's id).
     for (const r of Object.values(state.packages)) {
       if (r.host) this.executor.placed?.(r.packageId, r.host);

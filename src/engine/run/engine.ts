@@ -84,7 +84,7 @@ export class RunEngine {
     private readonly options: EngineOptions,
   ) {
     const where = { repoRoot, featureId };
-    // The walls of every agent on this machine (#32, ADR 0019): on unless the person chose otherwise;
+    // The walls of every agent on this machine (ADR 0019): on unless the person chose otherwise;
     // whether bubblewrap can make them is tried as the run begins (a dry run starts no process).
     const walls = wallsAsked(options.confinement);
     const local = {
@@ -153,7 +153,7 @@ export class RunEngine {
     if (!featureId) throw new PlanInvalidError([`${shown}:1:1 feature-missing the plan has no feature.id`]);
     const unknown = (options.only ?? []).filter((id) => !analysis.plan.packages.some((p) => p.id === id));
     if (unknown.length) throw new PlanInvalidError(unknown.map((id) => `${shown}:1:1 only-unknown the plan has no package "${id}"`));
-    // The container-as-wall choice weighed once (#67): inside a container the run's agents go without bubblewrap, as unconfined ones.
+    // The container-as-wall choice weighed once: inside a container the run's agents go without bubblewrap, as unconfined ones.
     const confinement = effectiveConfinement(options.confinement);
     return new RunEngine(repoRoot, fs.realpathSync(planFile), featureId, analysis, confinement === options.confinement ? options : { ...options, ...(confinement ? { confinement } : {}) });
   }
@@ -225,7 +225,7 @@ export class RunEngine {
     warmGit();
     // Before anything is written into .waves/ (the lease, the run state): real folders of the repository, no link.
     checkEngineFolder(this.repoRoot, path.dirname(leaseFile(this.repoRoot, this.featureId)));
-    // No walls to be had, and the person did not choose to run without them: nothing starts (#32).
+    // No walls to be had, and the person did not choose to run without them: nothing starts.
     if (!this.options.confinement?.unconfined) {
       const here = confinementAvailable();
       if (!here.ok) throw new ConfinementUnavailableError(here.why, here.fix);
@@ -249,7 +249,7 @@ export class RunEngine {
     ctx.leaseClaimed(lease);
     try {
       lease.startHeartbeat(() => ctx.leaseLost());
-      // Every gate passed: a new run's first runners start while it sets itself up (#37), so its
+      // Every gate passed: a new run's first runners start while it sets itself up, so its
       // first agents wait for no Node start and no network of their own (idle ones go if it stops here).
       if (!options.resume && !ctx.options.collectOnly) ctx.executor.expectLaunches?.(firstStarts(ctx.sched, ctx.maxParallel, ctx.only).length);
       if (this.options.coordinator) await joinCoordinator(ctx, this.loop, this.options.coordinator);
@@ -259,7 +259,7 @@ export class RunEngine {
       lease.release();
       throw err;
     }
-    // The forecast it began with, for its report (#35); a resumed run keeps its first one.
+    // The forecast it began with, for its report; a resumed run keeps its first one.
     const forecast = this.options.forecast;
     if (forecast && !fs.existsSync(forecastFile(this.repoRoot, this.featureId, ctx.state.runId)))
       await writeForecast(this.repoRoot, this.featureId, ctx.state.runId, forecast).catch((err: unknown) => ctx.problem(`Could not keep the run's forecast: ${errorText(err)}`));
@@ -277,13 +277,13 @@ export class RunEngine {
     await this.recovery.cancel(packageId);
   }
 
-  /** The host a package's current attempt is on (#17); null: this machine without hosts. */
+  /** The host a package's current attempt is on; null: this machine without hosts. */
   hostOf(packageId: string): string | null {
     return (this.ctx.hasState ? this.ctx.state.packages[packageId]?.host : null) ?? this.ctx.executor.hostOf?.(packageId) ?? null;
   }
 
   /**
-   * For a package whose attempt is running on an SSH host (#17): the terminal command that
+   * For a package whose attempt is running on an SSH host: the terminal command that
    * attaches to it there (`ssh -t … tmux attach`) and the attempt's number; null otherwise.
    */
   attachCommand(packageId: string): { command: string; args: string[]; attempt: number } | null {

@@ -75,7 +75,7 @@ export class Exits {
 
   /**
    * Processes the exit; a failure on the way fails the package — but one because its host stopped
-   * answering (#36) is waited for: judged again from the start once the host answers (its work
+   * answering is waited for: judged again from the start once the host answers (its work
    * is there), the package kept verifying meanwhile. Then its locks go and the loop wakes.
    * A candidate's exit (best of n) is judged into its own record (`afterCandidateExit`).
    */
@@ -279,7 +279,7 @@ export class Exits {
     // Otherwise cancelled / interrupted while the exit was on its way: nothing more to do.
   }
 
-  /** The package stopped at its agent's usage limit: paused with the reset time; the loop holds that agent's packages back (#16). */
+  /** The package stopped at its agent's usage limit: paused with the reset time; the loop holds that agent's packages back. */
   private usageLimit(pkg: PlanPackage, detail: string, resetAt: string | null): void {
     const { ctx } = this;
     const agent = ctx.agentOf(pkg.id).label;
@@ -308,7 +308,7 @@ export class Exits {
     const { ctx } = this;
     const id = pkg.id;
     if (ctx.reviewGate === 'before-merge') {
-      // The review gate (#33): the person approves (then it merges) or asks for changes; its locks go meanwhile.
+      // The review gate: the person approves (then it merges) or asks for changes; its locks go meanwhile.
       ctx.apply({ type: 'awaitingReview', packageId: id }, 'awaiting your review: approve it, or request changes');
       await ctx.releaseLocksOf(id);
       this.loop.wake();
@@ -320,12 +320,12 @@ export class Exits {
   /**
    * Merges the package's judged commit and, when merged, marks it succeeded, releases its locks,
    * launches its dependents and removes its tree — after its verification, or when the person
-   * approves it at the review gate (#33: `approve`).
+   * approves it at the review gate (`approve`).
    */
   private async land(pkg: PlanPackage, commit: string): Promise<void> {
     const { ctx } = this;
     const id = pkg.id;
-    // Its merge, for its timeline (#35): waiting for the merges before it and its own.
+    // Its merge, for its timeline: waiting for the merges before it and its own.
     ctx.update(markMerging(ctx.state, id, ctx.clock()));
     const merged = await this.merges.serialMerge(pkg, commit);
     ctx.mark('merged', id);
@@ -342,7 +342,7 @@ export class Exits {
   }
 
   /**
-   * The person approved a package awaiting review (#33): its judged commit (`headSha`, recorded
+   * The person approved a package awaiting review: its judged commit (`headSha`, recorded
    * by the audit) is merged as any verified one. False (and why) when it is not awaiting review.
    */
   async approve(id: string): Promise<{ ok: true } | { ok: false; reason: string }> {

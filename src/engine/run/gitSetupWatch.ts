@@ -1,5 +1,5 @@
 /**
- * The repository's git set-up at each exit (docs/security.md, promise 3; issue #32): compared
+ * The repository's git set-up at each exit (docs/security.md, promise 3): compared
  * with the one the run started with (kept by the loop's set-up); a difference is put back at
  * once and what was found moved to `.waves/quarantine/<run>/<time>-<package>/` (setupRestore.ts),
  * and the package is a scope violation saying so. The engine cannot tell which of the agents

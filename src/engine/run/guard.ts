@@ -1,5 +1,5 @@
 /**
- * The integration guard (#34, ADR 0025): the plan's integration checks — the approved `command`
+ * The integration guard (ADR 0025): the plan's integration checks — the approved `command`
  * steps of its integration package — run on the integration branch as packages land, one check
  * at a time on the newest tip (merges that land meanwhile are checked together, as a merge queue
  * does), in a scratch worktree detached at that commit (`<worktrees>/<feature>/_check`), inside

@@ -21,7 +21,7 @@ export interface LoopHandoffs {
   afterStartDone(packageId: string): Promise<void>;
 }
 
-/** Merges that landed and moved the integration tip (merge.ts tells; the integration guard checks it, #34). */
+/** Merges that landed and moved the integration tip (merge.ts tells; the integration guard checks it). */
 export interface LandedMerges {
   landed(ids: readonly string[]): void;
 }

@@ -48,9 +48,9 @@ export class StartHolds {
   private budgetTold = false;
   /** Why no more packages start in this run (the person's HEAD moved and was not put back: exit.ts); null: they do. */
   private held: string | null = null;
-  /** Packages moved to the next agent of `agentFallback` after their agent's usage limit (#16). */
+  /** Packages moved to the next agent of `agentFallback` after their agent's usage limit. */
   private readonly fallbackAgent = new Map<string, AgentProfile>();
-  /** Agents at their usage limit, by label → when it resets (epoch ms; Infinity: not said), for this run (#16). */
+  /** Agents at their usage limit, by label → when it resets (epoch ms; Infinity: not said), for this run. */
   private readonly limitedAgents = new Map<string, number>();
 
   constructor(private readonly ctx: HoldsRun) {}
@@ -170,12 +170,12 @@ export class StartHolds {
   /**
    * Takes out of `decision.start` what may not start now: a package whose agent is at its usage
    * limit (`limitedAgents`), beyond its agent's cap, with no host that has a free slot, past the
-   * run's budget, or after a hold. What each ready package waits for (its timeline, #35) and the
+   * run's budget, or after a hold. What each ready package waits for (its timeline) and the
    * host each one that starts is placed on.
    */
   holdBack(decision: ScheduleResult, limitedAgents: ReadonlySet<string>): { waitsFor: Map<string, WaitReason>; placedOn: Map<string, string> } {
     const { ctx } = this;
-    // What a ready package waits for, for its timeline (#35): a lock, a host, its agent's usage limit.
+    // What a ready package waits for, for its timeline: a lock, a host, its agent's usage limit.
     const waitsFor = new Map<string, WaitReason>();
     for (const w of decision.waiting) if (w.reason === 'lock') waitsFor.set(w.packageId, 'lock');
     if (limitedAgents.size > 0) {
@@ -185,7 +185,7 @@ export class StartHolds {
         return false;
       });
     }
-    // Per-agent caps (#16): at most that many attempts of one agent at once — a set of candidates
+    // Per-agent caps: at most that many attempts of one agent at once — a set of candidates
     // (best of n) counts each candidate at work with its own agent, and starts whole or not at all
     // (a set larger than a cap starts once nothing of that agent runs).
     const caps = ctx.options.agentCaps;
@@ -213,7 +213,7 @@ export class StartHolds {
         return true;
       });
     }
-    // Hosts (#17): each package goes to a host with a free slot (core/hosts/hostList.ts placeOn); one that finds none waits.
+    // Hosts: each package goes to a host with a free slot (core/hosts/hostList.ts placeOn); one that finds none waits.
     // Best of n: each candidate of a set is placed on its own, by its key, and takes a slot of its host (a set spreads
     // over the hosts); the set starts whole or waits. The package's host is its candidate 1's.
     const placedOn = new Map<string, string>();
@@ -247,7 +247,7 @@ export class StartHolds {
         return true;
       });
     }
-    // The run's budget (#16): once reached, nothing more starts; running packages finish.
+    // The run's budget: once reached, nothing more starts; running packages finish.
     const overBudget = this.overBudget();
     if (overBudget) {
       if (!this.budgetTold) ctx.problem(`The run reached its budget (${overBudget}): no more packages start; running ones finish. Resume with a higher budget.`);

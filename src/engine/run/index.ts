@@ -4,9 +4,9 @@
  *   engine.ts, types.ts  the engine, its options, events, outcome and errors
  *   driver.ts, lease.ts  who drives a run: the lease in `.waves/runs/`
  *   runFiles.ts          a run's state, lock table, report and prompts read from disk
- *   pastRuns.ts          the repository's past runs for a forecast; a run's forecast kept (#35)
+ *   pastRuns.ts          the repository's past runs for a forecast; a run's forecast kept
  *   recovery.ts          resume, cancel, and cancel requests from other processes
- *   reviews.ts           the person's review decisions (#33) queued for, and carried out by, the driver
+ *   reviews.ts           the person's review decisions queued for, and carried out by, the driver
  *   joinCoordinator.ts   a run joined to the shared coordinator
  */
 export { RunEngine } from './engine';

@@ -12,7 +12,7 @@
  * (the person is told). A heartbeat that finds another owner in the row stops driving the run
  * (as a lost lease does). Cancel stops a run that waits.
  *
- * Planned claims (#19 item 5): at the start, other features' planned claims that this run's
+ * Planned claims: at the start, other features' planned claims that this run's
  * packages meet are told, one problem each (feature, package, key, who); a lock key another
  * feature planned refuses the run (`PlannedClaimConflictError`) unless `allowPlannedOverlap`. A
  * run in which every package of the plan succeeded removes the feature's own planned claims.
@@ -119,7 +119,7 @@ export async function joinCoordinator(ctx: RunContext, loop: LoopHandoffs, optio
     })();
   });
 
-  // Other features' planned claims this run meets (#19 item 5): told; a lock key refuses (the engine stops, the hook above gives the row back).
+  // Other features' planned claims this run meets: told; a lock key refuses (the engine stops, the hook above gives the row back).
   const only = ctx.options.only ? new Set(ctx.options.only) : null;
   const packages = ctx.analysis.plan.packages.filter((p) => !only || only.has(p.id));
   let planned: PlannedConflict[] = [];

@@ -44,7 +44,7 @@ export class Launches {
   /**
    * The person's checkout as it is now, for an attempt about to start. Launches that ask while a
    * read is under way share it (nine dependents of one merge asked nine identical `status` calls
-   * at once; issue #18): it began before any of their agents exists, so it can only blame a
+   * at once): it began before any of their agents exists, so it can only blame a
    * person's edit of those few milliseconds on a package, never miss an agent's.
    */
   private checkoutNow(): Promise<CheckoutFingerprint> {
@@ -64,7 +64,7 @@ export class Launches {
    */
   async startPackage(id: string): Promise<void> {
     const { ctx } = this;
-    // The one place an attempt starts: an adoption nobody asked for never gets here (loop.ts), and never may (#15).
+    // The one place an attempt starts: an adoption nobody asked for never gets here (loop.ts), and never may.
     if (ctx.options.collectOnly) throw new Error(`${id} was not started: an adoption nobody asked for starts no agent`);
     const pkg = ctx.pkg(id);
     const sp = ctx.sched.find((p) => p.id === id);
@@ -130,7 +130,7 @@ export class Launches {
   }
 
   /**
-   * A start that failed because its host stopped answering (#36): no failure of the package and
+   * A start that failed because its host stopped answering: no failure of the package and
    * no retry spent — the host takes no package until it answers again, and this one goes back to
    * wait for a host (another, or this one when it is back). False: the host answers (or there is none).
    */
@@ -152,7 +152,7 @@ export class Launches {
       ctx.apply({ type: 'failed', packageId: id, reason });
       return;
     }
-    // A candidate's host that stopped answering takes nothing more until it answers again (#36); the set goes on without it.
+    // A candidate's host that stopped answering takes nothing more until it answers again; the set goes on without it.
     const away = ctx.executor.hostAway?.(candidateKey(id, k));
     if (away) ctx.executor.markLost?.(away);
     const c = candidateOf(ctx.state.packages[id], k);
@@ -327,7 +327,7 @@ export class Launches {
 
   /**
    * The dependencies' result records as the agent can read them: where it runs. A record
-   * written on another host (#17) is read there and copied beside the attempt (`carry`).
+   * written on another host is read there and copied beside the attempt (`carry`).
    */
   private async upstreamResults(pkg: PlanPackage, place: AttemptPlace, host: string | null): Promise<Map<string, string>> {
     const { ctx } = this;
@@ -381,7 +381,7 @@ export class Launches {
       worktree,
       feature: ctx.featureId,
       token,
-      // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it (#32).
+      // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it.
       walled: !ctx.options.confinement?.unconfined,
       commands: ownCommands,
       env: {

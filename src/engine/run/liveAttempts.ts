@@ -45,7 +45,7 @@ export class LiveAttempts {
   private readonly starting = new Set<string>();
   /** Launches under way (worktree, prompt, runner), which the pass does not wait for. */
   private readonly launches = new Set<Promise<void>>();
-  /** Attempts interrupted as host-lost (#17), by package: collected when their host answers again. */
+  /** Attempts interrupted as host-lost, by package: collected when their host answers again. */
   private readonly lost = new Map<string, LiveAttempt>();
   private readonly cancelAsked = new Set<string>();
   /** Candidates' keys stopped because another candidate went on (best of n). */

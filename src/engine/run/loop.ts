@@ -152,14 +152,14 @@ export class RunLoop implements LoopHandoffs {
     }
     // The run is driven by this machine and person from now on (a foreign state is driven only on the person's own Resume).
     state = setMachine(state, ctx.driver, now);
-    // Walls or none (#32): an unconfined run says so in its state, for `waves status`, the report and the status bar.
+    // Walls or none: an unconfined run says so in its state, for `waves status`, the report and the status bar.
     state = setUnconfined(state, ctx.options.confinement?.unconfined === true, now, ctx.options.confinement?.container === true);
-    // The cap this run keeps to, for its timeline (#35).
+    // The cap this run keeps to, for its timeline.
     state = setMaxParallel(state, ctx.maxParallel, now);
-    // The review gate (#33): asked for, or kept from the run's start when it is taken up again.
+    // The review gate: asked for, or kept from the run's start when it is taken up again.
     const reviewGate = gateOfRun(ctx.options.review, state, resumed);
     state = setReviewGate(state, reviewGate, now);
-    // The integration guard (#34): the same — asked for, or kept from the run's start.
+    // The integration guard: the same — asked for, or kept from the run's start.
     const integrationGuard = guardOfRun(ctx.options.integrationGuard, state, resumed);
     ctx.loaded(state, { reviewGate, integrationGuard });
     // What the start changed of a run taken up again (its driver, walls, cap, review gate) is on disk at once, not with its next event.
@@ -188,9 +188,9 @@ export class RunLoop implements LoopHandoffs {
     // What the walls here do not keep (macOS: the memory limit), said as the run starts (ADR 0033).
     for (const note of wallsNotKept(ctx.options.confinement)) ctx.problem(note);
     if (resumed) await this.parts.recovery.reconcile();
-    // The integration guard (#34): the base checked while the first packages start.
+    // The integration guard: the base checked while the first packages start.
     if (!ctx.options.collectOnly) await this.parts.guard.begin();
-    // A person's resume goes on with the packages a usage limit paused (#16); an adoption nobody asked for does not.
+    // A person's resume goes on with the packages a usage limit paused; an adoption nobody asked for does not.
     if (resumed && resume && !ctx.options.collectOnly) {
       for (const r of Object.values(ctx.state.packages)) {
         if (r.status === 'usage-limit' && ctx.scopeIds().includes(r.packageId)) ctx.apply({ type: 'reset', packageId: r.packageId }, 'resumed after its usage limit');
@@ -207,7 +207,7 @@ export class RunLoop implements LoopHandoffs {
   /**
    * `collectOnly` (an adoption nobody asked for) adopts only a valid run state of this
    * machine's, read as it is on disk — else `AdoptRefusedError`, before the run store heals,
-   * moves or stamps anything (#15).
+   * moves or stamps anything.
    */
   private checkAdoptable(): void {
     const { ctx } = this;
@@ -311,7 +311,7 @@ export class RunLoop implements LoopHandoffs {
     if (expireLocks(table, now).expired.length > 0) await ctx.locks.update((t) => expireLocks(t, now).table);
 
     const collectOnly = ctx.options.collectOnly === true;
-    // Usage limits (#16): with `onUsageLimit: 'wait'`, a package whose limit has reset goes on
+    // Usage limits: with `onUsageLimit: 'wait'`, a package whose limit has reset goes on
     // (no retry spent); while an agent is at its limit, no package of that agent starts.
     const limited = ctx.holds.usageLimits(now.getTime());
     const decision = schedule({
@@ -323,7 +323,7 @@ export class RunLoop implements LoopHandoffs {
       mode: ctx.mode,
       ...(ctx.only ? { only: ctx.only } : {}),
       now,
-      // The integration guard (#34): what depends on an unchecked or breaking merge waits, its slot free for others.
+      // The integration guard: what depends on an unchecked or breaking merge waits, its slot free for others.
       held: this.parts.guard.heldNow(ctx.sched),
     });
     for (const event of decision.events) {
@@ -421,7 +421,7 @@ export class RunLoop implements LoopHandoffs {
     }
   }
 
-  /** Each ready package's wait as its phase (#35): marked when it changes, cleared when it waits only for a slot. */
+  /** Each ready package's wait as its phase: marked when it changes, cleared when it waits only for a slot. */
   private markWaits(waitsFor: ReadonlyMap<string, WaitReason>): void {
     const { ctx } = this;
     // The clock now, not the pass's start: the schedule's events of this pass were stamped after it.
@@ -437,12 +437,12 @@ export class RunLoop implements LoopHandoffs {
     if (ctx.stopped) return;
     const now = Date.now();
     this.parts.watcher.poll(now);
-    // Host-lost attempts (#17): is their host back? (every fifth poll)
+    // Host-lost attempts: is their host back? (every fifth poll)
     const lostHosts = ctx.executor.lostHosts?.() ?? [];
     if ((ctx.attempts.anyLost || lostHosts.length > 0) && now - this.lostCheckedAt > 5 * ctx.pollMs) {
       this.lostCheckedAt = now;
       void this.parts.watcher.lookForLost().catch((err) => ctx.problem(`Looking for lost hosts: ${errorText(err)}`));
-      // A host found out of reach as a package started or was judged (#36): asked again, and placed on once it answers.
+      // A host found out of reach as a package started or was judged: asked again, and placed on once it answers.
       for (const host of lostHosts) void ctx.executor.reachable?.(host).then((back) => back && this.wake(), () => undefined);
     }
     if (ctx.holds.limitResetDue(now)) this.wake();
@@ -543,7 +543,7 @@ export class RunLoop implements LoopHandoffs {
     let reportFile: string | null = null;
     let speedup: number | null = null;
     try {
-      // The forecast the run began with (#35), set beside what happened; each package's agent for its spend.
+      // The forecast the run began with, set beside what happened; each package's agent for its spend.
       const forecast = await readForecast(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       const agents = Object.fromEntries(ids.map((id) => [id, ctx.attempts.lastAgent(id) ?? ctx.agentOf(id).id]));
       const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents });

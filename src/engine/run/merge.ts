@@ -85,7 +85,7 @@ export class Merges {
   /**
    * Starts what a merge of `commit` begins with — already merged? `merge-tree` on the integration
    * tip, what the merged tree changes against the tip, and the merge commit of that tree — while
-   * the package is still audited and verified (issue #18: three rounds of git off the handoff's
+   * the package is still audited and verified (three rounds of git off the handoff's
    * path). Only when no merge is under way or waiting (the tip would move) and the commit is
    * already in the engine's repository (a host's commit arrives with `handBack`). The merge uses
    * them only when the tip is still the one they read (the merge commit is dated when it was
@@ -172,7 +172,7 @@ export class Merges {
    * merged in, a rewritten base — is a violation), and exactly that tree is committed on that tip
    * (git/integration.ts writeMergeCommit). The commits of the batch are chained in memory and land together:
    * one check that the integration worktree is clean and where the run left it, one
-   * `merge --ff-only` (git/integration.ts commitMerge), then each is recorded (issue #18: merges of packages
+   * `merge --ff-only` (git/integration.ts commitMerge), then each is recorded (merges of packages
    * that ended together were one after another, three rounds of git each). A conflict fails that
    * package with the files listed (its branch keeps the work) and the batch goes on without it.
    */

@@ -1,5 +1,5 @@
 /**
- * This repository's past runs as the forecast learns from them (#35): the run states under
+ * This repository's past runs as the forecast learns from them: the run states under
  * `.waves/runs/` and `.waves/history/`, each validated, with the agent each package's last
  * attempt ran with (its `spec.json`); the run's forecast kept beside its report
  * (`forecast.json`), written as it begins and read when the report is made. Read only — a

@@ -1,5 +1,5 @@
 /**
- * The person's review decisions reaching a run (#33): `runs/<name>/review-request-*.json`, written
+ * The person's review decisions reaching a run: `runs/<name>/review-request-*.json`, written
  * by the front door's `submitReview` (the editor, `waves review`) and picked up by the loop of the
  * engine that drives the run — at once when one does, else by the resume the front end starts.
  * Approve merges a package awaiting review (`Exits.approve`); changes send the comments to its

@@ -14,7 +14,7 @@ import type { VerificationPolicy } from '../consent';
 /** The verification policy is consent's (consent/approvals.ts); the engine's options name it. */
 export type { VerificationPolicy } from '../consent';
 
-/** When a package's changes wait for the person before they are merged (#33). */
+/** When a package's changes wait for the person before they are merged. */
 export type ReviewGate = 'off' | 'before-merge';
 
 export interface EngineOptions {
@@ -60,7 +60,7 @@ export interface EngineOptions {
    */
   layered?: boolean;
   /**
-   * The hosts packages run on (#17, ADR 0011): this machine (an entry with no `ssh`) and SSH
+   * The hosts packages run on (ADR 0011): this machine (an entry with no `ssh`) and SSH
    * hosts, each with its own cap; the run's cap is the sum of theirs (within `maxParallel`).
    * Default none: every attempt on this machine (`LocalExecutor`).
    */
@@ -108,7 +108,7 @@ export interface EngineOptions {
    * An adoption nobody asked for (a window that opens on a run whose driver went away): the
    * engine watches the live attempts and collects the exits found, and starts NOTHING — no
    * ready package, no automatic retry. When nothing is left to watch the run ends
-   * `collected`, the rest waiting for the person's Resume / Retry (#15). Only a valid run state
+   * `collected`, the rest waiting for the person's Resume / Retry. Only a valid run state
    * of this machine's (`machine`) is adopted: anything else is refused (`AdoptRefusedError`)
    * before it is read into the engine. Default false.
    */
@@ -117,33 +117,33 @@ export interface EngineOptions {
    * A package whose agent stops at a usage limit is paused (`usage-limit`, no retry spent) and no
    * package of that agent starts while the limit holds. `wait`: at the reset time the agent
    * gave, the paused packages go on by themselves (the run waits for it); `stop` (default): the
-   * run ends `usage-limit` when nothing else can go on — the person resumes it (#16).
+   * run ends `usage-limit` when nothing else can go on — the person resumes it.
    */
   onUsageLimit?: 'wait' | 'stop';
   /**
-   * Agents to go on with, in order, when a package's agent stops at a usage limit (#16): the
+   * Agents to go on with, in order, when a package's agent stops at a usage limit: the
    * package is put back to pending on the first one not at its own limit (no retry spent);
    * when none is left, `onUsageLimit` decides. Default: none.
    */
   agentFallback?: AgentProfile[];
-  /** At most this many attempts at once per agent (by preset id, `custom` for argv agents); the run's cap still holds (#16). */
+  /** At most this many attempts at once per agent (by preset id, `custom` for argv agents); the run's cap still holds. */
   agentCaps?: Record<string, number>;
   /**
-   * A ceiling on what the run's agents spend (#16): when the run's total reaches it, no new
+   * A ceiling on what the run's agents spend: when the run's total reaches it, no new
    * package starts, running ones finish, and the run ends `budget` — resumable with a higher
    * budget. Tokens count input + output + cached; dollars only where agents report a cost.
    */
   budget?: { usd?: number; tokens?: number };
-  /** The person's answers, by package id, to the question each one's last attempt ended with: its next prompt carries it (#16). */
+  /** The person's answers, by package id, to the question each one's last attempt ended with: its next prompt carries it. */
   answers?: Record<string, string>;
   /**
-   * The review gate (#33): `before-merge` — a package that passed its audit and verification
+   * The review gate: `before-merge` — a package that passed its audit and verification
    * waits as `awaiting-review` (its locks released, its dependents waiting) until the person
    * approves it (then it is merged) or requests changes (a revision from its branch). Default `off`.
    */
   review?: ReviewGate;
   /**
-   * The integration guard (#34, ADR 0025): the approved verification commands of the plan's
+   * The integration guard (ADR 0025): the approved verification commands of the plan's
    * integration package (`task_type: integrate`) run on the integration branch as packages land;
    * a red tip is bisected to the merge that turned it red, whose package is sent the failure as a
    * follow-up attempt (within its retry budget) while its dependents wait. Default off; not
@@ -151,13 +151,13 @@ export interface EngineOptions {
    */
   integrationGuard?: boolean;
   /**
-   * The walls every agent runs inside (#32, ADR 0019): on by default — bubblewrap, the worktree and
+   * The walls every agent runs inside (ADR 0019): on by default — bubblewrap, the worktree and
    * git's own writable, secrets hidden, the network only to the agent's model API (and
    * `options.allowHosts`) through the runner's proxy. Where walls cannot be had, `begin` refuses
    * (`ConfinementUnavailableError`) unless `unconfined` — the person's explicit choice.
    */
   confinement?: Confinement;
-  /** The forecast the run began with (#35, the start use case's): kept beside its report as `forecast.json`, set there beside what happened. */
+  /** The forecast the run began with (the start use case's): kept beside its report as `forecast.json`, set there beside what happened. */
   forecast?: RunForecast;
   /** Profiling: called at each step of a package's exit → merge → dependent start path (bench/engine.bench.ts). */
   trace?: (step: string, packageId: string) => void;
@@ -237,7 +237,7 @@ export class NotARepositoryError extends Error {
 }
 
 /**
- * A `collectOnly` adoption found nothing of this machine's to adopt (#15): no run state, one
+ * A `collectOnly` adoption found nothing of this machine's to adopt: no run state, one
  * that is not valid, one of a newer version, or one that is not this machine's (`foreignReason`).
  * Nothing was read into the engine or written; the message says why, for a person.
  */

@@ -94,7 +94,7 @@ export class AttemptWatcher {
     const { pid, alive, lost } = await ctx.executor.liveness(live.place, live.token, this.recordOf(live).record?.pid ?? null);
     if (alive) return;
     if (lost && live.candidate === undefined) {
-      // Its host is out of reach (#17): interrupted as host-lost; collected when the host answers again (loop.ts).
+      // Its host is out of reach: interrupted as host-lost; collected when the host answers again (loop.ts).
       if (live.handled || ctx.stopped) return;
       live.handled = true;
       this.unwatch(live);
@@ -124,7 +124,7 @@ export class AttemptWatcher {
   }
 
   /**
-   * Host-lost attempts (#17) whose host answers again: the same attempt found again
+   * Host-lost attempts whose host answers again: the same attempt found again
    * (`reattached`) — its exit collected and judged, or its live runner watched again; a runner
    * gone without an exit is interrupted as any other (offered again within its retry budget).
    */

@@ -1,5 +1,5 @@
 /**
- * The demo workspace (#35, the Getting Started walkthrough): the demo plan copied into a new
+ * The demo workspace (the Getting Started walkthrough): the demo plan copied into a new
  * folder with the stand-in demo agent, made a git repository with one commit, its `waves.agent`
  * set to that agent, so a run needs no coding agent and no network. The editor's
  * `Waves: Try the Demo Plan (Offline)…` calls it; the demo and its agent ship in the extension.

@@ -1,5 +1,5 @@
 /**
- * Discarding a proposed plan, for both front ends (#36): a plan that was approved and run leaves,
+ * Discarding a proposed plan, for both front ends: a plan that was approved and run leaves,
  * besides its planning worktree and branch, its run's integration worktree and package worktrees
  * (`<planning worktree>.worktrees/<feature>/…`, or where the run state says) and their
  * `waves/<feature>/…` branches. They go with it — under the same rules as the session's own

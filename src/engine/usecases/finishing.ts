@@ -11,7 +11,7 @@
  *
  * A planned feature's run lives in its planning worktree, on `waves-plan/<id>`; its end — the
  * plan, its contracts and the merged work, all on the integration branch — goes to the person's
- * checkout the session was planned from, with the same checks (#36).
+ * checkout the session was planned from, with the same checks.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -123,7 +123,7 @@ export async function cleanUpWorktrees(repo: string, state: RunState, now: numbe
     const madeAt = madeAheadAt(ahead);
     if (madeAt) trees.push({ worktree: ahead, branch: packageBranch(state.featureId, record.packageId), mergedInto: madeAt, packageId: record.packageId, madeAt });
   }
-  // Merged into the person's branch: for a planned feature's run, the checkout it was planned from (#36).
+  // Merged into the person's branch: for a planned feature's run, the checkout it was planned from.
   const checkout = await finishCheckoutOf(repo);
   const personHead = checkout === repo ? 'HEAD' : ((await revParse(checkout, 'HEAD')) ?? 'HEAD');
   if (integration) trees.push({ worktree: integration.worktree, branch: integration.branch, mergedInto: personHead });

@@ -1,5 +1,5 @@
 /**
- * The forecast of a start (#35), written once for the three places that show it: the dry run
+ * The forecast of a start, written once for the three places that show it: the dry run
  * (`dryRunOf`), the start itself (`startRun`: the editor's Run Plan confirmation asks with it,
  * and the run keeps it for its report) and the proposed plan's approval bar (`forecastOf`).
  * The plan's packages in the run's scope, their agents and the cap, as the start would run

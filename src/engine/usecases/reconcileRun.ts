@@ -33,7 +33,7 @@ export type Reconciliation =
   | { kind: 'followed'; holder: string }
   | { kind: 'adopt'; live: LiveRunner[]; exited: string[] }
   | { kind: 'offer'; left: string[] }
-  /** Nothing left to run but the person's review (#33): Approve or Request Changes takes it on; nothing is offered. */
+  /** Nothing left to run but the person's review: Approve or Request Changes takes it on; nothing is offered. */
   | { kind: 'awaiting-review'; waiting: string[] }
   /** Nothing left to run but the person's pick of a best-of-n package's candidates: the pick takes it on; no Resume is offered. */
   | { kind: 'awaiting-pick'; waiting: string[] };

@@ -1,5 +1,5 @@
 /**
- * The person's review decision on a package (#33) — Approve at the review gate, or Request
+ * The person's review decision on a package — Approve at the review gate, or Request
  * Changes with comments — from either front end (the editor's comments, `waves review`): checked
  * against the run's state on disk (the same words a live driver would use), then queued for the
  * engine that drives the run. When none does, the front end starts a resume to carry it out.

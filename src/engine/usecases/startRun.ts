@@ -72,7 +72,7 @@ export interface StartQuestions {
   engineReady?(engine: RunEngine): void;
   /**
    * A new run (not a resume, a retry, an answer or an adoption) is about to start: go ahead,
-   * knowing its forecast (#35)? False starts nothing (`declined`). A front end that does not
+   * knowing its forecast? False starts nothing (`declined`). A front end that does not
    * ask leaves it out.
    */
   confirmRun?(forecast: RunForecast, plan: PlanSource): Promise<boolean>;
@@ -92,7 +92,7 @@ export type StartRefusalKind =
   | 'coordinator-unreachable'
   | 'adopt-refused'
   | 'no-confinement'
-  /** An agent's program cannot be run here: missing, not executable, or a script whose interpreter is missing (#50). */
+  /** An agent's program cannot be run here: missing, not executable, or a script whose interpreter is missing. */
   | 'agent-not-runnable'
   /** Best of n (ADR 0031): a set of candidates this run cannot start (over the cap, an unknown agent, a pick not built, SSH hosts). */
   | 'bad-candidates'
@@ -189,7 +189,7 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   // A proposed plan (ADR 0013) runs only once approved: said before anything is asked (the engine checks it again as it begins).
   const unapproved = dry ? null : await proposalGate(plan.file);
   if (unapproved) return no('proposal-unapproved', unapproved);
-  // The container as the agents' wall (#67): the person's choice alone, and a wall only of the agents that run in the container.
+  // The container as the agents' wall: the person's choice alone, and a wall only of the agents that run in the container.
   if (request.confinement?.container && !request.confinement.unconfined) {
     const turnedOn = repositoryTurnsContainerOn(plan.repo);
     if (turnedOn)
@@ -211,7 +211,7 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
         'take it out there and rebuild the container (its settings and variables were copied into it); then your own settings waves.sandbox.*, the flags of waves run and your WAVES_SANDBOX_* variables decide',
       ]);
   }
-  // No walls to be had here, and the person did not choose to run without them (#32): said before anything is asked, with the fix (#67).
+  // No walls to be had here, and the person did not choose to run without them: said before anything is asked, with the fix.
   if (!effectiveConfinement(request.confinement)?.unconfined && !dry) {
     const here = confinementAvailable();
     // The container-as-wall choice was made, but this is not a container: said first.
@@ -220,7 +220,7 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   }
   const badTargets = allowedTargets('custom', {}, request.confinement?.options?.allowHosts ?? []).problems;
   if (badTargets.length) return no('no-confinement', 'the hosts the agents may reach cannot be read', badTargets);
-  // The agents' programs as the runner resolves them (#50): one that cannot be run is refused here, named, not at each package's start.
+  // The agents' programs as the runner resolves them: one that cannot be run is refused here, named, not at each package's start.
   const unrunnable = dry || request.adopt ? null : agentProgramProblem(request, plan);
   if (unrunnable) return no('agent-not-runnable', unrunnable);
   if (!request.hosts) return { plan };
@@ -338,7 +338,7 @@ export async function startRun(request: StartRequest, questions: StartQuestions)
   const checked = await checkStart(request);
   if ('kind' in checked) return { ok: false, refusal: checked };
   const { plan } = checked;
-  // The forecast (#35): asked about before a new run, kept by the run for its report.
+  // The forecast: asked about before a new run, kept by the run for its report.
   const fresh = !request.adopt && !request.resume && !request.reset?.length && !Object.keys(request.answers ?? {}).length;
   const forecast = request.adopt ? undefined : await forecastOfChecked(checked, request);
   if (forecast && fresh && questions.confirmRun && !(await questions.confirmRun(forecast.forecast, plan))) return refuse('declined', `${shown} was not started`);

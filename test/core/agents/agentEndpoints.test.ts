@@ -1,5 +1,5 @@
 /**
- * The model servers an agent's own configuration names (#50), read from real-looking files:
+ * The model servers an agent's own configuration names, read from real-looking files:
  * Codex's config.toml (Azure, a company gateway, ollama on loopback, profiles, the TOML forms
  * around them), Claude Code's settings.json, Gemini's .env, the environment's variables; what
  * a repository's files name is named but never the person's; and the watch that tells an agent

@@ -369,7 +369,7 @@ describe('decideOutcome', () => {
     const r = decideOutcome({ ...base, verdict: claude });
     assert.equal(r.next, 'failed');
     assert.match(r.reason ?? '', /exited 0 but reported a failure: Claude Code reported an error/);
-    // A usage limit is no failure: the package pauses, no retry spent (#16); the CLIs exit non-zero on one.
+    // A usage limit is no failure: the package pauses, no retry spent; the CLIs exit non-zero on one.
     const at = Date.parse('2026-01-01T10:00:00.000Z');
     const limit = decideOutcome({ ...base, exitCode: 1, verdict: parseVerdict('codex-jsonl', log('codex-usage-limit.jsonl'), at) });
     assert.deepEqual(limit, {

@@ -1,5 +1,5 @@
 /**
- * Planned claims, the pure part (`src/core/coordinator/sharedCoordinator.ts`, issue #19 item 5): what an
+ * Planned claims, the pure part (`src/core/coordinator/sharedCoordinator.ts`): what an
  * approved plan claims (write scopes, file locks, canonical lock keys), where another feature's
  * planned claims meet a plan (glob-exact overlap with a witness, equal lock keys), and the line
  * a person reads.

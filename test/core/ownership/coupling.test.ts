@@ -1,5 +1,5 @@
 /**
- * Tests for coupling between parallel packages (#34 item 3): the import resolver
+ * Tests for coupling between parallel packages: the import resolver
  * (`src/core/ownership/importResolve.ts`) and the pure check (`src/core/ownership/coupling.ts`):
  * parallel pairs warned, pairs with a dependency path not, positions, the fix (the warning goes
  * after it is applied and the plan analysed again), dedupe and the count per pair.

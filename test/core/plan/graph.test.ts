@@ -98,7 +98,7 @@ describe('graph: parallelism', () => {
   });
 });
 
-/** The transitive closure by bit sets over every pair (what the graph kept before issue #15): reach[a] holds b when a depends on b. */
+/** The transitive closure by bit sets over every pair (what the graph kept before): reach[a] holds b when a depends on b. */
 function closure(graph: DependencyGraph): Uint32Array[] {
   const n = graph.ids.length;
   const words = (n + 31) >>> 5;

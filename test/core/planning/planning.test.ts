@@ -1,4 +1,4 @@
-/** The planning room's pure parts (issue #19): names, folders, prompts, problems, state. */
+/** The planning room's pure parts: names, folders, prompts, problems, state. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';

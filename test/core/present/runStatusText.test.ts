@@ -146,7 +146,7 @@ describe('runSummary: the status bar', () => {
     const interrupted = state([...start('a', 0), [{ type: 'interrupted', packageId: 'a' }, 3]]);
     assert.equal(runView(interrupted, WAVES).ending, 'interrupted');
     assert.ok(runNeedsAttention(runView(interrupted, WAVES)));
-    // Paused at a usage limit (#16): said so, with the warning colour, and Resume offered.
+    // Paused at a usage limit: said so, with the warning colour, and Resume offered.
     const limited = state([...start('a', 0), [{ type: 'usageLimit', packageId: 'a', detail: 'limit reached', resetAt: null }, 3]]);
     const view2 = runView(limited, WAVES);
     assert.equal(runStatusText(view2), '$(watch) Run paused at a usage limit · 0/5 succeeded');

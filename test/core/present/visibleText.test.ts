@@ -1,5 +1,5 @@
 /**
- * visibleText: what a person is shown of plan or agent text (issue #15) — no character that
+ * visibleText: what a person is shown of plan or agent text — no character that
  * moves the cursor, erases a line or reorders the text reaches a terminal or a dialog.
  */
 import { strict as assert } from 'node:assert';

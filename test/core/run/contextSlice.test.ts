@@ -1,4 +1,4 @@
-/** Context slicing (issue #19): each package gets the plan artifacts its read_allow covers and the design sections named after it. */
+/** Context slicing: each package gets the plan artifacts its read_allow covers and the design sections named after it. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';

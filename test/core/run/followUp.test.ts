@@ -1,5 +1,5 @@
 /**
- * Follow-ups (#33 review comments, #34 a broken integration check): the decision a front end
+ * Follow-ups (review comments, a broken integration check): the decision a front end
  * sends (read from any JSON, refused with the words both front ends show), the run-state event
  * that carries it (a revision spends no retry), and the prompt section the agent reads.
  */

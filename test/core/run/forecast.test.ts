@@ -1,5 +1,5 @@
 /**
- * The forecast of a run (#35 item 2), pure: expected wall time from past runs (per package, per
+ * The forecast of a run, pure: expected wall time from past runs (per package, per
  * agent) under the cap, its range, the gap before each start, the spend per agent, "no history
  * yet" from timeout_minutes, and the comparison the report shows after the run.
  */

@@ -1,5 +1,5 @@
 /**
- * The integration guard's pure part (#34): the checks a plan gives, the bisect over the merges
+ * The integration guard's pure part: the checks a plan gives, the bisect over the merges
  * since the last green tip (8 merges: the first red found in at most 4 checks, the tip's
  * included), and what the guard keeps and says.
  */

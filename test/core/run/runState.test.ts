@@ -697,7 +697,7 @@ describe('schema', () => {
       ['bad change letter', (s) => (s.packages.a!.scopeViolations = [{ path: 'x', change: 'X' as never }])],
       ['record under the wrong key', (s) => (s.packages.a!.packageId = 'b')],
       ['a merge of an unknown package', (s) => (s.merges = { zzz: { status: 'merged', files: [], commit: null } })],
-      // Names the engine makes folders and branches of (#15: a shipped state reaches outside .waves/runs).
+      // Names the engine makes folders and branches of (a shipped state reaches outside .waves/runs).
       ['a run id that climbs out of its folder', (s) => (s.runId = '../../outside')],
       ['a package id that is no folder name', (s) => (s.packages = { '../x': { ...s.packages.a!, packageId: '../x' } })],
     ];

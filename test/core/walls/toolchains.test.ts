@@ -1,5 +1,5 @@
 /**
- * The toolchains inside the walls (#50), pure: where each tool's caches go, what of the
+ * The toolchains inside the walls, pure: where each tool's caches go, what of the
  * person's `.npmrc`, pip and cargo settings reaches the agent (never a credential), which
  * registries the person's configuration names, and the words beside a failure that reads like
  * the walls.

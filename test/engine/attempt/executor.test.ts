@@ -374,7 +374,7 @@ describe('trees made ahead against an agent that does not follow its prompt (#18
   test("an agent that writes into its dependent's tree made ahead: the dependent refuses the tree, nothing planted merges, the file is kept", { timeout: 60_000 }, async () => {
     // a's tree and b's are siblings (<repo>.worktrees/<feature>/a and /b): a writes into b's, in b's own scope.
     const { repo, done, tree: bTree, open } = await bMadeAheadWhileAWaits('ahead-planted', ['write ../b/b/planted.ts from a', 'write a/one.txt'], {
-      // The engine's own defence, without walls (#32: they would refuse the write before the engine sees it; walls.test.ts).
+      // The engine's own defence, without walls (they would refuse the write before the engine sees it; walls.test.ts).
       confinement: { unconfined: true },
     });
     open();

@@ -1,5 +1,5 @@
 /**
- * An agent's program resolved before its walls are drawn (#50, programs.ts): looked up on the
+ * An agent's program resolved before its walls are drawn (programs.ts): looked up on the
  * agent's PATH, its symbolic links followed, a script's interpreter resolved (`#!/abs/interp`,
  * `#!/usr/bin/env [-S] name`), what cannot be run named. Then the real thing: an agent CLI
  * installed under a folder of /tmp the walls do not show (a `#!/usr/bin/env node` script behind

@@ -1,5 +1,5 @@
 /**
- * Runners started ahead (`src/engine/attempt/runnerPool.ts`, `runner.js --pooled`, issue #18) with real
+ * Runners started ahead (`src/engine/attempt/runnerPool.ts`, `runner.js --pooled`) with real
  * processes: the built runner, the scripted agent, a real repository for the engine's runs.
  * What must hold: a pooled runner runs its attempt exactly as one started for it (meta.json,
  * exit.json, the token adoption checks in its command line); idle runners end with the pool or
@@ -86,7 +86,7 @@ describe('runners started ahead', () => {
     assert.ok(Date.parse(meta.startedAt) >= Date.parse(meta.startedAhead));
     assert.ok(fs.existsSync(files.result), "the agent's result record");
     // The other one still waits; the one taken was one of the two attempts expected, so none starts in its place
-    // (its runner's end made the pool look again) until the pool is told of more (#37).
+    // (its runner's end made the pool look again) until the pool is told of more.
     assert.deepEqual(pool.idlePids(), idle.filter((p) => p !== launched.pid));
     pool.expect(2);
     await waitFor(() => pool.size.ready === 2 && pool.idlePids().length === 2, 'the pool back at two');
@@ -274,7 +274,7 @@ describe('the engine with runners started ahead', () => {
         const a = metaOf('a');
         const b = metaOf('b');
         if (pooled) {
-          // The first package's too: started while the run set itself up, before its launch (#37).
+          // The first package's too: started while the run set itself up, before its launch.
           assert.ok(a.startedAhead && Date.parse(a.startedAhead) <= launched.get('a')!, `a's runner started ahead, before a's launch (${a.startedAhead})`);
           assert.ok(b.startedAhead && Date.parse(b.startedAhead) < Date.parse(metaOf('a').startedAt) + 2500, `b's runner started ahead, while a worked (${b.startedAhead})`);
           // Not while a's agent was starting: the pool waited AHEAD_AFTER_LAUNCH_MS after the pass

@@ -1,5 +1,5 @@
 /**
- * The ordinary toolchain commands inside the walls (#50), with the real bubblewrap, the real
+ * The ordinary toolchain commands inside the walls, with the real bubblewrap, the real
  * engine, real package registries on 127.0.0.1 and a realistic project: a scripted agent
  * (test/fixtures/agents/toolchain-agent.mjs) runs `npm ci`, `npm install <dep>`, the project's
  * tests, a venv and `pip install` from a local index, `cargo build`, `go build` and maven (whose

@@ -1,5 +1,5 @@
 /**
- * The walls every agent runs inside (#32, ADR 0019), with the real bubblewrap, a real
+ * The walls every agent runs inside (ADR 0019), with the real bubblewrap, a real
  * repository, real processes and the scripted agent trying every way out of its worktree: the
  * person's shell start-up file and SSH keys, the repository's hooks and config, the person's
  * checkout, a sibling's worktree, a loopback port it was not given (straight and through the

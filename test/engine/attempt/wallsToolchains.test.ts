@@ -1,5 +1,5 @@
 /**
- * The toolchains inside an attempt's walls (#50), from the disk: a person's home holding an
+ * The toolchains inside an attempt's walls, from the disk: a person's home holding an
  * `.npmrc` with a registry, a scoped registry and their tokens, a cargo configuration with a
  * token beside its credentials file, a pip configuration with a password in its index URL and
  * Go's environment file. What the agent is given holds the settings and no credential; the

@@ -1,5 +1,5 @@
 /**
- * Run state from a repository starts nothing (#15 item 11, docs/security.md promise 8): a
+ * Run state from a repository starts nothing (docs/security.md promise 8): a
  * repository commits `.waves/runs/<feature>.json` with a running package and a matching
  * `exit.json`, a failed package within its retry budget and a package whose dependencies
  * succeeded. Opened by a window (the front door's reconcile and adopt) nothing of it is driven

@@ -1,5 +1,5 @@
 /**
- * The forecast through the front door (#35 item 2), on real repositories with the scripted
+ * The forecast through the front door, on real repositories with the scripted
  * agent as a real process: "no history yet" on a fresh repository; after three runs of the
  * same plan the forecast of a fourth is within 25% of its actual wall time (the run's own
  * recorded first start → last end, from its report), and the report sets the two side by

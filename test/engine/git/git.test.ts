@@ -381,7 +381,7 @@ describe('fastForwardOffer', () => {
     const offer = await fastForwardOffer(repo, 'topic', 'waves/feat/_integration');
     assert.equal(offer.possible, false);
     assert.match(offer.reason, /checked out in the worktree .*topic-wt; fast-forward it there \(git -C .*topic-wt merge --ff-only waves\/feat\/_integration\)/);
-    // Asked for that checkout itself (a run from the linked worktree, #36): offered there, and done.
+    // Asked for that checkout itself (a run from the linked worktree): offered there, and done.
     const there = await fastForwardOffer(other, 'topic', 'waves/feat/_integration');
     assert.deepEqual([there.possible, there.method, there.worktree, there.checkout], [true, 'merge-ff-only', other, other]);
     await fastForward(repo, there);

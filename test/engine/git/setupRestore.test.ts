@@ -1,5 +1,5 @@
 /**
- * `keepGitSetup` / `restoreGitSetup` (src/engine/git/setupRestore.ts, issue #32) on real
+ * `keepGitSetup` / `restoreGitSetup` (src/engine/git/setupRestore.ts) on real
  * repositories: every kind of change of the guarded git set-up is put back as it was kept, and
  * what was found is moved (or, for a file put back in place, copied) to the quarantine folder —
  * nothing is deleted, the person's own change included.

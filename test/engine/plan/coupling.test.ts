@@ -1,5 +1,5 @@
 /**
- * The coupling check's I/O (#34 item 3): imports read by tree-sitter (`src/engine/plan/
+ * The coupling check's I/O: imports read by tree-sitter (`src/engine/plan/
  * importParser.ts`) in every form the check knows, and `findCoupling` on a real git repository —
  * TSX and JavaScript too, its bounds (files, bytes) and a file that is not source text said once.
  *

@@ -1,5 +1,5 @@
 /**
- * Files that are not files (issue #32 item 4, docs/security.md): a plan, a result record or a
+ * Files that are not files (docs/security.md): a plan, a result record or a
  * planning output that is a FIFO, a device or a link out of the repository is refused with
  * its path and what it is, never opened for reading — a FIFO used to hold the reader for good.
  * Real FIFOs (`mkfifo`), real repositories, the real runner and the scripted agent. Every

@@ -1,5 +1,5 @@
 /**
- * Planning sessions end to end (issue #19): real git repositories, the real runner bundle,
+ * Planning sessions end to end: real git repositories, the real runner bundle,
  * the scripted test agent writing plans with known defects and repairing them from the
  * repair prompt; the exact checker in the loop; approve, discard and the run gate.
  */
@@ -105,7 +105,7 @@ describe('planning', () => {
     const out = tempDir('waves-outside-');
     const configBefore = fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8');
     const steps = ['plan none', ...PLANTED_SETUP].map((line) => `test-agent: ${line.replaceAll('@OUT@', out)}`);
-    // The engine's own defence, without walls (#32: inside them the writes are refused before the engine sees them).
+    // The engine's own defence, without walls (inside them the writes are refused before the engine sees them).
     const { state } = await plan(repo, `Planted\n\n${steps.join('\n')}`, { repairRounds: 0, confinement: { unconfined: true } });
     assert.equal(state.status, 'valid', 'the plan itself is kept: only the set-up is refused');
     assert.equal(state.rounds.length, 1);

@@ -1,6 +1,6 @@
 /**
  * The engine's folder `.waves` and the folders under it are real folders of the repository
- * (issue #15, src/store/engineFolder.ts): a repository that commits a symbolic link at
+ * (src/store/engineFolder.ts): a repository that commits a symbolic link at
  * `.waves/runs` or at a feature's runs folder has its run refused before anything is written
  * through the link, and every other writer — Retry / Resume (`resetPackages`), the lock
  * table, the run store, a cancel request — refuses a `.waves` link too. Real repositories,

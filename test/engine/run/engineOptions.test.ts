@@ -1,5 +1,5 @@
 /**
- * RunEngine options the editor needs (issue #10): a per-package agent (`agentFor`), a
+ * RunEngine options the editor needs: a per-package agent (`agentFor`), a
  * configured worktree folder (`worktreesFolder`), and a resume that leaves interrupted
  * packages for a person to offer again (`keepInterrupted`); a runner that never starts
  * (`runnerStartMs`). Real git repositories, the real

@@ -1,5 +1,5 @@
 /**
- * The integration guard (#34): two parallel packages that each pass their own verification and
+ * The integration guard: two parallel packages that each pass their own verification and
  * break each other (one renames an export, the other adds a call to its old name). The guard
  * checks the integration tip as they land, names the second merge's package, sends its agent the
  * failure; its fix lands and the tip is green. A check red at the base blames nobody. Real git,

@@ -1,5 +1,5 @@
 /**
- * Merges of packages that ended together land together (`src/engine/run/merge.ts`, issue #18): on a
+ * Merges of packages that ended together land together (`src/engine/run/merge.ts`): on a
  * REAL repository, three merges asked at once make one batch — each audited commit merged on the
  * one before it in memory, one fast-forward of the integration branch — and a conflict in the
  * batch fails that package alone. The history is the one separate merges would have made. A

@@ -1,5 +1,5 @@
 /**
- * The engine against agents that do not follow their prompt (issue #15, docs/security.md):
+ * The engine against agents that do not follow their prompt (docs/security.md):
  * real git repositories, the real runner, the scripted test agent as a real process taught
  * each trick — leaving its branch (another branch, a detached HEAD, a stash), committing the
  * engine's `.waves/`, planting a hook or a filter, committing a symbolic link out of the
@@ -59,7 +59,7 @@ function personSide(repo: string): { branch: string; head: string; status: strin
 }
 
 /**
- * The engine's own safety, whatever the agent does: these agents run WITHOUT walls (#32 — the
+ * The engine's own safety, whatever the agent does: these agents run WITHOUT walls (the
  * person's explicit choice, `unconfined`), so that what they do reaches the engine's audit and
  * guards; with walls the operating system refuses it first (test/engine/attempt/walls.test.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * The run timeline from a real run (#35): the engine with the real runner and the scripted
+ * The run timeline from a real run: the engine with the real runner and the scripted
  * agent records each package's phases — a lock wait, a usage-limit pause with the agent's
  * second attempt after the reset, a failed attempt and its retry, verification and merge — and
  * `waves report --timeline FILE` writes an SVG whose segments are at exactly those times.
@@ -77,7 +77,7 @@ describe('a real run records its phases', () => {
   test('a failed attempt and its retry; verification and merge in the last', () => {
     const p = phases('flaky');
     assert.deepEqual(p.slice(0, 5), ['ready', 'queued', 'running', 'failed', 'pending'], p.join(' '));
-    // Attempt 2 may wait for the agent's usage limit, which holds every package of that agent (#16).
+    // Attempt 2 may wait for the agent's usage limit, which holds every package of that agent.
     assert.deepEqual(p.slice(p.lastIndexOf('queued')), ['queued', 'running', 'verifying', 'merging', 'succeeded'], p.join(' '));
     assert.ok(p.slice(5, p.lastIndexOf('queued')).every((x) => x === 'ready' || x === 'waiting:usage-limit'), p.join(' '));
   });

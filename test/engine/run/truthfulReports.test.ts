@@ -1,5 +1,5 @@
 /**
- * Reports from what git saw (issue #16): a package's files come from its audited change set,
+ * Reports from what git saw: a package's files come from its audited change set,
  * the result record's claims are compared with it, and a "done" record with no change is not
  * a success — with the real runner and the scripted agent as a real process in real git
  * repositories.

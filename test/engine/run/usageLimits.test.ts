@@ -1,5 +1,5 @@
 /**
- * Usage limits pause, not fail (issue #16): with the real runner and the scripted agent as a
+ * Usage limits pause, not fail: with the real runner and the scripted agent as a
  * real process reporting a limit the way Claude Code does (its result event, exit 1) — the
  * package is `usage-limit` with the reset time, no retry is spent, no other package of that
  * agent starts meanwhile, and with `onUsageLimit: 'wait'` the run goes on at the reset time.

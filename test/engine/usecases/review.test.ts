@@ -1,5 +1,5 @@
 /**
- * The review loop's engine side (#33): the review gate (`before-merge`: a verified package waits
+ * The review loop's engine side: the review gate (`before-merge`: a verified package waits
  * as awaiting-review, its dependents too, until approved) and a change request carried to the
  * package's agent as a follow-up attempt from its branch (its prompt quotes each comment; no
  * retry spent). Real git, real runner, the scripted agent inside its walls.

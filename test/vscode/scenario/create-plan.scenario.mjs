@@ -1,4 +1,4 @@
-// Issue #3: in a workspace without a plan, the Waves view welcomes with `Create Plan from
+// In a workspace without a plan, the Waves view welcomes with `Create Plan from
 // Template`; run through the command palette with the default feature id, it writes a valid
 // work-packages.yaml, opens it, and the view and status bar show its waves.
 import { strict as assert } from 'node:assert';

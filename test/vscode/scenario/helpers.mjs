@@ -316,7 +316,7 @@ export async function assertActivatedCleanly(page, cs, extensionId) {
   assert.deepEqual(notes, [], 'notifications about the extension');
 }
 
-// ---------------------------------------------------------------- the review loop (#33)
+// ---------------------------------------------------------------- the review loop
 
 /** The first line showing `text` on the modified (right) side of the multi-file diff editor, clicked into. */
 export async function putCursorOn(page, text) {

@@ -1,4 +1,4 @@
-// Issue #8 as a person sees it, on the installed .vsix: a run-state file marks wp-api running
+// As a person sees it, on the installed .vsix: a run-state file marks wp-api running
 // and locks.json holds src/api/items.ts; the Explorer shows badges, the editor a gutter mark
 // and a hover; typing in the locked file warns, and "Open Its Package" shows it in the plan.
 import { strict as assert } from 'node:assert';

@@ -1,4 +1,4 @@
-// Issue #19, as a person does it in a real browser: `Waves: Plan a Feature…` from the palette
+// As a person does it in a real browser: `Waves: Plan a Feature…` from the palette
 // with a feature description (here the path of a file that describes it, whose `test-agent:`
 // line scripts the stand-in agent: a plan whose two parallel packages overlap, repaired from the
 // repair prompt), then the proposal in the DAG panel: its approval bar says valid and waiting,

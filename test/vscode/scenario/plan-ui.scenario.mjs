@@ -1,4 +1,4 @@
-// Issue #3 as a person sees it, on the installed .vsix: the status bar, the Waves view, a
+// As a person sees it, on the installed .vsix: the status bar, the Waves view, a
 // package revealed in the YAML, and both following a problem typed into the editor or
 // written to the file by another program.
 import { strict as assert } from 'node:assert';

@@ -1,4 +1,4 @@
-// Planned claims as a person meets them (#19 item 5): with a shared coordinator — a real
+// Planned claims as a person meets them: with a shared coordinator — a real
 // PostgreSQL cluster started here — another feature's approved plan claims what this plan
 // writes and locks, so the plan's entries carry two warnings; the one on the lock key offers a
 // quick fix (Ctrl+.) that releases that feature's claims after a modal that says whose they

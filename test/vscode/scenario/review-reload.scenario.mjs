@@ -1,4 +1,4 @@
-// Issue #33, "a restart of the editor while a package awaits review keeps the wait and the
+// "a restart of the editor while a package awaits review keeps the wait and the
 // comments", on the installed .vsix: with the review gate on, Run Plan until wp-api awaits review
 // (wp-docs, its dependent, pending); two comments on its diff (Show Changes); Developer: Reload
 // Window — the window's engine goes with its extension host. The new window: wp-api still awaits

@@ -1,4 +1,4 @@
-// Issue #33, the review loop as a person does it, from the palette and the keyboard, on the
+// The review loop as a person does it, from the palette and the keyboard, on the
 // installed .vsix: with the review gate on, Run Plan; wp-api waits for review (the status bar
 // says so) and wp-docs does not start; Waves: Show Changes opens its diff at its commit; two
 // comments on its lines (Waves: Comment on the Selected Lines…, typed, Enter);

@@ -1,9 +1,9 @@
-// Issue #10, "close VS Code at any moment without losing anything": on the installed .vsix,
+// "close VS Code at any moment without losing anything": on the installed .vsix,
 // Waves: Run Plan from the palette starts a run whose first agent (the scripted test agent)
 // takes a while; Developer: Reload Window in the middle takes the extension host (and its
 // engine) away while the terminal keeps the runner; the new window reconciles the run —
 // adopts the live runner, re-attaches its terminal by pid, collects it and starts nothing by
-// itself (the person's Resume runs the rest, #15) — and the run completes with no
+// itself (the person's Resume runs the rest) — and the run completes with no
 // attempt run twice.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
@@ -68,7 +68,7 @@ export const tests = [
       }
       await waitForStatus(page, /Wave 1\/2 · 1 running/, { timeoutMs: 30_000 });
       if (decided[1] === 'adopt') {
-        // Adopted: the window only watches and collects (#15). When wp-slow ends, nothing more
+        // Adopted: the window only watches and collects. When wp-slow ends, nothing more
         // starts by itself: the person is told, and Resume runs the rest.
         await waitUntil(() => stateOf(ws)?.packages['wp-slow'].status === 'succeeded', 'wp-slow collected', { timeoutMs: 90_000 });
         const toast = await notification(page, 'nothing more starts until you resume the run');

@@ -1,4 +1,4 @@
-// Issue #3, plan selection as a person does it: a workspace with two plans, the root one
+// Plan selection as a person does it: a workspace with two plans, the root one
 // active by default; `Waves: Select Plan` from the command palette, the other plan chosen; the status bar
 // and the Waves view follow, and the choice survives a reload of the window.
 import { strict as assert } from 'node:assert';

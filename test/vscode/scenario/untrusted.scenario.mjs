@@ -1,4 +1,4 @@
-// Issue #3, "limited support for untrusted workspaces": with workspace trust on, the workspace
+// "limited support for untrusted workspaces": with workspace trust on, the workspace
 // opens in Restricted Mode, and the installed extension still activates, shows the plan's
 // waves and its problems, and CodeLens in the editor.
 import { strict as assert } from 'node:assert';

@@ -1,4 +1,4 @@
-// Issue #35: the Getting Started walkthrough opens on first install, each step completes from
+// The Getting Started walkthrough opens on first install, each step completes from
 // the real action, and its pictures are the ones shipped. A fresh code-server as a person gets
 // it (the Welcome page at start, walkthroughs open on install) with the extension NOT installed
 // beforehand: VS Code opens an extension's walkthrough when it is installed in a running

@@ -1,4 +1,4 @@
-// Issue #17 item 4/5: with a shared coordinator (`waves.coordinator`, a real PostgreSQL cluster
+// With a shared coordinator (`waves.coordinator`, a real PostgreSQL cluster
 // started here), a file owned by ANOTHER driver's running package — a real engine in its own
 // process, on another clone of this repository — is decorated in the Explorer with who and where
 // in its tooltip, and the Ownership view lists that driver's run under "Other drivers".

@@ -1,4 +1,4 @@
-// Issue #34 item 3: coupling between parallel packages in a real VS Code — a plan opened in a
+// Coupling between parallel packages in a real VS Code — a plan opened in a
 // git repository where code of one package imports a file of another that may run at the same
 // time: the warning in the Problems panel on the importing package, its quick fix adds the
 // dependency, and the warning goes.

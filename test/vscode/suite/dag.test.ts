@@ -1,4 +1,4 @@
-// Issue #9, the DAG panel's host (src/dag/) in a real VS Code: the ready/plan handshake with
+// The DAG panel's host (src/dag/) in a real VS Code: the ready/plan handshake with
 // the real webview, validation and error replies, reveal beside the panel, details and the
 // run actions' honest "not available yet", live status from a run-state file, the
 // serializer, one panel per plan, Export DAG. No fixed sleeps: every wait is on a message
@@ -75,7 +75,7 @@ describe('DAG panel', () => {
     await panel.handleMessage({ type: 'packageAction', requestId: 9003, packageId: 'wp-api', action: 'run' });
     const run = await rec.reply(9003);
     assert.ok(!run.ok);
-    // The run actions of issue #10 refuse with the reason when they cannot act.
+    // The run actions refuse with the reason when they cannot act.
     assert.equal(run.error.code, 'cannot-act');
     assert.match(run.error.message, /wp-api needs wp-contract to succeed first/);
     assert.ok(!rec.seen.some((m) => m.type === 'reply' && (m.inReplyTo as unknown) === 'x'), 'no reply without a usable request id');
@@ -90,7 +90,7 @@ describe('DAG panel', () => {
     assert.deepEqual(d.dependencies, ['wp-contract']);
     assert.equal(d.wave, 2);
     assert.deepEqual(d.actions.reveal, { enabled: true });
-    // Before any run (issue #10's actions): the prompt can be shown, the rest say why not.
+    // Before any run (the run's actions): the prompt can be shown, the rest say why not.
     assert.deepEqual(d.actions.showPrompt, { enabled: true });
     const reasons: Record<string, RegExp> = {
       run: /wp-api needs wp-contract to succeed first/,

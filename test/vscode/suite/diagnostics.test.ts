@@ -1,4 +1,4 @@
-// Issue #3, "Problems where they are": the engine's diagnostics reach the Problems panel at
+// "Problems where they are": the engine's diagnostics reach the Problems panel at
 // the exact range, with severity and source, for the file on disk and for the unsaved text.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';

@@ -1,4 +1,4 @@
-// Issue #34, the integration guard from the editor: with `waves.integration.guard` on, Run Plan
+// The integration guard from the editor: with `waves.integration.guard` on, Run Plan
 // checks the integration branch as packages land — two parallel packages each pass their own
 // checks and break each other (one renames an export, the other calls the old name); the guard
 // names the second one, its scripted agent gets the failure and fixes the call, and the Waves

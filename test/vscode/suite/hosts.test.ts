@@ -1,4 +1,4 @@
-// Issue #17 items 1–2 in the editor: with `waves.hosts` (the person's own setting) naming a
+// In the editor: with `waves.hosts` (the person's own setting) naming a
 // real sshd on 127.0.0.1 (test/hosts/sshd.ts), Run Plan places the package on that host, its
 // work comes back and is merged, and a terminal attached to the attempt there opens;
 // Waves: Check Hosts reports what the host has.

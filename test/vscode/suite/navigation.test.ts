@@ -1,4 +1,4 @@
-// Issue #3, "Navigation in the plan file": definition, references and hover on package ids,
+// "Navigation in the plan file": definition, references and hover on package ids,
 // and a CodeLens `wave N · k dependents` over each package. On the workspace's own plan
 // (test/vscode/workspaces/basic/work-packages.yaml), which these tests only read.
 import { strict as assert } from 'node:assert';

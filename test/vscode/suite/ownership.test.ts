@@ -1,4 +1,4 @@
-// Issue #8, "Who owns this file": Explorer decorations, the editor's gutter/ruler marks and
+// "Who owns this file": Explorer decorations, the editor's gutter/ruler marks and
 // first-line hover, the status bar, the context-menu commands, the edit warning, unowned
 // writes, and all of it following a run-state file and locks.json written by the test.
 // Workspace `basic`: wp-contract (contracts/**, wave 1) → wp-api (src/api/**), wp-web (src/web/**).
@@ -173,7 +173,7 @@ describe('ownership', () => {
     assert.equal(api.ownership.runs.stateFor('demo')?.packages['wp-api']?.status, 'pending');
   });
 
-  // Issue #20: state written by ANOTHER process reaches the Explorer whatever the order of
+  // State written by ANOTHER process reaches the Explorer whatever the order of
   // folder creation and writes — no refresh() here: only the watchers and the poll may notice.
   it('another process makes .waves/ and then, a moment later, writes the run and the lock: the Explorer shows them', async () => {
     await fromAnotherProcess([

@@ -1,4 +1,4 @@
-// Issue #19, `Waves: Plan a Feature…` in a real VS Code on a real git repository (the suite's
+// `Waves: Plan a Feature…` in a real VS Code on a real git repository (the suite's
 // workspace is a git copy): the command runs the scripted test agent headless in a planning
 // worktree, the exact checker's problems go back for a repair round (shown as progress), the
 // proposal opens with the DAG panel and its approval bar; Run Plan is refused until Approve,
@@ -46,7 +46,7 @@ describe('Plan a Feature', () => {
     assert.equal(fs.existsSync(path.join(workspaceRoot().fsPath, 'plans')), false, "nothing in the person's checkout");
 
     const uri = vscode.Uri.file(result.planFile);
-    // The Waves view names the proposal as the feature it is, not by its planning worktree's absolute path (#36 item 8).
+    // The Waves view names the proposal as the feature it is, not by its planning worktree's absolute path.
     assert.equal((await waitFor(() => api.registry.get(uri), 'the registry follows the proposal')).label, 'proposed: users-page');
     const tree = api.views.tree;
     const labels = () => tree.getChildren().map((n) => String(tree.getTreeItem(n).label));
@@ -64,7 +64,7 @@ describe('Plan a Feature', () => {
       { approve: true, requestChanges: true, discard: true, runPlan: false },
     );
     assert.match(bar.actions.runPlan.reason ?? '', /approve the plan first/);
-    // The forecast of running it (#35): the start's own, made in the background; no run of it yet.
+    // The forecast of running it: the start's own, made in the background; no run of it yet.
     const forecast = (await nextPlan(panel, (p) => p.proposal?.forecast !== undefined)).proposal!.forecast!;
     assert.match(forecast.headline, /^no history yet: up to .+ from timeout_minutes, at most \d+ at once$/);
     assert.ok(forecast.details.some((l) => l.startsWith('Expected spend, ')), forecast.details.join('\n'));

@@ -1,4 +1,4 @@
-// Issue #3, "Plans found and followed": every plan of the workspace (but none in
+// "Plans found and followed": every plan of the workspace (but none in
 // node_modules, .git, .waves or worktree folders), followed on disk, and one active plan.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Issue #3: quick fixes, applied through the code-action API, change the plan exactly as
+// Quick fixes, applied through the code-action API, change the plan exactly as
 // expected and take the problem away.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';

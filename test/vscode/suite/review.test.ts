@@ -1,4 +1,4 @@
-// Issue #33, the review loop in a real VS Code on a real git repository: with the review gate
+// The review loop in a real VS Code on a real git repository: with the review gate
 // on (`waves.review.gate: before-merge`) a package that passed waits as awaiting review and its
 // dependent does not start; Show Changes opens its diff at its commit, where two comments are
 // written (the Comments API's threads, kept in .waves/runs/<feature>/review.json); Request

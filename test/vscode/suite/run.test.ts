@@ -1,4 +1,4 @@
-// Issue #10, the run in the editor, in a real VS Code on a real git repository (the suite's
+// The run in the editor, in a real VS Code on a real git repository (the suite's
 // workspace is a git copy): plans run from the commands with the scripted test agent
 // (test/fixtures/agents/scripted-agent.mjs) in terminals whose process is the runner, to a
 // merged integration branch; the status bar, the Waves view and the notifications follow;
@@ -304,7 +304,7 @@ describe('Run in the editor', function () {
   });
 
   // ---------------------------------------------------------------------------------------
-  // Reconcile (issue #10 item 7): a run another process drove, found on disk.
+  // Reconcile: a run another process drove, found on disk.
 
   /** A RunEngine in its own process (test/engine/engine-driver.ts, runners detached), as `waves run` or a window that goes away. */
   function driver(planFile: string, resumeFile: string): { child: ChildProcess; events: () => { type: string; packageId?: string }[]; stderr: () => string } {
@@ -357,7 +357,7 @@ describe('Run in the editor', function () {
       assert.match(lastRecord(feature)!.detail, /^wp-wait \(runner pid \d+\)$/);
       fs.writeFileSync(resume, '');
       const outcome = await outcomeOf(session);
-      // An adoption nobody asked for collects, and starts nothing (#15): the rest is the person's.
+      // An adoption nobody asked for collects, and starts nothing: the rest is the person's.
       assert.equal(outcome.outcome, 'collected', JSON.stringify(outcome.counts));
       assert.equal(outcome.state.packages['wp-wait']!.status, 'succeeded');
       assert.equal(outcome.state.packages['wp-wait']!.attempts, 1, 'the adopted agent was not run again');

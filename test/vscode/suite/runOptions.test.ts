@@ -1,4 +1,4 @@
-// Issue #50: the editor's worktree and walls settings mean what `waves run`'s flags mean (one table,
+// The editor's worktree and walls settings mean what `waves run`'s flags mean (one table,
 // src/core/run/runOptions.ts; test/cli/runOptions.test.ts runs the same through the command line).
 // The workspace sets the set-up command, the copy list and layered worktrees; the person's own settings add a
 // writable folder and hide one; a writable folder the workspace's own settings file names is not

@@ -1,4 +1,4 @@
-// Issue #31: the editor's Run Plan refuses what `waves run` refuses, with the same reasons —
+// The editor's Run Plan refuses what `waves run` refuses, with the same reasons —
 // every case of test/fixtures/startRefusals.ts (unapproved commands, an unapproved proposed
 // plan, another driver, a hosts list with a problem, a host's agent that is not a headless
 // preset, another feature's planned claims on a real PostgreSQL) through the RunController, in

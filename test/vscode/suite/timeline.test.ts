@@ -1,4 +1,4 @@
-// Issue #35: the DAG panel's run timeline during a live run in a real VS Code. A plan of three
+// The DAG panel's run timeline during a live run in a real VS Code. A plan of three
 // packages in a git repository of its own: `hold` works until the test opens its gate,
 // `waiter` needs a file lock another feature's run holds (so it waits, and the timeline says
 // for what) until the test releases it, `again` fails its first attempt and succeeds on its retry. What the panel sends its timeline is

@@ -1,4 +1,4 @@
-// Issue #35 item 3, the Getting Started walkthrough, in a real VS Code: every step of the
+// The Getting Started walkthrough, in a real VS Code: every step of the
 // manifest completes on something the extension does (a contributed command, a context key it
 // sets, a setting it reads) and shows a picture that exists; `Waves: Approve Verification
 // Commands…` approves exactly the list shown through the consent code, starting nothing, and

@@ -1,4 +1,4 @@
-// Issue #32: the editor's Run Plan confines its agents as `waves run` does (the same start use
+// The editor's Run Plan confines its agents as `waves run` does (the same start use
 // case, the same runner): an agent in its terminal tries the repository's hooks and the person's
 // checkout; the walls refuse both, the package merges, and the person's own next `git commit`
 // runs nothing planted (a marker file). The plan is a git repository of its own in the workspace.
@@ -66,7 +66,7 @@ describe('Run Plan confines its agents', function () {
     git('add', 'mine.txt');
     git('commit', '-q', '-m', 'the person commits');
     assert.deepEqual(fs.readdirSync(markers), [], 'no planted hook ran');
-    // What the walls refused it is in the package's tooltip in the Waves view (#32): while the run
+    // What the walls refused it is in the package's tooltip in the Waves view: while the run
     // was shown, or once the view shows how it ended (the refusal is on the package's record; a
     // quick run can end before the view's next refresh).
     const refusal = (t: string) => t.includes('Its walls refused a connection to `example.com:443`');
