@@ -96,8 +96,8 @@ export interface ConflictEdge {
 }
 
 /**
- * Code `target` may write imports a file `source` may change, and the two may run in parallel
- *: `target` wants a dependency on `source` (drawn dashed, from source to target).
+ * Code `target` may write imports a file `source` may change, and the two may run in parallel:
+ * `target` wants a dependency on `source` (drawn dashed, from source to target).
  */
 export interface CouplingEdge {
   id: string;

@@ -1,7 +1,6 @@
 /**
  * `waves run --coordinator` while PostgreSQL goes away and comes back (pg_ctl stop / start), as a
- * person meets it: the built bin in a real process, real git, the scripted agent, a real cluster
- *.
+ * person meets it: the built bin in a real process, real git, the scripted agent, a real cluster.
  * - Every release made while it is away is kept and done when it answers again, and a run that
  *   ends leaves no row of its own in the lock table (read there, after the process ended) —
  *   whether the run goes on after the outage or ends during it.

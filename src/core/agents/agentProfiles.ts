@@ -298,8 +298,8 @@ export function expandAgent(profile: AgentProfile, vars: AgentVars): { argv: str
 const AGENT_GIT_RULES = ['Bash(git status:*)', 'Bash(git diff:*)', 'Bash(git log:*)', 'Bash(git add:*)', 'Bash(git commit:*)'];
 
 /**
- * Arguments a preset gets at launch so the agent can run exactly what its prompt asks of it
- *: headless Claude Code (`--permission-mode acceptEdits`) asks before every Bash command
+ * Arguments a preset gets at launch so the agent can run exactly what its prompt asks of
+ * it: headless Claude Code (`--permission-mode acceptEdits`) asks before every Bash command
  * and, with nobody to answer, denies it — so it is allowed git's everyday commands and the
  * package's verification commands the person APPROVED (each exactly; nothing else).
  * Other presets: none (their sandboxes already allow the worktree's commands).
