@@ -38,6 +38,7 @@ export async function commandLineOf(pid: number): Promise<string[] | null> {
       if (parts[parts.length - 1] === '') parts.pop();
       return parts;
     } catch {
+      // gone between the check and the read: no command line
       return null;
     }
   }
@@ -72,6 +73,7 @@ export function readJson(file: string): unknown {
   try {
     return JSON.parse(readRegularFileSync(file).toString('utf8'));
   } catch {
+    // missing, not JSON, or not a regular file: read as no value
     return undefined;
   }
 }
@@ -98,6 +100,7 @@ export function parseExit(text: string | null): ExitRecord | null {
   try {
     return toExit(JSON.parse(text));
   } catch {
+    // not JSON: not an exit record
     return null;
   }
 }

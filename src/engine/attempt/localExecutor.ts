@@ -212,6 +212,7 @@ export class LocalExecutor implements Executor {
     try {
       return await revParse(this.repoRoot, `refs/heads/${packageBranch(this.featureId, packageId)}`);
     } catch {
+      // git could not read the branch: its tip is unknown, and the caller goes on without it
       return null;
     }
   }

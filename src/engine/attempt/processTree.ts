@@ -22,6 +22,7 @@ function statOf(pid: number): ProcStat | null {
     const ppid = Number(f[1]);
     return Number.isInteger(ppid) ? { ppid, state: f[0] ?? '', start: f[19] ?? '' } : null;
   } catch {
+    // gone: no stat to read
     return null;
   }
 }
@@ -34,6 +35,7 @@ function pids(): number[] {
       .filter((name) => /^\d+$/.test(name))
       .map(Number);
   } catch {
+    // no /proc here: no pids to list
     return [];
   }
 }
@@ -98,6 +100,7 @@ export function processesRunning(program: string, arg: string): SeenProcess[] {
     try {
       argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     } catch {
+      // gone since /proc was listed: not one of them
       continue;
     }
     if (argv[0] !== program || !argv.includes(arg)) continue;
@@ -119,6 +122,7 @@ function rssOf(pid: number): number {
     const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
+    // gone or unreadable: nothing of it to count
     return 0;
   }
 }

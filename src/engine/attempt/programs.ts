@@ -91,6 +91,7 @@ function check(p: string): 'ok' | 'missing' | string {
     fs.accessSync(p, fs.constants.X_OK);
     return 'ok';
   } catch {
+    // the execute check failed: that is the answer
     return 'is not executable (chmod +x)';
   }
 }
@@ -99,6 +100,7 @@ function isLink(p: string): boolean {
   try {
     return fs.lstatSync(p).isSymbolicLink();
   } catch {
+    // nothing there: not a link
     return false;
   }
 }
@@ -130,6 +132,7 @@ function real(p: string): string {
   try {
     return fs.realpathSync(p);
   } catch {
+    // nothing there to resolve: the path as written
     return p;
   }
 }
@@ -167,6 +170,7 @@ export function interpreterOf(file: string): Shebang | null {
       fs.closeSync(fd);
     }
   } catch {
+    // unreadable: the kernel could not run it as a script either
     return null;
   }
   return shebangInterpreter(head);

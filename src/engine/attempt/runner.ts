@@ -103,6 +103,7 @@ function netAhead(token: string): ChildProcess | null {
     if (child.pid === undefined) return null;
     return child;
   } catch {
+    // could not start: the attempt's agent starts its walls itself
     return null;
   }
 }

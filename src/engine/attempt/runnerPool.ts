@@ -127,6 +127,7 @@ export class RunnerPool {
       try {
         m.child.send({ attemptDir: request.attemptDir }, (err) => resolve(!err));
       } catch {
+        // its channel closed meanwhile: not sent, and the runner is retired below
         resolve(false);
       }
     });

@@ -69,6 +69,7 @@ function readLockfiles(root: string, names: readonly string[]): Lockfiles {
       const st = fs.statSync(p);
       out[name] = st.isFile() && st.size <= MAX_LOCKFILE_BYTES ? fs.readFileSync(p, 'latin1') : `(unreadable ${st.size})`;
     } catch {
+      // missing or unreadable: the tree has no such lockfile
       out[name] = null;
     }
   }
@@ -80,6 +81,7 @@ function fullFolder(p: string): boolean {
   try {
     return fs.lstatSync(p).isDirectory() && fs.readdirSync(p).length > 0;
   } catch {
+    // not there: nothing to lay
     return false;
   }
 }
@@ -106,6 +108,7 @@ function isFile(p: string): boolean {
   try {
     return fs.lstatSync(p).isFile();
   } catch {
+    // not there: no file
     return false;
   }
 }
@@ -117,6 +120,7 @@ export function checkoutOf(commonDir: string): string | null {
   try {
     return fs.lstatSync(path.join(root, '.git')).isDirectory() && fs.realpathSync(path.join(root, '.git')) === fs.realpathSync(commonDir) ? root : null;
   } catch {
+    // its .git cannot be read: no checkout found, nothing laid from it
     return null;
   }
 }
@@ -170,6 +174,7 @@ function realCommonDir(worktree: string): string | null {
   try {
     return dirs && dirs.gitDir !== dirs.commonDir ? fs.realpathSync(dirs.commonDir) : null;
   } catch {
+    // the common folder cannot be read: nothing shared
     return null;
   }
 }
@@ -203,6 +208,7 @@ export function dropUnusedSharedInstalls(commonDir: string, trees: readonly stri
   try {
     names = fs.readdirSync(root);
   } catch {
+    // no waves-deps folder: no shared install to drop
     return [];
   }
   const used = new Set(trees.map((t) => sharedInstallPath(commonDir, t)).filter((p): p is string => p !== null));
@@ -242,6 +248,7 @@ export function shareInstall(worktree: string): boolean {
     }
     fs.renameSync(own, path.join(tmp, 'node_modules'));
   } catch {
+    // the tree's node_modules did not move (its rename is the last step): it keeps its own
     fs.rmSync(tmp, { recursive: true, force: true });
     return false;
   }
@@ -280,6 +287,7 @@ export function installAnsweredByLaying(worktree: string, argv: readonly string[
     checkout = checkoutOf(fs.realpathSync(dirs.commonDir));
     gitDir = fs.realpathSync(dirs.gitDir);
   } catch {
+    // the git folders cannot be read: nothing laid, the install runs
     return null;
   }
   const dep = DEPENDENCY_FOLDERS.find((d) => d.folder === 'node_modules')!;
@@ -332,6 +340,7 @@ export function npmCiShimFor(worktree: string, laid: readonly LaidFolder[], atte
     fs.copyFileSync(fileInTree(worktree, 'package-lock.json') ?? path.join(worktree, 'package-lock.json'), lockfile);
     fs.writeFileSync(path.join(bin, 'npm'), npmCiShim({ npm, tree: fs.realpathSync(worktree), lower: folder.lower, upper: folder.upper, manifest, lockfile }), { mode: 0o755 });
   } catch {
+    // no stand-in made: npm ci runs as itself
     return null;
   }
   // The npm itself there would be hidden by the one standing for it (its exec would find itself).
@@ -343,6 +352,7 @@ function isDir(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();
   } catch {
+    // not there: no folder
     return false;
   }
 }
@@ -478,6 +488,7 @@ function sitePackagesOf(venv: string): string[] {
     try {
       return fs.lstatSync(p).isDirectory();
     } catch {
+      // not there: no folder
       return false;
     }
   };
@@ -499,6 +510,7 @@ function realPlace(p: string): string {
     try {
       return path.join(fs.realpathSync(at), ...rest.reverse());
     } catch {
+      // not there yet: its parent's real place is looked for
       const up = path.dirname(at);
       if (up === at) return path.resolve(p);
       rest.push(path.basename(at));
@@ -612,6 +624,7 @@ function readSmall(p: string): string | null {
   try {
     return fs.statSync(p).size <= MAX_VENV_FILE_BYTES ? fs.readFileSync(p, 'utf8') : null;
   } catch {
+    // unreadable: no paths into the checkout found in it
     return null;
   }
 }
@@ -621,6 +634,7 @@ function exists(p: string): boolean {
     fs.lstatSync(p);
     return true;
   } catch {
+    // lstat failed: nothing there
     return false;
   }
 }

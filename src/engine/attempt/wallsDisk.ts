@@ -19,6 +19,7 @@ export function kindOf(p: string): PathKind {
     const st = fs.statSync(p);
     return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
   } catch {
+    // nothing there, or a link to nothing: null, as said above
     return null;
   }
 }
@@ -33,6 +34,7 @@ export function realPathOrNull(p: string): string | null {
   try {
     return fs.realpathSync(p);
   } catch {
+    // nothing there, or a link to nothing: null, as said above
     return null;
   }
 }
@@ -47,6 +49,7 @@ export function linksUnder(dir: string, max: number): { links: string[]; partial
   try {
     dev = fs.lstatSync(dir).dev;
   } catch {
+    // the folder is not there: no links in it
     return { links, partial: false };
   }
   let seen = 0;
@@ -56,6 +59,7 @@ export function linksUnder(dir: string, max: number): { links: string[]; partial
     try {
       entries = fs.readdirSync(d, { withFileTypes: true });
     } catch {
+      // gone meanwhile or unreadable: the agents cannot list it either
       continue;
     }
     for (const e of entries) {
@@ -73,6 +77,7 @@ export function accountHomeOf(): string {
   try {
     return os.userInfo().homedir;
   } catch {
+    // no passwd entry for this account: no home known
     return '';
   }
 }
@@ -82,6 +87,7 @@ export function readTextOrNull(p: string): string | null {
   try {
     return fs.readFileSync(p, 'utf8');
   } catch {
+    // missing or unreadable: the caller reads null as no file
     return null;
   }
 }

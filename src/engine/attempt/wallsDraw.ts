@@ -216,6 +216,7 @@ function isProgram(file: string): boolean {
   try {
     return (fs.statSync(file).mode & 0o111) !== 0;
   } catch {
+    // not there: not a program
     return false;
   }
 }
@@ -268,6 +269,7 @@ function unpackedPackages(pkg: string): string[] {
     try {
       return fs.readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => path.join(p, d.name));
     } catch {
+      // no cache there: no packages unpacked
       return [];
     }
   };

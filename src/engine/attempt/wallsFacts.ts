@@ -14,6 +14,7 @@ function read(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
+    // not there on this machine: the fact is left null
     return null;
   }
 }

@@ -86,6 +86,7 @@ export function wallsLogIn<K extends keyof WallsLogLines>(logFile: string, kind:
   try {
     text = fs.readFileSync(logFile, 'utf8');
   } catch {
+    // no walls.jsonl yet: nothing logged
     return [];
   }
   const out: WallsLogLines[K][] = [];

@@ -117,6 +117,7 @@ function decodeConfine(text: string | undefined): ConfineRequest | null {
     const str = (v: unknown) => typeof v === 'string' && v !== '';
     return str(r.bwrap) && str(r.cwd) && str(r.attemptDir) && str(r.log) ? (r as ConfineRequest) : null;
   } catch {
+    // not base64url JSON: the caller prints the usage
     return null;
   }
 }

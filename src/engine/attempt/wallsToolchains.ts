@@ -82,6 +82,7 @@ function packageManager(worktree: string): string {
     const pm = (JSON.parse(fs.readFileSync(fileInTree(worktree, 'package.json') ?? '', 'utf8')) as { packageManager?: unknown }).packageManager;
     return typeof pm === 'string' ? pm : '';
   } catch {
+    // no package.json, or not JSON: no package manager declared
     return '';
   }
 }
@@ -278,6 +279,7 @@ function realOr(p: string): string {
   try {
     return fs.realpathSync(p);
   } catch {
+    // nothing there to resolve: the path as written
     return p;
   }
 }
