@@ -88,6 +88,20 @@ function readText(file: string, repo: string | null): string {
 }
 
 /**
+ * A plan's errors, one positioned line each (`<shown>:<line>:<column> error <code> <message>`),
+ * as `waves validate` and the Problems panel name them: the start's refusal and
+ * `RunEngine.prepare` say them alike. Empty for a valid plan.
+ */
+export function planErrorLines(analysis: PlanAnalysis, shown: string): string[] {
+  return analysis.diagnostics
+    .filter((d) => d.severity === 'error')
+    .map((d) => {
+      const at = analysis.lines.position(d.range.start);
+      return `${shown}:${at.line + 1}:${at.column + 1} error ${d.code} ${d.message}`;
+    });
+}
+
+/**
  * Loads a plan: finds its repository, reads and analyses it and hashes it. Throws
  * `PlanReadError` when the file cannot be read (or is not a regular file of its repository); a plan with errors, without a feature id or
  * outside a repository still loads (status and report of a plan being edited work) — the

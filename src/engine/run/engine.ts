@@ -42,7 +42,7 @@ import { Launches } from './launch';
 import { Lease } from './lease';
 import { forecastFile, writeForecast } from './pastRuns';
 import { joinCoordinator } from './joinCoordinator';
-import { findRepositoryRoot } from '../plan';
+import { findRepositoryRoot, planErrorLines } from '../plan';
 import { RunLoop } from './loop';
 import { Merges } from './merge';
 import { Recovery, requestCancel } from './recovery';
@@ -140,19 +140,12 @@ export class RunEngine {
       throw new NotARepositoryError(path.dirname(planFile), errorText(err));
     }
     const shown = toPosix(path.relative(process.cwd(), planFile)) || planFile;
-    if (!analysis.valid) {
-      const lines = analysis.diagnostics
-        .filter((d) => d.severity === 'error')
-        .map((d) => {
-          const at = analysis.lines.position(d.range.start);
-          return `${shown}:${at.line + 1}:${at.column + 1} ${d.code} ${d.message}`;
-        });
-      throw new PlanInvalidError(lines);
-    }
+    // The start use case refused all of this already, in the same words; a caller of its own (an adoption, a test) meets it here.
+    if (!analysis.valid) throw new PlanInvalidError(planErrorLines(analysis, shown));
     const featureId = analysis.plan.feature?.id;
-    if (!featureId) throw new PlanInvalidError([`${shown}:1:1 feature-missing the plan has no feature.id`]);
+    if (!featureId) throw new PlanInvalidError([`${shown}:1:1 error feature-missing the plan has no feature.id`]);
     const unknown = (options.only ?? []).filter((id) => !analysis.plan.packages.some((p) => p.id === id));
-    if (unknown.length) throw new PlanInvalidError(unknown.map((id) => `${shown}:1:1 only-unknown the plan has no package "${id}"`));
+    if (unknown.length) throw new PlanInvalidError(unknown.map((id) => `${shown}:1:1 error only-unknown the plan has no package "${id}"`));
     // The container-as-wall choice weighed once: inside a container the run's agents go without bubblewrap, as unconfined ones.
     const confinement = effectiveConfinement(options.confinement);
     return new RunEngine(repoRoot, fs.realpathSync(planFile), featureId, analysis, confinement === options.confinement ? options : { ...options, ...(confinement ? { confinement } : {}) });

@@ -13,7 +13,7 @@ import { presetProfile, PRESET_IDS, type AgentProfile } from '../../core/agents/
 import { hostsCapacity, type Host } from '../../core/hosts/hostList';
 import type { PackageStatus } from '../../core/run/runState';
 import { plannedConflictText, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
-import { loadPlan, PlanReadError, type PlanSource } from '../plan';
+import { loadPlan, planErrorLines, PlanReadError, type PlanSource } from '../plan';
 import { confinementAvailable, ConfinementUnavailableError, containerHere, effectiveConfinement, opensWalls, repositoryOpensWalls, repositoryTurnsContainerOn, resolveProgram } from '../attempt';
 import { allowedTargets } from '../../core/walls/walls';
 import { NOT_A_CONTAINER_NOTE } from '../../core/walls/containerCheck';
@@ -159,15 +159,7 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
     throw err;
   }
   const { analysis } = plan;
-  if (!analysis.valid) {
-    const lines = analysis.diagnostics
-      .filter((d) => d.severity === 'error')
-      .map((d) => {
-        const at = analysis.lines.position(d.range.start);
-        return `${shown}:${at.line + 1}:${at.column + 1} error ${d.code} ${d.message}`;
-      });
-    return no('plan-invalid', `${shown} has errors; fix them before running it`, lines);
-  }
+  if (!analysis.valid) return no('plan-invalid', `${shown} has errors; fix them before running it`, planErrorLines(analysis, shown));
   if (!plan.featureId) return no('plan-invalid', `${shown} has no feature.id: a run is named after it`);
   if (!plan.repo) return no('no-repository', `${shown} is not in a git repository: runs need one (git init, then commit the plan)`);
   const unknown = (only ?? []).filter((id) => !analysis.graph.ids.includes(id));
