@@ -53,6 +53,7 @@ export function isFolder(target: string): boolean {
   try {
     return fs.statSync(target).isDirectory();
   } catch {
+    // not there or unreadable: not a folder to read
     return false;
   }
 }

@@ -77,6 +77,7 @@ function readRunState(repo: string, featureId: string): { runId: string; package
   try {
     raw = JSON.parse(fs.readFileSync(runStateFile(repo, featureId), 'utf8'));
   } catch {
+    // no run yet, or a state not JSON: the prompt is built without a run
     return null;
   }
   if (!raw || typeof raw !== 'object') return null;

@@ -200,6 +200,7 @@ function reportedResults(repo: string, state: RunState): Map<string, ReportedRes
   try {
     report = JSON.parse(read.text) as typeof report;
   } catch {
+    // a report not JSON: status shows the run state alone
     return out;
   }
   if (report?.runId !== state.runId || !Array.isArray(report.packages)) return out;

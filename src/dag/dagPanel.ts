@@ -111,6 +111,7 @@ export class DagPanelManager extends Disposable implements vscode.WebviewPanelSe
       try {
         uri = vscode.Uri.parse(saved, true);
       } catch {
+        // a saved state not a URI: the panel restores without a plan
         uri = undefined;
       }
     }

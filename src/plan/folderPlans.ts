@@ -54,6 +54,7 @@ export async function readFolderFiles(folder: vscode.Uri, log: Pick<vscode.LogOu
     try {
       return (await vscode.workspace.fs.readDirectory(dir)).filter(([, type]) => type & (vscode.FileType.File | vscode.FileType.Directory)).map(([name, type]) => ({ name, dir: (type & vscode.FileType.Directory) !== 0 }));
     } catch {
+      // a folder gone or unreadable: it lists nothing, and the folder is read without it
       return [];
     }
   };

@@ -293,6 +293,7 @@ export class PlanRegistry extends Disposable {
             return type & vscode.FileType.File && isFoundUri(uri) && !this.isExcluded(uri) ? [uri] : [];
           });
         } catch {
+          // a folder gone while listed: no plans in it
           return [];
         }
       }),

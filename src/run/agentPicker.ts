@@ -14,6 +14,7 @@ export function executable(file: string): boolean {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
   } catch {
+    // not there or not executable: not offered
     return false;
   }
 }
@@ -52,6 +53,7 @@ export async function pickAgent(scope: vscode.Uri | undefined): Promise<AgentPro
           const a = JSON.parse(v) as unknown;
           return Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'string') ? null : 'a JSON array of strings, the program first';
         } catch {
+          // not JSON: the input box says what it takes
           return 'a JSON array of strings, e.g. ["my-agent", "${promptFile}"]';
         }
       },

@@ -157,6 +157,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     try {
       key = `${state.status}:${state.rounds.length}:${fs.statSync(uri.fsPath).mtimeMs}`;
     } catch {
+      // the proposed plan gone: no forecast to show
       return undefined;
     }
     const known = this.forecasts.get(uri.toString());
@@ -437,6 +438,7 @@ export class PlanningController extends Disposable implements ProposalSource {
     try {
       text = open?.getText() ?? (fs.statSync(uri.fsPath).isFile() ? fs.readFileSync(uri.fsPath, 'utf8') : '');
     } catch {
+      // the file gone or unreadable: nothing to show
       return undefined;
     }
     if (!text && !open) return undefined;

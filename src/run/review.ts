@@ -37,6 +37,7 @@ export function reviewOf(uri: vscode.Uri): { target: ReviewTarget; repo: string;
     if (typeof q.repo !== 'string' || typeof q.ref !== 'string' || !r || typeof r.feature !== 'string' || (r.pkg !== null && typeof r.pkg !== 'string')) return undefined;
     return { target: { feature: r.feature, pkg: r.pkg }, repo: q.repo, ref: q.ref };
   } catch {
+    // not a review document URI: not ours
     return undefined;
   }
 }

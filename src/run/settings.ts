@@ -169,6 +169,7 @@ export function workspaceTurnsContainerOn(scope: vscode.Uri | undefined): vscode
     try {
       text = readRegularFileSync(file.uri.fsPath).toString('utf8');
     } catch {
+      // no such settings file, or not a regular one: it turns nothing on
       continue;
     }
     if (settingsTurnContainerOn(text, file.workspaceFile)) return file.uri;

@@ -83,6 +83,7 @@ function realPath(file: string): string {
   try {
     return fs.realpathSync(file);
   } catch {
+    // cannot be resolved (gone, a loop): the path as given
     return file;
   }
 }

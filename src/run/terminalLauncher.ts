@@ -70,6 +70,7 @@ export class TerminalRegistry extends Disposable {
       try {
         processId = await withTimeout(terminal.processId, 2000);
       } catch {
+        // a terminal that does not answer in time: not the one
         processId = undefined;
       }
       if (processId !== pid) continue;

@@ -60,6 +60,7 @@ export class DirWatch {
         if (!stat.isDirectory()) throw new Error('not a folder');
         ino = stat.ino;
       } catch {
+        // the folder gone or replaced by a file: it is no longer watched
         this.drop(dir);
         continue;
       }

@@ -104,6 +104,7 @@ async function readText(file: string): Promise<string | undefined> {
   try {
     return await fs.promises.readFile(file, 'utf8');
   } catch {
+    // no lock file (released, never taken): nothing to read
     return undefined;
   }
 }

@@ -10,6 +10,7 @@ export function fileSignature(file: string): string {
     const s = fs.statSync(file, { bigint: true });
     return `${s.ino}:${s.mtimeNs}:${s.size}`;
   } catch {
+    // no such file: a signature of its own, '-', so its creation is a change
     return '-';
   }
 }

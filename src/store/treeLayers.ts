@@ -43,6 +43,7 @@ const realOr = (p: string): string => {
   try {
     return fs.realpathSync(p);
   } catch {
+    // not there yet: its absolute path
     return path.resolve(p);
   }
 };
@@ -81,6 +82,7 @@ export function layerFromRecord(text: string, tree: string, common: string): Tre
   try {
     r = JSON.parse(text) as Partial<TreeLayer>;
   } catch {
+    // a record not JSON: not a layered tree
     return null;
   }
   if (typeof r.tree !== 'string' || typeof r.base !== 'string' || !/^[0-9a-f]{40,64}$/.test(r.base)) return null;
@@ -146,6 +148,7 @@ export function removeOverlayFolder(dir: string): void {
   try {
     fs.rmSync(dir, { recursive: true, force: true });
   } catch {
+    // the overlay's scratch folder has mode 000: made removable below
     try {
       for (const sub of fs.readdirSync(dir, { recursive: true }) as string[]) fs.chmodSync(path.join(dir, sub), 0o700);
       fs.chmodSync(dir, 0o700);

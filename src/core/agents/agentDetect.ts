@@ -41,6 +41,7 @@ export function findOnPath(exe: string, pathEnv: string | undefined, exists: (fi
       try {
         ok = exists(file);
       } catch {
+        // the probe of this folder failed: look in the next one
         ok = false;
       }
       if (ok) return file;

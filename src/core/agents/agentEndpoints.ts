@@ -148,6 +148,7 @@ export function agentEndpoints(profileId: string, env: Readonly<Record<string, s
       try {
         doc = JSON.parse(text);
       } catch {
+        // settings not JSON: they name no model server; the others are read
         continue;
       }
       const vars = (doc as { env?: unknown } | null)?.env;

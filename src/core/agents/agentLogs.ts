@@ -27,6 +27,7 @@ export function needsInputReason(profile: Pick<AgentProfile, 'needsInputPattern'
   try {
     re = new RegExp(profile.needsInputPattern, 'i');
   } catch {
+    // the profile's pattern is no regular expression: no line reads as a question
     return null;
   }
   if (!re.test(line)) return null;
@@ -368,6 +369,7 @@ function str(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch {
+    // a value JSON cannot write (a cycle, a BigInt): its plain text
     return String(value);
   }
 }

@@ -156,6 +156,7 @@ export function taskRangeIn(fileName: string, text: string, key: string, tag?: s
     const found = readTasks(format, body, tag !== undefined ? { tag } : {}).tasks.find((t) => t.key === key)?.keyRange;
     return found ? { start: found.start + shift, end: found.end + shift } : null;
   } catch {
+    // a list the reader refuses has no place to point at: the caller keeps its range
     return null;
   }
 }

@@ -79,6 +79,7 @@ export function jsYamlParse(text: string): Document.Parsed | undefined {
       },
     });
   } catch {
+    // a text the fast reader cannot take: the full YAML reader reads it
     return undefined;
   }
   if (starts.length !== 1 || built.length !== 1) return undefined;

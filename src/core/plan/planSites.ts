@@ -285,6 +285,7 @@ export function bindLocate(data: unknown, sites: Sites, rootRange: TextRange): (
     try {
       return locator.locate(path, part);
     } catch {
+      // a path the locator cannot follow: the problem is shown at the top of the plan
       return rootRange;
     }
   };

@@ -323,6 +323,7 @@ export function parseJsonc(text: string): unknown {
   try {
     return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1')) as unknown;
   } catch {
+    // not JSON even with comments taken out: the file turns nothing on
     return undefined;
   }
 }

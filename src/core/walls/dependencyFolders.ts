@@ -233,6 +233,7 @@ export function installScriptsOf(packageJson: string): string[] {
     const scripts = (JSON.parse(packageJson) as { scripts?: Record<string, unknown> }).scripts ?? {};
     return ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare', 'dependencies'].filter((s) => typeof scripts[s] === 'string');
   } catch {
+    // a package.json not JSON: npm itself refuses it; no install scripts to name
     return [];
   }
 }
@@ -250,6 +251,7 @@ export function installedAsLocked(lockfile: string, hidden: string): string | nu
       const p = (JSON.parse(text) as { packages?: unknown }).packages;
       return p && typeof p === 'object' ? (p as Record<string, Entry>) : null;
     } catch {
+      // a lockfile not JSON: no packages read from it
       return null;
     }
   };

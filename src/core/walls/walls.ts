@@ -221,6 +221,7 @@ export function parseTarget(text: string): Target | null {
       const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
       return host && Number.isInteger(port) ? { host, port } : null;
     } catch {
+      // not a URL: the caller names the target as one it cannot read
       return null;
     }
   }

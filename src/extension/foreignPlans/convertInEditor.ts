@@ -102,6 +102,7 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
     await vscode.workspace.fs.stat(uri);
     return true;
   } catch {
+    // stat fails: nothing there
     return false;
   }
 }
