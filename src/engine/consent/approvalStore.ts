@@ -69,6 +69,7 @@ function realPlanPath(planFile: string): string {
   try {
     return fs.realpathSync(abs);
   } catch {
+    // no such file (yet): the absolute path names the plan
     return abs;
   }
 }

@@ -79,6 +79,7 @@ export function personId(env: NodeJS.ProcessEnv = process.env): string {
       fs.writeFileSync(file, fresh + '\n', { flag: 'wx', mode: 0o600 });
       secret = fresh;
     } catch {
+      // another process made it first (`wx`): its secret is used, and a file that cannot be read throws here
       secret = fs.readFileSync(file, 'utf8').trim();
     }
   }

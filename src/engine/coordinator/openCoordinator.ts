@@ -33,6 +33,7 @@ export async function driverName(repoRoot: string, explicit?: string): Promise<s
   try {
     return os.userInfo().username;
   } catch {
+    // no user entry for this uid (a container's): the driver is named 'unknown'
     return 'unknown';
   }
 }

@@ -41,6 +41,7 @@ function plainFile(file: string): Buffer | null {
     if (!fs.lstatSync(file).isFile()) return null;
     return fs.readFileSync(file);
   } catch {
+    // missing or unreadable: null, and the caller asks git
     return null;
   }
 }
@@ -126,6 +127,7 @@ function looseFile(commonDir: string, id: string): string | null {
   try {
     return fs.lstatSync(file).isFile() ? file : null;
   } catch {
+    // no loose object here (packed, or none): null, and the caller asks git
     return null;
   }
 }
@@ -145,6 +147,7 @@ function looseObject(commonDir: string, id: string): { type: string; start: stri
     const m = nul > 0 ? /^(commit|tree|blob|tag) (\d+)$/.exec(plain.slice(0, nul)) : null;
     return m ? { type: m[1]!, start: plain.slice(nul + 1) } : null;
   } catch {
+    // unreadable, or not a zlib stream: null, and the caller asks git
     return null;
   } finally {
     if (fd !== null) fs.closeSync(fd);
@@ -273,6 +276,7 @@ export function treeHasEntry(commonDir: string, tree: string, name: string): boo
   try {
     plain = zlib.inflateSync(fs.readFileSync(file));
   } catch {
+    // unreadable, or not a zlib stream: null, and the caller asks git
     return null;
   }
   const nul = plain.indexOf(0);

@@ -62,7 +62,7 @@ process.stdin.on('data', (d) => {
     const line = buf.slice(0, nl);
     buf = buf.slice(nl + 1);
     let r;
-    try { r = JSON.parse(line); } catch { continue; }
+    try { r = JSON.parse(line); } catch { /* not a request: the engine writes only JSON lines */ continue; }
     try {
       const pre = Array.isArray(r.prefix) && r.prefix.length > 0 ? r.prefix : null;
       execFile(pre ? pre[0] : 'git', pre ? [...pre.slice(1), 'git', ...r.argv] : r.argv, { cwd: r.cwd, env: r.env, encoding: 'utf8', maxBuffer: r.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
@@ -145,6 +145,7 @@ class Helper {
       try {
         msg = JSON.parse(line) as typeof msg;
       } catch {
+        // not one of the helper's answers (it writes only JSON lines): nothing waits on it
         continue;
       }
       if (msg.ready) {
@@ -227,6 +228,7 @@ class GitQueue {
     try {
       this.helper = new Helper((orphans) => this.helperEnded(orphans));
     } catch {
+      // the helper could not start: each git call runs as its own process, and three failures stop the tries
       this.helperFailures++;
       this.helper = null;
     }

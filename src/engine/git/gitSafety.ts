@@ -72,6 +72,7 @@ const real = (p: string): string => {
   try {
     return fs.realpathSync(p);
   } catch {
+    // gone, or not there yet: the resolved path names it
     return path.resolve(p);
   }
 };
@@ -148,6 +149,7 @@ function fileHash(file: string, keep?: Keep): string | undefined {
     if (bytes.length <= KEPT_MAX_BYTES) keep?.({ kind: 'file', bytes, mode: st.mode & 0o7777 });
     return `${st.mode & 0o111 ? 'x' : '-'}${sha(bytes)}`;
   } catch {
+    // gone or unreadable: no fingerprint, which differs from any file's, so a change is still seen
     return undefined;
   }
 }
@@ -233,6 +235,7 @@ function safeList(dir: string): string[] {
   try {
     return fs.readdirSync(dir).sort();
   } catch {
+    // no such folder (no hooks, no linked worktree): nothing in it to fingerprint
     return [];
   }
 }

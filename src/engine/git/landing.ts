@@ -110,6 +110,7 @@ function isEmptyDir(dir: string): boolean {
   try {
     return fs.lstatSync(dir).isDirectory() && fs.readdirSync(dir).length === 0;
   } catch {
+    // gone, or not a folder: not an empty folder
     return false;
   }
 }

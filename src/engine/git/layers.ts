@@ -71,6 +71,7 @@ async function nearestBase(repo: string, commonDir: string, commit: string): Pro
   try {
     names = fs.readdirSync(path.join(layersDir(commonDir), 'bases')).filter((n) => /^[0-9a-f]{40,64}\.index$/.test(n));
   } catch {
+    // no bases folder yet: no base is near
     return null;
   }
   let best: { commit: string; paths: number } | null = null;
@@ -171,6 +172,7 @@ export async function dropStaleLayers(commonDirAsGiven: string, trees: readonly 
   try {
     names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
   } catch {
+    // no layered tree recorded yet: nothing is stale
     return [];
   }
   const removed: string[] = [];
@@ -205,6 +207,7 @@ function dropUnusedBasesNow(commonDir: string): number {
   try {
     names = fs.readdirSync(bases);
   } catch {
+    // no bases folder yet: none to drop
     return 0;
   }
   let dropped = 0;
@@ -215,6 +218,7 @@ function dropUnusedBasesNow(commonDir: string): number {
     try {
       fs.renameSync(files, aside);
     } catch {
+      // gone meanwhile, or it cannot be moved: left for a later sweep
       continue;
     }
     if (baseNamed(commonDir).has(name)) {
@@ -236,6 +240,7 @@ function baseNamed(commonDir: string): Set<string> {
   try {
     names = fs.readdirSync(dir);
   } catch {
+    // no trees folder yet: no record names a base
     return out;
   }
   for (const n of names) {

@@ -39,6 +39,7 @@ export const realPathOr = (p: string): string => {
   try {
     return fs.realpathSync(p);
   } catch {
+    // gone, or not there yet: resolved as given
     return path.resolve(p);
   }
 };
@@ -54,6 +55,7 @@ export function liveGitIn(places: readonly string[]): number | null {
   try {
     pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
+    // no /proc to read (not Linux): no live git can be seen
     return null;
   }
   const tops = places.map(realPathOr);
@@ -104,6 +106,7 @@ function treeOf(privateDir: string): string[] {
   try {
     return [path.dirname(fs.readFileSync(path.join(privateDir, 'gitdir'), 'utf8').trim())];
   } catch {
+    // no gitdir file (a private folder half made or half removed): no tree to look in
     return [];
   }
 }

@@ -30,6 +30,7 @@ function privateGitFile(tree: string, name: string): string | null {
     const dirs = gitDirsOf(tree);
     return dirs && dirs.gitDir !== dirs.commonDir ? path.join(dirs.gitDir, name) : null;
   } catch {
+    // no .git there (the tree is gone): no linked worktree, so no mark
     return null;
   }
 }
@@ -41,6 +42,7 @@ function readMark(file: string | null): string | null {
   try {
     return file === null ? null : fs.readFileSync(file, 'utf8');
   } catch {
+    // never written, or the tree is gone: no mark
     return null;
   }
 }

@@ -39,6 +39,7 @@ function lstat(p: string): fs.Stats | null {
   try {
     return fs.lstatSync(p);
   } catch {
+    // missing: null, and each caller says what that means
     return null;
   }
 }
@@ -128,6 +129,7 @@ function copyEntry(checkout: string, tree: string, rel: string, options: CopyOpt
   try {
     real = fs.realpathSync(source);
   } catch {
+    // the link's target is missing: left out, and the copy's log says why
     return skip('a link that leads nowhere');
   }
   if (!within(real, checkout)) return skip('leads outside the repository (through a symbolic link)');
@@ -279,6 +281,7 @@ function statIsDir(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();
   } catch {
+    // not in the checkout: asked as a file
     return false;
   }
 }

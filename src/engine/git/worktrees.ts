@@ -159,6 +159,7 @@ export function worktreeHeadOnDisk(tree: string, branch: string): string | null 
   try {
     if (!fs.lstatSync(path.join(tree, '.git')).isFile()) return null;
   } catch {
+    // no .git in the tree: null, and git is asked
     return null;
   }
   const head = headOnDisk(tree);

@@ -33,7 +33,7 @@ const path = require('path');
 const cp = require('child_process');
 const [mode, tree] = process.argv.slice(1);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-const lst = (p) => { try { return fs.lstatSync(p); } catch { return null; } };
+const lst = (p) => { try { return fs.lstatSync(p); } catch { /* missing: null, and each caller says what that means */ return null; } };
 const code = (e) => (e && (e.code || e.message)) || String(e);
 const chunks = [];
 process.stdin.on('data', (c) => chunks.push(c));
@@ -122,6 +122,7 @@ async function receive(ssh: SshHost, node: string, mode: 'ignored' | 'write', tr
       const value = JSON.parse(l) as unknown;
       return value && typeof value === 'object' ? [value as Record<string, unknown>] : [];
     } catch {
+      // not a JSON line: the error line or the exit code below says whether the receiver failed
       return [];
     }
   });
@@ -177,6 +178,7 @@ function isFolder(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();
   } catch {
+    // not in the checkout: asked as a file
     return false;
   }
 }

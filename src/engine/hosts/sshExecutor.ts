@@ -94,6 +94,7 @@ export class SshExecutor implements Executor {
       await this.call(() => this.ssh.run({ argv: ['true'] }, { timeoutMs: 15_000 }));
       return true;
     } catch {
+      // the trivial call failed: the host does not answer now
       return false;
     }
   }
@@ -500,6 +501,7 @@ export class SshExecutor implements Executor {
       if (typeof meta.startToken !== 'string' || !meta.startToken) return null;
       return { startToken: meta.startToken, runnerPid: typeof meta.runnerPid === 'number' ? meta.runnerPid : null };
     } catch {
+      // meta.json missing or half-written: the runner has not started yet
       return null;
     }
   }

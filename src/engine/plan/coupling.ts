@@ -120,6 +120,7 @@ export async function findCoupling(
       try {
         imports = (await importsOf(file, fs.readFileSync(full, 'utf8'))) ?? null;
       } catch {
+        // unreadable, or the parser failed: counted in `unread`, which a note names
         imports = null;
       }
       remember(full, stat, imports);

@@ -23,6 +23,7 @@ export function readPlanArtifacts(repoRoot: string, planFile: string): PlanArtif
     try {
       entries = fs.readdirSync(abs, { withFileTypes: true });
     } catch {
+      // a folder that cannot be read: its files are not listed
       return;
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -49,6 +50,7 @@ export function readPlanArtifacts(repoRoot: string, planFile: string): PlanArtif
       }
     }
   } catch {
+    // no design file, or it cannot be read: none is shown
     design = null;
   }
   return { folder, files: files.sort(), design };

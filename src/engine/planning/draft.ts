@@ -64,6 +64,7 @@ function realOrResolved(p: string): string {
   try {
     return fs.realpathSync(p);
   } catch {
+    // gone, or not there yet: resolved as given
     return path.resolve(p);
   }
 }

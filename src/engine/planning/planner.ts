@@ -154,6 +154,7 @@ export function readPlanning(repo: string, id: string): PlanningState | null {
   try {
     return parsePlanningState(JSON.parse(fs.readFileSync(planningPaths(repo, id).state, 'utf8')));
   } catch {
+    // no state file, or not one: no such session (the list passes over it)
     return null;
   }
 }
@@ -164,6 +165,7 @@ export function listPlannings(repo: string): PlanningState[] {
   try {
     names = fs.readdirSync(path.join(repo, PLANS_FOLDER)).sort();
   } catch {
+    // no plans folder yet: no session
     return [];
   }
   return names.flatMap((n) => {
@@ -429,6 +431,7 @@ function readRegularOrNull(file: string, within: string): string | null {
   try {
     return readRegularFileSync(file, { within }).toString('utf8');
   } catch {
+    // no README to read, or not a plain file of the repository: the prompt goes without it
     return null;
   }
 }
@@ -545,17 +548,22 @@ async function putSetupBack(repo: string, kept: KeptGitSetup, id: string, n: num
 async function acceptRound(state: PlanningState, prev: string, n: number, purpose: string, scope: AuditScope): Promise<{ commit: string | null; refused: RefusedChange[] }> {
   const tree = state.worktree;
   let agentCommit: string | null = null;
+  // What the agent left uncommitted is lost when it cannot be committed: named as a refused change.
+  let notCommitted: RefusedChange | null = null;
   try {
     agentCommit = (await commitAll(tree, `Planning round ${n}: what the agent left`)) ?? (await revParse(tree, 'HEAD'));
-  } catch {
+  } catch (err) {
     agentCommit = await revParse(tree, 'HEAD');
+    const said = (err instanceof Error ? err.message : String(err)).trim().split('\n').pop();
+    notCommitted = { path: `(what the agent left) not committed (${said})`, message: 'only the commits the agent made itself were read; its other changes are gone' };
   }
   // Back to the branch at `prev`, whatever the agent did to HEAD, the branch or the index.
   for (const op of ['merge', 'rebase', 'cherry-pick', 'revert']) await git(tree, [op, '--abort'], [0, 1, 128, 129]);
   await git(tree, ['checkout', '-q', '-f', state.branch], [0, 1, 128]);
   await git(tree, ['reset', '-q', '--hard', prev]);
   await git(tree, ['clean', '-q', '-f', '-d']);
-  if (!agentCommit || agentCommit === prev) return { commit: null, refused: [] };
+  const lost = notCommitted ? [notCommitted] : [];
+  if (!agentCommit || agentCommit === prev) return { commit: null, refused: lost };
   const audit = auditScope(await treeChanges(tree, prev, agentCommit), scope);
   const bad = new Set(audit.violations.map((v) => v.path));
   const keep = audit.changes.filter((c) => !bad.has(c.path));
@@ -564,7 +572,7 @@ async function acceptRound(state: PlanningState, prev: string, n: number, purpos
   if (written.length) await git(tree, ['--literal-pathspecs', 'checkout', agentCommit, '--', ...written]);
   if (deleted.length) await git(tree, ['--literal-pathspecs', 'rm', '-q', '--', ...deleted]);
   const commit = await commitAll(tree, `Planning round ${n} (${purpose}) of ${state.id}: the files of ${state.planDir}/`);
-  return { commit, refused: audit.violations.map((v) => ({ path: v.path, message: v.message })) };
+  return { commit, refused: [...lost, ...audit.violations.map((v) => ({ path: v.path, message: v.message }))] };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -591,6 +599,7 @@ export function samePath(a: string, b: string): boolean {
     try {
       return fs.realpathSync(p);
     } catch {
+      // gone, or not there yet: compared as resolved
       return path.resolve(p);
     }
   };

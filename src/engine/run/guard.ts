@@ -289,6 +289,7 @@ function checksSoFar(dir: string): number {
   try {
     return Math.max(0, ...fs.readdirSync(dir).map((f) => /^check-(\d+)$/.exec(f)?.[1]).filter((n): n is string => !!n).map(Number));
   } catch {
+    // no checks folder yet: none so far
     return 0;
   }
 }
@@ -302,6 +303,7 @@ function readTail(dir: string, detail: string): string {
     const text = fs.readFileSync(path.join(dir, last), 'utf8');
     return text.length > OUTPUT_TAIL ? text.slice(-OUTPUT_TAIL) : text;
   } catch {
+    // no log to read: the check's own detail is shown
     return detail;
   }
 }

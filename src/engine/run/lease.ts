@@ -56,6 +56,7 @@ export function readLease(file: string): LeaseRecord | null {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
+    // no lease file: no lease
     return null;
   }
   try {
@@ -63,6 +64,7 @@ export function readLease(file: string): LeaseRecord | null {
     if (typeof r.ownerId !== 'string' || typeof r.pid !== 'number' || typeof r.heartbeatAt !== 'string' || typeof r.leaseMs !== 'number') return null;
     return r as LeaseRecord;
   } catch {
+    // not JSON: not (yet) a complete record, as for a missing file
     return null;
   }
 }
@@ -139,6 +141,7 @@ export class Lease {
         try {
           ok = this.heartbeat();
         } catch {
+          // the heartbeat could not be written: the lease counts as lost, and onLost says so
           ok = false;
         }
         if (!ok) {

@@ -41,6 +41,7 @@ async function listJson(dir: string, own: boolean): Promise<Candidate[]> {
   try {
     names = await fs.promises.readdir(dir);
   } catch {
+    // no such folder: no runs in it
     return [];
   }
   const out: Candidate[] = [];
@@ -126,6 +127,7 @@ async function agentOf(repo: string, state: RunState, packageId: string, attempt
     const spec = JSON.parse((await readRegularFile(attemptFiles(attemptDir(repo, state.featureId, state.runId, packageId, attempts)).spec)).toString('utf8')) as { agentId?: unknown };
     return typeof spec.agentId === 'string' ? spec.agentId : 'custom';
   } catch {
+    // no spec.json, or not one: the agent is not known
     return null;
   }
 }
@@ -162,6 +164,7 @@ export async function readForecast(repo: string, featureId: string, runId: strin
   try {
     return parseForecast(JSON.parse((await readRegularFile(forecastFile(repo, featureId, runId))).toString('utf8')));
   } catch {
+    // no forecast, or one this version did not write: the report goes without it
     return null;
   }
 }

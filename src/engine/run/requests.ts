@@ -14,6 +14,7 @@ export function requestNames(repoRoot: string, featureId: string): string[] {
   try {
     return fs.readdirSync(featureRunsFolder(repoRoot, featureId));
   } catch {
+    // no runs folder yet: no requests
     return [];
   }
 }
@@ -25,6 +26,7 @@ export async function takeRequests(repoRoot: string, featureId: string, pattern:
   try {
     names = (await fs.promises.readdir(folder)).filter((f) => pattern.test(f)).sort();
   } catch {
+    // no runs folder yet: no requests
     return [];
   }
   const taken: { name: string; body: unknown }[] = [];

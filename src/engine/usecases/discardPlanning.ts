@@ -120,6 +120,7 @@ function removeEmptyFolders(dir: string, stop: string): void {
     try {
       fs.rmdirSync(d);
     } catch {
+      // not empty, or already gone: it and its parents stay
       return;
     }
     if (d === stop) return;

@@ -59,6 +59,7 @@ export function commentAuthor(): string {
   try {
     return os.userInfo().username || 'you';
   } catch {
+    // no user entry for this uid (a container's): signed "you"
     return 'you';
   }
 }
