@@ -136,17 +136,12 @@ const CORE_ROOMS = {
   dag: ['ownership', 'coordinator', 'run', 'git', 'walls', 'plan', 'util'],
 };
 
-/** src/core's own patterns for a file `depth` folders below src/: only src/core, the JSON schemas and src/protocol's types. */
+/** src/core's own patterns for a file `depth` folders below src/: only src/core and the JSON schemas. */
 const corePatterns = (depth) => [
   {
-    regex: `^${up(depth)}(?!protocol$|\\.\\./schemas/)`,
+    regex: `^${up(depth)}(?!\\.\\./schemas/)`,
     message:
-      'src/core is the pure engine: it imports only src/core, the JSON schemas and the types of src/protocol. The extension, the run engine and the CLI build on it, never the other way round.',
-  },
-  {
-    regex: `^${up(depth)}protocol$`,
-    allowTypeImports: true,
-    message: "src/core may use the DAG protocol's message types (dag/panelModel builds the `plan` message), never its code.",
+      'src/core is the pure engine: it imports only src/core and the JSON schemas. The extension, the protocol, the run engine and the CLI build on it, never the other way round.',
   },
 ];
 
@@ -210,13 +205,19 @@ const LAYERS = [
     ['src/plan/**/*.ts'],
     [
       {
-        regex: '^\\.\\./(run|dag|ownership|engine|cli|extension)(/|$)',
+        regex: '^\\.\\./(run|dag|ownership|views|engine|cli|extension)(/|$)',
         message:
-          'src/plan (plans, diagnostics, navigation, plan commands) sits below the run, the DAG panel and ownership: they import plan/planRegistry, so importing them from here would make a cycle. Have them pass what plan needs.',
+          'src/plan (plans, diagnostics, navigation, plan commands, how a package is shown) sits below the run, the DAG panel, ownership and the views: they import plan/planRegistry, so importing them from here would make a cycle. Have them pass what plan needs.',
       },
+    ],
+  ),
+  layer(
+    ['src/ownership/**/*.ts'],
+    [
       {
-        regex: '^\\.\\./views/(?!shared$)',
-        message: "src/plan may use the views' shared ids and types (views/shared), never a view: the views import plan/planRegistry.",
+        regex: '^\\.\\./(views|dag|engine|cli|extension)(/|$)',
+        message:
+          'src/ownership (decorations, gutter marks, the Ownership view, Who Owns This File) imports no view, no DAG panel, no run engine and no CLI: what it shares with them lives below it (src/plan, src/core).',
       },
     ],
   ),
@@ -230,7 +231,7 @@ const LAYERS = [
       },
       {
         regex: '^\\.\\./plan/planCommands$',
-        message: 'The plan commands use the views (views/shared), not the other way round: a view may read plans through plan/planRegistry.',
+        message: 'A view reads plans through plan/planRegistry (and shows a package with plan/packageShown), never through the plan commands.',
       },
     ],
   ),

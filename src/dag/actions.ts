@@ -6,9 +6,11 @@
 import type { Event, Uri } from 'vscode';
 import type { Coupling } from '../core/ownership/coupling';
 import type { RunState } from '../core/run/runState';
-import type { ActionStates } from '../core/dag/panelModel';
-import { PACKAGE_ACTIONS, type CandidateAction, type PackageAction, type ProposalAction, type ProposalView } from '../protocol';
+import { PACKAGE_ACTIONS, type ActionState, type CandidateAction, type PackageAction, type ProposalAction, type ProposalView } from '../protocol';
 import type { PlanEntry } from '../plan/planRegistry';
+
+/** What the host can do for the details pane's actions; each says why it can't. */
+export type ActionStates = Record<PackageAction, ActionState>;
 
 export interface ActionContext {
   plan: PlanEntry;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { PlanRegistry } from '../plan/planRegistry';
 import type { RunWatch } from '../run/runWatch';
-import { OwnershipTree } from '../views/ownershipTree';
+import { OwnershipTree } from './ownershipTree';
 import { OwnershipEditorDecorations, OwnershipFileDecorations } from './decorations';
 import { OwnershipCommands } from './ownershipCommands';
 import { OwnershipModel } from './ownershipModel';

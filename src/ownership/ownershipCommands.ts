@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { PathState } from '../core/ownership/ownershipState';
-import type { PackageRef } from '../views/shared';
+import type { PackageRef } from '../plan/packageShown';
 import { Disposable } from '../util/lifecycle';
 import type { OwnershipModel, OwnershipReport } from './ownershipModel';
 

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { PlanPackage } from '../core/plan/model';
 import { countsText, packageName, placeOf, planCounts } from '../core/present/planStatusText';
 import { FEATURE_ID_PATTERN, planFileName, starterPlan, suggestFeatureId, titleFromId } from '../core/plan/template';
-import { packageIcon, VIEW_ID, type PackageRef } from '../views/shared';
+import { packageIcon, VIEW_ID, type PackageRef } from './packageShown';
 import { toRange } from './convert';
 import type { PlanEntry, PlanRegistry } from './planRegistry';
 

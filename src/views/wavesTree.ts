@@ -23,7 +23,7 @@ import { plural } from '../core/util/plural';
 import { packageUri } from '../plan/planFiles';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
-import { errorColor, packageIcon, VIEW_ID, type PackageRef } from './shared';
+import { errorColor, packageIcon, VIEW_ID, type PackageRef } from '../plan/packageShown';
 
 /**
  * VS Code's tree view sends the first `onDidChangeTreeData` event of a burst at once and merges

@@ -1,8 +1,8 @@
 /**
  * Architecture: src/core's rooms (src/core/<room>/) as eslint.config.mjs holds them —
  * CORE_ROOMS (which room may import which: the rooms' direction), and what every room of
- * src/core keeps (no `vscode`, no file or process I/O, nothing of src/ but src/core and the
- * protocol's types). Each case lints a small snippet as if it were a file at that path
+ * src/core keeps (no `vscode`, no file or process I/O, nothing of src/ but src/core), and the
+ * folders' direction where the extension's folders meet (LAYERS). Each case lints a small snippet as if it were a file at that path
  * (ESLint's Node API, the project's own config), as test/engine/rooms.test.ts does for the
  * engine's rooms.
  *
@@ -59,15 +59,32 @@ describe('the core rooms (eslint.config.mjs)', () => {
     }
   });
 
-  it('every room stays pure: no vscode, no file or process I/O, nothing of src/ but the protocol’s types', async () => {
+  it('every room stays pure: no vscode, no file or process I/O, nothing of src/ outside src/core, not even the protocol’s types', async () => {
     await refused('src/core/git/x.ts', importing('vscode'), /VS Code API/);
     await refused('src/core/walls/x.ts', importing('node:fs'), /no file or process I\/O/);
     await refused('src/core/hosts/x.ts', importing('node:child_process'), /no file or process I\/O/);
     await refused('src/core/coordinator/x.ts', importing('pg'), /no file or process I\/O/);
     await refused('src/core/run/x.ts', importing('../../engine/git'), /pure engine/);
     await refused('src/core/run/generated/x.ts', importing('../../../store/runStore'), /pure engine/);
-    await refused('src/core/dag/x.ts', importing('../../protocol'), /message types/);
-    await allowed('src/core/dag/x.ts', "import type { x } from '../../protocol';\nexport type Y = x;\n");
+    await refused('src/core/dag/x.ts', importing('../../protocol'), /pure engine/);
+    await refused('src/core/dag/x.ts', "import type { x } from '../../protocol';\nexport type Y = x;\n", /pure engine/);
+    await refused('src/core/x.ts', "import type { x } from '../protocol/messages';\nexport type Y = x;\n", /pure engine/);
     await allowed('src/core/run/x.ts', importing('../../../schemas/run-state.schema.json'));
+  });
+});
+
+describe("the folders' direction where plans, views and ownership meet (eslint.config.mjs, LAYERS)", () => {
+  it('src/plan and src/ownership import no view; what they share with the views lives in src/plan', async () => {
+    await refused('src/plan/x.ts', importing('../views/wavesTree'), /below the run, the DAG panel, ownership and the views/);
+    await refused('src/ownership/x.ts', importing('../views/statusBar'), /imports no view/);
+    await refused('src/ownership/x.ts', "import type { x } from '../views/wavesTree';\nexport type Y = x;\n", /imports no view/);
+    await allowed('src/ownership/x.ts', importing('../plan/packageShown'));
+    await allowed('src/views/x.ts', importing('../plan/packageShown'));
+    await allowed('src/plan/x.ts', importing('./packageShown'));
+  });
+
+  it('src/protocol takes src/core’s types, and re-exports them', async () => {
+    await allowed('src/protocol/x.ts', "export type { PlanNode } from '../core/dag/planView';\n");
+    await refused('src/protocol/x.ts', importing('../core/dag/display'), /only types from src\/core/);
   });
 });

@@ -5,8 +5,8 @@
  * Columns: ghosts (when there are any), then one per wave, then the packages without a
  * wave (on or behind a cycle).
  */
-import type { PlanMessage } from '../../protocol';
 import { DEFAULT_LAYOUT, layoutGraph, type Layout, type LayoutOptions } from './layout';
+import type { PlanView } from './planView';
 
 /** Plans with more packages than this start with their waves collapsed. */
 export const COLLAPSE_THRESHOLD = 1000;
@@ -58,7 +58,7 @@ export interface DisplayOptions {
 
 export const groupKey = (wave: number | null): GroupKey => (wave === null ? 'wave:none' : `wave:${wave}`);
 
-type PlanShape = Pick<PlanMessage, 'nodes' | 'edges' | 'waves'>;
+type PlanShape = Pick<PlanView, 'nodes' | 'edges' | 'waves'>;
 
 export function buildDisplayGraph(plan: PlanShape, options: DisplayOptions = {}): DisplayGraph {
   const threshold = options.threshold ?? COLLAPSE_THRESHOLD;

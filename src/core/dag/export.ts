@@ -6,10 +6,10 @@
  * palette of its own, light by default and dark under `prefers-color-scheme: dark`.
  */
 import type { PackageStatus } from '../run/runState';
-import type { PlanMessage } from '../../protocol';
 import { buildDisplayGraph, layoutDisplay } from './display';
+import type { PlanView } from './planView';
 
-type PlanShape = Pick<PlanMessage, 'nodes' | 'edges' | 'waves' | 'featureId' | 'planFile'>;
+type PlanShape = Pick<PlanView, 'nodes' | 'edges' | 'waves' | 'featureId' | 'planFile'>;
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

@@ -9,18 +9,7 @@ import type { Diagnostic } from '../plan/model';
 import { SHOWN_FIELDS, type PackageRunRecord } from '../run/runState';
 import { pick } from '../util/pick';
 import { formatSpend } from '../run/spend';
-import type {
-  ActionState,
-  NodeProblems,
-  PackageAction,
-  PackageDetails,
-  PackageLiveStatus,
-  PlanEdge,
-  PlanMessage,
-  PlanNode,
-} from '../../protocol';
-
-export type PlanView = Omit<PlanMessage, 'seq' | 'planUri' | 'runId'>;
+import type { ActionState, NodeProblems, PackageDetailsBase, PackageLiveStatus, PlanEdge, PlanNode, PlanView } from './planView';
 
 /** At most this many problem messages travel with a node (its tooltip). */
 export const MAX_NODE_MESSAGES = 20;
@@ -117,19 +106,17 @@ export function buildPlanView(
   };
 }
 
-/** What the host can do for the details pane's actions; each says why it can't. */
-export type ActionStates = Record<PackageAction, ActionState>;
-
 /**
  * The details pane's content for one package, or undefined when the plan has no such
- * package. `runId` names the run the record comes from.
+ * package: its facts, and `actions` (what the host can do for each of the pane's actions,
+ * each saying why it can't) as given. `runId` names the run the record comes from.
  */
-export function buildPackageDetails(
+export function buildPackageDetails<Action extends string>(
   analysis: PlanAnalysis,
   packageId: string,
-  actions: ActionStates,
+  actions: Record<Action, ActionState>,
   run?: { runId: string; record: PackageRunRecord | undefined },
-): PackageDetails | undefined {
+): (PackageDetailsBase & { actions: Record<Action, ActionState> }) | undefined {
   const { graph, plan } = analysis;
   const index = graph.indexOf.get(packageId);
   const p = plan.packages.find((q) => q.id === packageId);

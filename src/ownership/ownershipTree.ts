@@ -3,7 +3,7 @@ import type { IndexedPackage, ScopeKind } from '../core/ownership/ownership';
 import { OWNERSHIP_COLORS } from '../core/ownership/ownershipState';
 import { plural } from '../core/util/plural';
 import { ownerText, plannedCountsText, plannedFeatureText, type PlannedFeature, type RegisteredPackage, type RegisteredRun } from '../core/coordinator/sharedCoordinator';
-import type { OwnershipModel } from '../ownership/ownershipModel';
+import type { OwnershipModel } from './ownershipModel';
 import { Disposable } from '../util/lifecycle';
 
 export const OWNERSHIP_VIEW_ID = 'waves.ownership';

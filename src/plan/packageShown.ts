@@ -1,7 +1,8 @@
 /**
- * What the rest of the extension shares with the views, without importing a view: the
- * Waves view's id, `PackageRef` (a package as `waves.revealPackage` takes it) and
- * `packageIcon` (the Waves view and the `Go to Package` quick pick draw a package alike).
+ * How the editor names and shows a package, for the plan commands, the Waves view and the
+ * ownership commands alike: the Waves view's id, `PackageRef` (a package as
+ * `waves.revealPackage` takes it) and `packageIcon` (the Waves view and the `Go to Package`
+ * quick pick draw a package alike). In src/plan, below the views, so no view is imported for it.
  */
 import * as vscode from 'vscode';
 import type { PlanPackage } from '../core/plan/model';
