@@ -17,6 +17,7 @@ import { before, describe, test } from 'node:test';
 import { bwrapArgs, parseTarget, isAllowed, allowedTargets, looksOffline, type WallsPlan } from '../../../src/core/walls/walls';
 import { confinementAvailable } from '../../../src/engine/attempt/confinement';
 import { attemptDir } from '../../../src/core/run/runPaths';
+import { PORT_BASE, PORT_SPAN } from '../../../src/core/run/portRange';
 import { processesRunning, processTree, stillRunning } from '../../../src/engine/attempt/processTree';
 import { RunnerPool } from '../../../src/engine/attempt/runnerPool';
 import { engineFor, isolateGit, planYaml, treeFiles } from '../engineFixtures';
@@ -24,6 +25,21 @@ import { attemptWith, buildRunner, git, makeRepo, tempDir, waitFor } from '../he
 import type { EngineOptions } from '../../../src/engine/run/engine';
 
 let runnerScript = '';
+
+/**
+ * Listens on a loopback port outside the plan's packages' own ranges (`portRangeOf`: the first
+ * `packages` of them). A port of a package's own range is its servers' to take: the walls leave
+ * it to the kernel, unnamed, so a test of the named refusal needs a port outside (listen(0)
+ * lands in one package's range about once in 280 runs).
+ */
+async function listenOutsideOwnPorts(server: net.Server, packages: number): Promise<number> {
+  for (;;) {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as net.AddressInfo;
+    if (port < PORT_BASE || port >= PORT_BASE + packages * PORT_SPAN) return port;
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
 
 /** Field `n` (0-based, after the command's name) of `/proc/<pid>/stat`, as a number. */
 const statField = (pid: number, n: number) => {
@@ -107,12 +123,10 @@ describe('the walls, on this machine (bubblewrap)', () => {
       reached++;
       s.end();
     });
-    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
-    const port = (other.address() as net.AddressInfo).port;
+    const port = await listenOutsideOwnPorts(other, 10);
     // A port nothing on this machine serves: refused as it would be without walls (not theirs to name).
     const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const closedPort = (closed.address() as net.AddressInfo).port;
+    const closedPort = await listenOutsideOwnPorts(closed, 10);
     await new Promise<void>((r) => closed.close(() => r()));
 
     const configBefore = fs.readFileSync(path.join(repo, '.git', 'config'), 'utf8');
@@ -326,8 +340,7 @@ describe('verification commands inside walls (bubblewrap)', () => {
 
   test("a step and a set-up hook whose walls let them reach no host: a loopback port this machine serves is refused, and named with the switch that allows it, as an agent's is", async () => {
     const server = net.createServer((c) => c.end('served\n'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
+    const port = await listenOutsideOwnPorts(server, 10);
     try {
       // The relay takes the connection and closes it: no data is a refusal too.
       const js = `let got=false;require('net').connect(${port},'127.0.0.1').on('data',d=>{got=true;console.log(String(d).trim())}).on('error',e=>{console.error('no database:',e.code);process.exit(1)}).on('close',()=>{if(!got){console.error('no database: closed');process.exit(1)}})`;
@@ -436,7 +449,7 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     // (A client gone first resets the socket: not this test's question.)
     const allowed = net.createServer((s) => (allowedReached++, s.on('error', () => undefined).end('hello\n')));
     const other = net.createServer((s) => (otherReached++, s.on('error', () => undefined).end()));
-    await Promise.all([allowed, other].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    await Promise.all([new Promise<void>((r) => allowed.listen(0, '127.0.0.1', r)), listenOutsideOwnPorts(other, 10)]);
     const allowedPort = (allowed.address() as net.AddressInfo).port;
     const otherPort = (other.address() as net.AddressInfo).port;
     const planFile = path.join(repo, 'work-packages.yaml');
