@@ -27,7 +27,7 @@ import { analyzeForCli, analyzeTunedForCli } from './bigPlanAnalysis';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
-import { CONVERT_HELP, HOSTS_HELP, optionsHelp, optionsSynopsis, PICK_HELP, PLAN_HELP, REVIEW_HELP } from './commandHelp';
+import { CONVERT_HELP, HOSTS_HELP, PICK_HELP, PLAN_HELP, REVIEW_HELP, RUN_HELP } from './commandHelp';
 import { gitMayFindRepository } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
@@ -63,85 +63,7 @@ const HELP: Record<string, string> = {
     Print the prompt the engine would write for one package, with this repository's
     run paths (the run id of the feature's run state, or "preview"). A plan with
     errors also prints its problems on stderr and exits 1.`,
-  run: `waves run [--agent <preset> | --agent-argv '<json array>'] [--max-parallel N]
-        [--candidates N] [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
-        [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
-        [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
-        [--agent-cap ID=N]… [--coordinator postgres://… [--coordinator-repository KEY]
-        [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
-        [--unconfined] [--review off|before-merge] [--[no-]integration-guard]
-        [--tick-source]
-${optionsSynopsis()} <plan>
-    Run the plan's packages with a coding agent (default preset: claude-code), with
-    live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
-    --dry-run prints the schedule and every package's prompt and starts nothing.
-    Presets: claude-code, codex, gemini, aider, copilot (headless; the -interactive
-    ones need the editor's terminals).
-    --agent-argv: the program and its arguments, never run through a shell, with
-    \${promptFile} \${resultFile} \${packageId} \${worktree} \${feature} \${attemptDir}
-    replaced inside them. --only: just these packages. --timeout-grace: seconds from
-    TERM to KILL when an agent is stopped. --resume: go on with an interrupted run.
-    Ctrl-C once cancels the run cleanly (resume with --resume); twice exits at once.
-    A package whose agent stops at a usage limit is paused (no retry spent) and no
-    package of that agent starts; --on-usage-limit wait goes on at the reset time the
-    agent gave, stop (default) ends the run there (exit 75; resume with --resume).
-    --budget-usd / --budget-tokens: when what the agents report having spent reaches
-    it, no more packages start (running ones finish); resume with a higher budget.
-    --agent-fallback: presets a package goes on with after its agent's usage limit.
-    --agent-cap: at most N attempts of that agent at once (waves.agentCaps); one
-    per agent, repeated or separated by commas.
-    --candidates N (or WAVES_CANDIDATES; 1 to 8, default 1): best of n, N candidates
-    of each package side by side, each confined, audited and verified; the first green
-    one goes on and the rest stop. A package's own inputs.waves (candidates,
-    candidate_agents, pick: first-green | person | judge, confirm) wins. Refused at
-    the start, nothing started: N above the cap or 8, a candidate agent neither a
-    headless preset nor the package's own (a list of one too), pick: person (or
-    confirm) with nobody to ask (no terminal, --json; a resume whose picks are made
-    asks nobody), pick: judge whose package's own agent is an interactive one.
-    On SSH hosts each candidate takes a slot of a host.
-    --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
-    the repository: the lock table, the run's lease and the registry of runs live there
-    (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is
-    never shown. --coordinator-repository: the key that names this repository there
-    (default: its root commit). Other features' approved plans there (waves plan
-    --approve) are checked at the start: a package whose write scope or file lock
-    meets one of their planned claims is a warning naming the feature, package, key
-    and who; a lock key another feature's plan claims too refuses the run (nothing
-    started) unless --allow-planned-overlap. A run in which every package succeeds
-    removes its feature's own planned claims.
-    --hosts (or WAVES_HOSTS): place packages on this machine and SSH hosts (see
-    waves hosts --help); each host has its own cap, the run's is their sum. A host
-    out of reach for 60 s makes its attempts interrupted (host-lost); --on-host-lost
-    wait (default) collects them when it answers again, retry runs them again on
-    another host within their retry budget.
-    --answer: a package whose agent ended its turn with a question runs again with
-    your answer in its prompt (it is not retried without one).
-    Every agent runs inside walls (bubblewrap): it writes only its worktree and what
-    git needs there, cannot read ~/.ssh and other secrets, sees no other process, and
-    reaches only its model API; the options below (--allow-host, --allow-registries, …)
-    open them a little. Where walls cannot be had nothing starts (exit 2) unless
-    --unconfined: agents then run with all your rights. Each package's agent gets a
-    port range of its own in WAVES_PORT_RANGE (first-last) and PORT (its first port).
-    --review before-merge: a package that passed its audit and verification waits for
-    your review (awaiting review; its dependents wait too) until \`waves review <plan>
-    <package> --approve\` merges it, or \`--request-changes\` sends your comments to its
-    agent (a revision, no retry spent). Default off; a --resume without --review keeps
-    the gate the run was started with (--review off turns it off).
-    --integration-guard: the approved verification commands of the plan's integration
-    package (task_type: integrate) run on the integration branch as packages land (the
-    newest tip, one check at a time, inside walls); a red tip is bisected to the merge
-    that turned it red, and that package is sent the failure as a new attempt from the
-    integration tip (within its retry budget) while what depends on it waits. A check
-    red at the base already is said at the start and blames nobody. A --resume without it
-    keeps the guard the run was started with (--no-integration-guard turns it off).
-    --tick-source: for a plan made by \`waves convert\` (inputs.converted_from), each package
-    that succeeds has its tasks marked done in that task list (a checkbox ticked, a
-    Taskmaster status "done", a beads status "closed"); nothing else in it changes.
-    Exit 0 when every package succeeded, 1 when one did not, 2 when nothing was
-    started: usage or plan errors and every refusal before the run starts (a proposed
-    plan not approved, verification commands not approved, another driver, the
-    coordinator out of reach, no walls), 75 when paused at a usage limit.
-${optionsHelp()}`,
+  run: RUN_HELP,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
     the locks it holds, who drives the run and whether that process is alive; a
