@@ -4,14 +4,11 @@ import {
   ReactFlowProvider,
   ViewportPortal,
   useReactFlow,
-  useStore,
-  useStoreApi,
   type ColorMode,
-  type ReactFlowState,
   type NodeMouseHandler,
   type Viewport,
 } from '@xyflow/react';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { buildDisplayGraph, groupKey, layoutDisplay, type DisplayGraph } from '../src/core/dag/display';
 import type { Layout } from '../src/core/dag/layout';
 import { plural } from '../src/core/util/plural';
@@ -19,13 +16,15 @@ import { navigate, neighbours, type Direction } from '../src/core/dag/navigate';
 import { search } from '../src/core/dag/search';
 import type { IntegrationView, PlanMessage } from '../src/protocol';
 import { Details } from './Details';
+import { EdgeLayer } from './EdgeLayer';
 import { Overview } from './Overview';
-import { nodeTypes, useCounts, type FlowNode } from './PackageNode';
+import { nodeTypes, type FlowNode } from './PackageNode';
 import type { Rpc } from './rpc';
 import { ProposalBar } from './ProposalBar';
 import type { StatusStore } from './statusStore';
 import { TimelineView } from './Timeline';
 import type { TimelineStore } from './timelineStore';
+import { WaveHeaders } from './WaveHeaders';
 
 function themeKind(): ColorMode {
   const kind = document.body.dataset.vscodeThemeKind ?? '';
@@ -428,199 +427,6 @@ function toNodes(
     return { ...common, type: 'summary', data: { label, ids: n.packageIds, store, expand }, ariaLabel: `${label}, ${plural(n.packageIds.length, 'package')}, collapsed; Enter expands` };
   });
 }
-
-/** Edges drawn beyond this many nodes are only those whose columns are in view. */
-const CULL_EDGES = 200;
-/** Columns drawn on each side of the view (edges are drawn a little beyond it). */
-const CULL_MARGIN = 1;
-
-type EdgeItem = { lo: number; hi: number; cls: string; path: string; arrow: string; critical: boolean };
-
-/** The columns in view (with a margin), as "first,last" so panning within them re-renders nothing. */
-function useColumnsInView(layout: Layout, cull: boolean): [number, number] {
-  const count = layout.columnX.length;
-  const columnWidth = count ? layout.width / count : 1;
-  const key = useStore(
-    useCallback(
-      (s: ReactFlowState) => {
-        if (!cull) return `0,${count - 1}`;
-        const [tx, , zoom] = s.transform;
-        const first = Math.floor(-tx / zoom / columnWidth) - CULL_MARGIN;
-        const last = Math.floor((s.width - tx) / zoom / columnWidth) + CULL_MARGIN;
-        return `${Math.max(0, first)},${Math.min(count - 1, last)}`;
-      },
-      [cull, count, columnWidth],
-    ),
-  );
-  const [first, last] = key.split(',').map(Number);
-  return [first, last];
-}
-
-/**
- * All edges in a handful of SVG paths (one per kind), arrowheads in one more. In large
- * plans only the edges that touch a column in view are in the paths: one path of every edge
- * of 1,000 packages is 600 KB of path data that Chromium parses, measures and repaints.
- */
-const EdgeLayer = memo(function EdgeLayer({ display, layout, selected }: { display: DisplayGraph; layout: Layout; selected: string | undefined }) {
-  const kinds = useMemo(() => new Map(display.edges.map((e) => [e.id, e])), [display]);
-  const items = useMemo(() => {
-    return layout.edges.map((r): EdgeItem => {
-      const e = kinds.get(r.id)!;
-      const a = layout.nodes.get(r.source)?.column ?? 0;
-      const b = layout.nodes.get(r.target)?.column ?? 0;
-      const end = r.segments.at(-1)!.to;
-      return {
-        lo: Math.min(a, b),
-        hi: Math.max(a, b),
-        cls: e.kind === 'conflict' || e.kind === 'coupling' || e.kind === 'unknown' ? e.kind : e.cycle ? 'cycle' : e.critical ? 'critical' : 'dep',
-        path: r.path,
-        arrow: e.kind === 'conflict' ? '' : `M${end.x - 8},${end.y - 4}L${end.x},${end.y}L${end.x - 8},${end.y + 4}Z`,
-        critical: e.critical,
-      };
-    });
-  }, [kinds, layout]);
-  const [first, last] = useColumnsInView(layout, display.nodes.length > CULL_EDGES);
-  const paths = useMemo(() => {
-    const out: Record<string, string[]> = { dep: [], critical: [], conflict: [], coupling: [], cycle: [], unknown: [], arrows: [], criticalArrows: [], couplingArrows: [] };
-    for (const it of items) {
-      if (it.hi < first || it.lo > last) continue;
-      out[it.cls].push(it.path);
-      if (it.arrow) out[it.critical ? 'criticalArrows' : it.cls === 'coupling' ? 'couplingArrows' : 'arrows'].push(it.arrow);
-    }
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join('')]));
-  }, [items, first, last]);
-  const highlight = useMemo(
-    () => (selected ? layout.edges.filter((r) => r.source === selected || r.target === selected).map((r) => r.path).join('') : ''),
-    [layout, selected],
-  );
-  const labels = useMemo(() => {
-    const width = layout.columnX.length ? layout.width / layout.columnX.length : 1;
-    return layout.edges.filter((r) => r.label && r.label.x >= (first - 1) * width && r.label.x <= (last + 2) * width);
-  }, [layout, first, last]);
-  return (
-    <svg className="edges" width={Math.max(1, layout.width)} height={Math.max(1, layout.height)} aria-hidden="true">
-      <path className="edge dep" d={paths.dep} />
-      <path className="edge unknown" d={paths.unknown} />
-      <path className="edge cycle" d={paths.cycle} />
-      <path className="edge conflict" d={paths.conflict} />
-      <path className="edge coupling" d={paths.coupling} />
-      <path className="edge critical" d={paths.critical} />
-      {highlight && <path className="edge highlight" d={highlight} />}
-      <path className="arrow" d={paths.arrows} />
-      <path className="arrow critical" d={paths.criticalArrows} />
-      <path className="arrow coupling" d={paths.couplingArrows} />
-      {labels.map((r) => (
-        <g key={r.id} className={`edge-label ${kinds.get(r.id)?.kind ?? ''}`} data-edge={r.id}>
-          <rect x={r.label!.x - r.label!.width / 2} y={r.label!.y - 16} width={r.label!.width} height={14} rx={2} />
-          <text x={r.label!.x} y={r.label!.y - 5} textAnchor="middle">
-            {r.label!.text}
-            <title>{kinds.get(r.id)?.title ?? r.label!.full}</title>
-          </text>
-        </g>
-      ))}
-    </svg>
-  );
-});
-
-/** Width of a header at zoom 1 (a node's width). */
-const HEADER_WIDTH = 220;
-/** Below this width on screen a header shows only its progress bar. */
-const HEADER_NARROW = 72;
-
-/**
- * Wave headers in a strip over the flow, in screen space: each follows its column when
- * panning and zooming, sits just above the top of the layout, and stays pinned to the top
- * of the view when that is scrolled away — so a large plan, which opens on wave 1 far below
- * the top of the layout, still shows its headers. Positions are CSS variables set from React
- * Flow's store (no React render while panning).
- */
-const WaveHeaders = memo(function WaveHeaders(props: {
-  display: DisplayGraph;
-  layout: Layout;
-  plan: PlanMessage;
-  store: StatusStore;
-  expand: (key: string) => void;
-  collapse: (key: string) => void;
-}) {
-  const { display, layout, plan } = props;
-  const api = useStoreApi();
-  const strip = useRef<HTMLDivElement>(null);
-  const columns = useMemo(() => {
-    const expanded = new Set(display.nodes.filter((n) => n.kind === 'package').map((n) => n.column));
-    const none = plan.nodes.filter((n) => n.wave === null).map((n) => n.id);
-    return display.columns.map((c, k) => ({
-      column: String(c),
-      x: layout.columnX[k],
-      label: c === 'ghost' ? 'Not in the plan' : c === 'none' ? 'No wave (cycle)' : `Wave ${c}`,
-      ids: c === 'ghost' ? [] : c === 'none' ? none : (plan.waves[c - 1] ?? []),
-      groupKey: c === 'ghost' ? undefined : c === 'none' ? 'wave:none' : `wave:${c}`,
-      expanded: expanded.has(k),
-    }));
-  }, [display, layout, plan]);
-  useLayoutEffect(() => {
-    let last = '';
-    const place = ({ transform: [tx, ty, zoom] }: ReactFlowState) => {
-      const el = strip.current;
-      const key = `${tx},${ty},${zoom}`;
-      if (!el || key === last) return;
-      last = key;
-      el.style.setProperty('--tx', `${tx}px`);
-      el.style.setProperty('--ty', `${ty}px`);
-      el.style.setProperty('--zoom', String(zoom));
-      el.classList.toggle('narrow', HEADER_WIDTH * zoom < HEADER_NARROW);
-    };
-    place(api.getState());
-    return api.subscribe(place);
-  }, [api]);
-  return (
-    <div className="wave-strip" ref={strip}>
-      {columns.map((c) => (
-        <WaveHeader key={c.column} {...c} store={props.store} collapsible={display.collapsed} expand={props.expand} collapse={props.collapse} />
-      ))}
-    </div>
-  );
-});
-
-const WaveHeader = memo(function WaveHeader(props: {
-  column: string;
-  x: number;
-  label: string;
-  ids: string[];
-  store: StatusStore;
-  groupKey: string | undefined;
-  collapsible: boolean;
-  expanded: boolean;
-  expand: (key: string) => void;
-  collapse: (key: string) => void;
-}) {
-  const c = useCounts(props.store, props.ids);
-  const ref = useRef<HTMLDivElement>(null);
-  useLayoutEffect(() => {
-    ref.current?.style.setProperty('--x', String(props.x));
-  }, [props.x]);
-  return (
-    <div className="wave-header" ref={ref} title={props.label}>
-      <div className="wave-title">
-        <span className="wave-name">{props.label}</span>
-        {props.collapsible && props.groupKey && (
-          <button className="link" onClick={() => (props.expanded ? props.collapse(props.groupKey!) : props.expand(props.groupKey!))}>
-            {props.expanded ? 'collapse' : 'expand'}
-          </button>
-        )}
-      </div>
-      {props.ids.length > 0 && (
-        <div className="wave-progress" aria-label={`${props.label}: ${c.done} of ${c.total} done`}>
-          {c.done}/{c.total} done{c.active ? ` · ${c.active} running` : ''}
-          {c.bad ? ` · ${c.bad} failed` : ''}
-        </div>
-      )}
-      <div className="progress" aria-hidden="true">
-        <span className="progress-done" style={{ width: `${Math.round((100 * c.done) / Math.max(1, c.total))}%` }} />
-      </div>
-    </div>
-  );
-});
-
 
 /** The integration guard's state as the bar's codicon. */
 const INTEGRATION_ICONS: Record<IntegrationView['status'], string> = {
