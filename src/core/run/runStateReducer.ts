@@ -1,8 +1,9 @@
 /**
  * How a run state changes (docs/contracts.md): `applyEvent(state, event, now)` — the only way
- * package records change — and `recordMerge`, `setIntegration`, `setPlanHash` for the other
- * fields. Illegal or malformed changes come back as a typed error result (`RunStateResult`);
- * nothing here throws on bad input.
+ * package records change. The other fields (`recordMerge`, `setIntegration`, `setPlanHash`:
+ * runStateFields.ts) and the phase marks within a status (`markWaiting`, …: runStatePhases.ts)
+ * are re-exported from here. Illegal or malformed changes come back as a typed error result
+ * (`RunStateResult`); nothing here throws on bad input.
  *
  * All functions return new objects and never mutate their input; when nothing changes
  * they return the very same state object, so callers can skip saving on `===`. Records are
@@ -13,20 +14,13 @@ import {
   canTransition,
   FILE_CHANGES,
   isTerminal,
-  MAX_PHASES,
-  MERGE_STATUSES,
-  PLAN_HASH,
   timestamp,
   type ChangedFile,
   type FollowUp,
   MAX_FOLLOW_UPS,
-  type IntegrationInfo,
-  type MergeRecord,
-  type MergeStatus,
   type CandidateRunRecord,
   type PackageRunRecord,
   type PackageStatus,
-  type PhaseMark,
   type RunEvent,
   type RunEventType,
   type RunState,
@@ -34,12 +28,15 @@ import {
   type RunStateResult,
   type ScopeViolation,
   type VerificationResult,
-  type WaitReason,
-  WAIT_REASONS,
 } from './runState';
 import { addSpend, type Spend } from './spend';
 import { clearedOutcome } from './runStateInit';
 import { CANDIDATE_EVENTS, candidateOf, isGreen, MAX_CANDIDATES, newSet, takeChosen } from './candidates';
+import { isOptionalText, isText } from './runStateFields';
+import { withMark, withRecord } from './runStatePhases';
+
+export { recordMerge, setIntegration, setPlanHash, type MergeUpdate } from './runStateFields';
+export { markMerging, markSettingUp, markWaiting, settingUpSince } from './runStatePhases';
 
 // ---------------------------------------------------------------------------------------
 // Events
@@ -65,8 +62,6 @@ interface EventRule<E extends RunEvent> {
   apply: (record: PackageRunRecord, event: E, at: string, to: PackageStatus) => PackageRunRecord;
 }
 
-const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-const isOptionalText = (value: unknown) => value === undefined || value === null || isText(value);
 const invalid = (message: string) => ({ code: 'invalid-event' as const, message });
 
 /** The outcome of an attempt; cleared by `started` (new attempt) and `reset`. */
@@ -463,165 +458,4 @@ function endChosen(record: PackageRunRecord, at: string): PackageRunRecord {
     c.candidate === k && !isTerminal(c.status) ? { ...c, status: record.status, endedAt: at, lastError: record.lastError, phases: withMark(c, { at, phase: record.status, attempt: c.attempts }) } : c,
   );
   return candidates ? { ...record, candidates } : record;
-}
-
-function withRecord(state: RunState, record: PackageRunRecord, at: string): RunState {
-  return { ...state, updatedAt: at, packages: { ...state.packages, [record.packageId]: record } };
-}
-
-/** The record's phase marks with `mark` after them, the oldest dropped beyond `MAX_PHASES` (a record of an older build: none before). */
-function withMark(record: Pick<PackageRunRecord, 'phases'>, mark: PhaseMark): PhaseMark[] {
-  const marks = Array.isArray(record.phases) ? record.phases : [];
-  const next = [...marks, mark];
-  return next.length > MAX_PHASES ? next.slice(next.length - MAX_PHASES) : next;
-}
-
-// ---------------------------------------------------------------------------------------
-// Phases within a status (the run timeline)
-
-const lastMark = (record: Pick<PackageRunRecord, 'phases'>): PhaseMark | undefined => (Array.isArray(record.phases) ? record.phases.at(-1) : undefined);
-
-/**
- * A `ready` package waits for `reason` (a lock, a host, its agent's usage limit), or no longer
- * does (`null`: it waits only for a slot). Marks only a change: the same reason again, or `null`
- * when it was not waiting, returns `state` itself; a package in another status is left as it is.
- */
-export function markWaiting(state: RunState, packageId: string, reason: WaitReason | null, now: Date): RunStateResult {
-  if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
-    return { ok: false, error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}".`, packageId } };
-  }
-  if (reason !== null && !WAIT_REASONS.includes(reason)) return fieldError(packageId, `A wait is for one of ${WAIT_REASONS.join(', ')}.`);
-  const at = timestamp(now);
-  if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
-  const record = state.packages[packageId]!;
-  if (record.status !== 'ready') return { ok: true, state };
-  const last = lastMark(record);
-  const waitingFor = last?.phase === 'waiting' ? (last.for ?? null) : null;
-  if (waitingFor === reason) return { ok: true, state };
-  const mark: PhaseMark = reason === null ? { at, phase: 'ready', attempt: record.attempts } : { at, phase: 'waiting', attempt: record.attempts, for: reason };
-  return { ok: true, state: withRecord(state, { ...record, phases: withMark(record, mark) }, at) };
-}
-
-/**
- * A `queued` package's new tree runs its set-up command (`candidate`: that candidate's tree, best
- * of n): until it starts, the package shows as setting up, not as queued. Returns `state` itself
- * when already marked, or when the package (or candidate) is in another status.
- */
-export function markSettingUp(state: RunState, packageId: string, candidate: number | undefined, now: Date): RunStateResult {
-  if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
-    return { ok: false, error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}".`, packageId } };
-  }
-  const at = timestamp(now);
-  if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
-  const record = state.packages[packageId]!;
-  const marked = <R extends Pick<PackageRunRecord, 'phases' | 'attempts'>>(r: R): R => ({ ...r, phases: withMark(r, { at, phase: 'setting-up', attempt: r.attempts }) });
-  if (candidate === undefined) {
-    if (record.status !== 'queued' || lastMark(record)?.phase === 'setting-up') return { ok: true, state };
-    return { ok: true, state: withRecord(state, marked(record), at) };
-  }
-  const c = candidateOf(record, candidate);
-  if (!c) return { ok: false, error: { code: 'unknown-package', message: `Package "${packageId}" has no candidate ${String(candidate)}.`, packageId } };
-  if (c.status !== 'queued' || lastMark(c)?.phase === 'setting-up') return { ok: true, state };
-  const candidates = record.candidates!.map((x) => (x === c ? marked(c) : x));
-  return { ok: true, state: withRecord(state, { ...record, candidates }, at) };
-}
-
-/** Since when a `queued` record's tree runs its set-up command (ISO 8601); null: it does not (not yet, or no longer). */
-export function settingUpSince(record: { status: string; phases?: readonly { at: string; phase: string }[] }): string | null {
-  if (record.status !== 'queued' || !Array.isArray(record.phases)) return null;
-  const last = record.phases.at(-1);
-  return last?.phase === 'setting-up' ? last.at : null;
-}
-
-/** A `verifying` (or approved `awaiting-review`) package's commit is being merged. Returns `state` itself when already marked or in another status. */
-export function markMerging(state: RunState, packageId: string, now: Date): RunStateResult {
-  if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
-    return { ok: false, error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}".`, packageId } };
-  }
-  const at = timestamp(now);
-  if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
-  const record = state.packages[packageId]!;
-  if ((record.status !== 'verifying' && record.status !== 'awaiting-review') || lastMark(record)?.phase === 'merging') return { ok: true, state };
-  return { ok: true, state: withRecord(state, { ...record, phases: withMark(record, { at, phase: 'merging', attempt: record.attempts }) }, at) };
-}
-
-// ---------------------------------------------------------------------------------------
-// Merges, the integration branch, the plan hash
-
-export interface MergeUpdate {
-  status: MergeStatus;
-  files?: readonly string[];
-  commit?: string | null;
-}
-
-function fieldError(packageId: string | undefined, message: string): RunStateResult {
-  return { ok: false, error: { code: 'invalid-event', message, ...(packageId !== undefined ? { packageId } : {}) } };
-}
-
-/**
- * Sets `state.merges[packageId]`. `unknown-package` for a package the state has no record
- * of, `invalid-event` for a bad status, file list or commit. Returns `state` itself when
- * the record already says the same.
- */
-export function recordMerge(state: RunState, packageId: string, update: MergeUpdate, now: Date): RunStateResult {
-  if (typeof packageId !== 'string' || !Object.hasOwn(state.packages, packageId)) {
-    return {
-      ok: false,
-      error: { code: 'unknown-package', message: `The run has no package "${String(packageId)}" to merge.`, packageId },
-    };
-  }
-  const at = timestamp(now);
-  const files = update?.files ?? [];
-  const commit = update?.commit ?? null;
-  if (at === undefined) return fieldError(packageId, `Invalid time: ${String(now)}.`);
-  if (!MERGE_STATUSES.includes(update?.status)) return fieldError(packageId, `Merge status must be one of ${MERGE_STATUSES.join(', ')}.`);
-  if (!Array.isArray(files) || !files.every(isText) || !isOptionalText(commit))
-    return fieldError(packageId, 'Merge files must be non-empty strings, and commit a non-empty string or null.');
-
-  const current = Object.hasOwn(state.merges, packageId) ? state.merges[packageId] : undefined;
-  if (
-    current &&
-    current.status === update.status &&
-    current.commit === commit &&
-    current.files.length === files.length &&
-    current.files.every((f, i) => f === files[i])
-  )
-    return { ok: true, state };
-  const merge: MergeRecord = { ...current, status: update.status, files: [...files], commit };
-  return { ok: true, state: { ...state, updatedAt: at, merges: { ...state.merges, [packageId]: merge } } };
-}
-
-/** Sets (or clears, with null) the integration branch. Returns `state` itself when unchanged. */
-export function setIntegration(state: RunState, integration: IntegrationInfo | null, now: Date): RunStateResult {
-  const at = timestamp(now);
-  if (at === undefined) return fieldError(undefined, `Invalid time: ${String(now)}.`);
-  if (integration !== null) {
-    const { branch, worktree, baseSha, tipSha } = integration ?? ({} as IntegrationInfo);
-    if (![branch, worktree, baseSha, tipSha].every(isText))
-      return fieldError(undefined, 'The integration needs a non-empty branch, worktree, baseSha and tipSha.');
-  }
-  const current = state.integration;
-  if (
-    current === integration ||
-    (current !== null &&
-      integration !== null &&
-      current.branch === integration.branch &&
-      current.worktree === integration.worktree &&
-      current.baseSha === integration.baseSha &&
-      current.tipSha === integration.tipSha &&
-      (!('guard' in integration) || current.guard === integration.guard))
-  )
-    return { ok: true, state };
-  const next = integration === null ? null : { ...current, ...integration };
-  return { ok: true, state: { ...state, updatedAt: at, integration: next } };
-}
-
-/** Records the hash of the plan the run now follows (after a reported plan change). */
-export function setPlanHash(state: RunState, planHash: string, now: Date): RunStateResult {
-  const at = timestamp(now);
-  if (at === undefined) return fieldError(undefined, `Invalid time: ${String(now)}.`);
-  if (typeof planHash !== 'string' || !PLAN_HASH.test(planHash))
-    return fieldError(undefined, 'planHash must be 64 lower-case hex digits (SHA-256).');
-  if (state.planHash === planHash) return { ok: true, state };
-  return { ok: true, state: { ...state, updatedAt: at, planHash } };
 }
