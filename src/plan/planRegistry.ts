@@ -1,51 +1,20 @@
-import * as path from 'path';
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { ForeignAnalysis, ForeignView } from '../core/formats/foreignAnalysis';
 import type { ForeignDiagnostic } from '../core/formats/foreignPlan';
-import { capOf } from '../core/plan/defaults';
-import { covers } from '../core/plan/glob';
-import { proposedPlanIdOf, proposedPlanLabel } from '../core/planning/planningSession';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
-import { AnalysisPool, Superseded } from './analysisPool';
-import { FOUND_GLOB, isForeignName, mayBeFolderTask, mayBeTaskList } from './planFiles';
-import { PLAN_SCHEMES, folderUriOf, readFolderFiles, shownFolderFiles, tasksMdFolderUriOf, type FolderFile } from './folderPlans';
+import { AnalysisPool } from './analysisPool';
+import { analyseFolder, analyseText, logSlow, maxBytesOf, maxParallelOf, OFF_THREAD_BYTES, planAnalysis, type AnalysisSite } from './entryAnalysis';
+import { FOUND_GLOB, mayBeFolderTask, mayBeTaskList } from './planFiles';
+import { folderUriOf, readFolderFiles, shownFolderFiles, tasksMdFolderUriOf, type FolderFile } from './folderPlans';
+import { excludeGlob, folderRelative, isExcluded, isForeignUri, isFoundUri, isPlanUri, planLabel, plansAtRoots, readExcludes, searchCreated } from './planSearch';
 
 export { FOREIGN_SELECTOR, FOUND_SELECTOR, PLAN_GLOB, PLAN_SELECTOR, packageUri } from './planFiles';
 export type { FolderFile } from './folderPlans';
+export { isForeignUri, isPlanUri } from './planSearch';
+export { DEFAULT_MAX_PLAN_MB, OFF_THREAD_BYTES } from './entryAnalysis';
 
-/**
- * Plan analysis, a bundle of its own (`dist/planAnalysis.js`, ADR 0029): loaded by its first call,
- * the registry's warm-up right after activation returns, never in activation.
- */
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here, on first use
-const planAnalysis = (): typeof import('../core/plan/analyze') => require('../core/plan/analyze');
-
-const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/.git/**', '**/.waves/**', '**/*.worktrees/**', '**/.worktrees/**'];
 const ACTIVE_KEY = 'waves.activePlan';
-/** More paths created at once than this: search the whole workspace instead of each. */
-const MAX_CREATED_PATHS = 50;
-/** Plans larger than this are analysed in the worker thread, off the extension host's (a 1,000-package plan is about 0.6 MB). */
-export const OFF_THREAD_BYTES = 256 * 1024;
-/** The default of `waves.plan.maxSizeMB`: what the editor analyses at most. */
-export const DEFAULT_MAX_PLAN_MB = 5;
-
-
-export function isPlanUri(uri: vscode.Uri): boolean {
-  if (!PLAN_SCHEMES.has(uri.scheme)) return false;
-  const base = path.posix.basename(uri.path);
-  return base === 'work-packages.yaml' || base.endsWith('.work-packages.yaml');
-}
-
-/** Whether the file may be a task list of another tool (read-only, shown when its text is one). */
-export function isForeignUri(uri: vscode.Uri): boolean {
-  return PLAN_SCHEMES.has(uri.scheme) && isForeignName(path.posix.basename(uri.path));
-}
-
-/** Whether the registry looks at the file: a plan, or maybe a task list of another tool. */
-function isFoundUri(uri: vscode.Uri): boolean {
-  return isPlanUri(uri) || isForeignUri(uri);
-}
 
 export interface PlanEntry {
   readonly uri: vscode.Uri;
@@ -96,6 +65,8 @@ export class PlanRegistry extends Disposable {
   private readonly pool: AnalysisPool | undefined;
   /** Analyses made in the worker thread so far (the log and the tests read it). */
   analysedInWorker = 0;
+  /** Where analyses run (`pool` or here), and who counts those of the worker thread. */
+  private readonly site: AnalysisSite;
   /** Per plan, the latest analysis begun: an older one that ends later is dropped. */
   private readonly generation = new Map<string, number>();
   /** Each file of a folder's entry → the folder's key. */
@@ -115,6 +86,7 @@ export class PlanRegistry extends Disposable {
       this.pool = pool;
       this.register({ dispose: () => pool.dispose() });
     }
+    this.site = { pool: this.pool, log, inWorker: () => this.analysedInWorker++ };
     this.activeKey = state.get<string>(ACTIVE_KEY);
     this.fromDocument = this.register(new KeyedDebouncer(delays.typing, (key) => this.reanalyzeDocument(key)));
     this.fromDisk = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFromDisk(vscode.Uri.parse(key))));
@@ -138,7 +110,7 @@ export class PlanRegistry extends Disposable {
     this.register(paths.onDidDelete((uri) => this.removeUnder(uri)));
     this.register(
       paths.onDidCreate((uri) => {
-        if (isFoundUri(uri) || folderUriOf(uri) || this.isExcluded(uri)) return;
+        if (isFoundUri(uri) || folderUriOf(uri) || isExcluded(this.excludeGlobs, uri)) return;
         this.created.add(uri.toString());
         this.fromCreated.schedule('created');
       }),
@@ -157,7 +129,7 @@ export class PlanRegistry extends Disposable {
         const key = doc.uri.toString();
         const folder = this.folderOf(doc.uri);
         if (folder) {
-          if ((doc.isDirty || !this.owners.has(key)) && !this.isExcluded(doc.uri)) this.fromFolder.schedule(folder.toString());
+          if ((doc.isDirty || !this.owners.has(key)) && !isExcluded(this.excludeGlobs, doc.uri)) this.fromFolder.schedule(folder.toString());
         } else if (isFoundUri(doc.uri) && (doc.isDirty || !this.entries.has(key))) this.fromDocument.schedule(key);
       }),
     );
@@ -243,14 +215,14 @@ export class PlanRegistry extends Disposable {
    * root does not.
    */
   async refresh(): Promise<void> {
-    const search = vscode.workspace.findFiles(FOUND_GLOB, this.exclude()).then(
+    const search = vscode.workspace.findFiles(FOUND_GLOB, excludeGlob(this.excludeGlobs)).then(
       (uris) => uris,
       (err: unknown) => {
         this.log.error('Could not search the workspace for plans', err);
         return [] as vscode.Uri[];
       },
     );
-    const early = await this.plansAtRoots();
+    const early = await plansAtRoots((uri) => isExcluded(this.excludeGlobs, uri));
     for (const uri of early) await this.readFromDisk(uri, false);
     if (early.length > 0) this.changed.fire();
     const found = await search;
@@ -282,72 +254,11 @@ export class PlanRegistry extends Disposable {
     this.changed.fire();
   }
 
-  /** The plan files directly in each workspace folder, as the search would find them (none where a folder cannot be listed). */
-  private async plansAtRoots(): Promise<vscode.Uri[]> {
-    const lists = await Promise.all(
-      (vscode.workspace.workspaceFolders ?? []).map(async (folder) => {
-        try {
-          const names = await vscode.workspace.fs.readDirectory(folder.uri);
-          return names.flatMap(([name, type]) => {
-            const uri = vscode.Uri.joinPath(folder.uri, name);
-            return type & vscode.FileType.File && isFoundUri(uri) && !this.isExcluded(uri) ? [uri] : [];
-          });
-        } catch {
-          // a folder gone while listed: no plans in it
-          return [];
-        }
-      }),
-    );
-    return lists.flat();
-  }
-
-  /** The exclusions as one glob for `findFiles`. */
-  private exclude(): string {
-    return `{${this.excludeGlobs.join(',')}}`;
-  }
-
-  /**
-   * Whether the plan search skips this path (the same globs, relative to its workspace folder).
-   * Called for every path created in the workspace: no settings read here.
-   */
-  private isExcluded(uri: vscode.Uri): boolean {
-    const relative = folderRelative(uri);
-    return relative !== undefined && this.excludeGlobs.some((glob) => covers(glob, relative));
-  }
-
   /** Search the folders created since the last time for plans not followed yet. */
   private async searchCreated(): Promise<void> {
     const keys = [...this.created];
     this.created.clear();
-    let found: vscode.Uri[] = [];
-    if (keys.length > MAX_CREATED_PATHS) {
-      try {
-        found = await vscode.workspace.findFiles(FOUND_GLOB, this.exclude());
-      } catch (err) {
-        this.log.error('Could not search the workspace for new plans', err);
-      }
-    } else {
-      // The top-most paths only: a folder created with its subfolders is searched once. Each on
-      // its own: a folder gone again while it is searched (the search fails) costs the others nothing.
-      const tops = keys.filter((key) => !keys.some((other) => other !== key && key.startsWith(`${other}/`)));
-      for (const key of tops) {
-        const uri = vscode.Uri.parse(key);
-        const stat = await vscode.workspace.fs.stat(uri).then(
-          (s) => s,
-          () => undefined, // gone again
-        );
-        if (!stat || !(stat.type & vscode.FileType.Directory)) continue;
-        try {
-          found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(uri, FOUND_GLOB), this.exclude())));
-        } catch (err) {
-          const gone = await vscode.workspace.fs.stat(uri).then(
-            () => false,
-            () => true,
-          );
-          if (!gone) this.log.error(`Could not search ${this.label(uri)} for plans`, err);
-        }
-      }
-    }
+    const found = await searchCreated(keys, () => excludeGlob(this.excludeGlobs), this.log);
     for (const plan of found) {
       if (this.isDisposed) return;
       const folder = this.folderOf(plan);
@@ -389,23 +300,6 @@ export class PlanRegistry extends Disposable {
     return this.get(uri);
   }
 
-  private maxParallel(uri: vscode.Uri): number {
-    return capOf(vscode.workspace.getConfiguration('waves', uri).get<number>('maxParallel'));
-  }
-
-  /** A plan's name in the views: its path in the workspace, or — a proposed plan in its planning worktree — `proposed: <id>`. */
-  private label(uri: vscode.Uri): string {
-    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-    const proposed = uri.scheme === 'file' ? proposedPlanIdOf(uri.fsPath, folders) : null;
-    if (proposed) return proposedPlanLabel(proposed);
-    return vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
-  }
-
-  private maxBytes(uri: vscode.Uri): number {
-    const mb = vscode.workspace.getConfiguration('waves', uri).get<number>('plan.maxSizeMB', DEFAULT_MAX_PLAN_MB);
-    return Math.max(0.1, Number.isFinite(mb) ? mb : DEFAULT_MAX_PLAN_MB) * 1_048_576;
-  }
-
   /**
    * Analyses the text and keeps the result: over the size cap not at all (one error at 1:1
    * says so), a large plan in the worker thread (the extension host stays responsive), a
@@ -425,41 +319,23 @@ export class PlanRegistry extends Disposable {
     const generation = (this.generation.get(key) ?? 0) + 1;
     this.generation.set(key, generation);
     const started = Date.now();
-    const maxParallel = this.maxParallel(uri);
+    const maxParallel = maxParallelOf(uri);
     const size = text.length > OFF_THREAD_BYTES / 4 ? Buffer.byteLength(text, 'utf8') : text.length;
-    const cap = this.maxBytes(uri);
+    const cap = maxBytesOf(uri);
     const foreign = !isPlanUri(uri);
-    const here = async (): Promise<PlanAnalysis | null> => (foreign ? (await import('../core/formats/foreignAnalysis')).analyzeForeign(uri.path, text, { maxParallel }) : planAnalysis().analyzePlan(text, { maxParallel }));
-    let analysis: PlanAnalysis | null;
     if (foreign && !mayBeTaskList(uri.path, text.slice(0, 64 * 1024))) {
       this.remove(uri); // cannot be a task list (VS Code's own .vscode/tasks.json, …): the readers' bundle is not loaded for it
       return;
     }
-    if (size > cap) {
-      if (foreign) this.log.warn(`${this.label(uri)} is over the ${(cap / 1_048_576).toFixed(1)} MB analysed in the editor (setting waves.plan.maxSizeMB): not read as a task list`);
-      analysis = foreign ? null : planAnalysis().oversizedAnalysis(text, size, cap, 'waves.plan.maxSizeMB');
-    } else if (size > OFF_THREAD_BYTES && this.pool) {
-      try {
-        analysis = foreign ? await this.pool.analyzeForeign(text, uri.path, maxParallel, key) : await this.pool.analyze(text, maxParallel, key);
-        this.analysedInWorker++;
-      } catch (err) {
-        if (err instanceof Superseded) return; // a newer text of this plan is on its way
-        this.log.warn(`The analysis worker failed on ${this.label(uri)}; analysing it here instead`, err);
-        analysis = await here();
-      }
-      if (this.isDisposed || this.generation.get(key) !== generation) return; // a newer text is analysed
-    } else {
-      analysis = await here();
-      if (foreign && (this.isDisposed || this.generation.get(key) !== generation)) return; // (its bundle was loaded meanwhile)
-    }
+    const analysis = await analyseText(uri, text, foreign, { key, size, cap, maxParallel }, this.site, () => this.isDisposed || this.generation.get(key) !== generation);
+    if (analysis === undefined) return; // a newer text is on its way, or analysed
     if (analysis === null) {
       this.remove(uri); // not a task list (or no longer one)
       return;
     }
-    const elapsed = Date.now() - started;
-    if (elapsed > 200) this.log.warn(`Analysing ${this.label(uri)} took ${elapsed} ms${size > OFF_THREAD_BYTES && this.pool ? ' (in the worker thread)' : ''}`);
+    logSlow(this.site, uri, started, size);
     const view = (analysis as Partial<ForeignAnalysis>).foreign;
-    this.entries.set(key, { uri, label: this.label(uri), analysis, documentVersion, ...(view ? { foreign: view } : {}) });
+    this.entries.set(key, { uri, label: planLabel(uri), analysis, documentVersion, ...(view ? { foreign: view } : {}) });
     if (fire) this.changed.fire();
   }
 
@@ -469,7 +345,7 @@ export class PlanRegistry extends Disposable {
       this.folderChanged(folder, uri);
       return;
     }
-    if (this.isExcluded(uri) && !this.entries.has(uri.toString())) return; // as the search would
+    if (isExcluded(this.excludeGlobs, uri) && !this.entries.has(uri.toString())) return; // as the search would
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) return; // the editor's unsaved text is what the user sees
     this.fromDisk.schedule(uri.toString());
@@ -488,7 +364,7 @@ export class PlanRegistry extends Disposable {
       // local one of current VS Code opens without blocking and refuses it as `Unavailable`).
       const stat = await vscode.workspace.fs.stat(uri);
       if (!(stat.type & vscode.FileType.File)) {
-        if (!(stat.type & vscode.FileType.Directory)) this.log.warn(`${this.label(uri)} is not a regular file (a FIFO, a device or a socket): it is not read`);
+        if (!(stat.type & vscode.FileType.Directory)) this.log.warn(`${planLabel(uri)} is not a regular file (a FIFO, a device or a socket): it is not read`);
         this.remove(uri);
         return;
       }
@@ -497,7 +373,7 @@ export class PlanRegistry extends Disposable {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     } catch (err) {
       const code = err instanceof vscode.FileSystemError ? err.code : undefined;
-      if (code === 'Unavailable') this.log.warn(`${this.label(uri)} could not be read as a file (swapped for a FIFO, a device or a socket?): it is not followed`);
+      if (code === 'Unavailable') this.log.warn(`${planLabel(uri)} could not be read as a file (swapped for a FIFO, a device or a socket?): it is not followed`);
       else if (code !== 'FileNotFound') this.log.error(`Could not read ${uri.toString(true)}`, err);
       if (code === 'FileNotFound' || code === 'Unavailable') this.remove(uri);
       return;
@@ -562,7 +438,7 @@ export class PlanRegistry extends Disposable {
   /** A file of a folder read as one plan changed, was created or deleted: the folder is read again (debounced) unless the search skips it. */
   private folderChanged(folder: vscode.Uri, file: vscode.Uri): void {
     const key = folder.toString();
-    if (this.isExcluded(file) && !this.entries.has(key)) return;
+    if (isExcluded(this.excludeGlobs, file) && !this.entries.has(key)) return;
     this.fromFolder.schedule(key);
   }
 
@@ -586,33 +462,22 @@ export class PlanRegistry extends Disposable {
     }
     const started = Date.now();
     const size = files.reduce((n, f) => n + Buffer.byteLength(f.text, 'utf8'), 0);
-    const cap = this.maxBytes(folder);
+    const cap = maxBytesOf(folder);
     if (size > cap) {
-      this.log.warn(`${this.label(folder)} is over the ${(cap / 1_048_576).toFixed(1)} MB analysed in the editor (setting waves.plan.maxSizeMB): not read as a task list`);
+      this.log.warn(`${planLabel(folder)} is over the ${(cap / 1_048_576).toFixed(1)} MB analysed in the editor (setting waves.plan.maxSizeMB): not read as a task list`);
       this.remove(folder, fire);
       return;
     }
-    const maxParallel = this.maxParallel(folder);
+    const maxParallel = maxParallelOf(folder);
     const sources = files.map((f) => ({ path: f.uri.path, text: f.text }));
     const formats = await import('../core/formats/foreignAnalysis');
-    let analysis: ForeignAnalysis | null;
-    if (size > OFF_THREAD_BYTES && this.pool) {
-      try {
-        analysis = await this.pool.analyzeForeignFolder(folder.path, sources, maxParallel, key);
-        this.analysedInWorker++;
-      } catch (err) {
-        if (err instanceof Superseded) return;
-        this.log.warn(`The analysis worker failed on ${this.label(folder)}; analysing it here instead`, err);
-        analysis = formats.analyzeForeignFolder(folder.path, sources, { maxParallel });
-      }
-    } else analysis = formats.analyzeForeignFolder(folder.path, sources, { maxParallel });
-    if (this.isDisposed || this.generation.get(key) !== generation) return; // a newer read is under way
+    const analysis = await analyseFolder(folder, sources, formats, { key, size, maxParallel }, this.site);
+    if (analysis === undefined || this.isDisposed || this.generation.get(key) !== generation) return; // a newer read is under way
     if (analysis === null || !analysis.foreign.files) {
       this.remove(folder, fire);
       return;
     }
-    const elapsed = Date.now() - started;
-    if (elapsed > 200) this.log.warn(`Analysing ${this.label(folder)} took ${elapsed} ms${size > OFF_THREAD_BYTES && this.pool ? ' (in the worker thread)' : ''}`);
+    logSlow(this.site, folder, started, size);
     const named = new Set(analysis.diagnostics.map((d) => (d as ForeignDiagnostic).file));
     const shown = shownFolderFiles(folder, files, analysis.foreign.files, named, analysis.foreign.format === 'spec-kitty');
     const views: FolderFile[] = shown.map((read) => ({ uri: read.uri, analysis: formats.folderFileAnalysis(analysis, read.uri.path, read.text), documentVersion: read.documentVersion }));
@@ -623,7 +488,7 @@ export class PlanRegistry extends Disposable {
       const before = this.entries.get(view.uri.toString());
       if (before && !before.files) this.remove(view.uri, false);
     }
-    this.entries.set(key, { uri: folder, label: this.label(folder), analysis, documentVersion: undefined, foreign: analysis.foreign, files: views });
+    this.entries.set(key, { uri: folder, label: planLabel(folder), analysis, documentVersion: undefined, foreign: analysis.foreign, files: views });
     if (fire) this.changed.fire();
   }
 
@@ -632,16 +497,6 @@ export class PlanRegistry extends Disposable {
     return (await readFolderFiles(folder, this.log)).map((f) => ({ path: f.uri.path, text: f.text }));
   }
 
-}
-
-function readExcludes(): string[] {
-  return [...ALWAYS_EXCLUDED, ...vscode.workspace.getConfiguration('waves').get<string[]>('plans.exclude', [])];
-}
-
-/** A path relative to its workspace folder, or undefined outside every folder. */
-function folderRelative(uri: vscode.Uri): string | undefined {
-  const folder = vscode.workspace.getWorkspaceFolder(uri);
-  return folder ? path.posix.relative(folder.uri.path, uri.path) : undefined;
 }
 
 /** How many folders deep a plan lies in its workspace folder. */
