@@ -1,7 +1,8 @@
 /**
  * The help of `waves run`, `waves plan` and `waves hosts`, apart from their commands: `waves`
  * lists every command's help in its usage, and loads a command's module (and the engine behind
- * it) only when that command runs (src/cli/waves.ts).
+ * it) only when that command runs (src/cli/waves.ts). The run's options are said from their
+ * table (core/run/runOptions.ts).
  */
 import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES } from '../core/planning/planningSession';
 import { RUN_OPTIONS, type RunOption } from '../core/run/runOptions';
@@ -21,12 +22,30 @@ function wrap(text: string, first: string, next: string, width = 88): string {
   return lines.join('\n');
 }
 
-const usageOf = (o: RunOption) => `--${o.flag}${o.value ? ` ${o.value}` : ''}`;
+/** An option's flags as the usage writes them: `--flag VALUE`, then its switches (`| --barrier`). */
+const usageOf = (o: RunOption): string => [`--${o.flag}${o.value ? ` ${o.value}` : ''}`, ...Object.keys(o.switches ?? {}).map((f) => `--${f}`)].join(' | ');
 
-/** The usage line's part of the worktree and walls options (`waves run`'s and `waves plan`'s), from the table (core/run/runOptions.ts). */
-export function optionsSynopsis(indent = '        '): string {
+/** Where else an option is given: its variable (where it has one), then the editor's setting. */
+function sourcesOf(o: RunOption): string {
+  const env = o.env === undefined ? null : o.envAddsInWalls ? `${o.env} adds to it` : o.kind === 'boolean' ? `${o.env}=1` : o.env;
+  return [env, o.setting].filter((x) => x !== null).join('; ');
+}
+
+/** The worktree and walls options, which `waves run` and `waves plan` take. */
+const WORKTREE_AND_WALLS = RUN_OPTIONS.filter((o) => o.plan);
+/** The run's own options, which `waves run` alone takes. */
+const RUN_ONLY = RUN_OPTIONS.filter((o) => !o.plan);
+
+/** The usage line's part of the table's options (core/run/runOptions.ts): the worktree and walls options (`waves run`'s and `waves plan`'s), or those given. */
+export function optionsSynopsis(indent = '        ', options: readonly RunOption[] = WORKTREE_AND_WALLS): string {
   // An option and its value stay on one line: wrapped with their space held, then put back.
-  return wrap(RUN_OPTIONS.map((o) => `[${usageOf(o).replace(/ /g, '\u00a0')}]`).join(' '), indent, indent).replace(/\u00a0/g, ' ');
+  return wrap(options.map((o) => `[${usageOf(o).replace(/ /g, '\u00a0')}]`).join(' '), indent, indent).replace(/\u00a0/g, ' ');
+}
+
+/** One option's help: its flags, where else it is given, what it does and its default. */
+function optionLine(o: RunOption): string {
+  const byDefault = o.default !== undefined && o.kind !== 'boolean' ? `; default ${String(o.default)}` : '';
+  return wrap(`${usageOf(o)} (${sourcesOf(o)}): ${o.description}${byDefault}.`, '    ', '      ');
 }
 
 /**
@@ -34,28 +53,25 @@ export function optionsSynopsis(indent = '        '): string {
  * each flag with its variable and the editor's setting of the same meaning.
  */
 export function optionsHelp(): string {
-  const lines = [
-    wrap(
-      'Worktrees and walls: each option is also an environment variable and the editor\'s setting of the same name and meaning; a flag wins over its variable. Lists of paths are separated by ":" (";" on Windows).',
-      '    ',
-      '    ',
-    ),
-  ];
-  for (const o of RUN_OPTIONS) {
-    const also = o.envAddsInWalls ? `${o.env} adds to it` : o.kind === 'boolean' ? `${o.env}=1` : o.env;
-    lines.push(wrap(`${usageOf(o)} (${also}; ${o.setting}): ${o.description}.`, '    ', '      '));
-  }
-  return lines.join('\n');
+  const heading = wrap(
+    'Worktrees and walls: each option is also an environment variable and the editor\'s setting of the same name and meaning; a flag wins over its variable. Lists of paths are separated by ":" (";" on Windows).',
+    '    ',
+    '    ',
+  );
+  return [heading, ...WORKTREE_AND_WALLS.map(optionLine)].join('\n');
 }
 
-export const RUN_HELP = `waves run [--agent <preset> | --agent-argv '<json array>'] [--max-parallel N]
-        [--candidates N] [--barrier] [--only id,id] [--resume] [--dry-run] [--json]
-        [--timeout-grace S] [--on-usage-limit stop|wait] [--budget-usd N]
-        [--budget-tokens N] [--answer PACKAGE=TEXT] [--agent-fallback ID,ID]
-        [--agent-cap ID=N]… [--coordinator postgres://… [--coordinator-repository KEY]
-        [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]]
-        [--unconfined] [--review off|before-merge] [--[no-]integration-guard]
-        [--tick-source]
+/** The help of the run's own options (`waves run`'s), from the table: each flag with the editor's setting of the same meaning. */
+export function runOptionsHelp(): string {
+  return [wrap("The run: each option is also the editor's setting of the same name and meaning (and, where one is named, an environment variable: a flag wins over it).", '    ', '    '), ...RUN_ONLY.map(optionLine)].join('\n');
+}
+
+export const RUN_HELP = `waves run [--agent <preset> | --agent-argv '<json array>'] [--only id,id] [--resume]
+        [--dry-run] [--json] [--timeout-grace S] [--answer PACKAGE=TEXT]
+        [--agent-fallback ID,ID] [--agent-cap ID=N]… [--coordinator postgres://…
+        [--coordinator-repository KEY] [--allow-planned-overlap]]
+        [--hosts FILE [--on-host-lost wait|retry]] [--unconfined] [--tick-source]
+${optionsSynopsis('        ', RUN_ONLY)}
 ${optionsSynopsis()} <plan>
     Run the plan's packages with a coding agent (default preset: claude-code), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
@@ -67,23 +83,9 @@ ${optionsSynopsis()} <plan>
     replaced inside them. --only: just these packages. --timeout-grace: seconds from
     TERM to KILL when an agent is stopped. --resume: go on with an interrupted run.
     Ctrl-C once cancels the run cleanly (resume with --resume); twice exits at once.
-    A package whose agent stops at a usage limit is paused (no retry spent) and no
-    package of that agent starts; --on-usage-limit wait goes on at the reset time the
-    agent gave, stop (default) ends the run there (exit 75; resume with --resume).
-    --budget-usd / --budget-tokens: when what the agents report having spent reaches
-    it, no more packages start (running ones finish); resume with a higher budget.
     --agent-fallback: presets a package goes on with after its agent's usage limit.
     --agent-cap: at most N attempts of that agent at once (waves.agentCaps); one
     per agent, repeated or separated by commas.
-    --candidates N (or WAVES_CANDIDATES; 1 to 8, default 1): best of n, N candidates
-    of each package side by side, each confined, audited and verified; the first green
-    one goes on and the rest stop. A package's own inputs.waves (candidates,
-    candidate_agents, pick: first-green | person | judge, confirm) wins. Refused at
-    the start, nothing started: N above the cap or 8, a candidate agent neither a
-    headless preset nor the package's own (a list of one too), pick: person (or
-    confirm) with nobody to ask (no terminal, --json; a resume whose picks are made
-    asks nobody), pick: judge whose package's own agent is an interactive one.
-    On SSH hosts each candidate takes a slot of a host.
     --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
     the repository: the lock table, the run's lease and the registry of runs live there
     (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is
@@ -107,18 +109,6 @@ ${optionsSynopsis()} <plan>
     open them a little. Where walls cannot be had nothing starts (exit 2) unless
     --unconfined: agents then run with all your rights. Each package's agent gets a
     port range of its own in WAVES_PORT_RANGE (first-last) and PORT (its first port).
-    --review before-merge: a package that passed its audit and verification waits for
-    your review (awaiting review; its dependents wait too) until \`waves review <plan>
-    <package> --approve\` merges it, or \`--request-changes\` sends your comments to its
-    agent (a revision, no retry spent). Default off; a --resume without --review keeps
-    the gate the run was started with (--review off turns it off).
-    --integration-guard: the approved verification commands of the plan's integration
-    package (task_type: integrate) run on the integration branch as packages land (the
-    newest tip, one check at a time, inside walls); a red tip is bisected to the merge
-    that turned it red, and that package is sent the failure as a new attempt from the
-    integration tip (within its retry budget) while what depends on it waits. A check
-    red at the base already is said at the start and blames nobody. A --resume without it
-    keeps the guard the run was started with (--no-integration-guard turns it off).
     --tick-source: for a plan made by \`waves convert\` (inputs.converted_from), each package
     that succeeds has its tasks marked done in that task list (a checkbox ticked, a
     Taskmaster status "done", a beads status "closed"); nothing else in it changes.
@@ -126,6 +116,7 @@ ${optionsSynopsis()} <plan>
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the
     coordinator out of reach, no walls), 75 when paused at a usage limit.
+${runOptionsHelp()}
 ${optionsHelp()}`;
 
 export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]

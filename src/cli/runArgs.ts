@@ -10,7 +10,7 @@ import { hasUnsafeCharacters } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { RunState } from '../core/run/runState';
 import { addSpend, type Spend } from '../core/run/spend';
-import { RUN_OPTIONS, RunOptionError, runOptionsFromCommandLine, wallsValuesOf, type RunOptionSources } from '../core/run/runOptions';
+import { flagsOf, RUN_OPTIONS, RunOptionError, runChoicesOf, runOptionsFromCommandLine, wallsValuesOf, type RunChoices, type RunOption, type RunOptionSources } from '../core/run/runOptions';
 import { checkCoordinatorUrl, type Confinement, type CoordinatorOptions, PlanReadError, loadPlan as loadPlanSource, resolveProgram, type PlanSource } from '../engine';
 import { UsageError } from './args';
 import { humanReport, type Io } from './io';
@@ -153,6 +153,16 @@ export interface WorktreeAndWalls {
   sources: RunOptionSources;
 }
 
+/** The table's options `only` picks, from the flags, else their variables; a value that cannot be used is a usage error naming its flag or variable. */
+function optionsFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>>, unconfined: boolean, only: (option: RunOption) => boolean): ReturnType<typeof runOptionsFromCommandLine> {
+  try {
+    return runOptionsFromCommandLine(flags, env, unconfined, undefined, only);
+  } catch (err) {
+    if (err instanceof RunOptionError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 /**
  * The worktree and walls options (the table of core/run/runOptions.ts: a flag,
  * else its environment variable), `--unconfined` (agents without walls: the person's explicit
@@ -160,14 +170,7 @@ export interface WorktreeAndWalls {
  */
 export function worktreeAndWallsFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): WorktreeAndWalls {
   const unconfined = flags.has('unconfined');
-  let read: ReturnType<typeof runOptionsFromCommandLine>;
-  try {
-    read = runOptionsFromCommandLine(flags, env, unconfined);
-  } catch (err) {
-    if (err instanceof RunOptionError) throw new UsageError(err.message);
-    throw err;
-  }
-  const { values, sources } = read;
+  const { values, sources } = optionsFrom(flags, env, unconfined, (o) => o.plan);
   if (unconfined && values.layered) throw new UsageError(`${sources.layered ?? '--layered-worktrees'} needs the agents' walls: a layered worktree is whole only inside them (leave out --unconfined, or the layering)`);
   const walls = wallsValuesOf(values);
   // The container as the agents' wall (`--container-is-wall`, WAVES_SANDBOX_CONTAINER=1): weighed by the engine, which counts it only inside a container.
@@ -186,9 +189,25 @@ export function worktreeAndWallsFrom(flags: Map<string, string | true>, env: Rea
   };
 }
 
-/** The flags of the worktree and walls options (`valued`: only those that take a value), for `parseArgs`. */
+/**
+ * The run's own choices (the table's options only `waves run` takes: the cap, candidates, the
+ * schedule, the usage limit, the budgets, the review gate, the integration guard): a flag, else
+ * its variable; the defaults filled in as the editor fills them (runChoicesOf).
+ */
+export function runChoicesFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): RunChoices {
+  return runChoicesOf(optionsFrom(flags, env, false, (o) => !o.plan).values);
+}
+
+/** The flags of the worktree and walls options, which `waves plan` takes too (`valued`: only those that take a value), for `parseArgs`. */
 export function optionFlags(valued = false): string[] {
-  return RUN_OPTIONS
-    .filter((o) => !valued || o.kind !== 'boolean')
-    .map((o) => o.flag);
+  return flagsFor(RUN_OPTIONS.filter((o) => o.plan), valued);
+}
+
+/** The flags of every option of the table, switches included (`valued`: only those that take a value): `waves run`'s, for `parseArgs`. */
+export function runFlags(valued = false): string[] {
+  return flagsFor(RUN_OPTIONS, valued);
+}
+
+function flagsFor(options: readonly RunOption[], valued: boolean): string[] {
+  return options.flatMap((o) => (valued ? (o.kind === 'boolean' ? [] : [o.flag]) : flagsOf(o)));
 }

@@ -14,12 +14,11 @@ import { RunEngine, isRemote, type DryRun } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
-import { agentFrom, coordinatorFrom, optionFlags, planArg, rel, unsafeNote, worktreeAndWallsFrom } from './runArgs';
+import { agentFrom, coordinatorFrom, planArg, rel, runChoicesFrom, runFlags, unsafeNote, worktreeAndWallsFrom } from './runArgs';
 import { ProgressOutput } from './progressOutput';
 import { containerWallNoteOf, dryRunOf, plannedConflictText, SourceTickQueue, startRequestFrom, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
 import { hostsInputFrom } from './hostsCommand';
-import { capOf } from '../core/plan/defaults';
 
 function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastResult, json: boolean, maxParallel: number, mode: string): void {
   // Past run states that could not be read: skipped, said once.
@@ -55,8 +54,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'max-parallel', 'candidates', 'barrier', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'review', 'integration-guard', 'no-integration-guard', 'tick-source', ...optionFlags()],
-    ['agent', 'agent-argv', 'max-parallel', 'candidates', 'only', 'timeout-grace', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'review', ...optionFlags(true)],
+    ['agent', 'agent-argv', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'tick-source', ...runFlags()],
+    ['agent', 'agent-argv', 'only', 'timeout-grace', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', ...runFlags(true)],
     ['agent-cap'],
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (ADR 0011); checked by the start.
@@ -89,26 +88,15 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     if (eq <= 0 || !raw.slice(eq + 1).trim()) throw new UsageError('--answer needs PACKAGE=TEXT (the answer to the question that package asked)');
     answers = { [raw.slice(0, eq)]: raw.slice(eq + 1) };
   }
-  const budget: { usd?: number; tokens?: number } = {};
-  if (flags.has('budget-usd')) {
-    const usd = Number(flags.get('budget-usd'));
-    if (!(Number.isFinite(usd) && usd > 0)) throw new UsageError(`--budget-usd needs a positive amount of US dollars, not "${String(flags.get('budget-usd'))}"`);
-    budget.usd = usd;
-  }
-  if (flags.has('budget-tokens')) budget.tokens = positiveInt('budget-tokens', flags.get('budget-tokens'), 1);
-  const onUsageLimit = flags.has('on-usage-limit') ? String(flags.get('on-usage-limit')) : 'stop';
-  if (onUsageLimit !== 'wait' && onUsageLimit !== 'stop') throw new UsageError(`--on-usage-limit is wait or stop, not "${onUsageLimit}"`);
-  const review = flags.has('review') ? String(flags.get('review')) : 'off';
-  if (review !== 'off' && review !== 'before-merge') throw new UsageError(`--review is off or before-merge, not "${review}"`);
-  if (flags.has('integration-guard') && flags.has('no-integration-guard')) throw new UsageError('--integration-guard and --no-integration-guard do not go together');
+  // The run's own choices (the table both front ends read): the cap, `--candidates N` (else
+  // WAVES_CANDIDATES; best of n, ADR 0031), the schedule, the usage limit, the budgets; the review
+  // gate and the integration guard only when given (a resumed run keeps its own).
+  const { maxParallel, mode, candidates, onUsageLimit, budget, review, integrationGuard } = runChoicesFrom(flags);
   const file = planArg(args, 'run');
   // The worktrees' and the walls' options (the table both front ends read): the walls on by default,
   // `--unconfined` only by choice; the set-up command, the copy list, the worktrees' folder.
   const { confinement, setupHook, copyFiles, worktreesFolder, layered } = worktreeAndWallsFrom(flags);
-  const maxParallel = capOf(positiveInt('max-parallel', flags.get('max-parallel'), 1));
   const grace = positiveInt('timeout-grace', flags.get('timeout-grace'), 0);
-  // `--candidates N` (else WAVES_CANDIDATES): best of n for every package without its own `inputs.waves` (ADR 0031); the start refuses one above 8 or the cap.
-  const candidates = candidatesFrom(flags);
   const only = flags.has('only')
     ? String(flags.get('only'))
         .split(',')
@@ -116,7 +104,6 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
         .filter(Boolean)
     : undefined;
   if (only && only.length === 0) throw new UsageError('--only needs package ids, separated by commas');
-  const mode = flags.has('barrier') ? 'barrier' : 'eager';
   const json = flags.has('json');
   const dry = flags.has('dry-run');
   if (dry && flags.has('resume')) throw new UsageError('--dry-run and --resume do not go together');
@@ -133,10 +120,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     candidates,
     // Somebody to pick a candidate (`pick: person`: `waves pick` from another terminal): a terminal, not --json.
     personToAsk: Boolean(process.stdin.isTTY && process.stderr.isTTY && !json),
-    // Given: what the run drives with; not given, a resumed run keeps the gate it was started with.
-    review: flags.has('review') ? review : undefined,
-    // The same for the integration guard: on, off, or (a resume) as the run was started.
-    integrationGuard: flags.has('integration-guard') ? true : flags.has('no-integration-guard') ? false : undefined,
+    review,
+    integrationGuard,
     answers,
     agentFallback,
     agentCaps,
@@ -255,15 +240,6 @@ export function agentCapsFrom(text: string): Record<string, number> {
   }
   if (!Object.keys(caps).length) throw new UsageError('--agent-cap needs AGENT=N (a preset id, or custom, and a whole number of at least 1)');
   return caps;
-}
-
-/** The run-wide count of candidates: `--candidates N`, else `WAVES_CANDIDATES`; a whole number ≥ 1 (the start refuses one above 8 or the cap). */
-export function candidatesFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): number | undefined {
-  if (flags.has('candidates')) return positiveInt('candidates', flags.get('candidates'), 1);
-  const raw = env.WAVES_CANDIDATES?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`WAVES_CANDIDATES must be a whole number ≥ 1, not "${raw}"`);
-  return Number(raw);
 }
 
 /** The line a finished run ends with. */

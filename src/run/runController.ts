@@ -206,10 +206,10 @@ export class RunController extends Disposable {
     }
 
     const settings = readRunSettings(entry.uri);
-    if (settings.agentProblem || settings.worktreeProblem) {
+    if (settings.agentProblem || settings.settingProblem) {
       const open = 'Open Settings';
-      if ((await vscode.window.showErrorMessage(`Waves: ${settings.agentProblem ?? settings.worktreeProblem}`, open)) === open)
-        await vscode.commands.executeCommand('workbench.action.openSettings', settings.agentProblem ? 'waves.agent' : 'waves.worktrees');
+      if ((await vscode.window.showErrorMessage(`Waves: ${settings.agentProblem ?? settings.settingProblem?.message}`, open)) === open)
+        await vscode.commands.executeCommand('workbench.action.openSettings', settings.agentProblem ? 'waves.agent' : settings.settingProblem?.setting);
       return undefined;
     }
     // The container as the agents' wall is the person's own choice: a workspace's settings that turn it on are refused, named.

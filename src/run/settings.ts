@@ -1,14 +1,14 @@
 /**
  * The run settings (`waves.agent`, `waves.agentOverrides`, `waves.maxParallel`, `waves.candidates`,
- * `waves.schedule`, `waves.worktrees.*`, `waves.sandbox.*`) read for one plan, and the agents
- * they name. The worktree and walls settings are read through the table the command line reads
- * too (core/run/runOptions.ts): the same option, the same meaning.
+ * `waves.schedule`, `waves.onUsageLimit`, `waves.budget.*`, `waves.review.gate`,
+ * `waves.integration.guard`, `waves.worktrees.*`, `waves.sandbox.*`) read for one plan, and the
+ * agents they name. All but the agents' and `waves.sandbox.unconfined` are read through the
+ * table the command line reads too (core/run/runOptions.ts): the same option, the same meaning.
  */
 import * as vscode from 'vscode';
 import { AgentProfileError, DEFAULT_AGENT, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/agents/agentProfiles';
-import { runOptionsFromSettings, wallsValuesOf, type RunOption } from '../core/run/runOptions';
+import { runChoicesOf, runOptionsFromSettings, wallsValuesOf, type RunOption, type SettingProblem } from '../core/run/runOptions';
 import type { Confinement } from '../engine';
-import { capOf } from '../core/plan/defaults';
 import { settingsTurnContainerOn } from '../core/walls/containerCheck';
 import { readRegularFileSync } from '../util/regularFile';
 
@@ -18,16 +18,16 @@ export interface RunSettings {
   /** Why the configured agent cannot be used, for a person. */
   agentProblem: string | null;
   maxParallel: number;
-  /** `waves.candidates`: best of n, the run-wide count of candidates per package (ADR 0031); undefined: 1 (none). The start refuses one above 8 or the cap. */
-  candidates: number | undefined;
+  /** `waves.candidates`: best of n, the run-wide count of candidates per package (ADR 0031); 1: none. The start refuses one above 8 or the cap. */
+  candidates: number;
   mode: 'eager' | 'barrier';
   setupHook: string[] | undefined;
   /** The copy list (`waves.worktrees.copy`): paths of the checkout copied into each new worktree; undefined: none. */
   copyFiles: string[] | undefined;
   /** New package worktrees layered over a shared checkout (`waves.worktrees.layered`). */
   layered: boolean;
-  /** Why a worktree setting cannot be used as it is (`waves.worktrees.*`), for a person; null: none. */
-  worktreeProblem: string | null;
+  /** A run setting of the table (every one but the agents' and the walls') that cannot be used as it is, and why, for a person; null: none. */
+  settingProblem: SettingProblem | null;
   /** Per-package agents (`waves.agentOverrides`), by package id. */
   overrides: Map<string, AgentProfile>;
   /** The worktree folder (`waves.worktrees.folder`); undefined: beside the repository. */
@@ -82,27 +82,19 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
       else agentProblem ??= one.problem ?? `waves.agentOverrides["${packageId}"] is empty; give a preset id or an argv array`;
     }
   }
-  const maxParallel = capOf(config.get<number>('maxParallel'));
-  const rawCandidates = config.get<unknown>('candidates');
-  const candidates = typeof rawCandidates === 'number' && Number.isInteger(rawCandidates) && rawCandidates > 1 ? rawCandidates : undefined;
-  const mode = config.get<string>('schedule') === 'barrier' ? 'barrier' : 'eager';
-  // The worktree options: the workspace's values too (the walls' are the person's only: readSandboxSetting).
-  const worktree = runOptionsFromSettings(
-    (o) => config.get<unknown>(settingKey(o)),
+  // The run's own and the worktree options: the workspace's values too (the walls' are the
+  // person's only: readSandboxSetting). Those a run taken up again keeps (the review gate, the
+  // integration guard) only where the person set them, never their default.
+  const options = runOptionsFromSettings(
+    (o) => (o.keptOnResume && !isSet(config.inspect<unknown>(settingKey(o))) ? undefined : config.get<unknown>(settingKey(o))),
     (o) => !o.walls,
   );
-  const setupHook = worktree.values.setupCommand;
-  const copyFiles = worktree.values.copy;
-  const layered = worktree.values.layered === true;
-  const worktreesFolder = worktree.values.worktreesFolder;
-  const worktreeProblem = worktree.problems[0] ?? null;
-  const onUsageLimit = config.get<string>('onUsageLimit') === 'wait' ? 'wait' : 'stop';
-  const reviewGate = config.get<string>('review.gate') === 'before-merge' ? 'before-merge' : isSet(config.inspect<string>('review.gate')) ? 'off' : undefined;
-  const integrationGuard = isSet(config.inspect<boolean>('integration.guard')) ? config.get<boolean>('integration.guard') === true : undefined;
-  const positive = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
-  const usd = positive(config.get<unknown>('budget.usd'));
-  const tokens = positive(config.get<unknown>('budget.tokens'));
-  const budget = usd !== undefined || tokens !== undefined ? { ...(usd !== undefined ? { usd } : {}), ...(tokens !== undefined ? { tokens: Math.floor(tokens) } : {}) } : undefined;
+  const { maxParallel, mode, candidates, onUsageLimit, budget, review: reviewGate, integrationGuard } = runChoicesOf(options.values);
+  const setupHook = options.values.setupCommand;
+  const copyFiles = options.values.copy;
+  const layered = options.values.layered === true;
+  const worktreesFolder = options.values.worktreesFolder;
+  const settingProblem = options.problems[0] ?? null;
   const fallback: AgentProfile[] = [];
   const rawFallback = config.get<unknown>('agentFallback');
   if (Array.isArray(rawFallback)) {
@@ -117,7 +109,7 @@ export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   if (rawCaps && typeof rawCaps === 'object' && !Array.isArray(rawCaps)) {
     for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
   }
-  return { agent, agentProblem, maxParallel, candidates, mode, setupHook, copyFiles, layered, worktreeProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
+  return { agent, agentProblem, maxParallel, candidates, mode, setupHook, copyFiles, layered, settingProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
 }
 
 /** The agent a host without its own is checked with: `waves.agent` when it names a preset, else the default agent. */

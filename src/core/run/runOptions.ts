@@ -1,23 +1,26 @@
 /**
- * The run's worktree and walls options: one table that both front ends read, so an option
- * has the same name and meaning in the editor's settings, on the command line (`waves run`,
- * `waves plan`) and in the environment. Each option: its setting, flag and environment variable,
- * the kind of its value, and one line saying what it does. Parsed here; pure.
+ * The run's options: one table that both front ends read, so an option has the same name and
+ * meaning in the editor's settings, on the command line (`waves run`; the worktree and walls
+ * options `waves plan` too) and in the environment. Each option: its setting, flag and
+ * environment variable (where it has one), the kind of its value, and one line saying what it
+ * does. Parsed here; pure.
  *
  * A flag wins over its variable. The walls' options are the person's: the editor reads only
  * their own (user or remote machine) values of those settings, never a workspace's, and a run
  * without walls (`--unconfined`) takes none of them from a flag.
  */
 import path from 'node:path';
+import { capOf } from '../plan/defaults';
 import { parseTarget } from '../walls/walls';
 
 /**
  * `argv`: a program and its arguments (a JSON array of strings, or words split on spaces; never a
  * shell). `path-list`: paths separated by the path delimiter (`:`; `;` on Windows). `host-list`:
  * `host:port` targets separated by commas. `boolean`: a flag without value, a variable `1` or
- * `0`. `whole-number`: digits. `path`: one path.
+ * `0`. `whole-number`: digits. `count`: digits, at least 1. `amount`: a number above 0, decimals
+ * allowed. `choice`: one of the option's `words`. `path`: one path.
  */
-export type RunOptionKind = 'argv' | 'path-list' | 'host-list' | 'boolean' | 'whole-number' | 'path';
+export type RunOptionKind = 'argv' | 'path-list' | 'host-list' | 'boolean' | 'whole-number' | 'count' | 'amount' | 'choice' | 'path';
 
 /**
  * How an option's paths are written. `in-repository`: relative to the repository, never above it;
@@ -26,7 +29,30 @@ export type RunOptionKind = 'argv' | 'path-list' | 'host-list' | 'boolean' | 'wh
  */
 export type PathRule = 'in-repository' | 'repository-or-absolute' | 'absolute' | 'home';
 
-export type RunOptionId = 'setupCommand' | 'copy' | 'worktreesFolder' | 'layered' | 'write' | 'read' | 'hidden' | 'allowHosts' | 'registries' | 'cache' | 'memoryMB' | 'container';
+export type RunOptionId =
+  | 'maxParallel'
+  | 'candidates'
+  | 'schedule'
+  | 'onUsageLimit'
+  | 'budgetUsd'
+  | 'budgetTokens'
+  | 'reviewGate'
+  | 'integrationGuard'
+  | 'setupCommand'
+  | 'copy'
+  | 'worktreesFolder'
+  | 'layered'
+  | 'write'
+  | 'read'
+  | 'hidden'
+  | 'allowHosts'
+  | 'registries'
+  | 'cache'
+  | 'memoryMB'
+  | 'container';
+
+/** A value an option takes when nobody set it, or one a flag without value gives it. */
+export type RunOptionWord = string | number | boolean;
 
 export interface RunOption {
   id: RunOptionId;
@@ -34,9 +60,28 @@ export interface RunOption {
   setting: string;
   /** The command line's flag, without its dashes. */
   flag: string;
-  /** The environment variable. */
-  env: string;
+  /**
+   * Flags without a value that give the option one value each (`--barrier`: the schedule
+   * `barrier`; `--no-integration-guard`: the guard off), without their dashes. Two of an
+   * option's flags do not go together.
+   */
+  switches?: Readonly<Record<string, RunOptionWord>>;
+  /** The environment variable; none: the option is a flag and a setting only. */
+  env?: string;
   kind: RunOptionKind;
+  /** A `choice`'s words, in the order the help lists them. */
+  words?: readonly string[];
+  /** A `choice`'s former words, still read as the word each became. */
+  formerly?: Readonly<Record<string, string>>;
+  /** What the run takes when nobody set it (the setting's default in package.json); none: nothing (no ceiling, no walls option). */
+  default?: RunOptionWord;
+  /** `waves plan` takes it too: its planning worktree is set up as a package's, inside the same walls. */
+  plan: boolean;
+  /**
+   * Not given, a run taken up again (a resume, an adoption) keeps what it was started with: the
+   * editor reads only a value the person set (user, workspace or folder), never the default.
+   */
+  keptOnResume?: boolean;
   /** How its paths are written (`path`, `path-list`). */
   paths?: PathRule;
   /** Part of the agents' walls: the person's own setting only; none with `--unconfined`. */
@@ -52,14 +97,115 @@ export interface RunOption {
   description: string;
 }
 
-/** The run's worktree and walls options, in the order the help lists them. */
+/** The run's options, in the order the help lists them: the run's own, then the worktree and walls options. */
 export const RUN_OPTIONS: readonly RunOption[] = [
+  {
+    id: 'maxParallel',
+    setting: 'waves.maxParallel',
+    flag: 'max-parallel',
+    kind: 'count',
+    default: capOf(undefined),
+    plan: false,
+    walls: false,
+    value: 'N',
+    description: 'at most N attempts at once; a wave with more packages runs in several rounds (a wave-too-wide warning)',
+  },
+  {
+    id: 'candidates',
+    setting: 'waves.candidates',
+    flag: 'candidates',
+    env: 'WAVES_CANDIDATES',
+    kind: 'count',
+    default: 1,
+    plan: false,
+    walls: false,
+    value: 'N',
+    description:
+      "best of n (1: none; at most 8 and the cap): N candidates of each package side by side, each confined, audited and verified; the first green one goes on and the rest stop. A package's own inputs.waves (candidates, candidate_agents, pick: first-green | person | judge, confirm) wins. Refused at the start, nothing started: N above the cap or 8, a candidate agent neither a headless preset nor the package's own (a list of one too), pick: person (or confirm) with nobody to ask (no terminal, --json; a resume whose picks are made asks nobody), pick: judge whose package's own agent is an interactive one. On SSH hosts each candidate takes a slot of a host",
+  },
+  {
+    id: 'schedule',
+    setting: 'waves.schedule',
+    flag: 'schedule',
+    switches: { barrier: 'barrier' },
+    kind: 'choice',
+    words: ['eager', 'barrier'],
+    default: 'eager',
+    plan: false,
+    walls: false,
+    value: 'eager|barrier',
+    description: 'when packages start: eager, each as soon as its own dependencies have succeeded; barrier (--barrier), a wave only when the whole previous wave has finished',
+  },
+  {
+    id: 'onUsageLimit',
+    setting: 'waves.onUsageLimit',
+    flag: 'on-usage-limit',
+    kind: 'choice',
+    words: ['stop', 'wait'],
+    formerly: { ask: 'stop' },
+    default: 'stop',
+    plan: false,
+    walls: false,
+    value: 'stop|wait',
+    description:
+      'when an agent stops at a usage limit: its package is paused (no retry spent) and no package of that agent starts; stop ends the run there (exit 75; resume with --resume), wait goes on at the reset time the agent gave (without one: as stop)',
+  },
+  {
+    id: 'budgetUsd',
+    setting: 'waves.budget.usd',
+    flag: 'budget-usd',
+    kind: 'amount',
+    plan: false,
+    walls: false,
+    value: 'USD',
+    description:
+      'a ceiling on what the agents report spending, in US dollars (only agents that report a cost count: Claude Code): when it is reached no more packages start, running ones finish; resume with a higher one. None by default',
+  },
+  {
+    id: 'budgetTokens',
+    setting: 'waves.budget.tokens',
+    flag: 'budget-tokens',
+    kind: 'count',
+    plan: false,
+    walls: false,
+    value: 'N',
+    description: 'a ceiling on the tokens the agents report (input, output and cached; Claude Code, Codex, Gemini), as --budget-usd. None by default',
+  },
+  {
+    id: 'reviewGate',
+    setting: 'waves.review.gate',
+    flag: 'review',
+    kind: 'choice',
+    words: ['off', 'before-merge'],
+    default: 'off',
+    plan: false,
+    keptOnResume: true,
+    walls: false,
+    value: 'off|before-merge',
+    description:
+      'before-merge: a package that passed its audit and verification waits for your review (awaiting review; its dependents wait too) until `waves review <plan> <package> --approve` merges it, or `--request-changes` sends your comments to its agent (a revision, no retry spent). A --resume without it keeps the gate the run was started with (--review off turns it off)',
+  },
+  {
+    id: 'integrationGuard',
+    setting: 'waves.integration.guard',
+    flag: 'integration-guard',
+    switches: { 'no-integration-guard': false },
+    kind: 'boolean',
+    default: false,
+    plan: false,
+    keptOnResume: true,
+    walls: false,
+    value: '',
+    description:
+      "the approved verification commands of the plan's integration package (task_type: integrate) run on the integration branch as packages land (the newest tip, one check at a time, inside walls); a red tip is bisected to the merge that turned it red, and that package is sent the failure as a new attempt from the integration tip (within its retry budget) while what depends on it waits. A check red at the base already is said at the start and blames nobody. A --resume without either flag keeps the guard the run was started with (--no-integration-guard turns it off)",
+  },
   {
     id: 'setupCommand',
     setting: 'waves.worktrees.setupCommand',
     flag: 'setup-command',
     env: 'WAVES_SETUP_COMMAND',
     kind: 'argv',
+    plan: true,
     walls: false,
     value: 'ARGV',
     description:
@@ -72,6 +218,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_WORKTREES_COPY',
     kind: 'path-list',
     paths: 'in-repository',
+    plan: true,
     walls: false,
     value: 'PATH:…',
     description:
@@ -84,6 +231,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_WORKTREES_FOLDER',
     kind: 'path',
     paths: 'repository-or-absolute',
+    plan: true,
     walls: false,
     value: 'DIR',
     description: 'the folder of the worktrees (<folder>/<feature>/<package>), absolute or relative to the repository; default <repository>.worktrees beside it',
@@ -94,6 +242,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'layered-worktrees',
     env: 'WAVES_WORKTREES_LAYERED',
     kind: 'boolean',
+    plan: true,
     walls: false,
     value: '',
     description:
@@ -106,6 +255,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_WRITE',
     kind: 'path-list',
     paths: 'absolute',
+    plan: true,
     walls: true,
     value: 'DIR:…',
     description: 'more folders the agents may write inside their walls (absolute, or ~/…), besides their worktree, what git needs there and their CLI\'s own state',
@@ -117,6 +267,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_READ',
     kind: 'path-list',
     paths: 'absolute',
+    plan: true,
     walls: true,
     envAddsInWalls: true,
     value: 'DIR:…',
@@ -129,6 +280,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_HIDDEN',
     kind: 'path-list',
     paths: 'home',
+    plan: true,
     walls: true,
     value: 'PATH:…',
     description: 'more paths hidden from the agents (absolute, ~/…, or relative to your home folder), besides ~/.ssh, ~/.aws, ~/.gnupg, cloud credentials and the like',
@@ -139,6 +291,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'allow-host',
     env: 'WAVES_SANDBOX_ALLOW',
     kind: 'host-list',
+    plan: true,
     walls: true,
     envAddsInWalls: true,
     value: 'HOST:PORT,…',
@@ -150,6 +303,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'allow-registries',
     env: 'WAVES_SANDBOX_REGISTRIES',
     kind: 'boolean',
+    plan: true,
     walls: true,
     value: '',
     description: "the package registries your own configuration names may be reached (npm's and its scoped ones, pip's index, cargo's, GOPROXY), never with your tokens",
@@ -161,6 +315,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_CACHE',
     kind: 'path',
     paths: 'absolute',
+    plan: true,
     walls: true,
     value: 'DIR',
     description: "the toolchains' download cache the agents share, writable inside their walls (absolute, or ~/…); default ~/.cache/wave-orchestrator/agents, never your own caches",
@@ -171,6 +326,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'memory-mb',
     env: 'WAVES_SANDBOX_MEMORY_MB',
     kind: 'whole-number',
+    plan: true,
     walls: true,
     value: 'MIB',
     description: 'the memory one agent and what it started may hold inside its walls before it is stopped and failed (MiB; default 8192; 0: no limit)',
@@ -181,6 +337,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'container-is-wall',
     env: 'WAVES_SANDBOX_CONTAINER',
     kind: 'boolean',
+    plan: true,
     walls: true,
     value: '',
     description:
@@ -190,6 +347,14 @@ export const RUN_OPTIONS: readonly RunOption[] = [
 
 /** The options' values as read; absent: not set. */
 export interface RunOptionValues {
+  maxParallel?: number;
+  candidates?: number;
+  schedule?: 'eager' | 'barrier';
+  onUsageLimit?: 'stop' | 'wait';
+  budgetUsd?: number;
+  budgetTokens?: number;
+  reviewGate?: 'off' | 'before-merge';
+  integrationGuard?: boolean;
   setupCommand?: string[];
   copy?: string[];
   worktreesFolder?: string;
@@ -233,6 +398,18 @@ export function pathProblem(p: string, rule: PathRule): string | null {
     case 'home':
       return null;
   }
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+function orList(words: readonly string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}` : (words[0] ?? '');
+}
+
+/** A choice's word of `text` (a former word as the word it became), or null. */
+function wordOf(option: RunOption, text: string): string | null {
+  const t = text.trim();
+  if (option.words?.includes(t)) return t;
+  return option.formerly?.[t] ?? null;
 }
 
 /** Words split on spaces and tabs (no quoting: a JSON array says anything else). */
@@ -306,6 +483,21 @@ export function parseOptionText(option: RunOption, text: string | true, source: 
       if (!/^\d{1,7}$/.test(t)) throw new RunOptionError(`${source} takes a whole number${option.id === 'memoryMB' ? ' of MiB (0: no limit)' : ''}, not "${text}"`);
       return Number(t);
     }
+    case 'count': {
+      const t = text.trim();
+      if (!/^\d{1,15}$/.test(t) || Number(t) < 1) throw new RunOptionError(`${source} must be ${KIND_TEXT.count}, not "${text}"`);
+      return Number(t);
+    }
+    case 'amount': {
+      const t = text.trim();
+      if (!/^(?:\d{1,15}(?:\.\d*)?|\.\d+)$/.test(t) || !(Number(t) > 0)) throw new RunOptionError(`${source} must be ${KIND_TEXT.amount}${option.id === 'budgetUsd' ? ' (US dollars)' : ''}, not "${text}"`);
+      return Number(t);
+    }
+    case 'choice': {
+      const word = wordOf(option, text);
+      if (word === null) throw new RunOptionError(`${source} is ${orList(option.words ?? [])}, not "${text}"`);
+      return word;
+    }
     case 'path': {
       const t = text.trim();
       if (t === '') throw new RunOptionError(`${source} needs a path`);
@@ -321,29 +513,41 @@ function setValue(values: RunOptionValues, id: RunOptionId, value: RunOptionValu
   (values as Record<string, unknown>)[id] = value;
 }
 
+/** An option's flags: its own, then its switches. */
+export function flagsOf(option: RunOption): string[] {
+  return [option.flag, ...Object.keys(option.switches ?? {})];
+}
+
 /**
- * The command line's options (`waves run` and `waves plan` take them all): each from its flag, else from its variable (set and
- * not empty). `unconfined` (`--unconfined`): a walls option given as a flag is an error (a run
- * without walls has none to widen), one from a variable is not taken. A variable the walls read
- * themselves (`envAddsInWalls`) is checked here but not taken: the walls add it. Throws
- * `RunOptionError` naming the flag or the variable.
+ * The command line's options: each from its flag (or one of its switches), else from its
+ * variable (set and not empty). `only` picks the options the command takes (`waves plan`: the
+ * worktree and walls ones); none: all. `unconfined` (`--unconfined`): a walls option given as a
+ * flag is an error (a run without walls has none to widen), one from a variable is not taken. A
+ * variable the walls read themselves (`envAddsInWalls`) is checked here but not taken: the walls
+ * add it. Throws `RunOptionError` naming the flag or the variable.
  */
 export function runOptionsFromCommandLine(
   flags: ReadonlyMap<string, string | true>,
   env: Readonly<Record<string, string | undefined>>,
   unconfined = false,
   delimiter: string = path.delimiter,
+  only?: (option: RunOption) => boolean,
 ): { values: RunOptionValues; sources: RunOptionSources } {
   const values: RunOptionValues = {};
   const sources: RunOptionSources = {};
   for (const option of RUN_OPTIONS) {
-    if (flags.has(option.flag)) {
-      const source = `--${option.flag}`;
+    if (only && !only(option)) continue;
+    const given = flagsOf(option).filter((f) => flags.has(f));
+    if (given.length > 1) throw new RunOptionError(`--${given[0]} and --${given[1]} do not go together`);
+    if (given.length === 1) {
+      const flag = given[0]!;
+      const source = `--${flag}`;
       if (unconfined && option.walls) throw new RunOptionError(`${source} ${option.id === 'container' ? "makes the container the agents' wall" : option.id === 'memoryMB' || option.id === 'hidden' ? 'is a limit of the walls' : 'opens the walls'}; --unconfined has none: give one of them`);
-      setValue(values, option.id, parseOptionText(option, flags.get(option.flag)!, source, delimiter));
+      setValue(values, option.id, flag === option.flag ? parseOptionText(option, flags.get(flag)!, source, delimiter) : option.switches![flag]);
       sources[option.id] = source;
       continue;
     }
+    if (option.env === undefined) continue;
     const text = env[option.env];
     if (text === undefined || text.trim() === '' || (unconfined && option.walls)) continue;
     const value = parseOptionText(option, text, option.env, delimiter);
@@ -394,6 +598,18 @@ function settingValue(option: RunOption, raw: unknown, problems: string[]): RunO
     case 'whole-number':
       if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0) return raw;
       break;
+    case 'count':
+      if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 1) return raw;
+      break;
+    case 'amount':
+      if (typeof raw === 'number' && Number.isFinite(raw) && raw > 0) return raw;
+      break;
+    case 'choice': {
+      const word = typeof raw === 'string' ? wordOf(option, raw) : null;
+      if (word !== null) return word;
+      problems.push(`${name} is ${JSON.stringify(raw)}, not ${orList(option.words ?? [])}; left out`);
+      return undefined;
+    }
     case 'path': {
       if (typeof raw !== 'string') break;
       const t = raw.trim();
@@ -426,23 +642,71 @@ export const KIND_TEXT: Readonly<Record<RunOptionKind, string>> = {
   'host-list': 'a list of host:port targets',
   boolean: 'true or false',
   'whole-number': 'a whole number',
+  count: 'a whole number ≥ 1',
+  amount: 'a number above 0',
+  choice: 'one of its words',
   path: 'a path',
 };
 
+/** A setting's value that cannot be used: the setting, and what is wrong, for a person. */
+export interface SettingProblem {
+  setting: string;
+  message: string;
+}
+
 /**
  * The editor's settings → the options' values. `read(option)` is the setting's value as the
- * editor takes it: for a walls option the person's own value only. A value that cannot be used
- * is left out, and said in `problems`.
+ * editor takes it: for a walls option the person's own value only; for one `keptOnResume`, only
+ * a value the person set. A value that cannot be used is left out, and said in `problems`.
  */
-export function runOptionsFromSettings(read: (option: RunOption) => unknown, only?: (option: RunOption) => boolean): { values: RunOptionValues; problems: string[] } {
+export function runOptionsFromSettings(read: (option: RunOption) => unknown, only?: (option: RunOption) => boolean): { values: RunOptionValues; problems: SettingProblem[] } {
   const values: RunOptionValues = {};
-  const problems: string[] = [];
+  const problems: SettingProblem[] = [];
   for (const option of RUN_OPTIONS) {
     if (only && !only(option)) continue;
-    const value = settingValue(option, read(option), problems);
+    const said: string[] = [];
+    const value = settingValue(option, read(option), said);
+    problems.push(...said.map((message) => ({ setting: option.setting, message })));
     if (value !== undefined) setValue(values, option.id, value);
   }
   return { values, problems };
+}
+
+/** The run's own choices, as the start request names them. */
+export interface RunChoices {
+  /** At most this many attempts at once: the cap (capOf). */
+  maxParallel: number;
+  mode: 'eager' | 'barrier';
+  /** The run-wide count of candidates (best of n); 1: none. */
+  candidates: number;
+  onUsageLimit: 'stop' | 'wait';
+  /** The run's ceiling; undefined: none. */
+  budget: { usd?: number; tokens?: number } | undefined;
+  /** The review gate; undefined: not given (a run taken up again keeps its own, a new one is off). */
+  review: 'off' | 'before-merge' | undefined;
+  /** The integration guard; undefined: not given (a run taken up again keeps its own, a new one is off). */
+  integrationGuard: boolean | undefined;
+}
+
+function defaultOf<K extends RunOptionId>(id: K): NonNullable<RunOptionValues[K]> {
+  return RUN_OPTIONS.find((o) => o.id === id)!.default as NonNullable<RunOptionValues[K]>;
+}
+
+/**
+ * The run's own choices from the options' values, the same for both front ends: each option's
+ * default where nobody set it, except those a run taken up again keeps (`keptOnResume`).
+ */
+export function runChoicesOf(values: RunOptionValues): RunChoices {
+  const budget = values.budgetUsd !== undefined || values.budgetTokens !== undefined ? { ...(values.budgetUsd !== undefined ? { usd: values.budgetUsd } : {}), ...(values.budgetTokens !== undefined ? { tokens: values.budgetTokens } : {}) } : undefined;
+  return {
+    maxParallel: capOf(values.maxParallel),
+    mode: values.schedule ?? defaultOf('schedule'),
+    candidates: values.candidates ?? defaultOf('candidates'),
+    onUsageLimit: values.onUsageLimit ?? defaultOf('onUsageLimit'),
+    budget,
+    review: values.reviewGate,
+    integrationGuard: values.integrationGuard,
+  };
 }
 
 /** The walls' part of the values, named as the engine's walls options name them. */

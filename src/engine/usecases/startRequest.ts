@@ -1,7 +1,8 @@
 /**
  * A run's start request from the values a front end read (`waves run`'s flags, the editor's
  * settings and its command): the one place a value that says nothing — unset, a switch that is
- * off, an empty list or map, a budget of neither dollars nor tokens — is left out of the request,
+ * off, an empty list or map, a budget of neither dollars nor tokens, a run-wide count of one
+ * candidate (none) — is left out of the request,
  * so both front ends hand the engine the same request for the same choices.
  */
 import type { StartRequest } from './startRun';
@@ -21,6 +22,7 @@ function saysNothing(key: string, value: unknown): boolean {
   if (value === false) return SWITCHES.has(key);
   if (Array.isArray(value)) return value.length === 0 && LISTS.has(key);
   if (key === 'agentCaps') return Object.keys(value as object).length === 0;
+  if (key === 'candidates') return value === 1;
   if (key === 'budget') {
     const budget = value as { usd?: number; tokens?: number };
     return budget.usd === undefined && budget.tokens === undefined;

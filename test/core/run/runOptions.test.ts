@@ -20,44 +20,74 @@ const flags = (entries: Record<string, string | true>) => new Map(Object.entries
 const fails = (fn: () => unknown, message: RegExp) => assert.throws(fn, (err: unknown) => err instanceof RunOptionError && message.test(err.message));
 
 describe('the run options table', () => {
-  it('every option has a setting, a flag, a variable, a kind and a line; none shares one', () => {
+  it('every option has a setting, a flag, a kind and a line (the worktree and walls options a variable too); none shares one', () => {
     assert.deepEqual(
       RUN_OPTIONS.map((o) => o.id),
-      ['setupCommand', 'copy', 'worktreesFolder', 'layered', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB', 'container'],
+      [
+        ...['maxParallel', 'candidates', 'schedule', 'onUsageLimit', 'budgetUsd', 'budgetTokens', 'reviewGate', 'integrationGuard'],
+        ...['setupCommand', 'copy', 'worktreesFolder', 'layered', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB', 'container'],
+      ],
     );
     for (const o of RUN_OPTIONS) {
-      assert.match(o.setting, /^waves\.(worktrees|sandbox)\.[A-Za-z]+$/, o.id);
+      assert.match(o.setting, o.plan ? /^waves\.(worktrees|sandbox)\.[A-Za-z]+$/ : /^waves\.[A-Za-z]+(\.[A-Za-z]+)?$/, o.id);
       assert.match(o.flag, /^[a-z]+(-[a-z]+)*$/, o.id);
-      assert.match(o.env, /^WAVES_[A-Z_]+$/, o.id);
+      if (o.plan) assert.match(o.env ?? '', /^WAVES_[A-Z_]+$/, `${o.id}: a worktree or walls option has its variable`);
+      else if (o.env !== undefined) assert.match(o.env, /^WAVES_[A-Z_]+$/, o.id);
       assert.ok(o.description.length > 20 && !o.description.includes('\n') && !/#\d/.test(o.description), o.id);
       assert.equal(o.value === '', o.kind === 'boolean', o.id);
       assert.equal(o.walls, o.setting.startsWith('waves.sandbox.'), `${o.id}: the walls' options are the sandbox settings`);
       if (o.kind === 'path' || o.kind === 'path-list') assert.ok(o.paths, `${o.id} says how its paths are written`);
+      assert.equal(Boolean(o.words), o.kind === 'choice', `${o.id}: a choice, and only a choice, has words`);
+      if (o.words) assert.equal(o.value, o.words.join('|'), `${o.id}: its usage lists its words`);
+      if (o.default !== undefined) assert.equal(parseOptionText(o, String(o.default), 'default'), o.default, `${o.id}: its default is a value it takes`);
+      for (const [flag, value] of Object.entries(o.switches ?? {})) {
+        assert.match(flag, /^[a-z]+(-[a-z]+)*$/, `${o.id}: --${flag}`);
+        assert.equal(parseOptionText(o, String(value), 'switch'), value, `${o.id}: --${flag} gives a value the option takes`);
+      }
     }
-    for (const key of ['setting', 'flag', 'env'] as const) assert.equal(new Set(RUN_OPTIONS.map((o) => o[key])).size, RUN_OPTIONS.length, `${key}s are distinct`);
+    const allFlags = RUN_OPTIONS.flatMap((o) => [o.flag, ...Object.keys(o.switches ?? {})]);
+    assert.equal(new Set(allFlags).size, allFlags.length, 'flags are distinct, switches included');
+    for (const key of ['setting', 'env'] as const) {
+      const given = RUN_OPTIONS.map((o) => o[key]).filter((v) => v !== undefined);
+      assert.equal(new Set(given).size, given.length, `${key}s are distinct`);
+    }
+    // `waves plan` takes the worktree and walls options, `waves run` alone the run's own.
+    assert.deepEqual(RUN_OPTIONS.filter((o) => !o.plan).map((o) => o.flag), ['max-parallel', 'candidates', 'schedule', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'review', 'integration-guard']);
+    assert.ok(RUN_OPTIONS.every((o) => !o.walls || o.plan), 'every walls option is a planning session\'s too');
     // The names the command line had already keep their meaning.
     assert.equal(option('allow-host').env, 'WAVES_SANDBOX_ALLOW');
     assert.equal(option('sandbox-read').env, 'WAVES_SANDBOX_READ');
     assert.equal(option('memory-mb').setting, 'waves.sandbox.memoryMB');
+    assert.equal(option('candidates').env, 'WAVES_CANDIDATES');
+    assert.deepEqual(option('schedule').switches, { barrier: 'barrier' });
+    assert.deepEqual(option('integration-guard').switches, { 'no-integration-guard': false });
+    assert.deepEqual(RUN_OPTIONS.filter((o) => o.keptOnResume).map((o) => o.id), ['reviewGate', 'integrationGuard'], 'the options a run taken up again keeps');
   });
 
-  it("each setting is in the extension's configuration with its kind's type, and the walls' are the person's (machine scope)", () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { type: string | string[]; scope?: string; items?: { type: string }; markdownDescription: string }> } } };
+  it("each setting is in the extension's configuration with its kind's type, words and default, and the walls' are the person's (machine scope)", () => {
+    type Property = { type: string | string[]; scope?: string; items?: { type: string }; enum?: string[]; default?: unknown; minimum?: number; exclusiveMinimum?: number; markdownDescription: string };
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, Property> } } };
     const props = pkg.contributes.configuration.properties;
-    const types: Record<string, string> = { argv: 'array', 'path-list': 'array', 'host-list': 'array', boolean: 'boolean', 'whole-number': 'integer', path: 'string' };
+    const types: Record<string, string> = { argv: 'array', 'path-list': 'array', 'host-list': 'array', boolean: 'boolean', 'whole-number': 'integer', count: 'integer', amount: 'number', choice: 'string', path: 'string' };
     for (const o of RUN_OPTIONS) {
       const p = props[o.setting];
       assert.ok(p, `${o.setting} is contributed`);
-      assert.equal(p.type, types[o.kind], o.setting);
+      // An option without a default is empty (null) where nobody set it.
+      assert.deepEqual(p.type, o.default === undefined && !o.plan ? [types[o.kind], 'null'] : types[o.kind], o.setting);
       if (p.type === 'array') assert.equal(p.items?.type, 'string', o.setting);
       assert.equal(p.scope === 'machine', o.walls, `${o.setting}: machine scope exactly for the walls' settings`);
       assert.ok(p.markdownDescription.includes(`--${o.flag}`), `${o.setting} names its flag`);
+      for (const flag of Object.keys(o.switches ?? {})) assert.ok(JSON.stringify(p).includes(`--${flag}`), `${o.setting} names --${flag}`);
+      if (!o.plan) assert.deepEqual(p.default, o.default ?? null, `${o.setting}: the table's default`);
+      if (o.words) assert.deepEqual(p.enum, o.words, `${o.setting}: the table's words, in its order`);
+      if (o.kind === 'count') assert.equal(p.minimum, 1, `${o.setting}: at least 1`);
+      if (o.kind === 'amount') assert.equal(p.exclusiveMinimum, 0, `${o.setting}: above 0`);
     }
     assert.equal(props['waves.sandbox.unconfined']!.scope, 'machine');
   });
 
-  it("run and plan take every option (a planning worktree is set up as a package's): both commands' parsers and helps", async () => {
-    const { optionFlags } = await import('../../../src/cli/runArgs');
+  it("run takes every option, plan the worktree and walls ones (a planning worktree is set up as a package's): both commands' parsers and helps", async () => {
+    const { optionFlags, runFlags } = await import('../../../src/cli/runArgs');
     const { main } = await import('../../../src/cli/waves');
     const helpOf = async (command: string) => {
       let out = '';
@@ -66,12 +96,22 @@ describe('the run options table', () => {
       return out.replace(/\s+/g, ' ');
     };
     const helps = { run: await helpOf('run'), plan: await helpOf('plan') };
-    assert.deepEqual(optionFlags(), RUN_OPTIONS.map((o) => o.flag), 'the parsers of both commands take the flags of the whole table');
-    assert.deepEqual(optionFlags(true), RUN_OPTIONS.filter((o) => o.kind !== 'boolean').map((o) => o.flag));
+    const planOptions = RUN_OPTIONS.filter((o) => o.plan);
+    assert.deepEqual(optionFlags(), planOptions.map((o) => o.flag), "plan's parser (and what review hands on) takes the worktree and walls flags");
+    assert.deepEqual(optionFlags(true), planOptions.filter((o) => o.kind !== 'boolean').map((o) => o.flag));
+    assert.deepEqual(runFlags(), ['max-parallel', 'candidates', 'schedule', 'barrier', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'review', 'integration-guard', 'no-integration-guard', ...optionFlags()], "run's parser takes every flag of the table, switches included");
+    assert.deepEqual(runFlags(true), RUN_OPTIONS.filter((o) => o.kind !== 'boolean').map((o) => o.flag), 'a switch takes no value');
     for (const o of RUN_OPTIONS) {
+      const usage = [`--${o.flag}${o.value ? ` ${o.value}` : ''}`, ...Object.keys(o.switches ?? {}).map((f) => `--${f}`)].join(' | ');
+      const sources = [o.env === undefined ? null : o.envAddsInWalls ? `${o.env} adds to it` : o.kind === 'boolean' ? `${o.env}=1` : o.env, o.setting].filter((x) => x !== null).join('; ');
       for (const [command, help] of Object.entries(helps)) {
-        assert.ok(help.includes(`[--${o.flag}${o.value ? ` ${o.value}` : ''}]`), `waves ${command}'s usage line has --${o.flag}`);
-        assert.ok(help.includes(`(${o.envAddsInWalls ? `${o.env} adds to it` : o.kind === 'boolean' ? `${o.env}=1` : o.env}; ${o.setting})`), `waves ${command}'s help explains --${o.flag}`);
+        if (command === 'plan' && !o.plan) {
+          assert.ok(!help.includes(`--${o.flag} `) && !help.includes(`--${o.flag}]`), `waves plan does not offer --${o.flag}`);
+          continue;
+        }
+        assert.ok(help.includes(`[${usage}]`), `waves ${command}'s usage line has ${usage}`);
+        const byDefault = o.default !== undefined && o.kind !== 'boolean' ? `; default ${String(o.default)}` : '';
+        assert.ok(help.includes(`${usage} (${sources}): ${o.description}${byDefault}.`), `waves ${command}'s help explains --${o.flag}, with its default`);
       }
     }
   });
@@ -217,19 +257,27 @@ describe('the run options from the editor settings', () => {
       registries: true,
       cache: '~/.cache/agents',
     });
-    assert.deepEqual(problems, [
-      'waves.worktrees.copy: "../secret" goes up out of the repository (..); left out',
-      'waves.sandbox.write: "rel" is neither absolute nor ~/…; left out',
-      'waves.sandbox.hidden holds something else than strings',
-      'waves.sandbox.allowHosts: "nohost" is not a host:port; left out',
-      'waves.sandbox.memoryMB is not a whole number; left out',
-    ]);
+    assert.deepEqual(
+      problems.map((p) => p.message),
+      [
+        'waves.worktrees.copy: "../secret" goes up out of the repository (..); left out',
+        'waves.sandbox.write: "rel" is neither absolute nor ~/…; left out',
+        'waves.sandbox.hidden holds something else than strings',
+        'waves.sandbox.allowHosts: "nohost" is not a host:port; left out',
+        'waves.sandbox.memoryMB is not a whole number; left out',
+      ],
+    );
+    assert.deepEqual(
+      problems.map((p) => p.setting),
+      ['waves.worktrees.copy', 'waves.sandbox.write', 'waves.sandbox.hidden', 'waves.sandbox.allowHosts', 'waves.sandbox.memoryMB'],
+      'each problem with the setting to open',
+    );
   });
 
   it('the set-up command as a string is words, as on the command line; an empty one is not set', () => {
     assert.deepEqual(runOptionsFromSettings((o) => (o.id === 'setupCommand' ? 'npm ci' : undefined)).values, { setupCommand: ['npm', 'ci'] });
     assert.deepEqual(runOptionsFromSettings((o) => (o.id === 'setupCommand' ? [] : undefined)).values, {});
-    assert.match(runOptionsFromSettings((o) => (o.id === 'setupCommand' ? ['', 'x'] : undefined)).problems[0]!, /^waves\.worktrees\.setupCommand must be a program/);
+    assert.match(runOptionsFromSettings((o) => (o.id === 'setupCommand' ? ['', 'x'] : undefined)).problems[0]!.message, /^waves\.worktrees\.setupCommand must be a program/);
   });
 
   it('`only` picks the options read (the walls from the person, the rest from the workspace)', () => {
