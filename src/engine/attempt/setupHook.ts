@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { copiedInto, copyListIntoTree, copyLogText, isSetUp, markCopied, markSetUp } from '../git';
 import { refusedIn, walledCommand, type CommandWalls, type WalledCommand } from './verification';
-import { installAnsweredByLaying, shareInstall, sharedInstallFor } from './wallsDeps';
+import { shareInstall, sharedInstallFor } from './wallsDeps';
+import { installAnsweredByLaying } from './wallsNpmCi';
 import { signalGroup } from './processTree';
 
 /**

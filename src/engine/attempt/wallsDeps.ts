@@ -1,23 +1,24 @@
 /**
  * A tree's dependency folders laid from the person's checkout (ADR 0026), read from the disk as
  * the walls are drawn: which folders (core/walls/dependencyFolders.ts decides), where each keeps
- * the tree's own changes (git's folder for the tree: `<gitDir>/waves-deps/<folder>/`), a virtual
- * environment's paths into the checkout made the tree's (`readyVenv`), and
- * whether overlays can be mounted here at all (tried once per process); on macOS the same folders
- * cloned into the tree instead (`dependencyClones`, ADR 0033). Node built-ins,
- * src/core and src/store only (bundled into dist/runner.js).
+ * the tree's own changes (git's folder for the tree: `<gitDir>/waves-deps/<folder>/`), the npm
+ * installs shared by trees with the same lockfile, and whether overlays can be mounted here at
+ * all (tried once per process); on macOS the same folders cloned into the tree instead
+ * (`dependencyClones`, ADR 0033). A virtual environment made ready to be laid: wallsVenv.ts; an
+ * npm install answered by the laid folder: wallsNpmCi.ts. Node built-ins, src/core and src/store
+ * only (bundled into dist/runner.js).
  */
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { absolutePathsIn, cloneArgv, clonedNote, cloneFailedNote, cloneRefusal, DEPENDENCY_FOLDERS, installedAsLocked, installScriptsOf, isNpmInstall, lockfilesMatch, npmCiShim, overlayPathUsable, overlayPrefix, relativePathLines, relocateText, venvFileRead, type DependencyFolder, type LaidFolder, type Lockfiles, type OverlayTools, type Respelling } from '../../core/walls/dependencyFolders.js';
-import { isWithin } from '../../core/walls/walls.js';
+import { cloneArgv, clonedNote, cloneFailedNote, cloneRefusal, DEPENDENCY_FOLDERS, installScriptsOf, isNpmInstall, lockfilesMatch, overlayPathUsable, overlayPrefix, type DependencyFolder, type LaidFolder, type Lockfiles, type OverlayTools } from '../../core/walls/dependencyFolders.js';
 import { programOnPath } from '../../store/onPath.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
 import { fileInTree, layerOf, removeOverlayFolder } from '../../store/treeLayers.js';
+import { isFile } from './wallsDisk.js';
+import { readyVenv } from './wallsVenv.js';
 
 /** A lockfile larger than this is not compared (never seen in practice; reading it would cost the agent's start). */
 const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
@@ -59,7 +60,7 @@ export function overlayTools(): OverlayTools | null {
 }
 
 /** The files `names` in the root of `root` (a layered tree's where it has them: its own, else its base's). */
-function readLockfiles(root: string, names: readonly string[]): Lockfiles {
+export function readLockfiles(root: string, names: readonly string[]): Lockfiles {
   const out: Record<string, string | null> = {};
   const layer = layerOf(root);
   for (const name of names) {
@@ -77,7 +78,7 @@ function readLockfiles(root: string, names: readonly string[]): Lockfiles {
 }
 
 /** A real folder (not a link) with something in it. */
-function fullFolder(p: string): boolean {
+export function fullFolder(p: string): boolean {
   try {
     return fs.lstatSync(p).isDirectory() && fs.readdirSync(p).length > 0;
   } catch {
@@ -102,15 +103,6 @@ function emptyOrAbsent(p: string): boolean {
  */
 export function foldersToLay(checkout: string): string[] {
   return DEPENDENCY_FOLDERS.filter((dep) => fullFolder(path.join(checkout, dep.folder)) && (!dep.venv || isFile(path.join(checkout, dep.folder, 'pyvenv.cfg')))).map((dep) => dep.folder);
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isFile();
-  } catch {
-    // not there: no file
-    return false;
-  }
 }
 
 /** The person's checkout of a linked worktree's repository: the folder whose `.git` is the common folder; null for a bare repository. */
@@ -144,7 +136,7 @@ function layRefusal(dep: DependencyFolder, checkout: string, worktree: string): 
  * this tree's (`sharedInstallOf`), when one was made. `absent`: neither has one; a refusal: the
  * checkout's, for the attempt's log.
  */
-function layingSource(dep: DependencyFolder, checkout: string, commonDir: string, worktree: string): { source: string } | { refused: string } | 'absent' {
+export function layingSource(dep: DependencyFolder, checkout: string, commonDir: string, worktree: string): { source: string } | { refused: string } | 'absent' {
   const refused = layRefusal(dep, checkout, worktree);
   if (refused === null) return { source: checkout };
   const shared = dep.folder === 'node_modules' ? sharedInstallOf(commonDir, worktree) : null;
@@ -264,95 +256,6 @@ export function shareInstall(worktree: string): boolean {
       // (left in the scratch folder: the tree installs again)
     }
     fs.rmSync(tmp, { recursive: true, force: true });
-    return false;
-  }
-}
-
-/**
- * A set-up command that is npm installing the tree's dependencies (`isNpmInstall`: `npm ci`, …),
- * when the walls it runs in will lay the checkout's `node_modules` over the tree: whether running
- * it would only write the same packages again into the tree's own side of the overlay (all of
- * them, and their disk: `npm ci` removes the folder first) — `skip` — and why, for its log. It
- * would when the checkout's install is the tree's lockfile's (npm's own record of what it
- * installed, `installedAsLocked`) and the project runs no script of its own on install (a
- * `prepare` that builds must run). null: not such a command, or no folder laid.
- */
-export function installAnsweredByLaying(worktree: string, argv: readonly string[]): { skip: boolean; why: string } | null {
-  if (!isNpmInstall(argv)) return null;
-  const dirs = gitDirsOf(worktree);
-  if (!dirs || dirs.gitDir === dirs.commonDir) return null;
-  let checkout: string | null;
-  let gitDir: string;
-  try {
-    checkout = checkoutOf(fs.realpathSync(dirs.commonDir));
-    gitDir = fs.realpathSync(dirs.gitDir);
-  } catch {
-    // the git folders cannot be read: nothing laid, the install runs
-    return null;
-  }
-  const dep = DEPENDENCY_FOLDERS.find((d) => d.folder === 'node_modules')!;
-  const from = checkout ? layingSource(dep, checkout, fs.realpathSync(dirs.commonDir), worktree) : 'absent';
-  if (from === 'absent' || 'refused' in from) return null;
-  const lower = path.join(from.source, dep.folder);
-  const upper = path.join(gitDir, 'waves-deps', dep.folder, 'upper');
-  if (![lower, upper, path.join(worktree, dep.folder)].every(overlayPathUsable) || !overlayTools()) return null;
-  const runs = (why: string) => ({ skip: false, why: `waves: ${argv.join(' ')} runs: ${why}` });
-  if (fullFolder(upper)) return runs('the tree already changed its laid node_modules');
-  const lock = readLockfiles(worktree, ['npm-shrinkwrap.json', 'package-lock.json']);
-  const lockText = lock['npm-shrinkwrap.json'] ?? lock['package-lock.json'];
-  if (!lockText) return runs('the tree has no package-lock.json to check the laid folder against');
-  const hidden = readLockfiles(lower, ['.package-lock.json'])['.package-lock.json'];
-  const differs = hidden ? installedAsLocked(lockText, hidden) : "npm keeps no record there of what it installed (node_modules/.package-lock.json)";
-  if (differs) return runs(`${lower} is not what the lockfile asks (${differs})`);
-  const scripts = installScriptsOf(readLockfiles(worktree, ['package.json'])['package.json'] ?? '');
-  if (scripts.length) return runs(`the project runs ${scripts.join(', ')} on install`);
-  return { skip: true, why: `waves: ${argv.join(' ')} not run: node_modules is laid from ${lower} (copy-on-write inside the walls), which npm installed as this tree's lockfile asks` };
-}
-
-/** The folder a login shell puts first of the system's own on its PATH (Debian's, Ubuntu's, Arch's `/etc/profile` reset PATH to it and what follows). */
-const LOGIN_PATH_FIRST = '/usr/local/bin';
-
-/**
- * An agent's `npm ci` answered by the `node_modules` laid over its tree (`npmCiShim`): when the
- * set-up's `npm ci` would be skipped now (`installAnsweredByLaying`), an `npm` is written in
- * `<attemptDir>/waves-bin/bin` (with the tree's package.json and package-lock.json as they are now,
- * which it compares, beside it) standing for the npm on `pathList`. `dir`: the folder to show
- * read-only inside the walls; `bin`: the one to put first on the agent's PATH; `login`: a read-only
- * overlay of `bin` over `/usr/local/bin`, for the login shells that reset PATH (Codex runs its
- * commands in `bash -lc`), unless the npm itself lives there. A line for the attempt's log; null:
- * no such `npm ci` here, or no npm on the PATH.
- */
-export function npmCiShimFor(worktree: string, laid: readonly LaidFolder[], attemptDir: string, pathList: string): { dir: string; bin: string; login: LaidFolder | null; note: string } | null {
-  const folder = laid.find((l) => path.basename(l.target) === 'node_modules' && path.dirname(l.target) === worktree);
-  const found = folder ? programOnPath('npm', pathList) : null;
-  if (!folder || !found || !installAnsweredByLaying(worktree, ['npm', 'ci'])?.skip) return null;
-  const dir = path.join(attemptDir, 'waves-bin');
-  const bin = path.join(dir, 'bin');
-  let npm: string;
-  try {
-    npm = fs.realpathSync(found);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(bin, { recursive: true });
-    fs.mkdirSync(path.join(dir, 'laid'));
-    const manifest = path.join(dir, 'laid', 'package.json');
-    const lockfile = path.join(dir, 'laid', 'package-lock.json');
-    fs.copyFileSync(fileInTree(worktree, 'package.json') ?? path.join(worktree, 'package.json'), manifest);
-    fs.copyFileSync(fileInTree(worktree, 'package-lock.json') ?? path.join(worktree, 'package-lock.json'), lockfile);
-    fs.writeFileSync(path.join(bin, 'npm'), npmCiShim({ npm, tree: fs.realpathSync(worktree), lower: folder.lower, upper: folder.upper, manifest, lockfile }), { mode: 0o755 });
-  } catch {
-    // no stand-in made: npm ci runs as itself
-    return null;
-  }
-  // The npm itself there would be hidden by the one standing for it (its exec would find itself).
-  const login = !isWithin(npm, LOGIN_PATH_FIRST) && isDir(LOGIN_PATH_FIRST) && overlayPathUsable(bin) ? { lower: `${bin}:${LOGIN_PATH_FIRST}`, upper: '', work: '', target: LOGIN_PATH_FIRST } : null;
-  return { dir, bin, login, note: `npm ci in the tree answers at once while nothing has changed its laid node_modules or its lockfile (npm installed ${folder.lower} as that lockfile asks): ${path.join(bin, 'npm')} stands for ${found}${login ? `, first on the PATH and in ${LOGIN_PATH_FIRST}` : ', first on the PATH'}` };
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    // not there: no folder
     return false;
   }
 }
@@ -479,111 +382,6 @@ export function dependencyClones(worktree: string, dirs: { gitDir: string; commo
   return notes;
 }
 
-/** The most bytes of a file of site-packages read to find paths into the checkout (a `.pth`, a finder); a larger `.py` is a library, not a finder. */
-const MAX_VENV_FILE_BYTES = 1024 * 1024;
-
-/** The site-packages folders of a virtual environment (`lib/python3.x/site-packages`, pypy's, Windows' `Lib`), links not followed. */
-function sitePackagesOf(venv: string): string[] {
-  const realDir = (p: string) => {
-    try {
-      return fs.lstatSync(p).isDirectory();
-    } catch {
-      // not there: no folder
-      return false;
-    }
-  };
-  const out: string[] = [];
-  for (const lib of ['lib', 'lib64', 'Lib']) {
-    const dir = path.join(venv, lib);
-    if (!realDir(dir)) continue;
-    if (realDir(path.join(dir, 'site-packages'))) out.push(path.join(dir, 'site-packages'));
-    for (const name of fs.readdirSync(dir)) if (/^(python|pypy)/.test(name) && realDir(path.join(dir, name, 'site-packages'))) out.push(path.join(dir, name, 'site-packages'));
-  }
-  return out;
-}
-
-/** A path's real place, the part that does not exist yet kept as written under its nearest existing folder's. */
-function realPlace(p: string): string {
-  let at = path.resolve(p);
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      return path.join(fs.realpathSync(at), ...rest.reverse());
-    } catch {
-      // not there yet: its parent's real place is looked for
-      const up = path.dirname(at);
-      if (up === at) return path.resolve(p);
-      rest.push(path.basename(at));
-      at = up;
-    }
-  }
-}
-
-/**
- * A checkout's virtual environment made ready to be laid over `tree` (ADR 0026): every file of its
- * site-packages through which Python finds code (`venvFileRead`) that names the checkout — an
- * editable install (PEP 660's `.pth` and finders, `.egg-link`, `direct_url.json`), a `.pth` of the
- * project's source folders — written into the overlay's upper folder with those paths made the
- * tree's (each spelling of the checkout: its real path, the one the environment was made with),
- * unless the tree already has its own there. Refused — never laid half — when a path into the
- * checkout remains (written another way, or relative to site-packages), a file is too large to read, or a stale compiled copy of
- * a finder would be run without looking at its source (an unchecked-hash `.pyc`).
- */
-function readyVenv(lower: string, upper: string, checkout: string, tree: string): { relocated: number } | { refused: string } {
-  const spellings = new Set([checkout]);
-  const made = /^\s*(?:export\s+)?VIRTUAL_ENV=["']?([^"'\n]+?)["']?\s*$/m.exec(readSmall(path.join(lower, 'bin', 'activate')) ?? '')?.[1];
-  if (made && path.isAbsolute(made) && realPlace(made) === lower) spellings.add(path.dirname(made));
-  const moves: Respelling[] = [];
-  for (const from of spellings) {
-    moves.push({ from, to: tree });
-    const url = pathToFileURL(from).pathname;
-    if (url !== from) moves.push({ from: url, to: pathToFileURL(tree).pathname });
-  }
-  let relocated = 0;
-  try {
-    for (const site of sitePackagesOf(lower)) {
-      const names = fs.readdirSync(site, { withFileTypes: true });
-      const rels = names.flatMap((d) => (d.isFile() && venvFileRead(d.name) ? [d.name] : d.isDirectory() && d.name.endsWith('.dist-info') && isFile(path.join(site, d.name, 'direct_url.json')) ? [`${d.name}/direct_url.json`] : []));
-      for (const rel of rels) {
-        const file = path.join(site, rel);
-        const st = fs.statSync(file);
-        if (st.size > MAX_VENV_FILE_BYTES) {
-          if (rel.endsWith('.py')) continue;
-          return { refused: `${path.relative(lower, file)} is too large to read for paths into the checkout` };
-        }
-        const text = fs.readFileSync(file, 'utf8');
-        const moved = relocateText(text, moves);
-        const still = absolutePathsIn(moved ?? text).find((p) => {
-          const at = realPlace(p);
-          return isWithin(at, checkout) && !isWithin(at, lower);
-        });
-        if (still) return { refused: `${path.relative(lower, file)} names ${still}, in the checkout, in a way that cannot be made the tree's` };
-        const climbs = relativePathLines(rel, moved ?? text).find((l) => {
-          const at = realPlace(path.join(site, l));
-          return isWithin(at, checkout) && !isWithin(at, lower);
-        });
-        if (climbs) return { refused: `${path.relative(lower, file)} names ${climbs}, relative to site-packages, which leads into the checkout` };
-        if (moved === null) continue;
-        if (rel.endsWith('.py') && uncheckedPyc(site, rel)) return { refused: `${path.relative(lower, file)} names the checkout and is run from a compiled copy that is never checked against it` };
-        const dest = path.join(upper, path.relative(lower, file));
-        // The upper folder holds what the tree's agents wrote: a link there is never followed.
-        const link = linkAlong(upper, dest);
-        if (link) return { refused: `${path.relative(upper, link)} is a link in the tree's own copy of it` };
-        if (exists(dest)) continue; // the tree's own (an earlier attempt's install)
-        mkdirLike(path.dirname(dest), upper, lower);
-        fs.writeFileSync(dest, moved, { mode: st.mode & 0o7777, flag: 'wx' });
-        // A compiled copy is checked against its source's time and size: never the same second as the checkout's.
-        const t = Math.max(Date.now() / 1000, st.mtimeMs / 1000 + 2);
-        fs.utimesSync(dest, t, t);
-        relocated++;
-      }
-    }
-  } catch (err) {
-    return { refused: `its site-packages could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
-  }
-  return { relocated };
-}
-
 /**
  * `rel` (folders under `base`) made one folder at a time without following links; null when each
  * is a real folder, else why not.
@@ -604,70 +402,4 @@ function ownFolder(base: string, rel: string): string | null {
     }
   }
   return null;
-}
-
-/** The first link on the way from `base` (not itself) to `file` (itself included), or null. */
-function linkAlong(base: string, file: string): string | null {
-  let at = base;
-  for (const part of path.relative(base, file).split(path.sep)) {
-    at = path.join(at, part);
-    try {
-      if (fs.lstatSync(at).isSymbolicLink()) return at;
-    } catch {
-      return null; // not there (yet): nothing below it is either
-    }
-  }
-  return null;
-}
-
-function readSmall(p: string): string | null {
-  try {
-    return fs.statSync(p).size <= MAX_VENV_FILE_BYTES ? fs.readFileSync(p, 'utf8') : null;
-  } catch {
-    // unreadable: no paths into the checkout found in it
-    return null;
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    // lstat failed: nothing there
-    return false;
-  }
-}
-
-/** `dir` (under `upper`) made with each folder's mode as in the checkout's environment (`lower`), so the overlay shows them as they were. */
-function mkdirLike(dir: string, upper: string, lower: string): void {
-  if (dir === upper || exists(dir)) return;
-  mkdirLike(path.dirname(dir), upper, lower);
-  fs.mkdirSync(dir);
-  try {
-    fs.chmodSync(dir, fs.statSync(path.join(lower, path.relative(upper, dir))).mode & 0o7777);
-  } catch {
-    // as made
-  }
-}
-
-/** Whether a top-level module of site-packages has a compiled copy Python runs without checking its source (PEP 552: hash-based, check_source off). */
-function uncheckedPyc(site: string, rel: string): boolean {
-  const stem = rel.replace(/\.py$/, '');
-  try {
-    for (const name of fs.readdirSync(path.join(site, '__pycache__'))) {
-      if (!name.startsWith(`${stem}.`) || !name.endsWith('.pyc')) continue;
-      const head = Buffer.alloc(8);
-      const fd = fs.openSync(path.join(site, '__pycache__', name), 'r');
-      try {
-        fs.readSync(fd, head, 0, 8, 0);
-      } finally {
-        fs.closeSync(fd);
-      }
-      if ((head.readUInt32LE(4) & 0b11) === 0b01) return true;
-    }
-  } catch {
-    // no compiled copies
-  }
-  return false;
 }

@@ -1,7 +1,7 @@
 /**
- * What the walls read of the disk as they are drawn, written once for wallsDraw.ts and
- * wallsToolchains.ts (a leaf: wallsDraw imports wallsToolchains). Node built-ins only (bundled
- * into dist/runner.js).
+ * What the walls read of the disk as they are drawn, written once for wallsDraw.ts,
+ * wallsToolchains.ts and the dependency folders' files (wallsDeps.ts, wallsVenv.ts): a leaf.
+ * Node built-ins only (bundled into dist/runner.js).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +21,16 @@ export function kindOf(p: string): PathKind {
   } catch {
     // nothing there, or a link to nothing: null, as said above
     return null;
+  }
+}
+
+/** A regular file (a link not followed). */
+export function isFile(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isFile();
+  } catch {
+    // not there: no file
+    return false;
   }
 }
 

@@ -12,7 +12,8 @@ import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAUL
 import { gitDirsOf } from '../../store/gitDirs.js';
 import { layerLaid, layerMountTools, layerOf, noMountTools } from '../../store/treeLayers.js';
 import { bwrapUserArgs, layingMechanism, overlayPrefix } from '../../core/walls/dependencyFolders.js';
-import { dependencyClones, dependencyOverlays, npmCiShimFor, overlayTools, type CloneRun } from './wallsDeps.js';
+import { dependencyClones, dependencyOverlays, overlayTools, type CloneRun } from './wallsDeps.js';
+import { npmCiShimFor } from './wallsNpmCi.js';
 import { toolchainWalls } from './wallsToolchains.js';
 import { accountHomeOf, expandHome, kindOf, linksUnder, readText, realPathOrNull } from './wallsDisk.js';
 import { agentConfigFiles, agentEndpoints, type ModelEndpoint } from '../../core/agents/agentEndpoints.js';
