@@ -12,7 +12,8 @@
  * plan is then analysed exactly (`analyzePlan`); its problems go back to the agent as a
  * repair prompt, up to the repair-round limit. Nothing touches the person's branch or
  * files; nothing runs a plan until the person approves it (`proposalGate`, planApproval.ts,
- * with approving and discarding a session).
+ * with approving and discarding a session). Reading sessions: planningRead.ts; what a round
+ * leaves, audited and kept: planningAccept.ts.
  *
  * A session may start from a draft plan instead of a description (`completePlanning`, Complete
  * with Agent): round 0 commits the draft and its task lists (draft.ts), the agent's first round
@@ -24,33 +25,20 @@ import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
 import type { AgentProfile } from '../../core/agents/agentProfiles';
 import { interruptionOf } from '../../core/agents/exitJudgement';
-import { auditScope, type AuditScope } from '../../core/run/audit';
 import { buildCompletionPrompt, draftDescription, draftScope, droppedTaskProblems, droppedTaskSeverity, type DraftForPrompt } from '../../core/planning/draftCompletion';
-import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, PLAN_FILE_NAME, PLANNING_BRANCH_PREFIX, PLANS_FOLDER, isPlanningId, revisionRefusal, sessionAgent, sessionAgentRecord, parsePlanningState, planningFolder, planningId, planningPaths, planningScope, problemsOf, type PlanProblem, type PlanningPaths, type PlanningPromptInput, type DraftOrigin, type PlanningRound, type PlanningState, type RefusedChange, type RepoContext } from '../../core/planning/planningSession';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, PLANNING_BRANCH_PREFIX, PLANS_FOLDER, revisionRefusal, sessionAgent, sessionAgentRecord, planningFolder, planningId, planningPaths, planningScope, problemsOf, type PlanProblem, type PlanningPaths, type PlanningPromptInput, type DraftOrigin, type PlanningRound, type PlanningState, type RefusedChange, type RepoContext } from '../../core/planning/planningSession';
 import { buildPlanningPrompt } from '../../core/planning/planningPrompt';
-import { attemptFiles, quarantineDir } from '../../core/run/runPaths';
+import { attemptFiles } from '../../core/run/runPaths';
 import { writeAtomic } from '../../store/atomicWrite';
-import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
 import { checkEngineFolder } from '../../store/engineFolder';
-import { 
-  changedSince,
-  commitAll,
-  createWorktree,
-  ensureExcluded,
-  git,
-  gitOut,
-  restoreGitSetup,
-  revParse,
-  treeChanges,
-  type KeptGitSetup,
-  type SetupRestore,
- } from '../git';
-import { describeSetupChanges } from '../../core/git/gitSetup';
+import { changedSince, createWorktree, ensureExcluded, gitOut, revParse } from '../git';
 import { ConfinementUnavailableError, containerHere, defaultRunnerScript, keepBounds, localAttempts, opensWalls, readyTree, repositoryOpensWalls, repositoryTurnsContainerOn, runnerSpec, wallsOption, type Confinement, type Launcher } from '../attempt';
-import { findRepositoryRoot } from '../plan';
 import { PlanningError } from './planningError';
 import { loadDraft, taskKeysOf, writeDraftFiles, type ReadDraft } from './draft';
+import { planFileOf, planningRepo, readPlanning, readPlanText, repoContext } from './planningRead';
+import { acceptRound, putSetupBack } from './planningAccept';
 
+export { listPlannings, planFileOf, planningRepo, readPlanning, repoContext } from './planningRead';
 export { PlanningError };
 
 export type PlanningEvent =
@@ -121,69 +109,6 @@ export interface PlanningDryRun {
   branch: string;
   worktree: string;
   prompt: string;
-}
-
-// ---------------------------------------------------------------------------------------
-// Reading
-
-/** The repository's context for the prompt, read from `root` (the person's checkout, or the planning worktree at the same commit). */
-export async function repoContext(root: string): Promise<RepoContext> {
-  const readmeName = ['README.md', 'README', 'readme.md', 'README.rst', 'README.txt'].find((n) => fs.existsSync(path.join(root, n)));
-  let readme: string | null = null;
-  // A README committed as a link to a device (`/dev/zero`) or out of the repository is left out: never opened.
-  const readmeText = readmeName ? readRegularOrNull(path.join(root, readmeName), root) : null;
-  if (readmeText !== null) {
-    const text = readmeText.slice(0, 3000);
-    readme = text.length === 3000 ? `${text.slice(0, text.lastIndexOf('\n') + 1)}…` : text;
-  }
-  const layout = fs
-    .readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.name !== '.git' && e.name !== '.waves')
-    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
-    .sort();
-  const tracked = (await gitOut(root, ['ls-files', '-z']).catch(() => '')).split('\0').filter(Boolean);
-  const docs = tracked.filter((f) => /^docs\/.*\.md$/i.test(f)).sort().slice(0, 60);
-  const plans = tracked.filter((f) => /(^|\/)([^/]+\.)?work-packages\.ya?ml$/.test(f)).sort().slice(0, 60);
-  const openspec = fs.statSync(path.join(root, 'openspec', 'changes'), { throwIfNoEntry: false })?.isDirectory() === true;
-  return { readme, layout, docs, plans, openspec };
-}
-
-/** A session's state, or null when there is none (or its file is not one). */
-export function readPlanning(repo: string, id: string): PlanningState | null {
-  if (!isPlanningId(id)) return null;
-  try {
-    return parsePlanningState(JSON.parse(fs.readFileSync(planningPaths(repo, id).state, 'utf8')));
-  } catch {
-    // no state file, or not one: no such session (the list passes over it)
-    return null;
-  }
-}
-
-/** Every session of the repository, by id. */
-export function listPlannings(repo: string): PlanningState[] {
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(path.join(repo, PLANS_FOLDER)).sort();
-  } catch {
-    // no plans folder yet: no session
-    return [];
-  }
-  return names.flatMap((n) => {
-    const s = readPlanning(repo, n);
-    return s ? [s] : [];
-  });
-}
-
-/** The proposed plan's file of a session (in its worktree). */
-export function planFileOf(state: Pick<PlanningState, 'worktree' | 'planDir'>): string {
-  return path.join(state.worktree, ...state.planDir.split('/'), PLAN_FILE_NAME);
-}
-
-/** The repository a session id belongs to, from any folder inside it or inside one of its planning worktrees. */
-export async function planningRepo(cwd: string): Promise<string> {
-  const top = await findRepositoryRoot(cwd);
-  const common = await gitOut(top, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
-  return path.basename(common) === '.git' ? fs.realpathSync(path.dirname(common)) : top;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -427,31 +352,6 @@ async function runRounds(
   return { repo, state, planFile: planFileOf(state), ...last };
 }
 
-function readRegularOrNull(file: string, within: string): string | null {
-  try {
-    return readRegularFileSync(file, { within }).toString('utf8');
-  } catch {
-    // no README to read, or not a plain file of the repository: the prompt goes without it
-    return null;
-  }
-}
-
-/**
- * The round's plan as the agent left it. A plan file that is not a regular file of the planning
- * worktree (a FIFO — git neither tracks nor cleans one —, a device, a link out of it) is
- * never opened: it counts as missing, and `refused` says why.
- */
-function readPlanText(state: PlanningState): { text: string; missing: boolean; refused?: RefusedChange } {
-  const file = planFileOf(state);
-  try {
-    return { text: readRegularFileSync(file, { within: state.worktree }).toString('utf8'), missing: false };
-  } catch (err) {
-    if (!(err instanceof NotRegularFileError)) return { text: '', missing: true };
-    const rel = `${state.planDir}/${PLAN_FILE_NAME}`;
-    return { text: '', missing: true, refused: { path: rel, message: `${err.why}: write the plan as a plain file` } };
-  }
-}
-
 function nextRound(paths: PlanningPaths, state: PlanningState): number {
   let n = Math.max(0, ...state.rounds.map((r) => r.n)) + 1;
   while (fs.existsSync(paths.round(n))) n++; // a round folder left by a session that crashed is kept
@@ -513,66 +413,6 @@ async function runRound(repo: string, paths: PlanningPaths, state: PlanningState
   round.refused = refused.map((r) => r.path);
   round.endedAt = clock();
   return { round, refused };
-}
-
-/**
- * The repository's git set-up after a round, compared with `kept` (before its agent started): a
- * difference is put back and what was found moved to `.waves/quarantine/plan-<id>/<time>-round-<n>/`
- * (setupRestore.ts), and named as a refused change — the round's record, the CLI's line, the
- * next prompt. Null when nothing changed.
- */
-async function putSetupBack(repo: string, kept: KeptGitSetup, id: string, n: number): Promise<RefusedChange | null> {
-  const at = new Date();
-  const what = "(the repository's git set-up)";
-  let restore: SetupRestore | null;
-  try {
-    restore = await restoreGitSetup(kept, quarantineDir(repo, `plan-${id}`, at, `round-${n}`), `planning round ${n} of ${id}`, at);
-  } catch (err) {
-    return { path: `${what} not checked`, message: `it could not be compared or put back: ${(err as Error).message}` };
-  }
-  if (!restore) return null;
-  const folder = path.relative(repo, restore.quarantine).split(path.sep).join('/');
-  const left = restore.notRestored.map((l) => `.git/${l.name} (${l.why ?? '?'})`).join(', ');
-  const done = left ? `put back what could be, NOT ${left}` : 'put back as the round started';
-  return {
-    path: `${what} ${describeSetupChanges(restore.changes)}: ${done}; what was found is in ${folder}/`,
-    message: 'hooks and git configuration are not the planning agent\'s to change; do not change anything under .git',
-  };
-}
-
-/**
- * What the agent left (round 0: the draft written), committed as one commit (by id), audited
- * against `scope` (the planning folder; a session from a draft: without its task lists' copies);
- * the branch is reset to `prev` and only the accepted changes are committed on it again.
- */
-async function acceptRound(state: PlanningState, prev: string, n: number, purpose: string, scope: AuditScope): Promise<{ commit: string | null; refused: RefusedChange[] }> {
-  const tree = state.worktree;
-  let agentCommit: string | null = null;
-  // What the agent left uncommitted is lost when it cannot be committed: named as a refused change.
-  let notCommitted: RefusedChange | null = null;
-  try {
-    agentCommit = (await commitAll(tree, `Planning round ${n}: what the agent left`)) ?? (await revParse(tree, 'HEAD'));
-  } catch (err) {
-    agentCommit = await revParse(tree, 'HEAD');
-    const said = (err instanceof Error ? err.message : String(err)).trim().split('\n').pop();
-    notCommitted = { path: `(what the agent left) not committed (${said})`, message: 'only the commits the agent made itself were read; its other changes are gone' };
-  }
-  // Back to the branch at `prev`, whatever the agent did to HEAD, the branch or the index.
-  for (const op of ['merge', 'rebase', 'cherry-pick', 'revert']) await git(tree, [op, '--abort'], [0, 1, 128, 129]);
-  await git(tree, ['checkout', '-q', '-f', state.branch], [0, 1, 128]);
-  await git(tree, ['reset', '-q', '--hard', prev]);
-  await git(tree, ['clean', '-q', '-f', '-d']);
-  const lost = notCommitted ? [notCommitted] : [];
-  if (!agentCommit || agentCommit === prev) return { commit: null, refused: lost };
-  const audit = auditScope(await treeChanges(tree, prev, agentCommit), scope);
-  const bad = new Set(audit.violations.map((v) => v.path));
-  const keep = audit.changes.filter((c) => !bad.has(c.path));
-  const written = keep.filter((c) => c.change !== 'D').map((c) => c.path);
-  const deleted = keep.filter((c) => c.change === 'D').map((c) => c.path);
-  if (written.length) await git(tree, ['--literal-pathspecs', 'checkout', agentCommit, '--', ...written]);
-  if (deleted.length) await git(tree, ['--literal-pathspecs', 'rm', '-q', '--', ...deleted]);
-  const commit = await commitAll(tree, `Planning round ${n} (${purpose}) of ${state.id}: the files of ${state.planDir}/`);
-  return { commit, refused: [...lost, ...audit.violations.map((v) => ({ path: v.path, message: v.message }))] };
 }
 
 // ---------------------------------------------------------------------------------------
