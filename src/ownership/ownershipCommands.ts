@@ -23,53 +23,46 @@ export interface EditWarning {
 
 const OPEN_PACKAGE = 'Open Its Package';
 
+/** What the one status-bar item says of the active file's owner (`PlanStatusBar`). */
+export interface FileOwnerShown {
+  /** `$(lock) wp-api`. */
+  text: string;
+  /** The file's ownership in words (Markdown). */
+  tooltip: string;
+  /** The same for a screen reader. */
+  accessible: string;
+}
+
 /**
- * The status-bar item for the active file's owner, the edit warning, and the commands
+ * The active file's owner for the status bar (`fileOwner`), the edit warning, and the commands
  * `waves.whoOwnsFile` and `waves.openOwnerPackage`.
  */
 export class OwnershipCommands extends Disposable {
-  private readonly item: vscode.StatusBarItem;
-  private itemShown = false;
   /** Files warned about, with the state they were in: warn again only when it changes. */
   private readonly warned = new Map<string, string>();
   private readonly warnedEmitter = this.register(new vscode.EventEmitter<EditWarning>());
   /** Fires when an edit warning is shown (tests listen). */
   readonly onDidWarn = this.warnedEmitter.event;
+  /** Fires when what `fileOwner` says may have changed: the ownership model changed. */
+  readonly onDidChangeOwners: vscode.Event<void>;
 
   constructor(private readonly model: OwnershipModel) {
     super();
-    this.item = this.register(vscode.window.createStatusBarItem('waves.ownership', vscode.StatusBarAlignment.Right, 100));
-    this.item.name = 'Wave Orchestrator: File Owner';
-    this.item.command = 'waves.whoOwnsFile';
-    this.register(model.onDidChange(() => this.updateItem()));
-    this.register(vscode.window.onDidChangeActiveTextEditor(() => this.updateItem()));
+    this.onDidChangeOwners = model.onDidChange;
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
     this.register(vscode.commands.registerCommand('waves.whoOwnsFile', (uri?: vscode.Uri) => this.whoOwns(uri)));
     this.register(
       vscode.commands.registerCommand('waves.openOwnerPackage', (packageId?: string) => this.openPackage(packageId)),
     );
-    this.updateItem();
   }
 
-  private updateItem(): void {
-    const uri = vscode.window.activeTextEditor?.document.uri;
+  /** What the status bar says of the file's owner, or undefined when no package of a plan owns, reads, denies or locks it. */
+  fileOwner(uri: vscode.Uri | undefined): FileOwnerShown | undefined {
     const state = uri && this.model.stateOf(uri);
-    this.itemShown = !!state;
-    if (!state) {
-      this.item.hide();
-      return;
-    }
+    if (!state) return undefined;
     const owners = state.facts.owners.map((o) => o.id);
     const who = owners.length === 0 ? (state.facts.locks[0]?.holder ?? state.facts.deniedTo[0]) : owners.join(', ');
-    this.item.text = `${ICONS[state.kind]} ${who}`;
-    this.item.tooltip = new vscode.MarkdownString(`${state.tooltip}\n\nClick: Who Owns This File?`);
-    this.item.accessibilityInformation = { label: `File ${state.tooltip}`, role: 'button' };
-    this.item.show();
-  }
-
-  /** The status-bar text while the item shows (tests). */
-  get statusText(): string | undefined {
-    return this.itemShown ? this.item.text : undefined;
+    return { text: `${ICONS[state.kind]} ${who}`, tooltip: state.tooltip, accessible: `this file ${state.tooltip}` };
   }
 
   private async whoOwns(uri?: vscode.Uri): Promise<WhoOwnsAnswer | undefined> {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { RUN_TOOLTIP_COMMANDS, runNeedsAttention, runStatusAccessible, runStatusText, runTooltip, runView } from '../core/present/runStatusText';
 import type { RunState } from '../core/run/runState';
-import { PLAN_TOOLTIP_COMMANDS, planCounts, planTooltip, statusBarAccessibleText, statusBarText } from '../core/present/planStatusText';
+import { escapeMarkdown, PLAN_TOOLTIP_COMMANDS, planCounts, planTooltip, statusBarAccessibleText, statusBarText } from '../core/present/planStatusText';
 import type { PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 
@@ -13,10 +13,21 @@ export interface StatusBarRuns {
   readonly onDidChangeRuns: vscode.Event<void>;
 }
 
+/** The active file's owner as the status bar says it (`OwnershipCommands.fileOwner`, src/ownership). */
+export interface StatusBarOwners {
+  fileOwner(uri: vscode.Uri | undefined): { text: string; tooltip: string; accessible: string } | undefined;
+  readonly onDidChangeOwners: vscode.Event<void>;
+}
+
+/** The command the file's part of the tooltip links to. */
+const WHO_OWNS = 'waves.whoOwnsFile';
+
 /**
  * The one status-bar item of the extension: a summary of the active plan
- * (`$(layers) 5 waves · 12 packages · 2 problems`). A click opens the Waves view; the
- * tooltip details the plan and links to the views. Hidden while there is no plan.
+ * (`$(layers) 5 waves · 12 packages · 2 problems`), or of its run, and the active file's owner
+ * when a package has it (`· $(lock) wp-api`). A click opens the Waves view (the DAG during a
+ * run); the tooltip details the plan or the run and the file, and links to the views and to
+ * Who Owns This File?. Hidden while there is no plan.
  */
 export class PlanStatusBar extends Disposable {
   private readonly item = this.register(vscode.window.createStatusBarItem('waves.status', vscode.StatusBarAlignment.Left, 0));
@@ -25,12 +36,17 @@ export class PlanStatusBar extends Disposable {
     private readonly registry: PlanRegistry,
     private readonly log: vscode.LogOutputChannel,
     private readonly runs?: StatusBarRuns,
+    private readonly owners?: StatusBarOwners,
   ) {
     super();
     this.item.name = 'Wave Orchestrator Plan';
     this.item.command = { command: 'waves.focusView', title: 'Show Waves View' };
     this.register(registry.onDidChange(() => this.update()));
     if (runs) this.register(runs.onDidChangeRuns(() => this.update()));
+    if (owners) {
+      this.register(owners.onDidChangeOwners(() => this.update()));
+      this.register(vscode.window.onDidChangeActiveTextEditor(() => this.update()));
+    }
     this.update();
   }
 
@@ -53,13 +69,14 @@ export class PlanStatusBar extends Disposable {
     if (this.showRun(entry)) return;
     const counts = planCounts(entry.analysis);
     this.item.command = { command: 'waves.focusView', title: 'Show Waves View' };
-    this.item.text = statusBarText(counts);
-    this.item.accessibilityInformation = { label: statusBarAccessibleText(counts), role: 'button' };
+    const file = this.fileOwner();
+    this.item.text = statusBarText(counts) + (file ? ` · ${file.text}` : '');
+    this.item.accessibilityInformation = { label: statusBarAccessibleText(counts) + (file ? `; ${file.accessible}` : ''), role: 'button' };
     const tooltip = new vscode.MarkdownString(
-      planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length }),
+      planTooltip({ label: entry.label, analysis: entry.analysis, planCount: this.registry.plans.length }) + (file ? fileTooltip(file.tooltip) : ''),
     );
     // Command links run only the commands the tooltip names, nothing a plan's text could add.
-    tooltip.isTrusted = { enabledCommands: [...PLAN_TOOLTIP_COMMANDS] };
+    tooltip.isTrusted = { enabledCommands: [...PLAN_TOOLTIP_COMMANDS, ...(file ? [WHO_OWNS] : [])] };
     this.item.tooltip = tooltip;
     // Subtle on purpose: the warning background only while the plan has errors (it cannot run).
     this.item.backgroundColor = counts.errors > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -78,10 +95,11 @@ export class PlanStatusBar extends Disposable {
     const state = this.runs.stateFor(featureId, entry.uri);
     const view = runView(state, entry.analysis.graph.waves, this.runs.driving(featureId));
     if (view.phase === 'none') return false;
-    this.item.text = runStatusText(view);
-    this.item.accessibilityInformation = { label: runStatusAccessible(view), role: 'button' };
-    const tooltip = new vscode.MarkdownString(runTooltip(view, state, entry.analysis.plan.feature?.title ?? featureId, Date.now()), true);
-    tooltip.isTrusted = { enabledCommands: [...RUN_TOOLTIP_COMMANDS] };
+    const file = this.fileOwner();
+    this.item.text = runStatusText(view) + (file ? ` · ${file.text}` : '');
+    this.item.accessibilityInformation = { label: runStatusAccessible(view) + (file ? `; ${file.accessible}` : ''), role: 'button' };
+    const tooltip = new vscode.MarkdownString(runTooltip(view, state, entry.analysis.plan.feature?.title ?? featureId, Date.now()) + (file ? fileTooltip(file.tooltip) : ''), true);
+    tooltip.isTrusted = { enabledCommands: [...RUN_TOOLTIP_COMMANDS, ...(file ? [WHO_OWNS] : [])] };
     this.item.tooltip = tooltip;
     this.item.backgroundColor = runNeedsAttention(view) ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.command = { command: 'waves.showDag', title: 'Show DAG', arguments: [entry.uri] };
@@ -89,4 +107,14 @@ export class PlanStatusBar extends Disposable {
     this.log.trace(`Status bar: ${this.item.text} (${entry.label})`);
     return true;
   }
+
+  /** The active file's owner, when the ownership parts are given and a package has it. */
+  private fileOwner(): ReturnType<StatusBarOwners['fileOwner']> {
+    return this.owners?.fileOwner(vscode.window.activeTextEditor?.document.uri);
+  }
+}
+
+/** The file's part of the tooltip: its ownership in words, and Who Owns This File?. */
+function fileTooltip(words: string): string {
+  return `\n\n---\n\n**This file:** ${escapeMarkdown(words)} · [Who Owns This File?](command:${WHO_OWNS})`;
 }

@@ -127,8 +127,10 @@ export const tests = [
       const text = (await hover.textContent()) ?? '';
       assert.match(text, /Owned by wp-api \(wave 2 · running\) through src\/api\/\*\*/);
       assert.match(text, /Locked by wp-api \(feature demo\) until/);
-      const status = page.locator('.statusbar-item[id$=".waves.ownership"]').first();
-      assert.match((await status.textContent()) ?? '', /wp-api/);
+      // The one status-bar item: the plan's words, then the file's owner.
+      const status = page.locator('.statusbar-item[id$=".waves.status"]').first();
+      await waitUntil(async () => /wp-api/.test((await status.textContent()) ?? ''), 'the status bar naming the file\'s owner');
+      assert.equal(await page.locator('.statusbar-item[id$=".waves.ownership"]').count(), 0, 'no second item');
       await screenshot('explorer-gutter-hover');
     },
   },

@@ -251,7 +251,9 @@ describe('ownership', () => {
     assert.match(text, /locked by a running package/);
     assert.match(text, /Locked by `wp-api` \(feature `demo`\) until released, lock `src\/api\/items\.ts`/);
     assert.match(text, /Read by `wp-contract`, `wp-api`/);
-    assert.equal(api.ownership.commands.statusText, '$(lock) wp-api', 'the status bar names the owner');
+    // The one status-bar item names the active file's owner after the plan's words, and its tooltip says the rest.
+    await waitFor(() => / · \$\(lock\) wp-api$/.test(api.views.statusBar.text), () => `the status bar naming the owner (it says ${api.views.statusBar.text})`);
+    assert.equal(api.ownership.commands.fileOwner(uri)?.text, '$(lock) wp-api');
   });
 
   it('"Who Owns This File?" in the Explorer and editor context menus answers for a file', async () => {
