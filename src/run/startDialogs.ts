@@ -6,7 +6,9 @@
 import * as vscode from 'vscode';
 import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
 import { forecastLines, type RunForecast } from '../core/run/forecast';
-import { plannedConflictText, type PlannedConflict, type StartRefusal } from '../engine';
+// The text of a planned conflict from the core, not the engine's door: this module loads no engine (ADR 0029).
+import { plannedConflictText, type PlannedConflict } from '../core/coordinator/sharedCoordinator';
+import type { StartRefusal } from '../engine';
 import type { PlanEntry } from '../plan/planRegistry';
 import { reopenInWsl, REOPEN_IN_WSL } from './wslOffer';
 
