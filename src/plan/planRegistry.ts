@@ -89,8 +89,9 @@ export class PlanRegistry extends Disposable {
     this.site = { pool: this.pool, log, inWorker: () => this.analysedInWorker++ };
     this.activeKey = state.get<string>(ACTIVE_KEY);
     this.fromDocument = this.register(new KeyedDebouncer(delays.typing, (key) => this.reanalyzeDocument(key)));
-    this.fromDisk = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFromDisk(vscode.Uri.parse(key))));
-    this.fromFolder = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFolder(vscode.Uri.parse(key))));
+    // A read that fails is said in the log: the plan then stays as it was last read, and the log is where that shows.
+    this.fromDisk = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFromDisk(vscode.Uri.parse(key)).catch((err: unknown) => this.log.error(`Could not read ${planLabel(vscode.Uri.parse(key))}`, err))));
+    this.fromFolder = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFolder(vscode.Uri.parse(key)).catch((err: unknown) => this.log.error(`Could not read ${planLabel(vscode.Uri.parse(key))} as one plan`, err))));
 
     const watcher = this.register(vscode.workspace.createFileSystemWatcher(FOUND_GLOB));
     this.register(watcher.onDidCreate((uri) => this.onDiskChange(uri)));
@@ -105,7 +106,7 @@ export class PlanRegistry extends Disposable {
     // The watcher reports a deleted or renamed folder, not the plans inside it, and may miss
     // a file written into a folder just created: so deleted paths drop the plans under them,
     // and created folders are searched for plans.
-    this.fromCreated = this.register(new KeyedDebouncer(delays.disk, () => void this.searchCreated()));
+    this.fromCreated = this.register(new KeyedDebouncer(delays.disk, () => void this.searchCreated().catch((err: unknown) => this.log.error('Could not follow the plans of new folders', err))));
     const paths = this.register(vscode.workspace.createFileSystemWatcher('**/*', false, true, false));
     this.register(paths.onDidDelete((uri) => this.removeUnder(uri)));
     this.register(

@@ -241,10 +241,14 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
       await editor.edit((e) => e.replace(line.range, 'dependencies: [WP09]'));
       await waitFor(() => problems(uri).some((p) => /^3:\d+-3:\d+ error foreign-dependency-unknown$/.test(p)), 'the unknown dependency in WP02', { timeoutMs: 15_000 });
       assert.deepEqual(problems(wp('WP01-git-topology-primitive.md')), []);
-      // Its editor made the active one again (under a full suite's load another may have taken focus), then reverted and closed.
-      await vscode.window.showTextDocument(doc);
-      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-      await waitFor(() => problems(uri).length === 0, 'gone with the unsaved change', { timeoutMs: 30_000 });
+      // Its editor made the active one again, then reverted and closed. The DAG panel the test before opened beside it may
+      // take the focus as it loads: the revert is asked of this editor only, until the document is no longer dirty.
+      await waitFor(async () => {
+        await vscode.window.showTextDocument(doc);
+        if (vscode.window.activeTextEditor?.document === doc) await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+        return !doc.isDirty;
+      }, () => `the unsaved change reverted (active: ${vscode.window.activeTextEditor?.document.uri.path ?? 'none'})`, { timeoutMs: 20_000, intervalMs: 250 });
+      await waitFor(() => problems(uri).length === 0, () => `gone with the unsaved change (still: ${problems(uri).join(', ')})`, { timeoutMs: 30_000 });
     });
 
     it('is read again when one of its files changes on disk', async () => {
