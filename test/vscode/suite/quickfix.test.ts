@@ -2,7 +2,7 @@
 // expected and take the problem away.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import { describeRange, rangeOf, waitForDiagnostics, waitForPlan, useScratch, wavesApi } from '../helpers';
+import { describeRange, rangeOf, waitFor, waitForDiagnostics, waitForPlan, useScratch, wavesApi } from '../helpers';
 
 const UNKNOWN = `schema_version: 1
 packages:
@@ -141,9 +141,9 @@ describe('quick fixes', () => {
     const moved = rangeOf(doc.getText(), '[wp-bsae]', { part: 'wp-bsae' });
     assert.equal(moved.start.line, range.start.line + 2);
     await waitForDiagnostics(uri, [`${describeRange(moved)} error dependency-unknown`], 'the diagnostic two lines down');
-    const change = (await quickFixes(uri, moved)).find((a) => a.isPreferred);
-    assert.ok(change?.edit, 'a preferred fix with an edit');
-    assert.ok(await vscode.workspace.applyEdit(change.edit));
+    // The fixes follow the same unsaved text as the diagnostics, which may be drawn a moment before them.
+    const change = await waitFor(async () => (await quickFixes(uri, moved)).find((a) => a.isPreferred && a.edit), 'a preferred fix with an edit', { timeoutMs: 10_000, intervalMs: 200 });
+    assert.ok(await vscode.workspace.applyEdit(change.edit!));
     assert.equal(doc.getText(), `# one more line\n# and another\n${UNKNOWN.replace('[wp-bsae]', '[wp-base]')}`);
     await waitForDiagnostics(uri, [], 'no diagnostics after the fix');
   });
