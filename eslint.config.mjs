@@ -162,6 +162,49 @@ const coreRoomBlocks = (room, allowed) =>
     ),
   );
 
+/**
+ * src/run's rooms (src/run/<room>/): the editor's part of each capability. A room imports only the
+ * rooms listed for it (below it: the table has no cycle), their files directly (`../run/runWatch`);
+ * `src/run/index.ts`, activation's part, is no room. Every room takes the run engine through its
+ * front door and reaches no file store, but run/runWatch.ts, a read-only follower of `.waves/`
+ * (store/dirWatch, the lock table's parser, the run state's validation). docs/architecture.md draws it.
+ */
+const FRONT_ROOMS = {
+  coordinator: [],
+  hosts: [],
+  coupling: [],
+  run: ['coordinator', 'hosts'],
+  review: ['run', 'coordinator'],
+  planning: ['run', 'coordinator', 'hosts'],
+  walkthrough: ['run'],
+};
+
+const frontRoomPatterns = (room, allowed) => {
+  return [
+    {
+      // `../` then a name that is neither this room nor one it may import (`../../` leaves src/run; `../index` is below).
+      regex: `^\\.\\./(?!(${[room, ...allowed].join('|')})(/|$)|\\.\\./|index(\\.js)?$)[^./]`,
+      message: `src/run/${room} imports ${allowed.length ? `only the rooms ${allowed.join(', ')} of src/run` : 'no other room of src/run'}: FRONT_ROOMS in eslint.config.mjs, the rooms' direction (an import against it would make a cycle).`,
+    },
+    { regex: '^\\.\\.(/index(\\.js)?)?$', message: "A room of src/run never imports src/run/index.ts (activation's part): it imports the rooms." },
+  ];
+};
+
+const FRONT_ROOM_BLOCKS = [
+  // A folder of src/run that is not in the table: no room, so it imports none (the rooms' blocks after replace this).
+  {
+    files: ['src/run/*/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...FRONT_DOOR, { regex: '^\\.\\./(?!\\.\\.)', message: 'A folder of src/run that is not a room of FRONT_ROOMS (eslint.config.mjs) imports no room: add it to the table.' }] }] },
+  },
+  ...Object.entries(FRONT_ROOMS).map(([room, allowed]) => ({
+    files: [`src/run/${room}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...FRONT_DOOR, ...frontRoomPatterns(room, allowed)] }] },
+  })),
+  // Comes after the run room's block, so it replaces it for this file.
+  { files: ['src/run/run/runWatch.ts'], rules: { 'no-restricted-imports': ['error', { patterns: frontRoomPatterns('run', FRONT_ROOMS.run) }] } },
+  { files: ['src/run/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: FRONT_DOOR }] } },
+];
+
 const LAYERS = [
   // src/core, at every depth of its sub-folders: `depth` times `../` leaves src/core. Its rooms'
   // blocks (CORE_ROOMS) come after and replace these for the files of a room.
@@ -246,9 +289,7 @@ const LAYERS = [
     ],
   ),
   layer(['src/cli/**/*.ts'], FRONT_DOOR, { vscode: true }),
-  // runWatch.ts is a read-only follower of `.waves/` (store/dirWatch, the lock table's parser,
-  // the run state's validation): allowed what it uses.
-  { files: ['src/run/**/*.ts'], ignores: ['src/run/runWatch.ts'], rules: { 'no-restricted-imports': ['error', { patterns: FRONT_DOOR }] } },
+  ...FRONT_ROOM_BLOCKS,
 ];
 
 export default tseslint.config(

@@ -25,7 +25,7 @@ export const HOST_BUNDLES = [
   // Task lists of other tools read as plans (src/core/formats): src/plan/planRegistry.ts and
   // src/extension/foreignPlans, with the first file of such a name found in the workspace.
   { bundle: 'foreignAnalysis', entry: 'src/core/formats/foreignAnalysis.ts' },
-  // A run state's check (its generated validator): src/run/runWatch.ts, with the first run state
+  // A run state's check (its generated validator): src/run/run/runWatch.ts, with the first run state
   // read; the engine imports it.
   { bundle: 'runStateCheck', entry: 'src/core/run/runStateValidation.ts' },
   // The editor's run (controller, commands, notifications, reconciler), the shared coordinator's
@@ -33,8 +33,8 @@ export const HOST_BUNDLES = [
   // first of their commands (or a run on disk to reconcile, a coordinator, a proposed plan).
   { bundle: 'onDemand', entry: 'src/onDemand.ts' },
   // The run engine's front door (with the coordinator's `pg`): with the on-demand parts, which
-  // import it; before them, the coupling check's first plan (src/run/couplingDiagnostics.ts) and
-  // a lease to read (src/run/runFacts.ts).
+  // import it; before them, the coupling check's first plan (src/run/coupling/couplingDiagnostics.ts) and
+  // a lease to read (src/run/run/runFacts.ts).
   { bundle: 'engine', entry: 'src/engine/index.ts' },
 ];
 

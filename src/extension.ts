@@ -16,7 +16,7 @@ import { PlanNavigation } from './plan/navigation';
 import { PlanRegistry } from './plan/planRegistry';
 import { createOwnership, type OwnershipParts } from './ownership';
 import { createRunFront, type RunFront } from './run';
-import type { PlanningController } from './run/planningController';
+import type { PlanningController } from './run/planning/planningController';
 import { PlanStatusBar } from './views/statusBar';
 import { WavesTree } from './views/wavesTree';
 import { startLagProbe } from './util/lagProbe';

@@ -9,20 +9,20 @@
 import * as vscode from 'vscode';
 import { DagPanelManager } from './dag/dagPanel';
 import type { PlanRegistry } from './plan/planRegistry';
-import type { CouplingDiagnostics } from './run/couplingDiagnostics';
+import type { CouplingDiagnostics } from './run/coupling/couplingDiagnostics';
 import type { RunFront } from './run';
-import { DemoCommand } from './run/demoCommand';
-import { HostsCommands } from './run/hostsCommands';
-import { RunNotifications } from './run/notifications';
-import { PlanningController } from './run/planningController';
-import { Reconciler } from './run/reconciler';
-import { GitContentProvider } from './run/review';
-import { ReviewComments } from './run/reviewComments';
-import { RunCommands } from './run/runCommands';
-import { RunController } from './run/runController';
-import { PlannedClaimDiagnostics, SharedRuns } from './run/sharedRuns';
-import { VerificationApproval } from './run/verificationApproval';
-import { agentIdForHosts } from './run/settings';
+import { DemoCommand } from './run/walkthrough/demoCommand';
+import { HostsCommands } from './run/hosts/hostsCommands';
+import { RunNotifications } from './run/run/notifications';
+import { PlanningController } from './run/planning/planningController';
+import { Reconciler } from './run/run/reconciler';
+import { GitContentProvider } from './run/run/changes';
+import { ReviewComments } from './run/review/reviewComments';
+import { RunCommands } from './run/run/runCommands';
+import { RunController } from './run/run/runController';
+import { PlannedClaimDiagnostics, SharedRuns } from './run/coordinator/sharedRuns';
+import { VerificationApproval } from './run/walkthrough/verificationApproval';
+import { agentIdForHosts } from './run/run/settings';
 
 export interface OnDemandDeps {
   readonly extensionUri: vscode.Uri;

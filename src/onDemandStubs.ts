@@ -15,14 +15,14 @@ import { proposedPlanIdOf } from './core/planning/planningSession';
 import { leaseFile } from './core/run/runPaths';
 import { isActive, type RunState } from './core/run/runState';
 import type { OnDemandDeps, OnDemandParts } from './onDemand';
-import { couplingCheck } from './run/couplingDiagnostics';
-import { GIT_SCHEME } from './run/gitScheme';
-import { readCoordinatorSetting } from './run/coordinatorSetting';
+import { couplingCheck } from './run/coupling/couplingDiagnostics';
+import { GIT_SCHEME } from './run/run/gitScheme';
+import { readCoordinatorSetting } from './run/coordinator/coordinatorSetting';
 import { Disposable } from './util/lifecycle';
 
 /** The commands of the on-demand parts (each is contributed in package.json). */
 export const ON_DEMAND_COMMANDS = [
-  // Runs (src/run/runCommands.ts)
+  // Runs (src/run/run/runCommands.ts)
   'waves.runPlan',
   'waves.runWave',
   'waves.runPackage',
@@ -39,26 +39,26 @@ export const ON_DEMAND_COMMANDS = [
   'waves.finishRun',
   'waves.cleanUpWorktrees',
   'waves.selectAgent',
-  // The review loop (src/run/reviewComments.ts)
+  // The review loop (src/run/review/reviewComments.ts)
   'waves.requestChanges',
   'waves.approvePackage',
   'waves.pickCandidate',
   'waves.reviewIntegration',
   ...'commentOnFile commentOnLines addComment resolve reopen editComment cancelEdit saveComment deleteComment'.split(' ').map((c) => `waves.review.${c}`),
-  // Other drivers through the shared coordinator (src/run/sharedRuns.ts)
+  // Other drivers through the shared coordinator (src/run/coordinator/sharedRuns.ts)
   'waves.askDriverToCancel',
   'waves.releasePlannedClaims',
-  // Planning (src/run/planningController.ts)
+  // Planning (src/run/planning/planningController.ts)
   'waves.planFeature',
   'waves.approvePlan',
   'waves.requestPlanChanges',
   'waves.discardPlan',
-  // Hosts (src/run/hostsCommands.ts)
+  // Hosts (src/run/hosts/hostsCommands.ts)
   'waves.checkHosts',
   // The DAG panel (src/dag/dagPanel.ts)
   'waves.showDag',
   'waves.exportDag',
-  // The Getting Started walkthrough's (src/run/verificationApproval.ts, src/run/demoCommand.ts)
+  // The Getting Started walkthrough's (src/run/walkthrough/verificationApproval.ts, src/run/walkthrough/demoCommand.ts)
   'waves.approveVerification',
   'waves.tryDemo',
 ] as const;

@@ -49,7 +49,7 @@ export const unavailableActions: DagActions = {
   },
 };
 
-/** The coupling check (src/run/couplingDiagnostics.ts): its couplings per plan, drawn as edges. */
+/** The coupling check (src/run/coupling/couplingDiagnostics.ts): its couplings per plan, drawn as edges. */
 export interface CouplingSource {
   /** The couplings found in the plan at `uri` (as a string), as of its last check. */
   couplingsOf(uri: string): Coupling[];

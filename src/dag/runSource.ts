@@ -1,5 +1,5 @@
 /**
- * Where the DAG panel gets run states from: the part of `LiveRuns` (src/run/liveRuns.ts —
+ * Where the DAG panel gets run states from: the part of `LiveRuns` (src/run/run/liveRuns.ts —
  * the engine's own state while this window drives a run, else `RunWatch`'s) the panel uses.
  */
 import type * as vscode from 'vscode';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { PlanRegistry } from '../plan/planRegistry';
-import type { RunWatch } from '../run/runWatch';
+import type { RunWatch } from '../run/run/runWatch';
 import { OwnershipTree } from './ownershipTree';
 import { OwnershipEditorDecorations, OwnershipFileDecorations } from './decorations';
 import { OwnershipCommands } from './ownershipCommands';

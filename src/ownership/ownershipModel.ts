@@ -8,7 +8,7 @@ import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type Path
 import { isActive, type PackageStatus, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import type { RunWatch } from '../run/runWatch';
+import type { RunWatch } from '../run/run/runWatch';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 
 /** At most this many files of a folder are read to give folders a state and list owned files. */

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { PlanRegistry } from '../plan/planRegistry';
-import { couplingOnFirstPlan } from './couplingStart';
-import { LiveRuns } from './liveRuns';
-import { RunContextKeys, RunFacts } from './runFacts';
-import { RunLenses } from './runLenses';
-import { RunWatch } from './runWatch';
+import { couplingOnFirstPlan } from './coupling/couplingStart';
+import { LiveRuns } from './run/liveRuns';
+import { RunContextKeys, RunFacts } from './run/runFacts';
+import { RunLenses } from './run/runLenses';
+import { RunWatch } from './run/runWatch';
 
 /**
  * The run's part of activation (ADR 0020): what the views, the menus and the plan's lenses

@@ -5,7 +5,7 @@ import { escapeMarkdown, PLAN_TOOLTIP_COMMANDS, planCounts, planTooltip, statusB
 import type { PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 
-/** The run states the status bar shows (`LiveRuns`, src/run/liveRuns.ts). */
+/** The run states the status bar shows (`LiveRuns`, src/run/run/liveRuns.ts). */
 export interface StatusBarRuns {
   /** `where`: the plan file (the run of its repository). */
   stateFor(featureId: string, where?: vscode.Uri): RunState | undefined;

@@ -37,7 +37,7 @@ import { errorColor, packageIcon, VIEW_ID, type PackageRef } from '../plan/packa
  */
 const RUN_REDRAW_MS = 220;
 
-/** The run states the tree shows (`LiveRuns`, src/run/liveRuns.ts). */
+/** The run states the tree shows (`LiveRuns`, src/run/run/liveRuns.ts). */
 export interface TreeRuns {
   /** `where`: the plan file (the run of its repository). */
   stateFor(featureId: string, where?: vscode.Uri): RunState | undefined;

@@ -36,7 +36,7 @@ describe('the extension host bundles (ADR 0020, ADR 0029)', () => {
   });
 
   it('activation loads the plan registry, diagnostics, the views, the status bar and the runs on disk', () => {
-    for (const m of ['src/plan/planRegistry.ts', 'src/plan/analysisPool.ts', 'src/plan/diagnostics.ts', 'src/views/wavesTree.ts', 'src/views/statusBar.ts', 'src/ownership/index.ts', 'src/run/runWatch.ts', 'src/run/runFacts.ts'])
+    for (const m of ['src/plan/planRegistry.ts', 'src/plan/analysisPool.ts', 'src/plan/diagnostics.ts', 'src/views/wavesTree.ts', 'src/views/statusBar.ts', 'src/ownership/index.ts', 'src/run/run/runWatch.ts', 'src/run/run/runFacts.ts'])
       assert.ok(bundle('extension').modules.includes(m), `${m} is in the activation bundle`);
   });
 
@@ -63,7 +63,7 @@ describe('the extension host bundles (ADR 0020, ADR 0029)', () => {
   });
 
   it("the on-demand bundle holds the editor's run, planning, hosts and the DAG panel; the engine bundle the engine", () => {
-    for (const m of ['src/run/runController.ts', 'src/run/runCommands.ts', 'src/run/planningController.ts', 'src/run/hostsCommands.ts', 'src/run/sharedRuns.ts', 'src/dag/dagPanel.ts'])
+    for (const m of ['src/run/run/runController.ts', 'src/run/run/runCommands.ts', 'src/run/planning/planningController.ts', 'src/run/hosts/hostsCommands.ts', 'src/run/coordinator/sharedRuns.ts', 'src/dag/dagPanel.ts'])
       assert.ok(bundle('onDemand').modules.includes(m), `${m} is in the on-demand bundle`);
     for (const m of ['src/engine/index.ts', 'src/engine/run/engine.ts', 'src/engine/coordinator/index.ts', 'src/engine/planning/planner.ts', 'node_modules/pg/lib/index.js'])
       assert.ok(bundle('engine').modules.includes(m), `${m} is in the engine bundle`);
@@ -103,10 +103,10 @@ describe('the extension host bundles (ADR 0020, ADR 0029)', () => {
   });
 
   it('the coupling check is in activation, started by the first plan opened: it holds no engine and no parser', () => {
-    assert.ok(bundle('extension').modules.includes('src/run/couplingStart.ts'));
-    assert.ok(bundle('extension').modules.includes('src/run/couplingDiagnostics.ts'));
+    assert.ok(bundle('extension').modules.includes('src/run/coupling/couplingStart.ts'));
+    assert.ok(bundle('extension').modules.includes('src/run/coupling/couplingDiagnostics.ts'));
     assert.deepEqual(bundle('extension').modules.filter((m) => /ownership\/coupling|importResolve|tree-sitter/.test(m)), []);
-    assert.ok(!bundle('onDemand').modules.includes('src/run/couplingDiagnostics.ts'), "one copy: the DAG panel gets activation's through the parts' deps");
+    assert.ok(!bundle('onDemand').modules.includes('src/run/coupling/couplingDiagnostics.ts'), "one copy: the DAG panel gets activation's through the parts' deps");
     assert.ok(bundle('engine').modules.includes('src/engine/plan/importParser.ts'));
     assert.deepEqual(bundle('engine').modules.filter((m) => m.includes('tree-sitter-wasm')), [], 'web-tree-sitter is loaded from dist/treeSitter/, not bundled');
   });

@@ -1,6 +1,6 @@
 /**
  * Where the run's options are read. The editor reads its run settings in one file
- * (src/run/settings.ts), `waves run` its flags in one parser (src/cli/runCommand.ts); every
+ * (src/run/run/settings.ts), `waves run` its flags in one parser (src/cli/runCommand.ts); every
  * option either comes through the table (core/run/runOptions.ts) or is one of those still parsed
  * by each front end (listed here: each moves into the table, none is added). A run setting read
  * anywhere else, or a flag or setting that is in neither, fails.
@@ -15,7 +15,7 @@ const SRC = path.join(__dirname, '..', '..', '..', 'src');
 const read = (file: string) => fs.readFileSync(path.join(SRC, file), 'utf8');
 
 const TABLE_SETTINGS = RUN_OPTIONS.map((o) => o.setting.replace(/^waves\./, ''));
-/** The editor's run settings still read by hand in src/run/settings.ts. */
+/** The editor's run settings still read by hand in src/run/run/settings.ts. */
 const SETTINGS_BY_HAND = ['agent', 'agentInteractive', 'agentOverrides', 'agentFallback', 'agentCaps', 'sandbox.unconfined', 'sandbox.container'];
 /** `waves run`'s run options still parsed by hand in src/cli/runCommand.ts (the rest of its flags say what this invocation does: --resume, --only, --json…). */
 const FLAGS_BY_HAND = ['agent', 'agent-argv', 'agent-fallback', 'agent-cap', 'unconfined'];
@@ -36,7 +36,7 @@ function settingsRead(text: string): string[] {
 
 describe('where the run options are read', () => {
   it("the editor's run settings: the table's, or one of those still by hand, each read in settings.ts", () => {
-    const keys = new Set(settingsRead(read('run/settings.ts')));
+    const keys = new Set(settingsRead(read('run/run/settings.ts')));
     assert.deepEqual([...keys].filter((k) => !SETTINGS_BY_HAND.includes(k) && !TABLE_SETTINGS.includes(k)), [], 'every setting read is listed');
     assert.deepEqual(SETTINGS_BY_HAND.filter((k) => !keys.has(k)), [], 'a setting moved into the table leaves the list');
   });
@@ -44,7 +44,7 @@ describe('where the run options are read', () => {
   it('no other file of the extension reads a run setting (the plan checks read the cap through capOf, in one file of src/plan)', () => {
     const runSettings = new Set([...TABLE_SETTINGS, ...SETTINGS_BY_HAND]);
     const elsewhere = sources('.')
-      .filter((file) => file !== 'run/settings.ts' && !file.startsWith('core/') && !file.startsWith('webview/'))
+      .filter((file) => file !== 'run/run/settings.ts' && !file.startsWith('core/') && !file.startsWith('webview/'))
       .flatMap((file) => settingsRead(read(file)).filter((k) => runSettings.has(k)).map((k) => `${file}: ${k}`));
     const planChecks = elsewhere.filter((hit) => /^plan\/\w+\.ts: maxParallel$/.test(hit));
     assert.ok(planChecks.length <= 1, `the plan checks read the cap in one file: ${planChecks.join(', ')}`);

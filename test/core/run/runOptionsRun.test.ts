@@ -172,7 +172,7 @@ describe('the same choices, the same start request from both front ends', () => 
   const props = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, Property> } } }).contributes.configuration.properties;
   const base = { planFile: '/r/work-packages.yaml', shown: 'work-packages.yaml', agent: presetProfile('codex')! };
   const fromFlags = (given: Record<string, string | true>) => startRequestFrom({ ...base, ...runChoicesOf(runOptionsFromCommandLine(flags(given), {}, false, ':', runOnly).values) });
-  /** As the editor reads them (src/run/settings.ts): a setting nobody set is its default, except where a run taken up again keeps its own. */
+  /** As the editor reads them (src/run/run/settings.ts): a setting nobody set is its default, except where a run taken up again keeps its own. */
   const fromSettings = (set: Record<string, unknown>) => {
     const read = (o: RunOption) => (o.setting in set ? set[o.setting] : o.keptOnResume ? undefined : props[o.setting]!.default);
     const { values, problems } = runOptionsFromSettings(read, runOnly);

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import type { RunState } from '../../../src/core/run/runState';
 import { runStateFile } from '../../../src/core/run/runPaths';
-import { readRunSettings } from '../../../src/run/settings';
+import { readRunSettings } from '../../../src/run/run/settings';
 import { committedPlanRepo, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi } from '../helpers';
 import { callerAgent, RENAMED_EXPORT_FILES, RENAMER_AGENT } from '../../fixtures/renamedExport';
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
-import type { RunSession } from '../../../src/run/runController';
+import type { RunSession } from '../../../src/run/run/runController';
 import type { HostCheck } from '../../../src/engine';
 import { SshClient, startHost, type TestHost } from '../../hosts/sshd';
 import { extension, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';

@@ -12,7 +12,7 @@ import { serializeLockTable, type LockEntry } from '../../../src/core/run/lockTa
 import { applyEvent } from '../../../src/core/run/runStateReducer';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunState } from '../../../src/core/run/runState';
-import { RunWatch } from '../../../src/run/runWatch';
+import { RunWatch } from '../../../src/run/run/runWatch';
 import { planRepo } from '../../fixtures/startRefusals';
 import { autoSaveOff, closeEditors, extension, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 

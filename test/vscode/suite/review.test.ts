@@ -15,8 +15,8 @@ import type { WavesApi } from '../../../src/extension';
 import type { RunState } from '../../../src/core/run/runState';
 import type { ReviewThread } from '../../../src/core/review/review';
 import { runStateFile } from '../../../src/core/run/runPaths';
-import type { RunSession } from '../../../src/run/runController';
-import { readRunSettings } from '../../../src/run/settings';
+import type { RunSession } from '../../../src/run/run/runController';
+import { readRunSettings } from '../../../src/run/run/settings';
 import { Scratch, closeEditors, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const RUN_TIMEOUT = 90_000;

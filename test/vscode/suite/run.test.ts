@@ -18,8 +18,8 @@ import { createRunState } from '../../../src/core/run/runStateInit';
 import type { RunState } from '../../../src/core/run/runState';
 import { applied, exitRecordText, startedEvents } from '../../fixtures/shippedRun';
 import { planRepo } from '../../fixtures/startRefusals';
-import { RunWatch } from '../../../src/run/runWatch';
-import type { RunSession } from '../../../src/run/runController';
+import { RunWatch } from '../../../src/run/run/runWatch';
+import type { RunSession } from '../../../src/run/run/runController';
 import { extension, pidAlive, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const RUN_TIMEOUT = 90_000;

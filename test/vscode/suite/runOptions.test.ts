@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
-import { readRunSettings, readSandboxSetting } from '../../../src/run/settings';
+import { readRunSettings, readSandboxSetting } from '../../../src/run/run/settings';
 import { planRepo } from '../../fixtures/startRefusals';
 import { Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 

@@ -7,10 +7,10 @@
  * use case comes through the engine's front door (`src/engine/index.ts`), as in the CLI.
  */
 import * as vscode from 'vscode';
-import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
-import type { PackageStatus, RunState } from '../core/run/runState';
-import type { AgentProfile } from '../core/agents/agentProfiles';
-import { forecastLines } from '../core/run/forecast';
+import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../../core/present/runStatusText';
+import type { PackageStatus, RunState } from '../../core/run/runState';
+import type { AgentProfile } from '../../core/agents/agentProfiles';
+import { forecastLines } from '../../core/run/forecast';
 import {
   RunEngine,
   askDriverToCancel,
@@ -23,16 +23,16 @@ import {
   type StartQuestions,
   type StartRefusal,
   type StartRequest,
-} from '../engine';
-import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
+} from '../../engine';
+import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
 import type { RunWatch } from './runWatch';
 import type { RunFacts } from './runFacts';
-import { Disposable } from '../util/lifecycle';
+import { Disposable } from '../../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { SourceTicks } from './sourceTicks';
 import { readRunSettings, readSandboxSetting, workspaceTurnsContainerOn, type RunSettings } from './settings';
-import { readCoordinatorSetting } from './coordinatorSetting';
-import { readHostsSetting } from './hostsCommands';
+import { readCoordinatorSetting } from '../coordinator/coordinatorSetting';
+import { readHostsSetting } from '../hosts/hostsCommands';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
 import { askToApprove, askToOverlap, askToRun, explainRestricted, relativeLabel, showError, showRefusal } from './startDialogs';
 

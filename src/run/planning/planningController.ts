@@ -17,12 +17,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, agentRounds, approvalRefusal, proposedPlanIdOf, roundPurposeText, sessionAgent, type PlanningState } from '../core/planning/planningSession';
-import { DROPPED_TASK_CODE, droppedTaskProblem, droppedTaskSeverity, droppedTasks, parseDraftTaskKey } from '../core/planning/draftCompletion';
-import { LineIndex } from '../core/plan/text';
-import { customProfile } from '../core/agents/agentProfiles';
-import { forecastHeadline, forecastLines } from '../core/run/forecast';
-import type { ProposalSource } from '../dag/actions';
+import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES, agentRounds, approvalRefusal, proposedPlanIdOf, roundPurposeText, sessionAgent, type PlanningState } from '../../core/planning/planningSession';
+import { DROPPED_TASK_CODE, droppedTaskProblem, droppedTaskSeverity, droppedTasks, parseDraftTaskKey } from '../../core/planning/draftCompletion';
+import { LineIndex } from '../../core/plan/text';
+import { customProfile } from '../../core/agents/agentProfiles';
+import { forecastHeadline, forecastLines } from '../../core/run/forecast';
+import type { ProposalSource } from '../../dag/actions';
 import {
   PlanningError,
   ConfinementUnavailableError,
@@ -42,15 +42,15 @@ import {
   type PlanningEvent,
   type PlanningResult,
   type Confinement,
-} from '../engine';
-import type { PlanRegistry } from '../plan/planRegistry';
-import type { ProposalAction, ProposalForecast, ProposalView } from '../protocol';
-import { Disposable } from '../util/lifecycle';
-import { pickAgent } from './agentPicker';
-import { registerShown } from './runCommands';
-import { explainRestricted } from './runController';
-import { readRunSettings, readSandboxSetting } from './settings';
-import { readCoordinatorSetting } from './coordinatorSetting';
+} from '../../engine';
+import type { PlanRegistry } from '../../plan/planRegistry';
+import type { ProposalAction, ProposalForecast, ProposalView } from '../../protocol';
+import { Disposable } from '../../util/lifecycle';
+import { pickAgent } from '../run/agentPicker';
+import { registerShown } from '../run/runCommands';
+import { explainRestricted } from '../run/runController';
+import { readRunSettings, readSandboxSetting } from '../run/settings';
+import { readCoordinatorSetting } from '../coordinator/coordinatorSetting';
 
 interface Deps {
   registry: PlanRegistry;
@@ -404,7 +404,7 @@ export class PlanningController extends Disposable implements ProposalSource {
       if (!where || !state?.draft?.tasks.length || state.status === 'approved' || state.status === 'discarded') continue;
       const dropped = droppedTasks(state.draft.tasks, taskKeysOf(entry.analysis.plan));
       if (!dropped.length) continue;
-      const { taskRangeIn } = await import('../core/formats/foreignAnalysis');
+      const { taskRangeIn } = await import('../../core/formats/foreignAnalysis');
       const severity = droppedTaskSeverity(state.rounds);
       for (const task of dropped) {
         const at = this.taskInSource(where.repo, state.draft, task, taskRangeIn);

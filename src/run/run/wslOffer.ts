@@ -4,7 +4,7 @@
  * installed, else the page that says how to get it.
  */
 import * as vscode from 'vscode';
-import { WSL_DOCS_URL, WSL_EXTENSION_ID, WSL_REOPEN_COMMAND } from '../core/walls/containerCheck';
+import { WSL_DOCS_URL, WSL_EXTENSION_ID, WSL_REOPEN_COMMAND } from '../../core/walls/containerCheck';
 
 export const REOPEN_IN_WSL = 'Reopen Folder in WSL';
 

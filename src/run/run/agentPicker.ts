@@ -4,8 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { detectAgents } from '../core/agents/agentDetect';
-import { PRESETS, type AgentProfile } from '../core/agents/agentProfiles';
+import { detectAgents } from '../../core/agents/agentDetect';
+import { PRESETS, type AgentProfile } from '../../core/agents/agentProfiles';
 import { readRunSettings } from './settings';
 
 /** Whether `file` is an executable regular file (the PATH searches' `exists`). */

@@ -13,16 +13,16 @@
  * engine's (`reconcileRun`, through the front door); this is its VS Code wiring.
  */
 import * as vscode from 'vscode';
-import { packageFacts } from '../core/present/packageFacts';
-import { pickPassedText } from '../core/present/progressModel';
-import type { RunState } from '../core/run/runState';
-import { reconcileRun, type Reconciliation } from '../engine';
-import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import { Disposable } from '../util/lifecycle';
+import { packageFacts } from '../../core/present/packageFacts';
+import { pickPassedText } from '../../core/present/progressModel';
+import type { RunState } from '../../core/run/runState';
+import { reconcileRun, type Reconciliation } from '../../engine';
+import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
+import { Disposable } from '../../util/lifecycle';
 import type { RunController } from './runController';
 import type { RunWatch } from './runWatch';
 
-export { reconcileRun, type LiveRunner, type Reconciliation } from '../engine';
+export { reconcileRun, type LiveRunner, type Reconciliation } from '../../engine';
 
 export interface ReconcilerDeps {
   controller: RunController;

@@ -4,12 +4,12 @@
  * refused start, a run stopped on a fault or Restricted Mode says, with what to do next.
  */
 import * as vscode from 'vscode';
-import { hasUnsafeCharacters, visibleText } from '../core/present/visibleText';
-import { forecastLines, type RunForecast } from '../core/run/forecast';
+import { hasUnsafeCharacters, visibleText } from '../../core/present/visibleText';
+import { forecastLines, type RunForecast } from '../../core/run/forecast';
 // The text of a planned conflict from the core, not the engine's door: this module loads no engine (ADR 0029).
-import { plannedConflictText, type PlannedConflict } from '../core/coordinator/sharedCoordinator';
-import type { StartRefusal } from '../engine';
-import type { PlanEntry } from '../plan/planRegistry';
+import { plannedConflictText, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
+import type { StartRefusal } from '../../engine';
+import type { PlanEntry } from '../../plan/planRegistry';
 import { reopenInWsl, REOPEN_IN_WSL } from './wslOffer';
 
 const RESTRICTED_MESSAGE =

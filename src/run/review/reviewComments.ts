@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { OwnerIndex } from '../core/ownership/ownership';
+import { OwnerIndex } from '../../core/ownership/ownership';
 import {
   commentsToSend,
   excerptOf,
@@ -23,18 +23,18 @@ import {
   routeToOwner,
   type ReviewThread,
   type ThreadComment,
-} from '../core/review/review';
-import { decisionRefusal } from '../core/review/reviewGate';
-import type { RunState } from '../core/run/runState';
+} from '../../core/review/review';
+import { decisionRefusal } from '../../core/review/reviewGate';
+import type { RunState } from '../../core/run/runState';
 import { pickCandidate } from './candidatePick';
-import { ReviewStore, changesBetween, commentAuthor, currentThreads, fileSignature, submitReview } from '../engine';
-import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import { Disposable } from '../util/lifecycle';
-import type { LiveRuns } from './liveRuns';
-import { gitUri, reviewOf, type ReviewTarget } from './review';
-import type { RunController } from './runController';
-import { planOf, registerShown } from './runCommands';
-import type { RunWatch } from './runWatch';
+import { ReviewStore, changesBetween, commentAuthor, currentThreads, fileSignature, submitReview } from '../../engine';
+import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
+import { Disposable } from '../../util/lifecycle';
+import type { LiveRuns } from '../run/liveRuns';
+import { gitUri, reviewOf, type ReviewTarget } from '../run/changes';
+import type { RunController } from '../run/runController';
+import { planOf, registerShown } from '../run/runCommands';
+import type { RunWatch } from '../run/runWatch';
 
 export interface ReviewDeps {
   registry: PlanRegistry;

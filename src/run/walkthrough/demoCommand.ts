@@ -8,12 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findOnPath } from '../core/agents/agentDetect';
-import { makeDemoWorkspace } from '../engine';
-import { Disposable } from '../util/lifecycle';
-import { executable } from './agentPicker';
-import { registerShown } from './runCommands';
-import { explainRestricted } from './runController';
+import { findOnPath } from '../../core/agents/agentDetect';
+import { makeDemoWorkspace } from '../../engine';
+import { Disposable } from '../../util/lifecycle';
+import { executable } from '../run/agentPicker';
+import { registerShown } from '../run/runCommands';
+import { explainRestricted } from '../run/runController';
 
 /** What tests pass: where to make it, and whether to open it (a new window ends the test's). */
 interface DemoArgs {

@@ -3,8 +3,8 @@
  * since activation reads them too (a set coordinator builds the on-demand parts, ADR 0020).
  */
 import * as vscode from 'vscode';
-import { checkCoordinatorUrl } from '../core/coordinator/sharedCoordinator';
-import type { CoordinatorOptions } from '../engine';
+import { checkCoordinatorUrl } from '../../core/coordinator/sharedCoordinator';
+import type { CoordinatorOptions } from '../../engine';
 
 /** The coordinator settings: `waves.coordinator` (trusted workspaces: any scope; else the user's own) and `waves.coordinatorRepository`. */
 export function readCoordinatorSetting(scope?: vscode.Uri): CoordinatorOptions | { problem: string } | undefined {

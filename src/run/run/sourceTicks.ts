@@ -10,8 +10,8 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { replaceFile, SourceTickQueue, type EngineEvent, type TickRun } from '../engine';
-import { Disposable } from '../util/lifecycle';
+import { replaceFile, SourceTickQueue, type EngineEvent, type TickRun } from '../../engine';
+import { Disposable } from '../../util/lifecycle';
 
 export class SourceTicks extends Disposable {
   /** One queue per run's engine: its ticks one after another. */

@@ -29,13 +29,13 @@ import {
   type PlannedFeature,
   type RegisteredRun,
   isLiveRun,
-} from '../core/coordinator/sharedCoordinator';
-import { plural } from '../core/util/plural';
-import { toRange } from '../plan/convert';
-import { PLAN_SELECTOR } from '../plan/planFiles';
-import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import { CoordinatorReader, askCoordinatedDriverToCancel, redactSecrets, releasePlannedClaims } from '../engine';
-import { Disposable } from '../util/lifecycle';
+} from '../../core/coordinator/sharedCoordinator';
+import { plural } from '../../core/util/plural';
+import { toRange } from '../../plan/convert';
+import { PLAN_SELECTOR } from '../../plan/planFiles';
+import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
+import { CoordinatorReader, askCoordinatedDriverToCancel, redactSecrets, releasePlannedClaims } from '../../engine';
+import { Disposable } from '../../util/lifecycle';
 import { readCoordinatorSetting } from './coordinatorSetting';
 
 /** A run (and package) of "Other drivers" as the Ownership view's items carry them; anything else is not one. */

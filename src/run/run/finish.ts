@@ -7,8 +7,8 @@
  * called by commands.ts.)
  */
 import * as vscode from 'vscode';
-import type { RunState } from '../core/run/runState';
-import { fastForwardTo, finishOffer } from '../engine';
+import type { RunState } from '../../core/run/runState';
+import { fastForwardTo, finishOffer } from '../../engine';
 
 /** Offers the fast-forward; returns what happened, for the tests and the log. */
 export async function finishRun(repo: string, state: RunState): Promise<'fast-forwarded' | 'declined' | 'not-possible'> {

@@ -5,12 +5,12 @@
  * speed-up). Each offers the one or two actions that help.
  */
 import * as vscode from 'vscode';
-import { retryBudgetOf } from '../core/plan/defaults';
-import type { EngineEvent } from '../engine';
-import type { PlanRegistry } from '../plan/planRegistry';
-import { Disposable } from '../util/lifecycle';
+import { retryBudgetOf } from '../../core/plan/defaults';
+import type { EngineEvent } from '../../engine';
+import type { PlanRegistry } from '../../plan/planRegistry';
+import { Disposable } from '../../util/lifecycle';
 import type { RunController, RunSession } from './runController';
-import { showConflicts } from './review';
+import { showConflicts } from './changes';
 
 export class RunNotifications extends Disposable {
   /** What was shown, newest last (the tests read it; the log has it too). */

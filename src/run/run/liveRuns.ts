@@ -7,10 +7,10 @@
  * cost a few dozen redraws.
  */
 import * as vscode from 'vscode';
-import { sameCounts } from '../core/review/review';
-import type { RunState } from '../core/run/runState';
-import { Throttle } from '../core/util/throttle';
-import { Disposable } from '../util/lifecycle';
+import { sameCounts } from '../../core/review/review';
+import type { RunState } from '../../core/run/runState';
+import { Throttle } from '../../core/util/throttle';
+import { Disposable } from '../../util/lifecycle';
 import type { RunFacts } from './runFacts';
 import type { RunWatch } from './runWatch';
 

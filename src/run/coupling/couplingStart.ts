@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { PLAN_SELECTOR, type PlanRegistry } from '../plan/planRegistry';
+import { PLAN_SELECTOR, type PlanRegistry } from '../../plan/planRegistry';
 import { startCoupling } from './couplingDiagnostics';
 
 /**

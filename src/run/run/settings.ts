@@ -6,11 +6,11 @@
  * table the command line reads too (core/run/runOptions.ts): the same option, the same meaning.
  */
 import * as vscode from 'vscode';
-import { AgentProfileError, DEFAULT_AGENT, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../core/agents/agentProfiles';
-import { runChoicesOf, runOptionsFromSettings, wallsValuesOf, type RunOption, type SettingProblem } from '../core/run/runOptions';
-import type { Confinement } from '../engine';
-import { settingsTurnContainerOn } from '../core/walls/containerCheck';
-import { readRegularFileSync } from '../util/regularFile';
+import { AgentProfileError, DEFAULT_AGENT, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../../core/agents/agentProfiles';
+import { runChoicesOf, runOptionsFromSettings, wallsValuesOf, type RunOption, type SettingProblem } from '../../core/run/runOptions';
+import type { Confinement } from '../../engine';
+import { settingsTurnContainerOn } from '../../core/walls/containerCheck';
+import { readRegularFileSync } from '../../util/regularFile';
 
 export interface RunSettings {
   /** undefined: no agent chosen yet (the picker asks). */

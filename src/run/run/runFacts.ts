@@ -7,11 +7,11 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
-import { leaseFile } from '../core/run/runPaths';
-import type { RunState } from '../core/run/runState';
-import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import { Disposable } from '../util/lifecycle';
+import { whyNot, type CommandFacts, type CommandTarget, type RunCommand } from '../../core/present/runStatusText';
+import { leaseFile } from '../../core/run/runPaths';
+import type { RunState } from '../../core/run/runState';
+import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
+import { Disposable } from '../../util/lifecycle';
 import type { RunWatch } from './runWatch';
 
 /** What the facts read of a session this window drives (the run controller's `RunSession`). */
@@ -77,7 +77,7 @@ export class RunFacts extends Disposable {
     // No lease file, no driver: the engine is not loaded to say so.
     if (!fs.existsSync(leaseFile(repo, featureId))) return null;
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- dist/engine.js, loaded here on first use (ADR 0029)
-    const { liveDriver } = require('../engine') as typeof import('../engine');
+    const { liveDriver } = require('../../engine') as typeof import('../../engine');
     const driver = liveDriver(repo, featureId);
     return driver && `driven by ${driver}`;
   }

@@ -8,16 +8,16 @@
  * too, with `{ uri, packageId, candidate? }`.
  */
 import * as vscode from 'vscode';
-import { awaitingPick, candidateOf } from '../core/run/candidates';
-import { packageFacts } from '../core/present/packageFacts';
-import { formatElapsed } from '../core/present/terminalText';
-import type { RunState } from '../core/run/runState';
-import { formatSpend } from '../core/run/spend';
-import { submitReview } from '../engine';
-import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import { showChanges } from './review';
-import type { RunController } from './runController';
-import { planOf } from './runCommands';
+import { awaitingPick, candidateOf } from '../../core/run/candidates';
+import { packageFacts } from '../../core/present/packageFacts';
+import { formatElapsed } from '../../core/present/terminalText';
+import type { RunState } from '../../core/run/runState';
+import { formatSpend } from '../../core/run/spend';
+import { submitReview } from '../../engine';
+import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
+import { showChanges } from '../run/changes';
+import type { RunController } from '../run/runController';
+import { planOf } from '../run/runCommands';
 
 export interface PickDeps {
   registry: PlanRegistry;

@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PackageRunRecord } from '../core/run/runState';
-import { Disposable } from '../util/lifecycle';
-import { fileAtCommit, packageChanges } from '../engine';
+import type { PackageRunRecord } from '../../core/run/runState';
+import { Disposable } from '../../util/lifecycle';
+import { fileAtCommit, packageChanges } from '../../engine';
 import { GIT_SCHEME } from './gitScheme';
 
 export { GIT_SCHEME };

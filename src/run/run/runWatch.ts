@@ -1,15 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DirWatch } from '../store/dirWatch';
-import { workTreeOf } from '../util/workTree';
-import { emptyLockTable, parseLockTable, type LockTable } from '../core/run/lockTable';
-import { CoalescedReader } from '../core/util/coalescedReader';
-import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } from '../core/run/runPaths';
-import type { RunState } from '../core/run/runState';
-import { Disposable } from '../util/lifecycle';
-import { plannedFeatures, type PlannedFeature, type RegisteredRun } from '../core/coordinator/sharedCoordinator';
-import type { SharedRuns } from './sharedRuns';
+import { DirWatch } from '../../store/dirWatch';
+import { workTreeOf } from '../../util/workTree';
+import { emptyLockTable, parseLockTable, type LockTable } from '../../core/run/lockTable';
+import { CoalescedReader } from '../../core/util/coalescedReader';
+import { affectsRunFollowers, LOCK_TABLE_NAME, runStateFileName, WAVES_FOLDER } from '../../core/run/runPaths';
+import type { RunState } from '../../core/run/runState';
+import { Disposable } from '../../util/lifecycle';
+import { plannedFeatures, type PlannedFeature, type RegisteredRun } from '../../core/coordinator/sharedCoordinator';
+import type { SharedRuns } from '../coordinator/sharedRuns';
 
 /** Folders that are not local: after `.waves/` (or its `runs/`) is created, read again this long after. */
 const FOLDER_FOLLOW_UP_MS = [1000, 5000];
@@ -374,7 +374,7 @@ function parseRunState(text: string, name: string): RunState | string {
   }
   // The run state's check (its generated validator: dist/runStateCheck.js, loaded here with the first run state read, ADR 0029).
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here, on first use
-  const { validateRunState } = require('../core/run/runStateValidation') as typeof import('../core/run/runStateValidation');
+  const { validateRunState } = require('../../core/run/runStateValidation') as typeof import('../../core/run/runStateValidation');
   const checked = validateRunState(raw);
   if (!checked.ok) return `not a usable run state (${checked.code}: ${checked.detail})`;
   const own = runStateFileName(checked.state.featureId);

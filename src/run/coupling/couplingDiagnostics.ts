@@ -10,12 +10,12 @@
  * One copy, the activation bundle's: the DAG panel gets `couplingCheck` through `src/onDemand.ts`'s deps.
  */
 import * as vscode from 'vscode';
-import type { Coupling } from '../core/ownership/coupling';
-import type { PlanAnalysis } from '../core/plan/analyze';
-import type { Diagnostic as CoreDiagnostic } from '../core/plan/model';
-import { toRange } from '../plan/convert';
-import type { PlanRegistry } from '../plan/planRegistry';
-import { Disposable } from '../util/lifecycle';
+import type { Coupling } from '../../core/ownership/coupling';
+import type { PlanAnalysis } from '../../core/plan/analyze';
+import type { Diagnostic as CoreDiagnostic } from '../../core/plan/model';
+import { toRange } from '../../plan/convert';
+import type { PlanRegistry } from '../../plan/planRegistry';
+import { Disposable } from '../../util/lifecycle';
 
 /** After the plan's analysis settles; a save of any file of the repository asks again. */
 const DEBOUNCE_MS = 400;
@@ -97,7 +97,7 @@ export class CouplingDiagnostics extends Disposable implements vscode.CodeAction
       const entry = this.registry.get(uri);
       if (!entry) return this.publish(key, undefined);
       const started = Date.now();
-      const { couplingOfPlan } = await import('../engine');
+      const { couplingOfPlan } = await import('../../engine');
       const scan = await couplingOfPlan(uri.fsPath, entry.analysis);
       for (const note of scan.notes) if (!this.noted.has(note) && this.noted.add(note)) this.log.warn(`${entry.label}: ${note}`);
       if (this.registry.get(uri)?.analysis !== entry.analysis) return; // overtaken: the newer analysis is scheduled

@@ -5,9 +5,9 @@
  * and for an attempt on an SSH host, a terminal attached to it (`ssh -t … tmux attach`).
  */
 import * as vscode from 'vscode';
-import { checkHostList, checkHosts, type HostCheck, type HostsInput } from '../engine';
-import { presetProfile } from '../core/agents/agentProfiles';
-import { Disposable } from '../util/lifecycle';
+import { checkHostList, checkHosts, type HostCheck, type HostsInput } from '../../engine';
+import { presetProfile } from '../../core/agents/agentProfiles';
+import { Disposable } from '../../util/lifecycle';
 
 /** `waves.hosts` as the person set it (user settings; never a workspace's), problems and all; undefined: none set. A run's start checks it (`startRun`). */
 export function readHostsSetting(): HostsInput | undefined {

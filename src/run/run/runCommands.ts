@@ -8,19 +8,19 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { visibleText } from '../core/present/visibleText';
-import { customProfile } from '../core/agents/agentProfiles';
-import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../core/present/runStatusText';
-import { RunEngine, attemptPrompt, cleanUpWorktrees, isLayeredTree, readReport } from '../engine';
-import type { ActionContext, DagActions } from '../dag/actions';
-import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import type { ActionState, CandidateAction, PackageAction } from '../protocol';
-import { Disposable } from '../util/lifecycle';
+import { visibleText } from '../../core/present/visibleText';
+import { customProfile } from '../../core/agents/agentProfiles';
+import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../../core/present/runStatusText';
+import { RunEngine, attemptPrompt, cleanUpWorktrees, isLayeredTree, readReport } from '../../engine';
+import type { ActionContext, DagActions } from '../../dag/actions';
+import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
+import type { ActionState, CandidateAction, PackageAction } from '../../protocol';
+import { Disposable } from '../../util/lifecycle';
 import { pickAgent } from './agentPicker';
 import { finishRun } from './finish';
 import { explainRestricted, type RunController } from './runController';
-import { showChanges } from './review';
-import { candidateOf } from '../core/run/candidates';
+import { showChanges } from './changes';
+import { candidateOf } from '../../core/run/candidates';
 
 interface Deps {
   registry: PlanRegistry;

@@ -11,8 +11,8 @@
  * twice, so a revived terminal never starts an agent again).
  */
 import * as vscode from 'vscode';
-import { runnerEnv, type Launcher, type LaunchRequest, type LaunchResult } from '../engine';
-import { Disposable } from '../util/lifecycle';
+import { runnerEnv, type Launcher, type LaunchRequest, type LaunchResult } from '../../engine';
+import { Disposable } from '../../util/lifecycle';
 
 /** The terminal of one attempt. */
 export interface AttemptTerminal {

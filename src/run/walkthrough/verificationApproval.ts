@@ -7,11 +7,11 @@
  * the active plan's list is approved (the walkthrough's step completes on it).
  */
 import * as vscode from 'vscode';
-import { approveShown, loadPlan, planCommandsApproved, verificationOf } from '../engine';
-import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
-import { Disposable } from '../util/lifecycle';
-import { registerShown } from './runCommands';
-import { askToApprove, explainRestricted } from './runController';
+import { approveShown, loadPlan, planCommandsApproved, verificationOf } from '../../engine';
+import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
+import { Disposable } from '../../util/lifecycle';
+import { registerShown } from '../run/runCommands';
+import { askToApprove, explainRestricted } from '../run/runController';
 
 export const APPROVED_CONTEXT = 'waves.verificationApproved';
 

@@ -6,9 +6,9 @@
  * runs the same command as the palette, with the plan and its target as argument.
  */
 import * as vscode from 'vscode';
-import { toRange } from '../plan/convert';
-import { PLAN_SELECTOR, type PlanRegistry } from '../plan/planRegistry';
-import { Disposable } from '../util/lifecycle';
+import { toRange } from '../../plan/convert';
+import { PLAN_SELECTOR, type PlanRegistry } from '../../plan/planRegistry';
+import { Disposable } from '../../util/lifecycle';
 import type { LiveRuns } from './liveRuns';
 import type { RunFacts } from './runFacts';
 
