@@ -145,22 +145,45 @@ const corePatterns = (depth) => [
   },
 ];
 
+/**
+ * Sub-rooms of a core room (src/core/<room>/<sub>/): the files of their room they may import, the
+ * room's base. `plan/reader`, the YAML front ends and the walk (YAML → `Plan` with its source
+ * ranges), imports the plan's model and its text helpers only: the checks, the graph and the
+ * analysis build on it, never the other way round.
+ */
+const CORE_SUB_ROOMS = {
+  'plan/reader': ['model', 'text'],
+};
+
+/** A core room's direction for a file `depth` folders below src/. */
+const coreRoomPattern = (room, allowed, depth) => ({
+  // `depth - 1` times `../` leaves the room; a name then is another room of src/core.
+  regex: `^${up(depth - 1)}(?!(${[room, ...allowed].join('|')})(/|$))[^./]`,
+  message: `src/core/${room} imports ${allowed.length ? `only the rooms ${allowed.join(', ')} of src/core` : 'no other room of src/core'}: CORE_ROOMS in eslint.config.mjs, the rooms' direction (an import against it would make a cycle).`,
+});
+
 /** One `no-restricted-imports` block per core room and depth (see `layer`): src/core's patterns and the room's direction. */
 const coreRoomBlocks = (room, allowed) =>
   [2, 3, 4].map((depth) =>
-    layer(
-      [`src/core/${room}/${'*/'.repeat(depth - 2)}*.ts`],
-      [
-        ...corePatterns(depth),
-        {
-          // `depth - 1` times `../` leaves the room; a name then is another room of src/core.
-          regex: `^${up(depth - 1)}(?!(${[room, ...allowed].join('|')})(/|$))[^./]`,
-          message: `src/core/${room} imports ${allowed.length ? `only the rooms ${allowed.join(', ')} of src/core` : 'no other room of src/core'}: CORE_ROOMS in eslint.config.mjs, the rooms' direction (an import against it would make a cycle).`,
-        },
-      ],
-      { vscode: true, paths: NO_IO },
-    ),
+    layer([`src/core/${room}/${'*/'.repeat(depth - 2)}*.ts`], [...corePatterns(depth), coreRoomPattern(room, allowed, depth)], { vscode: true, paths: NO_IO }),
   );
+
+/** A sub-room's block (after its room's, which it replaces for its files): the room's patterns and the files of the room it may import. */
+const coreSubRoomBlock = (sub, base) => {
+  const [room] = sub.split('/');
+  return layer(
+    [`src/core/${sub}/*.ts`],
+    [
+      ...corePatterns(3),
+      coreRoomPattern(room, CORE_ROOMS[room], 3),
+      {
+        regex: `^\\.\\./(?!(${base.join('|')})(\\.js)?$|\\.\\./)[^./]`,
+        message: `src/core/${sub} imports only ${base.join(', ')} of src/core/${room} (its base): CORE_SUB_ROOMS in eslint.config.mjs. The rest of ${room} builds on ${sub}, never the other way round.`,
+      },
+    ],
+    { vscode: true, paths: NO_IO },
+  );
+};
 
 /**
  * src/run's rooms (src/run/<room>/): the editor's part of each capability. A room imports only the
@@ -210,6 +233,7 @@ const LAYERS = [
   // blocks (CORE_ROOMS) come after and replace these for the files of a room.
   ...[1, 2, 3, 4].map((depth) => layer([`src/core/${'*/'.repeat(depth - 1)}*.ts`], corePatterns(depth), { vscode: true, paths: NO_IO })),
   ...Object.entries(CORE_ROOMS).flatMap(([room, allowed]) => coreRoomBlocks(room, allowed)),
+  ...Object.entries(CORE_SUB_ROOMS).map(([sub, base]) => coreSubRoomBlock(sub, base)),
   layer(
     ['src/protocol/**/*.ts'],
     [

@@ -19,9 +19,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { analyzePlan } from '../src/core/plan/analyze';
-import { jsYamlParse } from '../src/core/plan/fastYaml';
-import { scanPlan } from '../src/core/plan/planScanner';
-import { readPlan } from '../src/core/plan/reader';
+import { jsYamlParse } from '../src/core/plan/reader/fastYaml';
+import { scanPlan } from '../src/core/plan/reader/planScanner';
+import { readPlan } from '../src/core/plan/reader/reader';
 import { generatePlan } from './generate';
 import { buildWithout, withoutArg } from './variant';
 

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 const root = path.resolve(__dirname, '..', '..');
 const LIMIT = 600;
 /** The files ADR 0034 allows over the limit, each with its reason there. */
-const NAMED = ['src/core/plan/glob.ts', 'src/core/plan/planScanner.ts'];
+const NAMED = ['src/core/plan/glob.ts', 'src/core/plan/reader/planScanner.ts'];
 
 function sources(dir: string): string[] {
   return fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {

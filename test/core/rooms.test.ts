@@ -49,6 +49,19 @@ describe('the core rooms (eslint.config.mjs)', () => {
     await allowed('src/core/run/generated/x.ts', importing('../runState'));
   });
 
+  it("the plan's reader (plan/reader) imports only the plan's base, and the rest of plan builds on it", async () => {
+    await allowed('src/core/plan/reader/x.ts', importing('../model'));
+    await allowed('src/core/plan/reader/x.ts', importing('../text'));
+    await allowed('src/core/plan/reader/x.ts', importing('./planSites'));
+    await allowed('src/core/plan/reader/x.ts', importing('../../util/plural'));
+    await refused('src/core/plan/reader/x.ts', importing('../checks'), /plan\/reader imports only model, text/);
+    await refused('src/core/plan/reader/x.ts', importing('../graph'), /CORE_SUB_ROOMS/);
+    await refused('src/core/plan/reader/x.ts', "export { x } from '../analyze';\n", /CORE_SUB_ROOMS/);
+    // Still a file of the plan room: the room's direction holds.
+    await refused('src/core/plan/reader/x.ts', importing('../../run/runState'), /direction/);
+    await allowed('src/core/plan/x.ts', importing('./reader/reader'));
+  });
+
   it('every folder of src/core is a room of the table, and a folder that is not is no room to import', async () => {
     const folders = fs.readdirSync(path.join(REPO, 'src/core'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
     assert.ok(folders.length > 0);

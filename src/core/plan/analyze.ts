@@ -6,7 +6,7 @@ import { candidateSetDiagnostics } from './candidateSet';
 import { semanticChecks, type CheckOptions, type Conflict } from './checks';
 import { buildGraph, type DependencyGraph } from './graph';
 import type { Diagnostic, Plan } from './model';
-import { readPlan } from './reader';
+import { readPlan } from './reader/reader';
 import { schemaDiagnostics } from './schema';
 import { LineIndex } from './text';
 

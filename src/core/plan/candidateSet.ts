@@ -5,8 +5,8 @@
  */
 import { capOf } from './defaults';
 import type { Diagnostic, PlanPackage } from './model';
-import type { DataPath } from './planSites';
-import type { ReadResult } from './reader';
+import type { DataPath } from './reader/planSites';
+import type { ReadResult } from './reader/reader';
 
 export type CandidatePick = 'first-green' | 'person' | 'judge';
 export const CANDIDATE_PICKS: readonly CandidatePick[] = ['first-green', 'person', 'judge'];

@@ -12,10 +12,10 @@ import { removeSequenceItem, yamlScalar } from './edits';
 import validate from './generated/workPackagesValidator';
 import type { Diagnostic, Fix, TextRange } from './model';
 import { editDistance } from './nearest';
-import { describeKind } from './planData';
-import { removePairEdit } from './planDialects';
-import type { DataPath } from './planSites';
-import type { ReadResult } from './reader';
+import { describeKind } from './reader/planData';
+import { removePairEdit } from './reader/planDialects';
+import type { DataPath } from './reader/planSites';
+import type { ReadResult } from './reader/reader';
 
 // `validate` is the schema compiled ahead of time by scripts/gen-validator.mjs (Ajv standalone
 // code: compiling at run time would cost 100–180 ms on every start). Its options: all errors,

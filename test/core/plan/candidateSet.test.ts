@@ -15,7 +15,7 @@ import {
   type CandidateStartContext,
 } from '../../../src/core/plan/candidateSet';
 import type { PlanPackage } from '../../../src/core/plan/model';
-import { readPlan } from '../../../src/core/plan/reader';
+import { readPlan } from '../../../src/core/plan/reader/reader';
 import { buildPrompt } from '../../../src/core/run/prompt';
 import { PRESET_IDS } from '../../../src/core/agents/agentProfiles';
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { generatePlan } from '../../../bench/generate';
-import { readPlan } from '../../../src/core/plan/reader';
+import { readPlan } from '../../../src/core/plan/reader/reader';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/act-plans');
 /** The real plans' texts, by file name. */

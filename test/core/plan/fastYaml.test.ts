@@ -1,4 +1,4 @@
-// The fast YAML front end (src/core/plan/fastYaml.ts) must be invisible: whenever it takes a text,
+// The fast YAML front end (src/core/plan/reader/fastYaml.ts) must be invisible: whenever it takes a text,
 // the reader's result (diagnostics, plan, data, every range) is the one the `yaml` package
 // gives; whenever it cannot be sure, it gives up and the `yaml` package reads the text.
 import { strict as assert } from 'node:assert';
@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { generatePlan } from '../../../bench/generate';
 import { analyzePlan } from '../../../src/core/plan/analyze';
-import { FAST_PARSE_MIN_LENGTH, MAY_RESOLVE, SCALAR_TAGS, fastParse, resolvePlain } from '../../../src/core/plan/fastYaml';
+import { FAST_PARSE_MIN_LENGTH, MAY_RESOLVE, SCALAR_TAGS, fastParse, resolvePlain } from '../../../src/core/plan/reader/fastYaml';
 import { parse as yamlParse } from 'yaml';
 import { assertGivesUp, assertReadsAsYaml, crlf, fixtures, mutate, mutations } from './fastFrontEnds';
 

@@ -1,4 +1,4 @@
-// The direct read (src/core/plan/planDirect.ts): the plan scanner straight into the reader's
+// The direct read (src/core/plan/reader/planDirect.ts): the plan scanner straight into the reader's
 // canonical data and sites, no document tree. It must be invisible: whenever it takes a text, the
 // reader's result — diagnostics, plan, data, and where every member of the data was written
 // (`locate`) — is what parsing and walking give, and the `yaml` package's; whenever the walk
@@ -6,9 +6,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { readDirect } from '../../../src/core/plan/planDirect';
-import { scanPlan } from '../../../src/core/plan/planScanner';
-import { readPlan } from '../../../src/core/plan/reader';
+import { readDirect } from '../../../src/core/plan/reader/planDirect';
+import { scanPlan } from '../../../src/core/plan/reader/planScanner';
+import { readPlan } from '../../../src/core/plan/reader/reader';
 import { schemaDiagnostics } from '../../../src/core/plan/schema';
 import { assertGivesUp, assertReadsAsYaml, crlf, fixtures, generatedPlans, mutate, mutations } from './fastFrontEnds';
 

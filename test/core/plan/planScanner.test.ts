@@ -1,12 +1,12 @@
-// The plan scanner (src/core/plan/planScanner.ts) reads the subset of YAML plans are written in
+// The plan scanner (src/core/plan/reader/planScanner.ts) reads the subset of YAML plans are written in
 // without a parser. It must be invisible: whenever it takes a text, its nodes are the js-yaml
 // front end's (every value, type and range) and the reader's result is the `yaml` package's;
 // whenever it cannot be sure, it gives up and the other front ends read the text.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { jsYamlParse } from '../../../src/core/plan/fastYaml';
-import { scanPlan } from '../../../src/core/plan/planScanner';
+import { jsYamlParse } from '../../../src/core/plan/reader/fastYaml';
+import { scanPlan } from '../../../src/core/plan/reader/planScanner';
 import { assertGivesUp, assertReadsAsYaml, crlf, fixtures, generatedPlans, mutate, mutations } from './fastFrontEnds';
 
 /** A lean tree as plain data: every node's kind, range, value, type, source and items. */

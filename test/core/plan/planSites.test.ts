@@ -1,12 +1,12 @@
-// Where each member of the reader's data was written (src/core/plan/planSites.ts): the direct
+// Where each member of the reader's data was written (src/core/plan/reader/planSites.ts): the direct
 // read's packed sites answer every question as the walk's sites (a Map of ranges) do, for
 // containers opened inside one another, many of them, large ones, and questions with no answer.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { TextRange } from '../../../src/core/plan/model';
-import { setOwn } from '../../../src/core/plan/planData';
-import { KeyedSites, MapSites, PackedSites, bindLocate, type Sites } from '../../../src/core/plan/planSites';
+import { setOwn } from '../../../src/core/plan/reader/planData';
+import { KeyedSites, MapSites, PackedSites, bindLocate, type Sites } from '../../../src/core/plan/reader/planSites';
 
 /** A tree of containers as a reader would make it: each member with made-up ranges, in the order written. */
 type Tree = { list: Tree[] } | { map: [string, Tree][] } | { scalar: number };

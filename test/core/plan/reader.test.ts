@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import type { Diagnostic, Fix, Plan, TextEdit, TextRange } from '../../../src/core/plan/model';
-import { readPlan, type ReadResult } from '../../../src/core/plan/reader';
-import { removePairEdit } from '../../../src/core/plan/planDialects';
+import { readPlan, type ReadResult } from '../../../src/core/plan/reader/reader';
+import { removePairEdit } from '../../../src/core/plan/reader/planDialects';
 import { schemaDiagnostics } from '../../../src/core/plan/schema';
 import { LineIndex } from '../../../src/core/plan/text';
 

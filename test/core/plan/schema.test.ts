@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import schema from '../../../schemas/work-packages.schema.json';
 import type { Diagnostic, TextRange } from '../../../src/core/plan/model';
-import { readPlan } from '../../../src/core/plan/reader';
+import { readPlan } from '../../../src/core/plan/reader/reader';
 import generated from '../../../src/core/plan/generated/workPackagesValidator';
 import { schemaDiagnostics } from '../../../src/core/plan/schema';
 import { LineIndex } from '../../../src/core/plan/text';

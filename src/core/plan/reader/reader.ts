@@ -19,7 +19,7 @@
  */
 import { FAST_PARSE_MIN_LENGTH } from './fastYaml';
 import { ModelBuilder } from './modelBuilder';
-import type { Diagnostic, Plan, PlanPackage, TextRange } from './model';
+import type { Diagnostic, Plan, PlanPackage, TextRange } from '../model';
 import { readDirect } from './planDirect';
 import { diagnostic, parse } from './planParse';
 import { MapSites, bindLocate, type DataPath, type Sites } from './planSites';

@@ -6,7 +6,7 @@
  * `feature.id`).
  */
 import { isScalar, isSeq } from 'yaml';
-import type { Fix, TextEdit, TextRange, VerificationTier } from './model';
+import type { Fix, TextEdit, TextRange, VerificationTier } from '../model';
 import { own } from './planData';
 
 // ---------------------------------------------------------------------------------------------

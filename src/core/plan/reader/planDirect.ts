@@ -9,7 +9,7 @@
  * and on a key the walk would read as a repeat, and the reader then parses and walks as before.
  * `test/core/plan/planDirect.test.ts` holds its result to the walk's and to the `yaml` package's.
  */
-import type { TextRange } from './model';
+import type { TextRange } from '../model';
 import { fieldShape, ROOT, type Shape } from './planDialects';
 import { own, plainScalar, setOwn, type Obj } from './planData';
 import { scan, type ScanBuilder } from './planScanner';

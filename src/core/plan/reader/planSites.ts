@@ -3,7 +3,7 @@
  * (`Sites`: the walk's `MapSites`, the direct read's `PackedSites`, compact enough for the largest
  * plans) and `locate`, which maps a canonical path back to its range in the text.
  */
-import type { TextRange } from './model';
+import type { TextRange } from '../model';
 import { isObject } from './planData';
 
 export type DataPath = ReadonlyArray<string | number>;

@@ -20,7 +20,7 @@ import { FAILSAFE_SCHEMA, load, type State } from 'js-yaml';
 import type { Document } from 'yaml';
 import { GiveUp, LeanMap, LeanPair, LeanScalar, LeanSeq, blockEnd, commentMemo, leanDocument, leanScalar, toLineEnd, trimEnd, type CommentMemo, type LeanNode } from './leanYaml';
 import { scanPlan } from './planScanner';
-import { isSpace } from './text';
+import { isSpace } from '../text';
 
 export { MAY_RESOLVE, SCALAR_TAGS, resolvePlain } from './leanYaml';
 

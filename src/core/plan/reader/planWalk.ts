@@ -18,12 +18,12 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
-import type { Diagnostic, Fix, TextRange } from './model';
+import type { Diagnostic, Fix, TextRange } from '../model';
 import { eolOf, fieldShape, removePairEdit, ROOT, shapeAt, type Entry, type Shape, type Source } from './planDialects';
 import { describeKind, isRecord, own, plainScalar, setOwn } from './planData';
 import { clampRange, diagnostic, lineEnd } from './planParse';
 import { KeyedSites, memberRange, type MemberMap } from './planSites';
-import { isSpace } from './text';
+import { isSpace } from '../text';
 
 /** Nodes copied through alias expansions, in all: guards against one huge anchor aliased many times. */
 const MAX_EXPANDED_NODES = 100_000;

@@ -3,7 +3,7 @@
  * found through the sites of the data's containers; a field of the wrong type is left out of
  * the model.
  */
-import type { Located, Plan, PlanDefaults, PlanPackage, TextRange, Verification, VerificationStep, VerificationTier, WorktreeMode } from './model';
+import type { Located, Plan, PlanDefaults, PlanPackage, TextRange, Verification, VerificationStep, VerificationTier, WorktreeMode } from '../model';
 import { assignDefined, isObject, isRecord, setOwn, type Obj } from './planData';
 import type { Sites } from './planSites';
 

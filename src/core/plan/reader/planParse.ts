@@ -7,7 +7,7 @@
  */
 import { parseAllDocuments, type Document } from 'yaml';
 import { FAST_PARSE_MIN_LENGTH, fastParse } from './fastYaml';
-import type { Diagnostic, Fix, Severity, TextRange } from './model';
+import type { Diagnostic, Fix, Severity, TextRange } from '../model';
 
 /** YAML syntax errors reported at most; a binary or badly broken file would give thousands. */
 const MAX_SYNTAX_DIAGNOSTICS = 100;

@@ -5,8 +5,8 @@
  * block collection ends as `yaml` says it does.
  */
 import { Document, Scalar } from 'yaml';
-import type { TextRange } from './model';
-import { isSpace } from './text';
+import type { TextRange } from '../model';
+import { isSpace } from '../text';
 
 /** Thrown by a front end that cannot be sure it reads the text as `yaml` would. */
 export class GiveUp extends Error {}
