@@ -25,8 +25,11 @@ export const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 /** The makespans' cap (the goals are at 3). */
 export const CAP = Math.max(1, Number(process.env.BENCH_CAP ?? 3) || 3);
 
-/** One run of the engine on a fresh repository holding `packages`; its wall time (and when it ended), each package's times, the trace marks and the final state. */
-export async function runPlan(feature: string, packages: TestPackage[], maxParallel: number, options: Pick<EngineOptions, 'verification' | 'integrationGuard'> = {}) {
+/**
+ * One run of the engine on a fresh repository holding `packages`; its wall time (and when it ended), each package's times, the trace marks and the final state.
+ * `options.agent`: another agent than the scripted one (test/fixtures/agents/stamped-agent.mjs: the same, its first act timed).
+ */
+export async function runPlan(feature: string, packages: TestPackage[], maxParallel: number, options: Pick<EngineOptions, 'verification' | 'integrationGuard'> & Partial<Pick<EngineOptions, 'agent'>> = {}) {
   const { repo, planFile } = repoWithPlan(feature, packages);
   const marks = new Map<string, number>();
   const trace = (step: string, id: string) => {
@@ -45,8 +48,8 @@ export async function runPlan(feature: string, packages: TestPackage[], maxParal
     const files = attemptFiles(attemptDir(repo, feature, outcome.runId, id, 1));
     const exit = JSON.parse(fs.readFileSync(files.exit, 'utf8')) as { endedAt: string };
     const meta = JSON.parse(fs.readFileSync(files.meta, 'utf8')) as { startedAt: string };
-    // The scripted agent's first act is writing task.md beside its prompt: its mtime is when the agent runs.
-    // (Not every version of the scripted agent writes it: NaN then, and the row is left out.)
+    // The stamped agent's first act is writing task.md beside its prompt: its mtime is when the agent runs.
+    // (The scripted agent itself does not write it: NaN then, and the row is left out.)
     const agentAt = fs.statSync(path.join(path.dirname(files.prompt), 'task.md'), { throwIfNoEntry: false })?.mtimeMs ?? NaN;
     // The runner rewrites meta.json with the agent's pid right after spawning it: its mtime is when the agent started.
     const spawned = fs.statSync(files.meta).mtimeMs;
