@@ -1,16 +1,18 @@
 /**
- * One attempt supervised: its prompt and runner spec written (the spec built by runnerSpec.ts),
- * its runner started through the executor (inside the walls the executor was given), stopped on
- * request (the runner's cancel), and its end waited for — the exit record, seen by the
- * executor's watch or a slow poll, or the runner gone without one (interrupted) — and judged
- * (core/agents/exitJudgement.ts). A planning round runs its agent through it (planning/planner.ts);
- * a package's attempt is written with the same spec and judged by the same judge (run/launch.ts,
- * run/exit.ts), its watching held by the run (run/watch.ts: needs-input, hosts, the run's poll).
+ * Every attempt, supervised one way: its prompt and runner spec written (the spec built by
+ * runnerSpec.ts), its runner launched through the executor (inside the walls the executor was
+ * given) or found again (a run adopted after a restart, a host that answers again), followed (its
+ * folder's watch, its exit record for its start token, its needs-input, its runner's liveness),
+ * stopped (the runner's cancel), and its end judged (core/agents/exitJudgement.ts). A planning
+ * round and the pick's judge wait for its end here (`ended`); a package's attempt and a best-of-n
+ * candidate are held by the run (run/launch.ts, run/recovery.ts), whose one poll over every live
+ * attempt reads them through the same handle (run/watch.ts) and whose judge is the same
+ * (run/judge.ts).
  */
 import { judgeExit, type AttemptEnd } from '../../core/agents/exitJudgement';
 import { keepGitSetup, snapshotCheckout, type CheckoutFingerprint, type KeptGitSetup } from '../git';
 import { ConfinementUnavailableError, wallsOption, type Confinement } from './confinement';
-import type { AttemptPlace, Executor, StartRequest } from './executor';
+import type { AttemptPlace, Executor, Liveness, NeedsInputReadout, RunnerStarted, StartRequest } from './executor';
 import type { Launcher, LaunchResult } from './launcher';
 import { LocalExecutor } from './localExecutor';
 import type { ExitRecord } from './adopt';
@@ -52,45 +54,102 @@ export class AttemptSupervisor {
   }
 
   /**
-   * Starts the written attempt's runner; throws when it cannot start. `signal` stops it —
-   * at once when it was aborted while the runner started.
+   * The written attempt at `place`, started with `token`, before its runner is launched
+   * (`launch`), or found again (a run adopted after a restart, a host that answers again: never
+   * launched by this supervisor). `signal` stops it — at once when it was aborted while the
+   * runner started.
    */
+  attempt(place: AttemptPlace, token: string, signal?: AbortSignal): SupervisedAttempt {
+    return new SupervisedAttempt(this, place, token, this.timing, signal);
+  }
+
+  /** Starts the written attempt's runner; throws when it cannot start. `signal` stops it (see `attempt`). */
   async start(request: StartRequest, signal?: AbortSignal): Promise<SupervisedAttempt> {
-    const launched = await this.executor.start(request);
-    return new SupervisedAttempt(this.executor, request.attempt, request.startToken, launched, this.timing, signal);
+    const attempt = this.attempt(request.attempt, request.startToken, signal);
+    await attempt.launch(request);
+    return attempt;
+  }
+
+  /**
+   * Asks the runner at `place` to stop its agent (its cancel file, stamped `at`): SIGTERM, then
+   * SIGKILL after the spec's grace. Every stop of an attempt comes here, held or not (a run's
+   * record of an attempt another engine started).
+   */
+  stop(place: AttemptPlace, at?: Date): Promise<void> {
+    return this.executor.cancel(place, at);
+  }
+
+  /** What the runner at `place` recorded when it started (its token, pid), or null: never started. */
+  readStarted(place: AttemptPlace): Promise<RunnerStarted | null> {
+    return this.executor.readStarted(place);
   }
 }
 
-/** An attempt whose runner started: stop it, wait for its end. */
+/** An attempt: launch its runner (or find it again), follow it, stop it, wait for its end. */
 export class SupervisedAttempt {
   private asked = false;
   private runnerEnded = false;
   private ending: Promise<AttemptEnd<ExitRecord>> | null = null;
   private readonly onAbort = () => void this.stop();
+  private launchResult: LaunchResult | null = null;
+  private readonly executor: Executor;
 
   constructor(
-    private readonly executor: Executor,
+    private readonly supervisor: AttemptSupervisor,
     readonly place: AttemptPlace,
     readonly token: string,
-    readonly launched: LaunchResult,
     private readonly timing: SuperviseTiming,
     private readonly signal?: AbortSignal,
   ) {
+    this.executor = supervisor.executor;
+  }
+
+  /** Launches its runner (its spec written first); throws when it cannot start. */
+  async launch(request: StartRequest): Promise<LaunchResult> {
+    const launched = await this.executor.start(request);
+    this.launchResult = launched;
     void launched.exited?.then(() => (this.runnerEnded = true));
-    signal?.addEventListener('abort', this.onAbort);
+    this.signal?.addEventListener('abort', this.onAbort);
     // Stopped while the runner was starting: an abort that came before the listener is not heard by it.
-    if (signal?.aborted) this.onAbort();
+    if (this.signal?.aborted) this.onAbort();
+    return launched;
+  }
+
+  /** Its launch (pid, the runner's end), or null: not launched by this supervisor (found again). */
+  get launched(): LaunchResult | null {
+    return this.launchResult;
   }
 
   /** Asks the runner to stop its agent (its cancel file): SIGTERM, then SIGKILL after the spec's grace. */
-  stop(): Promise<void> {
+  stop(at?: Date): Promise<void> {
     this.asked = true;
-    return this.executor.cancel(this.place);
+    return this.supervisor.stop(this.place, at);
   }
 
   /** Whether the attempt was asked to stop (`stop`, or its signal). */
   get stopAsked(): boolean {
     return this.asked || this.signal?.aborted === true;
+  }
+
+  /** One look at its end: its exit record, when the runner wrote one for this start (its token). */
+  async readExit(): Promise<ExitRecord | null> {
+    const exit = await this.executor.readExit(this.place);
+    return exit && exit.startToken === this.token ? exit : null;
+  }
+
+  /** Whether its agent waits for a person (the runner's needs-input file). */
+  readNeedsInput(): Promise<NeedsInputReadout> {
+    return this.executor.readNeedsInput(this.place);
+  }
+
+  /** Whether its runner is alive (`pidHint`: the pid recorded, for a runner found again). */
+  liveness(pidHint: number | null): Promise<Liveness> {
+    return this.executor.liveness(this.place, this.token, pidHint);
+  }
+
+  /** Calls `onChange` when its folder changes (its exit, its needs-input); null: no watch here (a poll covers it). */
+  watch(onChange: () => void): { close(): void } | null {
+    return this.executor.watch(this.place, onChange);
   }
 
   /** Its end: the exit record judged, or the runner gone without one. The same promise on every call. */
@@ -103,7 +162,7 @@ export class SupervisedAttempt {
     // A change seen while the record was being read is not slept through.
     let changed = false;
     let wake: (() => void) | null = null;
-    const watcher = this.executor.watch(this.place, () => {
+    const watcher = this.watch(() => {
       changed = true;
       wake?.();
     });
@@ -112,8 +171,8 @@ export class SupervisedAttempt {
     try {
       let endedAt: number | null = null;
       for (;;) {
-        const exit = await this.executor.readExit(this.place);
-        if (exit && exit.startToken === this.token) return { exit, judgement: judgeExit(exit), stopAsked: this.stopAsked };
+        const exit = await this.readExit();
+        if (exit) return { exit, judgement: judgeExit(exit), stopAsked: this.stopAsked };
         if (this.runnerEnded) {
           endedAt ??= Date.now();
           if (Date.now() - endedAt > lostAfterMs) return { exit: null, lost: 'the runner ended without an exit record', stopAsked: this.stopAsked };

@@ -28,7 +28,7 @@ import { isTerminal, type RunEvent, type RunState, type RunStateResult } from '.
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
 import { onStaleLockCleared, realPathOr, type KeptGitSetup } from '../git';
-import type { AttemptPlace, Executor } from '../attempt';
+import { AttemptSupervisor, type AttemptPlace, type Executor } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions } from './types';
 import { thisDriver } from '../consent';
@@ -59,6 +59,8 @@ export class RunContext {
 
   /** The attempts this engine follows: starting, launched, watched, judged, lost with their host, cancelled. */
   readonly attempts = new LiveAttempts();
+  /** Every attempt's runner goes through it: written, launched or found again, followed, stopped (attempt/supervise.ts). */
+  readonly supervisor: AttemptSupervisor;
   /** Why packages the schedule would start wait, and when the loop tries again. */
   readonly holds: StartHolds;
 
@@ -81,6 +83,7 @@ export class RunContext {
     this.only = options.only ? [...options.only] : undefined;
     this.clock = options.clock ?? (() => new Date());
     this.pollMs = options.pollMs ?? 1000;
+    this.supervisor = new AttemptSupervisor(executor);
     this.lockStore = new LockTableStore(repoRoot, { onProblem: (message) => this.problem(message) });
     this.holds = new StartHolds(this);
     // A lock a killed git left in this repository, removed by the git layer (staleLocks.ts): said once, where the run's problems are.

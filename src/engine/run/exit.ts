@@ -163,7 +163,7 @@ export class Exits {
     for (const c of record.candidates ?? []) {
       if (c.candidate === k || !(c.status === 'queued' || c.status === 'running' || c.status === 'verifying')) continue;
       ctx.attempts.stopCandidate(c.packageId);
-      if (c.status === 'running') await ctx.executor.cancel(ctx.attemptOf(c.packageId, c.attempts), ctx.clock()).catch(() => undefined);
+      if (c.status === 'running') await ctx.supervisor.stop(ctx.attemptOf(c.packageId, c.attempts), ctx.clock()).catch(() => undefined);
     }
     await this.afterGreen(pkg, commit);
   }

@@ -259,7 +259,7 @@ export class Launches {
       const written = (async () => {
         const upstream = await this.upstreamResults(pkg, place, host);
         const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1);
-        await ctx.executor.writeAttempt(place, prompt, spec);
+        await ctx.supervisor.write(place, prompt, spec);
         ctx.mark('spec-written', key);
       })();
       const checkout = this.checkoutNow();
@@ -280,19 +280,18 @@ export class Launches {
 
       // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
       ctx.attempts.runnerStarts(key, new Map(await checkout), Date.now());
-      const live: LiveAttempt = { packageId: key, ...as, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: false, handled: false };
+      const live: LiveAttempt = { packageId: key, ...as, attempt: ctx.supervisor.attempt(place, token), watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), started: false, handled: false };
       this.watcher.watch(live);
       let launched: LaunchResult;
       try {
         handed = true;
-        launched = await ctx.executor.start({ attempt: place, startToken: token, title: `waves: ${key} #${attempt}`, cwd: worktree, interactive: agent.interactive });
+        launched = await live.attempt.launch({ attempt: place, startToken: token, title: `waves: ${key} #${attempt}`, cwd: worktree, interactive: agent.interactive });
       } catch (err) {
         this.watcher.unwatch(live);
         if (!candidate && (await this.hostWentAway(id, err))) return;
         await this.failedStart(id, candidate?.k, `the runner could not start: ${errorText(err)}`);
         return;
       }
-      live.launched = launched;
       ctx.mark('launched', key);
       ctx.apply({
         type: 'started',
@@ -313,7 +312,7 @@ export class Launches {
       await ctx.store!.flush();
       ctx.mark('started-saved', key);
       void launched.exited?.then(() => this.watcher.runnerEnded(live));
-      if (ctx.attempts.cancelled(key)) await ctx.executor.cancel(place);
+      if (ctx.attempts.cancelled(key)) await live.attempt.stop();
       void this.watcher.check(live);
     } catch (err) {
       if (candidate) {

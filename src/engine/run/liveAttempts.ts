@@ -8,7 +8,7 @@
  * anything is under way (`busy`).
  */
 import type { CheckoutFingerprint } from '../git';
-import type { AttemptPlace, LaunchResult } from '../attempt';
+import type { SupervisedAttempt } from '../attempt';
 import { candidateOfKey } from '../../core/run/candidates';
 
 /** An attempt whose runner the engine watches, from its launch (or adoption) to its exit. */
@@ -17,15 +17,14 @@ export interface LiveAttempt {
   packageId: string;
   /** Best of n: the candidate it is (1 is keyed by the package itself); absent: the package's own attempt. */
   candidate?: number;
-  place: AttemptPlace;
-  token: string;
-  /** The executor's watch of the attempt (null: none; the slow poll covers it). */
+  /** Its runner, through the one supervisor: its place, its start token, its launch (null when found again), stopped, read. */
+  attempt: SupervisedAttempt;
+  /** The watch of the attempt's folder (null: none; the slow poll covers it). */
   watcher: { close(): void } | null;
   /** When the runner's liveness was last checked (ms). */
   checkedAt: number;
   /** When the runner was launched (ms). */
   launchedAt: number;
-  launched: LaunchResult | null;
   /**
    * Its `started` is in the run state. Only then is its exit processed: a fast agent can end
    * before the launcher returns (a terminal reports its pid late), and an exit handled while

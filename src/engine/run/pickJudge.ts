@@ -12,7 +12,7 @@ import path from 'node:path';
 import { awaitingPick, isGreen } from '../../core/run/candidates';
 import { judgePrompt, readRanking } from '../../core/run/pickJudge';
 import type { PlanPackage } from '../../core/plan/model';
-import { AttemptSupervisor, runnerSpec } from '../attempt';
+import { runnerSpec } from '../attempt';
 import { git } from '../git';
 import { errorText, type RunContext } from './context';
 import type { LoopHandoffs } from './handoffs';
@@ -78,9 +78,8 @@ export class PickJudge {
       graceMs: ctx.options.graceMs,
     });
     const prompt = judgePrompt({ packageId: id, title: pkg.title ?? null, task: pkg.description ?? '', candidates });
-    const supervisor = new AttemptSupervisor(ctx.executor);
-    await supervisor.write(place, prompt, spec);
-    const attempt = await supervisor.start({ attempt: place, startToken: token, title: `waves: ${id} judge`, cwd: folder, interactive: false });
+    await ctx.supervisor.write(place, prompt, spec);
+    const attempt = await ctx.supervisor.start({ attempt: place, startToken: token, title: `waves: ${id} judge`, cwd: folder, interactive: false });
     const end = await attempt.ended();
     const text = await fs.promises.readFile(path.join(folder, 'ranking.json'), 'utf8').catch(() => null);
     const answer = readRanking(text, green.map((c) => c.candidate));

@@ -85,7 +85,7 @@ export class Recovery {
       }
       if (record.status === 'queued') {
         const next = ctx.attemptOf(id, record.attempts + 1);
-        const started = await ctx.executor.readStarted(next);
+        const started = await ctx.supervisor.readStarted(next);
         if (started) {
           const pkg = ctx.pkg(id);
           ctx.apply({ packageId: id, ...(await this.startedEvent(id, record.attempts + 1, started, pkg ? ctx.treeOf(pkg) : ctx.repoRoot)) });
@@ -100,11 +100,11 @@ export class Recovery {
       if (now.status !== 'running' && now.status !== 'verifying') continue;
       const place = ctx.attemptOf(ctx.keyOf(id), now.attempts);
       const token = now.startToken ?? '';
-      const live: LiveAttempt = { packageId: id, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: true, handled: false };
+      const live: LiveAttempt = { packageId: id, attempt: ctx.supervisor.attempt(place, token), watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), started: true, handled: false };
       // Liveness first: a runner that ends between the two reads has written its exit before the second.
-      const running = now.status === 'running' ? await ctx.executor.liveness(place, token, now.pid) : null;
-      const exit = await ctx.executor.readExit(place);
-      if (exit && exit.startToken === token) {
+      const running = now.status === 'running' ? await live.attempt.liveness(now.pid) : null;
+      const exit = await live.attempt.readExit();
+      if (exit) {
         live.handled = true;
         void this.exits.afterExit(id, exit);
         continue;
@@ -167,7 +167,7 @@ export class Recovery {
       const key = c.packageId;
       const as = { packageId: id, candidate: k };
       if (c.status === 'queued') {
-        const started = await ctx.executor.readStarted(ctx.attemptOf(key, c.attempts + 1));
+        const started = await ctx.supervisor.readStarted(ctx.attemptOf(key, c.attempts + 1));
         if (!started) {
           ctx.apply({ ...as, type: 'interrupted', reason: 'the engine stopped before its runner started' });
           continue;
@@ -178,11 +178,11 @@ export class Recovery {
       if (now.status !== 'running' && now.status !== 'verifying') continue;
       const place = ctx.attemptOf(key, now.attempts);
       const token = now.startToken ?? '';
-      const live: LiveAttempt = { packageId: key, candidate: k, place, token, watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), launched: null, started: true, handled: false };
+      const live: LiveAttempt = { packageId: key, candidate: k, attempt: ctx.supervisor.attempt(place, token), watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), started: true, handled: false };
       // Liveness first: a runner that ends between the two reads has written its exit before the second.
-      const alive = now.status === 'running' ? await ctx.executor.liveness(place, token, now.pid) : null;
-      const exit = await ctx.executor.readExit(place);
-      if (exit && exit.startToken === token) {
+      const alive = now.status === 'running' ? await live.attempt.liveness(now.pid) : null;
+      const exit = await live.attempt.readExit();
+      if (exit) {
         live.handled = true;
         void this.exits.afterExit(key, exit, k);
         continue;
@@ -221,13 +221,13 @@ export class Recovery {
     ctx.attempts.cancelPackage(id);
     // Best of n: each candidate under way is stopped by its runner, or cancelled before it starts.
     for (const c of liveCandidates(record)) {
-      if (c.status === 'running') await ctx.executor.cancel(ctx.attemptOf(c.packageId, c.attempts), ctx.clock());
+      if (c.status === 'running') await ctx.supervisor.stop(ctx.attemptOf(c.packageId, c.attempts), ctx.clock());
     }
     if (setUnderWay(record)) return;
     // Waiting for the person's pick: nothing runs; the set ends cancelled.
     if (awaitingPick(record)) return this.exits.setSettled(id);
     if (record.status === 'running') {
-      await ctx.executor.cancel(ctx.attemptOf(ctx.keyOf(id), record.attempts), ctx.clock());
+      await ctx.supervisor.stop(ctx.attemptOf(ctx.keyOf(id), record.attempts), ctx.clock());
     } else if (record.status === 'pending' || record.status === 'ready' || record.status === 'awaiting-review') {
       ctx.apply({ type: 'cancelled', packageId: id, reason: 'cancelled' });
     }

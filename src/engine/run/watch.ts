@@ -1,6 +1,6 @@
 /**
- * Watching live attempts: learns through the executor that a runner ended (its exit record,
- * seen by the executor's watch or the engine's slow poll) and hands the exit over to be
+ * Watching live attempts: learns through each one's supervised attempt (attempt/supervise.ts) that
+ * a runner ended (its exit record, seen by the attempt's watch or the engine's slow poll) and hands the exit over to be
  * processed exactly once — and only after the attempt's `started` is recorded. Meanwhile it
  * follows `needs-input` (a person is needed, or no longer), and notices a runner that is gone
  * without an exit record (interrupted) or never started (failed).
@@ -19,10 +19,10 @@ export class AttemptWatcher {
     private readonly exits: Exits,
   ) {}
 
-  /** Follows the attempt (the executor's watch, and the poll) until its exit is handled. */
+  /** Follows the attempt (its watch, and the poll) until its exit is handled. */
   watch(live: LiveAttempt): void {
     this.ctx.attempts.track(live);
-    live.watcher = this.ctx.executor.watch(live.place, () => void this.check(live));
+    live.watcher = live.attempt.watch(() => void this.check(live));
   }
 
   unwatch(live: LiveAttempt): void {
@@ -47,10 +47,10 @@ export class AttemptWatcher {
     const { ctx } = this;
     // Before `started` is applied, the launch's own check after it will look (see `started`).
     if (live.handled || ctx.stopped || !live.started) return;
-    const exit = await ctx.executor.readExit(live.place);
+    const exit = await live.attempt.readExit();
     // Another check may have handled it while this one read.
     if (live.handled || ctx.stopped) return;
-    if (exit && exit.startToken === live.token) {
+    if (exit) {
       live.handled = true;
       ctx.mark('exit-seen', live.packageId);
       this.unwatch(live);
@@ -58,7 +58,7 @@ export class AttemptWatcher {
       return;
     }
     if (this.recordOf(live).record?.status !== 'running') return;
-    const needs = await ctx.executor.readNeedsInput(live.place);
+    const needs = await live.attempt.readNeedsInput();
     const { id, record, as } = this.recordOf(live);
     if (ctx.stopped || record?.status !== 'running') return;
     if (needs.reason) {
@@ -91,7 +91,7 @@ export class AttemptWatcher {
   private async checkRunnerAlive(live: LiveAttempt): Promise<void> {
     const { ctx } = this;
     if (!live.started) return; // still launching: the launcher answers (or fails) first
-    const { pid, alive, lost } = await ctx.executor.liveness(live.place, live.token, this.recordOf(live).record?.pid ?? null);
+    const { pid, alive, lost } = await live.attempt.liveness(this.recordOf(live).record?.pid ?? null);
     if (alive) return;
     if (lost && live.candidate === undefined) {
       // Its host is out of reach: interrupted as host-lost; collected when the host answers again (loop.ts).
@@ -139,9 +139,9 @@ export class AttemptWatcher {
         continue;
       }
       // Liveness first: a runner that ends between the two reads has written its exit before the second.
-      const alive = (await ctx.executor.liveness(live.place, live.token, null)).alive;
-      const exit = await ctx.executor.readExit(live.place);
-      const found = exit && exit.startToken === live.token ? 'exit' : alive ? 'alive' : null;
+      const alive = (await live.attempt.liveness(null)).alive;
+      const exit = await live.attempt.readExit();
+      const found = exit ? 'exit' : alive ? 'alive' : null;
       if (!found) {
         ctx.attempts.forgetLost(id);
         ctx.problem(`${id}: ${host} answers again, but its attempt ended there without an exit record`, id);
@@ -151,7 +151,7 @@ export class AttemptWatcher {
         this.loop.wake();
         continue;
       }
-      if (!ctx.apply({ type: 'reattached', packageId: id, startToken: live.token }, `${host} answers again: its attempt is collected`)) {
+      if (!ctx.apply({ type: 'reattached', packageId: id, startToken: live.attempt.token }, `${host} answers again: its attempt is collected`)) {
         ctx.attempts.forgetLost(id);
         continue;
       }
