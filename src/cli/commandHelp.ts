@@ -4,6 +4,7 @@
  * it) only when that command runs (src/cli/waves.ts). The run's options are said from their
  * table (core/run/runOptions.ts).
  */
+import { DEFAULT_AGENT, PRESETS } from '../core/agents/agentProfiles';
 import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES } from '../core/planning/planningSession';
 import { RUN_OPTIONS, type RunOption } from '../core/run/runOptions';
 
@@ -22,8 +23,9 @@ function wrap(text: string, first: string, next: string, width = 88): string {
   return lines.join('\n');
 }
 
-/** An option's flags as the usage writes them: `--flag VALUE`, then its switches (`| --barrier`). */
-const usageOf = (o: RunOption): string => [`--${o.flag}${o.value ? ` ${o.value}` : ''}`, ...Object.keys(o.switches ?? {}).map((f) => `--${f}`)].join(' | ');
+/** An option's flags as the usage writes them: `--flag VALUE`, its argv flag (`| --agent-argv JSON`), then its switches (`| --barrier`). */
+const usageOf = (o: RunOption): string =>
+  [`--${o.flag}${o.value ? ` ${o.value}` : ''}`, ...(o.argvFlag ? [`--${o.argvFlag} JSON`] : []), ...Object.keys(o.switches ?? {}).map((f) => `--${f}`)].join(' | ');
 
 /** Where else an option is given: its variable (where it has one), then the editor's setting. */
 function sourcesOf(o: RunOption): string {
@@ -31,15 +33,19 @@ function sourcesOf(o: RunOption): string {
   return [env, o.setting].filter((x) => x !== null).join('; ');
 }
 
+/** The options the command line has a flag for (the others are the editor's settings only). */
+const FLAGGED = RUN_OPTIONS.filter((o) => o.flag !== undefined);
+/** The agent's options: `waves run` takes them, `waves plan` those of its session. */
+const AGENT = FLAGGED.filter((o) => o.part === 'agent');
 /** The worktree and walls options, which `waves run` and `waves plan` take. */
-const WORKTREE_AND_WALLS = RUN_OPTIONS.filter((o) => o.plan);
+const WORKTREE_AND_WALLS = FLAGGED.filter((o) => o.part === 'worktrees');
 /** The run's own options, which `waves run` alone takes. */
-const RUN_ONLY = RUN_OPTIONS.filter((o) => !o.plan);
+const RUN_ONLY = FLAGGED.filter((o) => o.part === 'run');
 
 /** The usage line's part of the table's options (core/run/runOptions.ts): the worktree and walls options (`waves run`'s and `waves plan`'s), or those given. */
 export function optionsSynopsis(indent = '        ', options: readonly RunOption[] = WORKTREE_AND_WALLS): string {
   // An option and its value stay on one line: wrapped with their space held, then put back.
-  return wrap(options.map((o) => `[${usageOf(o).replace(/ /g, '\u00a0')}]`).join(' '), indent, indent).replace(/\u00a0/g, ' ');
+  return wrap(options.map((o) => `[${usageOf(o).replace(/ /g, '\u00a0')}]${o.repeated ? '…' : ''}`).join(' '), indent, indent).replace(/\u00a0/g, ' ');
 }
 
 /** One option's help: its flags, where else it is given, what it does and its default. */
@@ -54,7 +60,7 @@ function optionLine(o: RunOption): string {
  */
 export function optionsHelp(): string {
   const heading = wrap(
-    'Worktrees and walls: each option is also an environment variable and the editor\'s setting of the same name and meaning; a flag wins over its variable. Lists of paths are separated by ":" (";" on Windows).',
+    'Worktrees and walls: each option is also the editor\'s setting of the same name and meaning and, but --unconfined, an environment variable; a flag wins over its variable. Lists of paths are separated by ":" (";" on Windows).',
     '    ',
     '    ',
   );
@@ -66,26 +72,29 @@ export function runOptionsHelp(): string {
   return [wrap("The run: each option is also the editor's setting of the same name and meaning (and, where one is named, an environment variable: a flag wins over it).", '    ', '    '), ...RUN_ONLY.map(optionLine)].join('\n');
 }
 
-export const RUN_HELP = `waves run [--agent <preset> | --agent-argv '<json array>'] [--only id,id] [--resume]
-        [--dry-run] [--json] [--timeout-grace S] [--answer PACKAGE=TEXT]
-        [--agent-fallback ID,ID] [--agent-cap ID=N]… [--coordinator postgres://…
-        [--coordinator-repository KEY] [--allow-planned-overlap]]
-        [--hosts FILE [--on-host-lost wait|retry]] [--unconfined] [--tick-source]
+/** The presets, the default first, as the agent's help names them. */
+const presetsLine = (): string => {
+  const headless = PRESETS.filter((p) => !p.interactive).map((p) => (p.id === DEFAULT_AGENT ? `${p.id} (the default)` : p.id));
+  return `Presets: ${headless.join(', ')}; each has an -interactive one, which needs the editor's terminals.`;
+};
+
+/** The help of the agent's options (`options`: those a command takes), from the table: each flag with the editor's setting of the same meaning. */
+export function agentOptionsHelp(options: readonly RunOption[] = AGENT): string {
+  return [wrap(`The agent: each option is also the editor's setting of the same meaning. ${presetsLine()}`, '    ', '    '), ...options.map(optionLine)].join('\n');
+}
+
+export const RUN_HELP = `waves run [--only id,id] [--resume] [--dry-run] [--json] [--timeout-grace S]
+        [--answer PACKAGE=TEXT] [--coordinator postgres://… [--coordinator-repository KEY]
+        [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]] [--tick-source]
+${optionsSynopsis('        ', AGENT)}
 ${optionsSynopsis('        ', RUN_ONLY)}
 ${optionsSynopsis()} <plan>
-    Run the plan's packages with a coding agent (default preset: claude-code), with
+    Run the plan's packages with a coding agent (the agent's options below), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
-    Presets: claude-code, codex, gemini, aider, copilot (headless; the -interactive
-    ones need the editor's terminals).
-    --agent-argv: the program and its arguments, never run through a shell, with
-    \${promptFile} \${resultFile} \${packageId} \${worktree} \${feature} \${attemptDir}
-    replaced inside them. --only: just these packages. --timeout-grace: seconds from
-    TERM to KILL when an agent is stopped. --resume: go on with an interrupted run.
-    Ctrl-C once cancels the run cleanly (resume with --resume); twice exits at once.
-    --agent-fallback: presets a package goes on with after its agent's usage limit.
-    --agent-cap: at most N attempts of that agent at once (waves.agentCaps); one
-    per agent, repeated or separated by commas.
+    --only: just these packages. --timeout-grace: seconds from TERM to KILL when an
+    agent is stopped. --resume: go on with an interrupted run. Ctrl-C once cancels
+    the run cleanly (resume with --resume); twice exits at once.
     --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
     the repository: the lock table, the run's lease and the registry of runs live there
     (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is
@@ -116,11 +125,15 @@ ${optionsSynopsis()} <plan>
     started: usage or plan errors and every refusal before the run starts (a proposed
     plan not approved, verification commands not approved, another driver, the
     coordinator out of reach, no walls), 75 when paused at a usage limit.
+${agentOptionsHelp()}
 ${runOptionsHelp()}
 ${optionsHelp()}`;
 
-export const PLAN_HELP = `waves plan [--agent <preset> | --agent-argv '<json>'] [--out DIR] [--rounds N]
-        [--round-minutes M] [--dry-run] [--json] [--unconfined]
+/** The agent's options of `waves plan`'s session. */
+const PLAN_AGENT = AGENT.filter((o) => o.plan);
+
+export const PLAN_HELP = `waves plan [--out DIR] [--rounds N] [--round-minutes M] [--dry-run] [--json]
+${optionsSynopsis('        ', PLAN_AGENT)}
 ${optionsSynopsis()}
         (<description> | --file FILE | --from PLAN)
     Have an agent plan a feature: it runs headless, inside walls as a run's agents do
@@ -171,6 +184,7 @@ ${optionsSynopsis()}
     without a valid plan (errors left, or its last round stopped) or the coordinator
     could not be reached, 2 on usage errors and every refusal before anything starts
     or changes (no such session, approved already, not valid, …).
+${agentOptionsHelp(PLAN_AGENT)}
 ${optionsHelp()}`;
 
 export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--json]
@@ -203,9 +217,9 @@ waves review --approve [--no-run] [run flags] <plan> <package>
     which goes on from the integration tip.
     --approve: a package awaiting review (waves run --review before-merge) is merged.
     When no process drives the run, the run is resumed here as waves run --resume
-    does (run flags: --agent, --agent-argv, --max-parallel, --candidates, --review, --unconfined
-    and every worktree and walls option of waves run, --setup-command to
-    --memory-mb); --no-run only records it (resume later with waves run --resume). Every comment is checked first — a line that does not exist, a file
+    does (run flags: every option of waves run, from --agent to --container-is-wall,
+    checked first as waves run checks them); --no-run only records it (resume later
+    with waves run --resume). Every comment is checked first — a line that does not exist, a file
     outside the package's write scope, a package running or not run — and nothing
     is sent when one is wrong (exit 2; each named by its line in FILE). The comments
     are kept as threads in .waves/runs/<feature>/review.json, shown in the editor.`;

@@ -27,18 +27,17 @@ import { ReviewStore, ReviewStoreError, commentAuthor, currentThreads, fileAtCom
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 import { shellQuote } from '../core/hosts/hostList';
-import { loadPlan, optionFlags, worktreeAndWallsFrom, type LoadedPlan } from './runArgs';
+import { checkRunFlags, loadPlan, repeatedFlags, runFlags, type LoadedPlan } from './runArgs';
 
 /**
- * The flags `waves run --resume` is given when the review resumes the run here: the agent, the
- * cap, the review gate, `--unconfined`, and every worktree and walls option of `waves run` (the
- * table of core/run/runOptions.ts), each with its value or alone as `waves run` takes it.
+ * The flags `waves run --resume` is given when the review resumes the run here: every option of
+ * `waves run`'s table (core/run/runOptions.ts), each with its value or alone as `waves run` takes it.
  */
-const RUN_VALUED: readonly string[] = ['agent', 'agent-argv', 'max-parallel', 'candidates', 'review', ...optionFlags(true)];
-const RUN_SWITCHES: readonly string[] = ['unconfined', ...optionFlags().filter((f) => !RUN_VALUED.includes(f))];
+const RUN_VALUED: readonly string[] = runFlags(true);
+const RUN_SWITCHES: readonly string[] = runFlags().filter((f) => !RUN_VALUED.includes(f));
 
 export async function reviewCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['json', 'comments', 'request-changes', 'approve', 'no-run', ...RUN_VALUED, ...RUN_SWITCHES], ['comments', ...RUN_VALUED]);
+  const { flags, args } = parseArgs(argv, ['json', 'comments', 'request-changes', 'approve', 'no-run', ...RUN_VALUED, ...RUN_SWITCHES], ['comments', ...RUN_VALUED], repeatedFlags());
   if (args.length < 1 || args.length > 2) throw new UsageError('review takes a plan file and optionally a package id');
   const [file, packageId] = args as [string, string | undefined];
   const requesting = flags.has('request-changes');
@@ -46,8 +45,8 @@ export async function reviewCommand(argv: readonly string[], io: Io): Promise<nu
   if (requesting && approving) throw new UsageError('--request-changes and --approve go one at a time');
   if (requesting !== flags.has('comments')) throw new UsageError('--request-changes needs --comments FILE (and --comments goes with --request-changes)');
   if (approving && !packageId) throw new UsageError('--approve needs the package to approve');
-  // The worktree and walls options the resume is given, checked as waves run checks them, before anything is sent.
-  worktreeAndWallsFrom(flags);
+  // The run's options the resume is given, checked as waves run checks them, before anything is sent.
+  checkRunFlags(flags);
 
   const loaded = await loadPlan(io, file, false);
   if (typeof loaded === 'number') return loaded;
@@ -83,11 +82,11 @@ export async function reviewCommand(argv: readonly string[], io: Io): Promise<nu
  * own code), 2 when it was refused.
  */
 export async function pickCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['no-run', ...RUN_VALUED, ...RUN_SWITCHES], [...RUN_VALUED]);
+  const { flags, args } = parseArgs(argv, ['no-run', ...RUN_VALUED, ...RUN_SWITCHES], [...RUN_VALUED], repeatedFlags());
   if (args.length !== 3) throw new UsageError('pick takes a plan file, a package id and a candidate number');
   const [file, packageId, k] = args as [string, string, string];
   if (!/^[1-8]$/.test(k)) throw new UsageError(`the candidate is a number from 1 to 8, not "${k}"`);
-  worktreeAndWallsFrom(flags);
+  checkRunFlags(flags);
   const loaded = await loadPlan(io, file, false);
   if (typeof loaded === 'number') return loaded;
   const submitted = await submitReview(loaded.repo, loaded.featureId, { packageId, kind: 'pick', candidate: Number(k) });

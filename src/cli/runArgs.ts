@@ -4,13 +4,13 @@
  * and escapes for the terminal.
  */
 import * as path from 'node:path';
-import { AgentProfileError, DEFAULT_AGENT, PERMISSION_PROMPT_PATTERN, PRESET_IDS, customProfile, presetProfile, type AgentProfile } from '../core/agents/agentProfiles';
-import { USAGE_LIMIT_PATTERN } from '../core/agents/agentLogs';
+import type { AgentProfile } from '../core/agents/agentProfiles';
+import { runAgentsOf } from '../core/agents/runAgents';
 import { hasUnsafeCharacters } from '../core/present/visibleText';
 import { toReport } from '../core/plan/planReport';
 import type { RunState } from '../core/run/runState';
 import { addSpend, type Spend } from '../core/run/spend';
-import { flagsOf, RUN_OPTIONS, RunOptionError, runChoicesOf, runOptionsFromCommandLine, wallsValuesOf, type RunChoices, type RunOption, type RunOptionSources } from '../core/run/runOptions';
+import { flagsOf, RUN_OPTIONS, RunOptionError, runChoicesOf, runOptionsFromCommandLine, wallsValuesOf, type RunChoices, type RunOption, type RunOptionPart, type RunOptionSources } from '../core/run/runOptions';
 import { checkCoordinatorUrl, type Confinement, type CoordinatorOptions, PlanReadError, loadPlan as loadPlanSource, resolveProgram, type PlanSource } from '../engine';
 import { UsageError } from './args';
 import { humanReport, type Io } from './io';
@@ -70,46 +70,32 @@ export function planArg(args: string[], command: string, extra = 0): string {
 }
 
 
-/** The agent of `--agent` / `--agent-argv` (default: DEFAULT_AGENT, the claude-code preset). */
+/** The agents of `waves run` from the table's agent options, headless only: the agent (`--agent` / `--agent-argv`; none given: the default agent), the fallback, the caps per agent. */
+export interface RunAgentFlags {
+  agent: AgentProfile;
+  agentFallback?: AgentProfile[];
+  agentCaps?: Record<string, number>;
+}
+
+/** The agents the flags give (core/agents/runAgents.ts makes their profiles, as for the editor); one that cannot be used is a usage error naming its flag. */
+export function runAgentsFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): RunAgentFlags {
+  const { values, sources } = optionsFrom(flags, env, 'agent');
+  const agents = runAgentsOf(values, { name: (o) => sources[o.id] ?? `--${o.flag}`, commandLine: true });
+  if (agents.problems[0]) throw new UsageError(agents.problems[0].message);
+  return { agent: agents.agent!, ...(values.agentFallback ? { agentFallback: agents.fallback } : {}), ...(values.agentCaps ? { agentCaps: values.agentCaps } : {}) };
+}
+
+/** The agent of `--agent` / `--agent-argv` (default: DEFAULT_AGENT); `check`: its program is found here. */
 export function agentFrom(flags: Map<string, string | true>, check: boolean): AgentProfile {
-  if (flags.has('agent') && flags.has('agent-argv')) throw new UsageError('give --agent or --agent-argv, not both');
-  let profile: AgentProfile;
-  if (flags.has('agent-argv')) {
-    let argv: unknown;
-    try {
-      argv = JSON.parse(String(flags.get('agent-argv')));
-    } catch (err) {
-      throw new UsageError(`--agent-argv must be a JSON array of strings: ${(err as Error).message}`);
-    }
-    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
-      throw new UsageError(
-        '--agent-argv must be a JSON array of strings, the program first, e.g. \'["my-agent", "--prompt", "${promptFile}"]\'',
-      );
-    try {
-      // A usage limit or a permission prompt in its output marks the package as waiting for a person.
-      profile = customProfile(argv as string[], { needsInputPattern: `${USAGE_LIMIT_PATTERN}|${PERMISSION_PROMPT_PATTERN}` });
-    } catch (err) {
-      if (err instanceof AgentProfileError) throw new UsageError(`--agent-argv: ${err.message}`);
-      throw err;
-    }
-  } else {
-    const id = String(flags.get('agent') ?? DEFAULT_AGENT);
-    const preset = presetProfile(id);
-    if (!preset || id === 'custom')
-      throw new UsageError(
-        `unknown agent preset "${id}" (presets: ${PRESET_IDS.filter((p) => p !== 'custom').join(', ')}; or --agent-argv)`,
-      );
-    if (preset.interactive)
-      throw new UsageError(
-        `"${id}" is an interactive agent: it needs a terminal of its own, which the editor gives it; from the command line use "${id.replace(/-interactive$/, '')}"`,
-      );
-    profile = preset;
-  }
-  if (check) {
-    const missing = agentNotFound(profile);
-    if (missing) throw new UsageError(`${missing}: install it, or choose another with --agent / --agent-argv`);
-  }
-  return profile;
+  const { agent } = runAgentsFrom(flags);
+  if (check) checkAgentFound(agent);
+  return agent;
+}
+
+/** A usage error when the agent's program cannot be started here. */
+export function checkAgentFound(agent: AgentProfile): void {
+  const missing = agentNotFound(agent);
+  if (missing) throw new UsageError(`${missing}: install it, or choose another with --agent / --agent-argv`);
 }
 
 /** Why `profile`'s program cannot be started here (missing as given or on PATH, not executable, a script whose interpreter is missing), or null. */
@@ -153,10 +139,10 @@ export interface WorktreeAndWalls {
   sources: RunOptionSources;
 }
 
-/** The table's options `only` picks, from the flags, else their variables; a value that cannot be used is a usage error naming its flag or variable. */
-function optionsFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>>, unconfined: boolean, only: (option: RunOption) => boolean): ReturnType<typeof runOptionsFromCommandLine> {
+/** The table's options of one part (`undefined`: every option), from the flags, else their variables; a value that cannot be used is a usage error naming its flag or variable. */
+function optionsFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>>, part: RunOptionPart | undefined): ReturnType<typeof runOptionsFromCommandLine> {
   try {
-    return runOptionsFromCommandLine(flags, env, unconfined, undefined, only);
+    return runOptionsFromCommandLine(flags, env, undefined, undefined, part && ((o) => o.part === part));
   } catch (err) {
     if (err instanceof RunOptionError) throw new UsageError(err.message);
     throw err;
@@ -169,8 +155,8 @@ function optionsFrom(flags: Map<string, string | true>, env: Readonly<Record<str
  * choice) among them. A value that cannot be used is a usage error naming its flag or variable.
  */
 export function worktreeAndWallsFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): WorktreeAndWalls {
-  const unconfined = flags.has('unconfined');
-  const { values, sources } = optionsFrom(flags, env, unconfined, (o) => o.plan);
+  const { values, sources } = optionsFrom(flags, env, 'worktrees');
+  const unconfined = values.unconfined === true;
   if (unconfined && values.layered) throw new UsageError(`${sources.layered ?? '--layered-worktrees'} needs the agents' walls: a layered worktree is whole only inside them (leave out --unconfined, or the layering)`);
   const walls = wallsValuesOf(values);
   // The container as the agents' wall (`--container-is-wall`, WAVES_SANDBOX_CONTAINER=1): weighed by the engine, which counts it only inside a container.
@@ -195,10 +181,17 @@ export function worktreeAndWallsFrom(flags: Map<string, string | true>, env: Rea
  * its variable; the defaults filled in as the editor fills them (runChoicesOf).
  */
 export function runChoicesFrom(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): RunChoices {
-  return runChoicesOf(optionsFrom(flags, env, false, (o) => !o.plan).values);
+  return runChoicesOf(optionsFrom(flags, env, 'run').values);
 }
 
-/** The flags of the worktree and walls options, which `waves plan` takes too (`valued`: only those that take a value), for `parseArgs`. */
+/** Every option of the table the flags give (and their variables), checked as `waves run` checks them: a usage error naming the first that cannot be used. */
+export function checkRunFlags(flags: Map<string, string | true>, env: Readonly<Record<string, string | undefined>> = process.env): void {
+  runAgentsFrom(flags, env);
+  runChoicesFrom(flags, env);
+  worktreeAndWallsFrom(flags, env);
+}
+
+/** The flags of the options `waves plan` takes too: the agent, the worktree and walls options (`valued`: only those that take a value), for `parseArgs`. */
 export function optionFlags(valued = false): string[] {
   return flagsFor(RUN_OPTIONS.filter((o) => o.plan), valued);
 }
@@ -208,6 +201,11 @@ export function runFlags(valued = false): string[] {
   return flagsFor(RUN_OPTIONS, valued);
 }
 
+/** The flags that may be given several times (their values joined by commas), for `parseArgs`. */
+export function repeatedFlags(): string[] {
+  return RUN_OPTIONS.flatMap((o) => (o.repeated && o.flag ? [o.flag] : []));
+}
+
 function flagsFor(options: readonly RunOption[], valued: boolean): string[] {
-  return options.flatMap((o) => (valued ? (o.kind === 'boolean' ? [] : [o.flag]) : flagsOf(o)));
+  return options.flatMap((o) => (valued ? (o.kind === 'boolean' ? [] : flagsOf(o).filter((f) => !(f in (o.switches ?? {})))) : flagsOf(o)));
 }

@@ -6,7 +6,6 @@
  * the start (a proposal not approved, commands not approved, another driver, …) —, 75
  * paused at a usage limit.
  */
-import { PRESET_IDS, presetProfile } from '../core/agents/agentProfiles';
 import { sanitize } from '../core/present/terminalText';
 import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
@@ -14,7 +13,7 @@ import { RunEngine, isRemote, type DryRun } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
-import { agentFrom, coordinatorFrom, planArg, rel, runChoicesFrom, runFlags, unsafeNote, worktreeAndWallsFrom } from './runArgs';
+import { checkAgentFound, coordinatorFrom, planArg, rel, repeatedFlags, runAgentsFrom, runChoicesFrom, runFlags, unsafeNote, worktreeAndWallsFrom } from './runArgs';
 import { ProgressOutput } from './progressOutput';
 import { containerWallNoteOf, dryRunOf, plannedConflictText, SourceTickQueue, startRequestFrom, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
@@ -54,9 +53,9 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'unconfined', 'tick-source', ...runFlags()],
-    ['agent', 'agent-argv', 'only', 'timeout-grace', 'answer', 'agent-fallback', 'agent-cap', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', ...runFlags(true)],
-    ['agent-cap'],
+    ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source', ...runFlags()],
+    ['only', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', ...runFlags(true)],
+    repeatedFlags(),
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
@@ -66,20 +65,9 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const coordinator = coordinatorFrom(flags);
   // `--allow-planned-overlap`: go ahead even when another feature's approved plan claims one of this plan's lock keys.
   if (flags.has('allow-planned-overlap') && !coordinator) throw new UsageError('--allow-planned-overlap needs --coordinator');
-  // `--agent-fallback codex,gemini`: the presets a package goes on with after its agent's usage limit.
-  const agentFallback = flags.has('agent-fallback')
-    ? String(flags.get('agent-fallback'))
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean)
-        .map((id) => {
-          const preset = presetProfile(id);
-          if (!preset || preset.interactive) throw new UsageError(`--agent-fallback takes headless preset ids (${PRESET_IDS.filter((p) => !presetProfile(p)!.interactive).join(', ')}), not "${id}"`);
-          return preset;
-        })
-    : undefined;
-  // `--agent-cap claude-code=2` (repeated, or `claude-code=2,codex=1`): at most that many attempts of each agent at once, as `waves.agentCaps`.
-  const agentCaps = flags.has('agent-cap') ? agentCapsFrom(String(flags.get('agent-cap'))) : undefined;
+  // The agents (the table both front ends read): `--agent` / `--agent-argv` (else the default
+  // agent), `--agent-fallback` after a usage limit, `--agent-cap` per agent; headless only.
+  const { agent, agentFallback, agentCaps } = runAgentsFrom(flags);
   // `--answer ID=TEXT`: the person's answer to the question the package's last attempt ended with.
   let answers: Record<string, string> | undefined;
   if (flags.has('answer')) {
@@ -108,7 +96,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const dry = flags.has('dry-run');
   if (dry && flags.has('resume')) throw new UsageError('--dry-run and --resume do not go together');
   // With hosts and none of them this machine, the agent is checked on the hosts (waves hosts check), not here.
-  const agent = agentFrom(flags, !dry && (!hosts || hosts.hosts.some((h) => !isRemote(h))));
+  if (!dry && (!hosts || hosts.hosts.some((h) => !isRemote(h)))) checkAgentFound(agent);
 
   const request: StartRequest = startRequestFrom({
     planFile: file,
@@ -226,20 +214,6 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     sub?.dispose();
     engine.dispose();
   }
-}
-
-/** `--agent-cap`'s value: `ID=N` pairs separated by commas → at most N attempts of that agent at once, by agent id. */
-export function agentCapsFrom(text: string): Record<string, number> {
-  const caps: Record<string, number> = {};
-  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    const id = pair.slice(0, eq).trim();
-    const cap = Number(pair.slice(eq + 1).trim());
-    if (eq <= 0 || !id || !/^\d+$/.test(pair.slice(eq + 1).trim()) || cap < 1) throw new UsageError(`--agent-cap needs AGENT=N (a preset id, or custom, and a whole number of at least 1), not "${pair}"`);
-    caps[id] = cap;
-  }
-  if (!Object.keys(caps).length) throw new UsageError('--agent-cap needs AGENT=N (a preset id, or custom, and a whole number of at least 1)');
-  return caps;
 }
 
 /** The line a finished run ends with. */

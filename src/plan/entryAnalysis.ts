@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { ForeignAnalysis } from '../core/formats/foreignAnalysis';
-import { capOf } from '../core/plan/defaults';
+import { planCheckCap } from '../core/run/runOptions';
 import { Superseded, type AnalysisPool } from './analysisPool';
 import { planLabel } from './planSearch';
 
@@ -37,8 +37,9 @@ interface Asked {
   readonly maxParallel: number;
 }
 
+/** The cap the plan checks use: `waves.maxParallel` through its row of the run's options, so a value Run Plan refuses is none here (NaN: the checks that need it say nothing). */
 export function maxParallelOf(uri: vscode.Uri): number {
-  return capOf(vscode.workspace.getConfiguration('waves', uri).get<number>('maxParallel'));
+  return planCheckCap(vscode.workspace.getConfiguration('waves', uri).get<unknown>('maxParallel'));
 }
 
 export function maxBytesOf(uri: vscode.Uri): number {

@@ -1,7 +1,8 @@
 /**
  * The run's options as one table (`RUN_OPTIONS`): each option's setting, flag and environment
  * variable, the kind of its value, its default and one line saying what it does. The reading of
- * the values, for both front ends, is runOptions.ts. Pure data.
+ * the values, for both front ends, is runOptions.ts (the agents' presets are checked and made
+ * into profiles by core/agents/runAgents.ts: the presets are that room's). Pure data.
  */
 import { capOf } from '../plan/defaults';
 
@@ -10,9 +11,27 @@ import { capOf } from '../plan/defaults';
  * shell). `path-list`: paths separated by the path delimiter (`:`; `;` on Windows). `host-list`:
  * `host:port` targets separated by commas. `boolean`: a flag without value, a variable `1` or
  * `0`. `whole-number`: digits. `count`: digits, at least 1. `amount`: a number above 0, decimals
- * allowed. `choice`: one of the option's `words`. `path`: one path.
+ * allowed. `choice`: one of the option's `words`. `path`: one path. `agent`: a preset id, or a
+ * program and its arguments (a JSON array: the setting's array, the option's `argvFlag`).
+ * `agent-list`: agents in order (preset ids separated by commas; the setting's array, argv arrays
+ * too). `agent-map`: an agent by key (`KEY=PRESET` pairs separated by commas; the setting's
+ * object). `agent-counts`: a whole number of at least 1 by agent id (`ID=N` pairs separated by
+ * commas; the setting's object).
  */
-export type RunOptionKind = 'argv' | 'path-list' | 'host-list' | 'boolean' | 'whole-number' | 'count' | 'amount' | 'choice' | 'path';
+export type RunOptionKind =
+  | 'argv'
+  | 'path-list'
+  | 'host-list'
+  | 'boolean'
+  | 'whole-number'
+  | 'count'
+  | 'amount'
+  | 'choice'
+  | 'path'
+  | 'agent'
+  | 'agent-list'
+  | 'agent-map'
+  | 'agent-counts';
 
 /**
  * How an option's paths are written. `in-repository`: relative to the repository, never above it;
@@ -21,7 +40,15 @@ export type RunOptionKind = 'argv' | 'path-list' | 'host-list' | 'boolean' | 'wh
  */
 export type PathRule = 'in-repository' | 'repository-or-absolute' | 'absolute' | 'home';
 
+/** The part of the help an option is said in: the agent's, the run's own, the worktrees' and walls'. */
+export type RunOptionPart = 'agent' | 'run' | 'worktrees';
+
 export type RunOptionId =
+  | 'agent'
+  | 'agentInteractive'
+  | 'agentOverrides'
+  | 'agentFallback'
+  | 'agentCaps'
   | 'maxParallel'
   | 'candidates'
   | 'schedule'
@@ -34,6 +61,7 @@ export type RunOptionId =
   | 'copy'
   | 'worktreesFolder'
   | 'layered'
+  | 'unconfined'
   | 'write'
   | 'read'
   | 'hidden'
@@ -50,8 +78,12 @@ export interface RunOption {
   id: RunOptionId;
   /** The editor's setting, with its `waves.` prefix. */
   setting: string;
-  /** The command line's flag, without its dashes. */
-  flag: string;
+  /** The command line's flag, without its dashes; none: the editor's setting only (what it says needs the editor: its terminals, its per-package settings). */
+  flag?: string;
+  /** A second flag that gives an `agent` as a program and its arguments, a JSON array (`--agent-argv`), without its dashes. */
+  argvFlag?: string;
+  /** The flag may be given several times: its values joined by commas (`--agent-cap a=1 --agent-cap b=2`). */
+  repeated?: boolean;
   /**
    * Flags without a value that give the option one value each (`--barrier`: the schedule
    * `barrier`; `--no-integration-guard`: the guard off), without their dashes. Two of an
@@ -67,7 +99,9 @@ export interface RunOption {
   formerly?: Readonly<Record<string, string>>;
   /** What the run takes when nobody set it (the setting's default in package.json); none: nothing (no ceiling, no walls option). */
   default?: RunOptionWord;
-  /** `waves plan` takes it too: its planning worktree is set up as a package's, inside the same walls. */
+  /** Where the help says it. */
+  part: RunOptionPart;
+  /** `waves plan` takes it too: its planning session's agent runs in a worktree set up as a package's, inside the same walls. */
   plan: boolean;
   /**
    * Not given, a run taken up again (a resume, an adoption) keeps what it was started with: the
@@ -78,6 +112,8 @@ export interface RunOption {
   paths?: PathRule;
   /** Part of the agents' walls: the person's own setting only; none with `--unconfined`. */
   walls: boolean;
+  /** The walls off (`--unconfined`): the person's own, as a walls option is; the other walls options do not go with it. */
+  noWalls?: boolean;
   /**
    * The walls also read the variable from the environment the agents get, wherever the run was
    * started: it adds to the flag or the setting instead of giving way to it.
@@ -89,14 +125,73 @@ export interface RunOption {
   description: string;
 }
 
-/** The run's options, in the order the help lists them: the run's own, then the worktree and walls options. */
+/** The run's options, in the order the help lists them: the agent's, the run's own, then the worktree and walls options. */
 export const RUN_OPTIONS: readonly RunOption[] = [
+  {
+    id: 'agent',
+    setting: 'waves.agent',
+    flag: 'agent',
+    argvFlag: 'agent-argv',
+    kind: 'agent',
+    part: 'agent',
+    plan: true,
+    walls: false,
+    value: 'PRESET',
+    description:
+      "the coding agent that runs the packages (and waves plan's session): a preset (the Presets above: where none is given, the command line takes the default and the editor asks), or with --agent-argv a program and its arguments as a JSON array, never run through a shell, with ${promptFile} ${resultFile} ${packageId} ${worktree} ${feature} ${attemptDir} replaced inside them; a usage limit or a permission prompt in such an agent's output marks its package as waiting for you",
+  },
+  {
+    id: 'agentInteractive',
+    setting: 'waves.agentInteractive',
+    kind: 'boolean',
+    default: false,
+    part: 'agent',
+    plan: false,
+    walls: false,
+    value: '',
+    description: "the agent given as a program and its arguments is a TUI that needs a terminal of its own: the editor's only (its output is not logged); the command line runs headless agents",
+  },
+  {
+    id: 'agentOverrides',
+    setting: 'waves.agentOverrides',
+    kind: 'agent-map',
+    part: 'agent',
+    plan: false,
+    walls: false,
+    value: 'PACKAGE=PRESET,…',
+    description: "per-package agents: package id → a preset or a program and its arguments, as the agent; packages not listed run the agent. The editor's only",
+  },
+  {
+    id: 'agentFallback',
+    setting: 'waves.agentFallback',
+    flag: 'agent-fallback',
+    kind: 'agent-list',
+    part: 'agent',
+    plan: false,
+    walls: false,
+    value: 'PRESET,…',
+    description:
+      'the agents a package goes on with, in order, when its agent stops at a usage limit: it starts again on the first one not at its own limit (no retry spent); when none is left, --on-usage-limit decides. Preset ids separated by commas (the setting: argv arrays too)',
+  },
+  {
+    id: 'agentCaps',
+    setting: 'waves.agentCaps',
+    flag: 'agent-cap',
+    repeated: true,
+    kind: 'agent-counts',
+    part: 'agent',
+    plan: false,
+    walls: false,
+    value: 'AGENT=N,…',
+    description: "at most N attempts of that agent at once, by preset id (custom for an agent given as a program): the flag repeated, or pairs separated by commas; the run's cap still holds",
+  },
   {
     id: 'maxParallel',
     setting: 'waves.maxParallel',
     flag: 'max-parallel',
     kind: 'count',
     default: capOf(undefined),
+    part: 'run',
     plan: false,
     walls: false,
     value: 'N',
@@ -109,6 +204,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_CANDIDATES',
     kind: 'count',
     default: 1,
+    part: 'run',
     plan: false,
     walls: false,
     value: 'N',
@@ -123,6 +219,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'choice',
     words: ['eager', 'barrier'],
     default: 'eager',
+    part: 'run',
     plan: false,
     walls: false,
     value: 'eager|barrier',
@@ -136,6 +233,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     words: ['stop', 'wait'],
     formerly: { ask: 'stop' },
     default: 'stop',
+    part: 'run',
     plan: false,
     walls: false,
     value: 'stop|wait',
@@ -147,6 +245,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     setting: 'waves.budget.usd',
     flag: 'budget-usd',
     kind: 'amount',
+    part: 'run',
     plan: false,
     walls: false,
     value: 'USD',
@@ -158,6 +257,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     setting: 'waves.budget.tokens',
     flag: 'budget-tokens',
     kind: 'count',
+    part: 'run',
     plan: false,
     walls: false,
     value: 'N',
@@ -170,6 +270,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     kind: 'choice',
     words: ['off', 'before-merge'],
     default: 'off',
+    part: 'run',
     plan: false,
     keptOnResume: true,
     walls: false,
@@ -184,6 +285,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     switches: { 'no-integration-guard': false },
     kind: 'boolean',
     default: false,
+    part: 'run',
     plan: false,
     keptOnResume: true,
     walls: false,
@@ -197,6 +299,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'setup-command',
     env: 'WAVES_SETUP_COMMAND',
     kind: 'argv',
+    part: 'worktrees',
     plan: true,
     walls: false,
     value: 'ARGV',
@@ -210,6 +313,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_WORKTREES_COPY',
     kind: 'path-list',
     paths: 'in-repository',
+    part: 'worktrees',
     plan: true,
     walls: false,
     value: 'PATH:…',
@@ -223,6 +327,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_WORKTREES_FOLDER',
     kind: 'path',
     paths: 'repository-or-absolute',
+    part: 'worktrees',
     plan: true,
     walls: false,
     value: 'DIR',
@@ -234,11 +339,25 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'layered-worktrees',
     env: 'WAVES_WORKTREES_LAYERED',
     kind: 'boolean',
+    part: 'worktrees',
     plan: true,
     walls: false,
     value: '',
     description:
       "each new package worktree a copy-on-write layer over one shared checkout of its base, for large repositories: the shared checkout written once, every tree over it ready in well under a second, its disk only what its agent changes. Whole only inside the agents' walls (and to the engine's git): on the disk its folder holds only what was changed there. Needs the walls and overlays (Linux 5.11 or later, util-linux)",
+  },
+  {
+    id: 'unconfined',
+    setting: 'waves.sandbox.unconfined',
+    flag: 'unconfined',
+    kind: 'boolean',
+    part: 'worktrees',
+    plan: true,
+    walls: true,
+    noWalls: true,
+    value: '',
+    description:
+      "the agents run without walls, with all your rights: where walls cannot be had (no bubblewrap, Windows, macOS) nothing starts unless you choose this; only your own (user or remote machine) setting counts, never a workspace's or a repository's, and no walls option goes with it",
   },
   {
     id: 'write',
@@ -247,6 +366,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_WRITE',
     kind: 'path-list',
     paths: 'absolute',
+    part: 'worktrees',
     plan: true,
     walls: true,
     value: 'DIR:…',
@@ -259,6 +379,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_READ',
     kind: 'path-list',
     paths: 'absolute',
+    part: 'worktrees',
     plan: true,
     walls: true,
     envAddsInWalls: true,
@@ -272,6 +393,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_HIDDEN',
     kind: 'path-list',
     paths: 'home',
+    part: 'worktrees',
     plan: true,
     walls: true,
     value: 'PATH:…',
@@ -283,6 +405,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'allow-host',
     env: 'WAVES_SANDBOX_ALLOW',
     kind: 'host-list',
+    part: 'worktrees',
     plan: true,
     walls: true,
     envAddsInWalls: true,
@@ -295,6 +418,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'allow-registries',
     env: 'WAVES_SANDBOX_REGISTRIES',
     kind: 'boolean',
+    part: 'worktrees',
     plan: true,
     walls: true,
     value: '',
@@ -307,6 +431,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     env: 'WAVES_SANDBOX_CACHE',
     kind: 'path',
     paths: 'absolute',
+    part: 'worktrees',
     plan: true,
     walls: true,
     value: 'DIR',
@@ -318,6 +443,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'memory-mb',
     env: 'WAVES_SANDBOX_MEMORY_MB',
     kind: 'whole-number',
+    part: 'worktrees',
     plan: true,
     walls: true,
     value: 'MIB',
@@ -329,6 +455,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     flag: 'container-is-wall',
     env: 'WAVES_SANDBOX_CONTAINER',
     kind: 'boolean',
+    part: 'worktrees',
     plan: true,
     walls: true,
     value: '',

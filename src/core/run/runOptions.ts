@@ -7,17 +7,27 @@
  *
  * A flag wins over its variable. The walls' options are the person's: the editor reads only
  * their own (user or remote machine) values of those settings, never a workspace's, and a run
- * without walls (`--unconfined`) takes none of them from a flag.
+ * without walls (`--unconfined`, itself the person's own) takes none of them from a flag. The
+ * agents' options are read here as they are written (a preset id, an argv); the presets are
+ * checked and the profiles made by core/agents/runAgents.ts.
  */
 import path from 'node:path';
 import { capOf } from '../plan/defaults';
 import { parseTarget } from '../walls/walls';
 
-export { RUN_OPTIONS, type PathRule, type RunOption, type RunOptionId, type RunOptionKind, type RunOptionWord } from './runOptionTable';
+export { RUN_OPTIONS, type PathRule, type RunOption, type RunOptionId, type RunOptionKind, type RunOptionPart, type RunOptionWord } from './runOptionTable';
 import { RUN_OPTIONS, type PathRule, type RunOption, type RunOptionId, type RunOptionKind } from './runOptionTable';
+
+/** An agent as written: a preset id, or a program and its arguments. */
+export type AgentSpec = string | string[];
 
 /** The options' values as read; absent: not set. */
 export interface RunOptionValues {
+  agent?: AgentSpec;
+  agentInteractive?: boolean;
+  agentOverrides?: Record<string, AgentSpec>;
+  agentFallback?: AgentSpec[];
+  agentCaps?: Record<string, number>;
   maxParallel?: number;
   candidates?: number;
   schedule?: 'eager' | 'barrier';
@@ -30,6 +40,7 @@ export interface RunOptionValues {
   copy?: string[];
   worktreesFolder?: string;
   layered?: boolean;
+  unconfined?: boolean;
   write?: string[];
   read?: string[];
   hidden?: string[];
@@ -88,20 +99,23 @@ function words(text: string): string[] {
   return text.split(/\s+/).filter(Boolean);
 }
 
+/** An argv from a JSON array of strings, the program first (`example`: one, for the message). */
+function jsonArgvOf(text: string, source: string, example: string): string[] {
+  let argv: unknown;
+  try {
+    argv = JSON.parse(text.trim());
+  } catch (err) {
+    throw new RunOptionError(`${source} is not a JSON array of strings: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new RunOptionError(`${source} must be a JSON array of strings, the program first, e.g. '${example}'`);
+  if (argv.length === 0 || (argv[0] as string).trim() === '') throw new RunOptionError(`${source} needs a program: the array is empty or its first string is`);
+  return argv as string[];
+}
+
 /** An argv from its text: a JSON array of strings, or words. */
 function argvOf(text: string, source: string): string[] {
   const trimmed = text.trim();
-  if (trimmed.startsWith('[')) {
-    let argv: unknown;
-    try {
-      argv = JSON.parse(trimmed);
-    } catch (err) {
-      throw new RunOptionError(`${source} is not a JSON array of strings: ${(err as Error).message}`);
-    }
-    if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new RunOptionError(`${source} must be a JSON array of strings, the program first, e.g. '["npm", "ci"]'`);
-    if (argv.length === 0 || (argv[0] as string).trim() === '') throw new RunOptionError(`${source} needs a program: the array is empty or its first string is`);
-    return argv as string[];
-  }
+  if (trimmed.startsWith('[')) return jsonArgvOf(trimmed, source, '["npm", "ci"]');
   const split = words(trimmed);
   if (split.length === 0) throw new RunOptionError(`${source} needs a program and its arguments, e.g. "npm ci" or '["npm", "ci"]'`);
   return split;
@@ -113,6 +127,35 @@ function pathsChecked(list: readonly string[], option: RunOption, source: string
     if (why) throw new RunOptionError(`${source}: "${p}" ${why}`);
   }
   return [...list];
+}
+
+/** `KEY=VALUE` pairs separated by commas (at least one; a key and a value each), or null. */
+function pairsOf(text: string): [string, string][] | null {
+  const pairs = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((pair): [string, string] => [pair.slice(0, Math.max(0, pair.indexOf('='))).trim(), pair.slice(pair.indexOf('=') + 1).trim()]);
+  return pairs.length && pairs.every(([k, v]) => k && v) ? pairs : null;
+}
+
+/** Preset ids separated by commas (at least one). */
+function presetIdsOf(text: string, source: string): string[] {
+  const ids = text
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  if (!ids.length) throw new RunOptionError(`${source} needs preset ids, separated by commas`);
+  return ids;
+}
+
+/** An example of an agent given as a program and its arguments. */
+const AGENT_ARGV_EXAMPLE = '["my-agent", "--prompt", "${promptFile}"]';
+
+/** The text of an option's `argvFlag` (`--agent-argv`): a JSON array, the program first. */
+export function agentArgvOf(text: string | true, source: string): string[] {
+  if (text === true) throw new RunOptionError(`${source} needs a value`);
+  return jsonArgvOf(text, source, AGENT_ARGV_EXAMPLE);
 }
 
 /**
@@ -174,6 +217,33 @@ export function parseOptionText(option: RunOption, text: string | true, source: 
       if (t === '') throw new RunOptionError(`${source} needs a path`);
       return pathsChecked([t], option, source)[0];
     }
+    case 'agent': {
+      const t = text.trim();
+      if (t === '') throw new RunOptionError(`${source} needs a preset id${option.argvFlag ? ` (or --${option.argvFlag})` : ''}`);
+      return t;
+    }
+    case 'agent-list':
+      return presetIdsOf(text, source);
+    case 'agent-map': {
+      const pairs = pairsOf(text);
+      if (!pairs) throw new RunOptionError(`${source} needs KEY=PRESET pairs, separated by commas, not "${text}"`);
+      return Object.fromEntries(pairs);
+    }
+    case 'agent-counts': {
+      const need = `${source} needs AGENT=N (a preset id, or custom, and a whole number of at least 1)`;
+      const pairs = text
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      if (!pairs.length) throw new RunOptionError(need);
+      const caps: Record<string, number> = {};
+      for (const pair of pairs) {
+        const [id, n] = pairsOf(pair)?.[0] ?? ['', ''];
+        if (!id || !/^\d{1,15}$/.test(n) || Number(n) < 1) throw new RunOptionError(`${need}, not "${pair}"`);
+        caps[id] = Number(n);
+      }
+      return caps;
+    }
   }
 }
 
@@ -184,15 +254,25 @@ function setValue(values: RunOptionValues, id: RunOptionId, value: RunOptionValu
   (values as Record<string, unknown>)[id] = value;
 }
 
-/** An option's flags: its own, then its switches. */
+/** An option's flags: its own, its argv flag, then its switches; none: the editor's setting only. */
 export function flagsOf(option: RunOption): string[] {
-  return [option.flag, ...Object.keys(option.switches ?? {})];
+  return [...(option.flag ? [option.flag] : []), ...(option.argvFlag ? [option.argvFlag] : []), ...Object.keys(option.switches ?? {})];
+}
+
+/** The table's option `id`. */
+export function runOption(id: RunOptionId): RunOption {
+  return RUN_OPTIONS.find((o) => o.id === id)!;
+}
+
+/** Whether the flags turn the walls off (`--unconfined`). */
+export function unconfinedIn(flags: ReadonlyMap<string, string | true>): boolean {
+  return RUN_OPTIONS.some((o) => o.noWalls && o.flag !== undefined && flags.has(o.flag));
 }
 
 /**
  * The command line's options: each from its flag (or one of its switches), else from its
  * variable (set and not empty). `only` picks the options the command takes (`waves plan`: the
- * worktree and walls ones); none: all. `unconfined` (`--unconfined`): a walls option given as a
+ * worktree and walls ones); none: all. `unconfined` (`--unconfined`, by default from the flags): a walls option given as a
  * flag is an error (a run without walls has none to widen), one from a variable is not taken. A
  * variable the walls read themselves (`envAddsInWalls`) is checked here but not taken: the walls
  * add it. Throws `RunOptionError` naming the flag or the variable.
@@ -200,7 +280,7 @@ export function flagsOf(option: RunOption): string[] {
 export function runOptionsFromCommandLine(
   flags: ReadonlyMap<string, string | true>,
   env: Readonly<Record<string, string | undefined>>,
-  unconfined = false,
+  unconfined = unconfinedIn(flags),
   delimiter: string = path.delimiter,
   only?: (option: RunOption) => boolean,
 ): { values: RunOptionValues; sources: RunOptionSources } {
@@ -213,8 +293,9 @@ export function runOptionsFromCommandLine(
     if (given.length === 1) {
       const flag = given[0]!;
       const source = `--${flag}`;
-      if (unconfined && option.walls) throw new RunOptionError(`${source} ${option.id === 'container' ? "makes the container the agents' wall" : option.id === 'memoryMB' || option.id === 'hidden' ? 'is a limit of the walls' : 'opens the walls'}; --unconfined has none: give one of them`);
-      setValue(values, option.id, flag === option.flag ? parseOptionText(option, flags.get(flag)!, source, delimiter) : option.switches![flag]);
+      if (unconfined && option.walls && !option.noWalls) throw new RunOptionError(`${source} ${option.id === 'container' ? "makes the container the agents' wall" : option.id === 'memoryMB' || option.id === 'hidden' ? 'is a limit of the walls' : 'opens the walls'}; --unconfined has none: give one of them`);
+      const text = flags.get(flag)!;
+      setValue(values, option.id, flag === option.flag ? parseOptionText(option, text, source, delimiter) : flag === option.argvFlag ? agentArgvOf(text, source) : option.switches![flag]);
       sources[option.id] = source;
       continue;
     }
@@ -292,9 +373,56 @@ function settingValue(option: RunOption, raw: unknown, problems: string[]): RunO
       }
       return t;
     }
+    case 'agent': {
+      const agent = agentOfJson(raw, name, problems);
+      return agent === null ? undefined : agent;
+    }
+    case 'agent-list': {
+      if (!Array.isArray(raw)) break;
+      const list = raw.flatMap((v, i) => agentEntry(v, entryName(option, i), problems));
+      return list.length ? list : undefined;
+    }
+    case 'agent-map':
+    case 'agent-counts': {
+      if (typeof raw !== 'object' || Array.isArray(raw)) break;
+      const entries = Object.entries(raw as Record<string, unknown>).flatMap(([key, v]): [string, AgentSpec | number][] => {
+        const named = entryName(option, key);
+        if (option.kind === 'agent-map') return agentEntry(v, named, problems).map((a) => [key, a]);
+        if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1) return [[key, v]];
+        problems.push(`${named} is not ${KIND_TEXT.count}; left out`);
+        return [];
+      });
+      return entries.length ? (Object.fromEntries(entries) as Record<string, AgentSpec> | Record<string, number>) : undefined;
+    }
   }
   problems.push(`${name} is not ${KIND_TEXT[option.kind]}; left out`);
   return undefined;
+}
+
+/** How a message names an entry of a setting (`waves.agentFallback[1]`, `waves.agentOverrides["wp-a"]`), or the setting itself. */
+export function entryName(option: RunOption, key?: string | number): string {
+  return key === undefined ? option.setting : typeof key === 'number' ? `${option.setting}[${key}]` : `${option.setting}[${JSON.stringify(key)}]`;
+}
+
+/** An agent of a setting (a preset id, or an argv array); null: empty (not set); undefined: cannot be used, said. */
+function agentOfJson(raw: unknown, name: string, problems: string[]): AgentSpec | null | undefined {
+  if (typeof raw === 'string') return raw.trim() === '' ? null : raw.trim();
+  if (Array.isArray(raw)) {
+    if (raw.length === 0) return null;
+    if (raw.every((v) => typeof v === 'string') && (raw[0] as string).trim() !== '') return raw as string[];
+    problems.push(`${name} must be a program and its arguments, each a string, the program first; left out`);
+    return undefined;
+  }
+  if (raw === undefined || raw === null) return null;
+  problems.push(`${name} is not ${KIND_TEXT.agent}; left out`);
+  return undefined;
+}
+
+/** An entry of an agent list or map: the agent, or none (an empty one said: an entry says something or nothing at all). */
+function agentEntry(raw: unknown, name: string, problems: string[]): AgentSpec[] {
+  const agent = agentOfJson(raw, name, problems);
+  if (agent === null) problems.push(`${name} is empty; give a preset id or an argv array`);
+  return agent ? [agent] : [];
 }
 
 function argvOrProblem(option: RunOption, text: string, problems: string[]): string[] | undefined {
@@ -317,6 +445,10 @@ export const KIND_TEXT: Readonly<Record<RunOptionKind, string>> = {
   amount: 'a number above 0',
   choice: 'one of its words',
   path: 'a path',
+  agent: 'a preset id or a program and its arguments',
+  'agent-list': 'a list of agents',
+  'agent-map': 'an agent by key',
+  'agent-counts': 'a whole number ≥ 1 by agent id',
 };
 
 /** A setting's value that cannot be used: the setting, and what is wrong, for a person. */
@@ -378,6 +510,20 @@ export function runChoicesOf(values: RunOptionValues): RunChoices {
     review: values.reviewGate,
     integrationGuard: values.integrationGuard,
   };
+}
+
+/**
+ * The cap the plan checks use (a wave too wide, a set of candidates above the cap) from
+ * `waves.maxParallel`'s value as the editor reads it, through its row: a value a run refuses
+ * (0, 2.5, "3") is no cap here either. Such a value gives NaN, and the checks that need the cap
+ * say nothing (Run Plan refuses it, naming the setting); nothing set: the default cap.
+ */
+export function planCheckCap(raw: unknown): number {
+  const { values, problems } = runOptionsFromSettings(
+    () => raw,
+    (o) => o.id === 'maxParallel',
+  );
+  return problems.length ? Number.NaN : capOf(values.maxParallel);
 }
 
 /** The walls' part of the values, named as the engine's walls options name them. */

@@ -206,10 +206,11 @@ export class RunController extends Disposable {
     }
 
     const settings = readRunSettings(entry.uri);
-    if (settings.agentProblem || settings.settingProblem) {
+    // A run setting that cannot be used (the agents' first): said, with the setting to open.
+    const problem = settings.settingProblem;
+    if (problem) {
       const open = 'Open Settings';
-      if ((await vscode.window.showErrorMessage(`Waves: ${settings.agentProblem ?? settings.settingProblem?.message}`, open)) === open)
-        await vscode.commands.executeCommand('workbench.action.openSettings', settings.agentProblem ? 'waves.agent' : settings.settingProblem?.setting);
+      if ((await vscode.window.showErrorMessage(`Waves: ${problem.message}`, open)) === open) await vscode.commands.executeCommand('workbench.action.openSettings', problem.setting);
       return undefined;
     }
     // The container as the agents' wall is the person's own choice: a workspace's settings that turn it on are refused, named.

@@ -1,13 +1,14 @@
 /**
- * The run settings (`waves.agent`, `waves.agentOverrides`, `waves.maxParallel`, `waves.candidates`,
- * `waves.schedule`, `waves.onUsageLimit`, `waves.budget.*`, `waves.review.gate`,
- * `waves.integration.guard`, `waves.worktrees.*`, `waves.sandbox.*`) read for one plan, and the
- * agents they name. All but the agents' and `waves.sandbox.unconfined` are read through the
- * table the command line reads too (core/run/runOptions.ts): the same option, the same meaning.
+ * The run settings (`waves.agent*`, `waves.maxParallel`, `waves.candidates`, `waves.schedule`,
+ * `waves.onUsageLimit`, `waves.budget.*`, `waves.review.gate`, `waves.integration.guard`,
+ * `waves.worktrees.*`, `waves.sandbox.*`) read for one plan, and the agents they name. Every one
+ * is read through the table the command line reads too (core/run/runOptions.ts; the agents made
+ * into profiles by core/agents/runAgents.ts): the same option, the same meaning.
  */
 import * as vscode from 'vscode';
-import { AgentProfileError, DEFAULT_AGENT, customProfile, presetProfile, PRESET_IDS, type AgentProfile } from '../../core/agents/agentProfiles';
-import { runChoicesOf, runOptionsFromSettings, wallsValuesOf, type RunOption, type SettingProblem } from '../../core/run/runOptions';
+import { DEFAULT_AGENT, type AgentProfile } from '../../core/agents/agentProfiles';
+import { runAgentsOf } from '../../core/agents/runAgents';
+import { entryName, runChoicesOf, runOption, runOptionsFromSettings, RUN_OPTIONS, wallsValuesOf, type RunOption, type SettingProblem } from '../../core/run/runOptions';
 import type { Confinement } from '../../engine';
 import { settingsTurnContainerOn } from '../../core/walls/containerCheck';
 import { readRegularFileSync } from '../../util/regularFile';
@@ -26,7 +27,7 @@ export interface RunSettings {
   copyFiles: string[] | undefined;
   /** New package worktrees layered over a shared checkout (`waves.worktrees.layered`). */
   layered: boolean;
-  /** A run setting of the table (every one but the agents' and the walls') that cannot be used as it is, and why, for a person; null: none. */
+  /** The first run setting (every one but the walls', the agents' first) that cannot be used as it is, and why, for a person; null: none. */
   settingProblem: SettingProblem | null;
   /** Per-package agents (`waves.agentOverrides`), by package id. */
   overrides: Map<string, AgentProfile>;
@@ -49,73 +50,53 @@ export interface RunSettings {
   integrationGuard: boolean | undefined;
 }
 
-/** One agent setting (a preset id or an argv array) → its profile, or why it cannot be used. */
-export function agentFromSetting(name: string, raw: unknown, interactive: boolean): { agent: AgentProfile | undefined; problem: string | null } {
-  if (typeof raw === 'string' && raw.trim() !== '') {
-    const agent = presetProfile(raw.trim());
-    return agent ? { agent, problem: null } : { agent: undefined, problem: `${name} is "${raw}", which is not a preset (${PRESET_IDS.join(', ')}); give a preset id or an argv array` };
-  }
-  if (Array.isArray(raw) && raw.length > 0) {
-    try {
-      if (!raw.every((a) => typeof a === 'string')) throw new AgentProfileError('every element of the argv must be a string');
-      return { agent: customProfile(raw as string[], { interactive }), problem: null };
-    } catch (err) {
-      return { agent: undefined, problem: `${name}: ${(err as Error).message}` };
-    }
-  }
-  return { agent: undefined, problem: null };
-}
+/** The kinds whose problems are the agent's: the agent that runs a package cannot be had as set. */
+const AGENT_KINDS: ReadonlySet<string> = new Set(['agent', 'agent-list', 'agent-map']);
 
 /** The settings for a plan (its folder's, then the workspace's, then the user's). */
 export function readRunSettings(scope: vscode.Uri | undefined): RunSettings {
   const config = vscode.workspace.getConfiguration('waves', scope);
-  const interactive = config.get<boolean>('agentInteractive') === true;
-  const main = agentFromSetting('waves.agent', config.get<unknown>('agent'), interactive);
-  const agent = main.agent;
-  let agentProblem = main.problem;
-  const overrides = new Map<string, AgentProfile>();
-  const rawOverrides = config.get<unknown>('agentOverrides');
-  if (rawOverrides && typeof rawOverrides === 'object' && !Array.isArray(rawOverrides)) {
-    for (const [packageId, value] of Object.entries(rawOverrides as Record<string, unknown>)) {
-      const one = agentFromSetting(`waves.agentOverrides["${packageId}"]`, value, interactive);
-      if (one.agent) overrides.set(packageId, one.agent);
-      else agentProblem ??= one.problem ?? `waves.agentOverrides["${packageId}"] is empty; give a preset id or an argv array`;
-    }
-  }
-  // The run's own and the worktree options: the workspace's values too (the walls' are the
-  // person's only: readSandboxSetting). Those a run taken up again keeps (the review gate, the
-  // integration guard) only where the person set them, never their default.
+  // Every option but the walls': the workspace's values too (the walls' are the person's only:
+  // readSandboxSetting). Those a run taken up again keeps (the review gate, the integration guard)
+  // only where the person set them, never their default.
   const options = runOptionsFromSettings(
     (o) => (o.keptOnResume && !isSet(config.inspect<unknown>(settingKey(o))) ? undefined : config.get<unknown>(settingKey(o))),
     (o) => !o.walls,
   );
+  const agents = runAgentsOf(options.values, { name: entryName, commandLine: false });
   const { maxParallel, mode, candidates, onUsageLimit, budget, review: reviewGate, integrationGuard } = runChoicesOf(options.values);
-  const setupHook = options.values.setupCommand;
-  const copyFiles = options.values.copy;
-  const layered = options.values.layered === true;
-  const worktreesFolder = options.values.worktreesFolder;
-  const settingProblem = options.problems[0] ?? null;
-  const fallback: AgentProfile[] = [];
-  const rawFallback = config.get<unknown>('agentFallback');
-  if (Array.isArray(rawFallback)) {
-    rawFallback.forEach((value, i) => {
-      const one = agentFromSetting(`waves.agentFallback[${i}]`, value, false);
-      if (one.agent) fallback.push(one.agent);
-      else agentProblem ??= one.problem ?? `waves.agentFallback[${i}] is empty; give a preset id or an argv array`;
-    });
-  }
-  const agentCaps: Record<string, number> = {};
-  const rawCaps = config.get<unknown>('agentCaps');
-  if (rawCaps && typeof rawCaps === 'object' && !Array.isArray(rawCaps)) {
-    for (const [id, n] of Object.entries(rawCaps as Record<string, unknown>)) if (typeof n === 'number' && Number.isFinite(n) && n >= 1) agentCaps[id] = Math.floor(n);
-  }
-  return { agent, agentProblem, maxParallel, candidates, mode, setupHook, copyFiles, layered, settingProblem, overrides, worktreesFolder, onUsageLimit, budget, fallback, agentCaps, reviewGate, integrationGuard };
+  // The problems in the table's order (the agents' first), each with the setting to open.
+  const order = (p: SettingProblem) => RUN_OPTIONS.findIndex((o) => o.setting === p.setting);
+  const problems = [...options.problems, ...agents.problems].sort((a, b) => order(a) - order(b));
+  return {
+    agent: agents.agent,
+    agentProblem: problems.find((p) => AGENT_KINDS.has(RUN_OPTIONS[order(p)]!.kind))?.message ?? null,
+    maxParallel,
+    candidates,
+    mode,
+    setupHook: options.values.setupCommand,
+    copyFiles: options.values.copy,
+    layered: options.values.layered === true,
+    settingProblem: problems[0] ?? null,
+    overrides: agents.overrides,
+    worktreesFolder: options.values.worktreesFolder,
+    onUsageLimit,
+    budget,
+    fallback: agents.fallback,
+    agentCaps: options.values.agentCaps ?? {},
+    reviewGate,
+    integrationGuard,
+  };
 }
 
 /** The agent a host without its own is checked with: `waves.agent` when it names a preset, else the default agent. */
 export function agentIdForHosts(): string {
-  const agent = vscode.workspace.getConfiguration('waves').get<unknown>('agent');
-  return typeof agent === 'string' && agent ? agent : DEFAULT_AGENT;
+  const config = vscode.workspace.getConfiguration('waves');
+  const { agent } = runOptionsFromSettings(
+    (o) => config.get<unknown>(settingKey(o)),
+    (o) => o.id === 'agent',
+  ).values;
+  return typeof agent === 'string' ? agent : DEFAULT_AGENT;
 }
 
 /** A table option's key under `waves.`. */
@@ -125,18 +106,20 @@ function settingKey(option: RunOption): string {
 
 /**
  * The agents' walls as the person set them (ADR 0019): `waves.sandbox.*` through the table of
- * options (core/run/runOptions.ts), their own (user or remote machine) values only — a workspace
- * cannot turn the walls off or open them (no writable folder, no host, no registry of its own).
+ * options (core/run/runOptions.ts), `waves.sandbox.unconfined` among them, their own (user or
+ * remote machine) values only — a workspace cannot turn the walls off or open them (no writable
+ * folder, no host, no registry of its own).
  * A value that cannot be used is left out (the walls stay as narrow as without it).
  */
 export function readSandboxSetting(): Confinement | undefined {
   const config = vscode.workspace.getConfiguration('waves');
   const own = <T>(key: string): T | undefined => config.inspect<T>(key)?.globalValue;
-  if (own<boolean>('sandbox.unconfined') === true) return { unconfined: true };
+  // `waves.sandbox.unconfined` among them: the walls off by the person's own choice only.
   const { values } = runOptionsFromSettings(
     (o) => own<unknown>(settingKey(o)),
     (o) => o.walls,
   );
+  if (values.unconfined === true) return { unconfined: true };
   const walls = wallsValuesOf(values);
   // The container as the agents' wall (`waves.sandbox.container`): the engine counts it only inside a container.
   if (!values.container && !Object.keys(walls).length) return undefined;
@@ -150,7 +133,7 @@ export function readSandboxSetting(): Confinement | undefined {
  * folder's `.vscode/settings.json`); a file that cannot be read turns nothing on.
  */
 export function workspaceTurnsContainerOn(scope: vscode.Uri | undefined): vscode.Uri | string | null {
-  const inspected = vscode.workspace.getConfiguration('waves', scope).inspect<boolean>('sandbox.container');
+  const inspected = vscode.workspace.getConfiguration('waves', scope).inspect<unknown>(settingKey(runOption('container')));
   if (inspected?.workspaceValue === true || inspected?.workspaceFolderValue === true) return "this workspace's settings";
   const files: { uri: vscode.Uri; workspaceFile: boolean }[] = [];
   const workspaceFile = vscode.workspace.workspaceFile;

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  flagsOf,
   parseOptionText,
   pathProblem,
   RUN_OPTIONS,
@@ -20,24 +21,30 @@ const flags = (entries: Record<string, string | true>) => new Map(Object.entries
 const fails = (fn: () => unknown, message: RegExp) => assert.throws(fn, (err: unknown) => err instanceof RunOptionError && message.test(err.message));
 
 describe('the run options table', () => {
-  it('every option has a setting, a flag, a kind and a line (the worktree and walls options a variable too); none shares one', () => {
+  it('every option has a setting, a kind, a part and a line, a flag unless the editor alone can use it (the worktree and walls options a variable too); none shares one', () => {
     assert.deepEqual(
       RUN_OPTIONS.map((o) => o.id),
       [
+        ...['agent', 'agentInteractive', 'agentOverrides', 'agentFallback', 'agentCaps'],
         ...['maxParallel', 'candidates', 'schedule', 'onUsageLimit', 'budgetUsd', 'budgetTokens', 'reviewGate', 'integrationGuard'],
-        ...['setupCommand', 'copy', 'worktreesFolder', 'layered', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB', 'container'],
+        ...['setupCommand', 'copy', 'worktreesFolder', 'layered', 'unconfined', 'write', 'read', 'hidden', 'allowHosts', 'registries', 'cache', 'memoryMB', 'container'],
       ],
     );
+    const parts = RUN_OPTIONS.map((o) => o.part);
+    assert.deepEqual(parts, [...parts].sort((a, b) => ['agent', 'run', 'worktrees'].indexOf(a) - ['agent', 'run', 'worktrees'].indexOf(b)), 'in the order the help says them: the agent, the run, the worktrees and walls');
     for (const o of RUN_OPTIONS) {
-      assert.match(o.setting, o.plan ? /^waves\.(worktrees|sandbox)\.[A-Za-z]+$/ : /^waves\.[A-Za-z]+(\.[A-Za-z]+)?$/, o.id);
-      assert.match(o.flag, /^[a-z]+(-[a-z]+)*$/, o.id);
-      if (o.plan) assert.match(o.env ?? '', /^WAVES_[A-Z_]+$/, `${o.id}: a worktree or walls option has its variable`);
+      assert.match(o.setting, o.part === 'worktrees' ? /^waves\.(worktrees|sandbox)\.[A-Za-z]+$/ : /^waves\.[A-Za-z]+(\.[A-Za-z]+)?$/, o.id);
+      if (o.flag !== undefined) assert.match(o.flag, /^[a-z]+(-[a-z]+)*$/, o.id);
+      else assert.deepEqual([o.part, o.plan, o.env, o.switches, o.argvFlag], ['agent', false, undefined, undefined, undefined], `${o.id}: only an agent's option is the editor's alone, and it has no other name`);
+      if (o.part === 'worktrees' && !o.noWalls) assert.match(o.env ?? '', /^WAVES_[A-Z_]+$/, `${o.id}: a worktree or walls option has its variable`);
       else if (o.env !== undefined) assert.match(o.env, /^WAVES_[A-Z_]+$/, o.id);
       assert.ok(o.description.length > 20 && !o.description.includes('\n') && !/#\d/.test(o.description), o.id);
       assert.equal(o.value === '', o.kind === 'boolean', o.id);
       assert.equal(o.walls, o.setting.startsWith('waves.sandbox.'), `${o.id}: the walls' options are the sandbox settings`);
+      assert.equal(o.plan, o.part === 'worktrees' || o.id === 'agent', `${o.id}: waves plan takes the agent, the worktree and the walls options`);
       if (o.kind === 'path' || o.kind === 'path-list') assert.ok(o.paths, `${o.id} says how its paths are written`);
       assert.equal(Boolean(o.words), o.kind === 'choice', `${o.id}: a choice, and only a choice, has words`);
+      assert.equal(Boolean(o.argvFlag), o.kind === 'agent', `${o.id}: an agent, and only an agent, has a flag for its program and arguments`);
       if (o.words) assert.equal(o.value, o.words.join('|'), `${o.id}: its usage lists its words`);
       if (o.default !== undefined) assert.equal(parseOptionText(o, String(o.default), 'default'), o.default, `${o.id}: its default is a value it takes`);
       for (const [flag, value] of Object.entries(o.switches ?? {})) {
@@ -45,15 +52,18 @@ describe('the run options table', () => {
         assert.equal(parseOptionText(o, String(value), 'switch'), value, `${o.id}: --${flag} gives a value the option takes`);
       }
     }
-    const allFlags = RUN_OPTIONS.flatMap((o) => [o.flag, ...Object.keys(o.switches ?? {})]);
-    assert.equal(new Set(allFlags).size, allFlags.length, 'flags are distinct, switches included');
+    const allFlags = RUN_OPTIONS.flatMap(flagsOf);
+    assert.equal(new Set(allFlags).size, allFlags.length, 'flags are distinct, switches and argv flags included');
     for (const key of ['setting', 'env'] as const) {
       const given = RUN_OPTIONS.map((o) => o[key]).filter((v) => v !== undefined);
       assert.equal(new Set(given).size, given.length, `${key}s are distinct`);
     }
-    // `waves plan` takes the worktree and walls options, `waves run` alone the run's own.
-    assert.deepEqual(RUN_OPTIONS.filter((o) => !o.plan).map((o) => o.flag), ['max-parallel', 'candidates', 'schedule', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'review', 'integration-guard']);
+    // `waves plan` takes the agent, the worktree and walls options, `waves run` alone the run's own and the agent's others.
+    assert.deepEqual(RUN_OPTIONS.filter((o) => o.part === 'run').map((o) => o.flag), ['max-parallel', 'candidates', 'schedule', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'review', 'integration-guard']);
+    assert.deepEqual(RUN_OPTIONS.filter((o) => o.part === 'agent').map(flagsOf), [['agent', 'agent-argv'], [], [], ['agent-fallback'], ['agent-cap']]);
     assert.ok(RUN_OPTIONS.every((o) => !o.walls || o.plan), 'every walls option is a planning session\'s too');
+    assert.deepEqual(RUN_OPTIONS.filter((o) => o.noWalls).map((o) => [o.flag, o.setting, o.walls]), [['unconfined', 'waves.sandbox.unconfined', true]], 'the walls off: the person\'s own, as the walls are');
+    assert.deepEqual(RUN_OPTIONS.filter((o) => o.repeated).map((o) => o.flag), ['agent-cap']);
     // The names the command line had already keep their meaning.
     assert.equal(option('allow-host').env, 'WAVES_SANDBOX_ALLOW');
     assert.equal(option('sandbox-read').env, 'WAVES_SANDBOX_READ');
@@ -65,29 +75,47 @@ describe('the run options table', () => {
   });
 
   it("each setting is in the extension's configuration with its kind's type, words and default, and the walls' are the person's (machine scope)", () => {
-    type Property = { type: string | string[]; scope?: string; items?: { type: string }; enum?: string[]; default?: unknown; minimum?: number; exclusiveMinimum?: number; markdownDescription: string };
+    type Property = { type: string | string[]; scope?: string; items?: { type: string | string[] }; additionalProperties?: { type: string | string[]; minimum?: number }; enum?: string[]; default?: unknown; minimum?: number; exclusiveMinimum?: number; markdownDescription: string };
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, Property> } } };
     const props = pkg.contributes.configuration.properties;
-    const types: Record<string, string> = { argv: 'array', 'path-list': 'array', 'host-list': 'array', boolean: 'boolean', 'whole-number': 'integer', count: 'integer', amount: 'number', choice: 'string', path: 'string' };
+    const types: Record<RunOption['kind'], string | string[]> = {
+      argv: 'array',
+      'path-list': 'array',
+      'host-list': 'array',
+      boolean: 'boolean',
+      'whole-number': 'integer',
+      count: 'integer',
+      amount: 'number',
+      choice: 'string',
+      path: 'string',
+      agent: ['string', 'array'],
+      'agent-list': 'array',
+      'agent-map': 'object',
+      'agent-counts': 'object',
+    };
+    /** What a setting nobody set holds: nothing for a list or a map, else none (null) where the option has no default. */
+    const empty: Partial<Record<RunOption['kind'], unknown>> = { 'agent-list': [], 'agent-map': {}, 'agent-counts': {} };
     for (const o of RUN_OPTIONS) {
       const p = props[o.setting];
       assert.ok(p, `${o.setting} is contributed`);
-      // An option without a default is empty (null) where nobody set it.
-      assert.deepEqual(p.type, o.default === undefined && !o.plan ? [types[o.kind], 'null'] : types[o.kind], o.setting);
-      if (p.type === 'array') assert.equal(p.items?.type, 'string', o.setting);
+      const type = types[o.kind];
+      // An option without a default (of the agent or the run) is empty (null) where nobody set it.
+      const nullable = o.default === undefined && o.part !== 'worktrees' && !(o.kind in empty);
+      assert.deepEqual(p.type, nullable ? [...[type].flat(), 'null'] : type, o.setting);
+      if (p.type === 'array' && o.kind !== 'agent-list') assert.equal(p.items?.type, 'string', o.setting);
+      if (o.kind === 'agent' || o.kind === 'agent-list' || o.kind === 'agent-map') assert.deepEqual(o.kind === 'agent' ? p.items?.type : (p.items ?? p.additionalProperties)?.type, o.kind === 'agent' ? 'string' : ['string', 'array'], `${o.setting}: a preset id or an argv`);
+      if (o.kind === 'agent-counts') assert.deepEqual([p.additionalProperties?.type, p.additionalProperties?.minimum], ['integer', 1], `${o.setting}: whole numbers of at least 1`);
       assert.equal(p.scope === 'machine', o.walls, `${o.setting}: machine scope exactly for the walls' settings`);
-      assert.ok(p.markdownDescription.includes(`--${o.flag}`), `${o.setting} names its flag`);
-      for (const flag of Object.keys(o.switches ?? {})) assert.ok(JSON.stringify(p).includes(`--${flag}`), `${o.setting} names --${flag}`);
-      if (!o.plan) assert.deepEqual(p.default, o.default ?? null, `${o.setting}: the table's default`);
+      for (const flag of flagsOf(o)) assert.ok(JSON.stringify(p).includes(`--${flag}`), `${o.setting} names --${flag}`);
+      if (o.part !== 'worktrees') assert.deepEqual(p.default, o.default ?? empty[o.kind] ?? null, `${o.setting}: the table's default`);
       if (o.words) assert.deepEqual(p.enum, o.words, `${o.setting}: the table's words, in its order`);
       if (o.kind === 'count') assert.equal(p.minimum, 1, `${o.setting}: at least 1`);
       if (o.kind === 'amount') assert.equal(p.exclusiveMinimum, 0, `${o.setting}: above 0`);
     }
-    assert.equal(props['waves.sandbox.unconfined']!.scope, 'machine');
   });
 
-  it("run takes every option, plan the worktree and walls ones (a planning worktree is set up as a package's): both commands' parsers and helps", async () => {
-    const { optionFlags, runFlags } = await import('../../../src/cli/runArgs');
+  it("run takes every option that has a flag, plan the agent, worktree and walls ones (a planning session's agent runs in a worktree set up as a package's): both commands' parsers and helps", async () => {
+    const { optionFlags, repeatedFlags, runFlags } = await import('../../../src/cli/runArgs');
     const { main } = await import('../../../src/cli/waves');
     const helpOf = async (command: string) => {
       let out = '';
@@ -97,23 +125,33 @@ describe('the run options table', () => {
     };
     const helps = { run: await helpOf('run'), plan: await helpOf('plan') };
     const planOptions = RUN_OPTIONS.filter((o) => o.plan);
-    assert.deepEqual(optionFlags(), planOptions.map((o) => o.flag), "plan's parser (and what review hands on) takes the worktree and walls flags");
-    assert.deepEqual(optionFlags(true), planOptions.filter((o) => o.kind !== 'boolean').map((o) => o.flag));
-    assert.deepEqual(runFlags(), ['max-parallel', 'candidates', 'schedule', 'barrier', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'review', 'integration-guard', 'no-integration-guard', ...optionFlags()], "run's parser takes every flag of the table, switches included");
-    assert.deepEqual(runFlags(true), RUN_OPTIONS.filter((o) => o.kind !== 'boolean').map((o) => o.flag), 'a switch takes no value');
+    assert.deepEqual(optionFlags(), ['agent', 'agent-argv', ...planOptions.slice(1).map((o) => o.flag)], "plan's parser takes the agent's, the worktree and walls flags");
+    assert.deepEqual(optionFlags(true), ['agent', 'agent-argv', ...planOptions.filter((o) => o.kind !== 'boolean' && o.kind !== 'agent').map((o) => o.flag)]);
+    assert.deepEqual(
+      runFlags(),
+      ['agent', 'agent-argv', 'agent-fallback', 'agent-cap', 'max-parallel', 'candidates', 'schedule', 'barrier', 'on-usage-limit', 'budget-usd', 'budget-tokens', 'review', 'integration-guard', 'no-integration-guard', ...optionFlags().slice(2)],
+      "run's parser (and what review and pick hand on) takes every flag of the table, switches included",
+    );
+    assert.deepEqual(runFlags(true), ['agent', 'agent-argv', ...RUN_OPTIONS.filter((o) => o.flag && o.kind !== 'boolean' && o.kind !== 'agent').map((o) => o.flag)], 'a switch takes no value');
+    assert.deepEqual(repeatedFlags(), ['agent-cap']);
     for (const o of RUN_OPTIONS) {
-      const usage = [`--${o.flag}${o.value ? ` ${o.value}` : ''}`, ...Object.keys(o.switches ?? {}).map((f) => `--${f}`)].join(' | ');
+      if (o.flag === undefined) {
+        for (const help of Object.values(helps)) assert.ok(!help.includes(`(${o.setting})`), `${o.setting}: the editor's alone, in no command's help`);
+        continue;
+      }
+      const usage = [`--${o.flag}${o.value ? ` ${o.value}` : ''}`, ...(o.argvFlag ? [`--${o.argvFlag} JSON`] : []), ...Object.keys(o.switches ?? {}).map((f) => `--${f}`)].join(' | ');
       const sources = [o.env === undefined ? null : o.envAddsInWalls ? `${o.env} adds to it` : o.kind === 'boolean' ? `${o.env}=1` : o.env, o.setting].filter((x) => x !== null).join('; ');
       for (const [command, help] of Object.entries(helps)) {
         if (command === 'plan' && !o.plan) {
           assert.ok(!help.includes(`--${o.flag} `) && !help.includes(`--${o.flag}]`), `waves plan does not offer --${o.flag}`);
           continue;
         }
-        assert.ok(help.includes(`[${usage}]`), `waves ${command}'s usage line has ${usage}`);
+        assert.ok(help.includes(`[${usage}]${o.repeated ? '…' : ''}`), `waves ${command}'s usage line has ${usage}`);
         const byDefault = o.default !== undefined && o.kind !== 'boolean' ? `; default ${String(o.default)}` : '';
         assert.ok(help.includes(`${usage} (${sources}): ${o.description}${byDefault}.`), `waves ${command}'s help explains --${o.flag}, with its default`);
       }
     }
+    for (const help of Object.values(helps)) assert.match(help, /Presets: claude-code \(the default\), codex, gemini, aider, copilot;/, 'the presets, from the agents\' own list');
   });
 });
 
@@ -207,6 +245,14 @@ describe('the run options from the command line', () => {
     fails(() => runOptionsFromCommandLine(flags({ 'memory-mb': '1' }), {}, true), /^--memory-mb is a limit of the walls; --unconfined has none/);
     const { values } = runOptionsFromCommandLine(flags({ copy: '.env' }), { WAVES_SANDBOX_MEMORY_MB: '5', WAVES_SANDBOX_CACHE: 'not checked' }, true, ':');
     assert.deepEqual(values, { copy: ['.env'] });
+  });
+
+  it('--unconfined is a row of the table: its flag gives the value and turns the walls flags away by itself; the editor reads the same setting', () => {
+    assert.deepEqual(runOptionsFromCommandLine(flags({ unconfined: true, copy: '.env' }), { WAVES_SANDBOX_MEMORY_MB: '5' }, undefined, ':'), { values: { unconfined: true, copy: ['.env'] }, sources: { unconfined: '--unconfined', copy: '--copy' } });
+    fails(() => runOptionsFromCommandLine(flags({ unconfined: true, 'sandbox-write': '/w' }), {}), /^--sandbox-write opens the walls; --unconfined has none/);
+    assert.deepEqual(runOptionsFromCommandLine(flags({}), {}).values, {}, 'not given: not set (the walls on)');
+    assert.deepEqual(runOptionsFromSettings((o) => (o.setting === 'waves.sandbox.unconfined' ? true : undefined)).values, { unconfined: true });
+    assert.deepEqual(runOptionsFromSettings((o) => (o.setting === 'waves.sandbox.unconfined' ? 'yes' : undefined)), { values: {}, problems: [{ setting: 'waves.sandbox.unconfined', message: 'waves.sandbox.unconfined is not true or false; left out' }] }, 'anything but true leaves the walls on');
   });
 
   it("--container-is-wall, WAVES_SANDBOX_CONTAINER=1 and waves.sandbox.container mean the same; not beside --unconfined", () => {

@@ -10,14 +10,15 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { presetProfile } from '../../../src/core/agents/agentProfiles';
 import { capOf } from '../../../src/core/plan/defaults';
-import { parseOptionText, RUN_OPTIONS, RunOptionError, runChoicesOf, runOptionsFromCommandLine, runOptionsFromSettings, type RunOption } from '../../../src/core/run/runOptions';
+import { analyzePlan } from '../../../src/core/plan/analyze';
+import { parseOptionText, planCheckCap, RUN_OPTIONS, RunOptionError, runChoicesOf, runOptionsFromCommandLine, runOptionsFromSettings, type RunOption } from '../../../src/core/run/runOptions';
 import { startRequestFrom } from '../../../src/engine/usecases/startRequest';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const option = (flag: string): RunOption => RUN_OPTIONS.find((o) => o.flag === flag)!;
 const flags = (entries: Record<string, string | true>) => new Map(Object.entries(entries));
 const fails = (fn: () => unknown, message: RegExp) => assert.throws(fn, (err: unknown) => err instanceof RunOptionError && message.test(err.message));
-const runOnly = (o: RunOption) => !o.plan;
+const runOnly = (o: RunOption) => o.part === 'run';
 
 describe("the run's own options: parsing each kind", () => {
   it('a count (the cap, candidates, the tokens budget): a whole number of at least 1', () => {
@@ -85,7 +86,7 @@ describe("the run's own options from the command line", () => {
     assert.deepEqual(runOptionsFromCommandLine(flags({}), { WAVES_CANDIDATES: '  ' }).values, {}, 'empty: not set');
     fails(() => runOptionsFromCommandLine(flags({}), { WAVES_CANDIDATES: 'two' }), /^WAVES_CANDIDATES must be a whole number ≥ 1, not "two"$/);
     fails(() => runOptionsFromCommandLine(flags({}), { WAVES_CANDIDATES: '0' }), /^WAVES_CANDIDATES must be a whole number ≥ 1/);
-    assert.deepEqual(RUN_OPTIONS.filter((o) => !o.plan && o.env !== undefined).map((o) => o.env), ['WAVES_CANDIDATES']);
+    assert.deepEqual(RUN_OPTIONS.filter((o) => o.part !== 'worktrees' && o.env !== undefined).map((o) => o.env), ['WAVES_CANDIDATES']);
   });
 
   it("bad values are errors naming the flag; --unconfined leaves the run's own options alone", () => {
@@ -96,7 +97,7 @@ describe("the run's own options from the command line", () => {
   });
 
   it("`only` reads the options a command takes: waves plan's parser never sees the run's own, nor a bad WAVES_CANDIDATES", () => {
-    const plan = (o: RunOption) => o.plan;
+    const plan = (o: RunOption) => o.part === 'worktrees';
     assert.deepEqual(runOptionsFromCommandLine(flags({ 'max-parallel': '2', copy: '.env' }), { WAVES_CANDIDATES: 'two' }, false, ':', plan).values, { copy: ['.env'] });
     assert.deepEqual(runOptionsFromCommandLine(flags({ 'max-parallel': '2', copy: '.env' }), { WAVES_WORKTREES_COPY: '/abs' }, false, ':', runOnly).values, { maxParallel: 2 }, 'and the run-only read never checks a worktree variable');
   });
@@ -144,6 +145,28 @@ describe("the run's own options from the editor settings", () => {
     ]);
     for (const [setting, raw] of [['waves.maxParallel', 2.5], ['waves.maxParallel', '3'], ['waves.budget.usd', Number.POSITIVE_INFINITY], ['waves.budget.tokens', 1.5], ['waves.schedule', 'Barrier']] as const)
       assert.equal(runOptionsFromSettings((o) => (o.setting === setting ? raw : undefined), runOnly).problems.length, 1, `${setting}: ${String(raw)}`);
+  });
+});
+
+describe("the plan checks' cap: waves.maxParallel through its row", () => {
+  const plan = (n: number, waves = '') =>
+    ['schema_version: 1', 'feature: { id: f }', 'packages:', ...Array.from({ length: n }, (_, i) => `  - { package_id: p${i}, title: P${i}, scope: { write_allow: ["p${i}/**"] }${i === 0 ? waves : ''} }`)].join('\n') + '\n';
+  const codes = (maxParallel: number, text: string) => analyzePlan(text, { maxParallel }).diagnostics.map((d) => d.code).filter((c) => c === 'wave-too-wide' || c === 'candidates-over-cap');
+
+  it('a value a run takes is the cap; nothing set, the default; one a run refuses is none (NaN), not rounded to one', () => {
+    assert.equal(planCheckCap(4), 4);
+    assert.equal(planCheckCap(undefined), capOf(undefined));
+    for (const bad of [0, 2.5, -1, '3', true, Number.POSITIVE_INFINITY]) assert.ok(Number.isNaN(planCheckCap(bad)), String(bad));
+  });
+
+  it('the checks that need the cap say nothing with one that cannot be used, and nothing crashes', () => {
+    const wide = plan(3);
+    assert.deepEqual(codes(planCheckCap(2), wide), ['wave-too-wide']);
+    assert.deepEqual(codes(planCheckCap(2.5), wide), [], 'no wave-too-wide against a cap of 2 (or 1) nobody can run with');
+    assert.deepEqual(codes(planCheckCap(0), wide), []);
+    const candidates = plan(1, ', inputs: { waves: { candidates: 3 } }');
+    assert.deepEqual(codes(planCheckCap(2), candidates), ['candidates-over-cap']);
+    assert.deepEqual(codes(planCheckCap(0), candidates), []);
   });
 });
 
