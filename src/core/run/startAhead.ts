@@ -46,6 +46,22 @@ function inOrder(packages: readonly SchedPackage[], maxParallel: number, only: r
 }
 
 /**
+ * The verification steps soon to run, each a runner the pool may have ready when its attempt's
+ * agent ends (runnerPool.ts `command`): one for every attempt at work now (a package running, or
+ * a candidate of its set) whose package has verification commands to run (`commandSteps`, 0:
+ * none, or none approved). A later step of the same attempt may find none ready and start its own.
+ */
+export function stepsAhead(state: RunState, commandSteps: (packageId: string) => number): number {
+  let n = 0;
+  for (const record of Object.values(state.packages)) {
+    if (commandSteps(record.packageId) === 0) continue;
+    const candidates = record.candidates ?? [];
+    n += candidates.length > 0 ? candidates.filter((c) => c.status === 'running').length : record.status === 'running' ? 1 : 0;
+  }
+  return n;
+}
+
+/**
  * Of `nextStarts`, the packages whose tree may be made ahead (ADR 0016): a first attempt
  * (a retry's tree holds its earlier work) of an isolated package (the shared tree is one for all).
  */

@@ -256,7 +256,7 @@ export class LocalExecutor implements Executor {
     await this.landedIn(options.cwd);
     // Inside walls of their own, as the agents are, unless the person chose none.
     const w = this.options.walls;
-    return runVerification(w ? { ...options, walls: { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) } } : options);
+    return runVerification(w ? { ...options, walls: { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) }, ...(this.pool ? { pool: this.pool } : {}) } : options);
   }
 
   /** The branch is in this repository already (once its leftovers commit has landed on it). */

@@ -7,7 +7,9 @@
  *   node runner.js <attemptDir> <startToken>          run the attempt described by spec.json
  *   node runner.js --pooled <startToken>              started ahead (runnerPool.ts): waits on its IPC
  *                                                     channel for `{ attemptDir }`, then runs that
- *                                                     attempt; ends quietly when the channel closes first
+ *                                                     attempt, or for `{ command }` (a verification
+ *                                                     step: `--confine`'s request), then runs that;
+ *                                                     ends quietly when the channel closes first
  *   node runner.js --needs-input <attemptDir> <reason> the agent waits for a person (hooks)
  *   node runner.js --input-resumed <attemptDir>        it no longer does
  *
@@ -29,7 +31,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { relay, relayAhead } from './wallsNet.js';
-import { confineCommand, netAheadArgv, programOnPath } from './wallsRun.js';
+import { confineCommand, confinePooled, netAheadArgv, pooledCommandOf, programOnPath } from './wallsRun.js';
 import { wallsSocketOf } from './wallsDraw.js';
 import { clearNeedsInput, EXIT_BAD_ARGS, fail, markNeedsInput } from './runnerFiles.js';
 import { endAhead, runAttempt } from './runnerAttempt.js';
@@ -48,7 +50,8 @@ function hookCommand(args: string[]): number {
 /**
  * A runner started ahead by the engine's pool (runnerPool.ts): its start token is in its
  * command line from the start (adoption's proof, ADR 0004), its attempt comes later on the IPC
- * channel as `{ attemptDir }`. It says `{ ready: true }` once it can take one. The channel
+ * channel as `{ attemptDir }` — or a command to run in walls of its own (`{ command }`, a
+ * verification step: runnerPool.ts `command`), inside the network it made ahead. It says `{ ready: true }` once it can take one. The channel
  * closing first (the engine retired it, or ended) ends it with 0, having touched nothing; once
  * it has its attempt it lets go of the channel, so the engine's end no longer concerns it.
  */
@@ -63,7 +66,9 @@ function pooled(token: string): Promise<number> {
       process.off('message', onMessage);
       process.off('disconnect', onDisconnect);
       if (process.connected) process.disconnect();
-      if (typeof dir !== 'string' || dir === '') {
+      const command = pooledCommandOf(message);
+      if (command) resolve(confinePooled(token, command, ahead));
+      else if (typeof dir !== 'string' || dir === '') {
         endAhead(ahead);
         resolve(fail('--pooled: the engine sent no attempt folder', EXIT_BAD_ARGS));
       } else resolve(runAttempt(dir, token, since, ahead));

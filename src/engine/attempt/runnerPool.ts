@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { poolStep } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
-import { netAheadWorks } from './wallsRun';
+import { netAheadWorks, type PooledCommand } from './wallsRun';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
 
 interface Pooled {
@@ -120,12 +120,31 @@ export class RunnerPool {
   async launch(request: LaunchRequest): Promise<LaunchResult | null> {
     const i = this.members.findIndex((x) => x.token === request.startToken && x.taken);
     if (i < 0) return null;
-    const m = this.members[i]!;
-    this.members.splice(i, 1);
+    return this.hand(this.members[i]!, { attemptDir: request.attemptDir });
+  }
+
+  /**
+   * Hands a command (a verification step: `runner.js --confine`'s request, its argv, its output
+   * file) to a ready idle runner, which runs it inside the network it made ahead and ends with its
+   * exit code; null when none is ready (or it was gone): the caller starts `runner.js --confine`
+   * itself. The runner is one of those expected (`expect` counts the steps to come too).
+   */
+  async command(command: PooledCommand): Promise<LaunchResult | null> {
+    const m = this.members.find((x) => !x.gone && !x.taken && x.ready);
+    if (!m) return null;
+    m.taken = true;
+    this.wanted = Math.max(0, this.wanted - 1);
+    return this.hand(m, { command });
+  }
+
+  /** Sends a taken runner its one message; null when it cannot take it (then it runs nothing). */
+  private async hand(m: Pooled, message: { attemptDir: string } | { command: PooledCommand }): Promise<LaunchResult | null> {
+    const i = this.members.indexOf(m);
+    if (i >= 0) this.members.splice(i, 1);
     if (m.gone || !m.child.connected || m.child.pid === undefined) return null;
     const sent = await new Promise<boolean>((resolve) => {
       try {
-        m.child.send({ attemptDir: request.attemptDir }, (err) => resolve(!err));
+        m.child.send(message, (err) => resolve(!err));
       } catch {
         // its channel closed meanwhile: not sent, and the runner is retired below
         resolve(false);

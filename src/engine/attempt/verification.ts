@@ -22,7 +22,8 @@ import { requireApproved } from '../consent';
 import { looksOffline, NO_NETWORK_TEXT, wallsRefusedText } from '../../core/walls/walls';
 import { registriesRefusedNote, wallsOutputAdvice } from '../../core/walls/toolchains';
 import { wallsLogIn } from './wallsNet';
-import { encodeConfine } from './wallsRun';
+import { encodeConfine, type PooledCommand } from './wallsRun';
+import type { LaunchResult } from './launcher';
 import { wallsFor, type ConfinementOptions } from './wallsDraw';
 import { signalGroup } from './processTree';
 
@@ -68,6 +69,12 @@ export interface RunVerificationOptions {
   timeoutMs?: number;
   /** The walls each command runs inside (the executor's); absent: none (the person chose so). */
   walls?: CommandWalls;
+  /**
+   * Runners started ahead (runnerPool.ts): a walled step is handed to a ready one, which runs it
+   * inside the network it made ahead (no Node to start, no relay), else it starts its own. Not
+   * used with `env` (a pooled runner has the engine's environment).
+   */
+  pool?: { command(command: PooledCommand): Promise<LaunchResult | null> };
 }
 
 /** Walls for commands: bubblewrap, the runner that applies them, what the person added. */
@@ -86,10 +93,14 @@ export function verifyWallsLog(attemptDir: string, n: number): string {
 export interface WalledCommand {
   file: string;
   args: string[];
-  /** The registries the walls' settings name (for the note of a refusal). */
-  registries: string[];
-  /** Its walls let it reach no host. */
-  noHost: boolean;
+  /**
+   * What its walls let through, drawn when first asked (a refusal's note, a failure's words; a step
+   * that passed with nothing refused never asks): the registries the walls' settings name, and
+   * whether they let it reach no host.
+   */
+  reach(): { registries: string[]; noHost: boolean };
+  /** Inside walls: `runner.js --confine`'s request and the command's argv, as a pooled runner takes them. */
+  confined?: { confine: string; argv: string[] };
 }
 
 /**
@@ -97,28 +108,36 @@ export interface WalledCommand {
  * without walls; inside walls, the runner (`runner.js --confine`, whose proxy lets the allowed
  * hosts through and writes what it refused to `wallsLog`, and whose relay makes a refused
  * loopback connection one it names), even when no host is allowed. `env` is changed in place to
- * the one the command gets; `registries`: the registries the walls' settings name, for the note.
+ * the one the command gets; `reach`: what its walls let through, for the note.
  */
 export function walledCommand(cmd: { file: string; args: string[] }, cwd: string, attemptDir: string, wallsLog: string, walls: CommandWalls | undefined, env: NodeJS.ProcessEnv): WalledCommand {
-  if (!walls) return { ...cmd, registries: [], noHost: false };
-  // The walls `runner.js --confine` would draw for it (the same code, with the same environment).
-  const drawn = wallsFor({
-    bwrap: walls.bwrap,
-    worktree: cwd,
-    attemptDir,
-    role: 'command',
-    profileId: 'custom',
-    env,
-    interactive: false,
-    argv: [cmd.file, ...cmd.args],
-    runnerScript: walls.runnerScript,
-    startToken: crypto.randomBytes(16).toString('hex'),
-    ...(walls.options ? { options: walls.options } : {}),
-  }).walls;
+  if (!walls) return { ...cmd, reach: () => ({ registries: [], noHost: false }) };
+  // The walls `runner.js --confine` draws for it (the same code, with the environment it is given), when first asked.
+  const seen = { ...env };
+  let reach: { registries: string[]; noHost: boolean } | null = null;
+  const drawn = () => {
+    if (reach) return reach;
+    const w = wallsFor({
+      bwrap: walls.bwrap,
+      worktree: cwd,
+      attemptDir,
+      role: 'command',
+      profileId: 'custom',
+      env: seen,
+      interactive: false,
+      argv: [cmd.file, ...cmd.args],
+      runnerScript: walls.runnerScript,
+      startToken: crypto.randomBytes(16).toString('hex'),
+      ...(walls.options ? { options: walls.options } : {}),
+    }).walls;
+    reach = { registries: w.registries, noHost: w.allow.length === 0 };
+    return reach;
+  };
   // The runner (which makes the walls and their proxy) runs under this Node, or Electron as Node.
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   const request = encodeConfine({ bwrap: walls.bwrap, cwd, attemptDir, log: wallsLog, ...(walls.options ? { options: walls.options } : {}) });
-  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', cmd.file, ...cmd.args], registries: drawn.registries, noHost: drawn.allow.length === 0 };
+  const argv = [cmd.file, ...cmd.args];
+  return { file: process.execPath, args: [walls.runnerScript, '--confine', request, '--', ...argv], reach: drawn, confined: { confine: request, argv } };
 }
 
 /**
@@ -130,10 +149,12 @@ export function walledCommand(cmd: { file: string; args: string[] }, cwd: string
  * past their proxy.
  */
 export function refusedIn(wallsLog: string, run: WalledCommand, ok: boolean, output: string): string {
-  const named = refusedNote(wallsLogIn(wallsLog, 'network'), run.registries);
+  const refused = wallsLogIn(wallsLog, 'network');
+  const named = refused.length ? refusedNote(refused, run.reach().registries) : '';
   if (ok) return named;
-  const offline = !named && run.noHost && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '';
-  return `${named}${offline}${wallsOutputAdvice(output, os.homedir(), { proxy: named !== '' || run.noHost })}`;
+  const noHost = run.reach().noHost;
+  const offline = !named && noHost && looksOffline(output) ? `; ${NO_NETWORK_TEXT}` : '';
+  return `${named}${offline}${wallsOutputAdvice(output, os.homedir(), { proxy: named !== '' || noHost })}`;
 }
 
 /** "its walls refused …" for a step's result, or ''. */
@@ -158,51 +179,88 @@ export async function runVerification(options: RunVerificationOptions): Promise<
   return results;
 }
 
-function runStep(step: CommandStep, n: number, options: RunVerificationOptions): Promise<StepResult> {
+async function runStep(step: CommandStep, n: number, options: RunVerificationOptions): Promise<StepResult> {
   const log = verifyLogFile(options.attemptDir, n);
   fs.mkdirSync(path.dirname(log), { recursive: true });
-  const fd = fs.openSync(log, 'w');
-  fs.writeSync(fd, `$ ${step.command}\n`);
+  fs.writeFileSync(log, `$ ${step.command}\n`);
   const sh = shellFor(step.command, options.env ?? process.env);
   const env = { ...(options.env ?? process.env) };
   const run = walledCommand(sh, options.cwd, options.attemptDir, verifyWallsLog(options.attemptDir, n), options.walls, env);
+  const finish = (ok: boolean, why: string): StepResult => {
+    const output = fs.readFileSync(log, 'utf8');
+    const lastLine = output.split('\n').slice(1).filter((l) => l.trim() !== '').pop();
+    const refused = options.walls ? refusedIn(verifyWallsLog(options.attemptDir, n), run, ok, output) : '';
+    return { step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused} (log: ${log})` };
+  };
+  const pooled = run.confined && options.pool && !options.env ? await options.pool.command({ ...run.confined, output: log }) : null;
+  const ended = pooled ? await waitPooled(pooled, options.timeoutMs) : await spawned(run, env, sh.verbatim, log, options);
+  if (ended.error) return finish(false, ended.error);
+  if (ended.timedOut) return finish(false, `timed out after ${Math.round(options.timeoutMs! / 1000)} s`);
+  if (ended.code === 0) return finish(true, '');
+  return finish(false, ended.signal ? `killed by ${ended.signal}` : ended.code === null ? 'killed' : `exit ${ended.code}`);
+}
+
+/** How a step's process ended. */
+interface StepEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** It could not start. */
+  error?: string;
+}
+
+/** A step's process group past its time: SIGTERM, then SIGKILL 5 s later. Returns the stop of both timers. */
+function timeLimit(pid: number | undefined, timeoutMs: number | undefined, onTimeout: () => void): () => void {
+  if (!timeoutMs) return () => undefined;
+  let killTimer: NodeJS.Timeout | null = null;
+  const timer = setTimeout(() => {
+    onTimeout();
+    signalGroup({ pid }, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup({ pid }, 'SIGKILL'), 5000);
+  }, timeoutMs);
+  return () => {
+    clearTimeout(timer);
+    if (killTimer) clearTimeout(killTimer);
+  };
+}
+
+/** A step handed to a pooled runner (its own process group): its exit code, within the time limit. */
+async function waitPooled(pooled: LaunchResult, timeoutMs: number | undefined): Promise<StepEnd> {
+  let timedOut = false;
+  const stop = timeLimit(pooled.pid ?? undefined, timeoutMs, () => (timedOut = true));
+  // A pooled runner never holds this process (runnerPool.ts): the step does, until it ends.
+  const held = setInterval(() => undefined, 60_000);
+  try {
+    return { code: (await pooled.exited) ?? null, signal: null, timedOut };
+  } finally {
+    clearInterval(held);
+    stop();
+  }
+}
+
+/** A step started here: the shell, or `runner.js --confine` in front of it (`env`: as `walledCommand` left it); its output to `log` (appended after its header). */
+function spawned(run: WalledCommand, env: NodeJS.ProcessEnv, verbatim: boolean, log: string, options: RunVerificationOptions): Promise<StepEnd> {
+  const fd = fs.openSync(log, 'a');
   return new Promise((resolve) => {
     let timedOut = false;
-    const finish = (ok: boolean, why: string) => {
-      fs.closeSync(fd);
-      const output = fs.readFileSync(log, 'utf8');
-      const lastLine = output.split('\n').slice(1).filter((l) => l.trim() !== '').pop();
-      const refused = options.walls ? refusedIn(verifyWallsLog(options.attemptDir, n), run, ok, output) : '';
-      resolve({ step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused} (log: ${log})` });
-    };
     const child = spawn(run.file, run.args, {
       cwd: options.cwd,
       env,
       stdio: ['ignore', fd, fd],
       detached: process.platform !== 'win32',
-      windowsVerbatimArguments: sh.verbatim,
+      windowsVerbatimArguments: verbatim,
       windowsHide: true,
     });
-    const kill = (sig: NodeJS.Signals) => signalGroup(child, sig);
-    let timer: NodeJS.Timeout | null = null;
-    let killTimer: NodeJS.Timeout | null = null;
-    if (options.timeoutMs) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        kill('SIGTERM');
-        killTimer = setTimeout(() => kill('SIGKILL'), 5000);
-      }, options.timeoutMs);
-    }
+    const stop = timeLimit(child.pid, options.timeoutMs, () => (timedOut = true));
     child.once('error', (err) => {
-      if (timer) clearTimeout(timer);
-      finish(false, `${options.walls ? 'the runner' : `the shell ${sh.file}`} could not start: ${err.message}`);
+      stop();
+      fs.closeSync(fd);
+      resolve({ code: null, signal: null, timedOut: false, error: `${options.walls ? 'the runner' : `the shell ${run.file}`} could not start: ${err.message}` });
     });
     child.once('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      if (timedOut) finish(false, `timed out after ${Math.round(options.timeoutMs! / 1000)} s`);
-      else if (code === 0) finish(true, '');
-      else finish(false, signal ? `killed by ${signal}` : `exit ${code}`);
+      stop();
+      fs.closeSync(fd);
+      resolve({ code, signal, timedOut });
     });
   });
 }

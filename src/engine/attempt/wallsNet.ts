@@ -316,6 +316,8 @@ export interface RelayGo {
   stdinFile: string | null;
   /** The niceness the agent runs at (the runner's). */
   nice: number;
+  /** A command's output is its own (a verification step's): the loopback targets served are not said there. */
+  quiet?: boolean;
 }
 
 /**
@@ -353,7 +355,7 @@ export async function relayAhead(args: string[]): Promise<number> {
   }
   const env = { ...go.env };
   delete env.ELECTRON_RUN_AS_NODE;
-  return relayTo(socketPath, go.loops, go.argv, { env, cwd: go.cwd, stdio: [stdin, 'inherit', 'inherit'] }, true);
+  return relayTo(socketPath, go.loops, go.argv, { env, cwd: go.cwd, stdio: [stdin, 'inherit', 'inherit'] }, go.quiet !== true);
 }
 
 /** The one line a relay made ahead is told, read from stdin: its `RelayGo`, why it is not one, or `closed` (nothing came). */
@@ -383,7 +385,8 @@ function readGo(): Promise<RelayGo | string> {
           typeof go.env === 'object' &&
           typeof go.cwd === 'string' &&
           (go.stdinFile === null || typeof go.stdinFile === 'string') &&
-          typeof go.nice === 'number';
+          typeof go.nice === 'number' &&
+          (go.quiet === undefined || typeof go.quiet === 'boolean');
         done(ok ? (go as RelayGo) : 'not an attempt');
       } catch (err) {
         done(`not JSON (${(err as Error).message})`);

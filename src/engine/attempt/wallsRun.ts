@@ -5,11 +5,12 @@
  * inside walls of its own — here and on an SSH host alike. Node built-ins, src/core and
  * src/store only (bundled into dist/runner.js).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import { parseTarget, PROXY_PORT, WALLS_TRIAL_ARGS } from '../../core/walls/walls.js';
-import { startProxy, upstreamOf } from './wallsNet.js';
+import { startProxy, upstreamOf, type RelayGo } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
 import { raiseSeatbelt, wallsBackend } from './wallsSeatbelt.js';
 
@@ -106,6 +107,26 @@ export interface ConfineRequest {
   options?: ConfinementOptions;
 }
 
+/**
+ * A command handed to a pooled runner (runnerPool.ts `command`) instead of a `runner.js --confine`
+ * started for it: the same request, its argv, and the file its output goes to (appended).
+ */
+export interface PooledCommand {
+  /** `encodeConfine`'s text. */
+  confine: string;
+  argv: string[];
+  /** Where its stdout and stderr go (appended; the engine wrote its header). */
+  output: string;
+}
+
+/** A pooled runner's message as a command, or null (not one). */
+export function pooledCommandOf(message: unknown): PooledCommand | null {
+  const m = (message as { command?: Partial<PooledCommand> } | null)?.command;
+  if (!m || typeof m !== 'object') return null;
+  const ok = typeof m.confine === 'string' && typeof m.output === 'string' && m.output !== '' && Array.isArray(m.argv) && m.argv.length > 0 && m.argv.every((a) => typeof a === 'string');
+  return ok ? (m as PooledCommand) : null;
+}
+
 export function encodeConfine(request: ConfineRequest): string {
   return Buffer.from(JSON.stringify(request), 'utf8').toString('base64url');
 }
@@ -136,9 +157,26 @@ export async function confineCommand(args: string[]): Promise<number> {
     process.stderr.write('waves runner: usage: runner.js --confine <request> -- <argv…>\n');
     return 2;
   }
+  return confineWith(request, argv, 'inherit');
+}
+
+/**
+ * A command's environment: this runner's, as the engine gave it — without Electron's switch, and
+ * with the certificates a pooled runner was started with moved aside (launcher.ts `runnerEnv`) put back.
+ */
+function commandEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;
-  const drawn: WallsRequest = {
+  if (env.WAVES_NODE_EXTRA_CA_CERTS !== undefined) {
+    env.NODE_EXTRA_CA_CERTS = env.WAVES_NODE_EXTRA_CA_CERTS;
+    delete env.WAVES_NODE_EXTRA_CA_CERTS;
+  }
+  return env;
+}
+
+/** The walls a command is drawn (`--confine`, a pooled runner's command): its tree writable, the attempt folder read-only; `env` the command's. */
+function commandWalls(request: ConfineRequest, argv: readonly string[], env: NodeJS.ProcessEnv): WallsRequest {
+  return {
     bwrap: request.bwrap,
     worktree: request.cwd,
     attemptDir: request.attemptDir,
@@ -146,52 +184,144 @@ export async function confineCommand(args: string[]): Promise<number> {
     profileId: 'custom',
     env,
     interactive: false,
-    argv,
+    argv: [...argv],
     runnerScript: process.argv[1] ?? '',
     startToken: crypto.randomBytes(16).toString('hex'),
     ...(request.options ? { options: request.options } : {}),
   };
-  if (wallsBackend() === 'seatbelt') return confineInSeatbelt(drawn, request.log, env, argv);
+}
+
+/** `argv` inside walls of its own (the proxy, bubblewrap, the relay), its output to `output` (this process's, or a file's descriptor). */
+async function confineWith(request: ConfineRequest, argv: readonly string[], output: 'inherit' | number): Promise<number> {
+  const env = commandEnv();
+  const drawn = commandWalls(request, argv, env);
+  if (wallsBackend() === 'seatbelt') return confineInSeatbelt(drawn, request.log, env, argv, output);
   const { walls: w } = wallsFor(drawn);
   let proxy;
   try {
     proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), request.log, upstreamOf(env));
   } catch (err) {
-    process.stderr.write(`waves runner: the walls' proxy could not listen on ${w.socket}: ${(err as Error).message}\n`);
+    say(output, `waves runner: the walls' proxy could not listen on ${w.socket}: ${(err as Error).message}\n`);
     return 1;
   }
   enterWalls(env, w);
   const full = walledArgv(w, argv, true);
-  const code = await runWalled(full, request.cwd, env, w.bwrap);
+  const code = await runWalled(full, request.cwd, env, w.bwrap, output);
   proxy.close();
   fs.rmSync(w.socket, { force: true });
   return code;
 }
 
+/**
+ * A command in a pooled runner (`token`: its start token, whose socket its network made ahead
+ * listens for): the walls `--confine` draws, inside the network made ahead (`ahead`: its relay
+ * told the walls and the command, so no second Node starts), its output appended to
+ * `command.output`. Without a network made ahead (none here, or it ended) the command's walls are
+ * made as `--confine` makes them. Signals are passed on; the exit code is the command's (2: a
+ * request that cannot be read, nothing started).
+ */
+export async function confinePooled(token: string, command: PooledCommand, ahead: ChildProcess | null): Promise<number> {
+  const request = decodeConfine(command.confine);
+  const usable = ahead && ahead.exitCode === null && ahead.signalCode === null && ahead.stdin ? ahead : null;
+  if (!request || wallsBackend() !== 'bubblewrap' || !usable) {
+    endAheadGroup(ahead);
+    if (!request) return 2;
+    return withOutput(command.output, (fd) => confineWith(request, command.argv, fd));
+  }
+  const env = commandEnv();
+  const { walls: w } = wallsFor({ ...commandWalls(request, command.argv, env), startToken: token });
+  let proxy;
+  try {
+    proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), request.log, upstreamOf(env));
+  } catch (err) {
+    endAheadGroup(usable);
+    fs.appendFileSync(command.output, `waves runner: the walls' proxy could not listen on ${w.socket}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  enterWalls(env, w);
+  const out = fs.openSync(command.output, 'a');
+  const code = await new Promise<number>((resolve) => {
+    usable.stdout?.on('data', (chunk: Buffer) => fs.writeSync(out, chunk));
+    usable.stderr?.on('data', (chunk: Buffer) => fs.writeSync(out, chunk));
+    const pass = (sig: NodeJS.Signals) => signalAhead(usable, sig);
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+    for (const s of signals) process.on(s, pass);
+    usable.once('close', (c, sig) => {
+      for (const s of signals) process.off(s, pass);
+      resolve(c ?? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1));
+    });
+    const go: RelayGo = {
+      loops: w.listen.join(','),
+      argv: walledInsideArgv(w, command.argv),
+      env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+      cwd: request.cwd,
+      stdinFile: null,
+      nice: os.getPriority(),
+      quiet: true,
+    };
+    usable.stdin!.on('error', () => undefined); // gone: its exit says so
+    usable.stdin!.end(JSON.stringify(go) + '\n');
+  });
+  fs.closeSync(out);
+  proxy.close();
+  fs.rmSync(w.socket, { force: true });
+  return code;
+}
+
+/** Passes a signal to the network made ahead: its whole group (it was started detached: bubblewrap, the relay, the command). */
+function signalAhead(ahead: ChildProcess, sig: NodeJS.Signals): void {
+  try {
+    if (ahead.pid) process.kill(-ahead.pid, sig);
+  } catch {
+    // its group is gone already: nothing to pass the signal to
+  }
+}
+
+/** Ends a network made ahead that is not used (its group, killed). */
+function endAheadGroup(ahead: ChildProcess | null): void {
+  if (ahead && ahead.exitCode === null && ahead.signalCode === null) signalAhead(ahead, 'SIGKILL');
+}
+
+/** Runs `run` with `file` opened for appending; closed after. */
+async function withOutput(file: string, run: (fd: number) => Promise<number>): Promise<number> {
+  const fd = fs.openSync(file, 'a');
+  try {
+    return await run(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Says `text` where a command's output goes: this process's stderr, or the file of `output`. */
+function say(output: 'inherit' | number, text: string): void {
+  if (output === 'inherit') process.stderr.write(text);
+  else fs.writeSync(output, text);
+}
+
 /** `runner.js --confine` on macOS (ADR 0033): the command inside Seatbelt's walls, their proxy on a loopback port of their own. */
-async function confineInSeatbelt(drawn: WallsRequest, log: string, env: NodeJS.ProcessEnv, argv: readonly string[]): Promise<number> {
+async function confineInSeatbelt(drawn: WallsRequest, log: string, env: NodeJS.ProcessEnv, argv: readonly string[], output: 'inherit' | number): Promise<number> {
   let up;
   try {
     up = await raiseSeatbelt(drawn, env, log);
   } catch (err) {
-    process.stderr.write(`waves runner: the walls could not be made: ${(err as Error).message}\n`);
+    say(output, `waves runner: the walls could not be made: ${(err as Error).message}\n`);
     return 1;
   }
   enterWalls(env, up.walls, up);
-  const code = await runWalled(up.argv(argv), drawn.worktree, env, up.walls.bwrap);
+  const code = await runWalled(up.argv(argv), drawn.worktree, env, up.walls.bwrap, output);
   up.close();
   return code;
 }
 
-/** `full` (the walls, then the command) run with this process's stdio, signals passed on: its exit code (127: the walls' `program` could not start). */
-function runWalled(full: readonly string[], cwd: string, env: NodeJS.ProcessEnv, program: string): Promise<number> {
+/** `full` (the walls, then the command) run with this process's stdio (or `output`'s descriptor), signals passed on: its exit code (127: the walls' `program` could not start). */
+function runWalled(full: readonly string[], cwd: string, env: NodeJS.ProcessEnv, program: string, output: 'inherit' | number): Promise<number> {
   return new Promise<number>((resolve) => {
-    const child = spawn(full[0]!, full.slice(1), { cwd, env, stdio: 'inherit', shell: false });
+    const child = spawn(full[0]!, full.slice(1), { cwd, env, stdio: output === 'inherit' ? 'inherit' : ['ignore', output, output], shell: false });
     const pass = (sig: NodeJS.Signals) => child.kill(sig);
     const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     for (const s of signals) process.on(s, pass);
     child.once('error', (err) => {
-      process.stderr.write(`waves runner: the walls could not be made (${program}): ${err.message}\n`);
+      say(output, `waves runner: the walls could not be made (${program}): ${err.message}\n`);
       resolve(127);
     });
     child.once('exit', (c, sig) => {

@@ -16,7 +16,7 @@ import { expireLocks } from '../../core/run/lockTable';
 import type { ResultReadout } from '../../core/run/resultRecord';
 import { buildRunReport } from '../../core/present/runReport';
 import { readForecast } from './pastRuns';
-import { AHEAD_AFTER_LAUNCH_MS, nextStarts, treesAhead } from '../../core/run/startAhead';
+import { AHEAD_AFTER_LAUNCH_MS, nextStarts, stepsAhead, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
 import { createRunState, ensurePackages, setMachine, setMaxParallel, setReviewGate, setUnconfined } from '../../core/run/runStateInit';
 import { guardOfRun } from '../../core/run/integrationGuard';
@@ -361,10 +361,13 @@ export class RunLoop implements LoopHandoffs {
       if (decision.waiting.some((w) => w.reason === 'lock')) ctx.holds.retryLocksAt(Math.max(Date.now() + ctx.pollMs, away?.retryAt ?? 0));
     }
     await ctx.store!.flush();
-    // Runners started ahead and trees made ahead for the next wave (runnerPool.ts, ADR 0015, 0016) — not while launches, or the agents just launched, use the CPU.
+    // Runners started ahead (for the next wave's agents and the verification of those at work) and trees made ahead for the next wave (runnerPool.ts, ADR 0015, 0016) — not while launches, or the agents just launched, use the CPU.
     if (ctx.attempts.launchesUnderWay === 0 && !ctx.stopped && Date.now() >= this.aheadNotBefore) {
       const next = ctx.attempts.runCancelled ? [] : nextStarts(ctx.sched, ctx.state, ctx.maxParallel, ctx.only);
-      ctx.executor.expectLaunches?.(next.length);
+      // The agents to start next, and the verification steps of those at work (their runners too: judge.ts).
+      const approved = ctx.approvedCommands;
+      const commandSteps = (id: string) => (approved ? (ctx.pkg(id)?.verification?.steps ?? []).filter((s) => s.kind === 'command' && s.command && approved.includes(s.command)).length : 0);
+      ctx.executor.expectLaunches?.(next.length + stepsAhead(ctx.state, commandSteps));
       const integration = ctx.state.integration;
       if (ctx.executor.prepareAhead && integration && !ctx.options.collectOnly && next.length > 0) {
         const ids = treesAhead(next, ctx.state, (id) => {

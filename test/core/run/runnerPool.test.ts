@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { firstStarts, nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, treesAhead } from '../../../src/core/run/startAhead';
+import { firstStarts, nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, stepsAhead, treesAhead } from '../../../src/core/run/startAhead';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import { PACKAGE_STATUSES, type PackageStatus, type RunState } from '../../../src/core/run/runState';
 import type { SchedPackage } from '../../../src/core/run/schedule';
@@ -171,5 +171,23 @@ describe('poolStep: toward the wanted number of idle runners', () => {
         assert.equal(ready + starting, Math.min(wanted, POOL_MAX));
       }),
     );
+  });
+});
+
+describe('stepsAhead: the verification runners the pool may have ready when agents at work end', () => {
+  const packages = ['a', 'b', 'c', 'd'].map((id) => pkg(id));
+
+  it('one for each attempt at work whose package has verification commands to run; none for one without, or not at work', () => {
+    const state = stateWith(packages, { a: 'running', b: 'running', c: 'verifying', d: 'pending' });
+    const steps: Record<string, number> = { a: 2, b: 0, c: 1, d: 1 };
+    assert.equal(stepsAhead(state, (id) => steps[id] ?? 0), 1, 'a: running with commands; b has none; c verifies already; d has not started');
+    assert.equal(stepsAhead(state, () => 0), 0, 'no command approved: nothing to start ahead');
+  });
+
+  it("a best-of-n set: one for each of its candidates at work, whatever its package's own status says", () => {
+    const state = stateWith(packages, { a: 'running' });
+    const candidate = (k: number, status: PackageStatus) => ({ ...state.packages.a!, candidate: k, agent: `agent-${k}`, packageId: `a.c${k}`, status });
+    state.packages.a!.candidates = [candidate(1, 'running'), candidate(2, 'running'), candidate(3, 'verifying'), candidate(4, 'failed')];
+    assert.equal(stepsAhead(state, (id) => (id === 'a' ? 1 : 0)), 2);
   });
 });

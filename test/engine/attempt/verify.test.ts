@@ -13,6 +13,8 @@ import { verifyLogFile } from '../../../src/core/run/runPaths.js';
 import { approvalsFileOf, approve, commandsHash, isApproved, VerificationNotApprovedError } from '../../../src/engine/consent/approvalStore.js';
 import { runVerification, shellFor, type CommandStep } from '../../../src/engine/attempt/verification.js';
 import { confinementAvailable } from '../../../src/engine/attempt/confinement.js';
+import { RunnerPool } from '../../../src/engine/attempt/runnerPool.js';
+import type { PooledCommand } from '../../../src/engine/attempt/wallsRun.js';
 import { buildRunner, tempDir, waitFor } from '../helpers.js';
 
 function setup() {
@@ -179,6 +181,84 @@ function running(text: string): boolean {
     }
   });
 }
+
+describe('runVerification through runners started ahead (runnerPool.ts `command`)', () => {
+  const proxyTry = `node -e "const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n'));s.on('data',d=>{console.log(String(d).split('\\r\\n')[0]);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})"`;
+
+  /** A pool of `n` runners started ahead with their networks (bubblewrap nests here), all ready; the pids handed a step are kept. */
+  async function readyPool(n: number) {
+    const bwrap = confinementAvailable();
+    assert.ok(bwrap.ok, `walls are needed here (scripts/sandbox-tools.sh installs bubblewrap): ${bwrap.ok ? '' : bwrap.why}`);
+    const runnerScript = await buildRunner();
+    const pool = new RunnerPool({ runnerScript, cwd: tempDir('waves-verify-pool-'), wallsAhead: bwrap.bwrap });
+    pool.expect(n);
+    if (n > 0) await waitFor(() => pool.size.ready === n, `${n} runners ready`, 30_000);
+    const idle = pool.idlePids();
+    const handed: (number | null)[] = [];
+    const counted = { command: async (c: PooledCommand) => {
+      const r = await pool.command(c);
+      handed.push(r?.pid ?? null);
+      return r;
+    } };
+    return { pool, idle, handed, counted, walls: { bwrap: bwrap.ok ? bwrap.bwrap : '', runnerScript } };
+  }
+
+  it('each step runs in a runner started ahead, inside walls of its own and the network it made ahead: its output in its log, its exit code, what its walls refuse refused and named', async () => {
+    const s = setup();
+    fs.writeFileSync(path.join(process.env.HOME!, '.bashrc'), '# mine\n');
+    const walledSteps: CommandStep[] = [
+      { step: 'build', command: 'echo built > out.txt && cat out.txt' },
+      { step: 'lint', command: 'echo lint failed >&2; exit 3' },
+      { step: 'home', command: `! sh -c 'echo planted >> "$HOME/.bashrc"'` },
+      { step: 'net', command: proxyTry },
+    ];
+    await approve(s.plan, walledSteps.map((x) => x.command), new Date(), s.approvals);
+    const { pool, idle, handed, counted, walls } = await readyPool(4);
+    try {
+      const results = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: walledSteps, walls, pool: counted });
+      assert.equal(handed.length, 4);
+      for (const pid of handed) assert.ok(pid !== null && idle.includes(pid), `each step went to a runner started ahead (${handed.join(', ')} of ${idle.join(', ')})`);
+      assert.deepEqual(results.map((r) => r.ok), [true, false, true, true], JSON.stringify(results));
+      assert.equal(fs.readFileSync(verifyLogFile(s.attempt, 1), 'utf8'), `$ ${walledSteps[0]!.command}\nbuilt\n`, 'its header, then its output, nothing of the relay');
+      assert.equal(fs.readFileSync(path.join(s.cwd, 'out.txt'), 'utf8'), 'built\n', 'its tree is writable');
+      assert.match(results[1]!.detail, /exit 3 — lint failed \(log: .*verify-2\.log\)/);
+      assert.match(fs.readFileSync(verifyLogFile(s.attempt, 3), 'utf8'), /Read-only file system/);
+      assert.equal(fs.readFileSync(path.join(process.env.HOME!, '.bashrc'), 'utf8'), '# mine\n');
+      assert.match(fs.readFileSync(verifyLogFile(s.attempt, 4), 'utf8'), /403 Forbidden/, "the walls' proxy answered through the relay made ahead");
+      assert.match(results[3]!.detail, /: passed; its walls refused a connection to example\.com:443/);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('a step past its time is stopped, with all it started; with no runner ready a step starts its own, as before', async () => {
+    const s = setup();
+    const marker = `sleep 32.${process.pid}`;
+    const slow = [{ step: 'slow', command: `sh -c '${marker}; echo finished > never.txt'` }];
+    const quick = [{ step: 'quick', command: 'echo quick' }];
+    await approve(s.plan, [...slow, ...quick].map((x) => x.command), new Date(), s.approvals);
+    const ready = await readyPool(1);
+    try {
+      const [r] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, approvedList: [...slow, ...quick].map((x) => x.command), timeoutMs: 800, walls: ready.walls, pool: ready.counted });
+      assert.ok(ready.handed[0] !== null && ready.idle.includes(ready.handed[0]!), 'it went to the runner started ahead');
+      assert.equal(r!.ok, false);
+      assert.match(r!.detail, /timed out/);
+      await waitFor(() => !running(marker), 'the walled command gone', 10_000);
+      assert.equal(fs.existsSync(path.join(s.cwd, 'never.txt')), false);
+    } finally {
+      ready.pool.close();
+    }
+    const none = await readyPool(0);
+    try {
+      const [q] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: quick, approvedList: [...slow, ...quick].map((x) => x.command), walls: none.walls, pool: none.counted });
+      assert.deepEqual(none.handed, [null], 'no runner was ready');
+      assert.equal(q!.ok, true, q!.detail);
+      assert.equal(fs.readFileSync(verifyLogFile(s.attempt, 1), 'utf8'), `$ ${quick[0]!.command}\nquick\n`);
+    } finally {
+      none.pool.close();
+    }
+  });
+});
 
 describe('shellFor', () => {
   it("the user's shell when it is usable, /bin/sh otherwise, cmd on Windows", () => {
