@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { ForeignAnalysis } from '../core/formats/foreignAnalysis';
-import { planCheckCap } from '../core/run/runOptions';
+import { planCheckCap } from '../core/plan/defaults';
 import { Superseded, type AnalysisPool } from './analysisPool';
 import { planLabel } from './planSearch';
 

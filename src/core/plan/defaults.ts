@@ -13,6 +13,23 @@ export const DEFAULT_MAX_PARALLEL = 10;
 export function capOf(maxParallel: number | undefined): number {
   return Math.max(1, Math.floor(maxParallel ?? DEFAULT_MAX_PARALLEL));
 }
+
+/** A setting's value a count option takes (`waves.maxParallel`, `waves.candidates`: the run options' `count` kind): a whole number ≥ 1. */
+export function isCount(raw: unknown): raw is number {
+  return typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 1;
+}
+
+/**
+ * The cap the plan checks use (a wave too wide, a set of candidates above the cap) from
+ * `waves.maxParallel`'s value as the editor reads it, with its run option's meaning (the `count`
+ * kind, `isCount`): a value a run refuses (0, 2.5, "3") is no cap here either — NaN, and the checks
+ * that need the cap say nothing (Run Plan refuses it, naming the setting); nothing set: the
+ * default cap. Here, not in the run options, so the editor's activation takes none of them.
+ */
+export function planCheckCap(raw: unknown): number {
+  if (raw === undefined || raw === null) return capOf(undefined);
+  return isCount(raw) ? capOf(raw) : Number.NaN;
+}
 export const DEFAULT_PRIORITY = 5;
 /** Extra attempts after a failed one: the scheduler's retries and the integration guard's follow-ups alike. */
 export const DEFAULT_RETRY_BUDGET = 1;

@@ -12,7 +12,8 @@
  * checked and the profiles made by core/agents/runAgents.ts.
  */
 import path from 'node:path';
-import { capOf } from '../plan/defaults';
+import { capOf, isCount } from '../plan/defaults';
+export { planCheckCap } from '../plan/defaults';
 import { parseTarget } from '../walls/walls';
 
 export { RUN_OPTIONS, type PathRule, type RunOption, type RunOptionId, type RunOptionKind, type RunOptionPart, type RunOptionWord } from './runOptionTable';
@@ -351,7 +352,7 @@ function settingValue(option: RunOption, raw: unknown, problems: string[]): RunO
       if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0) return raw;
       break;
     case 'count':
-      if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 1) return raw;
+      if (isCount(raw)) return raw;
       break;
     case 'amount':
       if (typeof raw === 'number' && Number.isFinite(raw) && raw > 0) return raw;
@@ -510,20 +511,6 @@ export function runChoicesOf(values: RunOptionValues): RunChoices {
     review: values.reviewGate,
     integrationGuard: values.integrationGuard,
   };
-}
-
-/**
- * The cap the plan checks use (a wave too wide, a set of candidates above the cap) from
- * `waves.maxParallel`'s value as the editor reads it, through its row: a value a run refuses
- * (0, 2.5, "3") is no cap here either. Such a value gives NaN, and the checks that need the cap
- * say nothing (Run Plan refuses it, naming the setting); nothing set: the default cap.
- */
-export function planCheckCap(raw: unknown): number {
-  const { values, problems } = runOptionsFromSettings(
-    () => raw,
-    (o) => o.id === 'maxParallel',
-  );
-  return problems.length ? Number.NaN : capOf(values.maxParallel);
 }
 
 /** The walls' part of the values, named as the engine's walls options name them. */

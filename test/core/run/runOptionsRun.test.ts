@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { presetProfile } from '../../../src/core/agents/agentProfiles';
 import { capOf } from '../../../src/core/plan/defaults';
 import { analyzePlan } from '../../../src/core/plan/analyze';
@@ -157,6 +158,20 @@ describe("the plan checks' cap: waves.maxParallel through its row", () => {
     assert.equal(planCheckCap(4), 4);
     assert.equal(planCheckCap(undefined), capOf(undefined));
     for (const bad of [0, 2.5, -1, '3', true, Number.POSITIVE_INFINITY]) assert.ok(Number.isNaN(planCheckCap(bad)), String(bad));
+  });
+
+  it("is the row's meaning: a value the run takes from waves.maxParallel is the checks' cap, one it refuses is none (random values)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -5, max: 50 }), fc.double({ noNaN: false }), fc.string(), fc.boolean(), fc.constant(undefined), fc.constant(null)), (raw) => {
+        const { values, problems } = runOptionsFromSettings(
+          () => raw,
+          (o) => o.id === 'maxParallel',
+        );
+        const cap = planCheckCap(raw);
+        if (problems.length) assert.ok(Number.isNaN(cap), `${String(raw)}: refused by the run, no cap for the checks`);
+        else assert.equal(cap, capOf(values.maxParallel), String(raw));
+      }),
+    );
   });
 
   it('the checks that need the cap say nothing with one that cannot be used, and nothing crashes', () => {
