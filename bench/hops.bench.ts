@@ -78,7 +78,8 @@ interface Hop {
 const STAGES: [string, (r: Run, q: string, p: string) => number][] = [
   ["the dependency's agent after its fixed time (its write and commit, the runner's exit record)", (r, q) => r.at(q).exit - r.at(q).agent - SECONDS * 1000],
   ['exit seen (the exit record → read by the engine)', (r, q) => (r.mark(q, 'exit-seen') ?? NaN) - r.at(q).exit],
-  ['commit and audit (its tree on its branch, the leftovers committed, the checkout and git set-up checked, the changes read)', (r, q) => (r.mark(q, 'audited') ?? NaN) - (r.mark(q, 'exit-seen') ?? NaN)],
+  ['commit (its tree on its branch, the leftovers committed, the checkout and git set-up checked)', (r, q) => (r.mark(q, 'committed') ?? NaN) - (r.mark(q, 'exit-seen') ?? NaN)],
+  ['audit (the changes read)', (r, q) => (r.mark(q, 'audited') ?? NaN) - (r.mark(q, 'committed') ?? NaN)],
   ['verification (its command, in walls of its own)', (r, q) => (r.mark(q, 'verified') ?? NaN) - (r.mark(q, 'audited') ?? NaN)],
   ['merge (the queue, the merge, the integration branch moved)', (r, q) => (r.mark(q, 'merged') ?? NaN) - (r.mark(q, 'verified') ?? NaN)],
   ['locks released, the dependent scheduled', (r, q, p) => (r.mark(p, 'scheduled') ?? NaN) - (r.mark(q, 'merged') ?? NaN)],
