@@ -1,8 +1,9 @@
 /**
- * The help of `waves run`, `waves plan` and `waves hosts`, apart from their commands: `waves`
- * lists every command's help in its usage, and loads a command's module (and the engine behind
- * it) only when that command runs (src/cli/waves.ts). The run's options are said from their
- * table (core/run/runOptions.ts).
+ * The help of the commands that take options of the run's table (`waves run`, `waves plan`,
+ * `waves hosts`, `waves validate`, `waves review`, `waves pick`) and of `waves convert`, apart
+ * from their commands: `waves` lists every command's help in its usage, and loads a command's
+ * module (and the engine behind it) only when that command runs (src/cli/waves.ts). The run's
+ * options are said from their table's rows (core/run/runOptions.ts).
  */
 import { DEFAULT_AGENT, PRESETS } from '../core/agents/agentProfiles';
 import { DEFAULT_REPAIR_ROUNDS, DEFAULT_ROUND_MINUTES } from '../core/planning/planningSession';
@@ -187,12 +188,17 @@ ${optionsSynopsis()}
 ${agentOptionsHelp(PLAN_AGENT)}
 ${optionsHelp()}`;
 
-export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--json]
+/** The agent's option of `waves hosts check`: the agent of a host without its own. */
+const HOSTS_AGENT = AGENT.filter((o) => o.id === 'agent');
+
+export const HOSTS_HELP = `waves hosts check --hosts FILE ${optionsSynopsis('', HOSTS_AGENT)} [--json]
     Check each host of a hosts file (also WAVES_HOSTS): reachable with your own ssh
     (keys, agent, ~/.ssh/config; never a password; host keys checked as ssh does),
-    git, node 18+, the agent CLI (the host's agent:, else --agent, default
-    claude-code), tmux, the working folder and its free disk. Exit 0 when every host
-    has what a run needs, 1 otherwise, 2 on usage errors. A hosts file:
+    git, node 18+, the agent CLI (the host's agent:, else --agent or --agent-argv,
+    default ${DEFAULT_AGENT}), tmux, the working folder and its free disk. Exit 0 when every
+    host has what a run needs, 1 otherwise, 2 on usage errors.
+${agentOptionsHelp(HOSTS_AGENT)}
+    A hosts file:
       hosts:
         - name: local            # no ssh: this machine
           max_parallel: 2
@@ -201,6 +207,26 @@ export const HOSTS_HELP = `waves hosts check --hosts FILE [--agent <preset>] [--
           folder: /home/me/waves # absolute: worktrees and attempts go there
           max_parallel: 6
           agent: codex           # optional: this host's agent preset`;
+
+/** The run's option of `waves validate`: the cap the plan's waves are checked against. */
+const VALIDATE_CAP = RUN_ONLY.filter((o) => o.id === 'maxParallel');
+
+export const VALIDATE_HELP = `waves validate [--json] ${optionsSynopsis('', VALIDATE_CAP)} [--no-coupling]
+        [--coordinator postgres://… [--coordinator-repository KEY]] <plan>...
+    Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors,
+    unreadable files or a plan too large for Node's memory (a very large plan is
+    analysed in a worker thread; NODE_OPTIONS=--max-old-space-size=<MB> gives it more).
+    --coordinator (or WAVES_COORDINATOR): also the planned claims of other features'
+    approved plans each plan meets (waves plan --approve): warnings, never an error; a
+    coordinator out of reach is a warning too.
+    Also warns where code one package may write imports a file another package that
+    may run at the same time may change (coupling; TypeScript, JavaScript and Python,
+    read from the plan's git repository as it is); --no-coupling skips that check.
+    A task list of another tool (a tasks.md, tasks.json, issues.jsonl, a GSD PLAN.md or
+    phase folder, a Spec Kitty WP*.md or tasks/ folder) is read as waves convert reads
+    it, without writing anything: its problems as file:line:col, then its waves.
+    The run's cap the plan is checked against, as for waves run:
+${VALIDATE_CAP.map(optionLine).join('\n')}`;
 
 export const REVIEW_HELP = `waves review [--json] <plan> [<package>]
 waves review --comments FILE --request-changes [--no-run] [run flags] <plan> [<package>]

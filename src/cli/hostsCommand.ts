@@ -3,9 +3,12 @@
  * the person's own ssh, git, node, the agent CLI, tmux, the working folder and its disk.
  */
 import { checkHosts, readHostsFile, type Host, type HostCheck, type HostsInput } from '../engine';
-import { DEFAULT_AGENT, presetProfile } from '../core/agents/agentProfiles';
+import { presetProfile } from '../core/agents/agentProfiles';
+import { flagsOf, runOption } from '../core/run/runOptions';
 import { parseArgs, UsageError } from './args';
+import { optionsSynopsis } from './commandHelp';
 import type { Io } from './io';
+import { runAgentsFrom } from './runArgs';
 
 /** `--hosts FILE` (else WAVES_HOSTS) as read, problems and all (file:line:col): a run's start checks it (`startRun`). */
 export function hostsInputFrom(flags: Map<string, string | true>): HostsInput | undefined {
@@ -24,15 +27,21 @@ export function hostsFrom(flags: Map<string, string | true>): Host[] | undefined
   return read.hosts;
 }
 
+/** The agent's row of the run options' table: `--agent` / `--agent-argv`, parsed as `waves run` parses them. */
+const AGENT = runOption('agent');
+
 export async function hostsCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['hosts', 'agent', 'json'], ['hosts', 'agent']);
-  if (args[0] !== 'check' || args.length !== 1) throw new UsageError(`waves hosts check --hosts FILE [--agent <preset>] [--json]`);
+  // The agent's flags both take a value (a preset id, a JSON array).
+  const { flags, args } = parseArgs(argv, ['hosts', 'json', ...flagsOf(AGENT)], ['hosts', ...flagsOf(AGENT)]);
+  if (args[0] !== 'check' || args.length !== 1) throw new UsageError(`waves hosts check --hosts FILE ${optionsSynopsis('', [AGENT])} [--json]`);
   const hosts = hostsFrom(flags);
   if (!hosts) throw new UsageError('waves hosts check needs --hosts FILE (or WAVES_HOSTS)');
+  // The agent of a host without its own (`agent:` in the hosts file): the flags' (default: the default agent), a usage error as in waves run.
+  const { agent } = runAgentsFrom(flags);
   const agentOf = (h: Host): string | null => {
-    const id = h.agent ?? (flags.has('agent') ? String(flags.get('agent')) : DEFAULT_AGENT);
-    const preset = presetProfile(id);
-    if (!preset) throw new UsageError(`unknown agent preset "${id}"${h.agent ? ` (host ${h.name})` : ''}`);
+    if (h.agent === undefined) return agent.argv[0] ?? null;
+    const preset = presetProfile(h.agent);
+    if (!preset) throw new UsageError(`unknown agent preset "${h.agent}" (host ${h.name})`);
     return preset.argv[0] ?? null;
   };
   hosts.forEach(agentOf); // unknown presets are usage errors before anything is reached

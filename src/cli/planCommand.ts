@@ -22,16 +22,18 @@ import * as path from 'node:path';
 import { toReport } from '../core/plan/planReport';
 import { agentRounds, nextStepsText, revisionRefusal, roundPurposeText, sessionAgent, type PlanningState } from '../core/planning/planningSession';
 import { DROPPED_TASK_CODE } from '../core/planning/draftCompletion';
+import { flagsOf, runOption } from '../core/run/runOptions';
 import { ConfinementUnavailableError, containerWallNoteOf, PlanningError, approvePlanning, completePlanning, conflictsWithPlanned, listPlannedClaims, plannedConflictText, plannedFeatures, plannedFeatureText, releasePlannedClaims, discardPlanning, listPlannings, planningDryRun, planningRepo, readPlanning, revisePlanning, startPlanning, type PlanningEvent, type PlanningResult, type PlannedConflict, type CoordinatorOptions, type SharedResult } from '../engine';
 import { minutesFlag, parseArgs, positiveInt, UsageError } from './args';
 import { humanReport, type Io } from './io';
 import { agentFrom, agentNotFound, coordinatorFrom, optionFlags, worktreeAndWallsFrom } from './runArgs';
 
 export async function planCommand(argv: readonly string[], io: Io): Promise<number> {
+  // The table's options a planning session takes (the agent, the worktrees' and the walls'), from their rows.
   const { flags, args } = parseArgs(
     argv,
-    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'from', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', 'unconfined', ...optionFlags()],
-    ['agent', 'agent-argv', 'out', 'rounds', 'round-minutes', 'file', 'from', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags(true)],
+    ['out', 'rounds', 'round-minutes', 'dry-run', 'json', 'file', 'from', 'approve', 'discard', 'revise', 'list', 'claims', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags()],
+    ['out', 'rounds', 'round-minutes', 'file', 'from', 'approve', 'discard', 'revise', 'release-claims', 'coordinator', 'coordinator-repository', ...optionFlags(true)],
   );
   const coordinator = coordinatorFrom(flags);
   // The planning agent's walls, its worktree's folder, set-up command and copy list: the same options as a run's.
@@ -93,7 +95,7 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
       const refusal = revisionRefusal(state);
       if (refusal) throw new PlanningError(refusal);
       const comments = describedBy(io, flags.get('file'), args, 'say what to change: waves plan --revise <id> "<comments>" (or --file FILE)');
-      const agent = flags.has('agent') || flags.has('agent-argv') ? agentFrom(flags, true) : rememberedAgent(state);
+      const agent = flagsOf(runOption('agent')).some((f) => flags.has(f)) ? agentFrom(flags, true) : rememberedAgent(state);
       const result = await interruptible(io, (signal) => revisePlanning({ repo, id, comments, agent, ...limits, onEvent: progress(io, json), signal }));
       return finish(io, result, json, coordinator);
     }

@@ -23,11 +23,12 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import type { Diagnostic } from '../core/plan/model';
 import { packagesWithPartners } from '../core/ownership/coupling';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
+import { flagsOf, runOption, RunOptionError, runOptionsFromCommandLine } from '../core/run/runOptions';
 import { analyzeForCli, analyzeTunedForCli } from './bigPlanAnalysis';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
-import { CONVERT_HELP, HOSTS_HELP, PICK_HELP, PLAN_HELP, REVIEW_HELP, RUN_HELP } from './commandHelp';
+import { CONVERT_HELP, HOSTS_HELP, PICK_HELP, PLAN_HELP, REVIEW_HELP, RUN_HELP, VALIDATE_HELP } from './commandHelp';
 import { gitMayFindRepository } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
@@ -38,20 +39,7 @@ const planCommands = () => import('./planCommand');
 
 /** Each command's usage and help text, in the order `waves --help` lists them. */
 const HELP: Record<string, string> = {
-  validate: `waves validate [--json] [--max-parallel N] [--no-coupling]
-        [--coordinator postgres://… [--coordinator-repository KEY]] <plan>...
-    Check plans; exit 0 when no plan has an error, 1 when one has, 2 on usage errors,
-    unreadable files or a plan too large for Node's memory (a very large plan is
-    analysed in a worker thread; NODE_OPTIONS=--max-old-space-size=<MB> gives it more).
-    --coordinator (or WAVES_COORDINATOR): also the planned claims of other features'
-    approved plans each plan meets (waves plan --approve): warnings, never an error; a
-    coordinator out of reach is a warning too.
-    Also warns where code one package may write imports a file another package that
-    may run at the same time may change (coupling; TypeScript, JavaScript and Python,
-    read from the plan's git repository as it is); --no-coupling skips that check.
-    A task list of another tool (a tasks.md, tasks.json, issues.jsonl, a GSD PLAN.md or
-    phase folder, a Spec Kitty WP*.md or tasks/ folder) is read as waves convert reads
-    it, without writing anything: its problems as file:line:col, then its waves.`,
+  validate: VALIDATE_HELP,
   overlap: `waves overlap [--json] <globA> <globB>
     Print a path both patterns cover, or "disjoint". With no patterns, read
     tab-separated pairs from stdin and answer one line each.`,
@@ -114,19 +102,28 @@ function commandHelp(command: string): string {
   return `Usage:\n  ${HELP[command]!.replace(/\n/g, '\n  ')}\n`;
 }
 
+/** The run's cap: the row `waves validate` takes of the run options' table. */
+const CAP = runOption('maxParallel');
+
+/** The cap the flags give (undefined: none given), or a usage error naming the flag, as waves run says it. */
+function capFrom(flags: ReadonlyMap<string, string | true>): { maxParallel?: number } {
+  try {
+    return runOptionsFromCommandLine(flags, process.env, false, undefined, (o) => o === CAP).values;
+  } catch (err) {
+    if (err instanceof RunOptionError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 async function validate(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(argv, ['json', 'max-parallel', 'no-coupling', 'coordinator', 'coordinator-repository'], ['max-parallel', 'coordinator', 'coordinator-repository']);
+  // The run's cap from its row of the table (its one flag takes a value, a count), parsed as waves run parses it.
+  const { flags, args } = parseArgs(argv, ['json', 'no-coupling', 'coordinator', 'coordinator-repository', ...flagsOf(CAP)], ['coordinator', 'coordinator-repository', ...flagsOf(CAP)]);
   if (args.length === 0) throw new UsageError('validate needs at least one plan file');
   const coordinator =
     flags.has('coordinator') || flags.has('coordinator-repository') || process.env.WAVES_COORDINATOR
       ? (await import('./runArgs')).coordinatorFrom(flags)
       : undefined;
-  let maxParallel: number | undefined;
-  if (flags.has('max-parallel')) {
-    const raw = String(flags.get('max-parallel'));
-    maxParallel = Number(raw);
-    if (!/^\d+$/.test(raw) || maxParallel < 1) throw new UsageError(`--max-parallel must be a whole number ≥ 1, not "${raw}"`);
-  }
+  const { maxParallel } = capFrom(flags);
   const json = flags.has('json');
   const reports: (PlanReport & { plannedClaims?: SharedResult<{ conflicts: PlannedConflict[] }>; couplingNotes?: string[] })[] = [];
   let unreadable = false;

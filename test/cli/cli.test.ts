@@ -115,6 +115,20 @@ describe('waves validate', () => {
     assert.match(r.out, /warning wave-too-wide Wave 2 has 3 packages/);
   });
 
+  it("--max-parallel is its row of the run's options: waves run's parsing and message, its help from the row", () => {
+    for (const bad of ['0', 'x', '2.5', '-1']) {
+      const validate = waves(['validate', '--max-parallel', bad, demo]);
+      const run = waves(['run', '--dry-run', '--max-parallel', bad, demo]);
+      assert.equal(validate.code, 2);
+      assert.equal(validate.err.split('\n')[0], `waves: --max-parallel must be a whole number ≥ 1, not "${bad}"`);
+      assert.equal(validate.err.split('\n')[0], run.err.split('\n')[0], 'the message waves run gives');
+      assert.match(validate.err, /\nUsage:\n {2}waves validate \[--json\] \[--max-parallel N\] /);
+    }
+    assert.equal(waves(['validate', '--max-parallel=3', demo]).code, 0);
+    assert.match(waves(['validate', '--max-parallel']).err, /^waves: --max-parallel needs a value\n/);
+    assert.match(waves(['validate', '--help']).out, /--max-parallel N \(waves\.maxParallel\): at most N attempts at once; a wave with more\s+packages runs in several rounds \(a wave-too-wide warning\); default \d+\./);
+  });
+
   it('exits 2 for unreadable files, still reporting the readable ones', () => {
     const r = waves(['validate', '--json', demo, path.join(tmp, 'missing.yaml')]);
     assert.equal(r.code, 2);
@@ -300,6 +314,39 @@ describe('waves graph', () => {
 
   it('rejects an unknown format', () => {
     assert.equal(waves(['graph', '--format', 'png', demo]).code, 2);
+  });
+});
+
+describe('waves hosts check', () => {
+  const hosts = () => write('hosts.yaml', 'hosts:\n  - name: local\n    max_parallel: 2\n');
+
+  it("--agent and --agent-argv are the agent's row of the run's options: waves run's parsing and messages, before any host is reached", () => {
+    const cases: [string[], string][] = [
+      [['--agent', 'nonesuch'], 'waves: --agent: unknown agent preset "nonesuch" (presets: claude-code, '],
+      [['--agent', 'codex-interactive'], 'waves: --agent: "codex-interactive" is an interactive agent: it needs a terminal of its own, which the editor gives it; from the command line use "codex"'],
+      [['--agent', 'codex', '--agent-argv', '["x"]'], 'waves: --agent and --agent-argv do not go together'],
+      [['--agent-argv', '[]'], 'waves: --agent-argv needs a program: the array is empty or its first string is'],
+      [['--agent-argv', 'x y'], 'waves: --agent-argv is not a JSON array of strings: '],
+      [['--agent-fallback', 'codex'], 'waves: unknown option --agent-fallback'],
+    ];
+    for (const [flags, message] of cases) {
+      const r = waves(['hosts', 'check', '--hosts', hosts(), ...flags]);
+      assert.equal(r.code, 2, flags.join(' '));
+      assert.equal(r.out, '', 'no host is checked');
+      assert.ok(r.err.startsWith(message), `${flags.join(' ')}: ${r.err}`);
+      assert.match(r.err, /\nUsage:\n {2}waves hosts check --hosts FILE \[--agent PRESET \| --agent-argv JSON\] \[--json\]\n/);
+      if (!flags.includes('--agent-fallback')) assert.equal(r.err.split('\n')[0], waves(['run', '--dry-run', ...flags, demo]).err.split('\n')[0], 'the message waves run gives');
+    }
+  });
+
+  it('an agent given as a program (--agent-argv) is checked on a host without its own: its program, found or not', () => {
+    const found = waves(['hosts', 'check', '--json', '--hosts', hosts(), '--agent-argv', JSON.stringify([process.execPath, '${promptFile}'])]);
+    const agentOf = (out: string) => (JSON.parse(out) as { hosts: { items: { what: string; ok: boolean; detail: string }[] }[] }).hosts[0]!.items.find((i) => i.what === 'agent')!;
+    assert.equal(agentOf(found.out).ok, true, found.out + found.err);
+    assert.match(agentOf(found.out).detail, new RegExp(process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    const missing = waves(['hosts', 'check', '--json', '--hosts', hosts(), '--agent-argv', '["no-such-agent-program"]']);
+    assert.equal(missing.code, 1);
+    assert.deepEqual([agentOf(missing.out).ok, agentOf(missing.out).detail], [false, 'no-such-agent-program is not on the PATH there']);
   });
 });
 

@@ -320,6 +320,20 @@ describe('waves plan', () => {
     assert.equal(waves(['plan'], dir).code, 2);
     assert.equal(waves(['plan', '--approve', 'a', '--discard', 'b'], dir).code, 2);
     assert.equal(waves(['plan', '--out', '../x', '--dry-run', 'x'], dir).code, 2);
+    // The agent and the walls' switch are their rows of the run's options: waves run's parsing and messages.
+    const usage: [string[], RegExp][] = [
+      [['--agent', 'nonesuch', 'x'], /^waves: --agent: unknown agent preset "nonesuch" \(presets: claude-code, /],
+      [['--agent', 'codex', '--agent-argv', AGENT, 'x'], /^waves: --agent and --agent-argv do not go together\n/],
+      [['--agent-argv', '[]', 'x'], /^waves: --agent-argv needs a program: the array is empty or its first string is\n/],
+      [['--unconfined=1', 'x'], /^waves: --unconfined takes no value\n/],
+      [['--agent-fallback', 'codex', 'x'], /^waves: unknown option --agent-fallback\n/],
+    ];
+    for (const [args, message] of usage) {
+      const r = waves(['plan', ...args], dir);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.err, message);
+    }
+    assert.equal(waves(['plan', '--unconfined', '--dry-run', 'x'], dir).code, 0);
     const outside = waves(['plan', '--dry-run', 'x'], tmp);
     assert.equal(outside.code, 2);
     assert.match(outside.err, /inside a git repository/);
