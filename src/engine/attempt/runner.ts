@@ -31,7 +31,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { relay, relayAhead } from './wallsNet.js';
-import { confineCommand, confinePooled, netAheadArgv, pooledCommandOf, programOnPath } from './wallsRun.js';
+import { confineCommand, confinePooled, netAheadArgv, pooledCommandOf, programOnPath, warmWalls } from './wallsRun.js';
 import { wallsSocketOf } from './wallsDraw.js';
 import { clearNeedsInput, EXIT_BAD_ARGS, fail, markNeedsInput } from './runnerFiles.js';
 import { endAhead, runAttempt } from './runnerAttempt.js';
@@ -60,6 +60,8 @@ function pooled(token: string): Promise<number> {
   const send = process.send?.bind(process);
   if (!send) return Promise.resolve(fail('--pooled needs the IPC channel of the engine that started it', EXIT_BAD_ARGS));
   const ahead = netAhead(token);
+  // Its walls' code compiled while it waits (its attempt or step comes to a warm runner).
+  if (ahead) warmWalls(process.env[WALLS_AHEAD_ENV] ?? '');
   return new Promise((resolve) => {
     const onMessage = (message: unknown) => {
       const dir = (message as { attemptDir?: unknown } | null)?.attemptDir;

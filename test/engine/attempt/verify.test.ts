@@ -207,7 +207,7 @@ describe('runVerification through runners started ahead (runnerPool.ts `command`
     const s = setup();
     fs.writeFileSync(path.join(process.env.HOME!, '.bashrc'), '# mine\n');
     const walledSteps: CommandStep[] = [
-      { step: 'build', command: 'echo built > out.txt && cat out.txt' },
+      { step: 'build', command: 'echo built > out.txt && cat out.txt && test -z "$NODE_CHANNEL_FD$WAVES_WALLS_AHEAD"' },
       { step: 'lint', command: 'echo lint failed >&2; exit 3' },
       { step: 'home', command: `! sh -c 'echo planted >> "$HOME/.bashrc"'` },
       { step: 'net', command: proxyTry },
