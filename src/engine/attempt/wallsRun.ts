@@ -227,6 +227,21 @@ async function confineWith(request: ConfineRequest, argv: readonly string[], out
  * request that cannot be read, nothing started).
  */
 export async function confinePooled(token: string, command: PooledCommand, ahead: ChildProcess | null): Promise<number> {
+  try {
+    return await commandInPool(token, command, ahead);
+  } catch (err) {
+    // A pooled runner has no stderr the engine reads: what stopped the step goes to its log.
+    endAheadGroup(ahead);
+    try {
+      fs.appendFileSync(command.output, `waves runner: the step could not run in its walls: ${(err as Error).message}\n`);
+    } catch {
+      // its log cannot be written either: the exit code says it failed
+    }
+    return 1;
+  }
+}
+
+async function commandInPool(token: string, command: PooledCommand, ahead: ChildProcess | null): Promise<number> {
   const request = decodeConfine(command.confine);
   const usable = ahead && ahead.exitCode === null && ahead.signalCode === null && ahead.stdin ? ahead : null;
   if (!request || wallsBackend() !== 'bubblewrap' || !usable) {
