@@ -293,14 +293,16 @@ async function commandInPool(token: string, command: PooledCommand, ahead: Child
  * Draws throwaway walls once — a command's, over a scratch folder removed after — so that the
  * pooled runner's first real drawing finds its code compiled (a runner's first `wallsFor` is about
  * twice its next). Run by a pooled runner with a network made ahead before it says it is ready:
- * on nobody's path then, 20–40 ms less on its attempt's or its step's. Nothing of it is kept; a
- * failure is only a colder start.
+ * on nobody's path then, 20–40 ms less on its attempt's or its step's. Nothing of it is kept, and
+ * nothing is made outside its scratch folder (the shared cache's folder included); a failure is only
+ * a colder start.
  */
 export function warmWalls(bwrap: string): void {
   let dir: string | null = null;
   try {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-warm-'));
-    const request: ConfineRequest = { bwrap, cwd: path.join(dir, 'tree'), attemptDir: path.join(dir, 'attempt'), log: path.join(dir, 'walls.jsonl') };
+    // Its shared cache in the scratch folder too: a warm-up makes nothing in the person's home (the caches are made by a real attempt's walls, where the person put them).
+    const request: ConfineRequest = { bwrap, cwd: path.join(dir, 'tree'), attemptDir: path.join(dir, 'attempt'), log: path.join(dir, 'walls.jsonl'), options: { cacheDir: path.join(dir, 'cache') } };
     fs.mkdirSync(request.cwd);
     fs.mkdirSync(request.attemptDir);
     wallsFor(commandWalls(request, ['/bin/sh', '-c', 'true'], commandEnv()));
