@@ -31,10 +31,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { relay, relayAhead } from './wallsNet.js';
-import { confineCommand, confinePooled, netAheadArgv, pooledCommandOf, programOnPath, warmWalls } from './wallsRun.js';
+import { confineCommand, confinePooled, endAhead, netAheadArgv, pooledCommandOf, programOnPath, warmWalls } from './wallsRun.js';
 import { wallsSocketOf } from './wallsDraw.js';
 import { clearNeedsInput, EXIT_BAD_ARGS, fail, markNeedsInput } from './runnerFiles.js';
-import { endAhead, runAttempt } from './runnerAttempt.js';
+import { runAttempt } from './runnerAttempt.js';
 
 // ---------------------------------------------------------------------------------------
 // Hooks: --needs-input / --input-resumed

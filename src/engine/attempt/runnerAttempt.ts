@@ -12,7 +12,7 @@ import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/agents/agentLogs.js';
 import { parseTarget, WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { startProxy, upstreamOf, wallsLogIn, type ReachNote, type RelayGo } from './wallsNet.js';
-import { enterWalls, walledArgv, walledInsideArgv } from './wallsRun.js';
+import { endAhead, enterWalls, walledArgv, walledInsideArgv } from './wallsRun.js';
 import { raiseSeatbelt, wallsBackend, type SeatbeltWalls } from './wallsSeatbelt.js';
 import { isRegistry } from '../../core/walls/toolchains.js';
 import { DEFAULT_MEMORY_MB, targetsFor, wallsFor, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
@@ -495,25 +495,6 @@ class Attempt {
     // Inside walls, a path they refused it is read from its CLI's own error (its home folder read-only there).
     return parseVerdict(this.spec.verdict, text, Date.now(), this.walledBy ? { walls: { home: os.homedir() } } : {});
   }
-}
-
-/**
- * Ends a network made ahead that is not used: its whole process group (it was started detached).
- * Killing its first process alone could leave bubblewrap's own child, cloned into the new
- * namespaces but not yet told to die with its parent, waiting for good.
- */
-export function endAhead(ahead: ChildProcess | null | undefined): void {
-  if (!ahead?.pid) return;
-  // While its leader is not reaped, the group's id is ours alone (never reused).
-  if (ahead.exitCode === null && ahead.signalCode === null) {
-    try {
-      process.kill(-ahead.pid, 'SIGKILL');
-      return;
-    } catch {
-      // no such group: its first process alone, as before
-    }
-  }
-  ahead.kill('SIGKILL');
 }
 
 /** How long an agent may go on failing to reach its model (`MODEL_WAIT_ENV`, ms): the default unless a whole number is set. */

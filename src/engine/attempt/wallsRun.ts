@@ -231,7 +231,7 @@ export async function confinePooled(token: string, command: PooledCommand, ahead
     return await commandInPool(token, command, ahead);
   } catch (err) {
     // A pooled runner has no stderr the engine reads: what stopped the step goes to its log.
-    endAheadGroup(ahead);
+    endAhead(ahead);
     try {
       fs.appendFileSync(command.output, `waves runner: the step could not run in its walls: ${(err as Error).message}\n`);
     } catch {
@@ -245,7 +245,7 @@ async function commandInPool(token: string, command: PooledCommand, ahead: Child
   const request = decodeConfine(command.confine);
   const usable = ahead && ahead.exitCode === null && ahead.signalCode === null && ahead.stdin ? ahead : null;
   if (!request || wallsBackend() !== 'bubblewrap' || !usable) {
-    endAheadGroup(ahead);
+    endAhead(ahead);
     if (!request) return 2;
     return withOutput(command.output, (fd) => confineWith(request, command.argv, fd));
   }
@@ -255,7 +255,7 @@ async function commandInPool(token: string, command: PooledCommand, ahead: Child
   try {
     proxy = await startProxy(w.socket, w.allow.map((a) => parseTarget(a)!), request.log, upstreamOf(env));
   } catch (err) {
-    endAheadGroup(usable);
+    endAhead(usable);
     fs.appendFileSync(command.output, `waves runner: the walls' proxy could not listen on ${w.socket}: ${(err as Error).message}\n`);
     return 1;
   }
@@ -322,9 +322,23 @@ function signalAhead(ahead: ChildProcess, sig: NodeJS.Signals): void {
   }
 }
 
-/** Ends a network made ahead that is not used (its group, killed). */
-function endAheadGroup(ahead: ChildProcess | null): void {
-  if (ahead && ahead.exitCode === null && ahead.signalCode === null) signalAhead(ahead, 'SIGKILL');
+/**
+ * Ends a network made ahead that is not used: its whole process group (it was started detached).
+ * Killing its first process alone could leave bubblewrap's own child, cloned into the new
+ * namespaces but not yet told to die with its parent, waiting for good.
+ */
+export function endAhead(ahead: ChildProcess | null | undefined): void {
+  if (!ahead?.pid) return;
+  // While its leader is not reaped, the group's id is ours alone (never reused).
+  if (ahead.exitCode === null && ahead.signalCode === null) {
+    try {
+      process.kill(-ahead.pid, 'SIGKILL');
+      return;
+    } catch {
+      // no such group: its first process alone, as before
+    }
+  }
+  ahead.kill('SIGKILL');
 }
 
 /** Runs `run` with `file` opened for appending; closed after. */
