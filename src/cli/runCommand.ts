@@ -275,6 +275,7 @@ function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): 2
       );
       return 2;
     case 'bad-candidates':
+    case 'plan-nested':
       io.err(`waves: ${refusal.reason}:\n${details}  nothing was started\n`);
       return 2;
     case 'coordinator-unreachable':

@@ -19,6 +19,7 @@
  */
 import * as path from 'path';
 import { overlap } from '../core/plan/glob';
+import { isParent } from '../core/plan/subPlans';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { Diagnostic } from '../core/plan/model';
 import { packagesWithPartners } from '../core/ownership/coupling';
@@ -157,10 +158,17 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
     }
     // Imports across parallel packages' write scopes: warnings, from the repository as it is.
     const coupling = flags.has('no-coupling') ? undefined : await couplingOf(file, analysis);
-    const report: PlanReport & { couplingNotes?: string[] } = toReport(file, coupling?.diagnostics.length ? withDiagnostics(analysis, coupling.diagnostics) : analysis);
+    const checked = coupling?.diagnostics.length ? withDiagnostics(analysis, coupling.diagnostics) : analysis;
+    const report: PlanReport & { couplingNotes?: string[] } = toReport(file, checked);
     if (coupling?.notes.length) {
       if (json) report.couplingNotes = coupling.notes;
       else for (const note of coupling.notes) io.err(`waves: ${file}: ${note}\n`);
+    }
+    // Its sub-plans (plans of plans): each read, checked inside its parent, reported under its own file.
+    const nested = analysis.plan.packages.some(isParent) ? await nestedOf(io, file, checked, maxParallel) : [];
+    if (nested.length > 0) {
+      report.valid = nested[0]!.valid;
+      report.diagnostics = nested[0]!.diagnostics;
     }
     // Other features' planned claims in the shared coordinator: warnings only.
     const planned = coordinator ? await (await import('../engine')).conflictsWithPlanned(path.dirname(path.resolve(file)), coordinator, analysis.plan.feature?.id?.trim() ?? '', analysis.plan) : undefined;
@@ -168,6 +176,10 @@ async function validate(argv: readonly string[], io: Io): Promise<number> {
     if (!json) {
       io.out(humanReport(report));
       if (planned) (await planCommands()).plannedReport(io, planned);
+    }
+    for (const sub of nested.slice(1)) {
+      reports.push(sub);
+      if (!json) io.out(humanReport(sub));
     }
   }
   if (json) io.out(JSON.stringify({ plans: reports }) + '\n');
@@ -186,6 +198,22 @@ async function couplingOf(file: string, analysis: PlanAnalysis): Promise<{ diagn
   const partners = packagesWithPartners(analysis);
   if (!partners.some((p) => p)) return undefined;
   return (await import('../engine')).couplingOfPlan(file, analysis, { partners });
+}
+
+/** The plan and its sub-plans' reports, the plan's first (its nesting's problems among its own). */
+async function nestedOf(io: Io, file: string, analysis: PlanAnalysis, maxParallel?: number): Promise<import('./nestedPlans').NestedReport[]> {
+  const { nestedPlansOf, nestedReports } = await import('./nestedPlans');
+  return nestedReports(nestedPlansOf(io, file, analysis, { maxParallel }));
+}
+
+/** A plan with sub-plans drawn, each parent a cluster holding its sub-plan; each file's problems on stderr, exit 1 when any has an error. */
+async function nestedGraph(io: Io, file: string, analysis: PlanAnalysis, format: 'mermaid' | 'dot'): Promise<number> {
+  const [{ nestedPlansOf, nestedReports }, { nestedDot, nestedMermaid }] = await Promise.all([import('./nestedPlans'), import('../core/plan/nestedGraph')]);
+  const plans = nestedPlansOf(io, file, analysis);
+  io.out(format === 'dot' ? nestedDot(plans) : nestedMermaid(plans));
+  const bad = nestedReports(plans).filter((r) => !r.valid);
+  for (const r of bad) io.err(humanReport(r));
+  return bad.length ? 1 : 0;
 }
 
 /** The analysis with more diagnostics, in text order as analyzePlan sorts them. */
@@ -246,6 +274,7 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   // A plan with errors: its problems, positioned, on stderr (as validate prints them) and exit 1;
   // the graph still goes to stdout when there are packages to draw (it shows where a cycle is),
   // never an empty chart for an empty or binary file.
+  if (analysis.plan.packages.some(isParent)) return nestedGraph(io, args[0], analysis, format);
   if (analysis.plan.packages.length > 0) io.out(format === 'dot' ? toDot(analysis) : toMermaid(analysis));
   if (analysis.valid) return 0;
   io.err(humanReport(toReport(args[0], analysis)));

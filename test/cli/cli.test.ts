@@ -439,3 +439,115 @@ describe('waves prompt', () => {
     assert.match(r.err, /error dependency-unknown/);
   });
 });
+
+describe('plans of plans: waves validate, graph and run', () => {
+  /** A repository holding a plan whose package `api` is a parent of `plans/api.yaml`. */
+  function nestedRepo(subWrites: string): string {
+    const repo = fs.mkdtempSync(path.join(tmp, 'nested-'));
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    fs.mkdirSync(path.join(repo, 'plans'));
+    fs.writeFileSync(
+      path.join(repo, 'work-packages.yaml'),
+      `schema_version: 1
+feature: {id: shop}
+packages:
+  - package_id: api
+    scope: {write_allow: ["src/api/users/**"]}
+    inputs: {waves: {plan: plans/api.yaml}}
+  - package_id: ui
+    depends_on: [api]
+    scope: {write_allow: ["src/ui/**"]}
+`,
+    );
+    fs.writeFileSync(
+      path.join(repo, 'plans', 'api.yaml'),
+      `schema_version: 1
+feature: {id: shop-api}
+packages:
+  - package_id: model
+    scope: {write_allow: ["${subWrites}"]}
+  - package_id: routes
+    depends_on: [model]
+    scope: {write_allow: ["src/api/users/routes/**"]}
+`,
+    );
+    return repo;
+  }
+  const inRepo = (repo: string, args: string[]) => {
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: repo });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it('validate reads each sub-plan and says a write outside its parent in the sub-plan\'s file, at its line', () => {
+    const repo = nestedRepo('src/api/**');
+    const r = inRepo(repo, ['validate', 'work-packages.yaml']);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /^work-packages\.yaml: valid — 2 packages in 2 waves/m);
+    assert.match(r.out, /^plans\/api\.yaml:5:27 error sub-plan-scope `src\/api\/\*\*` is not inside `src\/api\/users\/\*\*` \(the write scope of `api` in work-packages\.yaml\): `src\/api[^`]*`$/m);
+    assert.match(r.out, /^plans\/api\.yaml: invalid — 2 packages in 2 waves, 1 error/m);
+    const json = JSON.parse(inRepo(repo, ['validate', '--json', 'work-packages.yaml']).out) as { plans: { file: string; valid: boolean; subPlanOf?: unknown }[] };
+    assert.deepEqual(json.plans.map((p) => [p.file, p.valid, p.subPlanOf ?? null]), [
+      ['work-packages.yaml', true, null],
+      ['plans/api.yaml', false, { file: 'work-packages.yaml', packageId: 'api' }],
+    ]);
+    fs.writeFileSync(path.join(repo, 'plans', 'api.yaml'), fs.readFileSync(path.join(repo, 'plans', 'api.yaml'), 'utf8').replace('src/api/**', 'src/api/users/model.ts'));
+    assert.equal(inRepo(repo, ['validate', 'work-packages.yaml']).code, 0);
+  });
+
+  it('validate refuses a sub-plan that leads out of the repository, and one missing, at the parent\'s value', () => {
+    const repo = nestedRepo('src/api/users/model.ts');
+    const outside = write('outside-plan.yaml', 'packages:\n  - package_id: x\n');
+    fs.rmSync(path.join(repo, 'plans', 'api.yaml'));
+    fs.symlinkSync(outside, path.join(repo, 'plans', 'api.yaml'));
+    const r = inRepo(repo, ['validate', 'work-packages.yaml']);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /^work-packages\.yaml:6:28 error sub-plan-outside the sub-plan `plans\/api\.yaml` is .*outside-plan\.yaml, outside the plan's repository/m);
+    assert.doesNotMatch(r.out, /outside-plan\.yaml: (in)?valid/);
+    fs.rmSync(path.join(repo, 'plans', 'api.yaml'));
+    assert.match(inRepo(repo, ['validate', 'work-packages.yaml']).out, /^work-packages\.yaml:6:28 error sub-plan-missing cannot read the sub-plan plans\/api\.yaml: no such file$/m);
+  });
+
+  it('graph draws the parent as a cluster holding its sub-plan\'s waves, in Mermaid and DOT', () => {
+    const repo = nestedRepo('src/api/users/model.ts');
+    const m = inRepo(repo, ['graph', 'work-packages.yaml']);
+    assert.equal(m.code, 0, m.err);
+    assert.equal(
+      m.out,
+      [
+        'flowchart LR',
+        '  subgraph c1["Wave 1"]',
+        '    subgraph c2["api: plans/api.yaml"]',
+        '      n0["api"]',
+        '      subgraph c3["Wave 1"]',
+        '        n1["model"]',
+        '      end',
+        '      subgraph c4["Wave 2"]',
+        '        n2["routes"]',
+        '      end',
+        '    end',
+        '  end',
+        '  subgraph c5["Wave 2"]',
+        '    n3["ui"]',
+        '  end',
+        '  n0 --> n3',
+        '  n1 --> n2',
+        '  classDef critical stroke-width:3px',
+        '  class n0,n3 critical',
+        '',
+      ].join('\n'),
+    );
+    const dot = inRepo(repo, ['graph', '--format', 'dot', 'work-packages.yaml']);
+    assert.match(dot.out, /subgraph cluster_2 \{\n {6}label="api: plans\/api\.yaml";\n {6}n0 \[label="api", penwidth=3\];\n {6}subgraph cluster_3 \{/);
+    assert.match(dot.out, /n1 -> n2;/);
+  });
+
+  it('run refuses a plan with a parent, naming it, and starts nothing', () => {
+    const repo = nestedRepo('src/api/users/model.ts');
+    execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'add', '-A'], { cwd: repo });
+    execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'plan'], { cwd: repo });
+    const r = inRepo(repo, ['run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /running plans of plans is not built yet:\n {2}api: its work is a sub-plan/);
+    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false);
+  });
+});

@@ -8,6 +8,7 @@ import { buildGraph, type DependencyGraph } from './graph';
 import type { Diagnostic, Plan } from './model';
 import { readPlan } from './reader/reader';
 import { schemaDiagnostics } from './schema';
+import { subPlanDiagnostics } from './subPlans';
 import { LineIndex } from './text';
 
 export interface PlanAnalysis {
@@ -57,8 +58,10 @@ function readAndValidate(text: string, options: AnalyzeOptions): { plan: Plan; d
   const read = readPlan(text);
   const diagnostics = [...read.diagnostics];
   guard(diagnostics, 'schema validation', () => schemaDiagnostics(read));
-  // `inputs` is free-form to the schema; its `waves` (best of n) is the engine's, checked here where values can be located.
+  // `inputs` is free-form to the schema; its `waves` (best of n, sub-plans) is the engine's, checked here where values can be located.
   guard(diagnostics, 'candidate sets', () => candidateSetDiagnostics(read, options));
+  // Its `plan` and `max_parallel` (plans of plans) likewise.
+  guard(diagnostics, 'sub-plans', () => subPlanDiagnostics(read));
   return { plan: read.plan, diagnostics };
 }
 

@@ -68,7 +68,7 @@ export function candidateSetProblems(pkg: PlanPackage): CandidateSetProblem[] {
   if (!inputs || inputs.waves === undefined) return [];
   const waves = inputs.waves;
   if (!isRecord(waves))
-    return [{ message: '`inputs.waves` must be a mapping (`candidates`, `candidate_agents`, `pick`, `confirm`): it is the engine\'s, not the agent\'s', path: ['inputs', 'waves'] }];
+    return [{ message: '`inputs.waves` must be a mapping (`candidates`, `candidate_agents`, `pick`, `confirm`, `plan`, `max_parallel`): it is the engine\'s, not the agent\'s', path: ['inputs', 'waves'] }];
   const out: CandidateSetProblem[] = [];
   const say = (key: string, message: string, at: (string | number)[] = []) => out.push({ message, path: ['inputs', 'waves', key, ...at] });
   if (waves.candidates !== undefined && !isCandidateCount(waves.candidates))

@@ -26,6 +26,7 @@ import { resetPackages } from './reconcileRun';
 import { forecastFor, type ForecastResult } from './forecast';
 import type { RunForecast } from '../../core/run/forecast';
 import { candidateAgentIds, candidateStartProblems } from '../../core/plan/candidateSet';
+import { nestedRunRefusals } from '../../core/plan/subPlans';
 import { capOf } from '../../core/plan/defaults';
 import type { PlanPackage } from '../../core/plan/model';
 
@@ -96,6 +97,8 @@ export type StartRefusalKind =
   | 'agent-not-runnable'
   /** Best of n (ADR 0031): a set of candidates this run cannot start (over the cap, an unknown agent, a pick not built, SSH hosts). */
   | 'bad-candidates'
+  /** Plans of plans (ADR 0035): a package whose work is a sub-plan, which a run does not carry out yet. */
+  | 'plan-nested'
   /** The container-as-wall choice cannot be taken: the repository turns it on, or SSH hosts would have no wall. */
   | 'container-wall-refused'
   /** In a container, the repository's dev container configuration opens the agents' walls (its settings or variables became the person's). */
@@ -164,6 +167,9 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   if (!plan.repo) return no('no-repository', `${shown} is not in a git repository: runs need one (git init, then commit the plan)`);
   const unknown = (only ?? []).filter((id) => !analysis.graph.ids.includes(id));
   if (unknown.length) return no('unknown-package', `${shown} has no package ${unknown.map((id) => `"${id}"`).join(', ')}`);
+  // Plans of plans (ADR 0035): a parent run as a flat package would hand its agent the whole scope and ignore its sub-plan.
+  const parents = nestedRunRefusals(packagesOf(request, plan));
+  if (parents.length) return no('plan-nested', `${shown} has packages whose work is a sub-plan; running plans of plans is not built yet`, parents);
   // Best of n (ADR 0031): sets this run cannot start are said before anything is asked (an adoption takes the run as it goes).
   const sets = request.adopt ? [] : candidateStartProblems(packagesOf(request, plan), {
     ...(request.candidates !== undefined ? { runCandidates: request.candidates } : {}),

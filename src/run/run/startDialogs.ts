@@ -70,6 +70,7 @@ export function showRefusal(log: vscode.LogOutputChannel, entry: PlanEntry, refu
       return;
     case 'container-wall-refused':
     case 'walls-from-repository':
+    case 'plan-nested':
       void vscode.window.showErrorMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`);
       return;
     case 'bad-candidates':
