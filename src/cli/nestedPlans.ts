@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PlanAnalysis } from '../core/plan/analyze';
-import { analyzeNested, type NestedOptions, type NestedPlan, type SubPlanRead } from '../core/plan/nestedPlan';
+import { analyzeNested, type AnalyzeOptions, type PlanAnalysis } from '../core/plan/analyze';
+import { subPlanReader, type NestedPlan } from '../core/plan/nestedPlan';
 import { toReport, type PlanReport } from '../core/plan/planReport';
 import { workTreeOf } from '../util/workTree';
 import { readPlanFile, type Io } from './io';
@@ -25,30 +25,27 @@ const realOr = (p: string): string => {
 };
 
 /** `file` (as the person gave it) and every sub-plan below it; the repository is the one holding `file` (its folder without one). */
-export function nestedPlansOf(io: Io, file: string, analysis: PlanAnalysis, options: NestedOptions = {}): NestedPlan[] {
+export function nestedPlansOf(io: Io, file: string, analysis: PlanAnalysis, options: AnalyzeOptions = {}): NestedPlan<PlanAnalysis>[] {
   const top = realOr(file);
   const root = realOr(workTreeOf(path.dirname(top))?.root ?? path.dirname(top));
   const shown = (abs: string) => path.relative(process.cwd(), abs) || abs;
-  const read = (from: string, rel: string): SubPlanRead => {
-    const abs = path.resolve(path.dirname(from), rel);
-    let real: string;
-    try {
-      real = fs.realpathSync(abs);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return { code: 'sub-plan-missing', error: `cannot read the sub-plan ${shown(abs)}: ${code === 'ENOENT' ? 'no such file' : code ?? String(err)}` };
-    }
-    if (real !== root && !real.startsWith(root + path.sep))
-      return { code: 'sub-plan-outside', error: `the sub-plan \`${rel}\` is ${real}, outside the plan's repository (${root}): a sub-plan is a file of the repository its plan runs in` };
-    const got = readPlanFile(io, real);
-    if ('error' in got) return { code: 'sub-plan-missing', error: got.error.replace(real, shown(abs)) };
-    return { key: real, file: shown(abs), text: got.text };
-  };
+  const read = subPlanReader(root, {
+    realpath: (abs) => {
+      try {
+        return { real: fs.realpathSync(abs) };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        return { why: code === 'ENOENT' ? 'no such file' : code ?? String(err) };
+      }
+    },
+    read: (real) => readPlanFile(io, real),
+    shown,
+  });
   return analyzeNested({ key: top, file, text: analysis.text, analysis }, read, options);
 }
 
 /** Each plan's report, its nesting's problems among its own, in text order; a sub-plan's names its parent. */
-export function nestedReports(plans: readonly NestedPlan[]): NestedReport[] {
+export function nestedReports(plans: readonly NestedPlan<PlanAnalysis>[]): NestedReport[] {
   return plans.map((p) => {
     const diagnostics = [...p.analysis.diagnostics, ...p.nesting].sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
     const report: NestedReport = { ...toReport(p.file, { ...p.analysis, diagnostics }), valid: p.valid };

@@ -9,6 +9,7 @@ import type { Diagnostic, Plan } from './model';
 import { readPlan } from './reader/reader';
 import { schemaDiagnostics } from './schema';
 import { subPlanDiagnostics } from './subPlans';
+import { nestedWith, type NestedPlan, type NestingLimits, type SubPlanFile, type SubPlanRead } from './nestedPlan';
 import { LineIndex } from './text';
 
 export interface PlanAnalysis {
@@ -47,6 +48,17 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
     lines,
     valid: !diagnostics.some((d) => d.severity === 'error'),
   };
+}
+
+/** A sub-plan reader on a disk (nestedPlan.ts), here for the editor's plan-analysis bundle. */
+export { subPlanReader } from './nestedPlan';
+
+/**
+ * The plan and every sub-plan below it, each analysed as `analyzePlan` does and checked inside
+ * its parent (nestedPlan.ts); the top plan's `analysis` is used when given.
+ */
+export function analyzeNested(top: SubPlanFile & { analysis?: PlanAnalysis }, read: (from: string, path: string) => SubPlanRead, options: AnalyzeOptions & NestingLimits = {}): NestedPlan<PlanAnalysis>[] {
+  return nestedWith((text) => analyzePlan(text, options), top, read, options);
 }
 
 /**

@@ -3,9 +3,10 @@
  * parent's scope and locks exactly (a witness when not), within the depth and size limits, without
  * cycles. Pure: the files are read by the caller's `read`.
  */
-import { analyzePlan, type AnalyzeOptions, type PlanAnalysis } from './analyze';
+import path from 'node:path';
 import { overlap, uncoveredWitness } from './glob';
-import type { Diagnostic, PlanPackage, TextRange } from './model';
+import type { DependencyGraph } from './graph';
+import type { Diagnostic, Plan, PlanPackage, TextRange } from './model';
 import { readPlan } from './reader/reader';
 import { subPlanOf } from './subPlans';
 
@@ -22,12 +23,21 @@ export interface SubPlanFile {
 }
 export type SubPlanRead = SubPlanFile | { error: string; code: 'sub-plan-missing' | 'sub-plan-outside' };
 
+/** What the nesting reads of a plan's analysis (analyze.ts's `PlanAnalysis` is one). */
+export interface Analysed {
+  text: string;
+  plan: Plan;
+  diagnostics: Diagnostic[];
+  graph: DependencyGraph;
+  valid: boolean;
+}
+
 /** One plan of a nested plan: the top plan, or a parent's sub-plan. */
-export interface NestedPlan {
+export interface NestedPlan<A extends Analysed = Analysed> {
   /** As shown (the caller's `file`). */
   file: string;
   key: string;
-  analysis: PlanAnalysis;
+  analysis: A;
   /** The parent whose sub-plan this is (its plan's index in the list, its package id), or null: the top plan. */
   parent: { plan: number; packageId: string } | null;
   /** 0: the top plan; 1: a sub-plan of one of its packages; … */
@@ -38,7 +48,7 @@ export interface NestedPlan {
   valid: boolean;
 }
 
-export interface NestedOptions extends AnalyzeOptions {
+export interface NestingLimits {
   maxDepth?: number;
   maxPackages?: number;
 }
@@ -51,19 +61,19 @@ export interface NestedOptions extends AnalyzeOptions {
  * limit is an error at its parent's `inputs.waves.plan`, and is not read; `{by: agent}` has
  * nothing to read before a run.
  */
-export function analyzeNested(top: SubPlanFile & { analysis?: PlanAnalysis }, read: (from: string, path: string) => SubPlanRead, options: NestedOptions = {}): NestedPlan[] {
+export function nestedWith<A extends Analysed>(analyze: (text: string) => A, top: SubPlanFile & { analysis?: A }, read: (from: string, path: string) => SubPlanRead, options: NestingLimits = {}): NestedPlan<A>[] {
   const maxDepth = options.maxDepth ?? MAX_SUB_PLAN_DEPTH;
   const maxPackages = options.maxPackages ?? MAX_NESTED_PACKAGES;
-  const plans: NestedPlan[] = [];
+  const plans: NestedPlan<A>[] = [];
   let total = 0;
-  const add = (f: SubPlanFile & { analysis?: PlanAnalysis }, parent: NestedPlan['parent'], depth: number): NestedPlan => {
-    const analysis = f.analysis ?? analyzePlan(f.text, options);
+  const add = (f: SubPlanFile & { analysis?: A }, parent: NestedPlan['parent'], depth: number): NestedPlan<A> => {
+    const analysis = f.analysis ?? analyze(f.text);
     total += analysis.plan.packages.length;
-    const node: NestedPlan = { file: f.file, key: f.key, analysis, parent, depth, nesting: [], valid: analysis.valid };
+    const node: NestedPlan<A> = { file: f.file, key: f.key, analysis, parent, depth, nesting: [], valid: analysis.valid };
     plans.push(node);
     return node;
   };
-  const visit = (node: NestedPlan, chain: readonly string[]): void => {
+  const visit = (node: NestedPlan<A>, chain: readonly string[]): void => {
     const parents = node.analysis.plan.packages.filter((p) => p.id && subPlanOf(p)?.source.kind === 'file');
     if (parents.length === 0) return;
     // Where each parent's `inputs.waves.plan` is written: the reader's sites, read once for this file.
@@ -88,7 +98,7 @@ export function analyzeNested(top: SubPlanFile & { analysis?: PlanAnalysis }, re
         refuse('sub-plan-cycle', `\`${rel}\` is a plan this one lies inside: ${names.join(' → ')}`);
         continue;
       }
-      const analysis = analyzePlan(got.text, options);
+      const analysis = analyze(got.text);
       const size = analysis.plan.packages.length;
       if (total + size > maxPackages) {
         refuse('sub-plan-size', `\`${rel}\` holds ${size} packages: with the ${total} read before it the plan would hold ${total + size}, more than ${maxPackages}`);
@@ -105,7 +115,7 @@ export function analyzeNested(top: SubPlanFile & { analysis?: PlanAnalysis }, re
   return plans;
 }
 
-function say(node: NestedPlan, d: Diagnostic): void {
+function say(node: NestedPlan<Analysed>, d: Diagnostic): void {
   node.nesting.push(d);
   if (d.severity === 'error') node.valid = false;
 }
@@ -115,7 +125,7 @@ function say(node: NestedPlan, d: Diagnostic): void {
  * clear of its deny list, its lock files inside the parent's lock files, its lock keys the
  * parent's. Said in the sub-plan's file, at the child's value, with a path that shows it.
  */
-function contain(child: NestedPlan, parent: PlanPackage, parentFile: string): void {
+function contain(child: NestedPlan<Analysed>, parent: PlanPackage, parentFile: string): void {
   const writes = parent.scope.writeAllow.map((g) => g.value);
   const deny = parent.scope.deny.map((g) => g.value);
   const lockFiles = parent.locks.files.map((g) => g.value);
@@ -144,3 +154,32 @@ function contain(child: NestedPlan, parent: PlanPackage, parentFile: string): vo
   }
 }
 
+
+/** The file system as the sub-plans' reader needs it (the CLI's `fs`, the editor's open documents and `fs`). */
+export interface SubPlanDisk {
+  /** A file's real path (links followed), or null when it cannot be found: `why` says. */
+  realpath(file: string): { real: string } | { why: string };
+  /** A file's text, or why it cannot be read. */
+  read(real: string): { text: string } | { error: string };
+  /** How a path is shown in messages and as a report's file. */
+  shown(file: string): string;
+}
+
+/**
+ * The reader `nestedWith` takes, on a disk: a sub-plan's path resolved against the folder of the
+ * plan that names it (its real path, the key), refused when it leads outside `root` (the
+ * repository's real path: a link out of it too).
+ */
+export function subPlanReader(root: string, disk: SubPlanDisk): (from: string, rel: string) => SubPlanRead {
+  return (from, rel) => {
+    const abs = path.resolve(path.dirname(from), rel);
+    const found = disk.realpath(abs);
+    if ('why' in found) return { code: 'sub-plan-missing', error: `cannot read the sub-plan ${disk.shown(abs)}: ${found.why}` };
+    const { real } = found;
+    if (real !== root && !real.startsWith(root + path.sep))
+      return { code: 'sub-plan-outside', error: `the sub-plan \`${rel}\` is ${real}, outside the plan's repository (${root}): a sub-plan is a file of the repository its plan runs in` };
+    const got = disk.read(real);
+    if ('error' in got) return { code: 'sub-plan-missing', error: got.error };
+    return { key: real, file: disk.shown(abs), text: got.text };
+  };
+}

@@ -65,7 +65,7 @@ function unique(values: string[]): string[] {
 }
 
 /** Node groups for drawing: each wave, then the packages without one (on or behind a cycle). */
-export function clusters(analysis: PlanAnalysis): { label: string; ids: string[] }[] {
+export function clusters(analysis: { graph: PlanAnalysis['graph'] }): { label: string; ids: string[] }[] {
   const { graph } = analysis;
   const groups = graph.waves.map((ids, k) => ({ label: `Wave ${k + 1}`, ids: [...ids] }));
   const stuck = graph.ids.filter((_, i) => graph.wave[i] === null);

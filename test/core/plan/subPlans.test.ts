@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { analyzePlan } from '../../../src/core/plan/analyze';
+import { analyzeNested, analyzePlan, type PlanAnalysis } from '../../../src/core/plan/analyze';
 import { covers } from '../../../src/core/plan/glob';
-import { analyzeNested, MAX_SUB_PLAN_DEPTH, type NestedPlan, type SubPlanRead } from '../../../src/core/plan/nestedPlan';
+import { MAX_SUB_PLAN_DEPTH, type NestedPlan, type SubPlanRead } from '../../../src/core/plan/nestedPlan';
 import { isParent, nestedRunRefusals, subPlanOf } from '../../../src/core/plan/subPlans';
 import { buildPrompt } from '../../../src/core/run/prompt';
 
@@ -28,12 +28,12 @@ function files(map: Record<string, string>): (from: string, rel: string) => SubP
   };
 }
 
-function nested(map: Record<string, string>, top = 'work-packages.yaml', options = {}): NestedPlan[] {
+function nested(map: Record<string, string>, top = 'work-packages.yaml', options = {}): NestedPlan<PlanAnalysis>[] {
   return analyzeNested({ key: top, file: top, text: map[top]! }, files(map), options);
 }
 
 /** The text a diagnostic points at in its file. */
-const at = (p: NestedPlan, code: string): string[] => p.nesting.filter((d) => d.code === code).map((d) => p.analysis.text.slice(d.range.start, d.range.end));
+const at = (p: NestedPlan<PlanAnalysis>, code: string): string[] => p.nesting.filter((d) => d.code === code).map((d) => p.analysis.text.slice(d.range.start, d.range.end));
 
 describe('a package whose work is a plan: its value', () => {
   const diagnose = (extra: string[]) => {

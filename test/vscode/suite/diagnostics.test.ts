@@ -106,6 +106,46 @@ describe('diagnostics', () => {
     ]);
   });
 
+  it("says a sub-plan's write outside its parent in the sub-plan's file, follows its unsaved edits, and a missing one at its parent", async function () {
+    this.timeout(45_000);
+    const TOP = `schema_version: 1
+feature: {id: nested}
+packages:
+  - package_id: api
+    scope:
+      write_allow: ["src/api/users/**"]
+    inputs: {waves: {plan: plans/api.yaml}}
+`;
+    const SUB = `schema_version: 1
+feature: {id: nested-api}
+packages:
+  - package_id: model
+    scope:
+      write_allow: ["src/api/**"]
+`;
+    const sub = await scratch().write('plans/api.yaml', SUB);
+    const top = await scratch().write('nested.work-packages.yaml', TOP);
+    const outside = [`${describeRange(rangeOf(SUB, '"src/api/**"'))} error sub-plan-scope`];
+    await waitForDiagnostics(sub, outside, "the sub-plan's write outside its parent, in its own file");
+    await waitForDiagnostics(top, [], 'nothing wrong in the top plan');
+    assert.match(vscode.languages.getDiagnostics(sub)[0]!.message, /^`src\/api\/\*\*` is not inside `src\/api\/users\/\*\*` \(the write scope of `api` in .*nested\.work-packages\.yaml\): `src\/api/);
+
+    // The sub-plan mended in the editor, not saved: its problem goes; reverted, it is back.
+    const doc = await vscode.workspace.openTextDocument(sub);
+    await vscode.window.showTextDocument(doc);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(sub, rangeOf(SUB, 'src/api/**'), 'src/api/users/model.ts');
+    assert.ok(await vscode.workspace.applyEdit(edit), 'applyEdit');
+    await waitForDiagnostics(sub, [], 'the unsaved sub-plan inside its parent');
+    await closeEditors();
+    await waitForDiagnostics(sub, outside, "the sub-plan's text on disk again");
+
+    // Gone: said at the parent's value; the sub-plan's own problems go with it.
+    await vscode.workspace.fs.delete(sub);
+    await waitForDiagnostics(top, [`${describeRange(rangeOf(TOP, 'plans/api.yaml'))} error sub-plan-missing`], 'a missing sub-plan, at its parent');
+    await waitForDiagnostics(sub, [], 'no problems left on the deleted file');
+  });
+
   it('follows the unsaved text as it is edited, then the saved file, and the disk again after a revert', async function () {
     this.timeout(45_000);
     const api = await wavesApi();
