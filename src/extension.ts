@@ -12,6 +12,7 @@ import { OnDemand } from './onDemandStubs';
 import { ForeignPlans } from './extension/foreignPlans';
 import { registerPlanCommands } from './plan/planCommands';
 import { PlanDiagnostics, PlanQuickFixes } from './plan/diagnostics';
+import { NestedPlans } from './plan/nestedPlans';
 import { PlanNavigation } from './plan/navigation';
 import { PlanRegistry } from './plan/planRegistry';
 import { createOwnership, type OwnershipParts } from './ownership';
@@ -48,7 +49,8 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   // Runs: every view reads run states through `run.live`; the engine drives them in terminals.
   const run = createRunFront(registry, log);
   const ownership = createOwnership(context.extensionUri, registry, run.watch, log);
-  const views = { tree: new WavesTree(registry, log, run.live), statusBar: new PlanStatusBar(registry, log, run.live, ownership.commands) };
+  const nested = new NestedPlans(registry);
+  const views = { tree: new WavesTree(registry, log, run.live, nested), statusBar: new PlanStatusBar(registry, log, run.live, ownership.commands) };
   const activationEvents: unknown = context.extension.packageJSON?.activationEvents;
   const panelTypes = (Array.isArray(activationEvents) ? activationEvents : []).flatMap((e) => (typeof e === 'string' && e.startsWith('onWebviewPanel:') ? [e.slice('onWebviewPanel:'.length)] : []));
   const foreignPlans = new ForeignPlans({ registry, log, memento: context.workspaceState });
@@ -58,7 +60,8 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
     startLagProbe(),
     log,
     registry,
-    new PlanDiagnostics(registry),
+    nested,
+    new PlanDiagnostics(registry, nested),
     new PlanQuickFixes(registry),
     new PlanNavigation(registry),
     views.tree,

@@ -22,6 +22,9 @@ import {
 import { plural } from '../core/util/plural';
 import { packageUri } from '../plan/planFiles';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
+import type { NestedPlans } from '../plan/nestedPlans';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import type { NestedPlan } from '../core/plan/nestedPlan';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { errorColor, packageIcon, VIEW_ID, type PackageRef } from '../plan/packageShown';
 
@@ -70,7 +73,8 @@ interface PlanNode {
 interface WaveNode {
   readonly kind: 'wave';
   readonly id: string;
-  readonly parent: PlanNode | undefined;
+  /** Its plan's row, none with a single plan's waves as roots, or a parent's row: its sub-plan's waves. */
+  readonly parent: PlanNode | PackageNode | undefined;
   readonly entry: PlanEntry;
   /** 1-based wave, or null for the group of packages that have none. */
   readonly wave: number | null;
@@ -90,7 +94,7 @@ interface PackageNode extends PackageRef {
 interface NoteNode {
   readonly kind: 'note';
   readonly id: string;
-  readonly parent: PlanNode | undefined;
+  readonly parent: PlanNode | PackageNode | undefined;
   readonly entry: PlanEntry;
   readonly label: string;
 }
@@ -124,7 +128,7 @@ function packageNodeId(wave: WaveNode, p: PlanPackage, place: PackagePlace): str
 }
 
 /** The children of one plan: its waves, then the packages without a wave. */
-function planChildren(entry: PlanEntry, parent: PlanNode | undefined): (WaveNode | NoteNode)[] {
+function planChildren(entry: PlanEntry, parent: PlanNode | PackageNode | undefined): (WaveNode | NoteNode)[] {
   const { analysis } = entry;
   if (analysis.plan.packages.length === 0) {
     const label =
@@ -186,6 +190,10 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   /** The integration guard's words each plan row shows, by node id. */
   private readonly shownGuard = new Map<string, string>();
   private readonly childrenOf = new Map<string, (WaveNode | NoteNode)[]>();
+  /** Plans of plans: a parent's row holds its sub-plan's waves. */
+  private readonly subPlanOf = new Map<PackageNode, (WaveNode | NoteNode)[]>();
+  /** The entries made for sub-plans (no run of their own is shown: a sub-plan runs as its parent's work). */
+  private readonly subEntries = new WeakSet<PlanEntry>();
   /** Package nodes of each plan (by uri), to find the one under the cursor. */
   private readonly packagesOf = new Map<string, PackageNode[]>();
   /** What each package row shows of its run (`packageRowKey`): a run change redraws only the rows that differ. */
@@ -201,6 +209,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     private readonly registry: PlanRegistry,
     private readonly log: vscode.LogOutputChannel,
     private readonly runs?: TreeRuns,
+    private readonly nested?: NestedPlans,
   ) {
     super();
     this.view = this.register(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
@@ -229,7 +238,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       () => this.setLoaded(),
       () => this.setLoaded(),
     );
-    this.register(registry.onDidChange(() => this.rebuild()));
+    // The nesting is read again on each change of the registry, then says so (and on a sub-plan's own change).
+    this.register((nested ?? registry).onDidChange(() => this.rebuild()));
     this.register(vscode.window.onDidChangeTextEditorSelection(() => this.followCursor.schedule('cursor')));
     this.register(vscode.window.onDidChangeActiveTextEditor(() => this.followCursor.schedule('cursor')));
     this.register(
@@ -250,11 +260,22 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     const active = this.registry.active;
     this.childrenOf.clear();
     this.packagesOf.clear();
+    this.subPlanOf.clear();
 
-    /** The children of a plan, remembering its packages for `revealCursor`. */
-    const childrenOfPlan = (entry: PlanEntry, parent: PlanNode | undefined) => {
+    /** The children of a plan, remembering its packages for `revealCursor`; a parent's row, its sub-plan's waves below it. */
+    const childrenOfPlan = (entry: PlanEntry, parent: PlanNode | PackageNode | undefined, subPlans?: readonly NestedPlan<PlanAnalysis>[], at = 0) => {
       const children = planChildren(entry, parent);
-      this.packagesOf.set(entry.uri.toString(), children.flatMap((c) => (c.kind === 'wave' ? c.packages : [])));
+      const rows = children.flatMap((c) => (c.kind === 'wave' ? c.packages : []));
+      const key = entry.uri.toString();
+      if (!this.packagesOf.has(key)) this.packagesOf.set(key, rows);
+      subPlans?.forEach((sub, k) => {
+        if (sub.parent?.plan !== at) return;
+        const row = rows.find((r) => r.packageId === sub.parent!.packageId);
+        if (!row) return;
+        const subEntry: PlanEntry = { uri: vscode.Uri.file(sub.key), label: sub.file, analysis: sub.analysis, documentVersion: undefined };
+        this.subEntries.add(subEntry);
+        this.subPlanOf.set(row, childrenOfPlan(subEntry, row, subPlans, k));
+      });
       return children;
     };
     // Plan → wave → package, even for a single plan: its row names the file. The active plan
@@ -262,7 +283,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     const ordered = active ? [active, ...plans.filter((p) => p !== active)] : [...plans];
     this.roots = ordered.map((entry) => {
       const node: PlanNode = { kind: 'plan', id: planId(entry), entry, active: entry === active };
-      this.childrenOf.set(node.id, childrenOfPlan(entry, node));
+      this.childrenOf.set(node.id, childrenOfPlan(entry, node, this.nested?.of(entry)));
       return node;
     });
 
@@ -301,7 +322,10 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       case 'wave':
         return node.packages;
       case 'package':
-        return (this.runOf(node.entry)?.packages[node.packageId]?.candidates ?? []).map((c) => ({ kind: 'candidate', id: `${node.id}/c${c.candidate}`, parent: node, candidate: c.candidate }));
+        return [
+          ...(this.runOf(node.entry)?.packages[node.packageId]?.candidates ?? []).map((c): CandidateNode => ({ kind: 'candidate', id: `${node.id}/c${c.candidate}`, parent: node, candidate: c.candidate })),
+          ...(this.subPlanOf.get(node) ?? []),
+        ];
       default:
         return [];
     }
@@ -391,7 +415,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   /** One event: the plans due, and the waves due that are not under one of them (`RUN_REDRAW_MS`). */
   private redrawDue(): void {
     const plans = [...this.duePlans];
-    const waves = [...this.dueWaves].filter((w) => !w.parent || !this.duePlans.has(w.parent));
+    const waves = [...this.dueWaves].filter((w) => w.parent?.kind !== 'plan' || !this.duePlans.has(w.parent));
     this.duePlans.clear();
     this.dueWaves.clear();
     const due: WavesNode[] = [...plans, ...waves];
@@ -415,6 +439,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
 
   /** The run state of a plan's feature, when it has one. */
   private runOf(entry: PlanEntry): RunState | undefined {
+    if (this.subEntries.has(entry)) return undefined;
     const featureId = entry.analysis.plan.feature?.id;
     return featureId && !entry.foreign ? this.runs?.stateFor(featureId, entry.uri) : undefined;
   }
@@ -425,7 +450,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     const label = node.wave === null ? `No wave (${reasons.map((r) => NO_WAVE_SHORT[r]).join(', ')})` : `Wave ${node.wave}`;
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
     item.id = node.id;
-    item.contextValue = node.wave === null || node.entry.foreign ? 'waves.wave' : 'waves.wave.runnable';
+    // A sub-plan's wave runs as its parent's work, never by itself.
+    item.contextValue = node.wave === null || node.entry.foreign || this.subEntries.has(node.entry) ? 'waves.wave' : 'waves.wave.runnable';
     const progress = node.wave === null ? '' : waveRunText(this.runOf(node.entry), node.packages.map((p) => p.packageId));
     item.description = progress ? `${count} · ${progress}` : count;
     if (node.wave === null) {
@@ -449,7 +475,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     item.iconPath = packageIcon(analysis, node.pkg);
     item.tooltip = new vscode.MarkdownString(packageTooltip(analysis, node.pkg));
     item.accessibilityInformation = { label: packageAccessibleLabel(analysis, node.pkg, node.place) };
-    item.contextValue = node.entry.foreign ? 'waves.foreignPackage' : 'waves.package';
+    // A sub-plan's package: shown, not run by itself (its parent's run carries it out).
+    item.contextValue = node.entry.foreign ? 'waves.foreignPackage' : this.subEntries.has(node.entry) ? 'waves.subPlanPackage' : 'waves.package';
     const record = this.runOf(node.entry)?.packages[node.packageId];
     const run = packageRunText(record, Date.now());
     if (record && run) {
@@ -467,6 +494,14 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     }
     // Best of n: its candidates below it.
     if (record?.candidates?.length) item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+    // Plans of plans: its sub-plan's waves below it, the file named.
+    const sub = this.subPlanOf.get(node);
+    if (sub) {
+      item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+      const file = sub[0]?.entry.label;
+      item.description = [item.description, `sub-plan ${file}`].filter(Boolean).join(' · ');
+      item.accessibilityInformation = { label: `${item.accessibilityInformation?.label ?? packageName(node.pkg)}, its work a sub-plan, ${file}` };
+    }
     const ref: PackageRef = { uri: node.uri, packageId: node.packageId, index: node.index, preserveFocus: true };
     item.command = { command: 'waves.revealPackage', title: 'Go to Package', arguments: [ref] };
     return item;

@@ -130,6 +130,24 @@ packages:
     await waitForDiagnostics(top, [], 'nothing wrong in the top plan');
     assert.match(vscode.languages.getDiagnostics(sub)[0]!.message, /^`src\/api\/\*\*` is not inside `src\/api\/users\/\*\*` \(the write scope of `api` in .*nested\.work-packages\.yaml\): `src\/api/);
 
+    // The Waves view nests: the parent's row holds its sub-plan's waves, and a sub-plan's package opens the sub-plan.
+    const api = await wavesApi();
+    const { tree } = api.views;
+    const planRow = await waitFor(() => tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.toString() === top.toString()), 'the plan in the Waves view');
+    const parentRow = tree.getChildren(tree.getChildren(planRow)[0]).find((n) => n.kind === 'package' && n.packageId === 'api')!;
+    const parentItem = tree.getTreeItem(parentRow);
+    assert.equal(parentItem.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    assert.match(String(parentItem.description), /sub-plan .*plans\/api\.yaml$/);
+    const subWaves = tree.getChildren(parentRow);
+    assert.deepEqual(subWaves.map((w) => tree.getTreeItem(w).label), ['Wave 1']);
+    const [model] = tree.getChildren(subWaves[0]);
+    assert.equal(tree.getTreeItem(model!).label, 'model');
+    assert.equal(tree.getTreeItem(model!).contextValue, 'waves.subPlanPackage', 'no Run Package on a package of a sub-plan');
+    assert.equal(tree.getTreeItem(subWaves[0]!).contextValue, 'waves.wave', 'no Run Wave on a wave of a sub-plan');
+    assert.equal(tree.getParent(subWaves[0]!), parentRow);
+    const go = tree.getTreeItem(model!).command!;
+    assert.equal((go.arguments![0] as { uri: vscode.Uri }).uri.toString(), sub.toString(), "the sub-plan's package is shown in the sub-plan's file");
+
     // The sub-plan mended in the editor, not saved: its problem goes; reverted, it is back.
     const doc = await vscode.workspace.openTextDocument(sub);
     await vscode.window.showTextDocument(doc);
@@ -140,8 +158,10 @@ packages:
     await closeEditors();
     await waitForDiagnostics(sub, outside, "the sub-plan's text on disk again");
 
-    // Gone: said at the parent's value; the sub-plan's own problems go with it.
-    await vscode.workspace.fs.delete(sub);
+    // Deleted as the Explorer deletes it: said at the parent's value; the sub-plan's own problems go with it.
+    const gone = new vscode.WorkspaceEdit();
+    gone.deleteFile(sub);
+    assert.ok(await vscode.workspace.applyEdit(gone), 'deleteFile');
     await waitForDiagnostics(top, [`${describeRange(rangeOf(TOP, 'plans/api.yaml'))} error sub-plan-missing`], 'a missing sub-plan, at its parent');
     await waitForDiagnostics(sub, [], 'no problems left on the deleted file');
   });

@@ -1,0 +1,116 @@
+/**
+ * Plans of plans in the editor (ADR 0035): the sub-plans of every plan the registry follows, read
+ * (a sub-plan's unsaved text when open, else the disk, at most `waves.plan.maxSizeMB`) and checked
+ * inside their parents, kept current: again when the registry changes and when a sub-plan is
+ * edited, saved, created or removed. A sub-plan is no plan of the registry's (it may have any
+ * name). The Problems panel (diagnostics.ts) and the Waves view read them here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import type { NestedPlan, SubPlanDisk } from '../core/plan/nestedPlan';
+import { isParent } from '../core/plan/subPlans';
+import { Disposable } from '../util/lifecycle';
+import { readRegularFileSync } from '../util/regularFile';
+import { workTreeOf } from '../util/workTree';
+import { maxBytesOf, maxParallelOf, planAnalysis } from './entryAnalysis';
+import type { PlanEntry, PlanRegistry } from './planRegistry';
+
+export class NestedPlans extends Disposable {
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
+  /** After the registry's own change, and after a sub-plan's (debounced). */
+  readonly onDidChange = this.changed.event;
+  /** Each followed plan with a parent: it and its sub-plans, the top plan first (by the plan's URI). */
+  private byPlan = new Map<string, NestedPlan<PlanAnalysis>[]>();
+  /** The sub-plan files (paths, real and as written) the last reading read or looked for. */
+  private files = new Set<string>();
+  private again: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly registry: PlanRegistry) {
+    super();
+    this.register(registry.onDidChange(() => this.read()));
+    const touched = (uri: vscode.Uri) => {
+      if (uri.scheme === 'file' && this.files.has(uri.fsPath)) this.soon();
+    };
+    this.register(vscode.workspace.onDidChangeTextDocument((e) => touched(e.document.uri)));
+    this.register(vscode.workspace.onDidCloseTextDocument((d) => touched(d.uri)));
+    // Files made, removed or renamed in the editor (the Explorer, a workspace edit): said at once; changes from elsewhere reach the watcher.
+    const each = (uris: readonly vscode.Uri[]) => uris.forEach(touched);
+    this.register(vscode.workspace.onDidCreateFiles((e) => each(e.files)));
+    this.register(vscode.workspace.onDidDeleteFiles((e) => each(e.files)));
+    this.register(vscode.workspace.onDidRenameFiles((e) => each(e.files.flatMap((f) => [f.oldUri, f.newUri]))));
+    const watcher = this.register(vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml}'));
+    this.register(watcher.onDidChange(touched));
+    this.register(watcher.onDidCreate(touched));
+    this.register(watcher.onDidDelete(touched));
+    this.register({ dispose: () => clearTimeout(this.again) });
+    this.read(false);
+  }
+
+  /** The plan and its sub-plans, the top plan first; undefined when the plan names none. */
+  of(entry: PlanEntry): NestedPlan<PlanAnalysis>[] | undefined {
+    return this.byPlan.get(entry.uri.toString());
+  }
+
+  private soon(): void {
+    clearTimeout(this.again);
+    this.again = setTimeout(() => this.read(), 200);
+  }
+
+  private read(fire = true): void {
+    const byPlan = new Map<string, NestedPlan<PlanAnalysis>[]>();
+    const files = new Set<string>();
+    for (const entry of this.registry.plans) {
+      if (entry.foreign || entry.files || entry.uri.scheme !== 'file' || !entry.analysis.plan.packages.some(isParent)) continue;
+      byPlan.set(entry.uri.toString(), nestedOf(entry, files));
+    }
+    this.byPlan = byPlan;
+    this.files = files;
+    if (fire) this.changed.fire();
+  }
+}
+
+/** A plan's entry with its sub-plans (the top plan first); each sub-plan file read or looked for is added to `files`. */
+function nestedOf(entry: PlanEntry, files: Set<string>): NestedPlan<PlanAnalysis>[] {
+  const real = (file: string): string => {
+    try {
+      return fs.realpathSync(file);
+    } catch {
+      // not there: its own path names it (a missing sub-plan is said at its parent)
+      return path.resolve(file);
+    }
+  };
+  const maxBytes = maxBytesOf(entry.uri);
+  const top = real(entry.uri.fsPath);
+  const root = real(workTreeOf(path.dirname(top))?.root ?? path.dirname(top));
+  const disk: SubPlanDisk = {
+    realpath: (abs) => {
+      files.add(abs);
+      try {
+        const found = fs.realpathSync(abs);
+        files.add(found);
+        return { real: found };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        return { why: code === 'ENOENT' ? 'no such file' : code ?? String(err) };
+      }
+    },
+    read: (file) => {
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
+      if (open) return open.getText().length > maxBytes ? { error: `the sub-plan ${vscode.workspace.asRelativePath(file)} is over the ${(maxBytes / 1_048_576).toFixed(1)} MB the editor analyses (setting waves.plan.maxSizeMB)` } : { text: open.getText() };
+      try {
+        const size = fs.statSync(file).size;
+        if (size > maxBytes) return { error: `the sub-plan ${vscode.workspace.asRelativePath(file)} is over the ${(maxBytes / 1_048_576).toFixed(1)} MB the editor analyses (setting waves.plan.maxSizeMB)` };
+        const text = readRegularFileSync(file).toString('utf8');
+        return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+      } catch (err) {
+        return { error: `cannot read the sub-plan ${vscode.workspace.asRelativePath(file)}: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    },
+    shown: (abs) => vscode.workspace.asRelativePath(abs),
+  };
+  const { analyzeNested, subPlanReader } = planAnalysis();
+  return analyzeNested({ key: top, file: entry.label, text: entry.analysis.text, analysis: entry.analysis }, subPlanReader(root, disk), { maxParallel: maxParallelOf(entry.uri) });
+}
+
