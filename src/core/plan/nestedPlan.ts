@@ -79,35 +79,43 @@ export function nestedWith<A extends Analysed>(analyze: (text: string) => A, top
     // Where each parent's `inputs.waves.plan` is written: the reader's sites, read once for this file.
     const reader = readPlan(node.analysis.text);
     for (const pkg of parents) {
-      const sub = subPlanOf(pkg)!;
       const where = reader.locate(['packages', pkg.index, 'inputs', 'waves', 'plan']);
       const refuse = (code: string, message: string) => say(node, { severity: 'error', code, message, range: where, packageId: pkg.id });
-      const rel = (sub.source as { path: string }).path;
-      if (node.depth + 1 > maxDepth) {
-        refuse('sub-plan-depth', `\`${rel}\` would be a sub-plan ${node.depth + 1} levels below the top plan: at most ${maxDepth} (plan this package's work here, or in fewer levels)`);
-        continue;
+      try {
+        readSub(node, pkg, chain, refuse);
+      } catch (err) {
+        // A fault of this code, never of the plan: said where the sub-plan is named, and the other parents are read.
+        refuse('internal-error', `Internal error reading this sub-plan (please report it): ${err instanceof Error ? err.message : String(err)}`);
       }
-      const got = read(node.key, rel);
-      if ('error' in got) {
-        refuse(got.code, got.error);
-        continue;
-      }
-      const loop = chain.indexOf(got.key);
-      if (loop >= 0) {
-        const names = [...plans.filter((p) => chain.slice(loop).includes(p.key)).map((p) => p.file), got.file];
-        refuse('sub-plan-cycle', `\`${rel}\` is a plan this one lies inside: ${names.join(' → ')}`);
-        continue;
-      }
-      const analysis = analyze(got.text);
-      const size = analysis.plan.packages.length;
-      if (total + size > maxPackages) {
-        refuse('sub-plan-size', `\`${rel}\` holds ${size} packages: with the ${total} read before it the plan would hold ${total + size}, more than ${maxPackages}`);
-        continue;
-      }
-      const child = add({ ...got, analysis }, { plan: plans.indexOf(node), packageId: pkg.id }, node.depth + 1);
-      contain(child, pkg, node.file);
-      visit(child, [...chain, got.key]);
     }
+  };
+  /** One parent's sub-plan read, held to the limits and inside its parent, and walked. */
+  const readSub = (node: NestedPlan<A>, pkg: PlanPackage, chain: readonly string[], refuse: (code: string, message: string) => void): void => {
+    const rel = (subPlanOf(pkg)!.source as { path: string }).path;
+    if (node.depth + 1 > maxDepth) {
+      refuse('sub-plan-depth', `\`${rel}\` would be a sub-plan ${node.depth + 1} levels below the top plan: at most ${maxDepth} (plan this package's work here, or in fewer levels)`);
+      return;
+    }
+    const got = read(node.key, rel);
+    if ('error' in got) {
+      refuse(got.code, got.error);
+      return;
+    }
+    const loop = chain.indexOf(got.key);
+    if (loop >= 0) {
+      const names = [...chain.slice(loop).map((k) => plans.find((p) => p.key === k)?.file ?? k), got.file];
+      refuse('sub-plan-cycle', `\`${rel}\` is a plan this one lies inside: ${names.join(' → ')}`);
+      return;
+    }
+    const analysis = analyze(got.text);
+    const size = analysis.plan.packages.length;
+    if (total + size > maxPackages) {
+      refuse('sub-plan-size', `\`${rel}\` holds ${size} packages: with the ${total} read before it the plan would hold ${total + size}, more than ${maxPackages}`);
+      return;
+    }
+    const child = add({ ...got, analysis }, { plan: plans.indexOf(node), packageId: pkg.id }, node.depth + 1);
+    contain(child, pkg, node.file);
+    visit(child, [...chain, got.key]);
   };
   const root = add(top, null, 0);
   visit(root, [top.key]);

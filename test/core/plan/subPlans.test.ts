@@ -164,6 +164,21 @@ describe('a plan read with its sub-plans', () => {
     assert.equal(nested(big, 'work-packages.yaml', { maxPackages: 4 }).length, 2);
   });
 
+  it("says a reader that throws at the parent's value, and reads the other parents", () => {
+    const map: Record<string, string> = {
+      'work-packages.yaml': plan('f', [['a', ['src/**'], parentLines('boom.yaml')], ['b', ['lib/**'], parentLines('ok.yaml')]]),
+      'ok.yaml': plan('ok', [['x', ['lib/x/**']]]),
+    };
+    const read = files(map);
+    const plans = analyzeNested({ key: 'work-packages.yaml', file: 'work-packages.yaml', text: map['work-packages.yaml']! }, (from, rel) => {
+      if (rel === 'boom.yaml') throw new Error('the disk went away');
+      return read(from, rel);
+    });
+    assert.deepEqual(plans.map((p) => p.file), ['work-packages.yaml', 'ok.yaml']);
+    assert.deepEqual(at(plans[0]!, 'internal-error'), ['boom.yaml']);
+    assert.match(plans[0]!.nesting[0]!.message, /the disk went away/);
+  });
+
   it('reads nothing for {by: agent} and keeps the sub-plan\'s own problems in its own analysis', () => {
     const map = {
       'work-packages.yaml': plan('f', [['a', ['src/**'], parentLines('s.yaml')], ['b', ['lib/**'], ['inputs:', '  waves: {plan: {by: agent}}']]]),
