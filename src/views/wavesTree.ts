@@ -118,8 +118,9 @@ function planId(entry: PlanEntry): string {
   return `plan:${entry.uri.toString()}`;
 }
 
-function waveId(entry: PlanEntry, wave: number | null): string {
-  return `${entry.uri.toString()}#wave:${wave ?? 'none'}`;
+/** `base`: the plan's URI, or for a sub-plan its parent row's id (one sub-plan may be shown under two parents). */
+function waveId(base: string, wave: number | null): string {
+  return `${base}#wave:${wave ?? 'none'}`;
 }
 
 function packageNodeId(wave: WaveNode, p: PlanPackage, place: PackagePlace): string {
@@ -129,17 +130,18 @@ function packageNodeId(wave: WaveNode, p: PlanPackage, place: PackagePlace): str
 
 /** The children of one plan: its waves, then the packages without a wave. */
 function planChildren(entry: PlanEntry, parent: PlanNode | PackageNode | undefined): (WaveNode | NoteNode)[] {
+  const base = parent?.kind === 'package' ? `${parent.id}>sub` : entry.uri.toString();
   const { analysis } = entry;
   if (analysis.plan.packages.length === 0) {
     const label =
       tooLargeMessage(analysis) !== undefined
         ? 'Too large to analyse in the editor (setting waves.plan.maxSizeMB): `waves validate` checks it'
         : 'No packages to show: open the plan to see its problems';
-    return [{ kind: 'note', id: `${entry.uri.toString()}#empty`, parent, entry, label }];
+    return [{ kind: 'note', id: `${base}#empty`, parent, entry, label }];
   }
   const waves: WaveNode[] = analysis.graph.waves.map((_, k) => ({
     kind: 'wave',
-    id: waveId(entry, k + 1),
+    id: waveId(base, k + 1),
     parent,
     entry,
     wave: k + 1,
@@ -150,7 +152,7 @@ function planChildren(entry: PlanEntry, parent: PlanNode | PackageNode | undefin
     const place = placeOf(analysis, pkg);
     let wave: WaveNode;
     if (place.wave !== null) wave = waves[place.wave - 1];
-    else wave = noWave ??= { kind: 'wave', id: waveId(entry, null), parent, entry, wave: null, packages: [] };
+    else wave = noWave ??= { kind: 'wave', id: waveId(base, null), parent, entry, wave: null, packages: [] };
     wave.packages.push({
       kind: 'package',
       id: packageNodeId(wave, pkg, place),

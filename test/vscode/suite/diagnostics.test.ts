@@ -166,6 +166,36 @@ packages:
     await waitForDiagnostics(sub, [], 'no problems left on the deleted file');
   });
 
+  it('shows one sub-plan under two parents, each row with its own waves', async () => {
+    const TWO = `schema_version: 1
+feature: {id: twice}
+packages:
+  - package_id: first
+    scope: {write_allow: ["src/**"]}
+    inputs: {waves: {plan: shared.yaml}}
+  - package_id: again
+    depends_on: [first]
+    scope: {write_allow: ["src/**"]}
+    inputs: {waves: {plan: shared.yaml}}
+`;
+    await scratch().write('shared.yaml', 'schema_version: 1\nfeature: {id: shared}\npackages:\n  - package_id: x\n    scope: {write_allow: ["src/x/**"]}\n');
+    const top = await scratch().write('twice.work-packages.yaml', TWO);
+    const { tree } = (await wavesApi()).views;
+    const planRow = await waitFor(() => tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.toString() === top.toString()), 'the plan in the Waves view');
+    // The nesting is read after the registry's analysis, and the rows are built again then.
+    const parents = await waitFor(() => {
+      const rows = tree.getChildren(tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.toString() === top.toString()) ?? planRow).flatMap((w) => tree.getChildren(w));
+      const found = rows.filter((r) => r.kind === 'package' && tree.getChildren(r).length > 0);
+      return found.length === 2 ? found : undefined;
+    }, 'both parents holding the sub-plan');
+    assert.equal(parents.length, 2);
+    const waves = parents.map((p) => tree.getChildren(p)[0]!);
+    assert.notEqual(tree.getTreeItem(waves[0]!).id, tree.getTreeItem(waves[1]!).id, 'each parent\'s wave its own id');
+    assert.deepEqual(waves.map((w) => tree.getParent(w)), parents);
+    const [x1, x2] = waves.map((w) => tree.getChildren(w)[0]!);
+    assert.notEqual(tree.getTreeItem(x1!).id, tree.getTreeItem(x2!).id, "each parent's package row its own id");
+  });
+
   it('follows the unsaved text as it is edited, then the saved file, and the disk again after a revert', async function () {
     this.timeout(45_000);
     const api = await wavesApi();
