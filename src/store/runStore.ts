@@ -364,8 +364,12 @@ export class RunStore implements Disposable {
    * it could not be written (and retries the write first, if one failed before).
    */
   async flush(): Promise<void> {
-    await this.kick();
-    if (this.dirty) throw this.lastWriteError ?? new Error('The run state could not be written.');
+    for (;;) {
+      await this.kick();
+      if (!this.dirty) return;
+      if (this.lastWriteError !== undefined) throw this.lastWriteError;
+      // A save came after the writer's last write and before this went on: write it too.
+    }
   }
 
   /**

@@ -171,6 +171,50 @@ describe('load and save', () => {
     assert.deepEqual(await readJson(file), later(1));
   });
 
+  it('a flush that a save overtakes as the writer ends writes that save too, and does not fail', async () => {
+    // A save can land after the writer's last write and before the flush that awaited it goes
+    // on (an event listener of the engine saves as the adoption's first write ends): the flush
+    // then writes that state as well. Each `k` puts the save `k` microtasks after the last
+    // handle of a write closed, so one of them lands in that gap.
+    const realOpen = fs.open;
+    try {
+      for (let k = 0; k < 24; k++) {
+        const { store } = open();
+        await store.load();
+        let armed = false;
+        let folderSyncs = 0;
+        let saved!: () => void;
+        const late = new Promise<void>((r) => (saved = r));
+        fs.open = (async (...args: Parameters<typeof realOpen>) => {
+          const handle = await realOpen(...args);
+          // The first write keeps a backup, then writes the file: the second folder sync is its last step.
+          if (args[1] !== 'r' || !armed || ++folderSyncs !== 2) return handle;
+          const close = handle.close.bind(handle);
+          handle.close = async () => {
+            await close();
+            if (!armed) return;
+            armed = false;
+            void (async () => {
+              for (let i = 0; i < k; i++) await null;
+              store.save(later(3));
+              saved();
+            })();
+          };
+          return handle;
+        }) as typeof realOpen;
+        store.save(later(1));
+        armed = true;
+        await assert.doesNotReject(store.flush(), `a save ${k} microtasks after the write ended`);
+        fs.open = realOpen;
+        await late;
+        await store.flush();
+        assert.deepEqual(await readJson(file), later(3), `k = ${k}`);
+      }
+    } finally {
+      fs.open = realOpen;
+    }
+  });
+
   it('makes one write for a burst of saves, carrying the last state', async () => {
     const { store, changes } = open({ coalesceMs: 5 });
     await store.load();

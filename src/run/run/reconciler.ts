@@ -133,7 +133,7 @@ export class Reconciler extends Disposable {
           this.record(featureId, 'adopt', ids);
           return;
         }
-        this.record(featureId, 'adopt-failed', `${ids}: not adopted (no agent configured, or Restricted Mode); offered instead`);
+        this.record(featureId, 'adopt-failed', `${ids}: not adopted (no agent configured, Restricted Mode, or its start failed as logged above); offered instead`);
         this.offer(entry, state, [...decision.live.map((l) => l.packageId), ...decision.exited]);
         return;
       }
