@@ -4,40 +4,23 @@
  * that leads out of it is refused), analysed and checked by `core/plan/nestedPlan.ts`, and a
  * report per file. Loaded only for a plan with a parent.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeNested, type AnalyzeOptions, type PlanAnalysis } from '../core/plan/analyze';
 import { subPlanReader, type NestedPlan } from '../core/plan/nestedPlan';
+import { inTextOrder } from '../core/plan/model';
 import { toReport, type PlanReport } from '../core/plan/planReport';
-import { workTreeOf } from '../util/workTree';
+import { planRootsOf, realpathOrWhy } from '../util/workTree';
 import { readPlanFile, type Io } from './io';
 
 /** A sub-plan's report: which parent's work it is. */
 export type NestedReport = PlanReport & { subPlanOf?: { file: string; packageId: string } };
 
-const realOr = (p: string): string => {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    // not there (yet): its own path names it
-    return path.resolve(p);
-  }
-};
-
 /** `file` (as the person gave it) and every sub-plan below it; the repository is the one holding `file` (its folder without one). */
 export function nestedPlansOf(io: Io, file: string, analysis: PlanAnalysis, options: AnalyzeOptions = {}): NestedPlan<PlanAnalysis>[] {
-  const top = realOr(file);
-  const root = realOr(workTreeOf(path.dirname(top))?.root ?? path.dirname(top));
+  const { top, root } = planRootsOf(file);
   const shown = (abs: string) => path.relative(process.cwd(), abs) || abs;
   const read = subPlanReader(root, {
-    realpath: (abs) => {
-      try {
-        return { real: fs.realpathSync(abs) };
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        return { why: code === 'ENOENT' ? 'no such file' : code ?? String(err) };
-      }
-    },
+    realpath: realpathOrWhy,
     read: (real) => readPlanFile(io, real),
     shown,
   });
@@ -47,7 +30,7 @@ export function nestedPlansOf(io: Io, file: string, analysis: PlanAnalysis, opti
 /** Each plan's report, its nesting's problems among its own, in text order; a sub-plan's names its parent. */
 export function nestedReports(plans: readonly NestedPlan<PlanAnalysis>[]): NestedReport[] {
   return plans.map((p) => {
-    const diagnostics = [...p.analysis.diagnostics, ...p.nesting].sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+    const diagnostics = [...p.analysis.diagnostics, ...p.nesting].sort(inTextOrder);
     const report: NestedReport = { ...toReport(p.file, { ...p.analysis, diagnostics }), valid: p.valid };
     if (p.parent) report.subPlanOf = { file: plans[p.parent.plan]!.file, packageId: p.parent.packageId };
     return report;

@@ -21,7 +21,7 @@ import * as path from 'path';
 import { overlap } from '../core/plan/glob';
 import { isParent } from '../core/plan/subPlans';
 import type { PlanAnalysis } from '../core/plan/analyze';
-import type { Diagnostic } from '../core/plan/model';
+import { inTextOrder, type Diagnostic } from '../core/plan/model';
 import { packagesWithPartners } from '../core/ownership/coupling';
 import { toDot, toMermaid, toReport, type PlanReport } from '../core/plan/planReport';
 import { flagsOf, runOption, RunOptionError, runOptionsFromCommandLine } from '../core/run/runOptions';
@@ -218,7 +218,7 @@ async function nestedGraph(io: Io, file: string, analysis: PlanAnalysis, format:
 
 /** The analysis with more diagnostics, in text order as analyzePlan sorts them. */
 function withDiagnostics(analysis: PlanAnalysis, more: readonly Diagnostic[]): PlanAnalysis {
-  const diagnostics = [...analysis.diagnostics, ...more].sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  const diagnostics = [...analysis.diagnostics, ...more].sort(inTextOrder);
   return { ...analysis, diagnostics };
 }
 

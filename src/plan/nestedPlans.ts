@@ -6,14 +6,13 @@
  * name). The Problems panel (diagnostics.ts) and the Waves view read them here.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { NestedPlan, SubPlanDisk } from '../core/plan/nestedPlan';
 import { isParent } from '../core/plan/subPlans';
 import { Disposable } from '../util/lifecycle';
 import { readRegularFileSync } from '../util/regularFile';
-import { workTreeOf } from '../util/workTree';
+import { planRootsOf, realpathOrWhy } from '../util/workTree';
 import { maxBytesOf, maxParallelOf, planAnalysis } from './entryAnalysis';
 import type { PlanEntry, PlanRegistry } from './planRegistry';
 
@@ -26,8 +25,13 @@ export class NestedPlans extends Disposable {
   /** The sub-plan files (paths, real and as written) the last reading read or looked for. */
   private files = new Set<string>();
   private again: ReturnType<typeof setTimeout> | undefined;
+  /** Each followed plan's sub-plan analyses of the last reading, by text: a reading analyses only what changed. */
+  private known = new Map<string, Map<string, PlanAnalysis>>();
 
-  constructor(private readonly registry: PlanRegistry) {
+  constructor(
+    private readonly registry: PlanRegistry,
+    private readonly log?: vscode.LogOutputChannel,
+  ) {
     super();
     this.register(registry.onDidChange(() => this.read()));
     const touched = (uri: vscode.Uri) => {
@@ -61,40 +65,46 @@ export class NestedPlans extends Disposable {
   private read(fire = true): void {
     const byPlan = new Map<string, NestedPlan<PlanAnalysis>[]>();
     const files = new Set<string>();
+    const known = new Map<string, Map<string, PlanAnalysis>>();
     for (const entry of this.registry.plans) {
       if (entry.foreign || entry.files || entry.uri.scheme !== 'file' || !entry.analysis.plan.packages.some(isParent)) continue;
-      byPlan.set(entry.uri.toString(), nestedOf(entry, files));
+      const key = entry.uri.toString();
+      // The analyses hold the run's cap: another `waves.maxParallel` analyses again.
+      const memoKey = `${key}\u0000${maxParallelOf(entry.uri)}`;
+      const memo = this.known.get(memoKey) ?? new Map<string, PlanAnalysis>();
+      known.set(memoKey, memo);
+      try {
+        byPlan.set(key, nestedOf(entry, files, memo));
+      } catch (err) {
+        // A fault of this code (never of the plan): said on the plan, and the other plans are read.
+        const why = err instanceof Error ? err.message : String(err);
+        this.log?.error(`[sub-plans] ${entry.label}: ${err instanceof Error ? (err.stack ?? why) : why}`);
+        byPlan.set(key, [faulted(entry, why)]);
+      }
     }
     this.byPlan = byPlan;
     this.files = files;
+    this.known = known;
     if (fire) this.changed.fire();
   }
 }
 
-/** A plan's entry with its sub-plans (the top plan first); each sub-plan file read or looked for is added to `files`. */
-function nestedOf(entry: PlanEntry, files: Set<string>): NestedPlan<PlanAnalysis>[] {
-  const real = (file: string): string => {
-    try {
-      return fs.realpathSync(file);
-    } catch {
-      // not there: its own path names it (a missing sub-plan is said at its parent)
-      return path.resolve(file);
-    }
-  };
+/** A plan whose sub-plans could not be read for a fault of this code: itself, with the fault at its start. */
+function faulted(entry: PlanEntry, why: string): NestedPlan<PlanAnalysis> {
+  const message = `Internal error reading this plan's sub-plans (please report it): ${why}`;
+  return { file: entry.label, key: entry.uri.fsPath, analysis: entry.analysis, parent: null, depth: 0, nesting: [{ severity: 'error', code: 'internal-error', message, range: { start: 0, end: 0 }, packageId: null }], valid: false };
+}
+
+/** A plan's entry with its sub-plans (the top plan first); each sub-plan file read or looked for is added to `files`; `known`: analyses by text, kept current. */
+function nestedOf(entry: PlanEntry, files: Set<string>, known: Map<string, PlanAnalysis>): NestedPlan<PlanAnalysis>[] {
   const maxBytes = maxBytesOf(entry.uri);
-  const top = real(entry.uri.fsPath);
-  const root = real(workTreeOf(path.dirname(top))?.root ?? path.dirname(top));
+  const { top, root } = planRootsOf(entry.uri.fsPath);
   const disk: SubPlanDisk = {
     realpath: (abs) => {
       files.add(abs);
-      try {
-        const found = fs.realpathSync(abs);
-        files.add(found);
-        return { real: found };
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        return { why: code === 'ENOENT' ? 'no such file' : code ?? String(err) };
-      }
+      const found = realpathOrWhy(abs);
+      if ('real' in found) files.add(found.real);
+      return found;
     },
     read: (file) => {
       const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
@@ -111,6 +121,6 @@ function nestedOf(entry: PlanEntry, files: Set<string>): NestedPlan<PlanAnalysis
     shown: (abs) => vscode.workspace.asRelativePath(abs),
   };
   const { analyzeNested, subPlanReader } = planAnalysis();
-  return analyzeNested({ key: top, file: entry.label, text: entry.analysis.text, analysis: entry.analysis }, subPlanReader(root, disk), { maxParallel: maxParallelOf(entry.uri) });
+  return analyzeNested({ key: top, file: entry.label, text: entry.analysis.text, analysis: entry.analysis }, subPlanReader(root, disk), { maxParallel: maxParallelOf(entry.uri) }, known);
 }
 

@@ -28,3 +28,31 @@ export function workTreeOf(cwd: string): { root: string; dotGit: fs.Stats } | nu
 export function gitMayFindRepository(folder: string, env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.GIT_DIR) || workTreeOf(folder) !== null;
 }
+
+/** A path's real path (links followed), or its own absolute path when it cannot be found (not there yet). */
+export function realOr(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/**
+ * Where a plan's sub-plans may lie (ADR 0035), as real paths: the plan file's, and the work tree
+ * holding it (its folder when none).
+ */
+export function planRootsOf(planFile: string): { top: string; root: string } {
+  const top = realOr(planFile);
+  return { top, root: realOr(workTreeOf(path.dirname(top))?.root ?? path.dirname(top)) };
+}
+
+/** A file's real path, or why it cannot be found (`no such file`, an error code): a sub-plan reader's `realpath`. */
+export function realpathOrWhy(file: string): { real: string } | { why: string } {
+  try {
+    return { real: fs.realpathSync(file) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { why: code === 'ENOENT' ? 'no such file' : (code ?? String(err)) };
+  }
+}

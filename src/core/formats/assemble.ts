@@ -5,7 +5,7 @@
  * no write scope, a dependency only implied, two tasks that may run in parallel naming the same
  * file; and of bad input: duplicate ids, unknown references, cycles.
  */
-import type { Located, Plan, PlanPackage, TextRange } from '../plan/model';
+import { inTextOrder, type Located, type Plan, type PlanPackage, type TextRange } from '../plan/model';
 import { diag, type DependencyKind, type ForeignDiagnostic, type ForeignFormat, type RawRead, type RawTask } from './foreignModel';
 
 export interface ForeignDependency {
@@ -176,7 +176,7 @@ export function assemble(format: ForeignFormat, fileName: string, text: string, 
   for (const task of read.tasks) if (task.file !== undefined && !fileOrder.has(task.file)) fileOrder.set(task.file, fileOrder.size);
   for (const d of read.diagnostics) if (d.file !== undefined && !fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size); // files of no task (Spec Kitty's state files)
   const order = (d: ForeignDiagnostic) => (d.file === undefined ? -1 : (fileOrder.get(d.file) ?? fileOrder.size));
-  diagnostics.sort((a, b) => order(a) - order(b) || a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  diagnostics.sort((a, b) => order(a) - order(b) || inTextOrder(a, b));
 
   const done = info.filter((p) => p.done).length;
   if (done > 0) notes.push(`${done} of ${info.length} packages are done already in the source; they are read all the same.`);

@@ -8,7 +8,7 @@
  * the workspace first has a file that may be a task list (scripts/on-demand.mjs).
  */
 import { analyzePlan, fromPortable, toPortable, type PlanAnalysis, type PortableAnalysis } from '../plan/analyze';
-import type { Diagnostic, PlanPackage, TextRange } from '../plan/model';
+import { inTextOrder, type Diagnostic, type PlanPackage, type TextRange } from '../plan/model';
 import { LineIndex } from '../plan/text';
 import type { ForeignPackage, ForeignPlanResult } from './assemble';
 import { convertToWorkPackages } from './convert';
@@ -48,7 +48,7 @@ export function analyzeForeign(fileName: string, text: string, options: ForeignA
   if (result.format === null || result.files !== undefined) return null;
   const converted = analyzePlan(convertToWorkPackages(result, baseName(fileName)), options);
   const diagnostics: Diagnostic[] = [...result.diagnostics, ...convertedFindings(result, converted)];
-  diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  diagnostics.sort(inTextOrder);
   const analysis = fromPortable(source, { plan: result.plan, diagnostics, conflicts: converted.conflicts, valid: !diagnostics.some((d) => d.severity === 'error') });
   return { ...analysis, foreign: foreignView(result) };
 }
@@ -72,7 +72,7 @@ export function analyzeForeignFolder(folder: string, files: readonly SourceFile[
   const first = result.files![0];
   const diagnostics = [...result.diagnostics, ...convertedFindings(result, converted)].map((d): ForeignDiagnostic => ({ ...d, file: d.file ?? first }));
   const order = new Map(result.files!.map((f, i) => [f, i]));
-  diagnostics.sort((a, b) => (order.get(a.file!) ?? -1) - (order.get(b.file!) ?? -1) || a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  diagnostics.sort((a, b) => (order.get(a.file!) ?? -1) - (order.get(b.file!) ?? -1) || inTextOrder(a, b));
   const analysis = fromPortable('', { plan: result.plan, diagnostics, conflicts: converted.conflicts, valid: !diagnostics.some((d) => d.severity === 'error') });
   return { ...analysis, foreign: foreignView(result) };
 }

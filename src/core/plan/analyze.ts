@@ -5,7 +5,7 @@
 import { candidateSetDiagnostics } from './candidateSet';
 import { semanticChecks, type CheckOptions, type Conflict } from './checks';
 import { buildGraph, type DependencyGraph } from './graph';
-import type { Diagnostic, Plan } from './model';
+import { inTextOrder, type Diagnostic, type Plan } from './model';
 import { readPlan } from './reader/reader';
 import { schemaDiagnostics } from './schema';
 import { subPlanDiagnostics } from './subPlans';
@@ -38,7 +38,7 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
     return result.diagnostics;
   });
   dropSupersededPatterns(diagnostics);
-  diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code));
+  diagnostics.sort(inTextOrder);
   return {
     text,
     plan,
@@ -55,10 +55,26 @@ export { subPlanReader } from './nestedPlan';
 
 /**
  * The plan and every sub-plan below it, each analysed as `analyzePlan` does and checked inside
- * its parent (nestedPlan.ts); the top plan's `analysis` is used when given.
+ * its parent (nestedPlan.ts); the top plan's `analysis` is used when given. `known` holds
+ * analyses of earlier readings by text (with these options): reused, and it is left holding
+ * this reading's alone.
  */
-export function analyzeNested(top: SubPlanFile & { analysis?: PlanAnalysis }, read: (from: string, path: string) => SubPlanRead, options: AnalyzeOptions & NestingLimits = {}): NestedPlan<PlanAnalysis>[] {
-  return nestedWith((text) => analyzePlan(text, options), top, read, options);
+export function analyzeNested(
+  top: SubPlanFile & { analysis?: PlanAnalysis },
+  read: (from: string, path: string) => SubPlanRead,
+  options: AnalyzeOptions & NestingLimits = {},
+  known?: Map<string, PlanAnalysis>,
+): NestedPlan<PlanAnalysis>[] {
+  if (!known) return nestedWith((text) => analyzePlan(text, options), top, read, options);
+  const used = new Map<string, PlanAnalysis>();
+  const plans = nestedWith((text) => {
+    const analysis = used.get(text) ?? known.get(text) ?? analyzePlan(text, options);
+    used.set(text, analysis);
+    return analysis;
+  }, top, read, options);
+  known.clear();
+  for (const [text, analysis] of used) known.set(text, analysis);
+  return plans;
 }
 
 /**

@@ -44,6 +44,11 @@ export interface Diagnostic {
   fixes?: Fix[];
 }
 
+/** Diagnostics in the order of the text they point at (then by end, then by code): how every report lists them. */
+export function inTextOrder(a: Diagnostic, b: Diagnostic): number {
+  return a.range.start - b.range.start || a.range.end - b.range.end || a.code.localeCompare(b.code);
+}
+
 export type WorktreeMode = 'isolated' | 'shared';
 export type VerificationTier = 'A' | 'B' | 'C';
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { overlap, uncoveredWitness } from './glob';
 import type { DependencyGraph } from './graph';
-import type { Diagnostic, Plan, PlanPackage, TextRange } from './model';
+import { inTextOrder, type Diagnostic, type Plan, type PlanPackage, type TextRange } from './model';
 import { readPlan } from './reader/reader';
 import { subPlanOf } from './subPlans';
 
@@ -119,7 +119,7 @@ export function nestedWith<A extends Analysed>(analyze: (text: string) => A, top
   };
   const root = add(top, null, 0);
   visit(root, [top.key]);
-  for (const p of plans) p.nesting.sort((a, b) => a.range.start - b.range.start || a.code.localeCompare(b.code));
+  for (const p of plans) p.nesting.sort(inTextOrder);
   return plans;
 }
 

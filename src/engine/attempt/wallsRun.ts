@@ -313,12 +313,14 @@ export function warmWalls(bwrap: string): void {
   }
 }
 
-/** Passes a signal to the network made ahead: its whole group (it was started detached: bubblewrap, the relay, the command). */
-function signalAhead(ahead: ChildProcess, sig: NodeJS.Signals): void {
+/** Passes a signal to the network made ahead: its whole group (it was started detached: bubblewrap, the relay, the command). False: no such group. */
+function signalAhead(ahead: ChildProcess, sig: NodeJS.Signals): boolean {
   try {
-    if (ahead.pid) process.kill(-ahead.pid, sig);
+    if (!ahead.pid) return false;
+    process.kill(-ahead.pid, sig);
+    return true;
   } catch {
-    // its group is gone already: nothing to pass the signal to
+    return false; // its group is gone already: nothing to pass the signal to
   }
 }
 
@@ -329,15 +331,8 @@ function signalAhead(ahead: ChildProcess, sig: NodeJS.Signals): void {
  */
 export function endAhead(ahead: ChildProcess | null | undefined): void {
   if (!ahead?.pid) return;
-  // While its leader is not reaped, the group's id is ours alone (never reused).
-  if (ahead.exitCode === null && ahead.signalCode === null) {
-    try {
-      process.kill(-ahead.pid, 'SIGKILL');
-      return;
-    } catch {
-      // no such group: its first process alone, as before
-    }
-  }
+  // While its leader is not reaped, the group's id is ours alone (never reused); without the group, its first process alone.
+  if (ahead.exitCode === null && ahead.signalCode === null && signalAhead(ahead, 'SIGKILL')) return;
   ahead.kill('SIGKILL');
 }
 

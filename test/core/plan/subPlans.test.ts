@@ -190,4 +190,28 @@ describe('a plan read with its sub-plans', () => {
     assert.equal(plans[1]!.valid, false);
     assert.ok(plans[1]!.analysis.diagnostics.some((d) => d.code === 'dependency-unknown'));
   });
+
+  it('reuses the analyses of an earlier reading for texts it saw, analyses changed ones afresh, and keeps only this reading\'s', () => {
+    const map: Record<string, string> = {
+      'work-packages.yaml': plan('f', [['api', ['src/api/**'], parentLines('plans/api.yaml')], ['ui', ['src/ui/**'], parentLines('plans/ui.yaml')]]),
+      'plans/api.yaml': plan('f-api', [['users', ['src/api/users/**']]]),
+      'plans/ui.yaml': plan('f-ui', [['forms', ['src/ui/forms/**']]]),
+    };
+    const known = new Map<string, PlanAnalysis>();
+    const read = () => analyzeNested({ key: 'work-packages.yaml', file: 'work-packages.yaml', text: map['work-packages.yaml']! }, files(map), {}, known);
+    const first = read();
+    assert.equal(known.size, 3);
+    map['plans/ui.yaml'] = plan('f-ui', [['forms', ['src/ui/forms/**']], ['lists', ['src/ui/lists/**']]]);
+    const second = read();
+    assert.equal(second[1]!.analysis, first[1]!.analysis, 'an unchanged sub-plan is not analysed again');
+    assert.notEqual(second[2]!.analysis, first[2]!.analysis);
+    assert.deepEqual(second[2]!.analysis.plan.packages.map((p) => p.id), ['forms', 'lists']);
+    assert.equal(known.size, 3, "the old text's analysis is let go");
+    assert.ok(![...known.keys()].includes(plan('f-ui', [['forms', ['src/ui/forms/**']]])));
+    // The checks of the nesting are made again on every reading, reused analyses or not.
+    map['work-packages.yaml'] = map['work-packages.yaml']!.replace("write_allow: [\"src/api/**\"]", "write_allow: [\"src/api/users/**\"]");
+    map['plans/api.yaml'] = plan('f-api', [['users', ['src/api/users/**']], ['orders', ['src/api/orders/**']]]);
+    const third = read();
+    assert.deepEqual(third[1]!.nesting.map((d) => d.code), ['sub-plan-scope']);
+  });
 });
