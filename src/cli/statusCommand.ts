@@ -56,14 +56,24 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   const waveOf = new Map(analysis.graph.ids.map((id, i) => [id, analysis.graph.wave[i] ?? null]));
   const planChanged = state.planHash !== null && state.planHash !== loaded.hash;
   const foreign = foreignReason(state);
-  const ids = [...analysis.graph.ids.filter((id) => state.packages[id]), ...Object.keys(state.packages).filter((id) => !waveOf.has(id))];
+  const flat = [...analysis.graph.ids.filter((id) => state.packages[id]), ...Object.keys(state.packages).filter((id) => !waveOf.has(id))];
+  // A plan of plans: as a tree, each parent followed by the packages below it (ADR 0035).
+  const joins = loaded.nested && 'joins' in loaded.nested ? loaded.nested.joins : {};
+  const { ids, parentOf, depthOf } = asTree(flat, joins);
   const titleOf = new Map(analysis.plan.packages.map((p) => [p.id, p.title ?? null]));
   // Each package's facts from the one place every front end reads them (core/present/packageFacts.ts):
   // what the text below shows, what `waves review` lists and the report says of it — all of it in --json.
   const comments = openComments(repo, featureId);
   const packages = ids.map((id) => {
     const facts = packageFacts(state, id);
-    const shown: StatusPackage = { ...facts, wave: waveOf.get(id) ?? null, elapsedMs: elapsedMs(facts, now), openComments: comments ? (comments.get(id) ?? 0) : null };
+    const parent = parentOf.get(id);
+    const shown: StatusPackage = {
+      ...facts,
+      wave: waveOf.get(id) ?? null,
+      elapsedMs: elapsedMs(facts, now),
+      openComments: comments ? (comments.get(id) ?? 0) : null,
+      ...(parent ? { parent, depth: depthOf.get(id)! } : {}),
+    };
     return { ...shown, title: titleOf.get(id) ?? null, locks: locks.filter((l) => l.holder === id).map((l) => ({ key: l.key, kind: l.kind, expiresAt: l.expiresAt })) };
   });
   // Best of n: a package awaiting the person's pick is a problem to act on, with the command that picks.
@@ -136,6 +146,28 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   if (shared) lines.push(...shared.lines);
   io.out(lines.map((l) => sanitize(l)).join('\n') + '\n');
   return 0;
+}
+
+/** `ids` (in the plan's order) as a tree: each parent followed by the packages below it, theirs in that order too. */
+function asTree(ids: readonly string[], joins: Readonly<Record<string, readonly string[]>>): { ids: string[]; parentOf: Map<string, string>; depthOf: Map<string, number> } {
+  const parentOf = new Map<string, string>();
+  for (const [parent, children] of Object.entries(joins)) for (const c of children) parentOf.set(c, parent);
+  if (parentOf.size === 0) return { ids: [...ids], parentOf, depthOf: new Map() };
+  const order = new Map(ids.map((id, i) => [id, i]));
+  const childrenOf = new Map<string, string[]>();
+  for (const id of ids) {
+    const parent = parentOf.get(id);
+    if (parent) childrenOf.set(parent, [...(childrenOf.get(parent) ?? []), id]);
+  }
+  const out: string[] = [];
+  const depthOf = new Map<string, number>();
+  const visit = (id: string, depth: number) => {
+    out.push(id);
+    depthOf.set(id, depth);
+    for (const c of (childrenOf.get(id) ?? []).sort((a, b) => order.get(a)! - order.get(b)!)) visit(c, depth + 1);
+  };
+  for (const id of ids) if (!parentOf.has(id)) visit(id, 0);
+  return { ids: out, parentOf, depthOf };
 }
 
 /**

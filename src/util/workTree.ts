@@ -34,6 +34,7 @@ export function realOr(file: string): string {
   try {
     return fs.realpathSync(file);
   } catch {
+    // not there (yet), or not reachable: its own path names it, and whoever reads it says why
     return path.resolve(file);
   }
 }

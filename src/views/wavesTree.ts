@@ -25,6 +25,7 @@ import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { NestedPlans } from '../plan/nestedPlans';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { NestedPlan } from '../core/plan/nestedPlan';
+import { childRunId } from '../core/plan/subPlans';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { errorColor, packageIcon, VIEW_ID, type PackageRef } from '../plan/packageShown';
 
@@ -196,6 +197,9 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   private readonly subPlanOf = new Map<PackageNode, (WaveNode | NoteNode)[]>();
   /** The entries made for sub-plans (no run of their own is shown: a sub-plan runs as its parent's work). */
   private readonly subEntries = new WeakSet<PlanEntry>();
+  /** A sub-plan's entry under a parent row: the top plan whose run carries it out, the parent's id in that run (ADR 0035); its rows under every parent. */
+  private readonly subOrigin = new Map<PlanEntry, { top: PlanEntry; prefix: string }>();
+  private subRows: PackageNode[] = [];
   /** Package nodes of each plan (by uri), to find the one under the cursor. */
   private readonly packagesOf = new Map<string, PackageNode[]>();
   /** What each package row shows of its run (`packageRowKey`): a run change redraws only the rows that differ. */
@@ -263,6 +267,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     this.childrenOf.clear();
     this.packagesOf.clear();
     this.subPlanOf.clear();
+    this.subOrigin.clear();
+    this.subRows = [];
 
     /** The children of a plan, remembering its packages for `revealCursor`; a parent's row, its sub-plan's waves below it. */
     const childrenOfPlan = (entry: PlanEntry, parent: PlanNode | PackageNode | undefined, subPlans?: readonly NestedPlan<PlanAnalysis>[], at = 0) => {
@@ -276,7 +282,9 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
         if (!row) return;
         const subEntry: PlanEntry = { uri: vscode.Uri.file(sub.key), label: sub.file, analysis: sub.analysis, documentVersion: undefined };
         this.subEntries.add(subEntry);
+        this.subOrigin.set(subEntry, { top: this.subOrigin.get(entry)?.top ?? entry, prefix: this.runIdOf(row) });
         this.subPlanOf.set(row, childrenOfPlan(subEntry, row, subPlans, k));
+        for (const w of this.subPlanOf.get(row)!) if (w.kind === 'wave') this.subRows.push(...w.packages);
       });
       return children;
     };
@@ -325,7 +333,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
         return node.packages;
       case 'package':
         return [
-          ...(this.runOf(node.entry)?.packages[node.packageId]?.candidates ?? []).map((c): CandidateNode => ({ kind: 'candidate', id: `${node.id}/c${c.candidate}`, parent: node, candidate: c.candidate })),
+          ...(this.recordOf(node)?.candidates ?? []).map((c): CandidateNode => ({ kind: 'candidate', id: `${node.id}/c${c.candidate}`, parent: node, candidate: c.candidate })),
           ...(this.subPlanOf.get(node) ?? []),
         ];
       default:
@@ -390,9 +398,23 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   /** Every package row with its run record (the run read once per plan). */
   private forEachRow(fn: (node: PackageNode, record: PackageRunRecord | undefined) => void): void {
     for (const nodes of this.packagesOf.values()) {
-      const run = nodes.length ? this.runOf(nodes[0].entry) : undefined;
+      if (nodes.length && this.subEntries.has(nodes[0]!.entry)) continue; // below, under each parent
+      const run = nodes.length ? this.runOf(nodes[0]!.entry) : undefined;
       for (const node of nodes) fn(node, run?.packages[node.packageId]);
     }
+    for (const node of this.subRows) fn(node, this.recordOf(node));
+  }
+
+  /** A package's id in its plan's run: a sub-plan's package is named under its parent's (ADR 0035). */
+  private runIdOf(node: PackageNode): string {
+    const origin = this.subOrigin.get(node.entry);
+    return origin ? childRunId(origin.prefix, node.packageId) : node.packageId;
+  }
+
+  /** A package's record in its plan's run: a sub-plan's package's in the run of the plan at the top. */
+  private recordOf(node: PackageNode): PackageRunRecord | undefined {
+    const origin = this.subOrigin.get(node.entry);
+    return this.runOf(origin?.top ?? node.entry)?.packages[this.runIdOf(node)];
   }
 
   /**
@@ -454,7 +476,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     item.id = node.id;
     // A sub-plan's wave runs as its parent's work, never by itself.
     item.contextValue = node.wave === null || node.entry.foreign || this.subEntries.has(node.entry) ? 'waves.wave' : 'waves.wave.runnable';
-    const progress = node.wave === null ? '' : waveRunText(this.runOf(node.entry), node.packages.map((p) => p.packageId));
+    const origin = this.subOrigin.get(node.entry);
+    const progress = node.wave === null ? '' : waveRunText(this.runOf(origin?.top ?? node.entry), node.packages.map((p) => this.runIdOf(p)));
     item.description = progress ? `${count} · ${progress}` : count;
     if (node.wave === null) {
       item.iconPath = new vscode.ThemeIcon('error', errorColor);
@@ -478,8 +501,9 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     item.tooltip = new vscode.MarkdownString(packageTooltip(analysis, node.pkg));
     item.accessibilityInformation = { label: packageAccessibleLabel(analysis, node.pkg, node.place) };
     // A sub-plan's package: shown, not run by itself (its parent's run carries it out).
-    item.contextValue = node.entry.foreign ? 'waves.foreignPackage' : this.subEntries.has(node.entry) ? 'waves.subPlanPackage' : 'waves.package';
-    const record = this.runOf(node.entry)?.packages[node.packageId];
+    const sub = this.subEntries.has(node.entry);
+    item.contextValue = node.entry.foreign ? 'waves.foreignPackage' : sub ? 'waves.subPlanPackage' : 'waves.package';
+    const record = this.recordOf(node);
     const run = packageRunText(record, Date.now());
     if (record && run) {
       // The run's status replaces the plan's icon; the plan's problems stay in the tooltip.
@@ -488,7 +512,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       const open = this.comments(node);
       item.description = `${node.pkg.title ?? ''} · ${run}${open ? ` · ${plural(open, 'open comment')}` : ''}${this.blamed(node) ? ' · broke the integration check' : ''}`;
       item.accessibilityInformation = { label: `${packageAccessibleLabel(analysis, node.pkg, node.place)}, ${packageRunAccessible(record, Date.now())}` };
-      item.contextValue = `waves.package.${record.status}`;
+      // A sub-plan's package keeps no run actions of its own: they would act on its parent's plan under another id.
+      if (!sub) item.contextValue = `waves.package.${record.status}`;
       // The run's news about the package beside the plan's: its usage limit, its question, what it spent.
       const news = packageRunNotes(record);
       const stuck = this.blamed(node) ? stuckText(this.runOf(node.entry)) : '';
@@ -497,10 +522,10 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     // Best of n: its candidates below it.
     if (record?.candidates?.length) item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
     // Plans of plans: its sub-plan's waves below it, the file named.
-    const sub = this.subPlanOf.get(node);
-    if (sub) {
+    const below = this.subPlanOf.get(node);
+    if (below) {
       item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
-      const file = sub[0]?.entry.label;
+      const file = below[0]?.entry.label;
       item.description = [item.description, `sub-plan ${file}`].filter(Boolean).join(' · ');
       item.accessibilityInformation = { label: `${item.accessibilityInformation?.label ?? packageName(node.pkg)}, its work a sub-plan, ${file}` };
     }

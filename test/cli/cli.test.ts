@@ -541,13 +541,31 @@ packages:
     assert.match(dot.out, /n1 -> n2;/);
   });
 
-  it('run refuses a plan with a parent, naming it, and starts nothing', () => {
-    const repo = nestedRepo('src/api/users/model.ts');
-    execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'add', '-A'], { cwd: repo });
-    execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'plan'], { cwd: repo });
-    const r = inRepo(repo, ['run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
+  it('run takes a plan with a parent as one run (its children under it, then it, then its dependents); refuses one whose sub-plan has errors, positioned, or is planned at run time', () => {
+    const commit = (repo: string) => {
+      execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'add', '-A'], { cwd: repo });
+      execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'plan'], { cwd: repo });
+    };
+    const good = nestedRepo('src/api/users/model.ts');
+    commit(good);
+    const dry = inRepo(good, ['run', '--dry-run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /^shop: 4 packages,/);
+    assert.match(dry.out, /^ {2}1\. api__model\n {2}2\. api__routes\n {2}3\. api\n {2}4\. ui$/m);
+
+    const bad = nestedRepo('src/db/**');
+    commit(bad);
+    const r = inRepo(bad, ['run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
     assert.equal(r.code, 2);
-    assert.match(r.err, /running plans of plans is not built yet:\n {2}api: its work is a sub-plan/);
-    assert.equal(fs.existsSync(path.join(repo, '.waves', 'runs')), false);
+    assert.match(r.err, /work-packages\.yaml has sub-plans that cannot run:\n {2}plans\/api\.yaml:5:27 error sub-plan-scope `src\/db\/\*\*` is not inside `src\/api\/users\/\*\*`/);
+    assert.equal(fs.existsSync(path.join(bad, '.waves', 'runs')), false);
+
+    const byAgent = nestedRepo('src/api/users/model.ts');
+    fs.writeFileSync(path.join(byAgent, 'work-packages.yaml'), fs.readFileSync(path.join(byAgent, 'work-packages.yaml'), 'utf8').replace('plan: plans/api.yaml', 'plan: {by: agent}'));
+    commit(byAgent);
+    const later = inRepo(byAgent, ['run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
+    assert.equal(later.code, 2);
+    assert.match(later.err, /api: its sub-plan is to be planned by its agent at run time \(`plan: \{by: agent\}`\), which a run does not carry out yet/);
+    assert.equal(fs.existsSync(path.join(byAgent, '.waves', 'runs')), false);
   });
 });

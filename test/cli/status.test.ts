@@ -9,7 +9,7 @@
  *   container, a CI job): not called another machine's (ADR 0027).
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -155,5 +155,37 @@ describe('a run under another home folder on this machine', () => {
     // That run is theirs now: under their home it is not foreign, under the first one it is (on this machine).
     assert.equal((JSON.parse(waves(['status', '--json', plan], other).out) as StatusJson).foreign, null);
     assert.equal((JSON.parse(waves(['status', '--json', plan], mine).out) as StatusJson).foreign, `it was started on this machine, but by another user or under another home folder (not with ${mine.WAVES_CONFIG_DIR})`);
+  });
+});
+
+describe('a plan of plans in waves run and waves status', () => {
+  it('waves run carries a plan of plans out as one run; waves status prints it as a tree, each package below its parent, and --json names the parent', () => {
+    const env = homeEnv('nested-home');
+    const repo = path.join(tmp, 'nested');
+    const plan = commitPlan(repo, 'nested', [{ id: 'api', agent: ['noop'] }, { id: 'ui', deps: ['api'], agent: ['write ui/page.txt page', 'commit'] }], env);
+    // api's work is plans/api.yaml, two levels deep; its scope holds its children's.
+    fs.mkdirSync(path.join(repo, 'plans'));
+    fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('      write_allow: ["api/**"]', '      write_allow: ["api/**"]\n    inputs: {waves: {plan: plans/api.yaml}}'));
+    const sub = (feature: string, lines: string[]) => ['schema_version: 1', `feature: {id: ${feature}}`, 'packages:', ...lines].join('\n') + '\n';
+    const pkg = (id: string, write: string, agent: string[], extra: string[] = []) => [`  - package_id: ${id}`, '    description: |', ...agent.map((a) => `      test-agent: ${a}`), `    scope: {write_allow: ["${write}"]}`, ...extra.map((l) => `    ${l}`)];
+    fs.writeFileSync(path.join(repo, 'plans', 'api.yaml'), sub('nested-api', [...pkg('users', 'api/users/**', ['noop'], ['inputs: {waves: {plan: users.yaml}}']), ...pkg('orders', 'api/orders/**', ['write api/orders/o.txt o', 'commit'], ['depends_on: [users]'])]));
+    fs.writeFileSync(path.join(repo, 'plans', 'users.yaml'), sub('nested-users', pkg('model', 'api/users/model.txt', ['write api/users/model.txt m', 'commit'])));
+    execFileSync('git', ['add', '-A'], { cwd: repo, env });
+    execFileSync('git', ['commit', '-qm', 'sub-plans'], { cwd: repo, env });
+
+    const run = waves(['run', '--agent-argv', AGENT, plan], env);
+    assert.equal(run.code, 0, run.out + run.err);
+    const text = waves(['status', plan], env).out;
+    const rows = text.split('\n').filter((l) => /^ *(api|ui)\S*\s+\d/.test(l)).map((l) => l.replace(/\s{2,}\d.*$/, ''));
+    assert.deepEqual(rows, ['api', '  api__users', '    api__users__model', '  api__orders', 'ui'], text);
+    assert.match(text, /^ {4}api__users__model\s+\d\s+succeeded/m);
+    const json = JSON.parse(waves(['status', '--json', plan], env).out) as StatusJson;
+    assert.deepEqual(json.packages.map((p) => [p.id, p.parent ?? null, p.depth ?? 0, p.status]), [
+      ['api', null, 0, 'succeeded'],
+      ['api__users', 'api', 1, 'succeeded'],
+      ['api__users__model', 'api__users', 2, 'succeeded'],
+      ['api__orders', 'api', 1, 'succeeded'],
+      ['ui', null, 0, 'succeeded'],
+    ]);
   });
 });

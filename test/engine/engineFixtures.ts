@@ -30,6 +30,8 @@ export interface TestPackage {
   taskType?: string;
   /** Best of n: its `inputs.waves` (`candidates`, `candidate_agents`, `pick`, `confirm`). */
   candidates?: { count?: number; agents?: string[]; pick?: string; confirm?: boolean };
+  /** Plans of plans: its `inputs.waves.plan` (a file relative to this plan) and `max_parallel`. */
+  subPlan?: { file: string; maxParallel?: number };
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -54,6 +56,10 @@ export function planYaml(featureId: string, packages: readonly TestPackage[]): s
     }
     if (p.timeoutMinutes !== undefined) out.push(`    timeout_minutes: ${p.timeoutMinutes}`);
     if (p.retryBudget !== undefined) out.push(`    retry_budget: ${p.retryBudget}`);
+    if (p.subPlan) {
+      out.push('    inputs:', '      waves:', `        plan: ${q(p.subPlan.file)}`);
+      if (p.subPlan.maxParallel !== undefined) out.push(`        max_parallel: ${p.subPlan.maxParallel}`);
+    }
     if (p.candidates) {
       out.push('    inputs:', '      waves:');
       if (p.candidates.count !== undefined) out.push(`        candidates: ${p.candidates.count}`);

@@ -93,7 +93,7 @@ export function subPlanDiagnostics(read: ReadResult): Diagnostic[] {
   return out;
 }
 
-/** Why a run cannot start a plan with parents yet: one line per parent, or []. */
-export function nestedRunRefusals(packages: readonly PlanPackage[]): string[] {
-  return packages.filter((p) => isParent(p)).map((p) => `${p.id}: its work is a sub-plan (\`inputs.waves.plan\`), which \`waves validate\` checks but a run does not carry out yet`);
+/** A sub-plan's package's id in its run (ADR 0035, unfold.ts): `<its parent's id in the run>__<its own id>`. */
+export function childRunId(parentRunId: string, id: string): string {
+  return `${parentRunId}__${id}`;
 }

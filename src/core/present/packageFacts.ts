@@ -247,6 +247,9 @@ export interface StatusPackage extends PackageFacts {
   elapsedMs: number | null;
   /** Open review threads of the package; null when the review threads cannot be read. */
   openComments: number | null;
+  /** A plan of plans (ADR 0035): the parent it runs under, by its id in the run, and how deep (0: the top plan's). */
+  parent?: string;
+  depth?: number;
 }
 
 /**
@@ -258,7 +261,9 @@ export interface StatusPackage extends PackageFacts {
  * the packages given.
  */
 export function statusPackageLines(packages: readonly StatusPackage[], width: number, plan?: string): string[] {
-  const idWidth = Math.min(40, Math.max(2, ...packages.map((p) => p.id.length)));
+  // A plan of plans: each package below its parent, indented by its depth.
+  const shownId = (p: StatusPackage) => `${'  '.repeat(p.depth ?? 0)}${p.id}`;
+  const idWidth = Math.min(40, Math.max(2, ...packages.map((p) => shownId(p).length)));
   const row = (cells: string[], widths: number[], rest: string) => {
     const text = cells.map((c, i) => fit(c, widths[i]!, i === 0 || i === 2 || i === 6 ? 'left' : 'right')).join('  ') + '  ' + rest;
     return (width === Infinity ? sanitize(text) : truncate(text, width)).trimEnd();
@@ -281,7 +286,7 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
     const status = p.needsInput ? 'needs-input' : p.settingUpSince ? 'setting-up' : p.awaitingPick ? 'awaiting-pick' : p.status;
     lines.push(
       row(
-        [p.id, p.wave === null ? '–' : String(p.wave), status, p.attempts ? String(p.attempts) : '', p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs), exit, p.merge ?? ''],
+        [shownId(p), p.wave === null ? '–' : String(p.wave), status, p.attempts ? String(p.attempts) : '', p.elapsedMs === null ? '' : formatElapsed(p.elapsedMs), exit, p.merge ?? ''],
         widths,
         detail,
       ),

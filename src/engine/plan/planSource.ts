@@ -9,9 +9,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
+import { analyzeNested, analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
+import { inTextOrder, type Diagnostic } from '../../core/plan/model';
+import { subPlanReader } from '../../core/plan/nestedPlan';
+import { isParent, subPlanOf } from '../../core/plan/subPlans';
+import { unfoldNested } from '../../core/plan/unfold';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
-import { workTreeOf } from '../../util/workTree';
+import { realpathOrWhy, workTreeOf } from '../../util/workTree';
 import { gitOut } from '../git';
 
 export interface PlanSource {
@@ -26,6 +30,13 @@ export interface PlanSource {
   repo: string | null;
   /** SHA-256 (hex) of the plan's text as the engine reads it: the run state's `planHash`. */
   hash: string;
+  /**
+   * A plan of plans (ADR 0035): `text`, `analysis` and `hash` are then the one plan its run
+   * drives (core/plan/unfold.ts), with each parent's `joins` (its children's ids in the run) and
+   * the sub-plan files read; or why it cannot run (`refusals`: its sub-plans' errors, positioned
+   * in their files, or what unfolding refused), `text` and `analysis` then the file's own.
+   */
+  nested?: { joins: Record<string, string[]>; caps: Record<string, number>; origin: Record<string, { file: string; packageId: string }>; files: string[] } | { refusals: string[] };
 }
 
 /** The plan file cannot be read: `why` in a person's words (`no such file`, `is a directory`, …). */
@@ -90,10 +101,11 @@ function readText(file: string, repo: string | null): string {
 /**
  * A plan's errors, one positioned line each (`<shown>:<line>:<column> error <code> <message>`),
  * as `waves validate` and the Problems panel name them: the start's refusal and
- * `RunEngine.prepare` say them alike. Empty for a valid plan.
+ * `RunEngine.prepare` say them alike; `more`: its problems found beyond its analysis (a
+ * sub-plan's nesting), among them in text order. Empty for a valid plan.
  */
-export function planErrorLines(analysis: PlanAnalysis, shown: string): string[] {
-  return analysis.diagnostics
+export function planErrorLines(analysis: PlanAnalysis, shown: string, more: readonly Diagnostic[] = []): string[] {
+  return (more.length ? [...analysis.diagnostics, ...more].sort(inTextOrder) : analysis.diagnostics)
     .filter((d) => d.severity === 'error')
     .map((d) => {
       const at = analysis.lines.position(d.range.start);
@@ -111,12 +123,52 @@ export async function loadPlan(file: string, options: { maxParallel?: number } =
   const repo = await repositoryRoot(path.dirname(path.resolve(file)));
   const raw = readText(path.resolve(file), repo);
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-  const analysis = analyzePlan(text, options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {});
+  const analyzeOptions = options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {};
+  const analysis = analyzePlan(text, analyzeOptions);
   let real = path.resolve(file);
   try {
     real = fs.realpathSync(real);
   } catch {
     // read a moment ago: keep the resolved path
   }
-  return { file: real, text, analysis, featureId: analysis.plan.feature?.id ?? null, repo, hash: planHash(raw) };
+  const source: PlanSource = { file: real, text, analysis, featureId: analysis.plan.feature?.id ?? null, repo, hash: planHash(raw) };
+  return analysis.valid && analysis.plan.packages.some(isParent) ? unfolded(source, repo ?? path.dirname(real), analyzeOptions) : source;
 }
+
+/**
+ * A valid plan with parents (ADR 0035) as its run drives it: its sub-plans read from disk (each
+ * relative to the plan naming it, inside the repository), checked, and unfolded into one plan.
+ */
+function unfolded(source: PlanSource, repo: string, options: { maxParallel?: number }): PlanSource {
+  const agents = source.analysis.plan.packages.filter((p) => subPlanOf(p)?.source.kind === 'agent');
+  if (agents.length) return { ...source, nested: { refusals: agents.map((p) => `${p.id}: its sub-plan is to be planned by its agent at run time (\`plan: {by: agent}\`), which a run does not carry out yet`) } };
+  const files: string[] = [];
+  const shown = (abs: string) => toPosix(path.relative(repo, abs)) || abs;
+  const read = subPlanReader(realOrSelf(repo), {
+    realpath: realpathOrWhy,
+    read: (real) => {
+      files.push(real);
+      try {
+        const raw = readText(real, repo);
+        return { text: raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw };
+      } catch (err) {
+        return { error: err instanceof PlanReadError ? `cannot read the sub-plan ${shown(real)}: ${err.why}` : String(err) };
+      }
+    },
+    shown,
+  });
+  const plans = analyzeNested({ key: source.file, file: shown(source.file), text: source.text, analysis: source.analysis }, read, options);
+  const errors = plans.flatMap((p) => planErrorLines(p.analysis, p.file, p.nesting));
+  if (errors.length) return { ...source, nested: { refusals: errors } };
+  const one = unfoldNested(plans);
+  if ('refusals' in one) return { ...source, nested: one };
+  const analysis = analyzePlan(one.text, options);
+  if (!analysis.valid) return { ...source, nested: { refusals: planErrorLines(analysis, `${shown(source.file)} with its sub-plans`) } };
+  return { ...source, text: one.text, analysis, hash: planHash(one.text), nested: { joins: one.joins, caps: one.caps, origin: one.origin, files } };
+}
+
+const toPosix = (p: string) => p.split(path.sep).join('/');
+const realOrSelf = (p: string) => {
+  const found = realpathOrWhy(p);
+  return 'real' in found ? found.real : p;
+};

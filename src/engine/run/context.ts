@@ -10,6 +10,7 @@
  * liveAttempts.ts; `holds`: holds.ts); what a part asks of the loop is `LoopHandoffs`
  * (handoffs.ts), given to its constructor. No part keeps run state of its own.
  */
+import { JOIN_AGENT } from './joins';
 import type { PlanArtifacts } from '../../core/run/contextSlice';
 import { readPlanArtifacts, planHash } from '../plan';
 import path from 'node:path';
@@ -138,8 +139,10 @@ export class RunContext {
     return this.artifactsRead;
   }
 
-  /** The agent a package runs with (its fallback after a usage limit, else the host's, else `agentFor`, else the run's agent); `key`: a candidate's, whose host it is (best of n). */
+  /** The agent a package runs with (a parent's join: none; else its fallback after a usage limit, else the host's, else `agentFor`, else the run's agent); `key`: a candidate's, whose host it is (best of n). */
   agentOf(id: string, key = id): AgentProfile {
+    // A parent of a plan of plans runs no agent, whatever else is set (joins.ts).
+    if (this.options.joins?.[id]) return JOIN_AGENT;
     const host = this.executor.hostOf?.(key);
     const hostAgent = host ? this.options.agentForHost?.(host) : undefined;
     return this.holds.fallbackOf(id) ?? hostAgent ?? this.options.agentFor?.(id) ?? this.options.agent;
@@ -202,7 +205,7 @@ export class RunContext {
    */
   checkoutIgnored(): string[] {
     const sources = sourceFilesOf(this.analysis.plan.packages).map((f) => path.resolve(path.dirname(this.planFile), f));
-    return [this.planFile, ...sources].map((f) => toPosix(path.relative(this.repoRoot, f)));
+    return [this.planFile, ...sources, ...(this.options.subPlanFiles ?? [])].map((f) => toPosix(path.relative(this.repoRoot, f)));
   }
 
   /** The run's packages (`only`, when given), in the plan's order. */

@@ -25,6 +25,7 @@ import { sliceFor } from '../../core/run/contextSlice';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
+import { isParent } from '../../core/plan/subPlans';
 import type { Event } from '../../core/util/events';
 import { buildPrompt } from '../../core/run/prompt';
 import { leaseFile } from '../../core/run/runPaths';
@@ -42,7 +43,7 @@ import { Launches } from './launch';
 import { Lease } from './lease';
 import { forecastFile, writeForecast } from './pastRuns';
 import { joinCoordinator } from './joinCoordinator';
-import { findRepositoryRoot, planErrorLines } from '../plan';
+import { findRepositoryRoot, loadPlan, planErrorLines } from '../plan';
 import { RunLoop } from './loop';
 import { Merges } from './merge';
 import { Recovery, requestCancel } from './recovery';
@@ -127,12 +128,23 @@ export class RunEngine {
   }
 
   /** Reads and analyses the plan and finds the repository. No side effects. */
-  static async prepare(options: EngineOptions): Promise<RunEngine> {
+  static async prepare(given: EngineOptions): Promise<RunEngine> {
+    let options = given;
     const planFile = path.resolve(options.planFile);
     // The text the person was shown when the front end gives it: the file is not read again.
     const text = options.planText?.text ?? (await readRegularFile(planFile)).toString('utf8');
     // The analysis the front end made of that text (with this run's cap) is not made again.
-    const analysis = options.planText?.analysis ?? analyzePlan(text, { maxParallel: capOf(options.maxParallel) });
+    let analysis = options.planText?.analysis ?? analyzePlan(text, { maxParallel: capOf(options.maxParallel) });
+    // A plan of plans runs unfolded (ADR 0035): read so here when the front end did not (loadPlan does).
+    if (!options.planText && analysis.valid && analysis.plan.packages.some(isParent)) {
+      const loaded = await loadPlan(planFile, { maxParallel: capOf(options.maxParallel) });
+      if (loaded.nested && 'refusals' in loaded.nested) throw new PlanInvalidError(loaded.nested.refusals);
+      options = { ...options, planText: loaded, ...(loaded.nested ? { joins: loaded.nested.joins, joinCaps: loaded.nested.caps, subPlanFiles: loaded.nested.files } : {}) };
+      analysis = loaded.analysis;
+    }
+    // Never a parent run as one package: its agent would have the whole scope and its sub-plan would be ignored.
+    const parents = analysis.plan.packages.filter(isParent).map((p) => p.id);
+    if (parents.length) throw new PlanInvalidError(parents.map((id) => `${toPosix(path.relative(process.cwd(), planFile)) || planFile}:1:1 error plan-nested ${id}'s work is a sub-plan: a run of a plan of plans takes the plan as loadPlan unfolds it`));
     let repoRoot: string;
     try {
       repoRoot = options.repoRoot ? fs.realpathSync(path.resolve(options.repoRoot)) : await findRepositoryRoot(path.dirname(planFile));

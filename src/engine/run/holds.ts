@@ -7,6 +7,7 @@
  * loop asks it each pass (`usageLimits`, `holdBack`); launch.ts and exit.ts tell it what they
  * met. Nothing here starts or stops an agent.
  */
+import { withinParentCaps } from '../../core/plan/unfold';
 import type { AgentProfile } from '../../core/agents/agentProfiles';
 import type { PlanPackage } from '../../core/plan/model';
 import type { CandidateSet } from '../../core/plan/candidateSet';
@@ -212,6 +213,12 @@ export class StartHolds {
         for (const a of agents) add(a);
         return true;
       });
+    }
+    // Plans of plans: a parent's `max_parallel` holds the packages below it to that many at once (ADR 0035).
+    const joinCaps = ctx.options.joinCaps;
+    if (joinCaps && Object.keys(joinCaps).length > 0) {
+      const active = new Set(Object.values(ctx.state.packages).filter((r) => isActive(r.status)).map((r) => r.packageId));
+      decision.start = withinParentCaps(ctx.options.joins ?? {}, joinCaps, active, decision.start);
     }
     // Hosts: each package goes to a host with a free slot (core/hosts/hostList.ts placeOn); one that finds none waits.
     // Best of n: each candidate of a set is placed on its own, by its key, and takes a slot of its host (a set spreads

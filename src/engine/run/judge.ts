@@ -25,6 +25,7 @@ import { changedSince, putBranchBack, type CheckoutFingerprint } from '../git';
 import type { AttemptPlace, ExitRecord } from '../attempt';
 import type { RunContext } from './context';
 import type { GitSetupWatch } from './gitSetupWatch';
+import { joinChanges } from './joins';
 
 type Judged = Extract<RunEvent, { type: 'exited' | 'audited' | 'verificationResult' | 'failed' | 'scopeViolation' | 'cancelled' }>;
 /** An event judging writes, without the package: the attempt's handle says whose it is. */
@@ -255,8 +256,10 @@ export class AttemptJudge {
     return this.ctx.executor.commitLeftovers(a.key, this.treeOf(a), `waves: ${a.key} (attempt ${a.fields().attempts}): the agent's uncommitted changes`);
   }
 
-  /** What the attempt's commit changes against the integration tip it started from, tree to tree. */
+  /** What the attempt's commit changes against the integration tip it started from, tree to tree; a parent's join: what its children changed. */
   private changesOf(a: JudgedAttempt, commit: string): Promise<AuditChange[]> {
+    const children = this.ctx.options.joins?.[a.pkg.id];
+    if (children) return Promise.resolve(joinChanges(this.ctx.state, children));
     const base = a.fields().baseSha ?? this.ctx.state.integration!.tipSha;
     return this.ctx.executor.changes(a.key, this.treeOf(a), base, commit);
   }

@@ -29,6 +29,7 @@ import { RunStore } from '../../store/runStore';
 import { schedule } from '../../core/run/schedule';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from '../plan';
+import { nestedPlanChange } from './joins';
 import { ensureExcluded, guardGitSetup, keepGitSetup } from '../git';
 import { foreignReason } from '../consent';
 import { wallsNotKept } from '../attempt';
@@ -474,14 +475,18 @@ export class RunLoop implements LoopHandoffs {
       ctx.problem(`The plan file changed on disk: ${err.why}; the run goes on with the plan it started from.`);
       return;
     }
-    const hash = planHash(text);
+    let hash = planHash(text);
     if (hash === ctx.planHash) return;
-    const analysis = analyzePlan(text, { maxParallel: ctx.maxParallel });
+    let analysis = analyzePlan(text, { maxParallel: ctx.maxParallel });
     if (!analysis.valid) {
       ctx.skipPlan(hash);
       ctx.problem('The plan changed on disk and now has errors; the run goes on with the plan it started from.');
       return;
     }
+    // A plan of plans (ADR 0035): read unfolded, and taken only when it nests as the run began.
+    const taken = await nestedPlanChange(ctx, analysis, hash);
+    if (taken === 'skip') return;
+    ({ analysis, hash } = taken);
     const before = new Set(Object.keys(ctx.state.packages));
     ctx.adoptPlan(analysis, hash);
     ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), ctx.clock()) });

@@ -4,6 +4,7 @@
  * interrupted and offered again), cancelling a package or the whole run, and cancel requests
  * from another process (`waves cancel`: `runs/<name>/cancel-request-*.json`).
  */
+import { below } from '../../core/plan/unfold';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -208,7 +209,8 @@ export class Recovery {
       ctx.attempts.cancelRun(); // nothing lost with its host is waited for any more
       for (const record of Object.values(ctx.state.packages)) await this.cancelOne(record.packageId);
     } else {
-      await this.cancelOne(packageId);
+      // A parent of a plan of plans: every package below it too, then the parent itself.
+      for (const id of [...below(ctx.options.joins ?? {}, packageId), packageId]) await this.cancelOne(id);
     }
     this.loop.wake();
   }

@@ -100,6 +100,16 @@ export interface EngineOptions {
   minuteMs?: number;
   /** The agent of one package (per-package overrides); default `agent` for every package. */
   agentFor?: (packageId: string) => AgentProfile;
+  /**
+   * Plans of plans (ADR 0035, core/plan/unfold.ts): each parent's id → its children's ids in the
+   * run. A parent is its sub-plan's join: it runs no agent (JOIN_AGENT, whatever else is set),
+   * and is judged on its children's changes together, verified on their combined result.
+   */
+  joins?: Readonly<Record<string, readonly string[]>>;
+  /** A parent's `inputs.waves.max_parallel` (core/plan/unfold.ts `caps`): at most that many of the packages below it at once. */
+  joinCaps?: Readonly<Record<string, number>>;
+  /** The sub-plan files the run read (real paths): the person may edit them during the run, as the plan file. */
+  subPlanFiles?: readonly string[];
   /** The folder of the worktrees (`<folder>/<feature>/<package>`), absolute or relative to the repository; default `<repo>.worktrees`. */
   worktreesFolder?: string;
   /** On resume, packages found interrupted stay interrupted (a person offers them again with Resume); default: offered again at once. */

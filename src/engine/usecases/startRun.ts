@@ -26,7 +26,6 @@ import { resetPackages } from './reconcileRun';
 import { forecastFor, type ForecastResult } from './forecast';
 import type { RunForecast } from '../../core/run/forecast';
 import { candidateAgentIds, candidateStartProblems } from '../../core/plan/candidateSet';
-import { nestedRunRefusals } from '../../core/plan/subPlans';
 import { capOf } from '../../core/plan/defaults';
 import type { PlanPackage } from '../../core/plan/model';
 
@@ -97,7 +96,7 @@ export type StartRefusalKind =
   | 'agent-not-runnable'
   /** Best of n (ADR 0031): a set of candidates this run cannot start (over the cap, an unknown agent, a pick not built, SSH hosts). */
   | 'bad-candidates'
-  /** Plans of plans (ADR 0035): a package whose work is a sub-plan, which a run does not carry out yet. */
+  /** Plans of plans (ADR 0035): a sub-plan with errors, one to be planned at run time (not built yet), or one whose packages' run names clash. */
   | 'plan-nested'
   /** The container-as-wall choice cannot be taken: the repository turns it on, or SSH hosts would have no wall. */
   | 'container-wall-refused'
@@ -167,9 +166,8 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   if (!plan.repo) return no('no-repository', `${shown} is not in a git repository: runs need one (git init, then commit the plan)`);
   const unknown = (only ?? []).filter((id) => !analysis.graph.ids.includes(id));
   if (unknown.length) return no('unknown-package', `${shown} has no package ${unknown.map((id) => `"${id}"`).join(', ')}`);
-  // Plans of plans (ADR 0035): a parent run as a flat package would hand its agent the whole scope and ignore its sub-plan.
-  const parents = nestedRunRefusals(packagesOf(request, plan));
-  if (parents.length) return no('plan-nested', `${shown} has packages whose work is a sub-plan; running plans of plans is not built yet`, parents);
+  // Plans of plans (ADR 0035): run unfolded (loadPlan), unless a sub-plan has errors or is to be planned at run time.
+  if (plan.nested && 'refusals' in plan.nested) return no('plan-nested', `${shown} has sub-plans that cannot run`, plan.nested.refusals);
   // Best of n (ADR 0031): sets this run cannot start are said before anything is asked (an adoption takes the run as it goes).
   const sets = request.adopt ? [] : candidateStartProblems(packagesOf(request, plan), {
     ...(request.candidates !== undefined ? { runCandidates: request.candidates } : {}),
@@ -295,6 +293,7 @@ function engineOptions(request: StartRequest, checked: Checked, verification: Ve
     verification,
     ...(only ? { only } : {}),
     ...(hosts ? { hosts: hosts.hosts, agentForHost: checked.agentForHost } : {}),
+    ...(checked.plan.nested && 'joins' in checked.plan.nested ? { joins: checked.plan.nested.joins, joinCaps: checked.plan.nested.caps, subPlanFiles: checked.plan.nested.files } : {}),
     ...(rest.coordinator && allowOverlap ? { coordinator: { ...rest.coordinator, allowPlannedOverlap: true } } : {}),
   };
 }

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openWavesView, runCommand, runStateOf, waitForRow, waitForStatus, waitForWorkbench, waitUntil } from './helpers.mjs';
+import { openWavesView, runCommand, runStateOf, waitForRow, waitForStatus, waitForWorkbench, waitUntil, widenSideBar } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEATURE = 'best-demo';
@@ -41,15 +41,7 @@ export const tests = [
         await waitForRow(page, 'wp-docs', /succeeded/, 'wp-docs shown succeeded after Refresh');
       }
       // Wide enough to read each candidate's words, as a person would drag the side bar.
-      for (const sash of await page.locator('.monaco-sash.vertical').all()) {
-        const box = await sash.boundingBox();
-        if (!box || box.x < 250 || box.x > 450) continue;
-        await page.mouse.move(box.x + box.width / 2, box.y + 200);
-        await page.mouse.down();
-        await page.mouse.move(760, box.y + 200, { steps: 8 });
-        await page.mouse.up();
-        break;
-      }
+      await widenSideBar(page, 760);
       await screenshot('candidates');
     },
   },

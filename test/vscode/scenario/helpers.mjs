@@ -342,3 +342,16 @@ export async function addComment(page, words) {
   // The thread is drawn on the diff (the lines below it move down).
   await page.locator('.review-widget', { hasText: words }).first().waitFor({ timeout: 20_000 });
 }
+
+/** Drags the side bar's edge to `x`, as a person widens it to read the rows' words. */
+export async function widenSideBar(page, x) {
+  for (const sash of await page.locator('.monaco-sash.vertical').all()) {
+    const box = await sash.boundingBox();
+    if (!box || box.x < 250 || box.x > 450) continue;
+    await page.mouse.move(box.x + box.width / 2, box.y + 200);
+    await page.mouse.down();
+    await page.mouse.move(x, box.y + 200, { steps: 8 });
+    await page.mouse.up();
+    return;
+  }
+}

@@ -1,10 +1,19 @@
 // A plan of plans as a person meets it: the Waves view shows the parent's row naming its
 // sub-plan; opened with the keyboard, the row holds the sub-plan's own waves; choosing a package
-// of the sub-plan opens the sub-plan at it.
+// of the sub-plan opens the sub-plan at it. Run Plan then runs it all as one run, and each of the
+// sub-plan's rows says its package's run under the parent's row.
 import { strict as assert } from 'node:assert';
-import { activeTabLabel, openWavesView, waitForTree, waitForWorkbench, waitUntil, wavesTreeRows } from './helpers.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { activeTabLabel, openWavesView, runCommand, runStateOf, waitForRow, waitForStatus, waitForTree, waitForWorkbench, waitUntil, wavesTreeRows, widenSideBar } from './helpers.mjs';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export const workspace = 'nested';
+export const settings = {
+  'waves.agent': [process.execPath, path.join(REPO, 'test', 'fixtures', 'agents', 'scripted-agent.mjs'), '--prompt', '${promptFile}'],
+  'waves.run.confirm': false,
+};
 
 const CLOSED = [
   'work-packages.yaml — shop',
@@ -39,6 +48,28 @@ export const tests = [
       await screenshot('nested-plan-waves-view');
       await rows.filter({ hasText: 'User routes' }).first().click();
       await waitUntil(async () => (await activeTabLabel(page)) === 'api.yaml', 'the sub-plan opened at its package');
+    },
+  },
+  {
+    name: "Run Plan runs the sub-plan's packages under their parent, then the parent, then its dependent; each sub-plan row says its run",
+    timeoutMs: 120_000,
+    run: async ({ page, workspace: ws, screenshot }) => {
+      // The same workbench as the test before (its side bar may show the Waves view, not the Explorer).
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await waitForStatus(page, /2 waves · 2 packages/, { timeoutMs: 60_000 });
+      await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
+      const done = await waitUntil(() => (runStateOf(ws, 'shop')?.packages.ui?.status === 'succeeded' ? runStateOf(ws, 'shop') : null), 'the run to end', { timeoutMs: 90_000 });
+      assert.deepEqual(Object.keys(done.packages).sort(), ['api', 'api__docs', 'api__model', 'api__routes', 'ui']);
+      assert.ok(Object.values(done.packages).every((p) => p.status === 'succeeded'), JSON.stringify(Object.values(done.packages).map((p) => [p.packageId, p.status, p.lastError])));
+      await openWavesView(page);
+      const parent = page.locator('.sidebar .pane-body .monaco-list[aria-label="Waves"] .monaco-list-row[role="treeitem"]').filter({ hasText: 'Users API' }).first();
+      if ((await parent.getAttribute('aria-expanded')) === 'false') await parent.locator('.monaco-tl-twistie').click();
+      for (const label of ['model', 'routes', 'docs', 'api', 'ui']) await waitForRow(page, label, /succeeded/, `${label} shown succeeded`);
+      const rows = await wavesTreeRows(page);
+      assert.ok(['model', 'routes', 'docs'].every((l) => rows.find((r) => r.label === l)?.level === 5), 'the sub-plan rows sit under the parent');
+      // Wide enough to read each row's run, as a person would drag the side bar.
+      await widenSideBar(page, 640);
+      await screenshot('nested-plan-run');
     },
   },
 ];

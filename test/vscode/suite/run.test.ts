@@ -162,6 +162,43 @@ describe('Run in the editor', function () {
     }
   });
 
+  it('Run Plan runs a plan of plans as one run: its sub-plan\'s packages under their parent, each shown with its run in the Waves view under the parent\'s row', async () => {
+    const feature = `run-nested-${process.pid}-${++counter}`;
+    await scratch.write(
+      'api.yaml',
+      plan(`${feature}-api`, [
+        { id: 'model', write: 'out-n/api/model/**', agent: ['write out-n/api/model/m.txt m', 'commit'] },
+        { id: 'routes', deps: ['model'], write: 'out-n/api/routes/**', agent: ['write out-n/api/routes/r.txt r', 'commit'] },
+      ]),
+    );
+    const top = plan(feature, [
+      { id: 'api', write: 'out-n/api/**', agent: ['noop'] },
+      { id: 'ui', deps: ['api'], write: 'out-n/ui/**', agent: ['write out-n/ui/u.txt u', 'commit'] },
+    ]).replace('    timeout_minutes: 5\n  - package_id: ui', '    timeout_minutes: 5\n    inputs: {waves: {plan: api.yaml}}\n  - package_id: ui');
+    const uri = await usePlan(top);
+    const { tree } = api.views;
+    const subRows = async () => {
+      const planRow = tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.toString() === uri.toString());
+      const parent = (planRow ? tree.getChildren(planRow) : []).flatMap((w) => tree.getChildren(w)).find((r) => r.kind === 'package' && r.packageId === 'api');
+      return parent ? tree.getChildren(parent).flatMap((w) => tree.getChildren(w)) : [];
+    };
+    await waitFor(async () => (await subRows()).length === 2, "the sub-plan's packages under the parent's row");
+    const session = (await vscode.commands.executeCommand('waves.runPlan', uri)) as RunSession | undefined;
+    const outcome = await outcomeOf(session);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.deepEqual(Object.keys(outcome.state.packages).sort(), ['api', 'api__model', 'api__routes', 'ui']);
+    const files = git(['ls-tree', '-r', '--name-only', outcome.integrationBranch!]).split('\n');
+    for (const f of ['out-n/api/model/m.txt', 'out-n/api/routes/r.txt', 'out-n/ui/u.txt']) assert.ok(files.includes(f), `${f} is merged`);
+    // The Waves view: each sub-plan package's row says its own run (the run names it under its parent), with no run action of its own.
+    const shown = await waitFor(async () => {
+      const rows = await subRows();
+      const items = rows.map((r) => tree.getTreeItem(r));
+      return items.length === 2 && items.every((i) => /succeeded/.test(String(i.description))) ? items : undefined;
+    }, "the sub-plan's rows to say their packages succeeded");
+    assert.deepEqual(shown.map((i) => i.contextValue), ['waves.subPlanPackage', 'waves.subPlanPackage']);
+    assert.deepEqual(shown.map((i) => (i.iconPath as vscode.ThemeIcon).id), ['pass-filled', 'pass-filled']);
+  });
+
   it('Run Plan runs every package in a terminal to a merged integration branch, with live status', async () => {
     const feature = `run-ok-${process.pid}-${++counter}`;
     const uri = await usePlan(

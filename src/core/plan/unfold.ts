@@ -1,0 +1,162 @@
+/**
+ * A plan of plans made into the one plan a run drives (ADR 0035, "Running"): every package of
+ * every sub-plan becomes a package of the run, named under its parent (`api__users`), and each
+ * parent becomes its sub-plan's join — it keeps its own id, scope, locks and verification, waits
+ * for all its children, and does no work of its own: its verification runs on its children's
+ * combined result and its audit is theirs against its scope (judge.ts). A child that depends on
+ * nothing in its sub-plan waits for what its parent waits for, so the parent's dependencies
+ * land before any of its children starts, and the parent's dependents wait for its join, so for
+ * all its children. Pure: the plans are `nestedWith`'s, already read and checked.
+ */
+import { stringify } from 'yaml';
+import { DEFAULT_LOCK_TTL_MINUTES, DEFAULT_PRIORITY, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT_MINUTES } from './defaults';
+import type { NestedPlan, Analysed } from './nestedPlan';
+import { readPlan } from './reader/reader';
+import { childRunId, subPlanOf } from './subPlans';
+
+const MAX_ID = 64;
+
+export interface Unfolded {
+  /** The run's plan: the top plan's feature, contracts and defaults, every package of every level. */
+  text: string;
+  /** Each parent's id in the run → its children's ids in the run (direct children: a child that is a parent is its own join). */
+  joins: Record<string, string[]>;
+  /** Each package's id in the run → where it is written (its file as shown, its id there). */
+  origin: Record<string, { file: string; packageId: string }>;
+  /** A parent's `inputs.waves.max_parallel`, by its id in the run: at most that many of the packages below it at once. */
+  caps: Record<string, number>;
+}
+
+type Data = Record<string, unknown>;
+const isMap = (v: unknown): v is Data => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * What a sub-plan's `defaults` set, written into each of its packages that does not set its own
+ * (the run's plan has the top plan's `defaults` only); where the top plan sets a default the
+ * sub-plan does not, the format's own default is written, so that the top plan's does not apply
+ * to the sub-plan's packages.
+ */
+const DEFAULTED: readonly { key: string; at: readonly string[]; fallback: unknown }[] = [
+  { key: 'priority', at: ['priority'], fallback: DEFAULT_PRIORITY },
+  { key: 'timeout_minutes', at: ['timeout_minutes'], fallback: DEFAULT_TIMEOUT_MINUTES },
+  { key: 'retry_budget', at: ['retry_budget'], fallback: DEFAULT_RETRY_BUDGET },
+  { key: 'min_trust_level', at: ['min_trust_level'], fallback: 2 },
+  { key: 'lock_ttl_minutes', at: ['locks', 'ttl_minutes'], fallback: DEFAULT_LOCK_TTL_MINUTES },
+  { key: 'verification_tier_required', at: ['verification', 'tier_required'], fallback: 'A' },
+];
+
+function withDefaults(pkg: Data, own: Data, top: Data): void {
+  for (const { key, at, fallback } of DEFAULTED) {
+    const value = key in own ? own[key] : key in top ? fallback : undefined;
+    if (value === undefined) continue;
+    let holder = pkg;
+    for (const part of at.slice(0, -1)) {
+      if (!isMap(holder[part])) holder[part] = {};
+      holder = holder[part] as Data;
+    }
+    const last = at[at.length - 1]!;
+    if (!(last in holder)) holder[last] = value;
+  }
+}
+
+/** A parent's package as its join: no `inputs.waves.plan` (nor `max_parallel`), its children among what it waits for. */
+function asJoin(pkg: Data, children: readonly string[]): void {
+  const inputs = pkg.inputs;
+  if (isMap(inputs) && isMap(inputs.waves)) {
+    delete inputs.waves.plan;
+    delete inputs.waves.max_parallel;
+    if (Object.keys(inputs.waves).length === 0) delete inputs.waves;
+    if (Object.keys(inputs).length === 0) delete pkg.inputs;
+  }
+  const deps = Array.isArray(pkg.depends_on) ? (pkg.depends_on as unknown[]) : [];
+  pkg.depends_on = [...deps, ...children.filter((c) => !deps.includes(c))];
+}
+
+/**
+ * The one plan of `plans` (`nestedWith`'s list, the top plan first, every file valid); or the
+ * reasons it cannot be made, one line each (an id too long, or one the run's names would take).
+ */
+export function unfoldNested(plans: readonly NestedPlan<Analysed>[]): Unfolded | { refusals: string[] } {
+  const refusals: string[] = [];
+  const datas = plans.map((p) => readPlan(p.analysis.text).data);
+  const top = datas[0];
+  if (!isMap(top) || !Array.isArray(top.packages)) return { refusals: [`${plans[0]?.file ?? 'the plan'}: no packages to run`] };
+  const topDefaults = isMap(top.defaults) ? top.defaults : {};
+  const joins: Record<string, string[]> = {};
+  const caps: Record<string, number> = {};
+  const origin: Record<string, { file: string; packageId: string }> = {};
+  const out: Data[] = [];
+  const taken = new Set<string>(plans[0]!.analysis.plan.packages.map((p) => p.id));
+
+  /** The packages of plan `k`, named with `prefix`; `entry`: what its packages without a dependency inside it wait for. Returns the ids made. */
+  const emit = (k: number, prefix: string, entry: readonly string[], defaults: Data | null): string[] => {
+    const plan = plans[k]!;
+    const data = datas[k];
+    const items = isMap(data) && Array.isArray(data.packages) ? data.packages : [];
+    const ids = new Map<string, string>();
+    for (const p of plan.analysis.plan.packages) {
+      if (!p.id) continue;
+      const id = prefix ? childRunId(prefix, p.id) : p.id;
+      if (prefix && id.length > MAX_ID) refusals.push(`${plan.file}: \`${p.id}\` would run as \`${id}\`, longer than ${MAX_ID} characters: shorten its id or its parent's`);
+      else if (prefix && taken.has(id)) refusals.push(`${plan.file}: \`${p.id}\` would run as \`${id}\`, a package of the plan already named so: rename one`);
+      taken.add(id);
+      ids.set(p.id, id);
+    }
+    const made: string[] = [];
+    for (const p of plan.analysis.plan.packages) {
+      const item = items[p.index];
+      if (!p.id || !isMap(item)) continue;
+      const id = ids.get(p.id)!;
+      const pkg = structuredClone(item);
+      pkg.package_id = id;
+      const inner = p.dependsOn.map((d) => ids.get(d.value)).filter((d): d is string => d !== undefined);
+      pkg.depends_on = prefix && inner.length === 0 ? [...entry] : inner;
+      if (defaults) withDefaults(pkg, defaults, topDefaults);
+      origin[id] = { file: plan.file, packageId: p.id };
+      out.push(pkg);
+      made.push(id);
+      // A parent: its sub-plan's packages start once what it waits for has landed; it joins them.
+      const sub = plans.findIndex((q) => q.parent?.plan === k && q.parent.packageId === p.id);
+      const nesting = subPlanOf(p);
+      if (sub >= 0 && nesting?.source.kind === 'file') {
+        if (nesting.maxParallel !== null) caps[id] = nesting.maxParallel;
+        const waitsFor = Array.isArray(pkg.depends_on) ? (pkg.depends_on as string[]) : [];
+        const subDefaults = datas[sub];
+        const children = emit(sub, id, waitsFor, isMap(subDefaults) && isMap(subDefaults.defaults) ? subDefaults.defaults : {});
+        joins[id] = children;
+        asJoin(pkg, children);
+      }
+    }
+    return made;
+  };
+  emit(0, '', [], null);
+  if (refusals.length) return { refusals };
+  const run: Data = { ...top, packages: out };
+  return { text: stringify(run, { lineWidth: 0 }), joins, origin, caps };
+}
+
+/** Every package below a parent in the run (its children, theirs, …). */
+export function below(joins: Readonly<Record<string, readonly string[]>>, id: string): string[] {
+  const out: string[] = [];
+  for (const child of joins[id] ?? []) out.push(child, ...below(joins, child));
+  return out;
+}
+
+/**
+ * Of `starting` (in order), those that may start now under the parents' caps: no parent with a
+ * cap has more of the packages below it at work (`active`) than its cap. The run's own cap is the
+ * scheduler's.
+ */
+export function withinParentCaps(joins: Readonly<Record<string, readonly string[]>>, caps: Readonly<Record<string, number>>, active: ReadonlySet<string>, starting: readonly string[]): string[] {
+  const groups = Object.entries(caps).map(([id, cap]) => {
+    const members = new Set(below(joins, id));
+    return { cap, members, busy: [...members].filter((m) => active.has(m)).length };
+  });
+  if (groups.length === 0) return [...starting];
+  return starting.filter((id) => {
+    const mine = groups.filter((g) => g.members.has(id));
+    if (mine.some((g) => g.busy >= g.cap)) return false;
+    for (const g of mine) g.busy++;
+    return true;
+  });
+}
