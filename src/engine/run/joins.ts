@@ -1,6 +1,6 @@
 /**
  * A parent of a plan of plans in its run (ADR 0035, core/plan/unfold.ts): its sub-plan's join. It
- * runs no agent — its attempt is a program that does nothing, in its tree made from the
+ * runs no agent — its attempt is a program that changes nothing, in its tree made from the
  * integration tip once all its children landed — and is judged on what its children changed
  * together (each audited already against its own scope, inside the parent's), so the parent's
  * audit holds them to its scope as one and its verification runs on their combined result.
@@ -11,17 +11,21 @@ import type { AuditChange } from '../../core/run/audit';
 import type { RunState } from '../../core/run/runState';
 import { isParent } from '../../core/plan/subPlans';
 import { loadPlan } from '../plan';
-import type { RunContext } from './context';
 
-/** The join's "agent": this Node, doing nothing. */
+/**
+ * The join's "agent": git saying its version — a program every machine that runs the engine has
+ * on its PATH (the engine needs git), that changes nothing and ends at once, on every platform
+ * (not `process.execPath`: in the editor that is Electron's binary, which the runner does not
+ * start as Node for an agent).
+ */
 export const JOIN_AGENT: AgentProfile = {
   id: 'join',
   label: 'its sub-plan (no agent of its own)',
-  argv: [process.execPath, '-e', ''],
+  argv: ['git', 'version'],
   interactive: false,
   stdin: null,
   verdict: 'none',
-  executable: process.execPath,
+  executable: 'git',
 };
 
 /** What a join's children changed, together (a path's last change wins, in the children's order): the join's changes. */
@@ -31,6 +35,16 @@ export function joinChanges(state: RunState, children: readonly string[]): Audit
   return [...byPath.values()];
 }
 
+/** What `nestedPlanChange` reads and tells of the run (its `RunContext`). */
+export interface PlanChangeContext {
+  readonly options: { readonly joins?: Readonly<Record<string, readonly string[]>> };
+  readonly planFile: string;
+  readonly maxParallel: number;
+  readonly planHash: string;
+  skipPlan(hash: string): void;
+  problem(message: string): void;
+}
+
 /**
  * The plan file of a run changed on disk (`analysis` and `hash`: its text's, valid): what the run
  * goes on with. A plan of plans (or a run of one) is read again unfolded and taken only when it
@@ -38,7 +52,7 @@ export function joinChanges(state: RunState, children: readonly string[]): Audit
  * fixed at a run's start); otherwise `skip` (the change is not taken, and said when it nests
  * otherwise or a sub-plan cannot run now).
  */
-export async function nestedPlanChange(ctx: RunContext, analysis: PlanAnalysis, hash: string): Promise<{ analysis: PlanAnalysis; hash: string } | 'skip'> {
+export async function nestedPlanChange(ctx: PlanChangeContext, analysis: PlanAnalysis, hash: string): Promise<{ analysis: PlanAnalysis; hash: string } | 'skip'> {
   const joins = ctx.options.joins;
   if (!joins && !analysis.plan.packages.some(isParent)) return { analysis, hash };
   const loaded = await loadPlan(ctx.planFile, { maxParallel: ctx.maxParallel }).catch(() => null);
