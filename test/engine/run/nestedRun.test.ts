@@ -9,6 +9,7 @@ import { before, describe, test } from 'node:test';
 import { integrationBranch, runStateFile } from '../../../src/core/run/runPaths';
 import type { RunState } from '../../../src/core/run/runState';
 import { PlanInvalidError, RunEngine, type EngineEvent } from '../../../src/engine/run/engine';
+import { submitReview } from '../../../src/engine/usecases/review';
 import { startRun } from '../../../src/engine/usecases/startRun';
 import { engineFor as sharedEngineFor, isolateGit, planYaml, readAt, scriptedAgent, treeFiles } from '../engineFixtures';
 import { buildRunner, git, makeRepo, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../helpers';
@@ -227,5 +228,25 @@ describe('a plan of plans run', () => {
     assert.equal(outcome.state.packages.docs!.status, 'succeeded', 'the package the kept nesting added ran');
     assert.equal(outcome.state.packages.api!.attempts, 1);
     assert.deepEqual(treeFiles(repo, integrationBranch('nest-edit')).filter((f) => f.startsWith('src/') || f.startsWith('docs/')), ['docs/d.txt', 'src/api/first/f.txt', 'src/api/second/s.txt', 'src/ui/page.txt'], 'api ran as the parent it was');
+  });
+
+  test('under the review gate each child waits for the person; the parent, with nothing of its own to review, lands once they did', async () => {
+    const { repo, planFile } = nestedRepo(twoLevels('nest-review', ['write src/api/first/f.txt f', 'commit'], ['write src/api/second/s.txt s', 'commit']));
+    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { review: 'before-merge' });
+    const status = (id: string) => (fs.existsSync(runStateFile(repo, 'nest-review')) ? readState(repo, 'nest-review').packages[id]?.status : undefined);
+    let outcome;
+    try {
+      const done = engine.run();
+      for (const id of ['api__first', 'api__second', 'ui']) {
+        await waitFor(() => status(id) === 'awaiting-review', `${id} to await review`, 30_000);
+        assert.deepEqual(await submitReview(repo, 'nest-review', { packageId: id, kind: 'approve' }), { ok: true, delivered: 'driver' });
+      }
+      outcome = await done;
+    } finally {
+      engine.dispose();
+    }
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.ok(!events.some((e) => e.type === 'package' && e.packageId === 'api' && e.status === 'awaiting-review'), 'the parent never awaited review');
+    assert.equal(outcome.state.packages.api!.status, 'succeeded');
   });
 });
