@@ -552,6 +552,7 @@ packages:
     assert.equal(dry.code, 0, dry.err);
     assert.match(dry.out, /^shop: 4 packages,/);
     assert.match(dry.out, /^ {2}1\. api__model\n {2}2\. api__routes\n {2}3\. api\n {2}4\. ui$/m);
+    assert.match(dry.out, /===== prompt of api .*=====\nNo agent: `api` is its sub-plan's join\. It starts once api__model, api__routes landed/);
 
     const bad = nestedRepo('src/db/**');
     commit(bad);

@@ -188,6 +188,9 @@ export class RunEngine {
     const prompts = inScope.map((id) => {
       const pkg = ctx.pkg(id)!;
       const files = ctx.executor.attempt(runId, id, 1).files;
+      // A parent of a plan of plans: no agent reads a prompt (joins.ts).
+      const join = ctx.options.joins?.[id];
+      if (join) return { packageId: id, file: files.prompt, text: `No agent: \`${id}\` is its sub-plan's join. It starts once ${join.join(', ')} landed; its verification runs on their work together.\n` };
       const text = buildPrompt({
         analysis: ctx.analysis,
         packageId: id,
