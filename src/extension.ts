@@ -50,11 +50,11 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   const run = createRunFront(registry, log);
   const ownership = createOwnership(context.extensionUri, registry, run.watch, log);
   const nested = new NestedPlans(registry, log);
-  const views = { tree: new WavesTree(registry, log, run.live, nested), statusBar: new PlanStatusBar(registry, log, run.live, ownership.commands) };
+  const views = { tree: new WavesTree(registry, log, run.live, nested), statusBar: new PlanStatusBar(registry, log, run.live, ownership.commands, nested) };
   const activationEvents: unknown = context.extension.packageJSON?.activationEvents;
   const panelTypes = (Array.isArray(activationEvents) ? activationEvents : []).flatMap((e) => (typeof e === 'string' && e.startsWith('onWebviewPanel:') ? [e.slice('onWebviewPanel:'.length)] : []));
   const foreignPlans = new ForeignPlans({ registry, log, memento: context.workspaceState });
-  const onDemand = new OnDemand({ extensionUri: context.extensionUri, registry, log, memento: context.workspaceState, run }, panelTypes);
+  const onDemand = new OnDemand({ extensionUri: context.extensionUri, registry, log, memento: context.workspaceState, run, nested }, panelTypes);
 
   context.subscriptions.push(
     startLagProbe(),

@@ -7,6 +7,7 @@
  * serializer and the `waves-git:` documents, and builds these parts the first time one is used.
  */
 import * as vscode from 'vscode';
+import type { NestedPlanSource } from './dag/actions';
 import { DagPanelManager } from './dag/dagPanel';
 import type { PlanRegistry } from './plan/planRegistry';
 import type { CouplingDiagnostics } from './run/coupling/couplingDiagnostics';
@@ -34,6 +35,8 @@ export interface OnDemandDeps {
   readonly reconcileAtStart: boolean;
   /** The running coupling check (activation's: its one copy), for the DAG panel. */
   readonly coupling: () => CouplingDiagnostics | undefined;
+  /** The plans of plans' sub-plans (activation's `NestedPlans`), for the DAG panel's groups. */
+  readonly nested?: NestedPlanSource;
 }
 
 /** The parts, as the extension's test API exposes them. */
@@ -68,7 +71,7 @@ export function createOnDemand(deps: OnDemandDeps): OnDemandParts {
   const reconciler = new Reconciler({ controller, registry, runs: run.watch, log, atStart: deps.reconcileAtStart });
   const planned = new PlannedClaimDiagnostics(registry, shared);
   const planning = new PlanningController({ registry, log });
-  const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning, coupling: deps.coupling });
+  const dag = new DagPanelManager({ extensionUri: deps.extensionUri, registry, log, runs: run.live, actions: commands, proposals: planning, coupling: deps.coupling, nested: deps.nested });
   // `Waves: Check Hosts`: the agent checked on a host is its own, else waves.agent's.
   const hosts = new HostsCommands(agentIdForHosts);
   const approval = new VerificationApproval(registry, log);

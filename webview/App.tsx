@@ -51,6 +51,13 @@ export interface SavedState {
   filter?: string;
   /** The graph or the run timeline. */
   view?: 'graph' | 'timeline';
+  /** The sub-plan shown (`scopeKey`): the rest of the state is its. */
+  group?: string;
+}
+
+/** Which sub-plan a plan message shows: its parents' ids from the top plan down, `/`-joined ('' for the top plan). */
+export function scopeKey(plan: PlanMessage): string {
+  return (plan.group?.path ?? []).map((p) => p.id).join('/');
 }
 
 export interface AppProps {
@@ -77,7 +84,7 @@ export const FILTERS: { value: string; label: string }[] = [
 export function App(props: AppProps) {
   if (!props.plan) return <div className="empty">Waiting for the plan…</div>;
   return (
-    <ReactFlowProvider key={props.plan.planUri}>
+    <ReactFlowProvider key={`${props.plan.planUri}#${scopeKey(props.plan)}`}>
       <Graph {...props} plan={props.plan} />
     </ReactFlowProvider>
   );
@@ -86,7 +93,7 @@ export function App(props: AppProps) {
 function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: PlanMessage }) {
   const colorMode = useThemeKind();
   const flow = useReactFlow();
-  const samePlan = saved.planUri === plan.planUri;
+  const samePlan = saved.planUri === plan.planUri && (saved.group ?? '') === scopeKey(plan);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set(samePlan ? (saved.expanded ?? []) : []));
   const [selected, setSelected] = useState<string | undefined>(samePlan ? saved.selected : undefined);
   const [focusId, setFocusId] = useState<string | undefined>(undefined);
@@ -126,7 +133,16 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
     [save],
   );
 
-  const base = useMemo(() => toNodes(display, layout, byId, store, matchSet, expand), [display, layout, byId, store, matchSet, expand]);
+  /** Opens a sub-plan: `path` from the top plan down; said to a screen reader, an error shown. */
+  const openGroup = useCallback(
+    (path: string[]) => {
+      rpc.openGroup(path).catch((e: Error) => setAnnouncement(`Could not open the sub-plan: ${e.message}`));
+    },
+    [rpc],
+  );
+  const here = useMemo(() => (plan.group?.path ?? []).map((p) => p.id), [plan]);
+  const openChild = useCallback((id: string) => openGroup([...here, byId.get(id)?.localId ?? id]), [openGroup, here, byId]);
+  const base = useMemo(() => toNodes(display, layout, byId, store, matchSet, expand, openChild), [display, layout, byId, store, matchSet, expand, openChild]);
   const current = focusId && layout.nodes.has(focusId) ? focusId : layout.columns.find((c) => c.length)?.[0];
   const nodes = useMemo(
     () => base.map((n) => (n.id === current || n.id === selected ? { ...n, focusable: n.id === current, selected: n.id === selected } : n)),
@@ -212,8 +228,12 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
           requestAnimationFrame(() => document.querySelector<HTMLElement>('.details h2')?.focus());
         }
       } else if (e.key === 'Escape') select(undefined);
+      else if (e.key === 'Backspace' && here.length) {
+        e.preventDefault();
+        openGroup(here.slice(0, -1));
+      }
     },
-    [layout, links, focusNode, display, expand, select],
+    [layout, links, focusNode, display, expand, select, here, openGroup],
   );
 
   const onSearchKey = useCallback(
@@ -227,6 +247,12 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
     },
     [matches, matchIndex, reveal],
   );
+
+  // A sub-plan opened (this view is made anew for each): said to a screen reader.
+  const opened = plan.group?.path.at(-1)?.id;
+  useEffect(() => {
+    if (opened) setAnnouncement(`Sub-plan of ${opened}: ${plural(plan.waves.length, 'wave')}, ${plural(plan.nodes.length, 'package')}`);
+  }, [opened]);
 
   useEffect(() => {
     if (query) setAnnouncement(plural(matches.length, 'match', 'matches'));
@@ -252,7 +278,27 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
     <div className="app">
       <header className="bar">
         <span className="codicon codicon-layers" aria-hidden="true" />
-        <strong>{plan.featureId ?? plan.planFile}</strong>
+        {plan.group ? (
+          <nav className="crumbs" aria-label="Sub-plans opened">
+            <button className="link" onClick={() => openGroup([])} title="Back to the top plan">
+              {plan.featureId ?? 'top plan'}
+            </button>
+            {plan.group.path.map((p, k) => (
+              <span key={p.id}>
+                <span className="codicon codicon-chevron-right" aria-hidden="true" />
+                {k === plan.group!.path.length - 1 ? (
+                  <strong aria-current="page" title={`${p.title ? `${p.title} — ` : ''}${plan.planFile}`}>{p.id}</strong>
+                ) : (
+                  <button className="link" onClick={() => openGroup(here.slice(0, k + 1))}>
+                    {p.id}
+                  </button>
+                )}
+              </span>
+            ))}
+          </nav>
+        ) : (
+          <strong>{plan.featureId ?? plan.planFile}</strong>
+        )}
         <span className="summary-text">
           {plural(plan.waves.length, 'wave')} · {plural(plan.nodes.length, 'package')}
           {unplaced ? ` · ${unplaced} on a cycle` : ''}
@@ -363,7 +409,7 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
             minZoom={0.02}
             proOptions={{ hideAttribution: true }}
             ariaLabelConfig={{
-              'node.a11yDescription.default': 'Arrow keys move along the wave and the edges; Enter opens the details; Escape closes them.',
+              'node.a11yDescription.default': `Arrow keys move along the wave and the edges; Enter opens the details; Escape closes them${here.length ? '; Backspace goes back up to the plan above' : ''}.`,
               'node.a11yDescription.keyboardDisabled': 'Arrow keys move along the wave and the edges; Enter opens the details.',
             }}
           >
@@ -379,6 +425,8 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
           <Details
             key={selected}
             id={selected}
+            group={byId.get(selected)?.group}
+            onOpenGroup={() => openChild(selected)}
             rpc={rpc}
             store={store}
             onSelect={(id) => {
@@ -407,6 +455,7 @@ function toNodes(
   store: StatusStore,
   matches: ReadonlySet<string>,
   expand: (key: string) => void,
+  open: (id: string) => void,
 ): FlowNode[] {
   const dependents = new Map<string, number>();
   for (const e of display.edges) if (e.kind === 'unknown') dependents.set(e.source, (dependents.get(e.source) ?? 0) + 1);
@@ -419,7 +468,10 @@ function toNodes(
     // `measured` counts nodes that were never drawn in Fit view.
     const size = { width: b.width, height: b.height };
     const common = { id: n.id, position, focusable: false, ...size, initialWidth: b.width, initialHeight: b.height, measured: size, handles: [] };
-    if (n.kind === 'package') return { ...common, type: 'package', data: { pkg: byId.get(n.id)!, store, match: matches.has(n.id) } };
+    if (n.kind === 'package') {
+      const pkg = byId.get(n.id)!;
+      return { ...common, type: 'package', data: { pkg, store, match: matches.has(n.id), ...(pkg.group ? { open } : {}) } };
+    }
     if (n.kind === 'ghost') {
       return { ...common, type: 'ghost', data: { id: n.packageIds[0], dependents: dependents.get(n.id) ?? 0 }, ariaLabel: `${n.packageIds[0]}: not a package of this plan` };
     }

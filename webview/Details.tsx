@@ -105,7 +105,24 @@ function List({ items, empty = 'none' }: { items: string[]; empty?: string }) {
   );
 }
 
-export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc: Rpc; store: StatusStore; onSelect: (id: string) => void; onClose: () => void }) {
+export function Details({
+  id,
+  rpc,
+  store,
+  onSelect,
+  onClose,
+  group,
+  onOpenGroup,
+}: {
+  id: string;
+  rpc: Rpc;
+  store: StatusStore;
+  onSelect: (id: string) => void;
+  onClose: () => void;
+  /** A parent of a plan of plans: its sub-plan's file and leaves. */
+  group?: { file: string; leaves: string[] };
+  onOpenGroup?: () => void;
+}) {
   const [details, setDetails] = useState<PackageDetails | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [actionError, setActionError] = useState<string | undefined>();
@@ -178,6 +195,14 @@ export function Details({ id, rpc, store, onSelect, onClose }: { id: string; rpc
               />
             ))}
           </div>
+          {group && onOpenGroup && (
+            <p className="group-line">
+              Its work is the sub-plan <code>{group.file}</code> ({group.leaves.length} package{group.leaves.length === 1 ? '' : 's'} below it); it lands when they all have, and its own checks pass.{' '}
+              <button className="link" onClick={onOpenGroup}>
+                <span className="codicon codicon-type-hierarchy-sub" aria-hidden="true" /> Open Sub-plan
+              </button>
+            </p>
+          )}
           {actionError && (
             <p className="error" role="alert">
               {actionError}

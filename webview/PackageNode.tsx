@@ -15,7 +15,8 @@ export function Elapsed({ startedAt, endedAt }: { startedAt: string | null; ende
   return <span className="elapsed" ref={ref} data-started={startedAt ?? ''} data-ended={endedAt ?? ''} />;
 }
 
-export type PackageNodeData = { pkg: PlanNode; store: StatusStore; match: boolean };
+/** `open`: a parent's (a plan of plans): opens its sub-plan in the panel. */
+export type PackageNodeData = { pkg: PlanNode; store: StatusStore; match: boolean; open?: (id: string) => void };
 export type GhostNodeData = { id: string; dependents: number };
 export type SummaryNodeData = { label: string; ids: string[]; store: StatusStore; expand: (key: string) => void };
 export type PackageFlowNode = Node<PackageNodeData, 'package'>;
@@ -44,24 +45,51 @@ export function packageLabel(pkg: PlanNode, status: PackageStatus): string {
     .join(', ');
 }
 
+/** A parent's group: how far the leaves below it are, and the button that opens its sub-plan. */
+function GroupOpener({ pkg, store, open }: { pkg: PlanNode; store: StatusStore; open: (id: string) => void }) {
+  const c = useCounts(store, pkg.group!.leaves);
+  const shown = pkg.localId ?? pkg.id;
+  return (
+    <>
+      <button
+        className="link group-open"
+        title={`Open its sub-plan (${pkg.group!.file}): its own waves`}
+        aria-label={`Open the sub-plan of ${shown}: ${c.done} of ${c.total} done${c.active ? `, ${c.active} running` : ''}${c.bad ? `, ${c.bad} failed or stopped` : ''}`}
+        onClick={(e) => {
+          e.stopPropagation();
+          open(pkg.id);
+        }}
+      >
+        <span className="codicon codicon-type-hierarchy-sub" aria-hidden="true" /> {c.done}/{c.total}
+      </button>
+      <span className="group-progress" aria-hidden="true">
+        <span className="progress-done" style={{ width: `${Math.round((100 * c.done) / Math.max(1, c.total))}%` }} />
+        <span className="progress-active" style={{ width: `${Math.round((100 * c.active) / Math.max(1, c.total))}%` }} />
+        <span className="progress-bad" style={{ width: `${Math.round((100 * c.bad) / Math.max(1, c.total))}%` }} />
+      </span>
+    </>
+  );
+}
+
 function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
-  const { pkg, store, match } = data;
+  const { pkg, store, match, open } = data;
   const subscribe = useCallback((listener: () => void) => store.subscribe(pkg.id, listener), [store, pkg.id]);
   const live = useSyncExternalStore(subscribe, () => store.get(pkg.id));
   const status = live?.status ?? pkg.status;
   const problems = pkg.problems.errors + pkg.problems.warnings;
   const ref = useRef<HTMLDivElement>(null);
-  const label = packageLabel(pkg, status) + (live?.awaitingPick ? ', awaiting your pick' : '') + (live?.settingUpSince ? ', setting up its worktree' : '');
+  const label = packageLabel(pkg, status) + (pkg.group ? `, a sub-plan of ${plural(pkg.group.leaves.length, 'package')} (its button opens it)` : '') + (live?.awaitingPick ? ', awaiting your pick' : '') + (live?.settingUpSince ? ', setting up its worktree' : '');
   useLayoutEffect(() => {
     // React Flow's node wrapper is what gets focus: give it the label with the live status.
     ref.current?.closest('.react-flow__node')?.setAttribute('aria-label', label);
   }, [label]);
-  const cls = ['pkg', `status-${status}`, pkg.onCriticalPath ? 'critical' : '', pkg.onCycle ? 'cycle' : '', match ? 'match' : ''].filter(Boolean).join(' ');
+  const cls = ['pkg', `status-${status}`, pkg.group ? 'group' : '', pkg.onCriticalPath ? 'critical' : '', pkg.onCycle ? 'cycle' : '', match ? 'match' : ''].filter(Boolean).join(' ');
   return (
     <div className={cls} ref={ref}>
       <div className="pkg-head">
         <span className={`${codiconClasses((live?.settingUpSince ? SETTING_UP_ICON : STATUS_ICONS[status]).icon)} pkg-icon`} aria-hidden="true" />
-        <span className="pkg-id">{pkg.id}</span>
+        <span className="pkg-id">{pkg.localId ?? pkg.id}</span>
+        {pkg.group && open && <GroupOpener pkg={pkg} store={store} open={open} />}
         {problems > 0 && (
           <span
             className={`pkg-problems ${pkg.problems.errors ? 'has-errors' : 'has-warnings'}`}

@@ -8,7 +8,7 @@ import './styles.css';
 import { createRoot } from 'react-dom/client';
 import { isHostMessage, PROTOCOL_VERSION, type PlanMessage, type WebviewMessage } from '../src/protocol';
 import { createRequester } from '../src/protocol/requester';
-import { App, type SavedState } from './App';
+import { App, scopeKey, type SavedState } from './App';
 import type { Rpc } from './rpc';
 import { elapsed, StatusStore } from './statusStore';
 import { TimelineStore } from './timelineStore';
@@ -52,6 +52,9 @@ const rpc: Rpc = {
   exportTimeline: async () => {
     await requester.request({ type: 'exportTimeline' }).catch((err: Error) => log('warn', `exportTimeline: ${err.message}`));
   },
+  openGroup: async (path) => {
+    await requester.request({ type: 'openGroup', path });
+  },
 };
 
 function save(patch: Partial<SavedState>): void {
@@ -70,10 +73,13 @@ window.addEventListener('message', (event: MessageEvent) => {
     case 'plan':
       if (message.seq <= lastSeq) return; // stale
       if (plan && plan.planUri !== message.planUri) saved = {};
+      // Another sub-plan opened: its own viewport, selection and expanded waves.
+      if (plan && scopeKey(plan) !== scopeKey(message)) saved = { planUri: saved.planUri, view: saved.view };
       plan = message;
       lastSeq = message.seq;
-      if (saved.planUri !== message.planUri) save({ planUri: message.planUri });
-      store.reset(message.nodes);
+      if (saved.planUri !== message.planUri || saved.group !== scopeKey(message)) save({ planUri: message.planUri, group: scopeKey(message) });
+      // A plan of plans: the leaves below its groups count their progress.
+      store.reset([...message.nodes, ...(message.below ?? [])]);
       render();
       break;
     case 'status':

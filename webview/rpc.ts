@@ -17,4 +17,6 @@ export interface Rpc {
   revealInWaves(id: string): Promise<void>;
   /** Export the run timeline as SVG (the host draws it from the run state). */
   exportTimeline(): Promise<void>;
+  /** Show a sub-plan of a plan of plans: the parents from the top plan down (empty: the top plan); rejects with the host's reason. */
+  openGroup(path: string[]): Promise<void>;
 }

@@ -5,6 +5,9 @@
  */
 import type { Event, Uri } from 'vscode';
 import type { Coupling } from '../core/ownership/coupling';
+import type { PlanAnalysis } from '../core/plan/analyze';
+import type { NestedPlan } from '../core/plan/nestedPlan';
+import type { NestTree } from '../core/plan/nestTree';
 import type { RunState } from '../core/run/runState';
 import { PACKAGE_ACTIONS, type ActionState, type CandidateAction, type PackageAction, type ProposalAction, type ProposalView } from '../protocol';
 import type { PlanEntry } from '../plan/planRegistry';
@@ -69,5 +72,14 @@ export interface ProposalSource {
   /** Does the action; throws an Error (with a `code`) when it cannot. */
   perform(action: ProposalAction, uri: Uri): Promise<void>;
   /** Fires when a proposal's state changes (a round ended, approved, discarded). */
+  readonly onDidChange: Event<void>;
+}
+
+/** The sub-plans of plans of plans (src/plan/nestedPlans.ts): the panel draws each parent as a group to open. */
+export interface NestedPlanSource {
+  /** The plan and its sub-plans, the top plan first; undefined when it names none. */
+  of(entry: PlanEntry): NestedPlan<PlanAnalysis>[] | undefined;
+  treeOf(entry: PlanEntry): NestTree | undefined;
+  /** Fires when a plan's sub-plans were read again. */
   readonly onDidChange: Event<void>;
 }

@@ -1,8 +1,11 @@
 import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
+import { nestedPlanView, runIdIn } from '../core/dag/groupView';
 import { buildPackageDetails, buildPlanView } from '../core/dag/panelModel';
+import { scopeOf } from '../core/plan/nestTree';
 import { isActive, type RunState } from '../core/run/runState';
 import { guardStuck, guardText } from '../core/run/integrationGuard';
+import { toRange } from '../plan/convert';
 import { revealPackage } from '../plan/planCommands';
 import { packageUri } from '../plan/planFiles';
 import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
@@ -20,7 +23,7 @@ import {
 import { validateWebviewMessage } from '../protocol/validate';
 import { Disposable } from '../util/lifecycle';
 import { candidateDetails, candidateRefusal, liveStatusOf, sameLiveStatus } from './candidates';
-import { unavailableActions, type ActionContext, type CouplingSource, type DagActions, type ProposalSource } from './actions';
+import { unavailableActions, type ActionContext, type ActionStates, type CouplingSource, type DagActions, type NestedPlanSource, type ProposalSource } from './actions';
 import { exportDag } from './exportDag';
 import { exportTimeline } from './exportTimeline';
 import { makeNonce, renderDagHtml } from './html';
@@ -39,6 +42,8 @@ export interface DagPanelDeps {
   proposals?: ProposalSource;
   /** The coupling check, once a plan opened in an editor started it: coupling edges. */
   coupling?: () => CouplingSource | undefined;
+  /** Plans of plans: each parent drawn as a group the person can open. */
+  nested?: NestedPlanSource;
 }
 
 /** What the webview keeps with `setState` (and the serializer gets back after a reload). */
@@ -161,6 +166,8 @@ export class DagPanel extends Disposable {
   /** What the timeline was last sent of each package: its marks' count and last time, status and attempts. */
   private readonly sentTimeline = new Map<string, string>();
   private runId: string | null = null;
+  /** The sub-plan shown: the parents opened from the top plan down (their ids in their own plans); empty: the top plan. */
+  private groupPath: string[] = [];
   private readonly actions: DagActions;
   private readonly disposeEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposeEmitter.event;
@@ -195,6 +202,7 @@ export class DagPanel extends Disposable {
       }),
     );
     if (deps.proposals) this.register(deps.proposals.onDidChange(() => this.sendPlan()));
+    if (deps.nested) this.register(deps.nested.onDidChange(() => this.sendPlan()));
     this.register(panel.onDidDispose(() => this.dispose()));
   }
 
@@ -250,9 +258,10 @@ export class DagPanel extends Disposable {
     this.panel.title = title(entry);
     if (!entry) return;
     const run = this.run(entry);
-    const view = buildPlanView(entry.analysis, entry.label, run?.packages ?? {}, this.couplingsOf(entry));
+    const view = this.viewOf(entry, run);
     this.runId = run?.runId ?? null;
     this.live.clear();
+    for (const s of view.below ?? []) this.live.set(s.id, s);
     for (const [k, n] of view.nodes.entries()) {
       const record = run?.packages[n.id];
       // Best of n: its candidates' states ride on the node's live status.
@@ -267,6 +276,37 @@ export class DagPanel extends Disposable {
     this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq, ...(proposal ? { proposal } : {}), integration });
     this.sentTimeline.clear();
     this.sendTimeline(run, true);
+  }
+
+  /** The plan's view: of a plan of plans, the sub-plan opened (the top plan when it is gone), each parent a group. */
+  private viewOf(entry: PlanEntry, run: RunState | undefined) {
+    const plans = this.deps.nested?.of(entry);
+    const tree = this.deps.nested?.treeOf(entry);
+    if (plans && tree) {
+      const view = nestedPlanView(plans, tree, this.groupPath, run?.packages ?? {}, this.couplingsOf(entry)) ?? nestedPlanView(plans, tree, (this.groupPath = []), run?.packages ?? {}, this.couplingsOf(entry));
+      if (view) return view;
+    }
+    this.groupPath = [];
+    return buildPlanView(entry.analysis, entry.label, run?.packages ?? {}, this.couplingsOf(entry));
+  }
+
+  /** A package of a sub-plan (its id in the run, `api__users`): its plan's analysis, its id there and how its plan names the others; undefined: a package of the top plan, or none. */
+  private subPackage(entry: PlanEntry, id: string) {
+    const plans = this.deps.nested?.of(entry);
+    const o = this.deps.nested?.treeOf(entry)?.origin[id];
+    if (!plans || !o || o.plan === 0) return undefined;
+    const plan = plans[o.plan]!;
+    const prefix = id.slice(0, id.length - o.packageId.length - 2);
+    return { plan, packageId: o.packageId, runId: runIdIn({ prefix }) };
+  }
+
+  /** The run record's statuses of a package of the top plan or of a sub-plan; a sub-plan's package is started by its plan's run, never alone. */
+  private statesOf(context: ActionContext, sub: boolean): Omit<ActionStates, 'reveal'> {
+    const states = this.actions.states(context);
+    if (!sub) return states;
+    const off = (reason: string) => ({ enabled: false as const, reason });
+    const alone = off(`${context.packageId} is a package of a sub-plan: it runs with its plan (Run Plan, Resume or Retry Failed), not alone`);
+    return { ...states, run: alone, retry: states.retry.enabled ? alone : states.retry, showPrompt: off('a sub-plan package\'s prompt is shown by `waves run --dry-run`') };
   }
 
   /** The run timeline's rows: every package of the run (`full`), or those whose marks or status moved. */
@@ -333,6 +373,8 @@ export class DagPanel extends Disposable {
   }
 
   private async reveal_(entry: PlanEntry, packageId: string): Promise<void> {
+    const sub = this.subPackage(entry, packageId);
+    if (sub) return revealIn(sub.plan, sub.packageId, this.panel.viewColumn);
     // Open the plan (a folder read as one plan: the package's file) in its own editor group (or the one beside the panel), never over the panel.
     const uri = packageUri(entry, entry.analysis.plan.packages.find((p) => p.id === packageId)?.index ?? -1);
     const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
@@ -345,7 +387,7 @@ export class DagPanel extends Disposable {
     try {
       const entry = this.entry;
       if (!entry) return fail(request, 'The plan of this panel is gone', 'no-plan');
-      const known = (id: string) => entry.analysis.graph.indexOf.has(id);
+      const known = (id: string) => entry.analysis.graph.indexOf.has(id) || this.subPackage(entry, id) !== undefined;
       switch (request.type) {
         case 'openPackage':
           if (!known(request.packageId)) return fail(request, `No package \`${request.packageId}\` in ${entry.label}`, 'unknown-package');
@@ -355,12 +397,15 @@ export class DagPanel extends Disposable {
           if (!known(request.packageId)) return fail(request, `No package \`${request.packageId}\` in ${entry.label}`, 'unknown-package');
           const run = this.run(entry);
           const context: ActionContext = { plan: entry, packageId: request.packageId, run };
-          const details = buildPackageDetails(
-            packageAnalysis(entry, request.packageId),
-            request.packageId,
-            { reveal: { enabled: true }, ...this.actions.states(context) },
+          const sub = this.subPackage(entry, request.packageId);
+          const found = buildPackageDetails(
+            sub?.plan.analysis ?? packageAnalysis(entry, request.packageId),
+            sub?.packageId ?? request.packageId,
+            { reveal: { enabled: true }, ...this.statesOf(context, !!sub) },
             run ? { runId: run.runId, record: run.packages[request.packageId] } : undefined,
           );
+          // A sub-plan's package: named, and naming the others, as the run does.
+          const details = found && sub ? { ...found, id: request.packageId, dependencies: found.dependencies.map(sub.runId), dependents: found.dependents.map(sub.runId) } : found;
           const featureId = entry.analysis.plan.feature?.id;
           if (details?.run && featureId) details.run.openComments = this.deps.runs.openComments?.(featureId, request.packageId) ?? 0;
           // Best of n: its candidates, each with Pick and Show Changes.
@@ -374,6 +419,8 @@ export class DagPanel extends Disposable {
             return replyTo(request, null);
           }
           const context: ActionContext = { plan: entry, packageId: request.packageId, run: this.run(entry) };
+          const why = this.subPackage(entry, request.packageId) ? this.statesOf(context, true)[request.action] : undefined;
+          if (why && !why.enabled) return fail(request, `${request.packageId}: ${why.reason}`, 'cannot-act');
           await this.actions.perform(request.action, context);
           return replyTo(request, null);
         }
@@ -415,7 +462,16 @@ export class DagPanel extends Disposable {
           if (!this.deps.proposals?.viewFor(entry.uri)) return fail(request, `${entry.label} is not a proposed plan`, 'not-a-proposal');
           await this.deps.proposals.perform(request.action, entry.uri);
           return replyTo(request, null);
+        case 'openGroup': {
+          const plans = this.deps.nested?.of(entry);
+          const tree = this.deps.nested?.treeOf(entry);
+          if (!plans || !tree || !scopeOf(plans, tree, request.path)) return fail(request, `${entry.label} has no sub-plan at ${request.path.join(' › ') || 'its top'}`, 'unknown-group');
+          this.groupPath = [...request.path];
+          this.sendPlan();
+          return replyTo(request, null);
+        }
         case 'runWave':
+          if (this.groupPath.length) return fail(request, 'A wave of a sub-plan runs with its plan: run the top plan', 'not-available');
           if (!this.actions.runWave) return fail(request, 'Running a wave is not available yet: runs start from `waves run`', 'not-available');
           await this.actions.runWave(entry, request.wave);
           return replyTo(request, null);
@@ -442,4 +498,15 @@ function packageAnalysis(entry: PlanEntry, packageId: string): PlanEntry['analys
   if (!entry.files) return entry.analysis;
   const at = packageUri(entry, entry.analysis.plan.packages.find((p) => p.id === packageId)?.index ?? -1).toString();
   return entry.files.find((f) => f.uri.toString() === at)?.analysis ?? entry.analysis;
+}
+
+/** Opens a sub-plan's file at one of its packages, never over the panel. */
+async function revealIn(plan: { key: string; analysis: PlanEntry['analysis'] }, packageId: string, panelColumn: vscode.ViewColumn | undefined): Promise<void> {
+  const uri = vscode.Uri.file(plan.key);
+  const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+  const column = shown?.viewColumn ?? (panelColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
+  const pkg = plan.analysis.plan.packages.find((p) => p.id === packageId);
+  const selection = pkg ? toRange(plan.analysis.lines, pkg.idRange) : undefined;
+  const editor = await vscode.window.showTextDocument(uri, { viewColumn: column, preserveFocus: false, preview: false, selection });
+  if (selection) editor.revealRange(selection, vscode.TextEditorRevealType.InCenter);
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { NestedPlan, SubPlanDisk } from '../core/plan/nestedPlan';
+import { nestTree, type NestTree } from '../core/plan/nestTree';
 import { isParent } from '../core/plan/subPlans';
 import { Disposable } from '../util/lifecycle';
 import { readRegularFileSync } from '../util/regularFile';
@@ -56,6 +57,17 @@ export class NestedPlans extends Disposable {
   of(entry: PlanEntry): NestedPlan<PlanAnalysis>[] | undefined {
     return this.byPlan.get(entry.uri.toString());
   }
+
+  /** Where the plan's packages run (`nestTree`), worked out once per reading; undefined when the plan names no sub-plan. */
+  treeOf(entry: PlanEntry): NestTree | undefined {
+    const plans = this.of(entry);
+    if (!plans) return undefined;
+    let tree = this.trees.get(plans);
+    if (!tree) this.trees.set(plans, (tree = nestTree(plans)));
+    return tree;
+  }
+
+  private readonly trees = new WeakMap<readonly NestedPlan<PlanAnalysis>[], NestTree>();
 
   private soon(): void {
     clearTimeout(this.again);

@@ -280,6 +280,13 @@ export interface ExportTimelineRequest {
   requestId: number;
 }
 
+/** Open a sub-plan in the panel (ADR 0035): the parents from the top plan down, each by its id in its own plan; empty: back to the top plan. */
+export interface OpenGroupRequest {
+  type: 'openGroup';
+  requestId: number;
+  path: string[];
+}
+
 /** Messages the host answers with a `reply`. */
 export type WebviewRequest =
   | OpenPackageRequest
@@ -291,7 +298,8 @@ export type WebviewRequest =
   | ExportDagRequest
   | ProposalActionRequest
   | RevealInWavesRequest
-  | ExportTimelineRequest;
+  | ExportTimelineRequest
+  | OpenGroupRequest;
 
 export type WebviewMessage = ReadyMessage | LogMessage | WebviewRequest;
 
@@ -307,6 +315,7 @@ export interface WebviewRequestResults {
   proposalAction: null;
   revealInWaves: null;
   exportTimeline: string | null;
+  openGroup: null;
 }
 
 

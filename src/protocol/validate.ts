@@ -12,6 +12,8 @@ export const MAX_PACKAGE_ID_LENGTH = 128;
 export const MAX_PATH_LENGTH = 1024;
 export const MAX_LOG_MESSAGE_LENGTH = 8192;
 export const MAX_WAVE = 10_000;
+/** The most parents a panel opens down through (deeper than any plan of plans may nest). */
+export const MAX_GROUP_PATH = 8;
 /** The most candidates a package may have (best of n; `MAX_CANDIDATES` of the run model, restated: the protocol takes only types from src/core). */
 export const MAX_CANDIDATE = 8;
 
@@ -93,6 +95,10 @@ const MESSAGE_FIELDS: { [M in WebviewMessage as M['type']]: { [K in Exclude<keyo
   proposalAction: { requestId, action: check((v) => (PROPOSAL_ACTIONS as readonly unknown[]).includes(v), PROPOSAL_ACTIONS.join(' | ')) },
   revealInWaves: { requestId, packageId },
   exportTimeline: { requestId },
+  openGroup: {
+    requestId,
+    path: check((v) => Array.isArray(v) && v.length <= MAX_GROUP_PATH && v.every(isPackageIdLike), `an array of at most ${MAX_GROUP_PATH} package ids`),
+  },
   revealFile: {
     requestId,
     path: check(isRepoRelativePath, 'a repo-relative path (forward slashes, no "..", ".", "//", "\\" or ":")'),
@@ -146,7 +152,8 @@ export function validateWebviewMessage(raw: unknown): WebviewMessageValidation {
       if (!fields.has(key)) return fail(`${type}.${key}: missing`);
       const problem = checkField(fields.get(key));
       if (problem) return fail(`${type}.${key}: ${problem}`);
-      message[key] = fields.get(key);
+      const value = fields.get(key);
+      message[key] = Array.isArray(value) ? [...value] : value;
     }
     return { ok: true, message: message as unknown as WebviewMessage };
   } catch {

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { RUN_TOOLTIP_COMMANDS, runNeedsAttention, runStatusAccessible, runStatusText, runTooltip, runView } from '../core/present/runStatusText';
 import type { RunState } from '../core/run/runState';
 import { escapeMarkdown, PLAN_TOOLTIP_COMMANDS, planCounts, planTooltip, statusBarAccessibleText, statusBarText } from '../core/present/planStatusText';
-import type { PlanRegistry } from '../plan/planRegistry';
+import { leafWaves, type NestTree } from '../core/plan/nestTree';
+import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import { Disposable } from '../util/lifecycle';
 
 /** The run states the status bar shows (`LiveRuns`, src/run/run/liveRuns.ts). */
@@ -37,12 +38,15 @@ export class PlanStatusBar extends Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly runs?: StatusBarRuns,
     private readonly owners?: StatusBarOwners,
+    /** A plan of plans' sub-plans (`NestedPlans`): its run is counted in leaves. */
+    private readonly nested?: { treeOf(entry: PlanEntry): NestTree | undefined; readonly onDidChange: vscode.Event<void> },
   ) {
     super();
     this.item.name = 'Wave Orchestrator Plan';
     this.item.command = { command: 'waves.focusView', title: 'Show Waves View' };
     this.register(registry.onDidChange(() => this.update()));
     if (runs) this.register(runs.onDidChangeRuns(() => this.update()));
+    if (nested) this.register(nested.onDidChange(() => this.update()));
     if (owners) {
       this.register(owners.onDidChangeOwners(() => this.update()));
       this.register(vscode.window.onDidChangeActiveTextEditor(() => this.update()));
@@ -93,7 +97,10 @@ export class PlanStatusBar extends Disposable {
     const featureId = entry.analysis.plan.feature?.id;
     if (!this.runs || !featureId || entry.foreign) return false; // a task list of another tool never runs
     const state = this.runs.stateFor(featureId, entry.uri);
-    const view = runView(state, entry.analysis.graph.waves, this.runs.driving(featureId));
+    // A plan of plans: its leaves (the agents' work) counted, in the waves of their top parents.
+    const tree = this.nested?.treeOf(entry);
+    const waves = tree ? leafWaves(tree, entry.analysis.graph.waves) : entry.analysis.graph.waves;
+    const view = runView(state, waves, this.runs.driving(featureId), tree ? new Set(Object.keys(tree.joins)) : undefined);
     if (view.phase === 'none') return false;
     const file = this.fileOwner();
     this.item.text = runStatusText(view) + (file ? ` · ${file.text}` : '');

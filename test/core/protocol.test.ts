@@ -24,6 +24,7 @@ import {
   MAX_WAVE,
   isPackageIdLike,
   isRepoRelativePath,
+  MAX_GROUP_PATH,
   validateWebviewMessage,
 } from '../../src/protocol/validate';
 
@@ -44,6 +45,7 @@ const KEYS: Record<WebviewMessage['type'], string[]> = {
   proposalAction: ['type', 'requestId', 'action'],
   revealInWaves: ['type', 'requestId', 'packageId'],
   exportTimeline: ['type', 'requestId'],
+  openGroup: ['type', 'requestId', 'path'],
 };
 
 const requestIdArb = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
@@ -85,6 +87,7 @@ const validMessageArb: fc.Arbitrary<WebviewMessage> = fc.oneof(
   fc.record({ type: fc.constant('revealFile' as const), requestId: requestIdArb, path: pathArb }),
   fc.record({ type: fc.constant('proposalAction' as const), requestId: requestIdArb, action: fc.constantFrom(...PROPOSAL_ACTIONS) }),
   fc.record({ type: fc.constant('exportTimeline' as const), requestId: requestIdArb }),
+  fc.record({ type: fc.constant('openGroup' as const), requestId: requestIdArb, path: fc.array(canonicalIdArb, { maxLength: MAX_GROUP_PATH }) }),
 );
 
 function rejects(raw: unknown, pattern?: RegExp): void {
@@ -110,6 +113,8 @@ describe('validateWebviewMessage', () => {
       { type: 'proposalAction', requestId: 9, action: 'runPlan' },
       { type: 'candidateAction', requestId: 10, packageId: 'wp-api', candidate: 2, action: 'pick' },
       { type: 'candidateAction', requestId: 11, packageId: 'wp-api', candidate: 8, action: 'showChanges' },
+      { type: 'openGroup', requestId: 12, path: ['api', 'users'] },
+      { type: 'openGroup', requestId: 13, path: [] },
     ];
     for (const message of messages) {
       const result = validateWebviewMessage(message);
@@ -117,6 +122,18 @@ describe('validateWebviewMessage', () => {
       assert.deepEqual(result.message, message);
       assert.notEqual(result.message, message);
     }
+  });
+
+  it("opens a sub-plan only by a short list of package ids, and keeps its own copy of the list", () => {
+    const path = ['api', 'users'];
+    const result = validateWebviewMessage({ type: 'openGroup', requestId: 1, path });
+    assert.ok(result.ok);
+    assert.notEqual((result.message as { path: string[] }).path, path);
+    rejects({ type: 'openGroup', requestId: 1, path: 'api' }, /openGroup\.path: expected an array of at most 8 package ids/);
+    rejects({ type: 'openGroup', requestId: 1, path: Array(MAX_GROUP_PATH + 1).fill('a') }, /openGroup\.path/);
+    rejects({ type: 'openGroup', requestId: 1, path: ['api', ''] }, /openGroup\.path/);
+    rejects({ type: 'openGroup', requestId: 1, path: ['api', 'x\u202e'] }, /openGroup\.path/);
+    rejects({ type: 'openGroup', requestId: 1, path: [{ toString: () => 'api' }] }, /openGroup\.path/);
   });
 
   it('rejects non-objects and unknown types', () => {
@@ -362,7 +379,7 @@ function isStillWellFormed(type: WebviewMessage['type'], key: string, value: unk
     case 'packageId':
       return isPackageIdLike(value);
     case 'path':
-      return isRepoRelativePath(value);
+      return type === 'openGroup' ? Array.isArray(value) && value.length <= MAX_GROUP_PATH && value.every(isPackageIdLike) : isRepoRelativePath(value);
     case 'wave':
       return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_WAVE;
     case 'level':

@@ -15,7 +15,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { renderDagHtml } from '../../src/dag/html';
 import { analyzePlan } from '../../src/core/plan/analyze';
 import { buildPlanView } from '../../src/core/dag/panelModel';
-import { toTimelineRow, type HostMessage, type PackageDetails, type PlanMessage, type ProposalView } from '../../src/protocol';
+import { nestedPlanView } from '../../src/core/dag/groupView';
+import { nestTree } from '../../src/core/plan/nestTree';
+import { toTimelineRow, type HostMessage, type PackageDetails, type PackageLiveStatus, type PlanMessage, type ProposalView } from '../../src/protocol';
+import { nested, parentLines, plan } from '../core/plan/nestedFixture';
 import type { PhaseMark } from '../../src/core/run/runState';
 import { timelineOfRun } from '../../src/core/present/timeline';
 import { timelineSvg } from '../../src/core/present/timelineSvg';
@@ -597,6 +600,50 @@ describe('DAG webview', () => {
     await page.waitForFunction(() => document.activeElement?.tagName === 'H2');
     await page.keyboard.press('Escape');
     await page.waitForFunction(() => !document.querySelector('.details') && document.activeElement?.getAttribute('data-id') === 'wp-api');
+  });
+
+  it('a plan of plans: a parent is a group counting its leaves live; its button, Open Sub-plan and Backspace ask for its sub-plan; the trail goes back', async () => {
+    const files = {
+      'work-packages.yaml': plan('shop', [['api', ['src/api/**'], ['title: Users API', ...parentLines('plans/api.yaml')]], ['ui', ['src/ui/**'], ['depends_on: [api]']]]),
+      'plans/api.yaml': plan('shop-api', [['model', ['src/api/model.ts']], ['routes', ['src/api/routes/**'], ['depends_on: [model]']], ['docs', ['src/api/README.md']]]),
+    };
+    const plans = nested(files);
+    const tree = nestTree(plans);
+    const top = { ...nestedPlanView(plans, tree, [], {})!, planUri: 'file:///ws/work-packages.yaml', runId: 'r1', seq: 1 };
+    await post(top);
+    const opener = node('api').locator('button.group-open');
+    await opener.waitFor();
+    assert.equal((await opener.textContent())?.trim(), '0/3');
+    const live = (id: string, status: PackageLiveStatus['status']): PackageLiveStatus => ({ id, status, attempts: 1, startedAt: new Date().toISOString(), endedAt: null, exitCode: null, host: null });
+    await post({ type: 'status', seq: 2, deltas: [live('api__model', 'succeeded'), live('api__docs', 'running')] });
+    await page.waitForFunction(() => document.querySelector('.react-flow__node[data-id="api"] button.group-open')?.textContent?.trim() === '1/3');
+    assert.equal(await opener.getAttribute('aria-label'), 'Open the sub-plan of api: 1 of 3 done, 1 running');
+    assert.match((await node('api').getAttribute('aria-label')) ?? '', /a sub-plan of 3 packages/);
+    await opener.click();
+    const asked = await waitForPosted((m) => m.type === 'openGroup', 'openGroup');
+    assert.deepEqual(asked.path, ['api']);
+    assert.equal((await posted()).filter((m) => m.type === 'packageDetails').length, 0, 'the button opens, it does not select');
+    await reply(asked.requestId, null);
+    await post({ ...nestedPlanView(plans, tree, ['api'], {})!, planUri: top.planUri, runId: 'r1', seq: 3 });
+    await node('api__routes').waitFor();
+    assert.deepEqual((await page.locator('.react-flow__node .pkg-id').allTextContents()).sort(), ['docs', 'model', 'routes']);
+    assert.equal(await page.locator('.crumbs [aria-current="page"]').textContent(), 'api');
+    await shot('webview-dag-sub-plan.png');
+    // Backspace on a node goes back up; so does the trail.
+    await node('api__model').focus();
+    await page.keyboard.press('Backspace');
+    const up = await waitForPosted((m) => m.type === 'openGroup' && Array.isArray(m.path) && m.path.length === 0, 'openGroup back up');
+    await reply(up.requestId, null);
+    await page.locator('.crumbs button', { hasText: 'shop' }).click();
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string; path?: string[] }[] }).__posted.filter((m) => m.type === 'openGroup' && m.path?.length === 0).length === 2);
+    // At the top again: the parent's details offer to open its sub-plan.
+    await post({ ...top, seq: 4 });
+    await node('api').locator('.pkg-title').click();
+    const d = await waitForPosted((m) => m.type === 'packageDetails' && m.packageId === 'api', 'details of the parent');
+    await reply(d.requestId, details('api'));
+    await page.locator('.details .group-line button', { hasText: 'Open Sub-plan' }).click();
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string; path?: string[] }[] }).__posted.filter((m) => m.type === 'openGroup' && m.path?.[0] === 'api').length === 2);
+    assert.equal(violations.length, 0, violations.join('\n'));
   });
 
   it('draws a generated plan of 1,000 packages whole (not collapsed), only what is in view in the DOM', async () => {

@@ -50,6 +50,10 @@ export interface PlanNode extends PackageLiveStatus {
   unknownDependencies: string[];
   /** On a dependency cycle. */
   onCycle: boolean;
+  /** In an opened sub-plan: its id there (`id` is its id in the run, `api__users`). */
+  localId?: string;
+  /** A parent (ADR 0035): its sub-plan's file and the leaves below it (their ids in the run), whose statuses ride in the view's `below`. */
+  group?: { file: string; leaves: string[] };
 }
 
 export interface NodeProblems {
@@ -117,6 +121,10 @@ export interface PlanView {
   cycles: string[][];
   /** How many diagnostics the plan has (the Problems panel lists them). */
   problems: { errors: number; warnings: number };
+  /** An opened sub-plan: the parents opened from the top plan down (their ids in their own plans); absent: the top plan. */
+  group?: { path: { id: string; title: string }[] };
+  /** The live statuses of the leaves below the groups shown (not drawn themselves): a closed group's progress. */
+  below?: PackageLiveStatus[];
 }
 
 /**

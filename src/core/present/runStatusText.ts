@@ -39,12 +39,16 @@ function wavePackages(waves: readonly (readonly string[])[]): { id: string; wave
 
 /**
  * The run's phase and counts. `driving`: this window's engine drives the run (then it is
- * active even between two packages, when none is queued or running).
+ * active even between two packages, when none is queued or running). `joins`: a plan of plans'
+ * parents in the run (ADR 0035): the counts are of the leaves, the agents' work (`waves` then
+ * names the leaves, `nestTree.ts`'s `leafWaves`), and a parent that failed still counts as a failure.
  */
-export function runView(state: RunState | undefined, waves: readonly (readonly string[])[], driving = false): RunView {
-  const model = state ? modelFromState(state, wavePackages(waves)) : modelFromState(emptyState(), wavePackages(waves));
+export function runView(state: RunState | undefined, waves: readonly (readonly string[])[], driving = false, joins?: ReadonlySet<string>): RunView {
+  const leaves = state && joins?.size ? { ...state, packages: Object.fromEntries(Object.entries(state.packages).filter(([id]) => !joins.has(id))) } : state;
+  const model = modelFromState(leaves ?? emptyState(), wavePackages(waves));
   // A package waiting for the person's pick runs nothing: counted as waiting, not as running.
   const counts = progressCounts(model);
+  if (state && joins?.size) counts.failed += [...joins].filter((id) => ['failed', 'scope-violation', 'interrupted'].includes(state.packages[id]?.status ?? '')).length;
   const picks = counts.awaitingPick;
   if (!state || Object.values(state.packages).every((r) => r.status === 'pending' && r.attempts === 0)) {
     return { phase: driving ? 'active' : 'none', counts, waves: model.waves, ending: null };

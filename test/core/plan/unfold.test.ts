@@ -1,28 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { analyzeNested, analyzePlan, type PlanAnalysis } from '../../../src/core/plan/analyze';
-import type { NestedPlan, SubPlanRead } from '../../../src/core/plan/nestedPlan';
+import { analyzePlan, type PlanAnalysis } from '../../../src/core/plan/analyze';
+import { nested, parentLines, plan } from './nestedFixture';
+import { leafWaves, leavesBelow, nestTree, scopeOf } from '../../../src/core/plan/nestTree';
 import { below, unfoldNested, withinParentCaps, type Unfolded } from '../../../src/core/plan/unfold';
 import { schedPackagesFromAnalysis } from '../../../src/core/run/schedule';
-
-function plan(feature: string, packages: [string, string[], string[]?][], head: string[] = []): string {
-  const out = ['schema_version: 1', `feature: {id: ${feature}}`, ...head, 'packages:'];
-  for (const [id, writes, extra] of packages) {
-    out.push(`  - package_id: ${id}`, '    task_type: implement', '    scope:', `      write_allow: [${writes.map((w) => JSON.stringify(w)).join(', ')}]`);
-    for (const line of extra ?? []) out.push(`    ${line}`);
-  }
-  return out.join('\n') + '\n';
-}
-const parentLines = (file: string, more: string[] = []) => ['inputs:', '  waves:', `    plan: ${file}`, ...more];
-
-function nested(map: Record<string, string>): NestedPlan<PlanAnalysis>[] {
-  const read = (from: string, rel: string): SubPlanRead => {
-    const key = (from.includes('/') ? from.slice(0, from.lastIndexOf('/') + 1) : '') + rel;
-    const text = map[key];
-    return text === undefined ? { code: 'sub-plan-missing', error: `no ${key}` } : { key, file: key, text };
-  };
-  return analyzeNested({ key: 'work-packages.yaml', file: 'work-packages.yaml', text: map['work-packages.yaml']! }, read);
-}
 
 function unfolded(map: Record<string, string>): Unfolded {
   const plans = nested(map);
@@ -80,6 +62,25 @@ describe('a plan of plans unfolded into the one plan a run drives', () => {
     assert.ok(level('api__orders') < level('api') && level('api__health') < level('api'));
     assert.ok(level('api') < level('ui'));
     assert.equal(schedPackagesFromAnalysis(a).length, 8);
+  });
+
+  it('names and joins the packages in the views as the run does (nestTree agrees with unfoldNested)', () => {
+    const plans = nested(three);
+    const u = unfolded(three);
+    const tree = nestTree(plans);
+    assert.deepEqual(tree.joins, u.joins);
+    for (const [id, o] of Object.entries(tree.origin)) assert.deepEqual({ file: plans[o.plan]!.file, packageId: o.packageId }, u.origin[id], id);
+    assert.deepEqual(Object.keys(tree.origin).sort(), Object.keys(u.origin).sort());
+    assert.deepEqual(tree.subPlan, { api: 1, api__users: 2 });
+    assert.deepEqual(leavesBelow(tree, 'api'), ['api__users__model', 'api__users__routes', 'api__orders', 'api__health']);
+    assert.deepEqual(leavesBelow(tree, 'ui'), []);
+    assert.deepEqual(leafWaves(tree, plans[0]!.analysis.graph.waves), [['contracts'], ['api__users__model', 'api__users__routes', 'api__orders', 'api__health'], ['ui']]);
+    const down = scopeOf(plans, tree, ['api', 'users']);
+    assert.deepEqual(down, { plan: 2, prefix: 'api__users', path: [{ id: 'api', title: '' }, { id: 'users', title: '' }] });
+    assert.deepEqual(scopeOf(plans, tree, []), { plan: 0, prefix: '', path: [] });
+    assert.equal(scopeOf(plans, tree, ['ui']), undefined, 'no parent');
+    assert.equal(scopeOf(plans, tree, ['users']), undefined, 'a parent of a sub-plan, named from the top');
+    assert.equal(scopeOf(plans, tree, ['api', 'users', 'model']), undefined);
   });
 
   it("writes a sub-plan's defaults into its own packages, and keeps the top plan's from them", () => {

@@ -130,6 +130,22 @@ describe('runSummary: the status bar', () => {
     assert.equal(runStatusAccessible(view), 'Wave Orchestrator run in progress: Wave 2/3, 2 running, 2/5 done, 1 failed');
   });
 
+  it("a plan of plans: counts its leaves, not its parents' joins, and a parent's failure still shows", () => {
+    const ids = ['a', 'p', 'p__x', 'p__y', 'e'];
+    const joins = new Set(['p']);
+    const leafWaves = [['a'], ['p__x', 'p__y'], ['e']];
+    const mid = state([...start('a', 0), ...succeed('a', 5), ...start('p__x', 6), ...start('p__y', 6), ...succeed('p__y', 9)], ids);
+    const view = runView(mid, leafWaves, false, joins);
+    assert.equal(runStatusText(view), '$(sync~spin) Wave 2/3 · 1 running · 2/4 done');
+    assert.equal(runStatusText(runView(mid, [['a'], ['p'], ['e']])), '$(sync~spin) Wave 2/3 · 1 running · 2/5 done', 'without the joins: the parent and children both counted');
+    const joinFailed = state([...start('a', 0), ...succeed('a', 5), ...start('p__x', 6), ...succeed('p__x', 8), ...start('p__y', 6), ...succeed('p__y', 9), ...start('p', 10), [{ type: 'exited', packageId: 'p', exitCode: 1 }, 12]], ids);
+    const ended = runView(joinFailed, leafWaves, false, joins);
+    assert.equal(ended.phase, 'finished');
+    assert.equal(ended.ending, 'failed');
+    assert.equal(runStatusText(ended), '$(error) Run failed · 3/4 succeeded · 1 failed');
+    assert.equal(runNeedsAttention(ended), true);
+  });
+
   it('an engine driving between two packages is still a run in progress', () => {
     const s = state([...start('a', 0), ...succeed('a', 10)]);
     assert.equal(runView(s, WAVES).phase, 'finished');

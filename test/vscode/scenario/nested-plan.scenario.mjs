@@ -1,11 +1,12 @@
 // A plan of plans as a person meets it: the Waves view shows the parent's row naming its
 // sub-plan; opened with the keyboard, the row holds the sub-plan's own waves; choosing a package
 // of the sub-plan opens the sub-plan at it. Run Plan then runs it all as one run, and each of the
-// sub-plan's rows says its package's run under the parent's row.
+// sub-plan's rows says its package's run under the parent's row. The status bar counts the leaves;
+// the DAG panel draws the parent as a group whose button opens its sub-plan, and the trail back.
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { activeTabLabel, openWavesView, runCommand, runStateOf, waitForRow, waitForStatus, waitForTree, waitForWorkbench, waitUntil, wavesTreeRows, widenSideBar } from './helpers.mjs';
+import { activeTabLabel, openWavesView, webviewFrame, runCommand, runStateOf, waitForRow, waitForStatus, waitForTree, waitForWorkbench, waitUntil, wavesTreeRows, widenSideBar } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -70,6 +71,42 @@ export const tests = [
       // Wide enough to read each row's run, as a person would drag the side bar.
       await widenSideBar(page, 640);
       await screenshot('nested-plan-run');
+    },
+  },
+  {
+    name: 'the status bar counts the leaves; the DAG panel draws the parent as a group that opens to its sub-plan, and back',
+    timeoutMs: 90_000,
+    run: async ({ page, screenshot }) => {
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      // model, routes, docs and ui did the work; the parent is their join.
+      await waitForStatus(page, /Run succeeded · 4\/4 succeeded/, { timeoutMs: 30_000 });
+      // The panel alone in the window, as a person looks at a plan.
+      await runCommand(page, 'workbench.action.closeAllEditors', 'View: Close All Editors');
+      await runCommand(page, 'workbench.action.closeSidebar', 'View: Close Primary Side Bar');
+      await runCommand(page, 'waves.showDag', 'Waves: Show DAG');
+      const frame = webviewFrame(page);
+      const parent = frame.locator('.react-flow__node[data-id="api"] .pkg.group');
+      await parent.waitFor({ timeout: 20_000 });
+      const open = parent.locator('button.group-open');
+      await waitUntil(async () => (await open.textContent())?.trim() === '3/3', 'the closed group counts its three leaves done');
+      assert.match((await open.getAttribute('aria-label')) ?? '', /^Open the sub-plan of api: 3 of 3 done$/);
+      await screenshot('nested-plan-dag-group');
+      await open.click();
+      // The sub-plan's own waves, its packages named as in their file, each with its run's status.
+      await frame.locator('.crumbs strong[aria-current="page"]', { hasText: 'api' }).waitFor({ timeout: 10_000 });
+      await frame.locator('.react-flow__node[data-id="api__routes"]').waitFor();
+      assert.match((await frame.locator('header.bar .summary-text').textContent()) ?? '', /^2 waves · 3 packages/);
+      const ids = await frame.locator('.react-flow__node .pkg-id').allTextContents();
+      assert.deepEqual([...ids].sort(), ['docs', 'model', 'routes']);
+      assert.equal(await frame.locator('.react-flow__node[data-id="api__routes"] .pkg.status-succeeded').count(), 1);
+      await screenshot('nested-plan-dag');
+      await frame.locator('.react-flow__node[data-id="api__routes"]').click();
+      await frame.locator('.details h2', { hasText: 'api__routes' }).waitFor();
+      await frame.locator('.details button.link', { hasText: 'api__model' }).waitFor();
+      // Back up by the trail, to the top plan's name.
+      await frame.locator('.crumbs button', { hasText: /^shop$/ }).click();
+      await frame.locator('.react-flow__node[data-id="api"] .pkg.group').waitFor({ timeout: 10_000 });
+      assert.equal(await frame.locator('.crumbs').count(), 0);
     },
   },
 ];
