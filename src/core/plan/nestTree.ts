@@ -38,7 +38,7 @@ export function nestTree(plans: readonly NestedPlan<Analysed>[]): NestTree {
 }
 
 /** The leaves below a parent (its children that are no parents, theirs, …), in the plans' order. */
-export function leavesBelow(tree: NestTree, id: string): string[] {
+export function leavesBelow(tree: { joins: Readonly<Record<string, readonly string[]>> }, id: string): string[] {
   return (tree.joins[id] ?? []).flatMap((child) => (child in tree.joins ? leavesBelow(tree, child) : [child]));
 }
 

@@ -13,6 +13,7 @@
  * has), so the report does not change when the run state does. Pure and deterministic.
  */
 import { covers } from '../plan/glob';
+import { leavesBelow } from '../plan/nestTree';
 import { mergeResults, type MergedResults, type ResultReadout } from '../run/resultRecord';
 import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { refusedLine } from './runStatusText';
@@ -72,6 +73,24 @@ export interface RunReportInput {
   forecast?: RunForecast | null;
   /** The agent (profile id) each package ran with, for the forecast's spend per agent. */
   agents?: Record<string, string>;
+  /** A plan of plans: each parent's id in the run → its children's (`unfold.ts`); each parent reports its children's work together. */
+  joins?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A parent of a plan of plans as the report sums it up: the work of the leaves below it (ADR 0035). */
+export interface ParentReport {
+  id: string;
+  /** The leaves below it, by their ids in the run (the packages that did an agent's work). */
+  leaves: string[];
+  succeeded: number;
+  /** The first start below it → its own end; null until both are known. */
+  wallMs: number | null;
+  /** What git saw its leaves change (their audited change sets), sorted. */
+  files: string[];
+  decisions: number;
+  /** Its leaves' pending actions, each once. */
+  pendingActions: string[];
+  spend: Spend | null;
 }
 
 /** The facts a report row carries as they are (`packageFacts`, as `waves status` and `waves review` read them). */
@@ -154,6 +173,8 @@ export interface RunReportJson {
   spend: Spend | null;
   /** The forecast the run began with beside what happened; absent when it began with none. */
   forecast?: ForecastComparison;
+  /** A plan of plans: each parent's children's work together; absent for a flat plan. */
+  parents?: ParentReport[];
 }
 
 export function buildRunReport(input: RunReportInput): { json: RunReportJson; markdown: string } {
@@ -199,12 +220,39 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     metrics,
     merged,
     unownedWrites: unownedWrites(packages, planPackages),
-    filesChanged: filesChanged(packages),
+    // A parent's changes are its children's: each file is said once, by the package that changed it.
+    filesChanged: filesChanged(packages.filter((p) => !input.joins?.[p.id])),
     spend: packages.reduce<Spend | null>((total, p) => addSpend(total, p.spend), null),
   };
   if (state.integration?.guard) json.integrationGuard = guardReport(state.integration.guard, state);
+  if (input.joins && Object.keys(input.joins).length) json.parents = parentReports(input.joins, packages, merged);
   if (input.forecast) json.forecast = forecastVsActual(input.forecast, { wallMs: metrics.wallMs, spend: json.spend, spendByAgent: spendByAgent(packages, input.agents ?? {}) });
   return { json, markdown: markdown(json) };
+}
+
+/** Each parent's leaves' work together, the parents in the report's order of its packages. */
+function parentReports(joins: Readonly<Record<string, readonly string[]>>, packages: readonly ReportPackage[], merged: MergedResults): ParentReport[] {
+  const byId = new Map(packages.map((p) => [p.id, p]));
+  const order = new Map(packages.map((p, k) => [p.id, k]));
+  const parents = Object.keys(joins).sort((a, b) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity));
+  return parents.map((id) => {
+    const leaves = leavesBelow({ joins }, id);
+    const mine = new Set(leaves);
+    const rows = leaves.map((l) => byId.get(l)).filter((p): p is ReportPackage => p !== undefined);
+    const starts = rows.map((p) => time(p.startedAt)).filter((t): t is number => t !== null);
+    const end = time(byId.get(id)?.endedAt);
+    const files = new Set(rows.filter((p) => p.merge === 'merged').flatMap((p) => p.changedFiles.map((f) => f.path)));
+    return {
+      id,
+      leaves,
+      succeeded: rows.filter((p) => p.status === 'succeeded').length,
+      wallMs: starts.length && end !== null ? Math.max(0, end - Math.min(...starts)) : null,
+      files: [...files].sort(compare),
+      decisions: merged.decisions.filter((d) => mine.has(d.packageId)).length,
+      pendingActions: merged.pendingActions.filter((a) => a.packages.some((p) => mine.has(p))).map((a) => a.action),
+      spend: rows.reduce<Spend | null>((total, p) => addSpend(total, p.spend), null),
+    };
+  });
 }
 
 /** What the packages of each agent spent. */
@@ -420,6 +468,12 @@ function markdown(r: RunReportJson): string {
     out.push(
       `| ${ticked(p.id)}${p.title ? ` ${cell(p.title)}` : ''} | ${cell(p.awaitingPick ? 'awaiting your pick' : p.status)} | ${p.attempts} | ${formatDuration(p.durationMs)} | ${p.exitCode ?? '—'} | ${p.merge ? cell(p.merge) : '—'} | ${cell(notes.join('; ')) || ''} |`,
     );
+  }
+  if (r.parents?.length) {
+    out.push('', '## Sub-plans', '', "Each parent's work is the packages below it:", '', '| parent | packages | time | files changed | decisions | pending actions | spend |', '|---|---|---|---|---|---|---|');
+    for (const p of r.parents) {
+      out.push(`| ${ticked(p.id)} | ${p.succeeded}/${p.leaves.length} succeeded | ${formatDuration(p.wallMs)} | ${p.files.length} | ${p.decisions} | ${cell(p.pendingActions.join('; ')) || 'none'} | ${p.spend ? cell(formatSpend(p.spend)) : '—'} |`);
+    }
   }
   if (r.unownedWrites.length) {
     out.push('');

@@ -554,7 +554,7 @@ export class RunLoop implements LoopHandoffs {
       // The forecast the run began with, set beside what happened; each package's agent for its spend.
       const forecast = await readForecast(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       const agents = Object.fromEntries(ids.map((id) => [id, ctx.attempts.lastAgent(id) ?? ctx.agentOf(id).id]));
-      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents });
+      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents, joins: ctx.options.joins });
       const files = reportFiles(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       await fs.promises.mkdir(path.dirname(files.markdown), { recursive: true });
       await writeAtomic(files.json, JSON.stringify(report.json, null, 2) + '\n');

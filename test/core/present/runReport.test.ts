@@ -158,6 +158,44 @@ describe('buildRunReport', () => {
   });
 });
 
+describe('a plan of plans (ADR 0035)', () => {
+  it("sums each parent's leaves up — their count, time, files, decisions, pending actions, spend — and says each file once, by the leaf that changed it", () => {
+    const plan = analyzePlan(
+      ['schema_version: 1', 'feature: {id: shop}', 'packages:', '  - package_id: api', '    depends_on: [api__users, api__docs]', '  - package_id: api__users', '    depends_on: [api__users__model]', '  - package_id: api__users__model', '  - package_id: api__docs', '  - package_id: ui', '    depends_on: [api]'].join('\n'),
+    );
+    const spend = (costUsd: number) => ({ inputTokens: 10, outputTokens: 5, cachedTokens: 0, costUsd });
+    const r = buildRunReport({
+      state: {
+        featureId: 'shop',
+        runId: 'r',
+        packages: {
+          api__users__model: rec('succeeded', 0, 5, { changedFiles: [{ path: 'src/api/users/model.ts', change: 'A' }], spend: spend(0.5) }),
+          api__users: rec('succeeded', 5, 6, { changedFiles: [{ path: 'src/api/users/model.ts', change: 'A' }] }),
+          api__docs: rec('succeeded', 1, 4, { changedFiles: [{ path: 'src/api/README.md', change: 'A' }], spend: spend(0.25) }),
+          api: rec('succeeded', 6, 8, { changedFiles: [{ path: 'src/api/README.md', change: 'A' }, { path: 'src/api/users/model.ts', change: 'A' }] }),
+          ui: rec('succeeded', 8, 9, { changedFiles: [{ path: 'src/ui/page.tsx', change: 'A' }] }),
+        },
+        merges: Object.fromEntries(['api__users__model', 'api__users', 'api__docs', 'api', 'ui'].map((id) => [id, { status: 'merged' }])),
+      },
+      analysis: plan,
+      results: {
+        api__users__model: readResultRecord(JSON.stringify({ version: 1, package_id: 'api__users__model', status: 'done', decisions: ['ids are UUIDs'], pending_actions: ['Migrate the old users'] })),
+        ui: readResultRecord(JSON.stringify({ version: 1, package_id: 'ui', status: 'done', decisions: ['no paging'] })),
+      },
+      maxParallel: 3,
+      joins: { api: ['api__users', 'api__docs'], api__users: ['api__users__model'] },
+    });
+    assert.deepEqual(r.json.parents, [
+      { id: 'api', leaves: ['api__users__model', 'api__docs'], succeeded: 2, wallMs: 8 * 60_000, files: ['src/api/README.md', 'src/api/users/model.ts'], decisions: 1, pendingActions: ['Migrate the old users'], spend: { inputTokens: 20, outputTokens: 10, cachedTokens: 0, costUsd: 0.75 } },
+      { id: 'api__users', leaves: ['api__users__model'], succeeded: 1, wallMs: 6 * 60_000, files: ['src/api/users/model.ts'], decisions: 1, pendingActions: ['Migrate the old users'], spend: { inputTokens: 10, outputTokens: 5, cachedTokens: 0, costUsd: 0.5 } },
+    ]);
+    assert.deepEqual(r.json.filesChanged.map((f) => [f.path, f.packages]), [['src/api/README.md', ['api__docs']], ['src/api/users/model.ts', ['api__users__model']], ['src/ui/page.tsx', ['ui']]]);
+    assert.match(r.markdown, /## Sub-plans\n\nEach parent's work is the packages below it:\n\n\| parent \|[^\n]*\n\|---[^\n]*\n\| `api` \| 2\/2 succeeded \| 8m 00s \| 2 \| 1 \| Migrate the old users \| [^|]*\$0\.75[^|]* \|\n/);
+    assert.equal(buildRunReport(input()).json.parents, undefined, 'a flat plan has no parents');
+    assert.doesNotMatch(buildRunReport(input()).markdown, /## Sub-plans/);
+  });
+});
+
 describe('a run without walls', () => {
   const plan = analyzePlan('packages:\n  - package_id: a\n');
   const report = (extra: { unconfined?: boolean; containerWall?: boolean }) => buildRunReport({ state: { featureId: 'f', runId: 'r', packages: {}, ...extra }, analysis: plan, results: {}, maxParallel: 2 });

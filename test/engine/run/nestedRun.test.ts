@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { integrationBranch, runStateFile } from '../../../src/core/run/runPaths';
+import { integrationBranch, reportFiles, runStateFile } from '../../../src/core/run/runPaths';
 import type { RunState } from '../../../src/core/run/runState';
 import { PlanInvalidError, RunEngine, type EngineEvent } from '../../../src/engine/run/engine';
 import { submitReview } from '../../../src/engine/usecases/review';
@@ -104,6 +104,15 @@ describe('a plan of plans run', () => {
     assert.ok(first('ui') > last('api'));
     // Children of different branches of the sub-plan ran side by side (one run, one cap).
     assert.ok(first('api__health') < last('api__users__model') && first('api__users__model') < last('api__health'), 'health and model overlapped');
+
+    // The report sums each parent's leaves up, and says each file once, by the leaf that wrote it.
+    const report = JSON.parse(fs.readFileSync(reportFiles(repo, 'nest', state.runId).json, 'utf8')) as { parents: { id: string; leaves: string[]; succeeded: number; files: string[] }[]; filesChanged: { path: string; packages: string[] }[] };
+    assert.deepEqual(report.parents.map((p) => [p.id, p.leaves, p.succeeded, p.files.length]), [
+      ['api', ['api__users__model', 'api__users__routes', 'api__orders', 'api__health'], 4, 4],
+      ['api__users', ['api__users__model', 'api__users__routes'], 2, 2],
+    ]);
+    assert.deepEqual(report.filesChanged.find((f) => f.path === 'src/api/users/model.txt')?.packages, ['api__users__model']);
+    assert.match(fs.readFileSync(reportFiles(repo, 'nest', state.runId).markdown, 'utf8'), /## Sub-plans[\s\S]*\| `api` \| 4\/4 succeeded \|/);
   });
 
   test("a parent's check failing on its children's work fails the parent, and its dependents do not start", async () => {

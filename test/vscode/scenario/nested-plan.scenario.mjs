@@ -100,6 +100,11 @@ export const tests = [
       assert.deepEqual([...ids].sort(), ['docs', 'model', 'routes']);
       assert.equal(await frame.locator('.react-flow__node[data-id="api__routes"] .pkg.status-succeeded').count(), 1);
       await screenshot('nested-plan-dag');
+      // The sub-plan's timeline: its own packages' attempts.
+      await frame.locator('button[role="tab"]', { hasText: 'Timeline' }).click();
+      await frame.locator('.tl-row[data-id="api__routes"] .tl-attempt').waitFor({ timeout: 10_000 });
+      assert.deepEqual((await frame.locator('.tl-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).sort(), ['api__docs', 'api__model', 'api__routes']);
+      await frame.locator('button[role="tab"]', { hasText: 'Graph' }).click();
       await frame.locator('.react-flow__node[data-id="api__routes"]').click();
       await frame.locator('.details h2', { hasText: 'api__routes' }).waitFor();
       await frame.locator('.details button.link', { hasText: 'api__model' }).waitFor();
