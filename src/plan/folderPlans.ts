@@ -42,14 +42,8 @@ export interface FolderFileRead {
   documentVersion: number | undefined;
 }
 
-/**
- * The files of a folder read as one plan, as `waves validate <folder>` lists them
- * (`folderPlanFiles`): a Spec Kitty feature (it has `tasks/`) its `tasks/` files, those of its
- * lane folders, its state files and `tasks.md`; a GSD phase folder its own files. Markdown and state files
- * are read (an open document's text when it has unsaved changes), the others only named
- * (`onlyNamed`: a `SUMMARY.md` says a GSD plan is done).
- */
-export async function readFolderFiles(folder: vscode.Uri, log: Pick<vscode.LogOutputChannel, 'warn'>): Promise<FolderFileRead[]> {
+/** The files of a folder read as one plan (`readFolderFiles` reads them), as listed now. */
+export async function listFolderFiles(folder: vscode.Uri): Promise<vscode.Uri[]> {
   const list = async (dir: vscode.Uri): Promise<FolderEntry[]> => {
     try {
       return (await vscode.workspace.fs.readDirectory(dir)).filter(([, type]) => type & (vscode.FileType.File | vscode.FileType.Directory)).map(([name, type]) => ({ name, dir: (type & vscode.FileType.Directory) !== 0 }));
@@ -66,7 +60,18 @@ export async function readFolderFiles(folder: vscode.Uri, log: Pick<vscode.LogOu
     step.list.forEach((rel, i) => listed.set(rel, more[i]!));
     step = folderPlanFiles(name, listed);
   }
-  const uris = step.files.map((f) => vscode.Uri.joinPath(folder, f));
+  return step.files.map((f) => vscode.Uri.joinPath(folder, f));
+}
+
+/**
+ * The files of a folder read as one plan, as `waves validate <folder>` lists them
+ * (`folderPlanFiles`): a Spec Kitty feature (it has `tasks/`) its `tasks/` files, those of its
+ * lane folders, its state files and `tasks.md`; a GSD phase folder its own files. Markdown and state files
+ * are read (an open document's text when it has unsaved changes), the others only named
+ * (`onlyNamed`: a `SUMMARY.md` says a GSD plan is done). `listed`: the files as `listFolderFiles` listed them.
+ */
+export async function readFolderFiles(folder: vscode.Uri, log: Pick<vscode.LogOutputChannel, 'warn'>, listed?: readonly vscode.Uri[]): Promise<FolderFileRead[]> {
+  const uris = listed ?? (await listFolderFiles(folder));
   const out: FolderFileRead[] = [];
   for (const uri of uris) {
     const member = folderPlanOf(uri.path) !== null;

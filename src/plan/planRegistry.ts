@@ -6,7 +6,7 @@ import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { AnalysisPool } from './analysisPool';
 import { analyseFolder, analyseText, logSlow, maxBytesOf, maxParallelOf, OFF_THREAD_BYTES, planAnalysis, type AnalysisSite } from './entryAnalysis';
 import { FOUND_GLOB, mayBeFolderTask, mayBeTaskList } from './planFiles';
-import { folderUriOf, readFolderFiles, shownFolderFiles, tasksMdFolderUriOf, type FolderFile } from './folderPlans';
+import { folderUriOf, listFolderFiles, readFolderFiles, shownFolderFiles, tasksMdFolderUriOf, type FolderFile } from './folderPlans';
 import { excludeGlob, folderRelative, isExcluded, isForeignUri, isFoundUri, isPlanUri, planLabel, plansAtRoots, readExcludes, searchCreated } from './planSearch';
 
 export { FOREIGN_SELECTOR, FOUND_SELECTOR, PLAN_GLOB, PLAN_SELECTOR, packageUri } from './planFiles';
@@ -73,6 +73,14 @@ export class PlanRegistry extends Disposable {
   private readonly owners = new Map<string, string>();
   /** Folders to read again (a file of theirs changed), debounced. */
   private readonly fromFolder: KeyedDebouncer<string>;
+  /** Each folder's files as its last read listed them (`\n`-joined paths). */
+  private readonly listedAt = new Map<string, string>();
+  /**
+   * A folder's listing looked at again once its reads have quieted: the file watcher can miss a
+   * file written into a folder just made, or drop events under load, and then the folder would
+   * stay as read with some of its files missing.
+   */
+  private readonly settle: KeyedDebouncer<string>;
 
   constructor(
     private readonly state: vscode.Memento,
@@ -92,6 +100,15 @@ export class PlanRegistry extends Disposable {
     // A read that fails is said in the log: the plan then stays as it was last read, and the log is where that shows.
     this.fromDisk = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFromDisk(vscode.Uri.parse(key)).catch((err: unknown) => this.log.error(`Could not read ${planLabel(vscode.Uri.parse(key))}`, err))));
     this.fromFolder = this.register(new KeyedDebouncer(delays.disk, (key) => void this.readFolder(vscode.Uri.parse(key)).catch((err: unknown) => this.log.error(`Could not read ${planLabel(vscode.Uri.parse(key))} as one plan`, err))));
+    this.settle = this.register(
+      new KeyedDebouncer(delays.disk * 5, (key) => {
+        void listFolderFiles(vscode.Uri.parse(key)).then((now) => {
+          if (this.isDisposed || !this.entries.has(key) || this.listedAt.get(key) === now.map((u) => u.path).join('\n')) return;
+          this.log.info(`${planLabel(vscode.Uri.parse(key))} has files its last read did not see: read again`);
+          this.fromFolder.schedule(key);
+        });
+      }),
+    );
 
     const watcher = this.register(vscode.workspace.createFileSystemWatcher(FOUND_GLOB));
     this.register(watcher.onDidCreate((uri) => this.onDiskChange(uri)));
@@ -404,6 +421,8 @@ export class PlanRegistry extends Disposable {
     this.fromDisk.cancel(key);
     this.fromDocument.cancel(key);
     this.fromFolder.cancel(key);
+    this.settle.cancel(key);
+    this.listedAt.delete(key);
     this.release(key);
     if (this.entries.delete(key) && fire) this.changed.fire();
   }
@@ -455,7 +474,8 @@ export class PlanRegistry extends Disposable {
     const key = folder.toString();
     const generation = (this.generation.get(key) ?? 0) + 1;
     this.generation.set(key, generation);
-    const files = await readFolderFiles(folder, this.log);
+    const listing = await listFolderFiles(folder);
+    const files = await readFolderFiles(folder, this.log, listing);
     if (this.isDisposed || this.generation.get(key) !== generation) return;
     if (!files.some((f) => f.member && mayBeFolderTask(f.text))) {
       this.remove(folder, fire);
@@ -490,6 +510,8 @@ export class PlanRegistry extends Disposable {
       if (before && !before.files) this.remove(view.uri, false);
     }
     this.entries.set(key, { uri: folder, label: planLabel(folder), analysis, documentVersion: undefined, foreign: analysis.foreign, files: views });
+    this.listedAt.set(key, listing.map((u) => u.path).join('\n'));
+    this.settle.schedule(key);
     if (fire) this.changed.fire();
   }
 
