@@ -142,6 +142,16 @@ export function below(joins: Readonly<Record<string, readonly string[]>>, id: st
   return out;
 }
 
+/** The packages below each parent, worked out once per run's joins (the scheduler asks on every pass). */
+const members = new WeakMap<object, Map<string, Set<string>>>();
+function membersOf(joins: Readonly<Record<string, readonly string[]>>, id: string): Set<string> {
+  let byParent = members.get(joins);
+  if (!byParent) members.set(joins, (byParent = new Map()));
+  let set = byParent.get(id);
+  if (!set) byParent.set(id, (set = new Set(below(joins, id))));
+  return set;
+}
+
 /**
  * Of `starting` (in order), those that may start now under the parents' caps: no parent with a
  * cap has more of the packages below it at work (`active`) than its cap. The run's own cap is the
@@ -149,8 +159,10 @@ export function below(joins: Readonly<Record<string, readonly string[]>>, id: st
  */
 export function withinParentCaps(joins: Readonly<Record<string, readonly string[]>>, caps: Readonly<Record<string, number>>, active: ReadonlySet<string>, starting: readonly string[]): string[] {
   const groups = Object.entries(caps).map(([id, cap]) => {
-    const members = new Set(below(joins, id));
-    return { cap, members, busy: [...members].filter((m) => active.has(m)).length };
+    const members = membersOf(joins, id);
+    let busy = 0;
+    for (const m of active) if (members.has(m)) busy++;
+    return { cap, members, busy };
   });
   if (groups.length === 0) return [...starting];
   return starting.filter((id) => {

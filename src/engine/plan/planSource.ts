@@ -15,7 +15,7 @@ import { subPlanReader } from '../../core/plan/nestedPlan';
 import { isParent, subPlanOf } from '../../core/plan/subPlans';
 import { unfoldNested } from '../../core/plan/unfold';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
-import { realpathOrWhy, workTreeOf } from '../../util/workTree';
+import { realOr, realpathOrWhy, workTreeOf } from '../../util/workTree';
 import { gitOut } from '../git';
 
 export interface PlanSource {
@@ -144,7 +144,7 @@ function unfolded(source: PlanSource, repo: string, options: { maxParallel?: num
   if (agents.length) return { ...source, nested: { refusals: agents.map((p) => `${p.id}: its sub-plan is to be planned by its agent at run time (\`plan: {by: agent}\`), which a run does not carry out yet`) } };
   const files: string[] = [];
   const shown = (abs: string) => toPosix(path.relative(repo, abs)) || abs;
-  const read = subPlanReader(realOrSelf(repo), {
+  const read = subPlanReader(realOr(repo), {
     realpath: realpathOrWhy,
     read: (real) => {
       files.push(real);
@@ -168,7 +168,3 @@ function unfolded(source: PlanSource, repo: string, options: { maxParallel?: num
 }
 
 const toPosix = (p: string) => p.split(path.sep).join('/');
-const realOrSelf = (p: string) => {
-  const found = realpathOrWhy(p);
-  return 'real' in found ? found.real : p;
-};
