@@ -11,6 +11,7 @@ import type { LockEntry } from '../engine';
 import { formatClock } from '../core/present/terminalText';
 import { formatElapsed, sanitize } from '../core/present/terminalText';
 import { elapsedMs, packageFacts, pickWaitLine, statusPackageLines, type StatusPackage } from '../core/present/packageFacts';
+import { fromFirstStart, leavesBelow } from '../core/plan/nestTree';
 import { modelFromState } from '../core/present/progressModel';
 import { renderHeader } from '../core/present/terminalProgress';
 import { openCounts, parseReviewFile } from '../core/review/review';
@@ -70,7 +71,8 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
     const shown: StatusPackage = {
       ...facts,
       wave: waveOf.get(id) ?? null,
-      elapsedMs: elapsedMs(facts, now),
+      // A parent is timed from the first start below it: its own attempt only joins their work.
+      elapsedMs: elapsedMs(joins[id] ? fromFirstStart(facts, state.packages, leavesBelow({ joins }, id)) : facts, now),
       openComments: comments ? (comments.get(id) ?? 0) : null,
       ...(parent ? { parent, depth: depthOf.get(id)! } : {}),
     };

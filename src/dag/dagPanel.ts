@@ -2,7 +2,7 @@ import { webcrypto } from 'crypto';
 import * as vscode from 'vscode';
 import { nestedPlanView, runIdIn } from '../core/dag/groupView';
 import { buildPackageDetails, buildPlanView } from '../core/dag/panelModel';
-import { scopeOf } from '../core/plan/nestTree';
+import { fromFirstStart, scopeOf } from '../core/plan/nestTree';
 import { isActive, type RunState } from '../core/run/runState';
 import { guardStuck, guardText } from '../core/run/integrationGuard';
 import { toRange } from '../plan/convert';
@@ -261,11 +261,13 @@ export class DagPanel extends Disposable {
     const view = this.viewOf(entry, run);
     this.runId = run?.runId ?? null;
     this.live.clear();
+    this.groups.clear();
     for (const s of view.below ?? []) this.live.set(s.id, s);
+    for (const n of view.nodes) if (n.group) this.groups.set(n.id, n.group.leaves);
     for (const [k, n] of view.nodes.entries()) {
       const record = run?.packages[n.id];
       // Best of n: its candidates' states ride on the node's live status.
-      const live = record ? liveStatusOf(record) : undefined;
+      const live = record ? this.liveOf(run!, n.id, record) : undefined;
       if (live?.candidates) view.nodes[k] = { ...n, candidates: live.candidates, awaitingPick: live.awaitingPick };
       const { id, status, attempts, startedAt, endedAt, exitCode, host, candidates, awaitingPick } = view.nodes[k]!;
       this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode, host, ...(candidates ? { candidates, awaitingPick } : {}) });
@@ -276,6 +278,16 @@ export class DagPanel extends Disposable {
     this.post({ ...view, planUri: entry.uri.toString(), runId: this.runId, seq: ++this.seq, ...(proposal ? { proposal } : {}), integration });
     this.sentTimeline.clear();
     this.sendTimeline(run, true);
+  }
+
+  /** Each group shown (a parent of a plan of plans) → the leaves below it. */
+  private readonly groups = new Map<string, readonly string[]>();
+
+  /** A package's live status; a group's timed from the first start below it. */
+  private liveOf(run: RunState, id: string, record: RunState['packages'][string]): PackageLiveStatus {
+    const live = liveStatusOf(record);
+    const leaves = this.groups.get(id);
+    return leaves ? fromFirstStart(live, run.packages, leaves) : live;
   }
 
   /** The plan's view: of a plan of plans, the sub-plan opened (the top plan when it is gone), each parent a group. */
@@ -335,7 +347,7 @@ export class DagPanel extends Disposable {
     for (const [id, before] of this.live) {
       const record = run.packages[id];
       if (!record) continue;
-      const now = liveStatusOf(record);
+      const now = this.liveOf(run, id, record);
       if (!sameLiveStatus(before, now)) {
         deltas.push(now);
         this.live.set(id, now);

@@ -25,6 +25,7 @@ import type { PlanEntry, PlanRegistry } from '../plan/planRegistry';
 import type { NestedPlans } from '../plan/nestedPlans';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { NestedPlan } from '../core/plan/nestedPlan';
+import { fromFirstStart, leavesBelow } from '../core/plan/nestTree';
 import { childRunId } from '../core/plan/subPlans';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { errorColor, packageIcon, VIEW_ID, type PackageRef } from '../plan/packageShown';
@@ -417,6 +418,15 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     return this.runOf(origin?.top ?? node.entry)?.packages[this.runIdOf(node)];
   }
 
+  /** A parent's record timed from the first start below it (its own attempt only joins their work); any other as it is. */
+  private timed(node: PackageNode, record: PackageRunRecord | undefined): PackageRunRecord | undefined {
+    const top = this.subOrigin.get(node.entry)?.top ?? node.entry;
+    const tree = record ? this.nested?.treeOf(top) : undefined;
+    const id = this.runIdOf(node);
+    if (!record || !tree?.joins[id]) return record;
+    return fromFirstStart(record, this.runOf(top)?.packages ?? {}, leavesBelow(tree, id));
+  }
+
   /**
    * A run changed: redraw the package rows whose run looks different, and their waves (for
    * `3/5 done`), not the whole tree: VS Code sends a redrawn row's new item with the refresh
@@ -503,7 +513,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     // A sub-plan's package: shown, not run by itself (its parent's run carries it out).
     const sub = this.subEntries.has(node.entry);
     item.contextValue = node.entry.foreign ? 'waves.foreignPackage' : sub ? 'waves.subPlanPackage' : 'waves.package';
-    const record = this.recordOf(node);
+    const record = this.timed(node, this.recordOf(node));
     const run = packageRunText(record, Date.now());
     if (record && run) {
       // The run's status replaces the plan's icon; the plan's problems stay in the tooltip.

@@ -16,6 +16,8 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { reviewHeadline, statusPackageLines, type StatusPackage } from '../../src/core/present/packageFacts';
 import { sanitize } from '../../src/core/present/terminalText';
+import { runStateFile } from '../../src/core/run/runPaths';
+import type { RunState } from '../../src/core/run/runState';
 import { gitEnv } from '../engine/helpers';
 import { commitPlan, type ScriptedPackage } from './planFixture';
 
@@ -187,5 +189,10 @@ describe('a plan of plans in waves run and waves status', () => {
       ['api__orders', 'api', 1, 'succeeded'],
       ['ui', null, 0, 'succeeded'],
     ]);
+    // A parent's time runs from the first start below it to its own end, not its join's moment alone.
+    const of = (id: string) => json.packages.find((p) => p.id === id)!;
+    const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'nested'), 'utf8')) as RunState;
+    assert.equal(of('api').elapsedMs, Date.parse(state.packages.api!.endedAt!) - Date.parse(state.packages.api__users__model!.startedAt!));
+    assert.ok(of('api').elapsedMs! >= of('api__orders').elapsedMs!, 'at least as long as any package below it');
   });
 });

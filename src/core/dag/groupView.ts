@@ -7,7 +7,7 @@
 import type { Coupling } from '../ownership/coupling';
 import type { PlanAnalysis } from '../plan/analyze';
 import type { NestedPlan } from '../plan/nestedPlan';
-import { leavesBelow, scopeOf, type NestScope, type NestTree } from '../plan/nestTree';
+import { fromFirstStart, leavesBelow, scopeOf, type NestScope, type NestTree } from '../plan/nestTree';
 import { childRunId } from '../plan/subPlans';
 import type { PackageRunRecord } from '../run/runState';
 import { buildPlanView } from './panelModel';
@@ -45,6 +45,7 @@ export function nestedPlanView(
     const node = { ...n, id, ...(scope.prefix ? { localId: n.id } : {}) };
     if (sub === undefined) return node;
     const leaves = leavesBelow(tree, id);
+    node.startedAt = fromFirstStart(node, records, leaves).startedAt;
     for (const leaf of leaves) {
       const r = records[leaf];
       below.push(r ? { id: leaf, status: r.status, attempts: r.attempts, startedAt: r.startedAt, endedAt: r.endedAt, exitCode: r.exitCode, host: r.host ?? null } : idle(leaf));
@@ -70,3 +71,4 @@ export function nestedPlanView(
 export function runIdIn(scope: Pick<NestScope, 'prefix'>): (id: string) => string {
   return (id) => (scope.prefix ? childRunId(scope.prefix, id) : id);
 }
+

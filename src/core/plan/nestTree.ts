@@ -67,3 +67,16 @@ export function scopeOf(plans: readonly NestedPlan<Analysed>[], tree: NestTree, 
   }
   return plans.length ? scope : undefined;
 }
+
+/**
+ * A parent's record (or live status) as a person reads its time: started when the first package
+ * below it started, since its own attempt only joins their work (it would say `0s`).
+ */
+export function fromFirstStart<R extends { startedAt: string | null }>(record: R, records: Readonly<Record<string, { startedAt: string | null } | undefined>>, leaves: readonly string[]): R {
+  let first = record.startedAt;
+  for (const leaf of leaves) {
+    const at = records[leaf]?.startedAt;
+    if (at && (!first || Date.parse(at) < Date.parse(first))) first = at;
+  }
+  return first === record.startedAt ? record : { ...record, startedAt: first };
+}

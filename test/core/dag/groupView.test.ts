@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { nestedPlanView } from '../../../src/core/dag/groupView';
-import { nestTree } from '../../../src/core/plan/nestTree';
+import { fromFirstStart, nestTree } from '../../../src/core/plan/nestTree';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import { applyEvent } from '../../../src/core/run/runStateReducer';
 import type { RunEvent, RunState } from '../../../src/core/run/runState';
@@ -54,6 +54,8 @@ describe('the DAG panel of a plan of plans', () => {
     assert.deepEqual(Object.fromEntries((view.below ?? []).map((s) => [s.id, s.status])), { api__users__model: 'succeeded', api__users__routes: 'pending', api__orders: 'pending', api__health: 'running' });
     assert.equal(view.group, undefined);
     assert.equal(view.nodes.find((n) => n.id === 'contracts')!.status, 'succeeded');
+    assert.equal(api.startedAt, state.packages.api__users__model!.startedAt, "a parent's time runs from the first start below it");
+    assert.equal(view.nodes.find((n) => n.id === 'ui')!.startedAt, null);
   });
 
   it("opens a sub-plan: its own waves, its packages named as the run names them, each with the run's status", () => {
@@ -73,6 +75,15 @@ describe('the DAG panel of a plan of plans', () => {
     assert.equal(deeper.below, undefined, 'no group inside');
     // Edge ids stay unique across the views of one panel.
     assert.ok(deeper.edges.every((e) => e.id.endsWith('@api__users')));
+  });
+
+  it("times a parent from the first start below it, whichever is first, and leaves a record with nothing started below it as it is", () => {
+    const rec = (startedAt: string | null) => ({ startedAt, status: 'succeeded' });
+    const records = { a: rec('2026-01-01T10:00:05.000Z'), b: rec('2026-01-01T10:00:02.000Z'), c: rec(null) };
+    const join = rec('2026-01-01T10:00:09.000Z');
+    assert.deepEqual(fromFirstStart(join, records, ['a', 'b', 'c']), { startedAt: '2026-01-01T10:00:02.000Z', status: 'succeeded' });
+    assert.equal(fromFirstStart(join, records, ['c']), join);
+    assert.equal(fromFirstStart(rec(null), records, ['a']).startedAt, '2026-01-01T10:00:05.000Z');
   });
 
   it('opens nothing along a way that leads to no sub-plan', () => {

@@ -90,6 +90,8 @@ export const tests = [
       const open = parent.locator('button.group-open');
       await waitUntil(async () => (await open.textContent())?.trim() === '3/3', 'the closed group counts its three leaves done');
       assert.match((await open.getAttribute('aria-label')) ?? '', /^Open the sub-plan of api: 3 of 3 done$/);
+      // Timed from the first start below it (model, then routes: over a second), not its join's moment.
+      assert.match((await parent.locator('.pkg-status').textContent()) ?? '', /^succeeded · [1-9]\d*s$/);
       await screenshot('nested-plan-dag-group');
       await open.click();
       // The sub-plan's own waves, its packages named as in their file, each with its run's status.
