@@ -57,9 +57,12 @@ export interface ForecastInput {
   mode: ScheduleMode;
   /** This repository's past runs, any order; runs of other features lend only agent-wide spend. */
   history: readonly PastRun[];
+  /** A plan of plans' parents (their joins, ADR 0035): no agent, no spend; their own past times or nothing, never a timeout. */
+  joins?: ReadonlySet<string>;
 }
 
-export type ForecastBasis = 'package' | 'package-other-agent' | 'agent' | 'timeout';
+/** `join`: a parent of a plan of plans, which runs no agent (its past times, else 0). */
+export type ForecastBasis = 'package' | 'package-other-agent' | 'agent' | 'timeout' | 'join';
 
 export interface PackageForecast {
   packageId: string;
@@ -156,6 +159,9 @@ function medianSpend(spends: readonly Spend[]): Spend | null {
   };
 }
 
+/** A join's `agent` in the forecast: it runs none. */
+const JOIN = 'join';
+
 const positive = (x: number, fallback: number) => (Number.isFinite(x) && x > 0 ? x : fallback);
 
 /** The forecast of a run of `input.packages` (see the file's comment). Deterministic. */
@@ -213,6 +219,11 @@ export function forecastRun(input: ForecastInput): RunForecast {
     }
 
   const forecasts: PackageForecast[] = packages.map((p) => {
+    if (input.joins?.has(p.id)) {
+      const ms = (byPackage.get(p.id) ?? []).map((s) => s.ms);
+      const expectedMs = ms.length ? median(ms) : 0;
+      return { packageId: p.id, agent: JOIN, expectedMs, lowMs: ms.length ? Math.min(...ms) : 0, highMs: ms.length ? Math.max(...ms) : 0, basis: 'join', samples: ms.length, spend: null };
+    }
     const agent = input.agentOf(p.id).id;
     const all = byPackage.get(p.id) ?? [];
     const same = all.filter((s) => s.agent === agent);
@@ -240,18 +251,20 @@ export function forecastRun(input: ForecastInput): RunForecast {
 
   const agents = new Map<string, AgentSpendForecast>();
   for (const f of forecasts) {
+    if (f.basis === 'join') continue;
     const a = agents.get(f.agent) ?? { agent: f.agent, label: input.agentOf(f.packageId).label, packages: 0, spend: null, unknown: 0 };
     a.packages++;
     if (f.spend) a.spend = addSpend(a.spend, f.spend);
     else a.unknown++;
     agents.set(f.agent, a);
   }
-  const timed = forecasts.filter((f) => f.basis !== 'timeout').length;
+  const worked = forecasts.filter((f) => f.basis !== 'join');
+  const timed = worked.filter((f) => f.basis !== 'timeout').length;
   const expected = wall((f) => f.expectedMs);
   return {
     version: 1,
     featureId: input.featureId,
-    history: timed === 0 ? 'none' : timed === forecasts.length ? 'full' : 'partial',
+    history: timed === 0 ? 'none' : timed === worked.length ? 'full' : 'partial',
     runs: learnt,
     maxParallel: cap,
     mode: input.mode,
@@ -302,7 +315,8 @@ export function forecastHeadline(f: RunForecast): string {
   const cap = `at most ${f.maxParallel} at once`;
   if (f.history === 'none') return `no history yet: up to ${roughDuration(f.highMs)} from timeout_minutes, ${cap}`;
   const range = f.lowMs === f.highMs ? '' : ` (${roughDuration(f.lowMs)} – ${roughDuration(f.highMs)})`;
-  const partial = f.history === 'partial' ? `; ${f.packages.filter((p) => p.basis === 'timeout').length} of ${f.packages.length} packages have no history yet (their timeout_minutes)` : '';
+  const worked = f.packages.filter((p) => p.basis !== 'join').length;
+  const partial = f.history === 'partial' ? `; ${f.packages.filter((p) => p.basis === 'timeout').length} of ${worked} packages have no history yet (their timeout_minutes)` : '';
   return `about ${roughDuration(f.expectedMs)}${range}, ${cap}, from ${f.runs} past run${f.runs === 1 ? '' : 's'}${partial}`;
 }
 

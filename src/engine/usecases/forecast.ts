@@ -60,6 +60,8 @@ export async function forecastFor(plan: PlanSource & { repo: string; featureId: 
     maxParallel: request.hosts?.hosts.length ? hostsCapacity(request.hosts.hosts, cap) : cap,
     mode: request.mode ?? 'eager',
     history: runs,
+    // A plan of plans: its parents' joins run no agent.
+    ...(plan.nested && 'joins' in plan.nested ? { joins: new Set(Object.keys(plan.nested.joins)) } : {}),
   });
   return { forecast, problems };
 }

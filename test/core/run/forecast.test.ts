@@ -96,6 +96,23 @@ describe('forecastRun without history', () => {
     assert.deepEqual(empty.packages, []);
   });
 
+  it("a plan of plans: a parent's join runs no agent — no timeout, no spend, not counted as a package without history; its own past time once it has one", () => {
+    const packages = [pkg('p__x'), pkg('p__y'), pkg('p', ['p__x', 'p__y']), pkg('ui', ['p'])];
+    const f = forecastRun(input(packages, [], { joins: new Set(['p']), maxParallel: 2 }));
+    assert.equal(f.expectedMs, 20 * MIN, 'x and y side by side, then ui: the join adds nothing');
+    assert.deepEqual(f.packages.find((q) => q.packageId === 'p'), { packageId: 'p', agent: 'join', expectedMs: 0, lowMs: 0, highMs: 0, basis: 'join', samples: 0, spend: null });
+    assert.equal(f.history, 'none');
+    assert.deepEqual(forecastLines(f).slice(-1), ['Expected spend, scripted agent (3 packages): no past spend reported.']);
+    const history = [run('r1', [ran('p__x', 0, 2 * MIN), ran('p__y', 0, 2 * MIN), ran('p', 2 * MIN, 3 * MIN), ran('ui', 3 * MIN, 5 * MIN)])];
+    const learnt = forecastRun(input(packages, history, { joins: new Set(['p']), maxParallel: 2 }));
+    assert.equal(learnt.history, 'full');
+    assert.equal(learnt.packages.find((q) => q.packageId === 'p')!.expectedMs, MIN);
+    assert.equal(learnt.expectedMs, 5 * MIN);
+    const other = (id: string) => (id === 'new' ? { id: 'other', label: 'another agent' } : { id: 'custom', label: 'scripted agent' });
+    const partly = forecastRun(input([...packages, pkg('new')], history, { joins: new Set(['p']), maxParallel: 2, agentOf: other }));
+    assert.match(forecastHeadline(partly), /; 1 of 4 packages have no history yet/);
+  });
+
   it('a dependency outside the run\'s scope is taken as done', () => {
     const f = forecastRun(input([pkg('b', ['a'])], []));
     assert.equal(f.expectedMs, 10 * MIN);
