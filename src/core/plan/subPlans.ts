@@ -97,3 +97,25 @@ export function subPlanDiagnostics(read: ReadResult): Diagnostic[] {
 export function childRunId(parentRunId: string, id: string): string {
   return `${parentRunId}__${id}`;
 }
+
+/**
+ * What a sub-plan's package is told of its sub-plan (`inputs.waves.sub_plan`, read by the prompt):
+ * the file, its feature, its parent's id in the run, and its contract files with its ancestors'
+ * (the run's plan keeps the top plan's own).
+ */
+export interface SubPlanContext {
+  file: string;
+  feature: string | null;
+  title: string | null;
+  parent: string;
+  contracts: string[];
+}
+
+/** A package's sub-plan as the run's plan tells it (unfold.ts writes it), or null: a package of the top plan. */
+export function subPlanContextOf(inputs: unknown): SubPlanContext | null {
+  const waves = isRecord(inputs) ? inputs.waves : undefined;
+  const c = isRecord(waves) ? waves.sub_plan : undefined;
+  if (!isRecord(c) || typeof c.file !== 'string' || typeof c.parent !== 'string') return null;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return { file: c.file, parent: c.parent, feature: text(c.feature), title: text(c.title), contracts: Array.isArray(c.contracts) ? c.contracts.filter((x): x is string => typeof x === 'string') : [] };
+}

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { DEFAULT_LOCK_TTL_MINUTES, DEFAULT_PRIORITY, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT_MINUTES } from './defaults';
 import type { NestedPlan, Analysed } from './nestedPlan';
 import { readPlan } from './reader/reader';
-import { childRunId, subPlanOf } from './subPlans';
+import { childRunId, subPlanOf, type SubPlanContext } from './subPlans';
 
 const MAX_ID = 64;
 
@@ -59,6 +59,24 @@ function withDefaults(pkg: Data, own: Data, top: Data): void {
   }
 }
 
+function contextOf(plan: NestedPlan<Analysed>, parent: string, above: SubPlanContext | null): SubPlanContext {
+  const own = plan.analysis.plan.contractFiles.map((c) => c.value);
+  return {
+    file: plan.file,
+    feature: plan.analysis.plan.feature?.id ?? null,
+    title: plan.analysis.plan.feature?.title ?? null,
+    parent,
+    contracts: [...new Set([...(above?.contracts ?? []), ...own])],
+  };
+}
+
+function withContext(pkg: Data, context: SubPlanContext): void {
+  if (!isMap(pkg.inputs)) pkg.inputs = {};
+  const inputs = pkg.inputs as Data;
+  if (!isMap(inputs.waves)) inputs.waves = {};
+  (inputs.waves as Data).sub_plan = { ...context };
+}
+
 /** A parent's package as its join: no `inputs.waves.plan` (nor `max_parallel`), its children among what it waits for. */
 function asJoin(pkg: Data, children: readonly string[]): void {
   const inputs = pkg.inputs;
@@ -88,8 +106,8 @@ export function unfoldNested(plans: readonly NestedPlan<Analysed>[]): Unfolded |
   const out: Data[] = [];
   const taken = new Set<string>(plans[0]!.analysis.plan.packages.map((p) => p.id));
 
-  /** The packages of plan `k`, named with `prefix`; `entry`: what its packages without a dependency inside it wait for. Returns the ids made. */
-  const emit = (k: number, prefix: string, entry: readonly string[], defaults: Data | null): string[] => {
+  /** The packages of plan `k`, named with `prefix`; `entry`: what its packages without a dependency inside it wait for; `context`: its packages' sub-plan, told in their prompts. Returns the ids made. */
+  const emit = (k: number, prefix: string, entry: readonly string[], defaults: Data | null, context: SubPlanContext | null = null): string[] => {
     const plan = plans[k]!;
     const data = datas[k];
     const items = isMap(data) && Array.isArray(data.packages) ? data.packages : [];
@@ -112,6 +130,7 @@ export function unfoldNested(plans: readonly NestedPlan<Analysed>[]): Unfolded |
       const inner = p.dependsOn.map((d) => ids.get(d.value)).filter((d): d is string => d !== undefined);
       pkg.depends_on = prefix && inner.length === 0 ? [...entry] : inner;
       if (defaults) withDefaults(pkg, defaults, topDefaults);
+      if (context) withContext(pkg, context);
       origin[id] = { file: plan.file, packageId: p.id };
       out.push(pkg);
       made.push(id);
@@ -122,7 +141,7 @@ export function unfoldNested(plans: readonly NestedPlan<Analysed>[]): Unfolded |
         if (nesting.maxParallel !== null) caps[id] = nesting.maxParallel;
         const waitsFor = Array.isArray(pkg.depends_on) ? (pkg.depends_on as string[]) : [];
         const subDefaults = datas[sub];
-        const children = emit(sub, id, waitsFor, isMap(subDefaults) && isMap(subDefaults.defaults) ? subDefaults.defaults : {});
+        const children = emit(sub, id, waitsFor, isMap(subDefaults) && isMap(subDefaults.defaults) ? subDefaults.defaults : {}, contextOf(plans[sub]!, id, context));
         joins[id] = children;
         asJoin(pkg, children);
       }

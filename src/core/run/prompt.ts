@@ -8,6 +8,7 @@
  */
 import type { PlanAnalysis } from '../plan/analyze';
 import { agentInputs } from '../plan/candidateSet';
+import { subPlanContextOf } from '../plan/subPlans';
 import type { PlanPackage, VerificationTier } from '../plan/model';
 import type { PackageSlice } from './contextSlice';
 import type { FollowUp } from './runState';
@@ -181,6 +182,16 @@ export function buildPrompt(input: PromptInput): string {
     line("The plan's contract files:");
     for (const f of plan.contractFiles) line(`- ${code(f.value)}`);
   } else line('The plan names no contract files.');
+  // A package of a plan of plans: its sub-plan, and that sub-plan's contract files (and its parents').
+  const sub = subPlanContextOf(pkg.inputs);
+  if (sub) {
+    line();
+    line(`This package is part of the sub-plan ${code(sub.file)}${sub.feature ? ` (feature ${code(sub.feature)}${sub.title ? `: ${flat(sub.title)}` : ''})` : ''}, the work of ${code(sub.parent)}.`);
+    if (sub.contracts.length) {
+      line("The sub-plan's contract files:");
+      for (const f of sub.contracts) line(`- ${code(f)}`);
+    }
+  }
   line();
   const deps = unique(pkg.dependsOn.map((d) => d.value));
   if (!deps.length) line('This package depends on no other package.');

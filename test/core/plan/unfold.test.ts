@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { analyzePlan, type PlanAnalysis } from '../../../src/core/plan/analyze';
 import { nested, parentLines, plan } from './nestedFixture';
 import { leafWaves, leavesBelow, nestTree, scopeOf } from '../../../src/core/plan/nestTree';
+import { subPlanContextOf, subPlanOf } from '../../../src/core/plan/subPlans';
 import { below, unfoldNested, withinParentCaps, type Unfolded } from '../../../src/core/plan/unfold';
 import { schedPackagesFromAnalysis } from '../../../src/core/run/schedule';
 
@@ -53,7 +54,11 @@ describe('a plan of plans unfolded into the one plan a run drives', () => {
     const api = a.plan.packages.find((p) => p.id === 'api')!;
     assert.deepEqual(api.scope.writeAllow.map((g) => g.value), ['src/api/**']);
     assert.deepEqual(api.verification?.steps.map((s) => s.command), ['npm test']);
-    assert.ok(!a.plan.packages.some((p) => p.inputs && 'waves' in (p.inputs as object)));
+    assert.ok(!a.plan.packages.some((p) => subPlanOf(p) !== null), 'no package names a sub-plan any more');
+    // Each child is told its sub-plan (its prompt says it); a package of the top plan is not.
+    assert.deepEqual(subPlanContextOf(a.plan.packages.find((p) => p.id === 'api__users__routes')!.inputs), { file: 'plans/users.yaml', parent: 'api__users', feature: 'f-users', title: null, contracts: [] });
+    assert.equal(subPlanContextOf(a.plan.packages.find((p) => p.id === 'api__orders')!.inputs)?.parent, 'api');
+    assert.equal(subPlanContextOf(api.inputs), null);
     // The schedule: the leaves first, each parent once its children are in, its dependents after it.
     const waves = a.graph.waves;
     const level = (id: string) => waves.findIndex((w) => w.includes(id));

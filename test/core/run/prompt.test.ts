@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import { analyzePlan } from '../../../src/core/plan/analyze';
 import { PromptError, buildPrompt, code, type PromptInput } from '../../../src/core/run/prompt';
 import { readResultRecord } from '../../../src/core/run/resultRecord';
+import { unfoldNested } from '../../../src/core/plan/unfold';
+import { nested, parentLines, plan } from '../plan/nestedFixture';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const demo = analyzePlan(fs.readFileSync(path.join(root, 'examples', 'demo', 'work-packages.yaml'), 'utf8'));
@@ -88,6 +90,22 @@ describe('buildPrompt', () => {
     assert.match(noUpstream, /Result record: none was written/);
     assert.match(noUpstream, /Files it changed: not known yet/);
     assert.match(section(buildPrompt(input('wp-contracts')), 'Upstream contracts'), /depends on no other package/);
+  });
+
+  it("a plan of plans: a sub-plan's package is told its sub-plan, its feature and its contract files with its parents'", () => {
+    const contracts = (file: string) => ['contracts:', '  openapi:', `    files: [${file}]`];
+    const u = unfoldNested(
+      nested({
+        'work-packages.yaml': plan('shop', [['api', ['src/api/**'], parentLines('plans/api.yaml')], ['ui', ['src/ui/**'], ['depends_on: [api]']]], contracts('docs/shop.yaml')),
+        'plans/api.yaml': plan('shop-api', [['users', ['src/api/users/**'], parentLines('users.yaml')]], contracts('docs/api.yaml')),
+        'plans/users.yaml': plan('shop-users', [['model', ['src/api/users/model.ts']]], contracts('docs/users.yaml')),
+      }),
+    );
+    assert.ok(!('refusals' in u), JSON.stringify(u));
+    const analysis = analyzePlan(u.text);
+    const up = section(buildPrompt(input('api__users__model', { analysis, featureId: 'shop' })), 'Upstream contracts');
+    assert.match(up, /The plan's contract files:\n- `docs\/shop\.yaml`\n\nThis package is part of the sub-plan `plans\/users\.yaml` \(feature `shop-users`\), the work of `api__users`\.\nThe sub-plan's contract files:\n- `docs\/api\.yaml`\n- `docs\/users\.yaml`\n/);
+    assert.doesNotMatch(section(buildPrompt(input('ui', { analysis, featureId: 'shop' })), 'Upstream contracts'), /sub-plan/, 'a package of the top plan');
   });
 
   it('ownership: write, read, deny, locks and what a violation does', () => {
