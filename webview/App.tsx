@@ -133,10 +133,12 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
     [save],
   );
 
-  /** Opens a sub-plan: `path` from the top plan down; said to a screen reader, an error shown. */
+  /** Opens a sub-plan: `path` from the top plan down; when the host cannot, its reason is shown in the bar. */
+  const [groupError, setGroupError] = useState('');
   const openGroup = useCallback(
     (path: string[]) => {
-      rpc.openGroup(path).catch((e: Error) => setAnnouncement(`Could not open the sub-plan: ${e.message}`));
+      setGroupError('');
+      rpc.openGroup(path).catch((e: Error) => setGroupError(`Could not open the sub-plan: ${e.message}`));
     },
     [rpc],
   );
@@ -305,6 +307,11 @@ function Graph({ plan, store, timeline, rpc, saved, save }: AppProps & { plan: P
           {conflicts ? ` · ${plural(conflicts, 'conflict')}` : ''}
           {display.collapsed ? ' · large plan: waves collapsed' : ''}
         </span>
+        {groupError && (
+          <span className="error" role="alert">
+            {groupError}
+          </span>
+        )}
         {problems > 0 && (
           <span className="badge" title={`${plural(plan.problems.errors, 'error')}, ${plural(plan.problems.warnings, 'warning')} (see the Problems panel)`}>
             <span className={`codicon codicon-${plan.problems.errors ? 'error' : 'warning'}`} aria-hidden="true" /> {problems}

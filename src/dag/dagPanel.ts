@@ -295,8 +295,12 @@ export class DagPanel extends Disposable {
     const plans = this.deps.nested?.of(entry);
     const tree = this.deps.nested?.treeOf(entry);
     if (plans && tree) {
-      const view = nestedPlanView(plans, tree, this.groupPath, run?.packages ?? {}, this.couplingsOf(entry)) ?? nestedPlanView(plans, tree, (this.groupPath = []), run?.packages ?? {}, this.couplingsOf(entry));
-      if (view) return view;
+      const opened = nestedPlanView(plans, tree, this.groupPath, run?.packages ?? {}, this.couplingsOf(entry));
+      if (opened) return opened;
+      // The sub-plan opened is gone (its parent renamed, its file removed): back to the top plan.
+      this.groupPath = [];
+      const top = nestedPlanView(plans, tree, [], run?.packages ?? {}, this.couplingsOf(entry));
+      if (top) return top;
     }
     this.groupPath = [];
     return buildPlanView(entry.analysis, entry.label, run?.packages ?? {}, this.couplingsOf(entry));

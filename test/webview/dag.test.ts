@@ -643,6 +643,10 @@ describe('DAG webview', () => {
     await reply(d.requestId, details('api'));
     await page.locator('.details .group-line button', { hasText: 'Open Sub-plan' }).click();
     await page.waitForFunction(() => (window as unknown as { __posted: { type: string; path?: string[] }[] }).__posted.filter((m) => m.type === 'openGroup' && m.path?.[0] === 'api').length === 2);
+    // The host could not (its sub-plan went while the panel showed it): its reason is shown.
+    const last = (await posted()).filter((m) => m.type === 'openGroup').at(-1)!;
+    await replyError(last.requestId, 'work-packages.yaml has no sub-plan at api', 'unknown-group');
+    await page.locator('header.bar [role="alert"]', { hasText: 'Could not open the sub-plan: work-packages.yaml has no sub-plan at api' }).waitFor();
     assert.equal(violations.length, 0, violations.join('\n'));
   });
 

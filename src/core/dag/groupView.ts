@@ -10,10 +10,8 @@ import type { NestedPlan } from '../plan/nestedPlan';
 import { fromFirstStart, leavesBelow, scopeOf, type NestScope, type NestTree } from '../plan/nestTree';
 import { childRunId } from '../plan/subPlans';
 import type { PackageRunRecord } from '../run/runState';
-import { buildPlanView } from './panelModel';
+import { buildPlanView, idleStatus } from './panelModel';
 import type { PackageLiveStatus, PlanView } from './planView';
-
-const idle = (id: string): PackageLiveStatus => ({ id, status: 'pending', attempts: 0, startedAt: null, endedAt: null, exitCode: null, host: null });
 
 /**
  * The view of the sub-plan reached by opening `path` (parents' ids in their own plans; empty:
@@ -48,7 +46,7 @@ export function nestedPlanView(
     node.startedAt = fromFirstStart(node, records, leaves).startedAt;
     for (const leaf of leaves) {
       const r = records[leaf];
-      below.push(r ? { id: leaf, status: r.status, attempts: r.attempts, startedAt: r.startedAt, endedAt: r.endedAt, exitCode: r.exitCode, host: r.host ?? null } : idle(leaf));
+      below.push(r ? { id: leaf, status: r.status, attempts: r.attempts, startedAt: r.startedAt, endedAt: r.endedAt, exitCode: r.exitCode, host: r.host ?? null } : idleStatus(leaf));
     }
     return { ...node, group: { file: plans[sub]!.file, leaves } };
   });

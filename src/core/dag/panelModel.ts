@@ -14,7 +14,8 @@ import type { ActionState, NodeProblems, PackageDetailsBase, PackageLiveStatus, 
 /** At most this many problem messages travel with a node (its tooltip). */
 export const MAX_NODE_MESSAGES = 20;
 
-function idleStatus(id: string): PackageLiveStatus {
+/** A package's live status before it has run. */
+export function idleStatus(id: string): PackageLiveStatus {
   return { id, status: 'pending', attempts: 0, startedAt: null, endedAt: null, exitCode: null, host: null };
 }
 
