@@ -181,6 +181,7 @@ describe('a plan of plans in waves run and waves status', () => {
     const rows = text.split('\n').filter((l) => /^ *(api|ui)\S*\s+\d/.test(l)).map((l) => l.replace(/\s{2,}\d.*$/, ''));
     assert.deepEqual(rows, ['api', '  api__users', '    api__users__model', '  api__orders', 'ui'], text);
     assert.match(text, /^ {4}api__users__model\s+\d\s+succeeded/m);
+    assert.match(text, / 3\/3 done/, 'the header counts the leaves, as the status bar does');
     const json = JSON.parse(waves(['status', '--json', plan], env).out) as StatusJson;
     assert.deepEqual(json.packages.map((p) => [p.id, p.parent ?? null, p.depth ?? 0, p.status]), [
       ['api', null, 0, 'succeeded'],

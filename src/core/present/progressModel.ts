@@ -86,6 +86,11 @@ function recordDetail(r: PackageRunRecord): string {
   return '';
 }
 
+/** A run without the records of a plan of plans' joins (ADR 0035): its leaves, the agents' work, as every front end counts them. */
+export function leafState(state: RunState, joins: ReadonlySet<string> | undefined): RunState {
+  return joins?.size ? { ...state, packages: Object.fromEntries(Object.entries(state.packages).filter(([id]) => !joins.has(id))) } : state;
+}
+
 /** A model of a run as its state file has it (e.g. for `waves status`, or to resume a view). */
 export function modelFromState(state: RunState, packages: readonly ProgressPackage[]): ProgressModel {
   const model = createProgressModel(packages);

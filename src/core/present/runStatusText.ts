@@ -5,7 +5,7 @@
  */
 import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { formatElapsed } from './terminalText';
-import { modelFromState, pickPassedText, progressCounts, type ProgressCounts } from './progressModel';
+import { leafState, modelFromState, pickPassedText, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
 import { awaitingPick, pickable } from '../run/candidates';
 import { settingUpSince } from '../run/runStateReducer';
@@ -44,7 +44,7 @@ function wavePackages(waves: readonly (readonly string[])[]): { id: string; wave
  * names the leaves, `nestTree.ts`'s `leafWaves`), and a parent that failed still counts as a failure.
  */
 export function runView(state: RunState | undefined, waves: readonly (readonly string[])[], driving = false, joins?: ReadonlySet<string>): RunView {
-  const leaves = state && joins?.size ? { ...state, packages: Object.fromEntries(Object.entries(state.packages).filter(([id]) => !joins.has(id))) } : state;
+  const leaves = state && leafState(state, joins);
   const model = modelFromState(leaves ?? emptyState(), wavePackages(waves));
   // A package waiting for the person's pick runs nothing: counted as waiting, not as running.
   const counts = progressCounts(model);
