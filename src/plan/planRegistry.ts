@@ -103,7 +103,7 @@ export class PlanRegistry extends Disposable {
     this.settle = this.register(
       new KeyedDebouncer(delays.disk * 5, (key) => {
         void listFolderFiles(vscode.Uri.parse(key)).then((now) => {
-          if (this.isDisposed || !this.entries.has(key) || this.listedAt.get(key) === now.map((u) => u.path).join('\n')) return;
+          if (this.isDisposed || !this.entries.has(key) || this.listedAt.get(key) === listingKey(now)) return;
           this.log.info(`${planLabel(vscode.Uri.parse(key))} has files its last read did not see: read again`);
           this.fromFolder.schedule(key);
         });
@@ -510,7 +510,7 @@ export class PlanRegistry extends Disposable {
       if (before && !before.files) this.remove(view.uri, false);
     }
     this.entries.set(key, { uri: folder, label: planLabel(folder), analysis, documentVersion: undefined, foreign: analysis.foreign, files: views });
-    this.listedAt.set(key, listing.map((u) => u.path).join('\n'));
+    this.listedAt.set(key, listingKey(listing));
     this.settle.schedule(key);
     if (fire) this.changed.fire();
   }
@@ -520,6 +520,11 @@ export class PlanRegistry extends Disposable {
     return (await readFolderFiles(folder, this.log)).map((f) => ({ path: f.uri.path, text: f.text }));
   }
 
+}
+
+/** A folder's listing as one string, to tell whether it moved on. */
+function listingKey(files: readonly vscode.Uri[]): string {
+  return files.map((u) => u.path).join('\n');
 }
 
 /** How many folders deep a plan lies in its workspace folder. */
