@@ -117,13 +117,14 @@ export function layerMountTools(): { unshare: string; mount: string; sh: string 
  * What mounts a layered tree, then runs the rest of its argv: a user and mount namespace of its
  * own with the overlay mounted at the tree (core/walls/dependencyFolders.ts's script; the layer
  * required: without it nothing runs). A command started in the tree's folder must enter it again
- * (`git -C <tree>`, bubblewrap's `--chdir`): its folder is the one under the mount. Throws, naming
- * what is missing, when the layer cannot be laid here.
+ * (`git -C <tree>`, bubblewrap's `--chdir`): its folder is the one under the mount. `work`: the
+ * mount's scratch folder (`layerLaid`). Throws, naming what is missing, when the layer cannot be
+ * laid here.
  */
-export function layerMountPrefix(layer: TreeLayer): string[] {
+export function layerMountPrefix(layer: TreeLayer, work?: string): string[] {
   const tools = layerMountTools();
   if (!tools) throw noMountTools(layer);
-  return overlayPrefix(tools, [layerLaid(layer)]);
+  return overlayPrefix(tools, [layerLaid(layer, work)]);
 }
 
 /** Why a layered tree cannot be laid on this machine: its programs are missing. */
@@ -133,14 +134,23 @@ export function noMountTools(layer: TreeLayer): Error {
   );
 }
 
-/** The layer as one laid folder, required (its scratch folder made); throws when its base is gone. */
-export function layerLaid(layer: TreeLayer): LaidFolder {
+/**
+ * The layer as one laid folder, required; throws when its base is gone. Its scratch folder (the
+ * overlay's workdir) is `work` when given — the engine's gits take one per process, one mount at a
+ * time (gitRun.ts) — else a new one in the tree's (`walls-*`). Never two mounts at once on one: a
+ * mount starting cleans its scratch folder's `work/`, and a mount writing there meanwhile fails
+ * (`special device overlay does not exist`). All go with the tree's (`dropLayer`).
+ */
+export function layerLaid(layer: TreeLayer, work?: string): LaidFolder {
   if (!fs.existsSync(layer.lower))
     throw new Error(
       `the worktree ${layer.tree} is layered over ${layer.lower}, which is gone: its own changes are in its folder; move them away, then remove the tree (git worktree remove --force)`,
     );
   fs.mkdirSync(layer.work, { recursive: true });
-  return { lower: layer.lower, upper: layer.tree, work: layer.work, target: layer.tree, required: true };
+  let scratch = work;
+  if (scratch) fs.mkdirSync(scratch, { recursive: true });
+  else scratch = fs.mkdtempSync(path.join(layer.work, 'walls-'));
+  return { lower: layer.lower, upper: layer.tree, work: scratch, target: layer.tree, required: true };
 }
 
 /** A folder removed, an overlay's scratch folder too (the kernel makes its `work/work` mode 000). */

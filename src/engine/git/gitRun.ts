@@ -9,12 +9,13 @@
  * only by `merge --ff-only` in a clean main worktree or by a compare-and-swap `update-ref` when it
  * is checked out nowhere. Porcelain is parsed by src/core/git/gitParse.ts.
  */
+import path from 'node:path';
 import { configOverrides, SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { runGit } from './gitProcess.js';
 import { headOnDisk, revOnDisk, worktreeGitPath } from './gitOnDisk.js';
 import { parseStatusZ } from '../../core/git/gitParse.js';
 import { clearStaleLock, lockFailedOn } from './staleLocks.js';
-import { worktreeListTurns } from './repoTurns.js';
+import { layerGitTurns, worktreeListTurns } from './repoTurns.js';
 import { layerMountPrefix, layerOf } from '../../store/treeLayers.js';
 
 /** The identity of the engine's own commits (commitAll, merges). */
@@ -60,9 +61,10 @@ async function staleLockCleared(cwd: string, lock: string): Promise<boolean> {
  */
 export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0], env: Readonly<Record<string, string>> = {}): Promise<GitResult> {
   const overrides = await configOverrides(cwd);
-  // A layered tree (layers.ts): git runs with its overlay mounted, entering the tree again under the mount.
+  // A layered tree (layers.ts): git runs with its overlay mounted, entering the tree again under the
+  // mount — one git at a time per tree, on this process's scratch folder (treeLayers.ts `layerLaid`).
   const layer = layerOf(cwd);
-  const prefix = layer ? layerMountPrefix(layer) : undefined;
+  const prefix = layer ? layerMountPrefix(layer, path.join(layer.work, `git-${process.pid}`)) : undefined;
   const call = () =>
     runGit({
       cwd,
@@ -71,7 +73,8 @@ export async function git(cwd: string, args: readonly string[], okCodes: readonl
       env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
       maxBuffer: 256 * 1024 * 1024,
     });
-  const once = () => (args[0] === 'worktree' && WORKTREE_WRITES.has(args[1] ?? '') ? worktreeListTurns.run(cwd, call) : call());
+  const listed = () => (args[0] === 'worktree' && WORKTREE_WRITES.has(args[1] ?? '') ? worktreeListTurns.run(cwd, call) : call());
+  const once = layer ? () => layerGitTurns.run(layer.tree, listed) : listed;
   let o = await once();
   // A lock left by a git that no longer runs (staleLocks.ts): removed when it is the engine's own, and the call made once more.
   const lock = o.code !== null && !okCodes.includes(o.code) ? lockFailedOn(o.stderr) : null;

@@ -8,6 +8,8 @@
  *   end together, at the end, and no agent starts before; a few at a time they stream out, the
  *   first in seconds, in the same total. A package starting now goes before a tree made ahead
  *   (ADR 0016). A tree's half-made state after a stop is halfMade.ts's; this only orders calls.
+ * - `layerGitTurns`, one at a time per layered tree: the engine's gits there (gitRun.ts), each
+ *   mounting the tree's overlay on one scratch folder.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +51,9 @@ class RepoTurns {
 
 /** The `git worktree` calls that change a repository's list of trees, one at a time per repository. */
 export const worktreeListTurns = new RepoTurns(() => 1);
+
+/** The engine's gits in a layered tree (keyed by the tree), one at a time: each mounts its layer on the process's one scratch folder. */
+export const layerGitTurns = new RepoTurns(() => 1);
 
 let checkoutsAtOnce = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 const checkoutTurns = new RepoTurns(() => checkoutsAtOnce);

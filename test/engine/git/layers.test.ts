@@ -5,13 +5,14 @@
  * commit, merge of a new base) while its folder holds only its own changes; a change in one tree,
  * in place or by a rename, reaches neither the base, the person's checkout nor a sibling; a tree
  * at a commit near the base is laid over it; a tree left half made is finished; removal takes the
- * tree, its record and the base no tree uses any more; a layer that cannot be laid runs nothing.
+ * tree, its record and the base no tree uses any more; many mounts of one tree at once (the
+ * engine's gits, walls writing) each on a scratch folder of its own; a layer that cannot be laid runs nothing.
  *
  * Run: node --import tsx --test test/engine/git/layers.test.ts
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createWorktree, removeWorktreeIfSafe } from '../../../src/engine/git/worktrees.js';
@@ -209,6 +210,33 @@ describe('layered worktrees', { skip: canLay ? false : 'overlays cannot be mount
     assert.ok(fs.existsSync(lower), 'the base stays under g');
     assert.equal((await engineGit(g.path, ['status', '--porcelain=v1', '--untracked-files=all'])).stdout, '');
     assert.ok(fs.existsSync(basePaths(common, base).index));
+  });
+
+  it("many mounts of one tree at once — the engine's gits, walls writing in it: each has a scratch folder of its own, none fails", async () => {
+    const h = await createWorktree(req('h'));
+    const layer = layerOf(h.path)!;
+    /** An agent's walls writing in the tree: a mount of its layer of their own (the prefix draws a scratch folder each time). */
+    const writer = (w: number) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const argv = [...layerMountPrefix(layer), '/bin/sh', '-c', `cd "$0" && for k in $(seq 1 10); do echo $k > w${w}-$k.txt; rm w${w}-$k.txt; done`, h.path];
+        const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+    const failed: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const writers = Array.from({ length: 8 }, (_, w) => writer(round * 8 + w));
+      const reads = Array.from({ length: 8 }, (_, i) => engineGit(h.path, i % 2 ? ['diff', '--stat', 'HEAD'] : ['status', '--porcelain=v1', '-uno']));
+      for (const s of await Promise.allSettled(reads)) if (s.status === 'rejected') failed.push(String(s.reason));
+      for (const w of await Promise.all(writers)) if (w.code !== 0) failed.push(`walls: exit ${w.code}: ${w.stderr}`);
+    }
+    assert.deepEqual(failed, [], 'every mount was laid');
+    // The engine's scratch folder is one per process; the walls', one per drawing: all in the tree's.
+    const scratch = fs.readdirSync(layer.work);
+    assert.ok(scratch.includes(`git-${process.pid}`), scratch.join(', '));
+    assert.equal(scratch.filter((n) => n.startsWith('walls-')).length, 48, scratch.join(', '));
+    assert.equal((await engineGit(h.path, ['status', '--porcelain=v1', '--untracked-files=all'])).stdout, '');
   });
 
   it('a layer that cannot be laid runs nothing: git in the tree fails, naming it', async () => {
