@@ -218,7 +218,13 @@ describe('layered worktrees', { skip: canLay ? false : 'overlays cannot be mount
     /** An agent's walls writing in the tree: a mount of its layer of their own (the prefix draws a scratch folder each time). */
     const writer = (w: number) =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const argv = [...layerMountPrefix(layer), '/bin/sh', '-c', `cd "$0" && for k in $(seq 1 10); do echo $k > w${w}-$k.txt; rm w${w}-$k.txt; done`, h.path];
+        const argv = [
+          ...layerMountPrefix(layer),
+          '/bin/sh',
+          '-c',
+          `cd "$0" && for k in $(seq 1 10); do echo $k > w${w}-$k.txt; rm w${w}-$k.txt; done`,
+          h.path,
+        ];
         const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -227,7 +233,9 @@ describe('layered worktrees', { skip: canLay ? false : 'overlays cannot be mount
     const failed: string[] = [];
     for (let round = 0; round < 6; round++) {
       const writers = Array.from({ length: 8 }, (_, w) => writer(round * 8 + w));
-      const reads = Array.from({ length: 8 }, (_, i) => engineGit(h.path, i % 2 ? ['diff', '--stat', 'HEAD'] : ['status', '--porcelain=v1', '-uno']));
+      const reads = Array.from({ length: 8 }, (_, i) =>
+        engineGit(h.path, i % 2 ? ['diff', '--stat', 'HEAD'] : ['status', '--porcelain=v1', '-uno']),
+      );
       for (const s of await Promise.allSettled(reads)) if (s.status === 'rejected') failed.push(String(s.reason));
       for (const w of await Promise.all(writers)) if (w.code !== 0) failed.push(`walls: exit ${w.code}: ${w.stderr}`);
     }
