@@ -100,12 +100,13 @@ export class PlanStatusBar extends Disposable {
     // A plan of plans: its leaves (the agents' work) counted, in the waves of their top parents.
     const tree = this.nested?.treeOf(entry);
     const waves = tree ? leafWaves(tree, entry.analysis.graph.waves) : entry.analysis.graph.waves;
-    const view = runView(state, waves, this.runs.driving(featureId), tree ? new Set(Object.keys(tree.joins)) : undefined);
+    const joins = tree ? new Set(Object.keys(tree.joins)) : undefined;
+    const view = runView(state, waves, this.runs.driving(featureId), joins);
     if (view.phase === 'none') return false;
     const file = this.fileOwner();
     this.item.text = runStatusText(view) + (file ? ` · ${file.text}` : '');
     this.item.accessibilityInformation = { label: runStatusAccessible(view) + (file ? `; ${file.accessible}` : ''), role: 'button' };
-    const tooltip = new vscode.MarkdownString(runTooltip(view, state, entry.analysis.plan.feature?.title ?? featureId, Date.now()) + (file ? fileTooltip(file.tooltip) : ''), true);
+    const tooltip = new vscode.MarkdownString(runTooltip(view, state, entry.analysis.plan.feature?.title ?? featureId, Date.now(), joins) + (file ? fileTooltip(file.tooltip) : ''), true);
     tooltip.isTrusted = { enabledCommands: [...RUN_TOOLTIP_COMMANDS, ...(file ? [WHO_OWNS] : [])] };
     this.item.tooltip = tooltip;
     this.item.backgroundColor = runNeedsAttention(view) ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

@@ -48,7 +48,7 @@ export function runView(state: RunState | undefined, waves: readonly (readonly s
   const model = modelFromState(leaves ?? emptyState(), wavePackages(waves));
   // A package waiting for the person's pick runs nothing: counted as waiting, not as running.
   const counts = progressCounts(model);
-  if (state && joins?.size) counts.failed += [...joins].filter((id) => ['failed', 'scope-violation', 'interrupted'].includes(state.packages[id]?.status ?? '')).length;
+  if (state && joins?.size) counts.failed += [...joins].filter((id) => joinFailed(state.packages[id])).length;
   const picks = counts.awaitingPick;
   if (!state || Object.values(state.packages).every((r) => r.status === 'pending' && r.attempts === 0)) {
     return { phase: driving ? 'active' : 'none', counts, waves: model.waves, ending: null };
@@ -59,6 +59,12 @@ export function runView(state: RunState | undefined, waves: readonly (readonly s
   if (driving || records.some((r) => isActive(r.status))) return { phase: 'active', counts, waves: model.waves, ending: null, ...awaiting };
   return { phase: 'finished', counts, waves: model.waves, ending: ending(records), ...awaiting };
 }
+
+/** A plan of plans' join that ended in a failure of its own (its check on its children's work, its audit): counted and shown as any failure. */
+function joinFailed(r: PackageRunRecord | undefined): boolean {
+  return !!r && JOIN_FAILURES.has(r.status);
+}
+const JOIN_FAILURES: ReadonlySet<PackageStatus> = new Set(['failed', 'scope-violation', 'interrupted']);
 
 function ending(records: readonly PackageRunRecord[]): RunEnding {
   const has = (s: PackageStatus) => records.some((r) => r.status === s);
@@ -150,7 +156,7 @@ export function runNeedsAttention(view: RunView): boolean {
 export const RUN_TOOLTIP_COMMANDS = ['waves.showDag', 'waves.focusView', 'waves.cancelRun', 'waves.showRunReport', 'waves.finishRun', 'waves.resume', 'waves.retryFailed'] as const;
 
 /** The status bar's tooltip (Markdown): the run, its packages by status, and what can be done. */
-export function runTooltip(view: RunView, state: RunState | undefined, title: string, now: number): string {
+export function runTooltip(view: RunView, state: RunState | undefined, title: string, now: number, joins?: ReadonlySet<string>): string {
   if (!state || view.phase === 'none') return '';
   const lines = [`**${escapeMarkdown(title)}** — run \`${state.runId}\``, ''];
   lines.push(runStatusAccessible(view).replace(/^Wave Orchestrator[^:]*: /, ''), '');
@@ -165,6 +171,8 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
   const byStatus = new Map<PackageStatus | 'awaiting-pick', PackageRunRecord[]>();
   // Best of n: a package awaiting the person's pick is said so, beside those awaiting review, not as running.
   for (const r of Object.values(state.packages)) {
+    // A plan of plans' join is its children's work, listed as theirs: named only when it failed itself.
+    if (joins?.has(r.packageId) && !joinFailed(r)) continue;
     const s = awaitingPick(r) ? 'awaiting-pick' : r.status;
     byStatus.set(s, [...(byStatus.get(s) ?? []), r]);
   }

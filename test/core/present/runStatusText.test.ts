@@ -144,6 +144,14 @@ describe('runSummary: the status bar', () => {
     assert.equal(ended.ending, 'failed');
     assert.equal(runStatusText(ended), '$(error) Run failed · 3/4 succeeded · 1 failed');
     assert.equal(runNeedsAttention(ended), true);
+    // The tooltip lists the leaves by status; a join only when it failed itself.
+    const during = runTooltip(view, mid, 'F', 10_000, joins);
+    assert.match(during, /^- running: `p\\_\\_x`/m);
+    assert.doesNotMatch(during, /`p`/, 'a join waiting for its children is not listed');
+    assert.match(runTooltip(view, mid, 'F', 10_000), /`p`/, 'without the joins it is');
+    const after = runTooltip(ended, joinFailed, 'F', 20_000, joins);
+    assert.match(after, /^- failed: `p`/m);
+    assert.match(after, /^- succeeded: `a` 5s, `p\\_\\_x` 2s, `p\\_\\_y` 3s$/m);
   });
 
   it('an engine driving between two packages is still a run in progress', () => {
