@@ -58,11 +58,16 @@ export function TimelineView({ plan, timeline, rpc, selected, onSelect }: Timeli
   }, [plan]);
   const model = useMemo(() => {
     const ended = timeline.updatedAt ? Date.parse(timeline.updatedAt) : NaN;
+    const of = (id: string) => {
+      const row = timeline.get(id);
+      return row ? { phases: row.phases, status: row.status, startedAt: row.startedAt, endedAt: row.endedAt, attempts: row.attempts } : {};
+    };
     return buildTimeline({
-      packages: plan.nodes.map((n) => {
-        const row = timeline.get(n.id);
-        return { id: n.id, wave: n.wave, dependsOn: deps.get(n.id) ?? [], ...(row ? { phases: row.phases, status: row.status, startedAt: row.startedAt, endedAt: row.endedAt, attempts: row.attempts } : {}) };
-      }),
+      // A plan of plans: a group's leaves right below it, in its wave (their records hold the slots).
+      packages: plan.nodes.flatMap((n) => [
+        { id: n.id, wave: n.wave, dependsOn: deps.get(n.id) ?? [], ...of(n.id) },
+        ...(n.group?.leaves ?? []).map((leaf) => ({ id: leaf, wave: n.wave, dependsOn: [], within: n.id, ...of(leaf) })),
+      ]),
       cap: timeline.cap,
       now: timeline.live || !Number.isFinite(ended) ? now : ended,
       live: timeline.live,
@@ -241,11 +246,12 @@ const Row = memo(function Row(props: { item: Extract<Item, { kind: 'row' }>; x: 
       style={{ top }}
       onClick={() => props.onClick(row.id)}
     >
-      <span className="tl-label" title={row.id}>
+      <span className={`tl-label${row.within ? ' tl-leaf' : ''}`} title={row.id}>
         {row.onCriticalPath ? '★ ' : ''}
-        {row.id}
+        {row.within && row.id.startsWith(`${row.within}__`) ? row.id.slice(row.within.length + 2) : row.id}
       </span>
       <span className="tl-bars">
+        {row.span && <span className="tl-span" style={{ left: x(row.span.start), width: Math.max(1, x(row.span.end) - x(row.span.start)) }} title={spanTitle(row.id, row.span)} />}
         {row.bars.map((bar, k) => {
           const first = bar.segments[0]!;
           const left = x(first.start);
@@ -279,10 +285,15 @@ function segmentTitle(id: string, bar: Bar, s: Segment): string {
   return `${id}, ${attempt}: ${segmentLabel(s)}\n${formatClock(s.start)} – ${formatClock(end)} (${formatDuration(end - s.start)})${bar.outcome ? `\nended ${bar.outcome}` : ''}`;
 }
 
+function spanTitle(id: string, span: { start: number; end: number }): string {
+  return `${id} and its sub-plan: ${formatClock(span.start)} – ${formatClock(span.end)} (${formatDuration(span.end - span.start)})`;
+}
+
 /** What a screen reader says of a row: each attempt's segments with their lengths, and how it ended. */
 function rowLabel(row: TimelineRow): string {
-  const place = row.wave === null ? 'no wave' : `wave ${row.wave}`;
-  if (row.bars.length === 0) return `${row.id}, ${place}: not started`;
+  const place = `${row.wave === null ? 'no wave' : `wave ${row.wave}`}${row.within ? `, in the sub-plan of ${row.within}` : ''}`;
+  const sub = row.span ? `; its sub-plan ${formatDuration(row.span.end - row.span.start)}` : '';
+  if (row.bars.length === 0) return `${row.id}, ${place}: ${row.span ? 'its join not started' : 'not started'}${sub}`;
   const attempts = row.bars.map((bar) => {
     // Stretches of the same kind one after the other (waiting for a slot, then for the start) are said as one.
     const parts: { label: string; ms: number }[] = [];
@@ -295,7 +306,7 @@ function rowLabel(row: TimelineRow): string {
     const said = parts.map((p) => `${p.label} ${formatDuration(p.ms)}`).join(', ');
     return `attempt ${bar.attempt}${bar.kind === 'first' ? '' : ` (${bar.kind})`}: ${said}${bar.outcome ? `, ${bar.outcome.replace('-', ' ')}` : ''}`;
   });
-  return `${row.id}, ${place}${row.onCriticalPath ? ', on the critical path' : ''}; ${attempts.join('; ')}${row.open ? '; going on' : ''}`;
+  return `${row.id}, ${place}${row.onCriticalPath ? ', on the critical path' : ''}; ${attempts.join('; ')}${row.open ? '; going on' : ''}${sub}`;
 }
 
 /** The slots held over time against the cap, as one path. */

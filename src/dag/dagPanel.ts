@@ -459,7 +459,7 @@ export class DagPanel extends Disposable {
           await vscode.commands.executeCommand('waves.selectInWavesView', { uri: entry.uri.toString(), packageId: request.packageId });
           return replyTo(request, null);
         case 'exportTimeline': {
-          const uri = await exportTimeline(entry, this.deps.runs);
+          const uri = await exportTimeline(entry, this.deps.runs, undefined, this.deps.nested?.treeOf(entry)?.joins);
           return replyTo(request, uri ? uri.toString() : null);
         }
         case 'revealFile': {

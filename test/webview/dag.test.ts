@@ -22,7 +22,7 @@ import { nested, parentLines, plan } from '../core/plan/nestedFixture';
 import type { PhaseMark } from '../../src/core/run/runState';
 import { timelineOfRun } from '../../src/core/present/timeline';
 import { timelineSvg } from '../../src/core/present/timelineSvg';
-import { demoRunState } from '../fixtures/timelineRun';
+import { demoRunState, workedRunState } from '../fixtures/timelineRun';
 import { generatePlan } from '../../bench/generate';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -830,6 +830,39 @@ describe('run timeline (#35)', () => {
     await page.getByRole('tab', { name: 'Timeline' }).click();
     await row('wp-integration').waitFor();
   }
+
+  it("a plan of plans: a group's leaves right below it, named as in its sub-plan, holding the slots; the group spans them", async () => {
+    const files = {
+      'work-packages.yaml': plan('shop', [['api', ['src/api/**'], parentLines('plans/api.yaml')], ['ui', ['src/ui/**'], ['depends_on: [api]']]]),
+      'plans/api.yaml': plan('shop-api', [['model', ['src/api/model.ts']], ['routes', ['src/api/routes/**'], ['depends_on: [model]']], ['docs', ['src/api/README.md']]]),
+    };
+    const plans = nested(files);
+    const tree = nestTree(plans);
+    // api's join (its check on its children's work) at 201–210
+    const state = workedRunState(['api', 'api__model', 'api__routes', 'api__docs', 'ui'], 3, T0, [['api__model', 0, 60], ['api__docs', 5, 90], ['api__routes', 61, 200], ['api', 201, 210]]);
+    await post({ ...nestedPlanView(plans, tree, [], {})!, planUri: 'file:///ws/work-packages.yaml', runId: 'r1', seq: 1 });
+    await post({ type: 'timeline', seq: 2, full: true, cap: 3, live: false, updatedAt: new Date(T0 + 210_000).toISOString(), rows: Object.values(state.packages).map(toTimelineRow) });
+    await page.getByRole('tab', { name: 'Timeline' }).click();
+    await row('ui').waitFor();
+    assert.deepEqual(await page.locator('.tl-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id'))), ['api', 'api__model', 'api__routes', 'api__docs', 'ui']);
+    assert.deepEqual(await page.locator('.tl-label.tl-leaf').allTextContents(), ['model', 'routes', 'docs']);
+    assert.deepEqual(await page.locator('.tl-wave').allTextContents(), ['Wave 1 · 4 packages', 'Wave 2 · 1 package']);
+    // The group's span: from its first leaf's start to its join's end, drawn under its own short bar.
+    const span = (await row('api').locator('.tl-span').boundingBox())!;
+    const first = (await row('api__model').locator('.tl-attempt').boundingBox())!;
+    const join = (await row('api').locator('.tl-attempt').boundingBox())!;
+    assert.ok(Math.abs(span.x - first.x) < 2, `the span starts with the first leaf (${span.x} vs ${first.x})`);
+    assert.ok(Math.abs(span.x + span.width - (join.x + join.width)) < 2, 'and ends with the join');
+    assert.match((await row('api').getAttribute('aria-label')) ?? '', /; its sub-plan 3m 30s$/);
+    assert.match((await row('api__docs').getAttribute('aria-label')) ?? '', /^api__docs, wave 1, in the sub-plan of api; attempt 1: /);
+    // The leaves hold the slots: two at once at most, not the join's one.
+    assert.match((await page.locator('.tl-curve').getAttribute('aria-label')) ?? '', /^Slots held: at most 2 of 3/);
+    await shot('webview-timeline-nested.png');
+    // A leaf's row selects it, as the host names it.
+    await row('api__routes').click();
+    await waitForPosted((m) => m.type === 'revealInWaves' && m.packageId === 'api__routes', 'revealInWaves of a leaf');
+    assert.deepEqual(violations, []);
+  });
 
   it('draws a row per package under its wave, each attempt split into segments at the times of the run state', async () => {
     await showTimeline(false);

@@ -138,6 +138,8 @@ export interface TimelinePackage {
   candidateOf?: string;
   /** Best of n: when the package's last set began (ms); from then on its candidates' rows hold the slots, not its own. */
   setSince?: number;
+  /** A plan of plans (ADR 0035): the parent whose sub-plan's leaf this row is, drawn right below it. */
+  within?: string;
 }
 
 export interface TimelineInput {
@@ -154,6 +156,10 @@ export interface TimelineRow {
   id: string;
   /** Best of n: the package this row is a candidate of. */
   candidateOf?: string;
+  /** A plan of plans: the parent whose sub-plan's leaf this row is. */
+  within?: string;
+  /** A parent of a plan of plans: from the first start below it to the last end (its join's included), null before anything started. */
+  span?: { start: number; end: number } | null;
   wave: number | null;
   /** The bars with every end closed (open ones end at `now`). */
   bars: Bar[];
@@ -218,8 +224,18 @@ export function buildTimeline(input: TimelineInput): Timeline {
         if (s.start >= since) s.slot = false;
       }
     }
-    return { id: p.id, ...(typeof p.candidateOf === 'string' ? { candidateOf: p.candidateOf } : {}), wave: validWave(p.wave), bars, open, onCriticalPath: false, workMs };
+    return {
+      id: p.id,
+      ...(typeof p.candidateOf === 'string' ? { candidateOf: p.candidateOf } : {}),
+      ...(typeof p.within === 'string' ? { within: p.within } : {}),
+      wave: validWave(p.wave),
+      bars,
+      open,
+      onCriticalPath: false,
+      workMs,
+    };
   });
+  spansOfParents(rows);
   const waves: TimelineWave[] = [];
   rows.forEach((row, i) => {
     const group = waves.at(-1);
@@ -230,9 +246,10 @@ export function buildTimeline(input: TimelineInput): Timeline {
   const cap = Number.isSafeInteger(input.cap) && (input.cap as number) >= 1 ? (input.cap as number) : null;
   const span = start !== null && end !== null ? end - start : null;
   const busy = curve.reduce((sum, step, k) => sum + step.n * ((curve[k + 1]?.t ?? end ?? step.t) - step.t), 0);
-  const work = new Map(rows.filter((r) => r.workMs > 0 && !r.candidateOf).map((r) => [r.id, r.workMs]));
+  // The chain is of the plan's own packages: a parent's time is its sub-plan's span, its leaves are not links.
+  const work = new Map(rows.filter((r) => !r.candidateOf && !r.within).map((r) => [r.id, r.span ? r.span.end - r.span.start : r.workMs] as const).filter(([, ms]) => ms > 0));
   const chain = criticalPath(
-    packages.filter((p) => typeof p.candidateOf !== 'string').map((p) => ({ id: p.id, dependsOn: (Array.isArray(p.dependsOn) ? (p.dependsOn as readonly unknown[]) : []).filter((v): v is string => typeof v === "string").map((value) => ({ value })) })),
+    packages.filter((p) => typeof p.candidateOf !== 'string' && typeof p.within !== 'string').map((p) => ({ id: p.id, dependsOn: (Array.isArray(p.dependsOn) ? (p.dependsOn as readonly unknown[]) : []).filter((v): v is string => typeof v === "string").map((value) => ({ value })) })),
     work,
   ).chain;
   const onPath = new Set(chain);
@@ -250,6 +267,24 @@ export function buildTimeline(input: TimelineInput): Timeline {
     idleSlotMs: cap !== null && span !== null ? Math.max(0, cap * span - busy) : null,
     criticalPath: chain,
   };
+}
+
+/** Each parent's span: its own bars and those of every row below it (`within`, at any depth), first start to last end. */
+function spansOfParents(rows: TimelineRow[]): void {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const extent = (r: TimelineRow): { start: number; end: number } | null => {
+    const times = r.bars.flatMap((b) => b.segments.flatMap((x) => [x.start, x.end ?? x.start]));
+    return times.length ? { start: Math.min(...times), end: Math.max(...times) } : null;
+  };
+  const widen = (a: { start: number; end: number } | null, b: { start: number; end: number } | null) => (!a ? b : !b ? a : { start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) });
+  for (const row of rows) {
+    const own = extent(row);
+    const seen = new Set<TimelineRow>([row]);
+    for (let up = row.within !== undefined ? byId.get(row.within) : undefined; up && !seen.has(up); up = up.within !== undefined ? byId.get(up.within) : undefined) {
+      seen.add(up);
+      up.span = widen(up.span === undefined ? extent(up) : up.span, own);
+    }
+  }
 }
 
 const validWave = (wave: unknown): number | null => (Number.isSafeInteger(wave) && (wave as number) >= 1 ? (wave as number) : null);
@@ -298,16 +333,21 @@ function slotCurve(rows: readonly TimelineRow[]): { curve: { t: number; n: numbe
   return { curve, peak };
 }
 
-/** The timeline's packages from a plan's analysis and a run state: the plan's in plan order, then the run's others. */
-export function timelinePackagesOf(analysis: Pick<PlanAnalysis, 'plan' | 'graph'> | undefined, state: Pick<RunState, 'packages'>): TimelinePackage[] {
+/**
+ * The timeline's packages from a plan's analysis and a run state: the plan's in plan order, then
+ * the run's others. `joins` (a plan of plans' parents → their children in the run, nestTree.ts):
+ * each parent's sub-plan's packages right below it, in its wave, `within` it.
+ */
+export function timelinePackagesOf(analysis: Pick<PlanAnalysis, 'plan' | 'graph'> | undefined, state: Pick<RunState, 'packages'>, joins?: Readonly<Record<string, readonly string[]>>): TimelinePackage[] {
   const out: TimelinePackage[] = [];
   const seen = new Set<string>();
   const wave = new Map<string, number>();
   analysis?.graph.waves.forEach((ids, k) => ids.forEach((id) => wave.set(id, k + 1)));
   const records = state?.packages && typeof state.packages === 'object' ? state.packages : {};
-  const add = (id: string, dependsOn: string[]) => {
+  const add = (id: string, dependsOn: string[], within?: { parent: string; wave: number | null }) => {
     if (seen.has(id)) return;
     seen.add(id);
+    if (within && within.wave !== null) wave.set(id, within.wave);
     const r = Object.hasOwn(records, id) ? records[id] : undefined;
     const set = Array.isArray(r?.candidates) ? r.candidates : [];
     const firsts = set.map((c) => Date.parse(Array.isArray(c?.phases) ? (c.phases[0]?.at ?? '') : '')).filter(Number.isFinite);
@@ -317,6 +357,7 @@ export function timelinePackagesOf(analysis: Pick<PlanAnalysis, 'plan' | 'graph'
       dependsOn,
       ...(r ? { phases: r.phases, status: r.status, startedAt: r.startedAt, endedAt: r.endedAt, attempts: r.attempts } : {}),
       ...(firsts.length ? { setSince: Math.min(...firsts) } : {}),
+      ...(within ? { within: within.parent } : {}),
     });
     // Best of n: its candidates as sibling rows, right below it.
     for (const c of set) {
@@ -326,6 +367,9 @@ export function timelinePackagesOf(analysis: Pick<PlanAnalysis, 'plan' | 'graph'
       seen.add(row);
       out.push({ id: row, candidateOf: id, wave: wave.get(id) ?? null, dependsOn: [], phases: c.phases, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt, attempts: c.attempts });
     }
+    // A parent's children below it (theirs below each of them), in its wave.
+    const children = joins && Object.hasOwn(joins, id) ? joins[id]! : [];
+    for (const child of children) add(child, [], { parent: id, wave: wave.get(id) ?? null });
   };
   for (const p of analysis?.plan.packages ?? []) if (p.id) add(p.id, p.dependsOn.map((d) => d.value));
   for (const id of Object.keys(records)) add(id, []);
@@ -336,12 +380,17 @@ export function timelinePackagesOf(analysis: Pick<PlanAnalysis, 'plan' | 'graph'
  * A run's timeline: live while a package holds a slot (open segments end at `clock`, a "now"
  * line), else ended at the run's last change.
  */
-export function timelineOfRun(analysis: Pick<PlanAnalysis, 'plan' | 'graph'> | undefined, state: Pick<RunState, 'packages' | 'updatedAt' | 'maxParallel'>, clock: number): Timeline {
+export function timelineOfRun(
+  analysis: Pick<PlanAnalysis, 'plan' | 'graph'> | undefined,
+  state: Pick<RunState, 'packages' | 'updatedAt' | 'maxParallel'>,
+  clock: number,
+  joins?: Readonly<Record<string, readonly string[]>>,
+): Timeline {
   const records = state?.packages && typeof state.packages === 'object' ? Object.values(state.packages) : [];
   const live = records.some((r) => r && isActive(r.status));
   const ended = Date.parse(state?.updatedAt);
   return buildTimeline({
-    packages: timelinePackagesOf(analysis, state),
+    packages: timelinePackagesOf(analysis, state, joins),
     cap: state?.maxParallel ?? null,
     now: live || !Number.isFinite(ended) ? clock : ended,
     live,

@@ -11,6 +11,7 @@ import { validateRunState } from '../../../src/core/run/runStateValidation';
 import { barsOf, buildTimeline, segmentLabel, timelinePackagesOf, type Timeline } from '../../../src/core/present/timeline';
 import { timelineGantt } from '../../../src/core/present/timelineGantt';
 import { timelineSvg, timeTicks, xmlText } from '../../../src/core/present/timelineSvg';
+import { workedRunState } from '../../fixtures/timelineRun';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -311,6 +312,42 @@ describe('the timeline model', () => {
     assert.equal(t.peak, 3);
     assert.deepEqual(t.criticalPath, ['a']);
     assert.ok(timelineSvg(t).includes('a.c2'));
+  });
+
+  it("a plan of plans: each parent's sub-plan below it, in its wave, at any depth; the parent spans its leaves; their slots count", () => {
+    // a, then p (a parent: p__x, then p__q, itself a parent of p__q__y), then e after p.
+    // a join: p__q's check on its child's work at 41–42, then p's
+    const state = workedRunState(['a', 'p', 'p__x', 'p__q', 'p__q__y', 'e'], 3, T0, [['a', 0, 10], ['p__x', 11, 30], ['p__q__y', 12, 40], ['p__q', 41, 42], ['p', 43, 45]]);
+    const plan = { plan: { packages: [{ id: 'a', dependsOn: [] }, { id: 'p', dependsOn: [{ value: 'a' }] }, { id: 'e', dependsOn: [{ value: 'p' }] }] }, graph: { waves: [['a'], ['p'], ['e']] } };
+    const joins = { p: ['p__x', 'p__q'], p__q: ['p__q__y'] };
+    const packages = timelinePackagesOf(plan as never, state, joins);
+    assert.deepEqual(
+      packages.map((p) => [p.id, p.wave, p.within ?? null]),
+      [
+        ['a', 1, null],
+        ['p', 2, null],
+        ['p__x', 2, 'p'],
+        ['p__q', 2, 'p'],
+        ['p__q__y', 2, 'p__q'],
+        ['e', 3, null],
+      ],
+    );
+    const t = buildTimeline({ packages, cap: 3, now: at(50).getTime(), live: false });
+    assert.deepEqual(t.rows.map((r) => r.id), ['a', 'p', 'p__x', 'p__q', 'p__q__y', 'e'], 'each below its parent, not at the end without a wave');
+    assert.deepEqual(t.waves.map((w) => [w.wave, w.rows.length]), [[1, 1], [2, 4], [3, 1]]);
+    const row = (id: string) => t.rows.find((r) => r.id === id)!;
+    assert.deepEqual(row('p').span, { start: T0 + 11_000, end: T0 + 45_000 }, 'from its first leaf to its join');
+    assert.deepEqual(row('p__q').span, { start: T0 + 12_000, end: T0 + 42_000 });
+    assert.equal(row('p__x').span, undefined, 'a leaf spans nothing');
+    assert.equal(row('e').span, undefined);
+    assert.equal(slotsAt(t, T0 + 20_000), 2, 'the leaves at work hold the slots');
+    // The critical path is of the plan's own packages, a parent weighed by its span (34 s against a's 10 s).
+    assert.deepEqual(t.criticalPath, ['a', 'p']);
+    assert.ok(row('p').onCriticalPath && !row('p__q__y').onCriticalPath);
+    // Without the joins, the sub-plans' packages come last, without a wave (as before).
+    assert.deepEqual(timelinePackagesOf(plan as never, state).map((p) => [p.id, p.wave]).slice(3), [['p__x', null], ['p__q', null], ['p__q__y', null]]);
+    // A parent named in its own children (a bad tree) is drawn once.
+    assert.deepEqual(timelinePackagesOf(plan as never, state, { p: ['p', 'p__x'] }).filter((p) => p.id === 'p').length, 1);
   });
 
   it('builds its packages from a plan and a run state (the plan order, then packages only the run has)', () => {
