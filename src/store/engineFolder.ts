@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WAVES_FOLDER } from '../core/run/runPaths';
+import { relativePosix } from '../util/posixPath';
 
 export class EngineFolderError extends Error {
   constructor(
@@ -56,7 +57,7 @@ export function checkEngineFolder(repoRoot: string, folder: string = path.join(r
 
 /** Throws when `st` (of `file`) is not a real folder. */
 function notAFolder(repoRoot: string, file: string, st: fs.Stats): void {
-  const rel = path.relative(repoRoot, file).split(path.sep).join('/');
+  const rel = relativePosix(repoRoot, file);
   if (st.isSymbolicLink()) {
     let target = '?';
     try {

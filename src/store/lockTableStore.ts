@@ -14,6 +14,7 @@ import { FileMutex } from './fileMutex';
 import { checkEngineFolder } from './engineFolder';
 import { emptyLockTable, parseLockTable, serializeLockTable, type LockTable } from '../core/run/lockTable';
 import { lockTableFile, lockTableMutexFile } from '../core/run/runPaths';
+import { relativePosix } from '../util/posixPath';
 
 // ---------------------------------------------------------------------------------------
 // The file
@@ -104,7 +105,7 @@ export class LockTableStore {
   // -------------------------------------------------------------------------------------
 
   private report(problem: string): void {
-    this.options.onProblem?.(`The lock table ${path.relative(this.repoRoot, this.file).split(path.sep).join('/')} ${problem}`);
+    this.options.onProblem?.(`The lock table ${relativePosix(this.repoRoot, this.file)} ${problem}`);
   }
 
   private async readForUpdate(): Promise<LockTable> {

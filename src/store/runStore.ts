@@ -38,6 +38,7 @@ import { historyFile, runStateFile } from '../core/run/runPaths';
 import { withHistoryOf } from '../core/run/runStateInit';
 import type { RunState } from '../core/run/runState';
 import { validateRunState } from '../core/run/runStateValidation';
+import { relativePosix } from '../util/posixPath';
 
 // ---------------------------------------------------------------------------------------
 // File names (owned by runPaths.ts; re-exported for existing imports)
@@ -568,6 +569,6 @@ export class RunStore implements Disposable {
   }
 
   private relative(file: string): string {
-    return path.relative(this.options.workspaceRoot, file).split(path.sep).join('/');
+    return relativePosix(this.options.workspaceRoot, file);
   }
 }

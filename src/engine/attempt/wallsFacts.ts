@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { containerOf, devcontainerOpensWalls, type Place, type WallsFacts } from '../../core/walls/containerCheck';
 import { readRegularFileSync } from '../../util/regularFile';
+import { toPosix } from '../../util/posixPath';
 
 function read(file: string): string | null {
   try {
@@ -91,7 +92,7 @@ export function repositoryOpensWalls(repo: string, only?: 'container'): string |
       text = null; // none, or not a regular file of the repository: it opens nothing
     }
     const what = text === null ? null : devcontainerOpensWalls(text, only);
-    if (what) return `${file.split(path.sep).join('/')}: ${what}`;
+    if (what) return `${toPosix(file)}: ${what}`;
   }
   return null;
 }

@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { git } from './gitRun.js';
+import { relativePosix } from '../../util/posixPath.js';
 
 /** What a copy did: the files (and links inside copied folders) written, relative to the repository, and what was left out. */
 export interface TreeCopy {
@@ -158,7 +159,7 @@ function treeFolderProblem(tree: string, rel: string): string | null {
     at = path.join(at, part);
     const st = lstat(at);
     if (!st) return null;
-    const shown = path.relative(tree, at).split(path.sep).join('/');
+    const shown = relativePosix(tree, at);
     if (st.isSymbolicLink()) return `the worktree's ${shown} is a symbolic link: nothing is written through it`;
     if (!st.isDirectory()) return `the worktree's ${shown} is not a folder`;
   }
@@ -173,7 +174,7 @@ function safeTarget(tree: string, rel: string): { path: string } | { why: string
     at = path.join(at, part);
     const st = lstat(at);
     if (st?.isDirectory()) continue;
-    if (st) return { why: `the worktree's ${path.relative(tree, at).split(path.sep).join('/')} changed while it was copied into` };
+    if (st) return { why: `the worktree's ${relativePosix(tree, at)} changed while it was copied into` };
     try {
       fs.mkdirSync(at);
     } catch (err) {

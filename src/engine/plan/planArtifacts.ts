@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DESIGN_FILE, type PlanArtifacts } from '../../core/run/contextSlice';
+import { toPosix } from '../../util/posixPath';
 
 const MAX_FILES = 500;
 const MAX_DESIGN_BYTES = 256 * 1024;
@@ -16,7 +17,7 @@ export function readPlanArtifacts(repoRoot: string, planFile: string): PlanArtif
   const dir = path.dirname(path.resolve(planFile));
   const rel = path.relative(repoRoot, dir);
   if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return null;
-  const folder = rel.split(path.sep).join('/');
+  const folder = toPosix(rel);
   const files: string[] = [];
   const walk = (abs: string, relDir: string) => {
     let entries: fs.Dirent[];

@@ -17,6 +17,7 @@ import { unfoldNested } from '../../core/plan/unfold';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
 import { realOr, realpathOrWhy, workTreeOf } from '../../util/workTree';
 import { gitOut } from '../git';
+import { toPosix } from '../../util/posixPath';
 
 export interface PlanSource {
   /** The plan file, absolute and real (symbolic links resolved), as approvals.json keys it. */
@@ -167,4 +168,3 @@ function unfolded(source: PlanSource, repo: string, options: { maxParallel?: num
   return { ...source, text: one.text, analysis, hash: planHash(one.text), nested: { joins: one.joins, caps: one.caps, origin: one.origin, files } };
 }
 
-const toPosix = (p: string) => p.split(path.sep).join('/');

@@ -16,6 +16,7 @@ import { PLAN_FILE_NAME } from '../../core/planning/planningSession';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
 import { git } from '../git';
 import { PlanningError } from './planningError';
+import { toPosix } from '../../util/posixPath';
 
 /** The draft plan at most (`waves.plan.maxSizeMB`'s default); each task list copied at most as much. */
 export const MAX_DRAFT_BYTES = 5 * 1024 * 1024;
@@ -57,7 +58,7 @@ export function taskKeysOf(plan: Pick<Plan, 'packages'>): string[] {
 function inside(root: string, p: string): string | null {
   const rel = path.relative(root, p);
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
-  return rel.split(path.sep).join('/');
+  return toPosix(rel);
 }
 
 function realOrResolved(p: string): string {

@@ -3,12 +3,12 @@
  * audited against the planning folder and only the accepted changes kept (`acceptRound`), and
  * the repository's git set-up compared and put back (`putSetupBack`). Each refusal is named.
  */
-import path from 'node:path';
 import { auditScope, type AuditScope } from '../../core/run/audit';
 import { quarantineDir } from '../../core/run/runPaths';
 import { describeSetupChanges } from '../../core/git/gitSetup';
 import type { PlanningState, RefusedChange } from '../../core/planning/planningSession';
 import { commitAll, git, restoreGitSetup, revParse, treeChanges, type KeptGitSetup, type SetupRestore } from '../git';
+import { relativePosix } from '../../util/posixPath';
 
 
 /**
@@ -27,7 +27,7 @@ export async function putSetupBack(repo: string, kept: KeptGitSetup, id: string,
     return { path: `${what} not checked`, message: `it could not be compared or put back: ${(err as Error).message}` };
   }
   if (!restore) return null;
-  const folder = path.relative(repo, restore.quarantine).split(path.sep).join('/');
+  const folder = relativePosix(repo, restore.quarantine);
   const left = restore.notRestored.map((l) => `.git/${l.name} (${l.why ?? '?'})`).join(', ');
   const done = left ? `put back what could be, NOT ${left}` : 'put back as the round started';
   return {

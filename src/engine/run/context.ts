@@ -39,8 +39,9 @@ import { capOf } from '../../core/plan/defaults';
 import { sourceFilesOf } from '../../core/formats/sourceLink';
 import { LiveAttempts } from './liveAttempts';
 import { StartHolds } from './holds';
+import { toPosix } from '../../util/posixPath';
 
-export const toPosix = (p: string) => p.split(path.sep).join('/');
+export { toPosix };
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class RunContext {

@@ -25,6 +25,7 @@ import { tickTasks, TICKABLE_FORMATS } from '../../core/formats/tick';
 import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { writeAtomic } from '../../store/atomicWrite';
 import { personsSourceOf, proposalSourcesOf, type ProposalSources } from '../planning';
+import { relativePosix } from '../../util/posixPath';
 
 export interface TickSourceRequest {
   repoRoot: string;
@@ -76,7 +77,7 @@ async function tickOne(request: TickSourceRequest, proposal: ProposalSources | n
   const persons = proposal ? personsSourceOf(proposal, linked) : null;
   const file = persons ?? linked;
   const root = persons ? proposal!.checkout : request.repoRoot;
-  const shown = persons ?? (path.relative(root, file).split(path.sep).join('/') || file);
+  const shown = persons ?? (relativePosix(root, file) || file);
   const outcome = (ticked: string[], note: string | null): TickSourceOutcome => ({ file: shown, ticked, note });
   const format = link.format;
   if (!TICKABLE_FORMATS.includes(format)) return outcome([], `${shown}: not ticked: ${formatName(format)} keeps its done state elsewhere`);
