@@ -298,6 +298,11 @@ export function buildPrompt(input: PromptInput): string {
       blank();
       line(`### ${code(d.id)}${d.title ? ` — ${flat(d.title)}` : ''}`);
       line();
+      // A plan of plans: the sub-plan's parent runs no agent; its check is on its packages' work together.
+      if (sub && d.id === sub.parent) {
+        const after = plan.packages.filter((p) => p.dependsOn.some((x) => x.value === d.id)).map((p) => code(p.id));
+        para(`The parent of your sub-plan: no agent works on it. Its verification runs on the work of every package of the sub-plan together, then ${after.length ? `what depends on it starts: ${after.join(', ')}` : 'the run goes on'}.`);
+      }
       if (d.taskType) para(`Task type: ${code(d.taskType)}`);
       if (d.description) para(quote(d.description));
       const theirs = agentInputs(d.inputs);

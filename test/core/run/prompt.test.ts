@@ -106,6 +106,11 @@ describe('buildPrompt', () => {
     const up = section(buildPrompt(input('api__users__model', { analysis, featureId: 'shop' })), 'Upstream contracts');
     assert.match(up, /The plan's contract files:\n- `docs\/shop\.yaml`\n\nThis package is part of the sub-plan `plans\/users\.yaml` \(feature `shop-users`\), the work of `api__users`\.\nThe sub-plan's contract files:\n- `docs\/api\.yaml`\n- `docs\/users\.yaml`\n/);
     assert.doesNotMatch(section(buildPrompt(input('ui', { analysis, featureId: 'shop' })), 'Upstream contracts'), /sub-plan/, 'a package of the top plan');
+    // Its parent among its dependents is said for what it is: no agent, a check on the sub-plan's work, then its dependents.
+    const down = section(buildPrompt(input('api__users__model', { analysis, featureId: 'shop' })), 'Downstream obligations');
+    assert.match(down, /### `api__users`\n\nThe parent of your sub-plan: no agent works on it\. Its verification runs on the work of every package of the sub-plan together, then what depends on it starts: `api`\./);
+    const last = section(buildPrompt(input('api__users', { analysis, featureId: 'shop' })), 'Downstream obligations');
+    assert.match(last, /### `api`\n\nThe parent of your sub-plan: .* then what depends on it starts: `ui`\./);
   });
 
   it('ownership: write, read, deny, locks and what a violation does', () => {
