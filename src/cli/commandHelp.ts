@@ -93,9 +93,12 @@ ${optionsSynopsis()} <plan>
     Run the plan's packages with a coding agent (the agent's options below), with
     live progress: a table on a TTY, one line per event otherwise, NDJSON with --json.
     --dry-run prints the schedule and every package's prompt and starts nothing.
-    --only: just these packages. --timeout-grace: seconds from TERM to KILL when an
-    agent is stopped. --resume: go on with an interrupted run. Ctrl-C once cancels
-    the run cleanly (resume with --resume); twice exits at once.
+    --only: just these packages (a sub-plan's package by its run id, api__users);
+    each must have what it depends on among them or succeeded in the run. --resume: go
+    on with an interrupted run; with --only, those packages of the last run run again
+    (a failed one too, its retry budget aside): waves run --resume --only ID.
+    --timeout-grace: seconds from TERM to KILL when an agent is stopped. Ctrl-C once
+    cancels the run cleanly (resume with --resume); twice exits at once.
     --coordinator (or WAVES_COORDINATOR): a PostgreSQL database shared by every clone of
     the repository: the lock table, the run's lease and the registry of runs live there
     (the run state stays in .waves/). Keep its password in ~/.pgpass or PGPASSWORD; it is

@@ -15,7 +15,7 @@ import { askYesNo, type Io } from './io';
 
 import { checkAgentFound, coordinatorFrom, planArg, rel, repeatedFlags, runAgentsFrom, runChoicesFrom, runFlags, unsafeNote, worktreeAndWallsFrom } from './runArgs';
 import { ProgressOutput } from './progressOutput';
-import { containerWallNoteOf, dryRunOf, plannedConflictText, SourceTickQueue, startRequestFrom, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
+import { containerWallNoteOf, dryRunOf, plannedConflictText, RUN_AGAIN, SourceTickQueue, startRequestFrom, startRun, type ForecastResult, type RunOutcome, type StartRefusal, type StartRequest } from '../engine';
 import { forecastLines } from '../core/run/forecast';
 import { hostsInputFrom } from './hostsCommand';
 
@@ -115,6 +115,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     agentCaps,
     budget,
     only,
+    // Some packages of the last run, run again (as the editor's Run Package): ended ones go back to pending first.
+    ...(only && flags.has('resume') ? { reset: [...RUN_AGAIN] } : {}),
     graceMs: grace !== undefined ? grace * 1000 : undefined,
     coordinator,
     allowPlannedOverlap: flags.has('allow-planned-overlap'),
@@ -201,7 +203,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     const outcome = await started.outcome;
     await ticker?.settle(outcome.state.packages);
     out?.stop();
-    if (!json) io.out(outcomeText(outcome, file) + '\n');
+    if (!json) io.out(outcomeText(outcome, file, only) + '\n');
     // 75 (EX_TEMPFAIL): paused at a usage limit — try again later.
     return outcome.outcome === 'succeeded' ? 0 : outcome.outcome === 'usage-limit' ? 75 : 1;
   } catch (err) {
@@ -217,7 +219,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
 }
 
 /** The line a finished run ends with. */
-function outcomeText(outcome: RunOutcome, file: string): string {
+function outcomeText(outcome: RunOutcome, file: string, only?: readonly string[]): string {
   switch (outcome.outcome) {
     case 'cancelled':
       return `cancelled; resume with \`waves run --resume ${file}\``;
@@ -230,8 +232,13 @@ function outcomeText(outcome: RunOutcome, file: string): string {
         .sort();
       return `paused at a usage limit (no retry spent)${resets.length ? `; it resets at ${resets[0]}` : ''}: resume with \`waves run --resume ${file}\`${resets.length ? ' then, or run with `--on-usage-limit wait` to go on by itself' : ''}`;
     }
-    case 'succeeded':
+    case 'succeeded': {
+      // Some packages only (--only): the run's others may still be to do; said before any offer to finish.
+      const left = only ? Object.values(outcome.state.packages).filter((r) => !only.includes(r.packageId) && r.status !== 'succeeded') : [];
+      if (left.length)
+        return `${only!.length === 1 ? `${only![0]} succeeded` : 'the packages asked for succeeded'}; ${left.length} other package${left.length === 1 ? '' : 's'} of the run ${left.length === 1 ? 'has' : 'have'} not (${left.slice(0, 5).map((r) => r.packageId).join(', ')}${left.length > 5 ? ', …' : ''}): \`waves run --resume ${file}\` goes on with them`;
       return `every package succeeded${outcome.integrationBranch ? `; merged into ${outcome.integrationBranch} — \`waves finish ${file}\` offers it to your branch` : ''}`;
+    }
     default:
       return `some packages did not succeed: \`waves status ${file}\` shows why${outcome.reportFile ? `, ${rel(outcome.reportFile)} has the report` : ''}`;
   }
@@ -276,6 +283,7 @@ function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): 2
       return 2;
     case 'bad-candidates':
     case 'plan-nested':
+    case 'only-waits':
       io.err(`waves: ${refusal.reason}:\n${details}  nothing was started\n`);
       return 2;
     case 'coordinator-unreachable':

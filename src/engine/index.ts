@@ -74,6 +74,7 @@ export {
   hostAgents,
   refusalOf,
   startRequestFrom,
+  RUN_AGAIN,
   startRun,
   type HostsInput,
   type StartQuestions,

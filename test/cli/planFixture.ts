@@ -1,7 +1,10 @@
 /** The plans the CLI tests run: packages with an id, dependencies and the scripted agent's instructions. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
+import { gitEnv } from '../engine/helpers';
 
 export interface ScriptedPackage {
   id: string;
@@ -28,4 +31,30 @@ export function commitPlan(repo: string, feature: string, packages: readonly Scr
   git('add', '-A');
   git('commit', '-q', '-m', 'initial');
   return path.join(repo, 'work-packages.yaml');
+}
+
+/**
+ * A folder for a test file's CLI runs (removed after it) and what they share: the scripted agent
+ * as `--agent-argv`, a person's home under the folder (their git identity and Wave Orchestrator
+ * folder; the walls show the folder read-only), and `waves` run from the built bin.
+ */
+export function cliTestbed(prefix: string) {
+  const root = path.resolve(__dirname, '..', '..');
+  const bin = path.join(root, 'bin', 'waves.js');
+  const agentScript = path.join(root, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
+  const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  return {
+    tmp,
+    AGENT: JSON.stringify([process.execPath, agentScript, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}']),
+    homeEnv(name: string): NodeJS.ProcessEnv {
+      const home = path.join(tmp, name);
+      fs.mkdirSync(home, { recursive: true });
+      return { ...gitEnv(home), WAVES_SANDBOX_READ: tmp };
+    },
+    waves(args: string[], env: NodeJS.ProcessEnv): { code: number | null; out: string; err: string } {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env, timeout: 120_000 });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    },
+  };
 }

@@ -216,13 +216,17 @@ describe('waves run --dry-run', () => {
     assert.equal(git(repo, 'branch', '--list'), '* main');
   });
 
-  it('--only runs a subset, its dependencies outside it taken as done', () => {
+  it('--only runs a subset; one whose dependency outside it never succeeded in a run is refused, as the run would be', () => {
     const plan = repoWithPlan('dry4', packages);
-    const r = waves(['run', '--dry-run', '--json', '--only', 'left,top,right', plan]);
+    const r = waves(['run', '--dry-run', '--json', '--only', 'base,left,top,right', plan]);
     assert.equal(r.code, 0, r.err);
     const doc = JSON.parse(r.out);
-    assert.deepEqual(doc.order, [['right', 'left'], ['top']]);
-    assert.deepEqual(doc.prompts.map((p: { packageId: string }) => p.packageId).sort(), ['left', 'right', 'top']);
+    assert.deepEqual(doc.order, [['base'], ['right', 'left'], ['top']]);
+    assert.deepEqual(doc.prompts.map((p: { packageId: string }) => p.packageId).sort(), ['base', 'left', 'right', 'top']);
+    // No run yet: base never succeeds in a run of left, top and right.
+    const without = waves(['run', '--dry-run', '--json', '--only', 'left,top,right', plan]);
+    assert.equal(without.code, 2, without.out + without.err);
+    assert.match(without.err, /^waves: `left`, `right` would never start: they wait for packages this run does not run:\n {2}`left` depends on `base`, which has not succeeded in this run\n {2}`right` depends on `base`, which has not succeeded in this run\n {2}run `base` too, or the whole plan\n/);
   });
 
   it('--barrier waits for each wave', () => {

@@ -9,37 +9,17 @@
  *   container, a CI job): not called another machine's (ADR 0027).
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { reviewHeadline, statusPackageLines, type StatusPackage } from '../../src/core/present/packageFacts';
 import { sanitize } from '../../src/core/present/terminalText';
 import { runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
-import { gitEnv } from '../engine/helpers';
-import { commitPlan, type ScriptedPackage } from './planFixture';
+import { cliTestbed, commitPlan, type ScriptedPackage } from './planFixture';
 
-const root = path.resolve(__dirname, '..', '..');
-const bin = path.join(root, 'bin', 'waves.js');
-const agentScript = path.join(root, 'test', 'fixtures', 'agents', 'scripted-agent.mjs');
-const AGENT = JSON.stringify([process.execPath, agentScript, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}']);
-const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-status-cli-')));
-
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-/** A person's home under `tmp`: their git identity, their Wave Orchestrator folder; the walls show `tmp` read-only. */
-function homeEnv(name: string): NodeJS.ProcessEnv {
-  const home = path.join(tmp, name);
-  fs.mkdirSync(home, { recursive: true });
-  return { ...gitEnv(home), WAVES_SANDBOX_READ: tmp };
-}
-
-function waves(args: string[], env: NodeJS.ProcessEnv) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env, timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const { tmp, AGENT, homeEnv, waves } = cliTestbed('waves-status-cli-');
 
 /** A repository on `main` with the plan (packages: id, dependencies, the scripted agent's instructions) committed. */
 function repoWithPlan(feature: string, packages: ScriptedPackage[], env: NodeJS.ProcessEnv): string {

@@ -22,6 +22,7 @@ export {
   forecastOf,
   hostAgents,
   refusalOf,
+  RUN_AGAIN,
   startRun,
   type HostsInput,
   type StartQuestions,

@@ -27,6 +27,7 @@ import { forecastFor, type ForecastResult } from './forecast';
 import type { RunForecast } from '../../core/run/forecast';
 import { candidateAgentIds, candidateStartProblems } from '../../core/plan/candidateSet';
 import { capOf } from '../../core/plan/defaults';
+import { onlyWaits } from '../../core/run/onlyScope';
 import type { PlanPackage } from '../../core/plan/model';
 
 /** The hosts list as a front end read it (a file for the CLI, `waves.hosts` for the editor). */
@@ -102,6 +103,8 @@ export type StartRefusalKind =
   | 'container-wall-refused'
   /** In a container, the repository's dev container configuration opens the agents' walls (its settings or variables became the person's). */
   | 'walls-from-repository'
+  /** Some packages only (`--only`, Run Package): one waits for a package outside them that has not succeeded in the run it would run in. */
+  | 'only-waits'
   /** The person said no to the run's confirmation (`confirmRun`): nothing to show. */
   | 'declined';
 
@@ -168,6 +171,11 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   if (unknown.length) return no('unknown-package', `${shown} has no package ${unknown.map((id) => `"${id}"`).join(', ')}`);
   // Plans of plans (ADR 0035): run unfolded (loadPlan), unless a sub-plan has errors or is to be planned at run time.
   if (plan.nested && 'refusals' in plan.nested) return no('plan-nested', `${shown} has sub-plans that cannot run`, plan.nested.refusals);
+  // Some packages only: one whose dependency outside them has not succeeded in the run it would run in would wait forever.
+  if (only && !request.adopt) {
+    const waits = onlyWaitsOf(plan, only, request.resume === true);
+    if (waits) return waits;
+  }
   // Best of n (ADR 0031): sets this run cannot start are said before anything is asked (an adoption takes the run as it goes).
   const sets = request.adopt ? [] : candidateStartProblems(packagesOf(request, plan), {
     ...(request.candidates !== undefined ? { runCandidates: request.candidates } : {}),
@@ -272,6 +280,25 @@ function picksMade(repo: string, featureId: string): (packageId: string) => bool
     const record = read.kind === 'ok' && Object.hasOwn(read.state.packages, id) ? read.state.packages[id]! : undefined;
     return queued.has(id) || record?.status === 'succeeded' || !!record?.chosen;
   };
+}
+
+/** A package run again on its own (Run Package, Retry, `waves run --resume --only`): in these statuses it goes back to pending first. */
+export const RUN_AGAIN: readonly PackageStatus[] = ['failed', 'cancelled', 'interrupted', 'scope-violation', 'blocked'];
+
+/** The refusal of a start of `only` (`--only`, Run Package) whose packages could never start, or null. */
+function onlyWaitsOf(plan: PlanSource, only: readonly string[], resume: boolean): StartRefusal | null {
+  const read = readRun(plan.repo!, plan.featureId!);
+  const deps = new Map(plan.analysis.plan.packages.map((p) => [p.id, p.dependsOn.map((d) => d.value)]));
+  const waits = onlyWaits(only, (id) => deps.get(id) ?? [], read.kind === 'ok' ? read.state : null, resume);
+  if (!waits.length) return null;
+  const q = (id: string) => `\`${id}\``;
+  const lines = waits.map((w) => `${q(w.packageId)} depends on ${q(w.dependency)}, which ${w.succeededInLast ? 'succeeded in the last run, not in a new one' : 'has not succeeded in this run'}`);
+  const inLast = waits.every((w) => w.succeededInLast) && !resume;
+  const next = inLast
+    ? `to run ${only.map(q).join(', ')} in the last run, where what ${only.length === 1 ? 'it depends' : 'they depend'} on succeeded, resume it with only ${only.length === 1 ? 'that package' : 'those packages'} (waves run --resume --only ${only.join(',')})`
+    : `run ${[...new Set(waits.map((w) => w.dependency))].map(q).join(', ')} too, or the whole plan`;
+  const who = [...new Set(waits.map((w) => q(w.packageId)))];
+  return no('only-waits', `${who.join(', ')} would never start: ${who.length === 1 ? 'it waits' : 'they wait'} for packages this run does not run`, [...lines, next]);
 }
 
 /** The packages a start runs: those of `only`, else all. */

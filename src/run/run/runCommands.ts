@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { visibleText } from '../../core/present/visibleText';
 import { customProfile } from '../../core/agents/agentProfiles';
 import { packageRunText, STATUS_WORDS, whyNot, type CommandTarget, type RunCommand } from '../../core/present/runStatusText';
-import { RunEngine, attemptPrompt, cleanUpWorktrees, isLayeredTree, readReport } from '../../engine';
+import { RunEngine, RUN_AGAIN, attemptPrompt, cleanUpWorktrees, isLayeredTree, readReport } from '../../engine';
 import type { ActionContext, DagActions } from '../../dag/actions';
 import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
 import type { ActionState, CandidateAction, PackageAction } from '../../protocol';
@@ -60,7 +60,7 @@ export class RunCommands extends Disposable implements DagActions {
     command('waves.runPackage', async (arg) => {
       const target = await this.pkg(arg, 'Run which package?');
       if (!target) return undefined;
-      return controller.start(target.entry, { what: target.packageId, only: [target.packageId], resume: true, reset: ['failed', 'cancelled', 'interrupted', 'scope-violation', 'blocked'] }, 'runPackage', { packageId: target.packageId });
+      return controller.start(target.entry, { what: target.packageId, only: [target.packageId], resume: true, reset: [...RUN_AGAIN] }, 'runPackage', { packageId: target.packageId });
     });
     command('waves.answerPackage', async (arg) => {
       // A package whose agent ended its turn with a question: the person's answer goes into its next prompt.
