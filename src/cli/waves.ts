@@ -29,6 +29,7 @@ import { analyzeForCli, analyzeTunedForCli } from './bigPlanAnalysis';
 import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
+import { PersonFolderError } from '../engine';
 import { CONVERT_HELP, HOSTS_HELP, PICK_HELP, PLAN_HELP, REVIEW_HELP, RUN_HELP, VALIDATE_HELP } from './commandHelp';
 import { gitMayFindRepository } from '../util/workTree';
 
@@ -370,6 +371,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
     }
   } catch (err) {
+    // The person's own folder unusable (WAVES_CONFIG_DIR a file, a read-only home): said plainly, nothing started.
+    if (err instanceof PersonFolderError) {
+      io.err(`waves: ${err.message}\n`);
+      return 2;
+    }
     if (err instanceof UsageError) {
       // A known command's mistake: that command's usage, not every command's.
       const known = command !== undefined && Object.hasOwn(HELP, command);

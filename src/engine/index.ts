@@ -90,6 +90,7 @@ export {
   VerificationNotApprovedError,
   approveShown,
   foreignReason,
+  PersonFolderError,
   personalApprovals,
   planCommandsApproved,
   verificationCommands,

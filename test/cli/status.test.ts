@@ -6,7 +6,8 @@
  *   in `waves status --json`, with the same value (core/present/packageFacts.ts is where all of
  *   them read it);
  * - a run started under one home folder, looked at under another on the same machine (sudo, a
- *   container, a CI job): not called another machine's (ADR 0027).
+ *   container, a CI job): not called another machine's (ADR 0027);
+ * - a plan of plans as a tree; the person's own folder unusable, said plainly.
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
@@ -175,5 +176,21 @@ describe('a plan of plans in waves run and waves status', () => {
     const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'nested'), 'utf8')) as RunState;
     assert.equal(of('api').elapsedMs, Date.parse(state.packages.api!.endedAt!) - Date.parse(state.packages.api__users__model!.startedAt!));
     assert.ok(of('api').elapsedMs! >= of('api__orders').elapsedMs!, 'at least as long as any package below it');
+  });
+});
+
+describe("the person's own folder unusable", () => {
+  it('WAVES_CONFIG_DIR naming a file: status and a dry run of a plan that ran say so and how to choose another, exit 2, no internal error', () => {
+    const env = homeEnv('config-home');
+    const plan = repoWithPlan('config', [{ id: 'a', agent: ['write a/x.txt x', 'commit'] }], env);
+    assert.equal(waves(['run', '--agent-argv', AGENT, plan], env).code, 0);
+    const file = path.join(tmp, 'config-home', 'not-a-folder');
+    fs.writeFileSync(file, 'x\n');
+    for (const args of [['status', plan], ['run', '--dry-run', '--agent-argv', AGENT, plan]]) {
+      const r = waves(args, { ...env, WAVES_CONFIG_DIR: file });
+      assert.equal(r.code, 2, `${args[0]}: ${r.out}${r.err}`);
+      assert.equal(r.err, `waves: Wave Orchestrator's own folder ${file} cannot be used: a file is in its place. It keeps your approvals and your id on this machine: set WAVES_CONFIG_DIR to a folder you can write, or move what is in the way.\n`);
+    }
+    assert.equal(fs.readFileSync(file, 'utf8'), 'x\n', 'the file is left as it was');
   });
 });

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { writeAtomic } from '../../store/atomicWrite.js';
 import { visibleText } from '../../core/present/visibleText.js';
 import { approvalsFolder, userConfigFolder } from '../../core/run/runPaths.js';
+import { PersonFolderError } from './machine.js';
 
 export interface Approval {
   hash: string;
@@ -102,8 +103,12 @@ export async function approve(planFile: string, commands: readonly string[], now
   const lists = data.lists.filter((a) => a.hash !== hash);
   lists.push({ hash, commands: [...commands], approvedAt: now.toISOString() });
   data.lists = lists.slice(-MAX_LISTS);
-  fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
-  await writeAtomic(approvalsFileOf(data.planFile, folder), JSON.stringify(data, null, 2) + '\n');
+  try {
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    await writeAtomic(approvalsFileOf(data.planFile, folder), JSON.stringify(data, null, 2) + '\n');
+  } catch (err) {
+    throw new PersonFolderError(folder, err);
+  }
 }
 
 /** A verification as far as its approval goes: the commands it runs, of which approved list, for which plan. */

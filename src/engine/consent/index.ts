@@ -6,4 +6,4 @@
  */
 export { approve, isApproved, personalApprovals, requireApproved, VerificationNotApprovedError } from './approvalStore';
 export * from './approvals';
-export { foreignReason, machineId, personId, thisDriver, type Driver } from './machine';
+export { foreignReason, machineId, PersonFolderError, personId, thisDriver, type Driver } from './machine';

@@ -52,6 +52,22 @@ export function machineId(): string {
   return cachedMachine;
 }
 
+/**
+ * The person's own folder cannot be made or written (a file in its place, no permission, a
+ * read-only home): said with the folder and how to choose another, never as an internal error.
+ */
+export class PersonFolderError extends Error {
+  constructor(
+    readonly folder: string,
+    cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException)?.code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in its place' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : String((cause as Error)?.message ?? cause);
+    super(`Wave Orchestrator's own folder ${folder} cannot be used: ${why}. It keeps your approvals and your id on this machine: set WAVES_CONFIG_DIR to a folder you can write, or move what is in the way.`);
+    this.name = 'PersonFolderError';
+  }
+}
+
 /** The person's own folder (`userConfigFolder`) under `env`. */
 export function personFolder(env: NodeJS.ProcessEnv = process.env): string {
   return userConfigFolder(env, process.platform, os.homedir());
@@ -72,15 +88,19 @@ export function personId(env: NodeJS.ProcessEnv = process.env): string {
     // not made yet
   }
   if (!/^[0-9a-f]{32,}$/.test(secret)) {
-    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
     const fresh = randomBytes(32).toString('hex');
     try {
-      // `wx`: two processes making it at once keep the first one's.
-      fs.writeFileSync(file, fresh + '\n', { flag: 'wx', mode: 0o600 });
-      secret = fresh;
-    } catch {
-      // another process made it first (`wx`): its secret is used, and a file that cannot be read throws here
-      secret = fs.readFileSync(file, 'utf8').trim();
+      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      try {
+        // `wx`: two processes making it at once keep the first one's.
+        fs.writeFileSync(file, fresh + '\n', { flag: 'wx', mode: 0o600 });
+        secret = fresh;
+      } catch {
+        // another process made it first (`wx`): its secret is used, and a file that cannot be read throws here
+        secret = fs.readFileSync(file, 'utf8').trim();
+      }
+    } catch (err) {
+      throw new PersonFolderError(folder, err);
     }
   }
   // The same text as before the machine was kept apart: a state stamped then is still the person's.
