@@ -321,8 +321,9 @@ export class DagPanel extends Disposable {
     const states = this.actions.states(context);
     if (!sub) return states;
     const off = (reason: string) => ({ enabled: false as const, reason });
-    const alone = off(`${context.packageId} is a package of a sub-plan: it runs with its plan (Run Plan, Resume or Retry Failed), not alone`);
-    return { ...states, run: alone, retry: states.retry.enabled ? alone : states.retry, showPrompt: off('a sub-plan package\'s prompt is shown by `waves run --dry-run`') };
+    // Retried alone, as any package (Run Package with its run id: only it, in the last run); started only with its plan.
+    const alone = off(`${context.packageId} is a package of a sub-plan: it starts with its plan (Run Plan or Resume); once it failed, Retry runs it again alone`);
+    return { ...states, run: alone, showPrompt: off('a sub-plan package\'s prompt is shown by `waves run --dry-run`') };
   }
 
   /** The run timeline's rows: every package of the run (`full`), or those whose marks or status moved. */

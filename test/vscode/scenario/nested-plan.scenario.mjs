@@ -3,7 +3,9 @@
 // of the sub-plan opens the sub-plan at it. Run Plan then runs it all as one run, and each of the
 // sub-plan's rows says its package's run under the parent's row. The status bar counts the leaves;
 // the DAG panel draws the parent as a group whose button opens its sub-plan, and the trail back.
+// A sub-plan's package that failed is retried alone from its details in the opened group.
 import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { activeTabLabel, openWavesView, webviewFrame, runCommand, runStateOf, waitForRow, waitForStatus, waitForTree, waitForWorkbench, waitUntil, wavesTreeRows, widenSideBar } from './helpers.mjs';
@@ -114,6 +116,50 @@ export const tests = [
       await frame.locator('.crumbs button', { hasText: /^shop$/ }).click();
       await frame.locator('.react-flow__node[data-id="api"] .pkg.group').waitFor({ timeout: 10_000 });
       assert.equal(await frame.locator('.crumbs').count(), 0);
+    },
+  },
+  {
+    name: "a sub-plan's package that failed is retried alone from its details in the opened group: only it runs, in the same run",
+    timeoutMs: 120_000,
+    run: async ({ page, workspace: ws, screenshot }) => {
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      // A second version of the sub-plan's work (the run before merged the first), in which routes
+      // fails (its agent exits 1; no retry budget), as a person's package may.
+      const file = path.join(ws, 'plans', 'api.yaml');
+      const fixed = fs.readFileSync(file, 'utf8').replace(/(test-agent: write \S+ )/g, '$1v2 ');
+      const bad = fixed.replace(/(package_id: routes[\s\S]*?)test-agent: commit/, '$1test-agent: exit 1');
+      assert.notEqual(bad, fixed);
+      fs.writeFileSync(file, bad);
+      const before = runStateOf(ws, 'shop').runId;
+      await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
+      const failed = await waitUntil(() => {
+        const s = runStateOf(ws, 'shop');
+        return s && s.runId !== before && s.packages.api__routes?.status === 'failed' && s.packages.ui?.status === 'blocked' ? s : null;
+      }, 'routes to fail in a new run', { timeoutMs: 90_000 });
+      assert.equal(failed.packages.api__model.status, 'succeeded');
+      fs.writeFileSync(file, fixed);
+      const frame = webviewFrame(page);
+      await frame.locator('.react-flow__node[data-id="api"] button.group-open').click();
+      await frame.locator('.react-flow__node[data-id="api__routes"] .pkg.status-failed').waitFor({ timeout: 20_000 });
+      await frame.locator('.react-flow__node[data-id="api__routes"]').click();
+      await frame.locator('.details h2', { hasText: 'api__routes' }).waitFor();
+      // Run is its plan's; Retry is its own.
+      const run = frame.locator('.details button[data-action="run"]');
+      assert.equal(await run.getAttribute('aria-disabled'), 'true');
+      assert.match((await run.getAttribute('title')) ?? '', /it starts with its plan \(Run Plan or Resume\); once it failed, Retry runs it again alone$/);
+      const retry = frame.locator('.details button[data-action="retry"]');
+      await waitUntil(async () => (await retry.getAttribute('aria-disabled')) === null, 'Retry enabled for the failed package');
+      await retry.click();
+      const again = await waitUntil(() => {
+        const s = runStateOf(ws, 'shop');
+        return s?.packages.api__routes?.status === 'succeeded' ? s : null;
+      }, 'routes to succeed on its retry', { timeoutMs: 60_000 });
+      assert.equal(again.runId, failed.runId, 'in the same run');
+      assert.equal(again.packages.api__routes.attempts, 2);
+      assert.equal(again.packages.api__model.attempts, failed.packages.api__model.attempts, 'model did not run again');
+      assert.equal(again.packages.ui.status, 'blocked', 'what follows the parent waits for Resume');
+      await frame.locator('.react-flow__node[data-id="api__routes"] .pkg.status-succeeded').waitFor({ timeout: 20_000 });
+      await screenshot('nested-plan-retry');
     },
   },
 ];
