@@ -86,6 +86,26 @@ function recordDetail(r: PackageRunRecord): string {
   return '';
 }
 
+/** A plan of plans' join that ended in a failure of its own (its check on its children's work, its audit): counted and shown as any failure. */
+export function joinFailed(r: { status: PackageStatus } | undefined): boolean {
+  return !!r && JOIN_FAILURES.has(r.status);
+}
+const JOIN_FAILURES: ReadonlySet<PackageStatus> = new Set(['failed', 'scope-violation', 'interrupted']);
+
+/**
+ * A run's end in counts of each status, of `ids` (its packages in scope): a plan of plans' joins
+ * are their children's work, counted only when one failed itself — as the status bar counts.
+ */
+export function runCounts(state: RunState, ids: readonly string[], joins?: Readonly<Record<string, readonly string[]>>): Partial<Record<PackageStatus, number>> {
+  const counts: Partial<Record<PackageStatus, number>> = {};
+  for (const id of new Set(ids)) {
+    const record = Object.hasOwn(state.packages, id) ? state.packages[id]! : undefined;
+    if (!record || (joins?.[id] && !joinFailed(record))) continue;
+    counts[record.status] = (counts[record.status] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** A run without the records of a plan of plans' joins (ADR 0035): its leaves, the agents' work, as every front end counts them. */
 export function leafState(state: RunState, joins: ReadonlySet<string> | undefined): RunState {
   return joins?.size ? { ...state, packages: Object.fromEntries(Object.entries(state.packages).filter(([id]) => !joins.has(id))) } : state;

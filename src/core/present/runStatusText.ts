@@ -5,7 +5,7 @@
  */
 import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { formatElapsed } from './terminalText';
-import { leafState, modelFromState, pickPassedText, progressCounts, type ProgressCounts } from './progressModel';
+import { joinFailed, leafState, modelFromState, pickPassedText, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
 import { awaitingPick, pickable } from '../run/candidates';
 import { settingUpSince } from '../run/runStateReducer';
@@ -59,12 +59,6 @@ export function runView(state: RunState | undefined, waves: readonly (readonly s
   if (driving || records.some((r) => isActive(r.status))) return { phase: 'active', counts, waves: model.waves, ending: null, ...awaiting };
   return { phase: 'finished', counts, waves: model.waves, ending: ending(records), ...awaiting };
 }
-
-/** A plan of plans' join that ended in a failure of its own (its check on its children's work, its audit): counted and shown as any failure. */
-function joinFailed(r: PackageRunRecord | undefined): boolean {
-  return !!r && JOIN_FAILURES.has(r.status);
-}
-const JOIN_FAILURES: ReadonlySet<PackageStatus> = new Set(['failed', 'scope-violation', 'interrupted']);
 
 function ending(records: readonly PackageRunRecord[]): RunEnding {
   const has = (s: PackageStatus) => records.some((r) => r.status === s);

@@ -15,13 +15,14 @@ import { analyzePlan } from '../../core/plan/analyze';
 import { expireLocks } from '../../core/run/lockTable';
 import type { ResultReadout } from '../../core/run/resultRecord';
 import { buildRunReport } from '../../core/present/runReport';
+import { runCounts } from '../../core/present/progressModel';
 import { readForecast } from './pastRuns';
 import { AHEAD_AFTER_LAUNCH_MS, nextStarts, stepsAhead, treesAhead } from '../../core/run/startAhead';
 import { reportFiles, runDir, runStateFile } from '../../core/run/runPaths';
 import { createRunState, ensurePackages, setMachine, setMaxParallel, setReviewGate, setUnconfined } from '../../core/run/runStateInit';
 import { guardOfRun } from '../../core/run/integrationGuard';
 import { gateOfRun } from '../../core/review/reviewGate';
-import { isActive, isTerminal, type PackageStatus, type RunState, type WaitReason } from '../../core/run/runState';
+import { isActive, isTerminal, type RunState, type WaitReason } from '../../core/run/runState';
 import { markWaiting, setPlanHash } from '../../core/run/runStateReducer';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
@@ -55,16 +56,6 @@ function newRunId(now: Date): string {
 function planKey(file: string): string {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   return stat ? `${stat.mtimeMs}:${stat.size}` : 'gone';
-}
-
-/** The state's counts of each status (only `ids`, when given). */
-function countStatuses(state: RunState, ids?: readonly string[]): Partial<Record<PackageStatus, number>> {
-  const counts: Partial<Record<PackageStatus, number>> = {};
-  for (const record of Object.values(state.packages)) {
-    if (ids && !ids.includes(record.packageId)) continue;
-    counts[record.status] = (counts[record.status] ?? 0) + 1;
-  }
-  return counts;
 }
 
 export interface LoopParts {
@@ -542,7 +533,7 @@ export class RunLoop implements LoopHandoffs {
     await this.parts.guard.end();
     if (ctx.stopped) return;
     const ids = ctx.scopeIds();
-    const counts = countStatuses(ctx.state, ids);
+    const counts = runCounts(ctx.state, ids, ctx.options.joins);
     const results: Record<string, ResultReadout> = {};
     for (const id of ids) {
       const file = ctx.state.packages[id]?.resultFile;

@@ -20,7 +20,7 @@ import {
   refusedLine,
   type CommandFacts,
 } from '../../../src/core/present/runStatusText';
-import { modelFromState } from '../../../src/core/present/progressModel';
+import { modelFromState, runCounts } from '../../../src/core/present/progressModel';
 import { renderHeader } from '../../../src/core/present/terminalProgress';
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
@@ -144,6 +144,10 @@ describe('runSummary: the status bar', () => {
     assert.equal(ended.ending, 'failed');
     assert.equal(runStatusText(ended), '$(error) Run failed · 3/4 succeeded · 1 failed');
     assert.equal(runNeedsAttention(ended), true);
+    // The run's end counts alike (the engine's run-finished, the CLI's last line, the editor's notification).
+    assert.deepEqual(runCounts(joinFailed, ids, { p: ['p__x', 'p__y'] }), { succeeded: 3, failed: 1, pending: 1 });
+    assert.deepEqual(runCounts(mid, ids, { p: ['p__x', 'p__y'] }), { succeeded: 2, running: 1, pending: 1 });
+    assert.deepEqual(runCounts(mid, ['a', 'p']), { succeeded: 1, pending: 1 }, 'without joins, every package in scope');
     // The tooltip lists the leaves by status; a join only when it failed itself.
     const during = runTooltip(view, mid, 'F', 10_000, joins);
     assert.match(during, /^- running: `p\\_\\_x`/m);

@@ -81,6 +81,8 @@ describe('a plan of plans run', () => {
     const ids = ['contracts', 'api', 'api__users', 'api__users__model', 'api__users__routes', 'api__orders', 'api__health', 'ui'];
     assert.deepEqual(Object.keys(state.packages).sort(), [...ids].sort());
     for (const id of ids) assert.equal(state.packages[id]!.status, 'succeeded', `${id}: ${state.packages[id]!.lastError}`);
+    // The run's end counts the packages that did the work, as the status bar does: not the two joins.
+    assert.deepEqual(outcome.counts, { succeeded: 6 });
     const tip = integrationBranch('nest');
     assert.deepEqual(treeFiles(repo, tip).filter((f) => !f.endsWith('.yaml')), ['README.md', 'contracts/api.md', 'src/api/health.txt', 'src/api/orders/o.txt', 'src/api/users/model.txt', 'src/api/users/routes/r.txt', 'src/ui/page.txt']);
     assert.equal(readAt(repo, tip, 'src/api/users/model.txt'), 'model');
