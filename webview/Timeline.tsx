@@ -79,7 +79,8 @@ export function TimelineView({ plan, timeline, rpc, selected, onSelect }: Timeli
     const out: Item[] = [];
     let top = 0;
     for (const wave of model.waves) {
-      out.push({ kind: 'wave', top, wave: wave.wave, count: wave.rows.length });
+      // The wave's own packages, as the graph's header counts them (a sub-plan's rows are its parent's).
+      out.push({ kind: 'wave', top, wave: wave.wave, count: wave.rows.filter((i) => model.rows[i]!.within === undefined).length });
       top += HEADER;
       for (const index of wave.rows) {
         out.push({ kind: 'row', top, row: model.rows[index]!, index });
@@ -164,7 +165,9 @@ export function TimelineView({ plan, timeline, rpc, selected, onSelect }: Timeli
     [items, activeIndex, activeItem, scrollTo, choose],
   );
 
-  const started = model.rows.filter((r) => r.bars.length > 0).length;
+  // The packages at work, as the status bar counts them: a parent's rows below it, not its own.
+  const working = model.rows.filter((r) => r.span === undefined);
+  const started = working.filter((r) => r.bars.length > 0).length;
   const ticks = useMemo(() => timeTicks(model, Math.max(2, Math.floor(plotWidth / 110))), [model, plotWidth]);
   const nowX = model.live && model.start !== null ? x(model.now) : null;
   return (
@@ -173,7 +176,7 @@ export function TimelineView({ plan, timeline, rpc, selected, onSelect }: Timeli
         <span className="summary-text">
           {model.start === null
             ? 'Nothing has started yet: the timeline fills in as the run goes.'
-            : `${started} of ${plural(model.rows.length, 'package')} started · ${formatDuration((model.end ?? model.start) - model.start)}${model.live ? ' so far' : ''} · at most ${model.peak}${model.cap !== null ? ` of ${model.cap}` : ''} slots held`}
+            : `${started} of ${plural(working.length, 'package')} started · ${formatDuration((model.end ?? model.start) - model.start)}${model.live ? ' so far' : ''} · at most ${model.peak}${model.cap !== null ? ` of ${model.cap}` : ''} slots held`}
         </span>
         <button className="icon-button" title="Export the timeline as SVG" aria-label="Export the timeline as SVG" onClick={() => void rpc.exportTimeline()}>
           <span className="codicon codicon-file-media" aria-hidden="true" />

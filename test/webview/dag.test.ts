@@ -846,7 +846,8 @@ describe('run timeline (#35)', () => {
     await row('ui').waitFor();
     assert.deepEqual(await page.locator('.tl-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id'))), ['api', 'api__model', 'api__routes', 'api__docs', 'ui']);
     assert.deepEqual(await page.locator('.tl-label.tl-leaf').allTextContents(), ['model', 'routes', 'docs']);
-    assert.deepEqual(await page.locator('.tl-wave').allTextContents(), ['Wave 1 · 4 packages', 'Wave 2 · 1 package']);
+    assert.deepEqual(await page.locator('.tl-wave').allTextContents(), ['Wave 1 · 1 package', 'Wave 2 · 1 package'], 'as the graph counts its waves');
+    assert.match((await page.locator('.tl-toolbar .summary-text').textContent()) ?? '', /^3 of 4 packages started · /, 'the leaves and ui, as the status bar counts');
     // The group's span: from its first leaf's start to its join's end, drawn under its own short bar.
     const span = (await row('api').locator('.tl-span').boundingBox())!;
     const first = (await row('api__model').locator('.tl-attempt').boundingBox())!;
