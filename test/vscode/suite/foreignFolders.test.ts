@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import type { Converted } from '../../../src/extension/foreignPlans/convertInEditor';
 import type { HostMessage, PackageDetails, PlanMessage } from '../../../src/protocol';
-import { Scratch, closeEditors, describeDiagnostic, extension, waitFor, waitForPlan, wavesApi } from '../helpers';
+import { Scratch, autoSaveOff, closeEditors, describeDiagnostic, extension, waitFor, waitForPlan, wavesApi } from '../helpers';
 
 const FIXTURES = () => path.join(extension().extensionPath, 'test', 'fixtures', 'formats');
 
@@ -46,6 +46,9 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
   let savedUpdates: WavesApi['foreignPlans']['updates']['questions'];
 
   before(async () => {
+    // The tests of unsaved text must not race code-server's auto-save (an edit saved after a second
+    // is then the file on disk, and reverting it changes nothing).
+    await autoSaveOff.before();
     api = await wavesApi();
     saved = api.foreignPlans.notify;
     api.foreignPlans.notify = async () => undefined;
@@ -61,6 +64,7 @@ describe('Task lists kept one task a file (GSD phase folder, Spec Kitty feature)
     await scratch.dispose();
     await api.foreignPlans.updates.idle;
     api.foreignPlans.updates.questions = savedUpdates;
+    await autoSaveOff.after();
   });
 
   describe('a GSD phase folder', () => {
