@@ -313,7 +313,7 @@ export class DagPanel extends Disposable {
     if (!plans || !o || o.plan === 0) return undefined;
     const plan = plans[o.plan]!;
     const prefix = id.slice(0, id.length - o.packageId.length - 2);
-    return { plan, packageId: o.packageId, runId: runIdIn({ prefix }) };
+    return { plan, packageId: o.packageId, runId: runIdIn({ prefix }), parent: prefix };
   }
 
   /** The run record's statuses of a package of the top plan or of a sub-plan; a sub-plan's package is started by its plan's run, never alone. */
@@ -421,8 +421,9 @@ export class DagPanel extends Disposable {
             { reveal: { enabled: true }, ...this.statesOf(context, !!sub) },
             run ? { runId: run.runId, record: run.packages[request.packageId] } : undefined,
           );
-          // A sub-plan's package: named, and naming the others, as the run does.
-          const details = found && sub ? { ...found, id: request.packageId, dependencies: found.dependencies.map(sub.runId), dependents: found.dependents.map(sub.runId) } : found;
+          // A sub-plan's package: named, and naming the others, as the run does; one that no package of its plan needs is needed by its parent's check.
+          const dependents = sub && (found?.dependents.length ? found.dependents.map(sub.runId) : [sub.parent]);
+          const details = found && sub ? { ...found, id: request.packageId, dependencies: found.dependencies.map(sub.runId), dependents: dependents! } : found;
           const featureId = entry.analysis.plan.feature?.id;
           if (details?.run && featureId) details.run.openComments = this.deps.runs.openComments?.(featureId, request.packageId) ?? 0;
           // Best of n: its candidates, each with Pick and Show Changes.

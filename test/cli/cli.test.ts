@@ -564,6 +564,10 @@ packages:
     const byAgent = nestedRepo('src/api/users/model.ts');
     fs.writeFileSync(path.join(byAgent, 'work-packages.yaml'), fs.readFileSync(path.join(byAgent, 'work-packages.yaml'), 'utf8').replace('plan: plans/api.yaml', 'plan: {by: agent}'));
     commit(byAgent);
+    // waves validate says it first, at the value: valid in the format, refused by a run.
+    const checked = inRepo(byAgent, ['validate', 'work-packages.yaml']);
+    assert.equal(checked.code, 0, checked.out + checked.err);
+    assert.match(checked.out, /^work-packages\.yaml:\d+:\d+ warning sub-plan-by-agent `api`'s sub-plan is to be planned by its agent at run time, which a run does not carry out yet: a run of this plan is refused/m);
     const later = inRepo(byAgent, ['run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
     assert.equal(later.code, 2);
     assert.match(later.err, /api: its sub-plan is to be planned by its agent at run time \(`plan: \{by: agent\}`\), which a run does not carry out yet/);

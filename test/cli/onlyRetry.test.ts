@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
-import { cliTestbed, commitPlan } from './planFixture';
+import { cliTestbed, commitNestedPlan, commitPlan } from './planFixture';
 
 const { tmp, AGENT, homeEnv, waves } = cliTestbed('waves-only-cli-');
 
@@ -54,14 +54,9 @@ describe('waves run --only after a failure', () => {
   it("a sub-plan's package is retried alone by its run id; --resume then runs its parent's check and what depends on it", () => {
     const env = homeEnv('nested-home');
     const repo = path.join(tmp, 'nested');
-    const plan = commitPlan(repo, 'nested', [{ id: 'api', agent: ['noop'] }, { id: 'ui', deps: ['api'], agent: ['write ui/page.txt page', 'commit'] }], env);
-    fs.mkdirSync(path.join(repo, 'plans'));
-    fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('      write_allow: ["api/**"]', '      write_allow: ["api/**"]\n    inputs: {waves: {plan: plans/api.yaml}}'));
-    const pkg = (id: string, write: string, agent: string[], extra: string[] = []) => [`  - package_id: ${id}`, '    retry_budget: 0', '    description: |', ...agent.map((a) => `      test-agent: ${a}`), `    scope: {write_allow: ["${write}"]}`, ...extra.map((l) => `    ${l}`)];
-    const sub = ['schema_version: 1', 'feature: {id: nested-api}', 'packages:', ...pkg('model', 'api/model/**', ['write api/model/m.txt m', 'commit']), ...pkg('routes', 'api/routes/**', ['write api/routes/r.txt r', 'fail-once api/routes/failed-once', 'commit'], ['depends_on: [model]'])];
-    fs.writeFileSync(path.join(repo, 'plans', 'api.yaml'), sub.join('\n') + '\n');
-    execFileSync('git', ['add', '-A'], { cwd: repo, env });
-    execFileSync('git', ['commit', '-qm', 'sub-plan'], { cwd: repo, env });
+    const plan = commitNestedPlan(repo, 'nested', {
+      'api.yaml': { feature: 'nested-api', packages: [{ id: 'model', write: 'api/model/**', agent: ['write api/model/m.txt m', 'commit'] }, { id: 'routes', write: 'api/routes/**', agent: ['write api/routes/r.txt r', 'fail-once api/routes/failed-once', 'commit'], extra: ['depends_on: [model]'] }] },
+    }, env);
 
     assert.equal(waves(['run', '--agent-argv', AGENT, plan], env).code, 1);
     assert.deepEqual(statuses(stateOf(repo, 'nested')), { api: 'blocked/0', api__model: 'succeeded/1', api__routes: 'failed/1', ui: 'blocked/0' });

@@ -58,3 +58,39 @@ export function cliTestbed(prefix: string) {
     },
   };
 }
+
+/** A sub-plan's package: its id, its one write scope, the scripted agent's instructions and more lines of its YAML (e.g. `depends_on: [x]`). */
+export interface SubPlanPackage {
+  id: string;
+  write: string;
+  agent: string[];
+  extra?: string[];
+}
+
+/**
+ * `commitPlan`'s plan of `api` then `ui` made a plan of plans: api's work is `plans/api.yaml`,
+ * and `subPlans` are the files under `plans/` (feature id, packages; a package's `extra` may name
+ * a deeper one: `inputs: {waves: {plan: users.yaml}}`); `apiLines` are more lines of api's own
+ * YAML (e.g. its verification). Committed; returns the plan's path.
+ */
+export function commitNestedPlan(
+  repo: string,
+  feature: string,
+  subPlans: Readonly<Record<string, { feature: string; packages: readonly SubPlanPackage[] }>>,
+  env: NodeJS.ProcessEnv,
+  apiLines: readonly string[] = [],
+): string {
+  const plan = commitPlan(repo, feature, [{ id: 'api', agent: ['noop'] }, { id: 'ui', deps: ['api'], agent: ['write ui/page.txt page', 'commit'] }], env);
+  fs.mkdirSync(path.join(repo, 'plans'));
+  const api = ['      write_allow: ["api/**"]', '    inputs: {waves: {plan: plans/api.yaml}}', ...apiLines.map((l) => `    ${l}`)].join('\n');
+  fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('      write_allow: ["api/**"]', api));
+  for (const [file, sub] of Object.entries(subPlans)) {
+    const lines = ['schema_version: 1', `feature: {id: ${sub.feature}}`, 'packages:'];
+    for (const p of sub.packages)
+      lines.push(`  - package_id: ${p.id}`, '    retry_budget: 0', '    description: |', ...p.agent.map((a) => `      test-agent: ${a}`), `    scope: {write_allow: ["${p.write}"]}`, ...(p.extra ?? []).map((l) => `    ${l}`));
+    fs.writeFileSync(path.join(repo, 'plans', file), lines.join('\n') + '\n');
+  }
+  execFileSync('git', ['add', '-A'], { cwd: repo, env });
+  execFileSync('git', ['commit', '-qm', 'sub-plans'], { cwd: repo, env });
+  return plan;
+}

@@ -10,7 +10,6 @@
  * - a plan of plans as a tree; the person's own folder unusable, said plainly.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,7 +17,7 @@ import { reviewHeadline, statusPackageLines, type StatusPackage } from '../../sr
 import { sanitize } from '../../src/core/present/terminalText';
 import { runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
-import { cliTestbed, commitPlan, type ScriptedPackage } from './planFixture';
+import { cliTestbed, commitNestedPlan, commitPlan, type ScriptedPackage } from './planFixture';
 
 const { tmp, AGENT, homeEnv, waves } = cliTestbed('waves-status-cli-');
 
@@ -145,16 +144,11 @@ describe('a plan of plans in waves run and waves status', () => {
   it('waves run carries a plan of plans out as one run; waves status prints it as a tree, each package below its parent, and --json names the parent', () => {
     const env = homeEnv('nested-home');
     const repo = path.join(tmp, 'nested');
-    const plan = commitPlan(repo, 'nested', [{ id: 'api', agent: ['noop'] }, { id: 'ui', deps: ['api'], agent: ['write ui/page.txt page', 'commit'] }], env);
     // api's work is plans/api.yaml, two levels deep; its scope holds its children's.
-    fs.mkdirSync(path.join(repo, 'plans'));
-    fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8').replace('      write_allow: ["api/**"]', '      write_allow: ["api/**"]\n    inputs: {waves: {plan: plans/api.yaml}}'));
-    const sub = (feature: string, lines: string[]) => ['schema_version: 1', `feature: {id: ${feature}}`, 'packages:', ...lines].join('\n') + '\n';
-    const pkg = (id: string, write: string, agent: string[], extra: string[] = []) => [`  - package_id: ${id}`, '    description: |', ...agent.map((a) => `      test-agent: ${a}`), `    scope: {write_allow: ["${write}"]}`, ...extra.map((l) => `    ${l}`)];
-    fs.writeFileSync(path.join(repo, 'plans', 'api.yaml'), sub('nested-api', [...pkg('users', 'api/users/**', ['noop'], ['inputs: {waves: {plan: users.yaml}}']), ...pkg('orders', 'api/orders/**', ['write api/orders/o.txt o', 'commit'], ['depends_on: [users]'])]));
-    fs.writeFileSync(path.join(repo, 'plans', 'users.yaml'), sub('nested-users', pkg('model', 'api/users/model.txt', ['write api/users/model.txt m', 'commit'])));
-    execFileSync('git', ['add', '-A'], { cwd: repo, env });
-    execFileSync('git', ['commit', '-qm', 'sub-plans'], { cwd: repo, env });
+    const plan = commitNestedPlan(repo, 'nested', {
+      'api.yaml': { feature: 'nested-api', packages: [{ id: 'users', write: 'api/users/**', agent: ['noop'], extra: ['inputs: {waves: {plan: users.yaml}}'] }, { id: 'orders', write: 'api/orders/**', agent: ['write api/orders/o.txt o', 'commit'], extra: ['depends_on: [users]'] }] },
+      'users.yaml': { feature: 'nested-users', packages: [{ id: 'model', write: 'api/users/model.txt', agent: ['write api/users/model.txt m', 'commit'] }] },
+    }, env);
 
     const run = waves(['run', '--agent-argv', AGENT, plan], env);
     assert.equal(run.code, 0, run.out + run.err);
@@ -176,6 +170,22 @@ describe('a plan of plans in waves run and waves status', () => {
     const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'nested'), 'utf8')) as RunState;
     assert.equal(of('api').elapsedMs, Date.parse(state.packages.api!.endedAt!) - Date.parse(state.packages.api__users__model!.startedAt!));
     assert.ok(of('api').elapsedMs! >= of('api__orders').elapsedMs!, 'at least as long as any package below it');
+  });
+
+  it("a parent whose own check fails on its children's work: waves status counts it as a failure, once, beside its leaves", () => {
+    const env = homeEnv('nested-fail-home');
+    const repo = path.join(tmp, 'nested-fail');
+    const plan = commitNestedPlan(repo, 'nested-fail', {
+      'api.yaml': { feature: 'nested-fail-api', packages: [{ id: 'model', write: 'api/model/**', agent: ['write api/model/m.txt m', 'commit'] }] },
+    }, env, ['verification:', '  steps:', '    - {name: served, kind: command, command: "test -f api/served.txt"}']);
+    assert.equal(waves(['approve', '--yes', plan], env).code, 0);
+    const run = waves(['run', '--agent-argv', AGENT, plan], env);
+    assert.equal(run.code, 1, run.out + run.err);
+    const text = waves(['status', plan], env).out;
+    assert.match(text, /^api\s+\d\s+failed/m, text);
+    assert.match(text, /^ {2}api__model\s+\d\s+succeeded/m);
+    // The leaves (model, ui) and the failed parent, each once: before, the header said "2/2 done · 1 blocked".
+    assert.match(text, /^wave 3\/3 · 3\/3 done · 1 failed · 1 blocked$/m, text);
   });
 });
 

@@ -59,7 +59,7 @@ export interface NestingLimits {
  * the plan whose key is `from`. A sub-plan that cannot be read, lies outside the repository, is
  * on its own chain (a cycle), is deeper than the limit or would take the plan past its package
  * limit is an error at its parent's `inputs.waves.plan`, and is not read; `{by: agent}` has
- * nothing to read before a run.
+ * nothing to read before a run (a warning there: no run carries it out yet).
  */
 export function nestedWith<A extends Analysed>(analyze: (text: string) => A, top: SubPlanFile & { analysis?: A }, read: (from: string, path: string) => SubPlanRead, options: NestingLimits = {}): NestedPlan<A>[] {
   const maxDepth = options.maxDepth ?? MAX_SUB_PLAN_DEPTH;
@@ -75,9 +75,19 @@ export function nestedWith<A extends Analysed>(analyze: (text: string) => A, top
   };
   const visit = (node: NestedPlan<A>, chain: readonly string[]): void => {
     const parents = node.analysis.plan.packages.filter((p) => p.id && subPlanOf(p)?.source.kind === 'file');
-    if (parents.length === 0) return;
+    const planners = node.analysis.plan.packages.filter((p) => p.id && subPlanOf(p)?.source.kind === 'agent');
+    if (parents.length === 0 && planners.length === 0) return;
     // Where each parent's `inputs.waves.plan` is written: the reader's sites, read once for this file.
     const reader = readPlan(node.analysis.text);
+    // Valid in the format, but no run carries it out yet: said before `waves run` refuses it.
+    for (const pkg of planners)
+      say(node, {
+        severity: 'warning',
+        code: 'sub-plan-by-agent',
+        message: `\`${pkg.id}\`'s sub-plan is to be planned by its agent at run time, which a run does not carry out yet: a run of this plan is refused. Write the sub-plan and name its file (\`plan: plans/${pkg.id}.yaml\`)`,
+        range: reader.locate(['packages', pkg.index, 'inputs', 'waves', 'plan']),
+        packageId: pkg.id,
+      });
     for (const pkg of parents) {
       const where = reader.locate(['packages', pkg.index, 'inputs', 'waves', 'plan']);
       const refuse = (code: string, message: string) => say(node, { severity: 'error', code, message, range: where, packageId: pkg.id });

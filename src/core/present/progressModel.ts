@@ -93,22 +93,27 @@ export function joinFailed(r: { status: PackageStatus } | undefined): boolean {
 const JOIN_FAILURES: ReadonlySet<PackageStatus> = new Set(['failed', 'scope-violation', 'interrupted']);
 
 /**
- * A run's end in counts of each status, of `ids` (its packages in scope): a plan of plans' joins
- * are their children's work, counted only when one failed itself — as the status bar counts.
+ * A run's end in counts of each status, of `ids` (its packages in scope), as `countedState` counts
+ * them — as the status bar, the tooltip and `waves status` do.
  */
 export function runCounts(state: RunState, ids: readonly string[], joins?: Readonly<Record<string, readonly string[]>>): Partial<Record<PackageStatus, number>> {
+  const counted = countedState(state, joins && new Set(Object.keys(joins)));
   const counts: Partial<Record<PackageStatus, number>> = {};
   for (const id of new Set(ids)) {
-    const record = Object.hasOwn(state.packages, id) ? state.packages[id]! : undefined;
-    if (!record || (joins?.[id] && !joinFailed(record))) continue;
-    counts[record.status] = (counts[record.status] ?? 0) + 1;
+    const record = Object.hasOwn(counted.packages, id) ? counted.packages[id]! : undefined;
+    if (record) counts[record.status] = (counts[record.status] ?? 0) + 1;
   }
   return counts;
 }
 
-/** A run without the records of a plan of plans' joins (ADR 0035): its leaves, the agents' work, as every front end counts them. */
-export function leafState(state: RunState, joins: ReadonlySet<string> | undefined): RunState {
-  return joins?.size ? { ...state, packages: Object.fromEntries(Object.entries(state.packages).filter(([id]) => !joins.has(id))) } : state;
+/**
+ * A run as every front end counts it (ADR 0035): its leaves, the agents' work, and a plan of plans'
+ * join only when it failed itself (its check on its children's work, its audit) — otherwise a join
+ * is its children's work and counting it would count that work twice.
+ */
+export function countedState(state: RunState, joins: ReadonlySet<string> | undefined): RunState {
+  if (!joins?.size) return state;
+  return { ...state, packages: Object.fromEntries(Object.entries(state.packages).filter(([id, r]) => !joins.has(id) || joinFailed(r))) };
 }
 
 /** A model of a run as its state file has it (e.g. for `waves status`, or to resume a view). */

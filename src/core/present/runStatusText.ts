@@ -5,7 +5,7 @@
  */
 import { addSpend, formatSpend, type Spend } from '../run/spend';
 import { formatElapsed } from './terminalText';
-import { joinFailed, leafState, modelFromState, pickPassedText, progressCounts, type ProgressCounts } from './progressModel';
+import { countedState, modelFromState, pickPassedText, progressCounts, type ProgressCounts } from './progressModel';
 import { isActive, isTerminal, type PackageRunRecord, type PackageStatus, type RunState } from '../run/runState';
 import { awaitingPick, pickable } from '../run/candidates';
 import { settingUpSince } from '../run/runStateReducer';
@@ -41,14 +41,14 @@ function wavePackages(waves: readonly (readonly string[])[]): { id: string; wave
  * The run's phase and counts. `driving`: this window's engine drives the run (then it is
  * active even between two packages, when none is queued or running). `joins`: a plan of plans'
  * parents in the run (ADR 0035): the counts are of the leaves, the agents' work (`waves` then
- * names the leaves, `nestTree.ts`'s `leafWaves`), and a parent that failed still counts as a failure.
+ * names the leaves, `nestTree.ts`'s `leafWaves`), and a parent that failed itself counts as a failure (`countedState`).
  */
 export function runView(state: RunState | undefined, waves: readonly (readonly string[])[], driving = false, joins?: ReadonlySet<string>): RunView {
-  const leaves = state && leafState(state, joins);
-  const model = modelFromState(leaves ?? emptyState(), wavePackages(waves));
+  const counted = state && countedState(state, joins);
+  // A failed join not among `waves` (the leaves) is a row of its own, counted as any failure.
+  const model = modelFromState(counted ?? emptyState(), wavePackages(waves));
   // A package waiting for the person's pick runs nothing: counted as waiting, not as running.
   const counts = progressCounts(model);
-  if (state && joins?.size) counts.failed += [...joins].filter((id) => joinFailed(state.packages[id])).length;
   const picks = counts.awaitingPick;
   if (!state || Object.values(state.packages).every((r) => r.status === 'pending' && r.attempts === 0)) {
     return { phase: driving ? 'active' : 'none', counts, waves: model.waves, ending: null };
@@ -164,9 +164,8 @@ export function runTooltip(view: RunView, state: RunState | undefined, title: st
     );
   const byStatus = new Map<PackageStatus | 'awaiting-pick', PackageRunRecord[]>();
   // Best of n: a package awaiting the person's pick is said so, beside those awaiting review, not as running.
-  for (const r of Object.values(state.packages)) {
-    // A plan of plans' join is its children's work, listed as theirs: named only when it failed itself.
-    if (joins?.has(r.packageId) && !joinFailed(r)) continue;
+  // A plan of plans' join is its children's work, listed as theirs: named only when it failed itself.
+  for (const r of Object.values(countedState(state, joins).packages)) {
     const s = awaitingPick(r) ? 'awaiting-pick' : r.status;
     byStatus.set(s, [...(byStatus.get(s) ?? []), r]);
   }

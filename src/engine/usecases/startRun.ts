@@ -171,9 +171,12 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
   if (unknown.length) return no('unknown-package', `${shown} has no package ${unknown.map((id) => `"${id}"`).join(', ')}`);
   // Plans of plans (ADR 0035): run unfolded (loadPlan), unless a sub-plan has errors or is to be planned at run time.
   if (plan.nested && 'refusals' in plan.nested) return no('plan-nested', `${shown} has sub-plans that cannot run`, plan.nested.refusals);
+  // The last run of this plan, read once for the checks that need it.
+  let last: RunRead | undefined;
+  const lastRun = (): RunRead => (last ??= readRun(plan.repo!, plan.featureId!));
   // Some packages only: one whose dependency outside them has not succeeded in the run it would run in would wait forever.
   if (only && !request.adopt) {
-    const waits = onlyWaitsOf(plan, only, request.resume === true);
+    const waits = onlyWaitsOf(plan, only, request.resume === true, lastRun());
     if (waits) return waits;
   }
   // Best of n (ADR 0031): sets this run cannot start are said before anything is asked (an adoption takes the run as it goes).
@@ -187,7 +190,7 @@ async function checkStart(request: StartRequest, dry = false): Promise<Checked |
     headless: PRESET_IDS.filter((p) => !presetProfile(p)!.interactive),
     sshHosts: request.hosts?.hosts.some((h) => h.ssh) === true,
     personToAsk: request.personToAsk !== false,
-    ...(request.resume && request.personToAsk === false ? { pickRecorded: picksMade(plan.repo, plan.featureId) } : {}),
+    ...(request.resume && request.personToAsk === false ? { pickRecorded: picksMade(plan.repo, plan.featureId, lastRun()) } : {}),
   });
   if (sets.length) return no('bad-candidates', `${shown} asks for candidates this run cannot start`, sets);
   // A proposed plan (ADR 0013) runs only once approved: said before anything is asked (the engine checks it again as it begins).
@@ -273,8 +276,7 @@ function agentProgramProblem(request: StartRequest, plan: PlanSource): string | 
  * gone on, or the person's pick waiting in the run's folder (`waves pick` with no driver) — the
  * resumed run carries it out, nobody is asked.
  */
-function picksMade(repo: string, featureId: string): (packageId: string) => boolean {
-  const read = readRun(repo, featureId);
+function picksMade(repo: string, featureId: string, read: RunRead): (packageId: string) => boolean {
   const queued = queuedPicks(repo, featureId);
   return (id) => {
     const record = read.kind === 'ok' && Object.hasOwn(read.state.packages, id) ? read.state.packages[id]! : undefined;
@@ -286,8 +288,7 @@ function picksMade(repo: string, featureId: string): (packageId: string) => bool
 export const RUN_AGAIN: readonly PackageStatus[] = ['failed', 'cancelled', 'interrupted', 'scope-violation', 'blocked'];
 
 /** The refusal of a start of `only` (`--only`, Run Package) whose packages could never start, or null. */
-function onlyWaitsOf(plan: PlanSource, only: readonly string[], resume: boolean): StartRefusal | null {
-  const read = readRun(plan.repo!, plan.featureId!);
+function onlyWaitsOf(plan: PlanSource, only: readonly string[], resume: boolean, read: RunRead): StartRefusal | null {
   const deps = new Map(plan.analysis.plan.packages.map((p) => [p.id, p.dependsOn.map((d) => d.value)]));
   const waits = onlyWaits(only, (id) => deps.get(id) ?? [], read.kind === 'ok' ? read.state : null, resume);
   if (!waits.length) return null;
@@ -300,6 +301,9 @@ function onlyWaitsOf(plan: PlanSource, only: readonly string[], resume: boolean)
   const who = [...new Set(waits.map((w) => q(w.packageId)))];
   return no('only-waits', `${who.join(', ')} would never start: ${who.length === 1 ? 'it waits' : 'they wait'} for packages this run does not run`, [...lines, next]);
 }
+
+/** What reading a plan's last run gave. */
+type RunRead = ReturnType<typeof readRun>;
 
 /** The packages a start runs: those of `only`, else all. */
 function packagesOf(request: StartRequest, plan: PlanSource): PlanPackage[] {

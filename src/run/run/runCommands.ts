@@ -292,7 +292,8 @@ export class RunCommands extends Disposable implements DagActions {
       showPrompt: state(c.whyNot('showPrompt', entry, { packageId })),
       run: state(c.whyNot('runPackage', entry, { packageId })),
       retry: state(
-        record && (record.status === 'failed' || record.status === 'scope-violation' || record.status === 'cancelled' || record.status === 'interrupted')
+        // What Run Package runs again, less a blocked package: it never ran, so it is run, not retried.
+        record && RUN_AGAIN.includes(record.status) && record.status !== 'blocked'
           ? c.whyNot('runPackage', entry, { packageId })
           : `${packageId} has ${record ? `status ${STATUS_WORDS[record.status]}` : 'not run'}: only a failed, cancelled or interrupted package is retried`,
       ),

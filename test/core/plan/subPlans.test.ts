@@ -178,13 +178,17 @@ describe('a plan read with its sub-plans', () => {
     assert.match(plans[0]!.nesting[0]!.message, /the disk went away/);
   });
 
-  it('reads nothing for {by: agent} and keeps the sub-plan\'s own problems in its own analysis', () => {
+  it('reads nothing for {by: agent}, warns at it that no run carries it out yet, and keeps the sub-plan\'s own problems in its own analysis', () => {
     const map = {
       'work-packages.yaml': plan('f', [['a', ['src/**'], parentLines('s.yaml')], ['b', ['lib/**'], ['inputs:', '  waves: {plan: {by: agent}}']]]),
       's.yaml': plan('s', [['x', ['src/x/**'], ['depends_on: [nope]']]]),
     };
     const plans = nested(map);
     assert.equal(plans.length, 2);
+    const top = map['work-packages.yaml'];
+    assert.deepEqual(plans[0]!.nesting.map((d) => [d.severity, d.code, d.packageId, top.slice(d.range.start, d.range.end)]), [['warning', 'sub-plan-by-agent', 'b', '{by: agent}']]);
+    assert.match(plans[0]!.nesting[0]!.message, /run of this plan is refused.*`plan: plans\/b\.yaml`/);
+    assert.equal(plans[0]!.valid, true, 'a warning: the plan stays valid');
     assert.deepEqual(plans[1]!.nesting, []);
     assert.equal(plans[1]!.valid, false);
     assert.ok(plans[1]!.analysis.diagnostics.some((d) => d.code === 'dependency-unknown'));

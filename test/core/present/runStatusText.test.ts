@@ -142,7 +142,7 @@ describe('runSummary: the status bar', () => {
     const ended = runView(joinFailed, leafWaves, false, joins);
     assert.equal(ended.phase, 'finished');
     assert.equal(ended.ending, 'failed');
-    assert.equal(runStatusText(ended), '$(error) Run failed · 3/4 succeeded · 1 failed');
+    assert.equal(runStatusText(ended), '$(error) Run failed · 3/5 succeeded · 1 failed', 'the failed parent counted once, as a package of its own');
     assert.equal(runNeedsAttention(ended), true);
     // The run's end counts alike (the engine's run-finished, the CLI's last line, the editor's notification).
     assert.deepEqual(runCounts(joinFailed, ids, { p: ['p__x', 'p__y'] }), { succeeded: 3, failed: 1, pending: 1 });

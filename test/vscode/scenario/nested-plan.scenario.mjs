@@ -112,6 +112,8 @@ export const tests = [
       await frame.locator('.react-flow__node[data-id="api__routes"]').click();
       await frame.locator('.details h2', { hasText: 'api__routes' }).waitFor();
       await frame.locator('.details button.link', { hasText: 'api__model' }).waitFor();
+      // No package of its sub-plan needs routes: its parent's check does.
+      await frame.locator('.details button.link', { hasText: /^api$/ }).waitFor();
       // Back up by the trail, to the top plan's name.
       await frame.locator('.crumbs button', { hasText: /^shop$/ }).click();
       await frame.locator('.react-flow__node[data-id="api"] .pkg.group').waitFor({ timeout: 10_000 });
