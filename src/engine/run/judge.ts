@@ -3,7 +3,8 @@
  * goes on to be judged) → the bounds (the tree still on its branch, the repository's git set-up
  * and the person's checkout unchanged) → its leftovers committed → the verdict (exit code, the
  * agent's own verdict, "changed something or said done") → the scope audit of ONE commit (the
- * branch's tip, tree to tree against the base) → the approved verification commands. What it
+ * branch's tip, tree to tree against the base) → the approved verification commands (started
+ * beside the audit, on the same commit; their results count only after it passed). What it
  * finds goes through the attempt's own handle (`JudgedAttempt.apply`: the package's record for
  * its own attempt), one event at a time, each in the run store before the next step; what a green
  * attempt then means for its package (the review gate, the merge) is exit.ts's. Nothing here
@@ -117,7 +118,7 @@ export class AttemptJudge {
   }
 
   /**
-   * A verifying attempt: bounds → verdict → audit → verification. `committed`: told the one
+   * A verifying attempt: bounds → verdict → audit → verification (run beside the audit). `committed`: told the one
    * commit judged from here on as soon as it is known (the merge's first reads go on beside the audit).
    */
   async judge(a: JudgedAttempt, exit: ExitRecord, committed?: (commit: string) => void): Promise<Judgement> {
@@ -151,7 +152,19 @@ export class AttemptJudge {
       return { next: 'done' };
     }
     committed?.(commit);
-    const changes = await this.changesOf(a, commit);
+    // The verification starts now, beside the audit (it runs in walls on the committed tree, which
+    // nothing changes meanwhile): its results count only once the commit is audited in scope, and
+    // on every other path it is waited for — nothing of it runs on past its attempt's judgement.
+    const verifying = this.runSteps(a);
+    verifying.catch(() => undefined); // awaited below on every path
+    const unverified = async <T>(judgement: T): Promise<T> => {
+      await verifying.catch(() => undefined);
+      return judgement;
+    };
+    const changes = await this.changesOf(a, commit).catch(async (err: unknown) => {
+      await verifying.catch(() => undefined);
+      throw err;
+    });
     ctx.mark('audited', id);
     const readout = await ctx.readResult(a.fields().resultFile);
     for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, a.pkg.id);
@@ -175,15 +188,15 @@ export class AttemptJudge {
     if (outcome.next === 'failed') {
       const question = changes.length === 0 ? (exit.verdict?.question ?? null) : null;
       a.apply({ type: 'failed', reason: outcome.reason, ...(question ? { question } : {}) });
-      return { next: 'done' };
+      return unverified<Judgement>({ next: 'done' });
     }
     if (outcome.next === 'cancelled') {
       a.apply({ type: 'cancelled', reason: outcome.reason });
-      return { next: 'done' };
+      return unverified<Judgement>({ next: 'done' });
     }
     if (outcome.next === 'usage-limit') {
       a.usageLimit(outcome.reason, outcome.resetAt);
-      return { next: 'done' };
+      return unverified<Judgement>({ next: 'done' });
     }
     const audit = auditScope(changes, {
       writeAllow: a.pkg.scope.writeAllow.map((l) => l.value),
@@ -192,10 +205,10 @@ export class AttemptJudge {
     for (const d of audit.deletions) if (d.allowed) ctx.problem(`${id} deleted ${d.path} (inside its scope; check it is meant)`, a.pkg.id);
     if (!audit.ok) {
       a.apply({ type: 'scopeViolation', paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })) }, audit.violations.map((v) => v.message).join('; '));
-      return { next: 'violation' };
+      return unverified<Judgement>({ next: 'violation' });
     }
 
-    if (!(await this.verify(a))) return { next: 'done' };
+    if (!this.verified(a, await verifying)) return { next: 'done' };
     ctx.mark('verified', id);
     if (ctx.attempts.cancelled(id)) {
       a.apply({ type: 'cancelled', reason: 'cancelled before its merge' });
@@ -265,21 +278,20 @@ export class AttemptJudge {
   }
 
   /**
-   * The package's `command` verification steps (attempt/verification.ts), in the attempt's tree,
-   * when the plan's list of commands is approved (approving the plan's list approves each
-   * package's part of it; nothing is written per package).
-   * True when they all pass or none ran; a failure fails the attempt.
+   * The package's `command` verification steps (attempt/verification.ts), run in the attempt's
+   * tree when the plan's list of commands is approved (approving the plan's list approves each
+   * package's part of it; nothing is written per package). Null when none ran.
    */
-  private async verify(a: JudgedAttempt): Promise<boolean> {
+  private async runSteps(a: JudgedAttempt): Promise<{ steps: { step: string; command: string }[]; results: Awaited<ReturnType<RunContext['executor']['verify']>> } | null> {
     const { ctx } = this;
     const pkg = a.pkg;
     let steps = (pkg.verification?.steps ?? [])
       .filter((s) => s.kind === 'command' && s.command)
       .map((s) => ({ step: s.name, command: s.command! }));
-    if (steps.length === 0) return true;
+    if (steps.length === 0) return null;
     if (!ctx.approvedCommands) {
       ctx.problem(`${a.key}: its ${steps.length} verification command(s) were not run: the plan's commands are not approved`, pkg.id);
-      return true;
+      return null;
     }
     // Only commands of the list approved when the run started: a plan edited on disk during the
     // run (the loop takes its new packages) cannot bring a command nobody approved.
@@ -291,7 +303,7 @@ export class AttemptJudge {
         pkg.id,
       );
       steps = steps.filter((s) => approved.includes(s.command));
-      if (steps.length === 0) return true;
+      if (steps.length === 0) return null;
     }
     const attempt = a.fields().attempts;
     const results = await ctx.executor.verify({
@@ -302,11 +314,17 @@ export class AttemptJudge {
       steps,
       onCommand: (step) => ctx.emit({ type: 'package', packageId: pkg.id, status: 'verifying', attempt, detail: `$ ${step.command}` }),
     });
-    for (const [i, r] of results.entries()) {
+    return { steps, results };
+  }
+
+  /** The verification's results applied to an audited attempt: true when they all passed or none ran; a failure fails the attempt. */
+  private verified(a: JudgedAttempt, ran: Awaited<ReturnType<AttemptJudge['runSteps']>>): boolean {
+    if (!ran) return true;
+    for (const [i, r] of ran.results.entries()) {
       a.apply({ type: 'verificationResult', step: r.step, ok: r.ok, detail: r.detail });
-      ctx.emit({ type: 'verification', packageId: pkg.id, step: r.step, ok: r.ok, command: steps[i]!.command });
+      this.ctx.emit({ type: 'verification', packageId: a.pkg.id, step: r.step, ok: r.ok, command: ran.steps[i]!.command });
     }
-    const failing = results.filter((r) => !r.ok);
+    const failing = ran.results.filter((r) => !r.ok);
     if (failing.length === 0) return true;
     a.apply({ type: 'failed', reason: `verification failed: ${failing.map((r) => r.detail).join('; ')}` });
     return false;
