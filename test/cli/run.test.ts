@@ -585,6 +585,25 @@ describe('waves run', () => {
   });
 });
 
+describe('a folder in the way', () => {
+  it("a worktree of another repository left where the run's worktree goes: refused with the folder and what to do, nothing in it touched, no internal error", () => {
+    const plan = repoWithPlan('in-the-way', [{ id: 'a', agent: ['write a/x.txt x'] }]);
+    const repo = path.dirname(plan);
+    // What a repository once at this path left beside it: its integration worktree, with files.
+    const tree = path.join(`${repo}.worktrees`, 'in-the-way', '_integration');
+    fs.mkdirSync(tree, { recursive: true });
+    fs.writeFileSync(path.join(tree, '.git'), `gitdir: ${path.join(tmp, 'gone', '.git', 'worktrees', '_integration')}\n`);
+    fs.writeFileSync(path.join(tree, 'notes.md'), 'mine\n');
+    const run = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(run.code, 2, run.out + run.err);
+    assert.equal(run.err, `waves: the folder ${tree}, where this run's worktree goes, holds files (notes.md) and no commit of this repository; nothing in it was touched: move it away, then run again\n`);
+    assert.equal(fs.readFileSync(path.join(tree, 'notes.md'), 'utf8'), 'mine\n');
+    fs.rmSync(`${repo}.worktrees`, { recursive: true, force: true });
+    const again = waves(['run', '--agent-argv', AGENT, plan]);
+    assert.equal(again.code, 0, again.out + again.err);
+  });
+});
+
 describe('on a terminal', () => {
   /** Runs the built bin on a pseudo-terminal (util-linux `script`), with `input` typed into it. */
   function onTty(args: string[], input: string, cwd: string) {

@@ -22,7 +22,8 @@ import { pick } from '../util/pick';
 import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from '../run/forecast';
 import { criticalPath, formatDuration } from '../run/runTime';
 import { guardStuck, guardText, guardTimeMs } from '../run/integrationGuard';
-import type { GuardState } from '../run/runState';
+import type { GuardState, PackageStatus } from '../run/runState';
+import { joinFailed } from './progressModel';
 import { fenced } from '../util/markdown';
 
 export { criticalPath, formatDuration } from '../run/runTime';
@@ -188,7 +189,8 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
     // The package's facts from where `waves status` and `waves review` read them (present/packageFacts.ts).
     const facts = rec ? packageFacts(state, id) : null;
     const plan = planById.get(id);
-    const readout = own(input.results, id);
+    // A parent's join runs no agent: no result record of its own is looked for.
+    const readout = input.joins?.[id] ? undefined : own(input.results, id);
     const record = readout?.record ?? null;
     packages.push({
       id,
@@ -201,8 +203,9 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
       ...(facts?.candidates.length ? { candidates: facts.candidates, chosenWhy: facts.chosenWhy, awaitingPick: facts.awaitingPick } : {}),
     });
   }
+  // Counted as every front end counts a run (`countedState`): a parent's join only when it failed itself.
   const counts: Record<string, number> = {};
-  for (const p of packages) counts[p.status] = (counts[p.status] ?? 0) + 1;
+  for (const p of packages) if (!input.joins?.[p.id] || joinFailed(p as { status: PackageStatus })) counts[p.status] = (counts[p.status] ?? 0) + 1;
   const sortedCounts = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => compare(a, b)));
 
   const metrics = timeMetrics(packages, planPackages, input.maxParallel);

@@ -93,6 +93,21 @@ export async function checkOutNewTree(tree: string): Promise<void> {
 }
 
 /**
+ * A folder where a worktree of the run goes that holds files and no commit of this repository: a
+ * `worktree add` stopped after something wrote there, or a worktree of another repository once at
+ * this path. Refused, untouched: the person's to move.
+ */
+export class TreeInTheWayError extends Error {
+  constructor(
+    readonly tree: string,
+    readonly files: readonly string[],
+  ) {
+    super(`the folder ${tree}, where this run's worktree goes, holds files (${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}) and no commit of this repository; nothing in it was touched: move it away, then run again`);
+    this.name = 'TreeInTheWayError';
+  }
+}
+
+/**
  * A worktree whose `worktree add` was stopped before it had its commit: git's placeholder HEAD
  * (no commit), nothing in it but its `.git` file. It was never anyone's: it is removed (returns
  * true), and the caller makes the tree as if none were there (its branch, made first, kept). One
@@ -106,7 +121,7 @@ export async function dropUnmadeTree(repo: string, tree: string): Promise<boolea
   const head = await git(tree, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], [0, 1, 128]);
   if (head.code === 0) return false;
   const inside = fs.readdirSync(tree).filter((name) => name !== '.git');
-  if (inside.length > 0) throw new Error(`the worktree ${tree} was left without its commit and holds files (${inside.slice(0, 5).join(', ')}); move it away, then run again`);
+  if (inside.length > 0) throw new TreeInTheWayError(tree, inside);
   await git(repo, ['worktree', 'remove', '--force', '--force', tree]);
   return true;
 }

@@ -32,5 +32,5 @@ export { warmGit } from './gitProcess';
 export { checkTreeAt, dropCheckTree, mergesBetween } from './checkTree';
 export { changedSince, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';
 export { onStaleLockCleared, realPathOr } from './staleLocks';
-export { dropUnmadeTree } from './halfMade';
+export { dropUnmadeTree, TreeInTheWayError } from './halfMade';
 export { dropStaleLayers, isLayeredTree } from './layers';

@@ -166,7 +166,9 @@ export class AttemptJudge {
       throw err;
     });
     ctx.mark('audited', id);
-    const readout = await ctx.readResult(a.fields().resultFile);
+    // A parent's join runs no agent (joins.ts): no result record is looked for, nor missed.
+    const join = ctx.options.joins?.[a.pkg.id] !== undefined;
+    const readout = join ? { record: null, warnings: [] } : await ctx.readResult(a.fields().resultFile);
     for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, a.pkg.id);
     // What the agent's CLI refused to let it do (Claude Code's permission_denials), named.
     if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, a.pkg.id);

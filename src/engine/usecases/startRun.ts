@@ -23,6 +23,7 @@ import { proposalGate } from '../planning';
 import { nodeProblems } from '../hosts';
 import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, queuedPicks, readRun, RunEngine, type DryRun, type EngineOptions, type RunOutcome } from '../run';
 import { resetPackages } from './reconcileRun';
+import { TreeInTheWayError } from '../git';
 import { forecastFor, type ForecastResult } from './forecast';
 import type { RunForecast } from '../../core/run/forecast';
 import { candidateAgentIds, candidateStartProblems } from '../../core/plan/candidateSet';
@@ -105,6 +106,8 @@ export type StartRefusalKind =
   | 'walls-from-repository'
   /** Some packages only (`--only`, Run Package): one waits for a package outside them that has not succeeded in the run it would run in. */
   | 'only-waits'
+  /** A folder where the run's worktree goes holds files and no commit of this repository (a worktree of another repository once at that path). */
+  | 'tree-in-the-way'
   /** The person said no to the run's confirmation (`confirmRun`): nothing to show. */
   | 'declined';
 
@@ -444,6 +447,7 @@ export function refusalOf(err: unknown, shown: string): StartRefusal | null {
     );
   if (err instanceof CoordinatorUnavailableError || err instanceof CoordinatorError) return no('coordinator-unreachable', err.message);
   if (err instanceof AdoptRefusedError) return no('adopt-refused', err.message);
+  if (err instanceof TreeInTheWayError) return no('tree-in-the-way', err.message);
   if (err instanceof ConfinementUnavailableError) return no('no-confinement', `agents cannot be confined ${err.why.startsWith('the host ') ? 'on ' : 'here: '}${err.why}`, [...err.fix]);
   return null;
 }

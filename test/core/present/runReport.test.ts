@@ -181,10 +181,15 @@ describe('a plan of plans (ADR 0035)', () => {
       results: {
         api__users__model: readResultRecord(JSON.stringify({ version: 1, package_id: 'api__users__model', status: 'done', decisions: ['ids are UUIDs'], pending_actions: ['Migrate the old users'] })),
         ui: readResultRecord(JSON.stringify({ version: 1, package_id: 'ui', status: 'done', decisions: ['no paging'] })),
+        // A join runs no agent: its record is missing, as the engine reads it.
+        api: readResultRecord(null),
       },
       maxParallel: 3,
       joins: { api: ['api__users', 'api__docs'], api__users: ['api__users__model'] },
     });
+    assert.deepEqual(r.json.counts, { succeeded: 3 }, 'the leaves, as the status bar counts them');
+    assert.deepEqual(r.json.packages.find((p) => p.id === 'api')!.resultWarnings, [], 'no "the agent did not write one" of a parent');
+    assert.match(r.markdown, /^3 succeeded$/m);
     assert.deepEqual(r.json.parents, [
       { id: 'api', leaves: ['api__users__model', 'api__docs'], succeeded: 2, wallMs: 8 * 60_000, files: ['src/api/README.md', 'src/api/users/model.ts'], decisions: 1, pendingActions: ['Migrate the old users'], spend: { inputTokens: 20, outputTokens: 10, cachedTokens: 0, costUsd: 0.75 } },
       { id: 'api__users', leaves: ['api__users__model'], succeeded: 1, wallMs: 6 * 60_000, files: ['src/api/users/model.ts'], decisions: 1, pendingActions: ['Migrate the old users'], spend: { inputTokens: 10, outputTokens: 5, cachedTokens: 0, costUsd: 0.5 } },

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createWorktree, prepareSharedTree, removeWorktreeIfSafe, takeMadeAhead } from '../../../src/engine/git/worktrees.js';
 import { madeAheadAt, madeAheadReason } from '../../../src/engine/git/treeMarks.js';
-import { finishHalfMade } from '../../../src/engine/git/halfMade.js';
+import { finishHalfMade, TreeInTheWayError } from '../../../src/engine/git/halfMade.js';
 import { isolateGit } from '../engineFixtures.js';
 import { git, gitEnv, makeRepo } from '../helpers.js';
 
@@ -189,7 +189,7 @@ describe('a worktree left half made', () => {
     git(repo, 'worktree', 'add', '--quiet', '--no-checkout', '--lock', '--reason', 'waves run', '-b', 'waves/feat/p8', tree, base);
     fs.writeFileSync(path.join(privateDir(tree), 'HEAD'), '0000000000000000000000000000000000000000\n');
     fs.writeFileSync(path.join(tree, 'notes.txt'), 'mine\n');
-    await assert.rejects(createWorktree({ repo, path: tree, branch: 'waves/feat/p8', base, reason: 'waves run' }), /left without its commit and holds files \(notes\.txt\)/);
+    await assert.rejects(createWorktree({ repo, path: tree, branch: 'waves/feat/p8', base, reason: 'waves run' }), (err: unknown) => err instanceof TreeInTheWayError && /holds files \(notes\.txt\) and no commit of this repository/.test(err.message));
     assert.equal(fs.readFileSync(path.join(tree, 'notes.txt'), 'utf8'), 'mine\n');
   });
 

@@ -91,8 +91,10 @@ describe('a plan of plans run', () => {
     assert.deepEqual(state.packages.api!.changedFiles.map((f) => f.path).sort(), ['src/api/health.txt', 'src/api/orders/o.txt', 'src/api/users/model.txt', 'src/api/users/routes/r.txt']);
     assert.deepEqual(state.packages.api__users!.changedFiles.map((f) => f.path).sort(), ['src/api/users/model.txt', 'src/api/users/routes/r.txt']);
     assert.ok(events.some((e) => e.type === 'verification' && e.packageId === 'api' && e.ok), 'the parent\'s own check passed on the combined result');
-    // A parent runs no agent: its attempt's log has nothing of one.
+    // A parent runs no agent: its attempt's log has nothing of one, and no result record is missed.
     assert.equal(state.packages.api!.attempts, 1);
+    const missed = events.filter((e) => e.type === 'problem' && /result record/.test(e.message) && (e.packageId === 'api' || e.packageId === 'api__users'));
+    assert.deepEqual(missed, [], 'no "the agent did not write one" of a parent');
 
     // The order: contracts landed before any of api's children started; each parent after its children; ui after api.
     const spans = atWork(timed);
