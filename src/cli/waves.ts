@@ -51,8 +51,10 @@ const HELP: Record<string, string> = {
     problems on stderr and exits 1; one with no packages prints no graph.`,
   prompt: `waves prompt [--run-id ID] [--worktree DIR] <plan> <package>
     Print the prompt the engine would write for one package, with this repository's
-    run paths (the run id of the feature's run state, or "preview"). A plan with
-    errors also prints its problems on stderr and exits 1.`,
+    run paths (the run id of the feature's run state, or "preview"). A plan of plans'
+    package by the id its run gives it (api__users: users of api's sub-plan); a parent
+    gets no prompt (no agent works on it): that is said. A plan with errors also
+    prints its problems on stderr and exits 1.`,
   run: RUN_HELP,
   status: `waves status [--json] [--coordinator postgres://…] <plan>
     Show the plan's run: each package's status, attempt, time, exit and last error,
@@ -303,9 +305,24 @@ async function foreignOf(io: Io, file: string): Promise<import('./foreignPlans')
 async function promptCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(argv, ['run-id', 'worktree'], ['run-id', 'worktree']);
   if (args.length !== 2) throw new UsageError('prompt takes a plan file and a package id');
-  const analysis = await readAndAnalyze(io, args[0]);
-  if (typeof analysis === 'number') return analysis;
-  const [{ previewRoot }, { promptFor }] = await Promise.all([import('../engine'), import('./promptCommand')]);
+  const written = await readAndAnalyze(io, args[0]);
+  if (typeof written === 'number') return written;
+  const [{ loadPlan, previewRoot }, { promptFor }, { joinPromptText }] = await Promise.all([import('../engine'), import('./promptCommand'), import('../core/run/prompt')]);
+  // A plan of plans: its packages as its run names them (a sub-plan's by its run id, `api__users`), each parent no agent's.
+  let analysis = written;
+  if (written.valid && written.plan.packages.some(isParent)) {
+    const loaded = await loadPlan(args[0]);
+    if (loaded.nested && 'refusals' in loaded.nested) {
+      io.err(`waves: ${args[0]} has sub-plans that cannot run:\n${loaded.nested.refusals.map((r) => `  ${r}\n`).join('')}`);
+      return 2;
+    }
+    const children = loaded.nested?.joins[args[1]];
+    if (children) {
+      io.out(joinPromptText(args[1], children));
+      return 0;
+    }
+    analysis = loaded.analysis;
+  }
   const repo = await previewRoot(path.dirname(path.resolve(args[0])));
   const result = promptFor(args[0], analysis, args[1], { repo, runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined });
   if (!result.ok) {

@@ -507,6 +507,23 @@ packages:
     assert.match(inRepo(repo, ['validate', 'work-packages.yaml']).out, /^work-packages\.yaml:6:28 error sub-plan-missing cannot read the sub-plan plans\/api\.yaml: no such file$/m);
   });
 
+  it("prompt gives a sub-plan's package by its run id, with its sub-plan and what it depends on; a parent's says no agent works on it", () => {
+    const repo = nestedRepo('src/api/users/model.ts');
+    const routes = inRepo(repo, ['prompt', 'work-packages.yaml', 'api__routes']);
+    assert.equal(routes.code, 0, routes.err);
+    assert.match(routes.out, /^# Work package `api__routes`/);
+    assert.match(routes.out, /This package is part of the sub-plan `plans\/api\.yaml`.*the work of `api`\./);
+    assert.match(routes.out, /^### `api__model`/m);
+    assert.match(routes.out, /^- `src\/api\/users\/routes\/\*\*`$/m);
+    const parent = inRepo(repo, ['prompt', 'work-packages.yaml', 'api']);
+    assert.equal(parent.code, 0, parent.err);
+    assert.equal(parent.out, "No agent: `api` is its sub-plan's join. It starts once api__model, api__routes landed; its verification runs on their work together.\n");
+    // The sub-plan's own id is not the run's: the packages the run has are named.
+    const local = inRepo(repo, ['prompt', 'work-packages.yaml', 'model']);
+    assert.equal(local.code, 2);
+    assert.match(local.err, /has no package "model" \(its packages: api, api__model, api__routes, ui\)/);
+  });
+
   it('graph draws the parent as a cluster holding its sub-plan\'s waves, in Mermaid and DOT', () => {
     const repo = nestedRepo('src/api/users/model.ts');
     const m = inRepo(repo, ['graph', 'work-packages.yaml']);

@@ -111,6 +111,11 @@ const TIER_MEANING: Record<VerificationTier, string> = {
   C: 'static: linting and schema validation only',
 };
 
+/** What stands for a prompt of a plan of plans' parent (ADR 0035): no agent reads one; its join waits for `children` and checks their work. */
+export function joinPromptText(packageId: string, children: readonly string[]): string {
+  return `No agent: \`${packageId}\` is its sub-plan's join. It starts once ${children.join(', ')} landed; its verification runs on their work together.\n`;
+}
+
 /** The package's prompt. Throws `PromptError` when the package is not in the plan. */
 export function buildPrompt(input: PromptInput): string {
   const { plan } = input.analysis;

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
 import { isParent } from '../../core/plan/subPlans';
 import type { Event } from '../../core/util/events';
-import { buildPrompt } from '../../core/run/prompt';
+import { buildPrompt, joinPromptText } from '../../core/run/prompt';
 import { leaseFile } from '../../core/run/runPaths';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { readRegularFile } from '../../util/regularFile';
@@ -190,7 +190,7 @@ export class RunEngine {
       const files = ctx.executor.attempt(runId, id, 1).files;
       // A parent of a plan of plans: no agent reads a prompt (joins.ts).
       const join = ctx.options.joins?.[id];
-      if (join) return { packageId: id, file: files.prompt, text: `No agent: \`${id}\` is its sub-plan's join. It starts once ${join.join(', ')} landed; its verification runs on their work together.\n` };
+      if (join) return { packageId: id, file: files.prompt, text: joinPromptText(id, join) };
       const text = buildPrompt({
         analysis: ctx.analysis,
         packageId: id,
