@@ -71,7 +71,11 @@ export function showRefusal(log: vscode.LogOutputChannel, entry: PlanEntry, refu
     case 'container-wall-refused':
     case 'walls-from-repository':
     case 'plan-nested':
+    case 'only-waits':
       void vscode.window.showErrorMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`);
+      return;
+    case 'tree-in-the-way':
+      void vscode.window.showErrorMessage(`Waves: ${refusal.reason}.`);
       return;
     case 'bad-candidates':
       void vscode.window.showErrorMessage(`Waves: ${refusal.reason}: ${refusal.details.join('; ')}. Nothing was started.`, 'Open Settings').then(settings('waves.candidates'));
