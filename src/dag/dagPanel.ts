@@ -323,7 +323,7 @@ export class DagPanel extends Disposable {
     const off = (reason: string) => ({ enabled: false as const, reason });
     // Retried alone, as any package (Run Package with its run id: only it, in the last run); started only with its plan.
     const alone = off(`${context.packageId} is a package of a sub-plan: it starts with its plan (Run Plan or Resume); once it failed, Retry runs it again alone`);
-    return { ...states, run: alone, showPrompt: off(`a sub-plan package's prompt is shown on the command line: waves prompt ${context.plan.label} ${context.packageId}`) };
+    return { ...states, run: alone };
   }
 
   /** The run timeline's rows: every package of the run (`full`), or those whose marks or status moved. */

@@ -20,7 +20,7 @@ import { applied, exitRecordText, startedEvents } from '../../fixtures/shippedRu
 import { planRepo } from '../../fixtures/startRefusals';
 import { RunWatch } from '../../../src/run/run/runWatch';
 import type { RunSession } from '../../../src/run/run/runController';
-import { extension, pidAlive, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
+import { closeEditors, extension, pidAlive, Scratch, useScriptedAgent, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
 
 const RUN_TIMEOUT = 90_000;
 
@@ -183,6 +183,17 @@ describe('Run in the editor', function () {
       return parent ? tree.getChildren(parent).flatMap((w) => tree.getChildren(w)) : [];
     };
     await waitFor(async () => (await subRows()).length === 2, "the sub-plan's packages under the parent's row");
+    // Show Prompt before the run (the DAG's details call it with the run's id): a sub-plan package's as its run writes it; a parent's says no agent works on it.
+    const shownPrompt = async (packageId: string) => {
+      assert.equal(await vscode.commands.executeCommand('waves.showPrompt', { uri, packageId }), true, packageId);
+      return waitFor(() => {
+        const text = vscode.window.activeTextEditor?.document.getText() ?? '';
+        return text.includes(packageId) ? text : undefined;
+      }, `the prompt of ${packageId}`);
+    };
+    assert.match(await shownPrompt('api__routes'), /^# Work package `api__routes`[\s\S]*This package is part of the sub-plan `[^`]*api\.yaml`/);
+    assert.match(await shownPrompt('api'), /^No agent: `api` is its sub-plan's join\. It starts once api__model, api__routes landed/);
+    await closeEditors((u) => u.scheme === 'untitled');
     const session = (await vscode.commands.executeCommand('waves.runPlan', uri)) as RunSession | undefined;
     const outcome = await outcomeOf(session);
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
