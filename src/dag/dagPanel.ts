@@ -422,8 +422,10 @@ export class DagPanel extends Disposable {
             run ? { runId: run.runId, record: run.packages[request.packageId] } : undefined,
           );
           // A sub-plan's package: named, and naming the others, as the run does; one that no package of its plan needs is needed by its parent's check.
-          const dependents = sub && (found?.dependents.length ? found.dependents.map(sub.runId) : [sub.parent]);
-          const details = found && sub ? { ...found, id: request.packageId, dependencies: found.dependencies.map(sub.runId), dependents: dependents! } : found;
+          const details =
+            found && sub
+              ? { ...found, id: request.packageId, dependencies: found.dependencies.map(sub.runId), dependents: found.dependents.length ? found.dependents.map(sub.runId) : [sub.parent] }
+              : found;
           const featureId = entry.analysis.plan.feature?.id;
           if (details?.run && featureId) details.run.openComments = this.deps.runs.openComments?.(featureId, request.packageId) ?? 0;
           // Best of n: its candidates, each with Pick and Show Changes.

@@ -153,16 +153,18 @@ export class AttemptJudge {
     }
     committed?.(commit);
     // The verification starts now, beside the audit (it runs in walls on the committed tree, which
-    // nothing changes meanwhile): its results count only once the commit is audited in scope, and
-    // on every other path it is waited for — nothing of it runs on past its attempt's judgement.
-    const verifying = this.runSteps(a);
+    // nothing changes meanwhile): its results count only once the commit is audited in scope; on
+    // every other path it is stopped and waited for — nothing of it runs on past the judgement.
+    const stop = new AbortController();
+    const verifying = this.runSteps(a, stop.signal);
     verifying.catch(() => undefined); // awaited below on every path
     const unverified = async <T>(judgement: T): Promise<T> => {
+      stop.abort();
       await verifying.catch(() => undefined);
       return judgement;
     };
     const changes = await this.changesOf(a, commit).catch(async (err: unknown) => {
-      await verifying.catch(() => undefined);
+      await unverified(null);
       throw err;
     });
     ctx.mark('audited', id);
@@ -282,9 +284,10 @@ export class AttemptJudge {
   /**
    * The package's `command` verification steps (attempt/verification.ts), run in the attempt's
    * tree when the plan's list of commands is approved (approving the plan's list approves each
-   * package's part of it; nothing is written per package). Null when none ran.
+   * package's part of it; nothing is written per package). Null when none ran. `signal`: the
+   * judgement went otherwise; the steps stop.
    */
-  private async runSteps(a: JudgedAttempt): Promise<{ steps: { step: string; command: string }[]; results: Awaited<ReturnType<RunContext['executor']['verify']>> } | null> {
+  private async runSteps(a: JudgedAttempt, signal: AbortSignal): Promise<{ steps: { step: string; command: string }[]; results: Awaited<ReturnType<RunContext['executor']['verify']>> } | null> {
     const { ctx } = this;
     const pkg = a.pkg;
     let steps = (pkg.verification?.steps ?? [])
@@ -314,6 +317,7 @@ export class AttemptJudge {
       cwd: this.treeOf(a),
       attemptDir: a.place.dir,
       steps,
+      signal,
       onCommand: (step) => ctx.emit({ type: 'package', packageId: pkg.id, status: 'verifying', attempt, detail: `$ ${step.command}` }),
     });
     return { steps, results };
