@@ -163,53 +163,56 @@ export class AttemptJudge {
       await verifying.catch(() => undefined);
       return judgement;
     };
-    const changes = await this.changesOf(a, commit).catch(async (err: unknown) => {
+    // Anything thrown before the verdict stops the steps too.
+    try {
+      const changes = await this.changesOf(a, commit);
+      ctx.mark('audited', id);
+      // A parent's join runs no agent (joins.ts): no result record is looked for, nor missed.
+      const join = ctx.options.joins?.[a.pkg.id] !== undefined;
+      const readout = join ? { record: null, warnings: [] } : await ctx.readResult(a.fields().resultFile);
+      for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, a.pkg.id);
+      // What the agent's CLI refused to let it do (Claude Code's permission_denials), named.
+      if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, a.pkg.id);
+      // What its walls refused it: the network targets the proxy turned away.
+      if (exit.refusedTargets.length) ctx.problem(`${id}: ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}`, a.pkg.id);
+      const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
+      if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, a.pkg.id);
+      const outcome = decideOutcome({
+        exitCode: exit.code,
+        signal: exit.signal,
+        timedOut: exit.timedOut,
+        cancelled: exit.cancelled,
+        verdict: exit.verdict,
+        changedFiles: changes,
+        resultRecord: readout.record,
+        ...(exit.overLimit ? { overLimit: exit.reason } : {}),
+      });
+      a.apply({ type: 'audited', headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
+      if (outcome.next === 'failed') {
+        const question = changes.length === 0 ? (exit.verdict?.question ?? null) : null;
+        a.apply({ type: 'failed', reason: outcome.reason, ...(question ? { question } : {}) });
+        return unverified<Judgement>({ next: 'done' });
+      }
+      if (outcome.next === 'cancelled') {
+        a.apply({ type: 'cancelled', reason: outcome.reason });
+        return unverified<Judgement>({ next: 'done' });
+      }
+      if (outcome.next === 'usage-limit') {
+        a.usageLimit(outcome.reason, outcome.resetAt);
+        return unverified<Judgement>({ next: 'done' });
+      }
+      const audit = auditScope(changes, {
+        writeAllow: a.pkg.scope.writeAllow.map((l) => l.value),
+        deny: a.pkg.scope.deny.map((l) => l.value),
+      });
+      for (const d of audit.deletions) if (d.allowed) ctx.problem(`${id} deleted ${d.path} (inside its scope; check it is meant)`, a.pkg.id);
+      if (!audit.ok) {
+        a.apply({ type: 'scopeViolation', paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })) }, audit.violations.map((v) => v.message).join('; '));
+        return unverified<Judgement>({ next: 'violation' });
+      }
+    } catch (err) {
       await unverified(null);
       throw err;
-    });
-    ctx.mark('audited', id);
-    // A parent's join runs no agent (joins.ts): no result record is looked for, nor missed.
-    const join = ctx.options.joins?.[a.pkg.id] !== undefined;
-    const readout = join ? { record: null, warnings: [] } : await ctx.readResult(a.fields().resultFile);
-    for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, a.pkg.id);
-    // What the agent's CLI refused to let it do (Claude Code's permission_denials), named.
-    if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, a.pkg.id);
-    // What its walls refused it: the network targets the proxy turned away.
-    if (exit.refusedTargets.length) ctx.problem(`${id}: ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}`, a.pkg.id);
-    const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
-    if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, a.pkg.id);
-    const outcome = decideOutcome({
-      exitCode: exit.code,
-      signal: exit.signal,
-      timedOut: exit.timedOut,
-      cancelled: exit.cancelled,
-      verdict: exit.verdict,
-      changedFiles: changes,
-      resultRecord: readout.record,
-      ...(exit.overLimit ? { overLimit: exit.reason } : {}),
-    });
-    a.apply({ type: 'audited', headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
-    if (outcome.next === 'failed') {
-      const question = changes.length === 0 ? (exit.verdict?.question ?? null) : null;
-      a.apply({ type: 'failed', reason: outcome.reason, ...(question ? { question } : {}) });
-      return unverified<Judgement>({ next: 'done' });
-    }
-    if (outcome.next === 'cancelled') {
-      a.apply({ type: 'cancelled', reason: outcome.reason });
-      return unverified<Judgement>({ next: 'done' });
-    }
-    if (outcome.next === 'usage-limit') {
-      a.usageLimit(outcome.reason, outcome.resetAt);
-      return unverified<Judgement>({ next: 'done' });
-    }
-    const audit = auditScope(changes, {
-      writeAllow: a.pkg.scope.writeAllow.map((l) => l.value),
-      deny: a.pkg.scope.deny.map((l) => l.value),
-    });
-    for (const d of audit.deletions) if (d.allowed) ctx.problem(`${id} deleted ${d.path} (inside its scope; check it is meant)`, a.pkg.id);
-    if (!audit.ok) {
-      a.apply({ type: 'scopeViolation', paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })) }, audit.violations.map((v) => v.message).join('; '));
-      return unverified<Judgement>({ next: 'violation' });
     }
 
     if (!this.verified(a, await verifying)) return { next: 'done' };
