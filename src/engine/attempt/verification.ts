@@ -67,6 +67,11 @@ export interface RunVerificationOptions {
   env?: NodeJS.ProcessEnv;
   /** Per command; the command's process group gets SIGTERM, then SIGKILL 5 s later. */
   timeoutMs?: number;
+  /**
+   * The steps' results are no longer wanted (the engine judged the attempt otherwise while they
+   * ran): the step under way is stopped as one past its time, and no other starts.
+   */
+  signal?: AbortSignal;
   /** The walls each command runs inside (the executor's); absent: none (the person chose so). */
   walls?: CommandWalls;
   /**
@@ -172,6 +177,7 @@ export async function runVerification(options: RunVerificationOptions): Promise<
   requireApproved(options);
   const results: StepResult[] = [];
   for (let i = 0; i < options.steps.length; i++) {
+    if (options.signal?.aborted) break;
     const step = options.steps[i]!;
     options.onCommand?.(step, i + 1);
     results.push(await runStep(step, i + 1, options));
@@ -193,7 +199,7 @@ async function runStep(step: CommandStep, n: number, options: RunVerificationOpt
     return { step: step.step, ok, detail: ok ? `${step.command}: passed${refused}` : `${step.command}: ${why}${lastLine ? ` — ${lastLine.trim().slice(0, 200)}` : ''}${refused} (log: ${log})` };
   };
   const pooled = run.confined && options.pool && !options.env ? await options.pool.command({ ...run.confined, output: log }) : null;
-  const ended = pooled ? await waitPooled(pooled, options.timeoutMs) : await spawned(run, env, sh.verbatim, log, options);
+  const ended = pooled ? await waitPooled(pooled, options.timeoutMs, options.signal) : await spawned(run, env, sh.verbatim, log, options);
   if (ended.error) return finish(false, ended.error);
   if (ended.timedOut) return finish(false, `timed out after ${Math.round(options.timeoutMs! / 1000)} s`);
   if (ended.code === 0) return finish(true, '');
@@ -209,25 +215,36 @@ interface StepEnd {
   error?: string;
 }
 
-/** A step's process group past its time: SIGTERM, then SIGKILL 5 s later. Returns the stop of both timers. */
-function timeLimit(pid: number | undefined, timeoutMs: number | undefined, onTimeout: () => void): () => void {
-  if (!timeoutMs) return () => undefined;
+/**
+ * A step's process group past its time, or no longer wanted (`signal`): SIGTERM, then SIGKILL 5 s
+ * later. Returns the stop of the timers and the listener.
+ */
+function timeLimit(pid: number | undefined, timeoutMs: number | undefined, onTimeout: () => void, signal?: AbortSignal): () => void {
   let killTimer: NodeJS.Timeout | null = null;
-  const timer = setTimeout(() => {
-    onTimeout();
+  const stopIt = () => {
+    if (killTimer) return;
     signalGroup({ pid }, 'SIGTERM');
     killTimer = setTimeout(() => signalGroup({ pid }, 'SIGKILL'), 5000);
-  }, timeoutMs);
+  };
+  const timer = timeoutMs
+    ? setTimeout(() => {
+        onTimeout();
+        stopIt();
+      }, timeoutMs)
+    : null;
+  if (signal?.aborted) stopIt();
+  else signal?.addEventListener('abort', stopIt, { once: true });
   return () => {
-    clearTimeout(timer);
+    if (timer) clearTimeout(timer);
     if (killTimer) clearTimeout(killTimer);
+    signal?.removeEventListener('abort', stopIt);
   };
 }
 
 /** A step handed to a pooled runner (its own process group): its exit code, within the time limit. */
-async function waitPooled(pooled: LaunchResult, timeoutMs: number | undefined): Promise<StepEnd> {
+async function waitPooled(pooled: LaunchResult, timeoutMs: number | undefined, signal?: AbortSignal): Promise<StepEnd> {
   let timedOut = false;
-  const stop = timeLimit(pooled.pid ?? undefined, timeoutMs, () => (timedOut = true));
+  const stop = timeLimit(pooled.pid ?? undefined, timeoutMs, () => (timedOut = true), signal);
   // A pooled runner never holds this process (runnerPool.ts): the step does, until it ends.
   const held = setInterval(() => undefined, 60_000);
   try {
@@ -251,7 +268,7 @@ function spawned(run: WalledCommand, env: NodeJS.ProcessEnv, verbatim: boolean, 
       windowsVerbatimArguments: verbatim,
       windowsHide: true,
     });
-    const stop = timeLimit(child.pid, options.timeoutMs, () => (timedOut = true));
+    const stop = timeLimit(child.pid, options.timeoutMs, () => (timedOut = true), options.signal);
     child.once('error', (err) => {
       stop();
       fs.closeSync(fd);

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTarget, PROXY_PORT, WALLS_AHEAD_ENV, WALLS_TRIAL_ARGS } from '../../core/walls/walls.js';
+import { programOnPath } from '../../store/onPath.js';
 import { startProxy, upstreamOf, type RelayGo } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
 import { raiseSeatbelt, wallsBackend } from './wallsSeatbelt.js';
@@ -271,9 +272,13 @@ async function commandInPool(token: string, command: PooledCommand, ahead: Child
       for (const s of signals) process.off(s, pass);
       resolve(c ?? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1));
     });
+    // The step's bubblewrap dies with the relay that starts it: the network made ahead, signalled as
+    // a group, may end the relay (--die-with-parent) before the relay passes the signal on, which
+    // would leave the step's walls nobody's child, running.
+    const setpriv = programOnPath('setpriv');
     const go: RelayGo = {
       loops: w.listen.join(','),
-      argv: walledInsideArgv(w, command.argv),
+      argv: [...(setpriv ? [setpriv, '--pdeathsig', 'KILL'] : []), ...walledInsideArgv(w, command.argv)],
       env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
       cwd: request.cwd,
       stdinFile: null,

@@ -360,6 +360,8 @@ export class SshExecutor implements Executor {
     requireApproved(options);
     const results: StepResult[] = [];
     for (const [i, step] of options.steps.entries()) {
+      // No longer wanted: no other step starts (one under way there runs to its end).
+      if (options.signal?.aborted) break;
       options.onCommand?.(step, i + 1);
       const log = `${options.attemptDir}/verify-${i + 1}.log`;
       // The approved command line itself, for the host's shell — as a local one is for the person's; inside the host's walls unless the person chose none.

@@ -3,7 +3,8 @@
  * goes on to be judged) → the bounds (the tree still on its branch, the repository's git set-up
  * and the person's checkout unchanged) → its leftovers committed → the verdict (exit code, the
  * agent's own verdict, "changed something or said done") → the scope audit of ONE commit (the
- * branch's tip, tree to tree against the base) → the approved verification commands. What it
+ * branch's tip, tree to tree against the base) → the approved verification commands (started
+ * beside the audit, on the same commit; their results count only after it passed). What it
  * finds goes through the attempt's own handle (`JudgedAttempt.apply`: the package's record for
  * its own attempt), one event at a time, each in the run store before the next step; what a green
  * attempt then means for its package (the review gate, the merge) is exit.ts's. Nothing here
@@ -117,7 +118,7 @@ export class AttemptJudge {
   }
 
   /**
-   * A verifying attempt: bounds → verdict → audit → verification. `committed`: told the one
+   * A verifying attempt: bounds → verdict → audit → verification (run beside the audit). `committed`: told the one
    * commit judged from here on as soon as it is known (the merge's first reads go on beside the audit).
    */
   async judge(a: JudgedAttempt, exit: ExitRecord, committed?: (commit: string) => void): Promise<Judgement> {
@@ -151,53 +152,70 @@ export class AttemptJudge {
       return { next: 'done' };
     }
     committed?.(commit);
-    const changes = await this.changesOf(a, commit);
-    ctx.mark('audited', id);
-    // A parent's join runs no agent (joins.ts): no result record is looked for, nor missed.
-    const join = ctx.options.joins?.[a.pkg.id] !== undefined;
-    const readout = join ? { record: null, warnings: [] } : await ctx.readResult(a.fields().resultFile);
-    for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, a.pkg.id);
-    // What the agent's CLI refused to let it do (Claude Code's permission_denials), named.
-    if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, a.pkg.id);
-    // What its walls refused it: the network targets the proxy turned away.
-    if (exit.refusedTargets.length) ctx.problem(`${id}: ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}`, a.pkg.id);
-    const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
-    if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, a.pkg.id);
-    const outcome = decideOutcome({
-      exitCode: exit.code,
-      signal: exit.signal,
-      timedOut: exit.timedOut,
-      cancelled: exit.cancelled,
-      verdict: exit.verdict,
-      changedFiles: changes,
-      resultRecord: readout.record,
-      ...(exit.overLimit ? { overLimit: exit.reason } : {}),
-    });
-    a.apply({ type: 'audited', headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
-    if (outcome.next === 'failed') {
-      const question = changes.length === 0 ? (exit.verdict?.question ?? null) : null;
-      a.apply({ type: 'failed', reason: outcome.reason, ...(question ? { question } : {}) });
-      return { next: 'done' };
-    }
-    if (outcome.next === 'cancelled') {
-      a.apply({ type: 'cancelled', reason: outcome.reason });
-      return { next: 'done' };
-    }
-    if (outcome.next === 'usage-limit') {
-      a.usageLimit(outcome.reason, outcome.resetAt);
-      return { next: 'done' };
-    }
-    const audit = auditScope(changes, {
-      writeAllow: a.pkg.scope.writeAllow.map((l) => l.value),
-      deny: a.pkg.scope.deny.map((l) => l.value),
-    });
-    for (const d of audit.deletions) if (d.allowed) ctx.problem(`${id} deleted ${d.path} (inside its scope; check it is meant)`, a.pkg.id);
-    if (!audit.ok) {
-      a.apply({ type: 'scopeViolation', paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })) }, audit.violations.map((v) => v.message).join('; '));
-      return { next: 'violation' };
+    // The verification starts now, beside the audit (it runs in walls on the committed tree, which
+    // nothing changes meanwhile): its results count only once the commit is audited in scope; on
+    // every other path it is stopped and waited for — nothing of it runs on past the judgement.
+    const stop = new AbortController();
+    const verifying = this.runSteps(a, stop.signal);
+    verifying.catch(() => undefined); // awaited below on every path
+    const unverified = async <T>(judgement: T): Promise<T> => {
+      stop.abort();
+      await verifying.catch(() => undefined);
+      return judgement;
+    };
+    // Anything thrown before the verdict stops the steps too.
+    try {
+      const changes = await this.changesOf(a, commit);
+      ctx.mark('audited', id);
+      // A parent's join runs no agent (joins.ts): no result record is looked for, nor missed.
+      const join = ctx.options.joins?.[a.pkg.id] !== undefined;
+      const readout = join ? { record: null, warnings: [] } : await ctx.readResult(a.fields().resultFile);
+      for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, a.pkg.id);
+      // What the agent's CLI refused to let it do (Claude Code's permission_denials), named.
+      if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, a.pkg.id);
+      // What its walls refused it: the network targets the proxy turned away.
+      if (exit.refusedTargets.length) ctx.problem(`${id}: ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}`, a.pkg.id);
+      const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
+      if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, a.pkg.id);
+      const outcome = decideOutcome({
+        exitCode: exit.code,
+        signal: exit.signal,
+        timedOut: exit.timedOut,
+        cancelled: exit.cancelled,
+        verdict: exit.verdict,
+        changedFiles: changes,
+        resultRecord: readout.record,
+        ...(exit.overLimit ? { overLimit: exit.reason } : {}),
+      });
+      a.apply({ type: 'audited', headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
+      if (outcome.next === 'failed') {
+        const question = changes.length === 0 ? (exit.verdict?.question ?? null) : null;
+        a.apply({ type: 'failed', reason: outcome.reason, ...(question ? { question } : {}) });
+        return unverified<Judgement>({ next: 'done' });
+      }
+      if (outcome.next === 'cancelled') {
+        a.apply({ type: 'cancelled', reason: outcome.reason });
+        return unverified<Judgement>({ next: 'done' });
+      }
+      if (outcome.next === 'usage-limit') {
+        a.usageLimit(outcome.reason, outcome.resetAt);
+        return unverified<Judgement>({ next: 'done' });
+      }
+      const audit = auditScope(changes, {
+        writeAllow: a.pkg.scope.writeAllow.map((l) => l.value),
+        deny: a.pkg.scope.deny.map((l) => l.value),
+      });
+      for (const d of audit.deletions) if (d.allowed) ctx.problem(`${id} deleted ${d.path} (inside its scope; check it is meant)`, a.pkg.id);
+      if (!audit.ok) {
+        a.apply({ type: 'scopeViolation', paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })) }, audit.violations.map((v) => v.message).join('; '));
+        return unverified<Judgement>({ next: 'violation' });
+      }
+    } catch (err) {
+      await unverified(null);
+      throw err;
     }
 
-    if (!(await this.verify(a))) return { next: 'done' };
+    if (!this.verified(a, await verifying)) return { next: 'done' };
     ctx.mark('verified', id);
     if (ctx.attempts.cancelled(id)) {
       a.apply({ type: 'cancelled', reason: 'cancelled before its merge' });
@@ -267,21 +285,21 @@ export class AttemptJudge {
   }
 
   /**
-   * The package's `command` verification steps (attempt/verification.ts), in the attempt's tree,
-   * when the plan's list of commands is approved (approving the plan's list approves each
-   * package's part of it; nothing is written per package).
-   * True when they all pass or none ran; a failure fails the attempt.
+   * The package's `command` verification steps (attempt/verification.ts), run in the attempt's
+   * tree when the plan's list of commands is approved (approving the plan's list approves each
+   * package's part of it; nothing is written per package). Null when none ran. `signal`: the
+   * judgement went otherwise; the steps stop.
    */
-  private async verify(a: JudgedAttempt): Promise<boolean> {
+  private async runSteps(a: JudgedAttempt, signal: AbortSignal): Promise<{ steps: { step: string; command: string }[]; results: Awaited<ReturnType<RunContext['executor']['verify']>> } | null> {
     const { ctx } = this;
     const pkg = a.pkg;
     let steps = (pkg.verification?.steps ?? [])
       .filter((s) => s.kind === 'command' && s.command)
       .map((s) => ({ step: s.name, command: s.command! }));
-    if (steps.length === 0) return true;
+    if (steps.length === 0) return null;
     if (!ctx.approvedCommands) {
       ctx.problem(`${a.key}: its ${steps.length} verification command(s) were not run: the plan's commands are not approved`, pkg.id);
-      return true;
+      return null;
     }
     // Only commands of the list approved when the run started: a plan edited on disk during the
     // run (the loop takes its new packages) cannot bring a command nobody approved.
@@ -293,7 +311,7 @@ export class AttemptJudge {
         pkg.id,
       );
       steps = steps.filter((s) => approved.includes(s.command));
-      if (steps.length === 0) return true;
+      if (steps.length === 0) return null;
     }
     const attempt = a.fields().attempts;
     const results = await ctx.executor.verify({
@@ -302,13 +320,20 @@ export class AttemptJudge {
       cwd: this.treeOf(a),
       attemptDir: a.place.dir,
       steps,
+      signal,
       onCommand: (step) => ctx.emit({ type: 'package', packageId: pkg.id, status: 'verifying', attempt, detail: `$ ${step.command}` }),
     });
-    for (const [i, r] of results.entries()) {
+    return { steps, results };
+  }
+
+  /** The verification's results applied to an audited attempt: true when they all passed or none ran; a failure fails the attempt. */
+  private verified(a: JudgedAttempt, ran: Awaited<ReturnType<AttemptJudge['runSteps']>>): boolean {
+    if (!ran) return true;
+    for (const [i, r] of ran.results.entries()) {
       a.apply({ type: 'verificationResult', step: r.step, ok: r.ok, detail: r.detail });
-      ctx.emit({ type: 'verification', packageId: pkg.id, step: r.step, ok: r.ok, command: steps[i]!.command });
+      this.ctx.emit({ type: 'verification', packageId: a.pkg.id, step: r.step, ok: r.ok, command: ran.steps[i]!.command });
     }
-    const failing = results.filter((r) => !r.ok);
+    const failing = ran.results.filter((r) => !r.ok);
     if (failing.length === 0) return true;
     a.apply({ type: 'failed', reason: `verification failed: ${failing.map((r) => r.detail).join('; ')}` });
     return false;

@@ -169,6 +169,28 @@ describe('runVerification', () => {
     await waitFor(() => !running(marker), 'the walled command gone', 10_000);
     assert.equal(fs.existsSync(path.join(s.cwd, 'never.txt')), false);
   });
+
+  it('no longer wanted (its signal aborted): the step under way is stopped with all it started, and no other starts', async () => {
+    const bwrap = confinementAvailable();
+    assert.ok(bwrap.ok, `walls are needed here (scripts/sandbox-tools.sh installs bubblewrap): ${bwrap.ok ? '' : bwrap.why}`);
+    const s = setup();
+    const marker = `sleep 33.${process.pid}`;
+    const steps = [
+      { step: 'slow', command: `sh -c '${marker}; echo finished > never.txt'` },
+      { step: 'next', command: 'echo next > next.txt' },
+    ];
+    await approve(s.plan, steps.map((x) => x.command), new Date(), s.approvals);
+    const stop = new AbortController();
+    const results = runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps, walls: { bwrap: bwrap.bwrap, runnerScript: await buildRunner() }, signal: stop.signal });
+    await waitFor(() => running(marker), 'the walled command running', 10_000);
+    stop.abort();
+    const [r, ...rest] = await results;
+    assert.equal(r!.ok, false);
+    assert.deepEqual(rest, [], 'the next step did not run');
+    await waitFor(() => !running(marker), 'nothing of it left running', 10_000);
+    assert.equal(fs.existsSync(path.join(s.cwd, 'never.txt')), false);
+    assert.equal(fs.existsSync(path.join(s.cwd, 'next.txt')), false);
+  });
 });
 
 /** Whether a process whose command line holds `text` runs. */

@@ -382,13 +382,15 @@ describe('RunEngine', () => {
       { id: 'good', agent: ['write good/x.txt'], commands: ['test -f good/x.txt'] },
       { id: 'bad', agent: ['write bad/x.txt'], commands: ['test -f bad/missing.txt'] },
       { id: 'bad-dep', deps: ['bad'], agent: ['write bad-dep/x.txt'] },
+      // Out of its scope, with a check that would take ten minutes: it starts beside the audit, and once the audit refused the work it is stopped, not waited for, and counts for nothing.
+      { id: 'stray', agent: ['write elsewhere/x.txt'], commands: [`sleep 611.${process.pid}`] },
     ];
     const { repo, planFile } = repoWithPlan('verify', packages);
 
     const refused = await engineFor(planFile);
     await assert.rejects(refused.engine.run(), (err: unknown) => {
       assert.ok(err instanceof VerificationNotApprovedError);
-      assert.deepEqual(err.commands, ['test -f good/x.txt', 'test -f bad/missing.txt']);
+      assert.deepEqual(err.commands, ['test -f good/x.txt', 'test -f bad/missing.txt', `sleep 611.${process.pid}`]);
       return true;
     });
     assert.ok(!exists(runStateFile(repo, 'verify')), 'nothing started before the approval');
@@ -404,6 +406,18 @@ describe('RunEngine', () => {
     assert.match(outcome.state.packages.bad!.lastError ?? '', /verification failed: test -f bad\/missing\.txt/);
     assert.equal(outcome.state.packages['bad-dep']!.status, 'blocked');
     assert.ok(events.some((e) => e.type === 'verification' && e.packageId === 'bad' && !e.ok && e.command === 'test -f bad/missing.txt'));
+    const stray = outcome.state.packages.stray!;
+    assert.equal(stray.status, 'scope-violation', stray.lastError ?? '');
+    assert.deepEqual(stray.verification, [], 'a verification beside a failed audit is not recorded');
+    assert.ok(!events.some((e) => e.type === 'verification' && e.packageId === 'stray'), 'nor shown');
+    const sleeping = fs.readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (() => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`sleep 611.${process.pid}`);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })());
+    assert.deepEqual(sleeping, [], 'the stopped check left nothing running');
     assert.deepEqual(treeFiles(repo, integrationBranch('verify')), ['README.md', 'good/x.txt', 'work-packages.yaml']);
 
     // Approved once: a later engine runs the commands without asking again (the plan's text may
