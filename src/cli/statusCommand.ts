@@ -12,7 +12,7 @@ import { formatClock } from '../core/present/terminalText';
 import { formatElapsed, sanitize } from '../core/present/terminalText';
 import { elapsedMs, packageFacts, pickWaitLine, statusPackageLines, type StatusPackage } from '../core/present/packageFacts';
 import { fromFirstStart, leavesBelow } from '../core/plan/nestTree';
-import { countedState, joinFailed, modelFromState } from '../core/present/progressModel';
+import { countedState, countsAsWork, modelFromState } from '../core/present/progressModel';
 import { renderHeader } from '../core/present/terminalProgress';
 import { openCounts, parseReviewFile } from '../core/review/review';
 import { reviewFile } from '../core/run/runPaths';
@@ -107,9 +107,10 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   }
 
   // A plan of plans: its leaves counted, and a parent that failed itself, as the editor's status bar counts them.
+  const joinIds = new Set(Object.keys(joins));
   const model = modelFromState(
-    countedState(state, new Set(Object.keys(joins))),
-    analysis.graph.ids.filter((id) => !joins[id] || joinFailed(state.packages[id])).map((id) => ({ id, wave: waveOf.get(id) ?? null })),
+    countedState(state, joinIds),
+    analysis.graph.ids.filter((id) => countsAsWork(id, state.packages[id], joinIds)).map((id) => ({ id, wave: waveOf.get(id) ?? null })),
   );
   const lines: string[] = [];
   lines.push(`${featureId} · run ${state.runId} · started ${state.createdAt} · updated ${state.updatedAt}`);

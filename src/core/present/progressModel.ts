@@ -87,10 +87,10 @@ function recordDetail(r: PackageRunRecord): string {
 }
 
 /** A plan of plans' join that ended in a failure of its own (its check on its children's work, its audit): counted and shown as any failure. */
-export function joinFailed(r: { status: PackageStatus } | undefined): boolean {
+export function joinFailed(r: { readonly status: string } | undefined): boolean {
   return !!r && JOIN_FAILURES.has(r.status);
 }
-const JOIN_FAILURES: ReadonlySet<PackageStatus> = new Set(['failed', 'scope-violation', 'interrupted']);
+const JOIN_FAILURES: ReadonlySet<string> = new Set<PackageStatus>(['failed', 'scope-violation', 'interrupted']);
 
 /**
  * A run's end in counts of each status, of `ids` (its packages in scope), as `countedState` counts
@@ -113,7 +113,12 @@ export function runCounts(state: RunState, ids: readonly string[], joins?: Reado
  */
 export function countedState(state: RunState, joins: ReadonlySet<string> | undefined): RunState {
   if (!joins?.size) return state;
-  return { ...state, packages: Object.fromEntries(Object.entries(state.packages).filter(([id, r]) => !joins.has(id) || joinFailed(r))) };
+  return { ...state, packages: Object.fromEntries(Object.entries(state.packages).filter(([id, r]) => countsAsWork(id, r, joins))) };
+}
+
+/** Whether package `id` (its record `r`) counts in a run: not a plan of plans' join, or a join that failed itself. */
+export function countsAsWork(id: string, r: { readonly status: string } | undefined, joins: ReadonlySet<string> | undefined): boolean {
+  return !joins?.has(id) || joinFailed(r);
 }
 
 /** A model of a run as its state file has it (e.g. for `waves status`, or to resume a view). */

@@ -22,8 +22,8 @@ import { pick } from '../util/pick';
 import { comparisonRows, forecastVsActual, type ForecastComparison, type RunForecast } from '../run/forecast';
 import { criticalPath, formatDuration } from '../run/runTime';
 import { guardStuck, guardText, guardTimeMs } from '../run/integrationGuard';
-import type { GuardState, PackageStatus } from '../run/runState';
-import { joinFailed } from './progressModel';
+import type { GuardState } from '../run/runState';
+import { countsAsWork } from './progressModel';
 import { fenced } from '../util/markdown';
 
 export { criticalPath, formatDuration } from '../run/runTime';
@@ -205,7 +205,8 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
   }
   // Counted as every front end counts a run (`countedState`): a parent's join only when it failed itself.
   const counts: Record<string, number> = {};
-  for (const p of packages) if (!input.joins?.[p.id] || joinFailed(p as { status: PackageStatus })) counts[p.status] = (counts[p.status] ?? 0) + 1;
+  const joinIds = new Set(Object.keys(input.joins ?? {}));
+  for (const p of packages) if (countsAsWork(p.id, p, joinIds)) counts[p.status] = (counts[p.status] ?? 0) + 1;
   const sortedCounts = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => compare(a, b)));
 
   const metrics = timeMetrics(packages, planPackages, input.maxParallel);

@@ -20,7 +20,7 @@ import {
   refusedLine,
   type CommandFacts,
 } from '../../../src/core/present/runStatusText';
-import { modelFromState, runCounts } from '../../../src/core/present/progressModel';
+import { countsAsWork, modelFromState, runCounts } from '../../../src/core/present/progressModel';
 import { renderHeader } from '../../../src/core/present/terminalProgress';
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
@@ -148,6 +148,11 @@ describe('runSummary: the status bar', () => {
     assert.deepEqual(runCounts(joinFailed, ids, { p: ['p__x', 'p__y'] }), { succeeded: 3, failed: 1, pending: 1 });
     assert.deepEqual(runCounts(mid, ids, { p: ['p__x', 'p__y'] }), { succeeded: 2, running: 1, pending: 1 });
     assert.deepEqual(runCounts(mid, ['a', 'p']), { succeeded: 1, pending: 1 }, 'without joins, every package in scope');
+    // The one predicate the report and `waves status` filter by.
+    const joinIds = new Set(['p']);
+    assert.deepEqual(ids.filter((id) => countsAsWork(id, joinFailed.packages[id], joinIds)), ids, 'a failed join counts');
+    assert.deepEqual(ids.filter((id) => countsAsWork(id, mid.packages[id], joinIds)), ids.filter((id) => id !== 'p'), 'a waiting join does not');
+    assert.equal(countsAsWork('p', mid.packages.p, undefined), true, 'without joins, every package counts');
     // The tooltip lists the leaves by status; a join only when it failed itself.
     const during = runTooltip(view, mid, 'F', 10_000, joins);
     assert.match(during, /^- running: `p\\_\\_x`/m);
