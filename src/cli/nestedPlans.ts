@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { analyzeNested, type AnalyzeOptions, type PlanAnalysis } from '../core/plan/analyze';
-import { subPlanReader, type NestedPlan } from '../core/plan/nestedPlan';
+import { plannedReader, subPlanReader, type NestedPlan } from '../core/plan/nestedPlan';
+import { plannedSubPlanFile } from '../core/run/runPaths';
 import { inTextOrder } from '../core/plan/model';
 import { toReport, type PlanReport } from '../core/plan/planReport';
 import { planRootsOf, realpathOrWhy } from '../util/workTree';
@@ -19,12 +20,11 @@ export type NestedReport = PlanReport & { subPlanOf?: { file: string; packageId:
 export function nestedPlansOf(io: Io, file: string, analysis: PlanAnalysis, options: AnalyzeOptions = {}): NestedPlan<PlanAnalysis>[] {
   const { top, root } = planRootsOf(file);
   const shown = (abs: string) => path.relative(process.cwd(), abs) || abs;
-  const read = subPlanReader(root, {
-    realpath: realpathOrWhy,
-    read: (real) => readPlanFile(io, real),
-    shown,
-  });
-  return analyzeNested({ key: top, file, text: analysis.text, analysis }, read, options);
+  const disk = { realpath: realpathOrWhy, read: (real: string) => readPlanFile(io, real), shown };
+  // A `{by: agent}` parent's sub-plan, once its planner's was kept in a run.
+  const feature = analysis.plan.feature?.id;
+  const planned = plannedReader(feature ? (id) => plannedSubPlanFile(root, feature, id) : undefined, disk);
+  return analyzeNested({ key: top, file, text: analysis.text, analysis }, subPlanReader(root, disk), { ...options, ...(planned ? { planned } : {}) });
 }
 
 /** Each plan's report, its nesting's problems among its own, in text order; a sub-plan's names its parent. */

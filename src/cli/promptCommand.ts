@@ -13,13 +13,18 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import { PromptError, buildPrompt, type UpstreamResult } from '../core/run/prompt';
 import { sliceFor } from '../core/run/contextSlice';
 import { readPlanArtifacts } from '../engine';
-import { attemptDir, attemptFiles, isSafeName, runStateFile, sharedTreePath, worktreePath } from '../core/run/runPaths';
+import { attemptDir, attemptFiles, isSafeName, plannedSubPlanFile, runStateFile, sharedTreePath, worktreePath } from '../core/run/runPaths';
+import { plannerOf } from '../core/plan/subPlans';
+import { buildPlannerPrompt } from '../core/run/plannerPrompt';
+import { readRegularFileSync } from '../util/regularFile';
 
 export interface PromptCommandOptions {
   /** The repository root that holds the run's paths. */
   repo: string;
   runId?: string;
   worktree?: string;
+  /** The plan's verification commands when approved (a planner's prompt names them). */
+  approvedCommands?: readonly string[];
 }
 
 export type PromptCommandResult = { ok: true; prompt: string; notes: string[] } | { ok: false; error: string };
@@ -56,6 +61,20 @@ export function promptFor(planFile: string, analysis: PlanAnalysis, packageId: s
     });
     const worktree = options.worktree ? path.resolve(options.worktree) : pkg.worktree?.mode === 'shared' ? sharedTreePath(repo, featureId) : worktreePath(repo, featureId, packageId);
     const artifacts = sliceFor(pkg, readPlanArtifacts(repo, path.resolve(planFile)));
+    // A `{by: agent}` parent's planner: the prompt it plans by (engine/run/planners.ts writes the same).
+    const planner = plannerOf(pkg.inputs);
+    const parent = planner && analysis.plan.packages.find((p) => p.id === planner.parent);
+    if (planner && parent) {
+      let refused: string | null = null;
+      try {
+        refused = readRegularFileSync(plannedSubPlanFile(repo, featureId, planner.parent).replace(/\.yaml$/, '.refused.txt'), { within: repo }).toString('utf8').trim() || null;
+      } catch {
+        // none: nothing was refused
+      }
+      const approvedCommands = options.approvedCommands ?? [];
+      const text = buildPlannerPrompt({ packageId, parent, planner, featureId, runId, worktree, subPlanFile: path.join(dir, 'sub-plan.yaml'), resultFile: attemptFiles(dir).result, approvedCommands, refused });
+      return { ok: true, prompt: text, notes };
+    }
     const prompt = buildPrompt({ analysis, packageId, featureId, runId, repoRoot: repo, worktree, resultFile: attemptFiles(dir).result, upstream, artifacts });
     return { ok: true, prompt, notes };
   } catch (err) {

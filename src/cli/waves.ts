@@ -307,11 +307,15 @@ async function promptCommand(argv: readonly string[], io: Io): Promise<number> {
   if (args.length !== 2) throw new UsageError('prompt takes a plan file and a package id');
   const written = await readAndAnalyze(io, args[0]);
   if (typeof written === 'number') return written;
-  const [{ loadPlan, previewRoot }, { promptFor }, { joinPromptText }] = await Promise.all([import('../engine'), import('./promptCommand'), import('../core/run/prompt')]);
+  const [{ loadPlan, previewRoot, verificationOf }, { promptFor }, { joinPromptText }] = await Promise.all([import('../engine'), import('./promptCommand'), import('../core/run/prompt')]);
   // A plan of plans: its packages as its run names them (a sub-plan's by its run id, `api__users`), each parent no agent's.
   let analysis = written;
+  let approvedCommands: readonly string[] | undefined;
   if (written.valid && written.plan.packages.some(isParent)) {
     const loaded = await loadPlan(args[0]);
+    // A planner's prompt names the commands approved (as its run's does).
+    const verification = loaded.nested && 'joins' in loaded.nested ? verificationOf(loaded) : null;
+    if (verification?.approved) approvedCommands = verification.planCommands;
     if (loaded.nested && 'refusals' in loaded.nested) {
       io.err(`waves: ${args[0]} has sub-plans that cannot run:\n${loaded.nested.refusals.map((r) => `  ${r}\n`).join('')}`);
       return 2;
@@ -324,7 +328,7 @@ async function promptCommand(argv: readonly string[], io: Io): Promise<number> {
     analysis = loaded.analysis;
   }
   const repo = await previewRoot(path.dirname(path.resolve(args[0])));
-  const result = promptFor(args[0], analysis, args[1], { repo, runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined });
+  const result = promptFor(args[0], analysis, args[1], { repo, runId: flags.get('run-id') as string | undefined, worktree: flags.get('worktree') as string | undefined, ...(approvedCommands ? { approvedCommands } : {}) });
   if (!result.ok) {
     io.err(`waves: ${result.error}\n`);
     return 2;

@@ -11,6 +11,7 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import type { NestedPlan, SubPlanDisk } from '../core/plan/nestedPlan';
 import { nestTree, type NestTree } from '../core/plan/nestTree';
 import { isParent } from '../core/plan/subPlans';
+import { plannedSubPlanFile } from '../core/run/runPaths';
 import { Disposable } from '../util/lifecycle';
 import { readRegularFileSync } from '../util/regularFile';
 import { planRootsOf, realpathOrWhy } from '../util/workTree';
@@ -132,7 +133,10 @@ function nestedOf(entry: PlanEntry, files: Set<string>, known: Map<string, PlanA
     },
     shown: (abs) => vscode.workspace.asRelativePath(abs),
   };
-  const { analyzeNested, subPlanReader } = planAnalysis();
-  return analyzeNested({ key: top, file: entry.label, text: entry.analysis.text, analysis: entry.analysis }, subPlanReader(root, disk), { maxParallel: maxParallelOf(entry.uri) }, known);
+  const { analyzeNested, plannedReader, subPlanReader } = planAnalysis();
+  // A `{by: agent}` parent's sub-plan, once its planner's was kept in a run.
+  const feature = entry.analysis.plan.feature?.id;
+  const planned = plannedReader(feature ? (id) => plannedSubPlanFile(root, feature, id) : undefined, disk);
+  return analyzeNested({ key: top, file: entry.label, text: entry.analysis.text, analysis: entry.analysis }, subPlanReader(root, disk), { maxParallel: maxParallelOf(entry.uri), ...(planned ? { planned } : {}) }, known);
 }
 

@@ -558,7 +558,7 @@ packages:
     assert.match(dot.out, /n1 -> n2;/);
   });
 
-  it('run takes a plan with a parent as one run (its children under it, then it, then its dependents); refuses one whose sub-plan has errors, positioned, or is planned at run time', () => {
+  it('run takes a plan with a parent as one run (its children under it, then it, then its dependents); refuses one whose sub-plan has errors, positioned; a sub-plan planned at run time plans first', () => {
     const commit = (repo: string) => {
       execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'add', '-A'], { cwd: repo });
       execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'plan'], { cwd: repo });
@@ -581,13 +581,32 @@ packages:
     const byAgent = nestedRepo('src/api/users/model.ts');
     fs.writeFileSync(path.join(byAgent, 'work-packages.yaml'), fs.readFileSync(path.join(byAgent, 'work-packages.yaml'), 'utf8').replace('plan: plans/api.yaml', 'plan: {by: agent}'));
     commit(byAgent);
-    // waves validate says it first, at the value: valid in the format, refused by a run.
+    // Valid, with nothing to say before a run: its planner plans first, then its dependents wait for what it planned.
     const checked = inRepo(byAgent, ['validate', 'work-packages.yaml']);
     assert.equal(checked.code, 0, checked.out + checked.err);
-    assert.match(checked.out, /^work-packages\.yaml:\d+:\d+ warning sub-plan-by-agent `api`'s sub-plan is to be planned by its agent at run time, which a run does not carry out yet: a run of this plan is refused/m);
-    const later = inRepo(byAgent, ['run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
-    assert.equal(later.code, 2);
-    assert.match(later.err, /api: its sub-plan is to be planned by its agent at run time \(`plan: \{by: agent\}`\), which a run does not carry out yet/);
+    assert.match(checked.out, /0 errors, 0 warnings/);
+    const planned = inRepo(byAgent, ['run', '--dry-run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
+    assert.equal(planned.code, 0, planned.err);
+    assert.match(planned.out, /^ {2}1\. api___plan\n {2}2\. api\n {2}3\. ui$/m);
+    assert.match(planned.out, /===== prompt of api___plan .*=====\n# Plan the work of package `api`/);
+    assert.match(planned.out, /Every package writes only inside `src\/api\/users\/\*\*`/);
+    assert.match(planned.out, /^- Locks: no lock files; no lock keys \(`api`.s own\)\.$/m);
+    assert.match(planned.out, /^Sub-plan file: `[^`]*api___plan[/\\]1[/\\]sub-plan\.yaml`$/m);
+    // `waves prompt` prints the same planner's prompt.
+    const prompt = inRepo(byAgent, ['prompt', 'work-packages.yaml', 'api___plan']);
+    assert.equal(prompt.code, 0, prompt.err);
+    assert.match(prompt.out, /^# Plan the work of package `api`/);
+    assert.match(prompt.out, /^Sub-plan file: `[^`]*api___plan[/\\]1[/\\]sub-plan\.yaml`$/m);
+    // Once a run kept what the planner wrote, `waves validate` checks it as a sub-plan file, positioned in it, and the dry run runs it after the planner.
+    fs.mkdirSync(path.join(byAgent, '.waves', 'planned', 'shop'), { recursive: true });
+    fs.writeFileSync(path.join(byAgent, '.waves', 'planned', 'shop', 'api.yaml'), 'schema_version: 1\nfeature: {id: shop-api}\npackages:\n  - package_id: model\n    scope: {write_allow: ["src/web/**"]}\n');
+    const keptBad = inRepo(byAgent, ['validate', 'work-packages.yaml']);
+    assert.equal(keptBad.code, 1, keptBad.out);
+    assert.match(keptBad.out, /^\.waves\/planned\/shop\/api\.yaml:5:\d+ error sub-plan-scope `src\/web\/\*\*` is not inside `src\/api\/users\/\*\*`/m);
+    fs.writeFileSync(path.join(byAgent, '.waves', 'planned', 'shop', 'api.yaml'), 'schema_version: 1\nfeature: {id: shop-api}\npackages:\n  - package_id: model\n    scope: {write_allow: ["src/api/users/model/**"]}\n');
+    const keptDry = inRepo(byAgent, ['run', '--dry-run', '--unconfined', '--agent-argv', '["true"]', 'work-packages.yaml']);
+    assert.equal(keptDry.code, 0, keptDry.err);
+    assert.match(keptDry.out, /^ {2}1\. api___plan\n {2}2\. api__model\n {2}3\. api\n {2}4\. ui$/m);
     assert.equal(fs.existsSync(path.join(byAgent, '.waves', 'runs')), false);
   });
 });

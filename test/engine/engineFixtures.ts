@@ -10,7 +10,7 @@ import { customProfile, type AgentProfile } from '../../src/core/agents/agentPro
 import { RunEngine, type EngineEvent, type EngineOptions, type RunOutcome } from '../../src/engine/run/engine';
 import { runStateFile } from '../../src/core/run/runPaths';
 import type { RunState } from '../../src/core/run/runState';
-import { git, gitEnv, makeRepo, SCRIPTED_AGENT, tempDir, waitFor } from './helpers';
+import { git, gitEnv, makeRepo, REPO_ROOT, SCRIPTED_AGENT, spawnProcess, tempDir, waitFor } from './helpers';
 
 export interface TestPackage {
   id: string;
@@ -30,8 +30,8 @@ export interface TestPackage {
   taskType?: string;
   /** Best of n: its `inputs.waves` (`candidates`, `candidate_agents`, `pick`, `confirm`). */
   candidates?: { count?: number; agents?: string[]; pick?: string; confirm?: boolean };
-  /** Plans of plans: its `inputs.waves.plan` (a file relative to this plan) and `max_parallel`. */
-  subPlan?: { file: string; maxParallel?: number };
+  /** Plans of plans: its `inputs.waves.plan` (a file relative to this plan, or `{by: agent}` when no file) and `max_parallel`. */
+  subPlan?: { file?: string; maxParallel?: number };
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -57,7 +57,7 @@ export function planYaml(featureId: string, packages: readonly TestPackage[]): s
     if (p.timeoutMinutes !== undefined) out.push(`    timeout_minutes: ${p.timeoutMinutes}`);
     if (p.retryBudget !== undefined) out.push(`    retry_budget: ${p.retryBudget}`);
     if (p.subPlan) {
-      out.push('    inputs:', '      waves:', `        plan: ${q(p.subPlan.file)}`);
+      out.push('    inputs:', '      waves:', `        plan: ${p.subPlan.file === undefined ? '{by: agent}' : q(p.subPlan.file)}`);
       if (p.subPlan.maxParallel !== undefined) out.push(`        max_parallel: ${p.subPlan.maxParallel}`);
     }
     if (p.candidates) {
@@ -170,4 +170,36 @@ export function personsGitRuns(repo: string, out: string): string[] {
   git(repo, 'checkout', '-q', '-B', 'my-topic');
   const ran = path.join(out, 'ran.txt');
   return fs.existsSync(ran) ? fs.readFileSync(ran, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+/**
+ * A run of `planFile` in an engine of its own process (test/engine/engine-driver.ts), killed with
+ * SIGKILL once `packageId` waits for input (its scripted agent's `ask`), then resumed by an engine
+ * here; the agents' `ask` goes on once the resumed run started. The resumed run's outcome and
+ * events, and the killed run's id. A resumed run that does not start is cancelled, not left running.
+ */
+export async function killWaitingThenResume(planFile: string, runnerScript: string, packageId: string): Promise<{ outcome: RunOutcome; events: EngineEvent[]; killedRunId: string }> {
+  const resume = path.join(tempDir(), 'resume');
+  const env = { WAVES_TEST_AGENT_RESUME: resume };
+  const driver = spawnProcess([process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'), JSON.stringify({ planFile, runnerScript, env })], { cwd: REPO_ROOT });
+  const lines = () => driver.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EngineEvent);
+  await waitFor(() => lines().some((e) => e.type === 'needs-input' && e.packageId === packageId), `${packageId} to wait for input (driver: ${driver.stderr()})`, 30_000);
+  driver.child.kill('SIGKILL');
+  await driver.exited;
+  const started = lines().find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started');
+  const { engine, events } = await engineFor(planFile, runnerScript, { env });
+  try {
+    const done = engine.run({ resume: true });
+    try {
+      await waitFor(() => events.some((e) => e.type === 'run-started'), 'the resumed run to start');
+    } catch (err) {
+      await engine.cancel();
+      await done.catch(() => undefined);
+      throw err;
+    }
+    fs.writeFileSync(resume, '');
+    return { outcome: await done, events, killedRunId: started?.runId ?? '' };
+  } finally {
+    engine.dispose();
+  }
 }

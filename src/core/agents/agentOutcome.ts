@@ -19,6 +19,8 @@ export interface AttemptFacts {
   resultRecord: Pick<ResultRecord, 'status' | 'notes'> | null;
   /** Why the runner stopped the agent at a limit of its walls (its memory); absent: it did not. */
   overLimit?: string;
+  /** A `{by: agent}` parent's planner (ADR 0035): its work is the sub-plan it wrote, not a change of its tree. */
+  planner?: { wrote: boolean };
 }
 
 export type AttemptOutcome =
@@ -57,6 +59,7 @@ export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   const notes = f.resultRecord?.notes ? `: ${oneLine(f.resultRecord.notes, 200)}` : '';
   if (status === 'blocked') return fail(`the agent's result record says it is blocked${notes}`);
   if (status === 'partial') return fail(`the agent's result record says its work is partial${notes}`);
+  if (f.planner) return f.planner.wrote ? { next: 'verify', reason: null } : fail(verdict?.question ? `the planner asked a question and wrote no sub-plan: “${verdict.question}”` : 'the planner exited 0 but wrote no sub-plan');
   // What git saw decides, not what the record claims: a "done" with no change is no success.
   const changed = (f.changedFiles ?? []).length > 0;
   // A turn that ends with a question and no work: the question is the news, not "changed no file".

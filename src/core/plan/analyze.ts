@@ -51,7 +51,7 @@ export function analyzePlan(text: string, options: AnalyzeOptions = {}): PlanAna
 }
 
 /** A sub-plan reader on a disk (nestedPlan.ts), here for the editor's plan-analysis bundle. */
-export { subPlanReader } from './nestedPlan';
+export { plannedReader, subPlanReader } from './nestedPlan';
 
 /**
  * The plan and every sub-plan below it, each analysed as `analyzePlan` does and checked inside

@@ -5,7 +5,7 @@
  * the status bar's count of leaves) without the run's plan text that `unfold.ts` makes. Pure.
  */
 import type { Analysed, NestedPlan } from './nestedPlan';
-import { childRunId, subPlanOf } from './subPlans';
+import { childRunId, plannerRunId, subPlanOf } from './subPlans';
 
 export interface NestTree {
   /** Each parent's id in the run → the index of its sub-plan in the list. */
@@ -27,9 +27,16 @@ export function nestTree(plans: readonly NestedPlan<Analysed>[]): NestTree {
       tree.origin[id] = { plan: k, packageId: p.id };
       made.push(id);
       const sub = plans.findIndex((q) => q.parent?.plan === k && q.parent.packageId === p.id);
-      if (sub < 0 || subPlanOf(p)?.source.kind !== 'file') continue;
+      const source = subPlanOf(p)?.source.kind;
+      // A `{by: agent}` parent: its planner first, then what it planned once kept (as unfold.ts runs them).
+      const planner = source === 'agent' ? plannerRunId(id) : null;
+      if (planner) tree.origin[planner] = { plan: k, packageId: p.id };
+      if (sub < 0 || !source) {
+        if (planner) tree.joins[id] = [planner];
+        continue;
+      }
       tree.subPlan[id] = sub;
-      tree.joins[id] = walk(sub, id);
+      tree.joins[id] = [...(planner ? [planner] : []), ...walk(sub, id)];
     }
     return made;
   };

@@ -8,7 +8,7 @@ import { overlap, uncoveredWitness } from './glob';
 import type { DependencyGraph } from './graph';
 import { inTextOrder, type Diagnostic, type Plan, type PlanPackage, type TextRange } from './model';
 import { readPlan } from './reader/reader';
-import { subPlanOf } from './subPlans';
+import { childRunId, subPlanOf } from './subPlans';
 
 /** How many levels of sub-plans may lie below the top plan. */
 export const MAX_SUB_PLAN_DEPTH = 3;
@@ -51,6 +51,11 @@ export interface NestedPlan<A extends Analysed = Analysed> {
 export interface NestingLimits {
   maxDepth?: number;
   maxPackages?: number;
+  /**
+   * The sub-plan a `{by: agent}` parent's planner wrote and the engine kept (ADR 0035, "Planned
+   * at run time"), by the parent's id in the run; null: not planned yet. Absent: none is read.
+   */
+  planned?: (parentRunId: string) => SubPlanRead | null;
 }
 
 /**
@@ -58,8 +63,9 @@ export interface NestingLimits {
  * first (its `analysis` used when given). `read(from, path)` reads the sub-plan `path` written in
  * the plan whose key is `from`. A sub-plan that cannot be read, lies outside the repository, is
  * on its own chain (a cycle), is deeper than the limit or would take the plan past its package
- * limit is an error at its parent's `inputs.waves.plan`, and is not read; `{by: agent}` has
- * nothing to read before a run (a warning there: no run carries it out yet).
+ * limit is an error at its parent's `inputs.waves.plan`, and is not read. A `{by: agent}` parent's
+ * sub-plan is the one its planner wrote in a run (`options.planned`), held to the same checks; not
+ * planned yet, there is nothing to read (its depth is checked: a planner must have a level left).
  */
 export function nestedWith<A extends Analysed>(analyze: (text: string) => A, top: SubPlanFile & { analysis?: A }, read: (from: string, path: string) => SubPlanRead, options: NestingLimits = {}): NestedPlan<A>[] {
   const maxDepth = options.maxDepth ?? MAX_SUB_PLAN_DEPTH;
@@ -73,40 +79,40 @@ export function nestedWith<A extends Analysed>(analyze: (text: string) => A, top
     plans.push(node);
     return node;
   };
+  /** Each plan's packages' prefix in the run (`api__users` for the plan of `users` in `api`'s). */
+  const prefixes = new Map<NestedPlan<A>, string>();
   const visit = (node: NestedPlan<A>, chain: readonly string[]): void => {
-    const parents = node.analysis.plan.packages.filter((p) => p.id && subPlanOf(p)?.source.kind === 'file');
-    const planners = node.analysis.plan.packages.filter((p) => p.id && subPlanOf(p)?.source.kind === 'agent');
-    if (parents.length === 0 && planners.length === 0) return;
+    const parents = node.analysis.plan.packages.filter((p) => p.id && subPlanOf(p) !== null);
+    if (parents.length === 0) return;
     // Where each parent's `inputs.waves.plan` is written: the reader's sites, read once for this file.
     const reader = readPlan(node.analysis.text);
-    // Valid in the format, but no run carries it out yet: said before `waves run` refuses it.
-    for (const pkg of planners)
-      say(node, {
-        severity: 'warning',
-        code: 'sub-plan-by-agent',
-        message: `\`${pkg.id}\`'s sub-plan is to be planned by its agent at run time, which a run does not carry out yet: a run of this plan is refused. Write the sub-plan and name its file (\`plan: plans/${pkg.id}.yaml\`)`,
-        range: reader.locate(['packages', pkg.index, 'inputs', 'waves', 'plan']),
-        packageId: pkg.id,
-      });
+    const prefix = prefixes.get(node) ?? '';
     for (const pkg of parents) {
       const where = reader.locate(['packages', pkg.index, 'inputs', 'waves', 'plan']);
       const refuse = (code: string, message: string) => say(node, { severity: 'error', code, message, range: where, packageId: pkg.id });
       try {
-        readSub(node, pkg, chain, refuse);
+        readSub(node, pkg, prefix ? childRunId(prefix, pkg.id) : pkg.id, chain, refuse);
       } catch (err) {
         // A fault of this code, never of the plan: said where the sub-plan is named, and the other parents are read.
         refuse('internal-error', `Internal error reading this sub-plan (please report it): ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   };
-  /** One parent's sub-plan read, held to the limits and inside its parent, and walked. */
-  const readSub = (node: NestedPlan<A>, pkg: PlanPackage, chain: readonly string[], refuse: (code: string, message: string) => void): void => {
-    const rel = (subPlanOf(pkg)!.source as { path: string }).path;
+  /** One parent's sub-plan (its file, or what its planner wrote) read, held to the limits and inside its parent, and walked. */
+  const readSub = (node: NestedPlan<A>, pkg: PlanPackage, runId: string, chain: readonly string[], refuse: (code: string, message: string) => void): void => {
+    const source = subPlanOf(pkg)!.source;
+    const rel = source.kind === 'file' ? source.path : null;
     if (node.depth + 1 > maxDepth) {
-      refuse('sub-plan-depth', `\`${rel}\` would be a sub-plan ${node.depth + 1} levels below the top plan: at most ${maxDepth} (plan this package's work here, or in fewer levels)`);
+      refuse(
+        'sub-plan-depth',
+        rel !== null
+          ? `\`${rel}\` would be a sub-plan ${node.depth + 1} levels below the top plan: at most ${maxDepth} (plan this package's work here, or in fewer levels)`
+          : `its agent would plan a sub-plan ${node.depth + 1} levels below the top plan: at most ${maxDepth} (plan this package's work here, or in fewer levels)`,
+      );
       return;
     }
-    const got = read(node.key, rel);
+    const got = rel !== null ? read(node.key, rel) : (options.planned?.(runId) ?? null);
+    if (got === null) return;
     if ('error' in got) {
       refuse(got.code, got.error);
       return;
@@ -114,16 +120,17 @@ export function nestedWith<A extends Analysed>(analyze: (text: string) => A, top
     const loop = chain.indexOf(got.key);
     if (loop >= 0) {
       const names = [...chain.slice(loop).map((k) => plans.find((p) => p.key === k)?.file ?? k), got.file];
-      refuse('sub-plan-cycle', `\`${rel}\` is a plan this one lies inside: ${names.join(' → ')}`);
+      refuse('sub-plan-cycle', `\`${rel ?? got.file}\` is a plan this one lies inside: ${names.join(' → ')}`);
       return;
     }
     const analysis = analyze(got.text);
     const size = analysis.plan.packages.length;
     if (total + size > maxPackages) {
-      refuse('sub-plan-size', `\`${rel}\` holds ${size} packages: with the ${total} read before it the plan would hold ${total + size}, more than ${maxPackages}`);
+      refuse('sub-plan-size', `\`${rel ?? got.file}\` holds ${size} packages: with the ${total} read before it the plan would hold ${total + size}, more than ${maxPackages}`);
       return;
     }
     const child = add({ ...got, analysis }, { plan: plans.indexOf(node), packageId: pkg.id }, node.depth + 1);
+    prefixes.set(child, runId);
     contain(child, pkg, node.file);
     visit(child, [...chain, got.key]);
   };
@@ -199,5 +206,28 @@ export function subPlanReader(root: string, disk: SubPlanDisk): (from: string, r
     const got = disk.read(real);
     if ('error' in got) return { code: 'sub-plan-missing', error: got.error };
     return { key: real, file: disk.shown(abs), text: got.text };
+  };
+}
+
+/**
+ * The `planned` reader `nestedWith` takes, on a disk: the sub-plan a `{by: agent}` parent's
+ * planner wrote, kept where `fileOf` names it (core/run/runPaths.ts `plannedSubPlanFile`); null
+ * when there is none. Undefined without `fileOf` (a plan without a feature id keeps none).
+ */
+export function plannedReader(fileOf: ((parentRunId: string) => string) | undefined, disk: SubPlanDisk): ((parentRunId: string) => SubPlanRead | null) | undefined {
+  if (!fileOf) return undefined;
+  return (parentRunId) => {
+    let file: string;
+    try {
+      file = fileOf(parentRunId);
+    } catch {
+      // an id no file can be named by: nothing was kept for it
+      return null;
+    }
+    const found = disk.realpath(file);
+    if ('why' in found) return null;
+    const got = disk.read(found.real);
+    if ('error' in got) return { code: 'sub-plan-missing', error: got.error };
+    return { key: found.real, file: disk.shown(file), text: got.text };
   };
 }

@@ -99,6 +99,35 @@ export function childRunId(parentRunId: string, id: string): string {
 }
 
 /**
+ * The id, inside its parent, of a `{by: agent}` parent's planner (its first child in the run,
+ * `<parent>___plan`): a package id cannot start with `_`, so no package of a sub-plan takes it.
+ */
+export const PLANNER_ID = '_plan';
+
+/** The run id of the planner of the `{by: agent}` parent `parentRunId`. */
+export function plannerRunId(parentRunId: string): string {
+  return childRunId(parentRunId, PLANNER_ID);
+}
+
+/** What a planner is told of the sub-plan it writes (`inputs.waves.planner`, unfold.ts writes it; the prompt and the engine read it). */
+export interface PlannerContext {
+  /** Its parent's id in the run. */
+  parent: string;
+  /** How many levels of sub-plans may still lie below the sub-plan it writes (0: its packages plan nothing). */
+  levelsLeft: number;
+  /** How many packages its sub-plan may hold at most (the run's limit less what the plan holds). */
+  maxPackages: number;
+}
+
+/** A package's planner context, or null: not a planner. */
+export function plannerOf(inputs: unknown): PlannerContext | null {
+  const waves = isRecord(inputs) ? inputs.waves : undefined;
+  const c = isRecord(waves) ? waves.planner : undefined;
+  if (!isRecord(c) || typeof c.parent !== 'string' || !isCount(c.maxPackages) || typeof c.levelsLeft !== 'number') return null;
+  return { parent: c.parent, levelsLeft: c.levelsLeft, maxPackages: c.maxPackages };
+}
+
+/**
  * What a sub-plan's package is told of its sub-plan (`inputs.waves.sub_plan`, read by the prompt):
  * the file, its feature, its parent's id in the run, and its contract files with its ancestors'
  * (the run's plan keeps the top plan's own).

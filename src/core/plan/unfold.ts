@@ -10,9 +10,9 @@
  */
 import { stringify } from 'yaml';
 import { DEFAULT_LOCK_TTL_MINUTES, DEFAULT_PRIORITY, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT_MINUTES } from './defaults';
-import type { NestedPlan, Analysed } from './nestedPlan';
+import { MAX_NESTED_PACKAGES, MAX_SUB_PLAN_DEPTH, type NestedPlan, type Analysed, type NestingLimits } from './nestedPlan';
 import { readPlan } from './reader/reader';
-import { childRunId, subPlanOf, type SubPlanContext } from './subPlans';
+import { childRunId, plannerRunId, subPlanOf, type PlannerContext, type SubPlanContext } from './subPlans';
 
 const MAX_ID = 64;
 
@@ -25,6 +25,8 @@ export interface Unfolded {
   origin: Record<string, { file: string; packageId: string }>;
   /** A parent's `inputs.waves.max_parallel`, by its id in the run: at most that many of the packages below it at once. */
   caps: Record<string, number>;
+  /** Each `{by: agent}` parent's planner (its first child), by its id in the run → its parent's id in the run. */
+  planners: Record<string, string>;
 }
 
 type Data = Record<string, unknown>;
@@ -91,10 +93,33 @@ function asJoin(pkg: Data, children: readonly string[]): void {
 }
 
 /**
+ * A `{by: agent}` parent's planner (ADR 0035, "Planned at run time"): the parent's agent, scope,
+ * description and time, what the parent waits for, no locks or verification of its own (it writes
+ * only its sub-plan, outside its tree: the engine checks that), and what it may plan.
+ */
+function asPlanner(item: Data, id: string, waitsFor: readonly string[], context: PlannerContext): Data {
+  const pkg = structuredClone(item);
+  pkg.package_id = id;
+  pkg.title = `Plan the work of ${context.parent}`;
+  pkg.depends_on = [...waitsFor];
+  delete pkg.locks;
+  delete pkg.verification;
+  delete pkg.outputs;
+  const inputs = isMap(pkg.inputs) ? pkg.inputs : (pkg.inputs = {});
+  const waves = isMap(inputs.waves) ? inputs.waves : (inputs.waves = {});
+  delete waves.plan;
+  delete waves.max_parallel;
+  waves.planner = { ...context };
+  return pkg;
+}
+
+/**
  * The one plan of `plans` (`nestedWith`'s list, the top plan first, every file valid); or the
  * reasons it cannot be made, one line each (an id too long, or one the run's names would take).
+ * A `{by: agent}` parent's first child is its planner; what it planned (its sub-plan in `plans`,
+ * once kept) follows it.
  */
-export function unfoldNested(plans: readonly NestedPlan<Analysed>[]): Unfolded | { refusals: string[] } {
+export function unfoldNested(plans: readonly NestedPlan<Analysed>[], limits: Pick<NestingLimits, 'maxDepth' | 'maxPackages'> = {}): Unfolded | { refusals: string[] } {
   const refusals: string[] = [];
   const datas = plans.map((p) => readPlan(p.analysis.text).data);
   const top = datas[0];
@@ -102,6 +127,8 @@ export function unfoldNested(plans: readonly NestedPlan<Analysed>[]): Unfolded |
   const topDefaults = isMap(top.defaults) ? top.defaults : {};
   const joins: Record<string, string[]> = {};
   const caps: Record<string, number> = {};
+  const planners: Record<string, string> = {};
+  const held = plans.reduce((n, p) => n + p.analysis.plan.packages.length, 0);
   const origin: Record<string, { file: string; packageId: string }> = {};
   const out: Data[] = [];
   const taken = new Set<string>(plans[0]!.analysis.plan.packages.map((p) => p.id));
@@ -137,13 +164,28 @@ export function unfoldNested(plans: readonly NestedPlan<Analysed>[]): Unfolded |
       // A parent: its sub-plan's packages start once what it waits for has landed; it joins them.
       const sub = plans.findIndex((q) => q.parent?.plan === k && q.parent.packageId === p.id);
       const nesting = subPlanOf(p);
-      if (sub >= 0 && nesting?.source.kind === 'file') {
+      const byAgent = nesting?.source.kind === 'agent';
+      if (nesting && (sub >= 0 || byAgent)) {
         if (nesting.maxParallel !== null) caps[id] = nesting.maxParallel;
-        const waitsFor = Array.isArray(pkg.depends_on) ? (pkg.depends_on as string[]) : [];
-        const subDefaults = datas[sub];
-        const children = emit(sub, id, waitsFor, isMap(subDefaults) && isMap(subDefaults.defaults) ? subDefaults.defaults : {}, contextOf(plans[sub]!, id, context));
-        joins[id] = children;
-        asJoin(pkg, children);
+        let waitsFor = Array.isArray(pkg.depends_on) ? (pkg.depends_on as string[]) : [];
+        const first: string[] = [];
+        if (byAgent) {
+          // Its planner first: what it planned starts once the planner landed.
+          const planner = plannerRunId(id);
+          if (planner.length > MAX_ID) refusals.push(`${plan.file}: \`${p.id}\`'s planner would run as \`${planner}\`, longer than ${MAX_ID} characters: shorten its id or its parent's`);
+          else if (taken.has(planner)) refusals.push(`${plan.file}: \`${p.id}\`'s planner would run as \`${planner}\`, a package of the plan already named so: rename one`);
+          taken.add(planner);
+          const levelsLeft = (limits.maxDepth ?? MAX_SUB_PLAN_DEPTH) - (plan.depth + 1);
+          out.push(asPlanner(item, planner, waitsFor, { parent: id, levelsLeft, maxPackages: Math.max(0, (limits.maxPackages ?? MAX_NESTED_PACKAGES) - held) }));
+          origin[planner] = { file: plan.file, packageId: p.id };
+          planners[planner] = id;
+          first.push(planner);
+          waitsFor = [planner];
+        }
+        const subDefaults = sub >= 0 ? datas[sub] : null;
+        const children = sub >= 0 ? emit(sub, id, waitsFor, isMap(subDefaults) && isMap(subDefaults.defaults) ? subDefaults.defaults : {}, contextOf(plans[sub]!, id, context)) : [];
+        joins[id] = [...first, ...children];
+        asJoin(pkg, joins[id]);
       }
     }
     return made;
@@ -151,7 +193,7 @@ export function unfoldNested(plans: readonly NestedPlan<Analysed>[]): Unfolded |
   emit(0, '', [], null);
   if (refusals.length) return { refusals };
   const run: Data = { ...top, packages: out };
-  return { text: stringify(run, { lineWidth: 0 }), joins, origin, caps };
+  return { text: stringify(run, { lineWidth: 0 }), joins, origin, caps, planners };
 }
 
 /** Every package below a parent in the run (its children, theirs, …). */

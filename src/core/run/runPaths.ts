@@ -20,6 +20,8 @@ export { isSafeName };
 export const WAVES_FOLDER = '.waves';
 /** Where run states live, relative to the repository root. */
 export const RUNS_FOLDER = '.waves/runs';
+/** Where the sub-plans planners wrote in runs are kept (ADR 0035), relative to the repository root. */
+export const PLANNED_FOLDER = '.waves/planned';
 /** Where earlier runs' final states live, relative to the repository root. */
 export const HISTORY_FOLDER = '.waves/history';
 /**
@@ -210,6 +212,15 @@ export function reviewFile(repo: string, featureId: string): string {
 /** Where the final state of an earlier run of a feature is kept. */
 export function historyFile(repo: string, featureId: string, runId: string): string {
   return path.join(repo, HISTORY_FOLDER, featureSlug(featureId), `${safe('run id', runId)}.json`);
+}
+
+/**
+ * The sub-plan a `{by: agent}` parent's planner wrote, checked and kept by the engine:
+ * `.waves/planned/<feature>/<the parent's id in the run>.yaml`. Read as that parent's sub-plan
+ * by every run and view of the plan until the person removes it (then its planner plans again).
+ */
+export function plannedSubPlanFile(repo: string, featureId: string, parentRunId: string): string {
+  return path.join(repo, PLANNED_FOLDER, featureSlug(featureId), `${safe('package id', parentRunId)}.yaml`);
 }
 
 /** Where the engine moves what it took out of the repository's git set-up, relative to the repository root. */

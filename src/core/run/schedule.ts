@@ -62,6 +62,8 @@ export interface ScheduleInput {
    * checked green, or it broke the integration branch): they neither start nor take a slot.
    */
   held?: ReadonlySet<string>;
+  /** Failed packages that wait for the person, not for a retry (a planner whose sub-plan waits for approval): never retried here. */
+  waiting?: ReadonlySet<string>;
 }
 
 export type WaitReason = 'cap' | 'lock' | 'barrier';
@@ -176,7 +178,7 @@ export function schedule(input: ScheduleInput): ScheduleResult {
     const record = state.packages[p.id]!;
     // Attempts stopped by a usage limit spend no retry.
     // A package that ended with a question waits for the person's answer: a retry without it would ask again.
-    if (inScope(p.id) && record.status === 'failed' && !record.question && retriesSpent(record) <= p.retryBudget)
+    if (inScope(p.id) && record.status === 'failed' && !record.question && !input.waiting?.has(p.id) && retriesSpent(record) <= p.retryBudget)
       emit({ type: 'reset', packageId: p.id }, 'pending');
   }
 

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { analyzeNested, analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
 import { inTextOrder, type Diagnostic } from '../../core/plan/model';
 import { subPlanReader } from '../../core/plan/nestedPlan';
-import { isParent, subPlanOf } from '../../core/plan/subPlans';
+import { isParent } from '../../core/plan/subPlans';
+import { plannedSubPlanFile } from '../../core/run/runPaths';
 import { unfoldNested } from '../../core/plan/unfold';
 import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
 import { realOr, realpathOrWhy, workTreeOf } from '../../util/workTree';
@@ -37,7 +38,7 @@ export interface PlanSource {
    * the sub-plan files read; or why it cannot run (`refusals`: its sub-plans' errors, positioned
    * in their files, or what unfolding refused), `text` and `analysis` then the file's own.
    */
-  nested?: { joins: Record<string, string[]>; caps: Record<string, number>; origin: Record<string, { file: string; packageId: string }>; files: string[] } | { refusals: string[] };
+  nested?: { joins: Record<string, string[]>; caps: Record<string, number>; origin: Record<string, { file: string; packageId: string }>; files: string[]; planners: Record<string, string> } | { refusals: string[] };
 }
 
 /** The plan file cannot be read: `why` in a person's words (`no such file`, `is a directory`, …). */
@@ -120,7 +121,7 @@ export function planErrorLines(analysis: PlanAnalysis, shown: string, more: read
  * outside a repository still loads (status and report of a plan being edited work) — the
  * caller decides what it needs.
  */
-export async function loadPlan(file: string, options: { maxParallel?: number } = {}): Promise<PlanSource> {
+export async function loadPlan(file: string, options: { maxParallel?: number; planned?: Readonly<Record<string, string>> } = {}): Promise<PlanSource> {
   const repo = await repositoryRoot(path.dirname(path.resolve(file)));
   const raw = readText(path.resolve(file), repo);
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
@@ -133,38 +134,41 @@ export async function loadPlan(file: string, options: { maxParallel?: number } =
     // read a moment ago: keep the resolved path
   }
   const source: PlanSource = { file: real, text, analysis, featureId: analysis.plan.feature?.id ?? null, repo, hash: planHash(raw) };
-  return analysis.valid && analysis.plan.packages.some(isParent) ? unfolded(source, repo ?? path.dirname(real), analyzeOptions) : source;
+  return analysis.valid && analysis.plan.packages.some(isParent) ? unfolded(source, repo ?? path.dirname(real), analyzeOptions, options.planned ?? {}) : source;
 }
 
 /**
  * A valid plan with parents (ADR 0035) as its run drives it: its sub-plans read from disk (each
  * relative to the plan naming it, inside the repository), checked, and unfolded into one plan.
  */
-function unfolded(source: PlanSource, repo: string, options: { maxParallel?: number }): PlanSource {
-  const agents = source.analysis.plan.packages.filter((p) => subPlanOf(p)?.source.kind === 'agent');
-  if (agents.length) return { ...source, nested: { refusals: agents.map((p) => `${p.id}: its sub-plan is to be planned by its agent at run time (\`plan: {by: agent}\`), which a run does not carry out yet`) } };
+function unfolded(source: PlanSource, repo: string, options: { maxParallel?: number }, given: Readonly<Record<string, string>>): PlanSource {
   const files: string[] = [];
   const shown = (abs: string) => toPosix(path.relative(repo, abs)) || abs;
-  const read = subPlanReader(realOr(repo), {
-    realpath: realpathOrWhy,
-    read: (real) => {
-      files.push(real);
-      try {
-        const raw = readText(real, repo);
-        return { text: raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw };
-      } catch (err) {
-        return { error: err instanceof PlanReadError ? `cannot read the sub-plan ${shown(real)}: ${err.why}` : String(err) };
-      }
-    },
-    shown,
-  });
-  const plans = analyzeNested({ key: source.file, file: shown(source.file), text: source.text, analysis: source.analysis }, read, options);
+  const readSub = (real: string): { text: string } | { error: string } => {
+    files.push(real);
+    try {
+      const raw = readText(real, repo);
+      return { text: raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw };
+    } catch (err) {
+      return { error: err instanceof PlanReadError ? `cannot read the sub-plan ${shown(real)}: ${err.why}` : String(err) };
+    }
+  };
+  const read = subPlanReader(realOr(repo), { realpath: realpathOrWhy, read: readSub, shown });
+  // A `{by: agent}` parent's sub-plan: the one its planner wrote, once kept (or `given`: being checked before it is).
+  const planned = (parentRunId: string) => {
+    const at = plannedSubPlanFile(realOr(repo), source.featureId ?? '', parentRunId);
+    if (Object.hasOwn(given, parentRunId)) return { key: at, file: shown(at), text: given[parentRunId]! };
+    if (!fs.existsSync(at)) return null;
+    const got = readSub(at);
+    return 'error' in got ? { code: 'sub-plan-missing' as const, error: got.error } : { key: at, file: shown(at), text: got.text };
+  };
+  const plans = analyzeNested({ key: source.file, file: shown(source.file), text: source.text, analysis: source.analysis }, read, { ...options, ...(source.featureId ? { planned } : {}) });
   const errors = plans.flatMap((p) => planErrorLines(p.analysis, p.file, p.nesting));
   if (errors.length) return { ...source, nested: { refusals: errors } };
   const one = unfoldNested(plans);
   if ('refusals' in one) return { ...source, nested: one };
   const analysis = analyzePlan(one.text, options);
   if (!analysis.valid) return { ...source, nested: { refusals: planErrorLines(analysis, `${shown(source.file)} with its sub-plans`) } };
-  return { ...source, text: one.text, analysis, hash: planHash(one.text), nested: { joins: one.joins, caps: one.caps, origin: one.origin, files } };
+  return { ...source, text: one.text, analysis, hash: planHash(one.text), nested: { joins: one.joins, caps: one.caps, origin: one.origin, files, planners: one.planners } };
 }
 

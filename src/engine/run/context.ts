@@ -13,7 +13,9 @@
 import { JOIN_AGENT } from './joins';
 import type { PlanArtifacts } from '../../core/run/contextSlice';
 import { readPlanArtifacts, planHash } from '../plan';
+import fs from 'node:fs';
 import path from 'node:path';
+import { plannedSubPlanFile } from '../../core/run/runPaths';
 import { readResultRecord, type ResultReadout } from '../../core/run/resultRecord';
 import type { PlanAnalysis } from '../../core/plan/analyze';
 import { presetProfile, type AgentProfile } from '../../core/agents/agentProfiles';
@@ -123,6 +125,34 @@ export class RunContext {
     });
   }
 
+  /** How the run's plan nests (ADR 0035): fixed at its start, grown when a planner's sub-plan is taken (planners.ts). */
+  private nest: Pick<EngineOptions, 'joins' | 'joinCaps' | 'subPlanFiles' | 'planners'> | undefined;
+
+  /** Each parent's children in the run (a parent is its sub-plan's join). */
+  get joins(): Readonly<Record<string, readonly string[]>> | undefined {
+    return (this.nest ?? this.options).joins;
+  }
+
+  /** A parent's lower cap on the packages below it. */
+  get joinCaps(): Readonly<Record<string, number>> | undefined {
+    return (this.nest ?? this.options).joinCaps;
+  }
+
+  /** Each `{by: agent}` parent's planner → its parent. */
+  get planners(): Readonly<Record<string, string>> {
+    return (this.nest ?? this.options).planners ?? {};
+  }
+
+  /** Whether `parentRunId`'s sub-plan, planned by its agent, is kept already (planners.ts): its planner then has nothing to plan. */
+  isPlanned(parentRunId: string): boolean {
+    return fs.existsSync(plannedSubPlanFile(this.repoRoot, this.featureId, parentRunId));
+  }
+
+  /** The run now nests so (a planner's sub-plan taken: its parent has more children); the plan is `adoptPlan`'s. */
+  growNesting(nest: Required<Pick<EngineOptions, 'joins' | 'joinCaps' | 'subPlanFiles' | 'planners'>>): void {
+    this.nest = nest;
+  }
+
   /** The plan changed on disk and is valid: the run goes on with it (loop.ts). */
   adoptPlan(analysis: PlanAnalysis, hash: string): void {
     this.plan = { analysis, sched: this.schedOf(analysis), hash };
@@ -143,7 +173,10 @@ export class RunContext {
   /** The agent a package runs with (a parent's join: none; else its fallback after a usage limit, else the host's, else `agentFor`, else the run's agent); `key`: a candidate's, whose host it is (best of n). */
   agentOf(id: string, key = id): AgentProfile {
     // A parent of a plan of plans runs no agent, whatever else is set (joins.ts).
-    if (this.options.joins?.[id]) return JOIN_AGENT;
+    if (this.joins?.[id]) return JOIN_AGENT;
+    // A planner whose sub-plan is kept already (an earlier run's, or before a restart) has nothing to plan.
+    const planned = this.planners[id];
+    if (planned !== undefined && this.isPlanned(planned)) return JOIN_AGENT;
     const host = this.executor.hostOf?.(key);
     const hostAgent = host ? this.options.agentForHost?.(host) : undefined;
     return this.holds.fallbackOf(id) ?? hostAgent ?? this.options.agentFor?.(id) ?? this.options.agent;
@@ -206,7 +239,7 @@ export class RunContext {
    */
   checkoutIgnored(): string[] {
     const sources = sourceFilesOf(this.analysis.plan.packages).map((f) => path.resolve(path.dirname(this.planFile), f));
-    return [this.planFile, ...sources, ...(this.options.subPlanFiles ?? [])].map((f) => toPosix(path.relative(this.repoRoot, f)));
+    return [this.planFile, ...sources, ...((this.nest ?? this.options).subPlanFiles ?? [])].map((f) => toPosix(path.relative(this.repoRoot, f)));
   }
 
   /** The run's packages (`only`, when given), in the plan's order. */

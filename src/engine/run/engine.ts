@@ -42,6 +42,7 @@ import { HostsExecutor } from '../hosts';
 import { Launches } from './launch';
 import { Lease } from './lease';
 import { forecastFile, writeForecast } from './pastRuns';
+import { plannerPrompt } from './planners';
 import { joinCoordinator } from './joinCoordinator';
 import { findRepositoryRoot, loadPlan, planErrorLines } from '../plan';
 import { RunLoop } from './loop';
@@ -139,7 +140,7 @@ export class RunEngine {
     if (!options.planText && analysis.valid && analysis.plan.packages.some(isParent)) {
       const loaded = await loadPlan(planFile, { maxParallel: capOf(options.maxParallel) });
       if (loaded.nested && 'refusals' in loaded.nested) throw new PlanInvalidError(loaded.nested.refusals);
-      options = { ...options, planText: loaded, ...(loaded.nested ? { joins: loaded.nested.joins, joinCaps: loaded.nested.caps, subPlanFiles: loaded.nested.files } : {}) };
+      options = { ...options, planText: loaded, ...(loaded.nested ? { joins: loaded.nested.joins, joinCaps: loaded.nested.caps, subPlanFiles: loaded.nested.files, planners: loaded.nested.planners } : {}) };
       analysis = loaded.analysis;
     }
     // Never a parent run as one package: its agent would have the whole scope and its sub-plan would be ignored.
@@ -189,8 +190,11 @@ export class RunEngine {
       const pkg = ctx.pkg(id)!;
       const files = ctx.executor.attempt(runId, id, 1).files;
       // A parent of a plan of plans: no agent reads a prompt (joins.ts).
-      const join = ctx.options.joins?.[id];
+      const join = ctx.joins?.[id];
       if (join) return { packageId: id, file: files.prompt, text: joinPromptText(id, join) };
+      // A `{by: agent}` parent's planner: the prompt it would plan by.
+      const planner = plannerPrompt(ctx, pkg, ctx.executor.attempt(runId, id, 1), ctx.treeOf(pkg), runId);
+      if (planner !== null) return { packageId: id, file: files.prompt, text: planner };
       const text = buildPrompt({
         analysis: ctx.analysis,
         packageId: id,

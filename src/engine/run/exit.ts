@@ -308,7 +308,7 @@ export class Exits {
     const { ctx } = this;
     const id = pkg.id;
     // A parent's join (ADR 0035) has nothing of its own to review: each of its children passed the gate.
-    if (ctx.reviewGate === 'before-merge' && !ctx.options.joins?.[id]) {
+    if (ctx.reviewGate === 'before-merge' && !ctx.joins?.[id]) {
       // The review gate: the person approves (then it merges) or asks for changes; its locks go meanwhile.
       ctx.apply({ type: 'awaitingReview', packageId: id }, 'awaiting your review: approve it, or request changes');
       await ctx.releaseLocksOf(id);

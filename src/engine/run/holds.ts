@@ -22,6 +22,8 @@ import type { EngineOptions } from './types';
 /** What the holds read of the run, and what they say and apply (a package whose usage limit has reset goes on): the `RunContext` that holds them. */
 export interface HoldsRun {
   readonly options: EngineOptions;
+  readonly joins: Readonly<Record<string, readonly string[]>> | undefined;
+  readonly joinCaps: Readonly<Record<string, number>> | undefined;
   readonly executor: Executor;
   readonly state: RunState;
   readonly sched: SchedPackage[];
@@ -215,10 +217,10 @@ export class StartHolds {
       });
     }
     // Plans of plans: a parent's `max_parallel` holds the packages below it to that many at once (ADR 0035).
-    const joinCaps = ctx.options.joinCaps;
+    const joinCaps = ctx.joinCaps;
     if (joinCaps && Object.keys(joinCaps).length > 0) {
       const active = new Set(Object.values(ctx.state.packages).filter((r) => isActive(r.status)).map((r) => r.packageId));
-      decision.start = withinParentCaps(ctx.options.joins ?? {}, joinCaps, active, decision.start);
+      decision.start = withinParentCaps(ctx.joins ?? {}, joinCaps, active, decision.start);
     }
     // Hosts: each package goes to a host with a free slot (core/hosts/hostList.ts placeOn); one that finds none waits.
     // Best of n: each candidate of a set is placed on its own, by its key, and takes a slot of its host (a set spreads

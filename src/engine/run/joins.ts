@@ -37,7 +37,7 @@ export function joinChanges(state: RunState, children: readonly string[]): Audit
 
 /** What `nestedPlanChange` reads and tells of the run (its `RunContext`). */
 export interface PlanChangeContext {
-  readonly options: { readonly joins?: Readonly<Record<string, readonly string[]>> };
+  readonly joins: Readonly<Record<string, readonly string[]>> | undefined;
   readonly planFile: string;
   readonly maxParallel: number;
   readonly planHash: string;
@@ -48,12 +48,12 @@ export interface PlanChangeContext {
 /**
  * The plan file of a run changed on disk (`analysis` and `hash`: its text's, valid): what the run
  * goes on with. A plan of plans (or a run of one) is read again unfolded and taken only when it
- * nests exactly as the run began (the same parents, each with the same children: the joins are
- * fixed at a run's start); otherwise `skip` (the change is not taken, and said when it nests
+ * nests exactly as the run does (the same parents, each with the same children: the joins are
+ * fixed at a run's start, and grow only when a planner's sub-plan is taken); otherwise `skip` (the change is not taken, and said when it nests
  * otherwise or a sub-plan cannot run now).
  */
 export async function nestedPlanChange(ctx: PlanChangeContext, analysis: PlanAnalysis, hash: string): Promise<{ analysis: PlanAnalysis; hash: string } | 'skip'> {
-  const joins = ctx.options.joins;
+  const joins = ctx.joins;
   if (!joins && !analysis.plan.packages.some(isParent)) return { analysis, hash };
   const loaded = await loadPlan(ctx.planFile, { maxParallel: ctx.maxParallel }).catch(() => null);
   const now = loaded?.nested && 'joins' in loaded.nested ? loaded.nested.joins : loaded && !loaded.nested ? {} : null;

@@ -27,6 +27,7 @@ import type { AttemptPlace, ExitRecord } from '../attempt';
 import type { RunContext } from './context';
 import type { GitSetupWatch } from './gitSetupWatch';
 import { joinChanges } from './joins';
+import { plannerWrote, subPlanFileOf, takeSubPlan } from './planners';
 
 type Judged = Extract<RunEvent, { type: 'exited' | 'audited' | 'verificationResult' | 'failed' | 'scopeViolation' | 'cancelled' }>;
 /** An event judging writes, without the package: the attempt's handle says whose it is. */
@@ -168,13 +169,21 @@ export class AttemptJudge {
       const changes = await this.changesOf(a, commit);
       ctx.mark('audited', id);
       // A parent's join runs no agent (joins.ts): no result record is looked for, nor missed.
-      const join = ctx.options.joins?.[a.pkg.id] !== undefined;
+      // Nor of a planner whose sub-plan was kept already: it ran no agent either.
+      const keptPlanner = ctx.planners[a.pkg.id];
+      const join = ctx.joins?.[a.pkg.id] !== undefined || (keptPlanner !== undefined && ctx.isPlanned(keptPlanner));
       const readout = join ? { record: null, warnings: [] } : await ctx.readResult(a.fields().resultFile);
       for (const warning of readout.warnings) ctx.problem(`${id}: result record: ${warning}`, a.pkg.id);
       // What the agent's CLI refused to let it do (Claude Code's permission_denials), named.
       if (exit.verdict?.denials?.length) ctx.problem(`${id}: its agent was denied ${exit.verdict.denials.length} tool use(s): ${exit.verdict.denials.slice(0, 3).map(visibleText).join('; ')}`, a.pkg.id);
       // What its walls refused it: the network targets the proxy turned away.
       if (exit.refusedTargets.length) ctx.problem(`${id}: ${wallsRefusedText(exit.refusedTargets, visibleText)}${registriesRefusedNote(exit.refusedTargets, exit.refusedRegistries)}`, a.pkg.id);
+      // A planner writes its sub-plan outside its tree (planners.ts): a change of its tree is no work of its to merge.
+      const planner = ctx.planners[a.pkg.id] !== undefined;
+      if (planner && changes.length) {
+        a.apply({ type: 'scopeViolation', paths: changes.map(({ path: p, change }) => ({ path: p, change })), reason: `a planner writes only its sub-plan (${subPlanFileOf(a.place)}), and this one changed its tree: nothing of it is merged` });
+        return unverified<Judgement>({ next: 'violation' });
+      }
       const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
       if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, a.pkg.id);
       const outcome = decideOutcome({
@@ -186,6 +195,7 @@ export class AttemptJudge {
         changedFiles: changes,
         resultRecord: readout.record,
         ...(exit.overLimit ? { overLimit: exit.reason } : {}),
+        ...(planner ? { planner: { wrote: await plannerWrote(ctx, a.pkg.id, a.place) } } : {}),
       });
       a.apply({ type: 'audited', headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
       if (outcome.next === 'failed') {
@@ -216,6 +226,14 @@ export class AttemptJudge {
     }
 
     if (!this.verified(a, await verifying)) return { next: 'done' };
+    // A planner's "verification": its sub-plan held to every rule and taken, the run grown by it.
+    if (ctx.planners[a.pkg.id] !== undefined) {
+      const taken = await takeSubPlan(ctx, a.pkg.id, a.place);
+      if (!taken.ok) {
+        a.apply({ type: 'failed', reason: taken.reason });
+        return { next: 'done' };
+      }
+    }
     ctx.mark('verified', id);
     if (ctx.attempts.cancelled(id)) {
       a.apply({ type: 'cancelled', reason: 'cancelled before its merge' });
@@ -278,7 +296,7 @@ export class AttemptJudge {
 
   /** What the attempt's commit changes against the integration tip it started from, tree to tree; a parent's join: what its children changed. */
   private changesOf(a: JudgedAttempt, commit: string): Promise<AuditChange[]> {
-    const children = this.ctx.options.joins?.[a.pkg.id];
+    const children = this.ctx.joins?.[a.pkg.id];
     if (children) return Promise.resolve(joinChanges(this.ctx.state, children));
     const base = a.fields().baseSha ?? this.ctx.state.integration!.tipSha;
     return this.ctx.executor.changes(a.key, this.treeOf(a), base, commit);

@@ -19,6 +19,7 @@ import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type RunContext } from './context';
 import type { LiveAttempt } from './liveAttempts';
 import type { LoopHandoffs } from './handoffs';
+import { plannerPrompt } from './planners';
 import { foldersToLay, runnerSpec, type AttemptPlace, type LaunchResult, type RunnerSpec } from '../attempt';
 import { isCoordinatorUnavailable } from '../coordinator';
 import type { AttemptWatcher } from './watch';
@@ -355,7 +356,8 @@ export class Launches {
       const r = ctx.state.packages[d.value];
       return { packageId: d.value, resultFile: carried.get(d.value) ?? r?.resultFile ?? null, changedFiles: r?.changedFiles ?? [] };
     });
-    const prompt = buildPrompt({
+    // A `{by: agent}` parent's planner plans (planners.ts); every other package works.
+    const prompt = plannerPrompt(ctx, pkg, place, worktree) ?? buildPrompt({
       analysis: ctx.analysis,
       packageId: id,
       featureId: ctx.featureId,

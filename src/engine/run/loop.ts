@@ -31,6 +31,7 @@ import { schedule } from '../../core/run/schedule';
 import { errorText, toPosix, type RunContext } from './context';
 import { planHash } from '../plan';
 import { nestedPlanChange } from './joins';
+import { keptPlanners } from './planners';
 import { ensureExcluded, guardGitSetup, keepGitSetup } from '../git';
 import { foreignReason } from '../consent';
 import { wallsNotKept } from '../attempt';
@@ -165,6 +166,8 @@ export class RunLoop implements LoopHandoffs {
     ctx.gitSetupKept(gitSetup, endGitGuard);
 
     ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), now) });
+    // A planner that ended with its sub-plan kept (waiting for the person's approval, which this start had): done, at no retry's cost.
+    if (resumed) for (const id of keptPlanners(ctx)) ctx.apply({ type: 'reset', packageId: id }, 'its sub-plan is kept: it goes on');
     if (ctx.state.planHash !== ctx.planHash) this.planChanged(ctx.planHash, []);
     await this.parts.merges.ensureIntegration();
     ctx.emit({
@@ -317,6 +320,8 @@ export class RunLoop implements LoopHandoffs {
       now,
       // The integration guard: what depends on an unchecked or breaking merge waits, its slot free for others.
       held: this.parts.guard.heldNow(ctx.sched),
+      // A planner whose sub-plan is kept waits for the person's approval, not a retry (the next start goes on with it).
+      waiting: new Set(keptPlanners(ctx)),
     });
     for (const event of decision.events) {
       // An adoption nobody asked for retries nothing: a failed package waits for the person.
@@ -533,7 +538,7 @@ export class RunLoop implements LoopHandoffs {
     await this.parts.guard.end();
     if (ctx.stopped) return;
     const ids = ctx.scopeIds();
-    const counts = runCounts(ctx.state, ids, ctx.options.joins);
+    const counts = runCounts(ctx.state, ids, ctx.joins);
     const results: Record<string, ResultReadout> = {};
     for (const id of ids) {
       const file = ctx.state.packages[id]?.resultFile;
@@ -545,7 +550,7 @@ export class RunLoop implements LoopHandoffs {
       // The forecast the run began with, set beside what happened; each package's agent for its spend.
       const forecast = await readForecast(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       const agents = Object.fromEntries(ids.map((id) => [id, ctx.attempts.lastAgent(id) ?? ctx.agentOf(id).id]));
-      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents, joins: ctx.options.joins });
+      const report = buildRunReport({ state: ctx.state, analysis: ctx.analysis, results, maxParallel: ctx.maxParallel, forecast, agents, joins: ctx.joins });
       const files = reportFiles(ctx.repoRoot, ctx.featureId, ctx.state.runId);
       await fs.promises.mkdir(path.dirname(files.markdown), { recursive: true });
       await writeAtomic(files.json, JSON.stringify(report.json, null, 2) + '\n');

@@ -210,7 +210,7 @@ export class Recovery {
       for (const record of Object.values(ctx.state.packages)) await this.cancelOne(record.packageId);
     } else {
       // A parent of a plan of plans: every package below it too, then the parent itself.
-      for (const id of [...below(ctx.options.joins ?? {}, packageId), packageId]) await this.cancelOne(id);
+      for (const id of [...below(ctx.joins ?? {}, packageId), packageId]) await this.cancelOne(id);
     }
     this.loop.wake();
   }

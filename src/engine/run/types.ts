@@ -110,6 +110,8 @@ export interface EngineOptions {
   joinCaps?: Readonly<Record<string, number>>;
   /** The sub-plan files the run read (real paths): the person may edit them during the run, as the plan file. */
   subPlanFiles?: readonly string[];
+  /** Each `{by: agent}` parent's planner, by its id in the run → its parent's (core/plan/unfold.ts `planners`). */
+  planners?: Readonly<Record<string, string>>;
   /** The folder of the worktrees (`<folder>/<feature>/<package>`), absolute or relative to the repository; default `<repo>.worktrees`. */
   worktreesFolder?: string;
   /** On resume, packages found interrupted stay interrupted (a person offers them again with Resume); default: offered again at once. */

@@ -327,7 +327,7 @@ function engineOptions(request: StartRequest, checked: Checked, verification: Ve
     verification,
     ...(only ? { only } : {}),
     ...(hosts ? { hosts: hosts.hosts, agentForHost: checked.agentForHost } : {}),
-    ...(checked.plan.nested && 'joins' in checked.plan.nested ? { joins: checked.plan.nested.joins, joinCaps: checked.plan.nested.caps, subPlanFiles: checked.plan.nested.files } : {}),
+    ...(checked.plan.nested && 'joins' in checked.plan.nested ? { joins: checked.plan.nested.joins, joinCaps: checked.plan.nested.caps, subPlanFiles: checked.plan.nested.files, planners: checked.plan.nested.planners } : {}),
     ...(rest.coordinator && allowOverlap ? { coordinator: { ...rest.coordinator, allowPlannedOverlap: true } } : {}),
   };
 }

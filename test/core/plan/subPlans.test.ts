@@ -178,20 +178,47 @@ describe('a plan read with its sub-plans', () => {
     assert.match(plans[0]!.nesting[0]!.message, /the disk went away/);
   });
 
-  it('reads nothing for {by: agent}, warns at it that no run carries it out yet, and keeps the sub-plan\'s own problems in its own analysis', () => {
+  it('reads nothing for {by: agent} before its planner wrote one (nothing to say there), and keeps the sub-plan\'s own problems in its own analysis', () => {
     const map = {
       'work-packages.yaml': plan('f', [['a', ['src/**'], parentLines('s.yaml')], ['b', ['lib/**'], ['inputs:', '  waves: {plan: {by: agent}}']]]),
       's.yaml': plan('s', [['x', ['src/x/**'], ['depends_on: [nope]']]]),
     };
     const plans = nested(map);
     assert.equal(plans.length, 2);
-    const top = map['work-packages.yaml'];
-    assert.deepEqual(plans[0]!.nesting.map((d) => [d.severity, d.code, d.packageId, top.slice(d.range.start, d.range.end)]), [['warning', 'sub-plan-by-agent', 'b', '{by: agent}']]);
-    assert.match(plans[0]!.nesting[0]!.message, /run of this plan is refused.*`plan: plans\/b\.yaml`/);
-    assert.equal(plans[0]!.valid, true, 'a warning: the plan stays valid');
+    assert.deepEqual(plans[0]!.nesting, []);
+    assert.equal(plans[0]!.valid, true);
     assert.deepEqual(plans[1]!.nesting, []);
     assert.equal(plans[1]!.valid, false);
     assert.ok(plans[1]!.analysis.diagnostics.some((d) => d.code === 'dependency-unknown'));
+  });
+
+  it("reads a {by: agent} parent's kept sub-plan by its id in the run, held inside its parent as a file is, at any depth", () => {
+    const top = plan('f', [['a', ['src/**'], parentLines('s.yaml')], ['b', ['lib/**'], ['inputs:', '  waves: {plan: {by: agent}}']]]);
+    const kept: Record<string, string> = {
+      b: plan('b-planned', [['x', ['lib/x/**']], ['y', ['web/**']]]),
+      a__c: plan('c-planned', [['z', ['src/c/z/**']]]),
+    };
+    const asked: string[] = [];
+    const planned = (runId: string): SubPlanRead | null => {
+      asked.push(runId);
+      return kept[runId] === undefined ? null : { key: `.waves/planned/f/${runId}.yaml`, file: `.waves/planned/f/${runId}.yaml`, text: kept[runId]! };
+    };
+    const map = { 'work-packages.yaml': top, 's.yaml': plan('s', [['c', ['src/c/**'], ['inputs:', '  waves: {plan: {by: agent}}']]]) };
+    const plans = analyzeNested({ key: 'work-packages.yaml', file: 'work-packages.yaml', text: top }, files(map), { planned });
+    assert.deepEqual(asked.sort(), ['a__c', 'b'], 'asked by the id each parent runs as');
+    assert.deepEqual(plans.map((p) => [p.file, p.depth, p.parent?.packageId ?? null]), [
+      ['work-packages.yaml', 0, null],
+      ['s.yaml', 1, 'a'],
+      ['.waves/planned/f/a__c.yaml', 2, 'c'],
+      ['.waves/planned/f/b.yaml', 1, 'b'],
+    ]);
+    const b = plans[3]!;
+    assert.deepEqual(b.nesting.map((d) => [d.code, b.analysis.text.slice(d.range.start, d.range.end)]), [['sub-plan-scope', '"web/**"']], 'held inside `b` as a file is');
+    assert.match(b.nesting[0]!.message, /`web\/\*\*` is not inside `lib\/\*\*` \(the write scope of `b` in work-packages\.yaml\): `web`/);
+    // A planner must have a level left: at the limit its parent is refused at the value, before any run.
+    const deep = analyzeNested({ key: 'work-packages.yaml', file: 'work-packages.yaml', text: top }, files(map), { planned, maxDepth: 1 });
+    assert.deepEqual(at(deep[1]!, 'sub-plan-depth'), ['{by: agent}']);
+    assert.match(deep[1]!.nesting.find((d) => d.code === 'sub-plan-depth')!.message, /its agent would plan a sub-plan 2 levels below the top plan: at most 1/);
   });
 
   it('reuses the analyses of an earlier reading for texts it saw, analyses changed ones afresh, and keeps only this reading\'s', () => {

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { analyzePlan, type PlanAnalysis } from '../../../src/core/plan/analyze';
 import { nested, parentLines, plan } from './nestedFixture';
 import { leafWaves, leavesBelow, nestTree, scopeOf } from '../../../src/core/plan/nestTree';
-import { subPlanContextOf, subPlanOf } from '../../../src/core/plan/subPlans';
+import { plannerOf, subPlanContextOf, subPlanOf } from '../../../src/core/plan/subPlans';
+import { analyzeNested } from '../../../src/core/plan/analyze';
+import type { NestedPlan, SubPlanRead } from '../../../src/core/plan/nestedPlan';
 import { below, unfoldNested, withinParentCaps, type Unfolded } from '../../../src/core/plan/unfold';
 import { schedPackagesFromAnalysis } from '../../../src/core/run/schedule';
 
@@ -101,6 +103,33 @@ describe('a plan of plans unfolded into the one plan a run drives', () => {
     assert.equal(of('a__y').retryBudget, 0, 'its own value');
     assert.equal(of('b').retryBudget, undefined, "a top package keeps the top plan's defaults");
     assert.equal(a.plan.defaults.retryBudget, 4);
+  });
+
+  it("runs a {by: agent} parent's planner first, with the parent's scope and nothing to lock or verify; what it planned, once kept, after it", () => {
+    const top = plan('f', [
+      ['contracts', ['docs/**']],
+      ['api', ['src/api/**'], ['depends_on: [contracts]', 'inputs:', '  waves: {plan: {by: agent}, max_parallel: 2}', 'locks: {files: ["src/api/index.ts"]}', 'verification:', '  steps:', '    - {name: api tests, kind: command, command: "npm test"}']],
+      ['ui', ['src/ui/**'], ['depends_on: [api]']],
+    ]);
+    const read = (map: Record<string, string>, planned: (id: string) => SubPlanRead | null) => analyzeNested({ key: 'work-packages.yaml', file: 'work-packages.yaml', text: top }, (_f, rel) => ({ code: 'sub-plan-missing', error: rel }), { planned }) as NestedPlan<PlanAnalysis>[];
+    // Not planned yet: the planner alone under its parent.
+    const before = unfoldNested(read({}, () => null));
+    assert.ok(!('refusals' in before));
+    assert.deepEqual(before.joins, { api: ['api___plan'] });
+    assert.deepEqual(before.planners, { api___plan: 'api' });
+    assert.deepEqual(before.caps, { api: 2 });
+    const a = analyzePlan(before.text);
+    assert.equal(a.valid, true, JSON.stringify(a.diagnostics));
+    assert.deepEqual(depsOf(a), { contracts: [], api: ['contracts', 'api___plan'], api___plan: ['contracts'], ui: ['api'] });
+    const planner = a.plan.packages.find((p) => p.id === 'api___plan')!;
+    assert.deepEqual(planner.scope.writeAllow.map((g) => g.value), ['src/api/**']);
+    assert.deepEqual([planner.locks.files.length, planner.verification?.steps.length ?? 0], [0, 0]);
+    assert.deepEqual(plannerOf(planner.inputs), { parent: 'api', levelsLeft: 2, maxPackages: 997 });
+    // Kept: its packages after the planner, the parent joining all.
+    const after = unfoldNested(read({}, (id) => (id === 'api' ? { key: 'k', file: '.waves/planned/f/api.yaml', text: plan('p', [['users', ['src/api/users/**']], ['orders', ['src/api/orders/**'], ['depends_on: [users]']]]) } : null)));
+    assert.ok(!('refusals' in after));
+    assert.deepEqual(after.joins, { api: ['api___plan', 'api__users', 'api__orders'] });
+    assert.deepEqual(depsOf(analyzePlan(after.text)), { contracts: [], api: ['contracts', 'api___plan', 'api__users', 'api__orders'], api___plan: ['contracts'], api__users: ['api___plan'], api__orders: ['api__users'], ui: ['api'] });
   });
 
   it('refuses an id the run would take twice, or one past 64 characters, naming the file', () => {

@@ -179,6 +179,14 @@ describe('schedule', () => {
     assert.equal(spent.done, true);
   });
 
+  it('retries no failure that waits for the person (a planner whose sub-plan waits for approval): its dependents stay blocked, the run is done', () => {
+    const packages = [pkg('a', { retryBudget: 2 }), pkg('b', { dependsOn: ['a'] })];
+    const s = drive(stateOf(packages), 'a', 'failed');
+    const r = run(packages, s, { waiting: new Set(['a']) });
+    assert.deepEqual(types(r.events), ['blocked b']);
+    assert.equal(r.done, true);
+  });
+
   it('a failure before the agent started (its tree, the set-up hook…) spends a retry though no attempt ran: never started for ever', () => {
     const packages = [pkg('a', { retryBudget: 1 }), pkg('b', { dependsOn: ['a'] })];
     const failQueued = (st: RunState) => apply(st, { type: 'ready', packageId: 'a' }, { type: 'queued', packageId: 'a' }, { type: 'failed', packageId: 'a', reason: 'the tree could not be made' });

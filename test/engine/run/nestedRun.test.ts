@@ -11,8 +11,8 @@ import type { RunState } from '../../../src/core/run/runState';
 import { PlanInvalidError, RunEngine, type EngineEvent } from '../../../src/engine/run/engine';
 import { submitReview } from '../../../src/engine/usecases/review';
 import { startRun } from '../../../src/engine/usecases/startRun';
-import { engineFor as sharedEngineFor, isolateGit, planYaml, readAt, scriptedAgent, treeFiles } from '../engineFixtures';
-import { buildRunner, git, makeRepo, REPO_ROOT, spawnProcess, tempDir, waitFor } from '../helpers';
+import { engineFor as sharedEngineFor, isolateGit, killWaitingThenResume, planYaml, readAt, scriptedAgent, treeFiles } from '../engineFixtures';
+import { buildRunner, git, makeRepo, tempDir, waitFor } from '../helpers';
 
 let runnerScript = '';
 
@@ -167,27 +167,7 @@ describe('a plan of plans run', () => {
 
   test('an engine killed while a child runs resumes the same run: the live child adopted, nothing finished run again, the rest run', async () => {
     const { repo, planFile } = nestedRepo(twoLevels('nest-kill', ['write src/api/first/f.txt f', 'commit'], ['ask waiting for approval', 'write src/api/second/s.txt s', 'commit']));
-    const resume = path.join(tempDir(), 'resume');
-    const driver = spawnProcess(
-      [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'), JSON.stringify({ planFile, runnerScript, env: { WAVES_TEST_AGENT_RESUME: resume } })],
-      { cwd: REPO_ROOT },
-    );
-    const lines = () => driver.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EngineEvent);
-    await waitFor(() => lines().some((e) => e.type === 'needs-input' && e.packageId === 'api__second'), `api__second to wait for input (driver: ${driver.stderr()})`, 30_000);
-    driver.child.kill('SIGKILL');
-    await driver.exited;
-    const runId = readState(repo, 'nest-kill').runId;
-
-    const { engine, events } = await sharedEngineFor(planFile, runnerScript, { env: { WAVES_TEST_AGENT_RESUME: resume } });
-    let outcome;
-    try {
-      const done = engine.run({ resume: true });
-      await waitFor(() => events.some((e) => e.type === 'run-started'), 'the resumed run to start');
-      fs.writeFileSync(resume, '');
-      outcome = await done;
-    } finally {
-      engine.dispose();
-    }
+    const { outcome, events, killedRunId: runId } = await killWaitingThenResume(planFile, runnerScript, 'api__second');
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.equal(outcome.runId, runId, 'the same run went on');
     assert.ok(events.some((e) => e.type === 'package' && e.packageId === 'api__second' && /adopted/.test(e.detail ?? '')), 'the live child adopted');
