@@ -120,7 +120,7 @@ export function Details({
   onSelect: (id: string) => void;
   onClose: () => void;
   /** A parent of a plan of plans: its sub-plan's file and leaves. */
-  group?: { file: string; leaves: string[] };
+  group?: { file: string | null; leaves: string[] };
   onOpenGroup?: () => void;
 }) {
   const [details, setDetails] = useState<PackageDetails | undefined>();
@@ -195,7 +195,12 @@ export function Details({
               />
             ))}
           </div>
-          {group && onOpenGroup && (
+          {group && group.file === null && (
+            <p className="group-line">
+              Its work is a sub-plan its agent plans when the run reaches it (<code>{group.leaves[0]}</code>); it lands when what was planned has, and its own checks pass.
+            </p>
+          )}
+          {group && group.file !== null && onOpenGroup && (
             <p className="group-line">
               Its work is the sub-plan <code>{group.file}</code> ({group.leaves.length} package{group.leaves.length === 1 ? '' : 's'} below it); it lands when they all have, and its own checks pass.{' '}
               <button className="link" onClick={onOpenGroup}>

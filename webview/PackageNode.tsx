@@ -51,17 +51,24 @@ function GroupOpener({ pkg, store, open }: { pkg: PlanNode; store: StatusStore; 
   const shown = pkg.localId ?? pkg.id;
   return (
     <>
-      <button
-        className="link group-open"
-        title={`Open its sub-plan (${pkg.group!.file}): its own waves`}
-        aria-label={`Open the sub-plan of ${shown}: ${c.done} of ${c.total} done${c.active ? `, ${c.active} running` : ''}${c.bad ? `, ${c.bad} failed or stopped` : ''}`}
-        onClick={(e) => {
-          e.stopPropagation();
-          open(pkg.id);
-        }}
-      >
-        <span className="codicon codicon-type-hierarchy-sub" aria-hidden="true" /> {c.done}/{c.total}
-      </button>
+      {pkg.group!.file === null ? (
+        // Not planned yet: its planner's progress, nothing to open.
+        <span className="group-open planning" title="Its agent plans its sub-plan when the run reaches it">
+          <span className="codicon codicon-type-hierarchy-sub" aria-hidden="true" /> {c.done}/{c.total}
+        </span>
+      ) : (
+        <button
+          className="link group-open"
+          title={`Open its sub-plan (${pkg.group!.file}): its own waves`}
+          aria-label={`Open the sub-plan of ${shown}: ${c.done} of ${c.total} done${c.active ? `, ${c.active} running` : ''}${c.bad ? `, ${c.bad} failed or stopped` : ''}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            open(pkg.id);
+          }}
+        >
+          <span className="codicon codicon-type-hierarchy-sub" aria-hidden="true" /> {c.done}/{c.total}
+        </button>
+      )}
       <span className="group-progress" aria-hidden="true">
         <span className="progress-done" style={{ width: `${Math.round((100 * c.done) / Math.max(1, c.total))}%` }} />
         <span className="progress-active" style={{ width: `${Math.round((100 * c.active) / Math.max(1, c.total))}%` }} />
@@ -78,7 +85,7 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
   const status = live?.status ?? pkg.status;
   const problems = pkg.problems.errors + pkg.problems.warnings;
   const ref = useRef<HTMLDivElement>(null);
-  const label = packageLabel(pkg, status) + (pkg.group ? `, a sub-plan of ${plural(pkg.group.leaves.length, 'package')} (its button opens it)` : '') + (live?.awaitingPick ? ', awaiting your pick' : '') + (live?.settingUpSince ? ', setting up its worktree' : '');
+  const label = packageLabel(pkg, status) + (pkg.group ? (pkg.group.file === null ? ', its sub-plan planned by its agent when the run reaches it' : `, a sub-plan of ${plural(pkg.group.leaves.length, 'package')} (its button opens it)`) : '') + (live?.awaitingPick ? ', awaiting your pick' : '') + (live?.settingUpSince ? ', setting up its worktree' : '');
   useLayoutEffect(() => {
     // React Flow's node wrapper is what gets focus: give it the label with the live status.
     ref.current?.closest('.react-flow__node')?.setAttribute('aria-label', label);

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { renderDagHtml } from '../../src/dag/html';
-import { analyzePlan } from '../../src/core/plan/analyze';
+import { analyzeNested, analyzePlan } from '../../src/core/plan/analyze';
 import { buildPlanView } from '../../src/core/dag/panelModel';
 import { nestedPlanView } from '../../src/core/dag/groupView';
 import { nestTree } from '../../src/core/plan/nestTree';
@@ -647,6 +647,26 @@ describe('DAG webview', () => {
     const last = (await posted()).filter((m) => m.type === 'openGroup').at(-1)!;
     await replyError(last.requestId, 'work-packages.yaml has no sub-plan at api', 'unknown-group');
     await page.locator('header.bar [role="alert"]', { hasText: 'Could not open the sub-plan: work-packages.yaml has no sub-plan at api' }).waitFor();
+    assert.equal(violations.length, 0, violations.join('\n'));
+  });
+
+  it("a parent its agent plans at run time: a group counting its planner, with nothing to open until its sub-plan is kept", async () => {
+    const top = plan('shop', [['api', ['src/api/**'], ['title: Users API', 'inputs:', '  waves: {plan: {by: agent}}']], ['ui', ['src/ui/**'], ['depends_on: [api]']]]);
+    const plans = analyzeNested({ key: 'work-packages.yaml', file: 'work-packages.yaml', text: top }, () => ({ code: 'sub-plan-missing', error: 'none' }), { planned: () => null });
+    await post({ ...nestedPlanView(plans, nestTree(plans), [], {})!, planUri: 'file:///ws/work-packages.yaml', runId: 'r1', seq: 1 });
+    const planning = node('api').locator('.group-open.planning');
+    await planning.waitFor();
+    assert.equal((await planning.textContent())?.trim(), '0/1');
+    assert.equal(await node('api').locator('button.group-open').count(), 0, 'nothing to open');
+    assert.match((await node('api').getAttribute('aria-label')) ?? '', /its sub-plan planned by its agent when the run reaches it/);
+    await post({ type: 'status', seq: 2, deltas: [{ id: 'api___plan', status: 'succeeded', attempts: 1, startedAt: new Date().toISOString(), endedAt: null, exitCode: 0, host: null }] });
+    await page.waitForFunction(() => document.querySelector('.react-flow__node[data-id="api"] .group-open.planning')?.textContent?.trim() === '1/1');
+    await shot('webview-dag-planning.png');
+    await node('api').locator('.pkg-title').click();
+    const d = await waitForPosted((m) => m.type === 'packageDetails' && m.packageId === 'api', 'details of the parent');
+    await reply(d.requestId, details('api'));
+    await page.locator('.details .group-line', { hasText: 'a sub-plan its agent plans when the run reaches it (api___plan)' }).waitFor();
+    assert.equal(await page.locator('.details .group-line button').count(), 0);
     assert.equal(violations.length, 0, violations.join('\n'));
   });
 

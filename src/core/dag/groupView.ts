@@ -41,14 +41,15 @@ export function nestedPlanView(
     const id = runId(n.id);
     const sub = tree.subPlan[id];
     const node = { ...n, id, ...(scope.prefix ? { localId: n.id } : {}) };
-    if (sub === undefined) return node;
+    // A parent whose agent plans its sub-plan at run time, not planned yet: its planner is what is below it.
+    if (sub === undefined && !tree.joins[id]) return node;
     const leaves = leavesBelow(tree, id);
     node.startedAt = fromFirstStart(node, records, leaves).startedAt;
     for (const leaf of leaves) {
       const r = records[leaf];
       below.push(r ? { id: leaf, status: r.status, attempts: r.attempts, startedAt: r.startedAt, endedAt: r.endedAt, exitCode: r.exitCode, host: r.host ?? null } : idleStatus(leaf));
     }
-    return { ...node, group: { file: plans[sub]!.file, leaves } };
+    return { ...node, group: { file: sub === undefined ? null : plans[sub]!.file, leaves } };
   });
   const ids = (list: readonly string[]) => list.map(runId);
   return {

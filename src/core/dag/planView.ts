@@ -52,8 +52,12 @@ export interface PlanNode extends PackageLiveStatus {
   onCycle: boolean;
   /** In an opened sub-plan: its id there (`id` is its id in the run, `api__users`). */
   localId?: string;
-  /** A parent (ADR 0035): its sub-plan's file and the leaves below it (their ids in the run), whose statuses ride in the view's `below`. */
-  group?: { file: string; leaves: string[] };
+  /**
+   * A parent (ADR 0035): its sub-plan's file and the leaves below it (their ids in the run), whose
+   * statuses ride in the view's `below`; `file` null: its agent plans its sub-plan when the run
+   * reaches it, not yet kept (its one leaf is its planner).
+   */
+  group?: { file: string | null; leaves: string[] };
 }
 
 export interface NodeProblems {

@@ -6,6 +6,7 @@ import { createRunState } from '../../../src/core/run/runStateInit';
 import { applyEvent } from '../../../src/core/run/runStateReducer';
 import type { RunEvent, RunState } from '../../../src/core/run/runState';
 import { nested, parentLines, plan } from '../plan/nestedFixture';
+import { analyzeNested } from '../../../src/core/plan/analyze';
 
 const files = {
   'work-packages.yaml': plan('f', [
@@ -42,6 +43,28 @@ const succeed = (id: string): RunEvent[] => [...start(id), { type: 'exited', pac
 describe('the DAG panel of a plan of plans', () => {
   const plans = nested(files);
   const tree = nestTree(plans);
+
+  it("draws a parent its agent plans at run time as a group over its planner until its sub-plan is kept, then over both", () => {
+    const top = plan('f', [['contracts', ['docs/**']], ['api', ['src/api/**'], ['depends_on: [contracts]', 'inputs:', '  waves: {plan: {by: agent}}']]]);
+    const read = (kept: string | null) =>
+      analyzeNested({ key: 'work-packages.yaml', file: 'work-packages.yaml', text: top }, () => ({ code: 'sub-plan-missing', error: 'none' }), {
+        planned: (id) => (id === 'api' && kept ? { key: 'k', file: '.waves/planned/f/api.yaml', text: kept } : null),
+      });
+    const ids = ['contracts', 'api', 'api___plan'];
+    let s = createRunState({ featureId: 'f', planFile: 'work-packages.yaml', planHash: 'a'.repeat(64), runId: 'r1', packageIds: ids, now: new Date(0) });
+    for (const e of [...succeed('contracts'), ...start('api___plan')]) {
+      const r = applyEvent(s, e, new Date(1000));
+      assert.ok(r.ok);
+      s = r.state;
+    }
+    const before = read(null);
+    const planning = nestedPlanView(before, nestTree(before), [], s.packages)!.nodes.find((n) => n.id === 'api')!;
+    assert.deepEqual(planning.group, { file: null, leaves: ['api___plan'] }, 'nothing to open yet');
+    const after = read(plan('p', [['users', ['src/api/users/**']]]));
+    const planned = nestedPlanView(after, nestTree(after), [], s.packages)!;
+    assert.deepEqual(planned.nodes.find((n) => n.id === 'api')!.group, { file: '.waves/planned/f/api.yaml', leaves: ['api___plan', 'api__users'] });
+    assert.deepEqual(nestedPlanView(after, nestTree(after), ['api'], s.packages)!.nodes.map((n) => n.id), ['api__users'], 'its sub-plan opens');
+  });
 
   it('draws the top plan with each parent a group over the leaves below it, their statuses riding along', () => {
     const state = run([...succeed('contracts'), ...succeed('api__users__model'), ...start('api__health')]);
