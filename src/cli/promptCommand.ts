@@ -13,7 +13,7 @@ import type { PlanAnalysis } from '../core/plan/analyze';
 import { PromptError, buildPrompt, type UpstreamResult } from '../core/run/prompt';
 import { sliceFor } from '../core/run/contextSlice';
 import { readPlanArtifacts } from '../engine';
-import { attemptDir, attemptFiles, isSafeName, plannedSubPlanFile, runStateFile, sharedTreePath, worktreePath } from '../core/run/runPaths';
+import { attemptDir, attemptFiles, isSafeName, plannedRefusalFile, runStateFile, sharedTreePath, worktreePath } from '../core/run/runPaths';
 import { plannerOf } from '../core/plan/subPlans';
 import { buildPlannerPrompt } from '../core/run/plannerPrompt';
 import { readRegularFileSync } from '../util/regularFile';
@@ -67,7 +67,7 @@ export function promptFor(planFile: string, analysis: PlanAnalysis, packageId: s
     if (planner && parent) {
       let refused: string | null = null;
       try {
-        refused = readRegularFileSync(plannedSubPlanFile(repo, featureId, planner.parent).replace(/\.yaml$/, '.refused.txt'), { within: repo }).toString('utf8').trim() || null;
+        refused = readRegularFileSync(plannedRefusalFile(repo, featureId, planner.parent), { within: repo }).toString('utf8').trim() || null;
       } catch {
         // none: nothing was refused
       }

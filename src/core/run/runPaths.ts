@@ -223,6 +223,11 @@ export function plannedSubPlanFile(repo: string, featureId: string, parentRunId:
   return path.join(repo, PLANNED_FOLDER, featureSlug(featureId), `${safe('package id', parentRunId)}.yaml`);
 }
 
+/** Beside it, why its planner's last sub-plan was refused (quoted in the planner's next prompt). */
+export function plannedRefusalFile(repo: string, featureId: string, parentRunId: string): string {
+  return path.join(repo, PLANNED_FOLDER, featureSlug(featureId), `${safe('package id', parentRunId)}.refused.txt`);
+}
+
 /** Where the engine moves what it took out of the repository's git set-up, relative to the repository root. */
 export const QUARANTINE_FOLDER = '.waves/quarantine';
 

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeNested, analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
 import { inTextOrder, type Diagnostic } from '../../core/plan/model';
-import { subPlanReader } from '../../core/plan/nestedPlan';
+import { plannedReader, subPlanReader, type SubPlanRead } from '../../core/plan/nestedPlan';
 import { isParent } from '../../core/plan/subPlans';
 import { plannedSubPlanFile } from '../../core/run/runPaths';
 import { unfoldNested } from '../../core/plan/unfold';
@@ -155,14 +155,12 @@ function unfolded(source: PlanSource, repo: string, options: { maxParallel?: num
   };
   const read = subPlanReader(realOr(repo), { realpath: realpathOrWhy, read: readSub, shown });
   // A `{by: agent}` parent's sub-plan: the one its planner wrote, once kept (or `given`: being checked before it is).
-  const planned = (parentRunId: string) => {
-    const at = plannedSubPlanFile(realOr(repo), source.featureId ?? '', parentRunId);
-    if (Object.hasOwn(given, parentRunId)) return { key: at, file: shown(at), text: given[parentRunId]! };
-    if (!fs.existsSync(at)) return null;
-    const got = readSub(at);
-    return 'error' in got ? { code: 'sub-plan-missing' as const, error: got.error } : { key: at, file: shown(at), text: got.text };
-  };
-  const plans = analyzeNested({ key: source.file, file: shown(source.file), text: source.text, analysis: source.analysis }, read, { ...options, ...(source.featureId ? { planned } : {}) });
+  const feature = source.featureId;
+  const keptAt = (parentRunId: string) => plannedSubPlanFile(realOr(repo), feature!, parentRunId);
+  const kept = plannedReader(feature ? keptAt : undefined, { realpath: realpathOrWhy, read: readSub, shown });
+  const planned = (parentRunId: string): SubPlanRead | null =>
+    Object.hasOwn(given, parentRunId) ? { key: keptAt(parentRunId), file: shown(keptAt(parentRunId)), text: given[parentRunId]! } : (kept?.(parentRunId) ?? null);
+  const plans = analyzeNested({ key: source.file, file: shown(source.file), text: source.text, analysis: source.analysis }, read, { ...options, ...(feature ? { planned } : {}) });
   const errors = plans.flatMap((p) => planErrorLines(p.analysis, p.file, p.nesting));
   if (errors.length) return { ...source, nested: { refusals: errors } };
   const one = unfoldNested(plans);

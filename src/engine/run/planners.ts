@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { PlanPackage } from '../../core/plan/model';
 import { plannerOf } from '../../core/plan/subPlans';
 import { buildPlannerPrompt } from '../../core/run/plannerPrompt';
-import { plannedSubPlanFile } from '../../core/run/runPaths';
+import { plannedRefusalFile, plannedSubPlanFile } from '../../core/run/runPaths';
 import { ensurePackages } from '../../core/run/runStateInit';
 import { setPlanHash } from '../../core/run/runStateReducer';
 import { visibleText } from '../../core/present/visibleText';
@@ -35,8 +35,7 @@ export function subPlanFileOf(place: AttemptPlace): string {
 
 /** The sub-plan kept for `parentRunId`, and beside it why its planner's last one was refused. */
 function keptFiles(ctx: RunContext, parentRunId: string): { kept: string; refused: string } {
-  const kept = plannedSubPlanFile(ctx.repoRoot, ctx.featureId, parentRunId);
-  return { kept, refused: kept.replace(/\.yaml$/, '.refused.txt') };
+  return { kept: plannedSubPlanFile(ctx.repoRoot, ctx.featureId, parentRunId), refused: plannedRefusalFile(ctx.repoRoot, ctx.featureId, parentRunId) };
 }
 
 /** The prompt of planner `pkg` (null: `pkg` is no planner). */
@@ -68,7 +67,8 @@ export function plannerPrompt(ctx: RunContext, pkg: PlanPackage, place: AttemptP
 export async function plannerWrote(ctx: RunContext, id: string, place: AttemptPlace): Promise<boolean> {
   const parent = ctx.planners[id];
   if (parent === undefined) return false;
-  if (ctx.isPlanned(parent)) return true;
+  if (ctx.isPlanned(parent) || fs.existsSync(subPlanFileOf(place))) return true;
+  // On a host: asked of it.
   return (await ctx.executor.readResult(subPlanFileOf(place)).catch(() => null)) !== null;
 }
 
@@ -93,6 +93,9 @@ export async function takeSubPlan(ctx: RunContext, id: string, place: AttemptPla
     writeAtomicSync(refused, findings + '\n');
     return { ok: false as const, reason };
   };
+  // Its size first, where it is on this machine: a planner cannot make the engine read gigabytes.
+  const size = fs.lstatSync(subPlanFileOf(place), { throwIfNoEntry: false })?.size ?? 0;
+  if (size > MAX_SUB_PLAN_BYTES) return refuse(`its sub-plan is larger than ${MAX_SUB_PLAN_BYTES / 1024 / 1024} MB: it was not read`);
   let text: string | null;
   try {
     text = await ctx.executor.readResult(subPlanFileOf(place));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { integrationBranch, plannedSubPlanFile, runStateFile } from '../../../src/core/run/runPaths';
+import { integrationBranch, plannedRefusalFile, plannedSubPlanFile, runStateFile } from '../../../src/core/run/runPaths';
 import type { RunState } from '../../../src/core/run/runState';
 import type { EngineEvent } from '../../../src/engine/run/engine';
 import { loadPlan } from '../../../src/engine/plan';
@@ -103,7 +103,7 @@ describe('a sub-plan planned by its agent at run time', () => {
     assert.deepEqual(Object.keys(state.packages).filter((id) => id.startsWith('api__') && id !== 'api___plan'), [], 'nothing planned joined the run');
     assert.equal(state.packages.ui!.attempts, 0);
     assert.ok(!fs.existsSync(plannedSubPlanFile(repo, 'planned-out', 'api')), 'a refused sub-plan is not kept');
-    assert.match(fs.readFileSync(plannedSubPlanFile(repo, 'planned-out', 'api').replace(/\.yaml$/, '.refused.txt'), 'utf8'), /sub-plan-scope/);
+    assert.match(fs.readFileSync(plannedRefusalFile(repo, 'planned-out', 'api'), 'utf8'), /sub-plan-scope/);
 
     // One retry: the planner's second attempt reads why, writes a sub-plan inside its parent, and the run goes on.
     const fixed = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': plannedPlan('planned-fix', planner, undefined, 1) });
@@ -112,7 +112,7 @@ describe('a sub-plan planned by its agent at run time', () => {
     assert.equal(second.outcome.outcome, 'succeeded', JSON.stringify(after.packages.api___plan));
     assert.equal(after.packages.api___plan!.attempts, 2);
     assert.equal(after.packages.api__orders!.status, 'succeeded');
-    assert.ok(!fs.existsSync(plannedSubPlanFile(fixed, 'planned-fix', 'api').replace(/\.yaml$/, '.refused.txt')), 'the refusal is gone once a sub-plan is taken');
+    assert.ok(!fs.existsSync(plannedRefusalFile(fixed, 'planned-fix', 'api')), 'the refusal is gone once a sub-plan is taken');
   });
 
   test('three levels planned at run time: a planned package plans in turn, named under both parents, each planner after what its parent waits for', async () => {
@@ -134,6 +134,15 @@ describe('a sub-plan planned by its agent at run time', () => {
     const seq = events.filter((e): e is Extract<EngineEvent, { type: 'package' }> => e.type === 'package' && e.status === 'running').map((e) => e.packageId);
     const at = (id: string) => seq.indexOf(id);
     assert.ok(at('api___plan') < at('api__users___plan') && at('api__users___plan') < at('api__users__model') && at('api__users__routes') < at('api__orders'), seq.join(' '));
+  });
+
+  test('a sub-plan past 4 MB is not read: refused, nothing of it kept', async () => {
+    const repo = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': plannedPlan('planned-big', ['write-sub-plan-bytes 5000000'], null) });
+    const { outcome } = await run(path.join(repo, 'work-packages.yaml'));
+    assert.equal(outcome.outcome, 'failed');
+    const state = readState(repo, 'planned-big');
+    assert.match(state.packages.api___plan!.lastError ?? '', /larger than 4 MB: it was not read/);
+    assert.ok(!fs.existsSync(plannedSubPlanFile(repo, 'planned-big', 'api')));
   });
 
   test('a planner that changes its tree is a scope violation: nothing of it merges, its sub-plan is not taken', async () => {
