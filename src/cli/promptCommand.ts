@@ -12,11 +12,10 @@ import * as path from 'path';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import { PromptError, buildPrompt, type UpstreamResult } from '../core/run/prompt';
 import { sliceFor } from '../core/run/contextSlice';
-import { readPlanArtifacts } from '../engine';
-import { attemptDir, attemptFiles, isSafeName, plannedRefusalFile, runStateFile, sharedTreePath, worktreePath } from '../core/run/runPaths';
+import { readPlanArtifacts, readPlannerRefusal } from '../engine';
+import { attemptDir, attemptFiles, isSafeName, runStateFile, sharedTreePath, worktreePath } from '../core/run/runPaths';
 import { plannerOf } from '../core/plan/subPlans';
 import { buildPlannerPrompt } from '../core/run/plannerPrompt';
-import { readRegularFileSync } from '../util/regularFile';
 
 export interface PromptCommandOptions {
   /** The repository root that holds the run's paths. */
@@ -65,12 +64,7 @@ export function promptFor(planFile: string, analysis: PlanAnalysis, packageId: s
     const planner = plannerOf(pkg.inputs);
     const parent = planner && analysis.plan.packages.find((p) => p.id === planner.parent);
     if (planner && parent) {
-      let refused: string | null = null;
-      try {
-        refused = readRegularFileSync(plannedRefusalFile(repo, featureId, planner.parent), { within: repo }).toString('utf8').trim() || null;
-      } catch {
-        // none: nothing was refused
-      }
+      const refused = readPlannerRefusal(repo, featureId, planner.parent);
       const approvedCommands = options.approvedCommands ?? [];
       const text = buildPlannerPrompt({ packageId, parent, planner, featureId, runId, worktree, subPlanFile: path.join(dir, 'sub-plan.yaml'), resultFile: attemptFiles(dir).result, approvedCommands, refused });
       return { ok: true, prompt: text, notes };

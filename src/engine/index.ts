@@ -158,3 +158,4 @@ export { checkHostList, isRemote, type Host, type HostCheckItem } from '../core/
 // The person's review threads of a feature's run, for both front ends: `.waves/runs/<feature>/review.json`.
 export { ReviewStore, ReviewStoreError, type ReviewRead } from '../store/reviewStore';
 export { fileSignature } from '../store/fileSignature';
+export { readPlannerRefusal } from '../store/plannedFiles';

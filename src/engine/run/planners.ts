@@ -16,8 +16,9 @@ import { plannedRefusalFile, plannedSubPlanFile } from '../../core/run/runPaths'
 import { ensurePackages } from '../../core/run/runStateInit';
 import { setPlanHash } from '../../core/run/runStateReducer';
 import { visibleText } from '../../core/present/visibleText';
-import { NotRegularFileError, readRegularFileSync } from '../../util/regularFile';
+import { NotRegularFileError } from '../../util/regularFile';
 import { checkEngineFolder } from '../../store/engineFolder';
+import { readPlannerRefusal } from '../../store/plannedFiles';
 import { writeAtomicSync } from '../../store/atomicWrite';
 import { verificationCommands } from '../consent';
 import { loadPlan } from '../plan';
@@ -43,12 +44,6 @@ export function plannerPrompt(ctx: RunContext, pkg: PlanPackage, place: AttemptP
   const planner = plannerOf(pkg.inputs);
   const parent = planner && ctx.pkg(planner.parent);
   if (!planner || !parent) return null;
-  let refused: string | null = null;
-  try {
-    refused = readRegularFileSync(keptFiles(ctx, planner.parent).refused, { within: ctx.repoRoot }).toString('utf8').trim() || null;
-  } catch {
-    // none (its first attempt, or its last one was not refused), or no regular file of the repository: nothing is quoted
-  }
   return buildPlannerPrompt({
     packageId: pkg.id,
     parent,
@@ -59,7 +54,7 @@ export function plannerPrompt(ctx: RunContext, pkg: PlanPackage, place: AttemptP
     subPlanFile: subPlanFileOf(place),
     resultFile: place.files.result,
     approvedCommands: ctx.approvedCommands ?? [],
-    refused,
+    refused: readPlannerRefusal(ctx.repoRoot, ctx.featureId, planner.parent),
   });
 }
 
