@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): WavesApi {
   // Runs: every view reads run states through `run.live`; the engine drives them in terminals.
   const run = createRunFront(registry, log);
   const ownership = createOwnership(context.extensionUri, registry, run.watch, log);
-  const nested = new NestedPlans(registry, log);
+  const nested = new NestedPlans(registry, log, run.live);
   const views = { tree: new WavesTree(registry, log, run.live, nested), statusBar: new PlanStatusBar(registry, log, run.live, ownership.commands, nested) };
   const activationEvents: unknown = context.extension.packageJSON?.activationEvents;
   const panelTypes = (Array.isArray(activationEvents) ? activationEvents : []).flatMap((e) => (typeof e === 'string' && e.startsWith('onWebviewPanel:') ? [e.slice('onWebviewPanel:'.length)] : []));

@@ -27,15 +27,21 @@ export class NestedPlans extends Disposable {
   /** The sub-plan files (paths, real and as written) the last reading read or looked for. */
   private files = new Set<string>();
   private again: ReturnType<typeof setTimeout> | undefined;
+  /** The kept sub-plans of `{by: agent}` parents the last reading looked for, and whether each was there. */
+  private planned = new Map<string, boolean>();
   /** Each followed plan's sub-plan analyses of the last reading, by text: a reading analyses only what changed. */
   private known = new Map<string, Map<string, PlanAnalysis>>();
 
   constructor(
     private readonly registry: PlanRegistry,
     private readonly log?: vscode.LogOutputChannel,
+    runs?: { readonly onDidChangeRuns: vscode.Event<void> },
   ) {
     super();
     this.register(registry.onDidChange(() => this.read()));
+    // A planner's sub-plan kept (or its file deleted to plan again) during a run: read again once
+    // the run says something changed. File watchers miss files made in `.waves/` too often to rely on.
+    if (runs) this.register(runs.onDidChangeRuns(() => [...this.planned].some(([file, was]) => fs.existsSync(file) !== was) && this.soon()));
     const touched = (uri: vscode.Uri) => {
       if (uri.scheme === 'file' && this.files.has(uri.fsPath)) this.soon();
     };
@@ -79,6 +85,7 @@ export class NestedPlans extends Disposable {
     const byPlan = new Map<string, NestedPlan<PlanAnalysis>[]>();
     const files = new Set<string>();
     const known = new Map<string, Map<string, PlanAnalysis>>();
+    const planned = new Map<string, boolean>();
     for (const entry of this.registry.plans) {
       if (entry.foreign || entry.files || entry.uri.scheme !== 'file' || !entry.analysis.plan.packages.some(isParent)) continue;
       const key = entry.uri.toString();
@@ -87,7 +94,7 @@ export class NestedPlans extends Disposable {
       const memo = this.known.get(memoKey) ?? new Map<string, PlanAnalysis>();
       known.set(memoKey, memo);
       try {
-        byPlan.set(key, nestedOf(entry, files, memo));
+        byPlan.set(key, nestedOf(entry, files, memo, planned));
       } catch (err) {
         // A fault of this code (never of the plan): said on the plan, and the other plans are read.
         const why = err instanceof Error ? err.message : String(err);
@@ -98,6 +105,7 @@ export class NestedPlans extends Disposable {
     this.byPlan = byPlan;
     this.files = files;
     this.known = known;
+    this.planned = planned;
     if (fire) this.changed.fire();
   }
 }
@@ -108,8 +116,12 @@ function faulted(entry: PlanEntry, why: string): NestedPlan<PlanAnalysis> {
   return { file: entry.label, key: entry.uri.fsPath, analysis: entry.analysis, parent: null, depth: 0, nesting: [{ severity: 'error', code: 'internal-error', message, range: { start: 0, end: 0 }, packageId: null }], valid: false };
 }
 
-/** A plan's entry with its sub-plans (the top plan first); each sub-plan file read or looked for is added to `files`; `known`: analyses by text, kept current. */
-function nestedOf(entry: PlanEntry, files: Set<string>, known: Map<string, PlanAnalysis>): NestedPlan<PlanAnalysis>[] {
+/**
+ * A plan's entry with its sub-plans (the top plan first); each sub-plan file read or looked for is
+ * added to `files`, and each kept sub-plan of a `{by: agent}` parent looked for to `planned` (with
+ * whether it was there); `known`: analyses by text, kept current.
+ */
+function nestedOf(entry: PlanEntry, files: Set<string>, known: Map<string, PlanAnalysis>, planned: Map<string, boolean>): NestedPlan<PlanAnalysis>[] {
   const maxBytes = maxBytesOf(entry.uri);
   const { top, root } = planRootsOf(entry.uri.fsPath);
   const disk: SubPlanDisk = {
@@ -136,7 +148,12 @@ function nestedOf(entry: PlanEntry, files: Set<string>, known: Map<string, PlanA
   const { analyzeNested, plannedReader, subPlanReader } = planAnalysis();
   // A `{by: agent}` parent's sub-plan, once its planner's was kept in a run.
   const feature = entry.analysis.plan.feature?.id;
-  const planned = plannedReader(feature ? (id) => plannedSubPlanFile(root, feature, id) : undefined, disk);
-  return analyzeNested({ key: top, file: entry.label, text: entry.analysis.text, analysis: entry.analysis }, subPlanReader(root, disk), { maxParallel: maxParallelOf(entry.uri), ...(planned ? { planned } : {}) }, known);
+  const keptFile = (id: string) => {
+    const file = plannedSubPlanFile(root, feature!, id);
+    planned.set(file, fs.existsSync(file));
+    return file;
+  };
+  const reader = plannedReader(feature ? keptFile : undefined, disk);
+  return analyzeNested({ key: top, file: entry.label, text: entry.analysis.text, analysis: entry.analysis }, subPlanReader(root, disk), { maxParallel: maxParallelOf(entry.uri), ...(reader ? { planned: reader } : {}) }, known);
 }
 

@@ -22,7 +22,20 @@ import type { PlanEntry } from '../plan/planRegistry';
  * The tree: plan → wave → package. With a single plan the plan level is left out and its
  * waves are the roots (the view's description names the plan).
  */
-export type WavesNode = PlanNode | WaveNode | PackageNode | CandidateNode | NoteNode;
+export type WavesNode = PlanNode | WaveNode | PackageNode | CandidateNode | PlannerNode | NoteNode;
+
+/**
+ * Plans of plans planned at run time: a `{by: agent}` parent's planner, its first row (ADR 0035).
+ * `uri` and `packageId` are the plan at the top and the planner's id in its run, as the run
+ * commands (Show Prompt, Open Terminal) take them.
+ */
+export interface PlannerNode {
+  readonly kind: 'planner';
+  readonly id: string;
+  readonly parent: PackageNode;
+  readonly uri: PlanEntry['uri'];
+  readonly packageId: string;
+}
 
 /** Best of n: one candidate of a package's last set, under its package's row. */
 export interface CandidateNode {

@@ -11,10 +11,10 @@ import type { NestedPlans } from '../plan/nestedPlans';
 import type { PlanAnalysis } from '../core/plan/analyze';
 import type { NestedPlan } from '../core/plan/nestedPlan';
 import { fromFirstStart, leavesBelow } from '../core/plan/nestTree';
-import { childRunId } from '../core/plan/subPlans';
+import { childRunId, plannerRunId, subPlanOf as subPlanOfPackage } from '../core/plan/subPlans';
 import { Disposable, KeyedDebouncer } from '../util/lifecycle';
 import { errorColor, packageIcon, VIEW_ID, type PackageRef } from '../plan/packageShown';
-import { NO_WAVE_SHORT, noWaveReasons, packageAccessibleLabel, planChildren, planId, type CandidateNode, type NoteNode, type PackageNode, type PlanNode, type WaveNode, type WavesNode } from './wavesNodes';
+import { NO_WAVE_SHORT, noWaveReasons, packageAccessibleLabel, planChildren, planId, type CandidateNode, type NoteNode, type PackageNode, type PlanNode, type PlannerNode, type WaveNode, type WavesNode } from './wavesNodes';
 
 /**
  * VS Code's tree view sends the first `onDidChangeTreeData` event of a burst at once and merges
@@ -57,6 +57,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   /** A sub-plan's entry under a parent row: the top plan whose run carries it out, the parent's id in that run (ADR 0035); its rows under every parent. */
   private readonly subOrigin = new Map<PlanEntry, { top: PlanEntry; prefix: string }>();
   private subRows: PackageNode[] = [];
+  /** A `{by: agent}` parent's planner row, first below the parent's (ADR 0035). */
+  private readonly plannerOf = new Map<PackageNode, PlannerNode>();
   /** Package nodes of each plan (by uri), to find the one under the cursor. */
   private readonly packagesOf = new Map<string, PackageNode[]>();
   /** What each package row shows of its run (`packageRowKey`): a run change redraws only the rows that differ. */
@@ -124,6 +126,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     this.childrenOf.clear();
     this.packagesOf.clear();
     this.subPlanOf.clear();
+    this.plannerOf.clear();
     this.subOrigin.clear();
     this.subRows = [];
 
@@ -133,6 +136,14 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       const rows = children.flatMap((c) => (c.kind === 'wave' ? c.packages : []));
       const key = entry.uri.toString();
       if (!this.packagesOf.has(key)) this.packagesOf.set(key, rows);
+      // A parent its agent plans at run time: its planner's row first below it (the run's id, in the run of the plan at the top).
+      if (!entry.foreign) {
+        for (const row of rows) {
+          if (subPlanOfPackage(row.pkg)?.source.kind !== 'agent') continue;
+          const top = this.subOrigin.get(entry)?.top ?? entry;
+          this.plannerOf.set(row, { kind: 'planner', id: `${row.id}>planner`, parent: row, uri: top.uri, packageId: plannerRunId(this.runIdOf(row)) });
+        }
+      }
       subPlans?.forEach((sub, k) => {
         if (sub.parent?.plan !== at) return;
         const row = rows.find((r) => r.packageId === sub.parent!.packageId);
@@ -191,6 +202,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
       case 'package':
         return [
           ...(this.recordOf(node)?.candidates ?? []).map((c): CandidateNode => ({ kind: 'candidate', id: `${node.id}/c${c.candidate}`, parent: node, candidate: c.candidate })),
+          ...(this.plannerOf.has(node) ? [this.plannerOf.get(node)!] : []),
           ...(this.subPlanOf.get(node) ?? []),
         ];
       default:
@@ -212,6 +224,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
         return this.packageItem(node);
       case 'candidate':
         return this.candidateItem(node);
+      case 'planner':
+        return this.plannerItem(node);
       case 'note': {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
@@ -314,7 +328,10 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
 
   /** What a package row shows of its run and its open review comments. */
   private rowKey(node: PackageNode, record: PackageRunRecord | undefined): string {
-    return `${packageRowKey(record)}|${this.comments(node)}|${this.blamed(node) ? `blamed ${this.runOf(node.entry)?.integration?.guard?.blamed?.outcome ?? ''}` : ''}`;
+    // A parent's planner row is redrawn with its parent's wave: the parent's key carries the planner's.
+    const planner = this.plannerOf.get(node);
+    const planned = planner ? `|planner ${packageRowKey(this.plannerRecord(planner))}` : '';
+    return `${packageRowKey(record)}${planned}|${this.comments(node)}|${this.blamed(node) ? `blamed ${this.runOf(node.entry)?.integration?.guard?.blamed?.outcome ?? ''}` : ''}`;
   }
 
   /** Whether the package's merge turned its run's integration branch red (the guard blames it). */
@@ -387,8 +404,13 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     }
     // Best of n: its candidates below it.
     if (record?.candidates?.length) item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
-    // Plans of plans: its sub-plan's waves below it, the file named.
+    // Plans of plans: its sub-plan's waves below it, the file named; planned by its agent, its planner first.
     const below = this.subPlanOf.get(node);
+    if (this.plannerOf.has(node) && !below) {
+      item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+      item.description = [item.description, 'planned by its agent at run time'].filter(Boolean).join(' · ');
+      item.accessibilityInformation = { label: `${item.accessibilityInformation?.label ?? packageName(node.pkg)}, its work a sub-plan its agent plans at run time` };
+    }
     if (below) {
       item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
       const file = below[0]?.entry.label;
@@ -397,6 +419,34 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     }
     const ref: PackageRef = { uri: node.uri, packageId: node.packageId, index: node.index, preserveFocus: true };
     item.command = { command: 'waves.revealPackage', title: 'Go to Package', arguments: [ref] };
+    return item;
+  }
+
+  /** A planner's record: in the run of the plan at the top. */
+  private plannerRecord(node: PlannerNode): PackageRunRecord | undefined {
+    const top = this.subOrigin.get(node.parent.entry)?.top ?? node.parent.entry;
+    return this.runOf(top)?.packages[node.packageId];
+  }
+
+  /** A `{by: agent}` parent's planner: how its planning went, and what the engine does with what it writes. */
+  private plannerItem(node: PlannerNode): vscode.TreeItem {
+    const parent = node.parent.packageId;
+    const record = this.plannerRecord(node);
+    const kept = this.subPlanOf.has(node.parent);
+    const item = new vscode.TreeItem('Planner', vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    const run = packageRunText(record, Date.now());
+    item.description = [kept ? 'its sub-plan is kept' : `plans ${parent}'s work`, run].filter(Boolean).join(' · ');
+    const icon = record ? statusIcon(record) : undefined;
+    item.iconPath = new vscode.ThemeIcon(icon?.icon ?? 'lightbulb', icon?.color ? new vscode.ThemeColor(icon.color) : undefined);
+    // Its prompt and its terminal (or log) as any package's; the run acts on it through its parent.
+    item.contextValue = record ? `waves.planner.${record.status}` : 'waves.planner';
+    item.tooltip = new vscode.MarkdownString().appendText(
+      `${parent}'s agent plans its work when the run reaches it (${node.packageId}): it writes a sub-plan inside ${parent}'s scope and locks. ` +
+        'The engine checks it as it checks a sub-plan file (the format, containment, the depth and size limits): a sub-plan refused goes back to its next attempt with the reasons; one kept runs as its parent\'s work. ' +
+        `Verification commands not yet approved wait for your approval on Resume.${run ? `\n\n${run}.` : ''}${record?.lastError ? ` ${record.lastError}` : ''}`,
+    );
+    item.accessibilityInformation = { label: `planner of ${parent}, ${record ? packageRunAccessible(record, Date.now()) : 'not started'}${kept ? ', its sub-plan kept' : ''}` };
     return item;
   }
 

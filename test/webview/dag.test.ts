@@ -658,7 +658,7 @@ describe('DAG webview', () => {
     await planning.waitFor();
     assert.equal((await planning.textContent())?.trim(), '0/1');
     assert.equal(await node('api').locator('button.group-open').count(), 0, 'nothing to open');
-    assert.match((await node('api').getAttribute('aria-label')) ?? '', /its sub-plan planned by its agent when the run reaches it/);
+    assert.match((await node('api').getAttribute('aria-label')) ?? '', /its sub-plan planned by its agent at run time/);
     await post({ type: 'status', seq: 2, deltas: [{ id: 'api___plan', status: 'succeeded', attempts: 1, startedAt: new Date().toISOString(), endedAt: null, exitCode: 0, host: null }] });
     await page.waitForFunction(() => document.querySelector('.react-flow__node[data-id="api"] .group-open.planning')?.textContent?.trim() === '1/1');
     await shot('webview-dag-planning.png');

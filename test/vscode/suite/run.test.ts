@@ -210,6 +210,67 @@ describe('Run in the editor', function () {
     assert.deepEqual(shown.map((i) => (i.iconPath as vscode.ThemeIcon).id), ['pass-filled', 'pass-filled']);
   });
 
+  it("a parent its agent plans at run time: its planner's row under the parent's, with its prompt before and after; once kept, the sub-plan's waves below it", async () => {
+    const feature = `run-planned-${process.pid}-${++counter}`;
+    const sub = plan(`${feature}-api`, [
+      { id: 'users', write: 'out-p/api/users/**', agent: ['write out-p/api/users/u.txt u', 'commit'] },
+      { id: 'orders', deps: ['users'], write: 'out-p/api/orders/**', agent: ['write out-p/api/orders/o.txt o', 'commit'] },
+    ]);
+    const top = plan(feature, [
+      { id: 'api', write: 'out-p/api/**', agent: [`write-sub-plan ${Buffer.from(sub).toString('base64')}`] },
+      { id: 'ui', deps: ['api'], write: 'out-p/ui/**', agent: ['write out-p/ui/u.txt u', 'commit'] },
+    ]).replace('    timeout_minutes: 5\n  - package_id: ui', '    timeout_minutes: 5\n    inputs: {waves: {plan: {by: agent}}}\n  - package_id: ui');
+    const uri = await usePlan(top);
+    const { tree } = api.views;
+    const parentRow = () => {
+      const planRow = tree.getChildren().find((n) => n.kind === 'plan' && n.entry.uri.toString() === uri.toString());
+      return (planRow ? tree.getChildren(planRow) : []).flatMap((w) => tree.getChildren(w)).find((r) => r.kind === 'package' && r.packageId === 'api');
+    };
+    const planner = await waitFor(() => {
+      const row = parentRow();
+      return row ? tree.getChildren(row).find((r) => r.kind === 'planner') : undefined;
+    }, "the planner's row under its parent's");
+    assert.equal(tree.getChildren(parentRow()!).length, 1, 'nothing planned yet: the planner alone');
+    assert.match(String(tree.getTreeItem(parentRow()!).description), /planned by its agent at run time/);
+    let item = tree.getTreeItem(planner);
+    assert.equal(item.label, 'Planner');
+    assert.equal(item.contextValue, 'waves.planner');
+    assert.match(String(item.description), /^plans api's work$/);
+    // Its prompt before the run, from its row (as its context menu passes it): the one the engine would write.
+    const shownPrompt = async (arg: unknown, marker: RegExp) => {
+      assert.equal(await vscode.commands.executeCommand('waves.showPrompt', arg), true);
+      return waitFor(() => {
+        const text = vscode.window.activeTextEditor?.document.getText() ?? '';
+        return marker.test(text) ? text : undefined;
+      }, "the planner's prompt");
+    };
+    assert.match(await shownPrompt(planner, /^# Plan the work of package `api`/), /sub-plan\.yaml/);
+    await closeEditors((u) => u.scheme === 'untitled');
+    const session = (await vscode.commands.executeCommand('waves.runPlan', uri)) as RunSession | undefined;
+    const outcome = await outcomeOf(session);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.deepEqual(Object.keys(outcome.state.packages).sort(), ['api', 'api___plan', 'api__orders', 'api__users', 'ui']);
+    // Kept: the planner's row says so with its run, and the sub-plan's waves follow it under the parent's row.
+    const rows = await waitFor(() => {
+      const row = parentRow();
+      const children = row ? tree.getChildren(row) : [];
+      const first = children[0] && tree.getTreeItem(children[0]);
+      return children.length > 1 && /its sub-plan is kept · succeeded/.test(String(first?.description)) ? children : undefined;
+    }, () => {
+      const row = parentRow();
+      const shown = row ? tree.getChildren(row).map((c) => `${c.kind}: ${String(tree.getTreeItem(c).description ?? tree.getTreeItem(c).label)}`) : [];
+      return `the planner's row to say its sub-plan is kept, the sub-plan's waves below it (shown: ${JSON.stringify(shown)})`;
+    });
+    item = tree.getTreeItem(rows[0]!);
+    assert.equal(item.contextValue, 'waves.planner.succeeded');
+    assert.equal((item.iconPath as vscode.ThemeIcon).id, 'pass-filled');
+    const planned = rows.slice(1).flatMap((w) => tree.getChildren(w)).map((r) => (r.kind === 'package' ? r.packageId : r.kind));
+    assert.deepEqual(planned, ['users', 'orders']);
+    // Its prompt after the run: the file its attempt read.
+    assert.match(await shownPrompt(rows[0], /^# Plan the work of package `api`/), /sub-plan\.yaml/);
+    assert.match(vscode.window.activeTextEditor!.document.uri.fsPath, /api___plan/);
+  });
+
   it('Run Plan runs every package in a terminal to a merged integration branch, with live status', async () => {
     const feature = `run-ok-${process.pid}-${++counter}`;
     const uri = await usePlan(
