@@ -162,6 +162,21 @@ export function runStateOf(ws, featureId) {
   }
 }
 
+/**
+ * Run Plan from the palette once the status bar names the plan (`summary`), as a person starts
+ * it; waits for `last` of feature `featureId` to succeed and asserts that every package did and
+ * that the run holds exactly `ids`. Returns the run state.
+ */
+export async function runPlanToSuccess(page, ws, { summary, featureId, last, ids }) {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await waitForStatus(page, summary, { timeoutMs: 60_000 });
+  await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
+  const done = await waitUntil(() => (runStateOf(ws, featureId)?.packages[last]?.status === 'succeeded' ? runStateOf(ws, featureId) : null), 'the run to end', { timeoutMs: 90_000 });
+  assert.deepEqual(Object.keys(done.packages).sort(), [...ids].sort());
+  assert.ok(Object.values(done.packages).every((p) => p.status === 'succeeded'), JSON.stringify(Object.values(done.packages).map((p) => [p.packageId, p.status, p.lastError])));
+  return done;
+}
+
 /** Opens the Waves side bar (activity bar icon) unless it is already showing. */
 export async function openWavesView(page, { title = 'Waves' } = {}) {
   const sidebarTitle = page.locator('.sidebar .composite.title');

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { activeTabLabel, openWavesView, webviewFrame, runCommand, runStateOf, waitForRow, waitForStatus, waitForTree, waitForWorkbench, waitUntil, wavesTreeRows, widenSideBar } from './helpers.mjs';
+import { activeTabLabel, openWavesView, webviewFrame, runCommand, runPlanToSuccess, runStateOf, waitForRow, waitForStatus, waitForTree, waitForWorkbench, waitUntil, wavesTreeRows, widenSideBar } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -58,12 +58,7 @@ export const tests = [
     timeoutMs: 120_000,
     run: async ({ page, workspace: ws, screenshot }) => {
       // The same workbench as the test before (its side bar may show the Waves view, not the Explorer).
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      await waitForStatus(page, /2 waves · 2 packages/, { timeoutMs: 60_000 });
-      await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
-      const done = await waitUntil(() => (runStateOf(ws, 'shop')?.packages.ui?.status === 'succeeded' ? runStateOf(ws, 'shop') : null), 'the run to end', { timeoutMs: 90_000 });
-      assert.deepEqual(Object.keys(done.packages).sort(), ['api', 'api__docs', 'api__model', 'api__routes', 'ui']);
-      assert.ok(Object.values(done.packages).every((p) => p.status === 'succeeded'), JSON.stringify(Object.values(done.packages).map((p) => [p.packageId, p.status, p.lastError])));
+      await runPlanToSuccess(page, ws, { summary: /2 waves · 2 packages/, featureId: 'shop', last: 'ui', ids: ['api', 'api__docs', 'api__model', 'api__routes', 'ui'] });
       await openWavesView(page);
       const parent = page.locator('.sidebar .pane-body .monaco-list[aria-label="Waves"] .monaco-list-row[role="treeitem"]').filter({ hasText: 'Users API' }).first();
       if ((await parent.getAttribute('aria-expanded')) === 'false') await parent.locator('.monaco-tl-twistie').click();

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openWavesView, runCommand, runStateOf, waitForRow, waitForStatus, waitForTree, waitForWorkbench, waitUntil, wavesTreeRows, widenSideBar } from './helpers.mjs';
+import { openWavesView, runPlanToSuccess, waitForRow, waitForTree, waitForWorkbench, wavesTreeRows, widenSideBar } from './helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -43,12 +43,7 @@ export const tests = [
     name: "Run Plan runs the planner, keeps its sub-plan and runs it under the parent: the planner's row says so, the planned packages' rows their runs",
     timeoutMs: 120_000,
     run: async ({ page, workspace: ws, screenshot }) => {
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      await waitForStatus(page, /2 waves · 2 packages/, { timeoutMs: 60_000 });
-      await runCommand(page, 'waves.runPlan', 'Waves: Run Plan');
-      const done = await waitUntil(() => (runStateOf(ws, 'shop')?.packages.ui?.status === 'succeeded' ? runStateOf(ws, 'shop') : null), 'the run to end', { timeoutMs: 90_000 });
-      assert.deepEqual(Object.keys(done.packages).sort(), ['api', 'api___plan', 'api__routes', 'api__users', 'ui']);
-      assert.ok(Object.values(done.packages).every((p) => p.status === 'succeeded'), JSON.stringify(Object.values(done.packages).map((p) => [p.packageId, p.status, p.lastError])));
+      await runPlanToSuccess(page, ws, { summary: /2 waves · 2 packages/, featureId: 'shop', last: 'ui', ids: ['api', 'api___plan', 'api__routes', 'api__users', 'ui'] });
       await openWavesView(page);
       const parent = row(page, 'Users API');
       if ((await parent.getAttribute('aria-expanded')) === 'false') await parent.locator('.monaco-tl-twistie').click();
