@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { doPackage, resultRecord, startModelServer, type ModelServer, type Turn } from '../fixtures/modelServer';
-import { readAt } from '../engine/engineFixtures';
+import { planYaml, readAt } from '../engine/engineFixtures';
 import { git as gitIn, waitFor } from '../engine/helpers';
-import { worktreePath } from '../../src/core/run/runPaths';
+import { plannedSubPlanFile, worktreePath } from '../../src/core/run/runPaths';
 import { madeAheadAt } from '../../src/engine/git/treeMarks';
 import { readRun } from '../../src/engine/run';
 import type { RunnerMeta } from '../../src/engine/attempt/runnerFiles';
@@ -140,6 +140,41 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       }
       assert.deepEqual(srv.pending(), { alpha: 0, beta: 0 });
       assert.equal(srv.requests.filter((q) => q.answer === 'exhausted').length, 0, 'a conversation asked for more turns than scripted');
+      assertOnlyTheModelServer(srv);
+    });
+
+    it("a planner (plan: {by: agent}): the CLI writes its parent's sub-plan outside its tree; the run grows by it, the planned package's CLI does the work, all merged", async () => {
+      const srv = await freshServer();
+      const feature = `${preset}-planned`;
+      const w = workspace(feature, [{ id: 'api', write: ['api/**'], subPlan: {} }, { id: 'ui', deps: ['api'] }]);
+      const subPlan = planYaml(`${feature}-api`, [{ id: 'users', write: ['api/users/**'] }]);
+      srv.script(
+        [
+          (ctx) => {
+            if (!ctx.subPlanFile) throw new Error("the planner's prompt names no sub-plan file");
+            return { type: 'write', path: ctx.subPlanFile, content: subPlan, say: 'Writing the sub-plan.' };
+          },
+          (ctx) => {
+            if (!ctx.resultFile) throw new Error("the planner's prompt names no result record file");
+            return { type: 'write', path: ctx.resultFile, content: resultRecord(ctx.packageId ?? 'unknown', []), say: 'Writing the result record.' };
+          },
+          { type: 'text', text: 'Planned: one package, users.' },
+        ],
+        { match: /^# Plan the work of package `api`|\/api___plan\/\d+\/prompt\.md/m, label: 'planner' },
+      );
+      srv.script(work({ 'api/users/u.txt': `users by ${preset}\n` }, s), { match: promptOf('api__users'), label: 'users' });
+      srv.script(work({ 'ui/page.txt': `ui by ${preset}\n` }, s), { match: promptOf('ui'), label: 'ui' });
+      const env = agentEnv(preset, srv, w.home);
+
+      const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
+      assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}\n--- the planner's agent.log ---\n${safeLog(w.repo, feature, 'api___plan')}`);
+      const st = await statusOf(w, env);
+      for (const id of ['api___plan', 'api__users', 'api', 'ui']) assert.equal(st.packages[id]?.status, 'succeeded', `${id}: ${st.packages[id]?.lastError}`);
+      assert.deepEqual(filesAt(w.repo, st.integration), ['README.md', 'api/users/u.txt', 'ui/page.txt', 'work-packages.yaml']);
+      assert.equal(readAt(w.repo, st.integration, 'api/users/u.txt'), `users by ${preset}\n`);
+      // Kept where every later run and view reads it, as the CLI wrote it.
+      assert.equal(fs.readFileSync(plannedSubPlanFile(w.repo, feature, 'api'), 'utf8'), subPlan);
+      assert.deepEqual(srv.pending(), { planner: 0, users: 0, ui: 0 });
       assertOnlyTheModelServer(srv);
     });
 
