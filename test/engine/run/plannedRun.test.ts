@@ -157,6 +157,32 @@ describe('a sub-plan planned by its agent at run time', () => {
     assert.equal(state.packages.api__users, undefined);
   });
 
+  test("a planner that reaches past its sub-plan file (the kept sub-plan's place in the repository, a git hook, the checkout) is refused there by its walls; only the sub-plan it wrote where told is taken", async () => {
+    // Its tree is <tmp>/repo.worktrees/<feature>/api___plan: the repository is ../../repo from it.
+    const repoRel = '../../repo';
+    const planner = [
+      `try-write ${repoRel}/.waves/planned/planned-reach/api.yaml planted`,
+      `try-write ${repoRel}/.git/hooks/post-merge planted`,
+      `try-write ${repoRel}/src/api/planted.txt planted`,
+      `write-sub-plan ${subPlan('src/api')}`,
+    ];
+    const repo = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': plannedPlan('planned-reach', planner, null) });
+    const { outcome } = await run(path.join(repo, 'work-packages.yaml'));
+    const state = readState(repo, 'planned-reach');
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(state.packages.api___plan));
+    const log = fs.readFileSync(state.packages.api___plan!.logFile!, 'utf8');
+    for (const target of ['.waves/planned/planned-reach/api.yaml', '.git/hooks/post-merge', 'src/api/planted.txt']) {
+      assert.match(log, new RegExp(`tried write ${repoRel}/${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: refused`), target);
+    }
+    assert.ok(!fs.existsSync(path.join(repo, '.git', 'hooks', 'post-merge')), 'no hook planted');
+    assert.ok(!fs.existsSync(path.join(repo, 'src', 'api', 'planted.txt')), 'nothing planted in the checkout');
+    // The kept sub-plan is the one the engine took from where the planner was told to write.
+    const kept = fs.readFileSync(plannedSubPlanFile(repo, 'planned-reach', 'api'), 'utf8');
+    assert.doesNotMatch(kept, /planted/);
+    assert.match(kept, /package_id: "orders"/);
+    assert.equal(state.packages.api__orders!.status, 'succeeded');
+  });
+
   test('an engine killed while the planner plans resumes the same run: the planner adopted, its sub-plan taken, the run grown and done', async () => {
     const repo = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': plannedPlan('planned-kill', ['ask waiting for approval', `write-sub-plan ${subPlan('src/api')}`], null) });
     const planFile = path.join(repo, 'work-packages.yaml');
