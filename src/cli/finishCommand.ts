@@ -3,6 +3,7 @@
  * only, nothing of theirs overwritten). `waves clean`: the run's worktrees removed where that is
  * safe, as Clean Up Worktrees does in the editor.
  */
+import { countsAsWork } from '../core/present/progressModel';
 import { sanitize } from '../core/present/terminalText';
 import type { RunState } from '../core/run/runState';
 import { cleanUpWorktrees, fastForwardTo, finishOffer, readRun } from '../engine';
@@ -15,7 +16,7 @@ import { loadPlan, planArg } from './runArgs';
 // waves finish
 
 /** The plan's repository and its run's state, or the exit code after saying why there is none. */
-async function runOf(io: Io, file: string, what: string): Promise<{ repo: string; featureId: string; state: RunState } | number> {
+async function runOf(io: Io, file: string, what: string): Promise<{ repo: string; featureId: string; state: RunState; joins: ReadonlySet<string> } | number> {
   const loaded = await loadPlan(io, file, false);
   if (typeof loaded === 'number') return loaded;
   const { repo, featureId } = loaded;
@@ -24,7 +25,9 @@ async function runOf(io: Io, file: string, what: string): Promise<{ repo: string
     io.err(`waves: nothing to ${what}: ${read.kind === 'none' ? `${featureId} has not been run` : `the run state cannot be used (${read.detail})`}\n`);
     return 1;
   }
-  return { repo, featureId, state: read.state };
+  // A plan of plans: its parents, each its sub-plan's join (counted as every front end counts a run).
+  const joins = new Set(loaded.nested && 'joins' in loaded.nested ? Object.keys(loaded.nested.joins) : []);
+  return { repo, featureId, state: read.state, joins };
 }
 
 export async function finishCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -32,18 +35,20 @@ export async function finishCommand(argv: readonly string[], io: Io): Promise<nu
   const file = planArg(args, 'finish');
   const run = await runOf(io, file, 'finish');
   if (typeof run === 'number') return run;
-  const { repo, featureId, state } = run;
+  const { repo, featureId, state, joins } = run;
   const finish = await finishOffer(repo, state);
   if (finish.kind === 'nothing') {
     io.err(`waves: ${finish.why}\n`);
     return 1;
   }
+  // The packages that did the work, as the run's end and `waves status` count them: a parent only joins its sub-plan's.
+  const counted = (id: string) => countsAsWork(id, state.packages[id], joins);
   const lines = [
-    `${finish.integrationBranch} (${finish.tip.slice(0, 12)}) holds ${finish.merged.length} of ${Object.keys(state.packages).length} packages of run ${state.runId}:`,
+    `${finish.integrationBranch} (${finish.tip.slice(0, 12)}) holds ${finish.merged.filter(([id]) => counted(id)).length} of ${Object.keys(state.packages).filter(counted).length} packages of run ${state.runId}:`,
   ];
   for (const [id, m] of finish.merged)
     lines.push(
-      `  merged  ${id}${m.commit ? ` (${m.commit.slice(0, 12)})` : ''}${m.files.length ? ` — ${m.files.length} file${m.files.length === 1 ? '' : 's'}` : ''}`,
+      `  merged  ${id}${m.commit ? ` (${m.commit.slice(0, 12)})` : ''}${m.files.length ? ` — ${m.files.length} file${m.files.length === 1 ? '' : 's'}` : ''}${joins.has(id) ? ' — its sub-plan\'s join' : ''}`,
     );
   for (const id of finish.notMerged)
     lines.push(`  not merged  ${id} (${state.packages[id]!.status}${state.merges[id] ? `, merge ${state.merges[id]!.status}` : ''})`);

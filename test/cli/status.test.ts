@@ -170,6 +170,11 @@ describe('a plan of plans in waves run and waves status', () => {
     const state = JSON.parse(fs.readFileSync(runStateFile(repo, 'nested'), 'utf8')) as RunState;
     assert.equal(of('api').elapsedMs, Date.parse(state.packages.api!.endedAt!) - Date.parse(state.packages.api__users__model!.startedAt!));
     assert.ok(of('api').elapsedMs! >= of('api__orders').elapsedMs!, 'at least as long as any package below it');
+    // waves finish counts as the run's end and status do (the leaves; a parent is its sub-plan's join), and lists every merge.
+    const finish = waves(['finish', plan], env).out;
+    assert.match(finish, /holds 3 of 3 packages of run /, finish);
+    assert.match(finish, /^ {2}merged {2}api__users \([0-9a-f]{12}\) — its sub-plan's join$/m, finish);
+    assert.match(finish, /^ {2}merged {2}api__users__model \([0-9a-f]{12}\) — 1 file$/m, finish);
   });
 
   it("a parent whose own check fails on its children's work: waves status counts it as a failure, once, beside its leaves", () => {

@@ -209,7 +209,7 @@ export function buildRunReport(input: RunReportInput): { json: RunReportJson; ma
   for (const p of packages) if (countsAsWork(p.id, p, joinIds)) counts[p.status] = (counts[p.status] ?? 0) + 1;
   const sortedCounts = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => compare(a, b)));
 
-  const metrics = timeMetrics(packages, planPackages, input.maxParallel);
+  const metrics = timeMetrics(packages, planPackages, input.maxParallel, joinIds);
   const merged = mergeResults(ids.map((id) => ({ packageId: id, record: own(input.results, id)?.record ?? null })));
   const json: RunReportJson = {
     version: 1,
@@ -321,7 +321,8 @@ function time(iso: string | null | undefined): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
-function timeMetrics(packages: readonly ReportPackage[], plan: ReportPlan['plan']['packages'], maxParallel: number): RunMetrics {
+/** `joins`: a plan of plans' parents, whose own attempt only joins their sub-plan's work: timed, not summed as work (unless it failed itself). */
+function timeMetrics(packages: readonly ReportPackage[], plan: ReportPlan['plan']['packages'], maxParallel: number, joins: ReadonlySet<string>): RunMetrics {
   const cap = Number.isFinite(maxParallel) && maxParallel >= 1 ? Math.floor(maxParallel) : 1;
   let first: number | null = null;
   let last: number | null = null;
@@ -334,9 +335,10 @@ function timeMetrics(packages: readonly ReportPackage[], plan: ReportPlan['plan'
     const e = time(p.endedAt)!;
     first = first === null ? s : Math.min(first, s);
     last = last === null ? e : Math.max(last, e);
+    duration.set(p.id, p.durationMs);
+    if (!countsAsWork(p.id, p, joins)) continue;
     sum += p.durationMs;
     timed++;
-    duration.set(p.id, p.durationMs);
   }
   const wall = first !== null && last !== null ? last - first : null;
   const { ms, chain } = criticalPath(plan, duration);

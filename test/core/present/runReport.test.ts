@@ -188,6 +188,9 @@ describe('a plan of plans (ADR 0035)', () => {
       joins: { api: ['api__users', 'api__docs'], api__users: ['api__users__model'] },
     });
     assert.deepEqual(r.json.counts, { succeeded: 3 }, 'the leaves, as the status bar counts them');
+    // The busy time is the leaves' (model 5, docs 3, ui 1 minutes): a join's own attempt is timed on the path, not summed as work.
+    assert.deepEqual([r.json.metrics.sumMs, r.json.metrics.timedPackages, r.json.metrics.wallMs], [9 * 60_000, 3, 9 * 60_000]);
+    assert.deepEqual(r.json.metrics.criticalPath, ['api__users__model', 'api__users', 'api', 'ui']);
     assert.deepEqual(r.json.packages.find((p) => p.id === 'api')!.resultWarnings, [], 'no "the agent did not write one" of a parent');
     assert.match(r.markdown, /^3 succeeded$/m);
     assert.deepEqual(r.json.parents, [
