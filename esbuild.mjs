@@ -64,6 +64,16 @@ const contexts = await Promise.all([
     format: 'cjs',
     target: 'node20',
   }),
+  // The `waves` MCP server an agent's CLI starts inside its walls, beside the runner (ADR 0036; built-ins only).
+  esbuild.context({
+    ...common,
+    entryPoints: { 'waves-mcp': 'src/engine/talk/mcpServer.ts' },
+    define: { WAVES_VERSION: JSON.stringify(pkg.version) },
+    outdir: dist,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  }),
   esbuild.context({
     ...common,
     entryPoints: { main: 'webview/main.tsx' },

@@ -53,10 +53,11 @@ const ROOMS = {
   git: [],
   plan: ['git'],
   consent: ['plan', 'git'],
-  attempt: ['consent', 'plan', 'git'],
+  talk: [],
+  attempt: ['talk', 'consent', 'plan', 'git'],
   hosts: ['attempt', 'consent', 'plan', 'git'],
   coordinator: ['git'],
-  run: ['planning', 'hosts', 'attempt', 'coordinator', 'consent', 'plan', 'git'],
+  run: ['planning', 'hosts', 'attempt', 'talk', 'coordinator', 'consent', 'plan', 'git'],
   planning: ['attempt', 'coordinator', 'consent', 'plan', 'git'],
   usecases: ['run', 'planning', 'hosts', 'attempt', 'coordinator', 'consent', 'plan', 'git'],
 };
@@ -133,6 +134,7 @@ const CORE_ROOMS = {
   planning: ['agents', 'run', 'git', 'walls', 'plan', 'util'],
   present: ['run', 'git', 'walls', 'plan', 'util'],
   ownership: ['coordinator', 'run', 'git', 'walls', 'plan', 'util'],
+  talk: ['run', 'plan', 'util'],
   dag: ['ownership', 'coordinator', 'run', 'git', 'walls', 'plan', 'util'],
 };
 

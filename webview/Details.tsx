@@ -236,6 +236,16 @@ export function Details({
           {run?.status === 'awaiting-review' && <p>It awaits your review: Approve merges it; Request Changes sends your open comments to its agent.</p>}
           {run?.candidates && run.candidates.length > 0 && <Candidates candidates={run.candidates} awaiting={!!run.awaitingPick} chosenWhy={run.chosenWhy ?? null} act={pick} />}
           {run?.question && <p>It asks: “{run.question}” — answer it with Answer and Retry Package (the Waves view or the palette).</p>}
+          {run?.handoffs && run.handoffs.length > 0 && (
+            <>
+              <h3>Notes for its dependents</h3>
+              {run.handoffs.map((n, k) => (
+                <blockquote key={k} className="handoff">
+                  {n}
+                </blockquote>
+              ))}
+            </>
+          )}
           {run && run.refused.length > 0 && <p className="warning">{refusedLine(run.refused, undefined, run.refusedRegistries)}</p>}
           {run?.spend && <p className="muted">Spent: {run.spend}</p>}
           {run?.logFile && (

@@ -121,6 +121,13 @@ function PackageNodeView({ data }: NodeProps<PackageFlowNode>) {
             <Elapsed startedAt={live.startedAt} endedAt={live.endedAt} />
           </>
         )}
+        {/* How far its agent says it is (agents talk back): the share, its words on hover. */}
+        {status === 'running' && live?.progress && (
+          <span className="pkg-progress-text" title={live.progress.message}>
+            {' · '}
+            {Math.round(live.progress.fraction * 100)} %
+          </span>
+        )}
         {/* Its worktree's set-up command (npm ci, say) runs: how long so far. */}
         {live?.settingUpSince && !live.startedAt && (
           <>

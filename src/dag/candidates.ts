@@ -36,7 +36,9 @@ export function candidateState(record: PackageRunRecord, c: CandidateRunRecord):
 /** The live status of a package's record for the panel: `toLiveStatus`, with its candidates' states when it has a set. */
 export function liveStatusOf(record: PackageRunRecord): PackageLiveStatus {
   const since = settingUpSince(record);
-  const live = since ? { ...toLiveStatus(record), settingUpSince: since } : toLiveStatus(record);
+  const base = since ? { ...toLiveStatus(record), settingUpSince: since } : toLiveStatus(record);
+  // Its agent's progress while it runs (ADR 0036).
+  const live = record.status === 'running' && record.progress ? { ...base, progress: { fraction: record.progress.fraction, message: record.progress.message } } : base;
   const set = record.candidates;
   if (!set?.length) return live;
   return { ...live, candidates: set.map((c) => candidateState(record, c)), awaitingPick: awaitingPick(record) };
@@ -54,7 +56,9 @@ export function sameLiveStatus(a: PackageLiveStatus | undefined, b: PackageLiveS
     a.host === b.host &&
     (a.candidates ?? []).join() === (b.candidates ?? []).join() &&
     !!a.awaitingPick === !!b.awaitingPick &&
-    a.settingUpSince === b.settingUpSince
+    a.settingUpSince === b.settingUpSince &&
+    a.progress?.fraction === b.progress?.fraction &&
+    a.progress?.message === b.progress?.message
   );
 }
 

@@ -77,16 +77,14 @@ export async function buildRunner(): Promise<string> {
   if (runnerBundle) return runnerBundle;
   const esbuild = await import('esbuild');
   const out = path.join(tempDir('waves-runner-bundle-'), 'runner.js');
-  await esbuild.build({
-    entryPoints: [path.join(REPO_ROOT, 'src', 'engine', 'attempt', 'runner.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: out,
-    define: { WAVES_RUNNER_MAIN: 'true' },
-    logLevel: 'error',
-  });
+  // The runner, and the `waves` MCP server beside it as dist/ has them (ADR 0036).
+  const bundles: { entry: string[]; outfile: string; define: Record<string, string> }[] = [
+    { entry: ['attempt', 'runner.ts'], outfile: out, define: { WAVES_RUNNER_MAIN: 'true' } },
+    { entry: ['talk', 'mcpServer.ts'], outfile: path.join(path.dirname(out), 'waves-mcp.js'), define: {} },
+  ];
+  for (const b of bundles) {
+    await esbuild.build({ entryPoints: [path.join(REPO_ROOT, 'src', 'engine', ...b.entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: b.outfile, define: b.define, logLevel: 'error' });
+  }
   runnerBundle = out;
   return out;
 }

@@ -444,6 +444,36 @@ describe('DAG webview', () => {
     assert.equal(await page.locator('.details .warning', { hasText: 'Its walls refused a connection to registry.npmjs.org:443 (allow a host with waves.sandbox.allowHosts or --allow-host).' }).count(), 1);
   });
 
+  it("an agent that talks back: its node says how far it is (its words on hover), and its details list the notes it left its dependents, quoted", async () => {
+    const plan = planMessage(demoPlan, 1);
+    const started = new Date(Date.now() - 20_000).toISOString();
+    plan.nodes = plan.nodes.map((n) => (n.id === 'wp-api' ? { ...n, status: 'running', attempts: 1, startedAt: started, progress: { fraction: 0.4, message: 'writing the endpoint tests' } } : n));
+    await post(plan);
+    const said = node('wp-api').locator('.pkg-progress-text');
+    await said.waitFor();
+    assert.equal(await said.textContent(), ' · 40 %');
+    assert.equal(await said.getAttribute('title'), 'writing the endpoint tests');
+    // A delta with new words redraws it; once it stops running, nothing of it is said.
+    await post({ type: 'status', seq: 2, deltas: [{ id: 'wp-api', status: 'running', attempts: 1, startedAt: started, endedAt: null, exitCode: null, host: null, progress: { fraction: 0.9, message: 'running them' } }] });
+    await page.waitForFunction(() => document.querySelector('.react-flow__node[data-id="wp-api"] .pkg-progress-text')?.textContent === ' · 90 %');
+    await node('wp-api').click();
+    const asked = await waitForPosted((m) => m.type === 'packageDetails', 'packageDetails');
+    const run = {
+      runId: 'r1', status: 'running' as const, attempts: 1, startedAt: started, endedAt: null, exitCode: null, signal: null, logFile: null, worktree: null, branch: null,
+      verification: [], scopeViolations: [], blockedBy: [], lastError: null, resetAt: null, spend: null, question: null, refused: [],
+      handoffs: ['The endpoint is /v2/profile, not /v1/profile.', '<b>not markup</b>\nsecond line'],
+    };
+    await reply(asked.requestId, details('wp-api', { run }));
+    await page.locator('.details h3', { hasText: 'Notes for its dependents' }).waitFor();
+    assert.deepEqual(await page.locator('.details blockquote.handoff').allTextContents(), ['The endpoint is /v2/profile, not /v1/profile.', '<b>not markup</b>\nsecond line']);
+    assert.equal(await page.locator('.details blockquote.handoff b').count(), 0, 'an agent\'s words are text, never markup');
+    await shot('webview-dag-talk-back.png');
+    await post({ type: 'status', seq: 3, deltas: [{ id: 'wp-api', status: 'verifying', attempts: 1, startedAt: started, endedAt: null, exitCode: null, host: null }] });
+    await node('wp-api').locator('.pkg.status-verifying').waitFor();
+    assert.equal(await node('wp-api').locator('.pkg-progress-text').count(), 0);
+    assert.deepEqual(violations, []);
+  });
+
   it("best of n: a package awaiting its pick lists its candidates; Pick and Show Changes on each green one post candidateAction, from the keyboard too", async () => {
     const plan = planMessage(demoPlan, 1);
     // wp-api's set: its live status says it awaits the pick (its status is still running).
@@ -658,7 +688,7 @@ describe('DAG webview', () => {
     await planning.waitFor();
     assert.equal((await planning.textContent())?.trim(), '0/1');
     assert.equal(await node('api').locator('button.group-open').count(), 0, 'nothing to open');
-    assert.match((await node('api').getAttribute('aria-label')) ?? '', /its sub-plan planned by its agent at run time/);
+    assert.match((await node('api').getAttribute('aria-label')) ?? '', /its sub-plan planned by its agent when the run reaches it/);
     await post({ type: 'status', seq: 2, deltas: [{ id: 'api___plan', status: 'succeeded', attempts: 1, startedAt: new Date().toISOString(), endedAt: null, exitCode: 0, host: null }] });
     await page.waitForFunction(() => document.querySelector('.react-flow__node[data-id="api"] .group-open.planning')?.textContent?.trim() === '1/1');
     await shot('webview-dag-planning.png');

@@ -304,7 +304,31 @@ const AGENT_GIT_RULES = ['Bash(git status:*)', 'Bash(git diff:*)', 'Bash(git log
  * package's verification commands the person APPROVED (each exactly; nothing else).
  * Other presets: none (their sandboxes already allow the worktree's commands).
  */
-export function permissionArgs(profile: Pick<AgentProfile, 'id'>, approvedCommands: readonly string[]): string[] {
+export function permissionArgs(profile: Pick<AgentProfile, 'id'>, approvedCommands: readonly string[], talk = false): string[] {
   if (profile.id !== 'claude-code') return [];
-  return ['--allowedTools', ...AGENT_GIT_RULES, ...approvedCommands.map((c) => `Bash(${c})`)];
+  return ['--allowedTools', ...AGENT_GIT_RULES, ...approvedCommands.map((c) => `Bash(${c})`), ...(talk ? [TALK_PERMISSION] : [])];
 }
+
+/**
+ * Agents talk back (ADR 0036): the arguments that give a preset's CLI the attempt's `waves` MCP
+ * server — its configuration file `mcpConfig` (written in the attempt folder) and nothing else
+ * of the person's — where its vendor documents them. Claude Code: `--mcp-config` with
+ * `--strict-mcp-config` (only the servers of that file load). Other presets: none yet (their
+ * agents work as before, without the tools). Placed before `permissionArgs`, whose list is variadic.
+ */
+export function talkArgs(profile: Pick<AgentProfile, 'id'>, mcpConfig: string): string[] {
+  if (profile.id === 'claude-code' || profile.id === 'claude-code-interactive') return ['--mcp-config', mcpConfig, '--strict-mcp-config'];
+  return [];
+}
+
+/**
+ * The environment that goes with `talkArgs`: Claude Code 2.x defers MCP tools behind its
+ * ToolSearch tool, where an agent rarely looks; the four `waves` tools (the only server it loads)
+ * are shown to the model directly (`ENABLE_TOOL_SEARCH=false`).
+ */
+export function talkEnv(profile: Pick<AgentProfile, 'id'>): Record<string, string> {
+  return talkArgs(profile, '-').length ? { ENABLE_TOOL_SEARCH: 'false' } : {};
+}
+
+/** The name under which a preset's CLI allows the `waves` server's tools in its permission list (Claude Code: `mcp__waves`). */
+export const TALK_PERMISSION = 'mcp__waves';

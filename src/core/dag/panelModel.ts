@@ -168,6 +168,7 @@ export function buildPackageDetails<Action extends string>(
             refused: [...(r.refused ?? [])],
             refusedRegistries: [...(r.refusedRegistries ?? [])],
             ...(r.revisions ? { revisions: r.revisions } : {}),
+            ...(r.handoffs?.length ? { handoffs: [...r.handoffs] } : {}),
           }
         : null,
     actions,

@@ -23,6 +23,8 @@ export interface PackageLiveStatus extends Pick<PackageRunRecord, 'status' | 'at
   awaitingPick?: boolean;
   /** Queued, its new tree's set-up command under way since then (ISO 8601); absent: not. */
   settingUpSince?: string;
+  /** Running: how far its agent says it is (agents talk back, ADR 0036); absent: it said nothing. */
+  progress?: { fraction: number; message: string };
 }
 
 /**
@@ -171,4 +173,6 @@ export interface PackageRunDetailsBase
   spend: string | null;
   /** The person's open review comments on it. */
   openComments?: number;
+  /** The notes its agent left for its dependents (ADR 0036); absent: none. */
+  handoffs?: string[];
 }

@@ -29,7 +29,7 @@ export interface FactsRecord
       Pick<
         PackageRunRecord,
         | 'signal' | 'needsInput' | 'usageLimit' | 'question' | 'spend' | 'refused' | 'refusedRegistries' | 'blockedBy' | 'branch' | 'worktree' | 'host'
-        | 'scopeViolations' | 'changedFiles' | 'resultFile' | 'revisions' | 'followUps' | 'followUp' | 'phases' | 'chosen' | 'ranked'
+        | 'scopeViolations' | 'changedFiles' | 'resultFile' | 'revisions' | 'followUps' | 'followUp' | 'phases' | 'chosen' | 'ranked' | 'progress' | 'handoffs'
       >
     > {
   status: string;
@@ -76,7 +76,21 @@ export interface PackageFacts
     Required<
       Pick<
         PackageRunRecord,
-        'signal' | 'needsInput' | 'usageLimit' | 'question' | 'spend' | 'refused' | 'refusedRegistries' | 'blockedBy' | 'branch' | 'worktree' | 'host' | 'resultFile' | 'revisions'
+        | 'signal'
+        | 'needsInput'
+        | 'usageLimit'
+        | 'question'
+        | 'spend'
+        | 'refused'
+        | 'refusedRegistries'
+        | 'blockedBy'
+        | 'branch'
+        | 'worktree'
+        | 'host'
+        | 'resultFile'
+        | 'revisions'
+        | 'progress'
+        | 'handoffs'
       >
     > {
   id: string;
@@ -125,6 +139,8 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
     settingUpSince: settingUpSince(record),
     usageLimit: record.usageLimit ?? null,
     question: record.question ?? null,
+    progress: record.progress ?? null,
+    handoffs: [...(record.handoffs ?? [])],
     spend: record.spend ?? null,
     refused: [...(record.refused ?? [])],
     refusedRegistries: [...(record.refusedRegistries ?? [])],
@@ -279,7 +295,9 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
           ? `awaiting your pick: ${passedOf(p)}`
           : p.blockedBy.length
             ? `blocked by ${p.blockedBy.join(', ')}`
-            : (p.lastError ?? '');
+            : p.status === 'running' && p.progress
+              ? progressText(p.progress)
+              : (p.lastError ?? '');
     // Where it runs, when the run is over hosts.
     const detail = p.host ? `on ${p.host}${why ? ` · ${why}` : ''}` : why;
     const exit = p.signal ?? (p.exitCode === null ? '' : String(p.exitCode));
@@ -298,10 +316,24 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
   if (plan !== undefined) for (const p of packages) if (p.awaitingPick) lines.push(pickWaitLine(p, plan));
   // What the walls refused each package's last attempt.
   for (const p of packages) if (p.refused.length) lines.push(`${p.id}: ${refusedLine(p.refused, undefined, p.refusedRegistries)}`);
+  // The notes its agent left its dependents (agents talk back, ADR 0036).
+  for (const p of packages) if (p.handoffs.length) lines.push(`${p.id}: ${handoffLine(p.handoffs)}`);
   // Its review and follow-ups: what `waves review` and the report say of it too.
   for (const p of packages) {
     const text = followUpText(p, p.openComments ?? 0);
     if (text) lines.push(`${p.id}: ${text}`);
   }
   return lines;
+}
+
+/** A running package's progress as its agent said it: `40 % · writing the tests`. */
+export function progressText(progress: { fraction: number; message: string }): string {
+  return `${Math.round(progress.fraction * 100)} % · ${progress.message}`;
+}
+
+/** `1 note for its dependents: "the endpoint is /v2/users"` (the first one, on one line). */
+export function handoffLine(handoffs: readonly string[]): string {
+  const first = handoffs[0]!.replace(/\s+/g, ' ').trim();
+  const shown = first.length > 120 ? `${first.slice(0, 119)}…` : first;
+  return `${handoffs.length === 1 ? '1 note' : `${handoffs.length} notes`} for its dependents: "${shown}"${handoffs.length > 1 ? ' …' : ''}`;
 }

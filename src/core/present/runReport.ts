@@ -97,7 +97,7 @@ export interface ParentReport {
 /** The facts a report row carries as they are (`packageFacts`, as `waves status` and `waves review` read them). */
 const ROW_FACTS = [
   'status', 'attempts', 'startedAt', 'endedAt', 'durationMs', 'exitCode', 'lastError', 'violations', 'changedFiles',
-  'merge', 'resultFile', 'spend', 'refused', 'refusedRegistries', 'revisions', 'followUps',
+  'merge', 'resultFile', 'spend', 'refused', 'refusedRegistries', 'revisions', 'followUps', 'handoffs',
 ] as const;
 type RowFacts = Pick<PackageFacts, (typeof ROW_FACTS)[number]>;
 
@@ -105,7 +105,7 @@ type RowFacts = Pick<PackageFacts, (typeof ROW_FACTS)[number]>;
 function notRun(status: string): RowFacts {
   return {
     status, attempts: 0, startedAt: null, endedAt: null, durationMs: null, exitCode: null, lastError: null, violations: [], changedFiles: [],
-    merge: null, resultFile: null, spend: null, refused: [], refusedRegistries: [], revisions: 0, followUps: [],
+    merge: null, resultFile: null, spend: null, refused: [], refusedRegistries: [], revisions: 0, followUps: [], handoffs: [],
   };
 }
 
@@ -521,6 +521,12 @@ function markdown(r: RunReportJson): string {
     out.push('## Notes');
     out.push('');
     for (const n of g.notes) out.push(`- **${cell(n.packageId)}**: ${cell(n.notes)}`);
+  }
+  // What agents told the packages after them (their `handoff` calls, ADR 0036).
+  const handoffs = r.packages.filter((p) => p.handoffs.length);
+  if (handoffs.length) {
+    out.push('', '## Notes for dependents', '');
+    for (const p of handoffs) for (const n of p.handoffs) out.push(`- **${cell(p.id)}**: ${cell(n)}`);
   }
   return out.join('\n') + '\n';
 }

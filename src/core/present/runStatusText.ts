@@ -11,6 +11,7 @@ import { awaitingPick, pickable } from '../run/candidates';
 import { settingUpSince } from '../run/runStateReducer';
 import { code, escapeMarkdown } from './planStatusText';
 import { plural } from '../util/plural';
+import { visibleText } from './visibleText';
 
 // ---------------------------------------------------------------------------------------
 // The run as a whole
@@ -238,7 +239,9 @@ export function packageRowKey(record: PackageRunRecord | undefined): string {
   if (!record) return '';
   // Best of n: its candidates' statuses and the one chosen redraw it too.
   const set = record.candidates?.length ? `${record.candidates.map((c) => c.status).join(',')}>${record.chosen?.candidate ?? ''}${awaitingPick(record) ? '?' : ''}` : '';
-  return [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : '', record.host ?? '', set, settingUpSince(record) ?? ''].join('|');
+  // Its agent's progress (ADR 0036) redraws it as it changes.
+  const progress = record.status === 'running' && record.progress ? `${record.progress.fraction}:${record.progress.message}` : '';
+  return [record.status, record.attempts, record.startedAt, record.endedAt, record.needsInput ? 'input' : '', record.host ?? '', set, settingUpSince(record) ?? '', progress].join('|');
 }
 
 /** `1m05s` of the current attempt (running) or of the last one (ended); '' before any start. */
@@ -268,6 +271,8 @@ export function packageRunText(record: PackageRunRecord | undefined, now: number
   else parts.push(time && isTerminal(record.status) && record.status !== 'blocked' ? `${STATUS_WORDS[record.status]} after ${time}` : STATUS_WORDS[record.status]);
   if (record.host && record.status !== 'pending' && record.status !== 'ready') parts.push(`on ${record.host}`);
   if (record.attempts > 1) parts.push(`attempt ${record.attempts}`);
+  // How far its agent says it is (agents talk back, ADR 0036), while it runs.
+  if (record.status === 'running' && !record.needsInput && record.progress) parts.push(`${Math.round(record.progress.fraction * 100)} % ${visibleText(record.progress.message)}`);
   return parts.join(' · ');
 }
 

@@ -175,6 +175,10 @@ function eventWords(e: ProgressEvent): string {
       return `needs input: ${e.reason}`;
     case 'inputResumed':
       return 'goes on (input given)';
+    case 'progress':
+      return `${Math.round(e.fraction * 100)} %: ${e.message}`;
+    case 'handoff':
+      return `note for its dependents: ${e.note}`;
     case 'audited':
       return `audit: ${e.changedFiles.length} changed file${e.changedFiles.length === 1 ? '' : 's'}`;
     case 'verificationResult':

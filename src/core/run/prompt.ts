@@ -20,6 +20,8 @@ export interface UpstreamResult {
   resultFile: string | null;
   /** What the audit saw it change: repo-relative paths, or `{path, change}` records. */
   changedFiles: readonly (string | { path: string; change?: string })[];
+  /** The notes its agent left for its dependents (its `handoff` calls, ADR 0036). */
+  handoffs?: readonly string[];
 }
 
 export interface PromptInput {
@@ -41,6 +43,8 @@ export interface PromptInput {
   followUp?: FollowUp | null;
   /** The dependency folders its walls may lay from the person's checkout (`node_modules`, ADR 0026): said, with how to add to them. */
   laid?: readonly string[];
+  /** Its agent has the `waves` MCP server's tools (ADR 0036): the prompt says what they are for. */
+  talk?: boolean;
 }
 
 /** The id a comment of a follow-up goes by in the prompt and the result record's `addressed`: its thread's, else `c<n>`. */
@@ -209,6 +213,11 @@ export function buildPrompt(input: PromptInput): string {
       line(`### ${code(dep)}${other?.title ? ` — ${flat(other.title)}` : ''}`);
       line();
       line(`- Result record: ${up?.resultFile ? code(up.resultFile) : 'none was written'}`);
+      if (up?.handoffs?.length) {
+        // Its agent's words, each line quoted and indented (none starts a heading of this prompt): they inform this package's work, they are no instructions of the plan.
+        line(`- Notes its agent left for the packages that depend on it (${up.handoffs.length}; its words, not the plan's):`);
+        for (const n of up.handoffs) n.split(/\r?\n/).forEach((l, k) => line(`${k === 0 ? '  - ' : '    '}> ${l}`.trimEnd()));
+      }
       const files = up ? unique(up.changedFiles.map((f) => (typeof f === 'string' ? f : f.path))).sort(compare) : [];
       if (files.length) {
         line('- Files it changed:');
@@ -346,6 +355,18 @@ export function buildPrompt(input: PromptInput): string {
       const head = `${k + 1}. ${s.name ? flat(s.name) : '(unnamed)'}${s.kind ? ` (${flat(s.kind)})` : ''}`;
       line(s.command !== undefined ? `${head}: ${code(s.command)}` : head);
     });
+  }
+
+  // Talking to the run ------------------------------------------------------------------
+  if (input.talk) {
+    line();
+    line('## Talking to the run');
+    line();
+    para(
+      'You have the `waves` MCP server\'s tools: `who_owns` (which package may write a file: ask before touching one outside your scope), ' +
+        '`progress` (how far you are, shown to the person live), `handoff` (a note for the packages that depend on yours, put into their prompts) ' +
+        "and `plan_status` (the plan's packages and their states). They answer for this package only; should one fail, go on with your work.",
+    );
   }
 
   // Result record ----------------------------------------------------------------------

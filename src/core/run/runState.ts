@@ -214,6 +214,10 @@ export interface PackageRunRecord {
   refusedRegistries?: string[];
   /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer. Survives `reset`; cleared when an attempt starts. */
   question?: string | null;
+  /** Agents talk back (ADR 0036): how far the current attempt says it is (its `progress` call). Absent or null: it said nothing; cleared when an attempt starts. */
+  progress?: { fraction: number; message: string; at: string } | null;
+  /** Its notes for the packages that depend on it (its `handoff` calls), oldest first, at most 10; put into each dependent's prompt. Cleared when an attempt starts. */
+  handoffs?: string[];
   /**
    * What the package did in this run and from when, oldest first (the run timeline): every
    * status it moved to, and what it waited for in between (`waiting`), its tree's set-up command
@@ -442,6 +446,11 @@ export const PLAN_HASH = /^[0-9a-f]{64}$/;
 // Events
 
 /** An attempt's event with `candidate` (best of n) is that candidate's: its record moves by the same rules (candidates.ts). */
+/** Agents talk back (ADR 0036): the most characters a progress message and a handoff note hold, and the most notes an attempt leaves. */
+export const MAX_PROGRESS_CHARS = 200;
+export const MAX_HANDOFF_CHARS = 2000;
+export const MAX_HANDOFFS = 10;
+
 export type RunEvent =
   /** pending → ready: every dependency succeeded. */
   | { type: 'ready'; packageId: string }
@@ -490,6 +499,10 @@ export type RunEvent =
   | { type: 'needsInput'; packageId: string; candidate?: number; reason: string }
   /** While running: the agent goes on after waiting. */
   | { type: 'inputResumed'; packageId: string; candidate?: number }
+  /** While running: the agent said how far it is (ADR 0036). */
+  | { type: 'progress'; packageId: string; fraction: number; message: string }
+  /** While running: the agent left a note for its dependents (ADR 0036); past 10 notes, refused. */
+  | { type: 'handoff'; packageId: string; note: string }
   /** While verifying: the audit's list of changed files (replaces any earlier list), and the commit that was audited (it alone is verified and merged). */
   | { type: 'audited'; packageId: string; candidate?: number; changedFiles: ChangedFile[]; headSha?: string }
   /** While verifying: one step's outcome. A step may be reported again (re-run); the last counts. */

@@ -14,6 +14,9 @@ import {
   canTransition,
   FILE_CHANGES,
   isTerminal,
+  MAX_HANDOFF_CHARS,
+  MAX_HANDOFFS,
+  MAX_PROGRESS_CHARS,
   timestamp,
   type ChangedFile,
   type FollowUp,
@@ -172,6 +175,8 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     apply: (record, event, at) => ({
       ...clearOutcome(record),
       ...(record.question ? { question: null } : {}),
+      ...(record.progress ? { progress: null } : {}),
+      ...(record.handoffs ? { handoffs: [] } : {}),
       attempts: event.attempt,
       startedAt: at,
       startToken: event.startToken,
@@ -223,6 +228,26 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     annotates: ['running'],
     apply: (record, _event, at) =>
       record.needsInput === null ? record : { ...record, needsInput: null, phases: withMark(record, { at, phase: 'running', attempt: record.attempts }) },
+  },
+  progress: {
+    annotates: ['running'],
+    check: (event) =>
+      typeof event.fraction !== 'number' || !Number.isFinite(event.fraction) || event.fraction < 0 || event.fraction > 1
+        ? invalid('fraction must be a number from 0 to 1')
+        : isText(event.message) && event.message.length <= MAX_PROGRESS_CHARS
+          ? undefined
+          : invalid(`message must be a non-empty string of at most ${MAX_PROGRESS_CHARS} characters`),
+    apply: (record, event, at) => ({ ...record, progress: { fraction: event.fraction, message: event.message, at } }),
+  },
+  handoff: {
+    annotates: ['running'],
+    check: (event, record) =>
+      !isText(event.note) || event.note.length > MAX_HANDOFF_CHARS
+        ? invalid(`note must be a non-empty string of at most ${MAX_HANDOFF_CHARS} characters`)
+        : (record.handoffs?.length ?? 0) >= MAX_HANDOFFS
+          ? invalid(`an attempt leaves at most ${MAX_HANDOFFS} notes`)
+          : undefined,
+    apply: (record, event) => ({ ...record, handoffs: [...(record.handoffs ?? []), event.note] }),
   },
   audited: {
     annotates: ['verifying'],

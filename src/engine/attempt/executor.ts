@@ -142,6 +142,12 @@ export interface Executor {
   wallsProblems?(): Promise<string[]>;
 
   // -- The runner ------------------------------------------------------------------------
+  /**
+   * Agents talk back (ADR 0036): the `waves` MCP server's script an attempt's CLI may start inside
+   * its walls (beside the runner's, readable there), when this executor's attempts can reach the
+   * engine's socket; absent or null: its agents get no such server (an SSH host's).
+   */
+  talkServer?(packageId: string): string | null;
   /** Writes the attempt's prompt and the runner's spec (creating its folder). */
   writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void>;
   /** Starts the runner of a written attempt. */

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditChange } from '../../core/run/audit';
 import { writeAtomic } from '../../store/atomicWrite';
+import { TALK_SERVER_SCRIPT } from '../talk';
 import { NotRegularFileError, readRegularFile } from '../../util/regularFile';
 import { attemptDir, attemptFiles, packageBranch, sharedTreePath, worktreePath } from '../../core/run/runPaths';
 import { attemptRunnerPid, isRunnerAlive, readExit, readJson, type ExitRecord } from './adopt';
@@ -277,6 +278,12 @@ export class LocalExecutor implements Executor {
   }
 
   // -- The runner --------------------------------------------------------------------------
+
+  /** The `waves` MCP server beside the runner (`dist/waves-mcp.js`; ADR 0036), when it is there. */
+  talkServer(): string | null {
+    const script = path.join(path.dirname(this.runnerScript), TALK_SERVER_SCRIPT);
+    return fs.existsSync(script) ? script : null;
+  }
 
   async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
     await fs.promises.mkdir(attempt.dir, { recursive: true });

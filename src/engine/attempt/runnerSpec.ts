@@ -2,7 +2,7 @@
  * The runner's spec (spec.json) of one attempt, built from its agent's profile — in one place
  * for every attempt: a package's (run/launch.ts) and a planning round's (planning/planner.ts).
  */
-import { expandAgent, permissionArgs, walledProfile, type AgentProfile } from '../../core/agents/agentProfiles';
+import { expandAgent, permissionArgs, talkArgs, talkEnv, walledProfile, type AgentProfile } from '../../core/agents/agentProfiles';
 import type { AttemptPlace } from './executor';
 import { DEFAULT_GRACE_MS, type RunnerSpec } from './runnerFiles';
 
@@ -24,6 +24,8 @@ export interface SpecRequest {
    * arguments at all (a planning agent).
    */
   commands?: readonly string[];
+  /** Agents talk back (ADR 0036): the attempt's MCP configuration file, given to a CLI that reads one (`talkArgs`). */
+  mcpConfig?: string | null;
   /** The agent's environment; the attempt's `WAVES_RESULT_FILE` and `WAVES_ATTEMPT_DIR` are added. */
   env: Record<string, string>;
   /** The attempt's time limit; null: none. */
@@ -46,9 +48,9 @@ export function runnerSpec(request: SpecRequest): RunnerSpec {
   });
   return {
     version: 1,
-    argv: request.commands ? [...argv, ...permissionArgs(agent, request.commands)] : argv,
+    argv: [...argv, ...(request.mcpConfig ? talkArgs(agent, request.mcpConfig) : []), ...(request.commands ? permissionArgs(agent, request.commands, !!request.mcpConfig) : [])],
     cwd: request.worktree,
-    env: { ...request.env, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: place.dir },
+    env: { ...(request.mcpConfig ? talkEnv(agent) : {}), ...request.env, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: place.dir },
     interactive: agent.interactive,
     stdinFile,
     timeoutMs: request.timeoutMs,

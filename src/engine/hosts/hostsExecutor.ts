@@ -182,6 +182,9 @@ export class HostsExecutor implements Executor {
   removeTree(packageId: string, tree: string, mergedInto: string): Promise<{ removed: boolean; reason: string | null }> {
     return this.of(packageId).removeTree(packageId, tree, mergedInto);
   }
+  talkServer(packageId: string): string | null {
+    return this.of(packageId).talkServer?.(packageId) ?? null;
+  }
   writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
     return this.of(attempt.packageId).writeAttempt(attempt, prompt, spec);
   }

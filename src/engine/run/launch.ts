@@ -6,7 +6,7 @@
  */
 import { sliceFor } from '../../core/run/contextSlice';
 import { randomBytes } from 'node:crypto';
-import type { AgentProfile } from '../../core/agents/agentProfiles';
+import { talkArgs, type AgentProfile } from '../../core/agents/agentProfiles';
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { timeoutMinutesOf } from '../../core/plan/defaults';
@@ -20,6 +20,7 @@ import { errorText, type RunContext } from './context';
 import type { LiveAttempt } from './liveAttempts';
 import type { LoopHandoffs } from './handoffs';
 import { plannerPrompt } from './planners';
+import { TalkBack } from './talkBack';
 import { foldersToLay, runnerSpec, type AttemptPlace, type LaunchResult, type RunnerSpec } from '../attempt';
 import { isCoordinatorUnavailable } from '../coordinator';
 import type { AttemptWatcher } from './watch';
@@ -34,13 +35,17 @@ function answerOf(question: string | null | undefined, answer: string | undefine
 export class Launches {
   /** The person's checkout being read for launches, while it is read (`checkoutNow`). */
   private checkoutReading: Promise<CheckoutFingerprint> | null = null;
+  /** Each attempt's `waves` MCP server's end in the run (ADR 0036). */
+  private readonly talk: TalkBack;
 
   constructor(
     private readonly ctx: RunContext,
     private readonly loop: LoopHandoffs,
     private readonly watcher: AttemptWatcher,
     private readonly exits: Exits,
-  ) {}
+  ) {
+    this.talk = new TalkBack(ctx);
+  }
 
   /**
    * The person's checkout as it is now, for an attempt about to start. Launches that ask while a
@@ -258,8 +263,8 @@ export class Launches {
       });
       void tree.then(readying.done, readying.done);
       const written = (async () => {
-        const upstream = await this.upstreamResults(pkg, place, host);
-        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1);
+        const [upstream, mcpConfig] = await Promise.all([this.upstreamResults(pkg, place, host), this.talk.open(id, key, place)]);
+        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1, mcpConfig);
         await ctx.supervisor.write(place, prompt, spec);
         ctx.mark('spec-written', key);
       })();
@@ -312,7 +317,10 @@ export class Launches {
       live.started = true;
       await ctx.store!.flush();
       ctx.mark('started-saved', key);
-      void launched.exited?.then(() => this.watcher.runnerEnded(live));
+      void launched.exited?.then(() => {
+        void this.talk.close(key);
+        return this.watcher.runnerEnded(live);
+      });
       if (ctx.attempts.cancelled(key)) await live.attempt.stop();
       void this.watcher.check(live);
     } catch (err) {
@@ -348,13 +356,13 @@ export class Launches {
   }
 
   /** The package's prompt (seed 000's contract) and the runner's spec, with the executor's paths. */
-  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map(), k = 1): { prompt: string; spec: RunnerSpec } {
+  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map(), k = 1, mcpConfig: string | null = null): { prompt: string; spec: RunnerSpec } {
     const { ctx } = this;
     const id = pkg.id;
     const files = place.files;
     const upstream = pkg.dependsOn.map((d) => {
       const r = ctx.state.packages[d.value];
-      return { packageId: d.value, resultFile: carried.get(d.value) ?? r?.resultFile ?? null, changedFiles: r?.changedFiles ?? [] };
+      return { packageId: d.value, resultFile: carried.get(d.value) ?? r?.resultFile ?? null, changedFiles: r?.changedFiles ?? [], handoffs: r?.handoffs ?? [] };
     });
     // A `{by: agent}` parent's planner plans (planners.ts); every other package works.
     const prompt = plannerPrompt(ctx, pkg, place, worktree) ?? buildPrompt({
@@ -371,6 +379,7 @@ export class Launches {
       followUp: ctx.state.packages[id]!.followUp ?? null,
       // Inside walls on this machine its dependencies are laid from the person's checkout (ADR 0026): the prompt says how to add to them.
       ...(!ctx.options.confinement?.unconfined && !(ctx.options.hosts ?? []).some((h) => h.ssh) ? { laid: foldersToLay(ctx.repoRoot) } : {}),
+      talk: mcpConfig !== null && talkArgs(agent, mcpConfig).length > 0,
     });
     // The agent may run the package's verification commands the person approved (and git), nothing more.
     const approved = ctx.approvedCommands ?? [];
@@ -385,6 +394,7 @@ export class Launches {
       // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it.
       walled: !ctx.options.confinement?.unconfined,
       commands: ownCommands,
+      mcpConfig,
       env: {
         // A port range of its own (stable in the run: the package's place in the plan), so dev servers and tests of agents without walls do not collide; inside walls each agent has its own network namespace anyway.
         ...portEnvOf(portIndexOf(ctx.analysis.graph.indexOf.get(id) ?? 0, k, ctx.analysis.graph.ids.length)),

@@ -11,6 +11,8 @@ import {
   expandAgent,
   permissionArgs,
   presetProfile,
+  talkArgs,
+  talkEnv,
   profileProblems,
   type AgentProfile,
   type AgentVars,
@@ -183,6 +185,19 @@ describe('needsInputReason', () => {
       'Bash(node --check x.mjs)',
     ]);
     for (const id of ['codex', 'gemini', 'copilot', 'aider', 'claude-code-interactive']) assert.deepEqual(permissionArgs(presetProfile(id)!, ['npm test']), [], id);
+  });
+
+  it('agents talk back: Claude Code gets the attempt\'s MCP configuration alone, the tools shown directly and allowed; other presets nothing yet', () => {
+    const claude = presetProfile('claude-code')!;
+    assert.deepEqual(talkArgs(claude, '/a/mcp.json'), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
+    assert.deepEqual(talkArgs(presetProfile('claude-code-interactive')!, '/a/mcp.json'), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
+    assert.deepEqual(talkEnv(claude), { ENABLE_TOOL_SEARCH: 'false' });
+    assert.deepEqual(permissionArgs(claude, ['npm test'], true).slice(-2), ['Bash(npm test)', 'mcp__waves']);
+    for (const id of ['codex', 'gemini', 'copilot', 'aider']) {
+      assert.deepEqual(talkArgs(presetProfile(id)!, '/a/mcp.json'), [], id);
+      assert.deepEqual(talkEnv(presetProfile(id)!), {}, id);
+    }
+    assert.deepEqual(talkArgs(customProfile(['my-agent']), '/a/mcp.json'), []);
   });
 
   it('survives a broken custom pattern', () => {

@@ -64,6 +64,26 @@ describe('a package setting up its worktree in the DAG panel (host)', () => {
   });
 });
 
+describe("an agent's progress in the DAG panel (host; ADR 0036)", () => {
+  it('its live status carries what its agent said while it runs, each change a delta; ended, nothing of it', () => {
+    const running = apply(
+      createRunState({ featureId: 'feat', planFile: 'p.yaml', runId: 'r', packageIds: ['a'], now: new Date(T0) }),
+      { type: 'ready' },
+      { type: 'queued' },
+      { type: 'started', attempt: 1, startToken: 't', worktree: '/w', logFile: '/l' },
+    );
+    const quiet = liveStatusOf(running.packages.a!);
+    assert.equal('progress' in quiet, false);
+    const said = apply(running, { type: 'progress', fraction: 0.4, message: 'writing the tests' });
+    const live = liveStatusOf(said.packages.a!);
+    assert.deepEqual(live.progress, { fraction: 0.4, message: 'writing the tests' });
+    assert.equal(sameLiveStatus(quiet, live), false);
+    const further = liveStatusOf(apply(said, { type: 'progress', fraction: 0.4, message: 'running them' }).packages.a!);
+    assert.equal(sameLiveStatus(live, further), false, 'new words are a delta too');
+    assert.equal('progress' in liveStatusOf(apply(said, { type: 'exited', exitCode: 0 }).packages.a!), false);
+  });
+});
+
 describe('best of n in the DAG panel (host)', () => {
   it("says each candidate's state on the live status, and whether the package awaits the pick; a candidate's change is a delta", () => {
     const working = set('running');

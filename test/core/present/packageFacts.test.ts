@@ -73,6 +73,8 @@ describe('packageFacts', () => {
       settingUpSince: null,
       usageLimit: null,
       question: null,
+      progress: null,
+      handoffs: [],
       spend: { inputTokens: 10, outputTokens: 5, cachedTokens: 0, costUsd: 0.01 },
       refused: ['example.com:443', 'registry.npmjs.org:443'],
       refusedRegistries: ['registry.npmjs.org:443'],
@@ -203,6 +205,13 @@ describe('the words of the facts', () => {
     ]);
     // Cut to a terminal's width, never wider.
     for (const l of statusPackageLines([shown('a')], 30).slice(0, 2)) assert.ok(l.length <= 30, l);
+  });
+
+  it('waves status: a running package\'s progress as its agent said it, and the notes it left its dependents (ADR 0036)', () => {
+    const running = { ...shown('b'), status: 'running', progress: { fraction: 0.404, message: 'writing the tests', at: '2026-01-01T12:00:00.000Z' }, handoffs: ['the endpoint is\n/v2/users', 'and paging is by cursor'] };
+    const lines = statusPackageLines([running, { ...shown('c', null), progress: { fraction: 1, message: 'stale', at: '2026-01-01T12:00:00.000Z' } }], Infinity);
+    assert.deepEqual(lines.slice(1, 3), ['b      1  running            1                             40 % · writing the tests', 'c      1  blocked                                          blocked by b']);
+    assert.ok(lines.includes('b: 2 notes for its dependents: "the endpoint is /v2/users" …'), lines.join('\n'));
   });
 });
 

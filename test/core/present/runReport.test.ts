@@ -204,6 +204,21 @@ describe('a plan of plans (ADR 0035)', () => {
   });
 });
 
+describe("agents' notes for their dependents (ADR 0036)", () => {
+  it('lists each note under its package, in JSON and Markdown; a run without any has no such section', () => {
+    const plan = analyzePlan(['schema_version: 1', 'feature: {id: shop}', 'packages:', '  - package_id: api', '  - package_id: ui', '    depends_on: [api]'].join('\n'));
+    const r = buildRunReport({
+      state: { featureId: 'shop', runId: 'r', packages: { api: rec('succeeded', 0, 5, { handoffs: ['the endpoint is /v2/users', 'paging | by cursor'] }), ui: rec('succeeded', 5, 6) }, merges: {} },
+      analysis: plan,
+      results: {},
+      maxParallel: 2,
+    });
+    assert.deepEqual(r.json.packages.map((p) => [p.id, p.handoffs]), [['api', ['the endpoint is /v2/users', 'paging | by cursor']], ['ui', []]]);
+    assert.match(r.markdown, /\n## Notes for dependents\n\n- \*\*api\*\*: the endpoint is \/v2\/users\n- \*\*api\*\*: paging \\\| by cursor\n/);
+    assert.doesNotMatch(buildRunReport(input()).markdown, /## Notes for dependents/);
+  });
+});
+
 describe('a run without walls', () => {
   const plan = analyzePlan('packages:\n  - package_id: a\n');
   const report = (extra: { unconfined?: boolean; containerWall?: boolean }) => buildRunReport({ state: { featureId: 'f', runId: 'r', packages: {}, ...extra }, analysis: plan, results: {}, maxParallel: 2 });

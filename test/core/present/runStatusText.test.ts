@@ -102,6 +102,11 @@ describe('runSummary: the status bar', () => {
     const a = waiting.packages.a!;
     assert.equal(packageRunText(a, T0 + 10_000), 'awaiting your pick');
     assert.equal(packageRunText(s.packages.a!, T0 + 10_000), 'running 9s');
+    // Its agent's progress (ADR 0036) while it runs, its words made visible; the row is redrawn as it changes.
+    const talking = { ...s.packages.a!, progress: { fraction: 0.25, message: 'tests\u001b[2J', at: '2026-01-01T00:00:00.000Z' } };
+    assert.equal(packageRunText(talking, T0 + 10_000), 'running 9s · 25 % tests\\x1b[2J');
+    assert.notEqual(packageRowKey(talking), packageRowKey(s.packages.a!));
+    assert.equal(packageRunText({ ...talking, status: 'verifying' }, T0 + 10_000), 'verifying 9s', 'said only while it runs');
     assert.deepEqual(statusIcon(a), { icon: 'checklist', color: 'charts.yellow' });
     assert.deepEqual(statusIcon(s.packages.a!), STATUS_ICONS.running);
     assert.equal(packageRunNotes(a).split('\n')[0], 'Awaits your pick: candidate 2 \\(codex\\) passed audit and verification. Pick Candidate on a green candidate below (or `waves pick`): the one you pick is merged, the others end; its dependents wait until then.');

@@ -103,6 +103,10 @@ function sampleEvent(type: RunEventType, state: RunState, packageId = 'a'): RunE
       return { type, packageId, by: ['b'] };
     case 'needsInput':
       return { type, packageId, reason: 'permission prompt' };
+    case 'progress':
+      return { type, packageId, fraction: 0.5, message: 'half way' };
+    case 'handoff':
+      return { type, packageId, note: 'the endpoint is /v2/users' };
     case 'audited':
       return { type, packageId, changedFiles: [{ path: 'src/a.ts', change: 'M' }] };
     case 'usageLimit':
@@ -179,6 +183,8 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   verificationResult: null,
   needsInput: null,
   inputResumed: null,
+  progress: null,
+  handoff: null,
   audited: null,
   succeeded: 'succeeded',
   failed: 'failed',
@@ -201,6 +207,8 @@ const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
   verificationResult: ['verifying'],
   needsInput: ['running'],
   inputResumed: ['running'],
+  progress: ['running'],
+  handoff: ['running'],
   audited: ['verifying'],
 };
 /** Events the specification allows from fewer statuses than the transition table does. */
@@ -777,6 +785,10 @@ describe('property: any sequence of events and merges', () => {
         return { type, packageId, by: s.by };
       case 'needsInput':
         return { type, packageId, reason: s.text };
+      case 'progress':
+        return { type, packageId, fraction: s.ok ? 0.25 : s.attemptDelta, message: s.text };
+      case 'handoff':
+        return { type, packageId, note: s.text };
       case 'audited':
         return { type, packageId, changedFiles: s.paths };
       case 'cancelled':

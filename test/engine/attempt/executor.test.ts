@@ -101,7 +101,7 @@ describe('the executor seam', () => {
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
     assert.deepEqual(treeFiles(repo, integrationBranch('seam')), ['README.md', 'a/one.txt', 'b/two.txt', 'work-packages.yaml']);
 
-    const lifecycle = ['startToken', 'prepareTree', 'writeAttempt', 'watch', 'start', 'inspectTree', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree'];
+    const lifecycle = ['startToken', 'prepareTree', 'talkServer', 'writeAttempt', 'watch', 'start', 'inspectTree', 'commitLeftovers', 'changes', 'readResult', 'handBack', 'removeTree'];
     // Each package: its lifecycle, then the report's read of its result record.
     assert.deepEqual(orderOf(calls, 'a'), [...lifecycle, 'readResult']);
     assert.deepEqual(orderOf(calls, 'b'), [...lifecycle, 'readResult']);
@@ -149,7 +149,7 @@ describe('the executor seam', () => {
     assert.equal(outcome.outcome, 'cancelled');
     assert.equal(outcome.state.packages.w!.status, 'cancelled');
     // …then the report reads its result record.
-    assert.deepEqual(orderOf(calls, 'w'), ['startToken', 'prepareTree', 'writeAttempt', 'watch', 'start', 'cancel', 'readResult']);
+    assert.deepEqual(orderOf(calls, 'w'), ['startToken', 'prepareTree', 'talkServer', 'writeAttempt', 'watch', 'start', 'cancel', 'readResult']);
     const exit = calls.filter((c) => c.method === 'readExit' && c.result !== null).at(-1)?.result as { cancelled: boolean } | undefined;
     assert.equal(exit?.cancelled, true, 'the runner stopped the agent and its exit came through the executor');
   });

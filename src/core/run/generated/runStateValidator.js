@@ -15,7 +15,7 @@ const func1 = (() => {
 })();
 const pattern4 = new RegExp("^[0-9a-f]{64}$", "u");
 const pattern7 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
-const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]},"ranked":{"description":"Best of n, `pick: judge` with `confirm`: the judge's first among the green candidates, awaiting the person's pick, and its reason; null or absent: none.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"The judge's reason.","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
+const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"progress":{"description":"How far the current attempt's agent says it is (its `progress` call to the `waves` MCP server). Absent or null: it said nothing. Cleared when an attempt starts.","oneOf":[{"type":"object","required":["fraction","message","at"],"additionalProperties":false,"properties":{"fraction":{"description":"Done so far, 0 to 1.","type":"number","minimum":0,"maximum":1},"message":{"description":"What the agent said it does now.","type":"string","minLength":1,"maxLength":200},"at":{"description":"When it said so (ISO 8601).","type":"string","minLength":1}}},{"type":"null"}]},"handoffs":{"description":"The notes the current attempt's agent left for the packages that depend on it (its `handoff` calls), oldest first; put into each dependent's prompt. Cleared when an attempt starts.","type":"array","items":{"type":"string","minLength":1,"maxLength":2000},"maxItems":10},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]},"ranked":{"description":"Best of n, `pick: judge` with `confirm`: the judge's first among the green candidates, awaiting the person's pick, and its reason; null or absent: none.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"The judge's reason.","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
 const schema44 = {"description":"Where a package stands. awaiting-review: audited and verified, its merge waits for the person's Approve or Request Changes. Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","awaiting-review","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 
@@ -2379,6 +2379,8 @@ props0.usageLimit = true;
 props0.usageLimits = true;
 props0.refused = true;
 props0.refusedRegistries = true;
+props0.progress = true;
+props0.handoffs = true;
 props0.question = true;
 props0.followUp = true;
 props0.revisions = true;
@@ -3497,17 +3499,18 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.question !== undefined){
-let data60 = data.question;
+if(data.progress !== undefined){
+let data60 = data.progress;
 const _errs168 = errors;
 const _errs169 = errors;
 let valid47 = false;
 let passing8 = null;
 const _errs170 = errors;
 if(errors === _errs170){
-if(typeof data60 === "string"){
-if(func1(data60) < 1){
-const err42 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+let missing2;
+if((((data60.fraction === undefined) && (missing2 = "fraction")) || ((data60.message === undefined) && (missing2 = "message"))) || ((data60.at === undefined) && (missing2 = "at"))){
+const err42 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/oneOf/0/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -3516,14 +3519,156 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
 else {
-const err43 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs172 = errors;
+for(const key0 in data60){
+if(!(((key0 === "fraction") || (key0 === "message")) || (key0 === "at"))){
+const err43 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err43];
 }
 else {
 vErrors.push(err43);
+}
+errors++;
+break;
+}
+}
+if(_errs172 === errors){
+if(data60.fraction !== undefined){
+let data61 = data60.fraction;
+const _errs173 = errors;
+if(errors === _errs173){
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 > 1 || isNaN(data61)){
+const err44 = {instancePath:instancePath+"/progress/fraction",schemaPath:"#/properties/progress/oneOf/0/properties/fraction/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+else {
+if(data61 < 0 || isNaN(data61)){
+const err45 = {instancePath:instancePath+"/progress/fraction",schemaPath:"#/properties/progress/oneOf/0/properties/fraction/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/progress/fraction",schemaPath:"#/properties/progress/oneOf/0/properties/fraction/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+var valid48 = _errs173 === errors;
+}
+else {
+var valid48 = true;
+}
+if(valid48){
+if(data60.message !== undefined){
+let data62 = data60.message;
+const _errs175 = errors;
+if(errors === _errs175){
+if(typeof data62 === "string"){
+if(func1(data62) > 200){
+const err47 = {instancePath:instancePath+"/progress/message",schemaPath:"#/properties/progress/oneOf/0/properties/message/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+else {
+if(func1(data62) < 1){
+const err48 = {instancePath:instancePath+"/progress/message",schemaPath:"#/properties/progress/oneOf/0/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/progress/message",schemaPath:"#/properties/progress/oneOf/0/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+var valid48 = _errs175 === errors;
+}
+else {
+var valid48 = true;
+}
+if(valid48){
+if(data60.at !== undefined){
+let data63 = data60.at;
+const _errs177 = errors;
+if(errors === _errs177){
+if(typeof data63 === "string"){
+if(func1(data63) < 1){
+const err50 = {instancePath:instancePath+"/progress/at",schemaPath:"#/properties/progress/oneOf/0/properties/at/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/progress/at",schemaPath:"#/properties/progress/oneOf/0/properties/at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+var valid48 = _errs177 === errors;
+}
+else {
+var valid48 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
 }
 errors++;
 }
@@ -3533,18 +3678,18 @@ if(_valid14){
 valid47 = true;
 passing8 = 0;
 }
-const _errs172 = errors;
+const _errs179 = errors;
 if(data60 !== null){
-const err44 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err53 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err44];
+vErrors = [err53];
 }
 else {
-vErrors.push(err44);
+vErrors.push(err53);
 }
 errors++;
 }
-var _valid14 = _errs172 === errors;
+var _valid14 = _errs179 === errors;
 if(_valid14 && valid47){
 valid47 = false;
 passing8 = [passing8, 1];
@@ -3556,12 +3701,12 @@ passing8 = 1;
 }
 }
 if(!valid47){
-const err45 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf",keyword:"oneOf",params:{passingSchemas: passing8},message:"must match exactly one schema in oneOf"};
+const err54 = {instancePath:instancePath+"/progress",schemaPath:"#/properties/progress/oneOf",keyword:"oneOf",params:{passingSchemas: passing8},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err45];
+vErrors = [err54];
 }
 else {
-vErrors.push(err45);
+vErrors.push(err54);
 }
 errors++;
 validate21.errors = vErrors;
@@ -3584,180 +3729,36 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.followUp !== undefined){
-let data61 = data.followUp;
-const _errs174 = errors;
-const _errs175 = errors;
-let valid48 = false;
-let passing9 = null;
-const _errs176 = errors;
-if(!(validate41(data61, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
-errors = vErrors.length;
-}
-var _valid15 = _errs176 === errors;
-if(_valid15){
-valid48 = true;
-passing9 = 0;
-}
-const _errs177 = errors;
-if(data61 !== null){
-const err46 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-var _valid15 = _errs177 === errors;
-if(_valid15 && valid48){
-valid48 = false;
-passing9 = [passing9, 1];
-}
-else {
-if(_valid15){
-valid48 = true;
-passing9 = 1;
-}
-}
-if(!valid48){
-const err47 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf",keyword:"oneOf",params:{passingSchemas: passing9},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-validate21.errors = vErrors;
-return false;
-}
-else {
-errors = _errs175;
-if(vErrors !== null){
-if(_errs175){
-vErrors.length = _errs175;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid26 = _errs174 === errors;
-}
-else {
-var valid26 = true;
-}
-if(valid26){
-if(data.revisions !== undefined){
-let data62 = data.revisions;
-const _errs179 = errors;
-if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
-validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs179){
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 < 0 || isNaN(data62)){
-validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid26 = _errs179 === errors;
-}
-else {
-var valid26 = true;
-}
-if(valid26){
-if(data.followUps !== undefined){
-let data63 = data.followUps;
+if(data.handoffs !== undefined){
+let data64 = data.handoffs;
 const _errs181 = errors;
 if(errors === _errs181){
-if(Array.isArray(data63)){
-if(data63.length > 100){
-validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
+if(Array.isArray(data64)){
+if(data64.length > 10){
+validate21.errors = [{instancePath:instancePath+"/handoffs",schemaPath:"#/properties/handoffs/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"}];
 return false;
 }
 else {
 var valid49 = true;
-const len6 = data63.length;
+const len6 = data64.length;
 for(let i7=0; i7<len6; i7++){
-let data64 = data63[i7];
+let data65 = data64[i7];
 const _errs183 = errors;
 if(errors === _errs183){
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-let missing2;
-if((((data64.kind === undefined) && (missing2 = "kind")) || ((data64.at === undefined) && (missing2 = "at"))) || ((data64.attempt === undefined) && (missing2 = "attempt"))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i7,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+if(typeof data65 === "string"){
+if(func1(data65) > 2000){
+validate21.errors = [{instancePath:instancePath+"/handoffs/" + i7,schemaPath:"#/properties/handoffs/items/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"}];
 return false;
 }
 else {
-if(data64.kind !== undefined){
-let data65 = data64.kind;
-const _errs185 = errors;
-if(!((data65 === "review") || (data65 === "integration"))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/kind",schemaPath:"#/properties/followUps/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema37.properties.followUps.items.properties.kind.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid50 = _errs185 === errors;
-}
-else {
-var valid50 = true;
-}
-if(valid50){
-if(data64.at !== undefined){
-let data66 = data64.at;
-const _errs186 = errors;
-const _errs187 = errors;
-if(errors === _errs187){
-if(errors === _errs187){
-if(typeof data66 === "string"){
-if(!pattern7.test(data66)){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
-return false;
-}
-}
-else {
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(func1(data65) < 1){
+validate21.errors = [{instancePath:instancePath+"/handoffs/" + i7,schemaPath:"#/properties/handoffs/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
-var valid50 = _errs186 === errors;
-}
 else {
-var valid50 = true;
-}
-if(valid50){
-if(data64.attempt !== undefined){
-let data67 = data64.attempt;
-const _errs189 = errors;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs189){
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 < 1 || isNaN(data67)){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i7+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid50 = _errs189 === errors;
-}
-else {
-var valid50 = true;
-}
-}
-}
-}
-}
-else {
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i7,schemaPath:"#/properties/followUps/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate21.errors = [{instancePath:instancePath+"/handoffs/" + i7,schemaPath:"#/properties/handoffs/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3769,7 +3770,7 @@ break;
 }
 }
 else {
-validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate21.errors = [{instancePath:instancePath+"/handoffs",schemaPath:"#/properties/handoffs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3779,173 +3780,17 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.phases !== undefined){
-let data68 = data.phases;
-const _errs191 = errors;
-if(errors === _errs191){
-if(Array.isArray(data68)){
-if(data68.length > 400){
-validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/maxItems",keyword:"maxItems",params:{limit: 400},message:"must NOT have more than 400 items"}];
-return false;
-}
-else {
-var valid52 = true;
-const len7 = data68.length;
-for(let i8=0; i8<len7; i8++){
-const _errs193 = errors;
-if(!(validate43(data68[i8], {instancePath:instancePath+"/phases/" + i8,parentData:data68,parentDataProperty:i8,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
-errors = vErrors.length;
-}
-var valid52 = _errs193 === errors;
-if(!valid52){
-break;
-}
-}
-}
-}
-else {
-validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid26 = _errs191 === errors;
-}
-else {
-var valid26 = true;
-}
-if(valid26){
-if(data.spend !== undefined){
-let data70 = data.spend;
-const _errs194 = errors;
-const _errs195 = errors;
-let valid53 = false;
-let passing10 = null;
-const _errs196 = errors;
-if(errors === _errs196){
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-let missing3;
-if(((((data70.inputTokens === undefined) && (missing3 = "inputTokens")) || ((data70.outputTokens === undefined) && (missing3 = "outputTokens"))) || ((data70.cachedTokens === undefined) && (missing3 = "cachedTokens"))) || ((data70.costUsd === undefined) && (missing3 = "costUsd"))){
-const err48 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-else {
-if(data70.inputTokens !== undefined){
-let data71 = data70.inputTokens;
-const _errs198 = errors;
-if(errors === _errs198){
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 < 0 || isNaN(data71)){
-const err49 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-}
-var valid54 = _errs198 === errors;
-}
-else {
-var valid54 = true;
-}
-if(valid54){
-if(data70.outputTokens !== undefined){
-let data72 = data70.outputTokens;
-const _errs200 = errors;
-if(errors === _errs200){
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 < 0 || isNaN(data72)){
-const err51 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-else {
-const err52 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-}
-var valid54 = _errs200 === errors;
-}
-else {
-var valid54 = true;
-}
-if(valid54){
-if(data70.cachedTokens !== undefined){
-let data73 = data70.cachedTokens;
-const _errs202 = errors;
-if(errors === _errs202){
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 < 0 || isNaN(data73)){
-const err53 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
-errors++;
-}
-}
-else {
-const err54 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
-errors++;
-}
-}
-var valid54 = _errs202 === errors;
-}
-else {
-var valid54 = true;
-}
-if(valid54){
-if(data70.costUsd !== undefined){
-let data74 = data70.costUsd;
-const _errs204 = errors;
-const _errs205 = errors;
-let valid55 = false;
-let passing11 = null;
-const _errs206 = errors;
-if(errors === _errs206){
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 < 0 || isNaN(data74)){
-const err55 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data.question !== undefined){
+let data66 = data.question;
+const _errs185 = errors;
+const _errs186 = errors;
+let valid50 = false;
+let passing9 = null;
+const _errs187 = errors;
+if(errors === _errs187){
+if(typeof data66 === "string"){
+if(func1(data66) < 1){
+const err55 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -3956,7 +3801,7 @@ errors++;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err56 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -3966,14 +3811,14 @@ vErrors.push(err56);
 errors++;
 }
 }
-var _valid17 = _errs206 === errors;
-if(_valid17){
-valid55 = true;
-passing11 = 0;
+var _valid15 = _errs187 === errors;
+if(_valid15){
+valid50 = true;
+passing9 = 0;
 }
-const _errs208 = errors;
-if(data74 !== null){
-const err57 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs189 = errors;
+if(data66 !== null){
+const err57 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -3982,19 +3827,19 @@ vErrors.push(err57);
 }
 errors++;
 }
-var _valid17 = _errs208 === errors;
-if(_valid17 && valid55){
-valid55 = false;
-passing11 = [passing11, 1];
+var _valid15 = _errs189 === errors;
+if(_valid15 && valid50){
+valid50 = false;
+passing9 = [passing9, 1];
 }
 else {
-if(_valid17){
-valid55 = true;
-passing11 = 1;
+if(_valid15){
+valid50 = true;
+passing9 = 1;
 }
 }
-if(!valid55){
-const err58 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing11},message:"must match exactly one schema in oneOf"};
+if(!valid50){
+const err58 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf",keyword:"oneOf",params:{passingSchemas: passing9},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -4002,30 +3847,45 @@ else {
 vErrors.push(err58);
 }
 errors++;
+validate21.errors = vErrors;
+return false;
 }
 else {
-errors = _errs205;
+errors = _errs186;
 if(vErrors !== null){
-if(_errs205){
-vErrors.length = _errs205;
+if(_errs186){
+vErrors.length = _errs186;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid54 = _errs204 === errors;
+var valid26 = _errs185 === errors;
 }
 else {
-var valid54 = true;
+var valid26 = true;
 }
+if(valid26){
+if(data.followUp !== undefined){
+let data67 = data.followUp;
+const _errs191 = errors;
+const _errs192 = errors;
+let valid51 = false;
+let passing10 = null;
+const _errs193 = errors;
+if(!(validate41(data67, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
 }
+var _valid16 = _errs193 === errors;
+if(_valid16){
+valid51 = true;
+passing10 = 0;
 }
-}
-}
-}
-else {
-const err59 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const _errs194 = errors;
+if(data67 !== null){
+const err59 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -4034,20 +3894,19 @@ vErrors.push(err59);
 }
 errors++;
 }
+var _valid16 = _errs194 === errors;
+if(_valid16 && valid51){
+valid51 = false;
+passing10 = [passing10, 1];
 }
-var _valid16 = _errs196 === errors;
+else {
 if(_valid16){
-valid53 = true;
-passing10 = 0;
-var props9 = {};
-props9.inputTokens = true;
-props9.outputTokens = true;
-props9.cachedTokens = true;
-props9.costUsd = true;
+valid51 = true;
+passing10 = 1;
 }
-const _errs210 = errors;
-if(data70 !== null){
-const err60 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+if(!valid51){
+const err60 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf",keyword:"oneOf",params:{passingSchemas: passing10},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -4055,20 +3914,202 @@ else {
 vErrors.push(err60);
 }
 errors++;
-}
-var _valid16 = _errs210 === errors;
-if(_valid16 && valid53){
-valid53 = false;
-passing10 = [passing10, 1];
+validate21.errors = vErrors;
+return false;
 }
 else {
-if(_valid16){
-valid53 = true;
-passing10 = 1;
+errors = _errs192;
+if(vErrors !== null){
+if(_errs192){
+vErrors.length = _errs192;
+}
+else {
+vErrors = null;
 }
 }
-if(!valid53){
-const err61 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing10},message:"must match exactly one schema in oneOf"};
+}
+var valid26 = _errs191 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.revisions !== undefined){
+let data68 = data.revisions;
+const _errs196 = errors;
+if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
+validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs196){
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 < 0 || isNaN(data68)){
+validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid26 = _errs196 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.followUps !== undefined){
+let data69 = data.followUps;
+const _errs198 = errors;
+if(errors === _errs198){
+if(Array.isArray(data69)){
+if(data69.length > 100){
+validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
+return false;
+}
+else {
+var valid52 = true;
+const len7 = data69.length;
+for(let i8=0; i8<len7; i8++){
+let data70 = data69[i8];
+const _errs200 = errors;
+if(errors === _errs200){
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+let missing3;
+if((((data70.kind === undefined) && (missing3 = "kind")) || ((data70.at === undefined) && (missing3 = "at"))) || ((data70.attempt === undefined) && (missing3 = "attempt"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i8,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+if(data70.kind !== undefined){
+let data71 = data70.kind;
+const _errs202 = errors;
+if(!((data71 === "review") || (data71 === "integration"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/kind",schemaPath:"#/properties/followUps/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema37.properties.followUps.items.properties.kind.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid53 = _errs202 === errors;
+}
+else {
+var valid53 = true;
+}
+if(valid53){
+if(data70.at !== undefined){
+let data72 = data70.at;
+const _errs203 = errors;
+const _errs204 = errors;
+if(errors === _errs204){
+if(errors === _errs204){
+if(typeof data72 === "string"){
+if(!pattern7.test(data72)){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid53 = _errs203 === errors;
+}
+else {
+var valid53 = true;
+}
+if(valid53){
+if(data70.attempt !== undefined){
+let data73 = data70.attempt;
+const _errs206 = errors;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs206){
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 < 1 || isNaN(data73)){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid53 = _errs206 === errors;
+}
+else {
+var valid53 = true;
+}
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i8,schemaPath:"#/properties/followUps/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid52 = _errs200 === errors;
+if(!valid52){
+break;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs198 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.phases !== undefined){
+let data74 = data.phases;
+const _errs208 = errors;
+if(errors === _errs208){
+if(Array.isArray(data74)){
+if(data74.length > 400){
+validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/maxItems",keyword:"maxItems",params:{limit: 400},message:"must NOT have more than 400 items"}];
+return false;
+}
+else {
+var valid55 = true;
+const len8 = data74.length;
+for(let i9=0; i9<len8; i9++){
+const _errs210 = errors;
+if(!(validate43(data74[i9], {instancePath:instancePath+"/phases/" + i9,parentData:data74,parentDataProperty:i9,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
+errors = vErrors.length;
+}
+var valid55 = _errs210 === errors;
+if(!valid55){
+break;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs208 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.spend !== undefined){
+let data76 = data.spend;
+const _errs211 = errors;
+const _errs212 = errors;
+let valid56 = false;
+let passing11 = null;
+const _errs213 = errors;
+if(errors === _errs213){
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+let missing4;
+if(((((data76.inputTokens === undefined) && (missing4 = "inputTokens")) || ((data76.outputTokens === undefined) && (missing4 = "outputTokens"))) || ((data76.cachedTokens === undefined) && (missing4 = "cachedTokens"))) || ((data76.costUsd === undefined) && (missing4 = "costUsd"))){
+const err61 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -4076,51 +4117,293 @@ else {
 vErrors.push(err61);
 }
 errors++;
-validate21.errors = vErrors;
-return false;
 }
 else {
-errors = _errs195;
+if(data76.inputTokens !== undefined){
+let data77 = data76.inputTokens;
+const _errs215 = errors;
+if(errors === _errs215){
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 < 0 || isNaN(data77)){
+const err62 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+else {
+const err63 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+var valid57 = _errs215 === errors;
+}
+else {
+var valid57 = true;
+}
+if(valid57){
+if(data76.outputTokens !== undefined){
+let data78 = data76.outputTokens;
+const _errs217 = errors;
+if(errors === _errs217){
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 < 0 || isNaN(data78)){
+const err64 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+var valid57 = _errs217 === errors;
+}
+else {
+var valid57 = true;
+}
+if(valid57){
+if(data76.cachedTokens !== undefined){
+let data79 = data76.cachedTokens;
+const _errs219 = errors;
+if(errors === _errs219){
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 < 0 || isNaN(data79)){
+const err66 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+var valid57 = _errs219 === errors;
+}
+else {
+var valid57 = true;
+}
+if(valid57){
+if(data76.costUsd !== undefined){
+let data80 = data76.costUsd;
+const _errs221 = errors;
+const _errs222 = errors;
+let valid58 = false;
+let passing12 = null;
+const _errs223 = errors;
+if(errors === _errs223){
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 < 0 || isNaN(data80)){
+const err68 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+var _valid18 = _errs223 === errors;
+if(_valid18){
+valid58 = true;
+passing12 = 0;
+}
+const _errs225 = errors;
+if(data80 !== null){
+const err70 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+var _valid18 = _errs225 === errors;
+if(_valid18 && valid58){
+valid58 = false;
+passing12 = [passing12, 1];
+}
+else {
+if(_valid18){
+valid58 = true;
+passing12 = 1;
+}
+}
+if(!valid58){
+const err71 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing12},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+else {
+errors = _errs222;
 if(vErrors !== null){
-if(_errs195){
-vErrors.length = _errs195;
+if(_errs222){
+vErrors.length = _errs222;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs194 === errors;
+var valid57 = _errs221 === errors;
+}
+else {
+var valid57 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+var _valid17 = _errs213 === errors;
+if(_valid17){
+valid56 = true;
+passing11 = 0;
+var props10 = {};
+props10.inputTokens = true;
+props10.outputTokens = true;
+props10.cachedTokens = true;
+props10.costUsd = true;
+}
+const _errs227 = errors;
+if(data76 !== null){
+const err73 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+var _valid17 = _errs227 === errors;
+if(_valid17 && valid56){
+valid56 = false;
+passing11 = [passing11, 1];
+}
+else {
+if(_valid17){
+valid56 = true;
+passing11 = 1;
+}
+}
+if(!valid56){
+const err74 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing11},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+validate21.errors = vErrors;
+return false;
+}
+else {
+errors = _errs212;
+if(vErrors !== null){
+if(_errs212){
+vErrors.length = _errs212;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs211 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.candidates !== undefined){
-let data75 = data.candidates;
-const _errs212 = errors;
-if(errors === _errs212){
-if(Array.isArray(data75)){
-if(data75.length > 8){
+let data81 = data.candidates;
+const _errs229 = errors;
+if(errors === _errs229){
+if(Array.isArray(data81)){
+if(data81.length > 8){
 validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items"}];
 return false;
 }
 else {
-if(data75.length < 2){
+if(data81.length < 2){
 validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
 return false;
 }
 else {
-var valid56 = true;
-const len8 = data75.length;
-for(let i9=0; i9<len8; i9++){
-const _errs214 = errors;
-if(!(validate45(data75[i9], {instancePath:instancePath+"/candidates/" + i9,parentData:data75,parentDataProperty:i9,rootData,dynamicAnchors}))){
+var valid59 = true;
+const len9 = data81.length;
+for(let i10=0; i10<len9; i10++){
+const _errs231 = errors;
+if(!(validate45(data81[i10], {instancePath:instancePath+"/candidates/" + i10,parentData:data81,parentDataProperty:i10,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
-var valid56 = _errs214 === errors;
-if(!valid56){
+var valid59 = _errs231 === errors;
+if(!valid59){
 break;
 }
 }
@@ -4132,258 +4415,24 @@ validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/prop
 return false;
 }
 }
-var valid26 = _errs212 === errors;
+var valid26 = _errs229 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.chosen !== undefined){
-let data77 = data.chosen;
-const _errs215 = errors;
-const _errs216 = errors;
-let valid57 = false;
-let passing12 = null;
-const _errs217 = errors;
-if(errors === _errs217){
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-let missing4;
-if(((data77.candidate === undefined) && (missing4 = "candidate")) || ((data77.why === undefined) && (missing4 = "why"))){
-const err62 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-else {
-if(data77.candidate !== undefined){
-let data78 = data77.candidate;
-const _errs219 = errors;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err63 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-if(errors === _errs219){
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 > 8 || isNaN(data78)){
-const err64 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-else {
-if(data78 < 1 || isNaN(data78)){
-const err65 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-}
-}
-}
-var valid58 = _errs219 === errors;
-}
-else {
-var valid58 = true;
-}
-if(valid58){
-if(data77.why !== undefined){
-let data79 = data77.why;
-const _errs221 = errors;
-const _errs222 = errors;
-if(errors === _errs222){
-if(typeof data79 === "string"){
-if(func1(data79) < 1){
-const err66 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-else {
-const err67 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-var valid58 = _errs221 === errors;
-}
-else {
-var valid58 = true;
-}
-}
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-}
-var _valid18 = _errs217 === errors;
-if(_valid18){
-valid57 = true;
-passing12 = 0;
-var props11 = {};
-props11.candidate = true;
-props11.why = true;
-}
-const _errs224 = errors;
-if(data77 !== null){
-const err69 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-var _valid18 = _errs224 === errors;
-if(_valid18 && valid57){
-valid57 = false;
-passing12 = [passing12, 1];
-}
-else {
-if(_valid18){
-valid57 = true;
-passing12 = 1;
-}
-}
-if(!valid57){
-const err70 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf",keyword:"oneOf",params:{passingSchemas: passing12},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-validate21.errors = vErrors;
-return false;
-}
-else {
-errors = _errs216;
-if(vErrors !== null){
-if(_errs216){
-vErrors.length = _errs216;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid26 = _errs215 === errors;
-}
-else {
-var valid26 = true;
-}
-if(valid26){
-if(data.ranked !== undefined){
-let data80 = data.ranked;
-const _errs226 = errors;
-const _errs227 = errors;
-let valid60 = false;
-let passing13 = null;
-const _errs228 = errors;
-if(errors === _errs228){
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-let missing5;
-if(((data80.candidate === undefined) && (missing5 = "candidate")) || ((data80.why === undefined) && (missing5 = "why"))){
-const err71 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-else {
-if(data80.candidate !== undefined){
-let data81 = data80.candidate;
-const _errs230 = errors;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err72 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-if(errors === _errs230){
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 8 || isNaN(data81)){
-const err73 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-else {
-if(data81 < 1 || isNaN(data81)){
-const err74 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-}
-}
-}
-var valid61 = _errs230 === errors;
-}
-else {
-var valid61 = true;
-}
-if(valid61){
-if(data80.why !== undefined){
-let data82 = data80.why;
+let data83 = data.chosen;
 const _errs232 = errors;
 const _errs233 = errors;
-if(errors === _errs233){
-if(typeof data82 === "string"){
-if(func1(data82) < 1){
-const err75 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+let valid60 = false;
+let passing13 = null;
+const _errs234 = errors;
+if(errors === _errs234){
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+let missing5;
+if(((data83.candidate === undefined) && (missing5 = "candidate")) || ((data83.why === undefined) && (missing5 = "why"))){
+const err75 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -4392,9 +4441,12 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
 else {
-const err76 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data83.candidate !== undefined){
+let data84 = data83.candidate;
+const _errs236 = errors;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+const err76 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -4403,17 +4455,10 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-var valid61 = _errs232 === errors;
-}
-else {
-var valid61 = true;
-}
-}
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(errors === _errs236){
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 > 8 || isNaN(data84)){
+const err77 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -4422,18 +4467,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-var _valid19 = _errs228 === errors;
-if(_valid19){
-valid60 = true;
-passing13 = 0;
-var props12 = {};
-props12.candidate = true;
-props12.why = true;
-}
-const _errs235 = errors;
-if(data80 !== null){
-const err78 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+if(data84 < 1 || isNaN(data84)){
+const err78 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -4442,7 +4478,82 @@ vErrors.push(err78);
 }
 errors++;
 }
-var _valid19 = _errs235 === errors;
+}
+}
+}
+var valid61 = _errs236 === errors;
+}
+else {
+var valid61 = true;
+}
+if(valid61){
+if(data83.why !== undefined){
+let data85 = data83.why;
+const _errs238 = errors;
+const _errs239 = errors;
+if(errors === _errs239){
+if(typeof data85 === "string"){
+if(func1(data85) < 1){
+const err79 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+var valid61 = _errs238 === errors;
+}
+else {
+var valid61 = true;
+}
+}
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+var _valid19 = _errs234 === errors;
+if(_valid19){
+valid60 = true;
+passing13 = 0;
+var props12 = {};
+props12.candidate = true;
+props12.why = true;
+}
+const _errs241 = errors;
+if(data83 !== null){
+const err82 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+var _valid19 = _errs241 === errors;
 if(_valid19 && valid60){
 valid60 = false;
 passing13 = [passing13, 1];
@@ -4454,32 +4565,206 @@ passing13 = 1;
 }
 }
 if(!valid60){
-const err79 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf",keyword:"oneOf",params:{passingSchemas: passing13},message:"must match exactly one schema in oneOf"};
+const err83 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf",keyword:"oneOf",params:{passingSchemas: passing13},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err79];
+vErrors = [err83];
 }
 else {
-vErrors.push(err79);
+vErrors.push(err83);
 }
 errors++;
 validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs227;
+errors = _errs233;
 if(vErrors !== null){
-if(_errs227){
-vErrors.length = _errs227;
+if(_errs233){
+vErrors.length = _errs233;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs226 === errors;
+var valid26 = _errs232 === errors;
 }
 else {
 var valid26 = true;
+}
+if(valid26){
+if(data.ranked !== undefined){
+let data86 = data.ranked;
+const _errs243 = errors;
+const _errs244 = errors;
+let valid63 = false;
+let passing14 = null;
+const _errs245 = errors;
+if(errors === _errs245){
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+let missing6;
+if(((data86.candidate === undefined) && (missing6 = "candidate")) || ((data86.why === undefined) && (missing6 = "why"))){
+const err84 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+else {
+if(data86.candidate !== undefined){
+let data87 = data86.candidate;
+const _errs247 = errors;
+if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
+const err85 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+if(errors === _errs247){
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 > 8 || isNaN(data87)){
+const err86 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+else {
+if(data87 < 1 || isNaN(data87)){
+const err87 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+}
+var valid64 = _errs247 === errors;
+}
+else {
+var valid64 = true;
+}
+if(valid64){
+if(data86.why !== undefined){
+let data88 = data86.why;
+const _errs249 = errors;
+const _errs250 = errors;
+if(errors === _errs250){
+if(typeof data88 === "string"){
+if(func1(data88) < 1){
+const err88 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+var valid64 = _errs249 === errors;
+}
+else {
+var valid64 = true;
+}
+}
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+var _valid20 = _errs245 === errors;
+if(_valid20){
+valid63 = true;
+passing14 = 0;
+var props13 = {};
+props13.candidate = true;
+props13.why = true;
+}
+const _errs252 = errors;
+if(data86 !== null){
+const err91 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+var _valid20 = _errs252 === errors;
+if(_valid20 && valid63){
+valid63 = false;
+passing14 = [passing14, 1];
+}
+else {
+if(_valid20){
+valid63 = true;
+passing14 = 1;
+}
+}
+if(!valid63){
+const err92 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf",keyword:"oneOf",params:{passingSchemas: passing14},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+validate21.errors = vErrors;
+return false;
+}
+else {
+errors = _errs244;
+if(vErrors !== null){
+if(_errs244){
+vErrors.length = _errs244;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs243 === errors;
+}
+else {
+var valid26 = true;
+}
+}
 }
 }
 }

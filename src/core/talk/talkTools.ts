@@ -1,0 +1,129 @@
+/**
+ * Agents talk back (ADR 0036): the tools the `waves` MCP server offers an agent inside its walls,
+ * and each call's arguments checked before the engine acts on them. A call is the agent's word
+ * only: the engine answers as the package the attempt belongs to (its token), never as a name the
+ * call gives.
+ *
+ * Pure, deterministic. No `vscode`, no I/O.
+ */
+
+import { MAX_HANDOFF_CHARS, MAX_PROGRESS_CHARS } from '../run/runState';
+
+export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS } from '../run/runState';
+/** The most characters a path may hold. */
+export const MAX_PATH_CHARS = 1024;
+
+export interface TalkToolDef {
+  name: TalkToolName;
+  description: string;
+  /** JSON Schema of its arguments (MCP `inputSchema`). */
+  inputSchema: { type: 'object'; properties: Record<string, unknown>; required?: string[]; additionalProperties: false };
+}
+
+export type TalkToolName = 'plan_status' | 'who_owns' | 'progress' | 'handoff';
+
+export type TalkCall =
+  | { tool: 'plan_status' }
+  | { tool: 'who_owns'; path: string }
+  | { tool: 'progress'; fraction: number; message: string }
+  | { tool: 'handoff'; note: string };
+
+export const TALK_TOOLS: readonly TalkToolDef[] = [
+  {
+    name: 'plan_status',
+    description: "The plan's packages in this run: each one's id, title, status and what it depends on. Read-only.",
+    inputSchema: { type: 'object', properties: {}, additionalProperties: false },
+  },
+  {
+    name: 'who_owns',
+    description:
+      'Which package of the plan may write a file (its write scope and locks), and that package\'s status. Ask before touching a file outside your own scope: writing one you do not own fails your audit.',
+    inputSchema: {
+      type: 'object',
+      properties: { path: { type: 'string', description: 'The file, relative to the repository root (e.g. src/api/users.ts).' } },
+      required: ['path'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'progress',
+    description: 'How far your work is, shown live to the person beside your package (the DAG, the Waves view, `waves status`).',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        fraction: { type: 'number', minimum: 0, maximum: 1, description: 'Done so far, 0 to 1.' },
+        message: { type: 'string', description: `What you are doing now, one short line (at most ${MAX_PROGRESS_CHARS} characters).` },
+      },
+      required: ['fraction', 'message'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'handoff',
+    description:
+      'A note for the packages that depend on yours: what they must know of your work (an endpoint\'s real path, a name you chose). It is put into each dependent\'s prompt once your package lands, and shown in the report.',
+    inputSchema: {
+      type: 'object',
+      properties: { note: { type: 'string', description: `The note (at most ${MAX_HANDOFF_CHARS} characters).` } },
+      required: ['note'],
+      additionalProperties: false,
+    },
+  },
+];
+
+/** A tool call's arguments checked; the reason when they cannot be used. */
+export function parseTalkCall(name: unknown, args: unknown): { ok: true; call: TalkCall } | { ok: false; error: string } {
+  const tool = TALK_TOOLS.find((t) => t.name === name);
+  if (!tool) return { ok: false, error: `no tool ${JSON.stringify(String(name)).slice(0, 80)}: the tools are ${TALK_TOOLS.map((t) => t.name).join(', ')}` };
+  const a = args === undefined || args === null ? {} : args;
+  if (typeof a !== 'object' || Array.isArray(a)) return { ok: false, error: `${tool.name}: the arguments must be an object` };
+  const given = a as Record<string, unknown>;
+  const extra = Object.keys(given).filter((k) => !(k in tool.inputSchema.properties));
+  if (extra.length) return { ok: false, error: `${tool.name}: no argument ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}` };
+  const text = (key: string, max: number): string | { error: string } => {
+    const v = given[key];
+    if (typeof v !== 'string' || v.trim() === '') return { error: `${tool.name}: ${key} must be a non-empty string` };
+    if (v.length > max) return { error: `${tool.name}: ${key} is longer than ${max} characters` };
+    return v;
+  };
+  switch (tool.name) {
+    case 'plan_status':
+      return { ok: true, call: { tool: 'plan_status' } };
+    case 'who_owns': {
+      const p = text('path', MAX_PATH_CHARS);
+      return typeof p === 'string' ? { ok: true, call: { tool: 'who_owns', path: p } } : { ok: false, error: p.error };
+    }
+    case 'progress': {
+      const f = given.fraction;
+      if (typeof f !== 'number' || !Number.isFinite(f) || f < 0 || f > 1) return { ok: false, error: 'progress: fraction must be a number from 0 to 1' };
+      const m = text('message', MAX_PROGRESS_CHARS);
+      return typeof m === 'string' ? { ok: true, call: { tool: 'progress', fraction: f, message: m } } : { ok: false, error: m.error };
+    }
+    case 'handoff': {
+      const n = text('note', MAX_HANDOFF_CHARS);
+      return typeof n === 'string' ? { ok: true, call: { tool: 'handoff', note: n } } : { ok: false, error: n.error };
+    }
+  }
+}
+
+/**
+ * A path an agent names, as the repository's own (posix, relative, no `.` or `..` steps); null
+ * when it leads out of the repository. `repoRoot` is posix; an absolute path inside it is made relative.
+ */
+export function repoRelative(p: string, repoRoot: string): string | null {
+  let s = p.replace(/\\/g, '/');
+  const root = repoRoot.replace(/\\/g, '/').replace(/\/+$/, '');
+  if (s.startsWith('/')) {
+    if (s !== root && !s.startsWith(root + '/')) return null;
+    s = s.slice(root.length + 1);
+  }
+  const out: string[] = [];
+  for (const part of s.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (!out.length) return null;
+      out.pop();
+    } else out.push(part);
+  }
+  return out.length ? out.join('/') : null;
+}

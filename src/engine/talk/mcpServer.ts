@@ -1,0 +1,70 @@
+/**
+ * The `waves` MCP server an agent's CLI starts inside the agent's walls (ADR 0036): MCP over stdio
+ * (mcpProtocol.ts), each tool call relayed to the engine through the attempt folder's socket
+ * with the attempt's token (talkWire.ts). It knows nothing of the run and decides nothing: the
+ * engine answers. Should the engine not listen (a run driven elsewhere, an older engine), each call
+ * says so and the agent works on. Built to `dist/waves-mcp.js`; Node built-ins only.
+ */
+import net from 'node:net';
+import readline from 'node:readline';
+import { answerLine, type ToolResult } from '../../core/talk/mcpProtocol';
+import { MAX_TALK_LINE, TALK_SOCKET, TALK_TOKEN_ENV, type TalkAnswer } from './talkWire';
+
+declare const WAVES_VERSION: string | undefined;
+const VERSION = typeof WAVES_VERSION === 'string' ? WAVES_VERSION : '0.0.0';
+const CALL_TIMEOUT_MS = 60_000;
+
+/** One call through the socket (a path relative to the attempt folder, the process's cwd: a socket's path is short). */
+function relay(token: string, name: unknown, args: unknown): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ path: TALK_SOCKET });
+    let got = '';
+    let done = false;
+    const finish = (r: ToolResult) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      resolve(r);
+    };
+    socket.setTimeout(CALL_TIMEOUT_MS, () => finish({ text: 'the run did not answer in time', isError: true }));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish({ text: `the run is not listening (${err.code ?? err.message}): go on with your work`, isError: true }));
+    socket.on('connect', () => socket.write(JSON.stringify({ token, name, arguments: args }) + '\n'));
+    socket.on('data', (chunk) => {
+      got += chunk.toString('utf8');
+      if (got.length > MAX_TALK_LINE) return finish({ text: 'the run answered too much', isError: true });
+      const nl = got.indexOf('\n');
+      if (nl < 0) return;
+      try {
+        const a = JSON.parse(got.slice(0, nl)) as TalkAnswer;
+        finish({ text: typeof a.text === 'string' ? a.text : '', isError: a.isError === true });
+      } catch {
+        // not the run's answer
+        finish({ text: 'the run answered something unreadable', isError: true });
+      }
+    });
+    socket.on('end', () => finish({ text: 'the run closed the call without an answer', isError: true }));
+  });
+}
+
+function main(): void {
+  const dir = process.env.WAVES_ATTEMPT_DIR;
+  const token = process.env[TALK_TOKEN_ENV] ?? '';
+  try {
+    if (dir) process.chdir(dir);
+  } catch (err) {
+    process.stderr.write(`waves MCP server: cannot enter the attempt folder ${dir}: ${String(err)}\n`);
+  }
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  // One answer at a time, in the order asked (a client may send the next before the last is answered).
+  let queue: Promise<void> = Promise.resolve();
+  lines.on('line', (line) => {
+    if (!line.trim()) return;
+    queue = queue.then(async () => {
+      const answer = await answerLine(line, (name, args) => relay(token, name, args), VERSION);
+      if (answer) process.stdout.write(JSON.stringify(answer) + '\n');
+    });
+  });
+  lines.on('close', () => void queue.then(() => process.exit(0)));
+}
+
+main();
