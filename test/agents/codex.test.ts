@@ -4,6 +4,7 @@ import { scanLog } from '../../src/core/agents/agentLogs';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('codex', {
+  talks: true,
   usageLimitAnswers: 3,
   readsResetTime: true,
   usageLimitSeen(log) {

@@ -309,15 +309,31 @@ export function permissionArgs(profile: Pick<AgentProfile, 'id'>, approvedComman
   return ['--allowedTools', ...AGENT_GIT_RULES, ...approvedCommands.map((c) => `Bash(${c})`), ...(talk ? [TALK_PERMISSION] : [])];
 }
 
+/** An attempt's `waves` MCP server (ADR 0036): its configuration file, and the command it holds. */
+export interface TalkServer {
+  /** `mcp.json` in the attempt folder (`{mcpServers: {waves: …}}`). */
+  config: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** A TOML basic string (Codex's `-c key=value` takes TOML values). */
+const tomlString = (s: string) => JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /**
  * Agents talk back (ADR 0036): the arguments that give a preset's CLI the attempt's `waves` MCP
- * server — its configuration file `mcpConfig` (written in the attempt folder) and nothing else
- * of the person's — where its vendor documents them. Claude Code: `--mcp-config` with
- * `--strict-mcp-config` (only the servers of that file load). Other presets: none yet (their
+ * server, where its vendor documents them. Claude Code: `--mcp-config` with `--strict-mcp-config`
+ * (only the servers of that file load). Codex: `-c mcp_servers.waves.…` overrides (no file flag;
+ * the person's own servers in its config.toml load beside it). Other presets: none yet (their
  * agents work as before, without the tools). Placed before `permissionArgs`, whose list is variadic.
  */
-export function talkArgs(profile: Pick<AgentProfile, 'id'>, mcpConfig: string): string[] {
-  if (profile.id === 'claude-code' || profile.id === 'claude-code-interactive') return ['--mcp-config', mcpConfig, '--strict-mcp-config'];
+export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer): string[] {
+  if (profile.id === 'claude-code' || profile.id === 'claude-code-interactive') return ['--mcp-config', server.config, '--strict-mcp-config'];
+  if (profile.id === 'codex' || profile.id === 'codex-interactive') {
+    const env = Object.entries(server.env).map(([k, v]) => `${k}=${tomlString(v)}`).join(',');
+    return ['-c', `mcp_servers.waves.command=${tomlString(server.command)}`, '-c', `mcp_servers.waves.args=[${server.args.map(tomlString).join(',')}]`, '-c', `mcp_servers.waves.env={${env}}`];
+  }
   return [];
 }
 
@@ -327,7 +343,7 @@ export function talkArgs(profile: Pick<AgentProfile, 'id'>, mcpConfig: string): 
  * are shown to the model directly (`ENABLE_TOOL_SEARCH=false`).
  */
 export function talkEnv(profile: Pick<AgentProfile, 'id'>): Record<string, string> {
-  return talkArgs(profile, '-').length ? { ENABLE_TOOL_SEARCH: 'false' } : {};
+  return profile.id === 'claude-code' || profile.id === 'claude-code-interactive' ? { ENABLE_TOOL_SEARCH: 'false' } : {};
 }
 
 /** The name under which a preset's CLI allows the `waves` server's tools in its permission list (Claude Code: `mcp__waves`). */

@@ -2,7 +2,7 @@
  * The runner's spec (spec.json) of one attempt, built from its agent's profile — in one place
  * for every attempt: a package's (run/launch.ts) and a planning round's (planning/planner.ts).
  */
-import { expandAgent, permissionArgs, talkArgs, talkEnv, walledProfile, type AgentProfile } from '../../core/agents/agentProfiles';
+import { expandAgent, permissionArgs, talkArgs, talkEnv, walledProfile, type AgentProfile, type TalkServer } from '../../core/agents/agentProfiles';
 import type { AttemptPlace } from './executor';
 import { DEFAULT_GRACE_MS, type RunnerSpec } from './runnerFiles';
 
@@ -24,8 +24,8 @@ export interface SpecRequest {
    * arguments at all (a planning agent).
    */
   commands?: readonly string[];
-  /** Agents talk back (ADR 0036): the attempt's MCP configuration file, given to a CLI that reads one (`talkArgs`). */
-  mcpConfig?: string | null;
+  /** Agents talk back (ADR 0036): the attempt's `waves` MCP server, given to a CLI that takes one (`talkArgs`). */
+  talk?: TalkServer | null;
   /** The agent's environment; the attempt's `WAVES_RESULT_FILE` and `WAVES_ATTEMPT_DIR` are added. */
   env: Record<string, string>;
   /** The attempt's time limit; null: none. */
@@ -48,9 +48,9 @@ export function runnerSpec(request: SpecRequest): RunnerSpec {
   });
   return {
     version: 1,
-    argv: [...argv, ...(request.mcpConfig ? talkArgs(agent, request.mcpConfig) : []), ...(request.commands ? permissionArgs(agent, request.commands, !!request.mcpConfig) : [])],
+    argv: [...beforeOperands(argv, request.talk ? talkArgs(agent, request.talk) : []), ...(request.commands ? permissionArgs(agent, request.commands, !!request.talk) : [])],
     cwd: request.worktree,
-    env: { ...(request.mcpConfig ? talkEnv(agent) : {}), ...request.env, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: place.dir },
+    env: { ...(request.talk ? talkEnv(agent) : {}), ...request.env, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: place.dir },
     interactive: agent.interactive,
     stdinFile,
     timeoutMs: request.timeoutMs,
@@ -60,4 +60,10 @@ export function runnerSpec(request: SpecRequest): RunnerSpec {
     needsInputPattern: agent.needsInputPattern ?? null,
     agentId: agent.id,
   };
+}
+
+/** `extra` options added to `argv`: before its `--` when it has one (what follows is the prompt's words, never an option). */
+function beforeOperands(argv: readonly string[], extra: readonly string[]): string[] {
+  const at = argv.indexOf('--');
+  return at < 0 ? [...argv, ...extra] : [...argv.slice(0, at), ...extra, ...argv.slice(at)];
 }

@@ -6,7 +6,7 @@
  */
 import { sliceFor } from '../../core/run/contextSlice';
 import { randomBytes } from 'node:crypto';
-import { talkArgs, type AgentProfile } from '../../core/agents/agentProfiles';
+import { talkArgs, type AgentProfile, type TalkServer } from '../../core/agents/agentProfiles';
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
 import { timeoutMinutesOf } from '../../core/plan/defaults';
@@ -263,8 +263,8 @@ export class Launches {
       });
       void tree.then(readying.done, readying.done);
       const written = (async () => {
-        const [upstream, mcpConfig] = await Promise.all([this.upstreamResults(pkg, place, host), this.talk.open(id, key, place)]);
-        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1, mcpConfig);
+        const [upstream, talk] = await Promise.all([this.upstreamResults(pkg, place, host), this.talk.open(id, key, place)]);
+        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1, talk);
         await ctx.supervisor.write(place, prompt, spec);
         ctx.mark('spec-written', key);
       })();
@@ -356,7 +356,7 @@ export class Launches {
   }
 
   /** The package's prompt (seed 000's contract) and the runner's spec, with the executor's paths. */
-  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map(), k = 1, mcpConfig: string | null = null): { prompt: string; spec: RunnerSpec } {
+  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map(), k = 1, talk: TalkServer | null = null): { prompt: string; spec: RunnerSpec } {
     const { ctx } = this;
     const id = pkg.id;
     const files = place.files;
@@ -379,7 +379,7 @@ export class Launches {
       followUp: ctx.state.packages[id]!.followUp ?? null,
       // Inside walls on this machine its dependencies are laid from the person's checkout (ADR 0026): the prompt says how to add to them.
       ...(!ctx.options.confinement?.unconfined && !(ctx.options.hosts ?? []).some((h) => h.ssh) ? { laid: foldersToLay(ctx.repoRoot) } : {}),
-      talk: mcpConfig !== null && talkArgs(agent, mcpConfig).length > 0,
+      talk: talk !== null && talkArgs(agent, talk).length > 0,
     });
     // The agent may run the package's verification commands the person approved (and git), nothing more.
     const approved = ctx.approvedCommands ?? [];
@@ -394,7 +394,7 @@ export class Launches {
       // Inside the walls (unless the person chose none) a CLI with a sandbox of its own skips it.
       walled: !ctx.options.confinement?.unconfined,
       commands: ownCommands,
-      mcpConfig,
+      talk,
       env: {
         // A port range of its own (stable in the run: the package's place in the plan), so dev servers and tests of agents without walls do not collide; inside walls each agent has its own network namespace anyway.
         ...portEnvOf(portIndexOf(ctx.analysis.graph.indexOf.get(id) ?? 0, k, ctx.analysis.graph.ids.length)),

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TalkServer } from '../../core/agents/agentProfiles';
 import { parseTalkCall, repoRelative, type TalkCall } from '../../core/talk/talkTools';
 import { OwnerIndex } from '../../core/ownership/ownership';
 import { covers } from '../../core/plan/glob';
@@ -28,10 +29,10 @@ export class TalkBack {
 
   /**
    * Readies attempt `key` (of package `id`) to talk back when its executor can: its socket listens
-   * and its MCP configuration is written in its folder. Returns that file for the CLI's argv, or
+   * and its MCP configuration is written in its folder. Returns the server for the CLI's argv, or
    * null (no server where it runs, or the socket could not be made: it works without).
    */
-  async open(id: string, key: string, place: AttemptPlace): Promise<string | null> {
+  async open(id: string, key: string, place: AttemptPlace): Promise<TalkServer | null> {
     const script = this.ctx.executor.talkServer?.(key) ?? null;
     if (!script) return null;
     const token = randomBytes(24).toString('hex');
@@ -43,9 +44,9 @@ export class TalkBack {
         refused: (why) => this.sayOnce(id, `${id}'s agent made a call the run refused: ${why}.`),
       });
       // `node` as the CLI finds it inside the walls (every preset's CLI is a Node program).
-      const server = { type: 'stdio', command: 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir } };
-      await fs.promises.writeFile(config, JSON.stringify({ mcpServers: { waves: server } }, null, 2) + '\n', { mode: 0o600 });
-      return config;
+      const server: TalkServer = { config, command: 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir } };
+      await fs.promises.writeFile(config, JSON.stringify({ mcpServers: { waves: { type: 'stdio', command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n', { mode: 0o600 });
+      return server;
     } catch (err) {
       await this.listener.close(key);
       this.sayOnce(id, `${id}'s agent works without the run's tools: ${err instanceof Error ? err.message : String(err)}`);

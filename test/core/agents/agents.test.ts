@@ -187,17 +187,27 @@ describe('needsInputReason', () => {
     for (const id of ['codex', 'gemini', 'copilot', 'aider', 'claude-code-interactive']) assert.deepEqual(permissionArgs(presetProfile(id)!, ['npm test']), [], id);
   });
 
-  it('agents talk back: Claude Code gets the attempt\'s MCP configuration alone, the tools shown directly and allowed; other presets nothing yet', () => {
+  it("agents talk back: Claude Code gets the attempt's MCP configuration alone, the tools shown directly and allowed; Codex its -c overrides, each a TOML value; other presets nothing yet", () => {
+    const server = { config: '/a/mcp.json', command: 'node', args: ['/x/waves-mcp.js'], env: { WAVES_TALK_TOKEN: 'ab12', WAVES_ATTEMPT_DIR: '/r/.waves/runs/f/r1/a "q"/1' } };
     const claude = presetProfile('claude-code')!;
-    assert.deepEqual(talkArgs(claude, '/a/mcp.json'), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
-    assert.deepEqual(talkArgs(presetProfile('claude-code-interactive')!, '/a/mcp.json'), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
+    assert.deepEqual(talkArgs(claude, server), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
+    assert.deepEqual(talkArgs(presetProfile('claude-code-interactive')!, server), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
     assert.deepEqual(talkEnv(claude), { ENABLE_TOOL_SEARCH: 'false' });
     assert.deepEqual(permissionArgs(claude, ['npm test'], true).slice(-2), ['Bash(npm test)', 'mcp__waves']);
-    for (const id of ['codex', 'gemini', 'copilot', 'aider']) {
-      assert.deepEqual(talkArgs(presetProfile(id)!, '/a/mcp.json'), [], id);
+    assert.deepEqual(talkArgs(presetProfile('codex')!, server), [
+      '-c',
+      'mcp_servers.waves.command="node"',
+      '-c',
+      'mcp_servers.waves.args=["/x/waves-mcp.js"]',
+      '-c',
+      'mcp_servers.waves.env={WAVES_TALK_TOKEN="ab12",WAVES_ATTEMPT_DIR="/r/.waves/runs/f/r1/a \\"q\\"/1"}',
+    ]);
+    assert.deepEqual(talkEnv(presetProfile('codex')!), {});
+    for (const id of ['gemini', 'copilot', 'aider']) {
+      assert.deepEqual(talkArgs(presetProfile(id)!, server), [], id);
       assert.deepEqual(talkEnv(presetProfile(id)!), {}, id);
     }
-    assert.deepEqual(talkArgs(customProfile(['my-agent']), '/a/mcp.json'), []);
+    assert.deepEqual(talkArgs(customProfile(['my-agent']), server), []);
   });
 
   it('survives a broken custom pattern', () => {

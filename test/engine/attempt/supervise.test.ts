@@ -99,6 +99,22 @@ describe('runnerSpec: one spec from an agent profile', () => {
     assert.equal(withCommands.argv.at(-1), 'Bash(npm test)');
   });
 
+  test("the attempt's waves MCP server (ADR 0036): before the permission list, before an interactive prompt's `--`; Claude's tools shown directly", () => {
+    const talk = { config: '/repo/a/mcp.json', command: 'node', args: ['/d/waves-mcp.js'], env: { WAVES_TALK_TOKEN: 't' } };
+    const claude = runnerSpec({ ...base, agent: presetProfile('claude-code')!, walled: true, commands: ['npm test'], talk });
+    const at = claude.argv.indexOf('--mcp-config');
+    assert.deepEqual(claude.argv.slice(at, at + 3), ['--mcp-config', '/repo/a/mcp.json', '--strict-mcp-config']);
+    assert.ok(at < claude.argv.indexOf('--allowedTools'), 'before the variadic list');
+    assert.equal(claude.argv.at(-1), 'mcp__waves');
+    assert.equal(claude.env.ENABLE_TOOL_SEARCH, 'false');
+    const interactive = runnerSpec({ ...base, agent: presetProfile('claude-code-interactive')!, walled: true, talk });
+    const dashes = interactive.argv.indexOf('--');
+    assert.ok(dashes > interactive.argv.indexOf('--strict-mcp-config'), interactive.argv.join(' '));
+    assert.equal(interactive.argv.length - dashes, 2, 'the prompt alone after --');
+    // Without a server: nothing of it.
+    assert.ok(!runnerSpec({ ...base, agent: presetProfile('claude-code')!, walled: true }).argv.includes('--mcp-config'));
+  });
+
   test('inside walls, a CLI with a sandbox of its own is run without it (its profile for walls)', () => {
     const codex = presetProfile('codex')!;
     assert.ok(codex.insideWalls, 'the codex preset has a profile for walls');
