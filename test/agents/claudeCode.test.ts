@@ -4,7 +4,7 @@ import { scanLog } from '../../src/core/agents/agentLogs';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('claude-code', {
-  talks: true,
+  talks: (tool) => `mcp__waves__${tool}`,
   // As a subscriber (a dummy OAuth token), a 429 of the unified limiter is a usage limit: no retry.
   usageLimitEnv: { subscription: true },
   usageLimitAnswers: 3,

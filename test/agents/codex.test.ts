@@ -4,7 +4,8 @@ import { scanLog } from '../../src/core/agents/agentLogs';
 import { realCliSuite } from './scenarios';
 
 realCliSuite('codex', {
-  talks: true,
+  // Codex declares an MCP server's tools in a namespace tool `mcp__waves`; the scripted server calls them by it.
+  talks: (tool) => `mcp__waves__${tool}`,
   usageLimitAnswers: 3,
   readsResetTime: true,
   usageLimitSeen(log) {

@@ -10,6 +10,7 @@ import { agentClis, agentEnv, agentLog, promptOf, statusOf, waves, workspace, us
 import { realCliSuite } from './scenarios';
 
 realCliSuite('copilot', {
+  talks: (tool) => `waves-${tool}`,
   // Its `create` tool fails with "Parent directory does not exist": the model makes the folder first, as a real one would.
   prepare: (dirs) => [{ type: 'shell', command: `mkdir -p ${dirs.map((d) => `'${d}'`).join(' ')}`, say: 'Making the folders.' }],
   overwrite: (file) => [{ type: 'shell', command: `rm -f '${file}'`, say: 'Removing the earlier version.' }],

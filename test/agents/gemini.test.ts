@@ -7,6 +7,7 @@ import { agentEnv, agentLog, statusOf, waves, workspace, useModelServer } from '
 import { realCliSuite } from './scenarios';
 
 realCliSuite('gemini', {
+  talks: (tool) => `mcp_waves_${tool}`,
   usageLimitAnswers: 3,
   usageLimitSeen(log) {
     const { objects } = scanLog(log);

@@ -32,8 +32,8 @@ export interface CliSpecifics {
   overwrite?: (file: string) => Turn[];
   /** The turn that reads the prompt file the CLI was told to read (Copilot: its prompt is a path, so its content reaches the model only as a tool result). */
   readPrompt?: Turn;
-  /** The engine gives this CLI the attempt's `waves` MCP server (ADR 0036): the talk-back case runs for it. */
-  talks?: boolean;
+  /** The engine gives this CLI the attempt's `waves` MCP server (ADR 0036): the name it declares a tool of it under (the talk-back case runs for it). */
+  talks?: (tool: string) => string;
 }
 
 /** The scripted turns of a package that writes `files` (relative to its worktree) and reports done. */
@@ -180,12 +180,13 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       assertOnlyTheModelServer(srv);
     });
 
-    if (s.talks)
+    const talks = s.talks;
+    if (talks)
       it("talks back (ADR 0036): its calls to the run's waves MCP server, from its own configuration inside the walls, are answered as its package: progress and a note recorded, who owns a file said; the dependent's CLI reads the note in its prompt", async () => {
         const srv = await freshServer();
         const feature = `${preset}-talk`;
         const w = workspace(feature, [{ id: 'api' }, { id: 'ui', deps: ['api'] }]);
-        const tool = (name: string, input: Record<string, unknown>): Turn => ({ type: 'tool', name: `mcp__waves__${name}`, input, say: `Calling ${name}.` });
+        const tool = (name: string, input: Record<string, unknown>): Turn => ({ type: 'tool', name: talks(name), input, say: `Calling ${name}.` });
         srv.script(
           [
             tool('progress', { fraction: 0.5, message: 'half way: the model is written' }),
@@ -195,13 +196,15 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
           ],
           { match: promptOf('api'), label: 'api' },
         );
-        srv.script(work({ 'ui/page.txt': 'ui\n' }, s), { match: promptOf('ui'), label: 'ui' });
+        // (Copilot is told to read its prompt file: the model reads it, so the note reaches the model as that tool's output.)
+        srv.script([...(s.readPrompt ? [s.readPrompt] : []), ...work({ 'ui/page.txt': 'ui\n' }, s)], { match: promptOf('ui'), label: 'ui' });
         const env = agentEnv(preset, srv, w.home);
         const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
         assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}\n--- api's agent.log ---\n${safeLog(w.repo, feature, 'api')}`);
         // It declared the server's four tools (only the run's: the walls' CLI has no other server here) and sent back what the run answered.
         const api = srv.requests.filter((q) => q.main && q.script === 'api');
-        assert.deepEqual(api[0]!.tools.filter((t) => t.startsWith('mcp__waves__')).sort(), ['mcp__waves__handoff', 'mcp__waves__plan_status', 'mcp__waves__progress', 'mcp__waves__who_owns']);
+        const names = ['handoff', 'plan_status', 'progress', 'who_owns'].map(talks);
+        assert.deepEqual(api[0]!.tools.filter((t) => names.includes(t)).sort(), [...names].sort());
         assert.ok(api.some((q) => q.text.includes('noted: 50 %')), 'the progress call was answered');
         assert.ok(api.some((q) => q.text.includes('ui/page.txt may be written by ui (pending).') && q.text.includes('You may not write it')), 'who_owns was answered');
         const run = readRun(w.repo, feature);

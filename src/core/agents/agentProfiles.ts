@@ -325,8 +325,10 @@ const tomlString = (s: string) => JSON.stringify(s).replace(/[\u007f-\u009f\u202
  * Agents talk back (ADR 0036): the arguments that give a preset's CLI the attempt's `waves` MCP
  * server, where its vendor documents them. Claude Code: `--mcp-config` with `--strict-mcp-config`
  * (only the servers of that file load). Codex: `-c mcp_servers.waves.…` overrides (no file flag;
- * the person's own servers in its config.toml load beside it). Other presets: none yet (their
- * agents work as before, without the tools). Placed before `permissionArgs`, whose list is variadic.
+ * the person's own servers in its config.toml load beside it). Gemini: `--allowed-mcp-server-names
+ * waves` (the server from `talkEnv`'s settings). Copilot: `--additional-mcp-config @file`. Aider
+ * and a custom agent: none (a custom one may read the file). Placed before `permissionArgs`,
+ * whose list is variadic.
  */
 export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer): string[] {
   if (profile.id === 'claude-code' || profile.id === 'claude-code-interactive') return ['--mcp-config', server.config, '--strict-mcp-config'];
@@ -334,6 +336,10 @@ export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer):
     const env = Object.entries(server.env).map(([k, v]) => `${k}=${tomlString(v)}`).join(',');
     return ['-c', `mcp_servers.waves.command=${tomlString(server.command)}`, '-c', `mcp_servers.waves.args=[${server.args.map(tomlString).join(',')}]`, '-c', `mcp_servers.waves.env={${env}}`];
   }
+  // Gemini: the server from the settings `talkEnv` names, and no other server of the person's.
+  if (profile.id === 'gemini' || profile.id === 'gemini-interactive') return ['--allowed-mcp-server-names', 'waves'];
+  // Copilot: the file added to its configuration for the session (the person's own servers load beside it: it has no strict mode).
+  if (profile.id === 'copilot' || profile.id === 'copilot-interactive') return ['--additional-mcp-config', `@${server.config}`];
   return [];
 }
 
@@ -342,8 +348,11 @@ export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer):
  * ToolSearch tool, where an agent rarely looks; the four `waves` tools (the only server it loads)
  * are shown to the model directly (`ENABLE_TOOL_SEARCH=false`).
  */
-export function talkEnv(profile: Pick<AgentProfile, 'id'>): Record<string, string> {
-  return profile.id === 'claude-code' || profile.id === 'claude-code-interactive' ? { ENABLE_TOOL_SEARCH: 'false' } : {};
+export function talkEnv(profile: Pick<AgentProfile, 'id'>, server: Pick<TalkServer, 'config'>): Record<string, string> {
+  if (profile.id === 'claude-code' || profile.id === 'claude-code-interactive') return { ENABLE_TOOL_SEARCH: 'false' };
+  // Gemini reads MCP servers from its settings: the attempt's file as its system defaults, below the person's own settings (whose servers `--allowed-mcp-server-names` leaves out).
+  if (profile.id === 'gemini' || profile.id === 'gemini-interactive') return { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: server.config };
+  return {};
 }
 
 /** The name under which a preset's CLI allows the `waves` server's tools in its permission list (Claude Code: `mcp__waves`). */

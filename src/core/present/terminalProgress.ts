@@ -179,6 +179,8 @@ function eventWords(e: ProgressEvent): string {
       return `${Math.round(e.fraction * 100)} %: ${e.message}`;
     case 'handoff':
       return `note for its dependents: ${e.note}`;
+    case 'asked':
+      return `asks you: ${e.question}`;
     case 'audited':
       return `audit: ${e.changedFiles.length} changed file${e.changedFiles.length === 1 ? '' : 's'}`;
     case 'verificationResult':

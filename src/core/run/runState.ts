@@ -218,6 +218,8 @@ export interface PackageRunRecord {
   progress?: { fraction: number; message: string; at: string } | null;
   /** Its notes for the packages that depend on it (its `handoff` calls), oldest first, at most 10; put into each dependent's prompt. Cleared when an attempt starts. */
   handoffs?: string[];
+  /** The question the current attempt asked the person (its `ask` call): if it ends changing nothing, it failed as this question, no guess from its words. Cleared when an attempt starts. */
+  asked?: string | null;
   /**
    * What the package did in this run and from when, oldest first (the run timeline): every
    * status it moved to, and what it waited for in between (`waiting`), its tree's set-up command
@@ -450,6 +452,8 @@ export const PLAN_HASH = /^[0-9a-f]{64}$/;
 export const MAX_PROGRESS_CHARS = 200;
 export const MAX_HANDOFF_CHARS = 2000;
 export const MAX_HANDOFFS = 10;
+/** The most characters a question an agent asks holds. */
+export const MAX_QUESTION_CHARS = 2000;
 
 export type RunEvent =
   /** pending → ready: every dependency succeeded. */
@@ -503,6 +507,8 @@ export type RunEvent =
   | { type: 'progress'; packageId: string; fraction: number; message: string }
   /** While running: the agent left a note for its dependents (ADR 0036); past 10 notes, refused. */
   | { type: 'handoff'; packageId: string; note: string }
+  /** While running: the agent asked the person a question (ADR 0036); a later one replaces it. */
+  | { type: 'asked'; packageId: string; question: string }
   /** While verifying: the audit's list of changed files (replaces any earlier list), and the commit that was audited (it alone is verified and merged). */
   | { type: 'audited'; packageId: string; candidate?: number; changedFiles: ChangedFile[]; headSha?: string }
   /** While verifying: one step's outcome. A step may be reported again (re-run); the last counts. */

@@ -17,6 +17,7 @@ import {
   MAX_HANDOFF_CHARS,
   MAX_HANDOFFS,
   MAX_PROGRESS_CHARS,
+  MAX_QUESTION_CHARS,
   timestamp,
   type ChangedFile,
   type FollowUp,
@@ -177,6 +178,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       ...(record.question ? { question: null } : {}),
       ...(record.progress ? { progress: null } : {}),
       ...(record.handoffs ? { handoffs: [] } : {}),
+      ...(record.asked ? { asked: null } : {}),
       attempts: event.attempt,
       startedAt: at,
       startToken: event.startToken,
@@ -248,6 +250,11 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
           ? invalid(`an attempt leaves at most ${MAX_HANDOFFS} notes`)
           : undefined,
     apply: (record, event) => ({ ...record, handoffs: [...(record.handoffs ?? []), event.note] }),
+  },
+  asked: {
+    annotates: ['running'],
+    check: (event) => (isText(event.question) && event.question.length <= MAX_QUESTION_CHARS ? undefined : invalid(`question must be a non-empty string of at most ${MAX_QUESTION_CHARS} characters`)),
+    apply: (record, event) => (record.asked === event.question ? record : { ...record, asked: event.question }),
   },
   audited: {
     annotates: ['verifying'],

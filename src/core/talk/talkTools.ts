@@ -7,9 +7,9 @@
  * Pure, deterministic. No `vscode`, no I/O.
  */
 
-import { MAX_HANDOFF_CHARS, MAX_PROGRESS_CHARS } from '../run/runState';
+import { MAX_HANDOFF_CHARS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runState';
 
-export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS } from '../run/runState';
+export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runState';
 /** The most characters a path may hold. */
 export const MAX_PATH_CHARS = 1024;
 
@@ -20,13 +20,14 @@ export interface TalkToolDef {
   inputSchema: { type: 'object'; properties: Record<string, unknown>; required?: string[]; additionalProperties: false };
 }
 
-export type TalkToolName = 'plan_status' | 'who_owns' | 'progress' | 'handoff';
+export type TalkToolName = 'plan_status' | 'who_owns' | 'progress' | 'handoff' | 'ask';
 
 export type TalkCall =
   | { tool: 'plan_status' }
   | { tool: 'who_owns'; path: string }
   | { tool: 'progress'; fraction: number; message: string }
-  | { tool: 'handoff'; note: string };
+  | { tool: 'handoff'; note: string }
+  | { tool: 'ask'; question: string };
 
 export const TALK_TOOLS: readonly TalkToolDef[] = [
   {
@@ -69,6 +70,17 @@ export const TALK_TOOLS: readonly TalkToolDef[] = [
       additionalProperties: false,
     },
   },
+  {
+    name: 'ask',
+    description:
+      'A question only the person can answer, when you cannot go on without it. After asking, end your turn at once without changing anything: your package stops as this question, and the person\'s answer comes in your next attempt\'s prompt.',
+    inputSchema: {
+      type: 'object',
+      properties: { question: { type: 'string', description: `The question, for the person (at most ${MAX_QUESTION_CHARS} characters).` } },
+      required: ['question'],
+      additionalProperties: false,
+    },
+  },
 ];
 
 /** A tool call's arguments checked; the reason when they cannot be used. */
@@ -102,6 +114,10 @@ export function parseTalkCall(name: unknown, args: unknown): { ok: true; call: T
     case 'handoff': {
       const n = text('note', MAX_HANDOFF_CHARS);
       return typeof n === 'string' ? { ok: true, call: { tool: 'handoff', note: n } } : { ok: false, error: n.error };
+    }
+    case 'ask': {
+      const q = text('question', MAX_QUESTION_CHARS);
+      return typeof q === 'string' ? { ok: true, call: { tool: 'ask', question: q } } : { ok: false, error: q.error };
     }
   }
 }

@@ -50,7 +50,7 @@ export function runnerSpec(request: SpecRequest): RunnerSpec {
     version: 1,
     argv: [...beforeOperands(argv, request.talk ? talkArgs(agent, request.talk) : []), ...(request.commands ? permissionArgs(agent, request.commands, !!request.talk) : [])],
     cwd: request.worktree,
-    env: { ...(request.talk ? talkEnv(agent) : {}), ...request.env, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: place.dir },
+    env: { ...(request.talk ? talkEnv(agent, request.talk) : {}), ...request.env, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: place.dir },
     interactive: agent.interactive,
     stdinFile,
     timeoutMs: request.timeoutMs,

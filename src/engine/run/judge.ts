@@ -186,12 +186,15 @@ export class AttemptJudge {
       }
       const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
       if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, a.pkg.id);
+      // The question its agent asked through the run's `ask` tool (ADR 0036): said structurally, no guess from its last words.
+      const asked = ctx.state.packages[a.pkg.id]?.asked ?? null;
+      const verdict = asked ? { ...(exit.verdict ?? { ok: true, reported: false, detail: '', usageLimit: false }), question: asked } : exit.verdict;
       const outcome = decideOutcome({
         exitCode: exit.code,
         signal: exit.signal,
         timedOut: exit.timedOut,
         cancelled: exit.cancelled,
-        verdict: exit.verdict,
+        verdict,
         changedFiles: changes,
         resultRecord: readout.record,
         ...(exit.overLimit ? { overLimit: exit.reason } : {}),
@@ -199,7 +202,7 @@ export class AttemptJudge {
       });
       a.apply({ type: 'audited', headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
       if (outcome.next === 'failed') {
-        const question = changes.length === 0 ? (exit.verdict?.question ?? null) : null;
+        const question = changes.length === 0 ? (verdict?.question ?? null) : null;
         a.apply({ type: 'failed', reason: outcome.reason, ...(question ? { question } : {}) });
         return unverified<Judgement>({ next: 'done' });
       }

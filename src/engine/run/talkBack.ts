@@ -45,7 +45,7 @@ export class TalkBack {
       });
       // `node` as the CLI finds it inside the walls (every preset's CLI is a Node program).
       const server: TalkServer = { config, command: 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir } };
-      await fs.promises.writeFile(config, JSON.stringify({ mcpServers: { waves: { type: 'stdio', command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n', { mode: 0o600 });
+      await fs.promises.writeFile(config, JSON.stringify({ mcpServers: { waves: { command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n', { mode: 0o600 });
       return server;
     } catch (err) {
       await this.listener.close(key);
@@ -106,6 +106,12 @@ export class TalkBack {
       case 'progress': {
         const ok = ctx.apply({ type: 'progress', packageId: id, fraction: call.fraction, message: visibleText(call.message) });
         return ok ? { text: `noted: ${Math.round(call.fraction * 100)} %`, isError: false } : { text: 'the run could not note it', isError: true };
+      }
+      case 'ask': {
+        const ok = ctx.apply({ type: 'asked', packageId: id, question: call.question });
+        return ok
+          ? { text: "noted: end your turn now without changing anything; your package stops as this question, and the person's answer comes in your next attempt's prompt", isError: false }
+          : { text: 'the run could not note it', isError: true };
       }
       case 'handoff': {
         const ok = ctx.apply({ type: 'handoff', packageId: id, note: call.note });

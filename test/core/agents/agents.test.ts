@@ -187,12 +187,12 @@ describe('needsInputReason', () => {
     for (const id of ['codex', 'gemini', 'copilot', 'aider', 'claude-code-interactive']) assert.deepEqual(permissionArgs(presetProfile(id)!, ['npm test']), [], id);
   });
 
-  it("agents talk back: Claude Code gets the attempt's MCP configuration alone, the tools shown directly and allowed; Codex its -c overrides, each a TOML value; other presets nothing yet", () => {
+  it("agents talk back: Claude Code gets the attempt's MCP configuration alone, the tools shown directly and allowed; Codex its -c overrides, each a TOML value; Gemini its settings; Copilot its added file; Aider nothing", () => {
     const server = { config: '/a/mcp.json', command: 'node', args: ['/x/waves-mcp.js'], env: { WAVES_TALK_TOKEN: 'ab12', WAVES_ATTEMPT_DIR: '/r/.waves/runs/f/r1/a "q"/1' } };
     const claude = presetProfile('claude-code')!;
     assert.deepEqual(talkArgs(claude, server), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
     assert.deepEqual(talkArgs(presetProfile('claude-code-interactive')!, server), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
-    assert.deepEqual(talkEnv(claude), { ENABLE_TOOL_SEARCH: 'false' });
+    assert.deepEqual(talkEnv(claude, server), { ENABLE_TOOL_SEARCH: 'false' });
     assert.deepEqual(permissionArgs(claude, ['npm test'], true).slice(-2), ['Bash(npm test)', 'mcp__waves']);
     assert.deepEqual(talkArgs(presetProfile('codex')!, server), [
       '-c',
@@ -202,11 +202,15 @@ describe('needsInputReason', () => {
       '-c',
       'mcp_servers.waves.env={WAVES_TALK_TOKEN="ab12",WAVES_ATTEMPT_DIR="/r/.waves/runs/f/r1/a \\"q\\"/1"}',
     ]);
-    assert.deepEqual(talkEnv(presetProfile('codex')!), {});
-    for (const id of ['gemini', 'copilot', 'aider']) {
-      assert.deepEqual(talkArgs(presetProfile(id)!, server), [], id);
-      assert.deepEqual(talkEnv(presetProfile(id)!), {}, id);
-    }
+    assert.deepEqual(talkEnv(presetProfile('codex')!, server), {});
+    // Gemini: the attempt's file as its settings' system defaults, and only that server allowed.
+    assert.deepEqual(talkArgs(presetProfile('gemini')!, server), ['--allowed-mcp-server-names', 'waves']);
+    assert.deepEqual(talkEnv(presetProfile('gemini')!, server), { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: '/a/mcp.json' });
+    // Copilot: the file added to its configuration for the session.
+    assert.deepEqual(talkArgs(presetProfile('copilot')!, server), ['--additional-mcp-config', '@/a/mcp.json']);
+    assert.deepEqual(talkEnv(presetProfile('copilot')!, server), {});
+    assert.deepEqual(talkArgs(presetProfile('aider')!, server), []);
+    assert.deepEqual(talkEnv(presetProfile('aider')!, server), {});
     assert.deepEqual(talkArgs(customProfile(['my-agent']), server), []);
   });
 

@@ -107,6 +107,8 @@ function sampleEvent(type: RunEventType, state: RunState, packageId = 'a'): RunE
       return { type, packageId, fraction: 0.5, message: 'half way' };
     case 'handoff':
       return { type, packageId, note: 'the endpoint is /v2/users' };
+    case 'asked':
+      return { type, packageId, question: 'Which database?' };
     case 'audited':
       return { type, packageId, changedFiles: [{ path: 'src/a.ts', change: 'M' }] };
     case 'usageLimit':
@@ -185,6 +187,7 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   inputResumed: null,
   progress: null,
   handoff: null,
+  asked: null,
   audited: null,
   succeeded: 'succeeded',
   failed: 'failed',
@@ -209,6 +212,7 @@ const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
   inputResumed: ['running'],
   progress: ['running'],
   handoff: ['running'],
+  asked: ['running'],
   audited: ['verifying'],
 };
 /** Events the specification allows from fewer statuses than the transition table does. */
@@ -789,6 +793,8 @@ describe('property: any sequence of events and merges', () => {
         return { type, packageId, fraction: s.ok ? 0.25 : s.attemptDelta, message: s.text };
       case 'handoff':
         return { type, packageId, note: s.text };
+      case 'asked':
+        return { type, packageId, question: s.text };
       case 'audited':
         return { type, packageId, changedFiles: s.paths };
       case 'cancelled':

@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { attemptDir, runStateFile } from '../../../src/core/run/runPaths';
 import type { RunState } from '../../../src/core/run/runState';
 import type { EngineEvent } from '../../../src/engine/run/engine';
+import { resetPackages } from '../../../src/engine';
 import { engineFor, isolateGit, planYaml } from '../engineFixtures';
 import { buildRunner, makeRepo } from '../helpers';
 
@@ -67,7 +68,7 @@ describe('an agent talks back to its run', () => {
     assert.match(said, /^mcp who_owns error: \.\.\/elsewhere\.txt is outside the repository: no package may write it$/m);
     assert.match(said, /^mcp progress: noted: 50 %$/m);
     assert.match(said, /^mcp progress error: progress: fraction must be a number from 0 to 1$/m);
-    assert.match(said, /^mcp no_such_tool error: no tool "no_such_tool": the tools are plan_status, who_owns, progress, handoff$/m);
+    assert.match(said, /^mcp no_such_tool error: no tool "no_such_tool": the tools are plan_status, who_owns, progress, handoff, ask$/m);
     // Recorded on its package: the progress it said last, its note.
     assert.deepEqual([state.packages.api!.progress?.fraction, state.packages.api!.progress?.message], [0.5, 'half way: the model is written']);
     assert.deepEqual(state.packages.api!.handoffs, ['the endpoint is /v2/users, not /users']);
@@ -103,5 +104,37 @@ describe('an agent talks back to its run', () => {
     const problems = events.filter((e): e is Extract<EngineEvent, { type: 'problem' }> => e.type === 'problem' && e.packageId === 'api').map((e) => e.message);
     assert.ok(problems.includes("api's agent made a call the run refused: a call without this attempt's token."), problems.join('\n'));
     assert.ok(problems.includes("api's agent made a call the run refused: more than 20 calls in a second."), problems.join('\n'));
+  });
+
+  test("a question asked through `ask` is the package's end when it changes nothing, said as asked; the person's answer reaches its next attempt's prompt", async () => {
+    const repo = makeRepo({
+      'README.md': '# test\n',
+      'work-packages.yaml': planYaml('talk-ask', [
+        {
+          id: 'db',
+          write: ['src/db/**'],
+          agent: ['unless-answered mcp ask {"question": "PostgreSQL or SQLite for the sessions table?"}', 'unless-answered no-result', 'if-answered write src/db/schema.sql -- SQLite', 'if-answered commit'],
+        },
+      ]),
+    });
+    const { outcome } = await run(repo);
+    let state = readState(repo, 'talk-ask');
+    assert.equal(outcome.outcome, 'failed');
+    assert.equal(state.packages.db!.status, 'failed');
+    assert.equal(state.packages.db!.question, 'PostgreSQL or SQLite for the sessions table?', 'the question as asked, not read from its words');
+    assert.match(state.packages.db!.lastError ?? '', /^the agent asked a question and changed nothing: “PostgreSQL or SQLite for the sessions table\?”$/);
+    assert.match(log(state, 'db'), /^mcp ask: noted: end your turn now without changing anything/m);
+    // Answered (as `waves run --answer` and the editor's Answer and Retry do): its next prompt carries the answer; asked is cleared with the new attempt.
+    await resetPackages(repo, 'talk-ask', ['failed'], ['db']);
+    const retried = await engineFor(path.join(repo, 'work-packages.yaml'), runnerScript, { verification: 'approved', answers: { db: 'SQLite' } });
+    try {
+      assert.equal((await retried.engine.run({ resume: true })).outcome, 'succeeded');
+    } finally {
+      retried.engine.dispose();
+    }
+    state = readState(repo, 'talk-ask');
+    assert.equal(state.packages.db!.asked ?? null, null);
+    const prompt = fs.readFileSync(path.join(attemptDir(repo, 'talk-ask', state.runId, 'db', 2), 'prompt.md'), 'utf8');
+    assert.match(prompt, /### Your question, answered[\s\S]*PostgreSQL or SQLite for the sessions table\?[\s\S]*SQLite/);
   });
 });
