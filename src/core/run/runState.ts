@@ -448,13 +448,6 @@ export const PLAN_HASH = /^[0-9a-f]{64}$/;
 // Events
 
 /** An attempt's event with `candidate` (best of n) is that candidate's: its record moves by the same rules (candidates.ts). */
-/** Agents talk back (ADR 0036): the most characters a progress message and a handoff note hold, and the most notes an attempt leaves. */
-export const MAX_PROGRESS_CHARS = 200;
-export const MAX_HANDOFF_CHARS = 2000;
-export const MAX_HANDOFFS = 10;
-/** The most characters a question an agent asks holds. */
-export const MAX_QUESTION_CHARS = 2000;
-
 export type RunEvent =
   /** pending → ready: every dependency succeeded. */
   | { type: 'ready'; packageId: string }

@@ -98,3 +98,9 @@ export function setPlanHash(state: RunState, planHash: string, now: Date): RunSt
   if (state.planHash === planHash) return { ok: true, state };
   return { ok: true, state: { ...state, updatedAt: at, planHash } };
 }
+
+/** Agents talk back (ADR 0036): the most characters a progress message, a handoff note and a question hold, and the most notes an attempt leaves. */
+export const MAX_PROGRESS_CHARS = 200;
+export const MAX_HANDOFF_CHARS = 2000;
+export const MAX_HANDOFFS = 10;
+export const MAX_QUESTION_CHARS = 2000;

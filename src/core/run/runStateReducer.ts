@@ -14,10 +14,6 @@ import {
   canTransition,
   FILE_CHANGES,
   isTerminal,
-  MAX_HANDOFF_CHARS,
-  MAX_HANDOFFS,
-  MAX_PROGRESS_CHARS,
-  MAX_QUESTION_CHARS,
   timestamp,
   type ChangedFile,
   type FollowUp,
@@ -36,7 +32,7 @@ import {
 import { addSpend, type Spend } from './spend';
 import { clearedOutcome } from './runStateInit';
 import { CANDIDATE_EVENTS, candidateOf, isGreen, MAX_CANDIDATES, newSet, takeChosen } from './candidates';
-import { isOptionalText, isText } from './runStateFields';
+import { isOptionalText, isText, MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from './runStateFields';
 import { withMark, withRecord } from './runStatePhases';
 
 export { recordMerge, setIntegration, setPlanHash, type MergeUpdate } from './runStateFields';

@@ -7,9 +7,9 @@
  * Pure, deterministic. No `vscode`, no I/O.
  */
 
-import { MAX_HANDOFF_CHARS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runState';
+import { MAX_HANDOFF_CHARS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runStateFields';
 
-export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runState';
+export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runStateFields';
 /** The most characters a path may hold. */
 export const MAX_PATH_CHARS = 1024;
 
