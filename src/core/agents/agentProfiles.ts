@@ -10,6 +10,8 @@
  * Pure: no `vscode`, no processes.
  */
 
+import { presetFamily } from '../walls/walls';
+
 export type VerdictParserId = 'claude-stream-json' | 'gemini-json' | 'codex-jsonl' | 'copilot-json' | 'none';
 export const VERDICT_PARSERS: readonly VerdictParserId[] = ['claude-stream-json', 'gemini-json', 'codex-jsonl', 'copilot-json', 'none'];
 
@@ -331,16 +333,22 @@ const tomlString = (s: string) => JSON.stringify(s).replace(/[\u007f-\u009f\u202
  * whose list is variadic.
  */
 export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer): string[] {
-  if (profile.id === 'claude-code' || profile.id === 'claude-code-interactive') return ['--mcp-config', server.config, '--strict-mcp-config'];
-  if (profile.id === 'codex' || profile.id === 'codex-interactive') {
-    const env = Object.entries(server.env).map(([k, v]) => `${k}=${tomlString(v)}`).join(',');
-    return ['-c', `mcp_servers.waves.command=${tomlString(server.command)}`, '-c', `mcp_servers.waves.args=[${server.args.map(tomlString).join(',')}]`, '-c', `mcp_servers.waves.env={${env}}`];
+  switch (presetFamily(profile.id)) {
+    case 'claude-code':
+      return ['--mcp-config', server.config, '--strict-mcp-config'];
+    case 'codex': {
+      const env = Object.entries(server.env).map(([k, v]) => `${k}=${tomlString(v)}`).join(',');
+      return ['-c', `mcp_servers.waves.command=${tomlString(server.command)}`, '-c', `mcp_servers.waves.args=[${server.args.map(tomlString).join(',')}]`, '-c', `mcp_servers.waves.env={${env}}`];
+    }
+    // Gemini: the server from the settings `talkEnv` names, and no other server of the person's.
+    case 'gemini':
+      return ['--allowed-mcp-server-names', 'waves'];
+    // Copilot: the file added to its configuration for the session (the person's own servers load beside it: it has no strict mode).
+    case 'copilot':
+      return ['--additional-mcp-config', `@${server.config}`];
+    default:
+      return [];
   }
-  // Gemini: the server from the settings `talkEnv` names, and no other server of the person's.
-  if (profile.id === 'gemini' || profile.id === 'gemini-interactive') return ['--allowed-mcp-server-names', 'waves'];
-  // Copilot: the file added to its configuration for the session (the person's own servers load beside it: it has no strict mode).
-  if (profile.id === 'copilot' || profile.id === 'copilot-interactive') return ['--additional-mcp-config', `@${server.config}`];
-  return [];
 }
 
 /**
@@ -349,9 +357,10 @@ export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer):
  * are shown to the model directly (`ENABLE_TOOL_SEARCH=false`).
  */
 export function talkEnv(profile: Pick<AgentProfile, 'id'>, server: Pick<TalkServer, 'config'>): Record<string, string> {
-  if (profile.id === 'claude-code' || profile.id === 'claude-code-interactive') return { ENABLE_TOOL_SEARCH: 'false' };
+  const family = presetFamily(profile.id);
+  if (family === 'claude-code') return { ENABLE_TOOL_SEARCH: 'false' };
   // Gemini reads MCP servers from its settings: the attempt's file as its system defaults, below the person's own settings (whose servers `--allowed-mcp-server-names` leaves out).
-  if (profile.id === 'gemini' || profile.id === 'gemini-interactive') return { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: server.config };
+  if (family === 'gemini') return { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: server.config };
   return {};
 }
 

@@ -32,13 +32,14 @@ async function run(repo: string) {
   }
 }
 
+/** A repository whose committed plan is `packages` of `feature`. */
+const repoWithPlanOf = (feature: string, packages: Parameters<typeof planYaml>[1]) => makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': planYaml(feature, packages) });
+
 const log = (state: RunState, id: string) => fs.readFileSync(state.packages[id]!.logFile!, 'utf8');
 
 describe('an agent talks back to its run', () => {
   test("its calls are answered as its own package: the plan's states, who owns a file, its progress and a note its dependent reads in its prompt", async () => {
-    const repo = makeRepo({
-      'README.md': '# test\n',
-      'work-packages.yaml': planYaml('talk', [
+    const repo = repoWithPlanOf('talk', [
         {
           id: 'api',
           write: ['src/api/**'],
@@ -56,8 +57,7 @@ describe('an agent talks back to its run', () => {
           ],
         },
         { id: 'ui', deps: ['api'], write: ['src/ui/**'], agent: ['write src/ui/page.txt page', 'commit'] },
-      ]),
-    });
+      ]);
     const { outcome } = await run(repo);
     const state = readState(repo, 'talk');
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(state.packages.api));
@@ -83,16 +83,13 @@ describe('an agent talks back to its run', () => {
   });
 
   test("a call with another token is refused and said; a flood of calls is cut off at the rate; the agent's work goes on", async () => {
-    const repo = makeRepo({
-      'README.md': '# test\n',
-      'work-packages.yaml': planYaml('talk-bad', [
+    const repo = repoWithPlanOf('talk-bad', [
         {
           id: 'api',
           write: ['src/api/**'],
           agent: ['mcp-token 0123456789abcdef progress {"fraction": 0.9, "message": "as someone else"}', 'mcp-flood 60 plan_status', 'write src/api/a.txt a', 'commit'],
         },
-      ]),
-    });
+      ]);
     const { outcome, events } = await run(repo);
     const state = readState(repo, 'talk-bad');
     assert.equal(outcome.outcome, 'succeeded', JSON.stringify(state.packages.api));
@@ -107,16 +104,13 @@ describe('an agent talks back to its run', () => {
   });
 
   test("a question asked through `ask` is the package's end when it changes nothing, said as asked; the person's answer reaches its next attempt's prompt", async () => {
-    const repo = makeRepo({
-      'README.md': '# test\n',
-      'work-packages.yaml': planYaml('talk-ask', [
+    const repo = repoWithPlanOf('talk-ask', [
         {
           id: 'db',
           write: ['src/db/**'],
           agent: ['unless-answered mcp ask {"question": "PostgreSQL or SQLite for the sessions table?"}', 'unless-answered no-result', 'if-answered write src/db/schema.sql -- SQLite', 'if-answered commit'],
         },
-      ]),
-    });
+      ]);
     const { outcome } = await run(repo);
     let state = readState(repo, 'talk-ask');
     assert.equal(outcome.outcome, 'failed');
