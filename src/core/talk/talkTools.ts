@@ -10,6 +10,8 @@
 import { MAX_HANDOFF_CHARS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runStateFields';
 
 export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runStateFields';
+/** The Unix socket an attempt's MCP server reaches the engine through, in its attempt folder (the walls let the agent reach it). */
+export const TALK_SOCKET = 'waves.sock';
 /** The most characters a path may hold. */
 export const MAX_PATH_CHARS = 1024;
 

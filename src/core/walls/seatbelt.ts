@@ -51,6 +51,8 @@ export interface SeatbeltRequest {
   ownPorts?: { first: number; last: number } | null;
   /** A terminal agent keeps its terminal (bubblewrap's `--new-session` left out likewise). */
   interactive: boolean;
+  /** An agent's attempt: the Unix socket of the run's tools in its folder (`waves.sock`, ADR 0036), the one socket it may connect to. */
+  talkSocket?: string | null;
 }
 
 /** A profile: its text (for `-p`) and its parameters (for `-D`), in order. */
@@ -206,6 +208,8 @@ export function seatbeltProfile(req: SeatbeltRequest): SeatbeltProfile {
     ...rule('; ...nor are the folders holding that, or a secret, renamed or removed.', '(deny file-write-unlink', list('KEEP', keep, (p) => [`  (literal ${p})`])),
   ];
   if (hidden.length) lines.push('', ...rule('; The secrets: neither read nor written, whatever rule above allows (last: no rule comes after).', '(deny file-read* file-write*', list('HIDDEN', hidden, pathAndBelow)));
+  // The run's tools: the attempt's own socket, by its path (no network: bubblewrap's walls let it through the attempt folder they show).
+  if (req.talkSocket) lines.push('', "; The run's tools (talk-back): the attempt's own socket, and no other.", `(allow network-outbound (remote unix-socket (path-literal ${param('TALK_SOCKET', path.posix.resolve(req.talkSocket))})))`);
   lines.push('', ...networkRules(req));
   return { text: lines.join('\n') + '\n', params };
 }
@@ -279,5 +283,6 @@ export function seatbeltTrial(dir: string, home: string): SeatbeltRequest {
     proxyPort: 3128,
     ownPorts: { first: 41000, last: 41001 },
     interactive: false,
+    talkSocket: d('attempt/waves.sock'),
   };
 }

@@ -19,6 +19,7 @@ import { parseTarget, type Target, type WallsPlan } from '../../core/walls/walls
 import { startProxy, upstreamOf, type ReachNote } from './wallsNet.js';
 import { wallsFor, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
 import { kindOf, realPathOrNull } from './wallsDisk.js';
+import { TALK_SOCKET } from '../../core/talk/talkTools.js';
 
 /** Whose walls this machine draws: Seatbelt's on macOS, bubblewrap's elsewhere. */
 export function wallsBackend(platform: NodeJS.Platform = process.platform): 'bubblewrap' | 'seatbelt' {
@@ -71,6 +72,12 @@ export interface SeatbeltWalls {
  * Refusals go to `log` (default the attempt's `walls.jsonl`). Throws when the proxy cannot listen
  * or the walls cannot be drawn (nothing is left behind).
  */
+/** An agent's talk-back socket in its attempt folder, by its real path (Seatbelt matches real paths); none for a command's walls. */
+function talkSocketOf(req: Pick<WallsRequest, 'attemptDir' | 'role'>): string | null {
+  if (req.role === 'command') return null;
+  return path.join(realPathOrNull(req.attemptDir) ?? path.resolve(req.attemptDir), TALK_SOCKET);
+}
+
 export async function raiseSeatbelt(req: Omit<WallsRequest, 'platform' | 'proxyPort'>, env: Readonly<Record<string, string | undefined>>, log?: string, onReach?: (note: ReachNote) => void): Promise<SeatbeltWalls> {
   const allowed: Target[] = [];
   const proxy = await startProxy({ port: 0 }, allowed, log ?? path.join(req.attemptDir, 'walls.jsonl'), upstreamOf(env), onReach);
@@ -80,7 +87,7 @@ export async function raiseSeatbelt(req: Omit<WallsRequest, 'platform' | 'proxyP
     const { walls } = wallsFor({ ...req, platform: 'darwin', proxyPort: port });
     allowed.push(...walls.allow.map(parseTarget).filter((t): t is Target => t !== null));
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'waves-walls-')));
-    const profile = seatbeltProfile({ plan: realPlan(walls.plan), kind: kindOf, tmp, machineTmp: machineTmpFolders(), proxyPort: port, ownPorts: ownPortsOf(env.WAVES_PORT_RANGE), interactive: req.interactive });
+    const profile = seatbeltProfile({ plan: realPlan(walls.plan), kind: kindOf, tmp, machineTmp: machineTmpFolders(), proxyPort: port, ownPorts: ownPortsOf(env.WAVES_PORT_RANGE), interactive: req.interactive, talkSocket: talkSocketOf(req) });
     const own = tmp;
     return {
       walls: { ...walls, bwrap: SANDBOX_EXEC, laid: [...SEATBELT_NOT_KEPT, ...walls.laid] },

@@ -9,8 +9,8 @@
 export const TALK_SERVER_SCRIPT = 'waves-mcp.js';
 /** The MCP configuration an attempt's CLI is given, in its attempt folder. */
 export const TALK_CONFIG = 'mcp.json';
-/** The socket's name in the attempt folder. */
-export const TALK_SOCKET = 'waves.sock';
+/** The socket's name in the attempt folder (core's: the walls name it too). */
+export { TALK_SOCKET } from '../../core/talk/talkTools';
 /** The environment variable that carries the attempt's token to its MCP server. */
 export const TALK_TOKEN_ENV = 'WAVES_TALK_TOKEN';
 /** The most bytes one request line may hold. */

@@ -79,6 +79,7 @@ const REPRESENTATIVE: Record<string, SeatbeltRequest> = {
     proxyPort: 52814,
     ownPorts: ownPortsOf('41100-41199'),
     interactive: false,
+    talkSocket: `${ATTEMPT}/waves.sock`,
   },
   // A verification step the person approved (`runner.js --confine`): its tree, git's, the caches; the attempt folder read-only; the hosts allowed.
   'verification-step': {
@@ -288,7 +289,7 @@ describe('the walls on macOS: from the plan to the profile', () => {
 
   test('the network: only the proxy\'s port, the model server on this machine it may reach, and its own ports', () => {
     const out = all.filter((r) => r.action === 'allow' && r.ops.includes('network-outbound'));
-    const remote = out.flatMap((r) => r.filters.map((f) => JSON.stringify(f)));
+    const remote = out.flatMap((r) => r.filters.map((f) => JSON.stringify(f))).filter((f) => !f.startsWith('["remote","unix-socket"'));
     const ports = remote.map((f) => /"localhost:(\d+)"/.exec(f)?.[1]).map(Number);
     assert.ok(remote.every((f) => /^\["remote","ip",\{"str":"localhost:\d+"\}\]$/.test(f)), 'only loopback ports, each named');
     assert.deepEqual(ports.slice(0, 2), [52814, 11434]);
@@ -296,8 +297,21 @@ describe('the walls on macOS: from the plan to the profile', () => {
     assert.ok(!ports.includes(443), 'no host beyond this machine but through the proxy');
     const bind = all.filter((r) => r.ops.includes('network-bind'));
     assert.deepEqual(bind.map((r) => JSON.stringify(r.filters)), ['[["local","ip",{"str":"localhost:*"}]]']);
-    const none = seatbeltProfile({ ...req, plan: { ...req.plan, network: null } });
+    const none = seatbeltProfile({ ...req, plan: { ...req.plan, network: null }, talkSocket: null });
     assert.ok(!rules(none).some((r) => r.ops.some((o) => o.startsWith('network'))), 'no network: no rule for any');
+  });
+
+  test("the run's tools: the attempt's own socket, by a parameter, whatever the network; none without one", () => {
+    const sockets = (p: SeatbeltProfile) => rules(p).filter((r) => r.ops.includes('network-outbound')).flatMap((r) => r.filters.map((f) => JSON.stringify(f))).filter((f) => f.includes('unix-socket'));
+    assert.deepEqual(sockets(profile), ['["remote","unix-socket",["path-literal",["param",{"str":"TALK_SOCKET"}]]]']);
+    assert.deepEqual(profile.params.filter((p) => p.name === 'TALK_SOCKET').map((p) => p.value), [`${ATTEMPT}/waves.sock`]);
+    // No network at all: the socket is still reached (it is no network), and nothing else is.
+    const offline = seatbeltProfile({ ...req, plan: { ...req.plan, network: null } });
+    assert.deepEqual(sockets(offline), sockets(profile));
+    assert.equal(rules(offline).filter((r) => r.ops.some((o) => o.startsWith('network'))).length, 1);
+    // A verification step's walls (no socket given): no socket of any kind.
+    assert.deepEqual(sockets(seatbeltProfile({ ...req, talkSocket: null })), []);
+    assert.deepEqual(sockets(seatbeltProfile(REPRESENTATIVE['verification-step']!)), []);
   });
 
   test("a terminal agent keeps its terminal; a headless one reaches only the pseudo-terminals it opens", () => {
@@ -380,7 +394,7 @@ describe('the walls on macOS: the rest of the mapping', () => {
   test("the trial's profile holds every kind of rule the walls write", () => {
     const p = seatbeltProfile(seatbeltTrial('/private/var/folders/ab/cd/T/trial', HOME));
     const names = new Set(p.params.map((x) => x.name.replace(/_\d+$/, '')));
-    assert.deepEqual(sorted([...names]), sorted(['MACHINE_TMP', 'READ_BACK', 'WORKTREE', 'WRITE', 'TMPDIR', 'READ_ONLY', 'KEEP', 'HIDDEN']));
+    assert.deepEqual(sorted([...names]), sorted(['MACHINE_TMP', 'READ_BACK', 'WORKTREE', 'WRITE', 'TMPDIR', 'READ_ONLY', 'KEEP', 'HIDDEN', 'TALK_SOCKET']));
     const ops = new Set(rules(p).map((r) => `${r.action} ${r.ops.join(' ')}`));
     for (const r of rules(seatbeltProfile(REPRESENTATIVE['package-agent']!))) assert.ok(ops.has(`${r.action} ${r.ops.join(' ')}`), `${r.action} ${r.ops.join(' ')}`);
   });

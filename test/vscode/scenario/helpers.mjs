@@ -225,7 +225,14 @@ export async function waitForTree(page, expected, { timeoutMs = 20_000, view = '
       return JSON.stringify(last) === JSON.stringify(expected);
     }, 'the Waves tree', { timeoutMs });
   } catch (e) {
-    throw new Error(`${e.message}\n  expected: ${JSON.stringify(expected, null, 1)}\n  shown:    ${JSON.stringify(last, null, 1)}`);
+    // What the list looked like, to tell a collapsed row from a list too short to draw the rest.
+    const seen = await page.locator(`.sidebar .pane-body .monaco-list[aria-label="${view}"]`).first()
+      .evaluate((list) => ({
+        height: list.clientHeight,
+        expanded: [...list.querySelectorAll('.monaco-list-row[role="treeitem"]')].map((r) => r.getAttribute('aria-expanded')),
+      }))
+      .catch(() => 'no list');
+    throw new Error(`${e.message}\n  expected: ${JSON.stringify(expected, null, 1)}\n  shown:    ${JSON.stringify(last, null, 1)}\n  list:     ${JSON.stringify(seen)}`);
   }
 }
 
