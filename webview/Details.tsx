@@ -246,6 +246,16 @@ export function Details({
               ))}
             </>
           )}
+          {run?.granted && run.granted.length > 0 && (
+            <p>
+              Granted at run time (its audit and merge allow them): {run.granted.map((g, k) => (
+                <span key={g}>
+                  {k > 0 && ', '}
+                  <code>{g}</code>
+                </span>
+              ))}
+            </p>
+          )}
           {run && run.refused.length > 0 && <p className="warning">{refusedLine(run.refused, undefined, run.refusedRegistries)}</p>}
           {run?.spend && <p className="muted">Spent: {run.spend}</p>}
           {run?.logFile && (

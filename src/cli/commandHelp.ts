@@ -87,6 +87,7 @@ export function agentOptionsHelp(options: readonly RunOption[] = AGENT): string 
 export const RUN_HELP = `waves run [--only id,id] [--resume] [--dry-run] [--json] [--timeout-grace S]
         [--answer PACKAGE=TEXT] [--coordinator postgres://… [--coordinator-repository KEY]
         [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]] [--tick-source]
+        [--scope-requests ask|grant|refuse]
 ${optionsSynopsis('        ', AGENT)}
 ${optionsSynopsis('        ', RUN_ONLY)}
 ${optionsSynopsis()} <plan>
@@ -116,6 +117,10 @@ ${optionsSynopsis()} <plan>
     another host within their retry budget.
     --answer: a package whose agent ended its turn with a question runs again with
     your answer in its prompt (it is not retried without one).
+    --scope-requests: an agent may ask for files its package's scope does not hold
+    (only those no other package may write, lock or was granted); ask (default) asks
+    you on the terminal (refused without one, or with --json), grant grants them
+    without asking, refuse refuses them. Granted, its audit and merge allow them.
     Every agent runs inside walls (bubblewrap): it writes only its worktree and what
     git needs there, cannot read ~/.ssh and other secrets, sees no other process, and
     reaches only its model API; the options below (--allow-host, --allow-registries, …)

@@ -11,6 +11,7 @@ export class ProgressOutput {
   private model: ProgressModel;
   private height = 0;
   private timer: NodeJS.Timeout | null = null;
+  private held = false;
   private readonly tty: boolean;
 
   constructor(
@@ -57,7 +58,20 @@ export class ProgressOutput {
     this.height = 0;
   }
 
+  /** Stops drawing (events still count) while the person is asked something below the table. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Draws again, below the question and its answer. */
+  resume(): void {
+    this.held = false;
+    this.height = 0;
+    if (this.tty) this.paint();
+  }
+
   private paint(): void {
+    if (this.held) return;
     const rows = process.stdout.rows || 24;
     // One column short of the width: a line that fills it may wrap on some terminals.
     const width = Math.max(20, (process.stdout.columns || 80) - 1);

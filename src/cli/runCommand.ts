@@ -9,7 +9,7 @@
 import { sanitize } from '../core/present/terminalText';
 import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
-import { RunEngine, isRemote, type DryRun } from '../engine';
+import { RunEngine, isRemote, type DryRun, type ScopeRequestAsked } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
@@ -53,14 +53,19 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source', ...runFlags()],
-    ['only', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', ...runFlags(true)],
+    ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source', 'scope-requests', ...runFlags()],
+    ['only', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'scope-requests', ...runFlags(true)],
     repeatedFlags(),
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (ADR 0011); checked by the start.
   const hosts = hostsInputFrom(flags);
   const onHostLost = flags.has('on-host-lost') ? String(flags.get('on-host-lost')) : 'wait';
   if (onHostLost !== 'wait' && onHostLost !== 'retry') throw new UsageError(`--on-host-lost is wait or retry, not "${onHostLost}"`);
+  // `--scope-requests ask|grant|refuse`: an agent's request for more write scope (already checked
+  // against every other package's) asked on the terminal (the default; refused without one),
+  // granted without asking, or refused.
+  const scopeRequests = flags.has('scope-requests') ? String(flags.get('scope-requests')) : 'ask';
+  if (scopeRequests !== 'ask' && scopeRequests !== 'grant' && scopeRequests !== 'refuse') throw new UsageError(`--scope-requests is ask, grant or refuse, not "${scopeRequests}"`);
   // `--coordinator postgres://…` (or WAVES_COORDINATOR): locks, the lease across clones and the registry in PostgreSQL (ADR 0012).
   const coordinator = coordinatorFrom(flags);
   // `--allow-planned-overlap`: go ahead even when another feature's approved plan claims one of this plan's lock keys.
@@ -157,6 +162,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       io.err(`Another feature's approved plan claims the same lock key${conflicts.length === 1 ? '' : 's'}:\n${conflicts.map((c) => `  ${sanitize(plannedConflictText(c))}\n`).join('')}`);
       return askYesNo('Go ahead anyway? [y/N] ');
     },
+    // No terminal to ask on (or --json): nobody to ask, and the engine says so with each refusal.
+    ...(scopeRequests === 'grant' ? { grantScope: () => Promise.resolve(true) } : scopeRequests === 'ask' && canAsk(json) ? { grantScope: (r: ScopeRequestAsked) => askScope(io, r, () => out) } : {}),
     engineReady: (engine) => {
       packages = engine.analysis.graph.ids.map((id, i) => ({ id, wave: engine.analysis.graph.wave[i] ?? null })).filter((p) => !only || only.includes(p.id));
       out = new ProgressOutput(io, json, packages);
@@ -297,3 +304,27 @@ function refused(io: Io, refusal: StartRefusal, file: string, asked: boolean): 2
   }
 }
 
+/** One scope question at a time on the terminal, in the order asked. */
+let scopeQuestions: Promise<unknown> = Promise.resolve();
+
+/** Whether the person can be asked on this terminal (not with --json: its output is for a program). */
+function canAsk(json: boolean): boolean {
+  return process.stdin.isTTY === true && process.stderr.isTTY === true && !json;
+}
+
+/** An agent's request for more write scope, asked on the terminal, one at a time. */
+function askScope(io: Io, r: ScopeRequestAsked, table: () => ProgressOutput | undefined): Promise<boolean> {
+  const asked = scopeQuestions.then(async () => {
+    // The live table stops drawing over the question; drawn again under the answer.
+    table()?.hold();
+    // The agent's words and paths shown escaped: they cannot make the terminal show something else.
+    io.err(`${sanitize(r.packageId)}'s agent (attempt ${r.attempt}) asks to also write:\n${r.paths.map((p) => `  ${visibleText(p)}\n`).join('')}  because: ${visibleText(r.reason)}\nNo other package may write these; granted, its audit allows them.\n`);
+    try {
+      return await askYesNo(`Grant ${sanitize(r.packageId)} these files? [y/N] `);
+    } finally {
+      table()?.resume();
+    }
+  });
+  scopeQuestions = asked.catch(() => false);
+  return asked;
+}

@@ -269,8 +269,10 @@ export class DagPanel extends Disposable {
       // Best of n: its candidates' states ride on the node's live status.
       const live = record ? this.liveOf(run!, n.id, record) : undefined;
       if (live?.candidates) view.nodes[k] = { ...n, candidates: live.candidates, awaitingPick: live.awaitingPick };
-      const { id, status, attempts, startedAt, endedAt, exitCode, host, candidates, awaitingPick } = view.nodes[k]!;
-      this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode, host, ...(candidates ? { candidates, awaitingPick } : {}) });
+      // Its agent's progress while it runs (agents talk back): drawn from the first plan on, not only from a later delta.
+      if (live?.progress) view.nodes[k] = { ...view.nodes[k]!, progress: live.progress };
+      const { id, status, attempts, startedAt, endedAt, exitCode, host, candidates, awaitingPick, progress } = view.nodes[k]!;
+      this.live.set(id, { id, status, attempts, startedAt, endedAt, exitCode, host, ...(candidates ? { candidates, awaitingPick } : {}), ...(progress ? { progress } : {}) });
     }
     const proposal = this.deps.proposals?.viewFor(entry.uri);
     const integration = integrationViewOf(run);

@@ -48,6 +48,7 @@ export {
   type DryRun,
   type EngineEvent,
   type EngineOptions,
+  type ScopeRequestAsked,
   type RunOutcome,
   type RunOutcomeKind,
 } from './run';

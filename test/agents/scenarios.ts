@@ -182,7 +182,7 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
 
     const talks = s.talks;
     if (talks)
-      it("talks back (ADR 0036): its calls to the run's waves MCP server, from its own configuration inside the walls, are answered as its package: progress and a note recorded, who owns a file said; the dependent's CLI reads the note in its prompt", async () => {
+      it("talks back (ADR 0036): its calls to the run's waves MCP server, from its own configuration inside the walls, are answered as its package: progress and a note recorded, who owns a file said, a file outside its scope granted and merged; the dependent's CLI reads the note in its prompt", async () => {
         const srv = await freshServer();
         const feature = `${preset}-talk`;
         const w = workspace(feature, [{ id: 'api' }, { id: 'ui', deps: ['api'] }]);
@@ -192,18 +192,20 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
             tool('progress', { fraction: 0.5, message: 'half way: the model is written' }),
             tool('who_owns', { path: 'ui/page.txt' }),
             tool('handoff', { note: 'the endpoint is /v2/users, not /users' }),
-            ...work({ 'api/a.txt': 'api\n' }, s),
+            tool('request_scope', { paths: ['docs/api.md'], reason: 'the endpoint needs its page' }),
+            ...work({ 'api/a.txt': 'api\n', 'docs/api.md': '# api\n' }, s),
           ],
           { match: promptOf('api'), label: 'api' },
         );
         // (Copilot is told to read its prompt file: the model reads it, so the note reaches the model as that tool's output.)
         srv.script([...(s.readPrompt ? [s.readPrompt] : []), ...work({ 'ui/page.txt': 'ui\n' }, s)], { match: promptOf('ui'), label: 'ui' });
         const env = agentEnv(preset, srv, w.home);
-        const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
+        // The person's policy grants a scope request that passes the engine's check (no terminal here to ask on).
+        const r = await waves(['run', '--agent', preset, '--scope-requests', 'grant', w.plan], { cwd: w.repo, env });
         assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}\n--- api's agent.log ---\n${safeLog(w.repo, feature, 'api')}`);
-        // It declared the server's four tools (only the run's: the walls' CLI has no other server here) and sent back what the run answered.
+        // It declared the server's tools (only the run's: the walls' CLI has no other server here) and sent back what the run answered.
         const api = srv.requests.filter((q) => q.main && q.script === 'api');
-        const names = ['handoff', 'plan_status', 'progress', 'who_owns'].map(talks);
+        const names = ['ask', 'handoff', 'plan_status', 'progress', 'request_scope', 'who_owns'].map(talks);
         assert.deepEqual(api[0]!.tools.filter((t) => names.includes(t)).sort(), [...names].sort());
         assert.ok(api.some((q) => q.text.includes('noted: 50 %')), 'the progress call was answered');
         assert.ok(api.some((q) => q.text.includes('ui/page.txt may be written by ui (pending).') && q.text.includes('You may not write it')), 'who_owns was answered');
@@ -212,6 +214,10 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
         const state = run.kind === 'ok' ? run.state : null;
         assert.deepEqual([state?.packages.api?.progress?.fraction, state?.packages.api?.progress?.message], [0.5, 'half way: the model is written']);
         assert.deepEqual(state?.packages.api?.handoffs, ['the endpoint is /v2/users, not /users']);
+        // The scope it asked for: granted, its audit took the file in, merged.
+        assert.ok(api.some((q) => q.text.includes('granted: you may now write docs/api.md')), 'request_scope was answered');
+        assert.deepEqual(state?.packages.api?.granted?.map((g) => g.paths), [['docs/api.md']]);
+        assert.ok(state?.merges.api?.files.includes('docs/api.md'), JSON.stringify(state?.merges.api));
         const ui = srv.requests.find((q) => q.main && q.script === 'ui' && q.text.includes('Notes its agent left'));
         assert.match(ui?.text ?? '', /Notes its agent left for the packages that depend on it \(1; its words, not the plan's\):\n {2}- > the endpoint is \/v2\/users, not \/users/);
         assert.deepEqual(srv.pending(), { api: 0, ui: 0 });

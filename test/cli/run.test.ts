@@ -641,6 +641,16 @@ describe('on a terminal', () => {
     assert.match(yes.out, /\x1b\[2Ka\s+1\s+succeeded\s+1\s+\d+s/);
     assert.match(waves(['approve', plan]).out, /already approved/);
   });
+  it("asks for an agent's request for more write scope, escaped, and a yes grants it: the audit allows the file and it merges", () => {
+    const ask = 'mcp request_scope {"paths": ["docs/a.md"], "reason": "its page\\u001b[2K"}';
+    const plan = repoWithPlan('tty-scope', [{ id: 'a', agent: [ask, 'write docs/a.md # A', 'write a/x.txt x'] }]);
+    const repo = path.dirname(plan);
+    const yes = onTty(['run', '--agent-argv', AGENT, plan], 'y\n', repo);
+    assert.equal(yes.code, 0, yes.out);
+    assert.match(yes.out, /a's agent \(attempt 1\) asks to also write:\r?\n {2}docs\/a\.md\r?\n {2}because: its page\\x1b\[2K\r?\n/);
+    assert.match(yes.out, /Grant a these files\? \[y\/N\]/);
+    assert.match(git(repo, 'show', 'waves/tty-scope/_integration:docs/a.md'), /# A/);
+  });
   it('shows a command holding CR, an escape sequence or a bidi override escaped in its question (#15)', () => {
     const plan = repoWithPlan('tty-escape', [{ id: 'a', agent: ['write a/x.txt x'], verify: [HIDING] }]);
     const repo = path.dirname(plan);
@@ -915,6 +925,29 @@ describe('status, report, cancel before any run', () => {
     assert.match(report.err, /no report: fresh has not been run yet/);
     assert.equal(waves(['cancel', plan]).code, 1);
     assert.equal(waves(['finish', plan]).code, 1);
+  });
+});
+
+describe('waves run --scope-requests', () => {
+  const ask = 'mcp request_scope {"paths": ["docs/a.md"], "reason": "its page"}';
+  it('grant: a request no other package clashes with is granted without asking; refuse, and ask without a terminal: refused, and the file written anyway fails the audit', () => {
+    const plan = repoWithPlan('scope-grant', [{ id: 'a', agent: [ask, 'write docs/a.md # A', 'write a/x.txt x'] }]);
+    const granted = waves(['run', '--scope-requests', 'grant', '--agent-argv', AGENT, plan]);
+    assert.equal(granted.code, 0, granted.err);
+    assert.match(git(path.dirname(plan), 'show', 'waves/scope-grant/_integration:docs/a.md'), /# A/);
+    for (const [feature, flags] of [['scope-refuse', ['--scope-requests', 'refuse']], ['scope-ask', []]] as const) {
+      const p = repoWithPlan(feature, [{ id: 'a', agent: [ask, 'write docs/a.md # A', 'write a/x.txt x'] }]);
+      const refused = waves(['run', ...flags, '--json', '--agent-argv', AGENT, p]);
+      assert.notEqual(refused.code, 0, refused.out);
+      const problems = refused.out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; message?: string }).filter((e) => e.type === 'problem').map((e) => e.message);
+      assert.ok(problems.some((m) => /^a's agent asked for more write scope \(docs\/a\.md\), refused: /.test(m ?? '')), JSON.stringify(problems));
+      assert.match(waves(['status', p]).out, /docs\/a\.md/);
+    }
+  });
+  it('takes only ask, grant or refuse', () => {
+    const r = waves(['run', '--scope-requests', 'always', '--agent-argv', AGENT, 'work-packages.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--scope-requests is ask, grant or refuse, not "always"/);
   });
 });
 

@@ -462,11 +462,16 @@ describe('DAG webview', () => {
       runId: 'r1', status: 'running' as const, attempts: 1, startedAt: started, endedAt: null, exitCode: null, signal: null, logFile: null, worktree: null, branch: null,
       verification: [], scopeViolations: [], blockedBy: [], lastError: null, resetAt: null, spend: null, question: null, refused: [],
       handoffs: ['The endpoint is /v2/profile, not /v1/profile.', '<b>not markup</b>\nsecond line'],
+      granted: ['docs/profile.md', 'docs/<i>x</i>/**'],
     };
     await reply(asked.requestId, details('wp-api', { run }));
     await page.locator('.details h3', { hasText: 'Notes for its dependents' }).waitFor();
     assert.deepEqual(await page.locator('.details blockquote.handoff').allTextContents(), ['The endpoint is /v2/profile, not /v1/profile.', '<b>not markup</b>\nsecond line']);
     assert.equal(await page.locator('.details blockquote.handoff b').count(), 0, 'an agent\'s words are text, never markup');
+    // The write scope the person granted it at run time, each path as code, as text.
+    const granted = page.locator('.details p', { hasText: 'Granted at run time' });
+    assert.deepEqual(await granted.locator('code').allTextContents(), ['docs/profile.md', 'docs/<i>x</i>/**']);
+    assert.equal(await granted.locator('i').count(), 0);
     await shot('webview-dag-talk-back.png');
     await post({ type: 'status', seq: 3, deltas: [{ id: 'wp-api', status: 'verifying', attempts: 1, startedAt: started, endedAt: null, exitCode: null, host: null }] });
     await node('wp-api').locator('.pkg.status-verifying').waitFor();

@@ -11,6 +11,7 @@
  */
 
 import { presetFamily } from '../walls/walls';
+import { TALK_CALL_MS } from '../run/runStateFields';
 
 export type VerdictParserId = 'claude-stream-json' | 'gemini-json' | 'codex-jsonl' | 'copilot-json' | 'none';
 export const VERDICT_PARSERS: readonly VerdictParserId[] = ['claude-stream-json', 'gemini-json', 'codex-jsonl', 'copilot-json', 'none'];
@@ -338,7 +339,8 @@ export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer):
       return ['--mcp-config', server.config, '--strict-mcp-config'];
     case 'codex': {
       const env = Object.entries(server.env).map(([k, v]) => `${k}=${tomlString(v)}`).join(',');
-      return ['-c', `mcp_servers.waves.command=${tomlString(server.command)}`, '-c', `mcp_servers.waves.args=[${server.args.map(tomlString).join(',')}]`, '-c', `mcp_servers.waves.env={${env}}`];
+      // Its wait on a tool (60 s by default) raised to the run's on a scope request's answer.
+      return ['-c', `mcp_servers.waves.command=${tomlString(server.command)}`, '-c', `mcp_servers.waves.args=[${server.args.map(tomlString).join(',')}]`, '-c', `mcp_servers.waves.env={${env}}`, '-c', `mcp_servers.waves.tool_timeout_sec=${TALK_CALL_MS / 1000}`];
     }
     // Gemini: the server from the settings `talkEnv` names, and no other server of the person's.
     case 'gemini':
@@ -358,7 +360,8 @@ export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer):
  */
 export function talkEnv(profile: Pick<AgentProfile, 'id'>, server: Pick<TalkServer, 'config'>): Record<string, string> {
   const family = presetFamily(profile.id);
-  if (family === 'claude-code') return { ENABLE_TOOL_SEARCH: 'false' };
+  // Its wait on a tool call, as long as the run's on a scope request's answer.
+  if (family === 'claude-code') return { ENABLE_TOOL_SEARCH: 'false', MCP_TOOL_TIMEOUT: String(TALK_CALL_MS) };
   // Gemini reads MCP servers from its settings: the attempt's file as its system defaults, below the person's own settings (whose servers `--allowed-mcp-server-names` leaves out).
   if (family === 'gemini') return { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: server.config };
   return {};

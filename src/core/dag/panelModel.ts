@@ -169,6 +169,7 @@ export function buildPackageDetails<Action extends string>(
             refusedRegistries: [...(r.refusedRegistries ?? [])],
             ...(r.revisions ? { revisions: r.revisions } : {}),
             ...(r.handoffs?.length ? { handoffs: [...r.handoffs] } : {}),
+            ...(r.granted?.length ? { granted: r.granted.flatMap((g) => g.paths) } : {}),
           }
         : null,
     actions,

@@ -175,4 +175,6 @@ export interface PackageRunDetailsBase
   openComments?: number;
   /** The notes its agent left for its dependents (ADR 0036); absent: none. */
   handoffs?: string[];
+  /** Write scope the person granted its agents at run time (ADR 0036); absent: none. */
+  granted?: string[];
 }

@@ -29,7 +29,7 @@ export interface FactsRecord
       Pick<
         PackageRunRecord,
         | 'signal' | 'needsInput' | 'usageLimit' | 'question' | 'spend' | 'refused' | 'refusedRegistries' | 'blockedBy' | 'branch' | 'worktree' | 'host'
-        | 'scopeViolations' | 'changedFiles' | 'resultFile' | 'revisions' | 'followUps' | 'followUp' | 'phases' | 'chosen' | 'ranked' | 'progress' | 'handoffs'
+        | 'scopeViolations' | 'changedFiles' | 'resultFile' | 'revisions' | 'followUps' | 'followUp' | 'phases' | 'chosen' | 'ranked' | 'progress' | 'handoffs' | 'granted'
       >
     > {
   status: string;
@@ -94,6 +94,8 @@ export interface PackageFacts
       >
     > {
   id: string;
+  /** Write scope the person granted its agents at run time (`request_scope`, ADR 0036): the paths, in the order granted. */
+  granted: string[];
   /** Start → end of the last attempt, when both are known (the report's duration). */
   durationMs: number | null;
   /** Queued, its new tree's set-up command under way since then (ISO 8601); null: not. */
@@ -141,6 +143,7 @@ export function packageFacts(state: FactsState, id: string): PackageFacts {
     question: record.question ?? null,
     progress: record.progress ?? null,
     handoffs: [...(record.handoffs ?? [])],
+    granted: (record.granted ?? []).flatMap((g) => g.paths),
     spend: record.spend ?? null,
     refused: [...(record.refused ?? [])],
     refusedRegistries: [...(record.refusedRegistries ?? [])],
@@ -318,6 +321,8 @@ export function statusPackageLines(packages: readonly StatusPackage[], width: nu
   for (const p of packages) if (p.refused.length) lines.push(`${p.id}: ${refusedLine(p.refused, undefined, p.refusedRegistries)}`);
   // The notes its agent left its dependents (agents talk back, ADR 0036).
   for (const p of packages) if (p.handoffs.length) lines.push(`${p.id}: ${handoffLine(p.handoffs)}`);
+  // The write scope the person granted its agents at run time.
+  for (const p of packages) if (p.granted.length) lines.push(`${p.id}: ${grantedLine(p.granted)}`);
   // Its review and follow-ups: what `waves review` and the report say of it too.
   for (const p of packages) {
     const text = followUpText(p, p.openComments ?? 0);
@@ -336,4 +341,9 @@ export function handoffLine(handoffs: readonly string[]): string {
   const first = handoffs[0]!.replace(/\s+/g, ' ').trim();
   const shown = first.length > 120 ? `${first.slice(0, 119)}…` : first;
   return `${handoffs.length === 1 ? '1 note' : `${handoffs.length} notes`} for its dependents: "${shown}"${handoffs.length > 1 ? ' …' : ''}`;
+}
+
+/** `granted at run time: docs/api.md, docs/faq.md` (what its audit and merge allow beyond its plan's scope). */
+export function grantedLine(granted: readonly string[]): string {
+  return `granted at run time: ${granted.join(', ')}`;
 }

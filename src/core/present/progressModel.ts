@@ -329,6 +329,19 @@ export function reduceProgress(model: ProgressModel, event: ProgressEvent): Prog
     case 'blocked':
       end('blocked', `blocked by ${event.by.join(', ')}`);
       break;
+    // What its agent said or was granted through the run's tools (ADR 0036).
+    case 'progress':
+      row.detail = `${Math.round(event.fraction * 100)} % · ${event.message}`;
+      break;
+    case 'handoff':
+      row.detail = 'left a note for its dependents';
+      break;
+    case 'asked':
+      row.detail = `asks you: ${event.question}`;
+      break;
+    case 'scopeGranted':
+      row.detail = `granted: ${event.paths.join(', ')}`;
+      break;
     case 'reset':
       row.status = 'pending';
       row.endedAt = null;

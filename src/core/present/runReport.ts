@@ -97,7 +97,7 @@ export interface ParentReport {
 /** The facts a report row carries as they are (`packageFacts`, as `waves status` and `waves review` read them). */
 const ROW_FACTS = [
   'status', 'attempts', 'startedAt', 'endedAt', 'durationMs', 'exitCode', 'lastError', 'violations', 'changedFiles',
-  'merge', 'resultFile', 'spend', 'refused', 'refusedRegistries', 'revisions', 'followUps', 'handoffs',
+  'merge', 'resultFile', 'spend', 'refused', 'refusedRegistries', 'revisions', 'followUps', 'handoffs', 'granted',
 ] as const;
 type RowFacts = Pick<PackageFacts, (typeof ROW_FACTS)[number]>;
 
@@ -105,7 +105,7 @@ type RowFacts = Pick<PackageFacts, (typeof ROW_FACTS)[number]>;
 function notRun(status: string): RowFacts {
   return {
     status, attempts: 0, startedAt: null, endedAt: null, durationMs: null, exitCode: null, lastError: null, violations: [], changedFiles: [],
-    merge: null, resultFile: null, spend: null, refused: [], refusedRegistries: [], revisions: 0, followUps: [], handoffs: [],
+    merge: null, resultFile: null, spend: null, refused: [], refusedRegistries: [], revisions: 0, followUps: [], handoffs: [], granted: [],
   };
 }
 
@@ -527,6 +527,12 @@ function markdown(r: RunReportJson): string {
   if (handoffs.length) {
     out.push('', '## Notes for dependents', '');
     for (const p of handoffs) for (const n of p.handoffs) out.push(`- **${cell(p.id)}**: ${cell(n)}`);
+  }
+  // Write scope the person granted beyond the plan's (their `request_scope` calls): what to fold into the plan next time.
+  const granted = r.packages.filter((p) => p.granted.length);
+  if (granted.length) {
+    out.push('', '## Scope granted at run time', '');
+    for (const p of granted) out.push(`- **${cell(p.id)}**: ${p.granted.map((g) => `\`${cell(g)}\``).join(', ')}`);
   }
   return out.join('\n') + '\n';
 }

@@ -181,6 +181,8 @@ function eventWords(e: ProgressEvent): string {
       return `note for its dependents: ${e.note}`;
     case 'asked':
       return `asks you: ${e.question}`;
+    case 'scopeGranted':
+      return `granted more write scope: ${e.paths.join(', ')}`;
     case 'audited':
       return `audit: ${e.changedFiles.length} changed file${e.changedFiles.length === 1 ? '' : 's'}`;
     case 'verificationResult':

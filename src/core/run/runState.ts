@@ -16,6 +16,8 @@
 
 import { isSafeName } from './safeName';
 import type { Spend } from './spend';
+import type { ScopeGrant, TalkEvent } from './talkEvents';
+export type { ScopeGrant } from './talkEvents';
 
 // ---------------------------------------------------------------------------------------
 // Statuses and transitions
@@ -220,6 +222,8 @@ export interface PackageRunRecord {
   handoffs?: string[];
   /** The question the current attempt asked the person (its `ask` call): if it ends changing nothing, it failed as this question, no guess from its words. Cleared when an attempt starts. */
   asked?: string | null;
+  /** Write scope the person granted its agents in this run (`request_scope` calls), oldest first: its audits and merge allow these too, in every later attempt (a revision builds on them). */
+  granted?: ScopeGrant[];
   /**
    * What the package did in this run and from when, oldest first (the run timeline): every
    * status it moved to, and what it waited for in between (`waiting`), its tree's set-up command
@@ -496,12 +500,7 @@ export type RunEvent =
   | { type: 'needsInput'; packageId: string; candidate?: number; reason: string }
   /** While running: the agent goes on after waiting. */
   | { type: 'inputResumed'; packageId: string; candidate?: number }
-  /** While running: the agent said how far it is (ADR 0036). */
-  | { type: 'progress'; packageId: string; fraction: number; message: string }
-  /** While running: the agent left a note for its dependents (ADR 0036); past 10 notes, refused. */
-  | { type: 'handoff'; packageId: string; note: string }
-  /** While running: the agent asked the person a question (ADR 0036); a later one replaces it. */
-  | { type: 'asked'; packageId: string; question: string }
+  | TalkEvent
   /** While verifying: the audit's list of changed files (replaces any earlier list), and the commit that was audited (it alone is verified and merged). */
   | { type: 'audited'; packageId: string; candidate?: number; changedFiles: ChangedFile[]; headSha?: string }
   /** While verifying: one step's outcome. A step may be reported again (re-run); the last counts. */

@@ -104,3 +104,7 @@ export const MAX_PROGRESS_CHARS = 200;
 export const MAX_HANDOFF_CHARS = 2000;
 export const MAX_HANDOFFS = 10;
 export const MAX_QUESTION_CHARS = 2000;
+/** How long a scope request waits for the person's answer before it is refused (below each CLI's own wait on a tool, Codex's raised to it). */
+export const SCOPE_ANSWER_MS = 5 * 60_000;
+/** How long the `waves` server waits on the run for one call: a scope request's answer, and a minute more. */
+export const TALK_CALL_MS = SCOPE_ANSWER_MS + 60_000;

@@ -252,6 +252,14 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
     check: (event) => (isText(event.question) && event.question.length <= MAX_QUESTION_CHARS ? undefined : invalid(`question must be a non-empty string of at most ${MAX_QUESTION_CHARS} characters`)),
     apply: (record, event) => (record.asked === event.question ? record : { ...record, asked: event.question }),
   },
+  scopeGranted: {
+    annotates: ['running'],
+    check: (event) =>
+      Array.isArray(event.paths) && event.paths.length > 0 && event.paths.every(isText) && isText(event.reason)
+        ? undefined
+        : invalid('paths must list non-empty strings and reason must be a non-empty string'),
+    apply: (record, event, at) => ({ ...record, granted: [...(record.granted ?? []), { paths: [...event.paths], reason: event.reason, at }] }),
+  },
   audited: {
     annotates: ['verifying'],
     check: (event) =>

@@ -9,11 +9,15 @@
 
 import { MAX_HANDOFF_CHARS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runStateFields';
 
-export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from '../run/runStateFields';
+export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS, SCOPE_ANSWER_MS, TALK_CALL_MS } from '../run/runStateFields';
 /** The Unix socket an attempt's MCP server reaches the engine through, in its attempt folder (the walls let the agent reach it). */
 export const TALK_SOCKET = 'waves.sock';
 /** The most characters a path may hold. */
 export const MAX_PATH_CHARS = 1024;
+/** `request_scope`: the most paths one request may name; the most an attempt may be granted in all; its reason's most characters. */
+export const MAX_SCOPE_PATHS = 20;
+export const MAX_GRANTED_PATHS = 50;
+export const MAX_REASON_CHARS = 500;
 
 export interface TalkToolDef {
   name: TalkToolName;
@@ -22,11 +26,12 @@ export interface TalkToolDef {
   inputSchema: { type: 'object'; properties: Record<string, unknown>; required?: string[]; additionalProperties: false };
 }
 
-export type TalkToolName = 'plan_status' | 'who_owns' | 'progress' | 'handoff' | 'ask';
+export type TalkToolName = 'plan_status' | 'who_owns' | 'request_scope' | 'progress' | 'handoff' | 'ask';
 
 export type TalkCall =
   | { tool: 'plan_status' }
   | { tool: 'who_owns'; path: string }
+  | { tool: 'request_scope'; paths: string[]; reason: string }
   | { tool: 'progress'; fraction: number; message: string }
   | { tool: 'handoff'; note: string }
   | { tool: 'ask'; question: string };
@@ -45,6 +50,26 @@ export const TALK_TOOLS: readonly TalkToolDef[] = [
       type: 'object',
       properties: { path: { type: 'string', description: 'The file, relative to the repository root (e.g. src/api/users.ts).' } },
       required: ['path'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'request_scope',
+    description:
+      'Ask for more write scope for your package: files (or patterns) it must change that the plan did not give it. Only files no other package may write, locks or was granted can be asked for (ask who_owns first); the person decides, and this call waits for the answer. Granted, your audit judges your work against the widened scope; refused, do not write them.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        paths: {
+          type: 'array',
+          items: { type: 'string' },
+          minItems: 1,
+          maxItems: MAX_SCOPE_PATHS,
+          description: 'The files or patterns, relative to the repository root (e.g. src/api/users.test.ts, docs/api/**).',
+        },
+        reason: { type: 'string', description: `Why your package must write them, for the person (at most ${MAX_REASON_CHARS} characters).` },
+      },
+      required: ['paths', 'reason'],
       additionalProperties: false,
     },
   },
@@ -106,6 +131,13 @@ export function parseTalkCall(name: unknown, args: unknown): { ok: true; call: T
     case 'who_owns': {
       const p = text('path', MAX_PATH_CHARS);
       return typeof p === 'string' ? { ok: true, call: { tool: 'who_owns', path: p } } : { ok: false, error: p.error };
+    }
+    case 'request_scope': {
+      const ps = given.paths;
+      if (!Array.isArray(ps) || ps.length === 0 || ps.length > MAX_SCOPE_PATHS) return { ok: false, error: `request_scope: paths must list 1 to ${MAX_SCOPE_PATHS} paths` };
+      if (!ps.every((x): x is string => typeof x === 'string' && x.trim() !== '' && x.length <= MAX_PATH_CHARS)) return { ok: false, error: `request_scope: each path must be a non-empty string of at most ${MAX_PATH_CHARS} characters` };
+      const r = text('reason', MAX_REASON_CHARS);
+      return typeof r === 'string' ? { ok: true, call: { tool: 'request_scope', paths: [...new Set(ps)], reason: r } } : { ok: false, error: r.error };
     }
     case 'progress': {
       const f = given.fraction;

@@ -222,6 +222,13 @@ export class RunContext {
     return this.packagesById.byId.get(id);
   }
 
+  /** What package `id` may write: its plan's write scope, and what the person granted its agents in this run (`request_scope`, ADR 0036). */
+  writeAllowOf(id: string): string[] {
+    const planned = this.pkg(id)?.scope.writeAllow.map((l) => l.value) ?? [];
+    const granted = this.hasState ? (this.state.packages[id]?.granted ?? []) : [];
+    return granted.length ? [...planned, ...granted.flatMap((g) => g.paths)] : planned;
+  }
+
   /** Whether the package has a worktree of its own (`isolated`, the default) or works in the feature's shared one (`shared`); both on its own branch. */
   isolated(pkg: PlanPackage): boolean {
     return pkg.worktree?.mode !== 'shared';

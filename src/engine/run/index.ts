@@ -18,6 +18,7 @@ export {
   type DryRun,
   type EngineEvent,
   type EngineOptions,
+  type ScopeRequestAsked,
   type RunOutcome,
   type RunOutcomeKind,
   type ReviewGate,

@@ -72,7 +72,7 @@ export async function joinCoordinator(ctx: RunContext, loop: LoopHandoffs, optio
     beating = true;
     try {
       const state = ctx.hasState ? ctx.state : undefined;
-      const packages = state ? registeredPackages(state.packages, (id) => ctx.pkg(id)?.scope.writeAllow.map((g) => g.value) ?? []) : [];
+      const packages = state ? registeredPackages(state.packages, (id) => ctx.writeAllowOf(id)) : [];
       const renewed = await coordinator.renewRun(ctx.featureId, ownerId, state?.runId ?? '', packages);
       if (away) ctx.problem(`The coordinator ${coordinator.where} answers again; packages start again.`);
       away = false;

@@ -215,7 +215,8 @@ export class AttemptJudge {
         return unverified<Judgement>({ next: 'done' });
       }
       const audit = auditScope(changes, {
-        writeAllow: a.pkg.scope.writeAllow.map((l) => l.value),
+        // The plan's write scope, widened by what the person granted this attempt.
+        writeAllow: ctx.writeAllowOf(a.pkg.id),
         deny: a.pkg.scope.deny.map((l) => l.value),
       });
       for (const d of audit.deletions) if (d.allowed) ctx.problem(`${id} deleted ${d.path} (inside its scope; check it is meant)`, a.pkg.id);

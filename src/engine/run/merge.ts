@@ -275,7 +275,7 @@ export class Merges {
         ? Promise.all([mergeCommit, integrationState(wt)]).then(([merge, state]): PreparedMerge => ({ merge, ...state }))
         : mergeCommit.then((merge): PreparedMerge | { merge: string } => ({ merge })),
     ]);
-    const audit = auditScope(effect, { writeAllow: pkg.scope.writeAllow.map((l) => l.value), deny: pkg.scope.deny.map((l) => l.value) });
+    const audit = auditScope(effect, { writeAllow: ctx.writeAllowOf(id), deny: pkg.scope.deny.map((l) => l.value) });
     if (!audit.ok) {
       ctx.apply({
         type: 'scopeViolation',

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TalkServer } from '../../core/agents/agentProfiles';
-import { parseTalkCall, repoRelative, type TalkCall } from '../../core/talk/talkTools';
+import { parseTalkCall, repoRelative, SCOPE_ANSWER_MS, type TalkCall } from '../../core/talk/talkTools';
+import { checkScopeRequest, type ScopeHolder } from '../../core/talk/scopeRequest';
 import { OwnerIndex } from '../../core/ownership/ownership';
 import { covers } from '../../core/plan/glob';
 import { visibleText } from '../../core/present/visibleText';
@@ -17,6 +18,35 @@ import { toPosix } from '../../util/posixPath';
 import type { AttemptPlace } from '../attempt';
 import { TALK_CONFIG, TALK_TOKEN_ENV, TalkListener, type TalkAnswer } from '../talk';
 import type { RunContext } from './context';
+import type { TalkEvent } from '../../core/run/talkEvents';
+
+/** A package's parents of a plan of plans, nearest first. */
+function ancestorsOf(joins: Readonly<Record<string, readonly string[]>>, id: string): string[] {
+  const out: string[] = [];
+  for (let at = id; ; ) {
+    const parent = Object.keys(joins).find((p) => joins[p]!.includes(at) && !out.includes(p));
+    if (!parent) return out;
+    out.push(parent);
+    at = parent;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer in ${Math.round(ms / 60_000)} minutes`)), ms);
+    timer.unref?.();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
 
 export class TalkBack {
   private readonly listener = new TalkListener();
@@ -59,6 +89,13 @@ export class TalkBack {
     return this.listener.close(key);
   }
 
+  /** Recorded on the package, then told to the front ends (the editor's views, the CLI's lines). */
+  private record(event: TalkEvent): boolean {
+    if (!this.ctx.apply(event)) return false;
+    this.ctx.emit(event);
+    return true;
+  }
+
   private sayOnce(id: string, message: string): void {
     if (this.said.has(message)) return;
     this.said.add(message);
@@ -72,10 +109,69 @@ export class TalkBack {
     if (!record || (record.status !== 'running' && parsed.call.tool !== 'plan_status' && parsed.call.tool !== 'who_owns')) {
       return { text: `${id} is ${record?.status ?? 'not in this run'}: only a running attempt reports`, isError: true };
     }
+    if (parsed.call.tool === 'request_scope') return this.requestScope(id, parsed.call.paths, parsed.call.reason);
     return this.act(id, parsed.call);
   }
 
-  private act(id: string, call: TalkCall): TalkAnswer {
+  /**
+   * More write scope: checked exactly, asked of the person (or the person's policy), checked
+   * again on the answer — a sibling granted the same file meanwhile wins, as the first to be
+   * granted — and recorded on the package; its audit then allows it. Refusals are the call's
+   * error and a problem of the package.
+   */
+  private async requestScope(id: string, paths: readonly string[], reason: string): Promise<TalkAnswer> {
+    const { ctx } = this;
+    const refuse = (why: string): TalkAnswer => {
+      this.sayOnce(id, `${id}'s agent asked for more write scope (${paths.map(visibleText).join(', ')}), refused: ${why}.`);
+      return { text: `refused: ${why}. Do not write these files.`, isError: true };
+    };
+    const first = this.checkScope(id, paths);
+    if (!first.ok) return refuse(first.reasons.join('; '));
+    if (first.fresh.length === 0) return { text: `You may write these already: ${first.own.join(', ')}.`, isError: false };
+    const ask = ctx.options.grantScope;
+    if (!ask) return refuse('nobody to ask: this run has no person to grant it (waves run asks on a terminal; --scope-requests grant grants what passes the check)');
+    const attempt = ctx.state.packages[id]?.attempts ?? 0;
+    const title = ctx.analysis.plan.packages.find((p) => p.id === id)?.title;
+    let granted: boolean;
+    try {
+      granted = await withTimeout(ask({ packageId: id, ...(title ? { title } : {}), attempt, paths: first.fresh, reason }), SCOPE_ANSWER_MS);
+    } catch (err) {
+      return refuse(err instanceof Error ? err.message : String(err));
+    }
+    if (!granted) return refuse('the person refused');
+    // The answer took time: the attempt may have ended, or another package been granted the same file.
+    const record = ctx.state.packages[id];
+    if (record?.status !== 'running' || record.attempts !== attempt) return refuse(`granted too late: attempt ${attempt} is over`);
+    const again = this.checkScope(id, first.fresh);
+    if (!again.ok) return refuse(again.reasons.join('; '));
+    if (again.fresh.length && !this.record({ type: 'scopeGranted', packageId: id, paths: again.fresh, reason: visibleText(reason) })) return refuse('the run could not record it');
+    return { text: `granted: you may now write ${[...again.fresh, ...again.own].join(', ')} (your audit allows them).`, isError: false };
+  }
+
+  /** The request checked against the run's packages as they stand (their scopes, locks and grants); a package below a parent, inside its ancestors' scopes. */
+  private checkScope(id: string, paths: readonly string[]) {
+    const { ctx } = this;
+    const ancestors = ancestorsOf(ctx.joins ?? {}, id);
+    const byId = new Map(ctx.analysis.plan.packages.map((p) => [p.id, p]));
+    const packages: ScopeHolder[] = ctx.analysis.plan.packages
+      .filter((p) => !ancestors.includes(p.id))
+      .map((p) => ({
+        id: p.id,
+        writeAllow: p.scope.writeAllow.map((l) => l.value),
+        deny: p.scope.deny.map((l) => l.value),
+        lockFiles: p.locks.files.map((l) => l.value),
+        granted: (ctx.state.packages[p.id]?.granted ?? []).flatMap((g) => g.paths),
+      }));
+    return checkScopeRequest({
+      id,
+      paths,
+      repoRoot: toPosix(ctx.repoRoot),
+      packages,
+      ancestors: ancestors.map((a) => ({ id: a, writeAllow: byId.get(a)?.scope.writeAllow.map((l) => l.value) ?? [] })),
+    });
+  }
+
+  private act(id: string, call: Exclude<TalkCall, { tool: 'request_scope' }>): TalkAnswer {
     const { ctx } = this;
     switch (call.tool) {
       case 'plan_status': {
@@ -104,17 +200,17 @@ export class TalkBack {
         return { text: lines.join('\n'), isError: false };
       }
       case 'progress': {
-        const ok = ctx.apply({ type: 'progress', packageId: id, fraction: call.fraction, message: visibleText(call.message) });
+        const ok = this.record({ type: 'progress', packageId: id, fraction: call.fraction, message: visibleText(call.message) });
         return ok ? { text: `noted: ${Math.round(call.fraction * 100)} %`, isError: false } : { text: 'the run could not note it', isError: true };
       }
       case 'ask': {
-        const ok = ctx.apply({ type: 'asked', packageId: id, question: call.question });
+        const ok = this.record({ type: 'asked', packageId: id, question: call.question });
         return ok
           ? { text: "noted: end your turn now without changing anything; your package stops as this question, and the person's answer comes in your next attempt's prompt", isError: false }
           : { text: 'the run could not note it', isError: true };
       }
       case 'handoff': {
-        const ok = ctx.apply({ type: 'handoff', packageId: id, note: call.note });
+        const ok = this.record({ type: 'handoff', packageId: id, note: call.note });
         return ok ? { text: "noted: each package that depends on yours reads it in its prompt once yours has landed", isError: false } : { text: 'the run could not note it (an attempt leaves at most 10 notes)', isError: true };
       }
     }

@@ -8,6 +8,7 @@ import type { CoordinatorOptions } from '../coordinator';
 import type { Host } from '../../core/hosts/hostList';
 import type { PackageStatus, RunState } from '../../core/run/runState';
 import type { RunForecast } from '../../core/run/forecast';
+import type { TalkEvent } from '../../core/run/talkEvents';
 import type { Confinement, Executor, Launcher } from '../attempt';
 import type { VerificationPolicy } from '../consent';
 
@@ -149,6 +150,13 @@ export interface EngineOptions {
   /** The person's answers, by package id, to the question each one's last attempt ended with: its next prompt carries it. */
   answers?: Record<string, string>;
   /**
+   * An agent asks for more write scope (its `request_scope` call, ADR 0036), already checked
+   * exactly against every other package's scope, locks and grants: the person's answer (true
+   * grants). Absent: nobody to ask, every request refused. The engine checks again after the
+   * answer (a sibling may have been granted the same file meanwhile: one wins).
+   */
+  grantScope?: (request: ScopeRequestAsked) => Promise<boolean>;
+  /**
    * The review gate: `before-merge` — a package that passed its audit and verification
    * waits as `awaiting-review` (its locks released, its dependents waiting) until the person
    * approves it (then it is merged) or requests changes (a revision from its branch). Default `off`.
@@ -205,6 +213,8 @@ export type EngineEvent =
   | { type: 'merge'; packageId: string; ok: boolean; conflicts?: string[] }
   | { type: 'plan-changed'; planHash: string; added: string[] }
   | { type: 'problem'; message: string; packageId?: string }
+  /** What a running agent said or was granted through the run's tools (ADR 0036), as recorded. */
+  | TalkEvent
   | {
       type: 'run-finished';
       outcome: RunOutcomeKind;
@@ -258,4 +268,17 @@ export class AdoptRefusedError extends Error {
     super(message);
     this.name = 'AdoptRefusedError';
   }
+}
+
+/** A request for more write scope, as the person is asked it (`EngineOptions.grantScope`). */
+export interface ScopeRequestAsked {
+  packageId: string;
+  /** The package's title, if it has one. */
+  title?: string;
+  /** The attempt asking. */
+  attempt: number;
+  /** The paths to grant (repository-relative paths or patterns), those it may write already left out. */
+  paths: readonly string[];
+  /** The agent's reason, its words (show them escaped). */
+  reason: string;
 }

@@ -8,6 +8,7 @@
 import net from 'node:net';
 import readline from 'node:readline';
 import { answerLine, type ToolResult } from '../../core/talk/mcpProtocol';
+import { TALK_CALL_MS } from '../../core/talk/talkTools';
 import { MAX_TALK_LINE, TALK_SOCKET, TALK_TOKEN_ENV, type TalkAnswer } from './talkWire';
 
 declare const WAVES_VERSION: string | undefined;
@@ -26,7 +27,8 @@ function relay(token: string, name: unknown, args: unknown): Promise<ToolResult>
       socket.destroy();
       resolve(r);
     };
-    socket.setTimeout(CALL_TIMEOUT_MS, () => finish({ text: 'the run did not answer in time', isError: true }));
+    // A scope request waits on the person: the run answers it within TALK_CALL_MS.
+    socket.setTimeout(name === 'request_scope' ? TALK_CALL_MS : CALL_TIMEOUT_MS, () => finish({ text: 'the run did not answer in time', isError: true }));
     socket.on('error', (err: NodeJS.ErrnoException) => finish({ text: `the run is not listening (${err.code ?? err.message}): go on with your work`, isError: true }));
     socket.on('connect', () => socket.write(JSON.stringify({ token, name, arguments: args }) + '\n'));
     socket.on('data', (chunk) => {

@@ -78,6 +78,8 @@ export class TalkListener {
           handler.refused(calls > MAX_CALLS ? `more than ${MAX_CALLS} calls` : `more than ${MAX_CALLS_PER_SECOND} calls in a second`);
           return answer({ text: 'refused: too many calls; go on with your work', isError: true });
         }
+        // The call is read: it waits on its answer (a scope request on the person), bounded by the handler, not the idle time.
+        socket.setTimeout(0);
         handler.answer(req.name, req.arguments).then(answer, (err: unknown) => answer({ text: `the run could not answer: ${err instanceof Error ? err.message : String(err)}`, isError: true }));
       });
     });

@@ -21,7 +21,7 @@ import { approveShown, verificationOf, verificationPolicy, VerificationNotApprov
 import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
 import { proposalGate } from '../planning';
 import { nodeProblems } from '../hosts';
-import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, queuedPicks, readRun, RunEngine, type DryRun, type EngineOptions, type RunOutcome } from '../run';
+import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, queuedPicks, readRun, RunEngine, type DryRun, type EngineOptions, type RunOutcome, type ScopeRequestAsked } from '../run';
 import { resetPackages } from './reconcileRun';
 import { TreeInTheWayError } from '../git';
 import { forecastFor, type ForecastResult } from './forecast';
@@ -70,6 +70,8 @@ export interface StartQuestions {
   approveCommands(commands: readonly string[], plan: PlanSource): Promise<boolean>;
   /** Other features' approved plans claim this plan's lock keys: go ahead anyway? */
   overlapPlannedClaims(conflicts: readonly PlannedConflict[]): Promise<boolean>;
+  /** An agent asks for more write scope (ADR 0036): grant it? Absent: every request refused (nobody to ask). */
+  grantScope?(request: ScopeRequestAsked): Promise<boolean>;
   /** The engine exists and has not begun: subscribe to its events here (the first is `run-started`). */
   engineReady?(engine: RunEngine): void;
   /**
@@ -401,7 +403,8 @@ export async function startRun(request: StartRequest, questions: StartQuestions)
   for (;;) {
     let engine: RunEngine;
     try {
-      engine = await RunEngine.prepare({ ...engineOptions(request, checked, verification, allowOverlap), ...(forecast ? { forecast: forecast.forecast } : {}) });
+      const grantScope = questions.grantScope?.bind(questions);
+      engine = await RunEngine.prepare({ ...engineOptions(request, checked, verification, allowOverlap), ...(forecast ? { forecast: forecast.forecast } : {}), ...(grantScope ? { grantScope } : {}) });
     } catch (err) {
       const refusal = refusalOf(err, shown);
       if (refusal) return { ok: false, refusal };

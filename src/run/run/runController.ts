@@ -34,7 +34,7 @@ import { readRunSettings, readSandboxSetting, workspaceTurnsContainerOn, type Ru
 import { readCoordinatorSetting } from '../coordinator/coordinatorSetting';
 import { readHostsSetting } from '../hosts/hostsCommands';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
-import { askToApprove, askToOverlap, askToRun, explainRestricted, relativeLabel, showError, showRefusal } from './startDialogs';
+import { askToApprove, askToGrantScope, askToOverlap, askToRun, explainRestricted, relativeLabel, showError, showRefusal } from './startDialogs';
 
 export { askToApprove, explainRestricted } from './startDialogs';
 
@@ -103,10 +103,11 @@ export class RunController extends Disposable {
    * The start's questions to the person: modals by default (`askToApprove`, `askToOverlap`).
    * The front end's half of `StartQuestions`; tests put their own answers here.
    */
-  questions: Pick<StartQuestions, 'approveCommands' | 'overlapPlannedClaims' | 'confirmRun'> = {
+  questions: Pick<StartQuestions, 'approveCommands' | 'overlapPlannedClaims' | 'confirmRun' | 'grantScope'> = {
     approveCommands: (commands, plan) => askToApprove(relativeLabel(plan.file), commands),
     overlapPlannedClaims: (conflicts) => askToOverlap(conflicts),
     confirmRun: (forecast, plan) => askToRun(relativeLabel(plan.file), forecast, plan.file),
+    grantScope: (request) => askToGrantScope(request),
   };
 
   constructor(private readonly deps: RunControllerDeps) {
@@ -371,6 +372,8 @@ export class RunController extends Disposable {
         declined = !ok;
         return ok;
       },
+      // An agent's request for more write scope, while the run goes on: the person's answer.
+      grantScope: (request) => this.questions.grantScope?.(request) ?? Promise.resolve(false),
       // The session exists from the engine's first event on (`run-started` comes as it begins).
       engineReady: (engine) => {
         forget();
@@ -485,5 +488,13 @@ export function describeEvent(e: EngineEvent): string {
       return `the plan changed${e.added.length ? `: added ${e.added.join(', ')}` : ''}`;
     case 'problem':
       return e.message;
+    case 'progress':
+      return `${e.packageId} ${Math.round(e.fraction * 100)} %: ${e.message}`;
+    case 'handoff':
+      return `${e.packageId} left a note for its dependents`;
+    case 'asked':
+      return `${e.packageId} asks: ${e.question}`;
+    case 'scopeGranted':
+      return `${e.packageId} granted more write scope: ${e.paths.join(', ')}`;
   }
 }

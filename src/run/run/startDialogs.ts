@@ -8,7 +8,7 @@ import { hasUnsafeCharacters, visibleText } from '../../core/present/visibleText
 import { forecastLines, type RunForecast } from '../../core/run/forecast';
 // The text of a planned conflict from the core, not the engine's door: this module loads no engine (ADR 0029).
 import { plannedConflictText, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
-import type { StartRefusal } from '../../engine';
+import type { ScopeRequestAsked, StartRefusal } from '../../engine';
 import type { PlanEntry } from '../../plan/planRegistry';
 import { reopenInWsl, REOPEN_IN_WSL } from './wslOffer';
 
@@ -148,4 +148,21 @@ export async function askToOverlap(conflicts: readonly PlannedConflict[]): Promi
     yes,
   );
   return choice === yes;
+}
+
+/**
+ * An agent asks for more write scope while its run goes on (ADR 0036): a notification, not a
+ * modal (the run and the editor go on meanwhile), already checked against every other package's
+ * scope, locks and grants. Dismissed or unanswered: refused.
+ */
+export async function askToGrantScope(request: ScopeRequestAsked): Promise<boolean> {
+  const allow = 'Allow';
+  const paths = request.paths.map((p) => visibleText(p));
+  const shown = paths.length <= 3 ? paths.join(', ') : `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more`;
+  const choice = await vscode.window.showWarningMessage(
+    `Waves: ${visibleText(request.packageId)}'s agent asks to also write ${shown}: “${visibleText(request.reason)}”. No other package may write ${paths.length === 1 ? 'it' : 'them'}; allowed, its audit takes ${paths.length === 1 ? 'it' : 'them'} in.`,
+    allow,
+    'Refuse',
+  );
+  return choice === allow;
 }

@@ -192,7 +192,8 @@ describe('needsInputReason', () => {
     const claude = presetProfile('claude-code')!;
     assert.deepEqual(talkArgs(claude, server), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
     assert.deepEqual(talkArgs(presetProfile('claude-code-interactive')!, server), ['--mcp-config', '/a/mcp.json', '--strict-mcp-config']);
-    assert.deepEqual(talkEnv(claude, server), { ENABLE_TOOL_SEARCH: 'false' });
+    // its wait on a tool call as long as the run's on a scope request (6 minutes)
+    assert.deepEqual(talkEnv(claude, server), { ENABLE_TOOL_SEARCH: 'false', MCP_TOOL_TIMEOUT: '360000' });
     assert.deepEqual(permissionArgs(claude, ['npm test'], true).slice(-2), ['Bash(npm test)', 'mcp__waves']);
     assert.deepEqual(talkArgs(presetProfile('codex')!, server), [
       '-c',
@@ -201,6 +202,8 @@ describe('needsInputReason', () => {
       'mcp_servers.waves.args=["/x/waves-mcp.js"]',
       '-c',
       'mcp_servers.waves.env={WAVES_TALK_TOKEN="ab12",WAVES_ATTEMPT_DIR="/r/.waves/runs/f/r1/a \\"q\\"/1"}',
+      '-c',
+      'mcp_servers.waves.tool_timeout_sec=360',
     ]);
     assert.deepEqual(talkEnv(presetProfile('codex')!, server), {});
     // Gemini: the attempt's file as its settings' system defaults, and only that server allowed.

@@ -39,6 +39,7 @@ function runState(): RunState {
   const review = { kind: 'review' as const, at: T(40).toISOString(), from: 'branch' as const, commit: 'a'.repeat(40), comments: [{ file: 'a/x.ts', startLine: 1, endLine: 1, excerpt: 'x', body: 'rename it' }, { file: 'a/x.ts', startLine: 0, endLine: 0, excerpt: '', body: 'and say why' }] };
   s = apply(s, [{ type: 'followUp', packageId: 'a', followUp: review }], 40);
   s = apply(s, attempt('a', 2, 'h1'), 41);
+  s = apply(s, [{ type: 'scopeGranted', packageId: 'a', paths: ['docs/a.md', 'docs/b/**'], reason: 'its pages' }], 42);
   s = apply(s, [{ type: 'exited', packageId: 'a', exitCode: 0, headSha: 'c'.repeat(40), refused: ['example.com:443', 'registry.npmjs.org:443'], refusedRegistries: ['registry.npmjs.org:443'] }, { type: 'succeeded', packageId: 'a' }], 60);
   const merged = recordMerge(s, 'a', { status: 'merged', files: ['a/x.ts'], commit: 'd'.repeat(40) }, T(61));
   assert.ok(merged.ok);
@@ -75,6 +76,7 @@ describe('packageFacts', () => {
       question: null,
       progress: null,
       handoffs: [],
+      granted: ['docs/a.md', 'docs/b/**'],
       spend: { inputTokens: 10, outputTokens: 5, cachedTokens: 0, costUsd: 0.01 },
       refused: ['example.com:443', 'registry.npmjs.org:443'],
       refusedRegistries: ['registry.npmjs.org:443'],
@@ -200,6 +202,7 @@ describe('the words of the facts', () => {
       'b      1  pending            1',
       'c      1  blocked                                          blocked by b',
       'a: Its walls refused connections to example.com:443, registry.npmjs.org:443 (allow a host with waves.sandbox.allowHosts or --allow-host). registry.npmjs.org:443 is a package registry: allow the registries your configuration names with waves.sandbox.registries or --allow-registries.',
+      'a: granted at run time: docs/a.md, docs/b/**',
       'a: 1 revision; 2 open comments',
       'b: sent the failure of an integration check it broke (attempt 2); its next attempt addresses the integration check it broke: npm test',
     ]);
@@ -212,6 +215,12 @@ describe('the words of the facts', () => {
     const lines = statusPackageLines([running, { ...shown('c', null), progress: { fraction: 1, message: 'stale', at: '2026-01-01T12:00:00.000Z' } }], Infinity);
     assert.deepEqual(lines.slice(1, 3), ['b      1  running            1                             40 % · writing the tests', 'c      1  blocked                                          blocked by b']);
     assert.ok(lines.includes('b: 2 notes for its dependents: "the endpoint is /v2/users" …'), lines.join('\n'));
+  });
+
+  it('waves status: the write scope the person granted a package at run time, on a line of its own (ADR 0036)', () => {
+    const lines = statusPackageLines([{ ...shown('b'), granted: ['docs/a.md', 'docs/b/**'] }, shown('c', null)], Infinity);
+    assert.ok(lines.includes('b: granted at run time: docs/a.md, docs/b/**'), lines.join('\n'));
+    assert.equal(lines.filter((l) => l.includes('granted at run time')).length, 1, 'none for a package without a grant');
   });
 });
 

@@ -306,3 +306,18 @@ describe('formatDuration', () => {
     assert.deepEqual([0, 6200, 65_000, 3_723_000, null].map(formatDuration), ['0s', '6.2s', '1m 05s', '1h 02m 03s', '—']);
   });
 });
+
+describe('scope granted at run time (ADR 0036)', () => {
+  it('lists each package\'s granted paths, in JSON and Markdown; a run without any has no such section', () => {
+    const plan = analyzePlan(['schema_version: 1', 'feature: {id: shop}', 'packages:', '  - package_id: api', '  - package_id: ui'].join('\n'));
+    const r = buildRunReport({
+      state: { featureId: 'shop', runId: 'r', packages: { api: rec('succeeded', 0, 5, { granted: [{ paths: ['docs/api.md', 'docs/v2/**'], reason: 'its pages', at: at(2) }] }), ui: rec('succeeded', 0, 6) }, merges: {} },
+      analysis: plan,
+      results: {},
+      maxParallel: 2,
+    });
+    assert.deepEqual(r.json.packages.map((p) => [p.id, p.granted]), [['api', ['docs/api.md', 'docs/v2/**']], ['ui', []]]);
+    assert.match(r.markdown, /\n## Scope granted at run time\n\n- \*\*api\*\*: `docs\/api\.md`, `docs\/v2\/\*\*`\n/);
+    assert.doesNotMatch(buildRunReport(input()).markdown, /## Scope granted at run time/);
+  });
+});

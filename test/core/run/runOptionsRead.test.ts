@@ -20,8 +20,11 @@ const read = (file: string) => fs.readFileSync(path.join(SRC, file), 'utf8');
 
 const TABLE_SETTINGS = RUN_OPTIONS.map((o) => o.setting.replace(/^waves\./, ''));
 const TABLE_FLAGS = RUN_OPTIONS.flatMap(flagsOf);
-/** `waves run`'s flags that are no option of the run but say what this invocation does. */
-const INVOCATION_FLAGS = ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source'];
+/**
+ * `waves run`'s flags that are no option of the run but say what this invocation does (`scope-requests`:
+ * how the person at this terminal answers agents' scope requests; the editor asks in a notification).
+ */
+const INVOCATION_FLAGS = ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source', 'scope-requests'];
 
 function sources(dir: string): string[] {
   return fs.readdirSync(path.join(SRC, dir), { withFileTypes: true }).flatMap((e) => {

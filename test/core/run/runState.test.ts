@@ -109,6 +109,8 @@ function sampleEvent(type: RunEventType, state: RunState, packageId = 'a'): RunE
       return { type, packageId, note: 'the endpoint is /v2/users' };
     case 'asked':
       return { type, packageId, question: 'Which database?' };
+    case 'scopeGranted':
+      return { type, packageId, paths: ['src/b.ts'], reason: 'its test' };
     case 'audited':
       return { type, packageId, changedFiles: [{ path: 'src/a.ts', change: 'M' }] };
     case 'usageLimit':
@@ -187,6 +189,7 @@ const SAMPLE_TARGET: Record<RunEventType, PackageStatus | null> = {
   inputResumed: null,
   progress: null,
   handoff: null,
+  scopeGranted: null,
   asked: null,
   audited: null,
   succeeded: 'succeeded',
@@ -212,6 +215,7 @@ const ANNOTATES: Partial<Record<RunEventType, PackageStatus[]>> = {
   inputResumed: ['running'],
   progress: ['running'],
   handoff: ['running'],
+  scopeGranted: ['running'],
   asked: ['running'],
   audited: ['verifying'],
 };
@@ -795,6 +799,8 @@ describe('property: any sequence of events and merges', () => {
         return { type, packageId, note: s.text };
       case 'asked':
         return { type, packageId, question: s.text };
+      case 'scopeGranted':
+        return { type, packageId, paths: s.paths.map((p) => p.path), reason: s.text };
       case 'audited':
         return { type, packageId, changedFiles: s.paths };
       case 'cancelled':

@@ -21,8 +21,8 @@ describe('parseTalkCall', () => {
       assert.equal(r.ok, false);
       return r.ok ? '' : r.error;
     };
-    assert.equal(why('rm_rf', {}), 'no tool "rm_rf": the tools are plan_status, who_owns, progress, handoff, ask');
-    assert.equal(why(42, {}), 'no tool "42": the tools are plan_status, who_owns, progress, handoff, ask');
+    assert.equal(why('rm_rf', {}), 'no tool "rm_rf": the tools are plan_status, who_owns, request_scope, progress, handoff, ask');
+    assert.equal(why(42, {}), 'no tool "42": the tools are plan_status, who_owns, request_scope, progress, handoff, ask');
     assert.equal(why('who_owns', ['src/a.ts']), 'who_owns: the arguments must be an object');
     assert.equal(why('who_owns', 'src/a.ts'), 'who_owns: the arguments must be an object');
     assert.equal(why('plan_status', { as: 'other' }), 'plan_status: no argument "as"');
@@ -97,7 +97,7 @@ describe('answerLine (MCP over stdio)', () => {
 
   it('lists the tools with their schemas, answers ping, and relays a call with its arguments as the tool result', async () => {
     const list = (await ask({ jsonrpc: '2.0', id: 2, method: 'tools/list' })) as { result: { tools: { name: string; inputSchema: unknown }[] } };
-    assert.deepEqual(list.result.tools.map((t) => t.name), ['plan_status', 'who_owns', 'progress', 'handoff', 'ask']);
+    assert.deepEqual(list.result.tools.map((t) => t.name), ['plan_status', 'who_owns', 'request_scope', 'progress', 'handoff', 'ask']);
     assert.deepEqual(await ask({ jsonrpc: '2.0', id: 3, method: 'ping' }), { jsonrpc: '2.0', id: 3, result: {} });
     calls.length = 0;
     assert.deepEqual(await ask({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'progress', arguments: { fraction: 0.5, message: 'm' } } }), {

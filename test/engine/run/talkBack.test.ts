@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { attemptDir, runStateFile } from '../../../src/core/run/runPaths';
 import type { RunState } from '../../../src/core/run/runState';
 import type { EngineEvent } from '../../../src/engine/run/engine';
+import type { EngineOptions, ScopeRequestAsked } from '../../../src/engine/run/types';
 import { resetPackages } from '../../../src/engine';
 import { engineFor, isolateGit, planYaml } from '../engineFixtures';
 import { buildRunner, makeRepo } from '../helpers';
@@ -23,8 +24,8 @@ before(async () => {
 
 const readState = (repo: string, featureId: string) => JSON.parse(fs.readFileSync(runStateFile(repo, featureId), 'utf8')) as RunState;
 
-async function run(repo: string) {
-  const { engine, events } = await engineFor(path.join(repo, 'work-packages.yaml'), runnerScript, { verification: 'approved', maxParallel: 2 });
+async function run(repo: string, extra: Partial<EngineOptions> = {}) {
+  const { engine, events } = await engineFor(path.join(repo, 'work-packages.yaml'), runnerScript, { verification: 'approved', maxParallel: 2, ...extra });
   try {
     return { outcome: await engine.run(), events };
   } finally {
@@ -68,7 +69,7 @@ describe('an agent talks back to its run', () => {
     assert.match(said, /^mcp who_owns error: \.\.\/elsewhere\.txt is outside the repository: no package may write it$/m);
     assert.match(said, /^mcp progress: noted: 50 %$/m);
     assert.match(said, /^mcp progress error: progress: fraction must be a number from 0 to 1$/m);
-    assert.match(said, /^mcp no_such_tool error: no tool "no_such_tool": the tools are plan_status, who_owns, progress, handoff, ask$/m);
+    assert.match(said, /^mcp no_such_tool error: no tool "no_such_tool": the tools are plan_status, who_owns, request_scope, progress, handoff, ask$/m);
     // Recorded on its package: the progress it said last, its note.
     assert.deepEqual([state.packages.api!.progress?.fraction, state.packages.api!.progress?.message], [0.5, 'half way: the model is written']);
     assert.deepEqual(state.packages.api!.handoffs, ['the endpoint is /v2/users, not /users']);
@@ -130,5 +131,89 @@ describe('an agent talks back to its run', () => {
     assert.equal(state.packages.db!.asked ?? null, null);
     const prompt = fs.readFileSync(path.join(attemptDir(repo, 'talk-ask', state.runId, 'db', 2), 'prompt.md'), 'utf8');
     assert.match(prompt, /### Your question, answered[\s\S]*PostgreSQL or SQLite for the sessions table\?[\s\S]*SQLite/);
+  });
+
+  test('more write scope: a request checked exactly, granted by the person, widens the audit and the merge; one for a file another package may write, outside the repository or its own already is answered without asking', async () => {
+    const repo = repoWithPlanOf('talk-scope', [
+      {
+        id: 'api',
+        write: ['src/api/**'],
+        agent: ['mcp request_scope {"paths": ["docs/api.md"], "reason": "the endpoint needs its page"}', 'write docs/api.md # Users', 'write src/api/users.ts export {}', 'commit'],
+      },
+      {
+        id: 'ui',
+        write: ['src/ui/**'],
+        lockFiles: ['config/ui.json'],
+        agent: [
+          'mcp request_scope {"paths": ["src/api/**"], "reason": "to fix the api"}',
+          'mcp request_scope {"paths": ["../outside.txt"], "reason": "why not"}',
+          'mcp request_scope {"paths": ["src/ui/page.txt"], "reason": "mine"}',
+          'write src/ui/page.txt page',
+          'commit',
+        ],
+      },
+    ]);
+    const asked: ScopeRequestAsked[] = [];
+    const { outcome, events } = await run(repo, { grantScope: async (r) => (asked.push(r), true) });
+    const state = readState(repo, 'talk-scope');
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(state.packages.api));
+    // The person was asked once: api's request, exactly as checked.
+    assert.deepEqual(asked, [{ packageId: 'api', title: 'Package api', attempt: 1, paths: ['docs/api.md'], reason: 'the endpoint needs its page' }]);
+    assert.match(log(state, 'api'), /^mcp request_scope: granted: you may now write docs\/api\.md \(your audit allows them\)\.$/m);
+    assert.deepEqual(state.packages.api!.granted?.map((g) => [g.paths, g.reason]), [[['docs/api.md'], 'the endpoint needs its page']]);
+    // Audited against the widened scope and merged: the file is on the integration branch.
+    assert.deepEqual([...(state.merges.api?.files ?? [])].sort(), ['docs/api.md', 'src/api/users.ts']);
+    // ui's three, answered without asking.
+    const ui = log(state, 'ui');
+    assert.match(ui, /^mcp request_scope error: refused: src\/api\/\*\* covers src\/api\S*, which api may write \(src\/api\/\*\*\)\. Do not write these files\.$/m);
+    assert.match(ui, /^mcp request_scope error: refused: \.\.\/outside\.txt is outside the repository\. Do not write these files\.$/m);
+    assert.match(ui, /^mcp request_scope: You may write these already: src\/ui\/page\.txt\.$/m);
+    // Refusals are said as the package's problems.
+    const problems = events.filter((e): e is Extract<EngineEvent, { type: 'problem' }> => e.type === 'problem' && e.packageId === 'ui').map((e) => e.message);
+    assert.ok(problems.some((m) => m.startsWith("ui's agent asked for more write scope (src/api/**), refused: src/api/** covers")), problems.join('\n'));
+  });
+
+  test('a scope request the person refuses, or with nobody to ask, is refused: the agent that writes the file anyway fails its audit', async () => {
+    for (const [feature, extra, why] of [
+      ['talk-no', { grantScope: async () => false }, 'the person refused'],
+      ['talk-nobody', {}, 'nobody to ask: this run has no person to grant it \\(waves run asks on a terminal; --scope-requests grant grants what passes the check\\)'],
+    ] as const) {
+      const repo = repoWithPlanOf(feature, [
+        { id: 'api', write: ['src/api/**'], agent: ['mcp request_scope {"paths": ["docs/api.md"], "reason": "its page"}', 'write docs/api.md # Users', 'commit'] },
+      ]);
+      const { outcome } = await run(repo, extra);
+      const state = readState(repo, feature);
+      assert.notEqual(outcome.outcome, 'succeeded');
+      assert.match(log(state, 'api'), new RegExp(`^mcp request_scope error: refused: ${why}\\. Do not write these files\\.$`, 'm'));
+      assert.equal(state.packages.api!.granted ?? undefined, undefined, 'nothing granted');
+      assert.match(state.packages.api!.lastError ?? '', /changed outside the write scope: docs\/api\.md$/);
+    }
+  });
+
+  test('two siblings ask for the same file at once and the person allows both: exactly one is granted it, and the audit agrees', async () => {
+    const agent = (id: string) => ['mcp request_scope {"paths": ["shared/config.json"], "reason": "a setting of mine"}', `write shared/config.json {"by": "${id}"}`, `write ${id}/x.txt ${id}`, 'commit'];
+    const repo = repoWithPlanOf('talk-race', [
+      { id: 'a', write: ['a/**'], agent: agent('a') },
+      { id: 'b', write: ['b/**'], agent: agent('b') },
+    ]);
+    // The person answers both only once both have asked: each was checked before the other's grant.
+    const waiting: Array<() => void> = [];
+    const grantScope = (r: ScopeRequestAsked) =>
+      new Promise<boolean>((resolve) => {
+        waiting.push(() => resolve(true));
+        if (waiting.length === 2) for (const go of waiting) go();
+        void r;
+      });
+    await run(repo, { grantScope });
+    const state = readState(repo, 'talk-race');
+    assert.equal(waiting.length, 2, 'both were asked');
+    const won = ['a', 'b'].filter((id) => state.packages[id]!.granted?.length);
+    assert.equal(won.length, 1, JSON.stringify(state.packages));
+    const [winner] = won;
+    const loser = winner === 'a' ? 'b' : 'a';
+    assert.equal(state.packages[winner!]!.status, 'succeeded');
+    assert.match(log(state, loser), new RegExp(`^mcp request_scope error: refused: shared/config\\.json covers shared/config\\.json, which ${winner} was granted \\(shared/config\\.json\\)\\.`, 'm'));
+    assert.notEqual(state.packages[loser]!.status, 'succeeded');
+    assert.match(state.packages[loser]!.lastError ?? '', /changed outside the write scope: shared\/config\.json$/);
   });
 });

@@ -15,7 +15,7 @@ const func1 = (() => {
 })();
 const pattern4 = new RegExp("^[0-9a-f]{64}$", "u");
 const pattern7 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
-const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"progress":{"description":"How far the current attempt's agent says it is (its `progress` call to the `waves` MCP server). Absent or null: it said nothing. Cleared when an attempt starts.","oneOf":[{"type":"object","required":["fraction","message","at"],"additionalProperties":false,"properties":{"fraction":{"description":"Done so far, 0 to 1.","type":"number","minimum":0,"maximum":1},"message":{"description":"What the agent said it does now.","type":"string","minLength":1,"maxLength":200},"at":{"description":"When it said so (ISO 8601).","type":"string","minLength":1}}},{"type":"null"}]},"handoffs":{"description":"The notes the current attempt's agent left for the packages that depend on it (its `handoff` calls), oldest first; put into each dependent's prompt. Cleared when an attempt starts.","type":"array","items":{"type":"string","minLength":1,"maxLength":2000},"maxItems":10},"asked":{"description":"The question the current attempt's agent asked the person (its `ask` call to the `waves` MCP server): should it end having changed nothing, it failed as this question. Absent or null: none. Cleared when an attempt starts.","oneOf":[{"type":"string","minLength":1,"maxLength":2000},{"type":"null"}]},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]},"ranked":{"description":"Best of n, `pick: judge` with `confirm`: the judge's first among the green candidates, awaiting the person's pick, and its reason; null or absent: none.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"The judge's reason.","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
+const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"progress":{"description":"How far the current attempt's agent says it is (its `progress` call to the `waves` MCP server). Absent or null: it said nothing. Cleared when an attempt starts.","oneOf":[{"type":"object","required":["fraction","message","at"],"additionalProperties":false,"properties":{"fraction":{"description":"Done so far, 0 to 1.","type":"number","minimum":0,"maximum":1},"message":{"description":"What the agent said it does now.","type":"string","minLength":1,"maxLength":200},"at":{"description":"When it said so (ISO 8601).","type":"string","minLength":1}}},{"type":"null"}]},"handoffs":{"description":"The notes the current attempt's agent left for the packages that depend on it (its `handoff` calls), oldest first; put into each dependent's prompt. Cleared when an attempt starts.","type":"array","items":{"type":"string","minLength":1,"maxLength":2000},"maxItems":10},"granted":{"description":"Write scope granted to the current attempt's agent (its `request_scope` calls to the `waves` MCP server, each granted by the person or the person's policy), oldest first: its audits and merge allow these paths too, in every later attempt of the run.","type":"array","maxItems":50,"items":{"type":"object","required":["paths","reason","at"],"additionalProperties":false,"properties":{"paths":{"description":"Repository-relative paths or patterns.","type":"array","minItems":1,"maxItems":50,"items":{"type":"string","minLength":1}},"reason":{"description":"The agent's reason, as it gave it.","type":"string","minLength":1},"at":{"description":"When it was granted (ISO 8601).","type":"string","minLength":1}}}},"asked":{"description":"The question the current attempt's agent asked the person (its `ask` call to the `waves` MCP server): should it end having changed nothing, it failed as this question. Absent or null: none. Cleared when an attempt starts.","oneOf":[{"type":"string","minLength":1,"maxLength":2000},{"type":"null"}]},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]},"ranked":{"description":"Best of n, `pick: judge` with `confirm`: the judge's first among the green candidates, awaiting the person's pick, and its reason; null or absent: none.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"The judge's reason.","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
 const schema44 = {"description":"Where a package stands. awaiting-review: audited and verified, its merge waits for the person's Approve or Request Changes. Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","awaiting-review","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 
@@ -2381,6 +2381,7 @@ props0.refused = true;
 props0.refusedRegistries = true;
 props0.progress = true;
 props0.handoffs = true;
+props0.granted = true;
 props0.asked = true;
 props0.question = true;
 props0.followUp = true;
@@ -3781,16 +3782,168 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.asked !== undefined){
-let data66 = data.asked;
+if(data.granted !== undefined){
+let data66 = data.granted;
 const _errs185 = errors;
-const _errs186 = errors;
-let valid50 = false;
-let passing9 = null;
+if(errors === _errs185){
+if(Array.isArray(data66)){
+if(data66.length > 50){
+validate21.errors = [{instancePath:instancePath+"/granted",schemaPath:"#/properties/granted/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+var valid50 = true;
+const len7 = data66.length;
+for(let i8=0; i8<len7; i8++){
+let data67 = data66[i8];
 const _errs187 = errors;
 if(errors === _errs187){
-if(typeof data66 === "string"){
-if(func1(data66) > 2000){
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+let missing3;
+if((((data67.paths === undefined) && (missing3 = "paths")) || ((data67.reason === undefined) && (missing3 = "reason"))) || ((data67.at === undefined) && (missing3 = "at"))){
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8,schemaPath:"#/properties/granted/items/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+const _errs189 = errors;
+for(const key1 in data67){
+if(!(((key1 === "paths") || (key1 === "reason")) || (key1 === "at"))){
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8,schemaPath:"#/properties/granted/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs189 === errors){
+if(data67.paths !== undefined){
+let data68 = data67.paths;
+const _errs190 = errors;
+if(errors === _errs190){
+if(Array.isArray(data68)){
+if(data68.length > 50){
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/paths",schemaPath:"#/properties/granted/items/properties/paths/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+if(data68.length < 1){
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/paths",schemaPath:"#/properties/granted/items/properties/paths/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+else {
+var valid52 = true;
+const len8 = data68.length;
+for(let i9=0; i9<len8; i9++){
+let data69 = data68[i9];
+const _errs192 = errors;
+if(errors === _errs192){
+if(typeof data69 === "string"){
+if(func1(data69) < 1){
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/paths/" + i9,schemaPath:"#/properties/granted/items/properties/paths/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/paths/" + i9,schemaPath:"#/properties/granted/items/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid52 = _errs192 === errors;
+if(!valid52){
+break;
+}
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/paths",schemaPath:"#/properties/granted/items/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid51 = _errs190 === errors;
+}
+else {
+var valid51 = true;
+}
+if(valid51){
+if(data67.reason !== undefined){
+let data70 = data67.reason;
+const _errs194 = errors;
+if(errors === _errs194){
+if(typeof data70 === "string"){
+if(func1(data70) < 1){
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/reason",schemaPath:"#/properties/granted/items/properties/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/reason",schemaPath:"#/properties/granted/items/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid51 = _errs194 === errors;
+}
+else {
+var valid51 = true;
+}
+if(valid51){
+if(data67.at !== undefined){
+let data71 = data67.at;
+const _errs196 = errors;
+if(errors === _errs196){
+if(typeof data71 === "string"){
+if(func1(data71) < 1){
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/at",schemaPath:"#/properties/granted/items/properties/at/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8+"/at",schemaPath:"#/properties/granted/items/properties/at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid51 = _errs196 === errors;
+}
+else {
+var valid51 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/granted/" + i8,schemaPath:"#/properties/granted/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid50 = _errs187 === errors;
+if(!valid50){
+break;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/granted",schemaPath:"#/properties/granted/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs185 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.asked !== undefined){
+let data72 = data.asked;
+const _errs198 = errors;
+const _errs199 = errors;
+let valid53 = false;
+let passing9 = null;
+const _errs200 = errors;
+if(errors === _errs200){
+if(typeof data72 === "string"){
+if(func1(data72) > 2000){
 const err55 = {instancePath:instancePath+"/asked",schemaPath:"#/properties/asked/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"};
 if(vErrors === null){
 vErrors = [err55];
@@ -3801,7 +3954,7 @@ vErrors.push(err55);
 errors++;
 }
 else {
-if(func1(data66) < 1){
+if(func1(data72) < 1){
 const err56 = {instancePath:instancePath+"/asked",schemaPath:"#/properties/asked/oneOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err56];
@@ -3824,13 +3977,13 @@ vErrors.push(err57);
 errors++;
 }
 }
-var _valid15 = _errs187 === errors;
+var _valid15 = _errs200 === errors;
 if(_valid15){
-valid50 = true;
+valid53 = true;
 passing9 = 0;
 }
-const _errs189 = errors;
-if(data66 !== null){
+const _errs202 = errors;
+if(data72 !== null){
 const err58 = {instancePath:instancePath+"/asked",schemaPath:"#/properties/asked/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err58];
@@ -3840,18 +3993,18 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid15 = _errs189 === errors;
-if(_valid15 && valid50){
-valid50 = false;
+var _valid15 = _errs202 === errors;
+if(_valid15 && valid53){
+valid53 = false;
 passing9 = [passing9, 1];
 }
 else {
 if(_valid15){
-valid50 = true;
+valid53 = true;
 passing9 = 1;
 }
 }
-if(!valid50){
+if(!valid53){
 const err59 = {instancePath:instancePath+"/asked",schemaPath:"#/properties/asked/oneOf",keyword:"oneOf",params:{passingSchemas: passing9},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err59];
@@ -3864,32 +4017,32 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs186;
+errors = _errs199;
 if(vErrors !== null){
-if(_errs186){
-vErrors.length = _errs186;
+if(_errs199){
+vErrors.length = _errs199;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs185 === errors;
+var valid26 = _errs198 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.question !== undefined){
-let data67 = data.question;
-const _errs191 = errors;
-const _errs192 = errors;
-let valid51 = false;
+let data73 = data.question;
+const _errs204 = errors;
+const _errs205 = errors;
+let valid54 = false;
 let passing10 = null;
-const _errs193 = errors;
-if(errors === _errs193){
-if(typeof data67 === "string"){
-if(func1(data67) < 1){
+const _errs206 = errors;
+if(errors === _errs206){
+if(typeof data73 === "string"){
+if(func1(data73) < 1){
 const err60 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err60];
@@ -3911,13 +4064,13 @@ vErrors.push(err61);
 errors++;
 }
 }
-var _valid16 = _errs193 === errors;
+var _valid16 = _errs206 === errors;
 if(_valid16){
-valid51 = true;
+valid54 = true;
 passing10 = 0;
 }
-const _errs195 = errors;
-if(data67 !== null){
+const _errs208 = errors;
+if(data73 !== null){
 const err62 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err62];
@@ -3927,18 +4080,18 @@ vErrors.push(err62);
 }
 errors++;
 }
-var _valid16 = _errs195 === errors;
-if(_valid16 && valid51){
-valid51 = false;
+var _valid16 = _errs208 === errors;
+if(_valid16 && valid54){
+valid54 = false;
 passing10 = [passing10, 1];
 }
 else {
 if(_valid16){
-valid51 = true;
+valid54 = true;
 passing10 = 1;
 }
 }
-if(!valid51){
+if(!valid54){
 const err63 = {instancePath:instancePath+"/question",schemaPath:"#/properties/question/oneOf",keyword:"oneOf",params:{passingSchemas: passing10},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err63];
@@ -3951,40 +4104,40 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs192;
+errors = _errs205;
 if(vErrors !== null){
-if(_errs192){
-vErrors.length = _errs192;
+if(_errs205){
+vErrors.length = _errs205;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs191 === errors;
+var valid26 = _errs204 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.followUp !== undefined){
-let data68 = data.followUp;
-const _errs197 = errors;
-const _errs198 = errors;
-let valid52 = false;
+let data74 = data.followUp;
+const _errs210 = errors;
+const _errs211 = errors;
+let valid55 = false;
 let passing11 = null;
-const _errs199 = errors;
-if(!(validate41(data68, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
+const _errs212 = errors;
+if(!(validate41(data74, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
 errors = vErrors.length;
 }
-var _valid17 = _errs199 === errors;
+var _valid17 = _errs212 === errors;
 if(_valid17){
-valid52 = true;
+valid55 = true;
 passing11 = 0;
 }
-const _errs200 = errors;
-if(data68 !== null){
+const _errs213 = errors;
+if(data74 !== null){
 const err64 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err64];
@@ -3994,18 +4147,18 @@ vErrors.push(err64);
 }
 errors++;
 }
-var _valid17 = _errs200 === errors;
-if(_valid17 && valid52){
-valid52 = false;
+var _valid17 = _errs213 === errors;
+if(_valid17 && valid55){
+valid55 = false;
 passing11 = [passing11, 1];
 }
 else {
 if(_valid17){
-valid52 = true;
+valid55 = true;
 passing11 = 1;
 }
 }
-if(!valid52){
+if(!valid55){
 const err65 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf",keyword:"oneOf",params:{passingSchemas: passing11},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err65];
@@ -4018,134 +4171,134 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs198;
+errors = _errs211;
 if(vErrors !== null){
-if(_errs198){
-vErrors.length = _errs198;
+if(_errs211){
+vErrors.length = _errs211;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs197 === errors;
+var valid26 = _errs210 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.revisions !== undefined){
-let data69 = data.revisions;
-const _errs202 = errors;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
+let data75 = data.revisions;
+const _errs215 = errors;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
 validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs202){
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 < 0 || isNaN(data69)){
+if(errors === _errs215){
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 < 0 || isNaN(data75)){
 validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid26 = _errs202 === errors;
+var valid26 = _errs215 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.followUps !== undefined){
-let data70 = data.followUps;
-const _errs204 = errors;
-if(errors === _errs204){
-if(Array.isArray(data70)){
-if(data70.length > 100){
+let data76 = data.followUps;
+const _errs217 = errors;
+if(errors === _errs217){
+if(Array.isArray(data76)){
+if(data76.length > 100){
 validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
 return false;
 }
 else {
-var valid53 = true;
-const len7 = data70.length;
-for(let i8=0; i8<len7; i8++){
-let data71 = data70[i8];
-const _errs206 = errors;
-if(errors === _errs206){
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-let missing3;
-if((((data71.kind === undefined) && (missing3 = "kind")) || ((data71.at === undefined) && (missing3 = "at"))) || ((data71.attempt === undefined) && (missing3 = "attempt"))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i8,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+var valid56 = true;
+const len9 = data76.length;
+for(let i10=0; i10<len9; i10++){
+let data77 = data76[i10];
+const _errs219 = errors;
+if(errors === _errs219){
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+let missing4;
+if((((data77.kind === undefined) && (missing4 = "kind")) || ((data77.at === undefined) && (missing4 = "at"))) || ((data77.attempt === undefined) && (missing4 = "attempt"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i10,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
 return false;
 }
 else {
-if(data71.kind !== undefined){
-let data72 = data71.kind;
-const _errs208 = errors;
-if(!((data72 === "review") || (data72 === "integration"))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/kind",schemaPath:"#/properties/followUps/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema37.properties.followUps.items.properties.kind.enum},message:"must be equal to one of the allowed values"}];
+if(data77.kind !== undefined){
+let data78 = data77.kind;
+const _errs221 = errors;
+if(!((data78 === "review") || (data78 === "integration"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/kind",schemaPath:"#/properties/followUps/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema37.properties.followUps.items.properties.kind.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid54 = _errs208 === errors;
+var valid57 = _errs221 === errors;
 }
 else {
-var valid54 = true;
+var valid57 = true;
 }
-if(valid54){
-if(data71.at !== undefined){
-let data73 = data71.at;
-const _errs209 = errors;
-const _errs210 = errors;
-if(errors === _errs210){
-if(errors === _errs210){
-if(typeof data73 === "string"){
-if(!pattern7.test(data73)){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
+if(valid57){
+if(data77.at !== undefined){
+let data79 = data77.at;
+const _errs222 = errors;
+const _errs223 = errors;
+if(errors === _errs223){
+if(errors === _errs223){
+if(typeof data79 === "string"){
+if(!pattern7.test(data79)){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
-}
-}
-else {
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid54 = _errs209 === errors;
-}
-else {
-var valid54 = true;
-}
-if(valid54){
-if(data71.attempt !== undefined){
-let data74 = data71.attempt;
-const _errs212 = errors;
-if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs212){
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 < 1 || isNaN(data74)){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i8+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid54 = _errs212 === errors;
-}
-else {
-var valid54 = true;
-}
-}
-}
 }
 }
 else {
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i8,schemaPath:"#/properties/followUps/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid53 = _errs206 === errors;
-if(!valid53){
+}
+var valid57 = _errs222 === errors;
+}
+else {
+var valid57 = true;
+}
+if(valid57){
+if(data77.attempt !== undefined){
+let data80 = data77.attempt;
+const _errs225 = errors;
+if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs225){
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 < 1 || isNaN(data80)){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid57 = _errs225 === errors;
+}
+else {
+var valid57 = true;
+}
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i10,schemaPath:"#/properties/followUps/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid56 = _errs219 === errors;
+if(!valid56){
 break;
 }
 }
@@ -4156,32 +4309,32 @@ validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/prope
 return false;
 }
 }
-var valid26 = _errs204 === errors;
+var valid26 = _errs217 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.phases !== undefined){
-let data75 = data.phases;
-const _errs214 = errors;
-if(errors === _errs214){
-if(Array.isArray(data75)){
-if(data75.length > 400){
+let data81 = data.phases;
+const _errs227 = errors;
+if(errors === _errs227){
+if(Array.isArray(data81)){
+if(data81.length > 400){
 validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/maxItems",keyword:"maxItems",params:{limit: 400},message:"must NOT have more than 400 items"}];
 return false;
 }
 else {
-var valid56 = true;
-const len8 = data75.length;
-for(let i9=0; i9<len8; i9++){
-const _errs216 = errors;
-if(!(validate43(data75[i9], {instancePath:instancePath+"/phases/" + i9,parentData:data75,parentDataProperty:i9,rootData,dynamicAnchors}))){
+var valid59 = true;
+const len10 = data81.length;
+for(let i11=0; i11<len10; i11++){
+const _errs229 = errors;
+if(!(validate43(data81[i11], {instancePath:instancePath+"/phases/" + i11,parentData:data81,parentDataProperty:i11,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
 errors = vErrors.length;
 }
-var valid56 = _errs216 === errors;
-if(!valid56){
+var valid59 = _errs229 === errors;
+if(!valid59){
 break;
 }
 }
@@ -4192,24 +4345,24 @@ validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properti
 return false;
 }
 }
-var valid26 = _errs214 === errors;
+var valid26 = _errs227 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.spend !== undefined){
-let data77 = data.spend;
-const _errs217 = errors;
-const _errs218 = errors;
-let valid57 = false;
+let data83 = data.spend;
+const _errs230 = errors;
+const _errs231 = errors;
+let valid60 = false;
 let passing12 = null;
-const _errs219 = errors;
-if(errors === _errs219){
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-let missing4;
-if(((((data77.inputTokens === undefined) && (missing4 = "inputTokens")) || ((data77.outputTokens === undefined) && (missing4 = "outputTokens"))) || ((data77.cachedTokens === undefined) && (missing4 = "cachedTokens"))) || ((data77.costUsd === undefined) && (missing4 = "costUsd"))){
-const err66 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"};
+const _errs232 = errors;
+if(errors === _errs232){
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+let missing5;
+if(((((data83.inputTokens === undefined) && (missing5 = "inputTokens")) || ((data83.outputTokens === undefined) && (missing5 = "outputTokens"))) || ((data83.cachedTokens === undefined) && (missing5 = "cachedTokens"))) || ((data83.costUsd === undefined) && (missing5 = "costUsd"))){
+const err66 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -4219,12 +4372,12 @@ vErrors.push(err66);
 errors++;
 }
 else {
-if(data77.inputTokens !== undefined){
-let data78 = data77.inputTokens;
-const _errs221 = errors;
-if(errors === _errs221){
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 < 0 || isNaN(data78)){
+if(data83.inputTokens !== undefined){
+let data84 = data83.inputTokens;
+const _errs234 = errors;
+if(errors === _errs234){
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 < 0 || isNaN(data84)){
 const err67 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err67];
@@ -4246,18 +4399,18 @@ vErrors.push(err68);
 errors++;
 }
 }
-var valid58 = _errs221 === errors;
+var valid61 = _errs234 === errors;
 }
 else {
-var valid58 = true;
+var valid61 = true;
 }
-if(valid58){
-if(data77.outputTokens !== undefined){
-let data79 = data77.outputTokens;
-const _errs223 = errors;
-if(errors === _errs223){
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 < 0 || isNaN(data79)){
+if(valid61){
+if(data83.outputTokens !== undefined){
+let data85 = data83.outputTokens;
+const _errs236 = errors;
+if(errors === _errs236){
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 < 0 || isNaN(data85)){
 const err69 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err69];
@@ -4279,18 +4432,18 @@ vErrors.push(err70);
 errors++;
 }
 }
-var valid58 = _errs223 === errors;
+var valid61 = _errs236 === errors;
 }
 else {
-var valid58 = true;
+var valid61 = true;
 }
-if(valid58){
-if(data77.cachedTokens !== undefined){
-let data80 = data77.cachedTokens;
-const _errs225 = errors;
-if(errors === _errs225){
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 < 0 || isNaN(data80)){
+if(valid61){
+if(data83.cachedTokens !== undefined){
+let data86 = data83.cachedTokens;
+const _errs238 = errors;
+if(errors === _errs238){
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 < 0 || isNaN(data86)){
 const err71 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err71];
@@ -4312,22 +4465,22 @@ vErrors.push(err72);
 errors++;
 }
 }
-var valid58 = _errs225 === errors;
+var valid61 = _errs238 === errors;
 }
 else {
-var valid58 = true;
+var valid61 = true;
 }
-if(valid58){
-if(data77.costUsd !== undefined){
-let data81 = data77.costUsd;
-const _errs227 = errors;
-const _errs228 = errors;
-let valid59 = false;
+if(valid61){
+if(data83.costUsd !== undefined){
+let data87 = data83.costUsd;
+const _errs240 = errors;
+const _errs241 = errors;
+let valid62 = false;
 let passing13 = null;
-const _errs229 = errors;
-if(errors === _errs229){
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 < 0 || isNaN(data81)){
+const _errs242 = errors;
+if(errors === _errs242){
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 < 0 || isNaN(data87)){
 const err73 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err73];
@@ -4349,13 +4502,13 @@ vErrors.push(err74);
 errors++;
 }
 }
-var _valid19 = _errs229 === errors;
+var _valid19 = _errs242 === errors;
 if(_valid19){
-valid59 = true;
+valid62 = true;
 passing13 = 0;
 }
-const _errs231 = errors;
-if(data81 !== null){
+const _errs244 = errors;
+if(data87 !== null){
 const err75 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err75];
@@ -4365,18 +4518,18 @@ vErrors.push(err75);
 }
 errors++;
 }
-var _valid19 = _errs231 === errors;
-if(_valid19 && valid59){
-valid59 = false;
+var _valid19 = _errs244 === errors;
+if(_valid19 && valid62){
+valid62 = false;
 passing13 = [passing13, 1];
 }
 else {
 if(_valid19){
-valid59 = true;
+valid62 = true;
 passing13 = 1;
 }
 }
-if(!valid59){
+if(!valid62){
 const err76 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing13},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err76];
@@ -4387,20 +4540,20 @@ vErrors.push(err76);
 errors++;
 }
 else {
-errors = _errs228;
+errors = _errs241;
 if(vErrors !== null){
-if(_errs228){
-vErrors.length = _errs228;
+if(_errs241){
+vErrors.length = _errs241;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid58 = _errs227 === errors;
+var valid61 = _errs240 === errors;
 }
 else {
-var valid58 = true;
+var valid61 = true;
 }
 }
 }
@@ -4418,9 +4571,9 @@ vErrors.push(err77);
 errors++;
 }
 }
-var _valid18 = _errs219 === errors;
+var _valid18 = _errs232 === errors;
 if(_valid18){
-valid57 = true;
+valid60 = true;
 passing12 = 0;
 var props10 = {};
 props10.inputTokens = true;
@@ -4428,8 +4581,8 @@ props10.outputTokens = true;
 props10.cachedTokens = true;
 props10.costUsd = true;
 }
-const _errs233 = errors;
-if(data77 !== null){
+const _errs246 = errors;
+if(data83 !== null){
 const err78 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err78];
@@ -4439,18 +4592,18 @@ vErrors.push(err78);
 }
 errors++;
 }
-var _valid18 = _errs233 === errors;
-if(_valid18 && valid57){
-valid57 = false;
+var _valid18 = _errs246 === errors;
+if(_valid18 && valid60){
+valid60 = false;
 passing12 = [passing12, 1];
 }
 else {
 if(_valid18){
-valid57 = true;
+valid60 = true;
 passing12 = 1;
 }
 }
-if(!valid57){
+if(!valid60){
 const err79 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing12},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err79];
@@ -4463,47 +4616,47 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs218;
+errors = _errs231;
 if(vErrors !== null){
-if(_errs218){
-vErrors.length = _errs218;
+if(_errs231){
+vErrors.length = _errs231;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs217 === errors;
+var valid26 = _errs230 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.candidates !== undefined){
-let data82 = data.candidates;
-const _errs235 = errors;
-if(errors === _errs235){
-if(Array.isArray(data82)){
-if(data82.length > 8){
+let data88 = data.candidates;
+const _errs248 = errors;
+if(errors === _errs248){
+if(Array.isArray(data88)){
+if(data88.length > 8){
 validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items"}];
 return false;
 }
 else {
-if(data82.length < 2){
+if(data88.length < 2){
 validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
 return false;
 }
 else {
-var valid60 = true;
-const len9 = data82.length;
-for(let i10=0; i10<len9; i10++){
-const _errs237 = errors;
-if(!(validate45(data82[i10], {instancePath:instancePath+"/candidates/" + i10,parentData:data82,parentDataProperty:i10,rootData,dynamicAnchors}))){
+var valid63 = true;
+const len11 = data88.length;
+for(let i12=0; i12<len11; i12++){
+const _errs250 = errors;
+if(!(validate45(data88[i12], {instancePath:instancePath+"/candidates/" + i12,parentData:data88,parentDataProperty:i12,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
-var valid60 = _errs237 === errors;
-if(!valid60){
+var valid63 = _errs250 === errors;
+if(!valid63){
 break;
 }
 }
@@ -4515,24 +4668,24 @@ validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/prop
 return false;
 }
 }
-var valid26 = _errs235 === errors;
+var valid26 = _errs248 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.chosen !== undefined){
-let data84 = data.chosen;
-const _errs238 = errors;
-const _errs239 = errors;
-let valid61 = false;
+let data90 = data.chosen;
+const _errs251 = errors;
+const _errs252 = errors;
+let valid64 = false;
 let passing14 = null;
-const _errs240 = errors;
-if(errors === _errs240){
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-let missing5;
-if(((data84.candidate === undefined) && (missing5 = "candidate")) || ((data84.why === undefined) && (missing5 = "why"))){
-const err80 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"};
+const _errs253 = errors;
+if(errors === _errs253){
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+let missing6;
+if(((data90.candidate === undefined) && (missing6 = "candidate")) || ((data90.why === undefined) && (missing6 = "why"))){
+const err80 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -4542,10 +4695,10 @@ vErrors.push(err80);
 errors++;
 }
 else {
-if(data84.candidate !== undefined){
-let data85 = data84.candidate;
-const _errs242 = errors;
-if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+if(data90.candidate !== undefined){
+let data91 = data90.candidate;
+const _errs255 = errors;
+if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
 const err81 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err81];
@@ -4555,9 +4708,9 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(errors === _errs242){
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 > 8 || isNaN(data85)){
+if(errors === _errs255){
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 > 8 || isNaN(data91)){
 const err82 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
 if(vErrors === null){
 vErrors = [err82];
@@ -4568,7 +4721,7 @@ vErrors.push(err82);
 errors++;
 }
 else {
-if(data85 < 1 || isNaN(data85)){
+if(data91 < 1 || isNaN(data91)){
 const err83 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err83];
@@ -4581,19 +4734,19 @@ errors++;
 }
 }
 }
-var valid62 = _errs242 === errors;
+var valid65 = _errs255 === errors;
 }
 else {
-var valid62 = true;
+var valid65 = true;
 }
-if(valid62){
-if(data84.why !== undefined){
-let data86 = data84.why;
-const _errs244 = errors;
-const _errs245 = errors;
-if(errors === _errs245){
-if(typeof data86 === "string"){
-if(func1(data86) < 1){
+if(valid65){
+if(data90.why !== undefined){
+let data92 = data90.why;
+const _errs257 = errors;
+const _errs258 = errors;
+if(errors === _errs258){
+if(typeof data92 === "string"){
+if(func1(data92) < 1){
 const err84 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err84];
@@ -4615,10 +4768,10 @@ vErrors.push(err85);
 errors++;
 }
 }
-var valid62 = _errs244 === errors;
+var valid65 = _errs257 === errors;
 }
 else {
-var valid62 = true;
+var valid65 = true;
 }
 }
 }
@@ -4634,16 +4787,16 @@ vErrors.push(err86);
 errors++;
 }
 }
-var _valid20 = _errs240 === errors;
+var _valid20 = _errs253 === errors;
 if(_valid20){
-valid61 = true;
+valid64 = true;
 passing14 = 0;
 var props12 = {};
 props12.candidate = true;
 props12.why = true;
 }
-const _errs247 = errors;
-if(data84 !== null){
+const _errs260 = errors;
+if(data90 !== null){
 const err87 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err87];
@@ -4653,18 +4806,18 @@ vErrors.push(err87);
 }
 errors++;
 }
-var _valid20 = _errs247 === errors;
-if(_valid20 && valid61){
-valid61 = false;
+var _valid20 = _errs260 === errors;
+if(_valid20 && valid64){
+valid64 = false;
 passing14 = [passing14, 1];
 }
 else {
 if(_valid20){
-valid61 = true;
+valid64 = true;
 passing14 = 1;
 }
 }
-if(!valid61){
+if(!valid64){
 const err88 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf",keyword:"oneOf",params:{passingSchemas: passing14},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err88];
@@ -4677,34 +4830,34 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs239;
+errors = _errs252;
 if(vErrors !== null){
-if(_errs239){
-vErrors.length = _errs239;
+if(_errs252){
+vErrors.length = _errs252;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs238 === errors;
+var valid26 = _errs251 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.ranked !== undefined){
-let data87 = data.ranked;
-const _errs249 = errors;
-const _errs250 = errors;
-let valid64 = false;
+let data93 = data.ranked;
+const _errs262 = errors;
+const _errs263 = errors;
+let valid67 = false;
 let passing15 = null;
-const _errs251 = errors;
-if(errors === _errs251){
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-let missing6;
-if(((data87.candidate === undefined) && (missing6 = "candidate")) || ((data87.why === undefined) && (missing6 = "why"))){
-const err89 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"};
+const _errs264 = errors;
+if(errors === _errs264){
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+let missing7;
+if(((data93.candidate === undefined) && (missing7 = "candidate")) || ((data93.why === undefined) && (missing7 = "why"))){
+const err89 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -4714,10 +4867,10 @@ vErrors.push(err89);
 errors++;
 }
 else {
-if(data87.candidate !== undefined){
-let data88 = data87.candidate;
-const _errs253 = errors;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
+if(data93.candidate !== undefined){
+let data94 = data93.candidate;
+const _errs266 = errors;
+if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
 const err90 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err90];
@@ -4727,9 +4880,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(errors === _errs253){
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 8 || isNaN(data88)){
+if(errors === _errs266){
+if((typeof data94 == "number") && (isFinite(data94))){
+if(data94 > 8 || isNaN(data94)){
 const err91 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
 if(vErrors === null){
 vErrors = [err91];
@@ -4740,7 +4893,7 @@ vErrors.push(err91);
 errors++;
 }
 else {
-if(data88 < 1 || isNaN(data88)){
+if(data94 < 1 || isNaN(data94)){
 const err92 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err92];
@@ -4753,19 +4906,19 @@ errors++;
 }
 }
 }
-var valid65 = _errs253 === errors;
+var valid68 = _errs266 === errors;
 }
 else {
-var valid65 = true;
+var valid68 = true;
 }
-if(valid65){
-if(data87.why !== undefined){
-let data89 = data87.why;
-const _errs255 = errors;
-const _errs256 = errors;
-if(errors === _errs256){
-if(typeof data89 === "string"){
-if(func1(data89) < 1){
+if(valid68){
+if(data93.why !== undefined){
+let data95 = data93.why;
+const _errs268 = errors;
+const _errs269 = errors;
+if(errors === _errs269){
+if(typeof data95 === "string"){
+if(func1(data95) < 1){
 const err93 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err93];
@@ -4787,10 +4940,10 @@ vErrors.push(err94);
 errors++;
 }
 }
-var valid65 = _errs255 === errors;
+var valid68 = _errs268 === errors;
 }
 else {
-var valid65 = true;
+var valid68 = true;
 }
 }
 }
@@ -4806,16 +4959,16 @@ vErrors.push(err95);
 errors++;
 }
 }
-var _valid21 = _errs251 === errors;
+var _valid21 = _errs264 === errors;
 if(_valid21){
-valid64 = true;
+valid67 = true;
 passing15 = 0;
 var props13 = {};
 props13.candidate = true;
 props13.why = true;
 }
-const _errs258 = errors;
-if(data87 !== null){
+const _errs271 = errors;
+if(data93 !== null){
 const err96 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err96];
@@ -4825,18 +4978,18 @@ vErrors.push(err96);
 }
 errors++;
 }
-var _valid21 = _errs258 === errors;
-if(_valid21 && valid64){
-valid64 = false;
+var _valid21 = _errs271 === errors;
+if(_valid21 && valid67){
+valid67 = false;
 passing15 = [passing15, 1];
 }
 else {
 if(_valid21){
-valid64 = true;
+valid67 = true;
 passing15 = 1;
 }
 }
-if(!valid64){
+if(!valid67){
 const err97 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf",keyword:"oneOf",params:{passingSchemas: passing15},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err97];
@@ -4849,20 +5002,21 @@ validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs250;
+errors = _errs263;
 if(vErrors !== null){
-if(_errs250){
-vErrors.length = _errs250;
+if(_errs263){
+vErrors.length = _errs263;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs249 === errors;
+var valid26 = _errs262 === errors;
 }
 else {
 var valid26 = true;
+}
 }
 }
 }
