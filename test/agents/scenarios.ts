@@ -205,7 +205,7 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
         assert.equal(r.code, 0, `waves run failed:\n${r.out}\n${r.err}\n--- api's agent.log ---\n${safeLog(w.repo, feature, 'api')}`);
         // It declared the server's tools (only the run's: the walls' CLI has no other server here) and sent back what the run answered.
         const api = srv.requests.filter((q) => q.main && q.script === 'api');
-        const names = ['ask', 'handoff', 'plan_status', 'progress', 'request_scope', 'who_owns'].map(talks);
+        const names = ['ask', 'handoff', 'lock', 'plan_status', 'progress', 'request_scope', 'unlock', 'who_owns'].map(talks);
         assert.deepEqual(api[0]!.tools.filter((t) => names.includes(t)).sort(), [...names].sort());
         assert.ok(api.some((q) => q.text.includes('noted: 50 %')), 'the progress call was answered');
         assert.ok(api.some((q) => q.text.includes('ui/page.txt may be written by ui (pending).') && q.text.includes('You may not write it')), 'who_owns was answered');

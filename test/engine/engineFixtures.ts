@@ -24,6 +24,8 @@ export interface TestPackage {
   retryBudget?: number;
   mode?: 'isolated' | 'shared';
   lockFiles?: string[];
+  /** `locks.keys`: logical lock keys. */
+  lockKeys?: string[];
   /** Verification `command` steps (shell command lines, run in the package's tree). */
   commands?: string[];
   /** The plan's `task_type` (`integrate` marks the integration package the guard's checks come from). */
@@ -48,7 +50,11 @@ export function planYaml(featureId: string, packages: readonly TestPackage[]): s
     }
     out.push('    scope:', `      write_allow: [${(p.write ?? [`${p.id}/**`]).map(q).join(', ')}]`);
     if (p.deny?.length) out.push(`      deny: [${p.deny.map(q).join(', ')}]`);
-    if (p.lockFiles?.length) out.push('    locks:', `      files: [${p.lockFiles.map(q).join(', ')}]`);
+    if (p.lockFiles?.length || p.lockKeys?.length) {
+      out.push('    locks:');
+      if (p.lockFiles?.length) out.push(`      files: [${p.lockFiles.map(q).join(', ')}]`);
+      if (p.lockKeys?.length) out.push(`      keys: [${p.lockKeys.map(q).join(', ')}]`);
+    }
     if (p.mode) out.push('    worktree:', `      mode: ${p.mode}`);
     if (p.commands?.length) {
       out.push('    verification:', '      steps:');

@@ -18,6 +18,10 @@ export const MAX_PATH_CHARS = 1024;
 export const MAX_SCOPE_PATHS = 20;
 export const MAX_GRANTED_PATHS = 50;
 export const MAX_REASON_CHARS = 500;
+/** `lock`: the most characters a key may hold; its time to live by default and at most, in seconds. */
+export const MAX_LOCK_KEY_CHARS = 200;
+export const DEFAULT_LOCK_TTL_S = 600;
+export const MAX_LOCK_TTL_S = 3600;
 
 export interface TalkToolDef {
   name: TalkToolName;
@@ -26,12 +30,14 @@ export interface TalkToolDef {
   inputSchema: { type: 'object'; properties: Record<string, unknown>; required?: string[]; additionalProperties: false };
 }
 
-export type TalkToolName = 'plan_status' | 'who_owns' | 'request_scope' | 'progress' | 'handoff' | 'ask';
+export type TalkToolName = 'plan_status' | 'who_owns' | 'request_scope' | 'lock' | 'unlock' | 'progress' | 'handoff' | 'ask';
 
 export type TalkCall =
   | { tool: 'plan_status' }
   | { tool: 'who_owns'; path: string }
   | { tool: 'request_scope'; paths: string[]; reason: string }
+  | { tool: 'lock'; key: string; ttlMs: number }
+  | { tool: 'unlock'; key: string }
   | { tool: 'progress'; fraction: number; message: string }
   | { tool: 'handoff'; note: string }
   | { tool: 'ask'; question: string };
@@ -70,6 +76,29 @@ export const TALK_TOOLS: readonly TalkToolDef[] = [
         reason: { type: 'string', description: `Why your package must write them, for the person (at most ${MAX_REASON_CHARS} characters).` },
       },
       required: ['paths', 'reason'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'lock',
+    description: `Hold a logical lock key of the plan format (such as db:migration-slot, db:schema:users or api:GET /v1/users) while you change what it names: packages of the plan that lock the same key wait until you release it, and another package's agent asking for it is refused. Released by unlock, when it lapses (ttl_seconds: default ${DEFAULT_LOCK_TTL_S}, at most ${MAX_LOCK_TTL_S}), or when your attempt ends.`,
+    inputSchema: {
+      type: 'object',
+      properties: {
+        key: { type: 'string', description: `The key (at most ${MAX_LOCK_KEY_CHARS} characters).` },
+        ttl_seconds: { type: 'integer', minimum: 1, maximum: MAX_LOCK_TTL_S, description: 'How long it holds unless released or renewed (a second call renews it).' },
+      },
+      required: ['key'],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: 'unlock',
+    description: 'Release a lock key you took with lock. The locks of your plan are released when your package ends.',
+    inputSchema: {
+      type: 'object',
+      properties: { key: { type: 'string', description: 'The key, as you locked it.' } },
+      required: ['key'],
       additionalProperties: false,
     },
   },
@@ -138,6 +167,16 @@ export function parseTalkCall(name: unknown, args: unknown): { ok: true; call: T
       if (!ps.every((x): x is string => typeof x === 'string' && x.trim() !== '' && x.length <= MAX_PATH_CHARS)) return { ok: false, error: `request_scope: each path must be a non-empty string of at most ${MAX_PATH_CHARS} characters` };
       const r = text('reason', MAX_REASON_CHARS);
       return typeof r === 'string' ? { ok: true, call: { tool: 'request_scope', paths: [...new Set(ps)], reason: r } } : { ok: false, error: r.error };
+    }
+    case 'lock':
+    case 'unlock': {
+      const k = text('key', MAX_LOCK_KEY_CHARS);
+      if (typeof k !== 'string') return { ok: false, error: k.error };
+      if (/[\u0000-\u001f\u007f]/.test(k)) return { ok: false, error: `${tool.name}: key holds a control character` };
+      if (tool.name === 'unlock') return { ok: true, call: { tool: 'unlock', key: k } };
+      const t = given.ttl_seconds ?? DEFAULT_LOCK_TTL_S;
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX_LOCK_TTL_S) return { ok: false, error: `lock: ttl_seconds must be a whole number from 1 to ${MAX_LOCK_TTL_S}` };
+      return { ok: true, call: { tool: 'lock', key: k, ttlMs: t * 1000 } };
     }
     case 'progress': {
       const f = given.fraction;

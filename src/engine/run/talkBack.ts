@@ -19,6 +19,9 @@ import type { AttemptPlace } from '../attempt';
 import { TALK_CONFIG, TALK_TOKEN_ENV, TalkListener, type TalkAnswer } from '../talk';
 import type { RunContext } from './context';
 import type { TalkEvent } from '../../core/run/talkEvents';
+import { acquireLocks, canonicalLockKey, type LockEntry } from '../../core/run/lockTable';
+import { checkLockKey } from '../../core/plan/lockKeys';
+import { isCoordinatorUnavailable } from '../coordinator';
 
 /** A package's parents of a plan of plans, nearest first. */
 function ancestorsOf(joins: Readonly<Record<string, readonly string[]>>, id: string): string[] {
@@ -110,6 +113,7 @@ export class TalkBack {
       return { text: `${id} is ${record?.status ?? 'not in this run'}: only a running attempt reports`, isError: true };
     }
     if (parsed.call.tool === 'request_scope') return this.requestScope(id, parsed.call.paths, parsed.call.reason);
+    if (parsed.call.tool === 'lock' || parsed.call.tool === 'unlock') return this.lockKey(id, parsed.call);
     return this.act(id, parsed.call);
   }
 
@@ -148,6 +152,48 @@ export class TalkBack {
     return { text: `granted: you may now write ${[...again.fresh, ...again.own].join(', ')} (your audit allows them).`, isError: false };
   }
 
+  /**
+   * A logical lock key at run time, in the run's lock table (the shared coordinator's when the run
+   * joined one): taken for the package as its plan's keys are, so the packages locking it wait and
+   * another agent asking is refused; released by `unlock`, its time to live, or the package's end
+   * (`releaseLocksOf`). The keys of its plan are held for its whole attempt: never changed here.
+   */
+  private async lockKey(id: string, call: Extract<TalkCall, { tool: 'lock' | 'unlock' }>): Promise<TalkAnswer> {
+    const { ctx } = this;
+    const key = canonicalLockKey(call.key);
+    // The plan format's keys only (its namespaces and forms): a key an agent takes is one a plan can lock too.
+    const verdict = checkLockKey(key);
+    if (!verdict.ok) return { text: `refused: ${verdict.message}`, isError: true };
+    const planned = (ctx.pkg(id)?.locks.keys ?? []).some((k) => canonicalLockKey(k.value) === key);
+    if (planned) return { text: `${key} is a lock of your plan: you hold it until your package ends`, isError: call.tool === 'unlock' };
+    const mine = (e: LockEntry) => e.featureId === ctx.featureId && e.holder === id && e.kind === 'key' && e.key === key;
+    let outcome: TalkAnswer | null = null;
+    try {
+      await ctx.locks.update((table) => {
+        if (call.tool === 'unlock') {
+          if (!table.locks.some(mine)) {
+            outcome = { text: `you hold no lock ${key}`, isError: true };
+            return table;
+          }
+          outcome = { text: `released ${key}`, isError: false };
+          return { ...table, locks: table.locks.filter((e) => !mine(e)) };
+        }
+        const taken = acquireLocks(table, { featureId: ctx.featureId, runId: ctx.state.runId, holder: id, files: [], keys: [key], ttlMs: call.ttlMs }, ctx.clock());
+        if (taken.ok) {
+          outcome = { text: `locked ${key} for ${Math.round(call.ttlMs / 1000)} s (unlock it when done; a second lock renews it)`, isError: false };
+          return taken.table;
+        }
+        const first = taken.conflicts[0];
+        outcome = { text: `refused: ${taken.problem ?? (first ? `${key} is held by ${first.entry.featureId === ctx.featureId ? first.entry.holder : `${first.entry.featureId}/${first.entry.holder}`}` : 'it is taken')}; try again later`, isError: true };
+        return table;
+      });
+    } catch (err) {
+      if (!isCoordinatorUnavailable(err)) throw err;
+      return { text: 'the coordinator cannot be reached: the lock was not taken', isError: true };
+    }
+    return outcome ?? { text: 'the run could not answer', isError: true };
+  }
+
   /** The request checked against the run's packages as they stand (their scopes, locks and grants); a package below a parent, inside its ancestors' scopes. */
   private checkScope(id: string, paths: readonly string[]) {
     const { ctx } = this;
@@ -171,7 +217,7 @@ export class TalkBack {
     });
   }
 
-  private act(id: string, call: Exclude<TalkCall, { tool: 'request_scope' }>): TalkAnswer {
+  private act(id: string, call: Exclude<TalkCall, { tool: 'request_scope' | 'lock' | 'unlock' }>): TalkAnswer {
     const { ctx } = this;
     switch (call.tool) {
       case 'plan_status': {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { answerLine, PROTOCOL_VERSIONS, type ToolResult } from '../../../src/core/talk/mcpProtocol';
-import { MAX_HANDOFF_CHARS, MAX_PROGRESS_CHARS, parseTalkCall, repoRelative, TALK_TOOLS } from '../../../src/core/talk/talkTools';
+import { DEFAULT_LOCK_TTL_S, MAX_HANDOFF_CHARS, MAX_LOCK_KEY_CHARS, MAX_LOCK_TTL_S, MAX_PROGRESS_CHARS, parseTalkCall, repoRelative, TALK_TOOLS } from '../../../src/core/talk/talkTools';
 
 describe('parseTalkCall', () => {
   it('takes each tool with its arguments', () => {
@@ -21,8 +21,8 @@ describe('parseTalkCall', () => {
       assert.equal(r.ok, false);
       return r.ok ? '' : r.error;
     };
-    assert.equal(why('rm_rf', {}), 'no tool "rm_rf": the tools are plan_status, who_owns, request_scope, progress, handoff, ask');
-    assert.equal(why(42, {}), 'no tool "42": the tools are plan_status, who_owns, request_scope, progress, handoff, ask');
+    assert.equal(why('rm_rf', {}), 'no tool "rm_rf": the tools are plan_status, who_owns, request_scope, lock, unlock, progress, handoff, ask');
+    assert.equal(why(42, {}), 'no tool "42": the tools are plan_status, who_owns, request_scope, lock, unlock, progress, handoff, ask');
     assert.equal(why('who_owns', ['src/a.ts']), 'who_owns: the arguments must be an object');
     assert.equal(why('who_owns', 'src/a.ts'), 'who_owns: the arguments must be an object');
     assert.equal(why('plan_status', { as: 'other' }), 'plan_status: no argument "as"');
@@ -43,6 +43,21 @@ describe('parseTalkCall', () => {
         return Object.keys(r.call).every((k) => k === 'tool' || k in declared.inputSchema.properties);
       }),
     );
+  });
+});
+
+describe('lock and unlock: their arguments', () => {
+  it('a key and a whole number of seconds to live (default 10 minutes, at most an hour); unlock takes the key alone', () => {
+    assert.deepEqual(parseTalkCall('lock', { key: 'DB:migrations' }), { ok: true, call: { tool: 'lock', key: 'DB:migrations', ttlMs: DEFAULT_LOCK_TTL_S * 1000 } });
+    assert.deepEqual(parseTalkCall('lock', { key: 'DB:migrations', ttl_seconds: 30 }), { ok: true, call: { tool: 'lock', key: 'DB:migrations', ttlMs: 30_000 } });
+    assert.deepEqual(parseTalkCall('unlock', { key: 'DB:migrations' }), { ok: true, call: { tool: 'unlock', key: 'DB:migrations' } });
+    for (const ttl of [0, -1, 1.5, MAX_LOCK_TTL_S + 1, '60']) assert.equal(parseTalkCall('lock', { key: 'k', ttl_seconds: ttl }).ok, false, String(ttl));
+    for (const key of ['', '  ', 'a\nb', 'x'.repeat(MAX_LOCK_KEY_CHARS + 1), 7]) {
+      assert.equal(parseTalkCall('lock', { key }).ok, false, JSON.stringify(key));
+      assert.equal(parseTalkCall('unlock', { key }).ok, false, JSON.stringify(key));
+    }
+    assert.equal(parseTalkCall('unlock', { key: 'k', ttl_seconds: 5 }).ok, false, 'unlock takes no time');
+    assert.equal(parseTalkCall('lock', { key: 'k', holder: 'ui' }).ok, false, 'no holder may be named');
   });
 });
 
@@ -97,7 +112,7 @@ describe('answerLine (MCP over stdio)', () => {
 
   it('lists the tools with their schemas, answers ping, and relays a call with its arguments as the tool result', async () => {
     const list = (await ask({ jsonrpc: '2.0', id: 2, method: 'tools/list' })) as { result: { tools: { name: string; inputSchema: unknown }[] } };
-    assert.deepEqual(list.result.tools.map((t) => t.name), ['plan_status', 'who_owns', 'request_scope', 'progress', 'handoff', 'ask']);
+    assert.deepEqual(list.result.tools.map((t) => t.name), ['plan_status', 'who_owns', 'request_scope', 'lock', 'unlock', 'progress', 'handoff', 'ask']);
     assert.deepEqual(await ask({ jsonrpc: '2.0', id: 3, method: 'ping' }), { jsonrpc: '2.0', id: 3, result: {} });
     calls.length = 0;
     assert.deepEqual(await ask({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'progress', arguments: { fraction: 0.5, message: 'm' } } }), {

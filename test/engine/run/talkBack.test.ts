@@ -69,7 +69,7 @@ describe('an agent talks back to its run', () => {
     assert.match(said, /^mcp who_owns error: \.\.\/elsewhere\.txt is outside the repository: no package may write it$/m);
     assert.match(said, /^mcp progress: noted: 50 %$/m);
     assert.match(said, /^mcp progress error: progress: fraction must be a number from 0 to 1$/m);
-    assert.match(said, /^mcp no_such_tool error: no tool "no_such_tool": the tools are plan_status, who_owns, request_scope, progress, handoff, ask$/m);
+    assert.match(said, /^mcp no_such_tool error: no tool "no_such_tool": the tools are plan_status, who_owns, request_scope, lock, unlock, progress, handoff, ask$/m);
     // Recorded on its package: the progress it said last, its note.
     assert.deepEqual([state.packages.api!.progress?.fraction, state.packages.api!.progress?.message], [0.5, 'half way: the model is written']);
     assert.deepEqual(state.packages.api!.handoffs, ['the endpoint is /v2/users, not /users']);
@@ -215,5 +215,45 @@ describe('an agent talks back to its run', () => {
     assert.match(log(state, loser), new RegExp(`^mcp request_scope error: refused: shared/config\\.json covers shared/config\\.json, which ${winner} was granted \\(shared/config\\.json\\)\\.`, 'm'));
     assert.notEqual(state.packages[loser]!.status, 'succeeded');
     assert.match(state.packages[loser]!.lastError ?? '', /changed outside the write scope: shared\/config\.json$/);
+  });
+
+  test('a lock key at run time: held by one agent, another asking is refused naming the holder until it is released; the plan\'s own keys and keys not held cannot be unlocked; none left after the run', async () => {
+    const repo = repoWithPlanOf('talk-lock', [
+      {
+        id: 'a',
+        write: ['a/**'],
+        lockKeys: ['api:GET /v1/users'],
+        agent: [
+          'mcp lock {"key": "db:migration-slot", "ttl_seconds": 60}',
+          'mcp lock {"key": "x:y"}',
+          'sleep 3000',
+          'mcp unlock {"key": "db:migration-slot"}',
+          'mcp unlock {"key": "db:migration-slot"}',
+          'mcp unlock {"key": "api:GET /v1/users"}',
+          'write a/x.txt a',
+          'commit',
+        ],
+      },
+      {
+        id: 'b',
+        write: ['b/**'],
+        agent: ['sleep 1500', 'mcp lock {"key": "db:migration-slot"}', 'sleep 3500', 'mcp lock {"key": "db:migration-slot", "ttl_seconds": 30}', 'write b/x.txt b', 'commit'],
+      },
+    ]);
+    const { outcome } = await run(repo);
+    const state = readState(repo, 'talk-lock');
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(state.packages));
+    const a = log(state, 'a');
+    const b = log(state, 'b');
+    assert.match(a, /^mcp lock: locked db:migration-slot for 60 s/m);
+    assert.match(b, /^mcp lock error: refused: db:migration-slot is held by a; try again later$/m);
+    assert.match(a, /^mcp lock error: refused: Lock key `x:y` uses the unknown namespace `x:`/m);
+    assert.match(a, /^mcp unlock: released db:migration-slot$/m);
+    assert.match(a, /^mcp unlock error: you hold no lock db:migration-slot$/m);
+    assert.match(a, /^mcp unlock error: api:GET \/v1\/users is a lock of your plan: you hold it until your package ends$/m);
+    assert.match(b, /^mcp lock: locked db:migration-slot for 30 s/m);
+    // Released with the packages' ends: the run's table holds none of them.
+    const table = JSON.parse(fs.readFileSync(path.join(repo, '.waves', 'locks.json'), 'utf8')) as { locks: { holder: string; key: string }[] };
+    assert.deepEqual(table.locks, []);
   });
 });
