@@ -68,6 +68,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   private readonly duePlans = new Set<PlanNode>();
   private readonly runRedraw = this.register(new Throttle(RUN_REDRAW_MS, () => this.redrawDue()));
   private activeKey: string | undefined;
+  /** The active plan was expanded the first time the view showed (`expandOnFirstShow`). */
+  private shownExpanded = false;
   private readonly followCursor: KeyedDebouncer<'cursor'>;
 
   constructor(
@@ -109,7 +111,10 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     this.register(vscode.window.onDidChangeActiveTextEditor(() => this.followCursor.schedule('cursor')));
     this.register(
       this.view.onDidChangeVisibility((e) => {
-        if (e.visible) this.followCursor.schedule('cursor');
+        if (e.visible) {
+          this.expandOnFirstShow();
+          this.followCursor.schedule('cursor');
+        }
       }),
     );
     this.rebuild();
@@ -181,12 +186,27 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
    * another plan becomes active, expand it explicitly.
    */
   private expandNewActivePlan(active: PlanEntry | undefined): void {
+    this.expandOnFirstShow();
     const key = active?.uri.toString();
     const changed = this.activeKey !== undefined && key !== this.activeKey;
     this.activeKey = key;
     if (!changed || !this.view.visible) return;
     const node = this.roots.find((r): r is PlanNode => r.kind === 'plan' && r.active);
     if (!node) return;
+    this.view.reveal(node, { expand: true, select: false, focus: false }).then(undefined, (err: unknown) => {
+      this.log.debug('Could not expand the active plan', err);
+    });
+  }
+
+  /**
+   * The first time the view shows with a plan, its active plan is expanded explicitly, not by its
+   * Expanded default alone: a CI run once saw the view open on the plan's row alone and stay so.
+   */
+  private expandOnFirstShow(): void {
+    if (this.shownExpanded || !this.view.visible) return;
+    const node = this.roots.find((r): r is PlanNode => r.kind === 'plan' && r.active);
+    if (!node) return;
+    this.shownExpanded = true;
     this.view.reveal(node, { expand: true, select: false, focus: false }).then(undefined, (err: unknown) => {
       this.log.debug('Could not expand the active plan', err);
     });

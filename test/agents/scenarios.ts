@@ -292,12 +292,11 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       });
     }
 
-    it('a turn that ends with a question and no work: the package fails as the question, is not retried, and the answer goes into its next prompt', async () => {
+    /** A package whose first turn asks `question` (by `first`) and changes nothing: it fails as the question, not retried; answered with --answer, its next prompt carries the answer and it succeeds. */
+    async function askedThenAnswered(feature: string, first: Turn[], question: string): Promise<void> {
       const srv = await freshServer();
-      const feature = `${preset}-question`;
       const w = workspace(feature, [{ id: 'asks' }]);
-      const question = 'Should the greeting be in English or in French?';
-      srv.script([{ type: 'text', text: question }, ...work({ 'asks/a.txt': 'Bonjour\n' }, s)], { label: 'asks' });
+      srv.script([...first, ...work({ 'asks/a.txt': 'Bonjour\n' }, s)], { label: 'asks' });
       const env = agentEnv(preset, srv, w.home);
       const r = await waves(['run', '--agent', preset, w.plan], { cwd: w.repo, env });
       assert.equal(r.code, 1, `${r.out}\n${r.err}`);
@@ -318,7 +317,17 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
         assert.match(answered.text, /In French\./, 'the answer reached the model');
       }
       assertOnlyTheModelServer(srv);
-    });
+    }
+
+    const question = 'Should the greeting be in English or in French?';
+    it('a turn that ends with a question and no work: the package fails as the question, is not retried, and the answer goes into its next prompt', () =>
+      askedThenAnswered(`${preset}-question`, [{ type: 'text', text: question }], question));
+
+    if (s.talks) {
+      const talks = s.talks;
+      it("a question asked through the run's `ask` tool (ADR 0036), then a turn with other words: the package fails as the question asked, not its words; answered, it is done", () =>
+        askedThenAnswered(`${preset}-ask`, [{ type: 'tool', name: talks('ask'), input: { question }, say: 'Calling ask.' }, { type: 'text', text: 'I will wait for the answer.' }], question));
+    }
 
     it('a change request after the run (#33): submitReview with two comments on its file, waves run --resume; the comments reach the model, the revision merges (revisions: 1, no retry spent)', async () => {
       const srv = await freshServer();
