@@ -364,7 +364,9 @@ export function buildPrompt(input: PromptInput): string {
     line();
     para(
       'You have the `waves` MCP server\'s tools: `who_owns` (which package may write a file: ask before touching one outside your scope), ' +
-        '`progress` (how far you are, shown to the person live), `handoff` (a note for the packages that depend on yours, put into their prompts) ' +
+        '`request_scope` (ask the person for files your scope lacks that no other package may write: write them only once granted), ' +
+        '`lock` and `unlock` (hold a lock key of the plan format, such as `db:migration-slot`, while you change what it names), ' +
+        '`progress` (how far you are, shown to the person live), `handoff` (a note for the packages that depend on yours, put into their prompts), ' +
         "`plan_status` (the plan's packages and their states) and `ask` (a question only the person can answer: then end your turn without changing anything, and their answer comes in your next prompt). " +
         'They answer for this package only; should one fail, go on with your work.',
     );
