@@ -85,7 +85,7 @@ export function checkScopeRequest(input: ScopeCheckInput): ScopeCheck {
     if (!fresh.includes(rel)) fresh.push(rel);
   }
   if (reasons.length) return { ok: false, reasons };
-  if (self.granted.length + fresh.length > MAX_GRANTED_PATHS) return { ok: false, reasons: [`an attempt is granted at most ${MAX_GRANTED_PATHS} paths`] };
+  if (self.granted.length + fresh.length > MAX_GRANTED_PATHS) return { ok: false, reasons: [`a package is granted at most ${MAX_GRANTED_PATHS} paths in a run`] };
   return { ok: true, fresh, own };
 }
 

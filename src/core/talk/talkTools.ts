@@ -14,7 +14,7 @@ export { MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS
 export const TALK_SOCKET = 'waves.sock';
 /** The most characters a path may hold. */
 export const MAX_PATH_CHARS = 1024;
-/** `request_scope`: the most paths one request may name; the most an attempt may be granted in all; its reason's most characters. */
+/** `request_scope`: the most paths one request may name; the most a package may be granted in a run; its reason's most characters. */
 export const MAX_SCOPE_PATHS = 20;
 export const MAX_GRANTED_PATHS = 50;
 export const MAX_REASON_CHARS = 500;

@@ -129,6 +129,7 @@ export class TalkBack {
       this.sayOnce(id, `${id}'s agent asked for more write scope (${paths.map(visibleText).join(', ')}), refused: ${why}.`);
       return { text: `refused: ${why}. Do not write these files.`, isError: true };
     };
+    if (ctx.planners[id] !== undefined) return refuse('a planner writes only its sub-plan, outside the tree');
     const first = this.checkScope(id, paths);
     if (!first.ok) return refuse(first.reasons.join('; '));
     if (first.fresh.length === 0) return { text: `You may write these already: ${first.own.join(', ')}.`, isError: false };
@@ -199,8 +200,10 @@ export class TalkBack {
     const { ctx } = this;
     const ancestors = ancestorsOf(ctx.joins ?? {}, id);
     const byId = new Map(ctx.analysis.plan.packages.map((p) => [p.id, p]));
+    // A `{by: agent}` parent's planner carries its parent's scope but writes only its sub-plan, outside the tree: it owns no file.
+    const planners = ctx.planners;
     const packages: ScopeHolder[] = ctx.analysis.plan.packages
-      .filter((p) => !ancestors.includes(p.id))
+      .filter((p) => !ancestors.includes(p.id) && (p.id === id || planners[p.id] === undefined))
       .map((p) => ({
         id: p.id,
         writeAllow: p.scope.writeAllow.map((l) => l.value),

@@ -67,10 +67,10 @@ describe('request_scope: what may be granted', () => {
     assert.deepEqual(of(['src/web/b/x.ts']), { ok: false, reasons: ['src/web/b/x.ts covers src/web/b/x.ts, which web__b may write (src/web/b/**)'] });
   });
 
-  it('bounds: at most 20 paths a request and 50 granted an attempt; an unknown package is refused', () => {
+  it('bounds: at most 20 paths a request and 50 granted a package in a run; an unknown package is refused', () => {
     assert.equal(check(Array.from({ length: MAX_SCOPE_PATHS + 1 }, (_, i) => `x/${i}`)).ok, false);
     const full = [holder('api', ['src/api/**'], { granted: Array.from({ length: MAX_GRANTED_PATHS }, (_, i) => `g/${i}`) })];
-    assert.deepEqual(checkScopeRequest({ id: 'api', paths: ['x/new'], repoRoot: ROOT, packages: full, ancestors: [] }), { ok: false, reasons: [`an attempt is granted at most ${MAX_GRANTED_PATHS} paths`] });
+    assert.deepEqual(checkScopeRequest({ id: 'api', paths: ['x/new'], repoRoot: ROOT, packages: full, ancestors: [] }), { ok: false, reasons: [`a package is granted at most ${MAX_GRANTED_PATHS} paths in a run`] });
     assert.equal(check(['x'], 'nobody').ok, false);
   });
 

@@ -224,4 +224,31 @@ describe('a sub-plan planned by its agent at run time', () => {
     assert.equal(after.packages.api__users!.status, 'succeeded');
     assert.equal(after.packages.api___plan!.status, 'succeeded');
   });
+
+  test("a planned package asks for more scope: inside its parent's scope and no sibling's, granted (its parent's planner owns no file); outside its parent's, refused with a path", async () => {
+    const sub = oneLine(
+      planYaml('api-planned', [
+        {
+          id: 'users',
+          write: ['src/api/users/**'],
+          agent: [
+            'mcp request_scope {"paths": ["src/api/shared.ts"], "reason": "a helper both need"}',
+            'mcp request_scope {"paths": ["src/lib/x.ts"], "reason": "out of reach"}',
+            'write src/api/shared.ts export {}',
+            'write src/api/users/u.txt users',
+            'commit',
+          ],
+        },
+      ]),
+    );
+    const repo = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': plannedPlan('planned-scope', [`write-sub-plan ${sub}`], null) });
+    const { outcome } = await run(path.join(repo, 'work-packages.yaml'), { grantScope: async () => true });
+    const state = readState(repo, 'planned-scope');
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(Object.fromEntries(Object.entries(state.packages).map(([id, r]) => [id, `${r.status} ${r.lastError ?? ''}`]))));
+    const said = fs.readFileSync(state.packages.api__users!.logFile!, 'utf8');
+    assert.match(said, /^mcp request_scope: granted: you may now write src\/api\/shared\.ts/m);
+    assert.match(said, /^mcp request_scope error: refused: src\/lib\/x\.ts is not inside api's write scope \(src\/api\/\*\*\): src\/lib\/x\.ts\./m);
+    assert.deepEqual(state.packages.api__users!.granted?.map((g) => g.paths), [['src/api/shared.ts']]);
+    assert.ok(treeFiles(repo, integrationBranch('planned-scope')).includes('src/api/shared.ts'));
+  });
 });
