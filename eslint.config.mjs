@@ -55,7 +55,7 @@ const ROOMS = {
   consent: ['plan', 'git'],
   talk: [],
   attempt: ['talk', 'consent', 'plan', 'git'],
-  hosts: ['attempt', 'consent', 'plan', 'git'],
+  hosts: ['attempt', 'talk', 'consent', 'plan', 'git'],
   coordinator: ['git'],
   run: ['planning', 'hosts', 'attempt', 'talk', 'coordinator', 'consent', 'plan', 'git'],
   planning: ['attempt', 'coordinator', 'consent', 'plan', 'git'],

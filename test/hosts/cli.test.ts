@@ -100,6 +100,30 @@ describe('waves run --hosts', () => {
     assert.ok(fs.readdirSync(path.join(h1.folder, 'trees')).length > 0, 'the trees were on the host');
   });
 
+  test("agents on the host talk back (ADR 0036): their calls, inside the host's walls, reach the run here through the forwarded socket; the note reaches the dependent there", async () => {
+    const { repo } = repoWithPlan('cli-hosts-talk', [
+      {
+        id: 'api',
+        agent: ['mcp progress {"fraction": 0.5, "message": "half way there"}', 'mcp handoff {"note": "the endpoint is /v2/users"}', 'mcp who_owns {"path": "ui/page.txt"}', 'write api/a.txt api', 'commit'],
+      },
+      { id: 'ui', deps: ['api'], agent: ['write ui/page.txt ui', 'commit'] },
+    ]);
+    const file = hostsFile(tempDir('waves-hosts-'), `hosts:\n  - name: cli1\n    ssh: cli1\n    ssh_config: ${client.config}\n    folder: ${h1.folder}\n    max_parallel: 1\n`);
+    const r = await waves(repo, 'run', '--json', '--agent-argv', AGENT, '--hosts', file, 'work-packages.yaml');
+    assert.equal(r.code, 0, r.out + r.err);
+    const events = r.out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; packageId?: string; fraction?: number; note?: string });
+    assert.ok(events.some((e) => e.type === 'progress' && e.packageId === 'api' && e.fraction === 0.5), r.out);
+    assert.ok(events.some((e) => e.type === 'handoff' && e.packageId === 'api' && e.note === 'the endpoint is /v2/users'), r.out);
+    const state = JSON.parse(fs.readFileSync(path.join(repo, '.waves', 'runs', 'cli-hosts-talk.json'), 'utf8')) as { packages: Record<string, { host?: string; handoffs?: string[]; logFile: string }> };
+    assert.equal(state.packages.api!.host, 'cli1');
+    assert.deepEqual(state.packages.api!.handoffs, ['the endpoint is /v2/users']);
+    // What the agent there was answered; and ui's prompt there carries the note.
+    assert.match(fs.readFileSync(state.packages.api!.logFile, 'utf8'), /^mcp who_owns: ui\/page\.txt may be written by ui \(pending\)\./m);
+    assert.match(fs.readFileSync(path.join(path.dirname(state.packages.ui!.logFile), 'prompt.md'), 'utf8'), /> the endpoint is \/v2\/users/);
+    // The forwarding ended with the attempt: no socket left there.
+    assert.equal(fs.existsSync(path.join(path.dirname(state.packages.api!.logFile), 'waves.sock')), false);
+  });
+
   test('an SSH host with bubblewrap runs its agents and its verification commands confined: the host\'s runner cannot be replaced from inside', async () => {
     const runner = path.join(h1.folder, 'runner');
     const { repo } = repoWithPlan('cli-hosts-walls', [

@@ -76,7 +76,8 @@ describe('hosts: a plan spread over this machine and two SSH hosts', () => {
         const folder = host === 'h1' ? h1.folder : h2.folder;
         assert.ok(rec.worktree!.startsWith(folder + '/'), `${id} worked in ${rec.worktree}`);
         assert.ok(rec.resultFile!.startsWith(folder + '/'), rec.resultFile!);
-        assert.equal(fs.readdirSync(path.join(folder, 'runner')).filter((f) => f.endsWith('.js')).length, 1);
+        // The runner and the run's MCP server beside it (ADR 0036), one of each.
+        assert.deepEqual(fs.readdirSync(path.join(folder, 'runner')).filter((f) => f.endsWith('.js')).map((f) => f.replace(/-[0-9a-f]{16}\.js$/, '')).sort(), ['runner', 'waves-mcp']);
       } else {
         assert.ok(!rec.worktree!.startsWith(h1.folder) && !rec.worktree!.startsWith(h2.folder));
       }

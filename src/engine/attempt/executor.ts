@@ -148,6 +148,13 @@ export interface Executor {
    * engine's socket; absent or null: its agents get no such server (an SSH host's).
    */
   talkServer?(packageId: string): string | null;
+  /**
+   * Agents talk back from another machine (an SSH host): the `waves` MCP server there (its `node`
+   * and script, beside the runner there), and `open`, which writes the attempt's MCP configuration
+   * there and forwards the attempt folder's socket there to `localSocket` here; what it returns
+   * ends the forwarding. Absent or null: the attempt runs on this machine (`talkServer`).
+   */
+  talkRemote?(packageId: string): TalkRemote | null;
   /** Writes the attempt's prompt and the runner's spec (creating its folder). */
   writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void>;
   /** Starts the runner of a written attempt. */
@@ -214,4 +221,11 @@ export interface Executor {
   prepareAhead?(requests: readonly AheadRequest[]): void;
   /** Removes the trees made ahead that no attempt took (only while exactly as made); waits for the ones being made. */
   dropAhead?(): Promise<void>;
+}
+
+/** An attempt's `waves` MCP server on another machine (`Executor.talkRemote`). */
+export interface TalkRemote {
+  command: string;
+  script: string;
+  open(place: AttemptPlace, localSocket: string, config: string): Promise<() => Promise<void>>;
 }

@@ -15,7 +15,7 @@
  *                     wallsRun.ts runs a process inside them (an agent; a verification command: `runner.js --confine`),
  *                     programs.ts resolves an agent's program before they are drawn (refused, named, when it cannot run)
  */
-export type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TreeRequest } from './executor';
+export type { AttemptPlace, Executor, Liveness, NeedsInputReadout, PreparedTree, RunnerStarted, StartRequest, TalkRemote, TreeRequest } from './executor';
 export { defaultRunnerScript, LocalExecutor, type LocalExecutorOptions } from './localExecutor';
 export { childProcessLauncher, runnerEnv, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 export type { RunnerSpec } from './runnerFiles';

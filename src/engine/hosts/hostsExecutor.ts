@@ -12,7 +12,7 @@
 import { isRemote, placeOn, type Host } from '../../core/hosts/hostList';
 import type { AuditChange } from '../../core/run/audit';
 import { candidateOfKey } from '../../core/run/candidates';
-import { LocalExecutor, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type LocalExecutorOptions, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
+import { LocalExecutor, type ExitRecord, type AttemptPlace, type Executor, type TalkRemote, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type LocalExecutorOptions, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
 import type { TreeInspection } from '../git';
 import { SshExecutor } from './sshExecutor';
 import { SshHost } from './ssh';
@@ -184,6 +184,10 @@ export class HostsExecutor implements Executor {
   }
   talkServer(packageId: string): string | null {
     return this.of(packageId).talkServer?.(packageId) ?? null;
+  }
+
+  talkRemote(packageId: string): TalkRemote | null {
+    return this.of(packageId).talkRemote?.(packageId) ?? null;
   }
   writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
     return this.of(attempt.packageId).writeAttempt(attempt, prompt, spec);

@@ -132,6 +132,24 @@ export class SshHost {
     })));
   }
 
+  /**
+   * Forwards a Unix socket there (`remote`) to one here (`local`) over the shared connection
+   * (`ssh -O forward -R`, OpenSSH's Unix-socket forwarding); `cancel` ends it. Rejects without a
+   * shared connection, or when ssh refuses (the path there taken, forwarding not allowed).
+   */
+  async forwardSocket(remote: string, local: string, cancel = false): Promise<void> {
+    if (!this.controlPath) throw new Error('no shared connection to forward over');
+    if (remote.includes(':') || local.includes(':')) throw new Error('a socket path with a colon cannot be forwarded');
+    await this.connect();
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('ssh', [...this.options, '-O', cancel ? 'cancel' : 'forward', '-R', `${remote}:${local}`, '--', this.host.ssh], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.once('error', (err) => reject(new Error(`ssh could not start: ${err.message}`)));
+      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(lastLine(stderr) || `ssh -O ${cancel ? 'cancel' : 'forward'} exit ${code}`))));
+    });
+  }
+
   /** Calls at once per host: below sshd's default MaxSessions (10) on the shared connection. */
   static readonly MAX_CALLS = 8;
   private calls = 0;

@@ -21,13 +21,14 @@ import { nodeProbe, readNodeCheck, shellQuote, type Host } from '../../core/host
 import { WALLS_TRIAL_SCRIPT, wallsTrialProblem } from '../../core/walls/walls';
 import { wallsOutputAdvice } from '../../core/walls/toolchains';
 import { attemptFiles, packageBranch } from '../../core/run/runPaths';
-import { parseExit, whenSetUpStops, type ExitRecord, type AttemptPlace, type Executor, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
+import { parseExit, whenSetUpStops, type ExitRecord, type AttemptPlace, type Executor, type TalkRemote, type Liveness, type NeedsInputReadout, type PreparedTree, type RunnerStarted, type StartRequest, type TreeRequest, type LaunchResult, type RunnerSpec, type RunVerificationOptions, type StepResult } from '../attempt';
 import { copyLogText, ENGINE_IDENTITY, gitOut, treeChanges, type TreeInspection } from '../git';
 import { HostUnreachableError, SAFE_CONFIG_REMOTE, SshHost } from './ssh';
 import { copyListToHost } from './hostCopy';
 import { requireApproved } from '../consent';
 import { NotRegularFileError } from '../../util/regularFile';
 import { ConfinementUnavailableError, encodeConfine, type ConfinementOptions } from '../attempt';
+import { HostTalk } from './hostTalk';
 
 export interface SshExecutorOptions {
   repoRoot: string;
@@ -70,6 +71,7 @@ export class SshExecutor implements Executor {
   private ready: Promise<void> | null = null;
   private readonly runnerPath: string;
   private readonly runnerText: string;
+  private readonly talk: HostTalk;
   /** Since when the host has not answered (ms; null: it answers). */
   private unreachableSince: number | null = null;
   private lastProblem = '';
@@ -82,6 +84,12 @@ export class SshExecutor implements Executor {
     this.bare = `${this.root}/${this.key}.git`;
     this.runnerText = fs.readFileSync(options.runnerScript, 'utf8');
     this.runnerPath = `${this.root}/runner/runner-${createHash('sha256').update(this.runnerText).digest('hex').slice(0, 16)}.js`;
+    this.talk = new HostTalk(this.ssh, (text, input, okCodes) => this.script(text, input, okCodes), this.root, options.host.node ?? 'node', options.runnerScript);
+  }
+
+  /** Agents talk back from this host (ADR 0036, hostTalk.ts). */
+  talkRemote(): TalkRemote | null {
+    return this.talk.remote();
   }
 
   get hostName(): string {

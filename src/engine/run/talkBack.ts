@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { TalkServer } from '../../core/agents/agentProfiles';
 import { parseTalkCall, repoRelative, SCOPE_ANSWER_MS, type TalkCall } from '../../core/talk/talkTools';
@@ -16,7 +17,7 @@ import { covers } from '../../core/plan/glob';
 import { visibleText } from '../../core/present/visibleText';
 import { toPosix } from '../../util/posixPath';
 import type { AttemptPlace } from '../attempt';
-import { TALK_CONFIG, TALK_TOKEN_ENV, TalkListener, type TalkAnswer } from '../talk';
+import { TALK_CONFIG, TALK_SOCKET, TALK_TOKEN_ENV, TalkListener, type TalkAnswer } from '../talk';
 import type { RunContext } from './context';
 import type { TalkEvent } from '../../core/run/talkEvents';
 import { acquireLocks, canonicalLockKey, type LockEntry } from '../../core/run/lockTable';
@@ -55,9 +56,12 @@ export class TalkBack {
   private readonly listener = new TalkListener();
   private owners: { analysis: unknown; index: OwnerIndex } | null = null;
   private readonly said = new Set<string>();
+  /** An attempt on an SSH host: its forwarding's end, and the folder of the engine's socket here. */
+  private readonly bridges = new Map<string, () => Promise<void>>();
+  private readonly remoteDirs = new Map<string, string>();
 
   constructor(private readonly ctx: RunContext) {
-    ctx.onStop(() => void this.listener.closeAll());
+    ctx.onStop(() => void Promise.all([this.listener.closeAll(), ...[...this.bridges.keys()].map((k) => this.close(k))]));
   }
 
   /**
@@ -66,30 +70,44 @@ export class TalkBack {
    * null (no server where it runs, or the socket could not be made: it works without).
    */
   async open(id: string, key: string, place: AttemptPlace): Promise<TalkServer | null> {
-    const script = this.ctx.executor.talkServer?.(key) ?? null;
+    // On an SSH host: the server there, its socket there forwarded to one of the engine's here.
+    const remote = this.ctx.executor.talkRemote?.(key) ?? null;
+    const script = remote ? remote.script : (this.ctx.executor.talkServer?.(key) ?? null);
     if (!script) return null;
     const token = randomBytes(24).toString('hex');
-    const config = path.join(place.dir, TALK_CONFIG);
+    const config = remote ? path.posix.join(place.dir, TALK_CONFIG) : path.join(place.dir, TALK_CONFIG);
+    let here = place.dir;
     try {
-      await fs.promises.mkdir(place.dir, { recursive: true });
-      await this.listener.listen(key, place.dir, token, {
+      if (remote) {
+        here = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'waves-talk-'));
+        this.remoteDirs.set(key, here);
+      } else await fs.promises.mkdir(place.dir, { recursive: true });
+      await this.listener.listen(key, here, token, {
         answer: (name, args) => this.answer(id, name, args),
         refused: (why) => this.sayOnce(id, `${id}'s agent made a call the run refused: ${why}.`),
       });
-      // `node` as the CLI finds it inside the walls (every preset's CLI is a Node program).
-      const server: TalkServer = { config, command: 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir } };
-      await fs.promises.writeFile(config, JSON.stringify({ mcpServers: { waves: { command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n', { mode: 0o600 });
+      // `node` as the CLI finds it inside the walls (every preset's CLI is a Node program); a host's own.
+      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir } };
+      const text = JSON.stringify({ mcpServers: { waves: { command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n';
+      if (remote) this.bridges.set(key, await remote.open(place, path.join(here, TALK_SOCKET), text));
+      else await fs.promises.writeFile(config, text, { mode: 0o600 });
       return server;
     } catch (err) {
-      await this.listener.close(key);
+      await this.close(key);
       this.sayOnce(id, `${id}'s agent works without the run's tools: ${err instanceof Error ? err.message : String(err)}`);
       return null;
     }
   }
 
-  /** The attempt ended: its socket goes. */
-  close(key: string): Promise<void> {
-    return this.listener.close(key);
+  /** The attempt ended: its socket goes (on a host, its forwarding too). */
+  async close(key: string): Promise<void> {
+    await this.listener.close(key);
+    const bridge = this.bridges.get(key);
+    this.bridges.delete(key);
+    await bridge?.().catch(() => undefined); // the host's end: gone with the host
+    const dir = this.remoteDirs.get(key);
+    this.remoteDirs.delete(key);
+    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
   }
 
   /** Recorded on the package, then told to the front ends (the editor's views, the CLI's lines). */
