@@ -113,6 +113,22 @@ describe('codex with its model provider in config.toml, inside the walls, no fla
     return { lastError: alpha.lastError ?? '', exit, named, log: agentLog(w.repo, feature, 'alpha') };
   }
 
+  it("loads only the run's waves server: an MCP server of the person's own config.toml is left off for the attempt (Codex has no strict mode)", async () => {
+    const feature = 'codex-own-servers';
+    const w = workspace(feature, [{ id: 'alpha', timeoutMinutes: 2 }]);
+    server().script(doPackage({ 'alpha/a.txt': 'alpha by codex\n' }), { match: promptOf('alpha'), label: 'alpha' });
+    const env = configuredOnly(server(), w.home);
+    // The person's own server: a real MCP server (the run's bundle, started with no token: it lists its tools all the same).
+    const bundle = path.resolve(__dirname, '..', '..', 'dist', 'waves-mcp.js');
+    fs.appendFileSync(configOf(w.home), `\n[mcp_servers.mine]\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(bundle)}]\n`);
+    const r = await waves(['run', '--json', '--agent', 'codex', w.plan], { cwd: w.repo, env, timeoutMs: 240_000 });
+    const st = await statusOf(w, env);
+    assert.equal(st.packages.alpha!.status, 'succeeded', `${st.packages.alpha!.lastError}\n${r.err}\n--- agent.log ---\n${agentLog(w.repo, feature, 'alpha').slice(-3000)}`);
+    const tools = server().requests.filter((q) => q.main && q.script === 'alpha')[0]?.tools ?? [];
+    assert.ok(tools.some((t) => t.includes('waves')), `the run's server declared: ${tools.join(', ')}`);
+    assert.ok(!tools.some((t) => t.includes('mine')), `the person's own server left off: ${tools.join(', ')}`);
+  });
+
   it('pointed at a closed loopback port, Codex gives up after its stream retries: the error names the port and its config.toml beside Codex\'s own words', async () => {
     const { lastError, exit, named, log } = await closedPortRun('codex-provider-closed');
     // Inside the walls the relay takes the connection and closes it (the server refused the proxy's): Codex retries its stream, then ends its turn.

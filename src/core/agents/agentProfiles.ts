@@ -319,7 +319,46 @@ export interface TalkServer {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /** The person's own MCP servers a CLI without a strict mode is told to leave off (Codex: `enabled=false` on each, `codexServerNames`). */
+  quiet?: readonly string[];
 }
+
+/**
+ * The MCP servers a Codex `config.toml` names (`[mcp_servers.NAME]` tables and their dotted
+ * `mcp_servers.NAME.…` keys at the top): Codex has no strict mode, and `-c mcp_servers={}` merges
+ * rather than clears, so each is turned off by name. A line-level reading, enough for names;
+ * `waves` left out.
+ */
+export function codexServerNames(toml: string): string[] {
+  const KEY = `("(?:[^"\\\\]|\\\\.)*"|'[^']*'|[A-Za-z0-9_-]+)`;
+  const names = new Set<string>();
+  let table: string | null = null;
+  const add = (key: string) => {
+    try {
+      const name = key.startsWith('"') ? (JSON.parse(key) as string) : key.startsWith("'") ? key.slice(1, -1) : key;
+      if (name && name !== 'waves') names.add(name);
+    } catch {
+      // a quoted name TOML reads but JSON does not: left on (the run's own server still loads)
+    }
+  };
+  for (const raw of toml.split(/\r?\n/)) {
+    const line = raw.trim();
+    const header = /^\[\s*([^\]]*?)\s*\]/.exec(line);
+    if (header) {
+      table = header[1]!.replace(/\s*\.\s*/g, '.');
+      const m = new RegExp(`^mcp_servers\\.${KEY}`).exec(table);
+      if (m) add(m[1]!);
+      continue;
+    }
+    // `mcp_servers.NAME.command = …` at the top; `NAME = { … }` in `[mcp_servers]`.
+    const m = table === null ? new RegExp(`^mcp_servers\\s*\\.\\s*${KEY}\\s*\\.`).exec(line) : table === 'mcp_servers' ? new RegExp(`^${KEY}\\s*=`).exec(line) : null;
+    if (m) add(m[1]!);
+  }
+  return [...names];
+}
+
+/** A TOML key: bare when it can be, else a basic string. */
+const tomlKey = (k: string) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k));
 
 /** A TOML basic string (Codex's `-c key=value` takes TOML values). */
 const tomlString = (s: string) => JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -328,7 +367,7 @@ const tomlString = (s: string) => JSON.stringify(s).replace(/[\u007f-\u009f\u202
  * Agents talk back (ADR 0036): the arguments that give a preset's CLI the attempt's `waves` MCP
  * server, where its vendor documents them. Claude Code: `--mcp-config` with `--strict-mcp-config`
  * (only the servers of that file load). Codex: `-c mcp_servers.waves.…` overrides (no file flag;
- * the person's own servers in its config.toml load beside it). Gemini: `--allowed-mcp-server-names
+ * each server of the person's own config.toml turned off by name: `quiet`). Gemini: `--allowed-mcp-server-names
  * waves` (the server from `talkEnv`'s settings). Copilot: `--additional-mcp-config @file`. Aider
  * and a custom agent: none (a custom one may read the file). Placed before `permissionArgs`,
  * whose list is variadic.
@@ -340,7 +379,14 @@ export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer):
     case 'codex': {
       const env = Object.entries(server.env).map(([k, v]) => `${k}=${tomlString(v)}`).join(',');
       // Its wait on a tool (60 s by default) raised to the run's on a scope request's answer.
-      return ['-c', `mcp_servers.waves.command=${tomlString(server.command)}`, '-c', `mcp_servers.waves.args=[${server.args.map(tomlString).join(',')}]`, '-c', `mcp_servers.waves.env={${env}}`, '-c', `mcp_servers.waves.tool_timeout_sec=${TALK_CALL_MS / 1000}`];
+      return [
+        '-c', `mcp_servers.waves.command=${tomlString(server.command)}`,
+        '-c', `mcp_servers.waves.args=[${server.args.map(tomlString).join(',')}]`,
+        '-c', `mcp_servers.waves.env={${env}}`,
+        '-c', `mcp_servers.waves.tool_timeout_sec=${TALK_CALL_MS / 1000}`,
+        // The person's own servers off: only the run's loads.
+        ...(server.quiet ?? []).flatMap((name) => ['-c', `mcp_servers.${tomlKey(name)}.enabled=false`]),
+      ];
     }
     // Gemini: the server from the settings `talkEnv` names, and no other server of the person's.
     case 'gemini':

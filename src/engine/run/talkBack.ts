@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TalkServer } from '../../core/agents/agentProfiles';
+import { codexServerNames, type TalkServer } from '../../core/agents/agentProfiles';
 import { parseTalkCall, repoRelative, SCOPE_ANSWER_MS, type TalkCall } from '../../core/talk/talkTools';
 import { checkScopeRequest, type ScopeHolder } from '../../core/talk/scopeRequest';
 import { OwnerIndex } from '../../core/ownership/ownership';
@@ -23,6 +23,17 @@ import type { TalkEvent } from '../../core/run/talkEvents';
 import { acquireLocks, canonicalLockKey, type LockEntry } from '../../core/run/lockTable';
 import { checkLockKey } from '../../core/plan/lockKeys';
 import { isCoordinatorUnavailable } from '../coordinator';
+
+/** The MCP servers of the person's own Codex configuration here, which a Codex attempt is told to leave off (it has no strict mode). */
+function personsCodexServers(): string[] {
+  const file = path.join(process.env.CODEX_HOME || path.join(os.homedir(), '.codex'), 'config.toml');
+  try {
+    return codexServerNames(fs.readFileSync(file, 'utf8'));
+  } catch {
+    // no configuration of the person's: no server of theirs to leave off
+    return [];
+  }
+}
 
 /** A package's parents of a plan of plans, nearest first. */
 function ancestorsOf(joins: Readonly<Record<string, readonly string[]>>, id: string): string[] {
@@ -87,7 +98,8 @@ export class TalkBack {
         refused: (why) => this.sayOnce(id, `${id}'s agent made a call the run refused: ${why}.`),
       });
       // `node` as the CLI finds it inside the walls (every preset's CLI is a Node program); a host's own.
-      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir } };
+      const quiet = remote ? [] : personsCodexServers();
+      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir }, ...(quiet.length ? { quiet } : {}) };
       const text = JSON.stringify({ mcpServers: { waves: { command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n';
       if (remote) this.bridges.set(key, await remote.open(place, path.join(here, TALK_SOCKET), text));
       else await fs.promises.writeFile(config, text, { mode: 0o600 });

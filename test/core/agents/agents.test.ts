@@ -12,6 +12,7 @@ import {
   permissionArgs,
   presetProfile,
   talkArgs,
+  codexServerNames,
   talkEnv,
   profileProblems,
   type AgentProfile,
@@ -205,6 +206,9 @@ describe('needsInputReason', () => {
       '-c',
       'mcp_servers.waves.tool_timeout_sec=360',
     ]);
+    // The person's own servers (Codex has no strict mode, and -c mcp_servers={} merges): each turned off by name.
+    assert.deepEqual(talkArgs(presetProfile('codex')!, { ...server, quiet: ['mine', 'with space'] }).slice(-4), ['-c', 'mcp_servers.mine.enabled=false', '-c', 'mcp_servers."with space".enabled=false']);
+    assert.deepEqual(talkArgs(presetProfile('claude-code')!, { ...server, quiet: ['mine'] }), talkArgs(presetProfile('claude-code')!, server), 'Claude Code loads only the file anyway');
     assert.deepEqual(talkEnv(presetProfile('codex')!, server), {});
     // Gemini: the attempt's file as its settings' system defaults, and only that server allowed.
     assert.deepEqual(talkArgs(presetProfile('gemini')!, server), ['--allowed-mcp-server-names', 'waves']);
@@ -517,5 +521,29 @@ describe('what the agent asked and what it was denied (#16)', () => {
     });
     assert.deepEqual(parseVerdict('claude-stream-json', line).denials, ['Bash: git add -A && git commit -m x', 'Write: /etc/hosts']);
     assert.equal(parseVerdict('claude-stream-json', JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'x', permission_denials: [] })).denials, undefined);
+  });
+});
+
+describe("the person's Codex MCP servers, by name (codexServerNames)", () => {
+  it('reads every form a config.toml names a server in: tables, dotted keys at the top, inline tables; never waves, never another table\'s key', () => {
+    const toml = [
+      'model = "gpt-5"',
+      'mcp_servers.top.command = "a"',
+      '[mcp_servers.mine]',
+      'command = "node"',
+      '[mcp_servers."with space"]',
+      "[ mcp_servers . 'literal' ]",
+      '[mcp_servers]',
+      'inline = { command = "x" }',
+      'waves = { command = "y" }',
+      '[mcp_servers.mine.env]',
+      'A = "1"',
+      '[other]',
+      'mcp_servers.notme.command = "z"',
+      '[mcp_servers."bad\\q"]',
+    ].join('\n');
+    assert.deepEqual(codexServerNames(toml), ['top', 'mine', 'with space', 'literal', 'inline']);
+    assert.deepEqual(codexServerNames(''), []);
+    assert.deepEqual(codexServerNames('[mcp_servers.waves]\ncommand = "node"'), []);
   });
 });
