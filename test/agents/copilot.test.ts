@@ -75,3 +75,25 @@ describe('copilot: its package unpacked once, in the agents\' shared cache, read
     assert.deepEqual(server().strays().map((q) => `${q.method} ${q.url}`), []);
   });
 });
+
+describe("copilot: only the run's MCP server loads", () => {
+  const server = useModelServer();
+
+  it("an MCP server of the person's own mcp-config.json is turned off for the attempt, and so are Copilot's built-in ones (it has no strict mode)", async () => {
+    const feature = 'copilot-own-servers';
+    const w = workspace(feature, [{ id: 'alpha' }]);
+    server().script([{ type: 'shell', command: "mkdir -p 'alpha'", say: 'Making the folder.' }, ...doPackage({ 'alpha/a.txt': 'alpha\n' })], { match: promptOf('alpha'), label: 'alpha' });
+    const env = agentEnv('copilot', server(), w.home);
+    // The person's own server: a real MCP server (the run's bundle, started with no token: it lists its tools all the same).
+    const bundle = path.resolve(__dirname, '..', '..', 'dist', 'waves-mcp.js');
+    const dir = path.join(env.COPILOT_HOME || path.join(w.home, '.copilot'));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'mcp-config.json'), JSON.stringify({ mcpServers: { mine: { type: 'local', command: process.execPath, args: [bundle], tools: ['*'] } } }));
+    const r = await waves(['run', '--json', '--agent', 'copilot', w.plan], { cwd: w.repo, env });
+    const st = await statusOf(w, env);
+    assert.equal(st.packages.alpha!.status, 'succeeded', `${st.packages.alpha!.lastError}\n${r.err}\n--- agent.log ---\n${agentLog(w.repo, feature, 'alpha').slice(-3000)}`);
+    const tools = server().requests.filter((q) => q.main && q.script === 'alpha')[0]?.tools ?? [];
+    assert.ok(tools.some((t) => t.startsWith('waves-')), `the run's server declared: ${tools.join(', ')}`);
+    assert.ok(!tools.some((t) => t.startsWith('mine-')), `the person's own server left off: ${tools.join(', ')}`);
+  });
+});

@@ -319,8 +319,8 @@ export interface TalkServer {
   command: string;
   args: string[];
   env: Record<string, string>;
-  /** The person's own MCP servers a CLI without a strict mode is told to leave off (Codex: `enabled=false` on each, `codexServerNames`). */
-  quiet?: readonly string[];
+  /** The person's own MCP servers a CLI without a strict mode is told to leave off, by name: Codex's (`enabled=false` on each, `codexServerNames`), Copilot's (`--disable-mcp-server`, `mcpConfigServerNames`). */
+  quiet?: { codex?: readonly string[]; copilot?: readonly string[] };
 }
 
 /**
@@ -357,6 +357,17 @@ export function codexServerNames(toml: string): string[] {
   return [...names];
 }
 
+/** The MCP servers an `mcp-config.json` names (`{mcpServers: {NAME: …}}`, Copilot's and Claude Code's form); `waves` left out; none from what is not one. */
+export function mcpConfigServerNames(json: string): string[] {
+  try {
+    const servers = (JSON.parse(json) as { mcpServers?: unknown }).mcpServers;
+    return servers && typeof servers === 'object' && !Array.isArray(servers) ? Object.keys(servers).filter((n) => n && n !== 'waves') : [];
+  } catch {
+    // not JSON: no server of the person's read from it
+    return [];
+  }
+}
+
 /** A TOML key: bare when it can be, else a basic string. */
 const tomlKey = (k: string) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k));
 
@@ -385,15 +396,15 @@ export function talkArgs(profile: Pick<AgentProfile, 'id'>, server: TalkServer):
         '-c', `mcp_servers.waves.env={${env}}`,
         '-c', `mcp_servers.waves.tool_timeout_sec=${TALK_CALL_MS / 1000}`,
         // The person's own servers off: only the run's loads.
-        ...(server.quiet ?? []).flatMap((name) => ['-c', `mcp_servers.${tomlKey(name)}.enabled=false`]),
+        ...(server.quiet?.codex ?? []).flatMap((name) => ['-c', `mcp_servers.${tomlKey(name)}.enabled=false`]),
       ];
     }
     // Gemini: the server from the settings `talkEnv` names, and no other server of the person's.
     case 'gemini':
       return ['--allowed-mcp-server-names', 'waves'];
-    // Copilot: the file added to its configuration for the session (the person's own servers load beside it: it has no strict mode).
+    // Copilot: the file added to its configuration for the session; it has no strict mode, so its built-in servers and each of the person's are turned off by name.
     case 'copilot':
-      return ['--additional-mcp-config', `@${server.config}`];
+      return ['--additional-mcp-config', `@${server.config}`, '--disable-builtin-mcps', ...(server.quiet?.copilot ?? []).map((name) => `--disable-mcp-server=${name}`)];
     default:
       return [];
   }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { codexServerNames, type TalkServer } from '../../core/agents/agentProfiles';
+import { codexServerNames, mcpConfigServerNames, type TalkServer } from '../../core/agents/agentProfiles';
 import { parseTalkCall, repoRelative, SCOPE_ANSWER_MS, type TalkCall } from '../../core/talk/talkTools';
 import { checkScopeRequest, type ScopeHolder } from '../../core/talk/scopeRequest';
 import { OwnerIndex } from '../../core/ownership/ownership';
@@ -24,15 +24,20 @@ import { acquireLocks, canonicalLockKey, type LockEntry } from '../../core/run/l
 import { checkLockKey } from '../../core/plan/lockKeys';
 import { isCoordinatorUnavailable } from '../coordinator';
 
-/** The MCP servers of the person's own Codex configuration here, which a Codex attempt is told to leave off (it has no strict mode). */
-function personsCodexServers(): string[] {
-  const file = path.join(process.env.CODEX_HOME || path.join(os.homedir(), '.codex'), 'config.toml');
-  try {
-    return codexServerNames(fs.readFileSync(file, 'utf8'));
-  } catch {
-    // no configuration of the person's: no server of theirs to leave off
-    return [];
-  }
+/** The MCP servers of the person's own Codex and Copilot configurations here, which their attempts are told to leave off (neither has a strict mode). */
+function personsMcpServers(): { codex: string[]; copilot: string[] } {
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      // no configuration of the person's: no server of theirs to leave off
+      return '';
+    }
+  };
+  return {
+    codex: codexServerNames(read(path.join(process.env.CODEX_HOME || path.join(os.homedir(), '.codex'), 'config.toml'))),
+    copilot: mcpConfigServerNames(read(path.join(process.env.COPILOT_HOME || path.join(os.homedir(), '.copilot'), 'mcp-config.json'))),
+  };
 }
 
 /** A package's parents of a plan of plans, nearest first. */
@@ -98,8 +103,7 @@ export class TalkBack {
         refused: (why) => this.sayOnce(id, `${id}'s agent made a call the run refused: ${why}.`),
       });
       // `node` as the CLI finds it inside the walls (every preset's CLI is a Node program); a host's own.
-      const quiet = remote ? [] : personsCodexServers();
-      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir }, ...(quiet.length ? { quiet } : {}) };
+      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir }, ...(remote ? {} : { quiet: personsMcpServers() }) };
       const text = JSON.stringify({ mcpServers: { waves: { command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n';
       if (remote) this.bridges.set(key, await remote.open(place, path.join(here, TALK_SOCKET), text));
       else await fs.promises.writeFile(config, text, { mode: 0o600 });

@@ -13,6 +13,7 @@ import {
   presetProfile,
   talkArgs,
   codexServerNames,
+  mcpConfigServerNames,
   talkEnv,
   profileProblems,
   type AgentProfile,
@@ -207,14 +208,16 @@ describe('needsInputReason', () => {
       'mcp_servers.waves.tool_timeout_sec=360',
     ]);
     // The person's own servers (Codex has no strict mode, and -c mcp_servers={} merges): each turned off by name.
-    assert.deepEqual(talkArgs(presetProfile('codex')!, { ...server, quiet: ['mine', 'with space'] }).slice(-4), ['-c', 'mcp_servers.mine.enabled=false', '-c', 'mcp_servers."with space".enabled=false']);
-    assert.deepEqual(talkArgs(presetProfile('claude-code')!, { ...server, quiet: ['mine'] }), talkArgs(presetProfile('claude-code')!, server), 'Claude Code loads only the file anyway');
+    assert.deepEqual(talkArgs(presetProfile('codex')!, { ...server, quiet: { codex: ['mine', 'with space'] } }).slice(-4), ['-c', 'mcp_servers.mine.enabled=false', '-c', 'mcp_servers."with space".enabled=false']);
+    assert.deepEqual(talkArgs(presetProfile('claude-code')!, { ...server, quiet: { codex: ['mine'], copilot: ['mine'] } }), talkArgs(presetProfile('claude-code')!, server), 'Claude Code loads only the file anyway');
+    // Copilot: its built-in servers and each of the person's turned off by name.
+    assert.deepEqual(talkArgs(presetProfile('copilot')!, { ...server, quiet: { copilot: ['mine', '-x'] } }), ['--additional-mcp-config', '@/a/mcp.json', '--disable-builtin-mcps', '--disable-mcp-server=mine', '--disable-mcp-server=-x']);
     assert.deepEqual(talkEnv(presetProfile('codex')!, server), {});
     // Gemini: the attempt's file as its settings' system defaults, and only that server allowed.
     assert.deepEqual(talkArgs(presetProfile('gemini')!, server), ['--allowed-mcp-server-names', 'waves']);
     assert.deepEqual(talkEnv(presetProfile('gemini')!, server), { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: '/a/mcp.json' });
     // Copilot: the file added to its configuration for the session.
-    assert.deepEqual(talkArgs(presetProfile('copilot')!, server), ['--additional-mcp-config', '@/a/mcp.json']);
+    assert.deepEqual(talkArgs(presetProfile('copilot')!, server), ['--additional-mcp-config', '@/a/mcp.json', '--disable-builtin-mcps']);
     assert.deepEqual(talkEnv(presetProfile('copilot')!, server), {});
     assert.deepEqual(talkArgs(presetProfile('aider')!, server), []);
     assert.deepEqual(talkEnv(presetProfile('aider')!, server), {});
@@ -545,5 +548,10 @@ describe("the person's Codex MCP servers, by name (codexServerNames)", () => {
     assert.deepEqual(codexServerNames(toml), ['top', 'mine', 'with space', 'literal', 'inline']);
     assert.deepEqual(codexServerNames(''), []);
     assert.deepEqual(codexServerNames('[mcp_servers.waves]\ncommand = "node"'), []);
+  });
+
+  it("Copilot's mcp-config.json: its mcpServers' names, never waves; nothing from what is not one", () => {
+    assert.deepEqual(mcpConfigServerNames('{"mcpServers": {"mine": {"command": "x"}, "waves": {}, "other": {}}}'), ['mine', 'other']);
+    for (const bad of ['', 'not json', '[]', '{"mcpServers": []}', '{"mcpServers": null}', '{}']) assert.deepEqual(mcpConfigServerNames(bad), [], bad);
   });
 });
