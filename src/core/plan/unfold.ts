@@ -196,6 +196,17 @@ export function unfoldNested(plans: readonly NestedPlan<Analysed>[], limits: Pic
   return { text: stringify(run, { lineWidth: 0 }), joins, origin, caps, planners };
 }
 
+/** The parents above `id` in the run's nesting (`joins`), nearest first; none at the top. */
+export function above(joins: Readonly<Record<string, readonly string[]>>, id: string): string[] {
+  const out: string[] = [];
+  for (let at = id; ; ) {
+    const parent = Object.keys(joins).find((p) => joins[p]!.includes(at) && !out.includes(p));
+    if (!parent) return out;
+    out.push(parent);
+    at = parent;
+  }
+}
+
 /** Every package below a parent in the run (its children, theirs, …). */
 export function below(joins: Readonly<Record<string, readonly string[]>>, id: string): string[] {
   const out: string[] = [];

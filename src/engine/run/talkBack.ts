@@ -12,6 +12,7 @@ import path from 'node:path';
 import { codexServerNames, mcpConfigServerNames, type TalkServer } from '../../core/agents/agentProfiles';
 import { parseTalkCall, repoRelative, SCOPE_ANSWER_MS, type TalkCall } from '../../core/talk/talkTools';
 import { checkScopeRequest, type ScopeHolder } from '../../core/talk/scopeRequest';
+import { above } from '../../core/plan/unfold';
 import { OwnerIndex } from '../../core/ownership/ownership';
 import { covers } from '../../core/plan/glob';
 import { visibleText } from '../../core/present/visibleText';
@@ -40,17 +41,6 @@ function personsMcpServers(): { codex: string[]; copilot: string[] } {
   };
 }
 
-/** A package's parents of a plan of plans, nearest first. */
-function ancestorsOf(joins: Readonly<Record<string, readonly string[]>>, id: string): string[] {
-  const out: string[] = [];
-  for (let at = id; ; ) {
-    const parent = Object.keys(joins).find((p) => joins[p]!.includes(at) && !out.includes(p));
-    if (!parent) return out;
-    out.push(parent);
-    at = parent;
-  }
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answer in ${Math.round(ms / 60_000)} minutes`)), ms);
@@ -75,6 +65,8 @@ export class TalkBack {
   /** An attempt on an SSH host: its forwarding's end, and the folder of the engine's socket here. */
   private readonly bridges = new Map<string, () => Promise<void>>();
   private readonly remoteDirs = new Map<string, string>();
+  /** The person's own MCP servers here, read once for the run. */
+  private readonly quiet = personsMcpServers();
 
   constructor(private readonly ctx: RunContext) {
     ctx.onStop(() => void Promise.all([this.listener.closeAll(), ...[...this.bridges.keys()].map((k) => this.close(k))]));
@@ -103,7 +95,7 @@ export class TalkBack {
         refused: (why) => this.sayOnce(id, `${id}'s agent made a call the run refused: ${why}.`),
       });
       // `node` as the CLI finds it inside the walls (every preset's CLI is a Node program); a host's own.
-      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir }, ...(remote ? {} : { quiet: personsMcpServers() }) };
+      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir }, ...(remote ? {} : { quiet: this.quiet }) };
       const text = JSON.stringify({ mcpServers: { waves: { command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n';
       if (remote) this.bridges.set(key, await remote.open(place, path.join(here, TALK_SOCKET), text));
       else await fs.promises.writeFile(config, text, { mode: 0o600 });
@@ -232,7 +224,7 @@ export class TalkBack {
   /** The request checked against the run's packages as they stand (their scopes, locks and grants); a package below a parent, inside its ancestors' scopes. */
   private checkScope(id: string, paths: readonly string[]) {
     const { ctx } = this;
-    const ancestors = ancestorsOf(ctx.joins ?? {}, id);
+    const ancestors = above(ctx.joins ?? {}, id);
     const byId = new Map(ctx.analysis.plan.packages.map((p) => [p.id, p]));
     // A `{by: agent}` parent's planner carries its parent's scope but writes only its sub-plan, outside the tree: it owns no file.
     const planners = ctx.planners;

@@ -6,7 +6,7 @@ import { leafWaves, leavesBelow, nestTree, scopeOf } from '../../../src/core/pla
 import { plannerOf, subPlanContextOf, subPlanOf } from '../../../src/core/plan/subPlans';
 import { analyzeNested } from '../../../src/core/plan/analyze';
 import type { NestedPlan, SubPlanRead } from '../../../src/core/plan/nestedPlan';
-import { below, unfoldNested, withinParentCaps, type Unfolded } from '../../../src/core/plan/unfold';
+import { above, below, unfoldNested, withinParentCaps, type Unfolded } from '../../../src/core/plan/unfold';
 import { schedPackagesFromAnalysis } from '../../../src/core/run/schedule';
 
 function unfolded(map: Record<string, string>): Unfolded {
@@ -156,6 +156,9 @@ describe('a plan of plans unfolded into the one plan a run drives', () => {
     });
     assert.deepEqual(u.caps, { api: 2, api__two: 1 });
     assert.deepEqual(below(u.joins, 'api').sort(), ['api__one', 'api__three', 'api__two', 'api__two__x', 'api__two__y']);
+    // And up: a package's parents, nearest first; none at the top.
+    assert.deepEqual(above(u.joins, 'api__two__x'), ['api__two', 'api']);
+    assert.deepEqual(above(u.joins, 'api'), []);
     assert.deepEqual(below(u.joins, 'web'), []);
     const start = (active: string[], starting: string[]) => withinParentCaps(u.joins, u.caps, new Set(active), starting);
     assert.deepEqual(start([], ['api__one', 'api__three', 'web', 'api__two__x']), ['api__one', 'api__three', 'web'], 'api takes two, web is under no parent');
