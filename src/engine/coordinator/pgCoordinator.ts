@@ -31,6 +31,7 @@ import { lockTableChanges, redactSecrets, type PlannedClaim, type PlannedClaimIn
 import { CoordinatorError, CoordinatorUnavailableError } from './lockStore';
 import { CoordinatorLockStore } from './coordinatorLockStore';
 import { migrateSchema } from './pgSchema';
+import { PgWorkQueue } from './pgQueue';
 
 /** A cancel request from another clone (or this one), as its row keeps it. */
 export interface CancelRequest {
@@ -183,6 +184,11 @@ export class PgCoordinator {
     } finally {
       client.release(broken ? true : undefined);
     }
+  }
+
+  /** Pull workers' queue of this repository (ADR 0037), over this coordinator's connections. */
+  queue(leaseMs?: number): PgWorkQueue {
+    return new PgWorkQueue((work) => this.transaction(work), this.repoKey, leaseMs);
   }
 
   // -- Schema ------------------------------------------------------------------------------

@@ -51,6 +51,41 @@ export const MIGRATIONS: readonly string[] = [
    );`,
   // 3: cancel requests for a run's driver from anywhere (`waves cancel --coordinator`), taken by its heartbeat.
   `ALTER TABLE waves_runs ADD COLUMN cancel_requests jsonb NOT NULL DEFAULT '[]'::jsonb;`,
+  // 4: pull workers (ADR 0037): the work queue, with leases and a fencing number, and the workers.
+  `CREATE TABLE waves_queue (
+     repo_key    text NOT NULL,
+     feature_id  text NOT NULL,
+     run_id      text NOT NULL,
+     package_id  text NOT NULL,
+     agent       text NOT NULL,
+     labels      text[] NOT NULL DEFAULT '{}',
+     plan_hash   text NOT NULL,
+     base_sha    text NOT NULL,
+     state       text NOT NULL DEFAULT 'ready' CHECK (state IN ('ready', 'claimed', 'done', 'dead')),
+     worker      text,
+     fence       bigint NOT NULL DEFAULT 0,
+     tries       integer NOT NULL DEFAULT 0,
+     max_tries   integer NOT NULL,
+     lease_until timestamptz,
+     reason      text,
+     report      jsonb,
+     enqueued_at timestamptz NOT NULL DEFAULT now(),
+     updated_at  timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (repo_key, feature_id, run_id, package_id)
+   );
+   CREATE INDEX waves_queue_claimable ON waves_queue (repo_key, enqueued_at) WHERE state IN ('ready', 'claimed');
+   CREATE TABLE waves_workers (
+     repo_key     text NOT NULL,
+     name         text NOT NULL,
+     machine      text NOT NULL,
+     agents       text[] NOT NULL,
+     labels       text[] NOT NULL DEFAULT '{}',
+     slots        integer NOT NULL,
+     draining     boolean NOT NULL DEFAULT false,
+     started_at   timestamptz NOT NULL DEFAULT now(),
+     heartbeat_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (repo_key, name)
+   );`,
 ];
 export const COORDINATOR_SCHEMA_VERSION = MIGRATIONS.length;
 

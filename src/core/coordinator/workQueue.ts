@@ -1,0 +1,122 @@
+/**
+ * Pull workers (ADR 0037): what the work queue on the coordinator holds and decides, without the
+ * database — a queued package, a worker, which worker may claim which package, and rows read
+ * back from the database checked before anything trusts them. Pure.
+ */
+
+/** A lease by default: a dead worker's package is claimable again within this (ADR 0037). */
+export const DEFAULT_QUEUE_LEASE_MS = 120_000;
+/** Claims of one package before it is a dead letter. */
+export const DEFAULT_QUEUE_TRIES = 3;
+/** The most characters a reason (a release's, a dead letter's) keeps. */
+export const MAX_QUEUE_REASON_CHARS = 500;
+
+export const QUEUE_STATES = ['ready', 'claimed', 'done', 'dead'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** A package as the driver puts it on the queue. */
+export interface QueuedPackage {
+  featureId: string;
+  runId: string;
+  packageId: string;
+  /** The agent it runs (a preset's or a profile's id): only a worker offering it may claim it. */
+  agent: string;
+  /** What the machine must have (`gpu`, `macos`): each among the worker's labels. */
+  labels: readonly string[];
+  /** The plan's hash (SHA-256): a worker whose plan differs gives it back. */
+  planHash: string;
+  /** The commit its tree starts from. */
+  baseSha: string;
+  /** Claims before it is a dead letter; default `DEFAULT_QUEUE_TRIES`. */
+  maxTries?: number;
+}
+
+/** A queued package as the queue has it now. */
+export interface QueueItem extends Required<QueuedPackage> {
+  state: QueueState;
+  /** The worker holding (or that last held) it. */
+  worker: string | null;
+  /** Raised at every claim: a heartbeat, release or report names it, and only the current one counts. */
+  fence: number;
+  tries: number;
+  /** Why it was last given back, or why it is dead. */
+  reason: string | null;
+  /** What its worker reported (`done`). */
+  report: WorkReport | null;
+}
+
+/** What a worker reports for a package it ran: the branch it pushed and its head, its exit. */
+export interface WorkReport {
+  branch: string;
+  headSha: string;
+  exitCode: number | null;
+  /** One line for a person. */
+  detail: string;
+}
+
+/** A worker as it says itself. */
+export interface WorkerInfo {
+  name: string;
+  /** Its machine (host name), for a person. */
+  machine: string;
+  /** The agents it can run (ids). */
+  agents: readonly string[];
+  labels: readonly string[];
+  /** Packages it runs at once. */
+  slots: number;
+  /** It takes nothing new (drained by a person). */
+  draining: boolean;
+}
+
+/** Why `worker` may not claim `item`, in words; null when it may. */
+export function placementProblem(item: Pick<QueuedPackage, 'agent' | 'labels'>, worker: Pick<WorkerInfo, 'name' | 'agents' | 'labels' | 'draining'>): string | null {
+  if (worker.draining) return `${worker.name} is draining: it takes nothing new`;
+  if (!worker.agents.includes(item.agent)) return `${worker.name} does not run ${item.agent} (it runs ${worker.agents.length ? worker.agents.join(', ') : 'no agent'})`;
+  const missing = item.labels.filter((l) => !worker.labels.includes(l));
+  return missing.length ? `${worker.name} lacks ${missing.join(', ')}` : null;
+}
+
+/** A worker's name, an agent's id or a label as the queue keeps it: a few safe characters, nothing a shell or a path reads otherwise. */
+export function isQueueName(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(value);
+}
+
+/** What is wrong with a package put on the queue; [] when nothing. */
+export function queuedProblems(p: QueuedPackage): string[] {
+  const problems: string[] = [];
+  for (const [field, value] of [['featureId', p.featureId], ['runId', p.runId], ['packageId', p.packageId], ['agent', p.agent]] as const) {
+    if (!isQueueName(value)) problems.push(`${field} must be a name of letters, digits and ._:@- (at most 128)`);
+  }
+  if (!Array.isArray(p.labels) || !p.labels.every(isQueueName)) problems.push('labels must be names of letters, digits and ._:@-');
+  if (typeof p.planHash !== 'string' || !/^[0-9a-f]{64}$/.test(p.planHash)) problems.push('planHash must be a SHA-256 in hex');
+  if (typeof p.baseSha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(p.baseSha)) problems.push('baseSha must be a full commit id');
+  if (p.maxTries !== undefined && !(Number.isSafeInteger(p.maxTries) && p.maxTries >= 1 && p.maxTries <= 100)) problems.push('maxTries must be 1 … 100');
+  return problems;
+}
+
+/** A reason as the queue keeps it: one line, at most `MAX_QUEUE_REASON_CHARS`. */
+export function queueReason(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim() || 'no reason given';
+  return line.length > MAX_QUEUE_REASON_CHARS ? `${line.slice(0, MAX_QUEUE_REASON_CHARS - 1)}…` : line;
+}
+
+/** A report read back from the database, or null when it is not one (a row written by anything else is not trusted). */
+export function parseReport(raw: unknown): WorkReport | null {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const o = raw as Record<string, unknown>;
+  if (typeof o.branch !== 'string' || !/^[A-Za-z0-9._/-]{1,200}$/.test(o.branch) || o.branch.includes('..')) return null;
+  if (typeof o.headSha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(o.headSha)) return null;
+  if (o.exitCode !== null && !Number.isSafeInteger(o.exitCode)) return null;
+  return { branch: o.branch, headSha: o.headSha, exitCode: o.exitCode as number | null, detail: typeof o.detail === 'string' ? queueReason(o.detail) : '' };
+}
+
+/**
+ * Whether a worker's push may be merged (ADR 0037, "Fencing at the merge"): the item is `done`
+ * by the fence of the report the driver read, and names the same branch and head. Else why not.
+ */
+export function mergeableReport(item: Pick<QueueItem, 'state' | 'fence' | 'report' | 'packageId'>, read: { fence: number; report: WorkReport }): { ok: true } | { ok: false; reason: string } {
+  if (item.state !== 'done') return { ok: false, reason: `${item.packageId} is ${item.state} on the queue, not done` };
+  if (item.fence !== read.fence) return { ok: false, reason: `${item.packageId}'s report was made under claim ${read.fence}; the queue's claim is ${item.fence}: a worker that lost its lease` };
+  if (!item.report || item.report.branch !== read.report.branch || item.report.headSha !== read.report.headSha) return { ok: false, reason: `${item.packageId}'s report on the queue is not the one read` };
+  return { ok: true };
+}

@@ -1,0 +1,65 @@
+/**
+ * Pull workers' queue, without the database (core/coordinator/workQueue.ts): placement, what may
+ * be queued, reasons kept to one line, reports read back, and the fence check before a merge.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isQueueName, mergeableReport, MAX_QUEUE_REASON_CHARS, parseReport, placementProblem, queuedProblems, queueReason, type QueuedPackage } from '../../../src/core/coordinator/workQueue';
+
+const ok: QueuedPackage = { featureId: 'f', runId: '20261130-1', packageId: 'api', agent: 'claude-code', labels: ['gpu'], planHash: 'a'.repeat(64), baseSha: 'b'.repeat(40) };
+const report = { branch: 'waves/f/api', headSha: 'c'.repeat(40), exitCode: 0, detail: 'done' };
+
+describe('the work queue: placement', () => {
+  test('a worker may claim a package whose agent it runs and whose labels it has, when not draining; else why not', () => {
+    const w = { name: 'w1', agents: ['claude-code', 'codex'], labels: ['gpu', 'linux'], draining: false };
+    assert.equal(placementProblem(ok, w), null);
+    assert.equal(placementProblem({ agent: 'gemini', labels: [] }, w), 'w1 does not run gemini (it runs claude-code, codex)');
+    assert.equal(placementProblem({ agent: 'codex', labels: ['macos', 'gpu', 'arm64'] }, w), 'w1 lacks macos, arm64');
+    assert.equal(placementProblem(ok, { ...w, draining: true }), 'w1 is draining: it takes nothing new');
+    assert.equal(placementProblem(ok, { ...w, agents: [] }), 'w1 does not run claude-code (it runs no agent)');
+  });
+});
+
+describe('the work queue: input', () => {
+  test('what may be queued: names of safe characters, a plan hash, a full base commit, a bound of tries', () => {
+    assert.deepEqual(queuedProblems(ok), []);
+    assert.deepEqual(queuedProblems({ ...ok, maxTries: 5, baseSha: 'd'.repeat(64) }), []);
+    const bad = queuedProblems({ ...ok, packageId: '../x', agent: '', labels: ['a b'], planHash: 'x', baseSha: 'abc', maxTries: 0 });
+    assert.deepEqual(bad, [
+      'packageId must be a name of letters, digits and ._:@- (at most 128)',
+      'agent must be a name of letters, digits and ._:@- (at most 128)',
+      'labels must be names of letters, digits and ._:@-',
+      'planHash must be a SHA-256 in hex',
+      'baseSha must be a full commit id',
+      'maxTries must be 1 … 100',
+    ]);
+    for (const name of ['-rf', '', 'a'.repeat(129), 'x;y', 'x y', 'ü', 42]) assert.equal(isQueueName(name), false, String(name));
+    for (const name of ['w1', 'host.example:2', 'me@box', 'claude-code']) assert.equal(isQueueName(name), true, name);
+  });
+
+  test('a reason is one line of at most 500 characters', () => {
+    assert.equal(queueReason('  the disk\n is  full  '), 'the disk is full');
+    assert.equal(queueReason(' \n '), 'no reason given');
+    const long = queueReason('x'.repeat(2_000));
+    assert.equal(long.length, MAX_QUEUE_REASON_CHARS);
+    assert.ok(long.endsWith('…'));
+  });
+
+  test('a report read back is trusted only when it is one: a branch name, a full commit id, an exit code', () => {
+    assert.deepEqual(parseReport(report), report);
+    assert.deepEqual(parseReport({ ...report, exitCode: null, detail: 'a\nb' }), { ...report, exitCode: null, detail: 'a b' });
+    for (const bad of [null, [], 'x', { ...report, branch: 'waves/../main' }, { ...report, branch: '-x y' }, { ...report, headSha: 'HEAD' }, { ...report, exitCode: 1.5 }]) {
+      assert.equal(parseReport(bad), null, JSON.stringify(bad));
+    }
+  });
+});
+
+describe('the work queue: fencing at the merge', () => {
+  test('mergeable only when done under the fence of the report read, with that branch and head', () => {
+    const item = { packageId: 'api', state: 'done' as const, fence: 3, report };
+    assert.deepEqual(mergeableReport(item, { fence: 3, report }), { ok: true });
+    assert.deepEqual(mergeableReport(item, { fence: 2, report }), { ok: false, reason: "api's report was made under claim 2; the queue's claim is 3: a worker that lost its lease" });
+    assert.deepEqual(mergeableReport({ ...item, state: 'claimed' }, { fence: 3, report }), { ok: false, reason: 'api is claimed on the queue, not done' });
+    assert.deepEqual(mergeableReport(item, { fence: 3, report: { ...report, headSha: 'e'.repeat(40) } }), { ok: false, reason: "api's report on the queue is not the one read" });
+  });
+});
