@@ -13,6 +13,7 @@
 import * as vscode from 'vscode';
 import { runnerEnv, type Launcher, type LaunchRequest, type LaunchResult } from '../../engine';
 import { Disposable } from '../../util/lifecycle';
+import { withTimeout } from '../../util/timeout';
 
 /** The terminal of one attempt. */
 export interface AttemptTerminal {
@@ -68,7 +69,7 @@ export class TerminalRegistry extends Disposable {
     for (const terminal of vscode.window.terminals) {
       let processId: number | undefined;
       try {
-        processId = await withTimeout(terminal.processId, 2000);
+        processId = await withTimeout(terminal.processId, 2000, () => undefined);
       } catch {
         // a terminal that does not answer in time: not the one
         processId = undefined;
@@ -96,7 +97,7 @@ export class TerminalRegistry extends Disposable {
         resolve(found);
       };
       const sub = vscode.window.onDidOpenTerminal(async (terminal) => {
-        const processId = await withTimeout(terminal.processId, 2000).catch(() => undefined);
+        const processId = await withTimeout(terminal.processId, 2000, () => undefined).catch(() => undefined);
         if (done || processId !== pid) return;
         const entry: AttemptTerminal = { featureId, packageId, attempt, terminal, pid };
         this.set(entry);
@@ -109,21 +110,6 @@ export class TerminalRegistry extends Disposable {
   }
 }
 
-function withTimeout<T>(p: Thenable<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 export interface TerminalLauncherOptions {
   featureId: string;
@@ -164,7 +150,7 @@ export class TerminalLauncher implements Launcher {
       });
     });
     if (request.interactive && this.options.revealInteractive !== false) terminal.show(true);
-    const pid = (await withTimeout(terminal.processId, 10_000)) ?? null;
+    const pid = (await withTimeout(terminal.processId, 10_000, () => undefined)) ?? null;
     this.options.terminals.set({ featureId: this.options.featureId, packageId: request.packageId, attempt: request.attempt, terminal, pid });
     return { pid, exited };
   }
