@@ -15,6 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { doPackage, startModelServer, type ModelServer } from '../fixtures/modelServer';
+import { git } from '../engine/helpers';
 import { agentEnv, agentLog, filesAt, keyOf, promptOf, statusOf, TEST_KEY, waves, workspace, useModelServer } from './realCli';
 
 /** The attempt's exit.json (of the feature's latest run). */
@@ -127,6 +128,28 @@ describe('codex with its model provider in config.toml, inside the walls, no fla
     const tools = server().requests.filter((q) => q.main && q.script === 'alpha')[0]?.tools ?? [];
     assert.ok(tools.some((t) => t.includes('waves')), `the run's server declared: ${tools.join(', ')}`);
     assert.ok(!tools.some((t) => t.includes('mine')), `the person's own server left off: ${tools.join(', ')}`);
+  });
+
+  it("the repository's own .codex/config.toml, which Codex loads in a project the person trusts, has its MCP servers left off for the attempt too", async () => {
+    const feature = 'codex-repo-servers';
+    const w = workspace(feature, [{ id: 'alpha', timeoutMinutes: 2 }]);
+    server().script(doPackage({ 'alpha/a.txt': 'alpha by codex\n' }), { match: promptOf('alpha'), label: 'alpha' });
+    const env = configuredOnly(server(), w.home);
+    const bundle = path.resolve(__dirname, '..', '..', 'dist', 'waves-mcp.js');
+    fs.mkdirSync(path.join(w.repo, '.codex'));
+    fs.writeFileSync(path.join(w.repo, '.codex', 'config.toml'), `[mcp_servers.theirs]\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(bundle)}]\n`);
+    git(w.repo, 'add', '.codex');
+    git(w.repo, 'commit', '-q', '-m', 'the repository has an MCP server of its own');
+    // The person trusts the repository and the folder of its packages' trees.
+    const worktrees = path.join(`${w.repo}.worktrees`, feature);
+    const tree = path.join(worktrees, 'alpha');
+    for (const p of [w.repo, worktrees, tree]) fs.appendFileSync(configOf(w.home), `\n[projects.${JSON.stringify(p)}]\ntrust_level = "trusted"\n`);
+    const r = await waves(['run', '--json', '--agent', 'codex', w.plan], { cwd: w.repo, env, timeoutMs: 240_000 });
+    const st = await statusOf(w, env);
+    assert.equal(st.packages.alpha!.status, 'succeeded', `${st.packages.alpha!.lastError}\n${r.err}\n--- agent.log ---\n${agentLog(w.repo, feature, 'alpha').slice(-3000)}`);
+    const tools = server().requests.filter((q) => q.main && q.script === 'alpha')[0]?.tools ?? [];
+    assert.ok(tools.some((t) => t.includes('waves')), `the run's server declared: ${tools.join(', ')}`);
+    assert.ok(!tools.some((t) => t.includes('theirs')), `the repository's own server left off: ${tools.join(', ')}`);
   });
 
   it('pointed at a closed loopback port, Codex gives up after its stream retries: the error names the port and its config.toml beside Codex\'s own words', async () => {

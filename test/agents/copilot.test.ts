@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { scanLog } from '../../src/core/agents/agentLogs';
 import { doPackage } from '../fixtures/modelServer';
 import { readAt } from '../engine/engineFixtures';
+import { git } from '../engine/helpers';
 import { agentClis, agentEnv, agentLog, promptOf, statusOf, waves, workspace, useModelServer } from './realCli';
 import { realCliSuite } from './scenarios';
 
@@ -95,5 +96,22 @@ describe("copilot: only the run's MCP server loads", () => {
     const tools = server().requests.filter((q) => q.main && q.script === 'alpha')[0]?.tools ?? [];
     assert.ok(tools.some((t) => t.startsWith('waves-')), `the run's server declared: ${tools.join(', ')}`);
     assert.ok(!tools.some((t) => t.startsWith('mine-')), `the person's own server left off: ${tools.join(', ')}`);
+  });
+
+  it("the repository's own .mcp.json, which Copilot loads in a folder the person trusts (here every folder: COPILOT_ALLOW_ALL), is turned off for the attempt too", async () => {
+    const feature = 'copilot-repo-servers';
+    const w = workspace(feature, [{ id: 'alpha' }]);
+    server().script([{ type: 'shell', command: "mkdir -p 'alpha'", say: 'Making the folder.' }, ...doPackage({ 'alpha/a.txt': 'alpha\n' })], { match: promptOf('alpha'), label: 'alpha' });
+    const env = { ...agentEnv('copilot', server(), w.home), COPILOT_ALLOW_ALL: 'true' };
+    const bundle = path.resolve(__dirname, '..', '..', 'dist', 'waves-mcp.js');
+    fs.writeFileSync(path.join(w.repo, '.mcp.json'), JSON.stringify({ mcpServers: { theirs: { type: 'local', command: process.execPath, args: [bundle], tools: ['*'] } } }));
+    git(w.repo, 'add', '.mcp.json');
+    git(w.repo, 'commit', '-q', '-m', 'the repository has an MCP server of its own');
+    const r = await waves(['run', '--json', '--agent', 'copilot', w.plan], { cwd: w.repo, env });
+    const st = await statusOf(w, env);
+    assert.equal(st.packages.alpha!.status, 'succeeded', `${st.packages.alpha!.lastError}\n${r.err}\n--- agent.log ---\n${agentLog(w.repo, feature, 'alpha').slice(-3000)}`);
+    const tools = server().requests.filter((q) => q.main && q.script === 'alpha')[0]?.tools ?? [];
+    assert.ok(tools.some((t) => t.startsWith('waves-')), `the run's server declared: ${tools.join(', ')}`);
+    assert.ok(!tools.some((t) => t.startsWith('theirs-')), `the repository's own server left off: ${tools.join(', ')}`);
   });
 });

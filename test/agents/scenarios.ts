@@ -312,10 +312,17 @@ export function realCliSuite(preset: Preset, s: CliSpecifics): void {
       assert.equal(readAt(w.repo, st.integration, 'asks/a.txt'), 'Bonjour\n');
       // The answer is in the second attempt's prompt (Copilot is told to read that file; the others get it as their message).
       assert.match(promptOfAttempt(w.repo, feature, 'asks', 2), /Your question, answered[\s\S]*Should the greeting be in English or in French\?[\s\S]*In French\./);
-      if (preset !== 'copilot') {
-        const answered = srv.requests.filter((q) => q.main && q.script === 'asks').at(-1)!;
-        assert.match(answered.text, /In French\./, 'the answer reached the model');
-      }
+      const answered = srv.requests.filter((q) => q.main && q.script === 'asks').at(-1)!;
+      if (preset !== 'copilot') assert.match(answered.text, /In French\./, 'the answer reached the model');
+      // The answer went back to the session that asked (its CLI's resume): the model sees the first attempt's conversation — its prompt's record path, its own turn — before the answer.
+      const firstResult = attemptFile(w.repo, feature, 'asks', 1, 'result.json');
+      assert.ok(answered.text.includes(firstResult), `the answered attempt's conversation holds the first attempt's (${firstResult}):\n${answered.text.slice(0, 2000)}`);
+      const own = first.at(-1);
+      if (own && typeof own === 'object' && own.type === 'text') assert.ok(answered.text.includes(own.text), "the first attempt's own last turn is in the resumed conversation");
+      const read = readRun(w.repo, feature);
+      const session = read.kind === 'ok' ? read.state.packages.asks?.session : undefined;
+      assert.equal(session?.agent, preset, 'the record names the session of the agent that asked');
+      assert.ok(session?.id, 'the record keeps the session id');
       assertOnlyTheModelServer(srv);
     }
 
@@ -567,12 +574,16 @@ interface ExitFile {
 
 /** A file of a package's attempt (of the feature's latest run that has one), as text. */
 function attemptText(repo: string, feature: string, packageId: string, attempt: number, name: string): string {
+  return fs.readFileSync(attemptFile(repo, feature, packageId, attempt, name), 'utf8');
+}
+
+/** The path of an attempt's file (`prompt.md`, `result.json`, …) in its run's folder, for the latest run that has the attempt's folder. */
+function attemptFile(repo: string, feature: string, packageId: string, attempt: number, name: string): string {
   const runs = path.join(repo, '.waves', 'runs', feature);
   for (const id of fs.readdirSync(runs).sort().reverse()) {
-    const file = path.join(runs, id, packageId, String(attempt), name);
-    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
+    if (fs.existsSync(path.join(runs, id, packageId, String(attempt)))) return path.join(runs, id, packageId, String(attempt), name);
   }
-  throw new Error(`no ${name} of ${packageId}, attempt ${attempt}`);
+  throw new Error(`no attempt ${attempt} of ${packageId}`);
 }
 
 /** The prompt.md of a package's attempt. */

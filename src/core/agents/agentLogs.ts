@@ -8,6 +8,7 @@
  */
 import type { AgentProfile, VerdictParserId } from './agentProfiles';
 import { addSpend, type Spend } from '../run/spend';
+import { isSessionId } from '../run/runStateFields';
 
 // ---------------------------------------------------------------------------------------
 // Waiting for a person
@@ -59,6 +60,8 @@ export interface AgentVerdict {
   denials?: string[];
   /** A path the agent's walls refused it, read from the CLI's own error (only for a verdict read inside walls: `VerdictContext.walls`). */
   refused?: RefusedPath | null;
+  /** The CLI's own id of its session, where its output says it (Claude Code's `session_id`, Codex's `thread.started`): a question answered resumes it (core/agents/agentSessions.ts). */
+  session?: string | null;
 }
 
 /** What the verdict is read knowing: the agent ran inside walls, with this home folder (read-only there). */
@@ -181,7 +184,9 @@ export function parseVerdict(id: VerdictParserId, logText: string, now: number =
     const last = lastMessageOf(id, objects);
     const question = last && /\?\s*$/.test(last) ? oneLine(last, 600) : null;
     const denials = id === 'claude-stream-json' ? claudeDenials(objects) : [];
+    const session = sessionOf(id, objects);
     return {
+      ...(session ? { session } : {}),
       ...(question ? { question } : {}),
       ...(denials.length ? { denials } : {}),
       ...verdict,
@@ -194,6 +199,16 @@ export function parseVerdict(id: VerdictParserId, logText: string, now: number =
   } catch (err) {
     return notReported(`the log could not be read: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** The session id the CLI's own events name (the last that does): Claude Code's `session_id` on its events, Codex's `thread.started` `thread_id`; only what can be passed back as one. */
+function sessionOf(id: VerdictParserId, objects: readonly Record<string, unknown>[]): string | null {
+  for (let i = objects.length - 1; i >= 0; i--) {
+    const o = objects[i]!;
+    const value = id === 'claude-stream-json' ? o.session_id : id === 'codex-jsonl' && o.type === 'thread.started' ? o.thread_id : undefined;
+    if (isSessionId(value)) return value;
+  }
+  return null;
 }
 
 /**

@@ -320,7 +320,7 @@ export interface TalkServer {
   args: string[];
   env: Record<string, string>;
   /** The person's own MCP servers a CLI without a strict mode is told to leave off, by name: Codex's (`enabled=false` on each, `codexServerNames`), Copilot's (`--disable-mcp-server`, `mcpConfigServerNames`). */
-  quiet?: { codex?: readonly string[]; copilot?: readonly string[] };
+  quiet?: Partial<QuietServers>;
 }
 
 /**
@@ -366,6 +366,24 @@ export function mcpConfigServerNames(json: string): string[] {
     // not JSON: no server of the person's read from it
     return [];
   }
+}
+
+/** The MCP servers a CLI without a strict mode is told to leave off (`TalkServer.quiet`). */
+export type QuietServers = { codex: readonly string[]; copilot: readonly string[] };
+
+/**
+ * The servers to leave off, from the configuration files' texts ('' for a file not there): the
+ * person's (Codex's `config.toml`, Copilot's `mcp-config.json`) and the repository's own — those a
+ * trusted folder adds (Codex's `.codex/config.toml`; Copilot's `.mcp.json` and `.github/mcp.json`).
+ */
+export function quietServers(texts: { codexToml?: readonly string[]; copilotJson?: readonly string[] }): QuietServers {
+  const union = (lists: string[][]) => [...new Set(lists.flat())];
+  return { codex: union((texts.codexToml ?? []).map(codexServerNames)), copilot: union((texts.copilotJson ?? []).map(mcpConfigServerNames)) };
+}
+
+/** Both lists of `a` and `b`, each name once. */
+export function bothQuiet(a: QuietServers, b: QuietServers): QuietServers {
+  return { codex: [...new Set([...a.codex, ...b.codex])], copilot: [...new Set([...a.copilot, ...b.copilot])] };
 }
 
 /** A TOML key: bare when it can be, else a basic string. */

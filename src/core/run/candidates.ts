@@ -24,6 +24,9 @@ export const CANDIDATE_EVENTS = [
   'usageLimit',
   'interrupted',
   'reattached',
+  'progress',
+  'handoff',
+  'asked',
 ] as const;
 
 /** Candidate `k`'s key (its tree, branch and attempt folder are named by it): the package's id for 1 — the package's own — `<package>.c<k>` else. A package id cannot hold `.`. */
@@ -131,6 +134,9 @@ export function takeChosen(record: PackageRunRecord, chosen: CandidateRunRecord)
     changedFiles: chosen.changedFiles,
     scopeViolations: [],
     lastError: null,
+    // What the chosen one said through the run's tools (ADR 0036): its notes reach the dependents, no other candidate's.
+    handoffs: chosen.handoffs ?? [],
+    progress: chosen.progress ?? null,
   };
 }
 

@@ -16,7 +16,7 @@
 
 import { isSafeName } from './safeName';
 import type { Spend } from './spend';
-import type { ScopeGrant, TalkEvent } from './talkEvents';
+import type { AgentSession, ScopeGrant, TalkEvent } from './talkEvents';
 export type { ScopeGrant } from './talkEvents';
 
 // ---------------------------------------------------------------------------------------
@@ -216,6 +216,8 @@ export interface PackageRunRecord {
   refusedRegistries?: string[];
   /** The question the last attempt ended with (it changed nothing): a retry can carry the person's answer. Survives `reset`; cleared when an attempt starts. */
   question?: string | null;
+  /** The agent CLI's session of the current (or last) attempt: the person's answer to its question resumes it. Set when an attempt starts. */
+  session?: AgentSession | null;
   /** Agents talk back (ADR 0036): how far the current attempt says it is (its `progress` call). Absent or null: it said nothing; cleared when an attempt starts. */
   progress?: { fraction: number; message: string; at: string } | null;
   /** Its notes for the packages that depend on it (its `handoff` calls), oldest first, at most 10; put into each dependent's prompt. Cleared when an attempt starts. */
@@ -473,6 +475,7 @@ export type RunEvent =
       pid?: number | null;
       /** The host it runs on. */
       host?: string | null;
+      session?: AgentSession | null;
     }
   /**
    * The agent process ended (from the runner's `exit.json`). In `running`: a clean exit
@@ -514,8 +517,8 @@ export type RunEvent =
    * comments, a broken integration check). A review counts a revision (no retry spent).
    */
   | { type: 'followUp'; packageId: string; followUp: FollowUp }
-  /** queued | running | verifying → failed. `question`: the agent ended its turn with one. */
-  | { type: 'failed'; packageId: string; candidate?: number; reason: string; question?: string | null }
+  /** queued | running | verifying → failed. `question`: the agent ended its turn with one; `session`: its CLI's session id, said at its end. */
+  | { type: 'failed'; packageId: string; candidate?: number; reason: string; question?: string | null; session?: string | null }
   /**
    * running | verifying → scope-violation: files changed outside the write scope, or another
    * breach of the package's bounds (`reason` says which: it left its branch, it changed the

@@ -108,3 +108,8 @@ export const MAX_QUESTION_CHARS = 2000;
 export const SCOPE_ANSWER_MS = 5 * 60_000;
 /** How long the `waves` server waits on the run for one call: a scope request's answer, and a minute more. */
 export const TALK_CALL_MS = SCOPE_ANSWER_MS + 60_000;
+
+/** An agent CLI's own id of a session as the engine passes it on (core/agents/agentSessions.ts): a UUID, or Codex's thread id — letters, digits, `-`, `_`; nothing an option could be read from. */
+export function isSessionId(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$/.test(value);
+}

@@ -32,7 +32,7 @@ import {
 import { addSpend, type Spend } from './spend';
 import { clearedOutcome } from './runStateInit';
 import { CANDIDATE_EVENTS, candidateOf, isGreen, MAX_CANDIDATES, newSet, takeChosen } from './candidates';
-import { isOptionalText, isText, MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from './runStateFields';
+import { isOptionalText, isSessionId, isText, MAX_HANDOFF_CHARS, MAX_HANDOFFS, MAX_PROGRESS_CHARS, MAX_QUESTION_CHARS } from './runStateFields';
 import { withMark, withRecord } from './runStatePhases';
 
 export { recordMerge, setIntegration, setPlanHash, type MergeUpdate } from './runStateFields';
@@ -167,6 +167,8 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       const pid = event.pid ?? null;
       if (pid !== null && !(Number.isSafeInteger(pid) && pid > 0)) return invalid('pid must be a positive integer when given');
       if (!isOptionalText(event.host)) return invalid('host must be a non-empty string when given');
+      const session = event.session ?? null;
+      if (session !== null && !(isText(session.agent) && (session.id === null || isSessionId(session.id)) && isOptionalText(session.host))) return invalid('session must be {agent, id, host?} with a session id or null when given');
       return undefined;
     },
     apply: (record, event, at) => ({
@@ -185,6 +187,7 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
       resultFile: event.resultFile ?? null,
       pid: event.pid ?? null,
       ...(event.host ? { host: event.host } : record.host ? { host: null } : {}),
+      ...(event.session ? { session: { agent: event.session.agent, id: event.session.id, ...(event.session.host ? { host: event.session.host } : {}) } } : record.session ? { session: null } : {}),
     }),
   },
   exited: {
@@ -317,10 +320,18 @@ const RULES: { [T in RunEventType]: EventRule<EventOf<T>> } = {
   failed: {
     to: () => 'failed',
     check: (event) =>
-      !isText(event.reason) ? invalid('reason must be a non-empty string') : isOptionalText(event.question ?? undefined) ? undefined : invalid('question must be a non-empty string when given'),
+      !isText(event.reason)
+        ? invalid('reason must be a non-empty string')
+        : !isOptionalText(event.question ?? undefined)
+          ? invalid('question must be a non-empty string when given')
+          : event.session == null || isSessionId(event.session)
+            ? undefined
+            : invalid('session must be a session id when given'),
     apply: (record, event) => ({
       ...withLastError(record, event),
       ...(isText(event.question) ? { question: event.question } : {}),
+      // The session its CLI named at its end (Codex's), for the attempt's agent.
+      ...(event.session && record.session ? { session: { ...record.session, id: event.session } } : {}),
       // Failed while queued: nothing ran, and yet a retry is spent (else it would start, and fail, for ever).
       ...(record.status === 'queued' ? { failedStarts: (record.failedStarts ?? 0) + 1 } : {}),
     }),
@@ -450,6 +461,8 @@ function applyToCandidate(state: RunState, record: PackageRunRecord, event: RunE
     // Until one is chosen, the package's tree and log are those of its first candidate to start; no runner is its own.
     const { worktree, logFile } = event;
     next = { ...clearOutcome(next), status: 'running', attempts: event.attempt, startedAt: at, worktree, logFile, phases: withMark(next, { at, phase: 'running', attempt: event.attempt }) };
+    // What an earlier attempt said through the run's tools is not the set's: its candidates say their own.
+    if (next.handoffs?.length || next.progress || next.asked || next.question) next = { ...next, handoffs: [], progress: null, asked: null, question: null };
   }
   if (event.type === 'exited' && isSpend(event.spend)) next = { ...next, spend: addSpend(record.spend, event.spend) };
   return { ok: true, record: next };

@@ -13,6 +13,7 @@
  * they go into the prompt, the runner's spec and the run state, and come back to the
  * executor; the engine only passes them on.
  */
+import type { QuietServers } from '../../core/agents/agentProfiles';
 import type { AuditChange } from '../../core/run/audit';
 import type { AttemptFiles } from '../../core/run/runPaths';
 import type { ExitRecord } from './adopt';
@@ -228,4 +229,6 @@ export interface TalkRemote {
   command: string;
   script: string;
   open(place: AttemptPlace, localSocket: string, config: string): Promise<() => Promise<void>>;
+  /** The person's own MCP servers there (Codex's and Copilot's configuration on the host), read once; none when they cannot be read. */
+  quiet(): Promise<QuietServers>;
 }

@@ -3,6 +3,7 @@
  * for every attempt: a package's (run/launch.ts) and a planning round's (planning/planner.ts).
  */
 import { expandAgent, permissionArgs, talkArgs, talkEnv, walledProfile, type AgentProfile, type TalkServer } from '../../core/agents/agentProfiles';
+import { withSession, type SessionChoice } from '../../core/agents/agentSessions';
 import type { AttemptPlace } from './executor';
 import { DEFAULT_GRACE_MS, type RunnerSpec } from './runnerFiles';
 
@@ -26,6 +27,8 @@ export interface SpecRequest {
   commands?: readonly string[];
   /** Agents talk back (ADR 0036): the attempt's `waves` MCP server, given to a CLI that takes one (`talkArgs`). */
   talk?: TalkServer | null;
+  /** Its agent CLI's session: a new one under this id, or the one that asked a question the person answered, resumed (`withSession`). */
+  session?: SessionChoice | null;
   /** The agent's environment; the attempt's `WAVES_RESULT_FILE` and `WAVES_ATTEMPT_DIR` are added. */
   env: Record<string, string>;
   /** The attempt's time limit; null: none. */
@@ -48,7 +51,7 @@ export function runnerSpec(request: SpecRequest): RunnerSpec {
   });
   return {
     version: 1,
-    argv: [...beforeOperands(argv, request.talk ? talkArgs(agent, request.talk) : []), ...(request.commands ? permissionArgs(agent, request.commands, !!request.talk) : [])],
+    argv: [...beforeOperands(withSession(agent, argv, request.session), request.talk ? talkArgs(agent, request.talk) : []), ...(request.commands ? permissionArgs(agent, request.commands, !!request.talk) : [])],
     cwd: request.worktree,
     env: { ...(request.talk ? talkEnv(agent, request.talk) : {}), ...request.env, WAVES_RESULT_FILE: files.result, WAVES_ATTEMPT_DIR: place.dir },
     interactive: agent.interactive,

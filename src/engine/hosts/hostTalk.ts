@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { quietServers, type QuietServers } from '../../core/agents/agentProfiles';
 import { shellQuote as q } from '../../core/hosts/hostList';
 import type { TalkRemote } from '../attempt';
 import { TALK_CONFIG, TALK_SERVER_SCRIPT, TALK_SOCKET } from '../talk';
@@ -16,13 +17,17 @@ import type { SshHost } from './ssh';
 /** The longest socket path bound as it is (a Unix socket's path holds at most 108 bytes, 104 on macOS). */
 const MAX_SOCKET_PATH = 100;
 
-type Script = (text: string, input?: string, okCodes?: readonly number[] | null) => Promise<unknown>;
+type Script = (text: string, input?: string, okCodes?: readonly number[] | null) => Promise<{ stdout: string }>;
+
+/** The most of a configuration file read from a host (a larger one is not a configuration: its servers are not read). */
+const MAX_CONFIG_BYTES = 1_000_000;
 
 export class HostTalk {
   /** The bundle beside the runner here; null when this build has none. */
   private readonly text: string | null;
   private readonly path: string;
   private installed: Promise<unknown> | null = null;
+  private personsServers: Promise<QuietServers> | null = null;
 
   constructor(
     private readonly ssh: SshHost,
@@ -39,7 +44,25 @@ export class HostTalk {
   remote(): TalkRemote | null {
     const text = this.text;
     if (text === null) return null;
-    return { command: this.node, script: this.path, open: (place, localSocket, config) => this.open(text, place.dir, localSocket, config) };
+    return { command: this.node, script: this.path, open: (place, localSocket, config) => this.open(text, place.dir, localSocket, config), quiet: () => this.quiet() };
+  }
+
+  /** The person's Codex and Copilot MCP servers on the host (their homes' variables as the host's shell has them), read once; none when the host does not say. */
+  private quiet(): Promise<QuietServers> {
+    const mark = `--waves-${randomBytes(8).toString('hex')}--`;
+    const cat = (file: string) => `head -c ${MAX_CONFIG_BYTES} "${file}" 2>/dev/null`;
+    this.personsServers ??= this.script(`${cat('${CODEX_HOME:-$HOME/.codex}/config.toml')}; printf '\\n%s\\n' ${q(mark)}; ${cat('${COPILOT_HOME:-$HOME/.copilot}/mcp-config.json')}; true`, undefined, null).then(
+      ({ stdout }) => {
+        const at = stdout.indexOf(`\n${mark}\n`);
+        return at < 0 ? quietServers({}) : quietServers({ codexToml: [stdout.slice(0, at)], copilotJson: [stdout.slice(at + mark.length + 2)] });
+      },
+      () => {
+        // The host not answering now: its attempt does not start anyway; the next one asks again.
+        this.personsServers = null;
+        return quietServers({});
+      },
+    );
+    return this.personsServers;
   }
 
   private async open(text: string, dir: string, localSocket: string, config: string): Promise<() => Promise<void>> {

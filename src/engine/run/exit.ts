@@ -40,7 +40,7 @@ export class Exits {
     const key = ctx.keyOf(id);
     const fields = () => {
       const r = ctx.state.packages[id]!;
-      return { attempts: r.attempts, worktree: r.worktree, branch: r.branch, baseSha: r.baseSha, resultFile: r.resultFile };
+      return { attempts: r.attempts, worktree: r.worktree, branch: r.branch, baseSha: r.baseSha, resultFile: r.resultFile, asked: r.asked ?? null };
     };
     return {
       key,
@@ -60,7 +60,7 @@ export class Exits {
     const record = () => ctx.state.packages[id]!.candidates!.find((c) => c.candidate === k)!;
     const fields = () => {
       const r = record();
-      return { attempts: r.attempts + (r.status === 'queued' ? 1 : 0), worktree: r.worktree, branch: r.branch, baseSha: r.baseSha, resultFile: r.resultFile };
+      return { attempts: r.attempts + (r.status === 'queued' ? 1 : 0), worktree: r.worktree, branch: r.branch, baseSha: r.baseSha, resultFile: r.resultFile, asked: r.asked ?? null };
     };
     return {
       key,

@@ -40,6 +40,8 @@ export interface AttemptFields {
   branch: string | null;
   baseSha: string | null;
   resultFile: string | null;
+  /** The question its agent asked through the run's `ask` tool (ADR 0036), if it did. */
+  asked?: string | null;
 }
 
 /** One attempt to judge: where it ran, and where what is found about it goes. */
@@ -187,7 +189,7 @@ export class AttemptJudge {
       const untrue = claimedNotChanged(readout.record?.files_modified ?? [], changes);
       if (untrue.length) ctx.problem(`${id}: its result record lists files it did not change: ${untrue.map(visibleText).join(', ')}`, a.pkg.id);
       // The question its agent asked through the run's `ask` tool (ADR 0036): said structurally, no guess from its last words.
-      const asked = ctx.state.packages[a.pkg.id]?.asked ?? null;
+      const asked = a.fields().asked ?? null;
       const verdict = asked ? { ...(exit.verdict ?? { ok: true, reported: false, detail: '', usageLimit: false }), question: asked } : exit.verdict;
       const outcome = decideOutcome({
         exitCode: exit.code,
@@ -203,7 +205,9 @@ export class AttemptJudge {
       a.apply({ type: 'audited', headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });
       if (outcome.next === 'failed') {
         const question = changes.length === 0 ? (verdict?.question ?? null) : null;
-        a.apply({ type: 'failed', reason: outcome.reason, ...(question ? { question } : {}) });
+        // The session its CLI named (Codex names its own): the answer resumes it (launch.ts).
+        const session = question ? (exit.verdict?.session ?? null) : null;
+        a.apply({ type: 'failed', reason: outcome.reason, ...(question ? { question } : {}), ...(session ? { session } : {}) });
         return unverified<Judgement>({ next: 'done' });
       }
       if (outcome.next === 'cancelled') {

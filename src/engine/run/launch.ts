@@ -6,6 +6,7 @@
  */
 import { sliceFor } from '../../core/run/contextSlice';
 import { randomBytes } from 'node:crypto';
+import { sessionFor, sessionUuid, type SessionChoice } from '../../core/agents/agentSessions';
 import { talkArgs, type AgentProfile, type TalkServer } from '../../core/agents/agentProfiles';
 import { acquireLocks } from '../../core/run/lockTable';
 import type { PlanPackage } from '../../core/plan/model';
@@ -243,6 +244,8 @@ export class Launches {
       taken = token;
       // Where it runs: a candidate is placed on its own (best of n; holds.ts), candidate 1 by the package's id.
       const host = ctx.executor.hostOf?.(key) ?? null;
+      // Its CLI's session: the one that asked, resumed with the person's answer; else a new one (a candidate's always).
+      const session = sessionFor(agent, candidate ? {} : ctx.state.packages[id]!, ctx.options.answers?.[id], host, () => sessionUuid(randomBytes(16)));
 
       // Its tree from an earlier attempt that landed (a package the integration guard sent back) is removed first, as it was before.
       await this.loop.afterStartDone(id);
@@ -263,8 +266,8 @@ export class Launches {
       });
       void tree.then(readying.done, readying.done);
       const written = (async () => {
-        const [upstream, talk] = await Promise.all([this.upstreamResults(pkg, place, host), this.talk.open(id, key, place)]);
-        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1, talk);
+        const [upstream, talk] = await Promise.all([this.upstreamResults(pkg, place, host), this.talk.open(id, key, place, candidate?.k)]);
+        const { prompt, spec } = this.promptAndSpec(pkg, agent, place, worktree, token, upstream, candidate?.k ?? 1, talk, session?.choice ?? null);
         await ctx.supervisor.write(place, prompt, spec);
         ctx.mark('spec-written', key);
       })();
@@ -299,8 +302,8 @@ export class Launches {
         return;
       }
       ctx.mark('launched', key);
-      ctx.apply({
-        type: 'started',
+      const started = {
+        type: 'started' as const,
         packageId: id,
         ...as,
         attempt,
@@ -312,7 +315,10 @@ export class Launches {
         resultFile: place.files.result,
         pid: launched.pid,
         ...(host ? { host } : {}),
-      });
+        ...(session ? { session: session.session } : {}),
+      };
+      // The person's answer goes back to the session that asked.
+      ctx.apply(started, session?.choice.resume ? 'its agent goes on in the session that asked, with your answer' : undefined);
       // From here on its exit may be processed (never before `started` is recorded).
       live.started = true;
       await ctx.store!.flush();
@@ -356,7 +362,7 @@ export class Launches {
   }
 
   /** The package's prompt (seed 000's contract) and the runner's spec, with the executor's paths. */
-  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map(), k = 1, talk: TalkServer | null = null): { prompt: string; spec: RunnerSpec } {
+  private promptAndSpec(pkg: PlanPackage, agent: AgentProfile, place: AttemptPlace, worktree: string, token: string, carried: ReadonlyMap<string, string> = new Map(), k = 1, talk: TalkServer | null = null, session: SessionChoice | null = null): { prompt: string; spec: RunnerSpec } {
     const { ctx } = this;
     const id = pkg.id;
     const files = place.files;
@@ -395,6 +401,7 @@ export class Launches {
       walled: !ctx.options.confinement?.unconfined,
       commands: ownCommands,
       talk,
+      session,
       env: {
         // A port range of its own (stable in the run: the package's place in the plan), so dev servers and tests of agents without walls do not collide; inside walls each agent has its own network namespace anyway.
         ...portEnvOf(portIndexOf(ctx.analysis.graph.indexOf.get(id) ?? 0, k, ctx.analysis.graph.ids.length)),

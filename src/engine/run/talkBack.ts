@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { codexServerNames, mcpConfigServerNames, type TalkServer } from '../../core/agents/agentProfiles';
+import { bothQuiet, quietServers, type QuietServers, type TalkServer } from '../../core/agents/agentProfiles';
 import { parseTalkCall, repoRelative, SCOPE_ANSWER_MS, type TalkCall } from '../../core/talk/talkTools';
 import { checkScopeRequest, type ScopeHolder } from '../../core/talk/scopeRequest';
 import { above } from '../../core/plan/unfold';
@@ -24,37 +24,31 @@ import type { TalkEvent } from '../../core/run/talkEvents';
 import { acquireLocks, canonicalLockKey, type LockEntry } from '../../core/run/lockTable';
 import { checkLockKey } from '../../core/plan/lockKeys';
 import { isCoordinatorUnavailable } from '../coordinator';
+import { withTimeout } from '../../util/timeout';
 
-/** The MCP servers of the person's own Codex and Copilot configurations here, which their attempts are told to leave off (neither has a strict mode). */
-function personsMcpServers(): { codex: string[]; copilot: string[] } {
-  const read = (file: string) => {
-    try {
-      return fs.readFileSync(file, 'utf8');
-    } catch {
-      // no configuration of the person's: no server of theirs to leave off
-      return '';
-    }
-  };
-  return {
-    codex: codexServerNames(read(path.join(process.env.CODEX_HOME || path.join(os.homedir(), '.codex'), 'config.toml'))),
-    copilot: mcpConfigServerNames(read(path.join(process.env.COPILOT_HOME || path.join(os.homedir(), '.copilot'), 'mcp-config.json'))),
-  };
+/** A configuration file's text; '' when there is none (no server of it to leave off). */
+function readConfig(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    // no such configuration: no server of it to leave off
+    return '';
+  }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer in ${Math.round(ms / 60_000)} minutes`)), ms);
-    timer.unref?.();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
+/** The MCP servers of the person's own Codex and Copilot configurations here, which their attempts are told to leave off (neither has a strict mode). */
+function personsMcpServers(): QuietServers {
+  return quietServers({
+    codexToml: [readConfig(path.join(process.env.CODEX_HOME || path.join(os.homedir(), '.codex'), 'config.toml'))],
+    copilotJson: [readConfig(path.join(process.env.COPILOT_HOME || path.join(os.homedir(), '.copilot'), 'mcp-config.json'))],
+  });
+}
+
+/** The repository's own MCP servers, which Codex and Copilot load in a folder the person trusts (a package's tree is one when a folder above it is trusted). */
+function repositoryMcpServers(repo: string): QuietServers {
+  return quietServers({
+    codexToml: [readConfig(path.join(repo, '.codex', 'config.toml'))],
+    copilotJson: [readConfig(path.join(repo, '.mcp.json')), readConfig(path.join(repo, '.github', 'mcp.json'))],
   });
 }
 
@@ -65,10 +59,13 @@ export class TalkBack {
   /** An attempt on an SSH host: its forwarding's end, and the folder of the engine's socket here. */
   private readonly bridges = new Map<string, () => Promise<void>>();
   private readonly remoteDirs = new Map<string, string>();
-  /** The person's own MCP servers here, read once for the run. */
-  private readonly quiet = personsMcpServers();
+  /** The repository's own MCP servers, and the person's here: read once for the run. */
+  private readonly repoQuiet: QuietServers;
+  private readonly quiet: QuietServers;
 
   constructor(private readonly ctx: RunContext) {
+    this.repoQuiet = repositoryMcpServers(ctx.repoRoot);
+    this.quiet = bothQuiet(this.repoQuiet, personsMcpServers());
     ctx.onStop(() => void Promise.all([this.listener.closeAll(), ...[...this.bridges.keys()].map((k) => this.close(k))]));
   }
 
@@ -77,7 +74,7 @@ export class TalkBack {
    * and its MCP configuration is written in its folder. Returns the server for the CLI's argv, or
    * null (no server where it runs, or the socket could not be made: it works without).
    */
-  async open(id: string, key: string, place: AttemptPlace): Promise<TalkServer | null> {
+  async open(id: string, key: string, place: AttemptPlace, candidate?: number): Promise<TalkServer | null> {
     // On an SSH host: the server there, its socket there forwarded to one of the engine's here.
     const remote = this.ctx.executor.talkRemote?.(key) ?? null;
     const script = remote ? remote.script : (this.ctx.executor.talkServer?.(key) ?? null);
@@ -91,11 +88,13 @@ export class TalkBack {
         this.remoteDirs.set(key, here);
       } else await fs.promises.mkdir(place.dir, { recursive: true });
       await this.listener.listen(key, here, token, {
-        answer: (name, args) => this.answer(id, name, args),
+        answer: (name, args) => this.answer(id, name, args, candidate),
         refused: (why) => this.sayOnce(id, `${id}'s agent made a call the run refused: ${why}.`),
       });
       // `node` as the CLI finds it inside the walls (every preset's CLI is a Node program); a host's own.
-      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir }, ...(remote ? {} : { quiet: this.quiet }) };
+      // Each MCP server a CLI with no strict mode would load beside the run's, left off: the repository's, and the person's where it runs.
+      const quiet = remote ? bothQuiet(this.repoQuiet, await remote.quiet()) : this.quiet;
+      const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir }, quiet };
       const text = JSON.stringify({ mcpServers: { waves: { command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n';
       if (remote) this.bridges.set(key, await remote.open(place, path.join(here, TALK_SOCKET), text));
       else await fs.promises.writeFile(config, text, { mode: 0o600 });
@@ -131,16 +130,18 @@ export class TalkBack {
     this.ctx.problem(message, id);
   }
 
-  private async answer(id: string, name: unknown, args: unknown): Promise<TalkAnswer> {
+  /** A call of package `id`'s attempt (best of n: its candidate `k`'s, whose record takes what it says). */
+  private async answer(id: string, name: unknown, args: unknown, k?: number): Promise<TalkAnswer> {
     const parsed = parseTalkCall(name, args);
     if (!parsed.ok) return { text: parsed.error, isError: true };
-    const record = this.ctx.state.packages[id];
+    const pkg = this.ctx.state.packages[id];
+    const record = k === undefined ? pkg : pkg?.candidates?.find((c) => c.candidate === k);
     if (!record || (record.status !== 'running' && parsed.call.tool !== 'plan_status' && parsed.call.tool !== 'who_owns')) {
       return { text: `${id} is ${record?.status ?? 'not in this run'}: only a running attempt reports`, isError: true };
     }
     if (parsed.call.tool === 'request_scope') return this.requestScope(id, parsed.call.paths, parsed.call.reason);
     if (parsed.call.tool === 'lock' || parsed.call.tool === 'unlock') return this.lockKey(id, parsed.call);
-    return this.act(id, parsed.call);
+    return this.act(id, parsed.call, k);
   }
 
   /**
@@ -165,7 +166,9 @@ export class TalkBack {
     const title = ctx.analysis.plan.packages.find((p) => p.id === id)?.title;
     let granted: boolean;
     try {
-      granted = await withTimeout(ask({ packageId: id, ...(title ? { title } : {}), attempt, paths: first.fresh, reason }), SCOPE_ANSWER_MS);
+      granted = await withTimeout(ask({ packageId: id, ...(title ? { title } : {}), attempt, paths: first.fresh, reason }), SCOPE_ANSWER_MS, () => {
+        throw new Error(`no answer in ${Math.round(SCOPE_ANSWER_MS / 60_000)} minutes`);
+      });
     } catch (err) {
       return refuse(err instanceof Error ? err.message : String(err));
     }
@@ -246,8 +249,9 @@ export class TalkBack {
     });
   }
 
-  private act(id: string, call: Exclude<TalkCall, { tool: 'request_scope' | 'lock' | 'unlock' }>): TalkAnswer {
+  private act(id: string, call: Exclude<TalkCall, { tool: 'request_scope' | 'lock' | 'unlock' }>, k?: number): TalkAnswer {
     const { ctx } = this;
+    const as = k === undefined ? {} : { candidate: k };
     switch (call.tool) {
       case 'plan_status': {
         const lines = ctx.analysis.plan.packages.map((p) => {
@@ -275,17 +279,17 @@ export class TalkBack {
         return { text: lines.join('\n'), isError: false };
       }
       case 'progress': {
-        const ok = this.record({ type: 'progress', packageId: id, fraction: call.fraction, message: visibleText(call.message) });
+        const ok = this.record({ type: 'progress', packageId: id, ...as, fraction: call.fraction, message: visibleText(call.message) });
         return ok ? { text: `noted: ${Math.round(call.fraction * 100)} %`, isError: false } : { text: 'the run could not note it', isError: true };
       }
       case 'ask': {
-        const ok = this.record({ type: 'asked', packageId: id, question: call.question });
+        const ok = this.record({ type: 'asked', packageId: id, ...as, question: call.question });
         return ok
-          ? { text: "noted: end your turn now without changing anything; your package stops as this question, and the person's answer comes in your next attempt's prompt", isError: false }
+          ? { text: "noted: end your turn now without changing anything; your package stops as this question, and the person's answer comes back to this conversation when it goes on (and in its next prompt)", isError: false }
           : { text: 'the run could not note it', isError: true };
       }
       case 'handoff': {
-        const ok = this.record({ type: 'handoff', packageId: id, note: call.note });
+        const ok = this.record({ type: 'handoff', packageId: id, ...as, note: call.note });
         return ok ? { text: "noted: each package that depends on yours reads it in its prompt once yours has landed", isError: false } : { text: 'the run could not note it (an attempt leaves at most 10 notes)', isError: true };
       }
     }

@@ -14,6 +14,8 @@ import {
   talkArgs,
   codexServerNames,
   mcpConfigServerNames,
+  quietServers,
+  bothQuiet,
   talkEnv,
   profileProblems,
   type AgentProfile,
@@ -553,5 +555,17 @@ describe("the person's Codex MCP servers, by name (codexServerNames)", () => {
   it("Copilot's mcp-config.json: its mcpServers' names, never waves; nothing from what is not one", () => {
     assert.deepEqual(mcpConfigServerNames('{"mcpServers": {"mine": {"command": "x"}, "waves": {}, "other": {}}}'), ['mine', 'other']);
     for (const bad of ['', 'not json', '[]', '{"mcpServers": []}', '{"mcpServers": null}', '{}']) assert.deepEqual(mcpConfigServerNames(bad), [], bad);
+  });
+
+  it("the servers to leave off: every file's (the person's and the repository's), each name once; both lists of two sets (quietServers, bothQuiet)", () => {
+    const quiet = quietServers({
+      codexToml: ['[mcp_servers.mine]\ncommand = "x"', '', '[mcp_servers.theirs]\ncommand = "y"\n[mcp_servers.mine]\ncommand = "z"'],
+      copilotJson: ['{"mcpServers": {"a": {}}}', 'not json', '{"mcpServers": {"b": {}, "a": {}, "waves": {}}}'],
+    });
+    assert.deepEqual(quiet, { codex: ['mine', 'theirs'], copilot: ['a', 'b'] });
+    assert.deepEqual(quietServers({}), { codex: [], copilot: [] });
+    assert.deepEqual(bothQuiet(quiet, { codex: ['theirs', 'host'], copilot: [] }), { codex: ['mine', 'theirs', 'host'], copilot: ['a', 'b'] });
+    const argv = talkArgs({ id: 'copilot' }, { config: '/a/mcp.json', command: 'node', args: [], env: {}, quiet });
+    assert.deepEqual(argv.filter((a) => a.startsWith('--disable-mcp-server=')), ['--disable-mcp-server=a', '--disable-mcp-server=b']);
   });
 });

@@ -58,6 +58,47 @@ async function awaitPickThroughRestart(
   }
 }
 
+describe('best of n: what candidates say through the run (ADR 0036)', () => {
+  test("each candidate's progress, note and question are its own: the chosen one's note reaches the dependent, another's question judges no one else", async () => {
+    const { repo, planFile } = repoWithPlan('best-talk', [
+      {
+        id: 'a',
+        write: ['a/**'],
+        candidates: { count: 2 },
+        agent: [
+          // Candidate 1 asks and changes nothing; candidate 2 says how far it is, leaves a note and does the work.
+          'if-tree a mcp ask {"question": "Which greeting?"}',
+          'if-tree a mcp handoff {"note": "from candidate 1"}',
+          'if-tree a.c2 sleep 1500',
+          'if-tree a.c2 mcp progress {"fraction": 0.5, "message": "half way"}',
+          'if-tree a.c2 mcp handoff {"note": "from candidate 2"}',
+          'if-tree a.c2 write a/x.txt from candidate 2',
+          'if-tree a.c2 commit',
+        ],
+      },
+      { id: 'b', deps: ['a'], write: ['b/**'], agent: ['write b/y.txt', 'commit'] },
+    ]);
+    const { outcome } = await runToEnd(planFile, runnerScript, { maxParallel: 4, verification: 'approved' });
+    const a = outcome.state.packages.a!;
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(a));
+    assert.equal(a.chosen?.candidate, 2);
+    const byK = new Map(a.candidates!.map((c) => [c.candidate, c]));
+    // Each candidate's record holds what it said.
+    assert.equal(byK.get(1)!.status, 'failed');
+    assert.equal(byK.get(1)!.question, 'Which greeting?', byK.get(1)!.lastError ?? '');
+    assert.deepEqual(byK.get(1)!.handoffs, ['from candidate 1']);
+    assert.deepEqual(byK.get(2)!.handoffs, ['from candidate 2']);
+    assert.equal(byK.get(2)!.progress?.message, 'half way');
+    // The package takes the chosen one's: its note, its progress; no question of another's.
+    assert.deepEqual(a.handoffs, ['from candidate 2']);
+    assert.equal(a.progress?.message, 'half way');
+    assert.equal(a.question ?? null, null);
+    const prompt = fs.readFileSync(path.join(attemptDir(repo, 'best-talk', outcome.state.runId, 'b', 1), 'prompt.md'), 'utf8');
+    assert.match(prompt, /> from candidate 2/);
+    assert.doesNotMatch(prompt, /from candidate 1/, "a candidate not chosen leaves the dependents no note");
+  });
+});
+
 describe('best of n: first-green', () => {
   test('the first candidate audited and verified goes on; one out of scope is never chosen; the rest are stopped, no process left; dependents build on it', async () => {
     const { repo, planFile } = repoWithPlan('best', [

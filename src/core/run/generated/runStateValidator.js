@@ -15,8 +15,9 @@ const func1 = (() => {
 })();
 const pattern4 = new RegExp("^[0-9a-f]{64}$", "u");
 const pattern7 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$", "u");
-const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"progress":{"description":"How far the current attempt's agent says it is (its `progress` call to the `waves` MCP server). Absent or null: it said nothing. Cleared when an attempt starts.","oneOf":[{"type":"object","required":["fraction","message","at"],"additionalProperties":false,"properties":{"fraction":{"description":"Done so far, 0 to 1.","type":"number","minimum":0,"maximum":1},"message":{"description":"What the agent said it does now.","type":"string","minLength":1,"maxLength":200},"at":{"description":"When it said so (ISO 8601).","type":"string","minLength":1}}},{"type":"null"}]},"handoffs":{"description":"The notes the current attempt's agent left for the packages that depend on it (its `handoff` calls), oldest first; put into each dependent's prompt. Cleared when an attempt starts.","type":"array","items":{"type":"string","minLength":1,"maxLength":2000},"maxItems":10},"granted":{"description":"Write scope granted to the current attempt's agent (its `request_scope` calls to the `waves` MCP server, each granted by the person or the person's policy), oldest first: its audits and merge allow these paths too, in every later attempt of the run.","type":"array","maxItems":50,"items":{"type":"object","required":["paths","reason","at"],"additionalProperties":false,"properties":{"paths":{"description":"Repository-relative paths or patterns.","type":"array","minItems":1,"maxItems":50,"items":{"type":"string","minLength":1}},"reason":{"description":"The agent's reason, as it gave it.","type":"string","minLength":1},"at":{"description":"When it was granted (ISO 8601).","type":"string","minLength":1}}}},"asked":{"description":"The question the current attempt's agent asked the person (its `ask` call to the `waves` MCP server): should it end having changed nothing, it failed as this question. Absent or null: none. Cleared when an attempt starts.","oneOf":[{"type":"string","minLength":1,"maxLength":2000},{"type":"null"}]},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]},"ranked":{"description":"Best of n, `pick: judge` with `confirm`: the judge's first among the green candidates, awaiting the person's pick, and its reason; null or absent: none.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"The judge's reason.","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
+const schema37 = {"description":"Everything known about one package in this run. Unset values are null, never absent.","type":"object","required":["packageId","status","attempts","startedAt","endedAt","exitCode","signal","pid","startToken","needsInput","worktree","branch","baseSha","headSha","logFile","resultFile","verification","changedFiles","scopeViolations","blockedBy","lastError"],"properties":{"packageId":{"description":"The package's id in the plan.","$ref":"#/$defs/nonEmptyString"},"status":{"description":"The package's current status.","$ref":"#/$defs/packageStatus"},"attempts":{"description":"How many attempts have started (0 before the first). Kept across resets, so retry budgets can be enforced.","type":"integer","minimum":0},"startedAt":{"description":"When the current attempt started; null before it starts and after a reset.","$ref":"#/$defs/nullableTimestamp"},"endedAt":{"description":"When the package reached its current terminal status; null while not terminal.","$ref":"#/$defs/nullableTimestamp"},"exitCode":{"description":"The agent process's exit code for the current attempt; null when not exited, killed by a signal, or unknown.","oneOf":[{"type":"integer"},{"type":"null"}]},"signal":{"description":"The signal that ended the agent process (e.g. SIGTERM), or null.","$ref":"#/$defs/nullableString"},"pid":{"description":"Process id of the runner of the current attempt, used to adopt a still-running attempt after a reload; null when unknown.","oneOf":[{"type":"integer","minimum":1},{"type":"null"}]},"startToken":{"description":"The random token of the current attempt's runner (it is in the runner's argv): a live process is adopted only when both pid and token match, since pids are reused. Null before a start and after a reset.","$ref":"#/$defs/nullableString"},"needsInput":{"description":"Set while the running agent waits for a person (a permission prompt, a usage limit); null otherwise.","oneOf":[{"$ref":"#/$defs/needsInput"},{"type":"null"}]},"worktree":{"description":"Absolute path of the package's worktree (the main tree for mode: shared); kept across resets so a resume can find it.","$ref":"#/$defs/nullableString"},"branch":{"description":"The branch the package works on; kept across resets.","$ref":"#/$defs/nullableString"},"baseSha":{"description":"The commit the worktree was created from; kept across resets.","$ref":"#/$defs/nullableString"},"headSha":{"description":"The package branch's tip when its last attempt ended; a retry starts from it, so committed work is not redone. Kept across resets.","$ref":"#/$defs/nullableString"},"logFile":{"description":"Absolute path of the current (or last) attempt's log; kept across resets.","$ref":"#/$defs/nullableString"},"resultFile":{"description":"Absolute path of the current (or last) attempt's result record; kept across resets.","$ref":"#/$defs/nullableString"},"verification":{"description":"Verification step results of the current attempt, in the order reported; a step may appear more than once, the last one counts.","type":"array","items":{"$ref":"#/$defs/verificationResult"}},"changedFiles":{"description":"The scope audit's list of the files the current attempt changed (committed, uncommitted and untracked).","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"scopeViolations":{"description":"Files the current attempt changed outside the package's write scope.","type":"array","items":{"$ref":"#/$defs/scopeViolation"}},"blockedBy":{"description":"Ids of the dependencies whose outcome blocks this package; non-empty exactly when status is blocked.","type":"array","uniqueItems":true,"items":{"$ref":"#/$defs/nonEmptyString"}},"lastError":{"description":"One line for a person: why the package failed, was cancelled or interrupted; null otherwise.","oneOf":[{"type":"string"},{"type":"null"}]},"host":{"description":"The host the current (or last) attempt runs on, by its name in the run's hosts list; absent or null: this machine without a hosts list.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"usageLimit":{"description":"While usage-limit: what the agent said, when its limit resets (null: it did not say) and the agent's label. Absent or null otherwise.","oneOf":[{"type":"object","required":["detail","resetAt","agent"],"properties":{"detail":{"description":"What the agent said about its limit.","$ref":"#/$defs/nonEmptyString"},"resetAt":{"description":"When the limit resets (ISO 8601), null when the agent did not say.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"agent":{"description":"The agent's label: a limit holds for every package on that agent.","oneOf":[{"type":"string"},{"type":"null"}]}}},{"type":"null"}]},"usageLimits":{"description":"Attempts that ended at a usage limit; they spend no retry. Absent: none.","type":"integer","minimum":0},"refused":{"description":"What the walls refused the last attempt: each a network target (host:port) its agent was turned away from. Absent: nothing.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"refusedRegistries":{"description":"Those of `refused` that are package registries the person's configuration names: said with the switch that opens them. Absent: none.","type":"array","items":{"type":"string","minLength":1},"maxItems":50},"progress":{"description":"How far the current attempt's agent says it is (its `progress` call to the `waves` MCP server). Absent or null: it said nothing. Cleared when an attempt starts.","oneOf":[{"type":"object","required":["fraction","message","at"],"additionalProperties":false,"properties":{"fraction":{"description":"Done so far, 0 to 1.","type":"number","minimum":0,"maximum":1},"message":{"description":"What the agent said it does now.","type":"string","minLength":1,"maxLength":200},"at":{"description":"When it said so (ISO 8601).","type":"string","minLength":1}}},{"type":"null"}]},"handoffs":{"description":"The notes the current attempt's agent left for the packages that depend on it (its `handoff` calls), oldest first; put into each dependent's prompt. Cleared when an attempt starts.","type":"array","items":{"type":"string","minLength":1,"maxLength":2000},"maxItems":10},"granted":{"description":"Write scope granted to the current attempt's agent (its `request_scope` calls to the `waves` MCP server, each granted by the person or the person's policy), oldest first: its audits and merge allow these paths too, in every later attempt of the run.","type":"array","maxItems":50,"items":{"type":"object","required":["paths","reason","at"],"additionalProperties":false,"properties":{"paths":{"description":"Repository-relative paths or patterns.","type":"array","minItems":1,"maxItems":50,"items":{"type":"string","minLength":1}},"reason":{"description":"The agent's reason, as it gave it.","type":"string","minLength":1},"at":{"description":"When it was granted (ISO 8601).","type":"string","minLength":1}}}},"asked":{"description":"The question the current attempt's agent asked the person (its `ask` call to the `waves` MCP server): should it end having changed nothing, it failed as this question. Absent or null: none. Cleared when an attempt starts.","oneOf":[{"type":"string","minLength":1,"maxLength":2000},{"type":"null"}]},"question":{"description":"The question the last attempt ended with, having changed nothing; a retry can carry the person's answer. Absent or null: none.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]},"session":{"description":"The agent CLI's session of the current (or last) attempt: the person's answer to its question resumes it, with the same agent on the same machine. `id` null: its CLI names it at its end (Codex). Absent or null: none.","oneOf":[{"type":"object","required":["agent","id"],"additionalProperties":false,"properties":{"agent":{"description":"The agent (its profile id) whose CLI ran it.","type":"string","minLength":1},"id":{"description":"The CLI's own id of the session.","oneOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$"},{"type":"null"}]},"host":{"description":"The host it ran on (its state is there); absent or null: this machine.","oneOf":[{"type":"string","minLength":1},{"type":"null"}]}}},{"type":"null"}]},"followUp":{"description":"What the next attempt is asked to address (the person's review comments, or an integration check its merge turned red). Absent or null: nothing. Cleared when an attempt succeeds.","oneOf":[{"$ref":"#/$defs/followUp"},{"type":"null"}]},"revisions":{"description":"Review revisions asked for: each carried by one attempt that spends no retry.","type":"integer","minimum":0},"followUps":{"description":"Every follow-up sent, oldest first: its kind, when, the attempt that carried it (at most 100).","type":"array","maxItems":100,"items":{"type":"object","required":["kind","at","attempt"],"properties":{"kind":{"description":"review or integration.","enum":["review","integration"]},"at":{"description":"When it was sent.","$ref":"#/$defs/timestamp"},"attempt":{"description":"The attempt that carried it.","type":"integer","minimum":1}}}},"phases":{"description":"What the package did in this run and from when, oldest first (the run timeline): each status it moved to, and what it waited for in between (waiting) and its merge (merging). Kept across reset; at most 400, the oldest dropped. Absent: written by an older build.","type":"array","maxItems":400,"items":{"$ref":"#/$defs/phaseMark"}},"spend":{"description":"Tokens and cost of the package's attempts so far, where its agent reports them (absent or null: none reported).","oneOf":[{"type":"object","required":["inputTokens","outputTokens","cachedTokens","costUsd"],"properties":{"inputTokens":{"description":"Input tokens not read from a cache.","type":"number","minimum":0},"outputTokens":{"description":"Output tokens.","type":"number","minimum":0},"cachedTokens":{"description":"Input tokens read from or written to the provider's cache.","type":"number","minimum":0},"costUsd":{"description":"US dollars as the agent computed them; null when it reports no cost.","oneOf":[{"type":"number","minimum":0},{"type":"null"}]}}},{"type":"null"}]},"candidates":{"description":"Best of n: the attempts of its last set of candidates, each a record of its own moved by the same events (its packageId the candidate's key: the package's id for candidate 1, <package>.c<k> else). Absent: it never had candidates.","type":"array","minItems":2,"maxItems":8,"items":{"$ref":"#/$defs/candidateRunRecord"}},"chosen":{"description":"Which candidate of the current set went on, and why; null or absent: none yet.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"Why it went on (the first green, the person's pick, the judge's reasons).","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]},"ranked":{"description":"Best of n, `pick: judge` with `confirm`: the judge's first among the green candidates, awaiting the person's pick, and its reason; null or absent: none.","oneOf":[{"type":"object","required":["candidate","why"],"properties":{"candidate":{"description":"Its number in the set.","type":"integer","minimum":1,"maximum":8},"why":{"description":"The judge's reason.","$ref":"#/$defs/nonEmptyString"}}},{"type":"null"}]}},"allOf":[{"description":"A running, verifying or awaiting-review package has started an attempt.","if":{"properties":{"status":{"enum":["running","verifying","awaiting-review"]}}},"then":{"properties":{"attempts":{"type":"integer","minimum":1},"startedAt":{"$ref":"#/$defs/timestamp"},"worktree":{"$ref":"#/$defs/nonEmptyString"},"logFile":{"$ref":"#/$defs/nonEmptyString"},"endedAt":{"type":"null"}}}},{"description":"A package that has not started yet has no outcome.","if":{"properties":{"status":{"enum":["pending","ready","queued"]}}},"then":{"properties":{"startedAt":{"type":"null"},"endedAt":{"type":"null"},"exitCode":{"type":"null"},"signal":{"type":"null"},"verification":{"type":"array","maxItems":0},"scopeViolations":{"type":"array","maxItems":0},"changedFiles":{"type":"array","maxItems":0},"needsInput":{"type":"null"}}}},{"description":"A terminal package records when it ended.","if":{"properties":{"status":{"enum":["succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]}}},"then":{"properties":{"endedAt":{"$ref":"#/$defs/timestamp"}}}},{"description":"A succeeded package has run.","if":{"properties":{"status":{"const":"succeeded"}}},"then":{"properties":{"startedAt":{"$ref":"#/$defs/timestamp"},"attempts":{"type":"integer","minimum":1}}}},{"description":"blockedBy is non-empty exactly when the package is blocked.","if":{"properties":{"status":{"const":"blocked"}}},"then":{"properties":{"blockedBy":{"type":"array","minItems":1}}},"else":{"properties":{"blockedBy":{"type":"array","maxItems":0}}}},{"description":"Only a running package waits for input.","if":{"properties":{"status":{"not":{"const":"running"}}}},"then":{"properties":{"needsInput":{"type":"null"}}}}]};
 const schema44 = {"description":"Where a package stands. awaiting-review: audited and verified, its merge waits for the person's Approve or Request Changes. Terminal: succeeded, failed, blocked, cancelled, interrupted, scope-violation, usage-limit (the agent stopped at a usage limit: no retry spent; it goes on after the reset). See the transition table in docs/contracts.md.","enum":["pending","ready","queued","running","verifying","awaiting-review","succeeded","failed","blocked","cancelled","interrupted","scope-violation","usage-limit"]};
+const pattern15 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$", "u");
 const func0 = require("ajv/dist/runtime/equal").default;
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -2384,6 +2385,7 @@ props0.handoffs = true;
 props0.granted = true;
 props0.asked = true;
 props0.question = true;
+props0.session = true;
 props0.followUp = true;
 props0.revisions = true;
 props0.followUps = true;
@@ -4120,25 +4122,18 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.followUp !== undefined){
-let data74 = data.followUp;
+if(data.session !== undefined){
+let data74 = data.session;
 const _errs210 = errors;
 const _errs211 = errors;
 let valid55 = false;
 let passing11 = null;
 const _errs212 = errors;
-if(!(validate41(data74, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
-errors = vErrors.length;
-}
-var _valid17 = _errs212 === errors;
-if(_valid17){
-valid55 = true;
-passing11 = 0;
-}
-const _errs213 = errors;
-if(data74 !== null){
-const err64 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(errors === _errs212){
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+let missing4;
+if(((data74.agent === undefined) && (missing4 = "agent")) || ((data74.id === undefined) && (missing4 = "id"))){
+const err64 = {instancePath:instancePath+"/session",schemaPath:"#/properties/session/oneOf/0/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -4147,7 +4142,257 @@ vErrors.push(err64);
 }
 errors++;
 }
-var _valid17 = _errs213 === errors;
+else {
+const _errs214 = errors;
+for(const key2 in data74){
+if(!(((key2 === "agent") || (key2 === "id")) || (key2 === "host"))){
+const err65 = {instancePath:instancePath+"/session",schemaPath:"#/properties/session/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+break;
+}
+}
+if(_errs214 === errors){
+if(data74.agent !== undefined){
+let data75 = data74.agent;
+const _errs215 = errors;
+if(errors === _errs215){
+if(typeof data75 === "string"){
+if(func1(data75) < 1){
+const err66 = {instancePath:instancePath+"/session/agent",schemaPath:"#/properties/session/oneOf/0/properties/agent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/session/agent",schemaPath:"#/properties/session/oneOf/0/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+var valid56 = _errs215 === errors;
+}
+else {
+var valid56 = true;
+}
+if(valid56){
+if(data74.id !== undefined){
+let data76 = data74.id;
+const _errs217 = errors;
+const _errs218 = errors;
+let valid57 = false;
+let passing12 = null;
+const _errs219 = errors;
+if(errors === _errs219){
+if(typeof data76 === "string"){
+if(!pattern15.test(data76)){
+const err68 = {instancePath:instancePath+"/session/id",schemaPath:"#/properties/session/oneOf/0/properties/id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$"+"\""};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/session/id",schemaPath:"#/properties/session/oneOf/0/properties/id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+var _valid18 = _errs219 === errors;
+if(_valid18){
+valid57 = true;
+passing12 = 0;
+}
+const _errs221 = errors;
+if(data76 !== null){
+const err70 = {instancePath:instancePath+"/session/id",schemaPath:"#/properties/session/oneOf/0/properties/id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+var _valid18 = _errs221 === errors;
+if(_valid18 && valid57){
+valid57 = false;
+passing12 = [passing12, 1];
+}
+else {
+if(_valid18){
+valid57 = true;
+passing12 = 1;
+}
+}
+if(!valid57){
+const err71 = {instancePath:instancePath+"/session/id",schemaPath:"#/properties/session/oneOf/0/properties/id/oneOf",keyword:"oneOf",params:{passingSchemas: passing12},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+else {
+errors = _errs218;
+if(vErrors !== null){
+if(_errs218){
+vErrors.length = _errs218;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid56 = _errs217 === errors;
+}
+else {
+var valid56 = true;
+}
+if(valid56){
+if(data74.host !== undefined){
+let data77 = data74.host;
+const _errs223 = errors;
+const _errs224 = errors;
+let valid58 = false;
+let passing13 = null;
+const _errs225 = errors;
+if(errors === _errs225){
+if(typeof data77 === "string"){
+if(func1(data77) < 1){
+const err72 = {instancePath:instancePath+"/session/host",schemaPath:"#/properties/session/oneOf/0/properties/host/oneOf/0/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/session/host",schemaPath:"#/properties/session/oneOf/0/properties/host/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+var _valid19 = _errs225 === errors;
+if(_valid19){
+valid58 = true;
+passing13 = 0;
+}
+const _errs227 = errors;
+if(data77 !== null){
+const err74 = {instancePath:instancePath+"/session/host",schemaPath:"#/properties/session/oneOf/0/properties/host/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+var _valid19 = _errs227 === errors;
+if(_valid19 && valid58){
+valid58 = false;
+passing13 = [passing13, 1];
+}
+else {
+if(_valid19){
+valid58 = true;
+passing13 = 1;
+}
+}
+if(!valid58){
+const err75 = {instancePath:instancePath+"/session/host",schemaPath:"#/properties/session/oneOf/0/properties/host/oneOf",keyword:"oneOf",params:{passingSchemas: passing13},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+else {
+errors = _errs224;
+if(vErrors !== null){
+if(_errs224){
+vErrors.length = _errs224;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid56 = _errs223 === errors;
+}
+else {
+var valid56 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err76 = {instancePath:instancePath+"/session",schemaPath:"#/properties/session/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+var _valid17 = _errs212 === errors;
+if(_valid17){
+valid55 = true;
+passing11 = 0;
+}
+const _errs229 = errors;
+if(data74 !== null){
+const err77 = {instancePath:instancePath+"/session",schemaPath:"#/properties/session/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+var _valid17 = _errs229 === errors;
 if(_valid17 && valid55){
 valid55 = false;
 passing11 = [passing11, 1];
@@ -4159,12 +4404,12 @@ passing11 = 1;
 }
 }
 if(!valid55){
-const err65 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf",keyword:"oneOf",params:{passingSchemas: passing11},message:"must match exactly one schema in oneOf"};
+const err78 = {instancePath:instancePath+"/session",schemaPath:"#/properties/session/oneOf",keyword:"oneOf",params:{passingSchemas: passing11},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err65];
+vErrors = [err78];
 }
 else {
-vErrors.push(err65);
+vErrors.push(err78);
 }
 errors++;
 validate21.errors = vErrors;
@@ -4187,71 +4432,138 @@ else {
 var valid26 = true;
 }
 if(valid26){
+if(data.followUp !== undefined){
+let data78 = data.followUp;
+const _errs231 = errors;
+const _errs232 = errors;
+let valid59 = false;
+let passing14 = null;
+const _errs233 = errors;
+if(!(validate41(data78, {instancePath:instancePath+"/followUp",parentData:data,parentDataProperty:"followUp",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+errors = vErrors.length;
+}
+var _valid20 = _errs233 === errors;
+if(_valid20){
+valid59 = true;
+passing14 = 0;
+}
+const _errs234 = errors;
+if(data78 !== null){
+const err79 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+var _valid20 = _errs234 === errors;
+if(_valid20 && valid59){
+valid59 = false;
+passing14 = [passing14, 1];
+}
+else {
+if(_valid20){
+valid59 = true;
+passing14 = 1;
+}
+}
+if(!valid59){
+const err80 = {instancePath:instancePath+"/followUp",schemaPath:"#/properties/followUp/oneOf",keyword:"oneOf",params:{passingSchemas: passing14},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+validate21.errors = vErrors;
+return false;
+}
+else {
+errors = _errs232;
+if(vErrors !== null){
+if(_errs232){
+vErrors.length = _errs232;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs231 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
 if(data.revisions !== undefined){
-let data75 = data.revisions;
-const _errs215 = errors;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+let data79 = data.revisions;
+const _errs236 = errors;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
 validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs215){
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 < 0 || isNaN(data75)){
+if(errors === _errs236){
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 < 0 || isNaN(data79)){
 validate21.errors = [{instancePath:instancePath+"/revisions",schemaPath:"#/properties/revisions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid26 = _errs215 === errors;
+var valid26 = _errs236 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.followUps !== undefined){
-let data76 = data.followUps;
-const _errs217 = errors;
-if(errors === _errs217){
-if(Array.isArray(data76)){
-if(data76.length > 100){
+let data80 = data.followUps;
+const _errs238 = errors;
+if(errors === _errs238){
+if(Array.isArray(data80)){
+if(data80.length > 100){
 validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/properties/followUps/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
 return false;
 }
 else {
-var valid56 = true;
-const len9 = data76.length;
+var valid60 = true;
+const len9 = data80.length;
 for(let i10=0; i10<len9; i10++){
-let data77 = data76[i10];
-const _errs219 = errors;
-if(errors === _errs219){
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-let missing4;
-if((((data77.kind === undefined) && (missing4 = "kind")) || ((data77.at === undefined) && (missing4 = "at"))) || ((data77.attempt === undefined) && (missing4 = "attempt"))){
-validate21.errors = [{instancePath:instancePath+"/followUps/" + i10,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
+let data81 = data80[i10];
+const _errs240 = errors;
+if(errors === _errs240){
+if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
+let missing5;
+if((((data81.kind === undefined) && (missing5 = "kind")) || ((data81.at === undefined) && (missing5 = "at"))) || ((data81.attempt === undefined) && (missing5 = "attempt"))){
+validate21.errors = [{instancePath:instancePath+"/followUps/" + i10,schemaPath:"#/properties/followUps/items/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
 return false;
 }
 else {
-if(data77.kind !== undefined){
-let data78 = data77.kind;
-const _errs221 = errors;
-if(!((data78 === "review") || (data78 === "integration"))){
+if(data81.kind !== undefined){
+let data82 = data81.kind;
+const _errs242 = errors;
+if(!((data82 === "review") || (data82 === "integration"))){
 validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/kind",schemaPath:"#/properties/followUps/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema37.properties.followUps.items.properties.kind.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid57 = _errs221 === errors;
+var valid61 = _errs242 === errors;
 }
 else {
-var valid57 = true;
+var valid61 = true;
 }
-if(valid57){
-if(data77.at !== undefined){
-let data79 = data77.at;
-const _errs222 = errors;
-const _errs223 = errors;
-if(errors === _errs223){
-if(errors === _errs223){
-if(typeof data79 === "string"){
-if(!pattern7.test(data79)){
+if(valid61){
+if(data81.at !== undefined){
+let data83 = data81.at;
+const _errs243 = errors;
+const _errs244 = errors;
+if(errors === _errs244){
+if(errors === _errs244){
+if(typeof data83 === "string"){
+if(!pattern7.test(data83)){
 validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$"+"\""}];
 return false;
 }
@@ -4262,31 +4574,31 @@ return false;
 }
 }
 }
-var valid57 = _errs222 === errors;
+var valid61 = _errs243 === errors;
 }
 else {
-var valid57 = true;
+var valid61 = true;
 }
-if(valid57){
-if(data77.attempt !== undefined){
-let data80 = data77.attempt;
-const _errs225 = errors;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+if(valid61){
+if(data81.attempt !== undefined){
+let data84 = data81.attempt;
+const _errs246 = errors;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
 validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs225){
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 < 1 || isNaN(data80)){
+if(errors === _errs246){
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 < 1 || isNaN(data84)){
 validate21.errors = [{instancePath:instancePath+"/followUps/" + i10+"/attempt",schemaPath:"#/properties/followUps/items/properties/attempt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
 }
-var valid57 = _errs225 === errors;
+var valid61 = _errs246 === errors;
 }
 else {
-var valid57 = true;
+var valid61 = true;
 }
 }
 }
@@ -4297,8 +4609,8 @@ validate21.errors = [{instancePath:instancePath+"/followUps/" + i10,schemaPath:"
 return false;
 }
 }
-var valid56 = _errs219 === errors;
-if(!valid56){
+var valid60 = _errs240 === errors;
+if(!valid60){
 break;
 }
 }
@@ -4309,32 +4621,32 @@ validate21.errors = [{instancePath:instancePath+"/followUps",schemaPath:"#/prope
 return false;
 }
 }
-var valid26 = _errs217 === errors;
+var valid26 = _errs238 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
 if(data.phases !== undefined){
-let data81 = data.phases;
-const _errs227 = errors;
-if(errors === _errs227){
-if(Array.isArray(data81)){
-if(data81.length > 400){
+let data85 = data.phases;
+const _errs248 = errors;
+if(errors === _errs248){
+if(Array.isArray(data85)){
+if(data85.length > 400){
 validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properties/phases/maxItems",keyword:"maxItems",params:{limit: 400},message:"must NOT have more than 400 items"}];
 return false;
 }
 else {
-var valid59 = true;
-const len10 = data81.length;
+var valid63 = true;
+const len10 = data85.length;
 for(let i11=0; i11<len10; i11++){
-const _errs229 = errors;
-if(!(validate43(data81[i11], {instancePath:instancePath+"/phases/" + i11,parentData:data81,parentDataProperty:i11,rootData,dynamicAnchors}))){
+const _errs250 = errors;
+if(!(validate43(data85[i11], {instancePath:instancePath+"/phases/" + i11,parentData:data85,parentDataProperty:i11,rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
 errors = vErrors.length;
 }
-var valid59 = _errs229 === errors;
-if(!valid59){
+var valid63 = _errs250 === errors;
+if(!valid63){
 break;
 }
 }
@@ -4345,361 +4657,24 @@ validate21.errors = [{instancePath:instancePath+"/phases",schemaPath:"#/properti
 return false;
 }
 }
-var valid26 = _errs227 === errors;
-}
-else {
-var valid26 = true;
-}
-if(valid26){
-if(data.spend !== undefined){
-let data83 = data.spend;
-const _errs230 = errors;
-const _errs231 = errors;
-let valid60 = false;
-let passing12 = null;
-const _errs232 = errors;
-if(errors === _errs232){
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-let missing5;
-if(((((data83.inputTokens === undefined) && (missing5 = "inputTokens")) || ((data83.outputTokens === undefined) && (missing5 = "outputTokens"))) || ((data83.cachedTokens === undefined) && (missing5 = "cachedTokens"))) || ((data83.costUsd === undefined) && (missing5 = "costUsd"))){
-const err66 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-else {
-if(data83.inputTokens !== undefined){
-let data84 = data83.inputTokens;
-const _errs234 = errors;
-if(errors === _errs234){
-if((typeof data84 == "number") && (isFinite(data84))){
-if(data84 < 0 || isNaN(data84)){
-const err67 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-}
-var valid61 = _errs234 === errors;
-}
-else {
-var valid61 = true;
-}
-if(valid61){
-if(data83.outputTokens !== undefined){
-let data85 = data83.outputTokens;
-const _errs236 = errors;
-if(errors === _errs236){
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 < 0 || isNaN(data85)){
-const err69 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-}
-else {
-const err70 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-}
-var valid61 = _errs236 === errors;
-}
-else {
-var valid61 = true;
-}
-if(valid61){
-if(data83.cachedTokens !== undefined){
-let data86 = data83.cachedTokens;
-const _errs238 = errors;
-if(errors === _errs238){
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 < 0 || isNaN(data86)){
-const err71 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-}
-else {
-const err72 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-}
-var valid61 = _errs238 === errors;
-}
-else {
-var valid61 = true;
-}
-if(valid61){
-if(data83.costUsd !== undefined){
-let data87 = data83.costUsd;
-const _errs240 = errors;
-const _errs241 = errors;
-let valid62 = false;
-let passing13 = null;
-const _errs242 = errors;
-if(errors === _errs242){
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 < 0 || isNaN(data87)){
-const err73 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-}
-else {
-const err74 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-}
-var _valid19 = _errs242 === errors;
-if(_valid19){
-valid62 = true;
-passing13 = 0;
-}
-const _errs244 = errors;
-if(data87 !== null){
-const err75 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-var _valid19 = _errs244 === errors;
-if(_valid19 && valid62){
-valid62 = false;
-passing13 = [passing13, 1];
-}
-else {
-if(_valid19){
-valid62 = true;
-passing13 = 1;
-}
-}
-if(!valid62){
-const err76 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing13},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-else {
-errors = _errs241;
-if(vErrors !== null){
-if(_errs241){
-vErrors.length = _errs241;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid61 = _errs240 === errors;
-}
-else {
-var valid61 = true;
-}
-}
-}
-}
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-}
-var _valid18 = _errs232 === errors;
-if(_valid18){
-valid60 = true;
-passing12 = 0;
-var props10 = {};
-props10.inputTokens = true;
-props10.outputTokens = true;
-props10.cachedTokens = true;
-props10.costUsd = true;
-}
-const _errs246 = errors;
-if(data83 !== null){
-const err78 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-var _valid18 = _errs246 === errors;
-if(_valid18 && valid60){
-valid60 = false;
-passing12 = [passing12, 1];
-}
-else {
-if(_valid18){
-valid60 = true;
-passing12 = 1;
-}
-}
-if(!valid60){
-const err79 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing12},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-validate21.errors = vErrors;
-return false;
-}
-else {
-errors = _errs231;
-if(vErrors !== null){
-if(_errs231){
-vErrors.length = _errs231;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid26 = _errs230 === errors;
-}
-else {
-var valid26 = true;
-}
-if(valid26){
-if(data.candidates !== undefined){
-let data88 = data.candidates;
-const _errs248 = errors;
-if(errors === _errs248){
-if(Array.isArray(data88)){
-if(data88.length > 8){
-validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items"}];
-return false;
-}
-else {
-if(data88.length < 2){
-validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
-return false;
-}
-else {
-var valid63 = true;
-const len11 = data88.length;
-for(let i12=0; i12<len11; i12++){
-const _errs250 = errors;
-if(!(validate45(data88[i12], {instancePath:instancePath+"/candidates/" + i12,parentData:data88,parentDataProperty:i12,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
-errors = vErrors.length;
-}
-var valid63 = _errs250 === errors;
-if(!valid63){
-break;
-}
-}
-}
-}
-}
-else {
-validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
 var valid26 = _errs248 === errors;
 }
 else {
 var valid26 = true;
 }
 if(valid26){
-if(data.chosen !== undefined){
-let data90 = data.chosen;
+if(data.spend !== undefined){
+let data87 = data.spend;
 const _errs251 = errors;
 const _errs252 = errors;
 let valid64 = false;
-let passing14 = null;
+let passing15 = null;
 const _errs253 = errors;
 if(errors === _errs253){
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
 let missing6;
-if(((data90.candidate === undefined) && (missing6 = "candidate")) || ((data90.why === undefined) && (missing6 = "why"))){
-const err80 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-else {
-if(data90.candidate !== undefined){
-let data91 = data90.candidate;
-const _errs255 = errors;
-if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
-const err81 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(((((data87.inputTokens === undefined) && (missing6 = "inputTokens")) || ((data87.outputTokens === undefined) && (missing6 = "outputTokens"))) || ((data87.cachedTokens === undefined) && (missing6 = "cachedTokens"))) || ((data87.costUsd === undefined) && (missing6 = "costUsd"))){
+const err81 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -4708,10 +4683,14 @@ vErrors.push(err81);
 }
 errors++;
 }
+else {
+if(data87.inputTokens !== undefined){
+let data88 = data87.inputTokens;
+const _errs255 = errors;
 if(errors === _errs255){
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 > 8 || isNaN(data91)){
-const err82 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
+if((typeof data88 == "number") && (isFinite(data88))){
+if(data88 < 0 || isNaN(data88)){
+const err82 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -4720,9 +4699,9 @@ vErrors.push(err82);
 }
 errors++;
 }
+}
 else {
-if(data91 < 1 || isNaN(data91)){
-const err83 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err83 = {instancePath:instancePath+"/spend/inputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/inputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -4732,22 +4711,19 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-}
 var valid65 = _errs255 === errors;
 }
 else {
 var valid65 = true;
 }
 if(valid65){
-if(data90.why !== undefined){
-let data92 = data90.why;
+if(data87.outputTokens !== undefined){
+let data89 = data87.outputTokens;
 const _errs257 = errors;
-const _errs258 = errors;
-if(errors === _errs258){
-if(typeof data92 === "string"){
-if(func1(data92) < 1){
-const err84 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(errors === _errs257){
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 < 0 || isNaN(data89)){
+const err84 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -4758,7 +4734,7 @@ errors++;
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err85 = {instancePath:instancePath+"/spend/outputTokens",schemaPath:"#/properties/spend/oneOf/0/properties/outputTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -4773,11 +4749,14 @@ var valid65 = _errs257 === errors;
 else {
 var valid65 = true;
 }
-}
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(valid65){
+if(data87.cachedTokens !== undefined){
+let data90 = data87.cachedTokens;
+const _errs259 = errors;
+if(errors === _errs259){
+if((typeof data90 == "number") && (isFinite(data90))){
+if(data90 < 0 || isNaN(data90)){
+const err86 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -4787,17 +4766,8 @@ vErrors.push(err86);
 errors++;
 }
 }
-var _valid20 = _errs253 === errors;
-if(_valid20){
-valid64 = true;
-passing14 = 0;
-var props12 = {};
-props12.candidate = true;
-props12.why = true;
-}
-const _errs260 = errors;
-if(data90 !== null){
-const err87 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+const err87 = {instancePath:instancePath+"/spend/cachedTokens",schemaPath:"#/properties/spend/oneOf/0/properties/cachedTokens/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -4806,24 +4776,152 @@ vErrors.push(err87);
 }
 errors++;
 }
-var _valid20 = _errs260 === errors;
-if(_valid20 && valid64){
-valid64 = false;
-passing14 = [passing14, 1];
+}
+var valid65 = _errs259 === errors;
 }
 else {
-if(_valid20){
-valid64 = true;
-passing14 = 1;
+var valid65 = true;
 }
-}
-if(!valid64){
-const err88 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf",keyword:"oneOf",params:{passingSchemas: passing14},message:"must match exactly one schema in oneOf"};
+if(valid65){
+if(data87.costUsd !== undefined){
+let data91 = data87.costUsd;
+const _errs261 = errors;
+const _errs262 = errors;
+let valid66 = false;
+let passing16 = null;
+const _errs263 = errors;
+if(errors === _errs263){
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 < 0 || isNaN(data91)){
+const err88 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err88];
 }
 else {
 vErrors.push(err88);
+}
+errors++;
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+var _valid22 = _errs263 === errors;
+if(_valid22){
+valid66 = true;
+passing16 = 0;
+}
+const _errs265 = errors;
+if(data91 !== null){
+const err90 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+var _valid22 = _errs265 === errors;
+if(_valid22 && valid66){
+valid66 = false;
+passing16 = [passing16, 1];
+}
+else {
+if(_valid22){
+valid66 = true;
+passing16 = 1;
+}
+}
+if(!valid66){
+const err91 = {instancePath:instancePath+"/spend/costUsd",schemaPath:"#/properties/spend/oneOf/0/properties/costUsd/oneOf",keyword:"oneOf",params:{passingSchemas: passing16},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+else {
+errors = _errs262;
+if(vErrors !== null){
+if(_errs262){
+vErrors.length = _errs262;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid65 = _errs261 === errors;
+}
+else {
+var valid65 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+var _valid21 = _errs253 === errors;
+if(_valid21){
+valid64 = true;
+passing15 = 0;
+var props11 = {};
+props11.inputTokens = true;
+props11.outputTokens = true;
+props11.cachedTokens = true;
+props11.costUsd = true;
+}
+const _errs267 = errors;
+if(data87 !== null){
+const err93 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+var _valid21 = _errs267 === errors;
+if(_valid21 && valid64){
+valid64 = false;
+passing15 = [passing15, 1];
+}
+else {
+if(_valid21){
+valid64 = true;
+passing15 = 1;
+}
+}
+if(!valid64){
+const err94 = {instancePath:instancePath+"/spend",schemaPath:"#/properties/spend/oneOf",keyword:"oneOf",params:{passingSchemas: passing15},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
 }
 errors++;
 validate21.errors = vErrors;
@@ -4846,110 +4944,60 @@ else {
 var valid26 = true;
 }
 if(valid26){
-if(data.ranked !== undefined){
-let data93 = data.ranked;
-const _errs262 = errors;
-const _errs263 = errors;
-let valid67 = false;
-let passing15 = null;
-const _errs264 = errors;
-if(errors === _errs264){
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-let missing7;
-if(((data93.candidate === undefined) && (missing7 = "candidate")) || ((data93.why === undefined) && (missing7 = "why"))){
-const err89 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-else {
-if(data93.candidate !== undefined){
-let data94 = data93.candidate;
-const _errs266 = errors;
-if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
-const err90 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err90];
-}
-else {
-vErrors.push(err90);
-}
-errors++;
-}
-if(errors === _errs266){
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 > 8 || isNaN(data94)){
-const err91 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
-if(vErrors === null){
-vErrors = [err91];
-}
-else {
-vErrors.push(err91);
-}
-errors++;
-}
-else {
-if(data94 < 1 || isNaN(data94)){
-const err92 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err92];
-}
-else {
-vErrors.push(err92);
-}
-errors++;
-}
-}
-}
-}
-var valid68 = _errs266 === errors;
-}
-else {
-var valid68 = true;
-}
-if(valid68){
-if(data93.why !== undefined){
-let data95 = data93.why;
-const _errs268 = errors;
+if(data.candidates !== undefined){
+let data92 = data.candidates;
 const _errs269 = errors;
 if(errors === _errs269){
-if(typeof data95 === "string"){
-if(func1(data95) < 1){
-const err93 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err93];
+if(Array.isArray(data92)){
+if(data92.length > 8){
+validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items"}];
+return false;
 }
 else {
-vErrors.push(err93);
-}
-errors++;
-}
-}
-else {
-const err94 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err94];
+if(data92.length < 2){
+validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
 }
 else {
-vErrors.push(err94);
+var valid67 = true;
+const len11 = data92.length;
+for(let i12=0; i12<len11; i12++){
+const _errs271 = errors;
+if(!(validate45(data92[i12], {instancePath:instancePath+"/candidates/" + i12,parentData:data92,parentDataProperty:i12,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
+errors = vErrors.length;
 }
-errors++;
+var valid67 = _errs271 === errors;
+if(!valid67){
+break;
 }
-}
-var valid68 = _errs268 === errors;
-}
-else {
-var valid68 = true;
 }
 }
 }
 }
 else {
-const err95 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+validate21.errors = [{instancePath:instancePath+"/candidates",schemaPath:"#/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid26 = _errs269 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data.chosen !== undefined){
+let data94 = data.chosen;
+const _errs272 = errors;
+const _errs273 = errors;
+let valid68 = false;
+let passing17 = null;
+const _errs274 = errors;
+if(errors === _errs274){
+if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
+let missing7;
+if(((data94.candidate === undefined) && (missing7 = "candidate")) || ((data94.why === undefined) && (missing7 = "why"))){
+const err95 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -4958,18 +5006,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-var _valid21 = _errs264 === errors;
-if(_valid21){
-valid67 = true;
-passing15 = 0;
-var props13 = {};
-props13.candidate = true;
-props13.why = true;
-}
-const _errs271 = errors;
-if(data93 !== null){
-const err96 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+else {
+if(data94.candidate !== undefined){
+let data95 = data94.candidate;
+const _errs276 = errors;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err96 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -4978,19 +5020,10 @@ vErrors.push(err96);
 }
 errors++;
 }
-var _valid21 = _errs271 === errors;
-if(_valid21 && valid67){
-valid67 = false;
-passing15 = [passing15, 1];
-}
-else {
-if(_valid21){
-valid67 = true;
-passing15 = 1;
-}
-}
-if(!valid67){
-const err97 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf",keyword:"oneOf",params:{passingSchemas: passing15},message:"must match exactly one schema in oneOf"};
+if(errors === _errs276){
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 > 8 || isNaN(data95)){
+const err97 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -4998,24 +5031,304 @@ else {
 vErrors.push(err97);
 }
 errors++;
+}
+else {
+if(data95 < 1 || isNaN(data95)){
+const err98 = {instancePath:instancePath+"/chosen/candidate",schemaPath:"#/properties/chosen/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+}
+}
+var valid69 = _errs276 === errors;
+}
+else {
+var valid69 = true;
+}
+if(valid69){
+if(data94.why !== undefined){
+let data96 = data94.why;
+const _errs278 = errors;
+const _errs279 = errors;
+if(errors === _errs279){
+if(typeof data96 === "string"){
+if(func1(data96) < 1){
+const err99 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+else {
+const err100 = {instancePath:instancePath+"/chosen/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+var valid69 = _errs278 === errors;
+}
+else {
+var valid69 = true;
+}
+}
+}
+}
+else {
+const err101 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+var _valid23 = _errs274 === errors;
+if(_valid23){
+valid68 = true;
+passing17 = 0;
+var props13 = {};
+props13.candidate = true;
+props13.why = true;
+}
+const _errs281 = errors;
+if(data94 !== null){
+const err102 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+var _valid23 = _errs281 === errors;
+if(_valid23 && valid68){
+valid68 = false;
+passing17 = [passing17, 1];
+}
+else {
+if(_valid23){
+valid68 = true;
+passing17 = 1;
+}
+}
+if(!valid68){
+const err103 = {instancePath:instancePath+"/chosen",schemaPath:"#/properties/chosen/oneOf",keyword:"oneOf",params:{passingSchemas: passing17},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
 validate21.errors = vErrors;
 return false;
 }
 else {
-errors = _errs263;
+errors = _errs273;
 if(vErrors !== null){
-if(_errs263){
-vErrors.length = _errs263;
+if(_errs273){
+vErrors.length = _errs273;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid26 = _errs262 === errors;
+var valid26 = _errs272 === errors;
 }
 else {
 var valid26 = true;
+}
+if(valid26){
+if(data.ranked !== undefined){
+let data97 = data.ranked;
+const _errs283 = errors;
+const _errs284 = errors;
+let valid71 = false;
+let passing18 = null;
+const _errs285 = errors;
+if(errors === _errs285){
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+let missing8;
+if(((data97.candidate === undefined) && (missing8 = "candidate")) || ((data97.why === undefined) && (missing8 = "why"))){
+const err104 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/required",keyword:"required",params:{missingProperty: missing8},message:"must have required property '"+missing8+"'"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+else {
+if(data97.candidate !== undefined){
+let data98 = data97.candidate;
+const _errs287 = errors;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err105 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+if(errors === _errs287){
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 > 8 || isNaN(data98)){
+const err106 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+else {
+if(data98 < 1 || isNaN(data98)){
+const err107 = {instancePath:instancePath+"/ranked/candidate",schemaPath:"#/properties/ranked/oneOf/0/properties/candidate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+}
+}
+var valid72 = _errs287 === errors;
+}
+else {
+var valid72 = true;
+}
+if(valid72){
+if(data97.why !== undefined){
+let data99 = data97.why;
+const _errs289 = errors;
+const _errs290 = errors;
+if(errors === _errs290){
+if(typeof data99 === "string"){
+if(func1(data99) < 1){
+const err108 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+else {
+const err109 = {instancePath:instancePath+"/ranked/why",schemaPath:"#/$defs/nonEmptyString/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+var valid72 = _errs289 === errors;
+}
+else {
+var valid72 = true;
+}
+}
+}
+}
+else {
+const err110 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+var _valid24 = _errs285 === errors;
+if(_valid24){
+valid71 = true;
+passing18 = 0;
+var props14 = {};
+props14.candidate = true;
+props14.why = true;
+}
+const _errs292 = errors;
+if(data97 !== null){
+const err111 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+var _valid24 = _errs292 === errors;
+if(_valid24 && valid71){
+valid71 = false;
+passing18 = [passing18, 1];
+}
+else {
+if(_valid24){
+valid71 = true;
+passing18 = 1;
+}
+}
+if(!valid71){
+const err112 = {instancePath:instancePath+"/ranked",schemaPath:"#/properties/ranked/oneOf",keyword:"oneOf",params:{passingSchemas: passing18},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+validate21.errors = vErrors;
+return false;
+}
+else {
+errors = _errs284;
+if(vErrors !== null){
+if(_errs284){
+vErrors.length = _errs284;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs283 === errors;
+}
+else {
+var valid26 = true;
+}
 }
 }
 }
