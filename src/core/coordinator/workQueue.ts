@@ -23,8 +23,12 @@ export interface QueuedPackage {
   agent: string;
   /** What the machine must have (`gpu`, `macos`): each among the worker's labels. */
   labels: readonly string[];
-  /** The plan's hash (SHA-256): a worker whose plan differs gives it back. */
+  /** The plan file, relative to the repository (`/`-separated). */
+  planFile: string;
+  /** The plan's hash (SHA-256 of its text): a worker that reads another plan at the base gives it back. */
   planHash: string;
+  /** The branch on the shared remote whose tip is, or holds, the base (the run's integration branch). */
+  baseRef: string;
   /** The commit its tree starts from. */
   baseSha: string;
   /** Claims before it is a dead letter; default `DEFAULT_QUEUE_TRIES`. */
@@ -81,6 +85,16 @@ export function isQueueName(value: unknown): value is string {
   return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(value);
 }
 
+/** A repository-relative file path of plain segments (no `..`, not absolute, no option). */
+function isRelativeFile(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 500 && /^[A-Za-z0-9_.][A-Za-z0-9_. @+-]*(\/[A-Za-z0-9_.][A-Za-z0-9_. @+-]*)*$/.test(value) && !value.split('/').some((seg) => seg === '..' || seg === '.');
+}
+
+/** A branch name as git takes it and nothing else reads as an option or a range. */
+export function isBranchName(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(value) && !value.includes('..') && !value.includes('//') && !value.endsWith('/') && !value.endsWith('.lock');
+}
+
 /** What is wrong with a package put on the queue; [] when nothing. */
 export function queuedProblems(p: QueuedPackage): string[] {
   const problems: string[] = [];
@@ -88,7 +102,9 @@ export function queuedProblems(p: QueuedPackage): string[] {
     if (!isQueueName(value)) problems.push(`${field} must be a name of letters, digits and ._:@- (at most 128)`);
   }
   if (!Array.isArray(p.labels) || !p.labels.every(isQueueName)) problems.push('labels must be names of letters, digits and ._:@-');
+  if (!isRelativeFile(p.planFile)) problems.push('planFile must be a path inside the repository');
   if (typeof p.planHash !== 'string' || !/^[0-9a-f]{64}$/.test(p.planHash)) problems.push('planHash must be a SHA-256 in hex');
+  if (!isBranchName(p.baseRef)) problems.push('baseRef must be a branch name');
   if (typeof p.baseSha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(p.baseSha)) problems.push('baseSha must be a full commit id');
   if (p.maxTries !== undefined && !(Number.isSafeInteger(p.maxTries) && p.maxTries >= 1 && p.maxTries <= 100)) problems.push('maxTries must be 1 … 100');
   return problems;
@@ -104,7 +120,7 @@ export function queueReason(text: string): string {
 export function parseReport(raw: unknown): WorkReport | null {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
   const o = raw as Record<string, unknown>;
-  if (typeof o.branch !== 'string' || !/^[A-Za-z0-9._/-]{1,200}$/.test(o.branch) || o.branch.includes('..')) return null;
+  if (!isBranchName(o.branch)) return null;
   if (typeof o.headSha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(o.headSha)) return null;
   if (o.exitCode !== null && !Number.isSafeInteger(o.exitCode)) return null;
   return { branch: o.branch, headSha: o.headSha, exitCode: o.exitCode as number | null, detail: typeof o.detail === 'string' ? queueReason(o.detail) : '' };

@@ -42,7 +42,9 @@ interface QueueRow {
   package_id: string;
   agent: string;
   labels: string[];
+  plan_file: string;
   plan_hash: string;
+  base_ref: string;
   base_sha: string;
   state: string;
   worker: string | null;
@@ -53,7 +55,7 @@ interface QueueRow {
   report: unknown;
 }
 
-const COLUMNS = 'feature_id, run_id, package_id, agent, labels, plan_hash, base_sha, state, worker, fence, tries, max_tries, reason, report';
+const COLUMNS = 'feature_id, run_id, package_id, agent, labels, plan_file, plan_hash, base_ref, base_sha, state, worker, fence, tries, max_tries, reason, report';
 
 /** A row read back, checked: one that is not the queue's own is not trusted (`CoordinatorError`). */
 function itemOf(r: QueueRow): QueueItem {
@@ -64,7 +66,9 @@ function itemOf(r: QueueRow): QueueItem {
     packageId: r.package_id,
     agent: r.agent,
     labels: r.labels ?? [],
+    planFile: r.plan_file,
     planHash: r.plan_hash,
+    baseRef: r.base_ref,
     baseSha: r.base_sha,
     maxTries: r.max_tries,
     state: r.state as QueueState,
@@ -93,9 +97,9 @@ export class PgWorkQueue {
     await this.transaction(async (db) => {
       for (const p of packages) {
         await db.query(
-          `INSERT INTO waves_queue (repo_key, feature_id, run_id, package_id, agent, labels, plan_hash, base_sha, max_tries)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (repo_key, feature_id, run_id, package_id) DO NOTHING`,
-          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planHash, p.baseSha, p.maxTries ?? DEFAULT_QUEUE_TRIES],
+          `INSERT INTO waves_queue (repo_key, feature_id, run_id, package_id, agent, labels, plan_file, plan_hash, base_ref, base_sha, max_tries)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repo_key, feature_id, run_id, package_id) DO NOTHING`,
+          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, p.maxTries ?? DEFAULT_QUEUE_TRIES],
         );
       }
     });

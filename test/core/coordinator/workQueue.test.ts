@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isQueueName, mergeableReport, MAX_QUEUE_REASON_CHARS, parseReport, placementProblem, queuedProblems, queueReason, type QueuedPackage } from '../../../src/core/coordinator/workQueue';
 
-const ok: QueuedPackage = { featureId: 'f', runId: '20261130-1', packageId: 'api', agent: 'claude-code', labels: ['gpu'], planHash: 'a'.repeat(64), baseSha: 'b'.repeat(40) };
+const ok: QueuedPackage = { featureId: 'f', runId: '20261130-1', packageId: 'api', agent: 'claude-code', labels: ['gpu'], planFile: 'plans/work-packages.yaml', planHash: 'a'.repeat(64), baseRef: 'waves/f/integration', baseSha: 'b'.repeat(40) };
 const report = { branch: 'waves/f/api', headSha: 'c'.repeat(40), exitCode: 0, detail: 'done' };
 
 describe('the work queue: placement', () => {
@@ -24,12 +24,14 @@ describe('the work queue: input', () => {
   test('what may be queued: names of safe characters, a plan hash, a full base commit, a bound of tries', () => {
     assert.deepEqual(queuedProblems(ok), []);
     assert.deepEqual(queuedProblems({ ...ok, maxTries: 5, baseSha: 'd'.repeat(64) }), []);
-    const bad = queuedProblems({ ...ok, packageId: '../x', agent: '', labels: ['a b'], planHash: 'x', baseSha: 'abc', maxTries: 0 });
+    const bad = queuedProblems({ ...ok, packageId: '../x', agent: '', labels: ['a b'], planFile: '../plan.yaml', planHash: 'x', baseRef: '-x', baseSha: 'abc', maxTries: 0 });
     assert.deepEqual(bad, [
       'packageId must be a name of letters, digits and ._:@- (at most 128)',
       'agent must be a name of letters, digits and ._:@- (at most 128)',
       'labels must be names of letters, digits and ._:@-',
+      'planFile must be a path inside the repository',
       'planHash must be a SHA-256 in hex',
+      'baseRef must be a branch name',
       'baseSha must be a full commit id',
       'maxTries must be 1 … 100',
     ]);

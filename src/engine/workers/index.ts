@@ -1,0 +1,10 @@
+/**
+ * The workers room: pull workers (ADR 0037) — a machine that claims packages from the queue on
+ * the coordinator instead of being pushed to.
+ *   claimChecks.ts  what a worker checks of a claimed package before doing it (agent, disk, base, plan)
+ *   pullWorker.ts   one turn: claim, check or give back, do it under a renewed lease, report fenced
+ * Doing the package (its tree, the agent and verification in the walls, the push) and the driver's
+ * side are not built yet.
+ */
+export { claimProblem, DEFAULT_MIN_FREE_BYTES, type WorkerPlace } from './claimChecks';
+export { PullWorker, type PullWorkerOptions, type TurnOutcome } from './pullWorker';
