@@ -10,13 +10,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { mergeableReport, type QueuedPackage, type WorkReport } from '../../src/core/coordinator/workQueue';
+import { mergeableReport, PROMPT_PLACES, upstreamPlace, type QueuedPackage, type WorkReport } from '../../src/core/coordinator/workQueue';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
-import { PullWorker } from '../../src/engine/workers';
+import { PullWorker, workOnPackage } from '../../src/engine/workers';
 import type { Claim } from '../../src/engine/coordinator';
 import { startCluster, type Cluster } from './postgres';
-import { git, makeRepo, tempDir } from '../engine/helpers';
-import { isolateGit } from '../engine/engineFixtures';
+import { buildRunner, git, makeRepo, tempDir } from '../engine/helpers';
+import { isolateGit, scriptedAgent } from '../engine/engineFixtures';
 import { REPO_ROOT } from '../engine/helpers';
 import pg from 'pg';
 
@@ -54,6 +54,7 @@ const item = (w: ReturnType<typeof world>, packageId: string, extra: Partial<Que
   planHash: sha256(PLAN),
   baseRef: 'waves/f/integration',
   baseSha: w.base,
+  order: { prompt: `Do ${packageId}.`, upstream: {}, timeoutMs: null },
   ...extra,
 });
 
@@ -65,8 +66,56 @@ function commitAndPush(w: ReturnType<typeof world>, claim: Claim, who: string): 
   git(w.clone, 'add', '-A');
   git(w.clone, 'commit', '-q', '-m', `${claim.item.packageId} by ${who}`);
   git(w.clone, 'push', '-q', w.remote, `${branch}:refs/heads/${branch}`);
-  return { branch, headSha: git(w.clone, 'rev-parse', 'HEAD').trim(), exitCode: 0, detail: 'done' };
+  return { branch, headSha: git(w.clone, 'rev-parse', 'HEAD').trim(), exitCode: 0, detail: 'done', result: null };
 }
+
+describe("a pull worker's work", () => {
+  test('does a checked package in its walls: its tree from the base, the prompt with its own paths, the dependencies\' records beside it; pushed under the claim\'s branch and reported with the record', async () => {
+    const w = world();
+    const runner = await buildRunner();
+    const c = await PgCoordinator.open(cluster.url, 'git:worker-work');
+    try {
+      const q = c.queue();
+      const prompt = [
+        'Do p.',
+        `Your tree: ${PROMPT_PLACES.worktree}; your record: ${PROMPT_PLACES.resultFile}.`,
+        `What dep left: ${upstreamPlace('dep')}.`,
+        'test-agent: write p/x.txt made on a worker',
+        'test-agent: commit',
+      ].join('\n');
+      await q.enqueue([item(w, 'p', { agent: 'scripted', order: { prompt, upstream: { dep: '{"status": "done"}\n' }, timeoutMs: 60_000 } })]);
+      const place = { clone: w.clone, remote: w.remote, env: process.env, agents: { scripted: scriptedAgent() } };
+      const worker = new PullWorker({ queue: q, info: { name: 'w1', agents: ['scripted'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript: runner }, signal) });
+      const turn = await worker.turn();
+      assert.equal(turn.kind, 'reported', JSON.stringify(turn));
+      if (turn.kind !== 'reported') return;
+      const { report } = turn;
+      assert.equal(report.branch, 'waves-workers/f/p/1');
+      assert.equal(report.exitCode, 0, report.detail);
+      // On the shared remote, from the base: the agent's commit.
+      assert.equal(git(w.driver, 'ls-remote', w.remote, report.branch).split('\t')[0], report.headSha);
+      git(w.driver, 'fetch', '-q', w.remote, report.branch);
+      assert.equal(git(w.driver, 'show', `${report.headSha}:p/x.txt`), 'made on a worker');
+      assert.equal(git(w.driver, 'merge-base', '--is-ancestor', w.base, report.headSha), '');
+      // The record as the agent wrote it, for the driver to judge.
+      assert.equal((JSON.parse(report.result ?? '{}') as { status?: string }).status, 'done');
+      // The prompt it was given: the worker's paths in place of the marks; the dependency's record beside the attempt.
+      const attempts = path.join(w.clone, '.waves', 'runs', 'f', 'r1', 'p', '1');
+      const given = fs.readFileSync(path.join(attempts, 'prompt.md'), 'utf8');
+      assert.ok(!given.includes('{{waves:'), given);
+      assert.match(given, new RegExp(`Your tree: ${escape(path.join(`${w.clone}.worktrees`, 'f', 'p'))}; your record: ${escape(path.join(attempts, 'result.json'))}\\.`));
+      assert.equal(fs.readFileSync(path.join(attempts, 'upstream', 'dep.json'), 'utf8'), '{"status": "done"}\n');
+      assert.match(given, new RegExp(`What dep left: ${escape(path.join(attempts, 'upstream', 'dep.json'))}\\.`));
+      // Inside the walls, as every agent here: its runner's exit record says what they refused (nothing).
+      const exit = JSON.parse(fs.readFileSync(path.join(attempts, 'exit.json'), 'utf8')) as { walls?: { refused: unknown[] } };
+      assert.deepEqual(exit.walls?.refused, [], 'the agent ran inside the walls');
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('a pull worker', () => {
   test('gives a package back, with the reason, when its agent is not here, the disk is full, the base is stale or the plan differs — and does the one it can, reported under its fence', async () => {

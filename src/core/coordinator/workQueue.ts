@@ -33,6 +33,51 @@ export interface QueuedPackage {
   baseSha: string;
   /** Claims before it is a dead letter; default `DEFAULT_QUEUE_TRIES`. */
   maxTries?: number;
+  /** What the worker does (the prompt, its dependencies' records, the time limit). */
+  order: WorkOrder;
+}
+
+/**
+ * A package's work as the driver hands it to a worker: its prompt, whose paths are the worker's —
+ * `PROMPT_PLACES` where the attempt's own go, `upstreamPlace(id)` where a dependency's record
+ * goes — and those records' texts, which the worker writes beside its attempt.
+ */
+export interface WorkOrder {
+  prompt: string;
+  /** Each dependency's result record, by package id (absent: it wrote none). */
+  upstream: Record<string, string>;
+  /** The agent's time limit (ms); null: none. */
+  timeoutMs: number | null;
+}
+
+/** The marks in an order's prompt for the paths only the worker knows. */
+export const PROMPT_PLACES = { worktree: '{{waves:worktree}}', resultFile: '{{waves:resultFile}}', attemptDir: '{{waves:attemptDir}}' } as const;
+/** The mark for dependency `id`'s record in an order's prompt. */
+export const upstreamPlace = (id: string) => `{{waves:upstream:${id}}}`;
+/** The most an order's prompt, or a record carried, may hold (characters). */
+export const MAX_ORDER_CHARS = 1_000_000;
+
+/** What is wrong with a work order; [] when nothing. */
+export function orderProblems(order: unknown): string[] {
+  if (!order || typeof order !== 'object' || Array.isArray(order)) return ['order must be {prompt, upstream, timeoutMs}'];
+  const o = order as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof o.prompt !== 'string' || o.prompt.trim() === '' || o.prompt.length > MAX_ORDER_CHARS) problems.push(`order.prompt must be a text of at most ${MAX_ORDER_CHARS} characters`);
+  const up = o.upstream;
+  if (!up || typeof up !== 'object' || Array.isArray(up) || !Object.entries(up).every(([id, text]) => isQueueName(id) && typeof text === 'string' && text.length <= MAX_ORDER_CHARS)) problems.push('order.upstream must map package ids to record texts');
+  if (o.timeoutMs !== null && !(Number.isSafeInteger(o.timeoutMs) && (o.timeoutMs as number) > 0)) problems.push('order.timeoutMs must be a positive whole number or null');
+  return problems;
+}
+
+/** The order's prompt with the worker's paths in place of its marks (each mark replaced wherever it stands, nothing else). */
+export function promptFor(order: Pick<WorkOrder, 'prompt'>, places: { worktree: string; resultFile: string; attemptDir: string; upstream: Readonly<Record<string, string>> }): string {
+  const marks = new Map<string, string>([
+    [PROMPT_PLACES.worktree, places.worktree],
+    [PROMPT_PLACES.resultFile, places.resultFile],
+    [PROMPT_PLACES.attemptDir, places.attemptDir],
+    ...Object.entries(places.upstream).map(([id, file]) => [upstreamPlace(id), file] as [string, string]),
+  ]);
+  return order.prompt.replace(/\{\{waves:[^{}]*\}\}/g, (mark) => marks.get(mark) ?? mark);
 }
 
 /** A queued package as the queue has it now. */
@@ -56,6 +101,8 @@ export interface WorkReport {
   exitCode: number | null;
   /** One line for a person. */
   detail: string;
+  /** The agent's result record as it wrote it (null: none), for the driver to judge as any attempt's. */
+  result: string | null;
 }
 
 /** A worker as it says itself. */
@@ -107,6 +154,7 @@ export function queuedProblems(p: QueuedPackage): string[] {
   if (!isBranchName(p.baseRef)) problems.push('baseRef must be a branch name');
   if (typeof p.baseSha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(p.baseSha)) problems.push('baseSha must be a full commit id');
   if (p.maxTries !== undefined && !(Number.isSafeInteger(p.maxTries) && p.maxTries >= 1 && p.maxTries <= 100)) problems.push('maxTries must be 1 … 100');
+  problems.push(...orderProblems(p.order));
   return problems;
 }
 
@@ -123,7 +171,8 @@ export function parseReport(raw: unknown): WorkReport | null {
   if (!isBranchName(o.branch)) return null;
   if (typeof o.headSha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(o.headSha)) return null;
   if (o.exitCode !== null && !Number.isSafeInteger(o.exitCode)) return null;
-  return { branch: o.branch, headSha: o.headSha, exitCode: o.exitCode as number | null, detail: typeof o.detail === 'string' ? queueReason(o.detail) : '' };
+  const result = typeof o.result === 'string' && o.result.length <= MAX_ORDER_CHARS ? o.result : null;
+  return { branch: o.branch, headSha: o.headSha, exitCode: o.exitCode as number | null, detail: typeof o.detail === 'string' ? queueReason(o.detail) : '', result };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   DEFAULT_QUEUE_LEASE_MS,
   DEFAULT_QUEUE_TRIES,
   isQueueName,
+  orderProblems,
   parseReport,
   QUEUE_STATES,
   queuedProblems,
@@ -18,6 +19,7 @@ import {
   type QueueItem,
   type QueueState,
   type WorkerInfo,
+  type WorkOrder,
   type WorkReport,
 } from '../../core/coordinator/workQueue';
 import { CoordinatorError } from './lockStore';
@@ -46,6 +48,7 @@ interface QueueRow {
   plan_hash: string;
   base_ref: string;
   base_sha: string;
+  work_order: unknown;
   state: string;
   worker: string | null;
   fence: string;
@@ -55,7 +58,14 @@ interface QueueRow {
   report: unknown;
 }
 
-const COLUMNS = 'feature_id, run_id, package_id, agent, labels, plan_file, plan_hash, base_ref, base_sha, state, worker, fence, tries, max_tries, reason, report';
+const COLUMNS = 'feature_id, run_id, package_id, agent, labels, plan_file, plan_hash, base_ref, base_sha, work_order, state, worker, fence, tries, max_tries, reason, report';
+
+/** A row's work order, checked: one that is not an order is not trusted. */
+function orderOf(raw: unknown): WorkOrder {
+  const problems = orderProblems(raw);
+  if (problems.length) throw new CoordinatorError(`the queue has a row whose work order is not one: ${problems.join('; ')}`);
+  return raw as WorkOrder;
+}
 
 /** A row read back, checked: one that is not the queue's own is not trusted (`CoordinatorError`). */
 function itemOf(r: QueueRow): QueueItem {
@@ -70,6 +80,7 @@ function itemOf(r: QueueRow): QueueItem {
     planHash: r.plan_hash,
     baseRef: r.base_ref,
     baseSha: r.base_sha,
+    order: orderOf(r.work_order),
     maxTries: r.max_tries,
     state: r.state as QueueState,
     worker: r.worker,
@@ -97,9 +108,9 @@ export class PgWorkQueue {
     await this.transaction(async (db) => {
       for (const p of packages) {
         await db.query(
-          `INSERT INTO waves_queue (repo_key, feature_id, run_id, package_id, agent, labels, plan_file, plan_hash, base_ref, base_sha, max_tries)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repo_key, feature_id, run_id, package_id) DO NOTHING`,
-          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, p.maxTries ?? DEFAULT_QUEUE_TRIES],
+          `INSERT INTO waves_queue (repo_key, feature_id, run_id, package_id, agent, labels, plan_file, plan_hash, base_ref, base_sha, work_order, max_tries)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) ON CONFLICT (repo_key, feature_id, run_id, package_id) DO NOTHING`,
+          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, JSON.stringify({ prompt: p.order.prompt, upstream: p.order.upstream, timeoutMs: p.order.timeoutMs }), p.maxTries ?? DEFAULT_QUEUE_TRIES],
         );
       }
     });

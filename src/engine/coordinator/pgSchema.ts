@@ -63,6 +63,7 @@ export const MIGRATIONS: readonly string[] = [
      plan_hash   text NOT NULL,
      base_ref    text NOT NULL,
      base_sha    text NOT NULL,
+     work_order  jsonb NOT NULL,
      state       text NOT NULL DEFAULT 'ready' CHECK (state IN ('ready', 'claimed', 'done', 'dead')),
      worker      text,
      fence       bigint NOT NULL DEFAULT 0,

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { presetProfile } from '../../core/agents/agentProfiles';
+import { presetProfile, type AgentProfile } from '../../core/agents/agentProfiles';
 import type { QueueItem } from '../../core/coordinator/workQueue';
 import { resolveProgram } from '../attempt';
 import { git, GitError, isAncestor, revParse } from '../git';
@@ -22,11 +22,18 @@ export interface WorkerPlace {
   /** The worker's environment: its PATH finds the agents' CLIs. */
   env: Readonly<Record<string, string | undefined>>;
   minFreeBytes?: number;
+  /** The agents it runs, by id; default: the presets. */
+  agents?: Readonly<Record<string, AgentProfile>>;
+}
+
+/** The worker's profile of agent `id`, or undefined: it runs no such agent. */
+export function agentOf(place: Pick<WorkerPlace, 'agents'>, id: string): AgentProfile | undefined {
+  return place.agents ? (Object.hasOwn(place.agents, id) ? place.agents[id] : undefined) : presetProfile(id);
 }
 
 /** Why the worker gives `item` back, in words; null when it may go on. */
 export async function claimProblem(item: QueueItem, place: WorkerPlace): Promise<string | null> {
-  const agent = presetProfile(item.agent);
+  const agent = agentOf(place, item.agent);
   if (!agent) return `this worker knows no agent "${item.agent}"`;
   const program = resolveProgram(agent.executable, place.env, place.clone);
   if (!program.ok) return `its agent's CLI is not here: ${program.why}`;

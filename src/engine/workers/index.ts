@@ -3,8 +3,10 @@
  * the coordinator instead of being pushed to.
  *   claimChecks.ts  what a worker checks of a claimed package before doing it (agent, disk, base, plan)
  *   pullWorker.ts   one turn: claim, check or give back, do it under a renewed lease, report fenced
- * Doing the package (its tree, the agent and verification in the walls, the push) and the driver's
- * side are not built yet.
+ *   workOnPackage.ts the work: its tree from the base, the order's prompt with the worker's paths,
+ *                    the agent in the walls through the attempt supervisor, the push, the report
+ * The verification on the worker and the driver's side are not built yet.
  */
 export { claimProblem, DEFAULT_MIN_FREE_BYTES, type WorkerPlace } from './claimChecks';
 export { PullWorker, type PullWorkerOptions, type TurnOutcome } from './pullWorker';
+export { workBranch, workOnPackage, type WorkOptions } from './workOnPackage';

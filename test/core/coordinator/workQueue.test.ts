@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isQueueName, mergeableReport, MAX_QUEUE_REASON_CHARS, parseReport, placementProblem, queuedProblems, queueReason, type QueuedPackage } from '../../../src/core/coordinator/workQueue';
+import { isQueueName, mergeableReport, MAX_QUEUE_REASON_CHARS, orderProblems, parseReport, placementProblem, PROMPT_PLACES, promptFor, queuedProblems, queueReason, upstreamPlace, type QueuedPackage } from '../../../src/core/coordinator/workQueue';
 
-const ok: QueuedPackage = { featureId: 'f', runId: '20261130-1', packageId: 'api', agent: 'claude-code', labels: ['gpu'], planFile: 'plans/work-packages.yaml', planHash: 'a'.repeat(64), baseRef: 'waves/f/integration', baseSha: 'b'.repeat(40) };
-const report = { branch: 'waves/f/api', headSha: 'c'.repeat(40), exitCode: 0, detail: 'done' };
+const ok: QueuedPackage = { featureId: 'f', runId: '20261130-1', packageId: 'api', agent: 'claude-code', labels: ['gpu'], planFile: 'plans/work-packages.yaml', planHash: 'a'.repeat(64), baseRef: 'waves/f/integration', baseSha: 'b'.repeat(40), order: { prompt: 'Do it.', upstream: {}, timeoutMs: null } };
+const report = { branch: 'waves/f/api', headSha: 'c'.repeat(40), exitCode: 0, detail: 'done', result: null };
 
 describe('the work queue: placement', () => {
   test('a worker may claim a package whose agent it runs and whose labels it has, when not draining; else why not', () => {
@@ -63,5 +63,27 @@ describe('the work queue: fencing at the merge', () => {
     assert.deepEqual(mergeableReport(item, { fence: 2, report }), { ok: false, reason: "api's report was made under claim 2; the queue's claim is 3: a worker that lost its lease" });
     assert.deepEqual(mergeableReport({ ...item, state: 'claimed' }, { fence: 3, report }), { ok: false, reason: 'api is claimed on the queue, not done' });
     assert.deepEqual(mergeableReport(item, { fence: 3, report: { ...report, headSha: 'e'.repeat(40) } }), { ok: false, reason: "api's report on the queue is not the one read" });
+  });
+});
+
+describe('the work queue: a work order', () => {
+  test("the prompt's marks become the worker's paths, each wherever it stands; an unknown mark stays as it is", () => {
+    const prompt = `Tree ${PROMPT_PLACES.worktree}, record ${PROMPT_PLACES.resultFile}, again ${PROMPT_PLACES.worktree}; dep at ${upstreamPlace('dep')}; ${upstreamPlace('other')} and {{waves:nothing}}.`;
+    const text = promptFor({ prompt }, { worktree: '/w/t', resultFile: '/w/a/result.json', attemptDir: '/w/a', upstream: { dep: '/w/a/upstream/dep.json' } });
+    assert.equal(text, 'Tree /w/t, record /w/a/result.json, again /w/t; dep at /w/a/upstream/dep.json; {{waves:upstream:other}} and {{waves:nothing}}.');
+    // A path holding `$&` or `$1` is put in as it is.
+    assert.equal(promptFor({ prompt: PROMPT_PLACES.worktree }, { worktree: '/w/$&$1', resultFile: '', attemptDir: '', upstream: {} }), '/w/$&$1');
+  });
+
+  test('what an order must be', () => {
+    assert.deepEqual(orderProblems({ prompt: 'Do it.', upstream: { dep: '{}' }, timeoutMs: 60_000 }), []);
+    assert.deepEqual(orderProblems({ prompt: 'Do it.', upstream: {}, timeoutMs: null }), []);
+    assert.deepEqual(orderProblems(null), ['order must be {prompt, upstream, timeoutMs}']);
+    assert.deepEqual(orderProblems({ prompt: ' ', upstream: { '../x': '{}' }, timeoutMs: -1 }), [
+      'order.prompt must be a text of at most 1000000 characters',
+      'order.upstream must map package ids to record texts',
+      'order.timeoutMs must be a positive whole number or null',
+    ]);
+    assert.deepEqual(queuedProblems({ ...ok, order: { prompt: 'x'.repeat(1_000_001), upstream: {}, timeoutMs: null } }), ['order.prompt must be a text of at most 1000000 characters']);
   });
 });

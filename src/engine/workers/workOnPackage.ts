@@ -1,0 +1,99 @@
+/**
+ * A claimed, checked package's work on a pull worker (ADR 0037): its tree from the base in the
+ * worker's clone, its prompt with the worker's paths in place of the order's marks and its
+ * dependencies' records beside its attempt, the agent inside the walls through the one attempt
+ * supervisor (the runner, as every attempt here), what it left committed, the commit pushed to the
+ * shared remote under a branch of this claim's own, and the report. The driver judges it as any
+ * attempt's work: a worker never merges.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MAX_ORDER_CHARS, promptFor, type WorkReport } from '../../core/coordinator/workQueue';
+import { AttemptSupervisor, ConfinementUnavailableError, LocalExecutor, runnerSpec, wallsOption, type Confinement } from '../attempt';
+import type { Claim } from '../coordinator';
+import { git, revParse } from '../git';
+import { agentOf, type WorkerPlace } from './claimChecks';
+
+export interface WorkOptions {
+  place: WorkerPlace;
+  /** The walls (on unless the person who runs the worker chose otherwise). */
+  confinement?: Confinement;
+  /** The runner's bundle; default beside this one. */
+  runnerScript?: string;
+  /** Added to the agent's environment. */
+  env?: Record<string, string>;
+}
+
+/** The branch a claim's work is pushed to: its own, so no two claims ever push to one. */
+export function workBranch(claim: Pick<Claim, 'item' | 'fence'>): string {
+  return `waves-workers/${claim.item.featureId}/${claim.item.packageId}/${claim.fence}`;
+}
+
+/** Does the package's work; `signal` stops the agent (its lease lost). Throws when it cannot be done here. */
+export async function workOnPackage(claim: Claim, options: WorkOptions, signal: AbortSignal): Promise<WorkReport> {
+  const { item } = claim;
+  const { place } = options;
+  const agent = agentOf(place, item.agent);
+  if (!agent) throw new Error(`this worker knows no agent "${item.agent}"`);
+  const walls = wallsOption(options.confinement);
+  if ('unavailable' in walls) throw new ConfinementUnavailableError(walls.unavailable, walls.fix);
+  const executor = new LocalExecutor({
+    repoRoot: place.clone,
+    featureId: item.featureId,
+    pool: false,
+    ...('walls' in walls ? { walls: walls.walls } : {}),
+    ...(options.runnerScript ? { runnerScript: options.runnerScript } : {}),
+  });
+  const supervisor = new AttemptSupervisor(executor);
+  // The base, exactly: a ref of its own at the queued commit (the branch may have moved on since).
+  const base = `refs/waves-worker/${item.featureId}/${item.packageId}`;
+  await git(place.clone, ['update-ref', '--end-of-options', base, item.baseSha]);
+  const attempt = executor.attempt(item.runId, item.packageId, claim.fence);
+  const tree = await executor.prepareTree({ packageId: item.packageId, isolated: true, base, reason: `Wave Orchestrator worker: ${item.featureId}/${item.packageId}, claim ${claim.fence}`, attempt, signal, ...(item.order.timeoutMs ? { timeoutMs: item.order.timeoutMs } : {}) });
+  // Its dependencies' records beside its attempt; the prompt names them there.
+  const upstream: Record<string, string> = {};
+  const upstreamDir = path.join(attempt.dir, 'upstream');
+  await fs.promises.mkdir(upstreamDir, { recursive: true });
+  for (const [id, text] of Object.entries(item.order.upstream)) {
+    const file = path.join(upstreamDir, `${id}.json`);
+    await fs.promises.writeFile(file, text, { flag: 'wx' });
+    upstream[id] = file;
+  }
+  const prompt = promptFor(item.order, { worktree: tree.worktree, resultFile: attempt.files.result, attemptDir: attempt.dir, upstream });
+  const token = randomBytes(16).toString('hex');
+  const spec = runnerSpec({
+    agent,
+    place: attempt,
+    worktree: tree.worktree,
+    feature: item.featureId,
+    token,
+    walled: 'walls' in walls,
+    env: { ...(options.env ?? {}), WAVES_PACKAGE_ID: item.packageId, WAVES_FEATURE_ID: item.featureId },
+    timeoutMs: item.order.timeoutMs,
+  });
+  await supervisor.write(attempt, prompt, spec);
+  const running = await supervisor.start({ attempt, startToken: token, title: `waves worker: ${item.packageId} #${claim.fence}`, cwd: tree.worktree, interactive: false }, signal);
+  const end = await running.ended();
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('the lease was lost');
+  await executor.commitLeftovers(item.packageId, tree.worktree, `${item.packageId}: what its agent left (worker claim ${claim.fence})`);
+  const head = await revParse(tree.worktree, 'HEAD');
+  if (!head) throw new Error(`the tree of ${item.packageId} has no commit`);
+  const branch = workBranch(claim);
+  await git(place.clone, ['push', '--quiet', '--end-of-options', place.remote, `${head}:refs/heads/${branch}`]);
+  const result = await readRecord(attempt.files.result);
+  const detail = end.exit ? end.exit.reason || (end.judgement.end === 'clean' ? 'the agent ended' : `the agent exited ${end.exit.code ?? end.exit.signal}`) : end.lost;
+  return { branch, headSha: head, exitCode: end.exit?.code ?? null, detail, result };
+}
+
+/** The agent's result record, when it wrote one that is a regular file of a sane size; else null. */
+async function readRecord(file: string): Promise<string | null> {
+  try {
+    const stat = await fs.promises.lstat(file);
+    if (!stat.isFile() || stat.size > MAX_ORDER_CHARS) return null;
+    return await fs.promises.readFile(file, 'utf8');
+  } catch {
+    // no record written: the driver judges the attempt without one, as any attempt's
+    return null;
+  }
+}
