@@ -9,7 +9,7 @@
 import { sanitize } from '../core/present/terminalText';
 import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
-import { RunEngine, isRemote, type DryRun, type ScopeRequestAsked } from '../engine';
+import { RunEngine, isRemote, type DryRun, type ScopeRequestAsked, type SubPlanAsked } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
@@ -164,6 +164,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     },
     // No terminal to ask on (or --json): nobody to ask, and the engine says so with each refusal.
     ...(scopeRequests === 'grant' ? { grantScope: () => Promise.resolve(true) } : scopeRequests === 'ask' && canAsk(json) ? { grantScope: (r: ScopeRequestAsked) => askScope(io, r, () => out) } : {}),
+    // A planner's sub-plan with commands not approved: asked on a terminal; else it waits for the next start, which asks.
+    ...(canAsk(json) ? { approveSubPlan: (r: SubPlanAsked) => askSubPlan(io, r, () => out) } : {}),
     engineReady: (engine) => {
       packages = engine.analysis.graph.ids.map((id, i) => ({ id, wave: engine.analysis.graph.wave[i] ?? null })).filter((p) => !only || only.includes(p.id));
       out = new ProgressOutput(io, json, packages);
@@ -314,13 +316,33 @@ function canAsk(json: boolean): boolean {
 
 /** An agent's request for more write scope, asked on the terminal, one at a time. */
 function askScope(io: Io, r: ScopeRequestAsked, table: () => ProgressOutput | undefined): Promise<boolean> {
+  // The agent's words and paths shown escaped: they cannot make the terminal show something else.
+  return askInRun(
+    io,
+    table,
+    `${sanitize(r.packageId)}'s agent (attempt ${r.attempt}) asks to also write:\n${r.paths.map((p) => `  ${visibleText(p)}\n`).join('')}  because: ${visibleText(r.reason)}\nNo other package may write these; granted, its audit allows them.\n`,
+    `Grant ${sanitize(r.packageId)} these files? [y/N] `,
+  );
+}
+
+/** A planner's sub-plan that runs commands not approved for this run, asked on the terminal (the commands escaped, as at a start). */
+function askSubPlan(io: Io, r: SubPlanAsked, table: () => ProgressOutput | undefined): Promise<boolean> {
+  return askInRun(
+    io,
+    table,
+    `${sanitize(r.packageId)}'s planner wrote a sub-plan (${visibleText(r.file)}) whose verification commands run with your shell in each package's tree; not approved for this plan yet:\n${r.commands.map((c) => `  ${visibleText(c)}\n`).join('')}${unsafeNote(r.commands)}Not approved, it waits: the next start asks again.\n`,
+    'Approve these commands and run the sub-plan now? [y/N] ',
+  );
+}
+
+/** A question while the run goes on: one at a time, in the order asked, the live table held while it is asked. */
+function askInRun(io: Io, table: () => ProgressOutput | undefined, text: string, prompt: string): Promise<boolean> {
   const asked = scopeQuestions.then(async () => {
     // The live table stops drawing over the question; drawn again under the answer.
     table()?.hold();
-    // The agent's words and paths shown escaped: they cannot make the terminal show something else.
-    io.err(`${sanitize(r.packageId)}'s agent (attempt ${r.attempt}) asks to also write:\n${r.paths.map((p) => `  ${visibleText(p)}\n`).join('')}  because: ${visibleText(r.reason)}\nNo other package may write these; granted, its audit allows them.\n`);
+    io.err(text);
     try {
-      return await askYesNo(`Grant ${sanitize(r.packageId)} these files? [y/N] `);
+      return await askYesNo(prompt);
     } finally {
       table()?.resume();
     }

@@ -49,6 +49,7 @@ export {
   type EngineEvent,
   type EngineOptions,
   type ScopeRequestAsked,
+  type SubPlanAsked,
   type RunOutcome,
   type RunOutcomeKind,
 } from './run';

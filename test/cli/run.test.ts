@@ -73,6 +73,8 @@ interface Pkg {
   taskType?: string;
   /** Write scope (default `<id>/**`). */
   write?: string[];
+  /** Its work is a sub-plan its agent writes at run time (`plan: {by: agent}`). */
+  byAgent?: boolean;
 }
 
 let repoCount = 0;
@@ -94,6 +96,7 @@ function repoWithPlan(feature: string, packages: Pkg[], files: Record<string, st
     if (p.agent?.length) lines.push('    description: |', ...p.agent.map((a) => `      test-agent: ${a}`));
     if (p.taskType) lines.push(`    task_type: ${p.taskType}`);
     lines.push('    scope:', `      write_allow: [${(p.write ?? [`${p.id}/**`]).map((w) => JSON.stringify(w)).join(', ')}]`);
+    if (p.byAgent) lines.push('    inputs:', '      waves:', '        plan: {by: agent}');
     if (p.timeout) lines.push(`    timeout_minutes: ${p.timeout}`);
     if (p.priority) lines.push(`    priority: ${p.priority}`);
     if (p.lockFiles?.length) lines.push('    locks:', `      files: [${p.lockFiles.map((f) => JSON.stringify(f)).join(', ')}]`);
@@ -650,6 +653,33 @@ describe('on a terminal', () => {
     assert.match(yes.out, /a's agent \(attempt 1\) asks to also write:\r?\n {2}docs\/a\.md\r?\n {2}because: its page\\x1b\[2K\r?\n/);
     assert.match(yes.out, /Grant a these files\? \[y\/N\]/);
     assert.match(git(repo, 'show', 'waves/tty-scope/_integration:docs/a.md'), /# A/);
+  });
+  it("asks, while the run goes on, for a planner's sub-plan's commands not approved yet, escaped: a yes approves them and the sub-plan runs in the same run", () => {
+    const sub = [
+      'schema_version: 1',
+      'feature: {id: api-planned, title: Planned}',
+      'packages:',
+      '  - package_id: users',
+      '    title: Users',
+      '    depends_on: []',
+      '    description: |',
+      '      test-agent: write api/users/u.txt users',
+      '    scope: {write_allow: ["api/users/**"]}',
+      '    verification:',
+      '      steps:',
+      '        - {name: check, kind: command, command: "test -s api/users/u.txt # \u001b[2K"}',
+    ].join('\n');
+    const plan = repoWithPlan('tty-subplan', [{ id: 'api', byAgent: true, write: ['api/**'], agent: [`write-sub-plan ${Buffer.from(sub).toString('base64')}`] }]);
+    const repo = path.dirname(plan);
+    const yes = onTty(['run', '--agent-argv', AGENT, plan], 'y\n', repo);
+    assert.equal(yes.code, 0, yes.out);
+    assert.match(yes.out, /api's planner wrote a sub-plan \(\.waves\/planned\/tty-subplan\/api\.yaml\) whose verification commands run with your shell in each package's tree; not approved for this plan yet:\r?\n {2}test -s api\/users\/u\.txt # \\x1b\[2K\r?\n/);
+    assert.match(yes.out, /Approve these commands and run the sub-plan now\? \[y\/N\]/);
+    assert.equal(/\x1b/.test(yes.out.slice(yes.out.indexOf("api's planner wrote"), yes.out.indexOf('Not approved, it waits'))), false, 'the command is shown escaped');
+    const s = JSON.parse(waves(['status', '--json', plan]).out) as { packages: { id: string; status: string; attempts: number }[] };
+    const users = s.packages.find((p) => p.id === 'api__users');
+    assert.equal(users?.status, 'succeeded', JSON.stringify(s.packages));
+    assert.equal(users?.attempts, 1, 'its first attempt');
   });
   it('shows a command holding CR, an escape sequence or a bidi override escaped in its question (#15)', () => {
     const plan = repoWithPlan('tty-escape', [{ id: 'a', agent: ['write a/x.txt x'], verify: [HIDING] }]);

@@ -19,6 +19,7 @@ export {
   type EngineEvent,
   type EngineOptions,
   type ScopeRequestAsked,
+  type SubPlanAsked,
   type RunOutcome,
   type RunOutcomeKind,
   type ReviewGate,

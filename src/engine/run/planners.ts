@@ -20,7 +20,9 @@ import { NotRegularFileError } from '../../util/regularFile';
 import { checkEngineFolder } from '../../store/engineFolder';
 import { readPlannerRefusal } from '../../store/plannedFiles';
 import { writeAtomicSync } from '../../store/atomicWrite';
-import { verificationCommands } from '../consent';
+import { approve, verificationCommands } from '../consent';
+import { SCOPE_ANSWER_MS } from '../../core/run/runStateFields';
+import { withTimeout } from '../../util/timeout';
 import { loadPlan } from '../plan';
 import type { AttemptPlace } from '../attempt';
 import type { RunContext } from './context';
@@ -110,11 +112,8 @@ export async function takeSubPlan(ctx: RunContext, id: string, place: AttemptPla
     const findings = (ownLines.length ? ownLines : lines).join('\n');
     return refuse(`its sub-plan was refused: ${visibleText(lines.slice(0, 3).join('; '))}${lines.length > 3 ? ` (and ${lines.length - 3} more)` : ''}`, findings);
   }
-  const { joins, caps, files, planners } = loaded.nested;
-  const before = ctx.joins ?? {};
-  // Only this parent grows (its planner, then what it planned); the run's other nesting is as it was.
-  const grewOnly = Object.keys(before).every((p) => p === parent || (joins[p] ?? []).join('\u0000') === before[p]!.join('\u0000')) && (joins[parent] ?? [])[0] === id;
-  if (!grewOnly) return { ok: false, reason: 'the plan or its sub-plans changed on disk how they nest during the run: its sub-plan was not taken; resume the run to plan again' };
+  const changedNesting = { ok: false as const, reason: 'the plan or its sub-plans changed on disk how they nest during the run: its sub-plan was not taken; resume the run to plan again' };
+  if (!grewOnly(ctx, parent, id, loaded.nested.joins)) return changedNesting;
   // The person's approval: only commands approved for this run already run without asking.
   const approved = new Set(ctx.approvedCommands ?? []);
   const unapproved = [...new Set(verificationCommands(loaded.analysis))].filter((c) => !approved.has(c));
@@ -126,20 +125,43 @@ export async function takeSubPlan(ctx: RunContext, id: string, place: AttemptPla
     throw err;
   }
   fs.rmSync(refused, { force: true });
-  if (unapproved.length)
-    return {
-      ok: false,
+  let taken = loaded;
+  if (unapproved.length) {
+    const waits = {
+      ok: false as const,
       reason: `its sub-plan is kept at ${shown} and waits for your approval: it runs ${unapproved.length === 1 ? 'a command' : 'commands'} not approved for this run (${unapproved.map(visibleText).join(', ')}). Read it (edit it, or delete it to plan again), then resume the run: the start asks you to approve them (\`waves run --resume\`, or Resume in the editor)`,
     };
+    // Asked of the person now, where there is one to ask (not answered in time, or later: it waits as above).
+    const ask = ctx.options.approveSubPlan;
+    const title = ctx.analysis.plan.packages.find((p) => p.id === parent)?.title;
+    const yes = ask ? await withTimeout(ask({ packageId: parent, ...(title ? { title } : {}), file: shown, path: kept, commands: unapproved }), SCOPE_ANSWER_MS, () => false).catch(() => false) : false;
+    if (!yes) return waits;
+    // The run may have grown while the person read it: the plan read again, with every sub-plan kept now.
+    const again = await loadPlan(ctx.planFile, { maxParallel: ctx.maxParallel });
+    if (!again.nested || 'refusals' in again.nested || !grewOnly(ctx, parent, id, again.nested.joins)) return changedNesting;
+    const all = [...new Set(verificationCommands(again.analysis))];
+    // Exactly what was shown is approved: a command that appeared meanwhile is asked at the next start.
+    if (all.some((c) => !approved.has(c) && !unapproved.includes(c))) return waits;
+    await approve(ctx.planFile, all);
+    ctx.commandsApproved(all);
+    taken = again;
+  }
+  const { joins, caps, files, planners } = taken.nested as Exclude<typeof taken.nested, { refusals: unknown } | undefined>;
   // The run grows: the plan with the sub-plan's packages, each new one pending.
   const known = new Set(Object.keys(ctx.state.packages));
-  ctx.adoptPlan(loaded.analysis, loaded.hash);
+  ctx.adoptPlan(taken.analysis, taken.hash);
   ctx.growNesting({ joins, joinCaps: caps, subPlanFiles: files, planners });
   ctx.update({ ok: true, state: ensurePackages(ctx.state, ctx.sched.map((p) => p.id), ctx.clock()) });
-  ctx.update(setPlanHash(ctx.state, loaded.hash, ctx.clock()));
+  ctx.update(setPlanHash(ctx.state, taken.hash, ctx.clock()));
   const added = ctx.sched.map((p) => p.id).filter((p) => !known.has(p));
-  ctx.emit({ type: 'plan-changed', planHash: loaded.hash, added });
+  ctx.emit({ type: 'plan-changed', planHash: taken.hash, added });
   return { ok: true };
+}
+
+/** Whether `joins` (the plan read with a sub-plan) grows only `parent` (its planner `id` first) from the run's nesting now. */
+function grewOnly(ctx: RunContext, parent: string, id: string, joins: Readonly<Record<string, readonly string[]>>): boolean {
+  const before = ctx.joins ?? {};
+  return Object.keys(before).every((p) => p === parent || (joins[p] ?? []).join('\u0000') === before[p]!.join('\u0000')) && (joins[parent] ?? [])[0] === id;
 }
 
 /** The planners of the run that ended without success although their sub-plan is kept (it waited for the person's approval). */

@@ -157,6 +157,13 @@ export interface EngineOptions {
    */
   grantScope?: (request: ScopeRequestAsked) => Promise<boolean>;
   /**
+   * A planner's sub-plan (a `{by: agent}` parent, ADR 0035) runs verification commands not approved
+   * for this run: the person's answer (true approves exactly those, kept in the person's approvals,
+   * and the sub-plan runs now). Absent, false or not answered in 5 minutes: it is kept and waits for
+   * the next start, which asks.
+   */
+  approveSubPlan?: (request: SubPlanAsked) => Promise<boolean>;
+  /**
    * The review gate: `before-merge` — a package that passed its audit and verification
    * waits as `awaiting-review` (its locks released, its dependents waiting) until the person
    * approves it (then it is merged) or requests changes (a revision from its branch). Default `off`.
@@ -268,6 +275,18 @@ export class AdoptRefusedError extends Error {
     super(message);
     this.name = 'AdoptRefusedError';
   }
+}
+
+/** A sub-plan's new commands, as the person is asked them (`EngineOptions.approveSubPlan`). */
+export interface SubPlanAsked {
+  /** The parent whose planner wrote it. */
+  packageId: string;
+  title?: string;
+  /** The kept sub-plan, repository-relative (shown), and its absolute path (to open it). */
+  file: string;
+  path: string;
+  /** Its verification commands not approved for this run (show them escaped). */
+  commands: readonly string[];
 }
 
 /** A request for more write scope, as the person is asked it (`EngineOptions.grantScope`). */

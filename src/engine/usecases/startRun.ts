@@ -21,7 +21,7 @@ import { approveShown, verificationOf, verificationPolicy, VerificationNotApprov
 import { CoordinatorError, CoordinatorLeaseHeldError, CoordinatorUnavailableError, PlannedClaimConflictError } from '../coordinator';
 import { proposalGate } from '../planning';
 import { nodeProblems } from '../hosts';
-import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, queuedPicks, readRun, RunEngine, type DryRun, type EngineOptions, type RunOutcome, type ScopeRequestAsked } from '../run';
+import { AdoptRefusedError, LeaseHeldError, NotARepositoryError, PlanInvalidError, ProposalNotApprovedError, queuedPicks, readRun, RunEngine, type DryRun, type EngineOptions, type RunOutcome, type ScopeRequestAsked, type SubPlanAsked } from '../run';
 import { resetPackages } from './reconcileRun';
 import { TreeInTheWayError } from '../git';
 import { forecastFor, type ForecastResult } from './forecast';
@@ -72,6 +72,8 @@ export interface StartQuestions {
   overlapPlannedClaims(conflicts: readonly PlannedConflict[]): Promise<boolean>;
   /** An agent asks for more write scope (ADR 0036): grant it? Absent: every request refused (nobody to ask). */
   grantScope?(request: ScopeRequestAsked): Promise<boolean>;
+  /** A planner's sub-plan runs commands not approved for this run: approve them now? Absent: it waits for the next start. */
+  approveSubPlan?(request: SubPlanAsked): Promise<boolean>;
   /** The engine exists and has not begun: subscribe to its events here (the first is `run-started`). */
   engineReady?(engine: RunEngine): void;
   /**
@@ -404,7 +406,8 @@ export async function startRun(request: StartRequest, questions: StartQuestions)
     let engine: RunEngine;
     try {
       const grantScope = questions.grantScope?.bind(questions);
-      engine = await RunEngine.prepare({ ...engineOptions(request, checked, verification, allowOverlap), ...(forecast ? { forecast: forecast.forecast } : {}), ...(grantScope ? { grantScope } : {}) });
+      const approveSubPlan = questions.approveSubPlan?.bind(questions);
+      engine = await RunEngine.prepare({ ...engineOptions(request, checked, verification, allowOverlap), ...(forecast ? { forecast: forecast.forecast } : {}), ...(grantScope ? { grantScope } : {}), ...(approveSubPlan ? { approveSubPlan } : {}) });
     } catch (err) {
       const refusal = refusalOf(err, shown);
       if (refusal) return { ok: false, refusal };

@@ -34,7 +34,7 @@ import { readRunSettings, readSandboxSetting, workspaceTurnsContainerOn, type Ru
 import { readCoordinatorSetting } from '../coordinator/coordinatorSetting';
 import { readHostsSetting } from '../hosts/hostsCommands';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
-import { askToApprove, askToGrantScope, askToOverlap, askToRun, explainRestricted, relativeLabel, showError, showRefusal } from './startDialogs';
+import { askToApprove, askToApproveSubPlan, askToGrantScope, askToOverlap, askToRun, explainRestricted, relativeLabel, showError, showRefusal } from './startDialogs';
 
 export { askToApprove, explainRestricted } from './startDialogs';
 
@@ -103,11 +103,12 @@ export class RunController extends Disposable {
    * The start's questions to the person: modals by default (`askToApprove`, `askToOverlap`).
    * The front end's half of `StartQuestions`; tests put their own answers here.
    */
-  questions: Pick<StartQuestions, 'approveCommands' | 'overlapPlannedClaims' | 'confirmRun' | 'grantScope'> = {
+  questions: Pick<StartQuestions, 'approveCommands' | 'overlapPlannedClaims' | 'confirmRun' | 'grantScope' | 'approveSubPlan'> = {
     approveCommands: (commands, plan) => askToApprove(relativeLabel(plan.file), commands),
     overlapPlannedClaims: (conflicts) => askToOverlap(conflicts),
     confirmRun: (forecast, plan) => askToRun(relativeLabel(plan.file), forecast, plan.file),
     grantScope: (request) => askToGrantScope(request),
+    approveSubPlan: (request) => askToApproveSubPlan(request),
   };
 
   constructor(private readonly deps: RunControllerDeps) {
@@ -374,6 +375,8 @@ export class RunController extends Disposable {
       },
       // An agent's request for more write scope, while the run goes on: the person's answer.
       grantScope: (request) => this.questions.grantScope?.(request) ?? Promise.resolve(false),
+      // A planner's sub-plan with new commands, while the run goes on: the person's approval, or it waits.
+      approveSubPlan: (request) => this.questions.approveSubPlan?.(request) ?? Promise.resolve(false),
       // The session exists from the engine's first event on (`run-started` comes as it begins).
       engineReady: (engine) => {
         forget();

@@ -8,7 +8,7 @@ import { hasUnsafeCharacters, visibleText } from '../../core/present/visibleText
 import { forecastLines, type RunForecast } from '../../core/run/forecast';
 // The text of a planned conflict from the core, not the engine's door: this module loads no engine (ADR 0029).
 import { plannedConflictText, type PlannedConflict } from '../../core/coordinator/sharedCoordinator';
-import type { ScopeRequestAsked, StartRefusal } from '../../engine';
+import type { ScopeRequestAsked, StartRefusal, SubPlanAsked } from '../../engine';
 import type { PlanEntry } from '../../plan/planRegistry';
 import { reopenInWsl, REOPEN_IN_WSL } from './wslOffer';
 
@@ -108,7 +108,7 @@ export async function askToApprove(label: string, commands: readonly string[], y
     `Waves: approve the verification commands of ${label}?`,
     {
       modal: true,
-      detail: `After each package, these ${commands.length === 1 ? 'command runs' : `${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${visibleText(c)}`).join('\n')}\n\n${commands.some(hasUnsafeCharacters) ? 'Warning: the list holds control or bidi characters (CR, escape sequences, direction overrides), shown as \\r, \\x.., \\u.... escapes.\n\n' : ''}You are asked again when the list changes.`,
+      detail: `After each package, ${commands.length === 1 ? 'this command runs' : `these ${commands.length} commands run`} with your shell in its worktree, exactly as written:\n\n${commands.map((c) => `  ${visibleText(c)}`).join('\n')}\n\n${commands.some(hasUnsafeCharacters) ? 'Warning: the list holds control or bidi characters (CR, escape sequences, direction overrides), shown as \\r, \\x.., \\u.... escapes.\n\n' : ''}You are asked again when the list changes.`,
     },
     yes,
   );
@@ -148,6 +148,24 @@ export async function askToOverlap(conflicts: readonly PlannedConflict[]): Promi
     yes,
   );
   return choice === yes;
+}
+
+/**
+ * A planner's sub-plan runs verification commands not approved for this plan, while its run goes
+ * on: a notification; Review opens the sub-plan and asks in a modal (the commands escaped, as at a
+ * start). Dismissed, Later or not answered: it waits, and the next start asks.
+ */
+export async function askToApproveSubPlan(request: SubPlanAsked): Promise<boolean> {
+  const review = 'Review and Approve…';
+  const n = request.commands.length;
+  const choice = await vscode.window.showWarningMessage(
+    `Waves: ${visibleText(request.packageId)}'s planner wrote a sub-plan that runs ${n === 1 ? 'a command' : `${n} commands`} not approved for this plan. It waits until you approve ${n === 1 ? 'it' : 'them'}.`,
+    review,
+    'Later',
+  );
+  if (choice !== review) return false;
+  await vscode.window.showTextDocument(vscode.Uri.file(request.path), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  return askToApprove(visibleText(request.file), request.commands);
 }
 
 /**

@@ -12,6 +12,8 @@ import { integrationBranch, plannedRefusalFile, plannedSubPlanFile, runStateFile
 import type { RunState } from '../../../src/core/run/runState';
 import type { EngineEvent } from '../../../src/engine/run/engine';
 import { loadPlan } from '../../../src/engine/plan';
+import { isApproved, verificationCommands } from '../../../src/engine/consent';
+import type { SubPlanAsked } from '../../../src/engine/run/types';
 import { engineFor, isolateGit, killWaitingThenResume, planYaml, treeFiles, type TestPackage } from '../engineFixtures';
 import { buildRunner, makeRepo } from '../helpers';
 
@@ -223,6 +225,35 @@ describe('a sub-plan planned by its agent at run time', () => {
     assert.equal(after.runId, state.runId, 'the same run');
     assert.equal(after.packages.api__users!.status, 'succeeded');
     assert.equal(after.packages.api___plan!.status, 'succeeded');
+  });
+
+  test('a sub-plan with a command not approved, asked of the person while the run goes on: approved, it runs in the same run, and the approval is the person\'s; declined, it waits as before', async () => {
+    const withCommand = oneLine(
+      planYaml('api-planned', [{ id: 'users', write: ['src/api/users/**'], agent: ['write src/api/users/u.txt users', 'commit'], commands: ['test -s src/api/users/u.txt'] }]),
+    );
+    const plan = (feature: string) => plannedPlan(feature, [`write-sub-plan ${withCommand}`], 'test -f src/api/users/u.txt', 2);
+    const repo = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': plan('planned-live') });
+    const planFile = path.join(repo, 'work-packages.yaml');
+    const asked: SubPlanAsked[] = [];
+    const { outcome } = await run(planFile, { approveSubPlan: async (r) => (asked.push(r), true) });
+    const state = readState(repo, 'planned-live');
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(state.packages));
+    assert.deepEqual(asked, [{ packageId: 'api', title: 'Package api', file: '.waves/planned/planned-live/api.yaml', path: plannedSubPlanFile(repo, 'planned-live', 'api'), commands: ['test -s src/api/users/u.txt'] }]);
+    assert.equal(state.packages.api___plan!.status, 'succeeded');
+    assert.equal(state.packages.api___plan!.attempts, 1);
+    assert.equal(state.packages.api__users!.status, 'succeeded');
+    assert.deepEqual(state.packages.api__users!.verification.map((v) => v.ok), [true], 'its approved command ran');
+    assert.equal(state.packages.api__users!.attempts, 1, JSON.stringify(state.packages.api__users!.phases));
+    // Kept in the person's approvals, for the plan read with its sub-plan: a later start asks nothing.
+    const again = await loadPlan(planFile, {});
+    assert.ok(isApproved(planFile, verificationCommands(again.analysis)), 'the whole list, as the run now has it, is approved');
+
+    // Declined (or Later): kept, waiting for the next start, as without anyone to ask.
+    const other = makeRepo({ 'README.md': '# test\n', 'work-packages.yaml': plan('planned-later') });
+    const declined = await run(path.join(other, 'work-packages.yaml'), { approveSubPlan: async () => false });
+    assert.equal(declined.outcome.outcome, 'failed');
+    assert.match(readState(other, 'planned-later').packages.api___plan!.lastError ?? '', /waits for your approval/);
+    assert.equal(readState(other, 'planned-later').packages.api__users, undefined, 'nothing of it ran');
   });
 
   test("a planned package asks for more scope: inside its parent's scope and no sibling's, granted (its parent's planner owns no file); outside its parent's, refused with a path", async () => {
