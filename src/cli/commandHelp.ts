@@ -216,6 +216,25 @@ ${agentOptionsHelp(HOSTS_AGENT)}
           max_parallel: 6
           agent: codex           # optional: this host's agent preset`;
 
+export const WORKER_HELP = `waves worker --coordinator postgres://… [--coordinator-repository KEY] [--remote NAME|URL]
+        [--name NAME] [--agents id,id] [--agent-argv JSON] [--labels a,b] [--lease S] [--idle S]
+        [--once] [--unconfined]
+    A pull worker in this clone: claims packages from the work queue on the shared
+    coordinator (those whose agent it runs and whose labels it has), checks each — its
+    agent's CLI, the disk, the base on the shared remote (--remote, default origin), the plan
+    at the base — and gives back what it cannot do with the reason; does the rest inside the
+    walls, pushes each claim's work to its own branch of the remote and reports it. It never
+    merges. --agents: the presets it offers (default: each whose CLI is on the PATH);
+    --agent-argv: a custom agent, offered as "custom". --lease: seconds a claim lasts without
+    a heartbeat (default 120); --idle: seconds between looks at an empty queue (default 5);
+    --once: one turn. Ctrl-C finishes the package under way, then stops. Early: waves run
+    does not put packages on the queue yet, so a worker has only what was queued for it.`;
+
+export const WORKERS_HELP = `waves workers --coordinator postgres://… [--coordinator-repository KEY] [--json]
+        [--drain NAME | --undrain NAME]
+    The repository's pull workers: name, machine, agents, labels, last heartbeat, draining.
+    --drain: that worker finishes what it holds and claims nothing new; --undrain undoes it.`;
+
 /** The run's option of `waves validate`: the cap the plan's waves are checked against. */
 const VALIDATE_CAP = RUN_ONLY.filter((o) => o.id === 'maxParallel');
 

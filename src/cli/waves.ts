@@ -30,7 +30,7 @@ import { parseArgs, UsageError } from './args';
 import { dropOutputOnClosedPipe, humanReport, nodeIo, readPlanFile, type Io } from './io';
 import type { PlannedConflict, SharedResult } from '../engine';
 import { PersonFolderError } from '../engine';
-import { CONVERT_HELP, HOSTS_HELP, PICK_HELP, PLAN_HELP, REVIEW_HELP, RUN_HELP, VALIDATE_HELP } from './commandHelp';
+import { CONVERT_HELP, HOSTS_HELP, PICK_HELP, PLAN_HELP, REVIEW_HELP, RUN_HELP, VALIDATE_HELP, WORKER_HELP, WORKERS_HELP } from './commandHelp';
 import { gitMayFindRepository } from '../util/workTree';
 
 export { nodeIo, type Io } from './io';
@@ -90,6 +90,8 @@ const HELP: Record<string, string> = {
   plan: PLAN_HELP,
   convert: CONVERT_HELP,
   hosts: HOSTS_HELP,
+  worker: WORKER_HELP,
+  workers: WORKERS_HELP,
   review: REVIEW_HELP,
   pick: PICK_HELP,
 };
@@ -376,6 +378,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./convertCommand')).convertCommand(rest, io);
       case 'hosts':
         return await (await import('./hostsCommand')).hostsCommand(rest, io);
+      case 'worker':
+        return await (await import('./workerCommand')).workerCommand(rest, io);
+      case 'workers':
+        return await (await import('./workerCommand')).workersCommand(rest, io);
       case 'review':
         return await (await import('./reviewCommand')).reviewCommand(rest, io);
       case 'pick':

@@ -125,9 +125,12 @@ export {
   listPlannedClaims,
   releasePlannedClaims,
   repositoryKeyOf,
+  openCoordinator,
   type CoordinatorOptions,
   type SharedResult,
+  type WorkerRow,
 } from './coordinator';
+export { PullWorker, workOnPackage, type TurnOutcome } from './workers';
 export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/coordinator/sharedCoordinator';
 export type { LockEntry } from '../core/run/lockTable';
 export {

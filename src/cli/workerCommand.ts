@@ -1,0 +1,158 @@
+/**
+ * `waves worker`: a pull worker (ADR 0037) in this clone — it claims packages from the work
+ * queue on the shared coordinator, checks each (its agent's CLI, the disk, the base on the shared
+ * remote, the plan at the base), gives back what it cannot do with the reason, and does the rest
+ * inside the walls, pushing each claim's work to its own branch of the remote and reporting it.
+ * `waves workers`: the repository's workers, and draining one.
+ */
+import os from 'node:os';
+import { PRESETS, customProfile, type AgentProfile } from '../core/agents/agentProfiles';
+import { isQueueName } from '../core/coordinator/workQueue';
+import { visibleText } from '../core/present/visibleText';
+import { CoordinatorError, CoordinatorUnavailableError, openCoordinator, PullWorker, repositoryRoot, resolveProgram, workOnPackage, type TurnOutcome, type WorkerRow } from '../engine';
+import { parseArgs, UsageError } from './args';
+import type { Io } from './io';
+import { coordinatorFrom } from './runArgs';
+
+/** The agents this worker offers: each preset whose CLI is on its PATH, and `custom` for `--agent-argv`; `--agents` narrows them. */
+function agentsOf(flags: Map<string, string | true>): Record<string, AgentProfile> {
+  const found: Record<string, AgentProfile> = {};
+  for (const p of PRESETS) if (!p.interactive && resolveProgram(p.executable, process.env).ok) found[p.id] = p;
+  if (flags.has('agent-argv')) {
+    let argv: unknown;
+    try {
+      argv = JSON.parse(String(flags.get('agent-argv')));
+    } catch {
+      // not JSON: said as a usage error below
+      argv = null;
+    }
+    if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new UsageError('--agent-argv must be a JSON array of strings (the custom agent\'s argv)');
+    found.custom = customProfile(argv as string[], { verdict: 'claude-stream-json' });
+  }
+  if (!flags.has('agents')) return found;
+  const asked = String(flags.get('agents')).split(',').map((a) => a.trim()).filter(Boolean);
+  const missing = asked.filter((a) => !found[a]);
+  if (missing.length) throw new UsageError(`--agents names ${missing.join(', ')}, which this machine cannot run (found: ${Object.keys(found).join(', ') || 'none'})`);
+  return Object.fromEntries(asked.map((a) => [a, found[a]!]));
+}
+
+/** The coordinator opened for the clone, or 2 with why not said (out of reach, a newer schema, no key), never its password. */
+async function opening(clone: string, coordinator: NonNullable<ReturnType<typeof coordinatorFrom>>, io: Io) {
+  try {
+    return await openCoordinator(clone, coordinator);
+  } catch (err) {
+    if (!(err instanceof CoordinatorError || err instanceof CoordinatorUnavailableError)) throw err;
+    io.err(`waves: ${err.message}\n`);
+    return 2;
+  }
+}
+
+/** One line for a turn, for a person. */
+function turnLine(name: string, t: TurnOutcome): string {
+  switch (t.kind) {
+    case 'idle':
+      return `${name}: nothing to claim`;
+    case 'released':
+      return `${name}: gave ${t.packageId} back: ${visibleText(t.reason)}`;
+    case 'reported':
+      return `${name}: ${t.packageId} done (claim ${t.fence}): pushed ${t.report.branch} at ${t.report.headSha.slice(0, 12)}; ${visibleText(t.report.detail)}`;
+    case 'lost':
+      return `${name}: lost its claim ${t.fence} on ${t.packageId} (another worker holds it now): nothing reported`;
+  }
+}
+
+export async function workerCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    ['coordinator', 'coordinator-repository', 'remote', 'name', 'agents', 'agent-argv', 'labels', 'lease', 'idle', 'once', 'unconfined'],
+    ['coordinator', 'coordinator-repository', 'remote', 'name', 'agents', 'agent-argv', 'labels', 'lease', 'idle'],
+  );
+  if (args.length) throw new UsageError(`waves worker takes no arguments (it works in this clone): ${args.join(' ')}`);
+  const coordinator = coordinatorFrom(flags);
+  if (!coordinator) throw new UsageError('waves worker needs --coordinator postgres://… (or WAVES_COORDINATOR)');
+  const remote = flags.has('remote') ? String(flags.get('remote')) : 'origin';
+  const name = flags.has('name') ? String(flags.get('name')) : `${os.hostname()}-${process.pid}`;
+  if (!isQueueName(name)) throw new UsageError(`--name must be letters, digits and ._:@- (at most 128): ${name}`);
+  const labels = flags.has('labels') ? String(flags.get('labels')).split(',').map((l) => l.trim()).filter(Boolean) : [];
+  if (!labels.every(isQueueName)) throw new UsageError('--labels must be names of letters, digits and ._:@-');
+  const seconds = (flag: string, fallback: number) => {
+    if (!flags.has(flag)) return fallback;
+    const n = Number(flags.get(flag));
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a number of seconds above 0`);
+    return n * 1000;
+  };
+  const leaseMs = seconds('lease', 120);
+  const idleMs = seconds('idle', 5);
+  const agents = agentsOf(flags);
+  if (Object.keys(agents).length === 0) throw new UsageError('this machine has no agent to offer: none of the agent CLIs is on the PATH (or give --agent-argv)');
+  const clone = await repositoryRoot(process.cwd());
+  if (!clone) throw new UsageError('waves worker runs in a clone of the repository (a git work tree)');
+  const opened = await opening(clone, coordinator, io);
+  if (typeof opened === 'number') return opened;
+  const queue = opened.queue(leaseMs);
+  const place = { clone, remote, env: process.env, agents };
+  const worker = new PullWorker({
+    queue,
+    info: { name, agents: Object.keys(agents), labels, slots: 1 },
+    place,
+    work: (claim, signal) => workOnPackage(claim, { place, ...(flags.has('unconfined') ? { confinement: { unconfined: true } } : {}) }, signal),
+  });
+  // Ctrl-C (or SIGTERM): the package under way is finished and reported, nothing new claimed; a second one leaves at once.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    io.err(`${name}: stopping after the package under way (Ctrl-C again to leave at once; its claim then lapses and another worker takes it)\n`);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await worker.register();
+    io.err(`${name}: working for ${coordinator.url.replace(/\/\/[^@/]*@/, '//***@')} with ${Object.keys(agents).join(', ')}${labels.length ? ` (labels ${labels.join(', ')})` : ''}\n`);
+    for (;;) {
+      const turn = await worker.turn();
+      io.out(turnLine(name, turn) + '\n');
+      if (flags.has('once') || stopping) return 0;
+      if (turn.kind === 'idle') await new Promise((r) => setTimeout(r, idleMs));
+      if (stopping) return 0;
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await opened.close();
+  }
+}
+
+function workerLine(w: WorkerRow): string {
+  const ago = w.silentMs < 60_000 ? `${Math.round(w.silentMs / 1000)} s ago` : `${Math.round(w.silentMs / 60_000)} min ago`;
+  return `${w.name}  ${w.machine}  ${w.agents.join(',')}${w.labels.length ? `  [${w.labels.join(',')}]` : ''}  heartbeat ${ago}${w.draining ? '  draining' : ''}`;
+}
+
+export async function workersCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, args } = parseArgs(argv, ['coordinator', 'coordinator-repository', 'drain', 'undrain', 'json'], ['coordinator', 'coordinator-repository', 'drain', 'undrain']);
+  if (args.length) throw new UsageError(`waves workers takes no arguments: ${args.join(' ')}`);
+  const coordinator = coordinatorFrom(flags);
+  if (!coordinator) throw new UsageError('waves workers needs --coordinator postgres://… (or WAVES_COORDINATOR)');
+  const clone = await repositoryRoot(process.cwd());
+  if (!clone) throw new UsageError('waves workers runs in a clone of the repository (a git work tree)');
+  const opened = await opening(clone, coordinator, io);
+  if (typeof opened === 'number') return opened;
+  try {
+    const queue = opened.queue();
+    for (const [flag, draining] of [['drain', true], ['undrain', false]] as const) {
+      if (!flags.has(flag)) continue;
+      const target = String(flags.get(flag));
+      if (!(await queue.drain(target, draining))) {
+        io.err(`waves: no worker named ${visibleText(target)} works for this repository\n`);
+        return 1;
+      }
+      io.out(draining ? `${target} is draining: it finishes what it holds and claims nothing new\n` : `${target} takes work again\n`);
+    }
+    const workers = await queue.workers();
+    if (flags.has('json')) io.out(JSON.stringify({ workers }, null, 2) + '\n');
+    else if (!flags.has('drain') && !flags.has('undrain')) io.out(workers.length ? workers.map(workerLine).join('\n') + '\n' : 'no worker works for this repository\n');
+    return 0;
+  } finally {
+    await opened.close();
+  }
+}

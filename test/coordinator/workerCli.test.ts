@@ -1,0 +1,121 @@
+/**
+ * `waves worker` and `waves workers` as a person meets them (ADR 0037): the built bin in real
+ * processes, each worker in its own clone of a shared bare remote, a real PostgreSQL, the agent in
+ * its walls. A worker does a queued package and reports it; a worker killed with SIGKILL mid-package
+ * loses its claim within the lease, another worker claims it and reports, and the killed one's work
+ * is never pushed; `waves workers` lists them and drains one.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { mergeableReport, type QueuedPackage } from '../../src/core/coordinator/workQueue';
+import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
+import { repositoryKeyOf } from '../../src/engine/coordinator';
+import { startCluster, type Cluster } from './postgres';
+import { git, gitEnv, makeRepo, REPO_ROOT, SCRIPTED_AGENT, tempDir, waitFor } from '../engine/helpers';
+
+const AGENT = JSON.stringify([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}']);
+const PLAN = 'feature: f\npackages: []\n';
+let cluster: Cluster;
+let env: NodeJS.ProcessEnv;
+before(async () => {
+  env = gitEnv(tempDir('waves-home-'));
+  cluster = await startCluster(REPO_ROOT);
+});
+after(() => cluster?.remove());
+
+const BIN = path.join(REPO_ROOT, 'bin', 'waves.js');
+const waves = (cwd: string, ...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+/** A shared bare remote with the run's branch, the driver's clone that pushed it, and `n` workers' own clones. */
+function world(n: number) {
+  const driver = makeRepo({ 'README.md': '# r\n', 'work-packages.yaml': PLAN });
+  const remote = path.join(tempDir('waves-remote-'), 'shared.git');
+  git(path.dirname(remote), 'init', '-q', '--bare', '-b', 'main', remote);
+  git(driver, 'push', '-q', remote, 'main', 'main:refs/heads/waves/f/integration');
+  const clones = Array.from({ length: n }, (_, i) => {
+    const clone = path.join(tempDir(`waves-worker-${i}-`), 'clone');
+    git(path.dirname(clone), 'clone', '-q', remote, clone);
+    return clone;
+  });
+  return { driver, remote, clones, base: git(driver, 'rev-parse', 'HEAD').trim() };
+}
+
+const queued = (w: ReturnType<typeof world>, packageId: string, instructions: string[]): QueuedPackage => ({
+  featureId: 'f',
+  runId: 'r1',
+  packageId,
+  agent: 'custom',
+  labels: [],
+  planFile: 'work-packages.yaml',
+  planHash: createHash('sha256').update(PLAN, 'utf8').digest('hex'),
+  baseRef: 'waves/f/integration',
+  baseSha: w.base,
+  order: { prompt: [`Do ${packageId}.`, ...instructions.map((i) => `test-agent: ${i}`)].join('\n'), upstream: {}, timeoutMs: 120_000 },
+});
+
+describe('waves worker', () => {
+  test('does a queued package in its walls, pushes it to the claim\'s branch and reports it; `waves workers` lists it and drains it', async () => {
+    const w = world(1);
+    const key = await repositoryKeyOf(w.driver);
+    const c = await PgCoordinator.open(cluster.url, key);
+    try {
+      await c.queue().enqueue([queued(w, 'p', ['write p/x.txt by a worker', 'commit'])]);
+      const r = waves(w.clones[0]!, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'w1', '--agent-argv', AGENT, '--once');
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, /^w1: p done \(claim 1\): pushed waves-workers\/f\/p\/1 at [0-9a-f]{12}; /m);
+      const [item] = await c.queue().items('f', 'r1');
+      assert.equal(item!.state, 'done');
+      assert.equal(git(w.driver, 'ls-remote', w.remote, 'waves-workers/f/p/1').split('\t')[0], item!.report?.headSha);
+      const listed = waves(w.clones[0]!, 'workers', '--coordinator', cluster.url);
+      assert.equal(listed.code, 0, listed.err);
+      assert.match(listed.out, /^w1 {2}\S+ {2}custom {2}heartbeat \d+ s ago$/m);
+      assert.equal(waves(w.clones[0]!, 'workers', '--coordinator', cluster.url, '--drain', 'w1').code, 0);
+      assert.match(waves(w.clones[0]!, 'workers', '--coordinator', cluster.url).out, /w1 .* draining$/m);
+      const none = waves(w.clones[0]!, 'workers', '--coordinator', cluster.url, '--drain', 'nobody');
+      assert.equal(none.code, 1);
+      assert.match(none.err, /no worker named nobody works for this repository/);
+      // A coordinator out of reach: said plainly, without its password.
+      const away = waves(w.clones[0]!, 'workers', '--coordinator', 'postgres://ana:hunter22@127.0.0.1:1/waves');
+      assert.equal(away.code, 2, away.out + away.err);
+      assert.match(away.err, /^waves: The coordinator postgres:\/\/ana:\*\*\*@127\.0\.0\.1:1\/waves cannot be reached/m);
+      assert.doesNotMatch(away.out + away.err, /hunter22|internal error/);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('killed with SIGKILL mid-package: its claim lapses within the lease, another worker claims and reports it, and the killed one\'s work is never pushed', async () => {
+    const w = world(2);
+    const key = await repositoryKeyOf(w.driver);
+    const c = await PgCoordinator.open(cluster.url, key);
+    const gate = path.join(tempDir('waves-gate-'), 'open');
+    try {
+      await c.queue().enqueue([queued(w, 'p', [`wait-for ${gate}`, 'write p/x.txt after the gate', 'commit'])]);
+      const killed = spawn(process.execPath, [BIN, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'killed', '--agent-argv', AGENT, '--lease', '2', '--once'], { cwd: w.clones[0]!, env, stdio: 'ignore' });
+      await waitFor(async () => (await c.queue().items('f', 'r1'))[0]?.worker === 'killed', 'the first worker to claim it', 60_000);
+      killed.kill('SIGKILL');
+      await new Promise((r) => killed.once('exit', r));
+      fs.writeFileSync(gate, '');
+      // After its lease (2 s), the other worker claims it (its second claim: fence 2) and does it.
+      await new Promise((r) => setTimeout(r, 2_500));
+      const r = waves(w.clones[1]!, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'other', '--agent-argv', AGENT, '--lease', '2', '--once');
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, /^other: p done \(claim 2\): pushed waves-workers\/f\/p\/2 /m, r.err);
+      const [item] = await c.queue().items('f', 'r1');
+      assert.deepEqual([item!.state, item!.worker, item!.fence], ['done', 'other', 2]);
+      // The killed worker pushed nothing: its claim's branch is not on the remote, and no report of claim 1 is mergeable.
+      assert.equal(git(w.driver, 'ls-remote', w.remote, 'waves-workers/f/p/1'), '');
+      assert.equal(mergeableReport(item!, { fence: 1, report: { ...item!.report!, branch: 'waves-workers/f/p/1' } }).ok, false);
+      assert.deepEqual(mergeableReport(item!, { fence: 2, report: item!.report! }), { ok: true });
+    } finally {
+      await c.close();
+    }
+  });
+});
