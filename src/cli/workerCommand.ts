@@ -9,7 +9,7 @@ import os from 'node:os';
 import { PRESETS, customProfile, type AgentProfile } from '../core/agents/agentProfiles';
 import { isQueueName } from '../core/coordinator/workQueue';
 import { visibleText } from '../core/present/visibleText';
-import { CoordinatorError, CoordinatorUnavailableError, openCoordinator, PullWorker, repositoryRoot, resolveProgram, workOnPackage, type TurnOutcome, type WorkerRow } from '../engine';
+import { CoordinatorError, CoordinatorUnavailableError, openCoordinator, PullWorker, redactSecrets, repositoryRoot, resolveProgram, workOnPackage, type TurnOutcome, type WorkerRow } from '../engine';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 import { coordinatorFrom } from './runArgs';
@@ -108,9 +108,23 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   process.on('SIGTERM', stop);
   try {
     await worker.register();
-    io.err(`${name}: working for ${coordinator.url.replace(/\/\/[^@/]*@/, '//***@')} with ${Object.keys(agents).join(', ')}${labels.length ? ` (labels ${labels.join(', ')})` : ''}\n`);
+    io.err(`${name}: working for ${redactSecrets(coordinator.url)} with ${Object.keys(agents).join(', ')}${labels.length ? ` (labels ${labels.join(', ')})` : ''}\n`);
+    let away = false;
     for (;;) {
-      const turn = await worker.turn();
+      let turn: TurnOutcome;
+      try {
+        turn = await worker.turn();
+      } catch (err) {
+        // The coordinator out of reach: the worker waits for it (said once), and goes on when it answers.
+        if (!(err instanceof CoordinatorUnavailableError)) throw err;
+        if (!away) io.err(`${name}: ${err.message}; waiting for it\n`);
+        away = true;
+        if (stopping) return 0;
+        await new Promise((r) => setTimeout(r, idleMs));
+        continue;
+      }
+      if (away) io.err(`${name}: the coordinator answers again\n`);
+      away = false;
       io.out(turnLine(name, turn) + '\n');
       if (flags.has('once') || stopping) return 0;
       if (turn.kind === 'idle') await new Promise((r) => setTimeout(r, idleMs));
@@ -146,7 +160,7 @@ export async function workersCommand(argv: readonly string[], io: Io): Promise<n
         io.err(`waves: no worker named ${visibleText(target)} works for this repository\n`);
         return 1;
       }
-      io.out(draining ? `${target} is draining: it finishes what it holds and claims nothing new\n` : `${target} takes work again\n`);
+      io.out(draining ? `${visibleText(target)} is draining: it finishes what it holds and claims nothing new\n` : `${visibleText(target)} takes work again\n`);
     }
     const workers = await queue.workers();
     if (flags.has('json')) io.out(JSON.stringify({ workers }, null, 2) + '\n');

@@ -91,6 +91,38 @@ describe('waves worker', () => {
     }
   });
 
+  test('PostgreSQL stopped under a waiting worker: it says so once and waits; started again, the worker takes the package queued then; Ctrl-C stops it', async () => {
+    const w = world(1);
+    const key = await repositoryKeyOf(w.driver);
+    const worker = spawn(process.execPath, [BIN, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'patient', '--agent-argv', AGENT, '--idle', '0.3'], { cwd: w.clones[0]!, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    worker.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    worker.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+    try {
+      await waitFor(() => /patient: nothing to claim/.test(out), 'the worker to look at an empty queue', 60_000);
+      cluster.stop();
+      await waitFor(() => /patient: The coordinator .* cannot be reached.*; waiting for it/.test(out), 'the worker to say it waits', 30_000);
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.equal((out.match(/cannot be reached/g) ?? []).length, 1, 'said once');
+      cluster.start();
+      const c = await PgCoordinator.open(cluster.url, key);
+      try {
+        await c.queue().enqueue([queued(w, 'later', ['write later/x.txt after the outage', 'commit'])]);
+        await waitFor(() => /patient: later done \(claim 1\)/.test(out), 'the worker to do the package queued after the outage', 60_000);
+        assert.match(out, /patient: the coordinator answers again/);
+        assert.equal((await c.queue().items('f', 'r1'))[0]!.state, 'done');
+      } finally {
+        await c.close();
+      }
+      worker.kill('SIGINT');
+      assert.equal(await exited, 0, out);
+      assert.doesNotMatch(out, /internal error/);
+    } finally {
+      if (worker.exitCode === null) worker.kill('SIGKILL');
+    }
+  });
+
   test('killed with SIGKILL mid-package: its claim lapses within the lease, another worker claims and reports it, and the killed one\'s work is never pushed', async () => {
     const w = world(2);
     const key = await repositoryKeyOf(w.driver);
