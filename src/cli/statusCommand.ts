@@ -201,7 +201,12 @@ async function sharedStatus(repo: string, featureId: string, options: Coordinato
     const packages = r.packages.map((p) => `${p.id} ${p.status} (writes ${p.writes.join(', ') || 'nothing'})`).join('; ');
     lines.push(`  ${r.featureId} — ${ownerText(r)}: ${packages || 'no package under way'}`);
   }
-  return { locks, json: { where, problem: null, otherDrivers: others }, lines };
+  // Pull workers (ADR 0037): each with its machine, agents, labels, last heartbeat, and whether it is draining.
+  if (read.workers.length) {
+    lines.push(`workers (coordinator ${where}):`);
+    for (const w of read.workers) lines.push(`  ${sanitize(w.name)} on ${sanitize(w.machine)}: ${w.agents.join(', ')}${w.labels.length ? ` [${w.labels.join(', ')}]` : ''}, heartbeat ${Math.round(w.silentMs / 1000)} s ago${w.draining ? ', draining' : ''}`);
+  }
+  return { locks, json: { where, problem: null, otherDrivers: others, workers: read.workers }, lines };
 }
 
 /**

@@ -76,6 +76,12 @@ describe('waves worker', () => {
       const listed = waves(w.clones[0]!, 'workers', '--coordinator', cluster.url);
       assert.equal(listed.code, 0, listed.err);
       assert.match(listed.out, /^w1 {2}\S+ {2}custom {2}heartbeat \d+ s ago$/m);
+      // `waves status --coordinator` names the repository's workers too.
+      fs.writeFileSync(path.join(w.driver, 'plan.yaml'), 'schema_version: 1\nfeature: {id: g, title: G}\npackages:\n  - {package_id: a, title: A, depends_on: [], scope: {write_allow: ["a/**"]}}\n');
+      const status = waves(w.driver, 'status', '--coordinator', cluster.url, 'plan.yaml');
+      assert.match(status.out, /^workers \(coordinator postgres:\/\/.*\):\n {2}w1 on \S+: custom, heartbeat \d+ s ago$/m, status.out + status.err);
+      const json = JSON.parse(waves(w.driver, 'status', '--json', '--coordinator', cluster.url, 'plan.yaml').out) as { coordinator: { workers: { name: string; agents: string[] }[] } };
+      assert.deepEqual(json.coordinator.workers.map((x) => [x.name, x.agents]), [['w1', ['custom']]]);
       assert.equal(waves(w.clones[0]!, 'workers', '--coordinator', cluster.url, '--drain', 'w1').code, 0);
       assert.match(waves(w.clones[0]!, 'workers', '--coordinator', cluster.url).out, /w1 .* draining$/m);
       const none = waves(w.clones[0]!, 'workers', '--coordinator', cluster.url, '--drain', 'nobody');

@@ -3,6 +3,7 @@ import { redactSecrets, type PlannedClaim, type RegisteredRun } from '../../core
 import type { LockEntry } from '../../core/run/lockTable';
 import type { CoordinatorOptions } from './lockStore';
 import type { PgCoordinator } from './pgCoordinator';
+import type { WorkerRow } from './pgQueue';
 import { cloneRoot, openCoordinator } from './openCoordinator';
 
 /**
@@ -33,11 +34,11 @@ export class CoordinatorReader {
     return this.coordinator.where;
   }
 
-  /** The registry of runs, the lock rows and the planned claims of approved plans. */
-  async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[]; claims: PlannedClaim[] } | { ok: false; message: string }> {
+  /** The registry of runs, the lock rows, the planned claims of approved plans and the pull workers (ADR 0037). */
+  async read(): Promise<{ ok: true; runs: RegisteredRun[]; locks: LockEntry[]; claims: PlannedClaim[]; workers: WorkerRow[] } | { ok: false; message: string }> {
     try {
-      const [runs, table, claims] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks(), this.coordinator.plannedClaims()]);
-      return { ok: true, runs, locks: table.locks, claims };
+      const [runs, table, claims, workers] = await Promise.all([this.coordinator.listRuns(), this.coordinator.locks(), this.coordinator.plannedClaims(), this.coordinator.queue().workers()]);
+      return { ok: true, runs, locks: table.locks, claims, workers };
     } catch (err) {
       return { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
     }
